@@ -1,0 +1,174 @@
+"""minigrad: a small autograd framework with PyTorch's API, on NumPy (CPU) or CuPy (GPU)."""
+
+from . import autograd, cuda, dtypes
+from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .backend import device, initial_seed, manual_seed
+from .creation import (
+    Generator,
+    arange,
+    as_tensor,
+    bernoulli,
+    empty,
+    empty_like,
+    eye,
+    from_numpy,
+    full,
+    full_like,
+    linspace,
+    logspace,
+    multinomial,
+    ones,
+    ones_like,
+    rand,
+    rand_like,
+    randint,
+    randn,
+    randn_like,
+    randperm,
+    tensor,
+    zeros,
+    zeros_like,
+)
+from .dtypes import (
+    bool,
+    double,
+    dtype,
+    float,
+    float16,
+    float32,
+    float64,
+    get_default_dtype,
+    half,
+    int,
+    int8,
+    int16,
+    int32,
+    int64,
+    long,
+    set_default_dtype,
+    short,
+    uint8,
+)
+from .ops import (
+    abs,
+    add,
+    all,
+    amax,
+    amin,
+    any,
+    argmax,
+    argmin,
+    broadcast_tensors,
+    broadcast_to,
+    cat,
+    ceil,
+    chunk,
+    clamp,
+    clone,
+    cos,
+    cumsum,
+    div,
+    einsum,
+    erf,
+    exp,
+    expm1,
+    flatten,
+    flip,
+    floor,
+    floor_divide,
+    gather,
+    index_select,
+    isfinite,
+    isinf,
+    isnan,
+    log,
+    log1p,
+    logical_not,
+    logsumexp,
+    masked_fill,
+    matmul,
+    max,
+    maximum,
+    mean,
+    min,
+    minimum,
+    movedim,
+    mul,
+    neg,
+    norm,
+    outer,
+    permute,
+    pow,
+    prod,
+    reciprocal,
+    relu,
+    remainder,
+    repeat,
+    reshape,
+    round,
+    rsqrt,
+    scatter_add,
+    sigmoid,
+    sign,
+    sin,
+    split,
+    sqrt,
+    square,
+    squeeze,
+    stack,
+    std,
+    sub,
+    sum,
+    tan,
+    tanh,
+    tile,
+    transpose,
+    tril,
+    triu,
+    trunc,
+    unbind,
+    unflatten,
+    unsqueeze,
+    var,
+    where,
+)
+from .tensor import Tensor
+
+__version__ = "0.1.0"
+
+clip = clamp
+concat = concatenate = cat
+multiply, subtract, divide = mul, sub, div
+absolute, negative = abs, neg
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def numel(input) -> int:  # noqa: A002
+    return input.numel()
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
+    return input.allclose(other, rtol, atol, equal_nan)
+
+
+def equal(input, other) -> bool:  # noqa: A002
+    return input.equal(other)
+
+
+def mm(input, mat2):  # noqa: A002
+    return input.mm(mat2)
+
+
+def bmm(input, mat2):  # noqa: A002
+    return input.bmm(mat2)
+
+
+def dot(input, other):  # noqa: A002
+    return input.dot(other)
+
+
+def t(input):  # noqa: A002
+    return input.t()

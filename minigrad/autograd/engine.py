@@ -1,0 +1,238 @@
+"""The backward pass: an iterative walk over the graph in topological order.
+
+``backward`` accumulates into the ``.grad`` of leaves; ``grad`` returns the gradients of chosen
+inputs and touches no ``.grad``. Both sort the graph without recursion (a 10,000-op chain is
+fine), run each node once after all of its consumers, and free saved tensors as they go unless
+``retain_graph`` is set. With ``create_graph`` the backward formulas run with grad mode on, so
+the gradients are themselves differentiable.
+"""
+
+from __future__ import annotations
+
+from . import grad_mode, graph
+from .graph import AccumulateGrad, accumulate_into, gradient_edge
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """Accumulate d(tensors)/d(leaf) into every leaf's ``.grad`` (``torch.autograd.backward``).
+
+    Args:
+        tensors: a tensor or sequence of tensors to differentiate.
+        grad_tensors: the upstream gradient of each (None allowed for one-element tensors).
+        retain_graph: keep saved tensors for another backward (default: ``create_graph``).
+        create_graph: build a graph of the backward pass, for higher-order derivatives.
+        inputs: if given, accumulate only into these tensors.
+    """
+    tensors = _as_tuple(tensors)
+    grad_tensors = _make_root_grads(tensors, _as_tuple(grad_tensors, len(tensors)), create_graph)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    inputs = None if inputs is None else _as_tuple(inputs)
+    if inputs is not None and not inputs:
+        raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
+    _run(tensors, grad_tensors, retain_graph, create_graph, inputs, accumulate=True)
+
+
+def grad(
+    outputs,
+    inputs,
+    grad_outputs=None,
+    retain_graph=None,
+    create_graph=False,
+    allow_unused=None,
+    materialize_grads=False,
+):
+    """The gradients of ``outputs`` with respect to ``inputs`` (``torch.autograd.grad``).
+
+    Returns a tuple with one tensor per input. An input that the outputs do not depend on is an
+    error unless ``allow_unused=True`` (then its entry is None, or zeros with
+    ``materialize_grads=True``).
+
+    Example:
+        >>> x = minigrad.tensor(3.0, requires_grad=True)
+        >>> (dx,) = minigrad.autograd.grad(x ** 3, x, create_graph=True)   # 27
+        >>> (ddx,) = minigrad.autograd.grad(dx, x)                         # 18
+    """
+    outputs = _as_tuple(outputs)
+    inputs = _as_tuple(inputs)
+    if allow_unused is None:
+        allow_unused = materialize_grads
+    grad_outputs = _make_root_grads(outputs, _as_tuple(grad_outputs, len(outputs)), create_graph)
+    retain_graph = create_graph if retain_graph is None else retain_graph
+    results = _run(outputs, grad_outputs, retain_graph, create_graph, inputs, accumulate=False)
+    for i, (tensor, result) in enumerate(zip(inputs, results)):
+        if result is None:
+            if not allow_unused:
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {i}) appears to not have been used "
+                    f"in the graph. Set allow_unused=True if this is the desired behavior."
+                )
+            if materialize_grads:
+                results[i] = tensor.new_zeros(tensor.shape)
+    return tuple(results)
+
+
+def _as_tuple(value, length=None):
+    if value is None:
+        return (None,) * length if length is not None else ()
+    if isinstance(value, (tuple, list)):
+        value = tuple(value)
+    else:
+        value = (value,)
+    if length is not None and len(value) != length:
+        raise RuntimeError(f"got {len(value)} gradients for {length} outputs; they must match")
+    return value
+
+
+def _make_root_grads(tensors, grads, create_graph):
+    roots = []
+    for i, (tensor, g) in enumerate(zip(tensors, grads)):
+        if not isinstance(tensor, graph.Tensor):
+            raise TypeError(f"expected a Tensor to differentiate, got {type(tensor).__name__}")
+        if not tensor.requires_grad:
+            raise RuntimeError(
+                f"element {i} of tensors does not require grad and does not have a grad_fn"
+            )
+        if g is None:
+            if tensor.numel() != 1:
+                raise RuntimeError(
+                    f"grad can be implicitly created only for scalar outputs; output {i} has "
+                    f"shape {list(tensor.shape)}: pass gradient= (a tensor of that shape)"
+                )
+            g = tensor.new_ones(tensor.shape)
+        elif not isinstance(g, graph.Tensor):
+            raise TypeError(f"gradient {i} must be a Tensor, got {type(g).__name__}")
+        elif g.shape != tensor.shape:
+            raise RuntimeError(
+                f"Mismatch in shape: grad_output[{i}] has a shape of {list(g.shape)} and output[{i}] "
+                f"has a shape of {list(tensor.shape)}"
+            )
+        elif g.device is not tensor.device:
+            raise RuntimeError(
+                f"grad_output[{i}] is on {g.device} but output[{i}] is on {tensor.device}"
+            )
+        roots.append(g if create_graph else g.detach())
+    return roots
+
+
+def _topological_order(root_nodes):
+    """Every node reachable from the roots, each after all the nodes that feed it gradient."""
+    consumers = {}
+    stack = list(root_nodes)
+    for node in stack:
+        consumers.setdefault(node, 0)
+    seen = set(consumers)
+    while stack:
+        node = stack.pop()
+        for edge in node.next_functions:
+            if edge is None:
+                continue
+            child = edge[0]
+            consumers[child] = consumers.get(child, 0) + 1
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    ready = [n for n in dict.fromkeys(root_nodes) if consumers[n] == 0]
+    order = []
+    while ready:
+        node = ready.pop()
+        order.append(node)
+        for edge in node.next_functions:
+            if edge is None:
+                continue
+            child = edge[0]
+            consumers[child] -= 1
+            if consumers[child] == 0:
+                ready.append(child)
+    return order
+
+
+def _needed_nodes(order, targets):
+    """The nodes from which some target node can be reached (only they need to run)."""
+    needed = set(targets)
+    for node in reversed(order):
+        if node not in needed:
+            for edge in node.next_functions:
+                if edge is not None and edge[0] in needed:
+                    needed.add(node)
+                    break
+    return needed
+
+
+def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
+    edges = [gradient_edge(t) for t in roots]
+    order = _topological_order([e[0] for e in edges])
+    buffers: dict = {}
+    for (node, nr), g in zip(edges, root_grads):
+        _add_to_buffer(buffers, node, nr, g)
+
+    captures = needed = None
+    results = None
+    if inputs is not None:
+        captures = {}
+        for i, tensor in enumerate(inputs):
+            edge = gradient_edge(tensor) if tensor.requires_grad else None
+            if edge is None:
+                raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+            captures.setdefault(edge[0], []).append((i, edge[1], tensor))
+        needed = _needed_nodes(order, captures)
+        results = [None] * len(inputs)
+
+    with grad_mode.set_grad_enabled(create_graph):
+        for node in order:
+            if needed is not None and node not in needed:
+                continue
+            grads = buffers.pop(node, None)
+            if grads is None:
+                continue
+            if node.pre_hooks:
+                _run_prehooks(node, grads)
+            if captures is not None and node in captures:
+                for i, nr, tensor in captures[node]:
+                    results[i] = grads[nr]
+                    if accumulate and not isinstance(node, AccumulateGrad) and grads[nr] is not None:
+                        accumulate_into(tensor, grads[nr], create_graph)
+            if isinstance(node, AccumulateGrad):
+                if accumulate and grads[0] is not None:
+                    node.accumulate(grads[0], create_graph)
+                continue
+            if captures is not None and not any(
+                e is not None and e[0] in needed for e in node.next_functions
+            ):
+                continue
+            input_grads = node.apply(_materialize(node, grads))
+            if not retain_graph:
+                node.release()
+            for edge, g in zip(node.next_functions, input_grads):
+                if g is not None and (needed is None or edge[0] in needed):
+                    _add_to_buffer(buffers, edge[0], edge[1], g)
+    return results
+
+
+def _add_to_buffer(buffers, node, nr, grad):
+    grads = buffers.get(node)
+    if grads is None:
+        grads = buffers[node] = [None] * node.num_outputs
+    previous = grads[nr]
+    grads[nr] = grad if previous is None else previous + grad
+
+
+def _run_prehooks(node, grads):
+    retains = []
+    for nr, hook in node.pre_hooks:
+        if grads[nr] is None:
+            continue
+        if getattr(hook, "runs_last", False):
+            retains.append((nr, hook))
+            continue
+        result = hook(grads[nr])
+        if result is not None:
+            grads[nr] = result
+    for nr, hook in retains:  # retain_grad sees the gradient after every other hook, as PyTorch
+        hook(grads[nr])
+
+
+def _materialize(node, grads):
+    """Outputs that got no gradient get zeros, for nodes with several outputs."""
+    if node.num_outputs == 1:
+        return grads
+    return [g if g is not None else node.zeros_for_output(i) for i, g in enumerate(grads)]

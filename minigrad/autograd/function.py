@@ -1,0 +1,114 @@
+"""Custom differentiable functions: subclass ``Function`` with ``forward`` and ``backward``."""
+
+from __future__ import annotations
+
+from . import anomaly, grad_mode, graph
+from .graph import Node, SavedTensor, gradient_edge
+
+
+class FunctionCtx(Node):
+    """The ``ctx`` passed to a custom Function; after forward it is the backward node itself."""
+
+    def __init__(self, function_cls):
+        self.function_cls = function_cls
+        self.to_save = ()
+        self.non_differentiable = ()
+        self.materialize_grads = True
+        self.needs_input_grad = ()
+        self.output_meta = ()
+
+    def name(self) -> str:
+        return f"{self.function_cls.__name__}Backward"
+
+    def save_for_backward(self, *tensors) -> None:
+        """Keep tensors for backward, where ``ctx.saved_tensors`` returns them (version-checked)."""
+        self.to_save = tensors
+
+    def mark_non_differentiable(self, *outputs) -> None:
+        self.non_differentiable = outputs
+
+    def set_materialize_grads(self, value: bool) -> None:
+        self.materialize_grads = bool(value)
+
+    def backward(self, *grad_outputs):
+        return self.function_cls.backward(self, *grad_outputs)
+
+    def zeros_for_output(self, i: int):
+        if not self.materialize_grads:
+            return None
+        shape, np_dtype, device = self.output_meta[i]
+        return graph.Tensor._make(device.xp.zeros(shape, dtype=np_dtype), device)
+
+
+class Function:
+    """Base class of custom ops, PyTorch style.
+
+    Example:
+        >>> class Cube(minigrad.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x ** 3
+        ...     @staticmethod
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_tensors
+        ...         return grad * 3 * x ** 2
+        >>> y = Cube.apply(x)
+
+    ``forward`` runs without recording; ``backward`` receives one gradient per output and
+    returns one per input of ``forward`` (None for non-tensor inputs). Written with tensor ops,
+    ``backward`` is itself differentiable.
+    """
+
+    @staticmethod
+    def forward(ctx, *args, **kwargs):
+        raise NotImplementedError("a custom Function must implement forward(ctx, ...)")
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise NotImplementedError("a custom Function must implement backward(ctx, ...)")
+
+    @classmethod
+    def apply(cls, *args, **kwargs):
+        tensor_cls = graph.Tensor
+        ctx = FunctionCtx(cls)
+        ctx.needs_input_grad = tuple(isinstance(a, tensor_cls) and a.requires_grad for a in args)
+        with grad_mode.no_grad():
+            outputs = cls.forward(ctx, *args, **kwargs)
+        single = not isinstance(outputs, tuple)
+        outputs = (outputs,) if single else outputs
+        if not (grad_mode.is_grad_enabled() and any(ctx.needs_input_grad)):
+            return outputs[0] if single else outputs
+        wrapped = _connect(ctx, args, outputs)
+        return wrapped[0] if single else wrapped
+
+
+def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
+    """Make ``ctx`` the grad_fn of the outputs and save what forward asked for."""
+    tensor_cls = graph.Tensor
+    ctx.next_functions = tuple(gradient_edge(a) if isinstance(a, tensor_cls) else None for a in args)
+    ctx.input_meta = tuple(
+        (a._data.shape, a._data.dtype, a.device) if isinstance(a, tensor_cls) else None for a in args
+    )
+    ctx.num_outputs = len(outputs)
+    ctx.output_meta = tuple(
+        (o._data.shape, o._data.dtype, o.device) if isinstance(o, tensor_cls) else None for o in outputs
+    )
+    wrapped, position = [], {}
+    for i, o in enumerate(outputs):
+        if isinstance(o, tensor_cls):
+            position[id(o)] = i
+            differentiable = o._data.dtype.kind == "f" and not any(o is n for n in ctx.non_differentiable)
+            o = tensor_cls._make(o._data, o.device, differentiable, ctx if differentiable else None)
+            o._output_nr = i
+        wrapped.append(o)
+    saved = []
+    for t in ctx.to_save:
+        if isinstance(t, tensor_cls) and id(t) in position:
+            saved.append(SavedTensor(wrapped[position[id(t)]], output_nr=position[id(t)]))
+        else:
+            saved.append(SavedTensor(t) if isinstance(t, tensor_cls) else t)
+    ctx._saved, ctx.to_save = tuple(saved), ()
+    if anomaly._enabled:
+        ctx.trace = anomaly.creation_stack()
+    return tuple(wrapped)

@@ -1,0 +1,261 @@
+"""The backward graph: nodes, edges, saved tensors and their version checks.
+
+A tensor made by a recorded op points to its node (``grad_fn``); a node points to the nodes of
+its inputs through ``next_functions``, a tuple of ``(node, output_nr)`` edges (``None`` for
+inputs that need no gradient). A leaf that requires grad is reached through its
+:class:`AccumulateGrad` node, which the leaf itself holds only by weak reference. Nodes never
+reference the tensors they produce, so a graph is freed by reference counting alone.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+from . import anomaly
+
+# The Tensor class (layer 4) registers itself here at import, so the layers below it can wrap
+# arrays in tensors without importing upward.
+Tensor = None
+
+
+def register_tensor_class(cls) -> None:
+    global Tensor
+    Tensor = cls
+
+
+class VersionCounter:
+    """Counts in-place changes to a tensor's data; shared by a tensor and its views."""
+
+    __slots__ = ("value",)
+
+    def __init__(self):
+        self.value = 0
+
+
+def version_counter(tensor) -> VersionCounter:
+    """The tensor's counter, created on first need (most tensors are never saved or mutated)."""
+    counter = tensor._version
+    if counter is None:
+        counter = tensor._version = VersionCounter()
+    return counter
+
+
+class SavedTensor:
+    """A tensor kept for backward, with the version it had when saved.
+
+    The node's own output is kept as its bare array (holding the tensor would make a cycle
+    through ``grad_fn``) and rebuilt on unpacking, connected to the node again so that
+    double backward flows through it.
+    """
+
+    __slots__ = ("tensor", "array", "device", "counter", "version", "output_nr")
+
+    def __init__(self, tensor, output_nr: int | None = None):
+        self.counter = version_counter(tensor)
+        self.version = self.counter.value
+        self.output_nr = output_nr
+        if output_nr is not None:
+            self.tensor, self.array, self.device = None, tensor._data, tensor.device
+        else:
+            self.tensor = tensor
+
+    def unpack(self, node: Node, index: int):
+        if self.counter.value != self.version:
+            raise RuntimeError(
+                f"one of the variables needed for gradient computation has been modified by an "
+                f"in-place operation: saved tensor {index} of {node.name()} is at version "
+                f"{self.counter.value}; expected version {self.version} instead. Hint: clone the "
+                f"tensor before changing it in place, or use the out-of-place op."
+            )
+        if self.output_nr is None:
+            return self.tensor
+        out = Tensor._make(self.array, self.device, True, node)
+        out._version, out._output_nr = self.counter, self.output_nr
+        return out
+
+
+class Node:
+    """One recorded operation: computes the gradients of its inputs from its outputs'.
+
+    Subclasses implement ``backward``; the engine calls :meth:`apply`, which handles the
+    bookkeeping shared by every node (counts, shapes, dtypes and anomaly checks).
+    """
+
+    next_functions: tuple = ()  # one (node, output_nr) edge or None per input
+    input_meta: tuple = ()  # (shape, numpy dtype, device) per input, to check gradients
+    num_outputs = 1
+    pre_hooks = None  # list of (output_nr, hook) run on incoming gradients
+    trace = None  # the forward stack where this node was created (anomaly mode)
+    sequence_nr = 0
+    _saved = ()
+    _released = False
+
+    @classmethod
+    def name(cls) -> str:
+        return cls.__name__
+
+    def __repr__(self) -> str:
+        return f"<{self.name()} object>"
+
+    # -- saved tensors -------------------------------------------------------------------------
+    def save(self, tensors, output=None) -> None:
+        """Keep ``tensors`` (and this node's ``output`` if given) for backward."""
+        saved = [SavedTensor(t) if isinstance(t, Tensor) else t for t in tensors]
+        if output is not None:
+            saved.append(SavedTensor(output, output_nr=0))
+        self._saved = tuple(saved)
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """The saved tensors, checked against in-place changes since they were saved."""
+        if self._released:
+            raise RuntimeError(
+                f"Trying to backward through the graph a second time (or directly access saved "
+                f"tensors of {self.name()} after they have already been freed). Saved "
+                f"intermediate values of the graph are freed when you call .backward() or "
+                f"autograd.grad(). Specify retain_graph=True if you need to backward through the "
+                f"graph a second time or if you need to access saved tensors after calling backward."
+            )
+        return tuple(
+            s.unpack(self, i) if isinstance(s, SavedTensor) else s for i, s in enumerate(self._saved)
+        )
+
+    def release(self) -> None:
+        """Free what was saved for backward (after a backward without ``retain_graph``)."""
+        if self._saved:
+            self._saved = ()
+            self._released = True
+
+    # -- hooks ---------------------------------------------------------------------------------
+    def register_prehook(self, hook, output_nr: int = 0):
+        if self.pre_hooks is None:
+            self.pre_hooks = []
+        entry = (output_nr, hook)
+        self.pre_hooks.append(entry)
+        return RemovableHandle(self.pre_hooks, entry)
+
+    # -- backward ------------------------------------------------------------------------------
+    def backward(self, *grad_outputs):
+        raise NotImplementedError(f"{self.name()} has no backward")
+
+    def apply(self, grad_outputs: list) -> tuple:
+        """Run backward and return one checked gradient (or None) per input edge."""
+        grads = self.backward(*grad_outputs)
+        if not isinstance(grads, tuple):
+            grads = (grads,)
+        edges = self.next_functions
+        if len(grads) != len(edges):
+            raise RuntimeError(
+                f"function {self.name()} returned an incorrect number of gradients "
+                f"(expected {len(edges)}, got {len(grads)})"
+            )
+        checked = []
+        for i, (grad, edge, meta) in enumerate(zip(grads, edges, self.input_meta)):
+            checked.append(None if edge is None or grad is None else self._check(grad, i, meta))
+        if anomaly._enabled:
+            anomaly.check_gradients(self, checked)
+        return tuple(checked)
+
+    def _check(self, grad, index: int, meta):
+        """Sum a broadcast gradient down to its input's shape; match the input's dtype."""
+        if not isinstance(grad, Tensor):
+            raise TypeError(
+                f"function {self.name()} returned a {type(grad).__name__} as gradient {index}; "
+                f"expected a Tensor or None"
+            )
+        shape, np_dtype, device = meta
+        if grad.device is not device:
+            raise RuntimeError(
+                f"function {self.name()} returned gradient {index} on {grad.device}, but the "
+                f"input is on {device}"
+            )
+        if grad._data.shape != shape:
+            try:
+                grad = grad.sum_to_size(shape)
+            except RuntimeError:
+                raise RuntimeError(
+                    f"function {self.name()} returned an invalid gradient at index {index} - got "
+                    f"{list(grad.shape)} but expected shape compatible with {list(shape)}"
+                ) from None
+        if grad._data.dtype != np_dtype:
+            grad = grad.to(np_dtype)
+        return grad
+
+
+class AccumulateGrad(Node):
+    """The node of a leaf tensor: adds incoming gradients into ``leaf.grad``."""
+
+    def __init__(self, leaf):
+        self.variable = leaf
+        self.input_meta = ((leaf._data.shape, leaf._data.dtype, leaf.device),)
+
+    def accumulate(self, grad, create_graph: bool) -> None:
+        leaf = self.variable
+        grad = self._check(grad, 0, self.input_meta[0])
+        for hook in leaf._hooks or ():
+            result = hook(grad)
+            if result is not None:
+                grad = result
+        accumulate_into(leaf, grad, create_graph)
+
+
+def accumulate_into(tensor, grad, create_graph: bool) -> None:
+    """``tensor.grad += grad``: in place into a buffer of its own, or as a graph with create_graph."""
+    if tensor.grad is None:
+        tensor.grad = grad if create_graph else grad.detach().clone()
+    elif create_graph or tensor.grad.requires_grad:
+        tensor.grad = tensor.grad + grad
+    else:
+        tensor.grad._data += grad._data
+
+
+def gradient_edge(tensor):
+    """The edge through which gradient flows into ``tensor``, or None if it needs none."""
+    if tensor.grad_fn is not None:
+        return (tensor.grad_fn, tensor._output_nr)
+    if tensor.requires_grad:
+        return (grad_accumulator(tensor), 0)
+    return None
+
+
+def grad_accumulator(leaf) -> AccumulateGrad:
+    """The leaf's AccumulateGrad node, shared by every op that uses the leaf."""
+    ref = leaf._accumulator
+    node = ref() if ref is not None else None
+    if node is None:
+        node = AccumulateGrad(leaf)
+        leaf._accumulator = weakref.ref(node)  # weak: the node holds the leaf strongly
+    return node
+
+
+class RetainGrad:
+    """A pre-hook that stores a non-leaf tensor's gradient in its ``.grad`` (``retain_grad()``)."""
+
+    runs_last = True
+
+    def __init__(self, tensor):
+        self.ref = weakref.ref(tensor)
+
+    def __call__(self, grad):
+        tensor = self.ref()
+        if tensor is not None:
+            from . import grad_mode
+
+            accumulate_into(tensor, grad, grad_mode.is_grad_enabled())
+
+
+class RemovableHandle:
+    """Returned by ``register_hook``; ``remove()`` takes the hook out again."""
+
+    def __init__(self, hooks: list, entry):
+        self._hooks, self._entry = hooks, entry
+
+    def remove(self) -> None:
+        if self._entry in self._hooks:
+            self._hooks.remove(self._entry)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()

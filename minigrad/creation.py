@@ -1,0 +1,272 @@
+"""Factory functions: tensors from data, filled tensors, ranges, and random tensors."""
+
+from __future__ import annotations
+
+import math
+
+from . import backend, dtypes
+from .autograd import grad_mode
+from .tensor import Tensor
+
+
+def _device(device) -> backend.Device:
+    return backend.device(device) if device is not None else backend.CPU
+
+
+def Generator(device="cpu") -> backend.Generator:  # noqa: N802 - PyTorch's name
+    """A random generator to pass as ``generator=`` (seed it with ``.manual_seed(n)``)."""
+    dev = _device(device)
+    return backend.Generator(dev.backend, 0, dev.index or 0)
+
+
+def _finish(array, dev, requires_grad) -> Tensor:
+    return Tensor._make(array, dev).requires_grad_(requires_grad)
+
+
+def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors).
+
+    Python floats give float32 (the default dtype), ints int64 and bools bool, as in PyTorch.
+
+    Example:
+        >>> minigrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    """
+    if isinstance(data, Tensor):
+        data = data.detach()
+        out = data.to(
+            _device(device) if device is not None else data.device, dtype or data.dtype, copy=True
+        )
+        return out.requires_grad_(requires_grad)
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        data = [x.tolist() if isinstance(x, Tensor) else x for x in data]
+    dev = _device(device)
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else None
+    array = backend.as_array(data, dtype, dev)
+    if array is data or getattr(array, "base", None) is data:
+        array = array.copy()
+    return _finish(array, dev, requires_grad)
+
+
+def _flat(data):
+    for x in data:
+        if isinstance(x, (list, tuple)):
+            yield from _flat(x)
+        else:
+            yield x
+
+
+def as_tensor(data, dtype=None, device=None) -> Tensor:
+    """Like :func:`tensor`, but shares memory with a NumPy array or tensor when it can."""
+    if isinstance(data, Tensor):
+        return data.to(device or data.device, dtype or data.dtype)
+    dev = _device(device)
+    return Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype) if dtype else None, dev), dev)
+
+
+def from_numpy(array) -> Tensor:
+    """A CPU tensor sharing memory with the NumPy ``array``."""
+    return Tensor._make(backend.as_array(array, None, backend.CPU), backend.CPU)
+
+
+def _shape(size) -> tuple:
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = tuple(size[0])
+    shape = tuple(int(s) for s in size)
+    if any(s < 0 for s in shape):
+        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
+    return shape
+
+
+def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dev = _device(device)
+    if dtype is None:
+        dtype = dtypes.result_type(fill_value)
+    dtype = dtypes.to_dtype(dtype)
+    array = dev.xp.full(_shape((size,)), fill_value, dtype=dtype.numpy)
+    return _finish(array, dev, requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(
+        _shape(size),
+        0.0,
+        dtype=dtype or dtypes.get_default_dtype(),
+        device=device,
+        requires_grad=requires_grad,
+    )
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return full(
+        _shape(size),
+        1.0,
+        dtype=dtype or dtypes.get_default_dtype(),
+        device=device,
+        requires_grad=requires_grad,
+    )
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uninitialised in PyTorch; zeros here (a defined value costs almost nothing)."""
+    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def _like(input, dtype, device):  # noqa: A002
+    return dict(dtype=dtype or input.dtype, device=device or input.device)
+
+
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    return zeros(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
+
+
+def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    return ones(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
+
+
+def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+
+
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+    return full(input.shape, fill_value, **_like(input, dtype, device), requires_grad=requires_grad)
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float."""
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise RuntimeError(
+            f"arange: upper bound {end} and lower bound {start} inconsistent with step sign {step}"
+        )
+    if dtype is None:
+        dtype = dtypes.result_type(start, end, step)
+    dtype = dtypes.to_dtype(dtype)
+    dev = _device(device)
+    count = max(0, math.ceil((end - start) / step))
+    array = (dev.xp.arange(count, dtype="float64") * step + start).astype(dtype.numpy)
+    return _finish(array, dev, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dev = _device(device)
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    array = dev.xp.linspace(start, end, int(steps)).astype(dtype.numpy)
+    return _finish(array, dev, requires_grad)
+
+
+def logspace(
+    start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False
+) -> Tensor:
+    dev = _device(device)
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    array = dev.xp.logspace(start, end, int(steps), base=base).astype(dtype.numpy)
+    return _finish(array, dev, requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    dev = _device(device)
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    return _finish(dev.xp.eye(n, m, dtype=dtype.numpy), dev, requires_grad)
+
+
+def _random(size, dtype, device, generator, draw) -> Tensor:
+    dev = _device(device)
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    gen = generator or backend.default_generator(dev)
+    return Tensor._make(draw(gen, _shape(size), dtype.numpy), dev), dtype
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Uniform samples from [0, 1)."""
+    t, _ = _random(size, dtype, device, generator, lambda g, s, d: g.uniform(s, d))
+    return t.requires_grad_(requires_grad)
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Standard normal samples."""
+    t, _ = _random(size, dtype, device, generator, lambda g, s, d: g.normal(s, d))
+    return t.requires_grad_(requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    """Integers from ``low`` (inclusive) to ``high`` (exclusive); int64 by default."""
+    if high is None:
+        low, high = 0, low
+    if size is None:
+        raise TypeError("randint() missing required argument 'size'")
+    dtype = dtype or dtypes.int64
+    t, _ = _random(
+        (tuple(size),), dtype, device, generator, lambda g, s, d: g.integers(low, high, s, d)
+    )
+    return t
+
+
+def randperm(n, *, generator=None, dtype=None, device=None) -> Tensor:
+    """A random permutation of 0..n-1."""
+    dev = _device(device)
+    gen = generator or backend.default_generator(dev)
+    dtype = dtypes.to_dtype(dtype or dtypes.int64)
+    return Tensor._make(gen.permutation(int(n)).astype(dtype.numpy), dev)
+
+
+def rand_like(input, *, dtype=None, device=None) -> Tensor:  # noqa: A002
+    return rand(input.shape, **_like(input, dtype, device))
+
+
+def randn_like(input, *, dtype=None, device=None) -> Tensor:  # noqa: A002
+    return randn(input.shape, **_like(input, dtype, device))
+
+
+def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
+    """1 with probability ``input`` (or ``p``) elementwise, else 0; same dtype as input."""
+    with grad_mode.no_grad():
+        probs = input if p is None else full_like(input, p)
+        draw = rand(input.shape, generator=generator, dtype=input.dtype, device=input.device)
+        return (draw < probs).to(input.dtype)
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:  # noqa: A002
+    """Draw category indices from rows of (unnormalised) probabilities ``input`` (1-D or 2-D)."""
+    if input.ndim not in (1, 2):
+        raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {input.ndim}")
+    rows = input.detach().reshape(-1, input.shape[-1])
+    n_cat = rows.shape[1]
+    if not replacement and num_samples > n_cat:
+        raise RuntimeError(
+            f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) ({n_cat}) samples without replacement"
+        )
+    if bool((rows < 0).any()) or not bool(rows.isfinite().all()):
+        raise RuntimeError(
+            "multinomial: probability tensor contains either inf, nan or element < 0"
+        )
+    totals = rows.sum(-1, keepdim=True)
+    if bool((totals <= 0).any()):
+        raise RuntimeError(
+            "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"
+        )
+    with grad_mode.no_grad():
+        probs = (rows / totals).double()
+        if replacement:
+            cdf = probs.cumsum(-1)
+            u = rand(
+                rows.shape[0],
+                num_samples,
+                generator=generator,
+                dtype=dtypes.float64,
+                device=input.device,
+            )
+            idx = (u.unsqueeze(-1) >= cdf.unsqueeze(1)).sum(-1).clamp(max=n_cat - 1)
+        else:  # Gumbel top-k: sampling without replacement in proportion to the weights
+            u = rand(rows.shape, generator=generator, dtype=dtypes.float64, device=input.device)
+            keys = probs.log() - (-(u.clamp(min=1e-300)).log()).log()
+            idx = _topk_indices(keys, num_samples)
+    return idx.reshape(*input.shape[:-1], num_samples)
+
+
+def _topk_indices(values, k):
+    xp = values.device.xp
+    order = xp.argsort(-values._data, axis=-1, kind="stable")[..., :k]
+    return Tensor._make(order.astype("int64"), values.device)

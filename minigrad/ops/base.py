@@ -1,0 +1,120 @@
+"""The base of every differentiable primitive: run forward on arrays, record the graph node."""
+
+from __future__ import annotations
+
+from ..autograd import anomaly, grad_mode, graph
+from ..autograd.graph import Node, gradient_edge, version_counter
+
+
+class Op(Node):
+    """A primitive op: ``forward`` on backend arrays, ``backward`` with Tensor ops.
+
+    Call an instance on tensors (and Python scalars) to run it: ``Exp()(x)``. Constructor
+    arguments carry the op's settings (``Sum(dim, keepdim)``). When grad mode is on and an input
+    requires grad, the instance becomes the output's ``grad_fn``; otherwise it is dropped.
+
+    Class flags say what backward needs, so that nothing else is kept alive:
+        save_inputs: the input tensors (``self.saved_tensors``);
+        save_output: the output (last in ``self.saved_tensors``);
+        is_view: the output may share memory with input 0, so they share a version counter;
+        differentiable: False for ops whose outputs never require grad (comparisons).
+
+    During ``forward``, ``self.xp`` is the array module of the inputs' device.
+    """
+
+    save_inputs = False
+    save_output = False
+    is_view = False
+    differentiable = True
+
+    def forward(self, *arrays):
+        raise NotImplementedError
+
+    def __call__(self, *args):
+        tensor_cls = graph.Tensor
+        device = None
+        requires_grad = False
+        arrays = []
+        for a in args:
+            if isinstance(a, tensor_cls):
+                if device is None:
+                    device = a.device
+                elif a.device is not device:
+                    raise RuntimeError(
+                        f"{self.name()}: expected all tensors to be on the same device, but found "
+                        f"at least two devices, {device} and {a.device}"
+                    )
+                requires_grad = requires_grad or a.requires_grad
+                arrays.append(a._data)
+            else:
+                arrays.append(a)
+        self.device, self.xp = device, device.xp
+        out = self.forward(*arrays)
+        if requires_grad and self.differentiable and grad_mode._enabled and out.dtype.kind == "f":
+            result = tensor_cls._make(out, device, True, self)
+            self._record(args, result)
+        else:
+            result = tensor_cls._make(out, device)
+        if self.is_view:
+            source = args[0]
+            result._version = version_counter(source)
+            result._base = source._base if source._base is not None else source
+        return result
+
+    def _record(self, args, result) -> None:
+        tensor_cls = graph.Tensor
+        self.next_functions = tuple(
+            gradient_edge(a) if isinstance(a, tensor_cls) else None for a in args
+        )
+        self.input_meta = tuple(
+            (a._data.shape, a._data.dtype, a.device) if isinstance(a, tensor_cls) else None
+            for a in args
+        )
+        if self.save_inputs or self.save_output:
+            self.save(args if self.save_inputs else (), result if self.save_output else None)
+        if anomaly._enabled:
+            self.trace = anomaly.creation_stack()
+
+    @property
+    def needs_input_grad(self) -> tuple:
+        """One bool per input: whether backward must compute that input's gradient."""
+        return tuple(e is not None for e in self.next_functions)
+
+
+def constant(array, device):
+    """Wrap a backend array as a tensor that needs no grad (masks, indices in backward)."""
+    return graph.Tensor._make(array, device)
+
+
+def scalar_tensor(value, dtype, device):
+    """A 0-d tensor holding a Python number, of minigrad ``dtype``, on ``device``."""
+    return graph.Tensor._make(device.xp.asarray(value, dtype=dtype.numpy), device)
+
+
+def normalize_dim(dim: int, ndim: int, op: str) -> int:
+    """A dimension index in ``[0, ndim)``; negative counts from the end, as in PyTorch."""
+    size = max(ndim, 1)  # a 0-d tensor accepts dim 0 and -1
+    if not isinstance(dim, int) or isinstance(dim, bool):
+        raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
+    if not -size <= dim < size:
+        raise IndexError(
+            f"{op}: dimension out of range (expected to be in range of [{-size}, {size - 1}], "
+            f"but got {dim})"
+        )
+    return dim % size if ndim else 0
+
+
+def normalize_dims(dim, ndim: int, op: str) -> tuple:
+    """``dim`` (None, an int or a sequence) as a sorted tuple of distinct non-negative dims."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return tuple(range(ndim))
+    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    out = tuple(sorted({normalize_dim(d, ndim, op) for d in dims}))
+    if len(out) != len(dims):
+        raise RuntimeError(f"{op}: dim {list(dims)} appears multiple times in the list of dims")
+    return out if ndim else ()
+
+
+def kept_shape(shape: tuple, dims: tuple) -> tuple:
+    """``shape`` with each reduced dim set to 1 (the shape of a ``keepdim=True`` result)."""
+    return tuple(1 if i in dims else s for i, s in enumerate(shape))

@@ -1,0 +1,117 @@
+"""Matrix products: matmul (1-D, 2-D and batched with broadcasting), outer, einsum."""
+
+from __future__ import annotations
+
+import re
+
+from ..autograd import graph
+from .base import Op
+from .elementwise import promote
+
+
+class MatMul(Op):
+    """C = A @ B; dA = dC @ Bᵀ, dB = Aᵀ @ dC (1-D operands act as a row or column vector)"""
+
+    save_inputs = True
+
+    def forward(self, a, b):
+        try:
+            return self.xp.matmul(a, b)
+        except ValueError:
+            raise RuntimeError(_mismatch(a.shape, b.shape)) from None
+
+    def backward(self, gc):
+        a, b = self.saved_tensors
+        need_a, need_b = self.needs_input_grad
+        if a.ndim == 1 and b.ndim == 1:
+            return (gc * b if need_a else None), (gc * a if need_b else None)
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g2 = gc.unsqueeze(-2) if a.ndim == 1 else gc
+        g2 = g2.unsqueeze(-1) if b.ndim == 1 else g2
+        ga = gb = None
+        if need_a:
+            ga = g2 @ b2.mT
+            ga = ga.squeeze(-2) if a.ndim == 1 else ga
+        if need_b:
+            if b2.ndim == 2 and a2.ndim > 2:  # one GEMM over the flattened batch, no batch sum
+                gb = a2.reshape(-1, a2.shape[-1]).mT @ g2.reshape(-1, g2.shape[-1])
+            else:
+                gb = a2.mT @ g2
+            gb = gb.squeeze(-1) if b.ndim == 1 else gb
+        return ga, gb
+
+
+def _mismatch(sa, sb) -> str:
+    if len(sa) == 2 and len(sb) == 2:
+        return f"mat1 and mat2 shapes cannot be multiplied ({sa[0]}x{sa[1]} and {sb[0]}x{sb[1]})"
+    return f"matmul: shapes {list(sa)} and {list(sb)} cannot be multiplied"
+
+
+def matmul(input, other):  # noqa: A002
+    """Matrix product with NumPy/PyTorch rules for 1-D, 2-D and batched operands."""
+    if input.ndim == 0 or other.ndim == 0:
+        raise RuntimeError(
+            f"both arguments to matmul need to be at least 1D, but they are {input.ndim}D and "
+            f"{other.ndim}D"
+        )
+    return MatMul()(*promote(input, other))
+
+
+def outer(input, vec2):  # noqa: A002
+    return input.unsqueeze(-1) * vec2
+
+
+class Einsum(Op):
+    """y = einsum(equation, *x); dxᵢ = einsum of dy with the other operands into xᵢ's subscripts"""
+
+    save_inputs = True
+
+    def __init__(self, inputs: list, output: str):
+        self.inputs, self.output = inputs, output
+
+    def forward(self, *arrays):
+        eq = ",".join(self.inputs) + "->" + self.output
+        return self.xp.einsum(eq, *arrays, optimize=len(arrays) > 2)
+
+    def backward(self, gy):
+        operands = self.saved_tensors
+        grads = []
+        for i, (subs, edge) in enumerate(zip(self.inputs, self.next_functions)):
+            if edge is None:
+                grads.append(None)
+                continue
+            others = [(s, t) for j, (s, t) in enumerate(zip(self.inputs, operands)) if j != i]
+            present = set(self.output).union(*(s for s, _ in others))
+            kept = "".join(c for c in subs if c in present)
+            g = einsum(",".join([self.output] + [s for s, _ in others]) + "->" + kept, gy, *[t for _, t in others])
+            if kept != subs:  # letters summed away in this operand alone: broadcast back
+                sizes = dict(zip(kept, g.shape))
+                g = g.reshape([sizes.get(c, 1) for c in subs]).expand(operands[i].shape)
+            grads.append(g)
+        return tuple(grads)
+
+
+def einsum(equation: str, *operands):
+    """Einstein summation, ``einsum("ij,jk->ik", a, b)``. Gradients need explicit subscripts
+    without repeats inside one operand and without ``...``."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    eq = equation.replace(" ", "")
+    lhs, arrow, rhs = eq.partition("->")
+    inputs = lhs.split(",")
+    if len(inputs) != len(operands):
+        raise RuntimeError(f"einsum(): {len(inputs)} subscripts but {len(operands)} operands")
+    if "." in eq or any(len(set(s)) != len(s) for s in inputs):
+        if any(isinstance(t, graph.Tensor) and t.requires_grad for t in operands):
+            raise NotImplementedError("einsum: gradients with '...' or repeated subscripts in one operand")
+    if not arrow:
+        counts = {c: lhs.count(c) for c in set(re.sub(r"[^a-zA-Z]", "", lhs))}
+        rhs = "".join(sorted(c for c, n in counts.items() if n == 1))
+    for subs, t in zip(inputs, operands):
+        if "." not in subs and len(subs) != t.ndim:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({len(subs)}) does not match "
+                f"the number of dimensions ({t.ndim}) for operand {inputs.index(subs)}"
+            )
+    return Einsum(inputs, rhs)(*promote(*operands))

@@ -1,0 +1,658 @@
+"""The Tensor: an array on a device, its place in the autograd graph, and its methods.
+
+Methods delegate to the functions in :mod:`minigrad.ops`; this file holds storage, metadata,
+the Python protocols, and in-place updates (with the version counter that guards backward).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _format, backend, dtypes
+from . import ops as _ops
+from .autograd import engine, grad_mode, graph
+from .autograd.graph import RemovableHandle, RetainGrad, version_counter
+
+_new = object.__new__
+
+
+class Tensor:
+    """A multi-dimensional array that records the ops applied to it for backpropagation.
+
+    Make tensors with :func:`minigrad.tensor` and the factory functions; ``Tensor(data)`` also
+    works and gives a float tensor (as ``torch.Tensor(data)``).
+    """
+
+    __slots__ = (
+        "_data", "device", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version",
+        "_base", "_hooks", "_accumulator", "_retains_grad", "__weakref__",
+    )
+    __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
+
+    def __init__(self, data=(), dtype=None, device=None, requires_grad=False):
+        dev = backend.device(device or "cpu")
+        dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+        self._init(backend.as_array(data, dtype, dev), dev, False, None)
+        self.requires_grad = requires_grad
+
+    def _init(self, data, device, requires_grad, grad_fn):
+        self._data, self.device = data, device
+        self._requires_grad, self.grad_fn = requires_grad, grad_fn
+        self.grad = self._version = self._base = self._hooks = self._accumulator = None
+        self._output_nr, self._retains_grad = 0, False
+
+    @classmethod
+    def _make(cls, data, device, requires_grad=False, grad_fn=None):
+        """Wrap a backend array (no copy, no checks): the constructor ops use."""
+        t = _new(cls)
+        t._init(data, device, requires_grad, grad_fn)
+        return t
+
+    # -- metadata -------------------------------------------------------------------------------
+    @property
+    def shape(self) -> tuple:
+        return self._data.shape
+
+    @property
+    def dtype(self) -> dtypes.dtype:
+        return dtypes.from_numpy(self._data.dtype)
+
+    @property
+    def ndim(self) -> int:
+        return self._data.ndim
+
+    def size(self, dim=None):
+        return self._data.shape if dim is None else self._data.shape[dim]
+
+    def dim(self) -> int:
+        return self._data.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def is_cuda(self) -> bool:
+        return self.device.type == "cuda"
+
+    def is_floating_point(self) -> bool:
+        return self._data.dtype.kind == "f"
+
+    def is_contiguous(self) -> bool:
+        return bool(self._data.flags.c_contiguous)
+
+    # -- autograd -------------------------------------------------------------------------------
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "you can only change requires_grad flags of leaf variables. If you want to use a "
+                "computed variable in a subgraph that doesn't require differentiation use "
+                "var_no_grad = var.detach()."
+            )
+        if value and self._data.dtype.kind != "f":
+            raise RuntimeError(
+                f"only Tensors of floating point dtype can require gradients, got {self.dtype}"
+            )
+        self._requires_grad = bool(value)
+
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        self.requires_grad = requires_grad
+        return self
+
+    @property
+    def is_leaf(self) -> bool:
+        return self.grad_fn is None
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._retains_grad
+
+    @property
+    def data(self) -> Tensor:
+        """A tensor sharing this one's storage, outside the graph and its version checks."""
+        return Tensor._make(self._data, self.device)
+
+    @data.setter
+    def data(self, value: Tensor) -> None:
+        if not isinstance(value, Tensor):
+            raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        self._data, self.device = value._data, value.device
+
+    def detach(self) -> Tensor:
+        """The same data, cut from the graph (shares storage and the version counter)."""
+        out = Tensor._make(self._data, self.device)
+        out._version = version_counter(self)
+        return out
+
+    def detach_(self) -> Tensor:
+        self.grad_fn, self._requires_grad = None, False
+        return self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None) -> None:
+        """Accumulate the gradient of this tensor into the ``.grad`` of the leaves it came from.
+
+        Args:
+            gradient: d(loss)/d(self); may be omitted for a one-element tensor.
+            retain_graph: keep the graph for another backward (default: ``create_graph``).
+            create_graph: record the backward pass too, for higher-order derivatives.
+            inputs: accumulate only into these tensors.
+        """
+        engine.backward(self, gradient, retain_graph, create_graph, inputs)
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(grad)`` whenever this tensor's gradient is computed; it may return a
+        replacement gradient. Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            return self.grad_fn.register_prehook(hook, self._output_nr)
+        if self._hooks is None:
+            self._hooks = []
+        self._hooks.append(hook)
+        return RemovableHandle(self._hooks, hook)
+
+    def retain_grad(self) -> None:
+        """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self.grad_fn is not None and not self._retains_grad:
+            self.grad_fn.register_prehook(RetainGrad(self), self._output_nr)
+            self._retains_grad = True
+
+    # -- conversion -----------------------------------------------------------------------------
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
+            )
+        return self.device.backend.to_host(self._data).reshape(()).item()
+
+    def tolist(self):
+        return self.device.backend.to_host(self._data).tolist()
+
+    def numpy(self, force: bool = False) -> np.ndarray:
+        """The data as a NumPy array, sharing memory on the CPU (``force=True`` copies from a GPU)."""
+        if self._requires_grad and not force:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+        if self.device.type != "cpu" and not force:
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
+                f"copy the tensor to host memory first."
+            )
+        return self.device.backend.to_host(self._data)
+
+    def to(self, *args, **kwargs) -> Tensor:
+        """Move to a device and/or convert to a dtype: ``t.to("cuda")``, ``t.to(minigrad.float64)``,
+        ``t.to(other)`` (other's device and dtype). Differentiable; returns self if nothing changes."""
+        device, dtype, copy = _parse_to(self, *args, **kwargs)
+        out = self
+        if dtype is not None and dtype.numpy != out._data.dtype:
+            out = _ops.elementwise.Cast(dtype.numpy)(out)
+        if device is not None and device is not out.device:
+            out = ToDevice(device)(out)
+        return out.clone() if copy and out is self else out
+
+    def cpu(self) -> Tensor:
+        return self.to(backend.CPU)
+
+    def cuda(self, device=None) -> Tensor:
+        return self.to(backend.device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"))
+
+    def float(self) -> Tensor:
+        return self.to(dtypes.float32)
+
+    def double(self) -> Tensor:
+        return self.to(dtypes.float64)
+
+    def half(self) -> Tensor:
+        return self.to(dtypes.float16)
+
+    def long(self) -> Tensor:
+        return self.to(dtypes.int64)
+
+    def int(self) -> Tensor:
+        return self.to(dtypes.int32)
+
+    def bool(self) -> Tensor:
+        return self.to(dtypes.bool)
+
+    def type_as(self, other: Tensor) -> Tensor:
+        return self.to(other.dtype)
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
+        dev = backend.device(device) if device is not None else self.device
+        out = Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype or self.dtype), dev), dev)
+        return out.requires_grad_(requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+        dev = backend.device(device) if device is not None else self.device
+        np_dtype = dtypes.to_dtype(dtype).numpy if dtype is not None else self._data.dtype
+        out = Tensor._make(dev.xp.full(tuple(size), fill_value, dtype=np_dtype), dev)
+        return out.requires_grad_(requires_grad)
+
+    def new_zeros(self, size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self.new_full(size, 0, dtype, device, requires_grad)
+
+    def new_ones(self, size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self.new_full(size, 1, dtype, device, requires_grad)
+
+    def new_empty(self, size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self.new_full(size, 0, dtype, device, requires_grad)
+
+    # -- Python protocols -----------------------------------------------------------------------
+    def __repr__(self) -> str:
+        return _format.tensor_repr(self)
+
+    def __len__(self) -> int:
+        if self._data.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self._data.shape[0]
+
+    def __iter__(self):
+        if self._data.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter(self.unbind(0))
+
+    def __bool__(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(
+                f"Boolean value of Tensor with {self._data.size} values is ambiguous"
+            )
+        return bool(self.item())
+
+    def __float__(self) -> float:
+        return float(self.item())
+
+    def __int__(self) -> int:
+        return int(self.item())
+
+    def __index__(self) -> int:
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError("only integer tensors of a single element can be converted to an index")
+        return int(self.item())
+
+    def __format__(self, spec: str) -> str:
+        if self._data.ndim == 0 or (spec and self._data.size == 1):
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __array__(self, dtype=None, copy=None):
+        if self.device.type != "cpu":
+            raise TypeError(
+                f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() first."
+            )
+        return self._data if dtype is None else self._data.astype(dtype, copy=False)
+
+    __hash__ = object.__hash__
+
+    def __reduce__(self):
+        raise TypeError("minigrad tensors are not pickled; use minigrad.save / minigrad.load")
+
+    # -- operators ------------------------------------------------------------------------------
+    __add__ = _ops.add
+    __sub__ = _ops.sub
+    __mul__ = _ops.mul
+    __truediv__ = _ops.div
+    __floordiv__ = _ops.floor_divide
+    __mod__ = _ops.remainder
+    __pow__ = _ops.pow
+    __matmul__ = _ops.matmul
+    __neg__ = _ops.neg
+    __abs__ = _ops.abs
+    __getitem__ = _ops.getitem
+
+    def __radd__(self, other):
+        return _ops.add(other, self)
+
+    def __rsub__(self, other):
+        return _ops.sub(other, self)
+
+    def __rmul__(self, other):
+        return _ops.mul(other, self)
+
+    def __rtruediv__(self, other):
+        return _ops.div(other, self)
+
+    def __rfloordiv__(self, other):
+        return _ops.floor_divide(other, self)
+
+    def __rmod__(self, other):
+        return _ops.remainder(other, self)
+
+    def __rpow__(self, other):
+        return _ops.pow(other, self)
+
+    def __rmatmul__(self, other):
+        return _ops.matmul(other, self)
+
+    def __pos__(self):
+        return self
+
+    def __eq__(self, other):
+        return _ops.compare("equal", self, other)
+
+    def __ne__(self, other):
+        return _ops.compare("not_equal", self, other)
+
+    def __lt__(self, other):
+        return _ops.compare("less", self, other)
+
+    def __le__(self, other):
+        return _ops.compare("less_equal", self, other)
+
+    def __gt__(self, other):
+        return _ops.compare("greater", self, other)
+
+    def __ge__(self, other):
+        return _ops.compare("greater_equal", self, other)
+
+    def __and__(self, other):
+        return _ops.compare("bitwise_and", self, other)
+
+    def __or__(self, other):
+        return _ops.compare("bitwise_or", self, other)
+
+    def __xor__(self, other):
+        return _ops.compare("bitwise_xor", self, other)
+
+    __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
+
+    def __invert__(self):
+        return _ops.compare("invert", self)
+
+    eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__
+    logical_not = _ops.logical_not
+
+    def logical_and(self, other):
+        return _ops.compare("logical_and", self, other)
+
+    def logical_or(self, other):
+        return _ops.compare("logical_or", self, other)
+
+    def logical_xor(self, other):
+        return _ops.compare("logical_xor", self, other)
+
+    def equal(self, other) -> bool:
+        """True if both have the same shape and values (a Python bool, as torch.equal)."""
+        return self.shape == other.shape and bool((self == other).all())
+
+    def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
+        xp = self.device.xp
+        return bool(xp.allclose(self._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+    # -- math (each a one-line delegation to minigrad.ops) ---------------------------------------
+    add, sub, mul, div, pow = _ops.add, _ops.sub, _ops.mul, _ops.div, _ops.pow
+    subtract, multiply, divide, true_divide = sub, mul, div, div
+    floor_divide, remainder = _ops.floor_divide, _ops.remainder
+    neg, negative, abs, absolute = _ops.neg, _ops.neg, _ops.abs, _ops.abs
+    exp, log, log1p, expm1 = _ops.exp, _ops.log, _ops.log1p, _ops.expm1
+    sqrt, rsqrt, square, reciprocal = _ops.sqrt, _ops.rsqrt, _ops.square, _ops.reciprocal
+    sin, cos, tan, tanh, sigmoid, erf = _ops.sin, _ops.cos, _ops.tan, _ops.tanh, _ops.sigmoid, _ops.erf
+    relu, sign, round, floor, ceil, trunc = _ops.relu, _ops.sign, _ops.round, _ops.floor, _ops.ceil, _ops.trunc
+    clamp = clip = _ops.clamp
+    maximum, minimum = _ops.maximum, _ops.minimum
+    masked_fill = _ops.masked_fill
+    isnan, isinf, isfinite = _ops.isnan, _ops.isinf, _ops.isfinite
+    matmul, outer, ger = _ops.matmul, _ops.outer, _ops.outer
+
+    def where(self, condition, other):  # Tensor.where(cond, other) is where(cond, self, other)
+        return _ops.where(condition, self, other)
+
+    def mm(self, mat2):
+        _expect_dims(self, 2, "mm", "self"), _expect_dims(mat2, 2, "mm", "mat2")
+        return _ops.matmul(self, mat2)
+
+    def bmm(self, mat2):
+        _expect_dims(self, 3, "bmm", "batch1"), _expect_dims(mat2, 3, "bmm", "batch2")
+        return _ops.matmul(self, mat2)
+
+    def dot(self, other):
+        _expect_dims(self, 1, "dot", "self"), _expect_dims(other, 1, "dot", "tensor")
+        return _ops.matmul(self, other)
+
+    def mv(self, vec):
+        _expect_dims(self, 2, "mv", "self"), _expect_dims(vec, 1, "mv", "vec")
+        return _ops.matmul(self, vec)
+
+    # -- reductions -----------------------------------------------------------------------------
+    sum, mean, prod, var, std = _ops.sum, _ops.mean, _ops.prod, _ops.var, _ops.std
+    max, min, amax, amin = _ops.max, _ops.min, _ops.amax, _ops.amin
+    argmax, argmin, logsumexp, norm = _ops.argmax, _ops.argmin, _ops.logsumexp, _ops.norm
+    cumsum, all, any, sum_to_size = _ops.cumsum, _ops.all, _ops.any, _ops.sum_to_size
+
+    # -- shape and indexing ---------------------------------------------------------------------
+    reshape, view, permute, expand = _ops.reshape, _ops.reshape, _ops.permute, _ops.expand
+    transpose, swapaxes, movedim = _ops.transpose, _ops.transpose, _ops.movedim
+    squeeze, unsqueeze, flatten, unflatten = _ops.squeeze, _ops.unsqueeze, _ops.flatten, _ops.unflatten
+    broadcast_to, split, chunk, unbind = _ops.broadcast_to, _ops.split, _ops.chunk, _ops.unbind
+    flip, repeat, tile, tril, triu = _ops.flip, _ops.repeat, _ops.tile, _ops.tril, _ops.triu
+    gather, scatter_add, index_select = _ops.gather, _ops.scatter_add, _ops.index_select
+    clone, contiguous = _ops.clone, _ops.contiguous
+
+    def view_as(self, other):
+        return _ops.reshape(self, other.shape)
+
+    reshape_as = view_as
+
+    def expand_as(self, other):
+        return _ops.expand(self, other.shape)
+
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
+
+    @property
+    def T(self):  # noqa: N802 - PyTorch's name
+        return _ops.permute(self, tuple(reversed(range(self.ndim))))
+
+    @property
+    def mT(self):  # noqa: N802
+        if self.ndim < 2:
+            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+        return _ops.transpose(self, -2, -1)
+
+    # -- in-place updates -----------------------------------------------------------------------
+    def _inplace(self, compute, *others) -> Tensor:
+        """Replace this tensor's values with ``compute(self)``, keeping its storage.
+
+        Under grad mode, when the change must be recorded, the old values are snapshotted so
+        that the new node's backward sees them, and this tensor takes the new ``grad_fn``.
+        The version counter goes up, so nodes that saved the old values refuse to run.
+        """
+        recording = grad_mode._enabled and (
+            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
+        )
+        if recording:
+            _check_inplace_allowed(self)
+            old = Tensor._make(self._data.copy(), self.device, self._requires_grad, self.grad_fn)
+            old._output_nr = self._output_nr
+            result = compute(old)
+        else:
+            with grad_mode.no_grad():
+                result = compute(self)
+        _write(self, result)
+        if recording:
+            self.grad_fn, self._requires_grad, self._output_nr = result.grad_fn, True, 0
+        version_counter(self).value += 1
+        return self
+
+    def _inplace_ufunc(self, ufunc: str, other) -> Tensor:
+        """Fast path for ``self = ufunc(self, other)`` when nothing is recorded (optimizer steps)."""
+        if grad_mode._enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+            return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
+        data = other._data if isinstance(other, Tensor) else other
+        if isinstance(other, Tensor) and other.device is not self.device:
+            raise RuntimeError(f"{ufunc}_: expected all tensors to be on the same device, but found {self.device} and {other.device}")
+        xp = self.device.xp
+        name = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}[ufunc]
+        try:
+            getattr(xp, name)(self._data, data, out=self._data, casting="same_kind")
+        except (TypeError, np.exceptions.UFuncTypeError) as e:
+            raise RuntimeError(f"{ufunc}_: result type can't be cast to the desired output type {self.dtype}") from e
+        except ValueError as e:
+            raise RuntimeError(f"{ufunc}_: output with shape {list(self.shape)} doesn't match the broadcast shape ({e})") from None
+        version_counter(self).value += 1
+        return self
+
+    def add_(self, other, alpha=1):
+        return self._inplace_ufunc("add", other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, alpha=1):
+        return self._inplace_ufunc("sub", other if alpha == 1 else other * alpha)
+
+    def mul_(self, other):
+        return self._inplace_ufunc("mul", other)
+
+    def div_(self, other):
+        return self._inplace_ufunc("div", other)
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def addcmul_(self, tensor1, tensor2, value=1):
+        return self._inplace(lambda s: s + value * tensor1 * tensor2, tensor1, tensor2)
+
+    def addcdiv_(self, tensor1, tensor2, value=1):
+        return self._inplace(lambda s: s + value * tensor1 / tensor2, tensor1, tensor2)
+
+    def lerp_(self, end, weight):
+        return self._inplace(lambda s: s + weight * (end - s), end, weight)
+
+    def pow_(self, exponent):
+        return self._inplace(lambda s: s**exponent, exponent)
+
+    def clamp_(self, min=None, max=None):  # noqa: A002
+        return self._inplace(lambda s: _ops.clamp(s, min, max), min, max)
+
+    clip_ = clamp_
+
+    def masked_fill_(self, mask, value):
+        return self._inplace(lambda s: _ops.masked_fill(s, mask, value), value)
+
+    def copy_(self, src) -> Tensor:
+        """Copy ``src``'s values into this tensor (broadcast, cast, moved across devices)."""
+        src = src if isinstance(src, Tensor) else self.new_tensor(src)
+        return self._inplace(lambda s: src.to(s.device, s.dtype).expand(s.shape), src)
+
+    def zero_(self) -> Tensor:
+        return self.fill_(0)
+
+    def fill_(self, value) -> Tensor:
+        return self._inplace(lambda s: _ops.where(s == s, value, s) if isinstance(value, Tensor) else _full_like(s, value), value)
+
+    def uniform_(self, a=0.0, b=1.0, generator=None) -> Tensor:
+        gen = generator or backend.default_generator(self.device)
+        return self._fill_random(gen.uniform(self.shape, self._data.dtype, a, b))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None) -> Tensor:
+        gen = generator or backend.default_generator(self.device)
+        return self._fill_random(gen.normal(self.shape, self._data.dtype, mean, std))
+
+    def _fill_random(self, values) -> Tensor:
+        return self._inplace(lambda s: Tensor._make(values, s.device))
+
+    def __setitem__(self, key, value) -> None:
+        """``t[key] = value`` for tensors outside the graph (under no_grad, or not requiring grad)."""
+        recording = grad_mode._enabled and (
+            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
+        )
+        if recording:
+            raise RuntimeError(
+                "__setitem__ on a tensor that requires grad is not supported: use torch.where, "
+                "masked_fill or cat to build a new tensor, or assign under minigrad.no_grad()"
+            )
+        data = value.to(self.device, self.dtype)._data if isinstance(value, Tensor) else value
+        self._data[_ops.movement._normalize_key(self, key)] = data
+        version_counter(self).value += 1
+
+
+def _full_like(t: Tensor, value) -> Tensor:
+    return Tensor._make(t.device.xp.full(t.shape, value, dtype=t._data.dtype), t.device)
+
+
+def _write(target: Tensor, result: Tensor) -> None:
+    if result.device is not target.device:
+        raise RuntimeError(f"in-place op: result on {result.device} cannot be written to {target.device}")
+    if not np.can_cast(result._data.dtype, target._data.dtype, casting="same_kind"):
+        raise RuntimeError(
+            f"result type {result.dtype.name} can't be cast to the desired output type "
+            f"{target.dtype.name}"
+        )
+    if result.shape != target.shape:
+        raise RuntimeError(
+            f"output with shape {list(target.shape)} doesn't match the broadcast shape "
+            f"{list(result.shape)}"
+        )
+    target._data[...] = result._data
+
+
+def _check_inplace_allowed(t: Tensor) -> None:
+    if t.grad_fn is None and t._requires_grad:
+        raise RuntimeError(
+            "a leaf Variable that requires grad is being used in an in-place operation. "
+            "Wrap the update in minigrad.no_grad(), or clone the tensor first."
+        )
+    if t._base is not None and t._base._requires_grad:
+        raise NotImplementedError(
+            "in-place operation on a view of a tensor that requires grad: clone the view first"
+        )
+
+
+def _expect_dims(t: Tensor, ndim: int, op: str, name: str) -> None:
+    if t.ndim != ndim:
+        raise RuntimeError(f"{op}: {name} must be a {ndim}D tensor, got {t.ndim}D of shape {list(t.shape)}")
+
+
+def _parse_to(t: Tensor, *args, **kwargs):
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    copy = kwargs.pop("copy", False)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for a in args:
+        if isinstance(a, Tensor):
+            device, dtype = a.device, a.dtype
+        elif isinstance(a, (str, backend.Device)):
+            device = a
+        elif isinstance(a, (dtypes.dtype, type, np.dtype)):
+            dtype = a
+        elif isinstance(a, bool):
+            copy = a
+        else:
+            raise TypeError(f"to() received an invalid argument {a!r}: expected a device, dtype or tensor")
+    device = backend.device(device) if device is not None else None
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else None
+    return device, dtype, copy
+
+
+class ToDevice(_ops.Op):
+    """y = x copied to another device; dx = dy copied back"""
+
+    def __init__(self, target: backend.Device):
+        self.target = target
+
+    def forward(self, x):
+        return backend.to_device(x, self.device, self.target)
+
+    def __call__(self, x):
+        out = super().__call__(x)
+        out.device = self.target
+        return out
+
+    def backward(self, gy):
+        return gy.to(self.input_meta[0][2])
+
+
+graph.register_tensor_class(Tensor)

@@ -1,0 +1,3 @@
+"""Rows of the op table for convolution, pooling and attention ops."""
+
+ROWS = []

@@ -1,0 +1,3 @@
+"""Rows of the op table for ``minigrad.nn.functional``'s fused ops (norms, softmax, losses)."""
+
+ROWS = []
