@@ -207,7 +207,6 @@ _BACKENDS: dict[str, ArrayBackend] = {"cpu": NumpyBackend(), "cuda": CupyBackend
 def register_backend(backend: ArrayBackend) -> None:
     """Make ``backend.name`` usable as a device type (tests register a CuPy stand-in)."""
     _BACKENDS[backend.name] = backend
-    _DEVICES.clear()
 
 
 def get_backend(name: str) -> ArrayBackend:
@@ -236,7 +235,9 @@ class Device:
         return self.xp_cache
 
     def __repr__(self) -> str:
-        return f"device(type='{self.type}'" + (f", index={self.index})" if self.index is not None else ")")
+        return f"device(type='{self.type}'" + (
+            f", index={self.index})" if self.index is not None else ")"
+        )
 
     def __str__(self) -> str:
         return self.type if self.index is None else f"{self.type}:{self.index}"

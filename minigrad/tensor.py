@@ -24,8 +24,18 @@ class Tensor:
     """
 
     __slots__ = (
-        "_data", "device", "_requires_grad", "grad", "grad_fn", "_output_nr", "_version",
-        "_base", "_hooks", "_accumulator", "_retains_grad", "__weakref__",
+        "_data",
+        "device",
+        "_requires_grad",
+        "grad",
+        "grad_fn",
+        "_output_nr",
+        "_version",
+        "_base",
+        "_hooks",
+        "_accumulator",
+        "_retains_grad",
+        "__weakref__",
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
 
@@ -207,7 +217,15 @@ class Tensor:
         return self.to(backend.CPU)
 
     def cuda(self, device=None) -> Tensor:
-        return self.to(backend.device("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}"))
+        return self.to(
+            backend.device(
+                "cuda"
+                if device is None
+                else device
+                if isinstance(device, str)
+                else f"cuda:{device}"
+            )
+        )
 
     def float(self) -> Tensor:
         return self.to(dtypes.float32)
@@ -398,8 +416,22 @@ class Tensor:
     neg, negative, abs, absolute = _ops.neg, _ops.neg, _ops.abs, _ops.abs
     exp, log, log1p, expm1 = _ops.exp, _ops.log, _ops.log1p, _ops.expm1
     sqrt, rsqrt, square, reciprocal = _ops.sqrt, _ops.rsqrt, _ops.square, _ops.reciprocal
-    sin, cos, tan, tanh, sigmoid, erf = _ops.sin, _ops.cos, _ops.tan, _ops.tanh, _ops.sigmoid, _ops.erf
-    relu, sign, round, floor, ceil, trunc = _ops.relu, _ops.sign, _ops.round, _ops.floor, _ops.ceil, _ops.trunc
+    sin, cos, tan, tanh, sigmoid, erf = (
+        _ops.sin,
+        _ops.cos,
+        _ops.tan,
+        _ops.tanh,
+        _ops.sigmoid,
+        _ops.erf,
+    )
+    relu, sign, round, floor, ceil, trunc = (
+        _ops.relu,
+        _ops.sign,
+        _ops.round,
+        _ops.floor,
+        _ops.ceil,
+        _ops.trunc,
+    )
     clamp = clip = _ops.clamp
     maximum, minimum = _ops.maximum, _ops.minimum
     masked_fill = _ops.masked_fill
@@ -434,7 +466,12 @@ class Tensor:
     # -- shape and indexing ---------------------------------------------------------------------
     reshape, view, permute, expand = _ops.reshape, _ops.reshape, _ops.permute, _ops.expand
     transpose, swapaxes, movedim = _ops.transpose, _ops.transpose, _ops.movedim
-    squeeze, unsqueeze, flatten, unflatten = _ops.squeeze, _ops.unsqueeze, _ops.flatten, _ops.unflatten
+    squeeze, unsqueeze, flatten, unflatten = (
+        _ops.squeeze,
+        _ops.unsqueeze,
+        _ops.flatten,
+        _ops.unflatten,
+    )
     broadcast_to, split, chunk, unbind = _ops.broadcast_to, _ops.split, _ops.chunk, _ops.unbind
     flip, repeat, tile, tril, triu = _ops.flip, _ops.repeat, _ops.tile, _ops.tril, _ops.triu
     gather, scatter_add, index_select = _ops.gather, _ops.scatter_add, _ops.index_select
@@ -450,7 +487,9 @@ class Tensor:
 
     def t(self):
         if self.ndim > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+            raise RuntimeError(
+                f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
+            )
         return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
 
     @property
@@ -460,7 +499,9 @@ class Tensor:
     @property
     def mT(self):  # noqa: N802
         if self.ndim < 2:
-            raise RuntimeError(f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor.")
+            raise RuntimeError(
+                f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor."
+            )
         return _ops.transpose(self, -2, -1)
 
     # -- in-place updates -----------------------------------------------------------------------
@@ -490,19 +531,29 @@ class Tensor:
 
     def _inplace_ufunc(self, ufunc: str, other) -> Tensor:
         """Fast path for ``self = ufunc(self, other)`` when nothing is recorded (optimizer steps)."""
-        if grad_mode._enabled and (self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)):
+        if grad_mode._enabled and (
+            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
+        ):
             return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
         data = other._data if isinstance(other, Tensor) else other
         if isinstance(other, Tensor) and other.device is not self.device:
-            raise RuntimeError(f"{ufunc}_: expected all tensors to be on the same device, but found {self.device} and {other.device}")
+            raise RuntimeError(
+                f"{ufunc}_: expected all tensors to be on the same device, but found {self.device} and {other.device}"
+            )
         xp = self.device.xp
         name = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}[ufunc]
         try:
             getattr(xp, name)(self._data, data, out=self._data, casting="same_kind")
-        except (TypeError, np.exceptions.UFuncTypeError) as e:
-            raise RuntimeError(f"{ufunc}_: result type can't be cast to the desired output type {self.dtype}") from e
+        except TypeError as e:
+            if "cast" not in str(e):
+                raise
+            raise RuntimeError(
+                f"{ufunc}_: result type can't be cast to the desired output type {self.dtype}"
+            ) from e
         except ValueError as e:
-            raise RuntimeError(f"{ufunc}_: output with shape {list(self.shape)} doesn't match the broadcast shape ({e})") from None
+            raise RuntimeError(
+                f"{ufunc}_: output with shape {list(self.shape)} doesn't match the broadcast shape ({e})"
+            ) from None
         version_counter(self).value += 1
         return self
 
@@ -549,7 +600,12 @@ class Tensor:
         return self.fill_(0)
 
     def fill_(self, value) -> Tensor:
-        return self._inplace(lambda s: _ops.where(s == s, value, s) if isinstance(value, Tensor) else _full_like(s, value), value)
+        return self._inplace(
+            lambda s: (
+                _ops.where(s == s, value, s) if isinstance(value, Tensor) else _full_like(s, value)
+            ),
+            value,
+        )
 
     def uniform_(self, a=0.0, b=1.0, generator=None) -> Tensor:
         gen = generator or backend.default_generator(self.device)
@@ -583,7 +639,9 @@ def _full_like(t: Tensor, value) -> Tensor:
 
 def _write(target: Tensor, result: Tensor) -> None:
     if result.device is not target.device:
-        raise RuntimeError(f"in-place op: result on {result.device} cannot be written to {target.device}")
+        raise RuntimeError(
+            f"in-place op: result on {result.device} cannot be written to {target.device}"
+        )
     if not np.can_cast(result._data.dtype, target._data.dtype, casting="same_kind"):
         raise RuntimeError(
             f"result type {result.dtype.name} can't be cast to the desired output type "
@@ -611,7 +669,9 @@ def _check_inplace_allowed(t: Tensor) -> None:
 
 def _expect_dims(t: Tensor, ndim: int, op: str, name: str) -> None:
     if t.ndim != ndim:
-        raise RuntimeError(f"{op}: {name} must be a {ndim}D tensor, got {t.ndim}D of shape {list(t.shape)}")
+        raise RuntimeError(
+            f"{op}: {name} must be a {ndim}D tensor, got {t.ndim}D of shape {list(t.shape)}"
+        )
 
 
 def _parse_to(t: Tensor, *args, **kwargs):
@@ -631,7 +691,9 @@ def _parse_to(t: Tensor, *args, **kwargs):
         elif isinstance(a, bool):
             copy = a
         else:
-            raise TypeError(f"to() received an invalid argument {a!r}: expected a device, dtype or tensor")
+            raise TypeError(
+                f"to() received an invalid argument {a!r}: expected a device, dtype or tensor"
+            )
     device = backend.device(device) if device is not None else None
     dtype = dtypes.to_dtype(dtype) if dtype is not None else None
     return device, dtype, copy

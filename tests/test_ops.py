@@ -26,7 +26,11 @@ def test_gradcheck(op, index, device):
     assert gradcheck(lambda *a: outputs(_call(op, index, a)), tuple(args))
 
 
-@pytest.mark.parametrize("op,index", [c for c in GRAD_CASES if c[0].gradgrad], ids=[i for c, i in zip(GRAD_CASES, GRAD_IDS) if c[0].gradgrad])
+@pytest.mark.parametrize(
+    "op,index",
+    [c for c in GRAD_CASES if c[0].gradgrad],
+    ids=[i for c, i in zip(GRAD_CASES, GRAD_IDS) if c[0].gradgrad],
+)
 def test_gradgradcheck(op, index, device):
     args, _ = build(op, index, minigrad, "float64", device)
     assert gradgradcheck(lambda *a: outputs(_call(op, index, a)), tuple(args))
@@ -53,10 +57,16 @@ def test_matches_torch(op, index, dtype):
     rng = np.random.default_rng(1)
     vs = [rng.uniform(-1, 1, tuple(b.shape)) for _, b in pairs]
     gm = minigrad.autograd.grad(
-        [a for a, _ in pairs], grads_m, [minigrad.tensor(v, dtype=dtype) for v in vs], allow_unused=True
+        [a for a, _ in pairs],
+        grads_m,
+        [minigrad.tensor(v, dtype=dtype) for v in vs],
+        allow_unused=True,
     )
     gt = torch.autograd.grad(
-        [b for _, b in pairs], grads_t, [torch.tensor(v, dtype=getattr(torch, dtype)) for v in vs], allow_unused=True
+        [b for _, b in pairs],
+        grads_t,
+        [torch.tensor(v, dtype=getattr(torch, dtype)) for v in vs],
+        allow_unused=True,
     )
     for a, b in zip(gm, gt):
         if b is None:
@@ -72,7 +82,9 @@ def test_devices_agree(op, index):
     for device in ("cpu", "fakegpu"):
         args, grad_args = build(op, index, minigrad, "float64", device)
         outs = [o for o in outputs(_call(op, index, args)) if o.requires_grad]
-        grads = minigrad.autograd.grad(outs, grad_args, [o.new_ones(o.shape) * 0.5 for o in outs], allow_unused=True)
+        grads = minigrad.autograd.grad(
+            outs, grad_args, [o.new_ones(o.shape) * 0.5 for o in outs], allow_unused=True
+        )
         results.append([to_numpy(o) for o in outs] + [to_numpy(g) for g in grads if g is not None])
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
@@ -108,6 +120,8 @@ def test_every_op_has_a_row():
         outs = [o for o in outputs(_call(op, index, args)) if o.requires_grad]
         vs = [o.new_ones(o.shape, requires_grad=True) for o in outs]
         grads = minigrad.autograd.grad(outs, grad_args, vs, create_graph=True, allow_unused=True)
-        covered |= _graph_types(outs) | _graph_types([g for g in grads if g is not None and g.requires_grad])
+        covered |= _graph_types(outs) | _graph_types(
+            [g for g in grads if g is not None and g.requires_grad]
+        )
     missing = {c.__name__ for c in _all_op_classes() if c not in covered} - set(EXEMPT)
     assert not missing, f"ops without a row in minigrad/testing/op_db.py: {sorted(missing)}"

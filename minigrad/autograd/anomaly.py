@@ -60,7 +60,9 @@ def check_gradients(node, grads) -> None:
             continue
         xp = grad.device.xp
         if not bool(xp.isfinite(grad._data).all()):
-            where = "".join(node.trace) if node.trace else "  (created before anomaly mode was on)\n"
+            where = (
+                "".join(node.trace) if node.trace else "  (created before anomaly mode was on)\n"
+            )
             raise RuntimeError(
                 f"Function '{node.name()}' returned nan or inf values in its {i}th output "
                 f"gradient.\nThe forward call that created it:\n{where}"

@@ -172,7 +172,9 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
         for i, tensor in enumerate(inputs):
             edge = gradient_edge(tensor) if tensor.requires_grad else None
             if edge is None:
-                raise RuntimeError(f"One of the differentiated Tensors (input {i}) does not require grad")
+                raise RuntimeError(
+                    f"One of the differentiated Tensors (input {i}) does not require grad"
+                )
             captures.setdefault(edge[0], []).append((i, edge[1], tensor))
         needed = _needed_nodes(order, captures)
         results = [None] * len(inputs)
@@ -189,7 +191,11 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
             if captures is not None and node in captures:
                 for i, nr, tensor in captures[node]:
                     results[i] = grads[nr]
-                    if accumulate and not isinstance(node, AccumulateGrad) and grads[nr] is not None:
+                    if (
+                        accumulate
+                        and not isinstance(node, AccumulateGrad)
+                        and grads[nr] is not None
+                    ):
                         accumulate_into(tensor, grads[nr], create_graph)
             if isinstance(node, AccumulateGrad):
                 if accumulate and grads[0] is not None:

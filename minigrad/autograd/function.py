@@ -86,19 +86,25 @@ class Function:
 def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
     """Make ``ctx`` the grad_fn of the outputs and save what forward asked for."""
     tensor_cls = graph.Tensor
-    ctx.next_functions = tuple(gradient_edge(a) if isinstance(a, tensor_cls) else None for a in args)
+    ctx.next_functions = tuple(
+        gradient_edge(a) if isinstance(a, tensor_cls) else None for a in args
+    )
     ctx.input_meta = tuple(
-        (a._data.shape, a._data.dtype, a.device) if isinstance(a, tensor_cls) else None for a in args
+        (a._data.shape, a._data.dtype, a.device) if isinstance(a, tensor_cls) else None
+        for a in args
     )
     ctx.num_outputs = len(outputs)
     ctx.output_meta = tuple(
-        (o._data.shape, o._data.dtype, o.device) if isinstance(o, tensor_cls) else None for o in outputs
+        (o._data.shape, o._data.dtype, o.device) if isinstance(o, tensor_cls) else None
+        for o in outputs
     )
     wrapped, position = [], {}
     for i, o in enumerate(outputs):
         if isinstance(o, tensor_cls):
             position[id(o)] = i
-            differentiable = o._data.dtype.kind == "f" and not any(o is n for n in ctx.non_differentiable)
+            differentiable = o._data.dtype.kind == "f" and not any(
+                o is n for n in ctx.non_differentiable
+            )
             o = tensor_cls._make(o._data, o.device, differentiable, ctx if differentiable else None)
             o._output_nr = i
         wrapped.append(o)

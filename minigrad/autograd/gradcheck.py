@@ -38,7 +38,13 @@ def gradcheck(
     Returns:
         True if every gradient matches.
     """
-    inputs = inputs if isinstance(inputs, tuple) else tuple(inputs) if isinstance(inputs, list) else (inputs,)
+    inputs = (
+        inputs
+        if isinstance(inputs, tuple)
+        else tuple(inputs)
+        if isinstance(inputs, list)
+        else (inputs,)
+    )
     checked = _checked_inputs(inputs)
     rng = np.random.default_rng(seed)
     outputs = _float_outputs(func(*inputs))
@@ -68,7 +74,13 @@ def gradgradcheck(
     seed: int = 0,
 ) -> bool:
     """Check second derivatives: gradcheck of the map (inputs, v) -> vᵀJ built with create_graph."""
-    inputs = inputs if isinstance(inputs, tuple) else tuple(inputs) if isinstance(inputs, list) else (inputs,)
+    inputs = (
+        inputs
+        if isinstance(inputs, tuple)
+        else tuple(inputs)
+        if isinstance(inputs, list)
+        else (inputs,)
+    )
     checked = _checked_inputs(inputs)
     outputs = _float_outputs(func(*inputs))
     if grad_outputs is None:
@@ -92,8 +104,13 @@ def gradgradcheck(
         return tuple(g for g in grads if g is not None)
 
     return gradcheck(
-        first_derivatives, inputs + grad_outputs, eps=eps, atol=atol, rtol=rtol,
-        raise_exception=raise_exception, seed=seed + 2,
+        first_derivatives,
+        inputs + grad_outputs,
+        eps=eps,
+        atol=atol,
+        rtol=rtol,
+        raise_exception=raise_exception,
+        seed=seed + 2,
     )
 
 

@@ -117,7 +117,8 @@ class Node:
                 f"graph a second time or if you need to access saved tensors after calling backward."
             )
         return tuple(
-            s.unpack(self, i) if isinstance(s, SavedTensor) else s for i, s in enumerate(self._saved)
+            s.unpack(self, i) if isinstance(s, SavedTensor) else s
+            for i, s in enumerate(self._saved)
         )
 
     def release(self) -> None:

@@ -49,7 +49,11 @@ class Op(Node):
             else:
                 arrays.append(a)
         self.device, self.xp = device, device.xp
-        out = self.forward(*arrays)
+        try:
+            out = self.forward(*arrays)
+        except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
+            shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
+            raise RuntimeError(f"{self.name()}: {e} (input shapes: {shapes})") from None
         if requires_grad and self.differentiable and grad_mode._enabled and out.dtype.kind == "f":
             result = tensor_cls._make(out, device, True, self)
             self._record(args, result)
@@ -63,13 +67,15 @@ class Op(Node):
 
     def _record(self, args, result) -> None:
         tensor_cls = graph.Tensor
-        self.next_functions = tuple(
-            gradient_edge(a) if isinstance(a, tensor_cls) else None for a in args
-        )
-        self.input_meta = tuple(
-            (a._data.shape, a._data.dtype, a.device) if isinstance(a, tensor_cls) else None
-            for a in args
-        )
+        edges, meta = [], []
+        for a in args:
+            if isinstance(a, tensor_cls):
+                edges.append(gradient_edge(a))
+                meta.append((a._data.shape, a._data.dtype, a.device))
+            else:
+                edges.append(None)
+                meta.append(None)
+        self.next_functions, self.input_meta = tuple(edges), tuple(meta)
         if self.save_inputs or self.save_output:
             self.save(args if self.save_inputs else (), result if self.save_output else None)
         if anomaly._enabled:

@@ -23,6 +23,8 @@ def promote(*operands, floating: bool = False):
     ``floating=True`` lifts integer and bool results to the default float dtype (true division,
     ``exp`` of an integer tensor, ...).
     """
+    if len(operands) == 2 and _already_promoted(*operands, floating):
+        return operands  # the common case, checked without building anything
     tensor_cls = graph.Tensor
     operands = tuple(x.item() if isinstance(x, np.generic) else x for x in operands)
     tensors = [x for x in operands if isinstance(x, tensor_cls)]
@@ -39,6 +41,18 @@ def promote(*operands, floating: bool = False):
         x.to(target) if isinstance(x, tensor_cls) and x._data.dtype != target.numpy else x
         for x in operands
     )
+
+
+def _already_promoted(a, b, floating: bool) -> bool:
+    """True when a binary op's operands need no cast: same-dtype tensors, or a float tensor
+    with a Python float or int."""
+    tensor_cls = graph.Tensor
+    if isinstance(a, tensor_cls):
+        kind = a._data.dtype.kind
+        if isinstance(b, tensor_cls):
+            return a._data.dtype == b._data.dtype and (kind == "f" or not floating)
+        return kind == "f" and type(b) in (float, int)
+    return isinstance(b, tensor_cls) and b._data.dtype.kind == "f" and type(a) in (float, int)
 
 
 def _scalar_fits(x, np_dtype) -> bool:
@@ -683,7 +697,9 @@ def masked_fill(input, mask, value):  # noqa: A002
     """``input`` with ``value`` where ``mask`` is true (``mask`` broadcasts against input)."""
     if isinstance(value, graph.Tensor):
         if value.ndim:
-            raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {list(value.shape)}")
+            raise RuntimeError(
+                f"masked_fill only supports a 0-dimensional value tensor, got shape {list(value.shape)}"
+            )
         value = value.to(input.dtype)
     out = where(mask, value, input)
     if out.shape != input.shape:
@@ -746,7 +762,9 @@ trunc = _unary_function(Trunc, "trunc", floating=False)
 
 def neg(input):  # noqa: A002
     if input.dtype is dtypes.bool:
-        raise RuntimeError("Negation, the `-` operator, on a bool tensor is not supported. Use `~` or logical_not() instead.")
+        raise RuntimeError(
+            "Negation, the `-` operator, on a bool tensor is not supported. Use `~` or logical_not() instead."
+        )
     return Neg()(input)
 
 

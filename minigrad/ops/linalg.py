@@ -84,7 +84,11 @@ class Einsum(Op):
             others = [(s, t) for j, (s, t) in enumerate(zip(self.inputs, operands)) if j != i]
             present = set(self.output).union(*(s for s, _ in others))
             kept = "".join(c for c in subs if c in present)
-            g = einsum(",".join([self.output] + [s for s, _ in others]) + "->" + kept, gy, *[t for _, t in others])
+            g = einsum(
+                ",".join([self.output] + [s for s, _ in others]) + "->" + kept,
+                gy,
+                *[t for _, t in others],
+            )
             if kept != subs:  # letters summed away in this operand alone: broadcast back
                 sizes = dict(zip(kept, g.shape))
                 g = g.reshape([sizes.get(c, 1) for c in subs]).expand(operands[i].shape)
@@ -104,7 +108,9 @@ def einsum(equation: str, *operands):
         raise RuntimeError(f"einsum(): {len(inputs)} subscripts but {len(operands)} operands")
     if "." in eq or any(len(set(s)) != len(s) for s in inputs):
         if any(isinstance(t, graph.Tensor) and t.requires_grad for t in operands):
-            raise NotImplementedError("einsum: gradients with '...' or repeated subscripts in one operand")
+            raise NotImplementedError(
+                "einsum: gradients with '...' or repeated subscripts in one operand"
+            )
     if not arrow:
         counts = {c: lhs.count(c) for c in set(re.sub(r"[^a-zA-Z]", "", lhs))}
         rhs = "".join(sorted(c for c, n in counts.items() if n == 1))

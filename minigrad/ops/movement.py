@@ -173,7 +173,9 @@ def _leading_region(x, index_shape, dim, whole_dim=True):
                 f"gather/scatter: size of index ({n}) exceeds the size of the tensor ({m}) in "
                 f"dimension {d}"
             )
-    key = tuple(slice(None) if (d == dim and whole_dim) else slice(0, n) for d, n in enumerate(index_shape))
+    key = tuple(
+        slice(None) if (d == dim and whole_dim) else slice(0, n) for d, n in enumerate(index_shape)
+    )
     return x[key]
 
 
@@ -220,7 +222,9 @@ class Pad(Op):
         pairs = _pad_pairs(self.widths, x.ndim)
         shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pairs))
         if any(n < 0 for n in shape):
-            raise RuntimeError(f"pad: widths {list(self.widths)} crop input of shape {list(x.shape)} below zero")
+            raise RuntimeError(
+                f"pad: widths {list(self.widths)} crop input of shape {list(x.shape)} below zero"
+            )
         out = self.xp.full(shape, self.value, dtype=x.dtype)
         dst = tuple(slice(max(lo, 0), n - max(hi, 0)) for n, (lo, hi) in zip(shape, pairs))
         src = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(x.shape, pairs))
@@ -285,8 +289,10 @@ class Triu(Tril):
 
 def _shape_arg(shape) -> tuple:
     """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` as PyTorch does."""
-    if len(shape) == 1 and isinstance(shape[0], (tuple, list)) or (
-        len(shape) == 1 and hasattr(shape[0], "__iter__")
+    if (
+        len(shape) == 1
+        and isinstance(shape[0], (tuple, list))
+        or (len(shape) == 1 and hasattr(shape[0], "__iter__"))
     ):
         shape = tuple(shape[0])
     return tuple(int(s) for s in shape)
@@ -317,7 +323,10 @@ def permute(input, *dims):  # noqa: A002
 
 def transpose(input, dim0, dim1):  # noqa: A002
     order = list(range(input.ndim))
-    d0, d1 = normalize_dim(dim0, input.ndim, "transpose"), normalize_dim(dim1, input.ndim, "transpose")
+    d0, d1 = (
+        normalize_dim(dim0, input.ndim, "transpose"),
+        normalize_dim(dim1, input.ndim, "transpose"),
+    )
     order[d0], order[d1] = order[d1], order[d0]
     return Permute(tuple(order))(input)
 
@@ -430,7 +439,9 @@ def _normalize_key(input, key):  # noqa: A002
         elif isinstance(k, (list, tuple, np.ndarray)):
             host = np.asarray(k)
             if host.dtype.kind not in "iub":
-                raise IndexError(f"indices must be integers or bools, got a sequence of {host.dtype}")
+                raise IndexError(
+                    f"indices must be integers or bools, got a sequence of {host.dtype}"
+                )
             k = input.device.backend.from_host(host, input.device.index)
         if hasattr(k, "dtype") and k.dtype.kind == "b" and k.ndim > 0:
             out.extend(k.nonzero())  # a mask selects its true positions, as PyTorch
@@ -472,7 +483,9 @@ def cat(tensors, dim=0):
     ref = tensors[0]
     d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
-        if t.ndim != ref.ndim or any(a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d):
+        if t.ndim != ref.ndim or any(
+            a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d
+        ):
             raise RuntimeError(
                 f"Sizes of tensors must match except in dimension {d}. Expected {list(ref.shape)} "
                 f"(any size in dim {d}) but got {list(t.shape)} for tensor number {i} in the list."

@@ -42,7 +42,9 @@ class SumToSize(Op):
         axes = tuple(range(lead)) + tuple(
             lead + i for i, s in enumerate(self.shape) if s == 1 and x.shape[lead + i] != 1
         )
-        return x.sum(axis=axes, keepdims=True).reshape(self.shape) if axes else x.reshape(self.shape)
+        return (
+            x.sum(axis=axes, keepdims=True).reshape(self.shape) if axes else x.reshape(self.shape)
+        )
 
     def backward(self, gy):
         return gy.expand(self.input_meta[0][0])
@@ -122,10 +124,18 @@ class LogSumExp(Op):
 
     def forward(self, x):
         xp = self.xp
-        m = x.max(axis=self.dims, keepdims=True) if x.size else xp.zeros(kept_shape(x.shape, self.dims), x.dtype)
+        m = (
+            x.max(axis=self.dims, keepdims=True)
+            if x.size
+            else xp.zeros(kept_shape(x.shape, self.dims), x.dtype)
+        )
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or an inf): avoid inf - inf
         y = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
-        return y if self.keepdim else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
+        return (
+            y
+            if self.keepdim
+            else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
+        )
 
     def backward(self, gy):
         x, y = self.saved_tensors
@@ -284,7 +294,11 @@ def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
         out = out.reshape((1,) * input.ndim if keepdim else ())
     else:
         axis = normalize_dim(dim, input.ndim, name)
-        out = getattr(data, name)(axis=axis, keepdims=keepdim) if data.ndim else data.astype(bool) & False
+        out = (
+            getattr(data, name)(axis=axis, keepdims=keepdim)
+            if data.ndim
+            else data.astype(bool) & False
+        )
     return constant(out.astype("int64", copy=False), input.device)
 
 

@@ -73,6 +73,8 @@ class FakeArray:
         )
 
     def __getattr__(self, name):
+        if name.startswith("__"):  # no __array_interface__ & co: NumPy must not see the data
+            raise AttributeError(name)
         value = getattr(self._a, name)
         return _device_call(value) if callable(value) else _wrap(value)
 
@@ -188,11 +190,8 @@ class _FakeUfunc:
 
     def __call__(self, *args, **kwargs):
         out = kwargs.get("out")
-        if isinstance(out, FakeArray):
-            kwargs["out"] = out._a
-            self._ufunc(*_unwrap(args), **_unwrap(kwargs))
-            return out
-        return _wrap(self._ufunc(*_unwrap(args), **_unwrap(kwargs)))
+        result = self._ufunc(*_unwrap(args), **_unwrap(kwargs))
+        return out if isinstance(out, FakeArray) else _wrap(result)
 
     def __getattr__(self, name):
         value = getattr(self._ufunc, name)

@@ -1,0 +1,367 @@
+"""Engine semantics with hand-computed values: accumulation, graph freeing, hooks, grad mode,
+higher-order gradients, custom Functions, in-place checks, anomaly mode, memory."""
+
+import gc
+import weakref
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad.autograd import Function, grad, gradcheck, gradgradcheck
+
+
+def leaf(values, device="cpu", dtype=minigrad.float64):
+    return minigrad.tensor(values, dtype=dtype, device=device, requires_grad=True)
+
+
+def test_chain_rule_by_hand(device):
+    x = leaf([1.0, 2.0, 3.0], device)
+    y = (x * x * x).sum()  # dy/dx = 3x²
+    y.backward()
+    assert x.grad.tolist() == [3.0, 12.0, 27.0]
+    assert x.grad.device == x.device
+
+
+def test_gradients_accumulate_across_backward_calls():
+    x = leaf([1.0, -2.0])
+    (x * 3).sum().backward()
+    (x * x).sum().backward()
+    assert x.grad.tolist() == [3.0 + 2.0, 3.0 - 4.0]
+
+
+def test_shared_input_sums_both_paths():
+    x = leaf(2.0)
+    y = x * x + x.exp() + x  # 2x + e^x + 1
+    y.backward()
+    assert x.grad.item() == pytest.approx(4 + np.exp(2) + 1)
+
+
+def test_broadcast_gradient_is_reduced_to_input_shape():
+    a = leaf([[1.0], [2.0]])
+    b = leaf([10.0, 20.0, 30.0])
+    (a * b).sum().backward()
+    assert a.grad.shape == (2, 1) and a.grad.tolist() == [[60.0], [60.0]]
+    assert b.grad.tolist() == [3.0, 3.0, 3.0]
+
+
+def test_second_backward_through_freed_graph_raises():
+    x = leaf([1.0, 2.0])
+    y = (x.exp()).sum()
+    y.backward()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        y.backward()
+
+
+def test_retain_graph_allows_second_backward():
+    x = leaf([1.0, 2.0])
+    y = (x * x).sum()
+    y.backward(retain_graph=True)
+    y.backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+
+
+def test_backward_on_non_scalar_needs_gradient():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    with pytest.raises(RuntimeError, match="implicitly created only for scalar outputs"):
+        y.backward()
+    y.backward(minigrad.tensor([1.0, -1.0], dtype=minigrad.float64))
+    assert x.grad.tolist() == [2.0, -2.0]
+
+
+def test_backward_without_grad_raises():
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        minigrad.tensor([1.0]).sum().backward()
+
+
+def test_non_leaf_grad_only_with_retain_grad():
+    x = leaf([1.0, 2.0])
+    h = x * 2
+    k = x * 3
+    k.retain_grad()
+    (h * k).sum().backward()
+    assert h.grad is None and k.retains_grad
+    assert k.grad.tolist() == [2.0, 4.0]  # d(h·k)/dk = h
+
+
+def test_hooks_on_leaf_and_non_leaf_can_replace_gradient():
+    x = leaf([1.0, 2.0])
+    seen = []
+    handle = x.register_hook(lambda g: seen.append(g.tolist()))
+    h = x * 2
+    h.register_hook(lambda g: g * 10)
+    h.sum().backward()
+    assert seen == [[20.0, 20.0]] and x.grad.tolist() == [20.0, 20.0]
+    handle.remove()
+    x.grad = None
+    (x * 1).sum().backward()
+    assert seen == [[20.0, 20.0]]
+
+
+def test_hook_on_tensor_without_grad_raises():
+    with pytest.raises(RuntimeError, match="doesn't require gradient"):
+        minigrad.ones(2).register_hook(lambda g: g)
+
+
+def test_no_grad_enable_grad_set_grad_enabled():
+    x = leaf([1.0])
+    with minigrad.no_grad():
+        assert not (x * 2).requires_grad
+        with minigrad.enable_grad():
+            assert (x * 2).requires_grad
+    assert (x * 2).requires_grad
+
+    @minigrad.no_grad()
+    def double(t):
+        return t * 2
+
+    assert not double(x).requires_grad and minigrad.is_grad_enabled()
+    with minigrad.set_grad_enabled(False):
+        assert not (x * 2).requires_grad
+    assert minigrad.is_grad_enabled()
+
+
+def test_higher_order_derivatives():
+    x = leaf(2.0)
+    y = x**4
+    (d1,) = grad(y, x, create_graph=True)
+    (d2,) = grad(d1, x, create_graph=True)
+    (d3,) = grad(d2, x)
+    assert (d1.item(), d2.item(), d3.item()) == (32.0, 48.0, 48.0)  # 4x³, 12x², 24x
+
+
+def test_hessian_vector_product():
+    x = leaf([1.0, 2.0])
+    y = (x[0] ** 2) * x[1] + x[1] ** 3  # H = [[2x1, 2x0], [2x0, 6x1]] = [[4, 2], [2, 12]]
+    (g,) = grad(y, x, create_graph=True)
+    (hv,) = grad(g, x, minigrad.tensor([1.0, 1.0], dtype=minigrad.float64))
+    assert hv.tolist() == [6.0, 14.0]
+
+
+def test_grad_allow_unused_and_its_error():
+    x, z = leaf([1.0]), leaf([2.0])
+    y = (x * 2).sum()
+    with pytest.raises(RuntimeError, match="appears to not have been used"):
+        grad(y, [x, z], retain_graph=True)
+    gx, gz = grad(y, [x, z], allow_unused=True)
+    assert gx.tolist() == [2.0] and gz is None
+    assert x.grad is None  # grad() never touches .grad
+
+
+def test_grad_with_respect_to_intermediate():
+    x = leaf([1.0, 2.0])
+    h = x * 3
+    y = (h * h).sum()
+    (gh,) = grad(y, h)
+    assert gh.tolist() == [6.0, 12.0]
+
+
+def test_backward_inputs_restricts_accumulation():
+    a, b = leaf([1.0]), leaf([2.0])
+    (a * b).sum().backward(inputs=[a])
+    assert a.grad.tolist() == [2.0] and b.grad is None
+
+
+def test_deep_chain_needs_no_recursion():
+    x = leaf(1.0)
+    y = x
+    for _ in range(10_000):
+        y = y * 1.0001
+    y.backward()
+    assert x.grad.item() == pytest.approx(1.0001**10_000)
+
+
+def test_graph_is_freed_by_reference_counting_alone():
+    gc.disable()
+    try:
+        x = leaf(np.ones((50, 50)))
+        h = (x * 2).exp()
+        y = (h * x).tanh().sum()
+        node_ref = weakref.ref(y.grad_fn)
+        array_ref = weakref.ref(h._data)
+        del h
+        assert array_ref() is not None  # saved for backward
+        y.backward()
+        assert array_ref() is None  # freed with the saved tensors
+        del y
+        assert node_ref() is None
+        z = (x.sin() * x).sum()
+        z_node = weakref.ref(z.grad_fn)
+        del z  # never backpropagated
+        assert z_node() is None
+    finally:
+        gc.enable()
+
+
+def test_leaf_holds_no_strong_reference_to_its_graph():
+    gc.disable()
+    try:
+        x = leaf([1.0, 2.0])
+        y = (x * 2).sum()
+        ref = weakref.ref(y.grad_fn.next_functions[0][0].next_functions[0][0])  # AccumulateGrad
+        del y
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+# -- in-place changes and the version counter ----------------------------------------------------
+
+
+def test_modifying_a_saved_input_in_place_is_caught():
+    x = leaf([1.0, 2.0])
+    a = x * 1
+    b = (a * a).sum()
+    a.mul_(2)
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        b.backward()
+
+
+def test_modifying_a_saved_output_in_place_is_caught():
+    x = leaf([1.0, 2.0])
+    y = x.exp()
+    z = y.sum()
+    with minigrad.no_grad():
+        y.add_(1)
+    with pytest.raises(RuntimeError, match="Exp is at version 1; expected version 0"):
+        z.backward()
+
+
+def test_in_place_on_non_leaf_is_recorded():
+    x = leaf([1.0, 2.0])
+    y = x * 2
+    y.mul_(x)  # y = 2x²
+    y.add_(1)
+    y.sum().backward()
+    assert x.grad.tolist() == [4.0, 8.0]
+
+
+def test_in_place_on_leaf_requiring_grad_raises_but_works_under_no_grad():
+    x = leaf([1.0, 2.0])
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        x.add_(1)
+    with minigrad.no_grad():
+        x.add_(1)
+    assert x.tolist() == [2.0, 3.0]
+
+
+def test_data_is_an_alias_outside_version_tracking():
+    p = leaf([1.0, 2.0])
+    y = (p * p).sum()
+    p.data.add_(1)  # as optimizers did before no_grad: not tracked, as in PyTorch
+    y.backward()
+    assert p.tolist() == [2.0, 3.0]
+
+
+def test_detach_shares_storage_and_version():
+    x = leaf([1.0, 2.0])
+    y = x.exp()
+    d = y.detach()
+    s = y.sum()
+    d.zero_()
+    assert y.tolist() == [0.0, 0.0]
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        s.backward()
+
+
+def test_integer_tensors_cannot_require_grad():
+    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype"):
+        minigrad.tensor([1, 2], requires_grad=True)
+
+
+# -- anomaly mode ----------------------------------------------------------------------------------
+
+
+def test_detect_anomaly_names_the_op_and_where_it_was_created():
+    x = leaf([0.0, 1.0])
+    with minigrad.autograd.detect_anomaly():
+        y = x.sqrt().sum()  # d/dx √x = inf at 0
+        with pytest.raises(RuntimeError, match=r"(?s)'Sqrt' returned nan or inf.*test_autograd.py"):
+            y.backward()
+    z = x.sqrt().sum()
+    z.backward()  # off again: no error, inf gradient
+    assert np.isinf(x.grad.tolist()[0])
+
+
+# -- custom Functions ------------------------------------------------------------------------------
+
+
+class Cube(Function):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_backward(x)
+        return x**3
+
+    @staticmethod
+    def backward(ctx, g):
+        (x,) = ctx.saved_tensors
+        return g * 3 * x**2
+
+
+class ScaledExp(Function):
+    """Saves its own output, returns two outputs, takes a non-tensor argument."""
+
+    @staticmethod
+    def forward(ctx, x, scale):
+        out = x.exp() * scale
+        ctx.save_for_backward(out)  # an output: double backward flows through it
+        return out, out.argmax()
+
+    @staticmethod
+    def backward(ctx, g, g_index):
+        (out,) = ctx.saved_tensors
+        assert ctx.needs_input_grad == (True, False)
+        return g * out, None
+
+
+def test_custom_function_first_and_second_order():
+    x = leaf([0.5, -1.0, 2.0])
+    assert gradcheck(Cube.apply, (x,))
+    assert gradgradcheck(Cube.apply, (x,))
+    y = Cube.apply(x)
+    assert y.grad_fn.name() == "CubeBackward"
+
+
+def test_custom_function_saving_its_output_and_multiple_outputs():
+    x = leaf([0.5, -1.0, 2.0])
+    assert gradcheck(lambda t: ScaledExp.apply(t, 2.0)[0], (x,))
+    assert gradgradcheck(lambda t: ScaledExp.apply(t, 2.0)[0], (x,))
+    y, index = ScaledExp.apply(x, 2.0)
+    assert index.item() == 2 and not index.requires_grad
+
+
+def test_custom_function_without_grad_returns_plain_tensors():
+    y = Cube.apply(minigrad.tensor([2.0]))
+    assert y.grad_fn is None and y.tolist() == [8.0]
+
+
+def test_custom_function_with_wrong_gradient_count():
+    class Bad(Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    with pytest.raises(RuntimeError, match="incorrect number of gradients"):
+        Bad.apply(leaf([1.0])).sum().backward()
+
+
+def test_gradcheck_reports_the_worst_element():
+    class WrongCube(Cube):
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 2 * x**2
+
+    with pytest.raises(minigrad.autograd.GradcheckError, match=r"analytic .* numeric"):
+        gradcheck(WrongCube.apply, (leaf([0.5, 1.0]),))
+    assert gradcheck(WrongCube.apply, (leaf([0.5, 1.0]),), raise_exception=False) is False
+
+
+def test_gradcheck_requires_float64():
+    with pytest.raises(ValueError, match="float64"):
+        gradcheck(lambda t: t * 2, (minigrad.tensor([1.0], requires_grad=True),))

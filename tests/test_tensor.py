@@ -1,0 +1,197 @@
+"""The Tensor surface: construction, dtypes and promotion, Python protocols, printing,
+indexing and assignment, in-place updates, conversions."""
+
+import numpy as np
+import pytest
+
+import minigrad
+
+
+def test_default_dtypes_follow_pytorch():
+    assert minigrad.tensor(1.0).dtype is minigrad.float32
+    assert minigrad.tensor(1).dtype is minigrad.int64
+    assert minigrad.tensor(True).dtype is minigrad.bool
+    assert minigrad.tensor(np.zeros(2)).dtype is minigrad.float64  # NumPy arrays keep theirs
+    assert minigrad.zeros(2).dtype is minigrad.float32
+    assert minigrad.arange(3).dtype is minigrad.int64
+    assert minigrad.arange(0, 1, 0.25).tolist() == [0.0, 0.25, 0.5, 0.75]
+
+
+@pytest.mark.parametrize(
+    "make, expected",
+    [
+        (lambda: minigrad.tensor([1, 2]) * 2.5, minigrad.float32),
+        (lambda: minigrad.tensor([1, 2]) + 1, minigrad.int64),
+        (lambda: minigrad.tensor([1, 2]) / 2, minigrad.float32),
+        (
+            lambda: minigrad.tensor([1.0]) + minigrad.tensor(1.0, dtype=minigrad.float64),
+            minigrad.float32,
+        ),
+        (
+            lambda: minigrad.tensor([1.0]) + minigrad.tensor([1.0], dtype=minigrad.float64),
+            minigrad.float64,
+        ),
+        (lambda: minigrad.tensor([1], dtype=minigrad.int32) + minigrad.tensor([1]), minigrad.int64),
+        (
+            lambda: minigrad.tensor([True]) + minigrad.tensor([1.5], dtype=minigrad.float16),
+            minigrad.float16,
+        ),
+        (
+            lambda: minigrad.tensor([1.0], dtype=minigrad.float16) * np.float64(2.0),
+            minigrad.float16,
+        ),
+        (lambda: minigrad.tensor([3, 4]).sum(), minigrad.int64),
+    ],
+)
+def test_type_promotion_matches_pytorch(make, expected):
+    assert make().dtype is expected
+
+
+def test_repr_looks_like_pytorch():
+    assert repr(minigrad.tensor([1.0, 2.5])) == "tensor([1.0000, 2.5000])"
+    assert (
+        repr(minigrad.tensor([1.0, 2.0], requires_grad=True))
+        == "tensor([1., 2.], requires_grad=True)"
+    )
+    assert repr(minigrad.tensor([1, 2])) == "tensor([1, 2])"
+    assert (
+        repr(minigrad.tensor(2.0, dtype=minigrad.float64)) == "tensor(2., dtype=minigrad.float64)"
+    )
+    x = minigrad.tensor([1.0], requires_grad=True)
+    assert repr(x * 2) == "tensor([2.], grad_fn=<Mul>)"
+    assert (
+        repr(minigrad.tensor([[1.0, 2.0], [3.0, 4.0]])) == "tensor([[1., 2.],\n        [3., 4.]])"
+    )
+
+
+def test_python_protocols():
+    t = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]])
+    assert len(t) == 2
+    assert [row.tolist() for row in t] == [[1.0, 2.0], [3.0, 4.0]]
+    s = t.sum()
+    assert float(s) == 10.0 and int(s) == 10 and bool(s)
+    assert f"{s:.2f}" == "10.00"
+    assert [10, 20, 30][minigrad.tensor(1)] == 20
+    assert np.asarray(t).shape == (2, 2)
+    with pytest.raises(RuntimeError, match="ambiguous"):
+        bool(t)
+    with pytest.raises(TypeError, match="len"):
+        len(s)
+
+
+def test_item_numpy_tolist():
+    t = minigrad.tensor([1.5], requires_grad=True)
+    assert t.item() == 1.5
+    with pytest.raises(RuntimeError, match="requires grad"):
+        t.numpy()
+    assert t.detach().numpy().tolist() == [1.5]
+    with pytest.raises(RuntimeError, match="cannot be converted to Scalar"):
+        minigrad.ones(2).item()
+
+
+def test_size_dim_numel():
+    t = minigrad.zeros(2, 3)
+    assert t.size() == (2, 3) and t.size(1) == 3 and t.dim() == 2 and t.numel() == 6
+
+
+def test_cast_gradient():
+    x = minigrad.tensor([1.0, 2.0], dtype=minigrad.float64, requires_grad=True)
+    y = x.float()
+    assert y.dtype is minigrad.float32 and y.grad_fn.name() == "Cast"
+    (y * minigrad.tensor([3.0, 4.0])).sum().backward()
+    assert x.grad.dtype is minigrad.float64 and x.grad.tolist() == [3.0, 4.0]
+    assert not x.long().requires_grad
+
+
+def test_to_returns_self_when_nothing_changes():
+    t = minigrad.ones(2)
+    assert t.to("cpu") is t and t.to(minigrad.float32) is t
+    assert t.to(minigrad.float64).dtype is minigrad.float64
+
+
+def test_getitem_matches_numpy():
+    a = np.arange(24.0).reshape(2, 3, 4)
+    t = minigrad.tensor(a)
+    for key in [(1, slice(None), 2), (Ellipsis, 0), (None, 1), (slice(0, 2), [0, 2]), (a > 10,)]:
+        np.testing.assert_array_equal(t[key].numpy(), a[key])
+    np.testing.assert_array_equal(t[minigrad.tensor([1, 0])].numpy(), a[[1, 0]])
+
+
+def test_setitem_outside_the_graph():
+    t = minigrad.zeros(3)
+    t[1] = 5.0
+    t[minigrad.tensor([True, False, True])] = minigrad.tensor(2.0)
+    assert t.tolist() == [2.0, 5.0, 2.0]
+    x = minigrad.zeros(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="__setitem__ on a tensor that requires grad"):
+        x[0] = 1.0
+    with minigrad.no_grad():
+        x[0] = 1.0
+    assert x.tolist() == [1.0, 0.0, 0.0]
+
+
+def test_in_place_methods():
+    t = minigrad.ones(3)
+    t.add_(minigrad.tensor([1.0, 2.0, 3.0]), alpha=2).mul_(2).sub_(1).div_(2)
+    assert t.tolist() == [2.5, 4.5, 6.5]
+    t.clamp_(max=4.0).fill_(7.0)
+    assert t.tolist() == [7.0] * 3
+    t.zero_().copy_(minigrad.tensor([1, 2, 3]))
+    assert t.tolist() == [1.0, 2.0, 3.0] and t.dtype is minigrad.float32
+    t += 1
+    assert t.tolist() == [2.0, 3.0, 4.0]
+    with pytest.raises(RuntimeError, match="can't be cast"):
+        minigrad.tensor([1, 2]).add_(1.5)
+
+
+def test_comparisons_give_bool_without_grad():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    m = x > 1.5
+    assert m.dtype is minigrad.bool and not m.requires_grad and m.tolist() == [False, True]
+    assert (~m).tolist() == [True, False] and (m | ~m).all().item()
+
+
+def test_shape_errors_name_op_and_shapes():
+    with pytest.raises(RuntimeError, match=r"Add: .*\[3\], \[4\]"):
+        minigrad.ones(3) + minigrad.ones(4)
+    with pytest.raises(
+        RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 2x3\)"
+    ):
+        minigrad.ones(2, 3) @ minigrad.ones(2, 3)
+    with pytest.raises(RuntimeError, match="shape '\\[5\\]' is invalid for input of size 6"):
+        minigrad.ones(2, 3).reshape(5)
+    with pytest.raises(IndexError, match="dimension out of range"):
+        minigrad.ones(2, 3).sum(2)
+
+
+def test_max_with_dim_returns_values_and_indices():
+    t = minigrad.tensor([[1.0, 5.0, 5.0], [7.0, 0.0, 2.0]], requires_grad=True)
+    values, indices = t.max(1)
+    assert values.tolist() == [5.0, 7.0] and indices.tolist() == [1, 0]
+    values.sum().backward()
+    assert t.grad.tolist() == [[0.0, 1.0, 0.0], [1.0, 0.0, 0.0]]
+
+
+def test_random_is_reproducible_and_generator_aware():
+    minigrad.manual_seed(3)
+    a = minigrad.randn(4)
+    minigrad.manual_seed(3)
+    assert minigrad.randn(4).tolist() == a.tolist()
+    g = minigrad.Generator().manual_seed(5)
+    b = minigrad.rand(3, generator=g)
+    g.manual_seed(5)
+    assert minigrad.rand(3, generator=g).tolist() == b.tolist()
+    p = minigrad.randperm(10)
+    assert sorted(p.tolist()) == list(range(10))
+    counts = minigrad.multinomial(minigrad.tensor([0.0, 1.0, 3.0]), 400, replacement=True).tolist()
+    assert counts.count(0) == 0 and 250 < counts.count(2) < 350
+
+
+def test_factories():
+    assert minigrad.full((2,), 3).dtype is minigrad.int64
+    assert minigrad.eye(2).tolist() == [[1.0, 0.0], [0.0, 1.0]]
+    assert minigrad.linspace(0, 1, 3).tolist() == [0.0, 0.5, 1.0]
+    assert minigrad.zeros_like(minigrad.ones(2, dtype=minigrad.float64)).dtype is minigrad.float64
+    assert minigrad.randint(0, 3, (5,)).dtype is minigrad.int64
+    with pytest.raises(RuntimeError, match="negative dimension"):
+        minigrad.zeros(-1)
