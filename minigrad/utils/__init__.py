@@ -1,0 +1,3 @@
+"""Utilities built on the core: data loading."""
+
+from . import data
