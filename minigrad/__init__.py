@@ -172,3 +172,6 @@ def dot(input, other):  # noqa: A002
 
 def t(input):  # noqa: A002
     return input.t()
+
+from . import optim, utils  # noqa: E402 - built on the names above
+from .io import load, save  # noqa: E402

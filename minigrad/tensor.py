@@ -317,6 +317,22 @@ class Tensor:
     def __reduce__(self):
         raise TypeError("minigrad tensors are not pickled; use minigrad.save / minigrad.load")
 
+    def __deepcopy__(self, memo) -> Tensor:
+        """A leaf copy with its own data (and grad), as ``copy.deepcopy`` gives in PyTorch."""
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
+                "protocol at the moment. Use .detach().clone() for a copy of a computed tensor."
+            )
+        out = type(self)._make(self._data.copy(), self.device, self._requires_grad)
+        memo[id(self)] = out
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        return out
+
+    def __copy__(self) -> Tensor:
+        return self.__deepcopy__({})
+
     # -- operators ------------------------------------------------------------------------------
     __add__ = _ops.add
     __sub__ = _ops.sub

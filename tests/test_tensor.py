@@ -195,3 +195,16 @@ def test_factories():
     assert minigrad.randint(0, 3, (5,)).dtype is minigrad.int64
     with pytest.raises(RuntimeError, match="negative dimension"):
         minigrad.zeros(-1)
+
+
+def test_deepcopy_copies_data_and_grad():
+    import copy
+
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    (x * 2).sum().backward()
+    y = copy.deepcopy({"w": x})["w"]
+    y.data.add_(1)
+    assert x.tolist() == [1.0, 2.0] and y.tolist() == [2.0, 3.0]
+    assert y.requires_grad and y.grad.tolist() == [2.0, 2.0] and y.grad is not x.grad
+    with pytest.raises(RuntimeError, match="graph leaves"):
+        copy.deepcopy(x * 2)

@@ -1,0 +1,74 @@
+"""Adagrad: per-coordinate learning rates from the sum of squared gradients."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, addcdiv_, addcmul_, grad_with_decay, zeros_state
+
+
+class Adagrad(Optimizer):
+    r"""Adagrad (Duchi et al., 2011), as ``torch.optim.Adagrad``.
+
+    For gradient :math:`g_t` (negated under ``maximize``, plus :math:`\lambda\theta_{t-1}` when
+    ``weight_decay`` :math:`\lambda \ne 0`):
+
+    .. math::
+        \tilde\gamma_t &= \gamma / (1 + (t - 1)\,\eta) \\
+        s_t &= s_{t-1} + g_t^2, \qquad s_0 = \text{initial\_accumulator\_value} \\
+        \theta_t &= \theta_{t-1} - \tilde\gamma_t\, g_t / (\sqrt{s_t} + \epsilon)
+
+    with learning-rate decay :math:`\eta` (``lr_decay``). State: ``step`` and ``sum``
+    (:math:`s`), created for every parameter when the optimizer is made, as in PyTorch. Unlike
+    PyTorch, which fills every accumulator with the constructor's value, a param group's own
+    ``initial_accumulator_value`` is used for its parameters.
+
+    Args:
+        params: the tensors to optimize, or param groups.
+        lr: learning rate :math:`\gamma` (default 1e-2).
+        lr_decay: :math:`\eta`.
+        weight_decay: :math:`\lambda`, an L2 penalty.
+        initial_accumulator_value: the starting value of :math:`s`.
+        eps: :math:`\epsilon` (default 1e-10).
+        maximize: maximize the objective instead of minimizing it.
+    """
+
+    _state_keys = ("step", "sum")
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        lr_decay: float = 0.0,
+        weight_decay: float = 0.0,
+        initial_accumulator_value: float = 0.0,
+        eps: float = 1e-10,
+        *,
+        maximize: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            lr_decay=lr_decay,
+            weight_decay=weight_decay,
+            initial_accumulator_value=initial_accumulator_value,
+            eps=eps,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+        for group in self.param_groups:
+            for p in group["params"]:
+                self._init_state(p, self.state[p], group)
+
+    def _init_state(self, p, state, group) -> None:
+        state["step"] = 0
+        state["sum"] = zeros_state(p, group["initial_accumulator_value"])
+
+    def _update(self, p, state, group) -> None:
+        xp = p.device.xp
+        state["step"] = step = state["step"] + 1
+        g = grad_with_decay(p, group)
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        s = state["sum"]._data
+        tmp = xp.empty_like(s)
+        addcmul_(xp, s, g, g, 1, tmp)
+        std = xp.sqrt(s)
+        std += group["eps"]
+        addcdiv_(xp, p._data, g, std, -clr, tmp)

@@ -1,0 +1,466 @@
+"""The base Optimizer: parameter groups, per-parameter state, state_dict, and step plumbing.
+
+Subclasses give their hyperparameter defaults, the names of their per-parameter state, and two
+methods that work on the backend arrays of one parameter: ``_init_state`` and ``_update``.
+The base class runs them in place under ``no_grad``, for every parameter that has a gradient,
+and bumps the parameter's version counter (its data changed behind autograd's back).
+
+Array helpers at the bottom (``lerp_``, ``addcmul_``, ...) reproduce PyTorch's elementwise
+kernels step by step, so that float64 trajectories match ``torch.optim`` to rounding.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections import defaultdict
+from itertools import chain
+
+from ..autograd import grad_mode
+from ..autograd.graph import version_counter
+from ..tensor import Tensor
+
+# Keys that learning-rate schedulers add to param groups; they may be present on one side of a
+# state_dict load and not the other.
+_SCHEDULER_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"})
+_NOT_HYPERPARAMETERS = frozenset({"params", "param_names"}) | _SCHEDULER_KEYS
+
+
+class _Required:
+    """Marks a hyperparameter that every param group must give (it has no default)."""
+
+    def __repr__(self) -> str:
+        return "<required parameter>"
+
+
+required = _Required()
+
+
+class Optimizer:
+    """Base class of all optimizers, with PyTorch's ``torch.optim.Optimizer`` interface.
+
+    Args:
+        params: an iterable of tensors, of ``(name, tensor)`` pairs, or of dicts, each dict a
+            param group: ``{"params": [...], "lr": 0.1, ...}`` with per-group hyperparameters.
+        defaults: the hyperparameters of groups that do not set them.
+
+    Attributes:
+        param_groups: a list of dicts, one per group, holding ``"params"`` and every
+            hyperparameter of that group. Schedulers change ``group["lr"]`` in place.
+        state: per-parameter state (momentum buffers, moment estimates), a dict keyed by the
+            parameter tensor. State tensors live on the parameter's device; step counts are
+            Python ints kept on the host (PyTorch keeps a CPU tensor), so that computing bias
+            corrections never waits for the GPU.
+
+    Differences from PyTorch, on purpose: a parameter listed twice in one group is an error
+    (PyTorch only warns, then updates it twice); hyperparameters are validated for every
+    group, not only for the defaults; ``foreach``/``fused``/``capturable`` are not offered.
+    """
+
+    _state_keys: tuple = ()  # the names of this optimizer's per-parameter state
+
+    def __init__(self, params, defaults: dict):
+        if isinstance(params, Tensor):
+            raise TypeError(
+                "params argument given to the optimizer should be an iterable of Tensors or "
+                f"dicts, but got a {type(params).__name__}"
+            )
+        if isinstance(params, (set, frozenset)):
+            raise TypeError(_SET_ERROR)
+        self.defaults = dict(defaults)
+        self._validate(
+            {k: v for k, v in self.defaults.items() if v is not required}, "the defaults"
+        )
+        self.state: defaultdict = defaultdict(dict)
+        self.param_groups: list[dict] = []
+        groups = list(params)
+        if not groups:
+            raise ValueError("optimizer got an empty parameter list")
+        if not isinstance(groups[0], dict):
+            groups = [{"params": groups}]
+        for group in groups:
+            self.add_param_group(group)
+
+    # -- param groups ---------------------------------------------------------------------------
+    def add_param_group(self, param_group: dict) -> None:
+        """Add a group of parameters with its own hyperparameters (missing ones use defaults).
+
+        Raises:
+            TypeError: a group that is not a dict, params given as a set, or a non-tensor.
+            ValueError: a non-leaf tensor, a parameter already in a group (this one or
+                another), a missing required hyperparameter, or an invalid hyperparameter.
+        """
+        if not isinstance(param_group, dict):
+            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+        group = param_group  # kept, not copied, as in PyTorch: the caller's dict is the group
+        group["params"], names = _split_params(group.get("params"), len(self.param_groups))
+        if names is not None:
+            group["param_names"] = names
+        for name, default in self.defaults.items():
+            if default is required and name not in group:
+                raise ValueError(
+                    f"parameter group didn't specify a value of required optimization "
+                    f"parameter {name}"
+                )
+            group.setdefault(name, default)
+        self._check_duplicates(group["params"])
+        self._validate(group, f"param group {len(self.param_groups)}")
+        self.param_groups.append(group)
+
+    def _check_duplicates(self, params: list) -> None:
+        seen: dict[int, int] = {}
+        for j, p in enumerate(params):
+            i = seen.setdefault(id(p), j)
+            if i != j:
+                raise ValueError(
+                    f"param group {len(self.param_groups)} lists the same parameter twice (at "
+                    f"positions {i} and {j}); each parameter may appear only once"
+                )
+        for i, group in enumerate(self.param_groups):
+            if any(id(p) in seen for p in group["params"]):
+                raise ValueError(
+                    f"some parameters appear in more than one parameter group: param group "
+                    f"{len(self.param_groups)} repeats parameters of param group {i}"
+                )
+
+    def _validate(self, group: dict, where: str) -> None:
+        """Raise ValueError for an invalid hyperparameter; subclasses add their own checks."""
+        for key, check in _CHECKS.items():
+            if key in group:
+                check(group[key], where)
+
+    # -- the update -----------------------------------------------------------------------------
+    def zero_grad(self, set_to_none: bool = True) -> None:
+        """Reset the gradients of all parameters: to None (the default), or to zeros in place."""
+        for group in self.param_groups:
+            for p in group["params"]:
+                grad = p.grad
+                if grad is None:
+                    continue
+                if set_to_none:
+                    p.grad = None
+                    continue
+                if grad.grad_fn is not None:
+                    grad = p.grad = grad.detach()
+                grad._data.fill(0)
+                version_counter(grad).value += 1
+
+    def step(self, closure=None):
+        """Update every parameter that has a gradient, in place, recording no graph.
+
+        Args:
+            closure: optional; re-evaluates the model and returns the loss (run with grad
+                enabled before the update).
+
+        Returns:
+            The loss returned by ``closure``, or None.
+        """
+        loss = None
+        if closure is not None:
+            with grad_mode.enable_grad():
+                loss = closure()
+        with grad_mode.no_grad():
+            for group in self.param_groups:
+                for p in group["params"]:
+                    if p.grad is None:
+                        continue
+                    state = self.state[p]
+                    if not state:
+                        self._init_state(p, state, group)
+                    self._update(p, state, group)
+                    version_counter(p).value += 1
+        return loss
+
+    def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
+        """Fill ``state`` for parameter ``p`` before its first update."""
+
+    def _update(self, p: Tensor, state: dict, group: dict) -> None:
+        """Update ``p._data`` in place from ``p.grad``; subclasses implement this."""
+        raise NotImplementedError(f"{type(self).__name__} does not implement step()")
+
+    # -- state_dict -----------------------------------------------------------------------------
+    def state_dict(self) -> dict:
+        """The optimizer's state, with parameters replaced by their index (PyTorch's layout).
+
+        Returns:
+            ``{"state": {index: {name: value}}, "param_groups": [{hyperparameters...,
+            "params": [indices]}]}``. Indices count parameters across groups in order. The
+            state tensors are the optimizer's own (not copies), as in PyTorch; save the dict
+            with :func:`minigrad.save` to keep a snapshot.
+        """
+        index: dict[int, int] = {}
+        groups = []
+        for group in self.param_groups:
+            packed = {k: v for k, v in group.items() if k != "params"}
+            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            groups.append(packed)
+        state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
+        return {"state": state, "param_groups": groups}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Load a state_dict made by :meth:`state_dict` of the same kind of optimizer.
+
+        State tensors are copied onto each parameter's device (and floating ones cast to its
+        dtype); the saved hyperparameters replace the current ones.
+
+        Raises:
+            ValueError: not an optimizer state_dict, a different number or size of param
+                groups, a different set of hyperparameters or state names (a state_dict from
+                another optimizer), or a state tensor whose shape differs from its parameter's.
+        """
+        saved_groups = _check_layout(state_dict)
+        self._check_groups_match(saved_groups)
+        params = list(chain.from_iterable(g["params"] for g in self.param_groups))
+        id_map = dict(zip(chain.from_iterable(g["params"] for g in saved_groups), params))
+        new_state: defaultdict = defaultdict(dict)
+        for key, value in state_dict["state"].items():
+            if key not in id_map:
+                raise ValueError(
+                    f"optimizer state_dict has state for parameter {key!r}, but its "
+                    f"param_groups list only parameters {sorted(id_map)}"
+                )
+            new_state[id_map[key]] = self._load_param_state(id_map[key], key, value)
+        self.state = new_state
+        for group, saved in zip(self.param_groups, saved_groups):
+            new_group = {k: v for k, v in saved.items() if k != "params"}
+            new_group["params"] = group["params"]
+            if "param_names" in group and "param_names" not in saved:
+                new_group["param_names"] = group["param_names"]
+            group.clear()
+            group.update(new_group)
+            self._fix_loaded_group(group)
+
+    def _fix_loaded_group(self, group: dict) -> None:
+        """Adjust a freshly loaded group (AdamW forces decoupled weight decay)."""
+
+    def _check_groups_match(self, saved_groups: list) -> None:
+        name = type(self).__name__
+        if len(saved_groups) != len(self.param_groups):
+            raise ValueError(
+                f"loaded state dict has a different number of parameter groups: "
+                f"{len(saved_groups)} saved, {len(self.param_groups)} in this {name}"
+            )
+        for i, (group, saved) in enumerate(zip(self.param_groups, saved_groups)):
+            if len(group["params"]) != len(saved["params"]):
+                raise ValueError(
+                    f"loaded state dict contains a parameter group that doesn't match the size "
+                    f"of optimizer's group: param group {i} has {len(saved['params'])} "
+                    f"parameters saved and {len(group['params'])} in this {name}"
+                )
+            mine = set(group) - _NOT_HYPERPARAMETERS
+            theirs = set(saved) - _NOT_HYPERPARAMETERS
+            if mine != theirs:
+                raise ValueError(
+                    f"loaded state dict is from a different optimizer than this {name}: its "
+                    f"param group {i} lacks hyperparameters {sorted(mine - theirs)} and has "
+                    f"unknown ones {sorted(theirs - mine)}"
+                )
+            self._validate(saved, f"saved param group {i}")
+
+    def _load_param_state(self, p: Tensor, key, saved) -> dict:
+        if not isinstance(saved, dict):
+            raise ValueError(f"state of parameter {key} must be a dict, got {type(saved).__name__}")
+        unknown = [k for k in saved if k not in self._state_keys]
+        if self._state_keys and unknown:
+            name = type(self).__name__
+            raise ValueError(
+                f"loaded state dict is from a different optimizer than this {name}: the state "
+                f"of parameter {key} has {sorted(map(str, unknown))}, but {name} keeps only "
+                f"{list(self._state_keys)}"
+            )
+        return {k: _cast_state(p, key, k, v) for k, v in saved.items()}
+
+    # -- display --------------------------------------------------------------------------------
+    def __repr__(self) -> str:
+        lines = [f"{type(self).__name__} ("]
+        for i, group in enumerate(self.param_groups):
+            lines.append(f"Parameter Group {i}")
+            lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
+        return "\n".join(lines + [")"])
+
+
+_SET_ERROR = (
+    "optimizer parameters need to be organized in ordered collections, but the ordering of "
+    "tensors in sets will change between runs. Please use a list instead."
+)
+
+
+def _split_params(params, group_index: int):
+    """The group's parameters as a list, and their names when given as (name, tensor) pairs."""
+    if params is None:
+        raise ValueError(f"param group {group_index} has no 'params' entry")
+    if isinstance(params, Tensor):
+        params = [params]
+    elif isinstance(params, (set, frozenset)):
+        raise TypeError(_SET_ERROR)
+    else:
+        params = list(params)
+    named = [isinstance(p, tuple) for p in params]
+    names = None
+    if any(named):
+        if not all(named):
+            raise ValueError(
+                "all optimizer params should be with/without names. Some param names are missing"
+            )
+        names, params = [n for n, _ in params], [p for _, p in params]
+    for i, p in enumerate(params):
+        if not isinstance(p, Tensor):
+            raise TypeError(
+                f"optimizer can only optimize Tensors, but parameter {i} of param group "
+                f"{group_index} is a {type(p).__name__}"
+            )
+        if not p.is_leaf and not p.retains_grad:
+            raise ValueError(
+                f"can't optimize a non-leaf Tensor (parameter {i} of param group {group_index}, "
+                f"made by {p.grad_fn.name()}); optimize the leaf it came from, or detach it"
+            )
+    return params, names
+
+
+def _check_layout(state_dict) -> list:
+    if not isinstance(state_dict, dict) or not {"state", "param_groups"} <= set(state_dict):
+        got = sorted(map(str, state_dict)) if isinstance(state_dict, dict) else type(state_dict)
+        raise ValueError(
+            f"not an optimizer state_dict: expected a dict with keys 'state' and "
+            f"'param_groups', got {got}"
+        )
+    groups = state_dict["param_groups"]
+    if not isinstance(groups, (list, tuple)) or not all(
+        isinstance(g, dict) and "params" in g for g in groups
+    ):
+        raise ValueError("not an optimizer state_dict: 'param_groups' must be a list of dicts")
+    if not isinstance(state_dict["state"], dict):
+        raise ValueError("not an optimizer state_dict: 'state' must be a dict")
+    return list(groups)
+
+
+def _cast_state(p: Tensor, index, name, value):
+    """A copy of one saved state value, on ``p``'s device (floats cast to ``p``'s dtype)."""
+    if not isinstance(value, Tensor):
+        return value
+    if name == "step":  # a PyTorch-style step tensor: minigrad counts steps in a Python int
+        return int(value.item())
+    if value.ndim and value.shape != p.shape:
+        raise ValueError(
+            f"state {name!r} of parameter {index} has shape {list(value.shape)}, but the "
+            f"parameter has shape {list(p.shape)}"
+        )
+    dtype = p.dtype if value.is_floating_point() and name != "step" else value.dtype
+    out = value.detach().to(p.device, dtype)
+    if out._data is value._data:
+        out = Tensor._make(out._data.copy(), out.device)
+    return out
+
+
+# -- hyperparameter checks, shared by all optimizers ----------------------------------------------
+def _number(value, name: str, where: str):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(
+            f"{name} must be a Python number, got {type(value).__name__} in {where}"
+            + (" (tensor hyperparameters are not supported)" if isinstance(value, Tensor) else "")
+        )
+    return value
+
+
+def _non_negative(label: str, name: str):
+    def check(value, where):
+        if not _number(value, name, where) >= 0.0:
+            raise ValueError(f"Invalid {label}: {value} in {where}; expected {name} >= 0")
+
+    return check
+
+
+def _check_betas(betas, where: str) -> None:
+    if not isinstance(betas, (tuple, list)) or len(betas) != 2:
+        raise ValueError(f"betas must be a pair (beta1, beta2), got {betas!r} in {where}")
+    for i, beta in enumerate(betas):
+        if not 0.0 <= _number(beta, f"betas[{i}]", where) < 1.0:
+            raise ValueError(
+                f"Invalid beta parameter at index {i}: {beta} in {where}; expected 0 <= beta < 1"
+            )
+
+
+def _check_rho(rho, where: str) -> None:
+    if not 0.0 <= _number(rho, "rho", where) <= 1.0:
+        raise ValueError(f"Invalid rho value: {rho} in {where}; expected 0 <= rho <= 1")
+
+
+_CHECKS = {
+    "lr": _non_negative("learning rate", "lr"),
+    "eps": _non_negative("epsilon value", "eps"),
+    "weight_decay": _non_negative("weight_decay value", "weight_decay"),
+    "momentum": _non_negative("momentum value", "momentum"),
+    "alpha": _non_negative("alpha value", "alpha"),
+    "lr_decay": _non_negative("lr_decay value", "lr_decay"),
+    "initial_accumulator_value": _non_negative(
+        "initial_accumulator_value value", "initial_accumulator_value"
+    ),
+    "momentum_decay": _non_negative("momentum_decay value", "momentum_decay"),
+    "betas": _check_betas,
+    "rho": _check_rho,
+}
+
+
+# -- array helpers: PyTorch's pointwise kernels, in place on backend arrays ------------------------
+def zeros_state(p: Tensor, fill: float = 0.0) -> Tensor:
+    """A state tensor shaped like ``p``, on its device and dtype, filled with ``fill``."""
+    return state_tensor(p, p.device.xp.full(p.shape, fill, dtype=p._data.dtype))
+
+
+def state_tensor(p: Tensor, array) -> Tensor:
+    """Wrap a backend array on ``p``'s device as a state tensor (no copy)."""
+    return Tensor._make(array, p.device)
+
+
+def grad_with_decay(p: Tensor, group: dict, decay: bool = True):
+    """``p.grad`` as an array, negated under ``maximize`` and with L2 ``weight_decay·p`` added.
+
+    Never writes into ``p.grad``: the result is a new array whenever it differs from it.
+    """
+    g = p.grad._data
+    if group.get("maximize"):
+        g = -g
+    wd = group.get("weight_decay", 0)
+    if decay and wd != 0:
+        g = add(g, p._data, wd)
+    return g
+
+
+def add(a, b, alpha):
+    """``a + alpha·b`` as a new array (torch.add with ``alpha``)."""
+    out = b * alpha
+    out += a
+    return out
+
+
+def add_(xp, a, b, alpha, tmp=None) -> None:
+    """``a += alpha·b`` (Tensor.add_ with ``alpha``); ``tmp`` is an optional scratch array."""
+    if alpha == 1:
+        a += b
+        return
+    tmp = xp.multiply(b, alpha, out=tmp)
+    a += tmp
+
+
+def lerp_(xp, a, b, weight: float, tmp=None) -> None:
+    """``a ← a + weight·(b − a)``; for weight ≥ 0.5 PyTorch uses ``b − (b − a)·(1 − weight)``."""
+    diff = xp.subtract(b, a, out=tmp)
+    if weight < 0.5:
+        diff *= weight
+        a += diff
+    else:
+        diff *= 1 - weight
+        xp.subtract(b, diff, out=a)
+
+
+def addcmul_(xp, a, t1, t2, value: float, tmp=None) -> None:
+    """``a += value·t1·t2`` (Tensor.addcmul_)."""
+    tmp = xp.multiply(t1, value, out=tmp)
+    tmp *= t2
+    a += tmp
+
+
+def addcdiv_(xp, a, t1, t2, value: float, tmp=None) -> None:
+    """``a += value·t1/t2`` (Tensor.addcdiv_)."""
+    tmp = xp.multiply(t1, value, out=tmp)
+    tmp /= t2
+    a += tmp

@@ -1,0 +1,81 @@
+"""Stochastic gradient descent, with momentum, dampening, Nesterov and weight decay."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, add, add_, grad_with_decay, state_tensor
+
+
+class SGD(Optimizer):
+    r"""Stochastic gradient descent (optionally with momentum), as ``torch.optim.SGD``.
+
+    For each parameter :math:`\theta` with gradient :math:`g_t`, at step :math:`t`:
+
+    .. math::
+        g_t &\leftarrow -g_t \quad\text{if maximize} \\
+        g_t &\leftarrow g_t + \lambda\,\theta_{t-1} \quad\text{if } \lambda \ne 0 \\
+        b_t &= g_t \text{ at } t = 1, \quad
+            b_t = \mu\, b_{t-1} + (1 - \tau)\, g_t \text{ after} \quad\text{if } \mu \ne 0 \\
+        g_t &\leftarrow g_t + \mu\, b_t \text{ if nesterov, else } b_t \\
+        \theta_t &= \theta_{t-1} - \gamma\, g_t
+
+    with learning rate :math:`\gamma` (``lr``), momentum :math:`\mu`, dampening :math:`\tau`
+    and weight decay :math:`\lambda`. State: ``momentum_buffer`` (when momentum is used).
+
+    Args:
+        params: the tensors to optimize, or param groups (see :class:`Optimizer`).
+        lr: learning rate (default 1e-3, as PyTorch).
+        momentum: momentum factor.
+        dampening: dampening for momentum.
+        weight_decay: L2 penalty.
+        nesterov: Nesterov momentum (needs momentum > 0 and zero dampening).
+        maximize: maximize the objective instead of minimizing it.
+
+    Example:
+        >>> opt = minigrad.optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+        >>> opt.zero_grad(); loss.backward(); opt.step()
+    """
+
+    _state_keys = ("momentum_buffer",)
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-3,
+        momentum: float = 0.0,
+        dampening: float = 0.0,
+        weight_decay: float = 0.0,
+        nesterov: bool = False,
+        *,
+        maximize: bool = False,
+    ):
+        defaults = dict(
+            lr=lr,
+            momentum=momentum,
+            dampening=dampening,
+            weight_decay=weight_decay,
+            nesterov=nesterov,
+            maximize=maximize,
+        )
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict, where: str) -> None:
+        super()._validate(group, where)
+        if group.get("nesterov") and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError(
+                f"Nesterov momentum requires a momentum and zero dampening, got momentum="
+                f"{group['momentum']} and dampening={group['dampening']} in {where}"
+            )
+
+    def _update(self, p, state, group) -> None:
+        xp = p.device.xp
+        g = grad_with_decay(p, group)
+        momentum = group["momentum"]
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = state_tensor(p, g.copy())
+            else:
+                buf._data *= momentum
+                add_(xp, buf._data, g, 1 - group["dampening"])
+            g = add(g, buf._data, momentum) if group["nesterov"] else buf._data
+        add_(xp, p._data, g, -group["lr"])

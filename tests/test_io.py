@@ -1,0 +1,322 @@
+"""save/load: round trips, devices, atomic writes, and clear errors for bad files."""
+
+import collections
+import io
+import json
+import math
+import os
+import zipfile
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import optim
+from minigrad.io import load, save
+
+DTYPES = ["float16", "float32", "float64", "uint8", "int8", "int16", "int32", "int64", "bool"]
+
+
+def _same_tensor(a, b):
+    assert isinstance(b, minigrad.Tensor)
+    assert a.dtype == b.dtype and a.shape == b.shape and a.device == b.device
+    assert a.requires_grad == b.requires_grad and b.grad_fn is None
+    np.testing.assert_array_equal(a.detach().cpu().numpy(), b.detach().cpu().numpy())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", [(), (0,), (3,), (2, 3, 4)])
+def test_tensors_round_trip_with_dtype_and_shape(dtype, shape, tmp_path):
+    data = (np.arange(int(np.prod(shape))) % 5).reshape(shape)
+    t = minigrad.tensor(data, dtype=getattr(minigrad, dtype))
+    save(t, tmp_path / "t.mg")
+    _same_tensor(t, load(tmp_path / "t.mg"))
+
+
+def test_requires_grad_and_non_contiguous_layouts_are_kept(tmp_path):
+    w = minigrad.randn(3, 4, requires_grad=True)
+    transposed = minigrad.as_tensor(np.arange(12.0).reshape(3, 4).T)
+    save({"w": w, "t": transposed}, tmp_path / "x.mg")
+    out = load(tmp_path / "x.mg")
+    _same_tensor(w, out["w"])
+    _same_tensor(transposed, out["t"])
+    assert out["w"].is_leaf and out["w"].grad is None
+
+
+def test_nested_structures_round_trip(tmp_path):
+    t = minigrad.ones(2)
+    obj = {
+        "model": collections.OrderedDict([("layer.weight", t), ("layer.bias", minigrad.zeros(3))]),
+        "numbers": [1, -2.5, math.inf, -math.inf, True, False, None, 2**70],
+        "tuple": (1, "two", (3.0, [4])),
+        "int keys": {0: "a", 7: {"deep": [t]}},
+        "odd keys": {(1, 2): "tuple", 3.5: "float", None: "none", True: "bool"},
+        "text": 'unicode ✓ "quoted" $tensor',
+        "$tensor": "a user key that looks like a tag",
+        "dtype": minigrad.float64,
+        "device": minigrad.device("cpu"),
+        "array": np.arange(6, dtype=np.int16).reshape(2, 3),
+        "empty": [{}, [], ()],
+    }
+    save(obj, tmp_path / "n.mg")
+    out = load(tmp_path / "n.mg")
+    assert type(out["model"]) is collections.OrderedDict
+    assert list(out["model"]) == ["layer.weight", "layer.bias"]
+    assert out["numbers"][:3] == [1, -2.5, math.inf] and out["numbers"][3] == -math.inf
+    assert out["numbers"][4:] == [True, False, None, 2**70]
+    assert type(out["numbers"][4]) is bool and type(out["numbers"][0]) is int
+    assert out["tuple"] == (1, "two", (3.0, [4]))
+    assert out["int keys"][0] == "a" and list(out["int keys"]) == [0, 7]
+    assert out["odd keys"] == {(1, 2): "tuple", 3.5: "float", None: "none", True: "bool"}
+    assert out["text"] == obj["text"] and out["$tensor"] == obj["$tensor"]
+    assert out["dtype"] is minigrad.float64 and out["device"] == "cpu"
+    assert out["array"].dtype == np.int16 and out["array"].tolist() == [[0, 1, 2], [3, 4, 5]]
+    assert out["empty"] == [{}, [], ()]
+    _same_tensor(t, out["int keys"][7]["deep"][0])
+
+
+def test_nan_survives(tmp_path):
+    save([math.nan, np.float32(1.5), np.int64(3)], tmp_path / "n.mg")
+    nan, f, i = load(tmp_path / "n.mg")
+    assert math.isnan(nan) and f == 1.5 and type(i) is int
+
+
+def test_a_tensor_saved_twice_is_loaded_once(tmp_path):
+    t = minigrad.ones(3)
+    save({"a": t, "b": [t]}, tmp_path / "s.mg")
+    out = load(tmp_path / "s.mg")
+    assert out["a"] is out["b"][0]
+    with zipfile.ZipFile(tmp_path / "s.mg") as zf:
+        assert sum(n.endswith(".npy") for n in zf.namelist()) == 1
+
+
+def test_file_objects_and_pathlike(tmp_path):
+    buffer = io.BytesIO()
+    save({"x": minigrad.arange(4)}, buffer)
+    buffer.seek(0)
+    assert load(buffer)["x"].tolist() == [0, 1, 2, 3]
+    save(minigrad.ones(1), str(tmp_path / "p.mg"))
+    assert load(tmp_path / "p.mg").tolist() == [1.0]
+
+
+def test_file_is_an_npz_readable_by_numpy(tmp_path):
+    save({"w": minigrad.arange(3)}, tmp_path / "w.mg")
+    with np.load(tmp_path / "w.mg", allow_pickle=False) as npz:
+        assert npz["arrays/0"].tolist() == [0, 1, 2]
+    with zipfile.ZipFile(tmp_path / "w.mg") as zf:
+        index = json.loads(zf.read("minigrad.json"))
+    assert index["format"] == "minigrad" and index["version"] == 1
+
+
+def test_map_location(device, tmp_path):
+    t = minigrad.tensor([1.0, 2.0], device=device, requires_grad=True)
+    save({"t": t}, tmp_path / "d.mg")
+    assert load(tmp_path / "d.mg")["t"].device == device
+    on_cpu = load(tmp_path / "d.mg", map_location="cpu")["t"]
+    assert on_cpu.device == "cpu" and on_cpu.tolist() == [1.0, 2.0] and on_cpu.requires_grad
+    moved = load(tmp_path / "d.mg", map_location={str(t.device): "fakegpu"})["t"]
+    assert moved.device == "fakegpu:0"
+    assert load(tmp_path / "d.mg", map_location=minigrad.device("cpu"))["t"].device == "cpu"
+
+
+def test_unavailable_device_asks_for_map_location(tmp_path, monkeypatch):
+    save(minigrad.ones(2, device="fakegpu"), tmp_path / "g.mg")
+    backend = minigrad.device("fakegpu").backend
+    monkeypatch.setattr(type(backend), "is_available", lambda self: False)
+    with pytest.raises(RuntimeError, match=r"saved on 'fakegpu:0'.*map_location='cpu'"):
+        load(tmp_path / "g.mg")
+    assert load(tmp_path / "g.mg", map_location="cpu").device == "cpu"
+
+
+def test_optimizer_state_dict_round_trips(tmp_path):
+    p = minigrad.ones(3, requires_grad=True)
+    opt = optim.Adam([p], lr=0.1, betas=(0.8, 0.9))
+    p.grad = minigrad.ones(3)
+    opt.step()
+    save(opt.state_dict(), tmp_path / "o.mg")
+    out = load(tmp_path / "o.mg")
+    assert out["param_groups"][0]["betas"] == (0.8, 0.9)
+    assert out["state"][0]["step"] == 1
+    _same_tensor(opt.state[p]["exp_avg"], out["state"][0]["exp_avg"])
+
+
+# -- atomic writes ------------------------------------------------------------------------------
+def test_a_crash_while_writing_keeps_the_old_file(tmp_path, monkeypatch):
+    path = tmp_path / "ckpt.mg"
+    save({"epoch": 1}, path)
+    before = path.read_bytes()
+
+    def crash(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(np.lib.format, "write_array", crash)
+    with pytest.raises(OSError, match="disk full"):
+        save({"epoch": 2, "w": minigrad.ones(3)}, path)
+    assert path.read_bytes() == before
+    assert os.listdir(tmp_path) == ["ckpt.mg"]  # no temporary file left behind
+
+
+def test_unsupported_values_are_rejected_before_writing(tmp_path):
+    path = tmp_path / "bad.mg"
+    with pytest.raises(TypeError, match=r"cannot save obj\['opt'\]\[1\], of type function"):
+        save({"opt": [1, lambda: 0]}, path)
+    with pytest.raises(TypeError, match="key .* is a frozenset"):
+        save({frozenset(): 1}, path)
+    cycle = []
+    cycle.append(cycle)
+    with pytest.raises(ValueError, match="contains itself"):
+        save(cycle, path)
+    with pytest.raises(TypeError, match="arrays of Python objects"):
+        save(np.array([object()]), path)
+    assert not path.exists() and os.listdir(tmp_path) == []
+
+
+# -- bad files ----------------------------------------------------------------------------------
+@pytest.fixture
+def good_file(tmp_path):
+    path = tmp_path / "good.mg"
+    save({"w": minigrad.arange(1000, dtype=minigrad.float64), "step": 3}, path)
+    return path
+
+
+@pytest.mark.parametrize("keep", [0.0, 0.3, 0.9, 0.999])
+def test_truncated_file_is_reported(good_file, keep):
+    data = good_file.read_bytes()
+    good_file.write_bytes(data[: int(len(data) * keep)])
+    expected = "the file is empty" if keep == 0 else "the zip archive is truncated or corrupted"
+    with pytest.raises(RuntimeError, match=rf"good\.mg' is not a minigrad checkpoint: {expected}"):
+        load(good_file)
+
+
+def test_corrupted_array_bytes_are_reported(good_file):
+    data = bytearray(good_file.read_bytes())
+    with zipfile.ZipFile(good_file) as zf:
+        info = zf.getinfo("arrays/0.npy")
+    middle = info.header_offset + 30 + len(info.filename) + 200 + 4000
+    data[middle] ^= 0xFF
+    good_file.write_bytes(bytes(data))
+    with pytest.raises(RuntimeError, match=r"good\.mg.*corrupted checkpoint.*arrays/0\.npy"):
+        load(good_file)
+
+
+def _zip(path, members: dict):
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+
+
+def _npy(array, allow_pickle=False) -> bytes:
+    buffer = io.BytesIO()
+    np.lib.format.write_array(buffer, array, allow_pickle=allow_pickle)
+    return buffer.getvalue()
+
+
+def test_foreign_files_are_reported(tmp_path):
+    text = tmp_path / "notes.txt"
+    text.write_text("hello")
+    with pytest.raises(RuntimeError, match=r"notes\.txt' is not a minigrad .* not a zip archive"):
+        load(text)
+    npz = tmp_path / "arrays.npz"
+    np.savez(npz, a=np.ones(2))
+    with pytest.raises(RuntimeError, match=r"zip archive without minigrad\.json.*a\.npy"):
+        load(npz)
+    npy = tmp_path / "a.npy"
+    np.save(npy, np.ones(2))
+    with pytest.raises(RuntimeError, match=r"bare \.npy array"):
+        load(npy)
+    pickled = tmp_path / "p.pkl"
+    pickled.write_bytes(b"\x80\x04K\x01.")
+    with pytest.raises(RuntimeError, match="it is a pickle.*never unpickles"):
+        load(pickled)
+    pt = tmp_path / "model.pt"
+    _zip(pt, {"archive/data.pkl": b"\x80\x04K\x01.", "archive/version": b"3"})
+    with pytest.raises(RuntimeError, match=r"model\.pt' is not a minigrad .*PyTorch checkpoint"):
+        load(pt)
+
+
+def test_real_torch_checkpoint_is_reported(tmp_path):
+    torch = pytest.importorskip("torch")
+    torch.save({"w": torch.ones(2)}, tmp_path / "t.pt")
+    with pytest.raises(RuntimeError, match="PyTorch checkpoint"):
+        load(tmp_path / "t.pt")
+
+
+def _index(root, version=1):
+    return json.dumps({"format": "minigrad", "version": version, "root": root})
+
+
+@pytest.mark.parametrize(
+    "members,message",
+    [
+        ({"minigrad.json": b"{not json"}, r"index minigrad\.json is corrupted"),
+        ({"minigrad.json": b'{"format": "other", "root": 1}'}, "not a minigrad checkpoint index"),
+        ({"minigrad.json": _index(1, version=99)}, "format version 99; this minigrad reads"),
+        ({"minigrad.json": _index({"$pickle": "os.system"})}, r"unknown tag '\$pickle'"),
+        ({"minigrad.json": _index({"a": 1, "b": 2})}, "unexpected entry"),
+        ({"minigrad.json": _index({"$tensor": {"array": 0}})}, r"malformed \$tensor entry"),
+        ({"minigrad.json": _index({"$ndarray": 3})}, r"no arrays/3\.npy"),
+        ({"minigrad.json": _index({"$float": "1e999x"})}, r"malformed \$float"),
+        (
+            {
+                "minigrad.json": _index({"$tensor": {
+                    "array": 0, "dtype": "float64", "shape": [3], "requires_grad": False,
+                    "device": "cpu"}}),
+                "arrays/0.npy": _npy(np.ones(2)),
+            },
+            r"array 0 is float64\[2\], but the index says float64\[3\]",
+        ),
+        (
+            {
+                "minigrad.json": _index({"$tensor": {
+                    "array": 0, "dtype": "int64", "shape": [2], "requires_grad": True,
+                    "device": "cpu"}}),
+                "arrays/0.npy": _npy(np.ones(2, dtype=np.int64)),
+            },
+            "marked requires_grad",
+        ),
+    ],
+)  # fmt: skip
+def test_tampered_checkpoints_are_reported(tmp_path, members, message):
+    path = tmp_path / "bad.mg"
+    _zip(path, members)
+    with pytest.raises(RuntimeError, match=message):
+        load(path)
+
+
+class _Boom:
+    """Unpickling this would set a flag: loading must never unpickle."""
+
+    ran = False
+
+    def __reduce__(self):
+        return (_Boom._explode, ())
+
+    @staticmethod
+    def _explode():
+        _Boom.ran = True
+        return 0
+
+
+def test_loading_never_executes_code(tmp_path):
+    path = tmp_path / "evil.mg"
+    _zip(
+        path,
+        {
+            "minigrad.json": _index({"$ndarray": 0}),
+            "arrays/0.npy": _npy(np.array([_Boom()], dtype=object), allow_pickle=True),
+        },
+    )
+    with pytest.raises(RuntimeError, match=r"evil\.mg.*cannot read arrays/0\.npy"):
+        load(path)
+    assert not _Boom.ran
+
+
+def test_bad_map_location():
+    buffer = io.BytesIO()
+    save(minigrad.ones(1), buffer)
+    buffer.seek(0)
+    with pytest.raises(TypeError, match="map_location must be None, a device or a dict"):
+        load(buffer, map_location=3)
+    buffer.seek(0)
+    with pytest.raises(RuntimeError, match="unknown device type 'tpu'"):
+        load(buffer, map_location="tpu")
