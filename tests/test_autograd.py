@@ -365,3 +365,21 @@ def test_gradcheck_reports_the_worst_element():
 def test_gradcheck_requires_float64():
     with pytest.raises(ValueError, match="float64"):
         gradcheck(lambda t: t * 2, (minigrad.tensor([1.0], requires_grad=True),))
+
+
+def test_leaf_gradients_never_alias_each_other_or_user_tensors():
+    a, c = leaf([1.0, 2.0]), leaf([3.0, 4.0])
+    (a + c).backward(minigrad.tensor([1.0, 1.0], dtype=minigrad.float64))  # one buffer, two leaves
+    a.grad.add_(1)
+    assert c.grad.tolist() == [1.0, 1.0]
+    g = minigrad.tensor([5.0, 5.0], dtype=minigrad.float64)
+    b = leaf([1.0, 2.0])
+    b.backward(g)
+    b.grad.add_(1)
+    assert g.tolist() == [5.0, 5.0]
+    kept = []
+    x = leaf([1.0])
+    x.register_hook(kept.append)
+    (x * 3).sum().backward()
+    x.grad.add_(1)
+    assert kept[0].tolist() == [3.0]

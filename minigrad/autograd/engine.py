@@ -205,13 +205,22 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
                 e is not None and e[0] in needed for e in node.next_functions
             ):
                 continue
-            input_grads = node.apply(_materialize(node, grads))
-            if not retain_graph:
-                node.release()
-            for edge, g in zip(node.next_functions, input_grads):
-                if g is not None and (needed is None or edge[0] in needed):
-                    _add_to_buffer(buffers, edge[0], edge[1], g)
+            _run_node(node, grads, buffers, needed, retain_graph)
     return results
+
+
+def _run_node(node, grads, buffers, needed, retain_graph) -> None:
+    """Run one node's backward and pass its input gradients on.
+
+    A function of its own so that no stray local keeps a gradient alive once it has been
+    handed on: AccumulateGrad adopts buffers that nothing else references (graph.py).
+    """
+    input_grads = node.apply(_materialize(node, grads))
+    if not retain_graph:
+        node.release()
+    for edge, g in zip(node.next_functions, input_grads):
+        if g is not None and (needed is None or edge[0] in needed):
+            _add_to_buffer(buffers, edge[0], edge[1], g)
 
 
 def _add_to_buffer(buffers, node, nr, grad):

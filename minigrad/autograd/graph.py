@@ -9,6 +9,7 @@ reference the tensors they produce, so a graph is freed by reference counting al
 
 from __future__ import annotations
 
+import sys
 import weakref
 
 from . import anomaly
@@ -203,11 +204,35 @@ class AccumulateGrad(Node):
 def accumulate_into(tensor, grad, create_graph: bool) -> None:
     """``tensor.grad += grad``: in place into a buffer of its own, or as a graph with create_graph."""
     if tensor.grad is None:
-        tensor.grad = grad if create_graph else grad.detach().clone()
+        if create_graph:
+            tensor.grad = grad
+        elif _is_unshared(grad):  # adopt the engine's fresh buffer instead of copying it
+            tensor.grad = Tensor._make(grad._data, grad.device)
+        else:
+            tensor.grad = grad.detach().clone()
     elif create_graph or tensor.grad.requires_grad:
         tensor.grad = tensor.grad + grad
     else:
         tensor.grad._data += grad._data
+
+
+# References to a gradient that the engine itself holds when it reaches _is_unshared: the
+# popped buffer list and the arguments of AccumulateGrad.accumulate, accumulate_into and
+# _is_unshared.
+_ENGINE_REFERENCES = 4
+
+
+def _is_unshared(grad) -> bool:
+    """True if nothing but the engine can see ``grad`` or its memory, so it may become a
+    leaf's ``.grad`` without a copy (PyTorch checks the same with use counts)."""
+    data = grad._data
+    return (
+        sys.getrefcount(grad) <= _ENGINE_REFERENCES + 1  # +1: getrefcount's own argument
+        and sys.getrefcount(data) == 3  # grad._data, `data`, getrefcount's: no view holds it
+        and data.base is None
+        and data.flags.writeable
+        and data.flags.c_contiguous
+    )
 
 
 def gradient_edge(tensor):
