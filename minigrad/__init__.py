@@ -83,6 +83,7 @@ from .ops import (
     isnan,
     log,
     log1p,
+    log_softmax,
     logical_not,
     logsumexp,
     masked_fill,
@@ -111,6 +112,7 @@ from .ops import (
     sigmoid,
     sign,
     sin,
+    softmax,
     split,
     sqrt,
     square,
@@ -173,5 +175,6 @@ def dot(input, other):  # noqa: A002
 def t(input):  # noqa: A002
     return input.t()
 
-from . import optim, utils  # noqa: E402 - built on the names above
+
+from . import nn, optim, utils, viz  # noqa: E402 - built on the names above
 from .io import load, save  # noqa: E402

@@ -454,6 +454,8 @@ class Tensor:
     isnan, isinf, isfinite = _ops.isnan, _ops.isinf, _ops.isfinite
     matmul, outer, ger = _ops.matmul, _ops.outer, _ops.outer
 
+    softmax, log_softmax = _ops.softmax, _ops.log_softmax
+
     def where(self, condition, other):  # Tensor.where(cond, other) is where(cond, self, other)
         return _ops.where(condition, self, other)
 

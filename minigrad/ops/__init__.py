@@ -79,6 +79,7 @@ from .movement import (
     unflatten,
     unsqueeze,
 )
+from .nn import log_softmax, softmax
 from .reduce import (
     all,
     amax,

@@ -1,0 +1,237 @@
+"""What ``Module`` does with its tensors as a whole: moves to devices and dtypes, state dicts."""
+
+from __future__ import annotations
+
+from collections import OrderedDict, namedtuple
+from collections.abc import Mapping
+
+import numpy as np
+
+from .. import backend, dtypes
+from ..autograd.grad_mode import no_grad
+from ..creation import as_tensor
+from ..tensor import Tensor
+from .parameter import Parameter
+
+
+class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What ``load_state_dict`` returns: the keys it did not find, and those it did not use."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        if not self.missing_keys and not self.unexpected_keys:
+            return "<All keys matched successfully>"
+        return super().__repr__()
+
+    __str__ = __repr__
+
+
+class StateMixin:
+    """Device/dtype moves and state dicts of :class:`~minigrad.nn.Module` (its base class)."""
+
+    def _apply(self, fn) -> StateMixin:
+        """Replace the data of every parameter, gradient and buffer with ``fn(tensor)``.
+
+        Parameters keep their identity (their data is swapped in place), so optimizers that
+        hold them keep working.
+        """
+        for module in self.children():
+            module._apply(fn)
+        with no_grad():
+            for param in self._parameters.values():
+                if param is None:
+                    continue
+                param.data = fn(param.data)
+                if param.grad is not None:
+                    param.grad.data = fn(param.grad.data)
+            for name, buf in self._buffers.items():
+                if buf is not None:
+                    self._buffers[name] = fn(buf)
+        return self
+
+    def to(self, *args, **kwargs) -> StateMixin:
+        """Move parameters, gradients and buffers to a device and/or floating dtype, in place.
+
+        Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and the
+        keywords ``device``, ``dtype`` and ``non_blocking`` (ignored). Integer buffers keep
+        their dtype. Returns ``self``.
+
+        Example:
+            >>> model.to("cuda")
+            >>> model.to(minigrad.float64)
+        """
+        device, dtype = _parse_to(args, kwargs)
+        if dtype is not None and not dtype.is_floating_point:
+            raise TypeError(
+                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
+            )
+
+        def convert(t: Tensor) -> Tensor:
+            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+
+        return self._apply(convert)
+
+    def cuda(self, device=None) -> StateMixin:
+        if device is None:
+            device = "cuda"
+        elif isinstance(device, int):
+            device = f"cuda:{device}"
+        return self.to(device)
+
+    def cpu(self) -> StateMixin:
+        return self.to("cpu")
+
+    def _cast_floats(self, dtype) -> StateMixin:
+        return self._apply(lambda t: t.to(dtype) if t.is_floating_point() else t)
+
+    def float(self) -> StateMixin:
+        return self._cast_floats(dtypes.float32)
+
+    def double(self) -> StateMixin:
+        return self._cast_floats(dtypes.float64)
+
+    def half(self) -> StateMixin:
+        return self._cast_floats(dtypes.float16)
+
+    # -- state dict ---------------------------------------------------------------------------
+    def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
+        """An ordered dict of every parameter and persistent buffer, by qualified name.
+
+        Values are detached tensors sharing storage with the module (``keep_vars=True``
+        returns the parameters themselves).
+
+        Example:
+            >>> list(nn.Linear(2, 3).state_dict())
+            ['weight', 'bias']
+        """
+        if args:  # PyTorch's deprecated positional form: (destination, prefix, keep_vars)
+            given = [destination, prefix, keep_vars]
+            given[: len(args)] = args
+            destination, prefix, keep_vars = given
+        if destination is None:
+            destination = OrderedDict()
+        self._save_to_state_dict(destination, prefix, keep_vars)
+        for name, module in self._modules.items():
+            if module is not None:
+                module.state_dict(
+                    destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
+                )
+        return destination
+
+    def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
+        for name, param in self._parameters.items():
+            if param is not None:
+                destination[prefix + name] = param if keep_vars else param.detach()
+        for name, buf in self._buffers.items():
+            if buf is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = buf if keep_vars else buf.detach()
+
+    def load_state_dict(self, state_dict: Mapping, strict: bool = True, assign: bool = False):
+        """Copy parameters and buffers from ``state_dict`` into this module (and descendants).
+
+        Args:
+            state_dict: a mapping from qualified names to tensors (or NumPy arrays).
+            strict: if True, keys missing from ``state_dict`` or not used by the module are an
+                error. Shape mismatches are always an error.
+            assign: if True, the module takes the given tensors (as new Parameters) instead of
+                copying their values into its own.
+
+        Returns:
+            A named tuple ``(missing_keys, unexpected_keys)``.
+
+        Raises:
+            RuntimeError: listing every missing, unexpected and shape-mismatched key.
+
+        Example:
+            >>> model.load_state_dict(minigrad.load("model.pt"))
+            <All keys matched successfully>
+        """
+        if not isinstance(state_dict, Mapping):
+            raise TypeError(
+                f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
+            )
+        missing, used, errors = [], set(), []
+
+        def load(module: StateMixin, prefix: str) -> None:
+            module._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
+            for name, child in module._modules.items():
+                if child is not None:
+                    load(child, prefix + name + ".")
+
+        load(self, "")
+        unexpected = [k for k in state_dict if k not in used]
+        if strict:
+            if unexpected:
+                keys = ", ".join(f'"{k}"' for k in unexpected)
+                errors.insert(0, f"Unexpected key(s) in state_dict: {keys}. ")
+            if missing:
+                keys = ", ".join(f'"{k}"' for k in missing)
+                errors.insert(0, f"Missing key(s) in state_dict: {keys}. ")
+        if errors:
+            raise RuntimeError(
+                f"Error(s) in loading state_dict for {self._get_name()}:\n\t" + "\n\t".join(errors)
+            )
+        return _IncompatibleKeys(missing, unexpected)
+
+    def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign) -> None:
+        """Load this module's own parameters and persistent buffers (not its children's)."""
+        local = {**self._parameters}
+        local.update(
+            (k, v) for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set
+        )
+        for name, current in local.items():
+            if current is None:
+                continue
+            key = prefix + name
+            if key not in state_dict:
+                missing.append(key)
+                continue
+            used.add(key)
+            value = state_dict[key]
+            if isinstance(value, np.ndarray):
+                value = as_tensor(value)
+            if not isinstance(value, Tensor):
+                errors.append(
+                    f'While copying the parameter named "{key}", expected a minigrad Tensor from '
+                    f"checkpoint but received {type(value).__name__}"
+                )
+            elif tuple(value.shape) != tuple(current.shape):
+                errors.append(
+                    f"size mismatch for {key}: copying a param with shape {list(value.shape)} "
+                    f"from checkpoint, the shape in current model is {list(current.shape)}."
+                )
+            else:
+                self._load_one(name, current, value, assign)
+
+    def _load_one(self, name: str, current: Tensor, value: Tensor, assign: bool) -> None:
+        with no_grad():
+            if not assign:
+                current.copy_(value)
+            elif name in self._parameters:
+                self._parameters[name] = Parameter(value.detach(), current.requires_grad)
+            else:
+                self._buffers[name] = value.detach()
+
+
+def _parse_to(args: tuple, kwargs: dict):
+    """The (device, dtype) asked for by ``Module.to``'s arguments."""
+    device = kwargs.pop("device", None)
+    dtype = kwargs.pop("dtype", None)
+    kwargs.pop("non_blocking", None)
+    if kwargs:
+        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
+    for arg in args:
+        if isinstance(arg, Tensor):
+            device, dtype = arg.device, arg.dtype
+        elif isinstance(arg, (str, backend.Device)):
+            device = arg
+        elif isinstance(arg, (dtypes.dtype, type, np.dtype)):
+            dtype = arg
+        elif not isinstance(arg, bool):  # non_blocking given by position
+            raise TypeError(
+                f"to() received an invalid argument {arg!r}: expected a device, dtype or tensor"
+            )
+    device = backend.device(device) if device is not None else None
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else None
+    return device, dtype

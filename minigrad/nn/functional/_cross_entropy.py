@@ -1,0 +1,214 @@
+"""Cross-entropy as one fused op: log-softmax and negative log-likelihood with the closed-form
+backward softmax(x)·Σq - q, for class-index and class-probability targets."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ...autograd.grad_mode import is_grad_enabled
+from ...ops.base import constant
+from ...ops.nn import LogSoftmax, Softmax
+from ._utils import _FusedOp, check_class_targets, check_reduction, reduction_from_legacy
+
+
+class CrossEntropy(_FusedOp):
+    """loss_i = Σ_c q_ic·(logsumexp(x_i) - x_ic), with q_i the target distribution (one-hot or
+    given probabilities, label-smoothed, class-weighted); dloss_i/dx_i = softmax(x_i)·Σ_c q_ic - q_i
+
+    Works on logits x of shape (M, C); the target is class indices (M,) or probabilities (M, C).
+    """
+
+    def __init__(self, reduction: str, ignore_index: int, smoothing: float, probs: bool):
+        self.reduction, self.ignore_index = reduction, ignore_index
+        self.smoothing, self.probs = smoothing, probs
+
+    # -- forward ---------------------------------------------------------------------------------
+    def forward(self, x, target, weight):
+        xp = self.xp
+        shifted = x - x.max(axis=1, keepdims=True)  # subtract the max: exp never overflows
+        p = xp.exp(shifted)
+        total = p.sum(axis=1, keepdims=True)
+        lse = xp.log(total)[:, 0]
+        p /= total  # the softmax, kept for backward
+        if self.probs:
+            q = _target_distribution(target, weight, self.smoothing, x.shape[1])
+            per = lse * q.sum(axis=1) - (q * shifted).sum(axis=1)
+            denom, indices = float(x.shape[0]), None
+        else:
+            per, denom, indices = self._forward_indices(shifted, lse, target, weight)
+        self.stash = (p, denom, indices)
+        if self.reduction == "none":
+            return per
+        loss = per.sum()
+        if self.reduction == "sum":
+            return loss
+        with np.errstate(invalid="ignore"):  # every target ignored: 0/0 = nan, as PyTorch
+            return loss / denom
+
+    def _forward_indices(self, shifted, lse, target, weight):
+        xp, dtype = self.xp, shifted.dtype
+        m, c = shifted.shape
+        keep = target != self.ignore_index
+        safe = xp.clip(xp.where(keep, target, 0), 0, c - 1)  # bad targets were checked before
+        valid = keep.astype(dtype)  # 1.0 / 0.0 in the logits' dtype: no float64 upcasts
+        rows = xp.arange(m)
+        nll = lse - shifted[rows, safe]
+        w_t = valid if weight is None else weight[safe] * valid
+        per = nll * w_t
+        if self.smoothing:
+            eps = self.smoothing
+            if weight is None:
+                smooth = lse * c - shifted.sum(axis=1)
+            else:
+                smooth = lse * weight.sum() - shifted @ weight
+            per = (1.0 - eps) * per + (eps / c) * (smooth * valid)
+        return per, w_t.sum(), (rows, safe, valid, w_t)
+
+    # -- backward --------------------------------------------------------------------------------
+    def backward(self, g):
+        x, target, weight = self.saved_tensors
+        denom = self.stash[1]
+        if self.reduction == "mean":
+            scale = g / (denom if isinstance(denom, float) else constant(denom, g.device))
+        else:
+            scale = g.unsqueeze(1) if self.reduction == "none" else g
+        if self.probs or is_grad_enabled():
+            return self._backward_graph(x, target, weight, scale)
+        return self._backward_fast(scale, weight), None, None
+
+    def _backward_fast(self, scale, weight):
+        """softmax·S - q in one new array, for class-index targets (no graph is being built)."""
+        p, _, (rows, safe, valid, w_t) = self.stash
+        eps, c = self.smoothing, p.shape[1]
+        weight = None if weight is None else weight._data
+        coef = scale._data.reshape(-1, 1)  # (1, 1), or (M, 1) for reduction='none'
+        total_q = w_t * (1.0 - eps)
+        if eps:
+            total_q = total_q + valid * (eps / c * (c if weight is None else weight.sum()))
+        grad = p * (total_q[:, None] * coef)
+        grad[rows, safe] -= (1.0 - eps) * w_t * coef[:, 0]
+        if eps:
+            grad -= (valid[:, None] * coef) * ((1.0 if weight is None else weight) * (eps / c))
+        return constant(grad, scale.device)
+
+    def _backward_graph(self, x, target, weight, scale):
+        """The same gradient with tensor ops, differentiable again (and for probability targets)."""
+        c = x.shape[1]
+        if self.probs:
+            q = _target_distribution(target, weight, self.smoothing, c)
+        else:
+            q = constant(self._index_distribution(x, weight), x.device)
+        gx = (Softmax(1)(x) * q.sum(1, keepdim=True) - q) * scale
+        gt = None
+        if self.probs and self.needs_input_grad[1]:
+            w = 1.0 if weight is None else weight
+            gt = -(1.0 - self.smoothing) * w * LogSoftmax(1)(x) * scale
+        return gx, gt, None
+
+    def _index_distribution(self, x, weight):
+        """The (M, C) array q for class-index targets: (1-ε)·w_t·onehot + ε/C·w; 0 if ignored."""
+        xp, c, eps = self.xp, x.shape[1], self.smoothing
+        rows, safe, valid, w_t = self.stash[2]
+        w_row = xp.ones(c, dtype=x._data.dtype) if weight is None else weight._data
+        q = (valid[:, None] * (eps / c)) * w_row
+        q[rows, safe] += (1.0 - eps) * w_t
+        return q.astype(x._data.dtype, copy=False)
+
+
+def _target_distribution(target, weight, eps: float, c: int):
+    """q = target·(1 - ε) + ε/C, times the class weights (for arrays and tensors alike)."""
+    q = target * (1.0 - eps) + eps / c if eps else target
+    return q if weight is None else q * weight
+
+
+def _as_rows(input, target, probs: bool):  # noqa: A002
+    """Logits as (M, C) with the class dim last, the target to match, and the output shape."""
+    if input.ndim == 1:
+        return input.unsqueeze(0), target.reshape(1, -1) if probs else target.reshape(1), ()
+    if input.ndim == 2:
+        return input, target, (input.shape[0],)
+    c = input.shape[1]
+    rows = input.movedim(1, -1).reshape(-1, c)
+    target = target.movedim(1, -1).reshape(-1, c) if probs else target.reshape(-1)
+    return rows, target, (input.shape[0],) + tuple(input.shape[2:])
+
+
+def _check_shapes(input, target, probs: bool, op: str):  # noqa: A002
+    if input.ndim == 0:
+        raise RuntimeError(f"{op}: input must have at least 1 dimension (C) or (N, C, ...)")
+    if probs:
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(
+                f"{op}: expected class probabilities of the input's shape {list(input.shape)}, "
+                f"got target of shape {list(target.shape)}"
+            )
+        return
+    expected = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
+    if input.ndim >= 2 and (target.ndim == 0 or target.shape[0] != input.shape[0]):
+        got = target.shape[0] if target.ndim else "a scalar"
+        raise ValueError(
+            f"{op}: expected input batch_size ({input.shape[0]}) to match target batch_size ({got})"
+        )
+    if tuple(target.shape) != expected:
+        raise RuntimeError(
+            f"{op}: expected target of shape {list(expected)} for input of shape "
+            f"{list(input.shape)}, got {list(target.shape)}"
+        )
+
+
+def cross_entropy(
+    input,  # noqa: A002
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+    label_smoothing: float = 0.0,
+):
+    """Cross-entropy between logits and class indices or class probabilities (fused, stable).
+
+    Args:
+        input: logits of shape (C,), (N, C) or (N, C, d1, ...).
+        target: class indices of shape (), (N,) or (N, d1, ...) (integers in [0, C), or
+            ``ignore_index``), or class probabilities of the input's shape.
+        weight: optional per-class weights of shape (C,) (not differentiated).
+        ignore_index: targets equal to it contribute nothing (indices only).
+        reduction: 'mean' (divided by the summed weights of non-ignored targets; by the number
+            of samples for probabilities), 'sum' or 'none'.
+        label_smoothing: ε in [0, 1]: the target becomes (1 - ε)·target + ε/C.
+
+    Example:
+        >>> logits = minigrad.randn(4, 3, requires_grad=True)
+        >>> loss = F.cross_entropy(logits, minigrad.tensor([0, 2, 1, 2]))
+        >>> loss.backward()   # logits.grad = (softmax(logits) - one_hot) / 4
+    """
+    reduction = reduction_from_legacy(size_average, reduce, reduction)
+    check_reduction(reduction, "cross_entropy")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+    probs = target.dtype.is_floating_point
+    _check_shapes(input, target, probs, "cross_entropy")
+    rows, flat_target, out_shape = _as_rows(input, target, probs)
+    c = rows.shape[1]
+    if weight is not None:
+        if tuple(weight.shape) != (c,):
+            raise RuntimeError(
+                f"cross_entropy: weight tensor should be defined either for all {c} classes or "
+                f"no classes but got weight tensor of shape: {list(weight.shape)}"
+            )
+        weight = weight.detach().to(rows.dtype)
+    bad = None if probs else check_class_targets(flat_target, c, ignore_index, "cross_entropy")
+    if probs:
+        flat_target = flat_target.to(rows.dtype)
+    op = CrossEntropy(reduction, ignore_index, label_smoothing, probs)
+    loss = op(rows, flat_target, weight)
+    if bad is not None:
+        loss = _poison(loss, bad, reduction)
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def _poison(loss, bad, reduction: str):
+    """NaN where a target was out of range (on devices where raising would need a host copy)."""
+    mask = constant(bad if reduction == "none" else bad.any(), loss.device)
+    return loss.masked_fill(mask, float("nan"))

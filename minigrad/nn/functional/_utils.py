@@ -1,0 +1,99 @@
+"""Helpers shared by the functional ops: reductions, in-place results, class-index checks."""
+
+from __future__ import annotations
+
+import warnings
+
+from ...autograd.grad_mode import is_grad_enabled
+from ...ops import Op
+
+_REDUCTIONS = ("none", "mean", "sum")
+
+
+class _FusedOp(Op):
+    """An op whose forward keeps intermediate arrays (``stash``) for a cheap backward.
+
+    The stash is dropped with the saved tensors when the graph is freed. Backward formulas use
+    the stash only when no graph of the backward is being built; with ``create_graph`` they
+    recompute the intermediates with tensor ops from the saved inputs, so that second
+    derivatives flow through them.
+    """
+
+    save_inputs = True
+    stash = None
+
+    def release(self) -> None:
+        super().release()
+        self.stash = None
+
+
+def reduction_from_legacy(size_average, reduce, reduction: str) -> str:
+    """PyTorch's deprecated ``size_average``/``reduce`` flags as a ``reduction`` string."""
+    if size_average is None and reduce is None:
+        return reduction
+    warnings.warn(
+        "size_average and reduce args will be deprecated, please use reduction instead",
+        UserWarning,
+        stacklevel=3,
+    )
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def check_reduction(reduction: str, op: str) -> None:
+    if reduction not in _REDUCTIONS:
+        raise ValueError(
+            f"{op}: {reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'"
+        )
+
+
+def reduce(loss, reduction: str):
+    """Apply a loss reduction: 'none' keeps the elementwise loss; 'mean' and 'sum' reduce all."""
+    if reduction == "mean":
+        return loss.mean()
+    if reduction == "sum":
+        return loss.sum()
+    return loss
+
+
+def maybe_inplace(fn, input, inplace: bool):  # noqa: A002
+    """``fn(input)``, written into ``input`` when ``inplace`` (PyTorch's ``inplace=True``).
+
+    When the graph is recorded, ``fn`` reads a copy, so that what its backward saved is not
+    the tensor being overwritten.
+    """
+    if not inplace:
+        return fn(input)
+    recording = is_grad_enabled() and input.requires_grad
+    return input.copy_(fn(input.clone() if recording else input))
+
+
+def check_class_targets(target, num_classes: int, ignore_index: int | None, op: str):
+    """Check class indices in ``[0, num_classes)`` (``ignore_index`` allowed).
+
+    On the CPU an out-of-range index raises IndexError naming it. Elsewhere that check would
+    need a device-to-host copy in every step, so the bad positions are returned instead (a
+    device bool array, or None on the CPU) and the caller turns their loss into NaN: a visible
+    failure, never a silently wrong value.
+    """
+    if target.dtype.is_floating_point or target.dtype.name == "bool":
+        raise RuntimeError(
+            f"{op}: expected class indices of an integer dtype (int64) as target, got "
+            f"{target.dtype}"
+        )
+    data = target._data
+    bad = (data < 0) | (data >= num_classes)
+    if ignore_index is not None:
+        bad &= data != ignore_index
+    if target.device.type != "cpu":
+        return bad
+    if bad.any():
+        value = int(data[bad].reshape(-1)[0])
+        raise IndexError(
+            f"{op}: target {value} is out of bounds: class indices must be in [0, {num_classes})"
+            + (f" or equal ignore_index={ignore_index}" if ignore_index is not None else "")
+        )
+    return None

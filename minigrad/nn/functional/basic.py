@@ -1,0 +1,212 @@
+"""Linear maps (a fused op), dropout, embedding lookup and one-hot encoding."""
+
+from __future__ import annotations
+
+from ... import backend, dtypes
+from ...ops import Op
+from ...ops.base import constant
+from ...ops.movement import IndexAdd
+from ._utils import maybe_inplace
+
+
+class Linear(Op):
+    """y = x·Wᵀ + b; dx = dy·W, dW = dyᵀ·x (summed over the batch dims), db = Σ dy"""
+
+    save_inputs = True
+
+    def forward(self, x, w, b):
+        if x.ndim == 2:
+            y = x @ w.T
+        else:  # one GEMM over the flattened batch dims
+            y = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        x, w, b = self.saved_tensors
+        need_x, need_w, need_b = self.needs_input_grad
+        rows = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
+        gx = gy @ w if need_x else None
+        gw = rows.mT @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need_w else None
+        gb = rows.sum(0) if need_b else None
+        return gx, gw, gb
+
+
+def linear(input, weight, bias=None):  # noqa: A002
+    """y = input·weightᵀ + bias.
+
+    Args:
+        input: tensor of shape (*, in_features).
+        weight: tensor of shape (out_features, in_features).
+        bias: optional tensor of shape (out_features,).
+
+    Returns:
+        A tensor of shape (*, out_features).
+
+    Example:
+        >>> F.linear(minigrad.randn(2, 4), minigrad.randn(3, 4)).shape
+        (2, 3)
+    """
+    if weight.ndim != 2:
+        raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {list(weight.shape)}")
+    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
+        rows = input.numel() // input.shape[-1] if input.ndim and input.shape[-1] else 1
+        last = input.shape[-1] if input.ndim else 1
+        raise RuntimeError(
+            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{last} and "
+            f"{weight.shape[1]}x{weight.shape[0]})"
+        )
+    if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
+        raise RuntimeError(
+            f"linear: input, weight and bias must have the same dtype, got {input.dtype}, "
+            f"{weight.dtype}" + (f" and {bias.dtype}" if bias is not None else "")
+        )
+    if input.ndim == 1:
+        return Linear()(input.unsqueeze(0), weight, bias).squeeze(0)
+    return Linear()(input, weight, bias)
+
+
+def _check_p(p: float) -> None:
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+
+
+def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):  # noqa: A002
+    _check_p(p)
+    if not training or p == 0.0:
+        return input
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"dropout: expected a floating point input, got {input.dtype}")
+    np_dtype = input._data.dtype
+    if p == 1.0:
+        mask = input.device.xp.zeros(mask_shape, dtype=np_dtype)
+    else:
+        gen = backend.default_generator(input.device)
+        mask = (gen.uniform(mask_shape, np_dtype) >= p).astype(np_dtype)
+        mask *= 1.0 / (1.0 - p)  # inverted dropout: the expected value is unchanged
+    return maybe_inplace(lambda x: x * constant(mask, x.device), input, inplace)
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Zero each element with probability ``p`` and scale the rest by 1/(1 - p) (training only).
+
+    The mask comes from the default generator of the input's device (``minigrad.manual_seed``).
+
+    Example:
+        >>> y = F.dropout(x, p=0.2, training=model.training)
+    """
+    return _dropout(input, p, training, inplace, tuple(input.shape))
+
+
+def _channel_dropout(input, p, training, inplace, spatial: int, name: str):  # noqa: A002
+    if input.ndim not in (spatial + 1, spatial + 2):
+        raise RuntimeError(
+            f"{name}: expected {spatial + 1}-D or {spatial + 2}-D input (channels first), got "
+            f"shape {list(input.shape)}"
+        )
+    mask_shape = tuple(input.shape[: input.ndim - spatial]) + (1,) * spatial
+    return _dropout(input, p, training, inplace, mask_shape)
+
+
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p``."""
+    return _channel_dropout(input, p, training, inplace, 1, "dropout1d")
+
+
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs with probability ``p``."""
+    return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
+
+
+class Embedding(Op):
+    """y = W[idx] (rows of the table); dW = zeros with the rows of dy added at idx, except at
+    padding_idx, which gets no gradient"""
+
+    def __init__(self, indices, padding_idx: int | None):
+        self.indices, self.padding_idx = indices, padding_idx
+
+    def forward(self, weight):
+        return weight[self.indices]
+
+    def backward(self, gy):
+        if self.padding_idx is not None:
+            keep = (self.indices != self.padding_idx)[..., None].astype(gy._data.dtype)
+            gy = gy * constant(keep, gy.device)
+        return IndexAdd(self.input_meta[0][0], (self.indices,), False)(gy)
+
+
+def embedding(
+    input,  # noqa: A002
+    weight,
+    padding_idx: int | None = None,
+    max_norm: float | None = None,
+    norm_type: float = 2.0,
+    scale_grad_by_freq: bool = False,
+    sparse: bool = False,
+):
+    """Look up rows of ``weight`` (num_embeddings, dim) at the integer ``input`` indices.
+
+    Returns a tensor of shape (*input.shape, dim). Rows at ``padding_idx`` get no gradient.
+
+    Example:
+        >>> F.embedding(minigrad.tensor([[0, 2]]), minigrad.randn(5, 3)).shape
+        (1, 2, 3)
+    """
+    if max_norm is not None or scale_grad_by_freq or sparse:
+        raise NotImplementedError(
+            "embedding: max_norm, scale_grad_by_freq and sparse are not supported in minigrad"
+        )
+    if input.dtype.is_floating_point or input.dtype is dtypes.bool:
+        raise RuntimeError(
+            f"embedding: expected indices of an integer dtype (int64 or int32), got {input.dtype}"
+        )
+    if weight.ndim != 2:
+        raise RuntimeError(f"embedding: weight must be 2-D, got shape {list(weight.shape)}")
+    if input.device is not weight.device:
+        raise RuntimeError(
+            f"embedding: indices on {input.device} but weight on {weight.device}; move them to "
+            f"the same device"
+        )
+    num = weight.shape[0]
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    _check_indices(input, num)
+    return Embedding(input._data, padding_idx)(weight)
+
+
+def _check_indices(input, num: int) -> None:  # noqa: A002
+    if input.device.type != "cpu" or input.numel() == 0:
+        return  # on a GPU the check would be a host round trip in every step
+    data = input._data
+    bad = (data < 0) | (data >= num)
+    if bad.any():
+        value = int(data[bad].reshape(-1)[0])
+        raise IndexError(f"embedding: index {value} is out of range for {num} embeddings")
+
+
+def one_hot(tensor, num_classes: int = -1):
+    """Class indices as one-hot rows: an int64 tensor of shape (*tensor.shape, num_classes).
+
+    ``num_classes=-1`` uses ``tensor.max() + 1``.
+
+    Example:
+        >>> F.one_hot(minigrad.tensor([0, 2]), 3)
+        tensor([[1, 0, 0],
+                [0, 0, 1]])
+    """
+    if tensor.dtype is not dtypes.int64:
+        raise RuntimeError(
+            f"one_hot is only applicable to index tensor of type int64, got {tensor.dtype}"
+        )
+    data = tensor._data
+    if num_classes == -1:
+        if data.size == 0:
+            raise RuntimeError("Can not infer total number of classes from empty tensor.")
+        num_classes = int(data.max()) + 1
+    checkable = tensor.device.type == "cpu"  # elsewhere a check would copy to the host
+    if data.size and checkable and (int(data.min()) < 0 or int(data.max()) >= num_classes):
+        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes})")
+    xp = tensor.device.xp
+    out = (data[..., None] == xp.arange(num_classes)).astype("int64")
+    return constant(out, tensor.device)

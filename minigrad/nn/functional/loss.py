@@ -1,0 +1,307 @@
+"""Loss functions. Cross-entropy is a fused op (``_cross_entropy.py``); the others are short
+compositions of differentiable primitives, written in their numerically stable forms."""
+
+from __future__ import annotations
+
+import warnings
+
+from ... import ops
+from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy
+from ._utils import _FusedOp, check_class_targets, check_reduction, reduction_from_legacy
+from ._utils import reduce as reduce_  # the losses' parameter ``reduce`` shadows the name
+
+__all__ = [
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "cross_entropy",
+    "huber_loss",
+    "kl_div",
+    "l1_loss",
+    "mse_loss",
+    "nll_loss",
+    "smooth_l1_loss",
+]
+
+
+def _reduction(size_average, reduce_, reduction: str, op: str) -> str:
+    reduction = reduction_from_legacy(size_average, reduce_, reduction)
+    check_reduction(reduction, op)
+    return reduction
+
+
+def _broadcast_pair(input, target, op: str):  # noqa: A002
+    if tuple(target.shape) != tuple(input.shape):
+        warnings.warn(
+            f"{op}: using a target size ({list(target.shape)}) that is different to the input "
+            f"size ({list(input.shape)}). This will likely lead to incorrect results due to "
+            f"broadcasting. Please ensure they have the same size.",
+            UserWarning,
+            stacklevel=3,
+        )
+    return ops.broadcast_tensors(input, target)
+
+
+def _weighted(loss, weight, reduction: str):
+    """PyTorch's weighted regression losses: 'mean' divides by the sum of the weights."""
+    if weight is None:
+        return reduce_(loss, reduction)
+    if tuple(weight.shape) != tuple(loss.shape):
+        raise ValueError(
+            f"Weights and input must have the same size, got {list(weight.shape)} and "
+            f"{list(loss.shape)}"
+        )
+    loss = loss * weight
+    if reduction == "mean":
+        return loss.sum() / weight.sum()
+    return reduce_(loss, reduction)
+
+
+def mse_loss(
+    input,
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight=None,  # noqa: A002
+):
+    """Mean squared error: (input - target)², reduced.
+
+    Example:
+        >>> F.mse_loss(minigrad.tensor([1.0, 2.0]), minigrad.tensor([1.0, 4.0]))
+        tensor(2.)
+    """
+    reduction = _reduction(size_average, reduce, reduction, "mse_loss")
+    input, target = _broadcast_pair(input, target, "mse_loss")
+    diff = input - target
+    return _weighted(diff * diff, weight, reduction)
+
+
+def l1_loss(
+    input,
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    weight=None,  # noqa: A002
+):
+    """Mean absolute error: |input - target|, reduced."""
+    reduction = _reduction(size_average, reduce, reduction, "l1_loss")
+    input, target = _broadcast_pair(input, target, "l1_loss")
+    return _weighted((input - target).abs(), weight, reduction)
+
+
+def _smooth(diff, beta: float):
+    """0.5·d²/β where |d| < β, else |d| - 0.5·β."""
+    absolute = diff.abs()
+    return ops.where(absolute < beta, (0.5 / beta) * diff * diff, absolute - 0.5 * beta)
+
+
+def smooth_l1_loss(
+    input,
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    beta: float = 1.0,  # noqa: A002
+):
+    """Smooth L1: quadratic for |d| < beta, linear beyond (L1 when beta = 0)."""
+    reduction = _reduction(size_average, reduce, reduction, "smooth_l1_loss")
+    if beta < 0:
+        raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
+    input, target = _broadcast_pair(input, target, "smooth_l1_loss")
+    diff = input - target
+    return reduce_(diff.abs() if beta == 0 else _smooth(diff, beta), reduction)
+
+
+def huber_loss(
+    input,
+    target,
+    reduction: str = "mean",
+    delta: float = 1.0,
+    weight=None,  # noqa: A002
+):
+    """Huber: 0.5·d² for |d| ≤ delta, delta·(|d| - 0.5·delta) beyond (= delta·smooth_l1(beta=delta))."""
+    check_reduction(reduction, "huber_loss")
+    if delta <= 0:
+        raise RuntimeError(
+            f"huber_loss does not support non-positive values for delta, got {delta}"
+        )
+    input, target = _broadcast_pair(input, target, "huber_loss")
+    return _weighted(_smooth(input - target, delta) * delta, weight, reduction)
+
+
+def nll_loss(
+    input,  # noqa: A002
+    target,
+    weight=None,
+    size_average=None,
+    ignore_index: int = -100,
+    reduce=None,
+    reduction: str = "mean",
+):
+    """Negative log-likelihood of class indices, given log-probabilities.
+
+    Args:
+        input: log-probabilities of shape (C,), (N, C) or (N, C, d1, ...).
+        target: class indices of shape (), (N,) or (N, d1, ...).
+        weight: optional per-class weights (C,).
+        ignore_index: targets equal to it contribute nothing.
+        reduction: 'mean' (divided by the summed weights of the counted targets), 'sum', 'none'.
+
+    Example:
+        >>> F.nll_loss(F.log_softmax(logits, dim=1), labels)
+    """
+    reduction = _reduction(size_average, reduce, reduction, "nll_loss")
+    if target.dtype.is_floating_point:
+        raise RuntimeError(
+            f"nll_loss: expected class indices of an integer dtype (int64) as target, got "
+            f"{target.dtype}"
+        )
+    _check_shapes(input, target, False, "nll_loss")
+    rows, flat, out_shape = _as_rows(input, target, False)
+    c = rows.shape[1]
+    bad = check_class_targets(flat, c, ignore_index, "nll_loss")
+    valid = flat != ignore_index
+    safe = ops.where(valid, flat.long(), 0).clamp(0, c - 1)
+    w_t = valid.to(rows.dtype)
+    if weight is not None:
+        w_t = weight.detach().to(rows.dtype)[safe] * w_t
+    per = -rows.gather(1, safe.unsqueeze(1)).squeeze(1) * w_t
+    if reduction == "mean":
+        loss = per.sum() / w_t.sum()
+    else:
+        loss = reduce_(per, reduction)
+    if bad is not None:
+        loss = _poison(loss, bad, reduction)
+    return loss.reshape(out_shape) if reduction == "none" else loss
+
+
+def binary_cross_entropy(
+    input,
+    target,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",  # noqa: A002
+):
+    """-[t·log(x) + (1 - t)·log(1 - x)] for probabilities x; each log is clamped at -100, as
+    PyTorch does, so x = 0 or 1 gives a finite loss.
+
+    Example:
+        >>> F.binary_cross_entropy(minigrad.tensor([0.9, 0.2]), minigrad.tensor([1.0, 0.0]))
+    """
+    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Using a target size ({list(target.shape)}) that is different to the input size "
+            f"({list(input.shape)}) is deprecated. Please ensure they have the same size."
+        )
+    if input.device.type == "cpu" and input.numel() and bool(((input < 0) | (input > 1)).any()):
+        raise RuntimeError(
+            "binary_cross_entropy: all elements of input should be between 0 and 1 "
+            "(use binary_cross_entropy_with_logits for logits)"
+        )
+    weight = None if weight is None else weight.detach()  # not differentiated, as PyTorch
+    return reduce_(BinaryCrossEntropy()(input, target.to(input.dtype), weight), reduction)
+
+
+class BinaryCrossEntropy(_FusedOp):
+    """loss = -w·[t·log(x) + (1 - t)·log(1 - x)], each log clamped at -100;
+    dloss/dx = w·(x - t) / max(x(1 - x), 1e-12), dloss/dt = w·(log(1 - x) - log(x)) (as PyTorch)"""
+
+    def forward(self, x, t, w):
+        xp = self.xp
+        # log(max(x, 1e-44)) never warns about log(0); the clamp at -100 is PyTorch's
+        log_x = xp.maximum(xp.log(xp.maximum(x, 1e-44)), -100.0)
+        log_1mx = xp.maximum(xp.log(xp.maximum(1.0 - x, 1e-44)), -100.0)
+        loss = -(t * log_x + (1.0 - t) * log_1mx)
+        return loss if w is None else loss * w
+
+    def backward(self, g):
+        x, t, w = self.saved_tensors
+        if w is not None:
+            g = g * w
+        need_x, need_t, _ = self.needs_input_grad
+        gx = g * (x - t) / (x * (1.0 - x)).clamp(min=1e-12) if need_x else None
+        gt = None
+        if need_t:
+            gt = g * ((1.0 - x).log().clamp(min=-100.0) - x.log().clamp(min=-100.0))
+        return gx, gt, None
+
+
+def binary_cross_entropy_with_logits(
+    input,  # noqa: A002
+    target,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    pos_weight=None,
+):
+    """Sigmoid and binary cross-entropy in one stable expression:
+    loss = (1 - t)·x + (1 + (pos_weight - 1)·t)·softplus(-x), finite for |x| of any size.
+
+    Args:
+        input: logits of any shape.
+        target: targets in [0, 1] of the same shape.
+        weight: optional rescaling weight, broadcast against the loss.
+        pos_weight: optional weight of positive examples, broadcast along the last dim (C,).
+
+    Example:
+        >>> F.binary_cross_entropy_with_logits(minigrad.tensor([1000.0, -3.0]), minigrad.tensor([1.0, 0.0]))
+    """
+    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(
+            f"Target size ({list(target.shape)}) must be the same as input size "
+            f"({list(input.shape)})"
+        )
+    softplus_neg = ops.softplus(-input)  # log(1 + e^-x), stable at both ends
+    if pos_weight is None:
+        loss = (1.0 - target) * input + softplus_neg
+    else:
+        loss = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * softplus_neg
+    if weight is not None:
+        loss = loss * weight
+    return reduce_(loss, reduction)
+
+
+def kl_div(
+    input,  # noqa: A002
+    target,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+    log_target: bool = False,
+):
+    """Kullback-Leibler divergence KL(target ‖ exp(input)) with ``input`` log-probabilities:
+    target·(log target - input) (0 where target = 0), or exp(t)·(t - input) with ``log_target``.
+
+    ``reduction='batchmean'`` divides the sum by the batch size (the mathematically correct
+    KL); 'mean' divides by the number of elements, as PyTorch.
+
+    Example:
+        >>> F.kl_div(F.log_softmax(logits, 1), probs, reduction="batchmean")
+    """
+    if reduction == "batchmean":
+        reduction = reduction_from_legacy(size_average, reduce, "sum")
+        batch = input.shape[0] if input.ndim else 1
+    else:
+        reduction = _reduction(size_average, reduce, reduction, "kl_div")
+        batch = None
+    if log_target:
+        loss = target.exp() * (target - input)
+    else:
+        positive = target > 0
+        safe_log = ops.where(positive, target, 1.0).log()
+        loss = ops.where(positive, target * (safe_log - input), input * 0.0)
+    if reduction == "mean":
+        warnings.warn(
+            "reduction: 'mean' divides the total loss by both the batch size and the support "
+            "size. 'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.",
+            UserWarning,
+            stacklevel=2,
+        )
+    out = reduce_(loss, reduction)
+    return out / batch if batch is not None else out

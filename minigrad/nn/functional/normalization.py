@@ -1,0 +1,204 @@
+"""Normalization: layer, batch and group norm as fused ops with a closed-form backward; normalize."""
+
+from __future__ import annotations
+
+import math
+
+from ...autograd.grad_mode import is_grad_enabled, no_grad
+from ...ops.base import constant
+from ._utils import _FusedOp
+
+
+class _Normalize(_FusedOp):
+    """y = x̂·w + b with x̂ = (x - mean)/√(var + eps), statistics over ``axes`` (biased var);
+    with g = dy·w: dx = rstd·(g - mean(g) - x̂·mean(g·x̂)), dw = Σ dy·x̂, db = Σ dy.
+
+    ``w`` and ``b`` (either may be None) come already shaped to broadcast against x; the
+    engine sums their gradients down to those shapes.
+    """
+
+    def __init__(self, axes: tuple, eps: float):
+        self.axes, self.eps = axes, eps
+
+    def forward(self, x, w, b):
+        xp = self.xp
+        mean = x.mean(axis=self.axes, keepdims=True)
+        xhat = x - mean
+        var = xp.square(xhat).mean(axis=self.axes, keepdims=True)
+        rstd = 1.0 / xp.sqrt(var + self.eps)
+        xhat *= rstd
+        self.stash = (xhat, rstd, mean, var)
+        if w is None:
+            y = xhat.copy()  # the stash must not alias the output, which callers may modify
+        else:
+            y = xhat * w
+        if b is not None:
+            y += b
+        return y
+
+    def backward(self, gy):
+        x, w, _ = self.saved_tensors
+        if is_grad_enabled():  # building a graph: the statistics as functions of x
+            centered = x - x.mean(self.axes, keepdim=True)
+            rstd = ((centered * centered).mean(self.axes, keepdim=True) + self.eps).rsqrt()
+            xhat = centered * rstd
+        else:
+            xhat, rstd = (constant(a, gy.device) for a in self.stash[:2])
+        need_x, need_w, need_b = self.needs_input_grad
+        gx = gw = None
+        if need_x:
+            g = gy if w is None else gy * w
+            mean_g = g.mean(self.axes, keepdim=True)
+            mean_gx = (g * xhat).mean(self.axes, keepdim=True)
+            gx = (g - mean_g - xhat * mean_gx) * rstd
+        if need_w:
+            gw = gy * xhat
+        return gx, gw, (gy if need_b else None)
+
+
+class LayerNorm(_Normalize):
+    """Layer norm: statistics over the trailing normalized dims (see :class:`_Normalize`)."""
+
+
+class BatchNorm(_Normalize):
+    """Batch norm in training mode: statistics per channel over batch and spatial dims."""
+
+
+class GroupNorm(_Normalize):
+    """Group norm: statistics per (sample, group) over the group's channels and spatial dims."""
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
+    """Normalize over the last ``len(normalized_shape)`` dims, then scale and shift.
+
+    Args:
+        input: tensor of shape (*, *normalized_shape).
+        normalized_shape: the trailing shape to normalize over (an int or a tuple).
+        weight, bias: optional tensors of shape ``normalized_shape``.
+        eps: added to the variance.
+
+    Example:
+        >>> y = F.layer_norm(minigrad.randn(2, 5, 8), (8,))
+    """
+    shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or tuple(input.shape[input.ndim - k :]) != shape or input.ndim < k:
+        raise RuntimeError(
+            f"layer_norm: given normalized_shape={list(shape)}, expected input with shape "
+            f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}"
+        )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and tuple(t.shape) != shape:
+            raise RuntimeError(
+                f"layer_norm: expected {name} of shape {list(shape)}, got {list(t.shape)}"
+            )
+    axes = tuple(range(input.ndim - k, input.ndim))
+    return LayerNorm(axes, eps)(input, weight, bias)
+
+
+def _channel_param(t, ndim: int):
+    """A per-channel (C,) tensor reshaped to broadcast against (N, C, *spatial)."""
+    return None if t is None else t.reshape((1, -1) + (1,) * (ndim - 2))
+
+
+def batch_norm(
+    input,  # noqa: A002
+    running_mean,
+    running_var,
+    weight=None,
+    bias=None,
+    training: bool = False,
+    momentum: float = 0.1,
+    eps: float = 1e-5,
+):
+    """Batch norm over (N, C) or (N, C, *spatial) inputs, per channel C.
+
+    In training (or without running statistics) it normalizes with the batch mean and the
+    biased batch variance, and updates ``running_mean``/``running_var`` in place (unbiased
+    variance) as ``running = (1 - momentum)·running + momentum·batch``. In evaluation it
+    normalizes with the running statistics.
+
+    Example:
+        >>> rm, rv = minigrad.zeros(3), minigrad.ones(3)
+        >>> y = F.batch_norm(minigrad.randn(8, 3), rm, rv, training=True)
+    """
+    if input.ndim < 2:
+        raise ValueError(
+            f"batch_norm: expected input of shape (N, C) or (N, C, *), got {list(input.shape)}"
+        )
+    channels = input.shape[1]
+    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
+        if t is not None and tuple(t.shape) != (channels,):
+            raise RuntimeError(
+                f"batch_norm: {name} should contain {channels} elements not {t.numel()}"
+            )
+    weight, bias = _channel_param(weight, input.ndim), _channel_param(bias, input.ndim)
+    if not training and running_mean is not None and running_var is not None:
+        return _batch_norm_eval(input, running_mean, running_var, weight, bias, eps)
+    axes = (0,) + tuple(range(2, input.ndim))
+    count = math.prod(input.shape[a] for a in axes)
+    if count <= 1:
+        raise ValueError(
+            f"Expected more than 1 value per channel when training, got input size "
+            f"{list(input.shape)}"
+        )
+    op = BatchNorm(axes, eps)
+    out = op(input, weight, bias)
+    if training and running_mean is not None:
+        _update_running(op.stash, running_mean, running_var, momentum, count)
+    return out
+
+
+def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):  # noqa: A002
+    shape = (1, -1) + (1,) * (input.ndim - 2)
+    scale = (running_var + eps).rsqrt().reshape(shape)
+    if weight is not None:
+        scale = scale * weight
+    shift = -running_mean.reshape(shape) * scale
+    if bias is not None:
+        shift = shift + bias
+    return input * scale + shift
+
+
+def _update_running(stash, running_mean, running_var, momentum, count):
+    _, _, mean, var = stash
+    device = running_mean.device
+    with no_grad():
+        running_mean.mul_(1.0 - momentum).add_(constant(mean.reshape(-1) * momentum, device))
+        if running_var is not None:
+            unbiased = var.reshape(-1) * (momentum * count / (count - 1))
+            running_var.mul_(1.0 - momentum).add_(constant(unbiased, device))
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
+    """Normalize (N, C, *) inputs over groups of C / num_groups channels, then scale and shift
+    per channel.
+
+    Example:
+        >>> y = F.group_norm(minigrad.randn(2, 6, 4), num_groups=3)
+    """
+    if input.ndim < 2 or input.shape[1] % num_groups:
+        raise RuntimeError(
+            f"group_norm: expected input of shape (N, C, *) with C divisible by "
+            f"num_groups={num_groups}, got input of shape {list(input.shape)}"
+        )
+    n = input.shape[0]
+    grouped = input.reshape(n, num_groups, -1)
+    out = GroupNorm((2,), eps)(grouped, None, None).reshape(input.shape)
+    if weight is not None:
+        out = out * _channel_param(weight, input.ndim)
+    if bias is not None:
+        out = out + _channel_param(bias, input.ndim)
+    return out
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):  # noqa: A002
+    """``input / max(‖input‖_p, eps)`` along ``dim``.
+
+    Example:
+        >>> F.normalize(minigrad.tensor([[3.0, 4.0]]))
+        tensor([[0.6000, 0.8000]])
+    """
+    if out is not None:
+        raise NotImplementedError("normalize: the out= argument is not supported")
+    return input / input.norm(p, dim, keepdim=True).clamp(min=eps)

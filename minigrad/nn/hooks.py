@@ -1,0 +1,56 @@
+"""Forward hooks of modules: the handle that removes one, and the call that runs them."""
+
+from __future__ import annotations
+
+import itertools
+
+
+class RemovableHandle:
+    """Returned by ``register_*_hook``; ``remove()`` unregisters the hook (also a context manager)."""
+
+    _ids = itertools.count()
+
+    def __init__(self, *hook_dicts: dict):
+        self.id = next(RemovableHandle._ids)
+        self._dicts = hook_dicts
+
+    def remove(self) -> None:
+        for hooks in self._dicts:
+            if isinstance(hooks, set):
+                hooks.discard(self.id)
+            else:
+                hooks.pop(self.id, None)
+
+    def __enter__(self) -> RemovableHandle:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.remove()
+
+
+def call_with_hooks(module, args: tuple, kwargs: dict):
+    """Run ``module.forward`` between its forward pre-hooks and forward hooks."""
+    with_kwargs = module._hooks_with_kwargs
+    for hook_id, hook in list(module._forward_pre_hooks.items()):
+        if hook_id in with_kwargs:
+            result = hook(module, args, kwargs)
+            if result is not None:
+                if not (isinstance(result, tuple) and len(result) == 2):
+                    raise RuntimeError(
+                        "forward pre-hook registered with with_kwargs=True must return None "
+                        f"or a tuple of (new_args, new_kwargs), but got {result!r}"
+                    )
+                args, kwargs = result
+        else:
+            result = hook(module, args)
+            if result is not None:
+                args = result if isinstance(result, tuple) else (result,)
+    output = module.forward(*args, **kwargs)
+    for hook_id, hook in list(module._forward_hooks.items()):
+        if hook_id in with_kwargs:
+            result = hook(module, args, kwargs, output)
+        else:
+            result = hook(module, args, output)
+        if result is not None:
+            output = result
+    return output

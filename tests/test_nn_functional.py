@@ -1,0 +1,217 @@
+"""nn.functional beyond the op table: stability, dtypes, in-place flags, errors, the fused ops'
+fast backward against their differentiable one, and lookup of functions defined elsewhere."""
+
+import numpy as np
+import pytest
+from helpers import to_numpy
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad.testing.fake_device import HostTransfers
+
+
+def test_softmax_and_log_softmax_are_stable():
+    x = minigrad.tensor([[1000.0, 0.0, -1000.0], [-1e4, -1e4, -1e4]])
+    p = F.softmax(x, dim=1)
+    assert np.isfinite(p.numpy()).all()
+    np.testing.assert_allclose(p.numpy().sum(1), 1.0, rtol=1e-6)
+    logp = F.log_softmax(x, dim=1)
+    np.testing.assert_allclose(logp.numpy()[0], [0.0, -1000.0, -2000.0])
+    np.testing.assert_allclose(logp.numpy()[1], np.log(1 / 3), rtol=1e-6)
+
+
+def test_softmax_dtype_and_implicit_dim():
+    x = minigrad.randn(2, 3)
+    assert F.softmax(x, dim=-1, dtype=minigrad.float64).dtype is minigrad.float64
+    assert F.log_softmax(x, 1).dtype is minigrad.float32
+    with pytest.warns(UserWarning, match="Implicit dimension"):
+        y = F.softmax(x)
+    np.testing.assert_allclose(y.numpy().sum(1), 1.0, rtol=1e-6)
+    with pytest.raises(IndexError, match="out of range"):
+        F.softmax(x, dim=2)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda x: F.softmax(x, 1),
+        lambda x: F.log_softmax(x, 1),
+        lambda x: F.layer_norm(x, (4,)),
+        lambda x: F.batch_norm(x, None, None, training=True),
+        lambda x: F.cross_entropy(x, minigrad.tensor([0, 3, 1])),
+        lambda x: F.cross_entropy(x, minigrad.tensor([0, 3, 1]), label_smoothing=0.1),
+        lambda x: F.binary_cross_entropy_with_logits(x, x.detach().sigmoid()),
+        lambda x: F.linear(x, minigrad.ones(2, 4)),
+        lambda x: F.group_norm(x.reshape(3, 4, 1), 2),
+    ],
+    ids=[
+        "softmax",
+        "log_softmax",
+        "layer_norm",
+        "batch_norm",
+        "ce",
+        "ce_smooth",
+        "bce",
+        "linear",
+        "gn",
+    ],
+)
+def test_float32_stays_float32(fn):
+    """No float64 upcasts inside the fused ops: outputs and gradients keep float32."""
+    x = minigrad.randn(3, 4, requires_grad=True)
+    out = fn(x)
+    assert out.dtype is minigrad.float32
+    out.sum().backward()
+    assert x.grad.dtype is minigrad.float32
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"reduction": "sum"},
+        {"reduction": "none"},
+        {"label_smoothing": 0.2},
+        {"ignore_index": 2, "reduction": "none", "label_smoothing": 0.1},
+        {"weight": [0.5, 1.0, 2.0, 1.5]},
+        {"weight": [0.5, 1.0, 2.0, 1.5], "label_smoothing": 0.3, "ignore_index": 1},
+    ],
+)
+def test_cross_entropy_fast_backward_equals_graph_backward(kwargs, device):
+    """The array-level backward (no create_graph) matches the differentiable one."""
+    kwargs = dict(kwargs)
+    if "weight" in kwargs:
+        kwargs["weight"] = minigrad.tensor(kwargs["weight"], dtype=minigrad.float64, device=device)
+    x = minigrad.randn(5, 4, dtype=minigrad.float64, device=device, requires_grad=True)
+    t = minigrad.tensor([0, 2, 3, 1, 2], device=device)
+    loss = F.cross_entropy(x, t, **kwargs)
+    v = minigrad.randn(*loss.shape, dtype=minigrad.float64, device=device)
+    (fast,) = minigrad.autograd.grad(loss, x, v, retain_graph=True)
+    (graph,) = minigrad.autograd.grad(loss, x, v, create_graph=True)
+    assert graph.requires_grad and not fast.requires_grad
+    np.testing.assert_allclose(to_numpy(fast), to_numpy(graph), rtol=1e-12, atol=1e-14)
+
+
+def test_cross_entropy_gradient_is_softmax_minus_one_hot():
+    x = minigrad.randn(4, 3, requires_grad=True)
+    t = minigrad.tensor([0, 2, 1, 2])
+    F.cross_entropy(x, t).backward()
+    expected = (F.softmax(x, 1).detach().numpy() - np.eye(3)[[0, 2, 1, 2]]) / 4
+    np.testing.assert_allclose(x.grad.numpy(), expected, rtol=1e-5, atol=1e-7)
+
+
+def test_cross_entropy_backward_twice_needs_retain_graph():
+    x = minigrad.randn(2, 3, requires_grad=True)
+    loss = F.cross_entropy(x, minigrad.tensor([0, 1]))
+    loss.backward(retain_graph=True)
+    loss.backward()
+    first = x.grad.numpy().copy()
+    with pytest.raises(RuntimeError, match="backward through the graph a second time"):
+        loss.backward()
+    assert np.allclose(first, x.grad.numpy())
+
+
+def test_layer_norm_and_batch_norm_errors():
+    with pytest.raises(RuntimeError, match=r"normalized_shape=\[4\].*\[2, 3\]"):
+        F.layer_norm(minigrad.zeros(2, 3), (4,))
+    with pytest.raises(RuntimeError, match="weight of shape"):
+        F.layer_norm(minigrad.zeros(2, 4), (4,), weight=minigrad.ones(3))
+    with pytest.raises(ValueError, match="more than 1 value per channel"):
+        F.batch_norm(minigrad.zeros(1, 3), None, None, training=True)
+    with pytest.raises(RuntimeError, match="running_mean should contain 3 elements not 2"):
+        F.batch_norm(minigrad.zeros(4, 3), minigrad.zeros(2), minigrad.ones(2))
+    with pytest.raises(RuntimeError, match="divisible"):
+        F.group_norm(minigrad.zeros(2, 5), 2)
+
+
+def test_batch_norm_updates_running_stats_in_place():
+    rm, rv = minigrad.zeros(2), minigrad.ones(2)
+    x = minigrad.tensor([[1.0, 2.0], [3.0, 6.0]], requires_grad=True)
+    F.batch_norm(x, rm, rv, training=True, momentum=0.5)
+    np.testing.assert_allclose(rm.numpy(), [1.0, 2.0])  # 0.5·0 + 0.5·mean
+    np.testing.assert_allclose(rv.numpy(), [0.5 + 0.5 * 2.0, 0.5 + 0.5 * 8.0])  # unbiased var
+    assert not rm.requires_grad and rm.grad_fn is None
+
+
+def test_linear_errors():
+    with pytest.raises(
+        RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"
+    ):
+        F.linear(minigrad.zeros(2, 3), minigrad.zeros(5, 4))
+    with pytest.raises(RuntimeError, match="same dtype"):
+        F.linear(minigrad.zeros(2, 4), minigrad.zeros(5, 4, dtype=minigrad.float64))
+    with pytest.raises(RuntimeError, match="same device"):
+        F.linear(minigrad.zeros(2, 4), minigrad.zeros(5, 4, device="fakegpu"))
+
+
+def test_linear_skips_unneeded_gradients():
+    x = minigrad.randn(3, 4)
+    w = minigrad.randn(2, 4, requires_grad=True)
+    F.linear(x, w).sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.tile(x.numpy().sum(0), (2, 1)), rtol=1e-5)
+    assert x.grad is None
+
+
+def test_inplace_activations():
+    x = minigrad.tensor([-1.0, 2.0])
+    assert F.relu(x, inplace=True) is x and x.tolist() == [0.0, 2.0]
+    y = minigrad.tensor([-1.0, 2.0], requires_grad=True)
+    with pytest.raises(RuntimeError, match="leaf Variable"):
+        F.relu(y, inplace=True)
+    h = y * 1.0
+    out = F.leaky_relu(h, 0.5, inplace=True)
+    assert out is h
+    out.sum().backward()
+    assert y.grad.tolist() == [0.5, 1.0]
+
+
+def test_dropout_functional(device):
+    x = minigrad.ones(100, 100, device=device)
+    assert F.dropout(x, 0.5, training=False) is x
+    assert F.dropout(x, 0.0) is x
+    assert not to_numpy(F.dropout(x, 1.0)).any()
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        F.dropout(x, -0.1)
+    before = HostTransfers.count
+    y = F.dropout(x, 0.5)
+    assert HostTransfers.count == before and y.device == x.device
+    with pytest.raises(RuntimeError, match="3-D or 4-D"):
+        F.dropout2d(minigrad.ones(2, 3))
+
+
+def test_embedding_and_one_hot():
+    w = minigrad.randn(4, 2)
+    out = F.embedding(minigrad.tensor([[3, 0]]), w)
+    np.testing.assert_array_equal(out.numpy()[0], w.numpy()[[3, 0]])
+    with pytest.raises(IndexError, match="index -1 is out of range"):
+        F.embedding(minigrad.tensor([-1]), w)
+    with pytest.raises(NotImplementedError, match="max_norm"):
+        F.embedding(minigrad.tensor([0]), w, max_norm=1.0)
+    hot = F.one_hot(minigrad.tensor([2, 0]))
+    assert hot.dtype is minigrad.int64 and hot.tolist() == [[0, 0, 1], [1, 0, 0]]
+    with pytest.raises(RuntimeError, match="int64"):
+        F.one_hot(minigrad.tensor([1.0]))
+    with pytest.raises(RuntimeError, match="class values"):
+        F.one_hot(minigrad.tensor([5]), 3)
+
+
+def test_core_functions_are_reexported():
+    assert F.pad(minigrad.zeros(1, 2), (1, 1)).shape == (1, 4)
+    assert F.gelu(minigrad.zeros(1)).item() == 0.0
+    np.testing.assert_allclose(F.normalize(minigrad.tensor([[3.0, 4.0]])).numpy(), [[0.6, 0.8]])
+
+
+def test_unknown_names_raise_attribute_error():
+    with pytest.raises(AttributeError, match="no attribute 'not_a_function'"):
+        F.not_a_function  # noqa: B018
+    with pytest.raises(AttributeError, match="no attribute 'NotALayer'"):
+        minigrad.nn.NotALayer  # noqa: B018
+
+
+def test_double_backward_through_layer_norm_and_softmax():
+    x = minigrad.randn(2, 5, dtype=minigrad.float64, requires_grad=True)
+    w = minigrad.randn(5, dtype=minigrad.float64, requires_grad=True)
+    y = (F.softmax(F.layer_norm(x, (5,), w), 1) ** 2).sum()
+    (gx,) = minigrad.autograd.grad(y, x, create_graph=True)
+    (gw,) = minigrad.autograd.grad(gx.sum(), w)
+    assert gw.shape == (5,) and np.isfinite(gw.numpy()).all()
