@@ -37,7 +37,12 @@ def format_array(a: np.ndarray) -> str:
     else:
         formatter = None
     return np.array2string(
-        a, separator=", ", formatter=formatter, threshold=1000, edgeitems=3, max_line_width=80,
+        a,
+        separator=", ",
+        formatter=formatter,
+        threshold=1000,
+        edgeitems=3,
+        max_line_width=80,
         prefix="tensor(",
     )
 

@@ -82,8 +82,6 @@ def to_dtype(value) -> dtype:
     return from_numpy(value)
 
 
-
-
 def get_default_dtype() -> dtype:
     """The dtype of tensors made from Python floats (float32 unless changed)."""
     return _default_float
@@ -124,7 +122,9 @@ def result_type(*operands) -> dtype:
             if x.ndim:
                 dims_dtype = d if dims_dtype is None else _promote_in_order(dims_dtype, d)
             else:
-                zero_dim_dtype = d if zero_dim_dtype is None else _promote_in_order(zero_dim_dtype, d)
+                zero_dim_dtype = (
+                    d if zero_dim_dtype is None else _promote_in_order(zero_dim_dtype, d)
+                )
         else:
             scalar_cat = max(scalar_cat, _scalar_category(x))
     result = None
