@@ -1,0 +1,5 @@
+"""``python -m benchmarks``: run the benchmark table (see benchmarks/run.py)."""
+
+from .run import main
+
+main()

@@ -1,0 +1,222 @@
+"""The workloads, each built for minigrad, PyTorch and NumPy from the same float32 weights.
+
+A workload returns ``{framework: step}`` where ``step()`` runs one iteration (forward,
+backward and, where the workload says so, an optimizer step) and waits for the device.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+import minigrad
+
+from . import numpy_ref
+
+RNG_SEED = 0
+
+
+def _weights(sizes, rng):
+    return [
+        (
+            (rng.standard_normal((a, b)) / np.sqrt(a)).astype(np.float32),
+            np.zeros(b, np.float32),
+        )
+        for a, b in zip(sizes, sizes[1:])
+    ]
+
+
+def _sync(device):
+    if device.startswith("cuda"):
+        minigrad.cuda.synchronize()
+
+
+def _torch_sync(torch, device):
+    if device.startswith("cuda"):
+        torch.cuda.synchronize()
+
+
+def mlp(sizes, batch, device, torch=None):
+    """MLP with ReLU, cross-entropy and one SGD step per iteration."""
+    rng = np.random.default_rng(RNG_SEED)
+    weights = _weights(sizes, rng)
+    x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
+    y = rng.integers(0, sizes[-1], batch)
+    steps = {"minigrad": _mlp_minigrad(weights, x, y, device)}
+    if torch is not None:
+        steps["torch"] = _mlp_torch(torch, weights, x, y, device)
+    if device == "cpu":
+        params = [(w.copy(), b.copy()) for w, b in weights]
+        steps["numpy"] = lambda: numpy_ref.mlp_step(params, x, y)
+    return steps
+
+
+def _mlp_layers(nn, sizes):
+    layers = []
+    for i, (a, b) in enumerate(zip(sizes, sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(nn.ReLU())
+    return nn.Sequential(*layers)
+
+
+def _load_linear_weights(model, weights, to_tensor):
+    linears = [m for m in model if hasattr(m, "weight")]
+    for layer, (w, b) in zip(linears, weights):
+        layer.weight.data.copy_(to_tensor(w.T.copy()))
+        layer.bias.data.copy_(to_tensor(b))
+
+
+def _mlp_minigrad(weights, x, y, device):
+    model = _mlp_layers(minigrad.nn, [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights])
+    _load_linear_weights(model, weights, minigrad.tensor)
+    model.to(device)
+    opt = minigrad.optim.SGD(model.parameters(), lr=0.01)
+    xt, yt = minigrad.tensor(x, device=device), minigrad.tensor(y, device=device)
+    loss_fn = minigrad.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(xt), yt).backward()
+        opt.step()
+        _sync(device)
+
+    return step
+
+
+def _mlp_torch(torch, weights, x, y, device):
+    model = _mlp_layers(torch.nn, [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights])
+    with torch.no_grad():
+        _load_linear_weights(model, weights, torch.tensor)
+    model.to(device)
+    opt = torch.optim.SGD(model.parameters(), lr=0.01)
+    xt, yt = torch.tensor(x, device=device), torch.tensor(y, device=device)
+    loss_fn = torch.nn.CrossEntropyLoss()
+
+    def step():
+        opt.zero_grad()
+        loss_fn(model(xt), yt).backward()
+        opt.step()
+        _torch_sync(torch, device)
+
+    return step
+
+
+N_CHAIN_OPS = 100
+
+
+def op_overhead(device, torch=None):
+    """A chain of 100 small elementwise ops on a (16, 16) tensor, forward and backward."""
+    x = np.random.default_rng(RNG_SEED).standard_normal((16, 16)).astype(np.float32)
+
+    def chain(t):
+        y = t
+        for i in range(N_CHAIN_OPS):
+            y = y * 1.01 if i % 2 == 0 else y + 0.1
+        return y.sum()
+
+    xm = minigrad.tensor(x, device=device, requires_grad=True)
+
+    def step_minigrad():
+        chain(xm).backward()
+        xm.grad = None
+        _sync(device)
+
+    steps = {"minigrad": step_minigrad}
+    if torch is not None:
+        xt = torch.tensor(x, device=device, requires_grad=True)
+
+        def step_torch():
+            chain(xt).backward()
+            xt.grad = None
+            _torch_sync(torch, device)
+
+        steps["torch"] = step_torch
+    if device == "cpu":
+        steps["numpy"] = lambda: numpy_ref.op_chain(x, N_CHAIN_OPS)
+    return steps
+
+
+def transformer_block(device, torch=None, batch=8, seq=64, width=128, heads=4):
+    """A pre-norm encoder block (attention + MLP ×4, ReLU), forward and backward, AdamW step."""
+    rng = np.random.default_rng(RNG_SEED)
+    x = rng.standard_normal((batch, seq, width)).astype(np.float32)
+    steps = {}
+    if torch is not None:
+        torch.manual_seed(0)
+        t_block = torch.nn.TransformerEncoderLayer(
+            width, heads, 4 * width, dropout=0.0, batch_first=True, norm_first=True
+        ).to(device)
+        state = {k: v.detach().cpu().numpy() for k, v in t_block.state_dict().items()}
+        steps["torch"] = _block_step(torch, t_block, x, device, _torch_sync)
+    else:
+        state = None
+    m_block = minigrad.nn.TransformerEncoderLayer(
+        width, heads, 4 * width, dropout=0.0, batch_first=True, norm_first=True
+    )
+    if state is not None:
+        m_block.load_state_dict({k: minigrad.tensor(v) for k, v in state.items()})
+    m_block.to(device)
+    steps["minigrad"] = _block_step(minigrad, m_block, x, device, lambda _m, d: _sync(d))
+    if device == "cpu":
+        params = _numpy_block_params(m_block, width)
+        steps["numpy"] = lambda: numpy_ref.transformer_block(x, params, heads)
+    return steps
+
+
+def _block_step(lib, block, x, device, sync):
+    opt = lib.optim.AdamW(block.parameters(), lr=1e-3)
+    xt = lib.tensor(x, device=device)
+
+    def step():
+        opt.zero_grad()
+        block(xt).mean().backward()
+        opt.step()
+        sync(lib, device)
+
+    return step
+
+
+def _numpy_block_params(block, width):
+    sd = {k: v.detach().cpu().numpy() for k, v in block.state_dict().items()}
+    return {
+        "g1": sd["norm1.weight"], "b1": sd["norm1.bias"],
+        "w_qkv": sd["self_attn.in_proj_weight"].T.copy(), "b_qkv": sd["self_attn.in_proj_bias"],
+        "w_o": sd["self_attn.out_proj.weight"].T.copy(), "b_o": sd["self_attn.out_proj.bias"],
+        "g2": sd["norm2.weight"], "b2": sd["norm2.bias"],
+        "w1": sd["linear1.weight"].T.copy(), "c1": sd["linear1.bias"],
+        "w2": sd["linear2.weight"].T.copy(), "c2": sd["linear2.bias"],
+    }  # fmt: skip
+
+
+def conv_small(device, torch=None):
+    """conv 3×3, 1→8 channels on (32, 1, 28, 28), ReLU, 2×2 max-pool, linear head; fwd+bwd."""
+    rng = np.random.default_rng(RNG_SEED)
+    x = rng.standard_normal((32, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, 32)
+    w = (rng.standard_normal((8, 1, 3, 3)) / 3).astype(np.float32)
+    b = np.zeros(8, np.float32)
+    hw = (rng.standard_normal((8 * 13 * 13, 10)) / 37).astype(np.float32)
+    hb = np.zeros(10, np.float32)
+    steps = {"minigrad": _conv_step(minigrad, (x, y, w, b, hw, hb), device, lambda _m, d: _sync(d))}
+    if torch is not None:
+        steps["torch"] = _conv_step(torch, (x, y, w, b, hw, hb), device, _torch_sync)
+    if device == "cpu":
+        steps["numpy"] = lambda: numpy_ref.conv_step(x, w, b, hw, hb, y)
+    return steps
+
+
+def _conv_step(lib, arrays, device, sync):
+    x, y, w, b, hw, hb = (lib.tensor(a, device=device) for a in arrays)
+    for p in (w, b, hw, hb):
+        p.requires_grad_()
+    functional = lib.nn.functional
+
+    def step():
+        h = functional.max_pool2d(functional.conv2d(x, w, b).relu(), 2)
+        loss = functional.cross_entropy(h.flatten(1) @ hw + hb, y)
+        loss.backward()
+        for p in (w, b, hw, hb):
+            p.grad = None
+        sync(lib, device)
+
+    return step
