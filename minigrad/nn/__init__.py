@@ -1,22 +1,53 @@
-"""``minigrad.nn``: modules, parameters, containers, layers, losses, ``init`` and ``functional``.
-
-Layers that live in other files of this package (convolution and pooling, attention and
-transformer blocks, adapters) are found here as well: a class name not defined below is looked
-up, on first use, in those files (see ``_providers.py``).
-"""
+"""``minigrad.nn``: modules, parameters, containers, layers, losses, ``init`` and ``functional``;
+convolution and pooling, attention and transformer blocks, adapters and LoRA."""
 
 from __future__ import annotations
 
-from . import _providers, functional, init, utils
+from . import adapters, functional, init, lora, utils
+from .adapters import Adapter, LoRALinear
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .conv_layers import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Conv1d,
+    Conv2d,
+    MaxPool1d,
+    MaxPool2d,
+)
 from .layers import *  # noqa: F403
 from .layers import __all__ as _layer_names
 from .module import Module, RemovableHandle
+from .multihead import MultiheadAttention
 from .parameter import Buffer, Parameter
 from .summary import ModelSummary, summary
+from .transformer import (
+    CausalSelfAttention,
+    FeedForward,
+    TransformerDecoderBlock,
+    TransformerEncoder,
+    TransformerEncoderLayer,
+)
 
 __all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "Adapter",
+    "AvgPool1d",
+    "AvgPool2d",
     "Buffer",
+    "CausalSelfAttention",
+    "Conv1d",
+    "Conv2d",
+    "FeedForward",
+    "LoRALinear",
+    "MaxPool1d",
+    "MaxPool2d",
+    "MultiheadAttention",
+    "TransformerDecoderBlock",
+    "TransformerEncoder",
+    "TransformerEncoderLayer",
     "Module",
     "ModuleDict",
     "ModuleList",
@@ -26,22 +57,11 @@ __all__ = [
     "ParameterList",
     "RemovableHandle",
     "Sequential",
+    "adapters",
     "functional",
     "init",
+    "lora",
     "summary",
     "utils",
     *_layer_names,
 ]
-
-
-def __getattr__(name: str):
-    """Find ``nn.Conv2d``, ``nn.MultiheadAttention``, ... in the files that define them."""
-    if name[:1].isupper():
-        try:
-            value = _providers.find(name, lambda v: isinstance(v, type))
-        except AttributeError:
-            pass
-        else:
-            globals()[name] = value
-            return value
-    raise AttributeError(f"module 'minigrad.nn' has no attribute '{name}'")

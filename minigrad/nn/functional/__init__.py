@@ -1,13 +1,18 @@
-"""``minigrad.nn.functional`` (``F``): stateless layers, activations and losses, PyTorch's names.
-
-Functions that other files of ``minigrad.nn`` define (convolution, pooling, attention) are
-found here too: a name not defined below is looked up, on first use, in those files (see
-``minigrad/nn/_providers.py``).
-"""
+"""``minigrad.nn.functional`` (``F``): stateless layers, activations and losses, PyTorch's names."""
 
 from __future__ import annotations
 
 from ...ops import pad
+from ..convolution import conv1d, conv2d, fold, unfold
+from ..pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)
+from ..sdpa import scaled_dot_product_attention
 from .activation import (
     elu,
     gelu,
@@ -40,19 +45,3 @@ from .loss import (
     smooth_l1_loss,
 )
 from .normalization import batch_norm, group_norm, layer_norm, normalize
-
-
-def __getattr__(name: str):
-    """Find ``F.conv2d``, ``F.max_pool2d``, ``F.scaled_dot_product_attention``, ... in the files
-    of ``minigrad.nn`` that define them."""
-    if name[:1].islower():
-        from .. import _providers
-
-        try:
-            value = _providers.find(name, callable)
-        except AttributeError:
-            pass
-        else:
-            globals()[name] = value
-            return value
-    raise AttributeError(f"module 'minigrad.nn.functional' has no attribute '{name}'")

@@ -1,0 +1,155 @@
+"""Sliding windows over images: their geometry, strided views of them, and the adjoint that
+sums windows back into an image. Convolution, unfold and pooling are built on these.
+
+A window op describes where its windows lie with a :class:`Geometry` and reads them through a
+strided view of the (padded) input, so nothing loops over pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Where the windows of a 2-D sliding-window op lie over an (N, C, H, W) input.
+
+    The input sits at offset ``pad`` (top, left) inside a padded frame of ``padded`` size;
+    window (h, w) covers frame rows ``h·stride + i·dilation`` for ``i < kernel``. Rows of the
+    input past the last window are never read (their gradient is zero).
+    """
+
+    size: tuple  # (H, W) of the input
+    kernel: tuple
+    stride: tuple
+    dilation: tuple
+    pad: tuple  # (top, left)
+    out: tuple  # (Ho, Wo)
+
+    @property
+    def padded(self) -> tuple:
+        """The (rows, cols) of the padded frame that the windows span."""
+        return tuple(
+            (o - 1) * s + d * (k - 1) + 1
+            for o, s, d, k in zip(self.out, self.stride, self.dilation, self.kernel)
+        )
+
+    @property
+    def disjoint(self) -> bool:
+        """True if no input position lies in two windows (nor twice in one)."""
+        return all(
+            k == 1 or (d == 1 and s >= k)
+            for k, s, d in zip(self.kernel, self.stride, self.dilation)
+        )
+
+
+def make_geometry(size, kernel, stride, dilation, pad_before, pad_after, ceil_mode=False):
+    """The :class:`Geometry` of windows over an input of ``size`` (H, W); sizes are 2-tuples.
+
+    The output size is ``floor((n + pads - d·(k-1) - 1) / s) + 1`` per dim, or its ceiling with
+    ``ceil_mode`` (as PyTorch's pooling: a last window must start inside the input or its left
+    padding).
+    """
+    out = []
+    for n, k, s, d, lo, hi in zip(size, kernel, stride, dilation, pad_before, pad_after):
+        span = n + lo + hi - d * (k - 1) - 1
+        if span < 0:
+            out.append(0)
+            continue
+        o = -(-span // s) + 1 if ceil_mode else span // s + 1
+        if ceil_mode and (o - 1) * s >= n + lo:
+            o -= 1
+        out.append(o)
+    return Geometry(
+        tuple(size), tuple(kernel), tuple(stride), tuple(dilation), tuple(pad_before), tuple(out)
+    )
+
+
+def padded_frame(xp, x, geom: Geometry, value=0):
+    """``x`` (N, C, H, W) placed in a frame of ``geom.padded`` size filled with ``value``.
+
+    Returns ``x`` itself when the windows need no padding (they may skip its last rows).
+    """
+    (hp, wp), (pt, pl) = geom.padded, geom.pad
+    n, c, h, w = x.shape
+    if pt == 0 and pl == 0 and hp <= h and wp <= w:
+        return x
+    frame = xp.full((n, c, hp, wp), value, dtype=x.dtype)
+    rows, cols = max(0, min(h, hp - pt)), max(0, min(w, wp - pl))
+    frame[:, :, pt : pt + rows, pl : pl + cols] = x[:, :, :rows, :cols]
+    return frame
+
+
+def window_view(xp, frame, geom: Geometry, order: str):
+    """A strided view of every window of ``frame``, without copying.
+
+    ``order`` spells the axes of the view with the letters n, c (batch, channel), i, j (offset
+    inside the window) and h, w (window position): ``"cijnhw"`` for im2col, ``"nchwij"`` for
+    pooling.
+    """
+    sn, sc, sh, sw = frame.strides
+    (kh, kw), (dh, dw), (st_h, st_w), (ho, wo) = geom.kernel, geom.dilation, geom.stride, geom.out
+    axes = {
+        "n": (frame.shape[0], sn),
+        "c": (frame.shape[1], sc),
+        "i": (kh, dh * sh),
+        "j": (kw, dw * sw),
+        "h": (ho, st_h * sh),
+        "w": (wo, st_w * sw),
+    }
+    shape = tuple(axes[a][0] for a in order)
+    strides = tuple(axes[a][1] for a in order)
+    return xp.lib.stride_tricks.as_strided(frame, shape=shape, strides=strides)
+
+
+def offset_view(frame, geom: Geometry, i: int, j: int):
+    """The (N, C, Ho, Wo) view of ``frame`` holding element (i, j) of every window."""
+    (dh, dw), (sh, sw), (ho, wo) = geom.dilation, geom.stride, geom.out
+    rows = slice(i * dh, i * dh + sh * (ho - 1) + 1, sh)
+    return frame[:, :, rows, j * dw : j * dw + sw * (wo - 1) + 1 : sw]
+
+
+def add_windows(xp, part, geom: Geometry, shape: tuple, dtype):
+    """The adjoint of reading windows: an array of ``shape`` (N, C, H, W) where each position
+    sums ``part(i, j)[n, c, h, w]`` over the windows (h, w) and offsets (i, j) that cover it.
+
+    ``part(i, j)`` gives the (N, C, Ho, Wo) values for offset (i, j) of every window. Looping
+    over the kh·kw offsets keeps each array pass long (a pass over the window axes would
+    iterate over runs of kw elements).
+    """
+    n, c, h, w = shape
+    (hp, wp), (pt, pl) = geom.padded, geom.pad
+    frame = xp.zeros((n, c, max(hp, pt + h), max(wp, pl + w)), dtype=dtype)
+    kh, kw = geom.kernel
+    for i in range(kh):
+        for j in range(kw):
+            view = offset_view(frame, geom, i, j)
+            if geom.disjoint:  # each frame position lies in one window at most
+                view[...] = part(i, j)
+            else:
+                view += part(i, j)
+    if frame.shape == (n, c, h, w):
+        return frame
+    return frame[:, :, pt : pt + h, pl : pl + w]
+
+
+def im2col(xp, x, geom: Geometry, order: str = "cijnhw"):
+    """Every window of ``x`` (N, C, H, W) copied into one contiguous array, axes in ``order``."""
+    return xp.ascontiguousarray(window_view(xp, padded_frame(xp, x, geom), geom, order))
+
+
+def pair(value, name: str, op: str, n: int = 2) -> tuple:
+    """An int or a sequence of ``n`` ints as an ``n``-tuple of ints (PyTorch's ``_pair``)."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return (value,) * n
+    try:
+        values = tuple(int(v) for v in value)
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}"
+        ) from None
+    if len(values) == 1:
+        values *= n
+    if len(values) != n:
+        raise ValueError(f"{op}: {name} must be an int or a tuple of {n} ints, got {value!r}")
+    return values

@@ -1,0 +1,314 @@
+"""Convolution ops and functions: conv1d/conv2d through im2col and GEMM, unfold and fold.
+
+Convolution copies the windows of its input once into an im2col array laid out
+``(C, kh, kw, N, Ho, Wo)`` and multiplies the weight with it, one GEMM per sample and group on
+a strided view, so the output comes out in NCHW. Its backward is written with Tensor ops
+(matmul, :class:`Im2Col`, :class:`Col2Im`), so it is differentiable again. 1-D convolution
+is 2-D convolution over a height of 1.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd import grad_mode
+from ..ops import Op
+from ..ops.base import constant
+from ._windows import Geometry, add_windows, im2col, make_geometry, pair
+
+__all__ = ["conv1d", "conv2d", "fold", "unfold"]
+
+# The im2col matrix of a forward pass is kept for the weight gradient when it is at most this
+# large; bigger ones are rebuilt in backward (one copy), as PyTorch does, to bound memory.
+CACHE_BYTES = 64 * 2**20
+
+
+# -- ops -----------------------------------------------------------------------------------------
+
+
+class Im2Col(Op):
+    """cols = the windows of x, cols[c, i, j, n, h, w] = x_padded[n, c, h·s + i·d, w·s + j·d]
+    (axes in ``order``); dx = Col2Im(dcols)"""
+
+    def __init__(self, geom: Geometry, order: str = "cijnhw"):
+        self.geom, self.order = geom, order
+
+    def forward(self, x):
+        return im2col(self.xp, x, self.geom, self.order)
+
+    def backward(self, gcols):
+        return Col2Im(self.geom, self.order)(gcols)
+
+
+class Col2Im(Op):
+    """x = for each pixel, the sum of cols over the windows covering it (the adjoint of
+    im2col); dcols = Im2Col(dx)"""
+
+    def __init__(self, geom: Geometry, order: str = "cijnhw"):
+        self.geom, self.order = geom, order
+
+    def forward(self, cols):
+        order = self.order
+        shape = (cols.shape[order.index("n")], cols.shape[order.index("c")]) + self.geom.size
+        parts = cols.transpose(tuple(order.index(a) for a in "ijnchw"))
+        return add_windows(self.xp, lambda i, j: parts[i, j], self.geom, shape, cols.dtype)
+
+    def backward(self, gx):
+        return Im2Col(self.geom, self.order)(gx)
+
+
+class Convolution(Op):
+    """y = w ⋆ x + b (2-D cross-correlation by im2col and GEMM);
+    dx = Col2Im(wᵀ·dy), dw = Σₙ dy·Im2Col(x)ᵀ, db = Σ dy over (N, H, W)"""
+
+    save_inputs = True
+
+    def __init__(self, geom: Geometry, groups: int):
+        self.geom, self.groups = geom, groups
+        self.cols = None
+
+    def forward(self, x, w, b):
+        xp, g, (ho, wo) = self.xp, self.groups, self.geom.out
+        n, o = x.shape[0], w.shape[0]
+        cols = im2col(xp, x, self.geom)  # (C, kh, kw, N, Ho, Wo)
+        k = cols.size // (n * ho * wo * g)
+        # One GEMM per sample and group on a view: the output comes out in NCHW, no transpose.
+        per_sample = cols.reshape(g, k, n, ho * wo).transpose(2, 0, 1, 3)
+        y = xp.matmul(w.reshape(g, o // g, k), per_sample).reshape(n, o, ho, wo)
+        if b is not None:
+            y += b.reshape(1, o, 1, 1)
+        self.cols = cols if cols.nbytes <= CACHE_BYTES else None
+        return y
+
+    def save(self, tensors, output=None) -> None:
+        cols = self.cols if self.needs_input_grad[1] else None  # only dw reads them
+        super().save((*tensors, cols), output)  # freed with the other saved values
+        self.cols = None
+
+    def backward(self, gy):
+        x, w, _, cols = self.saved_tensors
+        need_x, need_w, need_b = self.needs_input_grad
+        g, (n, o), (ho, wo), (kh, kw) = self.groups, gy.shape[:2], self.geom.out, self.geom.kernel
+        k = math.prod(w.shape[1:])
+        gy4 = gy.reshape(n, g, o // g, ho * wo)
+        gx = gw = gb = None
+        if need_x:
+            gcols = w.reshape(g, o // g, k).mT @ gy4  # (N, G, K, L)
+            gcols = gcols.reshape(n, x.shape[1], kh, kw, ho, wo)
+            gx = Col2Im(self.geom, "ncijhw")(gcols)
+        if need_w:
+            if cols is None or (grad_mode.is_grad_enabled() and x.requires_grad):
+                cols = Im2Col(self.geom)(x)  # recorded, so that dw is differentiable in x
+            else:
+                cols = constant(cols, x.device)
+            per_sample = cols.reshape(g, k, n, ho * wo).permute(2, 0, 3, 1)  # (N, G, L, K)
+            gw = (gy4 @ per_sample).sum(0).reshape(w.shape)
+        if need_b:
+            gb = gy.sum((0, 2, 3))
+        return gx, gw, gb
+
+
+# -- argument parsing -----------------------------------------------------------------------------
+
+
+def conv_padding(padding, kernel, stride, dilation, op: str):
+    """(before, after) padding tuples from an int, a tuple, ``'valid'`` or ``'same'``."""
+    n = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return (0,) * n, (0,) * n
+        if padding != "same":
+            raise ValueError(
+                f"{op}: invalid padding string {padding!r}; expected 'same' or 'valid'"
+            )
+        if any(s != 1 for s in stride):
+            raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
+        total = tuple(d * (k - 1) for d, k in zip(dilation, kernel))
+        before = tuple(t // 2 for t in total)  # an odd total pads one more after, as PyTorch
+        return before, tuple(t - b for t, b in zip(total, before))
+    pad = pair(padding, "padding", op, n)
+    if any(p < 0 for p in pad):
+        raise RuntimeError(f"{op}: negative padding is not supported, got {padding!r}")
+    return pad, pad
+
+
+def _positive(values: tuple, name: str, op: str) -> None:
+    if any(v <= 0 for v in values):
+        raise RuntimeError(f"{op}: {name} should be greater than zero, got {list(values)}")
+
+
+# -- functions ------------------------------------------------------------------------------------
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """2-D convolution (cross-correlation, as PyTorch) over an (N, C, H, W) input.
+
+    Args:
+        input: (N, C_in, H, W), or (C_in, H, W) unbatched.
+        weight: (C_out, C_in / groups, kH, kW).
+        bias: (C_out,) or None.
+        stride, dilation: an int or a pair.
+        padding: an int, a pair, ``'valid'`` (no padding) or ``'same'`` (output as large as the
+            input; stride 1 only; an odd total pads one more at the bottom/right).
+        groups: split the channels into this many independent convolutions.
+
+    Returns:
+        (N, C_out, H_out, W_out) with ``H_out = (H + 2·pad - dilation·(kH - 1) - 1) // stride + 1``.
+
+    Example:
+        >>> x = minigrad.randn(2, 3, 8, 8)
+        >>> conv2d(x, minigrad.randn(4, 3, 3, 3), padding=1).shape
+        (2, 4, 8, 8)
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, "conv2d", 2)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+    """1-D convolution over an (N, C, L) input: conv2d over a height of 1.
+
+    Args:
+        input: (N, C_in, L), or (C_in, L) unbatched.
+        weight: (C_out, C_in / groups, k).
+        bias: (C_out,) or None.
+        stride, padding, dilation, groups: as :func:`conv2d`, with single ints.
+
+    Returns:
+        (N, C_out, L_out).
+
+    Example:
+        >>> conv1d(minigrad.randn(2, 3, 10), minigrad.randn(4, 3, 5), stride=2).shape
+        (2, 4, 3)
+    """
+    return _conv(input, weight, bias, stride, padding, dilation, groups, "conv1d", 1)
+
+
+def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
+    _check_conv_args(x, weight, bias, groups, op, dims)
+    unbatched = x.ndim == dims + 1
+    if unbatched:
+        x = x.unsqueeze(0)
+    kernel = tuple(weight.shape[2:])
+    stride = pair(stride, "stride", op, dims)
+    dilation = pair(dilation, "dilation", op, dims)
+    _positive(stride, "stride", op), _positive(dilation, "dilation", op)
+    before, after = conv_padding(padding, kernel, stride, dilation, op)
+    if dims == 1:  # a height of 1: the same op, one fewer code path
+        x, weight = x.unsqueeze(2), weight.unsqueeze(2)
+        kernel, stride, dilation = (1, *kernel), (1, *stride), (1, *dilation)
+        before, after = (0, *before), (0, *after)
+    geom = make_geometry(x.shape[2:], kernel, stride, dilation, before, after)
+    if any(o <= 0 for o in geom.out):
+        size = [n + a + b for n, a, b in zip(x.shape[2:], before, after)][-dims:]
+        raise RuntimeError(
+            f"{op}: calculated padded input size per channel: {size}; kernel size "
+            f"{list(kernel[-dims:])} with dilation {list(dilation[-dims:])} can't be greater "
+            f"than the actual input size"
+        )
+    out = Convolution(geom, groups)(x, weight, bias)
+    if dims == 1:
+        out = out.squeeze(2)
+    return out.squeeze(0) if unbatched else out
+
+
+def _check_conv_args(x, weight, bias, groups, op, dims):
+    if x.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(
+            f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input, but got "
+            f"input of size {list(x.shape)}"
+        )
+    if weight.ndim != dims + 2:
+        raise RuntimeError(
+            f"{op}: expected a {dims + 2}D weight (C_out, C_in/groups, kernel...), but got weight "
+            f"of size {list(weight.shape)}"
+        )
+    if not isinstance(groups, int) or groups <= 0:
+        raise RuntimeError(f"{op}: non-positive groups is not supported, got {groups!r}")
+    channels = x.shape[-dims - 1]
+    if weight.shape[0] % groups:
+        raise RuntimeError(
+            f"{op}: expected weight of size {list(weight.shape)} to have C_out = "
+            f"{weight.shape[0]} divisible by groups={groups}"
+        )
+    if channels != weight.shape[1] * groups:
+        raise RuntimeError(
+            f"{op}: given groups={groups}, weight of size {list(weight.shape)}, expected "
+            f"input{list(x.shape)} to have {weight.shape[1] * groups} channels, but got "
+            f"{channels} channels instead"
+        )
+    tensors = [("input", x), ("weight", weight)] + ([("bias", bias)] if bias is not None else [])
+    for name, t in tensors:
+        if t.dtype is not x.dtype or not t.dtype.is_floating_point:
+            raise RuntimeError(
+                f"{op}: expected input, weight and bias of one floating dtype, got input "
+                f"{x.dtype} and {name} {t.dtype}"
+            )
+    if bias is not None and tuple(bias.shape) != (weight.shape[0],):
+        raise RuntimeError(
+            f"{op}: expected bias of shape [{weight.shape[0]}], got {list(bias.shape)}"
+        )
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+    """The sliding windows of a batched image as columns (``torch.nn.functional.unfold``).
+
+    Args:
+        input: (N, C, H, W).
+        kernel_size, dilation, padding, stride: ints or pairs.
+
+    Returns:
+        (N, C·kH·kW, L) where L is the number of windows; column l holds window l, channel-major.
+
+    Example:
+        >>> unfold(minigrad.randn(1, 2, 4, 4), 2, stride=2).shape
+        (1, 8, 4)
+    """
+    if input.ndim != 4:
+        raise NotImplementedError(
+            f"unfold: only 4D (batched image) input is supported, got shape {list(input.shape)}"
+        )
+    geom = _fold_geometry(input.shape[2:], kernel_size, dilation, padding, stride, "unfold")
+    n, c = input.shape[:2]
+    cols = Im2Col(geom, "ncijhw")(input)
+    return cols.reshape(n, c * math.prod(geom.kernel), -1)
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+    """Sum columns of windows back into an image, the adjoint of :func:`unfold`.
+
+    Args:
+        input: (N, C·kH·kW, L).
+        output_size: (H, W) of the image.
+
+    Returns:
+        (N, C, H, W); positions covered by several windows get the sum.
+
+    Example:
+        >>> fold(minigrad.randn(1, 8, 4), (4, 4), 2, stride=2).shape
+        (1, 2, 4, 4)
+    """
+    if input.ndim != 3:
+        raise NotImplementedError(
+            f"fold: only 3D (batched) input is supported, got shape {list(input.shape)}"
+        )
+    size = pair(output_size, "output_size", "fold")
+    geom = _fold_geometry(size, kernel_size, dilation, padding, stride, "fold")
+    n, ck, length = input.shape
+    k = math.prod(geom.kernel)
+    if ck % k or length != math.prod(geom.out):
+        raise RuntimeError(
+            f"fold: expected input of shape (N, C·{k}, {math.prod(geom.out)}) for output_size "
+            f"{list(size)} and kernel_size {list(geom.kernel)}, got {list(input.shape)}"
+        )
+    return Col2Im(geom, "ncijhw")(input.reshape(n, ck // k, *geom.kernel, *geom.out))
+
+
+def _fold_geometry(size, kernel_size, dilation, padding, stride, op):
+    kernel = pair(kernel_size, "kernel_size", op)
+    dilation, stride = pair(dilation, "dilation", op), pair(stride, "stride", op)
+    pad = pair(padding, "padding", op)
+    for name, v in (("kernel_size", kernel), ("dilation", dilation), ("stride", stride)):
+        _positive(v, name, op)
+    geom = make_geometry(size, kernel, stride, dilation, pad, pad)
+    if any(o <= 0 for o in geom.out):
+        raise RuntimeError(f"{op}: kernel {list(kernel)} does not fit input of size {list(size)}")
+    return geom

@@ -1,0 +1,411 @@
+"""Pooling: max_pool, avg_pool and adaptive_avg_pool (1-D and 2-D), and their ops.
+
+Pooling reads its windows through the strided views of :mod:`minigrad.nn._windows`. Max pooling
+sends the gradient to the first maximum of each window (as PyTorch); average pooling spreads
+it evenly. Each op's backward is another op whose own backward is the forward again, so
+second derivatives work.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..ops import Op
+from ..ops.base import constant
+from ._windows import (
+    Geometry,
+    add_windows,
+    make_geometry,
+    offset_view,
+    padded_frame,
+    pair,
+    window_view,
+)
+
+__all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
+    "max_pool1d",
+    "max_pool2d",
+]
+
+
+class MaxPool(Op):
+    """y = max of each window (padding never wins); dy/dx = 1 at the window's first maximum"""
+
+    def __init__(self, geom: Geometry, argmax=None):
+        self.geom, self.argmax = geom, argmax
+
+    def forward(self, x):
+        xp, geom = self.xp, self.geom
+        frame = padded_frame(xp, x, geom, -math.inf)
+        if self.argmax is not None:  # the values at known positions (double backward)
+            return _gather(xp, frame, geom, self.argmax)
+        y, self.argmax = _max_and_argmax(xp, frame, geom)
+        return y
+
+    def backward(self, gy):
+        return MaxPoolBackward(self.geom, self.argmax, self.input_meta[0][0])(gy)
+
+
+class MaxPoolBackward(Op):
+    """dx = dy placed at each window's argmax (overlapping windows add); d(dx)/d(dy) = max-pool at
+    the same argmax"""
+
+    def __init__(self, geom: Geometry, argmax, shape: tuple):
+        self.geom, self.argmax, self.shape = geom, argmax, shape
+
+    def forward(self, gy):
+        kw, argmax = self.geom.kernel[1], self.argmax
+
+        def part(i, j):
+            return gy * (argmax == i * kw + j)
+
+        return add_windows(self.xp, part, self.geom, self.shape, gy.dtype)
+
+    def backward(self, ggx):
+        return MaxPool(self.geom, self.argmax)(ggx)
+
+
+class AvgPool(Op):
+    """y = (Σ of each window) / divisor; dx = dy / divisor spread over each window"""
+
+    def __init__(self, geom: Geometry, divisor):
+        self.geom, self.divisor = geom, divisor
+
+    def forward(self, x):
+        xp, geom = self.xp, self.geom
+        frame = padded_frame(xp, x, geom, 0)
+        kw = geom.kernel[1]
+        y = offset_view(frame, geom, 0, 0).copy()
+        for t in range(1, kw * geom.kernel[0]):
+            y += offset_view(frame, geom, t // kw, t % kw)
+        y /= self.divisor
+        return y
+
+    def backward(self, gy):
+        return AvgPoolBackward(self.geom, self.divisor, self.input_meta[0][0])(gy)
+
+
+class AvgPoolBackward(Op):
+    """dx = dy / divisor spread over each window (overlaps add); d(dx)/d(dy) = avg-pool"""
+
+    def __init__(self, geom: Geometry, divisor, shape: tuple):
+        self.geom, self.divisor, self.shape = geom, divisor, shape
+
+    def forward(self, gy):
+        share = gy / self.divisor
+        return add_windows(self.xp, lambda i, j: share, self.geom, self.shape, gy.dtype)
+
+    def backward(self, ggx):
+        return AvgPool(self.geom, self.divisor)(ggx)
+
+
+def _windows(xp, frame, geom: Geometry):
+    """The windows as one contiguous (kh·kw, N, C, Ho, Wo) array: a pass over a window offset
+    is then a contiguous pass (strided passes are several times slower)."""
+    win = xp.ascontiguousarray(window_view(xp, frame, geom, "ijnchw"))
+    return win.reshape((-1,) + win.shape[2:])
+
+
+def _max_and_argmax(xp, frame, geom: Geometry):
+    """The max of each window, and the offset i·kw + j of its first maximum (a window holding
+    NaN gives NaN, and its gradient goes to its last element)."""
+    win = _windows(xp, frame, geom)
+    best = win[0].copy()
+    for v in win[1:]:
+        xp.maximum(best, v, out=best)
+    # The first maximum's offset is the number of leading offsets that are not the maximum.
+    miss = win[0] != best
+    argmax = miss.astype("int8" if len(win) < 128 else "int64")
+    for v in win[1:-1]:
+        miss &= v != best
+        argmax += miss
+    return best, argmax
+
+
+def _gather(xp, frame, geom: Geometry, argmax):
+    """Each window's element at offset ``argmax`` (the window's flat offset i·kw + j)."""
+    win = _windows(xp, frame, geom)
+    return xp.take_along_axis(win, argmax[None].astype("int64"), axis=0)[0]
+
+
+# -- functions ------------------------------------------------------------------------------------
+
+
+def max_pool2d(
+    input,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
+):
+    """2-D max pooling over an (N, C, H, W) or (C, H, W) input.
+
+    The gradient goes to the first maximum of each window, as in PyTorch; padding is -inf.
+
+    Args:
+        kernel_size: an int or a pair.
+        stride: defaults to ``kernel_size``.
+        padding: implicit -inf padding on both sides, at most half the kernel.
+        dilation: spacing between window elements.
+        ceil_mode: round the output size up (a last, partial window).
+        return_indices: also return, for each output, the flat index (h·W + w) of its maximum.
+
+    Returns:
+        (N, C, H_out, W_out), and the int64 indices of the same shape if ``return_indices``.
+
+    Example:
+        >>> max_pool2d(minigrad.randn(2, 3, 8, 8), 2).shape
+        (2, 3, 4, 4)
+    """
+    x, unbatched = _batched(input, 2, "max_pool2d")
+    geom = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    op = MaxPool(geom)
+    out = op(x)
+    indices = _flat_indices(x, geom, op.argmax) if return_indices else None
+    if unbatched:
+        out = out.squeeze(0)
+        indices = indices.squeeze(0) if indices is not None else None
+    return (out, indices) if return_indices else out
+
+
+def avg_pool2d(
+    input,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """2-D average pooling over an (N, C, H, W) or (C, H, W) input.
+
+    Args:
+        kernel_size: an int or a pair; ``stride`` defaults to it.
+        padding: implicit zero padding on both sides, at most half the kernel.
+        ceil_mode: round the output size up (a last, partial window).
+        count_include_pad: divide by the window size including padding (default), or by the
+            number of input elements in the window.
+        divisor_override: divide every window sum by this number instead.
+
+    Returns:
+        (N, C, H_out, W_out).
+
+    Example:
+        >>> avg_pool2d(minigrad.randn(2, 3, 8, 8), 3, stride=2, padding=1).shape
+        (2, 3, 4, 4)
+    """
+    x, unbatched = _batched(input, 2, "avg_pool2d")
+    geom = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    if divisor_override is not None:
+        if divisor_override == 0:
+            raise RuntimeError("avg_pool2d: divisor must be not zero")
+        divisor = divisor_override
+    else:
+        divisor = _divisor(x, geom, count_include_pad)
+    out = AvgPool(geom, divisor)(x)
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+    """Average pooling to a fixed output size, with PyTorch's window bounds.
+
+    Output (i, j) averages rows ``floor(i·H/oh) .. ceil((i+1)·H/oh)`` and the matching columns.
+
+    Args:
+        input: (N, C, H, W) or (C, H, W).
+        output_size: an int or a pair ``(oh, ow)``; ``None`` keeps that input size.
+
+    Returns:
+        (N, C, oh, ow), or (C, oh, ow).
+
+    Example:
+        >>> adaptive_avg_pool2d(minigrad.randn(2, 3, 7, 9), (2, 3)).shape
+        (2, 3, 2, 3)
+    """
+    x, unbatched = _batched(input, 2, "adaptive_avg_pool2d")
+    size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
+    size = pair(
+        tuple(n if s is None else s for s, n in zip(size, x.shape[2:])),
+        "output_size",
+        "adaptive_avg_pool2d",
+    )
+    (h, w), (oh, ow) = x.shape[2:], size
+    if oh <= 0 or ow <= 0:
+        raise RuntimeError(f"adaptive_avg_pool2d: output_size must be positive, got {list(size)}")
+    if (oh, ow) == (1, 1):
+        out = x.mean((2, 3), keepdim=True)
+    elif h % oh == 0 and w % ow == 0:
+        out = avg_pool2d(x, (h // oh, w // ow))
+    else:  # windows of varying size: y = Pₕ · x · Pᵥᵀ with averaging matrices
+        rows, cols = _adaptive_matrix(x, h, oh), _adaptive_matrix(x, w, ow)
+        out = rows @ x @ cols.mT
+    return out.squeeze(0) if unbatched else out
+
+
+def max_pool1d(
+    input,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
+):
+    """1-D max pooling over an (N, C, L) or (C, L) input; see :func:`max_pool2d`.
+
+    Example:
+        >>> max_pool1d(minigrad.randn(2, 3, 8), 2).shape
+        (2, 3, 4)
+    """
+    x = _as_2d(input, "max_pool1d")
+    result = max_pool2d(
+        x,
+        (1, one(kernel_size)),
+        None if stride is None else (1, one(stride)),
+        (0, one(padding)),
+        (1, one(dilation)),
+        ceil_mode,
+        return_indices,
+    )
+    if return_indices:
+        return result[0].squeeze(-2), result[1].squeeze(-2)
+    return result.squeeze(-2)
+
+
+def avg_pool1d(
+    input,  # noqa: A002
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+):
+    """1-D average pooling over an (N, C, L) or (C, L) input; see :func:`avg_pool2d`.
+
+    Example:
+        >>> avg_pool1d(minigrad.randn(2, 3, 8), 2).shape
+        (2, 3, 4)
+    """
+    x = _as_2d(input, "avg_pool1d")
+    stride = None if stride is None else (1, one(stride))
+    kernel, pad = (1, one(kernel_size)), (0, one(padding))
+    return avg_pool2d(x, kernel, stride, pad, ceil_mode, count_include_pad).squeeze(-2)
+
+
+def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+    """1-D adaptive average pooling over an (N, C, L) or (C, L) input.
+
+    Example:
+        >>> adaptive_avg_pool1d(minigrad.randn(2, 3, 10), 4).shape
+        (2, 3, 4)
+    """
+    x = _as_2d(input, "adaptive_avg_pool1d")
+    return adaptive_avg_pool2d(x, (1, one(output_size))).squeeze(-2)
+
+
+# -- helpers --------------------------------------------------------------------------------------
+
+
+def _batched(x, dims: int, op: str):
+    """``x`` with a batch dim, and whether one was added; checks rank and dtype."""
+    if x.ndim not in (dims + 1, dims + 2):
+        raise RuntimeError(
+            f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input, but got "
+            f"input of size {list(x.shape)}"
+        )
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
+    if any(n == 0 for n in x.shape[-dims - 1 :]):
+        raise RuntimeError(f"{op}: expected input with non-zero sizes, got {list(x.shape)}")
+    return (x.unsqueeze(0), True) if x.ndim == dims + 1 else (x, False)
+
+
+def _as_2d(x, op: str):
+    if x.ndim not in (2, 3):
+        raise RuntimeError(
+            f"{op}: expected 2D (unbatched) or 3D (batched) input, but got input of size "
+            f"{list(x.shape)}"
+        )
+    return x.unsqueeze(-2)
+
+
+def one(value) -> int:
+    """A 1-D size argument: an int or a 1-tuple."""
+    if isinstance(value, (tuple, list)):
+        if len(value) != 1:
+            raise ValueError(f"expected an int or a tuple of one int, got {value!r}")
+        return int(value[0])
+    return int(value)
+
+
+def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
+    kernel = pair(kernel_size, "kernel_size", op)
+    stride = (
+        kernel if stride is None or stride == [] or stride == () else pair(stride, "stride", op)
+    )
+    pad, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
+    for name, v in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
+        if any(n <= 0 for n in v):
+            raise RuntimeError(f"{op}: {name} must be greater than zero, but got {list(v)}")
+    for p, k, d in zip(pad, kernel, dilation):
+        if p < 0 or 2 * p > d * (k - 1) + 1:
+            raise RuntimeError(
+                f"{op}: pad should be at most half of effective kernel size, but got pad={p}, "
+                f"kernel_size={k} and dilation={d}"
+            )
+    geom = make_geometry(x.shape[2:], kernel, stride, dilation, pad, pad, ceil_mode)
+    if any(o <= 0 for o in geom.out):
+        raise RuntimeError(
+            f"{op}: given input size {list(x.shape[1:])}, the calculated output size "
+            f"{[x.shape[1], *geom.out]} is too small"
+        )
+    return geom
+
+
+def _divisor(x, geom: Geometry, count_include_pad: bool):
+    """The number each window sum is divided by: a Python int, or an (Ho, Wo) array where
+    windows differ (edges without ``count_include_pad``, or past the padding in ceil mode)."""
+    counts = []
+    for n, k, s, p, o in zip(geom.size, geom.kernel, geom.stride, geom.pad, geom.out):
+        starts = [i * s - p for i in range(o)]
+        ends = [min(a + k, n + p) for a in starts]
+        if not count_include_pad:
+            starts, ends = [max(a, 0) for a in starts], [min(b, n) for b in ends]
+        counts.append([b - a for a, b in zip(starts, ends)])
+    rows, cols = counts
+    if len(set(rows)) == 1 and len(set(cols)) == 1:
+        return rows[0] * cols[0]
+    xp = x.device.xp
+    table = [[float(r * c) for c in cols] for r in rows]
+    return xp.asarray(table, dtype=x._data.dtype)
+
+
+def _adaptive_matrix(x, n: int, out: int):
+    """The (out, n) matrix whose row i averages input positions floor(i·n/out)..ceil((i+1)·n/out)."""
+    rows = []
+    for i in range(out):
+        start, end = (i * n) // out, -(-(i + 1) * n // out)
+        rows.append([1.0 / (end - start) if start <= j < end else 0.0 for j in range(n)])
+    return x.new_tensor(rows)
+
+
+def _flat_indices(x, geom: Geometry, argmax):
+    """For each output, the index h·W + w of its maximum in the unpadded input (int64)."""
+    xp = x.device.xp
+    (_, kw), (dh, dw), (sh, sw), (pt, pl), (ho, wo) = (
+        geom.kernel,
+        geom.dilation,
+        geom.stride,
+        geom.pad,
+        geom.out,
+    )
+    a = argmax.astype("int64")
+    rows = xp.arange(ho).reshape(-1, 1) * sh - pt + (a // kw) * dh
+    cols = xp.arange(wo).reshape(1, -1) * sw - pl + (a % kw) * dw
+    return constant((rows * geom.size[1] + cols).astype("int64"), x.device)
