@@ -54,6 +54,8 @@ class Tensor:
     @classmethod
     def _make(cls, data, device, requires_grad=False, grad_fn=None):
         """Wrap a backend array (no copy, no checks): the constructor ops use."""
+        if isinstance(data, np.generic):  # NumPy gives scalars for 0-d results; keep arrays
+            data = np.asarray(data)
         t = _new(cls)
         t._init(data, device, requires_grad, grad_fn)
         return t

@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from .. import dtypes
-from ..autograd import graph
+from ..autograd import grad_mode, graph
 from .base import Op, constant, scalar_tensor
 
 # -- type promotion -----------------------------------------------------------------------------
@@ -474,7 +474,11 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 class GELU(Op):
     """y = x·Φ(x) (exact) or 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) ('tanh');
-    dy/dx = Φ(x) + x·φ(x) (exact) or the derivative of the tanh form"""
+    dy/dx = Φ(x) + x·φ(x) (exact) or the derivative of the tanh form
+
+    Forward keeps Φ(x) (or the tanh) so that a plain backward is a few in-place passes; under
+    ``create_graph`` backward is built from tensor ops instead, to be differentiable again.
+    """
 
     save_inputs = True
 
@@ -486,13 +490,27 @@ class GELU(Op):
     def forward(self, x):
         xp = self.xp
         if self.approximate == "tanh":
-            inner = _SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)
-            return 0.5 * x * (1.0 + xp.tanh(inner))
-        cdf = 0.5 * (1.0 + self.device.backend.erf(x * (1.0 / math.sqrt(2.0))))
-        return (x * cdf).astype(x.dtype, copy=False)
+            inner = xp.multiply(x, x, out=xp.empty_like(x))  # out=: an array even for 0-d x
+            inner *= 0.044715
+            inner += 1.0
+            inner *= x
+            inner *= _SQRT_2_OVER_PI
+            self.kept = t = xp.tanh(inner, out=inner)
+            return (t + 1.0) * x * 0.5
+        cdf = self.device.backend.erf(xp.multiply(x, 1.0 / math.sqrt(2.0), out=xp.empty_like(x)))
+        cdf += 1.0
+        cdf *= 0.5
+        self.kept = cdf = cdf.astype(x.dtype, copy=False)
+        return x * cdf
+
+    def release(self) -> None:
+        self.kept = None
+        super().release()
 
     def backward(self, gy):
         (x,) = self.saved_tensors
+        if not grad_mode.is_grad_enabled():
+            return constant(self._slope(x._data) * gy._data, gy.device)
         if self.approximate == "tanh":
             x2 = x * x
             t = (_SQRT_2_OVER_PI * (x + 0.044715 * x2 * x)).tanh()
@@ -501,6 +519,27 @@ class GELU(Op):
         cdf = 0.5 * (1.0 + Erf()(x * (1.0 / math.sqrt(2.0))))
         pdf = _INV_SQRT_2PI * (-0.5 * x * x).exp()
         return gy * (cdf + x * pdf)
+
+    def _slope(self, x):
+        """dy/dx as an array, from the values forward kept."""
+        xp = self.xp
+        slope = xp.multiply(x, x, out=xp.empty_like(x))  # out=: an array even for 0-d x
+        if self.approximate == "tanh":
+            t = self.kept
+            slope *= 3 * 0.044715 * _SQRT_2_OVER_PI
+            slope += _SQRT_2_OVER_PI  # d(inner)/dx
+            slope *= 1.0 - t * t
+            slope *= x
+            slope += t
+            slope += 1.0
+            slope *= 0.5
+            return slope
+        slope *= -0.5
+        xp.exp(slope, out=slope)
+        slope *= _INV_SQRT_2PI
+        slope *= x
+        slope += self.kept
+        return slope
 
 
 class SiLU(Op):
