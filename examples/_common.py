@@ -1,0 +1,123 @@
+"""Plumbing shared by the example scripts: arguments, devices, progress bars, plots, JSON.
+
+The examples stay readable by keeping their training loops in view and this bookkeeping here.
+tqdm and matplotlib are optional: without tqdm there is no progress bar, without matplotlib no
+PNG files (the JSON metrics are always written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:  # run from a source checkout without installing: find models/
+    sys.path.insert(0, str(ROOT))
+
+# One BLAS thread unless the user says otherwise: these models' matrices are small, and a
+# second OpenBLAS thread costs more than it gives — far more (10-30x slower steps, measured)
+# when another process is busy on the same cores. Must be set before NumPy is imported.
+for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_var, "1")
+
+import minigrad  # noqa: E402
+
+
+def parser(description: str, out: str) -> argparse.ArgumentParser:
+    """An argument parser with the options every example has."""
+    p = argparse.ArgumentParser(
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    p.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default: 0)")
+    p.add_argument("--out", type=Path, default=Path(out), help=f"output folder (default: {out})")
+    p.add_argument("--smoke", action="store_true", help="a few batches only (for tests)")
+    p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    return p
+
+
+def setup(args) -> str:
+    """Seed everything, create ``args.out``, and check the device; returns the device name.
+
+    With ``--smoke`` the epoch counts drop to 2 (each epoch already stops after a few batches).
+    """
+    if args.smoke:
+        for name in ("epochs", "pretrain_epochs"):
+            if hasattr(args, name):
+                setattr(args, name, min(getattr(args, name), 2))
+    device = str(minigrad.device(args.device))
+    if device.startswith("cuda") and not minigrad.cuda.is_available():
+        sys.exit(f"error: device {device!r} needs CuPy and an NVIDIA GPU (see `minigrad info`)")
+    minigrad.manual_seed(args.seed)
+    args.out.mkdir(parents=True, exist_ok=True)
+    return device
+
+
+def progress(iterable, enabled: bool = True, **kwargs):
+    """``tqdm(iterable, **kwargs)`` if tqdm is installed and ``enabled``; else ``iterable``."""
+    if not enabled:
+        return iterable
+    try:
+        from tqdm.auto import tqdm
+    except ImportError:
+        return iterable
+    return tqdm(iterable, file=sys.stderr, dynamic_ncols=True, **kwargs)
+
+
+def set_postfix(bar, **values) -> None:
+    """Show ``values`` on a tqdm bar (no-op for a plain iterable)."""
+    if hasattr(bar, "set_postfix"):
+        bar.set_postfix({k: f"{v:.4g}" if isinstance(v, float) else v for k, v in values.items()})
+
+
+def pyplot():
+    """matplotlib.pyplot with the file-only Agg backend, or None if matplotlib is missing."""
+    try:
+        import matplotlib
+
+        matplotlib.use("Agg")
+        import matplotlib.pyplot as plt
+    except ImportError:
+        print("(matplotlib is not installed: no PNG files; pip install matplotlib)")
+        return None
+    return plt
+
+
+def save_figure(fig, path: Path) -> None:
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    print(f"wrote {path}")
+
+
+def save_json(obj, path: Path) -> None:
+    path.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
+    print(f"wrote {path}")
+
+
+def accuracy(model, x, y, batch_size: int = 1024) -> float:
+    """Fraction of rows of ``x`` that ``model`` classifies as ``y`` (eval mode, no grad)."""
+    model.eval()
+    correct = 0
+    with minigrad.no_grad():
+        for i in range(0, len(x), batch_size):
+            pred = model(x[i : i + batch_size]).argmax(dim=1)
+            correct += int((pred == y[i : i + batch_size]).sum().item())
+    return correct / len(x)
+
+
+class Timer:
+    """Seconds since creation, synchronising the GPU first so that timings are honest."""
+
+    def __init__(self):
+        self.start = time.perf_counter()
+
+    def __call__(self) -> float:
+        minigrad.cuda.synchronize()
+        return time.perf_counter() - self.start

@@ -1,0 +1,154 @@
+"""Train an MLP on the bundled 8x8 digits: about 98% test accuracy in a few seconds on a CPU.
+
+    python examples/train_mlp_digits.py                 # default: 30 epochs
+    python examples/train_mlp_digits.py --device cuda --epochs 50
+
+Writes into --out: metrics.json, curves.png (loss and accuracy per epoch), confusion.png,
+mistakes.png (misclassified test digits) and model.mg (minigrad.save of the state_dict).
+"""
+
+from __future__ import annotations
+
+import _common
+
+import minigrad
+from minigrad.datasets import Digits
+from minigrad.nn import functional as F
+from minigrad.optim.lr_scheduler import CosineAnnealingLR
+from minigrad.utils.data import DataLoader
+from models import MLP
+
+
+def arguments(argv=None):
+    p = _common.parser(__doc__, out="runs/mlp_digits")
+    p.add_argument("--epochs", type=int, default=30, help="default: 30")
+    p.add_argument("--batch-size", type=int, default=32, help="default: 32")
+    p.add_argument("--lr", type=float, default=2e-3, help="AdamW learning rate (default: 2e-3)")
+    p.add_argument("--hidden", type=int, default=256, help="hidden width (default: 256)")
+    p.add_argument("--label-smoothing", type=float, default=0.1, help="default: 0.1")
+    return p.parse_args(argv)
+
+
+def train(model, train_set, test_set, args) -> list[dict]:
+    """AdamW with a cosine learning-rate decay; returns one metrics dict per epoch."""
+    optimizer = minigrad.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    generator = minigrad.Generator().manual_seed(args.seed)
+    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator)
+    steps_per_epoch = 3 if args.smoke else len(loader)
+    scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs * steps_per_epoch)
+    history, timer = [], _common.Timer()
+    bar = _common.progress(range(1, args.epochs + 1), not args.no_progress, desc="epochs")
+    for epoch in bar:
+        model.train()
+        total, count = 0.0, 0
+        for step, (x, y) in enumerate(loader):
+            if step == steps_per_epoch:
+                break
+            loss = F.cross_entropy(model(x), y, label_smoothing=args.label_smoothing)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        test_acc = _common.accuracy(model, test_set.data, test_set.targets)
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": total / count,
+                "test_accuracy": test_acc,
+                "seconds": timer(),
+            }
+        )
+        _common.set_postfix(bar, loss=total / count, test_acc=test_acc)
+    return history
+
+
+def predictions(model, x):
+    model.eval()
+    with minigrad.no_grad():
+        return model(x).argmax(dim=1).cpu().numpy()
+
+
+def plot(history, test_set, predicted, out) -> None:
+    """Learning curves, the confusion matrix, and the test digits the model got wrong."""
+    plt = _common.pyplot()
+    if plt is None:
+        return
+    import numpy as np
+
+    epochs = [h["epoch"] for h in history]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
+    a.plot(epochs, [h["train_loss"] for h in history], "o-", ms=3)
+    a.set(xlabel="epoch", ylabel="training loss (label-smoothed CE)", yscale="log")
+    b.plot(epochs, [100 * h["test_accuracy"] for h in history], "o-", ms=3, color="tab:green")
+    b.set(xlabel="epoch", ylabel="test accuracy (%)")
+    for ax in (a, b):
+        ax.grid(alpha=0.3)
+    _common.save_figure(fig, out / "curves.png")
+
+    labels = test_set.targets.cpu().numpy()
+    confusion = np.zeros((10, 10), dtype=int)
+    np.add.at(confusion, (labels, predicted), 1)
+    fig, ax = plt.subplots(figsize=(4.6, 4))
+    ax.imshow(confusion, cmap="Blues")
+    for (i, j), n in np.ndenumerate(confusion):
+        if n:
+            ax.text(
+                j,
+                i,
+                n,
+                ha="center",
+                va="center",
+                fontsize=7,
+                color="white" if n > confusion.max() / 2 else "black",
+            )
+    ax.set(
+        xlabel="predicted",
+        ylabel="true",
+        xticks=range(10),
+        yticks=range(10),
+        title="confusion matrix (test set)",
+    )
+    _common.save_figure(fig, out / "confusion.png")
+
+    wrong = np.flatnonzero(predicted != labels)[:24]
+    images = test_set.data.cpu().numpy().reshape(-1, 8, 8)
+    rows = max(1, -(-len(wrong) // 8))
+    fig, axes = plt.subplots(rows, 8, figsize=(8, 1.2 * rows + 0.4), squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, wrong):
+        ax.imshow(images[i], cmap="gray_r")
+        ax.set_title(f"{labels[i]}→{predicted[i]}", fontsize=8)
+    fig.suptitle("misclassified test digits (true→predicted)", fontsize=9)
+    _common.save_figure(fig, out / "mistakes.png")
+
+
+def main(argv=None) -> dict:
+    args = arguments(argv)
+    device = _common.setup(args)
+    train_set = Digits(train=True, seed=args.seed, device=device)
+    test_set = Digits(train=False, seed=args.seed, device=device)
+    model = MLP(64, hidden=(args.hidden, args.hidden), out_features=10).to(device)
+    n_params = sum(p.numel() for p in model.parameters())
+    print(f"MLP with {n_params:,} parameters; {len(train_set)} train / {len(test_set)} test digits")
+    history = train(model, train_set, test_set, args)
+    final = history[-1]
+    print(f"test accuracy {100 * final['test_accuracy']:.2f}% after {final['seconds']:.1f}s")
+    metrics = {
+        "device": device,
+        "parameters": n_params,
+        **vars(args),
+        "history": history,
+        "test_accuracy": final["test_accuracy"],
+        "seconds": final["seconds"],
+    }
+    metrics["out"] = str(args.out)
+    _common.save_json(metrics, args.out / "metrics.json")
+    minigrad.save(model.state_dict(), args.out / "model.mg")
+    plot(history, test_set, predictions(model, test_set.data), args.out)
+    return metrics
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,102 @@
+"""``minigrad info``: versions, backends, devices and the BLAS that NumPy uses."""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+from importlib import metadata
+
+import numpy as np
+
+from .. import __version__
+
+
+def run(args) -> int:
+    """Print the report (or, with ``--json``, the same facts as JSON)."""
+    facts = collect()
+    if args.json:
+        print(json.dumps(facts, indent=2))
+    else:
+        print(format_report(facts))
+    return 0
+
+
+def collect() -> dict:
+    """Everything ``minigrad info`` reports, as plain data."""
+    return {
+        "minigrad": __version__,
+        "python": f"{platform.python_version()} ({platform.python_implementation()}, "
+        f"{platform.system()} {platform.machine()})",
+        "numpy": np.__version__,
+        "blas": _blas(),
+        "cuda": _cuda(),
+        "optional": {name: _version(name) for name in ("tqdm", "matplotlib", "graphviz", "torch")},
+        "graphviz_dot": shutil.which("dot"),
+    }
+
+
+def format_report(facts: dict) -> str:
+    """The human-readable report."""
+    cuda = facts["cuda"]
+    lines = [
+        f"minigrad     {facts['minigrad']}",
+        f"Python       {facts['python']}",
+        f"NumPy        {facts['numpy']}",
+        f"BLAS         {facts['blas']}",
+        f"Backends     cpu (NumPy), cuda (CuPy: {cuda['status']})",
+        "Devices      cpu" + "".join(f"\n             {d}" for d in cuda["devices"]),
+    ]
+    optional = ", ".join(f"{k} {v or 'not installed'}" for k, v in facts["optional"].items())
+    lines.append(f"Optional     {optional}")
+    lines.append(f"Graphviz     {facts['graphviz_dot'] or 'dot program not found'}")
+    return "\n".join(lines)
+
+
+def _version(distribution: str) -> str | None:
+    """The installed version of ``distribution`` (read from its metadata: no import)."""
+    try:
+        return metadata.version(distribution)
+    except metadata.PackageNotFoundError:
+        return None
+
+
+def _blas() -> str:
+    """NumPy's BLAS (name, version) from ``numpy.show_config(mode='dicts')`` (NumPy ≥ 1.25)."""
+    try:
+        config = np.show_config(mode="dicts")
+        blas = config["Build Dependencies"]["blas"]
+    except Exception:  # older NumPy or an unusual build: report what is known
+        return "unknown (numpy.show_config() has no 'dicts' mode here)"
+    text = f"{blas.get('name', '?')} {blas.get('version', '')}".strip()
+    threading = blas.get("openblas configuration")
+    return f"{text} ({threading})" if threading and threading != "unknown" else text
+
+
+def _cuda() -> dict:
+    """CuPy's version, the CUDA runtime and driver versions, and each GPU."""
+    try:
+        import cupy
+    except Exception as e:  # ImportError, or a CuPy build that cannot load its libraries
+        return {"status": f"not installed ({type(e).__name__})", "devices": []}
+    try:
+        runtime = cupy.cuda.runtime
+        count = runtime.getDeviceCount()
+        status = (
+            f"CuPy {cupy.__version__}, CUDA runtime {_cuda_version(runtime.runtimeGetVersion())}, "
+            f"driver {_cuda_version(runtime.driverGetVersion())}"
+        )
+        return {"status": status, "devices": [_gpu(runtime, i) for i in range(count)]}
+    except Exception as e:  # CuPy present but no driver or no device
+        return {"status": f"CuPy {cupy.__version__}, no usable GPU ({e})", "devices": []}
+
+
+def _cuda_version(v: int) -> str:
+    return f"{v // 1000}.{v % 1000 // 10}"
+
+
+def _gpu(runtime, index: int) -> str:
+    props = runtime.getDeviceProperties(index)
+    name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+    memory = props["totalGlobalMem"] / 2**30
+    return f"cuda:{index}  {name}, {memory:.0f} GiB, compute {props['major']}.{props['minor']}"

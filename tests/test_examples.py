@@ -1,0 +1,116 @@
+"""The example scripts: each runs in --smoke mode and writes its files; the accuracy claims of
+the two digit classifiers are checked for real (marked slow)."""
+
+import importlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+
+# script -> files it writes into --out (PNG files only where matplotlib is installed)
+OUTPUTS = {
+    "train_mlp_digits": ["metrics.json", "model.mg", "curves.png", "confusion.png"],
+    "cnn_digits": ["metrics.json", "model.mg", "curves.png", "filters.png"],
+    "compare_optimizers": ["results.json", "losses.png"],
+    "batch_size_study": ["results.json", "batch_size.png"],
+    "autoencoder_digits": ["metrics.json", "reconstructions.png", "latent.png", "vae_manifold.png"],
+    "lora_finetune": ["results.json", "finetune.png", "lora_weights.mg", "adapter_weights.mg"],
+    "train_gpt_chars": ["metrics.json", "samples.txt", "gpt.mg", "loss.png"],
+}
+
+
+def _example(name):
+    """The example module (its directory on sys.path, so that ``import _common`` works)."""
+    if str(EXAMPLES) not in sys.path:
+        sys.path.insert(0, str(EXAMPLES))
+    saved = dict(os.environ)  # _common sets BLAS thread variables: keep them out of other tests
+    try:
+        return importlib.import_module(name)
+    finally:
+        os.environ.clear()
+        os.environ.update(saved)
+
+
+def _has_matplotlib() -> bool:
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+@pytest.mark.parametrize("name", sorted(OUTPUTS))
+def test_example_smoke_run_writes_its_files(name, tmp_path):
+    _example(name).main(["--smoke", "--no-progress", "--out", str(tmp_path)])
+    for filename in OUTPUTS[name]:
+        if filename.endswith(".png") and not _has_matplotlib():
+            continue
+        path = tmp_path / filename
+        assert path.is_file() and path.stat().st_size > 0, filename
+        if filename.endswith(".json"):
+            json.loads(path.read_text())
+
+
+@pytest.mark.parametrize("name", sorted(OUTPUTS))
+def test_example_help(name, capsys):
+    with pytest.raises(SystemExit) as info:
+        _example(name).main(["--help"])
+    assert info.value.code == 0
+    out = capsys.readouterr().out
+    assert "--device" in out and "--smoke" in out and "--out" in out
+
+
+@pytest.mark.parametrize("name", sorted(OUTPUTS))
+def test_example_smoke_run_on_the_stand_in_gpu(name, tmp_path):
+    """``--device`` reaches every tensor: the CuPy stand-in refuses to mix with host arrays."""
+    _example(name).main(["--smoke", "--no-progress", "--device", "fakegpu", "--out", str(tmp_path)])
+    assert any(tmp_path.glob("*.json"))
+
+
+def test_examples_without_tqdm_and_matplotlib(tmp_path, monkeypatch, capsys):
+    """Optional packages missing: no progress bar, no PNG, but the run and its JSON work."""
+    monkeypatch.setitem(sys.modules, "tqdm", None)
+    monkeypatch.setitem(sys.modules, "tqdm.auto", None)
+    monkeypatch.setitem(sys.modules, "matplotlib", None)
+    _example("train_mlp_digits").main(["--smoke", "--out", str(tmp_path)])
+    assert (tmp_path / "metrics.json").is_file()
+    assert not list(tmp_path.glob("*.png"))
+    assert "matplotlib is not installed" in capsys.readouterr().out
+
+
+def test_example_rejects_missing_cuda(tmp_path):
+    import minigrad
+
+    if minigrad.cuda.is_available():
+        pytest.skip("a CUDA device is present")
+    with pytest.raises(SystemExit, match="needs CuPy"):
+        _example("cnn_digits").main(["--smoke", "--device", "cuda", "--out", str(tmp_path)])
+
+
+def _run_script(name, out) -> dict:
+    """Run the example as a script with its defaults (a fresh process, as a user runs it)."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith("_NUM_THREADS")}
+    result = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), "--no-progress", "--out", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads((out / "metrics.json").read_text())
+
+
+@pytest.mark.slow
+def test_train_mlp_digits_reaches_97_percent(tmp_path):
+    assert _run_script("train_mlp_digits", tmp_path)["test_accuracy"] >= 0.97
+
+
+@pytest.mark.slow
+def test_cnn_digits_reaches_98_percent(tmp_path):
+    assert _run_script("cnn_digits", tmp_path)["test_accuracy"] >= 0.98
