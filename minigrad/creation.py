@@ -261,7 +261,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
             idx = (u.unsqueeze(-1) >= cdf.unsqueeze(1)).sum(-1).clamp(max=n_cat - 1)
         else:  # Gumbel top-k: sampling without replacement in proportion to the weights
             u = rand(rows.shape, generator=generator, dtype=dtypes.float64, device=input.device)
-            keys = probs.log() - (-(u.clamp(min=1e-300)).log()).log()
+            log_p = probs.clamp(min=1e-300).log().masked_fill(probs == 0, -math.inf)
+            keys = log_p - (-(u.clamp(min=1e-300)).log()).log()
             idx = _topk_indices(keys, num_samples)
     return idx.reshape(*input.shape[:-1], num_samples)
 

@@ -482,6 +482,7 @@ class Tensor:
     max, min, amax, amin = _ops.max, _ops.min, _ops.amax, _ops.amin
     argmax, argmin, logsumexp, norm = _ops.argmax, _ops.argmin, _ops.logsumexp, _ops.norm
     cumsum, all, any, sum_to_size = _ops.cumsum, _ops.all, _ops.any, _ops.sum_to_size
+    sort, argsort, topk, nonzero = _ops.sort, _ops.argsort, _ops.topk, _ops.nonzero
 
     # -- shape and indexing ---------------------------------------------------------------------
     reshape, view, permute, expand = _ops.reshape, _ops.reshape, _ops.permute, _ops.expand

@@ -498,3 +498,13 @@ def test_nn_utils():
     assert np.sqrt(sum((p.grad.numpy() ** 2).sum() for p in model.parameters())) < 1.0 + 1e-5
     nn.utils.clip_grad_value_(model.parameters(), 0.01)
     assert max(np.abs(p.grad.numpy()).max() for p in model.parameters()) <= 0.01
+
+
+def test_replacing_a_child_keeps_its_place():
+    seq = nn.Sequential(nn.Linear(1, 2), nn.ReLU(), nn.Linear(2, 3))
+    seq[0] = nn.Linear(1, 2)
+    setattr(seq, "1", nn.Tanh())
+    assert list(seq._modules) == ["0", "1", "2"] and isinstance(seq[1], nn.Tanh)
+    layer = nn.Linear(2, 2)
+    layer.weight = nn.Parameter(layer.weight.detach().clone())
+    assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]

@@ -195,7 +195,7 @@ class Module(StateMixin):
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._parameters)
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
@@ -207,7 +207,7 @@ class Module(StateMixin):
         elif isinstance(value, Module):
             if state.get("_modules") is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._modules)
             self._modules[name] = value
         elif name in state.get("_modules", ()):
             if value is not None:
@@ -219,7 +219,7 @@ class Module(StateMixin):
         elif isinstance(value, Buffer):
             if state.get("_buffers") is None:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, keep=self._buffers)
             self.register_buffer(name, value, value.persistent)
         elif name in state.get("_buffers", ()):
             if value is not None and not isinstance(value, Tensor):
@@ -231,11 +231,13 @@ class Module(StateMixin):
         else:
             super().__setattr__(name, value)
 
-    def _forget(self, name: str) -> None:
-        """Remove ``name`` from every store, before registering it in one of them."""
+    def _forget(self, name: str, keep: dict) -> None:
+        """Remove ``name`` from every store but ``keep``, where it is about to be (re)assigned:
+        replacing an entry there keeps its place in the order, as in PyTorch."""
         self.__dict__.pop(name, None)
         for store in (self._parameters, self._buffers, self._modules):
-            store.pop(name, None)
+            if store is not keep:
+                store.pop(name, None)
         self._non_persistent_buffers_set.discard(name)
 
     def __delattr__(self, name: str) -> None:

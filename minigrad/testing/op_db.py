@@ -221,6 +221,16 @@ def _rows():
             ],
         ),
         OpInfo(
+            "sort",
+            lambda m, x, **kw: x.sort(**kw),
+            [Sample(T((3, 4))), Sample(T((3, 4)), dim=0, descending=True)],
+        ),
+        OpInfo(
+            "topk",
+            lambda m, x, k, **kw: x.topk(k, **kw),
+            [Sample(T((3, 5)), 2), Sample(T((4, 3)), 3, dim=0, largest=False)],
+        ),
+        OpInfo(
             "cumsum",
             lambda m, x, d: x.cumsum(d),
             [Sample(T((3, 4)), 1), Sample(T((5,)), 0), Sample(T((4, 3), transposed=True), 0)],
@@ -389,6 +399,18 @@ FORWARD_ONLY = [
         "argmax",
         lambda m, x, *d, **kw: x.argmax(*d, **kw),
         [Sample(T((3, 4))), Sample(T((3, 4)), 1, keepdim=True)],
+        grad=False,
+    ),
+    OpInfo(
+        "argsort",
+        lambda m, x, **kw: x.argsort(**kw),
+        [Sample(T((3, 4))), Sample(T((3, 4)), dim=0, descending=True)],
+        grad=False,
+    ),
+    OpInfo(
+        "nonzero",
+        lambda m, x: x.nonzero(),
+        [Sample(Mask([[True, False, True], [False, False, True]]))],
         grad=False,
     ),
     OpInfo("argmin", lambda m, x, *d: x.argmin(*d), [Sample(T((3, 4)), 0)], grad=False),
