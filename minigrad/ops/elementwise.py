@@ -432,7 +432,7 @@ class ReLU(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * (y > 0)
+        return where(y > 0, gy, 0.0)
 
 
 class LeakyReLU(Op):
@@ -593,7 +593,7 @@ class Clamp(Op):
             inside = x >= self.lo
         if self.hi is not None:
             inside = (x <= self.hi) if inside is None else inside & (x <= self.hi)
-        return gy * inside
+        return where(inside, gy, 0.0)
 
 
 class _ZeroGrad(Op):
