@@ -117,7 +117,7 @@ class NumpyBackend(ArrayBackend):
         try:
             from scipy.special import erf
         except ImportError:  # exact but slower: math.erf element by element
-            return _math_erf(x).astype(x.dtype, copy=False)
+            return np.asarray(_math_erf(x), dtype=x.dtype)
         return erf(x)
 
 

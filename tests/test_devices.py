@@ -93,3 +93,15 @@ def test_seeding_covers_every_device():
 def test_cuda_training_step():
     loss = _training_step("cuda")
     assert loss.device == "cuda:0" and np.isfinite(loss.item())
+
+
+def test_erf_without_scipy_is_exact(monkeypatch):
+    import math
+    import sys
+
+    monkeypatch.setitem(sys.modules, "scipy.special", None)  # import fails: the fallback runs
+    cpu = backend.get_backend("cpu")
+    for values in (np.array(0.5), np.array([-2.0, 0.0, 0.3, 3.0])):
+        out = cpu.erf(values)
+        assert isinstance(out, np.ndarray) and out.shape == values.shape
+        np.testing.assert_array_equal(out, np.vectorize(math.erf)(values))
