@@ -25,6 +25,9 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")
 
 import minigrad  # noqa: E402
+from minigrad.nn import functional as F  # noqa: E402
+from minigrad.optim.lr_scheduler import CosineAnnealingLR  # noqa: E402
+from minigrad.utils.data import DataLoader  # noqa: E402
 
 
 def parser(description: str, out: str) -> argparse.ArgumentParser:
@@ -121,3 +124,37 @@ class Timer:
     def __call__(self) -> float:
         minigrad.cuda.synchronize()
         return time.perf_counter() - self.start
+
+
+def train_classifier(model, train_set, test_set, args) -> list[dict]:
+    """AdamW with a cosine learning-rate decay; returns one metrics dict per epoch."""
+    optimizer = minigrad.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
+    generator = minigrad.Generator().manual_seed(args.seed)
+    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator)
+    steps_per_epoch = 3 if args.smoke else len(loader)
+    scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs * steps_per_epoch)
+    history, timer = [], Timer()
+    bar = progress(range(1, args.epochs + 1), not args.no_progress, desc="epochs")
+    for epoch in bar:
+        model.train()
+        total, count = 0.0, 0
+        for step, (x, y) in enumerate(loader):
+            if step == steps_per_epoch:
+                break
+            loss = F.cross_entropy(model(x), y, label_smoothing=args.label_smoothing)
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            scheduler.step()
+            total, count = total + loss.item() * len(y), count + len(y)
+        test_acc = accuracy(model, test_set.data, test_set.targets)
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": total / count,
+                "test_accuracy": test_acc,
+                "seconds": timer(),
+            }
+        )
+        set_postfix(bar, loss=total / count, test_acc=test_acc)
+    return history

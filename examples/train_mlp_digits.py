@@ -13,9 +13,6 @@ import _common
 
 import minigrad
 from minigrad.datasets import Digits
-from minigrad.nn import functional as F
-from minigrad.optim.lr_scheduler import CosineAnnealingLR
-from minigrad.utils.data import DataLoader
 from models import MLP
 
 
@@ -27,40 +24,6 @@ def arguments(argv=None):
     p.add_argument("--hidden", type=int, default=256, help="hidden width (default: 256)")
     p.add_argument("--label-smoothing", type=float, default=0.1, help="default: 0.1")
     return p.parse_args(argv)
-
-
-def train(model, train_set, test_set, args) -> list[dict]:
-    """AdamW with a cosine learning-rate decay; returns one metrics dict per epoch."""
-    optimizer = minigrad.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
-    generator = minigrad.Generator().manual_seed(args.seed)
-    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator)
-    steps_per_epoch = 3 if args.smoke else len(loader)
-    scheduler = CosineAnnealingLR(optimizer, T_max=args.epochs * steps_per_epoch)
-    history, timer = [], _common.Timer()
-    bar = _common.progress(range(1, args.epochs + 1), not args.no_progress, desc="epochs")
-    for epoch in bar:
-        model.train()
-        total, count = 0.0, 0
-        for step, (x, y) in enumerate(loader):
-            if step == steps_per_epoch:
-                break
-            loss = F.cross_entropy(model(x), y, label_smoothing=args.label_smoothing)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            total, count = total + loss.item() * len(y), count + len(y)
-        test_acc = _common.accuracy(model, test_set.data, test_set.targets)
-        history.append(
-            {
-                "epoch": epoch,
-                "train_loss": total / count,
-                "test_accuracy": test_acc,
-                "seconds": timer(),
-            }
-        )
-        _common.set_postfix(bar, loss=total / count, test_acc=test_acc)
-    return history
 
 
 def predictions(model, x):
@@ -132,7 +95,7 @@ def main(argv=None) -> dict:
     model = MLP(64, hidden=(args.hidden, args.hidden), out_features=10).to(device)
     n_params = sum(p.numel() for p in model.parameters())
     print(f"MLP with {n_params:,} parameters; {len(train_set)} train / {len(test_set)} test digits")
-    history = train(model, train_set, test_set, args)
+    history = _common.train_classifier(model, train_set, test_set, args)
     final = history[-1]
     print(f"test accuracy {100 * final['test_accuracy']:.2f}% after {final['seconds']:.1f}s")
     metrics = {

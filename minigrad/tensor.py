@@ -207,7 +207,7 @@ class Tensor:
     def to(self, *args, **kwargs) -> Tensor:
         """Move to a device and/or convert to a dtype: ``t.to("cuda")``, ``t.to(minigrad.float64)``,
         ``t.to(other)`` (other's device and dtype). Differentiable; returns self if nothing changes."""
-        device, dtype, copy = _parse_to(self, *args, **kwargs)
+        device, dtype, copy = parse_to_args(args, kwargs)
         out = self
         if dtype is not None and dtype.numpy != out._data.dtype:
             out = _ops.elementwise.Cast(dtype.numpy)(out)
@@ -695,7 +695,9 @@ def _expect_dims(t: Tensor, ndim: int, op: str, name: str) -> None:
         )
 
 
-def _parse_to(t: Tensor, *args, **kwargs):
+def parse_to_args(args: tuple, kwargs: dict):
+    """The ``(device, dtype, copy)`` asked for by ``Tensor.to`` / ``Module.to`` arguments:
+    a device, a dtype or a tensor (its device and dtype), as PyTorch accepts them."""
     device = kwargs.pop("device", None)
     dtype = kwargs.pop("dtype", None)
     copy = kwargs.pop("copy", False)
@@ -709,9 +711,7 @@ def _parse_to(t: Tensor, *args, **kwargs):
             device = a
         elif isinstance(a, (dtypes.dtype, type, np.dtype)):
             dtype = a
-        elif isinstance(a, bool):
-            copy = a
-        else:
+        elif not isinstance(a, bool):  # a bool by position is non_blocking: nothing to do
             raise TypeError(
                 f"to() received an invalid argument {a!r}: expected a device, dtype or tensor"
             )

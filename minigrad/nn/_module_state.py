@@ -7,10 +7,10 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import backend, dtypes
+from .. import dtypes
 from ..autograd.grad_mode import no_grad
 from ..creation import as_tensor
-from ..tensor import Tensor
+from ..tensor import Tensor, parse_to_args
 from .parameter import Parameter
 
 
@@ -61,7 +61,7 @@ class StateMixin:
             >>> model.to("cuda")
             >>> model.to(minigrad.float64)
         """
-        device, dtype = _parse_to(args, kwargs)
+        device, dtype, _ = parse_to_args(args, kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(
                 f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
@@ -212,26 +212,3 @@ class StateMixin:
                 self._parameters[name] = Parameter(value.detach(), current.requires_grad)
             else:
                 self._buffers[name] = value.detach()
-
-
-def _parse_to(args: tuple, kwargs: dict):
-    """The (device, dtype) asked for by ``Module.to``'s arguments."""
-    device = kwargs.pop("device", None)
-    dtype = kwargs.pop("dtype", None)
-    kwargs.pop("non_blocking", None)
-    if kwargs:
-        raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
-    for arg in args:
-        if isinstance(arg, Tensor):
-            device, dtype = arg.device, arg.dtype
-        elif isinstance(arg, (str, backend.Device)):
-            device = arg
-        elif isinstance(arg, (dtypes.dtype, type, np.dtype)):
-            dtype = arg
-        elif not isinstance(arg, bool):  # non_blocking given by position
-            raise TypeError(
-                f"to() received an invalid argument {arg!r}: expected a device, dtype or tensor"
-            )
-    device = backend.device(device) if device is not None else None
-    dtype = dtypes.to_dtype(dtype) if dtype is not None else None
-    return device, dtype
