@@ -52,8 +52,10 @@ class SavedTensor:
     __slots__ = ("tensor", "array", "device", "counter", "version", "output_nr")
 
     def __init__(self, tensor, output_nr: int | None = None):
-        self.counter = version_counter(tensor)
-        self.version = self.counter.value
+        counter = tensor._version
+        if counter is None:
+            counter = tensor._version = VersionCounter()
+        self.counter, self.version = counter, counter.value
         self.output_nr = output_nr
         if output_nr is not None:
             self.tensor, self.array, self.device = None, tensor._data, tensor.device
@@ -237,8 +239,9 @@ def _is_unshared(grad) -> bool:
 
 def gradient_edge(tensor):
     """The edge through which gradient flows into ``tensor``, or None if it needs none."""
-    if tensor.grad_fn is not None:
-        return (tensor.grad_fn, tensor._output_nr)
+    grad_fn = tensor.grad_fn
+    if grad_fn is not None:
+        return (grad_fn, tensor._output_nr)
     if tensor.requires_grad:
         return (grad_accumulator(tensor), 0)
     return None

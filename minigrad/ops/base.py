@@ -71,7 +71,8 @@ class Op(Node):
         for a in args:
             if isinstance(a, tensor_cls):
                 edges.append(gradient_edge(a))
-                meta.append((a._data.shape, a._data.dtype, a.device))
+                data = a._data
+                meta.append((data.shape, data.dtype, a.device))
             else:
                 edges.append(None)
                 meta.append(None)

@@ -432,6 +432,8 @@ class ReLU(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
+        if not grad_mode.is_grad_enabled():  # a plain backward: one pass, no graph
+            return constant(gy._data * (y._data > 0), gy.device)
         return where(y > 0, gy, 0.0)
 
 

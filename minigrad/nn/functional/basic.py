@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import backend, dtypes
+from ...autograd import grad_mode
 from ...ops import Op
 from ...ops.base import constant
 from ...ops.movement import IndexAdd
@@ -26,10 +27,22 @@ class Linear(Op):
     def backward(self, gy):
         x, w, b = self.saved_tensors
         need_x, need_w, need_b = self.needs_input_grad
+        if not grad_mode.is_grad_enabled():  # a plain backward: three BLAS calls, no graph
+            return self._backward_arrays(gy, x, w, need_x, need_w, need_b)
         rows = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
         gx = gy @ w if need_x else None
         gw = rows.mT @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need_w else None
         gb = rows.sum(0) if need_b else None
+        return gx, gw, gb
+
+    @staticmethod
+    def _backward_arrays(gy, x, w, need_x, need_w, need_b):
+        g, device = gy._data, gy.device
+        rows = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
+        xs = x._data if x.ndim == 2 else x._data.reshape(-1, x.shape[-1])
+        gx = constant(g @ w._data, device) if need_x else None
+        gw = constant(rows.T @ xs, device) if need_w else None
+        gb = constant(rows.sum(0), device) if need_b else None
         return gx, gw, gb
 
 
@@ -57,7 +70,8 @@ def linear(input, weight, bias=None):  # noqa: A002
             f"mat1 and mat2 shapes cannot be multiplied ({rows}x{last} and "
             f"{weight.shape[1]}x{weight.shape[0]})"
         )
-    if input.dtype is not weight.dtype or (bias is not None and bias.dtype is not weight.dtype):
+    w_dtype = weight._data.dtype
+    if input._data.dtype != w_dtype or (bias is not None and bias._data.dtype != w_dtype):
         raise RuntimeError(
             f"linear: input, weight and bias must have the same dtype, got {input.dtype}, "
             f"{weight.dtype}" + (f" and {bias.dtype}" if bias is not None else "")
