@@ -158,7 +158,7 @@ class CupyBackend(ArrayBackend):
         if self._cupy is None:
             try:
                 import cupy
-            except ImportError as e:
+            except Exception as e:  # ImportError, or a build that cannot load its libraries
                 raise RuntimeError(
                     "device 'cuda' needs CuPy: pip install 'minigrad[cuda]' (CuPy for CUDA 12)"
                 ) from e
@@ -200,6 +200,34 @@ class CupyBackend(ArrayBackend):
 
     def synchronize(self):
         self.xp.cuda.Stream.null.synchronize()
+
+    def describe(self) -> dict:
+        """CuPy's version, the CUDA runtime and driver versions, and each GPU (for ``minigrad info``)."""
+        try:
+            cupy = self.xp
+        except RuntimeError as e:  # no CuPy, or a build that cannot load its libraries
+            return {"status": f"not installed ({type(e.__cause__).__name__})", "devices": []}
+        try:
+            runtime = cupy.cuda.runtime
+            status = (
+                f"CuPy {cupy.__version__}, CUDA runtime {_cuda_version(runtime.runtimeGetVersion())}, "
+                f"driver {_cuda_version(runtime.driverGetVersion())}"
+            )
+            gpus = [_describe_gpu(runtime, i) for i in range(runtime.getDeviceCount())]
+            return {"status": status, "devices": gpus}
+        except Exception as e:  # CuPy present but no driver or no device
+            return {"status": f"CuPy {cupy.__version__}, no usable GPU ({e})", "devices": []}
+
+
+def _cuda_version(v: int) -> str:
+    return f"{v // 1000}.{v % 1000 // 10}"
+
+
+def _describe_gpu(runtime, index: int) -> str:
+    props = runtime.getDeviceProperties(index)
+    name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
+    memory = props["totalGlobalMem"] / 2**30
+    return f"cuda:{index}  {name}, {memory:.0f} GiB, compute {props['major']}.{props['minor']}"
 
 
 class _CupyRandom:

@@ -9,7 +9,7 @@ from importlib import metadata
 
 import numpy as np
 
-from .. import __version__
+from .. import __version__, backend
 
 
 def run(args) -> int:
@@ -75,28 +75,4 @@ def _blas() -> str:
 
 def _cuda() -> dict:
     """CuPy's version, the CUDA runtime and driver versions, and each GPU."""
-    try:
-        import cupy
-    except Exception as e:  # ImportError, or a CuPy build that cannot load its libraries
-        return {"status": f"not installed ({type(e).__name__})", "devices": []}
-    try:
-        runtime = cupy.cuda.runtime
-        count = runtime.getDeviceCount()
-        status = (
-            f"CuPy {cupy.__version__}, CUDA runtime {_cuda_version(runtime.runtimeGetVersion())}, "
-            f"driver {_cuda_version(runtime.driverGetVersion())}"
-        )
-        return {"status": status, "devices": [_gpu(runtime, i) for i in range(count)]}
-    except Exception as e:  # CuPy present but no driver or no device
-        return {"status": f"CuPy {cupy.__version__}, no usable GPU ({e})", "devices": []}
-
-
-def _cuda_version(v: int) -> str:
-    return f"{v // 1000}.{v % 1000 // 10}"
-
-
-def _gpu(runtime, index: int) -> str:
-    props = runtime.getDeviceProperties(index)
-    name = props["name"].decode() if isinstance(props["name"], bytes) else props["name"]
-    memory = props["totalGlobalMem"] / 2**30
-    return f"cuda:{index}  {name}, {memory:.0f} GiB, compute {props['major']}.{props['minor']}"
+    return backend.get_backend("cuda").describe()
