@@ -1,0 +1,285 @@
+"""Elementwise math of one tensor: exp, log, roots, trigonometry, erf, clamp, and the
+piecewise-constant functions (sign, round, floor, ...) whose gradient is zero."""
+
+from __future__ import annotations
+
+import math
+
+from ..autograd import graph
+from .base import Op
+from .elementwise import div, maximum, minimum, mul, unary_function, where
+
+
+class Exp(Op):
+    """y = exp(x); dy/dx = y"""
+
+    save_output = True
+
+    def forward(self, x):
+        return self.xp.exp(x)
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * y
+
+
+class Log(Op):
+    """y = log(x); dy/dx = 1/x"""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.xp.log(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy / x
+
+
+class Log1p(Op):
+    """y = log(1 + x); dy/dx = 1/(1 + x)"""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.xp.log1p(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy / (x + 1.0)
+
+
+class Expm1(Op):
+    """y = exp(x) - 1; dy/dx = y + 1"""
+
+    save_output = True
+
+    def forward(self, x):
+        return self.xp.expm1(x)
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (y + 1.0)
+
+
+class Sqrt(Op):
+    """y = √x; dy/dx = 1/(2y)"""
+
+    save_output = True
+
+    def forward(self, x):
+        return self.xp.sqrt(x)
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy / (2.0 * y)
+
+
+class Rsqrt(Op):
+    """y = 1/√x; dy/dx = -y³/2"""
+
+    save_output = True
+
+    def forward(self, x):
+        return 1.0 / self.xp.sqrt(x)
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (-0.5) * y * y * y
+
+
+class Abs(Op):
+    """y = |x|; dy/dx = sign(x) (0 at 0, as PyTorch)"""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.xp.abs(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * x.sign()
+
+
+class Sin(Op):
+    """y = sin(x); dy/dx = cos(x)"""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.xp.sin(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * x.cos()
+
+
+class Cos(Op):
+    """y = cos(x); dy/dx = -sin(x)"""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.xp.cos(x)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return -gy * x.sin()
+
+
+class Tan(Op):
+    """y = tan(x); dy/dx = 1 + y²"""
+
+    save_output = True
+
+    def forward(self, x):
+        return self.xp.tan(x)
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (1.0 + y * y)
+
+
+class Tanh(Op):
+    """y = tanh(x); dy/dx = 1 - y²"""
+
+    save_output = True
+
+    def forward(self, x):
+        return self.xp.tanh(x)
+
+    def backward(self, gy):
+        (y,) = self.saved_tensors
+        return gy * (1.0 - y * y)
+
+
+class Erf(Op):
+    """y = erf(x); dy/dx = 2/√π · exp(-x²)"""
+
+    save_inputs = True
+
+    def forward(self, x):
+        return self.device.backend.erf(x).astype(x.dtype, copy=False)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return gy * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
+
+
+class Clamp(Op):
+    """y = min(max(x, lo), hi); dy/dx = 1 where lo ≤ x ≤ hi, else 0 (as PyTorch)"""
+
+    save_inputs = True
+
+    def __init__(self, lo, hi):
+        self.lo, self.hi = lo, hi
+
+    def forward(self, x):
+        return self.xp.clip(x, self.lo, self.hi)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        inside = None
+        if self.lo is not None:
+            inside = x >= self.lo
+        if self.hi is not None:
+            inside = (x <= self.hi) if inside is None else inside & (x <= self.hi)
+        return where(inside, gy, 0.0)
+
+
+class _ZeroGrad(Op):
+    """A piecewise-constant function: its gradient is zero wherever it is defined."""
+
+    save_inputs = True
+
+    def backward(self, gy):
+        return gy * 0.0
+
+
+class Sign(_ZeroGrad):
+    """y = sign(x); dy/dx = 0"""
+
+    def forward(self, x):
+        return self.xp.sign(x)
+
+
+class Round(_ZeroGrad):
+    """y = round(x, decimals) (half to even, as PyTorch); dy/dx = 0"""
+
+    def __init__(self, decimals: int = 0):
+        self.decimals = decimals
+
+    def forward(self, x):
+        return self.xp.round(x, self.decimals)
+
+
+class Floor(_ZeroGrad):
+    """y = ⌊x⌋; dy/dx = 0"""
+
+    def forward(self, x):
+        return self.xp.floor(x)
+
+
+class Ceil(_ZeroGrad):
+    """y = ⌈x⌉; dy/dx = 0"""
+
+    def forward(self, x):
+        return self.xp.ceil(x)
+
+
+class Trunc(_ZeroGrad):
+    """y = x rounded toward zero; dy/dx = 0"""
+
+    def forward(self, x):
+        return self.xp.trunc(x)
+
+
+# -- functions --------------------------------------------------------------------------------
+
+
+exp = unary_function(Exp, "exp")
+log = unary_function(Log, "log")
+log1p = unary_function(Log1p, "log1p")
+expm1 = unary_function(Expm1, "expm1")
+sqrt = unary_function(Sqrt, "sqrt")
+rsqrt = unary_function(Rsqrt, "rsqrt")
+sin = unary_function(Sin, "sin")
+cos = unary_function(Cos, "cos")
+tan = unary_function(Tan, "tan")
+tanh = unary_function(Tanh, "tanh")
+erf = unary_function(Erf, "erf")
+abs = unary_function(Abs, "abs", floating=False)  # noqa: A001
+sign = unary_function(Sign, "sign", floating=False)
+floor = unary_function(Floor, "floor", floating=False)
+ceil = unary_function(Ceil, "ceil", floating=False)
+trunc = unary_function(Trunc, "trunc", floating=False)
+
+
+def round(input, decimals=0):  # noqa: A001, A002
+    return Round(decimals)(input)
+
+
+def square(input):  # noqa: A002
+    return mul(input, input)
+
+
+def reciprocal(input):  # noqa: A002
+    return div(1.0, input)
+
+
+def clamp(input, min=None, max=None):  # noqa: A002
+    """Limit values to [min, max]; tensor bounds use maximum/minimum."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    tensor_cls = graph.Tensor
+    if isinstance(min, tensor_cls) or isinstance(max, tensor_cls):
+        out = input
+        if min is not None:
+            out = maximum(out, min)
+        if max is not None:
+            out = minimum(out, max)
+        return out
+    if input.dtype.is_floating_point:
+        min = None if min is None else float(min)
+        max = None if max is None else float(max)
+    return Clamp(min, max)(input)
