@@ -650,7 +650,7 @@ class Tensor:
                 "masked_fill or cat to build a new tensor, or assign under minigrad.no_grad()"
             )
         data = value.to(self.device, self.dtype)._data if isinstance(value, Tensor) else value
-        self._data[_ops.movement._normalize_key(self, key)] = data
+        self._data[_ops.indexing.normalize_key(self, key)] = data
         version_counter(self).value += 1
 
 

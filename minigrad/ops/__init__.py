@@ -22,34 +22,26 @@ from .elementwise import (
     sub,
     where,
 )
+from .indexing import gather, getitem, index_select, scatter_add
+from .joining import cat, chunk, pad, split, stack, unbind
 from .linalg import einsum, matmul, outer
 from .movement import (
     broadcast_tensors,
     broadcast_to,
-    cat,
-    chunk,
     clone,
     contiguous,
     expand,
     flatten,
     flip,
-    gather,
-    getitem,
-    index_select,
     movedim,
-    pad,
     permute,
     repeat,
     reshape,
-    scatter_add,
-    split,
     squeeze,
-    stack,
     tile,
     transpose,
     tril,
     triu,
-    unbind,
     unflatten,
     unsqueeze,
 )

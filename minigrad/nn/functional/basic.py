@@ -6,7 +6,7 @@ from ... import backend, dtypes
 from ...autograd import grad_mode
 from ...ops import Op
 from ...ops.base import constant
-from ...ops.movement import IndexAdd
+from ...ops.indexing import IndexAdd
 from ._utils import maybe_inplace
 
 

@@ -1,0 +1,139 @@
+"""Joining and cutting along a dimension: cat, stack, split, chunk, unbind, and constant pad."""
+
+from __future__ import annotations
+
+from .base import Op, normalize_dim
+from .elementwise import promote
+
+
+class Cat(Op):
+    """y = the inputs joined along dim; each dx is its slice of dy"""
+
+    def __init__(self, dim: int):
+        self.dim = dim
+
+    def forward(self, *arrays):
+        return self.xp.concatenate(arrays, axis=self.dim)
+
+    def backward(self, gy):
+        grads, start = [], 0
+        lead = (slice(None),) * self.dim
+        for (shape, _, _), edge in zip(self.input_meta, self.next_functions):
+            stop = start + shape[self.dim]
+            grads.append(gy[lead + (slice(start, stop),)] if edge is not None else None)
+            start = stop
+        return tuple(grads)
+
+
+class Pad(Op):
+    """y = x padded (or cropped, for negative widths) with a constant; dx = dy cropped back"""
+
+    def __init__(self, widths: tuple, value):
+        self.widths, self.value = widths, value
+
+    def forward(self, x):
+        pairs = _pad_pairs(self.widths, x.ndim)
+        shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pairs))
+        if any(n < 0 for n in shape):
+            raise RuntimeError(
+                f"pad: widths {list(self.widths)} crop input of shape {list(x.shape)} below zero"
+            )
+        out = self.xp.full(shape, self.value, dtype=x.dtype)
+        dst = tuple(slice(max(lo, 0), n - max(hi, 0)) for n, (lo, hi) in zip(shape, pairs))
+        src = tuple(slice(max(-lo, 0), n - max(-hi, 0)) for n, (lo, hi) in zip(x.shape, pairs))
+        out[dst] = x[src]
+        return out
+
+    def backward(self, gy):
+        return Pad(tuple(-w for w in self.widths), 0)(gy)
+
+
+def _pad_pairs(widths, ndim):
+    """PyTorch's flat (last-dim-first) widths as one (before, after) pair per dim."""
+    if len(widths) % 2 or len(widths) // 2 > ndim:
+        raise RuntimeError(
+            f"pad: padding length must be even and at most twice the number of dims ({ndim}), "
+            f"got {len(widths)}"
+        )
+    pairs = [(0, 0)] * ndim
+    for i in range(len(widths) // 2):
+        pairs[ndim - 1 - i] = (widths[2 * i], widths[2 * i + 1])
+    return pairs
+
+
+# -- functions --------------------------------------------------------------------------------
+
+
+def cat(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    tensors = list(promote(*tensors)) if len({t.dtype for t in tensors}) > 1 else tensors
+    ref = tensors[0]
+    d = normalize_dim(dim, ref.ndim, "cat")
+    for i, t in enumerate(tensors):
+        if t.ndim != ref.ndim or any(
+            a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d
+        ):
+            raise RuntimeError(
+                f"Sizes of tensors must match except in dimension {d}. Expected {list(ref.shape)} "
+                f"(any size in dim {d}) but got {list(t.shape)} for tensor number {i} in the list."
+            )
+    return Cat(d)(*tensors)
+
+
+def stack(tensors, dim=0):
+    tensors = list(tensors)
+    if not tensors:
+        raise RuntimeError("stack expects a non-empty TensorList")
+    for i, t in enumerate(tensors):
+        if t.shape != tensors[0].shape:
+            raise RuntimeError(
+                f"stack expects each tensor to be equal size, but got {list(tensors[0].shape)} at "
+                f"entry 0 and {list(t.shape)} at entry {i}"
+            )
+    d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
+    return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    d = normalize_dim(dim, tensor.ndim, "split")
+    n = tensor.shape[d]
+    if isinstance(split_size_or_sections, int):
+        step = split_size_or_sections
+        if step <= 0:
+            raise RuntimeError(f"split expects split_size be positive, but got {step}")
+        sizes = [min(step, n - s) for s in range(0, n, step)] or [0]
+    else:
+        sizes = list(split_size_or_sections)
+        if sum(sizes) != n:
+            raise RuntimeError(
+                f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
+                f"at dimension {d}), but got split_sizes={sizes}"
+            )
+    out, start, lead = [], 0, (slice(None),) * d
+    for size in sizes:
+        out.append(tensor[lead + (slice(start, start + size),)])
+        start += size
+    return tuple(out)
+
+
+def chunk(input, chunks, dim=0):  # noqa: A002
+    if chunks <= 0:
+        raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    n = input.shape[normalize_dim(dim, input.ndim, "chunk")]
+    return split(input, max(1, -(-n // chunks)), dim)
+
+
+def unbind(input, dim=0):  # noqa: A002
+    d = normalize_dim(dim, input.ndim, "unbind")
+    return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
+
+
+def pad(input, pad, mode="constant", value=None):  # noqa: A002
+    """Pad with widths given last dim first, (left, right, top, bottom, ...) as F.pad."""
+    if mode != "constant":
+        raise NotImplementedError(f"pad: mode {mode!r} is not supported yet (only 'constant')")
+    widths = tuple(int(w) for w in pad)
+    return Pad(widths, 0 if value is None else value)(input)
