@@ -10,13 +10,14 @@ import numpy as np
 
 from . import _format, backend, dtypes
 from . import ops as _ops
-from .autograd import engine, grad_mode, graph
+from ._inplace import InPlaceMethods
+from .autograd import engine, graph
 from .autograd.graph import RemovableHandle, RetainGrad, version_counter
 
 _new = object.__new__
 
 
-class Tensor:
+class Tensor(InPlaceMethods):
     """A multi-dimensional array that records the ops applied to it for backpropagation.
 
     Make tensors with :func:`minigrad.tensor` and the factory functions; ``Tensor(data)`` also
@@ -524,168 +525,6 @@ class Tensor:
                 f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor."
             )
         return _ops.transpose(self, -2, -1)
-
-    # -- in-place updates -----------------------------------------------------------------------
-    def _inplace(self, compute, *others) -> Tensor:
-        """Replace this tensor's values with ``compute(self)``, keeping its storage.
-
-        Under grad mode, when the change must be recorded, the old values are snapshotted so
-        that the new node's backward sees them, and this tensor takes the new ``grad_fn``.
-        The version counter goes up, so nodes that saved the old values refuse to run.
-        """
-        recording = grad_mode._enabled and (
-            self._requires_grad or any(isinstance(o, Tensor) and o._requires_grad for o in others)
-        )
-        if recording:
-            _check_inplace_allowed(self)
-            old = Tensor._make(self._data.copy(), self.device, self._requires_grad, self.grad_fn)
-            old._output_nr = self._output_nr
-            result = compute(old)
-        else:
-            with grad_mode.no_grad():
-                result = compute(self)
-        _write(self, result)
-        if recording:
-            self.grad_fn, self._requires_grad, self._output_nr = result.grad_fn, True, 0
-        version_counter(self).value += 1
-        return self
-
-    def _inplace_ufunc(self, ufunc: str, other) -> Tensor:
-        """Fast path for ``self = ufunc(self, other)`` when nothing is recorded (optimizer steps)."""
-        if grad_mode._enabled and (
-            self._requires_grad or (isinstance(other, Tensor) and other._requires_grad)
-        ):
-            return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
-        data = other._data if isinstance(other, Tensor) else other
-        if isinstance(other, Tensor) and other.device is not self.device:
-            raise RuntimeError(
-                f"{ufunc}_: expected all tensors to be on the same device, but found {self.device} and {other.device}"
-            )
-        xp = self.device.xp
-        name = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}[ufunc]
-        try:
-            getattr(xp, name)(self._data, data, out=self._data, casting="same_kind")
-        except TypeError as e:
-            if "cast" not in str(e):
-                raise
-            raise RuntimeError(
-                f"{ufunc}_: result type can't be cast to the desired output type {self.dtype}"
-            ) from e
-        except ValueError as e:
-            raise RuntimeError(
-                f"{ufunc}_: output with shape {list(self.shape)} doesn't match the broadcast shape ({e})"
-            ) from None
-        version_counter(self).value += 1
-        return self
-
-    def add_(self, other, alpha=1):
-        return self._inplace_ufunc("add", other if alpha == 1 else other * alpha)
-
-    def sub_(self, other, alpha=1):
-        return self._inplace_ufunc("sub", other if alpha == 1 else other * alpha)
-
-    def mul_(self, other):
-        return self._inplace_ufunc("mul", other)
-
-    def div_(self, other):
-        return self._inplace_ufunc("div", other)
-
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
-
-    def addcmul_(self, tensor1, tensor2, value=1):
-        return self._inplace(lambda s: s + value * tensor1 * tensor2, tensor1, tensor2)
-
-    def addcdiv_(self, tensor1, tensor2, value=1):
-        return self._inplace(lambda s: s + value * tensor1 / tensor2, tensor1, tensor2)
-
-    def lerp_(self, end, weight):
-        return self._inplace(lambda s: s + weight * (end - s), end, weight)
-
-    def pow_(self, exponent):
-        return self._inplace(lambda s: s**exponent, exponent)
-
-    def clamp_(self, min=None, max=None):  # noqa: A002
-        return self._inplace(lambda s: _ops.clamp(s, min, max), min, max)
-
-    clip_ = clamp_
-
-    def masked_fill_(self, mask, value):
-        return self._inplace(lambda s: _ops.masked_fill(s, mask, value), value)
-
-    def copy_(self, src) -> Tensor:
-        """Copy ``src``'s values into this tensor (broadcast, cast, moved across devices)."""
-        src = src if isinstance(src, Tensor) else self.new_tensor(src)
-        return self._inplace(lambda s: src.to(s.device, s.dtype).expand(s.shape), src)
-
-    def zero_(self) -> Tensor:
-        return self.fill_(0)
-
-    def fill_(self, value) -> Tensor:
-        return self._inplace(
-            lambda s: (
-                _ops.where(s == s, value, s) if isinstance(value, Tensor) else _full_like(s, value)
-            ),
-            value,
-        )
-
-    def uniform_(self, a=0.0, b=1.0, generator=None) -> Tensor:
-        gen = generator or backend.default_generator(self.device)
-        return self._fill_random(gen.uniform(self.shape, self._data.dtype, a, b))
-
-    def normal_(self, mean=0.0, std=1.0, generator=None) -> Tensor:
-        gen = generator or backend.default_generator(self.device)
-        return self._fill_random(gen.normal(self.shape, self._data.dtype, mean, std))
-
-    def _fill_random(self, values) -> Tensor:
-        return self._inplace(lambda s: Tensor._make(values, s.device))
-
-    def __setitem__(self, key, value) -> None:
-        """``t[key] = value`` for tensors outside the graph (under no_grad, or not requiring grad)."""
-        recording = grad_mode._enabled and (
-            self._requires_grad or (isinstance(value, Tensor) and value._requires_grad)
-        )
-        if recording:
-            raise RuntimeError(
-                "__setitem__ on a tensor that requires grad is not supported: use torch.where, "
-                "masked_fill or cat to build a new tensor, or assign under minigrad.no_grad()"
-            )
-        data = value.to(self.device, self.dtype)._data if isinstance(value, Tensor) else value
-        self._data[_ops.indexing.normalize_key(self, key)] = data
-        version_counter(self).value += 1
-
-
-def _full_like(t: Tensor, value) -> Tensor:
-    return Tensor._make(t.device.xp.full(t.shape, value, dtype=t._data.dtype), t.device)
-
-
-def _write(target: Tensor, result: Tensor) -> None:
-    if result.device is not target.device:
-        raise RuntimeError(
-            f"in-place op: result on {result.device} cannot be written to {target.device}"
-        )
-    if not np.can_cast(result._data.dtype, target._data.dtype, casting="same_kind"):
-        raise RuntimeError(
-            f"result type {result.dtype.name} can't be cast to the desired output type "
-            f"{target.dtype.name}"
-        )
-    if result.shape != target.shape:
-        raise RuntimeError(
-            f"output with shape {list(target.shape)} doesn't match the broadcast shape "
-            f"{list(result.shape)}"
-        )
-    target._data[...] = result._data
-
-
-def _check_inplace_allowed(t: Tensor) -> None:
-    if t.grad_fn is None and t._requires_grad:
-        raise RuntimeError(
-            "a leaf Variable that requires grad is being used in an in-place operation. "
-            "Wrap the update in minigrad.no_grad(), or clone the tensor first."
-        )
-    if t._base is not None and t._base._requires_grad:
-        raise NotImplementedError(
-            "in-place operation on a view of a tensor that requires grad: clone the view first"
-        )
 
 
 def _expect_dims(t: Tensor, ndim: int, op: str, name: str) -> None:
