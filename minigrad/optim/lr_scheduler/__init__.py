@@ -1,0 +1,32 @@
+"""Learning-rate schedulers with ``torch.optim.lr_scheduler``'s names, formulas and state.
+
+Each scheduler changes ``group["lr"]`` of its optimizer's param groups when ``step()`` is
+called (once per epoch or per batch, after ``optimizer.step()``). The formulas are PyTorch's
+own, including its recursive ("chainable") forms, so that the learning rates match PyTorch's
+to the last bit and several schedulers can act on one optimizer.
+
+Example:
+    >>> opt = minigrad.optim.SGD(model.parameters(), lr=0.1)
+    >>> sched = minigrad.optim.lr_scheduler.StepLR(opt, step_size=30, gamma=0.1)
+    >>> for epoch in range(100):
+    ...     train(...); opt.step(); sched.step()
+"""
+
+from .annealing import CosineAnnealingLR, OneCycleLR
+from .base import LRScheduler
+from .plateau import ReduceLROnPlateau
+from .sequential import SequentialLR
+from .simple import ExponentialLR, LambdaLR, LinearLR, MultiStepLR, StepLR
+
+__all__ = [
+    "CosineAnnealingLR",
+    "ExponentialLR",
+    "LRScheduler",
+    "LambdaLR",
+    "LinearLR",
+    "MultiStepLR",
+    "OneCycleLR",
+    "ReduceLROnPlateau",
+    "SequentialLR",
+    "StepLR",
+]

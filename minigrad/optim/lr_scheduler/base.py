@@ -1,0 +1,130 @@
+"""The scheduler base class, LRScheduler, and the helpers the schedulers share."""
+
+from __future__ import annotations
+
+import warnings
+
+from ..optimizer import Optimizer
+
+_EPOCH_DEPRECATION = (
+    "The epoch parameter in `scheduler.step()` is deprecated (as in PyTorch): call "
+    "`scheduler.step()` without it. With an epoch, the closed form is used where there is one."
+)
+
+
+class LRScheduler:
+    """Base class of the schedulers: keeps ``base_lrs``, ``last_epoch`` and ``_last_lr``.
+
+    Subclasses implement ``get_lr()``, the learning rates for ``self.last_epoch`` (usually
+    from the current ``group["lr"]``), and optionally ``_get_closed_form_lr()``.
+
+    Args:
+        optimizer: the optimizer whose learning rates to change.
+        last_epoch: the index of the last epoch; -1 (the default) starts from scratch and
+            records each group's ``lr`` as its ``initial_lr``.
+    """
+
+    _is_initial = False
+
+    def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
+        _check_optimizer(optimizer)
+        self.optimizer = optimizer
+        for i, group in enumerate(optimizer.param_groups):
+            if last_epoch == -1:
+                group.setdefault("initial_lr", group["lr"])
+            elif "initial_lr" not in group:
+                raise KeyError(
+                    f"param 'initial_lr' is not specified in param_groups[{i}] when resuming a "
+                    f"scheduler with last_epoch={last_epoch}: load the optimizer's state_dict "
+                    f"first, or start with last_epoch=-1"
+                )
+        self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
+        self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self) -> None:
+        """Reset the step count and take the step that sets the epoch-0 learning rates."""
+        self._step_count = 0
+        self._is_initial = True
+        try:
+            self.step()
+        finally:
+            self._is_initial = False
+
+    def get_lr(self) -> list:
+        """The learning rates for ``self.last_epoch``; called by :meth:`step`."""
+        raise NotImplementedError
+
+    def get_last_lr(self) -> list:
+        """The learning rates set by the last :meth:`step`, one per param group."""
+        return self._last_lr
+
+    def step(self, epoch: int | None = None) -> None:
+        """Advance one epoch (or, deprecated, jump to ``epoch``) and set the new learning rates."""
+        self._step_count += 1
+        if epoch is not None:
+            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+        self._update_lr(epoch)
+
+    def _update_lr(self, epoch: int | None = None) -> None:
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            closed_form = getattr(self, "_get_closed_form_lr", None)
+            values = closed_form() if closed_form is not None else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self) -> dict:
+        """Every attribute but the optimizer; round-trips through :func:`minigrad.save`."""
+        return {key: value for key, value in self.__dict__.items() if key != "optimizer"}
+
+    def load_state_dict(self, state_dict: dict) -> None:
+        """Restore attributes saved by :meth:`state_dict` of the same kind of scheduler.
+
+        Raises:
+            ValueError: ``state_dict`` has keys this scheduler does not have (it was saved
+                from another kind of scheduler).
+        """
+        _check_keys(self, state_dict)
+        self.__dict__.update(state_dict)
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
+
+
+def _check_optimizer(optimizer) -> None:
+    if not isinstance(optimizer, Optimizer):
+        raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
+
+
+def _check_keys(scheduler, state_dict) -> None:
+    if not isinstance(state_dict, dict):
+        raise TypeError(f"state_dict must be a dict, got {type(state_dict).__name__}")
+    unknown = set(state_dict) - set(scheduler.__dict__)
+    if unknown:
+        name = type(scheduler).__name__
+        raise ValueError(
+            f"state_dict was saved from another kind of scheduler than this {name}: it has "
+            f"keys {sorted(map(str, unknown))} that {name} does not have"
+        )
+
+
+def _group_lrs(optimizer: Optimizer) -> list:
+    return [group["lr"] for group in optimizer.param_groups]
+
+
+def _per_group(name: str, optimizer: Optimizer, value) -> list:
+    """``value`` repeated for each param group, or checked to have one entry per group."""
+    groups = len(optimizer.param_groups)
+    if isinstance(value, (list, tuple)):
+        if len(value) != groups:
+            raise ValueError(
+                f"{name} must have the same length as optimizer.param_groups. {name} has "
+                f"{len(value)} values, param_groups has {groups}."
+            )
+        return list(value)
+    return [value] * groups
