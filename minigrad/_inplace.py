@@ -181,3 +181,22 @@ def _check_inplace_allowed(t) -> None:
         raise NotImplementedError(
             "in-place operation on a view of a tensor that requires grad: clone the view first"
         )
+
+
+def _unary_inplace(name: str):
+    """``t.<name>_()``: ``t`` replaced by ``minigrad.<name>(t)``, as PyTorch's in-place twins."""
+    function = getattr(_ops, name)
+
+    def method(self):
+        return self._inplace(function)
+
+    method.__name__ = method.__qualname__ = f"{name}_"
+    method.__doc__ = f"In-place :func:`minigrad.{name}`."
+    return method
+
+
+for _name in (
+    "abs", "ceil", "cos", "exp", "expm1", "floor", "log", "log1p", "neg", "reciprocal", "relu",
+    "round", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square", "tan", "tanh", "trunc",
+):  # fmt: skip
+    setattr(InPlaceMethods, f"{_name}_", _unary_inplace(_name))

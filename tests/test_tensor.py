@@ -208,3 +208,24 @@ def test_deepcopy_copies_data_and_grad():
     assert y.requires_grad and y.grad.tolist() == [2.0, 2.0] and y.grad is not x.grad
     with pytest.raises(RuntimeError, match="graph leaves"):
         copy.deepcopy(x * 2)
+
+
+def test_in_place_unary_twins():
+    t = minigrad.tensor([-1.0, 4.0])
+    assert t.abs_().sqrt_().neg_().tolist() == [-1.0, -2.0]
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 1
+    y.exp_()
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.exp([1.0, 2.0]), rtol=1e-6)
+
+
+def test_no_grad_as_bare_decorator_and_where_with_one_argument():
+    @minigrad.no_grad
+    def double(t):
+        return t * 2
+
+    x = minigrad.tensor([1.0, -1.0], requires_grad=True)
+    assert not double(x).requires_grad and minigrad.is_grad_enabled()
+    (rows,) = minigrad.where(x > 0)
+    assert rows.tolist() == [0]

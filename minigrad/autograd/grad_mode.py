@@ -19,9 +19,15 @@ def _set(mode: bool) -> bool:
 
 
 class _GradModeContext:
-    """Base of the grad-mode switches; each is a context manager and a decorator."""
+    """Base of the grad-mode switches; each is a context manager and a decorator, with or
+    without parentheses (``@no_grad()`` and ``@no_grad``, as PyTorch)."""
 
     mode = True
+
+    def __new__(cls, *args, **kwargs):
+        if cls is not set_grad_enabled and len(args) == 1 and callable(args[0]) and not kwargs:
+            return super().__new__(cls)(args[0])  # used bare as a decorator
+        return super().__new__(cls)
 
     def __enter__(self):
         self._previous = _set(self.mode)

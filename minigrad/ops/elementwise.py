@@ -321,8 +321,13 @@ def minimum(a, b):
     return binary(Minimum(), a, b)
 
 
-def where(condition, input, other):  # noqa: A002 - PyTorch's argument names
-    """``input`` where ``condition`` is true, else ``other`` (tensors or scalars, broadcast)."""
+def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's argument names
+    """``input`` where ``condition`` is true, else ``other`` (tensors or scalars, broadcast).
+
+    With only ``condition``, the indices of its true entries (``nonzero(as_tuple=True)``).
+    """
+    if input is None and other is None:
+        return condition.nonzero(as_tuple=True)
     tensor_cls = graph.Tensor
     if not isinstance(condition, tensor_cls) or condition.dtype is not dtypes.bool:
         raise TypeError(f"where: condition must be a bool tensor, got {_describe(condition)}")
