@@ -102,7 +102,10 @@ def category(d: dtype) -> _builtins.int:
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:
-    """The smallest dtype both can be cast to, as torch.promote_types."""
+    """The smallest dtype both can be cast to, as torch.promote_types: a floating dtype wins
+    over integers as it is (int32 with float32 is float32, where NumPy would say float64)."""
+    if a._category != b._category:
+        return a if a._category > b._category else b
     return from_numpy(np.promote_types(a.numpy, b.numpy))
 
 
@@ -120,11 +123,9 @@ def result_type(*operands) -> dtype:
         d = getattr(x, "dtype", None)
         if isinstance(d, dtype):
             if x.ndim:
-                dims_dtype = d if dims_dtype is None else _promote_in_order(dims_dtype, d)
+                dims_dtype = d if dims_dtype is None else promote_types(dims_dtype, d)
             else:
-                zero_dim_dtype = (
-                    d if zero_dim_dtype is None else _promote_in_order(zero_dim_dtype, d)
-                )
+                zero_dim_dtype = d if zero_dim_dtype is None else promote_types(zero_dim_dtype, d)
         else:
             scalar_cat = max(scalar_cat, _scalar_category(x))
     result = None
@@ -134,10 +135,6 @@ def result_type(*operands) -> dtype:
     if scalar_cat > (result._category if result is not None else -1):
         return (bool, int64, _default_float)[scalar_cat]
     return result
-
-
-def _promote_in_order(a: dtype, b: dtype) -> dtype:
-    return a if a is b else promote_types(a, b)
 
 
 def _scalar_category(x) -> _builtins.int:

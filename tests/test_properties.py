@@ -1,0 +1,106 @@
+"""Property-based checks (hypothesis): broadcasting, type promotion and gradient shapes agree
+with PyTorch for arbitrary shapes and dtypes, not only the op table's samples."""
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+DTYPES = ["float32", "float64", "int32", "int64", "bool"]
+BINARY = {
+    "add": lambda a, b: a + b,
+    "sub": lambda a, b: a - b,
+    "mul": lambda a, b: a * b,
+    "div": lambda a, b: a / b,
+    "maximum": lambda a, b: a.maximum(b),
+}
+
+
+@st.composite
+def broadcastable_shapes(draw):
+    """Two shapes that broadcast together (size-1 and missing leading dims included)."""
+    ndim = draw(st.integers(0, 3))
+    full = draw(st.lists(st.integers(1, 4), min_size=ndim, max_size=ndim))
+    shapes = []
+    for _ in range(2):
+        lead = draw(st.integers(0, ndim))
+        dims = [1 if draw(st.booleans()) else n for n in full[lead:]]
+        shapes.append(tuple(dims))
+    return shapes
+
+
+def _array(rng, shape, dtype):
+    if dtype == "bool":
+        return rng.random(shape) > 0.5
+    if dtype.startswith("int"):
+        return rng.integers(1, 5, shape).astype(dtype)
+    return rng.uniform(0.5, 2.0, shape).astype(dtype)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shapes=broadcastable_shapes(),
+    dtypes=st.tuples(st.sampled_from(DTYPES), st.sampled_from(DTYPES)),
+    op=st.sampled_from(sorted(BINARY)),
+    seed=st.integers(0, 2**16),
+)
+def test_binary_ops_broadcast_and_promote_like_pytorch(shapes, dtypes, op, seed):
+    if op in ("sub", "maximum") and "bool" in dtypes and dtypes[0] == dtypes[1]:
+        return  # PyTorch refuses bool - bool; maximum of bools is bool on both, checked elsewhere
+    rng = np.random.default_rng(seed)
+    a, b = (_array(rng, s, d) for s, d in zip(shapes, dtypes))
+    try:
+        expected = BINARY[op](torch.tensor(a), torch.tensor(b))
+    except RuntimeError:
+        return  # PyTorch refuses this combination (e.g. bool subtraction)
+    got = BINARY[op](minigrad.tensor(a), minigrad.tensor(b))
+    assert got.shape == tuple(expected.shape)
+    assert got.dtype.name == str(expected.dtype).split(".")[-1]
+    np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-6)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shapes=broadcastable_shapes(), op=st.sampled_from(sorted(BINARY)), seed=st.integers(0, 2**16)
+)
+def test_gradients_are_reduced_to_each_input_shape(shapes, op, seed):
+    rng = np.random.default_rng(seed)
+    a, b = (rng.uniform(0.5, 2.0, s) for s in shapes)
+    am, bm = (minigrad.tensor(x, requires_grad=True) for x in (a, b))
+    at, bt = (torch.tensor(x, requires_grad=True) for x in (a, b))
+    out_m, out_t = BINARY[op](am, bm), BINARY[op](at, bt)
+    upstream = rng.uniform(-1, 1, tuple(out_t.shape))
+    out_m.backward(minigrad.tensor(upstream))
+    out_t.backward(torch.tensor(upstream))
+    for m, t in ((am, at), (bm, bt)):
+        assert m.grad.shape == tuple(t.grad.shape)
+        np.testing.assert_allclose(m.grad.numpy(), t.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=1, max_size=3),
+    data=st.data(),
+)
+def test_reductions_over_any_dims_match_pytorch(shape, data):
+    dims = data.draw(
+        st.lists(
+            st.integers(-len(shape), len(shape) - 1),
+            unique_by=lambda d: d % len(shape),
+            max_size=len(shape),
+        )
+    )
+    keepdim = data.draw(st.booleans())
+    x = np.random.default_rng(len(shape)).uniform(-2, 2, shape)
+    for name in ("sum", "mean", "amax", "logsumexp", "var"):
+        if name in ("logsumexp", "var") and not dims:
+            continue
+        args = (tuple(dims),) if name != "var" else ()
+        kwargs = {"keepdim": keepdim} if name != "var" else {"dim": tuple(dims), "keepdim": keepdim}
+        got = getattr(minigrad.tensor(x), name)(*args, **kwargs)
+        expected = getattr(torch.tensor(x), name)(*args, **kwargs)
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-10, atol=1e-12)
