@@ -127,8 +127,22 @@ def _pad_to(shape, target):
 
 
 def getitem(input, key):  # noqa: A002
-    """``input[key]`` with PyTorch's rules: ints, slices, None, Ellipsis, bool masks, index tensors."""
+    """``input[key]`` with PyTorch's rules: ints, slices, None, Ellipsis, bool masks, index tensors.
+
+    PyTorch applies integer indices first (as ``select``) and index tensors after; NumPy counts
+    an int next to an index array as one more advanced index, which moves the result's dims
+    when a slice or None separates them. So a key with both is applied in those two steps.
+    """
     key = normalize_key(input, key)
+    ints = [isinstance(k, int) for k in key]
+    if any(ints) and any(_is_array_index(k) for k in key):
+        selects = tuple(
+            k if is_int or k is Ellipsis else slice(None)
+            for k, is_int in zip(key, ints)
+            if k is not None
+        )
+        rest = tuple(k for k, is_int in zip(key, ints) if not is_int)
+        return GetItem(rest)(GetItem(selects)(input))
     return GetItem(key)(input)
 
 

@@ -290,6 +290,12 @@ def _rows():
             [Sample(T((4, 3)), Index([0, 2, 0, 3])), Sample(T((4, 3)), Index([[1, 1], [0, 3]]))],
         ),
         OpInfo(
+            "getitem_int_then_index",
+            lambda m, x, i: x[1, None, i],
+            [Sample(T((3, 4)), Index([0, 3, 0]))],
+            note="PyTorch selects with the int first; NumPy alone would move the dims",
+        ),
+        OpInfo(
             "getitem_index2",
             lambda m, x, i, j: x[i, j],
             [Sample(T((4, 3)), Index([0, 2, 0]), Index([1, 1, 1]))],
