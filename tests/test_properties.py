@@ -155,3 +155,79 @@ def test_indexing_and_its_gradient_match_pytorch(shape, data):
     got.backward(minigrad.tensor(upstream))
     expected.backward(torch.tensor(upstream))
     np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-12)
+
+
+SHAPE_OPS = {
+    "flip": lambda m, x, d: x.flip([d]),
+    "transpose": lambda m, x, d: x.transpose(0, d),
+    "movedim": lambda m, x, d: m.movedim(x, d, 0),
+    "unsqueeze": lambda m, x, d: x.unsqueeze(d),
+    "squeeze": lambda m, x, d: x.squeeze(d),
+    "cumsum": lambda m, x, d: x.cumsum(d),
+    "chunk": lambda m, x, d: m.cat(x.chunk(2, d), d),
+    "split": lambda m, x, d: m.stack(x.split(1, d), 0),
+    "repeat": lambda m, x, d: x.repeat(*([2] + [1] * (x.ndim - 1))),
+    "softmax": lambda m, x, d: x.softmax(d),
+    "max": lambda m, x, d: x.max(d)[0],
+    "sort": lambda m, x, d: x.sort(d, descending=True)[0],
+}
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    shape=st.lists(st.integers(1, 4), min_size=1, max_size=4),
+    op=st.sampled_from(sorted(SHAPE_OPS)),
+    data=st.data(),
+)
+def test_shape_ops_and_gradients_match_pytorch(shape, op, data):
+    dim = data.draw(st.integers(-len(shape), len(shape) - 1))
+    x = np.random.default_rng(2).permutation(np.prod(shape)).reshape(shape) / 7.0  # no ties
+    xm, xt = minigrad.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    got, expected = SHAPE_OPS[op](minigrad, xm, dim), SHAPE_OPS[op](torch, xt, dim)
+    assert got.shape == tuple(expected.shape)
+    np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    upstream = np.random.default_rng(3).uniform(-1, 1, tuple(expected.shape))
+    got.backward(minigrad.tensor(upstream))
+    expected.backward(torch.tensor(upstream))
+    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    groups=st.integers(1, 2),
+    channels=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    size=st.tuples(st.integers(3, 7), st.integers(3, 7)),
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    padding=st.tuples(st.integers(0, 2), st.integers(0, 2)),
+    dilation=st.tuples(st.integers(1, 2), st.integers(1, 2)),
+    bias=st.booleans(),
+)
+def test_conv2d_matches_pytorch_for_any_geometry(
+    groups, channels, size, kernel, stride, padding, dilation, bias
+):
+    c_in, c_out = channels[0] * groups, channels[1] * groups
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, c_in) + size)
+    w = rng.standard_normal((c_out, c_in // groups) + kernel)
+    b = rng.standard_normal(c_out) if bias else None
+    args = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    tensors = {}
+    for lib in (minigrad, torch):
+        xs = lib.tensor(x, requires_grad=True)
+        ws = lib.tensor(w, requires_grad=True)
+        bs = lib.tensor(b, requires_grad=True) if bias else None
+        try:
+            out = lib.nn.functional.conv2d(xs, ws, bs, **args)
+        except RuntimeError:  # the dilated kernel does not fit in the padded input
+            tensors[lib.__name__] = None
+            continue
+        upstream = np.random.default_rng(5).uniform(-1, 1, tuple(out.shape))
+        out.backward(lib.tensor(upstream))
+        grads = [t.grad for t in (xs, ws, bs) if t is not None]
+        tensors[lib.__name__] = [out.detach()] + grads
+    if tensors["torch"] is None or tensors["minigrad"] is None:
+        assert tensors["torch"] is tensors["minigrad"], "only one of the two refused"
+        return
+    for a, e in zip(tensors["minigrad"], tensors["torch"]):
+        np.testing.assert_allclose(np.asarray(a.numpy()), e.numpy(), rtol=1e-9, atol=1e-10)
