@@ -231,3 +231,68 @@ def test_conv2d_matches_pytorch_for_any_geometry(
         return
     for a, e in zip(tensors["minigrad"], tensors["torch"]):
         np.testing.assert_allclose(np.asarray(a.numpy()), e.numpy(), rtol=1e-9, atol=1e-10)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    kind=st.sampled_from(["max", "avg"]),
+    size=st.tuples(st.integers(2, 7), st.integers(2, 7)),
+    kernel=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    stride=st.tuples(st.integers(1, 3), st.integers(1, 3)),
+    pad=st.booleans(),
+    ceil_mode=st.booleans(),
+)
+def test_pooling_matches_pytorch_for_any_geometry(kind, size, kernel, stride, pad, ceil_mode):
+    padding = tuple(k // 2 for k in kernel) if pad else (0, 0)
+    x = np.random.default_rng(6).permutation(2 * 3 * size[0] * size[1]).reshape((2, 3) + size)
+    x = x / 10.0  # distinct values: no ties for max pooling
+    results = []
+    for lib in (minigrad, torch):
+        xs = lib.tensor(x, requires_grad=True)
+        pool = getattr(lib.nn.functional, f"{kind}_pool2d")
+        try:
+            out = pool(xs, kernel, stride, padding, ceil_mode=ceil_mode)
+        except RuntimeError:  # output would be empty
+            results.append(None)
+            continue
+        out.backward(lib.tensor(np.random.default_rng(7).uniform(-1, 1, tuple(out.shape))))
+        results.append((out.detach().numpy(), xs.grad.numpy()))
+    if results[0] is None or results[1] is None:
+        assert results[0] is results[1], "only one of the two refused"
+        return
+    for a, e in zip(*results):
+        np.testing.assert_allclose(a, e, rtol=1e-10, atol=1e-12)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    n=st.integers(1, 5),
+    classes=st.integers(2, 5),
+    extra=st.integers(0, 3),
+    reduction=st.sampled_from(["mean", "sum", "none"]),
+    smoothing=st.sampled_from([0.0, 0.1]),
+    use_weight=st.booleans(),
+    ignore=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_cross_entropy_matches_pytorch(
+    n, classes, extra, reduction, smoothing, use_weight, ignore, seed
+):
+    rng = np.random.default_rng(seed)
+    shape = (n, classes) + ((extra,) if extra else ())
+    logits = rng.normal(0, 3, shape)
+    target = rng.integers(0, classes, (n,) + ((extra,) if extra else ()))
+    if ignore:
+        target.flat[0] = -100
+    weight = rng.uniform(0.5, 2, classes) if use_weight else None
+    results = []
+    for lib in (minigrad, torch):
+        x = lib.tensor(logits, requires_grad=True)
+        w = lib.tensor(weight) if use_weight else None
+        loss = lib.nn.functional.cross_entropy(
+            x, lib.tensor(target), weight=w, reduction=reduction, label_smoothing=smoothing
+        )
+        loss.backward(lib.tensor(np.ones(tuple(loss.shape))))
+        results.append((loss.detach().numpy(), x.grad.numpy()))
+    for a, e in zip(*results):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12)

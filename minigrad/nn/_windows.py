@@ -53,10 +53,10 @@ def make_geometry(size, kernel, stride, dilation, pad_before, pad_after, ceil_mo
     out = []
     for n, k, s, d, lo, hi in zip(size, kernel, stride, dilation, pad_before, pad_after):
         span = n + lo + hi - d * (k - 1) - 1
-        if span < 0:
+        if span < 0 and not ceil_mode:
             out.append(0)
             continue
-        o = -(-span // s) + 1 if ceil_mode else span // s + 1
+        o = -(-span // s) + 1 if ceil_mode else span // s + 1  # ceil also for span < 0
         if ceil_mode and (o - 1) * s >= n + lo:
             o -= 1
         out.append(o)

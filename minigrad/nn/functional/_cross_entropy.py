@@ -69,7 +69,12 @@ class CrossEntropy(_FusedOp):
         x, target, weight = self.saved_tensors
         denom = self.stash[1]
         if self.reduction == "mean":
-            scale = g / (denom if isinstance(denom, float) else constant(denom, g.device))
+            # Every target ignored: the loss is nan (0/0) but the gradient is 0, as in PyTorch.
+            if isinstance(denom, float):  # a host number (NumPy scalars are floats too)
+                denom = float(denom) or 1.0
+            else:  # a 0-d device array: no host sync
+                denom = constant(g.device.xp.where(denom == 0, 1, denom), g.device)
+            scale = g / denom
         else:
             scale = g.unsqueeze(1) if self.reduction == "none" else g
         if self.probs or is_grad_enabled():
