@@ -296,3 +296,67 @@ def test_cross_entropy_matches_pytorch(
         results.append((loss.detach().numpy(), x.grad.numpy()))
     for a, e in zip(*results):
         np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-12)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    batch=st.integers(1, 3),
+    heads=st.integers(1, 2),
+    lengths=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    width=st.integers(1, 3),
+    mask=st.sampled_from(["none", "bool", "float", "causal"]),
+    seed=st.integers(0, 2**16),
+)
+def test_attention_matches_pytorch(batch, heads, lengths, width, mask, seed):
+    rng = np.random.default_rng(seed)
+    lq, lk = lengths
+    q, k, v = (rng.standard_normal((batch, heads, n, width)) for n in (lq, lk, lk))
+    bool_mask = rng.random((lq, lk)) > 0.3
+    bool_mask[:, 0] = True  # every query sees at least one key
+    results = []
+    for lib in (minigrad, torch):
+        qs, ks, vs = (lib.tensor(a, requires_grad=True) for a in (q, k, v))
+        kwargs = {}
+        if mask == "bool":
+            kwargs["attn_mask"] = lib.tensor(bool_mask)
+        elif mask == "float":
+            kwargs["attn_mask"] = lib.tensor(np.where(bool_mask, 0.0, -3.0))
+        elif mask == "causal":
+            kwargs["is_causal"] = True
+        out = lib.nn.functional.scaled_dot_product_attention(qs, ks, vs, **kwargs)
+        out.backward(lib.tensor(np.random.default_rng(8).uniform(-1, 1, tuple(out.shape))))
+        results.append([out.detach().numpy()] + [t.grad.numpy() for t in (qs, ks, vs)])
+    for a, e in zip(*results):
+        np.testing.assert_allclose(a, e, rtol=1e-9, atol=1e-11)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    shape=st.lists(st.integers(2, 4), min_size=2, max_size=4),
+    norm=st.sampled_from(["layer", "batch", "group"]),
+    seed=st.integers(0, 2**16),
+)
+def test_normalization_matches_pytorch(shape, norm, seed):
+    rng = np.random.default_rng(seed)
+    x = rng.normal(1.0, 2.0, shape)
+    c = shape[1]
+    gamma, beta = rng.uniform(0.5, 1.5, c), rng.normal(0, 1, c)
+    results = []
+    for lib in (minigrad, torch):
+        F = lib.nn.functional
+        xs = lib.tensor(x, requires_grad=True)
+        if norm == "layer":
+            w = lib.tensor(np.full(x.shape[1:], 1.5), requires_grad=True)
+            b = lib.tensor(np.full(x.shape[1:], -0.5), requires_grad=True)
+            out = F.layer_norm(xs, x.shape[1:], w, b)
+        elif norm == "batch":
+            w, b = lib.tensor(gamma, requires_grad=True), lib.tensor(beta, requires_grad=True)
+            out = F.batch_norm(xs, None, None, w, b, training=True)
+        else:
+            w, b = lib.tensor(gamma, requires_grad=True), lib.tensor(beta, requires_grad=True)
+            groups = 2 if c % 2 == 0 else 1
+            out = F.group_norm(xs, groups, w, b)
+        out.backward(lib.tensor(np.random.default_rng(9).uniform(-1, 1, tuple(out.shape))))
+        results.append([out.detach().numpy(), xs.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
+    for a, e in zip(*results):
+        np.testing.assert_allclose(a, e, rtol=1e-8, atol=1e-10)
