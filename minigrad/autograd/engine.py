@@ -115,34 +115,30 @@ def _make_root_grads(tensors, grads, create_graph):
 
 
 def _topological_order(root_nodes):
-    """Every node reachable from the roots, each after all the nodes that feed it gradient."""
-    consumers = {}
-    stack = list(root_nodes)
-    for node in stack:
-        consumers.setdefault(node, 0)
-    seen = set(consumers)
-    while stack:
-        node = stack.pop()
-        for edge in node.next_functions:
-            if edge is None:
-                continue
-            child = edge[0]
-            consumers[child] = consumers.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    ready = [n for n in dict.fromkeys(root_nodes) if consumers[n] == 0]
-    order = []
-    while ready:
-        node = ready.pop()
-        order.append(node)
-        for edge in node.next_functions:
-            if edge is None:
-                continue
-            child = edge[0]
-            consumers[child] -= 1
-            if consumers[child] == 0:
-                ready.append(child)
+    """Every node reachable from the roots, each after all the nodes that feed it gradient.
+
+    The reverse of a depth-first post-order: a node is finished only after everything it
+    sends gradient to, so reversed, every node comes before its inputs' nodes. Iterative, so
+    a graph of any depth is fine; deterministic, as edges are visited in order.
+    """
+    order, visited = [], set()
+    for root in root_nodes:
+        if root in visited:
+            continue
+        visited.add(root)
+        stack = [(root, iter(root.next_functions))]
+        while stack:
+            node, edges = stack[-1]
+            for edge in edges:
+                if edge is not None and edge[0] not in visited:
+                    child = edge[0]
+                    visited.add(child)
+                    stack.append((child, iter(child.next_functions)))
+                    break
+            else:
+                stack.pop()
+                order.append(node)
+    order.reverse()
     return order
 
 
