@@ -360,3 +360,51 @@ def test_normalization_matches_pytorch(shape, norm, seed):
         results.append([out.detach().numpy(), xs.grad.numpy(), w.grad.numpy(), b.grad.numpy()])
     for a, e in zip(*results):
         np.testing.assert_allclose(a, e, rtol=1e-8, atol=1e-10)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    embed=st.sampled_from([4, 6]),
+    heads=st.sampled_from([1, 2]),
+    lengths=st.tuples(st.integers(1, 4), st.integers(1, 4)),
+    batch_first=st.booleans(),
+    padding=st.booleans(),
+    causal=st.booleans(),
+    average=st.booleans(),
+    seed=st.integers(0, 2**16),
+)
+def test_multihead_attention_matches_pytorch(
+    embed, heads, lengths, batch_first, padding, causal, average, seed
+):
+    lq, lk = lengths
+    if causal and lq != lk:
+        return
+    rng = np.random.default_rng(seed)
+    torch.manual_seed(0)
+    t_mha = torch.nn.MultiheadAttention(embed, heads, batch_first=batch_first).double()
+    m_mha = minigrad.nn.MultiheadAttention(embed, heads, batch_first=batch_first).double()
+    m_mha.load_state_dict(
+        {k: minigrad.tensor(v.detach().numpy()) for k, v in t_mha.state_dict().items()}
+    )
+    batch = 2
+    q_shape = (batch, lq, embed) if batch_first else (lq, batch, embed)
+    k_shape = (batch, lk, embed) if batch_first else (lk, batch, embed)
+    q, kv = rng.standard_normal(q_shape), rng.standard_normal(k_shape)
+    pad = rng.random((batch, lk)) > 0.6
+    pad[:, 0] = False  # every query keeps one key
+    results = []
+    for lib, mha in ((minigrad, m_mha), (torch, t_mha)):
+        qs, ks = lib.tensor(q, requires_grad=True), lib.tensor(kv, requires_grad=True)
+        kwargs = {"need_weights": True, "average_attn_weights": average}
+        if padding:
+            kwargs["key_padding_mask"] = lib.tensor(pad)
+        if causal:
+            mask = np.triu(np.ones((lq, lk), dtype=bool), 1)
+            kwargs["attn_mask"] = lib.tensor(mask)
+        out, weights = mha(qs, ks, ks, **kwargs)
+        (out.sum() + (weights * weights).sum()).backward()
+        results.append(
+            [out.detach().numpy(), weights.detach().numpy(), qs.grad.numpy(), ks.grad.numpy()]
+        )
+    for a, e in zip(*results):
+        np.testing.assert_allclose(a, e, rtol=1e-8, atol=1e-10)
