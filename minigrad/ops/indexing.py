@@ -111,8 +111,12 @@ def _leading_region(x, index_shape, dim, whole_dim=True):
 
 def _scatter_key(xp, index, dim):
     """The advanced-index tuple that addresses ``out[..., index, ...]`` position by position."""
-    grids = xp.indices(index.shape, sparse=True)
-    return tuple(index if d == dim else g for d, g in enumerate(grids))
+    key = []
+    for d, n in enumerate(index.shape):  # an open grid, built from arange on any array library
+        shape = [1] * index.ndim
+        shape[d] = n
+        key.append(index if d == dim else xp.arange(n).reshape(shape))
+    return tuple(key)
 
 
 def _pad_to(shape, target):
