@@ -8,6 +8,7 @@ CPU path never needs it. Tests register a stand-in backend with :func:`register_
 
 from __future__ import annotations
 
+import contextlib
 import math
 import zlib
 
@@ -57,6 +58,10 @@ class ArrayBackend:
 
     def synchronize(self) -> None:
         """Wait for queued device work (a no-op on the CPU)."""
+
+    def using(self, index: int):
+        """A context in which new arrays and kernels go to device ``index`` of this backend."""
+        return contextlib.nullcontext()
 
 
 class Generator:
@@ -201,6 +206,9 @@ class CupyBackend(ArrayBackend):
     def synchronize(self):
         self.xp.cuda.Stream.null.synchronize()
 
+    def using(self, index):
+        return self.xp.cuda.Device(index)
+
     def describe(self) -> dict:
         """CuPy's version, the CUDA runtime and driver versions, and each GPU (for ``minigrad info``)."""
         try:
@@ -339,6 +347,11 @@ def device(spec="cpu", index: int | None = None) -> Device:
 
 
 CPU = device("cpu")
+
+
+def on(dev: Device):
+    """A context that makes ``dev`` current, so new arrays are allocated on it (``cuda:1``)."""
+    return dev.backend.using(dev.index) if dev.index else contextlib.nullcontext()
 
 
 def device_of(array) -> Device:

@@ -82,7 +82,8 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     if dtype is None:
         dtype = dtypes.result_type(fill_value)
     dtype = dtypes.to_dtype(dtype)
-    array = dev.xp.full(_shape((size,)), fill_value, dtype=dtype.numpy)
+    with backend.on(dev):
+        array = dev.xp.full(_shape((size,)), fill_value, dtype=dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 
@@ -146,14 +147,16 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     dtype = dtypes.to_dtype(dtype)
     dev = _device(device)
     count = max(0, math.ceil((end - start) / step))
-    array = (dev.xp.arange(count, dtype="float64") * step + start).astype(dtype.numpy)
+    with backend.on(dev):
+        array = (dev.xp.arange(count, dtype="float64") * step + start).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    array = dev.xp.linspace(start, end, int(steps)).astype(dtype.numpy)
+    with backend.on(dev):
+        array = dev.xp.linspace(start, end, int(steps)).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 
@@ -162,21 +165,26 @@ def logspace(
 ) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    array = dev.xp.logspace(start, end, int(steps), base=base).astype(dtype.numpy)
+    with backend.on(dev):
+        array = dev.xp.logspace(start, end, int(steps), base=base).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    return _finish(dev.xp.eye(n, m, dtype=dtype.numpy), dev, requires_grad)
+    with backend.on(dev):
+        array = dev.xp.eye(n, m, dtype=dtype.numpy)
+    return _finish(array, dev, requires_grad)
 
 
 def _random(size, dtype, device, generator, draw) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     gen = generator or backend.default_generator(dev)
-    return Tensor._make(draw(gen, _shape(size), dtype.numpy), dev), dtype
+    with backend.on(dev):
+        array = draw(gen, _shape(size), dtype.numpy)
+    return Tensor._make(array, dev), dtype
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -209,7 +217,9 @@ def randperm(n, *, generator=None, dtype=None, device=None) -> Tensor:
     dev = _device(device)
     gen = generator or backend.default_generator(dev)
     dtype = dtypes.to_dtype(dtype or dtypes.int64)
-    return Tensor._make(gen.permutation(int(n)).astype(dtype.numpy), dev)
+    with backend.on(dev):
+        array = gen.permutation(int(n)).astype(dtype.numpy)
+    return Tensor._make(array, dev)
 
 
 def rand_like(input, *, dtype=None, device=None) -> Tensor:  # noqa: A002

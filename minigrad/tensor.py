@@ -259,7 +259,8 @@ class Tensor(InPlaceMethods):
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
         dev = backend.device(device) if device is not None else self.device
         np_dtype = dtypes.to_dtype(dtype).numpy if dtype is not None else self._data.dtype
-        out = Tensor._make(dev.xp.full(tuple(size), fill_value, dtype=np_dtype), dev)
+        with backend.on(dev):
+            out = Tensor._make(dev.xp.full(tuple(size), fill_value, dtype=np_dtype), dev)
         return out.requires_grad_(requires_grad)
 
     def new_zeros(self, size, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -105,3 +105,16 @@ def test_erf_without_scipy_is_exact(monkeypatch):
         out = cpu.erf(values)
         assert isinstance(out, np.ndarray) and out.shape == values.shape
         np.testing.assert_array_equal(out, np.vectorize(math.erf)(values))
+
+
+def test_ops_on_a_second_device_run_with_it_current():
+    from minigrad.testing.fake_device import FakeBackend
+
+    FakeBackend.seen_current.clear()
+    x = minigrad.randn(3, device="fakegpu:1", requires_grad=True)
+    assert FakeBackend.seen_current == {1}  # drawn with device 1 current
+    FakeBackend.seen_current.clear()
+    (x.exp() * 2).sum().backward()
+    assert x.grad.device == "fakegpu:1" and FakeBackend.seen_current == {1}
+    with pytest.raises(RuntimeError, match="fakegpu:0 and fakegpu:1"):
+        minigrad.ones(3, device="fakegpu:0") + x

@@ -50,7 +50,11 @@ class Op(Node):
                 arrays.append(a)
         self.device, self.xp = device, device.xp
         try:
-            out = self.forward(*arrays)
+            if device.index:  # a second GPU: its kernels must run with it as the current device
+                with device.backend.using(device.index):
+                    out = self.forward(*arrays)
+            else:
+                out = self.forward(*arrays)
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
             raise RuntimeError(f"{self.name()}: {e} (input shapes: {shapes})") from None

@@ -9,6 +9,7 @@ trip inside a training step can be caught by a test.
 
 from __future__ import annotations
 
+import contextlib
 import operator
 import types
 
@@ -208,10 +209,25 @@ class _FakeRandom:
 
 
 class FakeBackend(backend.ArrayBackend):
-    """The ``fakegpu`` device type: register it with ``backend.register_backend(FakeBackend())``."""
+    """The ``fakegpu`` device type: register it with ``backend.register_backend(FakeBackend())``.
+
+    ``fakegpu:N`` devices exist for any N; ``current`` records the device made current by
+    :meth:`using`, as ``cupy.cuda.Device(N)`` would, so tests can check multi-GPU plumbing.
+    """
 
     name = "fakegpu"
     _xp = _FakeModule(np)
+    current = 0
+    seen_current: set = set()
+
+    @contextlib.contextmanager
+    def using(self, index):
+        previous, FakeBackend.current = FakeBackend.current, index
+        FakeBackend.seen_current.add(index)
+        try:
+            yield
+        finally:
+            FakeBackend.current = previous
 
     @property
     def xp(self):
