@@ -41,9 +41,9 @@ def mlp(sizes, batch, device, torch=None):
     weights = _weights(sizes, rng)
     x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
     y = rng.integers(0, sizes[-1], batch)
-    steps = {"minigrad": _mlp_minigrad(weights, x, y, device)}
+    steps = {"minigrad": _mlp_step(minigrad, weights, x, y, device, lambda _m, d: _sync(d))}
     if torch is not None:
-        steps["torch"] = _mlp_torch(torch, weights, x, y, device)
+        steps["torch"] = _mlp_step(torch, weights, x, y, device, _torch_sync)
     if device == "cpu":
         params = [(w.copy(), b.copy()) for w, b in weights]
         steps["numpy"] = lambda: numpy_ref.mlp_step(params, x, y)
@@ -66,37 +66,21 @@ def _load_linear_weights(model, weights, to_tensor):
         layer.bias.data.copy_(to_tensor(b))
 
 
-def _mlp_minigrad(weights, x, y, device):
-    model = _mlp_layers(minigrad.nn, [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights])
-    _load_linear_weights(model, weights, minigrad.tensor)
+def _mlp_step(lib, weights, x, y, device, sync):
+    """One SGD step of the MLP, written once for ``lib`` = minigrad or torch."""
+    model = _mlp_layers(lib.nn, [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights])
+    with lib.no_grad():
+        _load_linear_weights(model, weights, lib.tensor)
     model.to(device)
-    opt = minigrad.optim.SGD(model.parameters(), lr=0.01)
-    xt, yt = minigrad.tensor(x, device=device), minigrad.tensor(y, device=device)
-    loss_fn = minigrad.nn.CrossEntropyLoss()
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    xt, yt = lib.tensor(x, device=device), lib.tensor(y, device=device)
+    loss_fn = lib.nn.CrossEntropyLoss()
 
     def step():
         opt.zero_grad()
         loss_fn(model(xt), yt).backward()
         opt.step()
-        _sync(device)
-
-    return step
-
-
-def _mlp_torch(torch, weights, x, y, device):
-    model = _mlp_layers(torch.nn, [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights])
-    with torch.no_grad():
-        _load_linear_weights(model, weights, torch.tensor)
-    model.to(device)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01)
-    xt, yt = torch.tensor(x, device=device), torch.tensor(y, device=device)
-    loss_fn = torch.nn.CrossEntropyLoss()
-
-    def step():
-        opt.zero_grad()
-        loss_fn(model(xt), yt).backward()
-        opt.step()
-        _torch_sync(torch, device)
+        sync(lib, device)
 
     return step
 

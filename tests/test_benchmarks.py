@@ -1,0 +1,28 @@
+"""The benchmark command runs and reports every workload (a smoke run: no timing is judged)."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_benchmarks_run_and_write_json(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "bench.json"
+    subprocess.run(
+        [sys.executable, "-m", "benchmarks", "--repeats", "1", "--json", str(out)],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    report = json.loads(out.read_text())
+    names = {"mlp_small", "mlp_large", "op_overhead", "transformer_block", "conv_small"}
+    assert set(report["results"]) == names
+    for result in report["results"].values():
+        assert {"minigrad", "torch", "numpy", "minigrad/torch", "minigrad/numpy"} <= set(result)
+    assert report["memory"]["peak/must_hold"] > 0
