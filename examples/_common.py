@@ -126,6 +126,24 @@ class Timer:
         return time.perf_counter() - self.start
 
 
+def train_epoch(model, loader, optimizer, max_steps, loss_fn=F.cross_entropy, scheduler=None):
+    """One epoch of training on at most ``max_steps`` batches; returns ``(loss, batch size)``
+    per step, the losses as detached tensors (reading them is the caller's host sync)."""
+    model.train()
+    losses = []
+    for step, (x, y) in enumerate(loader):
+        if step == max_steps:
+            break
+        loss = loss_fn(model(x), y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        losses.append((loss.detach(), len(y)))
+    return losses
+
+
 def train_classifier(model, train_set, test_set, args) -> list[dict]:
     """AdamW with a cosine learning-rate decay; returns one metrics dict per epoch."""
     optimizer = minigrad.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=1e-4)
@@ -136,25 +154,41 @@ def train_classifier(model, train_set, test_set, args) -> list[dict]:
     history, timer = [], Timer()
     bar = progress(range(1, args.epochs + 1), not args.no_progress, desc="epochs")
     for epoch in bar:
-        model.train()
-        total, count = 0.0, 0
-        for step, (x, y) in enumerate(loader):
-            if step == steps_per_epoch:
-                break
-            loss = F.cross_entropy(model(x), y, label_smoothing=args.label_smoothing)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            scheduler.step()
-            total, count = total + loss.item() * len(y), count + len(y)
+        losses = train_epoch(
+            model,
+            loader,
+            optimizer,
+            steps_per_epoch,
+            lambda out, y: F.cross_entropy(out, y, label_smoothing=args.label_smoothing),
+            scheduler,
+        )
+        train_loss = sum(loss.item() * n for loss, n in losses) / sum(n for _, n in losses)
         test_acc = accuracy(model, test_set.data, test_set.targets)
         history.append(
             {
                 "epoch": epoch,
-                "train_loss": total / count,
+                "train_loss": train_loss,
                 "test_accuracy": test_acc,
                 "seconds": timer(),
             }
         )
-        set_postfix(bar, loss=total / count, test_acc=test_acc)
+        set_postfix(bar, loss=train_loss, test_acc=test_acc)
     return history
+
+
+def report_classifier(model, args, device: str, history: list[dict]) -> dict:
+    """Print the final accuracy; write metrics.json and the weights (model.mg) into args.out."""
+    final = history[-1]
+    print(f"test accuracy {100 * final['test_accuracy']:.2f}% after {final['seconds']:.1f}s")
+    metrics = {
+        "device": device,
+        "parameters": sum(p.numel() for p in model.parameters()),
+        **vars(args),
+        "history": history,
+        "test_accuracy": final["test_accuracy"],
+        "seconds": final["seconds"],
+        "out": str(args.out),
+    }
+    save_json(metrics, args.out / "metrics.json")
+    minigrad.save(model.state_dict(), args.out / "model.mg")
+    return metrics

@@ -72,14 +72,7 @@ def train(model, train_set, test_set, batch_size, args) -> dict:
     for _ in _common.progress(
         range(args.epochs), not args.no_progress, desc=f"batch {batch_size}", leave=False
     ):
-        model.train()
-        for step, (x, y) in enumerate(loader):
-            if step == steps_per_epoch:
-                break
-            loss = F.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        _common.train_epoch(model, loader, optimizer, steps_per_epoch)
         seconds.append(timer())
         accuracies.append(_common.accuracy(model, test_set.data, test_set.targets))
     return {

@@ -17,7 +17,6 @@ import _common
 import minigrad
 from minigrad import optim
 from minigrad.datasets import Digits
-from minigrad.nn import functional as F
 from minigrad.utils.data import DataLoader
 from models import MLP
 
@@ -50,15 +49,8 @@ def run(name, make_optimizer, initial_model, data, args) -> dict:
     losses, accuracies, timer = [], [], _common.Timer()
     bar = _common.progress(range(args.epochs), not args.no_progress, desc=name, leave=False)
     for _ in bar:
-        model.train()
-        for step, (x, y) in enumerate(loader):
-            if step == steps_per_epoch:
-                break
-            loss = F.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            losses.append(loss.item())
+        steps = _common.train_epoch(model, loader, optimizer, steps_per_epoch)
+        losses.extend(loss.item() for loss, _ in steps)
         accuracies.append(_common.accuracy(model, test_set.data, test_set.targets))
         _common.set_postfix(bar, test_acc=accuracies[-1])
     seconds = timer()

@@ -22,7 +22,6 @@ import _common
 import minigrad
 from minigrad.datasets import Digits
 from minigrad.nn import adapters
-from minigrad.nn import functional as F
 from minigrad.utils.data import DataLoader, TensorDataset
 from models import METHODS, MLP, count_parameters, prepare_for_finetuning
 
@@ -54,14 +53,7 @@ def fit(model, train_set, epochs, lr, args, desc) -> float:
     steps_per_epoch = 3 if args.smoke else len(loader)
     timer = _common.Timer()
     for _ in _common.progress(range(epochs), not args.no_progress, desc=desc, leave=False):
-        model.train()
-        for step, (x, y) in enumerate(loader):
-            if step == steps_per_epoch:
-                break
-            loss = F.cross_entropy(model(x), y)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
+        _common.train_epoch(model, loader, optimizer, steps_per_epoch)
     return timer()
 
 

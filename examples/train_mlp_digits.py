@@ -96,19 +96,7 @@ def main(argv=None) -> dict:
     n_params = sum(p.numel() for p in model.parameters())
     print(f"MLP with {n_params:,} parameters; {len(train_set)} train / {len(test_set)} test digits")
     history = _common.train_classifier(model, train_set, test_set, args)
-    final = history[-1]
-    print(f"test accuracy {100 * final['test_accuracy']:.2f}% after {final['seconds']:.1f}s")
-    metrics = {
-        "device": device,
-        "parameters": n_params,
-        **vars(args),
-        "history": history,
-        "test_accuracy": final["test_accuracy"],
-        "seconds": final["seconds"],
-    }
-    metrics["out"] = str(args.out)
-    _common.save_json(metrics, args.out / "metrics.json")
-    minigrad.save(model.state_dict(), args.out / "model.mg")
+    metrics = _common.report_classifier(model, args, device, history)
     plot(history, test_set, predictions(model, test_set.data), args.out)
     return metrics
 
