@@ -99,6 +99,19 @@ def save_figure(fig, path: Path) -> None:
     print(f"wrote {path}")
 
 
+def plot_curves(plt, history: list[dict], path: Path) -> None:
+    """Training loss and test accuracy per epoch, side by side, saved to ``path``."""
+    epochs = [h["epoch"] for h in history]
+    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
+    a.plot(epochs, [h["train_loss"] for h in history], "o-", ms=3)
+    a.set(xlabel="epoch", ylabel="training loss (label-smoothed CE)", yscale="log")
+    b.plot(epochs, [100 * h["test_accuracy"] for h in history], "o-", ms=3, color="tab:green")
+    b.set(xlabel="epoch", ylabel="test accuracy (%)")
+    for ax in (a, b):
+        ax.grid(alpha=0.3)
+    save_figure(fig, path)
+
+
 def save_json(obj, path: Path) -> None:
     path.write_text(json.dumps(obj, indent=2) + "\n", encoding="utf-8")
     print(f"wrote {path}")

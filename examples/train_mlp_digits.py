@@ -39,15 +39,7 @@ def plot(history, test_set, predicted, out) -> None:
         return
     import numpy as np
 
-    epochs = [h["epoch"] for h in history]
-    fig, (a, b) = plt.subplots(1, 2, figsize=(9, 3.5))
-    a.plot(epochs, [h["train_loss"] for h in history], "o-", ms=3)
-    a.set(xlabel="epoch", ylabel="training loss (label-smoothed CE)", yscale="log")
-    b.plot(epochs, [100 * h["test_accuracy"] for h in history], "o-", ms=3, color="tab:green")
-    b.set(xlabel="epoch", ylabel="test accuracy (%)")
-    for ax in (a, b):
-        ax.grid(alpha=0.3)
-    _common.save_figure(fig, out / "curves.png")
+    _common.plot_curves(plt, history, out / "curves.png")
 
     labels = test_set.targets.cpu().numpy()
     confusion = np.zeros((10, 10), dtype=int)

@@ -111,3 +111,17 @@ def test_init_records_no_graph():
     assert p.grad_fn is None
     (p * 2).sum().backward()
     assert p.grad.tolist() == [[2.0] * 3] * 3
+
+
+@pytest.mark.parametrize(
+    "make, fan_in",
+    [(lambda: nn.Linear(50, 40), 50), (lambda: nn.Conv2d(4, 30, 3, groups=2), 2 * 9)],
+)
+def test_layer_default_init_has_pytorch_bounds(make, fan_in):
+    """kaiming_uniform(a=√5) gives weights in ±1/√fan_in, and so is the bias drawn."""
+    layer = make()
+    bound = 1 / np.sqrt(fan_in)
+    for p in (layer.weight, layer.bias):
+        values = p.detach().numpy()
+        assert np.abs(values).max() <= bound
+        assert np.abs(values).max() > 0.8 * bound  # spread over the whole range, not zeros

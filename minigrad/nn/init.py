@@ -224,3 +224,13 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     values = Tensor._make(xp.ascontiguousarray(q).reshape(tensor.shape) * gain, tensor.device)
     with no_grad():
         return tensor.copy_(values)
+
+
+def layer_default_(weight: Tensor, bias: Tensor | None = None, generator=None) -> None:
+    """PyTorch's default initialisation of Linear and Conv layers: weight from
+    kaiming_uniform_(a=√5), bias from U(±1/√fan_in) (zeros when fan_in is 0)."""
+    kaiming_uniform_(weight, a=math.sqrt(5), generator=generator)
+    if bias is not None:
+        fan_in, _ = _calculate_fan_in_and_fan_out(weight)
+        bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
+        uniform_(bias, -bound, bound, generator=generator)

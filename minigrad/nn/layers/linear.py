@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import math
-
 from ...creation import empty
 from .. import functional as F
 from .. import init
@@ -49,11 +47,8 @@ class Linear(Module):
         self.reset_parameters()
 
     def reset_parameters(self) -> None:
-        init.kaiming_uniform_(self.weight, a=math.sqrt(5))
-        if self.bias is not None:
-            fan_in = self.in_features
-            bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
-            init.uniform_(self.bias, -bound, bound)
+        """PyTorch's default: weight ~ kaiming_uniform(a=√5), bias ~ U(±1/√fan_in)."""
+        init.layer_default_(self.weight, self.bias)
 
     def forward(self, input):  # noqa: A002
         if input.ndim == 0 or input.shape[-1] != self.in_features:
