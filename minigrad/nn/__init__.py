@@ -3,10 +3,14 @@ convolution and pooling, attention and transformer blocks, adapters and LoRA."""
 
 from __future__ import annotations
 
-from . import adapters, functional, init, lora, utils
-from .adapters import Adapter, LoRALinear
-from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
-from .conv_layers import (
+from . import functional, init, lora, utils
+from .modules import *  # noqa: F403
+from .modules import __all__ as _layer_names
+from .modules import adapters
+from .modules._multihead import MultiheadAttention
+from .modules.adapters import Adapter, LoRALinear
+from .modules.container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
+from .modules.conv import (
     AdaptiveAvgPool1d,
     AdaptiveAvgPool2d,
     AvgPool1d,
@@ -16,19 +20,16 @@ from .conv_layers import (
     MaxPool1d,
     MaxPool2d,
 )
-from .layers import *  # noqa: F403
-from .layers import __all__ as _layer_names
-from .module import Module, RemovableHandle
-from .multihead import MultiheadAttention
-from .parameter import Buffer, Parameter
-from .summary import ModelSummary, summary
-from .transformer import (
+from .modules.module import Module, RemovableHandle
+from .modules.transformer import (
     CausalSelfAttention,
     FeedForward,
     TransformerDecoderBlock,
     TransformerEncoder,
     TransformerEncoderLayer,
 )
+from .parameter import Buffer, Parameter
+from .summary import ModelSummary, summary
 
 __all__ = [
     "AdaptiveAvgPool1d",

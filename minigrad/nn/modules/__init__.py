@@ -20,7 +20,6 @@ from .activation import (
     Tanh,
 )
 from .dropout import Dropout, Dropout1d, Dropout2d
-from .embedding import Embedding
 from .flatten import Flatten, Unflatten
 from .linear import Identity, Linear
 from .loss import (
@@ -35,5 +34,6 @@ from .loss import (
     SmoothL1Loss,
 )
 from .normalization import BatchNorm1d, BatchNorm2d, BatchNorm3d, GroupNorm, LayerNorm
+from .sparse import Embedding
 
-__all__ = [name for name in dir() if not name.startswith("_")]
+__all__ = [name for name in dir() if not name.startswith("_") and name[0].isupper()]

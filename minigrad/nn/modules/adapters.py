@@ -12,13 +12,15 @@ from __future__ import annotations
 import math
 import re
 
-from ..autograd.grad_mode import no_grad
-from ..creation import zeros
-from . import functional as F
-from . import init
-from .layers import GELU, Dropout, Identity, Linear, ReLU, SiLU, Tanh
+from ...autograd.grad_mode import no_grad
+from ...creation import zeros
+from .. import functional as F
+from .. import init
+from ..parameter import Parameter
+from .activation import GELU, ReLU, SiLU, Tanh
+from .dropout import Dropout
+from .linear import Identity, Linear
 from .module import Module
-from .parameter import Parameter
 
 __all__ = [
     "Adapter",

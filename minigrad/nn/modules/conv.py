@@ -3,13 +3,11 @@
 
 from __future__ import annotations
 
-from ..creation import empty
-from . import init
-from ._windows import pair
-from .convolution import conv1d, conv2d, conv_padding
-from .module import Module
-from .parameter import Parameter
-from .pooling import (
+from ...creation import empty
+from .. import init
+from ..functional._windows import pair
+from ..functional.conv import conv1d, conv2d, conv_padding
+from ..functional.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
     avg_pool1d,
@@ -18,6 +16,8 @@ from .pooling import (
     max_pool2d,
     one,
 )
+from ..parameter import Parameter
+from .module import Module
 
 __all__ = [
     "AdaptiveAvgPool1d",

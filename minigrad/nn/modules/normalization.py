@@ -6,8 +6,8 @@ from ... import dtypes
 from ...creation import empty, ones, tensor, zeros
 from .. import functional as F
 from .. import init
-from ..module import Module
 from ..parameter import Parameter
+from .module import Module
 
 
 class _BatchNorm(Module):

@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import math
 
-from .. import dtypes
-from ..creation import empty
-from ..ops import cat
-from . import functional as F
-from . import init
-from .layers import Linear
+from ... import dtypes
+from ...creation import empty
+from ...ops import cat
+from .. import functional as F
+from .. import init
+from ..functional.attention import AttentionWeights, scaled_dot_product_attention
+from ..parameter import Parameter
+from .linear import Linear
 from .module import Module
-from .parameter import Parameter
-from .sdpa import AttentionWeights, scaled_dot_product_attention
 
 __all__ = ["MultiheadAttention"]
 

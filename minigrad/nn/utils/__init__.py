@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..ops import cat
+from ...ops import cat
 
 
 def clip_grad_norm_(
@@ -10,7 +10,7 @@ def clip_grad_norm_(
 ):
     """Scale gradients so that their total norm is at most ``max_norm``; returns the norm.
 
-    See :func:`minigrad.nn.clip_grad.clip_grad_norm_`.
+    See :func:`minigrad.nn.utils.clip_grad.clip_grad_norm_`.
     """
     from .clip_grad import clip_grad_norm_ as clip
 
@@ -35,7 +35,7 @@ def parameters_to_vector(parameters):
 
 def vector_to_parameters(vec, parameters) -> None:
     """Copy consecutive slices of the 1-D ``vec`` into ``parameters`` (in place)."""
-    from ..autograd.grad_mode import no_grad
+    from ...autograd.grad_mode import no_grad
 
     start = 0
     with no_grad():

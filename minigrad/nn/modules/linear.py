@@ -5,8 +5,8 @@ from __future__ import annotations
 from ...creation import empty
 from .. import functional as F
 from .. import init
-from ..module import Module
 from ..parameter import Parameter
+from .module import Module
 
 
 class Identity(Module):
