@@ -2,7 +2,21 @@
 
 from __future__ import annotations
 
+from ... import dtypes
+from ...creation import empty
+from ...ops import cat
 from .. import functional as F
+from .. import init
+from ..functional._multihead import (
+    append_zero,
+    attention_with_weights,
+    merge_masks,
+    pad_mask,
+    split_heads,
+)
+from ..functional.attention import scaled_dot_product_attention
+from ..parameter import Parameter
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
 
@@ -188,3 +202,227 @@ class Softmin(_SoftmaxLike):
     """softmax(-x) along ``dim``."""
 
     function = staticmethod(F.softmin)
+
+
+class MultiheadAttention(Module):
+    """Multi-head attention (``torch.nn.MultiheadAttention``), with PyTorch's parameters and names.
+
+    ``in_proj_weight`` (3E, E) packs the query, key and value projections (or
+    ``q_proj_weight``/``k_proj_weight``/``v_proj_weight`` when ``kdim``/``vdim`` differ from
+    ``embed_dim``), ``in_proj_bias`` (3E,), ``out_proj`` a Linear; a PyTorch state_dict loads
+    as is. Attention runs through :func:`scaled_dot_product_attention`.
+
+    Args:
+        embed_dim: E, the model width; split into ``num_heads`` heads of E / num_heads.
+        dropout: dropout on the attention weights (training mode only).
+        bias: learn the projection biases.
+        add_bias_kv: learn one extra key and value appended to every sequence.
+        add_zero_attn: append an all-zero key and value (after the heads are split).
+        kdim, vdim: widths of key and value inputs (default E).
+        batch_first: inputs and outputs are (N, L, E) instead of (L, N, E).
+
+    Shape:
+        query (L, N, E), key (S, N, kdim), value (S, N, vdim) (batch first: (N, L, E), ...; or
+        unbatched (L, E)) → output like the query, and the attention weights (N, L, S)
+        averaged over heads, or (N, H, L, S), or None if ``need_weights=False``.
+
+    Differs from PyTorch: a query allowed to see no key gets zero weights (PyTorch gives NaN
+    when ``need_weights=True``).
+
+    Example:
+        >>> mha = nn.MultiheadAttention(16, 4, batch_first=True)
+        >>> x = minigrad.randn(2, 5, 16)
+        >>> out, weights = mha(x, x, x)
+        >>> out.shape, weights.shape
+        ((2, 5, 16), (2, 5, 5))
+    """
+
+    def __init__(
+        self,
+        embed_dim: int,
+        num_heads: int,
+        dropout: float = 0.0,
+        bias: bool = True,
+        add_bias_kv: bool = False,
+        add_zero_attn: bool = False,
+        kdim: int | None = None,
+        vdim: int | None = None,
+        batch_first: bool = False,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if embed_dim <= 0 or num_heads <= 0:
+            raise ValueError(
+                f"MultiheadAttention: embed_dim and num_heads must be greater than 0, got "
+                f"embed_dim={embed_dim} and num_heads={num_heads} instead"
+            )
+        if embed_dim % num_heads:
+            raise ValueError(
+                f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads "
+                f"({num_heads})"
+            )
+        factory = dict(device=device, dtype=dtype)
+        self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads
+        self.kdim = kdim if kdim is not None else embed_dim
+        self.vdim = vdim if vdim is not None else embed_dim
+        self._qkv_same_embed_dim = self.kdim == embed_dim and self.vdim == embed_dim
+        self.dropout, self.batch_first = dropout, batch_first
+        if self._qkv_same_embed_dim:
+            self.in_proj_weight = Parameter(empty(3 * embed_dim, embed_dim, **factory))
+            for name in ("q_proj_weight", "k_proj_weight", "v_proj_weight"):
+                self.register_parameter(name, None)
+        else:
+            self.q_proj_weight = Parameter(empty(embed_dim, embed_dim, **factory))
+            self.k_proj_weight = Parameter(empty(embed_dim, self.kdim, **factory))
+            self.v_proj_weight = Parameter(empty(embed_dim, self.vdim, **factory))
+            self.register_parameter("in_proj_weight", None)
+        if bias:
+            self.in_proj_bias = Parameter(empty(3 * embed_dim, **factory))
+        else:
+            self.register_parameter("in_proj_bias", None)
+        self.out_proj = NonDynamicallyQuantizableLinear(embed_dim, embed_dim, bias=bias, **factory)
+        if add_bias_kv:
+            self.bias_k = Parameter(empty(1, 1, embed_dim, **factory))
+            self.bias_v = Parameter(empty(1, 1, embed_dim, **factory))
+        else:
+            self.bias_k = self.bias_v = None
+        self.add_zero_attn = add_zero_attn
+        self._reset_parameters()
+
+    def _reset_parameters(self) -> None:
+        """PyTorch's init: Xavier-uniform projections, zero biases, Xavier-normal bias_k/v."""
+        if self._qkv_same_embed_dim:
+            init.xavier_uniform_(self.in_proj_weight)
+        else:
+            for w in (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight):
+                init.xavier_uniform_(w)
+        if self.in_proj_bias is not None:
+            init.zeros_(self.in_proj_bias)
+            init.zeros_(self.out_proj.bias)
+        if self.bias_k is not None:
+            init.xavier_normal_(self.bias_k)
+            init.xavier_normal_(self.bias_v)
+
+    def forward(
+        self,
+        query,
+        key,
+        value,
+        key_padding_mask=None,
+        need_weights: bool = True,
+        attn_mask=None,
+        average_attn_weights: bool = True,
+        is_causal: bool = False,
+    ):
+        """Attend from ``query`` to ``key``/``value``; returns ``(output, weights or None)``.
+
+        Args:
+            key_padding_mask: (N, S) bool, True = ignore that key (or float, added).
+            attn_mask: (L, S) or (N·H, L, S) bool, True = not allowed (or float, added).
+            need_weights: also return the attention weights (computed outside the fused op).
+            average_attn_weights: average the returned weights over heads.
+            is_causal: a hint that ``attn_mask`` is the causal mask (which must be given).
+        """
+        unbatched = query.ndim == 2
+        q, k, v, key_padding_mask = self._batch_first(query, key, value, key_padding_mask)
+        if is_causal and attn_mask is None:
+            raise RuntimeError(
+                "MultiheadAttention: need attn_mask if specifying the is_causal hint; make it "
+                "with nn.Transformer.generate_square_subsequent_mask"
+            )
+        self._check_attn_mask(attn_mask, q.shape[0], q.shape[1], k.shape[1])
+        q, k, v = self._project(q, k, v)
+        n, length, source = q.shape[0], q.shape[1], k.shape[1]
+        mask = merge_masks(key_padding_mask, attn_mask, n, self.num_heads, length, source, q)
+        q, k, v = (split_heads(t, self.num_heads) for t in (q, k, v))
+        if self.add_zero_attn:
+            k, v = append_zero(k), append_zero(v)
+            mask = pad_mask(mask)
+        dropout_p = self.dropout if self.training else 0.0
+        causal = is_causal and key_padding_mask is None and not need_weights
+        weights = None
+        if need_weights:
+            out, weights = attention_with_weights(q, k, v, mask, dropout_p)
+            if average_attn_weights:
+                weights = weights.mean(1)
+        else:
+            out = scaled_dot_product_attention(
+                q, k, v, None if causal else mask, dropout_p, is_causal=causal
+            )
+        out = self.out_proj(out.permute(0, 2, 1, 3).reshape(n, length, self.embed_dim))
+        if unbatched:
+            return out.squeeze(0), (weights.squeeze(0) if weights is not None else None)
+        return (out if self.batch_first else out.transpose(0, 1)), weights
+
+    def _batch_first(self, query, key, value, key_padding_mask):
+        """Inputs as (N, L, E) views, checked; a key_padding_mask as (N, S)."""
+        name = self._get_name()
+        if query.ndim not in (2, 3) or query.shape[-1] != self.embed_dim:
+            layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
+            raise RuntimeError(
+                f"{name}(embed_dim={self.embed_dim}, num_heads={self.num_heads}) expected query "
+                f"of shape {layout} or (L, E) with E={self.embed_dim}, got shape "
+                f"{list(query.shape)}"
+            )
+        for label, t, dim in (("key", key, self.kdim), ("value", value, self.vdim)):
+            if t.ndim != query.ndim or t.shape[-1] != dim:
+                raise RuntimeError(
+                    f"{name}: expected {label} with {query.ndim} dims and last dim {dim} (like the "
+                    f"query {list(query.shape)}), got shape {list(t.shape)}"
+                )
+        if key.shape[:-1] != value.shape[:-1]:
+            raise RuntimeError(
+                f"{name}: key {list(key.shape)} and value {list(value.shape)} must agree in all "
+                f"but the last dim"
+            )
+        if query.ndim == 2:
+            q, k, v = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
+            if key_padding_mask is not None:
+                key_padding_mask = key_padding_mask.reshape(1, -1)
+        elif self.batch_first:
+            q, k, v = query, key, value
+        else:
+            q, k, v = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
+        if q.shape[0] != k.shape[0]:
+            raise RuntimeError(
+                f"{name}: query and key have different batch sizes, {q.shape[0]} and {k.shape[0]}"
+            )
+        if key_padding_mask is not None and tuple(key_padding_mask.shape) != k.shape[:2]:
+            raise RuntimeError(
+                f"{name}: expected key_padding_mask of shape {list(k.shape[:2])} (N, S), got "
+                f"{list(key_padding_mask.shape)}"
+            )
+        return q, k, v, key_padding_mask
+
+    def _check_attn_mask(self, attn_mask, n: int, length: int, source: int) -> None:
+        if attn_mask is None:
+            return
+        if not (attn_mask.dtype is dtypes.bool or attn_mask.dtype.is_floating_point):
+            raise TypeError(
+                f"{self._get_name()}: only bool and floating attn_mask are supported, got "
+                f"{attn_mask.dtype}"
+            )
+        valid = [(length, source), (n * self.num_heads, length, source)]
+        if tuple(attn_mask.shape) not in valid:
+            raise RuntimeError(
+                f"{self._get_name()}: expected attn_mask of shape {list(valid[0])} (L, S) or "
+                f"{list(valid[1])} (N·num_heads, L, S), got {list(attn_mask.shape)}"
+            )
+
+    def _project(self, q, k, v):
+        """The input projections (one GEMM each), and the learned extra key/value if any."""
+        e = self.embed_dim
+        if self._qkv_same_embed_dim:
+            w = self.in_proj_weight
+            wq, wk, wv = w[:e], w[e : 2 * e], w[2 * e :]
+        else:
+            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
+        b = self.in_proj_bias
+        bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
+        q, k, v = F.linear(q, wq, bq), F.linear(k, wk, bk), F.linear(v, wv, bv)
+        if self.bias_k is not None:
+            n = k.shape[0]
+            k = cat([k, self.bias_k.expand(n, 1, e)], 1)
+            v = cat([v, self.bias_v.expand(n, 1, e)], 1)
+        return q, k, v

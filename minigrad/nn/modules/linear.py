@@ -63,3 +63,7 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """The Linear class of ``MultiheadAttention.out_proj``, named as in PyTorch (a plain Linear)."""

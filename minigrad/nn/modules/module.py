@@ -8,9 +8,10 @@ import copy
 from collections import OrderedDict
 from collections.abc import Iterator
 
+from ...autograd.graph import RemovableHandle
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
-from ._hooks import RemovableHandle, call_with_hooks
+from ._hooks import call_with_hooks
 from ._module_state import StateMixin, _IncompatibleKeys  # noqa: F401 - re-exported
 
 

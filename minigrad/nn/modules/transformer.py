@@ -10,8 +10,7 @@ from ... import dtypes
 from ...creation import full
 from .. import functional as F
 from ..functional.attention import scaled_dot_product_attention
-from ._multihead import MultiheadAttention
-from .activation import GELU, ReLU
+from .activation import GELU, MultiheadAttention, ReLU
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
