@@ -26,8 +26,8 @@ import zlib
 
 import numpy as np
 
-from . import backend, dtypes
-from .tensor import Tensor
+from .. import backend, dtypes
+from ..tensor import Tensor
 
 __all__ = ["load", "save"]
 
