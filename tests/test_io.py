@@ -105,7 +105,7 @@ def test_file_is_an_npz_readable_by_numpy(tmp_path):
         assert npz["arrays/0"].tolist() == [0, 1, 2]
     with zipfile.ZipFile(tmp_path / "w.mg") as zf:
         index = json.loads(zf.read("minigrad.json"))
-    assert index["format"] == "minigrad" and index["version"] == 1
+    assert index["format"] == "minigrad" and index["version"] == 2
 
 
 def test_map_location(device, tmp_path):
@@ -158,10 +158,10 @@ def test_a_crash_while_writing_keeps_the_old_file(tmp_path, monkeypatch):
 
 def test_unsupported_values_are_rejected_before_writing(tmp_path):
     path = tmp_path / "bad.mg"
-    with pytest.raises(TypeError, match=r"cannot save obj\['opt'\]\[1\], of type function"):
+    with pytest.raises(TypeError, match=r"cannot save obj\['opt'\]\[1\]: .*no importable name"):
         save({"opt": [1, lambda: 0]}, path)
-    with pytest.raises(TypeError, match="key .* is a frozenset"):
-        save({frozenset(): 1}, path)
+    with pytest.raises(TypeError, match=r"cannot save obj key .*, of type generator"):
+        save({(x for x in ()): 1}, path)
     cycle = []
     cycle.append(cycle)
     with pytest.raises(ValueError, match="contains itself"):
@@ -228,17 +228,9 @@ def test_foreign_files_are_reported(tmp_path):
     pickled.write_bytes(b"\x80\x04K\x01.")
     with pytest.raises(RuntimeError, match="it is a pickle.*never unpickles"):
         load(pickled)
-    pt = tmp_path / "model.pt"
+    pt = tmp_path / "model.pt"  # a PyTorch zip holding the int 1
     _zip(pt, {"archive/data.pkl": b"\x80\x04K\x01.", "archive/version": b"3"})
-    with pytest.raises(RuntimeError, match=r"model\.pt' is not a minigrad .*PyTorch checkpoint"):
-        load(pt)
-
-
-def test_real_torch_checkpoint_is_reported(tmp_path):
-    torch = pytest.importorskip("torch")
-    torch.save({"w": torch.ones(2)}, tmp_path / "t.pt")
-    with pytest.raises(RuntimeError, match="PyTorch checkpoint"):
-        load(tmp_path / "t.pt")
+    assert load(pt) == 1
 
 
 def _index(root, version=1):

@@ -1,85 +1,63 @@
-"""``save`` and ``load``: checkpoints of tensors and nested containers, without pickle.
+"""minigrad's own checkpoint format: a zip of ``.npy`` arrays with a JSON index, never pickle.
 
-A checkpoint is a zip archive (the ``.npz`` layout): one ``.npy`` member per array, written
-and read by NumPy with ``allow_pickle=False``, and a JSON index, ``minigrad.json``, that
-describes the saved object. Loading parses JSON and array headers only, so a file can never run
-code. Saving goes to a temporary file in the target's directory that is renamed over the target
-when complete, so a crash leaves the previous checkpoint intact.
+A checkpoint is a zip archive (the ``.npz`` layout): one ``.npy`` member per array, written by
+NumPy with ``allow_pickle=False``, and a JSON index, ``minigrad.json``, that describes the saved
+object. Loading parses JSON and array headers only, so a file can never run code; classes the
+index names are built only when allowed (:mod:`minigrad.io.safe_globals`). Loading also has
+bounded memory: every array's dtype and shape is declared in the index, checked against what
+the archive can hold before anything is allocated, and a member is never inflated past what
+the index declares.
 
-What can be saved: tensors (dtype, shape, device and ``requires_grad`` are kept), NumPy
-arrays, dicts (with str, int, float, bool, None or tuple keys), lists, tuples, ``None``,
-bools, ints, floats (nan and inf included), strings, dtypes and devices. A tensor that appears
-several times is stored once and loaded as one tensor; distinct tensors that share memory
-(views) are stored separately.
+What can be saved: tensors (dtype, shape, device, ``requires_grad`` and their class, such as
+``nn.Parameter``, are kept), NumPy arrays, dicts (any hashable keys that can be saved),
+OrderedDicts, defaultdicts, lists, tuples, sets, ``None``, bools, ints, floats (nan and inf
+included), strings, dtypes, devices, classes and functions with an importable name (as a
+reference), and objects of classes with an importable name, through their ``__dict__`` (or
+``__getstate__``/``__setstate__``): whole ``nn.Module``s and optimizers. An object or tensor
+that appears several times is stored once and loaded as one object (so an optimizer saved with
+its model still refers to the model's parameters); distinct tensors that share memory (views)
+are stored separately.
 """
 
 from __future__ import annotations
 
 import collections
-import contextlib
 import json
 import math
-import os
-import uuid
+import types
 import zipfile
-import zlib
 
 import numpy as np
 
 from .. import backend, dtypes
 from ..tensor import Tensor
+from . import _archive
+from .safe_globals import global_name, resolve
 
-__all__ = ["load", "save"]
+__all__ = ["INDEX", "load_archive", "save_checkpoint"]
 
-_INDEX = "minigrad.json"
+INDEX = "minigrad.json"
 _FORMAT = "minigrad"
-_VERSION = 1
-_KEY_TYPES = (str, int, float, bool, type(None), tuple)
+_VERSION = 2
+_READS = (1, 2)
+_GETSTATE = getattr(object, "__getstate__", None)
+_FUNCTIONS = (type, types.FunctionType, types.BuiltinFunctionType)
 
 
 # -- save -----------------------------------------------------------------------------------------
-def save(obj, f) -> None:
-    """Write ``obj`` to ``f`` (a path or a binary file object), as ``torch.save``.
-
-    Args:
-        obj: a tensor, a state_dict, or nested dicts/lists/tuples of tensors, arrays, numbers,
-            strings, bools and None.
-        f: a path (str or ``os.PathLike``) or a writable binary file object. A path is written
-            atomically: to a temporary file in the same directory, renamed over ``f`` at the end.
+def save_checkpoint(obj, fh) -> None:
+    """Write ``obj`` to the binary file object ``fh`` in minigrad's format (no pickle).
 
     Raises:
-        TypeError: ``obj`` holds a value of an unsupported type (the message gives its place,
+        TypeError: ``obj`` holds a value that cannot be saved (the message gives its place,
             e.g. ``obj['state'][0]['fn']``); nothing is written.
-        ValueError: ``obj`` contains itself.
-
-    Example:
-        >>> minigrad.save({"model": model.state_dict(), "epoch": 3}, "ckpt.mg")
+        ValueError: ``obj`` contains itself through lists, tuples or dicts.
     """
     encoder = _Encoder()
     index = {"format": _FORMAT, "version": _VERSION, "root": encoder.encode(obj, "obj")}
-    if hasattr(f, "write"):
-        _write_archive(f, index, encoder.arrays)
-        return
-    path = os.fspath(f)
-    directory = os.path.dirname(os.path.abspath(path))
-    tmp = os.path.join(directory, f".{os.path.basename(path)}.{uuid.uuid4().hex[:12]}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            _write_archive(fh, index, encoder.arrays)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-
-
-def _write_archive(fh, index: dict, arrays: list) -> None:
     with zipfile.ZipFile(fh, "w", compression=zipfile.ZIP_STORED, allowZip64=True) as zf:
-        zf.writestr(_INDEX, json.dumps(index, allow_nan=False, separators=(",", ":")))
-        for i, (array, device) in enumerate(arrays):
+        zf.writestr(INDEX, json.dumps(index, allow_nan=False, separators=(",", ":")))
+        for i, (array, device) in enumerate(encoder.arrays):
             host = device.backend.to_host(array) if device is not None else array
             with zf.open(_member(i), "w", force_zip64=True) as out:
                 np.lib.format.write_array(out, np.asarray(host), allow_pickle=False)
@@ -99,7 +77,8 @@ class _Encoder:
     def __init__(self):
         self.arrays: list = []  # (array, device or None for host NumPy arrays)
         self._tensors: dict[int, int] = {}  # id(tensor) -> its array index (saved once)
-        self._keep: list = []  # keeps encoded tensors alive, so their ids stay unique
+        self._objects: dict[int, int] = {}  # id(object) -> its object number (saved once)
+        self._keep: list = []  # keeps encoded tensors and objects alive, so ids stay unique
         self._active: set[int] = set()  # containers being encoded, to catch cycles
 
     def encode(self, obj, where: str):
@@ -112,19 +91,27 @@ class _Encoder:
         if isinstance(obj, np.bool_):
             return bool(obj)
         if isinstance(obj, Tensor):
-            return {"$tensor": self._tensor(obj)}
+            return {"$tensor": self._tensor(obj, where)}
         if isinstance(obj, np.ndarray):
-            return {"$ndarray": self._array(obj, None)}
+            if obj.dtype.hasobject:
+                raise TypeError("minigrad.save cannot save NumPy arrays of Python objects")
+            i = self._array(obj, None)
+            return {"$ndarray": {"array": i, "dtype": obj.dtype.str, "shape": list(obj.shape)}}
         if isinstance(obj, dtypes.dtype):
             return {"$dtype": obj.name}
         if isinstance(obj, backend.Device):
             return {"$device": str(obj)}
-        if isinstance(obj, (dict, list, tuple)):
+        if isinstance(obj, (dict, list, tuple, set, frozenset)):
             return self._container(obj, where)
-        raise TypeError(
-            f"minigrad.save cannot save {where}, of type {type(obj).__name__}: it saves tensors, "
-            f"NumPy arrays, dicts, lists, tuples, numbers, strings, bools, None, dtypes and devices"
-        )
+        if isinstance(obj, _FUNCTIONS):
+            return {"$global": self._name(obj, where)}
+        return self._object(obj, where)
+
+    def _name(self, obj, where: str) -> list:
+        try:
+            return list(global_name(obj))
+        except TypeError as e:
+            raise TypeError(f"minigrad.save cannot save {where}: {e}") from None
 
     def _container(self, obj, where: str):
         if id(obj) in self._active:
@@ -134,156 +121,144 @@ class _Encoder:
             if isinstance(obj, dict):
                 return self._dict(obj, where)
             items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+            if isinstance(obj, (set, frozenset)):
+                return {"$frozenset" if isinstance(obj, frozenset) else "$set": items}
             return items if isinstance(obj, list) else {"$tuple": items}
         finally:
             self._active.discard(id(obj))
 
     def _dict(self, obj: dict, where: str):
+        if isinstance(obj, collections.defaultdict):
+            factory = self.encode(obj.default_factory, f"{where}.default_factory")
+            return {"$defaultdict": [factory, self._pairs(obj, where)]}
         tag = "$odict" if isinstance(obj, collections.OrderedDict) else "$dict"
-        for k in obj:
-            if not isinstance(k, _KEY_TYPES):
-                raise TypeError(
-                    f"minigrad.save cannot save {where}: key {k!r} is a {type(k).__name__}; "
-                    f"keys must be str, int, float, bool, None or tuple"
-                )
         if all(isinstance(k, str) for k in obj):
             return {tag: {k: self.encode(v, f"{where}[{k!r}]") for k, v in obj.items()}}
-        return {
-            tag: [
-                [self.encode(k, where), self.encode(v, f"{where}[{k!r}]")] for k, v in obj.items()
-            ]
-        }
+        return {tag: self._pairs(obj, where)}
 
-    def _tensor(self, t: Tensor) -> dict:
+    def _pairs(self, obj: dict, where: str) -> list:
+        return [
+            [self.encode(k, f"{where} key {k!r}"), self.encode(v, f"{where}[{k!r}]")]
+            for k, v in obj.items()
+        ]
+
+    def _tensor(self, t: Tensor, where: str) -> dict:
         i = self._tensors.get(id(t))
         if i is None:
             i = self._tensors[id(t)] = self._array(t._data, t.device)
             self._keep.append(t)
-        return {
+        meta = {
             "array": i, "dtype": t.dtype.name, "shape": list(t.shape),
             "requires_grad": t.requires_grad, "device": str(t.device),
         }  # fmt: skip
+        if type(t) is not Tensor:
+            meta["class"] = self._name(type(t), where)
+        attrs = getattr(t, "__dict__", None)
+        if attrs:
+            meta["attrs"] = self.encode(attrs, f"{where}.__dict__")
+        return meta
 
     def _array(self, array, device) -> int:
-        if device is None and array.dtype.hasobject:
-            raise TypeError("minigrad.save cannot save NumPy arrays of Python objects")
         self.arrays.append((array, device))
         return len(self.arrays) - 1
 
+    def _object(self, obj, where: str):
+        k = self._objects.get(id(obj))
+        if k is not None:
+            return {"$ref": k}
+        cls = type(obj)
+        getstate = getattr(cls, "__getstate__", None)
+        custom = getstate is not None and getstate is not _GETSTATE
+        if cls.__module__ == "builtins" or not (custom or hasattr(obj, "__dict__")):
+            raise TypeError(
+                f"minigrad.save cannot save {where}, of type {cls.__name__}: it saves tensors, "
+                f"NumPy arrays, containers, numbers, strings, dtypes, devices, and objects of "
+                f"classes with an importable name through their __dict__"
+            )
+        name = self._name(cls, where)
+        k = self._objects[id(obj)] = len(self._objects)
+        self._keep.append(obj)
+        state = obj.__getstate__() if custom else obj.__dict__
+        return {"$object": {"id": k, "class": name, "state": self.encode(state, f"{where}.state")}}
+
 
 # -- load -----------------------------------------------------------------------------------------
-def load(f, map_location=None, *, weights_only=None):
-    """Read an object written by :func:`save`, as ``torch.load``.
-
-    Args:
-        f: a path or a readable, seekable binary file object.
-        map_location: where to put tensors: None (the device each was saved from), a device
-            (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``minigrad.device``), or a dict mapping saved
-            device names to devices (``{"cuda:0": "cpu"}``).
-        weights_only: accepted for PyTorch compatibility; loading never runs code anyway.
-
-    Returns:
-        The saved object. Dicts, lists, tuples and OrderedDicts come back as such (other dict
-        subclasses as dicts); tensors keep their dtype, shape and ``requires_grad``.
-
-    Raises:
-        RuntimeError: the file is empty, truncated, corrupted, or not a minigrad checkpoint
-            (the message names the file and what is wrong), or a tensor's device is not
-            available here (pass ``map_location``).
-    """
-    name = _describe(f)
-    with _open_archive(f, name) as zf:
-        index = _read_index(zf, name)
-        decoder = _Decoder(zf, name, _location_mapper(map_location))
+def load_archive(
+    zf: zipfile.ZipFile, name: str, size: int, locate, weights_only: bool = True
+) -> object:
+    """Rebuild the object saved in the open minigrad archive ``zf`` (``size`` bytes long)."""
+    index = _read_index(zf, name, size)
+    decoder = _Decoder(zf, name, locate, weights_only)
+    decoder.check_declared_sizes(index["root"])
+    try:
         return decoder.decode(index["root"])
+    except RecursionError:
+        raise decoder.fail("the index is nested too deeply") from None
 
 
-def _describe(f) -> str:
-    if hasattr(f, "read"):
-        return repr(getattr(f, "name", None) or f"<{type(f).__name__}>")
-    return repr(os.fspath(f))
-
-
-@contextlib.contextmanager
-def _open_archive(f, name: str):
-    fh = f if hasattr(f, "read") else open(f, "rb")  # noqa: SIM115 - closed below
+def _read_index(zf: zipfile.ZipFile, name: str, size: int) -> dict:
     try:
-        start = fh.tell()
-        head = fh.read(8)
-        fh.seek(start)
-        try:
-            zf = zipfile.ZipFile(fh)
-        except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
-            raise RuntimeError(
-                f"{name} is not a minigrad checkpoint: {_why_not_zip(head, e)}"
-            ) from e
-        with zf:
-            yield zf
-    finally:
-        if fh is not f:
-            fh.close()
-
-
-def _why_not_zip(head: bytes, error: Exception) -> str:
-    if not head:
-        return "the file is empty"
-    if head.startswith(b"PK"):
-        return f"the zip archive is truncated or corrupted (zipfile: {error})"
-    if head.startswith(b"\x80"):
-        return "it is a pickle (e.g. an old torch.save file); minigrad never unpickles"
-    if head.startswith(b"\x93NUMPY"):
-        return "it is a bare .npy array (use numpy.load)"
-    return f"it is not a zip archive (it starts with {head!r})"
-
-
-def _read_index(zf: zipfile.ZipFile, name: str) -> dict:
-    names = zf.namelist()
-    if _INDEX not in names:
-        kind = (
-            "a PyTorch checkpoint (torch.save)"
-            if any(n.endswith("data.pkl") for n in names)
-            else f"a zip archive without {_INDEX} (members: {names[:5]})"
-        )
-        raise RuntimeError(f"{name} is not a minigrad checkpoint: it is {kind}")
-    try:
-        index = json.loads(zf.read(_INDEX).decode("utf-8"))
-    except (zipfile.BadZipFile, zlib.error, UnicodeDecodeError, ValueError, OSError) as e:
-        raise RuntimeError(f"{name}: the checkpoint index {_INDEX} is corrupted ({e})") from e
+        info = zf.getinfo(INDEX)
+        # A stored index is at most the file; a compressed one may not inflate past that either.
+        data = _archive.read_member(zf, info, max(size, 1 << 20), "the size of the file")
+        index = json.loads(data.decode("utf-8"))
+    except (_archive.ArchiveError, *_archive.ERRORS, UnicodeDecodeError, RecursionError) as e:
+        raise RuntimeError(f"{name}: the checkpoint index {INDEX} is corrupted ({e})") from e
     if not isinstance(index, dict) or index.get("format") != _FORMAT or "root" not in index:
-        raise RuntimeError(f"{name}: {_INDEX} is not a minigrad checkpoint index")
-    if index.get("version") != _VERSION:
+        raise RuntimeError(f"{name}: {INDEX} is not a minigrad checkpoint index")
+    if index.get("version") not in _READS:
         raise RuntimeError(
             f"{name} has checkpoint format version {index.get('version')!r}; this minigrad reads "
-            f"version {_VERSION} (upgrade minigrad to read it)"
+            f"versions {list(_READS)} (upgrade minigrad to read it)"
         )
     return index
-
-
-def _location_mapper(map_location):
-    """A function from a saved device name to the device to load onto."""
-    if map_location is None:
-        return lambda saved: backend.device(saved)
-    if isinstance(map_location, (str, backend.Device)):
-        target = backend.device(map_location)
-        return lambda saved: target
-    if isinstance(map_location, dict):
-        table = {str(backend.device(k)): backend.device(v) for k, v in map_location.items()}
-        return lambda saved: table.get(str(backend.device(saved))) or backend.device(saved)
-    raise TypeError(
-        f"map_location must be None, a device or a dict of devices, got "
-        f"{type(map_location).__name__}"
-    )
 
 
 class _Decoder:
     """Rebuilds the saved object from the index tree, reading arrays on demand."""
 
-    def __init__(self, zf: zipfile.ZipFile, name: str, locate):
-        self.zf, self.name, self.locate = zf, name, locate
+    def __init__(self, zf: zipfile.ZipFile, name: str, locate, weights_only: bool):
+        self.zf, self.name, self.locate, self.weights_only = zf, name, locate, weights_only
         self._tensors: dict[int, Tensor] = {}
+        self._objects: dict[int, object] = {}
 
     def fail(self, what: str) -> RuntimeError:
         return RuntimeError(f"{self.name}: corrupted checkpoint: {what}")
+
+    def check_declared_sizes(self, root) -> None:
+        """Before allocating anything: every array the index declares must fit its member."""
+        stack = [root]
+        while stack:
+            node = stack.pop()
+            if isinstance(node, list):
+                stack.extend(node)
+            elif isinstance(node, dict):
+                meta = node.get("$tensor", node.get("$ndarray"))
+                if isinstance(meta, dict):
+                    try:
+                        i, (shape, dtype) = int(meta["array"]), self._declared(meta, node)
+                    except (KeyError, TypeError, ValueError, _archive.ArchiveError) as e:
+                        tag = "$tensor" if "$tensor" in node else "$ndarray"
+                        raise self.fail(f"malformed {tag} entry {str(meta)[:80]} ({e})") from e
+                    info = self._info(i)
+                    limit = _archive.nbytes(shape, dtype) + _archive.MAX_NPY_HEADER
+                    try:
+                        _archive.check_member(info, limit, "the index")
+                    except _archive.ArchiveError as e:
+                        raise self.fail(str(e)) from None
+                stack.extend(node.values())
+
+    @staticmethod
+    def _declared(meta: dict, node: dict) -> tuple[tuple, np.dtype]:
+        if "$tensor" in node:
+            dtype = dtypes.from_name(meta["dtype"]).numpy
+        else:
+            dtype = np.dtype(str(meta["dtype"]))
+        shape = tuple(meta["shape"])
+        _archive.nbytes(shape, dtype)  # validates the shape
+        if dtype.hasobject:
+            raise ValueError("arrays of Python objects are never loaded")
+        return shape, dtype
 
     def decode(self, node):
         if node is None or isinstance(node, (bool, int, float, str)):
@@ -301,56 +276,102 @@ class _Decoder:
         except (KeyError, TypeError, ValueError, AttributeError) as e:
             raise self.fail(f"malformed {tag} entry ({type(e).__name__}: {e})") from e
 
+    def resolve(self, name):
+        module, qualname = name
+        return resolve(str(module), str(qualname), weights_only=self.weights_only, where=self.name)
+
     def tensor(self, meta: dict) -> Tensor:
         i = meta["array"]
         if i in self._tensors:
             return self._tensors[i]
-        dtype, shape = dtypes.from_name(meta["dtype"]), list(meta["shape"])
+        dtype, shape = dtypes.from_name(meta["dtype"]), tuple(meta["shape"])
         requires_grad, saved_device = bool(meta["requires_grad"]), str(meta["device"])
         if requires_grad and not dtype.is_floating_point:
             raise self.fail(f"array {i} of dtype {dtype.name} is marked requires_grad")
-        array = self.array(i)
-        if array.dtype != dtype.numpy or list(array.shape) != shape:
-            raise self.fail(
-                f"array {i} is {array.dtype}{list(array.shape)}, but the index says "
-                f"{dtype.name}{shape}"
-            )
-        dev = self.device(saved_device)
-        t = Tensor._make(dev.backend.from_host(array, dev.index), dev)
+        cls = self.resolve(meta["class"]) if "class" in meta else Tensor
+        if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+            raise self.fail(f"array {i} has the class {cls!r}, which is not a Tensor class")
+        dev = self.locate(saved_device)
+        array = self.array(i, (shape, dtype.numpy))
+        t = cls._make(dev.backend.from_host(array, dev.index), dev)
         t.requires_grad_(requires_grad)
         self._tensors[i] = t
+        if "attrs" in meta:
+            t.__dict__.update(self.decode(meta["attrs"]))
         return t
 
-    def device(self, saved: str) -> backend.Device:
-        try:
-            dev = self.locate(saved)
-        except (RuntimeError, ValueError, TypeError) as e:
-            raise RuntimeError(f"{self.name}: cannot place a tensor saved on {saved!r}: {e}") from e
-        if not dev.backend.is_available():
-            raise RuntimeError(
-                f"{self.name} has a tensor saved on {saved!r}, but {dev.type} is not available "
-                f"here; pass map_location='cpu' to load it onto the CPU"
-            )
-        return dev
+    def ndarray(self, meta) -> np.ndarray:
+        if isinstance(meta, dict):  # version 2: the index declares dtype and shape
+            return self.array(meta["array"], self._declared(meta, {"$ndarray": meta}))
+        return self.array(meta, None)  # version 1: only the member says
 
-    def array(self, i) -> np.ndarray:
+    def _info(self, i) -> zipfile.ZipInfo:
         member = _member(int(i))
         try:
-            with self.zf.open(member) as fp:
-                array = np.lib.format.read_array(fp, allow_pickle=False)
-                if fp.read(1):  # also reaches the end of the member, where zipfile checks the CRC
-                    raise ValueError("trailing bytes after the array")
+            return self.zf.getinfo(member)
         except KeyError:
             raise self.fail(f"the index refers to array {i}, but there is no {member}") from None
-        except (zipfile.BadZipFile, zlib.error, ValueError, EOFError, OSError) as e:
+
+    def array(self, i, declared) -> np.ndarray:
+        """Array ``i``, refused before allocation unless it is what ``declared`` says."""
+        info = self._info(i)
+        member = info.filename
+        try:
+            if declared is not None:
+                limit = _archive.nbytes(*declared) + _archive.MAX_NPY_HEADER
+            elif info.compress_type != zipfile.ZIP_STORED:
+                raise _archive.ArchiveError("a compressed array needs its size in the index")
+            else:
+                limit = info.file_size
+            _archive.check_member(info, limit, "the index")
+            with self.zf.open(info) as fp:
+                shape, fortran, dtype = _archive.read_npy_header(fp, member)
+                if declared is not None and (shape, dtype) != declared:
+                    raise self.fail(
+                        f"array {i} is {dtype.name}{list(shape)}, but the index says "
+                        f"{declared[1].name}{list(declared[0])}"
+                    )
+                need = _archive.nbytes(shape, dtype)
+                if fp.tell() + need != info.file_size:
+                    raise _archive.ArchiveError(
+                        f"its header declares {need} data bytes, but the member holds "
+                        f"{info.file_size - fp.tell()}"
+                    )
+                out = np.empty(shape[::-1] if fortran else shape, dtype)
+                _archive.read_into(fp, out, member)
+                if fp.read(1):  # also reaches the end of the member, where zipfile checks the CRC
+                    raise ValueError("trailing bytes after the array")
+        except (_archive.ArchiveError, *_archive.ERRORS) as e:
             raise self.fail(f"cannot read {member} ({e})") from e
-        return array
+        return out.T if fortran else out
+
+    def object(self, value: dict):
+        cls = self.resolve(value["class"])
+        if not isinstance(cls, type):
+            raise TypeError(f"{value['class']} is not a class")
+        obj = cls.__new__(cls)
+        self._objects[int(value["id"])] = obj  # before its state: the state may refer to it
+        state = self.decode(value["state"])
+        setstate = getattr(obj, "__setstate__", None)
+        if setstate is not None:
+            setstate(state)
+        else:
+            obj.__dict__.update(state)
+        return obj
 
 
 def _decode_dict(dec: _Decoder, value, cls=dict):
     if isinstance(value, dict):
         return cls((k, dec.decode(v)) for k, v in value.items())
     return cls((dec.decode(k), dec.decode(v)) for k, v in value)
+
+
+def _decode_defaultdict(dec: _Decoder, value):
+    factory, pairs = value
+    factory = dec.decode(factory)
+    if factory is not None and not callable(factory):
+        raise TypeError(f"the default factory {factory!r} is not callable")
+    return collections.defaultdict(factory, _decode_dict(dec, pairs))
 
 
 def _decode_float(dec: _Decoder, value: str) -> float:
@@ -361,10 +382,16 @@ def _decode_float(dec: _Decoder, value: str) -> float:
 
 _HANDLERS = {
     "$tensor": _Decoder.tensor,
-    "$ndarray": lambda dec, i: dec.array(i),
+    "$ndarray": _Decoder.ndarray,
+    "$object": _Decoder.object,
+    "$ref": lambda dec, k: dec._objects[int(k)],
+    "$global": lambda dec, name: dec.resolve(name),
     "$dict": _decode_dict,
     "$odict": lambda dec, value: _decode_dict(dec, value, collections.OrderedDict),
+    "$defaultdict": _decode_defaultdict,
     "$tuple": lambda dec, items: tuple(dec.decode(x) for x in items),
+    "$set": lambda dec, items: {dec.decode(x) for x in items},
+    "$frozenset": lambda dec, items: frozenset(dec.decode(x) for x in items),
     "$float": _decode_float,
     "$dtype": lambda dec, name: dtypes.from_name(name),
     "$device": lambda dec, name: backend.device(name),
