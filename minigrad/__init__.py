@@ -180,5 +180,12 @@ def t(input):  # noqa: A002
     return input.t()
 
 
-from . import nn, optim, utils, viz  # noqa: E402 - built on the names above
+from . import (  # noqa: E402 - built on the names above
+    nn,
+    optim,
+    serialization,  # noqa: E402
+    utils,
+    viz,
+)
 from .io import load, save  # noqa: E402
+from .utils.dlpack import from_dlpack  # noqa: E402
