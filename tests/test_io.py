@@ -5,6 +5,8 @@ import io
 import json
 import math
 import os
+import pickle
+import threading
 import zipfile
 
 import numpy as np
@@ -312,3 +314,99 @@ def test_bad_map_location():
     buffer.seek(0)
     with pytest.raises(RuntimeError, match="unknown device type 'tpu'"):
         load(buffer, map_location="tpu")
+
+
+# -- whole objects and the allowlist ------------------------------------------------------------
+class Net(minigrad.nn.Module):
+    """A user's model with nested layers, as a PyTorch program defines one."""
+
+    def __init__(self):
+        super().__init__()
+        self.body = minigrad.nn.Sequential(
+            minigrad.nn.Linear(4, 8), minigrad.nn.ReLU(), minigrad.nn.Linear(8, 3)
+        )
+        self.norm = minigrad.nn.LayerNorm(3)
+        self.scale = 2.0
+
+    def forward(self, x):
+        return self.norm(self.body(x)) * self.scale
+
+
+def test_a_whole_module_and_its_optimizer_round_trip_under_safe_globals(tmp_path):
+    minigrad.manual_seed(0)
+    net, x = Net(), minigrad.randn(5, 4)
+    opt = optim.Adam(net.parameters(), lr=0.1)
+    net(x).square().sum().backward()
+    opt.step()
+    save({"model": net, "optimizer": opt}, tmp_path / "whole.mg")
+    with pytest.raises(pickle.UnpicklingError, match=r"test_io\.Net.*add_safe_globals\(\[Net\]\)"):
+        load(tmp_path / "whole.mg")
+    with minigrad.serialization.safe_globals([Net]):
+        assert Net in minigrad.serialization.get_safe_globals()
+        out = minigrad.load(tmp_path / "whole.mg")
+    assert Net not in minigrad.serialization.get_safe_globals()  # the context restored it
+    model, opt2 = out["model"], out["optimizer"]
+    assert type(model) is Net and type(model.body[1]) is minigrad.nn.ReLU and model.scale == 2.0
+    np.testing.assert_array_equal(model(x).detach().numpy(), net(x).detach().numpy())
+    params = list(model.parameters())
+    assert all(type(p) is minigrad.nn.Parameter and p.requires_grad for p in params)
+    assert opt2.param_groups[0]["params"][0] is params[0]  # one object, as pickle would give
+    _same_tensor(opt.state[next(net.parameters())]["exp_avg"], opt2.state[params[0]]["exp_avg"])
+    # training goes on from the loaded state exactly as from the original
+    for m, o in ((net, opt), (model, opt2)):
+        o.zero_grad()
+        m(x).square().sum().backward()
+        o.step()
+    for a, b in zip(net.parameters(), model.parameters()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_add_safe_globals_and_weights_only_false(tmp_path):
+    save(Net(), tmp_path / "n.mg")
+    try:
+        minigrad.serialization.add_safe_globals([(Net, "tests.elsewhere.Net")])
+        assert minigrad.serialization.get_safe_globals() == [(Net, "tests.elsewhere.Net")]
+        with pytest.raises(pickle.UnpicklingError, match="not an allowed global"):
+            load(tmp_path / "n.mg")  # registered under another name only
+        minigrad.serialization.add_safe_globals([Net])
+        assert type(load(tmp_path / "n.mg")) is Net
+    finally:
+        minigrad.serialization.clear_safe_globals()
+    assert minigrad.serialization.get_safe_globals() == []
+    assert type(load(tmp_path / "n.mg", weights_only=False)) is Net  # trusted file
+
+
+def test_minigrad_classes_load_without_allowlisting(tmp_path):
+    model = minigrad.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0)
+    sched_opt = optim.SGD(model.parameters(), lr=0.5, momentum=0.9)
+    save([model, sched_opt, {1, 2}, frozenset({"a"}), min], tmp_path / "m.mg")
+    with pytest.raises(pickle.UnpicklingError, match="builtins.min"):
+        load(tmp_path / "m.mg")
+    save([model, sched_opt, {1, 2}, frozenset({"a"})], tmp_path / "m.mg")
+    loaded, opt2, s, fs = load(tmp_path / "m.mg")
+    x = minigrad.randn(2, 3, 8)
+    np.testing.assert_allclose(loaded(x).detach().numpy(), model(x).detach().numpy())
+    assert loaded.activation is minigrad.nn.functional.relu and opt2.defaults["momentum"] == 0.9
+    assert s == {1, 2} and fs == frozenset({"a"})
+
+
+def test_a_file_naming_a_dangerous_global_is_refused(tmp_path):
+    for name in (["os", "system"], ["subprocess", "Popen"], ["builtins", "eval"]):
+        path = tmp_path / "evil.mg"
+        _zip(path, {"minigrad.json": _index({"$object": {"id": 0, "class": name, "state": {}}})})
+        with pytest.raises(pickle.UnpicklingError, match=rf"{name[0]}\.{name[1]}.*not an allowed"):
+            load(path)
+    # a minigrad module attribute that is not a class is refused too
+    _zip(path, {"minigrad.json": _index({"$global": ["minigrad.io.checkpoint", "json.loads"]})})
+    with pytest.raises(pickle.UnpicklingError, match="not an allowed global"):
+        load(path)
+
+
+def test_objects_that_cannot_be_saved_are_named():
+    class Local:
+        pass
+
+    with pytest.raises(TypeError, match=r"obj\[0\].*no importable name"):
+        save([Local()], io.BytesIO())
+    with pytest.raises(TypeError, match=r"cannot save obj\['lock'\], of type lock"):
+        save({"lock": threading.Lock()}, io.BytesIO())

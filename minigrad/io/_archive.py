@@ -5,7 +5,7 @@ that number before a member is opened bounds every allocation. The helpers here 
 declared size against what the archive can hold (a stored member holds its bytes; DEFLATE
 cannot expand more than 1032:1) and against what the caller expects, refuse duplicate member
 names (which zip readers resolve differently), and copy array data into a preallocated buffer
-in small chunks, so that reading never holds a second copy.
+in 256 KiB chunks, so that reading never holds a second copy.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 
 # DEFLATE's largest possible expansion is 1032:1 (a run of 258-byte matches, 2 bits each).
 _DEFLATE_RATIO = 1032
-_CHUNK = 1 << 20
+_CHUNK = 1 << 18
 # npy headers are at most 10 kB by default in NumPy; the magic and length add 12 bytes.
 MAX_NPY_HEADER = 10_000 + 12
 ERRORS = (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError, NotImplementedError)
@@ -87,7 +87,7 @@ def read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int, what: st
 
 
 def read_into(fp, out: np.ndarray, member: str) -> None:
-    """Fill the contiguous array ``out`` from ``fp`` in 1 MiB chunks (no second full copy)."""
+    """Fill the contiguous array ``out`` from ``fp`` in 256 KiB chunks (no second full copy)."""
     view = memoryview(out.reshape(-1).view(np.uint8))
     pos, end = 0, len(view)
     while pos < end:

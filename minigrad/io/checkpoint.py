@@ -240,12 +240,16 @@ class _Decoder:
                     except (KeyError, TypeError, ValueError, _archive.ArchiveError) as e:
                         tag = "$tensor" if "$tensor" in node else "$ndarray"
                         raise self.fail(f"malformed {tag} entry {str(meta)[:80]} ({e})") from e
-                    info = self._info(i)
-                    limit = _archive.nbytes(shape, dtype) + _archive.MAX_NPY_HEADER
+                    info, need = self._info(i), _archive.nbytes(shape, dtype)
                     try:
-                        _archive.check_member(info, limit, "the index")
+                        _archive.check_member(info, need + _archive.MAX_NPY_HEADER, "the index")
                     except _archive.ArchiveError as e:
                         raise self.fail(str(e)) from None
+                    if info.file_size < need:
+                        raise self.fail(
+                            f"the index declares {need} bytes for array {i}, but {info.filename} "
+                            f"holds {info.file_size}"
+                        )
                 stack.extend(node.values())
 
     @staticmethod

@@ -93,6 +93,8 @@ class _Reader:
             return _TorchDtype(name) if name == "bfloat16" else dtypes.from_name(name)
         if (module, name) == ("torch", "Size"):
             return lambda sizes=(): tuple(int(s) for s in sizes)
+        if (module, name) == ("_codecs", "encode"):  # how protocol 2 pickles bytes
+            return _encode
         if (module, name) == ("collections", "OrderedDict"):
             return collections.OrderedDict
         if module.startswith("torch.nn.modules."):
@@ -293,7 +295,7 @@ def load_legacy(fh, name: str, size: int, locate):
             array = np.empty(numel, dtype)
             _archive.read_into(fh, array, f"storage {key}")
             arrays[str(key)] = array
-    except (pickle.UnpicklingError, _archive.ArchiveError, struct.error, EOFError) as e:
+    except (_archive.ArchiveError, struct.error, EOFError) as e:
         raise RuntimeError(f"{name}: corrupted PyTorch checkpoint ({e})") from e
 
     # Second pass: the same pickle again, now with the storages' data.
@@ -309,6 +311,12 @@ def load_legacy(fh, name: str, size: int, locate):
         return _unpickle(reader, fh, size)
     finally:
         fh.seek(end)
+
+
+def _encode(text, encoding="latin1"):
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1", "utf-8", "utf8"):
+        raise pickle.UnpicklingError("_codecs.encode is allowed on strings, latin1 or utf-8")
+    return text.encode(encoding)
 
 
 def _refuse_globals(module: str, name: str):

@@ -24,6 +24,7 @@ class _Mark:
 
 
 _MARK = _Mark()
+_PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
 
 
 class RestrictedUnpickler:
@@ -124,17 +125,21 @@ class RestrictedUnpickler:
         for k, v in (slots or {}).items():
             setattr(inst, k, v)
 
+    def global_(self, module: str, name: str):
+        # Protocols 0-2 spell Python 3's modules as Python 2's (pickle's fix_imports).
+        return self.find_class(_PY2_MODULES.get(module, module), name)
+
     def text_global(self) -> None:
         module = self.readline().decode("utf-8")
         name = self.readline().decode("utf-8")
-        self.stack.append(self.find_class(module, name))
+        self.stack.append(self.global_(module, name))
 
     def stack_global(self) -> None:
         name = self.stack.pop()
         module = self.stack.pop()
         if not isinstance(module, str) or not isinstance(name, str):
             raise pickle.UnpicklingError("STACK_GLOBAL needs two strings")
-        self.stack.append(self.find_class(module, name))
+        self.stack.append(self.global_(module, name))
 
     def persid(self, pid) -> None:
         if self.persistent_load is None:
