@@ -162,3 +162,17 @@ def test_a_plain_pickle_is_not_a_checkpoint(tmp_path):
     path.write_bytes(pickle.dumps({"a": 1}))
     with pytest.raises(RuntimeError, match="not a PyTorch checkpoint.*never unpickles"):
         load(path)
+
+
+def test_a_legacy_storage_claiming_more_than_the_file_is_refused(tmp_path):
+    path = tmp_path / "l.pt"
+    torch.save({"w": torch.ones(4)}, path, _use_new_zipfile_serialization=False)
+    data = bytearray(path.read_bytes())
+    assert int.from_bytes(data[-24:-16], "little") == 4  # the storage's element count
+    data[-24:-16] = (2**40).to_bytes(8, "little")
+    path.write_bytes(bytes(data))
+    with pytest.raises(RuntimeError, match=r"declares 1099511627776 elements, but the pickle"):
+        load(path)
+    path.write_bytes(bytes(data[:-30]))  # truncated inside the pickles
+    with pytest.raises((RuntimeError, pickle.UnpicklingError)):
+        load(path)

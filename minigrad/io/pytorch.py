@@ -279,16 +279,16 @@ def load_legacy(fh, name: str, size: int, locate):
         RestrictedUnpickler(fh, first.find_class, first.persistent_load, size).load()
         keys = RestrictedUnpickler(fh, _refuse_globals, None, size).load()
         if not isinstance(keys, list):
-            raise pickle.UnpicklingError("the storage key list is not a list")
+            raise _archive.ArchiveError("the storage key list is not a list")
         arrays = {}
         for key in keys:
             storage = first.storages.get(str(key))
             if storage is None:
-                raise pickle.UnpicklingError(f"storage {key} is not used by the pickle")
+                raise _archive.ArchiveError(f"storage {key} is not used by the pickle")
             (numel,) = struct.unpack("<q", _exact(fh, 8))
             dtype = storage.dtype.numpy.newbyteorder("<" if little else ">")
             if numel != storage.numel or numel * dtype.itemsize > size - fh.tell():
-                raise pickle.UnpicklingError(
+                raise _archive.ArchiveError(
                     f"storage {key} declares {numel} elements, but the pickle says "
                     f"{storage.numel} and {size - fh.tell()} bytes are left in the file"
                 )
