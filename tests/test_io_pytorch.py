@@ -176,3 +176,34 @@ def test_a_legacy_storage_claiming_more_than_the_file_is_refused(tmp_path):
     path.write_bytes(bytes(data[:-30]))  # truncated inside the pickles
     with pytest.raises((RuntimeError, pickle.UnpicklingError)):
         load(path)
+
+
+def test_lora_fine_tuning_starts_from_pytorch_weights(tmp_path):
+    """The README's recipe: PyTorch weights in, LoRA on top, only the low-rank part trains."""
+    torch.manual_seed(0)
+    pretrained = torch.nn.Sequential(
+        torch.nn.Linear(8, 16), torch.nn.ReLU(), torch.nn.Linear(16, 4)
+    )
+    torch.save(pretrained.state_dict(), tmp_path / "pretrained.pt")
+
+    model = nn.Sequential(nn.Linear(8, 16), nn.ReLU(), nn.Linear(16, 4))
+    model.load_state_dict(minigrad.load(tmp_path / "pretrained.pt"))
+    nn.lora.wrap(model, r=2, alpha=4)
+    x = np.random.default_rng(1).standard_normal((32, 8)).astype(np.float32)
+    expected = pretrained(torch.from_numpy(x)).detach().numpy()
+    np.testing.assert_allclose(model(minigrad.tensor(x)).detach().numpy(), expected, atol=1e-6)
+
+    base = model[0].weight.detach().numpy().copy()
+    trainable = [p for p in model.parameters() if p.requires_grad]
+    opt = minigrad.optim.SGD(trainable, lr=0.1)
+    target = minigrad.tensor(np.roll(expected, 1, axis=1))
+    losses = []
+    for _ in range(20):
+        opt.zero_grad()
+        loss = ((model(minigrad.tensor(x)) - target) ** 2).mean()
+        loss.backward()
+        opt.step()
+        losses.append(loss.item())
+    assert losses[-1] < 0.9 * losses[0]
+    np.testing.assert_array_equal(model[0].weight.detach().numpy(), base)  # frozen
+    assert sum(p.numel() for p in trainable) == 2 * (8 + 16) + 2 * (16 + 4)

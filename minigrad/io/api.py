@@ -14,7 +14,7 @@ from .. import backend
 from . import _archive, checkpoint, pytorch, safetensors
 from ._files import atomic_write, describe, open_source
 
-__all__ = ["load", "save"]
+__all__ = ["load", "load_pytorch", "save"]
 
 
 def save(obj, f) -> None:
@@ -94,6 +94,30 @@ def load(f, map_location=None, *, weights_only: bool | None = None):
             tensors = safetensors.load(fh.read(), "cpu")
             return {k: _place(t, locate) for k, t in tensors.items()}
         raise RuntimeError(f"{name} is not a minigrad checkpoint: {_why_not_zip(head, None)}")
+
+
+def load_pytorch(f, map_location=None):
+    """A ``torch.save`` file (zip or legacy format) as minigrad tensors, without PyTorch.
+
+    The same as :func:`load` on such a file, but any other format is an error.
+
+    Example:
+        >>> model.load_state_dict(minigrad.io.load_pytorch("model.pt"))
+    """
+    name = describe(f)
+    locate = _location_mapper(map_location, name)
+    with open_source(f) as (fh, size):
+        start = fh.tell()
+        head = fh.read(4)
+        fh.seek(start)
+        if head.startswith(b"\x80"):
+            return pytorch.load_legacy(fh, name, size, locate)
+        if head.startswith(b"PK"):
+            with zipfile.ZipFile(fh) as zf:
+                if pytorch.is_pytorch_zip(zf.namelist()):
+                    _archive.check_unique(zf)
+                    return pytorch.load_zip(zf, name, locate)
+        raise RuntimeError(f"{name} is not a PyTorch checkpoint (it starts with {head!r})")
 
 
 def _load_zip(fh, name, size, head, locate, weights_only):
