@@ -6,6 +6,7 @@ import json
 import math
 import os
 import pickle
+import sys
 import threading
 import zipfile
 
@@ -396,10 +397,17 @@ def test_a_file_naming_a_dangerous_global_is_refused(tmp_path):
         _zip(path, {"minigrad.json": _index({"$object": {"id": 0, "class": name, "state": {}}})})
         with pytest.raises(pickle.UnpicklingError, match=rf"{name[0]}\.{name[1]}.*not an allowed"):
             load(path)
-    # a minigrad module attribute that is not a class is refused too
-    _zip(path, {"minigrad.json": _index({"$global": ["minigrad.io.checkpoint", "json.loads"]})})
-    with pytest.raises(pickle.UnpicklingError, match="not an allowed global"):
+    # importing minigrad.__main__ would run the command-line program: refused, not imported
+    _zip(path, {"minigrad.json": _index({"$global": ["minigrad.__main__", "main"]})})
+    with pytest.raises(pickle.UnpicklingError, match=r"minigrad\.__main__\.main.*not an allowed"):
         load(path)
+    assert "minigrad.__main__" not in sys.modules
+    # a minigrad module attribute that is not a class is refused too, as is a function reached
+    # through a minigrad module but defined elsewhere
+    for name in (["minigrad.io.checkpoint", "json.loads"], ["minigrad.ops.elementwise", "np.load"]):
+        _zip(path, {"minigrad.json": _index({"$global": name})})
+        with pytest.raises(pickle.UnpicklingError, match="not an allowed global"):
+            load(path)
 
 
 def test_objects_that_cannot_be_saved_are_named():

@@ -124,14 +124,18 @@ def resolve(module: str, qualname: str, *, weights_only: bool = True, where: str
         return _allowed[name]
     if module == "builtins" and qualname in _BUILTIN_TYPES:
         return _BUILTIN_TYPES[qualname]
-    own = module == "minigrad" or module.startswith("minigrad.")
+    # Importing a __main__ module runs a program (minigrad/__main__.py runs the CLI): never.
+    own = (module == "minigrad" or module.startswith("minigrad.")) and "__main__" not in module
     if own or not weights_only:
         obj = _import(module, qualname, where)
         if not weights_only:
             return obj
-        if isinstance(obj, type) and (obj.__module__, obj.__qualname__) == (module, qualname):
-            return obj
-        if callable(obj) and module.startswith(_FUNCTION_MODULES):
+        # Only what is defined under that name, not something reached through it (np.load).
+        defined = (getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)) == (
+            module,
+            qualname,
+        )
+        if defined and (isinstance(obj, type) or module.startswith(_FUNCTION_MODULES)):
             return obj
     raise pickle.UnpicklingError(
         f"Weights only load failed: {where} names the global {name}, which is not an allowed "
