@@ -56,6 +56,7 @@ def test_nested_structures_round_trip(tmp_path):
         "odd keys": {(1, 2): "tuple", 3.5: "float", None: "none", True: "bool"},
         "text": 'unicode ✓ "quoted" $tensor',
         "$tensor": "a user key that looks like a tag",
+        "$ndarray": {"array": 0, "looks": ["like", "a", "tag"]},
         "dtype": minigrad.float64,
         "device": minigrad.device("cpu"),
         "array": np.arange(6, dtype=np.int16).reshape(2, 3),
@@ -72,6 +73,7 @@ def test_nested_structures_round_trip(tmp_path):
     assert out["int keys"][0] == "a" and list(out["int keys"]) == [0, 7]
     assert out["odd keys"] == {(1, 2): "tuple", 3.5: "float", None: "none", True: "bool"}
     assert out["text"] == obj["text"] and out["$tensor"] == obj["$tensor"]
+    assert out["$ndarray"] == obj["$ndarray"]
     assert out["dtype"] is minigrad.float64 and out["device"] == "cpu"
     assert out["array"].dtype == np.int16 and out["array"].tolist() == [[0, 1, 2], [3, 4, 5]]
     assert out["empty"] == [{}, [], ()]

@@ -226,31 +226,47 @@ class _Decoder:
         return RuntimeError(f"{self.name}: corrupted checkpoint: {what}")
 
     def check_declared_sizes(self, root) -> None:
-        """Before allocating anything: every array the index declares must fit its member."""
+        """Before allocating anything: every array the index declares must fit its member.
+
+        Walks the tree as :meth:`decode` reads it (tags only where decode sees tags, so a user
+        key such as ``"$tensor"`` inside a saved dict is data); malformed entries are left for
+        :meth:`decode` to report.
+        """
         stack = [root]
         while stack:
             node = stack.pop()
             if isinstance(node, list):
                 stack.extend(node)
-            elif isinstance(node, dict):
-                meta = node.get("$tensor", node.get("$ndarray"))
-                if isinstance(meta, dict):
-                    try:
-                        i, (shape, dtype) = int(meta["array"]), self._declared(meta, node)
-                    except (KeyError, TypeError, ValueError, _archive.ArchiveError) as e:
-                        tag = "$tensor" if "$tensor" in node else "$ndarray"
-                        raise self.fail(f"malformed {tag} entry {str(meta)[:80]} ({e})") from e
-                    info, need = self._info(i), _archive.nbytes(shape, dtype)
-                    try:
-                        _archive.check_member(info, need + _archive.MAX_NPY_HEADER, "the index")
-                    except _archive.ArchiveError as e:
-                        raise self.fail(str(e)) from None
-                    if info.file_size < need:
-                        raise self.fail(
-                            f"the index declares {need} bytes for array {i}, but {info.filename} "
-                            f"holds {info.file_size}"
-                        )
-                stack.extend(node.values())
+                continue
+            if not isinstance(node, dict) or len(node) != 1:
+                continue
+            ((tag, value),) = node.items()
+            if tag in ("$tensor", "$ndarray") and isinstance(value, dict):
+                self._check_declared(tag, value)
+                if tag == "$tensor" and "attrs" in value:
+                    stack.append(value["attrs"])
+            elif tag in ("$dict", "$odict") and isinstance(value, dict):
+                stack.extend(value.values())
+            elif tag == "$object" and isinstance(value, dict):
+                stack.append(value.get("state"))
+            elif tag in ("$dict", "$odict", "$defaultdict", "$tuple", "$set", "$frozenset"):
+                stack.append(value)
+
+    def _check_declared(self, tag: str, meta: dict) -> None:
+        try:
+            i, (shape, dtype) = int(meta["array"]), self._declared(meta, {tag: meta})
+        except (KeyError, TypeError, ValueError, _archive.ArchiveError) as e:
+            raise self.fail(f"malformed {tag} entry {str(meta)[:80]} ({e})") from e
+        info, need = self._info(i), _archive.nbytes(shape, dtype)
+        try:
+            _archive.check_member(info, need + _archive.MAX_NPY_HEADER, "the index")
+        except _archive.ArchiveError as e:
+            raise self.fail(str(e)) from None
+        if info.file_size < need:
+            raise self.fail(
+                f"the index declares {need} bytes for array {i}, but {info.filename} holds "
+                f"{info.file_size}"
+            )
 
     @staticmethod
     def _declared(meta: dict, node: dict) -> tuple[tuple, np.dtype]:
