@@ -207,3 +207,21 @@ def test_lora_fine_tuning_starts_from_pytorch_weights(tmp_path):
     assert losses[-1] < 0.9 * losses[0]
     np.testing.assert_array_equal(model[0].weight.detach().numpy(), base)  # frozen
     assert sum(p.numel() for p in trainable) == 2 * (8 + 16) + 2 * (16 + 4)
+
+
+def test_tensors_saved_on_a_gpu_need_a_map_location_here(tmp_path, monkeypatch):
+    path = tmp_path / "gpu.pt"
+    torch.save({"w": torch.ones(2)}, path)
+    with zipfile.ZipFile(path) as zf:
+        members = {i.filename: zf.read(i) for i in zf.infolist()}
+    pkl = next(n for n in members if n.endswith("data.pkl"))
+    members[pkl] = members[pkl].replace(b"X\x03\x00\x00\x00cpu", b"X\x06\x00\x00\x00cuda:0")
+    with zipfile.ZipFile(path, "w") as zf:
+        for name, data in members.items():
+            zf.writestr(name, data)
+    cuda = minigrad.device("cuda").backend
+    monkeypatch.setattr(type(cuda), "is_available", lambda self: False)
+    with pytest.raises(RuntimeError, match=r"saved on 'cuda:0'.*map_location='cpu'"):
+        load(path)
+    assert load(path, map_location="cpu")["w"].device == "cpu"
+    assert load(path, map_location={"cuda:0": "fakegpu"})["w"].device == "fakegpu:0"
