@@ -5,6 +5,10 @@ from __future__ import annotations
 from ..autograd import anomaly, grad_mode, graph
 from ..autograd.graph import Node, gradient_edge, version_counter
 
+# While a forward pass is traced (ONNX export, TensorBoard graphs), a callable
+# ``(op, args, result)`` that sees every op applied; None otherwise (one check per op).
+tracer = None
+
 
 class Op(Node):
     """A primitive op: ``forward`` on backend arrays, ``backward`` with Tensor ops.
@@ -71,6 +75,8 @@ class Op(Node):
             self._record(args, result)
         else:
             result = tensor_cls._make(out, device)
+        if tracer is not None:
+            tracer(self, args, result)
         if self.is_view:
             source = args[0]
             result._version = version_counter(source)

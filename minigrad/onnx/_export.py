@@ -1,0 +1,313 @@
+"""``export``: trace a model's forward pass and write it as an ONNX model."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+
+from ..nn.modules.rnn import LSTM
+from ..tensor import Tensor
+from ..utils._tracing import ModuleCall, as_args, flatten, trace
+from ._graph import GraphBuilder
+from ._ops import CONVERTERS, Call, _onnx_type
+
+
+def _require_onnx():
+    try:
+        import onnx
+    except ImportError:  # pragma: no cover - depends on the environment
+        raise ImportError(
+            "minigrad.onnx.export needs the onnx package: pip install 'minigrad[onnx]'"
+        ) from None
+    return onnx
+
+
+def export(
+    model,
+    args,
+    f,
+    input_names=None,
+    output_names=None,
+    dynamic_axes=None,
+    opset_version: int = 17,
+    export_params: bool = True,
+    verbose: bool = False,
+):
+    """Trace ``model(*args)`` and write it as an ONNX model to ``f``, as ``torch.onnx.export``.
+
+    The forward pass is run once and every op it applies is recorded (``minigrad.ops`` calls
+    the tracer), so Python control flow is fixed by the example inputs, as in PyTorch's
+    tracing exporter. With ``dynamic_axes`` it is run a second time with other sizes on those
+    axes, and the settings that change (reshape targets, slice ends) are written as dynamic.
+    ``nn.LSTM`` layers become ONNX ``LSTM`` nodes; other layers are exported op by op. An op
+    with no ONNX counterpart raises ``NotImplementedError`` naming it. Put the model in eval
+    mode first (dropout and batch-norm statistics are traced as they run).
+
+    Args:
+        model: an ``nn.Module`` (or any callable on tensors).
+        args: the example input: a tensor or a tuple of positional arguments.
+        f: a path or a binary file object.
+        input_names, output_names: names of the graph's inputs and outputs (default
+            ``input_0``, ... and ``output_0``, ...).
+        dynamic_axes: ``{name: {axis: "label"}}`` or ``{name: [axis, ...]}`` for inputs and
+            outputs whose sizes vary (a batch axis).
+        opset_version: the ONNX opset; 17 or later.
+        export_params: write the parameters as initializers (always true here).
+        verbose: print the graph.
+
+    Returns:
+        The ``onnx.ModelProto`` written.
+
+    Example:
+        >>> model.eval()
+        >>> minigrad.onnx.export(model, minigrad.randn(1, 64), "mlp.onnx",
+        ...                      input_names=["x"], dynamic_axes={"x": {0: "batch"}})
+    """
+    onnx = _require_onnx()
+    if opset_version < 17:
+        raise ValueError(f"onnx.export: opset_version must be 17 or later, got {opset_version}")
+    if not export_params:
+        raise NotImplementedError("onnx.export: export_params=False is not supported")
+    args = as_args(args)
+    inputs, records, output = trace(model, args, leaves=(LSTM,))
+    outputs = flatten(output)
+    input_names = list(input_names or [f"input_{i}" for i in range(len(inputs))])
+    output_names = list(output_names or [f"output_{i}" for i in range(len(outputs))])
+    if len(input_names) != len(inputs) or len(output_names) != len(outputs):
+        raise ValueError(
+            f"onnx.export: {len(input_names)} input names for {len(inputs)} inputs and "
+            f"{len(output_names)} output names for {len(outputs)} outputs"
+        )
+    dynamic = _dynamic_axes(dynamic_axes, input_names + output_names)
+    records2 = outputs2 = None
+    if any(name in dynamic for name in input_names):
+        args2 = _resized(args, [dynamic.get(n, {}) for n in input_names])
+        _, records2, output2 = trace(model, args2, leaves=(LSTM,))
+        outputs2 = flatten(output2)
+        if len(records2) != len(records):
+            raise NotImplementedError(
+                "onnx.export: the model applies different ops for other sizes of the dynamic "
+                "axes (data-dependent control flow), which a traced graph cannot express"
+            )
+
+    g = _Exporter(onnx, opset_version, model)
+    for name, t in zip(input_names, inputs):
+        g.bind(t, name)
+    needed = _needed(records, outputs)
+    for i, (op, op_args, result) in enumerate(records):
+        if i not in needed:
+            continue
+        op2, result2 = (records2[i][0], records2[i][2]) if records2 is not None else (None, None)
+        if isinstance(op, ModuleCall):
+            g.module_call(op, op_args, result, records2[i][1] if records2 else None)
+            continue
+        name = op.name()
+        convert = CONVERTERS.get(name)
+        if convert is None:
+            raise NotImplementedError(f"onnx export: op {name} has no ONNX conversion")
+        names = [g.value(a) if isinstance(a, Tensor) else None for a in op_args]
+        out = convert(Call(g, op, op2, op_args, names, result, result2))
+        g.bind(result, out)
+
+    graph_outputs = []
+    for k, (name, t) in enumerate(zip(output_names, outputs)):
+        g.nodes.append(g.helper.make_node("Identity", [g.value(t)], [name]))
+        shape = _shape(t, outputs2[k] if outputs2 else None, dynamic.get(name, {}), name)
+        graph_outputs.append(
+            g.helper.make_tensor_value_info(name, _onnx_type(g, t._data.dtype), shape)
+        )
+    graph_inputs = [
+        g.helper.make_tensor_value_info(
+            name, _onnx_type(g, t._data.dtype), _shape(t, None, dynamic.get(name, {}), name)
+        )
+        for name, t in zip(input_names, inputs)
+    ]
+    graph = g.helper.make_graph(
+        g.nodes, type(model).__name__, graph_inputs, graph_outputs, g.initializers
+    )
+    proto = g.helper.make_model(
+        graph,
+        opset_imports=[g.helper.make_opsetid("", opset_version)],
+        producer_name="minigrad",
+    )
+    proto.ir_version = min(proto.ir_version, 8)  # readable by older runtimes too
+    onnx.checker.check_model(proto)
+    if verbose:
+        print(g.helper.printable_graph(graph))
+    if isinstance(f, (str, os.PathLike)):
+        onnx.save(proto, os.fspath(f))
+    else:
+        f.write(proto.SerializeToString())
+    return proto
+
+
+class _Exporter(GraphBuilder):
+    """The graph builder with the traced values' names: inputs, parameters, constants."""
+
+    def __init__(self, onnx, opset, model):
+        super().__init__(onnx, opset)
+        self._names = {}  # id(tensor) or id(array) -> value name
+        self._keep = []  # the keyed objects, kept alive so that ids stay unique
+        self._params = {}
+        if hasattr(model, "named_parameters"):
+            for name, p in model.named_parameters():
+                self._params.setdefault(id(p), (name, p))
+            for name, b in model.named_buffers():
+                if b is not None:
+                    self._params.setdefault(id(b), (name, b))
+
+    def bind(self, tensor, name: str) -> None:
+        self._names[id(tensor)] = self._names[id(tensor._data)] = name
+        self._keep.append(tensor)
+
+    def value(self, t) -> str:
+        """The value name of tensor ``t``: traced, a parameter, or else a constant."""
+        name = self._names.get(id(t)) or self._names.get(id(t._data))
+        if name is not None:
+            return name
+        if id(t) in self._params:
+            pname, p = self._params[id(t)]
+            name = self.initializer(pname, p.detach().cpu().numpy())
+        elif t.requires_grad:
+            made_by = t.grad_fn.name() if t.grad_fn is not None else "an untraced operation"
+            raise NotImplementedError(
+                f"onnx export: a value computed by {made_by} was not recorded by the tracer "
+                "(an in-place change or a custom autograd.Function), so it cannot be exported"
+            )
+        else:  # a tensor made inside forward that needs no grad (a mask, a table)
+            name = self.const(t.detach().cpu().numpy())
+        self.bind(t, name)
+        return name
+
+    def index_value(self, array):
+        return self._names.get(id(array))
+
+    def module_call(self, call, args, result, args2) -> None:
+        if isinstance(call.module, LSTM):
+            _lstm(self, call, args, result)
+        else:  # pragma: no cover - only LSTM is traced as a leaf
+            raise NotImplementedError(f"onnx export: {type(call.module).__name__}")
+
+
+def _lstm(g, call, args, result):
+    """``nn.LSTM`` as ONNX LSTM nodes, one per layer (both directions in one)."""
+    m = call.module
+    if call.kwargs or len(args) not in (1, 2) or not isinstance(args[0], Tensor):
+        raise NotImplementedError("onnx export: LSTM with a PackedSequence or keyword arguments")
+    if args[0].ndim != 3:
+        raise NotImplementedError("onnx export: LSTM on an unbatched (2-D) input")
+    if m.proj_size:
+        raise NotImplementedError("onnx export: LSTM with proj_size")
+    if m.training and m.dropout:
+        raise NotImplementedError("onnx export: LSTM with dropout in training mode")
+    dirs, hidden = (2 if m.bidirectional else 1), m.hidden_size
+    x = g.value(args[0])
+    if m.batch_first:
+        x = g.node("Transpose", [x], perm=[1, 0, 2])
+    hx = args[1] if len(args) == 2 else None
+    finals_h, finals_c = [], []
+    order = np.concatenate([np.arange(k * hidden, (k + 1) * hidden) for k in (0, 3, 1, 2)])
+    for layer in range(m.num_layers):
+        ws, rs, bs = [], [], []
+        for d in range(dirs):
+            sfx = f"_l{layer}" + ("_reverse" if d else "")
+            w_ih = getattr(m, "weight_ih" + sfx).detach().cpu().numpy()
+            w_hh = getattr(m, "weight_hh" + sfx).detach().cpu().numpy()
+            ws.append(w_ih[order])
+            rs.append(w_hh[order])
+            if m.bias:
+                b_ih = getattr(m, "bias_ih" + sfx).detach().cpu().numpy()[order]
+                b_hh = getattr(m, "bias_hh" + sfx).detach().cpu().numpy()[order]
+                bs.append(np.concatenate([b_ih, b_hh]))
+        ins = [x, g.const(np.stack(ws)), g.const(np.stack(rs))]
+        ins.append(g.const(np.stack(bs)) if bs else "")
+        ins.append("")  # sequence_lens: every sequence runs to the end
+        if hx is not None:
+            span = [g.ints([layer * dirs]), g.ints([(layer + 1) * dirs]), g.ints([0])]
+            ins += [g.node("Slice", [g.value(hx[i]), *span]) for i in (0, 1)]
+        y, y_h, y_c = g.node(
+            "LSTM",
+            ins,
+            outputs=3,
+            hidden_size=hidden,
+            direction="bidirectional" if dirs == 2 else "forward",
+        )
+        finals_h.append(y_h)
+        finals_c.append(y_c)
+        # Y is (L, D, N, H); the next layer (and the output) wants (L, N, D·H).
+        x = g.node("Transpose", [y], perm=[0, 2, 1, 3])
+        x = g.node("Reshape", [x, g.ints([0, 0, -1])])
+    if m.batch_first:
+        x = g.node("Transpose", [x], perm=[1, 0, 2])
+    out, (h_n, c_n) = result
+    g.bind(out, x)
+    g.bind(h_n, finals_h[0] if len(finals_h) == 1 else g.node("Concat", finals_h, axis=0))
+    g.bind(c_n, finals_c[0] if len(finals_c) == 1 else g.node("Concat", finals_c, axis=0))
+
+
+def _needed(records, outputs) -> set:
+    """Indices of the records that the outputs depend on (the rest are not exported)."""
+    producer = {}
+    for i, (_, _, result) in enumerate(records):
+        for t in flatten(result):
+            producer[id(t)] = producer[id(t._data)] = i
+    needed, stack = set(), [producer.get(id(t), producer.get(id(t._data))) for t in outputs]
+    while stack:
+        i = stack.pop()
+        if i is None or i in needed:
+            continue
+        needed.add(i)
+        op, args, _ = records[i]
+        extra = []
+        if op.name() == "Embedding":
+            extra = [producer.get(id(op.indices))]
+        for t in flatten(list(args)):
+            stack.append(producer.get(id(t), producer.get(id(t._data))))
+        stack.extend(extra)
+    return needed
+
+
+def _dynamic_axes(dynamic_axes, names) -> dict:
+    out = {}
+    for name, axes in (dynamic_axes or {}).items():
+        if name not in names:
+            raise ValueError(f"onnx.export: dynamic_axes names {name!r}, not an input or output")
+        if isinstance(axes, dict):
+            out[name] = {int(k): str(v) for k, v in axes.items()}
+        else:
+            out[name] = {int(k): f"{name}_dynamic_axes_{k}" for k in axes}
+    return out
+
+
+def _resized(args, axes_per_input):
+    """``args`` with each dynamic axis one longer (its entries repeated cyclically)."""
+    it = iter(axes_per_input)
+
+    def resize(a):
+        if isinstance(a, Tensor):
+            axes = next(it)
+            data = a.detach().cpu().numpy()
+            for axis in axes:
+                n = data.shape[axis]
+                data = np.take(data, np.arange(n + 1) % n, axis=axis)
+            return Tensor._make(a.device.xp.asarray(data), a.device)
+        if isinstance(a, (tuple, list)):
+            return type(a)(resize(v) for v in a)
+        return a
+
+    return tuple(resize(a) for a in args)
+
+
+def _shape(t, t2, labels: dict, name: str) -> list:
+    """The shape written for a graph input or output: labels on dynamic axes."""
+    shape = list(t.shape)
+    for axis in range(len(shape)):
+        if axis in labels:
+            shape[axis] = labels[axis]
+        elif t2 is not None and t2.shape[axis] != shape[axis]:
+            shape[axis] = f"{name}_dim_{axis}"
+    for axis in labels:
+        if axis >= len(shape):
+            raise ValueError(f"onnx.export: dynamic axis {axis} of {name!r}, of rank {len(shape)}")
+    return shape

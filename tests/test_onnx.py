@@ -1,0 +1,146 @@
+"""ONNX export: exported MLP, CNN, transformer encoder and LSTM run in onnxruntime and give
+minigrad's outputs, for the traced batch size and another (a dynamic batch axis)."""
+
+import io
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import nn
+
+onnx = pytest.importorskip("onnx")
+ort = pytest.importorskip("onnxruntime")
+import minigrad.onnx  # noqa: E402
+from minigrad.utils._tracing import flatten  # noqa: E402
+
+
+def _export_and_compare(model, x, other_batch, **kwargs):
+    model.eval()
+    buffer = io.BytesIO()
+    proto = minigrad.onnx.export(
+        model, x, buffer, input_names=["x"], dynamic_axes={"x": {0: "batch"}}, **kwargs
+    )
+    session = ort.InferenceSession(buffer.getvalue())
+    x2 = minigrad.randn(other_batch, *x.shape[1:])
+    for inp in (x, x2):
+        with minigrad.no_grad():
+            expected = flatten(model(inp))
+        got = session.run(None, {"x": inp.numpy()})
+        assert len(got) == len(expected)
+        for e, g in zip(expected, got):
+            assert g.shape == tuple(e.shape)
+            np.testing.assert_allclose(g, e.numpy(), rtol=1e-5, atol=1e-5)
+    return proto
+
+
+def test_mlp():
+    minigrad.manual_seed(0)
+    model = nn.Sequential(
+        nn.Linear(8, 16), nn.Tanh(), nn.Linear(16, 16), nn.GELU(), nn.Linear(16, 4)
+    )
+    proto = _export_and_compare(model, minigrad.randn(3, 8), 7)
+    assert proto.graph.input[0].type.tensor_type.shape.dim[0].dim_param == "batch"
+    assert {i.name for i in proto.graph.initializer} >= {"0.weight", "0.bias", "4.weight"}
+
+
+def test_cnn_with_batchnorm_pooling_flatten():
+    minigrad.manual_seed(1)
+    model = nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(4, 8, 3, stride=2),
+        nn.AvgPool2d(2, 1),
+        nn.Flatten(),
+        nn.Linear(8, 5),
+        nn.LogSoftmax(-1),
+    )
+    bn = model[1]
+    bn.running_mean.data.copy_(minigrad.randn(4))
+    bn.running_var.data.copy_(minigrad.rand(4) + 0.5)
+    _export_and_compare(model, minigrad.randn(2, 1, 12, 12), 5)
+
+
+def test_reference_lenet_to_file(tmp_path):
+    from minigrad.models import LeNet
+
+    minigrad.manual_seed(2)
+    path = tmp_path / "lenet.onnx"
+    model = LeNet(image_size=8).eval()
+    minigrad.onnx.export(model, minigrad.randn(1, 1, 8, 8), path)
+    onnx.checker.check_model(onnx.load(str(path)))
+    session = ort.InferenceSession(str(path))
+    x = minigrad.randn(1, 1, 8, 8)
+    with minigrad.no_grad():
+        expected = model(x).numpy()
+    np.testing.assert_allclose(session.run(None, {"input_0": x.numpy()})[0], expected, atol=1e-5)
+
+
+@pytest.mark.parametrize("activation", ["relu", "gelu"])
+def test_transformer_encoder_layer(activation):
+    minigrad.manual_seed(3)
+    layer = nn.TransformerEncoderLayer(
+        16, 4, dim_feedforward=32, dropout=0.1, activation=activation, batch_first=True
+    )
+    _export_and_compare(layer, minigrad.randn(2, 5, 16), 6)
+
+
+class _Tagger(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(6, 10, num_layers=2, batch_first=True, bidirectional=True)
+        self.head = nn.Linear(20, 3)
+
+    def forward(self, x):
+        y, (h, c) = self.lstm(x)
+        return self.head(y[:, -1]), h, c
+
+
+def test_lstm():
+    minigrad.manual_seed(4)
+    proto = _export_and_compare(_Tagger(), minigrad.randn(2, 7, 6), 4)
+    assert [n.op_type for n in proto.graph.node].count("LSTM") == 2
+
+
+def test_lstm_cell_unrolled():
+    minigrad.manual_seed(5)
+
+    class Unrolled(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.cell = nn.LSTMCell(4, 8)
+
+        def forward(self, x):
+            h = c = minigrad.zeros(x.shape[1], 8)
+            for t in range(x.shape[0]):
+                h, c = self.cell(x[t], (h, c))
+            return h
+
+    model = Unrolled().eval()
+    x = minigrad.randn(3, 2, 4)
+    buffer = io.BytesIO()
+    minigrad.onnx.export(model, x, buffer)
+    got = ort.InferenceSession(buffer.getvalue()).run(None, {"input_0": x.numpy()})[0]
+    with minigrad.no_grad():
+        np.testing.assert_allclose(got, model(x).numpy(), atol=1e-5)
+
+
+def test_unsupported_op_names_it():
+    class Sorts(nn.Module):
+        def forward(self, x):
+            return x.prod(1)
+
+    with pytest.raises(NotImplementedError, match="Prod"):
+        minigrad.onnx.export(Sorts(), minigrad.randn(2, 3), io.BytesIO())
+
+
+def test_bad_arguments():
+    model = nn.Linear(2, 2)
+    with pytest.raises(ValueError, match="opset_version"):
+        minigrad.onnx.export(model, minigrad.randn(1, 2), io.BytesIO(), opset_version=11)
+    with pytest.raises(ValueError, match="dynamic_axes"):
+        minigrad.onnx.export(model, minigrad.randn(1, 2), io.BytesIO(), dynamic_axes={"nope": [0]})
+    with pytest.raises(ValueError, match="names"):
+        minigrad.onnx.export(model, minigrad.randn(1, 2), io.BytesIO(), input_names=["a", "b"])
