@@ -165,6 +165,13 @@ def _add_train(commands) -> None:
     p.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET)")
     p.add_argument("--download", action="store_true", help="download MNIST-like data if missing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--tensorboard",
+        metavar="DIR",
+        default=None,
+        help="also log losses, accuracy, weight histograms, the graph and hparams to DIR for "
+        "TensorBoard (needs the tensorboard package)",
+    )
     p.set_defaults(run=train.run_train)
 
 

@@ -35,8 +35,26 @@ def run_train(args) -> int:
         f"({len(train_set)} train / {len(test_set)} test) with {args.optimizer} lr={lr:g}, "
         f"batch {args.batch_size}, {args.epochs} epochs, {device}"
     )
-    history, steps = fit(model, opt, train_set, test_set, args)
-    config = {**_config(args), "device": device, "lr": lr, "parameters": n_params}
+    writer = _tensorboard_writer(getattr(args, "tensorboard", None))
+    try:
+        if writer is not None:
+            writer.add_graph(model, train_set[0][0].unsqueeze(0))
+        history, steps = fit(model, opt, train_set, test_set, args, writer)
+        config = {**_config(args), "device": device, "lr": lr, "parameters": n_params}
+        if writer is not None:
+            hparams = {k: v for k, v in config.items() if isinstance(v, (int, float, str, bool))}
+            final = history[-1]
+            writer.add_hparams(
+                hparams,
+                {
+                    "hparam/test_accuracy": final["test_accuracy"],
+                    "hparam/test_loss": final["test_loss"],
+                },
+                run_name="hparams",
+            )
+    finally:
+        if writer is not None:
+            writer.close()
     out = Path(args.out or f"runs/{args.model}-{args.dataset}")
     _write_outputs(out, model, opt, config, history, steps, input_shape, num_classes)
     return 0
@@ -51,8 +69,21 @@ def _dataset(name, train, device, download, seed):
         raise CLIError(one_line(e)) from None
 
 
-def fit(model, opt, train_set, test_set, args) -> tuple[list, list]:
-    """The training loop; returns per-epoch metrics and the per-step training losses."""
+def _tensorboard_writer(log_dir):
+    if not log_dir:
+        return None
+    try:
+        from ..utils.tensorboard import SummaryWriter
+    except ImportError as e:
+        raise CLIError(f"--tensorboard: {one_line(e)}") from None
+    return SummaryWriter(log_dir)
+
+
+def fit(model, opt, train_set, test_set, args, writer=None) -> tuple[list, list]:
+    """The training loop; returns per-epoch metrics and the per-step training losses.
+
+    With a TensorBoard ``writer``: the loss of every step, and per epoch the metrics and a
+    histogram of every parameter."""
     generator = minigrad.Generator().manual_seed(args.seed)
     loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator)
     history, steps, start = [], [], time.perf_counter()
@@ -67,6 +98,8 @@ def fit(model, opt, train_set, test_set, args) -> tuple[list, list]:
             loss.backward()
             opt.step()
             steps.append(loss.item())
+            if writer is not None:
+                writer.add_scalar("train/loss", steps[-1], len(steps))
             if show_bar and i % 10 == 0:
                 bar.set_postfix(loss=f"{steps[-1]:.4f}")
             if args.max_steps and i + 1 >= args.max_steps:
@@ -74,6 +107,11 @@ def fit(model, opt, train_set, test_set, args) -> tuple[list, list]:
         if show_bar:
             bar.close()
         history.append(_epoch_metrics(model, test_set, epoch, steps[first:], start))
+        if writer is not None:
+            for key in ("train_loss", "test_loss", "test_accuracy"):
+                writer.add_scalar(f"epoch/{key}", history[-1][key], epoch)
+            for name, p in model.named_parameters():
+                writer.add_histogram(name, p, epoch)
         _report(history[-1], args.epochs)
     return history, steps
 

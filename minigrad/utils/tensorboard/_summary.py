@@ -1,0 +1,248 @@
+"""Summary protos for TensorBoard: scalars, histograms, images, text, hparams, graphs.
+
+Built with the protobuf classes that the ``tensorboard`` package ships (no TensorFlow), as
+``torch.utils.tensorboard.summary`` does.
+"""
+
+from __future__ import annotations
+
+import io
+import time
+
+import numpy as np
+from tensorboard.compat.proto import (
+    attr_value_pb2,
+    graph_pb2,
+    node_def_pb2,
+    tensor_pb2,
+    tensor_shape_pb2,
+    types_pb2,
+    versions_pb2,
+)
+from tensorboard.compat.proto.summary_pb2 import HistogramProto, Summary, SummaryMetadata
+
+
+def to_numpy(value) -> np.ndarray:
+    """A host array from a minigrad tensor, a NumPy array or a Python number/list."""
+    if hasattr(value, "detach") and hasattr(value, "numpy"):
+        return value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+def scalar(tag: str, value) -> Summary:
+    value = to_numpy(value)
+    if value.size != 1:
+        raise ValueError(f"add_scalar: {tag!r} needs a single number, got shape {value.shape}")
+    return Summary(value=[Summary.Value(tag=tag, simple_value=float(value.reshape(()).item()))])
+
+
+def _tensorflow_limits() -> np.ndarray:
+    """TensorFlow's default bucket edges: ±1e-12·1.1^k up to 1e20, and 0 (as PyTorch uses)."""
+    pos = 1e-12 * 1.1 ** np.arange(int(np.ceil(np.log(1e20 / 1e-12) / np.log(1.1))))
+    return np.concatenate([-pos[::-1], [0.0], pos, [np.finfo(np.float64).max]])
+
+
+def histogram(tag: str, values, bins="tensorflow", max_bins=None) -> Summary:
+    """A histogram summary; ``bins`` as ``numpy.histogram`` takes it, or ``"tensorflow"``."""
+    data = to_numpy(values).astype(np.float64).reshape(-1)
+    if data.size == 0:
+        raise ValueError(f"add_histogram: {tag!r} got an empty array")
+    if isinstance(bins, str) and bins == "tensorflow":
+        limits = _tensorflow_limits()
+        counts = np.bincount(np.searchsorted(limits, data, side="left"), minlength=len(limits))
+        counts = counts[: len(limits)]
+    else:
+        counts, edges = np.histogram(data, bins=bins)
+        limits = edges[1:]
+    if max_bins is not None and len(counts) > max_bins:
+        step = -(-len(counts) // max_bins)
+        counts = np.add.reduceat(counts, np.arange(0, len(counts), step))
+        limits = limits[
+            np.minimum(np.arange(step - 1, len(limits) + step - 1, step), len(limits) - 1)
+        ]
+    nonzero = np.flatnonzero(counts)
+    lo, hi = nonzero[0], nonzero[-1] + 1
+    # Keep one empty bucket on each side, as TensorFlow does, so the plot starts at zero.
+    lo, hi = max(lo - 1, 0), min(hi + 1, len(counts))
+    hist = HistogramProto(
+        min=float(data.min()),
+        max=float(data.max()),
+        num=float(data.size),
+        sum=float(data.sum()),
+        sum_squares=float(np.dot(data, data)),
+        bucket_limit=limits[lo:hi].tolist(),
+        bucket=counts[lo:hi].astype(np.float64).tolist(),
+    )
+    return Summary(value=[Summary.Value(tag=tag, histo=hist)])
+
+
+def _hwc_uint8(array: np.ndarray, dataformats: str) -> np.ndarray:
+    """An (H, W, C) uint8 image from an image in ``dataformats`` (CHW, HWC, HW)."""
+    dataformats = dataformats.upper()
+    if array.ndim != len(dataformats):
+        raise ValueError(
+            f"add_image: dataformats {dataformats!r} needs a {len(dataformats)}-d array, got "
+            f"shape {array.shape}"
+        )
+    if dataformats == "HW":
+        array = array[:, :, None]
+    elif dataformats == "CHW":
+        array = array.transpose(1, 2, 0)
+    elif dataformats != "HWC":
+        raise ValueError(f"add_image: dataformats must be CHW, HWC or HW, got {dataformats!r}")
+    if array.shape[2] == 1:
+        array = np.repeat(array, 3, axis=2)
+    if array.dtype != np.uint8:  # floats in [0, 1], as PyTorch expects
+        array = (np.clip(array.astype(np.float64), 0, 1) * 255).round().astype(np.uint8)
+    return array
+
+
+def make_grid(images: np.ndarray, ncols: int = 8, padding: int = 2) -> np.ndarray:
+    """(N, C, H, W) images tiled in rows of ``ncols`` on a black background → (C, H', W')."""
+    n, c, h, w = images.shape
+    ncols = min(ncols, n)
+    nrows = -(-n // ncols)
+    grid = np.zeros(
+        (c, nrows * (h + padding) + padding, ncols * (w + padding) + padding), images.dtype
+    )
+    for i in range(n):
+        r, k = divmod(i, ncols)
+        y, x = padding + r * (h + padding), padding + k * (w + padding)
+        grid[:, y : y + h, x : x + w] = images[i]
+    return grid
+
+
+def image(tag: str, img, dataformats: str = "CHW") -> Summary:
+    from PIL import Image
+
+    array = _hwc_uint8(to_numpy(img), dataformats)
+    height, width, channels = array.shape
+    buffer = io.BytesIO()
+    Image.fromarray(array[:, :, :3] if channels > 4 else array).save(buffer, format="PNG")
+    proto = Summary.Image(
+        height=height,
+        width=width,
+        colorspace=channels,
+        encoded_image_string=buffer.getvalue(),
+    )
+    return Summary(value=[Summary.Value(tag=tag, image=proto)])
+
+
+def images(tag: str, imgs, dataformats: str = "NCHW") -> Summary:
+    array = to_numpy(imgs)
+    dataformats = dataformats.upper()
+    if dataformats == "NHWC":
+        array = array.transpose(0, 3, 1, 2)
+    elif dataformats != "NCHW":
+        raise ValueError(f"add_images: dataformats must be NCHW or NHWC, got {dataformats!r}")
+    if array.ndim != 4:
+        raise ValueError(f"add_images: expected a 4-d batch of images, got shape {array.shape}")
+    return image(tag, make_grid(array), "CHW")
+
+
+def figure_to_array(figure, close: bool = True) -> np.ndarray:
+    """A matplotlib figure rendered to an (H, W, 4) uint8 RGBA array."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    canvas = FigureCanvasAgg(figure)
+    canvas.draw()
+    array = np.asarray(canvas.buffer_rgba()).copy()
+    if close:
+        import matplotlib.pyplot as plt
+
+        plt.close(figure)
+    return array
+
+
+def _plugin_metadata(name: str, content: bytes = b"") -> SummaryMetadata:
+    return SummaryMetadata(
+        plugin_data=SummaryMetadata.PluginData(plugin_name=name, content=content)
+    )
+
+
+def text(tag: str, text_string: str) -> Summary:
+    tensor = tensor_pb2.TensorProto(
+        dtype=types_pb2.DT_STRING,
+        string_val=[text_string.encode("utf-8")],
+        tensor_shape=tensor_shape_pb2.TensorShapeProto(
+            dim=[tensor_shape_pb2.TensorShapeProto.Dim(size=1)]
+        ),
+    )
+    value = Summary.Value(
+        tag=tag + "/text_summary", metadata=_plugin_metadata("text"), tensor=tensor
+    )
+    return Summary(value=[value])
+
+
+def hparams(hparam_dict: dict, metric_dict: dict, hparam_domain_discrete=None):
+    """The three summaries of the HParams plugin: experiment, session start, session end."""
+    from google.protobuf import struct_pb2
+    from tensorboard.plugins.hparams import api_pb2, metadata, plugin_data_pb2
+
+    infos, values = [], {}
+    for key, v in hparam_dict.items():
+        if v is None:
+            continue
+        if hasattr(v, "item") and not isinstance(v, (str, bool)):
+            v = v.item()
+        if isinstance(v, bool):
+            values[key] = struct_pb2.Value(bool_value=v)
+            kind = api_pb2.DATA_TYPE_BOOL
+        elif isinstance(v, (int, float)):
+            values[key] = struct_pb2.Value(number_value=float(v))
+            kind = api_pb2.DATA_TYPE_FLOAT64
+        elif isinstance(v, str):
+            values[key] = struct_pb2.Value(string_value=v)
+            kind = api_pb2.DATA_TYPE_STRING
+        else:
+            raise ValueError(
+                f"add_hparams: value of {key!r} must be a bool, int, float, str or tensor, got "
+                f"{type(v).__name__}"
+            )
+        info = api_pb2.HParamInfo(name=key, type=kind)
+        if hparam_domain_discrete and key in hparam_domain_discrete:
+            listed = struct_pb2.ListValue()
+            listed.extend(hparam_domain_discrete[key])
+            info.domain_discrete.CopyFrom(listed)
+        infos.append(info)
+    metrics = [api_pb2.MetricInfo(name=api_pb2.MetricName(tag=k)) for k in metric_dict]
+
+    def wrap(tag, field, proto):
+        data = plugin_data_pb2.HParamsPluginData(version=metadata.PLUGIN_DATA_VERSION)
+        getattr(data, field).CopyFrom(proto)
+        meta = _plugin_metadata(metadata.PLUGIN_NAME, data.SerializeToString())
+        return Summary(value=[Summary.Value(tag=tag, metadata=meta)])
+
+    experiment = wrap(
+        metadata.EXPERIMENT_TAG,
+        "experiment",
+        api_pb2.Experiment(hparam_infos=infos, metric_infos=metrics),
+    )
+    start = plugin_data_pb2.SessionStartInfo(start_time_secs=time.time())
+    for key, v in values.items():
+        start.hparams[key].CopyFrom(v)
+    session_start = wrap(metadata.SESSION_START_INFO_TAG, "session_start_info", start)
+    session_end = wrap(
+        metadata.SESSION_END_INFO_TAG,
+        "session_end_info",
+        plugin_data_pb2.SessionEndInfo(status=api_pb2.STATUS_SUCCESS),
+    )
+    return experiment, session_start, session_end
+
+
+def graph_def(nodes) -> graph_pb2.GraphDef:
+    """A GraphDef from ``(name, op, inputs, shape, attrs)`` tuples (TensorBoard's graph tab)."""
+    out = []
+    for name, op, inputs, shape, attrs in nodes:
+        attr = {}
+        if shape is not None:
+            dims = [tensor_shape_pb2.TensorShapeProto.Dim(size=int(d)) for d in shape]
+            attr["_output_shapes"] = attr_value_pb2.AttrValue(
+                list=attr_value_pb2.AttrValue.ListValue(
+                    shape=[tensor_shape_pb2.TensorShapeProto(dim=dims)]
+                )
+            )
+        for key, v in attrs.items():
+            attr[key] = attr_value_pb2.AttrValue(s=str(v).encode("utf-8"))
+        out.append(node_def_pb2.NodeDef(name=name, op=op, input=inputs, attr=attr))
+    return graph_pb2.GraphDef(node=out, versions=versions_pb2.VersionDef(producer=22))
