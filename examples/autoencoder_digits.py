@@ -12,12 +12,12 @@ vae_manifold.png (images decoded from a grid of VAE codes) and metrics.json.
 from __future__ import annotations
 
 import _common
+from minigrad.models import VAE, Autoencoder, DenoisingAutoencoder
 
 import minigrad
 from minigrad.datasets import Digits
 from minigrad.nn import functional as F
 from minigrad.utils.data import DataLoader
-from models import VAE, Autoencoder, DenoisingAutoencoder
 
 
 def arguments(argv=None):

@@ -17,12 +17,12 @@ from __future__ import annotations
 import copy
 
 import _common
+from minigrad.models import MLP
 
 import minigrad
 from minigrad.datasets import Digits
 from minigrad.nn import functional as F
 from minigrad.utils.data import DataLoader
-from models import MLP
 
 
 def arguments(argv=None):

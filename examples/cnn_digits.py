@@ -10,9 +10,9 @@ model.mg (the state_dict).
 from __future__ import annotations
 
 import _common
+from minigrad.models import LeNet
 
 from minigrad.datasets import Digits
-from models import LeNet
 
 
 def arguments(argv=None):

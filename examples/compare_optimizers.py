@@ -13,12 +13,12 @@ from __future__ import annotations
 import copy
 
 import _common
+from minigrad.models import MLP
 
 import minigrad
 from minigrad import optim
 from minigrad.datasets import Digits
 from minigrad.utils.data import DataLoader
-from models import MLP
 
 # name -> a factory of the optimizer, with learning rates that suit each one here
 OPTIMIZERS = {

@@ -18,12 +18,12 @@ and the LoRA and adapter weights alone (minigrad.save of adapter_state_dict plus
 from __future__ import annotations
 
 import _common
+from minigrad.models import METHODS, MLP, count_parameters, prepare_for_finetuning
 
 import minigrad
 from minigrad.datasets import Digits
 from minigrad.nn import adapters
 from minigrad.utils.data import DataLoader, TensorDataset
-from models import METHODS, MLP, count_parameters, prepare_for_finetuning
 
 LEARNING_RATES = {"full": 1e-3, "head": 1e-2, "adapter": 3e-3, "lora": 3e-3}
 

@@ -16,11 +16,11 @@ import math
 from dataclasses import asdict
 
 import _common
+from minigrad.models import GPT, GPTConfig
 
 import minigrad
 from minigrad.datasets import CharDataset, shakespeare_sonnets
 from minigrad.optim.lr_scheduler import LambdaLR
-from models import GPT, GPTConfig
 
 
 def arguments(argv=None):

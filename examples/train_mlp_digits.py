@@ -10,10 +10,10 @@ mistakes.png (misclassified test digits) and model.mg (minigrad.save of the stat
 from __future__ import annotations
 
 import _common
+from minigrad.models import MLP
 
 import minigrad
 from minigrad.datasets import Digits
-from models import MLP
 
 
 def arguments(argv=None):

@@ -180,7 +180,15 @@ def t(input):  # noqa: A002
     return input.t()
 
 
-from . import backends, nn, optim, serialization, utils, viz  # noqa: E402 - built on the names above
+from . import (  # noqa: E402 - built on the names above
+    _checkout,  # noqa: E402 - minigrad.models from a source checkout
+    backends,
+    nn,
+    optim,
+    serialization,
+    utils,
+    viz,
+)
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
     gru_cell,
@@ -189,3 +197,5 @@ from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as
     rnn_tanh_cell,
 )
 from .utils.dlpack import from_dlpack  # noqa: E402
+
+_checkout.install()

@@ -41,7 +41,7 @@ def prepare_for_finetuning(
     ``Linear(·, num_classes)`` which always trains.
 
     Args:
-        base: a pretrained :class:`~models.mlp.MLP`.
+        base: a pretrained :class:`~minigrad.models.mlp.MLP`.
         method: one of :data:`METHODS`.
         num_classes: classes of the new task.
         bottleneck: adapter width (``"adapter"``).

@@ -5,10 +5,7 @@ import math
 
 import numpy as np
 import pytest
-
-import minigrad
-from minigrad.nn import functional as F
-from models import (
+from minigrad.models import (
     GPT,
     MLP,
     VAE,
@@ -19,6 +16,9 @@ from models import (
     count_parameters,
     prepare_for_finetuning,
 )
+
+import minigrad
+from minigrad.nn import functional as F
 
 
 def _step_lowers(model, loss_fn, lr=1e-2):
