@@ -25,11 +25,31 @@ def tensor_repr(t) -> str:
     elif t.requires_grad:
         suffix.append("requires_grad=True")
     text = "tensor(" + body  # array2string already indents continuation lines for the prefix
-    return text + "".join(", " + s for s in suffix) + ")"
+    return _add_suffixes(text, suffix, len("tensor(")) + ")"
+
+
+def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
+    """``text, suffix, ...``, a suffix going to a new line where it would pass 80 columns
+    (PyTorch's rule)."""
+    parts = [text]
+    last = len(text) - text.rfind("\n") + 1
+    for s in suffixes:
+        if last + len(s) + 2 > LINE_WIDTH:
+            parts.append(",\n" + " " * indent + s)
+            last = indent + len(s)
+        else:
+            parts.append(", " + s)
+            last += len(s) + 2
+    return "".join(parts)
+
+
+SUMMARY_THRESHOLD, EDGE_ITEMS, LINE_WIDTH = 1000, 3, 80  # PyTorch's print options
 
 
 def format_array(a: np.ndarray) -> str:
     """Values with PyTorch's choices: ``1.`` for whole floats, 4 decimals, or scientific."""
+    if a.size > SUMMARY_THRESHOLD:
+        return _summarized(a)
     if a.dtype.kind == "b":
         formatter = {"bool": lambda v: "True" if v else "False"}
     elif a.dtype.kind == "f":
@@ -53,7 +73,7 @@ def _float_formatter(a: np.ndarray):
         return lambda v: _special(v) or f"{v:.4f}"
     whole = np.all(finite == np.round(finite))
     big, small = np.abs(finite).max(), np.abs(finite[finite != 0]).min() if np.any(finite) else 1.0
-    if big >= 1e8 or (small < 1e-4) or (big / max(small, 1e-300) > 1000 and not whole):
+    if big >= 1e8 or (small < 1e-4 and not whole) or big / max(small, 1e-300) > 1000:
         width = max(len(f"{v:.4e}") for v in finite.ravel()[:1000])
         return lambda v: (_special(v) or f"{v:.4e}").rjust(width)
     if whole:
@@ -69,3 +89,43 @@ def _special(v) -> str | None:
     if np.isinf(v):
         return "inf" if v > 0 else "-inf"
     return None
+
+
+def _edges(a: np.ndarray) -> np.ndarray:
+    """The values a summarized print shows: the first and last EDGE_ITEMS along every dim."""
+    for axis, n in enumerate(a.shape):
+        if n > 2 * EDGE_ITEMS:
+            keep = np.r_[0:EDGE_ITEMS, n - EDGE_ITEMS : n]
+            a = np.take(a, keep, axis=axis)
+    return a
+
+
+def _summarized(a: np.ndarray) -> str:
+    """A tensor past 1000 elements as PyTorch prints it: the first and last 3 entries of each
+    dim around ``...``, formatted (fixed or scientific, width) from the shown values only, and
+    lines wrapped at 80 columns."""
+    shown = _edges(a)
+    if a.dtype.kind == "b":
+        width = max(len(str(bool(v))) for v in shown.ravel()) if shown.size else 4
+        fmt = lambda v: str(bool(v)).rjust(width)  # noqa: E731
+    elif a.dtype.kind == "f":
+        fmt = _float_formatter(shown)
+    else:
+        width = max(len(str(v)) for v in shown.ravel()) if shown.size else 1
+        fmt = lambda v: str(v).rjust(width)  # noqa: E731
+    element = len(fmt(shown.ravel()[0])) + 2 if shown.size else 2
+    return _nested(a, fmt, len("tensor("), element)
+
+
+def _nested(a: np.ndarray, fmt, indent: int, element: int) -> str:
+    n = a.shape[0]
+    cut = n > 2 * EDGE_ITEMS
+    if a.ndim == 1:
+        picks = [*range(EDGE_ITEMS), None, *range(n - EDGE_ITEMS, n)] if cut else range(n)
+        items = [" ..." if i is None else fmt(a[i]) for i in picks]
+        per_line = max(1, (LINE_WIDTH - indent) // element)
+        lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
+        return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
+    picks = [*range(EDGE_ITEMS), None, *range(n - EDGE_ITEMS, n)] if cut else range(n)
+    rows = ["..." if i is None else _nested(a[i], fmt, indent + 1, element) for i in picks]
+    return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"

@@ -508,3 +508,15 @@ def test_replacing_a_child_keeps_its_place():
     layer = nn.Linear(2, 2)
     layer.weight = nn.Parameter(layer.weight.detach().clone())
     assert [name for name, _ in layer.named_parameters()] == ["weight", "bias"]
+
+
+def test_summary_takes_input_size_positionally_and_prints_once(capsys, monkeypatch):
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU())
+    result = nn.summary(model, (2, 4))
+    assert capsys.readouterr().out.count("Total params") == 1
+    assert result.rows[1].output_shape == [2, 8]
+    assert nn.summary(model, [(3, 4)], file=False).rows[1].output_shape == [3, 8]
+    # In a REPL the returned object is echoed (its repr is the table): no second copy.
+    monkeypatch.setattr("sys.ps1", ">>> ", raising=False)
+    nn.summary(model, (2, 4))
+    assert capsys.readouterr().out == ""

@@ -232,3 +232,24 @@ def test_no_grad_as_bare_decorator_and_where_with_one_argument():
     assert not double(x).requires_grad and minigrad.is_grad_enabled()
     (rows,) = minigrad.where(x > 0)
     assert rows.tolist() == [0]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: np.random.default_rng(0).standard_normal(2000).astype(np.float32),
+        lambda: np.random.default_rng(1).standard_normal((40, 50)).astype(np.float32),
+        lambda: (np.random.default_rng(2).standard_normal(2000) * 1e5).astype(np.float32),
+        lambda: np.arange(3000).reshape(10, 300),
+        lambda: np.random.default_rng(3).standard_normal((11, 12, 13)).astype(np.float32),
+        lambda: np.random.default_rng(4).random(1001) > 0.5,
+        lambda: np.arange(2000).astype(np.float32),
+        lambda: np.random.default_rng(5).standard_normal((1100, 1)).astype(np.float32),
+        lambda: np.random.default_rng(6).standard_normal((2, 600)),
+    ],
+)
+def test_large_tensor_repr_is_summarized_as_pytorch(make):
+    torch = pytest.importorskip("torch")
+    a = make()
+    expected = repr(torch.tensor(a)).replace("torch.", "minigrad.")
+    assert repr(minigrad.tensor(a)) == expected

@@ -92,13 +92,18 @@ def summary(model, *inputs, input_size=None, dtype=None, device=None, file=None)
     runs under ``no_grad`` and in eval mode (so batch norm statistics do not change); training
     flags are restored afterwards.
 
+    In a REPL or Jupyter the table is not printed: the returned summary is shown there as the
+    result (its ``repr`` is the table), so printing as well would show it twice.
+
     Args:
         model: the module.
-        *inputs: example inputs, passed to ``model(*inputs)``.
+        *inputs: example inputs, passed to ``model(*inputs)``; or, as torchinfo takes it, the
+            ``input_size`` given positionally (``summary(model, (1, 64))``).
         input_size: instead of inputs, a shape (or a list of shapes) of random inputs to make.
         dtype: dtype of the random inputs (default float32).
         device: device of the random inputs (default: the device of the first parameter).
-        file: where to print (default stdout); ``False`` prints nothing.
+        file: where to print (default stdout, except in a REPL or Jupyter); ``False`` prints
+            nothing.
 
     Returns:
         A :class:`ModelSummary` with ``rows``, ``total_params``, ``trainable_params``,
@@ -107,6 +112,8 @@ def summary(model, *inputs, input_size=None, dtype=None, device=None, file=None)
     Example:
         >>> nn.summary(nn.Sequential(nn.Linear(4, 8), nn.ReLU()), input_size=(2, 4))
     """
+    if len(inputs) == 1 and _is_size(inputs[0]) and input_size is None:
+        input_size, inputs = inputs[0], ()  # torchinfo's summary(model, (1, 64))
     if not inputs:
         inputs = _random_inputs(model, input_size, dtype, device)
     result = ModelSummary()
@@ -129,9 +136,24 @@ def summary(model, *inputs, input_size=None, dtype=None, device=None, file=None)
     params = list(model.parameters())
     result.total_params = sum(p.numel() for p in params)
     result.trainable_params = sum(p.numel() for p in params if p.requires_grad)
-    if file is not False:
+    if file is not False and (file is not None or not _interactive()):
         print(result, file=file or sys.stdout)
     return result
+
+
+def _is_size(value) -> bool:
+    """A shape, or a list of shapes: ints in (nested) tuples/lists, no tensors."""
+    if isinstance(value, (tuple, list)) and value:
+        return all((isinstance(v, int) and not isinstance(v, bool)) or _is_size(v) for v in value)
+    return False
+
+
+def _interactive() -> bool:
+    """True in a REPL or IPython/Jupyter, where the returned summary is echoed."""
+    if hasattr(sys, "ps1") or sys.flags.interactive:
+        return True
+    ipython = sys.modules.get("IPython")
+    return ipython is not None and getattr(ipython, "get_ipython", lambda: None)() is not None
 
 
 def _random_inputs(model, input_size, dtype, device) -> tuple:
