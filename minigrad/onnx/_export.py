@@ -107,6 +107,8 @@ def export(
         if convert is None:
             raise NotImplementedError(f"onnx export: op {name} has no ONNX conversion")
         names = [g.value(a) if isinstance(a, Tensor) else None for a in op_args]
+        if op2 is not None:
+            _check_constants(g, name, op_args, records2[i][1])
         out = convert(Call(g, op, op2, op_args, names, result, result2))
         g.bind(result, out)
 
@@ -150,6 +152,7 @@ class _Exporter(GraphBuilder):
         self._names = {}  # id(tensor) or id(array) -> value name
         self._keep = []  # the keyed objects, kept alive so that ids stay unique
         self._params = {}
+        self.constants = set()  # names of the tensors made inside forward, baked in
         if hasattr(model, "named_parameters"):
             for name, p in model.named_parameters():
                 self._params.setdefault(id(p), (name, p))
@@ -177,11 +180,22 @@ class _Exporter(GraphBuilder):
             )
         else:  # a tensor made inside forward that needs no grad (a mask, a table)
             name = self.const(t.detach().cpu().numpy())
+            self.constants.add(name)
         self.bind(t, name)
         return name
 
-    def index_value(self, array):
-        return self._names.get(id(array))
+    def index_value(self, array, array2=None):
+        """The value name of an index array kept by an op (an embedding's): a traced tensor's,
+        or else a constant, which must not change with the dynamic axes."""
+        name = self._names.get(id(array))
+        if name is None:
+            if array2 is not None and (array.shape != array2.shape or (array != array2).any()):
+                raise NotImplementedError(
+                    "onnx export: Embedding indices made inside forward (not from the inputs) "
+                    "change with the dynamic axes, so they cannot be a constant"
+                )
+            name = self.const(array)
+        return name
 
     def module_call(self, call, args, result, args2) -> None:
         if isinstance(call.module, LSTM):
@@ -246,6 +260,19 @@ def _lstm(g, call, args, result):
     g.bind(c_n, finals_c[0] if len(finals_c) == 1 else g.node("Concat", finals_c, axis=0))
 
 
+def _check_constants(g, op_name, args, args2) -> None:
+    """A tensor made inside forward is baked in as a constant: it must not change with the
+    dynamic axes (as ``zeros(x.shape[0], ...)`` would)."""
+    for a, b in zip(args, args2):
+        if isinstance(a, Tensor) and g.value(a) in g.constants:
+            if tuple(a.shape) != tuple(b.shape):
+                raise NotImplementedError(
+                    f"onnx export: an input of {op_name} was made inside forward with a shape "
+                    f"that depends on the dynamic axes ({list(a.shape)} at one size, "
+                    f"{list(b.shape)} at another); compute it from the inputs instead"
+                )
+
+
 def _needed(records, outputs) -> set:
     """Indices of the records that the outputs depend on (the rest are not exported)."""
     producer = {}
@@ -259,12 +286,12 @@ def _needed(records, outputs) -> set:
             continue
         needed.add(i)
         op, args, _ = records[i]
-        extra = []
-        if op.name() == "Embedding":
-            extra = [producer.get(id(op.indices))]
         for t in flatten(list(args)):
             stack.append(producer.get(id(t), producer.get(id(t._data))))
-        stack.extend(extra)
+        for attr in ("indices", "index"):  # index arrays kept by Embedding and Gather
+            array = getattr(op, attr, None)
+            if array is not None and not isinstance(array, tuple):
+                stack.append(producer.get(id(array)))
     return needed
 
 

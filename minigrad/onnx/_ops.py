@@ -160,15 +160,57 @@ _COMPARE = {
 }
 
 
+_LOGICAL = {"logical_and": "And", "logical_or": "Or", "logical_xor": "Xor"}
+_BITWISE = {"bitwise_and": "BitwiseAnd", "bitwise_or": "BitwiseOr", "bitwise_xor": "BitwiseXor"}
+
+
 @converter("Compare")
 def _compare(c):
+    g, kind = c.g, c.op.ufunc_name
+    if len(c.args) == 1:  # the unary forms
+        x = c.names[0]
+        if kind in ("logical_not", "invert") and c.args[0]._data.dtype == np.bool_:
+            return g.node("Not", [x])
+        if kind == "logical_not":
+            return g.node("Not", [g.node("Cast", [x], to=_onnx_type(g, np.bool_))])
+        if kind == "invert":
+            return g.node("BitwiseNot", [x])
+        if kind == "isnan":
+            return g.node("IsNaN", [x])
+        if kind == "isinf":
+            return g.node("IsInf", [x])
+        if kind == "isfinite":
+            bad = g.node("Or", [g.node("IsNaN", [x]), g.node("IsInf", [x])])
+            return g.node("Not", [bad])
+        c.unsupported(f"the unary form {kind}")
     common = np.result_type(*(a._data.dtype if c.names[i] else a for i, a in enumerate(c.args)))
+    if kind in _LOGICAL:
+        return g.node(_LOGICAL[kind], [c.input(0, np.bool_), c.input(1, np.bool_)])
     a, b = c.input(0, common), c.input(1, common)
-    if c.op.ufunc_name == "not_equal":
-        return c.g.node("Not", [c.g.node("Equal", [a, b])])
-    if c.op.ufunc_name not in _COMPARE:
-        c.unsupported(f"comparison {c.op.ufunc_name}")
-    return c.g.node(_COMPARE[c.op.ufunc_name], [a, b])
+    if kind in _BITWISE:
+        if common == np.bool_:  # on bools, the logical ops
+            return g.node(_LOGICAL["logical_" + kind[len("bitwise_") :]], [a, b])
+        return g.node(_BITWISE[kind], [a, b])
+    if kind == "not_equal":
+        return g.node("Not", [g.node("Equal", [a, b])])
+    if kind not in _COMPARE:
+        c.unsupported(f"comparison {kind}")
+    return g.node(_COMPARE[kind], [a, b])
+
+
+@converter("FloorDivide")
+def _floor_divide(c):
+    quotient = c.g.node("Div", [c.input(0), c.input(1)])
+    return quotient if c.dtype.kind in "iu" else c.g.node("Floor", [quotient])
+
+
+@converter("Remainder")
+def _remainder(c):
+    """a - floor(a / b)·b: the sign of b, as Python's and PyTorch's remainder."""
+    if c.dtype.kind != "f":
+        return c.g.node("Mod", [c.input(0), c.input(1)])
+    g, a, b = c.g, c.input(0), c.input(1)
+    return g.node("Sub", [a, g.node("Mul", [g.node("Floor", [g.node("Div", [a, b])]), b])])
 
 
 @converter("Where")
@@ -252,6 +294,43 @@ CONVERTERS["Amax"] = _reduce_attr("ReduceMax")
 CONVERTERS["Amin"] = _reduce_attr("ReduceMin")
 CONVERTERS["LogSumExp"] = _reduce_attr("ReduceLogSumExp")
 CONVERTERS["Norm2"] = _reduce_attr("ReduceL2")
+
+
+@converter("Prod")
+def _prod(c):
+    if c.op.dim is None:
+        flat = c.g.node("Reshape", [c.input(0), c.g.ints([-1])])
+        return c.g.node("ReduceProd", [flat], axes=[0], keepdims=0)
+    return c.g.node("ReduceProd", [c.input(0)], axes=[int(c.op.dim)], keepdims=int(c.op.keepdim))
+
+
+@converter("SumToSize")
+def _sum_to_size(c):
+    shape, target = c.shape(0), tuple(c.op.shape)
+    lead = len(shape) - len(target)
+    axes = list(range(lead)) + [
+        lead + i for i, n in enumerate(target) if n == 1 and shape[lead + i] != 1
+    ]
+    x = c.input(0)
+    if axes:
+        x = c.g.node("ReduceSum", [x, c.g.ints(axes)], keepdims=1)
+    if lead:
+        x = c.g.node("Reshape", [x, c.g.ints(target)])
+    return x
+
+
+@converter("Gather")
+def _gather(c):
+    """torch.gather: GatherElements on the part of x that the index spans in the other dims."""
+    g, x, dim = c.g, c.input(0), int(c.op.dim)
+    index = c.op.index
+    shape = c.shape(0)
+    cut = [i for i, (n, k) in enumerate(zip(shape, index.shape)) if i != dim and k < n]
+    if cut:
+        ends = [index.shape[i] for i in cut]
+        x = g.node("Slice", [x, g.ints([0] * len(cut)), g.ints(ends), g.ints(cut)])
+    idx = g.index_value(index, c.op2.index if c.op2 is not None else None)
+    return g.node("GatherElements", [x, idx], axis=dim)
 
 
 @converter("Cumsum")
@@ -405,9 +484,7 @@ def _linear(c):
 
 @converter("Embedding")
 def _embedding(c):
-    indices = c.g.index_value(c.op.indices)
-    if indices is None:
-        c.unsupported("indices not given as a traced tensor")
+    indices = c.g.index_value(c.op.indices, c.op2.indices if c.op2 is not None else None)
     return c.g.node("Gather", [c.input(0), indices], axis=0)
 
 
@@ -513,3 +590,19 @@ def _lstm_cell(c):
         [g.node("Unsqueeze", [h_new, zero]), g.node("Unsqueeze", [c_new, zero])],
         axis=0,
     )
+
+
+@converter("GRUCell")
+def _gru_cell(c):
+    """h' = (1 - z)·n + z·h with r, z = σ(gi + gh), n = tanh(gi_n + r·gh_n), gates [r z n]."""
+    g = c.g
+    gi, gh, h = c.input(0), c.input(1), c.input(2)
+    hidden = c.shape(2)[-1]
+    sizes = g.ints([hidden] * 3)
+    i_r, i_z, i_n = g.node("Split", [gi, sizes], outputs=3, axis=1)
+    h_r, h_z, h_n = g.node("Split", [gh, sizes], outputs=3, axis=1)
+    r = g.node("Sigmoid", [g.node("Add", [i_r, h_r])])
+    z = g.node("Sigmoid", [g.node("Add", [i_z, h_z])])
+    n = g.node("Tanh", [g.node("Add", [i_n, g.node("Mul", [r, h_n])])])
+    one_minus_z = g.node("Sub", [g.const(np.ones((), c.dtype)), z])
+    return g.node("Add", [g.node("Mul", [one_minus_z, n]), g.node("Mul", [z, h])])
