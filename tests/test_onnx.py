@@ -222,3 +222,26 @@ def test_every_op_table_op_exports_or_names_itself():
             np.testing.assert_allclose(g, e.numpy(), rtol=1e-4, atol=1e-5, err_msg=op.name)
         exported += 1
     assert exported > len(OP_DB) // 2
+
+
+def test_lstm_with_given_state_and_dynamic_batch():
+    minigrad.manual_seed(7)
+    lstm = nn.LSTM(3, 5).eval()
+    names = ["x", "h0", "c0"]
+    dynamic = {n: {1: "batch"} for n in names}
+    buffer = io.BytesIO()
+    state = (minigrad.randn(1, 2, 5), minigrad.randn(1, 2, 5))
+    args = (minigrad.randn(4, 2, 3), state)
+    minigrad.onnx.export(lstm, args, buffer, input_names=names, dynamic_axes=dynamic)
+    session = ort.InferenceSession(buffer.getvalue())
+    for batch in (2, 3):
+        x, h, c = (
+            minigrad.randn(4, batch, 3),
+            minigrad.randn(1, batch, 5),
+            minigrad.randn(1, batch, 5),
+        )
+        with minigrad.no_grad():
+            y, (h_n, c_n) = lstm(x, (h, c))
+        got = session.run(None, {"x": x.numpy(), "h0": h.numpy(), "c0": c.numpy()})
+        for e, g in zip((y, h_n, c_n), got):
+            np.testing.assert_allclose(g, e.numpy(), atol=1e-5)
