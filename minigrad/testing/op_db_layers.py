@@ -1,0 +1,77 @@
+"""Rows of the op table for the distance functions and the margin and likelihood losses
+composed from primitives (``F.cosine_similarity``, ``F.triplet_margin_loss``, ...)."""
+
+from __future__ import annotations
+
+from .samples import F, OpInfo, Sample, T, V
+
+
+def _call(name):
+    return lambda m, *args, **kwargs: getattr(F(m), name)(*args, **kwargs)
+
+
+SIGNS = V([1.0, -1.0, 1.0, -1.0], grad=False)
+LABELS = V([[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]], grad=False)
+COUNTS = T((4, 3), 0.0, 3.0, grad=False, away=(1.0,))
+
+ROWS = [
+    OpInfo(
+        "cosine_similarity",
+        _call("cosine_similarity"),
+        [Sample(T((4, 3)), T((4, 3))), Sample(T((2, 3, 4)), T((1, 3, 4)), dim=2)],
+    ),
+    OpInfo(
+        "pairwise_distance",
+        _call("pairwise_distance"),
+        [
+            Sample(T((4, 3)), T((4, 3))),
+            Sample(T((4, 3)), T((4, 3)), p=1.0),
+            Sample(T((4, 3)), T((4, 3)), p=3.0, keepdim=True),
+        ],
+    ),
+    OpInfo(
+        "margin_ranking_loss",
+        _call("margin_ranking_loss"),
+        [
+            Sample(T((4,)), T((4,)), SIGNS, margin=0.1),
+            Sample(T((4,)), T((4,)), SIGNS, reduction="none"),
+        ],
+    ),
+    OpInfo(
+        "triplet_margin_loss",
+        _call("triplet_margin_loss"),
+        [
+            Sample(T((4, 3)), T((4, 3)), T((4, 3)), margin=2.0),
+            Sample(T((4, 3)), T((4, 3)), T((4, 3)), margin=2.0, swap=True, reduction="sum"),
+        ],
+    ),
+    OpInfo(
+        "cosine_embedding_loss",
+        _call("cosine_embedding_loss"),
+        [Sample(T((4, 3)), T((4, 3)), SIGNS, margin=-0.5)],
+    ),
+    OpInfo(
+        "multilabel_soft_margin_loss",
+        _call("multilabel_soft_margin_loss"),
+        [
+            Sample(T((3, 4)), LABELS),
+            Sample(T((3, 4)), LABELS, T((4,), 0.5, 2.0, grad=False), reduction="none"),
+        ],
+    ),
+    OpInfo(
+        "gaussian_nll_loss",
+        _call("gaussian_nll_loss"),
+        [
+            Sample(T((4, 3)), T((4, 3)), T((4, 3), 0.5, 2.0)),
+            Sample(T((4, 3)), T((4, 3)), T((4,), 0.5, 2.0), full=True, reduction="sum"),
+        ],
+    ),
+    OpInfo(
+        "poisson_nll_loss",
+        _call("poisson_nll_loss"),
+        [
+            Sample(T((4, 3)), COUNTS),
+            Sample(T((4, 3), 0.5, 2.0), COUNTS, log_input=False, full=True, reduction="none"),
+        ],
+    ),
+]
