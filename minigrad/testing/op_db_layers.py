@@ -16,6 +16,29 @@ COUNTS = T((4, 3), 0.0, 3.0, grad=False, away=(1.0,))
 
 ROWS = [
     OpInfo(
+        "conv_transpose2d",
+        _call("conv_transpose2d"),
+        [
+            Sample(T((2, 4, 3, 3)), T((4, 2, 3, 3)), T((2,)), stride=2),
+            Sample(
+                T((1, 4, 3, 4)),
+                T((4, 3, 2, 3)),
+                None,
+                stride=(2, 1),
+                padding=1,
+                output_padding=(1, 0),
+                groups=2,
+                dilation=(1, 2),
+            ),
+            Sample(T((4, 3, 3)), T((4, 1, 2, 2)), T((1,)), stride=2, output_padding=1),
+        ],  # fmt: skip
+    ),
+    OpInfo(
+        "conv_transpose1d",
+        _call("conv_transpose1d"),
+        [Sample(T((2, 3, 5)), T((3, 2, 3)), T((2,)), stride=3, padding=1, output_padding=2)],
+    ),
+    OpInfo(
         "cosine_similarity",
         _call("cosine_similarity"),
         [Sample(T((4, 3)), T((4, 3))), Sample(T((2, 3, 4)), T((1, 3, 4)), dim=2)],

@@ -25,6 +25,7 @@ from .activation import (
 from .attention import scaled_dot_product_attention
 from .basic import dropout, dropout1d, dropout2d, embedding, linear, one_hot
 from .conv import conv1d, conv2d, fold, unfold
+from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .distance import cosine_similarity, pairwise_distance
 from .loss import (
     binary_cross_entropy,
