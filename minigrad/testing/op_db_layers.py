@@ -16,6 +16,19 @@ COUNTS = T((4, 3), 0.0, 3.0, grad=False, away=(1.0,))
 
 ROWS = [
     OpInfo(
+        "interpolate",
+        _call("interpolate"),
+        [
+            Sample(T((1, 2, 5)), size=8, mode="linear"),
+            Sample(T((1, 2, 5)), scale_factor=1.7, mode="nearest"),
+            Sample(T((2, 1, 3, 4)), scale_factor=(1.5, 2.0), mode="bilinear"),
+            Sample(T((1, 2, 3, 4)), size=(5, 2), mode="bilinear", align_corners=True),
+            Sample(T((1, 1, 2, 3, 2)), scale_factor=2.0, mode="trilinear"),
+            Sample(T((1, 2, 6, 4)), size=(3, 2), mode="area"),
+            Sample(T((1, 2, 4, 3)), scale_factor=2.5, mode="nearest-exact"),
+        ],
+    ),
+    OpInfo(
         "conv_transpose2d",
         _call("conv_transpose2d"),
         [

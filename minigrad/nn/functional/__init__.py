@@ -27,6 +27,7 @@ from .basic import dropout, dropout1d, dropout2d, embedding, linear, one_hot
 from .conv import conv1d, conv2d, fold, unfold
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .distance import cosine_similarity, pairwise_distance
+from .interpolate import interpolate
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
