@@ -23,6 +23,7 @@ from .activation import (
 )
 from .adapters import Adapter, LoRALinear
 from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .causal import CausalSelfAttention, FeedForward, TransformerDecoderBlock
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d
 from .distance import CosineSimilarity, PairwiseDistance
@@ -59,9 +60,9 @@ from .pooling import (
 from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase
 from .sparse import Embedding
 from .transformer import (
-    CausalSelfAttention,
-    FeedForward,
-    TransformerDecoderBlock,
+    Transformer,
+    TransformerDecoder,
+    TransformerDecoderLayer,
     TransformerEncoder,
     TransformerEncoderLayer,
 )
