@@ -16,6 +16,36 @@ COUNTS = T((4, 3), 0.0, 3.0, grad=False, away=(1.0,))
 
 ROWS = [
     OpInfo(
+        "pad_modes",
+        lambda m, x, *pad, **kw: F(m).pad(x, pad, **kw),
+        [
+            Sample(T((2, 3, 5)), 2, 1, mode="reflect"),
+            Sample(T((1, 2, 4, 5)), 1, 2, 3, 0, mode="replicate"),
+            Sample(T((1, 2, 4, 5)), 2, 1, 1, 3, mode="circular"),
+            Sample(T((1, 1, 3, 4, 4)), 1, 1, 2, 0, 1, 2, mode="reflect"),
+        ],
+    ),
+    OpInfo("pixel_shuffle", _call("pixel_shuffle"), [Sample(T((2, 8, 3, 2)), 2)]),
+    OpInfo("pixel_unshuffle", _call("pixel_unshuffle"), [Sample(T((2, 2, 4, 6)), 2)]),
+    OpInfo(
+        "bilinear",
+        _call("bilinear"),
+        [
+            Sample(T((4, 3)), T((4, 5)), T((2, 3, 5)), T((2,))),
+            Sample(T((2, 3, 3)), T((2, 3, 2)), T((4, 3, 2))),
+        ],
+    ),
+    OpInfo(
+        "adaptive_max_pool2d",
+        _call("adaptive_max_pool2d"),
+        [
+            Sample(T((2, 3, 7, 9)), (2, 3)),
+            Sample(T((1, 2, 6, 4)), (3, None)),
+            Sample(T((3, 5, 5)), 1),
+        ],
+    ),
+    OpInfo("adaptive_max_pool1d", _call("adaptive_max_pool1d"), [Sample(T((2, 3, 10)), 4)]),
+    OpInfo(
         "interpolate",
         _call("interpolate"),
         [

@@ -22,8 +22,9 @@ from .activation import (
     softsign,
     tanh,
 )
+from .adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d
 from .attention import scaled_dot_product_attention
-from .basic import dropout, dropout1d, dropout2d, embedding, linear, one_hot
+from .basic import dropout, dropout1d, dropout2d, dropout3d, embedding, linear, one_hot
 from .conv import conv1d, conv2d, fold, unfold
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .distance import cosine_similarity, pairwise_distance
@@ -56,3 +57,4 @@ from .pooling import (
     max_pool1d,
     max_pool2d,
 )
+from .shape import bilinear, pixel_shuffle, pixel_unshuffle
