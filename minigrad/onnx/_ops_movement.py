@@ -1,0 +1,127 @@
+"""Converters for movement ops: reshape, permute, expand, slicing, joining, padding (see
+:mod:`._ops`)."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._graph import INT64_MAX, dynamic_shape
+from ._ops import converter
+
+# -- movement ---------------------------------------------------------------------------------
+
+
+@converter("Reshape")
+def _reshape(c):
+    shape2 = c.op2.shape if c.op2 is not None else None
+    target = dynamic_shape(c.op.shape, shape2, c.shape(0), "Reshape")
+    return c.g.node("Reshape", [c.input(0), c.g.ints(target)])
+
+
+@converter("Permute")
+def _permute(c):
+    return c.g.node("Transpose", [c.input(0)], perm=[int(d) for d in c.op.dims])
+
+
+@converter("Expand")
+def _expand(c):
+    shape, ins = list(c.op.shape), c.shape(0)
+    # Broadcasting keeps an input dim wherever the target says 1, so copied dims stay dynamic.
+    lead = len(shape) - len(ins)
+    target = [1 if i >= lead and ins[i - lead] == s else s for i, s in enumerate(shape)]
+    if c.op2 is not None:
+        for i, (a, b) in enumerate(zip(shape, c.op2.shape)):
+            if a != b and target[i] != 1:
+                c.unsupported("a dynamic expanded size not taken from its input")
+    return c.g.node("Expand", [c.input(0), c.g.ints(target)])
+
+
+@converter("Tril", "Triu")
+def _trilu(c):
+    k = c.g.const(np.asarray(c.op.diagonal, np.int64))
+    return c.g.node("Trilu", [c.input(0), k], upper=int(c.name == "Triu"))
+
+
+@converter("Flip")
+def _flip(c):
+    g, x = c.g, c.input(0)
+    dims = list(c.op.dims)
+    n = len(dims)
+    return g.node(
+        "Slice",
+        [x, g.ints([-1] * n), g.ints([-INT64_MAX] * n), g.ints(dims), g.ints([-1] * n)],
+    )
+
+
+@converter("GetItem")
+def _getitem(c):
+    g, x = c.g, c.input(0)
+    key = list(c.op.key)
+    key2 = list(c.op2.key) if c.op2 is not None else key
+    shape = c.shape(0)
+    if any(isinstance(k, np.ndarray) for k in key):
+        c.unsupported("index arrays (advanced indexing)")
+    if Ellipsis in key:
+        at = key.index(Ellipsis)
+        fill = len(shape) - sum(1 for k in key if k is not None and k is not Ellipsis)
+        key[at : at + 1] = [slice(None)] * fill
+        key2[at : at + 1] = [slice(None)] * fill
+    starts, ends, axes, steps, squeeze, unsqueeze = [], [], [], [], [], []
+    dim = out_dim = 0
+    for k, k2 in zip(key, key2):
+        if k is None:
+            unsqueeze.append(out_dim)
+            out_dim += 1
+            continue
+        if isinstance(k, (int, np.integer)):
+            if k != k2 and (k < 0) == (k2 < 0):
+                c.unsupported("an index that depends on a dynamic axis")
+            starts.append(int(k))
+            ends.append(int(k) + 1 if k != -1 else INT64_MAX)
+            axes.append(dim)
+            steps.append(1)
+            squeeze.append(dim)
+        elif isinstance(k, slice):
+            start, stop, step = k.start, k.stop, k.step
+            size = shape[dim]
+            if (start, stop, step) != (None, None, None):
+                step = 1 if step is None else int(step)
+                if stop is not None and k2.stop != stop and stop >= size:
+                    stop = None  # a slice to the end of a dynamic dim
+                if k2.start != start and start is not None:
+                    c.unsupported("a slice start that depends on a dynamic axis")
+                starts.append(int(start) if start is not None else (0 if step > 0 else -1))
+                far = INT64_MAX if step > 0 else -INT64_MAX
+                ends.append(int(stop) if stop is not None else far)
+                axes.append(dim)
+                steps.append(step)
+            out_dim += 1
+        else:
+            c.unsupported(f"index {k!r}")
+        dim += 1
+    if axes:
+        x = g.node("Slice", [x, g.ints(starts), g.ints(ends), g.ints(axes), g.ints(steps)])
+    if squeeze:
+        x = g.node("Squeeze", [x, g.ints(squeeze)])
+    if unsqueeze:
+        x = g.node("Unsqueeze", [x, g.ints(unsqueeze)])
+    if not (axes or squeeze or unsqueeze):
+        x = g.node("Identity", [x])
+    return x
+
+
+@converter("Cat")
+def _cat(c):
+    return c.g.node("Concat", [c.input(i) for i in range(len(c.args))], axis=int(c.op.dim))
+
+
+@converter("Pad")
+def _pad(c):
+    rank = len(c.shape(0))
+    pairs = [(0, 0)] * rank
+    w = list(c.op.widths)
+    for i in range(len(w) // 2):  # widths come last dim first, as F.pad
+        pairs[rank - 1 - i] = (w[2 * i], w[2 * i + 1])
+    pads = [p[0] for p in pairs] + [p[1] for p in pairs]
+    value = c.g.const(np.asarray(c.op.value, c.dtype))
+    return c.g.node("Pad", [c.input(0), c.g.ints(pads), value], mode="constant")

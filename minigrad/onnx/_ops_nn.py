@@ -1,0 +1,160 @@
+"""Converters for linear algebra and layer ops: matmul, linear, embedding, convolution,
+pooling, normalization, attention, recurrent cells (see :mod:`._ops`)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ._ops import converter
+
+# -- linear algebra and layers ---------------------------------------------------------------
+
+
+@converter("MatMul")
+def _matmul(c):
+    return c.g.node("MatMul", [c.input(0), c.input(1)])
+
+
+@converter("Einsum")
+def _einsum(c):
+    eq = ",".join(c.op.inputs) + "->" + c.op.output
+    return c.g.node("Einsum", [c.input(i) for i in range(len(c.args))], equation=eq)
+
+
+@converter("Linear")
+def _linear(c):
+    g, x, w = c.g, c.input(0), c.input(1)
+    has_bias = c.args[2] is not None
+    if len(c.shape(0)) == 2:
+        ins = [x, w] + ([c.input(2)] if has_bias else [])
+        return g.node("Gemm", ins, transB=1)
+    y = g.node("MatMul", [x, g.node("Transpose", [w], perm=[1, 0])])
+    return g.node("Add", [y, c.input(2)]) if has_bias else y
+
+
+@converter("Embedding")
+def _embedding(c):
+    indices = c.g.index_value(c.op.indices, c.op2.indices if c.op2 is not None else None)
+    return c.g.node("Gather", [c.input(0), indices], axis=0)
+
+
+def _window_attrs(geom, shape):
+    size = shape[2:]
+    after = [max(0, p - n - b) for p, n, b in zip(geom.padded, size, geom.pad)]
+    return {
+        "kernel_shape": list(geom.kernel),
+        "strides": list(geom.stride),
+        "pads": list(geom.pad) + after,
+        "dilations": list(geom.dilation),
+    }
+
+
+@converter("Convolution")
+def _conv(c):
+    ins = [c.input(0), c.input(1)] + ([c.input(2)] if c.args[2] is not None else [])
+    return c.g.node("Conv", ins, group=int(c.op.groups), **_window_attrs(c.op.geom, c.shape(0)))
+
+
+@converter("MaxPool")
+def _max_pool(c):
+    return c.g.node("MaxPool", [c.input(0)], **_window_attrs(c.op.geom, c.shape(0)))
+
+
+@converter("AvgPool")
+def _avg_pool(c):
+    attrs = _window_attrs(c.op.geom, c.shape(0))
+    if any(d != 1 for d in attrs.pop("dilations")):
+        c.unsupported("dilation")
+    divisor = c.op.divisor
+    if not np.isscalar(divisor) or divisor != math.prod(c.op.geom.kernel):
+        c.unsupported("count_include_pad=False or divisor_override")
+    return c.g.node("AveragePool", [c.input(0)], count_include_pad=1, **attrs)
+
+
+@converter("LayerNorm", "BatchNorm", "GroupNorm")
+def _normalize(c):
+    """(x - mean)/√(var + eps)·w + b with the statistics over the op's axes (biased var)."""
+    g, x, dt = c.g, c.input(0), c.dtype
+    axes = list(c.op.axes)
+    centered = g.node("Sub", [x, g.node("ReduceMean", [x], axes=axes, keepdims=1)])
+    var = g.node("ReduceMean", [g.node("Mul", [centered, centered])], axes=axes, keepdims=1)
+    std = g.node("Sqrt", [g.node("Add", [var, g.const(np.asarray(c.op.eps, dt))])])
+    y = g.node("Div", [centered, std])
+    if c.args[1] is not None:
+        y = g.node("Mul", [y, c.input(1)])
+    if c.args[2] is not None:
+        y = g.node("Add", [y, c.input(2)])
+    return y
+
+
+def _attention_weights(c):
+    g, dt = c.g, c.dtype
+    q, k = c.input(0), c.input(1)
+    rank = len(c.shape(1))
+    perm = list(range(rank - 2)) + [rank - 1, rank - 2]
+    s = g.node("MatMul", [q, g.node("Transpose", [k], perm=perm)])
+    s = g.node("Mul", [s, g.const(np.asarray(c.op.scale, dt))])
+    mask_at = len(c.args) - 1
+    if c.args[mask_at] is not None:
+        if c.op.mask_is_bool:
+            s = g.node("Where", [c.input(mask_at, np.bool_), s, g.const(np.asarray(-np.inf, dt))])
+        else:
+            s = g.node("Add", [s, c.input(mask_at)])
+        # A row with no allowed key gives zeros, as minigrad (and PyTorch's SDPA) do.
+        m = g.node("ReduceMax", [s], axes=[-1], keepdims=1)
+        finite = g.node("Not", [g.node("IsInf", [m])])
+        s = g.node("Sub", [s, g.node("Where", [finite, m, g.const(np.zeros((), dt))])])
+        e = g.node("Exp", [s])
+        total = g.node("ReduceSum", [e, g.ints([-1])], keepdims=1)
+        safe = g.node("Max", [total, g.const(np.asarray(np.finfo(dt).tiny, dt))])
+        return g.node("Div", [e, safe])
+    return g.node("Softmax", [s], axis=-1)
+
+
+@converter("AttentionWeights")
+def _attention(c):
+    return _attention_weights(c)
+
+
+@converter("ScaledDotProductAttention")
+def _sdpa(c):
+    if c.op.keep is not None:
+        c.unsupported("dropout (export in eval mode)")
+    p = _attention_weights(c)
+    return c.g.node("MatMul", [p, c.input(2)])
+
+
+@converter("LSTMCell")
+def _lstm_cell(c):
+    """[h', c'] = [σ(o)·tanh(c'), σ(f)·c + σ(i)·tanh(g)] from gates [i f g o] (N, 4H)."""
+    g = c.g
+    gates, cell = c.input(0), c.input(1)
+    hidden = c.shape(1)[-1]
+    i, f, gg, o = g.node("Split", [gates, g.ints([hidden] * 4)], outputs=4, axis=1)
+    i, f, o = (g.node("Sigmoid", [t]) for t in (i, f, o))
+    c_new = g.node("Add", [g.node("Mul", [f, cell]), g.node("Mul", [i, g.node("Tanh", [gg])])])
+    h_new = g.node("Mul", [o, g.node("Tanh", [c_new])])
+    zero = g.ints([0])
+    return g.node(
+        "Concat",
+        [g.node("Unsqueeze", [h_new, zero]), g.node("Unsqueeze", [c_new, zero])],
+        axis=0,
+    )
+
+
+@converter("GRUCell")
+def _gru_cell(c):
+    """h' = (1 - z)·n + z·h with r, z = σ(gi + gh), n = tanh(gi_n + r·gh_n), gates [r z n]."""
+    g = c.g
+    gi, gh, h = c.input(0), c.input(1), c.input(2)
+    hidden = c.shape(2)[-1]
+    sizes = g.ints([hidden] * 3)
+    i_r, i_z, i_n = g.node("Split", [gi, sizes], outputs=3, axis=1)
+    h_r, h_z, h_n = g.node("Split", [gh, sizes], outputs=3, axis=1)
+    r = g.node("Sigmoid", [g.node("Add", [i_r, h_r])])
+    z = g.node("Sigmoid", [g.node("Add", [i_z, h_z])])
+    n = g.node("Tanh", [g.node("Add", [i_n, g.node("Mul", [r, h_n])])])
+    one_minus_z = g.node("Sub", [g.const(np.ones((), c.dtype)), z])
+    return g.node("Add", [g.node("Mul", [one_minus_z, n]), g.node("Mul", [z, h])])
