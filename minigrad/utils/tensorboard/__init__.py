@@ -96,8 +96,19 @@ class SummaryWriter:
         (writer or self._file_writer()).add_event(event)
 
     # -- summaries -----------------------------------------------------------------------------
-    def add_scalar(self, tag: str, scalar_value, global_step=None, walltime=None, **_ignored):
-        """Log one number (a float, or a one-element tensor) under ``tag`` at ``global_step``."""
+    def add_scalar(
+        self,
+        tag: str,
+        scalar_value,
+        global_step=None,
+        walltime=None,
+        new_style: bool = False,
+        double_precision: bool = False,
+    ):
+        """Log one number (a float, or a one-element tensor) under ``tag`` at ``global_step``.
+
+        ``new_style`` and ``double_precision`` (PyTorch's tensor-proto scalars) are accepted
+        and ignored: the value is written as TensorBoard's classic float scalar."""
         self._add(_summary.scalar(tag, scalar_value), global_step, walltime)
 
     def add_scalars(self, main_tag: str, tag_scalar_dict: dict, global_step=None, walltime=None):
@@ -163,12 +174,15 @@ class SummaryWriter:
         for key, value in metric_dict.items():
             self._add(_summary.scalar(key, value), global_step, None, writer)
 
-    def add_graph(self, model, input_to_model=None, verbose: bool = False, **_ignored):
+    def add_graph(
+        self, model, input_to_model=None, verbose: bool = False, use_strict_trace: bool = True
+    ):
         """Log the graph of ``model(*input_to_model)`` for the Graphs tab.
 
         The graph is minigrad's own record of the forward pass: one node per op applied
         (named by the module it ran in, ``Sequential/Linear[0]/Linear_3``), parameters and
-        inputs as source nodes, with output shapes on the edges.
+        inputs as source nodes, with output shapes on the edges. ``use_strict_trace`` is
+        PyTorch's JIT option, accepted and without effect here.
         """
         from ._graph import model_graph
 
