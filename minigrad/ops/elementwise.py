@@ -170,13 +170,42 @@ class Pow(Op):
         return ga, gb
 
 
+def check_integer_divisor(xp, a, b, op: str) -> None:
+    """Integer division and modulo by zero raise, as in PyTorch (NumPy would return 0).
+
+    Floating division by zero gives inf/nan as IEEE says; bool operands are refused, as
+    PyTorch has no floor/trunc division or remainder kernel for bool.
+    """
+    kind = getattr(a, "dtype", getattr(b, "dtype", None)).kind
+    if kind == "b":
+        raise NotImplementedError(f"\"{op}\" not implemented for 'Bool'")
+    if kind in "iu" and bool(xp.any(xp.asarray(b) == 0)):
+        raise RuntimeError(f"ZeroDivisionError: integer division or modulo by zero in {op}")
+
+
 class FloorDivide(Op):
-    """z = floor(a / b); not differentiable (as in PyTorch)."""
+    """z = floor(a / b); not differentiable (as in PyTorch). Integer division by zero raises."""
 
     differentiable = False
 
     def forward(self, a, b):
+        check_integer_divisor(self.xp, a, b, "floor_divide")
         return self.xp.floor_divide(a, b)
+
+
+class TruncDivide(Op):
+    """z = a / b rounded toward zero, for integers, computed exactly (no float64 round trip,
+    which would be off by one for |a| > 2**53); not differentiable."""
+
+    differentiable = False
+
+    def forward(self, a, b):
+        xp = self.xp
+        check_integer_divisor(xp, a, b, "div(rounding_mode='trunc')")
+        q = xp.floor_divide(a, b)
+        # floor and trunc differ by one where the quotient is negative and inexact
+        inexact = (xp.remainder(a, b) != 0) & ((xp.asarray(a) < 0) != (xp.asarray(b) < 0))
+        return q + inexact.astype(q.dtype)
 
 
 class Remainder(Op):
@@ -185,6 +214,7 @@ class Remainder(Op):
     save_inputs = True
 
     def forward(self, a, b):
+        check_integer_divisor(self.xp, a, b, "remainder")
         return self.xp.remainder(a, b)
 
     def backward(self, gz):
@@ -297,7 +327,10 @@ def div(a, b, rounding_mode=None):
     if rounding_mode == "floor":
         return binary(FloorDivide(), a, b)
     if rounding_mode == "trunc":
-        return binary(Div(), a, b, floating=True).trunc().to(dtypes.result_type(a, b))
+        a, b = promote(a, b)
+        if not getattr(a, "dtype", getattr(b, "dtype", None)).is_floating_point:
+            return TruncDivide()(a, b)
+        return Div()(a, b).trunc()
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
 
 
@@ -343,13 +376,21 @@ def _describe(x) -> str:
 
 
 def masked_fill(input, mask, value):  # noqa: A002
-    """``input`` with ``value`` where ``mask`` is true (``mask`` broadcasts against input)."""
+    """``input`` with ``value`` where ``mask`` is true (``mask`` broadcasts against input).
+
+    The result keeps ``input``'s dtype, as in PyTorch: the value is converted to it (2.5 in an
+    int64 tensor is 2), and a value the dtype cannot hold raises (300 in a uint8 tensor).
+    """
     if isinstance(value, graph.Tensor):
         if value.ndim:
             raise RuntimeError(
                 f"masked_fill only supports a 0-dimensional value tensor, got shape {list(value.shape)}"
             )
         value = value.to(input.dtype)
+    else:
+        value = scalar_tensor(
+            dtypes.checked_scalar(value, input.dtype, "masked_fill"), input.dtype, input.device
+        )
     out = where(mask, value, input)
     if out.shape != input.shape:
         raise RuntimeError(
