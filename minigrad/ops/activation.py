@@ -189,7 +189,7 @@ class Softplus(Op):
 
 sigmoid = unary_function(Sigmoid, "sigmoid")
 silu = unary_function(SiLU, "silu")
-relu = unary_function(ReLU, "relu", floating=False)
+relu = unary_function(ReLU, "relu", floating=False, bools=False)
 
 
 def leaky_relu(input, negative_slope=0.01):  # noqa: A002

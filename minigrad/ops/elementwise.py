@@ -37,10 +37,21 @@ def promote(*operands, floating: bool = False):
         target = dtypes.result_type(*operands)
     if floating and not target.is_floating_point:
         target = dtypes.get_default_dtype()
+    if target._category == 1:  # integers: a Python int wraps into the dtype, as in PyTorch
+        operands = tuple(_wrap(x, target) if type(x) is int else x for x in operands)
     return tuple(
         x.to(target) if isinstance(x, tensor_cls) and x._data.dtype != target.numpy else x
         for x in operands
     )
+
+
+def _wrap(value: int, target) -> int:
+    """``value`` modulo 2**bits into ``target``'s range: ``uint8 + 300`` is ``uint8 + 44``, as
+    PyTorch computes it (NumPy would raise OverflowError)."""
+    lo, hi = dtypes.integer_limits(target)
+    if lo <= value <= hi:
+        return value
+    return (value - lo) % (hi - lo + 1) + lo
 
 
 def _already_promoted(a, b, floating: bool) -> bool:
@@ -303,6 +314,8 @@ def compare(ufunc_name: str, a, b=None):
         return Compare(ufunc_name)(a)
     if isinstance(a, graph.Tensor) and isinstance(b, graph.Tensor) and a.dtype is not b.dtype:
         a, b = promote(a, b)
+    elif ufunc_name.startswith("bitwise") or type(a) is int or type(b) is int:
+        a, b = promote(a, b)  # a Python int wraps into an integer tensor's dtype, as PyTorch
     return Compare(ufunc_name)(a, b)
 
 
@@ -314,7 +327,17 @@ def add(a, b, alpha=1):
 
 
 def sub(a, b, alpha=1):
+    """``a - alpha * b``; refused for bool tensors, as in PyTorch (use ``~`` or logical_not)."""
+    if _is_bool(a) or _is_bool(b):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
     return binary(Sub(), a, b if alpha == 1 else b * alpha)
+
+
+def _is_bool(x) -> bool:
+    return isinstance(x, graph.Tensor) and x._data.dtype.kind == "b"
 
 
 def mul(a, b):
@@ -400,10 +423,16 @@ def masked_fill(input, mask, value):  # noqa: A002
     return out
 
 
-def unary_function(op_cls, name: str, floating: bool = True):
-    """The public function for a one-input op, documented by the op's derivative line."""
+def unary_function(op_cls, name: str, floating: bool = True, bools: bool = True):
+    """The public function for a one-input op, documented by the op's derivative line.
+
+    ``bools=False``: a bool input raises NotImplementedError, as PyTorch has no kernel for it
+    (``abs``, ``floor``, ``relu`` of a bool tensor), instead of NumPy's silent answer.
+    """
 
     def function(input):  # noqa: A002
+        if not bools and input._data.dtype.kind == "b":
+            raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
         return unary(op_cls(), input, floating)
 
     function.__name__ = function.__qualname__ = name

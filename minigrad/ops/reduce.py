@@ -344,7 +344,7 @@ def min(input, dim=None, keepdim=False):  # noqa: A001, A002
 def _extreme_along(input, dim, keepdim, arg, result_type):  # noqa: A002
     dim = normalize_dim(dim, input.ndim, arg[3:])
     if input.ndim == 0:
-        return result_type(input * 1, input.new_zeros((), dtype=dtypes.int64))
+        return result_type(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     indices = _arg_reduce(input, dim, True, arg)
     values = input.gather(dim, indices)
     if not keepdim:
@@ -363,6 +363,8 @@ def argmin(input, dim=None, keepdim=False):  # noqa: A002
 
 def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
     data = input._data
+    if data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if data.size == 0:
         raise RuntimeError(f"{name}(): expected a non-empty tensor")
     if dim is None:
@@ -379,11 +381,19 @@ def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
 
 
 def logsumexp(input, dim, keepdim=False):  # noqa: A002
+    """log Σ exp(x) over ``dim``, computed stably; integers are computed in the default float."""
+    if not input.dtype.is_floating_point:
+        input = input.to(dtypes.get_default_dtype())
     return LogSumExp(normalize_dims(dim, input.ndim, "logsumexp"), keepdim)(input)
 
 
 def norm(input, p="fro", dim=None, keepdim=False):  # noqa: A002
     """The vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any float."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{input.dtype.name}"
+        )
     dims = normalize_dims(dim, input.ndim, "norm")
     if p in ("fro", 2, 2.0):
         return Norm2(dims, keepdim)(input)
@@ -409,17 +419,28 @@ def _p_norm(input, p, dims, keepdim):  # noqa: A002
 def cumsum(input, dim, *, dtype=None):  # noqa: A002
     """Cumulative sum along ``dim``; integers give int64 unless ``dtype`` is given."""
     input, out = _cast_for(input, dtype)
-    return Cumsum(normalize_dim(dim, input.ndim, "cumsum"), out)(input)
+    d = normalize_dim(dim, input.ndim, "cumsum")
+    if input.ndim == 0:  # NumPy would return shape (1,)
+        return Cumsum(0, out)(input.reshape(1)).reshape(())
+    return Cumsum(d, out)(input)
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002
+    """True where every entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
-    return constant(input._data.all(axis=axis, keepdims=keepdim), input.device)
+    return _logical_result(input._data.all(axis=axis, keepdims=keepdim), input)
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001, A002
+    """True where some entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")
-    return constant(input._data.any(axis=axis, keepdims=keepdim), input.device)
+    return _logical_result(input._data.any(axis=axis, keepdims=keepdim), input)
+
+
+def _logical_result(out, input):  # noqa: A002
+    if input._data.dtype == "uint8":
+        out = out.astype("uint8")
+    return constant(out, input.device)
 
 
 # -- sorting ------------------------------------------------------------------------------------
@@ -451,19 +472,21 @@ def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     """``(values, indices)`` sorted along ``dim``; the gradient flows to the original places."""
     indices = argsort(input, dim, descending)
     if input.ndim == 0:
-        return SortResult(input * 1, indices)
+        return SortResult(input.clone(), indices)
     return SortResult(input.gather(normalize_dim(dim, input.ndim, "sort"), indices), indices)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
     d = normalize_dim(dim, input.ndim, "topk")
     size = input.shape[d] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError(f"topk: k ({k}) must be between 0 and the size of dim {d} ({size})")
     indices = argsort(input, d, descending=largest)
     if input.ndim == 0:
-        return TopkResult(input * 1, indices)
+        return TopkResult(input.clone(), indices)
     indices = indices[(slice(None),) * d + (slice(0, k),)]
     return TopkResult(input.gather(d, indices), indices)
 
