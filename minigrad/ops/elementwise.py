@@ -185,7 +185,8 @@ def check_integer_divisor(xp, a, b, op: str) -> None:
     """Integer division and modulo by zero raise, as in PyTorch (NumPy would return 0).
 
     Floating division by zero gives inf/nan as IEEE says; bool operands are refused, as
-    PyTorch has no floor/trunc division or remainder kernel for bool.
+    PyTorch has no floor/trunc division or remainder kernel for bool. The check runs on every
+    device (PyTorch's CUDA kernels do not check; there it costs a device-to-host sync).
     """
     kind = getattr(a, "dtype", getattr(b, "dtype", None)).kind
     if kind == "b":
@@ -370,10 +371,13 @@ def pow(a, b):  # noqa: A001 - PyTorch's name
 
 
 def maximum(a, b):
+    """Elementwise max (NaN wins). Differs on purpose: ``b`` may be a Python number, which
+    PyTorch refuses."""
     return binary(Maximum(), a, b)
 
 
 def minimum(a, b):
+    """Elementwise min (NaN wins); ``b`` may be a Python number, unlike in PyTorch."""
     return binary(Minimum(), a, b)
 
 
