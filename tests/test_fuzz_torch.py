@@ -274,8 +274,14 @@ SOFTMAX = {"softmax", "log_softmax"}
 )
 def test_reductions_match_pytorch(op, x, keepdim, data, extreme):
     """Reductions over random dims and keepdim, for every dtype: result dtype (int64 sums,
-    float16 kept), values (float16 accumulated in float32), empty dims, and NaN/inf where
-    drawn (one case in five)."""
+    float16 kept), values (float16 accumulated in float32), empty dims, NaN/inf where drawn
+    (one case in five), values scaled by 1024 (one in five: their float16 sums overflow in
+    float16, not in float32) and rows 512 times longer (one in five: float16 partial sums
+    would drop the small terms)."""
+    if extreme == 1 and x.dtype.kind == "f":
+        x = x * np.asarray(1024, dtype=x.dtype)  # still exact: multiples of 512
+    if extreme == 2 and x.ndim:
+        x = np.repeat(x, 512, axis=-1)  # long rows: float16 partial sums lose the small terms
     if extreme == 0 and x.dtype.kind == "f" and x.size:
         x = x.copy()
         x.reshape(-1)[data.draw(st.integers(0, x.size - 1))] = data.draw(
