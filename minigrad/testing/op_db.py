@@ -10,7 +10,7 @@ frameworks.
 
 from __future__ import annotations
 
-from . import op_db_conv_attn, op_db_dtypes, op_db_nn, op_db_rnn
+from . import op_db_conv_attn, op_db_dtypes, op_db_layers, op_db_nn, op_db_rnn
 from .samples import INTEGERS, KINKS, F, Index, Mask, OpInfo, Sample, T, V
 
 # -- sample sets ---------------------------------------------------------------------------------
@@ -489,6 +489,7 @@ OP_DB = (
     + op_db_nn.ROWS
     + op_db_conv_attn.ROWS
     + op_db_rnn.ROWS
+    + op_db_layers.ROWS
     + FORWARD_ONLY
     + op_db_dtypes.ROWS
 )
