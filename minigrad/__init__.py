@@ -180,8 +180,9 @@ def t(input):  # noqa: A002
     return input.t()
 
 
-from . import (  # noqa: E402 - built on the names above
+from . import (  # noqa: E402
     _checkout,  # noqa: E402 - minigrad.models from a source checkout
+    accelerator,
     backends,
     nn,
     optim,

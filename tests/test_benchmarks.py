@@ -22,11 +22,17 @@ def test_benchmarks_run_and_write_json(tmp_path):
         timeout=300,
     )
     report = json.loads(out.read_text())
-    names = {"mlp_small", "mlp_large", "op_overhead", "transformer_block", "conv_small"}
-    names.add("lstm_sequence")  # added with the recurrent layers
+    names = {
+        "mlp_small",
+        "mlp_large",
+        "op_overhead",
+        "transformer_block",
+        "conv_small",
+        "lstm_sequence",
+    }
     assert set(report["results"]) == names
     for name, result in report["results"].items():
         assert {"minigrad", "torch", "minigrad/torch"} <= set(result)
-        if name != "lstm_sequence":  # no hand-written NumPy version of the LSTM
+        if name != "lstm_sequence":  # the one workload without a NumPy reference
             assert {"numpy", "minigrad/numpy"} <= set(result)
     assert report["memory"]["peak/must_hold"] > 0
