@@ -185,6 +185,8 @@ def test_every_op_table_op_exports_or_names_itself():
     ort.set_default_logger_severity(3)
     exported = 0
     for op in OP_DB:
+        if getattr(op, "raises", None):  # rows that check an error, not a value
+            continue
         arrays = make_arrays(op, 0)
         kwargs = op.samples[0].kwargs
         values = [

@@ -198,8 +198,16 @@ def _compare(c):
 
 @converter("FloorDivide")
 def _floor_divide(c):
-    quotient = c.g.node("Div", [c.input(0), c.input(1)])
-    return quotient if c.dtype.kind in "iu" else c.g.node("Floor", [quotient])
+    g, a, b = c.g, c.input(0), c.input(1)
+    if c.dtype.kind in "iu":  # ONNX's integer Div truncates: divide a - (a mod b) exactly
+        return g.node("Div", [g.node("Sub", [a, g.node("Mod", [a, b])]), b])
+    return g.node("Floor", [g.node("Div", [a, b])])
+
+
+@converter("TruncDivide")
+def _trunc_divide(c):
+    """Integer division rounded toward zero: ONNX's integer Div."""
+    return c.g.node("Div", [c.input(0), c.input(1)])
 
 
 @converter("Remainder")
@@ -296,6 +304,8 @@ CONVERTERS["Norm2"] = _reduce_attr("ReduceL2")
 
 @converter("Prod")
 def _prod(c):
+    if not c.shape(0):  # a 0-d input: nothing to reduce
+        return c.g.node("Identity", [c.input(0)])
     if c.op.dim is None:
         flat = c.g.node("Reshape", [c.input(0), c.g.ints([-1])])
         return c.g.node("ReduceProd", [flat], axes=[0], keepdims=0)

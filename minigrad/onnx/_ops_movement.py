@@ -112,7 +112,10 @@ def _getitem(c):
 
 @converter("Cat")
 def _cat(c):
-    return c.g.node("Concat", [c.input(i) for i in range(len(c.args))], axis=int(c.op.dim))
+    rank = max(len(c.shape(i)) for i in range(len(c.args)))
+    # PyTorch skips 1-D empty tensors joined with higher-rank ones (legacy behaviour).
+    keep = [i for i in range(len(c.args)) if len(c.shape(i)) == rank or c.shape(i) != (0,)]
+    return c.g.node("Concat", [c.input(i) for i in keep], axis=int(c.op.dim))
 
 
 @converter("Pad")
