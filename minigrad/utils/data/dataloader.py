@@ -47,8 +47,18 @@ class DataLoader:
         batch_size: samples per batch (None yields single samples, uncollated).
         shuffle: reshuffle every epoch (with ``generator`` for reproducible order).
         sampler / batch_sampler: custom index order or batches (exclusive with shuffle).
-        drop_last: drop the last, smaller batch.
+        num_workers: accepted for compatibility; minigrad loads every batch in the calling
+            process (no worker processes), so the batches are the same as with 0.
         collate_fn: turns a list of samples into a batch (default: :func:`default_collate`).
+        pin_memory: accepted for compatibility (no effect: there is no pinned host memory).
+        drop_last: drop the last, smaller batch.
+        timeout, worker_init_fn, multiprocessing_context, prefetch_factor,
+            persistent_workers, pin_memory_device, in_order: worker settings, checked as
+            PyTorch checks them; without worker processes they have no effect.
+        generator: the ``minigrad.Generator`` that ``shuffle`` draws from.
+
+    Unknown keyword arguments are a ``TypeError``, as in PyTorch (``batchsize=64`` is a typo,
+    not a request for batches of one).
 
     A :class:`TensorDataset` is batched by slicing its tensors with one index array per
     batch rather than sample by sample, which is much faster and gives the same batches.
@@ -69,9 +79,30 @@ class DataLoader:
         collate_fn=None,
         pin_memory=False,
         drop_last=False,
+        timeout=0,
+        worker_init_fn=None,
+        multiprocessing_context=None,
         generator=None,
-        **unused,
+        *,
+        prefetch_factor=None,
+        persistent_workers=False,
+        pin_memory_device="",
+        in_order=True,
     ):
+        if not isinstance(num_workers, int) or num_workers < 0:
+            raise ValueError(
+                "num_workers option should be non-negative; use num_workers=0 to disable "
+                "multiprocessing."
+            )
+        if timeout < 0:
+            raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and prefetch_factor is not None:
+            raise ValueError(
+                "prefetch_factor option could only be specified in multiprocessing. Let "
+                "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
+            )
+        if persistent_workers and num_workers == 0:
+            raise ValueError("persistent_workers option needs num_workers > 0")
         if sampler is not None and shuffle:
             raise ValueError("sampler option is mutually exclusive with shuffle")
         if batch_sampler is not None and (
@@ -81,8 +112,15 @@ class DataLoader:
                 "batch_sampler option is mutually exclusive with batch_size, shuffle, sampler, "
                 "and drop_last"
             )
+        if batch_size is None and drop_last:
+            raise ValueError(
+                "batch_size=None option disables auto-batching and is mutually exclusive with "
+                "drop_last"
+            )
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.num_workers, self.generator = num_workers, generator
+        self.pin_memory, self.timeout, self.worker_init_fn = pin_memory, timeout, worker_init_fn
+        self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
         if sampler is None:
             sampler = (
                 RandomSampler(dataset, generator=generator)
