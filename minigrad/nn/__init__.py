@@ -3,7 +3,7 @@ convolution and pooling, attention and transformer blocks, adapters and LoRA."""
 
 from __future__ import annotations
 
-from . import adapters, functional, init, lora, utils
+from . import adapters, functional, init, lora, parallel, utils
 from .adapters import Adapter, LoRALinear
 from .containers import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv_layers import (
@@ -61,6 +61,7 @@ __all__ = [
     "functional",
     "init",
     "lora",
+    "parallel",
     "summary",
     "utils",
     *_layer_names,
