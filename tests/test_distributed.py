@@ -197,7 +197,14 @@ def test_launcher_command_line(tmp_path):
     opts = run._parser("x").parse_args(["--nproc_per_node", "3", "train.py", "--lr", "1"])
     cmd = run.build_command(opts, "/bin/mpiexec", "openmpi")
     assert cmd[:6] == ["/bin/mpiexec", "--oversubscribe", "--bind-to", "none", "-n", "3"]
-    assert cmd[-6:] == [sys.executable, "-m", "minigrad.distributed._worker", "train.py", "--lr", "1"]
+    assert cmd[-6:] == [
+        sys.executable,
+        "-m",
+        "minigrad.distributed._worker",
+        "train.py",
+        "--lr",
+        "1",
+    ]
     opts = run._parser("x").parse_args(["-n", "2", "-m", "pkg.main"])
     assert run.build_command(opts, "mpiexec", "mpich")[:3] == ["mpiexec", "-n", "2"]
     with pytest.raises(SystemExit):
