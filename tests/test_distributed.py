@@ -243,3 +243,62 @@ def test_world_of_one_without_a_launcher(tmp_path):
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["0", "1", "2.0", "2.0"]
+
+
+def test_post_accumulate_grad_hook_sees_the_accumulated_grad():
+    torch = pytest.importorskip("torch")
+    seen, theirs = [], []
+    w = minigrad.ones(3, requires_grad=True)
+    tw = torch.ones(3, requires_grad=True)
+    for t, log in ((w, seen), (tw, theirs)):
+        handle = t.register_post_accumulate_grad_hook(
+            lambda p, log=log: log.append(p.grad.tolist())
+        )
+        (t * t).sum().backward()
+        (t * 3).sum().backward()
+        handle.remove()
+        t.sum().backward()
+    assert seen == theirs == [[2.0, 2.0, 2.0], [5.0, 5.0, 5.0]]
+    with pytest.raises(RuntimeError, match="non-leaf"):
+        (w * 2).register_post_accumulate_grad_hook(lambda p: None)
+
+
+@pytest.mark.gpu
+def test_nccl_world_of_one_on_a_gpu(tmp_path):
+    """The NCCL path, on one GPU (world size 1): all_reduce and DDP on cuda tensors."""
+    pytest.importorskip("mpi4py", reason="mpi4py is not installed")
+    if not dist.is_nccl_available():
+        pytest.skip("needs CuPy with NCCL and a CUDA device")
+    script = tmp_path / "nccl.py"
+    script.write_text(
+        textwrap.dedent(
+            """
+            import minigrad, minigrad.distributed as dist
+            from minigrad.nn.parallel import DistributedDataParallel
+            dist.init_process_group("nccl")
+            t = minigrad.tensor([1.0, 2.0], device="cuda")
+            dist.all_reduce(t, op=dist.ReduceOp.AVG)
+            dist.broadcast(t, src=0)
+            out = minigrad.zeros(2, device="cuda")
+            dist.all_gather_into_tensor(out, t)
+            model = DistributedDataParallel(minigrad.nn.Linear(3, 1).cuda(), device_ids=[0])
+            model(minigrad.ones(2, 3, device="cuda")).sum().backward()
+            print(out.tolist(), model.module.bias.grad.item())
+            dist.destroy_process_group()
+            """
+        )
+    )
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, str(script)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["[1.0,", "2.0]", "2.0"]
