@@ -14,6 +14,10 @@ import time
 
 import numpy as np
 
+# How long a wait polls without sleeping, and its first sleep after that.
+_SPIN_SECONDS = 0.05
+_FIRST_SLEEP = 5e-5
+
 
 class DistError(RuntimeError):
     """An error of the distributed package (``torch.distributed.DistError``)."""
@@ -60,22 +64,27 @@ class MPIComm:
         """Complete ``requests`` (filling ``statuses``, a list of MPI.Status, if given); raise
         DistBackendError if that takes longer than the timeout."""
         limit = self.timeout if timeout is None else timeout
-        deadline = time.monotonic() + limit
-        delay = 0.0
+        start = time.monotonic()
+        deadline, spin_until = start + limit, start + _SPIN_SECONDS
+        delay = _FIRST_SLEEP
         test_all = self.MPI.Request.Testall
-        # Spin a little first (most collectives finish in microseconds), then back off to
-        # sleeps of at most 1 ms so that a waiting rank leaves the CPU to the others.
+        # MPI moves a non-blocking collective on only when it is tested, so test often: first
+        # in a loop that only yields the core (sleep(0)), then, for a long wait, with sleeps
+        # growing to 1 ms so that a waiting rank leaves the CPU to the others.
         while not test_all(requests, statuses):
-            if time.monotonic() > deadline:
+            now = time.monotonic()
+            if now > deadline:
                 raise DistBackendError(
                     f"minigrad.distributed: {what} timed out after {limit:g} s on rank "
                     f"{self.rank} of {self.size}: another rank did not join it (it may have "
                     f"failed, hung, or skipped this collective). The timeout is set by "
                     f"init_process_group(timeout=...)."
                 )
-            if delay:
+            if now < spin_until:
+                time.sleep(0)
+            else:
                 time.sleep(delay)
-            delay = min(delay * 2 or 2e-6, 1e-3)
+                delay = min(delay * 2, 1e-3)
 
     # -- collectives on arrays -----------------------------------------------------------------
     def allreduce(self, buf, op: str):
