@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from ...autograd import grad_mode
 from ...autograd.graph import AccumulateGrad
 from ...tensor import Tensor
-from ..module import Module
+from ..modules.module import Module
 
 # PyTorch's bucket sizes: a small first bucket, so that the first reduction starts early in
 # backward, then bucket_cap_mb (25 MiB by default) for the rest.
