@@ -180,5 +180,5 @@ def t(input):  # noqa: A002
     return input.t()
 
 
-from . import nn, optim, utils, viz  # noqa: E402 - built on the names above
+from . import distributed, nn, optim, utils, viz  # noqa: E402 - built on the names above
 from .io import load, save  # noqa: E402
