@@ -232,9 +232,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m minigrad.distribu
             target=_pump, args=(proc.stderr, sys.stderr.buffer, tail), daemon=True
         )
         pump.start()
-        forwarded = {}
+        forwarded, received = {}, []
 
         def forward(signum, frame):
+            received.append(signum)
             proc.send_signal(signum)
 
         if threading.current_thread() is threading.main_thread():
@@ -248,6 +249,10 @@ def main(argv: list[str] | None = None, prog: str = "python -m minigrad.distribu
         pump.join(timeout=5)
         if code == 0:
             return 0
+        if received:
+            name = signal.Signals(received[0]).name
+            sys.stderr.write(f"minigrad.distributed.run: stopped by {name}, passed on to the job\n")
+            return 128 + received[0]
         return _report(error_dir, "".join(tail), code)
 
 
