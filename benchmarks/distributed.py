@@ -7,7 +7,10 @@ Usage: ``python -m benchmarks.distributed [--ranks 1 2] [--steps 30] [--json FIL
 Every configuration runs under the launcher (``python -m minigrad.distributed.run``) with one
 BLAS thread per process, so N processes use N cores; ``1 process, BLAS threads=N`` is the
 single-process alternative on the same cores. Strong scaling: the global batch stays 256, so
-the ideal speedup on N processes is N, and efficiency = speedup / N.
+the ideal speedup on N processes is N, and efficiency = speedup / N. A control row runs the
+N processes without gradient sync (each on its share, no all-reduce): the gap between it and
+the DDP row is the cost of communication, the gap between it and N x the 1-process row is
+what the machine's cores (shared with other work, memory bandwidth) give.
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ BATCH = 256
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def worker(steps: int, out: str) -> None:
+def worker(steps: int, out: str, sync: bool = True) -> None:
     """One rank: time ``steps`` synchronised training steps on this rank's share of the batch."""
     import minigrad
     import minigrad.distributed as dist
@@ -48,7 +51,7 @@ def worker(steps: int, out: str) -> None:
     model = workloads._mlp_layers(minigrad.nn, SIZES)
     with minigrad.no_grad():
         workloads._load_linear_weights(model, weights, minigrad.tensor)
-    ddp = DistributedDataParallel(model) if world > 1 else None
+    ddp = DistributedDataParallel(model) if world > 1 and sync else None
     trained = ddp or model
     opt = minigrad.optim.SGD(trained.parameters(), lr=0.01)
     loss_fn = minigrad.nn.CrossEntropyLoss()
@@ -74,12 +77,13 @@ def worker(steps: int, out: str) -> None:
             "ms_per_step": 1000 * seconds / steps,
             "bytes_all_reduced_per_step": grad_bytes,
             "buckets": len(ddp.bucket_sizes()) if ddp else 0,
+            "gradient_sync": ddp is not None,
         }
         Path(out).write_text(json.dumps(result))
     dist.destroy_process_group()
 
 
-def run_config(processes: int, blas_threads: int, steps: int) -> dict:
+def run_config(processes: int, blas_threads: int, steps: int, sync: bool = True) -> dict:
     """Launch one configuration and return rank 0's measurements."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "result.json"
@@ -88,7 +92,7 @@ def run_config(processes: int, blas_threads: int, steps: int) -> dict:
             env[name] = str(blas_threads)
         cmd = [sys.executable, "-m", "minigrad.distributed.run", "-n", str(processes)]
         cmd += ["-m", "benchmarks.distributed", "--worker", "--steps", str(steps)]
-        cmd += ["--out", str(out)]
+        cmd += ["--out", str(out)] + ([] if sync else ["--no-sync"])
         subprocess.run(cmd, cwd=ROOT, env=env, check=True)
         result = json.loads(out.read_text())
     result["blas_threads"] = blas_threads
@@ -102,13 +106,17 @@ def main(argv: list[str] | None = None) -> dict:
     p.add_argument("--json", help="also write the results to this file")
     p.add_argument("--worker", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--out", help=argparse.SUPPRESS)
+    p.add_argument("--no-sync", action="store_true", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
-        worker(args.steps, args.out)
+        worker(args.steps, args.out, sync=not args.no_sync)
         return {}
     rows = [run_config(n, 1, args.steps) for n in args.ranks]
     most = max(args.ranks)
     if most > 1:
+        # Controls: the same processes without gradient sync (what the cores give without
+        # communication), and one process using the same cores through BLAS threads.
+        rows.append(run_config(most, 1, args.steps, sync=False))
         rows.append(run_config(1, most, args.steps))
     base = next((r for r in rows if r["processes"] == 1 and r["blas_threads"] == 1), None)
     print(f"mlp_large training step ({'-'.join(map(str, SIZES))}, global batch {BATCH}, SGD)")
@@ -118,6 +126,8 @@ def main(argv: list[str] | None = None) -> dict:
     )
     for r in rows:
         name = f"{r['processes']} process(es), BLAS threads={r['blas_threads']}"
+        if r["processes"] > 1 and not r["gradient_sync"]:
+            name = f"{r['processes']} processes, no gradient sync"
         speedup = r["steps_per_s"] / base["steps_per_s"] if base else float("nan")
         cores = r["processes"] * r["blas_threads"]
         r["speedup"], r["efficiency"] = speedup, speedup / cores
