@@ -104,8 +104,8 @@ class Work:
         >>> work.wait()
     """
 
-    def __init__(self, wait, what: str):
-        self._wait, self._what, self._done = wait, what, False
+    def __init__(self, wait, what: str, test=None):
+        self._wait, self._what, self._done, self._test = wait, what, False, test
 
     def wait(self, timeout=None) -> bool:
         """Block until the operation finished and its result is in the output tensors."""
@@ -115,6 +115,10 @@ class Work:
         return True
 
     def is_completed(self) -> bool:
+        """True once the operation finished (a non-blocking check, which also moves an MPI
+        operation on: MPI progresses a non-blocking collective when it is tested)."""
+        if not self._done and self._test is not None and self._test():
+            self.wait()
         return self._done
 
     def is_success(self) -> bool:
@@ -379,7 +383,7 @@ def _run(pg: ProcessGroup, requests, finish, what: str, async_op: bool):
         finish()
 
     if async_op:
-        return Work(wait, what)
+        return Work(wait, what, test=lambda: pg._mpi.MPI.Request.Testall(requests))
     wait()
     return None
 

@@ -32,6 +32,10 @@ class _Bucket:
         self.ready = 0
         self.work = None
 
+    def full(self) -> bool:
+        """True when every parameter of the bucket has its gradient for this iteration."""
+        return self.ready == len(self.indices)
+
     @property
     def nbytes(self) -> int:
         return self.flat._data.nbytes
@@ -274,10 +278,11 @@ class DistributedDataParallel(Module):
         bucket.ready += 1
         # Launch in bucket order only, so every rank starts the same collectives in the same
         # order even if its backward visits parameters in another order.
-        while self._next_bucket < len(self._buckets) and self._buckets[
-            self._next_bucket
-        ].ready == len(self._buckets[self._next_bucket].indices):
-            self._launch(self._buckets[self._next_bucket])
+        for launched in self._buckets[: self._next_bucket]:
+            launched.work.is_completed()  # testing a started reduction moves it on (overlap)
+        buckets = self._buckets
+        while self._next_bucket < len(buckets) and buckets[self._next_bucket].full():
+            self._launch(buckets[self._next_bucket])
             self._next_bucket += 1
         if self._next_bucket == len(self._buckets):
             self._finalize()
