@@ -303,6 +303,22 @@ def distributed_sampler_covers_the_dataset(rank, world):
     assert len(sum(everyone, [])) == 12  # one sample repeated to pad, as PyTorch
 
 
+@check
+def torchrun_environment(rank, world):
+    import os
+
+    env = os.environ
+    assert (env["RANK"], env["WORLD_SIZE"]) == (str(rank), str(world)), dict(env)
+    assert (env["LOCAL_RANK"], env["LOCAL_WORLD_SIZE"]) == (str(rank), str(world))
+    assert env["MASTER_ADDR"] and int(env["MASTER_PORT"]) > 0
+    assert dist.is_torchelastic_launched() and dist.get_backend() == "gloo"
+    # What a program written for PyTorch reaches after `import minigrad as torch`:
+    torch = minigrad
+    assert torch.distributed.get_rank() == rank
+    assert torch.nn.parallel.DistributedDataParallel is DDP
+    assert torch.utils.data.distributed.DistributedSampler is DistributedSampler
+
+
 def main():
     dist.init_process_group("gloo", timeout=float(sys.argv[2]) if len(sys.argv) > 2 else 60)
     rank, world = dist.get_rank(), dist.get_world_size()

@@ -32,6 +32,7 @@ CHECKS = [
     "ddp_unused_parameters",
     "ddp_broadcasts_buffers",
     "distributed_sampler_covers_the_dataset",
+    "torchrun_environment",
 ]
 
 
