@@ -156,10 +156,16 @@ _HYDRA = re.compile(r"RANK (\d+) PID \d+ RUNNING AT \S+\s+=\s+KILLED BY SIGNAL: 
 
 def _pump(stream, sink, tail: collections.deque) -> None:
     """Pass mpiexec's stderr through, line by line, keeping the last lines for the report."""
+    raw = getattr(sink, "buffer", None)  # a text stream without bytes below (captured) too
     for line in iter(stream.readline, b""):
-        sink.write(line)
-        sink.flush()
-        tail.append(line.decode(errors="replace"))
+        text = line.decode(errors="replace")
+        if raw is not None:
+            raw.write(line)
+            raw.flush()
+        else:
+            sink.write(text)
+            sink.flush()
+        tail.append(text)
 
 
 def _report(error_dir: str, tail: str, code: int) -> int:
@@ -171,6 +177,8 @@ def _report(error_dir: str, tail: str, code: int) -> int:
         except (OSError, ValueError):
             continue
     say = sys.stderr.write
+    if tail and not tail.endswith("\n"):
+        say("\n")  # prterun's report may end without a newline
     if records:
         first = min(records, key=lambda r: r["time"])
         say(
@@ -228,9 +236,7 @@ def main(argv: list[str] | None = None, prog: str = "python -m minigrad.distribu
             env.setdefault("OMPI_ALLOW_RUN_AS_ROOT_CONFIRM", "1")
         proc = subprocess.Popen(cmd, env=env, stderr=subprocess.PIPE)
         tail: collections.deque = collections.deque(maxlen=200)
-        pump = threading.Thread(
-            target=_pump, args=(proc.stderr, sys.stderr.buffer, tail), daemon=True
-        )
+        pump = threading.Thread(target=_pump, args=(proc.stderr, sys.stderr, tail), daemon=True)
         pump.start()
         forwarded, received = {}, []
 
