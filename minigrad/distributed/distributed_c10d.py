@@ -246,6 +246,13 @@ def init_process_group(
             f"this program was started by a launcher minigrad cannot join (torchrun?); start "
             f"it with python -m minigrad.distributed.run --nproc-per-node {env_size} ..."
         )
+    env_rank = os.environ.get("RANK")
+    if env_rank is not None and env_size is not None and int(env_rank) != me:
+        comm.Free()
+        raise RuntimeError(
+            f"init_process_group: RANK={env_rank} but MPI gives this process rank {me}; rank "
+            f"and world size come from the MPI launcher"
+        )
     for what, given, actual in (("world_size", world_size, size), ("rank", rank, me)):
         if given not in (-1, None) and int(given) != actual:
             comm.Free()
