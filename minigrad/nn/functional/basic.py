@@ -6,7 +6,7 @@ from ... import backend, dtypes
 from ...autograd import grad_mode
 from ...ops import Op
 from ...ops.base import constant
-from ...ops.indexing import IndexAdd
+from ...ops.indexing import IndexAdd, check_range
 from ._utils import maybe_inplace
 
 
@@ -190,13 +190,12 @@ def embedding(
 
 
 def _check_indices(input, num: int) -> None:  # noqa: A002
-    if input.device.type != "cpu" or input.numel() == 0:
-        return  # on a GPU the check would be a host round trip in every step
-    data = input._data
-    bad = (data < 0) | (data >= num)
-    if bad.any():
-        value = int(data[bad].reshape(-1)[0])
-        raise IndexError(f"embedding: index {value} is out of range for {num} embeddings")
+    # PyTorch raises IndexError for any index outside [0, num); on a GPU, at the next sync
+    check_range(
+        input._data, num, input.device,
+        f"embedding(): index {{}} is out of range for {num} embeddings (valid: 0 to {num - 1})",
+        negative=False,
+    )  # fmt: skip
 
 
 def one_hot(tensor, num_classes: int = -1):
