@@ -50,7 +50,7 @@ class Op(Node):
                 arrays.append(a)
         self.device, self.xp = device, device.xp
         try:
-            if device.index:  # a second GPU: its kernels must run with it as the current device
+            if device.index != device.backend.current:  # kernels run on the data's GPU
                 with device.backend.using(device.index):
                     out = self.forward(*arrays)
             else:
