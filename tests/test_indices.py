@@ -260,3 +260,19 @@ def test_training_loop_with_embedding_makes_no_host_transfers():
     assert HostTransfers.count == before, "index checks must not copy to the host per op"
     loss.item()
     assert HostTransfers.count == before + 2  # the loss, and one read of all pending flags
+
+
+def test_one_hot_checks_class_values_on_every_device():
+    with pytest.raises(RuntimeError, match=r"one_hot\(\): class value 3 is out of range"):
+        F.one_hot(minigrad.tensor([0, 3]), 3)
+    with pytest.raises(RuntimeError, match="class value -1"):
+        F.one_hot(minigrad.tensor([-1, 0]), 3)
+    before = HostTransfers.count
+    out = F.one_hot(minigrad.tensor([0, 5], device="fakegpu"), 3)
+    assert HostTransfers.count == before
+    with pytest.raises(IndexError, match="class value 5"):
+        out.tolist()
+    assert F.one_hot(minigrad.tensor([2, 0], device="fakegpu:1"), 3).tolist() == [
+        [0, 0, 1],
+        [1, 0, 0],
+    ]

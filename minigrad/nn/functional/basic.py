@@ -217,9 +217,13 @@ def one_hot(tensor, num_classes: int = -1):
         if data.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(data.max()) + 1
-    checkable = tensor.device.type == "cpu"  # elsewhere a check would copy to the host
-    if data.size and checkable and (int(data.min()) < 0 or int(data.max()) >= num_classes):
-        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes})")
+    # a RuntimeError as in PyTorch (also an IndexError); on a GPU raised at the next sync
+    check_range(
+        data, num_classes, tensor.device,
+        f"one_hot(): class value {{}} is out of range: class values must be in [0, {num_classes})",
+        negative=False,
+    )  # fmt: skip
     xp = tensor.device.xp
-    out = (data[..., None] == xp.arange(num_classes)).astype("int64")
+    with backend.on(tensor.device):
+        out = (data[..., None] == xp.arange(num_classes)).astype("int64")
     return constant(out, tensor.device)
