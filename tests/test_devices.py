@@ -137,6 +137,7 @@ def test_stand_in_flags_lack_writeable_and_first_backward_works():
 
 @pytest.mark.parametrize("dtype", ["bool", "int8", "int16", "uint8", "int32", "int64"])
 def test_scatter_add_on_dtypes_cupy_cannot_add_atomically(dtype):
+    torch = pytest.importorskip("torch")
     from minigrad.testing.fake_device import _CUPYX
 
     fake = minigrad.device("fakegpu").backend.xp
@@ -176,9 +177,6 @@ def test_index_backward_on_int_like_repeats_goes_through_sorted_scatter():
     idx = minigrad.tensor([0, 0, 1, 0], device="fakegpu")
     x[idx].sum().backward()
     assert x.grad.tolist() == [[3.0, 3.0], [1.0, 1.0]]
-
-
-torch = pytest.importorskip("torch")
 
 
 def test_gpu_generator_draws_in_the_requested_dtype():

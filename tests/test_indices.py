@@ -12,6 +12,7 @@ from minigrad.backend import IndexOutOfRangeError
 from minigrad.testing.fake_device import HostTransfers
 
 torch = pytest.importorskip("torch")
+pytestmark = pytest.mark.filterwarnings("ignore:indexing with dtype torch.uint8:UserWarning")
 
 X = np.arange(6.0).reshape(2, 3)
 
