@@ -203,7 +203,12 @@ class Event:
         >>> start.elapsed_time(end)  # milliseconds
     """
 
-    def __init__(self, enable_timing: bool = False, blocking: bool = False, device=None):
+    def __init__(
+        self, enable_timing: bool = False, blocking: bool = False, interprocess: bool = False,
+        device=None,
+    ):  # fmt: skip
+        if interprocess:
+            raise NotImplementedError("cuda.Event(interprocess=True) is not supported in minigrad")
         self._backend = _backend(device)
         self._event = self._backend.xp.cuda.Event(block=blocking, disable_timing=not enable_timing)
 
