@@ -97,17 +97,28 @@ class Generator:
         self._gen = self.backend.new_generator(self.initial_seed, self.index)
         return self
 
+    def _here(self):
+        """Draws run on this generator's device (``cuda:1`` and up), wherever they are asked for."""
+        backend = self.backend
+        if backend.current is None or self.index == backend.current:
+            return contextlib.nullcontext()
+        return backend.using(self.index)
+
     def uniform(self, shape, dtype: np.dtype, low=0.0, high=1.0):
-        return self._gen.uniform(tuple(shape), np.dtype(dtype), low, high)
+        with self._here():
+            return self._gen.uniform(tuple(shape), np.dtype(dtype), low, high)
 
     def normal(self, shape, dtype: np.dtype, mean=0.0, std=1.0):
-        return self._gen.normal(tuple(shape), np.dtype(dtype), mean, std)
+        with self._here():
+            return self._gen.normal(tuple(shape), np.dtype(dtype), mean, std)
 
     def integers(self, low: int, high: int, shape, dtype: np.dtype):
-        return self._gen.integers(int(low), int(high), tuple(shape), np.dtype(dtype))
+        with self._here():
+            return self._gen.integers(int(low), int(high), tuple(shape), np.dtype(dtype))
 
     def permutation(self, n: int):
-        return self._gen.permutation(int(n))
+        with self._here():
+            return self._gen.permutation(int(n))
 
     def get_state(self):
         """The generator's state (pass it to :meth:`set_state` to replay the same draws)."""

@@ -396,6 +396,40 @@ def test_set_device_makes_new_kernels_run_there():
         minigrad.cuda.set_device("fakegpu:0")
 
 
+def _run_case(op, index, device):
+    from helpers import build, outputs, to_numpy
+
+    args, grad_args = build(op, index, minigrad, "float64", device)
+    outs = outputs(op.fn(minigrad, *args, **op.samples[index].kwargs))
+    row = [to_numpy(o) for o in outs if isinstance(o, minigrad.Tensor)]
+    diff = [o for o in outs if isinstance(o, minigrad.Tensor) and o.requires_grad]
+    if diff and grad_args:
+        grads = minigrad.autograd.grad(
+            diff, grad_args, [o.new_ones(o.shape) * 0.5 for o in diff], allow_unused=True
+        )
+        row += [to_numpy(g) for g in grads if g is not None]
+    return row
+
+
+def test_op_table_on_a_second_gpu_matches_the_cpu():
+    """Every op-table sample on fakegpu:1, forward and backward: the stand-in refuses a kernel
+    whose arrays are not on the current device, so an op that runs xp outside its device
+    context fails here as it would on cuda:1."""
+    from minigrad.testing.op_db import OP_DB
+
+    failures = []
+    for op in OP_DB:
+        for index in range(len(op.samples)):
+            try:
+                got = _run_case(op, index, "fakegpu:1")
+            except Exception as e:  # collect them all: one report names every op
+                failures.append(f"{op.sample_id(index)}: {type(e).__name__}: {e}")
+                continue
+            for a, b in zip(_run_case(op, index, "cpu"), got):
+                np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
+    assert not failures, "\n".join(failures)
+
+
 # -- on a real GPU (run by .ci/gpu) ----------------------------------------------------------
 
 
@@ -409,21 +443,7 @@ def _op_cases():
 @pytest.mark.parametrize("op,index", _op_cases(), ids=[op.sample_id(i) for op, i in _op_cases()])
 def test_op_table_on_cuda_matches_cpu(op, index):
     """Every op-table sample on cuda: forward and gradients equal the CPU's (float64)."""
-    from helpers import build, outputs, to_numpy
-
-    results = []
-    for device in ("cpu", "cuda"):
-        args, grad_args = build(op, index, minigrad, "float64", device)
-        outs = outputs(op.fn(minigrad, *args, **op.samples[index].kwargs))
-        row = [to_numpy(o) for o in outs if isinstance(o, minigrad.Tensor)]
-        diff = [o for o in outs if isinstance(o, minigrad.Tensor) and o.requires_grad]
-        if diff and grad_args:
-            grads = minigrad.autograd.grad(
-                diff, grad_args, [o.new_ones(o.shape) * 0.5 for o in diff], allow_unused=True
-            )
-            row += [to_numpy(g) for g in grads if g is not None]
-        results.append(row)
-    for a, b in zip(*results):
+    for a, b in zip(_run_case(op, index, "cpu"), _run_case(op, index, "cuda")):
         np.testing.assert_allclose(b, a, rtol=1e-9, atol=1e-9)
 
 

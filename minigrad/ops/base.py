@@ -2,8 +2,26 @@
 
 from __future__ import annotations
 
+import functools
+
 from ..autograd import anomaly, grad_mode, graph
 from ..autograd.graph import Node, gradient_edge, version_counter
+
+
+def on_input_device(fn):
+    """Run ``fn(input, ...)`` with ``input``'s GPU current: for op-layer functions that call
+    ``xp`` on a tensor's arrays outside an :class:`Op` (CuPy runs kernels on the current
+    device, so on ``cuda:1`` they would otherwise run on ``cuda:0``)."""
+
+    @functools.wraps(fn)
+    def run(input, *args, **kwargs):  # noqa: A002
+        dev = input.device
+        if dev.index == dev.backend.current:
+            return fn(input, *args, **kwargs)
+        with dev.backend.using(dev.index):
+            return fn(input, *args, **kwargs)
+
+    return run
 
 
 class Op(Node):

@@ -8,7 +8,7 @@ import math
 from collections import namedtuple
 
 from .. import dtypes
-from .base import Op, constant, kept_shape, normalize_dim, normalize_dims
+from .base import Op, constant, kept_shape, normalize_dim, normalize_dims, on_input_device
 from .elementwise import where
 
 
@@ -285,6 +285,7 @@ def argmin(input, dim=None, keepdim=False):  # noqa: A002
     return _arg_reduce(input, dim, keepdim, "argmin")
 
 
+@on_input_device
 def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
     data = input._data
     if data.size == 0:
@@ -346,6 +347,7 @@ SortResult = namedtuple("sort", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
 
 
+@on_input_device
 def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     """Indices that sort ``input`` along ``dim`` (always a stable sort: ties keep their order)."""
     if input.ndim == 0:
@@ -378,6 +380,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     return TopkResult(input.gather(d, indices), indices)
 
 
+@on_input_device
 def nonzero(input, *, as_tuple=False):  # noqa: A002
     """Indices of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim."""
     xp = input.device.xp

@@ -68,9 +68,24 @@ def _wrap(x):
 
 def _device_call(fn, allow_host=False):
     def call(*args, **kwargs):
+        _on_current_device(*args, *kwargs.values())
         return _wrap(fn(*_unwrap(args, allow_host), **_unwrap(kwargs, allow_host)))
 
     return call
+
+
+# ndarray methods that make a view (no kernel): they work from any current device, and the
+# view lives on its array's device
+_VIEWS = frozenset(["reshape", "view", "transpose", "swapaxes", "squeeze", "diagonal"])
+
+
+def _on_device(x, device):
+    if isinstance(x, FakeArray):
+        x._device = device
+    elif isinstance(x, (tuple, list)):
+        for v in x:
+            _on_device(v, device)
+    return x
 
 
 def _wrapped_key(shape, key):
@@ -141,7 +156,14 @@ class FakeArray:
         if name not in _cupy_names.NDARRAY:  # also no __array_interface__: NumPy must not see it
             raise AttributeError(f"'cupy.ndarray' object has no attribute {name!r}")
         value = getattr(self._a, name)
-        return _device_call(value) if callable(value) else _wrap(value)
+        if not callable(value):
+            return _on_device(_wrap(value), self._device)
+        if name in _VIEWS:
+            return lambda *a, **k: _on_device(_wrap(value(*a, **k)), self._device)
+        if name == "copy":  # CuPy copies an array from any GPU onto the current one
+            return lambda *a, **k: _wrap(value(*a, **k))
+        call = _device_call(value)
+        return lambda *a, **k: _method(self, call, a, k)
 
     # metadata read in every op: plain properties (no __getattr__, no wrapping)
     shape = property(lambda self: self._a.shape)
@@ -158,9 +180,16 @@ class FakeArray:
         return _FakeCuda.Device(self._device)
 
     def __getitem__(self, key):
-        return _wrap(self._a[_wrapped_key(self._a.shape, _unwrap(key))])
+        arrays = [
+            k for k in (key if isinstance(key, tuple) else (key,)) if isinstance(k, FakeArray)
+        ]
+        if arrays:  # advanced indexing runs a kernel; basic indexing makes a view
+            _on_current_device(self, *arrays)
+        return _on_device(_wrap(self._a[_wrapped_key(self._a.shape, _unwrap(key))]), self._device)
 
     def __setitem__(self, key, value):
+        keys = key if isinstance(key, tuple) else (key,)
+        _on_current_device(self, value, *keys)
         self._a[_wrapped_key(self._a.shape, _unwrap(key))] = _unwrap(value)
 
     def __len__(self):
@@ -195,11 +224,19 @@ class FakeArray:
         return f"fakegpu.{self._a!r}"
 
 
+def _method(array, call, args, kwargs):
+    """An ndarray method that runs a kernel: the array must be on the current device."""
+    _on_current_device(array)
+    return call(*args, **kwargs)
+
+
 def _on_current_device(*arrays):
     """CuPy's check before a kernel launch (where GPUs lack peer access): every operand must be
     on the current device."""
     for a in arrays:
-        if isinstance(a, FakeArray) and a._device != _FakeCuda.current:
+        if isinstance(a, (tuple, list)):
+            _on_current_device(*a)
+        elif isinstance(a, FakeArray) and a._device != _FakeCuda.current:
             raise ValueError(
                 f"The device where the array resides ({a._device}) is different from the "
                 f"current device ({_FakeCuda.current}). Peer access is unavailable between "

@@ -93,12 +93,13 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"dropout: expected a floating point input, got {input.dtype}")
     np_dtype = input._data.dtype
-    if p == 1.0:
-        mask = input.device.xp.zeros(mask_shape, dtype=np_dtype)
-    else:
-        gen = backend.default_generator(input.device)
-        mask = (gen.uniform(mask_shape, np_dtype) >= p).astype(np_dtype)
-        mask *= 1.0 / (1.0 - p)  # inverted dropout: the expected value is unchanged
+    with backend.on(input.device):  # the mask is made on the input's GPU
+        if p == 1.0:
+            mask = input.device.xp.zeros(mask_shape, dtype=np_dtype)
+        else:
+            gen = backend.default_generator(input.device)
+            mask = (gen.uniform(mask_shape, np_dtype) >= p).astype(np_dtype)
+            mask *= 1.0 / (1.0 - p)  # inverted dropout: the expected value is unchanged
     return maybe_inplace(lambda x: x * constant(mask, x.device), input, inplace)
 
 

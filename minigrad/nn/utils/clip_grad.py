@@ -131,5 +131,6 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        g.device.xp.clip(g._data, -clip_value, clip_value, out=g._data)
+        with backend.on(g.device):
+            g.device.xp.clip(g._data, -clip_value, clip_value, out=g._data)
         version_counter(g).value += 1
