@@ -196,7 +196,7 @@ class FakeArray:
         return len(self._a)
 
     def __iter__(self):
-        return (FakeArray(row) for row in self._a)
+        return (_on_device(FakeArray(row), self._device) for row in self._a)
 
     def _to_host(self, convert):
         HostTransfers.count += 1
