@@ -64,6 +64,10 @@ class ArrayBackend:
         """``target[key] += values`` where repeated indices in ``key`` all add (unbuffered)."""
         self.xp.add.at(target, key, values)
 
+    def has_cudnn(self) -> bool:
+        """Whether cuDNN can be used on this backend's devices (only CuPy's may have it)."""
+        return False
+
     def synchronize(self, index: int | None = None) -> None:
         """Wait for queued device work (a no-op on the CPU)."""
 
@@ -321,6 +325,20 @@ class CupyBackend(ArrayBackend):
                             + f" (an index on {self.name}:{index}, found at the next host "
                             "synchronisation; results computed from it are invalid)"
                         )
+
+    def has_cudnn(self) -> bool:
+        if not self.is_available():
+            return False
+        try:
+            import cupy.cuda.cudnn  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def cudnn_version(self) -> int:
+        import cupy.cuda.cudnn
+
+        return int(cupy.cuda.cudnn.getVersion())
 
     def describe(self) -> dict:
         """CuPy's version, the CUDA runtime and driver versions, and each GPU (for ``minigrad info``)."""

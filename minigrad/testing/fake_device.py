@@ -558,6 +558,9 @@ class FakeBackend(backend.CupyBackend):
     def is_array(self, obj):
         return isinstance(obj, FakeArray)
 
+    def has_cudnn(self):
+        return False  # the stand-in has no cuDNN
+
 
 def install() -> None:
     """Register the ``fakegpu`` device type (idempotent: one backend, one record of
