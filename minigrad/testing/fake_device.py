@@ -561,6 +561,9 @@ class FakeBackend(backend.CupyBackend):
     def has_cudnn(self):
         return False  # the stand-in has no cuDNN
 
+    def is_available(self):  # its own, so tests that switch CUDA off keep the stand-in
+        return True
+
 
 def install() -> None:
     """Register the ``fakegpu`` device type (idempotent: one backend, one record of
