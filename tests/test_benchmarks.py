@@ -33,6 +33,6 @@ def test_benchmarks_run_and_write_json(tmp_path):
     assert set(report["results"]) == names
     for name, result in report["results"].items():
         assert {"minigrad", "torch", "minigrad/torch"} <= set(result)
-        if name != "lstm_sequence":  # the NumPy reference has no LSTM
+        if name != "lstm_sequence":  # the one workload without a NumPy reference
             assert {"numpy", "minigrad/numpy"} <= set(result)
     assert report["memory"]["peak/must_hold"] > 0
