@@ -125,6 +125,9 @@ def constant(array, device):
 
 def scalar_tensor(value, dtype, device):
     """A 0-d tensor holding a Python number, of minigrad ``dtype``, on ``device``."""
+    if device.index != device.backend.current:  # allocated on its GPU (cuda:1 and up)
+        with device.backend.using(device.index):
+            return graph.Tensor._make(device.xp.asarray(value, dtype=dtype.numpy), device)
     return graph.Tensor._make(device.xp.asarray(value, dtype=dtype.numpy), device)
 
 

@@ -426,12 +426,14 @@ def cumsum(input, dim, *, dtype=None):  # noqa: A002
     return Cumsum(d, out)(input)
 
 
+@on_input_device
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002
     """True where every entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
     return _logical_result(input._data.all(axis=axis, keepdims=keepdim), input)
 
 
+@on_input_device
 def any(input, dim=None, keepdim=False):  # noqa: A001, A002
     """True where some entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")
