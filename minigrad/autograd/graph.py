@@ -145,7 +145,12 @@ class Node:
 
     def apply(self, grad_outputs: list) -> tuple:
         """Run backward and return one checked gradient (or None) per input edge."""
-        grads = self.backward(*grad_outputs)
+        device = getattr(self, "device", None)
+        if device is not None and device.index != device.backend.current:
+            with device.backend.using(device.index):  # kernels on the op's GPU (cuda:1 and up)
+                grads = self.backward(*grad_outputs)
+        else:
+            grads = self.backward(*grad_outputs)
         if not isinstance(grads, tuple):
             grads = (grads,)
         edges = self.next_functions
@@ -251,7 +256,7 @@ def _is_unshared(grad) -> bool:
         sys.getrefcount(grad) <= _ENGINE_REFERENCES + 1  # +1: getrefcount's own argument
         and sys.getrefcount(data) == 3  # grad._data, `data`, getrefcount's: no view holds it
         and data.base is None
-        and data.flags.writeable
+        and getattr(data.flags, "writeable", True)  # CuPy arrays have no such flag (always true)
         and data.flags.c_contiguous
     )
 
