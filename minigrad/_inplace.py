@@ -23,7 +23,7 @@ class InPlaceMethods:
         that the new node's backward sees them, and this tensor takes the new ``grad_fn``.
         The version counter goes up, so nodes that saved the old values refuse to run.
         """
-        recording = grad_mode._enabled and (
+        recording = grad_mode._state.enabled and (
             self._requires_grad
             or any(isinstance(o, graph.Tensor) and o._requires_grad for o in others)
         )
@@ -45,7 +45,7 @@ class InPlaceMethods:
 
     def _inplace_ufunc(self, ufunc: str, other):
         """Fast path for ``self = ufunc(self, other)`` when nothing is recorded (optimizer steps)."""
-        if grad_mode._enabled and (
+        if grad_mode._state.enabled and (
             self._requires_grad or (isinstance(other, graph.Tensor) and other._requires_grad)
         ):
             return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
@@ -136,7 +136,7 @@ class InPlaceMethods:
 
     def __setitem__(self, key, value) -> None:
         """``t[key] = value`` for tensors outside the graph (under no_grad, or not requiring grad)."""
-        recording = grad_mode._enabled and (
+        recording = grad_mode._state.enabled and (
             self._requires_grad or (isinstance(value, graph.Tensor) and value._requires_grad)
         )
         if recording:

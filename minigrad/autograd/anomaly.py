@@ -2,19 +2,31 @@
 
 from __future__ import annotations
 
+import threading
 import traceback
 
-_enabled = False
+from .grad_mode import decorate
+
+
+class _State(threading.local):
+    """This thread's anomaly mode (off in every new thread, as in PyTorch)."""
+
+    def __init__(self):
+        self.enabled = False  # read on every recorded op
+
+
+_state = _State()
 
 
 def is_anomaly_enabled() -> bool:
-    return _enabled
+    """True inside ``detect_anomaly()`` (in this thread)."""
+    return _state.enabled
 
 
 class detect_anomaly:  # noqa: N801 - PyTorch's name
     """Context manager (and decorator) that makes backward fail loudly on NaN/inf.
 
-    While on, each recorded op keeps the stack of the forward code that created it. When a
+    Per thread, as in PyTorch. While on, each recorded op keeps the stack of the forward code that created it. When a
     backward step returns a gradient with NaN or inf, a ``RuntimeError`` names the op and
     shows that stack.
 
@@ -27,26 +39,20 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         self.check_nan = check_nan
 
     def __enter__(self):
-        global _enabled
-        self._previous, _enabled = _enabled, self.check_nan
+        self._previous, _state.enabled = _state.enabled, self.check_nan
         return self
 
     def __exit__(self, *exc):
-        global _enabled
-        _enabled = self._previous
+        _state.enabled = self._previous
         return False
 
     def __call__(self, fn):
-        def wrapper(*args, **kwargs):
-            with detect_anomaly(self.check_nan):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return decorate(lambda: detect_anomaly(self.check_nan), fn)
 
 
 def set_detect_anomaly(mode: bool) -> None:
-    global _enabled
-    _enabled = bool(mode)
+    """Turn anomaly mode on or off for this thread."""
+    _state.enabled = bool(mode)
 
 
 def creation_stack() -> list[str]:

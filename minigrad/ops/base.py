@@ -5,6 +5,9 @@ from __future__ import annotations
 from ..autograd import anomaly, grad_mode, graph
 from ..autograd.graph import Node, gradient_edge, version_counter
 
+# This thread's grad and anomaly modes (thread-local objects, bound once: read on every op).
+_grad_state, _anomaly_state = grad_mode._state, anomaly._state
+
 
 class Op(Node):
     """A primitive op: ``forward`` on backend arrays, ``backward`` with Tensor ops.
@@ -58,7 +61,7 @@ class Op(Node):
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
             raise RuntimeError(f"{self.name()}: {e} (input shapes: {shapes})") from None
-        if requires_grad and self.differentiable and grad_mode._enabled and out.dtype.kind == "f":
+        if requires_grad and self.differentiable and _grad_state.enabled and out.dtype.kind == "f":
             result = tensor_cls._make(out, device, True, self)
             self._record(args, result)
         else:
@@ -83,7 +86,7 @@ class Op(Node):
         self.next_functions, self.input_meta = tuple(edges), tuple(meta)
         if self.save_inputs or self.save_output:
             self.save(args if self.save_inputs else (), result if self.save_output else None)
-        if anomaly._enabled:
+        if _anomaly_state.enabled:
             self.trace = anomaly.creation_stack()
 
     @property
