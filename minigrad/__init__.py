@@ -103,6 +103,7 @@ from .ops import (
     minimum,
     movedim,
     mul,
+    narrow,
     neg,
     nonzero,
     norm,

@@ -13,6 +13,7 @@ from . import ops as _ops
 from ._inplace import InPlaceMethods
 from .autograd import engine, graph
 from .autograd.graph import RemovableHandle, RetainGrad, version_counter
+from .ops._size import factory_size
 
 _new = object.__new__
 
@@ -259,8 +260,9 @@ class Tensor(InPlaceMethods):
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
         dev = backend.device(device) if device is not None else self.device
         np_dtype = dtypes.to_dtype(dtype).numpy if dtype is not None else self._data.dtype
+        shape = factory_size((size,), "new_full")
         with backend.on(dev):
-            out = Tensor._make(dev.xp.full(tuple(size), fill_value, dtype=np_dtype), dev)
+            out = Tensor._make(dev.xp.full(shape, fill_value, dtype=np_dtype), dev)
         return out.requires_grad_(requires_grad)
 
     def new_zeros(self, size, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -487,7 +489,7 @@ class Tensor(InPlaceMethods):
     sort, argsort, topk, nonzero = _ops.sort, _ops.argsort, _ops.topk, _ops.nonzero
 
     # -- shape and indexing ---------------------------------------------------------------------
-    reshape, view, permute, expand = _ops.reshape, _ops.reshape, _ops.permute, _ops.expand
+    reshape, view, permute, expand = _ops.reshape, _ops.view, _ops.permute, _ops.expand
     transpose, swapaxes, movedim = _ops.transpose, _ops.transpose, _ops.movedim
     squeeze, unsqueeze, flatten, unflatten = (
         _ops.squeeze,
@@ -498,12 +500,13 @@ class Tensor(InPlaceMethods):
     broadcast_to, split, chunk, unbind = _ops.broadcast_to, _ops.split, _ops.chunk, _ops.unbind
     flip, repeat, tile, tril, triu = _ops.flip, _ops.repeat, _ops.tile, _ops.tril, _ops.triu
     gather, scatter_add, index_select = _ops.gather, _ops.scatter_add, _ops.index_select
-    clone, contiguous = _ops.clone, _ops.contiguous
+    clone, contiguous, narrow = _ops.clone, _ops.contiguous, _ops.narrow
 
     def view_as(self, other):
-        return _ops.reshape(self, other.shape)
+        return _ops.view(self, other.shape)
 
-    reshape_as = view_as
+    def reshape_as(self, other):
+        return _ops.reshape(self, other.shape)
 
     def expand_as(self, other):
         return _ops.expand(self, other.shape)
@@ -513,7 +516,11 @@ class Tensor(InPlaceMethods):
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
             )
-        return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
+        return (
+            _ops.permute(self, tuple(range(self.ndim)))
+            if self.ndim < 2
+            else _ops.transpose(self, 0, 1)
+        )
 
     @property
     def T(self):  # noqa: N802 - PyTorch's name

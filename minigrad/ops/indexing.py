@@ -182,6 +182,7 @@ def normalize_key(input, key):  # noqa: A002
 
 
 def index_select(input, dim, index):  # noqa: A002
+    _check_same_device(input, index, "index_select")
     if index.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got {index.ndim} dims")
     dim = normalize_dim(dim, input.ndim, "index_select")
@@ -190,13 +191,25 @@ def index_select(input, dim, index):  # noqa: A002
 
 def gather(input, dim, index):  # noqa: A002
     _check_index(index, "gather")
+    _check_same_device(input, index, "gather")
     return Gather(normalize_dim(dim, input.ndim, "gather"), index._data)(input)
 
 
 def scatter_add(input, dim, index, src):  # noqa: A002
     _check_index(index, "scatter_add")
+    _check_same_device(input, index, "scatter_add")
     input, src = promote(input, src)
     return ScatterAdd(normalize_dim(dim, input.ndim, "scatter_add"), index._data)(input, src)
+
+
+def _check_same_device(input, index, op):  # noqa: A002
+    if not isinstance(index, graph.Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.device is not input.device:
+        raise RuntimeError(
+            f"{op}(): expected all tensors to be on the same device, but found at least two "
+            f"devices, {input.device} (input) and {index.device} (index)"
+        )
 
 
 def _check_index(index, op):

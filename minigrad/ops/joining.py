@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..autograd import graph
 from .base import Op, normalize_dim
 from .elementwise import promote
 
@@ -64,8 +65,28 @@ def _pad_pairs(widths, ndim):
 # -- functions --------------------------------------------------------------------------------
 
 
-def cat(tensors, dim=0):
+def _tensor_list(tensors, op: str) -> list:
+    """``tensors`` as a list, checked as PyTorch checks a ``tensors`` argument: a sequence
+    (a single Tensor is not one: its rows would be joined by mistake) of Tensors only."""
+    tensor_cls = graph.Tensor
+    if isinstance(tensors, tensor_cls) or not isinstance(tensors, (list, tuple)):
+        if isinstance(tensors, tensor_cls) or not hasattr(tensors, "__iter__"):
+            raise TypeError(
+                f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                f"{type(tensors).__name__}"
+            )
     tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, tensor_cls):
+            raise TypeError(
+                f"{op}(): expected Tensor as element {i} in argument 'tensors', but got "
+                f"{type(t).__name__}"
+            )
+    return tensors
+
+
+def cat(tensors, dim=0):
+    tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
     tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
@@ -84,7 +105,7 @@ def cat(tensors, dim=0):
 
 
 def stack(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):

@@ -197,10 +197,10 @@ class _ZeroGrad(Op):
 
 
 class Sign(_ZeroGrad):
-    """y = sign(x); dy/dx = 0"""
+    """y = sign(x) (a bool tensor is its own sign, as PyTorch); dy/dx = 0"""
 
     def forward(self, x):
-        return self.xp.sign(x)
+        return x.copy() if x.dtype.kind == "b" else self.xp.sign(x)
 
 
 class Round(_ZeroGrad):

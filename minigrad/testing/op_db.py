@@ -163,7 +163,11 @@ def _rows():
                 Sample(V([1.5, 0.0, -2.0])),
             ],
         ),
-        OpInfo("amax", lambda m, x, *dim, **kw: x.amax(*dim, **kw), REDUCE[:4]),
+        OpInfo(
+            "amax",
+            lambda m, x, *dim, **kw: x.amax(*dim, **kw),
+            REDUCE[:4] + [Sample(T((0, 3)), 1), Sample(T((2, 0, 3)), (0, 2), keepdim=True)],
+        ),
         OpInfo(
             "amax_ties",
             lambda m, x, d: x.amax(d),
@@ -171,7 +175,11 @@ def _rows():
             gradgrad=False,
             note="the derivative jumps at a tie",
         ),
-        OpInfo("amin", lambda m, x, *dim, **kw: x.amin(*dim, **kw), REDUCE[:4]),
+        OpInfo(
+            "amin",
+            lambda m, x, *dim, **kw: x.amin(*dim, **kw),
+            REDUCE[:4] + [Sample(T((0, 3)), -1)],
+        ),
         OpInfo("max_all", lambda m, x: x.max(), [Sample(T((3, 4)))]),
         OpInfo(
             "max_all_ties",
@@ -183,7 +191,11 @@ def _rows():
         OpInfo(
             "max_dim",
             lambda m, x, d, **kw: x.max(d, **kw),
-            [Sample(T((3, 4)), 1), Sample(T((2, 3, 4)), 0, keepdim=True)],
+            [
+                Sample(T((3, 4)), 1),
+                Sample(T((2, 3, 4)), 0, keepdim=True),
+                Sample(T((0, 3)), 1),
+            ],
         ),
         OpInfo("min_dim", lambda m, x, d: x.min(d), [Sample(T((3, 4)), -1)]),
         OpInfo(
@@ -347,6 +359,15 @@ def _rows():
             ],
         ),
         OpInfo(
+            "narrow",
+            lambda m, x, d, s, n: m.narrow(x, d, s, n),
+            [
+                Sample(T((3, 4)), 1, 1, 2),
+                Sample(T((3, 4)), -2, -2, 2),
+                Sample(T((2, 3, 4)), 2, 0, 0),
+            ],
+        ),
+        OpInfo(
             "flip",
             lambda m, x, d: x.flip(d),
             [Sample(T((3, 4)), (0,)), Sample(T((2, 3, 4)), (0, 2))],
@@ -404,7 +425,12 @@ FORWARD_ONLY = [
     OpInfo(
         "argmax",
         lambda m, x, *d, **kw: x.argmax(*d, **kw),
-        [Sample(T((3, 4))), Sample(T((3, 4)), 1, keepdim=True)],
+        [
+            Sample(T((3, 4))),
+            Sample(T((3, 4)), 1, keepdim=True),
+            Sample(T((0, 3)), 1),
+            Sample(T((2, 0, 3)), -1, keepdim=True),
+        ],
         grad=False,
     ),
     OpInfo(
