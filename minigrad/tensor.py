@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _format, backend, dtypes
 from . import ops as _ops
-from ._inplace import InPlaceMethods
+from ._inplace import InPlaceMethods, refresh_view
 from .autograd import engine, graph
 from .autograd.graph import RemovableHandle, RetainGrad, version_counter
 from .ops._size import factory_size
@@ -34,6 +34,7 @@ class Tensor(InPlaceMethods):
         "_output_nr",
         "_version",
         "_base",
+        "_view",
         "_hooks",
         "_accumulator",
         "_retains_grad",
@@ -50,7 +51,8 @@ class Tensor(InPlaceMethods):
     def _init(self, data, device, requires_grad, grad_fn):
         self._data, self.device = data, device
         self._requires_grad, self.grad_fn = requires_grad, grad_fn
-        self.grad = self._version = self._base = self._hooks = self._accumulator = None
+        self.grad = self._version = self._base = self._view = self._hooks = None
+        self._accumulator = None
         self._output_nr, self._retains_grad = 0, False
 
     @classmethod
@@ -102,6 +104,8 @@ class Tensor(InPlaceMethods):
     # -- autograd -------------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._view[1] != self._version.value:
+            refresh_view(self)  # the base changed in place since this view's grad_fn was set
         return self._requires_grad
 
     @requires_grad.setter
@@ -124,6 +128,7 @@ class Tensor(InPlaceMethods):
 
     @property
     def is_leaf(self) -> bool:
+        self.requires_grad  # noqa: B018 - brings a view's grad_fn up to date with its base
         return self.grad_fn is None
 
     @property
@@ -160,12 +165,13 @@ class Tensor(InPlaceMethods):
             create_graph: record the backward pass too, for higher-order derivatives.
             inputs: accumulate only into these tensors.
         """
+        self.requires_grad  # noqa: B018 - brings a view's grad_fn up to date with its base
         engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def register_hook(self, hook) -> RemovableHandle:
         """Call ``hook(grad)`` whenever this tensor's gradient is computed; it may return a
         replacement gradient. Returns a handle whose ``remove()`` unregisters it."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             return self.grad_fn.register_prehook(hook, self._output_nr)
@@ -176,7 +182,7 @@ class Tensor(InPlaceMethods):
 
     def retain_grad(self) -> None:
         """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None and not self._retains_grad:
             self.grad_fn.register_prehook(RetainGrad(self), self._output_nr)

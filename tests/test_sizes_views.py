@@ -345,3 +345,148 @@ def test_narrow_is_a_view_and_accepts_an_integer_tensor_start():
     assert x.tolist() == [[0, 1, 1, 0], [0, 1, 1, 0]]
     with pytest.raises(RuntimeError, match="0-dim"):
         minigrad.tensor(1.0).narrow(0, 0, 1)
+
+
+# -- in-place changes through views (CopySlices) ----------------------------------------------
+
+
+def _scenario(m, name):
+    """One in-place-through-a-view program, written once for minigrad and torch; returns the
+    gradients it produces and the final values."""
+    x = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=m.float64, requires_grad=True)
+    w = m.tensor([2.0, 3.0], dtype=m.float64, requires_grad=True)
+    weights = m.arange(6.0, dtype=m.float64).reshape(2, 3) + 1
+    h = x * x
+    if name == "mul_ column":
+        v = h[:, 1]
+        v.mul_(w)
+        out = (h * weights).sum() + (v * 10).sum()
+    elif name == "view of a transposed view":
+        v = h.t()[1:]
+        v.add_(w.unsqueeze(1) * 2)
+        out = (h.view(-1) * weights.view(-1)).sum() + (v * v).sum()
+    elif name == "base needs no grad":
+        h = m.zeros(2, 3, dtype=m.float64)
+        h[1, 1:].addcmul_(w, w)
+        out = (h * weights).sum()
+    elif name == "sibling view sees the change":
+        s1, s2 = h[0], h[:, 0]
+        s2.mul_(3)
+        out = (s1 * weights[1]).sum()
+    elif name == "in-place on the base, then a view":
+        v = h[1]
+        h.mul_(w.sum())
+        out = (v * v).sum()
+    elif name == "two in-place ops on views":
+        h[0].sub_(w[0])
+        h.narrow(1, 1, 2).div_(w.unsqueeze(0) + 1)
+        out = (h * h * weights).sum()
+    elif name == "copy_ and fill_":
+        h[1].copy_(w[1] * x[0])
+        h[:, 2].fill_(0.5)
+        out = (h * weights).sum()
+    else:
+        raise AssertionError(name)
+    out.backward()
+    return [None if g is None else g.tolist() for g in (x.grad, w.grad)] + [
+        h.detach().tolist(),
+        h.requires_grad,
+    ]
+
+
+SCENARIOS = [
+    "mul_ column",
+    "view of a transposed view",
+    "base needs no grad",
+    "sibling view sees the change",
+    "in-place on the base, then a view",
+    "two in-place ops on views",
+    "copy_ and fill_",
+]
+
+
+@pytest.mark.parametrize("name", SCENARIOS)
+def test_inplace_on_a_view_rebases_the_base_as_pytorch(name):
+    got, want = _scenario(minigrad, name), _scenario(torch, name)
+    for a, b in zip(got, want):
+        if isinstance(a, list):
+            np.testing.assert_allclose(np.array(a, dtype=float), np.array(b, dtype=float))
+        else:
+            assert a == b
+
+
+def test_inplace_on_a_view_with_create_graph_gives_second_derivatives():
+    results = []
+    for m in (minigrad, torch):
+        x = m.tensor([1.0, 2.0, 3.0], dtype=m.float64, requires_grad=True)
+        h = x * 1
+        h[1:].mul_(x[:2] * x[1:])  # h = [x0, x1 * x0 * x1, x2 * x1 * x2]
+        (g,) = m.autograd.grad(h.sum(), x, create_graph=True)
+        (gg,) = m.autograd.grad((g * g).sum(), x)
+        results.append((g.tolist(), gg.tolist()))
+    np.testing.assert_allclose(results[0], results[1])
+
+
+def test_inplace_on_views_refused_as_pytorch_refuses():
+    x = minigrad.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="a view of a leaf Variable that requires grad"):
+        x[0].mul_(2)
+    with minigrad.no_grad():
+        x[0].mul_(2)  # not recorded: fine
+    h = x * 1
+    with minigrad.no_grad():
+        v = h[:2]
+    with pytest.raises(RuntimeError, match="created in no_grad mode"):
+        v.add_(1)
+    with minigrad.no_grad():
+        v.add_(1)  # both under no_grad: fine
+    assert h.tolist() == [3.0, 2.0, 1.0]
+
+
+def test_a_stale_view_takes_its_base_s_new_history():
+    b = minigrad.zeros(3)
+    v = b[1:]
+    w = minigrad.ones(3, requires_grad=True)
+    b.add_(w)  # b now requires grad: so does the view taken before the change
+    assert v.requires_grad and v.grad_fn is not None
+    (v * 2).sum().backward()
+    assert w.grad.tolist() == [0.0, 2.0, 2.0]
+
+
+def test_the_graph_of_an_inplace_on_a_view_is_freed_by_reference_counting():
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        x = minigrad.ones(2, 3, requires_grad=True)
+        h = x * 2
+        h[0].mul_(x[1])
+        ref = weakref.ref(h.grad_fn)
+        h.sum().backward()
+        del h
+        assert ref() is None
+    finally:
+        gc.enable()
+
+
+def test_setitem_in_the_graph_is_recorded_as_pytorch():
+    results = []
+    for m in (minigrad, torch):
+        x = m.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=m.float64, requires_grad=True)
+        w = m.tensor([5.0, 6.0], dtype=m.float64, requires_grad=True)
+        h = x * x
+        h[0] = w * 2
+        h[1, 1] = 7.0
+        (h * m.tensor([[1.0, 2.0], [3.0, 4.0]], dtype=m.float64)).sum().backward()
+        results.append((h.tolist(), x.grad.tolist(), w.grad.tolist()))
+    assert results[0] == results[1]
+
+
+def test_setitem_with_index_tensors_in_the_graph_is_not_supported_yet():
+    h = minigrad.ones(3, requires_grad=True) * 2
+    with pytest.raises(NotImplementedError, match="__setitem__ with index tensors or masks"):
+        h[minigrad.tensor([0, 2])] = 1.0
+    with minigrad.no_grad():
+        h[minigrad.tensor([0, 2])] = 1.0
+    assert h.tolist() == [1.0, 2.0, 1.0]

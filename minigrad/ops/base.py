@@ -19,7 +19,9 @@ class Op(Node):
     Class flags say what backward needs, so that nothing else is kept alive:
         save_inputs: the input tensors (``self.saved_tensors``);
         save_output: the output (last in ``self.saved_tensors``);
-        is_view: the output may share memory with input 0, so they share a version counter;
+        is_view: the output may share memory with input 0, so they share a version counter,
+            and the output remembers its base and the view ops from it (``Tensor._view``) so
+            that an in-place change through it can be recorded on the base (CopySlices);
         differentiable: False for ops whose outputs never require grad (comparisons).
 
     During ``forward``, ``self.xp`` is the array module of the inputs' device.
@@ -66,10 +68,14 @@ class Op(Node):
             self._record(args, result)
         else:
             result = tensor_cls._make(out, device)
-        if self.is_view:
+        if self.is_view:  # share the version counter; keep the chain of view ops from the base
             source = args[0]
-            result._version = version_counter(source)
-            result._base = source._base if source._base is not None else source
+            counter = result._version = version_counter(source)
+            if source._base is not None:
+                result._base, ops = source._base, source._view[0] + (self,)
+            else:
+                result._base, ops = source, (self,)
+            result._view = (ops, counter.value, _grad_state.enabled)
         return result
 
     def _record(self, args, result) -> None:

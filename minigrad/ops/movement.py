@@ -6,7 +6,8 @@ from __future__ import annotations
 import math
 
 from ._size import as_int, infer_shape, parse_size
-from .base import Op, normalize_dim, normalize_dims
+from .base import Op, constant, normalize_dim, normalize_dims
+from .elementwise import where
 
 
 class Reshape(Op):
@@ -21,7 +22,10 @@ class Reshape(Op):
         self.shape, self.strict = shape, strict
 
     def forward(self, x):
-        if view_strides(x.shape, x.strides, x.itemsize, self.shape) is None:
+        if (
+            not x.flags.c_contiguous  # a contiguous array takes any shape as a view
+            and view_strides(x.shape, x.strides, x.itemsize, self.shape) is None
+        ):
             if self.strict:
                 raise RuntimeError(
                     "view size is not compatible with input tensor's size and stride (at least "
@@ -375,3 +379,57 @@ def clone(input):  # noqa: A002
 
 def contiguous(input):  # noqa: A002
     return input if input._data.flags.c_contiguous else Clone()(input)
+
+
+# -- in-place changes through views -----------------------------------------------------------
+
+# What a recorded node holds besides its settings; a replayed view op starts without them.
+_GRAPH_FIELDS = frozenset(
+    ("next_functions", "input_meta", "_saved", "_released", "trace", "pre_hooks", "device", "xp")
+)
+
+
+def replay_view(tensor, ops: tuple):
+    """``tensor`` put through the view ops ``ops`` again (fresh nodes with the same settings),
+    e.g. a view's ops applied to its base after the base changed. Reshapes replay as
+    ``reshape`` (logical, row-major), which is what they did when they made the view."""
+    for op in ops:
+        fresh = object.__new__(type(op))
+        fresh.__dict__.update({k: v for k, v in op.__dict__.items() if k not in _GRAPH_FIELDS})
+        if isinstance(fresh, Reshape):
+            fresh.strict, fresh.is_view = False, True
+        tensor = fresh(tensor)
+    return tensor
+
+
+def view_positions(base, ops: tuple):
+    """For each element of the view ``ops`` make of ``base``: its flat (row-major) position in
+    ``base``, as an int64 tensor of the view's shape."""
+    xp = base.device.xp
+    positions = constant(xp.arange(base.numel(), dtype="int64").reshape(base.shape), base.device)
+    return replay_view(positions, ops)
+
+
+class CopySlices(Op):
+    """base' = base with the region a view covers replaced by ``src`` (the record of an in-place
+    op on a view: PyTorch's CopySlices). d/dbase = dy outside the region (0 inside it);
+    d/dsrc = dy read through the view.
+
+    Not called on arrays: the write already happened in the base's memory, so
+    :func:`record_copy_slices` builds the node around it.
+    """
+
+    def __init__(self, positions):
+        self.positions = positions  # int64 tensor: the base position of each view element
+
+    def backward(self, gy):
+        need_base, need_src = self.needs_input_grad
+        g_base = g_src = None
+        if need_src:
+            g_src = gy.reshape(-1)[self.positions]
+        if need_base:
+            xp = gy.device.xp
+            keep = xp.ones(gy.numel(), dtype=bool)
+            keep[self.positions._data.reshape(-1)] = False
+            g_base = where(constant(keep.reshape(gy.shape), gy.device), gy, 0.0)
+        return g_base, g_src

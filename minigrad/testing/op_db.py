@@ -42,6 +42,15 @@ REDUCE = [
 MATRIX = [Sample(T((3, 4))), Sample(T((2, 4, 4))), Sample(T((4, 3), transposed=True))]
 
 
+def _inplace_on_view(x, change, square=False):
+    """``change`` (an in-place op on a view) applied to a copy ``h`` of ``x`` that is in the
+    graph; returns ``h`` (through ``h * h`` when ``square``, so that the region's gradient
+    depends on the values). Runs the same on minigrad and torch (CopySlices)."""
+    h = x * 1
+    change(h)
+    return h * h if square else h
+
+
 def _rows():
     return [
         # arithmetic
@@ -357,6 +366,28 @@ def _rows():
                 Sample(T((2, 3, 4)), (0, 1, 2, 0)),
                 Sample(T((3, 4)), (-1, 1, 1, -1)),
             ],
+        ),
+        OpInfo(
+            "inplace_on_view",
+            lambda m, x, w: _inplace_on_view(x, lambda h: h[:, 1].mul_(w)),
+            [Sample(T((2, 3)), T((2,))), Sample(T((2, 3)), T(()))],
+        ),
+        OpInfo(
+            "inplace_on_view_of_view",
+            lambda m, x, w: _inplace_on_view(x, lambda h: h.t()[1:].add_(w), square=True),
+            [Sample(T((2, 3)), T((2, 1)))],
+        ),
+        OpInfo(
+            "inplace_copy_into_view",
+            lambda m, x, w: _inplace_on_view(x, lambda h: h.view(6)[::2].copy_(w), square=True),
+            [Sample(T((2, 3)), T((3,)))],
+        ),
+        OpInfo(
+            "inplace_on_view_of_no_grad_base",
+            lambda m, w: _inplace_on_view(
+                m.zeros(2, 3, dtype=w.dtype, device=w.device), lambda b: b[1].addcmul_(w, w)
+            ),
+            [Sample(T((3,)))],
         ),
         OpInfo(
             "narrow",
