@@ -77,6 +77,12 @@ SIZE_CASES = {
     "cat([t, 1.0])": lambda m, t: m.cat([t, 1.0]),
     "stack([t, None])": lambda m, t: m.stack([t, None]),
     "cat((t, t))": lambda m, t: m.cat((t, t)),
+    "pad(t, (1.5, 1))": lambda m, t: m.nn.functional.pad(t, (1.5, 1)),
+    "split(1.5, 1)": lambda m, t: t.split(1.5, 1)[0],
+    "split([1, 2.0], 1)": lambda m, t: t.split([1, 2.0], 1)[0],
+    "chunk(2.0, 1)": lambda m, t: t.chunk(2.0, 1)[0],
+    "sum(1.0)": lambda m, t: t.sum(1.0),
+    "nn.Embedding(2.5, 3)": lambda m, t: m.nn.Embedding(2.5, 3).weight,
     "stack([t])": lambda m, t: m.stack([t]),
 }
 

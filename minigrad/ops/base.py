@@ -128,7 +128,12 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple:
     """``dim`` (None, an int or a sequence) as a sorted tuple of distinct non-negative dims."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if isinstance(dim, int):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(dim)
+    else:
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(dim).__name__}")
     out = tuple(sorted({normalize_dim(d, ndim, op) for d in dims}))
     if len(out) != len(dims):
         raise RuntimeError(f"{op}: dim {list(dims)} appears multiple times in the list of dims")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ..autograd import graph
+from ._size import as_int, parse_size
 from .base import Op, normalize_dim
 from .elementwise import promote
 
@@ -121,13 +122,13 @@ def stack(tensors, dim=0):
 def split(tensor, split_size_or_sections, dim=0):
     d = normalize_dim(dim, tensor.ndim, "split")
     n = tensor.shape[d]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+    if not isinstance(split_size_or_sections, (list, tuple)):
+        step = as_int(split_size_or_sections, "split", "split_size")
         if step <= 0:
             raise RuntimeError(f"split expects split_size be positive, but got {step}")
         sizes = [min(step, n - s) for s in range(0, n, step)] or [0]
     else:
-        sizes = list(split_size_or_sections)
+        sizes = list(parse_size((split_size_or_sections,), "split", "split_sizes"))
         if sum(sizes) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
@@ -141,6 +142,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):  # noqa: A002
+    chunks = as_int(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input.shape[normalize_dim(dim, input.ndim, "chunk")]
@@ -156,5 +158,5 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
     """Pad with widths given last dim first, (left, right, top, bottom, ...) as F.pad."""
     if mode != "constant":
         raise NotImplementedError(f"pad: mode {mode!r} is not supported yet (only 'constant')")
-    widths = tuple(int(w) for w in pad)
+    widths = parse_size((pad,), "pad", "pad")
     return Pad(widths, 0 if value is None else value)(input)
