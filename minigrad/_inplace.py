@@ -61,6 +61,7 @@ class InPlaceMethods:
             raise RuntimeError(
                 f"{ufunc}_: expected all tensors to be on the same device, but found {self.device} and {other.device}"
             )
+        _check_writeable(self)
         xp = self.device.xp
         name = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}[ufunc]
         try:
@@ -162,6 +163,7 @@ class InPlaceMethods:
             self[key].copy_(value)  # a view: the change is recorded on this tensor (CopySlices)
             return
         data = value.to(self.device, self.dtype)._data if isinstance(value, graph.Tensor) else value
+        _check_writeable(self)
         self._data[_ops.indexing.normalize_key(self, key)] = data
         version_counter(self).value += 1
 
@@ -170,7 +172,17 @@ def _full_like(t, value):
     return graph.Tensor._make(t.device.xp.full(t.shape, value, dtype=t._data.dtype), t.device)
 
 
+def _check_writeable(t) -> None:
+    data = t._data  # an expanded view has stride 0 along a repeated dim (on any backend)
+    if any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        )
+
+
 def _write(target, result) -> None:
+    _check_writeable(target)
     if result.device is not target.device:
         raise RuntimeError(
             f"in-place op: result on {result.device} cannot be written to {target.device}"

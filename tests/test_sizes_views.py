@@ -496,3 +496,14 @@ def test_setitem_with_index_tensors_in_the_graph_is_not_supported_yet():
     with minigrad.no_grad():
         h[minigrad.tensor([0, 2])] = 1.0
     assert h.tolist() == [1.0, 2.0, 1.0]
+
+
+@pytest.mark.parametrize("device", ["cpu", "fakegpu"])
+def test_in_place_on_an_expanded_view_as_pytorch(device):
+    x = minigrad.zeros(3, device=device)
+    for change in (lambda e: e.add_(1), lambda e: e.fill_(2.0), lambda e: e.__setitem__(0, 1.0)):
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            change(x.expand(2, 3))
+    x.expand(1, 3).add_(1)  # nothing repeated: a writable view, as in PyTorch
+    x.expand(3).add_(1)
+    assert x.tolist() == [2.0, 2.0, 2.0]

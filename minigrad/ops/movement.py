@@ -90,7 +90,8 @@ class Permute(Op):
 
 
 class Expand(Op):
-    """y = x broadcast to a larger shape (a read-only view); dx = dy summed back"""
+    """y = x broadcast to a larger shape (a view; read-only where elements repeat, since an
+    in-place write there would be ambiguous, as PyTorch refuses it); dx = dy summed back"""
 
     is_view = True
 
@@ -98,6 +99,9 @@ class Expand(Op):
         self.shape = shape
 
     def forward(self, x):
+        lead = len(self.shape) - x.ndim
+        if self.shape[lead:] == x.shape and all(n == 1 for n in self.shape[:lead]):
+            return x.reshape(self.shape)  # nothing repeated: a writable view, as in PyTorch
         try:
             return self.xp.broadcast_to(x, self.shape)
         except ValueError:
