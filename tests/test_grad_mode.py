@@ -233,3 +233,15 @@ def test_inference_mode_tensors_are_ordinary_tensors_on_purpose():
     w = minigrad.ones(2, requires_grad=True)
     (y * w).sum().backward()
     assert w.grad.tolist() == [2.0, 2.0]
+
+
+def test_set_detect_anomaly_is_a_switch_and_a_context_manager():
+    set_detect_anomaly(True)
+    try:
+        assert is_anomaly_enabled()
+        with set_detect_anomaly(False):
+            assert not is_anomaly_enabled()
+        assert is_anomaly_enabled()
+    finally:
+        set_detect_anomaly(False)
+    assert not is_anomaly_enabled()

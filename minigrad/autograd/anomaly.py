@@ -50,9 +50,19 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         return decorate(lambda: detect_anomaly(self.check_nan), fn)
 
 
-def set_detect_anomaly(mode: bool) -> None:
-    """Turn anomaly mode on or off for this thread."""
-    _state.enabled = bool(mode)
+class set_detect_anomaly:  # noqa: N801 - PyTorch's name
+    """Turn anomaly mode on or off for this thread, at once; used with ``with``, the previous
+    setting comes back at the end of the block (as PyTorch's ``set_detect_anomaly``)."""
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        self._previous, _state.enabled = _state.enabled, bool(mode) and check_nan
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self._previous
+        return False
 
 
 def creation_stack() -> list[str]:
