@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import os
 import threading
 import traceback
 
 from .grad_mode import decorate
+
+# minigrad's own source folder: its frames are left out of creation stacks. Matching the real
+# directory (not the text "/minigrad/") keeps user code in a folder named minigrad visible.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class _State(threading.local):
@@ -26,9 +31,9 @@ def is_anomaly_enabled() -> bool:
 class detect_anomaly:  # noqa: N801 - PyTorch's name
     """Context manager (and decorator) that makes backward fail loudly on NaN/inf.
 
-    Per thread, as in PyTorch. While on, each recorded op keeps the stack of the forward code that created it. When a
-    backward step returns a gradient with NaN or inf, a ``RuntimeError`` names the op and
-    shows that stack.
+    Per thread, as in PyTorch. While on, each recorded op keeps the stack of the forward code
+    that created it. When a backward step returns a gradient with NaN or inf, a
+    ``RuntimeError`` names the op and shows that stack.
 
     Example:
         >>> with minigrad.autograd.detect_anomaly():
@@ -67,7 +72,9 @@ class set_detect_anomaly:  # noqa: N801 - PyTorch's name
 
 def creation_stack() -> list[str]:
     """The forward stack at the point an op is recorded (minus minigrad's own frames)."""
-    return [line for line in traceback.format_stack()[:-1] if "/minigrad/" not in line]
+    frames = traceback.extract_stack()[:-1]
+    user = [f for f in frames if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
+    return traceback.format_list(user)
 
 
 def check_gradients(node, grads) -> None:
