@@ -8,8 +8,8 @@ import operator
 
 
 def _is_sequence(value) -> bool:
-    if isinstance(value, (tuple, list)):
-        return True
+    if type(value) in (tuple, list, int) or isinstance(value, (tuple, list)):
+        return type(value) is not int
     if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
         return False
     return getattr(value, "ndim", 1) != 0  # a 0-d tensor or array is one size, not a sequence
@@ -40,6 +40,9 @@ def parse_size(args, op: str, name: str = "size") -> tuple:
         >>> parse_size(([2, 3],), "zeros")   # (2, 3)
         >>> parse_size((2.5,), "zeros")      # TypeError: zeros(): argument 'size' ...
     """
+    items = args[0] if len(args) == 1 and _is_sequence(args[0]) else args
+    if all(type(s) is int for s in items):  # the common case, checked without more work
+        return tuple(items)
     if len(args) == 1 and _is_sequence(args[0]):
         items = tuple(args[0])
     elif len(args) == 1:

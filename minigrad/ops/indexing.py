@@ -20,10 +20,10 @@ class GetItem(Op):
         self.is_view = not any(_is_array_index(k) for k in key)
 
     def forward(self, x):
-        if self.is_view and not any(k is Ellipsis for k in self.key):
-            # NumPy gives a detached scalar for x[1] of a vector; x[1, ...] is a 0-d view
-            return x[self.key + (Ellipsis,)]
-        return x[self.key]
+        out = x[self.key]
+        if isinstance(out, np.generic):  # NumPy's detached scalar for x[1] of a vector:
+            out = x[self.key + (Ellipsis,)]  # x[1, ...] is a 0-d view instead
+        return out
 
     def backward(self, gy):
         shape, np_dtype, _ = self.input_meta[0]
