@@ -507,3 +507,37 @@ def test_in_place_on_an_expanded_view_as_pytorch(device):
     x.expand(1, 3).add_(1)  # nothing repeated: a writable view, as in PyTorch
     x.expand(3).add_(1)
     assert x.tolist() == [2.0, 2.0, 2.0]
+
+
+def test_view_as_a_dtype_is_named_as_missing():
+    with pytest.raises(NotImplementedError, match=r"view\(dtype\)"):
+        minigrad.zeros(2).view(minigrad.int32)
+
+
+def test_inplace_on_unbind_outputs_is_recorded_on_purpose():
+    # Differs from PyTorch on purpose (see _record_copy_slices): PyTorch refuses in-place ops
+    # on the outputs of unbind/split/chunk; minigrad records them like any view.
+    x = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    h = x * 1
+    first, _ = h.unbind(0)
+    first.mul_(3)
+    (h * h).sum().backward()
+    tx = torch.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
+    th = tx * 1
+    th[0].mul_(3)  # what unbind's first output is: a view of row 0
+    (th * th).sum().backward()
+    assert x.grad.tolist() == tx.grad.tolist() and h.tolist() == th.tolist()
+    with pytest.raises(RuntimeError, match="is a view and is being modified inplace"):
+        torch.ones(2, 2, requires_grad=True).mul(1).unbind(0)[0].mul_(3)
+
+
+def test_a_view_s_grad_fn_is_refreshed_when_next_used():
+    # Documented in refresh_view: reading .grad_fn right after a sibling view changed shows
+    # the old node; any use (requires_grad, an op, backward) brings it up to date.
+    x = minigrad.ones(2, 2, requires_grad=True)
+    h = x * 1
+    row, col = h[0], h[:, 0]
+    old = row.grad_fn
+    col.mul_(2)
+    assert row.grad_fn is old
+    assert row.requires_grad and row.grad_fn is not old

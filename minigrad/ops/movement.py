@@ -5,6 +5,9 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
+from .. import dtypes
 from ._size import as_int, infer_shape, parse_size
 from .base import Op, constant, normalize_dim, normalize_dims
 from .elementwise import where
@@ -180,6 +183,11 @@ def view(input, *shape):  # noqa: A002
     Example:
         >>> minigrad.zeros(2, 3).view(3, 2).shape   # (3, 2)
     """
+    if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, type, np.dtype)):
+        raise NotImplementedError(
+            "view(dtype) (reinterpreting the bytes as another dtype) is not supported in "
+            "minigrad; use .to(dtype) to convert the values"
+        )
     shape = infer_shape(parse_size(shape, "view", "size"), input.numel(), "view")
     return Reshape(shape, strict=True)(input)
 
