@@ -265,21 +265,26 @@ class Tensor(InPlaceMethods):
         return out.requires_grad_(requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new_filled((size,), fill_value, dtype, device, requires_grad, "new_full")
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """Zeros of ``size`` (``new_zeros(2, 3)`` or ``new_zeros((2, 3))``), this tensor's
+        dtype and device unless given."""
+        return self._new_filled(size, 0, dtype, device, requires_grad, "new_zeros")
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new_filled(size, 1, dtype, device, requires_grad, "new_ones")
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new_filled(size, 0, dtype, device, requires_grad, "new_empty")
+
+    def _new_filled(self, size, fill_value, dtype, device, requires_grad, op) -> Tensor:
         dev = backend.device(device) if device is not None else self.device
         np_dtype = dtypes.to_dtype(dtype).numpy if dtype is not None else self._data.dtype
-        shape = factory_size((size,), "new_full")
+        shape = factory_size(size, op)
         with backend.on(dev):
             out = Tensor._make(dev.xp.full(shape, fill_value, dtype=np_dtype), dev)
         return out.requires_grad_(requires_grad)
-
-    def new_zeros(self, size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self.new_full(size, 0, dtype, device, requires_grad)
-
-    def new_ones(self, size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self.new_full(size, 1, dtype, device, requires_grad)
-
-    def new_empty(self, size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self.new_full(size, 0, dtype, device, requires_grad)
 
     # -- Python protocols -----------------------------------------------------------------------
     def __repr__(self) -> str:
