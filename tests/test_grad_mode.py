@@ -245,3 +245,12 @@ def test_set_detect_anomaly_is_a_switch_and_a_context_manager():
     finally:
         set_detect_anomaly(False)
     assert not is_anomaly_enabled()
+
+
+def test_the_old_module_flag_name_reads_this_thread_s_mode():
+    from minigrad.autograd import anomaly, grad_mode
+
+    assert grad_mode._enabled is True and anomaly._enabled is False
+    with minigrad.no_grad(), detect_anomaly():
+        assert grad_mode._enabled is False and anomaly._enabled is True
+        assert run_in_thread(lambda: (grad_mode._enabled, anomaly._enabled)) == (True, False)

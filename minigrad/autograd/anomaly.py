@@ -23,6 +23,14 @@ class _State(threading.local):
 _state = _State()
 
 
+def __getattr__(name: str):
+    # ``_enabled`` was a module-wide flag before the modes became per thread; code that still
+    # reads it gets this thread's value (assigning to it has no effect: use the switches).
+    if name == "_enabled":
+        return _state.enabled
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def is_anomaly_enabled() -> bool:
     """True inside ``detect_anomaly()`` (in this thread)."""
     return _state.enabled

@@ -24,6 +24,14 @@ class _State(threading.local):
 _state = _State()
 
 
+def __getattr__(name: str):
+    # ``_enabled`` was a module-wide flag before the modes became per thread; code that still
+    # reads it gets this thread's value (assigning to it has no effect: use the switches).
+    if name == "_enabled":
+        return _state.enabled
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def is_grad_enabled() -> bool:
     """True when ops record a backward graph for inputs that require grad (in this thread)."""
     return _state.enabled
