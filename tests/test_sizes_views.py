@@ -564,3 +564,28 @@ def test_a_view_s_grad_fn_is_refreshed_when_next_used():
     col.mul_(2)
     assert row.grad_fn is old
     assert row.requires_grad and row.grad_fn is not old
+
+
+@needs_torch
+@pytest.mark.parametrize("how", ["split", "chunk", "unbind(1)"])
+def test_inplace_on_split_pieces_matches_the_same_change_through_a_slice(how):
+    results = []
+    for m in (minigrad, torch):
+        x = m.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], dtype=m.float64, requires_grad=True)
+        w = m.tensor([2.0, 3.0], dtype=m.float64, requires_grad=True)
+        h = x * x
+        if m is torch:  # PyTorch refuses this on split outputs: the same change through a slice
+            piece = {"split": h[:, 1:3], "chunk": h[:, 2:3], "unbind(1)": h[:, 1]}[how]
+        else:
+            if how == "split":
+                piece = h.split([1, 2], 1)[1]
+            elif how == "chunk":
+                piece = h.chunk(2, 1)[1]
+            else:
+                piece = h.unbind(1)[1]
+        piece.mul_(w if how == "unbind(1)" else w.unsqueeze(1))
+        (h * h).sum().backward()
+        results.append((h.tolist(), x.grad.tolist(), w.grad.tolist()))
+    np.testing.assert_allclose(np.array(results[0][0]), np.array(results[1][0]))
+    np.testing.assert_allclose(np.array(results[0][1]), np.array(results[1][1]))
+    np.testing.assert_allclose(np.array(results[0][2]), np.array(results[1][2]))
