@@ -259,6 +259,15 @@ class Tensor(InPlaceMethods):
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
+    def type(self, dtype=None, non_blocking: bool = False):
+        """With no argument, the legacy type name (``'minigrad.FloatTensor'``, PyTorch's
+        ``'torch.FloatTensor'``); with a dtype or such a name, this tensor cast to it."""
+        if dtype is None:
+            return dtypes.legacy_type_name(self.dtype, self.device.type == "cuda")
+        if isinstance(dtype, str):
+            dtype = dtypes.from_legacy_type_name(dtype)
+        return self.to(dtype)
+
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
         dev = backend.device(device) if device is not None else self.device
         out = Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype or self.dtype), dev), dev)
