@@ -214,8 +214,16 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
-    """Integers from ``low`` (inclusive) to ``high`` (exclusive); int64 by default."""
-    if high is None:
+    """Integers from ``low`` (inclusive) to ``high`` (exclusive); int64 by default. As in
+    PyTorch, ``randint(high, size)`` (two arguments, the second a sequence) means ``low=0``.
+
+    Example:
+        >>> minigrad.randint(10, (2, 3))      # values in [0, 10)
+        >>> minigrad.randint(5, 10, (4,))     # values in [5, 10)
+    """
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")

@@ -589,3 +589,15 @@ def test_inplace_on_split_pieces_matches_the_same_change_through_a_slice(how):
     np.testing.assert_allclose(np.array(results[0][0]), np.array(results[1][0]))
     np.testing.assert_allclose(np.array(results[0][1]), np.array(results[1][1]))
     np.testing.assert_allclose(np.array(results[0][2]), np.array(results[1][2]))
+
+
+@needs_torch
+def test_randint_high_and_size_as_pytorch():
+    for m in (minigrad, torch):
+        a = m.randint(10, (2, 3))
+        b = m.randint(5, 10, (4,))
+        assert tuple(a.shape) == (2, 3) and 0 <= int(a.min()) and int(a.max()) < 10
+        assert tuple(b.shape) == (4,) and 5 <= int(b.min()) and int(b.max()) < 10
+        assert str(a.dtype).endswith("int64")
+    with pytest.raises(TypeError):
+        minigrad.randint(0, 3, (2.5,))
