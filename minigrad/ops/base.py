@@ -2,12 +2,34 @@
 
 from __future__ import annotations
 
+import functools
+
 from ..autograd import anomaly, grad_mode, graph
 from ..autograd.graph import Node, gradient_edge, version_counter
 
 # While a forward pass is traced (ONNX export, TensorBoard graphs), a callable
 # ``(op, args, result)`` that sees every op applied; None otherwise (one check per op).
 tracer = None
+
+
+# This thread's grad and anomaly modes (thread-local objects, bound once: read on every op).
+_grad_state, _anomaly_state = grad_mode._state, anomaly._state
+
+
+def on_input_device(fn):
+    """Run ``fn(input, ...)`` with ``input``'s GPU current: for op-layer functions that call
+    ``xp`` on a tensor's arrays outside an :class:`Op` (CuPy runs kernels on the current
+    device, so on ``cuda:1`` they would otherwise run on ``cuda:0``)."""
+
+    @functools.wraps(fn)
+    def run(input, *args, **kwargs):  # noqa: A002
+        dev = input.device
+        if dev.index == dev.backend.current:
+            return fn(input, *args, **kwargs)
+        with dev.backend.using(dev.index):
+            return fn(input, *args, **kwargs)
+
+    return run
 
 
 class Op(Node):
@@ -20,7 +42,9 @@ class Op(Node):
     Class flags say what backward needs, so that nothing else is kept alive:
         save_inputs: the input tensors (``self.saved_tensors``);
         save_output: the output (last in ``self.saved_tensors``);
-        is_view: the output may share memory with input 0, so they share a version counter;
+        is_view: the output may share memory with input 0, so they share a version counter,
+            and the output remembers its base and the view ops from it (``Tensor._view``) so
+            that an in-place change through it can be recorded on the base (CopySlices);
         differentiable: False for ops whose outputs never require grad (comparisons).
 
     During ``forward``, ``self.xp`` is the array module of the inputs' device.
@@ -62,7 +86,7 @@ class Op(Node):
                 arrays.append(a)
         self.device, self.xp = device, device.xp
         try:
-            if device.index:  # a second GPU: its kernels must run with it as the current device
+            if device.index != device.backend.current:  # kernels run on the data's GPU
                 with device.backend.using(device.index):
                     out = self.forward(*arrays)
             else:
@@ -70,17 +94,21 @@ class Op(Node):
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
             raise RuntimeError(f"{self.name()}: {e} (input shapes: {shapes})") from None
-        if requires_grad and self.differentiable and grad_mode._enabled and out.dtype.kind == "f":
+        if requires_grad and self.differentiable and _grad_state.enabled and out.dtype.kind == "f":
             result = tensor_cls._make(out, device, True, self)
             self._record(args, result)
         else:
             result = tensor_cls._make(out, device)
         if tracer is not None:
             tracer(self, args, result)
-        if self.is_view:
+        if self.is_view:  # share the version counter; keep the chain of view ops from the base
             source = args[0]
-            result._version = version_counter(source)
-            result._base = source._base if source._base is not None else source
+            counter = result._version = version_counter(source)
+            if source._base is not None:
+                result._base, ops = source._base, source._view[0] + (self,)
+            else:
+                result._base, ops = source, (self,)
+            result._view = (ops, counter.value, _grad_state.enabled)
         return result
 
     def _record(self, args, result) -> None:
@@ -97,7 +125,7 @@ class Op(Node):
         self.next_functions, self.input_meta = tuple(edges), tuple(meta)
         if self.save_inputs or self.save_output:
             self.save(args if self.save_inputs else (), result if self.save_output else None)
-        if anomaly._enabled:
+        if _anomaly_state.enabled:
             self.trace = anomaly.creation_stack()
 
     @property
@@ -113,6 +141,9 @@ def constant(array, device):
 
 def scalar_tensor(value, dtype, device):
     """A 0-d tensor holding a Python number, of minigrad ``dtype``, on ``device``."""
+    if device.index != device.backend.current:  # allocated on its GPU (cuda:1 and up)
+        with device.backend.using(device.index):
+            return graph.Tensor._make(device.xp.asarray(value, dtype=dtype.numpy), device)
     return graph.Tensor._make(device.xp.asarray(value, dtype=dtype.numpy), device)
 
 
@@ -133,7 +164,12 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple:
     """``dim`` (None, an int or a sequence) as a sorted tuple of distinct non-negative dims."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if isinstance(dim, int):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(dim)
+    else:
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(dim).__name__}")
     out = tuple(sorted({normalize_dim(d, ndim, op) for d in dims}))
     if len(out) != len(dims):
         raise RuntimeError(f"{op}: dim {list(dims)} appears multiple times in the list of dims")
