@@ -175,6 +175,7 @@ NOT_EXPORTED = (
     "op Col2Im ",
     "GetItem with index arrays",
     "AvgPool with count_include_pad=False",
+    "changed in place",
 )
 
 

@@ -8,7 +8,7 @@ import numpy as np
 
 from ..nn.modules.rnn import LSTM
 from ..tensor import Tensor
-from ..utils._tracing import ModuleCall, as_args, flatten, trace
+from ..utils._tracing import ModuleCall, as_args, flatten, trace, version
 from ._graph import GraphBuilder
 from ._ops import CONVERTERS, Call, _onnx_type
 
@@ -70,7 +70,9 @@ def export(
     if not export_params:
         raise NotImplementedError("onnx.export: export_params=False is not supported")
     args = as_args(args)
-    inputs, records, output = trace(model, args, leaves=(LSTM,))
+    versions = []
+    inputs, records, output = trace(model, args, leaves=(LSTM,), versions=versions)
+    _check_in_place(records, versions, output)
     outputs = flatten(output)
     input_names = list(input_names or [f"input_{i}" for i in range(len(inputs))])
     output_names = list(output_names or [f"output_{i}" for i in range(len(outputs))])
@@ -258,6 +260,30 @@ def _lstm(g, call, args, result):
     g.bind(out, x)
     g.bind(h_n, finals_h[0] if len(finals_h) == 1 else g.node("Concat", finals_h, axis=0))
     g.bind(c_n, finals_c[0] if len(finals_c) == 1 else g.node("Concat", finals_c, axis=0))
+
+
+def _check_in_place(records, versions, output) -> None:
+    """Refuse a trace in which a tensor changed in place after it was made or read: the
+    traced ops would not see the change (the graph would silently compute something else)."""
+    seen = {}  # id(tensor) -> its version when first made or read
+
+    def check(t, v, op_name):
+        first = seen.setdefault(id(t), v)
+        if v != first:
+            raise NotImplementedError(
+                f"onnx export: a tensor used by {op_name} was changed in place during forward; "
+                "in-place ops cannot be exported (use the out-of-place op)"
+            )
+
+    for (op, args, result), (used, made) in zip(records, versions):
+        name = op.name()
+        for t, v in zip(flatten(list(args)), used):
+            check(t, v, name)
+        for t, v in zip(flatten(result), made):
+            check(t, v, name)
+    for t in flatten(output):
+        if id(t) in seen:
+            check(t, version(t), "the output")
 
 
 def _check_constants(g, op_name, args, args2) -> None:

@@ -99,8 +99,6 @@ class Op(Node):
             self._record(args, result)
         else:
             result = tensor_cls._make(out, device)
-        if tracer is not None:
-            tracer(self, args, result)
         if self.is_view:  # share the version counter; keep the chain of view ops from the base
             source = args[0]
             counter = result._version = version_counter(source)
@@ -109,6 +107,8 @@ class Op(Node):
             else:
                 result._base, ops = source, (self,)
             result._view = (ops, counter.value, _grad_state.enabled)
+        if tracer is not None:
+            tracer(self, args, result)
         return result
 
     def _record(self, args, result) -> None:

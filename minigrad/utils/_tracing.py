@@ -45,7 +45,13 @@ def as_args(args) -> tuple:
     return (args,)
 
 
-def trace(model, args: tuple, leaves: tuple = (), scopes: list | None = None):
+def version(t) -> int:
+    """How many in-place changes tensor ``t`` (or a view of its storage) has had."""
+    counter = getattr(t, "_version", None)
+    return counter.value if counter is not None else 0
+
+
+def trace(model, args: tuple, leaves: tuple = (), scopes: list | None = None, versions=None):
     """Run ``model(*args)`` and record what it computes.
 
     Floating-point input tensors are replaced by copies that require grad, so that every
@@ -58,6 +64,9 @@ def trace(model, args: tuple, leaves: tuple = (), scopes: list | None = None):
         leaves: module classes recorded as one :class:`ModuleCall` each.
         scopes: if a list, it receives, per record, the path of modules the op ran in
             (``"Sequential/Linear[0]"``, as PyTorch names TensorBoard graph scopes).
+        versions: if a list, it receives, per record, the version of each tensor argument
+            when the op read it and of the result when made, so that a caller can see values
+            changed in place after they were traced.
 
     Returns:
         ``(inputs, records, output)``: the input tensors actually passed (in ``args`` order,
@@ -89,6 +98,9 @@ def trace(model, args: tuple, leaves: tuple = (), scopes: list | None = None):
 
     def record(op, a, r):
         records.append((op, a, r))
+        if versions is not None:
+            used = [version(t) for t in flatten(list(a))]
+            versions.append((used, [version(t) for t in flatten(r)]))
         if scopes is not None:
             scopes.append("/".join(stack) or type(model).__name__)
 
