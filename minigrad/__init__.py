@@ -49,9 +49,11 @@ from .dtypes import (
     short,
     uint8,
 )
-from .ops import (
+from .ops import (  # noqa: E402 - issue 12's tensor ops
     abs,
     add,
+    addbmm,
+    addmm,
     all,
     amax,
     amin,
@@ -59,15 +61,26 @@ from .ops import (
     argmax,
     argmin,
     argsort,
+    baddbmm,
+    bincount,
     broadcast_tensors,
     broadcast_to,
+    bucketize,
     cat,
+    cdist,
     ceil,
     chunk,
     clamp,
     clone,
     cos,
+    cummax,
+    cummin,
+    cumprod,
     cumsum,
+    diag,
+    diag_embed,
+    diagonal,
+    diff,
     div,
     einsum,
     erf,
@@ -78,24 +91,35 @@ from .ops import (
     floor,
     floor_divide,
     gather,
+    index_add,
+    index_copy,
+    index_fill,
     index_select,
+    isclose,
     isfinite,
     isinf,
     isnan,
+    lerp,
     log,
     log1p,
     log_softmax,
+    logical_and,
     logical_not,
+    logical_or,
+    logical_xor,
     logsumexp,
     masked_fill,
+    masked_scatter,
     matmul,
     max,
     maximum,
     mean,
+    meshgrid,
     min,
     minimum,
     movedim,
     mul,
+    nan_to_num,
     neg,
     nonzero,
     norm,
@@ -108,9 +132,13 @@ from .ops import (
     remainder,
     repeat,
     reshape,
+    roll,
     round,
     rsqrt,
+    scatter,
     scatter_add,
+    scatter_reduce,
+    searchsorted,
     sigmoid,
     sign,
     sin,
@@ -126,19 +154,23 @@ from .ops import (
     sum,
     tan,
     tanh,
+    tensordot,
     tile,
     topk,
+    trace,
     transpose,
     tril,
     triu,
     trunc,
     unbind,
     unflatten,
+    unique,
     unsqueeze,
     var,
     where,
 )
 from .tensor import Tensor
+from .typeinfo import finfo, iinfo
 
 __version__ = "0.1.0"
 
@@ -180,5 +212,21 @@ def t(input):  # noqa: A002
     return input.t()
 
 
-from . import nn, optim, utils, viz  # noqa: E402 - built on the names above
+def det(input):  # noqa: A002
+    return input.det()
+
+
+def logdet(input):  # noqa: A002
+    return input.logdet()
+
+
+def slogdet(input):  # noqa: A002
+    return input.slogdet()
+
+
+def inverse(input):  # noqa: A002
+    return input.inverse()
+
+
+from . import linalg, nn, optim, utils, viz  # noqa: E402 - built on the names above
 from .io import load, save  # noqa: E402

@@ -500,6 +500,35 @@ class Tensor(InPlaceMethods):
     gather, scatter_add, index_select = _ops.gather, _ops.scatter_add, _ops.index_select
     clone, contiguous = _ops.clone, _ops.contiguous
 
+    roll, diff, unique, bincount = _ops.roll, _ops.diff, _ops.unique, _ops.bincount
+    cumprod, cummax, cummin = _ops.cumprod, _ops.cummax, _ops.cummin
+    scatter, scatter_reduce, masked_scatter = _ops.scatter, _ops.scatter_reduce, _ops.masked_scatter
+    index_add, index_copy, index_fill = _ops.index_add, _ops.index_copy, _ops.index_fill
+    diag, diagonal, diag_embed, trace = _ops.diag, _ops.diagonal, _ops.diag_embed, _ops.trace
+    addmm, baddbmm, addbmm, lerp = _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.lerp
+    nan_to_num, isclose = _ops.nan_to_num, _ops.isclose
+
+    def det(self):
+        from . import linalg  # the public linear-algebra layer sits above the Tensor
+
+        return linalg.det(self)
+
+    def inverse(self):
+        from . import linalg
+
+        return linalg.inv(self)
+
+    def slogdet(self):
+        from . import linalg
+
+        return linalg.slogdet(self)
+
+    def logdet(self):
+        from . import linalg
+
+        sign, logabsdet = linalg.slogdet(self)
+        return _ops.where(sign < 0, float("nan"), _ops.where(sign == 0, float("-inf"), logabsdet))
+
     def view_as(self, other):
         return _ops.reshape(self, other.shape)
 
@@ -526,6 +555,25 @@ class Tensor(InPlaceMethods):
                 f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor."
             )
         return _ops.transpose(self, -2, -1)
+
+
+def _inplace_of(function):
+    """``t.<name>_(...)``: ``t`` replaced by ``function(t, ...)``, as PyTorch's in-place twins."""
+
+    def method(self, *args, **kwargs):
+        return self._inplace(lambda s: function(s, *args, **kwargs), *args, *kwargs.values())
+
+    method.__name__ = method.__qualname__ = f"{function.__name__}_"
+    method.__doc__ = f"In-place :func:`minigrad.{function.__name__}`."
+    return method
+
+
+for _fn in (
+    _ops.scatter, _ops.scatter_add, _ops.scatter_reduce, _ops.index_add, _ops.index_copy,
+    _ops.index_fill, _ops.masked_scatter, _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.nan_to_num,
+    _ops.cumsum, _ops.cumprod,
+):  # fmt: skip
+    setattr(Tensor, f"{_fn.__name__}_", _inplace_of(_fn))
 
 
 def _expect_dims(t: Tensor, ndim: int, op: str, name: str) -> None:
