@@ -17,11 +17,13 @@ from .creation import (
     linspace,
     logspace,
     multinomial,
+    normal,
     ones,
     ones_like,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -48,6 +50,17 @@ from .dtypes import (
     set_default_dtype,
     short,
     uint8,
+)
+from .legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
 )
 from .ops import (  # noqa: E402 - issue 12's tensor ops
     abs,

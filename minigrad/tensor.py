@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _format, backend, dtypes
+from . import _format, backend, dtypes, legacy
 from . import ops as _ops
 from ._inplace import InPlaceMethods
 from .autograd import engine, graph
@@ -20,8 +20,11 @@ _new = object.__new__
 class Tensor(InPlaceMethods):
     """A multi-dimensional array that records the ops applied to it for backpropagation.
 
-    Make tensors with :func:`minigrad.tensor` and the factory functions; ``Tensor(data)`` also
-    works and gives a float tensor (as ``torch.Tensor(data)``).
+    Make tensors with :func:`minigrad.tensor` and the factory functions. The legacy
+    constructor works as in PyTorch: ``Tensor(data)`` is a float copy of ``data``,
+    ``Tensor(2, 3)`` a new float tensor of that shape (zeros here, uninitialised in PyTorch),
+    ``Tensor()`` an empty one. (PyTorch reads ``Tensor(t.shape)`` as sizes because its shapes
+    are ``torch.Size``; minigrad's shapes are tuples, so that is data: use ``Tensor(*t.shape)``.)
     """
 
     __slots__ = (
@@ -40,10 +43,10 @@ class Tensor(InPlaceMethods):
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
 
-    def __init__(self, data=(), dtype=None, device=None, requires_grad=False):
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
         dev = backend.device(device or "cpu")
         dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-        self._init(backend.as_array(data, dtype, dev), dev, False, None)
+        self._init(legacy.legacy_array(args, dtype, dev, "Tensor"), dev, False, None)
         self.requires_grad = requires_grad
 
     def _init(self, data, device, requires_grad, grad_fn):
@@ -248,6 +251,18 @@ class Tensor(InPlaceMethods):
 
     def bool(self) -> Tensor:
         return self.to(dtypes.bool)
+
+    def type(self, dtype=None, non_blocking=False):
+        """With no argument, the legacy type name (``'minigrad.FloatTensor'``); given a dtype,
+        a legacy type (``minigrad.LongTensor``) or its name, this tensor converted to it."""
+        if dtype is None:
+            cls = legacy.BY_DTYPE[self.dtype]
+            return f"minigrad.{'cuda.' if self.device.type == 'cuda' else ''}{cls.__name__}"
+        if isinstance(dtype, str):
+            name = dtype.rsplit(".", 1)[-1]
+            found = [c for c in legacy.BY_DTYPE.values() if c.__name__ == name]
+            dtype = found[0].dtype if found else dtype
+        return self.to(getattr(dtype, "dtype", dtype))
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
