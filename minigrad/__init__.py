@@ -1,6 +1,18 @@
 """minigrad: a small autograd framework with PyTorch's API, on NumPy (CPU) or CuPy (GPU)."""
 
 from . import autograd, cuda, dtypes
+from ._legacy import (
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from ._typeinfo import finfo, iinfo
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import device, initial_seed, manual_seed
 from .creation import (
@@ -51,22 +63,9 @@ from .dtypes import (
     short,
     uint8,
 )
-from .legacy import (
-    BoolTensor,
-    ByteTensor,
-    CharTensor,
-    DoubleTensor,
-    FloatTensor,
-    HalfTensor,
-    IntTensor,
-    LongTensor,
-    ShortTensor,
-)
-from .ops import (  # noqa: E402 - issue 12's tensor ops
+from .ops import (
     abs,
     add,
-    addbmm,
-    addmm,
     all,
     amax,
     amin,
@@ -74,26 +73,15 @@ from .ops import (  # noqa: E402 - issue 12's tensor ops
     argmax,
     argmin,
     argsort,
-    baddbmm,
-    bincount,
     broadcast_tensors,
     broadcast_to,
-    bucketize,
     cat,
-    cdist,
     ceil,
     chunk,
     clamp,
     clone,
     cos,
-    cummax,
-    cummin,
-    cumprod,
     cumsum,
-    diag,
-    diag_embed,
-    diagonal,
-    diff,
     div,
     einsum,
     erf,
@@ -104,35 +92,24 @@ from .ops import (  # noqa: E402 - issue 12's tensor ops
     floor,
     floor_divide,
     gather,
-    index_add,
-    index_copy,
-    index_fill,
     index_select,
-    isclose,
     isfinite,
     isinf,
     isnan,
-    lerp,
     log,
     log1p,
     log_softmax,
-    logical_and,
     logical_not,
-    logical_or,
-    logical_xor,
     logsumexp,
     masked_fill,
-    masked_scatter,
     matmul,
     max,
     maximum,
     mean,
-    meshgrid,
     min,
     minimum,
     movedim,
     mul,
-    nan_to_num,
     neg,
     nonzero,
     norm,
@@ -145,13 +122,9 @@ from .ops import (  # noqa: E402 - issue 12's tensor ops
     remainder,
     repeat,
     reshape,
-    roll,
     round,
     rsqrt,
-    scatter,
     scatter_add,
-    scatter_reduce,
-    searchsorted,
     sigmoid,
     sign,
     sin,
@@ -167,23 +140,42 @@ from .ops import (  # noqa: E402 - issue 12's tensor ops
     sum,
     tan,
     tanh,
-    tensordot,
     tile,
     topk,
-    trace,
     transpose,
     tril,
     triu,
     trunc,
     unbind,
     unflatten,
-    unique,
     unsqueeze,
     var,
     where,
 )
+from .ops.arrange import meshgrid, roll
+from .ops.matrix import (
+    addbmm,
+    addmm,
+    baddbmm,
+    cdist,
+    diag,
+    diag_embed,
+    diagonal,
+    tensordot,
+    trace,
+)
+from .ops.pointwise import isclose, lerp, logical_and, logical_or, logical_xor, nan_to_num
+from .ops.scan import cummax, cummin, cumprod, diff
+from .ops.scatter import (
+    index_add,
+    index_copy,
+    index_fill,
+    masked_scatter,
+    scatter,
+    scatter_reduce,
+)
+from .ops.search import bincount, bucketize, searchsorted, unique
 from .tensor import Tensor
-from .typeinfo import finfo, iinfo
 
 __version__ = "0.1.0"
 

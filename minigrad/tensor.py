@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _format, backend, dtypes, legacy
+from . import _format, _legacy, backend, dtypes
 from . import ops as _ops
 from ._inplace import InPlaceMethods
 from .autograd import engine, graph
@@ -46,7 +46,7 @@ class Tensor(InPlaceMethods):
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
         dev = backend.device(device or "cpu")
         dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-        self._init(legacy.legacy_array(args, dtype, dev, "Tensor"), dev, False, None)
+        self._init(_legacy.legacy_array(args, dtype, dev, "Tensor"), dev, False, None)
         self.requires_grad = requires_grad
 
     def _init(self, data, device, requires_grad, grad_fn):
@@ -256,11 +256,11 @@ class Tensor(InPlaceMethods):
         """With no argument, the legacy type name (``'minigrad.FloatTensor'``); given a dtype,
         a legacy type (``minigrad.LongTensor``) or its name, this tensor converted to it."""
         if dtype is None:
-            cls = legacy.BY_DTYPE[self.dtype]
+            cls = _legacy.BY_DTYPE[self.dtype]
             return f"minigrad.{'cuda.' if self.device.type == 'cuda' else ''}{cls.__name__}"
         if isinstance(dtype, str):
             name = dtype.rsplit(".", 1)[-1]
-            found = [c for c in legacy.BY_DTYPE.values() if c.__name__ == name]
+            found = [c for c in _legacy.BY_DTYPE.values() if c.__name__ == name]
             dtype = found[0].dtype if found else dtype
         return self.to(getattr(dtype, "dtype", dtype))
 

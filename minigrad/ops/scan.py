@@ -26,16 +26,34 @@ class Cumprod(Op):
 
     def backward(self, gy):
         x, y = self.saved_tensors
-        d = self.dim
-        if bool((x._data != 0).all()):  # the cheap form: reverse cumsum of dy·y, over x
-            return (gy * y).flip(d).cumsum(d).flip(d) / x
-        # With zeros: row k of an n×n matrix is x with xₖ set to 1; its cumprod is Π_{j≤i, j≠k}.
-        xm, gm = x.movedim(d, -1), gy.movedim(d, -1)
-        n = xm.shape[-1]
-        eye = constant(x.device.xp.eye(n, dtype=bool), x.device)
-        rows = where(eye, 1.0, xm.unsqueeze(-2).expand(*xm.shape[:-1], n, n))
-        partial = Cumprod(rows.ndim - 1)(rows)
-        return (partial * gm.unsqueeze(-2)).triu().sum(-1).movedim(-1, d)
+        return _cumprod_backward(x, y, gy, self.dim)
+
+
+def _cumprod_backward(x, y, gy, d):
+    """dx for y = cumprod(x) along d, exact (to every order) when x holds zeros.
+
+    Per slice with its first zero at z: for k < z, dxₖ = Σ_{i≥k} dyᵢ·yᵢ / xₖ (no zero divides);
+    for k ≥ z, dxₖ = G̃ₖ·(x_z if k > z else 1), where G̃ is this same gradient for x with x_z
+    set to 1 (a product over j ≠ k keeps the factor x_z exactly when k ≠ z). The value at
+    k > z is 0, but its derivative in x_z is not, which second derivatives need.
+    """
+    if bool((x._data != 0).all()):  # the common case: reverse cumsum of dy·y, over x
+        return _reverse_cumsum(gy * y, d) / x
+    xp = x.device.xp
+    is_zero = x._data == 0
+    zeros_so_far = xp.cumsum(is_zero, axis=d)
+    before = constant(zeros_so_far == 0, x.device)
+    first = is_zero & (zeros_so_far == 1)
+    first_zero = constant(first, x.device)
+    x_skip = where(first_zero, 1.0, x)
+    g_skip = _cumprod_backward(x_skip, Cumprod(d)(x_skip), gy, d)
+    x_z = (x * constant(first.astype(x._data.dtype), x.device)).sum(d, keepdim=True)
+    part_before = _reverse_cumsum(gy * y, d) / where(before, x, 1.0)
+    return where(before, part_before, where(first_zero, g_skip, x_z * g_skip))
+
+
+def _reverse_cumsum(t, d):
+    return t.flip(d).cumsum(d).flip(d)
 
 
 CummaxResult = namedtuple("cummax", ["values", "indices"])
