@@ -72,6 +72,11 @@ def test_inplace_scatter_records_the_gradient_as_pytorch():
 # -- behaviour and errors ------------------------------------------------------------------------
 
 
+def test_index_fill_takes_negative_positions_as_pytorch():
+    xm, xt = both([[1.0, 2.0], [3.0, 4.0]])
+    close(xm.index_fill(1, minigrad.tensor([-1]), 0.0), xt.index_fill(1, torch.tensor([-1]), 0.0))
+
+
 def test_cummax_cummin_propagate_nan_like_pytorch():
     xm, xt = both([1.0, math.nan, 3.0, 0.5])
     for name in ("cummax", "cummin"):
@@ -131,6 +136,16 @@ def test_bincount_and_searchsorted_errors():
             RuntimeError,
             "source",
         ),
+        (lambda m: m.zeros(3).scatter(0, m.tensor([3]), 1.0), RuntimeError, "out of bounds"),
+        (lambda m: m.zeros(3).scatter(0, m.tensor([-1]), 1.0), RuntimeError, "out of bounds"),
+        (
+            lambda m: m.zeros(3).scatter_reduce(0, m.tensor([5]), m.ones(1), "sum"),
+            RuntimeError,
+            "out of bounds",
+        ),
+        (lambda m: m.zeros(3).index_add(0, m.tensor([-1]), m.ones(1)), IndexError, "out of"),
+        (lambda m: m.zeros(3).index_copy(0, m.tensor([3]), m.ones(1)), IndexError, "out of"),
+        (lambda m: m.zeros(3).index_fill(0, m.tensor([-4]), 1.0), IndexError, "out of"),
         (lambda m: m.zeros(2, 2, 2).diag(), RuntimeError, "1D or 2D"),
         (lambda m: m.zeros(3).trace(), RuntimeError, "matrix"),
         (lambda m: m.tensordot(m.zeros(2, 3), m.zeros(4, 5), 1), RuntimeError, "match"),

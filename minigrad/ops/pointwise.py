@@ -3,6 +3,8 @@ logical connectives (bool results)."""
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import dtypes
 from ..autograd import graph
 from .base import constant
@@ -42,14 +44,15 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
     and lowest finite values by default). The gradient passes where the input is finite."""
     if not input.dtype.is_floating_point:
         return input.clone()
-    info = input.device.xp.finfo(input._data.dtype)
+    info = np.finfo(input._data.dtype)
     posinf = float(info.max) if posinf is None else posinf
     neginf = float(info.min) if neginf is None else neginf
     data = input._data
     xp = input.device.xp
+    infinite = xp.isinf(data)
     out = where(constant(xp.isnan(data), input.device), nan, input)
-    out = where(constant(xp.isposinf(data), input.device), posinf, out)
-    return where(constant(xp.isneginf(data), input.device), neginf, out)
+    out = where(constant(infinite & (data > 0), input.device), posinf, out)
+    return where(constant(infinite & (data < 0), input.device), neginf, out)
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002

@@ -12,15 +12,7 @@ from .. import dtypes
 from ..autograd import graph
 from .base import Op, constant, normalize_dim
 from .elementwise import promote, where
-from .indexing import (
-    Gather,
-    IndexAdd,
-    ScatterAdd,
-    _check_index,
-    _leading_region,
-    _pad_to,
-    _scatter_key,
-)
+from .indexing import Gather, IndexAdd, ScatterAdd, _leading_region, _pad_to, _scatter_key
 from .joining import pad
 
 
@@ -151,6 +143,31 @@ def _untouched(like, dim, index):
 # -- functions --------------------------------------------------------------------------------
 
 
+def _scatter_index(input, index, dim: int, op: str):  # noqa: A002
+    """The index array of a scatter along ``dim``: int64, on input's device, in ``[0, size)``."""
+    if not isinstance(index, graph.Tensor) or index.dtype is not dtypes.int64:
+        kind = index.dtype if isinstance(index, graph.Tensor) else type(index).__name__
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {kind}")
+    if index.device is not input.device:
+        raise RuntimeError(
+            f"{op}(): expected all tensors to be on the same device, but found at least two "
+            f"devices, {input.device} (input) and {index.device} (index)"
+        )
+    _check_range(index._data, input.shape[dim] if input.ndim else 1, dim, RuntimeError, False)
+    return index._data
+
+
+def _check_range(data, size: int, dim: int, error, negative: bool) -> None:
+    """``data`` in ``[0, size)`` (``[-size, size)`` with ``negative``), else ``error`` as PyTorch.
+    (One reduction read on the host: on a GPU that is a synchronisation.)"""
+    if data.size == 0:
+        return
+    bad = (data >= size) | ((data < -size) if negative else (data < 0))
+    if bool(bad.any()):
+        value = int(data.reshape(-1)[bad.reshape(-1).argmax()])
+        raise error(f"index {value} is out of bounds for dimension {dim} with size {size}")
+
+
 def _as_src(input, index, src, op):  # noqa: A002
     if isinstance(src, graph.Tensor):
         if src.ndim != input.ndim and src.ndim != 0:
@@ -176,8 +193,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A
         src = value
     if src is None:
         raise TypeError("scatter(): expected either 'src' or 'value'")
-    _check_index(index, "scatter")
     d = normalize_dim(dim, input.ndim, "scatter")
+    idx = _scatter_index(input, index, d, "scatter")
     src = _as_src(input, index, src, "scatter")
     if reduce is not None:
         modes = {"add": "sum", "multiply": "prod"}
@@ -186,7 +203,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A
                 f"scatter(): reduce argument must be 'add' or 'multiply', got {reduce!r}"
             )
         return scatter_reduce(input, d, index, src, modes[reduce])
-    return Scatter(d, index._data)(input, src)
+    return Scatter(d, idx)(input, src)
 
 
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noqa: A002
@@ -198,12 +215,11 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noq
         >>> x = minigrad.zeros(3)
         >>> x.scatter_reduce(0, minigrad.tensor([0, 0, 2]), minigrad.tensor([1.0, 5.0, 2.0]), "amax")
     """
-    _check_index(index, "scatter_reduce")
     d = normalize_dim(dim, input.ndim, "scatter_reduce")
+    idx = _scatter_index(input, index, d, "scatter_reduce")
     if not isinstance(src, graph.Tensor):
         raise TypeError("scatter_reduce(): src must be a Tensor")
     input, src = promote(input, src)
-    idx = index._data
     if reduce in ("sum", "mean"):
         base = input if include_self else Scatter(d, idx)(input, input.new_zeros(index.shape))
         total = ScatterAdd(d, idx)(base, src)
@@ -226,13 +242,20 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noq
     )
 
 
-def _index_key(input, dim, index, op):  # noqa: A002
+def _index_key(input, dim, index, op, negative=False):  # noqa: A002
     if not isinstance(index, graph.Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
         raise IndexError(f"{op}(): Expected dtype int32/int64 for index")
     if index.ndim > 1:
         raise IndexError(f"{op}(): Index is supposed to be a vector, got {index.ndim} dims")
+    if index.device is not input.device:
+        raise RuntimeError(
+            f"{op}(): expected all tensors to be on the same device, but found at least two "
+            f"devices, {input.device} (input) and {index.device} (index)"
+        )
     d = normalize_dim(dim, input.ndim, op)
-    return (slice(None),) * d + (index._data.reshape(-1),)
+    data = index._data.reshape(-1)
+    _check_range(data, input.shape[d] if input.ndim else 1, d, IndexError, negative)
+    return (slice(None),) * d + (data,)
 
 
 def _check_source(input, dim, index, source, op):  # noqa: A002
@@ -276,7 +299,7 @@ def index_copy(input, dim, index, source):  # noqa: A002
 
 def index_fill(input, dim, index, value):  # noqa: A002
     """``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
-    key = _index_key(input, dim, index, "index_fill")
+    key = _index_key(input, dim, index, "index_fill", negative=True)
     if isinstance(value, graph.Tensor):
         if value.ndim:
             raise RuntimeError("index_fill(): only supports a 0-dimensional value tensor")
