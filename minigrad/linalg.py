@@ -65,14 +65,16 @@ def _matrix(a, op: str):
 def inv(A):  # noqa: N803 - PyTorch's argument name
     """The inverse of each square matrix in ``A`` (…, n, n); an error if one is singular."""
     _square(A, "inv")
-    return _d.Inv()(A)
+    return _d.inverse(A)
 
 
 def det(A):  # noqa: N803
-    """The determinant of each square matrix in ``A`` (…, n, n). The gradient needs ``A``
-    invertible (PyTorch also handles singular ``A``; here backward raises)."""
+    """The determinant of each square matrix in ``A`` (…, n, n), as ``sign · exp(log|det|)``
+    (no overflow on the way). The gradient needs ``A`` invertible (PyTorch also handles
+    singular ``A``; here backward raises)."""
     _square(A, "det")
-    return _d.Det()(A)
+    sign, logabsdet = slogdet(A)
+    return sign * logabsdet.exp()
 
 
 def slogdet(A):  # noqa: N803

@@ -1,4 +1,5 @@
-"""Matrix functions and decompositions: inverse, determinant, log|det|, solve, Cholesky, QR,
+"""Matrix functions and decompositions: solve (the inverse is a solve against the identity, as
+in PyTorch), sign and log|det| (the determinant is composed from them), Cholesky, QR,
 symmetric eigendecomposition and SVD.
 
 Each backward is the closed-form one PyTorch uses, written with Tensor ops (matmul, solve,
@@ -17,34 +18,6 @@ from .elementwise import where
 from .joining import cat
 
 
-class Inv(Op):
-    """Y = A⁻¹; dA = -Yᵀ dY Yᵀ"""
-
-    save_output = True
-
-    def forward(self, a):
-        return self.xp.linalg.inv(a)
-
-    def backward(self, gy):
-        (y,) = self.saved_tensors
-        yt = y.mT
-        return -(yt @ gy @ yt)
-
-
-class Det(Op):
-    """d = det(A); dA = dd·d·A⁻ᵀ (A invertible)"""
-
-    save_inputs = True
-    save_output = True
-
-    def forward(self, a):
-        return self.xp.linalg.det(a)
-
-    def backward(self, gd):
-        a, d = self.saved_tensors
-        return (gd * d).unsqueeze(-1).unsqueeze(-1) * Inv()(a).mT
-
-
 class Solve(Op):
     """X = A⁻¹B (B a batch of matrices); dB = A⁻ᵀ dX, dA = -dB Xᵀ"""
 
@@ -59,6 +32,12 @@ class Solve(Op):
         need_a, _ = self.needs_input_grad
         gb = Solve()(a.mT, gx)
         return (-(gb @ x.mT) if need_a else None), gb
+
+
+def inverse(a):
+    """A⁻¹ for a batch of square matrices, as the solve of A X = I (differentiable)."""
+    eye = constant(a.device.xp.eye(a.shape[-1], dtype=a._data.dtype), a.device)
+    return Solve()(a, eye)
 
 
 class Cholesky(Op):
@@ -111,7 +90,7 @@ class Slogdet(_Packed):
     def backward(self, g):
         (a,) = self.saved_tensors
         gl = self.unpack(g)[1]
-        return gl.unsqueeze(-1).unsqueeze(-1) * Inv()(a).mT
+        return gl.unsqueeze(-1).unsqueeze(-1) * inverse(a).mT
 
 
 def _off_diagonal_inverse(diff):
