@@ -38,6 +38,9 @@ def diagonal(input, offset=0, dim1=0, dim2=1):  # noqa: A002
     return GetItem((Ellipsis, r, c))(moved)
 
 
+_diagonal_of = diagonal  # diag's argument ``diagonal`` hides the function inside diag
+
+
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):  # noqa: A002
     """Matrices (at ``dim1``, ``dim2`` of the result) whose ``offset`` diagonal is the last dim
     of ``input``; zeros elsewhere.
@@ -69,7 +72,7 @@ def diag(input, diagonal=0):  # noqa: A002
     if input.ndim == 1:
         return diag_embed(input, diagonal)
     if input.ndim == 2:
-        return globals()["diagonal"](input, diagonal)
+        return _diagonal_of(input, diagonal)
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 

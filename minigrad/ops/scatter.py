@@ -175,7 +175,8 @@ def _as_src(input, index, src, op):  # noqa: A002
                 f"{op}(): index, self and src should have the same number of dimensions, got "
                 f"{input.ndim} and {src.ndim}"
             )
-        return src.to(input.dtype) if src.dtype is not input.dtype else src
+        src = src.to(input.dtype) if src.dtype is not input.dtype else src
+        return src.expand(*index.shape) if src.ndim == 0 else src
     return constant(input.device.xp.full(index.shape, src, dtype=input._data.dtype), input.device)
 
 
