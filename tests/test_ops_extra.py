@@ -109,6 +109,15 @@ def test_unique_options_and_device(device):
     assert values.device == x.device
 
 
+def test_searchsorted_with_sorter_matches_torch():
+    seq, values, order = [5.0, 1.0, 3.0], [[3.0, 0.0], [6.0, 1.0]], [1, 2, 0]
+    a = minigrad.searchsorted(
+        minigrad.tensor(seq), minigrad.tensor(values), sorter=minigrad.tensor(order)
+    )
+    b = torch.searchsorted(torch.tensor(seq), torch.tensor(values), sorter=torch.tensor(order))
+    assert a.tolist() == b.tolist()
+
+
 def test_bincount_and_searchsorted_errors():
     with pytest.raises(RuntimeError, match="non-negative"):
         minigrad.bincount(minigrad.tensor([1, -1]))
