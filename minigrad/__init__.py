@@ -1,18 +1,6 @@
 """minigrad: a small autograd framework with PyTorch's API, on NumPy (CPU) or CuPy (GPU)."""
 
 from . import autograd, cuda, dtypes
-from ._legacy import (
-    BoolTensor,
-    ByteTensor,
-    CharTensor,
-    DoubleTensor,
-    FloatTensor,
-    HalfTensor,
-    IntTensor,
-    LongTensor,
-    ShortTensor,
-)
-from ._typeinfo import finfo, iinfo
 from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
 from .backend import device, initial_seed, manual_seed
 from .creation import (
@@ -152,29 +140,6 @@ from .ops import (
     var,
     where,
 )
-from .ops.arrange import meshgrid, roll
-from .ops.matrix import (
-    addbmm,
-    addmm,
-    baddbmm,
-    cdist,
-    diag,
-    diag_embed,
-    diagonal,
-    tensordot,
-    trace,
-)
-from .ops.pointwise import isclose, lerp, logical_and, logical_or, logical_xor, nan_to_num
-from .ops.scan import cummax, cummin, cumprod, diff
-from .ops.scatter import (
-    index_add,
-    index_copy,
-    index_fill,
-    masked_scatter,
-    scatter,
-    scatter_reduce,
-)
-from .ops.search import bincount, bucketize, searchsorted, unique
 from .tensor import Tensor
 
 __version__ = "0.1.0"
@@ -201,6 +166,68 @@ def equal(input, other) -> bool:  # noqa: A002
     return input.equal(other)
 
 
+# -- issue 12: legacy constructors, dtype limits, more tensor ops, minigrad.linalg --------------
+from . import linalg  # noqa: E402
+from ._legacy import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from ._typeinfo import finfo, iinfo  # noqa: E402
+from .ops.arrange import meshgrid, roll  # noqa: E402
+from .ops.matrix import (  # noqa: E402
+    addbmm,
+    addmm,
+    baddbmm,
+    cdist,
+    diag,
+    diag_embed,
+    diagonal,
+    tensordot,
+    trace,
+)
+from .ops.pointwise import (  # noqa: E402
+    isclose,
+    lerp,
+    logical_and,
+    logical_or,
+    logical_xor,
+    nan_to_num,
+)
+from .ops.scan import cummax, cummin, cumprod, diff  # noqa: E402
+from .ops.scatter import (  # noqa: E402
+    index_add,
+    index_copy,
+    index_fill,
+    masked_scatter,
+    scatter,
+    scatter_reduce,
+)
+from .ops.search import bincount, bucketize, searchsorted, unique  # noqa: E402
+
+
+def det(input):  # noqa: A002
+    return linalg.det(input)
+
+
+def logdet(input):  # noqa: A002
+    return input.logdet()
+
+
+def slogdet(input):  # noqa: A002
+    return linalg.slogdet(input)
+
+
+def inverse(input):  # noqa: A002
+    return linalg.inv(input)
+
+
 def mm(input, mat2):  # noqa: A002
     return input.mm(mat2)
 
@@ -217,21 +244,11 @@ def t(input):  # noqa: A002
     return input.t()
 
 
-def det(input):  # noqa: A002
-    return input.det()
-
-
-def logdet(input):  # noqa: A002
-    return input.logdet()
-
-
-def slogdet(input):  # noqa: A002
-    return input.slogdet()
-
-
-def inverse(input):  # noqa: A002
-    return input.inverse()
-
-
-from . import linalg, nn, optim, utils, viz  # noqa: E402 - built on the names above
+from . import nn, optim, utils, viz  # noqa: E402 - built on the names above
 from .io import load, save  # noqa: E402
+from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
+    gru_cell,
+    lstm_cell,
+    rnn_relu_cell,
+    rnn_tanh_cell,
+)
