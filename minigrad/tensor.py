@@ -573,25 +573,6 @@ class Tensor(InPlaceMethods):
         return _ops.transpose(self, -2, -1)
 
 
-def _inplace_of(function):
-    """``t.<name>_(...)``: ``t`` replaced by ``function(t, ...)``, as PyTorch's in-place twins."""
-
-    def method(self, *args, **kwargs):
-        return self._inplace(lambda s: function(s, *args, **kwargs), *args, *kwargs.values())
-
-    method.__name__ = method.__qualname__ = f"{function.__name__}_"
-    method.__doc__ = f"In-place :func:`minigrad.{function.__name__}`."
-    return method
-
-
-for _fn in (
-    _ops.scatter, _ops.scatter_add, _ops.scatter_reduce, _ops.index_add, _ops.index_copy,
-    _ops.index_fill, _ops.masked_scatter, _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.nan_to_num,
-    _ops.cumsum, _ops.cumprod,
-):  # fmt: skip
-    setattr(Tensor, f"{_fn.__name__}_", _inplace_of(_fn))
-
-
 def _expect_dims(t: Tensor, ndim: int, op: str, name: str) -> None:
     if t.ndim != ndim:
         raise RuntimeError(
@@ -622,6 +603,25 @@ def parse_to_args(args: tuple, kwargs: dict):
     device = backend.device(device) if device is not None else None
     dtype = dtypes.to_dtype(dtype) if dtype is not None else None
     return device, dtype, copy
+
+
+def _inplace_of(function):
+    """``t.<name>_(...)``: ``t`` replaced by ``function(t, ...)``, as PyTorch's in-place twins."""
+
+    def method(self, *args, **kwargs):
+        return self._inplace(lambda s: function(s, *args, **kwargs), *args, *kwargs.values())
+
+    method.__name__ = method.__qualname__ = f"{function.__name__}_"
+    method.__doc__ = f"In-place :func:`minigrad.{function.__name__}`."
+    return method
+
+
+for _fn in (
+    _ops.scatter, _ops.scatter_add, _ops.scatter_reduce, _ops.index_add, _ops.index_copy,
+    _ops.index_fill, _ops.masked_scatter, _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.nan_to_num,
+    _ops.cumsum, _ops.cumprod,
+):  # fmt: skip
+    setattr(Tensor, f"{_fn.__name__}_", _inplace_of(_fn))
 
 
 class ToDevice(_ops.Op):
