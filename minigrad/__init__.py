@@ -244,7 +244,7 @@ def t(input):  # noqa: A002
     return input.t()
 
 
-from . import nn, optim, utils, viz  # noqa: E402 - built on the names above
+from . import accelerator, backends, nn, optim, serialization, utils, viz  # noqa: E402
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
     gru_cell,
@@ -252,3 +252,4 @@ from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as
     rnn_relu_cell,
     rnn_tanh_cell,
 )
+from .utils.dlpack import from_dlpack  # noqa: E402

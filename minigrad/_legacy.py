@@ -49,7 +49,7 @@ def legacy_array(args: tuple, dtype: dtypes.dtype, dev: backend.Device, name: st
     )
 
 
-class _LegacyType(type):
+class LegacyType(type):
     """The metaclass of the typed constructors: calling one builds a Tensor of its dtype;
     ``isinstance`` checks the dtype (and that the tensor is on the CPU)."""
 
@@ -65,7 +65,7 @@ class _LegacyType(type):
 
 
 def _legacy(name: str, dtype: dtypes.dtype):
-    return _LegacyType(
+    return LegacyType(
         name,
         (),
         {
@@ -84,11 +84,3 @@ ShortTensor = _legacy("ShortTensor", dtypes.int16)
 CharTensor = _legacy("CharTensor", dtypes.int8)
 ByteTensor = _legacy("ByteTensor", dtypes.uint8)
 BoolTensor = _legacy("BoolTensor", dtypes.bool)
-
-BY_DTYPE = {
-    t.dtype: t
-    for t in (
-        FloatTensor, DoubleTensor, HalfTensor, LongTensor, IntTensor, ShortTensor, CharTensor,
-        ByteTensor, BoolTensor,
-    )
-}  # fmt: skip

@@ -10,9 +10,7 @@ frameworks.
 
 from __future__ import annotations
 
-from . import op_db_conv_attn, op_db_nn, op_db_rnn
-from .op_db_extra import FORWARD_ONLY as EXTRA_FORWARD_ONLY
-from .op_db_extra import ROWS as EXTRA_ROWS
+from . import op_db_conv_attn, op_db_layers, op_db_nn, op_db_rnn
 from .samples import INTEGERS, KINKS, F, Index, Mask, OpInfo, Sample, T, V
 
 # -- sample sets ---------------------------------------------------------------------------------
@@ -431,9 +429,18 @@ FORWARD_ONLY = [
     OpInfo("isfinite", lambda m, x: (x / x).isfinite(), [Sample(V([0.0, 1.0, 2.0]))], grad=False),
 ]
 
-OP_DB = _rows() + op_db_nn.ROWS + op_db_conv_attn.ROWS + op_db_rnn.ROWS + FORWARD_ONLY
+OP_DB = (
+    _rows()
+    + op_db_nn.ROWS
+    + op_db_conv_attn.ROWS
+    + op_db_rnn.ROWS
+    + op_db_layers.ROWS
+    + FORWARD_ONLY
+)
 
-OP_DB += EXTRA_ROWS + EXTRA_FORWARD_ONLY  # issue 12's tensor ops and minigrad.linalg
+from . import op_db_extra  # noqa: E402 - issue 12's tensor ops and minigrad.linalg
+
+OP_DB += op_db_extra.ROWS + op_db_extra.FORWARD_ONLY
 
 # Op classes with no row here, and the test that checks them instead.
 EXEMPT = {
