@@ -57,25 +57,22 @@ from .reduce import (
     any,
     argmax,
     argmin,
-    argsort,
     cumsum,
     logsumexp,
     max,
     mean,
     min,
-    nonzero,
     norm,
     prod,
-    sort,
     std,
     sum,
     sum_to_size,
-    topk,
     var,
 )
 from .scan import cummax, cummin, cumprod, diff
 from .scatter import index_add, index_copy, index_fill, masked_scatter, scatter, scatter_reduce
 from .search import bincount, bucketize, searchsorted, unique
+from .sorting import argsort, nonzero, sort, topk
 from .unary import (
     abs,
     ceil,
