@@ -13,7 +13,7 @@ from collections import namedtuple
 
 from .autograd import grad_mode
 from .ops import decompositions as _d
-from .ops.base import constant, normalize_dim
+from .ops.base import constant, normalize_dim, on_input_device
 from .ops.elementwise import promote
 from .ops.joining import cat
 from .ops.linalg import matmul
@@ -62,6 +62,7 @@ def _matrix(a, op: str):
         raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {a.dtype}")
 
 
+@on_input_device
 def inv(A):  # noqa: N803 - PyTorch's argument name
     """The inverse of each square matrix in ``A`` (…, n, n); an error if one is singular."""
     _square(A, "inv")
@@ -77,6 +78,7 @@ def det(A):  # noqa: N803
     return sign * logabsdet.exp()
 
 
+@on_input_device
 def slogdet(A):  # noqa: N803
     """``(sign, logabsdet)`` of the determinants: ``det = sign * exp(logabsdet)``, without
     overflow. Only ``logabsdet`` carries a gradient."""
@@ -85,6 +87,7 @@ def slogdet(A):  # noqa: N803
     return SlogdetResult(*op.unpack(op(A)))
 
 
+@on_input_device
 def solve(A, B, *, left=True):  # noqa: N803
     """The ``X`` with ``A @ X = B`` (or ``X @ A = B`` when ``left=False``); ``B`` is a batch
     of matrices (…, n, k) or of vectors (…, n). Batch dims broadcast."""
@@ -103,6 +106,7 @@ def solve(A, B, *, left=True):  # noqa: N803
     return _d.Solve()(A, B)
 
 
+@on_input_device
 def cholesky(A, *, upper=False):  # noqa: N803
     """The lower-triangular ``L`` with ``A = L Lᵀ`` for symmetric positive-definite ``A``
     (its lower triangle is read); ``upper=True`` gives ``U = Lᵀ``."""
@@ -115,6 +119,7 @@ def _differentiable(a) -> bool:
     return a.requires_grad and grad_mode.is_grad_enabled()
 
 
+@on_input_device
 def qr(A, mode="reduced"):  # noqa: N803
     """``(Q, R)`` with ``A = Q R``, Q orthonormal columns, R upper triangular.
 
@@ -145,6 +150,7 @@ def qr(A, mode="reduced"):  # noqa: N803
     return QRResult(constant(q, A.device), constant(r, A.device))
 
 
+@on_input_device
 def eigh(A, UPLO="L"):  # noqa: N803
     """``(eigenvalues, eigenvectors)`` of symmetric matrices, eigenvalues ascending; only the
     ``UPLO`` ('L' or 'U') triangle is read. Gradients need distinct eigenvalues."""
@@ -161,6 +167,7 @@ def eigvalsh(A, UPLO="L"):  # noqa: N803
     return eigh(A, UPLO).eigenvalues
 
 
+@on_input_device
 def svd(A, full_matrices=True):  # noqa: N803
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending. ``full_matrices=True`` (the
     default, as PyTorch) pads U and Vh to square; those extra columns carry no gradient.

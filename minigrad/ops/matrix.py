@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from .base import normalize_dim
+from .base import normalize_dim, on_input_device
 from .elementwise import promote
 from .indexing import GetItem, IndexAdd
 from .linalg import matmul
@@ -19,6 +19,7 @@ def _diagonal_index(xp, rows: int, cols: int, offset: int):
     return r, c
 
 
+@on_input_device
 def diagonal(input, offset=0, dim1=0, dim2=1):  # noqa: A002
     """The diagonal of the 2-D slices over ``dim1`` and ``dim2``, as the last dim of the result
     (``offset`` > 0 above the main diagonal). A copy here, a view in PyTorch.
@@ -41,6 +42,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):  # noqa: A002
 _diagonal_of = diagonal  # diag's argument ``diagonal`` hides the function inside diag
 
 
+@on_input_device
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):  # noqa: A002
     """Matrices (at ``dim1``, ``dim2`` of the result) whose ``offset`` diagonal is the last dim
     of ``input``; zeros elsewhere.

@@ -7,7 +7,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import graph
-from .base import constant
+from .base import constant, on_input_device
 from .elementwise import compare, promote, where
 
 
@@ -39,6 +39,7 @@ def lerp(input, end, weight):  # noqa: A002
     return input + weight * delta if abs(weight) < 0.5 else end - delta * (1 - weight)
 
 
+@on_input_device
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
     """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (the dtype's largest
     and lowest finite values by default). The gradient passes where the input is finite."""
@@ -55,6 +56,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
     return where(constant(infinite & (data < 0), input.device), neginf, out)
 
 
+@on_input_device
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close;
     NaNs only with ``equal_nan``) as a bool tensor."""

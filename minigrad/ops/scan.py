@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from .. import dtypes
-from .base import Op, constant, normalize_dim
+from .base import Op, constant, normalize_dim, on_input_device
 from .elementwise import where
 from .joining import cat
 
@@ -101,12 +101,14 @@ def _running_extreme(input, dim, largest: bool, name: str, result_type):  # noqa
     return result_type(input.gather(d, indices), indices)
 
 
+@on_input_device
 def cummax(input, dim):  # noqa: A002
     """Running maximum along ``dim`` as ``(values, indices)``; the gradient flows to the entry
     each value came from (the last one on ties, as PyTorch)."""
     return _running_extreme(input, dim, True, "cummax", CummaxResult)
 
 
+@on_input_device
 def cummin(input, dim):  # noqa: A002
     """Running minimum along ``dim`` as ``(values, indices)``."""
     return _running_extreme(input, dim, False, "cummin", CumminResult)

@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import graph
-from .base import Op, constant, normalize_dim
+from .base import Op, constant, normalize_dim, on_input_device
 from .elementwise import promote, where
 from .indexing import Gather, IndexAdd, ScatterAdd, _leading_region, _pad_to, _scatter_key
 from .joining import pad
@@ -180,6 +180,7 @@ def _as_src(input, index, src, op):  # noqa: A002
     return constant(input.device.xp.full(index.shape, src, dtype=input._data.dtype), input.device)
 
 
+@on_input_device
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A002
     """``input`` with ``src`` (a tensor, or the scalar ``value``) written at ``index`` along
     ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim 1.
@@ -207,6 +208,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A
     return Scatter(d, idx)(input, src)
 
 
+@on_input_device
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noqa: A002
     """Combine ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce`` in
     ``'sum'``, ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``; ``include_self=False`` leaves
@@ -269,6 +271,7 @@ def _check_source(input, dim, index, source, op):  # noqa: A002
         )
 
 
+@on_input_device
 def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
     """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats add up).
 
@@ -290,6 +293,7 @@ def _index_mask(input, key):  # noqa: A002
     return constant(hit, input.device)
 
 
+@on_input_device
 def index_copy(input, dim, index, source):  # noqa: A002
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s slices."""
     key = _index_key(input, dim, index, "index_copy")
@@ -298,6 +302,7 @@ def index_copy(input, dim, index, source):  # noqa: A002
     return where(_index_mask(input, key), IndexAdd(tuple(input.shape), key, False)(source), input)
 
 
+@on_input_device
 def index_fill(input, dim, index, value):  # noqa: A002
     """``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
     key = _index_key(input, dim, index, "index_fill", negative=True)
@@ -309,6 +314,7 @@ def index_fill(input, dim, index, value):  # noqa: A002
     return out if out.dtype is input.dtype else out.to(input.dtype)
 
 
+@on_input_device
 def masked_scatter(input, mask, source):  # noqa: A002
     """``input`` with the places where ``mask`` is true filled, in row-major order, with
     consecutive values of ``source`` (which needs at least as many elements).

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..autograd import graph
-from .base import constant, normalize_dim
+from .base import constant, normalize_dim, on_input_device
 
 
+@on_input_device
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
     """The distinct values (or distinct slices along ``dim``), sorted, optionally with the
     index of each input element in them (``return_inverse``) and how often each occurs.
@@ -36,6 +37,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     return out[0] if len(out) == 1 else tuple(out)
 
 
+@on_input_device
 def bincount(input, weights=None, minlength=0):  # noqa: A002
     """How often each value 0, 1, …, max occurs in a 1-D non-negative integer tensor (summing
     ``weights`` instead of counting ones, when given); at least ``minlength`` bins."""
@@ -56,6 +58,7 @@ def bincount(input, weights=None, minlength=0):  # noqa: A002
     return constant(counts.astype(out_dtype), input.device)
 
 
+@on_input_device
 def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):  # noqa: A002
     """For each value, the index in ``sorted_sequence`` (sorted along its last dim) where it
     would be inserted to keep the order: the first place (``right=False``) or after equal
