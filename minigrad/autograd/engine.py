@@ -10,7 +10,7 @@ the gradients are themselves differentiable.
 from __future__ import annotations
 
 from . import grad_mode, graph
-from .graph import AccumulateGrad, accumulate_into, gradient_edge
+from .graph import AccumulateGrad, accumulate_into, disown, gradient_edge, mark_adoptable
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -99,6 +99,8 @@ def _make_root_grads(tensors, grads, create_graph):
                     f"shape {list(tensor.shape)}: pass gradient= (a tensor of that shape)"
                 )
             g = tensor.new_ones(tensor.shape)
+            if not create_graph:
+                mark_adoptable(g)
         elif not isinstance(g, graph.Tensor):
             raise TypeError(f"gradient {i} must be a Tensor, got {type(g).__name__}")
         elif g.shape != tensor.shape:
@@ -206,11 +208,7 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
 
 
 def _run_node(node, grads, buffers, needed, retain_graph) -> None:
-    """Run one node's backward and pass its input gradients on.
-
-    A function of its own so that no stray local keeps a gradient alive once it has been
-    handed on: AccumulateGrad adopts buffers that nothing else references (graph.py).
-    """
+    """Run one node's backward and pass its input gradients on."""
     input_grads = node.apply(_materialize(node, grads))
     if not retain_graph:
         node.release()
@@ -224,7 +222,12 @@ def _add_to_buffer(buffers, node, nr, grad):
     if grads is None:
         grads = buffers[node] = [None] * node.num_outputs
     previous = grads[nr]
-    grads[nr] = grad if previous is None else previous + grad
+    if previous is None:
+        grads[nr] = grad
+    else:
+        total = grads[nr] = previous + grad
+        if not total.requires_grad:  # a new buffer the engine alone holds
+            mark_adoptable(total, previous._data, grad._data)
 
 
 def _run_prehooks(node, grads):
@@ -232,6 +235,7 @@ def _run_prehooks(node, grads):
     for nr, hook in list(node.pre_hooks.values()):
         if grads[nr] is None:
             continue
+        disown(grads[nr])  # a hook may keep the gradient it sees
         if getattr(hook, "runs_last", False):
             retains.append((nr, hook))
             continue
@@ -239,6 +243,7 @@ def _run_prehooks(node, grads):
         if result is not None:
             grads[nr] = result
     for nr, hook in retains:  # retain_grad sees the gradient after every other hook, as PyTorch
+        disown(grads[nr])
         hook(grads[nr])
 
 
@@ -246,4 +251,11 @@ def _materialize(node, grads):
     """Outputs that got no gradient get zeros, for nodes with several outputs."""
     if node.num_outputs == 1:
         return grads
-    return [g if g is not None else node.zeros_for_output(i) for i, g in enumerate(grads)]
+    return [
+        g if g is not None else _adoptable_or_none(node.zeros_for_output(i))
+        for i, g in enumerate(grads)
+    ]
+
+
+def _adoptable_or_none(zeros):
+    return None if zeros is None else mark_adoptable(zeros)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ... import backend, dtypes
-from ...autograd import grad_mode
 from ...ops import Op
 from ...ops.base import constant
 from ...ops.indexing import IndexAdd
@@ -25,25 +24,18 @@ class LinearOp(Op):
         return y
 
     def backward(self, gy):
-        x, w, b = self.saved_tensors
-        need_x, need_w, need_b = self.needs_input_grad
-        if not grad_mode.is_grad_enabled():  # a plain backward: three BLAS calls, no graph
-            return self._backward_arrays(gy, x, w, need_x, need_w, need_b)
-        rows = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
-        gx = gy @ w if need_x else None
-        gw = rows.mT @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need_w else None
-        gb = rows.sum(0) if need_b else None
-        return gx, gw, gb
+        x, w, _ = self.saved_tensors
+        return self.formula(_linear_vjp, gy, x, w, self.needs_input_grad)
 
-    @staticmethod
-    def _backward_arrays(gy, x, w, need_x, need_w, need_b):
-        g, device = gy._data, gy.device
-        rows = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-        xs = x._data if x.ndim == 2 else x._data.reshape(-1, x.shape[-1])
-        gx = constant(g @ w._data, device) if need_x else None
-        gw = constant(rows.T @ xs, device) if need_w else None
-        gb = constant(rows.sum(0), device) if need_b else None
-        return gx, gw, gb
+
+def _linear_vjp(ns, gy, x, w, needs):
+    """(dx, dW, db) for y = x·Wᵀ + b, on arrays or tensors alike (batch dims flattened)."""
+    need_x, need_w, need_b = needs
+    rows = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
+    gx = gy @ w if need_x else None
+    gw = rows.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need_w else None
+    gb = rows.sum(0) if need_b else None
+    return gx, gw, gb
 
 
 def linear(input, weight, bias=None):  # noqa: A002

@@ -6,8 +6,9 @@ from __future__ import annotations
 import warnings
 
 from ... import ops
+from ...ops import Op
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy
-from ._utils import _FusedOp, check_class_targets, check_reduction, reduction_from_legacy
+from ._utils import check_class_targets, check_reduction, reduction_from_legacy
 from ._utils import reduce as reduce_  # the losses' parameter ``reduce`` shadows the name
 
 __all__ = [
@@ -205,9 +206,11 @@ def binary_cross_entropy(
     return reduce_(BinaryCrossEntropy()(input, target.to(input.dtype), weight), reduction)
 
 
-class BinaryCrossEntropy(_FusedOp):
+class BinaryCrossEntropy(Op):
     """loss = -w·[t·log(x) + (1 - t)·log(1 - x)], each log clamped at -100;
     dloss/dx = w·(x - t) / max(x(1 - x), 1e-12), dloss/dt = w·(log(1 - x) - log(x)) (as PyTorch)"""
+
+    save_inputs = True
 
     def forward(self, x, t, w):
         xp = self.xp

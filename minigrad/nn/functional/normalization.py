@@ -4,18 +4,20 @@ from __future__ import annotations
 
 import math
 
-from ...autograd.grad_mode import is_grad_enabled, no_grad
-from ...ops.base import constant
-from ._utils import _FusedOp
+from ...autograd.grad_mode import no_grad
+from ...ops.base import Op, constant
 
 
-class _Normalize(_FusedOp):
+class _Normalize(Op):
     """y = x̂·w + b with x̂ = (x - mean)/√(var + eps), statistics over ``axes`` (biased var);
     with g = dy·w: dx = rstd·(g - mean(g) - x̂·mean(g·x̂)), dw = Σ dy·x̂, db = Σ dy.
 
     ``w`` and ``b`` (either may be None) come already shaped to broadcast against x; the
-    engine sums their gradients down to those shapes.
+    engine sums their gradients down to those shapes. Forward keeps x̂, 1/√(var + eps) and
+    the batch statistics (batch norm's running averages read them).
     """
+
+    save_inputs = True
 
     def __init__(self, axes: tuple, eps: float):
         self.axes, self.eps = axes, eps
@@ -27,9 +29,9 @@ class _Normalize(_FusedOp):
         var = xp.square(xhat).mean(axis=self.axes, keepdims=True)
         rstd = 1.0 / xp.sqrt(var + self.eps)
         xhat *= rstd
-        self.stash = (xhat, rstd, mean, var)
+        self.keep(xhat=xhat, rstd=rstd, mean=mean, var=var)
         if w is None:
-            y = xhat.copy()  # the stash must not alias the output, which callers may modify
+            y = xhat.copy()  # what is kept must not alias the output, which callers may modify
         else:
             y = xhat * w
         if b is not None:
@@ -38,12 +40,7 @@ class _Normalize(_FusedOp):
 
     def backward(self, gy):
         x, w, _ = self.saved_tensors
-        if is_grad_enabled():  # building a graph: the statistics as functions of x
-            centered = x - x.mean(self.axes, keepdim=True)
-            rstd = ((centered * centered).mean(self.axes, keepdim=True) + self.eps).rsqrt()
-            xhat = centered * rstd
-        else:
-            xhat, rstd = (constant(a, gy.device) for a in self.stash[:2])
+        xhat, rstd = self.reuse(("xhat", "rstd"), lambda: self._statistics(x), x)
         need_x, need_w, need_b = self.needs_input_grad
         gx = gw = None
         if need_x:
@@ -54,6 +51,12 @@ class _Normalize(_FusedOp):
         if need_w:
             gw = gy * xhat
         return gx, gw, (gy if need_b else None)
+
+    def _statistics(self, x):
+        """(x̂, rstd) with tensor ops, as functions of x (for a differentiable backward)."""
+        centered = x - x.mean(self.axes, keepdim=True)
+        rstd = ((centered * centered).mean(self.axes, keepdim=True) + self.eps).rsqrt()
+        return centered * rstd, rstd
 
 
 class LayerNormOp(_Normalize):
@@ -145,7 +148,7 @@ def batch_norm(
     op = BatchNormOp(axes, eps)
     out = op(input, weight, bias)
     if training and running_mean is not None:
-        _update_running(op.stash, running_mean, running_var, momentum, count)
+        _update_running(op.kept_arrays, running_mean, running_var, momentum, count)
     return out
 
 
@@ -160,8 +163,8 @@ def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):  # no
     return input * scale + shift
 
 
-def _update_running(stash, running_mean, running_var, momentum, count):
-    _, _, mean, var = stash
+def _update_running(kept, running_mean, running_var, momentum, count):
+    mean, var = kept["mean"], kept["var"]
     device = running_mean.device
     with no_grad():
         running_mean.mul_(1.0 - momentum).add_(constant(mean.reshape(-1) * momentum, device))

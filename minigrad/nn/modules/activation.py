@@ -334,7 +334,7 @@ class MultiheadAttention(Module):
         self._check_attn_mask(attn_mask, q.shape[0], q.shape[1], k.shape[1])
         q, k, v = self._project(q, k, v)
         n, length, source = q.shape[0], q.shape[1], k.shape[1]
-        mask = merge_masks(key_padding_mask, attn_mask, n, self.num_heads, length, source, q)
+        mask = merge_masks(key_padding_mask, attn_mask, n, self.num_heads, source, q)
         q, k, v = (split_heads(t, self.num_heads) for t in (q, k, v))
         if self.add_zero_attn:
             k, v = append_zero(k), append_zero(v)
