@@ -203,18 +203,35 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
                 e is not None and e[0] in needed for e in node.next_functions
             ):
                 continue
-            _run_node(node, grads, buffers, needed, retain_graph)
+            _run_node(node, grads, buffers, needed, retain_graph, not create_graph)
     return results
 
 
-def _run_node(node, grads, buffers, needed, retain_graph) -> None:
+def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
     """Run one node's backward and pass its input gradients on."""
-    input_grads = node.apply(_materialize(node, grads))
-    if not retain_graph:
-        node.release()
+    grads = _materialize(node, grads)
+    input_grads = node.apply(grads)
     for edge, g in zip(node.next_functions, input_grads):
         if g is not None and (needed is None or edge[0] in needed):
+            if plain and (g._adoptable or type(edge[0]) is AccumulateGrad):
+                _settle_ownership(node, g, edge[0], grads, input_grads)
             _add_to_buffer(buffers, edge[0], edge[1], g)
+    if not retain_graph:
+        node.release()
+
+
+def _settle_ownership(node, grad, target, incoming, results) -> None:
+    """Whether a leaf may adopt ``grad`` as its ``.grad`` without a copy (graph.accumulate_into).
+
+    A gradient passed through unchanged or handed to two inputs is no longer the engine's
+    alone. A new buffer that a built-in op's backward made for a leaf is: one that is not a
+    view and not the array of an incoming gradient or of anything the node saved or kept.
+    """
+    if any(grad is g for g in incoming) or sum(grad is r for r in results) > 1:
+        grad._adoptable = False
+    elif not grad._adoptable and node.fresh_results and type(target) is AccumulateGrad:
+        held = [g._data for g in incoming if g is not None] + node.held_arrays()
+        mark_adoptable(grad, *held)
 
 
 def _add_to_buffer(buffers, node, nr, grad):

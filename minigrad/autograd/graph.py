@@ -12,7 +12,7 @@ from __future__ import annotations
 import itertools
 import weakref
 
-from . import anomaly, grad_mode
+from . import anomaly
 
 # The Tensor class (layer 4) registers itself here at import, so the layers below it can wrap
 # arrays in tensors without importing upward.
@@ -88,7 +88,8 @@ class Node:
     input_meta: tuple = ()  # (shape, numpy dtype, device) per input, to check gradients
     num_outputs = 1
     # True for built-in ops: their backward returns only tensors it made (or was given), never
-    # one that user code may hold, so a new buffer among them may become a leaf's .grad.
+    # one that user code may hold, so a new buffer among them may become a leaf's .grad
+    # (engine.py settles which).
     fresh_results = False
     pre_hooks = None  # {handle id: (output_nr, hook)} run on incoming gradients
     trace = None  # the forward stack where this node was created (anomaly mode)
@@ -136,10 +137,12 @@ class Node:
         """
         tensor_cls = Tensor
         self._saved = tuple(
-            (SavedTensor(t, t._output_nr if t.grad_fn is self else None))
-            if isinstance(t, tensor_cls)
-            else t
-            for t in tensors
+            [
+                SavedTensor(t, t._output_nr if t.grad_fn is self else None)
+                if isinstance(t, tensor_cls)
+                else t
+                for t in tensors
+            ]
         )
 
     def keep(self, **arrays) -> None:
@@ -211,40 +214,20 @@ class Node:
             )
         checked = []
         for i, (grad, edge, meta) in enumerate(zip(grads, edges, self.input_meta)):
-            if edge is None or grad is None:
-                checked.append(None)
-                continue
-            grad = self._check(grad, i, meta)
-            if grad._adoptable and (
-                any(grad is g for g in grad_outputs) or any(grad is c for c in checked)
-            ):  # passed through or handed to two inputs: no longer the engine's alone
-                grad._adoptable = False
-            checked.append(grad)
-        if self.fresh_results and not grad_mode.is_grad_enabled():
-            self._mark_leaf_grads(checked, grad_outputs)
+            checked.append(None if edge is None or grad is None else self._check(grad, i, meta))
         if anomaly._enabled:
             anomaly.check_gradients(self, checked)
         return tuple(checked)
 
-    def _mark_leaf_grads(self, grads, grad_outputs) -> None:
-        """Mark the new buffers among the gradients bound for leaves as adoptable: those that
-        are not views, not handed to two inputs, and not the arrays of an incoming gradient or
-        of anything this node saved or kept."""
-        held = None
-        for i, (grad, edge) in enumerate(zip(grads, self.next_functions)):
-            if grad is None or grad._adoptable or type(edge[0]) is not AccumulateGrad:
-                continue
-            if any(grad is other for other in grads[:i]) or any(
-                grad is other for other in grads[i + 1 :]
-            ):
-                continue
-            if held is None:
-                held = [g._data for g in grad_outputs if g is not None]
-                for s in self._saved:
-                    if isinstance(s, SavedTensor):
-                        held.append(s.array if s.tensor is None else s.tensor._data)
-                held.extend((self._kept or {}).values())
-            mark_adoptable(grad, *held)
+    def held_arrays(self) -> list:
+        """The arrays of everything this node saved or kept."""
+        held = [
+            (s.array if s.tensor is None else s.tensor._data)
+            for s in self._saved
+            if isinstance(s, SavedTensor)
+        ]
+        held.extend((self._kept or {}).values())
+        return held
 
     def _check(self, grad, index: int, meta):
         """Sum a broadcast gradient down to its input's shape; match the input's dtype."""

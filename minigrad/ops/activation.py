@@ -42,7 +42,7 @@ class ReLUOp(Op):
 
 
 def _relu_vjp(ns, gy, y):
-    return ns.where(y > 0, gy, 0.0)
+    return gy * (y > 0)  # a product, not where(): several times faster on arrays
 
 
 class LeakyReLUOp(Op):

@@ -74,8 +74,10 @@ class Op(Node):
             raise RuntimeError(f"{self.name()}: {e} (input shapes: {shapes})") from None
         if recording and out.dtype.kind == "f":
             result = tensor_cls._make(out, device, True, self)
-            if self.save_inputs or self.save_output:
-                self.save((*(args if self.save_inputs else ()), *(result,) * self.save_output))
+            if self.save_inputs:
+                self.save(args + (result,) if self.save_output else args)
+            elif self.save_output:
+                self.save((result,))
         else:
             result = tensor_cls._make(out, device)
         if self.is_view:
