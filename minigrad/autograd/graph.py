@@ -226,7 +226,8 @@ class Node:
             for s in self._saved
             if isinstance(s, SavedTensor)
         ]
-        held.extend((self._kept or {}).values())
+        for value in (self._kept or {}).values():
+            held.extend(value if isinstance(value, tuple) else (value,))
         return held
 
     def _check(self, grad, index: int, meta):
