@@ -97,7 +97,7 @@ class InPlaceMethods:
     def pow_(self, exponent):
         return self._inplace(lambda s: s**exponent, exponent)
 
-    def clamp_(self, min=None, max=None):  # noqa: A002
+    def clamp_(self, min=None, max=None):
         return self._inplace(lambda s: _ops.clamp(s, min, max), min, max)
 
     clip_ = clamp_

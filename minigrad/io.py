@@ -206,7 +206,7 @@ def _describe(f) -> str:
 
 @contextlib.contextmanager
 def _open_archive(f, name: str):
-    fh = f if hasattr(f, "read") else open(f, "rb")  # noqa: SIM115 - closed below
+    fh = f if hasattr(f, "read") else open(f, "rb")  # closed below
     try:
         start = fh.tell()
         head = fh.read(8)

@@ -177,17 +177,17 @@ silu = unary_function(SiLUOp, "silu")
 relu = unary_function(ReLUOp, "relu", floating=False)
 
 
-def leaky_relu(input, negative_slope=0.01):  # noqa: A002
+def leaky_relu(input, negative_slope=0.01):
     return unary(LeakyReLUOp(negative_slope), input)
 
 
-def elu(input, alpha=1.0):  # noqa: A002
+def elu(input, alpha=1.0):
     return unary(ELUOp(alpha), input)
 
 
-def gelu(input, approximate="none"):  # noqa: A002
+def gelu(input, approximate="none"):
     return unary(GELUOp(approximate), input)
 
 
-def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+def softplus(input, beta=1.0, threshold=20.0):
     return unary(SoftplusOp(beta, threshold), input)

@@ -130,7 +130,7 @@ def _pad_to(shape, target):
 # -- functions --------------------------------------------------------------------------------
 
 
-def getitem(input, key):  # noqa: A002
+def getitem(input, key):
     """``input[key]`` with PyTorch's rules: ints, slices, None, Ellipsis, bool masks, index tensors.
 
     PyTorch applies integer indices first (as ``select``) and index tensors after; NumPy counts
@@ -150,7 +150,7 @@ def getitem(input, key):  # noqa: A002
     return GetItem(key)(input)
 
 
-def normalize_key(input, key):  # noqa: A002
+def normalize_key(input, key):
     tensor_cls = graph.Tensor
     key = key if isinstance(key, tuple) else (key,)
     out = []
@@ -181,19 +181,19 @@ def normalize_key(input, key):  # noqa: A002
     return tuple(out)
 
 
-def index_select(input, dim, index):  # noqa: A002
+def index_select(input, dim, index):
     if index.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got {index.ndim} dims")
     dim = normalize_dim(dim, input.ndim, "index_select")
     return GetItem((slice(None),) * dim + (index._data.reshape(-1),))(input)
 
 
-def gather(input, dim, index):  # noqa: A002
+def gather(input, dim, index):
     _check_index(index, "gather")
     return Gather(normalize_dim(dim, input.ndim, "gather"), index._data)(input)
 
 
-def scatter_add(input, dim, index, src):  # noqa: A002
+def scatter_add(input, dim, index, src):
     _check_index(index, "scatter_add")
     input, src = promote(input, src)
     return ScatterAdd(normalize_dim(dim, input.ndim, "scatter_add"), index._data)(input, src)

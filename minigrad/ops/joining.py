@@ -117,14 +117,14 @@ def split(tensor, split_size_or_sections, dim=0):
     return _pieces(tensor, d, sizes, squeeze=False)
 
 
-def chunk(input, chunks, dim=0):  # noqa: A002
+def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input.shape[normalize_dim(dim, input.ndim, "chunk")]
     return split(input, max(1, -(-n // chunks)), dim)
 
 
-def unbind(input, dim=0):  # noqa: A002
+def unbind(input, dim=0):
     d = normalize_dim(dim, input.ndim, "unbind")
     return _pieces(input, d, [1] * input.shape[d], squeeze=True)
 
@@ -159,7 +159,7 @@ def _pieces(tensor, dim: int, sizes: list, squeeze: bool) -> tuple:
     return pieces
 
 
-def pad(input, pad, mode="constant", value=None):  # noqa: A002
+def pad(input, pad, mode="constant", value=None):
     """Pad with widths given last dim first, (left, right, top, bottom, ...) as F.pad."""
     if mode != "constant":
         raise NotImplementedError(f"pad: mode {mode!r} is not supported yet (only 'constant')")

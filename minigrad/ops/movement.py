@@ -127,7 +127,7 @@ def _shape_arg(shape) -> tuple:
     return tuple(int(s) for s in shape)
 
 
-def reshape(input, *shape):  # noqa: A002
+def reshape(input, *shape):
     shape = _shape_arg(shape)
     if shape == tuple(input.shape):
         return Reshape(shape)(input) if input.requires_grad else input
@@ -136,7 +136,7 @@ def reshape(input, *shape):  # noqa: A002
     return Reshape(shape)(input)
 
 
-def permute(input, *dims):  # noqa: A002
+def permute(input, *dims):
     dims = _shape_arg(dims)
     if len(dims) != input.ndim:
         raise RuntimeError(
@@ -150,7 +150,7 @@ def permute(input, *dims):  # noqa: A002
     return Permute(dims)(input)
 
 
-def transpose(input, dim0, dim1):  # noqa: A002
+def transpose(input, dim0, dim1):
     order = list(range(input.ndim))
     d0, d1 = (
         normalize_dim(dim0, input.ndim, "transpose"),
@@ -160,7 +160,7 @@ def transpose(input, dim0, dim1):  # noqa: A002
     return Permute(tuple(order))(input)
 
 
-def movedim(input, source, destination):  # noqa: A002
+def movedim(input, source, destination):
     src = normalize_dim(source, input.ndim, "movedim")
     dst = normalize_dim(destination, input.ndim, "movedim")
     order = [d for d in range(input.ndim) if d != src]
@@ -168,7 +168,7 @@ def movedim(input, source, destination):  # noqa: A002
     return Permute(tuple(order))(input)
 
 
-def expand(input, *sizes):  # noqa: A002
+def expand(input, *sizes):
     sizes = _shape_arg(sizes)
     if len(sizes) < input.ndim:
         raise RuntimeError(
@@ -184,7 +184,7 @@ def expand(input, *sizes):  # noqa: A002
     return Expand(shape)(input)
 
 
-def broadcast_to(input, shape):  # noqa: A002
+def broadcast_to(input, shape):
     return expand(input, *shape)
 
 
@@ -204,20 +204,20 @@ def _broadcast_shape(*shapes):
     return tuple(out)
 
 
-def squeeze(input, dim=None):  # noqa: A002
+def squeeze(input, dim=None):
     dims = normalize_dims(dim, input.ndim, "squeeze") if dim is not None else range(input.ndim)
     shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
     return reshape(input, shape)
 
 
-def unsqueeze(input, dim):  # noqa: A002
+def unsqueeze(input, dim):
     dim = normalize_dim(dim, input.ndim + 1, "unsqueeze")
     shape = list(input.shape)
     shape.insert(dim, 1)
     return Reshape(tuple(shape))(input)
 
 
-def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
+def flatten(input, start_dim=0, end_dim=-1):
     if input.ndim == 0:
         return reshape(input, 1)
     start = normalize_dim(start_dim, input.ndim, "flatten")
@@ -228,7 +228,7 @@ def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
     return reshape(input, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
 
 
-def unflatten(input, dim, sizes):  # noqa: A002
+def unflatten(input, dim, sizes):
     dim = normalize_dim(dim, input.ndim, "unflatten")
     sizes = tuple(sizes)
     known = math.prod(s for s in sizes if s != -1)
@@ -242,27 +242,27 @@ def unflatten(input, dim, sizes):  # noqa: A002
     return reshape(input, input.shape[:dim] + sizes + input.shape[dim + 1 :])
 
 
-def flip(input, dims):  # noqa: A002
+def flip(input, dims):
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     return Flip(normalize_dims(dims, input.ndim, "flip") if dims else ())(input)
 
 
-def tril(input, diagonal=0):  # noqa: A002
+def tril(input, diagonal=0):
     _check_matrix(input, "tril")
     return Tril(diagonal)(input)
 
 
-def triu(input, diagonal=0):  # noqa: A002
+def triu(input, diagonal=0):
     _check_matrix(input, "triu")
     return Triu(diagonal)(input)
 
 
-def _check_matrix(input, op):  # noqa: A002
+def _check_matrix(input, op):
     if input.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got {input.ndim}")
 
 
-def repeat(input, *sizes):  # noqa: A002
+def repeat(input, *sizes):
     """Tile ``input`` ``sizes[i]`` times along each dim (Tensor.repeat: more sizes than dims adds dims)."""
     sizes = _shape_arg(sizes)
     if len(sizes) < input.ndim:
@@ -280,14 +280,14 @@ def repeat(input, *sizes):  # noqa: A002
     return x.expand(expanded).reshape([r * n for r, n in zip(sizes, shape)])
 
 
-def tile(input, dims):  # noqa: A002
+def tile(input, dims):
     dims = tuple(dims)
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-def clone(input):  # noqa: A002
+def clone(input):
     return Clone()(input)
 
 
-def contiguous(input):  # noqa: A002
+def contiguous(input):
     return input if input._data.flags.c_contiguous else Clone()(input)

@@ -183,14 +183,14 @@ class Cumsum(Op):
 # -- functions ----------------------------------------------------------------------------------
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
+def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (int, tuple, or None for all). Integer and bool inputs sum to int64."""
     if dtype is not None:
         input = input.to(dtype)
     return Sum(normalize_dims(dim, input.ndim, "sum"), keepdim)(input)
 
 
-def sum_to_size(input, *size):  # noqa: A002
+def sum_to_size(input, *size):
     """Sum ``input`` down to ``size``, which it must broadcast from (Tensor.sum_to_size)."""
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     if tuple(input.shape) == shape:
@@ -198,7 +198,7 @@ def sum_to_size(input, *size):  # noqa: A002
     return SumToSize(shape)(input)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``; needs a floating input (as PyTorch)."""
     if dtype is not None:
         input = input.to(dtype)
@@ -212,7 +212,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return Sum(dims, keepdim)(input) / count if count else Sum(dims, keepdim)(input) * math.nan
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def prod(input, dim=None, keepdim=False, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     if dim is not None:
@@ -220,7 +220,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return Prod(dim, keepdim)(input)
 
 
-def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa: A002
+def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, as PyTorch's default)."""
     if unbiased is not None:
         correction = int(unbiased)
@@ -230,16 +230,16 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa
     return (centered * centered).sum(dims, keepdim=keepdim) / builtins.max(0, count - correction)
 
 
-def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa: A002
+def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """Standard deviation: the square root of :func:`var`."""
     return var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased).sqrt()
 
 
-def amax(input, dim=(), keepdim=False):  # noqa: A002
+def amax(input, dim=(), keepdim=False):
     return Amax(normalize_dims(dim, input.ndim, "amax"), keepdim)(input)
 
 
-def amin(input, dim=(), keepdim=False):  # noqa: A002
+def amin(input, dim=(), keepdim=False):
     return Amin(normalize_dims(dim, input.ndim, "amin"), keepdim)(input)
 
 
@@ -247,7 +247,7 @@ MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
 
-def max(input, dim=None, keepdim=False):  # noqa: A001, A002
+def max(input, dim=None, keepdim=False):
     """The largest value (no ``dim``), or ``(values, indices)`` along ``dim``.
 
     Without ``dim`` the gradient is shared evenly by tied maxima; with ``dim`` it goes to the
@@ -258,14 +258,14 @@ def max(input, dim=None, keepdim=False):  # noqa: A001, A002
     return _extreme_along(input, dim, keepdim, "argmax", MaxResult)
 
 
-def min(input, dim=None, keepdim=False):  # noqa: A001, A002
+def min(input, dim=None, keepdim=False):
     """The smallest value (no ``dim``), or ``(values, indices)`` along ``dim``."""
     if dim is None:
         return amin(input)
     return _extreme_along(input, dim, keepdim, "argmin", MinResult)
 
 
-def _extreme_along(input, dim, keepdim, arg, result_type):  # noqa: A002
+def _extreme_along(input, dim, keepdim, arg, result_type):
     dim = normalize_dim(dim, input.ndim, arg[3:])
     if input.ndim == 0:
         return result_type(input * 1, input.new_zeros((), dtype=dtypes.int64))
@@ -276,16 +276,16 @@ def _extreme_along(input, dim, keepdim, arg, result_type):  # noqa: A002
     return result_type(values, indices)
 
 
-def argmax(input, dim=None, keepdim=False):  # noqa: A002
+def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
     return _arg_reduce(input, dim, keepdim, "argmax")
 
 
-def argmin(input, dim=None, keepdim=False):  # noqa: A002
+def argmin(input, dim=None, keepdim=False):
     return _arg_reduce(input, dim, keepdim, "argmin")
 
 
-def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
+def _arg_reduce(input, dim, keepdim, name):
     data = input._data
     if data.size == 0:
         raise RuntimeError(f"{name}(): expected a non-empty tensor")
@@ -302,11 +302,11 @@ def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
     return constant(out.astype("int64", copy=False), input.device)
 
 
-def logsumexp(input, dim, keepdim=False):  # noqa: A002
+def logsumexp(input, dim, keepdim=False):
     return LogSumExp(normalize_dims(dim, input.ndim, "logsumexp"), keepdim)(input)
 
 
-def norm(input, p="fro", dim=None, keepdim=False):  # noqa: A002
+def norm(input, p="fro", dim=None, keepdim=False):
     """The vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any float."""
     dims = normalize_dims(dim, input.ndim, "norm")
     if p in ("fro", 2, 2.0):
@@ -324,18 +324,18 @@ def norm(input, p="fro", dim=None, keepdim=False):  # noqa: A002
     raise NotImplementedError(f"norm: p={p!r} (matrix norms such as 'nuc') is not supported")
 
 
-def cumsum(input, dim, *, dtype=None):  # noqa: A002
+def cumsum(input, dim, *, dtype=None):
     if dtype is not None:
         input = input.to(dtype)
     return Cumsum(normalize_dim(dim, input.ndim, "cumsum"))(input)
 
 
-def all(input, dim=None, keepdim=False):  # noqa: A001, A002
+def all(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
     return constant(input._data.all(axis=axis, keepdims=keepdim), input.device)
 
 
-def any(input, dim=None, keepdim=False):  # noqa: A001, A002
+def any(input, dim=None, keepdim=False):
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")
     return constant(input._data.any(axis=axis, keepdims=keepdim), input.device)
 
@@ -346,7 +346,7 @@ SortResult = namedtuple("sort", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
 
 
-def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+def argsort(input, dim=-1, descending=False, stable=False):
     """Indices that sort ``input`` along ``dim`` (always a stable sort: ties keep their order)."""
     if input.ndim == 0:
         return constant(input.device.xp.zeros((), dtype="int64"), input.device)
@@ -357,7 +357,7 @@ def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     return constant(order.astype("int64", copy=False), input.device)
 
 
-def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim``; the gradient flows to the original places."""
     indices = argsort(input, dim, descending)
     if input.ndim == 0:
@@ -365,7 +365,7 @@ def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     return SortResult(input.gather(normalize_dim(dim, input.ndim, "sort"), indices), indices)
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``."""
     d = normalize_dim(dim, input.ndim, "topk")
     size = input.shape[d] if input.ndim else 1
@@ -378,7 +378,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     return TopkResult(input.gather(d, indices), indices)
 
 
-def nonzero(input, *, as_tuple=False):  # noqa: A002
+def nonzero(input, *, as_tuple=False):
     """Indices of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim."""
     xp = input.device.xp
     found = xp.nonzero(input._data if input.ndim else input._data.reshape(1))

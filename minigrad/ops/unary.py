@@ -248,26 +248,26 @@ cos = unary_function(Cos, "cos")
 tan = unary_function(Tan, "tan")
 tanh = unary_function(TanhOp, "tanh")
 erf = unary_function(Erf, "erf")
-abs = unary_function(Abs, "abs", floating=False)  # noqa: A001
+abs = unary_function(Abs, "abs", floating=False)
 sign = unary_function(Sign, "sign", floating=False)
 floor = unary_function(Floor, "floor", floating=False)
 ceil = unary_function(Ceil, "ceil", floating=False)
 trunc = unary_function(Trunc, "trunc", floating=False)
 
 
-def round(input, decimals=0):  # noqa: A001, A002
+def round(input, decimals=0):
     return Round(decimals)(input)
 
 
-def square(input):  # noqa: A002
+def square(input):
     return mul(input, input)
 
 
-def reciprocal(input):  # noqa: A002
+def reciprocal(input):
     return div(1.0, input)
 
 
-def clamp(input, min=None, max=None):  # noqa: A002
+def clamp(input, min=None, max=None):
     """Limit values to [min, max]; tensor bounds use maximum/minimum."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")

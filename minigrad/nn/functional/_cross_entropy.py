@@ -114,7 +114,7 @@ def _target_distribution(target, weight, eps: float, c: int):
     return q if weight is None else q * weight
 
 
-def _as_rows(input, target, probs: bool):  # noqa: A002
+def _as_rows(input, target, probs: bool):
     """Logits as (M, C) with the class dim last, the target to match, and the output shape."""
     if input.ndim == 1:
         return input.unsqueeze(0), target.reshape(1, -1) if probs else target.reshape(1), ()
@@ -126,7 +126,7 @@ def _as_rows(input, target, probs: bool):  # noqa: A002
     return rows, target, (input.shape[0],) + tuple(input.shape[2:])
 
 
-def _check_shapes(input, target, probs: bool, op: str):  # noqa: A002
+def _check_shapes(input, target, probs: bool, op: str):
     if input.ndim == 0:
         raise RuntimeError(f"{op}: input must have at least 1 dimension (C) or (N, C, ...)")
     if probs:
@@ -150,7 +150,7 @@ def _check_shapes(input, target, probs: bool, op: str):  # noqa: A002
 
 
 def cross_entropy(
-    input,  # noqa: A002
+    input,
     target,
     weight=None,
     size_average=None,

@@ -41,7 +41,7 @@ def reduce(loss, reduction: str):
     return loss
 
 
-def maybe_inplace(fn, input, inplace: bool):  # noqa: A002
+def maybe_inplace(fn, input, inplace: bool):
     """``fn(input)``, written into ``input`` when ``inplace`` (PyTorch's ``inplace=True``).
 
     When the graph is recorded, ``fn`` reads a copy, so that what its backward saved is not

@@ -38,7 +38,7 @@ def _linear_vjp(ns, gy, x, w, needs):
     return gx, gw, gb
 
 
-def linear(input, weight, bias=None):  # noqa: A002
+def linear(input, weight, bias=None):
     """y = input·weightᵀ + bias.
 
     Args:
@@ -78,7 +78,7 @@ def _check_p(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):  # noqa: A002
+def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
     _check_p(p)
     if not training or p == 0.0:
         return input
@@ -94,7 +94,7 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
     return maybe_inplace(lambda x: x * constant(mask, x.device), input, inplace)
 
 
-def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability ``p`` and scale the rest by 1/(1 - p) (training only).
 
     The mask comes from the default generator of the input's device (``minigrad.manual_seed``).
@@ -105,7 +105,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     return _dropout(input, p, training, inplace, tuple(input.shape))
 
 
-def _channel_dropout(input, p, training, inplace, spatial: int, name: str):  # noqa: A002
+def _channel_dropout(input, p, training, inplace, spatial: int, name: str):
     if input.ndim not in (spatial + 1, spatial + 2):
         raise RuntimeError(
             f"{name}: expected {spatial + 1}-D or {spatial + 2}-D input (channels first), got "
@@ -115,12 +115,12 @@ def _channel_dropout(input, p, training, inplace, spatial: int, name: str):  # n
     return _dropout(input, p, training, inplace, mask_shape)
 
 
-def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p``."""
     return _channel_dropout(input, p, training, inplace, 1, "dropout1d")
 
 
-def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero whole channels of (N, C, H, W) or (C, H, W) inputs with probability ``p``."""
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
 
@@ -143,7 +143,7 @@ class EmbeddingOp(Op):
 
 
 def embedding(
-    input,  # noqa: A002
+    input,
     weight,
     padding_idx: int | None = None,
     max_norm: float | None = None,
@@ -181,7 +181,7 @@ def embedding(
     return EmbeddingOp(input._data, padding_idx)(weight)
 
 
-def _check_indices(input, num: int) -> None:  # noqa: A002
+def _check_indices(input, num: int) -> None:
     if input.device.type != "cpu" or input.numel() == 0:
         return  # on a GPU the check would be a host round trip in every step
     data = input._data

@@ -132,7 +132,7 @@ def _positive(values: tuple, name: str, op: str) -> None:
 # -- functions ------------------------------------------------------------------------------------
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as PyTorch) over an (N, C, H, W) input.
 
     Args:
@@ -155,7 +155,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, "conv2d", 2)
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution over an (N, C, L) input: conv2d over a height of 1.
 
     Args:
@@ -240,7 +240,7 @@ def _check_conv_args(x, weight, bias, groups, op, dims):
         )
 
 
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """The sliding windows of a batched image as columns (``torch.nn.functional.unfold``).
 
     Args:
@@ -264,7 +264,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
     return cols.reshape(n, c * math.prod(geom.kernel), -1)
 
 
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum columns of windows back into an image, the adjoint of :func:`unfold`.
 
     Args:

@@ -30,7 +30,7 @@ def _reduction(size_average, reduce_, reduction: str, op: str) -> str:
     return reduction
 
 
-def _broadcast_pair(input, target, op: str):  # noqa: A002
+def _broadcast_pair(input, target, op: str):
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(
             f"{op}: using a target size ({list(target.shape)}) that is different to the input "
@@ -63,7 +63,7 @@ def mse_loss(
     size_average=None,
     reduce=None,
     reduction: str = "mean",
-    weight=None,  # noqa: A002
+    weight=None,
 ):
     """Mean squared error: (input - target)², reduced.
 
@@ -83,7 +83,7 @@ def l1_loss(
     size_average=None,
     reduce=None,
     reduction: str = "mean",
-    weight=None,  # noqa: A002
+    weight=None,
 ):
     """Mean absolute error: |input - target|, reduced."""
     reduction = _reduction(size_average, reduce, reduction, "l1_loss")
@@ -103,7 +103,7 @@ def smooth_l1_loss(
     size_average=None,
     reduce=None,
     reduction: str = "mean",
-    beta: float = 1.0,  # noqa: A002
+    beta: float = 1.0,
 ):
     """Smooth L1: quadratic for |d| < beta, linear beyond (L1 when beta = 0)."""
     reduction = _reduction(size_average, reduce, reduction, "smooth_l1_loss")
@@ -119,7 +119,7 @@ def huber_loss(
     target,
     reduction: str = "mean",
     delta: float = 1.0,
-    weight=None,  # noqa: A002
+    weight=None,
 ):
     """Huber: 0.5·d² for |d| ≤ delta, delta·(|d| - 0.5·delta) beyond (= delta·smooth_l1(beta=delta))."""
     check_reduction(reduction, "huber_loss")
@@ -132,7 +132,7 @@ def huber_loss(
 
 
 def nll_loss(
-    input,  # noqa: A002
+    input,
     target,
     weight=None,
     size_average=None,
@@ -183,7 +183,7 @@ def binary_cross_entropy(
     weight=None,
     size_average=None,
     reduce=None,
-    reduction: str = "mean",  # noqa: A002
+    reduction: str = "mean",
 ):
     """-[t·log(x) + (1 - t)·log(1 - x)] for probabilities x; each log is clamped at -100, as
     PyTorch does, so x = 0 or 1 gives a finite loss.
@@ -233,7 +233,7 @@ class BinaryCrossEntropy(Op):
 
 
 def binary_cross_entropy_with_logits(
-    input,  # noqa: A002
+    input,
     target,
     weight=None,
     size_average=None,
@@ -270,7 +270,7 @@ def binary_cross_entropy_with_logits(
 
 
 def kl_div(
-    input,  # noqa: A002
+    input,
     target,
     size_average=None,
     reduce=None,

@@ -71,7 +71,7 @@ class GroupNormOp(_Normalize):
     """Group norm: statistics per (sample, group) over the group's channels and spatial dims."""
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """Normalize over the last ``len(normalized_shape)`` dims, then scale and shift.
 
     Args:
@@ -105,7 +105,7 @@ def _channel_param(t, ndim: int):
 
 
 def batch_norm(
-    input,  # noqa: A002
+    input,
     running_mean,
     running_var,
     weight=None,
@@ -152,7 +152,7 @@ def batch_norm(
     return out
 
 
-def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):  # noqa: A002
+def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):
     shape = (1, -1) + (1,) * (input.ndim - 2)
     scale = (running_var + eps).rsqrt().reshape(shape)
     if weight is not None:
@@ -173,7 +173,7 @@ def _update_running(kept, running_mean, running_var, momentum, count):
             running_var.mul_(1.0 - momentum).add_(constant(unbiased, device))
 
 
-def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalize (N, C, *) inputs over groups of C / num_groups channels, then scale and shift
     per channel.
 
@@ -195,7 +195,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     return out
 
 
-def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):  # noqa: A002
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
     """``input / max(‖input‖_p, eps)`` along ``dim``.
 
     Example:

@@ -145,7 +145,7 @@ def _gather(xp, frame, geom: Geometry, argmax):
 
 
 def max_pool2d(
-    input,  # noqa: A002
+    input,
     kernel_size,
     stride=None,
     padding=0,
@@ -184,7 +184,7 @@ def max_pool2d(
 
 
 def avg_pool2d(
-    input,  # noqa: A002
+    input,
     kernel_size,
     stride=None,
     padding=0,
@@ -221,7 +221,7 @@ def avg_pool2d(
     return out.squeeze(0) if unbatched else out
 
 
-def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size, with PyTorch's window bounds.
 
     Output (i, j) averages rows ``floor(i·H/oh) .. ceil((i+1)·H/oh)`` and the matching columns.
@@ -258,7 +258,7 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
 
 
 def max_pool1d(
-    input,  # noqa: A002
+    input,
     kernel_size,
     stride=None,
     padding=0,
@@ -288,7 +288,7 @@ def max_pool1d(
 
 
 def avg_pool1d(
-    input,  # noqa: A002
+    input,
     kernel_size,
     stride=None,
     padding=0,
@@ -307,7 +307,7 @@ def avg_pool1d(
     return avg_pool2d(x, kernel, stride, pad, ceil_mode, count_include_pad).squeeze(-2)
 
 
-def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+def adaptive_avg_pool1d(input, output_size):
     """1-D adaptive average pooling over an (N, C, L) or (C, L) input.
 
     Example:

@@ -121,7 +121,7 @@ class Conv2d(_ConvNd):
 
     dims = 2
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return conv2d(
             input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
@@ -143,7 +143,7 @@ class Conv1d(_ConvNd):
 
     dims = 1
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return conv1d(
             input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups

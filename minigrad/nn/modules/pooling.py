@@ -61,7 +61,7 @@ class MaxPool2d(_Pool):
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return self._pool(
             input,
@@ -114,7 +114,7 @@ class AvgPool2d(_Pool):
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return avg_pool2d(
             input,
@@ -149,7 +149,7 @@ class AvgPool1d(_Pool):
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return avg_pool1d(
             input,
@@ -179,7 +179,7 @@ class AdaptiveAvgPool2d(_Pool):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return self._pool(input, self.output_size)
 
