@@ -180,7 +180,7 @@ def t(input):
     return input.t()
 
 
-from . import nn, optim, utils, viz  # noqa: E402 - built on the names above
+from . import backends, nn, optim, serialization, utils, viz  # noqa: E402 - built on the names above
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
     gru_cell,
@@ -188,3 +188,4 @@ from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as
     rnn_relu_cell,
     rnn_tanh_cell,
 )
+from .utils.dlpack import from_dlpack  # noqa: E402

@@ -318,6 +318,28 @@ class Tensor(InPlaceMethods):
             )
         return self._data if dtype is None else self._data.astype(dtype, copy=False)
 
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export this tensor's memory through DLPack (``torch.from_dlpack(t)``, ``np.from_dlpack``)."""
+        if self.requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        kwargs = {
+            "stream": stream,
+            "max_version": max_version,
+            "dl_device": dl_device,
+            "copy": copy,
+        }
+        export = getattr(self._data, "__dlpack__", None)
+        if export is None:
+            raise BufferError(f"tensors on {self.device} cannot be exported through DLPack")
+        return export(**{k: v for k, v in kwargs.items() if v is not None})
+
+    def __dlpack_device__(self) -> tuple:
+        """``(device type, index)`` in DLPack's numbering: ``(1, 0)`` CPU, ``(2, i)`` CUDA."""
+        device = getattr(self._data, "__dlpack_device__", None)
+        if device is None:
+            raise BufferError(f"tensors on {self.device} cannot be exported through DLPack")
+        return device()
+
     __hash__ = object.__hash__
 
     def __reduce__(self):
