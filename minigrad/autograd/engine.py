@@ -208,14 +208,22 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
 
 
 def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
-    """Run one node's backward and pass its input gradients on."""
+    """Run one node's backward and pass its input gradients on (into ``buffers``)."""
     grads = _materialize(node, grads)
     input_grads = node.apply(grads)
     for edge, g in zip(node.next_functions, input_grads):
-        if g is not None and (needed is None or edge[0] in needed):
-            if plain and (g._adoptable or type(edge[0]) is AccumulateGrad):
-                _settle_ownership(node, g, edge[0], grads, input_grads)
-            _add_to_buffer(buffers, edge[0], edge[1], g)
+        if g is None:
+            continue
+        target = edge[0]
+        if needed is not None and target not in needed:
+            continue
+        if plain and (g._adoptable or type(target) is AccumulateGrad):
+            _settle_ownership(node, g, target, grads, input_grads)
+        pending = buffers.get(target)  # _add_to_buffer, inlined: this runs once per edge
+        if pending is None and target.num_outputs == 1:
+            buffers[target] = [g]
+        else:
+            _add_to_buffer(buffers, target, edge[1], g)
     if not retain_graph:
         node.release()
 

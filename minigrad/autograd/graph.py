@@ -161,32 +161,36 @@ class Node:
     @property
     def kept_arrays(self) -> dict:
         """The arrays kept by :meth:`keep` (an empty dict if none)."""
-        self._check_not_released()
+        if self._released:
+            self._raise_released()
         return self._kept if self._kept is not None else {}
 
     @property
     def saved_tensors(self) -> tuple:
         """The saved tensors, checked against in-place changes since they were saved."""
-        self._check_not_released()
+        if self._released:
+            self._raise_released()
         return tuple(
             s.unpack(self, i) if isinstance(s, SavedTensor) else s
             for i, s in enumerate(self._saved)
         )
 
-    def _check_not_released(self) -> None:
-        if self._released:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (or directly access saved "
-                f"tensors of {self.name()} after they have already been freed). Saved "
-                f"intermediate values of the graph are freed when you call .backward() or "
-                f"autograd.grad(). Specify retain_graph=True if you need to backward through the "
-                f"graph a second time or if you need to access saved tensors after calling backward."
-            )
+    def _raise_released(self) -> None:
+        raise RuntimeError(
+            f"Trying to backward through the graph a second time (or directly access saved "
+            f"tensors of {self.name()} after they have already been freed). Saved "
+            f"intermediate values of the graph are freed when you call .backward() or "
+            f"autograd.grad(). Specify retain_graph=True if you need to backward through the "
+            f"graph a second time or if you need to access saved tensors after calling backward."
+        )
 
     def release(self) -> None:
         """Free what was saved and kept for backward (after a backward without ``retain_graph``)."""
-        if self._saved or self._kept:
-            self._saved, self._kept = (), None
+        if self._saved:
+            self._saved = ()
+            self._released = True
+        if self._kept is not None:
+            self._kept = None
             self._released = True
 
     # -- hooks ---------------------------------------------------------------------------------
