@@ -84,20 +84,30 @@ def test_a_planted_error_is_caught(monkeypatch):
         return g * 2.0 if grad_mode.is_grad_enabled() else g
 
     monkeypatch.setattr(ReLUOp, "backward", doubled_under_create_graph)
+    caught = 0
     for op, index in rows:
+        plain, graph = backward_paths(op, index)
+        if not to_numpy(plain[0]).any():
+            continue  # an empty input, or every entry negative: 2·0 = 0 hides any factor
         with pytest.raises(AssertionError, match="Not equal to tolerance"):
             assert_paths_agree(op, index)
-        plain, graph = backward_paths(op, index)
         np.testing.assert_allclose(2 * to_numpy(plain[0]), to_numpy(graph[0]))
+        caught += 1
+    assert caught >= 2
     monkeypatch.undo()
 
     gelu_rows = [(op, i) for op, i in CASES if op.name.startswith("gelu")]
     assert gelu_rows
     inner = GELUOp._inner
     monkeypatch.setattr(GELUOp, "_inner", lambda self, x: 2.0 * inner(self, x))
+    caught = 0
     for op, index in gelu_rows:
+        if not to_numpy(backward_paths(op, index)[0][0]).any():
+            continue  # an empty input
         with pytest.raises(AssertionError, match="Not equal to tolerance"):
             assert_paths_agree(op, index)
+        caught += 1
+    assert caught >= 2
 
 
 # -- what forward keeps for backward ------------------------------------------------------------

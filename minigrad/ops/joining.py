@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..autograd import graph
 from ..autograd.function import Function
 from ..autograd.graph import version_counter
 from .base import Op, normalize_dim
@@ -9,22 +10,35 @@ from .elementwise import promote
 
 
 class Cat(Op):
-    """y = the inputs joined along dim; each dx is its slice of dy"""
+    """y = the inputs joined along dim; each dx is its slice of dy
+
+    A legacy empty tensor of shape (0,) joins any shape (PyTorch skips it, after it took part
+    in type promotion); its gradient is empty too.
+    """
 
     def __init__(self, dim: int):
         self.dim = dim
 
     def forward(self, *arrays):
-        return self.xp.concatenate(arrays, axis=self.dim)
+        kept = [a for a in arrays if not _legacy_empty(a.shape)] or arrays[:1]
+        return self.xp.concatenate(kept, axis=self.dim)
 
     def backward(self, gy):
         grads, start = [], 0
         lead = (slice(None),) * self.dim
+        skip = gy.ndim != 1
         for (shape, _, _), edge in zip(self.input_meta, self.next_functions):
+            if skip and _legacy_empty(shape):
+                grads.append(gy.new_zeros((0,)) if edge is not None else None)
+                continue
             stop = start + shape[self.dim]
             grads.append(gy[lead + (slice(start, stop),)] if edge is not None else None)
             start = stop
         return tuple(grads)
+
+
+def _legacy_empty(shape) -> bool:
+    return len(shape) == 1 and shape[0] == 0
 
 
 class Pad(Op):
@@ -70,11 +84,15 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
-    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    # every tensor takes part in type promotion, also an empty one (as in PyTorch) ...
     tensors = list(promote(*tensors)) if len({t.dtype for t in tensors}) > 1 else tensors
-    ref = tensors[0]
+    # ... but a legacy empty tensor of shape (0,) is not held to the others' shape
+    shaped = [t for t in tensors if not _legacy_empty(t.shape)] or tensors[:1]
+    ref = shaped[0]
     d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
+        if _legacy_empty(t.shape):
+            continue
         if t.ndim != ref.ndim or any(
             a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d
         ):
@@ -121,6 +139,8 @@ def chunk(input, chunks, dim=0):
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input.shape[normalize_dim(dim, input.ndim, "chunk")]
+    if n == 0:  # an empty dim gives `chunks` empty pieces, as in PyTorch
+        return split(input, [0] * chunks, dim)
     return split(input, max(1, -(-n // chunks)), dim)
 
 
@@ -159,9 +179,45 @@ def _pieces(tensor, dim: int, sizes: list, squeeze: bool) -> tuple:
     return pieces
 
 
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
 def pad(input, pad, mode="constant", value=None):
-    """Pad with widths given last dim first, (left, right, top, bottom, ...) as F.pad."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported yet (only 'constant')")
+    """Pad with widths given last dim first, (left, right, top, bottom, ...) as F.pad.
+
+    ``mode``: ``'constant'`` (``value``, default 0; negative widths crop), ``'reflect'``
+    (mirror without repeating the edge), ``'replicate'`` (repeat the edge) or ``'circular'``
+    (wrap around). The last three gather source positions along each padded dim, so their
+    gradients add up where a position was copied several times.
+    """
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: mode {mode!r} is not one of {list(_PAD_MODES)}")
     widths = tuple(int(w) for w in pad)
-    return Pad(widths, 0 if value is None else value)(input)
+    if mode == "constant":
+        return Pad(widths, 0 if value is None else value)(input)
+    if value:
+        raise RuntimeError(f"pad: padding mode {mode!r} doesn't take in value argument")
+    out = input
+    for dim, (before, after) in enumerate(_pad_pairs(widths, input.ndim)):
+        if before or after:
+            out = out.index_select(dim, _source_positions(out, dim, before, after, mode))
+    return out
+
+
+def _source_positions(x, dim: int, before: int, after: int, mode: str):
+    """Where each position of the padded dim reads from, as an int64 tensor on x's device."""
+    n = x.shape[dim]
+    limit = n - 1 if mode == "reflect" else n
+    if before > limit or after > limit or before < 0 or after < 0:
+        raise RuntimeError(
+            f"pad: padding ({before}, {after}) for mode {mode!r} must be non-negative and at "
+            f"most {limit} for a dimension of size {n}"
+        )
+    positions = range(-before, n + after)
+    if mode == "replicate":
+        source = [min(max(i, 0), n - 1) for i in positions]
+    elif mode == "circular":
+        source = [i % n for i in positions]
+    else:  # reflect: mirror about the first and last element
+        source = [-i if i < 0 else (2 * (n - 1) - i if i >= n else i) for i in positions]
+    return graph.Tensor._make(x.device.xp.asarray(source, dtype="int64"), x.device)

@@ -3,31 +3,33 @@ compositions of differentiable primitives, written in their numerically stable f
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from ... import ops
 from ...ops import Op
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy
-from ._utils import check_class_targets, check_reduction, reduction_from_legacy
+from ._utils import (
+    check_class_targets,
+    check_reduction,
+    reduction_from_legacy,
+    resolve_reduction,
+)
 from ._utils import reduce as reduce_  # the losses' parameter ``reduce`` shadows the name
 
 __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "gaussian_nll_loss",
     "huber_loss",
     "kl_div",
     "l1_loss",
     "mse_loss",
     "nll_loss",
+    "poisson_nll_loss",
     "smooth_l1_loss",
 ]
-
-
-def _reduction(size_average, reduce_, reduction: str, op: str) -> str:
-    reduction = reduction_from_legacy(size_average, reduce_, reduction)
-    check_reduction(reduction, op)
-    return reduction
 
 
 def _broadcast_pair(input, target, op: str):
@@ -71,7 +73,7 @@ def mse_loss(
         >>> F.mse_loss(minigrad.tensor([1.0, 2.0]), minigrad.tensor([1.0, 4.0]))
         tensor(2.)
     """
-    reduction = _reduction(size_average, reduce, reduction, "mse_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "mse_loss")
     input, target = _broadcast_pair(input, target, "mse_loss")
     diff = input - target
     return _weighted(diff * diff, weight, reduction)
@@ -86,7 +88,7 @@ def l1_loss(
     weight=None,
 ):
     """Mean absolute error: |input - target|, reduced."""
-    reduction = _reduction(size_average, reduce, reduction, "l1_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "l1_loss")
     input, target = _broadcast_pair(input, target, "l1_loss")
     return _weighted((input - target).abs(), weight, reduction)
 
@@ -106,7 +108,7 @@ def smooth_l1_loss(
     beta: float = 1.0,
 ):
     """Smooth L1: quadratic for |d| < beta, linear beyond (L1 when beta = 0)."""
-    reduction = _reduction(size_average, reduce, reduction, "smooth_l1_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     input, target = _broadcast_pair(input, target, "smooth_l1_loss")
@@ -152,7 +154,7 @@ def nll_loss(
     Example:
         >>> F.nll_loss(F.log_softmax(logits, dim=1), labels)
     """
-    reduction = _reduction(size_average, reduce, reduction, "nll_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "nll_loss")
     if target.dtype.is_floating_point:
         raise RuntimeError(
             f"nll_loss: expected class indices of an integer dtype (int64) as target, got "
@@ -191,7 +193,7 @@ def binary_cross_entropy(
     Example:
         >>> F.binary_cross_entropy(minigrad.tensor([0.9, 0.2]), minigrad.tensor([1.0, 0.0]))
     """
-    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
+    reduction = resolve_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
@@ -253,7 +255,9 @@ def binary_cross_entropy_with_logits(
     Example:
         >>> F.binary_cross_entropy_with_logits(minigrad.tensor([1000.0, -3.0]), minigrad.tensor([1.0, 0.0]))
     """
-    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
+    reduction = resolve_reduction(
+        size_average, reduce, reduction, "binary_cross_entropy_with_logits"
+    )
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
             f"Target size ({list(target.shape)}) must be the same as input size "
@@ -290,7 +294,7 @@ def kl_div(
         reduction = reduction_from_legacy(size_average, reduce, "sum")
         batch = input.shape[0] if input.ndim else 1
     else:
-        reduction = _reduction(size_average, reduce, reduction, "kl_div")
+        reduction = resolve_reduction(size_average, reduce, reduction, "kl_div")
         batch = None
     if log_target:
         loss = target.exp() * (target - input)
@@ -308,3 +312,57 @@ def kl_div(
         )
     out = reduce_(loss, reduction)
     return out / batch if batch is not None else out
+
+
+def gaussian_nll_loss(
+    input,
+    target,
+    var,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+):
+    """Gaussian negative log-likelihood: ½(log max(var, eps) + (input - target)² / max(var, eps))
+    (+ ½ log 2π with ``full``). ``var`` may have one entry per sample (one dim fewer, or last
+    dim 1); the clamp at ``eps`` is invisible to the gradient, as in PyTorch."""
+    check_reduction(reduction, "gaussian_nll_loss")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ValueError(
+                f"gaussian_nll_loss: var of shape {list(var.shape)} is incompatible with input "
+                f"of shape {list(input.shape)}"
+            )
+    if bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    floor = var.detach().clamp(min=eps) - var.detach()  # clamp the value, not the gradient
+    var = var + floor
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return reduce_(loss, reduction)
+
+
+def poisson_nll_loss(
+    input,
+    target,
+    log_input: bool = True,
+    full: bool = False,
+    size_average=None,
+    eps: float = 1e-8,
+    reduce=None,
+    reduction: str = "mean",
+):
+    """Poisson negative log-likelihood: exp(x) - y·x with ``log_input`` (x = log rate), else
+    x - y·log(x + eps); ``full`` adds Stirling's term y·log y - y + ½ log(2πy) where y > 1."""
+    reduction = resolve_reduction(size_average, reduce, reduction, "poisson_nll_loss")
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        safe = ops.where(target > 1, target, target * 0 + 2)  # log() only where it is used
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + ops.where(target > 1, stirling, stirling * 0)
+    return reduce_(loss, reduction)
