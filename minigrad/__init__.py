@@ -180,7 +180,7 @@ def t(input):
     return input.t()
 
 
-from . import accelerator, backends, nn, optim, serialization, utils, viz  # noqa: E402
+from . import accelerator, backends, distributed, nn, optim, serialization, utils, viz  # noqa: E402
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
     gru_cell,

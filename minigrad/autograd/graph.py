@@ -276,12 +276,30 @@ class AccumulateGrad(Node):
     def accumulate(self, grad, create_graph: bool) -> None:
         leaf = self.variable
         grad = self._check(grad, 0, self.input_meta[0])
+        post = False
         for hook in (leaf._hooks or {}).values():
+            if type(hook) is PostAccumulateGradHook:
+                post = True
+                continue
             disown(grad)  # the hook may keep it
             result = hook(grad)
             if result is not None:
                 grad = result
         accumulate_into(leaf, grad, create_graph)
+        if post:
+            for hook in list(leaf._hooks.values()):
+                if type(hook) is PostAccumulateGradHook:
+                    hook.fn(leaf)
+
+
+class PostAccumulateGradHook:
+    """An entry of a leaf's hook list that runs ``fn(leaf)`` after its ``.grad`` was updated
+    (``register_post_accumulate_grad_hook``), rather than on the incoming gradient."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
 
 
 def accumulate_into(tensor, grad, create_graph: bool) -> None:
