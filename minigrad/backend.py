@@ -567,16 +567,6 @@ def on(dev: Device):
     return backend.using(dev.index) if dev.index != backend.current else contextlib.nullcontext()
 
 
-def device_of(array) -> Device:
-    """The device holding ``array`` (a NumPy, CuPy or registered backend array)."""
-    if isinstance(array, np.ndarray):
-        return CPU
-    for name, backend in _BACKENDS.items():
-        if name != "cpu" and backend.is_array(array):
-            return device(name, getattr(getattr(array, "device", None), "id", 0))
-    raise TypeError(f"not an array of any minigrad backend: {type(array).__name__}")
-
-
 def to_device(array, src: Device, dst: Device):
     """Move ``array`` from device ``src`` to ``dst`` (a no-op when they are the same)."""
     if src is dst:
