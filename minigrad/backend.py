@@ -250,7 +250,7 @@ class CupyBackend(ArrayBackend):
     @property
     def cupyx(self):
         import cupyx
-        import cupyx.scipy.special  # noqa: F401 - erf lives there
+        import cupyx.scipy.special
 
         return cupyx
 

@@ -17,7 +17,7 @@ def on_input_device(fn):
     device, so on ``cuda:1`` they would otherwise run on ``cuda:0``)."""
 
     @functools.wraps(fn)
-    def run(input, *args, **kwargs):  # noqa: A002
+    def run(input, *args, **kwargs):
         dev = input.device
         if dev.index == dev.backend.current:
             return fn(input, *args, **kwargs)

@@ -156,7 +156,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return _pieces(tensor, d, sizes, squeeze=False)
 
 
-def chunk(input, chunks, dim=0):  # noqa: A002
+def chunk(input, chunks, dim=0):
     chunks = as_int(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")

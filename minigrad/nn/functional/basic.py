@@ -187,7 +187,7 @@ def embedding(
     return EmbeddingOp(input._data, padding_idx)(weight)
 
 
-def _check_indices(input, num: int) -> None:  # noqa: A002
+def _check_indices(input, num: int) -> None:
     # PyTorch raises IndexError for any index outside [0, num); on a GPU, at the next sync
     check_range(
         input._data, num, input.device,
