@@ -1,7 +1,14 @@
 """minigrad: a small autograd framework with PyTorch's API, on NumPy (CPU) or CuPy (GPU)."""
 
 from . import autograd, cuda, dtypes
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .backend import device, initial_seed, manual_seed
 from .creation import (
     Generator,
@@ -98,6 +105,7 @@ from .ops import (
     minimum,
     movedim,
     mul,
+    narrow,
     neg,
     nonzero,
     norm,
@@ -154,15 +162,15 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
-def numel(input) -> int:  # noqa: A002
+def numel(input) -> int:
     return input.numel()
 
 
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     return input.allclose(other, rtol, atol, equal_nan)
 
 
-def equal(input, other) -> bool:  # noqa: A002
+def equal(input, other) -> bool:
     return input.equal(other)
 
 
@@ -212,35 +220,35 @@ from .ops.scatter import (  # noqa: E402
 from .ops.search import bincount, bucketize, searchsorted, unique  # noqa: E402
 
 
-def det(input):  # noqa: A002
+def det(input):
     return linalg.det(input)
 
 
-def logdet(input):  # noqa: A002
+def logdet(input):
     return input.logdet()
 
 
-def slogdet(input):  # noqa: A002
+def slogdet(input):
     return linalg.slogdet(input)
 
 
-def inverse(input):  # noqa: A002
+def inverse(input):
     return linalg.inv(input)
 
 
-def mm(input, mat2):  # noqa: A002
+def mm(input, mat2):
     return input.mm(mat2)
 
 
-def bmm(input, mat2):  # noqa: A002
+def bmm(input, mat2):
     return input.bmm(mat2)
 
 
-def dot(input, other):  # noqa: A002
+def dot(input, other):
     return input.dot(other)
 
 
-def t(input):  # noqa: A002
+def t(input):
     return input.t()
 
 

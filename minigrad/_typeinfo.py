@@ -16,7 +16,7 @@ class finfo:  # noqa: N801 - PyTorch's name
         >>> minigrad.finfo(minigrad.float32).eps  # 1.1920928955078125e-07
     """
 
-    def __init__(self, type=None):  # noqa: A002
+    def __init__(self, type=None):
         dt = dtypes.to_dtype(type) if type is not None else dtypes.get_default_dtype()
         if not dt.is_floating_point:
             raise TypeError(f"finfo: expected a floating point dtype, got {dt}")
@@ -44,7 +44,7 @@ class iinfo:  # noqa: N801
         >>> minigrad.iinfo(minigrad.int64).max  # 9223372036854775807
     """
 
-    def __init__(self, type):  # noqa: A002
+    def __init__(self, type):
         dt = dtypes.to_dtype(type)
         if dt.is_floating_point:
             raise TypeError(f"iinfo: expected an integer dtype, got {dt}")

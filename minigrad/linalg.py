@@ -193,7 +193,7 @@ def svdvals(A):  # noqa: N803
     return svd(A, full_matrices=False).S
 
 
-def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """The vector ``ord``-norm of ``x`` over ``dim`` (all elements by default): 2, 1, inf,
     -inf, 0 or any real number.
 
@@ -211,7 +211,7 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return _norm(x, ord, dim, keepdim)
 
 
-def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: N803, A002
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: N803
     """The matrix norm over the two dims ``dim``: ``'fro'``, ``'nuc'`` (sum of singular
     values), 2 / -2 (largest / smallest singular value), 1 / -1 (max / min column abs-sum),
     inf / -inf (max / min row abs-sum)."""
@@ -247,7 +247,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     return out
 
 
-def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: N803, A002
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: N803
     """A vector or matrix norm, chosen as PyTorch does: by ``dim`` (an int: vector, a
     2-tuple: matrix) or, without ``dim``, by ``A.ndim`` when ``ord`` is given (1-D: vector,
     2-D: matrix); with neither, the 2-norm of all elements."""

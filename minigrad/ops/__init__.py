@@ -37,6 +37,7 @@ from .movement import (
     flatten,
     flip,
     movedim,
+    narrow,
     permute,
     repeat,
     reshape,
@@ -47,6 +48,7 @@ from .movement import (
     triu,
     unflatten,
     unsqueeze,
+    view,
 )
 from .nn import log_softmax, softmax
 from .pointwise import allclose, isclose, lerp, logical_and, logical_or, logical_xor, nan_to_num

@@ -7,7 +7,7 @@ from .base import normalize_dim
 from .joining import cat
 
 
-def roll(input, shifts, dims=None):  # noqa: A002
+def roll(input, shifts, dims=None):
     """Shift elements cyclically by ``shifts`` along ``dims`` (the flattened tensor if None).
 
     Example:

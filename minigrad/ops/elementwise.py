@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..autograd import graph
 from .base import Op, constant, scalar_tensor
 
@@ -26,6 +26,8 @@ def promote(*operands, floating: bool = False):
     if len(operands) == 2 and _already_promoted(*operands, floating):
         return operands  # the common case, checked without building anything
     tensor_cls = graph.Tensor
+    if not any(isinstance(x, tensor_cls) for x in operands):  # add(1, 2): a 0-d tensor, as PyTorch
+        operands = (_scalar_operand(operands[0]),) + operands[1:]
     operands = tuple(x.item() if isinstance(x, np.generic) else x for x in operands)
     tensors = [x for x in operands if isinstance(x, tensor_cls)]
     first = tensors[0]._data.dtype
@@ -43,6 +45,19 @@ def promote(*operands, floating: bool = False):
         x.to(target) if isinstance(x, tensor_cls) and x._data.dtype != target.numpy else x
         for x in operands
     )
+
+
+def _scalar_operand(x):
+    """A number given where a tensor is expected, as a 0-d CPU tensor of PyTorch's default
+    dtype for its kind; NumPy scalars count as Python numbers, as in PyTorch
+    (``add(np.float64(1), np.float64(2))`` is float32)."""
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+        x = x.item()
+    if isinstance(x, (bool, int, float)):
+        dtype, value = dtypes.result_type(x), x
+    else:
+        raise TypeError(f"expected a Tensor or a number as an operand, got {type(x).__name__}")
+    return scalar_tensor(value, dtype, backend.CPU)
 
 
 def _wrap(value: int, target) -> int:
@@ -366,7 +381,7 @@ def remainder(a, b):
     return binary(Remainder(), a, b)
 
 
-def pow(a, b):  # noqa: A001 - PyTorch's name
+def pow(a, b):
     return binary(Pow(), a, b)
 
 
@@ -381,7 +396,7 @@ def minimum(a, b):
     return binary(Minimum(), a, b)
 
 
-def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's argument names
+def where(condition, input=None, other=None):
     """``input`` where ``condition`` is true, else ``other`` (tensors or scalars, broadcast).
 
     With only ``condition``, the indices of its true entries (``nonzero(as_tuple=True)``).
@@ -402,7 +417,7 @@ def _describe(x) -> str:
     return f"a tensor of {x.dtype}" if isinstance(x, graph.Tensor) else type(x).__name__
 
 
-def masked_fill(input, mask, value):  # noqa: A002
+def masked_fill(input, mask, value):
     """``input`` with ``value`` where ``mask`` is true (``mask`` broadcasts against input).
 
     The result keeps ``input``'s dtype, as in PyTorch: the value is converted to it (2.5 in an
@@ -434,7 +449,7 @@ def unary_function(op_cls, name: str, floating: bool = True, bools: bool = True)
     (``abs``, ``floor``, ``relu`` of a bool tensor), instead of NumPy's silent answer.
     """
 
-    def function(input):  # noqa: A002
+    def function(input):
         if not bools and input._data.dtype.kind == "b":
             raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
         return unary(op_cls(), input, floating)
@@ -444,7 +459,7 @@ def unary_function(op_cls, name: str, floating: bool = True, bools: bool = True)
     return function
 
 
-def neg(input):  # noqa: A002
+def neg(input):
     if input.dtype is dtypes.bool:
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. Use `~` or logical_not() instead."
@@ -452,17 +467,17 @@ def neg(input):  # noqa: A002
     return Neg()(input)
 
 
-def logical_not(input):  # noqa: A002
+def logical_not(input):
     return Compare("logical_not")(input)
 
 
-def isnan(input):  # noqa: A002
+def isnan(input):
     return Compare("isnan")(input)
 
 
-def isinf(input):  # noqa: A002
+def isinf(input):
     return Compare("isinf")(input)
 
 
-def isfinite(input):  # noqa: A002
+def isfinite(input):
     return Compare("isfinite")(input)

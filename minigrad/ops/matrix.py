@@ -20,7 +20,7 @@ def _diagonal_index(xp, rows: int, cols: int, offset: int):
 
 
 @on_input_device
-def diagonal(input, offset=0, dim1=0, dim2=1):  # noqa: A002
+def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal of the 2-D slices over ``dim1`` and ``dim2``, as the last dim of the result
     (``offset`` > 0 above the main diagonal). A copy here, a view in PyTorch.
 
@@ -43,7 +43,7 @@ _diagonal_of = diagonal  # diag's argument ``diagonal`` hides the function insid
 
 
 @on_input_device
-def diag_embed(input, offset=0, dim1=-2, dim2=-1):  # noqa: A002
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Matrices (at ``dim1``, ``dim2`` of the result) whose ``offset`` diagonal is the last dim
     of ``input``; zeros elsewhere.
 
@@ -68,7 +68,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):  # noqa: A002
     return out.permute(*[o if o is not None else next(rest) for o in order])
 
 
-def diag(input, diagonal=0):  # noqa: A002
+def diag(input, diagonal=0):
     """A 1-D input becomes a square matrix with it on the ``diagonal``; a 2-D input gives
     that diagonal as a vector."""
     if input.ndim == 1:
@@ -78,7 +78,7 @@ def diag(input, diagonal=0):  # noqa: A002
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
-def trace(input):  # noqa: A002
+def trace(input):
     """The sum of the main diagonal of a 2-D tensor."""
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
@@ -119,7 +119,7 @@ def tensordot(a, b, dims=2):
     return matmul(*promote(left, right)).reshape(out_shape)
 
 
-def _fma(input, product, beta, alpha):  # noqa: A002
+def _fma(input, product, beta, alpha):
     scaled = product if alpha == 1 else product * alpha
     if beta == 0:  # input is ignored entirely (its NaNs too), as PyTorch
         return scaled.expand(*_broadcast(input.shape, scaled.shape))
@@ -137,19 +137,19 @@ def _expect(t, ndim, op, name):
         raise RuntimeError(f"{op}: {name} must be a {ndim}D tensor, got {t.ndim}D")
 
 
-def addmm(input, mat1, mat2, *, beta=1, alpha=1):  # noqa: A002
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` for matrices (input broadcasts)."""
     _expect(mat1, 2, "addmm", "mat1"), _expect(mat2, 2, "addmm", "mat2")
     return _fma(input, matmul(mat1, mat2), beta, alpha)
 
 
-def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices (b, n, m)·(b, m, p)."""
     _expect(batch1, 3, "baddbmm", "batch1"), _expect(batch2, 3, "baddbmm", "batch2")
     return _fma(input, matmul(batch1, batch2), beta, alpha)
 
 
-def addbmm(input, batch1, batch2, *, beta=1, alpha=1):  # noqa: A002
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * Σ_b batch1[b] @ batch2[b]``: one (n, p) result."""
     _expect(batch1, 3, "addbmm", "batch1"), _expect(batch2, 3, "addbmm", "batch2")
     b, n, m = batch1.shape

@@ -11,22 +11,22 @@ from .base import constant, on_input_device
 from .elementwise import compare, promote, where
 
 
-def logical_and(input, other):  # noqa: A002
+def logical_and(input, other):
     """Elementwise ``input and other`` (non-zero is true) as a bool tensor."""
     return compare("logical_and", input, other)
 
 
-def logical_or(input, other):  # noqa: A002
+def logical_or(input, other):
     """Elementwise ``input or other`` (non-zero is true) as a bool tensor."""
     return compare("logical_or", input, other)
 
 
-def logical_xor(input, other):  # noqa: A002
+def logical_xor(input, other):
     """Elementwise exclusive or (non-zero is true) as a bool tensor."""
     return compare("logical_xor", input, other)
 
 
-def lerp(input, end, weight):  # noqa: A002
+def lerp(input, end, weight):
     """``input + weight * (end - input)``; for weights ≥ 0.5 computed from ``end``'s side
     (``end - (end - input) * (1 - weight)``), as PyTorch, so that weight 1 gives ``end`` exactly.
 
@@ -40,7 +40,7 @@ def lerp(input, end, weight):  # noqa: A002
 
 
 @on_input_device
-def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (the dtype's largest
     and lowest finite values by default). The gradient passes where the input is finite."""
     if not input.dtype.is_floating_point:
@@ -57,7 +57,7 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):  # noqa: A002
 
 
 @on_input_device
-def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A002
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     """Elementwise ``|input - other| <= atol + rtol * |other|`` (equal infinities are close;
     NaNs only with ``equal_nan``) as a bool tensor."""
     if isinstance(input, graph.Tensor) and isinstance(other, graph.Tensor):
@@ -73,6 +73,6 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):  # noqa: A00
     return constant(xp.isclose(a._data, bd, rtol=rtol, atol=atol, equal_nan=equal_nan), a.device)
 
 
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """True when every element of ``input`` is close to ``other`` (see :func:`isclose`)."""
     return bool(isclose(input, other, rtol, atol, equal_nan).all())

@@ -60,7 +60,7 @@ CummaxResult = namedtuple("cummax", ["values", "indices"])
 CumminResult = namedtuple("cummin", ["values", "indices"])
 
 
-def cumprod(input, dim, *, dtype=None):  # noqa: A002
+def cumprod(input, dim, *, dtype=None):
     """Cumulative product along ``dim``: ``y[i] = x[0]·x[1]···x[i]``.
 
     Example:
@@ -73,7 +73,7 @@ def cumprod(input, dim, *, dtype=None):  # noqa: A002
     return Cumprod(normalize_dim(dim, input.ndim, "cumprod"))(input)
 
 
-def _running_extreme(input, dim, largest: bool, name: str, result_type):  # noqa: A002
+def _running_extreme(input, dim, largest: bool, name: str, result_type):
     d = normalize_dim(dim, input.ndim, name)
     if input.ndim == 0:
         return result_type(input * 1, constant(input.device.xp.zeros((), "int64"), input.device))
@@ -102,19 +102,19 @@ def _running_extreme(input, dim, largest: bool, name: str, result_type):  # noqa
 
 
 @on_input_device
-def cummax(input, dim):  # noqa: A002
+def cummax(input, dim):
     """Running maximum along ``dim`` as ``(values, indices)``; the gradient flows to the entry
     each value came from (the last one on ties, as PyTorch)."""
     return _running_extreme(input, dim, True, "cummax", CummaxResult)
 
 
 @on_input_device
-def cummin(input, dim):  # noqa: A002
+def cummin(input, dim):
     """Running minimum along ``dim`` as ``(values, indices)``."""
     return _running_extreme(input, dim, False, "cummin", CumminResult)
 
 
-def diff(input, n=1, dim=-1, prepend=None, append=None):  # noqa: A002
+def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim``: ``y[i] = x[i+1] - x[i]``, applied n times.
 
     ``prepend``/``append`` are joined to ``input`` along ``dim`` first.

@@ -143,7 +143,7 @@ def _untouched(like, dim, index):
 # -- functions --------------------------------------------------------------------------------
 
 
-def _scatter_index(input, index, dim: int, op: str):  # noqa: A002
+def _scatter_index(input, index, dim: int, op: str):
     """The index array of a scatter along ``dim``: int64, on input's device, in ``[0, size)``."""
     if not isinstance(index, graph.Tensor) or index.dtype is not dtypes.int64:
         kind = index.dtype if isinstance(index, graph.Tensor) else type(index).__name__
@@ -168,7 +168,7 @@ def _check_range(data, size: int, dim: int, error, negative: bool) -> None:
         raise error(f"index {value} is out of bounds for dimension {dim} with size {size}")
 
 
-def _as_src(input, index, src, op):  # noqa: A002
+def _as_src(input, index, src, op):
     if isinstance(src, graph.Tensor):
         if src.ndim != input.ndim and src.ndim != 0:
             raise RuntimeError(
@@ -181,7 +181,7 @@ def _as_src(input, index, src, op):  # noqa: A002
 
 
 @on_input_device
-def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A002
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """``input`` with ``src`` (a tensor, or the scalar ``value``) written at ``index`` along
     ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim 1.
 
@@ -209,7 +209,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):  # noqa: A
 
 
 @on_input_device
-def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noqa: A002
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Combine ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce`` in
     ``'sum'``, ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``; ``include_self=False`` leaves
     the places written to out of the reduction.
@@ -245,7 +245,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):  # noq
     )
 
 
-def _index_key(input, dim, index, op, negative=False):  # noqa: A002
+def _index_key(input, dim, index, op, negative=False):
     if not isinstance(index, graph.Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
         raise IndexError(f"{op}(): Expected dtype int32/int64 for index")
     if index.ndim > 1:
@@ -261,7 +261,7 @@ def _index_key(input, dim, index, op, negative=False):  # noqa: A002
     return (slice(None),) * d + (data,)
 
 
-def _check_source(input, dim, index, source, op):  # noqa: A002
+def _check_source(input, dim, index, source, op):
     d = normalize_dim(dim, input.ndim, op)
     want = tuple(index.numel() if i == d else s for i, s in enumerate(input.shape))
     if input.ndim and tuple(source.shape) != want:
@@ -272,7 +272,7 @@ def _check_source(input, dim, index, source, op):  # noqa: A002
 
 
 @on_input_device
-def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
+def index_add(input, dim, index, source, *, alpha=1):
     """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats add up).
 
     Example:
@@ -286,7 +286,7 @@ def index_add(input, dim, index, source, *, alpha=1):  # noqa: A002
     return input + IndexAdd(tuple(input.shape), key, False)(source)
 
 
-def _index_mask(input, key):  # noqa: A002
+def _index_mask(input, key):
     xp = input.device.xp
     hit = xp.zeros(input.shape, dtype=bool)
     hit[key] = True
@@ -294,7 +294,7 @@ def _index_mask(input, key):  # noqa: A002
 
 
 @on_input_device
-def index_copy(input, dim, index, source):  # noqa: A002
+def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s slices."""
     key = _index_key(input, dim, index, "index_copy")
     _check_source(input, dim, index, source, "index_copy")
@@ -303,7 +303,7 @@ def index_copy(input, dim, index, source):  # noqa: A002
 
 
 @on_input_device
-def index_fill(input, dim, index, value):  # noqa: A002
+def index_fill(input, dim, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
     key = _index_key(input, dim, index, "index_fill", negative=True)
     if isinstance(value, graph.Tensor):
@@ -315,7 +315,7 @@ def index_fill(input, dim, index, value):  # noqa: A002
 
 
 @on_input_device
-def masked_scatter(input, mask, source):  # noqa: A002
+def masked_scatter(input, mask, source):
     """``input`` with the places where ``mask`` is true filled, in row-major order, with
     consecutive values of ``source`` (which needs at least as many elements).
 

@@ -9,7 +9,7 @@ from .base import constant, normalize_dim, on_input_device
 
 
 @on_input_device
-def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):  # noqa: A002
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The distinct values (or distinct slices along ``dim``), sorted, optionally with the
     index of each input element in them (``return_inverse``) and how often each occurs.
 
@@ -38,7 +38,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 @on_input_device
-def bincount(input, weights=None, minlength=0):  # noqa: A002
+def bincount(input, weights=None, minlength=0):
     """How often each value 0, 1, …, max occurs in a 1-D non-negative integer tensor (summing
     ``weights`` instead of counting ones, when given); at least ``minlength`` bins."""
     if input.ndim != 1 or input.dtype.is_floating_point or input.dtype is dtypes.bool:
@@ -59,7 +59,7 @@ def bincount(input, weights=None, minlength=0):  # noqa: A002
 
 
 @on_input_device
-def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):  # noqa: A002
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
     """For each value, the index in ``sorted_sequence`` (sorted along its last dim) where it
     would be inserted to keep the order: the first place (``right=False``) or after equal
     values (``right=True`` or ``side='right'``). A 1-D sequence serves every value; otherwise
@@ -98,7 +98,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return constant(found.reshape(values.shape).astype(out_dtype), dev)
 
 
-def bucketize(input, boundaries, *, out_int32=False, right=False):  # noqa: A002
+def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each value given 1-D increasing ``boundaries``: i with
     ``boundaries[i-1] < x <= boundaries[i]`` (``<`` and ``<=`` swap with ``right=True``)."""
     if boundaries.ndim != 1:
