@@ -253,7 +253,7 @@ def t(input):
 
 
 from . import (  # noqa: E402
-    _checkout,  # noqa: E402 - minigrad.models from a source checkout
+    _checkout,  # minigrad.models from a source checkout
     accelerator,
     backends,
     distributed,

@@ -7,11 +7,11 @@ import minigrad
 from minigrad import nn
 
 pytest.importorskip("tensorboard")
-from tensorboard.backend.event_processing.event_accumulator import (  # noqa: E402
+from tensorboard.backend.event_processing.event_accumulator import (
     EventAccumulator,
 )
 
-from minigrad.utils.tensorboard import SummaryWriter  # noqa: E402
+from minigrad.utils.tensorboard import SummaryWriter
 
 
 def _read(path):
