@@ -89,14 +89,13 @@ def _normalize(c):
     return y
 
 
-def _attention_weights(c):
+def _attention_weights(c, mask_at: int):
     g, dt = c.g, c.dtype
     q, k = c.input(0), c.input(1)
     rank = len(c.shape(1))
     perm = list(range(rank - 2)) + [rank - 1, rank - 2]
     s = g.node("MatMul", [q, g.node("Transpose", [k], perm=perm)])
     s = g.node("Mul", [s, g.const(np.asarray(c.op.scale, dt))])
-    mask_at = len(c.args) - 1
     if c.args[mask_at] is not None:
         if c.op.mask_is_bool:
             s = g.node("Where", [c.input(mask_at, np.bool_), s, g.const(np.asarray(-np.inf, dt))])
@@ -115,14 +114,16 @@ def _attention_weights(c):
 
 @converter("AttentionWeights")
 def _attention(c):
-    return _attention_weights(c)
+    return _attention_weights(c, 2)  # (q, k, mask)
 
 
 @converter("ScaledDotProductAttention")
 def _sdpa(c):
-    if c.op.keep is not None:
+    # (q, k, v, mask, keep): keep is the dropout mask, None in eval mode
+    keep = c.args[4] if len(c.args) > 4 else getattr(c.op, "keep", None)
+    if keep is not None:
         c.unsupported("dropout (export in eval mode)")
-    p = _attention_weights(c)
+    p = _attention_weights(c, 3)
     return c.g.node("MatMul", [p, c.input(2)])
 
 
