@@ -180,5 +180,6 @@ def t(input):  # noqa: A002
     return input.t()
 
 
-from . import nn, optim, utils, viz  # noqa: E402 - built on the names above
+from . import amp, func, nn, optim, utils, viz  # noqa: E402 - built on the names above  # noqa: E402
+from .amp import autocast  # noqa: E402
 from .io import load, save  # noqa: E402

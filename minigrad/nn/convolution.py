@@ -13,7 +13,7 @@ import math
 
 from ..autograd import grad_mode
 from ..ops import Op
-from ..ops.base import constant
+from ..ops.base import autocast_inputs, constant
 from ._windows import Geometry, add_windows, im2col, make_geometry, pair
 
 __all__ = ["conv1d", "conv2d", "fold", "unfold"]
@@ -183,6 +183,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
+    x, weight, bias = autocast_inputs("conv", x, weight, bias)
     _check_conv_args(x, weight, bias, groups, op, dims)
     unbatched = x.ndim == dims + 1
     if unbatched:

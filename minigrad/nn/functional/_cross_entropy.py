@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.grad_mode import is_grad_enabled
-from ...ops.base import constant
+from ...ops.base import autocast_inputs, constant
 from ...ops.nn import LogSoftmax, Softmax
 from ._utils import _FusedOp, check_class_targets, check_reduction, reduction_from_legacy
 
@@ -190,6 +190,7 @@ def cross_entropy(
     """
     reduction = reduction_from_legacy(size_average, reduce, reduction)
     check_reduction(reduction, "cross_entropy")
+    input, target = autocast_inputs("cross_entropy", input, target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     probs = target.dtype.is_floating_point

@@ -84,7 +84,7 @@ def check_class_targets(target, num_classes: int, ignore_index: int | None, op: 
             f"{op}: expected class indices of an integer dtype (int64) as target, got "
             f"{target.dtype}"
         )
-    data = target._data
+    data = target._all_elements()
     bad = (data < 0) | (data >= num_classes)
     if ignore_index is not None:
         bad &= data != ignore_index

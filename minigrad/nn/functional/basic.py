@@ -5,7 +5,7 @@ from __future__ import annotations
 from ... import backend, dtypes
 from ...autograd import grad_mode
 from ...ops import Op
-from ...ops.base import constant
+from ...ops.base import autocast_inputs, constant
 from ...ops.indexing import IndexAdd
 from ._utils import maybe_inplace
 
@@ -61,6 +61,7 @@ def linear(input, weight, bias=None):  # noqa: A002
         >>> F.linear(minigrad.randn(2, 4), minigrad.randn(3, 4)).shape
         (2, 3)
     """
+    input, weight, bias = autocast_inputs("linear", input, weight, bias)
     if weight.ndim != 2:
         raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {list(weight.shape)}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
@@ -192,7 +193,7 @@ def embedding(
 def _check_indices(input, num: int) -> None:  # noqa: A002
     if input.device.type != "cpu" or input.numel() == 0:
         return  # on a GPU the check would be a host round trip in every step
-    data = input._data
+    data = input._all_elements()
     bad = (data < 0) | (data >= num)
     if bad.any():
         value = int(data[bad].reshape(-1)[0])

@@ -6,6 +6,7 @@ from __future__ import annotations
 import warnings
 
 from ... import ops
+from ...ops.base import autocast_inputs
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy
 from ._utils import _FusedOp, check_class_targets, check_reduction, reduction_from_legacy
 from ._utils import reduce as reduce_  # the losses' parameter ``reduce`` shadows the name
@@ -70,6 +71,7 @@ def mse_loss(
         >>> F.mse_loss(minigrad.tensor([1.0, 2.0]), minigrad.tensor([1.0, 4.0]))
         tensor(2.)
     """
+    input, target = autocast_inputs("mse_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction, "mse_loss")
     input, target = _broadcast_pair(input, target, "mse_loss")
     diff = input - target
@@ -85,6 +87,7 @@ def l1_loss(
     weight=None,  # noqa: A002
 ):
     """Mean absolute error: |input - target|, reduced."""
+    input, target = autocast_inputs("l1_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction, "l1_loss")
     input, target = _broadcast_pair(input, target, "l1_loss")
     return _weighted((input - target).abs(), weight, reduction)
@@ -105,6 +108,7 @@ def smooth_l1_loss(
     beta: float = 1.0,  # noqa: A002
 ):
     """Smooth L1: quadratic for |d| < beta, linear beyond (L1 when beta = 0)."""
+    input, target = autocast_inputs("smooth_l1_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
@@ -121,6 +125,7 @@ def huber_loss(
     weight=None,  # noqa: A002
 ):
     """Huber: 0.5·d² for |d| ≤ delta, delta·(|d| - 0.5·delta) beyond (= delta·smooth_l1(beta=delta))."""
+    input, target = autocast_inputs("huber_loss", input, target)
     check_reduction(reduction, "huber_loss")
     if delta <= 0:
         raise RuntimeError(
@@ -151,6 +156,7 @@ def nll_loss(
     Example:
         >>> F.nll_loss(F.log_softmax(logits, dim=1), labels)
     """
+    input, target = autocast_inputs("nll_loss", input, target)
     reduction = _reduction(size_average, reduce, reduction, "nll_loss")
     if target.dtype.is_floating_point:
         raise RuntimeError(
@@ -190,13 +196,14 @@ def binary_cross_entropy(
     Example:
         >>> F.binary_cross_entropy(minigrad.tensor([0.9, 0.2]), minigrad.tensor([1.0, 0.0]))
     """
+    input, target = autocast_inputs("binary_cross_entropy", input, target)
     reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
             f"({list(input.shape)}) is deprecated. Please ensure they have the same size."
         )
-    if input.device.type == "cpu" and input.numel() and bool(((input < 0) | (input > 1)).any()):
+    if input.device.type == "cpu" and input.numel() and _outside_unit(input._all_elements()):
         raise RuntimeError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
             "(use binary_cross_entropy_with_logits for logits)"
@@ -250,6 +257,7 @@ def binary_cross_entropy_with_logits(
     Example:
         >>> F.binary_cross_entropy_with_logits(minigrad.tensor([1000.0, -3.0]), minigrad.tensor([1.0, 0.0]))
     """
+    input, target = autocast_inputs("binary_cross_entropy_with_logits", input, target)
     reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
@@ -283,6 +291,7 @@ def kl_div(
     Example:
         >>> F.kl_div(F.log_softmax(logits, 1), probs, reduction="batchmean")
     """
+    input, target = autocast_inputs("kl_div", input, target)
     if reduction == "batchmean":
         reduction = reduction_from_legacy(size_average, reduce, "sum")
         batch = input.shape[0] if input.ndim else 1
@@ -305,3 +314,8 @@ def kl_div(
         )
     out = reduce_(loss, reduction)
     return out / batch if batch is not None else out
+
+
+def _outside_unit(data) -> bool:
+    """True if any probability lies outside [0, 1] (a host check, CPU arrays only)."""
+    return bool(((data < 0) | (data > 1)).any())
