@@ -1,35 +1,44 @@
-"""The one owner of ``minigrad.ops.base.interposer``: chains autocast's casts and vmap's rules."""
+"""The one owner of ``minigrad.ops.base.interposer``: chains the transforms that are active.
+
+Clients, in the order they see an op: the checkpoint observer (which tensors requiring grad a
+checkpointed function reads), autocast (casts), vmap (batching rules, which may handle the op).
+With none active the interposer is None and ops pay one global lookup.
+"""
 
 from __future__ import annotations
 
 from ..ops import base as _base
 
-_autocast = None  # (op, args) -> (False, args'), installed while any thread has autocast on
-_vmap = None  # (op, args) -> (handled, result | args), installed while any thread runs vmap
+_ORDER = ("checkpoint", "autocast", "vmap")
+_hooks = {name: None for name in _ORDER}
 
 
-def _both(op, args):
-    _, args = _autocast(op, args)
-    return _vmap(op, args)
+def _chain(op, args):
+    for name in _ORDER:
+        hook = _hooks[name]
+        if hook is not None:
+            handled, args = hook(op, args)
+            if handled:
+                return True, args
+    return False, args
 
 
 def _refresh() -> None:
-    if _autocast is not None and _vmap is not None:
-        _base.interposer = _both
-    else:
-        _base.interposer = _autocast if _autocast is not None else _vmap
+    active = [h for h in _hooks.values() if h is not None]
+    _base.interposer = None if not active else active[0] if len(active) == 1 else _chain
+
+
+def set_hook(name: str, hook) -> None:
+    """Install (or with None, remove) the op hook of one client (see ``_ORDER``)."""
+    _hooks[name] = hook
+    _refresh()
 
 
 def set_autocast(interpose, entry) -> None:
     """Install (or with None, remove) autocast's op hook and its entry-point hook."""
-    global _autocast
-    _autocast = interpose
     _base.autocast_entry = entry
-    _refresh()
+    set_hook("autocast", interpose)
 
 
 def set_vmap(interpose) -> None:
-    """Install (or with None, remove) vmap's op hook."""
-    global _vmap
-    _vmap = interpose
-    _refresh()
+    set_hook("vmap", interpose)
