@@ -277,3 +277,16 @@ def test_autocast_off_costs_one_lookup():
         warnings.simplefilter("error")
         y = minigrad.randn(3, 3) @ minigrad.randn(3, 3)
     assert y.dtype is minigrad.float32
+
+
+def test_gpt_example_trains_with_amp(tmp_path):
+    """The GPT example's --amp path (autocast + GradScaler) runs and its loss stays finite."""
+    import math
+
+    from test_examples import _example
+
+    train_gpt_chars = _example("train_gpt_chars")
+    argv = ["--smoke", "--no-progress", "--amp", "--batch-size", "4", "--block-size", "16"]
+    metrics = train_gpt_chars.main(argv + ["--out", str(tmp_path)])
+    assert metrics["amp"] is True
+    assert math.isfinite(metrics["final"]["val_loss"])
