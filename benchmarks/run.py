@@ -28,6 +28,7 @@ WORKLOADS = {
     "op_overhead": workloads.op_overhead,
     "transformer_block": workloads.transformer_block,
     "conv_small": workloads.conv_small,
+    "lstm_sequence": workloads.lstm_sequence,
 }
 PER_OP = {"op_overhead": workloads.N_CHAIN_OPS}  # report µs per op instead of ms per iteration
 

@@ -204,3 +204,31 @@ def _conv_step(lib, arrays, device, sync):
         sync(lib, device)
 
     return step
+
+
+def lstm_sequence(device, torch=None, steps=100, batch=16, width=256):
+    """One LSTM layer (hidden 256) over 100 steps of batch 16, a loss on every output; fwd+bwd.
+
+    No NumPy reference: a hand-written LSTM backward is beyond what this suite keeps.
+    """
+    rng = np.random.default_rng(RNG_SEED)
+    x = rng.standard_normal((steps, batch, width)).astype(np.float32)
+    out = {"minigrad": _lstm_step(minigrad, x, width, device, lambda _m, d: _sync(d))}
+    if torch is not None:
+        out["torch"] = _lstm_step(torch, x, width, device, _torch_sync)
+    return out
+
+
+def _lstm_step(lib, x, width, device, sync):
+    lib.manual_seed(RNG_SEED)
+    layer = lib.nn.LSTM(width, width).to(device)
+    inputs = lib.tensor(x, device=device)
+
+    def step():
+        output, _ = layer(inputs)
+        (output * output).mean().backward()
+        for p in layer.parameters():
+            p.grad = None
+        sync(lib, device)
+
+    return step

@@ -183,3 +183,9 @@ def t(input):  # noqa: A002
 from . import amp, func, nn, optim, utils, viz  # noqa: E402 - built on the names above  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .io import load, save  # noqa: E402
+from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
+    gru_cell,
+    lstm_cell,
+    rnn_relu_cell,
+    rnn_tanh_cell,
+)

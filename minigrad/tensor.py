@@ -174,9 +174,10 @@ class Tensor(InPlaceMethods):
         if self.grad_fn is not None:
             return self.grad_fn.register_prehook(hook, self._output_nr)
         if self._hooks is None:
-            self._hooks = []
-        self._hooks.append(hook)
-        return RemovableHandle(self._hooks, hook)
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = hook
+        return handle
 
     def retain_grad(self) -> None:
         """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""

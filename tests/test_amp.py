@@ -290,3 +290,19 @@ def test_gpt_example_trains_with_amp(tmp_path):
     metrics = train_gpt_chars.main(argv + ["--out", str(tmp_path)])
     assert metrics["amp"] is True
     assert math.isfinite(metrics["final"]["val_loss"])
+
+
+def test_policy_names_name_existing_ops():
+    from minigrad.func._dispatch import op_name
+    from minigrad.ops.base import Op
+
+    seen, stack = set(), [Op]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                stack.append(sub)
+    names = {op_name(c) for c in seen}
+    for table in autocast_mode.POLICY.values():
+        classes = {k for k in table if k[0].isupper()}
+        assert classes <= names, classes - names

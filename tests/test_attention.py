@@ -7,7 +7,7 @@ import minigrad
 from minigrad import nn
 from minigrad.autograd import gradcheck, gradgradcheck
 from minigrad.nn import functional as F
-from minigrad.nn.transformer import generate_square_subsequent_mask
+from minigrad.nn.modules.transformer import generate_square_subsequent_mask
 from minigrad.testing.fake_device import HostTransfers
 
 torch = pytest.importorskip("torch")

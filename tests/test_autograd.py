@@ -383,3 +383,19 @@ def test_leaf_gradients_never_alias_each_other_or_user_tensors():
     (x * 3).sum().backward()
     x.grad.add_(1)
     assert kept[0].tolist() == [3.0]
+
+
+def test_detect_anomaly_keeps_user_code_under_a_folder_named_minigrad(tmp_path):
+    """Only minigrad's own package folder is filtered: a user's project that lives in a
+    folder called ``minigrad`` (what ``git clone`` of this repository makes) stays visible."""
+    folder = tmp_path / "minigrad" / "project"
+    folder.mkdir(parents=True)
+    script = folder / "user_model.py"
+    script.write_text("def forward(x):\n    return x.sqrt().sum()\n")
+    namespace = {}
+    exec(compile(script.read_text(), str(script), "exec"), namespace)
+    x = leaf([0.0, 1.0])
+    with minigrad.autograd.detect_anomaly():
+        y = namespace["forward"](x)
+        with pytest.raises(RuntimeError, match=r"(?s)'Sqrt' returned nan or inf.*user_model.py"):
+            y.backward()

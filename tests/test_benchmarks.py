@@ -10,6 +10,7 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.mark.slow
 def test_benchmarks_run_and_write_json(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "bench.json"

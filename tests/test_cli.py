@@ -86,6 +86,7 @@ def test_gradcheck_unknown_op_is_an_argparse_error(capsys):
     assert "no differentiable op matches 'no_such_op'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_train_writes_metrics_checkpoint_and_plot(trained):
     metrics = json.loads((trained / "metrics.json").read_text())
     assert metrics["model"] == "mlp" and metrics["dataset"] == "digits"
@@ -95,6 +96,7 @@ def test_train_writes_metrics_checkpoint_and_plot(trained):
     assert (trained / "loss_curve.png").read_bytes()[:4] == b"\x89PNG"
 
 
+@pytest.mark.slow
 def test_train_other_optimizer_and_step_limit(tmp_path, capsys):
     args = ["train", "linear", "--optimizer", "momentum", "--epochs", "2", "--max-steps", "3"]
     assert main([*args, "--out", str(tmp_path), "--no-progress", "--seed", "1"]) == 0
@@ -103,6 +105,7 @@ def test_train_other_optimizer_and_step_limit(tmp_path, capsys):
     assert "momentum lr=0.05" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_eval_checkpoint(trained, capsys):
     assert main(["eval", str(trained / "checkpoint.mg"), "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
@@ -125,6 +128,7 @@ def test_eval_missing_checkpoint(tmp_path):
     _assert_one_line_error(_run("eval", str(tmp_path / "nope.mg")), "no checkpoint", "nope.mg")
 
 
+@pytest.mark.slow
 def test_eval_corrupted_checkpoint(trained, tmp_path):
     bad = tmp_path / "truncated.mg"
     bad.write_bytes((trained / "checkpoint.mg").read_bytes()[:2000])
@@ -134,6 +138,7 @@ def test_eval_corrupted_checkpoint(trained, tmp_path):
     _assert_one_line_error(_run("eval", str(junk)), "not a zip archive")
 
 
+@pytest.mark.slow
 def test_eval_foreign_or_damaged_checkpoint(trained, tmp_path, capsys):
     other = tmp_path / "other.mg"
     minigrad.save({"weights": minigrad.zeros(3)}, other)
@@ -177,6 +182,7 @@ def test_unavailable_device_is_a_one_line_error(capsys):
     assert "invalid device 'tpu'" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_graph_dot_from_name_and_checkpoint(trained, tmp_path):
     assert main(["graph", "mlp", "--format", "dot", "--out", str(tmp_path / "g.dot")]) == 0
     text = (tmp_path / "g.dot").read_text()

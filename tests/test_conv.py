@@ -7,8 +7,8 @@ import pytest
 
 import minigrad
 from minigrad import nn
-from minigrad.nn import convolution
 from minigrad.nn import functional as F
+from minigrad.nn.functional import conv as convolution
 from minigrad.testing.fake_device import HostTransfers
 
 torch = pytest.importorskip("torch")

@@ -45,6 +45,7 @@ def _has_matplotlib() -> bool:
     return True
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(OUTPUTS))
 def test_example_smoke_run_writes_its_files(name, tmp_path):
     _example(name).main(["--smoke", "--no-progress", "--out", str(tmp_path)])
@@ -66,6 +67,7 @@ def test_example_help(name, capsys):
     assert "--device" in out and "--smoke" in out and "--out" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("name", sorted(OUTPUTS))
 def test_example_smoke_run_on_the_stand_in_gpu(name, tmp_path):
     """``--device`` reaches every tensor: the CuPy stand-in refuses to mix with host arrays."""

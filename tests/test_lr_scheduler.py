@@ -40,6 +40,18 @@ CASES = [
         schedulers=[m.ExponentialLR(m._opt, gamma=0.9), m.StepLR(m._opt, step_size=5),
                     m.LambdaLR(m._opt, lambda e: 1.0 / (e + 1))],
         milestones=[20, 50])),
+    ("polynomial", "SGD", {}, "PolynomialLR", lambda m: dict(total_iters=40, power=2.0)),
+    ("warm-restarts", "SGD", {}, "CosineAnnealingWarmRestarts",
+     lambda m: dict(T_0=10, T_mult=2, eta_min=1e-3)),
+    ("warm-restarts-fixed", "SGD", {}, "CosineAnnealingWarmRestarts", lambda m: dict(T_0=7)),
+    ("cyclic-triangular2", "SGD", dict(momentum=0.9), "CyclicLR",
+     lambda m: dict(base_lr=0.01, max_lr=[0.1, 0.2], step_size_up=10, step_size_down=5,
+                    mode="triangular2")),
+    ("cyclic-exp-range-adam", "Adam", {}, "CyclicLR",
+     lambda m: dict(base_lr=1e-3, max_lr=1e-2, step_size_up=8, mode="exp_range", gamma=0.99)),
+    ("cyclic-custom", "SGD", {}, "CyclicLR",
+     lambda m: dict(base_lr=0.01, max_lr=0.1, step_size_up=6, cycle_momentum=False,
+                    scale_fn=lambda x: 1 / (1 + x), scale_mode="iterations")),
 ]  # fmt: skip
 PLATEAU_CASES = [
     ("plateau-min-rel", dict(patience=3, factor=0.5)),
@@ -226,3 +238,57 @@ def test_state_dict_of_another_scheduler_is_rejected():
     sched = lr_scheduler.ExponentialLR(opt, 0.9)
     with pytest.raises(ValueError, match=r"another kind of scheduler than this ExponentialLR"):
         sched.load_state_dict(state)
+
+
+def _chained(module):
+    sched = module.optim.lr_scheduler
+    opt = _optimizer(module, "SGD", dict(momentum=0.9))
+    parts = [sched.LinearLR(opt, start_factor=0.1, total_iters=10), sched.ExponentialLR(opt, 0.97)]
+    return opt, sched.ChainedScheduler(parts)
+
+
+def test_chained_scheduler_matches_torch():
+    torch = pytest.importorskip("torch")
+    assert _run(*_chained(minigrad), STEPS) == _run(*_chained(torch), STEPS)
+
+
+def test_chained_scheduler_round_trip(tmp_path):
+    full, _ = _run(*_chained(minigrad), STEPS)
+    opt, sched = _chained(minigrad)
+    first, _ = _run(opt, sched, 30)
+    save({"opt": opt.state_dict(), "sched": sched.state_dict()}, tmp_path / "c.mg")
+    ckpt = load(tmp_path / "c.mg")
+    opt, sched = _chained(minigrad)
+    opt.load_state_dict(ckpt["opt"])
+    sched.load_state_dict(ckpt["sched"])
+    rest, _ = _run(opt, sched, STEPS - 30)
+    assert first + rest[1:] == full
+
+
+@pytest.mark.parametrize("epochs", [[0.5, 3.25, 10, 17.5, 31, 2], [0, 70.0, 71.5]])
+def test_warm_restarts_at_given_epochs_match_torch(epochs):
+    torch = pytest.importorskip("torch")
+    seqs = []
+    for module in (minigrad, torch):
+        opt = _optimizer(module, "SGD", {})
+        sched = module.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=5, T_mult=3)
+        seq = []
+        for e in epochs:
+            sched.step(e)
+            seq.append(sched.get_last_lr())
+        seqs.append(seq)
+    assert seqs[0] == seqs[1]
+
+
+def test_new_scheduler_errors():
+    opt = optim.SGD([minigrad.ones(1, requires_grad=True)], lr=0.1)
+    with pytest.raises(ValueError, match="positive integer T_0"):
+        lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=0)
+    with pytest.raises(ValueError, match="T_mult >= 1"):
+        lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=3, T_mult=0)
+    with pytest.raises(ValueError, match="mode must be one of"):
+        lr_scheduler.CyclicLR(opt, 0.01, 0.1, mode="sawtooth")
+    with pytest.raises(ValueError, match="at least one scheduler"):
+        lr_scheduler.ChainedScheduler([], optimizer=opt)
+    with pytest.raises(ValueError, match="must support momentum"):
+        lr_scheduler.CyclicLR(optim.Adagrad([minigrad.ones(1, requires_grad=True)]), 0.01, 0.1)

@@ -117,3 +117,54 @@ def test_vmap_grad_matches_loop(op, index):
         want = func.grad(scalar, argnums=argnums)(*[t[b] for t in tensors])
         for g, w in zip(got, want):
             np.testing.assert_allclose(g[b].numpy(), w.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def _op_classes():
+    from minigrad.ops.base import Op
+
+    seen, stack = set(), [Op]
+    while stack:
+        for sub in stack.pop().__subclasses__():
+            if sub not in seen:
+                seen.add(sub)
+                stack.append(sub)
+    return seen
+
+
+def test_every_op_has_a_batching_rule():
+    """A new op (or a renamed one) needs a rule in minigrad/func/_rules.py, or a place here:
+    these take the loop fallback (with a warning), being rare under vmap."""
+    from minigrad.func._dispatch import op_name
+    from minigrad.func._rules import RULES
+
+    looped = {"ScatterAdd", "IndexAdd", "MaxPoolBackward", "AvgPoolBackward"}
+    bases = {"_Fused", "_Normalize"}  # abstract
+    names = {op_name(c) for c in _op_classes()}
+    assert names - set(RULES) - looped - bases == set()
+    assert set(RULES) <= names, "rules for ops that no longer exist"
+
+
+def test_custom_functions_under_vmap():
+    class Cube(minigrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x**3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return g * 3 * x**2
+
+    class CubeWithRule(Cube):
+        @staticmethod
+        def vmap(info, in_dims, x):
+            return CubeWithRule.apply(x), in_dims[0]
+
+    xs = minigrad.randn(4, 3, dtype=minigrad.float64)
+    for cls in (Cube, CubeWithRule):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            g = func.vmap(func.grad(lambda x, c=cls: c.apply(x).sum()))(xs)
+        np.testing.assert_allclose(g.numpy(), 3 * xs.numpy() ** 2)
+        assert any("Cube" in str(w.message) for w in caught) == (cls is Cube)

@@ -23,6 +23,7 @@ import threading
 
 from .. import dtypes
 from ..autograd import graph
+from ..func import _dispatch
 from ..ops.elementwise import Cast
 
 LOWER, FP32 = "lower", "fp32"
@@ -34,6 +35,8 @@ _LOWER_OPS = {
     "Einsum": LOWER,
     "ScaledDotProductAttention": LOWER,
     "AttentionWeights": LOWER,
+    "LSTMCell": LOWER,
+    "GRUCell": LOWER,
     "linear": LOWER,
     "conv": LOWER,
     "scaled_dot_product_attention": LOWER,
@@ -161,7 +164,7 @@ def _interpose(op, args):
     """Called before every primitive op while some thread has autocast on."""
     enabled = _state.enabled
     if enabled:
-        cast = _cast_args(type(op).__name__, args, enabled)
+        cast = _cast_args(_dispatch.op_name(type(op)), args, enabled)
         if cast is not None:
             return False, cast
     return False, args
@@ -176,8 +179,6 @@ def _entry(name: str, tensors):
 
 
 def _install() -> None:
-    from ..func import _dispatch  # the one place that owns the op interposer
-
     _dispatch.set_autocast(_interpose, _entry)
 
 
@@ -243,8 +244,6 @@ class autocast:  # noqa: N801 - PyTorch's name
             with _active_lock:
                 _active -= 1
                 if _active == 0:
-                    from ..func import _dispatch
-
                     _dispatch.set_autocast(None, None)
         return False
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import os
 import traceback
+
+# minigrad's own source folder: its frames are left out of creation stacks. Matching the real
+# directory (not the text "/minigrad/") keeps user code in a folder named minigrad visible.
+_PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 _enabled = False
 
@@ -51,7 +56,9 @@ def set_detect_anomaly(mode: bool) -> None:
 
 def creation_stack() -> list[str]:
     """The forward stack at the point an op is recorded (minus minigrad's own frames)."""
-    return [line for line in traceback.format_stack()[:-1] if "/minigrad/" not in line]
+    frames = traceback.extract_stack()[:-1]
+    user = [f for f in frames if not os.path.abspath(f.filename).startswith(_PACKAGE_DIR)]
+    return traceback.format_list(user)
 
 
 def check_gradients(node, grads) -> None:

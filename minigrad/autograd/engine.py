@@ -229,7 +229,7 @@ def _add_to_buffer(buffers, node, nr, grad):
 
 def _run_prehooks(node, grads):
     retains = []
-    for nr, hook in node.pre_hooks:
+    for nr, hook in list(node.pre_hooks.values()):
         if grads[nr] is None:
             continue
         if getattr(hook, "runs_last", False):

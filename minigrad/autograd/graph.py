@@ -9,6 +9,7 @@ reference the tensors they produce, so a graph is freed by reference counting al
 
 from __future__ import annotations
 
+import itertools
 import sys
 import weakref
 
@@ -87,7 +88,7 @@ class Node:
     next_functions: tuple = ()  # one (node, output_nr) edge or None per input
     input_meta: tuple = ()  # (shape, numpy dtype, device) per input, to check gradients
     num_outputs = 1
-    pre_hooks = None  # list of (output_nr, hook) run on incoming gradients
+    pre_hooks = None  # {handle id: (output_nr, hook)} run on incoming gradients
     trace = None  # the forward stack where this node was created (anomaly mode)
     sequence_nr = 0
     _saved = ()
@@ -133,10 +134,10 @@ class Node:
     # -- hooks ---------------------------------------------------------------------------------
     def register_prehook(self, hook, output_nr: int = 0):
         if self.pre_hooks is None:
-            self.pre_hooks = []
-        entry = (output_nr, hook)
-        self.pre_hooks.append(entry)
-        return RemovableHandle(self.pre_hooks, entry)
+            self.pre_hooks = {}
+        handle = RemovableHandle(self.pre_hooks)
+        self.pre_hooks[handle.id] = (output_nr, hook)
+        return handle
 
     # -- backward ------------------------------------------------------------------------------
     def backward(self, *grad_outputs):
@@ -196,7 +197,7 @@ class AccumulateGrad(Node):
     def accumulate(self, grad, create_graph: bool) -> None:
         leaf = self.variable
         grad = self._check(grad, 0, self.input_meta[0])
-        for hook in leaf._hooks or ():
+        for hook in (leaf._hooks or {}).values():
             result = hook(grad)
             if result is not None:
                 grad = result
@@ -274,17 +275,28 @@ class RetainGrad:
 
 
 class RemovableHandle:
-    """Returned by ``register_hook``; ``remove()`` takes the hook out again."""
+    """Returned by every ``register_*hook`` (tensors, graph nodes, modules): ``remove()``
+    unregisters the hook; also a context manager (``torch.utils.hooks.RemovableHandle``).
 
-    def __init__(self, hooks: list, entry):
-        self._hooks, self._entry = hooks, entry
+    Hooks live in dicts keyed by ``handle.id``, so removing one never disturbs the others'
+    order; a handle may cover several dicts (a module hook and its ``with_kwargs`` flag).
+    """
+
+    _ids = itertools.count()
+
+    def __init__(self, *hook_dicts):
+        self.id = next(RemovableHandle._ids)
+        self._dicts = hook_dicts
 
     def remove(self) -> None:
-        if self._entry in self._hooks:
-            self._hooks.remove(self._entry)
+        for hooks in self._dicts:
+            if isinstance(hooks, set):
+                hooks.discard(self.id)
+            else:
+                hooks.pop(self.id, None)
 
-    def __enter__(self):
+    def __enter__(self) -> RemovableHandle:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc) -> None:
         self.remove()

@@ -13,6 +13,21 @@ _ORDER = ("checkpoint", "autocast", "vmap")
 _hooks = {name: None for name in _ORDER}
 
 
+_names: dict = {}
+
+
+def op_name(cls) -> str:
+    """The name an op class is known by in the tables of rules and policies: its class name
+    without a trailing ``Op`` (``SoftmaxOp`` and ``Softmax`` are both ``Softmax``)."""
+    name = _names.get(cls)
+    if name is None:
+        name = cls.__name__
+        if name.endswith("Op") and len(name) > 2:
+            name = name[:-2]
+        _names[cls] = name
+    return name
+
+
 def _chain(op, args):
     for name in _ORDER:
         hook = _hooks[name]

@@ -25,6 +25,7 @@ import numpy as np
 
 from ..autograd import graph
 from ._batched import BatchedTensor, LogicalArray, make_batched
+from ._dispatch import op_name
 
 RULES: dict = {}
 _warned: set = set()
@@ -49,7 +50,7 @@ def batched_call(op, args, level: int):
         else:
             vals.append(a)
             flags.append(False)
-    fn = RULES.get(type(op).__name__, _fallback)
+    fn = RULES.get(op_name(type(op)), _fallback)
     return make_batched(fn(op, vals, flags, size), level)
 
 
@@ -268,12 +269,12 @@ def _embedding(op, vals, flags, size):
 def _fold_batch(op, vals, flags, size):
     """Ops over (N, C, ...) that treat samples alike: fold the vmap batch into N."""
     if any(flags[1:]):
-        if type(op).__name__ == "Convolution":
+        if op_name(type(op)) == "Convolution":
             return _conv_per_sample_weights(op, vals, flags, size)
         return _fallback(op, vals, flags, size)
     x = vals[0]
     merged = x.reshape((size * x.shape[1],) + tuple(x.shape[2:]))
-    if type(op).__name__ == "MaxPool":  # the copy runs (and backpropagates) on the batch ...
+    if op_name(type(op)) == "MaxPool":  # the copy runs (and backpropagates) on the batch ...
         op, caller = copy.copy(op), op
         caller.argmax = _Refused("max pooling's return_indices")  # ... the caller's refuses
     out = op(merged, *vals[1:])
@@ -294,6 +295,17 @@ def _conv_per_sample_weights(op, vals, flags, size):
     return out.reshape((n, size, w.shape[1]) + tuple(out.shape[2:])).transpose(0, 1)
 
 
+@rule("LSTMCell", "GRUCell")
+def _rows(op, vals, flags, size):
+    """Recurrent cells work row by row on (N, features): fold the batch into N."""
+    full = [_expanded(v, f, size) for v, f in zip(vals, flags)]
+    n = full[0].shape[1]
+    out = op(*[v.reshape((size * n,) + tuple(v.shape[2:])) for v in full])
+    if out.ndim == 3:  # LSTM: stacked [h', c'] (2, B·N, H)
+        return out.reshape((2, size, n, out.shape[-1])).transpose(0, 1)
+    return out.reshape((size, n) + tuple(out.shape[1:]))
+
+
 class _Refused:
     """Stands in for an array an op stores for its caller, where vmap has no batched form."""
 
@@ -304,9 +316,80 @@ class _Refused:
         raise NotImplementedError(f"vmap: {self.what} is not supported inside vmap")
 
 
+# -- custom autograd Functions ------------------------------------------------------------------
+FUNCTION_RULES: dict = {}
+
+
+def batched_function_call(cls, args, kwargs, level: int):
+    """``cls.apply(*args)`` with some args batched at ``level``: the Function's own rule (a
+    ``vmap(info, in_dims, *args)`` staticmethod, as PyTorch's custom Functions may define), one
+    of ours, or a loop over the batch."""
+    vals, flags, size = [], [], None
+    for a in args:
+        if type(a) is BatchedTensor and a._level == level:
+            vals.append(a._value)
+            flags.append(True)
+            size = a._value.shape[0]
+        else:
+            vals.append(a)
+            flags.append(False)
+    own = cls.__dict__.get("vmap")
+    if own is not None:
+        info = _VmapInfo(size)
+        outs, out_dims = own.__func__(info, tuple(0 if f else None for f in flags), *vals, **kwargs)
+        single = not isinstance(outs, tuple)
+        outs = (outs,) if single else outs
+        out_dims = (out_dims,) * len(outs) if isinstance(out_dims, (int, type(None))) else out_dims
+        wrapped = tuple(
+            o if d is None else make_batched(o.movedim(d, 0) if d else o, level)
+            for o, d in zip(outs, out_dims)
+        )
+        return wrapped[0] if single else wrapped
+    rule_fn = FUNCTION_RULES.get(cls.__name__)
+    if rule_fn is not None:
+        outs = rule_fn(cls, vals, flags, size, kwargs)
+    else:
+        outs = _function_fallback(cls, vals, flags, size, kwargs)
+    if isinstance(outs, tuple):
+        return tuple(make_batched(o, level) for o in outs)
+    return make_batched(outs, level)
+
+
+class _VmapInfo:
+    """What a Function's ``vmap`` staticmethod is told: the batch size and the randomness."""
+
+    def __init__(self, batch_size: int, randomness: str = "error"):
+        self.batch_size, self.randomness = batch_size, randomness
+
+
+def _function_fallback(cls, vals, flags, size, kwargs):
+    name = cls.__name__
+    if name not in _warned:
+        _warned.add(name)
+        warnings.warn(
+            f"vmap: there is a performance drop because the custom Function {name} has no vmap "
+            f"staticmethod; falling back to a loop over the batch",
+            stacklevel=4,
+        )
+    outs = [
+        cls.apply(*[v[i] if f else v for v, f in zip(vals, flags)], **kwargs) for i in range(size)
+    ]
+    if isinstance(outs[0], tuple):
+        return tuple(_stack([o[k] for o in outs]) for k in range(len(outs[0])))
+    return _stack(outs)
+
+
+def _split_rule(cls, vals, flags, size, kwargs):
+    x, dim, sizes, squeeze = vals
+    return cls.apply(x, dim + 1, sizes, squeeze)  # the pieces keep the batch in front
+
+
+FUNCTION_RULES["Split"] = _split_rule
+
+
 # -- the fallback ----------------------------------------------------------------------------
 def _fallback(op, vals, flags, size):
-    name = type(op).__name__
+    name = op_name(type(op))
     if name not in _warned:
         _warned.add(name)
         warnings.warn(

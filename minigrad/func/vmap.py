@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 
+from ..autograd import function as _function
 from ..autograd import graph
 from . import _dispatch, _rules
 from ._batched import BatchedTensor, make_batched
@@ -35,6 +36,16 @@ def _interpose(op, args):
     if level < 0:
         return False, args
     return True, _rules.batched_call(op, args, level)
+
+
+def _interpose_function(cls, args, kwargs):
+    level = -1
+    for a in args:
+        if type(a) is BatchedTensor and a._level > level:
+            level = a._level
+    if level < 0:
+        return False, None
+    return True, _rules.batched_function_call(cls, args, kwargs, level)
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
@@ -151,6 +162,7 @@ def _enter(size: int) -> int:
         _active += 1
         if _active == 1:
             _dispatch.set_vmap(_interpose)
+            _function.interposer = _interpose_function
     _levels.stack.append((level, size))
     return level
 
@@ -162,3 +174,4 @@ def _exit() -> None:
         _active -= 1
         if _active == 0:
             _dispatch.set_vmap(None)
+            _function.interposer = None

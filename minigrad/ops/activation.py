@@ -14,7 +14,7 @@ from .elementwise import unary, unary_function, where
 from .unary import Erf
 
 
-class Sigmoid(Op):
+class SigmoidOp(Op):
     """y = 1/(1 + e^-x); dy/dx = y(1 - y)"""
 
     save_output = True
@@ -29,7 +29,7 @@ class Sigmoid(Op):
         return gy * y * (1.0 - y)
 
 
-class ReLU(Op):
+class ReLUOp(Op):
     """y = max(x, 0); dy/dx = 1 where x > 0 (relu'(0) = 0, as PyTorch)"""
 
     save_output = True
@@ -44,7 +44,7 @@ class ReLU(Op):
         return where(y > 0, gy, 0.0)
 
 
-class LeakyReLU(Op):
+class LeakyReLUOp(Op):
     """y = x if x > 0 else slope·x; dy/dx = 1 or slope"""
 
     save_inputs = True
@@ -60,7 +60,7 @@ class LeakyReLU(Op):
         return where(x > 0, gy, gy * self.negative_slope)
 
 
-class ELU(Op):
+class ELUOp(Op):
     """y = x if x > 0 else α(eˣ - 1); dy/dx = 1 or α·eˣ"""
 
     save_inputs = True
@@ -81,7 +81,7 @@ _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-class GELU(Op):
+class GELUOp(Op):
     """y = x·Φ(x) (exact) or 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) ('tanh');
     dy/dx = Φ(x) + x·φ(x) (exact) or the derivative of the tanh form
 
@@ -151,13 +151,13 @@ class GELU(Op):
         return slope
 
 
-class SiLU(Op):
+class SiLUOp(Op):
     """y = x·σ(x); dy/dx = σ(x)(1 + x(1 - σ(x)))"""
 
     save_inputs = True
 
     def forward(self, x):
-        return x * Sigmoid.forward(self, x)
+        return x * SigmoidOp.forward(self, x)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
@@ -165,7 +165,7 @@ class SiLU(Op):
         return gy * s * (1.0 + x * (1.0 - s))
 
 
-class Softplus(Op):
+class SoftplusOp(Op):
     """y = log(1 + e^(βx))/β (y = x where βx > threshold); dy/dx = σ(βx) (1 past the threshold)"""
 
     save_inputs = True
@@ -187,22 +187,22 @@ class Softplus(Op):
 # -- functions --------------------------------------------------------------------------------
 
 
-sigmoid = unary_function(Sigmoid, "sigmoid")
-silu = unary_function(SiLU, "silu")
-relu = unary_function(ReLU, "relu", floating=False)
+sigmoid = unary_function(SigmoidOp, "sigmoid")
+silu = unary_function(SiLUOp, "silu")
+relu = unary_function(ReLUOp, "relu", floating=False)
 
 
 def leaky_relu(input, negative_slope=0.01):  # noqa: A002
-    return unary(LeakyReLU(negative_slope), input)
+    return unary(LeakyReLUOp(negative_slope), input)
 
 
 def elu(input, alpha=1.0):  # noqa: A002
-    return unary(ELU(alpha), input)
+    return unary(ELUOp(alpha), input)
 
 
 def gelu(input, approximate="none"):  # noqa: A002
-    return unary(GELU(approximate), input)
+    return unary(GELUOp(approximate), input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
-    return unary(Softplus(beta, threshold), input)
+    return unary(SoftplusOp(beta, threshold), input)

@@ -41,6 +41,14 @@ class Op(Node):
     is_view = False
     differentiable = True
 
+    @classmethod
+    def name(cls) -> str:
+        """The op's label in graph pictures, ``grad_fn`` reprs and errors: the class name less an
+        ``Op`` suffix, which only keeps op classes apart from Module classes (``ReLUOp`` is
+        labelled ``ReLU``, as ``nn.ReLU`` is the layer)."""
+        name = cls.__name__
+        return name[:-2] if name.endswith("Op") else name
+
     def forward(self, *arrays):
         raise NotImplementedError
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..autograd.function import Function
+from ..autograd.graph import version_counter
 from .base import Op, normalize_dim
 from .elementwise import promote
 
@@ -112,11 +114,7 @@ def split(tensor, split_size_or_sections, dim=0):
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                 f"at dimension {d}), but got split_sizes={sizes}"
             )
-    out, start, lead = [], 0, (slice(None),) * d
-    for size in sizes:
-        out.append(tensor[lead + (slice(start, start + size),)])
-        start += size
-    return tuple(out)
+    return _pieces(tensor, d, sizes, squeeze=False)
 
 
 def chunk(input, chunks, dim=0):  # noqa: A002
@@ -128,7 +126,37 @@ def chunk(input, chunks, dim=0):  # noqa: A002
 
 def unbind(input, dim=0):  # noqa: A002
     d = normalize_dim(dim, input.ndim, "unbind")
-    return tuple(input[(slice(None),) * d + (i,)] for i in range(input.shape[d]))
+    return _pieces(input, d, [1] * input.shape[d], squeeze=True)
+
+
+class Split(Function):
+    """ys = the pieces of x along dim (views); dx = the pieces' gradients joined, zeros for
+    pieces that got none. One node for all the pieces: a node per piece would give each piece's
+    backward a full-size zero tensor, quadratic in the number of pieces (an LSTM's time steps)."""
+
+    @staticmethod
+    def forward(ctx, x, dim, sizes, squeeze):
+        ctx.dim, ctx.squeeze = dim, squeeze
+        lead, start, pieces = (slice(None),) * dim, 0, []
+        for size in sizes:
+            piece = x[lead + ((start,) if squeeze else (slice(start, start + size),))]
+            pieces.append(piece)
+            start += size
+        return tuple(pieces)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        if ctx.squeeze:
+            grads = [g.unsqueeze(ctx.dim) for g in grads]
+        return cat(list(grads), ctx.dim), None, None, None
+
+
+def _pieces(tensor, dim: int, sizes: list, squeeze: bool) -> tuple:
+    pieces = Split.apply(tensor, dim, sizes, squeeze)
+    counter, base = version_counter(tensor), tensor._base if tensor._base is not None else tensor
+    for piece in pieces:  # views of the input: in-place changes show in its version
+        piece._version, piece._base = counter, base
+    return pieces
 
 
 def pad(input, pad, mode="constant", value=None):  # noqa: A002

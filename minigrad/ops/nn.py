@@ -11,7 +11,7 @@ import warnings
 from .base import Op, normalize_dim
 
 
-class Softmax(Op):
+class SoftmaxOp(Op):
     """y = exp(x - m) / Σ exp(x - m) along dim, m = max (so exp never overflows);
     dy/dx · g = y·(g - Σ g·y)"""
 
@@ -32,7 +32,7 @@ class Softmax(Op):
         return y * (gy - (gy * y).sum(self.dim, keepdim=True))
 
 
-class LogSoftmax(Op):
+class LogSoftmaxOp(Op):
     """y = (x - m) - log Σ exp(x - m) along dim, m = max; dy/dx · g = g - exp(y)·Σ g"""
 
     save_output = True
@@ -88,7 +88,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
         >>> F.softmax(minigrad.tensor([[1.0, 2.0, 3.0]]), dim=1)
         tensor([[0.0900, 0.2447, 0.6652]])
     """
-    return _softmax_like(Softmax, "softmax", input, dim, dtype)
+    return _softmax_like(SoftmaxOp, "softmax", input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
@@ -98,4 +98,4 @@ def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
         >>> F.log_softmax(minigrad.tensor([[1000.0, 0.0]]), dim=1)
         tensor([[    0., -1000.]])
     """
-    return _softmax_like(LogSoftmax, "log_softmax", input, dim, dtype)
+    return _softmax_like(LogSoftmaxOp, "log_softmax", input, dim, dtype)

@@ -140,7 +140,7 @@ class Tan(Op):
         return gy * (1.0 + y * y)
 
 
-class Tanh(Op):
+class TanhOp(Op):
     """y = tanh(x); dy/dx = 1 - y²"""
 
     save_output = True
@@ -246,7 +246,7 @@ rsqrt = unary_function(Rsqrt, "rsqrt")
 sin = unary_function(Sin, "sin")
 cos = unary_function(Cos, "cos")
 tan = unary_function(Tan, "tan")
-tanh = unary_function(Tanh, "tanh")
+tanh = unary_function(TanhOp, "tanh")
 erf = unary_function(Erf, "erf")
 abs = unary_function(Abs, "abs", floating=False)  # noqa: A001
 sign = unary_function(Sign, "sign", floating=False)

@@ -4,6 +4,7 @@ from . import lr_scheduler
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, Adamax, AdamW, NAdam
+from .lbfgs import LBFGS
 from .lion import Lion
 from .optimizer import Optimizer
 from .rmsprop import RMSprop
@@ -16,6 +17,7 @@ __all__ = [
     "Adam",
     "AdamW",
     "Adamax",
+    "LBFGS",
     "Lion",
     "NAdam",
     "Optimizer",

@@ -1,3 +1,3 @@
-"""Utilities built on the core: data loading."""
+"""Utilities built on the core: data loading, hook handles."""
 
-from . import data
+from . import data, hooks

@@ -3,16 +3,6 @@
 from __future__ import annotations
 
 from ...ops import pad
-from ..convolution import conv1d, conv2d, fold, unfold
-from ..pooling import (
-    adaptive_avg_pool1d,
-    adaptive_avg_pool2d,
-    avg_pool1d,
-    avg_pool2d,
-    max_pool1d,
-    max_pool2d,
-)
-from ..sdpa import scaled_dot_product_attention
 from .activation import (
     elu,
     gelu,
@@ -32,7 +22,9 @@ from .activation import (
     softsign,
     tanh,
 )
+from .attention import scaled_dot_product_attention
 from .basic import dropout, dropout1d, dropout2d, embedding, linear, one_hot
+from .conv import conv1d, conv2d, fold, unfold
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
@@ -45,3 +37,11 @@ from .loss import (
     smooth_l1_loss,
 )
 from .normalization import batch_norm, group_norm, layer_norm, normalize
+from .pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+)

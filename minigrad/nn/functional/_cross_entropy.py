@@ -7,7 +7,7 @@ import numpy as np
 
 from ...autograd.grad_mode import is_grad_enabled
 from ...ops.base import autocast_inputs, constant
-from ...ops.nn import LogSoftmax, Softmax
+from ...ops.nn import LogSoftmaxOp, SoftmaxOp
 from ._utils import _FusedOp, check_class_targets, check_reduction, reduction_from_legacy
 
 
@@ -103,11 +103,11 @@ class CrossEntropy(_FusedOp):
             q = _target_distribution(target, weight, self.smoothing, c)
         else:
             q = constant(self._index_distribution(x, weight), x.device)
-        gx = (Softmax(1)(x) * q.sum(1, keepdim=True) - q) * scale
+        gx = (SoftmaxOp(1)(x) * q.sum(1, keepdim=True) - q) * scale
         gt = None
         if self.probs and self.needs_input_grad[1]:
             w = 1.0 if weight is None else weight
-            gt = -(1.0 - self.smoothing) * w * LogSoftmax(1)(x) * scale
+            gt = -(1.0 - self.smoothing) * w * LogSoftmaxOp(1)(x) * scale
         return gx, gt, None
 
     def _index_distribution(self, x, weight):

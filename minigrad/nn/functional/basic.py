@@ -10,7 +10,7 @@ from ...ops.indexing import IndexAdd
 from ._utils import maybe_inplace
 
 
-class Linear(Op):
+class LinearOp(Op):
     """y = x·Wᵀ + b; dx = dy·W, dW = dyᵀ·x (summed over the batch dims), db = Σ dy"""
 
     save_inputs = True
@@ -78,8 +78,8 @@ def linear(input, weight, bias=None):  # noqa: A002
             f"{weight.dtype}" + (f" and {bias.dtype}" if bias is not None else "")
         )
     if input.ndim == 1:
-        return Linear()(input.unsqueeze(0), weight, bias).squeeze(0)
-    return Linear()(input, weight, bias)
+        return LinearOp()(input.unsqueeze(0), weight, bias).squeeze(0)
+    return LinearOp()(input, weight, bias)
 
 
 def _check_p(p: float) -> None:
@@ -134,7 +134,7 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
 
 
-class Embedding(Op):
+class EmbeddingOp(Op):
     """y = W[idx] (rows of the table); dW = zeros with the rows of dy added at idx, except at
     padding_idx, which gets no gradient"""
 
@@ -187,7 +187,7 @@ def embedding(
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
     _check_indices(input, num)
-    return Embedding(input._data, padding_idx)(weight)
+    return EmbeddingOp(input._data, padding_idx)(weight)
 
 
 def _check_indices(input, num: int) -> None:  # noqa: A002

@@ -56,15 +56,15 @@ class _Normalize(_FusedOp):
         return gx, gw, (gy if need_b else None)
 
 
-class LayerNorm(_Normalize):
+class LayerNormOp(_Normalize):
     """Layer norm: statistics over the trailing normalized dims (see :class:`_Normalize`)."""
 
 
-class BatchNorm(_Normalize):
+class BatchNormOp(_Normalize):
     """Batch norm in training mode: statistics per channel over batch and spatial dims."""
 
 
-class GroupNorm(_Normalize):
+class GroupNormOp(_Normalize):
     """Group norm: statistics per (sample, group) over the group's channels and spatial dims."""
 
 
@@ -93,7 +93,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
                 f"layer_norm: expected {name} of shape {list(shape)}, got {list(t.shape)}"
             )
     axes = tuple(range(input.ndim - k, input.ndim))
-    return LayerNorm(axes, eps)(input, weight, bias)
+    return LayerNormOp(axes, eps)(input, weight, bias)
 
 
 def _channel_param(t, ndim: int):
@@ -142,7 +142,7 @@ def batch_norm(
             f"Expected more than 1 value per channel when training, got input size "
             f"{list(input.shape)}"
         )
-    op = BatchNorm(axes, eps)
+    op = BatchNormOp(axes, eps)
     out = op(input, weight, bias)
     if training and running_mean is not None:
         _update_running(op.stash, running_mean, running_var, momentum, count)
@@ -184,7 +184,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         )
     n = input.shape[0]
     grouped = input.reshape(n, num_groups, -1)
-    out = GroupNorm((2,), eps)(grouped, None, None).reshape(input.shape)
+    out = GroupNormOp((2,), eps)(grouped, None, None).reshape(input.shape)
     if weight is not None:
         out = out * _channel_param(weight, input.ndim)
     if bias is not None:

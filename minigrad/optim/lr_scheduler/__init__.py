@@ -14,18 +14,23 @@ Example:
 
 from .annealing import CosineAnnealingLR, OneCycleLR
 from .base import LRScheduler
+from .cyclic import CosineAnnealingWarmRestarts, CyclicLR
 from .plateau import ReduceLROnPlateau
-from .sequential import SequentialLR
-from .simple import ExponentialLR, LambdaLR, LinearLR, MultiStepLR, StepLR
+from .sequential import ChainedScheduler, SequentialLR
+from .simple import ExponentialLR, LambdaLR, LinearLR, MultiStepLR, PolynomialLR, StepLR
 
 __all__ = [
+    "ChainedScheduler",
     "CosineAnnealingLR",
+    "CosineAnnealingWarmRestarts",
+    "CyclicLR",
     "ExponentialLR",
     "LRScheduler",
     "LambdaLR",
     "LinearLR",
     "MultiStepLR",
     "OneCycleLR",
+    "PolynomialLR",
     "ReduceLROnPlateau",
     "SequentialLR",
     "StepLR",

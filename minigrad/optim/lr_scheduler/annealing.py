@@ -60,7 +60,32 @@ class CosineAnnealingLR(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * cos / 2 for base in self.base_lrs]
 
 
-class OneCycleLR(LRScheduler):
+class MomentumCycling:
+    """Momentum (or Adam's beta1) cycled against the learning rate: OneCycleLR and CyclicLR."""
+
+    def _init_momentum(self, optimizer, base_momentum, max_momentum, last_epoch) -> None:
+        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
+            raise ValueError(
+                f"optimizer must support momentum or beta1 with `cycle_momentum` option "
+                f"enabled; {type(optimizer).__name__} has neither (pass cycle_momentum=False)"
+            )
+        self.use_beta1 = "betas" in optimizer.defaults
+        highs = _per_group("max_momentum", optimizer, max_momentum)
+        lows = _per_group("base_momentum", optimizer, base_momentum)
+        if last_epoch == -1:
+            for high, low, group in zip(highs, lows, optimizer.param_groups):
+                self._set_momentum(group, high)
+                group["max_momentum"] = high
+                group["base_momentum"] = low
+
+    def _set_momentum(self, group: dict, value: float) -> None:
+        if self.use_beta1:
+            group["betas"] = (value, *group["betas"][1:])
+        else:
+            group["momentum"] = value
+
+
+class OneCycleLR(MomentumCycling, LRScheduler):
     """The 1cycle policy (Smith & Topin, 2018): warm up to ``max_lr``, then anneal far below.
 
     The learning rate goes from ``max_lr / div_factor`` up to ``max_lr`` over the first
@@ -125,27 +150,6 @@ class OneCycleLR(LRScheduler):
         if cycle_momentum:
             self._init_momentum(optimizer, base_momentum, max_momentum, last_epoch)
         super().__init__(optimizer, last_epoch)
-
-    def _init_momentum(self, optimizer, base_momentum, max_momentum, last_epoch) -> None:
-        if "momentum" not in optimizer.defaults and "betas" not in optimizer.defaults:
-            raise ValueError(
-                f"optimizer must support momentum or beta1 with `cycle_momentum` option "
-                f"enabled; {type(optimizer).__name__} has neither (pass cycle_momentum=False)"
-            )
-        self.use_beta1 = "betas" in optimizer.defaults
-        highs = _per_group("max_momentum", optimizer, max_momentum)
-        lows = _per_group("base_momentum", optimizer, base_momentum)
-        if last_epoch == -1:
-            for high, low, group in zip(highs, lows, optimizer.param_groups):
-                self._set_momentum(group, high)
-                group["max_momentum"] = high
-                group["base_momentum"] = low
-
-    def _set_momentum(self, group: dict, value: float) -> None:
-        if self.use_beta1:
-            group["betas"] = (value, *group["betas"][1:])
-        else:
-            group["momentum"] = value
 
     def _anneal(self, start: float, end: float, pct: float) -> float:
         if self._anneal_func_type == "cos":

@@ -1,4 +1,5 @@
-"""SequentialLR: run several schedulers one after another, switching at milestones."""
+"""Schedulers of schedulers: SequentialLR (one after another, switching at milestones) and
+ChainedScheduler (all at once, each step)."""
 
 from __future__ import annotations
 
@@ -68,6 +69,31 @@ class SequentialLR(LRScheduler):
         self.__dict__.update(state)
         for scheduler, sub_state in zip(self._schedulers, saved):
             scheduler.load_state_dict(sub_state)
+
+
+class ChainedScheduler(LRScheduler):
+    """Step every scheduler of ``schedulers`` at each ``step()``, so their effects compose
+    (e.g. a warm-up ``LinearLR`` chained with an ``ExponentialLR``).
+
+    Example:
+        >>> sched = ChainedScheduler([LinearLR(opt, 0.1, total_iters=5), ExponentialLR(opt, 0.9)])
+    """
+
+    def __init__(self, schedulers: list, optimizer: Optimizer | None = None):
+        optimizer = optimizer or (schedulers[0].optimizer if schedulers else None)
+        _check_sequence(self, optimizer, schedulers)
+        self._schedulers = list(schedulers)
+        self.optimizer = optimizer
+        self._last_lr = [group["lr"] for group in optimizer.param_groups]
+
+    def step(self) -> None:
+        """Step each scheduler in turn."""
+        for scheduler in self._schedulers:
+            scheduler.step()
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    state_dict = SequentialLR.state_dict
+    load_state_dict = SequentialLR.load_state_dict
 
 
 def _check_sequence(owner, optimizer, schedulers) -> None:

@@ -168,3 +168,33 @@ class ExponentialLR(LRScheduler):
 
     def _get_closed_form_lr(self) -> list:
         return [base * self.gamma**self.last_epoch for base in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    r"""Decay the learning rate polynomially to zero over ``total_iters`` epochs.
+
+    .. math:: \eta_t = \eta_{base} (1 - \min(t, T) / T)^{p}
+
+    (computed in PyTorch's recursive form, so that it chains with other schedulers), with
+    :math:`T` = ``total_iters`` and :math:`p` = ``power``.
+
+    Example:
+        >>> sched = PolynomialLR(opt, total_iters=100, power=2.0)
+    """
+
+    def __init__(
+        self, optimizer: Optimizer, total_iters: int = 5, power: float = 1.0, last_epoch: int = -1
+    ):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        t, total = self.last_epoch, self.total_iters
+        if self._is_initial or t > total:
+            return _group_lrs(self.optimizer)
+        factor = ((1.0 - t / total) / (1.0 - (t - 1) / total)) ** self.power
+        return [group["lr"] * factor for group in self.optimizer.param_groups]
+
+    def _get_closed_form_lr(self) -> list:
+        t, total = min(self.total_iters, self.last_epoch), self.total_iters
+        return [base * (1.0 - t / total) ** self.power for base in self.base_lrs]

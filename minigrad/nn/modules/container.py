@@ -6,9 +6,9 @@ import operator
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
-from ..tensor import Tensor
+from ...tensor import Tensor
+from ..parameter import Parameter
 from .module import Module, _addindent
-from .parameter import Parameter
 
 
 def _index(idx: int, size: int, what: str) -> int:

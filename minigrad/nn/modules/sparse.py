@@ -6,8 +6,8 @@ from ...autograd.grad_mode import no_grad
 from ...creation import empty
 from .. import functional as F
 from .. import init
-from ..module import Module
 from ..parameter import Parameter
+from .module import Module
 
 
 class Embedding(Module):

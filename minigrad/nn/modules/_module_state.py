@@ -7,11 +7,11 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from .. import dtypes
-from ..autograd.grad_mode import no_grad
-from ..creation import as_tensor
-from ..tensor import Tensor, parse_to_args
-from .parameter import Parameter
+from ... import dtypes
+from ...autograd.grad_mode import no_grad
+from ...creation import as_tensor
+from ...tensor import Tensor, parse_to_args
+from ..parameter import Parameter
 
 
 class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):

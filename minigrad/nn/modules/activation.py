@@ -1,24 +1,207 @@
-"""``MultiheadAttention`` with PyTorch's parameters, names and masks, on the fused SDPA op."""
+"""Activation layers: thin modules over ``nn.functional``."""
 
 from __future__ import annotations
 
-import math
-
-from .. import dtypes
-from ..creation import empty
-from ..ops import cat
-from . import functional as F
-from . import init
-from .layers import Linear
+from ... import dtypes
+from ...creation import empty
+from ...ops import cat
+from .. import functional as F
+from .. import init
+from ..functional._multihead import (
+    append_zero,
+    attention_with_weights,
+    merge_masks,
+    pad_mask,
+    split_heads,
+)
+from ..functional.attention import scaled_dot_product_attention
+from ..parameter import Parameter
+from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
-from .parameter import Parameter
-from .sdpa import AttentionWeights, scaled_dot_product_attention
-
-__all__ = ["MultiheadAttention"]
 
 
-class NonDynamicallyQuantizableLinear(Linear):
-    """The Linear class of ``MultiheadAttention.out_proj``, named as in PyTorch (a plain Linear)."""
+class _Inplace(Module):
+    """An activation with PyTorch's ``inplace`` flag (shown in the repr only when set)."""
+
+    def __init__(self, inplace: bool = False):
+        super().__init__()
+        self.inplace = inplace
+
+    def extra_repr(self) -> str:
+        return "inplace=True" if self.inplace else ""
+
+
+class ReLU(_Inplace):
+    """max(x, 0). Example: ``nn.ReLU()(minigrad.tensor([-1.0, 2.0]))`` → ``tensor([0., 2.])``."""
+
+    def forward(self, input):  # noqa: A002
+        return F.relu(input, self.inplace)
+
+
+class ReLU6(_Inplace):
+    """min(max(x, 0), 6)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.relu6(input, self.inplace)
+
+
+class SiLU(_Inplace):
+    """x·sigmoid(x)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.silu(input, self.inplace)
+
+
+class Mish(_Inplace):
+    """x·tanh(softplus(x))."""
+
+    def forward(self, input):  # noqa: A002
+        return F.mish(input, self.inplace)
+
+
+class Hardtanh(Module):
+    """x clamped to [min_val, max_val]."""
+
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
+
+    def forward(self, input):  # noqa: A002
+        return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
+
+    def extra_repr(self) -> str:
+        inplace = ", inplace=True" if self.inplace else ""
+        return f"min_val={self.min_val}, max_val={self.max_val}{inplace}"
+
+
+class LeakyReLU(Module):
+    """x where x > 0, else negative_slope·x."""
+
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False):
+        super().__init__()
+        self.negative_slope, self.inplace = negative_slope, inplace
+
+    def forward(self, input):  # noqa: A002
+        return F.leaky_relu(input, self.negative_slope, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
+
+
+class ELU(Module):
+    """x where x > 0, else alpha·(exp(x) - 1)."""
+
+    def __init__(self, alpha: float = 1.0, inplace: bool = False):
+        super().__init__()
+        self.alpha, self.inplace = alpha, inplace
+
+    def forward(self, input):  # noqa: A002
+        return F.elu(input, self.alpha, self.inplace)
+
+    def extra_repr(self) -> str:
+        return f"alpha={self.alpha}" + (", inplace=True" if self.inplace else "")
+
+
+class GELU(Module):
+    """x·Φ(x), or its tanh approximation with ``approximate='tanh'``."""
+
+    def __init__(self, approximate: str = "none"):
+        super().__init__()
+        self.approximate = approximate
+
+    def forward(self, input):  # noqa: A002
+        return F.gelu(input, approximate=self.approximate)
+
+    def extra_repr(self) -> str:
+        return f"approximate={self.approximate!r}"
+
+
+class Softplus(Module):
+    """log(1 + exp(beta·x)) / beta (linear above ``threshold``)."""
+
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0):
+        super().__init__()
+        self.beta, self.threshold = beta, threshold
+
+    def forward(self, input):  # noqa: A002
+        return F.softplus(input, self.beta, self.threshold)
+
+    def extra_repr(self) -> str:
+        return f"beta={self.beta}, threshold={self.threshold}"
+
+
+class Sigmoid(Module):
+    """1 / (1 + exp(-x))."""
+
+    def forward(self, input):  # noqa: A002
+        return F.sigmoid(input)
+
+
+class Tanh(Module):
+    """tanh(x)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.tanh(input)
+
+
+class LogSigmoid(Module):
+    """log(sigmoid(x)), stable."""
+
+    def forward(self, input):  # noqa: A002
+        return F.logsigmoid(input)
+
+
+class Softsign(Module):
+    """x / (1 + |x|)."""
+
+    def forward(self, input):  # noqa: A002
+        return F.softsign(input)
+
+
+class GLU(Module):
+    """Gated linear unit along ``dim``: a·sigmoid(b) for the two halves a, b."""
+
+    def __init__(self, dim: int = -1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):  # noqa: A002
+        return F.glu(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class _SoftmaxLike(Module):
+    function = None
+
+    def __init__(self, dim: int | None = None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):  # noqa: A002
+        return type(self).function(input, self.dim)
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}"
+
+
+class Softmax(_SoftmaxLike):
+    """softmax along ``dim`` (fused, stable). Example: ``nn.Softmax(dim=-1)(logits)``."""
+
+    function = staticmethod(F.softmax)
+
+
+class LogSoftmax(_SoftmaxLike):
+    """log(softmax) along ``dim`` (fused, stable)."""
+
+    function = staticmethod(F.log_softmax)
+
+
+class Softmin(_SoftmaxLike):
+    """softmax(-x) along ``dim``."""
+
+    function = staticmethod(F.softmin)
 
 
 class MultiheadAttention(Module):
@@ -151,16 +334,16 @@ class MultiheadAttention(Module):
         self._check_attn_mask(attn_mask, q.shape[0], q.shape[1], k.shape[1])
         q, k, v = self._project(q, k, v)
         n, length, source = q.shape[0], q.shape[1], k.shape[1]
-        mask = _merge_masks(key_padding_mask, attn_mask, n, self.num_heads, length, source, q)
-        q, k, v = (_split_heads(t, self.num_heads) for t in (q, k, v))
+        mask = merge_masks(key_padding_mask, attn_mask, n, self.num_heads, length, source, q)
+        q, k, v = (split_heads(t, self.num_heads) for t in (q, k, v))
         if self.add_zero_attn:
-            k, v = _append_zero(k), _append_zero(v)
-            mask = _pad_mask(mask)
+            k, v = append_zero(k), append_zero(v)
+            mask = pad_mask(mask)
         dropout_p = self.dropout if self.training else 0.0
         causal = is_causal and key_padding_mask is None and not need_weights
         weights = None
         if need_weights:
-            out, weights = _attention_with_weights(q, k, v, mask, dropout_p)
+            out, weights = attention_with_weights(q, k, v, mask, dropout_p)
             if average_attn_weights:
                 weights = weights.mean(1)
         else:
@@ -243,70 +426,3 @@ class MultiheadAttention(Module):
             k = cat([k, self.bias_k.expand(n, 1, e)], 1)
             v = cat([v, self.bias_v.expand(n, 1, e)], 1)
         return q, k, v
-
-
-def _merge_masks(key_padding_mask, attn_mask, n, heads, length, source, q):
-    """Both masks as one SDPA mask (True or 0 = attend), broadcastable to (N, H, L, S).
-
-    ``source`` counts the learned bias key if present; masks get a column that allows it.
-    """
-    masks = []
-    if attn_mask is not None:
-        if attn_mask.ndim == 3:
-            attn_mask = attn_mask.reshape(n, heads, *attn_mask.shape[1:])
-        masks.append(attn_mask)
-    if key_padding_mask is not None:
-        masks.append(key_padding_mask.reshape(n, 1, 1, key_padding_mask.shape[-1]))
-    if not masks:
-        return None
-    masks = [_pad_mask_to(m, source, q) for m in masks]
-    if all(m.dtype is dtypes.bool for m in masks):
-        allowed = ~masks[0]
-        for m in masks[1:]:
-            allowed = allowed & ~m
-        return allowed
-    total = None
-    for m in masks:  # PyTorch's convention: True (not allowed) becomes -inf, floats add
-        m = m.to(q.dtype).masked_fill(m, -math.inf) if m.dtype is dtypes.bool else m.to(q.dtype)
-        total = m if total is None else total + m
-    return total
-
-
-def _pad_mask_to(mask, source, q):
-    """A PyTorch-convention mask (True = not allowed) widened to ``source`` keys with 'allowed'."""
-    extra = source - mask.shape[-1]
-    if extra == 0:
-        return mask
-    if mask.dtype is dtypes.bool:
-        return cat([mask, mask.new_zeros(mask.shape[:-1] + (extra,), dtype=dtypes.bool)], -1)
-    return F.pad(mask, (0, extra))
-
-
-def _pad_mask(mask):
-    """An SDPA mask (True or 0 = attend) with one more, allowed, key (for add_zero_attn)."""
-    if mask is None:
-        return None
-    if mask.dtype is dtypes.bool:
-        return cat([mask, mask.new_ones(mask.shape[:-1] + (1,), dtype=dtypes.bool)], -1)
-    return F.pad(mask, (0, 1))
-
-
-def _split_heads(t, heads: int):
-    """(N, L, E) → (N, H, L, E / H), a view."""
-    n, length, e = t.shape
-    return t.reshape(n, length, heads, e // heads).permute(0, 2, 1, 3)
-
-
-def _append_zero(t):
-    """(N, H, S, D) with one more all-zero position at the end of S."""
-    return cat([t, t.new_zeros(t.shape[:2] + (1,) + t.shape[3:])], 2)
-
-
-def _attention_with_weights(q, k, v, mask, dropout_p: float):
-    """SDPA with the weights kept: (output (N, H, L, D), weights after dropout (N, H, L, S))."""
-    scale = 1.0 / math.sqrt(q.shape[-1])
-    is_bool = mask is not None and mask.dtype is dtypes.bool
-    weights = AttentionWeights(scale, is_bool)(q, k, mask)
-    if dropout_p > 0.0:
-        weights = F.dropout(weights, dropout_p)
-    return weights @ v, weights

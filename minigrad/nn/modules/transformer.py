@@ -6,14 +6,16 @@ from __future__ import annotations
 import copy
 import math
 
-from .. import dtypes
-from ..creation import full
-from . import functional as F
-from .containers import ModuleList
-from .layers import GELU, Dropout, LayerNorm, Linear, ReLU
+from ... import dtypes
+from ...creation import full
+from .. import functional as F
+from ..functional.attention import scaled_dot_product_attention
+from .activation import GELU, MultiheadAttention, ReLU
+from .container import ModuleList
+from .dropout import Dropout
+from .linear import Linear
 from .module import Module
-from .multihead import MultiheadAttention
-from .sdpa import scaled_dot_product_attention
+from .normalization import LayerNorm
 
 __all__ = [
     "CausalSelfAttention",

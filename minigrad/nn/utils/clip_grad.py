@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import math
 
-from .. import backend
-from ..autograd.graph import version_counter
-from ..creation import tensor
-from ..tensor import Tensor
+from ... import backend
+from ...autograd.graph import version_counter
+from ...creation import tensor
+from ...tensor import Tensor
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "clip_grads_with_norm_", "get_total_norm"]
 

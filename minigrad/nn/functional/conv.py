@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import math
 
-from ..autograd import grad_mode
-from ..ops import Op
-from ..ops.base import autocast_inputs, constant
+from ...autograd import grad_mode
+from ...ops import Op
+from ...ops.base import autocast_inputs, constant
 from ._windows import Geometry, add_windows, im2col, make_geometry, pair
 
 __all__ = ["conv1d", "conv2d", "fold", "unfold"]

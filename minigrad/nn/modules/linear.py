@@ -5,8 +5,8 @@ from __future__ import annotations
 from ...creation import empty
 from .. import functional as F
 from .. import init
-from ..module import Module
 from ..parameter import Parameter
+from .module import Module
 
 
 class Identity(Module):
@@ -63,3 +63,7 @@ class Linear(Module):
             f"in_features={self.in_features}, out_features={self.out_features}, "
             f"bias={self.bias is not None}"
         )
+
+
+class NonDynamicallyQuantizableLinear(Linear):
+    """The Linear class of ``MultiheadAttention.out_proj``, named as in PyTorch (a plain Linear)."""

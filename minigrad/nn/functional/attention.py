@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import math
 
-from .. import backend, dtypes
-from ..autograd import grad_mode
-from ..ops import Op
-from ..ops.base import autocast_inputs, constant
+from ... import backend, dtypes
+from ...autograd import grad_mode
+from ...ops import Op
+from ...ops.base import autocast_inputs, constant
 
 __all__ = ["scaled_dot_product_attention"]
 

@@ -8,10 +8,11 @@ import copy
 from collections import OrderedDict
 from collections.abc import Iterator
 
-from ..tensor import Tensor
+from ...autograd.graph import RemovableHandle
+from ...tensor import Tensor
+from ..parameter import Buffer, Parameter
+from ._hooks import call_with_hooks
 from ._module_state import StateMixin, _IncompatibleKeys  # noqa: F401 - re-exported
-from .hooks import RemovableHandle, call_with_hooks
-from .parameter import Buffer, Parameter
 
 
 def _addindent(text: str, spaces: int) -> str:
@@ -435,6 +436,6 @@ class Module(StateMixin):
 
     def summary(self, *inputs, input_size=None, dtype=None, device=None, file=None):
         """Print a table of layers, output shapes and parameter counts; see :func:`nn.summary`."""
-        from .summary import summary
+        from ..summary import summary
 
         return summary(self, *inputs, input_size=input_size, dtype=dtype, device=device, file=file)

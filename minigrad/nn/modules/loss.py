@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import functional as F
 from ..functional._utils import reduction_from_legacy
-from ..module import Module
+from .module import Module
 
 
 class _Loss(Module):

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from ..ops import Op
-from ..ops.base import constant
+from ...ops import Op
+from ...ops.base import constant
 from ._windows import (
     Geometry,
     add_windows,

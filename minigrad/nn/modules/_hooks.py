@@ -1,31 +1,6 @@
-"""Forward hooks of modules: the handle that removes one, and the call that runs them."""
+"""Forward hooks of modules: the call that runs them around ``forward``."""
 
 from __future__ import annotations
-
-import itertools
-
-
-class RemovableHandle:
-    """Returned by ``register_*_hook``; ``remove()`` unregisters the hook (also a context manager)."""
-
-    _ids = itertools.count()
-
-    def __init__(self, *hook_dicts: dict):
-        self.id = next(RemovableHandle._ids)
-        self._dicts = hook_dicts
-
-    def remove(self) -> None:
-        for hooks in self._dicts:
-            if isinstance(hooks, set):
-                hooks.discard(self.id)
-            else:
-                hooks.pop(self.id, None)
-
-    def __enter__(self) -> RemovableHandle:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.remove()
 
 
 def call_with_hooks(module, args: tuple, kwargs: dict):

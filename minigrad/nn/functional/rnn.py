@@ -1,0 +1,243 @@
+"""Recurrent cells as fused ops, and the loop that runs one layer over a (packed) sequence.
+
+A cell splits into the two matrix products, done by the fused :func:`linear` (the input's for
+every time step at once, the hidden state's per step), and a fused pointwise op that turns the
+gate pre-activations into the new state with a closed-form backward. Each backward formula is
+written once, against operators that arrays and tensors share: plain backward runs it on
+arrays, ``create_graph`` on tensors (so second derivatives flow through it).
+"""
+
+from __future__ import annotations
+
+from ...autograd.grad_mode import is_grad_enabled
+from ...ops import cat, stack
+from ...ops.base import constant
+from ._utils import _FusedOp
+from .basic import dropout, linear
+
+
+def _sigmoid(xp, x):
+    """σ(x) = (1 + tanh(x/2)) / 2: never overflows, for any x."""
+    return 0.5 * xp.tanh(0.5 * x) + 0.5
+
+
+def _lstm_activations(xp, gates, c):
+    """[i f g o] gate values and tanh(c') from the pre-activations (N, 4H) and the cell (N, H)."""
+    i, f, g, o = (gates[:, k * c.shape[1] : (k + 1) * c.shape[1]] for k in range(4))
+    i, f, g, o = _sigmoid(xp, i), _sigmoid(xp, f), xp.tanh(g), _sigmoid(xp, o)
+    c_new = f * c + i * g
+    return i, f, g, o, c_new, xp.tanh(c_new)
+
+
+def _lstm_grads(join, i, f, g, o, tanh_c, c, grad_h, grad_c):
+    """d(gates), d(c) of h' = o·tanh(c'), c' = f·c + i·g (works on arrays and on tensors)."""
+    dc = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
+    d_gates = join(
+        [
+            dc * g * i * (1 - i),
+            dc * c * f * (1 - f),
+            dc * i * (1 - g * g),
+            grad_h * tanh_c * o * (1 - o),
+        ]
+    )
+    return d_gates, dc * f
+
+
+class LSTMCellOp(_FusedOp):
+    """(gates (N, 4H) = [i f g o] pre-activations, c (N, H)) → stacked (2, N, H): [h', c'],
+    h' = σ(o)·tanh(c'), c' = σ(f)·c + σ(i)·tanh(g). Backward: :func:`_lstm_grads`."""
+
+    def forward(self, gates, c):
+        xp = self.xp
+        i, f, g, o, c_new, tanh_c = _lstm_activations(xp, gates, c)
+        self.stash = (i, f, g, o, tanh_c)
+        return xp.stack([o * tanh_c, c_new])
+
+    def backward(self, grad):
+        gates, c = self.saved_tensors
+        if is_grad_enabled():  # a graph of the backward: the gates as functions of the inputs
+            i, f, g, o, _, tanh_c = _lstm_activations(_TensorMath, gates, c)
+            d_gates, d_c = _lstm_grads(_cat1, i, f, g, o, tanh_c, c, grad[0], grad[1])
+        else:
+            xp, gd = grad.device.xp, grad._data
+            d_gates, d_c = _lstm_grads(
+                lambda parts: xp.concatenate(parts, 1), *self.stash, c._data, gd[0], gd[1]
+            )
+            d_gates, d_c = constant(d_gates, grad.device), constant(d_c, grad.device)
+        return d_gates, (d_c if self.needs_input_grad[1] else None)
+
+
+def _gru_activations(xp, gi, gh, h):
+    """r, z, n and h' of the GRU from the input and hidden pre-activations (N, 3H) each."""
+    size = h.shape[1]
+    part = [slice(k * size, (k + 1) * size) for k in range(3)]
+    r = _sigmoid(xp, gi[:, part[0]] + gh[:, part[0]])
+    z = _sigmoid(xp, gi[:, part[1]] + gh[:, part[1]])
+    n = xp.tanh(gi[:, part[2]] + r * gh[:, part[2]])
+    return r, z, n, gh[:, part[2]], (1 - z) * n + z * h
+
+
+def _gru_grads(join, r, z, n, gh_n, h, grad):
+    """d(gi), d(gh), d(h) of h' = (1 - z)·n + z·h, n = tanh(gi_n + r·gh_n) (arrays or tensors)."""
+    dn = grad * (1 - z) * (1 - n * n)
+    dr = dn * gh_n * r * (1 - r)
+    dz = grad * (h - n) * z * (1 - z)
+    return join([dr, dz, dn]), join([dr, dz, dn * r]), grad * z
+
+
+class GRUCellOp(_FusedOp):
+    """(gi = x·W_ihᵀ + b_ih, gh = h·W_hhᵀ + b_hh, both (N, 3H) as [r z n], h (N, H)) → h',
+    r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r·gh_n), h' = (1 - z)·n + z·h.
+    Backward: :func:`_gru_grads`."""
+
+    def forward(self, gi, gh, h):
+        r, z, n, gh_n, h_new = _gru_activations(self.xp, gi, gh, h)
+        self.stash = (r, z, n, gh_n)
+        return h_new
+
+    def backward(self, grad):
+        gi, gh, h = self.saved_tensors
+        if is_grad_enabled():
+            r, z, n, gh_n, _ = _gru_activations(_TensorMath, gi, gh, h)
+            grads = _gru_grads(_cat1, r, z, n, gh_n, h, grad)
+        else:
+            xp = grad.device.xp
+            arrays = _gru_grads(
+                lambda parts: xp.concatenate(parts, 1), *self.stash, h._data, grad._data
+            )
+            grads = tuple(constant(a, grad.device) for a in arrays)
+        return tuple(g if need else None for g, need in zip(grads, self.needs_input_grad))
+
+
+class _TensorMath:
+    """The two functions the activation helpers need, on tensors."""
+
+    @staticmethod
+    def tanh(t):
+        return t.tanh()
+
+
+def _cat1(parts):
+    return cat(parts, 1)
+
+
+# -- cells: PyTorch's torch.lstm_cell / gru_cell / rnn_tanh_cell / rnn_relu_cell ---------------
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+    """One LSTM step: ``input`` (N, I), ``hx = (h, c)`` (N, H) each → ``(h', c')``.
+
+    Gates in PyTorch's order [input, forget, cell, output]; ``w_ih`` (4H, I), ``w_hh`` (4H, H).
+
+    Example:
+        >>> h, c = minigrad.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
+    """
+    h, c = hx
+    gates = linear(input, w_ih, b_ih) + linear(h, w_hh, b_hh)
+    out = LSTMCellOp()(gates, c)
+    return out[0], out[1]
+
+
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+    """One GRU step: ``input`` (N, I), ``hx`` (N, H) → h' (N, H); gates [reset, update, new]."""
+    return GRUCellOp()(linear(input, w_ih, b_ih), linear(hx, w_hh, b_hh), hx)
+
+
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+    """One Elman RNN step: h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
+    return (linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh)).tanh()
+
+
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+    """One Elman RNN step with ReLU: h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
+    return (linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh)).relu()
+
+
+# -- one layer over a sequence -------------------------------------------------------------------
+def run_layer(mode, steps, batch_sizes, state, weights, reverse: bool):
+    """Run one direction of one layer over a sequence given as per-step input projections.
+
+    Args:
+        mode: ``"LSTM"``, ``"GRU"``, ``"RNN_TANH"`` or ``"RNN_RELU"``.
+        steps: the input projections x_t·W_ihᵀ + b_ih, one (batch_sizes[t], G) tensor per step.
+        batch_sizes: how many sequences are still running at each step (non-increasing, as
+            in a PackedSequence; all equal for a padded batch).
+        state: the initial hidden state (N, H_out), or ``(h, c)`` for an LSTM.
+        weights: ``(w_hh, b_hh, w_hr)`` (``b_hh``, ``w_hr`` may be None).
+        reverse: run from the last step to the first.
+
+    Returns:
+        (outputs, one (batch_sizes[t], H_out) tensor per step in time order; final state,
+        shaped as ``state``).
+    """
+    w_hh, b_hh, w_hr = weights
+    lstm = mode == "LSTM"
+    h, c = state if lstm else (state, None)
+    order = range(len(steps) - 1, -1, -1) if reverse else range(len(steps))
+    outputs = [None] * len(steps)
+    if reverse:  # sequences join as t goes down: start with those that run to the end
+        first = batch_sizes[-1]
+        h_all, c_all = h, c
+        h, c = h[:first], (c[:first] if lstm else None)
+    finished_h, finished_c = [], []
+    for t in order:
+        size = batch_sizes[t]
+        if h.shape[0] > size:  # forward: sequences that ended keep their final state
+            finished_h.append(h[size:])
+            h = h[:size]
+            if lstm:
+                finished_c.append(c[size:])
+                c = c[:size]
+        elif h.shape[0] < size:  # reverse: sequences that start here join with their h0
+            h = cat([h, h_all[h.shape[0] : size]])
+            if lstm:
+                c = cat([c, c_all[c.shape[0] : size]])
+        gh = linear(h, w_hh, b_hh)
+        if lstm:
+            out = LSTMCellOp()(steps[t] + gh, c)
+            h, c = out[0], out[1]
+            if w_hr is not None:
+                h = linear(h, w_hr)
+        elif mode == "GRU":
+            h = GRUCellOp()(steps[t], gh, h)
+        else:
+            pre = steps[t] + gh
+            h = pre.tanh() if mode == "RNN_TANH" else pre.relu()
+        outputs[t] = h
+    h_n = cat([h] + finished_h[::-1]) if finished_h else h
+    if not lstm:
+        return outputs, h_n
+    return outputs, (h_n, cat([c] + finished_c[::-1]) if finished_c else c)
+
+
+def run_stack(mode, flat_input, batch_sizes, hx, layers, dropout_p: float, training: bool):
+    """Run every layer (and both directions) over a packed sequence.
+
+    Args:
+        flat_input: the steps one after another, (Σ batch_sizes, I) as PackedSequence data.
+        batch_sizes: sequences running at each step.
+        hx: the initial state (L·D, N, H_out) (``(h0, c0)`` for an LSTM).
+        layers: per layer, per direction, ``(w_ih, w_hh, b_ih, b_hh, w_hr)``.
+        dropout_p: dropout on each layer's output except the last's, in training.
+
+    Returns:
+        (output (Σ batch_sizes, D·H_out), final state (L·D, N, H_out) or ``(h_n, c_n)``).
+    """
+    lstm = mode == "LSTM"
+    finals_h, finals_c = [], []
+    layer_input = flat_input
+    for index, directions in enumerate(layers):
+        outputs = []
+        for d, (w_ih, w_hh, b_ih, b_hh, w_hr) in enumerate(directions):
+            k = index * len(directions) + d
+            state = (hx[0][k], hx[1][k]) if lstm else hx[k]
+            projected = linear(layer_input, w_ih, b_ih)  # every step's input at once
+            steps = projected.split(batch_sizes)  # one node: see ops.joining.Split
+            out, final = run_layer(mode, steps, batch_sizes, state, (w_hh, b_hh, w_hr), d == 1)
+            outputs.append(cat(out))
+            finals_h.append(final[0] if lstm else final)
+            if lstm:
+                finals_c.append(final[1])
+        layer_input = outputs[0] if len(outputs) == 1 else cat(outputs, -1)
+        if dropout_p > 0 and training and index < len(layers) - 1:
+            layer_input = dropout(layer_input, dropout_p, True)
+    h_n = stack(finals_h)
+    return layer_input, ((h_n, stack(finals_c)) if lstm else h_n)

@@ -1,0 +1,150 @@
+"""Convolution layers: Conv1d and Conv2d, with PyTorch's parameters, default initialisation and
+reprs."""
+
+from __future__ import annotations
+
+from ...creation import empty
+from .. import init
+from ..functional._windows import pair
+from ..functional.conv import conv1d, conv2d, conv_padding
+from ..parameter import Parameter
+from .module import Module
+
+__all__ = ["Conv1d", "Conv2d"]
+
+
+class _ConvNd(Module):
+    """The shared parts of Conv1d and Conv2d: parameters, PyTorch's default init, checks, repr."""
+
+    dims = 2
+    _padding_modes = ("zeros", "reflect", "replicate", "circular")
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        dilation=1,
+        groups: int = 1,
+        bias: bool = True,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        name, n = type(self).__name__, self.dims
+        if groups <= 0:
+            raise ValueError(f"{name}: groups must be a positive integer, got {groups}")
+        for what, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
+            if channels % groups:
+                raise ValueError(
+                    f"{name}: {what} ({channels}) must be divisible by groups ({groups})"
+                )
+        if padding_mode not in self._padding_modes:
+            raise ValueError(
+                f"{name}: padding_mode must be one of {list(self._padding_modes)}, got "
+                f"{padding_mode!r}"
+            )
+        if padding_mode != "zeros":
+            raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} (only 'zeros')")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = pair(kernel_size, "kernel_size", name, n)
+        self.stride = pair(stride, "stride", name, n)
+        self.dilation = pair(dilation, "dilation", name, n)
+        if isinstance(padding, str):
+            conv_padding(padding, self.kernel_size, self.stride, self.dilation, name)  # validates
+            self.padding = padding
+        else:
+            self.padding = pair(padding, "padding", name, n)
+        self.padding_mode = padding_mode
+        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
+        if bias:
+            self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """PyTorch's default: weight ~ kaiming_uniform(a=√5), bias ~ U(±1/√fan_in)."""
+        init.layer_default_(self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}"
+        s += f", stride={self.stride}"
+        if self.padding != (0,) * self.dims:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self.dims:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
+
+    def _check_input(self, x) -> None:
+        n, c = self.dims, self.in_channels
+        spatial = ("L",) if n == 1 else ("H", "W")
+        if x.ndim not in (n + 1, n + 2) or x.shape[-n - 1] != c:
+            expected = ", ".join(("N", str(c), *spatial))
+            unbatched = ", ".join((str(c), *spatial))
+            raise RuntimeError(
+                f"{self._get_name()}({self.extra_repr()}) expected input with {c} channels, of "
+                f"shape ({expected}) or ({unbatched}), got shape {list(x.shape)}"
+            )
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution layer over (N, C_in, H, W) inputs (``torch.nn.Conv2d``).
+
+    Args:
+        in_channels, out_channels: channels of the input and the output.
+        kernel_size, stride, dilation: an int or a pair.
+        padding: an int, a pair, ``'valid'`` or ``'same'`` (stride 1).
+        groups: split the channels into independent groups (``in_channels`` = groups: depthwise).
+        bias: learn a per-channel bias (default True).
+        padding_mode: ``'zeros'`` only (other modes raise NotImplementedError).
+
+    Shape:
+        input (N, C_in, H, W) or (C_in, H, W) → output (N, C_out, H_out, W_out); weight
+        (C_out, C_in / groups, kH, kW), initialised as PyTorch does.
+
+    Example:
+        >>> conv = nn.Conv2d(1, 8, 3, padding=1)
+        >>> conv(minigrad.randn(32, 1, 28, 28)).shape
+        (32, 8, 28, 28)
+    """
+
+    dims = 2
+
+    def forward(self, input):  # noqa: A002
+        self._check_input(input)
+        return conv2d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution layer over (N, C_in, L) inputs (``torch.nn.Conv1d``).
+
+    Args: as :class:`Conv2d`, with single ints.
+
+    Shape:
+        input (N, C_in, L) or (C_in, L) → output (N, C_out, L_out); weight (C_out, C_in / groups, k).
+
+    Example:
+        >>> nn.Conv1d(4, 6, 3, stride=2)(minigrad.randn(2, 4, 11)).shape
+        (2, 6, 5)
+    """
+
+    dims = 1
+
+    def forward(self, input):  # noqa: A002
+        self._check_input(input)
+        return conv1d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )

@@ -1,0 +1,196 @@
+"""Pooling layers: MaxPool, AvgPool and AdaptiveAvgPool (1-D and 2-D), as ``torch.nn``'s."""
+
+from __future__ import annotations
+
+from ..functional.pooling import (
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
+    one,
+)
+from .module import Module
+
+__all__ = [
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
+    "MaxPool1d",
+    "MaxPool2d",
+]
+
+
+class _Pool(Module):
+    """Input checks shared by the pooling layers: the rank they accept, named in errors."""
+
+    dims = 2
+
+    def _check_input(self, x) -> None:
+        n = self.dims
+        if x.ndim not in (n + 1, n + 2):
+            spatial = "L" if n == 1 else "H, W"
+            raise RuntimeError(
+                f"{self._get_name()}({self.extra_repr()}) expected a {n + 1}D (C, {spatial}) or "
+                f"{n + 2}D (N, C, {spatial}) input, got shape {list(x.shape)}"
+            )
+
+
+class MaxPool2d(_Pool):
+    """2-D max pooling (``torch.nn.MaxPool2d``); see :func:`max_pool2d`.
+
+    Example:
+        >>> nn.MaxPool2d(2)(minigrad.randn(8, 3, 28, 28)).shape
+        (8, 3, 14, 14)
+    """
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False
+    ):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None and stride != () else kernel_size
+        self.padding, self.dilation = padding, dilation
+        self.return_indices, self.ceil_mode = return_indices, ceil_mode
+
+    def extra_repr(self) -> str:
+        return (
+            f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
+            f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
+        )
+
+    def forward(self, input):  # noqa: A002
+        self._check_input(input)
+        return self._pool(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.dilation,
+            ceil_mode=self.ceil_mode,
+            return_indices=self.return_indices,
+        )
+
+    _pool = staticmethod(max_pool2d)
+
+
+class MaxPool1d(MaxPool2d):
+    """1-D max pooling (``torch.nn.MaxPool1d``); see :func:`max_pool1d`.
+
+    Example:
+        >>> nn.MaxPool1d(2)(minigrad.randn(8, 3, 10)).shape
+        (8, 3, 5)
+    """
+
+    dims = 1
+    _pool = staticmethod(max_pool1d)
+
+
+class AvgPool2d(_Pool):
+    """2-D average pooling (``torch.nn.AvgPool2d``); see :func:`avg_pool2d`.
+
+    Example:
+        >>> nn.AvgPool2d(3, stride=2, padding=1)(minigrad.randn(8, 3, 28, 28)).shape
+        (8, 3, 14, 14)
+    """
+
+    def __init__(
+        self,
+        kernel_size,
+        stride=None,
+        padding=0,
+        ceil_mode=False,
+        count_include_pad=True,
+        divisor_override=None,
+    ):
+        super().__init__()
+        self.kernel_size = kernel_size
+        self.stride = stride if stride is not None and stride != () else kernel_size
+        self.padding, self.ceil_mode = padding, ceil_mode
+        self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input):  # noqa: A002
+        self._check_input(input)
+        return avg_pool2d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+            self.divisor_override,
+        )
+
+
+class AvgPool1d(_Pool):
+    """1-D average pooling (``torch.nn.AvgPool1d``); see :func:`avg_pool1d`.
+
+    Example:
+        >>> nn.AvgPool1d(2)(minigrad.randn(8, 3, 10)).shape
+        (8, 3, 5)
+    """
+
+    dims = 1
+
+    def __init__(
+        self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True
+    ):
+        super().__init__()
+        self.kernel_size = (one(kernel_size),)
+        self.stride = self.kernel_size if stride is None or stride == () else (one(stride),)
+        self.padding, self.ceil_mode = (one(padding),), ceil_mode
+        self.count_include_pad = count_include_pad
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input):  # noqa: A002
+        self._check_input(input)
+        return avg_pool1d(
+            input,
+            self.kernel_size,
+            self.stride,
+            self.padding,
+            self.ceil_mode,
+            self.count_include_pad,
+        )
+
+
+class AdaptiveAvgPool2d(_Pool):
+    """Average pooling to a fixed output size (``torch.nn.AdaptiveAvgPool2d``); see
+    :func:`adaptive_avg_pool2d`.
+
+    Example:
+        >>> nn.AdaptiveAvgPool2d((1, 1))(minigrad.randn(8, 64, 7, 7)).shape
+        (8, 64, 1, 1)
+    """
+
+    _pool = staticmethod(adaptive_avg_pool2d)
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+    def forward(self, input):  # noqa: A002
+        self._check_input(input)
+        return self._pool(input, self.output_size)
+
+
+class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
+    """1-D adaptive average pooling (``torch.nn.AdaptiveAvgPool1d``).
+
+    Example:
+        >>> nn.AdaptiveAvgPool1d(4)(minigrad.randn(8, 3, 10)).shape
+        (8, 3, 4)
+    """
+
+    dims = 1
+    _pool = staticmethod(adaptive_avg_pool1d)
