@@ -196,3 +196,50 @@ def test_vmap_composes_with_jacrev_and_hessian(torch):
     )
     for i, model in enumerate(models):
         np.testing.assert_allclose(out[i].detach().numpy(), model(x).detach().numpy(), atol=1e-6)
+
+
+# -- minigrad.autograd.functional against torch.autograd.functional -------------------------------
+
+
+def _two(m, x, y):
+    return (x * y).sin() + x.exp(), (x**2).sum() * y
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_autograd_functional_matches_torch(torch, create_graph):
+    v1, v2 = RNG.uniform(-1, 1, (3,)), RNG.uniform(-1, 1, (3,))
+    kw = {"create_graph": create_graph}
+
+    def both(name, fn, inputs, v=None):
+        results = []
+        for m in (minigrad, torch):
+            ins = tuple(_t(m, a) for a in inputs)
+            args = (lambda *a, m=m: fn(m, *a), ins if len(ins) > 1 else ins[0])
+            if v is not None:
+                vs = tuple(_t(m, a) for a in v)
+                args += (vs if len(vs) > 1 else vs[0],)
+            results.append(getattr(m.autograd.functional, name)(*args, **kw))
+        _close(results[0], results[1])
+
+    both("vjp", lambda m, x, y: _two(m, x, y), (X, Y), (v1, v2))
+    both("jvp", lambda m, x, y: _two(m, x, y), (X, Y), (v1, v2))
+    both("jacobian", lambda m, x, y: _two(m, x, y), (X, Y))
+    both("jacobian", lambda m, x: x.sin() * x.sum(), (X,))
+    both("hessian", lambda m, x, y: _f(m, x, y), (X, Y))
+    both("hessian", lambda m, x: (x**3).sum() * x[0], (X,))
+    both("hvp", lambda m, x: (x**3).sum() * x[0], (X,), (v1,))
+    both("vhp", lambda m, x, y: _f(m, x, y), (X, Y), (v1, v2))
+    both("vjp", lambda m, x: (x**2).sum(), (X,))  # v omitted for a one-element output
+
+
+def test_autograd_functional_strict_and_errors():
+    from minigrad.autograd.functional import jacobian, vjp
+
+    x = minigrad.ones(2)
+    with pytest.raises(RuntimeError, match="independent"):
+        jacobian(lambda a: minigrad.ones(2), x, strict=True)
+    np.testing.assert_array_equal(jacobian(lambda a: minigrad.ones(2), x).numpy(), np.zeros((2, 2)))
+    with pytest.raises(RuntimeError, match="single element"):
+        vjp(lambda a: a * 2, x)
+    with pytest.raises(TypeError, match="tuple of Tensors"):
+        vjp(lambda a: a, [1.0])

@@ -5,6 +5,10 @@
 ``vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)`` gives per-sample gradients.
 """
 
+import sys as _sys
+
+from .. import autograd as _autograd
+from . import autograd_functional as _autograd_functional
 from ._transforms import grad, grad_and_value, hessian, jacfwd, jacrev, jvp, vjp
 from .functional_call import functional_call, stack_module_state
 from .vmap import vmap
@@ -21,3 +25,7 @@ __all__ = [
     "vjp",
     "vmap",
 ]
+
+# torch.autograd.functional's path: minigrad.autograd.functional (kept here, above autograd)
+_sys.modules["minigrad.autograd.functional"] = _autograd_functional
+_autograd.functional = _autograd_functional
