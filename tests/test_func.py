@@ -243,3 +243,28 @@ def test_autograd_functional_strict_and_errors():
         vjp(lambda a: a * 2, x)
     with pytest.raises(TypeError, match="tuple of Tensors"):
         vjp(lambda a: a, [1.0])
+
+
+def test_per_sample_gradients_on_the_device_stand_in():
+    """vmap(grad) on the fakegpu device equals the CPU result, with no host round trip."""
+    from minigrad.testing.fake_device import HostTransfers
+
+    model = _mlp(minigrad)
+    x, y = minigrad.randn(6, 4), minigrad.randint(0, 3, (6,))
+
+    def run(device):
+        model.to(device)
+        params = {k: v.detach() for k, v in model.named_parameters()}
+
+        def loss(p, xi, yi):
+            out = func.functional_call(model, p, (xi.unsqueeze(0),))
+            return nn.functional.cross_entropy(out, yi.unsqueeze(0))
+
+        return func.vmap(func.grad(loss), in_dims=(None, 0, 0))(params, x.to(device), y.to(device))
+
+    want = run("cpu")
+    before = HostTransfers.count
+    got = run("fakegpu")
+    assert HostTransfers.count == before
+    for k in want:
+        np.testing.assert_allclose(got[k].cpu().numpy(), want[k].numpy(), rtol=1e-5, atol=1e-6)
