@@ -180,7 +180,8 @@ def t(input):  # noqa: A002
     return input.t()
 
 
-from . import amp, func, nn, optim, utils, viz  # noqa: E402 - built on the names above  # noqa: E402
+from . import backends, nn, optim, serialization, utils, viz  # noqa: E402 - built on the names above
+from . import amp, func  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
@@ -189,3 +190,4 @@ from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as
     rnn_relu_cell,
     rnn_tanh_cell,
 )
+from .utils.dlpack import from_dlpack  # noqa: E402

@@ -56,6 +56,10 @@ class ArrayBackend:
         """``target[key] += values`` where repeated indices in ``key`` all add (unbuffered)."""
         self.xp.add.at(target, key, values)
 
+    def has_cudnn(self) -> bool:
+        """Whether cuDNN can be used on this backend's devices (only CuPy's may have it)."""
+        return False
+
     def synchronize(self) -> None:
         """Wait for queued device work (a no-op on the CPU)."""
 
@@ -208,6 +212,20 @@ class CupyBackend(ArrayBackend):
 
     def using(self, index):
         return self.xp.cuda.Device(index)
+
+    def has_cudnn(self) -> bool:
+        if not self.is_available():
+            return False
+        try:
+            import cupy.cuda.cudnn  # noqa: F401
+        except ImportError:
+            return False
+        return True
+
+    def cudnn_version(self) -> int:
+        import cupy.cuda.cudnn
+
+        return int(cupy.cuda.cudnn.getVersion())
 
     def describe(self) -> dict:
         """CuPy's version, the CUDA runtime and driver versions, and each GPU (for ``minigrad info``)."""

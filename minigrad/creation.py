@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import backend, dtypes
 from .autograd import grad_mode
 from .tensor import Tensor
@@ -64,8 +66,16 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
 
 
 def from_numpy(array) -> Tensor:
-    """A CPU tensor sharing memory with the NumPy ``array``."""
-    return Tensor._make(backend.as_array(array, None, backend.CPU), backend.CPU)
+    """A CPU tensor sharing memory with the NumPy ``array`` (writes show in both), as PyTorch.
+
+    Example:
+        >>> a = np.zeros(2); minigrad.from_numpy(a).add_(1); a
+        array([1., 1.])
+    """
+    if not isinstance(array, np.ndarray):
+        raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
+    dtypes.from_numpy(array.dtype)  # refuses element types minigrad has no name for
+    return Tensor._make(array, backend.CPU)
 
 
 def _shape(size) -> tuple:

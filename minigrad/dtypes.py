@@ -145,3 +145,31 @@ def _scalar_category(x) -> _builtins.int:
     if isinstance(x, (_builtins.float, np.floating)):
         return _FLOAT
     raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
+
+
+# PyTorch's legacy tensor-type names (``x.type()``, ``x.type('torch.LongTensor')``).
+_LEGACY_NAMES = {
+    "float32": "FloatTensor",
+    "float64": "DoubleTensor",
+    "float16": "HalfTensor",
+    "int64": "LongTensor",
+    "int32": "IntTensor",
+    "int16": "ShortTensor",
+    "int8": "CharTensor",
+    "uint8": "ByteTensor",
+    "bool": "BoolTensor",
+}
+
+
+def legacy_type_name(dtype, cuda: bool = False) -> str:
+    """``'minigrad.FloatTensor'`` (``'minigrad.cuda.FloatTensor'`` on a GPU) for a dtype."""
+    return f"minigrad.{'cuda.' if cuda else ''}{_LEGACY_NAMES[dtype.name]}"
+
+
+def from_legacy_type_name(name: str):
+    """The dtype of a legacy name, with or without the ``torch.``/``minigrad.`` prefix."""
+    short = name.rsplit(".", 1)[-1]
+    for dtype_name, legacy in _LEGACY_NAMES.items():
+        if legacy == short:
+            return to_dtype(dtype_name)
+    raise ValueError(f"invalid type: {name!r}; expected a name like 'torch.FloatTensor'")

@@ -257,6 +257,15 @@ class Tensor(InPlaceMethods):
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 
+    def type(self, dtype=None, non_blocking: bool = False):
+        """With no argument, the legacy type name (``'minigrad.FloatTensor'``, PyTorch's
+        ``'torch.FloatTensor'``); with a dtype or such a name, this tensor cast to it."""
+        if dtype is None:
+            return dtypes.legacy_type_name(self.dtype, self.device.type == "cuda")
+        if isinstance(dtype, str):
+            dtype = dtypes.from_legacy_type_name(dtype)
+        return self.to(dtype)
+
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
         dev = backend.device(device) if device is not None else self.device
         out = Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype or self.dtype), dev), dev)
@@ -321,6 +330,28 @@ class Tensor(InPlaceMethods):
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() first."
             )
         return self._data if dtype is None else self._data.astype(dtype, copy=False)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """Export this tensor's memory through DLPack (``torch.from_dlpack(t)``, ``np.from_dlpack``)."""
+        if self.requires_grad:
+            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        kwargs = {
+            "stream": stream,
+            "max_version": max_version,
+            "dl_device": dl_device,
+            "copy": copy,
+        }
+        export = getattr(self._data, "__dlpack__", None)
+        if export is None:
+            raise BufferError(f"tensors on {self.device} cannot be exported through DLPack")
+        return export(**{k: v for k, v in kwargs.items() if v is not None})
+
+    def __dlpack_device__(self) -> tuple:
+        """``(device type, index)`` in DLPack's numbering: ``(1, 0)`` CPU, ``(2, i)`` CUDA."""
+        device = getattr(self._data, "__dlpack_device__", None)
+        if device is None:
+            raise BufferError(f"tensors on {self.device} cannot be exported through DLPack")
+        return device()
 
     __hash__ = object.__hash__
 

@@ -53,6 +53,7 @@ _LOSSES = (
     "kl_div",
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
+    "poisson_nll_loss",
 )
 #: device type -> {op class name or entry-point name -> "lower" | "fp32"}
 POLICY = {

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..autograd import graph
 from ..autograd.function import Function
 from ..autograd.graph import version_counter
 from .base import Op, normalize_dim
@@ -159,9 +160,45 @@ def _pieces(tensor, dim: int, sizes: list, squeeze: bool) -> tuple:
     return pieces
 
 
+_PAD_MODES = ("constant", "reflect", "replicate", "circular")
+
+
 def pad(input, pad, mode="constant", value=None):  # noqa: A002
-    """Pad with widths given last dim first, (left, right, top, bottom, ...) as F.pad."""
-    if mode != "constant":
-        raise NotImplementedError(f"pad: mode {mode!r} is not supported yet (only 'constant')")
+    """Pad with widths given last dim first, (left, right, top, bottom, ...) as F.pad.
+
+    ``mode``: ``'constant'`` (``value``, default 0; negative widths crop), ``'reflect'``
+    (mirror without repeating the edge), ``'replicate'`` (repeat the edge) or ``'circular'``
+    (wrap around). The last three gather source positions along each padded dim, so their
+    gradients add up where a position was copied several times.
+    """
+    if mode not in _PAD_MODES:
+        raise NotImplementedError(f"pad: mode {mode!r} is not one of {list(_PAD_MODES)}")
     widths = tuple(int(w) for w in pad)
-    return Pad(widths, 0 if value is None else value)(input)
+    if mode == "constant":
+        return Pad(widths, 0 if value is None else value)(input)
+    if value:
+        raise RuntimeError(f"pad: padding mode {mode!r} doesn't take in value argument")
+    out = input
+    for dim, (before, after) in enumerate(_pad_pairs(widths, input.ndim)):
+        if before or after:
+            out = out.index_select(dim, _source_positions(out, dim, before, after, mode))
+    return out
+
+
+def _source_positions(x, dim: int, before: int, after: int, mode: str):
+    """Where each position of the padded dim reads from, as an int64 tensor on x's device."""
+    n = x.shape[dim]
+    limit = n - 1 if mode == "reflect" else n
+    if before > limit or after > limit or before < 0 or after < 0:
+        raise RuntimeError(
+            f"pad: padding ({before}, {after}) for mode {mode!r} must be non-negative and at "
+            f"most {limit} for a dimension of size {n}"
+        )
+    positions = range(-before, n + after)
+    if mode == "replicate":
+        source = [min(max(i, 0), n - 1) for i in positions]
+    elif mode == "circular":
+        source = [i % n for i in positions]
+    else:  # reflect: mirror about the first and last element
+        source = [-i if i < 0 else (2 * (n - 1) - i if i >= n else i) for i in positions]
+    return graph.Tensor._make(x.device.xp.asarray(source, dtype="int64"), x.device)

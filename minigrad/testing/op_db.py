@@ -10,7 +10,7 @@ frameworks.
 
 from __future__ import annotations
 
-from . import op_db_conv_attn, op_db_nn, op_db_rnn
+from . import op_db_conv_attn, op_db_layers, op_db_nn, op_db_rnn
 from .samples import INTEGERS, KINKS, F, Index, Mask, OpInfo, Sample, T, V
 
 # -- sample sets ---------------------------------------------------------------------------------
@@ -429,7 +429,14 @@ FORWARD_ONLY = [
     OpInfo("isfinite", lambda m, x: (x / x).isfinite(), [Sample(V([0.0, 1.0, 2.0]))], grad=False),
 ]
 
-OP_DB = _rows() + op_db_nn.ROWS + op_db_conv_attn.ROWS + op_db_rnn.ROWS + FORWARD_ONLY
+OP_DB = (
+    _rows()
+    + op_db_nn.ROWS
+    + op_db_conv_attn.ROWS
+    + op_db_rnn.ROWS
+    + op_db_layers.ROWS
+    + FORWARD_ONLY
+)
 
 # Op classes with no row here, and the test that checks them instead.
 EXEMPT = {

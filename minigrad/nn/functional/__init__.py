@@ -22,19 +22,31 @@ from .activation import (
     softsign,
     tanh,
 )
+from .adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d
 from .attention import scaled_dot_product_attention
-from .basic import dropout, dropout1d, dropout2d, embedding, linear, one_hot
+from .basic import dropout, dropout1d, dropout2d, dropout3d, embedding, linear, one_hot
 from .conv import conv1d, conv2d, fold, unfold
+from .conv_transpose import conv_transpose1d, conv_transpose2d
+from .distance import cosine_similarity, pairwise_distance
+from .interpolate import interpolate
 from .loss import (
     binary_cross_entropy,
     binary_cross_entropy_with_logits,
     cross_entropy,
+    gaussian_nll_loss,
     huber_loss,
     kl_div,
     l1_loss,
     mse_loss,
     nll_loss,
+    poisson_nll_loss,
     smooth_l1_loss,
+)
+from .margin_loss import (
+    cosine_embedding_loss,
+    margin_ranking_loss,
+    multilabel_soft_margin_loss,
+    triplet_margin_loss,
 )
 from .normalization import batch_norm, group_norm, layer_norm, normalize
 from .pooling import (
@@ -45,3 +57,4 @@ from .pooling import (
     max_pool1d,
     max_pool2d,
 )
+from .shape import bilinear, pixel_shuffle, pixel_unshuffle

@@ -134,6 +134,11 @@ def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
 
 
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p``."""
+    return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
+
+
 class EmbeddingOp(Op):
     """y = W[idx] (rows of the table); dW = zeros with the rows of dy added at idx, except at
     padding_idx, which gets no gradient"""

@@ -3,6 +3,7 @@ compositions of differentiable primitives, written in their numerically stable f
 
 from __future__ import annotations
 
+import math
 import warnings
 
 from ... import ops
@@ -15,11 +16,13 @@ __all__ = [
     "binary_cross_entropy",
     "binary_cross_entropy_with_logits",
     "cross_entropy",
+    "gaussian_nll_loss",
     "huber_loss",
     "kl_div",
     "l1_loss",
     "mse_loss",
     "nll_loss",
+    "poisson_nll_loss",
     "smooth_l1_loss",
 ]
 
@@ -314,6 +317,61 @@ def kl_div(
         )
     out = reduce_(loss, reduction)
     return out / batch if batch is not None else out
+
+
+def gaussian_nll_loss(
+    input,  # noqa: A002
+    target,
+    var,
+    full: bool = False,
+    eps: float = 1e-6,
+    reduction: str = "mean",
+):
+    """Gaussian negative log-likelihood: ½(log max(var, eps) + (input - target)² / max(var, eps))
+    (+ ½ log 2π with ``full``). ``var`` may have one entry per sample (one dim fewer, or last
+    dim 1); the clamp at ``eps`` is invisible to the gradient, as in PyTorch."""
+    check_reduction(reduction, "gaussian_nll_loss")
+    if tuple(var.shape) != tuple(input.shape):
+        if tuple(input.shape[:-1]) == tuple(var.shape):
+            var = var.unsqueeze(-1)
+        elif not (tuple(input.shape[:-1]) == tuple(var.shape[:-1]) and var.shape[-1] == 1):
+            raise ValueError(
+                f"gaussian_nll_loss: var of shape {list(var.shape)} is incompatible with input "
+                f"of shape {list(input.shape)}"
+            )
+    if bool((var < 0).any()):
+        raise ValueError("var has negative entry/entries")
+    floor = var.detach().clamp(min=eps) - var.detach()  # clamp the value, not the gradient
+    var = var + floor
+    loss = 0.5 * (var.log() + (input - target) ** 2 / var)
+    if full:
+        loss = loss + 0.5 * math.log(2 * math.pi)
+    return reduce_(loss, reduction)
+
+
+def poisson_nll_loss(
+    input,  # noqa: A002
+    target,
+    log_input: bool = True,
+    full: bool = False,
+    size_average=None,
+    eps: float = 1e-8,
+    reduce=None,
+    reduction: str = "mean",
+):
+    """Poisson negative log-likelihood: exp(x) - y·x with ``log_input`` (x = log rate), else
+    x - y·log(x + eps); ``full`` adds Stirling's term y·log y - y + ½ log(2πy) where y > 1."""
+    input, target = autocast_inputs("poisson_nll_loss", input, target)
+    reduction = _reduction(size_average, reduce, reduction, "poisson_nll_loss")
+    if log_input:
+        loss = input.exp() - target * input
+    else:
+        loss = input - target * (input + eps).log()
+    if full:
+        safe = ops.where(target > 1, target, target * 0 + 2)  # log() only where it is used
+        stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
+        loss = loss + ops.where(target > 1, stirling, stirling * 0)
+    return reduce_(loss, reduction)
 
 
 def _outside_unit(data) -> bool:

@@ -1,5 +1,5 @@
-"""Convolution layers: Conv1d and Conv2d, with PyTorch's parameters, default initialisation and
-reprs."""
+"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d, with PyTorch's
+parameters, default initialisation and reprs."""
 
 from __future__ import annotations
 
@@ -7,16 +7,19 @@ from ...creation import empty
 from .. import init
 from ..functional._windows import pair
 from ..functional.conv import conv1d, conv2d, conv_padding
+from ..functional.conv_transpose import conv_transpose1d, conv_transpose2d
 from ..parameter import Parameter
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d"]
+__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
 
 
 class _ConvNd(Module):
-    """The shared parts of Conv1d and Conv2d: parameters, PyTorch's default init, checks, repr."""
+    """The shared parts of the convolution layers: parameters, PyTorch's default init, checks,
+    repr. A transposed convolution's weight is (C_in, C_out / groups, *kernel)."""
 
     dims = 2
+    transposed = False
     _padding_modes = ("zeros", "reflect", "replicate", "circular")
 
     def __init__(
@@ -59,7 +62,10 @@ class _ConvNd(Module):
         else:
             self.padding = pair(padding, "padding", name, n)
         self.padding_mode = padding_mode
-        shape = (out_channels, in_channels // groups, *self.kernel_size)
+        if self.transposed:
+            shape = (in_channels, out_channels // groups, *self.kernel_size)
+        else:
+            shape = (out_channels, in_channels // groups, *self.kernel_size)
         self.weight = Parameter(empty(*shape, dtype=dtype, device=device))
         if bias:
             self.bias = Parameter(empty(out_channels, dtype=dtype, device=device))
@@ -76,6 +82,8 @@ class _ConvNd(Module):
         s += f", stride={self.stride}"
         if self.padding != (0,) * self.dims:
             s += f", padding={self.padding}"
+        if getattr(self, "output_padding", (0,) * self.dims) != (0,) * self.dims:
+            s += f", output_padding={self.output_padding}"
         if self.dilation != (1,) * self.dims:
             s += f", dilation={self.dilation}"
         if self.groups != 1:
@@ -148,3 +156,89 @@ class Conv1d(_ConvNd):
         return conv1d(
             input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
         )
+
+
+class _ConvTransposeNd(_ConvNd):
+    """Transposed convolution layers: ``output_padding`` and ``forward(input, output_size)``."""
+
+    transposed = True
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size,
+        stride=1,
+        padding=0,
+        output_padding=0,
+        groups: int = 1,
+        bias: bool = True,
+        dilation=1,
+        padding_mode: str = "zeros",
+        device=None,
+        dtype=None,
+    ):
+        if isinstance(padding, str):
+            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of ints")
+        name, n = type(self).__name__, self.dims
+        self.output_padding = pair(output_padding, "output_padding", name, n)
+        super().__init__(
+            in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
+            padding_mode, device, dtype,
+        )  # fmt: skip
+
+    def _output_padding(self, input, output_size) -> tuple:  # noqa: A002
+        """The output padding that gives ``output_size`` (PyTorch's rule), or the configured one."""
+        if output_size is None:
+            return self.output_padding
+        n = self.dims
+        wanted = tuple(output_size)[-n:]
+        padding = []
+        for i in range(n):
+            size = input.shape[input.ndim - n + i]
+            smallest = (size - 1) * self.stride[i] - 2 * self.padding[i]
+            smallest += self.dilation[i] * (self.kernel_size[i] - 1) + 1
+            if not smallest <= wanted[i] < smallest + max(self.stride[i], self.dilation[i]):
+                raise ValueError(
+                    f"{type(self).__name__}: requested an output size of {list(wanted)}, but "
+                    f"valid sizes range from {smallest} to "
+                    f"{smallest + max(self.stride[i], self.dilation[i]) - 1} in dim {i}"
+                )
+            padding.append(wanted[i] - smallest)
+        return tuple(padding)
+
+
+class ConvTranspose2d(_ConvTransposeNd):
+    """2-D transposed convolution (``torch.nn.ConvTranspose2d``); see :func:`F.conv_transpose2d`.
+
+    Shape:
+        input (N, C_in, H, W) → output (N, C_out, H_out, W_out) with H_out = (H - 1)·stride -
+        2·padding + dilation·(k - 1) + output_padding + 1; weight (C_in, C_out / groups, kH, kW).
+
+    Example:
+        >>> up = nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1)
+        >>> up(minigrad.randn(2, 8, 7, 7)).shape
+        (2, 4, 14, 14)
+    """
+
+    dims = 2
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        self._check_input(input)
+        return conv_transpose2d(
+            input, self.weight, self.bias, self.stride, self.padding,
+            self._output_padding(input, output_size), self.groups, self.dilation,
+        )  # fmt: skip
+
+
+class ConvTranspose1d(_ConvTransposeNd):
+    """1-D transposed convolution (``torch.nn.ConvTranspose1d``): input (N, C_in, L)."""
+
+    dims = 1
+
+    def forward(self, input, output_size=None):  # noqa: A002
+        self._check_input(input)
+        return conv_transpose1d(
+            input, self.weight, self.bias, self.stride, self.padding,
+            self._output_padding(input, output_size), self.groups, self.dilation,
+        )  # fmt: skip

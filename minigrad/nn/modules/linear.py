@@ -1,4 +1,4 @@
-"""``Identity`` and ``Linear`` (fully connected) layers."""
+"""``Identity``, ``Linear`` (fully connected) and ``Bilinear`` layers."""
 
 from __future__ import annotations
 
@@ -67,3 +67,42 @@ class Linear(Module):
 
 class NonDynamicallyQuantizableLinear(Linear):
     """The Linear class of ``MultiheadAttention.out_proj``, named as in PyTorch (a plain Linear)."""
+
+
+class Bilinear(Module):
+    """y = x1ᵀ·A·x2 + b (``torch.nn.Bilinear``): weight (out, in1, in2), bias (out,), both
+    uniform in ±1/√in1 as PyTorch.
+
+    Example:
+        >>> nn.Bilinear(3, 5, 2)(minigrad.randn(4, 3), minigrad.randn(4, 5)).shape
+        (4, 2)
+    """
+
+    def __init__(
+        self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None
+    ):
+        super().__init__()
+        factory = dict(device=device, dtype=dtype)
+        self.in1_features, self.in2_features = in1_features, in2_features
+        self.out_features = out_features
+        self.weight = Parameter(empty((out_features, in1_features, in2_features), **factory))
+        if bias:
+            self.bias = Parameter(empty(out_features, **factory))
+        else:
+            self.register_parameter("bias", None)
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        bound = 1 / self.in1_features**0.5
+        init.uniform_(self.weight, -bound, bound)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+            f"out_features={self.out_features}, bias={self.bias is not None}"
+        )

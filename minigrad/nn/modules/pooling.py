@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from ..functional.adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d
 from ..functional.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -16,6 +17,8 @@ from .module import Module
 __all__ = [
     "AdaptiveAvgPool1d",
     "AdaptiveAvgPool2d",
+    "AdaptiveMaxPool1d",
+    "AdaptiveMaxPool2d",
     "AvgPool1d",
     "AvgPool2d",
     "MaxPool1d",
@@ -194,3 +197,33 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
 
     dims = 1
     _pool = staticmethod(adaptive_avg_pool1d)
+
+
+class AdaptiveMaxPool2d(_Pool):
+    """Max pooling to a fixed output size (``torch.nn.AdaptiveMaxPool2d``); see
+    :func:`F.adaptive_max_pool2d`.
+
+    Example:
+        >>> nn.AdaptiveMaxPool2d((1, 1))(minigrad.randn(8, 64, 7, 7)).shape
+        (8, 64, 1, 1)
+    """
+
+    _pool = staticmethod(adaptive_max_pool2d)
+
+    def __init__(self, output_size, return_indices: bool = False):
+        super().__init__()
+        self.output_size, self.return_indices = output_size, return_indices
+
+    def extra_repr(self) -> str:
+        return f"output_size={self.output_size}"
+
+    def forward(self, input):  # noqa: A002
+        self._check_input(input)
+        return self._pool(input, self.output_size, self.return_indices)
+
+
+class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
+    """1-D adaptive max pooling (``torch.nn.AdaptiveMaxPool1d``)."""
+
+    dims = 1
+    _pool = staticmethod(adaptive_max_pool1d)

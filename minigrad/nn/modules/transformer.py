@@ -1,5 +1,5 @@
-"""Transformer blocks: PyTorch's TransformerEncoderLayer and TransformerEncoder, and a GPT-style
-decoder-only block (pre-norm, causal self-attention, GELU MLP)."""
+"""PyTorch's transformer: encoder and decoder layers and stacks, and ``nn.Transformer`` (the
+GPT-style decoder-only blocks are in :mod:`minigrad.nn.modules.causal`)."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ import math
 from ... import dtypes
 from ...creation import full
 from .. import functional as F
-from ..functional.attention import scaled_dot_product_attention
-from .activation import GELU, MultiheadAttention, ReLU
+from .. import init
+from .activation import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
 from .linear import Linear
@@ -18,9 +18,9 @@ from .module import Module
 from .normalization import LayerNorm
 
 __all__ = [
-    "CausalSelfAttention",
-    "FeedForward",
-    "TransformerDecoderBlock",
+    "Transformer",
+    "TransformerDecoder",
+    "TransformerDecoderLayer",
     "TransformerEncoder",
     "TransformerEncoderLayer",
     "generate_square_subsequent_mask",
@@ -167,154 +167,208 @@ class TransformerEncoder(Module):
         return self.norm(out) if self.norm is not None else out
 
 
-# -- GPT-style decoder-only block -----------------------------------------------------------------
+class TransformerDecoderLayer(Module):
+    """Self-attention, attention over the encoder's output (``memory``) and a feed-forward
+    network, each with a residual connection and layer norm (``torch.nn.TransformerDecoderLayer``;
+    submodule names match PyTorch's, so its state_dict loads).
 
-
-class CausalSelfAttention(Module):
-    """Multi-head causal self-attention over (B, T, C) inputs: token t attends to tokens ≤ t.
-
-    ``q_proj``, ``k_proj``, ``v_proj`` and ``out_proj`` are separate Linear layers (the layout
-    LoRA usually targets), attention is one fused :func:`scaled_dot_product_attention` call
-    with ``is_causal=True``; ``dropout`` applies to the attention weights and, through
-    ``resid_dropout``, to the output (training mode only).
+    Post-norm (default): ``x = norm1(x + sa(x)); x = norm2(x + mha(x, memory));
+    x = norm3(x + ff(x))``; pre-norm (``norm_first=True``) normalises each block's input.
 
     Example:
-        >>> attn = nn.CausalSelfAttention(32, 4)
-        >>> attn(minigrad.randn(2, 10, 32)).shape
-        (2, 10, 32)
+        >>> layer = nn.TransformerDecoderLayer(32, 4, 64, batch_first=True)
+        >>> layer(minigrad.randn(2, 7, 32), minigrad.randn(2, 10, 32)).shape
+        (2, 7, 32)
     """
 
     def __init__(
         self,
         d_model: int,
         nhead: int,
-        dropout: float = 0.0,
-        bias: bool = True,
-        device=None,
-        dtype=None,
-    ):
-        super().__init__()
-        if d_model % nhead:
-            raise ValueError(
-                f"CausalSelfAttention: d_model ({d_model}) must be divisible by nhead ({nhead})"
-            )
-        factory = dict(bias=bias, device=device, dtype=dtype)
-        self.d_model, self.nhead, self.dropout = d_model, nhead, dropout
-        self.q_proj = Linear(d_model, d_model, **factory)
-        self.k_proj = Linear(d_model, d_model, **factory)
-        self.v_proj = Linear(d_model, d_model, **factory)
-        self.out_proj = Linear(d_model, d_model, **factory)
-        self.resid_dropout = Dropout(dropout)
-
-    def extra_repr(self) -> str:
-        return f"d_model={self.d_model}, nhead={self.nhead}, dropout={self.dropout}"
-
-    def forward(self, x):
-        """(B, T, C) → (B, T, C)."""
-        if x.ndim != 3 or x.shape[-1] != self.d_model:
-            raise RuntimeError(
-                f"{self._get_name()}({self.extra_repr()}) expected input of shape (B, T, "
-                f"{self.d_model}), got shape {list(x.shape)}"
-            )
-        b, t, c = x.shape
-        q, k, v = (
-            proj(x).reshape(b, t, self.nhead, c // self.nhead).permute(0, 2, 1, 3)
-            for proj in (self.q_proj, self.k_proj, self.v_proj)
-        )
-        p = self.dropout if self.training else 0.0
-        y = scaled_dot_product_attention(q, k, v, dropout_p=p, is_causal=True)
-        y = y.permute(0, 2, 1, 3).reshape(b, t, c)
-        return self.resid_dropout(self.out_proj(y))
-
-
-class FeedForward(Module):
-    """The MLP of a transformer block: ``dropout(fc2(act(fc1(x))))``.
-
-    Example:
-        >>> FeedForward(32, 128)(minigrad.randn(2, 10, 32)).shape
-        (2, 10, 32)
-    """
-
-    def __init__(
-        self,
-        d_model: int,
-        dim_feedforward: int,
-        dropout: float = 0.0,
-        activation="gelu",
-        bias: bool = True,
-        device=None,
-        dtype=None,
-    ):
-        super().__init__()
-        factory = dict(bias=bias, device=device, dtype=dtype)
-        self.d_model = d_model
-        self.fc1 = Linear(d_model, dim_feedforward, **factory)
-        self.act = _activation_module(activation)
-        self.fc2 = Linear(dim_feedforward, d_model, **factory)
-        self.dropout = Dropout(dropout)
-
-    def forward(self, x):
-        return self.dropout(self.fc2(self.act(self.fc1(x))))
-
-
-def _activation_module(activation) -> Module:
-    if isinstance(activation, Module):
-        return activation
-    modules = {"gelu": GELU, "relu": ReLU, "gelu_tanh": lambda: GELU(approximate="tanh")}
-    if activation not in modules:
-        raise ValueError(
-            f"activation must be a Module or one of {sorted(modules)}, got {activation!r}"
-        )
-    return modules[activation]()
-
-
-class TransformerDecoderBlock(Module):
-    """One block of a GPT-style decoder-only transformer, over (B, T, C) inputs.
-
-    Architecture (pre-norm, as GPT-2)::
-
-        x = x + attn(ln_1(x))    # CausalSelfAttention: q/k/v/out projections, causal SDPA
-        x = x + mlp(ln_2(x))     # FeedForward: Linear(C, 4C) → GELU → Linear(4C, C) → Dropout
-
-    A GPT model is token + position embeddings, a stack of these blocks, a final LayerNorm
-    and a linear head to the vocabulary.
-
-    Args:
-        d_model: width C; nhead: attention heads (C must divide evenly).
-        dim_feedforward: MLP hidden width (default 4·d_model).
-        dropout: on attention weights, and on the attention and MLP outputs (training only).
-        activation: ``'gelu'`` (exact), ``'gelu_tanh'`` (GPT-2's approximation), ``'relu'``, or
-            a Module.
-        layer_norm_eps: epsilon of both LayerNorms.
-
-    Example:
-        >>> block = nn.TransformerDecoderBlock(64, 4)
-        >>> block(minigrad.randn(8, 16, 64)).shape
-        (8, 16, 64)
-    """
-
-    def __init__(
-        self,
-        d_model: int,
-        nhead: int,
-        dim_feedforward: int | None = None,
-        dropout: float = 0.0,
-        activation="gelu",
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation="relu",
         layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
         bias: bool = True,
         device=None,
         dtype=None,
     ):
         super().__init__()
         factory = dict(device=device, dtype=dtype)
-        hidden = dim_feedforward if dim_feedforward is not None else 4 * d_model
-        self.d_model = d_model
-        self.ln_1 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.attn = CausalSelfAttention(d_model, nhead, dropout, bias, **factory)
-        self.ln_2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
-        self.mlp = FeedForward(d_model, hidden, dropout, activation, bias, **factory)
+        attention = dict(dropout=dropout, bias=bias, batch_first=batch_first, **factory)
+        self.self_attn = MultiheadAttention(d_model, nhead, **attention)
+        self.multihead_attn = MultiheadAttention(d_model, nhead, **attention)
+        self.linear1 = Linear(d_model, dim_feedforward, bias=bias, **factory)
+        self.dropout = Dropout(dropout)
+        self.linear2 = Linear(dim_feedforward, d_model, bias=bias, **factory)
+        self.norm_first = norm_first
+        for i in (1, 2, 3):  # registration order as PyTorch's: the reprs match
+            setattr(self, f"norm{i}", LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory))
+        for i in (1, 2, 3):
+            setattr(self, f"dropout{i}", Dropout(dropout))
+        self.activation = _activation_function(activation, type(self).__name__)
 
-    def forward(self, x):
-        """(B, T, C) → (B, T, C)."""
-        x = x + self.attn(self.ln_1(x))
-        return x + self.mlp(self.ln_2(x))
+    def forward(
+        self,
+        tgt,
+        memory,
+        tgt_mask=None,
+        memory_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+        tgt_is_causal: bool = False,
+        memory_is_causal: bool = False,
+    ):
+        """Decode ``tgt`` attending to ``memory``; masks as MultiheadAttention's (True = ignore)."""
+        x = tgt
+        self_args = (tgt_mask, tgt_key_padding_mask, tgt_is_causal)
+        cross_args = (memory, memory_mask, memory_key_padding_mask, memory_is_causal)
+        if self.norm_first:
+            x = x + self._sa_block(self.norm1(x), *self_args)
+            x = x + self._mha_block(self.norm2(x), *cross_args)
+            x = x + self._ff_block(self.norm3(x))
+        else:
+            x = self.norm1(x + self._sa_block(x, *self_args))
+            x = self.norm2(x + self._mha_block(x, *cross_args))
+            x = self.norm3(x + self._ff_block(x))
+        return x
+
+    def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
+        x = self.self_attn(
+            x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+            is_causal=is_causal, need_weights=False,
+        )[0]  # fmt: skip
+        return self.dropout1(x)
+
+    def _mha_block(self, x, memory, attn_mask, key_padding_mask, is_causal):
+        x = self.multihead_attn(
+            x, memory, memory, attn_mask=attn_mask, key_padding_mask=key_padding_mask,
+            is_causal=is_causal, need_weights=False,
+        )[0]  # fmt: skip
+        return self.dropout2(x)
+
+    def _ff_block(self, x):
+        return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
+
+
+class TransformerDecoder(Module):
+    """A stack of ``num_layers`` copies of a decoder layer and an optional final norm
+    (``torch.nn.TransformerDecoder``)."""
+
+    def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None):
+        super().__init__()
+        self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
+        self.num_layers = num_layers
+        self.norm = norm
+
+    def forward(
+        self,
+        tgt,
+        memory,
+        tgt_mask=None,
+        memory_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+        tgt_is_causal: bool | None = None,
+        memory_is_causal: bool = False,
+    ):
+        """Run ``tgt`` through every layer against the same ``memory`` and masks."""
+        out = tgt
+        for layer in self.layers:
+            out = layer(
+                out, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+                tgt_key_padding_mask=tgt_key_padding_mask,
+                memory_key_padding_mask=memory_key_padding_mask,
+                tgt_is_causal=bool(tgt_is_causal), memory_is_causal=memory_is_causal,
+            )  # fmt: skip
+        return self.norm(out) if self.norm is not None else out
+
+
+class Transformer(Module):
+    """The encoder-decoder transformer of "Attention Is All You Need" (``torch.nn.Transformer``):
+    ``.encoder`` (a TransformerEncoder with a final LayerNorm) and ``.decoder`` (likewise);
+    weights of rank > 1 start Xavier-uniform, as PyTorch's.
+
+    Example:
+        >>> model = nn.Transformer(d_model=32, nhead=4, num_encoder_layers=2,
+        ...                        num_decoder_layers=2, dim_feedforward=64, batch_first=True)
+        >>> mask = nn.Transformer.generate_square_subsequent_mask(7)
+        >>> model(minigrad.randn(2, 10, 32), minigrad.randn(2, 7, 32), tgt_mask=mask).shape
+        (2, 7, 32)
+    """
+
+    def __init__(
+        self,
+        d_model: int = 512,
+        nhead: int = 8,
+        num_encoder_layers: int = 6,
+        num_decoder_layers: int = 6,
+        dim_feedforward: int = 2048,
+        dropout: float = 0.1,
+        activation="relu",
+        custom_encoder: Module | None = None,
+        custom_decoder: Module | None = None,
+        layer_norm_eps: float = 1e-5,
+        batch_first: bool = False,
+        norm_first: bool = False,
+        bias: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        factory = dict(device=device, dtype=dtype)
+        layer_args = (d_model, nhead, dim_feedforward, dropout, activation, layer_norm_eps,
+                      batch_first, norm_first, bias)  # fmt: skip
+        if custom_encoder is not None:
+            self.encoder = custom_encoder
+        else:
+            layer = TransformerEncoderLayer(*layer_args, **factory)
+            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
+            self.encoder = TransformerEncoder(layer, num_encoder_layers, norm)
+        if custom_decoder is not None:
+            self.decoder = custom_decoder
+        else:
+            layer = TransformerDecoderLayer(*layer_args, **factory)
+            norm = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, **factory)
+            self.decoder = TransformerDecoder(layer, num_decoder_layers, norm)
+        self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
+        for p in self.parameters():
+            if p.ndim > 1:
+                init.xavier_uniform_(p)
+
+    @staticmethod
+    def generate_square_subsequent_mask(sz: int, device=None, dtype=None):
+        """The (sz, sz) causal mask: -inf above the diagonal, 0 elsewhere."""
+        return generate_square_subsequent_mask(sz, device, dtype)
+
+    def forward(
+        self,
+        src,
+        tgt,
+        src_mask=None,
+        tgt_mask=None,
+        memory_mask=None,
+        src_key_padding_mask=None,
+        tgt_key_padding_mask=None,
+        memory_key_padding_mask=None,
+        src_is_causal: bool | None = None,
+        tgt_is_causal: bool | None = None,
+        memory_is_causal: bool = False,
+    ):
+        """Encode ``src``, then decode ``tgt`` against it; returns (T, N, E) or (N, T, E)."""
+        batch_dim = 0 if self.batch_first else 1
+        if src.ndim == 3 and src.shape[batch_dim] != tgt.shape[batch_dim]:
+            raise RuntimeError("the batch number of src and tgt must be equal")
+        if src.shape[-1] != self.d_model or tgt.shape[-1] != self.d_model:
+            raise RuntimeError("the feature number of src and tgt must be equal to d_model")
+        memory = self.encoder(
+            src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal
+        )
+        return self.decoder(
+            tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
+            tgt_key_padding_mask=tgt_key_padding_mask,
+            memory_key_padding_mask=memory_key_padding_mask,
+            tgt_is_causal=tgt_is_causal, memory_is_causal=memory_is_causal,
+        )  # fmt: skip

@@ -1,0 +1,133 @@
+"""The save side of minigrad's checkpoint format: an object as a JSON tree plus a list of arrays."""
+
+from __future__ import annotations
+
+import collections
+import math
+import types
+
+import numpy as np
+
+from .. import backend, dtypes
+from ..tensor import Tensor
+from .safe_globals import global_name
+
+__all__ = ["Encoder"]
+
+_GETSTATE = getattr(object, "__getstate__", None)
+_FUNCTIONS = (type, types.FunctionType, types.BuiltinFunctionType)
+
+
+class Encoder:
+    """Turns an object into a JSON-able tree; arrays go to ``self.arrays``.
+
+    Every JSON object in the tree is a tag with one key (``{"$tensor": {...}}``), so that user
+    data never needs escaping; JSON arrays are lists; other JSON values stand for themselves.
+    """
+
+    def __init__(self):
+        self.arrays: list = []  # (array, device or None for host NumPy arrays)
+        self._tensors: dict[int, int] = {}  # id(tensor) -> its array index (saved once)
+        self._objects: dict[int, int] = {}  # id(object) -> its object number (saved once)
+        self._keep: list = []  # keeps encoded tensors and objects alive, so ids stay unique
+        self._active: set[int] = set()  # containers being encoded, to catch cycles
+
+    def encode(self, obj, where: str):
+        if obj is None or isinstance(obj, (bool, str)):
+            return obj
+        if isinstance(obj, (int, np.integer)):
+            return int(obj)
+        if isinstance(obj, (float, np.floating)):
+            return float(obj) if math.isfinite(obj) else {"$float": repr(float(obj))}
+        if isinstance(obj, np.bool_):
+            return bool(obj)
+        if isinstance(obj, Tensor):
+            return {"$tensor": self._tensor(obj, where)}
+        if isinstance(obj, np.ndarray):
+            if obj.dtype.hasobject:
+                raise TypeError("minigrad.save cannot save NumPy arrays of Python objects")
+            i = self._array(obj, None)
+            return {"$ndarray": {"array": i, "dtype": obj.dtype.str, "shape": list(obj.shape)}}
+        if isinstance(obj, dtypes.dtype):
+            return {"$dtype": obj.name}
+        if isinstance(obj, backend.Device):
+            return {"$device": str(obj)}
+        if isinstance(obj, (dict, list, tuple, set, frozenset)):
+            return self._container(obj, where)
+        if isinstance(obj, _FUNCTIONS):
+            return {"$global": self._name(obj, where)}
+        return self._object(obj, where)
+
+    def _name(self, obj, where: str) -> list:
+        try:
+            return list(global_name(obj))
+        except TypeError as e:
+            raise TypeError(f"minigrad.save cannot save {where}: {e}") from None
+
+    def _container(self, obj, where: str):
+        if id(obj) in self._active:
+            raise ValueError(f"minigrad.save cannot save {where}: the object contains itself")
+        self._active.add(id(obj))
+        try:
+            if isinstance(obj, dict):
+                return self._dict(obj, where)
+            items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
+            if isinstance(obj, (set, frozenset)):
+                return {"$frozenset" if isinstance(obj, frozenset) else "$set": items}
+            return items if isinstance(obj, list) else {"$tuple": items}
+        finally:
+            self._active.discard(id(obj))
+
+    def _dict(self, obj: dict, where: str):
+        if isinstance(obj, collections.defaultdict):
+            factory = self.encode(obj.default_factory, f"{where}.default_factory")
+            return {"$defaultdict": [factory, self._pairs(obj, where)]}
+        tag = "$odict" if isinstance(obj, collections.OrderedDict) else "$dict"
+        if all(isinstance(k, str) for k in obj):
+            return {tag: {k: self.encode(v, f"{where}[{k!r}]") for k, v in obj.items()}}
+        return {tag: self._pairs(obj, where)}
+
+    def _pairs(self, obj: dict, where: str) -> list:
+        return [
+            [self.encode(k, f"{where} key {k!r}"), self.encode(v, f"{where}[{k!r}]")]
+            for k, v in obj.items()
+        ]
+
+    def _tensor(self, t: Tensor, where: str) -> dict:
+        i = self._tensors.get(id(t))
+        if i is None:
+            i = self._tensors[id(t)] = self._array(t._data, t.device)
+            self._keep.append(t)
+        meta = {
+            "array": i, "dtype": t.dtype.name, "shape": list(t.shape),
+            "requires_grad": t.requires_grad, "device": str(t.device),
+        }  # fmt: skip
+        if type(t) is not Tensor:
+            meta["class"] = self._name(type(t), where)
+        attrs = getattr(t, "__dict__", None)
+        if attrs:
+            meta["attrs"] = self.encode(attrs, f"{where}.__dict__")
+        return meta
+
+    def _array(self, array, device) -> int:
+        self.arrays.append((array, device))
+        return len(self.arrays) - 1
+
+    def _object(self, obj, where: str):
+        k = self._objects.get(id(obj))
+        if k is not None:
+            return {"$ref": k}
+        cls = type(obj)
+        getstate = getattr(cls, "__getstate__", None)
+        custom = getstate is not None and getstate is not _GETSTATE
+        if cls.__module__ == "builtins" or not (custom or hasattr(obj, "__dict__")):
+            raise TypeError(
+                f"minigrad.save cannot save {where}, of type {cls.__name__}: it saves tensors, "
+                f"NumPy arrays, containers, numbers, strings, dtypes, devices, and objects of "
+                f"classes with an importable name through their __dict__"
+            )
+        name = self._name(cls, where)
+        k = self._objects[id(obj)] = len(self._objects)
+        self._keep.append(obj)
+        state = obj.__getstate__() if custom else obj.__dict__
+        return {"$object": {"id": k, "class": name, "state": self.encode(state, f"{where}.state")}}

@@ -1,0 +1,187 @@
+"""``save`` and ``load``: one entry point for every format minigrad reads and writes.
+
+``load`` recognises the format from the file's first bytes: minigrad's own checkpoints (a zip
+with ``minigrad.json``), PyTorch checkpoints (zip and legacy), and safetensors files. ``save``
+writes minigrad's format, or safetensors when the path ends in ``.safetensors``.
+"""
+
+from __future__ import annotations
+
+import os
+import zipfile
+
+from .. import backend
+from . import _archive, checkpoint, pytorch, safetensors
+from ._files import atomic_write, describe, open_source
+
+__all__ = ["load", "load_pytorch", "save"]
+
+
+def save(obj, f) -> None:
+    """Write ``obj`` to ``f`` (a path or a binary file object), as ``torch.save``.
+
+    Args:
+        obj: a tensor, a state_dict, an ``nn.Module``, an optimizer, or nested
+            dicts/lists/tuples/sets of tensors, NumPy arrays, numbers, strings, bools, None
+            and objects of importable classes (see :mod:`minigrad.io.checkpoint`). With a path
+            ending in ``.safetensors``, a dict of str to Tensor, written as safetensors.
+        f: a path (str or ``os.PathLike``) or a writable binary file object. A path is written
+            atomically: to a temporary file in the same directory, renamed over ``f`` at the
+            end; an existing file's permissions are kept.
+
+    Raises:
+        TypeError: ``obj`` holds a value of an unsupported type (the message gives its place,
+            e.g. ``obj['state'][0]['fn']``); nothing is written.
+        ValueError: ``obj`` contains itself through lists, tuples or dicts.
+
+    Example:
+        >>> minigrad.save({"model": model.state_dict(), "epoch": 3}, "ckpt.mg")
+        >>> minigrad.save(model, "model.mg")  # the whole model
+    """
+    if not hasattr(f, "write") and os.fspath(f).endswith(".safetensors"):
+        safetensors.save_file(obj, f)
+    elif hasattr(f, "write"):
+        checkpoint.save_checkpoint(obj, f)
+    else:
+        atomic_write(f, lambda fh: checkpoint.save_checkpoint(obj, fh))
+
+
+def load(f, map_location=None, *, weights_only: bool | None = None):
+    """Read an object written by :func:`save`, ``torch.save`` or safetensors (``torch.load``).
+
+    Nothing in the file is ever run: minigrad's format is JSON and ``.npy`` arrays, PyTorch's
+    pickles are read by a restricted reader that rebuilds only tensors and plain containers,
+    and classes named in a file are built only if allowed (minigrad's own, or those given to
+    :func:`minigrad.serialization.add_safe_globals`), as with ``weights_only=True``. Declared
+    sizes are checked against the file before anything is allocated.
+
+    Args:
+        f: a path or a readable, seekable binary file object.
+        map_location: where to put tensors: None (the device each was saved from), a device
+            (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``minigrad.device``), or a dict mapping saved
+            device names to devices (``{"cuda:0": "cpu"}``).
+        weights_only: True (the default, as in PyTorch 2.6+): build only allowed classes.
+            False, for files you trust: classes that minigrad's format names are imported and
+            rebuilt whatever they are. PyTorch pickles are always read restrictedly.
+
+    Returns:
+        The saved object. Dicts, lists, tuples, sets, OrderedDicts and defaultdicts come back
+        as such; tensors keep their dtype, shape, class and ``requires_grad``. A PyTorch or
+        safetensors file gives minigrad tensors.
+
+    Raises:
+        RuntimeError: the file is empty, truncated, corrupted, or in no format minigrad reads
+            (the message names the file and what is wrong), or a tensor's device is not
+            available here (pass ``map_location``).
+        pickle.UnpicklingError: the file names a class that is not allowed (the message says
+            how to allow it).
+
+    Example:
+        >>> model.load_state_dict(minigrad.load("resnet.pt", map_location="cpu"))
+    """
+    weights_only = True if weights_only is None else bool(weights_only)
+    name = describe(f)
+    locate = _location_mapper(map_location, name)
+    with open_source(f) as (fh, size):
+        start = fh.tell()
+        head = fh.read(16)
+        fh.seek(start)
+        if head.startswith(b"PK"):
+            return _load_zip(fh, name, size, head, locate, weights_only)
+        if head.startswith(b"\x80"):
+            return pytorch.load_legacy(fh, name, size, locate)
+        if safetensors.looks_like_safetensors(head, size - start):
+            tensors = safetensors.load(fh.read(), "cpu")
+            return {k: _place(t, locate) for k, t in tensors.items()}
+        raise RuntimeError(f"{name} is not a minigrad checkpoint: {_why_not_zip(head, None)}")
+
+
+def load_pytorch(f, map_location=None):
+    """A ``torch.save`` file (zip or legacy format) as minigrad tensors, without PyTorch.
+
+    The same as :func:`load` on such a file, but any other format is an error.
+
+    Example:
+        >>> model.load_state_dict(minigrad.io.load_pytorch("model.pt"))
+    """
+    name = describe(f)
+    locate = _location_mapper(map_location, name)
+    with open_source(f) as (fh, size):
+        start = fh.tell()
+        head = fh.read(4)
+        fh.seek(start)
+        if head.startswith(b"\x80"):
+            return pytorch.load_legacy(fh, name, size, locate)
+        if head.startswith(b"PK"):
+            with zipfile.ZipFile(fh) as zf:
+                if pytorch.is_pytorch_zip(zf.namelist()):
+                    _archive.check_unique(zf)
+                    return pytorch.load_zip(zf, name, locate)
+        raise RuntimeError(f"{name} is not a PyTorch checkpoint (it starts with {head!r})")
+
+
+def _load_zip(fh, name, size, head, locate, weights_only):
+    try:
+        zf = zipfile.ZipFile(fh)
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise RuntimeError(f"{name} is not a minigrad checkpoint: {_why_not_zip(head, e)}") from e
+    with zf:
+        try:
+            _archive.check_unique(zf)
+        except _archive.ArchiveError as e:
+            raise RuntimeError(f"{name}: corrupted checkpoint: {e}") from None
+        names = zf.namelist()
+        if checkpoint.INDEX in names:
+            return checkpoint.load_archive(zf, name, size, locate, weights_only)
+        if pytorch.is_pytorch_zip(names):
+            return pytorch.load_zip(zf, name, locate)
+        raise RuntimeError(
+            f"{name} is not a minigrad checkpoint: it is a zip archive without "
+            f"{checkpoint.INDEX} (members: {names[:5]})"
+        )
+
+
+def _why_not_zip(head: bytes, error: Exception | None) -> str:
+    if not head:
+        return "the file is empty"
+    if head.startswith(b"PK"):
+        return f"the zip archive is truncated or corrupted (zipfile: {error})"
+    if head.startswith(b"\x93NUMPY"):
+        return "it is a bare .npy array (use numpy.load)"
+    return f"it is not a zip archive (it starts with {head[:8]!r})"
+
+
+def _place(t, locate):
+    dev = locate("cpu")
+    return t if dev == t.device else t.to(dev)
+
+
+def _location_mapper(map_location, name: str):
+    """A function from a saved device name to an available device to load onto."""
+    if map_location is None:
+        mapping = backend.device
+    elif isinstance(map_location, (str, backend.Device)):
+        target = backend.device(map_location)
+        mapping = lambda saved: target  # noqa: E731
+    elif isinstance(map_location, dict):
+        table = {str(backend.device(k)): backend.device(v) for k, v in map_location.items()}
+        mapping = lambda saved: table.get(str(backend.device(saved))) or backend.device(saved)  # noqa: E731
+    else:
+        raise TypeError(
+            f"map_location must be None, a device or a dict of devices, got "
+            f"{type(map_location).__name__}"
+        )
+
+    def locate(saved: str) -> backend.Device:
+        try:
+            dev = mapping(saved)
+        except (RuntimeError, ValueError, TypeError) as e:
+            raise RuntimeError(f"{name}: cannot place a tensor saved on {saved!r}: {e}") from e
+        if not dev.backend.is_available():
+            raise RuntimeError(
+                f"{name} has a tensor saved on {saved!r}, but {dev.type} is not available "
+                f"here; pass map_location='cpu' to load it onto the CPU"
+            )
+        return dev
+
+    return locate

@@ -1,0 +1,330 @@
+"""Reading PyTorch checkpoints (``torch.save``) without PyTorch and without running their code.
+
+Both of PyTorch's formats are read: the zip format (``archive/data.pkl`` plus one member per
+storage, the default since PyTorch 1.6) and the legacy format (pickles followed by raw storage
+bytes, ``_use_new_zipfile_serialization=False``). The pickle is read by
+:class:`~minigrad.io.unpickler.RestrictedUnpickler`, which rebuilds only tensors, parameters,
+storages, ``torch.Size``, dtypes, ``OrderedDict`` and plain containers, and refuses anything
+else with an error that names it, as ``torch.load(weights_only=True)`` does (classes allowed
+with :func:`minigrad.serialization.add_safe_globals` are built too).
+
+Every storage's declared size is checked against the bytes in the file before it is allocated.
+Differences from PyTorch, on purpose: tensors come back as minigrad tensors that do not share
+memory with each other unless PyTorch's did and the layout is contiguous; a bare storage comes
+back as a 1-D tensor; ``bfloat16`` (which minigrad lacks) comes back as ``float32``, exactly;
+a whole pickled ``torch.nn.Module`` is refused (save its ``state_dict()`` instead).
+"""
+
+from __future__ import annotations
+
+import collections
+import io
+import pickle
+import struct
+import zipfile
+
+import numpy as np
+
+from .. import dtypes
+from ..tensor import Tensor
+from . import _archive
+from .safe_globals import resolve
+from .unpickler import RestrictedUnpickler
+
+__all__ = ["is_pytorch_zip", "load_legacy", "load_zip"]
+
+_MAGIC = 0x1950A86A20F9469CFC6C
+_PROTOCOL = 1001
+_DTYPES = {
+    "float32": "<f4", "float64": "<f8", "float16": "<f2", "bfloat16": "<u2", "int64": "<i8",
+    "int32": "<i4", "int16": "<i2", "int8": "i1", "uint8": "u1", "bool": "?",
+}  # fmt: skip
+_STORAGES = {
+    "FloatStorage": "float32", "DoubleStorage": "float64", "HalfStorage": "float16",
+    "BFloat16Storage": "bfloat16", "LongStorage": "int64", "IntStorage": "int32",
+    "ShortStorage": "int16", "CharStorage": "int8", "ByteStorage": "uint8",
+    "BoolStorage": "bool", "UntypedStorage": "uint8",
+}  # fmt: skip
+_TORCH_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
+                  "int": "int32", "short": "int16"}  # fmt: skip
+
+
+class _TorchDtype:
+    """A ``torch.<dtype>`` named in a pickle: the storage element type it stands for."""
+
+    def __init__(self, name: str):
+        self.name = name
+        self.numpy = np.dtype(_DTYPES[name])
+
+    def __repr__(self) -> str:
+        return f"torch.{self.name}"
+
+
+class _Storage:
+    """One storage: its element type, where it was saved, and (once read) its elements."""
+
+    def __init__(self, dtype: _TorchDtype, numel: int, location: str):
+        self.dtype, self.numel, self.location = dtype, numel, location
+        self.array: np.ndarray | None = None
+
+
+def is_pytorch_zip(names: list[str]) -> bool:
+    """True if the member names are those of a ``torch.save`` zip file."""
+    return any(n == "data.pkl" or n.endswith("/data.pkl") for n in names)
+
+
+class _Reader:
+    """The state shared by both formats: the storages read so far, and the tensor rebuilders."""
+
+    def __init__(self, name: str, locate, read_storage):
+        self.name, self.locate, self.read_storage = name, locate, read_storage
+        self.storages: dict[str, _Storage] = {}
+
+    def fail(self, what: str) -> RuntimeError:
+        return RuntimeError(f"{self.name}: corrupted PyTorch checkpoint: {what}")
+
+    def find_class(self, module: str, name: str):
+        if module == "torch._utils" and name in _REBUILDERS:
+            return getattr(self, _REBUILDERS[name])
+        if module in ("torch", "torch.storage") and name in _STORAGES:
+            return _TorchDtype(_STORAGES[name])
+        if module == "torch" and (name in _DTYPES or name in _TORCH_ALIASES):
+            name = _TORCH_ALIASES.get(name, name)
+            return _TorchDtype(name) if name == "bfloat16" else dtypes.from_name(name)
+        if (module, name) == ("torch", "Size"):
+            return lambda sizes=(): tuple(int(s) for s in sizes)
+        if (module, name) == ("_codecs", "encode"):  # how protocol 2 pickles bytes
+            return _encode
+        if (module, name) == ("collections", "OrderedDict"):
+            return collections.OrderedDict
+        if module.startswith("torch.nn.modules."):
+            raise pickle.UnpicklingError(
+                f"{self.name} holds a whole PyTorch module ({module}.{name}, from "
+                f"torch.save(model)); minigrad reads tensors and containers only. Save "
+                f"model.state_dict() in PyTorch and load it with model.load_state_dict()"
+            )
+        return resolve(module, name, where=self.name)
+
+    def persistent_load(self, pid):
+        if not isinstance(pid, tuple) or not pid or pid[0] != "storage" or len(pid) < 5:
+            raise pickle.UnpicklingError(f"unknown persistent id {str(pid)[:80]}")
+        dtype, key, location, numel = pid[1:5]
+        view = pid[5] if len(pid) > 5 else None
+        if not isinstance(dtype, _TorchDtype) or not isinstance(numel, int) or numel < 0:
+            raise pickle.UnpicklingError(f"malformed storage id {str(pid)[:80]}")
+        key = str(key)
+        storage = self.storages.get(key)
+        if storage is None:
+            storage = self.storages[key] = _Storage(dtype, numel, str(location))
+            self.read_storage(key, storage)
+        if view is not None:  # legacy: (view_key, offset, size) into the root storage
+            _, offset, size = view
+            part = _Storage(dtype, size, str(location))
+            if storage.array is not None:
+                if not 0 <= offset <= offset + size <= storage.numel:
+                    raise self.fail(f"storage view {view} is outside its storage of {numel}")
+                part.array = storage.array[offset : offset + size]
+            return part
+        return storage
+
+    # -- the rebuilders that torch._utils names --------------------------------------------------
+    def rebuild_v2(self, storage, offset, size, stride, requires_grad, hooks, metadata=None):
+        return self._tensor(storage, offset, size, stride, requires_grad, None)
+
+    def rebuild_v3(self, storage, offset, size, stride, requires_grad, hooks, dtype, meta=None):
+        return self._tensor(storage, offset, size, stride, requires_grad, dtype)
+
+    def rebuild_parameter(self, data, requires_grad, hooks, state=None):
+        from ..nn.parameter import Parameter
+
+        if not isinstance(data, Tensor):
+            raise pickle.UnpicklingError("a Parameter is rebuilt from a non-tensor")
+        p = Parameter(data, bool(requires_grad) and data.dtype.is_floating_point)
+        if state:
+            p.__dict__.update(state)
+        return p
+
+    def _tensor(self, storage, offset, size, stride, requires_grad, dtype) -> Tensor:
+        if not isinstance(storage, _Storage):
+            raise pickle.UnpicklingError("a tensor is rebuilt from something not a storage")
+        shape, strides = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+        if len(shape) != len(strides) or min((*shape, *strides, offset), default=0) < 0:
+            raise self.fail(f"bad tensor layout: size {shape}, stride {strides}, offset {offset}")
+        if storage.array is None:  # legacy format, first pass: the data comes later
+            return Tensor._make(np.empty(0), self.locate("cpu"))
+        array = storage.array
+        if dtype is not None:  # v3: an untyped storage and the tensor's dtype
+            n = array.nbytes // dtype.numpy.itemsize
+            array = array[: n * dtype.numpy.itemsize].view(dtype.numpy)
+            dtype_name = dtype.name
+        else:
+            dtype_name = storage.dtype.name
+        last = offset + sum((n - 1) * s for n, s in zip(shape, strides))
+        if 0 not in shape and last >= len(array):
+            raise self.fail(
+                f"a tensor of size {list(shape)} at offset {offset} reaches element {last} of "
+                f"a storage of {len(array)}"
+            )
+        if 0 in shape:
+            host = np.empty(shape, array.dtype)
+        else:
+            item = array.dtype.itemsize
+            view = np.lib.stride_tricks.as_strided(
+                array[offset:], shape, tuple(s * item for s in strides), writeable=False
+            )
+            host = view if view.flags.c_contiguous else np.ascontiguousarray(view)
+            host = host if host.flags.writeable else host.copy()
+        if dtype_name == "bfloat16":  # exact: bfloat16 is the top half of a float32
+            host = (host.astype(np.uint32) << 16).view(np.float32)
+        host = host.astype(host.dtype.newbyteorder("="), copy=False)
+        dev = self.locate(storage.location)
+        t = Tensor._make(dev.backend.from_host(host, dev.index), dev)
+        if requires_grad and t.dtype.is_floating_point:
+            t.requires_grad_(True)
+        return t
+
+
+_REBUILDERS = {
+    "_rebuild_tensor_v2": "rebuild_v2",
+    "_rebuild_tensor_v3": "rebuild_v3",
+    "_rebuild_parameter": "rebuild_parameter",
+    "_rebuild_parameter_with_state": "rebuild_parameter",
+}
+
+
+def load_zip(zf: zipfile.ZipFile, name: str, locate):
+    """The object in an open ``torch.save`` zip archive (tensors as minigrad tensors)."""
+    names = zf.namelist()
+    pkl = next(n for n in names if n == "data.pkl" or n.endswith("/data.pkl"))
+    prefix = pkl[: -len("data.pkl")]
+    big = _record(zf, prefix + "byteorder") == b"big"
+
+    def read_storage(key: str, storage: _Storage) -> None:
+        member = f"{prefix}data/{key}"
+        dtype = storage.dtype.numpy.newbyteorder(">" if big else "<")
+        need = storage.numel * dtype.itemsize
+        try:
+            info = zf.getinfo(member)
+            _archive.check_member(info, need, "its storage id")
+            if info.file_size != need:
+                raise _archive.ArchiveError(
+                    f"{member} holds {info.file_size} bytes; its storage id declares {need}"
+                )
+            storage.array = np.empty(storage.numel, dtype)
+            with zf.open(info) as fp:
+                _archive.read_into(fp, storage.array, member)
+                fp.read(1)  # reaching the end checks the CRC
+        except KeyError:
+            raise RuntimeError(
+                f"{name}: the pickle refers to storage {key}, but there is no {member}"
+            ) from None
+        except (_archive.ArchiveError, *_archive.ERRORS) as e:
+            raise RuntimeError(f"{name}: cannot read {member} ({e})") from e
+
+    reader = _Reader(name, locate, read_storage)
+    try:
+        info = zf.getinfo(pkl)
+        data = _archive.read_member(zf, info, info.compress_size * 1032 + 64, "its size")
+    except (_archive.ArchiveError, *_archive.ERRORS) as e:
+        raise RuntimeError(f"{name}: cannot read {pkl} ({e})") from e
+    return _unpickle(reader, io.BytesIO(data), len(data))
+
+
+def _record(zf: zipfile.ZipFile, member: str) -> bytes | None:
+    try:
+        return _archive.read_member(zf, zf.getinfo(member), 64, "a record").strip()
+    except KeyError:
+        return None
+
+
+def _unpickle(reader: _Reader, fh, limit: int):
+    unpickler = RestrictedUnpickler(fh, reader.find_class, reader.persistent_load, limit)
+    obj = unpickler.load()
+    return _storage_tensors(reader, obj)
+
+
+def _storage_tensors(reader: _Reader, obj):
+    """A bare storage at the top comes back as a 1-D tensor."""
+    if isinstance(obj, _Storage):
+        return reader._tensor(obj, 0, (obj.numel,), (1,), False, None)
+    return obj
+
+
+def load_legacy(fh, name: str, size: int, locate):
+    """The object in a legacy ``torch.save`` file (``_use_new_zipfile_serialization=False``)."""
+
+    def header(what: str):
+        return RestrictedUnpickler(fh, _refuse_globals, None, size).load()
+
+    try:
+        magic = header("magic number")
+    except pickle.UnpicklingError as e:
+        raise RuntimeError(
+            f"{name} is not a minigrad checkpoint: it is a pickle that is not a PyTorch "
+            f"checkpoint ({e}); minigrad never unpickles arbitrary pickles"
+        ) from e
+    if magic != _MAGIC:
+        raise RuntimeError(
+            f"{name} is not a minigrad checkpoint: it is a pickle but not a PyTorch checkpoint "
+            f"(no PyTorch magic number); minigrad never unpickles arbitrary pickles"
+        )
+    try:
+        if header("protocol") != _PROTOCOL:
+            raise RuntimeError(f"{name}: unknown PyTorch legacy protocol version")
+        info = header("system info")
+        little = not isinstance(info, dict) or info.get("little_endian", True)
+        body = fh.tell()
+        # First pass: learn the storages the pickle declares (their data comes after it).
+        first = _Reader(name, locate, lambda key, storage: None)
+        RestrictedUnpickler(fh, first.find_class, first.persistent_load, size).load()
+        keys = RestrictedUnpickler(fh, _refuse_globals, None, size).load()
+        if not isinstance(keys, list):
+            raise _archive.ArchiveError("the storage key list is not a list")
+        arrays = {}
+        for key in keys:
+            storage = first.storages.get(str(key))
+            if storage is None:
+                raise _archive.ArchiveError(f"storage {key} is not used by the pickle")
+            (numel,) = struct.unpack("<q", _exact(fh, 8))
+            dtype = storage.dtype.numpy.newbyteorder("<" if little else ">")
+            if numel != storage.numel or numel * dtype.itemsize > size - fh.tell():
+                raise _archive.ArchiveError(
+                    f"storage {key} declares {numel} elements, but the pickle says "
+                    f"{storage.numel} and {size - fh.tell()} bytes are left in the file"
+                )
+            array = np.empty(numel, dtype)
+            _archive.read_into(fh, array, f"storage {key}")
+            arrays[str(key)] = array
+    except (_archive.ArchiveError, struct.error, EOFError) as e:
+        raise RuntimeError(f"{name}: corrupted PyTorch checkpoint ({e})") from e
+
+    # Second pass: the same pickle again, now with the storages' data.
+    def fill(key: str, storage: _Storage) -> None:
+        storage.array = arrays.get(key)
+        if storage.array is None:
+            raise pickle.UnpicklingError(f"storage {key} has no data in the file")
+
+    reader = _Reader(name, locate, fill)
+    end = fh.tell()
+    fh.seek(body)
+    try:
+        return _unpickle(reader, fh, size)
+    finally:
+        fh.seek(end)
+
+
+def _encode(text, encoding="latin1"):
+    if not isinstance(text, str) or encoding not in ("latin1", "latin-1", "utf-8", "utf8"):
+        raise pickle.UnpicklingError("_codecs.encode is allowed on strings, latin1 or utf-8")
+    return text.encode(encoding)
+
+
+def _refuse_globals(module: str, name: str):
+    raise pickle.UnpicklingError(f"a header pickle names the global {module}.{name}")
+
+
+def _exact(fh, n: int) -> bytes:
+    data = fh.read(n)
+    if len(data) != n:
+        raise EOFError("the file is truncated")
+    return data

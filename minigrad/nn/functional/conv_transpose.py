@@ -1,0 +1,104 @@
+"""Transposed convolution (``conv_transpose1d/2d``): the adjoint of convolution, composed from
+a matrix product and :func:`fold`, so its gradients are the convolution's own."""
+
+from __future__ import annotations
+
+from ._windows import pair
+from .conv import fold
+
+
+def conv_transpose2d(
+    input,  # noqa: A002
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+):
+    """2-D transposed convolution ("deconvolution"), as ``torch.nn.functional.conv_transpose2d``.
+
+    Each input pixel scatters ``weight``-weighted copies of itself onto a ``stride``-spaced
+    grid: H_out = (H - 1)·stride - 2·padding + dilation·(k - 1) + output_padding + 1.
+
+    Args:
+        input: (N, C_in, H, W) or (C_in, H, W).
+        weight: (C_in, C_out / groups, kH, kW).
+        bias: optional (C_out,).
+        output_padding: extra rows/columns on one side of the output (< stride or dilation).
+
+    Example:
+        >>> F.conv_transpose2d(minigrad.randn(1, 4, 5, 5), minigrad.randn(4, 2, 3, 3), stride=2).shape
+        (1, 2, 11, 11)
+    """
+    op = "conv_transpose2d"
+    unbatched = input.ndim == 3
+    if unbatched:
+        input = input.unsqueeze(0)
+    if input.ndim != 4 or weight.ndim != 4:
+        raise RuntimeError(
+            f"{op}: expected a 3-D or 4-D input and a 4-D weight, got input of shape "
+            f"{list(input.shape)} and weight of shape {list(weight.shape)}"
+        )
+    n, c_in, h, w = input.shape
+    if weight.shape[0] != c_in or c_in % groups:
+        raise RuntimeError(
+            f"{op}: weight of shape {list(weight.shape)} expects {weight.shape[0]} input "
+            f"channels (divisible by groups={groups}), got input of shape {list(input.shape)}"
+        )
+    stride, padding = pair(stride, "stride", op), pair(padding, "padding", op)
+    dilation, extra = pair(dilation, "dilation", op), pair(output_padding, "output_padding", op)
+    for e, s, d in zip(extra, stride, dilation):
+        if e >= max(s, d):
+            raise RuntimeError(
+                f"{op}: output padding must be smaller than either stride or dilation, got "
+                f"output_padding={list(extra)}, stride={list(stride)}, dilation={list(dilation)}"
+            )
+    kernel = tuple(weight.shape[2:])
+    out_size = tuple(
+        (size - 1) * s - 2 * p + d * (k - 1) + e + 1
+        for size, s, p, d, k, e in zip((h, w), stride, padding, dilation, kernel, extra)
+    )
+    c_out_g = weight.shape[1]
+    # columns of windows: per group, weightᵀ (C_out_g·k, C_in_g) times the input (C_in_g, H·W)
+    w_g = weight.reshape(groups, c_in // groups, c_out_g * kernel[0] * kernel[1]).mT
+    x_g = input.reshape(n, groups, c_in // groups, h * w)
+    cols = (w_g @ x_g).reshape(n, groups * c_out_g * kernel[0] * kernel[1], h * w)
+    out = fold(cols, out_size, kernel, dilation, padding, stride)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1)
+    return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose1d(
+    input,  # noqa: A002
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+):
+    """1-D transposed convolution: input (N, C_in, L), weight (C_in, C_out / groups, k); see
+    :func:`conv_transpose2d`."""
+    unbatched = input.ndim == 2
+    x = input.unsqueeze(0) if unbatched else input
+    if x.ndim != 3 or weight.ndim != 3:
+        raise RuntimeError(
+            f"conv_transpose1d: expected a 2-D or 3-D input and a 3-D weight, got input of "
+            f"shape {list(input.shape)} and weight of shape {list(weight.shape)}"
+        )
+    one = (1,)
+    out = conv_transpose2d(
+        x.unsqueeze(2),
+        weight.unsqueeze(2),
+        bias,
+        one + tuple(pair(stride, "stride", "conv_transpose1d", 1)),
+        (0,) + tuple(pair(padding, "padding", "conv_transpose1d", 1)),
+        (0,) + tuple(pair(output_padding, "output_padding", "conv_transpose1d", 1)),
+        groups,
+        one + tuple(pair(dilation, "dilation", "conv_transpose1d", 1)),
+    ).squeeze(2)
+    return out.squeeze(0) if unbatched else out

@@ -1,0 +1,135 @@
+"""Resampling: ``F.interpolate`` (nearest, nearest-exact, linear, bilinear, trilinear, area).
+
+Each mode works one spatial dim at a time (they are separable), as gathers of source rows whose
+positions are computed on the host from the sizes alone, so gradients flow through the gathers.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from ... import dtypes
+from ...creation import tensor
+from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+
+_LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
+_MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area", "bicubic")
+
+
+def _output_sizes(x, size, scale_factor, recompute: bool, op: str):
+    """The output size of each spatial dim, and the scale (input/output) each position uses."""
+    spatial = x.ndim - 2
+    in_sizes = tuple(x.shape[2:])
+    if (size is None) == (scale_factor is None):
+        raise ValueError(f"{op}: exactly one of size or scale_factor must be given")
+    if size is not None:
+        sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
+        if len(sizes) != spatial:
+            raise ValueError(
+                f"{op}: input with {spatial} spatial dims needs a size of {spatial} values, got "
+                f"{list(sizes)}"
+            )
+        return tuple(int(s) for s in sizes), [i / o for i, o in zip(in_sizes, sizes)]
+    factors = (
+        (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
+    )
+    if len(factors) != spatial:
+        raise ValueError(
+            f"{op}: input with {spatial} spatial dims needs {spatial} scale factors, got "
+            f"{list(factors)}"
+        )
+    sizes = tuple(int(math.floor(i * f)) for i, f in zip(in_sizes, factors))
+    if recompute:
+        return sizes, [i / o for i, o in zip(in_sizes, sizes)]
+    return sizes, [1.0 / f for f in factors]  # PyTorch uses the given factor, not in/out
+
+
+def _nearest_index(n_in: int, n_out: int, scale: float, exact: bool) -> np.ndarray:
+    positions = np.arange(n_out, dtype=np.float64)
+    src = np.floor((positions + 0.5) * scale if exact else positions * scale)
+    return np.minimum(src.astype(np.int64), n_in - 1)
+
+
+def _linear_weights(n_in: int, n_out: int, scale: float, align_corners: bool):
+    """Left and right source index and the right one's weight, for each output position."""
+    positions = np.arange(n_out, dtype=np.float64)
+    if align_corners:
+        src = positions * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:
+        src = np.maximum((positions + 0.5) * scale - 0.5, 0.0)
+    left = np.minimum(np.floor(src).astype(np.int64), n_in - 1)
+    right = np.minimum(left + 1, n_in - 1)
+    return left, right, src - left
+
+
+def _take(x, dim: int, index: np.ndarray):
+    return x.index_select(dim, tensor(index, dtype=dtypes.int64, device=x.device))
+
+
+def interpolate(
+    input,  # noqa: A002
+    size=None,
+    scale_factor=None,
+    mode: str = "nearest",
+    align_corners=None,
+    recompute_scale_factor=None,
+    antialias: bool = False,
+):
+    """Resize (N, C, *spatial) to ``size`` or by ``scale_factor``, as ``F.interpolate``.
+
+    Args:
+        input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+        size: the output's spatial size (an int or one per dim).
+        scale_factor: multiplier(s) for the spatial size (the output size is floored).
+        mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D), ``'bilinear'`` (4-D),
+            ``'trilinear'`` (5-D) or ``'area'``.
+        align_corners: for the linear modes, map the corner pixels' centres onto each other.
+        recompute_scale_factor: compute positions from the output size, not ``scale_factor``.
+
+    Example:
+        >>> F.interpolate(minigrad.randn(1, 3, 4, 4), scale_factor=2, mode="bilinear").shape
+        (1, 3, 8, 8)
+    """
+    op = "interpolate"
+    if mode not in _MODES:
+        raise NotImplementedError(f"{op}: mode {mode!r} is not one of {list(_MODES)}")
+    if mode == "bicubic" or antialias:
+        raise NotImplementedError(f"{op}: mode='bicubic' and antialias=True are not supported")
+    if input.ndim not in (3, 4, 5):
+        raise ValueError(
+            f"{op}: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got {list(input.shape)}"
+        )
+    if mode in _LINEAR and input.ndim != _LINEAR[mode]:
+        raise NotImplementedError(
+            f"{op}: mode {mode!r} needs a {_LINEAR[mode]}-D input, got {input.ndim}-D"
+        )
+    if align_corners is not None and mode not in _LINEAR:
+        raise ValueError(
+            f"{op}: align_corners option can only be set with the interpolating modes: linear "
+            f"| bilinear | bicubic | trilinear"
+        )
+    sizes, scales = _output_sizes(input, size, scale_factor, bool(recompute_scale_factor), op)
+    if mode == "area":
+        return _area(input, sizes, op)
+    out = input
+    for i, (n_out, scale) in enumerate(zip(sizes, scales)):
+        dim, n_in = 2 + i, input.shape[2 + i]
+        if mode.startswith("nearest"):
+            out = _take(out, dim, _nearest_index(n_in, n_out, scale, mode == "nearest-exact"))
+            continue
+        left, right, weight = _linear_weights(n_in, n_out, scale, bool(align_corners))
+        shape = [1] * input.ndim
+        shape[dim] = n_out
+        w = tensor(weight.reshape(shape), dtype=input.dtype, device=input.device)
+        out = _take(out, dim, left) * (1 - w) + _take(out, dim, right) * w
+    return out
+
+
+def _area(x, sizes, op: str):
+    if x.ndim == 3:
+        return adaptive_avg_pool1d(x, sizes[0])
+    if x.ndim == 4:
+        return adaptive_avg_pool2d(x, sizes)
+    raise NotImplementedError(f"{op}: mode='area' on 5-D input is not supported")

@@ -1,0 +1,45 @@
+"""PyTorch programs of the kind people write, run unchanged with ``torch`` bound to minigrad.
+
+Each program in ``tests/programs/`` imports ``torch`` (and ``torch.nn``, ``torch.optim``, ...)
+as written for PyTorch; the fixture makes those names resolve to minigrad's modules.
+"""
+
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+import minigrad
+
+PROGRAMS = Path(__file__).parent / "programs"
+ALIASES = {
+    "torch": "minigrad",
+    "torch.nn": "minigrad.nn",
+    "torch.nn.functional": "minigrad.nn.functional",
+    "torch.optim": "minigrad.optim",
+    "torch.utils": "minigrad.utils",
+    "torch.utils.data": "minigrad.utils.data",
+}
+
+
+@pytest.fixture
+def as_torch(monkeypatch):
+    """``import torch`` gives minigrad for the duration of the test."""
+    for name, target in ALIASES.items():
+        monkeypatch.setitem(sys.modules, name, importlib.import_module(target))
+    monkeypatch.syspath_prepend(str(PROGRAMS))
+
+    def load(name):
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
+
+    yield load
+
+
+def test_lstm_cell_sine_wave_with_lbfgs(as_torch):
+    program = as_torch("sine_lbfgs")
+    losses, prediction = program.main()
+    assert prediction.shape == (3, 49)
+    assert losses[-1] < 0.01 and losses[-1] < losses[0]
+    assert minigrad.get_default_dtype() is minigrad.float32
