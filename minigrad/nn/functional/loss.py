@@ -339,7 +339,7 @@ def gaussian_nll_loss(
                 f"gaussian_nll_loss: var of shape {list(var.shape)} is incompatible with input "
                 f"of shape {list(input.shape)}"
             )
-    if bool((var < 0).any()):
+    if bool((var._all_elements() < 0).any()):  # every element, also of a batch under vmap
         raise ValueError("var has negative entry/entries")
     floor = var.detach().clamp(min=eps) - var.detach()  # clamp the value, not the gradient
     var = var + floor
