@@ -279,6 +279,7 @@ def test_autocast_off_costs_one_lookup():
     assert y.dtype is minigrad.float32
 
 
+@pytest.mark.slow
 def test_gpt_example_trains_with_amp(tmp_path):
     """The GPT example's --amp path (autocast + GradScaler) runs and its loss stays finite."""
     import math
