@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend
+from . import backend, dtypes
 from . import ops as _ops
 from .autograd import grad_mode, graph
 from .autograd.graph import version_counter
@@ -150,6 +150,7 @@ class InPlaceMethods:
 
 
 def _full_like(t, value):
+    value = dtypes.checked_scalar(value, t.dtype, "fill_", half_saturates=True)
     return graph.Tensor._make(t.device.xp.full(t.shape, value, dtype=t._data.dtype), t.device)
 
 

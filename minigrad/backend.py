@@ -400,16 +400,12 @@ def as_array(data, dtype: dtypes.dtype | None, dev: Device):
     for other in _BACKENDS.values():
         if other is not dev.backend and other.name != "cpu" and other.is_array(data):
             data = other.to_host(data)
-    if isinstance(data, np.ndarray) or isinstance(data, np.generic):
-        host = np.asarray(data)
-        if dtype is None and host.dtype == np.float64 and not isinstance(data, np.ndarray):
-            dtype = dtypes.float64
-    else:
-        host = np.asarray(data)
-        if dtype is None and host.dtype.kind == "f":
-            dtype = dtypes.get_default_dtype()
-    if dtype is None:
-        dtype = dtypes.from_numpy(host.dtype)  # also rejects object/string arrays
+    if isinstance(data, np.ndarray):
+        host = data
+        if dtype is None:
+            dtype = dtypes.from_numpy(host.dtype)  # also rejects object/string arrays
+    else:  # Python data: PyTorch's dtype inference and overflow checks
+        host, dtype = dtypes.host_array(data, dtype)
     host = host.astype(dtype.numpy, copy=False)
     return dev.backend.from_host(host, dev.index)
 

@@ -92,6 +92,7 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     if dtype is None:
         dtype = dtypes.result_type(fill_value)
     dtype = dtypes.to_dtype(dtype)
+    fill_value = dtypes.checked_scalar(fill_value, dtype, "full", half_saturates=True)
     with backend.on(dev):
         array = dev.xp.full(_shape((size,)), fill_value, dtype=dtype.numpy)
     return _finish(array, dev, requires_grad)
@@ -143,7 +144,11 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
 
 
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float."""
+    """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float.
+
+    Integer bounds with an integer dtype are computed in integers, so int64 ranges are exact
+    beyond 2**53 (``arange(2**53, 2**53 + 4)``), as in PyTorch.
+    """
     if end is None:
         start, end = 0, start
     if step == 0:
@@ -156,9 +161,22 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         dtype = dtypes.result_type(start, end, step)
     dtype = dtypes.to_dtype(dtype)
     dev = _device(device)
-    count = max(0, math.ceil((end - start) / step))
+    integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     with backend.on(dev):
-        array = (dev.xp.arange(count, dtype="float64") * step + start).astype(dtype.numpy)
+        if integral and not dtype.is_floating_point:
+            start, end, step = int(start), int(end), int(step)
+            count = max(0, -((start - end) // step))  # ceil((end - start) / step), exactly
+            last = start + (count - 1) * step if count else start
+            lo, hi = dtypes.integer_limits(dtypes.int64)
+            if not (lo <= start <= hi and lo <= last <= hi):
+                raise RuntimeError(f"arange: values from {start} to {last} overflow int64")
+            # int64 arithmetic wraps modulo 2**64, so i·step + start is exact wherever the
+            # value itself fits in int64 (checked above for the first and last values)
+            array = dev.xp.arange(count, dtype="int64") * step + dev.xp.int64(start)
+            array = array.astype(dtype.numpy, copy=False)
+        else:
+            count = max(0, math.ceil((end - start) / step))
+            array = (dev.xp.arange(count, dtype="float64") * step + start).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import builtins as _builtins
+import math
 
 import numpy as np
 
@@ -173,3 +174,162 @@ def from_legacy_type_name(name: str):
         if legacy == short:
             return to_dtype(dtype_name)
     raise ValueError(f"invalid type: {name!r}; expected a name like 'torch.FloatTensor'")
+
+
+# -- accumulation and checked conversion ---------------------------------------------------------
+
+
+def accumulate_dtype(d: dtype) -> dtype:
+    """The dtype reductions of ``d`` accumulate in: float32 for float16, as PyTorch's
+    ``acc_type``; every other dtype accumulates in itself (integer sums pick int64 on their own).
+
+    Summing 70,000 float16 ones in float16 stops at 2048 (and overflows at 65,504): sums,
+    means, norms, variances, softmax and cumulative sums of float16 tensors therefore run in
+    float32 and round once, at the end, back to float16.
+    """
+    return float32 if d is float16 else d
+
+
+def integer_limits(d: dtype) -> tuple:
+    """``(lowest, highest)`` of an integer dtype, as Python ints."""
+    info = np.iinfo(d.numpy)
+    return _builtins.int(info.min), _builtins.int(info.max)
+
+
+def overflow_error(value, d: dtype, op: str = "") -> RuntimeError:
+    where = f"{op}: " if op else ""
+    return RuntimeError(f"{where}value cannot be converted to type {d.name} without overflow")
+
+
+def checked_scalar(value, d: dtype, op: str = "", *, half_saturates: _builtins.bool = False):
+    """``value`` (a Python or NumPy number) as a Python number for a tensor of dtype ``d``.
+
+    Raises ``RuntimeError("value cannot be converted to type ... without overflow")`` where
+    PyTorch's ``checked_convert`` does (``fill_``, ``full``, ``masked_fill``): an integer target
+    takes floats in [lowest, highest] (truncated toward zero; NaN and inf overflow) and ints in
+    [lowest, highest], where an unsigned target also takes -highest..-1, which wrap (uint8: -1
+    is 255); a floating target takes anything whose magnitude is at most its largest finite
+    value, plus inf and NaN. ``half_saturates=True``: float16 takes any float, too large ones
+    becoming inf (PyTorch's ``fill_`` and ``full`` do that; its ``masked_fill`` raises).
+    """
+    if isinstance(value, np.generic):
+        value = value.item()
+    if d is bool:
+        return _builtins.bool(value)
+    if d.is_floating_point:
+        f = _builtins.float(value)
+        if (
+            not (half_saturates and d is float16)
+            and math.isfinite(f)
+            and abs(f) > _builtins.float(np.finfo(d.numpy).max)
+        ):
+            raise overflow_error(value, d, op)
+        return f
+    lo, hi = integer_limits(d)
+    if isinstance(value, _builtins.float):
+        if not math.isfinite(value) or not lo <= value <= hi:
+            raise overflow_error(value, d, op)
+        return _builtins.int(value)
+    value = _builtins.int(value)
+    if lo == 0:  # unsigned: -highest..-1 wrap around, as in C
+        if not -hi <= value <= hi:
+            raise overflow_error(value, d, op)
+        return value % (hi + 1)
+    if not lo <= value <= hi:
+        raise overflow_error(value, d, op)
+    return value
+
+
+def host_array(data, d: dtype | None) -> tuple:
+    """Python data (numbers, nested lists, NumPy scalars) as a host array and its dtype, as
+    ``torch.tensor`` reads it.
+
+    Without ``d``: Python floats give the default dtype, ints int64, bools bool, and NumPy
+    scalars keep their own dtype, all promoted together (``[np.float64(1.5)]`` is float64,
+    ``[np.int32(1), 2.5]`` float32). With an integer ``d``, values it cannot hold raise
+    ``RuntimeError`` as PyTorch's checked conversion does (``tensor([300], dtype=uint8)``); a
+    Python int beyond int64 raises ``ValueError`` unless the target is floating.
+    NumPy arrays are not read here: they keep their dtype and convert without checks.
+    """
+    try:
+        host = np.asarray(data)
+    except OverflowError:
+        host = np.asarray(data, dtype=object)
+    if host.dtype == np.uint64 or host.dtype == object:
+        host = _big_integers(data, host, d)
+    if d is None:
+        if host.dtype.kind == "f" and isinstance(data, (list, tuple)):
+            d = _leaf_dtype(data)
+        elif host.dtype.kind == "f" and not isinstance(data, np.generic):
+            d = _default_float
+        else:
+            d = from_numpy(host.dtype)  # also rejects object/string arrays
+    elif d._category == _INT and host.dtype.kind in "fiu" and host.size:
+        _check_integer_range(host, d)
+    return host, d
+
+
+def _big_integers(data, host, d):
+    """An array that NumPy could only hold as uint64 or object: Python ints beyond int64."""
+    flat = host.reshape(-1).tolist() if host.dtype == object else None
+    if flat is not None and not _builtins.all(
+        isinstance(v, (_builtins.int, _builtins.float, np.number)) for v in flat
+    ):
+        return host  # strings, None, ragged lists: from_numpy names the problem
+    floating = d.is_floating_point if d is not None else None
+    if floating is None and flat is not None:
+        floating = _builtins.any(isinstance(v, (_builtins.float, np.floating)) for v in flat)
+    if floating:
+        return np.asarray(host, dtype=np.float64)
+    if d is bool:
+        return host != 0
+    raise ValueError(
+        "Overflow when unpacking long long: a Python int beyond int64 cannot be stored in an "
+        f"integer tensor{'' if d is None else ' of ' + d.name} (ask for a floating dtype)"
+    )
+
+
+def _check_integer_range(host, d: dtype) -> None:
+    lo, hi = integer_limits(d)
+    low, high = host.min(), host.max()
+    if host.dtype.kind == "f":
+        bad = not (np.isfinite(low) and np.isfinite(high)) or low < lo or high > hi
+    else:
+        bad = low < (-hi if lo == 0 else lo) or high > hi
+    if bad:
+        culprit = high if high > hi or (host.dtype.kind == "f" and not np.isfinite(high)) else low
+        raise overflow_error(culprit.item(), d, "tensor")
+
+
+def _leaf_dtype(data) -> dtype:
+    """The promoted dtype of the leaves of a nested list, as ``torch.tensor`` infers it."""
+    kinds: set = set()
+    _leaf_types(data, kinds)
+    result = None
+    for t in kinds:
+        if t is _builtins.float:
+            d = _default_float
+        elif t is _builtins.bool:
+            d = bool
+        elif t is _builtins.int:
+            d = int64
+        elif isinstance(t, np.dtype):
+            d = from_numpy(t)
+        elif issubclass(t, np.generic):
+            d = from_numpy(np.dtype(t))
+        else:
+            d = _default_float if issubclass(t, _builtins.float) else int64
+        result = d if result is None else promote_types(result, d)
+    return result if result is not None else _default_float
+
+
+def _leaf_types(data, kinds: set) -> None:
+    if len(data) and isinstance(data[0], (list, tuple)):
+        for x in data:
+            _leaf_types(x, kinds)
+        return
+    found = set(map(type, data))  # one C-level pass over a row of numbers
+    if np.ndarray in found:
+        found.discard(np.ndarray)
+        kinds.update(x.dtype for x in data if isinstance(x, np.ndarray))
+    kinds |= found

@@ -28,7 +28,7 @@ class Tensor(InPlaceMethods):
         "_data",
         "device",
         "_requires_grad",
-        "grad",
+        "_grad",
         "grad_fn",
         "_output_nr",
         "_version",
@@ -49,7 +49,7 @@ class Tensor(InPlaceMethods):
     def _init(self, data, device, requires_grad, grad_fn):
         self._data, self.device = data, device
         self._requires_grad, self.grad_fn = requires_grad, grad_fn
-        self.grad = self._version = self._base = self._hooks = self._accumulator = None
+        self._grad = self._version = self._base = self._hooks = self._accumulator = None
         self._output_nr, self._retains_grad = 0, False
 
     @classmethod
@@ -125,6 +125,22 @@ class Tensor(InPlaceMethods):
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         self.requires_grad = requires_grad
         return self
+
+    @property
+    def grad(self):
+        """The gradient accumulated by backward (None until then); assign None or a tensor of
+        this tensor's shape, dtype and device, as PyTorch checks."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value) -> None:
+        if value is not None:
+            _check_assigned_grad(self, value)
+        self._grad = value
+
+    @grad.deleter
+    def grad(self) -> None:
+        self._grad = None
 
     @property
     def is_leaf(self) -> bool:
@@ -563,6 +579,32 @@ class Tensor(InPlaceMethods):
                 f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor."
             )
         return _ops.transpose(self, -2, -1)
+
+
+def _check_assigned_grad(t: Tensor, grad) -> None:
+    """``t.grad = grad`` is refused for a non-tensor, or another device, dtype or shape (with
+    PyTorch's messages): backward would otherwise broadcast into, or cast, a wrong buffer."""
+    if not isinstance(grad, Tensor):
+        raise TypeError(
+            f"assigned grad expected to be a Tensor or None but got grad of type "
+            f"{type(grad).__name__}"
+        )
+    if grad.device != t.device:
+        raise RuntimeError(
+            f"attempting to assign a gradient with device type '{grad.device}' to a tensor with "
+            f"device type '{t.device}'. Please ensure that the gradient and the tensor are on the "
+            f"same device"
+        )
+    if grad._data.dtype != t._data.dtype:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{grad.dtype.name}' to a tensor with "
+            f"dtype '{t.dtype.name}'. The gradient must match the tensor's dtype"
+        )
+    if grad._data.shape != t._data.shape:
+        raise RuntimeError(
+            f"attempting to assign a gradient of size '{list(grad.shape)}' to a tensor of size "
+            f"'{list(t.shape)}'. Please ensure that the gradient and the tensor are the same size"
+        )
 
 
 def _expect_dims(t: Tensor, ndim: int, op: str, name: str) -> None:

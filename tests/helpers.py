@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 import minigrad
-from minigrad.testing.samples import Index, Mask, make_arrays, wants_grad
+from minigrad.testing.samples import Index, Mask, Typed, make_arrays, wants_grad
 
 
 def build(op, index, m, dtype_name="float64", device="cpu"):
@@ -16,7 +16,7 @@ def build(op, index, m, dtype_name="float64", device="cpu"):
         if not isinstance(a, np.ndarray):
             args.append(a)
             continue
-        if isinstance(spec, (Index, Mask)):
+        if isinstance(spec, (Index, Mask, Typed)):
             t = _to(m, a, None, device)
         else:
             t = _to(m, a.astype(dtype_name), dtype_name, device)

@@ -30,3 +30,12 @@ def test_cudnn_availability_follows_the_cuda_backend():
 def test_docstrings_say_the_flags_have_no_effect():
     assert "no effect" in minigrad.backends.cudnn.__doc__
     assert "no effect" in minigrad.backends.cuda.__doc__
+
+
+def test_accelerator_picks_the_gpu_or_none():
+    acc = minigrad.accelerator
+    assert acc.is_available() == minigrad.cuda.is_available()
+    if not acc.is_available():
+        assert acc.current_accelerator() is None and acc.device_count() == 0
+    else:
+        assert acc.current_accelerator().type == "cuda"

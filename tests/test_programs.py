@@ -43,3 +43,11 @@ def test_lstm_cell_sine_wave_with_lbfgs(as_torch):
     assert prediction.shape == (3, 49)
     assert losses[-1] < 0.01 and losses[-1] < losses[0]
     assert minigrad.get_default_dtype() is minigrad.float32
+
+
+def test_quickstart_tutorial(as_torch, capsys):
+    program = as_torch("quickstart_tutorial")
+    out = capsys.readouterr().out
+    assert "Using cpu device" in out or "Using cuda device" in out
+    assert "Done!" in out and "Predicted:" in out
+    assert program.accuracy > 0.3  # four classes: better than chance after three epochs

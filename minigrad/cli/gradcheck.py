@@ -13,7 +13,7 @@ import minigrad
 from .. import creation
 from ..autograd import gradcheck, gradgradcheck
 from ..testing.op_db import OP_DB
-from ..testing.samples import Index, Mask, make_arrays, wants_grad
+from ..testing.samples import Index, Mask, Typed, make_arrays, wants_grad
 from ._common import check_device, one_line
 
 
@@ -58,7 +58,7 @@ def build_args(op, index: int, device: str) -> list:
     for spec, a in zip(op.samples[index].args, make_arrays(op, index)):
         if not isinstance(a, np.ndarray):
             args.append(a)
-        elif isinstance(spec, (Index, Mask)):
+        elif isinstance(spec, (Index, Mask, Typed)):
             args.append(creation.tensor(a, device=device))
         else:
             t = creation.tensor(a.astype("float64"), device=device)

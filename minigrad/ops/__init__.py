@@ -53,22 +53,19 @@ from .reduce import (
     any,
     argmax,
     argmin,
-    argsort,
     cumsum,
     logsumexp,
     max,
     mean,
     min,
-    nonzero,
     norm,
     prod,
-    sort,
     std,
     sum,
     sum_to_size,
-    topk,
     var,
 )
+from .sorting import argsort, nonzero, sort, topk
 from .unary import (
     abs,
     ceil,

@@ -189,7 +189,7 @@ class SoftplusOp(Op):
 
 sigmoid = unary_function(SigmoidOp, "sigmoid")
 silu = unary_function(SiLUOp, "silu")
-relu = unary_function(ReLUOp, "relu", floating=False)
+relu = unary_function(ReLUOp, "relu", floating=False, bools=False)
 
 
 def leaky_relu(input, negative_slope=0.01):  # noqa: A002

@@ -37,10 +37,21 @@ def promote(*operands, floating: bool = False):
         target = dtypes.result_type(*operands)
     if floating and not target.is_floating_point:
         target = dtypes.get_default_dtype()
+    if target._category == 1:  # integers: a Python int wraps into the dtype, as in PyTorch
+        operands = tuple(_wrap(x, target) if type(x) is int else x for x in operands)
     return tuple(
         x.to(target) if isinstance(x, tensor_cls) and x._data.dtype != target.numpy else x
         for x in operands
     )
+
+
+def _wrap(value: int, target) -> int:
+    """``value`` modulo 2**bits into ``target``'s range: ``uint8 + 300`` is ``uint8 + 44``, as
+    PyTorch computes it (NumPy would raise OverflowError)."""
+    lo, hi = dtypes.integer_limits(target)
+    if lo <= value <= hi:
+        return value
+    return (value - lo) % (hi - lo + 1) + lo
 
 
 def _already_promoted(a, b, floating: bool) -> bool:
@@ -170,13 +181,43 @@ class Pow(Op):
         return ga, gb
 
 
+def check_integer_divisor(xp, a, b, op: str) -> None:
+    """Integer division and modulo by zero raise, as in PyTorch (NumPy would return 0).
+
+    Floating division by zero gives inf/nan as IEEE says; bool operands are refused, as
+    PyTorch has no floor/trunc division or remainder kernel for bool. The check runs on every
+    device (PyTorch's CUDA kernels do not check; there it costs a device-to-host sync).
+    """
+    kind = getattr(a, "dtype", getattr(b, "dtype", None)).kind
+    if kind == "b":
+        raise NotImplementedError(f"\"{op}\" not implemented for 'Bool'")
+    if kind in "iu" and bool(xp.any(xp.asarray(b) == 0)):
+        raise RuntimeError(f"ZeroDivisionError: integer division or modulo by zero in {op}")
+
+
 class FloorDivide(Op):
-    """z = floor(a / b); not differentiable (as in PyTorch)."""
+    """z = floor(a / b); not differentiable (as in PyTorch). Integer division by zero raises."""
 
     differentiable = False
 
     def forward(self, a, b):
+        check_integer_divisor(self.xp, a, b, "floor_divide")
         return self.xp.floor_divide(a, b)
+
+
+class TruncDivide(Op):
+    """z = a / b rounded toward zero, for integers, computed exactly (no float64 round trip,
+    which would be off by one for |a| > 2**53); not differentiable."""
+
+    differentiable = False
+
+    def forward(self, a, b):
+        xp = self.xp
+        check_integer_divisor(xp, a, b, "div(rounding_mode='trunc')")
+        q = xp.floor_divide(a, b)
+        # floor and trunc differ by one where the quotient is negative and inexact
+        inexact = (xp.remainder(a, b) != 0) & ((xp.asarray(a) < 0) != (xp.asarray(b) < 0))
+        return q + inexact.astype(q.dtype)
 
 
 class Remainder(Op):
@@ -185,6 +226,7 @@ class Remainder(Op):
     save_inputs = True
 
     def forward(self, a, b):
+        check_integer_divisor(self.xp, a, b, "remainder")
         return self.xp.remainder(a, b)
 
     def backward(self, gz):
@@ -273,6 +315,8 @@ def compare(ufunc_name: str, a, b=None):
         return Compare(ufunc_name)(a)
     if isinstance(a, graph.Tensor) and isinstance(b, graph.Tensor) and a.dtype is not b.dtype:
         a, b = promote(a, b)
+    elif ufunc_name.startswith("bitwise") or type(a) is int or type(b) is int:
+        a, b = promote(a, b)  # a Python int wraps into an integer tensor's dtype, as PyTorch
     return Compare(ufunc_name)(a, b)
 
 
@@ -284,7 +328,17 @@ def add(a, b, alpha=1):
 
 
 def sub(a, b, alpha=1):
+    """``a - alpha * b``; refused for bool tensors, as in PyTorch (use ``~`` or logical_not)."""
+    if _is_bool(a) or _is_bool(b):
+        raise RuntimeError(
+            "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
+            "trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
     return binary(Sub(), a, b if alpha == 1 else b * alpha)
+
+
+def _is_bool(x) -> bool:
+    return isinstance(x, graph.Tensor) and x._data.dtype.kind == "b"
 
 
 def mul(a, b):
@@ -297,7 +351,10 @@ def div(a, b, rounding_mode=None):
     if rounding_mode == "floor":
         return binary(FloorDivide(), a, b)
     if rounding_mode == "trunc":
-        return binary(Div(), a, b, floating=True).trunc().to(dtypes.result_type(a, b))
+        a, b = promote(a, b)
+        if not getattr(a, "dtype", getattr(b, "dtype", None)).is_floating_point:
+            return TruncDivide()(a, b)
+        return Div()(a, b).trunc()
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
 
 
@@ -314,10 +371,13 @@ def pow(a, b):  # noqa: A001 - PyTorch's name
 
 
 def maximum(a, b):
+    """Elementwise max (NaN wins). Differs on purpose: ``b`` may be a Python number, which
+    PyTorch refuses."""
     return binary(Maximum(), a, b)
 
 
 def minimum(a, b):
+    """Elementwise min (NaN wins); ``b`` may be a Python number, unlike in PyTorch."""
     return binary(Minimum(), a, b)
 
 
@@ -343,13 +403,21 @@ def _describe(x) -> str:
 
 
 def masked_fill(input, mask, value):  # noqa: A002
-    """``input`` with ``value`` where ``mask`` is true (``mask`` broadcasts against input)."""
+    """``input`` with ``value`` where ``mask`` is true (``mask`` broadcasts against input).
+
+    The result keeps ``input``'s dtype, as in PyTorch: the value is converted to it (2.5 in an
+    int64 tensor is 2), and a value the dtype cannot hold raises (300 in a uint8 tensor).
+    """
     if isinstance(value, graph.Tensor):
         if value.ndim:
             raise RuntimeError(
                 f"masked_fill only supports a 0-dimensional value tensor, got shape {list(value.shape)}"
             )
         value = value.to(input.dtype)
+    else:
+        value = scalar_tensor(
+            dtypes.checked_scalar(value, input.dtype, "masked_fill"), input.dtype, input.device
+        )
     out = where(mask, value, input)
     if out.shape != input.shape:
         raise RuntimeError(
@@ -359,10 +427,16 @@ def masked_fill(input, mask, value):  # noqa: A002
     return out
 
 
-def unary_function(op_cls, name: str, floating: bool = True):
-    """The public function for a one-input op, documented by the op's derivative line."""
+def unary_function(op_cls, name: str, floating: bool = True, bools: bool = True):
+    """The public function for a one-input op, documented by the op's derivative line.
+
+    ``bools=False``: a bool input raises NotImplementedError, as PyTorch has no kernel for it
+    (``abs``, ``floor``, ``relu`` of a bool tensor), instead of NumPy's silent answer.
+    """
 
     def function(input):  # noqa: A002
+        if not bools and input._data.dtype.kind == "b":
+            raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
         return unary(op_cls(), input, floating)
 
     function.__name__ = function.__qualname__ = name

@@ -10,22 +10,35 @@ from .elementwise import promote
 
 
 class Cat(Op):
-    """y = the inputs joined along dim; each dx is its slice of dy"""
+    """y = the inputs joined along dim; each dx is its slice of dy
+
+    A legacy empty tensor of shape (0,) joins any shape (PyTorch skips it, after it took part
+    in type promotion); its gradient is empty too.
+    """
 
     def __init__(self, dim: int):
         self.dim = dim
 
     def forward(self, *arrays):
-        return self.xp.concatenate(arrays, axis=self.dim)
+        kept = [a for a in arrays if not _legacy_empty(a.shape)] or arrays[:1]
+        return self.xp.concatenate(kept, axis=self.dim)
 
     def backward(self, gy):
         grads, start = [], 0
         lead = (slice(None),) * self.dim
+        skip = gy.ndim != 1
         for (shape, _, _), edge in zip(self.input_meta, self.next_functions):
+            if skip and _legacy_empty(shape):
+                grads.append(gy.new_zeros((0,)) if edge is not None else None)
+                continue
             stop = start + shape[self.dim]
             grads.append(gy[lead + (slice(start, stop),)] if edge is not None else None)
             start = stop
         return tuple(grads)
+
+
+def _legacy_empty(shape) -> bool:
+    return len(shape) == 1 and shape[0] == 0
 
 
 class Pad(Op):
@@ -71,11 +84,15 @@ def cat(tensors, dim=0):
     tensors = list(tensors)
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
-    tensors = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)] or tensors[:1]
+    # every tensor takes part in type promotion, also an empty one (as in PyTorch) ...
     tensors = list(promote(*tensors)) if len({t.dtype for t in tensors}) > 1 else tensors
-    ref = tensors[0]
+    # ... but a legacy empty tensor of shape (0,) is not held to the others' shape
+    shaped = [t for t in tensors if not _legacy_empty(t.shape)] or tensors[:1]
+    ref = shaped[0]
     d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
+        if _legacy_empty(t.shape):
+            continue
         if t.ndim != ref.ndim or any(
             a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d
         ):
@@ -122,6 +139,8 @@ def chunk(input, chunks, dim=0):  # noqa: A002
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input.shape[normalize_dim(dim, input.ndim, "chunk")]
+    if n == 0:  # an empty dim gives `chunks` empty pieces, as in PyTorch
+        return split(input, [0] * chunks, dim)
     return split(input, max(1, -(-n // chunks)), dim)
 
 

@@ -1,7 +1,8 @@
 """Fused ops for neural networks that Tensor methods need too: softmax and log-softmax.
 
 Composing them from exp/sum/log would overflow for large logits and build four nodes; here
-each is one node with a closed-form backward written with Tensor ops.
+each is one node with a closed-form backward written with Tensor ops. float16 inputs are
+computed in float32 and rounded once (the sum of 70,000 float16 terms needs it).
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 import warnings
 
 from .base import Op, normalize_dim
+from .reduce import accumulator
 
 
 class SoftmaxOp(Op):
@@ -23,9 +25,10 @@ class SoftmaxOp(Op):
     def forward(self, x):
         if x.size == 0:
             return x.copy()
+        dtype, x = x.dtype, x.astype(accumulator(x.dtype), copy=False)
         y = self.xp.exp(x - x.max(axis=self.dim, keepdims=True))
         y /= y.sum(axis=self.dim, keepdims=True)
-        return y
+        return y.astype(dtype, copy=False)
 
     def backward(self, gy):
         (y,) = self.saved_tensors
@@ -44,9 +47,10 @@ class LogSoftmaxOp(Op):
         if x.size == 0:
             return x.copy()
         xp = self.xp
+        dtype, x = x.dtype, x.astype(accumulator(x.dtype), copy=False)
         shifted = x - x.max(axis=self.dim, keepdims=True)
         shifted -= xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
-        return shifted
+        return shifted.astype(dtype, copy=False)
 
     def backward(self, gy):
         (y,) = self.saved_tensors

@@ -7,20 +7,42 @@ import builtins
 import math
 from collections import namedtuple
 
+import numpy as np
+
 from .. import dtypes
 from .base import Op, constant, kept_shape, normalize_dim, normalize_dims
 from .elementwise import where
 
+INT64 = np.dtype("int64")
+
+
+def accumulator(np_dtype):
+    """The NumPy dtype a reduction of ``np_dtype`` accumulates in (float32 for float16)."""
+    return dtypes.accumulate_dtype(dtypes.from_numpy(np_dtype)).numpy
+
+
+def result_dtype(np_dtype, out=None):
+    """A sum's or product's result dtype: ``out`` if asked for, int64 for integers and bools
+    (as PyTorch), else the input's."""
+    if out is not None:
+        return out
+    return INT64 if np_dtype.kind in "biu" else np_dtype
+
 
 class Sum(Op):
-    """y = Σ x over dims; dy/dx = 1 (the gradient is broadcast back over the summed dims)"""
+    """y = Σ x over dims; dy/dx = 1 (the gradient is broadcast back over the summed dims)
 
-    def __init__(self, dims: tuple, keepdim: bool):
-        self.dims, self.keepdim = dims, keepdim
+    float16 accumulates in float32 (see :func:`minigrad.dtypes.accumulate_dtype`); the result
+    has dtype ``out`` (a NumPy dtype) when given, else int64 for integers, else x's dtype.
+    """
+
+    def __init__(self, dims: tuple, keepdim: bool, out=None):
+        self.dims, self.keepdim, self.out = dims, keepdim, out
 
     def forward(self, x):
-        dtype = "int64" if x.dtype.kind in "biu" else None
-        return x.sum(axis=self.dims, keepdims=self.keepdim, dtype=dtype)
+        out = result_dtype(x.dtype, self.out)
+        y = x.sum(axis=self.dims, keepdims=self.keepdim, dtype=accumulator(out))
+        return y.astype(out, copy=False)
 
     def backward(self, gy):
         shape = self.input_meta[0][0]
@@ -51,36 +73,53 @@ class SumToSize(Op):
 
 
 class Prod(Op):
-    """y = Π x over one dim (or all); dy/dxᵢ = Π_{j≠i} xⱼ, exact also when some xⱼ are zero"""
+    """y = Π x over one dim (or all); dy/dxᵢ = Π_{j≠i} xⱼ, exact also when some xⱼ are zero,
+    in O(n) memory, and differentiable twice (see :meth:`others`)"""
 
     save_inputs = True
     save_output = True
 
-    def __init__(self, dim, keepdim: bool):
-        self.dim, self.keepdim = dim, keepdim
+    def __init__(self, dim, keepdim: bool, out=None):
+        self.dim, self.keepdim, self.out = dim, keepdim, out
 
     def forward(self, x):
-        dtype = "int64" if x.dtype.kind in "biu" else None
-        return x.prod(axis=self.dim, keepdims=self.keepdim, dtype=dtype)
+        out = result_dtype(x.dtype, self.out)
+        y = x.prod(axis=self.dim, keepdims=self.keepdim, dtype=accumulator(out))
+        return y.astype(out, copy=False)
 
     def backward(self, gy):
         x, y = self.saved_tensors
         if self.dim is None:
-            return gy * Prod(None, False).others(x.reshape(-1)).reshape(x.shape)
+            flat = x.reshape(-1)
+            return gy * self.others(flat, 0, y.reshape(1)).reshape(x.shape)
         if not self.keepdim:
             gy, y = gy.unsqueeze(self.dim), y.unsqueeze(self.dim)
-        if bool((x._data != 0).all()):
-            return gy * y / x
-        moved = x.movedim(self.dim, -1)
-        return gy * self.others(moved).movedim(-1, self.dim)
+        return gy * self.others(x, self.dim, y)
 
     @staticmethod
-    def others(x):
-        """For x of shape (..., n): the product of all entries but the i-th, for each i."""
-        n = x.shape[-1]
-        eye = constant(x.device.xp.eye(n, dtype=bool), x.device)
-        rows = x.unsqueeze(-2).expand(*x.shape[:-1], n, n)
-        return where(eye, 1.0, rows).prod(-1)
+    def others(x, dim: int, y):
+        """Π_{j≠i} xⱼ along ``dim`` for each i, with ``y`` = Π x (keepdim), in O(n) memory.
+
+        Without zeros it is y / x. With zeros, split each entry into its zero part and its
+        non-zero part u (u = 1 at the zeros): Π_{j≠i} xⱼ = Z_i · P / u_i, where P = Π u and
+        Z_i, the product of the zeros other than x_i, is 1 (none), x_l (exactly one, at l) or 0
+        (two or more). Z is written as a sum of the zero entries (value 0, derivative 1) so
+        that the result has the right derivative too: second derivatives are exact.
+        """
+        zero = x._data == 0
+        if not bool(zero.any()):
+            return y / x
+        is_zero = constant(zero, x.device)
+        others_zero = constant(zero.sum(axis=dim, keepdims=True) - zero, x.device)
+        u = where(is_zero, 1.0, x)
+        p = Prod(dim, True)(u)
+        zero_sum = where(is_zero, x, 0.0)
+        z = where(
+            others_zero == 0,
+            1.0,
+            where(others_zero == 1, zero_sum.sum(dim, keepdim=True) - zero_sum, 0.0),
+        )
+        return z * p / u
 
 
 class Amax(Op):
@@ -123,14 +162,15 @@ class LogSumExp(Op):
         self.dims, self.keepdim = dims, keepdim
 
     def forward(self, x):
-        xp = self.xp
+        xp, dtype = self.xp, x.dtype
+        x = x.astype(accumulator(dtype), copy=False)
         m = (
             x.max(axis=self.dims, keepdims=True)
             if x.size
             else xp.zeros(kept_shape(x.shape, self.dims), x.dtype)
         )
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or an inf): avoid inf - inf
-        y = xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m
+        y = (xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m).astype(dtype)
         return (
             y
             if self.keepdim
@@ -155,7 +195,9 @@ class Norm2(Op):
         self.dims, self.keepdim = dims, keepdim
 
     def forward(self, x):
-        return self.xp.sqrt((x * x).sum(axis=self.dims, keepdims=self.keepdim))
+        acc = accumulator(x.dtype)
+        xa = x.astype(acc, copy=False)  # float16: squares overflow above 256
+        return self.xp.sqrt((xa * xa).sum(axis=self.dims, keepdims=self.keepdim)).astype(x.dtype)
 
     def backward(self, gy):
         x, y = self.saved_tensors
@@ -167,14 +209,15 @@ class Norm2(Op):
 
 
 class Cumsum(Op):
-    """yᵢ = Σ_{j≤i} xⱼ along dim; dx = reverse cumulative sum of dy"""
+    """yᵢ = Σ_{j≤i} xⱼ along dim; dx = reverse cumulative sum of dy (float16 accumulates in
+    float32; integers give int64 unless ``out`` says otherwise)"""
 
-    def __init__(self, dim: int):
-        self.dim = dim
+    def __init__(self, dim: int, out=None):
+        self.dim, self.out = dim, out
 
     def forward(self, x):
-        dtype = "int64" if x.dtype.kind in "biu" else None
-        return x.cumsum(axis=self.dim, dtype=dtype)
+        out = result_dtype(x.dtype, self.out)
+        return x.cumsum(axis=self.dim, dtype=accumulator(out)).astype(out, copy=False)
 
     def backward(self, gy):
         return gy.flip(self.dim).cumsum(self.dim).flip(self.dim)
@@ -183,11 +226,28 @@ class Cumsum(Op):
 # -- functions ----------------------------------------------------------------------------------
 
 
+def _cast_for(input, dtype):  # noqa: A002
+    """``input`` in the ``dtype=`` asked of a reduction, and that dtype as NumPy's (or None)."""
+    if dtype is None:
+        return input, None
+    dtype = dtypes.to_dtype(dtype)
+    return input.to(dtype), dtype.numpy
+
+
+def in_accumulator(compute, input):  # noqa: A002
+    """``compute(input)`` run in the accumulation dtype (float32 for float16) and returned in
+    ``input``'s dtype: the shared path of the composite reductions (mean, var, std, norm)."""
+    acc = dtypes.accumulate_dtype(input.dtype)
+    if acc is input.dtype:
+        return compute(input)
+    return compute(input.to(acc)).to(input.dtype)
+
+
 def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
-    """Sum over ``dim`` (int, tuple, or None for all). Integer and bool inputs sum to int64."""
-    if dtype is not None:
-        input = input.to(dtype)
-    return Sum(normalize_dims(dim, input.ndim, "sum"), keepdim)(input)
+    """Sum over ``dim`` (int, tuple, or None for all). Integer and bool inputs sum to int64
+    unless ``dtype`` is given; float16 accumulates in float32 and returns float16."""
+    input, out = _cast_for(input, dtype)
+    return Sum(normalize_dims(dim, input.ndim, "sum"), keepdim, out)(input)
 
 
 def sum_to_size(input, *size):  # noqa: A002
@@ -209,30 +269,46 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
         )
     dims = normalize_dims(dim, input.ndim, "mean")
     count = math.prod(input.shape[d] for d in dims)
-    return Sum(dims, keepdim)(input) / count if count else Sum(dims, keepdim)(input) * math.nan
+    # float16: sum in float32, divide, then round once to float16 (70,000 ones have mean 1)
+    total = Sum(dims, keepdim, accumulator(input._data.dtype))(input)
+    total = total / count if count else total * math.nan
+    return total.to(input.dtype)
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
-    if dtype is not None:
-        input = input.to(dtype)
+    """Product of all entries, or along ``dim``; integers give int64 unless ``dtype`` is given."""
+    input, out = _cast_for(input, dtype)
     if dim is not None:
         dim = normalize_dim(dim, input.ndim, "prod")
-    return Prod(dim, keepdim)(input)
+    return Prod(dim, keepdim, out)(input)
 
 
-def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa: A002
-    """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, as PyTorch's default)."""
-    if unbiased is not None:
-        correction = int(unbiased)
+def _var(input, dim, correction, keepdim):  # noqa: A002
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"std and var only support floating point and complex dtypes, got {input.dtype.name}"
+        )
     dims = normalize_dims(dim, input.ndim, "var")
     count = math.prod(input.shape[d] for d in dims)
     centered = input - mean(input, dims, keepdim=True)
     return (centered * centered).sum(dims, keepdim=keepdim) / builtins.max(0, count - correction)
 
 
+def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa: A002
+    """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, as PyTorch's default).
+
+    float16 inputs are computed in float32 and rounded once to float16, as PyTorch does.
+    """
+    if unbiased is not None:
+        correction = int(unbiased)
+    return in_accumulator(lambda x: _var(x, dim, correction, keepdim), input)
+
+
 def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa: A002
-    """Standard deviation: the square root of :func:`var`."""
-    return var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased).sqrt()
+    """Standard deviation: the square root of :func:`var` (float16 computed in float32)."""
+    if unbiased is not None:
+        correction = int(unbiased)
+    return in_accumulator(lambda x: _var(x, dim, correction, keepdim).sqrt(), input)
 
 
 def amax(input, dim=(), keepdim=False):  # noqa: A002
@@ -268,7 +344,7 @@ def min(input, dim=None, keepdim=False):  # noqa: A001, A002
 def _extreme_along(input, dim, keepdim, arg, result_type):  # noqa: A002
     dim = normalize_dim(dim, input.ndim, arg[3:])
     if input.ndim == 0:
-        return result_type(input * 1, input.new_zeros((), dtype=dtypes.int64))
+        return result_type(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     indices = _arg_reduce(input, dim, True, arg)
     values = input.gather(dim, indices)
     if not keepdim:
@@ -287,6 +363,8 @@ def argmin(input, dim=None, keepdim=False):  # noqa: A002
 
 def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
     data = input._data
+    if data.dtype.kind == "b":
+        raise RuntimeError(f"{name}(): does not support bool input")
     if data.size == 0:
         raise RuntimeError(f"{name}(): expected a non-empty tensor")
     if dim is None:
@@ -303,14 +381,28 @@ def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
 
 
 def logsumexp(input, dim, keepdim=False):  # noqa: A002
+    """log Σ exp(x) over ``dim``, computed stably; integers are computed in the default float."""
+    if not input.dtype.is_floating_point:
+        input = input.to(dtypes.get_default_dtype())
     return LogSumExp(normalize_dims(dim, input.ndim, "logsumexp"), keepdim)(input)
 
 
 def norm(input, p="fro", dim=None, keepdim=False):  # noqa: A002
     """The vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any float."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "
+            f"{input.dtype.name}"
+        )
     dims = normalize_dims(dim, input.ndim, "norm")
     if p in ("fro", 2, 2.0):
         return Norm2(dims, keepdim)(input)
+    if p not in (math.inf, -math.inf, 0) and isinstance(p, (int, float)):
+        return in_accumulator(lambda x: _p_norm(x, p, dims, keepdim), input)
+    return _p_norm(input, p, dims, keepdim)
+
+
+def _p_norm(input, p, dims, keepdim):  # noqa: A002
     if p == math.inf:
         return input.abs().amax(dims, keepdim)
     if p == -math.inf:
@@ -325,66 +417,27 @@ def norm(input, p="fro", dim=None, keepdim=False):  # noqa: A002
 
 
 def cumsum(input, dim, *, dtype=None):  # noqa: A002
-    if dtype is not None:
-        input = input.to(dtype)
-    return Cumsum(normalize_dim(dim, input.ndim, "cumsum"))(input)
+    """Cumulative sum along ``dim``; integers give int64 unless ``dtype`` is given."""
+    input, out = _cast_for(input, dtype)
+    d = normalize_dim(dim, input.ndim, "cumsum")
+    if input.ndim == 0:  # NumPy would return shape (1,)
+        return Cumsum(0, out)(input.reshape(1)).reshape(())
+    return Cumsum(d, out)(input)
 
 
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002
+    """True where every entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
-    return constant(input._data.all(axis=axis, keepdims=keepdim), input.device)
+    return _logical_result(input._data.all(axis=axis, keepdims=keepdim), input)
 
 
 def any(input, dim=None, keepdim=False):  # noqa: A001, A002
+    """True where some entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")
-    return constant(input._data.any(axis=axis, keepdims=keepdim), input.device)
+    return _logical_result(input._data.any(axis=axis, keepdims=keepdim), input)
 
 
-# -- sorting ------------------------------------------------------------------------------------
-
-SortResult = namedtuple("sort", ["values", "indices"])
-TopkResult = namedtuple("topk", ["values", "indices"])
-
-
-def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
-    """Indices that sort ``input`` along ``dim`` (always a stable sort: ties keep their order)."""
-    if input.ndim == 0:
-        return constant(input.device.xp.zeros((), dtype="int64"), input.device)
-    d = normalize_dim(dim, input.ndim, "argsort")
-    data = input._data
-    keys = (~data if data.dtype.kind == "b" else -data) if descending else data
-    order = input.device.xp.argsort(keys, axis=d, kind="stable")
-    return constant(order.astype("int64", copy=False), input.device)
-
-
-def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
-    """``(values, indices)`` sorted along ``dim``; the gradient flows to the original places."""
-    indices = argsort(input, dim, descending)
-    if input.ndim == 0:
-        return SortResult(input * 1, indices)
-    return SortResult(input.gather(normalize_dim(dim, input.ndim, "sort"), indices), indices)
-
-
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
-    """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``."""
-    d = normalize_dim(dim, input.ndim, "topk")
-    size = input.shape[d] if input.ndim else 1
-    if not 0 <= k <= size:
-        raise RuntimeError(f"topk: k ({k}) must be between 0 and the size of dim {d} ({size})")
-    indices = argsort(input, d, descending=largest)
-    if input.ndim == 0:
-        return TopkResult(input * 1, indices)
-    indices = indices[(slice(None),) * d + (slice(0, k),)]
-    return TopkResult(input.gather(d, indices), indices)
-
-
-def nonzero(input, *, as_tuple=False):  # noqa: A002
-    """Indices of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim."""
-    xp = input.device.xp
-    found = xp.nonzero(input._data if input.ndim else input._data.reshape(1))
-    columns = [constant(c.astype("int64", copy=False), input.device) for c in found]
-    if as_tuple:
-        return tuple(columns)
-    if input.ndim == 0:
-        return constant(xp.zeros((int(found[0].size), 0), dtype="int64"), input.device)
-    return constant(xp.stack([c._data for c in columns], axis=1), input.device)
+def _logical_result(out, input):  # noqa: A002
+    if input._data.dtype == "uint8":
+        out = out.astype("uint8")
+    return constant(out, input.device)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from .. import dtypes
 from ..autograd import graph
 from .base import Op
 from .elementwise import div, maximum, minimum, mul, unary_function, where
@@ -197,10 +198,13 @@ class _ZeroGrad(Op):
 
 
 class Sign(_ZeroGrad):
-    """y = sign(x); dy/dx = 0"""
+    """y = sign(x) (0 for NaN, as PyTorch); dy/dx = 0"""
 
     def forward(self, x):
-        return self.xp.sign(x)
+        y = self.xp.sign(x)
+        if x.dtype.kind == "f":
+            y = self.xp.where(self.xp.isnan(x), self.xp.zeros_like(x), y)
+        return y
 
 
 class Round(_ZeroGrad):
@@ -248,18 +252,23 @@ cos = unary_function(Cos, "cos")
 tan = unary_function(Tan, "tan")
 tanh = unary_function(TanhOp, "tanh")
 erf = unary_function(Erf, "erf")
-abs = unary_function(Abs, "abs", floating=False)  # noqa: A001
+abs = unary_function(Abs, "abs", floating=False, bools=False)  # noqa: A001
 sign = unary_function(Sign, "sign", floating=False)
-floor = unary_function(Floor, "floor", floating=False)
-ceil = unary_function(Ceil, "ceil", floating=False)
-trunc = unary_function(Trunc, "trunc", floating=False)
+floor = unary_function(Floor, "floor", floating=False, bools=False)
+ceil = unary_function(Ceil, "ceil", floating=False, bools=False)
+trunc = unary_function(Trunc, "trunc", floating=False, bools=False)
 
 
 def round(input, decimals=0):  # noqa: A001, A002
+    if input.dtype is dtypes.bool:
+        raise NotImplementedError("\"round\" not implemented for 'Bool'")
     return Round(decimals)(input)
 
 
 def square(input):  # noqa: A002
+    """x * x; a bool tensor squares to int64, as ``torch.square`` (which is ``pow(x, 2)``)."""
+    if input.dtype is dtypes.bool:
+        input = input.to(dtypes.int64)
     return mul(input, input)
 
 
@@ -279,7 +288,14 @@ def clamp(input, min=None, max=None):  # noqa: A002
         if max is not None:
             out = minimum(out, max)
         return out
+    bounds = [b for b in (min, max) if b is not None]
+    target = dtypes.result_type(input, *bounds)
+    if target is not input.dtype:  # an int tensor with a float bound: computed in float32
+        input = input.to(target)
     if input.dtype.is_floating_point:
         min = None if min is None else float(min)
         max = None if max is None else float(max)
+    else:  # bounds converted as PyTorch's Scalar: -5 wraps to 251 in uint8, 300 overflows
+        min = None if min is None else dtypes.checked_scalar(min, input.dtype, "clamp")
+        max = None if max is None else dtypes.checked_scalar(max, input.dtype, "clamp")
     return Clamp(min, max)(input)

@@ -10,18 +10,26 @@ frameworks.
 
 from __future__ import annotations
 
-from . import op_db_conv_attn, op_db_layers, op_db_nn, op_db_rnn
+from . import op_db_conv_attn, op_db_dtypes, op_db_layers, op_db_nn, op_db_rnn
 from .samples import INTEGERS, KINKS, F, Index, Mask, OpInfo, Sample, T, V
 
 # -- sample sets ---------------------------------------------------------------------------------
 
-UNARY = [Sample(T((3, 4))), Sample(T(())), Sample(T((4, 3), transposed=True)), Sample(T((5,)))]
+UNARY = [
+    Sample(T((3, 4))),
+    Sample(T(())),
+    Sample(T((4, 3), transposed=True)),
+    Sample(T((5,))),
+    Sample(T((0, 3))),  # an empty dim
+]
 BINARY = [
     Sample(T((3, 4)), T((3, 4))),
     Sample(T((3, 1)), T((1, 4))),
     Sample(T(()), T((2, 3))),
     Sample(T((4, 3), transposed=True), T((4, 3))),
     Sample(T((2, 3)), 1.5),
+    Sample(T((0, 3)), T((1, 3))),  # broadcasting against an empty dim
+    Sample(T(()), T(())),
 ]
 
 
@@ -39,6 +47,8 @@ REDUCE = [
     Sample(T(())),
     Sample(T((4, 3), transposed=True), 0),
 ]
+# reductions that accept empty input: over the empty dim, along the other, and over all
+EMPTY_REDUCE = [Sample(T((0, 3)), 0), Sample(T((0, 3)), 1), Sample(T((0, 3)))]
 MATRIX = [Sample(T((3, 4))), Sample(T((2, 4, 4))), Sample(T((4, 3), transposed=True))]
 
 
@@ -127,7 +137,7 @@ def _rows():
         OpInfo("sin", lambda m, x: x.sin(), UNARY),
         OpInfo("cos", lambda m, x: x.cos(), UNARY),
         OpInfo("tan", lambda m, x: x.tan(), unary(low=-1.0, high=1.0)),
-        OpInfo("tanh", lambda m, x: x.tanh(), UNARY),
+        OpInfo("tanh", lambda m, x: x.tanh(), UNARY + [Sample(V([-1000.0, -20.0, 0.5, 20.0]))]),
         OpInfo(
             "sigmoid", lambda m, x: x.sigmoid(), UNARY + [Sample(V([-40.0, -5.0, 0.0, 5.0, 40.0]))]
         ),
@@ -150,8 +160,13 @@ def _rows():
         OpInfo("ceil", lambda m, x: x.ceil(), unary(away=INTEGERS)),
         OpInfo("trunc", lambda m, x: x.trunc(), unary(away=INTEGERS)),
         # reductions
-        OpInfo("sum", lambda m, x, *dim, **kw: x.sum(*dim, **kw), REDUCE),
-        OpInfo("mean", lambda m, x, *dim, **kw: x.mean(*dim, **kw), REDUCE),
+        OpInfo("sum", lambda m, x, *dim, **kw: x.sum(*dim, **kw), REDUCE + EMPTY_REDUCE),
+        OpInfo(
+            "mean",
+            lambda m, x, *dim, **kw: x.mean(*dim, **kw),
+            REDUCE + EMPTY_REDUCE[1:2],
+            note="the mean over an empty dim is nan, which finite differences cannot check",
+        ),
         OpInfo(
             "prod",
             lambda m, x, *dim, **kw: x.prod(*dim, **kw),
@@ -161,7 +176,16 @@ def _rows():
                 Sample(T((2, 3)), 0, keepdim=True),
                 Sample(V([[1.5, 0.0, 2.0], [0.0, 0.0, 3.0]]), 1),
                 Sample(V([1.5, 0.0, -2.0])),
-            ],
+                # zeros: one, two and three per slice, along each dim and over all
+                Sample(V([[0.0, 2.0, -1.5, 0.5], [0.0, 0.0, 1.5, 2.0], [0.0, 0.0, 0.0, 3.0]]), 1),
+                Sample(V([[0.0, 2.0, -1.5], [0.0, 0.0, 1.5], [2.0, 0.0, 0.0]]), 0, keepdim=True),
+                Sample(V([0.0, 2.0, 0.0, -1.5])),
+                Sample(V([0.0, 0.0, 0.0])),
+                Sample(T(())),
+                Sample(T(()), 0),
+            ]
+            + EMPTY_REDUCE,
+            note="Prod.others: O(n) memory, exact first and second derivatives at zeros",
         ),
         OpInfo("amax", lambda m, x, *dim, **kw: x.amax(*dim, **kw), REDUCE[:4]),
         OpInfo(
@@ -207,6 +231,8 @@ def _rows():
                 Sample(T((3, 4)), 1),
                 Sample(T((2, 3, 4)), (0, 2), keepdim=True),
                 Sample(V([1000.0, 1000.5, -3.0]), 0),
+                Sample(T((0, 3)), 1),
+                Sample(T(()), 0),
             ],
         ),
         OpInfo(
@@ -218,22 +244,41 @@ def _rows():
                 Sample(T((3, 4), away=KINKS), p=1, dim=0),
                 Sample(T((3, 4)), p=float("inf"), dim=1),
                 Sample(T((3, 4), away=KINKS), p=3, dim=1, keepdim=True),
+                Sample(T((0, 3)), dim=1),
+                Sample(T((2, 0))),
             ],
         ),
         OpInfo(
             "sort",
             lambda m, x, **kw: x.sort(**kw),
-            [Sample(T((3, 4))), Sample(T((3, 4)), dim=0, descending=True)],
+            [
+                Sample(T((3, 4))),
+                Sample(T((3, 4)), dim=0, descending=True),
+                Sample(T((0, 3)), descending=True),
+                Sample(T(())),
+            ],
         ),
         OpInfo(
             "topk",
             lambda m, x, k, **kw: x.topk(k, **kw),
-            [Sample(T((3, 5)), 2), Sample(T((4, 3)), 3, dim=0, largest=False)],
+            [
+                Sample(T((3, 5)), 2),
+                Sample(T((4, 3)), 3, dim=0, largest=False),
+                Sample(T((3, 5)), 0),
+                Sample(T((0, 4)), 2),
+            ],
         ),
         OpInfo(
             "cumsum",
             lambda m, x, d: x.cumsum(d),
-            [Sample(T((3, 4)), 1), Sample(T((5,)), 0), Sample(T((4, 3), transposed=True), 0)],
+            [
+                Sample(T((3, 4)), 1),
+                Sample(T((5,)), 0),
+                Sample(T((4, 3), transposed=True), 0),
+                Sample(T((0, 3)), 0),
+                Sample(T((0, 3)), 1),
+                Sample(T(()), 0),
+            ],
         ),
         # shape and indexing
         OpInfo(
@@ -330,9 +375,19 @@ def _rows():
             note="PyTorch 2.13 rejects its own gradient when src is larger than index",
         ),
         OpInfo(
-            "cat", lambda m, a, b, c: m.cat([a, b, c], 1), [Sample(T((2, 3)), T((2, 1)), T((2, 2)))]
+            "cat",
+            lambda m, a, b, c: m.cat([a, b, c], 1),
+            [
+                Sample(T((2, 3)), T((2, 1)), T((2, 2))),
+                Sample(T((2, 3)), T((2, 0)), T((2, 2))),
+                Sample(T((2, 3)), T((0,)), T((2, 2))),  # a legacy empty tensor joins any shape
+            ],
         ),
-        OpInfo("cat0", lambda m, a, b: m.cat([a, b]), [Sample(T((2, 3)), T((1, 3), grad=False))]),
+        OpInfo(
+            "cat0",
+            lambda m, a, b: m.cat([a, b]),
+            [Sample(T((2, 3)), T((1, 3), grad=False)), Sample(T((0, 3)), T((2, 3)))],
+        ),
         OpInfo("stack", lambda m, a, b: m.stack([a, b], -1), [Sample(T((2, 3)), T((2, 3)))]),
         OpInfo("split", lambda m, x: x.split([1, 3], 1), [Sample(T((2, 4)))]),
         OpInfo("chunk", lambda m, x: x.chunk(3, 0), [Sample(T((7, 2)))]),
@@ -436,6 +491,7 @@ OP_DB = (
     + op_db_rnn.ROWS
     + op_db_layers.ROWS
     + FORWARD_ONLY
+    + op_db_dtypes.ROWS
 )
 
 # Op classes with no row here, and the test that checks them instead.

@@ -49,6 +49,16 @@ class Mask:
     values: object
 
 
+@dataclass(frozen=True)
+class Typed:
+    """A tensor of fixed ``values`` and a fixed ``dtype`` name (``"uint8"``, ``"float16"``):
+    never cast to the test's float dtype and never requiring grad, so that forward rows can
+    pin integer, bool and float16 semantics (division by zero, overflow, accumulation)."""
+
+    values: object
+    dtype: str
+
+
 @dataclass
 class Sample:
     args: tuple
@@ -63,6 +73,7 @@ class OpInfo:
     """One row: a name, a function of (module, *args), and its samples.
 
     ``grad=False`` rows are compared with PyTorch on their forward only (comparisons, argmax).
+    ``raises`` names the exception both frameworks must raise for every sample of the row.
     ``gradgrad=False`` skips the second-order check (say why in ``note``).
     """
 
@@ -74,6 +85,7 @@ class OpInfo:
     torch: bool = True
     float32_tol: tuple = (1e-4, 1e-5)
     note: str = ""
+    raises: type | None = None
 
     def sample_id(self, i: int) -> str:
         return f"{self.name}-{i}"
@@ -99,6 +111,8 @@ def _array(spec, rng):
         return np.asarray(spec.values, dtype=np.int64)
     if isinstance(spec, Mask):
         return np.asarray(spec.values, dtype=bool)
+    if isinstance(spec, Typed):
+        return np.asarray(spec.values, dtype=spec.dtype)
     return spec
 
 

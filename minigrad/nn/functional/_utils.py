@@ -50,6 +50,14 @@ def check_reduction(reduction: str, op: str) -> None:
         )
 
 
+def resolve_reduction(size_average, reduce, reduction: str, op: str) -> str:
+    """The reduction a loss applies: the legacy ``size_average``/``reduce`` flags win when
+    given (as PyTorch), and the result is checked."""
+    reduction = reduction_from_legacy(size_average, reduce, reduction)
+    check_reduction(reduction, op)
+    return reduction
+
+
 def reduce(loss, reduction: str):
     """Apply a loss reduction: 'none' keeps the elementwise loss; 'mean' and 'sum' reduce all."""
     if reduction == "mean":

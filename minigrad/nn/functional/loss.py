@@ -9,7 +9,13 @@ import warnings
 from ... import ops
 from ...ops.base import autocast_inputs
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy
-from ._utils import _FusedOp, check_class_targets, check_reduction, reduction_from_legacy
+from ._utils import (
+    _FusedOp,
+    check_class_targets,
+    check_reduction,
+    reduction_from_legacy,
+    resolve_reduction,
+)
 from ._utils import reduce as reduce_  # the losses' parameter ``reduce`` shadows the name
 
 __all__ = [
@@ -25,12 +31,6 @@ __all__ = [
     "poisson_nll_loss",
     "smooth_l1_loss",
 ]
-
-
-def _reduction(size_average, reduce_, reduction: str, op: str) -> str:
-    reduction = reduction_from_legacy(size_average, reduce_, reduction)
-    check_reduction(reduction, op)
-    return reduction
 
 
 def _broadcast_pair(input, target, op: str):  # noqa: A002
@@ -75,7 +75,7 @@ def mse_loss(
         tensor(2.)
     """
     input, target = autocast_inputs("mse_loss", input, target)
-    reduction = _reduction(size_average, reduce, reduction, "mse_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "mse_loss")
     input, target = _broadcast_pair(input, target, "mse_loss")
     diff = input - target
     return _weighted(diff * diff, weight, reduction)
@@ -91,7 +91,7 @@ def l1_loss(
 ):
     """Mean absolute error: |input - target|, reduced."""
     input, target = autocast_inputs("l1_loss", input, target)
-    reduction = _reduction(size_average, reduce, reduction, "l1_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "l1_loss")
     input, target = _broadcast_pair(input, target, "l1_loss")
     return _weighted((input - target).abs(), weight, reduction)
 
@@ -112,7 +112,7 @@ def smooth_l1_loss(
 ):
     """Smooth L1: quadratic for |d| < beta, linear beyond (L1 when beta = 0)."""
     input, target = autocast_inputs("smooth_l1_loss", input, target)
-    reduction = _reduction(size_average, reduce, reduction, "smooth_l1_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     input, target = _broadcast_pair(input, target, "smooth_l1_loss")
@@ -160,7 +160,7 @@ def nll_loss(
         >>> F.nll_loss(F.log_softmax(logits, dim=1), labels)
     """
     input, target = autocast_inputs("nll_loss", input, target)
-    reduction = _reduction(size_average, reduce, reduction, "nll_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "nll_loss")
     if target.dtype.is_floating_point:
         raise RuntimeError(
             f"nll_loss: expected class indices of an integer dtype (int64) as target, got "
@@ -200,7 +200,7 @@ def binary_cross_entropy(
         >>> F.binary_cross_entropy(minigrad.tensor([0.9, 0.2]), minigrad.tensor([1.0, 0.0]))
     """
     input, target = autocast_inputs("binary_cross_entropy", input, target)
-    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy")
+    reduction = resolve_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
@@ -261,7 +261,9 @@ def binary_cross_entropy_with_logits(
         >>> F.binary_cross_entropy_with_logits(minigrad.tensor([1000.0, -3.0]), minigrad.tensor([1.0, 0.0]))
     """
     input, target = autocast_inputs("binary_cross_entropy_with_logits", input, target)
-    reduction = _reduction(size_average, reduce, reduction, "binary_cross_entropy_with_logits")
+    reduction = resolve_reduction(
+        size_average, reduce, reduction, "binary_cross_entropy_with_logits"
+    )
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
             f"Target size ({list(target.shape)}) must be the same as input size "
@@ -299,7 +301,7 @@ def kl_div(
         reduction = reduction_from_legacy(size_average, reduce, "sum")
         batch = input.shape[0] if input.ndim else 1
     else:
-        reduction = _reduction(size_average, reduce, reduction, "kl_div")
+        reduction = resolve_reduction(size_average, reduce, reduction, "kl_div")
         batch = None
     if log_target:
         loss = target.exp() * (target - input)
@@ -362,7 +364,7 @@ def poisson_nll_loss(
     """Poisson negative log-likelihood: exp(x) - y·x with ``log_input`` (x = log rate), else
     x - y·log(x + eps); ``full`` adds Stirling's term y·log y - y + ½ log(2πy) where y > 1."""
     input, target = autocast_inputs("poisson_nll_loss", input, target)
-    reduction = _reduction(size_average, reduce, reduction, "poisson_nll_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "poisson_nll_loss")
     if log_input:
         loss = input.exp() - target * input
     else:

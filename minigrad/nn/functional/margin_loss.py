@@ -4,8 +4,8 @@ Each is a short composition of differentiable primitives, with PyTorch's formula
 from __future__ import annotations
 
 from ... import ops
-from ._utils import check_reduction, reduction_from_legacy
 from ._utils import reduce as reduce_
+from ._utils import resolve_reduction
 from .activation import logsigmoid
 from .distance import pairwise_distance
 
@@ -17,17 +17,11 @@ __all__ = [
 ]
 
 
-def _reduction(size_average, reduce, reduction: str, op: str) -> str:
-    reduction = reduction_from_legacy(size_average, reduce, reduction)
-    check_reduction(reduction, op)
-    return reduction
-
-
 def margin_ranking_loss(
     input1, input2, target, margin: float = 0.0, size_average=None, reduce=None, reduction="mean"
 ):
     """max(0, -y·(x1 - x2) + margin): rank x1 above x2 where y = 1, below where y = -1."""
-    reduction = _reduction(size_average, reduce, reduction, "margin_ranking_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "margin_ranking_loss")
     if not (input1.ndim == input2.ndim == target.ndim):
         raise RuntimeError(
             f"margin_ranking_loss : All input tensors should have same dimension but got sizes: "
@@ -51,7 +45,7 @@ def triplet_margin_loss(
 ):
     """max(0, d(a, p) - d(a, n) + margin) with d the pairwise p-distance; ``swap`` uses
     min(d(a, n), d(p, n)) (Balntas et al., 2016)."""
-    reduction = _reduction(size_average, reduce, reduction, "triplet_margin_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "triplet_margin_loss")
     if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
         raise RuntimeError(
             f"triplet_margin_loss: the anchor, positive and negative must all be 1-D or all 2-D, "
@@ -69,7 +63,7 @@ def cosine_embedding_loss(
 ):
     """1 - cos(x1, x2) where y = 1; max(0, cos(x1, x2) - margin) where y = -1 (cos over the
     last dim, with 1e-12 added to each squared norm, as PyTorch)."""
-    reduction = _reduction(size_average, reduce, reduction, "cosine_embedding_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "cosine_embedding_loss")
     if input1.shape != input2.shape or input1.ndim not in (1, 2):
         raise RuntimeError(
             f"cosine_embedding_loss: expected two 1-D or 2-D inputs of one shape, got "
@@ -94,7 +88,7 @@ def multilabel_soft_margin_loss(
     reduction="mean",  # noqa: A002
 ):
     """Per sample, the mean over classes of -[y·log σ(x) + (1 - y)·log σ(-x)] (times ``weight``)."""
-    reduction = _reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
+    reduction = resolve_reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")
     loss = -(target * logsigmoid(input) + (1 - target) * logsigmoid(-input))
     if weight is not None:
         loss = loss * weight

@@ -1,0 +1,66 @@
+"""Sorting and searching along a dimension: argsort, sort, topk (stable, NaN largest, every
+dtype) and nonzero."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from .. import dtypes
+from .base import constant, normalize_dim
+
+SortResult = namedtuple("sort", ["values", "indices"])
+TopkResult = namedtuple("topk", ["values", "indices"])
+
+
+def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+    """Indices that sort ``input`` along ``dim`` (always a stable sort: ties keep their order).
+
+    NaN counts as larger than every number, as in PyTorch: last when ascending, first when
+    descending. Descending order sorts the reversed input ascending and reverses the result,
+    so it holds for every dtype (negating would overflow for unsigned and extreme integers).
+    """
+    if input.ndim == 0:
+        return constant(input.device.xp.zeros((), dtype="int64"), input.device)
+    d = normalize_dim(dim, input.ndim, "argsort")
+    xp, data = input.device.xp, input._data
+    if not descending:
+        order = xp.argsort(data, axis=d, kind="stable")
+    else:  # ties in the reversed input keep reversed order; reversing again restores theirs
+        order = xp.argsort(xp.flip(data, axis=d), axis=d, kind="stable")
+        order = (data.shape[d] - 1) - xp.flip(order, axis=d)
+    return constant(order.astype("int64", copy=False), input.device)
+
+
+def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+    """``(values, indices)`` sorted along ``dim``; the gradient flows to the original places."""
+    indices = argsort(input, dim, descending)
+    if input.ndim == 0:
+        return SortResult(input.clone(), indices)
+    return SortResult(input.gather(normalize_dim(dim, input.ndim, "sort"), indices), indices)
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+    """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("topk does not support bool dtypes on CPU")
+    d = normalize_dim(dim, input.ndim, "topk")
+    size = input.shape[d] if input.ndim else 1
+    if not 0 <= k <= size:
+        raise RuntimeError(f"topk: k ({k}) must be between 0 and the size of dim {d} ({size})")
+    indices = argsort(input, d, descending=largest)
+    if input.ndim == 0:
+        return TopkResult(input.clone(), indices)
+    indices = indices[(slice(None),) * d + (slice(0, k),)]
+    return TopkResult(input.gather(d, indices), indices)
+
+
+def nonzero(input, *, as_tuple=False):  # noqa: A002
+    """Indices of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim."""
+    xp = input.device.xp
+    found = xp.nonzero(input._data if input.ndim else input._data.reshape(1))
+    columns = [constant(c.astype("int64", copy=False), input.device) for c in found]
+    if as_tuple:
+        return tuple(columns)
+    if input.ndim == 0:
+        return constant(xp.zeros((int(found[0].size), 0), dtype="int64"), input.device)
+    return constant(xp.stack([c._data for c in columns], axis=1), input.device)
