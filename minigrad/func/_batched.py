@@ -86,6 +86,16 @@ def _along(name: str, default_dim):
 
     def method(self, dim=default_dim, *args, **kwargs):
         value, size = self._value, self._value.shape[0]
+        if dim is not None and self.ndim == 0:  # a 0-d sample: along a dim of one, then back
+            if not -1 <= dim <= 0:
+                raise IndexError(
+                    f"{name}: dimension out of range (expected to be in range of [-1, 0], but "
+                    f"got {dim})"
+                )
+            out = getattr(value.unsqueeze(1), name)(1, *args, **kwargs)
+            if isinstance(out, tuple):  # (values, indices): each one value per sample
+                return _wrap_like(type(out)(*[o.reshape((size,)) for o in out]), self._level)
+            return _wrap_like(out.reshape((size,)), self._level)
         if dim is None:
             if name in ("max", "min"):  # no dim: the plain extreme value (amax/amin rules)
                 return getattr(self, "a" + name)()

@@ -90,7 +90,8 @@ def _with(op, **attrs):
 
 # -- elementwise -----------------------------------------------------------------------------
 @rule(
-    "Add", "Sub", "Mul", "Div", "Neg", "Pow", "FloorDivide", "Remainder", "Maximum", "Minimum",
+    "Add", "Sub", "Mul", "Div", "Neg", "Pow", "FloorDivide", "TruncDivide", "Remainder", "Maximum",
+    "Minimum",
     "Where", "Cast", "Compare", "Exp", "Log", "Log1p", "Expm1", "Sqrt", "Rsqrt", "Abs", "Sin",
     "Cos", "Tan", "Tanh", "Erf", "Clamp", "_ZeroGrad", "Sign", "Round", "Floor", "Ceil", "Trunc",
     "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "Clone", "Tril", "Triu",
@@ -108,12 +109,18 @@ def _dims(op, vals, flags, size):
 
 @rule("Cumsum", "Softmax", "LogSoftmax")
 def _dim(op, vals, flags, size):
-    return _with(op, dim=op.dim + 1)(*vals)
+    (v,) = vals
+    if v.ndim == 1:  # 0-d samples: along a dim of one, then back
+        return _with(op, dim=1)(v.unsqueeze(1)).reshape((size,))
+    return _with(op, dim=op.dim + 1)(v)
 
 
 @rule("Prod")
 def _prod(op, vals, flags, size):
     (v,) = vals
+    if op.dim is not None and v.ndim == 1:  # 0-d samples: along a dim of one, then back
+        out = _with(op, dim=1)(v.unsqueeze(1))
+        return out if op.keepdim else out.reshape((size,))
     if op.dim is not None:
         return _with(op, dim=op.dim + 1)(v)
     flat = _with(op, dim=1, keepdim=op.keepdim)(v.reshape(size, -1))
@@ -127,7 +134,11 @@ def _permute(op, vals, flags, size):
 
 @rule("Cat")
 def _cat(op, vals, flags, size):
-    return _with(op, dim=op.dim + 1)(*[_expanded(v, f, size) for v, f in zip(vals, flags)])
+    full = [_expanded(v, f, size) for v, f in zip(vals, flags)]
+    ranks = {v.ndim for v in full if tuple(v.shape[1:]) != (0,)}
+    if ranks and max(ranks) > 2:  # legacy: 1-D empty tensors are skipped next to others
+        full = [v for v in full if tuple(v.shape[1:]) != (0,)]
+    return _with(op, dim=op.dim + 1)(*full)
 
 
 @rule("LayerNorm", "GroupNorm", "BatchNorm")
