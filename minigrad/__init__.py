@@ -180,7 +180,7 @@ def t(input):  # noqa: A002
     return input.t()
 
 
-from . import accelerator, amp, backends, func, nn, optim, serialization, utils, viz  # noqa: E402
+from . import accelerator, amp, backends, distributed, func, nn, optim, serialization, utils, viz  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them

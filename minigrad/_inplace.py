@@ -3,6 +3,8 @@ counter that makes backward refuse values that changed after they were saved."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from . import backend, dtypes
@@ -11,11 +13,27 @@ from .autograd import grad_mode, graph
 from .autograd.graph import version_counter
 
 
+def _on_own_device(method):
+    """Run ``method`` with the tensor's GPU current: it calls ``xp`` on the tensor's arrays
+    directly, and CuPy launches kernels on the current device (``cuda:1`` and up)."""
+
+    @functools.wraps(method)
+    def run(self, *args, **kwargs):
+        dev = self.device
+        if dev.index == dev.backend.current:
+            return method(self, *args, **kwargs)
+        with backend.on(dev):
+            return method(self, *args, **kwargs)
+
+    return run
+
+
 class InPlaceMethods:
     """The in-place half of :class:`~minigrad.tensor.Tensor` (a mixin: no state of its own)."""
 
     __slots__ = ()
 
+    @_on_own_device
     def _inplace(self, compute, *others):
         """Replace this tensor's values with ``compute(self)``, keeping its storage.
 
@@ -43,6 +61,7 @@ class InPlaceMethods:
         version_counter(self).value += 1
         return self
 
+    @_on_own_device
     def _inplace_ufunc(self, ufunc: str, other):
         """Fast path for ``self = ufunc(self, other)`` when nothing is recorded (optimizer steps)."""
         if grad_mode._enabled and (
@@ -123,10 +142,12 @@ class InPlaceMethods:
             value,
         )
 
+    @_on_own_device
     def uniform_(self, a=0.0, b=1.0, generator=None):
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.uniform(self.shape, self._data.dtype, a, b))
 
+    @_on_own_device
     def normal_(self, mean=0.0, std=1.0, generator=None):
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.normal(self.shape, self._data.dtype, mean, std))
@@ -134,6 +155,7 @@ class InPlaceMethods:
     def _fill_random(self, values):
         return self._inplace(lambda s: graph.Tensor._make(values, s.device))
 
+    @_on_own_device
     def __setitem__(self, key, value) -> None:
         """``t[key] = value`` for tensors outside the graph (under no_grad, or not requiring grad)."""
         recording = grad_mode._enabled and (

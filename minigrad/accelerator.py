@@ -27,9 +27,9 @@ def current_accelerator(check_available: bool = False):
 
 def current_device_index() -> int:
     """The index of the current GPU."""
-    return cuda.current_device() if hasattr(cuda, "current_device") else 0
+    return cuda.current_device()
 
 
 def synchronize(device=None) -> None:
     """Wait for the GPU's queued work."""
-    cuda.synchronize()
+    cuda.synchronize(device)

@@ -9,6 +9,7 @@ CPU path never needs it. Tests register a stand-in backend with :func:`register_
 from __future__ import annotations
 
 import contextlib
+import copy
 import math
 import zlib
 
@@ -17,10 +18,17 @@ import numpy as np
 from . import dtypes
 
 
+class IndexOutOfRangeError(IndexError, RuntimeError):
+    """An index outside its dimension. An ``IndexError`` (as tensor indexing raises in PyTorch)
+    and a ``RuntimeError`` (as PyTorch's ``gather``, ``scatter_add`` and ``index_select``
+    raise), so code written for either catches it."""
+
+
 class ArrayBackend:
     """What minigrad needs from an array library; one instance per device type."""
 
     name = "?"
+    current: int | None = None  # the device index that kernels run on unless switched
 
     @property
     def xp(self):
@@ -45,7 +53,7 @@ class ArrayBackend:
         """True if ``obj`` is an array of this backend."""
         raise NotImplementedError
 
-    def new_generator(self, seed: int, index: int) -> Generator:
+    def new_generator(self, seed: int, index: int):
         raise NotImplementedError
 
     def erf(self, x):
@@ -60,12 +68,25 @@ class ArrayBackend:
         """Whether cuDNN can be used on this backend's devices (only CuPy's may have it)."""
         return False
 
-    def synchronize(self) -> None:
+    def synchronize(self, index: int | None = None) -> None:
         """Wait for queued device work (a no-op on the CPU)."""
 
     def using(self, index: int):
         """A context in which new arrays and kernels go to device ``index`` of this backend."""
         return contextlib.nullcontext()
+
+    def check_indices(self, bad, index, message: str, index_device: int | None) -> None:
+        """Raise :class:`IndexOutOfRangeError` if any element of the boolean array ``bad`` is set.
+
+        ``message`` has one ``{}`` for the first offending element of ``index``. The CPU raises
+        at once; a GPU backend records a device-side flag instead and raises at the next host
+        synchronisation (:meth:`raise_deferred`), so that checking costs no round trip per op.
+        """
+        if bad.any():
+            raise IndexOutOfRangeError(message.format(int(index[bad].reshape(-1)[0])))
+
+    def raise_deferred(self) -> None:
+        """Raise the first index error recorded on this backend's devices since the last sync."""
 
 
 class Generator:
@@ -80,23 +101,60 @@ class Generator:
         self._gen = self.backend.new_generator(self.initial_seed, self.index)
         return self
 
+    def _here(self):
+        """Draws run on this generator's device (``cuda:1`` and up), wherever they are asked for."""
+        backend = self.backend
+        if backend.current is None or self.index == backend.current:
+            return contextlib.nullcontext()
+        return backend.using(self.index)
+
     def uniform(self, shape, dtype: np.dtype, low=0.0, high=1.0):
-        return self._gen.uniform(low, high, shape).astype(dtype, copy=False)
+        with self._here():
+            return self._gen.uniform(tuple(shape), np.dtype(dtype), low, high)
 
     def normal(self, shape, dtype: np.dtype, mean=0.0, std=1.0):
-        return self._gen.normal(mean, std, shape).astype(dtype, copy=False)
+        with self._here():
+            return self._gen.normal(tuple(shape), np.dtype(dtype), mean, std)
 
     def integers(self, low: int, high: int, shape, dtype: np.dtype):
-        return self._gen.integers(low, high, shape).astype(dtype, copy=False)
+        with self._here():
+            return self._gen.integers(int(low), int(high), tuple(shape), np.dtype(dtype))
 
     def permutation(self, n: int):
-        return self._gen.permutation(n)
+        with self._here():
+            return self._gen.permutation(int(n))
 
     def get_state(self):
-        return self._gen.bit_generator.state
+        """The generator's state (pass it to :meth:`set_state` to replay the same draws)."""
+        return self._gen.get_state()
 
     def set_state(self, state) -> None:
-        self._gen.bit_generator.state = state
+        self._gen.set_state(state)
+
+
+class _NumpyRandom:
+    """NumPy's default generator (PCG64) behind the calls :class:`Generator` makes."""
+
+    def __init__(self, seed: int):
+        self.rng = np.random.default_rng(seed)
+
+    def uniform(self, shape, dtype, low, high):
+        return self.rng.uniform(low, high, shape).astype(dtype, copy=False)
+
+    def normal(self, shape, dtype, mean, std):
+        return self.rng.normal(mean, std, shape).astype(dtype, copy=False)
+
+    def integers(self, low, high, shape, dtype):
+        return self.rng.integers(low, high, shape).astype(dtype, copy=False)
+
+    def permutation(self, n):
+        return self.rng.permutation(n)
+
+    def get_state(self):
+        return copy.deepcopy(self.rng.bit_generator.state)
+
+    def set_state(self, state):
+        self.rng.bit_generator.state = state
 
 
 class NumpyBackend(ArrayBackend):
@@ -118,7 +176,7 @@ class NumpyBackend(ArrayBackend):
         return isinstance(obj, np.ndarray)
 
     def new_generator(self, seed, index):
-        return np.random.default_rng(seed)
+        return _NumpyRandom(seed)
 
     def erf(self, x):
         if x.dtype.itemsize <= 4:
@@ -156,11 +214,26 @@ def erf_single_precision(xp, x):
     return xp.copysign(poly, x, out=poly)
 
 
+# dtypes whose atomicAdd CuPy's scatter_add has (CuPy 14); others take an exact sorted path.
+_ATOMIC_ADD_DTYPES = frozenset(
+    ["float16", "float32", "float64", "int32", "uint32", "uint64", "complex64", "complex128"]
+)
+
+
 class CupyBackend(ArrayBackend):
-    """NVIDIA GPUs through CuPy, imported on first use."""
+    """NVIDIA GPUs through CuPy, imported on first use.
+
+    Everything CuPy-specific goes through ``self.xp`` (the ``cupy`` module) and ``self.cupyx``,
+    so the test stand-in (:mod:`minigrad.testing.fake_device`) runs this very class on a
+    NumPy-backed imitation of CuPy.
+    """
 
     name = "cuda"
+    current = 0
     _cupy = None
+
+    def __init__(self):
+        self._deferred: dict = {}  # (device, message) -> (flag, first bad index), on the device
 
     @property
     def xp(self):
@@ -173,6 +246,13 @@ class CupyBackend(ArrayBackend):
                 ) from e
             CupyBackend._cupy = cupy
         return self._cupy
+
+    @property
+    def cupyx(self):
+        import cupyx
+        import cupyx.scipy.special  # noqa: F401 - erf lives there
+
+        return cupyx
 
     def is_available(self):
         try:
@@ -188,30 +268,63 @@ class CupyBackend(ArrayBackend):
             return self.xp.asarray(array)
 
     def to_host(self, array):
+        self.raise_deferred()
         return self.xp.asnumpy(array)
 
     def is_array(self, obj):
         return self._cupy is not None and isinstance(obj, self._cupy.ndarray)
 
     def new_generator(self, seed, index):
-        with self.xp.cuda.Device(index):
-            return _CupyRandom(self.xp.random.RandomState(seed))
+        return CounterRandom(self.xp, seed)
 
     def erf(self, x):
-        from cupyx.scipy.special import erf
-
-        return erf(x)
+        return self.cupyx.scipy.special.erf(x)
 
     def scatter_add(self, target, key, values):
-        import cupyx
+        if target.dtype.name in _ATOMIC_ADD_DTYPES:
+            self.cupyx.scatter_add(target, key, values)
+        else:  # int8/16, uint8/16, bool, int64: no atomicAdd in CuPy, so sort and sum exactly
+            scatter_add_sorted(self.xp, target, key, values)
 
-        cupyx.scatter_add(target, key, values)
-
-    def synchronize(self):
-        self.xp.cuda.Stream.null.synchronize()
+    def synchronize(self, index=None):
+        cuda = self.xp.cuda
+        for i in range(self.device_count()) if index is None else (index,):
+            cuda.Device(i).synchronize()
+        self.raise_deferred()
 
     def using(self, index):
         return self.xp.cuda.Device(index)
+
+    def check_indices(self, bad, index, message, index_device):
+        xp = self.xp
+        flag = bad.any()
+        first = index.reshape(-1)[bad.reshape(-1).argmax()]  # the first bad one, if any
+        key = (index_device, message)
+        old = self._deferred.get(key)
+        if old is not None:  # one record per (device, message): memory stays bounded
+            first = xp.where(old[0], old[1], first)
+            flag = xp.logical_or(old[0], flag)
+        self._deferred[key] = (flag, first)
+
+    def raise_deferred(self):
+        if not self._deferred:
+            return
+        records, self._deferred = self._deferred, {}
+        by_device: dict = {}
+        for (index, message), (flag, first) in records.items():
+            by_device.setdefault(index, []).append((message, flag, first))
+        xp = self.xp
+        for index, found in by_device.items():
+            with xp.cuda.Device(index):  # one small read per device for all its checks
+                flags = xp.asnumpy(xp.stack([flag for _, flag, _ in found]))
+                for (message, _, first), bad in zip(found, flags):
+                    if bad:
+                        value = int(xp.asnumpy(first))
+                        raise IndexOutOfRangeError(
+                            message.format(value)
+                            + f" (an index on {self.name}:{index}, found at the next host "
+                            "synchronisation; results computed from it are invalid)"
+                        )
 
     def has_cudnn(self) -> bool:
         if not self.is_available():
@@ -245,6 +358,34 @@ class CupyBackend(ArrayBackend):
             return {"status": f"CuPy {cupy.__version__}, no usable GPU ({e})", "devices": []}
 
 
+def scatter_add_sorted(xp, target, key, values) -> None:
+    """``target[key] += values`` with repeats adding, exactly, without atomics or host sync.
+
+    Sorts the target positions, sums each run of equal positions in int64 (wrapping as the
+    target dtype wraps; ``or`` for bool) and writes every run once. Used for the dtypes that
+    CuPy's atomic scatter-add lacks.
+    """
+    positions = xp.arange(target.size).reshape(target.shape)[key]
+    values = xp.broadcast_to(values, positions.shape).reshape(-1)
+    positions = positions.reshape(-1)
+    if positions.size == 0:
+        return
+    order = xp.argsort(positions)
+    positions, values = positions[order], values[order].astype(np.int64)
+    total = xp.cumsum(values)
+    start = xp.searchsorted(positions, positions)  # where each run of equal positions starts
+    run_sum = total - (total - values)[start]
+    last = xp.ones(positions.shape, dtype=bool)
+    last[:-1] = positions[1:] != positions[:-1]
+    # Each run is written once, at its position; the other elements go to a spare slot.
+    out = xp.zeros(target.size + 1, dtype=np.int64)
+    out[:-1] = target.reshape(-1)
+    destination = xp.where(last, positions, target.size)
+    out[destination] = out[destination] + run_sum
+    result = out[:-1].reshape(target.shape)
+    target[...] = (result != 0) if target.dtype == bool else result.astype(target.dtype)
+
+
 def _cuda_version(v: int) -> str:
     return f"{v // 1000}.{v % 1000 // 10}"
 
@@ -256,28 +397,81 @@ def _describe_gpu(runtime, index: int) -> str:
     return f"cuda:{index}  {name}, {memory:.0f} GiB, compute {props['major']}.{props['minor']}"
 
 
-class _CupyRandom:
-    """CuPy's RandomState behind the few Generator methods that :class:`Generator` calls."""
+class CounterRandom:
+    """A counter-based generator (SplitMix64) that runs on any array module.
 
-    def __init__(self, state):
-        self._state = state
-        self.bit_generator = self
+    Draw ``k`` of a generator seeded ``s`` is ``mix(s + k * golden)``: its whole state is
+    ``(seed, offset)``, as for PyTorch's CUDA (Philox) generator, so it is saved and restored
+    exactly; each draw is a few elementwise kernels in the requested dtype (24 random bits for
+    float32, 53 for float64), never a float64 draw cast down. Used on GPUs instead of CuPy's
+    ``Generator``, whose cuRAND state lives in an opaque device buffer that cannot be saved.
+    """
 
-    def uniform(self, low, high, shape):
-        return self._state.uniform(low, high, shape)
+    _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 
-    def normal(self, mean, std, shape):
-        return self._state.normal(mean, std, shape)
+    def __init__(self, xp, seed: int):
+        self.xp, self.seed, self.offset = xp, int(seed) % 2**64, 0
 
-    def integers(self, low, high, shape):
-        return self._state.randint(low, high, shape)
+    def _bits(self, n: int):
+        """``n`` random uint64 words, advancing the offset by ``n``."""
+        z = self.xp.arange(self.offset + 1, self.offset + 1 + n, dtype=np.uint64)
+        self.offset += n
+        z *= self._GOLDEN
+        z += np.uint64(self.seed)
+        z ^= z >> np.uint64(30)
+        z *= np.uint64(0xBF58476D1CE4E5B9)
+        z ^= z >> np.uint64(27)
+        z *= np.uint64(0x94D049BB133111EB)
+        z ^= z >> np.uint64(31)
+        return z
+
+    def _unit(self, n: int, dtype):
+        """``n`` uniform samples in [0, 1) with every bit of ``dtype``'s mantissa random."""
+        bits = 53 if dtype == np.float64 else 24
+        z = self._bits(n) >> np.uint64(64 - bits)
+        return z.astype(dtype) * dtype.type(2.0**-bits)
+
+    def uniform(self, shape, dtype, low, high):
+        compute = np.dtype(np.float64 if dtype == np.float64 else np.float32)
+        u = self._unit(math.prod(shape), compute).reshape(shape)
+        if (low, high) != (0.0, 1.0):
+            u = u * compute.type(high - low) + compute.type(low)
+        return u.astype(dtype, copy=False)
+
+    def normal(self, shape, dtype, mean, std):
+        xp = self.xp
+        compute = np.dtype(np.float64 if dtype == np.float64 else np.float32)
+        n = math.prod(shape)
+        half = (n + 1) // 2
+        u = self._unit(2 * half, compute)
+        radius = xp.sqrt(compute.type(-2.0) * xp.log1p(-u[:half]))  # Box-Muller; 1 - u > 0
+        angle = compute.type(2 * math.pi) * u[half:]
+        z = xp.concatenate([radius * xp.cos(angle), radius * xp.sin(angle)])[:n].reshape(shape)
+        if (mean, std) != (0.0, 1.0):
+            z = z * compute.type(std) + compute.type(mean)
+        return z.astype(dtype, copy=False)
+
+    def integers(self, low, high, shape, dtype):
+        if high <= low:
+            raise ValueError(f"random_ expects 'from' < 'to', got from={low} >= to={high}")
+        span = high - low
+        z = self._bits(math.prod(shape))
+        if span < 2**32:  # multiply-shift: no modulo, bias below 2**-32
+            z = ((z >> np.uint64(32)) * np.uint64(span)) >> np.uint64(32)
+        else:
+            z = z % np.uint64(span)
+        return (z.astype(np.int64) + low).astype(dtype, copy=False).reshape(shape)
 
     def permutation(self, n):
-        return self._state.permutation(n)
+        return self.xp.argsort(self._bits(n))  # distinct 64-bit keys (a tie has odds ~n²/2**65)
 
-    @property
-    def state(self):
-        raise NotImplementedError("saving the state of a CUDA generator is not supported")
+    def get_state(self):
+        return {"bit_generator": "SplitMix64", "seed": self.seed, "offset": self.offset}
+
+    def set_state(self, state):
+        if not isinstance(state, dict) or state.get("bit_generator") != "SplitMix64":
+            raise ValueError(f"not the state of a CUDA generator: {state!r}")
+        self.seed, self.offset = int(state["seed"]) % 2**64, int(state["offset"])
 
 
 _BACKENDS: dict[str, ArrayBackend] = {"cpu": NumpyBackend(), "cuda": CupyBackend()}
@@ -369,7 +563,8 @@ CPU = device("cpu")
 
 def on(dev: Device):
     """A context that makes ``dev`` current, so new arrays are allocated on it (``cuda:1``)."""
-    return dev.backend.using(dev.index) if dev.index else contextlib.nullcontext()
+    backend = dev.backend
+    return backend.using(dev.index) if dev.index != backend.current else contextlib.nullcontext()
 
 
 def device_of(array) -> Device:
@@ -386,6 +581,9 @@ def to_device(array, src: Device, dst: Device):
     """Move ``array`` from device ``src`` to ``dst`` (a no-op when they are the same)."""
     if src is dst:
         return array
+    if src.backend is dst.backend and src.type != "cpu":  # GPU to GPU: no trip through the host
+        with dst.backend.using(dst.index):
+            return array.copy()  # CuPy copies onto the current device
     return dst.backend.from_host(src.backend.to_host(array), dst.index)
 
 
@@ -424,7 +622,10 @@ def default_generator(dev: Device) -> Generator:
 
 def _seed_for(dev: Device) -> int:
     # Each device gets its own stream derived from the global seed.
-    return _seed if dev.type == "cpu" else _seed * 1_000_003 + zlib.crc32(str(dev).encode()) % 997
+    # mod 2**64: every seed the CPU takes works on a GPU (CuPy rejected seeds past 2**64)
+    if dev.type == "cpu":
+        return _seed
+    return (_seed * 1_000_003 + zlib.crc32(str(dev).encode()) % 997) % 2**64
 
 
 def manual_seed(seed: int) -> None:

@@ -307,5 +307,6 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
 
 def _topk_indices(values, k):
     xp = values.device.xp
-    order = xp.argsort(-values._data, axis=-1, kind="stable")[..., :k]
-    return Tensor._make(order.astype("int64"), values.device)
+    with backend.on(values.device):
+        order = xp.argsort(-values._data, axis=-1, kind="stable")[..., :k]
+        return Tensor._make(order.astype("int64"), values.device)

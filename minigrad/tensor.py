@@ -12,7 +12,12 @@ from . import _format, backend, dtypes
 from . import ops as _ops
 from ._inplace import InPlaceMethods
 from .autograd import engine, graph
-from .autograd.graph import RemovableHandle, RetainGrad, version_counter
+from .autograd.graph import (
+    PostAccumulateGradHook,
+    RemovableHandle,
+    RetainGrad,
+    version_counter,
+)
 
 _new = object.__new__
 
@@ -193,6 +198,22 @@ class Tensor(InPlaceMethods):
             self._hooks = {}
         handle = RemovableHandle(self._hooks)
         self._hooks[handle.id] = hook
+        return handle
+
+    def register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
+        """Call ``hook(tensor)`` after this leaf's ``.grad`` has been updated by backward (as
+        PyTorch; used by DistributedDataParallel to start reducing a gradient once it is
+        complete). Returns a handle whose ``remove()`` unregisters it."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self.grad_fn is not None:
+            raise RuntimeError(
+                "post accumulate grad hooks cannot be registered on non-leaf tensors"
+            )
+        if self._hooks is None:
+            self._hooks = {}
+        handle = RemovableHandle(self._hooks)
+        self._hooks[handle.id] = PostAccumulateGradHook(hook)
         return handle
 
     def retain_grad(self) -> None:

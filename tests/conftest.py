@@ -15,6 +15,9 @@ def pytest_configure(config):
 
 
 def pytest_collection_modifyitems(config, items):
+    for item in items:  # device-fixture tests on cuda count as gpu tests (``-m gpu``)
+        if getattr(item, "callspec", None) and item.callspec.params.get("device") == "cuda":
+            item.add_marker(pytest.mark.gpu)
     if "cuda" in DEVICES:
         return
     skip = pytest.mark.skip(reason="needs CuPy and a CUDA device")

@@ -82,3 +82,92 @@ def test_bad_arguments():
         DataLoader(ds, shuffle=True, sampler=[0, 1])
     with pytest.raises(ValueError, match="Size mismatch"):
         TensorDataset(minigrad.zeros(3), minigrad.zeros(4))
+
+
+def test_package_layout_matches_torch_utils_data():
+    from minigrad.utils.data.dataloader import DataLoader as DL
+    from minigrad.utils.data.dataset import TensorDataset as TD
+    from minigrad.utils.data.distributed import DistributedSampler
+    from minigrad.utils.data.sampler import RandomSampler
+
+    assert DL is DataLoader and TD is TensorDataset
+    assert minigrad.utils.data.DistributedSampler is DistributedSampler
+    assert minigrad.utils.data.RandomSampler is RandomSampler
+
+
+def test_unknown_keyword_arguments_are_type_errors():
+    from minigrad.utils.data import RandomSampler
+
+    ds = TensorDataset(minigrad.arange(4))
+    with pytest.raises(TypeError, match="batchsize"):
+        DataLoader(ds, batchsize=64)
+    with pytest.raises(TypeError, match="num_sample"):
+        RandomSampler(ds, num_sample=3)
+    with pytest.raises(ValueError, match="num_workers option should be non-negative"):
+        DataLoader(ds, num_workers=-1)
+    with pytest.raises(ValueError, match="persistent_workers"):
+        DataLoader(ds, persistent_workers=True)
+    # Worker settings PyTorch programs pass are accepted; batches are the same as with 0.
+    loader = DataLoader(ds, batch_size=2, num_workers=2, pin_memory=True, persistent_workers=True)
+    assert [b[0].tolist() for b in loader] == [[0, 1], [2, 3]]
+
+
+def test_random_sampler_draws_lazily():
+    import itertools
+    import time
+
+    from minigrad.utils.data import RandomSampler
+
+    ds = TensorDataset(minigrad.arange(10))
+    for replacement in (True, False):
+        sampler = RandomSampler(ds, replacement=replacement, num_samples=10**10)
+        start = time.perf_counter()
+        first = list(itertools.islice(iter(sampler), 100))
+        assert time.perf_counter() - start < 1.0
+        assert len(sampler) == 10**10 and len(first) == 100
+        assert all(0 <= i < 10 for i in first)
+    # Without replacement each round of len(ds) draws is a permutation; the last is cut short.
+    order = list(RandomSampler(ds, num_samples=25, generator=minigrad.Generator().manual_seed(3)))
+    assert sorted(order[:10]) == sorted(order[10:20]) == list(range(10)) and len(order) == 25
+    assert len(set(order[20:])) == 5
+    with pytest.raises(TypeError, match="replacement should be a boolean"):
+        RandomSampler(ds, replacement=1)
+    with pytest.raises(ValueError, match="num_samples should be a positive integer"):
+        RandomSampler(ds, num_samples=0)
+
+
+def test_weighted_random_sampler_follows_the_weights():
+    from minigrad.utils.data import WeightedRandomSampler
+
+    g = minigrad.Generator().manual_seed(0)
+    draws = list(WeightedRandomSampler([1.0, 0.0, 3.0], 4000, generator=g))
+    counts = np.bincount(draws, minlength=3)
+    assert counts[1] == 0 and abs(counts[2] / counts[0] - 3) < 0.3
+    picked = list(WeightedRandomSampler([1.0, 0.0, 3.0, 2.0], 3, replacement=False, generator=g))
+    assert sorted(picked) == [0, 2, 3]
+
+
+@pytest.mark.parametrize("n,replicas,drop_last", [(10, 3, False), (10, 3, True), (2, 4, False)])
+def test_distributed_sampler_shards_as_pytorch(n, replicas, drop_last):
+    torch = pytest.importorskip("torch")
+    from minigrad.utils.data import DistributedSampler
+
+    ds = TensorDataset(minigrad.arange(n))
+    shards = []
+    for rank in range(replicas):
+        ours = DistributedSampler(ds, replicas, rank, shuffle=False, drop_last=drop_last)
+        theirs = torch.utils.data.DistributedSampler(
+            range(n), replicas, rank, shuffle=False, drop_last=drop_last
+        )
+        assert list(ours) == list(theirs) and len(ours) == len(theirs)
+        shuffled = DistributedSampler(ds, replicas, rank, seed=5, drop_last=drop_last)
+        shuffled.set_epoch(2)
+        shards.append(list(shuffled))
+    flat = sum(shards, [])
+    assert len({len(s) for s in shards}) == 1  # equal shards
+    if drop_last:
+        assert len(set(flat)) == len(flat)  # disjoint
+    else:
+        assert set(flat) == set(range(n))  # every sample is seen
+    with pytest.raises(ValueError, match="Invalid rank 3"):
+        DistributedSampler(ds, num_replicas=3, rank=3)

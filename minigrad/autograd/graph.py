@@ -145,7 +145,12 @@ class Node:
 
     def apply(self, grad_outputs: list) -> tuple:
         """Run backward and return one checked gradient (or None) per input edge."""
-        grads = self.backward(*grad_outputs)
+        device = getattr(self, "device", None)
+        if device is not None and device.index != device.backend.current:
+            with device.backend.using(device.index):  # kernels on the op's GPU (cuda:1 and up)
+                grads = self.backward(*grad_outputs)
+        else:
+            grads = self.backward(*grad_outputs)
         if not isinstance(grads, tuple):
             grads = (grads,)
         edges = self.next_functions
@@ -197,11 +202,29 @@ class AccumulateGrad(Node):
     def accumulate(self, grad, create_graph: bool) -> None:
         leaf = self.variable
         grad = self._check(grad, 0, self.input_meta[0])
+        post = False
         for hook in (leaf._hooks or {}).values():
+            if type(hook) is PostAccumulateGradHook:
+                post = True
+                continue
             result = hook(grad)
             if result is not None:
                 grad = result
         accumulate_into(leaf, grad, create_graph)
+        if post:
+            for hook in list(leaf._hooks.values()):
+                if type(hook) is PostAccumulateGradHook:
+                    hook.fn(leaf)
+
+
+class PostAccumulateGradHook:
+    """An entry of a leaf's hook list that runs ``fn(leaf)`` after its ``.grad`` was updated
+    (``register_post_accumulate_grad_hook``), rather than on the incoming gradient."""
+
+    __slots__ = ("fn",)
+
+    def __init__(self, fn):
+        self.fn = fn
 
 
 def accumulate_into(tensor, grad, create_graph: bool) -> None:
@@ -233,7 +256,7 @@ def _is_unshared(grad) -> bool:
         sys.getrefcount(grad) <= _ENGINE_REFERENCES + 1  # +1: getrefcount's own argument
         and sys.getrefcount(data) == 3  # grad._data, `data`, getrefcount's: no view holds it
         and data.base is None
-        and data.flags.writeable
+        and getattr(data.flags, "writeable", True)  # CuPy arrays have no such flag (always true)
         and data.flags.c_contiguous
     )
 

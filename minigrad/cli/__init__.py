@@ -7,6 +7,8 @@ Examples:
     minigrad train cnn --optimizer sgd --lr 0.05 --epochs 10 --out runs/cnn
     minigrad eval runs/mlp-digits/checkpoint.mg
     minigrad graph mlp --format svg --grad-heat --out mlp.svg
+    minigrad train --nproc-per-node 2      # data-parallel on 2 processes (MPI)
+    minigrad run -n 2 my_training_script.py  # any script on 2 processes (like torchrun)
 """
 
 from __future__ import annotations
@@ -28,8 +30,18 @@ def main(argv: list[str] | None = None) -> int:
     2 bad arguments (argparse) or a user-facing error such as a missing or corrupted checkpoint,
     printed as one line on stderr.
     """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] == "run":  # the launcher parses its own options (and the script's)
+        from ..distributed import run as launcher
+
+        try:
+            return launcher.main(argv[1:], prog="minigrad run")
+        except RuntimeError as e:
+            print(f"minigrad run: error: {one_line(e)}", file=sys.stderr)
+            return 2
     parser = build_parser()
     args = parser.parse_args(argv)
+    args.argv = argv
     if args.command is None:
         parser.print_help()
         return 0
@@ -57,6 +69,12 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(commands)
     _add_eval(commands)
     _add_graph(commands)
+    commands.add_parser(
+        "run",
+        help="run a script on N processes over MPI (like torchrun)",
+        description="minigrad run -n N script.py [args]: see 'minigrad run --help'.",
+        add_help=False,
+    )
     return parser
 
 
@@ -165,6 +183,12 @@ def _add_train(commands) -> None:
     p.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET)")
     p.add_argument("--download", action="store_true", help="download MNIST-like data if missing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    p.add_argument(
+        "--nproc-per-node",
+        type=_positive_int,
+        default=1,
+        help="train data-parallel on this many processes (MPI; --batch-size is per process)",
+    )
     p.set_defaults(run=train.run_train)
 
 

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 from pathlib import Path
 
 import minigrad
 
-from .. import nn
+from .. import cuda, nn
 from ..nn import functional as F
 from ..utils.data import DataLoader
 from . import registry
@@ -20,26 +21,79 @@ CHECKPOINT_NAME = "checkpoint.mg"
 
 # -- train ----------------------------------------------------------------------------------------
 def run_train(args) -> int:
-    """Train, evaluate after each epoch, then write metrics.json, loss_curve.png, checkpoint.mg."""
-    device = check_device(args.device)
+    """Train, evaluate after each epoch, then write metrics.json, loss_curve.png, checkpoint.mg.
+
+    With ``--nproc-per-node N`` (N > 1) the command starts itself on N processes through the
+    launcher; each rank trains a DistributedDataParallel copy of the model on its
+    DistributedSampler shard, and rank 0 reports and writes the outputs.
+    """
+    nproc = getattr(args, "nproc_per_node", 1)
+    if nproc > 1 and "WORLD_SIZE" not in os.environ:
+        from ..distributed import run as launcher
+
+        argv = getattr(args, "argv", None) or ["train"]
+        return launcher.main(["--nproc-per-node", str(nproc), "-m", "minigrad", *argv])
+    dist = _start_distributed(nproc)
+    rank = dist.get_rank() if dist else 0
+    device = check_device(_rank_device(args.device, dist))
     minigrad.manual_seed(args.seed)
     train_set = _dataset(args.dataset, True, device, args.download, args.seed)
     test_set = _dataset(args.dataset, False, device, args.download, args.seed)
     input_shape, num_classes = tuple(train_set.data.shape[1:]), len(train_set.classes)
     model = registry.build_model(args.model, input_shape, num_classes).to(device)
-    opt = registry.make_optimizer(args.optimizer, model.parameters(), args.lr, args.weight_decay)
+    trained, sampler = model, None
+    if dist:
+        from ..nn.parallel import DistributedDataParallel
+        from ..utils.data import DistributedSampler
+
+        trained = DistributedDataParallel(model)
+        sampler = DistributedSampler(train_set, shuffle=True, seed=args.seed)
+    opt = registry.make_optimizer(args.optimizer, trained.parameters(), args.lr, args.weight_decay)
     lr = opt.param_groups[0]["lr"]
     n_params = sum(p.numel() for p in model.parameters())
-    print(
-        f"training {args.model} ({n_params:,} parameters) on {args.dataset} "
-        f"({len(train_set)} train / {len(test_set)} test) with {args.optimizer} lr={lr:g}, "
-        f"batch {args.batch_size}, {args.epochs} epochs, {device}"
+    ranks = f" x {dist.get_world_size()} processes" if dist else ""
+    if rank == 0:
+        print(
+            f"training {args.model} ({n_params:,} parameters) on {args.dataset} "
+            f"({len(train_set)} train / {len(test_set)} test) with {args.optimizer} lr={lr:g}, "
+            f"batch {args.batch_size}{ranks}, {args.epochs} epochs, {device}"
+        )
+    history, steps = fit(
+        trained, opt, train_set, test_set, args, sampler=sampler, eval_model=model, report=rank == 0
     )
-    history, steps = fit(model, opt, train_set, test_set, args)
     config = {**_config(args), "device": device, "lr": lr, "parameters": n_params}
-    out = Path(args.out or f"runs/{args.model}-{args.dataset}")
-    _write_outputs(out, model, opt, config, history, steps, input_shape, num_classes)
+    if dist:
+        config["processes"] = dist.get_world_size()
+    if rank == 0:
+        out = Path(args.out or f"runs/{args.model}-{args.dataset}")
+        _write_outputs(out, model, opt, config, history, steps, input_shape, num_classes)
+    if dist:
+        dist.barrier()
+        dist.destroy_process_group()
     return 0
+
+
+def _start_distributed(nproc: int):
+    """``minigrad.distributed`` with its process group started, when this is a rank of a
+    ``--nproc-per-node`` job; else None."""
+    if nproc <= 1 or "WORLD_SIZE" not in os.environ:
+        return None
+    from .. import distributed as dist
+
+    dist.init_process_group()
+    if dist.get_world_size() != nproc:
+        raise CLIError(
+            f"--nproc-per-node {nproc} but the job has {dist.get_world_size()} processes"
+        )
+    return dist
+
+
+def _rank_device(name: str, dist) -> str:
+    """With several processes on one machine, ``cuda`` means this process's own GPU."""
+    if dist is None or name != "cuda":
+        return name
+    count = max(cuda.device_count(), 1)
+    return f"cuda:{int(os.environ.get('LOCAL_RANK', 0)) % count}"
 
 
 def _dataset(name, train, device, download, seed):
@@ -51,13 +105,26 @@ def _dataset(name, train, device, download, seed):
         raise CLIError(one_line(e)) from None
 
 
-def fit(model, opt, train_set, test_set, args) -> tuple[list, list]:
-    """The training loop; returns per-epoch metrics and the per-step training losses."""
-    generator = minigrad.Generator().manual_seed(args.seed)
-    loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, generator=generator)
+def fit(
+    model, opt, train_set, test_set, args, sampler=None, eval_model=None, report=True
+) -> tuple[list, list]:
+    """The training loop; returns per-epoch metrics and the per-step training losses.
+
+    ``sampler`` (a DistributedSampler) replaces the shuffle; ``eval_model`` is evaluated
+    instead of ``model`` (the module inside a DistributedDataParallel); ``report`` prints.
+    """
+    if sampler is None:
+        generator = minigrad.Generator().manual_seed(args.seed)
+        loader = DataLoader(
+            train_set, batch_size=args.batch_size, shuffle=True, generator=generator
+        )
+    else:
+        loader = DataLoader(train_set, batch_size=args.batch_size, sampler=sampler)
     history, steps, start = [], [], time.perf_counter()
-    show_bar = not args.no_progress and has_tqdm()
+    show_bar = report and not args.no_progress and has_tqdm()
     for epoch in range(1, args.epochs + 1):
+        if sampler is not None:
+            sampler.set_epoch(epoch)
         model.train()
         bar = progress(loader, len(loader), f"epoch {epoch}/{args.epochs}", show_bar)
         first = len(steps)
@@ -73,8 +140,9 @@ def fit(model, opt, train_set, test_set, args) -> tuple[list, list]:
                 break
         if show_bar:
             bar.close()
-        history.append(_epoch_metrics(model, test_set, epoch, steps[first:], start))
-        _report(history[-1], args.epochs)
+        history.append(_epoch_metrics(eval_model or model, test_set, epoch, steps[first:], start))
+        if report:
+            _report(history[-1], args.epochs)
     return history, steps
 
 

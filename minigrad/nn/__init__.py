@@ -5,7 +5,7 @@ vectors), and minigrad's own adapters and LoRA (``nn.adapters``, ``nn.lora``).""
 
 from __future__ import annotations
 
-from . import adapters, functional, init, lora, modules, utils
+from . import adapters, functional, init, lora, modules, parallel, utils
 from .modules import *  # noqa: F403
 from .modules import __all__ as _module_names
 from .modules.module import RemovableHandle
@@ -22,6 +22,7 @@ __all__ = [
     "init",
     "lora",
     "modules",
+    "parallel",
     "summary",
     "utils",
     *_module_names,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from ..autograd.grad_mode import no_grad
 from ..tensor import Tensor
 
@@ -148,7 +149,8 @@ def eye_(tensor: Tensor) -> Tensor:
     if tensor.ndim != 2:
         raise ValueError(f"Only tensors with 2 dimensions are supported, got {tensor.ndim}")
     xp = tensor.device.xp
-    eye = Tensor._make(xp.eye(*tensor.shape, dtype=tensor._data.dtype), tensor.device)
+    with backend.on(tensor.device):
+        eye = Tensor._make(xp.eye(*tensor.shape, dtype=tensor._data.dtype), tensor.device)
     with no_grad():
         return tensor.copy_(eye)
 
@@ -217,11 +219,12 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     if rows < cols:
         flat = flat.t()
     xp = tensor.device.xp
-    q, r = xp.linalg.qr(flat._data)
-    q = q * xp.sign(xp.diagonal(r))  # make the decomposition unique
-    if rows < cols:
-        q = q.T
-    values = Tensor._make(xp.ascontiguousarray(q).reshape(tensor.shape) * gain, tensor.device)
+    with backend.on(tensor.device):  # on the tensor's GPU (cuda:1 and up)
+        q, r = xp.linalg.qr(flat._data)
+        q = q * xp.sign(xp.diagonal(r))  # make the decomposition unique
+        if rows < cols:
+            q = q.T
+        values = Tensor._make(xp.ascontiguousarray(q).reshape(tensor.shape) * gain, tensor.device)
     with no_grad():
         return tensor.copy_(values)
 

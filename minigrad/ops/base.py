@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 from ..autograd import anomaly, grad_mode, graph
 from ..autograd.graph import Node, gradient_edge, version_counter
 
@@ -18,6 +20,22 @@ def autocast_inputs(name: str, *tensors):
     autocast is off); for entry points such as ``F.linear`` that check dtypes up front."""
     hook = autocast_entry
     return tensors if hook is None else hook(name, tensors)
+
+
+def on_input_device(fn):
+    """Run ``fn(input, ...)`` with ``input``'s GPU current: for op-layer functions that call
+    ``xp`` on a tensor's arrays outside an :class:`Op` (CuPy runs kernels on the current
+    device, so on ``cuda:1`` they would otherwise run on ``cuda:0``)."""
+
+    @functools.wraps(fn)
+    def run(input, *args, **kwargs):  # noqa: A002
+        dev = input.device
+        if dev.index == dev.backend.current:
+            return fn(input, *args, **kwargs)
+        with dev.backend.using(dev.index):
+            return fn(input, *args, **kwargs)
+
+    return run
 
 
 class Op(Node):
@@ -76,7 +94,7 @@ class Op(Node):
                 arrays.append(a)
         self.device, self.xp = device, device.xp
         try:
-            if device.index:  # a second GPU: its kernels must run with it as the current device
+            if device.index != device.backend.current:  # kernels run on the data's GPU
                 with device.backend.using(device.index):
                     out = self.forward(*arrays)
             else:
@@ -125,6 +143,9 @@ def constant(array, device):
 
 def scalar_tensor(value, dtype, device):
     """A 0-d tensor holding a Python number, of minigrad ``dtype``, on ``device``."""
+    if device.index != device.backend.current:  # allocated on its GPU (cuda:1 and up)
+        with device.backend.using(device.index):
+            return graph.Tensor._make(device.xp.asarray(value, dtype=dtype.numpy), device)
     return graph.Tensor._make(device.xp.asarray(value, dtype=dtype.numpy), device)
 
 

@@ -3,9 +3,11 @@ index_select, gather and scatter_add."""
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..autograd import graph
 from .base import Op, normalize_dim
 from .elementwise import promote
@@ -151,9 +153,19 @@ def getitem(input, key):  # noqa: A002
 
 
 def normalize_key(input, key):  # noqa: A002
+    """The one index normaliser: ``key`` as a tuple of ints, slices, None, Ellipsis and device
+    arrays, checked as PyTorch checks it, for reading (``x[key]``) and writing (``x[key] = v``).
+
+    - index tensors must be int64, int32, uint8 or bool (PyTorch's long, int, byte or bool);
+      lists and NumPy arrays of integers or bools are uploaded;
+    - bool and uint8 arrays are masks (uint8 as in PyTorch, which deprecates it): a mask's
+      shape must equal the dims it covers, and it becomes the positions of its true elements;
+    - integer arrays must lie in ``[-size, size)`` of the dim they index; on a GPU this is
+      checked on the device and reported at the next host synchronisation.
+    """
     tensor_cls = graph.Tensor
     key = key if isinstance(key, tuple) else (key,)
-    out = []
+    items = []
     for k in key:
         if isinstance(k, tensor_cls):
             if k.device is not input.device:
@@ -161,7 +173,7 @@ def normalize_key(input, key):  # noqa: A002
                     f"indices should be on the same device as the indexed tensor ({input.device}), "
                     f"got {k.device}"
                 )
-            if k.dtype.is_floating_point:
+            if k.dtype not in _INDEX_DTYPES:
                 raise IndexError(
                     "tensors used as indices must be long, int, byte or bool tensors, got "
                     f"{k.dtype}"
@@ -169,37 +181,142 @@ def normalize_key(input, key):  # noqa: A002
             k = k._data
         elif isinstance(k, (list, tuple, np.ndarray)):
             host = np.asarray(k)
-            if host.dtype.kind not in "iub":
+            if host.dtype.kind not in "iub" and host.size:
                 raise IndexError(
                     f"indices must be integers or bools, got a sequence of {host.dtype}"
                 )
+            if host.dtype.kind not in "ub":
+                host = host.astype(np.int64)
             k = input.device.backend.from_host(host, input.device.index)
-        if hasattr(k, "dtype") and k.dtype.kind == "b" and k.ndim > 0:
-            out.extend(k.nonzero())  # a mask selects its true positions, as PyTorch
+        if _is_array_index(k) and k.dtype == np.uint8:
+            warnings.warn(
+                "indexing with dtype uint8 is deprecated (as in PyTorch), use a bool mask",
+                UserWarning,
+                stacklevel=3,
+            )
+            with backend.on(input.device):
+                k = k != 0
+        items.append(k)
+    return _expand_and_check(input, items)
+
+
+def _expand_and_check(input, items) -> tuple:  # noqa: A002
+    """Masks to positions, mask shapes and integer array ranges checked against the dims."""
+    shape = input.shape
+
+    def covers(k):  # how many dims of ``input`` an entry indexes
+        if k is None or k is Ellipsis:
+            return 0
+        return k.ndim if _is_array_index(k) and k.dtype == bool else 1
+
+    used = sum(covers(k) for k in items)
+    if used > len(shape):
+        raise IndexError(
+            f"too many indices for tensor of dimension {len(shape)} (got {used} indexed dims)"
+        )
+    out, dim = [], 0
+    for k in items:
+        if k is Ellipsis:
+            dim += len(shape) - used
+        elif _is_array_index(k) and k.dtype == bool and k.ndim > 0:
+            for j, n in enumerate(k.shape):
+                if n != shape[dim + j]:
+                    raise IndexError(
+                        f"The shape of the mask {list(k.shape)} at index {j} does not match the "
+                        f"shape of the indexed tensor {list(shape)} at index {dim + j}"
+                    )
+            with backend.on(input.device):
+                out.extend(k.nonzero())  # a mask selects its true positions, as PyTorch
+            dim += k.ndim
             continue
+        elif _is_array_index(k) and k.dtype != bool:
+            check_range(
+                k, shape[dim], input.device,
+                f"index {{}} is out of bounds for dimension {dim} with size {shape[dim]}",
+            )  # fmt: skip
+        dim += covers(k)
         out.append(k)
     return tuple(out)
 
 
+_INDEX_DTYPES = (dtypes.int64, dtypes.int32, dtypes.uint8, dtypes.bool)
+
+
+def check_range(index, size: int, device, message: str, negative: bool = True) -> None:
+    """Check that the integer array ``index`` lies in ``[-size, size)`` (``[0, size)`` unless
+    ``negative``), raising :class:`IndexError` with ``message`` (one ``{}`` for the value).
+
+    On the CPU it raises at once. On a GPU the check is a few kernels and a device-side flag:
+    the error is raised at the next host synchronisation (``.item()``, ``.cpu()``,
+    ``.numpy()``, ``cuda.synchronize()``), never a silent wrong result and never a host round
+    trip per op. ``Embedding``, ``gather``, ``scatter_add``, ``index_select`` and tensor
+    indexing all check here.
+    """
+    if index.size == 0:
+        return
+    with backend.on(device):
+        bad = index >= size
+        bad |= (index < -size) if negative else (index < 0)
+        device.backend.check_indices(bad, index, message, device.index)
+
+
 def index_select(input, dim, index):  # noqa: A002
+    """The entries of ``input`` at ``index`` (a vector of int64/int32 positions) along ``dim``.
+
+    As PyTorch: negative positions are out of range (``IndexError``, also a ``RuntimeError``).
+
+    Example:
+        >>> minigrad.arange(6).reshape(2, 3).index_select(1, minigrad.tensor([2, 0])).tolist()
+        [[2, 0], [5, 3]]
+    """
+    _check_index(input, index, "index_select")
     if index.ndim > 1:
         raise IndexError(f"index_select(): Index is supposed to be a vector, got {index.ndim} dims")
     dim = normalize_dim(dim, input.ndim, "index_select")
-    return GetItem((slice(None),) * dim + (index._data.reshape(-1),))(input)
+    size = input.shape[dim] if input.ndim else 1
+    data = index._data.reshape(-1)
+    check_range(
+        data, size, input.device,
+        f"index_select(): index {{}} is out of bounds for dimension {dim} with size {size}",
+        negative=False,
+    )  # fmt: skip
+    return GetItem((slice(None),) * dim + (data,))(input)
 
 
 def gather(input, dim, index):  # noqa: A002
-    _check_index(index, "gather")
-    return Gather(normalize_dim(dim, input.ndim, "gather"), index._data)(input)
+    """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (torch.gather); index in ``[0, size)``."""
+    _check_index(input, index, "gather")
+    dim = normalize_dim(dim, input.ndim, "gather")
+    size = input.shape[dim] if input.ndim else 1
+    check_range(
+        index._data, size, input.device,
+        f"gather(): index {{}} is out of bounds for dimension {dim} with size {size}",
+        negative=False,
+    )  # fmt: skip
+    return Gather(dim, index._data)(input)
 
 
 def scatter_add(input, dim, index, src):  # noqa: A002
-    _check_index(index, "scatter_add")
+    """``input`` with ``src`` added at ``index`` along ``dim`` (torch.scatter_add); index in
+    ``[0, size)``."""
+    _check_index(input, index, "scatter_add")
     input, src = promote(input, src)
-    return ScatterAdd(normalize_dim(dim, input.ndim, "scatter_add"), index._data)(input, src)
+    dim = normalize_dim(dim, input.ndim, "scatter_add")
+    size = input.shape[dim] if input.ndim else 1
+    check_range(
+        index._data, size, input.device,
+        f"scatter_add(): index {{}} is out of bounds for dimension {dim} with size {size}",
+        negative=False,
+    )  # fmt: skip
+    return ScatterAdd(dim, index._data)(input, src)
 
 
-def _check_index(index, op):
-    if not isinstance(index, graph.Tensor) or index.dtype is not dtypes.int64:
+def _check_index(input, index, op):  # noqa: A002
+    if not isinstance(index, graph.Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
         kind = index.dtype if isinstance(index, graph.Tensor) else type(index).__name__
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {kind}")
+        raise RuntimeError(f"{op}(): Expected dtype int32 or int64 for index, got {kind}")
+    if index.device is not input.device:
+        raise RuntimeError(
+            f"{op}(): index is on {index.device} but the tensor is on {input.device}; move the "
+            "index with .to(device)"
+        )

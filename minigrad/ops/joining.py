@@ -5,7 +5,7 @@ from __future__ import annotations
 from ..autograd import graph
 from ..autograd.function import Function
 from ..autograd.graph import version_counter
-from .base import Op, normalize_dim
+from .base import Op, normalize_dim, on_input_device
 from .elementwise import promote
 
 
@@ -204,6 +204,7 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
     return out
 
 
+@on_input_device
 def _source_positions(x, dim: int, before: int, after: int, mode: str):
     """Where each position of the padded dim reads from, as an int64 tensor on x's device."""
     n = x.shape[dim]

@@ -10,7 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes
-from .base import Op, constant, kept_shape, normalize_dim, normalize_dims
+from .base import Op, constant, kept_shape, normalize_dim, normalize_dims, on_input_device
 from .elementwise import where
 
 INT64 = np.dtype("int64")
@@ -361,6 +361,7 @@ def argmin(input, dim=None, keepdim=False):  # noqa: A002
     return _arg_reduce(input, dim, keepdim, "argmin")
 
 
+@on_input_device
 def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
     data = input._data
     if data.dtype.kind == "b":
@@ -425,12 +426,14 @@ def cumsum(input, dim, *, dtype=None):  # noqa: A002
     return Cumsum(d, out)(input)
 
 
+@on_input_device
 def all(input, dim=None, keepdim=False):  # noqa: A001, A002
     """True where every entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
     return _logical_result(input._data.all(axis=axis, keepdims=keepdim), input)
 
 
+@on_input_device
 def any(input, dim=None, keepdim=False):  # noqa: A001, A002
     """True where some entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")

@@ -6,12 +6,13 @@ from __future__ import annotations
 from collections import namedtuple
 
 from .. import dtypes
-from .base import constant, normalize_dim
+from .base import constant, normalize_dim, on_input_device
 
 SortResult = namedtuple("sort", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
 
 
+@on_input_device
 def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     """Indices that sort ``input`` along ``dim`` (always a stable sort: ties keep their order).
 
@@ -54,6 +55,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
     return TopkResult(input.gather(d, indices), indices)
 
 
+@on_input_device
 def nonzero(input, *, as_tuple=False):  # noqa: A002
     """Indices of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim."""
     xp = input.device.xp

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from .. import backend
 from ..autograd import grad_mode
 from ..autograd.graph import version_counter
 from .optimizer import Optimizer
@@ -165,7 +166,7 @@ class LBFGS(Optimizer):
             orig_loss = closure()
         loss = float(orig_loss)
         state["func_evals"] += 1
-        with grad_mode.no_grad():
+        with grad_mode.no_grad(), backend.on(self._params[0].device):  # the params' GPU
             self._iterate(closure, group, state, loss)
         return orig_loss
 

@@ -15,6 +15,7 @@ import numbers
 from collections import defaultdict
 from itertools import chain
 
+from .. import backend
 from ..autograd import grad_mode
 from ..autograd.graph import version_counter
 from ..tensor import Tensor
@@ -164,9 +165,10 @@ class Optimizer:
                     if p.grad is None:
                         continue
                     state = self.state[p]
-                    if not state:
-                        self._init_state(p, state, group)
-                    self._update(p, state, group)
+                    with backend.on(p.device):  # updates run on the parameter's GPU
+                        if not state:
+                            self._init_state(p, state, group)
+                        self._update(p, state, group)
                     version_counter(p).value += 1
         return loss
 

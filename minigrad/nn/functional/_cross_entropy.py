@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ...autograd.grad_mode import is_grad_enabled
-from ...ops.base import autocast_inputs, constant
+from ...ops.base import autocast_inputs, constant, on_input_device
 from ...ops.nn import LogSoftmaxOp, SoftmaxOp
 from ._utils import _FusedOp, check_class_targets, check_reduction, reduction_from_legacy
 
@@ -214,6 +214,7 @@ def cross_entropy(
     return loss.reshape(out_shape) if reduction == "none" else loss
 
 
+@on_input_device
 def _poison(loss, bad, reduction: str):
     """NaN where a target was out of range (on devices where raising would need a host copy)."""
     mask = constant(bad if reduction == "none" else bad.any(), loss.device)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 
+from ... import backend
 from ...autograd.grad_mode import is_grad_enabled
 from ...ops import Op
 
@@ -92,10 +93,11 @@ def check_class_targets(target, num_classes: int, ignore_index: int | None, op: 
             f"{op}: expected class indices of an integer dtype (int64) as target, got "
             f"{target.dtype}"
         )
-    data = target._all_elements()
-    bad = (data < 0) | (data >= num_classes)
-    if ignore_index is not None:
-        bad &= data != ignore_index
+    data = target._all_elements()  # every element, also of a batch under vmap
+    with backend.on(target.device):  # kernels on the target's GPU (cuda:1 and up)
+        bad = (data < 0) | (data >= num_classes)
+        if ignore_index is not None:
+            bad &= data != ignore_index
     if target.device.type != "cpu":
         return bad
     if bad.any():

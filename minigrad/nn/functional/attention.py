@@ -183,14 +183,16 @@ def _dropout_keep(query, key, mask, p: float):
         return None
     shape = _broadcast_scores_shape(query, key, mask)
     np_dtype = query._data.dtype
-    u = backend.default_generator(query.device).uniform(shape, np_dtype)
-    return (u >= p).astype(np_dtype) * (1.0 / (1.0 - p) if p < 1.0 else 0.0)
+    with backend.on(query.device):  # the mask is made on the query's GPU
+        u = backend.default_generator(query.device).uniform(shape, np_dtype)
+        return (u >= p).astype(np_dtype) * (1.0 / (1.0 - p) if p < 1.0 else 0.0)
 
 
 def causal_mask(length: int, source: int, device):
     """The (L, S) bool mask of a causal model: query i may attend to keys 0..i."""
     dev = backend.device(device)
-    return constant(dev.xp.tri(length, source, dtype=bool), dev)
+    with backend.on(dev):
+        return constant(dev.xp.tri(length, source, dtype=bool), dev)
 
 
 def _canonical_mask(mask, query):

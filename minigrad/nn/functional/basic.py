@@ -6,7 +6,7 @@ from ... import backend, dtypes
 from ...autograd import grad_mode
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
-from ...ops.indexing import IndexAdd
+from ...ops.indexing import IndexAdd, check_range
 from ._utils import maybe_inplace
 
 
@@ -94,12 +94,13 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"dropout: expected a floating point input, got {input.dtype}")
     np_dtype = input._data.dtype
-    if p == 1.0:
-        mask = input.device.xp.zeros(mask_shape, dtype=np_dtype)
-    else:
-        gen = backend.default_generator(input.device)
-        mask = (gen.uniform(mask_shape, np_dtype) >= p).astype(np_dtype)
-        mask *= 1.0 / (1.0 - p)  # inverted dropout: the expected value is unchanged
+    with backend.on(input.device):  # the mask is made on the input's GPU
+        if p == 1.0:
+            mask = input.device.xp.zeros(mask_shape, dtype=np_dtype)
+        else:
+            gen = backend.default_generator(input.device)
+            mask = (gen.uniform(mask_shape, np_dtype) >= p).astype(np_dtype)
+            mask *= 1.0 / (1.0 - p)  # inverted dropout: the expected value is unchanged
     return maybe_inplace(lambda x: x * constant(mask, x.device), input, inplace)
 
 
@@ -196,13 +197,12 @@ def embedding(
 
 
 def _check_indices(input, num: int) -> None:  # noqa: A002
-    if input.device.type != "cpu" or input.numel() == 0:
-        return  # on a GPU the check would be a host round trip in every step
-    data = input._all_elements()
-    bad = (data < 0) | (data >= num)
-    if bad.any():
-        value = int(data[bad].reshape(-1)[0])
-        raise IndexError(f"embedding: index {value} is out of range for {num} embeddings")
+    # PyTorch raises IndexError for any index outside [0, num); on a GPU, at the next sync
+    check_range(
+        input._all_elements(), num, input.device,
+        f"embedding(): index {{}} is out of range for {num} embeddings (valid: 0 to {num - 1})",
+        negative=False,
+    )  # fmt: skip
 
 
 def one_hot(tensor, num_classes: int = -1):
@@ -224,9 +224,13 @@ def one_hot(tensor, num_classes: int = -1):
         if data.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")
         num_classes = int(data.max()) + 1
-    checkable = tensor.device.type == "cpu"  # elsewhere a check would copy to the host
-    if data.size and checkable and (int(data.min()) < 0 or int(data.max()) >= num_classes):
-        raise RuntimeError(f"one_hot: class values must be in [0, {num_classes})")
+    # a RuntimeError as in PyTorch (also an IndexError); on a GPU raised at the next sync
+    check_range(
+        data, num_classes, tensor.device,
+        f"one_hot(): class value {{}} is out of range: class values must be in [0, {num_classes})",
+        negative=False,
+    )  # fmt: skip
     xp = tensor.device.xp
-    out = (data[..., None] == xp.arange(num_classes)).astype("int64")
+    with backend.on(tensor.device):
+        out = (data[..., None] == xp.arange(num_classes)).astype("int64")
     return constant(out, tensor.device)

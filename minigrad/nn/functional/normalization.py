@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+from ... import backend
 from ...autograd.grad_mode import is_grad_enabled, no_grad
 from ...ops.base import constant
 from ._utils import _FusedOp
@@ -163,7 +164,7 @@ def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):  # no
 def _update_running(stash, running_mean, running_var, momentum, count):
     _, _, mean, var = stash
     device = running_mean.device
-    with no_grad():
+    with no_grad(), backend.on(device):  # the array math below runs on the stats' GPU
         running_mean.mul_(1.0 - momentum).add_(constant(mean.reshape(-1) * momentum, device))
         if running_var is not None:
             unbiased = var.reshape(-1) * (momentum * count / (count - 1))

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 
 from ...ops import Op
-from ...ops.base import constant
+from ...ops.base import constant, on_input_device
 from ._windows import (
     Geometry,
     add_windows,
@@ -368,6 +368,7 @@ def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
     return geom
 
 
+@on_input_device
 def _divisor(x, geom: Geometry, count_include_pad: bool):
     """The number each window sum is divided by: a Python int, or an (Ho, Wo) array where
     windows differ (edges without ``count_include_pad``, or past the padding in ceil mode)."""
@@ -395,6 +396,7 @@ def _adaptive_matrix(x, n: int, out: int):
     return x.new_tensor(rows)
 
 
+@on_input_device
 def _flat_indices(x, geom: Geometry, argmax):
     """For each output, the index h·W + w of its maximum in the unpadded input (int64)."""
     xp = x.device.xp

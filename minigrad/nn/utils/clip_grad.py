@@ -56,11 +56,13 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     if not tensors:
         return tensor(0.0)
     first = tensors[0].device
-    norms = [
-        backend.to_device(_vector_norm(t.device.xp, t._data, p), t.device, first) for t in tensors
-    ]
+    norms = []
+    for t in tensors:
+        with backend.on(t.device):  # each norm on its tensor's GPU, then gathered on the first
+            norms.append(backend.to_device(_vector_norm(t.device.xp, t._data, p), t.device, first))
     xp = first.xp
-    total = Tensor._make(xp.asarray(_vector_norm(xp, xp.stack(norms), p)), first)
+    with backend.on(first):
+        total = Tensor._make(xp.asarray(_vector_norm(xp, xp.stack(norms), p)), first)
     if error_if_nonfinite and not math.isfinite(total.item()):
         raise RuntimeError(
             f"The total norm of order {p} for gradients from `parameters` is non-finite, so it "
@@ -80,10 +82,12 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor, forea
     if not grads:
         return
     xp = total_norm.device.xp
-    coef = xp.minimum(float(max_norm) / (total_norm._data + 1e-6), 1.0)
+    with backend.on(total_norm.device):
+        coef = xp.minimum(float(max_norm) / (total_norm._data + 1e-6), 1.0)
     for g in grads:
-        factor = backend.to_device(coef, total_norm.device, g.device).astype(g._data.dtype)
-        g.device.xp.multiply(g._data, factor, out=g._data)
+        with backend.on(g.device):
+            factor = backend.to_device(coef, total_norm.device, g.device).astype(g._data.dtype)
+            g.device.xp.multiply(g._data, factor, out=g._data)
         version_counter(g).value += 1
 
 
@@ -127,5 +131,6 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
     """
     clip_value = float(clip_value)
     for g in _grads(parameters):
-        g.device.xp.clip(g._data, -clip_value, clip_value, out=g._data)
+        with backend.on(g.device):
+            g.device.xp.clip(g._data, -clip_value, clip_value, out=g._data)
         version_counter(g).value += 1

@@ -1,0 +1,3 @@
+"""Parallel training wrappers (``torch.nn.parallel``): ``DistributedDataParallel``."""
+
+from .distributed import DistributedDataParallel
