@@ -1,7 +1,14 @@
 """minigrad: a small autograd framework with PyTorch's API, on NumPy (CPU) or CuPy (GPU)."""
 
 from . import autograd, cuda, dtypes
-from .autograd import enable_grad, inference_mode, is_grad_enabled, no_grad, set_grad_enabled
+from .autograd import (
+    enable_grad,
+    inference_mode,
+    is_grad_enabled,
+    is_inference_mode_enabled,
+    no_grad,
+    set_grad_enabled,
+)
 from .backend import device, initial_seed, manual_seed
 from .creation import (
     Generator,
@@ -96,6 +103,7 @@ from .ops import (
     minimum,
     movedim,
     mul,
+    narrow,
     neg,
     nonzero,
     norm,

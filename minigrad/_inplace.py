@@ -9,7 +9,7 @@ import numpy as np
 
 from . import backend, dtypes
 from . import ops as _ops
-from .autograd import grad_mode, graph
+from .autograd import anomaly, grad_mode, graph
 from .autograd.graph import version_counter
 
 
@@ -41,9 +41,10 @@ class InPlaceMethods:
         that the new node's backward sees them, and this tensor takes the new ``grad_fn``.
         The version counter goes up, so nodes that saved the old values refuse to run.
         """
-        recording = grad_mode._enabled and (
-            self._requires_grad
-            or any(isinstance(o, graph.Tensor) and o._requires_grad for o in others)
+        recording = grad_mode._state.enabled and (
+            self.requires_grad  # the property: a view's grad_fn is brought up to date first
+            or any(isinstance(o, graph.Tensor) and o.requires_grad for o in others)
+            or (self._base is not None and self._base._requires_grad)
         )
         if recording:
             _check_inplace_allowed(self)
@@ -56,16 +57,22 @@ class InPlaceMethods:
             with grad_mode.no_grad():
                 result = compute(self)
         _write(self, result)
-        if recording:
+        if recording and self._base is not None:
+            _record_copy_slices(self, result)
+        elif recording:
             self.grad_fn, self._requires_grad, self._output_nr = result.grad_fn, True, 0
         version_counter(self).value += 1
+        if self._base is not None:
+            refresh_view(self)  # a view's history is now "view of the changed base"
         return self
 
     @_on_own_device
     def _inplace_ufunc(self, ufunc: str, other):
         """Fast path for ``self = ufunc(self, other)`` when nothing is recorded (optimizer steps)."""
-        if grad_mode._enabled and (
-            self._requires_grad or (isinstance(other, graph.Tensor) and other._requires_grad)
+        if grad_mode._state.enabled and (
+            self._requires_grad
+            or (isinstance(other, graph.Tensor) and other.requires_grad)
+            or (self._base is not None and (self.requires_grad or self._base._requires_grad))
         ):
             return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
         data = other._data if isinstance(other, graph.Tensor) else other
@@ -73,6 +80,7 @@ class InPlaceMethods:
             raise RuntimeError(
                 f"{ufunc}_: expected all tensors to be on the same device, but found {self.device} and {other.device}"
             )
+        _check_writeable(self)
         xp = self.device.xp
         name = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}[ufunc]
         try:
@@ -157,16 +165,27 @@ class InPlaceMethods:
 
     @_on_own_device
     def __setitem__(self, key, value) -> None:
-        """``t[key] = value`` for tensors outside the graph (under no_grad, or not requiring grad)."""
-        recording = grad_mode._enabled and (
-            self._requires_grad or (isinstance(value, graph.Tensor) and value._requires_grad)
+        """``t[key] = value``. In the graph (grad mode on and ``t`` or ``value`` requiring grad)
+        a basic key (ints, slices, None, ...) is recorded as ``t[key].copy_(value)``, as in
+        PyTorch; index tensors and masks there raise (not supported yet), and work outside it.
+        """
+        recording = grad_mode._state.enabled and (
+            self.requires_grad
+            or (isinstance(value, graph.Tensor) and value.requires_grad)
+            or (self._base is not None and self._base._requires_grad)
         )
         if recording:
-            raise RuntimeError(
-                "__setitem__ on a tensor that requires grad is not supported: use torch.where, "
-                "masked_fill or cat to build a new tensor, or assign under minigrad.no_grad()"
-            )
+            indexing = _ops.indexing
+            if any(indexing._is_array_index(k) for k in indexing.normalize_key(self, key)):
+                raise NotImplementedError(
+                    "__setitem__ with index tensors or masks on a tensor that requires grad is "
+                    "not supported: use torch.where, masked_fill or scatter_add to build a new "
+                    "tensor, or assign under minigrad.no_grad()"
+                )
+            self[key].copy_(value)  # a view: the change is recorded on this tensor (CopySlices)
+            return
         data = value.to(self.device, self.dtype)._data if isinstance(value, graph.Tensor) else value
+        _check_writeable(self)
         self._data[_ops.indexing.normalize_key(self, key)] = data
         version_counter(self).value += 1
 
@@ -176,7 +195,17 @@ def _full_like(t, value):
     return graph.Tensor._make(t.device.xp.full(t.shape, value, dtype=t._data.dtype), t.device)
 
 
+def _check_writeable(t) -> None:
+    data = t._data  # an expanded view has stride 0 along a repeated dim (on any backend)
+    if any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
+        raise RuntimeError(
+            "unsupported operation: more than one element of the written-to tensor refers to a "
+            "single memory location. Please clone() the tensor before performing the operation."
+        )
+
+
 def _write(target, result) -> None:
+    _check_writeable(target)
     if result.device is not target.device:
         raise RuntimeError(
             f"in-place op: result on {result.device} cannot be written to {target.device}"
@@ -200,10 +229,58 @@ def _check_inplace_allowed(t) -> None:
             "a leaf Variable that requires grad is being used in an in-place operation. "
             "Wrap the update in minigrad.no_grad(), or clone the tensor first."
         )
-    if t._base is not None and t._base._requires_grad:
-        raise NotImplementedError(
-            "in-place operation on a view of a tensor that requires grad: clone the view first"
-        )
+    base = t._base
+    if base is not None:
+        if base.grad_fn is None and base._requires_grad:
+            raise RuntimeError(
+                "a view of a leaf Variable that requires grad is being used in an in-place "
+                "operation. Wrap the update in minigrad.no_grad(), or clone the view first."
+            )
+        if not t._view[2]:
+            raise RuntimeError(
+                "A view was created in no_grad mode and is being modified inplace with grad mode "
+                "enabled. Given that this use case is ambiguous and error-prone, it is forbidden. "
+                "Move both the view and the in-place op inside the no_grad block (if the change "
+                "is not to be tracked) or both outside it (if it is)."
+            )
+
+
+def _record_copy_slices(view, result) -> None:
+    """Record an in-place change of ``view`` on its base, as PyTorch does: the base's history
+    becomes ``CopySlices(old base, result)`` (``result`` in the view's region, the old values
+    elsewhere), so gradients reach both the base's earlier history and the in-place op's
+    inputs. The view's own history is then "the view of the new base" (:func:`refresh_view`).
+
+    Differs from PyTorch on purpose: the outputs of ``unbind``/``split``/``chunk`` are ordinary
+    views here, so an in-place op on one is recorded (PyTorch refuses it).
+    """
+    base = view._base
+    node = _ops.movement.CopySlices(_ops.movement.view_positions(base, view._view[0]))
+    node.device, node.xp = base.device, base.device.xp  # backward runs on the base's GPU
+    node.next_functions = (graph.gradient_edge(base), graph.gradient_edge(result))
+    node.input_meta = (
+        (base._data.shape, base._data.dtype, base.device),
+        (result._data.shape, result._data.dtype, result.device),
+    )
+    if anomaly._state.enabled:
+        node.trace = anomaly.creation_stack()
+    base.grad_fn, base._requires_grad, base._output_nr = node, True, 0
+
+
+def refresh_view(view) -> None:
+    """Bring ``view``'s autograd state up to date after its memory changed in place (through
+    the base, this view or another view of the same base): its ``grad_fn`` becomes its view
+    ops replayed on the base's current history, as PyTorch regenerates a view's grad_fn when
+    the version counter moved. Views made under ``no_grad`` keep their state, as in PyTorch.
+    """
+    ops, _, made_with_grad = view._view
+    base = view._base
+    if made_with_grad and base._requires_grad:
+        with grad_mode.enable_grad():
+            fresh = _ops.movement.replay_view(base, ops)
+        view.grad_fn, view._requires_grad = fresh.grad_fn, fresh._requires_grad
+        view._output_nr, ops = fresh._output_nr, fresh._view[0]
+    view._view = (ops, view._version.value, made_with_grad)
 
 
 def _unary_inplace(name: str):

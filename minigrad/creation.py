@@ -8,6 +8,7 @@ import numpy as np
 
 from . import backend, dtypes
 from .autograd import grad_mode
+from .ops._size import as_int, factory_size
 from .tensor import Tensor
 
 
@@ -78,49 +79,41 @@ def from_numpy(array) -> Tensor:
     return Tensor._make(array, backend.CPU)
 
 
-def _shape(size) -> tuple:
-    if len(size) == 1 and isinstance(size[0], (tuple, list)):
-        size = tuple(size[0])
-    shape = tuple(int(s) for s in size)
-    if any(s < 0 for s in shape):
-        raise RuntimeError(f"Trying to create tensor with negative dimension: {list(shape)}")
-    return shape
+def _filled(size, op, fill_value, dtype, device, requires_grad) -> Tensor:
+    shape = factory_size(size, op)
+    dev = _device(device)
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    with backend.on(dev):
+        array = dev.xp.full(shape, fill_value, dtype=dtype.numpy)
+    return _finish(array, dev, requires_grad)
 
 
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    dev = _device(device)
+    """A tensor of ``size`` filled with ``fill_value`` (dtype from the value if not given)."""
     if dtype is None:
         dtype = dtypes.result_type(fill_value)
     dtype = dtypes.to_dtype(dtype)
     fill_value = dtypes.checked_scalar(fill_value, dtype, "full", half_saturates=True)
-    with backend.on(dev):
-        array = dev.xp.full(_shape((size,)), fill_value, dtype=dtype.numpy)
-    return _finish(array, dev, requires_grad)
+    return _filled((size,), "full", fill_value, dtype, device, requires_grad)
 
 
 def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return full(
-        _shape(size),
-        0.0,
-        dtype=dtype or dtypes.get_default_dtype(),
-        device=device,
-        requires_grad=requires_grad,
-    )
+    """Zeros of shape ``size`` (``zeros(2, 3)`` or ``zeros((2, 3))``); sizes must be ints.
+
+    Example:
+        >>> minigrad.zeros(2, 3).shape   # (2, 3); zeros(2.5) raises TypeError, as PyTorch
+    """
+    return _filled(size, "zeros", 0, dtype, device, requires_grad)
 
 
 def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return full(
-        _shape(size),
-        1.0,
-        dtype=dtype or dtypes.get_default_dtype(),
-        device=device,
-        requires_grad=requires_grad,
-    )
+    """Ones of shape ``size``; sizes must be ints, as in :func:`zeros`."""
+    return _filled(size, "ones", 1, dtype, device, requires_grad)
 
 
 def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uninitialised in PyTorch; zeros here (a defined value costs almost nothing)."""
-    return zeros(*size, dtype=dtype, device=device, requires_grad=requires_grad)
+    return _filled(size, "empty", 0, dtype, device, requires_grad)
 
 
 def _like(input, dtype, device):  # noqa: A002
@@ -184,7 +177,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     with backend.on(dev):
-        array = dev.xp.linspace(start, end, int(steps)).astype(dtype.numpy)
+        array = dev.xp.linspace(start, end, _steps(steps, "linspace")).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 
@@ -194,11 +187,22 @@ def logspace(
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     with backend.on(dev):
-        array = dev.xp.logspace(start, end, int(steps), base=base).astype(dtype.numpy)
+        array = dev.xp.logspace(start, end, _steps(steps, "logspace"), base=base).astype(
+            dtype.numpy
+        )
     return _finish(array, dev, requires_grad)
 
 
+def _steps(steps, op) -> int:
+    steps = as_int(steps, op, "steps")
+    if steps < 0:
+        raise RuntimeError(f"{op}: number of steps must be non-negative")
+    return steps
+
+
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    n = factory_size((as_int(n, "eye", "n"),), "eye")[0]
+    m = n if m is None else factory_size((as_int(m, "eye", "m"),), "eye")[0]
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     with backend.on(dev):
@@ -206,36 +210,45 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(array, dev, requires_grad)
 
 
-def _random(size, dtype, device, generator, draw) -> Tensor:
+def _random(size, dtype, device, generator, draw, op) -> Tensor:
+    shape = factory_size(size, op)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     gen = generator or backend.default_generator(dev)
     with backend.on(dev):
-        array = draw(gen, _shape(size), dtype.numpy)
+        array = draw(gen, shape, dtype.numpy)
     return Tensor._make(array, dev), dtype
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples from [0, 1)."""
-    t, _ = _random(size, dtype, device, generator, lambda g, s, d: g.uniform(s, d))
+    t, _ = _random(size, dtype, device, generator, lambda g, s, d: g.uniform(s, d), "rand")
     return t.requires_grad_(requires_grad)
 
 
 def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Standard normal samples."""
-    t, _ = _random(size, dtype, device, generator, lambda g, s, d: g.normal(s, d))
+    t, _ = _random(size, dtype, device, generator, lambda g, s, d: g.normal(s, d), "randn")
     return t.requires_grad_(requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
-    """Integers from ``low`` (inclusive) to ``high`` (exclusive); int64 by default."""
-    if high is None:
+    """Integers from ``low`` (inclusive) to ``high`` (exclusive); int64 by default. As in
+    PyTorch, ``randint(high, size)`` (two arguments, the second a sequence) means ``low=0``.
+
+    Example:
+        >>> minigrad.randint(10, (2, 3))      # values in [0, 10)
+        >>> minigrad.randint(5, 10, (4,))     # values in [5, 10)
+    """
+    if size is None and isinstance(high, (tuple, list)):
+        low, high, size = 0, low, high
+    elif high is None:
         low, high = 0, low
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     dtype = dtype or dtypes.int64
     t, _ = _random(
-        (tuple(size),), dtype, device, generator, lambda g, s, d: g.integers(low, high, s, d)
+        (size,), dtype, device, generator, lambda g, s, d: g.integers(low, high, s, d), "randint"
     )
     return t
 
@@ -246,7 +259,8 @@ def randperm(n, *, generator=None, dtype=None, device=None) -> Tensor:
     gen = generator or backend.default_generator(dev)
     dtype = dtypes.to_dtype(dtype or dtypes.int64)
     with backend.on(dev):
-        array = gen.permutation(int(n)).astype(dtype.numpy)
+        array = gen.permutation(factory_size((as_int(n, "randperm", "n"),), "randperm")[0])
+        array = array.astype(dtype.numpy)
     return Tensor._make(array, dev)
 
 

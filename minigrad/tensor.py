@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _format, backend, dtypes
 from . import ops as _ops
-from ._inplace import InPlaceMethods
+from ._inplace import InPlaceMethods, refresh_view
 from .autograd import engine, graph
 from .autograd.graph import (
     PostAccumulateGradHook,
@@ -18,6 +18,7 @@ from .autograd.graph import (
     RetainGrad,
     version_counter,
 )
+from .ops._size import factory_size
 
 _new = object.__new__
 
@@ -38,6 +39,7 @@ class Tensor(InPlaceMethods):
         "_output_nr",
         "_version",
         "_base",
+        "_view",
         "_hooks",
         "_accumulator",
         "_retains_grad",
@@ -54,7 +56,8 @@ class Tensor(InPlaceMethods):
     def _init(self, data, device, requires_grad, grad_fn):
         self._data, self.device = data, device
         self._requires_grad, self.grad_fn = requires_grad, grad_fn
-        self._grad = self._version = self._base = self._hooks = self._accumulator = None
+        self._grad = self._version = self._base = self._view = self._hooks = None
+        self._accumulator = None
         self._output_nr, self._retains_grad = 0, False
 
     @classmethod
@@ -111,6 +114,8 @@ class Tensor(InPlaceMethods):
     # -- autograd -------------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
+        if self._base is not None and self._view[1] != self._version.value:
+            refresh_view(self)  # the base changed in place since this view's grad_fn was set
         return self._requires_grad
 
     @requires_grad.setter
@@ -149,6 +154,7 @@ class Tensor(InPlaceMethods):
 
     @property
     def is_leaf(self) -> bool:
+        self.requires_grad  # noqa: B018 - brings a view's grad_fn up to date with its base
         return self.grad_fn is None
 
     @property
@@ -185,12 +191,13 @@ class Tensor(InPlaceMethods):
             create_graph: record the backward pass too, for higher-order derivatives.
             inputs: accumulate only into these tensors.
         """
+        self.requires_grad  # noqa: B018 - brings a view's grad_fn up to date with its base
         engine.backward(self, gradient, retain_graph, create_graph, inputs)
 
     def register_hook(self, hook) -> RemovableHandle:
         """Call ``hook(grad)`` whenever this tensor's gradient is computed; it may return a
         replacement gradient. Returns a handle whose ``remove()`` unregisters it."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
         if self.grad_fn is not None:
             return self.grad_fn.register_prehook(hook, self._output_nr)
@@ -218,7 +225,7 @@ class Tensor(InPlaceMethods):
 
     def retain_grad(self) -> None:
         """Keep the gradient of this non-leaf tensor in ``.grad`` after backward."""
-        if not self._requires_grad:
+        if not self.requires_grad:
             raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
         if self.grad_fn is not None and not self._retains_grad:
             self.grad_fn.register_prehook(RetainGrad(self), self._output_nr)
@@ -309,20 +316,26 @@ class Tensor(InPlaceMethods):
         return out.requires_grad_(requires_grad)
 
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new_filled((size,), fill_value, dtype, device, requires_grad, "new_full")
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        """Zeros of ``size`` (``new_zeros(2, 3)`` or ``new_zeros((2, 3))``), this tensor's
+        dtype and device unless given."""
+        return self._new_filled(size, 0, dtype, device, requires_grad, "new_zeros")
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new_filled(size, 1, dtype, device, requires_grad, "new_ones")
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
+        return self._new_filled(size, 0, dtype, device, requires_grad, "new_empty")
+
+    def _new_filled(self, size, fill_value, dtype, device, requires_grad, op) -> Tensor:
         dev = backend.device(device) if device is not None else self.device
         np_dtype = dtypes.to_dtype(dtype).numpy if dtype is not None else self._data.dtype
+        shape = factory_size(size, op)
         with backend.on(dev):
-            out = Tensor._make(dev.xp.full(tuple(size), fill_value, dtype=np_dtype), dev)
+            out = Tensor._make(dev.xp.full(shape, fill_value, dtype=np_dtype), dev)
         return out.requires_grad_(requires_grad)
-
-    def new_zeros(self, size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self.new_full(size, 0, dtype, device, requires_grad)
-
-    def new_ones(self, size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self.new_full(size, 1, dtype, device, requires_grad)
-
-    def new_empty(self, size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self.new_full(size, 0, dtype, device, requires_grad)
 
     # -- Python protocols -----------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -561,7 +574,7 @@ class Tensor(InPlaceMethods):
     sort, argsort, topk, nonzero = _ops.sort, _ops.argsort, _ops.topk, _ops.nonzero
 
     # -- shape and indexing ---------------------------------------------------------------------
-    reshape, view, permute, expand = _ops.reshape, _ops.reshape, _ops.permute, _ops.expand
+    reshape, view, permute, expand = _ops.reshape, _ops.view, _ops.permute, _ops.expand
     transpose, swapaxes, movedim = _ops.transpose, _ops.transpose, _ops.movedim
     squeeze, unsqueeze, flatten, unflatten = (
         _ops.squeeze,
@@ -572,12 +585,13 @@ class Tensor(InPlaceMethods):
     broadcast_to, split, chunk, unbind = _ops.broadcast_to, _ops.split, _ops.chunk, _ops.unbind
     flip, repeat, tile, tril, triu = _ops.flip, _ops.repeat, _ops.tile, _ops.tril, _ops.triu
     gather, scatter_add, index_select = _ops.gather, _ops.scatter_add, _ops.index_select
-    clone, contiguous = _ops.clone, _ops.contiguous
+    clone, contiguous, narrow = _ops.clone, _ops.contiguous, _ops.narrow
 
     def view_as(self, other):
-        return _ops.reshape(self, other.shape)
+        return _ops.view(self, other.shape)
 
-    reshape_as = view_as
+    def reshape_as(self, other):
+        return _ops.reshape(self, other.shape)
 
     def expand_as(self, other):
         return _ops.expand(self, other.shape)
@@ -587,7 +601,11 @@ class Tensor(InPlaceMethods):
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
             )
-        return self if self.ndim < 2 else _ops.transpose(self, 0, 1)
+        return (
+            _ops.permute(self, tuple(range(self.ndim)))
+            if self.ndim < 2
+            else _ops.transpose(self, 0, 1)
+        )
 
     @property
     def T(self):  # noqa: N802 - PyTorch's name

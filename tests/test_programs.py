@@ -51,3 +51,11 @@ def test_quickstart_tutorial(as_torch, capsys):
     assert "Using cpu device" in out or "Using cuda device" in out
     assert "Done!" in out and "Predicted:" in out
     assert program.accuracy > 0.3  # four classes: better than chance after three epochs
+
+
+@pytest.mark.parametrize("rnn_type", ["LSTM", "GRU", "RNN_TANH"])
+def test_word_language_model(as_torch, tmp_path, rnn_type):
+    program = as_torch("word_lm")  # uses Tensor.narrow (batchify) and randint(high, size)
+    losses, words = program.main(rnn_type, str(tmp_path / "model.pt"))
+    assert len(losses) == 3 and losses[-1] < losses[0]
+    assert len(words) == 12 and set(words) <= set(program.CORPUS.split())

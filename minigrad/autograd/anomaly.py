@@ -3,25 +3,45 @@
 from __future__ import annotations
 
 import os
+import threading
 import traceback
+
+from .grad_mode import decorate
 
 # minigrad's own source folder: its frames are left out of creation stacks. Matching the real
 # directory (not the text "/minigrad/") keeps user code in a folder named minigrad visible.
 _PACKAGE_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
-_enabled = False
+
+class _State(threading.local):
+    """This thread's anomaly mode (off in every new thread, as in PyTorch)."""
+
+    def __init__(self):
+        self.enabled = False  # read on every recorded op
+
+
+_state = _State()
+
+
+def __getattr__(name: str):
+    # ``_enabled`` was a module-wide flag before the modes became per thread; code that still
+    # reads it gets this thread's value (assigning to it has no effect: use the switches).
+    if name == "_enabled":
+        return _state.enabled
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_anomaly_enabled() -> bool:
-    return _enabled
+    """True inside ``detect_anomaly()`` (in this thread)."""
+    return _state.enabled
 
 
 class detect_anomaly:  # noqa: N801 - PyTorch's name
     """Context manager (and decorator) that makes backward fail loudly on NaN/inf.
 
-    While on, each recorded op keeps the stack of the forward code that created it. When a
-    backward step returns a gradient with NaN or inf, a ``RuntimeError`` names the op and
-    shows that stack.
+    Per thread, as in PyTorch. While on, each recorded op keeps the stack of the forward code
+    that created it. When a backward step returns a gradient with NaN or inf, a
+    ``RuntimeError`` names the op and shows that stack.
 
     Example:
         >>> with minigrad.autograd.detect_anomaly():
@@ -32,26 +52,30 @@ class detect_anomaly:  # noqa: N801 - PyTorch's name
         self.check_nan = check_nan
 
     def __enter__(self):
-        global _enabled
-        self._previous, _enabled = _enabled, self.check_nan
+        self._previous, _state.enabled = _state.enabled, self.check_nan
         return self
 
     def __exit__(self, *exc):
-        global _enabled
-        _enabled = self._previous
+        _state.enabled = self._previous
         return False
 
     def __call__(self, fn):
-        def wrapper(*args, **kwargs):
-            with detect_anomaly(self.check_nan):
-                return fn(*args, **kwargs)
-
-        return wrapper
+        return decorate(lambda: detect_anomaly(self.check_nan), fn)
 
 
-def set_detect_anomaly(mode: bool) -> None:
-    global _enabled
-    _enabled = bool(mode)
+class set_detect_anomaly:  # noqa: N801 - PyTorch's name
+    """Turn anomaly mode on or off for this thread, at once; used with ``with``, the previous
+    setting comes back at the end of the block (as PyTorch's ``set_detect_anomaly``)."""
+
+    def __init__(self, mode: bool, check_nan: bool = True):
+        self._previous, _state.enabled = _state.enabled, bool(mode) and check_nan
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self._previous
+        return False
 
 
 def creation_stack() -> list[str]:

@@ -29,6 +29,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     inputs = None if inputs is None else _as_tuple(inputs)
     if inputs is not None and not inputs:
         raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
+    if inputs is not None:
+        _check_inputs(inputs, "backward")
     _run(tensors, grad_tensors, retain_graph, create_graph, inputs, accumulate=True)
 
 
@@ -54,6 +56,7 @@ def grad(
     """
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
+    _check_inputs(inputs, "grad")
     if allow_unused is None:
         allow_unused = materialize_grads
     grad_outputs = _make_root_grads(outputs, _as_tuple(grad_outputs, len(outputs)), create_graph)
@@ -69,6 +72,14 @@ def grad(
             if materialize_grads:
                 results[i] = tensor.new_zeros(tensor.shape)
     return tuple(results)
+
+
+def _check_inputs(inputs, op: str) -> None:
+    for i, t in enumerate(inputs):
+        if not isinstance(t, graph.Tensor):
+            raise RuntimeError(
+                f"{op}(): all inputs have to be Tensors, but got {type(t).__name__} (input {i})"
+            )
 
 
 def _as_tuple(value, length=None):

@@ -124,6 +124,6 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
         else:
             saved.append(SavedTensor(t) if isinstance(t, tensor_cls) else t)
     ctx._saved, ctx.to_save = tuple(saved), ()
-    if anomaly._enabled:
+    if anomaly._state.enabled:
         ctx.trace = anomaly.creation_stack()
     return tuple(wrapped)

@@ -1,26 +1,100 @@
-"""Grad mode: whether ops record the graph (``no_grad``, ``enable_grad``, ``set_grad_enabled``)."""
+"""Grad mode: whether ops record the graph (``no_grad``, ``enable_grad``, ``set_grad_enabled``,
+``inference_mode``).
+
+The switches are per thread, as in PyTorch: a ``no_grad`` block or a ``backward()`` in one
+thread never changes what another thread records. A new thread starts with grad mode on and
+inference mode off, whatever the thread that started it had.
+"""
 
 from __future__ import annotations
 
 import functools
+import inspect
+import threading
 
-_enabled = True
+
+class _State(threading.local):
+    """This thread's modes; ``__init__`` runs once in each thread that reads them."""
+
+    def __init__(self):
+        self.enabled = True  # read on every op
+        self.inference = False
+
+
+_state = _State()
+
+
+def __getattr__(name: str):
+    # ``_enabled`` was a module-wide flag before the modes became per thread; code that still
+    # reads it gets this thread's value (assigning to it has no effect: use the switches).
+    if name == "_enabled":
+        return _state.enabled
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def is_grad_enabled() -> bool:
-    """True when ops record a backward graph for inputs that require grad."""
-    return _enabled
+    """True when ops record a backward graph for inputs that require grad (in this thread)."""
+    return _state.enabled
+
+
+def is_inference_mode_enabled() -> bool:
+    """True inside an ``inference_mode()`` block (in this thread)."""
+    return _state.inference
 
 
 def _set(mode: bool) -> bool:
-    global _enabled
-    previous, _enabled = _enabled, bool(mode)
+    state = _state
+    previous, state.enabled = state.enabled, bool(mode)
     return previous
+
+
+def wrap_generator(make_context, fn):
+    """``fn`` (a generator function) with ``make_context()`` entered each time the generator
+    runs and left each time it yields, so the mode applies inside the generator and not in the
+    code that consumes it (PyTorch's ``_wrap_generator``)."""
+
+    @functools.wraps(fn)
+    def generator_context(*args, **kwargs):
+        gen = fn(*args, **kwargs)
+        try:
+            with make_context():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with make_context():
+                        gen.close()
+                    raise
+                except BaseException as error:
+                    with make_context():
+                        response = gen.throw(error)
+                else:
+                    with make_context():
+                        response = gen.send(request)
+        except StopIteration as e:
+            return e.value
+
+    return generator_context
+
+
+def decorate(make_context, fn):
+    """``fn`` run inside ``make_context()``; a generator function gets :func:`wrap_generator`."""
+    if inspect.isgeneratorfunction(fn):
+        return wrap_generator(make_context, fn)
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with make_context():
+            return fn(*args, **kwargs)
+
+    return wrapper
 
 
 class _GradModeContext:
     """Base of the grad-mode switches; each is a context manager and a decorator, with or
-    without parentheses (``@no_grad()`` and ``@no_grad``, as PyTorch)."""
+    without parentheses (``@no_grad()`` and ``@no_grad``, as PyTorch). Decorating a generator
+    function applies the mode inside the generator only."""
 
     mode = True
 
@@ -37,18 +111,14 @@ class _GradModeContext:
         _set(self._previous)
         return False
 
+    def clone(self):
+        """A fresh switch with the same setting (each ``with`` needs its own saved state)."""
+        new = object.__new__(type(self))
+        new.__dict__.update({k: v for k, v in self.__dict__.items() if k != "_previous"})
+        return new
+
     def __call__(self, fn):
-        mode = self.mode
-
-        @functools.wraps(fn)
-        def wrapper(*args, **kwargs):
-            previous = _set(mode)
-            try:
-                return fn(*args, **kwargs)
-            finally:
-                _set(previous)
-
-        return wrapper
+        return decorate(self.clone, fn)
 
 
 class no_grad(_GradModeContext):  # noqa: N801 - PyTorch's name
@@ -78,13 +148,42 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
     def __enter__(self):
         return self
 
+    def clone(self):
+        return _Switch(self.mode)
+
     def __call__(self, fn):
         _set(self._previous)  # used as a decorator: the switch applies only inside ``fn``
         return super().__call__(fn)
 
 
-class inference_mode(no_grad):  # noqa: N801
-    """Same as ``no_grad`` in minigrad (PyTorch's extra inference-tensor checks are not modelled)."""
+class _Switch(_GradModeContext):
+    """Grad mode set to ``mode`` on ``__enter__`` (what ``@set_grad_enabled(mode)`` enters)."""
+
+    def __init__(self, mode: bool):
+        self.mode = mode
+
+
+class inference_mode(_GradModeContext):  # noqa: N801
+    """Grad mode off and :func:`is_inference_mode_enabled` true inside; ``inference_mode(False)``
+    turns grad mode back on, as in PyTorch.
+
+    Differs from PyTorch on purpose: tensors made inside are ordinary tensors (PyTorch's
+    "inference tensors", which refuse later use in autograd, are not modelled), so the only
+    effect is that of ``no_grad`` plus the flag.
+    """
+
+    mode, inference = False, True  # the bare ``@inference_mode`` decorator skips __init__
 
     def __init__(self, mode: bool = True):
+        self.inference = bool(mode)
         self.mode = not mode
+
+    def __enter__(self):
+        state = _state
+        self._previous = (state.enabled, state.inference)
+        state.enabled, state.inference = self.mode, self.inference
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled, _state.inference = self._previous
+        return False

@@ -162,7 +162,7 @@ class Node:
         checked = []
         for i, (grad, edge, meta) in enumerate(zip(grads, edges, self.input_meta)):
             checked.append(None if edge is None or grad is None else self._check(grad, i, meta))
-        if anomaly._enabled:
+        if anomaly._state.enabled:
             anomaly.check_gradients(self, checked)
         return tuple(checked)
 

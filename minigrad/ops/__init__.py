@@ -34,6 +34,7 @@ from .movement import (
     flatten,
     flip,
     movedim,
+    narrow,
     permute,
     repeat,
     reshape,
@@ -44,6 +45,7 @@ from .movement import (
     triu,
     unflatten,
     unsqueeze,
+    view,
 )
 from .nn import log_softmax, softmax
 from .reduce import (

@@ -7,6 +7,9 @@ import functools
 from ..autograd import anomaly, grad_mode, graph
 from ..autograd.graph import Node, gradient_edge, version_counter
 
+# This thread's grad and anomaly modes (thread-local objects, bound once: read on every op).
+_grad_state, _anomaly_state = grad_mode._state, anomaly._state
+
 # Transforms above this layer (minigrad.func.vmap, minigrad.amp.autocast) install a function
 # here while they are active: ``interposer(op, args) -> (handled, result_or_args)`` either
 # computes the op itself (vmap's batching rules) or returns the arguments to use (autocast's
@@ -48,7 +51,9 @@ class Op(Node):
     Class flags say what backward needs, so that nothing else is kept alive:
         save_inputs: the input tensors (``self.saved_tensors``);
         save_output: the output (last in ``self.saved_tensors``);
-        is_view: the output may share memory with input 0, so they share a version counter;
+        is_view: the output may share memory with input 0, so they share a version counter,
+            and the output remembers its base and the view ops from it (``Tensor._view``) so
+            that an in-place change through it can be recorded on the base (CopySlices);
         differentiable: False for ops whose outputs never require grad (comparisons).
 
     During ``forward``, ``self.xp`` is the array module of the inputs' device.
@@ -102,15 +107,19 @@ class Op(Node):
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
             raise RuntimeError(f"{self.name()}: {e} (input shapes: {shapes})") from None
-        if requires_grad and self.differentiable and grad_mode._enabled and out.dtype.kind == "f":
+        if requires_grad and self.differentiable and _grad_state.enabled and out.dtype.kind == "f":
             result = tensor_cls._make(out, device, True, self)
             self._record(args, result)
         else:
             result = tensor_cls._make(out, device)
-        if self.is_view:
+        if self.is_view:  # share the version counter; keep the chain of view ops from the base
             source = args[0]
-            result._version = version_counter(source)
-            result._base = source._base if source._base is not None else source
+            counter = result._version = version_counter(source)
+            if source._base is not None:
+                result._base, ops = source._base, source._view[0] + (self,)
+            else:
+                result._base, ops = source, (self,)
+            result._view = (ops, counter.value, _grad_state.enabled)
         return result
 
     def _record(self, args, result) -> None:
@@ -127,7 +136,7 @@ class Op(Node):
         self.next_functions, self.input_meta = tuple(edges), tuple(meta)
         if self.save_inputs or self.save_output:
             self.save(args if self.save_inputs else (), result if self.save_output else None)
-        if anomaly._enabled:
+        if _anomaly_state.enabled:
             self.trace = anomaly.creation_stack()
 
     @property
@@ -166,7 +175,12 @@ def normalize_dims(dim, ndim: int, op: str) -> tuple:
     """``dim`` (None, an int or a sequence) as a sorted tuple of distinct non-negative dims."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return tuple(range(ndim))
-    dims = (dim,) if isinstance(dim, int) else tuple(dim)
+    if isinstance(dim, int):
+        dims = (dim,)
+    elif isinstance(dim, (tuple, list)):
+        dims = tuple(dim)
+    else:
+        raise TypeError(f"{op}: dim must be an int or a tuple of ints, got {type(dim).__name__}")
     out = tuple(sorted({normalize_dim(d, ndim, op) for d in dims}))
     if len(out) != len(dims):
         raise RuntimeError(f"{op}: dim {list(dims)} appears multiple times in the list of dims")

@@ -10,7 +10,7 @@ import math
 
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..autograd import graph
 from .base import Op, constant, scalar_tensor
 
@@ -26,6 +26,8 @@ def promote(*operands, floating: bool = False):
     if len(operands) == 2 and _already_promoted(*operands, floating):
         return operands  # the common case, checked without building anything
     tensor_cls = graph.Tensor
+    if not any(isinstance(x, tensor_cls) for x in operands):  # add(1, 2): a 0-d tensor, as PyTorch
+        operands = (_scalar_operand(operands[0]),) + operands[1:]
     operands = tuple(x.item() if isinstance(x, np.generic) else x for x in operands)
     tensors = [x for x in operands if isinstance(x, tensor_cls)]
     first = tensors[0]._data.dtype
@@ -43,6 +45,19 @@ def promote(*operands, floating: bool = False):
         x.to(target) if isinstance(x, tensor_cls) and x._data.dtype != target.numpy else x
         for x in operands
     )
+
+
+def _scalar_operand(x):
+    """A number given where a tensor is expected, as a 0-d CPU tensor of PyTorch's default
+    dtype for its kind; NumPy scalars count as Python numbers, as in PyTorch
+    (``add(np.float64(1), np.float64(2))`` is float32)."""
+    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+        x = x.item()
+    if isinstance(x, (bool, int, float)):
+        dtype, value = dtypes.result_type(x), x
+    else:
+        raise TypeError(f"expected a Tensor or a number as an operand, got {type(x).__name__}")
+    return scalar_tensor(value, dtype, backend.CPU)
 
 
 def _wrap(value: int, target) -> int:

@@ -22,7 +22,10 @@ class GetItem(Op):
         self.is_view = not any(_is_array_index(k) for k in key)
 
     def forward(self, x):
-        return x[self.key]
+        out = x[self.key]
+        if isinstance(out, np.generic):  # NumPy's detached scalar for x[1] of a vector:
+            out = x[self.key + (Ellipsis,)]  # x[1, ...] is a 0-d view instead
+        return out
 
     def backward(self, gy):
         shape, np_dtype, _ = self.input_meta[0]
@@ -312,11 +315,14 @@ def scatter_add(input, dim, index, src):  # noqa: A002
 
 
 def _check_index(input, index, op):  # noqa: A002
-    if not isinstance(index, graph.Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
-        kind = index.dtype if isinstance(index, graph.Tensor) else type(index).__name__
-        raise RuntimeError(f"{op}(): Expected dtype int32 or int64 for index, got {kind}")
+    """An index tensor: int64 or int32, on the input's device (PyTorch's errors and types)."""
+    if not isinstance(index, graph.Tensor):
+        raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
+    if index.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(f"{op}(): Expected dtype int32 or int64 for index, got {index.dtype}")
     if index.device is not input.device:
         raise RuntimeError(
-            f"{op}(): index is on {index.device} but the tensor is on {input.device}; move the "
-            "index with .to(device)"
+            f"{op}(): expected all tensors to be on the same device, but found at least two "
+            f"devices, {input.device} (input) and {index.device} (index); move the index with "
+            f".to(device)"
         )

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from ..autograd import graph
+from ..autograd import grad_mode, graph
 from ..autograd.function import Function
 from ..autograd.graph import version_counter
+from ._size import as_int, parse_size
 from .base import Op, normalize_dim, on_input_device
 from .elementwise import promote
 
@@ -80,8 +81,28 @@ def _pad_pairs(widths, ndim):
 # -- functions --------------------------------------------------------------------------------
 
 
-def cat(tensors, dim=0):
+def _tensor_list(tensors, op: str) -> list:
+    """``tensors`` as a list, checked as PyTorch checks a ``tensors`` argument: a sequence
+    (a single Tensor is not one: its rows would be joined by mistake) of Tensors only."""
+    tensor_cls = graph.Tensor
+    if isinstance(tensors, tensor_cls) or not isinstance(tensors, (list, tuple)):
+        if isinstance(tensors, tensor_cls) or not hasattr(tensors, "__iter__"):
+            raise TypeError(
+                f"{op}(): argument 'tensors' (position 1) must be tuple of Tensors, not "
+                f"{type(tensors).__name__}"
+            )
     tensors = list(tensors)
+    for i, t in enumerate(tensors):
+        if not isinstance(t, tensor_cls):
+            raise TypeError(
+                f"{op}(): expected Tensor as element {i} in argument 'tensors', but got "
+                f"{type(t).__name__}"
+            )
+    return tensors
+
+
+def cat(tensors, dim=0):
+    tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
     # every tensor takes part in type promotion, also an empty one (as in PyTorch) ...
@@ -104,7 +125,7 @@ def cat(tensors, dim=0):
 
 
 def stack(tensors, dim=0):
-    tensors = list(tensors)
+    tensors = _tensor_list(tensors, "stack")
     if not tensors:
         raise RuntimeError("stack expects a non-empty TensorList")
     for i, t in enumerate(tensors):
@@ -120,13 +141,13 @@ def stack(tensors, dim=0):
 def split(tensor, split_size_or_sections, dim=0):
     d = normalize_dim(dim, tensor.ndim, "split")
     n = tensor.shape[d]
-    if isinstance(split_size_or_sections, int):
-        step = split_size_or_sections
+    if not isinstance(split_size_or_sections, (list, tuple)):
+        step = as_int(split_size_or_sections, "split", "split_size")
         if step <= 0:
             raise RuntimeError(f"split expects split_size be positive, but got {step}")
         sizes = [min(step, n - s) for s in range(0, n, step)] or [0]
     else:
-        sizes = list(split_size_or_sections)
+        sizes = list(parse_size((split_size_or_sections,), "split", "split_sizes"))
         if sum(sizes) != n:
             raise RuntimeError(
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
@@ -136,6 +157,7 @@ def split(tensor, split_size_or_sections, dim=0):
 
 
 def chunk(input, chunks, dim=0):  # noqa: A002
+    chunks = as_int(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
     n = input.shape[normalize_dim(dim, input.ndim, "chunk")]
@@ -172,10 +194,19 @@ class Split(Function):
 
 
 def _pieces(tensor, dim: int, sizes: list, squeeze: bool) -> tuple:
+    from .indexing import GetItem  # indexing imports this module
+
     pieces = Split.apply(tensor, dim, sizes, squeeze)
     counter, base = version_counter(tensor), tensor._base if tensor._base is not None else tensor
-    for piece in pieces:  # views of the input: in-place changes show in its version
+    chain = tensor._view[0] if tensor._base is not None else ()
+    lead, start, made_with_grad = (slice(None),) * dim, 0, grad_mode._state.enabled
+    for piece, size in zip(pieces, sizes):
+        # views of the input: in-place changes show in its version, and an in-place change of
+        # a piece is recorded on the base through the piece's view op (see CopySlices)
+        key = lead + ((start,) if squeeze else (slice(start, start + size),))
         piece._version, piece._base = counter, base
+        piece._view = (chain + (GetItem(key),), counter.value, made_with_grad)
+        start += size
     return pieces
 
 
@@ -192,7 +223,7 @@ def pad(input, pad, mode="constant", value=None):  # noqa: A002
     """
     if mode not in _PAD_MODES:
         raise NotImplementedError(f"pad: mode {mode!r} is not one of {list(_PAD_MODES)}")
-    widths = tuple(int(w) for w in pad)
+    widths = parse_size((pad,), "pad", "pad")
     if mode == "constant":
         return Pad(widths, 0 if value is None else value)(input)
     if value:

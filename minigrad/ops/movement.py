@@ -5,27 +5,73 @@ from __future__ import annotations
 
 import math
 
-from .base import Op, normalize_dim, normalize_dims
+import numpy as np
+
+from .. import dtypes
+from ._size import as_int, infer_shape, parse_size
+from .base import Op, constant, normalize_dim, normalize_dims, on_input_device
+from .elementwise import where
 
 
 class Reshape(Op):
-    """y = x with a new shape (a view when the layout allows); dx = dy reshaped back"""
+    """y = x with a new shape (a view when the layout allows, else a copy); dx = dy reshaped back
+
+    ``strict`` (``view``): raise instead of copying, as PyTorch's ``view``.
+    """
 
     is_view = True
 
-    def __init__(self, shape: tuple):
-        self.shape = shape
+    def __init__(self, shape: tuple, strict: bool = False):
+        self.shape, self.strict = shape, strict
 
     def forward(self, x):
-        try:
-            return x.reshape(self.shape)
-        except ValueError:
-            raise RuntimeError(
-                f"shape '{list(self.shape)}' is invalid for input of size {x.size}"
-            ) from None
+        if (
+            not x.flags.c_contiguous  # a contiguous array takes any shape as a view
+            and view_strides(x.shape, x.strides, x.itemsize, self.shape) is None
+        ):
+            if self.strict:
+                raise RuntimeError(
+                    "view size is not compatible with input tensor's size and stride (at least "
+                    "one dimension spans across two contiguous subspaces). Use .reshape(...) "
+                    "instead."
+                )
+            self.is_view = False  # NumPy copies: the result does not alias x
+        return x.reshape(self.shape)
 
     def backward(self, gy):
         return gy.reshape(self.input_meta[0][0])
+
+
+def view_strides(shape: tuple, strides: tuple, itemsize: int, new_shape: tuple):
+    """The strides (in bytes) of ``new_shape`` viewing an array of ``shape`` and ``strides``
+    without a copy, or None when no view can do it (PyTorch's ``computeStride``)."""
+    if not shape:
+        return (itemsize,) * len(new_shape)
+    old = [st // itemsize if itemsize else st for st in strides]
+    numel = math.prod(shape)
+    new = [0] * len(new_shape)
+    if numel == 0:
+        return tuple(new)  # an empty array can take any shape of zero elements
+    view_d = len(new_shape) - 1
+    chunk_base_stride = old[-1]
+    tensor_numel = view_numel = 1
+    for tensor_d in range(len(shape) - 1, -1, -1):
+        tensor_numel *= shape[tensor_d]
+        if tensor_d == 0 or (
+            shape[tensor_d - 1] != 1 and old[tensor_d - 1] != tensor_numel * chunk_base_stride
+        ):
+            while view_d >= 0 and (view_numel < tensor_numel or new_shape[view_d] == 1):
+                new[view_d] = view_numel * chunk_base_stride
+                view_numel *= new_shape[view_d]
+                view_d -= 1
+            if view_numel != tensor_numel:
+                return None
+            if tensor_d > 0:
+                chunk_base_stride = old[tensor_d - 1]
+                tensor_numel = view_numel = 1
+    if view_d != -1:
+        return None
+    return tuple(st * itemsize for st in new)
 
 
 class Permute(Op):
@@ -47,7 +93,8 @@ class Permute(Op):
 
 
 class Expand(Op):
-    """y = x broadcast to a larger shape (a read-only view); dx = dy summed back"""
+    """y = x broadcast to a larger shape (a view; read-only where elements repeat, since an
+    in-place write there would be ambiguous, as PyTorch refuses it); dx = dy summed back"""
 
     is_view = True
 
@@ -55,6 +102,9 @@ class Expand(Op):
         self.shape = shape
 
     def forward(self, x):
+        lead = len(self.shape) - x.ndim
+        if self.shape[lead:] == x.shape and all(n == 1 for n in self.shape[:lead]):
+            return x.reshape(self.shape)  # nothing repeated: a writable view, as in PyTorch
         try:
             return self.xp.broadcast_to(x, self.shape)
         except ValueError:
@@ -78,15 +128,14 @@ class Clone(Op):
 
 
 class Flip(Op):
-    """y = x reversed along dims (a view); dx = dy reversed"""
-
-    is_view = True
+    """y = x reversed along dims (a copy, as torch.flip: writing to y never changes x);
+    dx = dy reversed"""
 
     def __init__(self, dims: tuple):
         self.dims = dims
 
     def forward(self, x):
-        return self.xp.flip(x, axis=self.dims) if self.dims else x
+        return (self.xp.flip(x, axis=self.dims) if self.dims else x).copy()
 
     def backward(self, gy):
         return gy.flip(self.dims)
@@ -116,28 +165,35 @@ class Triu(Tril):
 # -- functions ----------------------------------------------------------------------------------
 
 
-def _shape_arg(shape) -> tuple:
-    """Accept ``f(2, 3)``, ``f((2, 3))`` and ``f([2, 3])`` as PyTorch does."""
-    if (
-        len(shape) == 1
-        and isinstance(shape[0], (tuple, list))
-        or (len(shape) == 1 and hasattr(shape[0], "__iter__"))
-    ):
-        shape = tuple(shape[0])
-    return tuple(int(s) for s in shape)
-
-
 def reshape(input, *shape):  # noqa: A002
-    shape = _shape_arg(shape)
-    if shape == tuple(input.shape):
-        return Reshape(shape)(input) if input.requires_grad else input
-    if sum(1 for s in shape if s == -1) > 1:
-        raise RuntimeError(f"reshape: only one dimension can be inferred, got shape {list(shape)}")
+    """``input`` with a new shape (one size may be -1): a view when the memory layout allows,
+    else a copy. Always a new tensor object, even for the same shape (as PyTorch).
+
+    Example:
+        >>> minigrad.arange(6).reshape(2, -1).shape   # (2, 3)
+    """
+    shape = infer_shape(parse_size(shape, "reshape", "shape"), input.numel(), "reshape")
     return Reshape(shape)(input)
 
 
+def view(input, *shape):  # noqa: A002
+    """``input`` with a new shape, sharing its memory; raises (as PyTorch) when the layout
+    does not allow a view (``t().view(-1)``): use :func:`reshape` there.
+
+    Example:
+        >>> minigrad.zeros(2, 3).view(3, 2).shape   # (3, 2)
+    """
+    if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, type, np.dtype)):
+        raise NotImplementedError(
+            "view(dtype) (reinterpreting the bytes as another dtype) is not supported in "
+            "minigrad; use .to(dtype) to convert the values"
+        )
+    shape = infer_shape(parse_size(shape, "view", "size"), input.numel(), "view")
+    return Reshape(shape, strict=True)(input)
+
+
 def permute(input, *dims):  # noqa: A002
-    dims = _shape_arg(dims)
+    dims = parse_size(dims, "permute", "dims")
     if len(dims) != input.ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -169,23 +225,33 @@ def movedim(input, source, destination):  # noqa: A002
 
 
 def expand(input, *sizes):  # noqa: A002
-    sizes = _shape_arg(sizes)
+    """``input`` broadcast to ``sizes`` (-1 keeps a size) as a view; a new tensor object even
+    when nothing changes (as PyTorch)."""
+    sizes = parse_size(sizes, "expand", "size")
     if len(sizes) < input.ndim:
         raise RuntimeError(
             f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
             f"the number of dimensions in the tensor ({input.ndim})"
         )
     lead = len(sizes) - input.ndim
-    shape = tuple(
-        input.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes)
-    )
-    if shape == tuple(input.shape):
-        return input
+    for i, s in enumerate(sizes):
+        if s == -1 and i < lead:
+            raise RuntimeError(
+                f"expand: the expanded size of the tensor (-1) isn't allowed in a leading, "
+                f"non-existing dimension {i}"
+            )
+        if s < -1:
+            raise RuntimeError(
+                f"expand: the expanded size of the tensor ({s}) must match the existing size at "
+                f"non-singleton dimension {i}. Target sizes: {list(sizes)}. Tensor sizes: "
+                f"{list(input.shape)}"
+            )
+    shape = tuple(input.shape[i - lead] if s == -1 else s for i, s in enumerate(sizes))
     return Expand(shape)(input)
 
 
 def broadcast_to(input, shape):  # noqa: A002
-    return expand(input, *shape)
+    return expand(input, parse_size((shape,), "broadcast_to", "size"))
 
 
 def broadcast_tensors(*tensors):
@@ -218,19 +284,23 @@ def unsqueeze(input, dim):  # noqa: A002
 
 
 def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
+    """Merge dims ``start_dim..end_dim`` into one (a view when the layout allows). As in
+    PyTorch, ``input`` itself is returned when nothing is merged (``start_dim == end_dim``)."""
     if input.ndim == 0:
         return reshape(input, 1)
     start = normalize_dim(start_dim, input.ndim, "flatten")
     end = normalize_dim(end_dim, input.ndim, "flatten")
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
+    if start == end:
+        return input
     shape = input.shape
     return reshape(input, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
 
 
 def unflatten(input, dim, sizes):  # noqa: A002
     dim = normalize_dim(dim, input.ndim, "unflatten")
-    sizes = tuple(sizes)
+    sizes = parse_size((sizes,), "unflatten", "sizes")
     known = math.prod(s for s in sizes if s != -1)
     if -1 in sizes:
         sizes = tuple(input.shape[dim] // known if s == -1 else s for s in sizes)
@@ -240,6 +310,33 @@ def unflatten(input, dim, sizes):  # noqa: A002
             f"({input.shape[dim]}) in the input tensor"
         )
     return reshape(input, input.shape[:dim] + sizes + input.shape[dim + 1 :])
+
+
+def narrow(input, dim, start, length):  # noqa: A002
+    """The ``length`` entries of ``input`` from ``start`` along ``dim``, as a view (a slice:
+    writes to it change ``input``); differentiable. ``start`` may be negative.
+
+    Example:
+        >>> minigrad.arange(6).reshape(2, 3).narrow(1, 1, 2)   # columns 1 and 2
+    """
+    if input.ndim == 0:
+        raise RuntimeError("narrow() cannot be applied to a 0-dim tensor.")
+    dim = normalize_dim(dim, input.ndim, "narrow")
+    start, length = as_int(start, "narrow", "start"), as_int(length, "narrow", "length")
+    size = input.shape[dim]
+    if not -size <= start <= size:
+        raise IndexError(
+            f"narrow(): start out of range (expected to be in range of [{-size}, {size}], but "
+            f"got {start})"
+        )
+    start = start + size if start < 0 else start
+    if length < 0:
+        raise RuntimeError("narrow(): length must be non-negative.")
+    if start + length > size:
+        raise RuntimeError(
+            f"narrow(): start ({start}) + length ({length}) exceeds dimension size ({size})."
+        )
+    return input[(slice(None),) * dim + (slice(start, start + length),)]
 
 
 def flip(input, dims):  # noqa: A002
@@ -264,7 +361,9 @@ def _check_matrix(input, op):  # noqa: A002
 
 def repeat(input, *sizes):  # noqa: A002
     """Tile ``input`` ``sizes[i]`` times along each dim (Tensor.repeat: more sizes than dims adds dims)."""
-    sizes = _shape_arg(sizes)
+    sizes = parse_size(sizes, "repeat", "repeats")
+    if any(r < 0 for r in sizes):
+        raise RuntimeError(f"repeat: repeats can not be negative, got {list(sizes)}")
     if len(sizes) < input.ndim:
         raise RuntimeError(
             "Number of dimensions of repeat dims can not be smaller than number of dimensions of tensor"
@@ -277,11 +376,12 @@ def repeat(input, *sizes):  # noqa: A002
     expanded = []
     for r, n in zip(sizes, shape):
         expanded += [r, n]
-    return x.expand(expanded).reshape([r * n for r, n in zip(sizes, shape)])
+    out = x.expand(expanded).reshape([r * n for r, n in zip(sizes, shape)])
+    return Clone()(out) if out._base is not None else out  # a copy, never an alias of input
 
 
 def tile(input, dims):  # noqa: A002
-    dims = tuple(dims)
+    dims = parse_size((dims,), "tile", "dims")
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
@@ -291,3 +391,58 @@ def clone(input):  # noqa: A002
 
 def contiguous(input):  # noqa: A002
     return input if input._data.flags.c_contiguous else Clone()(input)
+
+
+# -- in-place changes through views -----------------------------------------------------------
+
+# What a recorded node holds besides its settings; a replayed view op starts without them.
+_GRAPH_FIELDS = frozenset(
+    ("next_functions", "input_meta", "_saved", "_released", "trace", "pre_hooks", "device", "xp")
+)
+
+
+def replay_view(tensor, ops: tuple):
+    """``tensor`` put through the view ops ``ops`` again (fresh nodes with the same settings),
+    e.g. a view's ops applied to its base after the base changed. Reshapes replay as
+    ``reshape`` (logical, row-major), which is what they did when they made the view."""
+    for op in ops:
+        fresh = object.__new__(type(op))
+        fresh.__dict__.update({k: v for k, v in op.__dict__.items() if k not in _GRAPH_FIELDS})
+        if isinstance(fresh, Reshape):
+            fresh.strict, fresh.is_view = False, True
+        tensor = fresh(tensor)
+    return tensor
+
+
+@on_input_device
+def view_positions(base, ops: tuple):
+    """For each element of the view ``ops`` make of ``base``: its flat (row-major) position in
+    ``base``, as an int64 tensor of the view's shape."""
+    xp = base.device.xp
+    positions = constant(xp.arange(base.numel(), dtype="int64").reshape(base.shape), base.device)
+    return replay_view(positions, ops)
+
+
+class CopySlices(Op):
+    """base' = base with the region a view covers replaced by ``src`` (the record of an in-place
+    op on a view: PyTorch's CopySlices). d/dbase = dy outside the region (0 inside it);
+    d/dsrc = dy read through the view.
+
+    Not called on arrays: the write already happened in the base's memory, so
+    :func:`record_copy_slices` builds the node around it.
+    """
+
+    def __init__(self, positions):
+        self.positions = positions  # int64 tensor: the base position of each view element
+
+    def backward(self, gy):
+        need_base, need_src = self.needs_input_grad
+        g_base = g_src = None
+        if need_src:
+            g_src = gy.reshape(-1)[self.positions]
+        if need_base:
+            xp = gy.device.xp
+            keep = xp.ones(gy.numel(), dtype=bool)
+            keep[self.positions._data.reshape(-1)] = False
+            g_base = where(constant(keep.reshape(gy.shape), gy.device), gy, 0.0)
+        return g_base, g_src

@@ -133,8 +133,11 @@ class Amax(Op):
         self.dims, self.keepdim = dims, keepdim
 
     def forward(self, x):
-        if x.size == 0:
-            raise RuntimeError(f"a{self.reduce_name}(): cannot reduce an empty tensor")
+        if x.size == 0:  # reduced dims are non-empty (checked by the caller): an empty result
+            shape = kept_shape(x.shape, self.dims)
+            if not self.keepdim:
+                shape = tuple(n for i, n in enumerate(x.shape) if i not in self.dims)
+            return self.xp.zeros(shape, dtype=x.dtype)
         return getattr(x, self.reduce_name)(axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, gy):
@@ -312,11 +315,33 @@ def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa
 
 
 def amax(input, dim=(), keepdim=False):  # noqa: A002
-    return Amax(normalize_dims(dim, input.ndim, "amax"), keepdim)(input)
+    """The largest values over ``dim`` (all dims by default). Along non-empty dims of an empty
+    tensor the result is empty, as PyTorch; reducing an empty dim raises ``IndexError``."""
+    dims = normalize_dims(dim, input.ndim, "amax")
+    _check_empty_reduction(input, dims, dim, "amax")
+    return Amax(dims, keepdim)(input)
 
 
 def amin(input, dim=(), keepdim=False):  # noqa: A002
-    return Amin(normalize_dims(dim, input.ndim, "amin"), keepdim)(input)
+    """The smallest values over ``dim``; empty inputs as :func:`amax`."""
+    dims = normalize_dims(dim, input.ndim, "amin")
+    _check_empty_reduction(input, dims, dim, "amin")
+    return Amin(dims, keepdim)(input)
+
+
+def _check_empty_reduction(input, dims, dim, op, error=RuntimeError):  # noqa: A002
+    """PyTorch's checks before a max/min-like reduction of an empty tensor: a dim must be
+    given, and every reduced dim must be non-empty (the result is then empty)."""
+    if input._data.size:
+        return
+    if dim is None or (isinstance(dim, (tuple, list)) and not dim):
+        raise error(
+            f"{op}(): Expected reduction dim to be specified for input.numel() == 0. Specify "
+            f"the reduction dim with the 'dim' argument."
+        )
+    for d in dims:
+        if input.shape[d] == 0:
+            raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
 
 
 MaxResult = namedtuple("max", ["values", "indices"])
@@ -330,6 +355,7 @@ def max(input, dim=None, keepdim=False):  # noqa: A001, A002
     entry whose index is returned (the first maximum), as PyTorch does.
     """
     if dim is None:
+        _check_empty_reduction(input, (), None, "max")
         return amax(input)
     return _extreme_along(input, dim, keepdim, "argmax", MaxResult)
 
@@ -337,12 +363,14 @@ def max(input, dim=None, keepdim=False):  # noqa: A001, A002
 def min(input, dim=None, keepdim=False):  # noqa: A001, A002
     """The smallest value (no ``dim``), or ``(values, indices)`` along ``dim``."""
     if dim is None:
+        _check_empty_reduction(input, (), None, "min")
         return amin(input)
     return _extreme_along(input, dim, keepdim, "argmin", MinResult)
 
 
 def _extreme_along(input, dim, keepdim, arg, result_type):  # noqa: A002
     dim = normalize_dim(dim, input.ndim, arg[3:])
+    _check_empty_reduction(input, (dim,), dim, arg[3:], IndexError)
     if input.ndim == 0:
         return result_type(input.clone(), input.new_zeros((), dtype=dtypes.int64))
     indices = _arg_reduce(input, dim, True, arg)
@@ -367,7 +395,13 @@ def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
     if data.dtype.kind == "b":
         raise RuntimeError(f"{name}(): does not support bool input")
     if data.size == 0:
-        raise RuntimeError(f"{name}(): expected a non-empty tensor")
+        axis = None if dim is None else normalize_dim(dim, input.ndim, name)
+        _check_empty_reduction(input, (axis,), dim, name, IndexError)
+        shape = list(data.shape)
+        shape[axis] = 1
+        if not keepdim:
+            del shape[axis]
+        return constant(input.device.xp.zeros(tuple(shape), dtype="int64"), input.device)
     if dim is None:
         out = getattr(data.reshape(-1), name)()
         out = out.reshape((1,) * input.ndim if keepdim else ())

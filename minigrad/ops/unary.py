@@ -198,9 +198,11 @@ class _ZeroGrad(Op):
 
 
 class Sign(_ZeroGrad):
-    """y = sign(x) (0 for NaN, as PyTorch); dy/dx = 0"""
+    """y = sign(x) (0 for NaN; a bool tensor is its own sign, as PyTorch); dy/dx = 0"""
 
     def forward(self, x):
+        if x.dtype.kind == "b":
+            return x.copy()
         y = self.xp.sign(x)
         if x.dtype.kind == "f":
             y = self.xp.where(self.xp.isnan(x), self.xp.zeros_like(x), y)

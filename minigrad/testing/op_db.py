@@ -52,6 +52,15 @@ EMPTY_REDUCE = [Sample(T((0, 3)), 0), Sample(T((0, 3)), 1), Sample(T((0, 3)))]
 MATRIX = [Sample(T((3, 4))), Sample(T((2, 4, 4))), Sample(T((4, 3), transposed=True))]
 
 
+def _inplace_on_view(x, change, square=False):
+    """``change`` (an in-place op on a view) applied to a copy ``h`` of ``x`` that is in the
+    graph; returns ``h`` (through ``h * h`` when ``square``, so that the region's gradient
+    depends on the values). Runs the same on minigrad and torch (CopySlices)."""
+    h = x * 1
+    change(h)
+    return h * h if square else h
+
+
 def _rows():
     return [
         # arithmetic
@@ -187,7 +196,11 @@ def _rows():
             + EMPTY_REDUCE,
             note="Prod.others: O(n) memory, exact first and second derivatives at zeros",
         ),
-        OpInfo("amax", lambda m, x, *dim, **kw: x.amax(*dim, **kw), REDUCE[:4]),
+        OpInfo(
+            "amax",
+            lambda m, x, *dim, **kw: x.amax(*dim, **kw),
+            REDUCE[:4] + [Sample(T((0, 3)), 1), Sample(T((2, 0, 3)), (0, 2), keepdim=True)],
+        ),
         OpInfo(
             "amax_ties",
             lambda m, x, d: x.amax(d),
@@ -195,7 +208,11 @@ def _rows():
             gradgrad=False,
             note="the derivative jumps at a tie",
         ),
-        OpInfo("amin", lambda m, x, *dim, **kw: x.amin(*dim, **kw), REDUCE[:4]),
+        OpInfo(
+            "amin",
+            lambda m, x, *dim, **kw: x.amin(*dim, **kw),
+            REDUCE[:4] + [Sample(T((0, 3)), -1)],
+        ),
         OpInfo("max_all", lambda m, x: x.max(), [Sample(T((3, 4)))]),
         OpInfo(
             "max_all_ties",
@@ -207,7 +224,11 @@ def _rows():
         OpInfo(
             "max_dim",
             lambda m, x, d, **kw: x.max(d, **kw),
-            [Sample(T((3, 4)), 1), Sample(T((2, 3, 4)), 0, keepdim=True)],
+            [
+                Sample(T((3, 4)), 1),
+                Sample(T((2, 3, 4)), 0, keepdim=True),
+                Sample(T((0, 3)), 1),
+            ],
         ),
         OpInfo("min_dim", lambda m, x, d: x.min(d), [Sample(T((3, 4)), -1)]),
         OpInfo(
@@ -402,6 +423,37 @@ def _rows():
             ],
         ),
         OpInfo(
+            "inplace_on_view",
+            lambda m, x, w: _inplace_on_view(x, lambda h: h[:, 1].mul_(w)),
+            [Sample(T((2, 3)), T((2,))), Sample(T((2, 3)), T(()))],
+        ),
+        OpInfo(
+            "inplace_on_view_of_view",
+            lambda m, x, w: _inplace_on_view(x, lambda h: h.t()[1:].add_(w), square=True),
+            [Sample(T((2, 3)), T((2, 1)))],
+        ),
+        OpInfo(
+            "inplace_copy_into_view",
+            lambda m, x, w: _inplace_on_view(x, lambda h: h.view(6)[::2].copy_(w), square=True),
+            [Sample(T((2, 3)), T((3,)))],
+        ),
+        OpInfo(
+            "inplace_on_view_of_no_grad_base",
+            lambda m, w: _inplace_on_view(
+                m.zeros(2, 3, dtype=w.dtype, device=w.device), lambda b: b[1].addcmul_(w, w)
+            ),
+            [Sample(T((3,)))],
+        ),
+        OpInfo(
+            "narrow",
+            lambda m, x, d, s, n: m.narrow(x, d, s, n),
+            [
+                Sample(T((3, 4)), 1, 1, 2),
+                Sample(T((3, 4)), -2, -2, 2),
+                Sample(T((2, 3, 4)), 2, 0, 0),
+            ],
+        ),
+        OpInfo(
             "flip",
             lambda m, x, d: x.flip(d),
             [Sample(T((3, 4)), (0,)), Sample(T((2, 3, 4)), (0, 2))],
@@ -459,7 +511,12 @@ FORWARD_ONLY = [
     OpInfo(
         "argmax",
         lambda m, x, *d, **kw: x.argmax(*d, **kw),
-        [Sample(T((3, 4))), Sample(T((3, 4)), 1, keepdim=True)],
+        [
+            Sample(T((3, 4))),
+            Sample(T((3, 4)), 1, keepdim=True),
+            Sample(T((0, 3)), 1),
+            Sample(T((2, 0, 3)), -1, keepdim=True),
+        ],
         grad=False,
     ),
     OpInfo(

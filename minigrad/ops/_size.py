@@ -1,0 +1,120 @@
+"""The one size parser: every factory function and shape op reads its sizes through it, so
+that ``zeros(2.5)``, ``reshape('3')`` or ``expand(2.0, 3)`` raise ``TypeError`` as in PyTorch
+instead of being truncated to integers."""
+
+from __future__ import annotations
+
+import operator
+
+
+def _is_sequence(value) -> bool:
+    if type(value) in (tuple, list, int) or isinstance(value, (tuple, list)):
+        return type(value) is not int
+    if isinstance(value, (str, bytes)) or not hasattr(value, "__iter__"):
+        return False
+    return getattr(value, "ndim", 1) != 0  # a 0-d tensor or array is one size, not a sequence
+
+
+def as_int(value, op: str, name: str) -> int:
+    """``value`` as a Python int: ints, NumPy integers and one-element integer tensors pass
+    (``operator.index``); bools, floats, strings and None raise ``TypeError`` as in PyTorch."""
+    if not isinstance(value, bool):
+        try:
+            return operator.index(value)
+        except TypeError:
+            pass
+    raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
+
+
+def parse_size(args, op: str, name: str = "size") -> tuple:
+    """The sizes given as ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(t.shape)``, as a
+    tuple of Python ints. Signs are not checked here (``-1`` means "infer" for reshape and
+    "keep" for expand); see :func:`check_nonnegative` for the factories.
+
+    Raises:
+        TypeError: an element is not an integer (a float, bool, str, None, a nested tuple),
+            naming ``op``, the argument and the position, as PyTorch's argument parser does.
+
+    Example:
+        >>> parse_size((2, 3), "zeros")      # (2, 3)
+        >>> parse_size(([2, 3],), "zeros")   # (2, 3)
+        >>> parse_size((2.5,), "zeros")      # TypeError: zeros(): argument 'size' ...
+    """
+    items = args[0] if len(args) == 1 and _is_sequence(args[0]) else args
+    if all(type(s) is int for s in items):  # the common case, checked without more work
+        return tuple(items)
+    if len(args) == 1 and _is_sequence(args[0]):
+        items = tuple(args[0])
+    elif len(args) == 1:
+        value = args[0]
+        if isinstance(value, bool) or not hasattr(value, "__index__"):
+            raise TypeError(
+                f"{op}(): argument '{name}' (position 1) must be tuple of ints, not "
+                f"{type(value).__name__}"
+            )
+        items = (value,)
+    else:
+        items = tuple(args)
+    out = []
+    for i, s in enumerate(items):
+        if isinstance(s, bool) or not hasattr(s, "__index__"):
+            raise TypeError(
+                f"{op}(): argument '{name}' must be tuple of ints, but found element of type "
+                f"{type(s).__name__} at pos {i}"
+            )
+        try:
+            out.append(operator.index(s))
+        except TypeError:  # e.g. a float tensor: it has __index__, which refuses
+            raise TypeError(
+                f"{op}(): argument '{name}' must be tuple of ints, but found element of type "
+                f"{type(s).__name__} at pos {i}"
+            ) from None
+    return tuple(out)
+
+
+def check_nonnegative(shape: tuple, op: str) -> tuple:
+    """``shape`` if no size is negative, else PyTorch's ``RuntimeError``."""
+    for s in shape:
+        if s < 0:
+            raise RuntimeError(
+                f"{op}: Trying to create tensor with negative dimension {s}: {list(shape)}"
+            )
+    return shape
+
+
+def factory_size(args, op: str, name: str = "size") -> tuple:
+    """The size of a new tensor: :func:`parse_size` and no negative sizes.
+
+    Differs from PyTorch on purpose: no size at all (``zeros()``) gives a 0-d tensor where
+    PyTorch raises ``TypeError``, so that ``randn(*t.shape)`` also works for a 0-d ``t``.
+    """
+    return check_nonnegative(parse_size(args, op, name), op)
+
+
+def infer_shape(shape: tuple, numel: int, op: str) -> tuple:
+    """``shape`` for a tensor of ``numel`` elements, with one ``-1`` filled in (reshape/view).
+
+    Raises RuntimeError as PyTorch for a size below -1, more than one -1, or a shape whose
+    product is not ``numel``.
+    """
+    infer = None
+    for i, s in enumerate(shape):
+        if s == -1:
+            if infer is not None:
+                raise RuntimeError(f"{op}: only one dimension can be inferred")
+            infer = i
+        elif s < 0:
+            raise RuntimeError(
+                f"{op}: invalid shape dimension {s} at index {i} of shape {list(shape)}"
+            )
+    known = 1
+    for i, s in enumerate(shape):
+        if i != infer:
+            known *= s
+    if infer is not None:
+        if known == 0 or numel % known:
+            raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+        shape = shape[:infer] + (numel // known,) + shape[infer + 1 :]
+    elif known != numel:
+        raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
+    return shape
