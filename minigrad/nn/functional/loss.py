@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 import warnings
 
-from ... import ops
+from ... import backend, ops
 from ...ops.base import autocast_inputs
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy
 from ._utils import (
@@ -341,7 +341,9 @@ def gaussian_nll_loss(
                 f"gaussian_nll_loss: var of shape {list(var.shape)} is incompatible with input "
                 f"of shape {list(input.shape)}"
             )
-    if bool((var._all_elements() < 0).any()):  # every element, also of a batch under vmap
+    with backend.on(var.device):  # every element (of a batch, under vmap), on var's own GPU
+        negative = bool((var._all_elements() < 0).any())
+    if negative:
         raise ValueError("var has negative entry/entries")
     floor = var.detach().clamp(min=eps) - var.detach()  # clamp the value, not the gradient
     var = var + floor
