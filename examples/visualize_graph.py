@@ -19,86 +19,17 @@ import sys
 
 import minigrad
 import minigrad.viz
-
-try:
-    from minigrad import nn
-
-    Module, Linear, Sigmoid = nn.Module, nn.Linear, nn.Sigmoid
-    if not hasattr(Module, "register_forward_hook"):
-        raise ImportError("minigrad.nn.Module has no forward hooks yet")
-except (ImportError, AttributeError):
-    nn = None
+from minigrad import nn
 
 
-if nn is None:  # a stand-in with nn.Module's hook API, until minigrad.nn lands
-
-    class Module:
-        """Children and parameters registered by attribute, forward (pre-)hooks, ``__call__``."""
-
-        def __init__(self):
-            object.__setattr__(self, "_children", {})
-            object.__setattr__(self, "_params", {})
-            object.__setattr__(self, "_hooks", {"pre": {}, "post": {}})
-
-        def __setattr__(self, name, value):
-            if isinstance(value, Module):
-                self._children[name] = value
-            elif isinstance(value, minigrad.Tensor) and value.requires_grad:
-                self._params[name] = value
-            object.__setattr__(self, name, value)
-
-        def named_modules(self, prefix=""):
-            yield prefix, self
-            for name, child in self._children.items():
-                yield from child.named_modules(f"{prefix}.{name}" if prefix else name)
-
-        def named_parameters(self):
-            for prefix, module in self.named_modules():
-                for name, p in module._params.items():
-                    yield (f"{prefix}.{name}" if prefix else name), p
-
-        def _add_hook(self, kind, hook):
-            table, key = self._hooks[kind], object()
-            table[key] = hook
-            return type("Handle", (), {"remove": lambda _: table.pop(key, None)})()
-
-        def register_forward_pre_hook(self, hook):
-            return self._add_hook("pre", hook)
-
-        def register_forward_hook(self, hook):
-            return self._add_hook("post", hook)
-
-        def __call__(self, *args):
-            for hook in list(self._hooks["pre"].values()):
-                hook(self, args)
-            out = self.forward(*args)
-            for hook in list(self._hooks["post"].values()):
-                hook(self, args, out)
-            return out
-
-    class Linear(Module):
-        def __init__(self, n_in, n_out):
-            super().__init__()
-            bound = n_in**-0.5
-            self.weight = ((minigrad.rand(n_out, n_in) * 2 - 1) * bound).requires_grad_()
-            self.bias = ((minigrad.rand(n_out) * 2 - 1) * bound).requires_grad_()
-
-        def forward(self, x):
-            return x @ self.weight.t() + self.bias
-
-    class Sigmoid(Module):
-        def forward(self, x):
-            return x.sigmoid()
-
-
-class MLP(Module):
+class MLP(nn.Module):
     """Three linear layers with sigmoids: gradients shrink on the way back to ``fc1``."""
 
     def __init__(self, n_in=4, hidden=8, n_out=1):
         super().__init__()
-        self.fc1, self.act1 = Linear(n_in, hidden), Sigmoid()
-        self.fc2, self.act2 = Linear(hidden, hidden), Sigmoid()
-        self.fc3 = Linear(hidden, n_out)
+        self.fc1, self.act1 = nn.Linear(n_in, hidden), nn.Sigmoid()
+        self.fc2, self.act2 = nn.Linear(hidden, hidden), nn.Sigmoid()
+        self.fc3 = nn.Linear(hidden, n_out)
 
     def forward(self, x):
         return self.fc3(self.act2(self.fc2(self.act1(self.fc1(x)))))

@@ -160,31 +160,31 @@ def is_tensor(obj) -> bool:
     return isinstance(obj, Tensor)
 
 
-def numel(input) -> int:  # noqa: A002
+def numel(input) -> int:
     return input.numel()
 
 
-def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:  # noqa: A002
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     return input.allclose(other, rtol, atol, equal_nan)
 
 
-def equal(input, other) -> bool:  # noqa: A002
+def equal(input, other) -> bool:
     return input.equal(other)
 
 
-def mm(input, mat2):  # noqa: A002
+def mm(input, mat2):
     return input.mm(mat2)
 
 
-def bmm(input, mat2):  # noqa: A002
+def bmm(input, mat2):
     return input.bmm(mat2)
 
 
-def dot(input, other):  # noqa: A002
+def dot(input, other):
     return input.dot(other)
 
 
-def t(input):  # noqa: A002
+def t(input):
     return input.t()
 
 

@@ -124,7 +124,7 @@ class InPlaceMethods:
     def pow_(self, exponent):
         return self._inplace(lambda s: s**exponent, exponent)
 
-    def clamp_(self, min=None, max=None):  # noqa: A002
+    def clamp_(self, min=None, max=None):
         return self._inplace(lambda s: _ops.clamp(s, min, max), min, max)
 
     clip_ = clamp_
@@ -141,14 +141,101 @@ class InPlaceMethods:
         return self.fill_(0)
 
     def fill_(self, value):
-        return self._inplace(
-            lambda s: (
-                _ops.where(s == s, value, s)
-                if isinstance(value, graph.Tensor)
-                else _full_like(s, value)
-            ),
-            value,
-        )
+        """Set every element to ``value`` (a number, or a 0-d tensor, differentiable in it)."""
+        if isinstance(value, graph.Tensor):
+            if value.ndim != 0:
+                raise RuntimeError(
+                    f"fill_ only supports 0-dimension value tensor but got tensor with "
+                    f"{value.ndim} dimensions."
+                )
+            return self._inplace(lambda s: value.to(s.device, s.dtype).expand(s.shape), value)
+        return self._inplace(lambda s: _full_like(s, value))
+
+    # -- in-place twins of unary functions: t.<name>_() is t = minigrad.<name>(t) --------------
+
+    def abs_(self):
+        """In-place :func:`minigrad.abs`."""
+        return self._inplace(_ops.abs)
+
+    def ceil_(self):
+        """In-place :func:`minigrad.ceil`."""
+        return self._inplace(_ops.ceil)
+
+    def cos_(self):
+        """In-place :func:`minigrad.cos`."""
+        return self._inplace(_ops.cos)
+
+    def exp_(self):
+        """In-place :func:`minigrad.exp`."""
+        return self._inplace(_ops.exp)
+
+    def expm1_(self):
+        """In-place :func:`minigrad.expm1`."""
+        return self._inplace(_ops.expm1)
+
+    def floor_(self):
+        """In-place :func:`minigrad.floor`."""
+        return self._inplace(_ops.floor)
+
+    def log_(self):
+        """In-place :func:`minigrad.log`."""
+        return self._inplace(_ops.log)
+
+    def log1p_(self):
+        """In-place :func:`minigrad.log1p`."""
+        return self._inplace(_ops.log1p)
+
+    def neg_(self):
+        """In-place :func:`minigrad.neg`."""
+        return self._inplace(_ops.neg)
+
+    def reciprocal_(self):
+        """In-place :func:`minigrad.reciprocal`."""
+        return self._inplace(_ops.reciprocal)
+
+    def relu_(self):
+        """In-place :func:`minigrad.relu`."""
+        return self._inplace(_ops.relu)
+
+    def round_(self):
+        """In-place :func:`minigrad.round`."""
+        return self._inplace(_ops.round)
+
+    def rsqrt_(self):
+        """In-place :func:`minigrad.rsqrt`."""
+        return self._inplace(_ops.rsqrt)
+
+    def sigmoid_(self):
+        """In-place :func:`minigrad.sigmoid`."""
+        return self._inplace(_ops.sigmoid)
+
+    def sign_(self):
+        """In-place :func:`minigrad.sign`."""
+        return self._inplace(_ops.sign)
+
+    def sin_(self):
+        """In-place :func:`minigrad.sin`."""
+        return self._inplace(_ops.sin)
+
+    def sqrt_(self):
+        """In-place :func:`minigrad.sqrt`."""
+        return self._inplace(_ops.sqrt)
+
+    def square_(self):
+        """In-place :func:`minigrad.square`."""
+        return self._inplace(_ops.square)
+
+    def tan_(self):
+        """In-place :func:`minigrad.tan`."""
+        return self._inplace(_ops.tan)
+
+    def tanh_(self):
+        """In-place :func:`minigrad.tanh`."""
+        return self._inplace(_ops.tanh)
+
+    def trunc_(self):
+        """In-place :func:`minigrad.trunc`."""
+        return self._inplace(_ops.trunc)
 
     @_on_own_device
     def uniform_(self, a=0.0, b=1.0, generator=None):
@@ -281,22 +368,3 @@ def refresh_view(view) -> None:
         view.grad_fn, view._requires_grad = fresh.grad_fn, fresh._requires_grad
         view._output_nr, ops = fresh._output_nr, fresh._view[0]
     view._view = (ops, view._version.value, made_with_grad)
-
-
-def _unary_inplace(name: str):
-    """``t.<name>_()``: ``t`` replaced by ``minigrad.<name>(t)``, as PyTorch's in-place twins."""
-    function = getattr(_ops, name)
-
-    def method(self):
-        return self._inplace(function)
-
-    method.__name__ = method.__qualname__ = f"{name}_"
-    method.__doc__ = f"In-place :func:`minigrad.{name}`."
-    return method
-
-
-for _name in (
-    "abs", "ceil", "cos", "exp", "expm1", "floor", "log", "log1p", "neg", "reciprocal", "relu",
-    "round", "rsqrt", "sigmoid", "sign", "sin", "sqrt", "square", "tan", "tanh", "trunc",
-):  # fmt: skip
-    setattr(InPlaceMethods, f"{_name}_", _unary_inplace(_name))

@@ -250,7 +250,7 @@ class CupyBackend(ArrayBackend):
     @property
     def cupyx(self):
         import cupyx
-        import cupyx.scipy.special  # noqa: F401 - erf lives there
+        import cupyx.scipy.special
 
         return cupyx
 
@@ -565,16 +565,6 @@ def on(dev: Device):
     """A context that makes ``dev`` current, so new arrays are allocated on it (``cuda:1``)."""
     backend = dev.backend
     return backend.using(dev.index) if dev.index != backend.current else contextlib.nullcontext()
-
-
-def device_of(array) -> Device:
-    """The device holding ``array`` (a NumPy, CuPy or registered backend array)."""
-    if isinstance(array, np.ndarray):
-        return CPU
-    for name, backend in _BACKENDS.items():
-        if name != "cpu" and backend.is_array(array):
-            return device(name, getattr(getattr(array, "device", None), "id", 0))
-    raise TypeError(f"not an array of any minigrad backend: {type(array).__name__}")
 
 
 def to_device(array, src: Device, dst: Device):

@@ -116,23 +116,23 @@ def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _filled(size, "empty", 0, dtype, device, requires_grad)
 
 
-def _like(input, dtype, device):  # noqa: A002
+def _like(input, dtype, device):
     return dict(dtype=dtype or input.dtype, device=device or input.device)
 
 
-def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return zeros(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
 
 
-def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return ones(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
 
 
-def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:  # noqa: A002
+def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return full(input.shape, fill_value, **_like(input, dtype, device), requires_grad=requires_grad)
 
 
@@ -264,15 +264,15 @@ def randperm(n, *, generator=None, dtype=None, device=None) -> Tensor:
     return Tensor._make(array, dev)
 
 
-def rand_like(input, *, dtype=None, device=None) -> Tensor:  # noqa: A002
+def rand_like(input, *, dtype=None, device=None) -> Tensor:
     return rand(input.shape, **_like(input, dtype, device))
 
 
-def randn_like(input, *, dtype=None, device=None) -> Tensor:  # noqa: A002
+def randn_like(input, *, dtype=None, device=None) -> Tensor:
     return randn(input.shape, **_like(input, dtype, device))
 
 
-def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
+def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """1 with probability ``input`` (or ``p``) elementwise, else 0; same dtype as input."""
     with grad_mode.no_grad():
         probs = input if p is None else full_like(input, p)
@@ -280,7 +280,7 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:  # noqa: A002
         return (draw < probs).to(input.dtype)
 
 
-def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:  # noqa: A002
+def multinomial(input, num_samples, replacement=False, *, generator=None) -> Tensor:
     """Draw category indices from rows of (unnormalised) probabilities ``input`` (1-D or 2-D)."""
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {input.ndim}")

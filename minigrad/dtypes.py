@@ -38,7 +38,7 @@ int8 = dtype("int8", np.int8, _INT)
 int16 = short = dtype("int16", np.int16, _INT)
 int32 = int = dtype("int32", np.int32, _INT)
 int64 = long = dtype("int64", np.int64, _INT)
-bool = dtype("bool", np.bool_, _BOOL)  # noqa: A001 - minigrad.bool, as torch.bool
+bool = dtype("bool", np.bool_, _BOOL)  # minigrad.bool, as torch.bool
 
 ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
 _BY_NUMPY = {d.numpy: d for d in ALL}

@@ -43,6 +43,7 @@ class Tensor(InPlaceMethods):
         "_hooks",
         "_accumulator",
         "_retains_grad",
+        "_adoptable",  # a gradient buffer only the engine sees (autograd.graph.mark_adoptable)
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
@@ -58,7 +59,7 @@ class Tensor(InPlaceMethods):
         self._requires_grad, self.grad_fn = requires_grad, grad_fn
         self._grad = self._version = self._base = self._view = self._hooks = None
         self._accumulator = None
-        self._output_nr, self._retains_grad = 0, False
+        self._output_nr, self._retains_grad, self._adoptable = 0, False, False
 
     @classmethod
     def _make(cls, data, device, requires_grad=False, grad_fn=None):

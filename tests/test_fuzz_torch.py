@@ -93,7 +93,7 @@ def broadcast_pair(draw):
 def _run(fn, module, args):
     try:
         return fn(module, *args), None
-    except Exception as e:  # noqa: BLE001 - any refusal counts; both must refuse
+    except Exception as e:
         return None, e
 
 

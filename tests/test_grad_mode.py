@@ -16,7 +16,7 @@ def run_in_thread(fn):
     def target():
         try:
             box["result"] = fn()
-        except BaseException as e:  # noqa: BLE001 - re-raised in the calling thread
+        except BaseException as e:
             box["error"] = e
 
     thread = threading.Thread(target=target)

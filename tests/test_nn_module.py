@@ -367,7 +367,7 @@ def test_sequential_container():
     seq[3] = nn.Tanh()
     assert isinstance(seq[3], nn.Tanh)
     with pytest.raises(IndexError, match="out of range"):
-        seq[10]  # noqa: B018
+        seq[10]
     named = nn.Sequential(OrderedDict(fc=a, act=b))
     assert named.fc is a and [n for n, _ in named.named_children()] == ["fc", "act"]
     assert (named + nn.Sequential(c))[2] is c

@@ -147,6 +147,29 @@ def test_in_place_methods():
         minigrad.tensor([1, 2]).add_(1.5)
 
 
+def test_fill_with_a_tensor_copies_its_value_everywhere():
+    t = minigrad.tensor([1.0, float("nan"), float("inf")])
+    assert t.fill_(minigrad.tensor(2.5, dtype=minigrad.float64)).tolist() == [2.5] * 3
+    assert t.dtype is minigrad.float32
+    value = minigrad.tensor(2.0, requires_grad=True)
+    y = minigrad.zeros(3).clone()
+    y.fill_(value)
+    (y * minigrad.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert value.grad.item() == 6.0
+    with pytest.raises(RuntimeError, match="0-dimension value tensor"):
+        t.fill_(minigrad.tensor([1.0]))
+
+
+def test_in_place_twins_are_real_methods():
+    """Written out in the class (help(), IDEs and tracebacks see them), each its function's twin."""
+    for name in ("abs", "exp", "relu", "sigmoid", "sqrt", "tanh", "trunc"):
+        method = getattr(minigrad.Tensor, f"{name}_")
+        assert method.__qualname__ == f"InPlaceMethods.{name}_"
+        t = minigrad.tensor([0.5, 2.0])
+        expected = getattr(minigrad, name)(t).tolist()
+        assert method(t) is t and t.tolist() == expected
+
+
 def test_comparisons_give_bool_without_grad():
     x = minigrad.tensor([1.0, 2.0], requires_grad=True)
     m = x > 1.5

@@ -10,7 +10,7 @@ the gradients are themselves differentiable.
 from __future__ import annotations
 
 from . import grad_mode, graph
-from .graph import AccumulateGrad, accumulate_into, gradient_edge
+from .graph import AccumulateGrad, accumulate_into, disown, gradient_edge, mark_adoptable
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
@@ -110,6 +110,8 @@ def _make_root_grads(tensors, grads, create_graph):
                     f"shape {list(tensor.shape)}: pass gradient= (a tensor of that shape)"
                 )
             g = tensor.new_ones(tensor.shape)
+            if not create_graph:
+                mark_adoptable(g)
         elif not isinstance(g, graph.Tensor):
             raise TypeError(f"gradient {i} must be a Tensor, got {type(g).__name__}")
         elif g.shape != tensor.shape:
@@ -212,22 +214,43 @@ def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
                 e is not None and e[0] in needed for e in node.next_functions
             ):
                 continue
-            _run_node(node, grads, buffers, needed, retain_graph)
+            _run_node(node, grads, buffers, needed, retain_graph, not create_graph)
     return results
 
 
-def _run_node(node, grads, buffers, needed, retain_graph) -> None:
-    """Run one node's backward and pass its input gradients on.
-
-    A function of its own so that no stray local keeps a gradient alive once it has been
-    handed on: AccumulateGrad adopts buffers that nothing else references (graph.py).
-    """
-    input_grads = node.apply(_materialize(node, grads))
+def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
+    """Run one node's backward and pass its input gradients on (into ``buffers``)."""
+    grads = _materialize(node, grads)
+    input_grads = node.apply(grads)
+    for edge, g in zip(node.next_functions, input_grads):
+        if g is None:
+            continue
+        target = edge[0]
+        if needed is not None and target not in needed:
+            continue
+        if plain and (g._adoptable or type(target) is AccumulateGrad):
+            _settle_ownership(node, g, target, grads, input_grads)
+        pending = buffers.get(target)  # _add_to_buffer, inlined: this runs once per edge
+        if pending is None and target.num_outputs == 1:
+            buffers[target] = [g]
+        else:
+            _add_to_buffer(buffers, target, edge[1], g)
     if not retain_graph:
         node.release()
-    for edge, g in zip(node.next_functions, input_grads):
-        if g is not None and (needed is None or edge[0] in needed):
-            _add_to_buffer(buffers, edge[0], edge[1], g)
+
+
+def _settle_ownership(node, grad, target, incoming, results) -> None:
+    """Whether a leaf may adopt ``grad`` as its ``.grad`` without a copy (graph.accumulate_into).
+
+    A gradient passed through unchanged or handed to two inputs is no longer the engine's
+    alone. A new buffer that a built-in op's backward made for a leaf is: one that is not a
+    view and not the array of an incoming gradient or of anything the node saved or kept.
+    """
+    if any(grad is g for g in incoming) or sum(grad is r for r in results) > 1:
+        grad._adoptable = False
+    elif not grad._adoptable and node.fresh_results and type(target) is AccumulateGrad:
+        held = [g._data for g in incoming if g is not None] + node.held_arrays()
+        mark_adoptable(grad, *held)
 
 
 def _add_to_buffer(buffers, node, nr, grad):
@@ -235,7 +258,12 @@ def _add_to_buffer(buffers, node, nr, grad):
     if grads is None:
         grads = buffers[node] = [None] * node.num_outputs
     previous = grads[nr]
-    grads[nr] = grad if previous is None else previous + grad
+    if previous is None:
+        grads[nr] = grad
+    else:
+        total = grads[nr] = previous + grad
+        if not total.requires_grad:  # a new buffer the engine alone holds
+            mark_adoptable(total, previous._data, grad._data)
 
 
 def _run_prehooks(node, grads):
@@ -243,6 +271,7 @@ def _run_prehooks(node, grads):
     for nr, hook in list(node.pre_hooks.values()):
         if grads[nr] is None:
             continue
+        disown(grads[nr])  # a hook may keep the gradient it sees
         if getattr(hook, "runs_last", False):
             retains.append((nr, hook))
             continue
@@ -250,6 +279,7 @@ def _run_prehooks(node, grads):
         if result is not None:
             grads[nr] = result
     for nr, hook in retains:  # retain_grad sees the gradient after every other hook, as PyTorch
+        disown(grads[nr])
         hook(grads[nr])
 
 
@@ -257,4 +287,11 @@ def _materialize(node, grads):
     """Outputs that got no gradient get zeros, for nodes with several outputs."""
     if node.num_outputs == 1:
         return grads
-    return [g if g is not None else node.zeros_for_output(i) for i, g in enumerate(grads)]
+    return [
+        g if g is not None else _adoptable_or_none(node.zeros_for_output(i))
+        for i, g in enumerate(grads)
+    ]
+
+
+def _adoptable_or_none(zeros):
+    return None if zeros is None else mark_adoptable(zeros)

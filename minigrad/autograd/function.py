@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from . import anomaly, grad_mode, graph
-from .graph import Node, SavedTensor, gradient_edge
+from . import grad_mode, graph
+from .graph import Node
 
 
 class FunctionCtx(Node):
@@ -95,13 +95,7 @@ class Function:
 def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
     """Make ``ctx`` the grad_fn of the outputs and save what forward asked for."""
     tensor_cls = graph.Tensor
-    ctx.next_functions = tuple(
-        gradient_edge(a) if isinstance(a, tensor_cls) else None for a in args
-    )
-    ctx.input_meta = tuple(
-        (a._data.shape, a._data.dtype, a.device) if isinstance(a, tensor_cls) else None
-        for a in args
-    )
+    Node.connect(ctx, args)  # through the class: forward may have set any attribute on ctx
     ctx.num_outputs = len(outputs)
     ctx.output_meta = tuple(
         (o._data.shape, o._data.dtype, o.device) if isinstance(o, tensor_cls) else None
@@ -117,13 +111,13 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
             o = tensor_cls._make(o._data, o.device, differentiable, ctx if differentiable else None)
             o._output_nr = i
         wrapped.append(o)
-    saved = []
-    for t in ctx.to_save:
-        if isinstance(t, tensor_cls) and id(t) in position:
-            saved.append(SavedTensor(wrapped[position[id(t)]], output_nr=position[id(t)]))
-        else:
-            saved.append(SavedTensor(t) if isinstance(t, tensor_cls) else t)
-    ctx._saved, ctx.to_save = tuple(saved), ()
-    if anomaly._state.enabled:
-        ctx.trace = anomaly.creation_stack()
+    # An output that forward saved is saved as the wrapped output (its grad_fn is ctx).
+    Node.save(
+        ctx,
+        [
+            wrapped[position[id(t)]] if isinstance(t, tensor_cls) and id(t) in position else t
+            for t in ctx.to_save
+        ],
+    )
+    ctx.to_save = ()
     return tuple(wrapped)

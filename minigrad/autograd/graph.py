@@ -10,7 +10,6 @@ reference the tensors they produce, so a graph is freed by reference counting al
 from __future__ import annotations
 
 import itertools
-import sys
 import weakref
 
 from . import anomaly
@@ -88,10 +87,14 @@ class Node:
     next_functions: tuple = ()  # one (node, output_nr) edge or None per input
     input_meta: tuple = ()  # (shape, numpy dtype, device) per input, to check gradients
     num_outputs = 1
+    # True for built-in ops: their backward returns only tensors it made (or was given), never
+    # one that user code may hold, so a new buffer among them may become a leaf's .grad
+    # (engine.py settles which).
+    fresh_results = False
     pre_hooks = None  # {handle id: (output_nr, hook)} run on incoming gradients
     trace = None  # the forward stack where this node was created (anomaly mode)
-    sequence_nr = 0
-    _saved = ()
+    _saved = ()  # SavedTensor (or other values) kept by save()
+    _kept = None  # {name: array} kept by keep()
     _released = False
 
     @classmethod
@@ -101,34 +104,93 @@ class Node:
     def __repr__(self) -> str:
         return f"<{self.name()} object>"
 
-    # -- saved tensors -------------------------------------------------------------------------
-    def save(self, tensors, output=None) -> None:
-        """Keep ``tensors`` (and this node's ``output`` if given) for backward."""
-        saved = [SavedTensor(t) if isinstance(t, Tensor) else t for t in tensors]
-        if output is not None:
-            saved.append(SavedTensor(output, output_nr=0))
-        self._saved = tuple(saved)
+    # -- recording ------------------------------------------------------------------------------
+    def connect(self, inputs) -> None:
+        """Record this node's edges to ``inputs`` (tensors and other values, one per input of
+        forward) and the metadata that backward's gradients are checked against.
+
+        The one recording path of both built-in ops and custom Functions.
+        """
+        tensor_cls = Tensor
+        edges, meta = [], []
+        for a in inputs:
+            if isinstance(a, tensor_cls):
+                edges.append(gradient_edge(a))
+                data = a._data
+                meta.append((data.shape, data.dtype, a.device))
+            else:
+                edges.append(None)
+                meta.append(None)
+        self.next_functions, self.input_meta = tuple(edges), tuple(meta)
+        if anomaly._state.enabled:
+            self.trace = anomaly.creation_stack()
+
+    # -- what forward keeps for backward ------------------------------------------------------------
+    # Two kinds, one lifetime: tensors (save: version-checked against in-place changes) and
+    # intermediate arrays of forward (keep). Both are dropped by release() after a backward
+    # without retain_graph; reading either afterwards is the "backward twice" error.
+    def save(self, tensors) -> None:
+        """Keep ``tensors`` (None and other values allowed) for backward.
+
+        An output of this node (its ``grad_fn`` is this node) is kept as its bare array and
+        rebuilt on unpacking: holding the tensor would make a reference cycle.
+        """
+        tensor_cls = Tensor
+        self._saved = tuple(
+            [
+                SavedTensor(t, t._output_nr if t.grad_fn is self else None)
+                if isinstance(t, tensor_cls)
+                else t
+                for t in tensors
+            ]
+        )
+
+    def keep(self, **arrays) -> None:
+        """Keep intermediate arrays of forward for backward (``self.kept_arrays[name]``).
+
+        For values that are costly to recompute (a softmax, normalized inputs, im2col
+        windows, argmax positions). They are arrays, not tensors: backward wraps them as
+        constants, or recomputes them with tensor ops where the backward must itself be
+        differentiable in them.
+        """
+        if self._kept is None:
+            self._kept = arrays
+        else:
+            self._kept.update(arrays)
+
+    @property
+    def kept_arrays(self) -> dict:
+        """The arrays kept by :meth:`keep` (an empty dict if none)."""
+        if self._released:
+            self._raise_released()
+        return self._kept if self._kept is not None else {}
 
     @property
     def saved_tensors(self) -> tuple:
         """The saved tensors, checked against in-place changes since they were saved."""
         if self._released:
-            raise RuntimeError(
-                f"Trying to backward through the graph a second time (or directly access saved "
-                f"tensors of {self.name()} after they have already been freed). Saved "
-                f"intermediate values of the graph are freed when you call .backward() or "
-                f"autograd.grad(). Specify retain_graph=True if you need to backward through the "
-                f"graph a second time or if you need to access saved tensors after calling backward."
-            )
+            self._raise_released()
         return tuple(
             s.unpack(self, i) if isinstance(s, SavedTensor) else s
             for i, s in enumerate(self._saved)
         )
 
+    def _raise_released(self) -> None:
+        raise RuntimeError(
+            f"Trying to backward through the graph a second time (or directly access saved "
+            f"tensors of {self.name()} after they have already been freed). Saved "
+            f"intermediate values of the graph are freed when you call .backward() or "
+            f"autograd.grad(). Specify retain_graph=True if you need to backward through the "
+            f"graph a second time or if you need to access saved tensors after calling backward."
+        )
+
     def release(self) -> None:
-        """Free what was saved for backward (after a backward without ``retain_graph``)."""
+        """Free what was saved and kept for backward (after a backward without ``retain_graph``)."""
         if self._saved:
             self._saved = ()
+            self._released = True
+        if self._kept is not None:
+            self._kept = None
             self._released = True
 
     # -- hooks ---------------------------------------------------------------------------------
@@ -166,6 +228,17 @@ class Node:
             anomaly.check_gradients(self, checked)
         return tuple(checked)
 
+    def held_arrays(self) -> list:
+        """The arrays of everything this node saved or kept."""
+        held = [
+            (s.array if s.tensor is None else s.tensor._data)
+            for s in self._saved
+            if isinstance(s, SavedTensor)
+        ]
+        for value in (self._kept or {}).values():
+            held.extend(value if isinstance(value, tuple) else (value,))
+        return held
+
     def _check(self, grad, index: int, meta):
         """Sum a broadcast gradient down to its input's shape; match the input's dtype."""
         if not isinstance(grad, Tensor):
@@ -181,14 +254,20 @@ class Node:
             )
         if grad._data.shape != shape:
             try:
-                grad = grad.sum_to_size(shape)
+                reduced = grad.sum_to_size(shape)
             except RuntimeError:
                 raise RuntimeError(
                     f"function {self.name()} returned an invalid gradient at index {index} - got "
                     f"{list(grad.shape)} but expected shape compatible with {list(shape)}"
                 ) from None
+            if not reduced.requires_grad:
+                mark_adoptable(reduced, grad._data)
+            grad = reduced
         if grad._data.dtype != np_dtype:
-            grad = grad.to(np_dtype)
+            cast = grad.to(np_dtype)
+            if not cast.requires_grad:
+                mark_adoptable(cast, grad._data)
+            grad = cast
         return grad
 
 
@@ -207,6 +286,7 @@ class AccumulateGrad(Node):
             if type(hook) is PostAccumulateGradHook:
                 post = True
                 continue
+            disown(grad)  # the hook may keep it
             result = hook(grad)
             if result is not None:
                 grad = result
@@ -228,11 +308,17 @@ class PostAccumulateGradHook:
 
 
 def accumulate_into(tensor, grad, create_graph: bool) -> None:
-    """``tensor.grad += grad``: in place into a buffer of its own, or as a graph with create_graph."""
+    """``tensor.grad += grad``: in place into a buffer of its own, or as a graph with create_graph.
+
+    The first gradient becomes ``.grad`` without a copy when the engine marked its buffer as
+    one that nobody else sees (:func:`mark_adoptable`); any other is copied, so that a later
+    in-place accumulation never writes into memory that someone else holds.
+    """
     if tensor.grad is None:
         if create_graph:
             tensor.grad = grad
-        elif _is_unshared(grad):  # adopt the engine's fresh buffer instead of copying it
+        elif grad._adoptable and grad._data.flags.c_contiguous:
+            grad._adoptable = False  # adopted once: the buffer now belongs to tensor.grad
             tensor.grad = Tensor._make(grad._data, grad.device)
         else:
             tensor.grad = grad.detach().clone()
@@ -242,23 +328,24 @@ def accumulate_into(tensor, grad, create_graph: bool) -> None:
         tensor.grad._data += grad._data
 
 
-# References to a gradient that the engine itself holds when it reaches _is_unshared: the
-# popped buffer list and the arguments of AccumulateGrad.accumulate, accumulate_into and
-# _is_unshared.
-_ENGINE_REFERENCES = 4
+def mark_adoptable(grad, *sources):
+    """Mark ``grad`` as a gradient buffer that only the engine sees, so that a leaf may adopt
+    it as its ``.grad`` instead of copying it (as PyTorch's AccumulateGrad steals buffers).
 
-
-def _is_unshared(grad) -> bool:
-    """True if nothing but the engine can see ``grad`` or its memory, so it may become a
-    leaf's ``.grad`` without a copy (PyTorch checks the same with use counts)."""
+    Only a freshly allocated array qualifies: not a view (``base is None``) and not the array
+    of one of ``sources`` (the values it was computed from). Callers mark only tensors they
+    just made and hand to the engine alone. Returns ``grad``.
+    """
     data = grad._data
-    return (
-        sys.getrefcount(grad) <= _ENGINE_REFERENCES + 1  # +1: getrefcount's own argument
-        and sys.getrefcount(data) == 3  # grad._data, `data`, getrefcount's: no view holds it
-        and data.base is None
-        and getattr(data.flags, "writeable", True)  # CuPy arrays have no such flag (always true)
-        and data.flags.c_contiguous
-    )
+    if data.base is None and not any(data is s for s in sources):
+        grad._adoptable = True
+    return grad
+
+
+def disown(grad) -> None:
+    """``grad`` has been seen outside the engine (a hook, a second consumer): never adopt it."""
+    if grad is not None:
+        grad._adoptable = False
 
 
 def gradient_edge(tensor):

@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> None:
             print(e.code, file=sys.stderr)
         _record(rank, code, f"exited with code {code}" + _text(e.code), "")
         abort(code)
-    except BaseException as e:  # noqa: BLE001 - every failure must end the job, never hang it
+    except BaseException as e:
         trace = traceback.format_exc()
         print(trace, end="", file=sys.stderr)
         _record(rank, 1, f"{type(e).__name__}: {e}", trace)

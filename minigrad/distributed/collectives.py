@@ -222,7 +222,7 @@ def all_gather_into_tensor(output_tensor, input_tensor, group=None, async_op: bo
     return _run(pg, pg._mpi.allgather(send.raw(), recv.raw()), recv.write_back, what, async_op)
 
 
-def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: bool = False):  # noqa: A002
+def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: bool = False):
     """Reduce ``input`` across ranks and give rank r the r-th of ``world size`` equal chunks
     (along dim 0) of the result, in ``output``."""
     what = "reduce_scatter_tensor"

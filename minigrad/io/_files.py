@@ -52,7 +52,7 @@ def describe(f) -> str:
 @contextlib.contextmanager
 def open_source(f):
     """``(fh, size)`` for a path or a readable, seekable binary file object (left open)."""
-    fh = f if hasattr(f, "read") else open(f, "rb")  # noqa: SIM115 - closed below
+    fh = f if hasattr(f, "read") else open(f, "rb")  # closed below
     try:
         start = fh.tell()
         size = fh.seek(0, os.SEEK_END)

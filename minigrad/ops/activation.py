@@ -1,15 +1,14 @@
 """Activation functions as fused ops: sigmoid, ReLU and its relatives, GELU, SiLU, softplus.
 
-Each keeps what its derivative needs from forward; ReLU and GELU also have a plain-backward
-path on arrays, used when no graph of the backward is being built.
+Each keeps what its derivative needs from forward. ReLU's and GELU's derivatives are written
+once for arrays and tensors (:meth:`Op.formula`): a plain backward runs them on arrays.
 """
 
 from __future__ import annotations
 
 import math
 
-from ..autograd import grad_mode
-from .base import Op, constant
+from .base import Op
 from .elementwise import unary, unary_function, where
 from .unary import Erf
 
@@ -39,9 +38,11 @@ class ReLUOp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        if not grad_mode.is_grad_enabled():  # a plain backward: one pass, no graph
-            return constant(gy._data * (y._data > 0), gy.device)
-        return where(y > 0, gy, 0.0)
+        return self.formula(_relu_vjp, gy, y)
+
+
+def _relu_vjp(ns, gy, y):
+    return gy * (y > 0)  # a product, not where(): several times faster on arrays
 
 
 class LeakyReLUOp(Op):
@@ -83,10 +84,10 @@ _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 class GELUOp(Op):
     """y = x·Φ(x) (exact) or 0.5x(1 + tanh(√(2/π)(x + 0.044715x³))) ('tanh');
-    dy/dx = Φ(x) + x·φ(x) (exact) or the derivative of the tanh form
+    dy/dx = Φ(x) + x·φ(x) (exact) or 0.5(1 + t) + 0.5x(1 - t²)·√(2/π)(1 + 3·0.044715x²) ('tanh')
 
-    Forward keeps Φ(x) (or the tanh) so that a plain backward is a few in-place passes; under
-    ``create_graph`` backward is built from tensor ops instead, to be differentiable again.
+    Forward keeps Φ(x) (or the tanh t), so that backward needs no second erf; under
+    ``create_graph`` backward recomputes it with tensor ops, to be differentiable again.
     """
 
     save_inputs = True
@@ -104,51 +105,35 @@ class GELUOp(Op):
             inner += 1.0
             inner *= x
             inner *= _SQRT_2_OVER_PI
-            self.kept = t = xp.tanh(inner, out=inner)
+            t = xp.tanh(inner, out=inner)
+            self.keep(inner=t)
             return (t + 1.0) * x * 0.5
         cdf = self.device.backend.erf(xp.multiply(x, 1.0 / math.sqrt(2.0), out=xp.empty_like(x)))
         cdf += 1.0
         cdf *= 0.5
-        self.kept = cdf = cdf.astype(x.dtype, copy=False)
+        cdf = cdf.astype(x.dtype, copy=False)
+        self.keep(inner=cdf)
         return x * cdf
-
-    def release(self) -> None:
-        self.kept = None
-        super().release()
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        if not grad_mode.is_grad_enabled():
-            return constant(self._slope(x._data) * gy._data, gy.device)
-        if self.approximate == "tanh":
-            x2 = x * x
-            t = (_SQRT_2_OVER_PI * (x + 0.044715 * x2 * x)).tanh()
-            dinner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x2)
-            return gy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner)
-        cdf = 0.5 * (1.0 + Erf()(x * (1.0 / math.sqrt(2.0))))
-        pdf = _INV_SQRT_2PI * (-0.5 * x * x).exp()
-        return gy * (cdf + x * pdf)
+        inner = self.reuse("inner", lambda: self._inner(x), x)
+        return self.formula(_gelu_vjp, gy, x, inner, self.approximate)
 
-    def _slope(self, x):
-        """dy/dx as an array, from the values forward kept."""
-        xp = self.xp
-        slope = xp.multiply(x, x, out=xp.empty_like(x))  # out=: an array even for 0-d x
+    def _inner(self, x):
+        """Φ(x), or the tanh of the 'tanh' form, with tensor ops (differentiable in x)."""
         if self.approximate == "tanh":
-            t = self.kept
-            slope *= 3 * 0.044715 * _SQRT_2_OVER_PI
-            slope += _SQRT_2_OVER_PI  # d(inner)/dx
-            slope *= 1.0 - t * t
-            slope *= x
-            slope += t
-            slope += 1.0
-            slope *= 0.5
-            return slope
-        slope *= -0.5
-        xp.exp(slope, out=slope)
-        slope *= _INV_SQRT_2PI
-        slope *= x
-        slope += self.kept
-        return slope
+            return (_SQRT_2_OVER_PI * (x + 0.044715 * x * x * x)).tanh()
+        return 0.5 * (1.0 + Erf()(x * (1.0 / math.sqrt(2.0))))
+
+
+def _gelu_vjp(ns, gy, x, inner, approximate):
+    """dy = gy·gelu'(x), from ``inner`` = Φ(x), or t = tanh(...) for the 'tanh' form."""
+    if approximate == "tanh":
+        t = inner
+        dinner = _SQRT_2_OVER_PI * (1.0 + 3 * 0.044715 * x * x)
+        return gy * (0.5 * (1.0 + t) + 0.5 * x * (1.0 - t * t) * dinner)
+    return gy * (inner + x * (_INV_SQRT_2PI * ns.exp(-0.5 * x * x)))
 
 
 class SiLUOp(Op):
@@ -192,17 +177,17 @@ silu = unary_function(SiLUOp, "silu")
 relu = unary_function(ReLUOp, "relu", floating=False, bools=False)
 
 
-def leaky_relu(input, negative_slope=0.01):  # noqa: A002
+def leaky_relu(input, negative_slope=0.01):
     return unary(LeakyReLUOp(negative_slope), input)
 
 
-def elu(input, alpha=1.0):  # noqa: A002
+def elu(input, alpha=1.0):
     return unary(ELUOp(alpha), input)
 
 
-def gelu(input, approximate="none"):  # noqa: A002
+def gelu(input, approximate="none"):
     return unary(GELUOp(approximate), input)
 
 
-def softplus(input, beta=1.0, threshold=20.0):  # noqa: A002
+def softplus(input, beta=1.0, threshold=20.0):
     return unary(SoftplusOp(beta, threshold), input)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 
 from ..autograd import anomaly, grad_mode, graph
-from ..autograd.graph import Node, gradient_edge, version_counter
+from ..autograd.graph import Node, version_counter
 
 # This thread's grad and anomaly modes (thread-local objects, bound once: read on every op).
 _grad_state, _anomaly_state = grad_mode._state, anomaly._state
@@ -31,7 +31,7 @@ def on_input_device(fn):
     device, so on ``cuda:1`` they would otherwise run on ``cuda:0``)."""
 
     @functools.wraps(fn)
-    def run(input, *args, **kwargs):  # noqa: A002
+    def run(input, *args, **kwargs):
         dev = input.device
         if dev.index == dev.backend.current:
             return fn(input, *args, **kwargs)
@@ -56,13 +56,16 @@ class Op(Node):
             that an in-place change through it can be recorded on the base (CopySlices);
         differentiable: False for ops whose outputs never require grad (comparisons).
 
-    During ``forward``, ``self.xp`` is the array module of the inputs' device.
+    During ``forward``, ``self.xp`` is the array module of the inputs' device, and when the
+    op is being recorded, ``self.needs_input_grad`` is known already; intermediate arrays that
+    backward reuses are kept with ``self.keep(name=array)`` (freed with the saved tensors).
     """
 
     save_inputs = False
     save_output = False
     is_view = False
     differentiable = True
+    fresh_results = True  # see Node: backward formulas hand out only tensors they made
 
     @classmethod
     def name(cls) -> str:
@@ -98,6 +101,9 @@ class Op(Node):
             else:
                 arrays.append(a)
         self.device, self.xp = device, device.xp
+        recording = requires_grad and self.differentiable and _grad_state.enabled
+        if recording:
+            self.connect(args)
         try:
             if device.index != device.backend.current:  # kernels run on the data's GPU
                 with device.backend.using(device.index):
@@ -107,9 +113,12 @@ class Op(Node):
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
             raise RuntimeError(f"{self.name()}: {e} (input shapes: {shapes})") from None
-        if requires_grad and self.differentiable and _grad_state.enabled and out.dtype.kind == "f":
+        if recording and out.dtype.kind == "f":
             result = tensor_cls._make(out, device, True, self)
-            self._record(args, result)
+            if self.save_inputs:
+                self.save(args + (result,) if self.save_output else args)
+            elif self.save_output:
+                self.save((result,))
         else:
             result = tensor_cls._make(out, device)
         if self.is_view:  # share the version counter; keep the chain of view ops from the base
@@ -122,27 +131,50 @@ class Op(Node):
             result._view = (ops, counter.value, _grad_state.enabled)
         return result
 
-    def _record(self, args, result) -> None:
-        tensor_cls = graph.Tensor
-        edges, meta = [], []
-        for a in args:
-            if isinstance(a, tensor_cls):
-                edges.append(gradient_edge(a))
-                data = a._data
-                meta.append((data.shape, data.dtype, a.device))
-            else:
-                edges.append(None)
-                meta.append(None)
-        self.next_functions, self.input_meta = tuple(edges), tuple(meta)
-        if self.save_inputs or self.save_output:
-            self.save(args if self.save_inputs else (), result if self.save_output else None)
-        if _anomaly_state.enabled:
-            self.trace = anomaly.creation_stack()
-
     @property
     def needs_input_grad(self) -> tuple:
-        """One bool per input: whether backward must compute that input's gradient."""
+        """One bool per input: whether backward must compute that input's gradient (empty
+        when the op is not being recorded)."""
         return tuple(e is not None for e in self.next_functions)
+
+    # -- helpers for backward --------------------------------------------------------------------
+    def reuse(self, name, recompute, *inputs):
+        """An intermediate of forward as a tensor: the array kept under ``name`` (see
+        :meth:`keep`), wrapped as a constant, or ``recompute()`` (the same value from tensor
+        ops) when a graph of this backward is being recorded and one of ``inputs`` requires
+        grad, so that second derivatives flow through it; also when forward kept nothing
+        under ``name``. With a tuple of names, a tuple of tensors (``recompute`` returns one).
+        """
+        kept = self.kept_arrays
+        names = name if isinstance(name, tuple) else (name,)
+        if any(kept.get(n) is None for n in names) or (
+            grad_mode.is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
+        ):
+            return recompute()
+        tensors = tuple(constant(kept[n], self.device) for n in names)
+        return tensors if isinstance(name, tuple) else tensors[0]
+
+    def formula(self, fn, *args):
+        """Evaluate a derivative formula written once for both kinds of backward.
+
+        ``fn(ns, *args)`` uses only what backend arrays and tensors share (operators,
+        ``reshape``, ``.T``, ``sum(axis)``, indexing) and, for functions, the namespace ``ns``.
+        When a graph of the backward is being recorded (``create_graph``) it runs on tensors
+        with ``ns`` = :mod:`minigrad.ops`, so the gradients are differentiable again; in a plain
+        backward it runs on the arrays with ``ns`` = the device's array module, skipping the
+        per-op cost of tensor calls. Returns the result (a tensor, or a tuple of tensors/None).
+        """
+        if grad_mode.is_grad_enabled():
+            from .. import ops
+
+            return fn(ops, *args)
+        tensor_cls = graph.Tensor
+        arrays = tuple(a._data if isinstance(a, tensor_cls) else a for a in args)
+        out = fn(self.xp, *arrays)
+        device = self.device
+        if not isinstance(out, tuple):
+            return constant(out, device)
+        return tuple(None if g is None else constant(g, device) for g in out)
 
 
 def constant(array, device):

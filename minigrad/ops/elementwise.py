@@ -381,7 +381,7 @@ def remainder(a, b):
     return binary(Remainder(), a, b)
 
 
-def pow(a, b):  # noqa: A001 - PyTorch's name
+def pow(a, b):
     return binary(Pow(), a, b)
 
 
@@ -396,7 +396,7 @@ def minimum(a, b):
     return binary(Minimum(), a, b)
 
 
-def where(condition, input=None, other=None):  # noqa: A002 - PyTorch's argument names
+def where(condition, input=None, other=None):
     """``input`` where ``condition`` is true, else ``other`` (tensors or scalars, broadcast).
 
     With only ``condition``, the indices of its true entries (``nonzero(as_tuple=True)``).
@@ -417,7 +417,7 @@ def _describe(x) -> str:
     return f"a tensor of {x.dtype}" if isinstance(x, graph.Tensor) else type(x).__name__
 
 
-def masked_fill(input, mask, value):  # noqa: A002
+def masked_fill(input, mask, value):
     """``input`` with ``value`` where ``mask`` is true (``mask`` broadcasts against input).
 
     The result keeps ``input``'s dtype, as in PyTorch: the value is converted to it (2.5 in an
@@ -449,7 +449,7 @@ def unary_function(op_cls, name: str, floating: bool = True, bools: bool = True)
     (``abs``, ``floor``, ``relu`` of a bool tensor), instead of NumPy's silent answer.
     """
 
-    def function(input):  # noqa: A002
+    def function(input):
         if not bools and input._data.dtype.kind == "b":
             raise NotImplementedError(f"\"{name}\" not implemented for 'Bool'")
         return unary(op_cls(), input, floating)
@@ -459,7 +459,7 @@ def unary_function(op_cls, name: str, floating: bool = True, bools: bool = True)
     return function
 
 
-def neg(input):  # noqa: A002
+def neg(input):
     if input.dtype is dtypes.bool:
         raise RuntimeError(
             "Negation, the `-` operator, on a bool tensor is not supported. Use `~` or logical_not() instead."
@@ -467,17 +467,17 @@ def neg(input):  # noqa: A002
     return Neg()(input)
 
 
-def logical_not(input):  # noqa: A002
+def logical_not(input):
     return Compare("logical_not")(input)
 
 
-def isnan(input):  # noqa: A002
+def isnan(input):
     return Compare("isnan")(input)
 
 
-def isinf(input):  # noqa: A002
+def isinf(input):
     return Compare("isinf")(input)
 
 
-def isfinite(input):  # noqa: A002
+def isfinite(input):
     return Compare("isfinite")(input)

@@ -135,7 +135,7 @@ def _pad_to(shape, target):
 # -- functions --------------------------------------------------------------------------------
 
 
-def getitem(input, key):  # noqa: A002
+def getitem(input, key):
     """``input[key]`` with PyTorch's rules: ints, slices, None, Ellipsis, bool masks, index tensors.
 
     PyTorch applies integer indices first (as ``select``) and index tensors after; NumPy counts
@@ -155,7 +155,7 @@ def getitem(input, key):  # noqa: A002
     return GetItem(key)(input)
 
 
-def normalize_key(input, key):  # noqa: A002
+def normalize_key(input, key):
     """The one index normaliser: ``key`` as a tuple of ints, slices, None, Ellipsis and device
     arrays, checked as PyTorch checks it, for reading (``x[key]``) and writing (``x[key] = v``).
 
@@ -203,7 +203,7 @@ def normalize_key(input, key):  # noqa: A002
     return _expand_and_check(input, items)
 
 
-def _expand_and_check(input, items) -> tuple:  # noqa: A002
+def _expand_and_check(input, items) -> tuple:
     """Masks to positions, mask shapes and integer array ranges checked against the dims."""
     shape = input.shape
 
@@ -263,7 +263,7 @@ def check_range(index, size: int, device, message: str, negative: bool = True) -
         device.backend.check_indices(bad, index, message, device.index)
 
 
-def index_select(input, dim, index):  # noqa: A002
+def index_select(input, dim, index):
     """The entries of ``input`` at ``index`` (a vector of int64/int32 positions) along ``dim``.
 
     As PyTorch: negative positions are out of range (``IndexError``, also a ``RuntimeError``).
@@ -286,7 +286,7 @@ def index_select(input, dim, index):  # noqa: A002
     return GetItem((slice(None),) * dim + (data,))(input)
 
 
-def gather(input, dim, index):  # noqa: A002
+def gather(input, dim, index):
     """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (torch.gather); index in ``[0, size)``."""
     _check_index(input, index, "gather")
     dim = normalize_dim(dim, input.ndim, "gather")
@@ -299,7 +299,7 @@ def gather(input, dim, index):  # noqa: A002
     return Gather(dim, index._data)(input)
 
 
-def scatter_add(input, dim, index, src):  # noqa: A002
+def scatter_add(input, dim, index, src):
     """``input`` with ``src`` added at ``index`` along ``dim`` (torch.scatter_add); index in
     ``[0, size)``."""
     _check_index(input, index, "scatter_add")
@@ -314,7 +314,7 @@ def scatter_add(input, dim, index, src):  # noqa: A002
     return ScatterAdd(dim, index._data)(input, src)
 
 
-def _check_index(input, index, op):  # noqa: A002
+def _check_index(input, index, op):
     """An index tensor: int64 or int32, on the input's device (PyTorch's errors and types)."""
     if not isinstance(index, graph.Tensor):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")

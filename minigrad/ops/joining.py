@@ -156,7 +156,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return _pieces(tensor, d, sizes, squeeze=False)
 
 
-def chunk(input, chunks, dim=0):  # noqa: A002
+def chunk(input, chunks, dim=0):
     chunks = as_int(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
@@ -166,7 +166,7 @@ def chunk(input, chunks, dim=0):  # noqa: A002
     return split(input, max(1, -(-n // chunks)), dim)
 
 
-def unbind(input, dim=0):  # noqa: A002
+def unbind(input, dim=0):
     d = normalize_dim(dim, input.ndim, "unbind")
     return _pieces(input, d, [1] * input.shape[d], squeeze=True)
 
@@ -213,7 +213,7 @@ def _pieces(tensor, dim: int, sizes: list, squeeze: bool) -> tuple:
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
-def pad(input, pad, mode="constant", value=None):  # noqa: A002
+def pad(input, pad, mode="constant", value=None):
     """Pad with widths given last dim first, (left, right, top, bottom, ...) as F.pad.
 
     ``mode``: ``'constant'`` (``value``, default 0; negative widths crop), ``'reflect'``

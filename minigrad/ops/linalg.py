@@ -52,7 +52,7 @@ def _mismatch(sa, sb) -> str:
     return f"matmul: shapes {list(sa)} and {list(sb)} cannot be multiplied"
 
 
-def matmul(input, other):  # noqa: A002
+def matmul(input, other):
     """Matrix product with NumPy/PyTorch rules for 1-D, 2-D and batched operands."""
     if input.ndim == 0 or other.ndim == 0:
         raise RuntimeError(
@@ -62,7 +62,7 @@ def matmul(input, other):  # noqa: A002
     return MatMul()(*promote(input, other))
 
 
-def outer(input, vec2):  # noqa: A002
+def outer(input, vec2):
     return input.unsqueeze(-1) * vec2
 
 

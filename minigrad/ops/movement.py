@@ -165,7 +165,7 @@ class Triu(Tril):
 # -- functions ----------------------------------------------------------------------------------
 
 
-def reshape(input, *shape):  # noqa: A002
+def reshape(input, *shape):
     """``input`` with a new shape (one size may be -1): a view when the memory layout allows,
     else a copy. Always a new tensor object, even for the same shape (as PyTorch).
 
@@ -176,7 +176,7 @@ def reshape(input, *shape):  # noqa: A002
     return Reshape(shape)(input)
 
 
-def view(input, *shape):  # noqa: A002
+def view(input, *shape):
     """``input`` with a new shape, sharing its memory; raises (as PyTorch) when the layout
     does not allow a view (``t().view(-1)``): use :func:`reshape` there.
 
@@ -192,7 +192,7 @@ def view(input, *shape):  # noqa: A002
     return Reshape(shape, strict=True)(input)
 
 
-def permute(input, *dims):  # noqa: A002
+def permute(input, *dims):
     dims = parse_size(dims, "permute", "dims")
     if len(dims) != input.ndim:
         raise RuntimeError(
@@ -206,7 +206,7 @@ def permute(input, *dims):  # noqa: A002
     return Permute(dims)(input)
 
 
-def transpose(input, dim0, dim1):  # noqa: A002
+def transpose(input, dim0, dim1):
     order = list(range(input.ndim))
     d0, d1 = (
         normalize_dim(dim0, input.ndim, "transpose"),
@@ -216,7 +216,7 @@ def transpose(input, dim0, dim1):  # noqa: A002
     return Permute(tuple(order))(input)
 
 
-def movedim(input, source, destination):  # noqa: A002
+def movedim(input, source, destination):
     src = normalize_dim(source, input.ndim, "movedim")
     dst = normalize_dim(destination, input.ndim, "movedim")
     order = [d for d in range(input.ndim) if d != src]
@@ -224,7 +224,7 @@ def movedim(input, source, destination):  # noqa: A002
     return Permute(tuple(order))(input)
 
 
-def expand(input, *sizes):  # noqa: A002
+def expand(input, *sizes):
     """``input`` broadcast to ``sizes`` (-1 keeps a size) as a view; a new tensor object even
     when nothing changes (as PyTorch)."""
     sizes = parse_size(sizes, "expand", "size")
@@ -250,7 +250,7 @@ def expand(input, *sizes):  # noqa: A002
     return Expand(shape)(input)
 
 
-def broadcast_to(input, shape):  # noqa: A002
+def broadcast_to(input, shape):
     return expand(input, parse_size((shape,), "broadcast_to", "size"))
 
 
@@ -270,20 +270,20 @@ def _broadcast_shape(*shapes):
     return tuple(out)
 
 
-def squeeze(input, dim=None):  # noqa: A002
+def squeeze(input, dim=None):
     dims = normalize_dims(dim, input.ndim, "squeeze") if dim is not None else range(input.ndim)
     shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
     return reshape(input, shape)
 
 
-def unsqueeze(input, dim):  # noqa: A002
+def unsqueeze(input, dim):
     dim = normalize_dim(dim, input.ndim + 1, "unsqueeze")
     shape = list(input.shape)
     shape.insert(dim, 1)
     return Reshape(tuple(shape))(input)
 
 
-def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
+def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims ``start_dim..end_dim`` into one (a view when the layout allows). As in
     PyTorch, ``input`` itself is returned when nothing is merged (``start_dim == end_dim``)."""
     if input.ndim == 0:
@@ -298,7 +298,7 @@ def flatten(input, start_dim=0, end_dim=-1):  # noqa: A002
     return reshape(input, shape[:start] + (math.prod(shape[start : end + 1]),) + shape[end + 1 :])
 
 
-def unflatten(input, dim, sizes):  # noqa: A002
+def unflatten(input, dim, sizes):
     dim = normalize_dim(dim, input.ndim, "unflatten")
     sizes = parse_size((sizes,), "unflatten", "sizes")
     known = math.prod(s for s in sizes if s != -1)
@@ -312,7 +312,7 @@ def unflatten(input, dim, sizes):  # noqa: A002
     return reshape(input, input.shape[:dim] + sizes + input.shape[dim + 1 :])
 
 
-def narrow(input, dim, start, length):  # noqa: A002
+def narrow(input, dim, start, length):
     """The ``length`` entries of ``input`` from ``start`` along ``dim``, as a view (a slice:
     writes to it change ``input``); differentiable. ``start`` may be negative.
 
@@ -339,27 +339,27 @@ def narrow(input, dim, start, length):  # noqa: A002
     return input[(slice(None),) * dim + (slice(start, start + length),)]
 
 
-def flip(input, dims):  # noqa: A002
+def flip(input, dims):
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     return Flip(normalize_dims(dims, input.ndim, "flip") if dims else ())(input)
 
 
-def tril(input, diagonal=0):  # noqa: A002
+def tril(input, diagonal=0):
     _check_matrix(input, "tril")
     return Tril(diagonal)(input)
 
 
-def triu(input, diagonal=0):  # noqa: A002
+def triu(input, diagonal=0):
     _check_matrix(input, "triu")
     return Triu(diagonal)(input)
 
 
-def _check_matrix(input, op):  # noqa: A002
+def _check_matrix(input, op):
     if input.ndim < 2:
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got {input.ndim}")
 
 
-def repeat(input, *sizes):  # noqa: A002
+def repeat(input, *sizes):
     """Tile ``input`` ``sizes[i]`` times along each dim (Tensor.repeat: more sizes than dims adds dims)."""
     sizes = parse_size(sizes, "repeat", "repeats")
     if any(r < 0 for r in sizes):
@@ -380,16 +380,16 @@ def repeat(input, *sizes):  # noqa: A002
     return Clone()(out) if out._base is not None else out  # a copy, never an alias of input
 
 
-def tile(input, dims):  # noqa: A002
+def tile(input, dims):
     dims = parse_size((dims,), "tile", "dims")
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-def clone(input):  # noqa: A002
+def clone(input):
     return Clone()(input)
 
 
-def contiguous(input):  # noqa: A002
+def contiguous(input):
     return input if input._data.flags.c_contiguous else Clone()(input)
 
 

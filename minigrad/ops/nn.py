@@ -67,7 +67,7 @@ def _softmax_dim(name: str, ndim: int) -> int:
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def _softmax_like(op_cls, name, input, dim, dtype):  # noqa: A002
+def _softmax_like(op_cls, name, input, dim, dtype):
     if dtype is not None:
         input = input.to(dtype)
     elif not input.dtype.is_floating_point:
@@ -80,7 +80,7 @@ def _softmax_like(op_cls, name, input, dim, dtype):  # noqa: A002
     return op_cls(dim)(input)
 
 
-def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """Softmax along ``dim``: exp(x) / Σ exp(x), computed stably (the max is subtracted).
 
     Args:
@@ -95,7 +95,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
     return _softmax_like(SoftmaxOp, "softmax", input, dim, dtype)
 
 
-def log_softmax(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) along ``dim``, computed stably: finite for logits of any size.
 
     Example:

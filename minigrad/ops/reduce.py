@@ -229,7 +229,7 @@ class Cumsum(Op):
 # -- functions ----------------------------------------------------------------------------------
 
 
-def _cast_for(input, dtype):  # noqa: A002
+def _cast_for(input, dtype):
     """``input`` in the ``dtype=`` asked of a reduction, and that dtype as NumPy's (or None)."""
     if dtype is None:
         return input, None
@@ -237,7 +237,7 @@ def _cast_for(input, dtype):  # noqa: A002
     return input.to(dtype), dtype.numpy
 
 
-def in_accumulator(compute, input):  # noqa: A002
+def in_accumulator(compute, input):
     """``compute(input)`` run in the accumulation dtype (float32 for float16) and returned in
     ``input``'s dtype: the shared path of the composite reductions (mean, var, std, norm)."""
     acc = dtypes.accumulate_dtype(input.dtype)
@@ -246,14 +246,14 @@ def in_accumulator(compute, input):  # noqa: A002
     return compute(input.to(acc)).to(input.dtype)
 
 
-def sum(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A001, A002
+def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (int, tuple, or None for all). Integer and bool inputs sum to int64
     unless ``dtype`` is given; float16 accumulates in float32 and returns float16."""
     input, out = _cast_for(input, dtype)
     return Sum(normalize_dims(dim, input.ndim, "sum"), keepdim, out)(input)
 
 
-def sum_to_size(input, *size):  # noqa: A002
+def sum_to_size(input, *size):
     """Sum ``input`` down to ``size``, which it must broadcast from (Tensor.sum_to_size)."""
     shape = tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else size
     if tuple(input.shape) == shape:
@@ -261,7 +261,7 @@ def sum_to_size(input, *size):  # noqa: A002
     return SumToSize(shape)(input)
 
 
-def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``; needs a floating input (as PyTorch)."""
     if dtype is not None:
         input = input.to(dtype)
@@ -278,7 +278,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return total.to(input.dtype)
 
 
-def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
+def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all entries, or along ``dim``; integers give int64 unless ``dtype`` is given."""
     input, out = _cast_for(input, dtype)
     if dim is not None:
@@ -286,7 +286,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):  # noqa: A002
     return Prod(dim, keepdim, out)(input)
 
 
-def _var(input, dim, correction, keepdim):  # noqa: A002
+def _var(input, dim, correction, keepdim):
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             f"std and var only support floating point and complex dtypes, got {input.dtype.name}"
@@ -297,7 +297,7 @@ def _var(input, dim, correction, keepdim):  # noqa: A002
     return (centered * centered).sum(dims, keepdim=keepdim) / builtins.max(0, count - correction)
 
 
-def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa: A002
+def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, as PyTorch's default).
 
     float16 inputs are computed in float32 and rounded once to float16, as PyTorch does.
@@ -307,14 +307,14 @@ def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa
     return in_accumulator(lambda x: _var(x, dim, correction, keepdim), input)
 
 
-def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):  # noqa: A002
+def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """Standard deviation: the square root of :func:`var` (float16 computed in float32)."""
     if unbiased is not None:
         correction = int(unbiased)
     return in_accumulator(lambda x: _var(x, dim, correction, keepdim).sqrt(), input)
 
 
-def amax(input, dim=(), keepdim=False):  # noqa: A002
+def amax(input, dim=(), keepdim=False):
     """The largest values over ``dim`` (all dims by default). Along non-empty dims of an empty
     tensor the result is empty, as PyTorch; reducing an empty dim raises ``IndexError``."""
     dims = normalize_dims(dim, input.ndim, "amax")
@@ -322,14 +322,14 @@ def amax(input, dim=(), keepdim=False):  # noqa: A002
     return Amax(dims, keepdim)(input)
 
 
-def amin(input, dim=(), keepdim=False):  # noqa: A002
+def amin(input, dim=(), keepdim=False):
     """The smallest values over ``dim``; empty inputs as :func:`amax`."""
     dims = normalize_dims(dim, input.ndim, "amin")
     _check_empty_reduction(input, dims, dim, "amin")
     return Amin(dims, keepdim)(input)
 
 
-def _check_empty_reduction(input, dims, dim, op, error=RuntimeError):  # noqa: A002
+def _check_empty_reduction(input, dims, dim, op, error=RuntimeError):
     """PyTorch's checks before a max/min-like reduction of an empty tensor: a dim must be
     given, and every reduced dim must be non-empty (the result is then empty)."""
     if input._data.size:
@@ -348,7 +348,7 @@ MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
 
-def max(input, dim=None, keepdim=False):  # noqa: A001, A002
+def max(input, dim=None, keepdim=False):
     """The largest value (no ``dim``), or ``(values, indices)`` along ``dim``.
 
     Without ``dim`` the gradient is shared evenly by tied maxima; with ``dim`` it goes to the
@@ -360,7 +360,7 @@ def max(input, dim=None, keepdim=False):  # noqa: A001, A002
     return _extreme_along(input, dim, keepdim, "argmax", MaxResult)
 
 
-def min(input, dim=None, keepdim=False):  # noqa: A001, A002
+def min(input, dim=None, keepdim=False):
     """The smallest value (no ``dim``), or ``(values, indices)`` along ``dim``."""
     if dim is None:
         _check_empty_reduction(input, (), None, "min")
@@ -368,7 +368,7 @@ def min(input, dim=None, keepdim=False):  # noqa: A001, A002
     return _extreme_along(input, dim, keepdim, "argmin", MinResult)
 
 
-def _extreme_along(input, dim, keepdim, arg, result_type):  # noqa: A002
+def _extreme_along(input, dim, keepdim, arg, result_type):
     dim = normalize_dim(dim, input.ndim, arg[3:])
     _check_empty_reduction(input, (dim,), dim, arg[3:], IndexError)
     if input.ndim == 0:
@@ -380,17 +380,17 @@ def _extreme_along(input, dim, keepdim, arg, result_type):  # noqa: A002
     return result_type(values, indices)
 
 
-def argmax(input, dim=None, keepdim=False):  # noqa: A002
+def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
     return _arg_reduce(input, dim, keepdim, "argmax")
 
 
-def argmin(input, dim=None, keepdim=False):  # noqa: A002
+def argmin(input, dim=None, keepdim=False):
     return _arg_reduce(input, dim, keepdim, "argmin")
 
 
 @on_input_device
-def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
+def _arg_reduce(input, dim, keepdim, name):
     data = input._data
     if data.dtype.kind == "b":
         raise RuntimeError(f"{name}(): does not support bool input")
@@ -415,14 +415,14 @@ def _arg_reduce(input, dim, keepdim, name):  # noqa: A002
     return constant(out.astype("int64", copy=False), input.device)
 
 
-def logsumexp(input, dim, keepdim=False):  # noqa: A002
+def logsumexp(input, dim, keepdim=False):
     """log Σ exp(x) over ``dim``, computed stably; integers are computed in the default float."""
     if not input.dtype.is_floating_point:
         input = input.to(dtypes.get_default_dtype())
     return LogSumExp(normalize_dims(dim, input.ndim, "logsumexp"), keepdim)(input)
 
 
-def norm(input, p="fro", dim=None, keepdim=False):  # noqa: A002
+def norm(input, p="fro", dim=None, keepdim=False):
     """The vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any float."""
     if not input.dtype.is_floating_point:
         raise RuntimeError(
@@ -437,7 +437,7 @@ def norm(input, p="fro", dim=None, keepdim=False):  # noqa: A002
     return _p_norm(input, p, dims, keepdim)
 
 
-def _p_norm(input, p, dims, keepdim):  # noqa: A002
+def _p_norm(input, p, dims, keepdim):
     if p == math.inf:
         return input.abs().amax(dims, keepdim)
     if p == -math.inf:
@@ -451,7 +451,7 @@ def _p_norm(input, p, dims, keepdim):  # noqa: A002
     raise NotImplementedError(f"norm: p={p!r} (matrix norms such as 'nuc') is not supported")
 
 
-def cumsum(input, dim, *, dtype=None):  # noqa: A002
+def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``; integers give int64 unless ``dtype`` is given."""
     input, out = _cast_for(input, dtype)
     d = normalize_dim(dim, input.ndim, "cumsum")
@@ -461,20 +461,20 @@ def cumsum(input, dim, *, dtype=None):  # noqa: A002
 
 
 @on_input_device
-def all(input, dim=None, keepdim=False):  # noqa: A001, A002
+def all(input, dim=None, keepdim=False):
     """True where every entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
     return _logical_result(input._data.all(axis=axis, keepdims=keepdim), input)
 
 
 @on_input_device
-def any(input, dim=None, keepdim=False):  # noqa: A001, A002
+def any(input, dim=None, keepdim=False):
     """True where some entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")
     return _logical_result(input._data.any(axis=axis, keepdims=keepdim), input)
 
 
-def _logical_result(out, input):  # noqa: A002
+def _logical_result(out, input):
     if input._data.dtype == "uint8":
         out = out.astype("uint8")
     return constant(out, input.device)

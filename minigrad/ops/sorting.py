@@ -13,7 +13,7 @@ TopkResult = namedtuple("topk", ["values", "indices"])
 
 
 @on_input_device
-def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+def argsort(input, dim=-1, descending=False, stable=False):
     """Indices that sort ``input`` along ``dim`` (always a stable sort: ties keep their order).
 
     NaN counts as larger than every number, as in PyTorch: last when ascending, first when
@@ -32,7 +32,7 @@ def argsort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     return constant(order.astype("int64", copy=False), input.device)
 
 
-def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
+def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim``; the gradient flows to the original places."""
     indices = argsort(input, dim, descending)
     if input.ndim == 0:
@@ -40,7 +40,7 @@ def sort(input, dim=-1, descending=False, stable=False):  # noqa: A002
     return SortResult(input.gather(normalize_dim(dim, input.ndim, "sort"), indices), indices)
 
 
-def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
+def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``."""
     if input.dtype is dtypes.bool:
         raise RuntimeError("topk does not support bool dtypes on CPU")
@@ -56,7 +56,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):  # noqa: A002
 
 
 @on_input_device
-def nonzero(input, *, as_tuple=False):  # noqa: A002
+def nonzero(input, *, as_tuple=False):
     """Indices of the non-zero entries: an (n, ndim) int64 tensor, or one 1-D tensor per dim."""
     xp = input.device.xp
     found = xp.nonzero(input._data if input.ndim else input._data.reshape(1))

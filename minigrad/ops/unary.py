@@ -254,31 +254,31 @@ cos = unary_function(Cos, "cos")
 tan = unary_function(Tan, "tan")
 tanh = unary_function(TanhOp, "tanh")
 erf = unary_function(Erf, "erf")
-abs = unary_function(Abs, "abs", floating=False, bools=False)  # noqa: A001
+abs = unary_function(Abs, "abs", floating=False, bools=False)
 sign = unary_function(Sign, "sign", floating=False)
 floor = unary_function(Floor, "floor", floating=False, bools=False)
 ceil = unary_function(Ceil, "ceil", floating=False, bools=False)
 trunc = unary_function(Trunc, "trunc", floating=False, bools=False)
 
 
-def round(input, decimals=0):  # noqa: A001, A002
+def round(input, decimals=0):
     if input.dtype is dtypes.bool:
         raise NotImplementedError("\"round\" not implemented for 'Bool'")
     return Round(decimals)(input)
 
 
-def square(input):  # noqa: A002
+def square(input):
     """x * x; a bool tensor squares to int64, as ``torch.square`` (which is ``pow(x, 2)``)."""
     if input.dtype is dtypes.bool:
         input = input.to(dtypes.int64)
     return mul(input, input)
 
 
-def reciprocal(input):  # noqa: A002
+def reciprocal(input):
     return div(1.0, input)
 
 
-def clamp(input, min=None, max=None):  # noqa: A002
+def clamp(input, min=None, max=None):
     """Limit values to [min, max]; tensor bounds use maximum/minimum."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")

@@ -173,7 +173,7 @@ def _stop() -> None:
             _dispatch.set_hook("checkpoint", None)
 
 
-def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, **kwargs):  # noqa: A002
+def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, **kwargs):
     """Run ``functions`` (an ``nn.Sequential`` or a list of callables) in ``segments``
     checkpointed chunks, the last chunk without checkpointing, as PyTorch does.
 
@@ -196,5 +196,5 @@ def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, *
     end = -1
     for start in range(0, size * (segments - 1), size):
         end = start + size - 1
-        input = checkpoint(run_range(start, end), input, use_reentrant=use_reentrant, **kwargs)  # noqa: A001
+        input = checkpoint(run_range(start, end), input, use_reentrant=use_reentrant, **kwargs)
     return run_range(end + 1, len(funcs) - 1)(input)

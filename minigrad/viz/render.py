@@ -56,7 +56,7 @@ def draw_graph(
 FORMATS = ("svg", "png", "pdf", "dot")
 
 
-def save_graph(path, *outputs: Tensor, format: str | None = None, **options) -> pathlib.Path:  # noqa: A002
+def save_graph(path, *outputs: Tensor, format: str | None = None, **options) -> pathlib.Path:
     """Write the picture of the graph behind ``outputs`` to ``path``; returns the path written.
 
     Args:

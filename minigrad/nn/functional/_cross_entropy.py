@@ -5,18 +5,20 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...autograd.grad_mode import is_grad_enabled
-from ...ops.base import autocast_inputs, constant, on_input_device
+from ...ops.base import Op, autocast_inputs, constant, on_input_device
 from ...ops.nn import LogSoftmaxOp, SoftmaxOp
-from ._utils import _FusedOp, check_class_targets, check_reduction, reduction_from_legacy
+from ._utils import check_class_targets, check_reduction, reduction_from_legacy
 
 
-class CrossEntropy(_FusedOp):
+class CrossEntropy(Op):
     """loss_i = Σ_c q_ic·(logsumexp(x_i) - x_ic), with q_i the target distribution (one-hot or
     given probabilities, label-smoothed, class-weighted); dloss_i/dx_i = softmax(x_i)·Σ_c q_ic - q_i
 
     Works on logits x of shape (M, C); the target is class indices (M,) or probabilities (M, C).
+    Forward keeps the softmax for backward (recomputed under ``create_graph``).
     """
+
+    save_inputs = True
 
     def __init__(self, reduction: str, ignore_index: int, smoothing: float, probs: bool):
         self.reduction, self.ignore_index = reduction, ignore_index
@@ -36,7 +38,7 @@ class CrossEntropy(_FusedOp):
             denom, indices = float(x.shape[0]), None
         else:
             per, denom, indices = self._forward_indices(shifted, lse, target, weight)
-        self.stash = (p, denom, indices)
+        self.keep(softmax=p, denom=denom, indices=indices)
         if self.reduction == "none":
             return per
         loss = per.sum()
@@ -67,7 +69,7 @@ class CrossEntropy(_FusedOp):
     # -- backward --------------------------------------------------------------------------------
     def backward(self, g):
         x, target, weight = self.saved_tensors
-        denom = self.stash[1]
+        denom = self.kept_arrays["denom"]
         if self.reduction == "mean":
             # Every target ignored: the loss is nan (0/0) but the gradient is 0, as in PyTorch.
             if isinstance(denom, float):  # a host number (NumPy scalars are floats too)
@@ -77,34 +79,15 @@ class CrossEntropy(_FusedOp):
             scale = g / denom
         else:
             scale = g.unsqueeze(1) if self.reduction == "none" else g
-        if self.probs or is_grad_enabled():
-            return self._backward_graph(x, target, weight, scale)
-        return self._backward_fast(scale, weight), None, None
-
-    def _backward_fast(self, scale, weight):
-        """softmax·S - q in one new array, for class-index targets (no graph is being built)."""
-        p, _, (rows, safe, valid, w_t) = self.stash
-        eps, c = self.smoothing, p.shape[1]
-        weight = None if weight is None else weight._data
-        coef = scale._data.reshape(-1, 1)  # (1, 1), or (M, 1) for reduction='none'
-        total_q = w_t * (1.0 - eps)
-        if eps:
-            total_q = total_q + valid * (eps / c * (c if weight is None else weight.sum()))
-        grad = p * (total_q[:, None] * coef)
-        grad[rows, safe] -= (1.0 - eps) * w_t * coef[:, 0]
-        if eps:
-            grad -= (valid[:, None] * coef) * ((1.0 if weight is None else weight) * (eps / c))
-        return constant(grad, scale.device)
-
-    def _backward_graph(self, x, target, weight, scale):
-        """The same gradient with tensor ops, differentiable again (and for probability targets)."""
         c = x.shape[1]
         if self.probs:
             q = _target_distribution(target, weight, self.smoothing, c)
         else:
             q = constant(self._index_distribution(x, weight), x.device)
-        gx = (SoftmaxOp(1)(x) * q.sum(1, keepdim=True) - q) * scale
-        gt = None
+        gx = gt = None
+        if self.needs_input_grad[0]:
+            p = self.reuse("softmax", lambda: SoftmaxOp(1)(x), x)
+            gx = self.formula(_cross_entropy_vjp, p, q, scale)
         if self.probs and self.needs_input_grad[1]:
             w = 1.0 if weight is None else weight
             gt = -(1.0 - self.smoothing) * w * LogSoftmaxOp(1)(x) * scale
@@ -113,11 +96,16 @@ class CrossEntropy(_FusedOp):
     def _index_distribution(self, x, weight):
         """The (M, C) array q for class-index targets: (1-ε)·w_t·onehot + ε/C·w; 0 if ignored."""
         xp, c, eps = self.xp, x.shape[1], self.smoothing
-        rows, safe, valid, w_t = self.stash[2]
+        rows, safe, valid, w_t = self.kept_arrays["indices"]
         w_row = xp.ones(c, dtype=x._data.dtype) if weight is None else weight._data
         q = (valid[:, None] * (eps / c)) * w_row
         q[rows, safe] += (1.0 - eps) * w_t
         return q.astype(x._data.dtype, copy=False)
+
+
+def _cross_entropy_vjp(ns, p, q, scale):
+    """dloss/dx = (softmax(x)·Σ_c q - q)·scale, for p = softmax(x) and the target distribution q."""
+    return (p * q.sum(1)[:, None] - q) * scale
 
 
 def _target_distribution(target, weight, eps: float, c: int):
@@ -126,7 +114,7 @@ def _target_distribution(target, weight, eps: float, c: int):
     return q if weight is None else q * weight
 
 
-def _as_rows(input, target, probs: bool):  # noqa: A002
+def _as_rows(input, target, probs: bool):
     """Logits as (M, C) with the class dim last, the target to match, and the output shape."""
     if input.ndim == 1:
         return input.unsqueeze(0), target.reshape(1, -1) if probs else target.reshape(1), ()
@@ -138,7 +126,7 @@ def _as_rows(input, target, probs: bool):  # noqa: A002
     return rows, target, (input.shape[0],) + tuple(input.shape[2:])
 
 
-def _check_shapes(input, target, probs: bool, op: str):  # noqa: A002
+def _check_shapes(input, target, probs: bool, op: str):
     if input.ndim == 0:
         raise RuntimeError(f"{op}: input must have at least 1 dimension (C) or (N, C, ...)")
     if probs:
@@ -162,7 +150,7 @@ def _check_shapes(input, target, probs: bool, op: str):  # noqa: A002
 
 
 def cross_entropy(
-    input,  # noqa: A002
+    input,
     target,
     weight=None,
     size_average=None,

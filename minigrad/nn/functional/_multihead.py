@@ -11,7 +11,7 @@ from .attention import AttentionWeights
 from .basic import dropout
 
 
-def merge_masks(key_padding_mask, attn_mask, n, heads, length, source, q):
+def merge_masks(key_padding_mask, attn_mask, n, heads, source, q):
     """Both masks as one SDPA mask (True or 0 = attend), broadcastable to (N, H, L, S).
 
     ``source`` counts the learned bias key if present; masks get a column that allows it.
@@ -25,7 +25,7 @@ def merge_masks(key_padding_mask, attn_mask, n, heads, length, source, q):
         masks.append(key_padding_mask.reshape(n, 1, 1, key_padding_mask.shape[-1]))
     if not masks:
         return None
-    masks = [_pad_mask_to(m, source, q) for m in masks]
+    masks = [_pad_mask_to(m, source) for m in masks]
     if all(m.dtype is dtypes.bool for m in masks):
         allowed = ~masks[0]
         for m in masks[1:]:
@@ -38,7 +38,7 @@ def merge_masks(key_padding_mask, attn_mask, n, heads, length, source, q):
     return total
 
 
-def _pad_mask_to(mask, source, q):
+def _pad_mask_to(mask, source):
     """A PyTorch-convention mask (True = not allowed) widened to ``source`` keys with 'allowed'."""
     extra = source - mask.shape[-1]
     if extra == 0:

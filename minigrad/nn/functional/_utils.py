@@ -6,26 +6,8 @@ import warnings
 
 from ... import backend
 from ...autograd.grad_mode import is_grad_enabled
-from ...ops import Op
 
 _REDUCTIONS = ("none", "mean", "sum")
-
-
-class _FusedOp(Op):
-    """An op whose forward keeps intermediate arrays (``stash``) for a cheap backward.
-
-    The stash is dropped with the saved tensors when the graph is freed. Backward formulas use
-    the stash only when no graph of the backward is being built; with ``create_graph`` they
-    recompute the intermediates with tensor ops from the saved inputs, so that second
-    derivatives flow through them.
-    """
-
-    save_inputs = True
-    stash = None
-
-    def release(self) -> None:
-        super().release()
-        self.stash = None
 
 
 def reduction_from_legacy(size_average, reduce, reduction: str) -> str:
@@ -68,7 +50,7 @@ def reduce(loss, reduction: str):
     return loss
 
 
-def maybe_inplace(fn, input, inplace: bool):  # noqa: A002
+def maybe_inplace(fn, input, inplace: bool):
     """``fn(input)``, written into ``input`` when ``inplace`` (PyTorch's ``inplace=True``).
 
     When the graph is recorded, ``fn`` reads a copy, so that what its backward saved is not

@@ -8,14 +8,14 @@ from ...ops.nn import log_softmax, softmax  # noqa: F401 - F.log_softmax / F.sof
 from ._utils import maybe_inplace
 
 
-def softmin(input, dim=None, _stacklevel=3, dtype=None):  # noqa: A002
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """softmax(-x) along ``dim``."""
     if dtype is not None:
         input = input.to(dtype)
     return softmax(-input, dim)
 
 
-def relu(input, inplace: bool = False):  # noqa: A002
+def relu(input, inplace: bool = False):
     """max(x, 0) elementwise (relu'(0) = 0, as PyTorch).
 
     Example:
@@ -25,66 +25,66 @@ def relu(input, inplace: bool = False):  # noqa: A002
     return maybe_inplace(ops.relu, input, inplace)
 
 
-def relu6(input, inplace: bool = False):  # noqa: A002
+def relu6(input, inplace: bool = False):
     """min(max(x, 0), 6) elementwise."""
     return hardtanh(input, 0.0, 6.0, inplace)
 
 
-def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):  # noqa: A002
+def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
     """x clamped to [min_val, max_val]."""
     return maybe_inplace(lambda x: ops.clamp(x, min_val, max_val), input, inplace)
 
 
-def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):  # noqa: A002
+def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """x where x > 0, else negative_slope·x."""
     return maybe_inplace(lambda x: ops.leaky_relu(x, negative_slope), input, inplace)
 
 
-def elu(input, alpha: float = 1.0, inplace: bool = False):  # noqa: A002
+def elu(input, alpha: float = 1.0, inplace: bool = False):
     """x where x > 0, else alpha·(exp(x) - 1)."""
     return maybe_inplace(lambda x: ops.elu(x, alpha), input, inplace)
 
 
-def gelu(input, approximate: str = "none"):  # noqa: A002
+def gelu(input, approximate: str = "none"):
     """x·Φ(x) (``approximate='none'``) or its tanh approximation (``'tanh'``)."""
     return ops.gelu(input, approximate)
 
 
-def silu(input, inplace: bool = False):  # noqa: A002
+def silu(input, inplace: bool = False):
     """x·sigmoid(x) (also called swish)."""
     return maybe_inplace(ops.silu, input, inplace)
 
 
-def mish(input, inplace: bool = False):  # noqa: A002
+def mish(input, inplace: bool = False):
     """x·tanh(softplus(x))."""
     return maybe_inplace(lambda x: x * ops.softplus(x).tanh(), input, inplace)
 
 
-def softplus(input, beta: float = 1.0, threshold: float = 20.0):  # noqa: A002
+def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """log(1 + exp(beta·x)) / beta, and x itself where beta·x > threshold."""
     return ops.softplus(input, beta, threshold)
 
 
-def sigmoid(input):  # noqa: A002
+def sigmoid(input):
     """1 / (1 + exp(-x)), stable for large |x|."""
     return ops.sigmoid(input)
 
 
-def tanh(input):  # noqa: A002
+def tanh(input):
     return ops.tanh(input)
 
 
-def logsigmoid(input):  # noqa: A002
+def logsigmoid(input):
     """log(sigmoid(x)) = -softplus(-x), finite for large |x|."""
     return -ops.softplus(-input)
 
 
-def softsign(input):  # noqa: A002
+def softsign(input):
     """x / (1 + |x|)."""
     return input / (input.abs() + 1.0)
 
 
-def glu(input, dim: int = -1):  # noqa: A002
+def glu(input, dim: int = -1):
     """Gated linear unit: a·sigmoid(b), where a and b are the halves of ``input`` along ``dim``."""
     size = input.shape[normalize_dim(dim, input.ndim, "glu")]
     if size % 2:

@@ -43,7 +43,7 @@ def _adaptive_max(x, sizes, return_indices: bool, op: str, spatial: int):
     return x
 
 
-def adaptive_max_pool2d(input, output_size, return_indices: bool = False):  # noqa: A002
+def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     """Max pooling of (N, C, H, W) or (C, H, W) to ``output_size`` (an int or a pair; None
     keeps that size). Where a window holds equal maxima the gradient is shared among them
     (PyTorch gives it to the first).
@@ -58,7 +58,7 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):  # no
     return _adaptive_max(input, tuple(size), return_indices, "adaptive_max_pool2d", 2)
 
 
-def adaptive_max_pool1d(input, output_size, return_indices: bool = False):  # noqa: A002
+def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
     """Max pooling of (N, C, L) or (C, L) to ``output_size`` positions."""
     size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
     return _adaptive_max(input, (size,), return_indices, "adaptive_max_pool1d", 1)

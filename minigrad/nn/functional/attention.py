@@ -2,7 +2,7 @@
 
 ``softmax(q·kᵀ·scale + mask)·v`` runs as two batched matrix products around an in-place,
 max-subtracted softmax, with a closed-form backward. The backward reuses the attention weights
-of the forward pass; when it must itself be differentiable (``create_graph``), it recomputes
+that forward kept; when it must itself be differentiable (``create_graph``), it recomputes
 them through :class:`AttentionWeights`, whose output stays connected to q and k.
 """
 
@@ -11,7 +11,6 @@ from __future__ import annotations
 import math
 
 from ... import backend, dtypes
-from ...autograd import grad_mode
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
 
@@ -81,36 +80,38 @@ class AttentionWeights(Op):
 
 class ScaledDotProductAttention(Op):
     """y = (P ⊙ keep)·v with P = softmax(q·kᵀ·scale + mask), keep = 0 or 1/(1-p) (dropout);
-    dv = (P ⊙ keep)ᵀ·dy, dP = (dy·vᵀ) ⊙ keep, then dq, dk, dmask as AttentionWeights"""
+    dv = (P ⊙ keep)ᵀ·dy, dP = (dy·vᵀ) ⊙ keep, then dq, dk, dmask as AttentionWeights
+
+    Called on (q, k, v, mask, keep) with ``keep`` an array or None. Forward keeps P for
+    backward; when backward must be differentiable in q and k, it recomputes P through
+    :class:`AttentionWeights` instead.
+    """
 
     save_inputs = True
 
-    def __init__(self, scale: float, mask_is_bool: bool, keep=None):
-        self.scale, self.mask_is_bool, self.keep = scale, mask_is_bool, keep  # keep: 0 or 1/(1-p)
-        self.weights = None
+    def __init__(self, scale: float, mask_is_bool: bool):
+        self.scale, self.mask_is_bool = scale, mask_is_bool
 
-    def forward(self, q, k, v, mask):
+    def forward(self, q, k, v, mask, keep):
         xp = self.xp
         p = _scores_softmax(xp, q, k, mask, self.scale, self.mask_is_bool)
-        self.weights = p
-        if self.keep is not None:
-            p = p * self.keep
+        self.keep(weights=p, dropout=keep)
+        if keep is not None:
+            p = p * keep
         return xp.matmul(p, v)
 
-    def save(self, tensors, output=None) -> None:
-        super().save((*tensors, self.weights), output)  # freed with the other saved values
-        self.weights = None
-
     def backward(self, gy):
-        q, k, v, mask, p = self.saved_tensors
-        need_q, need_k, need_v, need_mask = self.needs_input_grad
-        if grad_mode.is_grad_enabled() and any(
-            t is not None and t.requires_grad for t in (q, k, mask)
-        ):  # recorded, so that the gradients are differentiable in q and k too
-            p = AttentionWeights(self.scale, self.mask_is_bool)(q, k, mask)
-        else:
-            p = constant(p, gy.device)
-        keep = None if self.keep is None else constant(self.keep, gy.device)
+        q, k, v, mask, _ = self.saved_tensors
+        need_q, need_k, need_v, need_mask, _ = self.needs_input_grad
+        p = self.reuse(
+            "weights",
+            lambda: AttentionWeights(self.scale, self.mask_is_bool)(q, k, mask),
+            q,
+            k,
+            mask,
+        )
+        keep = self.kept_arrays["dropout"]
+        keep = None if keep is None else constant(keep, gy.device)
         gv = None
         if need_v:
             gv = (p if keep is None else p * keep).mT @ gy
@@ -120,7 +121,7 @@ class ScaledDotProductAttention(Op):
             if keep is not None:
                 gp = gp * keep
             gq, gk, gmask = _scores_backward(p, gp, q, k, self.scale, (need_q, need_k, need_mask))
-        return gq, gk, gv, gmask
+        return gq, gk, gv, gmask, None
 
 
 def scaled_dot_product_attention(
@@ -172,7 +173,7 @@ def scaled_dot_product_attention(
     if attn_mask is not None:
         attn_mask, mask_is_bool = _canonical_mask(attn_mask, query)
     keep = _dropout_keep(query, key, attn_mask, dropout_p)
-    return ScaledDotProductAttention(scale, mask_is_bool, keep)(query, key, value, attn_mask)
+    return ScaledDotProductAttention(scale, mask_is_bool)(query, key, value, attn_mask, keep)
 
 
 def _dropout_keep(query, key, mask, p: float):

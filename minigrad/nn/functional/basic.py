@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from ... import backend, dtypes
-from ...autograd import grad_mode
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
 from ...ops.indexing import IndexAdd, check_range
@@ -25,28 +24,21 @@ class LinearOp(Op):
         return y
 
     def backward(self, gy):
-        x, w, b = self.saved_tensors
-        need_x, need_w, need_b = self.needs_input_grad
-        if not grad_mode.is_grad_enabled():  # a plain backward: three BLAS calls, no graph
-            return self._backward_arrays(gy, x, w, need_x, need_w, need_b)
-        rows = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
-        gx = gy @ w if need_x else None
-        gw = rows.mT @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need_w else None
-        gb = rows.sum(0) if need_b else None
-        return gx, gw, gb
-
-    @staticmethod
-    def _backward_arrays(gy, x, w, need_x, need_w, need_b):
-        g, device = gy._data, gy.device
-        rows = g if g.ndim == 2 else g.reshape(-1, g.shape[-1])
-        xs = x._data if x.ndim == 2 else x._data.reshape(-1, x.shape[-1])
-        gx = constant(g @ w._data, device) if need_x else None
-        gw = constant(rows.T @ xs, device) if need_w else None
-        gb = constant(rows.sum(0), device) if need_b else None
-        return gx, gw, gb
+        x, w, _ = self.saved_tensors
+        return self.formula(_linear_vjp, gy, x, w, self.needs_input_grad)
 
 
-def linear(input, weight, bias=None):  # noqa: A002
+def _linear_vjp(ns, gy, x, w, needs):
+    """(dx, dW, db) for y = x·Wᵀ + b, on arrays or tensors alike (batch dims flattened)."""
+    need_x, need_w, need_b = needs
+    rows = gy if gy.ndim == 2 else gy.reshape(-1, gy.shape[-1])
+    gx = gy @ w if need_x else None
+    gw = rows.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need_w else None
+    gb = rows.sum(0) if need_b else None
+    return gx, gw, gb
+
+
+def linear(input, weight, bias=None):
     """y = input·weightᵀ + bias.
 
     Args:
@@ -87,7 +79,7 @@ def _check_p(p: float) -> None:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
 
 
-def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):  # noqa: A002
+def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
     _check_p(p)
     if not training or p == 0.0:
         return input
@@ -104,7 +96,7 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
     return maybe_inplace(lambda x: x * constant(mask, x.device), input, inplace)
 
 
-def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero each element with probability ``p`` and scale the rest by 1/(1 - p) (training only).
 
     The mask comes from the default generator of the input's device (``minigrad.manual_seed``).
@@ -115,7 +107,7 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     return _dropout(input, p, training, inplace, tuple(input.shape))
 
 
-def _channel_dropout(input, p, training, inplace, spatial: int, name: str):  # noqa: A002
+def _channel_dropout(input, p, training, inplace, spatial: int, name: str):
     if input.ndim not in (spatial + 1, spatial + 2):
         raise RuntimeError(
             f"{name}: expected {spatial + 1}-D or {spatial + 2}-D input (channels first), got "
@@ -125,17 +117,17 @@ def _channel_dropout(input, p, training, inplace, spatial: int, name: str):  # n
     return _dropout(input, p, training, inplace, mask_shape)
 
 
-def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p``."""
     return _channel_dropout(input, p, training, inplace, 1, "dropout1d")
 
 
-def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero whole channels of (N, C, H, W) or (C, H, W) inputs with probability ``p``."""
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
 
 
-def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):  # noqa: A002
+def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p``."""
     return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
 
@@ -158,7 +150,7 @@ class EmbeddingOp(Op):
 
 
 def embedding(
-    input,  # noqa: A002
+    input,
     weight,
     padding_idx: int | None = None,
     max_norm: float | None = None,
@@ -196,7 +188,7 @@ def embedding(
     return EmbeddingOp(input._data, padding_idx)(weight)
 
 
-def _check_indices(input, num: int) -> None:  # noqa: A002
+def _check_indices(input, num: int) -> None:
     # PyTorch raises IndexError for any index outside [0, num); on a GPU, at the next sync
     check_range(
         input._all_elements(), num, input.device,

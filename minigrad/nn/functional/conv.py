@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import math
 
-from ...autograd import grad_mode
 from ...ops import Op
-from ...ops.base import autocast_inputs, constant
+from ...ops.base import autocast_inputs
 from ._windows import Geometry, add_windows, im2col, make_geometry, pair
 
 __all__ = ["conv1d", "conv2d", "fold", "unfold"]
@@ -65,7 +64,6 @@ class Convolution(Op):
 
     def __init__(self, geom: Geometry, groups: int):
         self.geom, self.groups = geom, groups
-        self.cols = None
 
     def forward(self, x, w, b):
         xp, g, (ho, wo) = self.xp, self.groups, self.geom.out
@@ -77,16 +75,13 @@ class Convolution(Op):
         y = xp.matmul(w.reshape(g, o // g, k), per_sample).reshape(n, o, ho, wo)
         if b is not None:
             y += b.reshape(1, o, 1, 1)
-        self.cols = cols if cols.nbytes <= CACHE_BYTES else None
+        needs = self.needs_input_grad  # empty when not recorded
+        if needs and needs[1] and cols.nbytes <= CACHE_BYTES:  # only dw reads them
+            self.keep(cols=cols)
         return y
 
-    def save(self, tensors, output=None) -> None:
-        cols = self.cols if self.needs_input_grad[1] else None  # only dw reads them
-        super().save((*tensors, cols), output)  # freed with the other saved values
-        self.cols = None
-
     def backward(self, gy):
-        x, w, _, cols = self.saved_tensors
+        x, w, _ = self.saved_tensors
         need_x, need_w, need_b = self.needs_input_grad
         g, (n, o), (ho, wo), (kh, kw) = self.groups, gy.shape[:2], self.geom.out, self.geom.kernel
         k = math.prod(w.shape[1:])
@@ -97,10 +92,8 @@ class Convolution(Op):
             gcols = gcols.reshape(n, x.shape[1], kh, kw, ho, wo)
             gx = Col2Im(self.geom, "ncijhw")(gcols)
         if need_w:
-            if cols is None or (grad_mode.is_grad_enabled() and x.requires_grad):
-                cols = Im2Col(self.geom)(x)  # recorded, so that dw is differentiable in x
-            else:
-                cols = constant(cols, x.device)
+            # Recomputed (and recorded) when dw must be differentiable in x.
+            cols = self.reuse("cols", lambda: Im2Col(self.geom)(x), x)
             per_sample = cols.reshape(g, k, n, ho * wo).permute(2, 0, 3, 1)  # (N, G, L, K)
             gw = (gy4 @ per_sample).sum(0).reshape(w.shape)
         if need_b:
@@ -140,7 +133,7 @@ def _positive(values: tuple, name: str, op: str) -> None:
 # -- functions ------------------------------------------------------------------------------------
 
 
-def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as PyTorch) over an (N, C, H, W) input.
 
     Args:
@@ -163,7 +156,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     return _conv(input, weight, bias, stride, padding, dilation, groups, "conv2d", 2)
 
 
-def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):  # noqa: A002
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """1-D convolution over an (N, C, L) input: conv2d over a height of 1.
 
     Args:
@@ -249,7 +242,7 @@ def _check_conv_args(x, weight, bias, groups, op, dims):
         )
 
 
-def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     """The sliding windows of a batched image as columns (``torch.nn.functional.unfold``).
 
     Args:
@@ -273,7 +266,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
     return cols.reshape(n, c * math.prod(geom.kernel), -1)
 
 
-def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):  # noqa: A002
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     """Sum columns of windows back into an image, the adjoint of :func:`unfold`.
 
     Args:

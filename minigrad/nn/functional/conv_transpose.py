@@ -8,7 +8,7 @@ from .conv import fold
 
 
 def conv_transpose2d(
-    input,  # noqa: A002
+    input,
     weight,
     bias=None,
     stride=1,
@@ -72,7 +72,7 @@ def conv_transpose2d(
 
 
 def conv_transpose1d(
-    input,  # noqa: A002
+    input,
     weight,
     bias=None,
     stride=1,

@@ -69,7 +69,7 @@ def _take(x, dim: int, index: np.ndarray):
 
 
 def interpolate(
-    input,  # noqa: A002
+    input,
     size=None,
     scale_factor=None,
     mode: str = "nearest",

@@ -7,10 +7,10 @@ import math
 import warnings
 
 from ... import backend, ops
+from ...ops import Op
 from ...ops.base import autocast_inputs
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy
 from ._utils import (
-    _FusedOp,
     check_class_targets,
     check_reduction,
     reduction_from_legacy,
@@ -33,7 +33,7 @@ __all__ = [
 ]
 
 
-def _broadcast_pair(input, target, op: str):  # noqa: A002
+def _broadcast_pair(input, target, op: str):
     if tuple(target.shape) != tuple(input.shape):
         warnings.warn(
             f"{op}: using a target size ({list(target.shape)}) that is different to the input "
@@ -66,7 +66,7 @@ def mse_loss(
     size_average=None,
     reduce=None,
     reduction: str = "mean",
-    weight=None,  # noqa: A002
+    weight=None,
 ):
     """Mean squared error: (input - target)², reduced.
 
@@ -87,7 +87,7 @@ def l1_loss(
     size_average=None,
     reduce=None,
     reduction: str = "mean",
-    weight=None,  # noqa: A002
+    weight=None,
 ):
     """Mean absolute error: |input - target|, reduced."""
     input, target = autocast_inputs("l1_loss", input, target)
@@ -108,7 +108,7 @@ def smooth_l1_loss(
     size_average=None,
     reduce=None,
     reduction: str = "mean",
-    beta: float = 1.0,  # noqa: A002
+    beta: float = 1.0,
 ):
     """Smooth L1: quadratic for |d| < beta, linear beyond (L1 when beta = 0)."""
     input, target = autocast_inputs("smooth_l1_loss", input, target)
@@ -125,7 +125,7 @@ def huber_loss(
     target,
     reduction: str = "mean",
     delta: float = 1.0,
-    weight=None,  # noqa: A002
+    weight=None,
 ):
     """Huber: 0.5·d² for |d| ≤ delta, delta·(|d| - 0.5·delta) beyond (= delta·smooth_l1(beta=delta))."""
     input, target = autocast_inputs("huber_loss", input, target)
@@ -139,7 +139,7 @@ def huber_loss(
 
 
 def nll_loss(
-    input,  # noqa: A002
+    input,
     target,
     weight=None,
     size_average=None,
@@ -191,7 +191,7 @@ def binary_cross_entropy(
     weight=None,
     size_average=None,
     reduce=None,
-    reduction: str = "mean",  # noqa: A002
+    reduction: str = "mean",
 ):
     """-[t·log(x) + (1 - t)·log(1 - x)] for probabilities x; each log is clamped at -100, as
     PyTorch does, so x = 0 or 1 gives a finite loss.
@@ -215,9 +215,11 @@ def binary_cross_entropy(
     return reduce_(BinaryCrossEntropy()(input, target.to(input.dtype), weight), reduction)
 
 
-class BinaryCrossEntropy(_FusedOp):
+class BinaryCrossEntropy(Op):
     """loss = -w·[t·log(x) + (1 - t)·log(1 - x)], each log clamped at -100;
     dloss/dx = w·(x - t) / max(x(1 - x), 1e-12), dloss/dt = w·(log(1 - x) - log(x)) (as PyTorch)"""
+
+    save_inputs = True
 
     def forward(self, x, t, w):
         xp = self.xp
@@ -240,7 +242,7 @@ class BinaryCrossEntropy(_FusedOp):
 
 
 def binary_cross_entropy_with_logits(
-    input,  # noqa: A002
+    input,
     target,
     weight=None,
     size_average=None,
@@ -280,7 +282,7 @@ def binary_cross_entropy_with_logits(
 
 
 def kl_div(
-    input,  # noqa: A002
+    input,
     target,
     size_average=None,
     reduce=None,
@@ -322,7 +324,7 @@ def kl_div(
 
 
 def gaussian_nll_loss(
-    input,  # noqa: A002
+    input,
     target,
     var,
     full: bool = False,
@@ -354,7 +356,7 @@ def gaussian_nll_loss(
 
 
 def poisson_nll_loss(
-    input,  # noqa: A002
+    input,
     target,
     log_input: bool = True,
     full: bool = False,

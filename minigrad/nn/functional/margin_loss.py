@@ -85,7 +85,7 @@ def multilabel_soft_margin_loss(
     weight=None,
     size_average=None,
     reduce=None,
-    reduction="mean",  # noqa: A002
+    reduction="mean",
 ):
     """Per sample, the mean over classes of -[y·log σ(x) + (1 - y)·log σ(-x)] (times ``weight``)."""
     reduction = resolve_reduction(size_average, reduce, reduction, "multilabel_soft_margin_loss")

@@ -5,18 +5,20 @@ from __future__ import annotations
 import math
 
 from ... import backend
-from ...autograd.grad_mode import is_grad_enabled, no_grad
-from ...ops.base import constant
-from ._utils import _FusedOp
+from ...autograd.grad_mode import no_grad
+from ...ops.base import Op, constant
 
 
-class _Normalize(_FusedOp):
+class _Normalize(Op):
     """y = x̂·w + b with x̂ = (x - mean)/√(var + eps), statistics over ``axes`` (biased var);
     with g = dy·w: dx = rstd·(g - mean(g) - x̂·mean(g·x̂)), dw = Σ dy·x̂, db = Σ dy.
 
     ``w`` and ``b`` (either may be None) come already shaped to broadcast against x; the
-    engine sums their gradients down to those shapes.
+    engine sums their gradients down to those shapes. Forward keeps x̂, 1/√(var + eps) and
+    the batch statistics (batch norm's running averages read them).
     """
+
+    save_inputs = True
 
     def __init__(self, axes: tuple, eps: float):
         self.axes, self.eps = axes, eps
@@ -28,9 +30,9 @@ class _Normalize(_FusedOp):
         var = xp.square(xhat).mean(axis=self.axes, keepdims=True)
         rstd = 1.0 / xp.sqrt(var + self.eps)
         xhat *= rstd
-        self.stash = (xhat, rstd, mean, var)
+        self.keep(xhat=xhat, rstd=rstd, mean=mean, var=var)
         if w is None:
-            y = xhat.copy()  # the stash must not alias the output, which callers may modify
+            y = xhat.copy()  # what is kept must not alias the output, which callers may modify
         else:
             y = xhat * w
         if b is not None:
@@ -39,12 +41,7 @@ class _Normalize(_FusedOp):
 
     def backward(self, gy):
         x, w, _ = self.saved_tensors
-        if is_grad_enabled():  # building a graph: the statistics as functions of x
-            centered = x - x.mean(self.axes, keepdim=True)
-            rstd = ((centered * centered).mean(self.axes, keepdim=True) + self.eps).rsqrt()
-            xhat = centered * rstd
-        else:
-            xhat, rstd = (constant(a, gy.device) for a in self.stash[:2])
+        xhat, rstd = self.reuse(("xhat", "rstd"), lambda: self._statistics(x), x)
         need_x, need_w, need_b = self.needs_input_grad
         gx = gw = None
         if need_x:
@@ -55,6 +52,12 @@ class _Normalize(_FusedOp):
         if need_w:
             gw = gy * xhat
         return gx, gw, (gy if need_b else None)
+
+    def _statistics(self, x):
+        """(x̂, rstd) with tensor ops, as functions of x (for a differentiable backward)."""
+        centered = x - x.mean(self.axes, keepdim=True)
+        rstd = ((centered * centered).mean(self.axes, keepdim=True) + self.eps).rsqrt()
+        return centered * rstd, rstd
 
 
 class LayerNormOp(_Normalize):
@@ -69,7 +72,7 @@ class GroupNormOp(_Normalize):
     """Group norm: statistics per (sample, group) over the group's channels and spatial dims."""
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """Normalize over the last ``len(normalized_shape)`` dims, then scale and shift.
 
     Args:
@@ -103,7 +106,7 @@ def _channel_param(t, ndim: int):
 
 
 def batch_norm(
-    input,  # noqa: A002
+    input,
     running_mean,
     running_var,
     weight=None,
@@ -146,11 +149,11 @@ def batch_norm(
     op = BatchNormOp(axes, eps)
     out = op(input, weight, bias)
     if training and running_mean is not None:
-        _update_running(op.stash, running_mean, running_var, momentum, count)
+        _update_running(op.kept_arrays, running_mean, running_var, momentum, count)
     return out
 
 
-def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):  # noqa: A002
+def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):
     shape = (1, -1) + (1,) * (input.ndim - 2)
     scale = (running_var + eps).rsqrt().reshape(shape)
     if weight is not None:
@@ -161,8 +164,8 @@ def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):  # no
     return input * scale + shift
 
 
-def _update_running(stash, running_mean, running_var, momentum, count):
-    _, _, mean, var = stash
+def _update_running(kept, running_mean, running_var, momentum, count):
+    mean, var = kept["mean"], kept["var"]
     device = running_mean.device
     with no_grad(), backend.on(device):  # the array math below runs on the stats' GPU
         running_mean.mul_(1.0 - momentum).add_(constant(mean.reshape(-1) * momentum, device))
@@ -171,7 +174,7 @@ def _update_running(stash, running_mean, running_var, momentum, count):
             running_var.mul_(1.0 - momentum).add_(constant(unbiased, device))
 
 
-def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):  # noqa: A002
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalize (N, C, *) inputs over groups of C / num_groups channels, then scale and shift
     per channel.
 
@@ -193,7 +196,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     return out
 
 
-def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):  # noqa: A002
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):
     """``input / max(‖input‖_p, eps)`` along ``dim``.
 
     Example:

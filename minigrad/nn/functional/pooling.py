@@ -33,32 +33,41 @@ __all__ = [
 
 
 class MaxPool(Op):
-    """y = max of each window (padding never wins); dy/dx = 1 at the window's first maximum"""
+    """y = max of each window (padding never wins); dy/dx = 1 at the window's first maximum
 
-    def __init__(self, geom: Geometry, argmax=None):
-        self.geom, self.argmax = geom, argmax
+    Called on (x, argmax): with ``argmax`` None it finds each window's first maximum and keeps
+    its offset for backward; given an argmax array (double backward), it gathers the values
+    there.
+    """
 
-    def forward(self, x):
+    def __init__(self, geom: Geometry):
+        self.geom = geom
+
+    def forward(self, x, argmax):
         xp, geom = self.xp, self.geom
         frame = padded_frame(xp, x, geom, -math.inf)
-        if self.argmax is not None:  # the values at known positions (double backward)
-            return _gather(xp, frame, geom, self.argmax)
-        y, self.argmax = _max_and_argmax(xp, frame, geom)
+        if argmax is None:
+            y, argmax = _max_and_argmax(xp, frame, geom)
+        else:
+            y = _gather(xp, frame, geom, argmax)
+        self.keep(argmax=argmax)
         return y
 
     def backward(self, gy):
-        return MaxPoolBackward(self.geom, self.argmax, self.input_meta[0][0])(gy)
+        argmax = self.kept_arrays["argmax"]
+        return MaxPoolBackward(self.geom, self.input_meta[0][0])(gy, argmax), None
 
 
 class MaxPoolBackward(Op):
     """dx = dy placed at each window's argmax (overlapping windows add); d(dx)/d(dy) = max-pool at
-    the same argmax"""
+    the same argmax. Called on (dy, argmax)."""
 
-    def __init__(self, geom: Geometry, argmax, shape: tuple):
-        self.geom, self.argmax, self.shape = geom, argmax, shape
+    def __init__(self, geom: Geometry, shape: tuple):
+        self.geom, self.shape = geom, shape
 
-    def forward(self, gy):
-        kw, argmax = self.geom.kernel[1], self.argmax
+    def forward(self, gy, argmax):
+        kw = self.geom.kernel[1]
+        self.keep(argmax=argmax)
 
         def part(i, j):
             return gy * (argmax == i * kw + j)
@@ -66,7 +75,7 @@ class MaxPoolBackward(Op):
         return add_windows(self.xp, part, self.geom, self.shape, gy.dtype)
 
     def backward(self, ggx):
-        return MaxPool(self.geom, self.argmax)(ggx)
+        return MaxPool(self.geom)(ggx, self.kept_arrays["argmax"]), None
 
 
 class AvgPool(Op):
@@ -136,7 +145,7 @@ def _gather(xp, frame, geom: Geometry, argmax):
 
 
 def max_pool2d(
-    input,  # noqa: A002
+    input,
     kernel_size,
     stride=None,
     padding=0,
@@ -166,8 +175,8 @@ def max_pool2d(
     x, unbatched = _batched(input, 2, "max_pool2d")
     geom = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     op = MaxPool(geom)
-    out = op(x)
-    indices = _flat_indices(x, geom, op.argmax) if return_indices else None
+    out = op(x, None)
+    indices = _flat_indices(x, geom, op.kept_arrays["argmax"]) if return_indices else None
     if unbatched:
         out = out.squeeze(0)
         indices = indices.squeeze(0) if indices is not None else None
@@ -175,7 +184,7 @@ def max_pool2d(
 
 
 def avg_pool2d(
-    input,  # noqa: A002
+    input,
     kernel_size,
     stride=None,
     padding=0,
@@ -212,7 +221,7 @@ def avg_pool2d(
     return out.squeeze(0) if unbatched else out
 
 
-def adaptive_avg_pool2d(input, output_size):  # noqa: A002
+def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size, with PyTorch's window bounds.
 
     Output (i, j) averages rows ``floor(i·H/oh) .. ceil((i+1)·H/oh)`` and the matching columns.
@@ -249,7 +258,7 @@ def adaptive_avg_pool2d(input, output_size):  # noqa: A002
 
 
 def max_pool1d(
-    input,  # noqa: A002
+    input,
     kernel_size,
     stride=None,
     padding=0,
@@ -279,7 +288,7 @@ def max_pool1d(
 
 
 def avg_pool1d(
-    input,  # noqa: A002
+    input,
     kernel_size,
     stride=None,
     padding=0,
@@ -298,7 +307,7 @@ def avg_pool1d(
     return avg_pool2d(x, kernel, stride, pad, ceil_mode, count_include_pad).squeeze(-2)
 
 
-def adaptive_avg_pool1d(input, output_size):  # noqa: A002
+def adaptive_avg_pool1d(input, output_size):
     """1-D adaptive average pooling over an (N, C, L) or (C, L) input.
 
     Example:

@@ -10,9 +10,8 @@ arrays, ``create_graph`` on tensors (so second derivatives flow through it).
 from __future__ import annotations
 
 from ...autograd.grad_mode import is_grad_enabled
-from ...ops import cat, stack
+from ...ops import Op, cat, stack
 from ...ops.base import constant
-from ._utils import _FusedOp
 from .basic import dropout, linear
 
 
@@ -43,14 +42,17 @@ def _lstm_grads(join, i, f, g, o, tanh_c, c, grad_h, grad_c):
     return d_gates, dc * f
 
 
-class LSTMCellOp(_FusedOp):
+class LSTMCellOp(Op):
     """(gates (N, 4H) = [i f g o] pre-activations, c (N, H)) → stacked (2, N, H): [h', c'],
-    h' = σ(o)·tanh(c'), c' = σ(f)·c + σ(i)·tanh(g). Backward: :func:`_lstm_grads`."""
+    h' = σ(o)·tanh(c'), c' = σ(f)·c + σ(i)·tanh(g). Backward: :func:`_lstm_grads`, from the
+    gate values forward kept (recomputed from the inputs under ``create_graph``)."""
+
+    save_inputs = True
 
     def forward(self, gates, c):
         xp = self.xp
         i, f, g, o, c_new, tanh_c = _lstm_activations(xp, gates, c)
-        self.stash = (i, f, g, o, tanh_c)
+        self.keep(gates=(i, f, g, o, tanh_c))
         return xp.stack([o * tanh_c, c_new])
 
     def backward(self, grad):
@@ -61,7 +63,11 @@ class LSTMCellOp(_FusedOp):
         else:
             xp, gd = grad.device.xp, grad._data
             d_gates, d_c = _lstm_grads(
-                lambda parts: xp.concatenate(parts, 1), *self.stash, c._data, gd[0], gd[1]
+                lambda parts: xp.concatenate(parts, 1),
+                *self.kept_arrays["gates"],
+                c._data,
+                gd[0],
+                gd[1],
             )
             d_gates, d_c = constant(d_gates, grad.device), constant(d_c, grad.device)
         return d_gates, (d_c if self.needs_input_grad[1] else None)
@@ -85,14 +91,17 @@ def _gru_grads(join, r, z, n, gh_n, h, grad):
     return join([dr, dz, dn]), join([dr, dz, dn * r]), grad * z
 
 
-class GRUCellOp(_FusedOp):
+class GRUCellOp(Op):
     """(gi = x·W_ihᵀ + b_ih, gh = h·W_hhᵀ + b_hh, both (N, 3H) as [r z n], h (N, H)) → h',
     r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r·gh_n), h' = (1 - z)·n + z·h.
-    Backward: :func:`_gru_grads`."""
+    Backward: :func:`_gru_grads`, from the gate values forward kept (recomputed from the inputs
+    under ``create_graph``)."""
+
+    save_inputs = True
 
     def forward(self, gi, gh, h):
         r, z, n, gh_n, h_new = _gru_activations(self.xp, gi, gh, h)
-        self.stash = (r, z, n, gh_n)
+        self.keep(gates=(r, z, n, gh_n))
         return h_new
 
     def backward(self, grad):
@@ -103,7 +112,10 @@ class GRUCellOp(_FusedOp):
         else:
             xp = grad.device.xp
             arrays = _gru_grads(
-                lambda parts: xp.concatenate(parts, 1), *self.stash, h._data, grad._data
+                lambda parts: xp.concatenate(parts, 1),
+                *self.kept_arrays["gates"],
+                h._data,
+                grad._data,
             )
             grads = tuple(constant(a, grad.device) for a in arrays)
         return tuple(g if need else None for g, need in zip(grads, self.needs_input_grad))
@@ -122,7 +134,7 @@ def _cat1(parts):
 
 
 # -- cells: PyTorch's torch.lstm_cell / gru_cell / rnn_tanh_cell / rnn_relu_cell ---------------
-def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step: ``input`` (N, I), ``hx = (h, c)`` (N, H) each → ``(h', c')``.
 
     Gates in PyTorch's order [input, forget, cell, output]; ``w_ih`` (4H, I), ``w_hh`` (4H, H).
@@ -136,17 +148,17 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
     return out[0], out[1]
 
 
-def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step: ``input`` (N, I), ``hx`` (N, H) → h' (N, H); gates [reset, update, new]."""
     return GRUCellOp()(linear(input, w_ih, b_ih), linear(hx, w_hh, b_hh), hx)
 
 
-def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman RNN step: h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
     return (linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh)).tanh()
 
 
-def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):  # noqa: A002
+def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman RNN step with ReLU: h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
     return (linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh)).relu()
 

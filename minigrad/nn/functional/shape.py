@@ -10,7 +10,7 @@ def _check_factor(x, r: int, op: str) -> None:
         raise RuntimeError(f"{op}: expected an input of at least 3 dims (*, C, H, W), got {x.ndim}")
 
 
-def pixel_shuffle(input, upscale_factor: int):  # noqa: A002
+def pixel_shuffle(input, upscale_factor: int):
     """(*, C·r², H, W) → (*, C, H·r, W·r): channel c·r² + i·r + j goes to pixel offset (i, j)."""
     r, op = upscale_factor, "pixel_shuffle"
     _check_factor(input, r, op)
@@ -25,7 +25,7 @@ def pixel_shuffle(input, upscale_factor: int):  # noqa: A002
     return x.reshape(*lead, c // (r * r), h * r, w * r)
 
 
-def pixel_unshuffle(input, downscale_factor: int):  # noqa: A002
+def pixel_unshuffle(input, downscale_factor: int):
     """(*, C, H·r, W·r) → (*, C·r², H, W), the inverse of :func:`pixel_shuffle`."""
     r, op = downscale_factor, "pixel_unshuffle"
     _check_factor(input, r, op)

@@ -34,28 +34,28 @@ class _Inplace(Module):
 class ReLU(_Inplace):
     """max(x, 0). Example: ``nn.ReLU()(minigrad.tensor([-1.0, 2.0]))`` → ``tensor([0., 2.])``."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.relu(input, self.inplace)
 
 
 class ReLU6(_Inplace):
     """min(max(x, 0), 6)."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.relu6(input, self.inplace)
 
 
 class SiLU(_Inplace):
     """x·sigmoid(x)."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.silu(input, self.inplace)
 
 
 class Mish(_Inplace):
     """x·tanh(softplus(x))."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.mish(input, self.inplace)
 
 
@@ -66,7 +66,7 @@ class Hardtanh(Module):
         super().__init__()
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.hardtanh(input, self.min_val, self.max_val, self.inplace)
 
     def extra_repr(self) -> str:
@@ -81,7 +81,7 @@ class LeakyReLU(Module):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.leaky_relu(input, self.negative_slope, self.inplace)
 
     def extra_repr(self) -> str:
@@ -95,7 +95,7 @@ class ELU(Module):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.elu(input, self.alpha, self.inplace)
 
     def extra_repr(self) -> str:
@@ -109,7 +109,7 @@ class GELU(Module):
         super().__init__()
         self.approximate = approximate
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.gelu(input, approximate=self.approximate)
 
     def extra_repr(self) -> str:
@@ -123,7 +123,7 @@ class Softplus(Module):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
@@ -133,28 +133,28 @@ class Softplus(Module):
 class Sigmoid(Module):
     """1 / (1 + exp(-x))."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.sigmoid(input)
 
 
 class Tanh(Module):
     """tanh(x)."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.tanh(input)
 
 
 class LogSigmoid(Module):
     """log(sigmoid(x)), stable."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.logsigmoid(input)
 
 
 class Softsign(Module):
     """x / (1 + |x|)."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.softsign(input)
 
 
@@ -165,7 +165,7 @@ class GLU(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.glu(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -179,7 +179,7 @@ class _SoftmaxLike(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return type(self).function(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -334,7 +334,7 @@ class MultiheadAttention(Module):
         self._check_attn_mask(attn_mask, q.shape[0], q.shape[1], k.shape[1])
         q, k, v = self._project(q, k, v)
         n, length, source = q.shape[0], q.shape[1], k.shape[1]
-        mask = merge_masks(key_padding_mask, attn_mask, n, self.num_heads, length, source, q)
+        mask = merge_masks(key_padding_mask, attn_mask, n, self.num_heads, source, q)
         q, k, v = (split_heads(t, self.num_heads) for t in (q, k, v))
         if self.add_zero_attn:
             k, v = append_zero(k), append_zero(v)

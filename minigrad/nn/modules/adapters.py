@@ -138,7 +138,7 @@ class LoRALinear(Module):
             f"bias={self.bias is not None}, r={self.r}, alpha={self.alpha}, merged={self.merged}"
         )
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise RuntimeError(
                 f"{self._get_name()}({self.extra_repr()}) expected input with last dimension "

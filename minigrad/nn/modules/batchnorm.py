@@ -65,7 +65,7 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def _check_input(self, input) -> None:  # noqa: A002
+    def _check_input(self, input) -> None:
         if input.ndim not in self._ndims or input.shape[1] != self.num_features:
             shapes = self._shapes.format(C=self.num_features)
             raise ValueError(
@@ -73,7 +73,7 @@ class _BatchNorm(Module):
                 f"shape {list(input.shape)}"
             )
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         factor = 0.0 if self.momentum is None else self.momentum
         if self.training and self.track_running_stats and self.num_batches_tracked is not None:

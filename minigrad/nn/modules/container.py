@@ -114,7 +114,7 @@ class Sequential(_IndexedModules):
             )
         return Sequential(*self, *other)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         for module in self:
             input = module(input)
         return input

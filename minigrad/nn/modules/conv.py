@@ -129,7 +129,7 @@ class Conv2d(_ConvNd):
 
     dims = 2
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return conv2d(
             input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
@@ -151,7 +151,7 @@ class Conv1d(_ConvNd):
 
     dims = 1
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return conv1d(
             input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
@@ -187,7 +187,7 @@ class _ConvTransposeNd(_ConvNd):
             padding_mode, device, dtype,
         )  # fmt: skip
 
-    def _output_padding(self, input, output_size) -> tuple:  # noqa: A002
+    def _output_padding(self, input, output_size) -> tuple:
         """The output padding that gives ``output_size`` (PyTorch's rule), or the configured one."""
         if output_size is None:
             return self.output_padding
@@ -223,7 +223,7 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     dims = 2
 
-    def forward(self, input, output_size=None):  # noqa: A002
+    def forward(self, input, output_size=None):
         self._check_input(input)
         return conv_transpose2d(
             input, self.weight, self.bias, self.stride, self.padding,
@@ -236,7 +236,7 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     dims = 1
 
-    def forward(self, input, output_size=None):  # noqa: A002
+    def forward(self, input, output_size=None):
         self._check_input(input)
         return conv_transpose1d(
             input, self.weight, self.bias, self.stride, self.padding,

@@ -26,26 +26,26 @@ class Dropout(_DropoutNd):
         True
     """
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.dropout(input, self.p, self.training, self.inplace)
 
 
 class Dropout1d(_DropoutNd):
     """Zero whole channels of (N, C, L) inputs with probability ``p`` in training."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.dropout1d(input, self.p, self.training, self.inplace)
 
 
 class Dropout2d(_DropoutNd):
     """Zero whole channels of (N, C, H, W) inputs with probability ``p`` in training."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.dropout2d(input, self.p, self.training, self.inplace)
 
 
 class Dropout3d(_DropoutNd):
     """Zero whole channels of (N, C, D, H, W) inputs with probability ``p`` in training."""
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.dropout3d(input, self.p, self.training, self.inplace)

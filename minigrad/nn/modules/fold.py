@@ -14,7 +14,7 @@ class Fold(Module):
         self.output_size, self.kernel_size = output_size, kernel_size
         self.dilation, self.padding, self.stride = dilation, padding, stride
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.fold(
             input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride
         )
@@ -35,7 +35,7 @@ class Unfold(Module):
             kernel_size, dilation, padding, stride,
         )  # fmt: skip
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
 
     def extra_repr(self) -> str:

@@ -15,7 +15,7 @@ class Identity(Module):
     def __init__(self, *args, **kwargs):
         super().__init__()
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return input
 
 
@@ -50,7 +50,7 @@ class Linear(Module):
         """PyTorch's default: weight ~ kaiming_uniform(a=√5), bias ~ U(±1/√fan_in)."""
         init.layer_default_(self.weight, self.bias)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise RuntimeError(
                 f"{self._get_name()}({self.extra_repr()}) expected input with last dimension "

@@ -49,7 +49,7 @@ class LayerNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         k = len(self.normalized_shape)
         if tuple(input.shape[input.ndim - k :]) != self.normalized_shape or input.ndim < k:
             raise RuntimeError(
@@ -108,7 +108,7 @@ class GroupNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise RuntimeError(
                 f"{self._get_name()}({self.extra_repr()}) expected input of shape "

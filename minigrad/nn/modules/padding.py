@@ -25,7 +25,7 @@ class _PadNd(Module):
         self.padding = _widths(padding, self.dims, type(self).__name__)
         self.value = value
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         if self.mode == "constant":
             return F.pad(input, self.padding, "constant", self.value)
         return F.pad(input, self.padding, self.mode)

@@ -64,7 +64,7 @@ class MaxPool2d(_Pool):
             f"dilation={self.dilation}, ceil_mode={self.ceil_mode}"
         )
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return self._pool(
             input,
@@ -117,7 +117,7 @@ class AvgPool2d(_Pool):
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return avg_pool2d(
             input,
@@ -152,7 +152,7 @@ class AvgPool1d(_Pool):
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return avg_pool1d(
             input,
@@ -182,7 +182,7 @@ class AdaptiveAvgPool2d(_Pool):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return self._pool(input, self.output_size)
 
@@ -217,7 +217,7 @@ class AdaptiveMaxPool2d(_Pool):
     def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         self._check_input(input)
         return self._pool(input, self.output_size, self.return_indices)
 

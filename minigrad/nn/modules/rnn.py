@@ -147,7 +147,7 @@ class RNNBase(Module):
         return text
 
     # -- forward -------------------------------------------------------------------------------
-    def forward(self, input, hx=None):  # noqa: A002
+    def forward(self, input, hx=None):
         packed = isinstance(input, PackedSequence)
         if packed:
             data, batch_sizes = input.data, [int(v) for v in input.batch_sizes.tolist()]
@@ -171,7 +171,7 @@ class RNNBase(Module):
             output = output.transpose(0, 1)
         return output, state
 
-    def _steps(self, input):  # noqa: A002
+    def _steps(self, input):
         """The input as packed-sequence data: (L·N, H_in) step after step, and batch sizes."""
         if input.ndim not in (2, 3):
             raise ValueError(
@@ -302,7 +302,7 @@ class RNNCellBase(Module):
             text += f", nonlinearity={self.nonlinearity}"
         return text
 
-    def _prepare(self, input, hx, count: int):  # noqa: A002
+    def _prepare(self, input, hx, count: int):
         """Batch an unbatched (H_in,) input; zeros for a missing state; check shapes."""
         name = type(self).__name__
         if input.ndim not in (1, 2):
@@ -343,7 +343,7 @@ class RNNCell(RNNCellBase):
         self.nonlinearity = nonlinearity
         super().__init__(input_size, hidden_size, bias, device, dtype)
 
-    def forward(self, input, hx=None):  # noqa: A002
+    def forward(self, input, hx=None):
         input, (h,), unbatched = self._prepare(input, hx, 1)
         cell = rnn_tanh_cell if self.nonlinearity == "tanh" else rnn_relu_cell
         h = cell(input, h, *self._weights())
@@ -360,7 +360,7 @@ class LSTMCell(RNNCellBase):
 
     _gates = 4
 
-    def forward(self, input, hx=None):  # noqa: A002
+    def forward(self, input, hx=None):
         input, states, unbatched = self._prepare(input, hx, 2)
         h, c = lstm_cell(input, states, *self._weights())
         return (h.squeeze(0), c.squeeze(0)) if unbatched else (h, c)
@@ -371,7 +371,7 @@ class GRUCell(RNNCellBase):
 
     _gates = 3
 
-    def forward(self, input, hx=None):  # noqa: A002
+    def forward(self, input, hx=None):
         input, (h,), unbatched = self._prepare(input, hx, 1)
         h = gru_cell(input, h, *self._weights())
         return h.squeeze(0) if unbatched else h

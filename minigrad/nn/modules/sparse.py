@@ -72,7 +72,7 @@ class Embedding(Module):
             with no_grad():
                 self.weight[self.padding_idx] = 0.0
 
-    def forward(self, input):  # noqa: A002
+    def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx)
 
     def extra_repr(self) -> str:

@@ -62,7 +62,7 @@ def _batch_sizes(lengths: list) -> list:
     return [sum(1 for n in lengths if n > t) for t in range(lengths[0])]
 
 
-def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):  # noqa: A002
+def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
     """Pack a padded batch (L, N, *) (or (N, L, *) with ``batch_first``) of sequences whose
     true ``lengths`` are given, for a recurrent layer to skip the padding.
 

@@ -69,7 +69,7 @@ class ReduceLROnPlateau(LRScheduler):
         self.cooldown_counter = 0
         self.num_bad_epochs = 0
 
-    def step(self, metrics, epoch=None) -> None:  # noqa: D417 - PyTorch's signature
+    def step(self, metrics, epoch=None) -> None:
         """Record this epoch's metric (a number or a one-element tensor) and maybe reduce."""
         current = float(metrics)
         if epoch is None:
