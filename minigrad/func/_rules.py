@@ -287,7 +287,8 @@ def _fold_batch(op, vals, flags, size):
     merged = x.reshape((size * x.shape[1],) + tuple(x.shape[2:]))
     if op_name(type(op)) == "MaxPool":  # the copy runs (and backpropagates) on the batch ...
         op, caller = copy.copy(op), op
-        caller.argmax = _Refused("max pooling's return_indices")  # ... the caller's refuses
+        refused = _Refused("max pooling's return_indices")  # ... the caller's refuses
+        caller.argmax, caller._kept = refused, {"argmax": refused}
     out = op(merged, *vals[1:])
     return out.reshape((size, x.shape[1]) + tuple(out.shape[1:]))
 
