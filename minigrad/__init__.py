@@ -24,11 +24,13 @@ from .creation import (
     linspace,
     logspace,
     multinomial,
+    normal,
     ones,
     ones_like,
     rand,
     rand_like,
     randint,
+    randint_like,
     randn,
     randn_like,
     randperm,
@@ -170,6 +172,68 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 def equal(input, other) -> bool:
     return input.equal(other)
+
+
+# -- issue 12: legacy constructors, dtype limits, more tensor ops, minigrad.linalg --------------
+from . import linalg  # noqa: E402
+from ._legacy import (  # noqa: E402
+    BoolTensor,
+    ByteTensor,
+    CharTensor,
+    DoubleTensor,
+    FloatTensor,
+    HalfTensor,
+    IntTensor,
+    LongTensor,
+    ShortTensor,
+)
+from ._typeinfo import finfo, iinfo  # noqa: E402
+from .ops.arrange import meshgrid, roll  # noqa: E402
+from .ops.matrix import (  # noqa: E402
+    addbmm,
+    addmm,
+    baddbmm,
+    cdist,
+    diag,
+    diag_embed,
+    diagonal,
+    tensordot,
+    trace,
+)
+from .ops.pointwise import (  # noqa: E402
+    isclose,
+    lerp,
+    logical_and,
+    logical_or,
+    logical_xor,
+    nan_to_num,
+)
+from .ops.scan import cummax, cummin, cumprod, diff  # noqa: E402
+from .ops.scatter import (  # noqa: E402
+    index_add,
+    index_copy,
+    index_fill,
+    masked_scatter,
+    scatter,
+    scatter_reduce,
+)
+from .ops.search import bincount, bucketize, searchsorted, unique  # noqa: E402
+
+
+def det(input):
+    return linalg.det(input)
+
+
+def logdet(input):
+    return input.logdet()
+
+
+def slogdet(input):
+    return linalg.slogdet(input)
+
+
+def inverse(input):
+    return linalg.inv(input)
 
 
 def mm(input, mat2):

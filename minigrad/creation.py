@@ -232,7 +232,9 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -
     return t.requires_grad_(requires_grad)
 
 
-def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+def randint(
+    low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
     """Integers from ``low`` (inclusive) to ``high`` (exclusive); int64 by default. As in
     PyTorch, ``randint(high, size)`` (two arguments, the second a sequence) means ``low=0``.
 
@@ -240,6 +242,8 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
         >>> minigrad.randint(10, (2, 3))      # values in [0, 10)
         >>> minigrad.randint(5, 10, (4,))     # values in [5, 10)
     """
+    if requires_grad:
+        raise RuntimeError("randint: only Tensors of floating point dtype can require gradients")
     if size is None and isinstance(high, (tuple, list)):
         low, high, size = 0, low, high
     elif high is None:
@@ -253,8 +257,10 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     return t
 
 
-def randperm(n, *, generator=None, dtype=None, device=None) -> Tensor:
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1."""
+    if requires_grad and not dtypes.to_dtype(dtype or dtypes.int64).is_floating_point:
+        raise RuntimeError("randperm: only Tensors of floating point dtype can require gradients")
     dev = _device(device)
     gen = generator or backend.default_generator(dev)
     dtype = dtypes.to_dtype(dtype or dtypes.int64)
@@ -264,12 +270,39 @@ def randperm(n, *, generator=None, dtype=None, device=None) -> Tensor:
     return Tensor._make(array, dev)
 
 
-def rand_like(input, *, dtype=None, device=None) -> Tensor:
-    return rand(input.shape, **_like(input, dtype, device))
+def rand_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return rand(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
 
 
-def randn_like(input, *, dtype=None, device=None) -> Tensor:
-    return randn(input.shape, **_like(input, dtype, device))
+def randn_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
+    return randn(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
+
+
+def randint_like(input, low, high=None, *, dtype=None, device=None) -> Tensor:
+    """Integers in [low, high) (``randint_like(x, high)`` counts from 0), of ``input``'s shape,
+    dtype and device."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, tuple(input.shape), **_like(input, dtype, device))
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+    """Normal samples with ``mean`` and ``std`` (tensors broadcast together, or numbers with
+    ``size``), as ``torch.normal``'s overloads. Not differentiable (as PyTorch's sampler)."""
+    tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
+    if tensors:
+        if size is not None:
+            raise RuntimeError("normal: size is only allowed when mean and std are both numbers")
+        ref = tensors[0]
+        with grad_mode.no_grad():
+            shape = (mean * 0 + std * 0).shape if len(tensors) == 2 else ref.shape
+            draw = randn(shape, generator=generator, dtype=ref.dtype, device=ref.device)
+            return draw * std + mean
+    if size is None:
+        raise TypeError("normal(): with numbers for mean and std, size is required")
+    if std < 0:
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+    return randn(size, generator=generator, dtype=dtype, device=device) * std + mean
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:

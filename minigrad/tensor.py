@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _format, backend, dtypes
+from . import _format, _legacy, backend, dtypes
 from . import ops as _ops
 from ._inplace import InPlaceMethods, refresh_view
 from .autograd import engine, graph
@@ -26,8 +26,11 @@ _new = object.__new__
 class Tensor(InPlaceMethods):
     """A multi-dimensional array that records the ops applied to it for backpropagation.
 
-    Make tensors with :func:`minigrad.tensor` and the factory functions; ``Tensor(data)`` also
-    works and gives a float tensor (as ``torch.Tensor(data)``).
+    Make tensors with :func:`minigrad.tensor` and the factory functions. The legacy
+    constructor works as in PyTorch: ``Tensor(data)`` is a float copy of ``data``,
+    ``Tensor(2, 3)`` a new float tensor of that shape (zeros here, uninitialised in PyTorch),
+    ``Tensor()`` an empty one. (PyTorch reads ``Tensor(t.shape)`` as sizes because its shapes
+    are ``torch.Size``; minigrad's shapes are tuples, so that is data: use ``Tensor(*t.shape)``.)
     """
 
     __slots__ = (
@@ -48,10 +51,10 @@ class Tensor(InPlaceMethods):
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
 
-    def __init__(self, data=(), dtype=None, device=None, requires_grad=False):
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
         dev = backend.device(device or "cpu")
         dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-        self._init(backend.as_array(data, dtype, dev), dev, False, None)
+        self._init(_legacy.legacy_array(args, dtype, dev, "Tensor"), dev, False, None)
         self.requires_grad = requires_grad
 
     def _init(self, data, device, requires_grad, grad_fn):
@@ -309,6 +312,8 @@ class Tensor(InPlaceMethods):
             return dtypes.legacy_type_name(self.dtype, self.device.type == "cuda")
         if isinstance(dtype, str):
             dtype = dtypes.from_legacy_type_name(dtype)
+        if isinstance(dtype, _legacy.LegacyType):  # minigrad.LongTensor, ...
+            dtype = dtype.dtype
         return self.to(dtype)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False) -> Tensor:
@@ -588,6 +593,35 @@ class Tensor(InPlaceMethods):
     gather, scatter_add, index_select = _ops.gather, _ops.scatter_add, _ops.index_select
     clone, contiguous, narrow = _ops.clone, _ops.contiguous, _ops.narrow
 
+    roll, diff, unique, bincount = _ops.roll, _ops.diff, _ops.unique, _ops.bincount
+    cumprod, cummax, cummin = _ops.cumprod, _ops.cummax, _ops.cummin
+    scatter, scatter_reduce, masked_scatter = _ops.scatter, _ops.scatter_reduce, _ops.masked_scatter
+    index_add, index_copy, index_fill = _ops.index_add, _ops.index_copy, _ops.index_fill
+    diag, diagonal, diag_embed, trace = _ops.diag, _ops.diagonal, _ops.diag_embed, _ops.trace
+    addmm, baddbmm, addbmm, lerp = _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.lerp
+    nan_to_num, isclose = _ops.nan_to_num, _ops.isclose
+
+    def det(self):
+        from . import linalg  # the public linear-algebra layer sits above the Tensor
+
+        return linalg.det(self)
+
+    def inverse(self):
+        from . import linalg
+
+        return linalg.inv(self)
+
+    def slogdet(self):
+        from . import linalg
+
+        return linalg.slogdet(self)
+
+    def logdet(self):
+        from . import linalg
+
+        sign, logabsdet = linalg.slogdet(self)
+        return _ops.where(sign < 0, float("nan"), _ops.where(sign == 0, float("-inf"), logabsdet))
+
     def view_as(self, other):
         return _ops.view(self, other.shape)
 
@@ -677,6 +711,25 @@ def parse_to_args(args: tuple, kwargs: dict):
     device = backend.device(device) if device is not None else None
     dtype = dtypes.to_dtype(dtype) if dtype is not None else None
     return device, dtype, copy
+
+
+def _inplace_of(function):
+    """``t.<name>_(...)``: ``t`` replaced by ``function(t, ...)``, as PyTorch's in-place twins."""
+
+    def method(self, *args, **kwargs):
+        return self._inplace(lambda s: function(s, *args, **kwargs), *args, *kwargs.values())
+
+    method.__name__ = method.__qualname__ = f"{function.__name__}_"
+    method.__doc__ = f"In-place :func:`minigrad.{function.__name__}`."
+    return method
+
+
+for _fn in (
+    _ops.scatter, _ops.scatter_add, _ops.scatter_reduce, _ops.index_add, _ops.index_copy,
+    _ops.index_fill, _ops.masked_scatter, _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.nan_to_num,
+    _ops.cumsum, _ops.cumprod,
+):  # fmt: skip
+    setattr(Tensor, f"{_fn.__name__}_", _inplace_of(_fn))
 
 
 class ToDevice(_ops.Op):

@@ -1,6 +1,8 @@
 """Every differentiable primitive, one class per op, with the functions that apply them."""
 
+from . import decompositions
 from .activation import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
+from .arrange import meshgrid, roll
 from .base import Op
 from .elementwise import (
     add,
@@ -25,6 +27,7 @@ from .elementwise import (
 from .indexing import gather, getitem, index_select, scatter_add
 from .joining import cat, chunk, pad, split, stack, unbind
 from .linalg import einsum, matmul, outer
+from .matrix import addbmm, addmm, baddbmm, cdist, diag, diag_embed, diagonal, tensordot, trace
 from .movement import (
     broadcast_tensors,
     broadcast_to,
@@ -48,6 +51,7 @@ from .movement import (
     view,
 )
 from .nn import log_softmax, softmax
+from .pointwise import allclose, isclose, lerp, logical_and, logical_or, logical_xor, nan_to_num
 from .reduce import (
     all,
     amax,
@@ -67,6 +71,9 @@ from .reduce import (
     sum_to_size,
     var,
 )
+from .scan import cummax, cummin, cumprod, diff
+from .scatter import index_add, index_copy, index_fill, masked_scatter, scatter, scatter_reduce
+from .search import bincount, bucketize, searchsorted, unique
 from .sorting import argsort, nonzero, sort, topk
 from .unary import (
     abs,

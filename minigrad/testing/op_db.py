@@ -551,6 +551,10 @@ OP_DB = (
     + op_db_dtypes.ROWS
 )
 
+from . import op_db_extra  # noqa: E402 - issue 12's tensor ops and minigrad.linalg
+
+OP_DB += op_db_extra.ROWS + op_db_extra.FORWARD_ONLY
+
 # Op classes with no row here, and the test that checks them instead.
 EXEMPT = {
     "Cast": "tests/test_tensor.py::test_cast_gradient (float64 finite differences cannot see a cast)",

@@ -1,0 +1,274 @@
+"""``minigrad.linalg``, as ``torch.linalg``: norms, inverse, determinants, solve and the
+decompositions (Cholesky, QR, eigh, SVD), differentiable (twice) where PyTorch's are.
+
+Example:
+    >>> a = minigrad.randn(3, 3, dtype=minigrad.float64) + 3 * minigrad.eye(3, dtype=minigrad.float64)
+    >>> x = minigrad.linalg.solve(a, minigrad.ones(3, dtype=minigrad.float64))
+"""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+from .autograd import grad_mode
+from .ops import decompositions as _d
+from .ops.base import constant, normalize_dim, on_input_device
+from .ops.elementwise import promote
+from .ops.joining import cat
+from .ops.linalg import matmul
+from .ops.reduce import norm as _norm
+from .tensor import Tensor
+
+SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
+QRResult = namedtuple("qr", ["Q", "R"])
+EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+SVDResult = namedtuple("svd", ["U", "S", "Vh"])
+
+__all__ = [
+    "cholesky",
+    "det",
+    "eigh",
+    "eigvalsh",
+    "inv",
+    "matmul",
+    "matrix_norm",
+    "norm",
+    "qr",
+    "slogdet",
+    "solve",
+    "svd",
+    "svdvals",
+    "vector_norm",
+]
+
+
+def _square(a, op: str):
+    if not isinstance(a, Tensor):
+        raise TypeError(f"linalg.{op}: expected a Tensor, got {type(a).__name__}")
+    if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
+        raise RuntimeError(
+            f"linalg.{op}: A must be batches of square matrices, but they are "
+            f"{' by '.join(map(str, a.shape[-2:])) if a.ndim >= 2 else f'{a.ndim}-D'}"
+        )
+    if not a.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {a.dtype}")
+
+
+def _matrix(a, op: str):
+    if a.ndim < 2:
+        raise RuntimeError(f"linalg.{op}: The input tensor A must have at least 2 dimensions.")
+    if not a.dtype.is_floating_point:
+        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {a.dtype}")
+
+
+@on_input_device
+def inv(A):  # noqa: N803 - PyTorch's argument name
+    """The inverse of each square matrix in ``A`` (…, n, n); an error if one is singular."""
+    _square(A, "inv")
+    return _d.inverse(A)
+
+
+def det(A):  # noqa: N803
+    """The determinant of each square matrix in ``A`` (…, n, n), as ``sign · exp(log|det|)``
+    (no overflow on the way). The gradient needs ``A`` invertible (PyTorch also handles
+    singular ``A``; here backward raises)."""
+    _square(A, "det")
+    sign, logabsdet = slogdet(A)
+    return sign * logabsdet.exp()
+
+
+@on_input_device
+def slogdet(A):  # noqa: N803
+    """``(sign, logabsdet)`` of the determinants: ``det = sign * exp(logabsdet)``, without
+    overflow. Only ``logabsdet`` carries a gradient."""
+    _square(A, "slogdet")
+    op = _d.Slogdet()
+    return SlogdetResult(*op.unpack(op(A)))
+
+
+@on_input_device
+def solve(A, B, *, left=True):  # noqa: N803
+    """The ``X`` with ``A @ X = B`` (or ``X @ A = B`` when ``left=False``); ``B`` is a batch
+    of matrices (…, n, k) or of vectors (…, n). Batch dims broadcast."""
+    _square(A, "solve")
+    A, B = promote(A, B)  # noqa: N806
+    if not left:
+        return solve(A.mT, B.mT).mT
+    vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
+    if B.shape[-1 if vector else -2] != A.shape[-1]:
+        raise RuntimeError(
+            f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
+            f"({'x'.join(map(str, A.shape[-2:]))} and {'x'.join(map(str, B.shape))})"
+        )
+    if vector:
+        return _d.Solve()(A, B.unsqueeze(-1)).squeeze(-1)
+    return _d.Solve()(A, B)
+
+
+@on_input_device
+def cholesky(A, *, upper=False):  # noqa: N803
+    """The lower-triangular ``L`` with ``A = L Lᵀ`` for symmetric positive-definite ``A``
+    (its lower triangle is read); ``upper=True`` gives ``U = Lᵀ``."""
+    _square(A, "cholesky")
+    low = _d.Cholesky()(A)
+    return low.mT if upper else low
+
+
+def _differentiable(a) -> bool:
+    return a.requires_grad and grad_mode.is_grad_enabled()
+
+
+@on_input_device
+def qr(A, mode="reduced"):  # noqa: N803
+    """``(Q, R)`` with ``A = Q R``, Q orthonormal columns, R upper triangular.
+
+    ``mode``: ``'reduced'`` (Q (…, m, k), R (…, k, n), k = min(m, n)), ``'complete'``
+    (Q (…, m, m)) or ``'r'`` (an empty Q). Differentiable in ``'reduced'`` mode, and in
+    ``'complete'`` when m ≤ n (as PyTorch).
+    """
+    _matrix(A, "qr")
+    if mode not in ("reduced", "complete", "r"):
+        raise RuntimeError(
+            f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
+            "(default), 'r', or 'complete'"
+        )
+    m, n = A.shape[-2:]
+    if _differentiable(A):
+        if mode == "r" or (mode == "complete" and m > n):
+            raise NotImplementedError(
+                f"linalg.qr: the derivative with mode='{mode}' and A of shape {list(A.shape)} "
+                "(PyTorch has none either); use mode='reduced'"
+            )
+        op = _d.QR()  # 'complete' with m <= n is the reduced factorisation
+        q, r = op.unpack(op(A))
+        return QRResult(q, r)
+    xp = A.device.xp
+    q, r = xp.linalg.qr(A._data, mode="complete" if mode == "complete" else "reduced")
+    if mode == "r":
+        q = xp.zeros((0,), dtype=A._data.dtype)
+    return QRResult(constant(q, A.device), constant(r, A.device))
+
+
+@on_input_device
+def eigh(A, UPLO="L"):  # noqa: N803
+    """``(eigenvalues, eigenvectors)`` of symmetric matrices, eigenvalues ascending; only the
+    ``UPLO`` ('L' or 'U') triangle is read. Gradients need distinct eigenvalues."""
+    _square(A, "eigh")
+    if UPLO not in ("L", "U"):
+        raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    op = _d.Eigh(UPLO)
+    w, v = op.unpack(op(A))
+    return EighResult(w, v)
+
+
+def eigvalsh(A, UPLO="L"):  # noqa: N803
+    """The eigenvalues of symmetric matrices, ascending."""
+    return eigh(A, UPLO).eigenvalues
+
+
+@on_input_device
+def svd(A, full_matrices=True):  # noqa: N803
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending. ``full_matrices=True`` (the
+    default, as PyTorch) pads U and Vh to square; those extra columns carry no gradient.
+    Gradients need distinct non-zero singular values, and a loss that does not depend on the
+    signs of the singular vectors."""
+    _matrix(A, "svd")
+    op = _d.SVD()
+    u, s, vh = op.unpack(op(A))
+    m, n = A.shape[-2:]
+    if full_matrices and m != n:
+        xp = A.device.xp
+        fu, _, fvh = xp.linalg.svd(A._data, full_matrices=True)
+        k = min(m, n)
+        if m > k:
+            u = cat([u, constant(xp.ascontiguousarray(fu[..., :, k:]), A.device)], -1)
+        if n > k:
+            vh = cat([vh, constant(xp.ascontiguousarray(fvh[..., k:, :]), A.device)], -2)
+    return SVDResult(u, s, vh)
+
+
+def svdvals(A):  # noqa: N803
+    """The singular values of ``A``, descending."""
+    return svd(A, full_matrices=False).S
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The vector ``ord``-norm of ``x`` over ``dim`` (all elements by default): 2, 1, inf,
+    -inf, 0 or any real number.
+
+    Example:
+        >>> minigrad.linalg.vector_norm(minigrad.tensor([3.0, 4.0]))  # tensor(5.)
+    """
+    if dtype is not None:
+        x = x.to(dtype)
+    if not x.dtype.is_floating_point:
+        raise RuntimeError(
+            f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype}"
+        )
+    if isinstance(ord, str):
+        raise RuntimeError(f"linalg.vector_norm: ord must be a number, got {ord!r}")
+    return _norm(x, ord, dim, keepdim)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: N803
+    """The matrix norm over the two dims ``dim``: ``'fro'``, ``'nuc'`` (sum of singular
+    values), 2 / -2 (largest / smallest singular value), 1 / -1 (max / min column abs-sum),
+    inf / -inf (max / min row abs-sum)."""
+    if dtype is not None:
+        A = A.to(dtype)  # noqa: N806
+    _matrix(A, "matrix_norm")
+    if len(dim) != 2:
+        raise RuntimeError(f"linalg.matrix_norm: dim must be a 2-tuple. Got {dim}")
+    d0, d1 = (normalize_dim(d, A.ndim, "matrix_norm") for d in dim)
+    if d0 == d1:
+        raise RuntimeError(f"linalg.matrix_norm: dims must be different. Got ({d0}, {d1})")
+    if ord == "fro":
+        return _norm(A, 2, (d0, d1), keepdim)
+    rest = [d for d in range(A.ndim) if d not in (d0, d1)]
+    moved = A.permute(*rest, d0, d1)
+    if ord in ("nuc", 2, -2):
+        s = svdvals(moved)
+        out = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+    elif ord in (1, -1):
+        sums = moved.abs().sum(-2)
+        out = sums.amax(-1) if ord == 1 else sums.amin(-1)
+    elif ord in (math.inf, -math.inf):
+        sums = moved.abs().sum(-1)
+        out = sums.amax(-1) if ord > 0 else sums.amin(-1)
+    else:
+        raise RuntimeError(
+            f"linalg.matrix_norm: Order {ord} not supported (valid: 'fro', 'nuc', 2, -2, 1, -1, "
+            "inf, -inf)"
+        )
+    if keepdim:
+        for d in sorted((d0, d1)):
+            out = out.unsqueeze(d)
+    return out
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: N803
+    """A vector or matrix norm, chosen as PyTorch does: by ``dim`` (an int: vector, a
+    2-tuple: matrix) or, without ``dim``, by ``A.ndim`` when ``ord`` is given (1-D: vector,
+    2-D: matrix); with neither, the 2-norm of all elements."""
+    if dtype is not None:
+        A = A.to(dtype)  # noqa: N806
+    if isinstance(dim, int):
+        dim = (dim,)
+    if dim is not None:
+        if len(dim) == 1:
+            return vector_norm(A, 2 if ord is None else ord, dim, keepdim)
+        if len(dim) == 2:
+            return matrix_norm(A, "fro" if ord is None else ord, dim, keepdim)
+        raise RuntimeError(
+            f"linalg.norm: If dim is specified, it must be of length 1 or 2. Got {dim}"
+        )
+    if ord is None:
+        return vector_norm(A, 2, None, keepdim)
+    if A.ndim == 1:
+        return vector_norm(A, ord, None, keepdim)
+    if A.ndim == 2:
+        return matrix_norm(A, ord, (-2, -1), keepdim)
+    raise RuntimeError(
+        f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D"
+    )

@@ -1,0 +1,68 @@
+"""Rearranging elements: roll (a cyclic shift) and meshgrid (coordinate grids), composed
+from slicing, cat, reshape and expand."""
+
+from __future__ import annotations
+
+from .base import normalize_dim
+from .joining import cat
+
+
+def roll(input, shifts, dims=None):
+    """Shift elements cyclically by ``shifts`` along ``dims`` (the flattened tensor if None).
+
+    Example:
+        >>> minigrad.tensor([1, 2, 3, 4]).roll(1)  # tensor([4, 1, 2, 3])
+    """
+    if dims is None:
+        if not isinstance(shifts, int):
+            if len(shifts) != 1:
+                raise RuntimeError("roll: shifts must be an int when dims is not given")
+            shifts = shifts[0]
+        return roll(input.reshape(-1), shifts, 0).reshape(input.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise RuntimeError(
+            f"roll: shifts and dimensions must align. shifts: {len(shifts)}, dims: {len(dims)}"
+        )
+    out = input
+    for shift, dim in zip(shifts, dims):
+        d = normalize_dim(dim, input.ndim, "roll")
+        n = input.shape[d] if input.ndim else 1
+        s = shift % n if n else 0
+        if s:
+            lead = (slice(None),) * d
+            out = cat([out[lead + (slice(n - s, None),)], out[lead + (slice(0, n - s),)]], d)
+    return out if out is not input else input.clone()
+
+
+def meshgrid(*tensors, indexing="ij"):
+    """Coordinate grids from 1-D tensors: output i varies along dim i (``indexing='ij'``,
+    PyTorch's default) or with the first two dims swapped (``'xy'``, as NumPy's default).
+
+    Example:
+        >>> gx, gy = minigrad.meshgrid(minigrad.arange(3), minigrad.arange(2), indexing="ij")
+        >>> gx.shape  # (3, 2)
+    """
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise RuntimeError(f"meshgrid: indexing must be one of 'xy' or 'ij', got {indexing!r}")
+    for t in tensors:
+        if t.ndim > 1:
+            raise RuntimeError(
+                f"meshgrid: Expected 0D or 1D tensor in the tensor list but got {t.ndim}D"
+            )
+    if len({t.dtype for t in tensors}) > 1:
+        raise RuntimeError("meshgrid expects all tensors to have the same dtype")
+    flat = [t.reshape(-1) for t in tensors]
+    swap = indexing == "xy" and len(flat) >= 2
+    order = [1, 0] + list(range(2, len(flat))) if swap else list(range(len(flat)))
+    shape = [flat[i].shape[0] for i in order]
+    out = []
+    for t_index, t in enumerate(flat):
+        pos = order.index(t_index)
+        view = [1] * len(flat)
+        view[pos] = -1
+        out.append(t.reshape(view).expand(*shape))
+    return tuple(out)

@@ -1,0 +1,186 @@
+"""Matrix functions and decompositions: solve (the inverse is a solve against the identity, as
+in PyTorch), sign and log|det| (the determinant is composed from them), Cholesky, QR,
+symmetric eigendecomposition and SVD.
+
+Each backward is the closed-form one PyTorch uses, written with Tensor ops (matmul, solve,
+inv, where), so that second derivatives work. The formulas hold away from degenerate points:
+invertible matrices, distinct eigenvalues and distinct non-zero singular values.
+Decompositions with several results are one op whose output packs them into one array per
+matrix; the public functions cut it into its parts (so each part's gradient reaches the op).
+"""
+
+from __future__ import annotations
+
+import math
+
+from .base import Op, constant
+from .elementwise import where
+from .joining import cat
+
+
+class Solve(Op):
+    """X = A⁻¹B (B a batch of matrices); dB = A⁻ᵀ dX, dA = -dB Xᵀ"""
+
+    save_inputs = True
+    save_output = True
+
+    def forward(self, a, b):
+        return self.xp.linalg.solve(a, b)
+
+    def backward(self, gx):
+        a, _, x = self.saved_tensors
+        need_a, _ = self.needs_input_grad
+        gb = Solve()(a.mT, gx)
+        return (-(gb @ x.mT) if need_a else None), gb
+
+
+def inverse(a):
+    """A⁻¹ for a batch of square matrices, as the solve of A X = I (differentiable)."""
+    eye = constant(a.device.xp.eye(a.shape[-1], dtype=a._data.dtype), a.device)
+    return Solve()(a, eye)
+
+
+class Cholesky(Op):
+    """L = cholesky(A) (lower, A = L Lᵀ, A's lower triangle is read);
+    dA = L⁻ᵀ Φ L⁻¹ with T = tril(Lᵀ dL), Φ = (T + tril(T, -1)ᵀ) / 2 (symmetric, as PyTorch)"""
+
+    save_output = True
+
+    def forward(self, a):
+        return self.xp.linalg.cholesky(a)
+
+    def backward(self, gl):
+        (low,) = self.saved_tensors
+        t = (low.mT @ gl).tril()
+        phi = 0.5 * (t + t.tril(-1).mT)
+        left = Solve()(low.mT, phi)  # L⁻ᵀ Φ
+        return Solve()(low.mT, left.mT).mT  # (L⁻ᵀ Φ) L⁻¹
+
+
+class _Packed(Op):
+    """An op with several results, packed per matrix into one flat last dim."""
+
+    save_output = True
+
+    def pack(self, batch: tuple, *parts):
+        self.batch = tuple(batch)
+        self.parts = [p.shape[len(batch) :] for p in parts]
+        flat = [p.reshape(self.batch + (-1,)) for p in parts]
+        return self.xp.concatenate(flat, axis=-1)
+
+    def unpack(self, packed) -> list:
+        out, start = [], 0
+        for shape in self.parts:
+            stop = start + math.prod(shape)
+            out.append(packed[..., start:stop].reshape(self.batch + tuple(shape)))
+            start = stop
+        return out
+
+
+class Slogdet(_Packed):
+    """(sign, l) = (sign det A, log|det A|); dA = dl·A⁻ᵀ (the sign is locally constant)"""
+
+    save_inputs = True
+    save_output = False
+
+    def forward(self, a):
+        sign, logabsdet = self.xp.linalg.slogdet(a)
+        return self.pack(a.shape[:-2], self.xp.asarray(sign), self.xp.asarray(logabsdet))
+
+    def backward(self, g):
+        (a,) = self.saved_tensors
+        gl = self.unpack(g)[1]
+        return gl.unsqueeze(-1).unsqueeze(-1) * inverse(a).mT
+
+
+def _off_diagonal_inverse(diff):
+    """1/diff off the diagonal, 0 on it (diff: a batch of square matrices)."""
+    n = diff.shape[-1]
+    eye = constant(diff.device.xp.eye(n, dtype=bool), diff.device)
+    return where(eye, 0.0, 1.0 / where(eye, 1.0, diff))
+
+
+def _diag(v):
+    """A batch of diagonal matrices from a batch of vectors (differentiable)."""
+    n = v.shape[-1]
+    eye = constant(v.device.xp.eye(n, dtype=v._data.dtype), v.device)
+    return v.unsqueeze(-1) * eye
+
+
+class Eigh(_Packed):
+    """λ, V = eigh(A) (A symmetric, ascending λ); with K = skew(Vᵀ dV),
+    dA = V (diag(dλ) + F ∘ K) Vᵀ, Fᵢⱼ = 1/(λⱼ - λᵢ) off the diagonal (distinct eigenvalues)"""
+
+    def __init__(self, uplo: str):
+        self.uplo = uplo
+
+    def forward(self, a):
+        w, v = self.xp.linalg.eigh(a, UPLO=self.uplo)
+        return self.pack(a.shape[:-2], w, v)
+
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        w, v = self.unpack(out)
+        gw, gv = self.unpack(g)
+        vt_gv = v.mT @ gv
+        f = _off_diagonal_inverse(w.unsqueeze(-2) - w.unsqueeze(-1))
+        inner = f * (0.5 * (vt_gv - vt_gv.mT)) + _diag(gw)
+        return v @ inner @ v.mT
+
+
+class SVD(_Packed):
+    """U, S, Vh = svd(A) (reduced); with Fᵢⱼ = 1/(sⱼ² - sᵢ²) off the diagonal,
+    dA = U[(F∘(UᵀdU - dUᵀU))S + diag(dS) + S(F∘(VᵀdV - dVᵀV))]Vᵀ
+         + (I - UUᵀ)dU S⁻¹Vᵀ + U S⁻¹dVᵀ(I - VVᵀ)   (Townsend; distinct non-zero s)"""
+
+    def forward(self, a):
+        u, s, vh = self.xp.linalg.svd(a, full_matrices=False)
+        return self.pack(a.shape[:-2], u, s, vh)
+
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        u, s, vh = self.unpack(out)
+        gu, gs, gvh = self.unpack(g)
+        m, n = self.input_meta[0][0][-2:]
+        k = s.shape[-1]
+        v, gv = vh.mT, gvh.mT
+        f = _off_diagonal_inverse((s * s).unsqueeze(-2) - (s * s).unsqueeze(-1))
+        ut_gu, vt_gv = u.mT @ gu, v.mT @ gv
+        left = (f * (ut_gu - ut_gu.mT)) * s.unsqueeze(-2)  # (F∘J) S
+        right = s.unsqueeze(-1) * (f * (vt_gv - vt_gv.mT))  # S (F∘K)
+        ga = u @ (left + right + _diag(gs)) @ vh
+        if m > k:
+            ga = ga + ((gu - u @ ut_gu) / s.unsqueeze(-2)) @ vh
+        if n > k:
+            ga = ga + u @ ((gv - v @ vt_gv).mT / s.unsqueeze(-1))
+        return ga
+
+
+class QR(_Packed):
+    """Q, R = qr(A) (reduced); for m ≥ n with M = R dRᵀ - dQᵀ Q,
+    dA = (dQ + Q copyltu(M)) R⁻ᵀ, copyltu(M) = tril(M) + tril(M, -1)ᵀ; for m < n, A = [X|Y]
+    splits into the square case for X and dY = Q dV (R = [U|V])"""
+
+    def forward(self, a):
+        q, r = self.xp.linalg.qr(a, mode="reduced")
+        return self.pack(a.shape[:-2], q, r)
+
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        q, r = self.unpack(out)
+        gq, gr = self.unpack(g)
+        m, n = self.input_meta[0][0][-2:]
+        if m >= n:
+            return _qr_square_backward(q, r, gq, gr)
+        x_part = r[..., :, :m]
+        gu, gv = gr[..., :, :m], gr[..., :, m:]
+        y = q @ r[..., :, m:]  # A's right block, rebuilt from the factors
+        gx = _qr_square_backward(q, x_part, gq + y @ gv.mT, gu)
+        return cat([gx, q @ gv], -1)
+
+
+def _qr_square_backward(q, r, gq, gr):
+    m_ = r @ gr.mT - gq.mT @ q
+    copyltu = m_.tril() + m_.tril(-1).mT
+    rhs = gq + q @ copyltu
+    return Solve()(r, rhs.mT).mT  # rhs R⁻ᵀ

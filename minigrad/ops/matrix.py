@@ -1,0 +1,177 @@
+"""Matrix helpers composed from primitives: diagonals (diag, diagonal, diag_embed, trace),
+tensordot, the fused multiply-adds (addmm, baddbmm, addbmm) and pairwise distances (cdist)."""
+
+from __future__ import annotations
+
+import math
+
+from .base import normalize_dim, on_input_device
+from .elementwise import promote
+from .indexing import GetItem, IndexAdd
+from .linalg import matmul
+from .reduce import norm
+
+
+def _diagonal_index(xp, rows: int, cols: int, offset: int):
+    n = max(0, min(rows, cols - offset) if offset >= 0 else min(rows + offset, cols))
+    r = xp.arange(n, dtype="int64") + max(-offset, 0)
+    c = xp.arange(n, dtype="int64") + max(offset, 0)
+    return r, c
+
+
+@on_input_device
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    """The diagonal of the 2-D slices over ``dim1`` and ``dim2``, as the last dim of the result
+    (``offset`` > 0 above the main diagonal). A copy here, a view in PyTorch.
+
+    Example:
+        >>> minigrad.arange(9.0).reshape(3, 3).diagonal()  # tensor([0., 4., 8.])
+    """
+    if input.ndim < 2:
+        raise RuntimeError(f"diagonal(): input must have at least 2 dimensions, got {input.ndim}")
+    d1 = normalize_dim(dim1, input.ndim, "diagonal")
+    d2 = normalize_dim(dim2, input.ndim, "diagonal")
+    if d1 == d2:
+        raise RuntimeError(f"diagonal(): dim1 and dim2 cannot be identical, got {dim1} and {dim2}")
+    rest = [d for d in range(input.ndim) if d not in (d1, d2)]
+    moved = input.permute(*rest, d1, d2)
+    r, c = _diagonal_index(input.device.xp, moved.shape[-2], moved.shape[-1], offset)
+    return GetItem((Ellipsis, r, c))(moved)
+
+
+_diagonal_of = diagonal  # diag's argument ``diagonal`` hides the function inside diag
+
+
+@on_input_device
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Matrices (at ``dim1``, ``dim2`` of the result) whose ``offset`` diagonal is the last dim
+    of ``input``; zeros elsewhere.
+
+    Example:
+        >>> minigrad.diag_embed(minigrad.tensor([[1.0, 2.0]])).shape  # (1, 2, 2)
+    """
+    if input.ndim == 0:
+        raise RuntimeError("diag_embed(): input must have at least 1 dimension")
+    ndim = input.ndim + 1
+    d1 = normalize_dim(dim1, ndim, "diag_embed")
+    d2 = normalize_dim(dim2, ndim, "diag_embed")
+    if d1 == d2:
+        raise RuntimeError(
+            f"diag_embed(): dim1 and dim2 cannot be identical, got {dim1} and {dim2}"
+        )
+    m = input.shape[-1] + abs(offset)
+    r, c = _diagonal_index(input.device.xp, m, m, offset)
+    out = IndexAdd(tuple(input.shape[:-1]) + (m, m), (Ellipsis, r, c), False)(input)
+    order = [None] * ndim
+    order[d1], order[d2] = ndim - 2, ndim - 1
+    rest = iter(range(ndim - 2))
+    return out.permute(*[o if o is not None else next(rest) for o in order])
+
+
+def diag(input, diagonal=0):
+    """A 1-D input becomes a square matrix with it on the ``diagonal``; a 2-D input gives
+    that diagonal as a vector."""
+    if input.ndim == 1:
+        return diag_embed(input, diagonal)
+    if input.ndim == 2:
+        return _diagonal_of(input, diagonal)
+    raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
+
+
+def trace(input):
+    """The sum of the main diagonal of a 2-D tensor."""
+    if input.ndim != 2:
+        raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
+    return diagonal(input).sum()
+
+
+def tensordot(a, b, dims=2):
+    """Sum products over ``dims``: an int (the last ``dims`` of ``a`` with the first of ``b``)
+    or two lists of dims. Result: a's free dims, then b's.
+
+    Example:
+        >>> minigrad.tensordot(minigrad.ones(2, 3, 4), minigrad.ones(3, 4, 5)).shape  # (2, 5)
+    """
+    if isinstance(dims, int):
+        if dims < 0:
+            raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
+    else:
+        dims_a, dims_b = dims
+        dims_a = [dims_a] if isinstance(dims_a, int) else list(dims_a)
+        dims_b = [dims_b] if isinstance(dims_b, int) else list(dims_b)
+    if len(dims_a) != len(dims_b):
+        raise RuntimeError("tensordot: both dimension lists should have same length")
+    dims_a = [normalize_dim(d, a.ndim, "tensordot") for d in dims_a]
+    dims_b = [normalize_dim(d, b.ndim, "tensordot") for d in dims_b]
+    for da, db in zip(dims_a, dims_b):
+        if a.shape[da] != b.shape[db]:
+            raise RuntimeError(
+                f"tensordot: contracted dimensions need to match, but first has size "
+                f"{a.shape[da]} in dim {da} and second has size {b.shape[db]} in dim {db}"
+            )
+    free_a = [d for d in range(a.ndim) if d not in dims_a]
+    free_b = [d for d in range(b.ndim) if d not in dims_b]
+    k = math.prod(a.shape[d] for d in dims_a)
+    left = a.permute(*free_a, *dims_a).reshape(-1, k)
+    right = b.permute(*dims_b, *free_b).reshape(k, -1)
+    out_shape = [a.shape[d] for d in free_a] + [b.shape[d] for d in free_b]
+    return matmul(*promote(left, right)).reshape(out_shape)
+
+
+def _fma(input, product, beta, alpha):
+    scaled = product if alpha == 1 else product * alpha
+    if beta == 0:  # input is ignored entirely (its NaNs too), as PyTorch
+        return scaled.expand(*_broadcast(input.shape, scaled.shape))
+    return (input if beta == 1 else input * beta) + scaled
+
+
+def _broadcast(a, b):
+    n = max(len(a), len(b))
+    a, b = (1,) * (n - len(a)) + tuple(a), (1,) * (n - len(b)) + tuple(b)
+    return tuple(max(x, y) for x, y in zip(a, b))
+
+
+def _expect(t, ndim, op, name):
+    if t.ndim != ndim:
+        raise RuntimeError(f"{op}: {name} must be a {ndim}D tensor, got {t.ndim}D")
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (mat1 @ mat2)`` for matrices (input broadcasts)."""
+    _expect(mat1, 2, "addmm", "mat1"), _expect(mat2, 2, "addmm", "mat2")
+    return _fma(input, matmul(mat1, mat2), beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices (b, n, m)·(b, m, p)."""
+    _expect(batch1, 3, "baddbmm", "batch1"), _expect(batch2, 3, "baddbmm", "batch2")
+    return _fma(input, matmul(batch1, batch2), beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    """``beta * input + alpha * Σ_b batch1[b] @ batch2[b]``: one (n, p) result."""
+    _expect(batch1, 3, "addbmm", "batch1"), _expect(batch2, 3, "addbmm", "batch2")
+    b, n, m = batch1.shape
+    left = batch1.permute(1, 0, 2).reshape(n, b * m)
+    return _fma(input, matmul(left, batch2.reshape(b * m, -1)), beta, alpha)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """The p-norm distance between each row of ``x1`` (…, P, M) and each row of ``x2``
+    (…, R, M): a (…, P, R) tensor. Computed from the differences (exact, no ‖a‖²+‖b‖²-2ab).
+
+    Example:
+        >>> minigrad.cdist(minigrad.zeros(2, 3), minigrad.ones(4, 3)).shape  # (2, 4)
+    """
+    if x1.ndim < 2 or x2.ndim < 2:
+        raise RuntimeError(
+            f"cdist only supports at least 2D tensors, X1 got: {x1.ndim}D, X2 got: {x2.ndim}D"
+        )
+    if x1.shape[-1] != x2.shape[-1]:
+        raise RuntimeError(
+            f"X1 and X2 must have the same number of columns. X1: {x1.shape[-1]} X2: {x2.shape[-1]}"
+        )
+    if p < 0:
+        raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, dim=-1)

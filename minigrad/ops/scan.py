@@ -1,0 +1,144 @@
+"""Scans along a dimension: cumulative product, running max/min with their indices, and
+finite differences (``cumsum`` lives with the reductions)."""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from .. import dtypes
+from .base import Op, constant, normalize_dim, on_input_device
+from .elementwise import where
+from .joining import cat
+
+
+class Cumprod(Op):
+    """yᵢ = Π_{j≤i} xⱼ along dim; dxₖ = Σ_{i≥k} dyᵢ·Π_{j≤i, j≠k} xⱼ (exact also at zeros)"""
+
+    save_inputs = True
+    save_output = True
+
+    def __init__(self, dim: int):
+        self.dim = dim
+
+    def forward(self, x):
+        dtype = "int64" if x.dtype.kind in "biu" else None
+        return self.xp.cumprod(x, axis=self.dim, dtype=dtype)
+
+    def backward(self, gy):
+        x, y = self.saved_tensors
+        return _cumprod_backward(x, y, gy, self.dim)
+
+
+def _cumprod_backward(x, y, gy, d):
+    """dx for y = cumprod(x) along d, exact (to every order) when x holds zeros.
+
+    Per slice with its first zero at z: for k < z, dxₖ = Σ_{i≥k} dyᵢ·yᵢ / xₖ (no zero divides);
+    for k ≥ z, dxₖ = G̃ₖ·(x_z if k > z else 1), where G̃ is this same gradient for x with x_z
+    set to 1 (a product over j ≠ k keeps the factor x_z exactly when k ≠ z). The value at
+    k > z is 0, but its derivative in x_z is not, which second derivatives need.
+    """
+    if bool((x._data != 0).all()):  # the common case: reverse cumsum of dy·y, over x
+        return _reverse_cumsum(gy * y, d) / x
+    xp = x.device.xp
+    is_zero = x._data == 0
+    zeros_so_far = xp.cumsum(is_zero, axis=d)
+    before = constant(zeros_so_far == 0, x.device)
+    first = is_zero & (zeros_so_far == 1)
+    first_zero = constant(first, x.device)
+    x_skip = where(first_zero, 1.0, x)
+    g_skip = _cumprod_backward(x_skip, Cumprod(d)(x_skip), gy, d)
+    x_z = (x * constant(first.astype(x._data.dtype), x.device)).sum(d, keepdim=True)
+    part_before = _reverse_cumsum(gy * y, d) / where(before, x, 1.0)
+    return where(before, part_before, where(first_zero, g_skip, x_z * g_skip))
+
+
+def _reverse_cumsum(t, d):
+    return t.flip(d).cumsum(d).flip(d)
+
+
+CummaxResult = namedtuple("cummax", ["values", "indices"])
+CumminResult = namedtuple("cummin", ["values", "indices"])
+
+
+def cumprod(input, dim, *, dtype=None):
+    """Cumulative product along ``dim``: ``y[i] = x[0]·x[1]···x[i]``.
+
+    Example:
+        >>> minigrad.tensor([1.0, 2.0, 3.0]).cumprod(0)  # tensor([1., 2., 6.])
+    """
+    if dtype is not None:
+        input = input.to(dtype)
+    if input.ndim == 0:
+        return input * 1
+    return Cumprod(normalize_dim(dim, input.ndim, "cumprod"))(input)
+
+
+def _running_extreme(input, dim, largest: bool, name: str, result_type):
+    d = normalize_dim(dim, input.ndim, name)
+    if input.ndim == 0:
+        return result_type(input * 1, constant(input.device.xp.zeros((), "int64"), input.device))
+    xp = input.device.xp
+    a = xp.moveaxis(input._data, d, -1)
+    n = a.shape[-1]
+    values = a
+    index = xp.broadcast_to(xp.arange(n, dtype="int64"), a.shape)
+    step = 1
+    while step < n:  # Hillis-Steele scan: each pass merges a run with the run ``step`` before it
+        pv, pi, cv, ci = (
+            values[..., :-step],
+            index[..., :-step],
+            values[..., step:],
+            index[..., step:],
+        )
+        # the earlier run wins only when strictly better (ties go to the later index, as
+        # PyTorch); NaN counts as the extreme and propagates
+        better = (pv > cv) if largest else (pv < cv)
+        better = better | (xp.isnan(pv) & ~xp.isnan(cv)) if a.dtype.kind == "f" else better
+        values = xp.concatenate([values[..., :step], xp.where(better, pv, cv)], axis=-1)
+        index = xp.concatenate([index[..., :step], xp.where(better, pi, ci)], axis=-1)
+        step *= 2
+    indices = constant(xp.ascontiguousarray(xp.moveaxis(index, -1, d)), input.device)
+    return result_type(input.gather(d, indices), indices)
+
+
+@on_input_device
+def cummax(input, dim):
+    """Running maximum along ``dim`` as ``(values, indices)``; the gradient flows to the entry
+    each value came from (the last one on ties, as PyTorch)."""
+    return _running_extreme(input, dim, True, "cummax", CummaxResult)
+
+
+@on_input_device
+def cummin(input, dim):
+    """Running minimum along ``dim`` as ``(values, indices)``."""
+    return _running_extreme(input, dim, False, "cummin", CumminResult)
+
+
+def diff(input, n=1, dim=-1, prepend=None, append=None):
+    """The ``n``-th forward difference along ``dim``: ``y[i] = x[i+1] - x[i]``, applied n times.
+
+    ``prepend``/``append`` are joined to ``input`` along ``dim`` first.
+
+    Example:
+        >>> minigrad.tensor([1.0, 4.0, 9.0]).diff()  # tensor([3., 5.])
+    """
+    if input.ndim == 0:
+        raise RuntimeError("diff expects input to be at least one-dimensional")
+    d = normalize_dim(dim, input.ndim, "diff")
+    parts = [p for p in (prepend, input, append) if p is not None]
+    parts = [p if hasattr(p, "ndim") else input.new_full((), p) for p in parts]
+    parts = [p.unsqueeze(d).expand(*_with(input.shape, d, 1)) if p.ndim == 0 else p for p in parts]
+    x = cat(parts, d) if len(parts) > 1 else input
+    lead = (slice(None),) * d
+    for _ in range(n):
+        if x.shape[d] == 0:
+            break
+        if x.dtype is dtypes.bool:
+            x = x[lead + (slice(1, None),)] ^ x[lead + (slice(None, -1),)]
+        else:
+            x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
+    return x
+
+
+def _with(shape, d, size):
+    return tuple(size if i == d else s for i, s in enumerate(shape))

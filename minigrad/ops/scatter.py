@@ -1,0 +1,341 @@
+"""Writing into a tensor at indices: scatter (src or value, reduce=), scatter_reduce, index_add,
+index_copy, index_fill and masked_scatter. Each is out-of-place; the Tensor's ``*_`` twins
+write the result back in place."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd import graph
+from .base import Op, constant, normalize_dim, on_input_device
+from .elementwise import promote, where
+from .indexing import Gather, IndexAdd, ScatterAdd, _leading_region, _pad_to, _scatter_key
+from .joining import pad
+
+
+class Scatter(Op):
+    """y = base with src written at index along dim (torch.scatter);
+    d/dbase = dy with the written places zeroed, d/dsrc = dy gathered at index"""
+
+    def __init__(self, dim: int, index):
+        self.dim, self.index = dim, index
+
+    def forward(self, base, src):
+        out = base.copy()
+        key = _scatter_key(self.xp, self.index, self.dim)
+        out[key] = _leading_region(src, self.index.shape, self.dim, whole_dim=False)
+        return out
+
+    def backward(self, gy):
+        need_base, need_src = self.needs_input_grad
+        g_base = g_src = None
+        if need_base:
+            g_base = Scatter(self.dim, self.index)(gy, gy.new_zeros(self.index.shape))
+        if need_src:
+            g_src = _gather_to(gy, self.dim, self.index, self.input_meta[1][0])
+        return g_base, g_src
+
+
+def _gather_to(gy, dim, index, src_shape):
+    g = Gather(dim, index)(gy)
+    return pad(g, _pad_to(g.shape, src_shape)) if tuple(g.shape) != tuple(src_shape) else g
+
+
+class ScatterExtreme(Op):
+    """y = base with each index place set to the max (or min) of itself (if include_self) and
+    the src values sent there; the gradient is shared evenly by the entries equal to y (as
+    PyTorch's scatter_reduce amax/amin)"""
+
+    save_inputs = True
+    save_output = True
+
+    def __init__(self, dim: int, index, largest: bool, include_self: bool):
+        self.dim, self.index, self.largest, self.include_self = dim, index, largest, include_self
+
+    def forward(self, base, src):
+        xp = self.xp
+        out = base.copy()
+        key = _scatter_key(xp, self.index, self.dim)
+        src = _leading_region(src, self.index.shape, self.dim, whole_dim=False)
+        if not self.include_self:
+            out[key] = _lowest(out.dtype, self.largest)
+        getattr(xp, "maximum" if self.largest else "minimum").at(out, key, src)
+        return out
+
+    def backward(self, gy):
+        base, src, y = self.saved_tensors
+        need_base, need_src = self.needs_input_grad
+        dim, index = self.dim, self.index
+        region = src[tuple(slice(0, n) for n in index.shape)]
+        src_hits = (region == Gather(dim, index)(y)).to(gy.dtype).detach()
+        counts = ScatterAdd(dim, index)(gy.new_zeros(gy.shape), src_hits)
+        if self.include_self:
+            self_hits = (base == y).to(gy.dtype).detach()
+        else:
+            self_hits = _untouched(gy, dim, index)
+        counts = counts + self_hits
+        share = gy / where(counts == 0, 1.0, counts)
+        g_base = share * self_hits if need_base else None
+        g_src = None
+        if need_src:
+            g_src = _gather_to(share, dim, index, self.input_meta[1][0])
+            g_src = g_src * pad(src_hits, _pad_to(src_hits.shape, g_src.shape))
+        return g_base, g_src
+
+
+class ScatterProd(Op):
+    """y = base with each index place multiplied by the src values sent there (times itself
+    if include_self); d/dsrcₖ = dy·y/srcₖ, d/dbase = dy·y/base (inputs without zeros)"""
+
+    save_inputs = True
+    save_output = True
+
+    def __init__(self, dim: int, index, include_self: bool):
+        self.dim, self.index, self.include_self = dim, index, include_self
+
+    def forward(self, base, src):
+        out = base.copy()
+        key = _scatter_key(self.xp, self.index, self.dim)
+        if not self.include_self:
+            out[key] = 1
+        src = _leading_region(src, self.index.shape, self.dim, whole_dim=False)
+        self.xp.multiply.at(out, key, src)
+        return out
+
+    def backward(self, gy):
+        base, src, y = self.saved_tensors
+        if not bool((base._data != 0).all()) or not bool((src._data != 0).all()):
+            raise NotImplementedError(
+                "scatter_reduce(reduce='prod'): gradient when input or src holds zeros"
+            )
+        need_base, need_src = self.needs_input_grad
+        g_base = g_src = None
+        if need_base:
+            g_base = (
+                gy * y / base if self.include_self else gy * _untouched(gy, self.dim, self.index)
+            )
+        if need_src:
+            g_src = _gather_to(gy * y, self.dim, self.index, self.input_meta[1][0]) / src
+        return g_base, g_src
+
+
+def _lowest(np_dtype, largest: bool):
+    """The identity of max (or min) for ``np_dtype``: -inf/inf, or the integer limits."""
+    if np_dtype.kind == "f":
+        return -math.inf if largest else math.inf
+    if np_dtype.kind == "b":
+        return not largest
+    info = np.iinfo(np_dtype)
+    return info.min if largest else info.max
+
+
+def _untouched(like, dim, index):
+    """1.0 where scatter at ``index`` along ``dim`` writes nothing, else 0.0 (no grad)."""
+    xp = like.device.xp
+    hit = xp.zeros(like.shape, dtype=bool)
+    hit[_scatter_key(xp, index, dim)] = True
+    return constant((~hit).astype(like._data.dtype), like.device)
+
+
+# -- functions --------------------------------------------------------------------------------
+
+
+def _scatter_index(input, index, dim: int, op: str):
+    """The index array of a scatter along ``dim``: int64, on input's device, in ``[0, size)``."""
+    if not isinstance(index, graph.Tensor) or index.dtype is not dtypes.int64:
+        kind = index.dtype if isinstance(index, graph.Tensor) else type(index).__name__
+        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {kind}")
+    if index.device is not input.device:
+        raise RuntimeError(
+            f"{op}(): expected all tensors to be on the same device, but found at least two "
+            f"devices, {input.device} (input) and {index.device} (index)"
+        )
+    _check_range(index._data, input.shape[dim] if input.ndim else 1, dim, RuntimeError, False)
+    return index._data
+
+
+def _check_range(data, size: int, dim: int, error, negative: bool) -> None:
+    """``data`` in ``[0, size)`` (``[-size, size)`` with ``negative``), else ``error`` as PyTorch.
+    (One reduction read on the host: on a GPU that is a synchronisation.)"""
+    if data.size == 0:
+        return
+    bad = (data >= size) | ((data < -size) if negative else (data < 0))
+    if bool(bad.any()):
+        value = int(data.reshape(-1)[bad.reshape(-1).argmax()])
+        raise error(f"index {value} is out of bounds for dimension {dim} with size {size}")
+
+
+def _as_src(input, index, src, op):
+    if isinstance(src, graph.Tensor):
+        if src.ndim != input.ndim and src.ndim != 0:
+            raise RuntimeError(
+                f"{op}(): index, self and src should have the same number of dimensions, got "
+                f"{input.ndim} and {src.ndim}"
+            )
+        src = src.to(input.dtype) if src.dtype is not input.dtype else src
+        return src.expand(*index.shape) if src.ndim == 0 else src
+    return constant(input.device.xp.full(index.shape, src, dtype=input._data.dtype), input.device)
+
+
+@on_input_device
+def scatter(input, dim, index, src=None, value=None, *, reduce=None):
+    """``input`` with ``src`` (a tensor, or the scalar ``value``) written at ``index`` along
+    ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim 1.
+
+    ``reduce='add'`` or ``'multiply'`` combines with the values there instead of replacing them.
+
+    Example:
+        >>> x = minigrad.zeros(2, 3)
+        >>> x.scatter(1, minigrad.tensor([[2], [0]]), 1.0)  # a one-hot per row
+    """
+    if src is None:
+        src = value
+    if src is None:
+        raise TypeError("scatter(): expected either 'src' or 'value'")
+    d = normalize_dim(dim, input.ndim, "scatter")
+    idx = _scatter_index(input, index, d, "scatter")
+    src = _as_src(input, index, src, "scatter")
+    if reduce is not None:
+        modes = {"add": "sum", "multiply": "prod"}
+        if reduce not in modes:
+            raise RuntimeError(
+                f"scatter(): reduce argument must be 'add' or 'multiply', got {reduce!r}"
+            )
+        return scatter_reduce(input, d, index, src, modes[reduce])
+    return Scatter(d, idx)(input, src)
+
+
+@on_input_device
+def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
+    """Combine ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce`` in
+    ``'sum'``, ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``; ``include_self=False`` leaves
+    the places written to out of the reduction.
+
+    Example:
+        >>> x = minigrad.zeros(3)
+        >>> x.scatter_reduce(0, minigrad.tensor([0, 0, 2]), minigrad.tensor([1.0, 5.0, 2.0]), "amax")
+    """
+    d = normalize_dim(dim, input.ndim, "scatter_reduce")
+    idx = _scatter_index(input, index, d, "scatter_reduce")
+    if not isinstance(src, graph.Tensor):
+        raise TypeError("scatter_reduce(): src must be a Tensor")
+    input, src = promote(input, src)
+    if reduce in ("sum", "mean"):
+        base = input if include_self else Scatter(d, idx)(input, input.new_zeros(index.shape))
+        total = ScatterAdd(d, idx)(base, src)
+        if reduce == "sum":
+            return total
+        counts = ScatterAdd(d, idx)(
+            input.new_full(input.shape, 1 if include_self else 0),
+            input.new_ones(index.shape),
+        )
+        if input.dtype.is_floating_point:
+            return where(counts == 0, input, total / where(counts == 0, 1, counts))
+        return where(counts == 0, input, total // where(counts == 0, 1, counts))
+    if reduce in ("amax", "amin"):
+        return ScatterExtreme(d, idx, reduce == "amax", include_self)(input, src)
+    if reduce == "prod":
+        return ScatterProd(d, idx, include_self)(input, src)
+    raise RuntimeError(
+        f"scatter_reduce(): reduce argument must be one of 'sum', 'prod', 'mean', 'amax', "
+        f"'amin', got {reduce!r}"
+    )
+
+
+def _index_key(input, dim, index, op, negative=False):
+    if not isinstance(index, graph.Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
+        raise IndexError(f"{op}(): Expected dtype int32/int64 for index")
+    if index.ndim > 1:
+        raise IndexError(f"{op}(): Index is supposed to be a vector, got {index.ndim} dims")
+    if index.device is not input.device:
+        raise RuntimeError(
+            f"{op}(): expected all tensors to be on the same device, but found at least two "
+            f"devices, {input.device} (input) and {index.device} (index)"
+        )
+    d = normalize_dim(dim, input.ndim, op)
+    data = index._data.reshape(-1)
+    _check_range(data, input.shape[d] if input.ndim else 1, d, IndexError, negative)
+    return (slice(None),) * d + (data,)
+
+
+def _check_source(input, dim, index, source, op):
+    d = normalize_dim(dim, input.ndim, op)
+    want = tuple(index.numel() if i == d else s for i, s in enumerate(input.shape))
+    if input.ndim and tuple(source.shape) != want:
+        raise RuntimeError(
+            f"{op}(): source of shape {list(source.shape)} does not match the expected shape "
+            f"{list(want)} (self's shape with dim {d} of size len(index))"
+        )
+
+
+@on_input_device
+def index_add(input, dim, index, source, *, alpha=1):
+    """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats add up).
+
+    Example:
+        >>> minigrad.zeros(3, 2).index_add(0, minigrad.tensor([0, 0]), minigrad.ones(2, 2))
+    """
+    key = _index_key(input, dim, index, "index_add")
+    _check_source(input, dim, index, source, "index_add")
+    input, source = promote(input, source)
+    if alpha != 1:
+        source = source * alpha
+    return input + IndexAdd(tuple(input.shape), key, False)(source)
+
+
+def _index_mask(input, key):
+    xp = input.device.xp
+    hit = xp.zeros(input.shape, dtype=bool)
+    hit[key] = True
+    return constant(hit, input.device)
+
+
+@on_input_device
+def index_copy(input, dim, index, source):
+    """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s slices."""
+    key = _index_key(input, dim, index, "index_copy")
+    _check_source(input, dim, index, source, "index_copy")
+    source = source.to(input.dtype)
+    return where(_index_mask(input, key), IndexAdd(tuple(input.shape), key, False)(source), input)
+
+
+@on_input_device
+def index_fill(input, dim, index, value):
+    """``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
+    key = _index_key(input, dim, index, "index_fill", negative=True)
+    if isinstance(value, graph.Tensor):
+        if value.ndim:
+            raise RuntimeError("index_fill(): only supports a 0-dimensional value tensor")
+        value = value.to(input.dtype)
+    out = where(_index_mask(input, key), value, input)
+    return out if out.dtype is input.dtype else out.to(input.dtype)
+
+
+@on_input_device
+def masked_scatter(input, mask, source):
+    """``input`` with the places where ``mask`` is true filled, in row-major order, with
+    consecutive values of ``source`` (which needs at least as many elements).
+
+    Example:
+        >>> x = minigrad.zeros(2, 2)
+        >>> x.masked_scatter(minigrad.tensor([[True, False], [True, True]]), minigrad.arange(4.0))
+    """
+    if mask.dtype is not dtypes.bool:
+        raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {mask.dtype}")
+    mask = mask.expand(*input.shape) if tuple(mask.shape) != tuple(input.shape) else mask
+    xp = input.device.xp
+    where_true = xp.nonzero(mask._data)
+    count = int(where_true[0].size) if input.ndim else int(bool(mask._data))
+    if count > source.numel():
+        raise RuntimeError(
+            f"masked_scatter: expected source to have at least {count} elements (the number of "
+            f"true entries in mask), got {source.numel()}"
+        )
+    values = source.to(input.dtype).reshape(-1)[:count]
+    if input.ndim == 0:
+        return where(mask, values.reshape(()), input) if count else input * 1
+    placed = IndexAdd(tuple(input.shape), tuple(where_true), False)(values)
+    return where(mask, placed, input)

@@ -1,0 +1,106 @@
+"""Searching and counting (no gradients: integer results): unique, bincount, searchsorted,
+bucketize."""
+
+from __future__ import annotations
+
+from .. import dtypes
+from ..autograd import graph
+from .base import constant, normalize_dim, on_input_device
+
+
+@on_input_device
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The distinct values (or distinct slices along ``dim``), sorted, optionally with the
+    index of each input element in them (``return_inverse``) and how often each occurs.
+
+    Always sorted (PyTorch's CPU kernel sorts too). The values carry no gradient here.
+
+    Example:
+        >>> minigrad.unique(minigrad.tensor([3, 1, 3]), return_counts=True)  # ([1, 3], [1, 2])
+    """
+    xp = input.device.xp
+    data = input._data
+    if dim is None:
+        values, inverse, counts = xp.unique(
+            data.reshape(-1), return_inverse=True, return_counts=True
+        )
+        inverse = inverse.reshape(data.shape)
+    else:
+        d = normalize_dim(dim, input.ndim, "unique")
+        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True, axis=d)
+        inverse = inverse.reshape(-1)
+    out = [constant(values, input.device)]
+    if return_inverse:
+        out.append(constant(inverse.astype("int64", copy=False), input.device))
+    if return_counts:
+        out.append(constant(counts.astype("int64", copy=False), input.device))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+@on_input_device
+def bincount(input, weights=None, minlength=0):
+    """How often each value 0, 1, …, max occurs in a 1-D non-negative integer tensor (summing
+    ``weights`` instead of counting ones, when given); at least ``minlength`` bins."""
+    if input.ndim != 1 or input.dtype.is_floating_point or input.dtype is dtypes.bool:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    xp = input.device.xp
+    data = input._data
+    if data.size and int(data.min()) < 0:
+        raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
+    if minlength < 0:
+        raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")
+    if weights is None:
+        return constant(xp.bincount(data, minlength=minlength).astype("int64"), input.device)
+    if tuple(weights.shape) != tuple(input.shape):
+        raise RuntimeError("bincount: weights should be 1-d and have the same length as input")
+    out_dtype = weights._data.dtype if weights.dtype.is_floating_point else "float64"
+    counts = xp.bincount(data, weights=weights._data, minlength=minlength)
+    return constant(counts.astype(out_dtype), input.device)
+
+
+@on_input_device
+def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=None, sorter=None):
+    """For each value, the index in ``sorted_sequence`` (sorted along its last dim) where it
+    would be inserted to keep the order: the first place (``right=False``) or after equal
+    values (``right=True`` or ``side='right'``). A 1-D sequence serves every value; otherwise
+    its leading dims match ``input``'s.
+
+    Example:
+        >>> minigrad.searchsorted(minigrad.tensor([1.0, 3.0, 5.0]), minigrad.tensor([3.0, 6.0]))
+    """
+    if side is not None:
+        if side not in ("left", "right"):
+            raise RuntimeError(f"searchsorted: side can only be 'left' or 'right', got {side!r}")
+        if right and side == "left":
+            raise RuntimeError("searchsorted: side and right can't be set to opposites")
+        right = side == "right"
+    how = "right" if right else "left"
+    dev = sorted_sequence.device
+    xp = dev.xp
+    seq = sorted_sequence._data
+    if sorter is not None:
+        seq = xp.take_along_axis(seq, sorter._data, axis=-1)
+    scalar = not isinstance(input, graph.Tensor)
+    values = xp.asarray(input, dtype=seq.dtype) if scalar else input._data
+    out_dtype = "int32" if out_int32 else "int64"
+    if seq.ndim == 1:
+        found = xp.searchsorted(seq, values, side=how)
+        return constant(xp.asarray(found).astype(out_dtype), dev)
+    if scalar or values.shape[:-1] != seq.shape[:-1]:
+        raise RuntimeError(
+            f"searchsorted: boundaries tensor should be 1 dimension or the first N-1 dimensions "
+            f"of boundaries tensor and input value tensor must match, but we got boundaries "
+            f"tensor {list(seq.shape)} and input value tensor {list(values.shape)}"
+        )
+    rows_seq = seq.reshape(-1, seq.shape[-1])
+    rows_val = values.reshape(-1, values.shape[-1])
+    found = xp.stack([xp.searchsorted(s, v, side=how) for s, v in zip(rows_seq, rows_val)])
+    return constant(found.reshape(values.shape).astype(out_dtype), dev)
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    """The bucket of each value given 1-D increasing ``boundaries``: i with
+    ``boundaries[i-1] < x <= boundaries[i]`` (``<`` and ``<=`` swap with ``right=True``)."""
+    if boundaries.ndim != 1:
+        raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
