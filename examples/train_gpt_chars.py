@@ -6,6 +6,7 @@ entropy of the character frequencies: what a model that ignores context can reac
 
     python examples/train_gpt_chars.py                     # about 1,500 steps
     python examples/train_gpt_chars.py --device cuda --steps 5000 --n-layer 4 --n-embd 128
+    python examples/train_gpt_chars.py --device cuda --amp   # float16 autocast + GradScaler
 
 Writes into --out: loss.png, samples.txt, metrics.json and gpt.mg (config and weights).
 """
@@ -37,6 +38,11 @@ def arguments(argv=None):
     p.add_argument("--temperature", type=float, default=0.8, help="sampling (default: 0.8)")
     p.add_argument("--top-k", type=int, default=10, help="sampling (default: 10)")
     p.add_argument("--sample-chars", type=int, default=600, help="default: 600")
+    p.add_argument(
+        "--amp",
+        action="store_true",
+        help="mixed precision: matmuls in float16 under autocast, loss scaled by a GradScaler",
+    )
     return p.parse_args(argv)
 
 
@@ -81,14 +87,20 @@ def train(model, train_set, val_set, args, device) -> list[dict]:
     scheduler = LambdaLR(optimizer, warmup_cosine(args.steps, max(1, args.steps // 20)))
     eval_batches = 2 if args.smoke else 20
     history, timer = [], _common.Timer()
+    device_type = minigrad.device(device).type
+    # with --amp off both are pass-throughs, as in PyTorch programs that always call them
+    scaler = minigrad.amp.GradScaler(device_type, enabled=args.amp)
     bar = _common.progress(range(1, args.steps + 1), not args.no_progress, desc="training")
     for step in bar:
         x, y = train_set.get_batch(args.batch_size, device=device)
-        _, loss = model(x, y)
+        with minigrad.autocast(device_type, dtype=minigrad.float16, enabled=args.amp):
+            _, loss = model(x, y)
         optimizer.zero_grad()
-        loss.backward()
+        scaler.scale(loss).backward()
+        scaler.unscale_(optimizer)  # clip the true gradients, not the scaled ones
         minigrad.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        optimizer.step()
+        scaler.step(optimizer)  # skipped when a gradient overflowed
+        scaler.update()
         scheduler.step()
         if step % args.eval_every == 0 or step == args.steps:
             val = estimate_loss(model, val_set, eval_batches, device)
@@ -162,6 +174,7 @@ def main(argv=None) -> dict:
     (args.out / "samples.txt").write_text(sample + "\n", encoding="utf-8")
     metrics = {
         "device": device,
+        "amp": args.amp,
         "parameters": n_params,
         "config": asdict(config),
         "unigram_baseline": baseline,

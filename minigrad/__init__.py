@@ -255,14 +255,17 @@ def t(input):
 from . import (  # noqa: E402
     _checkout,  # minigrad.models from a source checkout
     accelerator,
+    amp,
     backends,
     distributed,
+    func,
     nn,
     optim,
     serialization,
     utils,
     viz,
 )
+from .amp import autocast  # noqa: E402
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
     gru_cell,

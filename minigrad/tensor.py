@@ -110,6 +110,11 @@ class Tensor(InPlaceMethods):
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
 
+    def _all_elements(self):
+        """The array for checks over every element (index ranges): under ``vmap`` a batched
+        tensor answers with its whole batch, where ``_data`` refuses element access."""
+        return self._data
+
     # -- autograd -------------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:

@@ -21,6 +21,7 @@ OUTPUTS = {
     "autoencoder_digits": ["metrics.json", "reconstructions.png", "latent.png", "vae_manifold.png"],
     "lora_finetune": ["results.json", "finetune.png", "lora_weights.mg", "adapter_weights.mg"],
     "train_gpt_chars": ["metrics.json", "samples.txt", "gpt.mg", "loss.png"],
+    "per_sample_gradients": ["metrics.json", "curves.png"],
 }
 
 

@@ -40,6 +40,11 @@ class FunctionCtx(Node):
         return graph.Tensor._make(device.xp.zeros(shape, dtype=np_dtype), device)
 
 
+# minigrad.func.vmap installs ``interposer(cls, args, kwargs) -> (handled, result)`` here while
+# it runs, to batch custom Functions given batched tensors; None otherwise (one global lookup).
+interposer = None
+
+
 class Function:
     """Base class of custom ops, PyTorch style.
 
@@ -70,6 +75,10 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if interposer is not None:
+            handled, result = interposer(cls, args, kwargs)
+            if handled:
+                return result
         tensor_cls = graph.Tensor
         ctx = FunctionCtx(cls)
         ctx.needs_input_grad = tuple(isinstance(a, tensor_cls) and a.requires_grad for a in args)

@@ -15,6 +15,20 @@ tracer = None
 # This thread's grad and anomaly modes (thread-local objects, bound once: read on every op).
 _grad_state, _anomaly_state = grad_mode._state, anomaly._state
 
+# Transforms above this layer (minigrad.func.vmap, minigrad.amp.autocast) install a function
+# here while they are active: ``interposer(op, args) -> (handled, result_or_args)`` either
+# computes the op itself (vmap's batching rules) or returns the arguments to use (autocast's
+# casts). None keeps the cost for everyone else at one global lookup per op.
+interposer = None
+autocast_entry = None  # autocast's policy by name, for functions that check dtypes before an op
+
+
+def autocast_inputs(name: str, *tensors):
+    """``tensors`` cast as autocast's policy for the function ``name`` asks (unchanged when
+    autocast is off); for entry points such as ``F.linear`` that check dtypes up front."""
+    hook = autocast_entry
+    return tensors if hook is None else hook(name, tensors)
+
 
 def on_input_device(fn):
     """Run ``fn(input, ...)`` with ``input``'s GPU current: for op-layer functions that call
@@ -70,6 +84,10 @@ class Op(Node):
         raise NotImplementedError
 
     def __call__(self, *args):
+        if interposer is not None:  # a transform (vmap, autocast) is active in some thread
+            handled, args = interposer(self, args)
+            if handled:
+                return args
         tensor_cls = graph.Tensor
         device = None
         requires_grad = False

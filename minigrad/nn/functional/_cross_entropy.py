@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ...ops.base import Op, constant, on_input_device
+from ...ops.base import Op, autocast_inputs, constant, on_input_device
 from ...ops.nn import LogSoftmaxOp, SoftmaxOp
 from ._utils import check_class_targets, check_reduction, reduction_from_legacy
 
@@ -178,6 +178,7 @@ def cross_entropy(
     """
     reduction = reduction_from_legacy(size_average, reduce, reduction)
     check_reduction(reduction, "cross_entropy")
+    input, target = autocast_inputs("cross_entropy", input, target)
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     probs = target.dtype.is_floating_point

@@ -75,7 +75,7 @@ def check_class_targets(target, num_classes: int, ignore_index: int | None, op: 
             f"{op}: expected class indices of an integer dtype (int64) as target, got "
             f"{target.dtype}"
         )
-    data = target._data
+    data = target._all_elements()  # every element, also of a batch under vmap
     with backend.on(target.device):  # kernels on the target's GPU (cuda:1 and up)
         bad = (data < 0) | (data >= num_classes)
         if ignore_index is not None:

@@ -12,7 +12,7 @@ import math
 
 from ... import backend, dtypes
 from ...ops import Op
-from ...ops.base import constant
+from ...ops.base import autocast_inputs, constant
 
 __all__ = ["scaled_dot_product_attention"]
 
@@ -156,6 +156,7 @@ def scaled_dot_product_attention(
         >>> scaled_dot_product_attention(q, k, v, is_causal=True).shape
         (2, 4, 8, 16)
     """
+    query, key, value = autocast_inputs("scaled_dot_product_attention", query, key, value)
     _check_qkv(query, key, value)
     if enable_gqa:
         key, value = _repeat_heads(query, key), _repeat_heads(query, value)

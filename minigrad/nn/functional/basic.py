@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ... import backend, dtypes
 from ...ops import Op
-from ...ops.base import constant
+from ...ops.base import autocast_inputs, constant
 from ...ops.indexing import IndexAdd, check_range
 from ._utils import maybe_inplace
 
@@ -53,6 +53,7 @@ def linear(input, weight, bias=None):
         >>> F.linear(minigrad.randn(2, 4), minigrad.randn(3, 4)).shape
         (2, 3)
     """
+    input, weight, bias = autocast_inputs("linear", input, weight, bias)
     if weight.ndim != 2:
         raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {list(weight.shape)}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
@@ -190,7 +191,7 @@ def embedding(
 def _check_indices(input, num: int) -> None:
     # PyTorch raises IndexError for any index outside [0, num); on a GPU, at the next sync
     check_range(
-        input._data, num, input.device,
+        input._all_elements(), num, input.device,
         f"embedding(): index {{}} is out of range for {num} embeddings (valid: 0 to {num - 1})",
         negative=False,
     )  # fmt: skip

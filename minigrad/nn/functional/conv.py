@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 
 from ...ops import Op
+from ...ops.base import autocast_inputs
 from ._windows import Geometry, add_windows, im2col, make_geometry, pair
 
 __all__ = ["conv1d", "conv2d", "fold", "unfold"]
@@ -175,6 +176,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 
 def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
+    x, weight, bias = autocast_inputs("conv", x, weight, bias)
     _check_conv_args(x, weight, bias, groups, op, dims)
     unbatched = x.ndim == dims + 1
     if unbatched:

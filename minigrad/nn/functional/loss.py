@@ -6,8 +6,9 @@ from __future__ import annotations
 import math
 import warnings
 
-from ... import ops
+from ... import backend, ops
 from ...ops import Op
+from ...ops.base import autocast_inputs
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy
 from ._utils import (
     check_class_targets,
@@ -73,6 +74,7 @@ def mse_loss(
         >>> F.mse_loss(minigrad.tensor([1.0, 2.0]), minigrad.tensor([1.0, 4.0]))
         tensor(2.)
     """
+    input, target = autocast_inputs("mse_loss", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "mse_loss")
     input, target = _broadcast_pair(input, target, "mse_loss")
     diff = input - target
@@ -88,6 +90,7 @@ def l1_loss(
     weight=None,
 ):
     """Mean absolute error: |input - target|, reduced."""
+    input, target = autocast_inputs("l1_loss", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "l1_loss")
     input, target = _broadcast_pair(input, target, "l1_loss")
     return _weighted((input - target).abs(), weight, reduction)
@@ -108,6 +111,7 @@ def smooth_l1_loss(
     beta: float = 1.0,
 ):
     """Smooth L1: quadratic for |d| < beta, linear beyond (L1 when beta = 0)."""
+    input, target = autocast_inputs("smooth_l1_loss", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
@@ -124,6 +128,7 @@ def huber_loss(
     weight=None,
 ):
     """Huber: 0.5·d² for |d| ≤ delta, delta·(|d| - 0.5·delta) beyond (= delta·smooth_l1(beta=delta))."""
+    input, target = autocast_inputs("huber_loss", input, target)
     check_reduction(reduction, "huber_loss")
     if delta <= 0:
         raise RuntimeError(
@@ -154,6 +159,7 @@ def nll_loss(
     Example:
         >>> F.nll_loss(F.log_softmax(logits, dim=1), labels)
     """
+    input, target = autocast_inputs("nll_loss", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "nll_loss")
     if target.dtype.is_floating_point:
         raise RuntimeError(
@@ -193,13 +199,14 @@ def binary_cross_entropy(
     Example:
         >>> F.binary_cross_entropy(minigrad.tensor([0.9, 0.2]), minigrad.tensor([1.0, 0.0]))
     """
+    input, target = autocast_inputs("binary_cross_entropy", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
             f"({list(input.shape)}) is deprecated. Please ensure they have the same size."
         )
-    if input.device.type == "cpu" and input.numel() and bool(((input < 0) | (input > 1)).any()):
+    if input.device.type == "cpu" and input.numel() and _outside_unit(input._all_elements()):
         raise RuntimeError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
             "(use binary_cross_entropy_with_logits for logits)"
@@ -255,6 +262,7 @@ def binary_cross_entropy_with_logits(
     Example:
         >>> F.binary_cross_entropy_with_logits(minigrad.tensor([1000.0, -3.0]), minigrad.tensor([1.0, 0.0]))
     """
+    input, target = autocast_inputs("binary_cross_entropy_with_logits", input, target)
     reduction = resolve_reduction(
         size_average, reduce, reduction, "binary_cross_entropy_with_logits"
     )
@@ -290,6 +298,7 @@ def kl_div(
     Example:
         >>> F.kl_div(F.log_softmax(logits, 1), probs, reduction="batchmean")
     """
+    input, target = autocast_inputs("kl_div", input, target)
     if reduction == "batchmean":
         reduction = reduction_from_legacy(size_average, reduce, "sum")
         batch = input.shape[0] if input.ndim else 1
@@ -334,7 +343,9 @@ def gaussian_nll_loss(
                 f"gaussian_nll_loss: var of shape {list(var.shape)} is incompatible with input "
                 f"of shape {list(input.shape)}"
             )
-    if bool((var < 0).any()):
+    with backend.on(var.device):  # every element (of a batch, under vmap), on var's own GPU
+        negative = bool((var._all_elements() < 0).any())
+    if negative:
         raise ValueError("var has negative entry/entries")
     floor = var.detach().clamp(min=eps) - var.detach()  # clamp the value, not the gradient
     var = var + floor
@@ -356,6 +367,7 @@ def poisson_nll_loss(
 ):
     """Poisson negative log-likelihood: exp(x) - y·x with ``log_input`` (x = log rate), else
     x - y·log(x + eps); ``full`` adds Stirling's term y·log y - y + ½ log(2πy) where y > 1."""
+    input, target = autocast_inputs("poisson_nll_loss", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "poisson_nll_loss")
     if log_input:
         loss = input.exp() - target * input
@@ -366,3 +378,8 @@ def poisson_nll_loss(
         stirling = safe * safe.log() - safe + 0.5 * (2 * math.pi * safe).log()
         loss = loss + ops.where(target > 1, stirling, stirling * 0)
     return reduce_(loss, reduction)
+
+
+def _outside_unit(data) -> bool:
+    """True if any probability lies outside [0, 1] (a host check, CPU arrays only)."""
+    return bool(((data < 0) | (data > 1)).any())

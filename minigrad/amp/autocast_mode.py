@@ -1,0 +1,288 @@
+"""Autocast: run chosen ops in float16/bfloat16 and others in float32, as ``torch.autocast``.
+
+The policy is PyTorch's, per device type. On CUDA (and every other non-CPU device, such as the
+``fakegpu`` test stand-in): matmul, linear, convolution, einsum and attention run in the low
+precision dtype; exp/log/pow, sums, softmax/log_softmax, norms and losses run in float32. On
+the CPU: the same low-precision ops, and in float32 only ``prod`` and the losses (PyTorch's CPU
+list leaves softmax and norms alone). Every other op runs in the dtype of its inputs, with the
+usual type promotion (``cat``/``stack``/``add`` at the widest input dtype).
+
+How it is hooked: while any thread has an autocast region open, :mod:`minigrad.ops.base` calls
+:func:`_interpose` before each primitive op, which looks the op's class up in the policy table,
+and entry points that check dtypes first (``F.linear``, convolution, attention, losses) call
+``autocast_inputs(name, ...)``. With no region open the cost is one global lookup per op.
+State is thread-local, as in PyTorch. Differences from PyTorch on purpose: on CUDA, ``mean``
+and ``var`` of float16 tensors return float32, because they are composed from ``sum``, which
+autocast runs in float32; ``binary_cross_entropy`` runs in float32 on CUDA where PyTorch refuses.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from .. import dtypes
+from ..autograd import graph
+from ..func import _dispatch
+from ..ops.elementwise import Cast
+
+LOWER, FP32 = "lower", "fp32"
+
+_LOWER_OPS = {
+    "MatMul": LOWER,
+    "Linear": LOWER,
+    "Convolution": LOWER,
+    "Einsum": LOWER,
+    "ScaledDotProductAttention": LOWER,
+    "AttentionWeights": LOWER,
+    "LSTMCell": LOWER,
+    "GRUCell": LOWER,
+    "linear": LOWER,
+    "conv": LOWER,
+    "scaled_dot_product_attention": LOWER,
+}
+_LOSSES = (
+    "CrossEntropy",
+    "BinaryCrossEntropy",
+    "cross_entropy",
+    "nll_loss",
+    "mse_loss",
+    "l1_loss",
+    "smooth_l1_loss",
+    "huber_loss",
+    "kl_div",
+    "binary_cross_entropy",
+    "binary_cross_entropy_with_logits",
+    "poisson_nll_loss",
+)
+#: device type -> {op class name or entry-point name -> "lower" | "fp32"}
+POLICY = {
+    "cpu": {**_LOWER_OPS, "Prod": FP32, **{name: FP32 for name in _LOSSES}},
+    "cuda": {
+        **_LOWER_OPS,
+        **{name: FP32 for name in _LOSSES},
+        **{
+            name: FP32
+            for name in (
+                "Pow",
+                "Exp",
+                "Expm1",
+                "Log",
+                "Log1p",
+                "Rsqrt",
+                "Tan",
+                "Softplus",
+                "Sum",
+                "Prod",
+                "Cumsum",
+                "Softmax",
+                "LogSoftmax",
+                "LogSumExp",
+                "Norm2",
+                "LayerNorm",
+                "GroupNorm",
+            )
+        },
+    },
+}
+
+
+class _State(threading.local):
+    def __init__(self):
+        self.enabled = {}  # device type -> low-precision minigrad dtype, for enabled types only
+        self.depth = 0  # open autocast regions (enabled or not) in this thread
+        self.cache = {}  # (id(param), dtype) -> (param, its cast): parameters cast once per region
+
+
+_state = _State()
+_active_lock = threading.Lock()
+_active = 0  # enabled regions open in all threads: the interposer is installed while > 0
+
+
+def is_autocast_enabled(device_type: str = "cuda") -> bool:
+    """True inside an enabled autocast region for ``device_type`` (this thread)."""
+    return device_type in _state.enabled
+
+
+def get_autocast_dtype(device_type: str = "cuda"):
+    """The low-precision dtype autocast uses for ``device_type`` (its default when off)."""
+    found = _state.enabled.get(device_type)
+    return found if found is not None else _default_dtype(device_type)
+
+
+def _default_dtype(device_type: str):
+    if device_type == "cpu":
+        raise NotImplementedError(
+            "autocast on the CPU defaults to bfloat16, which minigrad does not have yet; pass "
+            "dtype=minigrad.float16"
+        )
+    return dtypes.float16
+
+
+def _policy_for(device_type: str) -> dict:
+    return POLICY["cpu" if device_type == "cpu" else "cuda"]
+
+
+def _cast(t, target, cache: dict | None):
+    """``t`` in dtype ``target`` (a differentiable cast), reusing a parameter's cast once made."""
+    np_dtype = target.numpy
+    if t._data.dtype == np_dtype:
+        return t
+    if cache is not None and t._requires_grad and t.grad_fn is None and t._data.dtype.kind == "f":
+        key = (id(t), np_dtype)
+        hit = cache.get(key)
+        if hit is None:
+            hit = cache[key] = (t, Cast(np_dtype)(t))
+        return hit[1]
+    return Cast(np_dtype)(t)
+
+
+def _cast_args(name: str, args, enabled: dict):
+    """The arguments cast as the policy for ``name`` asks; ``None`` when nothing changes."""
+    tensor_cls = graph.Tensor
+    changed = False
+    out = []
+    for a in args:
+        if isinstance(a, tensor_cls) and a.device.type in enabled:
+            device_type = a.device.type
+            kind = _policy_for(device_type).get(name)
+            np_dtype = a._data.dtype
+            # eligible: floating, not float64 (PyTorch leaves double alone)
+            if kind is not None and np_dtype.kind == "f" and np_dtype.itemsize != 8:
+                target = enabled[device_type] if kind == LOWER else dtypes.float32
+                if np_dtype != target.numpy:
+                    a = _cast(a, target, _state.cache if _state_cache_enabled() else None)
+                    changed = True
+        out.append(a)
+    return tuple(out) if changed else None
+
+
+def _state_cache_enabled() -> bool:
+    return getattr(_state, "cache_enabled", True)
+
+
+def _interpose(op, args):
+    """Called before every primitive op while some thread has autocast on."""
+    enabled = _state.enabled
+    if enabled:
+        cast = _cast_args(_dispatch.op_name(type(op)), args, enabled)
+        if cast is not None:
+            return False, cast
+    return False, args
+
+
+def _entry(name: str, tensors):
+    enabled = _state.enabled
+    if not enabled:
+        return tensors
+    cast = _cast_args(name, tensors, enabled)
+    return tensors if cast is None else cast
+
+
+def _install() -> None:
+    _dispatch.set_autocast(_interpose, _entry)
+
+
+class autocast:  # noqa: N801 - PyTorch's name
+    """Run ops in lower precision where that is safe: a context manager and a decorator.
+
+    Args:
+        device_type: ``"cuda"``, ``"cpu"`` (or another device type, e.g. ``"fakegpu"``, which
+            follows the CUDA policy); only tensors on devices of this type are cast.
+        dtype: the low-precision dtype (default float16 on CUDA, bfloat16 on the CPU).
+        enabled: False makes the region a no-op (and switches autocast off inside it).
+        cache_enabled: cast each parameter (a leaf that requires grad) once per region.
+
+    Example:
+        >>> with minigrad.autocast("cpu", dtype=minigrad.float16):
+        ...     y = model(x)        # linear layers compute in float16
+        ...     loss = F.cross_entropy(y, target)  # in float32
+        >>> loss.backward()         # outside the region, as PyTorch recommends
+    """
+
+    def __init__(self, device_type: str, dtype=None, enabled: bool = True, cache_enabled=None):
+        if not isinstance(device_type, str):
+            raise ValueError(
+                f"autocast: expected device_type of type str, got {type(device_type).__name__}"
+            )
+        self.device = device_type.split(":")[0]
+        self.fast_dtype = dtypes.to_dtype(dtype) if dtype is not None else None
+        if self.fast_dtype is not None and self.fast_dtype.name not in ("float16", "bfloat16"):
+            raise RuntimeError(
+                f"autocast: in autocast on {self.device}, only float16 and bfloat16 are "
+                f"supported as the low-precision dtype, got {self.fast_dtype}"
+            )
+        self._enabled = bool(enabled)
+        self._cache_enabled = True if cache_enabled is None else bool(cache_enabled)
+
+    def __enter__(self):
+        global _active
+        state = _state
+        self._prev = state.enabled.copy()
+        self._prev_cache = _state_cache_enabled()
+        if self._enabled:
+            fast = self.fast_dtype if self.fast_dtype is not None else _default_dtype(self.device)
+            state.enabled = {**state.enabled, self.device: fast}
+            with _active_lock:
+                _active += 1
+                if _active == 1:
+                    _install()
+        else:
+            state.enabled = {k: v for k, v in state.enabled.items() if k != self.device}
+        state.cache_enabled = self._cache_enabled
+        state.depth += 1
+        return self
+
+    def __exit__(self, *exc):
+        global _active
+        state = _state
+        state.depth -= 1
+        state.enabled = self._prev
+        state.cache_enabled = self._prev_cache
+        if state.depth == 0:
+            state.cache.clear()  # casts of parameters live as long as the outermost region
+        if self._enabled:
+            with _active_lock:
+                _active -= 1
+                if _active == 0:
+                    _dispatch.set_autocast(None, None)
+        return False
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            with self.__class__(self.device, self.fast_dtype, self._enabled, self._cache_enabled):
+                return fn(*args, **kwargs)
+
+        return wrapper
+
+
+def custom_fwd(fwd=None, *, device_type: str = "cuda", cast_inputs=None):
+    """Decorator for a custom ``Function.forward``: with ``cast_inputs`` set, run forward in that
+    dtype with autocast off inside (as ``torch.amp.custom_fwd``)."""
+    if fwd is None:
+        return functools.partial(custom_fwd, device_type=device_type, cast_inputs=cast_inputs)
+
+    @functools.wraps(fwd)
+    def wrapper(*args, **kwargs):
+        if cast_inputs is None or not is_autocast_enabled(device_type):
+            return fwd(*args, **kwargs)
+        target = dtypes.to_dtype(cast_inputs)
+        tensor_cls = graph.Tensor
+
+        def cast(v):
+            if isinstance(v, tensor_cls) and v.is_floating_point():
+                return v.to(target)
+            return v
+
+        with autocast(device_type, enabled=False):
+            return fwd(*[cast(a) for a in args], **{k: cast(v) for k, v in kwargs.items()})
+
+    return wrapper
+
+
+def custom_bwd(bwd=None, *, device_type: str = "cuda"):
+    """Decorator for a custom ``Function.backward``, the pair of :func:`custom_fwd`."""
+    if bwd is None:
+        return functools.partial(custom_bwd, device_type=device_type)
+    return bwd

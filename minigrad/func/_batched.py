@@ -1,0 +1,208 @@
+"""The batched tensor of ``vmap``: a tensor that looks like one sample and holds the batch.
+
+A :class:`BatchedTensor` at vmap level ``L`` wraps a tensor ``value`` whose dim 0 is the
+batch of that level; its shape, ndim and dtype are those of one sample (the *logical* view).
+``value`` may itself be batched at a lower level (nested vmaps), so the chain of wrappers
+ends in a plain tensor, the *physical* one, which holds every level's batch dims in front.
+
+Ops on batched tensors reach :func:`minigrad.func._rules.batched_call` through the op
+interposer; they never read ``_data``: for a batched tensor that is a :class:`LogicalArray`,
+which answers metadata (``shape``, ``dtype``, ``ndim``) and raises for anything else, so a
+function that reads arrays directly fails loudly rather than computing over the whole batch.
+"""
+
+from __future__ import annotations
+
+import math
+
+from ..tensor import Tensor
+
+
+class LogicalArray:
+    """The ``_data`` of a batched tensor: one sample's metadata, no element access."""
+
+    __slots__ = ("tensor",)
+
+    def __init__(self, tensor):
+        self.tensor = tensor
+
+    @property
+    def shape(self) -> tuple:
+        return self.tensor._value.shape[1:]
+
+    @property
+    def ndim(self) -> int:
+        return self.tensor._value.ndim - 1
+
+    @property
+    def size(self) -> int:
+        return math.prod(self.shape)
+
+    @property
+    def dtype(self):
+        return self.tensor._value._data.dtype
+
+    @property
+    def flags(self):  # each sample of a contiguous batch is contiguous
+        return physical(self.tensor)._data.flags
+
+    @property
+    def itemsize(self) -> int:
+        return self.dtype.itemsize
+
+    def __getattr__(self, name):
+        raise NotImplementedError(
+            f"vmap: this function reads the array of a batched tensor directly (.{name}), so it "
+            f"has no batching rule; call it outside vmap, or express it with minigrad ops"
+        )
+
+    def __array__(self, *args, **kwargs):
+        raise NotImplementedError(
+            "vmap: converting a batched tensor to an array (data-dependent Python control flow "
+            "or NumPy) is not supported inside vmap"
+        )
+
+
+def _refuse(what: str):
+    def method(self, *args, **kwargs):
+        raise RuntimeError(
+            f"vmap: It looks like you're calling {what} on a batched tensor; vmap does not "
+            f"support data-dependent values per sample (each sample would need its own Python "
+            f"value)"
+        )
+
+    return method
+
+
+def _wrap_like(result, level):
+    if isinstance(result, tuple):
+        return type(result)(*[make_batched(r, level) for r in result])
+    return make_batched(result, level)
+
+
+def _along(name: str, default_dim):
+    """A data-dependent reduction (argmax, sort, ...): run on the batch with ``dim`` shifted;
+    with no dim, over each sample flattened."""
+
+    def method(self, dim=default_dim, *args, **kwargs):
+        value, size = self._value, self._value.shape[0]
+        if dim is not None and self.ndim == 0:  # a 0-d sample: along a dim of one, then back
+            if not -1 <= dim <= 0:
+                raise IndexError(
+                    f"{name}: dimension out of range (expected to be in range of [-1, 0], but "
+                    f"got {dim})"
+                )
+            out = getattr(value.unsqueeze(1), name)(1, *args, **kwargs)
+            if isinstance(out, tuple):  # (values, indices): each one value per sample
+                return _wrap_like(type(out)(*[o.reshape((size,)) for o in out]), self._level)
+            return _wrap_like(out.reshape((size,)), self._level)
+        if dim is None:
+            if name in ("max", "min"):  # no dim: the plain extreme value (amax/amin rules)
+                return getattr(self, "a" + name)()
+            out = getattr(value.reshape(size, -1), name)(1, *args, **kwargs)
+            if kwargs.get("keepdim") or (args and args[0] is True):
+                out = out.reshape((size,) + (1,) * self.ndim)
+        else:
+            d = dim + self.ndim if dim < 0 else dim
+            if not 0 <= d < max(self.ndim, 1):
+                raise IndexError(
+                    f"{name}: dimension out of range (expected to be in range of "
+                    f"[{-max(self.ndim, 1)}, {max(self.ndim, 1) - 1}], but got {dim})"
+                )
+            out = getattr(value, name)(d + 1 if self.ndim else 1, *args, **kwargs)
+        return _wrap_like(out, self._level)
+
+    method.__name__ = name
+    return method
+
+
+class BatchedTensor(Tensor):
+    """One sample's view of a batch at a vmap level (see the module docstring)."""
+
+    __slots__ = ("_value", "_level", "_logical")
+
+    @property
+    def _data(self):
+        return self._logical
+
+    def _all_elements(self):
+        return physical(self)._data
+
+    def detach(self):
+        return make_batched(self._value.detach(), self._level)
+
+    @property
+    def data(self):
+        return make_batched(self._value.data, self._level)
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._value.requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, value: bool) -> None:
+        self._value.requires_grad = value
+
+    def __repr__(self) -> str:
+        return f"BatchedTensor(lvl={self._level}, bdim=0, value={self._value!r})"
+
+    argmax, argmin = _along("argmax", None), _along("argmin", None)
+    max, min = _along("max", None), _along("min", None)
+    all, any = _along("all", None), _along("any", None)
+    sort, argsort = _along("sort", -1), _along("argsort", -1)
+
+    def topk(self, k, dim=-1, largest=True, sorted=True):
+        d = dim + self.ndim if dim < 0 else dim
+        out = self._value.topk(k, d + 1, largest, sorted)
+        return _wrap_like(out, self._level)
+
+    def nonzero(self, *args, **kwargs):
+        raise RuntimeError(
+            "vmap: nonzero has a data-dependent output shape per sample, which vmap cannot batch"
+        )
+
+    item = _refuse(".item()")
+    tolist = _refuse(".tolist()")
+    numpy = _refuse(".numpy()")
+    __bool__ = _refuse("bool()")
+    __float__ = _refuse("float()")
+    __int__ = _refuse("int()")
+    __index__ = _refuse("an index conversion")
+
+    def __deepcopy__(self, memo):
+        raise RuntimeError("vmap: batched tensors cannot be deep-copied inside vmap")
+
+
+def make_batched(value, level: int) -> BatchedTensor:
+    """Wrap ``value`` (batch at dim 0) as a batched tensor of ``level``."""
+    t = object.__new__(BatchedTensor)
+    t.device = value.device
+    t._grad = t.grad_fn = t._version = t._base = t._view = t._hooks = t._accumulator = None
+    t._output_nr, t._retains_grad, t._requires_grad = 0, False, False
+    t._value, t._level = value, level
+    t._logical = LogicalArray(t)
+    return t
+
+
+def levels_of(t) -> list:
+    """The vmap levels ``t`` is batched at, outermost wrapper first."""
+    out = []
+    while type(t) is BatchedTensor:
+        out.append(t._level)
+        t = t._value
+    return out
+
+
+def physical(t):
+    """The plain tensor at the bottom of ``t``'s chain of batched wrappers."""
+    while type(t) is BatchedTensor:
+        t = t._value
+    return t
+
+
+def rewrap(template, value):
+    """``value`` (a physical tensor laid out as ``template``'s) wrapped in the same levels."""
+    levels = levels_of(template)
+    for level in reversed(levels):
+        value = make_batched(value, level)
+    return value

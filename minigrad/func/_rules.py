@@ -1,0 +1,458 @@
+"""vmap's batching rules: how each op treats a batch dim in front of its inputs.
+
+``batched_call(op, args, level)`` runs ``op`` on arguments some of which are batched at
+``level``: it unwraps them (their batch is dim 0 of the unwrapped value), asks the op's rule for
+the result with the batch in front, and wraps that again. Rules call ops on the unwrapped
+values, so lower vmap levels (nested vmap) are handled by the same code one level down.
+
+Rules by family:
+    elementwise (unary, binary, where, casts, activations, clone, tril/triu, pad, attention):
+        pad each batched input with 1s after its batch dim to the widest sample rank; the op's
+        own broadcasting does the rest;
+    dims (sum, amax, softmax, cumsum, flip, permute, cat, gather, norms): dims shifted by one;
+    shapes (reshape, expand, sum_to_size, indexing): the batch size put in front;
+    matmul, einsum, linear, convolution and pooling: the batch folded into their own batch dims.
+Ops with no rule fall back to a loop over the batch with a one-time warning naming the op (as
+PyTorch's vmap does for its fallback); the loop is correct but slow.
+"""
+
+from __future__ import annotations
+
+import copy
+import warnings
+
+import numpy as np
+
+from ..autograd import graph
+from ._batched import BatchedTensor, LogicalArray, make_batched
+from ._dispatch import op_name
+
+RULES: dict = {}
+_warned: set = set()
+
+
+def rule(*names):
+    def register(fn):
+        for n in names:
+            RULES[n] = fn
+        return fn
+
+    return register
+
+
+def batched_call(op, args, level: int):
+    vals, flags, size = [], [], None
+    for a in args:
+        if type(a) is BatchedTensor and a._level == level:
+            vals.append(a._value)
+            flags.append(True)
+            size = a._value.shape[0]
+        else:
+            vals.append(a)
+            flags.append(False)
+    fn = RULES.get(op_name(type(op)), _fallback)
+    return make_batched(fn(op, vals, flags, size), level)
+
+
+def _tensor(x) -> bool:
+    return isinstance(x, graph.Tensor)
+
+
+def _sample_ndim(v, batched: bool) -> int:
+    return v.ndim - 1 if batched else v.ndim
+
+
+def _pad_to(v, ndim: int):
+    """A batched value (batch, *s) reshaped to (batch, 1, ..., 1, *s) with ``ndim`` sample dims."""
+    missing = ndim - (v.ndim - 1)
+    if missing <= 0:
+        return v
+    return v.reshape((v.shape[0],) + (1,) * missing + tuple(v.shape[1:]))
+
+
+def _align(vals, flags):
+    ndim = max((_sample_ndim(v, f) for v, f in zip(vals, flags) if _tensor(v)), default=0)
+    return [_pad_to(v, ndim) if f else v for v, f in zip(vals, flags)]
+
+
+def _expanded(v, batched: bool, size: int):
+    """``v`` with the batch in front: unbatched values are expanded (a view, no copy)."""
+    return v if batched else v.unsqueeze(0).expand((size,) + tuple(v.shape))
+
+
+def _with(op, **attrs):
+    """``op`` with some settings changed for the batch. The op itself is changed, not a copy:
+    callers may read what its forward stored (``stash``, ``argmax``) after the call."""
+    for k, val in attrs.items():
+        setattr(op, k, val)
+    return op
+
+
+# -- elementwise -----------------------------------------------------------------------------
+@rule(
+    "Add", "Sub", "Mul", "Div", "Neg", "Pow", "FloorDivide", "TruncDivide", "Remainder", "Maximum",
+    "Minimum",
+    "Where", "Cast", "Compare", "Exp", "Log", "Log1p", "Expm1", "Sqrt", "Rsqrt", "Abs", "Sin",
+    "Cos", "Tan", "Tanh", "Erf", "Clamp", "_ZeroGrad", "Sign", "Round", "Floor", "Ceil", "Trunc",
+    "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "Clone", "Tril", "Triu",
+    "Pad", "ToDevice", "ScaledDotProductAttention", "AttentionWeights", "BinaryCrossEntropy",
+)  # fmt: skip
+def _elementwise(op, vals, flags, size):
+    return op(*_align(vals, flags))
+
+
+# -- dims ------------------------------------------------------------------------------------
+@rule("Sum", "Amax", "Amin", "LogSumExp", "Norm2", "Flip")
+def _dims(op, vals, flags, size):
+    return _with(op, dims=tuple(d + 1 for d in op.dims))(*vals)
+
+
+@rule("Cumsum", "Softmax", "LogSoftmax")
+def _dim(op, vals, flags, size):
+    (v,) = vals
+    if v.ndim == 1:  # 0-d samples: along a dim of one, then back
+        return _with(op, dim=1)(v.unsqueeze(1)).reshape((size,))
+    return _with(op, dim=op.dim + 1)(v)
+
+
+@rule("Prod")
+def _prod(op, vals, flags, size):
+    (v,) = vals
+    if op.dim is not None and v.ndim == 1:  # 0-d samples: along a dim of one, then back
+        out = _with(op, dim=1)(v.unsqueeze(1))
+        return out if op.keepdim else out.reshape((size,))
+    if op.dim is not None:
+        return _with(op, dim=op.dim + 1)(v)
+    flat = _with(op, dim=1, keepdim=op.keepdim)(v.reshape(size, -1))
+    return flat.reshape((size,) + (1,) * (v.ndim - 1)) if op.keepdim else flat
+
+
+@rule("Permute")
+def _permute(op, vals, flags, size):
+    return _with(op, dims=(0,) + tuple(d + 1 for d in op.dims))(*vals)
+
+
+@rule("Cat")
+def _cat(op, vals, flags, size):
+    full = [_expanded(v, f, size) for v, f in zip(vals, flags)]
+    ranks = {v.ndim for v in full if tuple(v.shape[1:]) != (0,)}
+    if ranks and max(ranks) > 2:  # legacy: 1-D empty tensors are skipped next to others
+        full = [v for v in full if tuple(v.shape[1:]) != (0,)]
+    return _with(op, dim=op.dim + 1)(*full)
+
+
+@rule("LayerNorm", "GroupNorm", "BatchNorm")
+def _normalize(op, vals, flags, size):
+    if not flags[0]:
+        return _fallback(op, vals, flags, size)
+    return _with(op, axes=tuple(a + 1 for a in op.axes))(*_align(vals, flags))
+
+
+@rule("Gather")
+def _gather(op, vals, flags, size):
+    (v,) = vals
+    index = op.index
+    if isinstance(index, LogicalArray):  # a batched index: its physical array has the batch
+        index = _array_of(index)
+        v = _expanded(v, flags[0], size)
+    elif flags[0]:  # one index for every sample: a broadcast view, no copy
+        index = v.device.xp.broadcast_to(index, (size,) + tuple(index.shape))
+    else:
+        return op(v)
+    return _with(op, dim=op.dim + 1, index=index)(v)
+
+
+def _array_of(logical: LogicalArray):
+    t = logical.tensor
+    if type(t._value) is BatchedTensor:
+        raise NotImplementedError("vmap: batched index arrays inside nested vmap")
+    return t._value._data
+
+
+# -- shapes ----------------------------------------------------------------------------------
+@rule("Reshape")
+def _reshape(op, vals, flags, size):
+    return _with(op, shape=(size,) + tuple(op.shape))(*vals)
+
+
+@rule("Expand")
+def _expand(op, vals, flags, size):
+    (v,) = vals
+    shape = tuple(op.shape)
+    v = _pad_to(v, len(shape))
+    return _with(op, shape=(size,) + shape)(v)
+
+
+@rule("SumToSize")
+def _sum_to_size(op, vals, flags, size):
+    (v,) = vals
+    shape = tuple(op.shape)
+    target = (1,) * (v.ndim - 1 - len(shape)) + shape
+    out = _with(op, shape=(size,) + target)(v)
+    return out.reshape((size,) + shape) if len(target) != len(shape) else out
+
+
+def _is_array_index(k) -> bool:
+    return hasattr(k, "shape") and not isinstance(k, (int, np.integer))
+
+
+@rule("GetItem")
+def _getitem(op, vals, flags, size):
+    key = op.key
+    if any(isinstance(k, LogicalArray) for k in key):
+        return _fallback(op, vals, flags, size)
+    arrays = [i for i, k in enumerate(key) if _is_array_index(k)]
+    if arrays:  # with arrays present, ints are advanced indices too
+        arrays = [i for i, k in enumerate(key) if _is_array_index(k) or isinstance(k, int)]
+    if arrays and arrays != list(range(arrays[0], arrays[-1] + 1)):
+        return _fallback(op, vals, flags, size)  # NumPy would move the indexed dims in front
+    new = _with(op, key=(slice(None),) + tuple(key))
+    return new(*vals)
+
+
+# -- matrix products -------------------------------------------------------------------------
+@rule("MatMul")
+def _matmul(op, vals, flags, size):
+    a, b = vals
+    fa, fb = flags
+    na, nb = _sample_ndim(a, fa), _sample_ndim(b, fb)
+    if na == 0 or nb == 0:
+        return _fallback(op, vals, flags, size)
+    # vectors become matrices (a row on the left, a column on the right), then batch dims align
+    if na == 1:
+        a = a.unsqueeze(1 if fa else 0)
+    if nb == 1:
+        b = b.unsqueeze(-1)
+    ma, mb = max(na, 2), max(nb, 2)
+    rank = max(ma, mb)
+    if fa:
+        a = _pad_to(a, rank)
+    if fb:
+        b = _pad_to(b, rank)
+    # an unbatched side has at most ``rank`` dims: NumPy aligns it to the right, clear of the batch
+    out = op(a, b)
+    if nb == 1:
+        out = out.squeeze(-1)
+    if na == 1:
+        out = out.squeeze(-1 if nb == 1 else -2)
+    return out
+
+
+@rule("Einsum")
+def _einsum(op, vals, flags, size):
+    used = set("".join(op.inputs) + op.output)
+    letter = next(
+        c for c in "zyxwvutsrqponmlkjihgfedcbaZYXWVUTSRQPONMLKJIHGFEDCBA" if c not in used
+    )
+    inputs = [letter + s if f else s for s, f in zip(op.inputs, flags)]
+    return _with(op, inputs=inputs, output=letter + op.output)(*vals)
+
+
+@rule("Linear")
+def _linear(op, vals, flags, size):
+    x, w, b = vals
+    if not (flags[1] or flags[2]):
+        return op(x, w, b)  # Linear takes any leading dims: the batch is one more
+    # per-sample weights: one batched matrix product, (B, M, in) @ (B, in, out)
+    lead = tuple(x.shape[1:-1]) if flags[0] else tuple(x.shape[:-1])
+    rows = x.reshape((size if flags[0] else 1, -1, x.shape[-1]))
+    wt = (w if flags[1] else _expanded(w, False, size)).transpose(-1, -2)
+    y = rows @ wt
+    if b is not None:
+        y = y + (b.unsqueeze(1) if flags[2] else b)
+    return y.reshape((size,) + lead + (y.shape[-1],))
+
+
+@rule("Embedding")
+def _embedding(op, vals, flags, size):
+    (w,) = vals
+    indices = op.indices
+    if isinstance(indices, LogicalArray):
+        if flags[0]:
+            return _fallback(op, vals, flags, size)
+        return _with(op, indices=_array_of(indices))(w)  # (B, ...) rows of one table
+    from ..ops.indexing import GetItem  # per-sample tables (B, V, D), the same indices
+
+    return GetItem((slice(None), indices))(w)
+
+
+@rule("Convolution", "MaxPool", "AvgPool", "Im2Col", "Col2Im")
+def _fold_batch(op, vals, flags, size):
+    """Ops over (N, C, ...) that treat samples alike: fold the vmap batch into N."""
+    if any(flags[1:]):
+        if op_name(type(op)) == "Convolution":
+            return _conv_per_sample_weights(op, vals, flags, size)
+        return _fallback(op, vals, flags, size)
+    x = vals[0]
+    merged = x.reshape((size * x.shape[1],) + tuple(x.shape[2:]))
+    if op_name(type(op)) == "MaxPool":  # the copy runs (and backpropagates) on the batch ...
+        op, caller = copy.copy(op), op
+        refused = _Refused("max pooling's return_indices")  # ... the caller's refuses
+        caller.argmax, caller._kept = refused, {"argmax": refused}
+    out = op(merged, *vals[1:])
+    return out.reshape((size, x.shape[1]) + tuple(out.shape[1:]))
+
+
+def _conv_per_sample_weights(op, vals, flags, size):
+    """A weight per sample: one grouped convolution, each sample's channels a group of their own
+    (x (B, N, C, ...) becomes (N, B·C, ...), the weights (B·O, C/g, ...), groups × B)."""
+    x, w, b = vals
+    x = _expanded(x, flags[0], size)
+    w = _expanded(w, flags[1], size)
+    n, spatial = x.shape[1], tuple(x.shape[3:])
+    xs = x.transpose(0, 1).reshape((n, size * x.shape[2]) + spatial)
+    ws = w.reshape((size * w.shape[1],) + tuple(w.shape[2:]))
+    bs = None if b is None else _expanded(b, flags[2], size).reshape(-1)
+    out = _with(op, groups=op.groups * size)(xs, ws, bs)
+    return out.reshape((n, size, w.shape[1]) + tuple(out.shape[2:])).transpose(0, 1)
+
+
+@rule("LSTMCell", "GRUCell")
+def _rows(op, vals, flags, size):
+    """Recurrent cells work row by row on (N, features): fold the batch into N."""
+    full = [_expanded(v, f, size) for v, f in zip(vals, flags)]
+    n = full[0].shape[1]
+    out = op(*[v.reshape((size * n,) + tuple(v.shape[2:])) for v in full])
+    if out.ndim == 3:  # LSTM: stacked [h', c'] (2, B·N, H)
+        return out.reshape((2, size, n, out.shape[-1])).transpose(0, 1)
+    return out.reshape((size, n) + tuple(out.shape[1:]))
+
+
+class _Refused:
+    """Stands in for an array an op stores for its caller, where vmap has no batched form."""
+
+    def __init__(self, what: str):
+        self.what = what
+
+    def __getattr__(self, name):
+        raise NotImplementedError(f"vmap: {self.what} is not supported inside vmap")
+
+
+# -- custom autograd Functions ------------------------------------------------------------------
+FUNCTION_RULES: dict = {}
+
+
+def batched_function_call(cls, args, kwargs, level: int):
+    """``cls.apply(*args)`` with some args batched at ``level``: the Function's own rule (a
+    ``vmap(info, in_dims, *args)`` staticmethod, as PyTorch's custom Functions may define), one
+    of ours, or a loop over the batch."""
+    vals, flags, size = [], [], None
+    for a in args:
+        if type(a) is BatchedTensor and a._level == level:
+            vals.append(a._value)
+            flags.append(True)
+            size = a._value.shape[0]
+        else:
+            vals.append(a)
+            flags.append(False)
+    own = cls.__dict__.get("vmap")
+    if own is not None:
+        info = _VmapInfo(size)
+        outs, out_dims = own.__func__(info, tuple(0 if f else None for f in flags), *vals, **kwargs)
+        single = not isinstance(outs, tuple)
+        outs = (outs,) if single else outs
+        out_dims = (out_dims,) * len(outs) if isinstance(out_dims, (int, type(None))) else out_dims
+        wrapped = tuple(
+            o if d is None else make_batched(o.movedim(d, 0) if d else o, level)
+            for o, d in zip(outs, out_dims)
+        )
+        return wrapped[0] if single else wrapped
+    rule_fn = FUNCTION_RULES.get(cls.__name__)
+    if rule_fn is not None:
+        outs = rule_fn(cls, vals, flags, size, kwargs)
+    else:
+        outs = _function_fallback(cls, vals, flags, size, kwargs)
+    if isinstance(outs, tuple):
+        return tuple(make_batched(o, level) for o in outs)
+    return make_batched(outs, level)
+
+
+class _VmapInfo:
+    """What a Function's ``vmap`` staticmethod is told: the batch size and the randomness."""
+
+    def __init__(self, batch_size: int, randomness: str = "error"):
+        self.batch_size, self.randomness = batch_size, randomness
+
+
+def _function_fallback(cls, vals, flags, size, kwargs):
+    name = cls.__name__
+    if name not in _warned:
+        _warned.add(name)
+        warnings.warn(
+            f"vmap: there is a performance drop because the custom Function {name} has no vmap "
+            f"staticmethod; falling back to a loop over the batch",
+            stacklevel=4,
+        )
+    outs = [
+        cls.apply(*[v[i] if f else v for v, f in zip(vals, flags)], **kwargs) for i in range(size)
+    ]
+    if isinstance(outs[0], tuple):
+        return tuple(_stack([o[k] for o in outs]) for k in range(len(outs[0])))
+    return _stack(outs)
+
+
+def _split_rule(cls, vals, flags, size, kwargs):
+    x, dim, sizes, squeeze = vals
+    return cls.apply(x, dim + 1, sizes, squeeze)  # the pieces keep the batch in front
+
+
+FUNCTION_RULES["Split"] = _split_rule
+
+
+# -- the fallback ----------------------------------------------------------------------------
+def _fallback(op, vals, flags, size):
+    name = op_name(type(op))
+    if name not in _warned:
+        _warned.add(name)
+        warnings.warn(
+            f"vmap: there is a performance drop because there is no batching rule for {name}; "
+            f"falling back to a loop over the batch",
+            stacklevel=4,
+        )
+    outs = []
+    for i in range(size):
+        sample = [v[i] if f else v for v, f in zip(vals, flags)]
+        new = copy.copy(op)  # one node per sample
+        for k, v in vars(op).items():
+            if isinstance(v, LogicalArray):
+                setattr(new, k, _array_of(v)[i])
+            elif isinstance(v, tuple) and any(isinstance(e, LogicalArray) for e in v):
+                setattr(
+                    new, k, tuple(_array_of(e)[i] if isinstance(e, LogicalArray) else e for e in v)
+                )
+        outs.append(new(*sample))
+    return _stack(outs)
+
+
+def _stack(outs):
+    from ..ops.joining import stack
+
+    return stack(outs, 0)
+
+
+@rule("CrossEntropy")
+def _cross_entropy(op, vals, flags, size):
+    """Rows of every sample in one call with reduction='none', then each sample's reduction."""
+    x, target, weight = vals
+    if flags[2] or any(type(v) is BatchedTensor for v in vals if v is not None):
+        return _fallback(op, vals, flags, size)  # per-sample class weights, or nested vmap
+    x, target = _expanded(x, flags[0], size), _expanded(target, flags[1], size)
+    m, c = x.shape[1], x.shape[-1]
+    flat_target = target.reshape((size * m,) + tuple(target.shape[2:]))
+    reduction = op.reduction
+    per = _with(op, reduction="none")(x.reshape(size * m, c), flat_target, weight)
+    per = per.reshape(size, m)
+    if reduction == "none":
+        return per
+    total = per.sum(1)
+    if reduction == "sum":
+        return total
+    if op.probs:
+        return total / m
+    valid = target != op.ignore_index
+    if weight is None:
+        denom = valid.to(per.dtype).sum(1)
+    else:
+        safe = target.masked_fill(valid.logical_not(), 0).reshape(-1)
+        denom = (weight.index_select(0, safe).reshape(size, m) * valid.to(per.dtype)).sum(1)
+    return total / denom

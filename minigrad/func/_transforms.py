@@ -1,0 +1,516 @@
+"""``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``, ``jacfwd``, ``hessian``.
+
+Each transform runs the function on fresh graph nodes for its inputs and differentiates with
+the ordinary engine (:func:`minigrad.autograd.grad`); ``jvp`` uses the double-vjp identity
+``J·t = d/du ⟨Jᵀu, t⟩``, exact because every op's backward is itself differentiable.
+
+Inside ``vmap`` the engine works on the whole batch at once. An input that is the same for
+every sample (a model's weights) is first expanded along each active vmap level (a view, no
+copy), so that the gradient of each sample's output stays that sample's: ``vmap(grad(f))``
+gives per-sample gradients. Derivatives compose with the outer graph: when an argument
+requires grad, when a transform runs inside another, or when the function uses tensors that
+require grad, the result is built with ``create_graph=True``.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from .. import creation
+from ..autograd import engine, grad_mode, graph
+from ..autograd.graph import AccumulateGrad
+from ._batched import BatchedTensor, make_batched, physical, rewrap
+from ._pytree import tree_flatten, tree_unflatten
+from .vmap import active_levels
+
+
+class _Depth(threading.local):
+    def __init__(self):
+        self.value = 0
+
+
+_depth = _Depth()
+
+
+def _batch_all(t, levels):
+    """``t`` batched at every level of ``levels`` (outermost first), expanding where it is not."""
+    if not levels:
+        return t
+    level, size = levels[-1]
+    if type(t) is BatchedTensor and t._level == level:
+        return make_batched(_batch_all(t._value, levels[:-1]), level)
+    inner = _batch_all(t, levels[:-1])
+    return make_batched(inner.unsqueeze(0).expand((size,) + tuple(inner.shape)), level)
+
+
+def _prepare(t, name: str):
+    """``t`` as an input to differentiate: batched at all active vmap levels, and at the
+    bottom a new graph node (a leaf, or an identity over ``t`` if ``t`` already has a graph)."""
+    if not isinstance(t, graph.Tensor):
+        raise RuntimeError(
+            f"{name}: expected the differentiated arguments to be tensors, got {type(t).__name__}"
+        )
+    if not t.is_floating_point():
+        raise RuntimeError(
+            f"{name}: only tensors of floating point dtype can be differentiated, got {t.dtype}"
+        )
+    t = _batch_all(t, active_levels())
+    base = physical(t)
+    if base.requires_grad:
+        fresh = base.view_as(base)
+        outer = True
+    else:
+        fresh = base.detach().requires_grad_()
+        outer = False
+    return rewrap(t, fresh), outer
+
+
+def _reaches_other_leaf(outputs, fresh: list) -> bool:
+    """True if the graph of ``outputs`` uses a leaf that requires grad other than ``fresh``
+    (a closed-over parameter), so that derivatives must stay differentiable."""
+    mine = {id(p) for p in fresh}
+    seen, stack = set(), [o.grad_fn for o in outputs if o.grad_fn is not None]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, AccumulateGrad):
+            if id(node.variable) not in mine:
+                return True
+            continue
+        for edge in node.next_functions:
+            if edge is not None:
+                stack.append(edge[0])
+    return False
+
+
+def _physical_out(out, name: str):
+    """The physical tensor of an output, batched at every active level (for the engine)."""
+    if not isinstance(out, graph.Tensor):
+        raise RuntimeError(
+            f"{name}: expected the function to return tensors, got {type(out).__name__}"
+        )
+    return physical(_batch_all(out, active_levels()))
+
+
+class _Run:
+    """One differentiated call: prepared inputs, the outputs, and whether to create a graph."""
+
+    def __init__(self, func, args, argnums, name: str):
+        self.name = name
+        self.single = isinstance(argnums, int)
+        nums = (argnums,) if self.single else tuple(argnums)
+        if not nums:
+            raise RuntimeError(f"{name}: argnums must be non-empty")
+        for n in nums:
+            if not isinstance(n, int) or not -len(args) <= n < len(args):
+                raise RuntimeError(
+                    f"{name}: Got argnums={argnums}, but only {len(args)} positional inputs"
+                )
+        self.nums = tuple(n % len(args) for n in nums)
+        args = list(args)
+        self.specs, self.inputs, outer = [], [], False
+        for n in self.nums:
+            leaves, spec = tree_flatten(args[n])
+            prepared = []
+            for leaf in leaves:
+                p, o = _prepare(leaf, name)
+                prepared.append(p)
+                outer = outer or o
+            self.specs.append(spec)
+            self.inputs.append(prepared)
+            args[n] = tree_unflatten(prepared, spec)
+        self.args = args
+        self.outer = outer
+
+    def flat_inputs(self) -> list:
+        return [p for group in self.inputs for p in group]
+
+    def create_graph(self, outputs) -> bool:
+        if not grad_mode.is_grad_enabled():
+            return False
+        if self.outer or _depth.value > 0:
+            return True
+        fresh = [physical(p) for p in self.flat_inputs()]
+        return _reaches_other_leaf(outputs, fresh)
+
+    def gradients(self, outputs, cotangents, create_graph: bool, retain_graph: bool):
+        """d(outputs)/d(inputs)·cotangents, structured as the differentiated arguments."""
+        flat = self.flat_inputs()
+        bases = [physical(p) for p in flat]
+        grads = engine.grad(
+            outputs,
+            bases,
+            grad_outputs=cotangents,
+            retain_graph=retain_graph,
+            create_graph=create_graph,
+            allow_unused=True,
+        )
+        out = []
+        for p, base, g in zip(flat, bases, grads):
+            if g is None:
+                g = creation.zeros_like(base)
+            elif not create_graph:
+                g = g.detach()
+            out.append(rewrap(p, g))
+        groups, i = [], 0
+        for spec, group in zip(self.specs, self.inputs):
+            groups.append(tree_unflatten(out[i : i + len(group)], spec))
+            i += len(group)
+        return groups[0] if self.single else tuple(groups)
+
+
+def _call(func, run: _Run):
+    _depth.value += 1
+    try:
+        with grad_mode.enable_grad():
+            return func(*run.args)
+    finally:
+        _depth.value -= 1
+
+
+def grad_and_value(func, argnums=0, has_aux: bool = False):
+    """``func``'s gradient and value: ``grad_and_value(f)(x) == (∇f(x), f(x))``.
+
+    Args:
+        func: returns a one-element tensor (or ``(tensor, aux)`` with ``has_aux=True``).
+        argnums: which positional argument(s) to differentiate (an int or a tuple); an
+            argument may be a tuple/list/dict of tensors (a model's parameters).
+        has_aux: ``func`` returns ``(output, aux)``; aux is passed through, not differentiated.
+
+    Returns:
+        A function returning ``(gradients, value)``, or ``(gradients, (value, aux))``.
+
+    Example:
+        >>> g, v = grad_and_value(lambda x: (x ** 2).sum())(minigrad.tensor([1.0, 2.0]))
+        >>> g                                                  # 2x
+        tensor([2., 4.])
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        run = _Run(func, args, argnums, "grad_and_value")
+        out = _call(lambda *a: func(*a, **kwargs), run)
+        aux = None
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise RuntimeError(
+                    "grad_and_value(f)(*args): output of function f should be a tuple: "
+                    "(output, aux) if has_aux is True"
+                )
+            out, aux = out
+        if not isinstance(out, graph.Tensor):
+            raise RuntimeError(
+                f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
+                f"{type(out).__name__}"
+            )
+        if out.numel() != 1:
+            raise RuntimeError(
+                f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
+                f"tensor with {out.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
+                f"instead?"
+            )
+        phys = _physical_out(out, "grad_and_value")
+        create = run.create_graph([phys])
+        if phys.grad_fn is None and not phys.requires_grad:  # does not depend on the inputs
+            grads = _zeros_like_inputs(run)
+        else:
+            ones = creation.ones_like(phys)
+            grads = run.gradients([phys], [ones], create, retain_graph=create)
+        value = out if create else out.detach()
+        return grads, ((value, aux) if has_aux else value)
+
+    return wrapper
+
+
+def _zeros_like_inputs(run: _Run):
+    groups = []
+    for spec, group in zip(run.specs, run.inputs):
+        groups.append(
+            tree_unflatten([rewrap(p, creation.zeros_like(physical(p))) for p in group], spec)
+        )
+    return groups[0] if run.single else tuple(groups)
+
+
+def grad(func, argnums=0, has_aux: bool = False):
+    """The gradient of a function returning a one-element tensor, as ``torch.func.grad``.
+
+    ``grad(f)(x)`` is ∂f/∂x with x's shape; ``grad(f, argnums=(0, 1))`` gives a tuple;
+    ``has_aux=True`` returns ``(gradients, aux)``. Composes with itself (``grad(grad(f))``)
+    and with :func:`vmap` (``vmap(grad(loss), in_dims=(None, 0, 0))(params, x, y)`` gives
+    per-sample gradients).
+
+    Example:
+        >>> grad(lambda x: x.sin().sum())(minigrad.tensor([0.0]))    # cos(0)
+        tensor([1.])
+        >>> grad(grad(lambda x: x ** 3))(minigrad.tensor(2.0))        # 6x
+        tensor(12.)
+    """
+    inner = grad_and_value(func, argnums, has_aux)
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        g, value = inner(*args, **kwargs)
+        return (g, value[1]) if has_aux else g
+
+    return wrapper
+
+
+def vjp(func, *primals, has_aux: bool = False):
+    """``(func(*primals), vjp_fn)``; ``vjp_fn(cotangents)`` is the tuple of Jᵀ·cotangents,
+    one entry per primal (as ``torch.func.vjp``). ``vjp_fn`` may be called many times.
+
+    Example:
+        >>> out, vjp_fn = vjp(lambda x: x ** 2, minigrad.tensor([1.0, 3.0]))
+        >>> vjp_fn(minigrad.ones(2))
+        (tensor([2., 6.]),)
+    """
+    run = _Run(func, primals, tuple(range(len(primals))), "vjp")
+    out = _call(func, run)
+    aux = None
+    if has_aux:
+        if not (isinstance(out, tuple) and len(out) == 2):
+            raise RuntimeError(
+                "vjp(f, *primals): output of function f should be a tuple: (output, aux) if has_aux is True"
+            )
+        out, aux = out
+    flat_out, out_spec = tree_flatten(out)
+    phys = [_physical_out(o, "vjp") for o in flat_out]
+    create = run.create_graph(phys)
+
+    def vjp_fn(cotangents, retain_graph: bool = True, create_graph: bool | None = None):
+        flat_ct, ct_spec = tree_flatten(cotangents)
+        if len(flat_ct) != len(flat_out):
+            raise RuntimeError(
+                f"vjp_fn: expected cotangents with the structure of the outputs "
+                f"({len(flat_out)} tensors), got {len(flat_ct)}"
+            )
+        cts = []
+        for o, c in zip(flat_out, flat_ct):
+            if tuple(c.shape) != tuple(o.shape):
+                raise RuntimeError(
+                    f"vjp_fn: Mismatch in shape: cotangent has shape {list(c.shape)} and output "
+                    f"has shape {list(o.shape)}"
+                )
+            cts.append(physical(_batch_all(c, active_levels())))
+        make = create if create_graph is None else create_graph
+        used = [(p, c) for p, c in zip(phys, cts) if p.grad_fn is not None or p.requires_grad]
+        if not used:
+            return tuple(_zeros_like_inputs_all(run))
+        grads = run.gradients([p for p, _ in used], [c for _, c in used], make, retain_graph)
+        return grads
+
+    result_out = tree_unflatten([o if create else o.detach() for o in flat_out], out_spec)
+    return (result_out, vjp_fn, aux) if has_aux else (result_out, vjp_fn)
+
+
+def _zeros_like_inputs_all(run: _Run):
+    return [
+        tree_unflatten([rewrap(p, creation.zeros_like(physical(p))) for p in group], spec)
+        for spec, group in zip(run.specs, run.inputs)
+    ]
+
+
+def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
+    """``(func(*primals), J·tangents)``: the Jacobian-vector product (forward-mode derivative),
+    as ``torch.func.jvp``; computed by the double-vjp identity (two backward passes).
+
+    Example:
+        >>> jvp(lambda x: x ** 2, (minigrad.tensor([1.0, 3.0]),), (minigrad.ones(2),))
+        (tensor([1., 9.]), tensor([2., 6.]))
+    """
+    if not isinstance(primals, (tuple, list)) or not isinstance(tangents, (tuple, list)):
+        raise RuntimeError("jvp(f, primals, tangents): Expected primals and tangents to be tuples")
+    if len(primals) != len(tangents):
+        raise RuntimeError(
+            f"jvp(f, primals, tangents): Expected primals and tangents to have the same length, "
+            f"got {len(primals)} and {len(tangents)}"
+        )
+    run = _Run(func, tuple(primals), tuple(range(len(primals))), "jvp")
+    out = _call(func, run)
+    aux = None
+    if has_aux:
+        out, aux = out
+    flat_out, out_spec = tree_flatten(out)
+    phys = [_physical_out(o, "jvp") for o in flat_out]
+    outer = run.create_graph(phys)
+    flat_in = run.flat_inputs()
+    flat_t = [t for group in tangents for t in tree_flatten(group)[0]]
+    if len(flat_t) != len(flat_in):
+        raise RuntimeError("jvp: tangents must have the structure of primals")
+    for p, t in zip(flat_in, flat_t):
+        if tuple(t.shape) != tuple(p.shape):
+            raise RuntimeError(
+                f"jvp(f, primals, tangents): Expected primals and tangents to have the same "
+                f"shape, got {list(p.shape)} and {list(t.shape)}"
+            )
+    levels = active_levels()
+    bases = [physical(p) for p in flat_in]
+    t_phys = [physical(_batch_all(t, levels)) for t in flat_t]
+    with grad_mode.enable_grad():
+        # u is a dummy cotangent: g(u) = Jᵀu is linear in u, and d⟨g(u), t⟩/du = J·t
+        live = [p for p in phys if p.grad_fn is not None or p.requires_grad]
+        us = [creation.zeros_like(p).requires_grad_() for p in live]
+        if live:
+            gs = engine.grad(live, bases, grad_outputs=us, create_graph=True, allow_unused=True)
+            pairs = [(g, t) for g, t in zip(gs, t_phys) if g is not None and g.requires_grad]
+        else:
+            pairs = []
+        if pairs:
+            jts = engine.grad(
+                [g for g, _ in pairs],
+                us,
+                grad_outputs=[t for _, t in pairs],
+                create_graph=outer,
+                allow_unused=True,
+            )
+        else:
+            jts = [None] * len(us)
+    it = iter(jts)
+    results = []
+    for o, p in zip(flat_out, phys):
+        if p.grad_fn is not None or p.requires_grad:
+            j = next(it)
+            j = creation.zeros_like(p) if j is None else (j if outer else j.detach())
+        else:
+            j = creation.zeros_like(p)
+        results.append(rewrap(_batch_all(o, levels), j))
+    out_value = tree_unflatten([o if outer else o.detach() for o in flat_out], out_spec)
+    tangent_out = tree_unflatten(results, out_spec)
+    return (out_value, tangent_out, aux) if has_aux else (out_value, tangent_out)
+
+
+def _basis(t):
+    """The rows of an identity matrix, shaped like ``t`` one by one (a generator)."""
+    n = t.numel()
+    eye = creation.eye(n, dtype=t.dtype, device=t.device)
+    for i in range(n):
+        yield eye[i].reshape(t.shape)
+
+
+def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
+    """The Jacobian by reverse mode, as ``torch.func.jacrev``: output shape + input shape.
+
+    One vjp per output element, all through one recorded graph. ``argnums`` may be a tuple
+    (a tuple of Jacobians per output); outputs may be tuples too.
+
+    Example:
+        >>> jacrev(lambda x: x.sin())(minigrad.zeros(3))    # diag(cos 0)
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+        primals = [args[n] for n in nums]
+
+        def f(*ps):
+            full = list(args)
+            for n, p in zip(nums, ps):
+                full[n] = p
+            return func(*full, **kwargs)
+
+        res = vjp(f, *primals, has_aux=has_aux)
+        out, vjp_fn = res[0], res[1]
+        flat_out, out_spec = tree_flatten(out)
+        per_output = []
+        for k, o in enumerate(flat_out):
+            rows = []
+            for e in _basis(o):
+                cts = [e if j == k else creation.zeros_like(x) for j, x in enumerate(flat_out)]
+                rows.append(vjp_fn(tree_unflatten(cts, out_spec)))
+            jac = []
+            for i, p in enumerate(primals):
+                leaves_p, spec_p = tree_flatten(p)
+                jac_leaves = []
+                for li, leaf in enumerate(leaves_p):
+                    stacked = _stack([tree_flatten(r[i])[0][li] for r in rows])
+                    jac_leaves.append(stacked.reshape(tuple(o.shape) + tuple(leaf.shape)))
+                jac.append(tree_unflatten(jac_leaves, spec_p))
+            per_output.append(jac[0] if isinstance(argnums, int) else tuple(jac))
+        result = tree_unflatten(per_output, out_spec)
+        return (result, res[2]) if has_aux else result
+
+    return wrapper
+
+
+def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
+    """The Jacobian by forward mode (one jvp per input element), as ``torch.func.jacfwd``;
+    equal to :func:`jacrev`, cheaper when inputs are fewer than outputs.
+
+    Example:
+        >>> jacfwd(lambda x: x ** 2)(minigrad.tensor([1.0, 2.0]))   # diag(2x)
+    """
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
+        primals = [args[n] for n in nums]
+
+        def f(*ps):
+            full = list(args)
+            for n, p in zip(nums, ps):
+                full[n] = p
+            return func(*full, **kwargs)
+
+        jac_per_input = []
+        aux = None
+        out_shapes = out_spec = None
+        for i, p in enumerate(primals):
+            leaves_p, spec_p = tree_flatten(p)
+            leaf_jacs = []
+            for li, leaf in enumerate(leaves_p):
+                cols = []
+                for e in _basis(leaf):
+                    tangents = []
+                    for j, q in enumerate(primals):
+                        lq, sq = tree_flatten(q)
+                        tangents.append(
+                            tree_unflatten(
+                                [
+                                    e if (j == i and lj == li) else creation.zeros_like(x)
+                                    for lj, x in enumerate(lq)
+                                ],
+                                sq,
+                            )
+                        )
+                    res = jvp(f, tuple(primals), tuple(tangents), has_aux=has_aux)
+                    if has_aux:
+                        aux = res[2]
+                    flat_t, out_spec = tree_flatten(res[1])
+                    out_shapes = [tuple(t.shape) for t in flat_t]
+                    cols.append(flat_t)
+                # one Jacobian per output: columns stacked last, then reshaped to out + in shape
+                per_out = []
+                for k, shape in enumerate(out_shapes):
+                    stacked = _stack([c[k] for c in cols], dim=-1)
+                    per_out.append(stacked.reshape(shape + tuple(leaf.shape)))
+                leaf_jacs.append(per_out)
+            jac_per_input.append((leaf_jacs, spec_p))
+        per_output = []
+        for k in range(len(out_shapes)):
+            jac = [
+                tree_unflatten([lj[k] for lj in leaf_jacs], spec)
+                for leaf_jacs, spec in jac_per_input
+            ]
+            per_output.append(jac[0] if isinstance(argnums, int) else tuple(jac))
+        result = tree_unflatten(per_output, out_spec)
+        return (result, aux) if has_aux else result
+
+    return wrapper
+
+
+def hessian(func, argnums=0):
+    """The Hessian, ``jacfwd(jacrev(func))``, as ``torch.func.hessian``.
+
+    Example:
+        >>> hessian(lambda x: (x ** 3).sum())(minigrad.tensor([1.0, 2.0]))   # diag(6x)
+    """
+    return jacfwd(jacrev(func, argnums), argnums)
+
+
+def _stack(tensors, dim: int = 0):
+    from ..ops.joining import stack
+
+    return stack(tensors, dim)

@@ -1,0 +1,235 @@
+"""Higher-level derivatives of functions, as ``torch.autograd.functional``: vjp, jvp,
+jacobian, hessian, vhp, hvp.
+
+Each runs ``func`` on fresh copies of ``inputs`` that require grad and differentiates with
+:func:`minigrad.autograd.grad`. ``jvp`` and ``hvp`` use the double-vjp identity (as PyTorch
+does): ``J·v = d/du ⟨Jᵀu, v⟩``, exact because every op's backward is differentiable.
+``vectorize=True`` is accepted and computes the same values row by row.
+
+The module lives with the transforms (it stacks rows with ``minigrad.stack``, above the autograd
+layer) and is registered as ``minigrad.autograd.functional``, PyTorch's path.
+"""
+
+from __future__ import annotations
+
+from ..autograd import grad_mode, graph
+from ..autograd.engine import grad as _grad
+from ..ops.joining import stack
+
+
+def _as_tuple(x, name: str, fn: str):
+    single = not isinstance(x, tuple)
+    items = (x,) if single else x
+    for i, t in enumerate(items):
+        if not isinstance(t, graph.Tensor):
+            raise TypeError(
+                f"The {name} given to {fn} must be either a Tensor or a tuple of Tensors but the "
+                f"value at index {i} has type {type(t).__name__}."
+            )
+    return single, items
+
+
+def _prepare(inputs, create_graph: bool):
+    return tuple(
+        t.view_as(t) if create_graph and t.requires_grad else t.detach().requires_grad_()
+        for t in inputs
+    )
+
+
+def _finish(tensors, create_graph: bool):
+    return tuple(t if t is None or create_graph else t.detach() for t in tensors)
+
+
+def _fill(grads, refs, strict: bool, kind: str, fn: str):
+    out = []
+    for i, (g, r) in enumerate(zip(grads, refs)):
+        if g is None:
+            if strict:
+                raise RuntimeError(
+                    f"The {kind} {i} of the user-provided function is independent of the inputs "
+                    f"({fn}). This is not allowed in strict mode."
+                )
+            g = r.new_zeros(r.shape)
+        out.append(g)
+    return tuple(out)
+
+
+def _out(value, single: bool):
+    return value[0] if single else value
+
+
+def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """``(func(inputs), vᵀ·J)``. ``v`` may be omitted when the output has one element.
+
+    Example:
+        >>> out, g = vjp(lambda x: x ** 2, minigrad.tensor([1.0, 2.0]), minigrad.ones(2))
+        >>> g
+        tensor([2., 4.])
+    """
+    single_in, ins = _as_tuple(inputs, "inputs", "vjp")
+    with grad_mode.enable_grad():
+        ins = _prepare(ins, create_graph)
+        outputs = func(*ins)
+        single_out, outs = _as_tuple(outputs, "outputs of the user-provided function", "vjp")
+        if v is None:
+            if any(o.numel() != 1 for o in outs):
+                raise RuntimeError(
+                    "The vector v can only be None if the user-provided function returns a single "
+                    "Tensor with a single element."
+                )
+            vs = tuple(o.new_ones(o.shape) for o in outs)
+        else:
+            _, vs = _as_tuple(v, "v", "vjp")
+        live = [(o, w) for o, w in zip(outs, vs) if o.requires_grad]
+        grads = (
+            _grad(
+                [o for o, _ in live],
+                ins,
+                [w for _, w in live],
+                create_graph=create_graph,
+                allow_unused=True,
+            )  # fmt: skip
+            if live
+            else (None,) * len(ins)
+        )
+    grads = _fill(grads, ins, strict, "input", "vjp")
+    return _out(_finish(outs, create_graph), single_out), _out(
+        _finish(grads, create_graph), single_in
+    )
+
+
+def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """``(func(inputs), J·v)``, by the double-vjp identity.
+
+    Example:
+        >>> out, t = jvp(lambda x: x ** 2, minigrad.tensor([1.0, 2.0]), minigrad.ones(2))
+        >>> t
+        tensor([2., 4.])
+    """
+    single_in, ins = _as_tuple(inputs, "inputs", "jvp")
+    if v is None:
+        if any(t.numel() != 1 for t in ins):
+            raise RuntimeError(
+                "The vector v can only be None if the input to the user-provided function is a "
+                "single Tensor with a single element."
+            )
+        vs = tuple(t.new_ones(t.shape) for t in ins)
+    else:
+        _, vs = _as_tuple(v, "v", "jvp")
+    with grad_mode.enable_grad():
+        ins = _prepare(ins, create_graph)
+        outputs = func(*ins)
+        single_out, outs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
+        live = [o for o in outs if o.requires_grad]
+        us = [o.new_zeros(o.shape).requires_grad_() for o in live]
+        jvps = [None] * len(outs)
+        if live:
+            gs = _grad(live, ins, us, create_graph=True, allow_unused=True)
+            pairs = [(g, w) for g, w in zip(gs, vs) if g is not None and g.requires_grad]
+            if pairs:
+                found = _grad([g for g, _ in pairs], us, [w for _, w in pairs],
+                              create_graph=create_graph, allow_unused=True)  # fmt: skip
+                it = iter(found)
+                jvps = [next(it) if o.requires_grad else None for o in outs]
+    jvps = _fill(jvps, outs, strict, "output", "jvp")
+    return _out(_finish(outs, create_graph), single_out), _out(
+        _finish(jvps, create_graph), single_out
+    )
+
+
+def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
+             vectorize: bool = False, strategy: str = "reverse-mode"):  # fmt: skip
+    """The Jacobian of ``func`` at ``inputs``: shape ``output.shape + input.shape``; a tuple per
+    input and/or per output when those are tuples (``[output][input]``).
+
+    Example:
+        >>> jacobian(lambda x: x.sin(), minigrad.zeros(2))    # diag(cos 0)
+    """
+    if strategy not in ("reverse-mode", "forward-mode"):
+        raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    single_in, ins = _as_tuple(inputs, "inputs", "jacobian")
+    with grad_mode.enable_grad():
+        ins = _prepare(ins, create_graph)
+        outputs = func(*ins)
+        single_out, outs = _as_tuple(outputs, "outputs of the user-provided function", "jacobian")
+        rows = []
+        for i, o in enumerate(outs):
+            per_input = [[] for _ in ins]
+            flat = o.reshape(-1)
+            for k in range(flat.numel()):
+                if o.requires_grad:
+                    gs = _grad(flat[k], ins, retain_graph=True, create_graph=create_graph,
+                               allow_unused=True)  # fmt: skip
+                else:
+                    gs = (None,) * len(ins)
+                for j, (g, t) in enumerate(zip(gs, ins)):
+                    if g is None:
+                        if strict:
+                            raise RuntimeError(
+                                f"Output {i} of the user-provided function is independent of "
+                                f"input {j}. This is not allowed in strict mode."
+                            )
+                        g = t.new_zeros(t.shape)
+                    per_input[j].append(g)
+            jac = []
+            for j, t in enumerate(ins):
+                block = (
+                    stack(per_input[j]).reshape(tuple(o.shape) + tuple(t.shape))
+                    if per_input[j]
+                    else t.new_zeros(tuple(o.shape) + tuple(t.shape))
+                )
+                jac.append(block if create_graph else block.detach())
+            rows.append(_out(tuple(jac), single_in))
+    return _out(tuple(rows), single_out)
+
+
+def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
+            vectorize: bool = False, outer_jacobian_strategy: str = "reverse-mode"):  # fmt: skip
+    """The Hessian of a function returning one element: shape ``input.shape * 2``; for a tuple
+    of inputs a tuple of tuples ``[i][j]``.
+
+    Example:
+        >>> hessian(lambda x: (x ** 3).sum(), minigrad.tensor([1.0, 2.0]))   # diag(6x)
+    """
+    single_in, ins = _as_tuple(inputs, "inputs", "hessian")
+
+    def gradient(*xs):
+        out = func(*xs)
+        if not isinstance(out, graph.Tensor) or out.numel() != 1:
+            raise RuntimeError(
+                "The Tensor returned by the function given to hessian should contain a single "
+                "element"
+            )
+        gs = _grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
+        return tuple(x.new_zeros(x.shape) if g is None else g for x, g in zip(xs, gs))
+
+    result = jacobian(gradient, ins, create_graph=create_graph, strict=strict)
+    return result[0][0] if single_in else result
+
+
+def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """``(func(inputs), vᵀ·H)`` for a function returning one element."""
+    single_in, ins = _as_tuple(inputs, "inputs", "vhp")
+    _, vs = _as_tuple(v, "v", "vhp") if v is not None else (None, None)
+    with grad_mode.enable_grad():
+        ins = _prepare(ins, create_graph)
+        out = func(*ins)
+        if not isinstance(out, graph.Tensor) or out.numel() != 1:
+            raise RuntimeError(
+                "The function given to vhp should return a single Tensor with a single element"
+            )
+        gs = _grad(out.reshape(()), ins, create_graph=True, allow_unused=True)
+        if vs is None:
+            vs = tuple(t.new_ones(t.shape) for t in ins)
+        pairs = [(g, w) for g, w in zip(gs, vs) if g is not None and g.requires_grad]
+        res = (None,) * len(ins)
+        if pairs:
+            res = _grad([g for g, _ in pairs], ins, [w for _, w in pairs],
+                        create_graph=create_graph, allow_unused=True)  # fmt: skip
+    res = _fill(res, ins, strict, "input", "vhp")
+    return _finish((out,), create_graph)[0], _out(_finish(res, create_graph), single_in)
+
+
+def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
+    """``(func(inputs), H·v)``; equal to :func:`vhp` since the Hessian is symmetric."""
+    return vhp(func, inputs, v, create_graph, strict)

@@ -1,0 +1,177 @@
+"""``vmap``: run a function written for one sample over a batch, with batching rules per op."""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from ..autograd import function as _function
+from ..autograd import graph
+from . import _dispatch, _rules
+from ._batched import BatchedTensor, make_batched
+from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
+
+
+class _Levels(threading.local):
+    def __init__(self):
+        self.stack = []  # (level, batch size) of the vmaps running in this thread, outermost first
+
+
+_levels = _Levels()
+_lock = threading.Lock()
+_active = 0
+_counter = [0]
+
+
+def active_levels() -> list:
+    """``[(level, batch_size), ...]`` of the vmaps this thread is inside, outermost first."""
+    return list(_levels.stack)
+
+
+def _interpose(op, args):
+    level = -1
+    for a in args:
+        if type(a) is BatchedTensor and a._level > level:
+            level = a._level
+    if level < 0:
+        return False, args
+    return True, _rules.batched_call(op, args, level)
+
+
+def _interpose_function(cls, args, kwargs):
+    level = -1
+    for a in args:
+        if type(a) is BatchedTensor and a._level > level:
+            level = a._level
+    if level < 0:
+        return False, None
+    return True, _rules.batched_function_call(cls, args, kwargs, level)
+
+
+def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
+    """Vectorize ``func`` over a batch dimension of its inputs, as ``torch.func.vmap``.
+
+    ``func`` is written for one sample; ``vmap(func)`` runs it on a whole batch at once: each op
+    applies its batching rule (a reduction over ``dim`` of a sample reduces over ``dim + 1`` of
+    the batch, a matrix product becomes a batched one, ...), so no Python loop runs over the
+    batch. Ops without a rule fall back to a loop and warn once.
+
+    Args:
+        func: takes tensors (possibly in tuples, lists, dicts) and returns tensors.
+        in_dims: the batch dim of each input: an int for all, None for inputs that are the same
+            for every sample, or a structure matching the positional arguments.
+        out_dims: where the batch dim goes in each output (same forms).
+        randomness: "error" (default), "same" or "different", as PyTorch accepts; random ops
+            inside ``func`` draw one value per sample shape, shared by the batch ("same"
+            behaviour), whichever is given — "different" is not implemented.
+        chunk_size: accepted for compatibility; the whole batch always runs at once.
+
+    Example:
+        >>> dot = lambda a, b: (a * b).sum()
+        >>> vmap(dot)(minigrad.randn(8, 3), minigrad.randn(8, 3)).shape   # 8 dot products
+        (8,)
+        >>> vmap(dot, in_dims=(0, None))(minigrad.randn(8, 3), minigrad.randn(3)).shape
+        (8,)
+    """
+    if randomness not in ("error", "same", "different"):
+        raise RuntimeError(
+            f"Only allowed values for randomness are 'error', 'different', or 'same'. Got "
+            f"{randomness}"
+        )
+    if randomness == "different":
+        raise NotImplementedError("vmap: randomness='different' (per-sample random draws)")
+    if not callable(func):
+        raise TypeError(f"vmap(func): func must be callable, got {type(func).__name__}")
+
+    @functools.wraps(func)
+    def wrapped(*args, **kwargs):
+        flat, spec = tree_flatten(args)
+        dims = broadcast_prefix(
+            tuple(in_dims) if isinstance(in_dims, list) else in_dims,
+            args if not isinstance(in_dims, int) and in_dims is not None else args,
+            "in_dims",
+        )
+        size = None
+        for x, d in zip(flat, dims):
+            if d is None:
+                continue
+            if not isinstance(x, graph.Tensor):
+                raise ValueError(
+                    f"vmap: in_dims={d} was given for an input of type {type(x).__name__}; "
+                    f"only tensors can be batched (use None for other inputs)"
+                )
+            n = x.ndim
+            if not -n <= d < n:
+                raise ValueError(
+                    f"vmap: Tried to map over dim {d} for an input with {n} dims; in_dims must be "
+                    f"in [-{n}, {n})"
+                )
+            if size is None:
+                size = x.shape[d]
+            elif x.shape[d] != size:
+                raise ValueError(
+                    f"vmap: Expected all tensors to have the same size in the mapped dimension, "
+                    f"got sizes {size} and {x.shape[d]} for the mapped dimension"
+                )
+        if size is None:
+            raise ValueError(
+                "vmap: at least one input must be a tensor with a mapped dim (in_dims not None)"
+            )
+        level = _enter(size)
+        try:
+            batched = [
+                x if d is None else make_batched(x.movedim(d, 0) if d else x, level)
+                for x, d in zip(flat, dims)
+            ]
+            out = func(*tree_unflatten(batched, spec), **kwargs)
+            flat_out, out_spec = tree_flatten(out)
+            odims = broadcast_prefix(out_dims, out, "out_dims")
+            results = [_unbatch(o, d, level, size) for o, d in zip(flat_out, odims)]
+        finally:
+            _exit()
+        return tree_unflatten(results, out_spec)
+
+    return wrapped
+
+
+def _unbatch(o, d, level, size):
+    if not isinstance(o, graph.Tensor):
+        raise ValueError(
+            f"vmap: the function must return tensors (in tuples, lists, dicts), got "
+            f"{type(o).__name__}"
+        )
+    if type(o) is BatchedTensor and o._level == level:
+        value = o._value
+        if d is None:
+            raise ValueError(
+                "vmap: out_dims=None was given for an output that is batched; None is only valid "
+                "for outputs that do not depend on the batched inputs"
+            )
+    elif d is None:
+        return o
+    else:  # the same for every sample: repeat it along the batch (a view)
+        value = o.unsqueeze(0).expand((size,) + tuple(o.shape))
+    return value.movedim(0, d) if d else value
+
+
+def _enter(size: int) -> int:
+    global _active
+    with _lock:
+        _counter[0] += 1
+        level = _counter[0]
+        _active += 1
+        if _active == 1:
+            _dispatch.set_vmap(_interpose)
+            _function.interposer = _interpose_function
+    _levels.stack.append((level, size))
+    return level
+
+
+def _exit() -> None:
+    global _active
+    _levels.stack.pop()
+    with _lock:
+        _active -= 1
+        if _active == 0:
+            _dispatch.set_vmap(None)
+            _function.interposer = None
