@@ -40,7 +40,9 @@ def rule(*names):
     return register
 
 
-def batched_call(op, args, level: int):
+def unwrap_level(args, level: int):
+    """The values under vmap ``level`` (batched ones unwrapped), which of them are batched, and
+    the batch size."""
     vals, flags, size = [], [], None
     for a in args:
         if type(a) is BatchedTensor and a._level == level:
@@ -50,6 +52,11 @@ def batched_call(op, args, level: int):
         else:
             vals.append(a)
             flags.append(False)
+    return vals, flags, size
+
+
+def batched_call(op, args, level: int):
+    vals, flags, size = unwrap_level(args, level)
     fn = RULES.get(op_name(type(op)), _fallback)
     return make_batched(fn(op, vals, flags, size), level)
 
@@ -336,15 +343,7 @@ def batched_function_call(cls, args, kwargs, level: int):
     """``cls.apply(*args)`` with some args batched at ``level``: the Function's own rule (a
     ``vmap(info, in_dims, *args)`` staticmethod, as PyTorch's custom Functions may define), one
     of ours, or a loop over the batch."""
-    vals, flags, size = [], [], None
-    for a in args:
-        if type(a) is BatchedTensor and a._level == level:
-            vals.append(a._value)
-            flags.append(True)
-            size = a._value.shape[0]
-        else:
-            vals.append(a)
-            flags.append(False)
+    vals, flags, size = unwrap_level(args, level)
     own = cls.__dict__.get("vmap")
     if own is not None:
         info = _VmapInfo(size)
