@@ -97,23 +97,33 @@ def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> T
     return _filled((size,), "full", fill_value, dtype, device, requires_grad)
 
 
-def zeros(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Zeros of shape ``size`` (``zeros(2, 3)`` or ``zeros((2, 3))``); sizes must be ints.
+def _size_args(sizes: tuple, size, op: str) -> tuple:
+    """The shape given positionally (``zeros(2, 3)``, ``zeros((2, 3))``) or as ``size=``."""
+    if size is None:
+        return sizes
+    if sizes:
+        raise TypeError(f"{op}() got multiple values for argument 'size'")
+    return (size,)
+
+
+def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+    """Zeros of shape ``size`` (``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``);
+    sizes must be ints.
 
     Example:
         >>> minigrad.zeros(2, 3).shape   # (2, 3); zeros(2.5) raises TypeError, as PyTorch
     """
-    return _filled(size, "zeros", 0, dtype, device, requires_grad)
+    return _filled(_size_args(sizes, size, "zeros"), "zeros", 0, dtype, device, requires_grad)
 
 
-def ones(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Ones of shape ``size``; sizes must be ints, as in :func:`zeros`."""
-    return _filled(size, "ones", 1, dtype, device, requires_grad)
+    return _filled(_size_args(sizes, size, "ones"), "ones", 1, dtype, device, requires_grad)
 
 
-def empty(*size, dtype=None, device=None, requires_grad=False) -> Tensor:
+def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uninitialised in PyTorch; zeros here (a defined value costs almost nothing)."""
-    return _filled(size, "empty", 0, dtype, device, requires_grad)
+    return _filled(_size_args(sizes, size, "empty"), "empty", 0, dtype, device, requires_grad)
 
 
 def _like(input, dtype, device):
@@ -220,14 +230,18 @@ def _random(size, dtype, device, generator, draw, op) -> Tensor:
     return Tensor._make(array, dev), dtype
 
 
-def rand(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples from [0, 1)."""
+    size = _size_args(sizes, size, "rand")
     t, _ = _random(size, dtype, device, generator, lambda g, s, d: g.uniform(s, d), "rand")
     return t.requires_grad_(requires_grad)
 
 
-def randn(*size, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def randn(
+    *sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
     """Standard normal samples."""
+    size = _size_args(sizes, size, "randn")
     t, _ = _random(size, dtype, device, generator, lambda g, s, d: g.normal(s, d), "randn")
     return t.requires_grad_(requires_grad)
 

@@ -601,3 +601,11 @@ def test_randint_high_and_size_as_pytorch():
         assert str(a.dtype).endswith("int64")
     with pytest.raises(TypeError):
         minigrad.randint(0, 3, (2.5,))
+
+
+@pytest.mark.parametrize("name", ["zeros", "ones", "empty", "rand", "randn"])
+def test_factories_take_size_as_a_keyword(name):
+    make = getattr(minigrad, name)
+    assert make(size=(2, 3)).shape == make(2, 3).shape == make((2, 3)).shape == (2, 3)
+    with pytest.raises(TypeError, match="multiple values for argument 'size'"):
+        make(2, size=(3,))
