@@ -5,6 +5,8 @@ as written for PyTorch; the fixture makes those names resolve to minigrad's modu
 """
 
 import importlib
+import importlib.abc
+import importlib.util
 import sys
 from pathlib import Path
 
@@ -13,28 +15,48 @@ import pytest
 import minigrad
 
 PROGRAMS = Path(__file__).parent / "programs"
-ALIASES = {
-    "torch": "minigrad",
-    "torch.nn": "minigrad.nn",
-    "torch.nn.functional": "minigrad.nn.functional",
-    "torch.optim": "minigrad.optim",
-    "torch.utils": "minigrad.utils",
-    "torch.utils.data": "minigrad.utils.data",
-}
+
+
+class _TorchAsMinigrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports ``torch.X`` as the module ``minigrad.X`` (the very module, not a second copy).
+
+    Binding a few names in ``sys.modules`` is not enough: ``from torch.utils.data.dataset import
+    random_split`` would execute ``minigrad/utils/data/dataset.py`` again as a new module.
+    """
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            return importlib.util.spec_from_loader(name, self)
+        return None
+
+    def create_module(self, spec):
+        module = importlib.import_module("minigrad" + spec.name[len("torch") :])
+        self._spec = module.__spec__  # the import system overwrites __spec__; put it back
+        return module
+
+    def exec_module(self, module):
+        module.__spec__ = self._spec
 
 
 @pytest.fixture
 def as_torch(monkeypatch):
     """``import torch`` gives minigrad for the duration of the test."""
-    for name, target in ALIASES.items():
-        monkeypatch.setitem(sys.modules, name, importlib.import_module(target))
+    for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
+        monkeypatch.delitem(sys.modules, name)
+    finder = _TorchAsMinigrad()
+    sys.meta_path.insert(0, finder)
     monkeypatch.syspath_prepend(str(PROGRAMS))
 
     def load(name):
         sys.modules.pop(name, None)
         return importlib.import_module(name)
 
-    yield load
+    try:
+        yield load
+    finally:
+        sys.meta_path.remove(finder)
+        for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
+            del sys.modules[name]
 
 
 def test_lstm_cell_sine_wave_with_lbfgs(as_torch):
@@ -59,3 +81,9 @@ def test_word_language_model(as_torch, tmp_path, rnn_type):
     losses, words = program.main(rnn_type, str(tmp_path / "model.pt"))
     assert len(losses) == 3 and losses[-1] < losses[0]
     assert len(words) == 12 and set(words) <= set(program.CORPUS.split())
+
+
+def test_text_classification_tutorial(as_torch, capsys):
+    program = as_torch("text_classification")  # EmbeddingBag with offsets, clip_grad_norm_, StepLR
+    assert "valid accuracy" in capsys.readouterr().out
+    assert program.accu_val > 0.5  # four classes

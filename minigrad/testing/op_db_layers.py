@@ -3,7 +3,7 @@ composed from primitives (``F.cosine_similarity``, ``F.triplet_margin_loss``, ..
 
 from __future__ import annotations
 
-from .samples import F, OpInfo, Sample, T, V
+from .samples import F, Index, OpInfo, Sample, T, V
 
 
 def _call(name):
@@ -14,7 +14,26 @@ SIGNS = V([1.0, -1.0, 1.0, -1.0], grad=False)
 LABELS = V([[1.0, 0.0, 1.0, 0.0], [0.0, 0.0, 1.0, 1.0], [1.0, 1.0, 0.0, 0.0]], grad=False)
 COUNTS = T((4, 3), 0.0, 3.0, grad=False, away=(1.0,))
 
+BAGS = Index([1, 0, 4, 4, 3, 2, 0, 1])  # with offsets OFFSETS: bags of 2, 0, 3 and 3 entries
+OFFSETS = Index([0, 2, 2, 5])
+
 ROWS = [
+    OpInfo(
+        "embedding_bag",
+        _call("embedding_bag"),
+        [
+            Sample(BAGS, T((5, 3)), OFFSETS, mode="sum"),
+            Sample(BAGS, T((5, 3)), OFFSETS, mode="mean", padding_idx=0),
+            Sample(BAGS, T((5, 3)), OFFSETS, mode="max"),
+            Sample(Index([[1, 2, 0], [4, 4, 3]]), T((5, 3)), mode="mean"),
+            Sample(BAGS, T((5, 3)), Index([0, 2, 2, 5, 8]), include_last_offset=True, mode="max"),
+        ],
+    ),
+    OpInfo(
+        "embedding_bag_weighted",
+        lambda m, i, w, o, p: F(m).embedding_bag(i, w, o, mode="sum", per_sample_weights=p),
+        [Sample(BAGS, T((5, 3)), OFFSETS, T((8,)))],
+    ),
     OpInfo(
         "pad_modes",
         lambda m, x, *pad, **kw: F(m).pad(x, pad, **kw),

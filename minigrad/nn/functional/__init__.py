@@ -28,6 +28,7 @@ from .basic import dropout, dropout1d, dropout2d, dropout3d, embedding, linear, 
 from .conv import conv1d, conv2d, fold, unfold
 from .conv_transpose import conv_transpose1d, conv_transpose2d
 from .distance import cosine_similarity, pairwise_distance
+from .embedding_bag import embedding_bag
 from .interpolate import interpolate
 from .loss import (
     binary_cross_entropy,

@@ -43,34 +43,14 @@ class Embedding(Module):
             raise NotImplementedError(
                 "Embedding: max_norm, scale_grad_by_freq and sparse are not supported in minigrad"
             )
-        if padding_idx is not None:
-            if not -num_embeddings <= padding_idx < num_embeddings:
-                raise ValueError(
-                    f"padding_idx must be within num_embeddings ({num_embeddings}), got "
-                    f"{padding_idx}"
-                )
-            padding_idx %= num_embeddings
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
-        self.padding_idx = padding_idx
+        self.padding_idx = _check_padding_idx(padding_idx, num_embeddings)
         self.max_norm, self.norm_type = max_norm, norm_type
         self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
-        if _weight is None:
-            weight = empty(num_embeddings, embedding_dim, device=device, dtype=dtype)
-            self.weight = Parameter(weight, requires_grad=not _freeze)
-            self.reset_parameters()
-        else:
-            if tuple(_weight.shape) != (num_embeddings, embedding_dim):
-                raise ValueError(
-                    f"Shape of weight {list(_weight.shape)} does not match num_embeddings and "
-                    f"embedding_dim ({num_embeddings}, {embedding_dim})"
-                )
-            self.weight = Parameter(_weight, requires_grad=not _freeze)
+        self.weight = _table(self, _weight, _freeze, device, dtype)
 
     def reset_parameters(self) -> None:
-        init.normal_(self.weight)
-        if self.padding_idx is not None:
-            with no_grad():
-                self.weight[self.padding_idx] = 0.0
+        _reset_table(self.weight, self.padding_idx)
 
     def forward(self, input):
         return F.embedding(input, self.weight, self.padding_idx)
@@ -114,3 +94,96 @@ class Embedding(Module):
             _weight=embeddings,
             _freeze=freeze,
         )
+
+
+class EmbeddingBag(Module):
+    """Sums, means or maxima over bags of embedding vectors, without building the (N, dim) rows.
+
+    ``forward(input, offsets=None, per_sample_weights=None)``: a 2-D ``input`` (B, L) is B bags of
+    L indices; a 1-D ``input`` is cut into bags at ``offsets``. Entries equal to ``padding_idx``
+    are left out of their bag. The table starts N(0, 1), its ``padding_idx`` row at zero.
+
+    Example:
+        >>> bag = nn.EmbeddingBag(10, 3, mode="sum")
+        >>> bag(minigrad.tensor([1, 2, 4, 5, 4]), minigrad.tensor([0, 2])).shape
+        (2, 3)
+    """
+
+    def __init__(
+        self,
+        num_embeddings: int,
+        embedding_dim: int,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        _weight=None,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError(
+                "EmbeddingBag: max_norm, scale_grad_by_freq and sparse are not supported in "
+                "minigrad"
+            )
+        if mode not in ("sum", "mean", "max"):
+            raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
+        self.padding_idx = _check_padding_idx(padding_idx, num_embeddings)
+        self.max_norm, self.norm_type = max_norm, norm_type
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
+        self.mode, self.include_last_offset = mode, include_last_offset
+        self.weight = _table(self, _weight, False, device, dtype)
+
+    def reset_parameters(self) -> None:
+        _reset_table(self.weight, self.padding_idx)
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return F.embedding_bag(
+            input, self.weight, offsets, mode=self.mode, per_sample_weights=per_sample_weights,
+            include_last_offset=self.include_last_offset, padding_idx=self.padding_idx,
+        )  # fmt: skip
+
+    def extra_repr(self) -> str:
+        text = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        if self.padding_idx is not None:
+            text += f", padding_idx={self.padding_idx}"
+        return text
+
+
+def _check_padding_idx(padding_idx: int | None, num_embeddings: int) -> int | None:
+    """``padding_idx`` made non-negative; a ValueError when outside the table."""
+    if padding_idx is None:
+        return None
+    if not -num_embeddings <= padding_idx < num_embeddings:
+        raise ValueError(
+            f"padding_idx must be within num_embeddings ({num_embeddings}), got {padding_idx}"
+        )
+    return padding_idx % num_embeddings
+
+
+def _table(module, weight, freeze: bool, device, dtype) -> Parameter:
+    """The lookup table of an Embedding or EmbeddingBag: ``weight`` if given, else initialised."""
+    shape = (module.num_embeddings, module.embedding_dim)
+    if weight is None:
+        table = Parameter(empty(*shape, device=device, dtype=dtype), requires_grad=not freeze)
+        _reset_table(table, module.padding_idx)
+        return table
+    if tuple(weight.shape) != shape:
+        raise ValueError(
+            f"Shape of weight {list(weight.shape)} does not match num_embeddings and "
+            f"embedding_dim {shape}"
+        )
+    return Parameter(weight, requires_grad=not freeze)
+
+
+def _reset_table(weight, padding_idx: int | None) -> None:
+    """N(0, 1) rows, the ``padding_idx`` row zero."""
+    init.normal_(weight)
+    if padding_idx is not None:
+        with no_grad():
+            weight[padding_idx] = 0.0

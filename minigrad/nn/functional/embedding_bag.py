@@ -1,0 +1,132 @@
+"""``embedding_bag``: sums, means or maxima of bags of embedding rows, as ``F.embedding_bag``.
+
+Composed of differentiable ops (row lookup, then a segment reduction by ``index_add`` or
+``scatter_reduce``), so every derivative — also with respect to ``per_sample_weights`` — comes
+from those ops' rules. Bags are given either as a 2-D input (one bag per row, all of the same
+length) or as a flat 1-D input cut at ``offsets``. Entries equal to ``padding_idx`` are left out
+of their bag (not just zero-weighted); an empty bag gives a zero row, in every mode, as PyTorch.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ... import dtypes
+from ...ops.base import constant
+from .basic import embedding
+
+_MODES = ("sum", "mean", "max")
+
+
+def embedding_bag(
+    input,
+    weight,
+    offsets=None,
+    max_norm: float | None = None,
+    norm_type: float = 2,
+    scale_grad_by_freq: bool = False,
+    mode: str = "mean",
+    sparse: bool = False,
+    per_sample_weights=None,
+    include_last_offset: bool = False,
+    padding_idx: int | None = None,
+):
+    """Reduce bags of rows of ``weight`` (num_embeddings, dim) to one row per bag: (B, dim).
+
+    Example:
+        >>> w = minigrad.randn(10, 3)
+        >>> F.embedding_bag(minigrad.tensor([1, 2, 4, 5]), w, minigrad.tensor([0, 2])).shape
+        (2, 3)
+    """
+    if mode not in _MODES:
+        raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if per_sample_weights is not None and mode != "sum":
+        raise NotImplementedError(
+            f"embedding_bag: per_sample_weights is only supported for mode='sum' (got "
+            f"mode={mode!r})"
+        )
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ValueError(
+            f"embedding_bag: per_sample_weights (shape {list(per_sample_weights.shape)}) and "
+            f"input (shape {list(input.shape)}) must have the same shape"
+        )
+    flat, bag_starts = _flatten_bags(input, offsets, include_last_offset)
+    num = weight.shape[0] if weight.ndim == 2 else 0
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    if per_sample_weights is not None:
+        per_sample_weights = per_sample_weights.reshape(-1)
+    bag_of, kept = _bag_of_each_entry(flat, bag_starts, padding_idx)
+    if kept is not None:
+        flat = flat[kept]
+        if per_sample_weights is not None:
+            per_sample_weights = per_sample_weights[kept]
+    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
+    return _reduce(rows, bag_of, len(bag_starts), mode, per_sample_weights)
+
+
+def _flatten_bags(input, offsets, include_last_offset: bool):
+    """(1-D indices, host array of each bag's start) for the 2-D and the 1-D + offsets forms."""
+    if input.ndim == 2:
+        if offsets is not None:
+            raise ValueError(
+                "embedding_bag: if input is 2D, then offsets has to be None, as input is treated "
+                f"as a mini-batch of fixed length sequences; got offsets of type {type(offsets)}"
+            )
+        bags, length = input.shape
+        return input.reshape(-1), np.arange(0, bags * length, length)
+    if input.ndim != 1:
+        raise ValueError(
+            f"embedding_bag: input has to be 1D or 2D Tensor, but got Tensor of dimension "
+            f"{input.ndim}"
+        )
+    if offsets is None or offsets.ndim != 1:
+        got = "None" if offsets is None else f"a {offsets.ndim}-D tensor"
+        raise ValueError(f"embedding_bag: offsets has to be a 1D Tensor but got {got}")
+    if offsets.dtype.is_floating_point or offsets.dtype is dtypes.bool:
+        raise RuntimeError(
+            f"embedding_bag: offsets must be an integer tensor (int64 or int32), got {offsets.dtype}"
+        )
+    starts = offsets.device.backend.to_host(offsets._data)
+    if starts.size and starts[0] != 0:
+        raise RuntimeError(
+            f"embedding_bag: offsets[0] has to be 0, i.e., the first sequence in the mini-batch "
+            f"has to start from position 0. However, got {int(starts[0])}"
+        )
+    if starts.size and starts[-1] > input.shape[0]:
+        raise RuntimeError(
+            f"embedding_bag: offsets[-1] can not be greater than input's length "
+            f"({input.shape[0]}), but got offsets[-1] of {int(starts[-1])}"
+        )
+    if include_last_offset:
+        if starts.size == 0:
+            raise RuntimeError("embedding_bag: include_last_offset needs at least one offset")
+        starts = starts[:-1]
+    return input, starts
+
+
+def _bag_of_each_entry(flat, bag_starts, padding_idx):
+    """(bag index of each kept entry as a device array, host mask of kept entries or None)."""
+    indices = flat.device.backend.to_host(flat._data)
+    bag_of = np.searchsorted(np.asarray(bag_starts), np.arange(indices.size), side="right") - 1
+    kept = None
+    if padding_idx is not None:
+        kept = indices != padding_idx
+        bag_of = bag_of[kept]
+    return flat.device.backend.from_host(bag_of, flat.device.index), kept
+
+
+def _reduce(rows, bag_of, bags: int, mode: str, per_sample_weights):
+    """Reduce ``rows`` (N, dim) into ``bags`` rows by the bag index of each row."""
+    index = constant(bag_of, rows.device)
+    out = rows.new_zeros((bags, rows.shape[1]))
+    if per_sample_weights is not None:
+        rows = rows * per_sample_weights.unsqueeze(1)
+    if mode == "max":
+        spread = index.unsqueeze(1).expand(rows.shape)
+        return out.scatter_reduce(0, spread, rows, "amax", include_self=False)
+    total = out.index_add(0, index, rows)
+    if mode == "sum":
+        return total
+    counts = rows.new_zeros((bags,)).index_add(0, index, rows.new_ones((rows.shape[0],)))
+    return total / counts.clamp(min=1).unsqueeze(1)
