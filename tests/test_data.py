@@ -171,3 +171,66 @@ def test_distributed_sampler_shards_as_pytorch(n, replicas, drop_last):
         assert set(flat) == set(range(n))  # every sample is seen
     with pytest.raises(ValueError, match="Invalid rank 3"):
         DistributedSampler(ds, num_replicas=3, rank=3)
+
+
+def _stream_datasets(data):
+    """An iterable-style dataset class of ``data`` (``minigrad.utils.data`` or torch's)."""
+
+    class Stream(data.IterableDataset):
+        def __init__(self, stop, sized=True):
+            self.stop, self.sized = stop, sized
+
+        def __iter__(self):
+            return iter(range(self.stop))
+
+        def __len__(self):
+            if not self.sized:
+                raise TypeError("unsized")
+            return self.stop
+
+    return Stream
+
+
+@pytest.mark.parametrize(
+    "options",
+    [dict(batch_size=4), dict(batch_size=4, drop_last=True), dict(batch_size=None), dict()],
+)
+def test_iterable_dataset_batches_as_torch(options):
+    torch = pytest.importorskip("torch")
+    from torch.utils import data as torch_data
+
+    from minigrad.utils import data
+
+    def run(data, lib):
+        Stream = _stream_datasets(data)
+        loader = data.DataLoader(Stream(10) + Stream(3), **options)
+        batches = [b.tolist() if isinstance(b, lib.Tensor) else b for b in loader]
+        return batches, len(loader)
+
+    assert run(data, minigrad) == run(torch_data, torch)
+
+
+def test_iterable_dataset_refuses_shuffle_samplers_and_indexing():
+    from minigrad.utils import data
+
+    Stream = _stream_datasets(data)
+    for bad in (dict(shuffle=True), dict(sampler=[0, 1]), dict(batch_sampler=[[0]])):
+        with pytest.raises(ValueError, match="IterableDataset"):
+            data.DataLoader(Stream(4), **bad)
+    with pytest.raises(TypeError, match="no indexing"):
+        Stream(4)[0]
+    assert data.get_worker_info() is None
+
+
+def test_stack_dataset_as_torch():
+    from minigrad.utils.data import StackDataset, TensorDataset
+
+    x, y = minigrad.arange(6).reshape(3, 2), minigrad.tensor([7, 8, 9])
+    pairs = StackDataset(TensorDataset(x), y)
+    assert len(pairs) == 3 and pairs[1][1].item() == 8
+    named = StackDataset(image=x, label=y)
+    assert named[2]["label"].item() == 9 and named[2]["image"].tolist() == [4, 5]
+    with pytest.raises(ValueError, match="size mismatch"):
+        StackDataset(x, minigrad.tensor([1]))
+    with pytest.raises(ValueError, match="both"):
+        StackDataset(x, label=y)

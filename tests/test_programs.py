@@ -7,6 +7,7 @@ as written for PyTorch; the fixture makes those names resolve to minigrad's modu
 import importlib
 import importlib.abc
 import importlib.util
+import math
 import sys
 from pathlib import Path
 
@@ -87,3 +88,10 @@ def test_text_classification_tutorial(as_torch, capsys):
     program = as_torch("text_classification")  # EmbeddingBag with offsets, clip_grad_norm_, StepLR
     assert "valid accuracy" in capsys.readouterr().out
     assert program.accu_val > 0.5  # four classes
+
+
+def test_transformer_language_model_tutorial(as_torch, capsys):
+    program = as_torch("transformer_tutorial")  # TransformerEncoder, register_buffer, deepcopy
+    assert "end of epoch   2" in capsys.readouterr().out
+    assert program.test_loss == pytest.approx(program.best_val_loss)
+    assert program.best_val_loss < math.log(program.ntokens)  # better than uniform guessing

@@ -9,7 +9,7 @@ import numpy as np
 from ... import creation
 from ...ops import stack
 from ...tensor import Tensor
-from .dataset import TensorDataset
+from .dataset import IterableDataset, TensorDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
 
@@ -43,7 +43,8 @@ class DataLoader:
     """Iterates over a dataset in batches.
 
     Args:
-        dataset: a map-style dataset.
+        dataset: a map-style dataset, or an :class:`IterableDataset` (batched in the order it
+            yields, so without ``shuffle`` or samplers).
         batch_size: samples per batch (None yields single samples, uncollated).
         shuffle: reshuffle every epoch (with ``generator`` for reproducible order).
         sampler / batch_sampler: custom index order or batches (exclusive with shuffle).
@@ -121,6 +122,8 @@ class DataLoader:
         self.num_workers, self.generator = num_workers, generator
         self.pin_memory, self.timeout, self.worker_init_fn = pin_memory, timeout, worker_init_fn
         self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
+        if isinstance(dataset, IterableDataset):
+            _check_iterable_options(shuffle, sampler, batch_sampler)
         if sampler is None:
             sampler = (
                 RandomSampler(dataset, generator=generator)
@@ -134,6 +137,9 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __iter__(self):
+        if isinstance(self.dataset, IterableDataset):
+            yield from self._iterable_batches()
+            return
         if self.batch_sampler is None:
             for index in self.sampler:
                 sample = self.dataset[index]
@@ -149,5 +155,53 @@ class DataLoader:
         collate = self.collate_fn or default_collate
         return collate([self.dataset[i] for i in indices])
 
+    def _iterable_batches(self):
+        collate = self.collate_fn or (default_collate if self.batch_size is not None else None)
+        if self.batch_size is None:
+            for sample in self.dataset:
+                yield collate(sample) if collate else sample
+            return
+        batch = []
+        for sample in self.dataset:
+            batch.append(sample)
+            if len(batch) == self.batch_size:
+                yield collate(batch)
+                batch = []
+        if batch and not self.drop_last:
+            yield collate(batch)
+
     def __len__(self) -> int:
+        if isinstance(self.dataset, IterableDataset):
+            return self._iterable_length()
         return len(self.batch_sampler) if self.batch_sampler is not None else len(self.sampler)
+
+    def _iterable_length(self) -> int:
+        """Batches an iterable dataset gives, from its ``__len__`` (a TypeError without one)."""
+        samples = len(self.dataset)
+        if self.batch_size is None:
+            return samples
+        if self.drop_last:
+            return samples // self.batch_size
+        return -(-samples // self.batch_size)
+
+
+def _check_iterable_options(shuffle, sampler, batch_sampler) -> None:
+    """An iterable dataset decides its own order: no shuffling and no samplers, as PyTorch."""
+    for name, value in (("shuffle", shuffle), ("sampler", sampler)):
+        if value:
+            raise ValueError(
+                f"DataLoader with IterableDataset: expected unspecified {name} option, but got "
+                f"{name}={value}"
+            )
+    if batch_sampler is not None:
+        raise ValueError(
+            f"DataLoader with IterableDataset: expected unspecified batch_sampler option, but got "
+            f"batch_sampler={batch_sampler}"
+        )
+
+
+def get_worker_info():
+    """Always ``None``: minigrad's DataLoader loads every batch in the calling process, which is
+    what PyTorch's ``get_worker_info()`` returns there too (so an IterableDataset that splits its
+    stream between workers yields the whole stream)."""
+    return None

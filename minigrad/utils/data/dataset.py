@@ -1,5 +1,6 @@
-"""Datasets: map-style ``Dataset``, ``TensorDataset``, ``Subset``, ``ConcatDataset``, ``random_split``
-(``torch.utils.data.dataset``)."""
+"""Datasets (``torch.utils.data.dataset``): map-style ``Dataset``, ``TensorDataset``, ``Subset``,
+``ConcatDataset``, ``StackDataset``, ``random_split``; iterable-style ``IterableDataset`` and
+``ChainDataset``."""
 
 from __future__ import annotations
 
@@ -18,11 +19,50 @@ class Dataset:
     def __getitem__(self, index):
         raise NotImplementedError(f"{type(self).__name__} must implement __getitem__")
 
-    def __len__(self) -> int:
-        raise NotImplementedError(f"{type(self).__name__} must implement __len__")
+    def __len__(self) -> int:  # TypeError, as len() of an object without __len__ (PyTorch's case)
+        raise TypeError(f"object of type '{type(self).__name__}' has no len()")
 
     def __add__(self, other: Dataset) -> ConcatDataset:
         return ConcatDataset([self, other])
+
+
+class IterableDataset(Dataset):
+    """An iterable-style dataset: ``__iter__`` yields the samples (a stream, a generator, a file
+    read line by line). The DataLoader batches them in the order they come; it cannot shuffle
+    them or use a sampler.
+
+    Example:
+        >>> class Counter(IterableDataset):
+        ...     def __iter__(self):
+        ...         return iter(range(10))
+        >>> [b.tolist() for b in DataLoader(Counter(), batch_size=4)]
+        [[0, 1, 2, 3], [4, 5, 6, 7], [8, 9]]
+    """
+
+    def __iter__(self):
+        raise NotImplementedError(f"{type(self).__name__} must implement __iter__")
+
+    def __getitem__(self, index):
+        raise TypeError(f"{type(self).__name__} is an iterable-style dataset: it has no indexing")
+
+    def __add__(self, other: IterableDataset) -> ChainDataset:
+        return ChainDataset([self, other])
+
+
+class ChainDataset(IterableDataset):
+    """Several iterable-style datasets, one after the other."""
+
+    def __init__(self, datasets):
+        self.datasets = datasets
+
+    def __iter__(self):
+        for dataset in self.datasets:
+            if not isinstance(dataset, IterableDataset):
+                raise TypeError("ChainDataset only supports IterableDataset")
+            yield from dataset
+
+    def __len__(self) -> int:
+        return sum(len(dataset) for dataset in self.datasets)
 
 
 class TensorDataset(Dataset):
@@ -85,6 +125,39 @@ class ConcatDataset(Dataset):
         which = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
         start = self.cumulative_sizes[which - 1] if which else 0
         return self.datasets[which][index - start]
+
+
+class StackDataset(Dataset):
+    """Samples of several datasets of one length side by side: a tuple (positional datasets) or
+    a dict (keyword datasets) per index.
+
+    Example:
+        >>> pairs = StackDataset(images=images, labels=labels)
+        >>> pairs[0]  # {"images": images[0], "labels": labels[0]}
+    """
+
+    def __init__(self, *args: Dataset, **kwargs: Dataset):
+        if args and kwargs:
+            raise ValueError(
+                "StackDataset: supported either tuple-like (positional) or dict-like (keyword) "
+                "input, but both types are given"
+            )
+        datasets = args or kwargs
+        if not datasets:
+            raise ValueError("StackDataset: at least one dataset should be passed")
+        values = list(datasets.values() if kwargs else datasets)
+        self._length = len(values[0])
+        if any(len(dataset) != self._length for dataset in values):
+            raise ValueError("StackDataset: size mismatch between datasets")
+        self.datasets = datasets
+
+    def __getitem__(self, index):
+        if isinstance(self.datasets, dict):
+            return {key: dataset[index] for key, dataset in self.datasets.items()}
+        return tuple(dataset[index] for dataset in self.datasets)
+
+    def __len__(self) -> int:
+        return self._length
 
 
 def random_split(dataset: Dataset, lengths, generator=None) -> list[Subset]:
