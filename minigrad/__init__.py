@@ -148,6 +148,7 @@ from .ops import (
     var,
     where,
 )
+from .ops._size import Size
 from .tensor import Tensor
 
 __version__ = "0.1.0"

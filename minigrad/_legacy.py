@@ -14,6 +14,7 @@ import numpy as np
 
 from . import backend, dtypes
 from .autograd import graph
+from .ops._size import Size
 
 
 def _is_size(value) -> bool:
@@ -26,6 +27,8 @@ def legacy_array(args: tuple, dtype: dtypes.dtype, dev: backend.Device, name: st
     if not args:
         with backend.on(dev):
             return xp.zeros((0,), dtype=dtype.numpy)
+    if len(args) == 1 and isinstance(args[0], Size):  # Tensor(t.shape): a shape, as PyTorch
+        args = tuple(args[0])
     if all(_is_size(a) for a in args):
         shape = tuple(int(a) for a in args)
         if any(s < 0 for s in shape):

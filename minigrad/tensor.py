@@ -18,7 +18,7 @@ from .autograd.graph import (
     RetainGrad,
     version_counter,
 )
-from .ops._size import factory_size
+from .ops._size import Size, factory_size
 
 _new = object.__new__
 
@@ -75,8 +75,8 @@ class Tensor(InPlaceMethods):
 
     # -- metadata -------------------------------------------------------------------------------
     @property
-    def shape(self) -> tuple:
-        return self._data.shape
+    def shape(self) -> Size:
+        return tuple.__new__(Size, self._data.shape)
 
     @property
     def dtype(self) -> dtypes.dtype:
@@ -87,7 +87,7 @@ class Tensor(InPlaceMethods):
         return self._data.ndim
 
     def size(self, dim=None):
-        return self._data.shape if dim is None else self._data.shape[dim]
+        return tuple.__new__(Size, self._data.shape) if dim is None else self._data.shape[dim]
 
     def dim(self) -> int:
         return self._data.ndim

@@ -609,3 +609,21 @@ def test_factories_take_size_as_a_keyword(name):
     assert make(size=(2, 3)).shape == make(2, 3).shape == make((2, 3)).shape == (2, 3)
     with pytest.raises(TypeError, match="multiple values for argument 'size'"):
         make(2, size=(3,))
+
+
+def test_shapes_are_sizes_as_torch_size():
+    torch = pytest.importorskip("torch")
+    for lib in (minigrad, torch):
+        x = lib.zeros(2, 3, 4)
+        prefix = lib.__name__
+        assert type(x.shape) is lib.Size and type(x.size()) is lib.Size
+        assert repr(x.shape) == str(x.shape) == f"{prefix}.Size([2, 3, 4])"
+        assert x.shape == (2, 3, 4) and hash(x.shape) == hash((2, 3, 4))
+        assert type(x.shape[1:]) is lib.Size and x.shape[1:] == (3, 4) and x.shape[-1] == 4
+        assert type(x.shape + (5,)) is lib.Size and type(x.shape * 2) is lib.Size
+        assert x.shape.numel() == 24 and lib.Size().numel() == 1 and lib.Size([]) == ()
+        assert lib.Tensor(x.shape).shape == (2, 3, 4) and lib.Tensor((2, 3)).tolist() == [2, 3]
+        with pytest.raises(TypeError):
+            lib.Size([2.5])
+        with pytest.raises(TypeError):
+            x.shape + [5]

@@ -71,7 +71,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         >>> vmap(dot)(minigrad.randn(8, 3), minigrad.randn(8, 3)).shape   # 8 dot products
         (8,)
         >>> vmap(dot, in_dims=(0, None))(minigrad.randn(8, 3), minigrad.randn(3)).shape
-        (8,)
+        minigrad.Size([8])
     """
     if randomness not in ("error", "same", "different"):
         raise RuntimeError(

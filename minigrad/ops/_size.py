@@ -118,3 +118,46 @@ def infer_shape(shape: tuple, numel: int, op: str) -> tuple:
     elif known != numel:
         raise RuntimeError(f"shape '{list(shape)}' is invalid for input of size {numel}")
     return shape
+
+
+class Size(tuple):
+    """A tensor's shape: a tuple of ints that prints as ``minigrad.Size([2, 3])``, as
+    ``torch.Size``. It equals and hashes as the plain tuple; slicing, ``+`` and ``*`` give a Size.
+
+    Example:
+        >>> minigrad.zeros(2, 3).shape
+        minigrad.Size([2, 3])
+        >>> minigrad.Size([2, 3]).numel()
+        6
+    """
+
+    __slots__ = ()
+
+    def __new__(cls, sizes=()):
+        return super().__new__(cls, (as_int(s, "Size", "sizes") for s in sizes))
+
+    def __repr__(self) -> str:
+        return f"minigrad.Size({list(self)})"
+
+    __str__ = __repr__
+
+    def __getitem__(self, key):
+        item = super().__getitem__(key)
+        return tuple.__new__(Size, item) if isinstance(key, slice) else item
+
+    def __add__(self, other):
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return tuple.__new__(Size, tuple(self) + other)
+
+    def __mul__(self, times):
+        return tuple.__new__(Size, tuple(self) * times)
+
+    __rmul__ = __mul__
+
+    def numel(self) -> int:
+        """The number of elements of a tensor of this shape (1 for ``Size([])``)."""
+        count = 1
+        for s in self:
+            count *= s
+        return count

@@ -50,7 +50,7 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
 
     Example:
         >>> F.adaptive_max_pool2d(minigrad.randn(2, 3, 7, 9), (2, 3)).shape
-        (2, 3, 2, 3)
+        minigrad.Size([2, 3, 2, 3])
     """
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
     if len(size) != 2:

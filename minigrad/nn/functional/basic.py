@@ -51,7 +51,7 @@ def linear(input, weight, bias=None):
 
     Example:
         >>> F.linear(minigrad.randn(2, 4), minigrad.randn(3, 4)).shape
-        (2, 3)
+        minigrad.Size([2, 3])
     """
     input, weight, bias = autocast_inputs("linear", input, weight, bias)
     if weight.ndim != 2:
@@ -164,7 +164,7 @@ def embedding(
 
     Example:
         >>> F.embedding(minigrad.tensor([[0, 2]]), minigrad.randn(5, 3)).shape
-        (1, 2, 3)
+        minigrad.Size([1, 2, 3])
     """
     if max_norm is not None or scale_grad_by_freq or sparse:
         raise NotImplementedError(

@@ -151,7 +151,7 @@ def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     Example:
         >>> x = minigrad.randn(2, 3, 8, 8)
         >>> conv2d(x, minigrad.randn(4, 3, 3, 3), padding=1).shape
-        (2, 4, 8, 8)
+        minigrad.Size([2, 4, 8, 8])
     """
     return _conv(input, weight, bias, stride, padding, dilation, groups, "conv2d", 2)
 
@@ -170,7 +170,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     Example:
         >>> conv1d(minigrad.randn(2, 3, 10), minigrad.randn(4, 3, 5), stride=2).shape
-        (2, 4, 3)
+        minigrad.Size([2, 4, 3])
     """
     return _conv(input, weight, bias, stride, padding, dilation, groups, "conv1d", 1)
 
@@ -254,7 +254,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
 
     Example:
         >>> unfold(minigrad.randn(1, 2, 4, 4), 2, stride=2).shape
-        (1, 8, 4)
+        minigrad.Size([1, 8, 4])
     """
     if input.ndim != 4:
         raise NotImplementedError(
@@ -278,7 +278,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
 
     Example:
         >>> fold(minigrad.randn(1, 8, 4), (4, 4), 2, stride=2).shape
-        (1, 2, 4, 4)
+        minigrad.Size([1, 2, 4, 4])
     """
     if input.ndim != 3:
         raise NotImplementedError(

@@ -30,7 +30,7 @@ def conv_transpose2d(
 
     Example:
         >>> F.conv_transpose2d(minigrad.randn(1, 4, 5, 5), minigrad.randn(4, 2, 3, 3), stride=2).shape
-        (1, 2, 11, 11)
+        minigrad.Size([1, 2, 11, 11])
     """
     op = "conv_transpose2d"
     unbatched = input.ndim == 3

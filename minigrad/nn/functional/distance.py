@@ -10,7 +10,7 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
 
     Example:
         >>> F.cosine_similarity(minigrad.randn(4, 3), minigrad.randn(4, 3)).shape
-        (4,)
+        minigrad.Size([4])
     """
     x1, x2 = ops.broadcast_tensors(x1, x2)
     n1 = (x1 * x1).sum(dim, keepdim=True).sqrt().clamp(min=eps)
@@ -23,6 +23,6 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
 
     Example:
         >>> F.pairwise_distance(minigrad.randn(4, 3), minigrad.randn(4, 3)).shape
-        (4,)
+        minigrad.Size([4])
     """
     return ops.norm(x1 - x2 + eps, p, -1, keepdim)

@@ -36,7 +36,7 @@ def embedding_bag(
     Example:
         >>> w = minigrad.randn(10, 3)
         >>> F.embedding_bag(minigrad.tensor([1, 2, 4, 5]), w, minigrad.tensor([0, 2])).shape
-        (2, 3)
+        minigrad.Size([2, 3])
     """
     if mode not in _MODES:
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")

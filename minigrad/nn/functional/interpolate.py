@@ -90,7 +90,7 @@ def interpolate(
 
     Example:
         >>> F.interpolate(minigrad.randn(1, 3, 4, 4), scale_factor=2, mode="bilinear").shape
-        (1, 3, 8, 8)
+        minigrad.Size([1, 3, 8, 8])
     """
     op = "interpolate"
     if mode not in _MODES:

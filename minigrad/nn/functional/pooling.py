@@ -170,7 +170,7 @@ def max_pool2d(
 
     Example:
         >>> max_pool2d(minigrad.randn(2, 3, 8, 8), 2).shape
-        (2, 3, 4, 4)
+        minigrad.Size([2, 3, 4, 4])
     """
     x, unbatched = _batched(input, 2, "max_pool2d")
     geom = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
@@ -207,7 +207,7 @@ def avg_pool2d(
 
     Example:
         >>> avg_pool2d(minigrad.randn(2, 3, 8, 8), 3, stride=2, padding=1).shape
-        (2, 3, 4, 4)
+        minigrad.Size([2, 3, 4, 4])
     """
     x, unbatched = _batched(input, 2, "avg_pool2d")
     geom = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
@@ -235,7 +235,7 @@ def adaptive_avg_pool2d(input, output_size):
 
     Example:
         >>> adaptive_avg_pool2d(minigrad.randn(2, 3, 7, 9), (2, 3)).shape
-        (2, 3, 2, 3)
+        minigrad.Size([2, 3, 2, 3])
     """
     x, unbatched = _batched(input, 2, "adaptive_avg_pool2d")
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
@@ -270,7 +270,7 @@ def max_pool1d(
 
     Example:
         >>> max_pool1d(minigrad.randn(2, 3, 8), 2).shape
-        (2, 3, 4)
+        minigrad.Size([2, 3, 4])
     """
     x = _as_2d(input, "max_pool1d")
     result = max_pool2d(
@@ -299,7 +299,7 @@ def avg_pool1d(
 
     Example:
         >>> avg_pool1d(minigrad.randn(2, 3, 8), 2).shape
-        (2, 3, 4)
+        minigrad.Size([2, 3, 4])
     """
     x = _as_2d(input, "avg_pool1d")
     stride = None if stride is None else (1, one(stride))
@@ -312,7 +312,7 @@ def adaptive_avg_pool1d(input, output_size):
 
     Example:
         >>> adaptive_avg_pool1d(minigrad.randn(2, 3, 10), 4).shape
-        (2, 3, 4)
+        minigrad.Size([2, 3, 4])
     """
     x = _as_2d(input, "adaptive_avg_pool1d")
     return adaptive_avg_pool2d(x, (1, one(output_size))).squeeze(-2)

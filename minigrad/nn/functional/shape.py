@@ -43,7 +43,7 @@ def bilinear(input1, input2, weight, bias=None):
 
     Example:
         >>> F.bilinear(minigrad.randn(4, 3), minigrad.randn(4, 5), minigrad.randn(2, 3, 5)).shape
-        (4, 2)
+        minigrad.Size([4, 2])
     """
     out, in1, in2 = weight.shape
     if input1.shape[-1] != in1 or input2.shape[-1] != in2 or input1.shape[:-1] != input2.shape[:-1]:

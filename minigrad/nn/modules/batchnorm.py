@@ -110,7 +110,7 @@ class BatchNorm1d(_BatchNorm):
     Example:
         >>> bn = nn.BatchNorm1d(3)
         >>> bn(minigrad.randn(8, 3)).shape
-        (8, 3)
+        minigrad.Size([8, 3])
     """
 
     _ndims = (2, 3)

@@ -25,7 +25,7 @@ class CausalSelfAttention(Module):
     Example:
         >>> attn = nn.CausalSelfAttention(32, 4)
         >>> attn(minigrad.randn(2, 10, 32)).shape
-        (2, 10, 32)
+        minigrad.Size([2, 10, 32])
     """
 
     def __init__(
@@ -76,7 +76,7 @@ class FeedForward(Module):
 
     Example:
         >>> FeedForward(32, 128)(minigrad.randn(2, 10, 32)).shape
-        (2, 10, 32)
+        minigrad.Size([2, 10, 32])
     """
 
     def __init__(
@@ -134,7 +134,7 @@ class TransformerDecoderBlock(Module):
     Example:
         >>> block = nn.TransformerDecoderBlock(64, 4)
         >>> block(minigrad.randn(8, 16, 64)).shape
-        (8, 16, 64)
+        minigrad.Size([8, 16, 64])
     """
 
     def __init__(

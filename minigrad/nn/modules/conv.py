@@ -124,7 +124,7 @@ class Conv2d(_ConvNd):
     Example:
         >>> conv = nn.Conv2d(1, 8, 3, padding=1)
         >>> conv(minigrad.randn(32, 1, 28, 28)).shape
-        (32, 8, 28, 28)
+        minigrad.Size([32, 8, 28, 28])
     """
 
     dims = 2
@@ -146,7 +146,7 @@ class Conv1d(_ConvNd):
 
     Example:
         >>> nn.Conv1d(4, 6, 3, stride=2)(minigrad.randn(2, 4, 11)).shape
-        (2, 6, 5)
+        minigrad.Size([2, 6, 5])
     """
 
     dims = 1
@@ -218,7 +218,7 @@ class ConvTranspose2d(_ConvTransposeNd):
     Example:
         >>> up = nn.ConvTranspose2d(8, 4, 4, stride=2, padding=1)
         >>> up(minigrad.randn(2, 8, 7, 7)).shape
-        (2, 4, 14, 14)
+        minigrad.Size([2, 4, 14, 14])
     """
 
     dims = 2

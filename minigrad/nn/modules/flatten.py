@@ -10,7 +10,7 @@ class Flatten(Module):
 
     Example:
         >>> nn.Flatten()(minigrad.zeros(2, 3, 4)).shape
-        (2, 12)
+        minigrad.Size([2, 12])
     """
 
     def __init__(self, start_dim: int = 1, end_dim: int = -1):
@@ -29,7 +29,7 @@ class Unflatten(Module):
 
     Example:
         >>> nn.Unflatten(1, (3, 4))(minigrad.zeros(2, 12)).shape
-        (2, 3, 4)
+        minigrad.Size([2, 3, 4])
     """
 
     def __init__(self, dim: int, unflattened_size):

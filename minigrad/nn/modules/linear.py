@@ -31,7 +31,7 @@ class Linear(Module):
     Example:
         >>> fc = nn.Linear(4, 3)
         >>> fc(minigrad.randn(2, 4)).shape
-        (2, 3)
+        minigrad.Size([2, 3])
     """
 
     def __init__(
@@ -75,7 +75,7 @@ class Bilinear(Module):
 
     Example:
         >>> nn.Bilinear(3, 5, 2)(minigrad.randn(4, 3), minigrad.randn(4, 5)).shape
-        (4, 2)
+        minigrad.Size([4, 2])
     """
 
     def __init__(

@@ -15,7 +15,7 @@ class LayerNorm(Module):
     Example:
         >>> ln = nn.LayerNorm(8)
         >>> ln(minigrad.randn(2, 5, 8)).shape
-        (2, 5, 8)
+        minigrad.Size([2, 5, 8])
     """
 
     def __init__(
@@ -71,7 +71,7 @@ class GroupNorm(Module):
     Example:
         >>> gn = nn.GroupNorm(2, 6)
         >>> gn(minigrad.randn(4, 6, 5)).shape
-        (4, 6, 5)
+        minigrad.Size([4, 6, 5])
     """
 
     def __init__(

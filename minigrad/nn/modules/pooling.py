@@ -46,7 +46,7 @@ class MaxPool2d(_Pool):
 
     Example:
         >>> nn.MaxPool2d(2)(minigrad.randn(8, 3, 28, 28)).shape
-        (8, 3, 14, 14)
+        minigrad.Size([8, 3, 14, 14])
     """
 
     def __init__(
@@ -84,7 +84,7 @@ class MaxPool1d(MaxPool2d):
 
     Example:
         >>> nn.MaxPool1d(2)(minigrad.randn(8, 3, 10)).shape
-        (8, 3, 5)
+        minigrad.Size([8, 3, 5])
     """
 
     dims = 1
@@ -96,7 +96,7 @@ class AvgPool2d(_Pool):
 
     Example:
         >>> nn.AvgPool2d(3, stride=2, padding=1)(minigrad.randn(8, 3, 28, 28)).shape
-        (8, 3, 14, 14)
+        minigrad.Size([8, 3, 14, 14])
     """
 
     def __init__(
@@ -135,7 +135,7 @@ class AvgPool1d(_Pool):
 
     Example:
         >>> nn.AvgPool1d(2)(minigrad.randn(8, 3, 10)).shape
-        (8, 3, 5)
+        minigrad.Size([8, 3, 5])
     """
 
     dims = 1
@@ -170,7 +170,7 @@ class AdaptiveAvgPool2d(_Pool):
 
     Example:
         >>> nn.AdaptiveAvgPool2d((1, 1))(minigrad.randn(8, 64, 7, 7)).shape
-        (8, 64, 1, 1)
+        minigrad.Size([8, 64, 1, 1])
     """
 
     _pool = staticmethod(adaptive_avg_pool2d)
@@ -192,7 +192,7 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
 
     Example:
         >>> nn.AdaptiveAvgPool1d(4)(minigrad.randn(8, 3, 10)).shape
-        (8, 3, 4)
+        minigrad.Size([8, 3, 4])
     """
 
     dims = 1
@@ -205,7 +205,7 @@ class AdaptiveMaxPool2d(_Pool):
 
     Example:
         >>> nn.AdaptiveMaxPool2d((1, 1))(minigrad.randn(8, 64, 7, 7)).shape
-        (8, 64, 1, 1)
+        minigrad.Size([8, 64, 1, 1])
     """
 
     _pool = staticmethod(adaptive_max_pool2d)

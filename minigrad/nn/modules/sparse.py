@@ -21,7 +21,7 @@ class Embedding(Module):
     Example:
         >>> emb = nn.Embedding(10, 3, padding_idx=0)
         >>> emb(minigrad.tensor([[1, 2, 0]])).shape
-        (1, 3, 3)
+        minigrad.Size([1, 3, 3])
     """
 
     def __init__(
@@ -106,7 +106,7 @@ class EmbeddingBag(Module):
     Example:
         >>> bag = nn.EmbeddingBag(10, 3, mode="sum")
         >>> bag(minigrad.tensor([1, 2, 4, 5, 4]), minigrad.tensor([0, 2])).shape
-        (2, 3)
+        minigrad.Size([2, 3])
     """
 
     def __init__(

@@ -69,7 +69,7 @@ class TransformerEncoderLayer(Module):
     Example:
         >>> layer = nn.TransformerEncoderLayer(32, 4, 64, batch_first=True, norm_first=True)
         >>> layer(minigrad.randn(2, 10, 32)).shape
-        (2, 10, 32)
+        minigrad.Size([2, 10, 32])
     """
 
     def __init__(
@@ -136,7 +136,7 @@ class TransformerEncoder(Module):
         >>> layer = nn.TransformerEncoderLayer(32, 4, 64, batch_first=True)
         >>> encoder = nn.TransformerEncoder(layer, num_layers=2)
         >>> encoder(minigrad.randn(2, 10, 32)).shape
-        (2, 10, 32)
+        minigrad.Size([2, 10, 32])
     """
 
     def __init__(
@@ -178,7 +178,7 @@ class TransformerDecoderLayer(Module):
     Example:
         >>> layer = nn.TransformerDecoderLayer(32, 4, 64, batch_first=True)
         >>> layer(minigrad.randn(2, 7, 32), minigrad.randn(2, 10, 32)).shape
-        (2, 7, 32)
+        minigrad.Size([2, 7, 32])
     """
 
     def __init__(
@@ -291,7 +291,7 @@ class Transformer(Module):
         ...                        num_decoder_layers=2, dim_feedforward=64, batch_first=True)
         >>> mask = nn.Transformer.generate_square_subsequent_mask(7)
         >>> model(minigrad.randn(2, 10, 32), minigrad.randn(2, 7, 32), tgt_mask=mask).shape
-        (2, 7, 32)
+        minigrad.Size([2, 7, 32])
     """
 
     def __init__(

@@ -12,7 +12,7 @@ class Upsample(Module):
 
     Example:
         >>> nn.Upsample(scale_factor=2, mode="bilinear")(minigrad.randn(1, 3, 4, 4)).shape
-        (1, 3, 8, 8)
+        minigrad.Size([1, 3, 8, 8])
     """
 
     def __init__(
