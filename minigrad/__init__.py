@@ -175,7 +175,7 @@ def equal(input, other) -> bool:
     return input.equal(other)
 
 
-# -- issue 12: legacy constructors, dtype limits, more tensor ops, minigrad.linalg --------------
+# -- legacy constructors, dtype limits, more tensor ops, minigrad.linalg ------------------------
 from . import linalg  # noqa: E402
 from ._legacy import (  # noqa: E402
     BoolTensor,
@@ -189,25 +189,55 @@ from ._legacy import (  # noqa: E402
     ShortTensor,
 )
 from ._typeinfo import finfo, iinfo  # noqa: E402
-from .ops.arrange import meshgrid, roll  # noqa: E402
+from .ops.arrange import cartesian_prod, combinations, meshgrid, roll, rot90  # noqa: E402
+from .ops.joining import (  # noqa: E402
+    atleast_1d,
+    atleast_2d,
+    atleast_3d,
+    column_stack,
+    dsplit,
+    dstack,
+    hsplit,
+    hstack,
+    row_stack,
+    tensor_split,
+    vsplit,
+    vstack,
+)
 from .ops.matrix import (  # noqa: E402
     addbmm,
     addmm,
     baddbmm,
+    block_diag,
     cdist,
+    cross,
     diag,
     diag_embed,
     diagonal,
+    kron,
     tensordot,
     trace,
 )
 from .ops.pointwise import (  # noqa: E402
+    addcdiv,
+    addcmul,
+    deg2rad,
+    float_power,
+    fmax,
+    fmin,
+    frac,
+    heaviside,
     isclose,
+    isin,
     lerp,
     logical_and,
     logical_or,
     logical_xor,
+    logit,
     nan_to_num,
+    positive,
+    rad2deg,
+    signbit,
 )
 from .ops.scan import cummax, cummin, cumprod, diff  # noqa: E402
 from .ops.scatter import (  # noqa: E402
@@ -219,6 +249,52 @@ from .ops.scatter import (  # noqa: E402
     scatter_reduce,
 )
 from .ops.search import bincount, bucketize, searchsorted, unique  # noqa: E402
+from .ops.selection import (  # noqa: E402
+    argwhere,
+    masked_select,
+    repeat_interleave,
+    take,
+    take_along_dim,
+)
+from .ops.statistics import (  # noqa: E402
+    aminmax,
+    count_nonzero,
+    histc,
+    kthvalue,
+    median,
+    nanmean,
+    nanmedian,
+    nanquantile,
+    nansum,
+    quantile,
+    std_mean,
+    var_mean,
+)
+from .ops.trig import (  # noqa: E402
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    copysign,
+    cosh,
+    exp2,
+    fmod,
+    hypot,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    sinh,
+    xlogy,
+)
+
+arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+arcsinh, arccosh, arctanh = asinh, acosh, atanh
+swapaxes = swapdims = transpose
+true_divide = div
 
 
 def det(input):
@@ -235,6 +311,10 @@ def slogdet(input):
 
 def inverse(input):
     return linalg.inv(input)
+
+
+def matrix_power(input, n):
+    return linalg.matrix_power(input, n)
 
 
 def mm(input, mat2):

@@ -17,6 +17,7 @@ from .ops.base import constant, normalize_dim, on_input_device
 from .ops.elementwise import promote
 from .ops.joining import cat
 from .ops.linalg import matmul
+from .ops.matrix import cross as _cross
 from .ops.reduce import norm as _norm
 from .tensor import Tensor
 
@@ -272,3 +273,26 @@ def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: N803
     raise RuntimeError(
         f"linalg.norm: If dim is not specified but ord is, the input must be 1D or 2D. Got {A.ndim}D"
     )
+
+
+def cross(input, other, *, dim=-1):
+    """The cross product of 3-vectors along ``dim`` (the last by default), broadcasting."""
+    return _cross(input, other, dim)
+
+
+def matrix_power(A, n):  # noqa: N803
+    """``A`` multiplied by itself ``n`` times (the inverse's powers for negative ``n``;
+    the identity for 0), by repeated squaring."""
+    _square(A, "matrix_power")
+    power = inv(A) if n < 0 else A
+    n, result = abs(n), None
+    while n:
+        if n & 1:
+            result = power if result is None else matmul(result, power)
+        n >>= 1
+        if n:
+            power = matmul(power, power)
+    if result is None:
+        eye = constant(A.device.xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)
+        return eye.expand(*A.shape).clone()
+    return result

@@ -553,6 +553,17 @@ class Tensor(InPlaceMethods):
 
     softmax, log_softmax = _ops.softmax, _ops.log_softmax
 
+    asin, acos, atan, atan2 = _ops.asin, _ops.acos, _ops.atan, _ops.atan2
+    arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
+    sinh, cosh, asinh, acosh, atanh = _ops.sinh, _ops.cosh, _ops.asinh, _ops.acosh, _ops.atanh
+    arcsinh, arccosh, arctanh = asinh, acosh, atanh
+    log2, log10, exp2, hypot, fmod = _ops.log2, _ops.log10, _ops.exp2, _ops.hypot, _ops.fmod
+    logaddexp, logaddexp2, xlogy = _ops.logaddexp, _ops.logaddexp2, _ops.xlogy
+    addcmul, addcdiv, logit, frac = _ops.addcmul, _ops.addcdiv, _ops.logit, _ops.frac
+    deg2rad, rad2deg, float_power = _ops.deg2rad, _ops.rad2deg, _ops.float_power
+    copysign, fmax, fmin, signbit = _ops.copysign, _ops.fmax, _ops.fmin, _ops.signbit
+    positive, heaviside = _ops.positive, _ops.heaviside
+
     def where(self, condition, other):  # Tensor.where(cond, other) is where(cond, self, other)
         return _ops.where(condition, self, other)
 
@@ -578,6 +589,10 @@ class Tensor(InPlaceMethods):
     argmax, argmin, logsumexp, norm = _ops.argmax, _ops.argmin, _ops.logsumexp, _ops.norm
     cumsum, all, any, sum_to_size = _ops.cumsum, _ops.all, _ops.any, _ops.sum_to_size
     sort, argsort, topk, nonzero = _ops.sort, _ops.argsort, _ops.topk, _ops.nonzero
+    median, nanmedian, kthvalue = _ops.median, _ops.nanmedian, _ops.kthvalue
+    quantile, nanquantile, histc = _ops.quantile, _ops.nanquantile, _ops.histc
+    nansum, nanmean, aminmax = _ops.nansum, _ops.nanmean, _ops.aminmax
+    count_nonzero, argwhere = _ops.count_nonzero, _ops.argwhere
 
     # -- shape and indexing ---------------------------------------------------------------------
     reshape, view, permute, expand = _ops.reshape, _ops.view, _ops.permute, _ops.expand
@@ -592,6 +607,19 @@ class Tensor(InPlaceMethods):
     flip, repeat, tile, tril, triu = _ops.flip, _ops.repeat, _ops.tile, _ops.tril, _ops.triu
     gather, scatter_add, index_select = _ops.gather, _ops.scatter_add, _ops.index_select
     clone, contiguous, narrow = _ops.clone, _ops.contiguous, _ops.narrow
+    take, take_along_dim, masked_select = _ops.take, _ops.take_along_dim, _ops.masked_select
+    repeat_interleave, unfold = _ops.repeat_interleave, _ops.unfold
+    tensor_split, hsplit, vsplit, dsplit = (
+        _ops.tensor_split,
+        _ops.hsplit,
+        _ops.vsplit,
+        _ops.dsplit,
+    )
+    kron, cross, rot90, swapdims = _ops.kron, _ops.cross, _ops.rot90, _ops.transpose
+
+    def ravel(self):
+        """The entries as a 1-D tensor (a view when the layout allows)."""
+        return self.reshape(-1)
 
     roll, diff, unique, bincount = _ops.roll, _ops.diff, _ops.unique, _ops.bincount
     cumprod, cummax, cummin = _ops.cumprod, _ops.cummax, _ops.cummin

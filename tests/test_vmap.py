@@ -33,12 +33,14 @@ NO_RULE_YET = set(
     "bincount bucketize cummax cummax_ties cummin cumprod isclose linalg_cholesky linalg_det "
     "linalg_eigh linalg_eigvalsh linalg_inv linalg_matrix_norm linalg_norm linalg_qr "
     "linalg_slogdet linalg_svd linalg_svdvals logdet nan_to_num nan_to_num_limits scatter "
-    "scatter_reduce_amax scatter_reduce_prod searchsorted unique".split()
+    "scatter_reduce_amax scatter_reduce_prod searchsorted unique histc predicates".split()
 )
 # rows vmap does not support, each with the clear error it raises instead of a wrong result
 UNSUPPORTED = {
     "batch_norm_running_stats-0": "in-place updates of batched running statistics",
     "max_pool2d-3": "return_indices reads the op's argmax array after the call",
+    "median_nan-0": "nanmedian gathers at a place per sample (a batched gather index)",
+    "nanquantile-0": "nanquantile gathers at ranks per sample (a batched gather index)",
     **{
         f"{row}-{i}": "in-place updates of batched tensors"
         for row, n in (

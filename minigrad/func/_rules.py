@@ -103,6 +103,8 @@ def _with(op, **attrs):
     "Cos", "Tan", "Tanh", "Erf", "Clamp", "_ZeroGrad", "Sign", "Round", "Floor", "Ceil", "Trunc",
     "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "Clone", "Tril", "Triu",
     "Pad", "ToDevice", "ScaledDotProductAttention", "AttentionWeights", "BinaryCrossEntropy",
+    "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Log2", "Log10", "Exp2",
+    "Atan2", "Hypot", "LogAddExp", "LogAddExp2", "Xlogy", "Copysign", "Fmod",
 )  # fmt: skip
 def _elementwise(op, vals, flags, size):
     return op(*_align(vals, flags))

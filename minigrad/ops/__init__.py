@@ -2,7 +2,7 @@
 
 from . import decompositions
 from .activation import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
-from .arrange import meshgrid, roll
+from .arrange import cartesian_prod, combinations, meshgrid, roll, rot90
 from .base import Op
 from .elementwise import (
     add,
@@ -25,9 +25,22 @@ from .elementwise import (
     where,
 )
 from .indexing import gather, getitem, index_select, scatter_add
-from .joining import cat, chunk, pad, split, stack, unbind
+from .joining import cat, chunk, dsplit, hsplit, pad, split, stack, tensor_split, unbind, vsplit
 from .linalg import einsum, matmul, outer
-from .matrix import addbmm, addmm, baddbmm, cdist, diag, diag_embed, diagonal, tensordot, trace
+from .matrix import (
+    addbmm,
+    addmm,
+    baddbmm,
+    block_diag,
+    cdist,
+    cross,
+    diag,
+    diag_embed,
+    diagonal,
+    kron,
+    tensordot,
+    trace,
+)
 from .movement import (
     broadcast_tensors,
     broadcast_to,
@@ -51,7 +64,27 @@ from .movement import (
     view,
 )
 from .nn import log_softmax, softmax
-from .pointwise import allclose, isclose, lerp, logical_and, logical_or, logical_xor, nan_to_num
+from .pointwise import (
+    addcdiv,
+    addcmul,
+    allclose,
+    deg2rad,
+    float_power,
+    fmax,
+    fmin,
+    frac,
+    heaviside,
+    isclose,
+    lerp,
+    logical_and,
+    logical_or,
+    logical_xor,
+    logit,
+    nan_to_num,
+    positive,
+    rad2deg,
+    signbit,
+)
 from .reduce import (
     all,
     amax,
@@ -74,7 +107,40 @@ from .reduce import (
 from .scan import cummax, cummin, cumprod, diff
 from .scatter import index_add, index_copy, index_fill, masked_scatter, scatter, scatter_reduce
 from .search import bincount, bucketize, searchsorted, unique
+from .selection import argwhere, masked_select, repeat_interleave, take, take_along_dim, unfold
 from .sorting import argsort, nonzero, sort, topk
+from .statistics import (
+    aminmax,
+    count_nonzero,
+    histc,
+    kthvalue,
+    median,
+    nanmean,
+    nanmedian,
+    nanquantile,
+    nansum,
+    quantile,
+)
+from .trig import (
+    acos,
+    acosh,
+    asin,
+    asinh,
+    atan,
+    atan2,
+    atanh,
+    copysign,
+    cosh,
+    exp2,
+    fmod,
+    hypot,
+    log2,
+    log10,
+    logaddexp,
+    logaddexp2,
+    sinh,
+    xlogy,
+)
 from .unary import (
     abs,
     ceil,

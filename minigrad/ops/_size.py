@@ -120,6 +120,11 @@ def infer_shape(shape: tuple, numel: int, op: str) -> tuple:
     return shape
 
 
+def with_size(shape, dim: int, size: int) -> tuple:
+    """``shape`` with the size at ``dim`` replaced by ``size``."""
+    return tuple(shape[:dim]) + (size,) + tuple(shape[dim + 1 :])
+
+
 class Size(tuple):
     """A tensor's shape: a tuple of ints that prints as ``minigrad.Size([2, 3])``, as
     ``torch.Size``. It equals and hashes as the plain tuple; slicing, ``+`` and ``*`` give a Size.

@@ -1,10 +1,12 @@
-"""Rearranging elements: roll (a cyclic shift) and meshgrid (coordinate grids), composed
-from slicing, cat, reshape and expand."""
+"""Rearranging elements: roll (a cyclic shift), rot90, meshgrid and cartesian_prod
+(coordinate grids), combinations, composed from slicing, cat, flip, reshape and expand."""
 
 from __future__ import annotations
 
-from .base import normalize_dim
-from .joining import cat
+import itertools
+
+from .base import constant, normalize_dim
+from .joining import cat, stack
 
 
 def roll(input, shifts, dims=None):
@@ -66,3 +68,50 @@ def meshgrid(*tensors, indexing="ij"):
         view[pos] = -1
         out.append(t.reshape(view).expand(*shape))
     return tuple(out)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    """Rotate by 90° ``k`` times in the plane of ``dims``, from the first towards the second."""
+    if len(dims) != 2:
+        raise RuntimeError(f"rot90: expected total rotation dims == 2, but got dims = {len(dims)}")
+    if input.ndim < 2:
+        raise RuntimeError(f"rot90: expected total dims >= 2, but got total dims = {input.ndim}")
+    a, b = (normalize_dim(d, input.ndim, "rot90") for d in dims)
+    if a == b:
+        raise RuntimeError(
+            f"rot90: expected rotation dims to be different, but got dim0 = {a} and dim1 = {b}"
+        )
+    k %= 4
+    if k == 1:
+        return input.flip(b).transpose(a, b)
+    if k == 2:
+        return input.flip((a, b))
+    if k == 3:
+        return input.flip(a).transpose(a, b)
+    return input.clone()
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one entry from each 1-D tensor, as rows of a (n, len(tensors))
+    tensor (1-D when there is one tensor)."""
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"cartesian_prod: expect a 1D vector, but got shape {list(t.shape)}")
+    if len(tensors) == 1:
+        return tensors[0]
+    grids = meshgrid(*tensors, indexing="ij")
+    return stack([g.reshape(-1) for g in grids], 1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """The ``r``-length combinations of the entries of a 1-D tensor, as rows (itertools order)."""
+    if input.ndim != 1:
+        raise RuntimeError(f"combinations: expect a 1D vector, but got shape {list(input.shape)}")
+    if r < 0:
+        raise RuntimeError(f"combinations: expect a non-negative number, but got {r}")
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = list(pick(range(input.shape[0]), r))
+    if not rows or r == 0:
+        return input.new_empty((0,) if r == 0 else (0, r))
+    index = constant(input.device.xp.asarray(rows, dtype="int64"), input.device)
+    return input[index]

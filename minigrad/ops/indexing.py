@@ -289,6 +289,11 @@ def index_select(input, dim, index):
 def gather(input, dim, index):
     """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (torch.gather); index in ``[0, size)``."""
     _check_index(input, index, "gather")
+    if not input.device.backend.is_array(index._data):
+        raise NotImplementedError(
+            "gather: an index that differs from sample to sample (batched by vmap) is not "
+            "supported yet; gather outside vmap"
+        )
     dim = normalize_dim(dim, input.ndim, "gather")
     size = input.shape[dim] if input.ndim else 1
     check_range(

@@ -1,4 +1,5 @@
-"""Joining and cutting along a dimension: cat, stack, split, chunk, unbind, and constant pad."""
+"""Joining and cutting along a dimension: cat, stack (and the h/v/d/column variants with
+``atleast_*d``), split, tensor_split (and h/v/dsplit), chunk, unbind, and constant pad."""
 
 from __future__ import annotations
 
@@ -169,6 +170,122 @@ def chunk(input, chunks, dim=0):
 def unbind(input, dim=0):
     d = normalize_dim(dim, input.ndim, "unbind")
     return _pieces(input, d, [1] * input.shape[d], squeeze=True)
+
+
+def atleast_1d(*tensors):
+    """Each tensor with at least one dimension (a 0-d tensor becomes shape (1,))."""
+    return _atleast(tensors, lambda t: t.reshape(1) if t.ndim == 0 else t)
+
+
+def atleast_2d(*tensors):
+    """Each tensor with at least two dimensions: (n,) becomes (1, n)."""
+    return _atleast(
+        tensors, lambda t: t.reshape((1,) * (2 - t.ndim) + tuple(t.shape)) if t.ndim < 2 else t
+    )
+
+
+def atleast_3d(*tensors):
+    """Each tensor with at least three dimensions: (n,) becomes (1, n, 1), (m, n) (m, n, 1)."""
+
+    def lift(t):
+        if t.ndim == 0:
+            return t.reshape(1, 1, 1)
+        if t.ndim == 1:
+            return t.reshape(1, -1, 1)
+        return t.unsqueeze(-1) if t.ndim == 2 else t
+
+    return _atleast(tensors, lift)
+
+
+def _atleast(tensors, lift):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        return tuple(lift(t) for t in tensors[0])
+    return lift(tensors[0]) if len(tensors) == 1 else tuple(lift(t) for t in tensors)
+
+
+def hstack(tensors):
+    """Join along columns: dim 1, or dim 0 for 1-D tensors."""
+    tensors = atleast_1d(_tensor_list(tensors, "hstack"))
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    """Join along rows (dim 0), 1-D tensors as rows."""
+    return cat(atleast_2d(_tensor_list(tensors, "vstack")), 0)
+
+
+row_stack = vstack
+
+
+def dstack(tensors):
+    """Join along depth (dim 2), after lifting each tensor to three dimensions."""
+    return cat(atleast_3d(_tensor_list(tensors, "dstack")), 2)
+
+
+def column_stack(tensors):
+    """Join as columns: 0-d and 1-D tensors become columns, the rest join along dim 1."""
+    tensors = _tensor_list(tensors, "column_stack")
+    return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    """Views of ``input`` cut along ``dim`` into ``n`` near-equal pieces (the first ``size % n``
+    one longer) or at the given indices, as ``numpy.array_split``."""
+    d = normalize_dim(dim, input.ndim, "tensor_split")
+    n = input.shape[d]
+    cuts = indices_or_sections
+    if isinstance(cuts, graph.Tensor):
+        if cuts.dtype.is_floating_point or cuts.ndim > 1:
+            raise RuntimeError(
+                "tensor_split expected tensor_indices_or_sections to be a zero-dimensional or "
+                f"one-dimensional tensor of integers, but got a tensor of {cuts.ndim} dims and "
+                f"dtype {cuts.dtype}"
+            )
+        cuts = cuts.item() if cuts.ndim == 0 else cuts.tolist()
+    if isinstance(cuts, (list, tuple)):
+        bounds = [0] + [min(max(as_int(c, "tensor_split", "indices"), 0), n) for c in cuts] + [n]
+        sizes = [max(b - a, 0) for a, b in zip(bounds, bounds[1:])]
+        starts = bounds[:-1]
+        return tuple(input.narrow(d, min(s, n), k) for s, k in zip(starts, sizes))
+    sections = as_int(cuts, "tensor_split", "sections")
+    if sections <= 0:
+        raise RuntimeError(f"number of sections must be larger than 0, got {sections}")
+    sizes = [n // sections + (1 if i < n % sections else 0) for i in range(sections)]
+    return _pieces(input, d, sizes, squeeze=False)
+
+
+def _split_evenly(input, sections, dim, name):
+    if isinstance(sections, int) and input.shape[dim] % sections:
+        raise RuntimeError(
+            f"torch.{name} attempted to split along dimension {dim}, but the size of the "
+            f"dimension {input.shape[dim]} is not divisible by the split_size {sections}!"
+        )
+    return tensor_split(input, sections, dim)
+
+
+def hsplit(input, indices_or_sections):
+    """:func:`tensor_split` along dim 1 (dim 0 for 1-D); sections must divide evenly."""
+    if input.ndim < 1:
+        raise RuntimeError("torch.hsplit requires a tensor with at least 1 dimension, but got 0")
+    return _split_evenly(input, indices_or_sections, 0 if input.ndim == 1 else 1, "hsplit")
+
+
+def vsplit(input, indices_or_sections):
+    """:func:`tensor_split` along dim 0 of a tensor of at least 2 dims."""
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"torch.vsplit requires a tensor with at least 2 dimension, but got {input.ndim}"
+        )
+    return _split_evenly(input, indices_or_sections, 0, "vsplit")
+
+
+def dsplit(input, indices_or_sections):
+    """:func:`tensor_split` along dim 2 of a tensor of at least 3 dims."""
+    if input.ndim < 3:
+        raise RuntimeError(
+            f"torch.dsplit requires a tensor with at least 3 dimension, but got {input.ndim}"
+        )
+    return _split_evenly(input, indices_or_sections, 2, "dsplit")
 
 
 class Split(Function):

@@ -1,5 +1,6 @@
 """Matrix helpers composed from primitives: diagonals (diag, diagonal, diag_embed, trace),
-tensordot, the fused multiply-adds (addmm, baddbmm, addbmm) and pairwise distances (cdist)."""
+tensordot, kron, cross, block_diag, the fused multiply-adds (addmm, baddbmm, addbmm) and
+pairwise distances (cdist)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,9 @@ import math
 from .base import normalize_dim, on_input_device
 from .elementwise import promote
 from .indexing import GetItem, IndexAdd
+from .joining import cat, pad, stack
 from .linalg import matmul
+from .movement import broadcast_tensors
 from .reduce import norm
 
 
@@ -175,3 +178,57 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
     return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, dim=-1)
+
+
+def kron(input, other):
+    """The Kronecker product: block (i, j) of the result is ``input[i, j] * other``, for any
+    number of dims (the shorter shape padded with leading ones)."""
+    n = max(input.ndim, other.ndim)
+    a = input.reshape((1,) * (n - input.ndim) + tuple(input.shape))
+    b = other.reshape((1,) * (n - other.ndim) + tuple(other.shape))
+    spread_a = [s for size in a.shape for s in (size, 1)]
+    spread_b = [s for size in b.shape for s in (1, size)]
+    product = a.reshape(spread_a) * b.reshape(spread_b)
+    return product.reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
+
+
+def cross(input, other, dim=None):
+    """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3, as
+    ``torch.cross``; ``linalg.cross`` uses the last)."""
+    a, b = broadcast_tensors(*promote(input, other))
+    shape = a.shape
+    if dim is None:
+        dim = next((i for i, s in enumerate(shape) if s == 3), None)
+        if dim is None:
+            raise RuntimeError(f"cross: no dimension of size 3 in input of shape {list(shape)}")
+    d = normalize_dim(dim, len(shape), "cross")
+    if shape[d] != 3:
+        raise RuntimeError(
+            f"linalg.cross: inputs dimension {d} must have length 3. Got {a.shape[d]} and "
+            f"{b.shape[d]}"
+        )
+    a0, a1, a2 = a.unbind(d)
+    b0, b1, b2 = b.unbind(d)
+    return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
+
+
+def block_diag(*tensors):
+    """The tensors (0-, 1- or 2-D) as blocks on the diagonal of one matrix, zeros elsewhere."""
+    blocks = []
+    for i, t in enumerate(tensors):
+        if t.ndim > 2:
+            raise RuntimeError(
+                f"torch.block_diag: Input tensors must have 2 or fewer dimensions. Input {i} has "
+                f"{t.ndim} dimensions"
+            )
+        blocks.append(t.reshape(1, -1) if t.ndim < 2 else t)
+    if not blocks:
+        raise RuntimeError("block_diag: expected at least one tensor")
+    blocks = list(promote(*blocks)) if len({b.dtype for b in blocks}) > 1 else blocks
+    width = sum(b.shape[1] for b in blocks)
+    rows, left = [], 0
+    for b in blocks:
+        right = width - left - b.shape[1]
+        rows.append(pad(b, (left, right)))
+        left += b.shape[1]
+    return cat(rows, 0)

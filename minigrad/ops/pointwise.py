@@ -1,12 +1,13 @@
-"""Elementwise functions composed from primitives: lerp, nan_to_num, isclose, and the
-logical connectives (bool results)."""
+"""Elementwise functions composed from primitives: lerp, nan_to_num, isclose, addcmul/addcdiv,
+logit, fmax/fmin, float_power, the logical connectives and the predicates
+(``signbit``, ``isin``, ``heaviside``: results without gradient)."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .. import dtypes
-from ..autograd import graph
+from ..autograd import grad_mode, graph
 from .base import constant, on_input_device
 from .elementwise import compare, promote, where
 
@@ -76,3 +77,107 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     """True when every element of ``input`` is close to ``other`` (see :func:`isclose`)."""
     return bool(isclose(input, other, rtol, atol, equal_nan).all())
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 * tensor2`` (an optimizer's building block)."""
+    return input + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """``input + value * tensor1 / tensor2``; integer tensors are refused, as PyTorch."""
+    if not (tensor1.dtype.is_floating_point or tensor2.dtype.is_floating_point):
+        raise RuntimeError(
+            "addcdiv: integer division of tensors is no longer supported; give tensor1 or "
+            "tensor2 a floating dtype"
+        )
+    return input + value * tensor1 / tensor2
+
+
+def logit(input, eps=None):
+    """``log(p / (1 - p))``, the inverse of sigmoid; ``eps`` clamps p to [eps, 1 - eps] first."""
+    input = _floating(input)
+    if eps is not None:
+        input = input.clamp(eps, 1.0 - eps)
+    return (input / (1.0 - input)).log()
+
+
+def frac(input):
+    """The fractional part, ``input - trunc(input)`` (sign of input); d/dx = 1."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'"frac" not implemented for {input.dtype}: it needs a floating dtype')
+    return input - input.trunc()
+
+
+def deg2rad(input):
+    """Degrees to radians (integer tensors give the default float dtype)."""
+    return _floating(input) * (np.pi / 180.0)
+
+
+def rad2deg(input):
+    """Radians to degrees (integer tensors give the default float dtype)."""
+    return _floating(input) * (180.0 / np.pi)
+
+
+def _floating(input):
+    """``input``, or ``input`` in the default float dtype when it is an integer or bool tensor."""
+    return input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
+
+
+def float_power(input, exponent):
+    """``input ** exponent`` computed in float64, as ``torch.float_power``."""
+    cast = [x.to(dtypes.float64) if isinstance(x, graph.Tensor) else x for x in (input, exponent)]
+    if not isinstance(cast[0], graph.Tensor):
+        return cast[1].new_full((), cast[0]) ** cast[1]
+    return cast[0] ** cast[1]
+
+
+def positive(input):
+    """``input`` itself (``+x``); refused for bool tensors, as PyTorch."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("The `+` operator, on a bool tensor is not supported.")
+    return input
+
+
+def fmax(input, other):
+    """Elementwise maximum that ignores NaN (NaN only where both are); the gradient goes to
+    ``input`` at ties, as PyTorch."""
+    a, b = promote(input, other)
+    return where((a >= b) | b.isnan(), a, b)
+
+
+def fmin(input, other):
+    """Elementwise minimum that ignores NaN (NaN only where both are); the gradient goes to
+    ``input`` at ties, as PyTorch."""
+    a, b = promote(input, other)
+    return where((a <= b) | b.isnan(), a, b)
+
+
+@on_input_device
+def signbit(input):
+    """True where the sign bit is set (negative numbers, -0.0 and negative NaN)."""
+    return constant(input.device.xp.signbit(input._data), input.device)
+
+
+def heaviside(input, values):
+    """The step function: 0 below zero (and for NaN), 1 above, ``values`` at zero (no gradient,
+    as PyTorch's derivative for heaviside is not implemented)."""
+    if input.dtype is not values.dtype:
+        raise RuntimeError(
+            f"heaviside is not yet implemented for tensors with different dtypes ({input.dtype} "
+            f"and {values.dtype})"
+        )
+    with grad_mode.no_grad():
+        return where(input == 0, values, (input > 0).to(input.dtype))
+
+
+@on_input_device
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """A bool tensor of ``elements``' shape: True where the element is among ``test_elements``
+    (a tensor or a scalar)."""
+    xp = elements.device.xp
+    tests = test_elements._data if isinstance(test_elements, graph.Tensor) else test_elements
+    data = elements._data if isinstance(elements, graph.Tensor) else xp.asarray(elements)
+    found = xp.isin(data, tests, assume_unique=assume_unique, invert=invert)
+    dev = elements.device if isinstance(elements, graph.Tensor) else test_elements.device
+    return constant(found, dev)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from .. import dtypes
+from ._size import with_size
 from .base import Op, constant, normalize_dim, on_input_device
 from .elementwise import where
 from .joining import cat
@@ -127,7 +128,9 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     d = normalize_dim(dim, input.ndim, "diff")
     parts = [p for p in (prepend, input, append) if p is not None]
     parts = [p if hasattr(p, "ndim") else input.new_full((), p) for p in parts]
-    parts = [p.unsqueeze(d).expand(*_with(input.shape, d, 1)) if p.ndim == 0 else p for p in parts]
+    parts = [
+        p.unsqueeze(d).expand(*with_size(input.shape, d, 1)) if p.ndim == 0 else p for p in parts
+    ]
     x = cat(parts, d) if len(parts) > 1 else input
     lead = (slice(None),) * d
     for _ in range(n):
@@ -138,7 +141,3 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         else:
             x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
     return x
-
-
-def _with(shape, d, size):
-    return tuple(size if i == d else s for i, s in enumerate(shape))

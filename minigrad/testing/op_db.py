@@ -555,6 +555,10 @@ from . import op_db_extra  # noqa: E402 - issue 12's tensor ops and minigrad.lin
 
 OP_DB += op_db_extra.ROWS + op_db_extra.FORWARD_ONLY
 
+from . import op_db_more  # noqa: E402 - functions found missing by running PyTorch programs
+
+OP_DB += op_db_more.ROWS + op_db_more.FORWARD_ONLY
+
 # Op classes with no row here, and the test that checks them instead.
 EXEMPT = {
     "Cast": "tests/test_tensor.py::test_cast_gradient (float64 finite differences cannot see a cast)",

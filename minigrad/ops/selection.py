@@ -1,0 +1,124 @@
+"""Picking entries by index, mask or window, composed from ``getitem``/``gather``/
+``index_select`` (whose gradients scatter back to the picked places): take, take_along_dim,
+masked_select, repeat_interleave, argwhere and ``Tensor.unfold`` (sliding windows)."""
+
+from __future__ import annotations
+
+from .. import dtypes
+from ..autograd import graph
+from ._size import as_int, with_size
+from .base import constant, normalize_dim, on_input_device
+from .movement import broadcast_tensors
+from .sorting import nonzero
+
+
+def take(input, index):
+    """Entries of the flattened ``input`` at ``index`` (a tensor of any shape)."""
+    _check_long(index, "take")
+    return input.reshape(-1)[index]
+
+
+def take_along_dim(input, indices, dim=None):
+    """``gather`` along ``dim`` with ``indices`` broadcast against ``input`` (the flattened input
+    when ``dim`` is None), as ``numpy.take_along_axis``."""
+    _check_long(indices, "take_along_dim")
+    if dim is None:
+        return input.reshape(-1).gather(0, indices.reshape(-1))
+    d = normalize_dim(dim, input.ndim, "take_along_dim")
+    if indices.ndim != input.ndim:
+        raise RuntimeError(
+            f"take_along_dim(): input and indices should have the same number of dimensions, "
+            f"but got {input.ndim} dimensions for input, and {indices.ndim} dimensions for indices"
+        )
+    shape_in, shape_ix = list(input.shape), list(indices.shape)
+    shape_in[d] = shape_ix[d] = 1
+    common = _broadcast_shape(shape_in, shape_ix, "take_along_dim")
+    input = input.expand(*with_size(common, d, input.shape[d]))
+    indices = indices.expand(*with_size(common, d, indices.shape[d]))
+    return input.gather(d, indices)
+
+
+def masked_select(input, mask):
+    """The entries of ``input`` where the bool ``mask`` (broadcast together) is True, as 1-D."""
+    if mask.dtype is not dtypes.bool:
+        raise RuntimeError(f"masked_select: expected BoolTensor for mask, got {mask.dtype}")
+    input, mask = broadcast_tensors(input, mask)
+    return input[mask]
+
+
+def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
+    """Each entry (or slice along ``dim``) repeated ``repeats`` times in place: ``[1, 2]`` with
+    2 repeats is ``[1, 1, 2, 2]``. ``repeats`` is an int or a tensor of one count per entry.
+    ``repeat_interleave(counts)`` alone gives the indices ``0`` repeated ``counts[0]`` times,
+    ``1`` repeated ``counts[1]`` times, ..."""
+    if repeats is None:  # torch.repeat_interleave(repeats): indices repeated by counts
+        counts = input
+        _check_long(counts, "repeat_interleave")
+        xp = counts.device.xp
+        positions = xp.arange(counts.shape[0], dtype="int64")
+        return constant(xp.repeat(positions, counts._data), counts.device)
+    if dim is None:
+        input, d = input.reshape(-1), 0
+    else:
+        d = normalize_dim(dim, input.ndim, "repeat_interleave")
+    size = input.shape[d] if input.ndim else 1
+    xp = input.device.xp
+    if isinstance(repeats, graph.Tensor):
+        _check_long(repeats, "repeat_interleave")
+        if repeats.ndim > 1 or repeats.numel() not in (1, size):
+            raise RuntimeError(
+                f"repeat_interleave: repeats must have the same size as input along dim {d} "
+                f"({size}) or be a single number, got shape {list(repeats.shape)}"
+            )
+        counts = repeats._data.reshape(-1)
+        if bool((counts < 0).any()):
+            raise RuntimeError("repeat_interleave: repeats can not be negative")
+    else:
+        counts = as_int(repeats, "repeat_interleave", "repeats")
+        if counts < 0:
+            raise RuntimeError("repeat_interleave: repeats can not be negative")
+    with_index = constant(xp.repeat(xp.arange(size, dtype="int64"), counts), input.device)
+    if output_size is not None and with_index.shape[0] != output_size:
+        raise RuntimeError(
+            f"repeat_interleave: output_size ({output_size}) does not match the repeated size "
+            f"({with_index.shape[0]})"
+        )
+    return input.index_select(d, with_index) if input.ndim else input.reshape(1)[with_index]
+
+
+def argwhere(input):
+    """The indices of the non-zero entries as an (n, ndim) int64 tensor (``nonzero``)."""
+    return nonzero(input)
+
+
+@on_input_device
+def unfold(input, dimension, size, step):
+    """Every window of ``size`` entries along ``dimension``, ``step`` apart, as a new last
+    dimension (``Tensor.unfold``): shape (..., n_windows, ..., size)."""
+    d = normalize_dim(dimension, max(input.ndim, 1), "unfold")
+    length = input.shape[d] if input.ndim else 1
+    if size > length:
+        raise RuntimeError(
+            f"unfold: maximum size for tensor at dimension {d} is {length} but size is {size}"
+        )
+    if step <= 0:
+        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+    xp = input.device.xp
+    windows = (length - size) // step + 1
+    index = xp.arange(windows)[:, None] * step + xp.arange(size)[None, :]  # (windows, size)
+    x = input if input.ndim else input.reshape(1)
+    picked = x.index_select(d, constant(index.reshape(-1), input.device))
+    shape = tuple(x.shape[:d]) + (windows, size) + tuple(x.shape[d + 1 :])
+    return picked.reshape(shape).movedim(d + 1, -1)
+
+
+def _check_long(index, op: str) -> None:
+    if not isinstance(index, graph.Tensor) or index.dtype is not dtypes.int64:
+        got = index.dtype if isinstance(index, graph.Tensor) else type(index).__name__
+        raise RuntimeError(f"{op}(): expected a LongTensor of indices, got {got}")
+
+
+def _broadcast_shape(a, b, op: str) -> tuple:
+    if len(a) != len(b) or any(x != y and 1 not in (x, y) for x, y in zip(a, b)):
+        raise RuntimeError(f"{op}(): shapes {a} and {b} cannot be broadcast")
+    return tuple(max(x, y) for x, y in zip(a, b))

@@ -1,0 +1,233 @@
+"""Order statistics and NaN-aware reductions composed from sorting and reductions: median,
+kthvalue, quantile (and their NaN-ignoring twins), nansum, nanmean, std_mean, var_mean,
+aminmax, count_nonzero and histc.
+
+The order statistics pick entries out of a sorted copy with ``gather``, so the gradient of a
+median or a quantile flows to the entries it was taken from, as in PyTorch.
+"""
+
+from __future__ import annotations
+
+from collections import namedtuple
+
+from .. import dtypes
+from ..autograd import graph
+from ._size import with_size
+from .base import constant, normalize_dim, on_input_device
+from .elementwise import where
+from .reduce import amax, amin, mean, std, sum, var
+
+MedianResult = namedtuple("median", ["values", "indices"])
+KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
+AminmaxResult = namedtuple("aminmax", ["min", "max"])
+
+_INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
+
+
+def _pick(values, order, dim, position, keepdim, result_type):
+    """The sorted ``values`` (and their original ``order``) at ``position`` along ``dim``: an
+    int (the same place in every slice; works under vmap) or an int64 tensor of one place per
+    slice (keepdim shape)."""
+    if isinstance(position, int):
+        picked, index = values.narrow(dim, position, 1), order.narrow(dim, position, 1)
+    else:
+        picked, index = values.gather(dim, position), order.gather(dim, position)
+    if not keepdim:
+        picked, index = picked.squeeze(dim), index.squeeze(dim)
+    return result_type(picked, index)
+
+
+def _slices(input, dim, name):
+    """(input, dim) ready to sort: a 0-d input becomes 1-element, ``dim`` is normalized."""
+    if input.ndim == 0:
+        input = input.reshape(1)
+    d = normalize_dim(dim, input.ndim, name)
+    if input.shape[d] == 0:
+        raise IndexError(f"{name}(): expected a non-empty dimension {d} to reduce")
+    return input, d
+
+
+def _median(input, dim, keepdim, ignore_nan: bool, name: str):
+    if dim is None:
+        flat = input.reshape(-1)
+        if flat.numel() == 0:
+            return input.new_full((), float("nan"))
+        return _median(flat, 0, False, ignore_nan, name).values
+    x, d = _slices(input, dim, name)
+    keep = keepdim or input.ndim == 0
+    n = x.shape[d]
+    values, order = x.sort(d)  # the method: vmap's batched tensors have their own
+    if not x.dtype.is_floating_point:
+        result = _pick(values, order, d, (n - 1) // 2, keep, MedianResult)
+    elif ignore_nan:  # the lower median of the numbers: a place per slice
+        numbers = (~x.isnan()).sum(d, keepdim=True)
+        position = ((numbers - 1) // 2).clamp(min=0).expand(*with_size(x.shape, d, 1))
+        result = _pick(values, order, d, position, keep, MedianResult)
+    else:  # a NaN anywhere makes the median NaN, indexed at the first NaN
+        result = _pick(values, order, d, (n - 1) // 2, True, MedianResult)
+        nans = x.isnan()
+        has_nan = nans.any(d, keepdim=True)
+        first_nan = nans.to(dtypes.int64).argmax(d, keepdim=True)
+        result = MedianResult(
+            where(has_nan, float("nan"), result.values), where(has_nan, first_nan, result.indices)
+        )
+        if not keep:
+            result = MedianResult(result.values.squeeze(d), result.indices.squeeze(d))
+    if input.ndim == 0:
+        return MedianResult(result.values.reshape(()), result.indices.reshape(()))
+    return result
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median (of an even count, the smaller middle value) of all entries, or
+    ``(values, indices)`` along ``dim``; NaN where a slice holds NaN."""
+    return _median(input, dim, keepdim, False, "median")
+
+
+def nanmedian(input, dim=None, keepdim=False):
+    """:func:`median` of the non-NaN entries (NaN only where a slice is all NaN)."""
+    return _median(input, dim, keepdim, True, "nanmedian")
+
+
+def kthvalue(input, k, dim=-1, keepdim=False):
+    """The ``k``-th smallest entry (1-based) along ``dim``, with its index."""
+    x, d = _slices(input, dim, "kthvalue")
+    if not 1 <= k <= x.shape[d]:
+        raise IndexError(
+            f"kthvalue(): selected number k ({k}) out of range for dimension {d} of size "
+            f"{x.shape[d]}"
+        )
+    values, order = x.sort(d)
+    result = _pick(values, order, d, k - 1, keepdim or input.ndim == 0, KthvalueResult)
+    if input.ndim == 0:
+        return KthvalueResult(result.values.reshape(()), result.indices.reshape(()))
+    return result
+
+
+def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if interpolation not in _INTERPOLATIONS:
+        raise ValueError(
+            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
+            f"Got {interpolation}"
+        )
+    scalar_q = not isinstance(q, graph.Tensor)
+    q = input.new_tensor(q) if scalar_q else q.to(input.dtype)
+    if q.ndim > 1:
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+    every_q = q._all_elements()  # the whole batch under vmap
+    if bool(((every_q < 0) | (every_q > 1)).any()):
+        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    x = input.reshape(-1) if dim is None else input
+    x, d = _slices(x, 0 if dim is None else dim, name)
+    values = x.sort(d).values.movedim(d, -1)  # (..., n), NaN last
+    n = values.shape[-1]
+    nans = values.isnan().sum(-1, keepdim=True)
+    if ignore_nan:  # ranks among each slice's numbers: (..., len(q))
+        count = n - nans
+        rank = q.reshape(-1) * (count - 1).clamp(min=0).to(input.dtype)
+        nan_slice = nans == n
+    else:  # the same ranks for every slice: (len(q),)
+        rank = q.reshape(-1) * (n - 1)
+        nan_slice = nans > 0
+    result = _interpolate(values, rank, interpolation)
+    result = where(nan_slice, float("nan"), result).movedim(-1, 0)  # (len(q), ...)
+    if keepdim:
+        result = (
+            result.unsqueeze(d + 1)
+            if dim is not None
+            else result.reshape((result.shape[0],) + (1,) * input.ndim)
+        )
+    return result[0] if scalar_q or q.ndim == 0 else result
+
+
+def _interpolate(values, rank, interpolation):
+    """Entries of the sorted ``values`` (..., n) at fractional ``rank``: (m,) for every slice
+    alike, or (..., m) per slice."""
+    if interpolation == "nearest":
+        rank = rank.round()  # half to even, as PyTorch
+    low = rank.floor().to(dtypes.int64)
+    high = rank.ceil().to(dtypes.int64)
+    if rank.ndim == 1:
+        below, above = values.index_select(-1, low), values.index_select(-1, high)
+    else:
+        below, above = values.gather(-1, low), values.gather(-1, high)
+    if interpolation in ("lower", "nearest"):
+        return below
+    if interpolation == "higher":
+        return above
+    if interpolation == "midpoint":
+        return (below + above) / 2
+    return below + (above - below) * (rank - low.to(rank.dtype))
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """The ``q``-quantiles (a number or a 1-D tensor in [0, 1]) of all entries or along
+    ``dim``; a 1-D ``q`` puts its dimension first. NaN where a slice holds NaN."""
+    return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
+
+
+def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    """:func:`quantile` of the non-NaN entries."""
+    return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
+
+
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    """The sum with NaN counted as zero."""
+    if input.dtype.is_floating_point:
+        input = where(input.isnan(), 0.0, input)
+    return sum(input, dim, keepdim, dtype=dtype)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    """The mean of the non-NaN entries (NaN where a slice is all NaN)."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"nanmean(): expected input to have floating point dtype but got {input.dtype}"
+        )
+    kept = (~input.isnan()).sum(dim, keepdim).to(input.dtype)
+    return nansum(input, dim, keepdim, dtype=dtype) / kept
+
+
+def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    """``(std, mean)`` over ``dim`` in one call."""
+    return std(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased), mean(
+        input, dim, keepdim
+    )
+
+
+def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+    """``(var, mean)`` over ``dim`` in one call."""
+    return var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased), mean(
+        input, dim, keepdim
+    )
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    """``(min, max)`` over ``dim`` (all entries by default)."""
+    dims = () if dim is None else dim
+    return AminmaxResult(amin(input, dims, keepdim), amax(input, dims, keepdim))
+
+
+def count_nonzero(input, dim=None):
+    """The number of non-zero entries over ``dim`` (an int64 tensor)."""
+    return (input != 0).sum(dim)
+
+
+@on_input_device
+def histc(input, bins=100, min=0, max=0):
+    """A histogram of ``bins`` equal bins over [min, max] (the data's range when both are 0);
+    entries outside are ignored. No gradient."""
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f'"histogram_cpu" not implemented for {input.dtype}')
+    xp, data = input.device.xp, input._data.reshape(-1)
+    low, high = float(min), float(max)
+    if low == high and data.size:
+        low, high = float(data.min()), float(data.max())
+    if low == high:
+        low, high = low - 1, high + 1
+    if low > high:
+        raise RuntimeError(f"histc: max ({max}) must be larger than min ({min})")
+    counts, _ = xp.histogram(data, bins=bins, range=(low, high))
+    return constant(counts.astype(input._data.dtype), input.device)
