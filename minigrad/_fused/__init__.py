@@ -90,7 +90,7 @@ class FusedKit:
         beta1, beta2 = betas
         l2, decay = (0.0, 1 - lr * weight_decay) if decoupled else (weight_decay, 1.0)
         self._adam(
-            p, g, m, v, vmax, t(-1 if maximize else 1), t(l2), t(decay), t(beta1), t(1 - beta1),
+            p, g, m, v, vmax, t(-1 if maximize else 1), t(l2), t(decay), t(1 - beta1),
             t(beta2), t(1 - beta2), t(eps), t(lr / (1 - beta1**step)),
             t(math.sqrt(1 - beta2**step)),
         )  # fmt: skip
@@ -99,7 +99,7 @@ class FusedKit:
     def _sgd(self, p, g, buf, sign, l2, lr, momentum, keep, nesterov, first):
         raise NotImplementedError
 
-    def _adam(self, p, g, m, v, vmax, sign, l2, decay, b1, one_b1, b2, one_b2, eps, step, bc2):
+    def _adam(self, p, g, m, v, vmax, sign, l2, decay, one_b1, b2, one_b2, eps, step, bc2):
         raise NotImplementedError
 
     def gelu(self, x, tanh: bool):

@@ -34,7 +34,7 @@ ELEMENTWISE = {
         p = p - lr * grad;""",
     ),
     "mg_adam": (
-        "T g, T sign, T l2, T decay, T b1, T one_b1, T b2, T one_b2, T eps, T step, T bc2",
+        "T g, T sign, T l2, T decay, T one_b1, T b2, T one_b2, T eps, T step, T bc2",
         "T p, T m, T v",
         """T grad = sign * g;
         if (l2 != (T)0) grad += l2 * p;
@@ -44,7 +44,7 @@ ELEMENTWISE = {
         p = p - step * m / (sqrt(v) / bc2 + eps);""",
     ),
     "mg_adam_amsgrad": (
-        "T g, T sign, T l2, T decay, T b1, T one_b1, T b2, T one_b2, T eps, T step, T bc2",
+        "T g, T sign, T l2, T decay, T one_b1, T b2, T one_b2, T eps, T step, T bc2",
         "T p, T m, T v, T vmax",
         """T grad = sign * g;
         if (l2 != (T)0) grad += l2 * p;
@@ -367,8 +367,8 @@ class CudaKit(FusedKit):
         else:
             self.kernel("mg_sgd_momentum")(g, sign, l2, lr, momentum, keep, nesterov, first, p, buf)
 
-    def _adam(self, p, g, m, v, vmax, sign, l2, decay, b1, one_b1, b2, one_b2, eps, step, bc2):
-        scalars = (sign, l2, decay, b1, one_b1, b2, one_b2, eps, step, bc2)
+    def _adam(self, p, g, m, v, vmax, sign, l2, decay, one_b1, b2, one_b2, eps, step, bc2):
+        scalars = (sign, l2, decay, one_b1, b2, one_b2, eps, step, bc2)
         if vmax is None:
             self.kernel("mg_adam")(g, *scalars, p, m, v)
         else:

@@ -33,7 +33,7 @@ def sgd(p, g, buf, sign, l2, lr, momentum, keep, nesterov, first):
     p -= lr * grad
 
 
-def adam(p, g, m, v, vmax, sign, l2, decay, b1, one_b1, b2, one_b2, eps, step, bc2):
+def adam(p, g, m, v, vmax, sign, l2, decay, one_b1, b2, one_b2, eps, step, bc2):
     """Kernel ``mg_adam`` / ``mg_adam_amsgrad`` (in place on p, m, v, vmax)."""
     grad = g * sign
     if l2 != 0:
