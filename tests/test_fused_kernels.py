@@ -375,7 +375,7 @@ def test_cuda_call_sites_match_the_kernels(dtype):
     for weight in (None, w):
         kit.cross_entropy(x, target, weight, -100, 0.1)
         for scale in (np.ones((), dtype), np.ones(70, dtype)):
-            kit.cross_entropy_backward(x, mean, target, weight, -100, 0.1, scale)
+            kit.cross_entropy_backward(x, mean, rstd, target, weight, -100, 0.1, scale)
     assert set(cp.launches) == set(fused_cuda.ELEMENTWISE) | set(fused_cuda.ROW_KERNELS)
 
 

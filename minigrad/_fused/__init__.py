@@ -129,11 +129,12 @@ class FusedKit:
 
     def cross_entropy(self, x, target, weight, ignore_index: int, smoothing: float):
         """Per-row cross-entropy of logits ``x`` (M, C) and int64 class indices ``target``
-        (M,): returns ``(loss, lse, w_t)``: the losses, log Σ exp(x) and the target weights
-        (0 where ignored), each of length M."""
+        (M,): returns ``(loss, mx, ls, w_t)``, each of length M: the losses, the row maxima,
+        ls = log Σ exp(x - mx), and the target weights (0 where ignored). log Σ exp(x) is
+        mx + ls, kept apart so that backward's x - mx is exact for large logits."""
         raise NotImplementedError
 
-    def cross_entropy_backward(self, x, lse, target, weight, ignore_index, smoothing, scale):
+    def cross_entropy_backward(self, x, mx, ls, target, weight, ignore_index, smoothing, scale):
         """``(softmax(x)·Σq - q)·scale`` with q the (smoothed, weighted) target distribution;
         ``scale`` has one element or one per row."""
         raise NotImplementedError

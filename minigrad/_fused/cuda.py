@@ -75,7 +75,7 @@ ELEMENTWISE = {
         gx = gy * ((T)0.5 * ((T)1 + th) + (T)0.5 * x * ((T)1 - th * th) * dinner);""",
     ),
     "mg_cross_entropy_backward": (
-        "T x, raw T lse, raw int64 target, raw T weight, raw T wsum, raw T scale, int64 c, "
+        "T x, raw T mx, raw T ls, raw int64 target, raw T weight, raw T wsum, raw T scale, int64 c, "
         "int64 ignore_index, T eps, bool has_weight, int64 scale_stride",
         "T gx",
         """long long r = i / c, j = i % c;
@@ -86,7 +86,7 @@ ELEMENTWISE = {
         T w_j = has_weight ? weight[j] : (T)1;
         T q_sum = valid * (eps / (T)c * (has_weight ? wsum[0] : (T)c)) + ((T)1 - eps) * w_t;
         T q = valid * (eps / (T)c) * w_j + (j == tc ? ((T)1 - eps) * w_t : (T)0);
-        gx = (exp(x - lse[r]) * q_sum - q) * scale[r * scale_stride];""",
+        gx = (exp((x - mx[r]) - ls[r]) * q_sum - q) * scale[r * scale_stride];""",
     ),
 }
 
@@ -237,7 +237,8 @@ extern "C" __global__ void layer_norm_backward_wb(const T* gy, const T* x, const
 }
 
 extern "C" __global__ void cross_entropy_forward(const T* x, const long long* target,
-                                                 const T* weight, T* loss, T* lse, T* wt,
+                                                 const T* weight, T* loss, T* mx, T* lsum,
+                                                 T* wt,
                                                  long long c, long long ignore_index, T eps,
                                                  int has_weight) {
   __shared__ T sh[32];
@@ -268,7 +269,8 @@ extern "C" __global__ void cross_entropy_forward(const T* x, const long long* ta
     T l = (ls - (xr[tc] - m)) * w_t;
     if (eps != (T)0) l = ((T)1 - eps) * l + (eps / (T)c) * (smooth * (valid ? (T)1 : (T)0));
     loss[blockIdx.x] = l;
-    lse[blockIdx.x] = m + ls;
+    mx[blockIdx.x] = m;
+    lsum[blockIdx.x] = ls;
     wt[blockIdx.x] = w_t;
   }
 }
@@ -276,44 +278,15 @@ extern "C" __global__ void cross_entropy_forward(const T* x, const long long* ta
 
 # name: C types of its parameters, in order (checked against the source and the call sites)
 ROW_KERNELS = {
-    "softmax_forward": ("T*", "T*", "long long", "int"),
-    "softmax_backward": ("T*", "T*", "T*", "long long", "int"),
-    "layer_norm_forward": (
-        "T*",
-        "T*",
-        "T*",
-        "T*",
-        "T*",
-        "T*",
-        "long long",
-        "T",
-        "int",
-        "int",
-    ),  # fmt: skip
-    "layer_norm_backward_x": ("T*", "T*", "T*", "T*", "T*", "T*", "long long", "int"),
-    "layer_norm_backward_wb": (
-        "T*",
-        "T*",
-        "T*",
-        "T*",
-        "T*",
-        "T*",
-        "long long",
-        "long long",
-        "long long",
-    ),  # fmt: skip
-    "cross_entropy_forward": (
-        "T*",
-        "long long*",
-        "T*",
-        "T*",
-        "T*",
-        "T*",
-        "long long",
-        "long long",
-        "T",
-        "int",
-    ),  # fmt: skip
+    name: tuple(params.split(", "))
+    for name, params in {
+        "softmax_forward": "T*, T*, long long, int",
+        "softmax_backward": "T*, T*, T*, long long, int",
+        "layer_norm_forward": "T*, T*, T*, T*, T*, T*, long long, T, int, int",
+        "layer_norm_backward_x": "T*, T*, T*, T*, T*, T*, long long, int",
+        "layer_norm_backward_wb": "T*, T*, T*, T*, T*, T*, long long, long long, long long",
+        "cross_entropy_forward": "T*, long long*, T*, T*, T*, T*, T*, long long, long long, T, int",
+    }.items()
 }
 
 _CTYPES = {np.dtype(np.float32): "float", np.dtype(np.float64): "double"}
@@ -434,19 +407,19 @@ class CudaKit(FusedKit):
     def cross_entropy(self, x, target, weight, ignore_index, smoothing):
         x, target, weight = self._contiguous(x, target, weight)
         rows, c = x.shape
-        loss, lse, wt = (self.cp.empty(rows, x.dtype) for _ in range(3))
+        loss, mx, ls, wt = (self.cp.empty(rows, x.dtype) for _ in range(4))
         args = (
-            x, target, x if weight is None else weight, loss, lse, wt, np.int64(c),
+            x, target, x if weight is None else weight, loss, mx, ls, wt, np.int64(c),
             np.int64(ignore_index), x.dtype.type(smoothing), np.int32(weight is not None),
         )  # fmt: skip
         self._launch("cross_entropy_forward", rows, args)
-        return loss, lse, wt
+        return loss, mx, ls, wt
 
-    def cross_entropy_backward(self, x, lse, target, weight, ignore_index, smoothing, scale):
+    def cross_entropy_backward(self, x, mx, ls, target, weight, ignore_index, smoothing, scale):
         c = x.shape[1]
-        wsum = lse if weight is None else weight.sum().reshape(1)
+        wsum = mx if weight is None else weight.sum().reshape(1)
         scale = scale.reshape(-1)
         return self.kernel("mg_cross_entropy_backward")(
-            x, lse, target, lse if weight is None else weight, wsum, scale, c, ignore_index,
+            x, mx, ls, target, mx if weight is None else weight, wsum, scale, c, ignore_index,
             x.dtype.type(smoothing), weight is not None, 0 if scale.size == 1 else 1,
         )  # fmt: skip

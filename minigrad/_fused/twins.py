@@ -121,7 +121,7 @@ def layer_norm_backward(gy, x, w, mean, rstd, need_x, need_wb):
 
 
 def cross_entropy(x, target, weight, ignore_index, smoothing):
-    """Kernel ``cross_entropy_forward``: (loss, lse, w_t) per row."""
+    """Kernel ``cross_entropy_forward``: (loss, mx, ls, w_t) per row."""
     t = x.dtype.type
     m, c = x.shape
     valid = target != ignore_index
@@ -138,10 +138,10 @@ def cross_entropy(x, target, weight, ignore_index, smoothing):
         else:
             smooth = ls * weight.sum() - (shifted * weight).sum(axis=1)
         loss = (t(1) - eps) * loss + (eps / t(c)) * (smooth * valid.astype(x.dtype))
-    return loss, mx + ls, w_t
+    return loss, mx, ls, w_t
 
 
-def cross_entropy_backward(x, lse, target, weight, ignore_index, smoothing, scale):
+def cross_entropy_backward(x, mx, ls, target, weight, ignore_index, smoothing, scale):
     """Kernel ``mg_cross_entropy_backward`` (elementwise over (M, C))."""
     t = x.dtype.type
     m, c = x.shape
@@ -154,7 +154,7 @@ def cross_entropy_backward(x, lse, target, weight, ignore_index, smoothing, scal
     q_sum = valid * (eps / t(c) * wsum) + (t(1) - eps) * w_t
     q = valid * (eps / t(c)) * w_row
     q[np.arange(m), tc] += ((t(1) - eps) * w_t)[:, 0]
-    p = np.exp(x - lse[:, None])
+    p = np.exp((x - mx[:, None]) - ls[:, None])
     return (p * q_sum - q) * scale.reshape(-1, 1)
 
 
@@ -199,7 +199,7 @@ class TwinKit(FusedKit):
     def cross_entropy(self, x, target, weight, ignore_index, smoothing):
         return self._run(cross_entropy, x, target, weight, ignore_index, smoothing)
 
-    def cross_entropy_backward(self, x, lse, target, weight, ignore_index, smoothing, scale):
+    def cross_entropy_backward(self, x, mx, ls, target, weight, ignore_index, smoothing, scale):
         return self._run(
-            cross_entropy_backward, x, lse, target, weight, ignore_index, smoothing, scale
+            cross_entropy_backward, x, mx, ls, target, weight, ignore_index, smoothing, scale
         )

@@ -47,11 +47,11 @@ class CrossEntropy(Op):
         return self._reduce(per, denom)
 
     def _forward_fused(self, kit, x, target, weight):
-        """Class-index targets as one GPU kernel (``minigrad._fused``): forward keeps log Σ exp
-        per row instead of the softmax, and backward's kernel recomputes the softmax from it."""
-        per, lse, w_t = kit.cross_entropy(x, target, weight, self.ignore_index, self.smoothing)
+        """Class-index targets as one GPU kernel (``minigrad._fused``): forward keeps each row's
+        max and log Σ exp instead of the softmax, and backward's kernel recomputes the softmax."""
+        per, mx, ls, w_t = kit.cross_entropy(x, target, weight, self.ignore_index, self.smoothing)
         denom = w_t.sum()
-        self.keep(lse=lse, denom=denom, indices=None)
+        self.keep(row_max=mx, row_logsum=ls, denom=denom, indices=None)
         return self._reduce(per, denom)
 
     def _reduce(self, per, denom):
@@ -119,14 +119,21 @@ class CrossEntropy(Op):
     def _fused_backward(self, x, target, weight, scale):
         """_cross_entropy_vjp as one GPU kernel, in a plain backward after a fused forward;
         None otherwise (the formula then runs on arrays, or on tensors under create_graph)."""
-        kit, lse = self.device.backend.fused, self.kept_arrays.get("lse")
-        if kit is None or lse is None or grad_mode.is_grad_enabled():
+        kit, kept = self.device.backend.fused, self.kept_arrays
+        if kit is None or "row_max" not in kept or grad_mode.is_grad_enabled():
             return None
         w = None if weight is None else weight._data
         if not kit.supports(x._data, w, scale._data):
             return None
         gx = kit.cross_entropy_backward(
-            x._data, lse, target._data, w, self.ignore_index, self.smoothing, scale._data
+            x._data,
+            kept["row_max"],
+            kept["row_logsum"],
+            target._data,
+            w,
+            self.ignore_index,
+            self.smoothing,
+            scale._data,
         )
         return constant(gx, x.device)
 
