@@ -421,3 +421,12 @@ def test_cuda_sources_compile(ctype, tmp_path):
     ptx = (tmp_path / "kernels.ptx").read_text()
     for name in list(fused_cuda.ELEMENTWISE) + list(fused_cuda.ROW_KERNELS):
         assert f".entry {name}(" in ptx, name
+
+
+def test_gpu_benchmark_runs(device):
+    """``python -m benchmarks.fused_gpu`` at tiny sizes (a smoke run; its figures are not
+    checked: no timed assertions)."""
+    fused_gpu = pytest.importorskip("benchmarks.fused_gpu")
+    results = fused_gpu.run(device, repeats=1, small=True)
+    assert set(results) == set(fused_gpu._OPS) | set(fused_gpu._OPTIMIZERS)
+    assert all(t["fused"] > 0 and t["unfused"] > 0 for t in results.values())

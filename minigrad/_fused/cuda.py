@@ -17,6 +17,15 @@ import numpy as np
 
 from . import FusedKit
 
+_ADAM_IN = "T g, T sign, T l2, T decay, T one_b1, T b2, T one_b2, T eps, T step, T bc2"
+_ADAM = """T grad = sign * g;
+        if (l2 != (T)0) grad += l2 * p;
+        p = p * decay;
+        m = m + one_b1 * (grad - m);
+        v = b2 * v + one_b2 * grad * grad;
+        {vhat}
+        p = p - step * m / (sqrt({denom}) / bc2 + eps);"""
+
 # name: (in_params, out_params, operation) of each ElementwiseKernel
 ELEMENTWISE = {
     "mg_sgd": (
@@ -33,26 +42,12 @@ ELEMENTWISE = {
         grad = nesterov ? grad + momentum * buf : buf;
         p = p - lr * grad;""",
     ),
-    "mg_adam": (
-        "T g, T sign, T l2, T decay, T one_b1, T b2, T one_b2, T eps, T step, T bc2",
-        "T p, T m, T v",
-        """T grad = sign * g;
-        if (l2 != (T)0) grad += l2 * p;
-        p = p * decay;
-        m = m + one_b1 * (grad - m);
-        v = b2 * v + one_b2 * grad * grad;
-        p = p - step * m / (sqrt(v) / bc2 + eps);""",
-    ),
+    "mg_adam": (_ADAM_IN, "T p, T m, T v", _ADAM.format(vhat="", denom="v")),
     "mg_adam_amsgrad": (
-        "T g, T sign, T l2, T decay, T one_b1, T b2, T one_b2, T eps, T step, T bc2",
+        _ADAM_IN,
         "T p, T m, T v, T vmax",
-        """T grad = sign * g;
-        if (l2 != (T)0) grad += l2 * p;
-        p = p * decay;
-        m = m + one_b1 * (grad - m);
-        v = b2 * v + one_b2 * grad * grad;
-        vmax = (v > vmax || v != v) ? v : vmax;  // NaN propagates, as np.maximum
-        p = p - step * m / (sqrt(vmax) / bc2 + eps);""",
+        # NaN propagates, as np.maximum
+        _ADAM.format(vhat="vmax = (v > vmax || v != v) ? v : vmax;", denom="vmax"),
     ),
     "mg_gelu": ("T x", "T y", "y = x * ((T)0.5 * ((T)1 + erf(x * (T)0.7071067811865476)));"),
     "mg_gelu_tanh": (
@@ -99,24 +94,28 @@ ROW_SOURCE = r"""
 
 __device__ __forceinline__ T max_nan(T a, T b) { return (a > b || a != a) ? a : b; }
 
-__device__ __forceinline__ T warp_sum(T v) {
-  for (int o = 16; o > 0; o >>= 1) v += __shfl_down_sync(0xffffffffu, v, o);
+struct Sum {
+  __device__ T operator()(T a, T b) const { return a + b; }
+};
+struct Max {
+  __device__ T operator()(T a, T b) const { return max_nan(a, b); }
+};
+
+template <class Op>
+__device__ __forceinline__ T warp_reduce(T v, Op op) {
+  for (int o = 16; o > 0; o >>= 1) v = op(v, __shfl_down_sync(0xffffffffu, v, o));
   return v;
 }
 
-__device__ __forceinline__ T warp_max(T v) {
-  for (int o = 16; o > 0; o >>= 1) v = max_nan(v, __shfl_down_sync(0xffffffffu, v, o));
-  return v;
-}
-
-// The sum (or max) of v over the block, in every thread; sh holds 32 values.
-__device__ T block_sum(T v, T* sh) {
+// op-reduction of v over the block, returned to every thread; sh holds 32 values.
+template <class Op>
+__device__ T block_reduce(T v, T* sh, T identity, Op op) {
   int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  v = warp_sum(v);
+  v = warp_reduce(v, op);
   if (lane == 0) sh[warp] = v;
   __syncthreads();
-  v = threadIdx.x < (BLOCK >> 5) ? sh[threadIdx.x] : (T)0;
-  if (warp == 0) v = warp_sum(v);
+  v = threadIdx.x < (BLOCK >> 5) ? sh[threadIdx.x] : identity;
+  if (warp == 0) v = warp_reduce(v, op);
   if (threadIdx.x == 0) sh[0] = v;
   __syncthreads();
   v = sh[0];
@@ -124,19 +123,8 @@ __device__ T block_sum(T v, T* sh) {
   return v;
 }
 
-__device__ T block_max(T v, T* sh) {
-  int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
-  v = warp_max(v);
-  if (lane == 0) sh[warp] = v;
-  __syncthreads();
-  v = threadIdx.x < (BLOCK >> 5) ? sh[threadIdx.x] : NEG_INF;
-  if (warp == 0) v = warp_max(v);
-  if (threadIdx.x == 0) sh[0] = v;
-  __syncthreads();
-  v = sh[0];
-  __syncthreads();
-  return v;
-}
+__device__ T block_sum(T v, T* sh) { return block_reduce(v, sh, (T)0, Sum()); }
+__device__ T block_max(T v, T* sh) { return block_reduce(v, sh, NEG_INF, Max()); }
 
 extern "C" __global__ void softmax_forward(const T* x, T* y, long long n, int log_) {
   __shared__ T sh[32];
