@@ -24,7 +24,7 @@ from minigrad._fused import twins
 
 DEVICES = ["fakegpu"] + (["cuda"] if minigrad.cuda.is_available() else [])
 DTYPES = [minigrad.float32, minigrad.float64]
-TOL = {minigrad.float32: dict(rtol=2e-5, atol=2e-6), minigrad.float64: dict(rtol=1e-12, atol=1e-13)}
+TOL = {minigrad.float32: dict(rtol=2e-5, atol=2e-6), minigrad.float64: dict(rtol=1e-10, atol=1e-12)}
 
 
 @pytest.fixture(params=DEVICES)
@@ -236,7 +236,7 @@ def test_fused_optimizer_matches_the_cpu(device):
             _train(OPTIMIZERS[name], minigrad.float64, device),
             _train(OPTIMIZERS[name], minigrad.float64, "cpu"),
         ):
-            np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-13)
+            np.testing.assert_allclose(a, b, **TOL[minigrad.float64])
 
 
 def test_optimizer_with_other_state_dtype_falls_back(device, calls):
@@ -302,6 +302,8 @@ class _RecordingCupy:
 
         def launch(*args):
             assert len(args) in (real.nin, real.nin + real.nout), (name, len(args))
+            if name.startswith(("mg_sgd", "mg_adam")):  # in place: the outputs must be given
+                assert len(args) == real.nin + real.nout, name
             arrays = [a for a in args if isinstance(a, np.ndarray)]
             dtype = arrays[0].dtype
             for param, arg in zip(real.in_params + real.out_params, args):
