@@ -67,7 +67,6 @@ class CrossEntropy(Op):
         indices = self._row_targets(target, weight, shifted.dtype, shifted.shape[1])
         rows, safe, valid, w_t = indices
         nll = lse - shifted[rows, safe]
-        w_t = valid if weight is None else weight[safe] * valid
         per = nll * w_t
         if self.smoothing:
             eps, c = self.smoothing, shifted.shape[1]
