@@ -313,7 +313,7 @@ class _RecordingCupy:
 
         return launch
 
-    def RawModule(self, code, options=()):
+    def RawModule(self, code):
         dtype = np.float32 if "typedef float T;" in code else np.float64
         recorder = self
 
@@ -415,7 +415,7 @@ def test_cuda_sources_compile(ctype, tmp_path):
     path = tmp_path / "kernels.cu"
     path.write_text(source)
     done = subprocess.run(
-        ["nvcc", "-ptx", "-arch=compute_80", "--std=c++14", "-Werror", "all-warnings",
+        ["nvcc", "-ptx", "-arch=compute_80", "-Werror", "all-warnings",
          str(path), "-o", str(tmp_path / "kernels.ptx")],
         capture_output=True, text=True, timeout=300,
     )  # fmt: skip

@@ -309,9 +309,7 @@ class CudaKit(FusedKit):
         dtype = np.dtype(dtype)
         module = self._modules.get(dtype)
         if module is None:
-            module = self._modules[dtype] = self.cp.RawModule(
-                code=row_source(dtype), options=("--std=c++14",)
-            )
+            module = self._modules[dtype] = self.cp.RawModule(code=row_source(dtype))
         return module.get_function(name)
 
     def _launch(self, name, rows, args, grid=None):
