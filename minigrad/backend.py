@@ -15,7 +15,7 @@ import zlib
 
 import numpy as np
 
-from . import dtypes
+from . import _fused, dtypes
 
 
 class IndexOutOfRangeError(IndexError, RuntimeError):
@@ -29,6 +29,12 @@ class ArrayBackend:
 
     name = "?"
     current: int | None = None  # the device index that kernels run on unless switched
+    # The fused kernels of this backend (a minigrad._fused.FusedKit), or None: the CPU has none
+    fused = None
+
+    def make_fused_kit(self):
+        """A new :class:`~minigrad._fused.FusedKit` for this backend's arrays, or None."""
+        return None
 
     @property
     def xp(self):
@@ -325,6 +331,16 @@ class CupyBackend(ArrayBackend):
                             + f" (an index on {self.name}:{index}, found at the next host "
                             "synchronisation; results computed from it are invalid)"
                         )
+
+    @property
+    def fused(self):
+        """The fused CUDA kernels (None while switched off by ``minigrad._fused.disabled()``)."""
+        return _fused.kit(self)
+
+    def make_fused_kit(self):
+        from ._fused.cuda import CudaKit
+
+        return CudaKit(self.xp)
 
     def has_cudnn(self) -> bool:
         if not self.is_available():

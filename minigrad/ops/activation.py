@@ -1,14 +1,17 @@
 """Activation functions as fused ops: sigmoid, ReLU and its relatives, GELU, SiLU, softplus.
 
 Each keeps what its derivative needs from forward. ReLU's and GELU's derivatives are written
-once for arrays and tensors (:meth:`Op.formula`): a plain backward runs them on arrays.
+once for arrays and tensors (:meth:`Op.formula`): a plain backward runs them on arrays. On a
+GPU, GELU's forward and plain backward are fused kernels (``minigrad._fused``) computing the
+same formulas.
 """
 
 from __future__ import annotations
 
 import math
 
-from .base import Op
+from ..autograd import grad_mode
+from .base import Op, constant
 from .elementwise import unary, unary_function, where
 from .unary import Erf
 
@@ -99,6 +102,9 @@ class GELUOp(Op):
 
     def forward(self, x):
         xp = self.xp
+        kit = self.device.backend.fused
+        if kit is not None and kit.supports(x):  # one kernel; backward recomputes Φ(x) or t
+            return kit.gelu(x, self.approximate == "tanh")
         if self.approximate == "tanh":
             inner = xp.multiply(x, x, out=xp.empty_like(x))  # out=: an array even for 0-d x
             inner *= 0.044715
@@ -117,6 +123,12 @@ class GELUOp(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
+        kit = self.device.backend.fused
+        if kit is not None and not grad_mode.is_grad_enabled() and kit.supports(x._data, gy._data):
+            # the formula of _gelu_vjp as one kernel (plain backward only: see minigrad._fused)
+            return constant(
+                kit.gelu_backward(gy._data, x._data, self.approximate == "tanh"), x.device
+            )
         inner = self.reuse("inner", lambda: self._inner(x), x)
         return self.formula(_gelu_vjp, gy, x, inner, self.approximate)
 

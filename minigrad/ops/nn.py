@@ -2,14 +2,17 @@
 
 Composing them from exp/sum/log would overflow for large logits and build four nodes; here
 each is one node with a closed-form backward written with Tensor ops. float16 inputs are
-computed in float32 and rounded once (the sum of 70,000 float16 terms needs it).
+computed in float32 and rounded once (the sum of 70,000 float16 terms needs it). On a GPU,
+float32/float64 over the last dim run as fused kernels (``minigrad._fused``), forward and
+plain backward.
 """
 
 from __future__ import annotations
 
 import warnings
 
-from .base import Op, normalize_dim
+from ..autograd import grad_mode
+from .base import Op, constant, normalize_dim
 from .reduce import accumulator
 
 
@@ -25,6 +28,9 @@ class SoftmaxOp(Op):
     def forward(self, x):
         if x.size == 0:
             return x.copy()
+        fused = _fused_softmax(self, x, False)
+        if fused is not None:
+            return fused
         dtype, x = x.dtype, x.astype(accumulator(x.dtype), copy=False)
         y = self.xp.exp(x - x.max(axis=self.dim, keepdims=True))
         y /= y.sum(axis=self.dim, keepdims=True)
@@ -32,6 +38,9 @@ class SoftmaxOp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
+        fused = _fused_softmax_backward(self, gy, y, False)
+        if fused is not None:
+            return fused
         return y * (gy - (gy * y).sum(self.dim, keepdim=True))
 
 
@@ -46,6 +55,9 @@ class LogSoftmaxOp(Op):
     def forward(self, x):
         if x.size == 0:
             return x.copy()
+        fused = _fused_softmax(self, x, True)
+        if fused is not None:
+            return fused
         xp = self.xp
         dtype, x = x.dtype, x.astype(accumulator(x.dtype), copy=False)
         shifted = x - x.max(axis=self.dim, keepdims=True)
@@ -54,7 +66,32 @@ class LogSoftmaxOp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
+        fused = _fused_softmax_backward(self, gy, y, True)
+        if fused is not None:
+            return fused
         return gy - y.exp() * gy.sum(self.dim, keepdim=True)
+
+
+def _fused_softmax(op, x, log: bool):
+    """(Log-)softmax over the last dim as one GPU kernel (``minigrad._fused``), or None where
+    the kernels do not apply (another dim, dtype or device): the caller computes it."""
+    kit = op.device.backend.fused
+    if kit is None or op.dim != x.ndim - 1 or not kit.supports(x):
+        return None
+    return kit.softmax(x.reshape(-1, x.shape[-1]), log).reshape(x.shape)
+
+
+def _fused_softmax_backward(op, gy, y, log: bool):
+    """The plain backward of :func:`_fused_softmax`'s ops as one kernel (the same formula as
+    the op's differentiable backward, which runs under ``create_graph``), or None."""
+    kit = op.device.backend.fused
+    if kit is None or grad_mode.is_grad_enabled() or op.dim != y.ndim - 1:
+        return None
+    if not kit.supports(gy._data, y._data):
+        return None
+    n = y.shape[-1]
+    gx = kit.softmax_backward(gy._data.reshape(-1, n), y._data.reshape(-1, n), log)
+    return constant(gx.reshape(y.shape), y.device)
 
 
 def _softmax_dim(name: str, ndim: int) -> int:

@@ -71,6 +71,12 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = zeros_state(p)
 
     def _update(self, p, state, group) -> None:
+        if group["amsgrad"] and "max_exp_avg_sq" not in state:
+            state["max_exp_avg_sq"] = zeros_state(p)
+        kit = p.device.backend.fused
+        if kit is not None and kit.supports(*_adam_arrays(p, state)):
+            self._fused_update(kit, p, state, group)
+            return
         xp = p.device.xp
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         state["step"] = step = state["step"] + 1
@@ -84,14 +90,32 @@ class Adam(Optimizer):
         v *= beta2
         addcmul_(xp, v, g, g, 1 - beta2, tmp)
         if group["amsgrad"]:
-            if "max_exp_avg_sq" not in state:
-                state["max_exp_avg_sq"] = zeros_state(p)
             v = xp.maximum(state["max_exp_avg_sq"]._data, v, out=state["max_exp_avg_sq"]._data)
         step_size = lr / (1 - beta1**step)
         denom = xp.sqrt(v)
         denom /= (1 - beta2**step) ** 0.5
         denom += eps
         addcdiv_(xp, p._data, m, denom, -step_size, tmp)
+
+    def _fused_update(self, kit, p, state, group) -> None:
+        """The same update as one kernel per parameter (on GPUs; see ``minigrad._fused``)."""
+        state["step"] += 1
+        _, _, m, v, vmax = _adam_arrays(p, state)
+        kit.adam_(
+            p._data, p.grad._data, m, v, vmax if group["amsgrad"] else None, lr=group["lr"],
+            betas=group["betas"], eps=group["eps"], weight_decay=group["weight_decay"],
+            decoupled=group["decoupled_weight_decay"], maximize=group["maximize"],
+            step=state["step"],
+        )  # fmt: skip
+
+
+def _adam_arrays(p, state) -> tuple:
+    """The arrays an Adam step touches: p, its gradient, m, v and v̂ (None without AMSGrad)."""
+    vmax = state.get("max_exp_avg_sq")
+    return (
+        p._data, p.grad._data, state["exp_avg"]._data, state["exp_avg_sq"]._data,
+        None if vmax is None else vmax._data,
+    )  # fmt: skip
 
 
 class AdamW(Adam):

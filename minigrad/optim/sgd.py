@@ -67,6 +67,13 @@ class SGD(Optimizer):
             )
 
     def _update(self, p, state, group) -> None:
+        buf = state.get("momentum_buffer")
+        kit = p.device.backend.fused
+        if kit is not None and kit.supports(
+            p._data, p.grad._data, None if buf is None else buf._data
+        ):
+            self._fused_update(kit, p, state, group)
+            return
         xp = p.device.xp
         g = grad_with_decay(p, group)
         momentum = group["momentum"]
@@ -79,3 +86,17 @@ class SGD(Optimizer):
                 add_(xp, buf._data, g, 1 - group["dampening"])
             g = add(g, buf._data, momentum) if group["nesterov"] else buf._data
         add_(xp, p._data, g, -group["lr"])
+
+    def _fused_update(self, kit, p, state, group) -> None:
+        """The same update as one kernel per parameter (on GPUs; see ``minigrad._fused``)."""
+        buf, first = None, False
+        if group["momentum"] != 0:
+            if "momentum_buffer" not in state:
+                state["momentum_buffer"] = state_tensor(p, p.device.xp.empty_like(p._data))
+                first = True
+            buf = state["momentum_buffer"]._data
+        kit.sgd_(
+            p._data, p.grad._data, buf, lr=group["lr"], momentum=group["momentum"],
+            dampening=group["dampening"], weight_decay=group["weight_decay"],
+            nesterov=group["nesterov"], maximize=group["maximize"], first=first,
+        )  # fmt: skip

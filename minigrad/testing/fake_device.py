@@ -561,6 +561,12 @@ class FakeBackend(backend.CupyBackend):
     def has_cudnn(self):
         return False  # the stand-in has no cuDNN
 
+    def make_fused_kit(self):
+        """The fused kernels' NumPy twins, on the stand-in's arrays."""
+        from .._fused.twins import TwinKit
+
+        return TwinKit(_unwrap, _wrap)
+
     def is_available(self):  # its own, so tests that switch CUDA off keep the stand-in
         return True
 

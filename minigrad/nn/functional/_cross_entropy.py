@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...autograd import grad_mode
 from ...ops.base import Op, autocast_inputs, constant, on_input_device
 from ...ops.nn import LogSoftmaxOp, SoftmaxOp
 from ._utils import check_class_targets, check_reduction, reduction_from_legacy
@@ -26,6 +27,10 @@ class CrossEntropy(Op):
 
     # -- forward ---------------------------------------------------------------------------------
     def forward(self, x, target, weight):
+        kit = self.device.backend.fused
+        if kit is not None and not self.probs and target.dtype == np.int64:
+            if kit.supports(x, weight):
+                return self._forward_fused(kit, x, target, weight)
         xp = self.xp
         shifted = x - x.max(axis=1, keepdims=True)  # subtract the max: exp never overflows
         p = xp.exp(shifted)
@@ -39,6 +44,17 @@ class CrossEntropy(Op):
         else:
             per, denom, indices = self._forward_indices(shifted, lse, target, weight)
         self.keep(softmax=p, denom=denom, indices=indices)
+        return self._reduce(per, denom)
+
+    def _forward_fused(self, kit, x, target, weight):
+        """Class-index targets as one GPU kernel (``minigrad._fused``): forward keeps each row's
+        max and log Σ exp instead of the softmax, and backward's kernel recomputes the softmax."""
+        per, mx, ls, w_t = kit.cross_entropy(x, target, weight, self.ignore_index, self.smoothing)
+        denom = w_t.sum()
+        self.keep(row_max=mx, row_logsum=ls, denom=denom, indices=None)
+        return self._reduce(per, denom)
+
+    def _reduce(self, per, denom):
         if self.reduction == "none":
             return per
         loss = per.sum()
@@ -48,23 +64,28 @@ class CrossEntropy(Op):
             return loss / denom
 
     def _forward_indices(self, shifted, lse, target, weight):
-        xp, dtype = self.xp, shifted.dtype
-        m, c = shifted.shape
-        keep = target != self.ignore_index
-        safe = xp.clip(xp.where(keep, target, 0), 0, c - 1)  # bad targets were checked before
-        valid = keep.astype(dtype)  # 1.0 / 0.0 in the logits' dtype: no float64 upcasts
-        rows = xp.arange(m)
+        indices = self._row_targets(target, weight, shifted.dtype, shifted.shape[1])
+        rows, safe, valid, w_t = indices
         nll = lse - shifted[rows, safe]
-        w_t = valid if weight is None else weight[safe] * valid
         per = nll * w_t
         if self.smoothing:
-            eps = self.smoothing
+            eps, c = self.smoothing, shifted.shape[1]
             if weight is None:
                 smooth = lse * c - shifted.sum(axis=1)
             else:
                 smooth = lse * weight.sum() - shifted @ weight
             per = (1.0 - eps) * per + (eps / c) * (smooth * valid)
-        return per, w_t.sum(), (rows, safe, valid, w_t)
+        return per, w_t.sum(), indices
+
+    def _row_targets(self, target, weight, dtype, c: int) -> tuple:
+        """(rows, safe target, valid, w_t): each row's class clipped into range, 1.0/0.0 for
+        kept/ignored rows, and its target weight (0 where ignored)."""
+        xp = self.xp
+        keep = target != self.ignore_index
+        safe = xp.clip(xp.where(keep, target, 0), 0, c - 1)  # bad targets were checked before
+        valid = keep.astype(dtype)  # 1.0 / 0.0 in the logits' dtype: no float64 upcasts
+        w_t = valid if weight is None else weight[safe] * valid
+        return xp.arange(target.shape[0]), safe, valid, w_t
 
     # -- backward --------------------------------------------------------------------------------
     def backward(self, g):
@@ -79,24 +100,50 @@ class CrossEntropy(Op):
             scale = g / denom
         else:
             scale = g.unsqueeze(1) if self.reduction == "none" else g
-        c = x.shape[1]
-        if self.probs:
-            q = _target_distribution(target, weight, self.smoothing, c)
-        else:
-            q = constant(self._index_distribution(x, weight), x.device)
         gx = gt = None
         if self.needs_input_grad[0]:
-            p = self.reuse("softmax", lambda: SoftmaxOp(1)(x), x)
-            gx = self.formula(_cross_entropy_vjp, p, q, scale)
+            gx = self._fused_backward(x, target, weight, scale)
+            if gx is None:
+                if self.probs:
+                    q = _target_distribution(target, weight, self.smoothing, x.shape[1])
+                else:
+                    q = constant(self._index_distribution(x, target, weight), x.device)
+                p = self.reuse("softmax", lambda: SoftmaxOp(1)(x), x)
+                gx = self.formula(_cross_entropy_vjp, p, q, scale)
         if self.probs and self.needs_input_grad[1]:
             w = 1.0 if weight is None else weight
             gt = -(1.0 - self.smoothing) * w * LogSoftmaxOp(1)(x) * scale
         return gx, gt, None
 
-    def _index_distribution(self, x, weight):
+    def _fused_backward(self, x, target, weight, scale):
+        """_cross_entropy_vjp as one GPU kernel, in a plain backward after a fused forward;
+        None otherwise (the formula then runs on arrays, or on tensors under create_graph)."""
+        kit, kept = self.device.backend.fused, self.kept_arrays
+        if kit is None or "row_max" not in kept or grad_mode.is_grad_enabled():
+            return None
+        w = None if weight is None else weight._data
+        if not kit.supports(x._data, w, scale._data):
+            return None
+        gx = kit.cross_entropy_backward(
+            x._data,
+            kept["row_max"],
+            kept["row_logsum"],
+            target._data,
+            w,
+            self.ignore_index,
+            self.smoothing,
+            scale._data,
+        )
+        return constant(gx, x.device)
+
+    def _index_distribution(self, x, target, weight):
         """The (M, C) array q for class-index targets: (1-ε)·w_t·onehot + ε/C·w; 0 if ignored."""
         xp, c, eps = self.xp, x.shape[1], self.smoothing
-        rows, safe, valid, w_t = self.kept_arrays["indices"]
+        w_data = None if weight is None else weight._data
+        indices = self.kept_arrays["indices"]
+        if indices is None:  # the fused forward keeps none
+            indices = self._row_targets(target._data, w_data, x._data.dtype, c)
+        rows, safe, valid, w_t = indices
         w_row = xp.ones(c, dtype=x._data.dtype) if weight is None else weight._data
         q = (valid[:, None] * (eps / c)) * w_row
         q[rows, safe] += (1.0 - eps) * w_t

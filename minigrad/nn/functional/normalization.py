@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ... import backend
+from ...autograd import grad_mode
 from ...autograd.grad_mode import no_grad
 from ...ops.base import Op, constant
 
@@ -61,7 +62,50 @@ class _Normalize(Op):
 
 
 class LayerNormOp(_Normalize):
-    """Layer norm: statistics over the trailing normalized dims (see :class:`_Normalize`)."""
+    """Layer norm: statistics over the trailing normalized dims (see :class:`_Normalize`).
+
+    On a GPU (float32/float64) forward and plain backward are fused kernels
+    (``minigrad._fused``) computing the same formulas; forward then keeps only the mean and
+    1/√(var + eps) per row, and backward recomputes x̂ from them (under ``create_graph`` it
+    recomputes x̂ with tensor ops, as on the unfused path).
+    """
+
+    def forward(self, x, w, b):
+        kit = self.device.backend.fused
+        if kit is None or not kit.supports(x, w, b):
+            return super().forward(x, w, b)
+        rows = _rows(x, self.axes)
+        flat = (None if t is None else t.reshape(-1) for t in (w, b))
+        y, mean, rstd = kit.layer_norm(x.reshape(rows), *flat, self.eps)
+        self.keep(row_mean=mean, row_rstd=rstd)
+        return y.reshape(x.shape)
+
+    def backward(self, gy):
+        kit, kept = self.device.backend.fused, self.kept_arrays
+        x, w, _ = self.saved_tensors
+        arrays = (gy._data, x._data, None if w is None else w._data)
+        if kit is None or "row_rstd" not in kept or grad_mode.is_grad_enabled():
+            return super().backward(gy)
+        if not kit.supports(*arrays):
+            return super().backward(gy)
+        need_x, need_w, need_b = self.needs_input_grad
+        rows = _rows(x._data, self.axes)
+        gx, gw, gb = kit.layer_norm_backward(
+            gy._data.reshape(rows), x._data.reshape(rows), None if w is None else w._data.reshape(-1),
+            kept["row_mean"], kept["row_rstd"], need_x, need_w or need_b,
+        )  # fmt: skip
+        device, shape = x.device, x.shape[x.ndim - len(self.axes) :]
+        return (
+            None if gx is None else constant(gx.reshape(x.shape), device),
+            constant(gw.reshape(shape), device) if need_w else None,
+            constant(gb.reshape(shape), device) if need_b else None,
+        )
+
+
+def _rows(x, axes: tuple) -> tuple:
+    """The (rows, n) shape of ``x`` with its trailing ``axes`` flattened into n."""
+    n = math.prod(x.shape[a] for a in axes)
+    return (x.size // n if n else 0, n)
 
 
 class BatchNormOp(_Normalize):
