@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from ..autograd import anomaly, grad_mode, graph
+from ..autograd import anomaly, forward_ad, grad_mode, graph
 from ..autograd.graph import Node, version_counter
 
 # While a forward pass is traced (ONNX export, TensorBoard graphs), a callable
@@ -154,7 +154,7 @@ class Op(Node):
         """
         kept = self.kept_arrays
         names = name if isinstance(name, tuple) else (name,)
-        if any(kept.get(n) is None for n in names) or (
+        if any(kept.get(n) is None for n in names) or forward_ad.active or (  # (tangents flow)
             grad_mode.is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
         ):
             return recompute()
@@ -171,7 +171,7 @@ class Op(Node):
         backward it runs on the arrays with ``ns`` = the device's array module, skipping the
         per-op cost of tensor calls. Returns the result (a tensor, or a tuple of tensors/None).
         """
-        if grad_mode.is_grad_enabled():
+        if grad_mode.is_grad_enabled() or forward_ad.active:  # (forward AD: tangents flow too)
             from .. import ops
 
             return fn(ops, *args)
