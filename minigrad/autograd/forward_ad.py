@@ -47,6 +47,27 @@ active = 0
 _installer = None  # set by minigrad.func._dispatch: installs (or removes, with None) the op hook
 
 
+def _identity(t):
+    return t
+
+
+def _as_given(template, value):
+    return value
+
+
+# vmap (minigrad.func) registers how to reach a batched tensor's physical tensor, where its
+# tangent lives (the op hook runs after vmap's, on the tensors its batching rules compute on),
+# how to wrap a physical tangent as the batched tensor is wrapped, and how to lay a tangent out
+# as a batched primal's physical tensor.
+_physical, _rewrap, _tangent_layout = _identity, _as_given, _as_given
+
+
+def register_batching(physical, rewrap, tangent_layout) -> None:
+    """Called once by ``minigrad.func``: see the comment above."""
+    global _physical, _rewrap, _tangent_layout
+    _physical, _rewrap, _tangent_layout = physical, rewrap, tangent_layout
+
+
 def register_installer(install) -> None:
     """Called once by the op-dispatch layer: ``install(hook_or_None)`` sets the op hook."""
     global _installer
@@ -208,14 +229,14 @@ def make_dual(tensor, tangent, *, level: int | None = None):
             f"they must be on the same device"
         )
     store = _state.stack[level]
-    if _get(store, tensor) is not None:
+    if _get(store, _physical(tensor)) is not None:
         raise RuntimeError(
             f"Making a dual Tensor based on a Tensor that already has a forward gradient at the "
             f"same level {level} is not supported."
         )
     with _hidden(level):
         dual = tensor.view_as(tensor)
-    _set(store, dual, tangent)
+    _set(store, _physical(dual), _tangent_layout(dual, tangent))
     return dual
 
 
@@ -230,15 +251,17 @@ def unpack_dual(tensor, *, level: int | None = None) -> UnpackedDualTensor:
             return UnpackedDualTensor(tensor, None)
         level = len(st.stack) - 1
     level = _resolve(level, "unpack_dual")
-    tangent = _get(st.stack[level], tensor)
+    tangent = tangent_of(tensor, level)
     with _hidden(level):
         primal = tensor.view_as(tensor)
     return UnpackedDualTensor(primal, tangent)
 
 
 def tangent_of(tensor, level: int):
-    """``tensor``'s tangent at ``level`` (None when it has none); for the transforms."""
-    return _get(_state.stack[level], tensor)
+    """``tensor``'s tangent at ``level`` (None when it has none); a batched tensor's is batched
+    as it is."""
+    tangent = _get(_state.stack[level], _physical(tensor))
+    return tangent if tangent is None or tensor is _physical(tensor) else _rewrap(tensor, tangent)
 
 
 # -- ops -------------------------------------------------------------------------------------------
@@ -279,7 +302,10 @@ def _interpose(op, args):
             return True, out
         tangent = jvp_of(pristine, args, tangents, out, level)
     if tangent is not None and not any(out is a for a in args):
-        _set(_state.stack[level], out, _fit(tangent, out))
+        store, tangent = _state.stack[level], _fit(tangent, out)
+        _set(store, out, tangent)
+        if op.save_output and out.grad_fn is op:
+            _follow_saved_output(out, store, tangent)
     return True, out
 
 
@@ -461,3 +487,28 @@ def copy_tangents(source, target) -> None:
 
 
 hidden = _hidden
+
+
+# -- saved outputs ---------------------------------------------------------------------------------
+def _follow_saved_output(out, store, tangent) -> None:
+    """A node that saved its output keeps it as a bare array (graph.SavedTensor) and rebuilds a
+    tensor for backward: that tensor must carry the output's tangent too (while the level is
+    open), or a backward run on dual tensors would lose it (forward-over-reverse)."""
+    node = out.grad_fn
+    if node is None:
+        return
+    for saved in node._saved:
+        if (
+            isinstance(saved, graph.SavedTensor)
+            and saved.output_nr is not None
+            and saved.array is out._data
+        ):
+            previous = saved.tangents
+
+            def restore(rebuilt, previous=previous, store=store, tangent=tangent):
+                if previous is not None:
+                    previous(rebuilt)
+                if any(store is s for s in _state.stack):
+                    _set(store, rebuilt, tangent)
+
+            saved.tangents = restore

@@ -98,17 +98,17 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if interposer is not None:
+            handled, result = interposer(cls, args, kwargs)
+            if handled:
+                return result
         if forward_ad.active:  # dual inputs: forward, then cls.jvp for the tangents
             return forward_ad.function_call(cls, args, kwargs, _apply)
         return _apply(cls, args, kwargs)[0]
 
 
 def _apply(cls, args, kwargs):
-    """``cls.apply``'s work: ``(outputs, ctx)``."""
-    if interposer is not None:
-        handled, result = interposer(cls, args, kwargs)
-        if handled:
-            return result, None
+    """``cls.apply``'s work once transforms are done: ``(outputs, ctx)``."""
     tensor_cls = graph.Tensor
     ctx = FunctionCtx(cls)
     ctx.needs_input_grad = tuple(isinstance(a, tensor_cls) and a.requires_grad for a in args)

@@ -1,9 +1,9 @@
 """The one owner of ``minigrad.ops.base.interposer``: chains the transforms that are active.
 
 Clients, in the order they see an op: the checkpoint observer (which tensors requiring grad a
-checkpointed function reads), forward AD (tangents: before vmap, which would unwrap batched
-dual tensors and lose their tangents), autocast (casts), vmap (batching rules, which may handle
-the op).
+checkpointed function reads), autocast (casts), vmap (batching rules, which may handle the op),
+forward AD (tangents; last, so that it sees the physical tensors vmap's rules compute on, which
+are where the tangents of batched tensors live).
 With none active the interposer is None and ops pay one global lookup.
 """
 
@@ -12,7 +12,7 @@ from __future__ import annotations
 from ..autograd import forward_ad as _forward_ad
 from ..ops import base as _base
 
-_ORDER = ("checkpoint", "forward_ad", "autocast", "vmap")
+_ORDER = ("checkpoint", "autocast", "vmap", "forward_ad")
 _hooks = {name: None for name in _ORDER}
 
 

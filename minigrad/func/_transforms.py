@@ -18,9 +18,9 @@ import functools
 import threading
 
 from .. import creation
-from ..autograd import engine, grad_mode, graph
+from ..autograd import engine, forward_ad, grad_mode, graph
 from ..autograd.graph import AccumulateGrad
-from ._batched import BatchedTensor, make_batched, physical, rewrap
+from ._batched import BatchedTensor, levels_of, make_batched, physical, rewrap
 from ._pytree import tree_flatten, tree_unflatten
 from .vmap import active_levels
 
@@ -44,6 +44,24 @@ def _batch_all(t, levels):
     return make_batched(inner.unsqueeze(0).expand((size,) + tuple(inner.shape)), level)
 
 
+def _tangent_layout(primal, tangent):
+    """``tangent`` laid out as ``primal``'s physical tensor (forward AD keeps the tangents of
+    batched tensors there): expanded along the vmap levels ``primal`` is batched at, unwrapped."""
+    mine = levels_of(primal)
+    if not mine:
+        return tangent
+    theirs = levels_of(tangent)
+    if any(level not in mine for level in theirs):
+        raise NotImplementedError(
+            f"forward AD under vmap: a tangent batched at vmap levels {theirs} for a primal "
+            f"batched at levels {mine} (a tangent may only be batched where its primal is)"
+        )
+    return physical(_batch_all(tangent, [(lv, n) for lv, n in active_levels() if lv in mine]))
+
+
+forward_ad.register_batching(physical, rewrap, _tangent_layout)
+
+
 def _prepare(t, name: str):
     """``t`` as an input to differentiate: batched at all active vmap levels, and at the
     bottom a new graph node (a leaf, or an identity over ``t`` if ``t`` already has a graph)."""
@@ -62,6 +80,8 @@ def _prepare(t, name: str):
         outer = True
     else:
         fresh = base.detach().requires_grad_()
+        if forward_ad.active:  # a dual input stays dual (forward-over-reverse)
+            forward_ad.copy_tangents(base, fresh)
         outer = False
     return rewrap(t, fresh), outer
 
@@ -314,8 +334,13 @@ def _zeros_like_inputs_all(run: _Run):
 
 
 def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
-    """``(func(*primals), J·tangents)``: the Jacobian-vector product (forward-mode derivative),
-    as ``torch.func.jvp``; computed by the double-vjp identity (two backward passes).
+    """``(func(*primals), J·tangents)``: the Jacobian-vector product, as ``torch.func.jvp``,
+    by forward mode (:mod:`minigrad.autograd.forward_ad`): one pass of ``func`` on dual tensors.
+
+    ``primals`` and ``tangents`` are tuples of the same structure (tensors, or tuples/lists/dicts
+    of tensors). Nests (``jvp`` of ``jvp``), composes with :func:`grad`/:func:`vjp` inside
+    (forward-over-reverse: ``jvp(grad(f), (x,), (v,))`` is the Hessian-vector product) and with
+    :func:`vmap`. An output that does not depend on the primals gets a zero tangent.
 
     Example:
         >>> jvp(lambda x: x ** 2, (minigrad.tensor([1.0, 3.0]),), (minigrad.ones(2),))
@@ -328,56 +353,48 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
             f"jvp(f, primals, tangents): Expected primals and tangents to have the same length, "
             f"got {len(primals)} and {len(tangents)}"
         )
-    run = _Run(func, tuple(primals), tuple(range(len(primals))), "jvp")
-    out = _call(func, run)
-    aux = None
-    if has_aux:
-        out, aux = out
-    flat_out, out_spec = tree_flatten(out)
-    phys = [_physical_out(o, "jvp") for o in flat_out]
-    outer = run.create_graph(phys)
-    flat_in = run.flat_inputs()
-    flat_t = [t for group in tangents for t in tree_flatten(group)[0]]
-    if len(flat_t) != len(flat_in):
-        raise RuntimeError("jvp: tangents must have the structure of primals")
-    for p, t in zip(flat_in, flat_t):
+    flat_p, spec = tree_flatten(tuple(primals))
+    flat_t, t_spec = tree_flatten(tuple(tangents))
+    if len(flat_t) != len(flat_p) or t_spec != spec:
+        raise RuntimeError("jvp(f, primals, tangents): tangents must have the structure of primals")
+    for p, t in zip(flat_p, flat_t):
+        for what, x in (("primals", p), ("tangents", t)):
+            if not isinstance(x, graph.Tensor) or not x.is_floating_point():
+                raise RuntimeError(
+                    f"jvp(f, primals, tangents): Expected {what} to be floating point tensors, "
+                    f"got {x.dtype if isinstance(x, graph.Tensor) else type(x).__name__}"
+                )
         if tuple(t.shape) != tuple(p.shape):
             raise RuntimeError(
                 f"jvp(f, primals, tangents): Expected primals and tangents to have the same "
                 f"shape, got {list(p.shape)} and {list(t.shape)}"
             )
-    levels = active_levels()
-    bases = [physical(p) for p in flat_in]
-    t_phys = [physical(_batch_all(t, levels)) for t in flat_t]
-    with grad_mode.enable_grad():
-        # u is a dummy cotangent: g(u) = Jᵀu is linear in u, and d⟨g(u), t⟩/du = J·t
-        live = [p for p in phys if p.grad_fn is not None or p.requires_grad]
-        us = [creation.zeros_like(p).requires_grad_() for p in live]
-        if live:
-            gs = engine.grad(live, bases, grad_outputs=us, create_graph=True, allow_unused=True)
-            pairs = [(g, t) for g, t in zip(gs, t_phys) if g is not None and g.requires_grad]
-        else:
-            pairs = []
-        if pairs:
-            jts = engine.grad(
-                [g for g, _ in pairs],
-                us,
-                grad_outputs=[t for _, t in pairs],
-                create_graph=outer,
-                allow_unused=True,
-            )
-        else:
-            jts = [None] * len(us)
-    it = iter(jts)
-    results = []
-    for o, p in zip(flat_out, phys):
-        if p.grad_fn is not None or p.requires_grad:
-            j = next(it)
-            j = creation.zeros_like(p) if j is None else (j if outer else j.detach())
-        else:
-            j = creation.zeros_like(p)
-        results.append(rewrap(_batch_all(o, levels), j))
-    out_value = tree_unflatten([o if outer else o.detach() for o in flat_out], out_spec)
+    with forward_ad._nested_level() as level:
+        duals = [forward_ad.make_dual(p, t, level=level) for p, t in zip(flat_p, flat_t)]
+        _depth.value += 1  # gradients taken inside stay tensors with tangents (not detached)
+        try:
+            out = func(*tree_unflatten(duals, spec))
+        finally:
+            _depth.value -= 1
+        aux = None
+        if has_aux:
+            if not (isinstance(out, tuple) and len(out) == 2):
+                raise RuntimeError(
+                    "jvp(f, primals, tangents): output of function f should be a tuple: "
+                    "(output, aux) if has_aux is True"
+                )
+            out, aux = out
+        flat_out, out_spec = tree_flatten(out)
+        results = []
+        for o in flat_out:
+            if not isinstance(o, graph.Tensor):
+                raise RuntimeError(
+                    f"jvp(f, primals, tangents): expected f to return tensors, got "
+                    f"{type(o).__name__}"
+                )
+            t = forward_ad.tangent_of(o, level)
+            results.append(creation.zeros_like(o) if t is None else t)
+    out_value = tree_unflatten(flat_out, out_spec)
     tangent_out = tree_unflatten(results, out_spec)
     return (out_value, tangent_out, aux) if has_aux else (out_value, tangent_out)
 
