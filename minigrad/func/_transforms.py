@@ -453,17 +453,43 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
 
 
 def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
-    """The Jacobian by forward mode (one jvp per input element), as ``torch.func.jacfwd``;
-    equal to :func:`jacrev`, cheaper when inputs are fewer than outputs.
+    """The Jacobian by forward mode, as ``torch.func.jacfwd``: output shape + input shape.
+
+    One forward-mode :func:`jvp` per basis vector of the inputs, in a Python loop (PyTorch runs
+    them as one ``vmap``-ed jvp; here a jvp inside ``vmap`` whose function batches the primals
+    at that same level, as ``jacrev`` does, would mix the tangent's batch with the primal's).
+    Equal to :func:`jacrev`; cheaper when the inputs are fewer than the outputs. ``argnums`` may
+    be a tuple and arguments may be tuples/lists/dicts of tensors (a Jacobian per leaf, in the
+    same structure). Composes with :func:`vmap` outside it (``vmap(jacfwd(f))``).
 
     Example:
         >>> jacfwd(lambda x: x ** 2)(minigrad.tensor([1.0, 2.0]))   # diag(2x)
+        tensor([[2., 0.],
+                [0., 4.]])
     """
+    if randomness not in ("error", "same", "different"):
+        raise RuntimeError(
+            f"Only allowed values for randomness are 'error', 'different', or 'same'. Got "
+            f"{randomness}"
+        )
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-        primals = [args[n] for n in nums]
+        for n in nums:
+            if not isinstance(n, int) or not -len(args) <= n < len(args):
+                raise RuntimeError(
+                    f"jacfwd: Got argnums={argnums}, but only {len(args)} positional inputs"
+                )
+        primals = tuple(args[n] for n in nums)
+        leaves, spec = tree_flatten(primals)
+        sizes = [leaf.numel() for leaf in leaves]
+        total = sum(sizes)
+        eye = creation.eye(total, dtype=leaves[0].dtype, device=leaves[0].device)
+        bases, start = [], 0
+        for leaf, size in zip(leaves, sizes):  # the basis vectors of this leaf's slice of R^total
+            bases.append(eye[:, start : start + size].reshape((total,) + tuple(leaf.shape)))
+            start += size
 
         def f(*ps):
             full = list(args)
@@ -471,47 +497,23 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
                 full[n] = p
             return func(*full, **kwargs)
 
-        jac_per_input = []
-        aux = None
-        out_shapes = out_spec = None
-        for i, p in enumerate(primals):
-            leaves_p, spec_p = tree_flatten(p)
-            leaf_jacs = []
-            for li, leaf in enumerate(leaves_p):
-                cols = []
-                for e in _basis(leaf):
-                    tangents = []
-                    for j, q in enumerate(primals):
-                        lq, sq = tree_flatten(q)
-                        tangents.append(
-                            tree_unflatten(
-                                [
-                                    e if (j == i and lj == li) else creation.zeros_like(x)
-                                    for lj, x in enumerate(lq)
-                                ],
-                                sq,
-                            )
-                        )
-                    res = jvp(f, tuple(primals), tuple(tangents), has_aux=has_aux)
-                    if has_aux:
-                        aux = res[2]
-                    flat_t, out_spec = tree_flatten(res[1])
-                    out_shapes = [tuple(t.shape) for t in flat_t]
-                    cols.append(flat_t)
-                # one Jacobian per output: columns stacked last, then reshaped to out + in shape
-                per_out = []
-                for k, shape in enumerate(out_shapes):
-                    stacked = _stack([c[k] for c in cols], dim=-1)
-                    per_out.append(stacked.reshape(shape + tuple(leaf.shape)))
-                leaf_jacs.append(per_out)
-            jac_per_input.append((leaf_jacs, spec_p))
+        columns, aux, out_spec = [], None, None
+        for i in range(total):
+            res = jvp(f, primals, tree_unflatten([b[i] for b in bases], spec), has_aux=has_aux)
+            if has_aux:
+                aux = res[2]
+            flat, out_spec = tree_flatten(res[1])
+            columns.append(flat)
         per_output = []
-        for k in range(len(out_shapes)):
-            jac = [
-                tree_unflatten([lj[k] for lj in leaf_jacs], spec)
-                for leaf_jacs, spec in jac_per_input
-            ]
-            per_output.append(jac[0] if isinstance(argnums, int) else tuple(jac))
+        for k in range(len(columns[0]) if columns else 0):
+            t = _stack([c[k] for c in columns])  # (total, *out_shape): a block per input leaf
+            shape, blocks, start = tuple(t.shape[1:]), [], 0
+            for leaf, size in zip(leaves, sizes):
+                block = t[start : start + size].movedim(0, -1)
+                blocks.append(block.reshape(shape + tuple(leaf.shape)))
+                start += size
+            groups = tree_unflatten(blocks, spec)
+            per_output.append(groups[0] if isinstance(argnums, int) else tuple(groups))
         result = tree_unflatten(per_output, out_spec)
         return (result, aux) if has_aux else result
 
