@@ -74,11 +74,14 @@ class InPlaceMethods:
     @_on_own_device
     def _inplace_ufunc(self, ufunc: str, other):
         """Fast path for ``self = ufunc(self, other)`` when nothing is recorded (optimizer steps)."""
-        if (grad_mode._state.enabled and (
-            self._requires_grad
-            or (isinstance(other, graph.Tensor) and other.requires_grad)
-            or (self._base is not None and (self.requires_grad or self._base._requires_grad))
-        )) or (forward_ad.active and forward_ad.has_tangents((self, self._base, other))):
+        if (
+            grad_mode._state.enabled
+            and (
+                self._requires_grad
+                or (isinstance(other, graph.Tensor) and other.requires_grad)
+                or (self._base is not None and (self.requires_grad or self._base._requires_grad))
+            )
+        ) or (forward_ad.active and forward_ad.has_tangents((self, self._base, other))):
             return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
         data = other._data if isinstance(other, graph.Tensor) else other
         if isinstance(other, graph.Tensor) and other.device is not self.device:

@@ -146,7 +146,9 @@ def test_inplace_ops_carry_tangents():
         np.testing.assert_allclose(fwAD.unpack_dual(y).tangent.detach().numpy(), [2.0, 4.0, 6.0])
         z = minigrad.zeros(2, 3, dtype=minigrad.float64)
         z[1] = d
-        np.testing.assert_allclose(fwAD.unpack_dual(z).tangent.detach().numpy(), [[0, 0, 0], [1, 1, 1]])
+        np.testing.assert_allclose(
+            fwAD.unpack_dual(z).tangent.detach().numpy(), [[0, 0, 0], [1, 1, 1]]
+        )
 
 
 def test_no_level_no_hook():
@@ -237,7 +239,9 @@ def test_reverse_over_forward_and_tangents_that_require_grad():
     gx, gv = minigrad.autograd.grad(jv, (x, v))
     hessian = minigrad.autograd.functional.hessian(_cubic, x.detach())
     grad = minigrad.func.grad(_cubic)(x.detach())
-    np.testing.assert_allclose(gx.detach().numpy(), (hessian @ v.detach()).detach().numpy(), rtol=1e-12)
+    np.testing.assert_allclose(
+        gx.detach().numpy(), (hessian @ v.detach()).detach().numpy(), rtol=1e-12
+    )
     np.testing.assert_allclose(gv.detach().numpy(), grad.detach().numpy(), rtol=1e-12)
 
 
@@ -261,7 +265,9 @@ def test_jacfwd_and_jvp_compose_with_vmap():
     np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), rtol=1e-12, atol=1e-12)
     eye = minigrad.eye(3, dtype=minigrad.float64)
     cols = minigrad.func.vmap(lambda t: minigrad.func.jvp(f, (xs[0],), (t,))[1])(eye)
-    np.testing.assert_allclose(cols.detach().numpy().T, want[0].detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(
+        cols.detach().numpy().T, want[0].detach().numpy(), rtol=1e-12, atol=1e-12
+    )
 
 
 # -- PyTorch ----------------------------------------------------------------------------------------

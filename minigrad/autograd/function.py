@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import forward_ad, grad_mode, graph
+from . import _forward_ops, forward_ad, grad_mode, graph
 from .graph import Node
 
 
@@ -103,7 +103,7 @@ class Function:
             if handled:
                 return result
         if forward_ad.active:  # dual inputs: forward, then cls.jvp for the tangents
-            return forward_ad.function_call(cls, args, kwargs, _apply)
+            return _forward_ops.function_call(cls, args, kwargs, _apply)
         return _apply(cls, args, kwargs)[0]
 
 

@@ -152,9 +152,11 @@ class Op(Node):
         grad, so that second derivatives flow through it; also when forward kept nothing
         under ``name``. With a tuple of names, a tuple of tensors (``recompute`` returns one).
         """
+        if forward_ad.active:  # the inputs may carry tangents, which kept arrays would drop
+            return recompute()
         kept = self.kept_arrays
         names = name if isinstance(name, tuple) else (name,)
-        if any(kept.get(n) is None for n in names) or forward_ad.active or (  # (tangents flow)
+        if any(kept.get(n) is None for n in names) or (
             grad_mode.is_grad_enabled() and any(t is not None and t.requires_grad for t in inputs)
         ):
             return recompute()
