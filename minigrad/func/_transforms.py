@@ -182,6 +182,17 @@ class _Run:
         return groups[0] if self.single else tuple(groups)
 
 
+def _split_aux(out, has_aux: bool, where: str):
+    """``(output, aux)`` of a function's result (aux None without ``has_aux``)."""
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(
+            f"{where}: output of function f should be a tuple: (output, aux) if has_aux is True"
+        )
+    return out
+
+
 def _call(func, run: _Run):
     _depth.value += 1
     try:
@@ -213,14 +224,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
     def wrapper(*args, **kwargs):
         run = _Run(func, args, argnums, "grad_and_value")
         out = _call(lambda *a: func(*a, **kwargs), run)
-        aux = None
-        if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError(
-                    "grad_and_value(f)(*args): output of function f should be a tuple: "
-                    "(output, aux) if has_aux is True"
-                )
-            out, aux = out
+        out, aux = _split_aux(out, has_aux, "grad_and_value(f)(*args)")
         if not isinstance(out, graph.Tensor):
             raise RuntimeError(
                 f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
@@ -289,13 +293,7 @@ def vjp(func, *primals, has_aux: bool = False):
     """
     run = _Run(func, primals, tuple(range(len(primals))), "vjp")
     out = _call(func, run)
-    aux = None
-    if has_aux:
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise RuntimeError(
-                "vjp(f, *primals): output of function f should be a tuple: (output, aux) if has_aux is True"
-            )
-        out, aux = out
+    out, aux = _split_aux(out, has_aux, "vjp(f, *primals)")
     flat_out, out_spec = tree_flatten(out)
     phys = [_physical_out(o, "vjp") for o in flat_out]
     create = run.create_graph(phys)
@@ -376,14 +374,7 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
             out = func(*tree_unflatten(duals, spec))
         finally:
             _depth.value -= 1
-        aux = None
-        if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError(
-                    "jvp(f, primals, tangents): output of function f should be a tuple: "
-                    "(output, aux) if has_aux is True"
-                )
-            out, aux = out
+        out, aux = _split_aux(out, has_aux, "jvp(f, primals, tangents)")
         flat_out, out_spec = tree_flatten(out)
         results = []
         for o in flat_out:
