@@ -114,15 +114,22 @@ def _remainder(op, a, b, z, ta, tb):
     return _total([ta, None if tb is None else -tb * (a / b).floor()])
 
 
-def _linear_layer(op, args, ts, out):
-    x, w, b = args
-    tx, tw, tb = ts
-    terms = [
-        None if tx is None else copy.copy(op)(tx, w, None),
-        None if tw is None else copy.copy(op)(x, tw, None),
-        tb,
-    ]
-    return _total(terms)
+def _with_bias(bias_shape):
+    """``y = op(x, w) + b`` (linear, convolution): bilinear in (x, w), plus the bias tangent laid
+    out as the op adds the bias (``bias_shape(tb)``)."""
+
+    def rule(op, args, ts, out):
+        x, w, _ = args
+        tx, tw, tb = ts
+        return _total(
+            [
+                None if tx is None else copy.copy(op)(tx, w, None),
+                None if tw is None else copy.copy(op)(x, tw, None),
+                None if tb is None else bias_shape(tb),
+            ]
+        )
+
+    return rule
 
 
 def _clamp(op, x, y, t):
@@ -218,7 +225,12 @@ RULES = {
     # products
     "MatMul": multilinear,
     "Einsum": multilinear,
-    "LinearOp": _linear_layer,
+    "LinearOp": _with_bias(lambda tb: tb),
+    "Convolution": _with_bias(lambda tb: tb.reshape(1, -1, 1, 1)),
+    "Im2Col": linear,
+    "Col2Im": linear,
+    "AvgPool": linear,
+    "AvgPoolBackward": linear,
 }
 
 
