@@ -9,7 +9,7 @@ import numpy as np
 
 from . import backend, dtypes
 from . import ops as _ops
-from .autograd import anomaly, grad_mode, graph
+from .autograd import anomaly, forward_ad, grad_mode, graph
 from .autograd.graph import version_counter
 
 
@@ -46,17 +46,22 @@ class InPlaceMethods:
             or any(isinstance(o, graph.Tensor) and o.requires_grad for o in others)
             or (self._base is not None and self._base._requires_grad)
         )
+        dual = forward_ad.active and forward_ad.has_tangents((self, self._base) + others)
         if recording:
             _check_inplace_allowed(self)
             old = graph.Tensor._make(
                 self._data.copy(), self.device, self._requires_grad, self.grad_fn
             )
             old._output_nr = self._output_nr
+            if dual:
+                forward_ad.copy_tangents(self, old)
             result = compute(old)
         else:
             with grad_mode.no_grad():
                 result = compute(self)
         _write(self, result)
+        if dual:
+            _write_tangent(self, result)
         if recording and self._base is not None:
             _record_copy_slices(self, result)
         elif recording:
@@ -69,11 +74,14 @@ class InPlaceMethods:
     @_on_own_device
     def _inplace_ufunc(self, ufunc: str, other):
         """Fast path for ``self = ufunc(self, other)`` when nothing is recorded (optimizer steps)."""
-        if grad_mode._state.enabled and (
-            self._requires_grad
-            or (isinstance(other, graph.Tensor) and other.requires_grad)
-            or (self._base is not None and (self.requires_grad or self._base._requires_grad))
-        ):
+        if (
+            grad_mode._state.enabled
+            and (
+                self._requires_grad
+                or (isinstance(other, graph.Tensor) and other.requires_grad)
+                or (self._base is not None and (self.requires_grad or self._base._requires_grad))
+            )
+        ) or (forward_ad.active and forward_ad.has_tangents((self, self._base, other))):
             return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
         data = other._data if isinstance(other, graph.Tensor) else other
         if isinstance(other, graph.Tensor) and other.device is not self.device:
@@ -271,10 +279,43 @@ class InPlaceMethods:
                 )
             self[key].copy_(value)  # a view: the change is recorded on this tensor (CopySlices)
             return
+        if forward_ad.active and forward_ad.has_tangents((self, value, self._base)):
+            indexing = _ops.indexing
+            if any(indexing._is_array_index(k) for k in indexing.normalize_key(self, key)):
+                raise NotImplementedError(
+                    "__setitem__ with index tensors or masks on a dual tensor (forward AD) is not "
+                    "supported: use torch.where, masked_fill or scatter to build a new tensor"
+                )
+            self[key].copy_(value)  # through the view, so that the tangents follow
+            return
         data = value.to(self.device, self.dtype)._data if isinstance(value, graph.Tensor) else value
         _check_writeable(self)
         self._data[_ops.indexing.normalize_key(self, key)] = data
         version_counter(self).value += 1
+
+
+def _write_tangent(target, result) -> None:
+    """Forward AD: after ``result`` was written into ``target``, ``target`` takes ``result``'s
+    tangent; for a view, the base's tangent gets it in the view's region (as PyTorch)."""
+    base = target._base
+    for level in forward_ad.visible_levels():
+        rt = forward_ad.tangent_of(result, level)
+        if base is None:
+            forward_ad.set_tangent(target, level, rt)
+            continue
+        bt = forward_ad.tangent_of(base, level)
+        if rt is None and bt is None:
+            continue
+        with forward_ad.hidden(level):
+            new_bt = bt.clone() if bt is not None else _zeros(base)
+            region = _ops.movement.replay_view(new_bt, target._view[0])
+            region.copy_(rt if rt is not None else _zeros(result))
+        forward_ad.set_tangent(base, level, new_bt)
+        forward_ad.set_tangent(target, level, region)
+
+
+def _zeros(t):
+    return graph.Tensor._make(t.device.xp.zeros(t.shape, dtype=t._data.dtype), t.device)
 
 
 def _full_like(t, value):

@@ -1,5 +1,7 @@
-"""Reverse-mode automatic differentiation: the graph, the engine, custom Functions, checks."""
+"""Automatic differentiation: the graph and reverse-mode engine, custom Functions, checks, and
+forward mode (``forward_ad``)."""
 
+from . import forward_ad
 from .anomaly import detect_anomaly, is_anomaly_enabled, set_detect_anomaly
 from .engine import backward, grad
 from .function import Function, FunctionCtx
@@ -22,6 +24,7 @@ __all__ = [
     "backward",
     "detect_anomaly",
     "enable_grad",
+    "forward_ad",
     "grad",
     "gradcheck",
     "gradgradcheck",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import grad_mode, graph
+from . import _forward_ops, forward_ad, grad_mode, graph
 from .graph import Node
 
 
@@ -16,6 +16,15 @@ class FunctionCtx(Node):
         self.materialize_grads = True
         self.needs_input_grad = ()
         self.output_meta = ()
+        self.to_save_forward = None  # save_for_forward's tensors
+        self.forward_saved = None  # what ctx.saved_tensors returns while jvp runs
+
+    @property
+    def saved_tensors(self) -> tuple:
+        """What ``save_for_backward`` kept; inside ``jvp``, what ``save_for_forward`` kept."""
+        if self.forward_saved is not None:
+            return self.forward_saved
+        return Node.saved_tensors.fget(self)
 
     def name(self) -> str:
         return f"{self.function_cls.__name__}Backward"
@@ -23,6 +32,10 @@ class FunctionCtx(Node):
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors for backward, where ``ctx.saved_tensors`` returns them (version-checked)."""
         self.to_save = tensors
+
+    def save_for_forward(self, *tensors) -> None:
+        """Keep tensors for ``jvp`` (forward mode), where ``ctx.saved_tensors`` returns them."""
+        self.to_save_forward = tensors
 
     def mark_non_differentiable(self, *outputs) -> None:
         self.non_differentiable = outputs
@@ -73,23 +86,39 @@ class Function:
     def backward(ctx, *grad_outputs):
         raise NotImplementedError("a custom Function must implement backward(ctx, ...)")
 
+    @staticmethod
+    def jvp(ctx, *grad_inputs):
+        """Forward mode (``minigrad.autograd.forward_ad``): one tangent per input of ``forward``
+        in, one per output out; ``ctx`` is forward's (what ``save_for_forward`` kept is in
+        ``ctx.saved_tensors``)."""
+        raise NotImplementedError(
+            "You must implement the jvp function for custom autograd.Function to use it with "
+            "forward mode AD."
+        )
+
     @classmethod
     def apply(cls, *args, **kwargs):
         if interposer is not None:
             handled, result = interposer(cls, args, kwargs)
             if handled:
                 return result
-        tensor_cls = graph.Tensor
-        ctx = FunctionCtx(cls)
-        ctx.needs_input_grad = tuple(isinstance(a, tensor_cls) and a.requires_grad for a in args)
-        with grad_mode.no_grad():
-            outputs = cls.forward(ctx, *args, **kwargs)
-        single = not isinstance(outputs, tuple)
-        outputs = (outputs,) if single else outputs
-        if not (grad_mode.is_grad_enabled() and any(ctx.needs_input_grad)):
-            return outputs[0] if single else outputs
-        wrapped = _connect(ctx, args, outputs)
-        return wrapped[0] if single else wrapped
+        if forward_ad.active:  # dual inputs: forward, then cls.jvp for the tangents
+            return _forward_ops.function_call(cls, args, kwargs, _apply)
+        return _apply(cls, args, kwargs)[0]
+
+
+def _apply(cls, args, kwargs):
+    """``cls.apply``'s work once transforms are done: ``(outputs, ctx)``."""
+    tensor_cls = graph.Tensor
+    ctx = FunctionCtx(cls)
+    ctx.needs_input_grad = tuple(isinstance(a, tensor_cls) and a.requires_grad for a in args)
+    with grad_mode.no_grad():
+        outputs = cls.forward(ctx, *args, **kwargs)
+    single = not isinstance(outputs, tuple)
+    outputs = (outputs,) if single else outputs
+    if grad_mode.is_grad_enabled() and any(ctx.needs_input_grad):
+        outputs = _connect(ctx, args, outputs)
+    return (outputs[0] if single else outputs), ctx
 
 
 def _connect(ctx: FunctionCtx, args, outputs) -> tuple:

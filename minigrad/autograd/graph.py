@@ -49,7 +49,7 @@ class SavedTensor:
     double backward flows through it.
     """
 
-    __slots__ = ("tensor", "array", "device", "counter", "version", "output_nr")
+    __slots__ = ("tensor", "array", "device", "counter", "version", "output_nr", "tangents")
 
     def __init__(self, tensor, output_nr: int | None = None):
         counter = tensor._version
@@ -59,6 +59,7 @@ class SavedTensor:
         self.output_nr = output_nr
         if output_nr is not None:
             self.tensor, self.array, self.device = None, tensor._data, tensor.device
+            self.tangents = None  # forward AD: restores the output's tangents on a rebuilt one
         else:
             self.tensor = tensor
 
@@ -74,6 +75,8 @@ class SavedTensor:
             return self.tensor
         out = Tensor._make(self.array, self.device, True, node)
         out._version, out._output_nr = self.counter, self.output_nr
+        if self.tangents is not None:
+            self.tangents(out)
         return out
 
 

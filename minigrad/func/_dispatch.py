@@ -1,15 +1,18 @@
 """The one owner of ``minigrad.ops.base.interposer``: chains the transforms that are active.
 
 Clients, in the order they see an op: the checkpoint observer (which tensors requiring grad a
-checkpointed function reads), autocast (casts), vmap (batching rules, which may handle the op).
+checkpointed function reads), autocast (casts), vmap (batching rules, which may handle the op),
+forward AD (tangents; last, so that it sees the physical tensors vmap's rules compute on, which
+are where the tangents of batched tensors live).
 With none active the interposer is None and ops pay one global lookup.
 """
 
 from __future__ import annotations
 
+from ..autograd import forward_ad as _forward_ad
 from ..ops import base as _base
 
-_ORDER = ("checkpoint", "autocast", "vmap")
+_ORDER = ("checkpoint", "autocast", "vmap", "forward_ad")
 _hooks = {name: None for name in _ORDER}
 
 
@@ -57,3 +60,6 @@ def set_autocast(interpose, entry) -> None:
 
 def set_vmap(interpose) -> None:
     set_hook("vmap", interpose)
+
+
+_forward_ad.register_installer(lambda hook: set_hook("forward_ad", hook))

@@ -18,9 +18,9 @@ import functools
 import threading
 
 from .. import creation
-from ..autograd import engine, grad_mode, graph
+from ..autograd import engine, forward_ad, grad_mode, graph
 from ..autograd.graph import AccumulateGrad
-from ._batched import BatchedTensor, make_batched, physical, rewrap
+from ._batched import BatchedTensor, levels_of, make_batched, physical, rewrap
 from ._pytree import tree_flatten, tree_unflatten
 from .vmap import active_levels
 
@@ -44,6 +44,24 @@ def _batch_all(t, levels):
     return make_batched(inner.unsqueeze(0).expand((size,) + tuple(inner.shape)), level)
 
 
+def _tangent_layout(primal, tangent):
+    """``tangent`` laid out as ``primal``'s physical tensor (forward AD keeps the tangents of
+    batched tensors there): expanded along the vmap levels ``primal`` is batched at, unwrapped."""
+    mine = levels_of(primal)
+    if not mine:
+        return tangent
+    theirs = levels_of(tangent)
+    if any(level not in mine for level in theirs):
+        raise NotImplementedError(
+            f"forward AD under vmap: a tangent batched at vmap levels {theirs} for a primal "
+            f"batched at levels {mine} (a tangent may only be batched where its primal is)"
+        )
+    return physical(_batch_all(tangent, [(lv, n) for lv, n in active_levels() if lv in mine]))
+
+
+forward_ad.register_batching(physical, rewrap, _tangent_layout)
+
+
 def _prepare(t, name: str):
     """``t`` as an input to differentiate: batched at all active vmap levels, and at the
     bottom a new graph node (a leaf, or an identity over ``t`` if ``t`` already has a graph)."""
@@ -62,6 +80,8 @@ def _prepare(t, name: str):
         outer = True
     else:
         fresh = base.detach().requires_grad_()
+        if forward_ad.active:  # a dual input stays dual (forward-over-reverse)
+            forward_ad.copy_tangents(base, fresh)
         outer = False
     return rewrap(t, fresh), outer
 
@@ -162,6 +182,17 @@ class _Run:
         return groups[0] if self.single else tuple(groups)
 
 
+def _split_aux(out, has_aux: bool, where: str):
+    """``(output, aux)`` of a function's result (aux None without ``has_aux``)."""
+    if not has_aux:
+        return out, None
+    if not (isinstance(out, tuple) and len(out) == 2):
+        raise RuntimeError(
+            f"{where}: output of function f should be a tuple: (output, aux) if has_aux is True"
+        )
+    return out
+
+
 def _call(func, run: _Run):
     _depth.value += 1
     try:
@@ -193,14 +224,7 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
     def wrapper(*args, **kwargs):
         run = _Run(func, args, argnums, "grad_and_value")
         out = _call(lambda *a: func(*a, **kwargs), run)
-        aux = None
-        if has_aux:
-            if not (isinstance(out, tuple) and len(out) == 2):
-                raise RuntimeError(
-                    "grad_and_value(f)(*args): output of function f should be a tuple: "
-                    "(output, aux) if has_aux is True"
-                )
-            out, aux = out
+        out, aux = _split_aux(out, has_aux, "grad_and_value(f)(*args)")
         if not isinstance(out, graph.Tensor):
             raise RuntimeError(
                 f"grad_and_value(f)(*args): Expected f(*args) to return a Tensor, got "
@@ -269,13 +293,7 @@ def vjp(func, *primals, has_aux: bool = False):
     """
     run = _Run(func, primals, tuple(range(len(primals))), "vjp")
     out = _call(func, run)
-    aux = None
-    if has_aux:
-        if not (isinstance(out, tuple) and len(out) == 2):
-            raise RuntimeError(
-                "vjp(f, *primals): output of function f should be a tuple: (output, aux) if has_aux is True"
-            )
-        out, aux = out
+    out, aux = _split_aux(out, has_aux, "vjp(f, *primals)")
     flat_out, out_spec = tree_flatten(out)
     phys = [_physical_out(o, "vjp") for o in flat_out]
     create = run.create_graph(phys)
@@ -314,8 +332,13 @@ def _zeros_like_inputs_all(run: _Run):
 
 
 def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False):
-    """``(func(*primals), J·tangents)``: the Jacobian-vector product (forward-mode derivative),
-    as ``torch.func.jvp``; computed by the double-vjp identity (two backward passes).
+    """``(func(*primals), J·tangents)``: the Jacobian-vector product, as ``torch.func.jvp``,
+    by forward mode (:mod:`minigrad.autograd.forward_ad`): one pass of ``func`` on dual tensors.
+
+    ``primals`` and ``tangents`` are tuples of the same structure (tensors, or tuples/lists/dicts
+    of tensors). Nests (``jvp`` of ``jvp``), composes with :func:`grad`/:func:`vjp` inside
+    (forward-over-reverse: ``jvp(grad(f), (x,), (v,))`` is the Hessian-vector product) and with
+    :func:`vmap`. An output that does not depend on the primals gets a zero tangent.
 
     Example:
         >>> jvp(lambda x: x ** 2, (minigrad.tensor([1.0, 3.0]),), (minigrad.ones(2),))
@@ -328,56 +351,41 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
             f"jvp(f, primals, tangents): Expected primals and tangents to have the same length, "
             f"got {len(primals)} and {len(tangents)}"
         )
-    run = _Run(func, tuple(primals), tuple(range(len(primals))), "jvp")
-    out = _call(func, run)
-    aux = None
-    if has_aux:
-        out, aux = out
-    flat_out, out_spec = tree_flatten(out)
-    phys = [_physical_out(o, "jvp") for o in flat_out]
-    outer = run.create_graph(phys)
-    flat_in = run.flat_inputs()
-    flat_t = [t for group in tangents for t in tree_flatten(group)[0]]
-    if len(flat_t) != len(flat_in):
-        raise RuntimeError("jvp: tangents must have the structure of primals")
-    for p, t in zip(flat_in, flat_t):
+    flat_p, spec = tree_flatten(tuple(primals))
+    flat_t, t_spec = tree_flatten(tuple(tangents))
+    if len(flat_t) != len(flat_p) or t_spec != spec:
+        raise RuntimeError("jvp(f, primals, tangents): tangents must have the structure of primals")
+    for p, t in zip(flat_p, flat_t):
+        for what, x in (("primals", p), ("tangents", t)):
+            if not isinstance(x, graph.Tensor) or not x.is_floating_point():
+                raise RuntimeError(
+                    f"jvp(f, primals, tangents): Expected {what} to be floating point tensors, "
+                    f"got {x.dtype if isinstance(x, graph.Tensor) else type(x).__name__}"
+                )
         if tuple(t.shape) != tuple(p.shape):
             raise RuntimeError(
                 f"jvp(f, primals, tangents): Expected primals and tangents to have the same "
                 f"shape, got {list(p.shape)} and {list(t.shape)}"
             )
-    levels = active_levels()
-    bases = [physical(p) for p in flat_in]
-    t_phys = [physical(_batch_all(t, levels)) for t in flat_t]
-    with grad_mode.enable_grad():
-        # u is a dummy cotangent: g(u) = Jᵀu is linear in u, and d⟨g(u), t⟩/du = J·t
-        live = [p for p in phys if p.grad_fn is not None or p.requires_grad]
-        us = [creation.zeros_like(p).requires_grad_() for p in live]
-        if live:
-            gs = engine.grad(live, bases, grad_outputs=us, create_graph=True, allow_unused=True)
-            pairs = [(g, t) for g, t in zip(gs, t_phys) if g is not None and g.requires_grad]
-        else:
-            pairs = []
-        if pairs:
-            jts = engine.grad(
-                [g for g, _ in pairs],
-                us,
-                grad_outputs=[t for _, t in pairs],
-                create_graph=outer,
-                allow_unused=True,
-            )
-        else:
-            jts = [None] * len(us)
-    it = iter(jts)
-    results = []
-    for o, p in zip(flat_out, phys):
-        if p.grad_fn is not None or p.requires_grad:
-            j = next(it)
-            j = creation.zeros_like(p) if j is None else (j if outer else j.detach())
-        else:
-            j = creation.zeros_like(p)
-        results.append(rewrap(_batch_all(o, levels), j))
-    out_value = tree_unflatten([o if outer else o.detach() for o in flat_out], out_spec)
+    with forward_ad._nested_level() as level:
+        duals = [forward_ad.make_dual(p, t, level=level) for p, t in zip(flat_p, flat_t)]
+        _depth.value += 1  # gradients taken inside stay tensors with tangents (not detached)
+        try:
+            out = func(*tree_unflatten(duals, spec))
+        finally:
+            _depth.value -= 1
+        out, aux = _split_aux(out, has_aux, "jvp(f, primals, tangents)")
+        flat_out, out_spec = tree_flatten(out)
+        results = []
+        for o in flat_out:
+            if not isinstance(o, graph.Tensor):
+                raise RuntimeError(
+                    f"jvp(f, primals, tangents): expected f to return tensors, got "
+                    f"{type(o).__name__}"
+                )
+            t = forward_ad.tangent_of(o, level)
+            results.append(creation.zeros_like(o) if t is None else t)
+    out_value = tree_unflatten(flat_out, out_spec)
     tangent_out = tree_unflatten(results, out_spec)
     return (out_value, tangent_out, aux) if has_aux else (out_value, tangent_out)
 
@@ -436,17 +444,43 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
 
 
 def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
-    """The Jacobian by forward mode (one jvp per input element), as ``torch.func.jacfwd``;
-    equal to :func:`jacrev`, cheaper when inputs are fewer than outputs.
+    """The Jacobian by forward mode, as ``torch.func.jacfwd``: output shape + input shape.
+
+    One forward-mode :func:`jvp` per basis vector of the inputs, in a Python loop (PyTorch runs
+    them as one ``vmap``-ed jvp; here a jvp inside ``vmap`` whose function batches the primals
+    at that same level, as ``jacrev`` does, would mix the tangent's batch with the primal's).
+    Equal to :func:`jacrev`; cheaper when the inputs are fewer than the outputs. ``argnums`` may
+    be a tuple and arguments may be tuples/lists/dicts of tensors (a Jacobian per leaf, in the
+    same structure). Composes with :func:`vmap` outside it (``vmap(jacfwd(f))``).
 
     Example:
         >>> jacfwd(lambda x: x ** 2)(minigrad.tensor([1.0, 2.0]))   # diag(2x)
+        tensor([[2., 0.],
+                [0., 4.]])
     """
+    if randomness not in ("error", "same", "different"):
+        raise RuntimeError(
+            f"Only allowed values for randomness are 'error', 'different', or 'same'. Got "
+            f"{randomness}"
+        )
 
     @functools.wraps(func)
     def wrapper(*args, **kwargs):
         nums = (argnums,) if isinstance(argnums, int) else tuple(argnums)
-        primals = [args[n] for n in nums]
+        for n in nums:
+            if not isinstance(n, int) or not -len(args) <= n < len(args):
+                raise RuntimeError(
+                    f"jacfwd: Got argnums={argnums}, but only {len(args)} positional inputs"
+                )
+        primals = tuple(args[n] for n in nums)
+        leaves, spec = tree_flatten(primals)
+        sizes = [leaf.numel() for leaf in leaves]
+        total = sum(sizes)
+        eye = creation.eye(total, dtype=leaves[0].dtype, device=leaves[0].device)
+        bases, start = [], 0
+        for leaf, size in zip(leaves, sizes):  # the basis vectors of this leaf's slice of R^total
+            bases.append(eye[:, start : start + size].reshape((total,) + tuple(leaf.shape)))
+            start += size
 
         def f(*ps):
             full = list(args)
@@ -454,47 +488,23 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
                 full[n] = p
             return func(*full, **kwargs)
 
-        jac_per_input = []
-        aux = None
-        out_shapes = out_spec = None
-        for i, p in enumerate(primals):
-            leaves_p, spec_p = tree_flatten(p)
-            leaf_jacs = []
-            for li, leaf in enumerate(leaves_p):
-                cols = []
-                for e in _basis(leaf):
-                    tangents = []
-                    for j, q in enumerate(primals):
-                        lq, sq = tree_flatten(q)
-                        tangents.append(
-                            tree_unflatten(
-                                [
-                                    e if (j == i and lj == li) else creation.zeros_like(x)
-                                    for lj, x in enumerate(lq)
-                                ],
-                                sq,
-                            )
-                        )
-                    res = jvp(f, tuple(primals), tuple(tangents), has_aux=has_aux)
-                    if has_aux:
-                        aux = res[2]
-                    flat_t, out_spec = tree_flatten(res[1])
-                    out_shapes = [tuple(t.shape) for t in flat_t]
-                    cols.append(flat_t)
-                # one Jacobian per output: columns stacked last, then reshaped to out + in shape
-                per_out = []
-                for k, shape in enumerate(out_shapes):
-                    stacked = _stack([c[k] for c in cols], dim=-1)
-                    per_out.append(stacked.reshape(shape + tuple(leaf.shape)))
-                leaf_jacs.append(per_out)
-            jac_per_input.append((leaf_jacs, spec_p))
+        columns, aux, out_spec = [], None, None
+        for i in range(total):
+            res = jvp(f, primals, tree_unflatten([b[i] for b in bases], spec), has_aux=has_aux)
+            if has_aux:
+                aux = res[2]
+            flat, out_spec = tree_flatten(res[1])
+            columns.append(flat)
         per_output = []
-        for k in range(len(out_shapes)):
-            jac = [
-                tree_unflatten([lj[k] for lj in leaf_jacs], spec)
-                for leaf_jacs, spec in jac_per_input
-            ]
-            per_output.append(jac[0] if isinstance(argnums, int) else tuple(jac))
+        for k in range(len(columns[0]) if columns else 0):
+            t = _stack([c[k] for c in columns])  # (total, *out_shape): a block per input leaf
+            shape, blocks, start = tuple(t.shape[1:]), [], 0
+            for leaf, size in zip(leaves, sizes):
+                block = t[start : start + size].movedim(0, -1)
+                blocks.append(block.reshape(shape + tuple(leaf.shape)))
+                start += size
+            groups = tree_unflatten(blocks, spec)
+            per_output.append(groups[0] if isinstance(argnums, int) else tuple(groups))
         result = tree_unflatten(per_output, out_spec)
         return (result, aux) if has_aux else result
 

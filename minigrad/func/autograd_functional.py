@@ -2,8 +2,10 @@
 jacobian, hessian, vhp, hvp.
 
 Each runs ``func`` on fresh copies of ``inputs`` that require grad and differentiates with
-:func:`minigrad.autograd.grad`. ``jvp`` and ``hvp`` use the double-vjp identity (as PyTorch
-does): ``J·v = d/du ⟨Jᵀu, v⟩``, exact because every op's backward is differentiable.
+:func:`minigrad.autograd.grad`; ``jvp`` runs ``func`` once on dual tensors (forward mode,
+:mod:`minigrad.autograd.forward_ad`) and ``hvp`` is forward-over-reverse (the forward-mode
+derivative of the gradient). PyTorch computes these two by the double-vjp identity; the values
+are the same.
 ``vectorize=True`` is accepted and computes the same values row by row.
 
 The module lives with the transforms (it stacks rows with ``minigrad.stack``, above the autograd
@@ -12,7 +14,7 @@ layer) and is registered as ``minigrad.autograd.functional``, PyTorch's path.
 
 from __future__ import annotations
 
-from ..autograd import grad_mode, graph
+from ..autograd import forward_ad, grad_mode, graph
 from ..autograd.engine import grad as _grad
 from ..ops.joining import stack
 
@@ -30,10 +32,16 @@ def _as_tuple(x, name: str, fn: str):
 
 
 def _prepare(inputs, create_graph: bool):
-    return tuple(
-        t.view_as(t) if create_graph and t.requires_grad else t.detach().requires_grad_()
-        for t in inputs
-    )
+    out = []
+    for t in inputs:
+        if create_graph and t.requires_grad:
+            out.append(t.view_as(t))
+        else:
+            fresh = t.detach().requires_grad_()
+            if forward_ad.active:  # a dual input stays dual
+                forward_ad.copy_tangents(t, fresh)
+            out.append(fresh)
+    return tuple(out)
 
 
 def _finish(tensors, create_graph: bool):
@@ -99,7 +107,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
 
 
 def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
-    """``(func(inputs), J·v)``, by the double-vjp identity.
+    """``(func(inputs), J·v)``, by forward mode: one pass of ``func`` on dual tensors.
 
     Example:
         >>> out, t = jvp(lambda x: x ** 2, minigrad.tensor([1.0, 2.0]), minigrad.ones(2))
@@ -107,34 +115,40 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
         tensor([2., 4.])
     """
     single_in, ins = _as_tuple(inputs, "inputs", "jvp")
-    if v is None:
-        if any(t.numel() != 1 for t in ins):
-            raise RuntimeError(
-                "The vector v can only be None if the input to the user-provided function is a "
-                "single Tensor with a single element."
-            )
-        vs = tuple(t.new_ones(t.shape) for t in ins)
-    else:
-        _, vs = _as_tuple(v, "v", "jvp")
-    with grad_mode.enable_grad():
+    vs = _directions(ins, v, "jvp")
+    with forward_ad._nested_level() as level, grad_mode.set_grad_enabled(create_graph):
         ins = _prepare(ins, create_graph)
-        outputs = func(*ins)
+        duals = [forward_ad.make_dual(t, w, level=level) for t, w in zip(ins, vs)]
+        outputs = func(*duals)
         single_out, outs = _as_tuple(outputs, "outputs of the user-provided function", "jvp")
-        live = [o for o in outs if o.requires_grad]
-        us = [o.new_zeros(o.shape).requires_grad_() for o in live]
-        jvps = [None] * len(outs)
-        if live:
-            gs = _grad(live, ins, us, create_graph=True, allow_unused=True)
-            pairs = [(g, w) for g, w in zip(gs, vs) if g is not None and g.requires_grad]
-            if pairs:
-                found = _grad([g for g, _ in pairs], us, [w for _, w in pairs],
-                              create_graph=create_graph, allow_unused=True)  # fmt: skip
-                it = iter(found)
-                jvps = [next(it) if o.requires_grad else None for o in outs]
+        jvps = [forward_ad.tangent_of(o, level) for o in outs]
     jvps = _fill(jvps, outs, strict, "output", "jvp")
     return _out(_finish(outs, create_graph), single_out), _out(
         _finish(jvps, create_graph), single_out
     )
+
+
+def _directions(ins, v, fn: str):
+    """``v`` as a tuple matching ``ins`` (ones when omitted, for one-element inputs)."""
+    if v is None:
+        if any(t.numel() != 1 for t in ins):
+            raise RuntimeError(
+                f"The vector v can only be None if the input to the user-provided function is a "
+                f"single Tensor with a single element ({fn})."
+            )
+        return tuple(t.new_ones(t.shape) for t in ins)
+    _, vs = _as_tuple(v, "v", fn)
+    if len(vs) != len(ins):
+        raise RuntimeError(
+            f"{fn}: v has {len(vs)} tensors but there are {len(ins)} inputs; they must match"
+        )
+    for i, (t, w) in enumerate(zip(ins, vs)):
+        if tuple(t.shape) != tuple(w.shape):
+            raise RuntimeError(
+                f"{fn}: the shape of v ({list(w.shape)}) at index {i} does not match the shape of "
+                f"the input ({list(t.shape)})"
+            )
+    return vs
 
 
 def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
@@ -231,5 +245,20 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
 
 
 def hvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
-    """``(func(inputs), H·v)``; equal to :func:`vhp` since the Hessian is symmetric."""
-    return vhp(func, inputs, v, create_graph, strict)
+    """``(func(inputs), H·v)`` for a function returning one element, by forward-over-reverse:
+    the gradient is taken on dual inputs whose tangent is ``v``, and its tangent is ``H·v``
+    (equal to :func:`vhp`'s ``vᵀ·H``: the Hessian is symmetric)."""
+    single_in, ins = _as_tuple(inputs, "inputs", "hvp")
+    vs = _directions(ins, v, "hvp")
+    with forward_ad._nested_level() as level, grad_mode.enable_grad():
+        ins = _prepare(ins, create_graph)
+        duals = [forward_ad.make_dual(t, w, level=level) for t, w in zip(ins, vs)]
+        out = func(*duals)
+        if not isinstance(out, graph.Tensor) or out.numel() != 1:
+            raise RuntimeError(
+                "The function given to hvp should return a single Tensor with a single element"
+            )
+        gs = _grad(out.reshape(()), ins, create_graph=True, allow_unused=True)
+        res = [None if g is None else forward_ad.tangent_of(g, level) for g in gs]
+    res = _fill(res, ins, strict, "input", "hvp")
+    return _finish((out,), create_graph)[0], _out(_finish(res, create_graph), single_in)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 
-from ..autograd import anomaly, grad_mode, graph
+from ..autograd import anomaly, forward_ad, grad_mode, graph
 from ..autograd.graph import Node, version_counter
 
 # While a forward pass is traced (ONNX export, TensorBoard graphs), a callable
@@ -152,6 +152,8 @@ class Op(Node):
         grad, so that second derivatives flow through it; also when forward kept nothing
         under ``name``. With a tuple of names, a tuple of tensors (``recompute`` returns one).
         """
+        if forward_ad.active:  # the inputs may carry tangents, which kept arrays would drop
+            return recompute()
         kept = self.kept_arrays
         names = name if isinstance(name, tuple) else (name,)
         if any(kept.get(n) is None for n in names) or (
@@ -171,7 +173,7 @@ class Op(Node):
         backward it runs on the arrays with ``ns`` = the device's array module, skipping the
         per-op cost of tensor calls. Returns the result (a tensor, or a tuple of tensors/None).
         """
-        if grad_mode.is_grad_enabled():
+        if grad_mode.is_grad_enabled() or forward_ad.active:  # (forward AD: tangents flow too)
             from .. import ops
 
             return fn(ops, *args)

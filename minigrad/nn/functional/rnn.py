@@ -9,6 +9,7 @@ arrays, ``create_graph`` on tensors (so second derivatives flow through it).
 
 from __future__ import annotations
 
+from ...autograd import forward_ad
 from ...autograd.grad_mode import is_grad_enabled
 from ...ops import Op, cat, stack
 from ...ops.base import constant
@@ -57,7 +58,8 @@ class LSTMCellOp(Op):
 
     def backward(self, grad):
         gates, c = self.saved_tensors
-        if is_grad_enabled():  # a graph of the backward: the gates as functions of the inputs
+        # a graph of the backward (the gates as functions of the inputs); also for tangents
+        if is_grad_enabled() or forward_ad.active:
             i, f, g, o, _, tanh_c = _lstm_activations(_TensorMath, gates, c)
             d_gates, d_c = _lstm_grads(_cat1, i, f, g, o, tanh_c, c, grad[0], grad[1])
         else:
@@ -106,7 +108,7 @@ class GRUCellOp(Op):
 
     def backward(self, grad):
         gi, gh, h = self.saved_tensors
-        if is_grad_enabled():
+        if is_grad_enabled() or forward_ad.active:
             r, z, n, gh_n, _ = _gru_activations(_TensorMath, gi, gh, h)
             grads = _gru_grads(_cat1, r, z, n, gh_n, h, grad)
         else:
