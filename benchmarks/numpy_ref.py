@@ -47,6 +47,24 @@ def op_chain(x, n_ops):
     return g
 
 
+def attention(q, k, v):
+    """Attention ``softmax(q·kᵀ/√d)·v`` and the gradients of its mean to q, k and v."""
+    scale = 1.0 / np.sqrt(q.shape[-1])
+    s = q @ k.swapaxes(-1, -2)
+    s *= scale
+    s -= s.max(-1, keepdims=True)
+    p = np.exp(s, out=s)
+    p /= p.sum(-1, keepdims=True)
+    out = p @ v
+    g = np.full_like(out, 1.0 / out.size)
+    gv = p.swapaxes(-1, -2) @ g
+    gp = g @ v.swapaxes(-1, -2)
+    gp -= (gp * p).sum(-1, keepdims=True)
+    gp *= p
+    gp *= scale
+    return out.mean(), gp @ k, gp.swapaxes(-1, -2) @ q, gv
+
+
 def conv_step(x, w, b, head_w, head_b, y):
     """conv 3×3 (im2col + one GEMM) → ReLU → 2×2 max-pool → linear → cross-entropy, fwd+bwd."""
     n, c, hgt, wid = x.shape
