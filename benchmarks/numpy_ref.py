@@ -36,14 +36,16 @@ def mlp_step(params, x, y, lr=0.01):
 
 
 def op_chain(x, n_ops):
-    """``n_ops`` alternating multiply/add ops forward, and their backward, on a small array."""
+    """``n_ops`` alternating multiply (by ``1 + 1/n_ops``)/add ops forward, and their
+    backward, on a small array."""
+    factor = 1 + 1 / n_ops
     y = x
     for i in range(n_ops):
-        y = y * 1.01 if i % 2 == 0 else y + 0.1
+        y = y * factor if i % 2 == 0 else y + 0.1
     g = np.ones_like(y)
     for i in range(n_ops - 1, -1, -1):
         if i % 2 == 0:
-            g = g * 1.01
+            g = g * factor
     return g
 
 
