@@ -55,7 +55,9 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=60, help="timed steps per median")
     parser.add_argument("--rounds", type=int, default=2, help="alone/beside pairs per count")
     args = parser.parse_args(argv)
-    print(header(conditions()))
+    report = conditions()
+    del report["torch"]  # not run here
+    print(header(report))
     step = workloads.mlp([64, 256, 256, 10], 128, "cpu")["minigrad"]
     print(f"| BLAS threads | alone (ms) | beside {args.hogs} busy process(es) (ms) | ratio |")
     print("|---|---|---|---|")

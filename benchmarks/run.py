@@ -173,7 +173,7 @@ def conditions(torch=None) -> dict:
         "machine": machine(),
         "threads": minigrad.get_num_threads(),
         "malloc": minigrad._runtime.malloc_tuning,
-        "load_average": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
+        "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
         "torch": "absent",
     }
     if torch is not None:
@@ -182,12 +182,12 @@ def conditions(torch=None) -> dict:
 
 
 def header(report: dict) -> str:
-    """One line with :func:`conditions` (and the device, when the report has one)."""
+    """One line with :func:`conditions` (the device and torch when the report has them)."""
     device = f"; device {report['device']}" if "device" in report else ""
     return (
         f"machine: {report['machine']}{device}; minigrad BLAS threads {report['threads']}; "
-        f"torch {report['torch']}; malloc: {report['malloc']}; "
-        f"load average {report['load_average']}"
+        + (f"torch {report['torch']}; " if "torch" in report else "")
+        + f"malloc: {report['malloc']}; load average {report['load_average']}"
     )
 
 
