@@ -1,7 +1,7 @@
 """Run the benchmark table: minigrad, PyTorch and NumPy with the same number of CPU threads.
 
-Usage: ``python -m benchmarks [--only NAME ...] [--repeats N] [--threads N] [--device cpu|cuda]
-[--json FILE]``
+Usage: ``python -m benchmarks [--only NAME ...] [--repeats N] [--threads N] [--clock wall|cpu]
+[--device cpu|cuda] [--json FILE]``
 
 Every framework runs the same math on the same float32 weights, in one process, alternating
 in short blocks after a warm-up, so that machine noise hits all of them alike. Reported:
@@ -59,9 +59,19 @@ def minor_faults() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
 
 
-def time_steps(steps: dict, repeats: int, warmup: int = 3, block: int = 5) -> dict:
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+
+
+def time_steps(
+    steps: dict, repeats: int, warmup: int = 3, block: int = 5, clock: str = "wall"
+) -> dict:
     """Seconds and minor page faults per iteration for each framework, interleaved in blocks
     of ``block`` iterations: ``{name: {"times": [...], "faults": [...]}}``.
+
+    ``clock="cpu"`` counts the CPU time of this (the main) thread instead of wall time: on a
+    loaded machine it leaves out the time spent waiting for a core. Only meaningful with one
+    thread per framework, where all the math runs on the main thread (PyTorch's idle pool
+    threads may still spin, which process time would wrongly charge to it).
 
     The first iteration of each block is not counted: PyTorch's OpenMP threads keep spinning
     for a while after its last op, which would slow whichever framework runs next.
@@ -70,13 +80,14 @@ def time_steps(steps: dict, repeats: int, warmup: int = 3, block: int = 5) -> di
         for _ in range(warmup):
             step()
     runs = {name: {"times": [], "faults": []} for name in steps}
+    now = CLOCKS[clock]
     for _ in range(max(1, repeats // block)):
         for name, step in steps.items():
             step()
             for _ in range(block):
-                faults, start = minor_faults(), time.perf_counter()
+                faults, start = minor_faults(), now()
                 step()
-                runs[name]["times"].append(time.perf_counter() - start)
+                runs[name]["times"].append(now() - start)
                 runs[name]["faults"].append(minor_faults() - faults)
     return runs
 
@@ -184,6 +195,7 @@ def conditions(torch=None) -> dict:
 def header(report: dict) -> str:
     """One line with :func:`conditions` (the device and torch when the report has them)."""
     device = f"; device {report['device']}" if "device" in report else ""
+    device += f"; {report['clock']} clock" if "clock" in report else ""
     return (
         f"machine: {report['machine']}{device}; minigrad BLAS threads {report['threads']}; "
         + (f"torch {report['torch']}; " if "torch" in report else "")
@@ -200,6 +212,12 @@ def main(argv=None) -> None:
     parser.add_argument(
         "--threads", type=int, default=1, help="CPU threads for every framework (default 1)"
     )
+    parser.add_argument(
+        "--clock",
+        choices=list(CLOCKS),
+        default="wall",
+        help="wall (default) or main-thread CPU time (one thread only)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
@@ -215,8 +233,11 @@ def main(argv=None) -> None:
             continue
         per_op = PER_OP.get(name)
         scale, unit = (1e6 / per_op, "µs/op") if per_op else (1e3, "ms")
-        results[name] = {"unit": unit, **summarize(time_steps(steps, args.repeats), scale)}
-    report = {**conditions(torch), "device": args.device, "results": results}
+        results[name] = {
+            "unit": unit,
+            **summarize(time_steps(steps, args.repeats, clock=args.clock), scale),
+        }
+    report = {**conditions(torch), "device": args.device, "clock": args.clock, "results": results}
     if not args.no_memory and args.device == "cpu":
         report["memory"] = memory_report()
     print(header(report))

@@ -1,6 +1,7 @@
 """How minigrad's cost grows against PyTorch and hand-written NumPy: markdown tables.
 
-Usage: ``python -m benchmarks.scaling [--quick] [--only SWEEP ...] [--threads N] [--json FILE]``
+Usage: ``python -m benchmarks.scaling [--quick] [--only SWEEP ...] [--threads N]
+[--clock wall|cpu] [--json FILE]``
 
 Sweeps (``--quick``: the first two sizes of each, for the smoke test):
 
@@ -14,7 +15,8 @@ Sweeps (``--quick``: the first two sizes of each, for the smoke test):
 
 Times: every framework's step alternates in one process (``run.time_steps``); the tables give
 the **minimum** over the repeats, the figure least disturbed by other processes, and the
-ratios of the minima. Each framework runs ``--threads`` CPU threads (default 1).
+ratios of the minima. Each framework runs ``--threads`` CPU threads (default 1). On a loaded
+machine with one thread, ``--clock cpu`` times the main thread's CPU time, not wall time.
 
 Peak memory, the same method for all three frameworks: a fresh process per framework and T
 builds the inputs, runs one step to warm up, then resets the kernel's peak-RSS mark
@@ -42,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from . import workloads
-from .run import _import_torch, conditions, header, set_threads, time_steps
+from .run import CLOCKS, _import_torch, conditions, header, set_threads, time_steps
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ("minigrad", "torch", "numpy")
@@ -90,7 +92,7 @@ SWEEPS = {
 PER_OP = {"graph"}  # report µs per op, not ms per step
 
 
-def measure(sweep: str, size, torch, repeats: int, budget_s: float) -> dict:
+def measure(sweep: str, size, torch, repeats: int, budget_s: float, clock: str = "wall") -> dict:
     """Minimum time (and faults) per framework at one size of one sweep."""
     steps = SWEEPS[sweep][2][size](torch)
     start = time.perf_counter()
@@ -99,7 +101,7 @@ def measure(sweep: str, size, torch, repeats: int, budget_s: float) -> dict:
     once = (time.perf_counter() - start) / len(steps)
     # A few repeats for slow sizes, so that a 100k-op graph does not take minutes.
     n = int(min(repeats, max(3, budget_s / max(once, 1e-9) / len(steps))))
-    runs = time_steps(steps, n, warmup=1, block=min(5, n))
+    runs = time_steps(steps, n, warmup=1, block=min(5, n), clock=clock)
     scale = (1e6 / size) if sweep in PER_OP else 1e3
     out = {
         name: {"min": min(run["times"]) * scale, "faults": float(np.mean(run["faults"]))}
@@ -210,6 +212,12 @@ def main(argv=None) -> None:
     parser.add_argument("--threads", type=int, default=1, help="CPU threads (default 1)")
     parser.add_argument("--repeats", type=int, default=20, help="most timed steps per size")
     parser.add_argument(
+        "--clock",
+        choices=list(CLOCKS),
+        default="wall",
+        help="wall (default) or main-thread CPU time (one thread only)",
+    )
+    parser.add_argument(
         "--budget", type=float, default=2.0, help="seconds of timing per size (about)"
     )
     parser.add_argument("--no-memory", action="store_true", help="skip the peak-memory probes")
@@ -217,13 +225,13 @@ def main(argv=None) -> None:
     args = parser.parse_args(argv)
     torch = _import_torch()
     set_threads(args.threads, torch)
-    report = {**conditions(torch), "sweeps": {}}
+    report = {**conditions(torch), "clock": args.clock, "sweeps": {}}
     print(header(report), end="\n\n", flush=True)
     for sweep in args.only or list(SWEEPS):
         sizes = list(SWEEPS[sweep][2])[: 2 if args.quick else None]
         rows = {}
         for size in sizes:
-            rows[size] = measure(sweep, size, torch, args.repeats, args.budget)
+            rows[size] = measure(sweep, size, torch, args.repeats, args.budget, args.clock)
             if sweep == "attention":
                 rows[size]["memory"] = {
                     f: peak_memory(f, size, args.threads) if not args.no_memory else {}
