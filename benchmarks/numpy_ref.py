@@ -36,15 +36,35 @@ def mlp_step(params, x, y, lr=0.01):
 
 
 def op_chain(x, n_ops):
-    """``n_ops`` alternating multiply/add ops forward, and their backward, on a small array."""
+    """``n_ops`` alternating multiply (by ``1 + 1/n_ops``)/add ops forward, and their
+    backward, on a small array."""
+    factor = 1 + 1 / n_ops
     y = x
     for i in range(n_ops):
-        y = y * 1.01 if i % 2 == 0 else y + 0.1
+        y = y * factor if i % 2 == 0 else y + 0.1
     g = np.ones_like(y)
     for i in range(n_ops - 1, -1, -1):
         if i % 2 == 0:
-            g = g * 1.01
+            g = g * factor
     return g
+
+
+def attention(q, k, v):
+    """Attention ``softmax(q·kᵀ/√d)·v`` and the gradients of its mean to q, k and v."""
+    scale = 1.0 / np.sqrt(q.shape[-1])
+    s = q @ k.swapaxes(-1, -2)
+    s *= scale
+    s -= s.max(-1, keepdims=True)
+    p = np.exp(s, out=s)
+    p /= p.sum(-1, keepdims=True)
+    out = p @ v
+    g = np.full_like(out, 1.0 / out.size)
+    gv = p.swapaxes(-1, -2) @ g
+    gp = g @ v.swapaxes(-1, -2)
+    gp -= (gp * p).sum(-1, keepdims=True)
+    gp *= p
+    gp *= scale
+    return out.mean(), gp @ k, gp.swapaxes(-1, -2) @ q, gv
 
 
 def conv_step(x, w, b, head_w, head_b, y):

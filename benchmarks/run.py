@@ -1,11 +1,16 @@
-"""Run the benchmark table: minigrad, PyTorch (default threads and one thread) and NumPy.
+"""Run the benchmark table: minigrad, PyTorch and NumPy with the same number of CPU threads.
 
-Usage: ``python -m benchmarks [--only NAME ...] [--repeats N] [--device cpu|cuda] [--json FILE]``
+Usage: ``python -m benchmarks [--only NAME ...] [--repeats N] [--threads N] [--clock wall|cpu]
+[--device cpu|cuda] [--json FILE]``
 
 Every framework runs the same math on the same float32 weights, in one process, alternating
 in short blocks after a warm-up, so that machine noise hits all of them alike. Reported:
-the median and the interquartile spread of one iteration, and the ratios minigrad/PyTorch and
-minigrad/NumPy. Nothing here is an assertion: targets are judged by a person reading the table.
+the median and the interquartile spread of one iteration, the ratios minigrad/PyTorch and
+minigrad/NumPy, and the minor page faults per iteration (``getrusage``: memory the step takes
+from the OS afresh; minigrad's malloc tuning, which PyTorch in this process shares, keeps it
+near zero). ``--threads`` (default 1) sets minigrad's BLAS threads (which NumPy's reference
+shares) and ``torch.set_num_threads``. Nothing here is an assertion: targets are judged by a
+person reading the table.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import platform
+import resource
 import time
 import tracemalloc
 
@@ -41,8 +47,31 @@ def _import_torch():
     return torch
 
 
-def time_steps(steps: dict, repeats: int, warmup: int = 3, block: int = 5) -> dict:
-    """Seconds per iteration for each framework, interleaved in blocks of ``block`` iterations.
+def set_threads(n: int, torch=None) -> None:
+    """``n`` CPU threads for minigrad's BLAS (NumPy's too: the same pool) and for PyTorch."""
+    minigrad.set_num_threads(n)
+    if torch is not None:
+        torch.set_num_threads(n)
+
+
+def minor_faults() -> int:
+    """Minor page faults of this process so far (pages the OS had to map in)."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+
+
+CLOCKS = {"wall": time.perf_counter, "cpu": time.thread_time}
+
+
+def time_steps(
+    steps: dict, repeats: int, warmup: int = 3, block: int = 5, clock: str = "wall"
+) -> dict:
+    """Seconds and minor page faults per iteration for each framework, interleaved in blocks
+    of ``block`` iterations: ``{name: {"times": [...], "faults": [...]}}``.
+
+    ``clock="cpu"`` counts the CPU time of this (the main) thread instead of wall time: on a
+    loaded machine it leaves out the time spent waiting for a core. Only meaningful with one
+    thread per framework, where all the math runs on the main thread (PyTorch's idle pool
+    threads may still spin, which process time would wrongly charge to it).
 
     The first iteration of each block is not counted: PyTorch's OpenMP threads keep spinning
     for a while after its last op, which would slow whichever framework runs next.
@@ -50,41 +79,29 @@ def time_steps(steps: dict, repeats: int, warmup: int = 3, block: int = 5) -> di
     for step in steps.values():
         for _ in range(warmup):
             step()
-    times = {name: [] for name in steps}
+    runs = {name: {"times": [], "faults": []} for name in steps}
+    now = CLOCKS[clock]
     for _ in range(max(1, repeats // block)):
         for name, step in steps.items():
             step()
             for _ in range(block):
-                start = time.perf_counter()
+                faults, start = minor_faults(), now()
                 step()
-                times[name].append(time.perf_counter() - start)
-    return times
+                runs[name]["times"].append(now() - start)
+                runs[name]["faults"].append(minor_faults() - faults)
+    return runs
 
 
-def _with_one_torch_thread(torch, steps: dict) -> dict:
-    """Add ``torch-1t``: the torch step with torch.set_num_threads(1) around it."""
-    if "torch" not in steps:
-        return steps
-    default_threads = torch.get_num_threads()
-    torch_step = steps["torch"]
-
-    def one_thread():
-        torch.set_num_threads(1)
-        try:
-            torch_step()
-        finally:
-            torch.set_num_threads(default_threads)
-
-    return {**steps, "torch-1t": one_thread}
-
-
-def summarize(times: dict, scale: float) -> dict:
+def summarize(runs: dict, scale: float) -> dict:
+    """Median, interquartile range (in ``scale`` units) and mean faults per framework, and the
+    ratios of minigrad's median to the others'."""
     out = {}
-    for name, ts in times.items():
-        q1, med, q3 = np.percentile(np.array(ts) * scale, [25, 50, 75])
+    for name, run in runs.items():
+        q1, med, q3 = np.percentile(np.array(run["times"]) * scale, [25, 50, 75])
         out[name] = {"median": float(med), "iqr": float(q3 - q1)}
+        out[name]["faults"] = float(np.mean(run["faults"]))
     base = out["minigrad"]["median"]
-    for other in ("torch", "torch-1t", "numpy"):
+    for other in ("torch", "numpy"):
         if other in out:
             out[f"minigrad/{other}"] = base / out[other]["median"]
     return out
@@ -123,13 +140,17 @@ def memory_report(repeats: int = 200) -> dict:
 
 def _table(results: dict) -> str:
     rows = [
-        "| workload | minigrad | PyTorch | PyTorch 1 thread | NumPy | minigrad/PyTorch | minigrad/NumPy |",
+        "| workload | minigrad | PyTorch | NumPy | minigrad/PyTorch | minigrad/NumPy "
+        "| faults/step minigrad, PyTorch, NumPy |",
         "|---|---|---|---|---|---|---|",
     ]
     for name, r in results.items():
         if "error" in r:
             rows.append(f"| `{name}` | unavailable: {r['error']} | | | | | |")
             continue
+        faults = ", ".join(
+            f"{r[key]['faults']:.0f}" if key in r else "–" for key in ("minigrad", "torch", "numpy")
+        )
         unit = r["unit"]
 
         def cell(key, r=r, unit=unit):
@@ -139,8 +160,8 @@ def _table(results: dict) -> str:
             return f"{r[key]:.2f}×" if key in r else "–"
 
         rows.append(
-            f"| `{name}` | {cell('minigrad')} | {cell('torch')} | {cell('torch-1t')} | "
-            f"{cell('numpy')} | {ratio('minigrad/torch')} | {ratio('minigrad/numpy')} |"
+            f"| `{name}` | {cell('minigrad')} | {cell('torch')} | {cell('numpy')} | "
+            f"{ratio('minigrad/torch')} | {ratio('minigrad/numpy')} | {faults} |"
         )
     return "\n".join(rows)
 
@@ -155,17 +176,54 @@ def machine() -> str:
     )
 
 
+def conditions(torch=None) -> dict:
+    """The machine, thread counts, malloc tuning and load: what the figures depend on."""
+    import os
+
+    out = {
+        "machine": machine(),
+        "threads": minigrad.get_num_threads(),
+        "malloc": minigrad._runtime.malloc_tuning,
+        "load_average": round(os.getloadavg()[0], 2) if hasattr(os, "getloadavg") else None,
+        "torch": "absent",
+    }
+    if torch is not None:
+        out["torch"] = f"{torch.__version__}, {torch.get_num_threads()} threads"
+    return out
+
+
+def header(report: dict) -> str:
+    """One line with :func:`conditions` (the device and torch when the report has them)."""
+    device = f"; device {report['device']}" if "device" in report else ""
+    device += f"; {report['clock']} clock" if "clock" in report else ""
+    return (
+        f"machine: {report['machine']}{device}; minigrad BLAS threads {report['threads']}; "
+        + (f"torch {report['torch']}; " if "torch" in report else "")
+        + f"malloc: {report['malloc']}; load average {report['load_average']}"
+    )
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks", description=__doc__.split("\n")[0]
     )
     parser.add_argument("--only", nargs="*", choices=sorted(WORKLOADS), help="workloads to run")
     parser.add_argument("--repeats", type=int, default=30, help="timed iterations per framework")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="CPU threads for every framework (default 1)"
+    )
+    parser.add_argument(
+        "--clock",
+        choices=list(CLOCKS),
+        default="wall",
+        help="wall (default) or main-thread CPU time (one thread only)",
+    )
     parser.add_argument("--device", default="cpu", help="cpu or cuda")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory measurement")
     args = parser.parse_args(argv)
     torch = _import_torch()
+    set_threads(args.threads, torch)
     results = {}
     for name in args.only or list(WORKLOADS):
         try:
@@ -173,19 +231,16 @@ def main(argv=None) -> None:
         except (NotImplementedError, AttributeError, RuntimeError) as e:
             results[name] = {"error": f"{type(e).__name__}: {e}"}
             continue
-        if torch is not None and args.device == "cpu":
-            steps = _with_one_torch_thread(torch, steps)
         per_op = PER_OP.get(name)
         scale, unit = (1e6 / per_op, "µs/op") if per_op else (1e3, "ms")
-        results[name] = {"unit": unit, **summarize(time_steps(steps, args.repeats), scale)}
-    report = {"machine": machine(), "device": args.device, "results": results}
-    if torch is not None:
-        report["torch"] = f"{torch.__version__}, {torch.get_num_threads()} threads"
+        results[name] = {
+            "unit": unit,
+            **summarize(time_steps(steps, args.repeats, clock=args.clock), scale),
+        }
+    report = {**conditions(torch), "device": args.device, "clock": args.clock, "results": results}
     if not args.no_memory and args.device == "cpu":
         report["memory"] = memory_report()
-    print(
-        f"machine: {report['machine']}; device {args.device}; torch {report.get('torch', 'absent')}"
-    )
+    print(header(report))
     print(_table(results))
     if "memory" in report:
         print("memory:", json.dumps(report["memory"]))

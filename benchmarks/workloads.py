@@ -88,14 +88,16 @@ def _mlp_step(lib, weights, x, y, device, sync):
 N_CHAIN_OPS = 100
 
 
-def op_overhead(device, torch=None):
-    """A chain of 100 small elementwise ops on a (16, 16) tensor, forward and backward."""
+def op_overhead(device, torch=None, n_ops=N_CHAIN_OPS):
+    """A chain of ``n_ops`` (100) small elementwise ops on a (16, 16) tensor, fwd and bwd:
+    ``y * (1 + 1/n_ops)`` and ``y + 0.1`` in turn (the factor keeps long chains finite)."""
     x = np.random.default_rng(RNG_SEED).standard_normal((16, 16)).astype(np.float32)
+    factor = 1 + 1 / n_ops
 
     def chain(t):
         y = t
-        for i in range(N_CHAIN_OPS):
-            y = y * 1.01 if i % 2 == 0 else y + 0.1
+        for i in range(n_ops):
+            y = y * factor if i % 2 == 0 else y + 0.1
         return y.sum()
 
     xm = minigrad.tensor(x, device=device, requires_grad=True)
@@ -116,8 +118,34 @@ def op_overhead(device, torch=None):
 
         steps["torch"] = step_torch
     if device == "cpu":
-        steps["numpy"] = lambda: numpy_ref.op_chain(x, N_CHAIN_OPS)
+        steps["numpy"] = lambda: numpy_ref.op_chain(x, n_ops)
     return steps
+
+
+def attention(device, torch=None, length=256, batch=2, heads=4, head_dim=32):
+    """``scaled_dot_product_attention`` over (batch, heads, length, head_dim), mean, backward
+    to q, k and v: the part of a transformer whose memory grows as length²."""
+    rng = np.random.default_rng(RNG_SEED)
+    qkv = [rng.standard_normal((batch, heads, length, head_dim)).astype(np.float32) for _ in "qkv"]
+    steps = {"minigrad": _attention_step(minigrad, qkv, device, lambda _m, d: _sync(d))}
+    if torch is not None:
+        steps["torch"] = _attention_step(torch, qkv, device, _torch_sync)
+    if device == "cpu":
+        steps["numpy"] = lambda: numpy_ref.attention(*qkv)
+    return steps
+
+
+def _attention_step(lib, arrays, device, sync):
+    q, k, v = (lib.tensor(a, device=device, requires_grad=True) for a in arrays)
+    attend = lib.nn.functional.scaled_dot_product_attention
+
+    def step():
+        attend(q, k, v).mean().backward()
+        for t in (q, k, v):
+            t.grad = None
+        sync(lib, device)
+
+    return step
 
 
 def transformer_block(device, torch=None, batch=8, seq=64, width=128, heads=4):

@@ -335,6 +335,7 @@ def t(input):
 
 from . import (  # noqa: E402
     _checkout,  # minigrad.models from a source checkout
+    _runtime,  # BLAS thread policy and malloc tuning, applied below
     accelerator,
     amp,
     backends,
@@ -346,6 +347,7 @@ from . import (  # noqa: E402
     utils,
     viz,
 )
+from ._runtime import get_num_threads, set_num_threads  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
@@ -357,3 +359,4 @@ from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as
 from .utils.dlpack import from_dlpack  # noqa: E402
 
 _checkout.install()
+_runtime.apply()

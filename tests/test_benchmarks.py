@@ -1,4 +1,4 @@
-"""The benchmark command runs and reports every workload (a smoke run: no timing is judged)."""
+"""The benchmark commands run and report every workload (smoke runs: no timing is judged)."""
 
 import json
 import subprocess
@@ -14,14 +14,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_benchmarks_run_and_write_json(tmp_path):
     pytest.importorskip("torch")
     out = tmp_path / "bench.json"
-    subprocess.run(
-        [sys.executable, "-m", "benchmarks", "--repeats", "1", "--json", str(out)],
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
+    printed = _run("benchmarks", "--repeats", "1", "--json", str(out))
+    assert "minigrad BLAS threads 1;" in printed and ", 1 threads;" in printed
+    assert "faults/step" in printed
     report = json.loads(out.read_text())
+    assert report["threads"] == 1 and report["torch"].endswith(", 1 threads")
     names = {
         "mlp_small",
         "mlp_large",
@@ -33,6 +30,50 @@ def test_benchmarks_run_and_write_json(tmp_path):
     assert set(report["results"]) == names
     for name, result in report["results"].items():
         assert {"minigrad", "torch", "minigrad/torch"} <= set(result)
+        assert result["minigrad"]["faults"] >= 0
         if name != "lstm_sequence":  # the one workload without a NumPy reference
             assert {"numpy", "minigrad/numpy"} <= set(result)
     assert report["memory"]["peak/must_hold"] > 0
+
+
+def _run(module, *args) -> str:
+    result = subprocess.run(
+        [sys.executable, "-m", module, *args],
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    return result.stdout
+
+
+@pytest.mark.slow
+def test_scaling_quick_prints_every_table(tmp_path):
+    pytest.importorskip("torch")
+    out = tmp_path / "scaling.json"
+    printed = _run("benchmarks.scaling", "--quick", "--repeats", "3", "--json", str(out))
+    report = json.loads(out.read_text())
+    assert list(report["sweeps"]) == ["width", "depth", "batch", "graph", "attention"]
+    for sweep, rows in report["sweeps"].items():
+        assert f"**{sweep}**" in printed
+        assert len(rows) == 2
+        for row in rows.values():
+            assert row["minigrad/torch"] > 0 and row["minigrad/numpy"] > 0
+    for row in report["sweeps"]["attention"].values():
+        memory = row["memory"]
+        assert set(memory) == {"minigrad", "torch", "numpy"}
+        if sys.platform.startswith("linux"):
+            assert memory["minigrad"]["rss_mib"] > 0 and memory["numpy"]["traced_mib"] > 0
+            assert "traced_mib" not in memory["torch"]
+
+
+@pytest.mark.slow
+def test_contention_prints_a_row_per_thread_count():
+    printed = _run("benchmarks.contention", "--steps", "3", "--rounds", "1", "--threads", "1", "2")
+    rows = [
+        line
+        for line in printed.splitlines()
+        if line.startswith("| 1 |") or line.startswith("| 2 |")
+    ]
+    assert len(rows) == 2

@@ -99,6 +99,16 @@ def _non_negative_int(text: str) -> int:
     return value
 
 
+def _add_threads(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "--threads",
+        type=_positive_int,
+        default=None,
+        help="BLAS threads (default: minigrad's policy, 1 unless MINIGRAD_NUM_THREADS or "
+        "OMP/OPENBLAS/MKL_NUM_THREADS is set; more pays only for big matrices on idle cores)",
+    )
+
+
 def _add_info(commands) -> None:
     from . import info
 
@@ -180,6 +190,7 @@ def _add_train(commands) -> None:
     )
     p.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     p.add_argument("--seed", type=int, default=0, help="default: 0")
+    _add_threads(p)
     p.add_argument("--out", default=None, help="output folder (default: runs/MODEL-DATASET)")
     p.add_argument("--download", action="store_true", help="download MNIST-like data if missing")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -211,6 +222,7 @@ def _add_eval(commands) -> None:
     p.add_argument("checkpoint", help="the checkpoint file (e.g. runs/mlp-digits/checkpoint.mg)")
     p.add_argument("--device", default="cpu", help="cpu (default), cuda or cuda:N")
     p.add_argument("--batch-size", type=_positive_int, default=1000, help="default: 1000")
+    _add_threads(p)
     p.add_argument("--download", action="store_true", help="download MNIST-like data if missing")
     p.add_argument("--json", action="store_true", help="print the result as JSON")
     p.set_defaults(run=train.run_eval)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from .. import backend, cuda
+from .. import _runtime, backend, cuda
 
 
 class CLIError(Exception):
@@ -25,6 +25,13 @@ def check_device(name: str) -> str:
     if dev.type == "cuda" and (dev.index or 0) >= cuda.device_count():
         raise CLIError(f"device {name!r} does not exist: {cuda.device_count()} CUDA device(s)")
     return str(dev)
+
+
+def set_threads(args) -> None:
+    """Apply ``--threads`` when given; otherwise minigrad's import-time policy stands."""
+    threads = getattr(args, "threads", None)
+    if threads is not None:
+        _runtime.set_num_threads(threads)
 
 
 def one_line(error: BaseException | str) -> str:

@@ -1,4 +1,4 @@
-"""``minigrad info``: versions, backends, devices and the BLAS that NumPy uses."""
+"""``minigrad info``: versions, backends, devices, the BLAS that NumPy uses and its threads."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ from importlib import metadata
 
 import numpy as np
 
-from .. import __version__, backend
+from .. import __version__, _runtime, backend
 
 
 def run(args) -> int:
@@ -30,6 +30,9 @@ def collect() -> dict:
         f"{platform.system()} {platform.machine()})",
         "numpy": np.__version__,
         "blas": _blas(),
+        "blas_pools": _runtime.blas_info(),
+        "threads": {"blas": _runtime.get_num_threads(), "policy": _runtime.thread_policy},
+        "malloc": _runtime.malloc_tuning,
         "cuda": _cuda(),
         "optional": {name: _version(name) for name in ("tqdm", "matplotlib", "graphviz", "torch")},
         "graphviz_dot": shutil.which("dot"),
@@ -44,6 +47,9 @@ def format_report(facts: dict) -> str:
         f"Python       {facts['python']}",
         f"NumPy        {facts['numpy']}",
         f"BLAS         {facts['blas']}",
+        *_pool_lines(facts["blas_pools"]),
+        f"Threads      {facts['threads']['blas']} BLAS thread(s): {facts['threads']['policy']}",
+        f"malloc       {facts['malloc']}",
         f"Backends     cpu (NumPy), cuda (CuPy: {cuda['status']})",
         "Devices      cpu" + "".join(f"\n             {d}" for d in cuda["devices"]),
     ]
@@ -51,6 +57,18 @@ def format_report(facts: dict) -> str:
     lines.append(f"Optional     {optional}")
     lines.append(f"Graphviz     {facts['graphviz_dot'] or 'dot program not found'}")
     return "\n".join(lines)
+
+
+def _pool_lines(pools: list[dict]) -> list[str]:
+    """One line per BLAS library loaded (from threadpoolctl): what it is and its threads."""
+    if not pools:
+        return ["             (threadpoolctl sees no BLAS pool: thread count not controllable)"]
+    return [
+        f"             loaded: {p['internal_api']} {p.get('version') or ''} "
+        f"({p.get('architecture') or '?'}, {p.get('threading_layer') or '?'} threading), "
+        f"{p['num_threads']} thread(s), {p['filepath']}"
+        for p in pools
+    ]
 
 
 def _version(distribution: str) -> str | None:

@@ -13,7 +13,7 @@ from .. import cuda, nn
 from ..nn import functional as F
 from ..utils.data import DataLoader
 from . import registry
-from ._common import CLIError, check_device, has_tqdm, one_line, progress
+from ._common import CLIError, check_device, has_tqdm, one_line, progress, set_threads
 
 CHECKPOINT_KIND = "minigrad-cli-classifier"
 CHECKPOINT_NAME = "checkpoint.mg"
@@ -33,6 +33,7 @@ def run_train(args) -> int:
 
         argv = getattr(args, "argv", None) or ["train"]
         return launcher.main(["--nproc-per-node", str(nproc), "-m", "minigrad", *argv])
+    set_threads(args)
     dist = _start_distributed(nproc)
     rank = dist.get_rank() if dist else 0
     device = check_device(_rank_device(args.device, dist))
@@ -320,6 +321,7 @@ def _running_mean(values: list, window: int) -> list:
 # -- eval -----------------------------------------------------------------------------------------
 def run_eval(args) -> int:
     """Load a checkpoint written by ``minigrad train`` and report its test accuracy."""
+    set_threads(args)
     device = check_device(args.device)
     ckpt = read_checkpoint(args.checkpoint, device)
     model = model_from_checkpoint(ckpt, args.checkpoint)
