@@ -340,6 +340,7 @@ from . import (  # noqa: E402
     amp,
     backends,
     distributed,
+    distributions,
     func,
     nn,
     optim,

@@ -1,0 +1,137 @@
+"""The base of every distribution (``torch.distributions.Distribution``): shapes, argument
+and support validation, and the sampling entry points."""
+
+from __future__ import annotations
+
+from ..autograd import grad_mode
+from ..ops._size import Size
+from ..tensor import Tensor
+from . import constraints
+
+
+class Distribution:
+    """A batch of probability distributions of one family.
+
+    ``batch_shape`` indexes independent distributions; ``event_shape`` is the shape of one
+    draw (``()`` for scalars, ``(k,)`` for a k-dimensional normal). ``sample(sample_shape)``
+    returns tensors of shape ``sample_shape + batch_shape + event_shape``; ``rsample`` does the
+    same through a reparameterization, so gradients reach the parameters. With
+    ``validate_args`` (on by default, as PyTorch) parameters are checked against
+    ``arg_constraints`` and values given to ``log_prob`` against ``support``.
+    """
+
+    has_rsample = False
+    has_enumerate_support = False
+    arg_constraints: dict = {}
+    support = None
+    _validate_default = True
+
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
+        self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
+        self._validate_args = self._validate_default if validate_args is None else validate_args
+        if self._validate_args:
+            self._check_parameters()
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        """Turn argument validation on or off for every distribution made afterwards."""
+        if value not in (True, False):
+            raise ValueError("set_default_validate_args expects a bool")
+        Distribution._validate_default = value
+
+    @property
+    def batch_shape(self) -> Size:
+        return self._batch_shape
+
+    @property
+    def event_shape(self) -> Size:
+        return self._event_shape
+
+    def _check_parameters(self) -> None:
+        for name, constraint in self.arg_constraints.items():
+            if constraint is constraints.dependent or name not in self.__dict__:
+                continue  # a parameter given the other way (probs or logits)
+            value = getattr(self, name)
+            valid = constraint.check(value)
+            if not bool(valid.all()):
+                raise ValueError(
+                    f"Expected parameter {name} ({type(value).__name__} of shape "
+                    f"{tuple(value.shape)}) of distribution {self!r} to satisfy the constraint "
+                    f"{constraint!r}, but found invalid values:\n{value}"
+                )
+
+    def _validate_sample(self, value) -> None:
+        if not isinstance(value, Tensor):
+            raise ValueError("The value argument to log_prob must be a Tensor")
+        event = len(self._event_shape)
+        if event and tuple(value.shape[-event:]) != tuple(self._event_shape):
+            raise ValueError(
+                f"The right-most size of value must match event_shape: {tuple(value.shape)} vs "
+                f"{tuple(self._event_shape)}."
+            )
+        support = self.support
+        if support is None or support is constraints.dependent:
+            return
+        if not bool(support.check(value).all()):
+            raise ValueError(
+                f"Expected value argument ({type(value).__name__} of shape {tuple(value.shape)}) "
+                f"to be within the support ({support!r}) of the distribution {self!r}, but found "
+                f"invalid values:\n{value}"
+            )
+
+    def _extended_shape(self, sample_shape=()) -> Size:
+        return Size(tuple(sample_shape) + tuple(self._batch_shape) + tuple(self._event_shape))
+
+    def sample(self, sample_shape=()):
+        """A draw of shape ``sample_shape + batch_shape + event_shape``, without gradient."""
+        with grad_mode.no_grad():
+            return self.rsample(sample_shape)
+
+    def rsample(self, sample_shape=()):
+        """A reparameterized draw: differentiable in the parameters."""
+        raise NotImplementedError(f"{type(self).__name__} has no reparameterized sampler (rsample)")
+
+    def sample_n(self, n: int):
+        return self.sample(Size((n,)))
+
+    def log_prob(self, value):
+        raise NotImplementedError(f"{type(self).__name__}.log_prob")
+
+    def cdf(self, value):
+        raise NotImplementedError(f"{type(self).__name__}.cdf")
+
+    def icdf(self, value):
+        raise NotImplementedError(f"{type(self).__name__}.icdf")
+
+    def entropy(self):
+        raise NotImplementedError(f"{type(self).__name__}.entropy")
+
+    def perplexity(self):
+        return self.entropy().exp()
+
+    def enumerate_support(self, expand=True):
+        raise NotImplementedError(f"{type(self).__name__}.enumerate_support")
+
+    @property
+    def mean(self):
+        raise NotImplementedError(f"{type(self).__name__}.mean")
+
+    @property
+    def mode(self):
+        raise NotImplementedError(f"{type(self).__name__}.mode")
+
+    @property
+    def variance(self):
+        raise NotImplementedError(f"{type(self).__name__}.variance")
+
+    @property
+    def stddev(self):
+        return self.variance.sqrt()
+
+    def __repr__(self) -> str:
+        names = [k for k in self.arg_constraints if k in self.__dict__]
+        args = ", ".join(
+            f"{k}: {self.__dict__[k] if self.__dict__[k].numel() == 1 else self.__dict__[k].size()}"
+            for k in names
+        )
+        return f"{type(self).__name__}({args})"

@@ -1,0 +1,106 @@
+"""The multivariate normal distribution, parameterized by a covariance, a precision or a
+lower-triangular scale matrix."""
+
+from __future__ import annotations
+
+import math
+
+from .. import creation, linalg
+from ..ops import broadcast_tensors
+from . import constraints
+from .distribution import Distribution
+
+
+class MultivariateNormal(Distribution):
+    """N(loc, Σ) on vectors of size k: give exactly one of ``covariance_matrix`` (Σ),
+    ``precision_matrix`` (Σ⁻¹) or ``scale_tril`` (L with Σ = L·Lᵀ). ``rsample``: loc + L·ε."""
+
+    arg_constraints = {
+        "loc": constraints.real_vector,
+        "covariance_matrix": constraints.positive_definite,
+        "precision_matrix": constraints.positive_definite,
+        "scale_tril": constraints.lower_cholesky,
+    }
+    support = constraints.real_vector
+    has_rsample = True
+
+    def __init__(
+        self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
+        validate_args=None,
+    ):  # fmt: skip
+        given = [m for m in (covariance_matrix, precision_matrix, scale_tril) if m is not None]
+        if len(given) != 1:
+            raise ValueError(
+                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be "
+                "specified."
+            )
+        if loc.ndim < 1:
+            raise ValueError("loc must be at least one-dimensional.")
+        matrix = given[0]
+        if matrix.ndim < 2:
+            raise ValueError(
+                "scale_tril, covariance_matrix or precision_matrix must be at least "
+                "two-dimensional, with optional leading batch dimensions"
+            )
+        if scale_tril is not None:
+            self.scale_tril = scale_tril
+            self._unbroadcasted_scale_tril = scale_tril
+        elif covariance_matrix is not None:
+            self.covariance_matrix = covariance_matrix
+            self._unbroadcasted_scale_tril = linalg.cholesky(covariance_matrix)
+        else:
+            self.precision_matrix = precision_matrix
+            self._unbroadcasted_scale_tril = linalg.cholesky(linalg.inv(precision_matrix))
+        k = loc.shape[-1]
+        batch = broadcast_tensors(loc[..., 0], matrix[..., 0, 0])[0].shape
+        self.loc = loc.expand(*batch, k)
+        super().__init__(batch, (k,), validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        tril = self._unbroadcasted_scale_tril
+        return tril.pow(2).sum(-1).expand(*self._batch_shape, *self._event_shape)
+
+    @property
+    def _covariance(self):
+        tril = self._unbroadcasted_scale_tril
+        return tril @ tril.mT
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        eps = creation.randn(shape, dtype=self.loc.dtype, device=self.loc.device)
+        return self.loc + (self._unbroadcasted_scale_tril @ eps.unsqueeze(-1)).squeeze(-1)
+
+    def _half_log_det(self):
+        return self._unbroadcasted_scale_tril.diagonal(dim1=-2, dim2=-1).log().sum(-1)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        diff = value - self.loc
+        tril = self._unbroadcasted_scale_tril
+        tril, diff = _broadcast_matrix_vector(tril, diff)
+        whitened = linalg.solve(tril, diff.unsqueeze(-1)).squeeze(-1)  # L⁻¹(x - μ)
+        mahalanobis = whitened.pow(2).sum(-1)
+        k = self._event_shape[0]
+        return -0.5 * (k * math.log(2 * math.pi) + mahalanobis) - self._half_log_det()
+
+    def entropy(self):
+        k = self._event_shape[0]
+        entropy = 0.5 * k * (1.0 + math.log(2 * math.pi)) + self._half_log_det()
+        return entropy.expand(*self._batch_shape) if self._batch_shape else entropy
+
+
+def _broadcast_matrix_vector(matrix, vector):
+    """``matrix`` (..., k, k) and ``vector`` (..., k) with their batch dims broadcast."""
+    batch = broadcast_tensors(matrix[..., 0, 0], vector[..., 0])[0].shape
+    k = vector.shape[-1]
+    return matrix.expand(*batch, k, k), vector.expand(*batch, k)

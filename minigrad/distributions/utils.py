@@ -1,0 +1,46 @@
+"""Helpers shared by the distributions (``torch.distributions.utils``)."""
+
+from __future__ import annotations
+
+import numbers
+
+from .. import creation, dtypes
+from .._typeinfo import finfo
+from ..ops import broadcast_tensors
+from ..tensor import Tensor
+
+
+def broadcast_all(*values):
+    """The values as tensors of one broadcast shape; numbers take the dtype and device of the
+    tensors among them (the default float dtype when there are none)."""
+    tensors = [v for v in values if isinstance(v, Tensor)]
+    for v in values:
+        if not isinstance(v, (Tensor, numbers.Number)):
+            raise ValueError("Input arguments must all be instances of numbers.Number or Tensor.")
+    ref = tensors[0] if tensors else None
+    dtype = (
+        ref.dtype if ref is not None and ref.dtype.is_floating_point else dtypes.get_default_dtype()
+    )
+    device = ref.device if ref is not None else None
+    as_tensors = [
+        v if isinstance(v, Tensor) else creation.tensor(v, dtype=dtype, device=device)
+        for v in values
+    ]
+    return broadcast_tensors(*as_tensors)
+
+
+def clamp_probs(probs):
+    """Probabilities kept inside (eps, 1 - eps), so that their logarithms stay finite."""
+    eps = finfo(probs.dtype).eps
+    return probs.clamp(min=eps, max=1 - eps)
+
+
+def logits_to_probs(logits, is_binary: bool = False):
+    """Sigmoid of binary logits, softmax of categorical logits (over the last dim)."""
+    return logits.sigmoid() if is_binary else logits.softmax(-1)
+
+
+def probs_to_logits(probs, is_binary: bool = False):
+    """log(p / (1 - p)) for binary probabilities, log(p) for categorical ones (clamped)."""
+    clamped = clamp_probs(probs)
+    return (clamped.log() - (-clamped).log1p()) if is_binary else clamped.log()
