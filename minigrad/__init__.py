@@ -1,6 +1,7 @@
 """minigrad: a small autograd framework with PyTorch's API, on NumPy (CPU) or CuPy (GPU)."""
 
 from . import autograd, cuda, dtypes
+from ._format import set_printoptions
 from .autograd import (
     enable_grad,
     inference_mode,
@@ -9,11 +10,20 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
-from .backend import device, initial_seed, manual_seed
+from .backend import (
+    are_deterministic_algorithms_enabled,
+    device,
+    initial_seed,
+    is_deterministic_algorithms_warn_only_enabled,
+    manual_seed,
+    seed,
+    use_deterministic_algorithms,
+)
 from .creation import (
     Generator,
     arange,
     as_tensor,
+    asarray,
     bernoulli,
     empty,
     empty_like,
@@ -157,6 +167,23 @@ clip = clamp
 concat = concatenate = cat
 multiply, subtract, divide = mul, sub, div
 absolute, negative = abs, neg
+
+
+def result_type(tensor1, tensor2):
+    """The dtype an op on the two operands (tensors or numbers) computes in."""
+    return dtypes.result_type(tensor1, tensor2)
+
+
+def promote_types(type1, type2):
+    """The smallest dtype both ``type1`` and ``type2`` convert to without losing kind."""
+    return dtypes.promote_types(dtypes.to_dtype(type1), dtypes.to_dtype(type2))
+
+
+def can_cast(from_, to) -> bool:
+    """True when PyTorch's casting rules allow ``from_`` → ``to`` implicitly (same kind or
+    wider: bool → int → float, never float → int or number → bool)."""
+    source, target = dtypes.to_dtype(from_), dtypes.to_dtype(to)
+    return dtypes.category(source) <= dtypes.category(target)
 
 
 def is_tensor(obj) -> bool:
@@ -345,6 +372,7 @@ from . import (  # noqa: E402
     nn,
     optim,
     serialization,
+    testing,
     utils,
     viz,
 )

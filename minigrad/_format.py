@@ -34,7 +34,7 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
     parts = [text]
     last = len(text) - text.rfind("\n") + 1
     for s in suffixes:
-        if last + len(s) + 2 > LINE_WIDTH:
+        if last + len(s) + 2 > OPTIONS.linewidth:
             parts.append(",\n" + " " * indent + s)
             last = indent + len(s)
         else:
@@ -43,12 +43,50 @@ def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
     return "".join(parts)
 
 
-SUMMARY_THRESHOLD, EDGE_ITEMS, LINE_WIDTH = 1000, 3, 80  # PyTorch's print options
+class PrintOptions:
+    """PyTorch's print options (``set_printoptions``): decimals, the element count past which
+    a tensor is summarized, the items shown at each edge of a summary, the line width, and
+    scientific notation forced on (True), off (False) or chosen from the values (None)."""
+
+    PROFILES = {
+        "default": dict(precision=4, threshold=1000, edgeitems=3, linewidth=80),
+        "short": dict(precision=2, threshold=1000, edgeitems=2, linewidth=80),
+        "full": dict(precision=4, threshold=float("inf"), edgeitems=3, linewidth=80),
+    }
+
+    def __init__(self):
+        self.sci_mode = None
+        self.update(**self.PROFILES["default"])
+
+    def update(self, precision=None, threshold=None, edgeitems=None, linewidth=None):
+        for name, value in (
+            ("precision", precision), ("threshold", threshold), ("edgeitems", edgeitems),
+            ("linewidth", linewidth),
+        ):  # fmt: skip
+            if value is not None:
+                setattr(self, name, value)
+
+
+OPTIONS = PrintOptions()
+
+
+def set_printoptions(
+    precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None, sci_mode=None
+):
+    """Set how tensors print, as ``torch.set_printoptions``: ``profile`` ("default", "short",
+    "full") first, then the given options over it; ``sci_mode`` True/False forces scientific
+    notation on/off, None lets the values decide."""
+    if profile is not None:
+        if profile not in PrintOptions.PROFILES:
+            raise ValueError("set_printoptions: profile must be one of default, short, full")
+        OPTIONS.update(**PrintOptions.PROFILES[profile])
+    OPTIONS.update(precision, threshold, edgeitems, linewidth)
+    OPTIONS.sci_mode = sci_mode
 
 
 def format_array(a: np.ndarray) -> str:
     """Values with PyTorch's choices: ``1.`` for whole floats, 4 decimals, or scientific."""
-    if a.size > SUMMARY_THRESHOLD:
+    if a.size > OPTIONS.threshold:
         return _summarized(a)
     if a.dtype.kind == "b":
         formatter = {"bool": lambda v: "True" if v else "False"}
@@ -60,27 +98,31 @@ def format_array(a: np.ndarray) -> str:
         a,
         separator=", ",
         formatter=formatter,
-        threshold=1000,
-        edgeitems=3,
-        max_line_width=80,
+        threshold=a.size + 1,
+        edgeitems=OPTIONS.edgeitems,
+        max_line_width=OPTIONS.linewidth,
         prefix="tensor(",
     )
 
 
 def _float_formatter(a: np.ndarray):
+    digits = OPTIONS.precision
     finite = a[np.isfinite(a)].astype(np.float64)
     if finite.size == 0:
-        return lambda v: _special(v) or f"{v:.4f}"
+        return lambda v: _special(v) or f"{v:.{digits}f}"
     whole = np.all(finite == np.round(finite))
     big, small = np.abs(finite).max(), np.abs(finite[finite != 0]).min() if np.any(finite) else 1.0
-    if big >= 1e8 or (small < 1e-4 and not whole) or big / max(small, 1e-300) > 1000:
-        width = max(len(f"{v:.4e}") for v in finite.ravel()[:1000])
-        return lambda v: (_special(v) or f"{v:.4e}").rjust(width)
+    scientific = big >= 1e8 or (small < 1e-4 and not whole) or big / max(small, 1e-300) > 1000
+    if OPTIONS.sci_mode is not None:
+        scientific = OPTIONS.sci_mode
+    if scientific:
+        width = max(len(f"{v:.{digits}e}") for v in finite.ravel()[:1000])
+        return lambda v: (_special(v) or f"{v:.{digits}e}").rjust(width)
     if whole:
         width = max(len(f"{v:.0f}.") for v in finite.ravel()[:1000])
         return lambda v: (_special(v) or f"{v:.0f}.").rjust(width)
-    width = max(len(f"{v:.4f}") for v in finite.ravel()[:1000])
-    return lambda v: (_special(v) or f"{v:.4f}").rjust(width)
+    width = max(len(f"{v:.{digits}f}") for v in finite.ravel()[:1000])
+    return lambda v: (_special(v) or f"{v:.{digits}f}").rjust(width)
 
 
 def _special(v) -> str | None:
@@ -92,10 +134,10 @@ def _special(v) -> str | None:
 
 
 def _edges(a: np.ndarray) -> np.ndarray:
-    """The values a summarized print shows: the first and last EDGE_ITEMS along every dim."""
+    """The values a summarized print shows: the first and last ``edgeitems`` along every dim."""
     for axis, n in enumerate(a.shape):
-        if n > 2 * EDGE_ITEMS:
-            keep = np.r_[0:EDGE_ITEMS, n - EDGE_ITEMS : n]
+        if n > 2 * OPTIONS.edgeitems:
+            keep = np.r_[0 : OPTIONS.edgeitems, n - OPTIONS.edgeitems : n]
             a = np.take(a, keep, axis=axis)
     return a
 
@@ -119,13 +161,15 @@ def _summarized(a: np.ndarray) -> str:
 
 def _nested(a: np.ndarray, fmt, indent: int, element: int) -> str:
     n = a.shape[0]
-    cut = n > 2 * EDGE_ITEMS
+    cut = n > 2 * OPTIONS.edgeitems
     if a.ndim == 1:
-        picks = [*range(EDGE_ITEMS), None, *range(n - EDGE_ITEMS, n)] if cut else range(n)
+        picks = (
+            [*range(OPTIONS.edgeitems), None, *range(n - OPTIONS.edgeitems, n)] if cut else range(n)
+        )
         items = [" ..." if i is None else fmt(a[i]) for i in picks]
-        per_line = max(1, (LINE_WIDTH - indent) // element)
+        per_line = max(1, (OPTIONS.linewidth - indent) // element)
         lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
-    picks = [*range(EDGE_ITEMS), None, *range(n - EDGE_ITEMS, n)] if cut else range(n)
+    picks = [*range(OPTIONS.edgeitems), None, *range(n - OPTIONS.edgeitems, n)] if cut else range(n)
     rows = ["..." if i is None else _nested(a[i], fmt, indent + 1, element) for i in picks]
     return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"

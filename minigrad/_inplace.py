@@ -4,6 +4,7 @@ counter that makes backward refuse values that changed after they were saved."""
 from __future__ import annotations
 
 import functools
+import math
 
 import numpy as np
 
@@ -120,11 +121,15 @@ class InPlaceMethods:
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 
-    def addcmul_(self, tensor1, tensor2, value=1):
-        return self._inplace(lambda s: s + value * tensor1 * tensor2, tensor1, tensor2)
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return self._inplace(
+            lambda s: _ops.addcmul(s, tensor1, tensor2, value=value), tensor1, tensor2
+        )
 
-    def addcdiv_(self, tensor1, tensor2, value=1):
-        return self._inplace(lambda s: s + value * tensor1 / tensor2, tensor1, tensor2)
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return self._inplace(
+            lambda s: _ops.addcdiv(s, tensor1, tensor2, value=value), tensor1, tensor2
+        )
 
     def lerp_(self, end, weight):
         return self._inplace(lambda s: s + weight * (end - s), end, weight)
@@ -254,6 +259,72 @@ class InPlaceMethods:
     def normal_(self, mean=0.0, std=1.0, generator=None):
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.normal(self.shape, self._data.dtype, mean, std))
+
+    @_on_own_device
+    def bernoulli_(self, p=0.5, *, generator=None):
+        """1 with probability ``p`` (a number or a tensor of probabilities), else 0."""
+        gen = generator or backend.default_generator(self.device)
+        draw = gen.uniform(self.shape, np.dtype("float64"))
+        probs = p._data if isinstance(p, graph.Tensor) else p
+        return self._fill_random((draw < probs).astype(self._data.dtype))
+
+    @_on_own_device
+    def exponential_(self, lambd=1.0, *, generator=None):
+        """Exponential draws with rate ``lambd``: -log(1 - u) / λ."""
+        u = self._uniform_draw(generator)
+        return self._fill_random((-self.device.xp.log1p(-u) / lambd).astype(self._data.dtype))
+
+    @_on_own_device
+    def geometric_(self, p, *, generator=None):
+        """The number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+        u = self._uniform_draw(generator)
+        xp = self.device.xp
+        trials = xp.ceil(xp.log1p(-u) / math.log1p(-p))
+        return self._fill_random(xp.maximum(trials, 1).astype(self._data.dtype))
+
+    @_on_own_device
+    def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
+        """exp of N(mean, std²) draws."""
+        gen = generator or backend.default_generator(self.device)
+        draw = gen.normal(self.shape, np.dtype("float64"), mean, std)
+        return self._fill_random(self.device.xp.exp(draw).astype(self._data.dtype))
+
+    @_on_own_device
+    def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
+        """Cauchy draws: median + σ·tan(π(u - ½))."""
+        u = self._uniform_draw(generator)
+        draw = median + sigma * self.device.xp.tan(math.pi * (u - 0.5))
+        return self._fill_random(draw.astype(self._data.dtype))
+
+    @_on_own_device
+    def random_(self, from_=0, to=None, *, generator=None):
+        """Integers drawn uniformly from [from, to) (``random_(to)`` is [0, to); without bounds,
+        [0, 2^mantissa] for floats and the dtype's range for integers)."""
+        if to is None and from_ != 0:
+            from_, to = 0, from_
+        if to is None:
+            to = _random_upper(self._data.dtype)
+        gen = generator or backend.default_generator(self.device)
+        draw = gen.integers(int(from_), int(to), self.shape, np.dtype("int64"))
+        return self._fill_random(draw.astype(self._data.dtype))
+
+    def _uniform_draw(self, generator):
+        gen = generator or backend.default_generator(self.device)
+        return gen.uniform(self.shape, np.dtype("float64"))
+
+    def fill_diagonal_(self, fill_value, wrap=False):
+        """Set the main diagonal (entries with all indices equal) to ``fill_value``; a tall
+        matrix restarts the diagonal every ``cols + 1`` rows with ``wrap=True``, as NumPy."""
+        if self.ndim < 2 or (self.ndim > 2 and len(set(self.shape)) != 1):
+            raise RuntimeError(
+                "fill_diagonal_: dimensions must larger than 1 and all dimensions of input must "
+                "be of equal length"
+            )
+        xp = self.device.xp
+        mask = xp.zeros(self.shape, dtype=bool)
+        xp.fill_diagonal(mask, True, wrap=wrap)
+        keep = graph.Tensor._make(mask, self.device)
+        return self._inplace(lambda s: _ops.where(keep, fill_value, s))
 
     def _fill_random(self, values):
         return self._inplace(lambda s: graph.Tensor._make(values, s.device))
@@ -409,3 +480,13 @@ def refresh_view(view) -> None:
         view.grad_fn, view._requires_grad = fresh.grad_fn, fresh._requires_grad
         view._output_nr, ops = fresh._output_nr, fresh._view[0]
     view._view = (ops, view._version.value, made_with_grad)
+
+
+def _random_upper(dtype) -> int:
+    """``random_()``'s exclusive upper bound without arguments: every integer the dtype holds
+    exactly (2^(mantissa + 1) for floats), as PyTorch."""
+    if dtype.kind == "f":
+        return 2 ** (np.finfo(dtype).nmant + 1) + 1
+    if dtype.kind == "b":
+        return 2
+    return int(np.iinfo(dtype).max) + 1

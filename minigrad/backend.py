@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import math
+import os
 import zlib
 
 import numpy as np
@@ -287,10 +288,10 @@ class CupyBackend(ArrayBackend):
         return self.cupyx.scipy.special.erf(x)
 
     def scatter_add(self, target, key, values):
-        if target.dtype.name in _ATOMIC_ADD_DTYPES:
+        if target.dtype.name in _ATOMIC_ADD_DTYPES and not DETERMINISM.enabled:
             self.cupyx.scatter_add(target, key, values)
-        else:  # int8/16, uint8/16, bool, int64: no atomicAdd in CuPy, so sort and sum exactly
-            scatter_add_sorted(self.xp, target, key, values)
+        else:  # no atomicAdd in CuPy for int8/16, uint8/16, bool, int64; and atomic float sums
+            scatter_add_sorted(self.xp, target, key, values)  # vary in order: deterministic mode
 
     def synchronize(self, index=None):
         cuda = self.xp.cuda
@@ -644,3 +645,40 @@ def manual_seed(seed: int) -> None:
 
 def initial_seed() -> int:
     return _seed
+
+
+def seed() -> int:
+    """Seed every generator with a fresh non-deterministic number and return it, as
+    ``torch.seed``."""
+    fresh = int.from_bytes(os.urandom(8), "little") >> 1
+    manual_seed(fresh)
+    return fresh
+
+
+class _Determinism:
+    """``use_deterministic_algorithms``: minigrad's CPU ops are deterministic already; on CuPy
+    the mode makes float ``scatter_add`` (index_add, embedding and gather backward, ...) sum
+    in a fixed order instead of with atomic adds, so that repeated runs agree bit for bit."""
+
+    enabled = False
+    warn_only = False
+
+
+DETERMINISM = _Determinism()
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Make ops choose deterministic implementations (see :class:`_Determinism`)."""
+    if not isinstance(mode, bool):
+        raise RuntimeError(
+            f"use_deterministic_algorithms expects a bool, but got {type(mode).__name__}"
+        )
+    DETERMINISM.enabled, DETERMINISM.warn_only = mode, warn_only
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return DETERMINISM.enabled
+
+
+def is_deterministic_algorithms_warn_only_enabled() -> bool:
+    return DETERMINISM.warn_only

@@ -66,6 +66,21 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype) if dtype else None, dev), dev)
 
 
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+    """``obj`` as a tensor, sharing memory when it can (``copy=None``), always copying
+    (``copy=True``) or refusing to copy (``copy=False``: a ValueError when a copy is needed),
+    as ``torch.asarray``."""
+    if copy:
+        out = tensor(obj, dtype=dtype, device=device)
+    else:
+        out = as_tensor(obj, dtype=dtype, device=device)
+        source = obj._data if isinstance(obj, Tensor) else obj
+        if copy is False and isinstance(source, np.ndarray) and out._data is not source:
+            if not np.shares_memory(out._data, source):
+                raise ValueError("asarray: copy=False, but the data needs a copy (dtype or device)")
+    return out.requires_grad_(requires_grad) if requires_grad else out
+
+
 def from_numpy(array) -> Tensor:
     """A CPU tensor sharing memory with the NumPy ``array`` (writes show in both), as PyTorch.
 

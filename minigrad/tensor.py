@@ -302,6 +302,48 @@ class Tensor(InPlaceMethods):
     def bool(self) -> Tensor:
         return self.to(dtypes.bool)
 
+    def byte(self) -> Tensor:
+        return self.to(dtypes.uint8)
+
+    def char(self) -> Tensor:
+        return self.to(dtypes.int8)
+
+    def short(self) -> Tensor:
+        return self.to(dtypes.int16)
+
+    # -- memory layout: what PyTorch programs ask of storage, answered from the array ----------
+    def stride(self, dim=None):
+        """Steps in elements between neighbours along each dim (of one dim when given)."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[dim]
+
+    def data_ptr(self) -> int:
+        """The address of the first element (equal for tensors that share it)."""
+        data = self._data
+        return data.ctypes.data if isinstance(data, np.ndarray) else int(data.data.ptr)
+
+    @property
+    def itemsize(self) -> int:
+        return self._data.itemsize
+
+    @property
+    def nbytes(self) -> int:
+        return self._data.nbytes
+
+    def pin_memory(self, device=None) -> Tensor:
+        """This tensor: minigrad has no page-locked host memory (transfers work without)."""
+        return self
+
+    def is_pinned(self, device=None) -> bool:
+        return False
+
+    def share_memory_(self) -> Tensor:
+        """This tensor: minigrad loads data in one process, so nothing needs shared memory."""
+        return self
+
+    def is_shared(self) -> bool:
+        return False
+
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)
 

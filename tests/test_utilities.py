@@ -1,0 +1,127 @@
+"""The small utilities PyTorch programs call: dtype rules (can_cast, promote_types,
+result_type), seeding and determinism, print options, ``testing.assert_close``, memory-layout
+queries and the in-place random fills — each against PyTorch where it is installed."""
+
+import numpy as np
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+NAMES = ["bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64"]
+
+
+def test_dtype_rules_match_torch():
+    for a in NAMES:
+        for b in NAMES:
+            ours_a, ours_b = getattr(minigrad, a), getattr(minigrad, b)
+            theirs_a, theirs_b = getattr(torch, a), getattr(torch, b)
+            assert minigrad.can_cast(ours_a, ours_b) == torch.can_cast(theirs_a, theirs_b)
+            assert (
+                str(minigrad.promote_types(ours_a, ours_b)).split(".")[1]
+                == str(torch.promote_types(theirs_a, theirs_b)).split(".")[1]
+            )
+    assert minigrad.result_type(minigrad.tensor([1, 2]), 2.5) is minigrad.float32
+
+
+def test_seed_and_deterministic_mode():
+    first = minigrad.seed()
+    assert minigrad.initial_seed() == first
+    draw = minigrad.rand(3)
+    minigrad.manual_seed(first)
+    np.testing.assert_array_equal(minigrad.rand(3).numpy(), draw.numpy())
+    assert not minigrad.are_deterministic_algorithms_enabled()
+    minigrad.use_deterministic_algorithms(True, warn_only=True)
+    try:
+        assert minigrad.are_deterministic_algorithms_enabled()
+        assert minigrad.is_deterministic_algorithms_warn_only_enabled()
+    finally:
+        minigrad.use_deterministic_algorithms(False)
+    with pytest.raises(RuntimeError, match="bool"):
+        minigrad.use_deterministic_algorithms(1)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [dict(precision=2), dict(sci_mode=True), dict(profile="short"), dict(threshold=5, edgeitems=1)],
+)
+def test_print_options_match_torch(options):
+    values = np.linspace(-3.14159, 2.71828, 12).reshape(3, 4)
+    try:
+        minigrad.set_printoptions(**options)
+        torch.set_printoptions(**options)
+        expected = repr(torch.tensor(values)).replace("torch.", "minigrad.")
+        assert repr(minigrad.tensor(values)) == expected
+    finally:
+        minigrad.set_printoptions(profile="default")
+        torch.set_printoptions(profile="default")
+
+
+def test_assert_close_as_torch():
+    close = minigrad.tensor([1.0, 2.0, 3.0])
+    minigrad.testing.assert_close(close, close + 1e-7)
+    minigrad.testing.assert_close({"a": [close]}, {"a": [close.clone()]})
+    cases = [
+        (close, minigrad.tensor([1.0, 2.5, 3.0])),
+        (close, close[:2]),
+        (close, close.double()),
+    ]
+    for actual, expected in cases:
+        with pytest.raises(AssertionError) as ours:
+            minigrad.testing.assert_close(actual, expected)
+        t_actual, t_expected = torch.tensor(actual.numpy()), torch.tensor(expected.numpy())
+        with pytest.raises(AssertionError) as theirs:
+            torch.testing.assert_close(t_actual, t_expected)
+        assert (
+            str(ours.value).splitlines()[0].split(":")[0]
+            == str(theirs.value).splitlines()[0].split(":")[0]
+        )
+    minigrad.testing.assert_close(close, minigrad.tensor([1.0, 2.5, 3.0]), rtol=0, atol=0.6)
+    with pytest.raises(ValueError, match="rtol"):
+        minigrad.testing.assert_close(close, close, atol=1.0)
+
+
+def test_memory_layout_queries_match_torch():
+    data = np.arange(24.0).reshape(2, 3, 4)
+    for make in (lambda m: m.tensor(data), lambda m: m.tensor(data).permute(2, 0, 1)):
+        ours, theirs = make(minigrad), make(torch)
+        assert ours.stride() == theirs.stride() and ours.stride(1) == theirs.stride(1)
+        assert ours.nbytes == theirs.nbytes and ours.itemsize == theirs.itemsize
+    base = minigrad.zeros(4)
+    assert base.view(2, 2).data_ptr() == base.data_ptr() != base.clone().data_ptr()
+    assert base.pin_memory() is base and not base.is_pinned() and base.share_memory_() is base
+    for cast, dtype in (("byte", "uint8"), ("char", "int8"), ("short", "int16")):
+        assert getattr(base, cast)().dtype is getattr(minigrad, dtype)
+
+
+def test_random_fills_follow_their_distributions():
+    minigrad.manual_seed(0)
+    x = minigrad.empty(40000, dtype=minigrad.float64)
+    assert abs(x.bernoulli_(0.3).mean().item() - 0.3) < 0.01
+    assert abs(x.exponential_(2.0).mean().item() - 0.5) < 0.01
+    assert abs(x.geometric_(0.25).mean().item() - 4.0) < 0.1 and x.min().item() == 1
+    assert abs(x.log_normal_(0.0, 0.5).mean().item() - np.exp(0.125)) < 0.02
+    assert abs(x.cauchy_(1.0, 0.5).median().item() - 1.0) < 0.02
+    draws = x.random_(3, 7)
+    assert draws.min().item() == 3 and draws.max().item() == 6
+    assert minigrad.empty(100, dtype=minigrad.uint8).random_().max().item() > 200
+
+
+def test_fill_diagonal_matches_torch():
+    for shape, wrap in (((3, 4), False), ((7, 3), True), ((7, 3), False), ((3, 3, 3), False)):
+        ours = minigrad.zeros(*shape).fill_diagonal_(5.0, wrap)
+        theirs = torch.zeros(*shape).fill_diagonal_(5.0, wrap)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    with pytest.raises(RuntimeError, match="fill_diagonal_"):
+        minigrad.zeros(2, 3, 4).fill_diagonal_(1.0)
+
+
+def test_asarray_shares_or_copies_as_asked():
+    array = np.arange(3.0)
+    shared = minigrad.asarray(array)
+    array[0] = 7.0
+    assert shared[0].item() == 7.0
+    assert minigrad.asarray(array, copy=True).data_ptr() != shared.data_ptr()
+    with pytest.raises(ValueError, match="copy"):
+        minigrad.asarray(array, dtype=minigrad.float32, copy=False)
