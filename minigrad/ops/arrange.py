@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import itertools
 
-from .base import constant, normalize_dim
+from .base import constant, normalize_dim, on_input_device
 from .joining import cat, stack
 
 
@@ -103,6 +103,7 @@ def cartesian_prod(*tensors):
     return stack([g.reshape(-1) for g in grids], 1)
 
 
+@on_input_device
 def combinations(input, r=2, with_replacement=False):
     """The ``r``-length combinations of the entries of a 1-D tensor, as rows (itertools order)."""
     if input.ndim != 1:

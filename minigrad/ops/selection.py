@@ -46,6 +46,7 @@ def masked_select(input, mask):
     return input[mask]
 
 
+@on_input_device
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each entry (or slice along ``dim``) repeated ``repeats`` times in place: ``[1, 2]`` with
     2 repeats is ``[1, 1, 2, 2]``. ``repeats`` is an int or a tensor of one count per entry.

@@ -104,6 +104,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     return result
 
 
+@on_input_device
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
