@@ -39,3 +39,16 @@ def test_accelerator_picks_the_gpu_or_none():
         assert acc.current_accelerator() is None and acc.device_count() == 0
     else:
         assert acc.current_accelerator().type == "cuda"
+
+
+def test_device_selection_idiom_with_mps_falls_back_to_cpu():
+    import minigrad as torch
+
+    device = (
+        "cuda"
+        if torch.cuda.is_available()
+        else "mps"
+        if torch.backends.mps.is_available()
+        else "cpu"
+    )
+    assert device in ("cuda", "cpu") and not torch.backends.mps.is_built()
