@@ -95,3 +95,11 @@ def test_transformer_language_model_tutorial(as_torch, capsys):
     assert "end of epoch   2" in capsys.readouterr().out
     assert program.test_loss == pytest.approx(program.best_val_loss)
     assert program.best_val_loss < math.log(program.ntokens)  # better than uniform guessing
+
+
+def test_resnet_training(as_torch, capsys):
+    program = as_torch("resnet_training")
+    out = capsys.readouterr().out
+    assert "All keys matched successfully" in out
+    assert program.acc.item() > 0.7 and program.device in ("cpu", "cuda")
+    assert all(not p.requires_grad for p in program.model.layer1.parameters())
