@@ -17,28 +17,34 @@ BATCH = 3
 # ops that still take vmap's loop fallback (a warning names them); each is correct, only slower
 # (CrossEntropy: only with per-sample class weights)
 FALLBACK_OK = {
-    "ScatterAdd",
     "GetItem",
     "IndexAdd",
     "MaxPoolBackward",
     "AvgPoolBackward",
     "CrossEntropy",
 }
-# rows of ops merged from main after the batching rules were written (linear algebra, scans,
-# scatter reductions, ...): no rule yet; each is skipped here until it gets one
-NO_RULE_YET_OPS = set(
-    "Cholesky Cumprod Eigh QR SVD Scatter ScatterExtreme ScatterProd Slogdet Solve _Packed".split()
-)
-NO_RULE_YET = set(
-    "bincount bucketize cummax cummax_ties cummin cumprod isclose linalg_cholesky linalg_det "
-    "linalg_eigh linalg_eigvalsh linalg_inv linalg_matrix_norm linalg_norm linalg_qr "
-    "linalg_slogdet linalg_svd linalg_svdvals logdet nan_to_num nan_to_num_limits scatter "
-    "scatter_reduce_amax scatter_reduce_prod searchsorted unique".split()
-)
 # rows vmap does not support, each with the clear error it raises instead of a wrong result
 UNSUPPORTED = {
     "batch_norm_running_stats-0": "in-place updates of batched running statistics",
     "max_pool2d-3": "return_indices reads the op's argmax array after the call",
+    # functions that compute on the arrays of their inputs (no op, so no batching rule): they
+    # raise the clear error of a batched tensor's array being read
+    **{
+        f"{row}-{i}": "reads the array of a batched tensor"
+        for row, n in (
+            ("cummax", 2),
+            ("cummax_ties", 1),
+            ("cummin", 1),
+            ("nan_to_num", 2),
+            ("nan_to_num_limits", 1),
+            ("isclose", 2),
+            ("searchsorted", 4),
+            ("bucketize", 2),
+        )
+        for i in range(n)
+    },
+    "unique-4": "a data-dependent output shape per sample",
+    "bincount-2": "a data-dependent output shape per sample",
     **{
         f"{row}-{i}": "in-place updates of batched tensors"
         for row, n in (
@@ -84,26 +90,29 @@ def _split(op, index, args, batched):
     return call, tensors
 
 
+def _moved(tensors, in_dim):
+    """The batches with their batch dim at ``in_dim`` (0, or the last dim with -1)."""
+    return [t if in_dim == 0 else t.movedim(0, in_dim).contiguous() for t in tensors]
+
+
+@pytest.mark.parametrize("in_dim", [0, -1])
 @pytest.mark.parametrize("op,index", CASES, ids=IDS)
-def test_vmap_matches_loop(op, index):
-    if op.name in NO_RULE_YET:
-        pytest.skip("no batching rule yet")
+def test_vmap_matches_loop(op, index, in_dim):
     args, batched = _batched_args(op, index)
     if not any(batched):
         pytest.skip("no float tensor input to batch")
     call, tensors = _split(op, index, args, batched)
     if op.sample_id(index) in UNSUPPORTED:  # a clear error, never a wrong result
         with pytest.raises(NotImplementedError):
-            func.vmap(call)(*tensors)
+            func.vmap(call, in_dims=in_dim)(*_moved(tensors, in_dim))
         return
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        got = func.vmap(call)(*tensors)
+        got = func.vmap(call, in_dims=in_dim)(*_moved(tensors, in_dim))
     slow = {
         str(w.message).split("for ")[1].split(";")[0] for w in caught if "vmap" in str(w.message)
     }
-    allowed = FALLBACK_OK | NO_RULE_YET_OPS  # new ops: correct through the loop, only slower
-    assert slow <= allowed, f"ops without a batching rule: {slow}"
+    assert slow <= FALLBACK_OK, f"ops without a batching rule: {slow}"
     loop = [call(*[t[b] for t in tensors]) for b in range(BATCH)]
     for k, g in enumerate(got):
         want = np.stack([loop[b][k].numpy() for b in range(BATCH)])
@@ -114,11 +123,10 @@ def test_vmap_matches_loop(op, index):
 GRAD_CASES = [c for c in CASES if c[0].grad]
 
 
+@pytest.mark.parametrize("in_dim", [0, -1])
 @pytest.mark.parametrize("op,index", GRAD_CASES, ids=[op.sample_id(i) for op, i in GRAD_CASES])
-def test_vmap_grad_matches_loop(op, index):
+def test_vmap_grad_matches_loop(op, index, in_dim):
     """Per-sample gradients through every op: vmap(grad(f)) equals grad(f) sample by sample."""
-    if op.name in NO_RULE_YET:
-        pytest.skip("no batching rule yet")
     if op.sample_id(index) in UNSUPPORTED:
         pytest.skip(UNSUPPORTED[op.sample_id(index)])
     args, batched = _batched_args(op, index)
@@ -138,7 +146,8 @@ def test_vmap_grad_matches_loop(op, index):
     argnums = tuple(range(len(tensors)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        got = func.vmap(func.grad(scalar, argnums=argnums))(*tensors)
+        per_sample = func.vmap(func.grad(scalar, argnums=argnums), in_dims=in_dim)
+        got = per_sample(*_moved(tensors, in_dim))
     for b in range(BATCH):
         want = func.grad(scalar, argnums=argnums)(*[t[b] for t in tensors])
         for g, w in zip(got, want):
@@ -163,12 +172,11 @@ def test_every_op_has_a_batching_rule():
     from minigrad.func._dispatch import op_name
     from minigrad.func._rules import RULES
 
-    looped = {"ScatterAdd", "IndexAdd", "MaxPoolBackward", "AvgPoolBackward", "CopySlices"}
-    bases = {"_Fused", "_Normalize"}  # abstract
+    looped = {"IndexAdd", "MaxPoolBackward", "AvgPoolBackward", "CopySlices"}
+    bases = {"_Fused", "_Normalize", "_Packed"}  # abstract
     names = {op_name(c) for c in _op_classes()}
     missing = names - set(RULES) - looped - bases
-    # ops merged from main after the rules were written (see NO_RULE_YET); none may be added
-    assert missing <= NO_RULE_YET_OPS, sorted(missing - NO_RULE_YET_OPS)
+    assert not missing, sorted(missing)
     assert set(RULES) <= names, "rules for ops that no longer exist"
 
 

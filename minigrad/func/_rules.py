@@ -114,7 +114,7 @@ def _dims(op, vals, flags, size):
     return _with(op, dims=tuple(d + 1 for d in op.dims))(*vals)
 
 
-@rule("Cumsum", "Softmax", "LogSoftmax")
+@rule("Cumsum", "Cumprod", "Softmax", "LogSoftmax")
 def _dim(op, vals, flags, size):
     (v,) = vals
     if v.ndim == 1:  # 0-d samples: along a dim of one, then back
@@ -169,6 +169,24 @@ def _gather(op, vals, flags, size):
     return _with(op, dim=op.dim + 1, index=index)(v)
 
 
+@rule("Scatter", "ScatterAdd", "ScatterExtreme", "ScatterProd")
+def _scatter(op, vals, flags, size):
+    """Writes at ``index`` along ``dim``: base and src get the batch in front, and the index is
+    broadcast over it (a view) or, when it is batched itself, used as its batch holds it."""
+    base, src = vals
+    index = op.index
+    if isinstance(index, LogicalArray):
+        index = _array_of(index)
+    elif not any(flags):
+        return op(base, src)
+    elif index.ndim == 0:  # 0-d samples: the index addresses the only place
+        return _fallback(op, vals, flags, size)
+    else:
+        index = base.device.xp.broadcast_to(index, (size,) + tuple(index.shape))
+    base, src = _expanded(base, flags[0], size), _expanded(src, flags[1], size)
+    return _with(op, dim=op.dim + 1, index=index)(base, src)
+
+
 def _array_of(logical: LogicalArray):
     t = logical.tensor
     if type(t._value) is BatchedTensor:
@@ -215,6 +233,28 @@ def _getitem(op, vals, flags, size):
         return _fallback(op, vals, flags, size)  # NumPy would move the indexed dims in front
     new = _with(op, key=(slice(None),) + tuple(key))
     return new(*vals)
+
+
+# -- linear algebra ------------------------------------------------------------------------
+# These work on the last two dims and take any leading (batch) dims, so the vmap batch is one
+# more: Solve broadcasts its operands as the elementwise ops do, Cholesky runs as it is.
+RULES["Solve"] = _elementwise
+
+
+@rule("Cholesky")
+def _leading(op, vals, flags, size):
+    return op(*vals)
+
+
+@rule("Slogdet", "Eigh", "SVD", "QR")
+def _packed(op, vals, flags, size):
+    """Decompositions packing several results per matrix: a copy of the op runs on the batch
+    (and becomes the graph node, whose backward unpacks batched arrays); the caller's op is told
+    one sample's layout, as the caller unpacks the batched (one-sample-looking) result."""
+    node = copy.copy(op)
+    out = node(*vals)
+    op.batch, op.parts = node.batch[1:], node.parts
+    return out
 
 
 # -- matrix products -------------------------------------------------------------------------
