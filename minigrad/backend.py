@@ -109,18 +109,22 @@ class Generator:
         return backend.using(self.index)
 
     def uniform(self, shape, dtype: np.dtype, low=0.0, high=1.0):
+        _check_draw()
         with self._here():
             return self._gen.uniform(tuple(shape), np.dtype(dtype), low, high)
 
     def normal(self, shape, dtype: np.dtype, mean=0.0, std=1.0):
+        _check_draw()
         with self._here():
             return self._gen.normal(tuple(shape), np.dtype(dtype), mean, std)
 
     def integers(self, low: int, high: int, shape, dtype: np.dtype):
+        _check_draw()
         with self._here():
             return self._gen.integers(int(low), int(high), tuple(shape), np.dtype(dtype))
 
     def permutation(self, n: int):
+        _check_draw()
         with self._here():
             return self._gen.permutation(int(n))
 
@@ -600,6 +604,26 @@ def as_array(data, dtype: dtypes.dtype | None, dev: Device):
 
 _generators: dict[Device, Generator] = {}
 _seed = 0
+
+
+# ``minigrad.func.vmap`` installs an object here while it runs, which random draws consult:
+# ``check()`` raises where the vmaps of this thread forbid a draw (randomness="error"), and
+# ``draw(make, shape)`` makes per-sample draws for randomness="different". None otherwise.
+random_hook = None
+
+
+def _check_draw() -> None:
+    hook = random_hook
+    if hook is not None:
+        hook.check()
+
+
+def per_sample_draw(make, shape):
+    """``make(shape)``: a tensor of fresh random numbers of ``shape``. Under ``vmap(...,
+    randomness="different")`` ``make`` is given the batch sizes in front of ``shape`` and the
+    result is batched, so that each sample gets numbers of its own."""
+    hook = random_hook
+    return make(tuple(shape)) if hook is None else hook.draw(make, tuple(shape))
 
 
 def default_generator(dev: Device) -> Generator:

@@ -204,3 +204,83 @@ def test_custom_functions_under_vmap():
             g = func.vmap(func.grad(lambda x, c=cls: c.apply(x).sum()))(xs)
         np.testing.assert_allclose(g.numpy(), 3 * xs.numpy() ** 2)
         assert any("Cube" in str(w.message) for w in caught) == (cls is Cube)
+
+
+# -- randomness ---------------------------------------------------------------------------------
+RANDOM_FNS = {
+    "rand": lambda m, x: m.rand(4),
+    "randn_like": lambda m, x: m.randn_like(x),
+    "randint": lambda m, x: m.randint(0, 1000, (4,)),
+    "normal": lambda m, x: m.normal(0.0, 1.0, (4,)),
+    "dropout": lambda m, x: m.nn.functional.dropout(m.ones_like(x), 0.5),
+    "multinomial": lambda m, x: m.multinomial(m.ones(50), 4, replacement=True),
+}
+
+
+def _semantics(module, vmap, fn, mode):
+    """What a random function does under vmap: 'error', or whether the samples' draws are
+    'same' or 'different' (batch 3 of (4,) inputs)."""
+    x = module.ones(3, 4)
+    try:
+        y = vmap(lambda xi: fn(module, xi), randomness=mode)(x)
+    except RuntimeError as e:
+        assert "randomness error mode" in str(e)
+        return "error"
+    assert tuple(y.shape) == (3, 4)
+    rows = [y[i].tolist() for i in range(3)]
+    return "same" if rows[0] == rows[1] == rows[2] else "different"
+
+
+@pytest.mark.parametrize("mode", ["error", "same", "different"])
+@pytest.mark.parametrize("name", sorted(RANDOM_FNS))
+def test_randomness_as_torch(name, mode):
+    torch = pytest.importorskip("torch")
+    fn = RANDOM_FNS[name]
+    minigrad.manual_seed(0)
+    torch.manual_seed(0)
+    want = _semantics(torch, torch.func.vmap, fn, mode)
+    assert _semantics(minigrad, func.vmap, fn, mode) == want
+
+
+@pytest.mark.parametrize("mode", ["same", "different"])
+def test_bernoulli_per_sample_probabilities(mode):
+    """A batched probability: "different" draws per sample; "same" compares one draw with each
+    sample's probabilities (PyTorch refuses "same" with a batched input)."""
+    p = minigrad.tensor([[0.0] * 1000, [1.0] * 1000, [0.5] * 1000], dtype=minigrad.float64)
+    y = func.vmap(minigrad.bernoulli, randomness=mode)(p)
+    assert y[0].sum().item() == 0 and y[1].sum().item() == 1000
+    assert 400 < y[2].sum().item() < 600
+
+
+def test_randomness_different_draws_differ_and_reproduce():
+    def noisy(x):
+        return x + minigrad.randn(x.shape[0], dtype=x.dtype)
+
+    x = minigrad.zeros(5, 64, dtype=minigrad.float64)
+    minigrad.manual_seed(3)
+    a = func.vmap(noisy, randomness="different")(x)
+    minigrad.manual_seed(3)
+    b = func.vmap(noisy, randomness="different")(x)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert len({tuple(r) for r in a.numpy().round(12).tolist()}) == 5
+    assert abs(a.numpy().std() - 1) < 0.1  # each sample is a fresh standard normal draw
+
+
+def test_randomness_nested_levels():
+    """Each vmap level decides for its own batch dim: different outside, same inside."""
+    x = minigrad.zeros(2, 3, 4)
+    inner = func.vmap(lambda r: r + minigrad.rand(4), randomness="same")
+    y = func.vmap(inner, randomness="different")(x).numpy()
+    assert (y[:, 0] == y[:, 1]).all() and (y[:, 1] == y[:, 2]).all()
+    assert not (y[0] == y[1]).all()
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        func.vmap(func.vmap(lambda r: r + minigrad.rand(4)), randomness="same")(x)
+
+
+def test_randomness_unsupported_different_is_clear():
+    with pytest.raises(NotImplementedError, match="randomness='different'"):
+        func.vmap(lambda x: x + minigrad.randperm(4), randomness="different")(minigrad.ones(3, 4))
+    y = func.vmap(lambda x: x + minigrad.randperm(4), randomness="same")(minigrad.zeros(3, 4))
+    assert (y[0] == y[2]).all()
+    with pytest.raises(RuntimeError, match="Only allowed values"):
+        func.vmap(lambda x: x, randomness="other")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 import threading
 
+from .. import backend
 from ..autograd import function as _function
 from ..autograd import graph
 from . import _dispatch, _rules
@@ -15,6 +16,8 @@ from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 class _Levels(threading.local):
     def __init__(self):
         self.stack = []  # (level, batch size) of the vmaps running in this thread, outermost first
+        self.randomness = []  # the randomness of each, in the same order
+        self.drawing = False  # a per-sample draw is being made (its generator calls are fine)
 
 
 _levels = _Levels()
@@ -26,6 +29,50 @@ _counter = [0]
 def active_levels() -> list:
     """``[(level, batch_size), ...]`` of the vmaps this thread is inside, outermost first."""
     return list(_levels.stack)
+
+
+class _RandomHook:
+    """What random draws see while vmaps run (``minigrad.backend.random_hook``): each vmap of
+    this thread says whether a draw may happen and whether it is one per sample."""
+
+    @staticmethod
+    def check() -> None:
+        if _levels.drawing:
+            return
+        modes = _levels.randomness
+        if "error" in modes:
+            _random_error()
+        if "different" in modes:
+            raise NotImplementedError(
+                "vmap: randomness='different' is not supported by this random function (it "
+                "draws through the generator directly); rand, randn, randint, their _like forms, "
+                "normal, bernoulli and dropout draw per sample, or use randomness='same'"
+            )
+
+    @staticmethod
+    def draw(make, shape):
+        modes = _levels.randomness
+        if "error" in modes:
+            _random_error()
+        different = [lv for lv, m in zip(_levels.stack, modes) if m == "different"]
+        if not different:  # "same" (or no vmap in this thread): one draw serves the batch
+            return make(shape)
+        _levels.drawing = True
+        try:
+            out = make(tuple(size for _, size in different) + shape)
+        finally:
+            _levels.drawing = False
+        for level, _ in different:  # outermost first: its batch dim is the first
+            out = make_batched(out, level)
+        return out
+
+
+def _random_error():
+    raise RuntimeError(
+        "vmap: called random operation while in randomness error mode. Please either use the "
+        "'same' or 'different' randomness flags on vmap or perform the randomness operation out "
+        "of vmap"
+    )
 
 
 def _interpose(op, args):
@@ -61,9 +108,11 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         in_dims: the batch dim of each input: an int for all, None for inputs that are the same
             for every sample, or a structure matching the positional arguments.
         out_dims: where the batch dim goes in each output (same forms).
-        randomness: "error" (default), "same" or "different", as PyTorch accepts; random ops
-            inside ``func`` draw one value per sample shape, shared by the batch ("same"
-            behaviour), whichever is given — "different" is not implemented.
+        randomness: what random functions inside ``func`` do, as in PyTorch: "error" (the
+            default) raises; "same" draws once, for one sample, and every sample sees those
+            numbers; "different" gives each sample numbers of its own (rand, randn, randint,
+            their ``_like`` forms, normal, bernoulli, multinomial with replacement and dropout;
+            other random functions raise NotImplementedError under "different").
         chunk_size: accepted for compatibility; the whole batch always runs at once.
 
     Example:
@@ -78,8 +127,6 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
             f"Only allowed values for randomness are 'error', 'different', or 'same'. Got "
             f"{randomness}"
         )
-    if randomness == "different":
-        raise NotImplementedError("vmap: randomness='different' (per-sample random draws)")
     if not callable(func):
         raise TypeError(f"vmap(func): func must be callable, got {type(func).__name__}")
 
@@ -117,7 +164,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
             raise ValueError(
                 "vmap: at least one input must be a tensor with a mapped dim (in_dims not None)"
             )
-        level = _enter(size)
+        level = _enter(size, randomness)
         try:
             batched = [
                 x if d is None else make_batched(x.movedim(d, 0) if d else x, level)
@@ -154,7 +201,7 @@ def _unbatch(o, d, level, size):
     return value.movedim(0, d) if d else value
 
 
-def _enter(size: int) -> int:
+def _enter(size: int, randomness: str) -> int:
     global _active
     with _lock:
         _counter[0] += 1
@@ -163,15 +210,19 @@ def _enter(size: int) -> int:
         if _active == 1:
             _dispatch.set_vmap(_interpose)
             _function.interposer = _interpose_function
+            backend.random_hook = _RandomHook
     _levels.stack.append((level, size))
+    _levels.randomness.append(randomness)
     return level
 
 
 def _exit() -> None:
     global _active
     _levels.stack.pop()
+    _levels.randomness.pop()
     with _lock:
         _active -= 1
         if _active == 0:
             _dispatch.set_vmap(None)
             _function.interposer = None
+            backend.random_hook = None

@@ -85,15 +85,18 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
         return input
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"dropout: expected a floating point input, got {input.dtype}")
-    np_dtype = input._data.dtype
-    with backend.on(input.device):  # the mask is made on the input's GPU
-        if p == 1.0:
-            mask = input.device.xp.zeros(mask_shape, dtype=np_dtype)
-        else:
-            gen = backend.default_generator(input.device)
-            mask = (gen.uniform(mask_shape, np_dtype) >= p).astype(np_dtype)
+    np_dtype, dev = input._data.dtype, input.device
+
+    def make(shape):
+        with backend.on(dev):  # the mask is made on the input's GPU
+            if p == 1.0:
+                return constant(dev.xp.zeros(shape, dtype=np_dtype), dev)
+            mask = (backend.default_generator(dev).uniform(shape, np_dtype) >= p).astype(np_dtype)
             mask *= 1.0 / (1.0 - p)  # inverted dropout: the expected value is unchanged
-    return maybe_inplace(lambda x: x * constant(mask, x.device), input, inplace)
+            return constant(mask, dev)
+
+    mask = backend.per_sample_draw(make, mask_shape)  # one mask per sample under vmap
+    return maybe_inplace(lambda x: x * mask, input, inplace)
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
