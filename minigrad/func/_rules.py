@@ -19,11 +19,13 @@ PyTorch's vmap does for its fallback); the loop is correct but slow.
 from __future__ import annotations
 
 import copy
+import math
 import warnings
 
 import numpy as np
 
 from ..autograd import graph
+from ..ops.base import constant
 from ._batched import BatchedTensor, LogicalArray, make_batched
 from ._dispatch import op_name
 
@@ -84,7 +86,7 @@ def _align(vals, flags):
 
 def _expanded(v, batched: bool, size: int):
     """``v`` with the batch in front: unbatched values are expanded (a view, no copy)."""
-    return v if batched else v.unsqueeze(0).expand((size,) + tuple(v.shape))
+    return v if batched else v.expand((size,) + tuple(v.shape))
 
 
 def _with(op, **attrs):
@@ -300,14 +302,14 @@ def _linear(op, vals, flags, size):
     x, w, b = vals
     if not (flags[1] or flags[2]):
         return op(x, w, b)  # Linear takes any leading dims: the batch is one more
-    # per-sample weights: one batched matrix product, (B, M, in) @ (B, in, out)
+    # per-sample weights: the op's stacked form, (B, M, in) with (B, out, in) and (B, out)
     lead = tuple(x.shape[1:-1]) if flags[0] else tuple(x.shape[:-1])
-    rows = x.reshape((size if flags[0] else 1, -1, x.shape[-1]))
-    wt = (w if flags[1] else _expanded(w, False, size)).transpose(-1, -2)
-    y = rows @ wt
-    if b is not None:
-        y = y + (b.unsqueeze(1) if flags[2] else b)
-    return y.reshape((size,) + lead + (y.shape[-1],))
+    rows = (size if flags[0] else 1, math.prod(lead), x.shape[-1])
+    rows = x if tuple(x.shape) == rows else x.reshape(rows)
+    w = w if flags[1] else _expanded(w, False, size)
+    y = op(rows, w, b)  # an unbatched bias (out,) broadcasts as it is
+    out = (size,) + lead + (y.shape[-1],)
+    return y if tuple(y.shape) == out else y.reshape(out)
 
 
 @rule("Embedding")
@@ -488,10 +490,10 @@ def _cross_entropy(op, vals, flags, size):
         return total
     if op.probs:
         return total / m
+    if weight is None:  # each sample's count of rows not ignored: no grad, so on the arrays
+        valid = target._data != op.ignore_index
+        return total / constant(valid.sum(1).astype(per._data.dtype), per.device)
     valid = target != op.ignore_index
-    if weight is None:
-        denom = valid.to(per.dtype).sum(1)
-    else:
-        safe = target.masked_fill(valid.logical_not(), 0).reshape(-1)
-        denom = (weight.index_select(0, safe).reshape(size, m) * valid.to(per.dtype)).sum(1)
+    safe = target.masked_fill(valid.logical_not(), 0).reshape(-1)
+    denom = (weight.index_select(0, safe).reshape(size, m) * valid.to(per.dtype)).sum(1)
     return total / denom

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import backend, dtypes
+from ...autograd import graph
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
 from ...ops.indexing import IndexAdd, check_range
@@ -10,11 +11,19 @@ from ._utils import maybe_inplace
 
 
 class LinearOp(Op):
-    """y = x·Wᵀ + b; dx = dy·W, dW = dyᵀ·x (summed over the batch dims), db = Σ dy"""
+    """y = x·Wᵀ + b; dx = dy·W, dW = dyᵀ·x (summed over the batch dims), db = Σ dy.
+
+    With a stack of weights (vmap's per-sample weights) x is (B, M, in), W (B, out, in) and b
+    (B, out): each of the B products uses its own weight, and dW is one per sample."""
 
     save_inputs = True
 
     def forward(self, x, w, b):
+        if w.ndim == 3:
+            y = self.xp.matmul(x, w.swapaxes(-1, -2))
+            if b is not None:
+                y += b[..., None, :]
+            return y
         if x.ndim == 2:
             y = x @ w.T
         else:  # one GEMM over the flattened batch dims
@@ -25,7 +34,8 @@ class LinearOp(Op):
 
     def backward(self, gy):
         x, w, _ = self.saved_tensors
-        return self.formula(_linear_vjp, gy, x, w, self.needs_input_grad)
+        vjp = _stacked_linear_vjp if w.ndim == 3 else _linear_vjp
+        return self.formula(vjp, gy, x, w, self.needs_input_grad)
 
 
 def _linear_vjp(ns, gy, x, w, needs):
@@ -35,6 +45,20 @@ def _linear_vjp(ns, gy, x, w, needs):
     gx = gy @ w if need_x else None
     gw = rows.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need_w else None
     gb = rows.sum(0) if need_b else None
+    return gx, gw, gb
+
+
+def _stacked_linear_vjp(ns, gy, x, w, needs):
+    """(dx, dW, db) for a stack of weights (see LinearOp): gy (B, M, out), x (B, M, in)."""
+    need_x, need_w, need_b = needs
+    gx = gy @ w if need_x else None
+    gw = None
+    if need_w:
+        if x.shape[-2] == 1 and not isinstance(gy, graph.Tensor):  # outer products: einsum is ~5x
+            gw = ns.einsum("...mo,...mi->...oi", gy, x)  # faster than matmul over a dim of 1
+        else:
+            gw = gy.mT @ x
+    gb = gy.sum(-2) if need_b else None
     return gx, gw, gb
 
 
