@@ -634,6 +634,11 @@ def default_generator(dev: Device) -> Generator:
     return gen
 
 
+def default_generators() -> list:
+    """The default generators made so far (one per device that has drawn random numbers)."""
+    return list(_generators.values())
+
+
 def _seed_for(dev: Device) -> int:
     # Each device gets its own stream derived from the global seed.
     # mod 2**64: every seed the CPU takes works on a GPU (CuPy rejected seeds past 2**64)

@@ -1,5 +1,6 @@
 """vmap over every op-table row against a loop over the batch, and vmap's own semantics."""
 
+import functools
 import warnings
 
 import numpy as np
@@ -284,3 +285,181 @@ def test_randomness_unsupported_different_is_clear():
     assert (y[0] == y[2]).all()
     with pytest.raises(RuntimeError, match="Only allowed values"):
         func.vmap(lambda x: x, randomness="other")
+
+
+def test_stacked_linear_op_gradients():
+    """LinearOp's stacked form (vmap's per-sample weights): gradcheck and gradgradcheck, and
+    one row (M = 1: the outer-product path) as well as several."""
+    from minigrad.autograd import gradcheck, gradgradcheck
+    from minigrad.nn.functional.basic import LinearOp
+
+    for rows in (1, 3):
+        x = minigrad.randn(2, rows, 4, dtype=minigrad.float64, requires_grad=True)
+        w = minigrad.randn(2, 5, 4, dtype=minigrad.float64, requires_grad=True)
+        b = minigrad.randn(2, 5, dtype=minigrad.float64, requires_grad=True)
+        want = x.detach() @ w.detach().mT + b.detach().unsqueeze(1)
+        np.testing.assert_allclose(LinearOp()(x, w, b).detach().numpy(), want.numpy())
+        assert gradcheck(lambda *a: LinearOp()(*a), (x, w, b))
+        assert gradgradcheck(lambda *a: LinearOp()(*a), (x, w, b))
+
+
+def test_per_sample_second_derivatives_through_linear():
+    """vmap of a gradient of a gradient: the per-sample weights' backward runs on tensors."""
+    model = minigrad.nn.Linear(3, 2).double()
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    xs = minigrad.randn(4, 3, dtype=minigrad.float64)
+
+    def loss(p, x):
+        return func.functional_call(model, p, (x,)).tanh().sum()
+
+    def grad_norm(p, x):
+        return sum((g**2).sum() for g in func.grad(loss)(p, x).values())
+
+    got = func.vmap(func.grad(grad_norm), in_dims=(None, 0))(params, xs)
+    for i in range(4):
+        want = func.grad(grad_norm)(params, xs[i])
+        for k in params:
+            np.testing.assert_allclose(got[k][i].numpy(), want[k].numpy(), rtol=1e-10)
+
+
+# -- in_dims / out_dims / chunk_size, against torch.func.vmap --------------------------------------
+def _both(fn, make_args, **vmap_kwargs):
+    """``fn`` under minigrad's vmap and torch's on the same inputs: (ours, theirs) as arrays, or
+    the exception type each raised."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for module, vmap in ((minigrad, func.vmap), (torch, torch.func.vmap)):
+        try:
+            out = vmap(functools.partial(fn, module), **vmap_kwargs)(*make_args(module))
+        except Exception as e:  # the type is what is compared
+            results.append(type(e))
+            continue
+        flat = out if isinstance(out, (tuple, list)) else [out]
+        if isinstance(out, dict):
+            flat = [out[k] for k in sorted(out)]
+        results.append([np.asarray(o.tolist()) for o in flat])
+    return results
+
+
+def _inputs(module):
+    gen = np.random.default_rng(0)
+    return lambda *shape: module.tensor(gen.standard_normal(shape))
+
+
+STRUCTURE_CASES = {
+    "out_dims_tuple": (
+        lambda m, a: (a * 2, a.sum()),
+        lambda m: (_inputs(m)(6, 3),),
+        {"out_dims": (1, 0)},
+    ),
+    "out_dims_nested": (
+        lambda m, a: (a * 2, (a, a.sum(0))),
+        lambda m: (_inputs(m)(6, 3),),
+        {"out_dims": (1, (0, 1))},
+    ),
+    "out_dims_negative": (lambda m, a: a.exp(), lambda m: (_inputs(m)(6, 3, 2),), {"out_dims": -1}),
+    "out_dims_none_unbatched": (
+        lambda m, a: (a * 2, m.ones(2, dtype=m.float64)),
+        lambda m: (_inputs(m)(6, 3),),
+        {"out_dims": (0, None)},
+    ),
+    "out_dims_none_batched": (
+        lambda m, a: a * 2,
+        lambda m: (_inputs(m)(6, 3),),
+        {"out_dims": None},
+    ),
+    "out_dims_too_many": (
+        lambda m, a: (a, a),
+        lambda m: (_inputs(m)(6, 3),),
+        {"out_dims": (0, 0, 0)},
+    ),
+    "in_dims_dict": (
+        lambda m, d: d["a"] + d["b"],
+        lambda m: ({"a": _inputs(m)(6, 3), "b": _inputs(m)(3, 6)},),
+        {"in_dims": ({"a": 0, "b": 1},)},
+    ),
+    "in_dims_dict_none": (
+        lambda m, d: d["a"] * d["b"],
+        lambda m: ({"a": _inputs(m)(6, 3), "b": _inputs(m)(3)},),
+        {"in_dims": ({"a": 0, "b": None},)},
+    ),
+    "in_dims_nested_tuple": (
+        lambda m, t, s: t[0] * s + t[1],
+        lambda m: ((_inputs(m)(6, 3), _inputs(m)(3, 6)), 2.0),
+        {"in_dims": ((0, 1), None)},
+    ),
+    "in_dims_list_refused": (
+        lambda m, a, b: a + b,
+        lambda m: (_inputs(m)(6, 3),) * 2,
+        {"in_dims": [0, 0]},
+    ),
+    "in_dims_all_none": (lambda m, a: a, lambda m: (_inputs(m)(6, 3),), {"in_dims": None}),
+    "in_dims_non_tensor": (
+        lambda m, a, s: a * s,
+        lambda m: (_inputs(m)(6, 3), 2.0),
+        {"in_dims": (0, 0)},
+    ),
+    "in_dims_wrong_length": (
+        lambda m, a, b: a,
+        lambda m: (_inputs(m)(6, 3),) * 2,
+        {"in_dims": (0,)},
+    ),
+    "in_dims_sizes_differ": (
+        lambda m, a, b: a,
+        lambda m: (_inputs(m)(6, 3), _inputs(m)(3, 5)),
+        {"in_dims": (0, 1)},
+    ),
+    "in_dims_out_of_range": (lambda m, a: a, lambda m: (_inputs(m)(6, 3),), {"in_dims": 2}),
+    "kwargs_not_mapped": (
+        lambda m, a, s=None: a * s,
+        lambda m: (_inputs(m)(6, 3),),
+        {},
+    ),
+    "chunks": (
+        lambda m, a, b: ((a @ b).tanh(), a.sum()),
+        lambda m: (_inputs(m)(7, 3), _inputs(m)(3, 7)),
+        {"in_dims": (0, 1), "out_dims": (1, 0), "chunk_size": 3},
+    ),
+    "chunks_larger_than_batch": (
+        lambda m, a: a.cumsum(0),
+        lambda m: (_inputs(m)(5, 3),),
+        {"chunk_size": 8},
+    ),
+    "chunk_size_zero": (lambda m, a: a, lambda m: (_inputs(m)(6, 3),), {"chunk_size": 0}),
+    "chunk_size_negative": (lambda m, a: a, lambda m: (_inputs(m)(6, 3),), {"chunk_size": -2}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURE_CASES))
+def test_structures_as_torch(name):
+    fn, make_args, kwargs = STRUCTURE_CASES[name]
+    if name == "kwargs_not_mapped":  # keyword arguments are passed as they are, unmapped
+        fn = lambda m, a, f=fn: f(m, a, s=m.ones(6, 3, dtype=m.float64) * 2)  # noqa: E731
+    ours, theirs = _both(fn, make_args, **kwargs)
+    if isinstance(theirs, type):
+        assert ours is theirs or (isinstance(ours, type) and issubclass(ours, theirs)), ours
+        return
+    assert not isinstance(ours, type), ours
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_chunk_size_randomness_as_torch():
+    """Chunks keep the randomness semantics: "same" is one draw for all chunks, "different"
+    gives the numbers of the unchunked run (the draws follow one another)."""
+    x = minigrad.zeros(7, 2)
+    for mode in ("same", "different"):
+        minigrad.manual_seed(5)
+        whole = func.vmap(lambda a: a + minigrad.rand(2), randomness=mode)(x).numpy()
+        minigrad.manual_seed(5)
+        chunked = func.vmap(lambda a: a + minigrad.rand(2), randomness=mode, chunk_size=3)(x)
+        np.testing.assert_array_equal(whole, chunked.numpy())
+        rows = {tuple(r) for r in whole.tolist()}
+        assert len(rows) == (1 if mode == "same" else 7)
+
+
+def test_chunk_size_type():
+    with pytest.raises(TypeError, match="chunk_size"):
+        func.vmap(lambda a: a, chunk_size=1.5)
