@@ -20,7 +20,7 @@ class LinearOp(Op):
 
     def forward(self, x, w, b):
         if w.ndim == 3:
-            y = self.xp.matmul(x, w.swapaxes(-1, -2))
+            y = _stacked_product(x, w.swapaxes(-1, -2))
             if b is not None:
                 y += b[..., None, :]
             return y
@@ -51,7 +51,9 @@ def _linear_vjp(ns, gy, x, w, needs):
 def _stacked_linear_vjp(ns, gy, x, w, needs):
     """(dx, dW, db) for a stack of weights (see LinearOp): gy (B, M, out), x (B, M, in)."""
     need_x, need_w, need_b = needs
-    gx = gy @ w if need_x else None
+    gx = None
+    if need_x:
+        gx = gy @ w if isinstance(gy, graph.Tensor) else _stacked_product(gy, w)
     gw = None
     if need_w:
         if x.shape[-2] == 1 and not isinstance(gy, graph.Tensor):  # outer products: einsum is ~5x
@@ -60,6 +62,15 @@ def _stacked_linear_vjp(ns, gy, x, w, needs):
             gw = gy.mT @ x
     gb = gy.sum(-2) if need_b else None
     return gx, gw, gb
+
+
+def _stacked_product(a, b):
+    """a @ b for (B, M, k) and (B, k, n) arrays; when b is one matrix repeated (an expanded view,
+    stride 0: vmap's shared weights) as one matrix product over the B·M rows."""
+    if b.strides[0] == 0 and a.shape[0] == b.shape[0]:
+        rows = a.reshape(-1, a.shape[-1]) @ b[0]
+        return rows.reshape(a.shape[:-1] + (b.shape[-1],))
+    return a @ b
 
 
 def linear(input, weight, bias=None):
