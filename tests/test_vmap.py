@@ -463,3 +463,26 @@ def test_chunk_size_randomness_as_torch():
 def test_chunk_size_type():
     with pytest.raises(TypeError, match="chunk_size"):
         func.vmap(lambda a: a, chunk_size=1.5)
+
+
+def test_custom_function_vmap_info():
+    """A Function's vmap staticmethod is told the batch size and the vmap's randomness."""
+    seen = []
+
+    class Double(minigrad.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 2
+
+        @staticmethod
+        def vmap(info, in_dims, x):
+            seen.append((info.batch_size, info.randomness))
+            return Double.apply(x), in_dims[0]
+
+    y = func.vmap(Double.apply, randomness="same")(minigrad.ones(5, 2))
+    np.testing.assert_array_equal(y.numpy(), np.full((5, 2), 2.0))
+    assert seen == [(5, "same")]

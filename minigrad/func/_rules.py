@@ -377,79 +377,20 @@ class _Refused:
         raise NotImplementedError(f"vmap: {self.what} is not supported inside vmap")
 
 
-# -- custom autograd Functions ------------------------------------------------------------------
-FUNCTION_RULES: dict = {}
-
-
-def batched_function_call(cls, args, kwargs, level: int):
-    """``cls.apply(*args)`` with some args batched at ``level``: the Function's own rule (a
-    ``vmap(info, in_dims, *args)`` staticmethod, as PyTorch's custom Functions may define), one
-    of ours, or a loop over the batch."""
-    vals, flags, size = unwrap_level(args, level)
-    own = cls.__dict__.get("vmap")
-    if own is not None:
-        info = _VmapInfo(size)
-        outs, out_dims = own.__func__(info, tuple(0 if f else None for f in flags), *vals, **kwargs)
-        single = not isinstance(outs, tuple)
-        outs = (outs,) if single else outs
-        out_dims = (out_dims,) * len(outs) if isinstance(out_dims, (int, type(None))) else out_dims
-        wrapped = tuple(
-            o if d is None else make_batched(o.movedim(d, 0) if d else o, level)
-            for o, d in zip(outs, out_dims)
-        )
-        return wrapped[0] if single else wrapped
-    rule_fn = FUNCTION_RULES.get(cls.__name__)
-    if rule_fn is not None:
-        outs = rule_fn(cls, vals, flags, size, kwargs)
-    else:
-        outs = _function_fallback(cls, vals, flags, size, kwargs)
-    if isinstance(outs, tuple):
-        return tuple(make_batched(o, level) for o in outs)
-    return make_batched(outs, level)
-
-
-class _VmapInfo:
-    """What a Function's ``vmap`` staticmethod is told: the batch size and the randomness."""
-
-    def __init__(self, batch_size: int, randomness: str = "error"):
-        self.batch_size, self.randomness = batch_size, randomness
-
-
-def _function_fallback(cls, vals, flags, size, kwargs):
-    name = cls.__name__
-    if name not in _warned:
-        _warned.add(name)
-        warnings.warn(
-            f"vmap: there is a performance drop because the custom Function {name} has no vmap "
-            f"staticmethod; falling back to a loop over the batch",
-            stacklevel=4,
-        )
-    outs = [
-        cls.apply(*[v[i] if f else v for v, f in zip(vals, flags)], **kwargs) for i in range(size)
-    ]
-    if isinstance(outs[0], tuple):
-        return tuple(_stack([o[k] for o in outs]) for k in range(len(outs[0])))
-    return _stack(outs)
-
-
-def _split_rule(cls, vals, flags, size, kwargs):
-    x, dim, sizes, squeeze = vals
-    return cls.apply(x, dim + 1, sizes, squeeze)  # the pieces keep the batch in front
-
-
-FUNCTION_RULES["Split"] = _split_rule
-
-
 # -- the fallback ----------------------------------------------------------------------------
-def _fallback(op, vals, flags, size):
-    name = op_name(type(op))
-    if name not in _warned:
-        _warned.add(name)
+def warn_slow(what: str) -> None:
+    """Warn once per ``what`` (an op, a custom Function) that vmap loops over the batch."""
+    if what not in _warned:
+        _warned.add(what)
         warnings.warn(
-            f"vmap: there is a performance drop because there is no batching rule for {name}; "
-            f"falling back to a loop over the batch",
-            stacklevel=4,
+            f"vmap: there is a performance drop because {what}; falling back to a loop over the "
+            f"batch",
+            stacklevel=5,
         )
+
+
+def _fallback(op, vals, flags, size):
+    warn_slow(f"there is no batching rule for {op_name(type(op))}")
     outs = []
     for i in range(size):
         sample = [v[i] if f else v for v, f in zip(vals, flags)]
@@ -462,10 +403,11 @@ def _fallback(op, vals, flags, size):
                     new, k, tuple(_array_of(e)[i] if isinstance(e, LogicalArray) else e for e in v)
                 )
         outs.append(new(*sample))
-    return _stack(outs)
+    return stack_samples(outs)
 
 
-def _stack(outs):
+def stack_samples(outs):
+    """The outputs of a loop over the batch, stacked along a new batch dim in front."""
     from ..ops.joining import stack
 
     return stack(outs, 0)

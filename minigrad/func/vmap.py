@@ -9,7 +9,7 @@ from .. import backend
 from ..autograd import function as _function
 from ..autograd import graph
 from ..ops.joining import cat
-from . import _dispatch, _rules
+from . import _dispatch, _function_rules, _rules
 from ._batched import BatchedTensor, make_batched
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
@@ -93,7 +93,8 @@ def _interpose_function(cls, args, kwargs):
             level = a._level
     if level < 0:
         return False, None
-    return True, _rules.batched_function_call(cls, args, kwargs, level)
+    randomness = _levels.randomness[[lv for lv, _ in _levels.stack].index(level)]
+    return True, _function_rules.batched_function_call(cls, args, kwargs, level, randomness)
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=None):
