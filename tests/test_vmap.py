@@ -193,9 +193,12 @@ def test_custom_functions_under_vmap():
             (x,) = ctx.saved_tensors
             return g * 3 * x**2
 
+    seen = []
+
     class CubeWithRule(Cube):
         @staticmethod
-        def vmap(info, in_dims, x):
+        def vmap(info, in_dims, x):  # told the batch size and the vmap's randomness
+            seen.append((info.batch_size, info.randomness))
             return CubeWithRule.apply(x), in_dims[0]
 
     xs = minigrad.randn(4, 3, dtype=minigrad.float64)
@@ -205,6 +208,9 @@ def test_custom_functions_under_vmap():
             g = func.vmap(func.grad(lambda x, c=cls: c.apply(x).sum()))(xs)
         np.testing.assert_allclose(g.numpy(), 3 * xs.numpy() ** 2)
         assert any("Cube" in str(w.message) for w in caught) == (cls is Cube)
+    assert seen == [(4, "error")]
+    func.vmap(CubeWithRule.apply, randomness="same")(xs)
+    assert seen[-1] == (4, "same")
 
 
 # -- randomness ---------------------------------------------------------------------------------
@@ -463,26 +469,3 @@ def test_chunk_size_randomness_as_torch():
 def test_chunk_size_type():
     with pytest.raises(TypeError, match="chunk_size"):
         func.vmap(lambda a: a, chunk_size=1.5)
-
-
-def test_custom_function_vmap_info():
-    """A Function's vmap staticmethod is told the batch size and the vmap's randomness."""
-    seen = []
-
-    class Double(minigrad.autograd.Function):
-        @staticmethod
-        def forward(ctx, x):
-            return x * 2
-
-        @staticmethod
-        def backward(ctx, g):
-            return g * 2
-
-        @staticmethod
-        def vmap(info, in_dims, x):
-            seen.append((info.batch_size, info.randomness))
-            return Double.apply(x), in_dims[0]
-
-    y = func.vmap(Double.apply, randomness="same")(minigrad.ones(5, 2))
-    np.testing.assert_array_equal(y.numpy(), np.full((5, 2), 2.0))
-    assert seen == [(5, "same")]
