@@ -469,3 +469,43 @@ def test_chunk_size_randomness_as_torch():
 def test_chunk_size_type():
     with pytest.raises(TypeError, match="chunk_size"):
         func.vmap(lambda a: a, chunk_size=1.5)
+
+
+INDEXED = {
+    "gather": lambda x, i, s: x.gather(0, i),
+    "scatter": lambda x, i, s: x.scatter(0, i, s),
+    "scatter_value": lambda x, i, s: x.scatter(0, i, 1.5),
+    "scatter_add": lambda x, i, s: x.scatter_add(0, i, s),
+    "scatter_reduce_amax": lambda x, i, s: x.scatter_reduce(0, i, s, "amax"),
+    "scatter_reduce_prod": lambda x, i, s: x.scatter_reduce(0, i, s, "prod"),
+    "scatter_reduce_mean": lambda x, i, s: x.scatter_reduce(0, i, s, "mean", include_self=False),
+}
+
+
+@pytest.mark.parametrize("dims", [(0, 0, 0), (None, 0, 0), (0, 0, None), (None, 0, None)])
+@pytest.mark.parametrize("name", sorted(INDEXED))
+def test_per_sample_indices(name, dims):
+    """A batched index tensor (one index per sample) for gather and the scatters, with the
+    other inputs batched or shared, and vmap(grad) through them, against a loop."""
+    fn = INDEXED[name]
+    rng = np.random.default_rng(1)
+    x = minigrad.tensor(rng.uniform(1, 2, (3, 4, 5)))
+    index = minigrad.tensor(rng.integers(0, 4, (3, 2, 5)))
+    src = minigrad.tensor(rng.uniform(1, 2, (3, 2, 5)))
+    args = [a if d is not None else a[0] for a, d in zip((x, index, src), dims)]
+
+    def sample(b):
+        return [a[b] if d is not None else a for a, d in zip(args, dims)]
+
+    got = func.vmap(fn, in_dims=dims)(*args)
+    want = np.stack([fn(*sample(b)).numpy() for b in range(3)])
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    if dims[0] is None:
+        return
+
+    def loss(x, i, s):
+        return (fn(x, i, s) ** 2).sum()
+
+    grads = func.vmap(func.grad(loss), in_dims=dims)(*args)
+    for b in range(3):
+        np.testing.assert_allclose(grads[b].numpy(), func.grad(loss)(*sample(b)).numpy())

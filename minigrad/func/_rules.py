@@ -61,8 +61,23 @@ def unwrap_level(args, level: int):
 
 def batched_call(op, args, level: int):
     vals, flags, size = unwrap_level(args, level)
+    index = getattr(op, "index", None)
+    if type(index) is LogicalArray:  # per-sample indices (gather, scatter)
+        if index.tensor._level != level:
+            raise NotImplementedError(
+                f"vmap: {op_name(type(op))} with an index batched at another vmap level than its "
+                f"input (nested vmap) is not supported"
+            )
+        size = index.tensor._value.shape[0]
     fn = RULES.get(op_name(type(op)), _fallback)
     return make_batched(fn(op, vals, flags, size), level)
+
+
+def index_level(op) -> int:
+    """The vmap level of the batched index array an op holds (gather and scatter with a batched
+    index tensor), or -1: such an op needs its batching rule even with no batched input."""
+    index = getattr(op, "index", None)
+    return index.tensor._level if type(index) is LogicalArray else -1
 
 
 def _tensor(x) -> bool:

@@ -81,6 +81,9 @@ def _interpose(op, args):
     for a in args:
         if type(a) is BatchedTensor and a._level > level:
             level = a._level
+    index_level = _rules.index_level(op)
+    if index_level > level:  # only the index is batched (gather from one tensor per sample)
+        level = index_level
     if level < 0:
         return False, args
     return True, _rules.batched_call(op, args, level)

@@ -292,7 +292,7 @@ def gather(input, dim, index):
     dim = normalize_dim(dim, input.ndim, "gather")
     size = input.shape[dim] if input.ndim else 1
     check_range(
-        index._data, size, input.device,
+        index._all_elements(), size, input.device,
         f"gather(): index {{}} is out of bounds for dimension {dim} with size {size}",
         negative=False,
     )  # fmt: skip
@@ -307,7 +307,7 @@ def scatter_add(input, dim, index, src):
     dim = normalize_dim(dim, input.ndim, "scatter_add")
     size = input.shape[dim] if input.ndim else 1
     check_range(
-        index._data, size, input.device,
+        index._all_elements(), size, input.device,
         f"scatter_add(): index {{}} is out of bounds for dimension {dim} with size {size}",
         negative=False,
     )  # fmt: skip
