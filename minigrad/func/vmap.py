@@ -155,7 +155,7 @@ def vmap(func, in_dims=0, out_dims=0, randomness: str = "error", *, chunk_size=N
         size = _batch_size(flat, dims)
 
         def run(inputs, n):
-            return _run(func, tree_unflatten(inputs, spec), kwargs, dims, n, out_dims, randomness)
+            return _run(func, inputs, spec, kwargs, dims, n, out_dims, randomness)
 
         if chunk_size is None or chunk_size >= size:
             flat_out, out_spec, _ = run(flat, size)
@@ -197,9 +197,9 @@ def _batch_size(flat, dims) -> int:
     return size
 
 
-def _run(func, args, kwargs, dims, size, out_dims, randomness):
-    """``func`` on the batch: ``(flat outputs, their structure, their out dims)``."""
-    flat, spec = tree_flatten(args)
+def _run(func, flat, spec, kwargs, dims, size, out_dims, randomness):
+    """``func`` on the batch (its inputs flattened, with their structure ``spec``):
+    ``(flat outputs, their structure, their out dims)``."""
     level = _enter(size, randomness)
     try:
         batched = [
