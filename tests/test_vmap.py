@@ -36,8 +36,6 @@ UNSUPPORTED = {
             ("cummax", 2),
             ("cummax_ties", 1),
             ("cummin", 1),
-            ("nan_to_num", 2),
-            ("nan_to_num_limits", 1),
             ("isclose", 2),
             ("searchsorted", 4),
             ("bucketize", 2),

@@ -8,7 +8,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import graph
 from .base import constant, on_input_device
-from .elementwise import compare, promote, where
+from .elementwise import compare, isinf, isnan, promote, where
 
 
 def logical_and(input, other):
@@ -48,12 +48,10 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     info = np.finfo(input._data.dtype)
     posinf = float(info.max) if posinf is None else posinf
     neginf = float(info.min) if neginf is None else neginf
-    data = input._data
-    xp = input.device.xp
-    infinite = xp.isinf(data)
-    out = where(constant(xp.isnan(data), input.device), nan, input)
-    out = where(constant(infinite & (data > 0), input.device), posinf, out)
-    return where(constant(infinite & (data < 0), input.device), neginf, out)
+    infinite = isinf(input)  # masks from ops (not the arrays), so that vmap batches them
+    out = where(isnan(input), nan, input)
+    out = where(logical_and(infinite, input > 0), posinf, out)
+    return where(logical_and(infinite, input < 0), neginf, out)
 
 
 @on_input_device
