@@ -36,7 +36,6 @@ UNSUPPORTED = {
             ("cummax", 2),
             ("cummax_ties", 1),
             ("cummin", 1),
-            ("isclose", 2),
             ("searchsorted", 4),
             ("bucketize", 2),
         )

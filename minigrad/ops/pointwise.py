@@ -7,8 +7,8 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import graph
-from .base import constant, on_input_device
-from .elementwise import compare, isinf, isnan, promote, where
+from .base import on_input_device
+from .elementwise import Compare, compare, isinf, isnan, promote, where
 
 
 def logical_and(input, other):
@@ -64,11 +64,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
                 f"isclose: {input.dtype} did not match {other.dtype} (both need the same dtype)"
             )
     a, b = promote(input, other)
-    xp = a.device.xp
-    bd = b._data if isinstance(b, graph.Tensor) else b
     if a.dtype is dtypes.bool:
-        return constant(xp.equal(a._data, bd), a.device)
-    return constant(xp.isclose(a._data, bd, rtol=rtol, atol=atol, equal_nan=equal_nan), a.device)
+        return Compare("equal")(a, b)
+    return Compare("isclose")(a, b, rtol, atol, equal_nan)  # an op, so that vmap batches it
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
