@@ -3,7 +3,9 @@
 ``python -m benchmarks.transforms`` prints two measurements:
 
 * per-sample gradients of an MLP over a batch of 64 with ``vmap(grad(loss))``, against one
-  ordinary batched backward of the same MLP (the issue's bar: within 2×);
+  ordinary batched backward of the same MLP (the issue's bar: within 2×), in CPU time, with
+  ``torch.func.vmap``'s figure beside it when PyTorch is installed (run with
+  ``OPENBLAS_NUM_THREADS=1``: both then use one thread);
 * peak memory (``tracemalloc``, which sees NumPy's buffers) of forward + backward through a
   16-block MLP, plain and with every block checkpointed.
 """
@@ -27,8 +29,14 @@ def _mlp(width: int = 128, depth: int = 2, classes: int = 10):
     return nn.Sequential(*layers, nn.Linear(d, classes))
 
 
-def per_sample_grads(batch: int = 64, repeats: int = 50) -> dict:
-    """Seconds per call: vmap(grad) per-sample gradients vs one batched backward."""
+def per_sample_grads(batch: int = 64, repeats: int = 40, calls: int = 5) -> dict:
+    """CPU seconds per call: vmap(grad) per-sample gradients vs one batched backward.
+
+    The variants run interleaved, ``calls`` calls in a row (so that each finds its own data in
+    the caches), and each keeps its least disturbed figure (the machine may be shared); CPU
+    time (``time.process_time``) leaves out the time other processes hold the CPU.
+    With PyTorch installed, ``torch_ratio`` is the same measurement of ``torch.func.vmap``.
+    """
     minigrad.manual_seed(0)
     model = _mlp()
     x, y = minigrad.randn(batch, 64), minigrad.randint(0, 10, (batch,))
@@ -51,17 +59,56 @@ def per_sample_grads(batch: int = 64, repeats: int = 50) -> dict:
             model.zero_grad()
             loss(dict(model.named_parameters()), x[i], y[i]).backward()
 
-    timings = {}
-    for name, fn in (("batched_backward", batched), ("vmap_grad", vectorized), ("loop", loop)):
+    variants = {"batched_backward": batched, "vmap_grad": vectorized, "loop": loop}
+    torch_variants = _torch_per_sample_grads(batch)
+    variants.update(torch_variants)
+    timings = {name: float("inf") for name in variants}
+    for fn in variants.values():
         fn()  # warm-up
-        calls = []
-        for _ in range(repeats):
-            start = time.perf_counter()
-            fn()
-            calls.append(time.perf_counter() - start)
-        timings[name] = min(calls)  # the least disturbed call: the machine may be shared
+    for i in range(repeats):
+        for name, fn in variants.items():
+            if name == "loop" and i % 8:  # the slow reference needs fewer samples
+                continue
+            n = 1 if name == "loop" else calls
+            start = time.process_time()
+            for _ in range(n):
+                fn()
+            timings[name] = min(timings[name], (time.process_time() - start) / n)
     timings["ratio"] = timings["vmap_grad"] / timings["batched_backward"]
+    if torch_variants:
+        timings["torch_ratio"] = timings["torch_vmap_grad"] / timings["torch_batched_backward"]
     return timings
+
+
+def _torch_per_sample_grads(batch: int) -> dict:
+    """The same two measurements in PyTorch (one thread), for reference; {} without torch."""
+    try:
+        import torch
+    except ImportError:
+        return {}
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    lin = torch.nn.Linear
+    model = torch.nn.Sequential(
+        lin(64, 128), torch.nn.ReLU(), lin(128, 128), torch.nn.ReLU(), lin(128, 10)
+    )
+    x, y = torch.randn(batch, 64), torch.randint(0, 10, (batch,))
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    ce = torch.nn.functional.cross_entropy
+
+    def loss(p, xi, yi):
+        return ce(torch.func.functional_call(model, p, (xi.unsqueeze(0),)), yi.unsqueeze(0))
+
+    per_sample = torch.func.vmap(torch.func.grad(loss), in_dims=(None, 0, 0))
+
+    def batched():
+        model.zero_grad()
+        ce(model(x), y).backward()
+
+    return {
+        "torch_batched_backward": batched,
+        "torch_vmap_grad": lambda: per_sample(params, x, y),
+    }
 
 
 def checkpoint_memory(blocks: int = 16, width: int = 128, batch: int = 1024) -> dict:
@@ -92,13 +139,25 @@ def checkpoint_memory(blocks: int = 16, width: int = 128, batch: int = 1024) -> 
     return {"plain_bytes": plain, "checkpoint_bytes": ckpt, "ratio": ckpt / plain}
 
 
+def torch_version() -> str:
+    import torch
+
+    return torch.__version__
+
+
 def main() -> None:
     t = per_sample_grads()
     print(
         f"per-sample gradients, MLP 64-128-128-10, batch 64: vmap(grad) "
         f"{t['vmap_grad'] * 1e3:.2f} ms, one batched backward {t['batched_backward'] * 1e3:.2f} ms "
-        f"({t['ratio']:.2f}x), a loop of backward passes {t['loop'] * 1e3:.1f} ms"
+        f"({t['ratio']:.2f}x), a loop of backward passes {t['loop'] * 1e3:.1f} ms (CPU time)"
     )
+    if "torch_ratio" in t:
+        print(
+            f"  PyTorch {torch_version()} on the same machine: torch.func.vmap(grad) "
+            f"{t['torch_vmap_grad'] * 1e3:.2f} ms, one batched backward "
+            f"{t['torch_batched_backward'] * 1e3:.2f} ms ({t['torch_ratio']:.2f}x)"
+        )
     m = checkpoint_memory()
     print(
         f"16-block MLP (128 wide, batch 1024), peak memory of forward + backward: plain "

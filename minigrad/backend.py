@@ -116,18 +116,22 @@ class Generator:
         return backend.using(self.index)
 
     def uniform(self, shape, dtype: np.dtype, low=0.0, high=1.0):
+        _check_draw()
         with self._here():
             return self._gen.uniform(tuple(shape), np.dtype(dtype), low, high)
 
     def normal(self, shape, dtype: np.dtype, mean=0.0, std=1.0):
+        _check_draw()
         with self._here():
             return self._gen.normal(tuple(shape), np.dtype(dtype), mean, std)
 
     def integers(self, low: int, high: int, shape, dtype: np.dtype):
+        _check_draw()
         with self._here():
             return self._gen.integers(int(low), int(high), tuple(shape), np.dtype(dtype))
 
     def permutation(self, n: int):
+        _check_draw()
         with self._here():
             return self._gen.permutation(int(n))
 
@@ -619,12 +623,37 @@ _generators: dict[Device, Generator] = {}
 _seed = 0
 
 
+# ``minigrad.func.vmap`` installs an object here while it runs, which random draws consult:
+# ``check()`` raises where the vmaps of this thread forbid a draw (randomness="error"), and
+# ``draw(make, shape)`` makes per-sample draws for randomness="different". None otherwise.
+random_hook = None
+
+
+def _check_draw() -> None:
+    hook = random_hook
+    if hook is not None:
+        hook.check()
+
+
+def per_sample_draw(make, shape):
+    """``make(shape)``: a tensor of fresh random numbers of ``shape``. Under ``vmap(...,
+    randomness="different")`` ``make`` is given the batch sizes in front of ``shape`` and the
+    result is batched, so that each sample gets numbers of its own."""
+    hook = random_hook
+    return make(tuple(shape)) if hook is None else hook.draw(make, tuple(shape))
+
+
 def default_generator(dev: Device) -> Generator:
     """The generator used by random functions on ``dev`` (created on first use)."""
     gen = _generators.get(dev)
     if gen is None:
         gen = _generators[dev] = Generator(dev.backend, _seed_for(dev), dev.index or 0)
     return gen
+
+
+def default_generators() -> list:
+    """The default generators made so far (one per device that has drawn random numbers)."""
+    return list(_generators.values())
 
 
 def _seed_for(dev: Device) -> int:

@@ -240,9 +240,12 @@ def _random(size, dtype, device, generator, draw, op) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     gen = generator or backend.default_generator(dev)
-    with backend.on(dev):
-        array = draw(gen, shape, dtype.numpy)
-    return Tensor._make(array, dev), dtype
+
+    def make(full_shape):
+        with backend.on(dev):
+            return Tensor._make(draw(gen, full_shape, dtype.numpy), dev)
+
+    return backend.per_sample_draw(make, shape), dtype
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:

@@ -135,12 +135,13 @@ def qr(A, mode="reduced"):  # noqa: N803
             "(default), 'r', or 'complete'"
         )
     m, n = A.shape[-2:]
-    if _differentiable(A):
-        if mode == "r" or (mode == "complete" and m > n):
-            raise NotImplementedError(
-                f"linalg.qr: the derivative with mode='{mode}' and A of shape {list(A.shape)} "
-                "(PyTorch has none either); use mode='reduced'"
-            )
+    by_op = mode == "reduced" or (mode == "complete" and m <= n)
+    if _differentiable(A) and not by_op:
+        raise NotImplementedError(
+            f"linalg.qr: the derivative with mode='{mode}' and A of shape {list(A.shape)} "
+            "(PyTorch has none either); use mode='reduced'"
+        )
+    if by_op:  # the op also serves tensors that need no grad (and batched ones, under vmap)
         op = _d.QR()  # 'complete' with m <= n is the reduced factorisation
         q, r = op.unpack(op(A))
         return QRResult(q, r)

@@ -1,5 +1,6 @@
 """vmap over every op-table row against a loop over the batch, and vmap's own semantics."""
 
+import functools
 import warnings
 
 import numpy as np
@@ -17,30 +18,35 @@ BATCH = 3
 # ops that still take vmap's loop fallback (a warning names them); each is correct, only slower
 # (CrossEntropy: only with per-sample class weights)
 FALLBACK_OK = {
-    "ScatterAdd",
     "GetItem",
     "IndexAdd",
     "MaxPoolBackward",
     "AvgPoolBackward",
     "CrossEntropy",
 }
-# rows of ops merged from main after the batching rules were written (linear algebra, scans,
-# scatter reductions, ...): no rule yet; each is skipped here until it gets one
-NO_RULE_YET_OPS = set(
-    "Cholesky Cumprod Eigh QR SVD Scatter ScatterExtreme ScatterProd Slogdet Solve _Packed".split()
-)
-NO_RULE_YET = set(
-    "bincount bucketize cummax cummax_ties cummin cumprod isclose linalg_cholesky linalg_det "
-    "linalg_eigh linalg_eigvalsh linalg_inv linalg_matrix_norm linalg_norm linalg_qr "
-    "linalg_slogdet linalg_svd linalg_svdvals logdet nan_to_num nan_to_num_limits scatter "
-    "scatter_reduce_amax scatter_reduce_prod searchsorted unique histc predicates".split()
-)
 # rows vmap does not support, each with the clear error it raises instead of a wrong result
 UNSUPPORTED = {
     "batch_norm_running_stats-0": "in-place updates of batched running statistics",
     "max_pool2d-3": "return_indices reads the op's argmax array after the call",
-    "median_nan-0": "nanmedian gathers at a place per sample (a batched gather index)",
-    "nanquantile-0": "nanquantile gathers at ranks per sample (a batched gather index)",
+    # functions that compute on the arrays of their inputs (no op, so no batching rule): they
+    # raise the clear error of a batched tensor's array being read
+    **{
+        f"{row}-{i}": "reads the array of a batched tensor"
+        for row, n in (
+            ("cummax", 2),
+            ("cummax_ties", 1),
+            ("cummin", 1),
+            ("searchsorted", 4),
+            ("bucketize", 2),
+        )
+        for i in range(n)
+    },
+    "unique-4": "a data-dependent output shape per sample",
+    "bincount-2": "a data-dependent output shape per sample",
+    # rows of main's later ops (kept here so that a merge needs no new entries)
+    "histc-0": "reads the array of a batched tensor",
+    "histc-1": "reads the array of a batched tensor",
+    "predicates-0": "argwhere: a data-dependent output shape per sample",
     **{
         f"{row}-{i}": "in-place updates of batched tensors"
         for row, n in (
@@ -86,26 +92,29 @@ def _split(op, index, args, batched):
     return call, tensors
 
 
+def _moved(tensors, in_dim):
+    """The batches with their batch dim at ``in_dim`` (0, or the last dim with -1)."""
+    return [t if in_dim == 0 else t.movedim(0, in_dim).contiguous() for t in tensors]
+
+
+@pytest.mark.parametrize("in_dim", [0, -1])
 @pytest.mark.parametrize("op,index", CASES, ids=IDS)
-def test_vmap_matches_loop(op, index):
-    if op.name in NO_RULE_YET:
-        pytest.skip("no batching rule yet")
+def test_vmap_matches_loop(op, index, in_dim):
     args, batched = _batched_args(op, index)
     if not any(batched):
         pytest.skip("no float tensor input to batch")
     call, tensors = _split(op, index, args, batched)
     if op.sample_id(index) in UNSUPPORTED:  # a clear error, never a wrong result
         with pytest.raises(NotImplementedError):
-            func.vmap(call)(*tensors)
+            func.vmap(call, in_dims=in_dim)(*_moved(tensors, in_dim))
         return
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        got = func.vmap(call)(*tensors)
+        got = func.vmap(call, in_dims=in_dim)(*_moved(tensors, in_dim))
     slow = {
         str(w.message).split("for ")[1].split(";")[0] for w in caught if "vmap" in str(w.message)
     }
-    allowed = FALLBACK_OK | NO_RULE_YET_OPS  # new ops: correct through the loop, only slower
-    assert slow <= allowed, f"ops without a batching rule: {slow}"
+    assert slow <= FALLBACK_OK, f"ops without a batching rule: {slow}"
     loop = [call(*[t[b] for t in tensors]) for b in range(BATCH)]
     for k, g in enumerate(got):
         want = np.stack([loop[b][k].numpy() for b in range(BATCH)])
@@ -116,11 +125,10 @@ def test_vmap_matches_loop(op, index):
 GRAD_CASES = [c for c in CASES if c[0].grad]
 
 
+@pytest.mark.parametrize("in_dim", [0, -1])
 @pytest.mark.parametrize("op,index", GRAD_CASES, ids=[op.sample_id(i) for op, i in GRAD_CASES])
-def test_vmap_grad_matches_loop(op, index):
+def test_vmap_grad_matches_loop(op, index, in_dim):
     """Per-sample gradients through every op: vmap(grad(f)) equals grad(f) sample by sample."""
-    if op.name in NO_RULE_YET:
-        pytest.skip("no batching rule yet")
     if op.sample_id(index) in UNSUPPORTED:
         pytest.skip(UNSUPPORTED[op.sample_id(index)])
     args, batched = _batched_args(op, index)
@@ -140,7 +148,8 @@ def test_vmap_grad_matches_loop(op, index):
     argnums = tuple(range(len(tensors)))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        got = func.vmap(func.grad(scalar, argnums=argnums))(*tensors)
+        per_sample = func.vmap(func.grad(scalar, argnums=argnums), in_dims=in_dim)
+        got = per_sample(*_moved(tensors, in_dim))
     for b in range(BATCH):
         want = func.grad(scalar, argnums=argnums)(*[t[b] for t in tensors])
         for g, w in zip(got, want):
@@ -165,12 +174,11 @@ def test_every_op_has_a_batching_rule():
     from minigrad.func._dispatch import op_name
     from minigrad.func._rules import RULES
 
-    looped = {"ScatterAdd", "IndexAdd", "MaxPoolBackward", "AvgPoolBackward", "CopySlices"}
-    bases = {"_Fused", "_Normalize"}  # abstract
+    looped = {"IndexAdd", "MaxPoolBackward", "AvgPoolBackward", "CopySlices"}
+    bases = {"_Fused", "_Normalize", "_Packed"}  # abstract
     names = {op_name(c) for c in _op_classes()}
     missing = names - set(RULES) - looped - bases
-    # ops merged from main after the rules were written (see NO_RULE_YET); none may be added
-    assert missing <= NO_RULE_YET_OPS, sorted(missing - NO_RULE_YET_OPS)
+    assert not missing, sorted(missing)
     assert set(RULES) <= names, "rules for ops that no longer exist"
 
 
@@ -186,9 +194,12 @@ def test_custom_functions_under_vmap():
             (x,) = ctx.saved_tensors
             return g * 3 * x**2
 
+    seen = []
+
     class CubeWithRule(Cube):
         @staticmethod
-        def vmap(info, in_dims, x):
+        def vmap(info, in_dims, x):  # told the batch size and the vmap's randomness
+            seen.append((info.batch_size, info.randomness))
             return CubeWithRule.apply(x), in_dims[0]
 
     xs = minigrad.randn(4, 3, dtype=minigrad.float64)
@@ -198,3 +209,304 @@ def test_custom_functions_under_vmap():
             g = func.vmap(func.grad(lambda x, c=cls: c.apply(x).sum()))(xs)
         np.testing.assert_allclose(g.numpy(), 3 * xs.numpy() ** 2)
         assert any("Cube" in str(w.message) for w in caught) == (cls is Cube)
+    assert seen == [(4, "error")]
+    func.vmap(CubeWithRule.apply, randomness="same")(xs)
+    assert seen[-1] == (4, "same")
+
+
+# -- randomness ---------------------------------------------------------------------------------
+RANDOM_FNS = {
+    "rand": lambda m, x: m.rand(4),
+    "randn_like": lambda m, x: m.randn_like(x),
+    "randint": lambda m, x: m.randint(0, 1000, (4,)),
+    "normal": lambda m, x: m.normal(0.0, 1.0, (4,)),
+    "dropout": lambda m, x: m.nn.functional.dropout(m.ones_like(x), 0.5),
+    "multinomial": lambda m, x: m.multinomial(m.ones(50), 4, replacement=True),
+}
+
+
+def _semantics(module, vmap, fn, mode):
+    """What a random function does under vmap: 'error', or whether the samples' draws are
+    'same' or 'different' (batch 3 of (4,) inputs)."""
+    x = module.ones(3, 4)
+    try:
+        y = vmap(lambda xi: fn(module, xi), randomness=mode)(x)
+    except RuntimeError as e:
+        assert "randomness error mode" in str(e)
+        return "error"
+    assert tuple(y.shape) == (3, 4)
+    rows = [y[i].tolist() for i in range(3)]
+    return "same" if rows[0] == rows[1] == rows[2] else "different"
+
+
+@pytest.mark.parametrize("mode", ["error", "same", "different"])
+@pytest.mark.parametrize("name", sorted(RANDOM_FNS))
+def test_randomness_as_torch(name, mode):
+    torch = pytest.importorskip("torch")
+    fn = RANDOM_FNS[name]
+    minigrad.manual_seed(0)
+    torch.manual_seed(0)
+    want = _semantics(torch, torch.func.vmap, fn, mode)
+    assert _semantics(minigrad, func.vmap, fn, mode) == want
+
+
+@pytest.mark.parametrize("mode", ["same", "different"])
+def test_bernoulli_per_sample_probabilities(mode):
+    """A batched probability: "different" draws per sample; "same" compares one draw with each
+    sample's probabilities (PyTorch refuses "same" with a batched input)."""
+    p = minigrad.tensor([[0.0] * 1000, [1.0] * 1000, [0.5] * 1000], dtype=minigrad.float64)
+    y = func.vmap(minigrad.bernoulli, randomness=mode)(p)
+    assert y[0].sum().item() == 0 and y[1].sum().item() == 1000
+    assert 400 < y[2].sum().item() < 600
+
+
+def test_randomness_different_draws_differ_and_reproduce():
+    def noisy(x):
+        return x + minigrad.randn(x.shape[0], dtype=x.dtype)
+
+    x = minigrad.zeros(5, 64, dtype=minigrad.float64)
+    minigrad.manual_seed(3)
+    a = func.vmap(noisy, randomness="different")(x)
+    minigrad.manual_seed(3)
+    b = func.vmap(noisy, randomness="different")(x)
+    np.testing.assert_array_equal(a.numpy(), b.numpy())
+    assert len({tuple(r) for r in a.numpy().round(12).tolist()}) == 5
+    assert abs(a.numpy().std() - 1) < 0.1  # each sample is a fresh standard normal draw
+
+
+def test_randomness_nested_levels():
+    """Each vmap level decides for its own batch dim: different outside, same inside."""
+    x = minigrad.zeros(2, 3, 4)
+    inner = func.vmap(lambda r: r + minigrad.rand(4), randomness="same")
+    y = func.vmap(inner, randomness="different")(x).numpy()
+    assert (y[:, 0] == y[:, 1]).all() and (y[:, 1] == y[:, 2]).all()
+    assert not (y[0] == y[1]).all()
+    with pytest.raises(RuntimeError, match="randomness error mode"):
+        func.vmap(func.vmap(lambda r: r + minigrad.rand(4)), randomness="same")(x)
+
+
+def test_randomness_unsupported_different_is_clear():
+    with pytest.raises(NotImplementedError, match="randomness='different'"):
+        func.vmap(lambda x: x + minigrad.randperm(4), randomness="different")(minigrad.ones(3, 4))
+    y = func.vmap(lambda x: x + minigrad.randperm(4), randomness="same")(minigrad.zeros(3, 4))
+    assert (y[0] == y[2]).all()
+    with pytest.raises(RuntimeError, match="Only allowed values"):
+        func.vmap(lambda x: x, randomness="other")
+
+
+def test_stacked_linear_op_gradients():
+    """LinearOp's stacked form (vmap's per-sample weights): gradcheck and gradgradcheck, and
+    one row (M = 1: the outer-product path) as well as several."""
+    from minigrad.autograd import gradcheck, gradgradcheck
+    from minigrad.nn.functional.basic import LinearOp
+
+    for rows in (1, 3):
+        x = minigrad.randn(2, rows, 4, dtype=minigrad.float64, requires_grad=True)
+        w = minigrad.randn(2, 5, 4, dtype=minigrad.float64, requires_grad=True)
+        b = minigrad.randn(2, 5, dtype=minigrad.float64, requires_grad=True)
+        want = x.detach() @ w.detach().mT + b.detach().unsqueeze(1)
+        np.testing.assert_allclose(LinearOp()(x, w, b).detach().numpy(), want.numpy())
+        assert gradcheck(lambda *a: LinearOp()(*a), (x, w, b))
+        assert gradgradcheck(lambda *a: LinearOp()(*a), (x, w, b))
+
+
+def test_per_sample_second_derivatives_through_linear():
+    """vmap of a gradient of a gradient: the per-sample weights' backward runs on tensors."""
+    model = minigrad.nn.Linear(3, 2).double()
+    params = {k: v.detach() for k, v in model.named_parameters()}
+    xs = minigrad.randn(4, 3, dtype=minigrad.float64)
+
+    def loss(p, x):
+        return func.functional_call(model, p, (x,)).tanh().sum()
+
+    def grad_norm(p, x):
+        return sum((g**2).sum() for g in func.grad(loss)(p, x).values())
+
+    got = func.vmap(func.grad(grad_norm), in_dims=(None, 0))(params, xs)
+    for i in range(4):
+        want = func.grad(grad_norm)(params, xs[i])
+        for k in params:
+            np.testing.assert_allclose(got[k][i].numpy(), want[k].numpy(), rtol=1e-10)
+
+
+# -- in_dims / out_dims / chunk_size, against torch.func.vmap --------------------------------------
+def _both(fn, make_args, **vmap_kwargs):
+    """``fn`` under minigrad's vmap and torch's on the same inputs: (ours, theirs) as arrays, or
+    the exception type each raised."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for module, vmap in ((minigrad, func.vmap), (torch, torch.func.vmap)):
+        try:
+            out = vmap(functools.partial(fn, module), **vmap_kwargs)(*make_args(module))
+        except Exception as e:  # the type is what is compared
+            results.append(type(e))
+            continue
+        flat = out if isinstance(out, (tuple, list)) else [out]
+        if isinstance(out, dict):
+            flat = [out[k] for k in sorted(out)]
+        results.append([np.asarray(o.tolist()) for o in flat])
+    return results
+
+
+def _inputs(module):
+    gen = np.random.default_rng(0)
+    return lambda *shape: module.tensor(gen.standard_normal(shape))
+
+
+STRUCTURE_CASES = {
+    "out_dims_tuple": (
+        lambda m, a: (a * 2, a.sum()),
+        lambda m: (_inputs(m)(6, 3),),
+        {"out_dims": (1, 0)},
+    ),
+    "out_dims_nested": (
+        lambda m, a: (a * 2, (a, a.sum(0))),
+        lambda m: (_inputs(m)(6, 3),),
+        {"out_dims": (1, (0, 1))},
+    ),
+    "out_dims_negative": (lambda m, a: a.exp(), lambda m: (_inputs(m)(6, 3, 2),), {"out_dims": -1}),
+    "out_dims_none_unbatched": (
+        lambda m, a: (a * 2, m.ones(2, dtype=m.float64)),
+        lambda m: (_inputs(m)(6, 3),),
+        {"out_dims": (0, None)},
+    ),
+    "out_dims_none_batched": (
+        lambda m, a: a * 2,
+        lambda m: (_inputs(m)(6, 3),),
+        {"out_dims": None},
+    ),
+    "out_dims_too_many": (
+        lambda m, a: (a, a),
+        lambda m: (_inputs(m)(6, 3),),
+        {"out_dims": (0, 0, 0)},
+    ),
+    "in_dims_dict": (
+        lambda m, d: d["a"] + d["b"],
+        lambda m: ({"a": _inputs(m)(6, 3), "b": _inputs(m)(3, 6)},),
+        {"in_dims": ({"a": 0, "b": 1},)},
+    ),
+    "in_dims_dict_none": (
+        lambda m, d: d["a"] * d["b"],
+        lambda m: ({"a": _inputs(m)(6, 3), "b": _inputs(m)(3)},),
+        {"in_dims": ({"a": 0, "b": None},)},
+    ),
+    "in_dims_nested_tuple": (
+        lambda m, t, s: t[0] * s + t[1],
+        lambda m: ((_inputs(m)(6, 3), _inputs(m)(3, 6)), 2.0),
+        {"in_dims": ((0, 1), None)},
+    ),
+    "in_dims_list_refused": (
+        lambda m, a, b: a + b,
+        lambda m: (_inputs(m)(6, 3),) * 2,
+        {"in_dims": [0, 0]},
+    ),
+    "in_dims_all_none": (lambda m, a: a, lambda m: (_inputs(m)(6, 3),), {"in_dims": None}),
+    "in_dims_non_tensor": (
+        lambda m, a, s: a * s,
+        lambda m: (_inputs(m)(6, 3), 2.0),
+        {"in_dims": (0, 0)},
+    ),
+    "in_dims_wrong_length": (
+        lambda m, a, b: a,
+        lambda m: (_inputs(m)(6, 3),) * 2,
+        {"in_dims": (0,)},
+    ),
+    "in_dims_sizes_differ": (
+        lambda m, a, b: a,
+        lambda m: (_inputs(m)(6, 3), _inputs(m)(3, 5)),
+        {"in_dims": (0, 1)},
+    ),
+    "in_dims_out_of_range": (lambda m, a: a, lambda m: (_inputs(m)(6, 3),), {"in_dims": 2}),
+    "kwargs_not_mapped": (
+        lambda m, a, s=None: a * s,
+        lambda m: (_inputs(m)(6, 3),),
+        {},
+    ),
+    "chunks": (
+        lambda m, a, b: ((a @ b).tanh(), a.sum()),
+        lambda m: (_inputs(m)(7, 3), _inputs(m)(3, 7)),
+        {"in_dims": (0, 1), "out_dims": (1, 0), "chunk_size": 3},
+    ),
+    "chunks_larger_than_batch": (
+        lambda m, a: a.cumsum(0),
+        lambda m: (_inputs(m)(5, 3),),
+        {"chunk_size": 8},
+    ),
+    "chunk_size_zero": (lambda m, a: a, lambda m: (_inputs(m)(6, 3),), {"chunk_size": 0}),
+    "chunk_size_negative": (lambda m, a: a, lambda m: (_inputs(m)(6, 3),), {"chunk_size": -2}),
+}
+
+
+@pytest.mark.parametrize("name", sorted(STRUCTURE_CASES))
+def test_structures_as_torch(name):
+    fn, make_args, kwargs = STRUCTURE_CASES[name]
+    if name == "kwargs_not_mapped":  # keyword arguments are passed as they are, unmapped
+        fn = lambda m, a, f=fn: f(m, a, s=m.ones(6, 3, dtype=m.float64) * 2)  # noqa: E731
+    ours, theirs = _both(fn, make_args, **kwargs)
+    if isinstance(theirs, type):
+        assert ours is theirs or (isinstance(ours, type) and issubclass(ours, theirs)), ours
+        return
+    assert not isinstance(ours, type), ours
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a.shape == b.shape
+        np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)
+
+
+def test_chunk_size_randomness_as_torch():
+    """Chunks keep the randomness semantics: "same" is one draw for all chunks, "different"
+    gives the numbers of the unchunked run (the draws follow one another)."""
+    x = minigrad.zeros(7, 2)
+    for mode in ("same", "different"):
+        minigrad.manual_seed(5)
+        whole = func.vmap(lambda a: a + minigrad.rand(2), randomness=mode)(x).numpy()
+        minigrad.manual_seed(5)
+        chunked = func.vmap(lambda a: a + minigrad.rand(2), randomness=mode, chunk_size=3)(x)
+        np.testing.assert_array_equal(whole, chunked.numpy())
+        rows = {tuple(r) for r in whole.tolist()}
+        assert len(rows) == (1 if mode == "same" else 7)
+
+
+def test_chunk_size_type():
+    with pytest.raises(TypeError, match="chunk_size"):
+        func.vmap(lambda a: a, chunk_size=1.5)
+
+
+INDEXED = {
+    "gather": lambda x, i, s: x.gather(0, i),
+    "scatter": lambda x, i, s: x.scatter(0, i, s),
+    "scatter_value": lambda x, i, s: x.scatter(0, i, 1.5),
+    "scatter_add": lambda x, i, s: x.scatter_add(0, i, s),
+    "scatter_reduce_amax": lambda x, i, s: x.scatter_reduce(0, i, s, "amax"),
+    "scatter_reduce_prod": lambda x, i, s: x.scatter_reduce(0, i, s, "prod"),
+    "scatter_reduce_mean": lambda x, i, s: x.scatter_reduce(0, i, s, "mean", include_self=False),
+}
+
+
+@pytest.mark.parametrize("dims", [(0, 0, 0), (None, 0, 0), (0, 0, None), (None, 0, None)])
+@pytest.mark.parametrize("name", sorted(INDEXED))
+def test_per_sample_indices(name, dims):
+    """A batched index tensor (one index per sample) for gather and the scatters, with the
+    other inputs batched or shared, and vmap(grad) through them, against a loop."""
+    fn = INDEXED[name]
+    rng = np.random.default_rng(1)
+    x = minigrad.tensor(rng.uniform(1, 2, (3, 4, 5)))
+    index = minigrad.tensor(rng.integers(0, 4, (3, 2, 5)))
+    src = minigrad.tensor(rng.uniform(1, 2, (3, 2, 5)))
+    args = [a if d is not None else a[0] for a, d in zip((x, index, src), dims)]
+
+    def sample(b):
+        return [a[b] if d is not None else a for a, d in zip(args, dims)]
+
+    got = func.vmap(fn, in_dims=dims)(*args)
+    want = np.stack([fn(*sample(b)).numpy() for b in range(3)])
+    np.testing.assert_allclose(got.numpy(), want, rtol=1e-12)
+    if dims[0] is None:
+        return
+
+    def loss(x, i, s):
+        return (fn(x, i, s) ** 2).sum()
+
+    grads = func.vmap(func.grad(loss), in_dims=dims)(*args)
+    for b in range(3):
+        np.testing.assert_allclose(grads[b].numpy(), func.grad(loss)(*sample(b)).numpy())

@@ -9,9 +9,13 @@ Rules by family:
     elementwise (unary, binary, where, casts, activations, clone, tril/triu, pad, attention):
         pad each batched input with 1s after its batch dim to the widest sample rank; the op's
         own broadcasting does the rest;
-    dims (sum, amax, softmax, cumsum, flip, permute, cat, gather, norms): dims shifted by one;
+    dims (sum, amax, softmax, cumsum, cumprod, flip, permute, cat, gather, norms): dims
+        shifted by one;
+    scatters (scatter, scatter_add, scatter_reduce): the index broadcast over the batch;
     shapes (reshape, expand, sum_to_size, indexing): the batch size put in front;
-    matmul, einsum, linear, convolution and pooling: the batch folded into their own batch dims.
+    matmul, einsum and linear algebra (solve, cholesky, the packed decompositions): the batch
+        is one more leading (batch) dim of theirs;
+    layers and losses (linear, convolution, pooling, ...): in ``_nn_rules``.
 Ops with no rule fall back to a loop over the batch with a one-time warning naming the op (as
 PyTorch's vmap does for its fallback); the loop is correct but slow.
 """
@@ -57,8 +61,23 @@ def unwrap_level(args, level: int):
 
 def batched_call(op, args, level: int):
     vals, flags, size = unwrap_level(args, level)
+    index = getattr(op, "index", None)
+    if type(index) is LogicalArray:  # per-sample indices (gather, scatter)
+        if index.tensor._level != level:
+            raise NotImplementedError(
+                f"vmap: {op_name(type(op))} with an index batched at another vmap level than its "
+                f"input (nested vmap) is not supported"
+            )
+        size = index.tensor._value.shape[0]
     fn = RULES.get(op_name(type(op)), _fallback)
     return make_batched(fn(op, vals, flags, size), level)
+
+
+def index_level(op) -> int:
+    """The vmap level of the batched index array an op holds (gather and scatter with a batched
+    index tensor), or -1: such an op needs its batching rule even with no batched input."""
+    index = getattr(op, "index", None)
+    return index.tensor._level if type(index) is LogicalArray else -1
 
 
 def _tensor(x) -> bool:
@@ -84,7 +103,7 @@ def _align(vals, flags):
 
 def _expanded(v, batched: bool, size: int):
     """``v`` with the batch in front: unbatched values are expanded (a view, no copy)."""
-    return v if batched else v.unsqueeze(0).expand((size,) + tuple(v.shape))
+    return v if batched else v.expand((size,) + tuple(v.shape))
 
 
 def _with(op, **attrs):
@@ -116,7 +135,7 @@ def _dims(op, vals, flags, size):
     return _with(op, dims=tuple(d + 1 for d in op.dims))(*vals)
 
 
-@rule("Cumsum", "Softmax", "LogSoftmax")
+@rule("Cumsum", "Cumprod", "Softmax", "LogSoftmax")
 def _dim(op, vals, flags, size):
     (v,) = vals
     if v.ndim == 1:  # 0-d samples: along a dim of one, then back
@@ -150,13 +169,6 @@ def _cat(op, vals, flags, size):
     return _with(op, dim=op.dim + 1)(*full)
 
 
-@rule("LayerNorm", "GroupNorm", "BatchNorm")
-def _normalize(op, vals, flags, size):
-    if not flags[0]:
-        return _fallback(op, vals, flags, size)
-    return _with(op, axes=tuple(a + 1 for a in op.axes))(*_align(vals, flags))
-
-
 @rule("Gather")
 def _gather(op, vals, flags, size):
     (v,) = vals
@@ -169,6 +181,24 @@ def _gather(op, vals, flags, size):
     else:
         return op(v)
     return _with(op, dim=op.dim + 1, index=index)(v)
+
+
+@rule("Scatter", "ScatterAdd", "ScatterExtreme", "ScatterProd")
+def _scatter(op, vals, flags, size):
+    """Writes at ``index`` along ``dim``: base and src get the batch in front, and the index is
+    broadcast over it (a view) or, when it is batched itself, used as its batch holds it."""
+    base, src = vals
+    index = op.index
+    if isinstance(index, LogicalArray):
+        index = _array_of(index)
+    elif not any(flags):
+        return op(base, src)
+    elif index.ndim == 0:  # 0-d samples: the index addresses the only place
+        return _fallback(op, vals, flags, size)
+    else:
+        index = base.device.xp.broadcast_to(index, (size,) + tuple(index.shape))
+    base, src = _expanded(base, flags[0], size), _expanded(src, flags[1], size)
+    return _with(op, dim=op.dim + 1, index=index)(base, src)
 
 
 def _array_of(logical: LogicalArray):
@@ -219,6 +249,28 @@ def _getitem(op, vals, flags, size):
     return new(*vals)
 
 
+# -- linear algebra ------------------------------------------------------------------------
+# These work on the last two dims and take any leading (batch) dims, so the vmap batch is one
+# more: Solve broadcasts its operands as the elementwise ops do, Cholesky runs as it is.
+RULES["Solve"] = _elementwise
+
+
+@rule("Cholesky")
+def _leading(op, vals, flags, size):
+    return op(*vals)
+
+
+@rule("Slogdet", "Eigh", "SVD", "QR")
+def _packed(op, vals, flags, size):
+    """Decompositions packing several results per matrix: a copy of the op runs on the batch
+    (and becomes the graph node, whose backward unpacks batched arrays); the caller's op is told
+    one sample's layout, as the caller unpacks the batched (one-sample-looking) result."""
+    node = copy.copy(op)
+    out = node(*vals)
+    op.batch, op.parts = node.batch[1:], node.parts
+    return out
+
+
 # -- matrix products -------------------------------------------------------------------------
 @rule("MatMul")
 def _matmul(op, vals, flags, size):
@@ -257,159 +309,20 @@ def _einsum(op, vals, flags, size):
     return _with(op, inputs=inputs, output=letter + op.output)(*vals)
 
 
-@rule("Linear")
-def _linear(op, vals, flags, size):
-    x, w, b = vals
-    if not (flags[1] or flags[2]):
-        return op(x, w, b)  # Linear takes any leading dims: the batch is one more
-    # per-sample weights: one batched matrix product, (B, M, in) @ (B, in, out)
-    lead = tuple(x.shape[1:-1]) if flags[0] else tuple(x.shape[:-1])
-    rows = x.reshape((size if flags[0] else 1, -1, x.shape[-1]))
-    wt = (w if flags[1] else _expanded(w, False, size)).transpose(-1, -2)
-    y = rows @ wt
-    if b is not None:
-        y = y + (b.unsqueeze(1) if flags[2] else b)
-    return y.reshape((size,) + lead + (y.shape[-1],))
-
-
-@rule("Embedding")
-def _embedding(op, vals, flags, size):
-    (w,) = vals
-    indices = op.indices
-    if isinstance(indices, LogicalArray):
-        if flags[0]:
-            return _fallback(op, vals, flags, size)
-        return _with(op, indices=_array_of(indices))(w)  # (B, ...) rows of one table
-    from ..ops.indexing import GetItem  # per-sample tables (B, V, D), the same indices
-
-    return GetItem((slice(None), indices))(w)
-
-
-@rule("Convolution", "MaxPool", "AvgPool", "Im2Col", "Col2Im")
-def _fold_batch(op, vals, flags, size):
-    """Ops over (N, C, ...) that treat samples alike: fold the vmap batch into N."""
-    if any(flags[1:]):
-        if op_name(type(op)) == "Convolution":
-            return _conv_per_sample_weights(op, vals, flags, size)
-        return _fallback(op, vals, flags, size)
-    x = vals[0]
-    merged = x.reshape((size * x.shape[1],) + tuple(x.shape[2:]))
-    if op_name(type(op)) == "MaxPool":  # the copy runs (and backpropagates) on the batch ...
-        op, caller = copy.copy(op), op
-        refused = _Refused("max pooling's return_indices")  # ... the caller's refuses
-        caller.argmax, caller._kept = refused, {"argmax": refused}
-    out = op(merged, *vals[1:])
-    return out.reshape((size, x.shape[1]) + tuple(out.shape[1:]))
-
-
-def _conv_per_sample_weights(op, vals, flags, size):
-    """A weight per sample: one grouped convolution, each sample's channels a group of their own
-    (x (B, N, C, ...) becomes (N, B·C, ...), the weights (B·O, C/g, ...), groups × B)."""
-    x, w, b = vals
-    x = _expanded(x, flags[0], size)
-    w = _expanded(w, flags[1], size)
-    n, spatial = x.shape[1], tuple(x.shape[3:])
-    xs = x.transpose(0, 1).reshape((n, size * x.shape[2]) + spatial)
-    ws = w.reshape((size * w.shape[1],) + tuple(w.shape[2:]))
-    bs = None if b is None else _expanded(b, flags[2], size).reshape(-1)
-    out = _with(op, groups=op.groups * size)(xs, ws, bs)
-    return out.reshape((n, size, w.shape[1]) + tuple(out.shape[2:])).transpose(0, 1)
-
-
-@rule("LSTMCell", "GRUCell")
-def _rows(op, vals, flags, size):
-    """Recurrent cells work row by row on (N, features): fold the batch into N."""
-    full = [_expanded(v, f, size) for v, f in zip(vals, flags)]
-    n = full[0].shape[1]
-    out = op(*[v.reshape((size * n,) + tuple(v.shape[2:])) for v in full])
-    if out.ndim == 3:  # LSTM: stacked [h', c'] (2, B·N, H)
-        return out.reshape((2, size, n, out.shape[-1])).transpose(0, 1)
-    return out.reshape((size, n) + tuple(out.shape[1:]))
-
-
-class _Refused:
-    """Stands in for an array an op stores for its caller, where vmap has no batched form."""
-
-    def __init__(self, what: str):
-        self.what = what
-
-    def __getattr__(self, name):
-        raise NotImplementedError(f"vmap: {self.what} is not supported inside vmap")
-
-
-# -- custom autograd Functions ------------------------------------------------------------------
-FUNCTION_RULES: dict = {}
-
-
-def batched_function_call(cls, args, kwargs, level: int):
-    """``cls.apply(*args)`` with some args batched at ``level``: the Function's own rule (a
-    ``vmap(info, in_dims, *args)`` staticmethod, as PyTorch's custom Functions may define), one
-    of ours, or a loop over the batch."""
-    vals, flags, size = unwrap_level(args, level)
-    own = cls.__dict__.get("vmap")
-    if own is not None:
-        info = _VmapInfo(size)
-        outs, out_dims = own.__func__(info, tuple(0 if f else None for f in flags), *vals, **kwargs)
-        single = not isinstance(outs, tuple)
-        outs = (outs,) if single else outs
-        out_dims = (out_dims,) * len(outs) if isinstance(out_dims, (int, type(None))) else out_dims
-        wrapped = tuple(
-            o if d is None else make_batched(o.movedim(d, 0) if d else o, level)
-            for o, d in zip(outs, out_dims)
-        )
-        return wrapped[0] if single else wrapped
-    rule_fn = FUNCTION_RULES.get(cls.__name__)
-    if rule_fn is not None:
-        outs = rule_fn(cls, vals, flags, size, kwargs)
-    else:
-        outs = _function_fallback(cls, vals, flags, size, kwargs)
-    if isinstance(outs, tuple):
-        return tuple(make_batched(o, level) for o in outs)
-    return make_batched(outs, level)
-
-
-class _VmapInfo:
-    """What a Function's ``vmap`` staticmethod is told: the batch size and the randomness."""
-
-    def __init__(self, batch_size: int, randomness: str = "error"):
-        self.batch_size, self.randomness = batch_size, randomness
-
-
-def _function_fallback(cls, vals, flags, size, kwargs):
-    name = cls.__name__
-    if name not in _warned:
-        _warned.add(name)
-        warnings.warn(
-            f"vmap: there is a performance drop because the custom Function {name} has no vmap "
-            f"staticmethod; falling back to a loop over the batch",
-            stacklevel=4,
-        )
-    outs = [
-        cls.apply(*[v[i] if f else v for v, f in zip(vals, flags)], **kwargs) for i in range(size)
-    ]
-    if isinstance(outs[0], tuple):
-        return tuple(_stack([o[k] for o in outs]) for k in range(len(outs[0])))
-    return _stack(outs)
-
-
-def _split_rule(cls, vals, flags, size, kwargs):
-    x, dim, sizes, squeeze = vals
-    return cls.apply(x, dim + 1, sizes, squeeze)  # the pieces keep the batch in front
-
-
-FUNCTION_RULES["Split"] = _split_rule
-
-
 # -- the fallback ----------------------------------------------------------------------------
-def _fallback(op, vals, flags, size):
-    name = op_name(type(op))
-    if name not in _warned:
-        _warned.add(name)
+def warn_slow(what: str) -> None:
+    """Warn once per ``what`` (an op, a custom Function) that vmap loops over the batch."""
+    if what not in _warned:
+        _warned.add(what)
         warnings.warn(
-            f"vmap: there is a performance drop because there is no batching rule for {name}; "
-            f"falling back to a loop over the batch",
-            stacklevel=4,
+            f"vmap: there is a performance drop because {what}; falling back to a loop over the "
+            f"batch",
+            stacklevel=5,
         )
+
+
+def _fallback(op, vals, flags, size):
+    warn_slow(f"there is no batching rule for {op_name(type(op))}")
     outs = []
     for i in range(size):
         sample = [v[i] if f else v for v, f in zip(vals, flags)]
@@ -422,38 +335,14 @@ def _fallback(op, vals, flags, size):
                     new, k, tuple(_array_of(e)[i] if isinstance(e, LogicalArray) else e for e in v)
                 )
         outs.append(new(*sample))
-    return _stack(outs)
+    return stack_samples(outs)
 
 
-def _stack(outs):
+def stack_samples(outs):
+    """The outputs of a loop over the batch, stacked along a new batch dim in front."""
     from ..ops.joining import stack
 
     return stack(outs, 0)
 
 
-@rule("CrossEntropy")
-def _cross_entropy(op, vals, flags, size):
-    """Rows of every sample in one call with reduction='none', then each sample's reduction."""
-    x, target, weight = vals
-    if flags[2] or any(type(v) is BatchedTensor for v in vals if v is not None):
-        return _fallback(op, vals, flags, size)  # per-sample class weights, or nested vmap
-    x, target = _expanded(x, flags[0], size), _expanded(target, flags[1], size)
-    m, c = x.shape[1], x.shape[-1]
-    flat_target = target.reshape((size * m,) + tuple(target.shape[2:]))
-    reduction = op.reduction
-    per = _with(op, reduction="none")(x.reshape(size * m, c), flat_target, weight)
-    per = per.reshape(size, m)
-    if reduction == "none":
-        return per
-    total = per.sum(1)
-    if reduction == "sum":
-        return total
-    if op.probs:
-        return total / m
-    valid = target != op.ignore_index
-    if weight is None:
-        denom = valid.to(per.dtype).sum(1)
-    else:
-        safe = target.masked_fill(valid.logical_not(), 0).reshape(-1)
-        denom = (weight.index_select(0, safe).reshape(size, m) * valid.to(per.dtype)).sum(1)
-    return total / denom
+from . import _nn_rules  # noqa: E402, F401 - registers the rules of layers and losses

@@ -289,15 +289,10 @@ def index_select(input, dim, index):
 def gather(input, dim, index):
     """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (torch.gather); index in ``[0, size)``."""
     _check_index(input, index, "gather")
-    if not input.device.backend.is_array(index._data):
-        raise NotImplementedError(
-            "gather: an index that differs from sample to sample (batched by vmap) is not "
-            "supported yet; gather outside vmap"
-        )
     dim = normalize_dim(dim, input.ndim, "gather")
     size = input.shape[dim] if input.ndim else 1
     check_range(
-        index._data, size, input.device,
+        index._all_elements(), size, input.device,
         f"gather(): index {{}} is out of bounds for dimension {dim} with size {size}",
         negative=False,
     )  # fmt: skip
@@ -312,7 +307,7 @@ def scatter_add(input, dim, index, src):
     dim = normalize_dim(dim, input.ndim, "scatter_add")
     size = input.shape[dim] if input.ndim else 1
     check_range(
-        index._data, size, input.device,
+        index._all_elements(), size, input.device,
         f"scatter_add(): index {{}} is out of bounds for dimension {dim} with size {size}",
         negative=False,
     )  # fmt: skip

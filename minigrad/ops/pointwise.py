@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import grad_mode, graph
 from .base import constant, on_input_device
-from .elementwise import compare, promote, where
+from .elementwise import Compare, compare, isinf, isnan, promote, where
 
 
 def logical_and(input, other):
@@ -49,12 +49,10 @@ def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     info = np.finfo(input._data.dtype)
     posinf = float(info.max) if posinf is None else posinf
     neginf = float(info.min) if neginf is None else neginf
-    data = input._data
-    xp = input.device.xp
-    infinite = xp.isinf(data)
-    out = where(constant(xp.isnan(data), input.device), nan, input)
-    out = where(constant(infinite & (data > 0), input.device), posinf, out)
-    return where(constant(infinite & (data < 0), input.device), neginf, out)
+    infinite = isinf(input)  # masks from ops (not the arrays), so that vmap batches them
+    out = where(isnan(input), nan, input)
+    out = where(logical_and(infinite, input > 0), posinf, out)
+    return where(logical_and(infinite, input < 0), neginf, out)
 
 
 @on_input_device
@@ -67,11 +65,9 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
                 f"isclose: {input.dtype} did not match {other.dtype} (both need the same dtype)"
             )
     a, b = promote(input, other)
-    xp = a.device.xp
-    bd = b._data if isinstance(b, graph.Tensor) else b
     if a.dtype is dtypes.bool:
-        return constant(xp.equal(a._data, bd), a.device)
-    return constant(xp.isclose(a._data, bd, rtol=rtol, atol=atol, equal_nan=equal_nan), a.device)
+        return Compare("equal")(a, b)
+    return Compare("isclose")(a, b, rtol, atol, equal_nan)  # an op, so that vmap batches it
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:

@@ -153,7 +153,8 @@ def _scatter_index(input, index, dim: int, op: str):
             f"{op}(): expected all tensors to be on the same device, but found at least two "
             f"devices, {input.device} (input) and {index.device} (index)"
         )
-    _check_range(index._data, input.shape[dim] if input.ndim else 1, dim, RuntimeError, False)
+    size = input.shape[dim] if input.ndim else 1
+    _check_range(index._all_elements(), size, dim, RuntimeError, False)  # under vmap: all samples'
     return index._data
 
 

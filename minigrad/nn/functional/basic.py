@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import backend, dtypes
+from ...autograd import graph
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
 from ...ops.indexing import IndexAdd, check_range
@@ -10,11 +11,19 @@ from ._utils import maybe_inplace
 
 
 class LinearOp(Op):
-    """y = x·Wᵀ + b; dx = dy·W, dW = dyᵀ·x (summed over the batch dims), db = Σ dy"""
+    """y = x·Wᵀ + b; dx = dy·W, dW = dyᵀ·x (summed over the batch dims), db = Σ dy.
+
+    With a stack of weights (vmap's per-sample weights) x is (B, M, in), W (B, out, in) and b
+    (B, out): each of the B products uses its own weight, and dW is one per sample."""
 
     save_inputs = True
 
     def forward(self, x, w, b):
+        if w.ndim == 3:
+            y = _stacked_product(x, w.swapaxes(-1, -2))
+            if b is not None:
+                y += b[..., None, :]
+            return y
         if x.ndim == 2:
             y = x @ w.T
         else:  # one GEMM over the flattened batch dims
@@ -25,7 +34,8 @@ class LinearOp(Op):
 
     def backward(self, gy):
         x, w, _ = self.saved_tensors
-        return self.formula(_linear_vjp, gy, x, w, self.needs_input_grad)
+        vjp = _stacked_linear_vjp if w.ndim == 3 else _linear_vjp
+        return self.formula(vjp, gy, x, w, self.needs_input_grad)
 
 
 def _linear_vjp(ns, gy, x, w, needs):
@@ -36,6 +46,31 @@ def _linear_vjp(ns, gy, x, w, needs):
     gw = rows.T @ (x if x.ndim == 2 else x.reshape(-1, x.shape[-1])) if need_w else None
     gb = rows.sum(0) if need_b else None
     return gx, gw, gb
+
+
+def _stacked_linear_vjp(ns, gy, x, w, needs):
+    """(dx, dW, db) for a stack of weights (see LinearOp): gy (B, M, out), x (B, M, in)."""
+    need_x, need_w, need_b = needs
+    gx = None
+    if need_x:
+        gx = gy @ w if isinstance(gy, graph.Tensor) else _stacked_product(gy, w)
+    gw = None
+    if need_w:
+        if x.shape[-2] == 1 and not isinstance(gy, graph.Tensor):  # outer products: einsum is ~5x
+            gw = ns.einsum("...mo,...mi->...oi", gy, x)  # faster than matmul over a dim of 1
+        else:
+            gw = gy.mT @ x
+    gb = gy.sum(-2) if need_b else None
+    return gx, gw, gb
+
+
+def _stacked_product(a, b):
+    """a @ b for (B, M, k) and (B, k, n) arrays; when b is one matrix repeated (an expanded view,
+    stride 0: vmap's shared weights) as one matrix product over the B·M rows."""
+    if b.strides[0] == 0 and a.shape[0] == b.shape[0]:
+        rows = a.reshape(-1, a.shape[-1]) @ b[0]
+        return rows.reshape(a.shape[:-1] + (b.shape[-1],))
+    return a @ b
 
 
 def linear(input, weight, bias=None):
@@ -85,15 +120,18 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
         return input
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"dropout: expected a floating point input, got {input.dtype}")
-    np_dtype = input._data.dtype
-    with backend.on(input.device):  # the mask is made on the input's GPU
-        if p == 1.0:
-            mask = input.device.xp.zeros(mask_shape, dtype=np_dtype)
-        else:
-            gen = backend.default_generator(input.device)
-            mask = (gen.uniform(mask_shape, np_dtype) >= p).astype(np_dtype)
+    np_dtype, dev = input._data.dtype, input.device
+
+    def make(shape):
+        with backend.on(dev):  # the mask is made on the input's GPU
+            if p == 1.0:
+                return constant(dev.xp.zeros(shape, dtype=np_dtype), dev)
+            mask = (backend.default_generator(dev).uniform(shape, np_dtype) >= p).astype(np_dtype)
             mask *= 1.0 / (1.0 - p)  # inverted dropout: the expected value is unchanged
-    return maybe_inplace(lambda x: x * constant(mask, x.device), input, inplace)
+            return constant(mask, dev)
+
+    mask = backend.per_sample_draw(make, mask_shape)  # one mask per sample under vmap
+    return maybe_inplace(lambda x: x * mask, input, inplace)
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
