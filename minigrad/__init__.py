@@ -39,6 +39,7 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import (
+    bfloat16,
     bool,
     double,
     dtype,

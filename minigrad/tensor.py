@@ -105,7 +105,7 @@ class Tensor(InPlaceMethods):
         return self.device.type == "cuda"
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return dtypes.is_floating(self._data.dtype)
 
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
@@ -130,7 +130,7 @@ class Tensor(InPlaceMethods):
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if value and self._data.dtype.kind != "f":
+        if value and not dtypes.is_floating(self._data.dtype):
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, got {self.dtype}"
             )
@@ -292,6 +292,9 @@ class Tensor(InPlaceMethods):
 
     def half(self) -> Tensor:
         return self.to(dtypes.float16)
+
+    def bfloat16(self) -> Tensor:
+        return self.to(dtypes.bfloat16)
 
     def long(self) -> Tensor:
         return self.to(dtypes.int64)

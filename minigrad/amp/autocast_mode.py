@@ -111,12 +111,8 @@ def get_autocast_dtype(device_type: str = "cuda"):
 
 
 def _default_dtype(device_type: str):
-    if device_type == "cpu":
-        raise NotImplementedError(
-            "autocast on the CPU defaults to bfloat16, which minigrad does not have yet; pass "
-            "dtype=minigrad.float16"
-        )
-    return dtypes.float16
+    """PyTorch's defaults: bfloat16 on the CPU, float16 on CUDA."""
+    return dtypes.bfloat16 if device_type == "cpu" else dtypes.float16
 
 
 def _policy_for(device_type: str) -> dict:
@@ -128,7 +124,12 @@ def _cast(t, target, cache: dict | None):
     np_dtype = target.numpy
     if t._data.dtype == np_dtype:
         return t
-    if cache is not None and t._requires_grad and t.grad_fn is None and t._data.dtype.kind == "f":
+    if (
+        cache is not None
+        and t._requires_grad
+        and t.grad_fn is None
+        and dtypes.is_floating(t._data.dtype)
+    ):
         key = (id(t), np_dtype)
         hit = cache.get(key)
         if hit is None:
@@ -148,7 +149,7 @@ def _cast_args(name: str, args, enabled: dict):
             kind = _policy_for(device_type).get(name)
             np_dtype = a._data.dtype
             # eligible: floating, not float64 (PyTorch leaves double alone)
-            if kind is not None and np_dtype.kind == "f" and np_dtype.itemsize != 8:
+            if kind is not None and dtypes.is_floating(np_dtype) and np_dtype.itemsize != 8:
                 target = enabled[device_type] if kind == LOWER else dtypes.float32
                 if np_dtype != target.numpy:
                     a = _cast(a, target, _state.cache if _state_cache_enabled() else None)

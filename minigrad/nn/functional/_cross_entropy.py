@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import dtypes
 from ...ops.base import Op, autocast_inputs, constant, on_input_device
 from ...ops.nn import LogSoftmaxOp, SoftmaxOp
 from ._utils import check_class_targets, check_reduction, reduction_from_legacy
@@ -25,6 +26,7 @@ class CrossEntropy(Op):
         self.smoothing, self.probs = smoothing, probs
 
     # -- forward ---------------------------------------------------------------------------------
+    @dtypes.computed_in_float32  # log-sum-exp of bfloat16 logits in float32, as PyTorch
     def forward(self, x, target, weight):
         xp = self.xp
         shifted = x - x.max(axis=1, keepdims=True)  # subtract the max: exp never overflows
