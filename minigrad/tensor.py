@@ -342,6 +342,7 @@ class Tensor(InPlaceMethods):
         dev = backend.device(device) if device is not None else self.device
         np_dtype = dtypes.to_dtype(dtype).numpy if dtype is not None else self._data.dtype
         shape = factory_size(size, op)
+        dev.backend.check_dtype(np_dtype)
         with backend.on(dev):
             out = Tensor._make(dev.xp.full(shape, fill_value, dtype=np_dtype), dev)
         return out.requires_grad_(requires_grad)

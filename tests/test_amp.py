@@ -65,18 +65,30 @@ def _ops(m):
 NAMES = list(_ops(minigrad))
 
 
-@pytest.mark.parametrize("input_dtype", ["float32", "float16"])
+@pytest.mark.parametrize("input_dtype", ["float32", "float16", "bfloat16"])
 @pytest.mark.parametrize("name", NAMES)
-def test_cpu_autocast_dtypes_match_torch(name, input_dtype):
-    """Each op's output dtype under CPU autocast (float16) equals PyTorch's."""
+@pytest.mark.parametrize("fast_dtype", ["float16", "bfloat16", None])
+def test_cpu_autocast_dtypes_match_torch(name, input_dtype, fast_dtype):
+    """Each op's output dtype under CPU autocast (float16, bfloat16 and the default, which is
+    bfloat16 on the CPU) equals PyTorch's."""
     torch = pytest.importorskip("torch")
+    if input_dtype == "bfloat16" or fast_dtype == "bfloat16":
+        pytest.importorskip("ml_dtypes")
     x = np.random.default_rng(0).uniform(0.1, 1.0, (4, 4))
     a_m = minigrad.tensor(x, dtype=getattr(minigrad, input_dtype))
     a_t = torch.tensor(x, dtype=getattr(torch, input_dtype))
-    with minigrad.autocast("cpu", dtype=minigrad.float16):
+    kw_m = {} if fast_dtype is None else {"dtype": getattr(minigrad, fast_dtype)}
+    kw_t = {} if fast_dtype is None else {"dtype": getattr(torch, fast_dtype)}
+    try:
+        with torch.autocast("cpu", **kw_t):
+            want = _ops(torch)[name](a_t)
+    except RuntimeError:  # cat/stack of the other low-precision dtype: both refuse
+        with pytest.raises(RuntimeError, match="autocast"):
+            with minigrad.autocast("cpu", **kw_m):
+                _ops(minigrad)[name](a_m)
+        return
+    with minigrad.autocast("cpu", **kw_m):
         got = _ops(minigrad)[name](a_m)
-    with torch.autocast("cpu", dtype=torch.float16):
-        want = _ops(torch)[name](a_t)
     assert got.dtype.name == str(want.dtype).split(".")[-1]
     np.testing.assert_allclose(
         got.float().detach().numpy(), want.float().detach().numpy(), rtol=2e-2, atol=2e-2
@@ -143,9 +155,9 @@ def test_nesting_decorator_threads_and_device_types():
         assert (x @ x).dtype is minigrad.float32
     assert not minigrad.amp.is_autocast_enabled("cpu")
     assert minigrad.ops.base.interposer is None  # nothing left on the hot path
-    with pytest.raises(NotImplementedError, match="bfloat16"):
-        with minigrad.autocast("cpu"):
-            pass
+    with minigrad.autocast("cpu"):  # the CPU's default is bfloat16, as in PyTorch
+        assert minigrad.amp.get_autocast_dtype("cpu") is minigrad.bfloat16
+        assert (x @ x).dtype is minigrad.bfloat16
     with pytest.raises(RuntimeError, match="float16 and bfloat16"):
         minigrad.autocast("cpu", dtype=minigrad.float64)
 

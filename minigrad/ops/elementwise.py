@@ -303,6 +303,8 @@ class Cast(Op):
         self.np_dtype = np_dtype
 
     def forward(self, a):
+        if self.device.type != "cpu":
+            self.device.backend.check_dtype(self.np_dtype)  # CuPy has no bfloat16
         return a.astype(self.np_dtype)
 
     def backward(self, gz):
