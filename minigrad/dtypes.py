@@ -235,6 +235,17 @@ def accumulate_dtype(d: dtype) -> dtype:
     return float32 if d is float16 or d is bfloat16 else d
 
 
+def bfloat16_from_bits(bits):
+    """bfloat16 values from their 16-bit patterns (a uint16 array of either byte order), as
+    files store them: an ml_dtypes bfloat16 array when ml_dtypes is installed, else the same
+    values, exactly, as float32 (a bfloat16 is the top half of a float32)."""
+    bits = bits.astype(np.uint16, copy=False)  # native byte order
+    try:
+        return bits.view(bfloat16.numpy)
+    except ImportError:
+        return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
 def kernel_dtype(numpy_dtype):
     """The NumPy dtype to run a kernel in for data of ``numpy_dtype``: float32 for bfloat16,
     for which NumPy has no einsum, linalg or float32-accumulating loops (round the result

@@ -395,6 +395,12 @@ class Tensor(InPlaceMethods):
         """Export this tensor's memory through DLPack (``torch.from_dlpack(t)``, ``np.from_dlpack``)."""
         if self.requires_grad:
             raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        if self.dtype is dtypes.bfloat16:
+            raise BufferError(
+                "bfloat16 tensors cannot be exported through DLPack (NumPy's DLPack has no "
+                "bfloat16): export t.float(), or share the bits with PyTorch as "
+                "torch.from_numpy(t.numpy().view(numpy.int16)).view(torch.bfloat16)"
+            )
         kwargs = {
             "stream": stream,
             "max_version": max_version,
