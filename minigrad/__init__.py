@@ -178,6 +178,7 @@ def equal(input, other) -> bool:
 # -- issue 12: legacy constructors, dtype limits, more tensor ops, minigrad.linalg --------------
 from . import linalg  # noqa: E402
 from ._legacy import (  # noqa: E402
+    BFloat16Tensor,
     BoolTensor,
     ByteTensor,
     CharTensor,
