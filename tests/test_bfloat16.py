@@ -27,6 +27,9 @@ def test_the_dtype_and_its_conversions():
         assert t.dtype is d and t.is_floating_point() and t.tolist() == [1.0, 2.5, -3.0]
         assert t.element_size() == 2 and t.type() == "minigrad.BFloat16Tensor"
     assert isinstance(x.bfloat16(), minigrad.BFloat16Tensor)
+    layer = nn.Linear(2, 3).bfloat16()
+    assert layer.weight.dtype is minigrad.bfloat16 and layer.bias.dtype is minigrad.bfloat16
+    assert layer(minigrad.ones(1, 2, dtype=minigrad.bfloat16)).dtype is minigrad.bfloat16
     assert x.bfloat16().float().dtype is minigrad.float32
     assert minigrad.tensor(3.0, dtype=d).item() == 3.0
     assert float(minigrad.tensor(1.0 / 3, dtype=d)) == 0.333984375  # rounded to 8 bits
