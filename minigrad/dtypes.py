@@ -299,8 +299,8 @@ def checked_scalar(value, d: dtype, op: str = "", *, half_saturates: _builtins.b
     takes floats in [lowest, highest] (truncated toward zero; NaN and inf overflow) and ints in
     [lowest, highest], where an unsigned target also takes -highest..-1, which wrap (uint8: -1
     is 255); a floating target takes anything whose magnitude is at most its largest finite
-    value, plus inf and NaN. ``half_saturates=True``: float16 takes any float, too large ones
-    becoming inf (PyTorch's ``fill_`` and ``full`` do that; its ``masked_fill`` raises).
+    value, plus inf and NaN. ``half_saturates=True``: float16 and bfloat16 take any float, too
+    large ones becoming inf (PyTorch's ``fill_`` and ``full`` do that; its ``masked_fill`` raises).
     """
     if isinstance(value, np.generic):
         value = value.item()
@@ -309,7 +309,7 @@ def checked_scalar(value, d: dtype, op: str = "", *, half_saturates: _builtins.b
     if d.is_floating_point:
         f = _builtins.float(value)
         if (
-            not (half_saturates and d is float16)
+            not (half_saturates and (d is float16 or d is bfloat16))
             and math.isfinite(f)
             and abs(f) > _builtins.float(np.finfo(d.numpy).max)
         ):

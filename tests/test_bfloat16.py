@@ -106,6 +106,29 @@ def test_promote_types_matches_torch(other):
         assert got.name == str(want).removeprefix("torch.")
 
 
+OVERFLOWS = {
+    "full": lambda m: m.full((1,), 1e39, dtype=m.bfloat16),
+    "fill_": lambda m: m.zeros(1, dtype=m.bfloat16).fill_(1e39),
+    "masked_fill": lambda m: m.zeros(1, dtype=m.bfloat16).masked_fill(m.tensor([True]), 1e39),
+    "tensor": lambda m: m.tensor([1e39, -1e39], dtype=m.bfloat16),
+    "add": lambda m: m.ones(1, dtype=m.bfloat16) + 1e39,
+}
+
+
+@pytest.mark.filterwarnings("ignore:overflow encountered")
+@pytest.mark.parametrize("name", list(OVERFLOWS))
+def test_values_beyond_bfloat16s_range_as_pytorch(name):
+    """PyTorch saturates to inf in ``full``/``fill_``/conversion and refuses in masked_fill."""
+    torch = pytest.importorskip("torch")
+    try:
+        want = OVERFLOWS[name](torch)
+    except RuntimeError:
+        with pytest.raises(RuntimeError, match="bfloat16 without overflow"):
+            OVERFLOWS[name](minigrad)
+        return
+    assert OVERFLOWS[name](minigrad).tolist() == want.tolist()
+
+
 def test_reductions_accumulate_in_float32_as_pytorch():
     torch = pytest.importorskip("torch")
     x_m = minigrad.ones(70000, dtype=minigrad.bfloat16)
