@@ -257,6 +257,17 @@ def test_optimizers_keep_bfloat16_and_follow_torch(name):
     np.testing.assert_allclose(p.detach().float().numpy(), q.detach().float().numpy(), atol=0.05)
 
 
+def test_collectives_reduce_bfloat16_in_float32():
+    """MPI has no bfloat16: reductions stage it as float32 and write bfloat16 back."""
+    from minigrad.distributed.collectives import _Staged
+
+    t = minigrad.tensor([1.5, 2.0], dtype=minigrad.bfloat16)
+    staged = _Staged(t, reduce=True)
+    assert staged.buf.dtype == np.float32
+    staged.write_back(staged.buf * 2)
+    assert t.dtype is minigrad.bfloat16 and t.tolist() == [3.0, 4.0]
+
+
 def test_without_ml_dtypes_bfloat16_names_the_package(tmp_path):
     """minigrad imports and works without ml_dtypes; touching bfloat16 says what to install,
     and PyTorch's bfloat16 tensors load as float32 (the same values)."""
