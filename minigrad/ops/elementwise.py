@@ -51,7 +51,7 @@ def _scalar_operand(x):
     """A number given where a tensor is expected, as a 0-d CPU tensor of PyTorch's default
     dtype for its kind; NumPy scalars count as Python numbers, as in PyTorch
     (``add(np.float64(1), np.float64(2))`` is float32)."""
-    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+    if isinstance(x, np.generic) and (x.dtype.kind in "biu" or dtypes.is_floating(x.dtype)):
         x = x.item()
     if isinstance(x, (bool, int, float)):
         dtype, value = dtypes.result_type(x), x
