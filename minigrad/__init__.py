@@ -49,6 +49,7 @@ from .creation import (
     zeros_like,
 )
 from .dtypes import (
+    bfloat16,
     bool,
     double,
     dtype,
@@ -205,6 +206,7 @@ def equal(input, other) -> bool:
 # -- legacy constructors, dtype limits, more tensor ops, minigrad.linalg ------------------------
 from . import linalg  # noqa: E402
 from ._legacy import (  # noqa: E402
+    BFloat16Tensor,
     BoolTensor,
     ByteTensor,
     CharTensor,

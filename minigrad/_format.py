@@ -9,6 +9,8 @@ from . import dtypes
 
 def tensor_repr(t) -> str:
     host = t.device.backend.to_host(t._data)
+    if t.dtype is dtypes.bfloat16:
+        host = host.astype(np.float32)  # exact; NumPy's printing knows only its own floats
     body = format_array(host)
     suffix = []
     if t.device.type != "cpu":

@@ -485,8 +485,9 @@ def refresh_view(view) -> None:
 def _random_upper(dtype) -> int:
     """``random_()``'s exclusive upper bound without arguments: every integer the dtype holds
     exactly (2^(mantissa + 1) for floats), as PyTorch."""
-    if dtype.kind == "f":
-        return 2 ** (np.finfo(dtype).nmant + 1) + 1
+    if dtypes.is_floating(dtype):
+        mantissa = {"float16": 10, "bfloat16": 7, "float32": 23}.get(dtype.name, 52)
+        return 2 ** (mantissa + 1) + 1
     if dtype.kind == "b":
         return 2
     return int(np.iinfo(dtype).max) + 1

@@ -60,6 +60,9 @@ class ArrayBackend:
         """True if ``obj`` is an array of this backend."""
         raise NotImplementedError
 
+    def check_dtype(self, np_dtype) -> None:
+        """Raise if this backend cannot hold arrays of ``np_dtype`` (NumPy holds them all)."""
+
     def new_generator(self, seed: int, index: int):
         raise NotImplementedError
 
@@ -275,8 +278,16 @@ class CupyBackend(ArrayBackend):
         return self.xp.cuda.runtime.getDeviceCount() if self.is_available() else 0
 
     def from_host(self, array, index):
+        self.check_dtype(array.dtype)
         with self.xp.cuda.Device(index):
             return self.xp.asarray(array)
+
+    def check_dtype(self, np_dtype) -> None:
+        if np_dtype.name == "bfloat16":
+            raise TypeError(
+                "bfloat16 tensors cannot be put on a CUDA device: CuPy has no bfloat16 dtype. "
+                "Keep them on the CPU, or convert them with .float() or .half() first"
+            )
 
     def to_host(self, array):
         self.raise_deferred()

@@ -23,6 +23,7 @@ def Generator(device="cpu") -> backend.Generator:  # noqa: N802 - PyTorch's name
 
 
 def _finish(array, dev, requires_grad) -> Tensor:
+    dev.backend.check_dtype(array.dtype)  # bfloat16 made on a GPU (CuPy has none)
     return Tensor._make(array, dev).requires_grad_(requires_grad)
 
 
@@ -240,6 +241,7 @@ def _random(size, dtype, device, generator, draw, op) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     gen = generator or backend.default_generator(dev)
+    dev.backend.check_dtype(dtype.numpy)
 
     def make(full_shape):
         with backend.on(dev):
@@ -299,7 +301,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     with backend.on(dev):
         array = gen.permutation(factory_size((as_int(n, "randperm", "n"),), "randperm")[0])
         array = array.astype(dtype.numpy)
-    return Tensor._make(array, dev)
+    return _finish(array, dev, requires_grad)
 
 
 def rand_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:

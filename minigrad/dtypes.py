@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import builtins as _builtins
+import functools
+import importlib
 import math
 
 import numpy as np
@@ -28,11 +30,38 @@ class dtype:  # noqa: N801 - PyTorch spells it in lower case
         return (from_name, (self.name,))
 
 
+class _OptionalDtype(dtype):
+    """A dtype whose NumPy type comes from an optional package (bfloat16 from ``ml_dtypes``),
+    imported the first time the type is used, so that ``import minigrad`` neither needs nor
+    pays for the package; without it, using the dtype raises an ImportError naming it."""
+
+    __slots__ = ("_numpy", "_package", "_extra")
+
+    def __init__(self, name: str, itemsize: _builtins.int, package: str, extra: str):
+        self.name, self.itemsize, self._category = name, itemsize, _FLOAT
+        self.is_floating_point, self.is_signed = True, True
+        self._numpy, self._package, self._extra = None, package, extra
+
+    @property
+    def numpy(self):
+        if self._numpy is None:
+            try:
+                module = importlib.import_module(self._package)
+            except ImportError:
+                raise ImportError(
+                    f"minigrad.{self.name} needs the optional package {self._package!r}: "
+                    f"pip install 'minigrad[{self._extra}]' (or pip install {self._package})"
+                ) from None
+            self._numpy = np.dtype(getattr(module, self.name))
+        return self._numpy
+
+
 _BOOL, _INT, _FLOAT = 0, 1, 2
 
 float16 = half = dtype("float16", np.float16, _FLOAT)
 float32 = float = dtype("float32", np.float32, _FLOAT)
 float64 = double = dtype("float64", np.float64, _FLOAT)
+bfloat16 = _OptionalDtype("bfloat16", 2, "ml_dtypes", "bf16")  # NumPy's storage: ml_dtypes
 uint8 = dtype("uint8", np.uint8, _INT)
 int8 = dtype("int8", np.int8, _INT)
 int16 = short = dtype("int16", np.int16, _INT)
@@ -40,9 +69,17 @@ int32 = int = dtype("int32", np.int32, _INT)
 int64 = long = dtype("int64", np.int64, _INT)
 bool = dtype("bool", np.bool_, _BOOL)  # minigrad.bool, as torch.bool
 
-ALL = (float16, float32, float64, uint8, int8, int16, int32, int64, bool)
-_BY_NUMPY = {d.numpy: d for d in ALL}
+ALL = (float16, bfloat16, float32, float64, uint8, int8, int16, int32, int64, bool)
+_BY_NUMPY = {d.numpy: d for d in ALL if d is not bfloat16}  # bfloat16's is found by name
 _BY_NAME = {d.name: d for d in ALL}
+
+
+def is_floating(numpy_dtype) -> _builtins.bool:
+    """Whether a NumPy dtype is a floating type minigrad treats as one: NumPy's own (kind
+    ``'f'``) and ml_dtypes' bfloat16, whose kind is ``'V'``. The one place that decides it:
+    never test ``dtype.kind == 'f'`` or ``np.issubdtype(..., np.floating)`` on tensor data."""
+    return numpy_dtype.kind == "f" or numpy_dtype.name == "bfloat16"
+
 
 _default_float = float32
 
@@ -62,7 +99,8 @@ def from_numpy(numpy_dtype) -> dtype:
     except KeyError:
         pass
     try:
-        return _BY_NUMPY[np.dtype(numpy_dtype)]
+        np_dtype = np.dtype(numpy_dtype)
+        return bfloat16 if np_dtype.name == "bfloat16" else _BY_NUMPY[np_dtype]
     except (KeyError, TypeError):
         valid = ", ".join(d.name for d in ALL)
         raise TypeError(f"unsupported element type {numpy_dtype!r}; minigrad has {valid}") from None
@@ -107,6 +145,11 @@ def promote_types(a: dtype, b: dtype) -> dtype:
     over integers as it is (int32 with float32 is float32, where NumPy would say float64)."""
     if a._category != b._category:
         return a if a._category > b._category else b
+    if a is b:
+        return a
+    if a is bfloat16 or b is bfloat16:  # bfloat16 with float16 is float32, as in PyTorch
+        other = b if a is bfloat16 else a
+        return float64 if other is float64 else float32
     return from_numpy(np.promote_types(a.numpy, b.numpy))
 
 
@@ -153,6 +196,7 @@ _LEGACY_NAMES = {
     "float32": "FloatTensor",
     "float64": "DoubleTensor",
     "float16": "HalfTensor",
+    "bfloat16": "BFloat16Tensor",
     "int64": "LongTensor",
     "int32": "IntTensor",
     "int16": "ShortTensor",
@@ -180,14 +224,60 @@ def from_legacy_type_name(name: str):
 
 
 def accumulate_dtype(d: dtype) -> dtype:
-    """The dtype reductions of ``d`` accumulate in: float32 for float16, as PyTorch's
-    ``acc_type``; every other dtype accumulates in itself (integer sums pick int64 on their own).
+    """The dtype reductions of ``d`` accumulate in: float32 for float16 and bfloat16, as
+    PyTorch's ``acc_type``; every other dtype accumulates in itself (integer sums pick int64
+    on their own).
 
     Summing 70,000 float16 ones in float16 stops at 2048 (and overflows at 65,504): sums,
     means, norms, variances, softmax and cumulative sums of float16 tensors therefore run in
     float32 and round once, at the end, back to float16.
     """
-    return float32 if d is float16 else d
+    return float32 if d is float16 or d is bfloat16 else d
+
+
+def bfloat16_from_bits(bits):
+    """bfloat16 values from their 16-bit patterns (a uint16 array of either byte order), as
+    files store them: an ml_dtypes bfloat16 array when ml_dtypes is installed, else the same
+    values, exactly, as float32 (a bfloat16 is the top half of a float32)."""
+    bits = bits.astype(np.uint16, copy=False)  # native byte order
+    try:
+        return bits.view(bfloat16.numpy)
+    except ImportError:
+        return (bits.astype(np.uint32) << 16).view(np.float32)
+
+
+def kernel_dtype(numpy_dtype):
+    """The NumPy dtype to run a kernel in for data of ``numpy_dtype``: float32 for bfloat16,
+    for which NumPy has no einsum, linalg or float32-accumulating loops (round the result
+    back once, which is what PyTorch's CPU bfloat16 kernels do in effect); else the same."""
+    return np.dtype(np.float32) if numpy_dtype.name == "bfloat16" else numpy_dtype
+
+
+def computed_in_float32(forward):
+    """Decorate an op's ``forward(self, *arrays)`` so that bfloat16 inputs are computed in
+    float32 and the result is rounded once back to bfloat16.
+
+    For fused ops whose intermediates (means, variances, log-sum-exps) would otherwise round
+    to 8 bits at every step, and for NumPy kernels with no bfloat16 loop (einsum): PyTorch's
+    CPU bfloat16 kernels accumulate in float32 the same way. Other dtypes run unchanged.
+    """
+
+    @functools.wraps(forward)
+    def run(self, *arrays):
+        low = None
+        for a in arrays:
+            d = getattr(a, "dtype", None)
+            if d is not None and d.name == "bfloat16":
+                low = d
+                break
+        if low is None:
+            return forward(self, *arrays)
+        wide = tuple(
+            a.astype(np.float32) if getattr(a, "dtype", None) == low else a for a in arrays
+        )
+        return forward(self, *wide).astype(low)
+
+    return run
 
 
 def integer_limits(d: dtype) -> tuple:
@@ -209,8 +299,8 @@ def checked_scalar(value, d: dtype, op: str = "", *, half_saturates: _builtins.b
     takes floats in [lowest, highest] (truncated toward zero; NaN and inf overflow) and ints in
     [lowest, highest], where an unsigned target also takes -highest..-1, which wrap (uint8: -1
     is 255); a floating target takes anything whose magnitude is at most its largest finite
-    value, plus inf and NaN. ``half_saturates=True``: float16 takes any float, too large ones
-    becoming inf (PyTorch's ``fill_`` and ``full`` do that; its ``masked_fill`` raises).
+    value, plus inf and NaN. ``half_saturates=True``: float16 and bfloat16 take any float, too
+    large ones becoming inf (PyTorch's ``fill_`` and ``full`` do that; its ``masked_fill`` raises).
     """
     if isinstance(value, np.generic):
         value = value.item()
@@ -219,7 +309,7 @@ def checked_scalar(value, d: dtype, op: str = "", *, half_saturates: _builtins.b
     if d.is_floating_point:
         f = _builtins.float(value)
         if (
-            not (half_saturates and d is float16)
+            not (half_saturates and (d is float16 or d is bfloat16))
             and math.isfinite(f)
             and abs(f) > _builtins.float(np.finfo(d.numpy).max)
         ):
@@ -264,7 +354,7 @@ def host_array(data, d: dtype | None) -> tuple:
             d = _default_float
         else:
             d = from_numpy(host.dtype)  # also rejects object/string arrays
-    elif d._category == _INT and host.dtype.kind in "fiu" and host.size:
+    elif d._category == _INT and (host.dtype.kind in "iu" or is_floating(host.dtype)) and host.size:
         _check_integer_range(host, d)
     return host, d
 
@@ -292,12 +382,12 @@ def _big_integers(data, host, d):
 def _check_integer_range(host, d: dtype) -> None:
     lo, hi = integer_limits(d)
     low, high = host.min(), host.max()
-    if host.dtype.kind == "f":
+    if is_floating(host.dtype):
         bad = not (np.isfinite(low) and np.isfinite(high)) or low < lo or high > hi
     else:
         bad = low < (-hi if lo == 0 else lo) or high > hi
     if bad:
-        culprit = high if high > hi or (host.dtype.kind == "f" and not np.isfinite(high)) else low
+        culprit = high if high > hi or (is_floating(host.dtype) and not np.isfinite(high)) else low
         raise overflow_error(culprit.item(), d, "tensor")
 
 

@@ -54,6 +54,17 @@ def _square(a, op: str):
         )
     if not a.dtype.is_floating_point:
         raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {a.dtype}")
+    _full_precision(a, op)
+
+
+def _full_precision(a, op: str):
+    """Decompositions refuse float16 and bfloat16, as PyTorch's CPU kernels do (LAPACK has
+    neither type; computing in float32 would hide how little precision the input has)."""
+    if a.dtype.itemsize == 2 and a.dtype.is_floating_point:
+        raise RuntimeError(
+            f"linalg.{op}: Low precision dtypes not supported. Got {a.dtype.name}; convert the "
+            "input with .float() first"
+        )
 
 
 def _matrix(a, op: str):
@@ -129,6 +140,7 @@ def qr(A, mode="reduced"):  # noqa: N803
     ``'complete'`` when m ≤ n (as PyTorch).
     """
     _matrix(A, "qr")
+    _full_precision(A, "qr")
     if mode not in ("reduced", "complete", "r"):
         raise RuntimeError(
             f"qr received unrecognized mode '{mode}' but expected one of 'reduced' "
@@ -176,6 +188,7 @@ def svd(A, full_matrices=True):  # noqa: N803
     Gradients need distinct non-zero singular values, and a loss that does not depend on the
     signs of the singular vectors."""
     _matrix(A, "svd")
+    _full_precision(A, "svd")
     op = _d.SVD()
     u, s, vh = op.unpack(op(A))
     m, n = A.shape[-2:]

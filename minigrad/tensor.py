@@ -105,7 +105,7 @@ class Tensor(InPlaceMethods):
         return self.device.type == "cuda"
 
     def is_floating_point(self) -> bool:
-        return self._data.dtype.kind == "f"
+        return dtypes.is_floating(self._data.dtype)
 
     def is_contiguous(self) -> bool:
         return bool(self._data.flags.c_contiguous)
@@ -130,7 +130,7 @@ class Tensor(InPlaceMethods):
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if value and self._data.dtype.kind != "f":
+        if value and not dtypes.is_floating(self._data.dtype):
             raise RuntimeError(
                 f"only Tensors of floating point dtype can require gradients, got {self.dtype}"
             )
@@ -293,6 +293,9 @@ class Tensor(InPlaceMethods):
     def half(self) -> Tensor:
         return self.to(dtypes.float16)
 
+    def bfloat16(self) -> Tensor:
+        return self.to(dtypes.bfloat16)
+
     def long(self) -> Tensor:
         return self.to(dtypes.int64)
 
@@ -381,6 +384,7 @@ class Tensor(InPlaceMethods):
         dev = backend.device(device) if device is not None else self.device
         np_dtype = dtypes.to_dtype(dtype).numpy if dtype is not None else self._data.dtype
         shape = factory_size(size, op)
+        dev.backend.check_dtype(np_dtype)
         with backend.on(dev):
             out = Tensor._make(dev.xp.full(shape, fill_value, dtype=np_dtype), dev)
         return out.requires_grad_(requires_grad)
@@ -433,6 +437,12 @@ class Tensor(InPlaceMethods):
         """Export this tensor's memory through DLPack (``torch.from_dlpack(t)``, ``np.from_dlpack``)."""
         if self.requires_grad:
             raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+        if self.dtype is dtypes.bfloat16:
+            raise BufferError(
+                "bfloat16 tensors cannot be exported through DLPack (NumPy's DLPack has no "
+                "bfloat16): export t.float(), or share the bits with PyTorch as "
+                "torch.from_numpy(t.numpy().view(numpy.int16)).view(torch.bfloat16)"
+            )
         kwargs = {
             "stream": stream,
             "max_version": max_version,

@@ -65,26 +65,47 @@ def _ops(m):
 NAMES = list(_ops(minigrad))
 
 
-@pytest.mark.parametrize("input_dtype", ["float32", "float16"])
+@pytest.mark.parametrize("input_dtype", ["float32", "float16", "bfloat16"])
 @pytest.mark.parametrize("name", NAMES)
-def test_cpu_autocast_dtypes_match_torch(name, input_dtype):
-    """Each op's output dtype under CPU autocast (float16) equals PyTorch's."""
+@pytest.mark.parametrize("fast_dtype", ["float16", "bfloat16", None])
+def test_cpu_autocast_dtypes_match_torch(name, input_dtype, fast_dtype):
+    """Each op's output dtype under CPU autocast (float16, bfloat16 and the default, which is
+    bfloat16 on the CPU) equals PyTorch's."""
     torch = pytest.importorskip("torch")
+    if input_dtype == "bfloat16" or fast_dtype == "bfloat16":
+        pytest.importorskip("ml_dtypes")
     x = np.random.default_rng(0).uniform(0.1, 1.0, (4, 4))
     a_m = minigrad.tensor(x, dtype=getattr(minigrad, input_dtype))
     a_t = torch.tensor(x, dtype=getattr(torch, input_dtype))
-    with minigrad.autocast("cpu", dtype=minigrad.float16):
+    kw_m = {} if fast_dtype is None else {"dtype": getattr(minigrad, fast_dtype)}
+    kw_t = {} if fast_dtype is None else {"dtype": getattr(torch, fast_dtype)}
+    try:
+        with torch.autocast("cpu", **kw_t):
+            want = _ops(torch)[name](a_t)
+    except RuntimeError:  # cat/stack of the other low-precision dtype: both refuse
+        with pytest.raises(RuntimeError, match="autocast"):
+            with minigrad.autocast("cpu", **kw_m):
+                _ops(minigrad)[name](a_m)
+        return
+    with minigrad.autocast("cpu", **kw_m):
         got = _ops(minigrad)[name](a_m)
-    with torch.autocast("cpu", dtype=torch.float16):
-        want = _ops(torch)[name](a_t)
     assert got.dtype.name == str(want.dtype).split(".")[-1]
     np.testing.assert_allclose(
         got.float().detach().numpy(), want.float().detach().numpy(), rtol=2e-2, atol=2e-2
     )
 
 
-def test_training_step_under_autocast_matches_torch():
+# (autocast dtype or None for the CPU default, bfloat16; loss rtol; gradient rtol, atol)
+STEP_CASES = [("float16", 1e-3, 2e-2, 2e-3), (None, 1e-2, 5e-2, 1e-2)]
+
+
+@pytest.mark.parametrize("fast,loss_rtol,rtol,atol", STEP_CASES, ids=["float16", "default"])
+def test_training_step_under_autocast_matches_torch(fast, loss_rtol, rtol, atol):
     torch = pytest.importorskip("torch")
+    if fast is None:
+        pytest.importorskip("ml_dtypes")
+    kw_m = {} if fast is None else {"dtype": getattr(minigrad, fast)}
+    kw_t = {} if fast is None else {"dtype": getattr(torch, fast)}
     rng = np.random.default_rng(1)
     x, y = rng.normal(size=(8, 5)), rng.integers(0, 3, 8)
     mm = nn.Sequential(nn.Linear(5, 7), nn.ReLU(), nn.Linear(7, 3))
@@ -92,19 +113,20 @@ def test_training_step_under_autocast_matches_torch():
     with torch.no_grad():
         for p, q in zip(mm.parameters(), tm.parameters()):
             q.copy_(torch.tensor(p.detach().numpy()))
-    with minigrad.autocast("cpu", dtype=minigrad.float16):
+    with minigrad.autocast("cpu", **kw_m):
         out_m = mm(minigrad.tensor(x, dtype=minigrad.float32))
         loss_m = nn.functional.cross_entropy(out_m, minigrad.tensor(y))
-    with torch.autocast("cpu", dtype=torch.float16):
+    with torch.autocast("cpu", **kw_t):
         out_t = tm(torch.tensor(x, dtype=torch.float32))
         loss_t = torch.nn.functional.cross_entropy(out_t, torch.tensor(y))
-    assert out_m.dtype is minigrad.float16 and loss_m.dtype is minigrad.float32
+    assert out_m.dtype.name == str(out_t.dtype).removeprefix("torch.")  # bfloat16 by default
+    assert loss_m.dtype is minigrad.float32
     loss_m.backward()
     loss_t.backward()
-    np.testing.assert_allclose(loss_m.item(), loss_t.item(), rtol=1e-3)
+    np.testing.assert_allclose(loss_m.item(), loss_t.item(), rtol=loss_rtol)
     for p, q in zip(mm.parameters(), tm.parameters()):
         assert p.grad.dtype is minigrad.float32  # the cast's backward casts back
-        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=2e-2, atol=2e-3)
+        np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=rtol, atol=atol)
 
 
 def test_parameter_casts_are_cached_within_a_region():
@@ -143,9 +165,9 @@ def test_nesting_decorator_threads_and_device_types():
         assert (x @ x).dtype is minigrad.float32
     assert not minigrad.amp.is_autocast_enabled("cpu")
     assert minigrad.ops.base.interposer is None  # nothing left on the hot path
-    with pytest.raises(NotImplementedError, match="bfloat16"):
-        with minigrad.autocast("cpu"):
-            pass
+    with minigrad.autocast("cpu"):  # the CPU's default is bfloat16, as in PyTorch
+        assert minigrad.amp.get_autocast_dtype("cpu") is minigrad.bfloat16
+        assert (x @ x).dtype is minigrad.bfloat16
     with pytest.raises(RuntimeError, match="float16 and bfloat16"):
         minigrad.autocast("cpu", dtype=minigrad.float64)
 

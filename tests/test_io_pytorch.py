@@ -1,6 +1,7 @@
 """Reading PyTorch checkpoints without PyTorch's unpickler: round trips, models, refusals."""
 
 import collections
+import importlib.util
 import io
 import pickle
 import zipfile
@@ -12,6 +13,8 @@ import minigrad
 from minigrad import nn
 from minigrad.io import load, load_pytorch
 from minigrad.io.unpickler import loads
+
+HAS_ML_DTYPES = importlib.util.find_spec("ml_dtypes") is not None
 
 torch = pytest.importorskip("torch")
 
@@ -90,8 +93,9 @@ def test_nested_containers_dtypes_and_layouts(fmt, tmp_path):
         assert out[key].dtype.name == str(obj[key].dtype).removeprefix("torch.")
         np.testing.assert_array_equal(out[key].numpy(), obj[key].numpy())
     assert out["i"][0].tolist() == [1, -2] and out["i"][1].dtype == minigrad.int8
-    assert out["bf16"].dtype == minigrad.float32  # minigrad has no bfloat16: exact upcast
-    np.testing.assert_array_equal(out["bf16"].numpy(), obj["bf16"].float().numpy())
+    # bfloat16 with ml_dtypes installed, else the same values as float32
+    assert out["bf16"].dtype == (minigrad.bfloat16 if HAS_ML_DTYPES else minigrad.float32)
+    np.testing.assert_array_equal(out["bf16"].float().numpy(), obj["bf16"].float().numpy())
     assert type(out["p"]) is nn.Parameter and out["p"].requires_grad
     assert out["meta"] == ("text", 3, 2.5, None, True, (2, 3), minigrad.float16, {"k": {1, 2}})
     assert load_pytorch(tmp_path / "c.pt")["u8"].tolist() == [255]

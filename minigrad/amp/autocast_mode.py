@@ -26,7 +26,7 @@ from ..autograd import graph
 from ..func import _dispatch
 from ..ops.elementwise import Cast
 
-LOWER, FP32 = "lower", "fp32"
+LOWER, FP32, PROMOTE = "lower", "fp32", "promote"
 
 _LOWER_OPS = {
     "MatMul": LOWER,
@@ -40,6 +40,7 @@ _LOWER_OPS = {
     "linear": LOWER,
     "conv": LOWER,
     "scaled_dot_product_attention": LOWER,
+    "cat": PROMOTE,  # (and stack, made of cat) widest input dtype; see _check_promote
 }
 _LOSSES = (
     "CrossEntropy",
@@ -111,12 +112,8 @@ def get_autocast_dtype(device_type: str = "cuda"):
 
 
 def _default_dtype(device_type: str):
-    if device_type == "cpu":
-        raise NotImplementedError(
-            "autocast on the CPU defaults to bfloat16, which minigrad does not have yet; pass "
-            "dtype=minigrad.float16"
-        )
-    return dtypes.float16
+    """PyTorch's defaults: bfloat16 on the CPU, float16 on CUDA."""
+    return dtypes.bfloat16 if device_type == "cpu" else dtypes.float16
 
 
 def _policy_for(device_type: str) -> dict:
@@ -128,7 +125,12 @@ def _cast(t, target, cache: dict | None):
     np_dtype = target.numpy
     if t._data.dtype == np_dtype:
         return t
-    if cache is not None and t._requires_grad and t.grad_fn is None and t._data.dtype.kind == "f":
+    if (
+        cache is not None
+        and t._requires_grad
+        and t.grad_fn is None
+        and dtypes.is_floating(t._data.dtype)
+    ):
         key = (id(t), np_dtype)
         hit = cache.get(key)
         if hit is None:
@@ -147,8 +149,11 @@ def _cast_args(name: str, args, enabled: dict):
             device_type = a.device.type
             kind = _policy_for(device_type).get(name)
             np_dtype = a._data.dtype
+            if kind == PROMOTE:
+                _check_promote(name, a, enabled[device_type])
+                kind = None
             # eligible: floating, not float64 (PyTorch leaves double alone)
-            if kind is not None and np_dtype.kind == "f" and np_dtype.itemsize != 8:
+            if kind is not None and dtypes.is_floating(np_dtype) and np_dtype.itemsize != 8:
                 target = enabled[device_type] if kind == LOWER else dtypes.float32
                 if np_dtype != target.numpy:
                     a = _cast(a, target, _state.cache if _state_cache_enabled() else None)
@@ -159,6 +164,19 @@ def _cast_args(name: str, args, enabled: dict):
 
 def _state_cache_enabled() -> bool:
     return getattr(_state, "cache_enabled", True)
+
+
+def _check_promote(name: str, t, fast) -> None:
+    """PyTorch's autocast promotes ``cat``/``stack`` inputs among float32, float64 and the
+    region's low-precision dtype only; the other low-precision dtype (float16 inputs in a
+    bfloat16 region, or bfloat16 in a float16 one) is an error there, and so here."""
+    d = t.dtype
+    if d.is_floating_point and d is not fast and d.itemsize == 2:
+        raise RuntimeError(
+            f"{name}: a {d.name} input inside an autocast region of {fast.name}: autocast "
+            f"promotes only among float32, float64 and {fast.name} (as PyTorch); cast the "
+            f"input with .to({fast.name}) or .float() first"
+        )
 
 
 def _interpose(op, args):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import math
 
+from .. import dtypes
 from . import graph
 
 # -- helpers ---------------------------------------------------------------------------------------
@@ -34,7 +35,7 @@ def _total(terms):
 
 
 def _is_float(a) -> bool:
-    return isinstance(a, graph.Tensor) and a._data.dtype.kind == "f"
+    return isinstance(a, graph.Tensor) and dtypes.is_floating(a._data.dtype)
 
 
 def linear(op, args, ts, out):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import dtypes
 from . import _forward_ops, forward_ad, grad_mode, graph
 from .graph import Node
 
@@ -134,7 +135,7 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
     for i, o in enumerate(outputs):
         if isinstance(o, tensor_cls):
             position[id(o)] = i
-            differentiable = o._data.dtype.kind == "f" and not any(
+            differentiable = dtypes.is_floating(o._data.dtype) and not any(
                 o is n for n in ctx.non_differentiable
             )
             o = tensor_cls._make(o._data, o.device, differentiable, ctx if differentiable else None)

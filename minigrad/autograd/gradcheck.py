@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import dtypes
 from . import engine, graph
 
 
@@ -133,7 +134,9 @@ def _checked_inputs(inputs) -> list[int]:
 def _float_outputs(result) -> tuple:
     tensor_cls = graph.Tensor
     result = result if isinstance(result, (tuple, list)) else (result,)
-    return tuple(o for o in result if isinstance(o, tensor_cls) and o._data.dtype.kind == "f")
+    return tuple(
+        o for o in result if isinstance(o, tensor_cls) and dtypes.is_floating(o._data.dtype)
+    )
 
 
 def _analytic(out, inputs, v) -> list:

@@ -8,7 +8,7 @@ import pickle
 
 import numpy as np
 
-from .. import backend
+from .. import backend, dtypes
 from ..autograd.graph import version_counter
 from ..tensor import Tensor
 from .distributed_c10d import (
@@ -55,10 +55,8 @@ class _Staged:
         self.dtype = host.dtype
         if reduce and host.dtype == np.bool_:
             buf = host.astype(np.uint8)  # MPI has no arithmetic on bool: SUM means OR
-        elif reduce and host.dtype.kind == "f" and host.dtype.itemsize < 4:
-            buf = host.astype(np.float32)  # half precision is reduced in float32
-        elif reduce and host.dtype.kind not in "biuf":
-            buf = host.astype(np.float32)  # e.g. bfloat16 from ml_dtypes
+        elif reduce and dtypes.is_floating(host.dtype) and host.dtype.itemsize < 4:
+            buf = host.astype(np.float32)  # float16 and bfloat16 are reduced in float32
         else:
             buf = np.ascontiguousarray(host)
         self.buf = buf

@@ -60,6 +60,11 @@ def save_checkpoint(obj, fh) -> None:
                 np.lib.format.write_array(out, np.asarray(host), allow_pickle=False)
 
 
+def _is_bfloat16_bytes(stored: np.dtype, declared: np.dtype) -> bool:
+    """True for a bfloat16 array, which ``.npy`` records as 2 raw bytes (``|V2``)."""
+    return declared.name == "bfloat16" and stored.kind == "V" and stored.itemsize == 2
+
+
 def _member(i: int) -> str:
     return f"arrays/{i}.npy"
 
@@ -228,6 +233,8 @@ class _Decoder:
             _archive.check_member(info, limit, "the index")
             with self.zf.open(info) as fp:
                 shape, fortran, dtype = _archive.read_npy_header(fp, member)
+                if declared is not None and _is_bfloat16_bytes(dtype, declared[1]):
+                    dtype = declared[1]
                 if declared is not None and (shape, dtype) != declared:
                     raise self.fail(
                         f"array {i} is {dtype.name}{list(shape)}, but the index says "

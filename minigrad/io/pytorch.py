@@ -11,8 +11,8 @@ with :func:`minigrad.serialization.add_safe_globals` are built too).
 Every storage's declared size is checked against the bytes in the file before it is allocated.
 Differences from PyTorch, on purpose: tensors come back as minigrad tensors that do not share
 memory with each other unless PyTorch's did and the layout is contiguous; a bare storage comes
-back as a 1-D tensor; ``bfloat16`` (which minigrad lacks) comes back as ``float32``, exactly;
-a whole pickled ``torch.nn.Module`` is refused (save its ``state_dict()`` instead).
+back as a 1-D tensor; ``bfloat16`` comes back as ``bfloat16`` when the optional ``ml_dtypes``
+package is installed, else as ``float32`` (exactly the same values); a whole pickled ``torch.nn.Module`` is refused (save its ``state_dict()`` instead).
 """
 
 from __future__ import annotations
@@ -174,8 +174,8 @@ class _Reader:
             )
             host = view if view.flags.c_contiguous else np.ascontiguousarray(view)
             host = host if host.flags.writeable else host.copy()
-        if dtype_name == "bfloat16":  # exact: bfloat16 is the top half of a float32
-            host = (host.astype(np.uint32) << 16).view(np.float32)
+        if dtype_name == "bfloat16":  # read as uint16 bit patterns
+            host = dtypes.bfloat16_from_bits(host)
         host = host.astype(host.dtype.newbyteorder("="), copy=False)
         dev = self.locate(storage.location)
         t = Tensor._make(dev.backend.from_host(host, dev.index), dev)

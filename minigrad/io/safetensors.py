@@ -6,8 +6,9 @@ holds a flat dict of named tensors and nothing that could run code. These helper
 ``safetensors.torch``: ``save_file``/``load_file`` for paths, ``save``/``load`` for bytes, and
 :func:`load_metadata` for the metadata.
 
-``BF16`` tensors, which NumPy (and so minigrad) has no type for, come back as ``float32``,
-exactly (the safetensors NumPy API refuses them; minigrad converts them from the raw bytes).
+``BF16`` tensors come back as ``bfloat16`` when the optional ``ml_dtypes`` package is
+installed, else as ``float32`` (exactly the same values); the safetensors NumPy API refuses
+to read them, so minigrad decodes them from the raw bytes. bfloat16 tensors are saved as BF16.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ import struct
 
 import numpy as np
 
-from .. import backend
+from .. import backend, dtypes
 from ..tensor import Tensor
 from ._files import atomic_write
 
@@ -190,7 +191,7 @@ def _decode(entry: dict, data: bytes, start: int) -> np.ndarray:
         raise RuntimeError(f"safetensors entry {entry!r} does not match the data")
     array = np.frombuffer(data, dtype, count, start + begin).reshape(shape)
     if entry["dtype"] == "BF16":
-        return (array.astype(np.uint32) << 16).view(np.float32)
+        return dtypes.bfloat16_from_bits(array).copy()
     return array.copy()
 
 

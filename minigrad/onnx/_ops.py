@@ -11,6 +11,8 @@ import math
 
 import numpy as np
 
+from .. import dtypes
+
 CONVERTERS = {}
 
 
@@ -213,7 +215,7 @@ def _trunc_divide(c):
 @converter("Remainder")
 def _remainder(c):
     """a - floor(a / b)·b: the sign of b, as Python's and PyTorch's remainder."""
-    if c.dtype.kind != "f":
+    if not dtypes.is_floating(c.dtype):
         return c.g.node("Mod", [c.input(0), c.input(1)])
     g, a, b = c.g, c.input(0), c.input(1)
     return g.node("Sub", [a, g.node("Mul", [g.node("Floor", [g.node("Div", [a, b])]), b])])

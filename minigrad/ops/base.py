@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 
+from .. import dtypes
 from ..autograd import anomaly, forward_ad, grad_mode, graph
 from ..autograd.graph import Node, version_counter
 
@@ -118,7 +119,7 @@ class Op(Node):
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
             raise RuntimeError(f"{self.name()}: {e} (input shapes: {shapes})") from None
-        if recording and out.dtype.kind == "f":
+        if recording and dtypes.is_floating(out.dtype):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:
                 self.save(args + (result,) if self.save_output else args)

@@ -51,7 +51,7 @@ def _scalar_operand(x):
     """A number given where a tensor is expected, as a 0-d CPU tensor of PyTorch's default
     dtype for its kind; NumPy scalars count as Python numbers, as in PyTorch
     (``add(np.float64(1), np.float64(2))`` is float32)."""
-    if isinstance(x, np.generic) and x.dtype.kind in "biuf":
+    if isinstance(x, np.generic) and (x.dtype.kind in "biu" or dtypes.is_floating(x.dtype)):
         x = x.item()
     if isinstance(x, (bool, int, float)):
         dtype, value = dtypes.result_type(x), x
@@ -74,22 +74,23 @@ def _already_promoted(a, b, floating: bool) -> bool:
     with a Python float or int."""
     tensor_cls = graph.Tensor
     if isinstance(a, tensor_cls):
-        kind = a._data.dtype.kind
+        is_float = dtypes.is_floating(a._data.dtype)
         if isinstance(b, tensor_cls):
-            return a._data.dtype == b._data.dtype and (kind == "f" or not floating)
-        return kind == "f" and type(b) in (float, int)
-    return isinstance(b, tensor_cls) and b._data.dtype.kind == "f" and type(a) in (float, int)
+            return a._data.dtype == b._data.dtype and (is_float or not floating)
+        return is_float and type(b) in (float, int)
+    return (
+        isinstance(b, tensor_cls) and dtypes.is_floating(b._data.dtype) and type(a) in (float, int)
+    )
 
 
 def _scalar_fits(x, np_dtype) -> bool:
     """True if a Python scalar does not change the dtype of a tensor of ``np_dtype``."""
-    kind = np_dtype.kind
     if isinstance(x, bool):
         return True
     if isinstance(x, int):
-        return kind in "iuf"
+        return np_dtype.kind in "iu" or dtypes.is_floating(np_dtype)
     if isinstance(x, float):
-        return kind == "f"
+        return dtypes.is_floating(np_dtype)
     if isinstance(x, complex):
         return False
     raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
@@ -97,7 +98,7 @@ def _scalar_fits(x, np_dtype) -> bool:
 
 def unary(op: Op, x, floating: bool = True):
     """Run a one-input op; integer inputs of floating functions are computed in float32."""
-    if floating and x._data.dtype.kind not in "f":
+    if floating and not dtypes.is_floating(x._data.dtype):
         x = x.to(dtypes.get_default_dtype())
     return op(x)
 
@@ -280,7 +281,10 @@ class Where(Op):
     save_inputs = True
 
     def forward(self, cond, a, b):
-        return self.xp.where(cond, a, b)
+        out = self.xp.where(cond, a, b)
+        if type(a) is float and out.dtype != b.dtype:  # NumPy: float before bfloat16 is float32
+            out = out.astype(b.dtype)
+        return out
 
     def backward(self, gz):
         cond = self.saved_tensors[0]
@@ -299,6 +303,8 @@ class Cast(Op):
         self.np_dtype = np_dtype
 
     def forward(self, a):
+        if self.device.type != "cpu":
+            self.device.backend.check_dtype(self.np_dtype)  # CuPy has no bfloat16
         return a.astype(self.np_dtype)
 
     def backward(self, gz):

@@ -7,7 +7,7 @@ from ..autograd import grad_mode, graph
 from ..autograd.function import Function
 from ..autograd.graph import version_counter
 from ._size import as_int, parse_size
-from .base import Op, normalize_dim, on_input_device
+from .base import Op, autocast_inputs, normalize_dim, on_input_device
 from .elementwise import promote
 
 
@@ -106,6 +106,7 @@ def cat(tensors, dim=0):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
         raise RuntimeError("cat(): expected a non-empty list of Tensors")
+    tensors = list(autocast_inputs("cat", *tensors))  # checks dtypes only, as PyTorch's
     # every tensor takes part in type promotion, also an empty one (as in PyTorch) ...
     tensors = list(promote(*tensors)) if len({t.dtype for t in tensors}) > 1 else tensors
     # ... but a legacy empty tensor of shape (0,) is not held to the others' shape

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+from .. import dtypes
 from ..autograd import graph
 from .base import Op
 from .elementwise import promote
@@ -15,12 +16,17 @@ class MatMul(Op):
     save_inputs = True
 
     def forward(self, a, b):
-        if a.ndim > 2 and b.ndim > 1 and a.shape[-1] == 1:
+        if (
+            a.ndim > 2
+            and b.ndim > 1
+            and a.shape[-1] == 1
+            and a.dtype == dtypes.kernel_dtype(a.dtype)
+        ):
             # stacked outer products (per-sample weight gradients under vmap): NumPy's matmul
-            # is ~10x slower than einsum when the contracted dim is 1
+            # is ~10x slower than einsum when the contracted dim is 1 (einsum has no bfloat16)
             return self.xp.einsum("...ij,...jk->...ik", a, b)
-        try:
-            return self.xp.matmul(a, b)
+        try:  # bfloat16: NumPy accumulates in float32 and returns float32; round once
+            return self.xp.matmul(a, b).astype(a.dtype, copy=False)
         except ValueError:
             raise RuntimeError(_mismatch(a.shape, b.shape)) from None
 
@@ -74,6 +80,7 @@ class Einsum(Op):
     def __init__(self, inputs: list, output: str):
         self.inputs, self.output = inputs, output
 
+    @dtypes.computed_in_float32  # NumPy's einsum has no bfloat16 loop
     def forward(self, *arrays):
         eq = ",".join(self.inputs) + "->" + self.output
         return self.xp.einsum(eq, *arrays, optimize=len(arrays) > 2)

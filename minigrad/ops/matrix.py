@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 
+from .. import dtypes
 from .base import normalize_dim, on_input_device
 from .elementwise import promote
 from .indexing import GetItem, IndexAdd
@@ -177,6 +178,10 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
         )
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
+    if dtypes.bfloat16 in (x1.dtype, x2.dtype):  # as PyTorch, which has no bfloat16 kernel
+        raise NotImplementedError(
+            "\"cdist\" not implemented for 'BFloat16' (as in PyTorch): convert with .float()"
+        )
     return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, dim=-1)
 
 

@@ -94,7 +94,7 @@ def _running_extreme(input, dim, largest: bool, name: str, result_type):
         # the earlier run wins only when strictly better (ties go to the later index, as
         # PyTorch); NaN counts as the extreme and propagates
         better = (pv > cv) if largest else (pv < cv)
-        better = better | (xp.isnan(pv) & ~xp.isnan(cv)) if a.dtype.kind == "f" else better
+        better = better | (xp.isnan(pv) & ~xp.isnan(cv)) if dtypes.is_floating(a.dtype) else better
         values = xp.concatenate([values[..., :step], xp.where(better, pv, cv)], axis=-1)
         index = xp.concatenate([index[..., :step], xp.where(better, pi, ci)], axis=-1)
         step *= 2

@@ -124,7 +124,7 @@ class ScatterProd(Op):
 
 def _lowest(np_dtype, largest: bool):
     """The identity of max (or min) for ``np_dtype``: -inf/inf, or the integer limits."""
-    if np_dtype.kind == "f":
+    if dtypes.is_floating(np_dtype):
         return -math.inf if largest else math.inf
     if np_dtype.kind == "b":
         return not largest

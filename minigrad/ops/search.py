@@ -53,7 +53,8 @@ def bincount(input, weights=None, minlength=0):
         return constant(xp.bincount(data, minlength=minlength).astype("int64"), input.device)
     if tuple(weights.shape) != tuple(input.shape):
         raise RuntimeError("bincount: weights should be 1-d and have the same length as input")
-    out_dtype = weights._data.dtype if weights.dtype.is_floating_point else "float64"
+    # as PyTorch: float32 weights give float32 counts, every other dtype float64
+    out_dtype = "float32" if weights.dtype is dtypes.float32 else "float64"
     counts = xp.bincount(data, weights=weights._data, minlength=minlength)
     return constant(counts.astype(out_dtype), input.device)
 

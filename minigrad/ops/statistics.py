@@ -106,8 +106,10 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 @on_input_device
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
-    if not input.dtype.is_floating_point:
-        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if input.dtype not in (dtypes.float32, dtypes.float64):
+        raise RuntimeError(
+            f"{name}() input tensor must be either float or double dtype, got {input.dtype.name}"
+        )
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(
             f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "

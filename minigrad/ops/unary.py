@@ -176,7 +176,8 @@ class Clamp(Op):
         self.lo, self.hi = lo, hi
 
     def forward(self, x):
-        return self.xp.clip(x, self.lo, self.hi)
+        # NumPy's clip of bfloat16 with two Python bounds returns float32
+        return self.xp.clip(x, self.lo, self.hi).astype(x.dtype, copy=False)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
@@ -204,7 +205,7 @@ class Sign(_ZeroGrad):
         if x.dtype.kind == "b":
             return x.copy()
         y = self.xp.sign(x)
-        if x.dtype.kind == "f":
+        if dtypes.is_floating(x.dtype):
             y = self.xp.where(self.xp.isnan(x), self.xp.zeros_like(x), y)
         return y
 

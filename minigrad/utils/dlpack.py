@@ -55,6 +55,12 @@ def from_dlpack(ext_tensor) -> Tensor:
             f"from_dlpack: the array lives on DLPack device type {int(kind)}; minigrad reads "
             f"host memory (1, 3) and CUDA memory (2, 13)"
         )
+    if "bfloat16" in str(getattr(ext_tensor, "dtype", "")):
+        raise TypeError(
+            "from_dlpack: NumPy's DLPack import has no bfloat16; convert with .float() first, or "
+            "share the bits of a PyTorch tensor x as minigrad.from_numpy("
+            "x.view(torch.int16).numpy().view(ml_dtypes.bfloat16))"
+        )
     with backend.on(dev):
         array = dev.xp.from_dlpack(ext_tensor)
     dtypes.from_numpy(array.dtype)  # a clear error for element types minigrad lacks

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ... import dtypes
 from ...autograd import grad_mode
 from ...ops.base import Op, autocast_inputs, constant, on_input_device
 from ...ops.nn import LogSoftmaxOp, SoftmaxOp
@@ -26,6 +27,7 @@ class CrossEntropy(Op):
         self.smoothing, self.probs = smoothing, probs
 
     # -- forward ---------------------------------------------------------------------------------
+    @dtypes.computed_in_float32  # log-sum-exp of bfloat16 logits in float32, as PyTorch
     def forward(self, x, target, weight):
         kit = self.device.backend.fused
         if kit is not None and not self.probs and target.dtype == np.int64:

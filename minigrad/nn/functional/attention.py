@@ -98,7 +98,7 @@ class ScaledDotProductAttention(Op):
         self.keep(weights=p, dropout=keep)
         if keep is not None:
             p = p * keep
-        return xp.matmul(p, v)
+        return xp.matmul(p, v).astype(v.dtype, copy=False)  # bfloat16: NumPy gives float32
 
     def backward(self, gy):
         q, k, v, mask, _ = self.saved_tensors

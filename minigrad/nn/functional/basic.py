@@ -30,7 +30,7 @@ class LinearOp(Op):
             y = (x.reshape(-1, x.shape[-1]) @ w.T).reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             y += b
-        return y
+        return y.astype(x.dtype, copy=False)  # bfloat16: NumPy's matmul gives float32
 
     def backward(self, gy):
         x, w, _ = self.saved_tensors

@@ -75,6 +75,7 @@ class Convolution(Op):
         y = xp.matmul(w.reshape(g, o // g, k), per_sample).reshape(n, o, ho, wo)
         if b is not None:
             y += b.reshape(1, o, 1, 1)
+        y = y.astype(x.dtype, copy=False)  # bfloat16: NumPy's matmul gives float32
         needs = self.needs_input_grad  # empty when not recorded
         if needs and needs[1] and cols.nbytes <= CACHE_BYTES:  # only dw reads them
             self.keep(cols=cols)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 
-from ... import backend
+from ... import backend, dtypes
 from ...autograd import grad_mode
 from ...autograd.grad_mode import no_grad
 from ...ops.base import Op, constant
@@ -24,6 +24,7 @@ class _Normalize(Op):
     def __init__(self, axes: tuple, eps: float):
         self.axes, self.eps = axes, eps
 
+    @dtypes.computed_in_float32  # statistics of bfloat16 inputs in float32, as PyTorch
     def forward(self, x, w, b):
         xp = self.xp
         mean = x.mean(axis=self.axes, keepdims=True)

@@ -94,6 +94,9 @@ class StateMixin:
     def half(self) -> StateMixin:
         return self._cast_floats(dtypes.float16)
 
+    def bfloat16(self) -> StateMixin:
+        return self._cast_floats(dtypes.bfloat16)
+
     # -- state dict ---------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
         """An ordered dict of every parameter and persistent buffer, by qualified name.
