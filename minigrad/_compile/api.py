@@ -1,0 +1,211 @@
+"""``minigrad.compile``: record the array calls of one call of a function and replay them."""
+
+from __future__ import annotations
+
+import functools
+import types
+import warnings
+from collections import OrderedDict
+
+from ..tensor import Tensor
+from . import guards
+from .capture import Capture
+from .program import MISS, NotReplayable, Program, build_outputs, output_spec
+
+_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+_BACKENDS = ("inductor", "minigrad", "eager")
+_CACHE_SIZE = 8  # traces kept per compiled function (torch's cache_size_limit is 8 too)
+_GIVE_UP_AFTER = 3  # traces in a row that cannot replay (or guards that fail) before eager
+
+
+def compile(
+    fn=None,
+    *,
+    fullgraph: bool = False,
+    dynamic: bool | None = None,
+    backend: str = "inductor",
+    mode: str | None = None,
+    options: dict | None = None,
+    disable: bool = False,
+):
+    """Capture the array calls of a function (forward, backward, optimizer step) and replay them.
+
+    As ``torch.compile``, also usable as a decorator (``@minigrad.compile`` or
+    ``@minigrad.compile(fullgraph=True)``). The first call with a new *signature* runs ``fn``
+    eagerly while recording every NumPy call made on tensor data; later calls with the same
+    signature skip Python and replay the recorded calls into the same preallocated arrays.
+    The signature is: the input tensors' shapes, dtypes, devices and ``requires_grad``, grad
+    mode and the default dtype, and every Python value reachable from ``fn`` (its arguments,
+    closure, the globals it names, modules' attributes such as ``training``, optimizers'
+    hyperparameters and state): a change (a new learning rate from a scheduler, ``model.eval()``)
+    traces again. Random draws are replayed as new draws from the same generator, so a seeded
+    compiled run equals a seeded eager run. Results equal eager's.
+
+    What cannot be replayed falls back to eager execution, with one warning, for the rest of
+    the function's life (never a stale result): a value read on the host after the state
+    changed (``loss.item()`` after ``optimizer.step()``), host transfers (``.numpy()``,
+    printing), writing into an input tensor, input tensors that require grad, outputs that
+    still carry an autograd graph (compile the whole step), state that changes on every call
+    (a Python step counter baked into the arithmetic), tensors on a GPU (CUDA-graph replay
+    is not implemented). Host reads before any lasting change (``if bool(mask.any())`` in
+    forward, the target check of ``cross_entropy``) become guards: a replay that reads a
+    different value stops before changing anything and runs the call eagerly.
+
+    Outputs are fresh tensors (copies), detached from autograd.
+
+    Args:
+        fn: the function (or module) to compile; omitted, returns a decorator.
+        fullgraph: raise ``RuntimeError`` instead of falling back to eager (as torch's
+            ``fullgraph=True`` errors on graph breaks); the failing call has run eagerly.
+        dynamic: ``None``/``False`` only: shapes are specialised, each new shape traces again;
+            ``True`` (symbolic shapes) raises ``NotImplementedError``.
+        backend: ``"inductor"`` (torch's default name) or ``"minigrad"`` capture and replay;
+            ``"eager"`` runs ``fn`` unchanged (as torch's debugging backend).
+        mode: accepted for torch compatibility (``"default"``, ``"reduce-overhead"``,
+            ``"max-autotune"``, ...); all replay the same way on the CPU.
+        options: must be empty (no backend options exist).
+        disable: return ``fn`` unchanged.
+
+    Example:
+        >>> @minigrad.compile
+        ... def step(x, y):
+        ...     opt.zero_grad()
+        ...     loss = F.cross_entropy(model(x), y)
+        ...     loss.backward()
+        ...     opt.step()
+        ...     return loss
+    """
+    if mode not in _MODES:
+        raise ValueError(f"compile(): unknown mode {mode!r}; valid: {_MODES}")
+    if backend not in _BACKENDS:
+        raise ValueError(f"compile(): unknown backend {backend!r}; valid: {_BACKENDS}")
+    if dynamic:
+        raise NotImplementedError(
+            "compile(dynamic=True): symbolic shapes are not implemented; each new input shape "
+            "is traced again (dynamic=None or False)"
+        )
+    if options:
+        raise NotImplementedError(f"compile(): no backend options exist, got {options!r}")
+
+    def wrap(f):
+        if disable or backend == "eager":
+            return f
+        if not callable(f):
+            raise TypeError(f"compile(): expected a callable, got {type(f).__name__}")
+        return CompiledFunction(f, fullgraph)
+
+    return wrap if fn is None else wrap(fn)
+
+
+class CompiledFunction:
+    """A function with its traces: call it as the function (see :func:`compile`)."""
+
+    def __init__(self, fn, fullgraph: bool = False):
+        self._orig_mod = fn  # torch's name for the wrapped callable
+        self._fullgraph = fullgraph
+        self._traces: OrderedDict = OrderedDict()
+        self._eager_reason = None  # set once: the function runs eagerly from then on
+        self._failures = 0
+        self._roots = [fn]
+        if not isinstance(fn, (types.FunctionType, types.MethodType)):
+            self._roots.append(getattr(type(fn), "forward", type(fn).__call__))
+        functools.update_wrapper(self, fn, updated=())
+
+    @property
+    def eager_reason(self) -> str | None:
+        """Why this function now runs eagerly (None while it is captured)."""
+        return self._eager_reason
+
+    def __get__(self, obj, objtype=None):  # a compiled method binds as a function does
+        return self if obj is None else types.MethodType(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if self._eager_reason is not None:
+            return self._orig_mod(*args, **kwargs)
+        inputs, key, tensors = self._signature(args, kwargs)
+        program = self._traces.get(key)
+        if program is not None and program.valid(tensors):
+            self._traces.move_to_end(key)
+            out = program.replay(inputs)
+            if out is not MISS:
+                self._failures = 0
+                return out
+            self._failed("a value read on the host (bool(), .item()) changes between calls")
+            return self._orig_mod(*args, **kwargs)
+        return self._trace(args, kwargs, inputs, key, tensors)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _signature(self, args, kwargs):
+        inputs, arg_tokens, others = [], [], []
+        _split((args, kwargs), inputs, arg_tokens, others)
+        state, tensors = guards.signature(self._roots + others)
+        return inputs, (tuple(arg_tokens), guards.modes(), state), tensors
+
+    def _give_up(self, reason: str) -> None:
+        name = getattr(self._orig_mod, "__qualname__", type(self._orig_mod).__name__)
+        message = f"minigrad.compile: {name} cannot be replayed: {reason}"
+        if self._fullgraph:
+            raise RuntimeError(message + " (fullgraph=True; this call ran eagerly)")
+        self._eager_reason = reason
+        self._traces.clear()
+        warnings.warn(message + "; it runs eagerly from now on", RuntimeWarning, stacklevel=3)
+
+    def _failed(self, reason: str) -> None:
+        self._failures += 1
+        if self._failures >= _GIVE_UP_AFTER:
+            self._give_up(reason)
+
+    def _trace(self, args, kwargs, inputs, key, pre_tensors):
+        if any(t.requires_grad for t in inputs):
+            self._give_up("an input tensor requires grad (its .grad would not be replayed)")
+            return self._orig_mod(*args, **kwargs)
+        capture = Capture(inputs)
+        with capture:
+            result = self._orig_mod(*args, **kwargs)
+        try:
+            if capture.recorder.poisoned:
+                raise NotReplayable(capture.recorder.poisoned)
+            spec = output_spec(result, inputs)
+            _, post_key, post_tensors = self._signature(args, kwargs)
+            program = Program(capture, spec, post_tensors)
+        except NotReplayable as e:
+            self._give_up(str(e))
+            return result
+        position = {}
+        for i, t in enumerate(pre_tensors):
+            position.setdefault(id(t), i)
+        program.checks = [(t, a, position.get(id(t))) for t, a, _ in capture.externals.values()]
+        if post_key == key and program.valid(post_tensors):
+            self._traces[key] = program
+            if len(self._traces) > _CACHE_SIZE:
+                self._traces.popitem(last=False)
+            self._failures = 0
+        else:
+            self._failed(
+                "the Python state it reads changes on every call (e.g. a step counter kept as "
+                "a Python number, or state replaced instead of updated in place)"
+            )
+        return build_outputs(spec, inputs)
+
+
+def _split(obj, inputs, tokens, others) -> None:
+    """Input tensors of a call (distinct, in order) and the rest of its arguments."""
+    cls = type(obj)
+    if isinstance(obj, Tensor):
+        for i, t in enumerate(inputs):
+            if t is obj:
+                tokens.append(("same", i))
+                return
+        tokens.append(("in", obj.shape, obj.dtype, obj.device.type, obj.requires_grad))
+        inputs.append(obj)
+    elif cls in (tuple, list):
+        tokens.append((cls, len(obj)))
+        for o in obj:
+            _split(o, inputs, tokens, others)
+    elif cls is dict:
+        tokens.append((cls, tuple(k if isinstance(k, str) else id(k) for k in obj)))
+        for o in obj.values():
+            _split(o, inputs, tokens, others)
+    else:
+        tokens.append(("arg", len(others)))
+        others.append(obj)

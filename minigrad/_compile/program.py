@@ -1,0 +1,144 @@
+"""A finished trace as a replayable program, and the checks that say when it may replay."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ..tensor import Tensor
+from .capture import Capture, raw
+from .recorder import RNG, root
+
+MISS = object()  # a replay found a host value different from the trace's: run eagerly instead
+
+
+class NotReplayable(Exception):
+    """Why a traced call cannot be replayed (the call itself ran eagerly and is correct)."""
+
+
+class Program:
+    """The instructions of one traced call, cut into segments at host-value guards.
+
+    Built from a finished :class:`Capture`; :meth:`replay` copies the new inputs into the
+    traced input buffers, runs every instruction (each writes its result into the array the
+    trace made), checks each guard, and returns fresh copies of the outputs.
+    """
+
+    def __init__(self, capture: Capture, outputs, visible_tensors):
+        rec = capture.recorder
+        self.input_dests = [np.ndarray.view(b, np.ndarray) for b in capture.input_bufs]
+        self.outputs = outputs
+        self.checks = []  # (tensor, array, walk position or None): state the trace read
+        visible = {RNG}
+        for t in visible_tensors:
+            visible.add(id(root(raw(t))))
+        for t, arr, _ in capture.externals.values():
+            visible.add(id(root(arr)))
+        for leaf in _leaves(outputs):
+            if leaf[0] == "T":
+                visible.add(id(root(leaf[1])))
+        inputs = {id(root(b)) for b in capture.input_bufs}
+        self.segments = self._segments(rec, visible, inputs)
+
+    @staticmethod
+    def _segments(rec, visible, inputs):
+        later = set()  # roots written by instructions after the one being looked at
+        needed = [True] * len(rec.instrs)
+        for i in range(len(rec.instrs) - 1, -1, -1):
+            call, writes = rec.instrs[i]
+            if call == "guard":
+                continue
+            r = rec.resets.get(i)
+            if r is not None and r not in later:
+                needed[i] = False  # a constant nobody writes into keeps its value
+            later |= writes
+        if later & inputs:
+            raise NotReplayable("it writes into one of its input tensors")
+        segments, calls, changed = [], [], None
+        for i, (call, writes) in enumerate(rec.instrs):
+            if call == "guard":
+                array, value, what = writes
+                if changed:
+                    raise NotReplayable(
+                        f"it reads a value on the host ({what}) after changing state that "
+                        "outlives the call (e.g. loss.item() after optimizer.step())"
+                    )
+                segments.append((tuple(calls), (array, value)))
+                calls = []
+            elif needed[i]:
+                calls.append(call)
+                changed = changed or bool(writes & visible)
+        segments.append((tuple(calls), None))
+        return tuple(segments)
+
+    def valid(self, tensors) -> bool:
+        """Whether the state tensors the trace read are still where, and what, they were."""
+        n = len(tensors)
+        for t, arr, pos in self.checks:
+            if raw(t) is not arr or (pos is not None and (pos >= n or tensors[pos] is not t)):
+                return False
+        return True
+
+    def replay(self, inputs):
+        """Run the recorded calls on new ``inputs``; the outputs, or :data:`MISS`."""
+        for dest, t in zip(self.input_dests, inputs):
+            np.copyto(dest, raw(t))
+        for calls, guard in self.segments:
+            for call in calls:
+                call()
+            if guard is not None and guard[0].item() != guard[1]:
+                return MISS
+        return build_outputs(self.outputs, inputs)
+
+
+def _leaves(spec):
+    kind = spec[0]
+    if kind in ("tuple", "list"):
+        for s in spec[1]:
+            yield from _leaves(s)
+    elif kind == "dict":
+        for s in spec[2]:
+            yield from _leaves(s)
+    else:
+        yield spec
+
+
+_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+
+
+def output_spec(result, inputs):
+    """How to rebuild ``result`` after a replay: tensors become ("T", array, device) (copied on
+    each call), the inputs ("in", i), Python scalars stay. Raises :class:`NotReplayable`."""
+    cls = type(result)
+    if cls in (tuple, list):
+        return (cls.__name__, tuple(output_spec(r, inputs) for r in result))
+    if cls is dict:
+        return ("dict", tuple(result), tuple(output_spec(v, inputs) for v in result.values()))
+    if isinstance(result, Tensor):
+        fn = result.grad_fn
+        if fn is not None and not fn._released:
+            raise NotReplayable(
+                "it returns a tensor whose autograd graph is still alive (a backward outside "
+                "the compiled function is not captured: compile the whole step)"
+            )
+        for i, t in enumerate(inputs):
+            if t is result:
+                return ("in", i)
+        return ("T", raw(result), result.device)
+    if cls in _SCALARS:
+        return ("py", result)
+    raise NotReplayable(f"it returns a {cls.__name__} (tensors and Python scalars can be replayed)")
+
+
+def build_outputs(spec, inputs):
+    """Fresh outputs from ``spec``: copies, so that a held result is not overwritten later."""
+    kind = spec[0]
+    if kind == "T":
+        return Tensor._make(spec[1].copy(), spec[2])
+    if kind == "py":
+        return spec[1]
+    if kind == "in":
+        return inputs[spec[1]]
+    if kind == "dict":
+        return {k: build_outputs(s, inputs) for k, s in zip(spec[1], spec[2])}
+    items = [build_outputs(s, inputs) for s in spec[1]]
+    return tuple(items) if kind == "tuple" else items

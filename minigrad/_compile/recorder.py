@@ -1,0 +1,200 @@
+"""The instruction list of one traced call: what each recorded NumPy call becomes on replay.
+
+Every instruction writes into arrays the trace created (or into the state arrays it was given),
+so replaying the list recomputes every value in place and all Python references made during the
+trace (``param.grad``, optimizer state, outputs) see the new values. Views need no instruction:
+they share the memory of an array that is recomputed.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .arrays import Traced, _view, plain
+
+# NumPy functions whose result describes an array (not its values): safe to bake in.
+_METADATA = frozenset(
+    f
+    for f in (
+        np.shape, np.ndim, np.size, np.result_type, np.may_share_memory, np.shares_memory,
+        np.iscomplexobj, np.isrealobj, np.min_scalar_type, np.can_cast,
+    )
+)  # fmt: skip
+RNG = "rng"  # the pseudo-root a random draw writes (the generator's state is visible)
+
+
+def root(a):
+    """The array that owns ``a``'s memory (the end of its ``base`` chain)."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+def _arrays_in(obj, found):
+    if isinstance(obj, np.ndarray):
+        found.append(obj)
+    elif type(obj) in (tuple, list):
+        for o in obj:
+            _arrays_in(o, found)
+    elif type(obj) is dict:
+        for o in obj.values():
+            _arrays_in(o, found)
+    return found
+
+
+class Recorder:
+    """Collects the instructions of one traced call; :attr:`poisoned` says why it cannot replay."""
+
+    def __init__(self):
+        self.known = {}  # id -> Traced array: every array the instructions may touch
+        self.roots = {}  # id(root) -> root: memory that recorded arrays live in
+        self.instrs = []  # (callable, frozenset of written root ids) or ("guard", check)
+        self.resets = {}  # instruction index -> root id, for constants rewritten each replay
+        self.poisoned = None
+
+    def poison(self, reason: str) -> None:
+        """Mark the trace as not replayable (the first reason is kept); the call itself stays
+        correct, it ran eagerly."""
+        if self.poisoned is None:
+            self.poisoned = reason
+
+    # -- registration -----------------------------------------------------------------------
+    def register(self, array) -> Traced:
+        """``array`` (plain, fresh or adopted) as a known :class:`Traced` array."""
+        t = array if isinstance(array, Traced) else _view(np.asarray(array), Traced)
+        self.known[id(t)] = t
+        r = root(t)
+        self.roots[id(r)] = r
+        return t
+
+    def _check(self, args) -> None:
+        """Every traced array among ``args`` must be known, or a view of known memory."""
+        for a in _arrays_in(args, []):
+            if isinstance(a, Traced) and id(a) not in self.known:
+                if id(root(a)) in self.roots:
+                    self.register(a)
+                else:
+                    self.poison(f"an array of shape {a.shape} made by an unrecorded call")
+
+    def _emit(self, call, writes) -> None:
+        self.instrs.append((call, frozenset(id(root(w)) for w in writes)))
+
+    def _fresh(self, func, pargs, pkwargs, result):
+        """Register ``result`` (a new array or tuple of arrays) and the instruction that
+        recomputes it: with ``out=`` where ``func`` is a ufunc, else compute and copy."""
+        many = isinstance(result, (tuple, list))
+        results = tuple(result) if many else (result,)
+        bufs = tuple(self.register(r) for r in results)
+        dests = tuple(plain(b) for b in bufs)
+        fn = functools.partial(func, *pargs, **pkwargs)
+        if many:
+
+            def call():
+                for d, v in zip(dests, fn()):
+                    np.copyto(d, v)
+
+        else:
+            (dest,) = dests
+
+            def call():
+                np.copyto(dest, fn())
+
+        self._emit(call, dests)
+        return type(result)(bufs) if many else bufs[0]
+
+    # -- the array protocols ------------------------------------------------------------------
+    def ufunc(self, ufunc, method, inputs, args, kwargs, out, result):
+        self._check(inputs)
+        self._check(out)
+        f = getattr(ufunc, method)
+        if method == "at":  # in place into the first input
+            self._emit(functools.partial(f, *args, **kwargs), (args[0],))
+            return result
+        if out is not None:
+            self._emit(functools.partial(f, *args, **kwargs), kwargs["out"])
+            return out[0] if len(out) == 1 else out
+        results = result if isinstance(result, tuple) else (result,)
+        bufs = tuple(self.register(np.asarray(r)) for r in results)
+        kw = dict(kwargs, out=tuple(plain(b) for b in bufs))
+        self._emit(functools.partial(f, *args, **kw), kw["out"])
+        return bufs if isinstance(result, tuple) else bufs[0]
+
+    def function(self, func, pargs, pkwargs, result, args, kwargs):
+        """A NumPy function or ndarray method called with traced arrays."""
+        self._check(args)
+        self._check(kwargs)
+        out = pkwargs.get("out")
+        if result is None:  # in place into the first argument (copyto, fill, __setitem__, sort)
+            self._emit(functools.partial(func, *pargs, **pkwargs), (pargs[0],))
+            return None
+        if out is not None and result is out:
+            self._emit(functools.partial(func, *pargs, **pkwargs), (out,))
+            return kwargs["out"]
+        if isinstance(result, np.generic):
+            result = np.asarray(result)
+        if isinstance(result, np.ndarray):
+            inputs = _arrays_in((pargs, pkwargs), [])
+            if any(np.may_share_memory(result, a) for a in inputs):
+                return self.register(result)  # a view: recomputed with its base
+            return self._fresh(func, pargs, pkwargs, result)
+        if isinstance(result, (tuple, list)) and result and all(
+            isinstance(r, np.ndarray) for r in result
+        ):
+            inputs = _arrays_in((pargs, pkwargs), [])
+            if any(np.may_share_memory(r, a) for r in result for a in inputs):
+                return type(result)(self.register(r) for r in result)  # views (split, ...)
+            return self._fresh(func, pargs, pkwargs, result)
+        if func not in _METADATA:
+            self.poison(f"{getattr(func, '__name__', func)} returned a value on the host")
+        return result
+
+    def creator(self, name, fn):
+        """``xp.<name>`` (a creation function) for the trace: results are traced constants."""
+
+        def create(*args, **kwargs):
+            pargs, pkwargs = _plain_tree(args), _plain_tree(kwargs)
+            result = fn(*pargs, **pkwargs)
+            if _arrays_in((args, kwargs), []):  # asarray(x) of arrays: an ordinary function
+                return self.function(fn, pargs, pkwargs, result, args, kwargs)
+            return self.constant(result, reset=name != "empty")
+
+        return create
+
+    def constant(self, array, reset: bool = True) -> Traced:
+        """A constant made during the trace (by ``xp.zeros``, from Python data): restored at
+        this point of each replay if a later instruction writes into it."""
+        buf = self.register(array)
+        if reset:
+            snapshot, dest = np.array(array, copy=True), plain(buf)
+            self.resets[len(self.instrs)] = id(root(buf))
+            self._emit(functools.partial(np.copyto, dest, snapshot), (dest,))
+        return buf
+
+    def draw(self, method, gen, args, result):
+        """A random draw of ``gen``: replayed as a new draw from the same generator."""
+        buf = self.register(result)
+        dest, fn = plain(buf), functools.partial(method, gen, *args)
+
+        def call():
+            np.copyto(dest, fn())
+
+        self.instrs.append((call, frozenset((id(root(buf)), RNG))))
+        return buf
+
+    def host_read(self, array, what: str) -> None:
+        """A value read on the host: a guard the replay re-checks (bool/int/float/.item() of a
+        one-element array), else the end of the capture."""
+        p = plain(array)
+        if what in ("bool()", "int()", "float()", "an index", ".item()") and p.size == 1:
+            value = p.item()
+            self.instrs.append(("guard", (p, value, what)))
+        else:
+            self.poison(f"{what} of a traced array")
+
+
+def _plain_tree(obj):
+    from .arrays import plain_tree
+
+    return plain_tree(obj)
