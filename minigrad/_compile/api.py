@@ -10,7 +10,7 @@ from collections import OrderedDict
 from ..tensor import Tensor
 from . import guards
 from .capture import Capture
-from .program import MISS, NotReplayable, Program, build_outputs, output_spec
+from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
 
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 _BACKENDS = ("inductor", "minigrad", "eager")
@@ -164,11 +164,11 @@ class CompiledFunction:
             result = self._orig_mod(*args, **kwargs)
         try:
             if capture.recorder.poisoned:
-                raise NotReplayable(capture.recorder.poisoned)
+                raise NotReplayableError(capture.recorder.poisoned)
             spec = output_spec(result, inputs)
             _, post_key, post_tensors = self._signature(args, kwargs)
             program = Program(capture, spec, post_tensors)
-        except NotReplayable as e:
+        except NotReplayableError as e:
             self._give_up(str(e))
             return result
         position = {}

@@ -102,11 +102,11 @@ class Traced(np.ndarray):
         return self._host("pickling").__reduce__()
 
     @property
-    def T(self):
+    def T(self):  # noqa: N802 - ndarray's name
         return self.transpose()
 
     @property
-    def mT(self):
+    def mT(self):  # noqa: N802 - ndarray's name
         return self.swapaxes(-1, -2)
 
 

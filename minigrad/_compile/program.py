@@ -11,7 +11,7 @@ from .recorder import RNG, root
 MISS = object()  # a replay found a host value different from the trace's: run eagerly instead
 
 
-class NotReplayable(Exception):
+class NotReplayableError(Exception):
     """Why a traced call cannot be replayed (the call itself ran eagerly and is correct)."""
 
 
@@ -31,7 +31,7 @@ class Program:
         visible = {RNG}
         for t in visible_tensors:
             visible.add(id(root(raw(t))))
-        for t, arr, _ in capture.externals.values():
+        for _t, arr, _ in capture.externals.values():
             visible.add(id(root(arr)))
         for leaf in _leaves(outputs):
             if leaf[0] == "T":
@@ -52,13 +52,13 @@ class Program:
                 needed[i] = False  # a constant nobody writes into keeps its value
             later |= writes
         if later & inputs:
-            raise NotReplayable("it writes into one of its input tensors")
+            raise NotReplayableError("it writes into one of its input tensors")
         segments, calls, changed = [], [], None
         for i, (call, writes) in enumerate(rec.instrs):
             if call == "guard":
                 array, value, what = writes
                 if changed:
-                    raise NotReplayable(
+                    raise NotReplayableError(
                         f"it reads a value on the host ({what}) after changing state that "
                         "outlives the call (e.g. loss.item() after optimizer.step())"
                     )
@@ -107,7 +107,7 @@ _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 
 def output_spec(result, inputs):
     """How to rebuild ``result`` after a replay: tensors become ("T", array, device) (copied on
-    each call), the inputs ("in", i), Python scalars stay. Raises :class:`NotReplayable`."""
+    each call), the inputs ("in", i), Python scalars stay. Raises :class:`NotReplayableError`."""
     cls = type(result)
     if cls in (tuple, list):
         return (cls.__name__, tuple(output_spec(r, inputs) for r in result))
@@ -116,7 +116,7 @@ def output_spec(result, inputs):
     if isinstance(result, Tensor):
         fn = result.grad_fn
         if fn is not None and not fn._released:
-            raise NotReplayable(
+            raise NotReplayableError(
                 "it returns a tensor whose autograd graph is still alive (a backward outside "
                 "the compiled function is not captured: compile the whole step)"
             )
@@ -126,7 +126,9 @@ def output_spec(result, inputs):
         return ("T", raw(result), result.device)
     if cls in _SCALARS:
         return ("py", result)
-    raise NotReplayable(f"it returns a {cls.__name__} (tensors and Python scalars can be replayed)")
+    raise NotReplayableError(
+        f"it returns a {cls.__name__} (tensors and Python scalars can be replayed)"
+    )
 
 
 def build_outputs(spec, inputs):

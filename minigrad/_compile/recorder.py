@@ -139,8 +139,10 @@ class Recorder:
             if any(np.may_share_memory(result, a) for a in inputs):
                 return self.register(result)  # a view: recomputed with its base
             return self._fresh(func, pargs, pkwargs, result)
-        if isinstance(result, (tuple, list)) and result and all(
-            isinstance(r, np.ndarray) for r in result
+        if (
+            isinstance(result, (tuple, list))
+            and result
+            and all(isinstance(r, np.ndarray) for r in result)
         ):
             inputs = _arrays_in((pargs, pkwargs), [])
             if any(np.may_share_memory(r, a) for r in result for a in inputs):
