@@ -81,11 +81,16 @@ class Capture:
         cpu.xp_cache = XpProxy(self.recorder)
         rec = self.recorder
 
-        def to_host(self_, array):
-            rec.poison("a host transfer (.item(), .tolist(), .numpy(), printing)")
+        def to_host(self_, array):  # .item() and bool() read through it: guards, see Traced
+            if type(array) is Traced:
+                return array
+            rec.poison("a host transfer of an untraced array")
             return np.asarray(array)
 
         np_cls.to_host = to_host
+        for name in ("numpy", "__array__"):
+            self._saved.append((Tensor, name, Tensor.__dict__[name]))
+            setattr(Tensor, name, _poisoning(rec, Tensor.__dict__[name], f"Tensor.{name}()"))
         for name in _DRAWS:
             setattr(gen_cls, name, _recording_draw(rec, gen_cls.__dict__[name]))
 
@@ -129,3 +134,12 @@ def _recording_draw(rec, method):
         return rec.draw(method, gen, args, result) if arrays.active is rec else result
 
     return draw
+
+
+def _poisoning(rec, method, what):
+    def call(*args, **kwargs):
+        if arrays.active is rec:
+            rec.poison(f"a host transfer ({what})")
+        return method(*args, **kwargs)
+
+    return call

@@ -6,7 +6,7 @@ import numpy as np
 
 from ..tensor import Tensor
 from .capture import Capture, raw
-from .recorder import RNG, root
+from .recorder import root
 
 MISS = object()  # a replay found a host value different from the trace's: run eagerly instead
 
@@ -28,7 +28,7 @@ class Program:
         self.input_dests = [np.ndarray.view(b, np.ndarray) for b in capture.input_bufs]
         self.outputs = outputs
         self.checks = []  # (tensor, array, walk position or None): state the trace read
-        visible = {RNG}
+        visible = set()
         for t in visible_tensors:
             visible.add(id(root(raw(t))))
         for _t, arr, _ in capture.externals.values():
@@ -38,6 +38,9 @@ class Program:
                 visible.add(id(root(leaf[1])))
         inputs = {id(root(b)) for b in capture.input_bufs}
         self.segments = self._segments(rec, visible, inputs)
+        # A replay that stops at a guard puts the generators back, so the eager call that
+        # follows draws what it would have drawn.
+        self.generators = tuple(rec.generators.values()) if len(self.segments) > 1 else ()
 
     @staticmethod
     def _segments(rec, visible, inputs):
@@ -82,10 +85,13 @@ class Program:
         """Run the recorded calls on new ``inputs``; the outputs, or :data:`MISS`."""
         for dest, t in zip(self.input_dests, inputs):
             np.copyto(dest, raw(t))
+        states = [g.get_state() for g in self.generators]
         for calls, guard in self.segments:
             for call in calls:
                 call()
             if guard is not None and guard[0].item() != guard[1]:
+                for g, state in zip(self.generators, states):
+                    g.set_state(state)
                 return MISS
         return build_outputs(self.outputs, inputs)
 

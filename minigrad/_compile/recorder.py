@@ -22,7 +22,6 @@ _METADATA = frozenset(
         np.iscomplexobj, np.isrealobj, np.min_scalar_type, np.can_cast,
     )
 )  # fmt: skip
-RNG = "rng"  # the pseudo-root a random draw writes (the generator's state is visible)
 
 
 def root(a):
@@ -52,6 +51,7 @@ class Recorder:
         self.roots = {}  # id(root) -> root: memory that recorded arrays live in
         self.instrs = []  # (callable, frozenset of written root ids) or ("guard", check)
         self.resets = {}  # instruction index -> root id, for constants rewritten each replay
+        self.generators = {}  # id -> backend Generator drawn from
         self.poisoned = None
 
     def poison(self, reason: str) -> None:
@@ -182,7 +182,8 @@ class Recorder:
         def call():
             np.copyto(dest, fn())
 
-        self.instrs.append((call, frozenset((id(root(buf)), RNG))))
+        self.generators[id(gen)] = gen
+        self._emit(call, (buf,))
         return buf
 
     def host_read(self, array, what: str) -> None:

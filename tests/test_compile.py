@@ -1,0 +1,255 @@
+"""minigrad.compile: replayed training steps equal eager ones, and what cannot replay falls back."""
+
+import warnings
+
+import numpy as np
+import pytest
+from minigrad.models import GPT, MLP, LeNet
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn, optim
+from minigrad._compile import program
+
+
+@pytest.fixture
+def replays(monkeypatch):
+    """Counts the replays (so a test can tell a replayed call from a traced or eager one)."""
+    count = [0]
+    replay = program.Program.replay
+
+    def counting(self, inputs):
+        count[0] += 1
+        return replay(self, inputs)
+
+    monkeypatch.setattr(program.Program, "replay", counting)
+    return count
+
+
+def _batches(n, shape, classes, seed=0, dtype=np.float64):
+    rng = np.random.default_rng(seed)
+    return [
+        (
+            minigrad.tensor(rng.standard_normal(shape).astype(dtype)),
+            minigrad.tensor(rng.integers(0, classes, shape[0])),
+        )
+        for _ in range(n)
+    ]
+
+
+def _setup(make_model, make_opt, seed=0):
+    minigrad.manual_seed(seed)
+    model = make_model().double()
+    opt = make_opt(model.parameters())
+
+    def step(x, y):
+        opt.zero_grad()
+        loss = F.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, opt, step
+
+
+def _assert_same(m1, m2):
+    for (name, p), q in zip(m1.named_parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy(), err_msg=name)
+
+
+def _compare(make_model, make_opt, batches, replays, min_replays):
+    m1, _, eager = _setup(make_model, make_opt)
+    m2, _, step = _setup(make_model, make_opt)
+    compiled = minigrad.compile(step)
+    for x, y in batches:
+        a, b = eager(x, y), compiled(x, y)
+        np.testing.assert_array_equal(a.detach().numpy(), b.numpy())
+    _assert_same(m1, m2)
+    assert compiled.eager_reason is None
+    assert replays[0] >= min_replays
+    return compiled
+
+
+OPTIMIZERS = {
+    "sgd": lambda ps: optim.SGD(ps, lr=0.1),
+    "sgd_momentum_wd": lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9, weight_decay=1e-2),
+    "sgd_nesterov": lambda ps: optim.SGD(ps, lr=0.05, momentum=0.9, nesterov=True),
+    "sgd_dampening_maximize": lambda ps: optim.SGD(
+        ps, lr=0.05, momentum=0.5, dampening=0.3, maximize=True
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(OPTIMIZERS))
+def test_mlp_matches_eager(name, replays):
+    batches = _batches(6, (5, 12), 4)
+    _compare(lambda: MLP(12, (16, 8), 4), OPTIMIZERS[name], batches, replays, 4)
+
+
+def test_lenet_matches_eager(replays):
+    batches = _batches(4, (3, 1, 8, 8), 10)
+    make = lambda: LeNet(channels=(2, 3), hidden=8)  # noqa: E731
+    _compare(make, lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), batches, replays, 2)
+
+
+def _gpt_setup(dropout, seed=0):
+    minigrad.manual_seed(seed)
+    model = GPT(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8, dropout=dropout)
+    model = model.double()
+    opt = optim.SGD(model.parameters(), lr=0.1, momentum=0.9)
+
+    def step(idx, targets):
+        opt.zero_grad()
+        _, loss = model(idx, targets)
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, step
+
+
+@pytest.mark.parametrize("dropout", [0.0, 0.2])
+def test_gpt_matches_eager_with_seeded_dropout(dropout, replays):
+    rng = np.random.default_rng(1)
+    data = [minigrad.tensor(rng.integers(0, 11, (2, 7))) for _ in range(5)]
+    m1, eager = _gpt_setup(dropout)
+    m2, step = _gpt_setup(dropout)
+    compiled = minigrad.compile(step)
+    minigrad.manual_seed(5)
+    losses1 = [eager(d[:, :-1], d[:, 1:]).item() for d in data]
+    minigrad.manual_seed(5)
+    losses2 = [compiled(d[:, :-1], d[:, 1:]).item() for d in data]
+    assert losses1 == losses2
+    _assert_same(m1, m2)
+    assert compiled.eager_reason is None and replays[0] >= 3
+
+
+def test_decorator_forms_and_outputs_are_fresh(replays):
+    model, opt, step = _setup(lambda: nn.Linear(3, 2), lambda ps: optim.SGD(ps, lr=0.1))
+    plain = minigrad.compile(step)
+    configured = minigrad.compile(fullgraph=True, mode="reduce-overhead")(step)
+    assert isinstance(configured, minigrad._compile.CompiledFunction)
+    (x, y), (x2, y2) = _batches(2, (4, 3), 2)
+    held = [plain(x, y) for _ in range(4)]  # a held loss is not overwritten by later calls
+    assert len({h.item() for h in held}) == 4 and replays[0] == 2
+    assert not held[-1].requires_grad and held[-1].grad_fn is None
+    assert configured(x2, y2).shape == ()
+
+
+def test_lr_change_retraces(replays):
+    m1, o1, eager = _setup(lambda: nn.Linear(4, 3), lambda ps: optim.SGD(ps, lr=0.1, momentum=0.5))
+    m2, o2, step = _setup(lambda: nn.Linear(4, 3), lambda ps: optim.SGD(ps, lr=0.1, momentum=0.5))
+    compiled = minigrad.compile(step)
+    s1 = optim.lr_scheduler.StepLR(o1, step_size=2, gamma=0.5)
+    s2 = optim.lr_scheduler.StepLR(o2, step_size=2, gamma=0.5)
+    for x, y in _batches(8, (5, 4), 3):
+        eager(x, y), compiled(x, y)
+        s1.step(), s2.step()
+    _assert_same(m1, m2)
+    assert len(compiled._traces) >= 3 and replays[0] >= 1
+
+
+def test_shape_change_retraces(replays):
+    m1, _, eager = _setup(lambda: nn.Linear(4, 3), lambda ps: optim.SGD(ps, lr=0.1))
+    m2, _, step = _setup(lambda: nn.Linear(4, 3), lambda ps: optim.SGD(ps, lr=0.1))
+    compiled = minigrad.compile(step)
+    batches = _batches(3, (5, 4), 3) + _batches(3, (2, 4), 3, seed=1) + _batches(3, (5, 4), 3)
+    for x, y in batches:
+        np.testing.assert_array_equal(eager(x, y).detach().numpy(), compiled(x, y).numpy())
+    _assert_same(m1, m2)
+    assert len(compiled._traces) == 2 and replays[0] >= 4
+
+
+def test_train_eval_and_grad_mode_change(replays):
+    minigrad.manual_seed(0)
+    model = MLP(6, (8,), 3, dropout=0.5).double()
+    compiled = minigrad.compile(model)
+    x = _batches(1, (4, 6), 3)[0][0]
+    with minigrad.no_grad():
+        for training in (False, True, False, True):
+            model.train(training)
+            minigrad.manual_seed(3)
+            expected = model(x).numpy()
+            minigrad.manual_seed(3)
+            np.testing.assert_array_equal(compiled(x).numpy(), expected)
+            minigrad.manual_seed(3)
+            np.testing.assert_array_equal(compiled(x).numpy(), expected)
+    assert len(compiled._traces) == 2 and replays[0] == 6
+    model.eval()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(RuntimeWarning, match="autograd graph"):
+            compiled(x)  # grad mode on: the output carries a graph
+
+
+def test_item_inside_falls_back_to_eager_with_one_warning(replays):
+    m1, _, eager = _setup(lambda: nn.Linear(4, 3), lambda ps: optim.SGD(ps, lr=0.1))
+    m2, _, step = _setup(lambda: nn.Linear(4, 3), lambda ps: optim.SGD(ps, lr=0.1))
+
+    def logged(x, y):
+        return step(x, y).item()
+
+    compiled = minigrad.compile(logged)
+    with pytest.warns(RuntimeWarning, match=r"\.item\(\)"):
+        first = compiled(*_batches(1, (5, 4), 3)[0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        results = [compiled(x, y) for x, y in _batches(3, (5, 4), 3, seed=2)]
+    expected = [eager(x, y).item() for x, y in _batches(1, (5, 4), 3) + _batches(3, (5, 4), 3, 2)]
+    assert [first] + results == expected and replays[0] == 0
+    _assert_same(m1, m2)
+
+
+def test_data_dependent_branch_guards():
+    """A host read before any lasting change is a guard: a different value runs eagerly."""
+    w = minigrad.zeros(3, dtype=minigrad.float64)
+
+    def step(x):
+        if bool(x.sum() > 0):
+            w.add_(x)
+        else:
+            w.sub_(x)
+        return w * 1
+
+    compiled = minigrad.compile(step)
+    inputs = [
+        minigrad.tensor(v, dtype=minigrad.float64) for v in ([1.0, 2, 3], [1, 1, 1], [-5, 1, 1])
+    ]
+    outs = [compiled(x).numpy() for x in inputs]
+    np.testing.assert_array_equal(outs[-1], [7, 2, 3])
+    assert compiled.eager_reason is None
+
+
+def test_print_and_numpy_fall_back():
+    w = minigrad.ones(2)
+
+    def step():
+        w.mul_(2)
+        return w.numpy().sum()
+
+    compiled = minigrad.compile(step)
+    with pytest.warns(RuntimeWarning, match="host transfer"):
+        assert compiled() == 4
+    assert compiled() == 8 and compiled() == 16
+
+
+def test_fullgraph_raises():
+    compiled = minigrad.compile(lambda t: t.tolist(), fullgraph=True)
+    with pytest.raises(RuntimeError, match="fullgraph"):
+        compiled(minigrad.ones(2))
+
+
+def test_item_before_any_change_is_a_guard(replays):
+    compiled = minigrad.compile(lambda t: t.sum().item())
+    values = [1.0, 1.0, 2.0, 2.0, 1.0]
+    assert [compiled(minigrad.full((2,), v)) for v in values] == [2 * v for v in values]
+    assert replays[0] >= 2
+
+
+def test_argument_checks():
+    with pytest.raises(NotImplementedError, match="dynamic"):
+        minigrad.compile(lambda: None, dynamic=True)
+    with pytest.raises(ValueError, match="backend"):
+        minigrad.compile(lambda: None, backend="cudagraphs")
+    f = lambda: None  # noqa: E731
+    assert minigrad.compile(f, backend="eager") is f and minigrad.compile(f, disable=True) is f
