@@ -18,9 +18,9 @@ def replays(monkeypatch):
     count = [0]
     replay = program.Program.replay
 
-    def counting(self, inputs):
+    def counting(self, inputs, slots):
         count[0] += 1
-        return replay(self, inputs)
+        return replay(self, inputs, slots)
 
     monkeypatch.setattr(program.Program, "replay", counting)
     return count
@@ -58,13 +58,21 @@ def _assert_same(m1, m2):
 
 
 def _compare(make_model, make_opt, batches, replays, min_replays):
-    m1, _, eager = _setup(make_model, make_opt)
-    m2, _, step = _setup(make_model, make_opt)
+    m1, o1, eager = _setup(make_model, make_opt)
+    m2, o2, step = _setup(make_model, make_opt)
     compiled = minigrad.compile(step)
     for x, y in batches:
         a, b = eager(x, y), compiled(x, y)
-        np.testing.assert_array_equal(a.detach().numpy(), b.numpy())
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
     _assert_same(m1, m2)
+    for s1, s2 in zip(o1.state_dict()["state"].values(), o2.state_dict()["state"].values()):
+        assert sorted(s1) == sorted(s2)
+        for k in s1:  # step counts advanced by replays too; buffers equal
+            v1, v2 = s1[k], s2[k]
+            if isinstance(v1, minigrad.Tensor):
+                np.testing.assert_array_equal(v1.numpy(), v2.numpy(), err_msg=k)
+            else:
+                assert v1 == v2, k
     assert compiled.eager_reason is None
     assert replays[0] >= min_replays
     return compiled
@@ -77,12 +85,21 @@ OPTIMIZERS = {
     "sgd_dampening_maximize": lambda ps: optim.SGD(
         ps, lr=0.05, momentum=0.5, dampening=0.3, maximize=True
     ),
+    "adam": lambda ps: optim.Adam(ps, lr=0.01),
+    "adam_amsgrad_wd": lambda ps: optim.Adam(ps, lr=0.01, weight_decay=0.1, amsgrad=True),
+    "adamw": lambda ps: optim.AdamW(ps, lr=0.01, weight_decay=0.1),
+    "rmsprop": lambda ps: optim.RMSprop(ps, lr=0.01),
+    "rmsprop_centered_momentum": lambda ps: optim.RMSprop(
+        ps, lr=0.01, momentum=0.9, centered=True, weight_decay=0.01
+    ),
+    "adagrad_lr_decay": lambda ps: optim.Adagrad(ps, lr=0.05, lr_decay=0.01),
+    "nadam": lambda ps: optim.NAdam(ps, lr=0.01),
 }
 
 
 @pytest.mark.parametrize("name", sorted(OPTIMIZERS))
 def test_mlp_matches_eager(name, replays):
-    batches = _batches(6, (5, 12), 4)
+    batches = _batches(8, (5, 12), 4)
     _compare(lambda: MLP(12, (16, 8), 4), OPTIMIZERS[name], batches, replays, 4)
 
 
@@ -218,6 +235,58 @@ def test_data_dependent_branch_guards():
     outs = [compiled(x).numpy() for x in inputs]
     np.testing.assert_array_equal(outs[-1], [7, 2, 3])
     assert compiled.eager_reason is None
+
+
+class _Halving(optim.Optimizer):
+    """A toy optimizer whose update uses its step count: ``p -= 0.5**step`` (odd steps only
+    when ``branch``)."""
+
+    def __init__(self, params, branch=False):
+        super().__init__(params, dict(lr=1.0))
+        self.branch = branch
+
+    def _init_state(self, p, state, group):
+        state["step"] = 0
+
+    def _update(self, p, state, group):
+        state["step"] += 1
+        if not self.branch:
+            p._data -= 0.5 ** state["step"]
+        elif state["step"] % 2:
+            p._data -= 1.0
+
+
+def test_step_counters_are_replayed_as_expressions(replays):
+    """A number the optimizer's step advances is an expression on replay, unless Python
+    branches on it; a counter of the user's changes the key every call: eager."""
+    for branch, expected in ((False, [1 - 0.5**k for k in range(1, 9)]), (True, [1, 1, 2, 2])):
+        w = minigrad.zeros(2, dtype=minigrad.float64, requires_grad=True)
+        opt = _Halving([w], branch)
+
+        def step(w=w, opt=opt):
+            opt.zero_grad()
+            (w * 1).sum().backward()
+            opt.step()
+            return w.detach() * -1
+
+        compiled = minigrad.compile(step)
+        if branch:
+            with pytest.warns(RuntimeWarning, match="condition"):
+                out = [compiled().numpy()[0] for _ in range(len(expected))]
+        else:
+            out = [compiled().numpy()[0] for _ in range(len(expected))]
+            assert compiled.eager_reason is None and replays[0] >= 4
+        assert out == expected
+        assert opt.state[w]["step"] == len(expected)
+    count = {"n": 0}
+
+    def user_counter():
+        count["n"] += 1
+        return minigrad.ones(1) * count["n"]
+
+    compiled = minigrad.compile(user_counter)
+    with pytest.warns(RuntimeWarning, match="changes on every call"):
+        assert [compiled().item() for _ in range(6)] == [1, 2, 3, 4, 5, 6]
 
 
 def test_print_and_numpy_fall_back():

@@ -11,11 +11,12 @@ from ..tensor import Tensor
 from . import guards
 from .capture import Capture
 from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
+from .symbolic import Sym
 
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 _BACKENDS = ("inductor", "minigrad", "eager")
 _CACHE_SIZE = 8  # traces kept per compiled function (torch's cache_size_limit is 8 too)
-_GIVE_UP_AFTER = 3  # traces in a row that cannot replay (or guards that fail) before eager
+_GIVE_UP_AFTER = 4  # traces in a row that cannot replay (or guards that fail) before eager
 
 
 def compile(
@@ -106,6 +107,7 @@ class CompiledFunction:
         self._traces: OrderedDict = OrderedDict()
         self._eager_reason = None  # set once: the function runs eagerly from then on
         self._failures = 0
+        self._counters = ()  # walk positions of the step counters (see symbolic.py)
         self._roots = [fn]
         if not isinstance(fn, (types.FunctionType, types.MethodType)):
             self._roots.append(getattr(type(fn), "forward", type(fn).__call__))
@@ -122,24 +124,24 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if self._eager_reason is not None:
             return self._orig_mod(*args, **kwargs)
-        inputs, key, tensors = self._signature(args, kwargs)
+        inputs, key, tensors, slots = self._signature(args, kwargs)
         program = self._traces.get(key)
         if program is not None and program.valid(tensors):
             self._traces.move_to_end(key)
-            out = program.replay(inputs)
+            out = program.replay(inputs, slots)
             if out is not MISS:
                 self._failures = 0
                 return out
             self._failed("a value read on the host (bool(), .item()) changes between calls")
             return self._orig_mod(*args, **kwargs)
-        return self._trace(args, kwargs, inputs, key, tensors)
+        return self._trace(args, kwargs, inputs, key, tensors, slots)
 
     # -- internals ----------------------------------------------------------------------------
     def _signature(self, args, kwargs):
         inputs, arg_tokens, others = [], [], []
         _split((args, kwargs), inputs, arg_tokens, others)
-        state, tensors = guards.signature(self._roots + others)
-        return inputs, (tuple(arg_tokens), guards.modes(), state), tensors
+        state, tensors, slots = guards.signature(self._roots + others, self._counters)
+        return inputs, (tuple(arg_tokens), guards.modes(), state), tensors, slots
 
     def _give_up(self, reason: str) -> None:
         name = getattr(self._orig_mod, "__qualname__", type(self._orig_mod).__name__)
@@ -155,19 +157,22 @@ class CompiledFunction:
         if self._failures >= _GIVE_UP_AFTER:
             self._give_up(reason)
 
-    def _trace(self, args, kwargs, inputs, key, pre_tensors):
+    def _trace(self, args, kwargs, inputs, key, pre_tensors, slots):
         if any(t.requires_grad for t in inputs):
             self._give_up("an input tensor requires grad (its .grad would not be replayed)")
             return self._orig_mod(*args, **kwargs)
-        capture = Capture(inputs)
+        counters = self._counters if all(p in slots for p in self._counters) else ()
+        capture = Capture(inputs, [slots[p][:2] for p in counters])
         with capture:
             result = self._orig_mod(*args, **kwargs)
         try:
+            _, post_key, post_tensors, post_slots = self._signature(args, kwargs)
+            _unstore_syms(capture, post_slots)
             if capture.recorder.poisoned:
                 raise NotReplayableError(capture.recorder.poisoned)
             spec = output_spec(result, inputs)
-            _, post_key, post_tensors = self._signature(args, kwargs)
             program = Program(capture, spec, post_tensors)
+            program.counters = tuple(zip(counters, capture.counter_fns))
         except NotReplayableError as e:
             self._give_up(str(e))
             return result
@@ -181,9 +186,12 @@ class CompiledFunction:
                 self._traces.popitem(last=False)
             self._failures = 0
         else:
+            found = guards.counter_positions(key[2], post_key[2], slots)
+            if found and post_key[:2] == key[:2]:
+                self._counters = tuple(sorted(set(self._counters) | set(found)))
             self._failed(
-                "the Python state it reads changes on every call (e.g. a step counter kept as "
-                "a Python number, or state replaced instead of updated in place)"
+                "the Python state it reads changes on every call (state replaced instead of "
+                "updated in place, or a number that changes and is not a step counter)"
             )
         return build_outputs(spec, inputs)
 
@@ -209,3 +217,15 @@ def _split(obj, inputs, tokens, others) -> None:
     else:
         tokens.append(("arg", len(others)))
         others.append(obj)
+
+
+def _unstore_syms(capture, slots) -> None:
+    """A traced step counter stored anywhere but its own place would leak out of the trace:
+    put its number there instead, and give up on replaying."""
+    own = {(id(m), k) for m, k in capture.counters}
+    for mapping, key, *_ in slots.values():
+        value = mapping.get(key) if isinstance(mapping, dict) else None
+        if type(value) is Sym:
+            mapping[key] = value.value
+            if (id(mapping), key) not in own:
+                capture.recorder.poison("a number computed from a step counter is kept in state")

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .symbolic import contains, evaluate
+
 # The recorder of the trace now running, or None (then Traced arrays behave as plain ones).
 active = None
 
@@ -37,6 +39,13 @@ def plain_tree(obj):
     return obj
 
 
+def _run(rec, func, args, kwargs):
+    """``func(*args, **kwargs)``, with step counters (:class:`Sym`) as the numbers they are."""
+    if rec is not None and rec.symbolic and (contains(args) or contains(kwargs)):
+        return func(*evaluate(args, None), **evaluate(kwargs, None))
+    return func(*args, **kwargs)
+
+
 class Traced(np.ndarray):
     """An ndarray whose NumPy calls are recorded while a trace is active."""
 
@@ -46,7 +55,10 @@ class Traced(np.ndarray):
         out = kwargs.get("out")
         if out is not None:
             kwargs["out"] = plain_tree(out)
-        result = getattr(ufunc, method)(*args, **kwargs)
+        if rec is not None and rec.symbolic and contains(args):
+            result = getattr(ufunc, method)(*evaluate(args, None), **kwargs)
+        else:
+            result = getattr(ufunc, method)(*args, **kwargs)
         if rec is None:
             return result
         return rec.ufunc(ufunc, method, inputs, args, kwargs, out, result)
@@ -54,7 +66,7 @@ class Traced(np.ndarray):
     def __array_function__(self, func, types, args, kwargs):
         rec = active
         pargs, pkwargs = plain_tree(args), plain_tree(kwargs)
-        result = func(*pargs, **pkwargs)
+        result = _run(rec, func, pargs, pkwargs)
         if rec is None:
             return result
         return rec.function(func, pargs, pkwargs, result, args, kwargs)
@@ -115,8 +127,8 @@ def _method(name):
 
     def call(self, *args, **kwargs):
         pself, pargs, pkwargs = plain(self), plain_tree(args), plain_tree(kwargs)
-        result = base(pself, *pargs, **pkwargs)
         rec = active
+        result = _run(rec, base, (pself,) + pargs, pkwargs)
         if rec is None:
             return result
         return rec.function(base, (pself,) + pargs, pkwargs, result, (self,) + args, kwargs)

@@ -14,7 +14,7 @@ import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
-from . import arrays
+from . import arrays, symbolic
 from .arrays import Traced, XpProxy, _view
 from .recorder import Recorder
 
@@ -31,9 +31,11 @@ def raw(t: Tensor):
 class Capture:
     """The context of one traced call (one at a time, in one thread)."""
 
-    def __init__(self, inputs):
+    def __init__(self, inputs, counters=()):
         self.recorder = Recorder()
         self.inputs = inputs  # the call's input tensors, in order
+        self.counters = counters  # (mapping, key) of each step counter, traced as a Sym
+        self.counter_fns = []  # how each counter's new value follows from the old ones
         self.input_bufs = []  # their traced copies, one per distinct tensor
         self.externals = {}  # id(tensor) -> (tensor, its array, the traced view)
         self.born = {}  # id(tensor) -> tensor given an array during the trace
@@ -109,12 +111,23 @@ class Capture:
             _set_slot(t, buf)
             self.born[id(t)] = t  # not an external: replays copy the new input in
         self._install()
-        arrays.active = self.recorder
+        rec = self.recorder
+        for i, (mapping, key) in enumerate(self.counters):
+            mapping[key] = symbolic.counter(mapping[key], i, rec.poison)
+        rec.symbolic = bool(self.counters)
+        arrays.active = rec
         return self
 
     def __exit__(self, *exc):
         arrays.active = None
         self._uninstall()
+        for mapping, key in self.counters:  # plain numbers again, as eager code left them
+            value = mapping.get(key)
+            if type(value) is symbolic.Sym:
+                self.counter_fns.append(value.fn)
+                mapping[key] = value.value
+            else:
+                self.counter_fns.append(lambda env, v=value: v)
         for t, arr in self._saved_inputs:
             _set_slot(t, arr)
         for t, arr, view in self.externals.values():

@@ -18,7 +18,9 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..dtypes import get_default_dtype
+from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
+from .symbolic import Sym
 
 _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 _MAX_ITEMS = 1024  # containers longer than this are keyed by identity and length only
@@ -27,10 +29,12 @@ _LIBRARY = ("minigrad", "numpy", "builtins")
 
 
 class _Walk:
-    __slots__ = ("tokens", "tensors", "seen")
+    __slots__ = ("tokens", "tensors", "seen", "slots", "counter_maps")
 
     def __init__(self):
         self.tokens, self.tensors, self.seen = [], [], {}
+        self.slots = {}  # token position -> (mapping, key) of each number (counter candidates)
+        self.counter_maps = set()  # ids of optimizers' per-parameter state dicts
 
     def visit(self, obj, depth: int = 0) -> None:
         tokens = self.tokens
@@ -49,6 +53,9 @@ class _Walk:
             tokens.append(("T", d.shape, d.dtype, obj.device.type, obj._requires_grad))
             self.tensors.append(obj)
             self.visit(obj._grad, depth + 1)
+            return
+        if cls is Sym:
+            tokens.append(("sym",))
             return
         if depth > _MAX_DEPTH:
             tokens.append(("deep", key))
@@ -70,6 +77,8 @@ class _Walk:
         elif isinstance(obj, (types.ModuleType, type, types.BuiltinFunctionType)):
             tokens.append(("const", key))
         elif hasattr(obj, "__dict__"):
+            if isinstance(obj, Optimizer):
+                self.counter_maps.update(id(s) for s in obj.state.values())
             tokens.append(("O", cls))
             self._mapping(vars(obj), depth)
         else:
@@ -88,8 +97,11 @@ class _Walk:
             self.tokens.append(("big", type(obj), len(obj), id(obj)))
             return
         self.tokens.append((type(obj), len(obj)))
+        tokens, slots = self.tokens, self.slots
         for k, v in obj.items():
-            self.tokens.append(k if type(k) in _SCALARS else ("key", id(k)))
+            tokens.append(k if type(k) in _SCALARS else ("key", id(k)))
+            if type(v) in _COUNTABLE:
+                slots[len(tokens)] = (obj, k)
             self.visit(v, depth + 1)
 
     def _function(self, fn, depth) -> None:
@@ -136,9 +148,45 @@ def modes() -> tuple:
     )
 
 
-def signature(roots) -> tuple[tuple, list]:
-    """``(key, tensors)`` of the state reachable from ``roots`` (see the module docstring)."""
+_NUMBERS = (int, float)
+_COUNTABLE = frozenset((int, float, Sym))
+COUNTER = ("counter",)  # the token of a counter position in a key
+
+
+def signature(roots, counters=()) -> tuple[tuple, list, dict]:
+    """``(key, tensors, slots)`` of the state reachable from ``roots`` (see the module
+    docstring); the tokens at the positions ``counters`` are masked (see :mod:`.symbolic`).
+    ``slots`` maps the position of each number kept in a dict to ``(dict, key)``, plus
+    ``True`` where the dict is an optimizer's per-parameter state."""
     walk = _Walk()
     for r in roots:
         walk.visit(r)
-    return tuple(walk.tokens), walk.tensors
+    tokens = walk.tokens
+    n = len(tokens)
+    for p in counters:
+        if p < n:
+            tokens[p] = COUNTER
+    slots = walk.slots
+    for p, (mapping, _) in slots.items():
+        if id(mapping) in walk.counter_maps:
+            slots[p] += (True,)  # a candidate counter: in an optimizer's state
+    return tuple(tokens), walk.tensors, slots
+
+
+def counter_positions(pre: tuple, post: tuple, slots: dict) -> tuple:
+    """The positions where two keys differ only in numbers kept in an optimizer's
+    per-parameter state (a step count, NAdam's running product; ``slots`` lists where those
+    are), or () if they differ in anything else. Only optimizers' code uses these numbers, and
+    only in arithmetic, so they can be traced as :class:`Sym`: a user's counter could go where
+    a Sym cannot (a tensor op), so it makes the function run eagerly instead."""
+    if len(pre) != len(post):
+        return ()
+    found = []
+    for i, (a, b) in enumerate(zip(pre, post)):
+        if a != b:
+            if len(slots.get(i, ())) != 3 or not (
+                type(a) is tuple and len(a) == 2 and a[0] in _NUMBERS and b[0] in _NUMBERS
+            ):
+                return ()
+            found.append(i)
+    return tuple(found)

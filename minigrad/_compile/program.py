@@ -26,6 +26,8 @@ class Program:
     def __init__(self, capture: Capture, outputs, visible_tensors):
         rec = capture.recorder
         self.input_dests = [np.ndarray.view(b, np.ndarray) for b in capture.input_bufs]
+        self.env = rec.env
+        self.counters = ()  # (walk position, new value from env) of each step counter
         self.outputs = outputs
         self.checks = []  # (tensor, array, walk position or None): state the trace read
         visible = set()
@@ -81,10 +83,15 @@ class Program:
                 return False
         return True
 
-    def replay(self, inputs):
-        """Run the recorded calls on new ``inputs``; the outputs, or :data:`MISS`."""
+    def replay(self, inputs, slots):
+        """Run the recorded calls on new ``inputs`` (``slots``: where the walk found each
+        counter); the outputs, or :data:`MISS`."""
         for dest, t in zip(self.input_dests, inputs):
             np.copyto(dest, raw(t))
+        counters = self.counters
+        if counters:
+            places = [slots[p][:2] for p, _ in counters]
+            env = self.env[0] = tuple(m[k] for m, k in places)
         states = [g.get_state() for g in self.generators]
         for calls, guard in self.segments:
             for call in calls:
@@ -93,6 +100,9 @@ class Program:
                 for g, state in zip(self.generators, states):
                     g.set_state(state)
                 return MISS
+        if counters:
+            for (m, k), (_, fn) in zip(places, counters):
+                m[k] = fn(env)
         return build_outputs(self.outputs, inputs)
 
 

@@ -13,6 +13,7 @@ import functools
 import numpy as np
 
 from .arrays import Traced, _view, plain
+from .symbolic import contains, evaluate
 
 # NumPy functions whose result describes an array (not its values): safe to bake in.
 _METADATA = frozenset(
@@ -52,6 +53,8 @@ class Recorder:
         self.instrs = []  # (callable, frozenset of written root ids) or ("guard", check)
         self.resets = {}  # instruction index -> root id, for constants rewritten each replay
         self.generators = {}  # id -> backend Generator drawn from
+        self.symbolic = False  # whether step counters are traced as expressions (see Sym)
+        self.env = [None]  # the counters' values during a replay, read by late-bound calls
         self.poisoned = None
 
     def poison(self, reason: str) -> None:
@@ -78,6 +81,19 @@ class Recorder:
                 else:
                     self.poison(f"an array of shape {a.shape} made by an unrecorded call")
 
+    def _bind(self, func, args, kwargs):
+        """``func`` with its arguments fixed; a step counter among them is evaluated anew on
+        each replay."""
+        if self.symbolic and (contains(args) or contains(kwargs)):
+            box = self.env
+
+            def call():
+                env = box[0]
+                return func(*evaluate(args, env), **evaluate(kwargs, env))
+
+            return call
+        return functools.partial(func, *args, **kwargs)
+
     def _emit(self, call, writes) -> None:
         self.instrs.append((call, frozenset(id(root(w)) for w in writes)))
 
@@ -88,7 +104,7 @@ class Recorder:
         results = tuple(result) if many else (result,)
         bufs = tuple(self.register(r) for r in results)
         dests = tuple(plain(b) for b in bufs)
-        fn = functools.partial(func, *pargs, **pkwargs)
+        fn = self._bind(func, pargs, pkwargs)
         if many:
 
             def call():
@@ -110,15 +126,15 @@ class Recorder:
         self._check(out)
         f = getattr(ufunc, method)
         if method == "at":  # in place into the first input
-            self._emit(functools.partial(f, *args, **kwargs), (args[0],))
+            self._emit(self._bind(f, args, kwargs), (args[0],))
             return result
         if out is not None:
-            self._emit(functools.partial(f, *args, **kwargs), kwargs["out"])
+            self._emit(self._bind(f, args, kwargs), kwargs["out"])
             return out[0] if len(out) == 1 else out
         results = result if isinstance(result, tuple) else (result,)
         bufs = tuple(self.register(np.asarray(r)) for r in results)
         kw = dict(kwargs, out=tuple(plain(b) for b in bufs))
-        self._emit(functools.partial(f, *args, **kw), kw["out"])
+        self._emit(self._bind(f, args, kw), kw["out"])
         return bufs if isinstance(result, tuple) else bufs[0]
 
     def function(self, func, pargs, pkwargs, result, args, kwargs):
@@ -127,10 +143,10 @@ class Recorder:
         self._check(kwargs)
         out = pkwargs.get("out")
         if result is None:  # in place into the first argument (copyto, fill, __setitem__, sort)
-            self._emit(functools.partial(func, *pargs, **pkwargs), (pargs[0],))
+            self._emit(self._bind(func, pargs, pkwargs), (pargs[0],))
             return None
         if out is not None and result is out:
-            self._emit(functools.partial(func, *pargs, **pkwargs), (out,))
+            self._emit(self._bind(func, pargs, pkwargs), (out,))
             return kwargs["out"]
         if isinstance(result, np.generic):
             result = np.asarray(result)
@@ -157,6 +173,9 @@ class Recorder:
 
         def create(*args, **kwargs):
             pargs, pkwargs = _plain_tree(args), _plain_tree(kwargs)
+            if contains(pargs) or contains(pkwargs):
+                self.poison(f"a step counter passed to {name}()")
+                pargs, pkwargs = evaluate(pargs, None), evaluate(pkwargs, None)
             result = fn(*pargs, **pkwargs)
             if _arrays_in((args, kwargs), []):  # asarray(x) of arrays: an ordinary function
                 return self.function(fn, pargs, pkwargs, result, args, kwargs)
@@ -176,6 +195,8 @@ class Recorder:
 
     def draw(self, method, gen, args, result):
         """A random draw of ``gen``: replayed as a new draw from the same generator."""
+        if contains(args):
+            self.poison("a step counter passed to a random draw")
         buf = self.register(result)
         dest, fn = plain(buf), functools.partial(method, gen, *args)
 
