@@ -109,6 +109,45 @@ def test_lenet_matches_eager(replays):
     _compare(make, lambda ps: optim.SGD(ps, lr=0.1, momentum=0.9), batches, replays, 2)
 
 
+class _Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm, self.fc = nn.LSTM(4, 5, batch_first=True), nn.Linear(5, 3)
+
+    def forward(self, x):
+        out, _ = self.lstm(x.reshape(x.shape[0], 2, 2))
+        return self.fc(out[:, -1])
+
+
+class _Attention(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.att, self.fc = nn.MultiheadAttention(2, 2, batch_first=True), nn.Linear(2, 3)
+
+    def forward(self, x):
+        x = x.reshape(x.shape[0], 2, 2)
+        return self.fc(self.att(x, x, x)[0][:, 0])
+
+
+LAYERS = {
+    # running statistics change before cross_entropy's target check: undone if it fails
+    "batchnorm": lambda: nn.Sequential(
+        nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3)
+    ),
+    "layernorm_gelu": lambda: nn.Sequential(
+        nn.Linear(4, 8), nn.LayerNorm(8), nn.GELU(), nn.Linear(8, 3)
+    ),
+    "lstm": _Recurrent,
+    "attention": _Attention,
+}
+
+
+@pytest.mark.parametrize("name", sorted(LAYERS))
+def test_layers_match_eager(name, replays):
+    batches = _batches(5, (5, 4), 3)
+    _compare(LAYERS[name], lambda ps: optim.Adam(ps, lr=0.01), batches, replays, 3)
+
+
 def _gpt_setup(dropout, seed=0):
     minigrad.manual_seed(seed)
     model = GPT(vocab_size=11, block_size=8, n_layer=1, n_head=2, n_embd=8, dropout=dropout)

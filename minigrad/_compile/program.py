@@ -8,6 +8,7 @@ from ..tensor import Tensor
 from .capture import Capture, raw
 from .recorder import root
 
+_UNDO_BYTES = 1 << 20  # state a replay may save to undo its writes when a guard fails
 MISS = object()  # a replay found a host value different from the trace's: run eagerly instead
 
 
@@ -39,9 +40,10 @@ class Program:
             if leaf[0] == "T":
                 visible.add(id(root(leaf[1])))
         inputs = {id(root(b)) for b in capture.input_bufs}
-        self.segments = self._segments(rec, visible, inputs)
+        self.segments, self.undo = self._segments(rec, visible, inputs)
         # A replay that stops at a guard puts the generators back, so the eager call that
-        # follows draws what it would have drawn.
+        # follows draws what it would have drawn, and the state it changed (batch norm's
+        # running statistics before cross_entropy's target check) in ``self.undo``.
         self.generators = tuple(rec.generators.values()) if len(self.segments) > 1 else ()
 
     @staticmethod
@@ -58,22 +60,29 @@ class Program:
             later |= writes
         if later & inputs:
             raise NotReplayableError("it writes into one of its input tensors")
-        segments, calls, changed = [], [], None
+        segments, calls, changed, undo = [], [], set(), set()
         for i, (call, writes) in enumerate(rec.instrs):
             if call == "guard":
                 array, value, what = writes
-                if changed:
+                if changed and what != "bool()":  # a number read after the step: a log line
                     raise NotReplayableError(
-                        f"it reads a value on the host ({what}) after changing state that "
+                        f"it reads a number on the host ({what}) after changing state that "
                         "outlives the call (e.g. loss.item() after optimizer.step())"
                     )
+                undo |= changed
                 segments.append((tuple(calls), (array, value)))
                 calls = []
             elif needed[i]:
                 calls.append(call)
-                changed = changed or bool(writes & visible)
+                changed |= writes & visible
         segments.append((tuple(calls), None))
-        return tuple(segments)
+        undo = [np.ndarray.view(rec.roots[r], np.ndarray) for r in undo]
+        if sum(a.nbytes for a in undo) > _UNDO_BYTES:
+            raise NotReplayableError(
+                f"it branches on a value ({what}) after changing more state than a replay "
+                "can put back cheaply (e.g. loss.item() after optimizer.step())"
+            )
+        return tuple(segments), tuple((a, np.empty_like(a)) for a in undo)
 
     def valid(self, tensors) -> bool:
         """Whether the state tensors the trace read are still where, and what, they were."""
@@ -93,12 +102,16 @@ class Program:
             places = [slots[p][:2] for p, _ in counters]
             env = self.env[0] = tuple(m[k] for m, k in places)
         states = [g.get_state() for g in self.generators]
+        for a, backup in self.undo:
+            np.copyto(backup, a)
         for calls, guard in self.segments:
             for call in calls:
                 call()
             if guard is not None and guard[0].item() != guard[1]:
                 for g, state in zip(self.generators, states):
                     g.set_state(state)
+                for a, backup in self.undo:
+                    np.copyto(a, backup)
                 return MISS
         if counters:
             for (m, k), (_, fn) in zip(places, counters):
