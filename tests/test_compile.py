@@ -112,7 +112,7 @@ def test_lenet_matches_eager(replays):
 class _Recurrent(nn.Module):
     def __init__(self):
         super().__init__()
-        self.lstm, self.fc = nn.LSTM(4, 5, batch_first=True), nn.Linear(5, 3)
+        self.lstm, self.fc = nn.LSTM(2, 5, batch_first=True), nn.Linear(5, 3)
 
     def forward(self, x):
         out, _ = self.lstm(x.reshape(x.shape[0], 2, 2))
@@ -144,7 +144,7 @@ LAYERS = {
 
 @pytest.mark.parametrize("name", sorted(LAYERS))
 def test_layers_match_eager(name, replays):
-    batches = _batches(5, (5, 4), 3)
+    batches = _batches(6, (5, 4), 3)
     _compare(LAYERS[name], lambda ps: optim.Adam(ps, lr=0.01), batches, replays, 3)
 
 
