@@ -108,6 +108,7 @@ class CompiledFunction:
         self._eager_reason = None  # set once: the function runs eagerly from then on
         self._failures = 0
         self._counters = ()  # walk positions of the step counters (see symbolic.py)
+        self._fast = None
         self._roots = [fn]
         if not isinstance(fn, (types.FunctionType, types.MethodType)):
             self._roots.append(getattr(type(fn), "forward", type(fn).__call__))
@@ -124,19 +125,35 @@ class CompiledFunction:
     def __call__(self, *args, **kwargs):
         if self._eager_reason is not None:
             return self._orig_mod(*args, **kwargs)
-        inputs, key, tensors, slots = self._signature(args, kwargs)
+        inputs, arg_tokens, others = [], [], []
+        _split((args, kwargs), inputs, arg_tokens, others)
+        arg_key = (tuple(arg_tokens), guards.modes())
+        roots = self._roots + others
+        fast = self._fast  # (arg_key, program, snapshot, slots) of the last replay
+        if fast is not None and fast[0] == arg_key and fast[2].check(roots):
+            if fast[1].valid(()):
+                return self._replay(fast[1], inputs, fast[3], args, kwargs)
+        self._fast = None
+        snapshot = guards.Snapshot(roots)
+        state, tensors, slots = guards.signature(roots, self._counters, snapshot)
+        key = arg_key + (state,)
         program = self._traces.get(key)
         if program is not None and program.valid(tensors):
             self._traces.move_to_end(key)
-            out = program.replay(inputs, slots)
-            if out is not MISS:
-                self._failures = 0
-                return out
-            self._failed("a value read on the host (bool(), .item()) changes between calls")
-            return self._orig_mod(*args, **kwargs)
+            self._fast = (arg_key, program, snapshot, slots)
+            return self._replay(program, inputs, slots, args, kwargs)
         return self._trace(args, kwargs, inputs, key, tensors, slots)
 
     # -- internals ----------------------------------------------------------------------------
+    def _replay(self, program, inputs, slots, args, kwargs):
+        out = program.replay(inputs, slots)
+        if out is not MISS:
+            self._failures = 0
+            return out
+        self._fast = None
+        self._failed("a value read on the host (bool(), .item()) changes between calls")
+        return self._orig_mod(*args, **kwargs)
+
     def _signature(self, args, kwargs):
         inputs, arg_tokens, others = [], [], []
         _split((args, kwargs), inputs, arg_tokens, others)
@@ -150,6 +167,7 @@ class CompiledFunction:
             raise RuntimeError(message + " (fullgraph=True; this call ran eagerly)")
         self._eager_reason = reason
         self._traces.clear()
+        self._fast = None
         warnings.warn(message + "; it runs eagerly from now on", RuntimeWarning, stacklevel=3)
 
     def _failed(self, reason: str) -> None:

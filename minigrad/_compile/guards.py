@@ -18,6 +18,7 @@ import numpy as np
 
 from ..autograd import grad_mode
 from ..dtypes import get_default_dtype
+from ..ops import base
 from ..optim.optimizer import Optimizer
 from ..tensor import Tensor
 from .symbolic import Sym
@@ -28,13 +29,65 @@ _MAX_DEPTH = 24
 _LIBRARY = ("minigrad", "numpy", "builtins")
 
 
-class _Walk:
-    __slots__ = ("tokens", "tensors", "seen", "slots", "counter_maps")
+class Snapshot:
+    """The same state as a key, checked by identity: a cheap test that nothing changed.
 
-    def __init__(self):
+    Holds each container walked with its length, each entry's value (numbers) or object
+    (anything else, by identity), each tensor's array, ``.grad`` and ``requires_grad``. If
+    every check passes, a new walk would give the same key, so the replay it was made for is
+    still valid (step counters are only checked to be numbers).
+    """
+
+    __slots__ = ("roots", "lens", "values", "idents", "attrs", "absent", "numbers", "tensors")
+
+    def __init__(self, roots):
+        self.roots = tuple(roots)
+        self.lens, self.values, self.idents, self.attrs = [], [], [], []
+        self.absent, self.numbers, self.tensors = [], [], []
+
+    def check(self, roots) -> bool:
+        """Whether the state reachable from ``roots`` is still the one snapshotted."""
+        if len(roots) != len(self.roots):
+            return False
+        try:
+            for r, e in zip(roots, self.roots):
+                if r is not e and (type(r) is not type(e) or type(r) not in _SCALARS or r != e):
+                    return False
+            for c, n in self.lens:
+                if len(c) != n:
+                    return False
+            for c, k, o in self.idents:
+                if c[k] is not o:
+                    return False
+            for c, k, v in self.values:
+                x = c[k]
+                if x is not v and (type(x) is not type(v) or x != v):
+                    return False
+            for o, name, e in self.attrs:
+                if getattr(o, name) is not e:
+                    return False
+            for g, name in self.absent:
+                if name in g:
+                    return False
+            for c, k in self.numbers:
+                if type(c[k]) not in _NUMBERS:
+                    return False
+            for t, a, g, rg in self.tensors:
+                if t._data is not a or t._grad is not g or t._requires_grad is not rg:
+                    return False
+        except (KeyError, IndexError, ValueError):
+            return False
+        return True
+
+
+class _Walk:
+    __slots__ = ("tokens", "tensors", "seen", "slots", "counter_maps", "snap", "counters")
+
+    def __init__(self, snap=None, counters=()):
         self.tokens, self.tensors, self.seen = [], [], {}
         self.slots = {}  # token position -> (mapping, key) of each number (counter candidates)
         self.counter_maps = set()  # ids of optimizers' per-parameter state dicts
+        self.snap, self.counters = snap, frozenset(counters)
 
     def visit(self, obj, depth: int = 0) -> None:
         tokens = self.tokens
@@ -52,6 +105,8 @@ class _Walk:
             d = obj._data
             tokens.append(("T", d.shape, d.dtype, obj.device.type, obj._requires_grad))
             self.tensors.append(obj)
+            if self.snap is not None:
+                self.snap.tensors.append((obj, d, obj._grad, obj._requires_grad))
             self.visit(obj._grad, depth + 1)
             return
         if cls is Sym:
@@ -89,6 +144,11 @@ class _Walk:
             self.tokens.append(("big", type(obj), len(items), id(obj)))
             return
         self.tokens.append((type(obj), len(items)))
+        snap = self.snap
+        if snap is not None and type(obj) is list:
+            snap.lens.append((obj, len(obj)))
+            for i, item in enumerate(items):
+                (snap.values if type(item) in _SCALARS else snap.idents).append((obj, i, item))
         for item in items:
             self.visit(item, depth + 1)
 
@@ -97,31 +157,58 @@ class _Walk:
             self.tokens.append(("big", type(obj), len(obj), id(obj)))
             return
         self.tokens.append((type(obj), len(obj)))
-        tokens, slots = self.tokens, self.slots
+        tokens, slots, snap = self.tokens, self.slots, self.snap
+        if snap is not None:
+            snap.lens.append((obj, len(obj)))
         for k, v in obj.items():
             tokens.append(k if type(k) in _SCALARS else ("key", id(k)))
+            pos = len(tokens)
             if type(v) in _COUNTABLE:
-                slots[len(tokens)] = (obj, k)
+                slots[pos] = (obj, k)
+            if snap is not None:
+                if pos in self.counters:
+                    snap.numbers.append((obj, k))
+                else:
+                    (snap.values if type(v) in _SCALARS else snap.idents).append((obj, k, v))
             self.visit(v, depth + 1)
 
     def _function(self, fn, depth) -> None:
         """A function's identity; for user code also what it closes over and the globals it
         names (library functions are part of minigrad and change only with its code)."""
         self.tokens.append(("F", fn.__code__))
-        if (fn.__module__ or "").split(".")[0] in _LIBRARY:
+        if _is_library(fn):
             return
+        snap = self.snap
+        if snap is not None:
+            snap.attrs.append((fn, "__defaults__", fn.__defaults__))
         if fn.__defaults__:
             self.visit(fn.__defaults__, depth + 1)
         for cell in fn.__closure__ or ():
             try:
-                self.visit(cell.cell_contents, depth + 1)
+                value = cell.cell_contents
             except ValueError:  # an empty cell
                 self.tokens.append(("empty",))
+                continue
+            if snap is not None:
+                snap.attrs.append((cell, "cell_contents", value))
+            self.visit(value, depth + 1)
         g = fn.__globals__
         for name in _global_names(fn.__code__):
             if name in g:
                 self.tokens.append(name)
-                self.visit(g[name], depth + 1)
+                v = g[name]
+                if snap is not None:
+                    (snap.values if type(v) in _SCALARS else snap.idents).append((g, name, v))
+                self.visit(v, depth + 1)
+            elif snap is not None:
+                snap.absent.append((g, name))
+
+
+def _is_library(fn, _cache={}) -> bool:  # noqa: B006 - a per-code-object memo
+    found = _cache.get(fn.__code__)
+    if found is None:
+        found = _cache[fn.__code__] = (fn.__module__ or "").split(".")[0] in _LIBRARY
+    return found
 
 
 def _global_names(code, _cache={}) -> tuple:  # noqa: B006 - a per-code-object memo
@@ -138,8 +225,6 @@ def _global_names(code, _cache={}) -> tuple:  # noqa: B006 - a per-code-object m
 
 def modes() -> tuple:
     """The global modes a trace bakes in."""
-    from ..ops import base
-
     return (
         grad_mode.is_grad_enabled(),
         get_default_dtype(),
@@ -153,12 +238,13 @@ _COUNTABLE = frozenset((int, float, Sym))
 COUNTER = ("counter",)  # the token of a counter position in a key
 
 
-def signature(roots, counters=()) -> tuple[tuple, list, dict]:
+def signature(roots, counters=(), snap: Snapshot | None = None) -> tuple[tuple, list, dict]:
     """``(key, tensors, slots)`` of the state reachable from ``roots`` (see the module
     docstring); the tokens at the positions ``counters`` are masked (see :mod:`.symbolic`).
     ``slots`` maps the position of each number kept in a dict to ``(dict, key)``, plus
-    ``True`` where the dict is an optimizer's per-parameter state."""
-    walk = _Walk()
+    ``True`` where the dict is an optimizer's per-parameter state. With ``snap``, also fills
+    that :class:`Snapshot` of the same state."""
+    walk = _Walk(snap, counters)
     for r in roots:
         walk.visit(r)
     tokens = walk.tokens

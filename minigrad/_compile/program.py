@@ -85,10 +85,11 @@ class Program:
         return tuple(segments), tuple((a, np.empty_like(a)) for a in undo)
 
     def valid(self, tensors) -> bool:
-        """Whether the state tensors the trace read are still where, and what, they were."""
+        """Whether the state tensors the trace read are still where (in the walk's
+        ``tensors``; ``()`` checks only what they hold), and what, they were."""
         n = len(tensors)
         for t, arr, pos in self.checks:
-            if raw(t) is not arr or (pos is not None and (pos >= n or tensors[pos] is not t)):
+            if raw(t) is not arr or (n and pos is not None and (pos >= n or tensors[pos] is not t)):
                 return False
         return True
 
