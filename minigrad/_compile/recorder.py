@@ -25,6 +25,9 @@ _METADATA = frozenset(
 )  # fmt: skip
 
 
+_NO_POSITIONAL_OUT = (np.maximum, np.minimum)  # NumPy deprecates their third positional argument
+
+
 def root(a):
     """The array that owns ``a``'s memory (the end of its ``base`` chain)."""
     while isinstance(a.base, np.ndarray):
@@ -72,6 +75,15 @@ class Recorder:
         self.roots[id(r)] = r
         return t
 
+    def fresh(self, array) -> Traced:
+        """A new array's value in a new traced array that owns its memory (``base is None``,
+        as the array was: the engine lets a leaf adopt such a gradient buffer without a copy)."""
+        array = np.asarray(array)
+        order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+        t = np.ndarray.__new__(Traced, array.shape, array.dtype, order=order)
+        np.copyto(_view(t, np.ndarray), array)
+        return self.register(t)
+
     def _check(self, args) -> None:
         """Every traced array among ``args`` must be known, or a view of known memory."""
         for a in _arrays_in(args, []):
@@ -102,7 +114,7 @@ class Recorder:
         recomputes it: with ``out=`` where ``func`` is a ufunc, else compute and copy."""
         many = isinstance(result, (tuple, list))
         results = tuple(result) if many else (result,)
-        bufs = tuple(self.register(r) for r in results)
+        bufs = tuple(self.fresh(r) for r in results)
         dests = tuple(plain(b) for b in bufs)
         fn = self._bind(func, pargs, pkwargs)
         if many:
@@ -129,13 +141,19 @@ class Recorder:
             self._emit(self._bind(f, args, kwargs), (args[0],))
             return result
         if out is not None:
-            self._emit(self._bind(f, args, kwargs), kwargs["out"])
+            self._emit_ufunc(ufunc, method, args, kwargs)
             return out[0] if len(out) == 1 else out
         results = result if isinstance(result, tuple) else (result,)
-        bufs = tuple(self.register(np.asarray(r)) for r in results)
-        kw = dict(kwargs, out=tuple(plain(b) for b in bufs))
-        self._emit(self._bind(f, args, kw), kw["out"])
+        bufs = tuple(self.fresh(r) for r in results)
+        self._emit_ufunc(ufunc, method, args, dict(kwargs, out=tuple(plain(b) for b in bufs)))
         return bufs if isinstance(result, tuple) else bufs[0]
+
+    def _emit_ufunc(self, ufunc, method, args, kwargs):
+        out = kwargs["out"]
+        if method == "__call__" and len(kwargs) == 1 and ufunc not in _NO_POSITIONAL_OUT:
+            self._emit(self._bind(ufunc, tuple(args) + tuple(out), {}), out)  # parsed faster
+        else:
+            self._emit(self._bind(getattr(ufunc, method), args, kwargs), out)
 
     def function(self, func, pargs, pkwargs, result, args, kwargs):
         """A NumPy function or ndarray method called with traced arrays."""
@@ -186,7 +204,7 @@ class Recorder:
     def constant(self, array, reset: bool = True) -> Traced:
         """A constant made during the trace (by ``xp.zeros``, from Python data): restored at
         this point of each replay if a later instruction writes into it."""
-        buf = self.register(array)
+        buf = self.fresh(array)
         if reset:
             snapshot, dest = np.array(array, copy=True), plain(buf)
             self.resets[len(self.instrs)] = id(root(buf))
@@ -197,7 +215,7 @@ class Recorder:
         """A random draw of ``gen``: replayed as a new draw from the same generator."""
         if contains(args):
             self.poison("a step counter passed to a random draw")
-        buf = self.register(result)
+        buf = self.fresh(result)
         dest, fn = plain(buf), functools.partial(method, gen, *args)
 
         def call():
