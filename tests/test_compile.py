@@ -361,3 +361,21 @@ def test_argument_checks():
         minigrad.compile(lambda: None, backend="cudagraphs")
     f = lambda: None  # noqa: E731
     assert minigrad.compile(f, backend="eager") is f and minigrad.compile(f, disable=True) is f
+
+
+def test_devices_other_than_cpu_run_eagerly(device):
+    """Replay is CPU-only (no CUDA graphs yet): elsewhere one warning, then eager results."""
+    w = minigrad.ones(3, device=device)
+
+    def step(x):
+        w.mul_(x)
+        return w * 1
+
+    compiled = minigrad.compile(step)
+    x = minigrad.full((3,), 2.0, device=device)
+    if device == "cpu":
+        outs = [compiled(x) for _ in range(3)]
+    else:
+        with pytest.warns(RuntimeWarning, match="CPU only"):
+            outs = [compiled(x) for _ in range(3)]
+    assert [o.cpu().tolist() for o in outs] == [[2.0] * 3, [4.0] * 3, [8.0] * 3]

@@ -176,6 +176,12 @@ class CompiledFunction:
             self._give_up(reason)
 
     def _trace(self, args, kwargs, inputs, key, pre_tensors, slots):
+        if any(t.device.type != "cpu" for t in inputs):
+            self._give_up(
+                "an input tensor is on a GPU: replay runs on the CPU only (CUDA-graph replay "
+                "through CuPy is not implemented)"
+            )
+            return self._orig_mod(*args, **kwargs)
         if any(t.requires_grad for t in inputs):
             self._give_up("an input tensor requires grad (its .grad would not be replayed)")
             return self._orig_mod(*args, **kwargs)

@@ -46,7 +46,7 @@ class Capture:
     # -- the tensor slot ----------------------------------------------------------------------
     def _adopt(self, t, arr):
         rec = self.recorder
-        if not isinstance(arr, np.ndarray):
+        if not isinstance(arr, np.ndarray) or t.device.type != "cpu":
             rec.poison(f"a tensor on {t.device} (capture runs on the CPU only)")
             return arr
         view = self._views.get(id(arr))

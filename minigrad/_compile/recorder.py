@@ -107,7 +107,10 @@ class Recorder:
         return functools.partial(func, *args, **kwargs)
 
     def _emit(self, call, writes) -> None:
-        self.instrs.append((call, frozenset(id(root(w)) for w in writes)))
+        written = frozenset(id(root(w)) for w in writes)
+        if not written <= self.roots.keys():  # its old value would be kept across replays
+            self.poison("a write into an array made outside the recorded calls")
+        self.instrs.append((call, written))
 
     def _fresh(self, func, pargs, pkwargs, result):
         """Register ``result`` (a new array or tuple of arrays) and the instruction that
