@@ -379,3 +379,11 @@ def test_devices_other_than_cpu_run_eagerly(device):
         with pytest.warns(RuntimeWarning, match="CPU only"):
             outs = [compiled(x) for _ in range(3)]
     assert [o.cpu().tolist() for o in outs] == [[2.0] * 3, [4.0] * 3, [8.0] * 3]
+
+
+def test_compiled_benchmark_runs(capsys):
+    from benchmarks import compiled
+
+    compiled.main(["--repeats", "2"])
+    table = capsys.readouterr().out
+    assert "`mlp_small`" in table and "`op_overhead`" in table
