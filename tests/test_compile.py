@@ -387,3 +387,36 @@ def test_compiled_benchmark_runs(capsys):
     compiled.main(["--repeats", "2"])
     table = capsys.readouterr().out
     assert "`mlp_small`" in table and "`op_overhead`" in table
+
+
+def test_nested_compiled_functions_and_hooks(replays):
+    """A compiled function called inside another's trace is part of that trace; a hook added
+    later changes the key (its Python code must run), so the step is traced again."""
+    w = minigrad.ones(2, dtype=minigrad.float64, requires_grad=True)
+    inner = minigrad.compile(lambda t: (t * w).sum())
+    seen = []
+
+    def step(x):
+        w.grad = None
+        inner(x).backward()
+        return w.grad * 1
+
+    compiled = minigrad.compile(step)
+    x = minigrad.tensor([1.0, 2.0], dtype=minigrad.float64)
+    assert [compiled(x).tolist() for _ in range(4)] == [[1.0, 2.0]] * 4 and replays[0] == 2
+    w.register_hook(lambda g: seen.append(1) or g * 2)
+    assert [compiled(x).tolist() for _ in range(2)] == [[2.0, 4.0]] * 2
+    assert seen and compiled.eager_reason is None
+
+
+def test_printing_a_tensor_falls_back(capsys):
+    def step(t):
+        y = t * 2
+        print(y)
+        return y
+
+    compiled = minigrad.compile(step)
+    with pytest.warns(RuntimeWarning, match="cannot be replayed"):
+        compiled(minigrad.ones(2))
+    assert compiled(minigrad.full((2,), 3.0)).tolist() == [6.0, 6.0]
+    assert "tensor([6., 6.])" in capsys.readouterr().out

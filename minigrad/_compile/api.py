@@ -8,7 +8,7 @@ import warnings
 from collections import OrderedDict
 
 from ..tensor import Tensor
-from . import guards
+from . import arrays, guards
 from .capture import Capture
 from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
 from .symbolic import Sym
@@ -123,8 +123,8 @@ class CompiledFunction:
         return self if obj is None else types.MethodType(self, obj)
 
     def __call__(self, *args, **kwargs):
-        if self._eager_reason is not None:
-            return self._orig_mod(*args, **kwargs)
+        if self._eager_reason is not None or arrays.active is not None:
+            return self._orig_mod(*args, **kwargs)  # inside another trace: part of it
         inputs, arg_tokens, others = [], [], []
         _split((args, kwargs), inputs, arg_tokens, others)
         arg_key = (tuple(arg_tokens), guards.modes())

@@ -16,7 +16,7 @@ import types
 
 import numpy as np
 
-from ..autograd import grad_mode
+from ..autograd import anomaly, grad_mode
 from ..dtypes import get_default_dtype
 from ..ops import base
 from ..optim.optimizer import Optimizer
@@ -107,7 +107,10 @@ class _Walk:
             self.tensors.append(obj)
             if self.snap is not None:
                 self.snap.tensors.append((obj, d, obj._grad, obj._requires_grad))
+                self.snap.attrs.append((obj, "_hooks", obj._hooks))
             self.visit(obj._grad, depth + 1)
+            if obj._hooks:  # hooks run Python code in backward: which ones is part of the key
+                self.visit(obj._hooks, depth + 1)
             return
         if cls is Sym:
             tokens.append(("sym",))
@@ -224,13 +227,10 @@ def _global_names(code, _cache={}) -> tuple:  # noqa: B006 - a per-code-object m
 
 
 def modes() -> tuple:
-    """The global modes a trace bakes in."""
-    return (
-        grad_mode.is_grad_enabled(),
-        get_default_dtype(),
-        id(base.interposer),
-        id(base.tracer),
-    )
+    """The global modes a trace bakes in (grad, inference and anomaly modes, the default
+    dtype, an active transform or ONNX tracer)."""
+    g, a = grad_mode._state, anomaly._state
+    return (g.enabled, g.inference, a.enabled, get_default_dtype(), base.interposer, base.tracer)
 
 
 _NUMBERS = (int, float)

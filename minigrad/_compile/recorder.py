@@ -12,6 +12,7 @@ import functools
 
 import numpy as np
 
+from . import arrays
 from .arrays import Traced, _view, plain
 from .symbolic import contains, evaluate
 
@@ -193,6 +194,8 @@ class Recorder:
         """``xp.<name>`` (a creation function) for the trace: results are traced constants."""
 
         def create(*args, **kwargs):
+            if arrays.active is not self:  # an op made during the trace, run after it
+                return fn(*args, **kwargs)
             pargs, pkwargs = _plain_tree(args), _plain_tree(kwargs)
             if contains(pargs) or contains(pkwargs):
                 self.poison(f"a step counter passed to {name}()")
