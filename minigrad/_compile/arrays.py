@@ -171,4 +171,6 @@ class XpProxy:
         value = getattr(np, name)
         if name in self._CREATE:
             return self._recorder.creator(name, value)
+        if name == "random":  # draws that a replay would repeat unchanged
+            self._recorder.poison("NumPy's own random numbers (minigrad's generators replay)")
         return value

@@ -13,7 +13,7 @@ import functools
 import numpy as np
 
 from . import arrays
-from .arrays import Traced, _view, plain
+from .arrays import Traced, _view, plain, plain_tree
 from .symbolic import contains, evaluate
 
 # NumPy functions whose result describes an array (not its values): safe to bake in.
@@ -196,7 +196,7 @@ class Recorder:
         def create(*args, **kwargs):
             if arrays.active is not self:  # an op made during the trace, run after it
                 return fn(*args, **kwargs)
-            pargs, pkwargs = _plain_tree(args), _plain_tree(kwargs)
+            pargs, pkwargs = plain_tree(args), plain_tree(kwargs)
             if contains(pargs) or contains(pkwargs):
                 self.poison(f"a step counter passed to {name}()")
                 pargs, pkwargs = evaluate(pargs, None), evaluate(pkwargs, None)
@@ -240,9 +240,3 @@ class Recorder:
             self.instrs.append(("guard", (p, value, what)))
         else:
             self.poison(f"{what} of a traced array")
-
-
-def _plain_tree(obj):
-    from .arrays import plain_tree
-
-    return plain_tree(obj)
