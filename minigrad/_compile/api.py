@@ -195,7 +195,7 @@ class CompiledFunction:
             if capture.recorder.poisoned:
                 raise NotReplayableError(capture.recorder.poisoned)
             spec = output_spec(result, inputs)
-            program = Program(capture, spec, post_tensors)
+            program = Program(capture, spec, post_tensors, capture.escaped())
             program.counters = tuple(zip(counters, capture.counter_fns))
         except NotReplayableError as e:
             self._give_up(str(e))

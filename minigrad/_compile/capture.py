@@ -10,13 +10,15 @@ tensor gets a plain array again. The call itself runs exactly as eagerly: tracin
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 
 from .. import backend
 from ..tensor import Tensor
 from . import arrays, symbolic
 from .arrays import Traced, XpProxy, _view
-from .recorder import Recorder
+from .recorder import Recorder, root
 
 _SLOT = Tensor.__dict__["_data"]  # the slot descriptor that the property stands in for
 _get_slot, _set_slot = _SLOT.__get__, _SLOT.__set__
@@ -42,6 +44,7 @@ class Capture:
         self._views = {}  # id(plain array) -> traced view, so one array gets one view
         self._saved = []
         self._saved_inputs = []  # (input tensor, its own array), restored on exit
+        self._alive = []
 
     # -- the tensor slot ----------------------------------------------------------------------
     def _adopt(self, t, arr):
@@ -137,8 +140,20 @@ class Capture:
             arr = _get_slot(t)
             if type(arr) is Traced:
                 _set_slot(t, _view(arr, np.ndarray))
+        # Tensors made during the trace that outlive it hold arrays the replay must keep
+        # (gradients, state, caches): see escaped().
+        self._alive = [weakref.ref(t) for t in self.born.values()]
         self.born.clear()
         return False
+
+    def escaped(self) -> set:
+        """Roots of the arrays held by tensors made during the trace that are still alive."""
+        found = set()
+        for ref in self._alive:
+            t = ref()
+            if t is not None and isinstance(_get_slot(t), np.ndarray):
+                found.add(id(root(_get_slot(t))))
+        return found
 
 
 def _recording_draw(rec, method):

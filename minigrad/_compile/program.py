@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from ..tensor import Tensor
 from .capture import Capture, raw
+from .plan import plan, remap
 from .recorder import root
+from .symbolic import contains, evaluate
 
 _UNDO_BYTES = 1 << 20  # state a replay may save to undo its writes when a guard fails
 MISS = object()  # a replay found a host value different from the trace's: run eagerly instead
@@ -24,14 +28,14 @@ class Program:
     trace made), checks each guard, and returns fresh copies of the outputs.
     """
 
-    def __init__(self, capture: Capture, outputs, visible_tensors):
+    def __init__(self, capture: Capture, outputs, visible_tensors, escaped=()):
         rec = capture.recorder
         self.input_dests = [np.ndarray.view(b, np.ndarray) for b in capture.input_bufs]
         self.env = rec.env
         self.counters = ()  # (walk position, new value from env) of each step counter
         self.outputs = outputs
         self.checks = []  # (tensor, array, walk position or None): state the trace read
-        visible = set()
+        visible = set(escaped)
         for t in visible_tensors:
             visible.add(id(root(raw(t))))
         for _t, arr, _ in capture.externals.values():
@@ -40,49 +44,14 @@ class Program:
             if leaf[0] == "T":
                 visible.add(id(root(leaf[1])))
         inputs = {id(root(b)) for b in capture.input_bufs}
-        self.segments, self.undo = self._segments(rec, visible, inputs)
+        instrs = _needed(rec, inputs)
+        candidates = {r: rec.known[r] for r in rec.produced if r not in visible}
+        moved = plan(instrs, {r: a for r, a in candidates.items() if a.nbytes})
+        self.segments, self.undo = _segments(instrs, visible, moved, rec.env)
         # A replay that stops at a guard puts the generators back, so the eager call that
         # follows draws what it would have drawn, and the state it changed (batch norm's
         # running statistics before cross_entropy's target check) in ``self.undo``.
         self.generators = tuple(rec.generators.values()) if len(self.segments) > 1 else ()
-
-    @staticmethod
-    def _segments(rec, visible, inputs):
-        later = set()  # roots written by instructions after the one being looked at
-        needed = [True] * len(rec.instrs)
-        for i in range(len(rec.instrs) - 1, -1, -1):
-            call, writes = rec.instrs[i]
-            if call == "guard":
-                continue
-            r = rec.resets.get(i)
-            if r is not None and r not in later:
-                needed[i] = False  # a constant nobody writes into keeps its value
-            later |= writes
-        if later & inputs:
-            raise NotReplayableError("it writes into one of its input tensors")
-        segments, calls, changed, undo = [], [], set(), set()
-        for i, (call, writes) in enumerate(rec.instrs):
-            if call == "guard":
-                array, value, what = writes
-                if changed and what != "bool()":  # a number read after the step: a log line
-                    raise NotReplayableError(
-                        f"it reads a number on the host ({what}) after changing state that "
-                        "outlives the call (e.g. loss.item() after optimizer.step())"
-                    )
-                undo |= changed
-                segments.append((tuple(calls), (array, value)))
-                calls = []
-            elif needed[i]:
-                calls.append(call)
-                changed |= writes & visible
-        segments.append((tuple(calls), None))
-        undo = [np.ndarray.view(rec.roots[r], np.ndarray) for r in undo]
-        if sum(a.nbytes for a in undo) > _UNDO_BYTES:
-            raise NotReplayableError(
-                f"it branches on a value ({what}) after changing more state than a replay "
-                "can put back cheaply (e.g. loss.item() after optimizer.step())"
-            )
-        return tuple(segments), tuple((a, np.empty_like(a)) for a in undo)
 
     def valid(self, tensors) -> bool:
         """Whether the state tensors the trace read are still where (in the walk's
@@ -118,6 +87,76 @@ class Program:
             for (m, k), (_, fn) in zip(places, counters):
                 m[k] = fn(env)
         return build_outputs(self.outputs, inputs)
+
+
+def _needed(rec, inputs) -> list:
+    """The instructions a replay runs: all but the resets of constants nobody writes."""
+    later = set()  # roots written by instructions after the one being looked at
+    keep = [True] * len(rec.instrs)
+    for i in range(len(rec.instrs) - 1, -1, -1):
+        ins = rec.instrs[i]
+        if ins[0] == "guard":
+            continue
+        r = rec.resets.get(i)
+        if r is not None and r not in later:
+            keep[i] = False  # a constant nobody writes into keeps its value
+        later |= ins[5]
+    if later & inputs:
+        raise NotReplayableError("it writes into one of its input tensors")
+    return [ins for ins, k in zip(rec.instrs, keep) if k]
+
+
+def _segments(instrs, visible, moved, env):
+    """The instructions as callables, cut at guards; and the state to save for an undo."""
+    segments, calls, changed, undo = [], [], set(), set()
+    for ins in instrs:
+        if ins[0] == "guard":
+            _, array, value, what = ins
+            if changed and what != "bool()":  # a number read after the step: a log line
+                raise NotReplayableError(
+                    f"it reads a number on the host ({what}) after changing state that "
+                    "outlives the call (e.g. loss.item() after optimizer.step())"
+                )
+            undo |= changed
+            segments.append((tuple(calls), (remap(array, moved), value)))
+            calls = []
+        else:
+            calls.append(_callable(ins, moved, env))
+            changed |= {id(root(d)) for d in ins[4] if id(root(d)) in visible}
+    segments.append((tuple(calls), None))
+    saved = {id(root(d)): root(d) for ins in instrs if ins[0] != "guard" for d in ins[4]}
+    undo = [np.ndarray.view(saved[r], np.ndarray) for r in undo]
+    if sum(a.nbytes for a in undo) > _UNDO_BYTES:
+        raise NotReplayableError(
+            "it branches on a value (bool()) after changing more state than a replay can put "
+            "back cheaply"
+        )
+    return tuple(segments), tuple((a, np.empty_like(a)) for a in undo)
+
+
+def _callable(ins, moved, env):
+    """One instruction as a function of no arguments, on the arrays ``moved`` assigns."""
+    kind, func, args, kwargs, dests, _ = ins
+    args, kwargs, dests = remap(args, moved), remap(kwargs, moved), remap(dests, moved)
+    if contains(args) or contains(kwargs):  # a step counter: evaluated on each replay
+
+        def fn():
+            e = env[0]
+            return func(*evaluate(args, e), **evaluate(kwargs, e))
+
+    else:
+        fn = functools.partial(func, *args, **kwargs)
+    if kind == "call":
+        return fn
+    if len(dests) == 1:
+        (dest,) = dests
+        return lambda: np.copyto(dest, fn())
+
+    def copy_all():
+        for d, v in zip(dests, fn()):
+            np.copyto(d, v)
+
+    return copy_all
 
 
 def _leaves(spec):

@@ -8,8 +8,6 @@ they share the memory of an array that is recomputed.
 
 from __future__ import annotations
 
-import functools
-
 import numpy as np
 
 from . import arrays
@@ -30,9 +28,11 @@ _NO_POSITIONAL_OUT = (np.maximum, np.minimum)  # NumPy deprecates their third po
 
 
 def root(a):
-    """The array that owns ``a``'s memory (the end of its ``base`` chain)."""
-    while isinstance(a.base, np.ndarray):
-        a = a.base
+    """The object that owns ``a``'s memory: the end of its ``base`` chain, also through the
+    holders that ``as_strided`` puts between a view and its array."""
+    base = a.base
+    while base is not None:
+        a, base = base, getattr(base, "base", None)
     return a
 
 
@@ -54,7 +54,9 @@ class Recorder:
     def __init__(self):
         self.known = {}  # id -> Traced array: every array the instructions may touch
         self.roots = {}  # id(root) -> root: memory that recorded arrays live in
-        self.instrs = []  # (callable, frozenset of written root ids) or ("guard", check)
+        # (kind, func, args, kwargs, dests, written root ids), or ("guard", array, value, what)
+        self.instrs = []
+        self.produced = set()  # ids of the arrays that instructions compute afresh each replay
         self.resets = {}  # instruction index -> root id, for constants rewritten each replay
         self.generators = {}  # id -> backend Generator drawn from
         self.symbolic = False  # whether step counters are traced as expressions (see Sym)
@@ -94,46 +96,21 @@ class Recorder:
                 else:
                     self.poison(f"an array of shape {a.shape} made by an unrecorded call")
 
-    def _bind(self, func, args, kwargs):
-        """``func`` with its arguments fixed; a step counter among them is evaluated anew on
-        each replay."""
-        if self.symbolic and (contains(args) or contains(kwargs)):
-            box = self.env
-
-            def call():
-                env = box[0]
-                return func(*evaluate(args, env), **evaluate(kwargs, env))
-
-            return call
-        return functools.partial(func, *args, **kwargs)
-
-    def _emit(self, call, writes) -> None:
-        written = frozenset(id(root(w)) for w in writes)
+    def _emit(self, kind, func, args, kwargs, dests) -> None:
+        """Append an instruction: ``kind`` "call" runs ``func(*args, **kwargs)``, which writes
+        into ``dests``; "copy" copies what it returns into ``dests``."""
+        written = frozenset(id(root(d)) for d in dests)
         if not written <= self.roots.keys():  # its old value would be kept across replays
             self.poison("a write into an array made outside the recorded calls")
-        self.instrs.append((call, written))
+        self.instrs.append((kind, func, args, kwargs, tuple(dests), written))
 
     def _fresh(self, func, pargs, pkwargs, result):
         """Register ``result`` (a new array or tuple of arrays) and the instruction that
-        recomputes it: with ``out=`` where ``func`` is a ufunc, else compute and copy."""
+        recomputes it into the same arrays."""
         many = isinstance(result, (tuple, list))
-        results = tuple(result) if many else (result,)
-        bufs = tuple(self.fresh(r) for r in results)
-        dests = tuple(plain(b) for b in bufs)
-        fn = self._bind(func, pargs, pkwargs)
-        if many:
-
-            def call():
-                for d, v in zip(dests, fn()):
-                    np.copyto(d, v)
-
-        else:
-            (dest,) = dests
-
-            def call():
-                np.copyto(dest, fn())
-
-        self._emit(call, dests)
+        bufs = tuple(self.fresh(r) for r in (result if many else (result,)))
+        self._emit("copy", func, pargs, pkwargs, tuple(plain(b) for b in bufs))
+        self.produced.update(id(b) for b in bufs)
         return type(result)(bufs) if many else bufs[0]
 
     # -- the array protocols ------------------------------------------------------------------
@@ -142,7 +119,7 @@ class Recorder:
         self._check(out)
         f = getattr(ufunc, method)
         if method == "at":  # in place into the first input
-            self._emit(self._bind(f, args, kwargs), (args[0],))
+            self._emit("call", f, args, kwargs, (args[0],))
             return result
         if out is not None:
             self._emit_ufunc(ufunc, method, args, kwargs)
@@ -150,14 +127,15 @@ class Recorder:
         results = result if isinstance(result, tuple) else (result,)
         bufs = tuple(self.fresh(r) for r in results)
         self._emit_ufunc(ufunc, method, args, dict(kwargs, out=tuple(plain(b) for b in bufs)))
+        self.produced.update(id(b) for b in bufs)
         return bufs if isinstance(result, tuple) else bufs[0]
 
     def _emit_ufunc(self, ufunc, method, args, kwargs):
         out = kwargs["out"]
         if method == "__call__" and len(kwargs) == 1 and ufunc not in _NO_POSITIONAL_OUT:
-            self._emit(self._bind(ufunc, tuple(args) + tuple(out), {}), out)  # parsed faster
+            self._emit("call", ufunc, tuple(args) + tuple(out), {}, out)  # parsed faster
         else:
-            self._emit(self._bind(getattr(ufunc, method), args, kwargs), out)
+            self._emit("call", getattr(ufunc, method), args, kwargs, out)
 
     def function(self, func, pargs, pkwargs, result, args, kwargs):
         """A NumPy function or ndarray method called with traced arrays."""
@@ -165,10 +143,10 @@ class Recorder:
         self._check(kwargs)
         out = pkwargs.get("out")
         if result is None:  # in place into the first argument (copyto, fill, __setitem__, sort)
-            self._emit(self._bind(func, pargs, pkwargs), (pargs[0],))
+            self._emit("call", func, pargs, pkwargs, (pargs[0],))
             return None
         if out is not None and result is out:
-            self._emit(self._bind(func, pargs, pkwargs), (out,))
+            self._emit("call", func, pargs, pkwargs, (out,))
             return kwargs["out"]
         if isinstance(result, np.generic):
             result = np.asarray(result)
@@ -214,7 +192,7 @@ class Recorder:
         if reset:
             snapshot, dest = np.array(array, copy=True), plain(buf)
             self.resets[len(self.instrs)] = id(root(buf))
-            self._emit(functools.partial(np.copyto, dest, snapshot), (dest,))
+            self._emit("call", np.copyto, (dest, snapshot), {}, (dest,))
         return buf
 
     def draw(self, method, gen, args, result):
@@ -222,13 +200,9 @@ class Recorder:
         if contains(args):
             self.poison("a step counter passed to a random draw")
         buf = self.fresh(result)
-        dest, fn = plain(buf), functools.partial(method, gen, *args)
-
-        def call():
-            np.copyto(dest, fn())
-
         self.generators[id(gen)] = gen
-        self._emit(call, (buf,))
+        self._emit("copy", method, (gen,) + tuple(args), {}, (plain(buf),))
+        self.produced.add(id(buf))
         return buf
 
     def host_read(self, array, what: str) -> None:
@@ -237,6 +211,6 @@ class Recorder:
         p = plain(array)
         if what in ("bool()", "int()", "float()", "an index", ".item()") and p.size == 1:
             value = p.item()
-            self.instrs.append(("guard", (p, value, what)))
+            self.instrs.append(("guard", p, value, what))
         else:
             self.poison(f"{what} of a traced array")
