@@ -220,6 +220,7 @@ def test_train_eval_and_grad_mode_change(replays):
     minigrad.manual_seed(0)
     model = MLP(6, (8,), 3, dropout=0.5).double()
     compiled = minigrad.compile(model)
+    assert compiled.out_features == 3 and len(list(compiled.parameters())) == 4
     x = _batches(1, (4, 6), 3)[0][0]
     with minigrad.no_grad():
         for training in (False, True, False, True):

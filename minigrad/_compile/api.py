@@ -119,6 +119,11 @@ class CompiledFunction:
         """Why this function now runs eagerly (None while it is captured)."""
         return self._eager_reason
 
+    def __getattr__(self, name):  # as torch's OptimizedModule: the module's own attributes
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._orig_mod, name)
+
     def __get__(self, obj, objtype=None):  # a compiled method binds as a function does
         return self if obj is None else types.MethodType(self, obj)
 
