@@ -265,7 +265,7 @@ from . import (  # noqa: E402
     utils,
     viz,
 )
-from ._compile import compile  # noqa: E402, A004 - torch.compile's name
+from ._compile import compile  # noqa: E402 - torch.compile's name (shadows the builtin)
 from .amp import autocast  # noqa: E402
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them

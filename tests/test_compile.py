@@ -307,16 +307,17 @@ def test_step_counters_are_replayed_as_expressions(replays):
             opt.zero_grad()
             (w * 1).sum().backward()
             opt.step()
-            return w.detach() * -1
+            return w.detach() * -1, opt.state[w]["step"] * 10
 
         compiled = minigrad.compile(step)
         if branch:
             with pytest.warns(RuntimeWarning, match="condition"):
-                out = [compiled().numpy()[0] for _ in range(len(expected))]
+                results = [compiled() for _ in range(len(expected))]
         else:
-            out = [compiled().numpy()[0] for _ in range(len(expected))]
+            results = [compiled() for _ in range(len(expected))]
             assert compiled.eager_reason is None and replays[0] >= 4
-        assert out == expected
+        assert [r[0].numpy()[0] for r in results] == expected
+        assert [r[1] for r in results] == [10 * k for k in range(1, len(expected) + 1)]
         assert opt.state[w]["step"] == len(expected)
     count = {"n": 0}
 
@@ -421,3 +422,15 @@ def test_printing_a_tensor_falls_back(capsys):
         compiled(minigrad.ones(2))
     assert compiled(minigrad.full((2,), 3.0)).tolist() == [6.0, 6.0]
     assert "tensor([6., 6.])" in capsys.readouterr().out
+
+
+def test_grad_mode_change_traces_again(replays):
+    minigrad.manual_seed(0)
+    model = nn.Linear(3, 2).double()
+    compiled = minigrad.compile(lambda x: model(x).sum().detach())
+    x = minigrad.ones(4, 3, dtype=minigrad.float64)
+    expected = model(x).sum().item()
+    for grad in (False, True, False, True, False, True):
+        with minigrad.set_grad_enabled(grad):
+            assert compiled(x).item() == expected
+    assert len(compiled._traces) == 2 and replays[0] == 4

@@ -10,7 +10,7 @@ from ..tensor import Tensor
 from .capture import Capture, raw
 from .plan import plan, remap
 from .recorder import root
-from .symbolic import contains, evaluate
+from .symbolic import Sym, contains, evaluate
 
 _UNDO_BYTES = 1 << 20  # state a replay may save to undo its writes when a guard fails
 MISS = object()  # a replay found a host value different from the trace's: run eagerly instead
@@ -86,7 +86,7 @@ class Program:
         if counters:
             for (m, k), (_, fn) in zip(places, counters):
                 m[k] = fn(env)
-        return build_outputs(self.outputs, inputs)
+        return build_outputs(self.outputs, inputs, env if counters else None)
 
 
 def _needed(rec, inputs) -> list:
@@ -195,21 +195,26 @@ def output_spec(result, inputs):
         return ("T", raw(result), result.device)
     if cls in _SCALARS:
         return ("py", result)
+    if cls is Sym:  # a number computed from a step counter: recomputed on each replay
+        return ("sym", result.fn, result.value)
     raise NotReplayableError(
         f"it returns a {cls.__name__} (tensors and Python scalars can be replayed)"
     )
 
 
-def build_outputs(spec, inputs):
-    """Fresh outputs from ``spec``: copies, so that a held result is not overwritten later."""
+def build_outputs(spec, inputs, env=None):
+    """Fresh outputs from ``spec``: copies, so that a held result is not overwritten later
+    (``env``: the step counters of a replay, None on the traced call)."""
     kind = spec[0]
     if kind == "T":
         return Tensor._make(spec[1].copy(), spec[2])
     if kind == "py":
         return spec[1]
+    if kind == "sym":
+        return spec[2] if env is None else spec[1](env)
     if kind == "in":
         return inputs[spec[1]]
     if kind == "dict":
-        return {k: build_outputs(s, inputs) for k, s in zip(spec[1], spec[2])}
-    items = [build_outputs(s, inputs) for s in spec[1]]
+        return {k: build_outputs(s, inputs, env) for k, s in zip(spec[1], spec[2])}
+    items = [build_outputs(s, inputs, env) for s in spec[1]]
     return tuple(items) if kind == "tuple" else items
