@@ -434,3 +434,29 @@ def test_grad_mode_change_traces_again(replays):
         with minigrad.set_grad_enabled(grad):
             assert compiled(x).item() == expected
     assert len(compiled._traces) == 2 and replays[0] == 4
+
+
+def test_data_from_iterators_or_host_falls_back():
+    """A generator's state (its frame) is walked; tensors made from host data: eager."""
+    w = minigrad.zeros(2, dtype=minigrad.float64)
+
+    def batches():
+        for k in range(100):
+            yield minigrad.full((2,), float(k), dtype=minigrad.float64)
+
+    it = batches()
+    compiled = minigrad.compile(lambda: w.add_(next(it)) * 1)
+    with pytest.warns(RuntimeWarning, match="changes on every call"):
+        out = [compiled().tolist() for _ in range(4)]
+    assert out == [[0.0] * 2, [1.0] * 2, [3.0] * 2, [6.0] * 2]
+    w.zero_()
+    made = iter([minigrad.full((2,), float(k), dtype=minigrad.float64) for k in range(9)])
+    compiled = minigrad.compile(lambda: w.add_(next(made)) * 1)
+    with pytest.warns(RuntimeWarning, match="not reachable"):
+        out = [compiled().tolist() for _ in range(4)]
+    assert out == [[0.0] * 2, [1.0] * 2, [3.0] * 2, [6.0] * 2]
+    rows = iter(np.arange(20.0).reshape(10, 2))
+    compiled = minigrad.compile(lambda: minigrad.tensor(next(rows)) * 2)
+    with pytest.warns(RuntimeWarning, match="host data"):
+        out = [compiled().tolist() for _ in range(3)]
+    assert out == [[0.0, 2.0], [4.0, 6.0], [8.0, 10.0]]

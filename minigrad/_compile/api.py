@@ -209,6 +209,15 @@ class CompiledFunction:
         for i, t in enumerate(pre_tensors):
             position.setdefault(id(t), i)
         program.checks = [(t, a, position.get(id(t))) for t, a, _ in capture.externals.values()]
+        lost = [t for t, _, pos in program.checks if pos is None]
+        if lost:  # a later call may read another tensor there (next(iterator)): not checkable
+            self._give_up(
+                f"it reads a tensor of shape {list(lost[0].shape)} that is not reachable from its "
+                "arguments, closure or the globals it names (e.g. one an iterator hands out), "
+                "so a replay could not tell that a later call reads another one: pass it as an "
+                "argument"
+            )
+            return build_outputs(spec, inputs)
         if post_key == key and program.valid(post_tensors):
             self._traces[key] = program
             if len(self._traces) > _CACHE_SIZE:

@@ -93,6 +93,8 @@ class Capture:
             return np.asarray(array)
 
         np_cls.to_host = to_host
+        self._saved.append((backend, "as_array", backend.as_array))
+        backend.as_array = _host_data_check(rec, backend.as_array)
         for name in ("numpy", "__array__"):
             self._saved.append((Tensor, name, Tensor.__dict__[name]))
             setattr(Tensor, name, _poisoning(rec, Tensor.__dict__[name], f"Tensor.{name}()"))
@@ -162,6 +164,23 @@ def _recording_draw(rec, method):
         return rec.draw(method, gen, args, result) if arrays.active is rec else result
 
     return draw
+
+
+def _host_data_check(rec, as_array):
+    """``backend.as_array`` (host data to a tensor) for the trace: Python numbers pass (the key
+    holds the state they come from); lists and NumPy arrays may hold new data on every call
+    (a batch from an iterator), which a replay would not see."""
+
+    def call(data, *args, **kwargs):
+        if (
+            arrays.active is rec
+            and type(data) is not Traced
+            and not isinstance(data, (bool, int, float, complex, np.generic))
+        ):
+            rec.poison("a tensor made from host data (a list or a NumPy array) inside the step")
+        return as_array(data, *args, **kwargs)
+
+    return call
 
 
 def _poisoning(rec, method, what):

@@ -38,16 +38,19 @@ class Snapshot:
     still valid (step counters are only checked to be numbers).
     """
 
-    __slots__ = ("roots", "lens", "values", "idents", "attrs", "absent", "numbers", "tensors")
+    __slots__ = (
+        "roots", "lens", "values", "idents", "attrs", "absent", "numbers", "tensors", "opaque"
+    )  # fmt: skip
 
     def __init__(self, roots):
         self.roots = tuple(roots)
+        self.opaque = False  # state that only a full walk can compare (a generator's locals)
         self.lens, self.values, self.idents, self.attrs = [], [], [], []
         self.absent, self.numbers, self.tensors = [], [], []
 
     def check(self, roots) -> bool:
         """Whether the state reachable from ``roots`` is still the one snapshotted."""
-        if len(roots) != len(self.roots):
+        if self.opaque or len(roots) != len(self.roots):
             return False
         try:
             for r, e in zip(roots, self.roots):
@@ -132,6 +135,12 @@ class _Walk:
             tokens.append(("method",))
             self.visit(obj.__self__, depth + 1)
             self.visit(obj.__func__, depth + 1)
+        elif cls is types.GeneratorType:  # its state is its frame's locals
+            tokens.append(("gen", key))
+            if self.snap is not None:
+                self.snap.opaque = True  # a copy of the locals: only a full walk can compare
+            if obj.gi_frame is not None:
+                self._mapping(dict(obj.gi_frame.f_locals), depth)
         elif isinstance(obj, (types.ModuleType, type, types.BuiltinFunctionType)):
             tokens.append(("const", key))
         elif hasattr(obj, "__dict__"):
