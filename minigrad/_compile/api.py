@@ -45,12 +45,15 @@ def compile(
     What cannot be replayed falls back to eager execution, with one warning, for the rest of
     the function's life (never a stale result): a value read on the host after the state
     changed (``loss.item()`` after ``optimizer.step()``), host transfers (``.numpy()``,
-    printing), writing into an input tensor, input tensors that require grad, outputs that
-    still carry an autograd graph (compile the whole step), state that changes on every call
-    (a Python step counter baked into the arithmetic), tensors on a GPU (CUDA-graph replay
-    is not implemented). Host reads before any lasting change (``if bool(mask.any())`` in
-    forward, the target check of ``cross_entropy``) become guards: a replay that reads a
-    different value stops before changing anything and runs the call eagerly.
+    printing, a tensor made from a list or NumPy array inside the step), a tensor read that
+    the walk cannot find again (one an iterator hands out), writing into an input tensor,
+    input tensors that require grad, outputs that still carry an autograd graph (compile the
+    whole step), state that changes on every call (other than optimizers' step counters, which
+    are traced as expressions), tensors on a GPU (CUDA-graph replay is not implemented). Host
+    reads before any lasting change (``if bool(mask.any())`` in forward, the target check of
+    ``cross_entropy``) become guards: a replay that reads a different value puts back what it
+    changed and runs the call eagerly. Python numbers from sources the walk cannot see
+    (Python's ``random``, the clock, files) are baked in: pass them as arguments.
 
     Outputs are fresh tensors (copies), detached from autograd.
 
