@@ -46,6 +46,7 @@ def _setup(make_model, make_opt, seed=0):
         opt.zero_grad()
         loss = F.cross_entropy(model(x), y)
         loss.backward()
+        nn.utils.clip_grad_norm_(model.parameters(), 1.0)
         opt.step()
         return loss
 
