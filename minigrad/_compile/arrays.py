@@ -15,6 +15,7 @@ from __future__ import annotations
 import numpy as np
 
 from .symbolic import contains, evaluate
+from .tree import tree_map
 
 # The recorder of the trace now running, or None (then Traced arrays behave as plain ones).
 active = None
@@ -30,13 +31,7 @@ def plain(a):
 
 def plain_tree(obj):
     """``obj`` with every :class:`Traced` inside tuples, lists and dicts made plain."""
-    if isinstance(obj, Traced):
-        return _view(obj, _ndarray)
-    if type(obj) in (tuple, list):
-        return type(obj)(plain_tree(o) for o in obj)
-    if type(obj) is dict:
-        return {k: plain_tree(v) for k, v in obj.items()}
-    return obj
+    return tree_map(plain, obj)
 
 
 def _run(rec, func, args, kwargs):

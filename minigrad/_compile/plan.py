@@ -16,6 +16,7 @@ import numpy as np
 from numpy.lib.array_utils import byte_bounds
 
 from .recorder import _arrays_in, root
+from .tree import tree_map
 
 
 def _address(a) -> int:
@@ -87,11 +88,4 @@ def _drop_overlapped(first: dict, candidates: dict, instrs) -> None:
 
 def remap(obj, moved: dict):
     """``obj`` with every array in ``moved`` (inside tuples, lists, dicts) replaced."""
-    if isinstance(obj, np.ndarray):
-        return moved.get(id(obj), obj)
-    cls = type(obj)
-    if cls in (tuple, list):
-        return cls(remap(o, moved) for o in obj)
-    if cls is dict:
-        return {k: remap(v, moved) for k, v in obj.items()}
-    return obj
+    return tree_map(lambda a: moved.get(id(a), a) if isinstance(a, np.ndarray) else a, obj)

@@ -13,6 +13,7 @@ import numpy as np
 from . import arrays
 from .arrays import Traced, _view, plain, plain_tree
 from .symbolic import contains, evaluate
+from .tree import leaves
 
 # NumPy functions whose result describes an array (not its values): safe to bake in.
 _METADATA = frozenset(
@@ -37,14 +38,8 @@ def root(a):
 
 
 def _arrays_in(obj, found):
-    if isinstance(obj, np.ndarray):
-        found.append(obj)
-    elif type(obj) in (tuple, list):
-        for o in obj:
-            _arrays_in(o, found)
-    elif type(obj) is dict:
-        for o in obj.values():
-            _arrays_in(o, found)
+    """The arrays among the leaves of ``obj``, appended to ``found``."""
+    found.extend(a for a in leaves(obj, []) if isinstance(a, np.ndarray))
     return found
 
 

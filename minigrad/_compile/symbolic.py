@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import operator
 
+from .tree import leaves, tree_map
+
 
 class Sym:
     """A number that a replay recomputes from the counters (``env``)."""
@@ -118,23 +120,11 @@ def counter(value: int, index: int, on_escape) -> Sym:
 def evaluate(obj, env):
     """``obj`` with every :class:`Sym` inside tuples, lists and dicts replaced by its value
     under ``env`` (``env=None``: its value now)."""
-    if isinstance(obj, Sym):
-        return obj.value if env is None else obj.fn(env)
-    cls = type(obj)
-    if cls in (tuple, list):
-        return cls(evaluate(o, env) for o in obj)
-    if cls is dict:
-        return {k: evaluate(v, env) for k, v in obj.items()}
-    return obj
+    if env is None:
+        return tree_map(lambda x: x.value if type(x) is Sym else x, obj)
+    return tree_map(lambda x: x.fn(env) if type(x) is Sym else x, obj)
 
 
 def contains(obj) -> bool:
     """Whether a :class:`Sym` is inside ``obj`` (tuples, lists, dicts)."""
-    if isinstance(obj, Sym):
-        return True
-    cls = type(obj)
-    if cls in (tuple, list):
-        return any(contains(o) for o in obj)
-    if cls is dict:
-        return any(contains(v) for v in obj.values())
-    return False
+    return any(type(x) is Sym for x in leaves(obj, []))
