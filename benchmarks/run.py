@@ -35,8 +35,13 @@ WORKLOADS = {
     "transformer_block": workloads.transformer_block,
     "conv_small": workloads.conv_small,
     "lstm_sequence": workloads.lstm_sequence,
+    "mlp_small_compiled": workloads.compiled(
+        lambda dev, torch: workloads.mlp([64, 256, 256, 10], 128, dev, torch)
+    ),
+    "op_overhead_compiled": workloads.compiled(workloads.op_overhead),
 }
 PER_OP = {"op_overhead": workloads.N_CHAIN_OPS}  # report µs per op instead of ms per iteration
+PER_OP["op_overhead_compiled"] = workloads.N_CHAIN_OPS
 
 
 def _import_torch():

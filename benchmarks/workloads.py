@@ -260,3 +260,17 @@ def _lstm_step(lib, x, width, device, sync):
         sync(lib, device)
 
     return step
+
+
+def compiled(workload):
+    """``workload`` with its minigrad step captured once by :func:`minigrad.compile` and
+    replayed (CPU only: GPU replay is not implemented)."""
+
+    def build(device, torch=None, *args, **kwargs):
+        if not device.startswith("cpu"):
+            raise NotImplementedError("minigrad.compile replays on the CPU only")
+        steps = workload(device, torch, *args, **kwargs)
+        steps["minigrad"] = minigrad.compile(steps["minigrad"], fullgraph=True)
+        return steps
+
+    return build

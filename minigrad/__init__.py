@@ -378,6 +378,7 @@ from . import (  # noqa: E402
     utils,
     viz,
 )
+from ._compile import compile  # noqa: E402 - torch.compile's name (shadows the builtin)
 from ._runtime import get_num_threads, set_num_threads  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .io import load, save  # noqa: E402

@@ -26,6 +26,8 @@ def test_benchmarks_run_and_write_json(tmp_path):
         "transformer_block",
         "conv_small",
         "lstm_sequence",
+        "mlp_small_compiled",
+        "op_overhead_compiled",
     }
     assert set(report["results"]) == names
     for name, result in report["results"].items():

@@ -1,0 +1,56 @@
+"""Captured steps (``minigrad.compile``) against eager minigrad and hand-written NumPy.
+
+Usage: ``python -m benchmarks.compiled [--repeats N]``. Runs the small-MLP SGD step and the
+op chain three ways, interleaved call by call, and reports the fastest call of each (the
+least disturbed by other processes on a shared machine) and the ratios. CPU only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+from . import workloads
+
+CASES = {
+    "mlp_small": lambda: workloads.mlp([64, 256, 256, 10], 128, "cpu"),
+    "op_overhead": lambda: workloads.op_overhead("cpu"),
+}
+
+
+def fastest(steps: dict, repeats: int) -> dict:
+    """The fastest of ``repeats`` calls of each step, interleaved (seconds)."""
+    for step in steps.values():
+        for _ in range(3):
+            step()
+    best = dict.fromkeys(steps, float("inf"))
+    for _ in range(repeats):
+        for name, step in steps.items():
+            start = time.perf_counter()
+            step()
+            best[name] = min(best[name], time.perf_counter() - start)
+    return best
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.compiled", description=__doc__)
+    parser.add_argument("--repeats", type=int, default=300, help="calls of each step")
+    args = parser.parse_args(argv)
+    print("| workload | compiled | eager | NumPy | compiled/NumPy | compiled/eager |")
+    print("|---|---|---|---|---|---|")
+    for name, build in CASES.items():
+        eager = build()
+        compiled = workloads.compiled(lambda dev, torch, b=build: b())("cpu")
+        t = fastest(
+            {"compiled": compiled["minigrad"], "eager": eager["minigrad"], "numpy": eager["numpy"]},
+            args.repeats,
+        )
+        print(
+            f"| `{name}` | {t['compiled'] * 1e3:.3f} ms | {t['eager'] * 1e3:.3f} ms | "
+            f"{t['numpy'] * 1e3:.3f} ms | {t['compiled'] / t['numpy']:.2f}× | "
+            f"{t['compiled'] / t['eager']:.2f}× |"
+        )
+
+
+if __name__ == "__main__":
+    main()

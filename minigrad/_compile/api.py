@@ -1,0 +1,272 @@
+"""``minigrad.compile``: record the array calls of one call of a function and replay them."""
+
+from __future__ import annotations
+
+import functools
+import types
+import warnings
+from collections import OrderedDict
+
+from ..tensor import Tensor
+from . import arrays, guards
+from .capture import Capture
+from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
+from .symbolic import Sym
+
+_MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
+_BACKENDS = ("inductor", "minigrad", "eager")
+_CACHE_SIZE = 8  # traces kept per compiled function (torch's cache_size_limit is 8 too)
+_GIVE_UP_AFTER = 4  # traces in a row that cannot replay (or guards that fail) before eager
+
+
+def compile(
+    fn=None,
+    *,
+    fullgraph: bool = False,
+    dynamic: bool | None = None,
+    backend: str = "inductor",
+    mode: str | None = None,
+    options: dict | None = None,
+    disable: bool = False,
+):
+    """Capture the array calls of a function (forward, backward, optimizer step) and replay them.
+
+    As ``torch.compile``, also usable as a decorator (``@minigrad.compile`` or
+    ``@minigrad.compile(fullgraph=True)``). The first call with a new *signature* runs ``fn``
+    eagerly while recording every NumPy call made on tensor data; later calls with the same
+    signature skip Python and replay the recorded calls into the same preallocated arrays.
+    The signature is: the input tensors' shapes, dtypes, devices and ``requires_grad``, grad
+    mode and the default dtype, and every Python value reachable from ``fn`` (its arguments,
+    closure, the globals it names, modules' attributes such as ``training``, optimizers'
+    hyperparameters and state): a change (a new learning rate from a scheduler, ``model.eval()``)
+    traces again. Random draws are replayed as new draws from the same generator, so a seeded
+    compiled run equals a seeded eager run. Results equal eager's.
+
+    What cannot be replayed falls back to eager execution, with one warning, for the rest of
+    the function's life (never a stale result): a value read on the host after the state
+    changed (``loss.item()`` after ``optimizer.step()``), host transfers (``.numpy()``,
+    printing, a tensor made from a list or NumPy array inside the step), a tensor read that
+    the walk cannot find again (one an iterator hands out), writing into an input tensor,
+    input tensors that require grad, outputs that still carry an autograd graph (compile the
+    whole step), state that changes on every call (other than optimizers' step counters, which
+    are traced as expressions), tensors on a GPU (CUDA-graph replay is not implemented). Host
+    reads before any lasting change (``if bool(mask.any())`` in forward, the target check of
+    ``cross_entropy``) become guards: a replay that reads a different value puts back what it
+    changed and runs the call eagerly. Python numbers from sources the walk cannot see
+    (Python's ``random``, the clock, files) are baked in: pass them as arguments.
+
+    Outputs are fresh tensors (copies), detached from autograd.
+
+    Args:
+        fn: the function (or module) to compile; omitted, returns a decorator.
+        fullgraph: raise ``RuntimeError`` instead of falling back to eager (as torch's
+            ``fullgraph=True`` errors on graph breaks); the failing call has run eagerly.
+        dynamic: ``None``/``False`` only: shapes are specialised, each new shape traces again;
+            ``True`` (symbolic shapes) raises ``NotImplementedError``.
+        backend: ``"inductor"`` (torch's default name) or ``"minigrad"`` capture and replay;
+            ``"eager"`` runs ``fn`` unchanged (as torch's debugging backend).
+        mode: accepted for torch compatibility (``"default"``, ``"reduce-overhead"``,
+            ``"max-autotune"``, ...); all replay the same way on the CPU.
+        options: must be empty (no backend options exist).
+        disable: return ``fn`` unchanged.
+
+    Example:
+        >>> @minigrad.compile
+        ... def step(x, y):
+        ...     opt.zero_grad()
+        ...     loss = F.cross_entropy(model(x), y)
+        ...     loss.backward()
+        ...     opt.step()
+        ...     return loss
+    """
+    if mode not in _MODES:
+        raise ValueError(f"compile(): unknown mode {mode!r}; valid: {_MODES}")
+    if backend not in _BACKENDS:
+        raise ValueError(f"compile(): unknown backend {backend!r}; valid: {_BACKENDS}")
+    if dynamic:
+        raise NotImplementedError(
+            "compile(dynamic=True): symbolic shapes are not implemented; each new input shape "
+            "is traced again (dynamic=None or False)"
+        )
+    if options:
+        raise NotImplementedError(f"compile(): no backend options exist, got {options!r}")
+
+    def wrap(f):
+        if disable or backend == "eager":
+            return f
+        if not callable(f):
+            raise TypeError(f"compile(): expected a callable, got {type(f).__name__}")
+        return CompiledFunction(f, fullgraph)
+
+    return wrap if fn is None else wrap(fn)
+
+
+class CompiledFunction:
+    """A function with its traces: call it as the function (see :func:`compile`)."""
+
+    def __init__(self, fn, fullgraph: bool = False):
+        self._orig_mod = fn  # torch's name for the wrapped callable
+        self._fullgraph = fullgraph
+        self._traces: OrderedDict = OrderedDict()
+        self._eager_reason = None  # set once: the function runs eagerly from then on
+        self._failures = 0
+        self._counters = ()  # walk positions of the step counters (see symbolic.py)
+        self._fast = None
+        self._roots = [fn]
+        if not isinstance(fn, (types.FunctionType, types.MethodType)):
+            self._roots.append(getattr(type(fn), "forward", type(fn).__call__))
+        functools.update_wrapper(self, fn, updated=())
+
+    @property
+    def eager_reason(self) -> str | None:
+        """Why this function now runs eagerly (None while it is captured)."""
+        return self._eager_reason
+
+    def __getattr__(self, name):  # as torch's OptimizedModule: the module's own attributes
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return getattr(self._orig_mod, name)
+
+    def __get__(self, obj, objtype=None):  # a compiled method binds as a function does
+        return self if obj is None else types.MethodType(self, obj)
+
+    def __call__(self, *args, **kwargs):
+        if self._eager_reason is not None or arrays.active is not None:
+            return self._orig_mod(*args, **kwargs)  # inside another trace: part of it
+        inputs, arg_tokens, others = [], [], []
+        _split((args, kwargs), inputs, arg_tokens, others)
+        arg_key = (tuple(arg_tokens), guards.modes())
+        roots = self._roots + others
+        fast = self._fast  # (arg_key, program, snapshot, slots) of the last replay
+        if fast is not None and fast[0] == arg_key and fast[2].check(roots):
+            if fast[1].valid(()):
+                return self._replay(fast[1], inputs, fast[3], args, kwargs)
+        self._fast = None
+        snapshot = guards.Snapshot(roots)
+        state, tensors, slots = guards.signature(roots, self._counters, snapshot)
+        key = arg_key + (state,)
+        program = self._traces.get(key)
+        if program is not None and program.valid(tensors):
+            self._traces.move_to_end(key)
+            self._fast = (arg_key, program, snapshot, slots)
+            return self._replay(program, inputs, slots, args, kwargs)
+        return self._trace(args, kwargs, inputs, key, tensors, slots)
+
+    # -- internals ----------------------------------------------------------------------------
+    def _replay(self, program, inputs, slots, args, kwargs):
+        out = program.replay(inputs, slots)
+        if out is not MISS:
+            self._failures = 0
+            return out
+        self._fast = None
+        self._failed("a value read on the host (bool(), .item()) changes between calls")
+        return self._orig_mod(*args, **kwargs)
+
+    def _signature(self, args, kwargs):
+        inputs, arg_tokens, others = [], [], []
+        _split((args, kwargs), inputs, arg_tokens, others)
+        state, tensors, slots = guards.signature(self._roots + others, self._counters)
+        return inputs, (tuple(arg_tokens), guards.modes(), state), tensors, slots
+
+    def _give_up(self, reason: str) -> None:
+        name = getattr(self._orig_mod, "__qualname__", type(self._orig_mod).__name__)
+        message = f"minigrad.compile: {name} cannot be replayed: {reason}"
+        if self._fullgraph:
+            raise RuntimeError(message + " (fullgraph=True; this call ran eagerly)")
+        self._eager_reason = reason
+        self._traces.clear()
+        self._fast = None
+        warnings.warn(message + "; it runs eagerly from now on", RuntimeWarning, stacklevel=3)
+
+    def _failed(self, reason: str) -> None:
+        self._failures += 1
+        if self._failures >= _GIVE_UP_AFTER:
+            self._give_up(reason)
+
+    def _trace(self, args, kwargs, inputs, key, pre_tensors, slots):
+        if any(t.device.type != "cpu" for t in inputs):
+            self._give_up(
+                "an input tensor is on a GPU: replay runs on the CPU only (CUDA-graph replay "
+                "through CuPy is not implemented)"
+            )
+            return self._orig_mod(*args, **kwargs)
+        if any(t.requires_grad for t in inputs):
+            self._give_up("an input tensor requires grad (its .grad would not be replayed)")
+            return self._orig_mod(*args, **kwargs)
+        counters = self._counters if all(p in slots for p in self._counters) else ()
+        capture = Capture(inputs, [slots[p][:2] for p in counters])
+        with capture:
+            result = self._orig_mod(*args, **kwargs)
+        try:
+            _, post_key, post_tensors, post_slots = self._signature(args, kwargs)
+            _unstore_syms(capture, post_slots)
+            if capture.recorder.poisoned:
+                raise NotReplayableError(capture.recorder.poisoned)
+            spec = output_spec(result, inputs)
+            program = Program(capture, spec, post_tensors, capture.escaped())
+            program.counters = tuple(zip(counters, capture.counter_fns))
+        except NotReplayableError as e:
+            self._give_up(str(e))
+            return result
+        position = {}
+        for i, t in enumerate(pre_tensors):
+            position.setdefault(id(t), i)
+        program.checks = [(t, a, position.get(id(t))) for t, a, _ in capture.externals.values()]
+        lost = [t for t, _, pos in program.checks if pos is None]
+        if lost:  # a later call may read another tensor there (next(iterator)): not checkable
+            self._give_up(
+                f"it reads a tensor of shape {list(lost[0].shape)} that is not reachable from its "
+                "arguments, closure or the globals it names (e.g. one an iterator hands out), "
+                "so a replay could not tell that a later call reads another one: pass it as an "
+                "argument"
+            )
+            return build_outputs(spec, inputs)
+        if post_key == key and program.valid(post_tensors):
+            self._traces[key] = program
+            if len(self._traces) > _CACHE_SIZE:
+                self._traces.popitem(last=False)
+            self._failures = 0
+        else:
+            found = guards.counter_positions(key[2], post_key[2], slots)
+            if found and post_key[:2] == key[:2]:
+                self._counters = tuple(sorted(set(self._counters) | set(found)))
+            self._failed(
+                "the Python state it reads changes on every call (state replaced instead of "
+                "updated in place, or a number that changes and is not a step counter)"
+            )
+        return build_outputs(spec, inputs)
+
+
+def _split(obj, inputs, tokens, others) -> None:
+    """Input tensors of a call (distinct, in order) and the rest of its arguments."""
+    cls = type(obj)
+    if isinstance(obj, Tensor):
+        for i, t in enumerate(inputs):
+            if t is obj:
+                tokens.append(("same", i))
+                return
+        tokens.append(("in", obj.shape, obj.dtype, obj.device.type, obj.requires_grad))
+        inputs.append(obj)
+    elif cls in (tuple, list):
+        tokens.append((cls, len(obj)))
+        for o in obj:
+            _split(o, inputs, tokens, others)
+    elif cls is dict:
+        tokens.append((cls, tuple(k if isinstance(k, str) else id(k) for k in obj)))
+        for o in obj.values():
+            _split(o, inputs, tokens, others)
+    else:
+        tokens.append(("arg", len(others)))
+        others.append(obj)
+
+
+def _unstore_syms(capture, slots) -> None:
+    """A traced step counter stored anywhere but its own place would leak out of the trace:
+    put its number there instead, and give up on replaying."""
+    own = {(id(m), k) for m, k in capture.counters}
+    for mapping, key, *_ in slots.values():
+        value = mapping.get(key) if isinstance(mapping, dict) else None
+        if type(value) is Sym:
+            mapping[key] = value.value
+            if (id(mapping), key) not in own:
+                capture.recorder.poison("a number computed from a step counter is kept in state")

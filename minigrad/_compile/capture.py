@@ -1,0 +1,192 @@
+"""Tracing one eager call: the hooks that make every array a tensor hands out observable.
+
+While a :class:`Capture` is open, ``Tensor._data`` is a property: reading it from a tensor that
+holds a plain array (a parameter, optimizer state, an input) swaps in a :class:`Traced` view of
+the same memory, so that the calls made on it are recorded; writing it notes the tensor as
+made during the trace. The CPU device's ``xp`` records array creation, random draws of the
+backend's generators are recorded as draws, and host transfers end the capture. On exit every
+tensor gets a plain array again. The call itself runs exactly as eagerly: tracing only watches.
+"""
+
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from .. import backend
+from ..tensor import Tensor
+from . import arrays, symbolic
+from .arrays import Traced, XpProxy, _view
+from .recorder import Recorder, root
+
+_SLOT = Tensor.__dict__["_data"]  # the slot descriptor that the property stands in for
+_get_slot, _set_slot = _SLOT.__get__, _SLOT.__set__
+_DRAWS = ("uniform", "normal", "integers", "permutation")
+
+
+def raw(t: Tensor):
+    """The array in ``t``'s slot, bypassing any tracing property."""
+    return _get_slot(t)
+
+
+class Capture:
+    """The context of one traced call (one at a time, in one thread)."""
+
+    def __init__(self, inputs, counters=()):
+        self.recorder = Recorder()
+        self.inputs = inputs  # the call's input tensors, in order
+        self.counters = counters  # (mapping, key) of each step counter, traced as a Sym
+        self.counter_fns = []  # how each counter's new value follows from the old ones
+        self.input_bufs = []  # their traced copies, one per distinct tensor
+        self.externals = {}  # id(tensor) -> (tensor, its array, the traced view)
+        self.born = {}  # id(tensor) -> tensor given an array during the trace
+        self._views = {}  # id(plain array) -> traced view, so one array gets one view
+        self._saved = []
+        self._saved_inputs = []  # (input tensor, its own array), restored on exit
+        self._alive = []
+
+    # -- the tensor slot ----------------------------------------------------------------------
+    def _adopt(self, t, arr):
+        rec = self.recorder
+        if not isinstance(arr, np.ndarray) or t.device.type != "cpu":
+            rec.poison(f"a tensor on {t.device} (capture runs on the CPU only)")
+            return arr
+        view = self._views.get(id(arr))
+        born = id(t) in self.born
+        if view is None:  # a constant made during the trace, or state from before it
+            view = rec.constant(arr) if born else rec.register(_view(arr, Traced))
+            self._views[id(arr)] = view
+        _set_slot(t, view)
+        if not born:
+            self.externals[id(t)] = (t, arr, view)
+        return view
+
+    def _install(self):
+        capture = self
+
+        def get(t):
+            arr = _get_slot(t)
+            if type(arr) is Traced or arrays.active is None:
+                return arr
+            return capture._adopt(t, arr)
+
+        def set_(t, value):
+            _set_slot(t, value)
+            capture.born[id(t)] = t
+
+        cpu = backend.device("cpu")
+        gen_cls, np_cls = backend.Generator, backend.NumpyBackend
+        self._saved = [
+            (Tensor, "_data", _SLOT),
+            (cpu, "xp_cache", cpu.xp_cache),
+            (np_cls, "to_host", np_cls.__dict__["to_host"]),
+        ] + [(gen_cls, name, gen_cls.__dict__[name]) for name in _DRAWS]
+        Tensor._data = property(get, set_)
+        cpu.xp_cache = XpProxy(self.recorder)
+        rec = self.recorder
+
+        def to_host(self_, array):  # .item() and bool() read through it: guards, see Traced
+            if type(array) is Traced:
+                return array
+            rec.poison("a host transfer of an untraced array")
+            return np.asarray(array)
+
+        np_cls.to_host = to_host
+        self._saved.append((backend, "as_array", backend.as_array))
+        backend.as_array = _host_data_check(rec, backend.as_array)
+        for name in ("numpy", "__array__"):
+            self._saved.append((Tensor, name, Tensor.__dict__[name]))
+            setattr(Tensor, name, _poisoning(rec, Tensor.__dict__[name], f"Tensor.{name}()"))
+        for name in _DRAWS:
+            setattr(gen_cls, name, _recording_draw(rec, gen_cls.__dict__[name]))
+
+    def _uninstall(self):
+        for owner, name, value in reversed(self._saved):
+            setattr(owner, name, value)
+
+    def __enter__(self):
+        if arrays.active is not None:
+            raise RuntimeError("minigrad.compile: a traced call cannot trace another")
+        for t in self.inputs:  # distinct tensors (the caller keys aliasing)
+            arr = _get_slot(t)
+            buf = self.recorder.register(_view(np.array(arr, copy=True), Traced))
+            self._saved_inputs.append((t, arr))
+            self.input_bufs.append(buf)
+            _set_slot(t, buf)
+            self.born[id(t)] = t  # not an external: replays copy the new input in
+        self._install()
+        rec = self.recorder
+        for i, (mapping, key) in enumerate(self.counters):
+            mapping[key] = symbolic.counter(mapping[key], i, rec.poison)
+        rec.symbolic = bool(self.counters)
+        arrays.active = rec
+        return self
+
+    def __exit__(self, *exc):
+        arrays.active = None
+        self._uninstall()
+        for mapping, key in self.counters:  # plain numbers again, as eager code left them
+            value = mapping.get(key)
+            if type(value) is symbolic.Sym:
+                self.counter_fns.append(value.fn)
+                mapping[key] = value.value
+            else:
+                self.counter_fns.append(lambda env, v=value: v)
+        for t, arr in self._saved_inputs:
+            _set_slot(t, arr)
+        for t, arr, view in self.externals.values():
+            if _get_slot(t) is view:
+                _set_slot(t, arr)
+        for t in self.born.values():  # arrays the trace made stay, as plain arrays
+            arr = _get_slot(t)
+            if type(arr) is Traced:
+                _set_slot(t, _view(arr, np.ndarray))
+        # Tensors made during the trace that outlive it hold arrays the replay must keep
+        # (gradients, state, caches): see escaped().
+        self._alive = [weakref.ref(t) for t in self.born.values()]
+        self.born.clear()
+        return False
+
+    def escaped(self) -> set:
+        """Roots of the arrays held by tensors made during the trace that are still alive."""
+        found = set()
+        for ref in self._alive:
+            t = ref()
+            if t is not None and isinstance(_get_slot(t), np.ndarray):
+                found.add(id(root(_get_slot(t))))
+        return found
+
+
+def _recording_draw(rec, method):
+    def draw(gen, *args):
+        result = method(gen, *args)
+        return rec.draw(method, gen, args, result) if arrays.active is rec else result
+
+    return draw
+
+
+def _host_data_check(rec, as_array):
+    """``backend.as_array`` (host data to a tensor) for the trace: Python numbers pass (the key
+    holds the state they come from); lists and NumPy arrays may hold new data on every call
+    (a batch from an iterator), which a replay would not see."""
+
+    def call(data, *args, **kwargs):
+        if (
+            arrays.active is rec
+            and type(data) is not Traced
+            and not isinstance(data, (bool, int, float, complex, np.generic))
+        ):
+            rec.poison("a tensor made from host data (a list or a NumPy array) inside the step")
+        return as_array(data, *args, **kwargs)
+
+    return call
+
+
+def _poisoning(rec, method, what):
+    def call(*args, **kwargs):
+        if arrays.active is rec:
+            rec.poison(f"a host transfer ({what})")
+        return method(*args, **kwargs)
+
+    return call

@@ -1,0 +1,220 @@
+"""A finished trace as a replayable program, and the checks that say when it may replay."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from ..tensor import Tensor
+from .capture import Capture, raw
+from .plan import plan, remap
+from .recorder import root
+from .symbolic import Sym, contains, evaluate
+
+_UNDO_BYTES = 1 << 20  # state a replay may save to undo its writes when a guard fails
+MISS = object()  # a replay found a host value different from the trace's: run eagerly instead
+
+
+class NotReplayableError(Exception):
+    """Why a traced call cannot be replayed (the call itself ran eagerly and is correct)."""
+
+
+class Program:
+    """The instructions of one traced call, cut into segments at host-value guards.
+
+    Built from a finished :class:`Capture`; :meth:`replay` copies the new inputs into the
+    traced input buffers, runs every instruction (each writes its result into the array the
+    trace made), checks each guard, and returns fresh copies of the outputs.
+    """
+
+    def __init__(self, capture: Capture, outputs, visible_tensors, escaped=()):
+        rec = capture.recorder
+        self.input_dests = [np.ndarray.view(b, np.ndarray) for b in capture.input_bufs]
+        self.env = rec.env
+        self.counters = ()  # (walk position, new value from env) of each step counter
+        self.outputs = outputs
+        self.checks = []  # (tensor, array, walk position or None): state the trace read
+        visible = set(escaped)
+        for t in visible_tensors:
+            visible.add(id(root(raw(t))))
+        for _t, arr, _ in capture.externals.values():
+            visible.add(id(root(arr)))
+        for leaf in _leaves(outputs):
+            if leaf[0] == "T":
+                visible.add(id(root(leaf[1])))
+        inputs = {id(root(b)) for b in capture.input_bufs}
+        instrs = _needed(rec, inputs)
+        candidates = {r: rec.known[r] for r in rec.produced if r not in visible}
+        moved = plan(instrs, {r: a for r, a in candidates.items() if a.nbytes})
+        self.segments, self.undo = _segments(instrs, visible, moved, rec.env)
+        # A replay that stops at a guard puts the generators back, so the eager call that
+        # follows draws what it would have drawn, and the state it changed (batch norm's
+        # running statistics before cross_entropy's target check) in ``self.undo``.
+        self.generators = tuple(rec.generators.values()) if len(self.segments) > 1 else ()
+
+    def valid(self, tensors) -> bool:
+        """Whether the state tensors the trace read are still where (in the walk's
+        ``tensors``; ``()`` checks only what they hold), and what, they were."""
+        n = len(tensors)
+        for t, arr, pos in self.checks:
+            if raw(t) is not arr or (n and pos is not None and (pos >= n or tensors[pos] is not t)):
+                return False
+        return True
+
+    def replay(self, inputs, slots):
+        """Run the recorded calls on new ``inputs`` (``slots``: where the walk found each
+        counter); the outputs, or :data:`MISS`."""
+        for dest, t in zip(self.input_dests, inputs):
+            np.copyto(dest, raw(t))
+        counters = self.counters
+        if counters:
+            places = [slots[p][:2] for p, _ in counters]
+            env = self.env[0] = tuple(m[k] for m, k in places)
+        states = [g.get_state() for g in self.generators]
+        for a, backup in self.undo:
+            np.copyto(backup, a)
+        for calls, guard in self.segments:
+            for call in calls:
+                call()
+            if guard is not None and guard[0].item() != guard[1]:
+                for g, state in zip(self.generators, states):
+                    g.set_state(state)
+                for a, backup in self.undo:
+                    np.copyto(a, backup)
+                return MISS
+        if counters:
+            for (m, k), (_, fn) in zip(places, counters):
+                m[k] = fn(env)
+        return build_outputs(self.outputs, inputs, env if counters else None)
+
+
+def _needed(rec, inputs) -> list:
+    """The instructions a replay runs: all but the resets of constants nobody writes."""
+    later = set()  # roots written by instructions after the one being looked at
+    keep = [True] * len(rec.instrs)
+    for i in range(len(rec.instrs) - 1, -1, -1):
+        ins = rec.instrs[i]
+        if ins[0] == "guard":
+            continue
+        r = rec.resets.get(i)
+        if r is not None and r not in later:
+            keep[i] = False  # a constant nobody writes into keeps its value
+        later |= ins[5]
+    if later & inputs:
+        raise NotReplayableError("it writes into one of its input tensors")
+    return [ins for ins, k in zip(rec.instrs, keep) if k]
+
+
+def _segments(instrs, visible, moved, env):
+    """The instructions as callables, cut at guards; and the state to save for an undo."""
+    segments, calls, changed, undo = [], [], set(), set()
+    for ins in instrs:
+        if ins[0] == "guard":
+            _, array, value, what = ins
+            if changed and what != "bool()":  # a number read after the step: a log line
+                raise NotReplayableError(
+                    f"it reads a number on the host ({what}) after changing state that "
+                    "outlives the call (e.g. loss.item() after optimizer.step())"
+                )
+            undo |= changed
+            segments.append((tuple(calls), (remap(array, moved), value)))
+            calls = []
+        else:
+            calls.append(_callable(ins, moved, env))
+            changed |= {id(root(d)) for d in ins[4] if id(root(d)) in visible}
+    segments.append((tuple(calls), None))
+    saved = {id(root(d)): root(d) for ins in instrs if ins[0] != "guard" for d in ins[4]}
+    undo = [np.ndarray.view(saved[r], np.ndarray) for r in undo]
+    if sum(a.nbytes for a in undo) > _UNDO_BYTES:
+        raise NotReplayableError(
+            "it branches on a value (bool()) after changing more state than a replay can put "
+            "back cheaply"
+        )
+    return tuple(segments), tuple((a, np.empty_like(a)) for a in undo)
+
+
+def _callable(ins, moved, env):
+    """One instruction as a function of no arguments, on the arrays ``moved`` assigns."""
+    kind, func, args, kwargs, dests, _ = ins
+    args, kwargs, dests = remap(args, moved), remap(kwargs, moved), remap(dests, moved)
+    if contains(args) or contains(kwargs):  # a step counter: evaluated on each replay
+
+        def fn():
+            e = env[0]
+            return func(*evaluate(args, e), **evaluate(kwargs, e))
+
+    else:
+        fn = functools.partial(func, *args, **kwargs)
+    if kind == "call":
+        return fn
+    if len(dests) == 1:
+        (dest,) = dests
+        return lambda: np.copyto(dest, fn())
+
+    def copy_all():
+        for d, v in zip(dests, fn()):
+            np.copyto(d, v)
+
+    return copy_all
+
+
+def _leaves(spec):
+    kind = spec[0]
+    if kind in ("tuple", "list"):
+        for s in spec[1]:
+            yield from _leaves(s)
+    elif kind == "dict":
+        for s in spec[2]:
+            yield from _leaves(s)
+    else:
+        yield spec
+
+
+_SCALARS = (bool, int, float, complex, str, bytes, type(None))
+
+
+def output_spec(result, inputs):
+    """How to rebuild ``result`` after a replay: tensors become ("T", array, device) (copied on
+    each call), the inputs ("in", i), Python scalars stay. Raises :class:`NotReplayableError`."""
+    cls = type(result)
+    if cls in (tuple, list):
+        return (cls.__name__, tuple(output_spec(r, inputs) for r in result))
+    if cls is dict:
+        return ("dict", tuple(result), tuple(output_spec(v, inputs) for v in result.values()))
+    if isinstance(result, Tensor):
+        fn = result.grad_fn
+        if fn is not None and not fn._released:
+            raise NotReplayableError(
+                "it returns a tensor whose autograd graph is still alive (a backward outside "
+                "the compiled function is not captured: compile the whole step)"
+            )
+        for i, t in enumerate(inputs):
+            if t is result:
+                return ("in", i)
+        return ("T", raw(result), result.device)
+    if cls in _SCALARS:
+        return ("py", result)
+    if cls is Sym:  # a number computed from a step counter: recomputed on each replay
+        return ("sym", result.fn, result.value)
+    raise NotReplayableError(
+        f"it returns a {cls.__name__} (tensors and Python scalars can be replayed)"
+    )
+
+
+def build_outputs(spec, inputs, env=None):
+    """Fresh outputs from ``spec``: copies, so that a held result is not overwritten later
+    (``env``: the step counters of a replay, None on the traced call)."""
+    kind = spec[0]
+    if kind == "T":
+        return Tensor._make(spec[1].copy(), spec[2])
+    if kind == "py":
+        return spec[1]
+    if kind == "sym":
+        return spec[2] if env is None else spec[1](env)
+    if kind == "in":
+        return inputs[spec[1]]
+    if kind == "dict":
+        return {k: build_outputs(s, inputs, env) for k, s in zip(spec[1], spec[2])}
+    items = [build_outputs(s, inputs, env) for s in spec[1]]
+    return tuple(items) if kind == "tuple" else items

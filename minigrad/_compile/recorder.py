@@ -1,0 +1,211 @@
+"""The instruction list of one traced call: what each recorded NumPy call becomes on replay.
+
+Every instruction writes into arrays the trace created (or into the state arrays it was given),
+so replaying the list recomputes every value in place and all Python references made during the
+trace (``param.grad``, optimizer state, outputs) see the new values. Views need no instruction:
+they share the memory of an array that is recomputed.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import arrays
+from .arrays import Traced, _view, plain, plain_tree
+from .symbolic import contains, evaluate
+from .tree import leaves
+
+# NumPy functions whose result describes an array (not its values): safe to bake in.
+_METADATA = frozenset(
+    f
+    for f in (
+        np.shape, np.ndim, np.size, np.result_type, np.may_share_memory, np.shares_memory,
+        np.iscomplexobj, np.isrealobj, np.min_scalar_type, np.can_cast,
+    )
+)  # fmt: skip
+
+
+_NO_POSITIONAL_OUT = (np.maximum, np.minimum)  # NumPy deprecates their third positional argument
+
+
+def root(a):
+    """The object that owns ``a``'s memory: the end of its ``base`` chain, also through the
+    holders that ``as_strided`` puts between a view and its array."""
+    base = a.base
+    while base is not None:
+        a, base = base, getattr(base, "base", None)
+    return a
+
+
+def _arrays_in(obj, found):
+    """The arrays among the leaves of ``obj``, appended to ``found``."""
+    found.extend(a for a in leaves(obj, []) if isinstance(a, np.ndarray))
+    return found
+
+
+class Recorder:
+    """Collects the instructions of one traced call; :attr:`poisoned` says why it cannot replay."""
+
+    def __init__(self):
+        self.known = {}  # id -> Traced array: every array the instructions may touch
+        self.roots = {}  # id(root) -> root: memory that recorded arrays live in
+        # (kind, func, args, kwargs, dests, written root ids), or ("guard", array, value, what)
+        self.instrs = []
+        self.produced = set()  # ids of the arrays that instructions compute afresh each replay
+        self.resets = {}  # instruction index -> root id, for constants rewritten each replay
+        self.generators = {}  # id -> backend Generator drawn from
+        self.symbolic = False  # whether step counters are traced as expressions (see Sym)
+        self.env = [None]  # the counters' values during a replay, read by late-bound calls
+        self.poisoned = None
+
+    def poison(self, reason: str) -> None:
+        """Mark the trace as not replayable (the first reason is kept); the call itself stays
+        correct, it ran eagerly."""
+        if self.poisoned is None:
+            self.poisoned = reason
+
+    # -- registration -----------------------------------------------------------------------
+    def register(self, array) -> Traced:
+        """``array`` (plain, fresh or adopted) as a known :class:`Traced` array."""
+        t = array if isinstance(array, Traced) else _view(np.asarray(array), Traced)
+        self.known[id(t)] = t
+        r = root(t)
+        self.roots[id(r)] = r
+        return t
+
+    def fresh(self, array) -> Traced:
+        """A new array's value in a new traced array that owns its memory (``base is None``,
+        as the array was: the engine lets a leaf adopt such a gradient buffer without a copy)."""
+        array = np.asarray(array)
+        order = "F" if array.flags.f_contiguous and not array.flags.c_contiguous else "C"
+        t = np.ndarray.__new__(Traced, array.shape, array.dtype, order=order)
+        np.copyto(_view(t, np.ndarray), array)
+        return self.register(t)
+
+    def _check(self, args) -> None:
+        """Every traced array among ``args`` must be known, or a view of known memory."""
+        for a in _arrays_in(args, []):
+            if isinstance(a, Traced) and id(a) not in self.known:
+                if id(root(a)) in self.roots:
+                    self.register(a)
+                else:
+                    self.poison(f"an array of shape {a.shape} made by an unrecorded call")
+
+    def _emit(self, kind, func, args, kwargs, dests) -> None:
+        """Append an instruction: ``kind`` "call" runs ``func(*args, **kwargs)``, which writes
+        into ``dests``; "copy" copies what it returns into ``dests``."""
+        written = frozenset(id(root(d)) for d in dests)
+        if not written <= self.roots.keys():  # its old value would be kept across replays
+            self.poison("a write into an array made outside the recorded calls")
+        self.instrs.append((kind, func, args, kwargs, tuple(dests), written))
+
+    def _fresh(self, func, pargs, pkwargs, result):
+        """Register ``result`` (a new array or tuple of arrays) and the instruction that
+        recomputes it into the same arrays."""
+        many = isinstance(result, (tuple, list))
+        bufs = tuple(self.fresh(r) for r in (result if many else (result,)))
+        self._emit("copy", func, pargs, pkwargs, tuple(plain(b) for b in bufs))
+        self.produced.update(id(b) for b in bufs)
+        return type(result)(bufs) if many else bufs[0]
+
+    # -- the array protocols ------------------------------------------------------------------
+    def ufunc(self, ufunc, method, inputs, args, kwargs, out, result):
+        self._check(inputs)
+        self._check(out)
+        f = getattr(ufunc, method)
+        if method == "at":  # in place into the first input
+            self._emit("call", f, args, kwargs, (args[0],))
+            return result
+        if out is not None:
+            self._emit_ufunc(ufunc, method, args, kwargs)
+            return out[0] if len(out) == 1 else out
+        results = result if isinstance(result, tuple) else (result,)
+        bufs = tuple(self.fresh(r) for r in results)
+        self._emit_ufunc(ufunc, method, args, dict(kwargs, out=tuple(plain(b) for b in bufs)))
+        self.produced.update(id(b) for b in bufs)
+        return bufs if isinstance(result, tuple) else bufs[0]
+
+    def _emit_ufunc(self, ufunc, method, args, kwargs):
+        out = kwargs["out"]
+        if method == "__call__" and len(kwargs) == 1 and ufunc not in _NO_POSITIONAL_OUT:
+            self._emit("call", ufunc, tuple(args) + tuple(out), {}, out)  # parsed faster
+        else:
+            self._emit("call", getattr(ufunc, method), args, kwargs, out)
+
+    def function(self, func, pargs, pkwargs, result, args, kwargs):
+        """A NumPy function or ndarray method called with traced arrays."""
+        self._check(args)
+        self._check(kwargs)
+        out = pkwargs.get("out")
+        if result is None:  # in place into the first argument (copyto, fill, __setitem__, sort)
+            self._emit("call", func, pargs, pkwargs, (pargs[0],))
+            return None
+        if out is not None and result is out:
+            self._emit("call", func, pargs, pkwargs, (out,))
+            return kwargs["out"]
+        if isinstance(result, np.generic):
+            result = np.asarray(result)
+        if isinstance(result, np.ndarray):
+            inputs = _arrays_in((pargs, pkwargs), [])
+            if any(np.may_share_memory(result, a) for a in inputs):
+                return self.register(result)  # a view: recomputed with its base
+            return self._fresh(func, pargs, pkwargs, result)
+        if (
+            isinstance(result, (tuple, list))
+            and result
+            and all(isinstance(r, np.ndarray) for r in result)
+        ):
+            inputs = _arrays_in((pargs, pkwargs), [])
+            if any(np.may_share_memory(r, a) for r in result for a in inputs):
+                return type(result)(self.register(r) for r in result)  # views (split, ...)
+            return self._fresh(func, pargs, pkwargs, result)
+        if func not in _METADATA:
+            self.poison(f"{getattr(func, '__name__', func)} returned a value on the host")
+        return result
+
+    def creator(self, name, fn):
+        """``xp.<name>`` (a creation function) for the trace: results are traced constants."""
+
+        def create(*args, **kwargs):
+            if arrays.active is not self:  # an op made during the trace, run after it
+                return fn(*args, **kwargs)
+            pargs, pkwargs = plain_tree(args), plain_tree(kwargs)
+            if contains(pargs) or contains(pkwargs):
+                self.poison(f"a step counter passed to {name}()")
+                pargs, pkwargs = evaluate(pargs, None), evaluate(pkwargs, None)
+            result = fn(*pargs, **pkwargs)
+            if _arrays_in((args, kwargs), []):  # asarray(x) of arrays: an ordinary function
+                return self.function(fn, pargs, pkwargs, result, args, kwargs)
+            return self.constant(result, reset=name != "empty")
+
+        return create
+
+    def constant(self, array, reset: bool = True) -> Traced:
+        """A constant made during the trace (by ``xp.zeros``, from Python data): restored at
+        this point of each replay if a later instruction writes into it."""
+        buf = self.fresh(array)
+        if reset:
+            snapshot, dest = np.array(array, copy=True), plain(buf)
+            self.resets[len(self.instrs)] = id(root(buf))
+            self._emit("call", np.copyto, (dest, snapshot), {}, (dest,))
+        return buf
+
+    def draw(self, method, gen, args, result):
+        """A random draw of ``gen``: replayed as a new draw from the same generator."""
+        if contains(args):
+            self.poison("a step counter passed to a random draw")
+        buf = self.fresh(result)
+        self.generators[id(gen)] = gen
+        self._emit("copy", method, (gen,) + tuple(args), {}, (plain(buf),))
+        self.produced.add(id(buf))
+        return buf
+
+    def host_read(self, array, what: str) -> None:
+        """A value read on the host: a guard the replay re-checks (bool/int/float/.item() of a
+        one-element array), else the end of the capture."""
+        p = plain(array)
+        if what in ("bool()", "int()", "float()", "an index", ".item()") and p.size == 1:
+            value = p.item()
+            self.instrs.append(("guard", p, value, what))
+        else:
+            self.poison(f"{what} of a traced array")
