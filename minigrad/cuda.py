@@ -37,6 +37,12 @@ def is_available() -> bool:
     return backend.get_backend("cuda").is_available()
 
 
+def is_bf16_supported(including_emulation: bool = True) -> bool:
+    """False: CuPy has no bfloat16 dtype, so minigrad keeps bfloat16 on the CPU (programs that
+    ask pick float16 for GPU autocast instead)."""
+    return False
+
+
 def device_count() -> int:
     """How many GPUs CuPy sees (0 without CuPy or a driver)."""
     return backend.get_backend("cuda").device_count()

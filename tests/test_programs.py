@@ -103,3 +103,11 @@ def test_resnet_training(as_torch, capsys):
     assert "All keys matched successfully" in out
     assert program.acc.item() > 0.7 and program.device in ("cpu", "cuda")
     assert all(not p.requires_grad for p in program.model.layer1.parameters())
+
+
+def test_nanogpt(as_torch, capsys):
+    program = as_torch("nanogpt")  # both attention paths, AdamW groups, GradScaler, generate
+    out = capsys.readouterr().out
+    assert out.count("number of parameters") == 2 and "using fused AdamW: False" in out
+    assert program.loss.item() < 3.5 and tuple(program.generated.shape) == (1, 11)
+    assert program.model.transformer.wte.weight is program.model.lm_head.weight
