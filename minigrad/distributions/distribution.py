@@ -135,3 +135,33 @@ class Distribution:
             for k in names
         )
         return f"{type(self).__name__}({args})"
+
+
+class LocationScale(Distribution):
+    """A family of ``loc + scale·X`` for a fixed standard X (Normal, Laplace): the two
+    parameters broadcast together, real ``loc``, positive ``scale``; ``loc`` is the mean and
+    the mode."""
+
+    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
+    support = constraints.real
+    has_rsample = True
+
+    def __init__(self, loc, scale, validate_args=None):
+        from .utils import broadcast_all
+
+        self.loc, self.scale = broadcast_all(loc, scale)
+        super().__init__(self.loc.shape, validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    def _standard_draw(self, sample_shape, draw):
+        """``draw(shape, dtype, device)`` of the standard variable, in the batch's shape."""
+        return draw(
+            self._extended_shape(sample_shape), dtype=self.loc.dtype, device=self.loc.device
+        )

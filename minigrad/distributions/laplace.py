@@ -4,38 +4,19 @@ from __future__ import annotations
 
 from .. import creation
 from .._typeinfo import finfo
-from . import constraints
-from .distribution import Distribution
-from .utils import broadcast_all
+from .distribution import LocationScale
 
 
-class Laplace(Distribution):
+class Laplace(LocationScale):
     """Laplace(loc, scale): density e^(-|x - loc|/scale) / (2·scale)."""
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def variance(self):
         return 2 * self.scale.pow(2)
 
     def rsample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
         tiny = finfo(self.loc.dtype).eps
-        u = creation.rand(shape, dtype=self.loc.dtype, device=self.loc.device) * 2 - 1
+        u = self._standard_draw(sample_shape, creation.rand) * 2 - 1
         u = u.clamp(-1 + tiny, 1 - tiny)
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 

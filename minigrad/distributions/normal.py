@@ -5,34 +5,16 @@ from __future__ import annotations
 import math
 
 from .. import creation
-from . import constraints
-from .distribution import Distribution
-from .utils import broadcast_all
+from .distribution import LocationScale
 
 
-class Normal(Distribution):
+class Normal(LocationScale):
     """N(loc, scale²). ``rsample``: loc + scale·ε with ε ~ N(0, 1).
 
     Example:
         >>> d = Normal(minigrad.zeros(2), minigrad.ones(2))
         >>> d.log_prob(minigrad.tensor([0.0, 1.0]))
     """
-
-    arg_constraints = {"loc": constraints.real, "scale": constraints.positive}
-    support = constraints.real
-    has_rsample = True
-
-    def __init__(self, loc, scale, validate_args=None):
-        self.loc, self.scale = broadcast_all(loc, scale)
-        super().__init__(self.loc.shape, validate_args=validate_args)
-
-    @property
-    def mean(self):
-        return self.loc
-
-    @property
-    def mode(self):
-        return self.loc
 
     @property
     def stddev(self):
@@ -43,9 +25,7 @@ class Normal(Distribution):
         return self.scale.pow(2)
 
     def rsample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        eps = creation.randn(shape, dtype=self.loc.dtype, device=self.loc.device)
-        return self.loc + eps * self.scale
+        return self.loc + self._standard_draw(sample_shape, creation.randn) * self.scale
 
     def log_prob(self, value):
         if self._validate_args:
