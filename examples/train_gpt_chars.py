@@ -7,6 +7,7 @@ entropy of the character frequencies: what a model that ignores context can reac
     python examples/train_gpt_chars.py                     # about 1,500 steps
     python examples/train_gpt_chars.py --device cuda --steps 5000 --n-layer 4 --n-embd 128
     python examples/train_gpt_chars.py --device cuda --amp   # float16 autocast + GradScaler
+    python examples/train_gpt_chars.py --amp                 # CPU: bfloat16 autocast
 
 Writes into --out: loss.png, samples.txt, metrics.json and gpt.mg (config and weights).
 """
@@ -41,7 +42,8 @@ def arguments(argv=None):
     p.add_argument(
         "--amp",
         action="store_true",
-        help="mixed precision: matmuls in float16 under autocast, loss scaled by a GradScaler",
+        help="mixed precision: matmuls in float16 under autocast with a GradScaler on a GPU, "
+        "bfloat16 autocast on the CPU (PyTorch's defaults)",
     )
     return p.parse_args(argv)
 
@@ -88,12 +90,16 @@ def train(model, train_set, val_set, args, device) -> list[dict]:
     eval_batches = 2 if args.smoke else 20
     history, timer = [], _common.Timer()
     device_type = minigrad.device(device).type
-    # with --amp off both are pass-throughs, as in PyTorch programs that always call them
-    scaler = minigrad.amp.GradScaler(device_type, enabled=args.amp)
+    # with --amp off both are pass-throughs, as in PyTorch programs that always call them;
+    # bfloat16 (the CPU's autocast dtype) has float32's range, so it needs no loss scaling
+    amp_dtype = minigrad.bfloat16 if device_type == "cpu" else minigrad.float16
+    scaler = minigrad.amp.GradScaler(
+        device_type, enabled=args.amp and amp_dtype is minigrad.float16
+    )
     bar = _common.progress(range(1, args.steps + 1), not args.no_progress, desc="training")
     for step in bar:
         x, y = train_set.get_batch(args.batch_size, device=device)
-        with minigrad.autocast(device_type, dtype=minigrad.float16, enabled=args.amp):
+        with minigrad.autocast(device_type, dtype=amp_dtype, enabled=args.amp):
             _, loss = model(x, y)
         optimizer.zero_grad()
         scaler.scale(loss).backward()
