@@ -25,7 +25,11 @@ class SigmoidOp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * y * (1.0 - y)
+        return self.formula(_sigmoid_vjp, gy, y)
+
+
+def _sigmoid_vjp(ns, gy, y):
+    return gy * y * (1.0 - y)
 
 
 class ReLUOp(Op):
@@ -58,7 +62,11 @@ class LeakyReLUOp(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return where(x > 0, gy, gy * self.negative_slope)
+        return self.formula(_leaky_relu_vjp, gy, x, self.negative_slope)
+
+
+def _leaky_relu_vjp(ns, gy, x, negative_slope):
+    return ns.where(x > 0, gy, gy * negative_slope)
 
 
 class ELUOp(Op):
@@ -75,7 +83,11 @@ class ELUOp(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return where(x > 0, gy, gy * self.alpha * x.clamp(max=0.0).exp())
+        return self.formula(_elu_vjp, gy, x, self.alpha)
+
+
+def _elu_vjp(ns, gy, x, alpha):
+    return ns.where(x > 0, gy, gy * alpha * ns.exp(x.clip(max=0.0)))
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)

@@ -171,17 +171,24 @@ class Op(Node):
         backward it runs on the arrays with ``ns`` = the device's array module, skipping the
         per-op cost of tensor calls. Returns the result (a tensor, or a tuple of tensors/None).
         """
-        if grad_mode.is_grad_enabled():
+        if _grad_state.enabled:
             from .. import ops
 
             return fn(ops, *args)
         tensor_cls = graph.Tensor
-        arrays = tuple(a._data if isinstance(a, tensor_cls) else a for a in args)
-        out = fn(self.xp, *arrays)
-        device = self.device
-        if not isinstance(out, tuple):
-            return constant(out, device)
-        return tuple(None if g is None else constant(g, device) for g in out)
+        out = fn(self.xp, *[a._data if isinstance(a, tensor_cls) else a for a in args])
+        make, device = tensor_cls._make, self.device
+        if type(out) is not tuple:
+            return make(out, device)
+        wrapped = []
+        for g in out:  # one tensor per array: a buffer given to two inputs is seen as shared
+            for array, tensor in zip(out, wrapped):
+                if g is array and g is not None:
+                    wrapped.append(tensor)
+                    break
+            else:
+                wrapped.append(None if g is None else make(g, device))
+        return tuple(wrapped)
 
 
 def constant(array, device):

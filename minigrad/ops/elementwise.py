@@ -126,7 +126,11 @@ class Sub(Op):
         return a - b
 
     def backward(self, gz):
-        return gz, (-gz if self.next_functions[1] is not None else None)
+        return gz, (self.formula(_neg_vjp, gz) if self.next_functions[1] is not None else None)
+
+
+def _neg_vjp(ns, gz):
+    return -gz
 
 
 class Mul(Op):
@@ -139,8 +143,11 @@ class Mul(Op):
 
     def backward(self, gz):
         a, b = self.saved_tensors
-        need_a, need_b = self.needs_input_grad
-        return (gz * b if need_a else None), (gz * a if need_b else None)
+        return self.formula(_mul_vjp, gz, a, b, self.needs_input_grad)
+
+
+def _mul_vjp(ns, gz, a, b, needs):
+    return (gz * b if needs[0] else None), (gz * a if needs[1] else None)
 
 
 class Div(Op):
@@ -153,10 +160,11 @@ class Div(Op):
 
     def backward(self, gz):
         a, b = self.saved_tensors
-        need_a, need_b = self.needs_input_grad
-        ga = gz / b if need_a else None
-        gb = -gz * a / (b * b) if need_b else None
-        return ga, gb
+        return self.formula(_div_vjp, gz, a, b, self.needs_input_grad)
+
+
+def _div_vjp(ns, gz, a, b, needs):
+    return (gz / b if needs[0] else None), (-gz * a / (b * b) if needs[1] else None)
 
 
 class Neg(Op):
@@ -166,7 +174,7 @@ class Neg(Op):
         return -a
 
     def backward(self, gz):
-        return -gz
+        return self.formula(_neg_vjp, gz)
 
 
 class Pow(Op):
@@ -284,12 +292,16 @@ class Where(Op):
 
     def backward(self, gz):
         cond = self.saved_tensors[0]
-        _, need_a, need_b = self.needs_input_grad
-        return (
-            None,
-            where(cond, gz, 0.0) if need_a else None,
-            where(cond, 0.0, gz) if need_b else None,
-        )
+        return self.formula(_where_vjp, gz, cond, self.needs_input_grad)
+
+
+def _where_vjp(ns, gz, cond, needs):
+    _, need_a, need_b = needs
+    return (
+        None,
+        ns.where(cond, gz, 0.0) if need_a else None,
+        ns.where(cond, 0.0, gz) if need_b else None,
+    )
 
 
 class Cast(Op):
