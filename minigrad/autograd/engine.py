@@ -261,7 +261,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
 
 def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
     """Run one node's backward and pass its input gradients on (into ``buffers``)."""
-    grads = _materialize(node, grads)
+    if node.num_outputs != 1:
+        grads = _materialize(node, grads)
     input_grads = node.apply(grads)
     for edge, g in zip(node.next_functions, input_grads):
         if g is None:
@@ -326,8 +327,6 @@ def _run_prehooks(node, grads):
 
 def _materialize(node, grads):
     """Outputs that got no gradient get zeros, for nodes with several outputs."""
-    if node.num_outputs == 1:
-        return grads
     return [
         g if g is not None else _adoptable_or_none(node.zeros_for_output(i))
         for i, g in enumerate(grads)

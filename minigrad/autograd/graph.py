@@ -170,9 +170,12 @@ class Node:
         """The saved tensors, checked against in-place changes since they were saved."""
         if self._released:
             self._raise_released()
+        saved_cls = SavedTensor
         return tuple(
-            s.unpack(self, i) if isinstance(s, SavedTensor) else s
-            for i, s in enumerate(self._saved)
+            [
+                s.unpack(self, i) if type(s) is saved_cls else s
+                for i, s in enumerate(self._saved)
+            ]
         )
 
     def _raise_released(self) -> None:
@@ -213,20 +216,34 @@ class Node:
                 grads = self.backward(*grad_outputs)
         else:
             grads = self.backward(*grad_outputs)
-        if not isinstance(grads, tuple):
-            grads = (grads,)
+        if type(grads) is not tuple:
+            grads = grads if isinstance(grads, tuple) else (grads,)
         edges = self.next_functions
         if len(grads) != len(edges):
             raise RuntimeError(
                 f"function {self.name()} returned an incorrect number of gradients "
                 f"(expected {len(edges)}, got {len(grads)})"
             )
-        checked = []
-        for i, (grad, edge, meta) in enumerate(zip(grads, edges, self.input_meta)):
-            checked.append(None if edge is None or grad is None else self._check(grad, i, meta))
+        tensor_cls = Tensor
+        checked = []  # a loop, not a comprehension: this runs once per node of a backward
+        for i, grad in enumerate(grads):
+            if grad is None or edges[i] is None:
+                grad = None
+            else:
+                meta = self.input_meta[i]
+                # the common case, checked inline: a tensor of the input's shape, dtype, device
+                if not (
+                    type(grad) is tensor_cls
+                    and grad.device is meta[2]
+                    and grad._data.shape == meta[0]
+                    and grad._data.dtype is meta[1]
+                ):
+                    grad = self._check(grad, i, meta)
+            checked.append(grad)
+        checked = tuple(checked)
         if anomaly._state.enabled:
             anomaly.check_gradients(self, checked)
-        return tuple(checked)
+        return checked
 
     def held_arrays(self) -> list:
         """The arrays of everything this node saved or kept."""

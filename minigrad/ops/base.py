@@ -142,7 +142,10 @@ class Op(Node):
     def needs_input_grad(self) -> tuple:
         """One bool per input: whether backward must compute that input's gradient (empty
         when the op is not being recorded)."""
-        return tuple(e is not None for e in self.next_functions)
+        edges = self.next_functions
+        if len(edges) == 2:  # most ops, without a comprehension's cost
+            return edges[0] is not None, edges[1] is not None
+        return tuple([e is not None for e in edges])
 
     # -- helpers for backward --------------------------------------------------------------------
     def reuse(self, name, recompute, *inputs):
@@ -176,18 +179,27 @@ class Op(Node):
 
             return fn(ops, *args)
         tensor_cls = graph.Tensor
-        out = fn(self.xp, *[a._data if isinstance(a, tensor_cls) else a for a in args])
+        arrays = []  # a loop, not a comprehension: this runs once per node of a backward
+        for a in args:
+            arrays.append(a._data if isinstance(a, tensor_cls) else a)
+        out = fn(self.xp, *arrays)
         make, device = tensor_cls._make, self.device
         if type(out) is not tuple:
             return make(out, device)
+        if len(out) == 2:  # most ops: spelled out, as the loop below costs a microsecond
+            a, b = out
+            a = None if a is None else make(a, device)
+            return a, (None if b is None else a if b is out[0] else make(b, device))
         wrapped = []
-        for g in out:  # one tensor per array: a buffer given to two inputs is seen as shared
-            for array, tensor in zip(out, wrapped):
-                if g is array and g is not None:
-                    wrapped.append(tensor)
-                    break
-            else:
-                wrapped.append(None if g is None else make(g, device))
+        for g in out:
+            if g is not None:
+                for earlier, tensor in zip(out, wrapped):
+                    if earlier is g:  # an array given to two inputs: one tensor, seen as shared
+                        g = tensor
+                        break
+                else:
+                    g = make(g, device)
+            wrapped.append(g)
         return tuple(wrapped)
 
 

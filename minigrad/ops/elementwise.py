@@ -143,11 +143,11 @@ class Mul(Op):
 
     def backward(self, gz):
         a, b = self.saved_tensors
-        return self.formula(_mul_vjp, gz, a, b, self.needs_input_grad)
+        return self.formula(_mul_vjp, gz, a, b, *self.needs_input_grad)
 
 
-def _mul_vjp(ns, gz, a, b, needs):
-    return (gz * b if needs[0] else None), (gz * a if needs[1] else None)
+def _mul_vjp(ns, gz, a, b, need_a, need_b):
+    return (gz * b if need_a else None), (gz * a if need_b else None)
 
 
 class Div(Op):
@@ -160,11 +160,11 @@ class Div(Op):
 
     def backward(self, gz):
         a, b = self.saved_tensors
-        return self.formula(_div_vjp, gz, a, b, self.needs_input_grad)
+        return self.formula(_div_vjp, gz, a, b, *self.needs_input_grad)
 
 
-def _div_vjp(ns, gz, a, b, needs):
-    return (gz / b if needs[0] else None), (-gz * a / (b * b) if needs[1] else None)
+def _div_vjp(ns, gz, a, b, need_a, need_b):
+    return (gz / b if need_a else None), (-gz * a / (b * b) if need_b else None)
 
 
 class Neg(Op):
