@@ -70,10 +70,7 @@ class Tensor(InPlaceMethods):
         if isinstance(data, np.generic):  # NumPy gives scalars for 0-d results; keep arrays
             data = np.asarray(data)
         t = _new(cls)
-        # _init's assignments, inlined: this runs once per op
-        t._data, t.device, t._requires_grad, t.grad_fn = data, device, requires_grad, grad_fn
-        t._grad = t._version = t._base = t._view = t._hooks = t._accumulator = None
-        t._output_nr, t._retains_grad, t._adoptable = 0, False, False
+        t._init(data, device, requires_grad, grad_fn)
         return t
 
     # -- metadata -------------------------------------------------------------------------------

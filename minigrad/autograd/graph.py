@@ -115,7 +115,8 @@ class Node:
         edges, meta = [], []
         for a in inputs:
             if isinstance(a, tensor_cls):
-                edges.append(gradient_edge(a))
+                grad_fn = a.grad_fn  # gradient_edge(a), with its common case inline
+                edges.append((grad_fn, a._output_nr) if grad_fn is not None else gradient_edge(a))
                 data = a._data
                 meta.append((data.shape, data.dtype, a.device))
             else:
@@ -136,14 +137,12 @@ class Node:
         rebuilt on unpacking: holding the tensor would make a reference cycle.
         """
         tensor_cls = Tensor
-        self._saved = tuple(
-            [
-                SavedTensor(t, t._output_nr if t.grad_fn is self else None)
-                if isinstance(t, tensor_cls)
-                else t
-                for t in tensors
-            ]
-        )
+        saved = []  # a loop, not a comprehension: this runs once per recorded op
+        for t in tensors:
+            if isinstance(t, tensor_cls):
+                t = SavedTensor(t, t._output_nr if t.grad_fn is self else None)
+            saved.append(t)
+        self._saved = tuple(saved)
 
     def keep(self, **arrays) -> None:
         """Keep intermediate arrays of forward for backward (``self.kept_arrays[name]``).

@@ -101,11 +101,12 @@ class Op(Node):
                         f"{self.name()}: expected all tensors to be on the same device, but found "
                         f"at least two devices, {device} and {a.device}"
                     )
-                requires_grad = requires_grad or a.requires_grad
+                if not requires_grad:  # the flag, read past the property unless a is a view
+                    requires_grad = a._requires_grad if a._base is None else a.requires_grad
                 arrays.append(a._data)
             else:
                 arrays.append(a)
-        self.device, self.xp = device, device.xp
+        self.device, self.xp = device, device.xp_cache or device.xp
         recording = requires_grad and self.differentiable and _grad_state.enabled
         if recording:
             self.connect(args)

@@ -103,6 +103,8 @@ def unary(op: Op, x, floating: bool = True):
 
 
 def binary(op: Op, a, b, floating: bool = False):
+    if _already_promoted(a, b, floating):  # promote's first check, without its call
+        return op(a, b)
     return op(*promote(a, b, floating=floating))
 
 
