@@ -169,13 +169,10 @@ class Node:
         """The saved tensors, checked against in-place changes since they were saved."""
         if self._released:
             self._raise_released()
-        saved_cls = SavedTensor
-        return tuple(
-            [
-                s.unpack(self, i) if type(s) is saved_cls else s
-                for i, s in enumerate(self._saved)
-            ]
-        )
+        saved_cls, saved = SavedTensor, []  # a loop: this runs once per node of a backward
+        for i, s in enumerate(self._saved):
+            saved.append(s.unpack(self, i) if type(s) is saved_cls else s)
+        return tuple(saved)
 
     def _raise_released(self) -> None:
         raise RuntimeError(
