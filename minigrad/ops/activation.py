@@ -1,7 +1,8 @@
 """Activation functions as fused ops: sigmoid, ReLU and its relatives, GELU, SiLU, softplus.
 
-Each keeps what its derivative needs from forward. ReLU's and GELU's derivatives are written
-once for arrays and tensors (:meth:`Op.formula`): a plain backward runs them on arrays.
+Each keeps what its derivative needs from forward. The derivatives of sigmoid, ReLU, leaky ReLU,
+ELU and GELU are written once for arrays and tensors (:meth:`Op.formula`): a plain backward
+runs them on arrays.
 """
 
 from __future__ import annotations

@@ -1,7 +1,9 @@
 """Elementwise arithmetic, selection and comparisons, and PyTorch's type promotion.
 
 Each class is one primitive with its derivative in the docstring. Backward is written with
-Tensor ops so that it can be differentiated again; broadcasting is undone by the engine.
+Tensor ops so that it can be differentiated again, or once for arrays and tensors
+(:meth:`Op.formula`) so that a plain backward runs it on arrays; broadcasting is undone by the
+engine.
 """
 
 from __future__ import annotations

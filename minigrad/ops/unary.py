@@ -1,5 +1,9 @@
 """Elementwise math of one tensor: exp, log, roots, trigonometry, erf, clamp, and the
-piecewise-constant functions (sign, round, floor, ...) whose gradient is zero."""
+piecewise-constant functions (sign, round, floor, ...) whose gradient is zero.
+
+Derivatives are written once for arrays and tensors (:meth:`Op.formula`), so that a plain
+backward runs them on arrays; abs keeps a tensor formula (NumPy's sign of NaN differs).
+"""
 
 from __future__ import annotations
 
