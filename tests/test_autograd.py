@@ -399,3 +399,67 @@ def test_detect_anomaly_keeps_user_code_under_a_folder_named_minigrad(tmp_path):
         y = namespace["forward"](x)
         with pytest.raises(RuntimeError, match=r"(?s)'Sqrt' returned nan or inf.*user_model.py"):
             y.backward()
+
+
+# -- the cyclic garbage collector is paused while a backward runs -------------------------------
+
+
+def _backward_seeing_the_collector(fail: bool = False) -> list:
+    """Run a backward whose hook records whether the collector is on (and raises if ``fail``)."""
+    x = minigrad.randn(3, requires_grad=True)
+    seen = []
+
+    def hook(g):
+        seen.append(gc.isenabled())
+        if fail:
+            raise ValueError("hook failed")
+
+    x.register_hook(hook)
+    (x * 2).sum().backward()
+    return seen
+
+
+def test_backward_pauses_the_collector_and_turns_it_back_on():
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        assert _backward_seeing_the_collector() == [False]
+        assert gc.isenabled()
+        with pytest.raises(ValueError, match="hook failed"):
+            _backward_seeing_the_collector(fail=True)
+        assert gc.isenabled()  # also after an exception inside the backward
+    finally:
+        if not was:
+            gc.disable()
+
+
+def test_backward_leaves_a_disabled_collector_disabled():
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        assert _backward_seeing_the_collector() == [False]
+        assert not gc.isenabled()
+    finally:
+        if was:
+            gc.enable()
+
+
+def test_nested_backward_resumes_collection_once_the_outer_one_ends():
+    x = minigrad.randn(3, requires_grad=True)
+    inner = []
+
+    def hook(g):  # a backward inside a backward: the collector stays paused until the outer ends
+        z = minigrad.randn(2, requires_grad=True)
+        with minigrad.enable_grad():  # a plain backward runs its hooks with grad mode off
+            (z * 3).sum().backward()
+        inner.append(gc.isenabled())
+
+    x.register_hook(hook)
+    was = gc.isenabled()
+    gc.enable()
+    try:
+        (x * 2).sum().backward()
+        assert inner == [False] and gc.isenabled()
+    finally:
+        if not was:
+            gc.disable()

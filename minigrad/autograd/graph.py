@@ -118,7 +118,8 @@ class Node:
         edges, meta = [], []
         for a in inputs:
             if isinstance(a, tensor_cls):
-                edges.append(gradient_edge(a))
+                grad_fn = a.grad_fn  # gradient_edge(a), with its common case inline
+                edges.append((grad_fn, a._output_nr) if grad_fn is not None else gradient_edge(a))
                 data = a._data
                 meta.append((data.shape, data.dtype, a.device))
             else:
@@ -139,14 +140,12 @@ class Node:
         rebuilt on unpacking: holding the tensor would make a reference cycle.
         """
         tensor_cls = Tensor
-        self._saved = tuple(
-            [
-                SavedTensor(t, t._output_nr if t.grad_fn is self else None)
-                if isinstance(t, tensor_cls)
-                else t
-                for t in tensors
-            ]
-        )
+        saved = []  # a loop, not a comprehension: this runs once per recorded op
+        for t in tensors:
+            if isinstance(t, tensor_cls):
+                t = SavedTensor(t, t._output_nr if t.grad_fn is self else None)
+            saved.append(t)
+        self._saved = tuple(saved)
 
     def keep(self, **arrays) -> None:
         """Keep intermediate arrays of forward for backward (``self.kept_arrays[name]``).
@@ -173,10 +172,10 @@ class Node:
         """The saved tensors, checked against in-place changes since they were saved."""
         if self._released:
             self._raise_released()
-        return tuple(
-            s.unpack(self, i) if isinstance(s, SavedTensor) else s
-            for i, s in enumerate(self._saved)
-        )
+        saved_cls, saved = SavedTensor, []  # a loop: this runs once per node of a backward
+        for i, s in enumerate(self._saved):
+            saved.append(s.unpack(self, i) if type(s) is saved_cls else s)
+        return tuple(saved)
 
     def _raise_released(self) -> None:
         raise RuntimeError(
@@ -216,20 +215,34 @@ class Node:
                 grads = self.backward(*grad_outputs)
         else:
             grads = self.backward(*grad_outputs)
-        if not isinstance(grads, tuple):
-            grads = (grads,)
+        if type(grads) is not tuple:
+            grads = grads if isinstance(grads, tuple) else (grads,)
         edges = self.next_functions
         if len(grads) != len(edges):
             raise RuntimeError(
                 f"function {self.name()} returned an incorrect number of gradients "
                 f"(expected {len(edges)}, got {len(grads)})"
             )
-        checked = []
-        for i, (grad, edge, meta) in enumerate(zip(grads, edges, self.input_meta)):
-            checked.append(None if edge is None or grad is None else self._check(grad, i, meta))
+        tensor_cls = Tensor
+        checked = []  # a loop, not a comprehension: this runs once per node of a backward
+        for i, grad in enumerate(grads):
+            if grad is None or edges[i] is None:
+                grad = None
+            else:
+                meta = self.input_meta[i]
+                # the common case, checked inline: a tensor of the input's shape, dtype, device
+                if not (
+                    type(grad) is tensor_cls
+                    and grad.device is meta[2]
+                    and grad._data.shape == meta[0]
+                    and grad._data.dtype is meta[1]
+                ):
+                    grad = self._check(grad, i, meta)
+            checked.append(grad)
+        checked = tuple(checked)
         if anomaly._state.enabled:
             anomaly.check_gradients(self, checked)
-        return tuple(checked)
+        return checked
 
     def held_arrays(self) -> list:
         """The arrays of everything this node saved or kept."""

@@ -1,9 +1,9 @@
 """Activation functions as fused ops: sigmoid, ReLU and its relatives, GELU, SiLU, softplus.
 
-Each keeps what its derivative needs from forward. ReLU's and GELU's derivatives are written
-once for arrays and tensors (:meth:`Op.formula`): a plain backward runs them on arrays. On a
-GPU, GELU's forward and plain backward are fused kernels (``minigrad._fused``) computing the
-same formulas.
+Each keeps what its derivative needs from forward. The derivatives of sigmoid, ReLU, leaky ReLU,
+ELU and GELU are written once for arrays and tensors (:meth:`Op.formula`): a plain backward
+runs them on arrays. On a GPU, GELU's forward and plain backward are fused kernels
+(``minigrad._fused``) computing the same formulas.
 """
 
 from __future__ import annotations
@@ -28,7 +28,11 @@ class SigmoidOp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * y * (1.0 - y)
+        return self.formula(_sigmoid_vjp, gy, y)
+
+
+def _sigmoid_vjp(ns, gy, y):
+    return gy * y * (1.0 - y)
 
 
 class ReLUOp(Op):
@@ -61,7 +65,11 @@ class LeakyReLUOp(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return where(x > 0, gy, gy * self.negative_slope)
+        return self.formula(_leaky_relu_vjp, gy, x, self.negative_slope)
+
+
+def _leaky_relu_vjp(ns, gy, x, negative_slope):
+    return ns.where(x > 0, gy, gy * negative_slope)
 
 
 class ELUOp(Op):
@@ -78,7 +86,11 @@ class ELUOp(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return where(x > 0, gy, gy * self.alpha * x.clamp(max=0.0).exp())
+        return self.formula(_elu_vjp, gy, x, self.alpha)
+
+
+def _elu_vjp(ns, gy, x, alpha):
+    return ns.where(x > 0, gy, gy * alpha * ns.exp(x.clip(max=0.0)))
 
 
 _SQRT_2_OVER_PI = math.sqrt(2.0 / math.pi)

@@ -102,11 +102,12 @@ class Op(Node):
                         f"{self.name()}: expected all tensors to be on the same device, but found "
                         f"at least two devices, {device} and {a.device}"
                     )
-                requires_grad = requires_grad or a.requires_grad
+                if not requires_grad:  # the flag, read past the property unless a is a view
+                    requires_grad = a._requires_grad if a._base is None else a.requires_grad
                 arrays.append(a._data)
             else:
                 arrays.append(a)
-        self.device, self.xp = device, device.xp
+        self.device, self.xp = device, device.xp_cache or device.xp
         recording = requires_grad and self.differentiable and _grad_state.enabled
         if recording:
             self.connect(args)
@@ -143,7 +144,10 @@ class Op(Node):
     def needs_input_grad(self) -> tuple:
         """One bool per input: whether backward must compute that input's gradient (empty
         when the op is not being recorded)."""
-        return tuple(e is not None for e in self.next_functions)
+        edges = self.next_functions
+        if len(edges) == 2:  # most ops, without a comprehension's cost
+            return edges[0] is not None, edges[1] is not None
+        return tuple([e is not None for e in edges])
 
     # -- helpers for backward --------------------------------------------------------------------
     def reuse(self, name, recompute, *inputs):
@@ -174,17 +178,33 @@ class Op(Node):
         backward it runs on the arrays with ``ns`` = the device's array module, skipping the
         per-op cost of tensor calls. Returns the result (a tensor, or a tuple of tensors/None).
         """
-        if grad_mode.is_grad_enabled() or forward_ad.active:  # (forward AD: tangents flow too)
+        if _grad_state.enabled or forward_ad.active:  # (forward AD: tangents flow too)
             from .. import ops
 
             return fn(ops, *args)
         tensor_cls = graph.Tensor
-        arrays = tuple(a._data if isinstance(a, tensor_cls) else a for a in args)
+        arrays = []  # a loop, not a comprehension: this runs once per node of a backward
+        for a in args:
+            arrays.append(a._data if isinstance(a, tensor_cls) else a)
         out = fn(self.xp, *arrays)
-        device = self.device
-        if not isinstance(out, tuple):
-            return constant(out, device)
-        return tuple(None if g is None else constant(g, device) for g in out)
+        make, device = tensor_cls._make, self.device
+        if type(out) is not tuple:
+            return make(out, device)
+        if len(out) == 2:  # most ops: spelled out, as the loop below costs a microsecond
+            a, b = out
+            a = None if a is None else make(a, device)
+            return a, (None if b is None else a if b is out[0] else make(b, device))
+        wrapped = []
+        for g in out:
+            if g is not None:
+                for earlier, tensor in zip(out, wrapped):
+                    if earlier is g:  # an array given to two inputs: one tensor, seen as shared
+                        g = tensor
+                        break
+                else:
+                    g = make(g, device)
+            wrapped.append(g)
+        return tuple(wrapped)
 
 
 def constant(array, device):

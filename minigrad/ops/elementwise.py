@@ -1,7 +1,9 @@
 """Elementwise arithmetic, selection and comparisons, and PyTorch's type promotion.
 
 Each class is one primitive with its derivative in the docstring. Backward is written with
-Tensor ops so that it can be differentiated again; broadcasting is undone by the engine.
+Tensor ops so that it can be differentiated again, or once for arrays and tensors
+(:meth:`Op.formula`) so that a plain backward runs it on arrays; broadcasting is undone by the
+engine.
 """
 
 from __future__ import annotations
@@ -104,6 +106,8 @@ def unary(op: Op, x, floating: bool = True):
 
 
 def binary(op: Op, a, b, floating: bool = False):
+    if _already_promoted(a, b, floating):  # promote's first check, without its call
+        return op(a, b)
     return op(*promote(a, b, floating=floating))
 
 
@@ -127,7 +131,11 @@ class Sub(Op):
         return a - b
 
     def backward(self, gz):
-        return gz, (-gz if self.next_functions[1] is not None else None)
+        return gz, (self.formula(_neg_vjp, gz) if self.next_functions[1] is not None else None)
+
+
+def _neg_vjp(ns, gz):
+    return -gz
 
 
 class Mul(Op):
@@ -140,8 +148,11 @@ class Mul(Op):
 
     def backward(self, gz):
         a, b = self.saved_tensors
-        need_a, need_b = self.needs_input_grad
-        return (gz * b if need_a else None), (gz * a if need_b else None)
+        return self.formula(_mul_vjp, gz, a, b, *self.needs_input_grad)
+
+
+def _mul_vjp(ns, gz, a, b, need_a, need_b):
+    return (gz * b if need_a else None), (gz * a if need_b else None)
 
 
 class Div(Op):
@@ -154,10 +165,11 @@ class Div(Op):
 
     def backward(self, gz):
         a, b = self.saved_tensors
-        need_a, need_b = self.needs_input_grad
-        ga = gz / b if need_a else None
-        gb = -gz * a / (b * b) if need_b else None
-        return ga, gb
+        return self.formula(_div_vjp, gz, a, b, *self.needs_input_grad)
+
+
+def _div_vjp(ns, gz, a, b, need_a, need_b):
+    return (gz / b if need_a else None), (-gz * a / (b * b) if need_b else None)
 
 
 class Neg(Op):
@@ -167,7 +179,7 @@ class Neg(Op):
         return -a
 
     def backward(self, gz):
-        return -gz
+        return self.formula(_neg_vjp, gz)
 
 
 class Pow(Op):
@@ -288,12 +300,16 @@ class Where(Op):
 
     def backward(self, gz):
         cond = self.saved_tensors[0]
-        _, need_a, need_b = self.needs_input_grad
-        return (
-            None,
-            where(cond, gz, 0.0) if need_a else None,
-            where(cond, 0.0, gz) if need_b else None,
-        )
+        return self.formula(_where_vjp, gz, cond, self.needs_input_grad)
+
+
+def _where_vjp(ns, gz, cond, needs):
+    _, need_a, need_b = needs
+    return (
+        None,
+        ns.where(cond, gz, 0.0) if need_a else None,
+        ns.where(cond, 0.0, gz) if need_b else None,
+    )
 
 
 class Cast(Op):

@@ -1,5 +1,9 @@
 """Elementwise math of one tensor: exp, log, roots, trigonometry, erf, clamp, and the
-piecewise-constant functions (sign, round, floor, ...) whose gradient is zero."""
+piecewise-constant functions (sign, round, floor, ...) whose gradient is zero.
+
+Derivatives are written once for arrays and tensors (:meth:`Op.formula`), so that a plain
+backward runs them on arrays; abs keeps a tensor formula (NumPy's sign of NaN differs).
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,7 @@ import math
 from .. import dtypes
 from ..autograd import graph
 from .base import Op
-from .elementwise import div, maximum, minimum, mul, unary_function, where
+from .elementwise import div, maximum, minimum, mul, unary_function
 
 
 class Exp(Op):
@@ -21,7 +25,11 @@ class Exp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * y
+        return self.formula(_exp_vjp, gy, y)
+
+
+def _exp_vjp(ns, gy, y):
+    return gy * y
 
 
 class Log(Op):
@@ -34,7 +42,11 @@ class Log(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy / x
+        return self.formula(_log_vjp, gy, x)
+
+
+def _log_vjp(ns, gy, x):
+    return gy / x
 
 
 class Log1p(Op):
@@ -47,7 +59,11 @@ class Log1p(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy / (x + 1.0)
+        return self.formula(_log1p_vjp, gy, x)
+
+
+def _log1p_vjp(ns, gy, x):
+    return gy / (x + 1.0)
 
 
 class Expm1(Op):
@@ -60,7 +76,11 @@ class Expm1(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * (y + 1.0)
+        return self.formula(_expm1_vjp, gy, y)
+
+
+def _expm1_vjp(ns, gy, y):
+    return gy * (y + 1.0)
 
 
 class Sqrt(Op):
@@ -73,7 +93,11 @@ class Sqrt(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy / (2.0 * y)
+        return self.formula(_sqrt_vjp, gy, y)
+
+
+def _sqrt_vjp(ns, gy, y):
+    return gy / (2.0 * y)
 
 
 class Rsqrt(Op):
@@ -86,7 +110,11 @@ class Rsqrt(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * (-0.5) * y * y * y
+        return self.formula(_rsqrt_vjp, gy, y)
+
+
+def _rsqrt_vjp(ns, gy, y):
+    return gy * (-0.5) * y * y * y
 
 
 class Abs(Op):
@@ -99,7 +127,7 @@ class Abs(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * x.sign()
+        return gy * x.sign()  # a tensor formula: NumPy's sign of NaN is NaN, minigrad's 0
 
 
 class Sin(Op):
@@ -112,7 +140,11 @@ class Sin(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * x.cos()
+        return self.formula(_sin_vjp, gy, x)
+
+
+def _sin_vjp(ns, gy, x):
+    return gy * ns.cos(x)
 
 
 class Cos(Op):
@@ -125,7 +157,11 @@ class Cos(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return -gy * x.sin()
+        return self.formula(_cos_vjp, gy, x)
+
+
+def _cos_vjp(ns, gy, x):
+    return -gy * ns.sin(x)
 
 
 class Tan(Op):
@@ -138,7 +174,11 @@ class Tan(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * (1.0 + y * y)
+        return self.formula(_tan_vjp, gy, y)
+
+
+def _tan_vjp(ns, gy, y):
+    return gy * (1.0 + y * y)
 
 
 class TanhOp(Op):
@@ -151,7 +191,11 @@ class TanhOp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return gy * (1.0 - y * y)
+        return self.formula(_tanh_vjp, gy, y)
+
+
+def _tanh_vjp(ns, gy, y):
+    return gy * (1.0 - y * y)
 
 
 class Erf(Op):
@@ -164,7 +208,11 @@ class Erf(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return gy * (2.0 / math.sqrt(math.pi)) * (-(x * x)).exp()
+        return self.formula(_erf_vjp, gy, x)
+
+
+def _erf_vjp(ns, gy, x):
+    return gy * (2.0 / math.sqrt(math.pi)) * ns.exp(-(x * x))
 
 
 class Clamp(Op):
@@ -181,12 +229,16 @@ class Clamp(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        inside = None
-        if self.lo is not None:
-            inside = x >= self.lo
-        if self.hi is not None:
-            inside = (x <= self.hi) if inside is None else inside & (x <= self.hi)
-        return where(inside, gy, 0.0)
+        return self.formula(_clamp_vjp, gy, x, self.lo, self.hi)
+
+
+def _clamp_vjp(ns, gy, x, lo, hi):
+    inside = None
+    if lo is not None:
+        inside = x >= lo
+    if hi is not None:
+        inside = (x <= hi) if inside is None else inside & (x <= hi)
+    return ns.where(inside, gy, 0.0)
 
 
 class _ZeroGrad(Op):
@@ -195,7 +247,11 @@ class _ZeroGrad(Op):
     save_inputs = True
 
     def backward(self, gy):
-        return gy * 0.0
+        return self.formula(_zero_vjp, gy)
+
+
+def _zero_vjp(ns, gy):
+    return gy * 0.0
 
 
 class Sign(_ZeroGrad):
