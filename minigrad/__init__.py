@@ -372,6 +372,7 @@ from . import (  # noqa: E402
     distributions,
     func,
     nn,
+    onnx,
     optim,
     serialization,
     testing,

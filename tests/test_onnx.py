@@ -240,3 +240,27 @@ def test_lstm_with_given_state_and_dynamic_batch():
         got = session.run(None, {"x": x.numpy(), "h0": h.numpy(), "c0": c.numpy()})
         for e, g in zip((y, h_n, c_n), got):
             np.testing.assert_allclose(g, e.numpy(), atol=1e-5)
+
+
+def test_a_model_in_training_mode_exports_in_eval_mode_and_keeps_its_modes():
+    minigrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(8, 16), nn.Dropout(0.5), nn.BatchNorm1d(16), nn.Linear(16, 2))
+    model.train()
+    buffer = io.BytesIO()
+    minigrad.onnx.export(  # PyTorch tutorials pass do_constant_folding and dynamo
+        model, (minigrad.randn(4, 8),), buffer, input_names=["x"], do_constant_folding=True,
+        dynamic_axes={"x": {0: "batch"}}, dynamo=False,
+    )  # fmt: skip
+    assert all(m.training for m in model.modules())
+    x = minigrad.randn(5, 8)
+    got = ort.InferenceSession(buffer.getvalue()).run(None, {"x": x.numpy()})[0]
+    model.eval()
+    with minigrad.no_grad():
+        np.testing.assert_allclose(got, model(x).numpy(), rtol=1e-5, atol=1e-5)
+    model.train()
+    with pytest.raises(NotImplementedError, match="dynamic axes"):  # dropout traced as it ran
+        minigrad.onnx.export(
+            model, (minigrad.randn(4, 8),), io.BytesIO(), input_names=["x"],
+            dynamic_axes={"x": {0: "batch"}}, training=minigrad.onnx.TrainingMode.PRESERVE,
+        )  # fmt: skip
+    assert all(m.training for m in model.modules())

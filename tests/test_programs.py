@@ -111,3 +111,12 @@ def test_nanogpt(as_torch, capsys):
     assert out.count("number of parameters") == 2 and "using fused AdamW: False" in out
     assert program.loss.item() < 3.5 and tuple(program.generated.shape) == (1, 11)
     assert program.model.transformer.wte.weight is program.model.lm_head.weight
+
+
+def test_checkpoint_resume_tensorboard_and_onnx(as_torch, capsys):
+    pytest.importorskip("onnx")
+    pytest.importorskip("tensorboard")
+    program = as_torch("checkpoint_resume")
+    assert program.files == ["m.onnx", "model.pt", "runs", "whole.pt"]
+    assert program.epoch == 9 and program.opt2.param_groups[0]["lr"] == pytest.approx(0.0025)
+    assert "Net True" in capsys.readouterr().out

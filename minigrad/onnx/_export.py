@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import enum
 import os
 
 import numpy as np
@@ -33,6 +35,10 @@ def export(
     opset_version: int = 17,
     export_params: bool = True,
     verbose: bool = False,
+    training=None,
+    do_constant_folding: bool = True,
+    keep_initializers_as_inputs=None,
+    dynamo: bool = False,
 ):
     """Trace ``model(*args)`` and write it as an ONNX model to ``f``, as ``torch.onnx.export``.
 
@@ -41,8 +47,8 @@ def export(
     tracing exporter. With ``dynamic_axes`` it is run a second time with other sizes on those
     axes, and the settings that change (reshape targets, slice ends) are written as dynamic.
     ``nn.LSTM`` layers become ONNX ``LSTM`` nodes; other layers are exported op by op. An op
-    with no ONNX counterpart raises ``NotImplementedError`` naming it. Put the model in eval
-    mode first (dropout and batch-norm statistics are traced as they run).
+    with no ONNX counterpart raises ``NotImplementedError`` naming it. As in PyTorch, the model
+    is traced in eval mode unless ``training`` says otherwise, and left in its mode afterwards.
 
     Args:
         model: an ``nn.Module`` (or any callable on tensors).
@@ -55,6 +61,12 @@ def export(
         opset_version: the ONNX opset; 17 or later.
         export_params: write the parameters as initializers (always true here).
         verbose: print the graph.
+        training: ``TrainingMode.EVAL`` (the default: dropout off, batch norm with its running
+            statistics), ``PRESERVE`` (the model's own modes) or ``TRAINING``.
+        do_constant_folding: accepted for PyTorch's signature; the traced graph already holds
+            constants computed from parameters as folded values.
+        keep_initializers_as_inputs: only None/False (parameters are initializers).
+        dynamo: accepted for PyTorch's signature; minigrad always traces the forward pass.
 
     Returns:
         The ``onnx.ModelProto`` written.
@@ -69,6 +81,37 @@ def export(
         raise ValueError(f"onnx.export: opset_version must be 17 or later, got {opset_version}")
     if not export_params:
         raise NotImplementedError("onnx.export: export_params=False is not supported")
+    if keep_initializers_as_inputs:
+        raise NotImplementedError("onnx.export: keep_initializers_as_inputs=True is not supported")
+    with _training_mode(model, TrainingMode.EVAL if training is None else training):
+        return _export(onnx, model, args, f, input_names, output_names, dynamic_axes,
+                       opset_version, verbose)  # fmt: skip
+
+
+class TrainingMode(enum.IntEnum):
+    """The modes a model is traced in, as ``torch.onnx.TrainingMode``."""
+
+    EVAL = 0
+    PRESERVE = 1
+    TRAINING = 2
+
+
+@contextlib.contextmanager
+def _training_mode(model, mode):
+    """``model`` (and every submodule) in ``mode`` for the trace, then back to its own modes."""
+    modules = list(model.modules()) if hasattr(model, "modules") else []
+    saved = [(m, m.training) for m in modules]
+    if mode is not TrainingMode.PRESERVE and modules:
+        model.train(mode is TrainingMode.TRAINING)
+    try:
+        yield
+    finally:
+        for m, flag in saved:
+            m.training = flag
+
+
+def _export(onnx, model, args, f, input_names, output_names, dynamic_axes, opset_version, verbose):
+    """:func:`export` once the model is in the mode to trace."""
     args = as_args(args)
     versions = []
     inputs, records, output = trace(model, args, leaves=(LSTM,), versions=versions)
