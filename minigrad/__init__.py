@@ -371,6 +371,7 @@ from . import (  # noqa: E402
     distributed,
     distributions,
     func,
+    jit,
     nn,
     onnx,
     optim,

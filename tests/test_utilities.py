@@ -125,3 +125,30 @@ def test_asarray_shares_or_copies_as_asked():
     assert minigrad.asarray(array, copy=True).data_ptr() != shared.data_ptr()
     with pytest.raises(ValueError, match="copy"):
         minigrad.asarray(array, dtype=minigrad.float32, copy=False)
+
+
+def test_jit_annotations_run_eagerly_and_compiling_says_what_to_use():
+    from minigrad import jit, nn
+
+    class Block(nn.Module):
+        scale: jit.Final[float] = 2.0
+
+        @jit.ignore
+        def helper(self, x):
+            return x * self.scale
+
+        @jit.unused
+        def unused(self, x):
+            return x
+
+        def forward(self, x):
+            if not jit.is_scripting() and not jit.is_tracing():
+                x = jit.annotate(minigrad.Tensor, self.helper(x))
+            return x
+
+    block = Block()
+    assert block(minigrad.ones(2)).tolist() == [2.0, 2.0]
+    assert jit.ignore(drop=True)(len) is len
+    for fn in (jit.script, jit.trace, jit.save, jit.load):
+        with pytest.raises(NotImplementedError, match="minigrad.compile"):
+            fn(block)
