@@ -37,10 +37,35 @@ def _batch_shape(*arrays) -> tuple:
     return tuple(np.broadcast_shapes(*shapes))
 
 
-def _tile_scores(xp, qb, kb, mask, mask_is_bool, causal, rows, cols):
-    """Masked scores (q·scale)·kᵀ of one tile, and whether any may be -inf."""
-    s = xp.matmul(qb, xp.swapaxes(kb, -1, -2))
+class _Scratch:
+    """One buffer reused for every tile: a fresh (batch, bq, bk) array per tile would be
+    returned to the OS and faulted in again each time (glibc gives large blocks back)."""
+
+    def __init__(self, xp, size: int, dtype):
+        self.flat = xp.empty(size, dtype=dtype)
+
+    def take(self, shape):
+        """A C-contiguous array of ``shape`` over the start of the buffer."""
+        return self.flat[: math.prod(shape)].reshape(shape)
+
+
+def _tile_scores(xp, out, qb, kb, mask, mask_is_bool, causal, rows, cols):
+    """Masked scores (q·scale)·kᵀ of one tile, into ``out`` (a :class:`_Scratch`), and whether
+    any may be -inf."""
+    s = xp.matmul(qb, xp.swapaxes(kb, -1, -2), out=out.take(qb.shape[:-1] + kb.shape[-2:-1]))
     return s, mask_scores(xp, s, mask, mask_is_bool, causal, rows, cols)
+
+
+def _inputs(xp, q, k, v, scale, work, batch):
+    """q·scale, k and v in the working dtype, broadcast (as views) to the full batch shape, so
+    that every tile has that shape whichever input or mask a batch dim comes from."""
+    if q.dtype == work:
+        qs = q * work.type(scale)  # the scale is folded into the queries once
+    else:
+        qs = q.astype(work)
+        qs *= work.type(scale)
+    k, v = k.astype(work, copy=False), v.astype(work, copy=False)
+    return tuple(xp.broadcast_to(a, batch + a.shape[-2:]) for a in (qs, k, v))
 
 
 def block_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale, blocks):
@@ -51,11 +76,11 @@ def block_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale, block
     dtype, work = q.dtype, _work_dtype(q.dtype)
     length, source = q.shape[-2], k.shape[-2]
     batch = _batch_shape(q, k, v, mask)
-    qs = q.astype(work) * work.type(scale)  # the scale is folded into the queries once
-    k, v = k.astype(work, copy=False), v.astype(work, copy=False)
+    qs, k, v = _inputs(xp, q, k, v, scale, work, batch)
     y = xp.empty(batch + (length, v.shape[-1]), dtype=work)
     lse = xp.empty(batch + (length, 1), dtype=work)
     bq, bk = blocks
+    scores = _Scratch(xp, math.prod(batch) * min(bq, length) * min(bk, source), work)
     for q0 in range(0, length, bq):
         rows = slice(q0, min(length, q0 + bq))
         qb = qs[..., rows, :]
@@ -67,7 +92,7 @@ def block_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale, block
         for k0 in range(0, _key_stop(causal, rows.stop, source), bk):
             cols = slice(k0, min(source, k0 + bk))
             s, masked = _tile_scores(
-                xp, qb, k[..., cols, :], mask, mask_is_bool, causal, rows, cols
+                xp, scores, qb, k[..., cols, :], mask, mask_is_bool, causal, rows, cols
             )
             m_new = xp.maximum(m, s.max(axis=-1, keepdims=True))
             shift = xp.where(xp.isfinite(m_new), m_new, 0) if masked else m_new
@@ -81,14 +106,22 @@ def block_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale, block
             acc *= alpha
             acc += xp.matmul(s, v[..., cols, :])
             m = m_new
-        empty = total == 0  # no allowed key: output zeros, lse +inf (backward's P is then 0)
+        empty = total == 0  # no allowed key: output zeros (and lse 0: every score is -inf)
         total = xp.where(empty, 1, total)
         acc /= total
         if dropout is not None:
             acc *= dropout.scale
         y[..., rows, :] = acc
-        lse[..., rows, :] = xp.where(empty, math.inf, xp.log(total) + xp.where(empty, 0, m))
+        lse[..., rows, :] = xp.where(empty, 0, xp.log(total) + xp.where(empty, 0, m))
     return y.astype(dtype, copy=False), lse
+
+
+def _append(xp, a, column):
+    """``a`` (..., n, e) with one more last column, ``column`` (a scalar or (..., n, 1))."""
+    out = xp.empty(a.shape[:-1] + (a.shape[-1] + 1,), dtype=a.dtype)
+    out[..., :-1] = a
+    out[..., -1:] = column
+    return out
 
 
 def block_backward(xp, gy, q, k, v, mask, mask_is_bool, causal, dropout, scale, blocks, y, lse,
@@ -103,15 +136,23 @@ def block_backward(xp, gy, q, k, v, mask, mask_is_bool, causal, dropout, scale, 
     dtype, work = q.dtype, _work_dtype(q.dtype)
     length, source = q.shape[-2], k.shape[-2]
     batch = _batch_shape(q, k, v, mask)
-    qs = q.astype(work) * work.type(scale)
-    k, v = k.astype(work, copy=False), v.astype(work, copy=False)
+    qs, k, v = _inputs(xp, q, k, v, scale, work, batch)
     gy, y = gy.astype(work, copy=False), y.astype(work, copy=False)
     d = (gy * y).sum(axis=-1, keepdims=True)  # Σⱼ dP ⊙ P per query
+    # One extra column folds the per-query subtractions into the tiles' matrix products:
+    # [q·scale, -lse]·[k, 1]ᵀ = s - lse and [dy, -D]·[v, 1]ᵀ = dP - D (without dropout).
+    qx, kx = _append(xp, qs, -lse), _append(xp, k, 1)
+    qs, k = qx[..., :-1], kx[..., :-1]
+    if dropout is None:
+        gyx, vx = _append(xp, gy, -d), _append(xp, v, 1)
+        gy, v = gyx[..., :-1], vx[..., :-1]
     gq = xp.zeros(batch + q.shape[-2:], dtype=work) if need_q else None
     gk = xp.zeros(batch + k.shape[-2:], dtype=work) if need_k else None
     gv = xp.zeros(batch + v.shape[-2:], dtype=work) if need_v else None
     gmask = xp.zeros(mask.shape, dtype=work) if need_mask else None
     bq, bk = blocks
+    size = math.prod(batch) * min(bq, length) * min(bk, source)
+    weights, grads = _Scratch(xp, size, work), _Scratch(xp, size, work)
     for q0 in range(0, length, bq):
         rows = slice(q0, min(length, q0 + bq))
         qb, gyb = qs[..., rows, :], gy[..., rows, :]
@@ -119,28 +160,30 @@ def block_backward(xp, gy, q, k, v, mask, mask_is_bool, causal, dropout, scale, 
         for k0 in range(0, _key_stop(causal, rows.stop, source), bk):
             cols = slice(k0, min(source, k0 + bk))
             kb, vb = k[..., cols, :], v[..., cols, :]
-            p, _ = _tile_scores(xp, qb, kb, mask, mask_is_bool, causal, rows, cols)
-            p -= lse[..., rows, :]
+            p, _ = _tile_scores(xp, weights, qx[..., rows, :], kx[..., cols, :], mask,
+                                mask_is_bool, causal, rows, cols)  # fmt: skip
             xp.exp(p, out=p)
-            if need_v:
-                dropped = p if keep is None else p * keep[..., cols]
+            if need_q or need_k or need_mask:
+                gs = grads.take(p.shape)
+                if keep is None:
+                    xp.matmul(gyx[..., rows, :], xp.swapaxes(vx[..., cols, :], -1, -2), out=gs)
+                else:
+                    xp.matmul(gyb, xp.swapaxes(vb, -1, -2), out=gs)  # dP
+                    gs *= keep[..., cols]
+                    gs *= dropout.scale
+                    gs -= d[..., rows, :]
+                gs *= p  # dS
+                if need_q:
+                    gq[..., rows, :] += xp.matmul(gs, kb)
+                if need_k:
+                    gk[..., cols, :] += xp.matmul(xp.swapaxes(gs, -1, -2), qb)
+                if need_mask:
+                    _add_mask_tile(gmask, gs, rows, cols)
+            if need_v:  # P is no longer needed: drop its weights in place
                 if keep is not None:
-                    dropped *= dropout.scale
-                gv[..., cols, :] += xp.matmul(xp.swapaxes(dropped, -1, -2), gyb)
-            if not (need_q or need_k or need_mask):
-                continue
-            gs = xp.matmul(gyb, xp.swapaxes(vb, -1, -2))  # dP, then dS in place
-            if keep is not None:
-                gs *= keep[..., cols]
-                gs *= dropout.scale
-            gs -= d[..., rows, :]
-            gs *= p
-            if need_q:
-                gq[..., rows, :] += xp.matmul(gs, kb)
-            if need_k:
-                gk[..., cols, :] += xp.matmul(xp.swapaxes(gs, -1, -2), qb)
-            if need_mask:
-                _add_mask_tile(gmask, gs, rows, cols)
+                    p *= keep[..., cols]
+                    p *= dropout.scale
+                gv[..., cols, :] += xp.matmul(xp.swapaxes(p, -1, -2), gyb)
     if need_q:
         gq *= scale
     return tuple(None if g is None else g.astype(dtype, copy=False) for g in (gq, gk, gv, gmask))

@@ -18,18 +18,19 @@ import enum
 
 __all__ = ["BLOCKWISE_FROM", "SDPBackend", "block_sizes", "sdpa_kernel"]
 
-#: The key length from which the block-wise kernel runs when both kernels are enabled. At 512
-#: keys (B=8, H=4, D=64, float32, one BLAS thread) the two take the same time forward+backward;
-#: from 1024 the block-wise one is faster and its peak memory several times smaller
-#: (benchmarks/workloads.py ``attention_long``; the figures are in the README).
+#: The key length from which the block-wise kernel runs when both kernels are enabled. Measured
+#: forward+backward, float32, H=4, D=64, one BLAS thread (benchmarks ``attention_long``): at 1024
+#: keys the dense kernel's peak is 38 MB (B=1) to 300 MB (B=8) against the block-wise one's
+#: 18-60 MB; the block-wise one takes about 1.1x the dense time at B=1 and 0.65-0.75x at B=8
+#: (where the dense (L, S) arrays are faulted in afresh each step); below 1024 it is slower
+#: (1.2-1.5x) for little memory saved.
 BLOCKWISE_FROM = 1024
 
-# Tile sizes: the block-wise kernel works on (batch, heads, BLOCK_QUERIES, BLOCK_KEYS) score tiles
-# (key blocks as long as the sequence up to BLOCK_KEYS; query blocks shrink so that a tile of all
-# batch elements and heads stays near TILE_ELEMENTS numbers, a few MB that stay in cache).
-BLOCK_KEYS = 512
-TILE_ELEMENTS = 1 << 19
-MIN_BLOCK_QUERIES = 16
+# Tiles: key blocks of BLOCK_KEYS; query blocks of TILE_ELEMENTS / (BLOCK_KEYS x batch x heads),
+# at least MIN_BLOCK_QUERIES (long blocks keep BLAS efficient) and at most the sequence.
+BLOCK_KEYS = 256
+TILE_ELEMENTS = 1 << 20
+MIN_BLOCK_QUERIES = 256
 
 
 class SDPBackend(enum.IntEnum):
