@@ -29,6 +29,7 @@ WORKLOADS = {
     "transformer_block": workloads.transformer_block,
     "conv_small": workloads.conv_small,
     "lstm_sequence": workloads.lstm_sequence,
+    "attention_long": workloads.attention_long,
 }
 PER_OP = {"op_overhead": workloads.N_CHAIN_OPS}  # report µs per op instead of ms per iteration
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import minigrad
+from minigrad.nn.attention import SDPBackend, sdpa_kernel
 
 from . import numpy_ref
 
@@ -144,6 +145,38 @@ def transformer_block(device, torch=None, batch=8, seq=64, width=128, heads=4):
     if device == "cpu":
         params = _numpy_block_params(m_block, width)
         steps["numpy"] = lambda: numpy_ref.transformer_block(x, params, heads)
+    return steps
+
+
+def attention_long(device, torch=None, seq=1024, batch=4, heads=4, head_dim=64, kernel=None):
+    """Causal SDPA over ``seq`` positions on (batch, heads, seq, head_dim) q, k, v; fwd+bwd.
+
+    ``kernel``: None lets minigrad pick by length; an ``SDPBackend`` name ("MATH" for the dense
+    kernel, "FLASH_ATTENTION" for the block-wise one) forces it. PyTorch runs its default kernel.
+    """
+    rng = np.random.default_rng(RNG_SEED)
+    qkv = [rng.standard_normal((batch, heads, seq, head_dim)).astype(np.float32) for _ in range(3)]
+    forced = list(SDPBackend) if kernel is None else [SDPBackend[kernel]]
+
+    def step_for(lib, sync, run=lambda f: f()):
+        ts = [lib.tensor(a, device=device, requires_grad=True) for a in qkv]
+
+        def step():
+            out = run(lambda: lib.nn.functional.scaled_dot_product_attention(*ts, is_causal=True))
+            out.sum().backward()
+            for t in ts:
+                t.grad = None
+            sync(lib, device)
+
+        return step
+
+    def with_kernel(f):
+        with sdpa_kernel(forced):
+            return f()
+
+    steps = {"minigrad": step_for(minigrad, lambda _m, d: _sync(d), with_kernel)}
+    if torch is not None:
+        steps["torch"] = step_for(torch, _torch_sync)
     return steps
 
 
