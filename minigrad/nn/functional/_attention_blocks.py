@@ -3,9 +3,10 @@
 Forward walks the key blocks of each query block with an online softmax: per query it keeps a
 running maximum m and sum l of exp(s − m), rescaling the partial output when m grows, so only
 one (..., bq, bk) tile of scores exists at a time. It returns the output y and, per query, the
-log-sum-exp ``lse = m + log l`` of its scores (+inf for a query with no allowed key, whose output
-is zeros, as PyTorch's). Backward recomputes each tile's weights as ``P = exp(s − lse)`` and
-uses ``Σⱼ dP ⊙ P = dy · y`` per query (FlashAttention's D), so it needs no (L, S) array either.
+log-sum-exp ``lse = m + log l`` of its scores (0 for a query with no allowed key: its output is
+zeros, as PyTorch's, and its scores all -inf, so that backward's P is 0 too). Backward
+recomputes each tile's weights as ``P = exp(s − lse)`` and uses ``Σⱼ dP ⊙ P = dy · y`` per
+query (FlashAttention's D), so it needs no (L, S) array either.
 
 Causal attention skips the tiles above the diagonal. Dropout draws its mask one block of query
 rows at a time (:class:`AttentionDropout`), in forward and again in backward. float16 and
@@ -116,14 +117,6 @@ def block_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale, block
     return y.astype(dtype, copy=False), lse
 
 
-def _append(xp, a, column):
-    """``a`` (..., n, e) with one more last column, ``column`` (a scalar or (..., n, 1))."""
-    out = xp.empty(a.shape[:-1] + (a.shape[-1] + 1,), dtype=a.dtype)
-    out[..., :-1] = a
-    out[..., -1:] = column
-    return out
-
-
 def block_backward(xp, gy, q, k, v, mask, mask_is_bool, causal, dropout, scale, blocks, y, lse,
                    needs):  # fmt: skip
     """Gradients of (q, k, v, additive mask) from dy, the output y and the saved log-sum-exp.
@@ -139,13 +132,6 @@ def block_backward(xp, gy, q, k, v, mask, mask_is_bool, causal, dropout, scale, 
     qs, k, v = _inputs(xp, q, k, v, scale, work, batch)
     gy, y = gy.astype(work, copy=False), y.astype(work, copy=False)
     d = (gy * y).sum(axis=-1, keepdims=True)  # Σⱼ dP ⊙ P per query
-    # One extra column folds the per-query subtractions into the tiles' matrix products:
-    # [q·scale, -lse]·[k, 1]ᵀ = s - lse and [dy, -D]·[v, 1]ᵀ = dP - D (without dropout).
-    qx, kx = _append(xp, qs, -lse), _append(xp, k, 1)
-    qs, k = qx[..., :-1], kx[..., :-1]
-    if dropout is None:
-        gyx, vx = _append(xp, gy, -d), _append(xp, v, 1)
-        gy, v = gyx[..., :-1], vx[..., :-1]
     gq = xp.zeros(batch + q.shape[-2:], dtype=work) if need_q else None
     gk = xp.zeros(batch + k.shape[-2:], dtype=work) if need_k else None
     gv = xp.zeros(batch + v.shape[-2:], dtype=work) if need_v else None
@@ -160,18 +146,15 @@ def block_backward(xp, gy, q, k, v, mask, mask_is_bool, causal, dropout, scale, 
         for k0 in range(0, _key_stop(causal, rows.stop, source), bk):
             cols = slice(k0, min(source, k0 + bk))
             kb, vb = k[..., cols, :], v[..., cols, :]
-            p, _ = _tile_scores(xp, weights, qx[..., rows, :], kx[..., cols, :], mask,
-                                mask_is_bool, causal, rows, cols)  # fmt: skip
+            p, _ = _tile_scores(xp, weights, qb, kb, mask, mask_is_bool, causal, rows, cols)
+            p -= lse[..., rows, :]
             xp.exp(p, out=p)
             if need_q or need_k or need_mask:
-                gs = grads.take(p.shape)
-                if keep is None:
-                    xp.matmul(gyx[..., rows, :], xp.swapaxes(vx[..., cols, :], -1, -2), out=gs)
-                else:
-                    xp.matmul(gyb, xp.swapaxes(vb, -1, -2), out=gs)  # dP
+                gs = xp.matmul(gyb, xp.swapaxes(vb, -1, -2), out=grads.take(p.shape))  # dP
+                if keep is not None:
                     gs *= keep[..., cols]
                     gs *= dropout.scale
-                    gs -= d[..., rows, :]
+                gs -= d[..., rows, :]
                 gs *= p  # dS
                 if need_q:
                     gq[..., rows, :] += xp.matmul(gs, kb)
