@@ -62,7 +62,7 @@ def scores_softmax(xp, q, k, mask, scale, mask_is_bool, causal=False):
     return s
 
 
-def dense_forward(xp, q, k, v, mask, dropout, scale, mask_is_bool, causal):
+def dense_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale):
     """(y, P, keep): the output, the weights (for backward) and the bool dropout mask or None."""
     p = scores_softmax(xp, q, k, mask, scale, mask_is_bool, causal)
     if dropout is None:

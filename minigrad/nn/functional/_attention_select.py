@@ -100,10 +100,12 @@ def block_sizes(queries: int, keys: int):
         _forced_blocks = previous
 
 
-def choose_blocks(length: int, source: int, batch: int) -> tuple | None:
+def choose_blocks(length: int, source: int, batch: int, causal: bool = False) -> tuple | None:
     """None for the dense kernel, else the (query, key) block sizes of the block-wise kernel.
 
-    ``length``/``source``: query and key counts; ``batch``: the number of (batch, head) pairs.
+    ``length``/``source``: query and key counts; ``batch``: the number of (batch, head) pairs;
+    ``causal``: query blocks of at most MIN_BLOCK_QUERIES, so that the tiles above the diagonal
+    (skipped) are many.
     """
     dense_ok = SDPBackend.MATH in _enabled
     blocks_ok = any(b in _enabled for b in _BLOCKWISE)
@@ -125,4 +127,6 @@ def choose_blocks(length: int, source: int, batch: int) -> tuple | None:
         return _forced_blocks
     keys = max(1, min(source, BLOCK_KEYS))
     queries = max(MIN_BLOCK_QUERIES, TILE_ELEMENTS // (keys * max(batch, 1)))
+    if causal:
+        queries = MIN_BLOCK_QUERIES
     return min(max(length, 1), queries), keys

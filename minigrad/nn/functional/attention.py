@@ -44,12 +44,12 @@ class ScaledDotProductAttention(Op):
         self.save_output = blocks is not None  # block-wise backward uses Σ dy ⊙ y per query
 
     def forward(self, q, k, v, mask, dropout):
-        xp, args = self.xp, (self.mask_is_bool, self.causal, dropout, self.scale)
+        settings = (self.mask_is_bool, self.causal, dropout, self.scale)
         if self.blocks is None:
-            y, p, keep = dense_forward(xp, q, k, v, mask, dropout, self.scale, *args[:2])
+            y, p, keep = dense_forward(self.xp, q, k, v, mask, *settings)
             self.keep(weights=p, dropout=keep)
             return y
-        y, lse = block_forward(xp, q, k, v, mask, *args, self.blocks)
+        y, lse = block_forward(self.xp, q, k, v, mask, *settings, self.blocks)
         self.keep(lse=lse)
         return y
 
@@ -145,7 +145,7 @@ def scaled_dot_product_attention(
         attn_mask, mask_is_bool = _canonical_mask(attn_mask, query)
     shape = _scores_shape(query, key, attn_mask)
     dropout = _dropout(query, shape, dropout_p)
-    blocks = choose_blocks(shape[-2], shape[-1], math.prod(shape[:-2]))
+    blocks = choose_blocks(shape[-2], shape[-1], math.prod(shape[:-2]), is_causal)
     op = ScaledDotProductAttention(scale, mask_is_bool, is_causal, blocks)
     return op(query, key, value, attn_mask, dropout)
 
