@@ -19,12 +19,12 @@ import enum
 __all__ = ["BLOCKWISE_FROM", "SDPBackend", "block_sizes", "sdpa_kernel"]
 
 #: The key length from which the block-wise kernel runs when both kernels are enabled. Measured
-#: forward+backward, float32, 4 heads of 64, one BLAS thread (README, "attention kernels"): at
-#: 1024 keys the block-wise kernel's peak is 14 MB against the dense one's 36 MB (B=1) and 58
-#: against 288 MB (B=8); its time is 1.1-1.2x the dense one's without a causal mask (it
-#: recomputes q·kᵀ in backward: one more matrix product) and 0.67-0.70x with one (the tiles
-#: above the diagonal are skipped); at 2048 keys and B=8 it is faster either way (0.90x). Below
-#: 1024 it is slower (1.05-1.8x) for little memory saved.
+#: forward+backward, float32, 4 heads of 64, one BLAS thread (README, the attention table): at
+#: 1024 keys the block-wise kernel's peak is 14 MB against the dense one's 36 MB (B=1), 58
+#: against 288 MB (B=8); its time is 1.07x (B=1) to 1.17x (B=8) the dense one's without a
+#: causal mask (backward recomputes q·kᵀ: one more matrix product) and 0.70x with one (the
+#: tiles above the diagonal are skipped); at 2048 keys 1.01-1.05x, for 7-11x less memory.
+#: Below 1024 it is slower (1.2-1.3x) for little memory saved.
 BLOCKWISE_FROM = 1024
 
 # Tiles: key blocks of BLOCK_KEYS; query blocks of TILE_ELEMENTS / (BLOCK_KEYS x batch x heads),
