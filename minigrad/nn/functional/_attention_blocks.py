@@ -39,8 +39,8 @@ def _batch_shape(*arrays) -> tuple:
 
 
 class _Scratch:
-    """One buffer reused for every tile: a fresh (batch, bq, bk) array per tile would be
-    returned to the OS and faulted in again each time (glibc gives large blocks back)."""
+    """One buffer reused for every tile, instead of a fresh (batch, bq, bk) array per tile (an
+    allocation each, and page faults where the allocator returns large blocks to the OS)."""
 
     def __init__(self, xp, size: int, dtype):
         self.flat = xp.empty(size, dtype=dtype)
