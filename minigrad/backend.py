@@ -128,22 +128,6 @@ class Generator:
         """The generator's state (pass it to :meth:`set_state` to replay the same draws)."""
         return self._gen.get_state()
 
-    def uniform_at(self, state, offset: int, shape, dtype: np.dtype):
-        """What ``uniform(...)`` would give from ``state`` after ``offset`` earlier uniforms, each
-        taking one draw: a large draw made in pieces, in any order (block-wise attention draws
-        its dropout mask one block of rows at a time). This generator is left as it is."""
-        with self._here():
-            return self._gen.uniform_at(state, int(offset), tuple(shape), np.dtype(dtype))
-
-    def skip(self, n: int) -> None:
-        """Move past ``n`` uniforms without drawing them (as if ``uniform`` of n values ran)."""
-        self._gen.skip(int(n))
-
-    @property
-    def draws_at_offsets(self) -> bool:
-        """Whether :meth:`uniform_at` and :meth:`skip` work on this device's generator."""
-        return hasattr(self._gen, "uniform_at")
-
     def set_state(self, state) -> None:
         self._gen.set_state(state)
 
@@ -171,15 +155,6 @@ class _NumpyRandom:
 
     def set_state(self, state):
         self.rng.bit_generator.state = state
-
-    def uniform_at(self, state, offset, shape, dtype):
-        bits = np.random.PCG64()  # a float64 uniform takes one 64-bit step of PCG64
-        bits.state = state
-        bits.advance(offset)
-        return np.random.Generator(bits).uniform(0.0, 1.0, shape).astype(dtype, copy=False)
-
-    def skip(self, n):
-        self.rng.bit_generator.advance(n)
 
 
 class NumpyBackend(ArrayBackend):
@@ -489,15 +464,6 @@ class CounterRandom:
 
     def permutation(self, n):
         return self.xp.argsort(self._bits(n))  # distinct 64-bit keys (a tie has odds ~n²/2**65)
-
-    def uniform_at(self, state, offset, shape, dtype):
-        other = CounterRandom(self.xp, 0)
-        other.set_state(state)
-        other.offset += offset
-        return other.uniform(shape, dtype, 0.0, 1.0)
-
-    def skip(self, n):
-        self.offset += n
 
     def get_state(self):
         return {"bit_generator": "SplitMix64", "seed": self.seed, "offset": self.offset}

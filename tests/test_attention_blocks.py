@@ -109,8 +109,8 @@ def test_rows_without_keys_give_zeros_as_torch():
 
 @pytest.mark.parametrize("kw", [{}, dict(is_causal=True), dict(attn_mask="bool")])
 def test_dropout_is_the_same_in_both_kernels(kw):
-    """Both kernels drop the same weights for the same seed (the block-wise one draws its mask a
-    block of rows at a time from the same stream), and leave the generator in the same state."""
+    """Both kernels drop the same weights for the same seed and leave the generator in the same
+    state."""
     rng = np.random.default_rng(2)
     q, k, v = _tensors(rng, ((2, 3, 7, 5), (2, 3, 9, 5), (2, 3, 9, 4)), minigrad)
     if kw.get("attn_mask") == "bool":

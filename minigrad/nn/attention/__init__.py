@@ -4,7 +4,7 @@
 minigrad has two: ``SDPBackend.MATH`` (dense: the (L, S) weights of every head kept from forward
 to backward) and a block-wise, FlashAttention-style kernel named by both
 ``SDPBackend.FLASH_ATTENTION`` and ``SDPBackend.EFFICIENT_ATTENTION`` (an online softmax over
-tiles; memory O(L + S)). With both enabled (the default) the block-wise one runs from
+tiles; memory O(L + S) without dropout). With both enabled (the default) the block-wise one runs from
 ``BLOCKWISE_FROM`` keys on. Unlike PyTorch's CPU kernels, the block-wise one supports dropout,
 masks of every kind and float64; its double backward (``create_graph``) recomputes the weights
 densely.

@@ -8,9 +8,9 @@ zeros, as PyTorch's, and its scores all -inf, so that backward's P is 0 too). Ba
 recomputes each tile's weights as ``P = exp(s − lse)`` and uses ``Σⱼ dP ⊙ P = dy · y`` per
 query (FlashAttention's D), so it needs no (L, S) array either.
 
-Causal attention skips the tiles above the diagonal. Dropout draws its mask one block of query
-rows at a time (:class:`AttentionDropout`), in forward and again in backward. float16 and
-bfloat16 inputs are computed in float32 and the results cast back.
+Causal attention skips the tiles above the diagonal. Dropout uses the dense kernel's keep-mask
+(:class:`AttentionDropout`: bool, one byte per weight, the one (L, S) array kept then). float16
+and bfloat16 inputs are computed in float32 and the results cast back.
 """
 
 from __future__ import annotations
@@ -89,7 +89,7 @@ def block_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale, block
         m = xp.full(batch + (n, 1), -math.inf, dtype=work)
         total = xp.zeros(batch + (n, 1), dtype=work)
         acc = xp.zeros(batch + (n, v.shape[-1]), dtype=work)
-        keep = dropout.rows(xp, q0, rows.stop) if dropout is not None else None
+        keep = dropout.rows(q0, rows.stop) if dropout is not None else None
         for k0 in range(0, _key_stop(causal, rows.stop, source), bk):
             cols = slice(k0, min(source, k0 + bk))
             s, masked = _tile_scores(
@@ -142,7 +142,7 @@ def block_backward(xp, gy, q, k, v, mask, mask_is_bool, causal, dropout, scale, 
     for q0 in range(0, length, bq):
         rows = slice(q0, min(length, q0 + bq))
         qb, gyb = qs[..., rows, :], gy[..., rows, :]
-        keep = dropout.rows(xp, q0, rows.stop) if dropout is not None else None
+        keep = dropout.rows(q0, rows.stop) if dropout is not None else None
         for k0 in range(0, _key_stop(causal, rows.stop, source), bk):
             cols = slice(k0, min(source, k0 + bk))
             kb, vb = k[..., cols, :], v[..., cols, :]

@@ -63,21 +63,21 @@ def scores_softmax(xp, q, k, mask, scale, mask_is_bool, causal=False):
 
 
 def dense_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale):
-    """(y, P, keep): the output, the weights (for backward) and the bool dropout mask or None."""
+    """(y, P): the output and the weights (kept for backward)."""
     p = scores_softmax(xp, q, k, mask, scale, mask_is_bool, causal)
     if dropout is None:
-        return xp.matmul(p, v), p, None
-    keep = dropout.mask()
-    dropped = p * keep
+        return xp.matmul(p, v), p
+    dropped = p * dropout.mask()
     dropped *= dropout.scale
-    return xp.matmul(dropped, v), p, keep
+    return xp.matmul(dropped, v), p
 
 
-def dense_backward(xp, gy, q, k, v, p, keep, keep_scale, scale, needs):
+def dense_backward(xp, gy, q, k, v, p, dropout, scale, needs):
     """Gradients of (q, k, v, additive mask) from dy and the kept weights P, with at most one
     (..., L, S) temporary besides P (the dropped weights for dv, then dS)."""
     need_q, need_k, need_v, need_mask = needs
     gv = gq = gk = gs = None
+    keep, keep_scale = (None, 1.0) if dropout is None else (dropout.mask(), dropout.scale)
     if need_v:
         dropped = p if keep is None else xp.multiply(p, keep)
         if keep is not None:

@@ -46,8 +46,8 @@ class ScaledDotProductAttention(Op):
     def forward(self, q, k, v, mask, dropout):
         settings = (self.mask_is_bool, self.causal, dropout, self.scale)
         if self.blocks is None:
-            y, p, keep = dense_forward(self.xp, q, k, v, mask, *settings)
-            self.keep(weights=p, dropout=keep)
+            y, p = dense_forward(self.xp, q, k, v, mask, *settings)
+            self.keep(weights=p)
             return y
         y, lse = block_forward(self.xp, q, k, v, mask, *settings, self.blocks)
         self.keep(lse=lse)
@@ -59,13 +59,9 @@ class ScaledDotProductAttention(Op):
         if grad_mode.is_grad_enabled():  # create_graph: a differentiable backward
             return self._graph_backward(gy, q, k, v, mask, dropout, needs) + (None,)
         arrays = [None if t is None else t._data for t in (gy, q, k, v, mask)]
-        keep_scale = 1.0 if dropout is None else dropout.scale
         if self.blocks is None:
-            kept = self.kept_arrays
-            grads = dense_backward(
-                self.xp, *arrays[:4], kept["weights"], kept["dropout"], keep_scale, self.scale,
-                needs,
-            )  # fmt: skip
+            p = self.kept_arrays["weights"]
+            grads = dense_backward(self.xp, *arrays[:4], p, dropout, self.scale, needs)
         else:
             grads = block_backward(
                 self.xp, *arrays, self.mask_is_bool, self.causal, dropout, self.scale,
@@ -86,9 +82,7 @@ class ScaledDotProductAttention(Op):
         )
         keep = None
         if dropout is not None:
-            mask_array = self.kept_arrays.get("dropout")
-            mask_array = dropout.mask() if mask_array is None else mask_array
-            keep = constant(mask_array * p._data.dtype.type(dropout.scale), gy.device)
+            keep = constant(dropout.mask() * p._data.dtype.type(dropout.scale), gy.device)
         gv = (p if keep is None else p * keep).mT @ gy if need_v else None
         gq = gk = gmask = None
         if need_q or need_k or need_mask:
