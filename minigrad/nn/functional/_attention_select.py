@@ -5,8 +5,8 @@
 The dense kernel holds the (L, S) attention weights of every head from forward to backward;
 the block-wise kernel walks (query block × key block) tiles with an online softmax and keeps
 only the output and one log-sum-exp per query, so its memory grows as O(L + S) (without
-dropout, whose bool mask it keeps). Below
-:data:`BLOCKWISE_FROM` keys the dense kernel is as fast or faster and its memory is small.
+dropout, whose bool mask it keeps). Below :data:`BLOCKWISE_FROM` keys the dense kernel is
+faster and its memory is small.
 
 The choice is global, as PyTorch's ``torch.nn.attention.sdpa_kernel`` flags are (not
 thread-local).
