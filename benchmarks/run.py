@@ -27,9 +27,9 @@ WORKLOADS = {
     "mlp_large": lambda dev, torch: workloads.mlp([784, 1024, 1024, 10], 256, dev, torch),
     "op_overhead": workloads.op_overhead,
     "transformer_block": workloads.transformer_block,
+    "attention_long": workloads.attention_long,
     "conv_small": workloads.conv_small,
     "lstm_sequence": workloads.lstm_sequence,
-    "attention_long": workloads.attention_long,
 }
 PER_OP = {"op_overhead": workloads.N_CHAIN_OPS}  # report µs per op instead of ms per iteration
 

@@ -65,11 +65,11 @@ def scores_softmax(xp, q, k, mask, scale, mask_is_bool, causal=False):
 def dense_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale):
     """(y, P): the output and the weights (kept for backward)."""
     p = scores_softmax(xp, q, k, mask, scale, mask_is_bool, causal)
-    if dropout is None:
-        return xp.matmul(p, v), p
-    dropped = p * dropout.mask()
-    dropped *= dropout.scale
-    return xp.matmul(dropped, v), p
+    if dropout is not None:
+        dropped = p * dropout.mask()
+        dropped *= dropout.scale
+        return xp.matmul(dropped, v).astype(v.dtype, copy=False), p
+    return xp.matmul(p, v).astype(v.dtype, copy=False), p  # bfloat16: NumPy gives float32
 
 
 def dense_backward(xp, gy, q, k, v, p, dropout, scale, needs):

@@ -123,7 +123,7 @@ def scaled_dot_product_attention(
     Example:
         >>> q = k = v = minigrad.randn(2, 4, 8, 16)   # (batch, heads, seq, head dim)
         >>> scaled_dot_product_attention(q, k, v, is_causal=True).shape
-        (2, 4, 8, 16)
+        minigrad.Size([2, 4, 8, 16])
     """
     query, key, value = autocast_inputs("scaled_dot_product_attention", query, key, value)
     _check_qkv(query, key, value)
