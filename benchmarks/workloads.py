@@ -177,6 +177,24 @@ def attention_long(device, torch=None, seq=1024, batch=4, heads=4, head_dim=64, 
     steps = {"minigrad": step_for(minigrad, lambda _m, d: _sync(d), with_kernel)}
     if torch is not None:
         steps["torch"] = step_for(torch, _torch_sync)
+    if device == "cpu":  # dense, in place: the NumPy floor of this math
+
+        def numpy_step():
+            q, k, v = qkv
+            p = q @ k.swapaxes(-1, -2)
+            p *= 1.0 / np.sqrt(head_dim)
+            p[..., ~np.tri(seq, dtype=bool)] = -np.inf
+            p -= p.max(-1, keepdims=True)
+            np.exp(p, out=p)
+            p /= p.sum(-1, keepdims=True)
+            y, gy = p @ v, np.ones((batch, heads, seq, head_dim), np.float32)
+            gv, gs = p.swapaxes(-1, -2) @ gy, gy @ v.swapaxes(-1, -2)
+            gs -= (gy * y).sum(-1, keepdims=True)
+            gs *= p
+            gs *= 1.0 / np.sqrt(head_dim)
+            return gs @ k, gs.swapaxes(-1, -2) @ q, gv
+
+        steps["numpy"] = numpy_step
     return steps
 
 
