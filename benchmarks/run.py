@@ -33,6 +33,7 @@ WORKLOADS = {
     "mlp_large": lambda dev, torch: workloads.mlp([784, 1024, 1024, 10], 256, dev, torch),
     "op_overhead": workloads.op_overhead,
     "transformer_block": workloads.transformer_block,
+    "attention_long": workloads.attention_long,
     "conv_small": workloads.conv_small,
     "lstm_sequence": workloads.lstm_sequence,
     "mlp_small_compiled": workloads.compiled(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 import minigrad
+from minigrad.nn.attention import SDPBackend, sdpa_kernel
 
 from . import numpy_ref
 
@@ -172,6 +173,56 @@ def transformer_block(device, torch=None, batch=8, seq=64, width=128, heads=4):
     if device == "cpu":
         params = _numpy_block_params(m_block, width)
         steps["numpy"] = lambda: numpy_ref.transformer_block(x, params, heads)
+    return steps
+
+
+def attention_long(device, torch=None, seq=1024, batch=4, heads=4, head_dim=64, kernel=None):
+    """Causal SDPA over ``seq`` positions on (batch, heads, seq, head_dim) q, k, v; fwd+bwd.
+
+    ``kernel``: None lets minigrad pick by length; an ``SDPBackend`` name ("MATH" for the dense
+    kernel, "FLASH_ATTENTION" for the block-wise one) forces it. PyTorch runs its default kernel.
+    """
+    rng = np.random.default_rng(RNG_SEED)
+    qkv = [rng.standard_normal((batch, heads, seq, head_dim)).astype(np.float32) for _ in range(3)]
+    forced = list(SDPBackend) if kernel is None else [SDPBackend[kernel]]
+
+    def step_for(lib, sync, run=lambda f: f()):
+        ts = [lib.tensor(a, device=device, requires_grad=True) for a in qkv]
+
+        def step():
+            out = run(lambda: lib.nn.functional.scaled_dot_product_attention(*ts, is_causal=True))
+            out.sum().backward()
+            for t in ts:
+                t.grad = None
+            sync(lib, device)
+
+        return step
+
+    def with_kernel(f):
+        with sdpa_kernel(forced):
+            return f()
+
+    steps = {"minigrad": step_for(minigrad, lambda _m, d: _sync(d), with_kernel)}
+    if torch is not None:
+        steps["torch"] = step_for(torch, _torch_sync)
+    if device == "cpu":  # dense, in place: the NumPy floor of this math
+
+        def numpy_step():
+            q, k, v = qkv
+            p = q @ k.swapaxes(-1, -2)
+            p *= 1.0 / np.sqrt(head_dim)
+            p[..., ~np.tri(seq, dtype=bool)] = -np.inf
+            p -= p.max(-1, keepdims=True)
+            np.exp(p, out=p)
+            p /= p.sum(-1, keepdims=True)
+            y, gy = p @ v, np.ones((batch, heads, seq, head_dim), np.float32)
+            gv, gs = p.swapaxes(-1, -2) @ gy, gy @ v.swapaxes(-1, -2)
+            gs -= (gy * y).sum(-1, keepdims=True)
+            gs *= p
+            gs *= 1.0 / np.sqrt(head_dim)
+            return gs @ k, gs.swapaxes(-1, -2) @ q, gv
+
+        steps["numpy"] = numpy_step
     return steps
 
 

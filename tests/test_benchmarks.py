@@ -24,6 +24,7 @@ def test_benchmarks_run_and_write_json(tmp_path):
         "mlp_large",
         "op_overhead",
         "transformer_block",
+        "attention_long",
         "conv_small",
         "lstm_sequence",
         "mlp_small_compiled",

@@ -1,11 +1,12 @@
 """``minigrad.nn``, laid out as ``torch.nn``: ``Module`` and the layers in ``nn.modules``
 (one file per family, PyTorch's file names), stateless functions and fused ops in
 ``nn.functional``, ``init``, ``Parameter``/``Buffer``, ``utils`` (gradient clipping, parameter
-vectors), and minigrad's own adapters and LoRA (``nn.adapters``, ``nn.lora``)."""
+vectors), the attention-kernel switch ``nn.attention``, and minigrad's own adapters and LoRA
+(``nn.adapters``, ``nn.lora``)."""
 
 from __future__ import annotations
 
-from . import adapters, functional, init, lora, modules, parallel, utils
+from . import adapters, attention, functional, init, lora, modules, parallel, utils
 from .modules import *  # noqa: F403
 from .modules import __all__ as _module_names
 from .modules.module import RemovableHandle
@@ -18,6 +19,7 @@ __all__ = [
     "Parameter",
     "RemovableHandle",
     "adapters",
+    "attention",
     "functional",
     "init",
     "lora",

@@ -96,6 +96,10 @@ def _attention_weights(c, mask_at: int):
     perm = list(range(rank - 2)) + [rank - 1, rank - 2]
     s = g.node("MatMul", [q, g.node("Transpose", [k], perm=perm)])
     s = g.node("Mul", [s, g.const(np.asarray(c.op.scale, dt))])
+    if getattr(c.op, "causal", False):  # is_causal: no mask tensor, a fixed tril
+        allowed = np.tri(c.shape(0)[-2], c.shape(1)[-2], dtype=np.bool_)
+        s = g.node("Where", [g.const(allowed), s, g.const(np.asarray(-np.inf, dt))])
+        return g.node("Softmax", [s], axis=-1)
     if c.args[mask_at] is not None:
         if c.op.mask_is_bool:
             s = g.node("Where", [c.input(mask_at, np.bool_), s, g.const(np.asarray(-np.inf, dt))])

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..nn.attention import SDPBackend, sdpa_kernel
+from ..nn.functional._attention_select import block_sizes
 from .samples import F, Mask, OpInfo, Sample, T
 
 
@@ -15,11 +17,28 @@ def _call(name: str):
     return fn
 
 
+def _blockwise(m, *args, **kwargs):
+    """SDPA on minigrad's block-wise kernel with 2 × 3 tiles (several tiles and ragged edges on
+    small inputs); PyTorch runs its own kernel. (Dropout is tested in test_attention_blocks.py:
+    its masks depend on each device's generator, which the op table's device checks compare.)"""
+    if getattr(m, "__name__", "") != "minigrad":
+        return F(m).scaled_dot_product_attention(*args, **kwargs)
+    with sdpa_kernel(SDPBackend.FLASH_ATTENTION), block_sizes(2, 3):
+        return F(m).scaled_dot_product_attention(*args, **kwargs)
+
+
 _CAUSAL_ROWS = [[True, False, False], [True, True, False], [True, True, True]]
 _PARTIAL_MASK = [
     [True, False, True, True, False],
     [False, False, False, False, False],  # a query that may see no key: zero output
     [True, True, False, True, True],
+]
+_MASK_5X7 = [
+    [True, False, True, True, False, False, True],
+    [False, False, False, False, False, False, False],  # no key: zero output
+    [True, True, False, True, True, False, False],
+    [False, False, False, False, False, False, True],  # one key, in the last (ragged) block
+    [True, True, True, True, True, True, True],
 ]
 
 ROWS = [
@@ -92,6 +111,19 @@ ROWS = [
             Sample(T((3, 4)), T((5, 4)), T((5, 2)), Mask(_PARTIAL_MASK)),
             Sample(T((2, 3, 4)), T((1, 5, 4)), T((2, 5, 2)), T((3, 5)), scale=0.5),
             Sample(T((1, 3, 4)), T((1, 3, 4)), T((1, 3, 4)), Mask(_CAUSAL_ROWS)),
+        ],
+    ),
+    OpInfo(
+        "scaled_dot_product_attention_blockwise",
+        _blockwise,
+        [
+            Sample(T((2, 5, 4)), T((2, 7, 4)), T((2, 7, 3))),
+            Sample(T((1, 2, 5, 4)), T((1, 2, 7, 4)), T((1, 2, 7, 2)), is_causal=True),
+            Sample(T((7, 4)), T((5, 4)), T((5, 3)), is_causal=True),
+            Sample(T((2, 5, 4)), T((1, 7, 4)), T((2, 7, 2)), Mask(_MASK_5X7)),
+            Sample(T((2, 5, 4)), T((2, 7, 4)), T((1, 7, 3)), T((5, 1)), scale=0.5),
+            Sample(T((2, 5, 4)), T((2, 7, 4)), T((2, 7, 3)), T((2, 1, 7))),
+            Sample(T((1, 4, 5, 4)), T((1, 2, 7, 4)), T((1, 2, 7, 3)), enable_gqa=True),
         ],
     ),
 ]

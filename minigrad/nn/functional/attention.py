@@ -1,9 +1,13 @@
-"""scaled_dot_product_attention as one fused op, and the attention-weights op.
+"""scaled_dot_product_attention as one fused op with two kernels, picked by sequence length.
 
-``softmax(q·kᵀ·scale + mask)·v`` runs as two batched matrix products around an in-place,
-max-subtracted softmax, with a closed-form backward. The backward reuses the attention weights
-that forward kept; when it must itself be differentiable (``create_graph``), it recomputes
-them through :class:`AttentionWeights`, whose output stays connected to q and k.
+``softmax(q·kᵀ·scale + mask)·v`` runs either densely (:mod:`._attention_dense`: the (L, S)
+weights of every head kept from forward to backward, the backward working in place) or block by
+block (:mod:`._attention_blocks`: an online softmax over tiles, keeping only the output and a
+log-sum-exp per query, so memory grows as O(L + S)). :mod:`._attention_select` says which runs
+(``minigrad.nn.attention.sdpa_kernel`` narrows the choice, as PyTorch's does). Both have a
+closed-form backward on arrays; when the backward must itself be differentiable
+(``create_graph``) it recomputes the weights through :class:`AttentionWeights`, whose output
+stays connected to q and k — densely, for either kernel.
 """
 
 from __future__ import annotations
@@ -11,117 +15,82 @@ from __future__ import annotations
 import math
 
 from ... import backend, dtypes
+from ...autograd import grad_mode
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
+from ._attention_blocks import block_backward, block_forward
+from ._attention_dense import AttentionWeights, dense_backward, dense_forward, weights_backward
+from ._attention_dropout import AttentionDropout
+from ._attention_select import choose_blocks
 
-__all__ = ["scaled_dot_product_attention"]
-
-
-def _scores_softmax(xp, q, k, mask, scale, mask_is_bool):
-    """softmax(q·kᵀ·scale + mask) over the last axis, computed in place in one buffer.
-
-    Rows whose every score is masked out get all-zero weights, as PyTorch's SDPA does.
-    """
-    s = xp.matmul(q, xp.swapaxes(k, -1, -2))
-    s *= scale
-    if mask is not None:
-        try:
-            if mask_is_bool:
-                xp.copyto(s, -math.inf, where=~mask)
-            else:
-                s += mask
-        except ValueError:
-            raise RuntimeError(
-                f"scaled_dot_product_attention: attn_mask of shape {list(mask.shape)} is not "
-                f"broadcastable to the attention weights of shape {list(s.shape)}"
-            ) from None
-    m = s.max(axis=-1, keepdims=True)
-    if mask is not None:  # a row with no allowed key: avoid -inf - (-inf), give zeros
-        m = xp.where(xp.isfinite(m), m, 0)
-    s -= m
-    xp.exp(s, out=s)
-    z = s.sum(axis=-1, keepdims=True)
-    if mask is not None:
-        z = xp.where(z == 0, 1, z)
-    s /= z
-    return s
-
-
-def _scores_backward(p, gp, q, k, scale, needs):
-    """Gradients of (q, k, additive mask) from dP, for P = softmax(q·kᵀ·scale + mask).
-
-    dS = P ⊙ (dP − Σⱼ dP ⊙ P), dq = dS·k·scale, dk = dSᵀ·q·scale, dmask = dS.
-    """
-    need_q, need_k, need_mask = needs
-    gs = p * (gp - (gp * p).sum(-1, keepdim=True))
-    gq = (gs @ k) * scale if need_q else None
-    gk = (gs.mT @ q) * scale if need_k else None
-    return gq, gk, (gs if need_mask else None)
-
-
-class AttentionWeights(Op):
-    """P = softmax(q·kᵀ·scale + mask) over keys; dS = P ⊙ (dP − Σ dP ⊙ P), dq = dS·k·scale,
-    dk = dSᵀ·q·scale, dmask = dS"""
-
-    save_inputs = True
-    save_output = True
-
-    def __init__(self, scale: float, mask_is_bool: bool):
-        self.scale, self.mask_is_bool = scale, mask_is_bool
-
-    def forward(self, q, k, mask):
-        return _scores_softmax(self.xp, q, k, mask, self.scale, self.mask_is_bool)
-
-    def backward(self, gp):
-        q, k, _, p = self.saved_tensors
-        need_q, need_k, need_mask = self.needs_input_grad
-        return _scores_backward(p, gp, q, k, self.scale, (need_q, need_k, need_mask))
+__all__ = ["AttentionWeights", "scaled_dot_product_attention"]
 
 
 class ScaledDotProductAttention(Op):
     """y = (P ⊙ keep)·v with P = softmax(q·kᵀ·scale + mask), keep = 0 or 1/(1-p) (dropout);
     dv = (P ⊙ keep)ᵀ·dy, dP = (dy·vᵀ) ⊙ keep, then dq, dk, dmask as AttentionWeights
 
-    Called on (q, k, v, mask, keep) with ``keep`` an array or None. Forward keeps P for
-    backward; when backward must be differentiable in q and k, it recomputes P through
-    :class:`AttentionWeights` instead.
+    Called on (q, k, v, mask, dropout) with ``dropout`` an :class:`AttentionDropout` or None.
+    ``blocks`` None runs the dense kernel (P kept for backward), else the block-wise kernel with
+    those (query, key) block sizes (the output and the log-sum-exp per query kept). ``causal``
+    masks keys after each query without an (L, S) mask array.
     """
 
     save_inputs = True
 
-    def __init__(self, scale: float, mask_is_bool: bool):
-        self.scale, self.mask_is_bool = scale, mask_is_bool
+    def __init__(self, scale: float, mask_is_bool: bool, causal: bool = False, blocks=None):
+        self.scale, self.mask_is_bool, self.causal = scale, mask_is_bool, causal
+        self.blocks = blocks
+        self.save_output = blocks is not None  # block-wise backward uses Σ dy ⊙ y per query
 
-    def forward(self, q, k, v, mask, keep):
-        xp = self.xp
-        p = _scores_softmax(xp, q, k, mask, self.scale, self.mask_is_bool)
-        self.keep(weights=p, dropout=keep)
-        if keep is not None:
-            p = p * keep
-        return xp.matmul(p, v).astype(v.dtype, copy=False)  # bfloat16: NumPy gives float32
+    def forward(self, q, k, v, mask, dropout):
+        settings = (self.mask_is_bool, self.causal, dropout, self.scale)
+        if self.blocks is None:
+            y, p = dense_forward(self.xp, q, k, v, mask, *settings)
+            self.keep(weights=p)
+            return y
+        y, lse = block_forward(self.xp, q, k, v, mask, *settings, self.blocks)
+        self.keep(lse=lse)
+        return y
 
     def backward(self, gy):
-        q, k, v, mask, _ = self.saved_tensors
-        need_q, need_k, need_v, need_mask, _ = self.needs_input_grad
+        q, k, v, mask, dropout, *out = self.saved_tensors
+        needs = self.needs_input_grad[:4]
+        if grad_mode.is_grad_enabled():  # create_graph: a differentiable backward
+            return self._graph_backward(gy, q, k, v, mask, dropout, needs) + (None,)
+        arrays = [None if t is None else t._data for t in (gy, q, k, v, mask)]
+        if self.blocks is None:
+            p = self.kept_arrays["weights"]
+            grads = dense_backward(self.xp, *arrays[:4], p, dropout, self.scale, needs)
+        else:
+            grads = block_backward(
+                self.xp, *arrays, self.mask_is_bool, self.causal, dropout, self.scale,
+                self.blocks, out[0]._data, self.kept_arrays["lse"], needs,
+            )  # fmt: skip
+        dev = self.device
+        return tuple(None if g is None else constant(g, dev) for g in grads) + (None,)
+
+    def _graph_backward(self, gy, q, k, v, mask, dropout, needs):
+        """The backward as tensor ops, differentiable in q, k, v, mask and dy."""
+        need_q, need_k, need_v, need_mask = needs
         p = self.reuse(
             "weights",
-            lambda: AttentionWeights(self.scale, self.mask_is_bool)(q, k, mask),
+            lambda: AttentionWeights(self.scale, self.mask_is_bool, self.causal)(q, k, mask),
             q,
             k,
             mask,
         )
-        keep = self.kept_arrays["dropout"]
-        keep = None if keep is None else constant(keep, gy.device)
-        gv = None
-        if need_v:
-            gv = (p if keep is None else p * keep).mT @ gy
+        keep = None
+        if dropout is not None:
+            keep = constant(dropout.mask() * p._data.dtype.type(dropout.scale), gy.device)
+        gv = (p if keep is None else p * keep).mT @ gy if need_v else None
         gq = gk = gmask = None
         if need_q or need_k or need_mask:
             gp = gy @ v.mT
             if keep is not None:
                 gp = gp * keep
-            gq, gk, gmask = _scores_backward(p, gp, q, k, self.scale, (need_q, need_k, need_mask))
-        return gq, gk, gv, gmask, None
+            gq, gk, gmask = weights_backward(p, gp, q, k, self.scale, (need_q, need_k, need_mask))
+        return gq, gk, gv, gmask
 
 
 def scaled_dot_product_attention(
@@ -161,43 +130,35 @@ def scaled_dot_product_attention(
     if enable_gqa:
         key, value = _repeat_heads(query, key), _repeat_heads(query, value)
     scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
-    length, source = query.shape[-2], key.shape[-2]
-    if is_causal:
-        if attn_mask is not None:
-            raise RuntimeError(
-                "scaled_dot_product_attention: explicit attn_mask should not be set when "
-                "is_causal=True"
-            )
-        attn_mask = causal_mask(length, source, query.device)
+    if is_causal and attn_mask is not None:
+        raise RuntimeError(
+            "scaled_dot_product_attention: explicit attn_mask should not be set when is_causal=True"
+        )
     mask_is_bool = False
     if attn_mask is not None:
         attn_mask, mask_is_bool = _canonical_mask(attn_mask, query)
-    keep = _dropout_keep(query, key, attn_mask, dropout_p)
-    return ScaledDotProductAttention(scale, mask_is_bool)(query, key, value, attn_mask, keep)
+    shape = _scores_shape(query, key, attn_mask)
+    dropout = _dropout(query, shape, dropout_p)
+    blocks = choose_blocks(shape[-2], shape[-1], math.prod(shape[:-2]), is_causal)
+    op = ScaledDotProductAttention(scale, mask_is_bool, is_causal, blocks)
+    return op(query, key, value, attn_mask, dropout)
 
 
-def _dropout_keep(query, key, mask, p: float):
-    """None without dropout, else an array of the weights' shape: 0 (dropped) or 1/(1-p)."""
+def _dropout(query, shape: tuple, p: float):
+    """None without dropout, else the :class:`AttentionDropout` of weights of ``shape``."""
     if not 0.0 <= p <= 1.0:
         raise ValueError(f"scaled_dot_product_attention: dropout_p must be in [0, 1], got {p}")
     if p == 0.0:
         return None
-    shape = _broadcast_scores_shape(query, key, mask)
-    np_dtype = query._data.dtype
     with backend.on(query.device):  # the mask is made on the query's GPU
-        u = backend.default_generator(query.device).uniform(shape, np_dtype)
-        return (u >= p).astype(np_dtype) * (1.0 / (1.0 - p) if p < 1.0 else 0.0)
-
-
-def causal_mask(length: int, source: int, device):
-    """The (L, S) bool mask of a causal model: query i may attend to keys 0..i."""
-    dev = backend.device(device)
-    with backend.on(dev):
-        return constant(dev.xp.tri(length, source, dtype=bool), dev)
+        generator = backend.default_generator(query.device)
+        return AttentionDropout(p, generator, shape, query._data.dtype)
 
 
 def _canonical_mask(mask, query):
-    """The mask as (tensor, is_bool); float masks take the query's dtype."""
+    """The mask as (tensor of at least 2 dims, is_bool); float masks take the query's dtype."""
+    if mask.ndim < 2:  # kernels slice the mask's last two dims
+        mask = mask.reshape((1,) * (2 - mask.ndim) + tuple(mask.shape))
     if mask.dtype is dtypes.bool:
         return mask, True
     if not mask.dtype.is_floating_point:
@@ -205,7 +166,9 @@ def _canonical_mask(mask, query):
             f"scaled_dot_product_attention: attn_mask must be bool or floating point, got "
             f"{mask.dtype}"
         )
-    return (mask if mask.dtype is query.dtype else mask.to(query.dtype)), False
+    if mask.dtype is not query.dtype:
+        mask = mask.to(query.dtype)
+    return mask, False
 
 
 def _check_qkv(q, k, v) -> None:
@@ -249,12 +212,32 @@ def _repeat_heads(query, t):
     return t.unsqueeze(-3).expand(*lead, kv_heads, rep, s, e).reshape(*lead, heads, s, e)
 
 
-def _broadcast_scores_shape(q, k, mask) -> tuple:
-    """The shape of the attention weights: batch dims of q, k (and mask) broadcast, then (L, S)."""
-    shapes = [q.shape[:-2], k.shape[:-2]] + ([mask.shape[:-2]] if mask is not None else [])
+def _scores_shape(q, k, mask) -> tuple:
+    """The shape of the attention weights, (batch..., L, S): the batch dims of q, k (and the
+    mask) broadcast; a mask that does not broadcast to it is an error."""
+    shapes = [q.shape[:-2], k.shape[:-2]]
+    length, source = q.shape[-2], k.shape[-2]
+    batch = _broadcast(shapes)
+    if mask is not None:
+        full = batch + (length, source)
+        m = tuple(mask.shape)
+        ok = m[-2] in (1, length) and m[-1] in (1, source)
+        batch = _broadcast(shapes + [m[:-2]]) if ok else None
+        if batch is None:
+            raise RuntimeError(
+                f"scaled_dot_product_attention: attn_mask of shape {list(mask.shape)} is not "
+                f"broadcastable to the attention weights of shape {list(full)}"
+            )
+    return batch + (length, source)
+
+
+def _broadcast(shapes) -> tuple | None:
+    """The broadcast of batch shapes, or None where two sizes differ and neither is 1."""
     ndim = max(len(s) for s in shapes)
-    batch = []
+    out = []
     for i in range(ndim):
-        sizes = [s[i - ndim + len(s)] for s in shapes if i - ndim + len(s) >= 0]
-        batch.append(max(sizes))
-    return tuple(batch) + (q.shape[-2], k.shape[-2])
+        sizes = {s[i - ndim + len(s)] for s in shapes if i - ndim + len(s) >= 0} - {1}
+        if len(sizes) > 1:
+            return None
+        out.append(sizes.pop() if sizes else 1)
+    return tuple(out)

@@ -1,0 +1,134 @@
+"""Which attention kernel runs: the dense one (``SDPBackend.MATH``) or the block-wise one
+(``FLASH_ATTENTION``/``EFFICIENT_ATTENTION``), chosen by sequence length unless
+:func:`sdpa_kernel` narrows the choice; and the block sizes of the block-wise kernel.
+
+The dense kernel holds the (L, S) attention weights of every head from forward to backward;
+the block-wise kernel walks (query block × key block) tiles with an online softmax and keeps
+only the output and one log-sum-exp per query, so its memory grows as O(L + S) (without
+dropout, whose bool mask it keeps). Below :data:`BLOCKWISE_FROM` keys the dense kernel is
+faster and its memory is small.
+
+The choice is global, as PyTorch's ``torch.nn.attention.sdpa_kernel`` flags are (not
+thread-local).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import enum
+
+__all__ = ["BLOCKWISE_FROM", "SDPBackend", "block_sizes", "sdpa_kernel"]
+
+#: The key length from which the block-wise kernel runs when both kernels are enabled. Measured
+#: forward+backward, float32, 4 heads of 64, one BLAS thread (README, the attention table): at
+#: 1024 keys the block-wise kernel's peak is 14 MB against the dense one's 36 MB (B=1), 58
+#: against 288 MB (B=8); its time is 1.07x (B=1) to 1.17x (B=8) the dense one's without a
+#: causal mask (backward recomputes q·kᵀ: one more matrix product) and 0.70x with one (the
+#: tiles above the diagonal are skipped); at 2048 keys 1.01-1.05x, for 7-11x less memory.
+#: Below 1024 it is slower (1.2-1.3x) for little memory saved.
+BLOCKWISE_FROM = 1024
+
+# Tiles: key blocks of BLOCK_KEYS; query blocks of TILE_ELEMENTS / (BLOCK_KEYS x batch x heads),
+# at least MIN_BLOCK_QUERIES (long blocks keep BLAS efficient) and at most the sequence.
+BLOCK_KEYS = 256
+TILE_ELEMENTS = 1 << 20
+MIN_BLOCK_QUERIES = 256
+
+
+class SDPBackend(enum.IntEnum):
+    """The attention kernels, as ``torch.nn.attention.SDPBackend`` names them.
+
+    ``MATH`` is minigrad's dense kernel; ``FLASH_ATTENTION`` and ``EFFICIENT_ATTENTION`` both
+    name its block-wise (online-softmax) kernel; ``CUDNN_ATTENTION`` and ``OVERRIDEABLE`` have no
+    kernel here (enabling only those makes attention raise, as PyTorch does without a viable
+    kernel); ``ERROR`` is PyTorch's "no kernel" value.
+    """
+
+    ERROR = -1
+    MATH = 0
+    FLASH_ATTENTION = 1
+    EFFICIENT_ATTENTION = 2
+    CUDNN_ATTENTION = 3
+    OVERRIDEABLE = 4
+
+
+_BLOCKWISE = (SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION)
+_ALL = tuple(b for b in SDPBackend if b is not SDPBackend.ERROR)
+
+_enabled: tuple = _ALL  # in priority order when _priority is set
+_priority = False
+_forced_blocks: tuple | None = None
+
+
+@contextlib.contextmanager
+def sdpa_kernel(backends, set_priority: bool = False):
+    """Let ``scaled_dot_product_attention`` use only ``backends`` inside the block.
+
+    Args:
+        backends: an :class:`SDPBackend` or a list of them.
+        set_priority: take the list's order as the order of preference (the first enabled kernel
+            that exists here runs); otherwise minigrad picks by sequence length.
+
+    Example:
+        >>> with sdpa_kernel(SDPBackend.FLASH_ATTENTION):   # the block-wise kernel, any length
+        ...     y = F.scaled_dot_product_attention(q, k, v, is_causal=True)
+    """
+    global _enabled, _priority
+    if isinstance(backends, SDPBackend):
+        backends = [backends]
+    if not isinstance(backends, (list, tuple)) or not all(
+        isinstance(b, SDPBackend) for b in backends
+    ):
+        raise TypeError(
+            f"sdpa_kernel: backends must be an SDPBackend or a list of SDPBackend, got {backends!r}"
+        )
+    previous = _enabled, _priority
+    _enabled, _priority = tuple(dict.fromkeys(backends)), bool(set_priority)
+    try:
+        yield {}
+    finally:
+        _enabled, _priority = previous
+
+
+@contextlib.contextmanager
+def block_sizes(queries: int, keys: int):
+    """Force the block-wise kernel's tile to ``queries`` × ``keys`` (tests use small tiles so
+    that every code path of the kernel runs on small inputs). Not a public switch."""
+    global _forced_blocks
+    previous, _forced_blocks = _forced_blocks, (int(queries), int(keys))
+    try:
+        yield
+    finally:
+        _forced_blocks = previous
+
+
+def choose_blocks(length: int, source: int, batch: int, causal: bool = False) -> tuple | None:
+    """None for the dense kernel, else the (query, key) block sizes of the block-wise kernel.
+
+    ``length``/``source``: query and key counts; ``batch``: the number of (batch, head) pairs;
+    ``causal``: query blocks of at most MIN_BLOCK_QUERIES, so that the tiles above the diagonal
+    (skipped) are many.
+    """
+    dense_ok = SDPBackend.MATH in _enabled
+    blocks_ok = any(b in _enabled for b in _BLOCKWISE)
+    if not (dense_ok or blocks_ok):
+        names = ", ".join(b.name for b in _enabled) or "none"
+        raise RuntimeError(
+            f"scaled_dot_product_attention: no available kernel: the enabled backends ({names}) "
+            f"have no kernel in minigrad; enable SDPBackend.MATH (dense) or "
+            f"SDPBackend.FLASH_ATTENTION / EFFICIENT_ATTENTION (block-wise) with sdpa_kernel"
+        )
+    if _priority:
+        first = next(b for b in _enabled if b is SDPBackend.MATH or b in _BLOCKWISE)
+        use_blocks = first in _BLOCKWISE
+    else:
+        use_blocks = blocks_ok and (not dense_ok or source >= BLOCKWISE_FROM)
+    if not use_blocks:
+        return None
+    if _forced_blocks is not None:
+        return _forced_blocks
+    keys = max(1, min(source, BLOCK_KEYS))
+    queries = max(MIN_BLOCK_QUERIES, TILE_ELEMENTS // (keys * max(batch, 1)))
+    if causal:
+        queries = MIN_BLOCK_QUERIES
+    return min(max(length, 1), queries), keys
