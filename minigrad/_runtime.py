@@ -1,4 +1,5 @@
-"""Process-wide runtime settings applied once at import: the BLAS thread policy, malloc tuning.
+"""Process-wide runtime settings applied once at import: the BLAS thread policy, malloc tuning,
+the garbage collector's young-generation threshold.
 
 **Threads.** minigrad's CPU math is NumPy's, so its threads are those of the BLAS library NumPy
 links (OpenBLAS, MKL, BLIS, ...). :func:`set_num_threads` and :func:`get_num_threads` (PyTorch's
@@ -28,11 +29,22 @@ the import raises both thresholds (:data:`MMAP_THRESHOLD`, :data:`TRIM_THRESHOLD
 ``TRIM_THRESHOLD`` bytes of freed memory stay mapped. ``MINIGRAD_MALLOC_TUNING=0`` turns this
 off, and so do glibc's own ``MALLOC_MMAP_THRESHOLD_``/``MALLOC_TRIM_THRESHOLD_`` variables and
 ``GLIBC_TUNABLES`` (the user's choice wins). Elsewhere it does nothing.
+
+**Garbage collector.** Every graph node and tensor is an object the cyclic collector tracks;
+with CPython's default thresholds (700, 10, 10) the collector runs every 700 allocations and
+its older generations rescan the whole growing graph, so a forward pass slows as the graph
+grows: measured 3.7 → 9.2 µs per op from 1k to 100k ops, against 3.9 with the collector off
+(the backward pauses it already, see ``autograd.engine``). When the thresholds are still
+CPython's defaults, the import raises the first to :data:`GC_THRESHOLD0` (10,000): 4.5 µs per
+op at 100k ops. Reference cycles are still collected, ~14× less often (minigrad's graphs hold
+none; a cycle's memory waits a little longer). ``MINIGRAD_GC_TUNING=0`` keeps CPython's
+thresholds, and thresholds set by the program or another library are left alone.
 """
 
 from __future__ import annotations
 
 import ctypes
+import gc
 import os
 import sys
 import warnings
@@ -47,12 +59,16 @@ BLAS_THREAD_ENVS = (
     "VECLIB_MAXIMUM_THREADS",
 )
 MALLOC_ENV = "MINIGRAD_MALLOC_TUNING"
+GC_ENV = "MINIGRAD_GC_TUNING"
+GC_THRESHOLD0 = 10_000  # allocations between young-generation collections (CPython: 700)
+_CPYTHON_GC_THRESHOLDS = (700, 10, 10)
 MMAP_THRESHOLD = 256 << 20  # bytes: blocks below this come from the heap and are reused
 TRIM_THRESHOLD = 512 << 20  # bytes of free heap top kept instead of returned to the OS
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameter numbers (malloc.h)
 
 thread_policy = "not applied"  # how the current BLAS thread count was chosen (minigrad info)
 malloc_tuning = "not applied"  # what the malloc tuning did (minigrad info, tests)
+gc_tuning = "not applied"  # what the collector tuning did (minigrad info, tests)
 
 
 def set_num_threads(num_threads: int) -> None:
@@ -91,11 +107,12 @@ def blas_info() -> list[dict]:
 
 
 def apply(environ=None) -> None:
-    """Apply the thread policy and the malloc tuning (called once by ``import minigrad``)."""
-    global thread_policy, malloc_tuning
+    """Apply the thread policy, the malloc and the collector tuning (once, at import)."""
+    global thread_policy, malloc_tuning, gc_tuning
     environ = os.environ if environ is None else environ
     thread_policy = _apply_thread_policy(environ)
     malloc_tuning = _tune_malloc(environ)
+    gc_tuning = _tune_gc(environ)
 
 
 def _check_thread_count(num_threads) -> None:
@@ -167,9 +184,24 @@ def _limited(count: int, reason: str) -> str:
     return reason
 
 
+def _switched_off(environ, name: str) -> bool:
+    return environ.get(name, "").strip().lower() in ("0", "false", "no", "off")
+
+
+def _tune_gc(environ) -> str:
+    """Raise the collector's first threshold (see the module docstring); returns what it did."""
+    if _switched_off(environ, GC_ENV):
+        return f"off ({GC_ENV}={environ[GC_ENV]})"
+    thresholds = gc.get_threshold()
+    if thresholds != _CPYTHON_GC_THRESHOLDS:
+        return f"off (thresholds {thresholds} were set before minigrad: kept)"
+    gc.set_threshold(GC_THRESHOLD0, *thresholds[1:])
+    return f"thresholds {gc.get_threshold()}"
+
+
 def _tune_malloc(environ) -> str:
     """Raise glibc's mmap and trim thresholds (see the module docstring); returns what it did."""
-    if environ.get(MALLOC_ENV, "").strip().lower() in ("0", "false", "no", "off"):
+    if _switched_off(environ, MALLOC_ENV):
         return f"off ({MALLOC_ENV}={environ[MALLOC_ENV]})"
     if not sys.platform.startswith("linux"):
         return "not applicable (not Linux)"

@@ -43,10 +43,13 @@ start = faults()
 for _ in range(10):
     churn()
 print(json.dumps({"threads": minigrad.get_num_threads(), "policy": _runtime.thread_policy,
-                  "malloc": _runtime.malloc_tuning, "faults": (faults() - start) / 10}))
+                  "malloc": _runtime.malloc_tuning, "faults": (faults() - start) / 10,
+                  "gc": _runtime.gc_tuning, "gc_thresholds": __import__("gc").get_threshold()}))
 """
 
-THREAD_VARS = ("MINIGRAD_NUM_THREADS", "MINIGRAD_MALLOC_TUNING", "GLIBC_TUNABLES")
+THREAD_VARS = (
+    "MINIGRAD_NUM_THREADS", "MINIGRAD_MALLOC_TUNING", "MINIGRAD_GC_TUNING", "GLIBC_TUNABLES",
+)  # fmt: skip
 
 
 def _probe(**env) -> dict:
@@ -161,3 +164,15 @@ def test_cli_threads_option(command, restore_threads):
     assert build_parser().parse_args(command).threads is None
     with pytest.raises(SystemExit):
         build_parser().parse_args([*command, "--threads", "0"])
+
+
+def test_gc_threshold_raised_unless_switched_off_or_already_set():
+    assert _probe()["gc_thresholds"] == [10_000, 10, 10]
+    off = _probe(MINIGRAD_GC_TUNING="0")
+    assert off["gc_thresholds"] == [700, 10, 10] and off["gc"] == "off (MINIGRAD_GC_TUNING=0)"
+    code = "import gc; gc.set_threshold(500, 5, 5); import minigrad, json; " + (
+        "print(json.dumps([gc.get_threshold(), minigrad._runtime.gc_tuning]))"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    thresholds, how = json.loads(out.stdout)
+    assert thresholds == [500, 5, 5] and how.startswith("off (thresholds")

@@ -33,6 +33,7 @@ def collect() -> dict:
         "blas_pools": _runtime.blas_info(),
         "threads": {"blas": _runtime.get_num_threads(), "policy": _runtime.thread_policy},
         "malloc": _runtime.malloc_tuning,
+        "gc": _runtime.gc_tuning,
         "cuda": _cuda(),
         "optional": {name: _version(name) for name in ("tqdm", "matplotlib", "graphviz", "torch")},
         "graphviz_dot": shutil.which("dot"),
@@ -50,6 +51,7 @@ def format_report(facts: dict) -> str:
         *_pool_lines(facts["blas_pools"]),
         f"Threads      {facts['threads']['blas']} BLAS thread(s): {facts['threads']['policy']}",
         f"malloc       {facts['malloc']}",
+        f"gc           {facts['gc']}",
         f"Backends     cpu (NumPy), cuda (CuPy: {cuda['status']})",
         "Devices      cpu" + "".join(f"\n             {d}" for d in cuda["devices"]),
     ]
