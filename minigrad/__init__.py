@@ -394,3 +394,7 @@ from .utils.dlpack import from_dlpack  # noqa: E402
 
 _checkout.install()
 _runtime.apply()
+
+from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch
+
+_out.install(globals())

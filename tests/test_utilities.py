@@ -152,3 +152,28 @@ def test_jit_annotations_run_eagerly_and_compiling_says_what_to_use():
     for fn in (jit.script, jit.trace, jit.save, jit.load):
         with pytest.raises(NotImplementedError, match="minigrad.compile"):
             fn(block)
+
+
+def test_out_keyword_as_torch():
+    for lib in (minigrad, torch):
+        a, b = lib.ones(2, 3), lib.full((2, 3), 2.0)
+        out = lib.empty(2, 3)
+        assert lib.mul(a, b, out=out) is out and out.tolist() == [[2.0] * 3] * 2
+        assert lib.multiply(a, b, out=out) is out
+        product = lib.empty(2, 2)
+        lib.matmul(a, b.T, out=product)
+        assert product.tolist() == [[6.0, 6.0], [6.0, 6.0]]
+        values, indices = lib.empty(2), lib.empty(2, dtype=lib.int64)
+        result = lib.max(lib.tensor([[1.0, 5.0], [7.0, 2.0]]), 1, out=(values, indices))
+        assert result.values is values and indices.tolist() == [1, 0]
+        wrong_shape = lib.empty(5)
+        with pytest.warns(UserWarning, match="resized"):
+            lib.add(a, b, out=wrong_shape)
+        assert tuple(wrong_shape.shape) == (2, 3)
+        with pytest.raises(RuntimeError, match="can't be cast"):
+            lib.add(a, b, out=lib.empty(2, 3, dtype=lib.int64))
+        with pytest.raises(RuntimeError, match="automatic differentiation"):
+            lib.mul(a.requires_grad_(), b, out=lib.empty(2, 3))
+        zeros = lib.empty(0)
+        lib.zeros(3, out=zeros)
+        assert zeros.tolist() == [0.0, 0.0, 0.0]

@@ -1,0 +1,100 @@
+"""The ``out=`` keyword of PyTorch's functions: ``torch.mul(a, b, out=c)`` writes into ``c``.
+
+minigrad's functions compute a new tensor; :func:`install` wraps the top-level ones that take
+``out=`` in PyTorch so that the result is then copied into ``out`` (cast to its dtype, which
+must be one the result can be cast to; resized, with PyTorch's warning, when its shape differs
+and it is not empty), and ``out`` is returned. As in PyTorch, ``out=`` does not record
+gradients: it raises when an argument requires grad while grad mode is on.
+"""
+
+from __future__ import annotations
+
+import functools
+import warnings
+
+from . import dtypes
+from .autograd import grad_mode
+from .autograd.graph import version_counter
+from .tensor import Tensor
+
+# PyTorch's functions with an ``out=`` argument that minigrad has at the top level
+NAMES = (
+    "abs acos acosh add addbmm addcdiv addcmul addmm all amax amin any arange asin asinh atan "
+    "atan2 atanh baddbmm bernoulli bmm bucketize cat ceil clamp column_stack copysign cos cosh "
+    "cross cummax cummin cumprod cumsum deg2rad diag diff div dot dstack empty exp eye "
+    "float_power floor floor_divide fmax fmin fmod full gather heaviside histc hstack hypot "
+    "index_select kron kthvalue lerp linspace log log10 log1p log2 logaddexp logaddexp2 "
+    "logical_and logical_not logical_or logical_xor logspace logsumexp masked_select matmul max "
+    "maximum mean min minimum mm mul multinomial nan_to_num nanmean nanquantile neg norm normal "
+    "ones outer pow quantile rad2deg rand randint randn randperm reciprocal remainder round "
+    "rsqrt searchsorted sign signbit sin sinh sort sqrt square stack std std_mean sub "
+    "take_along_dim tan tanh topk tril triu trunc var var_mean vstack where zeros"
+).split()
+
+
+def with_out(fn):
+    """``fn`` taking PyTorch's ``out=`` keyword (see the module docstring)."""
+
+    @functools.wraps(fn)
+    def call(*args, out=None, **kwargs):
+        if out is None:
+            return fn(*args, **kwargs)
+        result = fn(*args, **kwargs)
+        if isinstance(result, Tensor):
+            return _write(out, result, fn.__name__)
+        if not isinstance(out, (tuple, list)) or len(out) != len(result):
+            raise TypeError(
+                f"{fn.__name__}(): argument 'out' must be a tuple of {len(result)} Tensors"
+            )
+        written = [_write(o, r, fn.__name__) for o, r in zip(out, result)]
+        return type(result)(*written) if hasattr(result, "_fields") else tuple(written)
+
+    return call
+
+
+def _write(out, result, name: str):
+    if not isinstance(out, Tensor):
+        raise TypeError(f"{name}(): argument 'out' must be Tensor, not {type(out).__name__}")
+    if grad_mode.is_grad_enabled() and (result.requires_grad or out.requires_grad):
+        raise RuntimeError(
+            f"{name}(): functions with out=... arguments don't support automatic "
+            f"differentiation, but one of the arguments requires grad."
+        )
+    if dtypes.category(result.dtype) > dtypes.category(out.dtype):
+        raise RuntimeError(
+            f"{name}(): result type {result.dtype.name} can't be cast to the desired output "
+            f"type {out.dtype.name}"
+        )
+    if out.device is not result.device:
+        raise RuntimeError(
+            f"{name}(): expected out on {result.device}, the device of the result, but got "
+            f"{out.device}"
+        )
+    if tuple(out.shape) != tuple(result.shape):
+        if out.numel():
+            warnings.warn(
+                f"An output with one or more elements was resized since it had shape "
+                f"{list(out.shape)}, which does not match the required output shape "
+                f"{list(result.shape)}. This behavior is deprecated, and in a future PyTorch "
+                f"release outputs will not be resized unless they have zero elements.",
+                UserWarning,
+                stacklevel=3,
+            )
+        out._data = result._data.astype(out._data.dtype, copy=True)  # new storage, new shape
+        version_counter(out).value += 1
+        return out
+    with grad_mode.no_grad():
+        out.copy_(result)
+    return out
+
+
+def install(namespace: dict) -> None:
+    """Replace each function of :data:`NAMES` in ``namespace`` (and every alias bound to the
+    same function, such as ``multiply`` for ``mul``) by its ``out=``-taking wrapper."""
+    wrapped = {}
+    for name in NAMES:
+        fn = namespace[name]
+        wrapped[id(fn)] = with_out(fn)
+    for name, value in list(namespace.items()):
+        if not name.startswith("_") and id(value) in wrapped:
+            namespace[name] = wrapped[id(value)]
