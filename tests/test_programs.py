@@ -120,3 +120,11 @@ def test_checkpoint_resume_tensorboard_and_onnx(as_torch, capsys):
     assert program.files == ["m.onnx", "model.pt", "runs", "whole.pt"]
     assert program.epoch == 9 and program.opt2.param_groups[0]["lr"] == pytest.approx(0.0025)
     assert "Net True" in capsys.readouterr().out
+
+
+def test_sixty_minute_blitz(as_torch, capsys):
+    program = as_torch("blitz")  # out=, from_numpy sharing memory, retain_graph, gradient=
+    out = capsys.readouterr().out
+    assert "n: [2. 2. 2. 2. 2.]" in out and "t: tensor([2., 2., 2., 2., 2.]" in out
+    assert program.agg_item == 12.0 and program.y3.tolist() == [[3.0] * 4] * 4
+    assert program.inp.grad.tolist()[0] == [4.0, 2.0, 2.0, 2.0, 2.0]
