@@ -342,3 +342,41 @@ def test_skip_init():
 
     with pytest.raises(RuntimeError, match="support a 'device' arg"):
         nn.utils.skip_init(NoDevice, 3)
+
+
+# -- nn.init ------------------------------------------------------------------------------------
+@pytest.mark.parametrize("shape, groups", [((4, 3, 5), 1), ((6, 2, 3, 3), 2), ((4, 4, 3, 2, 3), 4)])
+def test_dirac_matches_torch(shape, groups):
+    torch = _torch()
+    ours, theirs = minigrad.randn(*shape), torch.randn(*shape)
+    assert nn.init.dirac_(ours, groups) is ours
+    torch.nn.init.dirac_(theirs, groups)
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    x = minigrad.randn(1, shape[1], 7, 7)
+    if len(shape) == 4 and groups == 1:
+        y = nn.functional.conv2d(x, ours, padding=1)
+        np.testing.assert_allclose(y.numpy(), x.numpy()[:, : shape[0]], rtol=1e-6)
+
+
+def test_dirac_and_sparse_errors():
+    with pytest.raises(ValueError, match="3, 4, or 5 dimensions"):
+        nn.init.dirac_(minigrad.zeros(2, 2))
+    with pytest.raises(ValueError, match="divisible by groups"):
+        nn.init.dirac_(minigrad.zeros(3, 2, 3), groups=2)
+    with pytest.raises(ValueError, match="Only tensors with 2 dimensions"):
+        nn.init.sparse_(minigrad.zeros(2, 2, 2), 0.5)
+
+
+def test_sparse_zeros_a_fraction_of_each_column():
+    w = nn.Parameter(minigrad.empty(100, 30, dtype=minigrad.float64))
+    assert nn.init.sparse_(w, sparsity=0.25, std=0.5) is w
+    data = w.detach().numpy()
+    np.testing.assert_array_equal((data == 0).sum(0), 25)
+    assert abs(data[data != 0].std() - 0.5) < 0.05
+    assert w.grad_fn is None and w.requires_grad
+    g = minigrad.Generator().manual_seed(3)
+    a = nn.init.sparse_(minigrad.empty(8, 4), 0.5, generator=g).numpy().copy()
+    g.manual_seed(3)
+    np.testing.assert_array_equal(
+        a, nn.init.sparse_(minigrad.empty(8, 4), 0.5, generator=g).numpy()
+    )
