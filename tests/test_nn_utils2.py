@@ -380,3 +380,103 @@ def test_sparse_zeros_a_fraction_of_each_column():
     np.testing.assert_array_equal(
         a, nn.init.sparse_(minigrad.empty(8, 4), 0.5, generator=g).numpy()
     )
+
+
+# -- lazy modules -------------------------------------------------------------------------------
+LAZY = [
+    ("LazyLinear", (4,), {}, (2, 3, 7), "Linear"),
+    ("LazyLinear", (4,), dict(bias=False), (5,), "Linear"),
+    ("LazyConv1d", (4, 3), dict(stride=2), (2, 3, 9), "Conv1d"),
+    ("LazyConv1d", (4, 3), dict(groups=2), (6, 9), "Conv1d"),
+    ("LazyConv2d", (6, 3), dict(padding=1, groups=3, bias=False), (2, 3, 5, 5), "Conv2d"),
+    ("LazyConvTranspose1d", (4, 3), dict(stride=2, output_padding=1), (2, 3, 5), "ConvTranspose1d"),
+    ("LazyConvTranspose2d", (4, 2), dict(groups=2), (1, 6, 3, 3), "ConvTranspose2d"),
+    ("LazyBatchNorm1d", (), {}, (8, 3), "BatchNorm1d"),
+    ("LazyBatchNorm1d", (), dict(affine=False), (8, 3, 4), "BatchNorm1d"),
+    ("LazyBatchNorm2d", (), dict(momentum=None), (4, 3, 2, 2), "BatchNorm2d"),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs, shape, becomes", LAZY)
+def test_lazy_module_infers_shapes_and_becomes_the_ordinary_class(
+    name, args, kwargs, shape, becomes
+):
+    torch = _torch()
+    ours = getattr(nn, name)(*args, **kwargs, dtype=minigrad.float64)
+    theirs = getattr(torch.nn, name)(*args, **kwargs, dtype=torch.float64)
+    assert (
+        isinstance(
+            ours.weight if ours.weight is not None else ours.running_mean,
+            nn.UninitializedParameter | nn.UninitializedBuffer,
+        )
+        or kwargs.get("affine") is False
+    )
+    assert ours.has_uninitialized_params()
+    x = np.random.default_rng(0).standard_normal(shape)
+    theirs(torch.tensor(x))
+    assert type(theirs).__name__ == becomes
+    _ = ours(minigrad.tensor(x))
+    assert type(ours) is getattr(nn, becomes)
+    assert not hasattr(ours, "_initialize_hook")
+    ts = theirs.state_dict()
+    assert list(ours.state_dict()) == list(ts)
+    for k, v in ours.state_dict().items():
+        assert tuple(v.shape) == tuple(ts[k].shape), k
+        assert v.dtype == minigrad.float64 or k == "num_batches_tracked"
+    assert repr(ours) == repr(theirs)
+    _copy_params(ours, theirs)
+    _close(ours(minigrad.tensor(x)), theirs(torch.tensor(x)))
+
+
+def test_lazy_module_state_dict_round_trip():
+    trained = nn.Linear(3, 2)
+    lazy = nn.LazyLinear(2)
+    saved_lazy = nn.LazyLinear(2).state_dict()
+    assert isinstance(saved_lazy["weight"], nn.UninitializedParameter)
+    lazy.load_state_dict(saved_lazy)  # uninitialized into uninitialized: nothing to do
+    assert lazy.has_uninitialized_params()
+    lazy.load_state_dict(trained.state_dict())
+    assert not lazy.has_uninitialized_params() and type(lazy) is nn.LazyLinear
+    np.testing.assert_array_equal(lazy.weight.detach().numpy(), trained.weight.detach().numpy())
+    x = minigrad.randn(4, 3)
+    np.testing.assert_array_equal(lazy(x).detach().numpy(), trained(x).detach().numpy())
+    assert type(lazy) is nn.Linear
+
+
+def test_lazy_parameters_in_an_optimizer_after_first_call():
+    model = nn.Sequential(nn.LazyLinear(5), nn.ReLU(), nn.LazyLinear(1))
+    model(minigrad.randn(2, 4))
+    opt = minigrad.optim.SGD(model.parameters(), lr=0.1)
+    before = model[0].weight.detach().numpy().copy()
+    model(minigrad.randn(2, 4)).sum().backward()
+    opt.step()
+    assert model[0].weight.shape == (5, 4) and not np.array_equal(
+        before, model[0].weight.detach().numpy()
+    )
+
+
+def test_uninitialized_parameter_errors():
+    p = nn.UninitializedParameter()
+    with pytest.raises(RuntimeError, match="Can't access the shape of an uninitialized"):
+        p.shape  # noqa: B018
+    with pytest.raises(RuntimeError, match="Expected 3D \\(unbatched\\) or 4D \\(batched\\) input"):
+        nn.LazyConv2d(2, 3)(minigrad.randn(3, 3))
+    with pytest.raises(ValueError, match="in_channels must be divisible by groups"):
+        nn.LazyConv2d(2, 3, groups=2)(minigrad.randn(1, 3, 4, 4))
+    with pytest.raises(ValueError, match="can't have uninitialized parameters"):
+        nn.utils.spectral_norm(nn.LazyLinear(2))
+
+
+@pytest.mark.parametrize(
+    "lazy, full, x",
+    [
+        (lambda: nn.LazyConv2d(2, 3), lambda: nn.Conv2d(4, 2, 3), (1, 4, 5, 5)),
+        (lambda: nn.LazyBatchNorm1d(), lambda: nn.BatchNorm1d(3), (2, 3)),
+    ],
+)
+def test_lazy_conv_and_norm_loaded_from_a_state_dict(lazy, full, x):
+    module, reference = lazy(), full()
+    module.load_state_dict(reference.state_dict())
+    x = minigrad.randn(*x)
+    np.testing.assert_array_equal(module(x).detach().numpy(), reference(x).detach().numpy())
+    assert repr(module) == repr(reference)
