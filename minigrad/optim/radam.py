@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, addcmul_, grad_with_decay, lerp_, zeros_state
+from .adam import decay_and_moments_, init_moments
+from .optimizer import Optimizer
 
 
 class RAdam(Optimizer):
@@ -58,23 +59,12 @@ class RAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, state, group) -> None:
-        state["step"] = 0
-        state["exp_avg"] = zeros_state(p)
-        state["exp_avg_sq"] = zeros_state(p)
+        init_moments(p, state)
 
     def _update(self, p, state, group) -> None:
         xp = p.device.xp
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        state["step"] = step = state["step"] + 1
-        decoupled = group["decoupled_weight_decay"]
-        if decoupled and group["weight_decay"] != 0:
-            p._data *= 1 - lr * group["weight_decay"]
-        g = grad_with_decay(p, group, decay=not decoupled)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        tmp = xp.empty_like(m)
-        lerp_(xp, m, g, 1 - beta1, tmp)
-        v *= beta2
-        addcmul_(xp, v, g, g, 1 - beta2, tmp)
+        step, _, m, v, _ = decay_and_moments_(p, state, group)
         correction1, correction2 = 1 - beta1**step, 1 - beta2**step
         update = m / correction1
         update *= lr

@@ -57,3 +57,14 @@ def random_unit(like: Tensor, n: int, eps: float) -> Tensor:
 def default_spectral_dim(module) -> int:
     """1 for transposed convolutions (their weight is (in, out, ...)), else 0, as PyTorch."""
     return 1 if isinstance(module, _ConvTransposeNd) else 0
+
+
+def remove_norm_hook(module, hook_type: type, name: str, what: str):
+    """Undo a hook-based normalization: run the ``hook_type`` hook's ``remove`` for tensor
+    ``name`` and unregister it. Raises ValueError naming ``what`` when there is none."""
+    for key, hook in list(module._forward_pre_hooks.items()):
+        if isinstance(hook, hook_type) and hook.name == name:
+            hook.remove(module)
+            del module._forward_pre_hooks[key]
+            return module
+    raise ValueError(f"{what} of '{name}' not found in {module}")

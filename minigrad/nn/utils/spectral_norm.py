@@ -11,6 +11,7 @@ from ._norms import (
     default_spectral_dim,
     power_iteration,
     random_unit,
+    remove_norm_hook,
     sigma,
     weight_to_matrix,
 )
@@ -99,9 +100,4 @@ def remove_spectral_norm(module, name="weight"):
     Raises:
         ValueError: ``module`` has no spectral norm on ``name``.
     """
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, SpectralNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"spectral_norm of '{name}' not found in {module}")
+    return remove_norm_hook(module, SpectralNorm, name, "spectral_norm")

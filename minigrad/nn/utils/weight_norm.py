@@ -8,7 +8,7 @@ from __future__ import annotations
 import warnings
 
 from ..parameter import Parameter, UninitializedParameter
-from ._norms import norm_except_dim, weight_from_g_v
+from ._norms import norm_except_dim, remove_norm_hook, weight_from_g_v
 
 
 class WeightNorm:
@@ -87,9 +87,4 @@ def remove_weight_norm(module, name: str = "weight"):
     Raises:
         ValueError: ``module`` has no weight norm on ``name``.
     """
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, WeightNorm) and hook.name == name:
-            hook.remove(module)
-            del module._forward_pre_hooks[key]
-            return module
-    raise ValueError(f"weight_norm of '{name}' not found in {module}")
+    return remove_norm_hook(module, WeightNorm, name, "weight_norm")
