@@ -480,3 +480,17 @@ def test_lazy_conv_and_norm_loaded_from_a_state_dict(lazy, full, x):
     x = minigrad.randn(*x)
     np.testing.assert_array_equal(module(x).detach().numpy(), reference(x).detach().numpy())
     assert repr(module) == repr(reference)
+
+
+def test_norms_lazy_layers_and_init_on_each_device(device):
+    x = minigrad.randn(2, 3, device=device)
+    lazy = nn.LazyLinear(4, device=device)
+    assert lazy(x).device == x.device and lazy.weight.device == x.device
+    layer = nn.utils.parametrizations.spectral_norm(nn.Linear(3, 4).to(device))
+    assert layer(x).device == x.device
+    assert nn.utils.parametrizations.weight_norm(nn.Linear(3, 2).to(device))(x).device == x.device
+    assert layer.parametrizations.weight[0]._u.device == x.device
+    w = nn.init.sparse_(minigrad.empty(6, 3, device=device), 0.5)
+    d = nn.init.dirac_(minigrad.empty(3, 3, 3, device=device))
+    assert w.device == d.device == x.device
+    assert (w.cpu().numpy() == 0).sum() == 9 and d.cpu().numpy().sum() == 3

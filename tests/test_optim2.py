@@ -96,6 +96,28 @@ def test_state_dict_round_trip_resumes_exactly(case, tmp_path):
         np.testing.assert_array_equal(a, b)
 
 
+@pytest.mark.parametrize("case", CASES[::2], ids=[c[0] for c in CASES[::2]])
+def test_runs_on_each_device(case, device):
+    """Same trajectory on every device; state stays there (Adafactor reads norms on the host,
+    as PyTorch does, so host transfers are not counted here)."""
+    _, name, defaults, overrides = case
+    start, grads = _data(steps=5)
+    params = _mg_params(start)
+    expected = _mg_run(getattr(optim, name)(params, **defaults), params, grads)
+    params = [p.to(device).detach().requires_grad_() for p in _mg_params(start)]
+    opt = getattr(optim, name)(params, **defaults)
+    got = []
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = minigrad.tensor(g, dtype=minigrad.float64, device=device)
+        opt.step()
+        got.append([p.detach().cpu().numpy().copy() for p in params])
+    for p in params:
+        assert all(v.device == p.device for v in opt.state[p].values() if hasattr(v, "device"))
+    for a, b in zip(got[-1], expected[-1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
 def test_state_names_are_pytorchs():
     torch = pytest.importorskip("torch")
     start, grads = _data(steps=1)
