@@ -494,3 +494,56 @@ def test_norms_lazy_layers_and_init_on_each_device(device):
     d = nn.init.dirac_(minigrad.empty(3, 3, 3, device=device))
     assert w.device == d.device == x.device
     assert (w.cpu().numpy() == 0).sum() == 9 and d.cpu().numpy().sum() == 3
+
+
+# -- orthogonal ---------------------------------------------------------------------------------
+@pytest.mark.parametrize(
+    "shape, orthogonal_map",
+    [
+        ((5, 5), None),
+        ((5, 5), "cayley"),
+        ((4, 4), "householder"),
+        ((6, 3), None),
+        ((3, 6), None),
+        ((6, 3), "matrix_exp"),
+        ((3, 6), "cayley"),
+    ],  # fmt: skip
+)
+def test_orthogonal_matches_torch(shape, orthogonal_map):
+    torch = _torch()
+    make = lambda m: m.nn.Linear(shape[1], shape[0])  # noqa: E731
+    ours, theirs = _pair(lambda: make(minigrad), make)
+    nn.utils.parametrizations.orthogonal(ours, orthogonal_map=orthogonal_map)
+    torch.nn.utils.parametrizations.orthogonal(theirs, orthogonal_map=orthogonal_map)
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    if shape[0] == shape[1]:  # no random completion: the same start as torch's
+        _close(ours.weight, theirs.weight, 1e-9)
+    rng = np.random.default_rng(7)
+    state = {k: v.detach().numpy() for k, v in theirs.state_dict().items()}
+    state["parametrizations.weight.original"] = 0.3 * rng.standard_normal(shape)
+    ours.load_state_dict({k: minigrad.tensor(v) for k, v in state.items()})
+    theirs.load_state_dict({k: torch.tensor(v) for k, v in state.items()})
+    _close(ours.weight, theirs.weight, 1e-9)
+    x = rng.standard_normal((2, shape[1]))
+    y, ty = ours(minigrad.tensor(x)), theirs(torch.tensor(x))
+    _close(y, ty, 1e-9)
+    (y * y).sum().backward()
+    (ty * ty).sum().backward()
+    original = ours.parametrizations.weight.original
+    _close(original.grad, theirs.parametrizations.weight.original.grad, 1e-8)
+    householder = orthogonal_map == "householder" or (
+        orthogonal_map is None and shape[0] != shape[1]
+    )
+    if not householder:  # Householder's map uses the sign of int(diagonal): 0 here, as torch
+        w = ours.weight.detach().numpy()
+        gram = w.T @ w if shape[0] >= shape[1] else w @ w.T
+        np.testing.assert_allclose(gram, np.eye(min(shape)), atol=1e-12)
+
+
+def test_orthogonal_errors():
+    with pytest.raises(ValueError, match="Expected a matrix or batch of matrices"):
+        nn.utils.parametrizations.orthogonal(nn.Linear(2, 2), name="bias")
+    with pytest.raises(ValueError, match="orthogonal_map has to be one of"):
+        nn.utils.parametrizations.orthogonal(nn.Linear(2, 2), orthogonal_map="qr")
+    with pytest.raises(NotImplementedError, match="use_trivialization=False"):
+        nn.utils.parametrizations.orthogonal(nn.Linear(2, 2), use_trivialization=False)

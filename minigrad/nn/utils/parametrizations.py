@@ -1,5 +1,5 @@
-"""``nn.utils.parametrizations``, as ``torch.nn.utils.parametrizations``: weight normalization
-and spectral normalization written as parametrizations (see :mod:`.parametrize`)."""
+"""``nn.utils.parametrizations``, as ``torch.nn.utils.parametrizations``: weight normalization,
+spectral normalization and orthogonality written as parametrizations (see :mod:`.parametrize`)."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from ._norms import (
     weight_from_g_v,
     weight_to_matrix,
 )
+from ._orthogonal import MAPS, _Orthogonal
 
 
 class _WeightNorm(Module):
@@ -113,9 +114,43 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
     return module
 
 
-def orthogonal(*args, **kwargs):
-    """Not implemented in minigrad (PyTorch's ``parametrizations.orthogonal``)."""
-    raise NotImplementedError(
-        "nn.utils.parametrizations.orthogonal is not implemented in minigrad; use "
-        "parametrize.register_parametrization with your own orthogonal map"
-    )
+def orthogonal(module: Module, name: str = "weight", orthogonal_map: str | None = None, *,
+               use_trivialization: bool = True) -> Module:  # fmt: skip
+    """Constrain the matrix (or batch of matrices) ``module.<name>`` to be orthogonal.
+
+    ``orthogonal_map`` is ``"matrix_exp"`` (default for square matrices), ``"cayley"`` or
+    ``"householder"`` (default otherwise). With ``use_trivialization`` (the default) the
+    orthogonal ``base`` is kept in a buffer and the parameter starts at ``−I``, as PyTorch.
+    ``use_trivialization=False`` is not implemented.
+
+    Raises:
+        ValueError: no tensor ``name``, fewer than 2 dims, or an unknown map.
+        NotImplementedError: ``use_trivialization=False``.
+
+    Example:
+        >>> m = orthogonal(nn.Linear(5, 5))
+        >>> (m.weight @ m.weight.T - minigrad.eye(5)).abs().max() < 1e-5
+    """
+    weight = getattr(module, name, None)
+    if not isinstance(weight, Tensor):
+        raise ValueError(f"Module '{module}' has no parameter or buffer with name '{name}'")
+    if weight.ndim < 2:
+        raise ValueError(
+            f"Expected a matrix or batch of matrices. Got a tensor of {weight.ndim} dimensions."
+        )
+    if orthogonal_map is None:
+        square = weight.shape[-2] == weight.shape[-1]
+        orthogonal_map = "matrix_exp" if square else "householder"
+    if orthogonal_map not in MAPS:
+        raise ValueError(
+            f'orthogonal_map has to be one of "matrix_exp", "cayley", "householder". Got: '
+            f"{orthogonal_map}"
+        )
+    if not use_trivialization:
+        raise NotImplementedError(
+            "nn.utils.parametrizations.orthogonal(use_trivialization=False) is not implemented "
+            "in minigrad"
+        )
+    orth = _Orthogonal(weight, orthogonal_map, use_trivialization=use_trivialization)
+    parametrize.register_parametrization(module, name, orth, unsafe=True)
+    return module
