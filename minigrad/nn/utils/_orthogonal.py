@@ -63,7 +63,7 @@ def make_orthogonal(a: Tensor) -> Tensor:
 
 
 class _Orthogonal(Module):
-    """``X ↦ base · map(X)``: ``map`` sends the lower triangle of X to an orthogonal matrix
+    """``x ↦ base · map(x)``: ``map`` sends the lower triangle of x to an orthogonal matrix
     (``matrix_exp`` or ``cayley`` of the skew part, or a product of Householder reflectors)."""
 
     def __init__(self, weight: Tensor, orthogonal_map: str, *, use_trivialization=True):
@@ -73,40 +73,40 @@ class _Orthogonal(Module):
         if use_trivialization:
             self.register_buffer("base", None)
 
-    def forward(self, X: Tensor) -> Tensor:
-        n, k = X.shape[-2], X.shape[-1]
+    def forward(self, x: Tensor) -> Tensor:
+        n, k = x.shape[-2], x.shape[-1]
         transposed = n < k
         if transposed:
-            X, n, k = X.mT, k, n
+            x, n, k = x.mT, k, n
         if self.orthogonal_map in ("matrix_exp", "cayley"):
-            X = X.tril()
+            x = x.tril()
             if n != k:
-                pad = zeros(*X.shape[:-2], n, n - k, dtype=X.dtype, device=X.device)
-                X = cat([X, pad], dim=-1)
-            A = X - X.mT
+                pad = zeros(*x.shape[:-2], n, n - k, dtype=x.dtype, device=x.device)
+                x = cat([x, pad], dim=-1)
+            a = x - x.mT
             if self.orthogonal_map == "matrix_exp":
-                Q = matrix_exp(A)
+                q = matrix_exp(a)
             else:
-                identity = eye(n, dtype=A.dtype, device=A.device)
-                Q = solve(identity - 0.5 * A, identity + 0.5 * A)
+                identity = eye(n, dtype=a.dtype, device=a.device)
+                q = solve(identity - 0.5 * a, identity + 0.5 * a)
             if n != k:
-                Q = Q[..., :k]
+                q = q[..., :k]
         else:
-            A = X.tril(-1)
-            tau = 2.0 / (1.0 + (A * A).sum(-2))
-            Q = householder_product(A, tau)
-            Q = Q * X.diagonal(dim1=-2, dim2=-1).int().to(Q.dtype).unsqueeze(-2)
+            a = x.tril(-1)
+            tau = 2.0 / (1.0 + (a * a).sum(-2))
+            q = householder_product(a, tau)
+            q = q * x.diagonal(dim1=-2, dim2=-1).int().to(q.dtype).unsqueeze(-2)
         if self.base is not None:
-            Q = self.base @ Q
-        return Q.mT if transposed else Q
+            q = self.base @ q
+        return q.mT if transposed else q
 
-    def right_inverse(self, Q: Tensor) -> Tensor:
+    def right_inverse(self, q: Tensor) -> Tensor:
         """Store an orthogonal ``base`` built from ``Q`` and return ``−I`` (which ``forward``
         maps back to ``base``)."""
-        if Q.shape != self.shape:
+        if q.shape != self.shape:
             raise ValueError(
                 f"Expected a matrix or batch of matrices of shape {self.shape}. Got a tensor of "
-                f"shape {Q.shape}."
+                f"shape {q.shape}."
             )
         if "base" not in self._buffers:
             raise NotImplementedError(
@@ -114,15 +114,15 @@ class _Orthogonal(Module):
                 "use_trivialization=False."
             )
         with no_grad():
-            Q_init = Q
-            n, k = Q.shape[-2], Q.shape[-1]
+            q_init = q
+            n, k = q.shape[-2], q.shape[-1]
             if n < k:
-                Q, n, k = Q.mT, k, n
+                q, n, k = q.mT, k, n
             if n == k:
-                Q = Q.clone() if is_orthogonal(Q) else make_orthogonal(Q)
+                q = q.clone() if is_orthogonal(q) else make_orthogonal(q)
             else:
-                extra = randn(*Q.shape[:-2], n, n - k, dtype=Q.dtype, device=Q.device)
-                Q = make_orthogonal(cat([Q, extra], dim=-1))
-            self.base = Q
-            neg_id = zeros(*Q_init.shape, dtype=Q_init.dtype, device=Q_init.device)
-            return neg_id - eye(*Q_init.shape[-2:], dtype=Q_init.dtype, device=Q_init.device)
+                extra = randn(*q.shape[:-2], n, n - k, dtype=q.dtype, device=q.device)
+                q = make_orthogonal(cat([q, extra], dim=-1))
+            self.base = q
+            neg_id = zeros(*q_init.shape, dtype=q_init.dtype, device=q_init.device)
+            return neg_id - eye(*q_init.shape[-2:], dtype=q_init.dtype, device=q_init.device)
