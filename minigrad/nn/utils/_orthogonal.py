@@ -101,7 +101,7 @@ class _Orthogonal(Module):
         return q.mT if transposed else q
 
     def right_inverse(self, q: Tensor) -> Tensor:
-        """Store an orthogonal ``base`` built from ``Q`` and return ``−I`` (which ``forward``
+        """Store an orthogonal ``base`` built from ``q`` and return ``−I`` (which ``forward``
         maps back to ``base``)."""
         if q.shape != self.shape:
             raise ValueError(
