@@ -13,6 +13,10 @@ from .modules.module import RemovableHandle
 from .parameter import Buffer, Parameter
 from .summary import ModelSummary, summary
 
+# -- branch optimutils
+# isort: split
+from .parameter import UninitializedBuffer, UninitializedParameter
+
 __all__ = [
     "Buffer",
     "ModelSummary",
@@ -28,4 +32,7 @@ __all__ = [
     "summary",
     "utils",
     *_module_names,
+    # -- branch optimutils
+    "UninitializedBuffer",
+    "UninitializedParameter",
 ]

@@ -11,6 +11,7 @@ import math
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
+from ..creation import randperm
 from ..tensor import Tensor
 
 __all__ = [
@@ -27,6 +28,9 @@ __all__ = [
     "xavier_normal_",
     "xavier_uniform_",
     "zeros_",
+    # -- branch optimutils
+    "dirac_",
+    "sparse_",
 ]
 
 _LINEAR_GAIN = (
@@ -237,3 +241,55 @@ def layer_default_(weight: Tensor, bias: Tensor | None = None, generator=None) -
         fan_in, _ = _calculate_fan_in_and_fan_out(weight)
         bound = 1 / math.sqrt(fan_in) if fan_in > 0 else 0
         uniform_(bias, -bound, bound, generator=generator)
+
+
+# -- branch optimutils: dirac_, sparse_ ----------------------------------------------------------
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """Fill a 3-, 4- or 5-D convolution weight with the Dirac delta, as ``torch.nn.init.dirac_``.
+
+    A convolution with this weight keeps its input channels (as many as fit in each of the
+    ``groups`` groups of output channels): ones at the kernel's centre, zeros elsewhere.
+
+    Raises:
+        ValueError: ``tensor`` is not 3-, 4- or 5-D, or ``groups`` does not divide dim 0.
+    """
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    sizes = tensor.shape
+    if sizes[0] % groups != 0:
+        raise ValueError("dim 0 must be divisible by groups")
+    per_group = sizes[0] // groups
+    channels = min(per_group, sizes[1])
+    xp = tensor.device.xp
+    with backend.on(tensor.device):
+        delta = xp.zeros(tensor.shape, dtype=tensor._data.dtype)
+        centre = tuple(size // 2 for size in sizes[2:])
+        for g in range(groups):
+            for d in range(channels):
+                delta[(g * per_group + d, d, *centre)] = 1
+        delta = Tensor._make(delta, tensor.device)
+    with no_grad():
+        return tensor.copy_(delta)
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) -> Tensor:
+    """Fill a 2-D tensor from N(0, std²), then zero ``ceil(sparsity · rows)`` random entries of
+    each column (Martens, 2010), as ``torch.nn.init.sparse_``.
+
+    Raises:
+        ValueError: ``tensor`` is not 2-D.
+    """
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    num_zeros = math.ceil(sparsity * rows)
+    normal_(tensor, 0.0, std, generator)
+    keep = [[1.0] * cols for _ in range(rows)]
+    for col in range(cols):
+        for row in randperm(rows, generator=generator).tolist()[:num_zeros]:
+            keep[row][col] = 0.0
+    xp = tensor.device.xp
+    with backend.on(tensor.device):
+        mask = Tensor._make(xp.asarray(keep, dtype=tensor._data.dtype), tensor.device)
+    with no_grad():
+        return tensor.mul_(mask)

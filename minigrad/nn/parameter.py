@@ -63,3 +63,90 @@ class Buffer(Tensor):
             raise TypeError(f"Buffer expects a Tensor as data, got {type(data).__name__}")
         self._init(data._data, data.device, False, None)
         self.persistent = persistent
+
+
+# -- branch optimutils: lazy parameters (torch.nn.parameter.Uninitialized*) ----------------------
+class UninitializedTensorMixin:
+    """A parameter or buffer whose shape is not known yet (used by the ``Lazy*`` modules).
+
+    It holds no data: reading its shape or values raises until :meth:`materialize` gives it
+    one, after which it becomes an ordinary :class:`Parameter` (or plain tensor, for a buffer)
+    in place, keeping its identity.
+    """
+
+    __slots__ = ()
+    cls_to_become: type = Tensor
+
+    def materialize(self, shape, device=None, dtype=None) -> None:
+        """Allocate (uninitialized) storage of ``shape`` and become ``cls_to_become``."""
+        device = self.device if device is None else device
+        dtype = self.dtype if dtype is None else dtype
+        if isinstance(shape, int):
+            shape = (shape,)
+        data = empty(*shape, device=device, dtype=dtype)
+        self._data, self.device = data._data, data.device
+        self.__class__ = self.cls_to_become
+
+    @property
+    def shape(self):
+        raise RuntimeError(
+            "Can't access the shape of an uninitialized parameter or buffer. This error usually "
+            "happens in `load_state_dict` when trying to load an uninitialized parameter into "
+            "an initialized one. Call `forward` to initialize the parameters before accessing "
+            "their attributes."
+        )
+
+    def share_memory_(self):
+        raise RuntimeError(
+            "Can't share memory on an uninitialized parameter or buffer. Call `forward` to "
+            "initialize the parameters before calling `module.share_memory()`."
+        )
+
+    def numel(self):
+        raise RuntimeError(
+            "Can't access the number of elements of an uninitialized parameter or buffer; call "
+            "`forward` first"
+        )
+
+    def __repr__(self) -> str:
+        return f"<{type(self).__name__}>"
+
+    def __deepcopy__(self, memo):
+        if id(self) not in memo:
+            memo[id(self)] = type(self)(self.requires_grad, self.device, self.dtype)
+        return memo[id(self)]
+
+
+def _uninitialized_init(self, requires_grad, device, dtype) -> None:
+    data = empty(0, device=device, dtype=dtype)
+    self._init(data._data, data.device, False, None)
+    self.requires_grad = requires_grad
+
+
+class UninitializedParameter(UninitializedTensorMixin, Parameter):
+    """A Parameter of not-yet-known shape; becomes a :class:`Parameter` on ``materialize``.
+
+    Args:
+        requires_grad: whether the parameter is trained (default True).
+        device, dtype: where and of which dtype its data will be.
+    """
+
+    cls_to_become = Parameter
+
+    def __init__(self, requires_grad: bool = True, device=None, dtype=None):
+        _uninitialized_init(self, requires_grad, device, dtype)
+
+
+class UninitializedBuffer(UninitializedTensorMixin, Tensor):
+    """A buffer of not-yet-known shape; becomes a plain tensor on ``materialize``."""
+
+    __slots__ = ()
+    cls_to_become = Tensor
+
+    def __init__(self, requires_grad: bool = False, device=None, dtype=None):
+        _uninitialized_init(self, requires_grad, device, dtype)
+
+
+def is_lazy(param) -> bool:
+    """Whether ``param`` is an uninitialized (lazy) parameter or buffer."""
+    return isinstance(param, UninitializedTensorMixin)

@@ -1,13 +1,17 @@
 """Optimizers with PyTorch's ``torch.optim`` names, defaults and update rules; schedulers."""
 
 from . import lr_scheduler
+from ._adafactor import Adafactor
 from .adadelta import Adadelta
 from .adagrad import Adagrad
 from .adam import Adam, Adamax, AdamW, NAdam
+from .asgd import ASGD
 from .lbfgs import LBFGS
 from .lion import Lion
 from .optimizer import Optimizer
+from .radam import RAdam
 from .rmsprop import RMSprop
+from .rprop import Rprop
 from .sgd import SGD
 
 __all__ = [
@@ -23,4 +27,9 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "lr_scheduler",
+    # -- branch optimutils
+    "ASGD",
+    "Adafactor",
+    "RAdam",
+    "Rprop",
 ]

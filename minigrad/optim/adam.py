@@ -64,9 +64,7 @@ class Adam(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, state, group) -> None:
-        state["step"] = 0
-        state["exp_avg"] = zeros_state(p)
-        state["exp_avg_sq"] = zeros_state(p)
+        init_moments(p, state)
         if group["amsgrad"]:
             state["max_exp_avg_sq"] = zeros_state(p)
 
@@ -79,16 +77,7 @@ class Adam(Optimizer):
             return
         xp = p.device.xp
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        state["step"] = step = state["step"] + 1
-        decoupled = group["decoupled_weight_decay"]
-        if decoupled and group["weight_decay"] != 0:
-            p._data *= 1 - lr * group["weight_decay"]
-        g = grad_with_decay(p, group, decay=not decoupled)
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        tmp = xp.empty_like(m)
-        lerp_(xp, m, g, 1 - beta1, tmp)
-        v *= beta2
-        addcmul_(xp, v, g, g, 1 - beta2, tmp)
+        step, _, m, v, tmp = decay_and_moments_(p, state, group)
         if group["amsgrad"]:
             v = xp.maximum(state["max_exp_avg_sq"]._data, v, out=state["max_exp_avg_sq"]._data)
         step_size = lr / (1 - beta1**step)
@@ -258,30 +247,46 @@ class NAdam(Optimizer):
         super().__init__(params, defaults)
 
     def _init_state(self, p, state, group) -> None:
-        state["step"] = 0
+        init_moments(p, state)
         state["mu_product"] = 1.0
-        state["exp_avg"] = zeros_state(p)
-        state["exp_avg_sq"] = zeros_state(p)
 
     def _update(self, p, state, group) -> None:
         xp = p.device.xp
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        state["step"] = step = state["step"] + 1
-        decoupled = group["decoupled_weight_decay"]
-        if decoupled and group["weight_decay"] != 0:
-            p._data *= 1 - lr * group["weight_decay"]
-        g = grad_with_decay(p, group, decay=not decoupled)
+        step, g, m, v, tmp = decay_and_moments_(p, state, group)
         psi = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
         state["mu_product"] = mu_product = state["mu_product"] * mu
-        m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
-        tmp = xp.empty_like(m)
-        lerp_(xp, m, g, 1 - beta1, tmp)
-        v *= beta2
-        addcmul_(xp, v, g, g, 1 - beta2, tmp)
         denom = xp.divide(v, 1 - beta2**step)
         xp.sqrt(denom, out=denom)
         denom += eps
         addcdiv_(xp, p._data, g, denom, -lr * (1.0 - mu) / (1.0 - mu_product), tmp)
         addcdiv_(xp, p._data, m, denom, (-lr * mu_next) / (1.0 - mu_product * mu_next), tmp)
+
+
+def init_moments(p, state: dict) -> None:
+    """Step 0 and zero first and second moments (``exp_avg``, ``exp_avg_sq``)."""
+    state["step"] = 0
+    state["exp_avg"] = zeros_state(p)
+    state["exp_avg_sq"] = zeros_state(p)
+
+
+def decay_and_moments_(p, state: dict, group: dict) -> tuple:
+    """The first half of an Adam/NAdam/RAdam step, in place: count the step, apply weight decay
+    (decoupled, or an L2 term on the gradient) and update ``m`` and ``v``.
+
+    Returns ``(step, g, m, v, tmp)``: the gradient used, the moment arrays and a scratch array.
+    """
+    xp = p.device.xp
+    (beta1, beta2), decoupled = group["betas"], group["decoupled_weight_decay"]
+    state["step"] = step = state["step"] + 1
+    if decoupled and group["weight_decay"] != 0:
+        p._data *= 1 - group["lr"] * group["weight_decay"]
+    g = grad_with_decay(p, group, decay=not decoupled)
+    m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
+    tmp = xp.empty_like(m)
+    lerp_(xp, m, g, 1 - beta1, tmp)
+    v *= beta2
+    addcmul_(xp, v, g, g, 1 - beta2, tmp)
+    return step, g, m, v, tmp

@@ -89,4 +89,11 @@ from .transformer import (
 )
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
+# -- branch optimutils: lazy modules
+# isort: split
+from .batchnorm import LazyBatchNorm1d, LazyBatchNorm2d
+from .conv import LazyConv1d, LazyConv2d, LazyConvTranspose1d, LazyConvTranspose2d
+from .lazy import LazyModuleMixin
+from .linear import LazyLinear
+
 __all__ = [name for name in dir() if not name.startswith("_") and name[0].isupper()]

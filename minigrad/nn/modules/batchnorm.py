@@ -6,7 +6,8 @@ from ... import dtypes
 from ...creation import empty, ones, tensor, zeros
 from .. import functional as F
 from .. import init
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 
@@ -129,3 +130,54 @@ class BatchNorm3d(_BatchNorm):
 
     _ndims = (5,)
     _shapes = "(N, {C}, D, H, W)"
+
+
+# -- branch optimutils: lazy batch norms ---------------------------------------------------------
+class _LazyNormBase(LazyModuleMixin, _BatchNorm):
+    """Infers ``num_features`` from the first input (``input.shape[1]``)."""
+
+    def __init__(self, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
+                 device=None, dtype=None):  # fmt: skip
+        super().__init__(0, eps, momentum, False, False, device=device, dtype=dtype)
+        self.affine, self.track_running_stats = affine, track_running_stats
+        factory = dict(device=device, dtype=dtype)
+        if affine:
+            self.weight = UninitializedParameter(**factory)
+            self.bias = UninitializedParameter(**factory)
+        if track_running_stats:
+            self.running_mean = UninitializedBuffer(**factory)
+            self.running_var = UninitializedBuffer(**factory)
+            self.num_batches_tracked = tensor(0, dtype=dtypes.int64, device=device)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.num_features != 0:
+            super().reset_parameters()
+
+    def initialize_parameters(self, input, *args, **kwargs) -> None:
+        """Materialize the parameters and running statistics for ``input.shape[1]`` features.
+        When they were loaded from a state dict, only ``num_features`` is set (PyTorch leaves
+        it 0 then)."""
+        self.num_features = input.shape[1]
+        if not self.has_uninitialized_params():
+            return
+        for name in ("weight", "bias", "running_mean", "running_var"):
+            value = getattr(self, name)
+            if value is not None:
+                value.materialize((self.num_features,))
+        self.reset_parameters()
+
+
+class LazyBatchNorm1d(_LazyNormBase):
+    """A :class:`BatchNorm1d` whose ``num_features`` is inferred from the first input; it then
+    becomes a ``BatchNorm1d``."""
+
+    cls_to_become = BatchNorm1d
+    _ndims, _shapes = BatchNorm1d._ndims, BatchNorm1d._shapes
+
+
+class LazyBatchNorm2d(_LazyNormBase):
+    """A :class:`BatchNorm2d` whose ``num_features`` is inferred from the first input; it then
+    becomes a ``BatchNorm2d``."""
+
+    cls_to_become = BatchNorm2d
+    _ndims, _shapes = BatchNorm2d._ndims, BatchNorm2d._shapes

@@ -8,7 +8,8 @@ from .. import init
 from ..functional._windows import pair
 from ..functional.conv import conv1d, conv2d, conv_padding
 from ..functional.conv_transpose import conv_transpose1d, conv_transpose2d
-from ..parameter import Parameter
+from ..parameter import Parameter, UninitializedParameter
+from .lazy import LazyModuleMixin
 from .module import Module
 
 __all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
@@ -242,3 +243,97 @@ class ConvTranspose1d(_ConvTransposeNd):
             input, self.weight, self.bias, self.stride, self.padding,
             self._output_padding(input, output_size), self.groups, self.dilation,
         )  # fmt: skip
+
+
+# -- branch optimutils: lazy convolutions ---------------------------------------------------------
+class _LazyConvXdMixin(LazyModuleMixin):
+    """Infers ``in_channels`` from the first input (dim 1 when batched, 0 when not)."""
+
+    def __init__(self, out_channels: int, *args, bias: bool = True, device=None, dtype=None):
+        super().__init__(0, 0, *args, device=device, dtype=dtype)
+        self.weight = UninitializedParameter(device=device, dtype=dtype)
+        self.out_channels = out_channels
+        if bias:
+            self.bias = UninitializedParameter(device=device, dtype=dtype)
+
+    def reset_parameters(self) -> None:
+        if not self.has_uninitialized_params() and self.in_channels != 0:
+            super().reset_parameters()
+
+    def _get_in_channels(self, input) -> int:
+        unbatched = self.dims + 1
+        if input.ndim not in (unbatched, unbatched + 1):
+            raise RuntimeError(
+                f"Expected {unbatched}D (unbatched) or {unbatched + 1}D (batched) input to "
+                f"{self.__class__.__name__}, but got input of size: {list(input.shape)}"
+            )
+        return input.shape[1] if input.ndim == unbatched + 1 else input.shape[0]
+
+    def initialize_parameters(self, input, *args, **kwargs) -> None:
+        """Materialize the weight and bias for ``input``'s channels. When they were loaded from
+        a state dict, only ``in_channels`` is set (PyTorch leaves it 0 then)."""
+        self.in_channels = self._get_in_channels(input)
+        if not self.has_uninitialized_params():
+            return
+        if self.in_channels % self.groups != 0:
+            raise ValueError("in_channels must be divisible by groups")
+        groups, k = self.groups, self.kernel_size
+        if self.transposed:
+            shape = (self.in_channels, self.out_channels // groups, *k)
+        else:
+            shape = (self.out_channels, self.in_channels // groups, *k)
+        self.weight.materialize(shape)
+        if self.bias is not None:
+            self.bias.materialize((self.out_channels,))
+        self.reset_parameters()
+
+
+class LazyConv1d(_LazyConvXdMixin, Conv1d):
+    """A :class:`Conv1d` whose ``in_channels`` is inferred from the first input; it then
+    becomes a ``Conv1d``."""
+
+    cls_to_become = Conv1d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
+                 bias=True, padding_mode="zeros", device=None, dtype=None):  # fmt: skip
+        _LazyConvXdMixin.__init__(
+            self, out_channels, kernel_size, stride, padding, dilation, groups, False,
+            padding_mode, bias=bias, device=device, dtype=dtype,
+        )  # fmt: skip
+
+
+class LazyConv2d(_LazyConvXdMixin, Conv2d):
+    """A :class:`Conv2d` whose ``in_channels`` is inferred from the first input; it then
+    becomes a ``Conv2d``.
+
+    Example:
+        >>> conv = nn.LazyConv2d(8, 3)
+        >>> conv(minigrad.randn(1, 3, 5, 5)).shape, conv.in_channels
+        (minigrad.Size([1, 8, 3, 3]), 3)
+    """
+
+    cls_to_become = Conv2d
+    __init__ = LazyConv1d.__init__
+
+
+class LazyConvTranspose1d(_LazyConvXdMixin, ConvTranspose1d):
+    """A :class:`ConvTranspose1d` whose ``in_channels`` is inferred from the first input; it
+    then becomes a ``ConvTranspose1d``."""
+
+    cls_to_become = ConvTranspose1d
+
+    def __init__(self, out_channels, kernel_size, stride=1, padding=0, output_padding=0,
+                 groups=1, bias=True, dilation=1, padding_mode="zeros", device=None,
+                 dtype=None):  # fmt: skip
+        _LazyConvXdMixin.__init__(
+            self, out_channels, kernel_size, stride, padding, output_padding, groups, False,
+            dilation, padding_mode, bias=bias, device=device, dtype=dtype,
+        )  # fmt: skip
+
+
+class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
+    """A :class:`ConvTranspose2d` whose ``in_channels`` is inferred from the first input; it
+    then becomes a ``ConvTranspose2d``."""
+
+    cls_to_become = ConvTranspose2d
+    __init__ = LazyConvTranspose1d.__init__

@@ -17,7 +17,16 @@ from .base import LRScheduler
 from .cyclic import CosineAnnealingWarmRestarts, CyclicLR
 from .plateau import ReduceLROnPlateau
 from .sequential import ChainedScheduler, SequentialLR
-from .simple import ExponentialLR, LambdaLR, LinearLR, MultiStepLR, PolynomialLR, StepLR
+from .simple import (  # branch optimutils
+    ConstantLR,
+    ExponentialLR,
+    LambdaLR,
+    LinearLR,
+    MultiplicativeLR,
+    MultiStepLR,
+    PolynomialLR,
+    StepLR,
+)
 
 __all__ = [
     "ChainedScheduler",
@@ -34,4 +43,7 @@ __all__ = [
     "ReduceLROnPlateau",
     "SequentialLR",
     "StepLR",
+    # -- branch optimutils
+    "ConstantLR",
+    "MultiplicativeLR",
 ]

@@ -1,4 +1,5 @@
-"""Schedules that scale the base rate by a factor per epoch: lambda, step, linear, exponential."""
+"""Schedules that scale the base rate by a factor per epoch: lambda, step, linear, exponential,
+constant and multiplicative."""
 
 from __future__ import annotations
 
@@ -10,14 +11,11 @@ from ..optimizer import Optimizer
 from .base import LRScheduler, _check_keys, _group_lrs
 
 
-class LambdaLR(LRScheduler):
-    """``lr = base_lr · lr_lambda(epoch)``, one function or one per param group.
+class _LambdaScheduler(LRScheduler):
+    """The shared part of LambdaLR and MultiplicativeLR: one function or one per param group.
 
     ``state_dict`` keeps no functions: plain functions are saved as None, callable objects
     as their ``__dict__`` (as PyTorch).
-
-    Example:
-        >>> sched = LambdaLR(opt, lr_lambda=lambda epoch: 0.95**epoch)
     """
 
     def __init__(self, optimizer: Optimizer, lr_lambda, last_epoch: int = -1):
@@ -52,8 +50,73 @@ class LambdaLR(LRScheduler):
             if saved is not None:
                 fn.__dict__.update(saved)
 
+
+class LambdaLR(_LambdaScheduler):
+    """``lr = base_lr · lr_lambda(epoch)``, one function or one per param group.
+
+    Example:
+        >>> sched = LambdaLR(opt, lr_lambda=lambda epoch: 0.95**epoch)
+    """
+
     def get_lr(self) -> list:
         return [base * fn(self.last_epoch) for fn, base in zip(self.lr_lambdas, self.base_lrs)]
+
+
+class MultiplicativeLR(_LambdaScheduler):
+    """Multiply the learning rate by ``lr_lambda(epoch)`` at every step after the first.
+
+    ``lr_epoch = lr_(epoch-1) · lr_lambda(epoch)``; one function or one per param group.
+
+    Example:
+        >>> sched = MultiplicativeLR(opt, lr_lambda=lambda epoch: 0.95)
+    """
+
+    def get_lr(self) -> list:
+        lrs = _group_lrs(self.optimizer)
+        if self._is_initial:
+            return lrs
+        return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, lrs)]
+
+
+class ConstantLR(LRScheduler):
+    """Scale the learning rate by ``factor`` until epoch ``total_iters``, then restore it.
+
+    ``lr = base_lr · factor`` for ``epoch < total_iters``, ``base_lr`` afterwards (computed
+    recursively from the previous ``lr``, as PyTorch does).
+
+    Example:
+        >>> sched = ConstantLR(opt, factor=0.5, total_iters=4)
+    """
+
+    def __init__(
+        self,
+        optimizer: Optimizer,
+        factor: float = 1.0 / 3,
+        total_iters: int = 5,
+        last_epoch: int = -1,
+    ):
+        if factor > 1.0 or factor < 0:
+            raise ValueError(
+                f"Constant multiplicative factor expected to be between 0 and 1, got "
+                f"factor={factor}"
+            )
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self) -> list:
+        lrs = _group_lrs(self.optimizer)
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in lrs]
+        if self.last_epoch != self.total_iters:
+            return lrs
+        return [lr * (1.0 / self.factor) for lr in lrs]
+
+    def _get_closed_form_lr(self) -> list:
+        return [
+            base * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+            for base in self.base_lrs
+        ]
 
 
 class StepLR(LRScheduler):

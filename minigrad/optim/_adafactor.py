@@ -1,0 +1,156 @@
+"""Adafactor: Adam-like steps with a factored (row × column) second moment."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+from .optimizer import Optimizer, add_, lerp_, state_tensor, zeros_state
+
+
+class Adafactor(Optimizer):
+    r"""Adafactor (Shazeer & Stern, 2018), as ``torch.optim.Adafactor``.
+
+    At step :math:`t`, with :math:`\hat\beta_{2t} = 1 - t^{c}` (:math:`c` = ``beta2_decay``),
+    :math:`\rho_t = \min(\gamma, 1/\sqrt t)` and
+    :math:`\alpha_t = \max(\epsilon_2, \mathrm{RMS}(\theta_{t-1}))\,\rho_t`:
+
+    .. math::
+        R_t &= \hat\beta_{2t} R_{t-1} + (1 - \hat\beta_{2t})\, \mathrm{mean}_{cols}(g_t^2), \quad
+        C_t = \hat\beta_{2t} C_{t-1} + (1 - \hat\beta_{2t})\, \mathrm{mean}_{rows}(g_t^2) \\
+        \hat v_t &= R_t C_t / \max(\mathrm{mean}(R_t), \epsilon_1)
+            \quad(\text{for a vector: } v_t = \hat\beta_{2t} v_{t-1} + (1-\hat\beta_{2t})g_t^2) \\
+        u_t &= g_t / \sqrt{\max(\hat v_t, \epsilon_1^2)} \\
+        \theta_t &= (1 - \gamma\lambda)\,\theta_{t-1}
+            - \alpha_t\, u_t / \max(1, \mathrm{RMS}(u_t) / d)
+
+    (weight decay :math:`\lambda` is decoupled). Tensors of two or more dimensions keep the
+    factors over their last two dimensions. State: ``step``, and ``row_var``/``col_var``
+    (matrices) or ``variance`` (vectors and scalars).
+
+    Args:
+        params: the tensors to optimize, or param groups.
+        lr: :math:`\gamma`, the cap of the relative step size (default 1e-2).
+        beta2_decay: :math:`c \le 0` (default -0.8).
+        eps: :math:`(\epsilon_1, \epsilon_2)`; :math:`\epsilon_1` None means the machine
+            epsilon of the parameter's dtype (default (None, 1e-3)).
+        d: the update clipping threshold, >= 1 (default 1.0).
+        weight_decay: :math:`\lambda`.
+        maximize: maximize the objective instead of minimizing it.
+    """
+
+    _state_keys = ("step", "row_var", "col_var", "variance")
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        beta2_decay: float = -0.8,
+        eps: tuple = (None, 1e-3),
+        d: float = 1.0,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+    ):
+        defaults = dict(
+            lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay,
+            maximize=maximize,
+        )  # fmt: skip
+        super().__init__(params, defaults)
+
+    def _validate(self, group: dict, where: str) -> None:
+        super()._validate({k: v for k, v in group.items() if k != "eps"}, where)
+        if "beta2_decay" in group and not _real(group["beta2_decay"]) <= 0.0:
+            raise ValueError(
+                f"beta2_decay should be <= 0 but is: {group['beta2_decay']} in {where}"
+            )
+        if "d" in group and not _real(group["d"]) >= 1.0:
+            raise ValueError(f"Clipping threshold d should be >= 1 but is: {group['d']} in {where}")
+        if "eps" in group:
+            eps = group["eps"]
+            if not isinstance(eps, (tuple, list)) or len(eps) != 2:
+                raise ValueError(f"eps must be a pair (eps1, eps2), got {eps!r} in {where}")
+            if eps[0] is not None and not _real(eps[0]) >= 0.0:
+                raise ValueError(f"epsilon1 should be >= 0 but is: {eps[0]} in {where}")
+            if not _real(eps[1]) >= 0.0:
+                raise ValueError(f"epsilon2 should be >= 0 but is: {eps[1]} in {where}")
+
+    def _init_state(self, p, state, group) -> None:
+        state["step"] = 0
+        if p.ndim > 1:
+            xp = p.device.xp
+            rows, cols = list(p.shape), list(p.shape)
+            rows[-1], cols[-2] = 1, 1
+            state["row_var"] = state_tensor(p, xp.zeros(rows, dtype=p._data.dtype))
+            state["col_var"] = state_tensor(p, xp.zeros(cols, dtype=p._data.dtype))
+        else:
+            state["variance"] = zeros_state(p)
+
+    def _load_param_state(self, p, key, saved) -> dict:
+        """As the base class, with the factors checked against their own reduced shapes."""
+        if not isinstance(saved, dict):
+            return super()._load_param_state(p, key, saved)
+        factors = {k: v for k, v in saved.items() if k in ("row_var", "col_var")}
+        state = super()._load_param_state(
+            p, key, {k: v for k, v in saved.items() if k not in factors}
+        )
+        for name, value in factors.items():
+            expected = list(p.shape)
+            expected[-1 if name == "row_var" else -2] = 1
+            if p.ndim < 2 or list(value.shape) != expected:
+                raise ValueError(
+                    f"state {name!r} of parameter {key} has shape {list(value.shape)}, but "
+                    f"Adafactor expects {expected} for a parameter of shape {list(p.shape)}"
+                )
+            state[name] = state_tensor(p, value.detach().to(p.device, p.dtype)._data.copy())
+        return state
+
+    def _update(self, p, state, group) -> None:
+        xp = p.device.xp
+        lr, c, d = group["lr"], group["beta2_decay"], group["d"]
+        eps1, eps2 = group["eps"]
+        if eps1 is None:
+            eps1 = float(np.finfo(p._data.dtype).eps)
+        g = -p.grad._data if group["maximize"] else p.grad._data
+        state["step"] = step = state["step"] + 1
+        weight = step**c  # 1 - beta2_t, the weight of the new moment
+        rho = min(lr, 1 / (step**0.5))
+        alpha = max(eps2, _norm(xp, p._data) / (p._data.size**0.5)) * rho
+        if group["weight_decay"] != 0:
+            p._data *= 1 - lr * group["weight_decay"]
+        if g.ndim > 1:
+            row, col = state["row_var"]._data, state["col_var"]._data
+            lerp_(xp, row, _mean_square(xp, g, -1), weight)
+            lerp_(xp, col, _mean_square(xp, g, -2), weight)
+            estimate = row @ col
+            estimate /= xp.maximum(row.mean(axis=-2, keepdims=True), eps1)
+        else:
+            variance = state["variance"]._data
+            lerp_(xp, variance, g * g, weight)
+            estimate = variance.copy()
+        update = xp.maximum(estimate, eps1 * eps1)
+        xp.sqrt(update, out=update)
+        xp.divide(1.0, update, out=update)
+        update *= g
+        denom = max(1.0, _norm(xp, update) / ((update.size**0.5) * d))
+        add_(xp, p._data, update, -alpha / denom)
+
+
+def _real(value):
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        raise TypeError(f"Adafactor hyperparameters must be Python numbers, got {value!r}")
+    return value
+
+
+def _norm(xp, a) -> float:
+    """The 2-norm of an array, as a Python float."""
+    return float(xp.sqrt(xp.vdot(a.ravel(), a.ravel()).real))
+
+
+def _mean_square(xp, g, axis: int):
+    """``norm(g, dim=axis, keepdim=True)² / g.shape[axis]``, in PyTorch's order of rounding."""
+    out = xp.sqrt(xp.sum(g * g, axis=axis, keepdims=True))
+    out *= out
+    out /= g.shape[axis]
+    return out

@@ -1,0 +1,73 @@
+"""ASGD: averaged stochastic gradient descent."""
+
+from __future__ import annotations
+
+from .optimizer import Optimizer, add_, grad_with_decay, zeros_state
+
+
+class ASGD(Optimizer):
+    r"""Averaged SGD (Polyak & Juditsky, 1992), as ``torch.optim.ASGD``.
+
+    .. math::
+        \theta_t &= (1 - \lambda\eta_{t-1})\,\theta_{t-1} - \eta_{t-1}\, g_t \\
+        \bar\theta_t &= \bar\theta_{t-1} + \mu_{t-1} (\theta_t - \bar\theta_{t-1})
+            \quad(\text{a copy of } \theta_t \text{ while } \mu = 1) \\
+        \eta_t &= \gamma / (1 + \lambda\gamma t)^{\alpha}, \qquad
+        \mu_t = 1 / \max(1, t - t_0)
+
+    with :math:`g_t` negated under ``maximize`` and carrying an L2 term ``weight_decay·θ``.
+    State: ``step``, ``eta``, ``mu`` and ``ax`` (:math:`\bar\theta`, the averaged parameters).
+    PyTorch keeps ``eta`` and ``mu`` as tensors of the default dtype (float32 unless changed);
+    minigrad keeps them as Python floats (double precision).
+
+    Args:
+        params: the tensors to optimize, or param groups.
+        lr: learning rate :math:`\gamma` (default 1e-2).
+        lambd: decay term :math:`\lambda` (default 1e-4).
+        alpha: power :math:`\alpha` of the :math:`\eta` update (default 0.75).
+        t0: the step at which averaging starts (default 1e6).
+        weight_decay: an L2 penalty.
+        maximize: maximize the objective instead of minimizing it.
+    """
+
+    _state_keys = ("step", "eta", "mu", "ax")
+
+    def __init__(
+        self,
+        params,
+        lr: float = 1e-2,
+        lambd: float = 1e-4,
+        alpha: float = 0.75,
+        t0: float = 1e6,
+        weight_decay: float = 0.0,
+        *,
+        maximize: bool = False,
+    ):
+        defaults = dict(
+            lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize
+        )
+        super().__init__(params, defaults)
+
+    def _init_state(self, p, state, group) -> None:
+        state["step"] = 0
+        state["eta"] = float(group["lr"])
+        state["mu"] = 1.0
+        state["ax"] = zeros_state(p)
+
+    def _update(self, p, state, group) -> None:
+        xp = p.device.xp
+        lr, lambd = group["lr"], group["lambd"]
+        state["step"] = step = state["step"] + 1
+        g = grad_with_decay(p, group)
+        eta, mu = state["eta"], state["mu"]
+        param, ax = p._data, state["ax"]._data
+        param *= 1 - lambd * eta
+        add_(xp, param, g, -eta)
+        if mu != 1:
+            diff = param - ax
+            diff *= mu
+            ax += diff
+        else:
+            ax[...] = param
+        state["eta"] = lr / ((1 + lambd * lr * step) ** group["alpha"])
+        state["mu"] = 1 / max(1, step - group["t0"])

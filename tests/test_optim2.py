@@ -1,0 +1,224 @@
+"""RAdam, Rprop, ASGD, Adafactor and the ConstantLR/MultiplicativeLR schedulers against torch."""
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import optim
+from minigrad.optim import lr_scheduler
+
+STEPS = 60
+SHAPES = [(3, 4), (5,), (2, 3, 4)]
+
+# (id, class name, defaults, overrides for param group 1)
+CASES = [
+    ("radam", "RAdam", dict(lr=0.01), dict(lr=0.05, betas=(0.8, 0.9))),
+    ("radam-wd", "RAdam", dict(lr=0.01, weight_decay=0.1), dict(eps=1e-4)),
+    ("radamw", "RAdam", dict(weight_decay=0.1, decoupled_weight_decay=True), dict(lr=0.02)),
+    ("radam-max", "RAdam", dict(lr=0.01, maximize=True), dict(betas=(0.5, 0.6))),
+    ("rprop", "Rprop", dict(), dict(lr=0.1)),
+    ("rprop-etas", "Rprop", dict(etas=(0.3, 1.5), step_sizes=(1e-3, 0.2)), dict(maximize=True)),
+    ("asgd", "ASGD", dict(lr=0.05), dict(lambd=1e-2)),
+    ("asgd-t0", "ASGD", dict(lr=0.05, t0=10, alpha=0.5, weight_decay=0.1), dict(maximize=True)),
+    ("adafactor", "Adafactor", dict(), dict(lr=0.05)),
+    ("adafactor-opts", "Adafactor", dict(beta2_decay=-0.5, d=2.0), dict(eps=(1e-20, 1e-2))),
+    ("adafactor-wd-max", "Adafactor", dict(weight_decay=0.1, maximize=True), dict(lr=0.001)),
+]
+
+
+def _data(seed=0, steps=STEPS):
+    rng = np.random.default_rng(seed)
+    start = [rng.standard_normal(shape) for shape in SHAPES]
+    grads = [[rng.standard_normal(shape) for shape in SHAPES] for _ in range(steps)]
+    return start, grads
+
+
+def _groups(params, overrides):
+    return [{"params": [params[0], params[2]]}, {"params": [params[1]], **overrides}]
+
+
+def _mg_params(arrays):
+    return [minigrad.tensor(a, dtype=minigrad.float64, requires_grad=True) for a in arrays]
+
+
+def _mg_run(opt, params, grads):
+    out = []
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = minigrad.tensor(g, dtype=minigrad.float64)
+        opt.step()
+        out.append([p.detach().numpy().copy() for p in params])
+    return out
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_trajectory_matches_torch(case):
+    torch = pytest.importorskip("torch")
+    _, name, defaults, overrides = case
+    start, grads = _data()
+    params = _mg_params(start)
+    mine = _mg_run(getattr(optim, name)(_groups(params, overrides), **defaults), params, grads)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)  # ASGD's eta and mu live in the default dtype
+    try:
+        tparams = [torch.tensor(a, requires_grad=True) for a in start]
+        topt = getattr(torch.optim, name)(_groups(tparams, overrides), foreach=False, **defaults)
+        for step, step_grads in enumerate(grads):
+            for p, g in zip(tparams, step_grads):
+                p.grad = torch.tensor(g)
+            topt.step()
+            for ours, theirs in zip(mine[step], tparams):
+                np.testing.assert_allclose(
+                    ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=f"step {step}"
+                )
+    finally:
+        torch.set_default_dtype(previous)
+
+
+@pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
+def test_state_dict_round_trip_resumes_exactly(case, tmp_path):
+    _, name, defaults, overrides = case
+    start, grads = _data(seed=1)
+    params = _mg_params(start)
+    full = _mg_run(getattr(optim, name)(_groups(params, overrides), **defaults), params, grads)
+    params = _mg_params(start)
+    opt = getattr(optim, name)(_groups(params, overrides), **defaults)
+    half = STEPS // 2
+    _mg_run(opt, params, grads[:half])
+    path = tmp_path / "ckpt.mg"
+    minigrad.save({"params": params, "optimizer": opt.state_dict()}, path)
+    ckpt = minigrad.load(path)
+    params = [p.detach().requires_grad_() for p in ckpt["params"]]
+    opt = getattr(optim, name)(_groups(params, {}), **defaults)
+    opt.load_state_dict(ckpt["optimizer"])
+    resumed = _mg_run(opt, params, grads[half:])
+    for a, b in zip(full[-1], resumed[-1]):
+        np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("case", CASES[::2], ids=[c[0] for c in CASES[::2]])
+def test_runs_on_each_device(case, device):
+    """Same trajectory on every device; state stays there (Adafactor reads norms on the host,
+    as PyTorch does, so host transfers are not counted here)."""
+    _, name, defaults, overrides = case
+    start, grads = _data(steps=5)
+    params = _mg_params(start)
+    expected = _mg_run(getattr(optim, name)(params, **defaults), params, grads)
+    params = [p.to(device).detach().requires_grad_() for p in _mg_params(start)]
+    opt = getattr(optim, name)(params, **defaults)
+    got = []
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = minigrad.tensor(g, dtype=minigrad.float64, device=device)
+        opt.step()
+        got.append([p.detach().cpu().numpy().copy() for p in params])
+    for p in params:
+        assert all(v.device == p.device for v in opt.state[p].values() if hasattr(v, "device"))
+    for a, b in zip(got[-1], expected[-1]):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_state_names_are_pytorchs():
+    torch = pytest.importorskip("torch")
+    start, grads = _data(steps=1)
+    for _, name, defaults, _o in CASES:
+        params = _mg_params(start)
+        opt = getattr(optim, name)(params, **defaults)
+        _mg_run(opt, params, grads)
+        tparams = [torch.tensor(a, requires_grad=True) for a in start]
+        topt = getattr(torch.optim, name)(tparams, **defaults)
+        for p, g in zip(tparams, grads[0]):
+            p.grad = torch.tensor(g)
+        topt.step()
+        ours, theirs = opt.state_dict(), topt.state_dict()
+        for i in theirs["state"]:
+            assert set(ours["state"][i]) == set(theirs["state"][i]), name
+            for key, value in theirs["state"][i].items():
+                if key not in ("step", "eta", "mu"):
+                    assert tuple(ours["state"][i][key].shape) == tuple(value.shape), (name, key)
+        mine = set(ours["param_groups"][0])
+        assert mine <= set(theirs["param_groups"][0]), (name, mine - set(theirs["param_groups"][0]))
+
+
+@pytest.mark.parametrize(
+    "make, message",
+    [
+        (lambda p: optim.RAdam(p, lr=-1), "learning rate"),
+        (lambda p: optim.RAdam(p, betas=(1.0, 0.9)), "beta parameter at index 0"),
+        (lambda p: optim.Rprop(p, etas=(1.2, 0.5)), "Invalid eta values"),
+        (lambda p: optim.Rprop(p, step_sizes=(1e-6,)), "step_sizes"),
+        (lambda p: optim.ASGD(p, weight_decay=-1), "weight_decay"),
+        (lambda p: optim.Adafactor(p, beta2_decay=0.5), "beta2_decay should be <= 0"),
+        (lambda p: optim.Adafactor(p, d=0.5), "Clipping threshold d"),
+        (lambda p: optim.Adafactor(p, eps=(-1.0, 1e-3)), "epsilon1"),
+        (lambda p: optim.Adafactor(p, eps=(None, -1.0)), "epsilon2"),
+    ],
+)
+def test_bad_hyperparameters_are_rejected(make, message):
+    with pytest.raises(ValueError, match=message):
+        make([minigrad.zeros(2, requires_grad=True)])
+
+
+def test_loading_another_optimizers_state_is_rejected():
+    params = _mg_params(_data(steps=1)[0])
+    opt = optim.Rprop(params)
+    _mg_run(opt, params, _data(steps=1)[1])
+    with pytest.raises(ValueError, match="different optimizer"):
+        optim.RAdam(_mg_params(_data(steps=1)[0])).load_state_dict(opt.state_dict())
+
+
+# -- schedulers ------------------------------------------------------------------------------------
+def _lrs(module, name, kwargs, steps=100):
+    p = module.zeros(2, requires_grad=True)
+    q = module.zeros(2, requires_grad=True)
+    opt = module.optim.SGD([{"params": [p]}, {"params": [q], "lr": 0.5}], lr=0.1)
+    sched = getattr(module.optim.lr_scheduler, name)(opt, **kwargs)
+    out = [sched.get_last_lr()]
+    for _ in range(steps):
+        opt.step()
+        sched.step()
+        out.append(sched.get_last_lr())
+    return out, sched
+
+
+SCHEDULES = [
+    ("ConstantLR", dict()),
+    ("ConstantLR", dict(factor=0.5, total_iters=10)),
+    ("ConstantLR", dict(factor=0.1, total_iters=0)),
+    ("MultiplicativeLR", dict(lr_lambda=lambda epoch: 0.95)),
+    ("MultiplicativeLR", dict(lr_lambda=[lambda e: 0.9, lambda e: 1.0 - 0.001 * e])),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", SCHEDULES)
+def test_scheduler_sequence_matches_torch(name, kwargs):
+    torch = pytest.importorskip("torch")
+    ours, _ = _lrs(minigrad, name, kwargs)
+    theirs, _ = _lrs(torch, name, kwargs)
+    assert ours == theirs
+
+
+def test_schedulers_chain_and_round_trip_state():
+    torch = pytest.importorskip("torch")
+    ours, sched = _lrs(minigrad, "ConstantLR", dict(factor=0.25, total_iters=7), steps=3)
+    state = sched.state_dict()
+    _, tsched = _lrs(torch, "ConstantLR", dict(factor=0.25, total_iters=7), steps=3)
+    public = {k for k in tsched.state_dict() if not k.startswith("_get_lr")}  # torch's own flag
+    assert public <= set(state)
+    _, other = _lrs(minigrad, "ConstantLR", dict(factor=0.5, total_iters=2), steps=0)
+    other.load_state_dict(state)
+    assert other.factor == 0.25 and other.last_epoch == 3
+
+
+@pytest.mark.parametrize(
+    "make, error, message",
+    [
+        (lambda o: lr_scheduler.ConstantLR(o, factor=1.5), ValueError, "Constant multiplicative"),
+        (lambda o: lr_scheduler.MultiplicativeLR(o, [lambda e: 1.0] * 2), ValueError, "Expected 1"),
+        (lambda o: lr_scheduler.MultiplicativeLR(o, 0.5), TypeError, "lr_lambda should be a"),
+    ],
+)
+def test_scheduler_errors(make, error, message):
+    opt = optim.SGD([minigrad.zeros(2, requires_grad=True)], lr=0.1)
+    with pytest.raises(error, match=message):
+        make(opt)
