@@ -38,6 +38,12 @@ TORCH_DIFFERS = {
     "False, as for float32",
 }
 
+# -- branch layers2: rows PyTorch cannot run in bfloat16 (the float32 comparison runs)
+TORCH_LACKS = {
+    "local_response_norm_nd": "PyTorch's local_response_norm of 4-D and larger inputs calls "
+    "avg_pool3d, which has no bfloat16 kernel",
+}
+
 
 def _build(op, index, make):
     """The sample's arguments, with float inputs rounded to bfloat16 values and then made by
@@ -111,7 +117,7 @@ def _assert_close(actual, desired, what):
 
 @pytest.mark.parametrize("op,index", CASES, ids=IDS)
 def test_bfloat16_matches_float32_and_torch(op, index):
-    torch = pytest.importorskip("torch") if op.torch else None
+    torch = pytest.importorskip("torch") if op.torch and op.name not in TORCH_LACKS else None
     try:
         outs, grads = _run(op, index, minigrad, _minigrad_maker(minigrad.bfloat16))
     except (NotImplementedError, RuntimeError) as e:  # a refusal names the op and bfloat16

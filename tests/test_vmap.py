@@ -57,6 +57,17 @@ UNSUPPORTED = {
         )
         for i in range(n)
     },
+    # -- branch layers2: in-place activations and instance norm's running statistics
+    **{
+        f"{row}-{i}": "in-place updates of batched tensors"
+        for row, n in (
+            *((name, 4) for name in ("relu_", "elu_", "leaky_relu_", "hardtanh_", "selu_")),
+            *((name, 4) for name in ("celu_", "threshold_", "rrelu_")),
+            *((name, 1) for name in ("selu_inplace", "hardsigmoid_inplace", "hardswish_inplace")),
+            ("instance_norm_running_stats", 1),
+        )
+        for i in range(n)
+    },
 }
 
 

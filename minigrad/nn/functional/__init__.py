@@ -59,3 +59,28 @@ from .pooling import (
     max_pool2d,
 )
 from .shape import bilinear, pixel_shuffle, pixel_unshuffle
+
+# -- branch layers2: more activations, alpha dropout, instance/RMS/local response norm
+# isort: split
+from ._activation_more import (
+    celu,
+    celu_,
+    elu_,
+    hardshrink,
+    hardsigmoid,
+    hardswish,
+    hardtanh_,
+    leaky_relu_,
+    prelu,
+    relu_,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    softshrink,
+    tanhshrink,
+    threshold,
+    threshold_,
+)
+from ._alpha_dropout import alpha_dropout, feature_alpha_dropout
+from ._norm_more import instance_norm, local_response_norm, rms_norm

@@ -96,4 +96,23 @@ from .conv import LazyConv1d, LazyConv2d, LazyConvTranspose1d, LazyConvTranspose
 from .lazy import LazyModuleMixin
 from .linear import LazyLinear
 
+# -- branch layers2: more activations, alpha dropout, instance/RMS/local response norm
+# isort: split
+from .activation import (
+    CELU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    PReLU,
+    RReLU,
+    Softmax2d,
+    Softshrink,
+    Tanhshrink,
+    Threshold,
+)
+from .dropout import AlphaDropout, FeatureAlphaDropout
+from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
+from .normalization import CrossMapLRN2d, LocalResponseNorm, RMSNorm
+
 __all__ = [name for name in dir() if not name.startswith("_") and name[0].isupper()]

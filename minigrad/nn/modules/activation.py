@@ -426,3 +426,19 @@ class MultiheadAttention(Module):
             k = cat([k, self.bias_k.expand(n, 1, e)], 1)
             v = cat([v, self.bias_v.expand(n, 1, e)], 1)
         return q, k, v
+
+
+# -- branch layers2: more activations, kept in their own file for size; PyTorch's path is here
+from ._activation_more import (  # noqa: E402, F401
+    CELU,
+    SELU,
+    Hardshrink,
+    Hardsigmoid,
+    Hardswish,
+    PReLU,
+    RReLU,
+    Softmax2d,
+    Softshrink,
+    Tanhshrink,
+    Threshold,
+)

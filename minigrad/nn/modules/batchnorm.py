@@ -11,11 +11,9 @@ from .lazy import LazyModuleMixin
 from .module import Module
 
 
-class _BatchNorm(Module):
-    """Shared code of BatchNorm1d/2d/3d (``torch.nn.modules.batchnorm._BatchNorm``)."""
-
-    _shapes = ""  # the accepted input shapes, for errors
-    _ndims: tuple = ()
+class _NormBase(Module):
+    """Parameters, running statistics and repr shared by batch and instance norm
+    (``torch.nn.modules.batchnorm._NormBase``)."""
 
     def __init__(
         self,
@@ -66,6 +64,20 @@ class _BatchNorm(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
+    def extra_repr(self) -> str:
+        return (
+            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+            f"affine={self.affine}, bias={self.bias is not None}, "
+            f"track_running_stats={self.track_running_stats}"
+        )
+
+
+class _BatchNorm(_NormBase):
+    """Shared code of BatchNorm1d/2d/3d (``torch.nn.modules.batchnorm._BatchNorm``)."""
+
+    _shapes = ""  # the accepted input shapes, for errors
+    _ndims: tuple = ()
+
     def _check_input(self, input) -> None:
         if input.ndim not in self._ndims or input.shape[1] != self.num_features:
             shapes = self._shapes.format(C=self.num_features)
@@ -92,13 +104,6 @@ class _BatchNorm(Module):
             use_batch_stats,
             factor,
             self.eps,
-        )
-
-    def extra_repr(self) -> str:
-        return (
-            f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
-            f"affine={self.affine}, bias={self.bias is not None}, "
-            f"track_running_stats={self.track_running_stats}"
         )
 
 

@@ -1,10 +1,12 @@
-"""Normalization layers that keep no running statistics: ``LayerNorm``, ``GroupNorm``."""
+"""Normalization layers that keep no running statistics: ``LayerNorm``, ``GroupNorm``,
+``RMSNorm``, ``LocalResponseNorm``, ``CrossMapLRN2d``."""
 
 from __future__ import annotations
 
 from ...creation import ones, zeros
 from .. import functional as F
 from .. import init
+from ..functional._norm_more import cross_map_lrn2d
 from ..parameter import Parameter
 from .module import Module
 
@@ -121,3 +123,81 @@ class GroupNorm(Module):
             f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}, "
             f"bias={self.bias is not None}"
         )
+
+
+class RMSNorm(Module):
+    """Scale by the root mean square over the trailing ``normalized_shape`` dims, then by a
+    learned elementwise ``weight``: y = x / √(mean(x²) + eps) · weight (no centering, no bias).
+
+    ``eps=None`` uses the machine epsilon of the input's (computing) dtype.
+
+    Example:
+        >>> norm = nn.RMSNorm(8)
+        >>> norm(minigrad.randn(2, 5, 8)).shape
+        minigrad.Size([2, 5, 8])
+    """
+
+    def __init__(
+        self,
+        normalized_shape,
+        eps: float | None = None,
+        elementwise_affine: bool = True,
+        device=None,
+        dtype=None,
+    ):
+        super().__init__()
+        if isinstance(normalized_shape, int):
+            normalized_shape = (normalized_shape,)
+        self.normalized_shape = tuple(normalized_shape)
+        self.eps, self.elementwise_affine = eps, elementwise_affine
+        if elementwise_affine:
+            self.weight = Parameter(ones(self.normalized_shape, device=device, dtype=dtype))
+        else:
+            self.register_parameter("weight", None)
+
+    def reset_parameters(self) -> None:
+        if self.elementwise_affine:
+            init.ones_(self.weight)
+
+    def forward(self, input):
+        return F.rms_norm(input, self.normalized_shape, self.weight, self.eps)
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+        )
+
+
+class _ResponseNorm(Module):
+    """The arguments and repr of LocalResponseNorm and CrossMapLRN2d."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
+        super().__init__()
+        self.size, self.alpha, self.beta, self.k = size, alpha, beta, k
+
+    def extra_repr(self) -> str:
+        return f"{self.size}, alpha={self.alpha}, beta={self.beta}, k={self.k}"
+
+
+class LocalResponseNorm(_ResponseNorm):
+    """Divide each channel by (k + alpha·mean of x² over ``size`` neighbouring channels)^beta.
+
+    Example:
+        >>> lrn = nn.LocalResponseNorm(2)
+        >>> lrn(minigrad.randn(2, 6, 4, 4)).shape
+        minigrad.Size([2, 6, 4, 4])
+    """
+
+    def forward(self, input):
+        return F.local_response_norm(input, self.size, self.alpha, self.beta, self.k)
+
+
+class CrossMapLRN2d(_ResponseNorm):
+    """Legacy cross-channel LRN on (N, C, H, W) inputs (PyTorch's values; see
+    ``F._norm_more.cross_map_lrn2d`` for how its gradient differs from PyTorch's)."""
+
+    def __init__(self, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1):
+        super().__init__(size, alpha, beta, k)
+
+    def forward(self, input):
+        return cross_map_lrn2d(input, self.size, self.alpha, self.beta, self.k)

@@ -1,0 +1,172 @@
+"""More activations, composed from differentiable primitives: CELU, SELU, the shrinks,
+hardsigmoid/hardswish, threshold, PReLU, RReLU, and the in-place ``F.<name>_`` forms.
+
+Each formula is PyTorch's, elementwise and exact, so the gradients come from the primitives
+(``where`` sends no gradient to the branch it did not pick)."""
+
+from __future__ import annotations
+
+from ... import backend, ops
+from ...ops.base import constant
+from ._utils import maybe_inplace
+from .activation import elu, hardtanh, leaky_relu, relu
+
+# SELU's constants (Klambauer et al., 2017), as PyTorch writes them
+SELU_ALPHA = 1.6732632423543772848170429916717
+SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def celu(input, alpha: float = 1.0, inplace: bool = False):
+    """x where x > 0, else alpha·(exp(x/alpha) - 1).
+
+    Example:
+        >>> F.celu(minigrad.tensor([-1.0, 2.0]), alpha=2.0)
+        tensor([-0.7869,  2.0000])
+    """
+    if alpha == 0:
+        raise RuntimeError("celu: ZeroDivisionError: alpha cannot be 0 for CELU")
+    # expm1 of the non-positive part only: the unpicked branch stays finite for large x
+    return maybe_inplace(
+        lambda x: ops.where(x > 0, x, ops.expm1(x.clamp(max=0) / alpha) * alpha), input, inplace
+    )
+
+
+def selu(input, inplace: bool = False):
+    """scale·elu(x, alpha) with the self-normalizing constants ``SELU_SCALE``, ``SELU_ALPHA``."""
+    return maybe_inplace(lambda x: ops.elu(x, SELU_ALPHA) * SELU_SCALE, input, inplace)
+
+
+def hardshrink(input, lambd: float = 0.5):
+    """x where |x| > lambd, else 0."""
+    return ops.where((input > lambd) | (input < -lambd), input, 0.0)
+
+
+def softshrink(input, lambd: float = 0.5):
+    """x - lambd where x > lambd, x + lambd where x < -lambd, else 0 (= x - clamp(x, ±lambd))."""
+    if lambd < 0:
+        raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found {lambd}")
+    return input - input.clamp(-lambd, lambd)
+
+
+def hardsigmoid(input, inplace: bool = False):
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
+    return maybe_inplace(lambda x: (x + 3.0).clamp(0.0, 6.0) / 6.0, input, inplace)
+
+
+def hardswish(input, inplace: bool = False):
+    """x·relu6(x + 3) / 6."""
+    return maybe_inplace(lambda x: x * (x + 3.0).clamp(0.0, 6.0) / 6.0, input, inplace)
+
+
+def tanhshrink(input):
+    """x - tanh(x)."""
+    return input - input.tanh()
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):
+    """x where x > threshold, else ``value``."""
+    return maybe_inplace(lambda x: ops.where(x > threshold, x, value), input, inplace)
+
+
+_threshold = threshold  # for threshold_, whose argument shadows the name
+
+
+def prelu(input, weight):
+    """x where x > 0, else weight·x, with one learned slope per channel (dim 1) or one in all.
+
+    Args:
+        input: (N, C, *) when ``weight`` has C > 1 entries; any shape when it has one.
+        weight: a 0-d or 1-D tensor of 1 or C slopes.
+    """
+    if weight.ndim > 1:
+        raise RuntimeError(
+            f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}"
+        )
+    count = weight.numel()
+    if count != 1:
+        channels = input.shape[1] if input.ndim >= 2 else 1
+        if channels != count:
+            raise RuntimeError(
+                "prelu: Mismatch of parameter numbers and input channel size. Found parameter "
+                f"numbers = {count} and channel size = {channels}."
+            )
+        weight = weight.reshape((count,) + (1,) * (input.ndim - 2))
+    elif weight.ndim:
+        weight = weight.reshape(())
+    return ops.where(input > 0, input, weight * input)
+
+
+def _check_rrelu_bounds(lower: float, upper: float) -> None:
+    if lower > upper:
+        raise RuntimeError(
+            f"rrelu: Lower bound should be less than or equal to the upper bound, got "
+            f"lower={lower} and upper={upper}"
+        )
+
+
+def rrelu(
+    input,
+    lower: float = 1.0 / 8,
+    upper: float = 1.0 / 3,
+    training: bool = False,
+    inplace: bool = False,
+):
+    """Randomized leaky ReLU: in training each x <= 0 is multiplied by a fresh slope drawn
+    uniformly from [lower, upper) (the input device's generator); in evaluation the slope is
+    (lower + upper) / 2, i.e. ``leaky_relu``."""
+    _check_rrelu_bounds(lower, upper)
+    if not training:
+        return leaky_relu(input, (lower + upper) / 2, inplace)
+    if not input.dtype.is_floating_point:
+        raise RuntimeError(f"rrelu: expected a floating point input, got {input.dtype}")
+    np_dtype, dev = input._data.dtype, input.device
+
+    def make(shape):
+        with backend.on(dev):  # the slopes are drawn on the input's GPU
+            return constant(backend.default_generator(dev).uniform(shape, np_dtype), dev)
+
+    slopes = backend.per_sample_draw(make, tuple(input.shape)) * (upper - lower) + lower
+    return maybe_inplace(lambda x: x * ops.where(x <= 0, slopes, 1.0), input, inplace)
+
+
+# -- the in-place forms, as torch.nn.functional has them ----------------------------------------
+
+
+def relu_(input):
+    """``relu`` written into ``input``."""
+    return relu(input, inplace=True)
+
+
+def elu_(input, alpha: float = 1.0):
+    """``elu`` written into ``input``."""
+    return elu(input, alpha, inplace=True)
+
+
+def leaky_relu_(input, negative_slope: float = 0.01):
+    """``leaky_relu`` written into ``input``."""
+    return leaky_relu(input, negative_slope, inplace=True)
+
+
+def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0):
+    """``hardtanh`` written into ``input``."""
+    return hardtanh(input, min_val, max_val, inplace=True)
+
+
+def selu_(input):
+    """``selu`` written into ``input``."""
+    return selu(input, inplace=True)
+
+
+def celu_(input, alpha: float = 1.0):
+    """``celu`` written into ``input``."""
+    return celu(input, alpha, inplace=True)
+
+
+def threshold_(input, threshold: float, value: float):
+    """``threshold`` written into ``input``."""
+    return _threshold(input, threshold, value, inplace=True)
+
+
+def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False):
+    """``rrelu`` written into ``input``."""
+    return rrelu(input, lower, upper, training, inplace=True)
