@@ -59,3 +59,13 @@ from .pooling import (
     max_pool2d,
 )
 from .shape import bilinear, pixel_shuffle, pixel_unshuffle
+
+# -- branch losses2: CTC, margin and hinge losses
+from .ctc import ctc_loss  # noqa: E402
+from .margin_loss import (  # noqa: E402
+    hinge_embedding_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    soft_margin_loss,
+    triplet_margin_with_distance_loss,
+)

@@ -89,4 +89,15 @@ from .transformer import (
 )
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
+# -- branch losses2: CTC, margin and hinge losses, NLLLoss2d, AdaptiveLogSoftmaxWithLoss
+from .loss import (  # noqa: E402
+    CTCLoss,
+    HingeEmbeddingLoss,
+    MultiLabelMarginLoss,
+    MultiMarginLoss,
+    NLLLoss2d,
+    SoftMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+
 __all__ = [name for name in dir() if not name.startswith("_") and name[0].isupper()]
