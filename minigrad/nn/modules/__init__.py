@@ -90,6 +90,7 @@ from .transformer import (
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
 # -- branch losses2: CTC, margin and hinge losses, NLLLoss2d, AdaptiveLogSoftmaxWithLoss
+from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
 from .loss import (  # noqa: E402
     CTCLoss,
     HingeEmbeddingLoss,
