@@ -60,9 +60,10 @@ from .pooling import (
 )
 from .shape import bilinear, pixel_shuffle, pixel_unshuffle
 
+# isort: split
 # -- branch losses2: CTC, margin and hinge losses
-from .ctc import ctc_loss  # noqa: E402
-from .margin_loss import (  # noqa: E402
+from .ctc import ctc_loss
+from .margin_loss import (
     hinge_embedding_loss,
     multi_margin_loss,
     multilabel_margin_loss,

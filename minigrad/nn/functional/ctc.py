@@ -62,7 +62,7 @@ class _OnArrays:
         return self.xp.stack(parts)
 
     def take(self, x, dim, index):
-        return self.xp.take_along_axis(x, index, axis=dim)
+        return self.xp.take_along_axis(x, self.const(index), axis=dim)
 
     def where(self, mask, a, b):
         return self.xp.where(mask, a, b)
@@ -75,7 +75,7 @@ class _OnArrays:
 
     def per_class(self, p, onehot):
         """(T, N, S) state posteriors summed into (T, N, C) class posteriors."""
-        return self.xp.matmul(p.transpose(1, 0, 2), onehot).transpose(1, 0, 2)
+        return self.xp.matmul(p.transpose(1, 0, 2), self.const(onehot)).transpose(1, 0, 2)
 
 
 class _OnTensors(_OnArrays):
@@ -141,7 +141,9 @@ def _alpha(ns, lpe, plan):
     a = ns.where(first, lpe[0], ns.neg)
     rows = [a]
     for t in range(1, lpe.shape[0]):
-        step = ns.logaddexp(ns.logaddexp(a, _shift(ns, a, 1)), ns.where(skip, _shift(ns, a, 2), ns.neg))
+        step = ns.logaddexp(
+            ns.logaddexp(a, _shift(ns, a, 1)), ns.where(skip, _shift(ns, a, 2), ns.neg)
+        )
         new = ns.where(valid, step + lpe[t], ns.neg)
         a = ns.where(ns.const(lengths > t), new, a)
         rows.append(a)
@@ -156,12 +158,16 @@ def _beta(ns, lpe, plan):
     ends = 2 * plan.target_lengths[:, None]
     last = ns.const(plan.valid & ((states == ends) | (states == ends - 1)))
     valid = ns.const(plan.valid)
-    skip_next = ns.const(np.concatenate([plan.skip[:, 2:], np.zeros((n, 2), bool)], 1)[:, :n_states])
+    skip_next = ns.const(
+        np.concatenate([plan.skip[:, 2:], np.zeros((n, 2), bool)], 1)[:, :n_states]
+    )
     lengths = plan.input_lengths[:, None]
     b = ns.full((n, n_states))
     rows = [None] * lpe.shape[0]
     for t in reversed(range(lpe.shape[0])):
-        step = ns.logaddexp(ns.logaddexp(b, _shift(ns, b, -1)), ns.where(skip_next, _shift(ns, b, -2), ns.neg))
+        step = ns.logaddexp(
+            ns.logaddexp(b, _shift(ns, b, -1)), ns.where(skip_next, _shift(ns, b, -2), ns.neg)
+        )
         inner = ns.where(ns.const(lengths - 1 > t), ns.where(valid, step + lpe[t], ns.neg), ns.neg)
         b = ns.where(ns.const(lengths - 1 == t), ns.where(last, lpe[t], ns.neg), inner)
         rows[t] = b
@@ -248,6 +254,10 @@ def _host_ints(value, name: str) -> np.ndarray:
         if value.dtype.is_floating_point and name.endswith("lengths"):
             raise RuntimeError(f"ctc_loss: {name} must be integral, got {value.dtype}")
         value = value.cpu().numpy()
+    elif not isinstance(value, (list, tuple)):
+        raise TypeError(
+            f"ctc_loss: {name} must be a tensor or a tuple of ints, got {type(value).__name__}"
+        )
     return np.asarray(value).astype(np.int64)
 
 
@@ -294,8 +304,7 @@ def _plan(targets, input_lengths, target_lengths, n: int, t: int, c: int, blank:
         rows = np.split(targets, np.cumsum(target_lengths)[:-1])
     else:
         raise RuntimeError(
-            f"ctc_loss: targets must be 2-D (N, S) padded or 1-D concatenated, got "
-            f"{targets.ndim}-D"
+            f"ctc_loss: targets must be 2-D (N, S) padded or 1-D concatenated, got {targets.ndim}-D"
         )
     labels = np.concatenate(rows) if rows else np.zeros(0, np.int64)
     if labels.size and (labels.min() < 0 or labels.max() >= c):
@@ -329,7 +338,7 @@ def ctc_loss(
         log_probs: (T, N, C) or unbatched (T, C) log-probabilities (e.g. ``log_softmax``).
         targets: (N, S) padded class indices, or 1-D (sum(target_lengths),) concatenated;
             unbatched: (S,).
-        input_lengths, target_lengths: (N,) tensors or sequences of ints (ints if unbatched).
+        input_lengths, target_lengths: (N,) tensors or tuples of ints ((1,) if unbatched).
         blank: the blank class. reduction: 'mean' (each loss divided by its target length,
             then the batch mean, as PyTorch), 'sum' or 'none'.
         zero_infinity: infinite losses (no alignment fits) and their gradients become 0.
@@ -345,6 +354,10 @@ def ctc_loss(
         raise RuntimeError(
             f"ctc_loss: expected log_probs of shape (T, N, C) or (T, C), got "
             f"{list(log_probs.shape)}"
+        )
+    if log_probs.dtype.itemsize == 2:
+        raise NotImplementedError(
+            f'"ctc_loss" not implemented for {log_probs.dtype} (as in PyTorch); use float32'
         )
     unbatched = log_probs.ndim == 2
     if unbatched:

@@ -118,14 +118,18 @@ def hinge_embedding_loss(
 
 
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    """log(1 + exp(-y·x)), the two-class logistic loss (as a softplus: no overflow)."""
+    """log(1 + exp(-y·x)), the two-class logistic loss (as a softplus: no overflow).
+
+    Differs on purpose: a target that requires grad gets its gradient -x·σ(-y·x), where PyTorch
+    refuses one (it defines no derivative for the target)."""
     reduction = resolve_reduction(size_average, reduce, reduction, "soft_margin_loss")
-    if target.requires_grad:  # PyTorch has no derivative for the target here
-        raise RuntimeError(
-            "soft_margin_loss: the function is not differentiable with respect to argument "
-            "'target'. This input cannot have requires_grad True."
-        )
     return reduce_(softplus(-input * target), reduction)
+
+
+def _no_half(input, op: str) -> None:
+    """PyTorch's CPU kernels of the margin losses have no 16-bit float version; neither do ours."""
+    if input.dtype.is_floating_point and input.dtype.itemsize == 2:
+        raise NotImplementedError(f'"{op}" not implemented for {input.dtype} (as in PyTorch)')
 
 
 def _class_rows(input, target, op: str):
@@ -159,17 +163,14 @@ def multi_margin_loss(
     p in {1, 2}.
 
     Shapes: input (N, C) or (C,); target (N,) or () class indices; weight (C,).
+    Differs on purpose: a weight that requires grad gets its gradient, where PyTorch refuses.
     """
     reduction = resolve_reduction(size_average, reduce, reduction, "multi_margin_loss")
     if p not in (1, 2):
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.ndim != 1:
         raise ValueError("weight must be one-dimensional")
-    if weight is not None and weight.requires_grad:  # PyTorch has no derivative for it
-        raise RuntimeError(
-            "multi_margin_loss: the function is not differentiable with respect to argument "
-            "'weight'. This input cannot have requires_grad True."
-        )
+    _no_half(input, "multi_margin_loss")
     rows, labels = _class_rows(input, target, "multi_margin_loss")
     c = rows.shape[1]
     if weight is not None and weight.numel() != c:
@@ -204,6 +205,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     row is ignored from the first -1 on), as PyTorch.
     """
     reduction = resolve_reduction(size_average, reduce, reduction, "multilabel_margin_loss")
+    _no_half(input, "multilabel_margin_loss")
     if input.ndim > 2 or tuple(target.shape) != tuple(input.shape):
         raise RuntimeError(
             f"multilabel_margin_loss: inconsistent target size: {list(target.shape)} for input "
@@ -215,11 +217,15 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     try:
         bad = check_class_targets(labels, c, -1, "multilabel_margin_loss")
     except IndexError as e:
-        raise RuntimeError(f"multilabel_margin_loss: argument #2 'target' is out of range ({e})")
+        raise RuntimeError(
+            f"multilabel_margin_loss: argument #2 'target' is out of range ({e})"
+        ) from None
     # a label counts until the row's first -1
     listed = (labels < 0).to(rows.dtype).cumsum(1) == 0
     slot = ops.where(listed, labels.clamp(0, c - 1), labels * 0 + c)  # c: a spare column
-    is_target = zeros(rows.shape[0], c + 1, dtype=rows.dtype, device=rows.device).scatter(1, slot, 1.0)[:, :c]
+    is_target = zeros(rows.shape[0], c + 1, dtype=rows.dtype, device=rows.device).scatter(
+        1, slot, 1.0
+    )[:, :c]
     picked = ops.gather(rows, 1, slot.clamp(0, c - 1))  # (N, S)
     hinge = (1 - picked.unsqueeze(2) + rows.unsqueeze(1)).clamp(min=0)  # (N, S, C)
     pair = listed.unsqueeze(2) & (is_target == 0).unsqueeze(1)

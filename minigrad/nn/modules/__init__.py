@@ -89,9 +89,10 @@ from .transformer import (
 )
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
+# isort: split
 # -- branch losses2: CTC, margin and hinge losses, NLLLoss2d, AdaptiveLogSoftmaxWithLoss
-from .adaptive import AdaptiveLogSoftmaxWithLoss  # noqa: E402
-from .loss import (  # noqa: E402
+from .adaptive import AdaptiveLogSoftmaxWithLoss
+from .loss import (
     CTCLoss,
     HingeEmbeddingLoss,
     MultiLabelMarginLoss,
