@@ -46,7 +46,7 @@ class _OnArrays:
 
     neg = -math.inf
 
-    def __init__(self, xp, dtype, device=None):
+    def __init__(self, xp, dtype):
         self.xp, self.dtype = xp, dtype
 
     def const(self, array):

@@ -238,16 +238,10 @@ class PoissonNLLLoss(_Loss):
 
 # -- branch losses2 ------------------------------------------------------------------------------
 class NLLLoss2d(NLLLoss):
-    """Deprecated alias of :class:`NLLLoss` (kept, as PyTorch keeps it, for old programs)."""
+    """Deprecated alias of :class:`NLLLoss` (kept, as PyTorch keeps it, for old programs): the
+    same arguments, and a FutureWarning when made."""
 
-    def __init__(
-        self,
-        weight=None,
-        size_average=None,
-        ignore_index: int = -100,
-        reduce=None,
-        reduction: str = "mean",
-    ):
+    def __init__(self, *args, **kwargs):
         warnings.warn(
             "`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in "
             "replacement and see https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more "
@@ -255,7 +249,7 @@ class NLLLoss2d(NLLLoss):
             FutureWarning,
             stacklevel=2,
         )
-        super().__init__(weight, size_average, ignore_index, reduce, reduction)
+        super().__init__(*args, **kwargs)
 
 
 class HingeEmbeddingLoss(_Loss):
