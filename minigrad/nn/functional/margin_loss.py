@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ... import ops
 from ...creation import arange, zeros
+from ...ops.base import on_input_device
 from ._cross_entropy import _poison
 from ._utils import check_class_targets, resolve_reduction
 from ._utils import reduce as reduce_
@@ -149,6 +150,7 @@ def _class_rows(input, target, op: str):
     return rows, target.reshape(n)
 
 
+@on_input_device  # target checks run on the input's GPU
 def multi_margin_loss(
     input,
     target,
@@ -198,6 +200,7 @@ def multi_margin_loss(
     return reduce_(per, reduction)
 
 
+@on_input_device
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss: per row, Σ_j Σ_{i ∉ targets} max(0, 1 - (x_{y_j} - x_i)) / C.
 
