@@ -60,8 +60,8 @@ from .pooling import (
 )
 from .shape import bilinear, pixel_shuffle, pixel_unshuffle
 
-# isort: split
 # -- branch losses2: CTC, margin and hinge losses
+# isort: split
 from .ctc import ctc_loss
 from .margin_loss import (
     hinge_embedding_loss,

@@ -89,8 +89,8 @@ from .transformer import (
 )
 from .upsampling import Upsample, UpsamplingBilinear2d, UpsamplingNearest2d
 
-# isort: split
 # -- branch losses2: CTC, margin and hinge losses, NLLLoss2d, AdaptiveLogSoftmaxWithLoss
+# isort: split
 from .adaptive import AdaptiveLogSoftmaxWithLoss
 from .loss import (
     CTCLoss,
