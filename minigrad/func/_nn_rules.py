@@ -127,3 +127,15 @@ def _cross_entropy(op, vals, flags, size):
     safe = target.masked_fill(valid.logical_not(), 0).reshape(-1)
     denom = (weight.index_select(0, safe).reshape(size, m) * valid.to(per.dtype)).sum(1)
     return total / denom
+
+
+# -- branch losses2 ------------------------------------------------------------------------------
+@rule("CTCLoss")
+def _ctc_loss(op, vals, flags, size):
+    """The batch folded into CTC's N: (B, T, N, C) -> (T, B·N, C), the label plan tiled."""
+    (v,) = vals
+    if type(v) is BatchedTensor:  # nested vmap
+        return _fallback(op, vals, flags, size)
+    _, t, n, c = v.shape
+    folded = v.permute(1, 0, 2, 3).reshape(t, size * n, c)
+    return _with(op, plan=op.plan.tiled(size))(folded).reshape(size, n)

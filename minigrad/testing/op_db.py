@@ -568,3 +568,7 @@ EXEMPT = {
 from . import op_db_layers2  # noqa: E402 - branch layers2: activations, alpha dropout, norms
 
 OP_DB += op_db_layers2.ROWS
+
+from . import op_db_losses2  # noqa: E402 - branch losses2: CTC, margin and hinge losses
+
+OP_DB += op_db_losses2.ROWS

@@ -84,3 +84,14 @@ from ._activation_more import (
 )
 from ._alpha_dropout import alpha_dropout, feature_alpha_dropout
 from ._norm_more import instance_norm, local_response_norm, rms_norm
+
+# -- branch losses2: CTC, margin and hinge losses
+# isort: split
+from .ctc import ctc_loss
+from .margin_loss import (
+    hinge_embedding_loss,
+    multi_margin_loss,
+    multilabel_margin_loss,
+    soft_margin_loss,
+    triplet_margin_with_distance_loss,
+)

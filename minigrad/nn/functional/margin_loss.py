@@ -1,19 +1,28 @@
-"""Margin and embedding losses: ranking, triplet, cosine embedding, multi-label soft margin.
-Each is a short composition of differentiable primitives, with PyTorch's formulas."""
+"""Margin and embedding losses: ranking, triplet, cosine embedding, hinge embedding, soft margin,
+multi-class and multi-label margins. Each is a short composition of differentiable primitives,
+with PyTorch's formulas."""
 
 from __future__ import annotations
 
 from ... import ops
+from ...creation import arange, zeros
+from ...ops.base import on_input_device
+from ._cross_entropy import _poison
+from ._utils import check_class_targets, resolve_reduction
 from ._utils import reduce as reduce_
-from ._utils import resolve_reduction
-from .activation import logsigmoid
+from .activation import logsigmoid, softplus
 from .distance import pairwise_distance
 
 __all__ = [
     "cosine_embedding_loss",
+    "hinge_embedding_loss",
     "margin_ranking_loss",
+    "multi_margin_loss",
+    "multilabel_margin_loss",
     "multilabel_soft_margin_loss",
+    "soft_margin_loss",
     "triplet_margin_loss",
+    "triplet_margin_with_distance_loss",
 ]
 
 
@@ -94,3 +103,165 @@ def multilabel_soft_margin_loss(
         loss = loss * weight
     loss = loss.sum(input.ndim - 1) / input.shape[-1]
     return reduce_(loss, reduction)
+
+
+# -- branch losses2 ------------------------------------------------------------------------------
+def hinge_embedding_loss(
+    input, target, margin: float = 1.0, size_average=None, reduce=None, reduction="mean"
+):
+    """x where y != -1, plus max(0, margin - x) where y != 1 (PyTorch's exact masks: a target
+    other than ±1 gets both terms)."""
+    reduction = resolve_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
+    zeros = input * 0
+    margin_term = ops.where(target != 1, (margin - input).clamp(min=0), zeros)
+    self_term = ops.where(target != -1, input, zeros)
+    return reduce_(margin_term + self_term, reduction)
+
+
+def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """log(1 + exp(-y·x)), the two-class logistic loss (as a softplus: no overflow).
+
+    Differs on purpose: a target that requires grad gets its gradient -x·σ(-y·x), where PyTorch
+    refuses one (it defines no derivative for the target)."""
+    reduction = resolve_reduction(size_average, reduce, reduction, "soft_margin_loss")
+    return reduce_(softplus(-input * target), reduction)
+
+
+def _no_half(input, op: str) -> None:
+    """PyTorch's CPU kernels of the margin losses have no 16-bit float version; neither do ours."""
+    if input.dtype.is_floating_point and input.dtype.itemsize == 2:
+        raise NotImplementedError(f'"{op}" not implemented for {input.dtype} (as in PyTorch)')
+
+
+def _class_rows(input, target, op: str):
+    """(input as (N, C), target as (N,)) for a 1-D/2-D input with one class index per row."""
+    if input.ndim not in (1, 2) or input.numel() == 0 and input.ndim != 2:
+        raise RuntimeError(
+            f"{op}: expected a non-empty vector or matrix as input, got shape {list(input.shape)}"
+        )
+    rows = input.reshape(1, -1) if input.ndim == 1 else input
+    n = rows.shape[0]
+    if target.ndim > 1 or target.numel() != n:
+        raise RuntimeError(
+            f"{op}: target tensor should be 1-D with size equal to the number of input samples "
+            f"(batch size). Expected target size [{n}], but got {list(target.shape)}. Input has "
+            f"shape {list(input.shape)}."
+        )
+    return rows, target.reshape(n)
+
+
+@on_input_device  # target checks run on the input's GPU
+def multi_margin_loss(
+    input,
+    target,
+    p: int = 1,
+    margin: float = 1.0,
+    weight=None,
+    size_average=None,
+    reduce=None,
+    reduction: str = "mean",
+):
+    """Multi-class hinge loss: per row, Σ_{i≠y} w_y·max(0, margin - x_y + x_i)^p / C, with
+    p in {1, 2}.
+
+    Shapes: input (N, C) or (C,); target (N,) or () class indices; weight (C,).
+    Differs on purpose: a weight that requires grad gets its gradient, where PyTorch refuses.
+    """
+    reduction = resolve_reduction(size_average, reduce, reduction, "multi_margin_loss")
+    if p not in (1, 2):
+        raise ValueError("only p == 1 and p == 2 supported")
+    if weight is not None and weight.ndim != 1:
+        raise ValueError("weight must be one-dimensional")
+    _no_half(input, "multi_margin_loss")
+    rows, labels = _class_rows(input, target, "multi_margin_loss")
+    c = rows.shape[1]
+    if weight is not None and weight.numel() != c:
+        raise RuntimeError(
+            f"multi_margin_loss: inconsistent weight size, expected {c} but got "
+            f"{list(weight.shape)}"
+        )
+    try:
+        bad = check_class_targets(labels, c, None, "multi_margin_loss")
+    except IndexError as e:  # PyTorch raises RuntimeError here
+        raise RuntimeError(f"multi_margin_loss: target out of range ({e})") from None
+    safe = labels.clamp(0, c - 1).unsqueeze(1)
+    picked = ops.gather(rows, 1, safe)
+    hinge = (margin - picked + rows).clamp(min=0)
+    if p == 2:
+        hinge = hinge * hinge
+    others = arange(c, device=rows.device).unsqueeze(0) != safe  # i = y does not count
+    per = ops.where(others, hinge, hinge * 0).sum(1) / c
+    if weight is not None:
+        per = per * weight[safe.reshape(-1)]
+    if input.ndim == 1:
+        per = per.reshape(())
+    if bad is not None:
+        per = _poison(per, bad.reshape(per.shape), "none")
+    return reduce_(per, reduction)
+
+
+@on_input_device
+def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    """Multi-label hinge loss: per row, Σ_j Σ_{i ∉ targets} max(0, 1 - (x_{y_j} - x_i)) / C.
+
+    ``target`` has input's shape and lists each row's classes first, then -1 (the rest of the
+    row is ignored from the first -1 on), as PyTorch.
+    """
+    reduction = resolve_reduction(size_average, reduce, reduction, "multilabel_margin_loss")
+    _no_half(input, "multilabel_margin_loss")
+    if input.ndim > 2 or tuple(target.shape) != tuple(input.shape):
+        raise RuntimeError(
+            f"multilabel_margin_loss: inconsistent target size: {list(target.shape)} for input "
+            f"of size: {list(input.shape)}"
+        )
+    rows = input.reshape(1, -1) if input.ndim < 2 else input
+    labels = target.reshape(tuple(rows.shape))
+    c = rows.shape[1]
+    try:
+        bad = check_class_targets(labels, c, -1, "multilabel_margin_loss")
+    except IndexError as e:
+        raise RuntimeError(
+            f"multilabel_margin_loss: argument #2 'target' is out of range ({e})"
+        ) from None
+    # a label counts until the row's first -1
+    listed = (labels < 0).to(rows.dtype).cumsum(1) == 0
+    slot = ops.where(listed, labels.clamp(0, c - 1), labels * 0 + c)  # c: a spare column
+    is_target = zeros(rows.shape[0], c + 1, dtype=rows.dtype, device=rows.device).scatter(
+        1, slot, 1.0
+    )[:, :c]
+    picked = ops.gather(rows, 1, slot.clamp(0, c - 1))  # (N, S)
+    hinge = (1 - picked.unsqueeze(2) + rows.unsqueeze(1)).clamp(min=0)  # (N, S, C)
+    pair = listed.unsqueeze(2) & (is_target == 0).unsqueeze(1)
+    per = ops.where(pair, hinge, hinge * 0).sum((1, 2)) / c
+    per = per.reshape(tuple(input.shape[:-1])) if input.ndim else per.reshape(())
+    if bad is not None:
+        per = _poison(per, bad.any(-1).reshape(per.shape), "none")
+    return reduce_(per, reduction)
+
+
+def triplet_margin_with_distance_loss(
+    anchor,
+    positive,
+    negative,
+    *,
+    distance_function=None,
+    margin: float = 1.0,
+    swap: bool = False,
+    reduction: str = "mean",
+):
+    """max(0, margin + d(a, p) - d(a, n)) with any distance ``d`` (default: pairwise_distance);
+    ``swap`` uses min(d(a, n), d(p, n))."""
+    reduction = resolve_reduction(None, None, reduction, "triplet_margin_with_distance_loss")
+    if margin <= 0:
+        raise ValueError(f"margin must be greater than 0, got {margin}")
+    if not (anchor.ndim == positive.ndim == negative.ndim):
+        raise RuntimeError(
+            f"The anchor, positive, and negative tensors are expected to have the same number of "
+            f"dimensions, but got: anchor {anchor.ndim}D, positive {positive.ndim}D, and "
+            f"negative {negative.ndim}D inputs"
+        )
+    distance = pairwise_distance if distance_function is None else distance_function
+    d_pos, d_neg = distance(anchor, positive), distance(anchor, negative)
+    if swap:
+        d_neg = ops.minimum(d_neg, distance(positive, negative))
+    return reduce_((margin + d_pos - d_neg).clamp(min=0), reduction)

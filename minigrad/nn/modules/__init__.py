@@ -115,4 +115,17 @@ from .dropout import AlphaDropout, FeatureAlphaDropout
 from .instancenorm import InstanceNorm1d, InstanceNorm2d, InstanceNorm3d
 from .normalization import CrossMapLRN2d, LocalResponseNorm, RMSNorm
 
+# -- branch losses2: CTC, margin and hinge losses, NLLLoss2d, AdaptiveLogSoftmaxWithLoss
+# isort: split
+from .adaptive import AdaptiveLogSoftmaxWithLoss
+from .loss import (
+    CTCLoss,
+    HingeEmbeddingLoss,
+    MultiLabelMarginLoss,
+    MultiMarginLoss,
+    NLLLoss2d,
+    SoftMarginLoss,
+    TripletMarginWithDistanceLoss,
+)
+
 __all__ = [name for name in dir() if not name.startswith("_") and name[0].isupper()]
