@@ -71,6 +71,7 @@ from .adaptive_max_pool import (
 from .conv import conv3d
 from .conv_transpose import conv_transpose3d
 from .distance import pdist
+from .grid_sample import affine_grid, grid_sample
 from .interpolate import upsample, upsample_bilinear, upsample_nearest
 from .lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
 from .max_unpool import max_unpool1d, max_unpool2d, max_unpool3d
