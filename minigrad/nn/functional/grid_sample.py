@@ -77,6 +77,13 @@ def affine_grid(theta, size, align_corners=None):
     if min(size) <= 0:
         raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
     spatial = size[2:]
+    if align_corners and min(spatial) == 1:
+        warnings.warn(
+            "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+            "align_corners=True. This is not an intended use case of affine_grid. See the "
+            "documentation of affine_grid for details.",
+            stacklevel=2,
+        )
     # base[..., k] is the position along spatial dim nd-1-k: x runs along the last dim
     axes = [_base_coords(n, align_corners) for n in spatial]
     mesh = np.meshgrid(*axes, indexing="ij")
