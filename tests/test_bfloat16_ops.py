@@ -39,6 +39,14 @@ TORCH_DIFFERS = {
 }
 
 
+# -- branch spatial: rows PyTorch has no CPU bfloat16 kernel for (the float32 comparison runs)
+TORCH_LACKS = {"avg_pool3d", "lp_pool3d", "pdist", "affine_grid"}
+TORCH_DIFFERS["grid_sample_nearest_3d"] = (
+    "PyTorch's bfloat16 kernel computes pixel positions in bfloat16 and picks a neighbouring "
+    "pixel; ours computes them in float32, as the float32 row does"
+)
+
+
 def _build(op, index, make):
     """The sample's arguments, with float inputs rounded to bfloat16 values and then made by
     ``make(float32_array, wants_grad)``; returns the arguments and those that require grad."""
@@ -111,7 +119,7 @@ def _assert_close(actual, desired, what):
 
 @pytest.mark.parametrize("op,index", CASES, ids=IDS)
 def test_bfloat16_matches_float32_and_torch(op, index):
-    torch = pytest.importorskip("torch") if op.torch else None
+    torch = pytest.importorskip("torch") if op.torch and op.name not in TORCH_LACKS else None
     try:
         outs, grads = _run(op, index, minigrad, _minigrad_maker(minigrad.bfloat16))
     except (NotImplementedError, RuntimeError) as e:  # a refusal names the op and bfloat16

@@ -160,7 +160,10 @@ ROWS = [
     OpInfo(
         "max_unpool2d",
         _call("max_unpool2d"),
-        [Sample(T((1, 2, 2, 2)), UNPOOL_2D, 2), Sample(T((1, 2, 2, 2)), UNPOOL_2D, 2, output_size=(1, 2, 5, 5))],
+        [
+            Sample(T((1, 2, 2, 2)), UNPOOL_2D, 2),
+            Sample(T((1, 2, 2, 2)), UNPOOL_2D, 2, output_size=(1, 2, 5, 5)),
+        ],
     ),
     OpInfo("max_unpool3d", _call("max_unpool3d"), [Sample(T((1, 1, 2, 2, 2)), UNPOOL_3D, 2)]),
     OpInfo(

@@ -137,6 +137,11 @@ def conv_transpose3d(
     dilation = pair(dilation, "dilation", op, 3)
     extra = pair(output_padding, "output_padding", op, 3)
     n, c_in, d = x.shape[:3]
+    if weight.shape[0] != c_in or c_in % groups:
+        raise RuntimeError(
+            f"{op}: weight of shape {list(weight.shape)} expects {weight.shape[0]} input "
+            f"channels (divisible by groups={groups}), got input of shape {list(input.shape)}"
+        )
     kd, c_out_g = weight.shape[2], weight.shape[1]
     # (N·D, C_in, H, W) through conv_transpose2d with output channels (group, c_out, depth offset)
     slices = x.permute(0, 2, 1, 3, 4).reshape(n * d, c_in, *x.shape[3:])

@@ -114,7 +114,9 @@ def _source_coord(coord, n: int, padding_mode: str, align_corners: bool):
     if padding_mode == "reflection":
         pos = _reflect(pos, 0, 2 * (n - 1)) if align_corners else _reflect(pos, -1, 2 * n - 1)
     if padding_mode in ("border", "reflection"):
-        pos = pos.clamp(0, n - 1)
+        # clamped, with PyTorch's zero gradient at the limits themselves (not clamp's one)
+        inside = (pos > 0) & (pos < n - 1)
+        pos = pos.where(inside, pos.detach().clamp(0, n - 1))
     return pos
 
 
@@ -172,6 +174,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     _check(input, grid, op)
     n, c, *size = input.shape
     nd, out = len(size), tuple(grid.shape[1:-1])
+    if grid.dtype in (dtypes.bfloat16, dtypes.float16):  # pixel positions need float32's bits
+        grid = grid.float()
     # grid component k addresses spatial dim nd-1-k (x is the width)
     coords = [
         _source_coord(grid[..., nd - 1 - k].reshape(n, -1), size[k], padding_mode, align_corners)
@@ -193,7 +197,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             index = [f + bit for f, bit in zip(low, corner)]
             term = _gather_pixels(flat_input, index, size) * weight.unsqueeze(1)
             result = term if result is None else result + term
-    return result.reshape(n, c, *out)
+    return result.reshape(n, c, *out).to(input.dtype)
 
 
 def _check(input, grid, op: str) -> None:

@@ -52,10 +52,13 @@ def max_pool3d(
     geom = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool3d")
     (n, c, d, h, w), (kd, *k2), (sd, *s2) = x.shape, geom.kernel, geom.stride
     (pd, *p2), (dd, *d2) = geom.pad, geom.dilation
-    planes, hw_idx = max_pool2d(x.reshape(n, c * d, h, w), k2, s2, p2, d2, ceil_mode, True)
+    # indices only when asked for: the plain form batches under vmap
+    planes = max_pool2d(x.reshape(n, c * d, h, w), k2, s2, p2, d2, ceil_mode, return_indices)
+    planes, hw_idx = planes if return_indices else (planes, None)
     ho, wo = planes.shape[2:]
     planes = planes.reshape(n, c, d, ho * wo)
-    out, d_idx = max_pool2d(planes, (kd, 1), (sd, 1), (pd, 0), (dd, 1), ceil_mode, True)
+    out = max_pool2d(planes, (kd, 1), (sd, 1), (pd, 0), (dd, 1), ceil_mode, return_indices)
+    out, d_idx = out if return_indices else (out, None)
     out = out.reshape(n, c, -1, ho, wo)
     if unbatched:
         out = out.squeeze(0)
