@@ -177,8 +177,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if grid.dtype in (dtypes.bfloat16, dtypes.float16):  # pixel positions need float32's bits
         grid = grid.float()
     # grid component k addresses spatial dim nd-1-k (x is the width)
+    points = grid.reshape(n, -1, nd)
     coords = [
-        _source_coord(grid[..., nd - 1 - k].reshape(n, -1), size[k], padding_mode, align_corners)
+        _source_coord(points[:, :, nd - 1 - k], size[k], padding_mode, align_corners)
         for k in range(nd)
     ]
     flat_input = input.reshape(n, c, -1)
