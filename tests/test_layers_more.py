@@ -4,6 +4,7 @@ encoder-decoder transformer, the new losses; reprs and state-dict keys included.
 
 import numpy as np
 import pytest
+from helpers import check_layer_matches_torch
 
 import minigrad
 from minigrad import nn
@@ -38,26 +39,8 @@ IDS = [f"{name}-{i}" for i, (name, *_rest) in enumerate(LAYERS)]
 
 @pytest.mark.parametrize("name,args,kwargs,shapes", LAYERS, ids=IDS)
 def test_layer_matches_torch(name, args, kwargs, shapes, device):
-    torch = pytest.importorskip("torch")
-    torch.manual_seed(0)
-    theirs = getattr(torch.nn, name)(*args, **kwargs).double()
-    ours = getattr(nn, name)(*args, **kwargs)
-    assert repr(ours) == repr(theirs)
-    state = {k: minigrad.tensor(v.detach().numpy()) for k, v in theirs.state_dict().items()}
-    assert list(state) == list(ours.state_dict())
-    ours.load_state_dict(state)
-    ours = ours.double().to(device)
-    rng = np.random.default_rng(0)
-    arrays = [rng.standard_normal(s) for s in shapes]
-    xs_m = [minigrad.tensor(a, requires_grad=True, device=device) for a in arrays]
-    xs_t = [torch.tensor(a, requires_grad=True) for a in arrays]
-    out_m, out_t = ours(*xs_m), theirs(*xs_t)
-    np.testing.assert_allclose(out_m.detach().cpu().numpy(), out_t.detach().numpy(), atol=1e-12)
-    weights = rng.standard_normal(tuple(out_t.shape))
-    (out_m * minigrad.tensor(weights, device=device)).sum().backward()
-    (out_t * torch.tensor(weights)).sum().backward()
-    for a, b in zip([*xs_m, *ours.parameters()], [*xs_t, *theirs.parameters()]):
-        np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.numpy(), atol=1e-10)
+    pytest.importorskip("torch")
+    check_layer_matches_torch(name, args, kwargs, shapes, device)
 
 
 LOSSES = [

@@ -28,6 +28,9 @@ FALLBACK_OK = {
 UNSUPPORTED = {
     "batch_norm_running_stats-0": "in-place updates of batched running statistics",
     "max_pool2d-3": "return_indices reads the op's argmax array after the call",
+    # -- branch spatial: max pooling with indices is built on max_pool2d's return_indices
+    "max_pool3d-2": "return_indices reads the op's argmax array after the call",
+    **{f"max_pool_with_indices-{i}": "reads max pooling's argmax array" for i in range(3)},
     # functions that compute on the arrays of their inputs (no op, so no batching rule): they
     # raise the clear error of a batched tensor's array being read
     **{

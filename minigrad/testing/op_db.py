@@ -572,3 +572,7 @@ OP_DB += op_db_layers2.ROWS
 from . import op_db_losses2  # noqa: E402 - branch losses2: CTC, margin and hinge losses
 
 OP_DB += op_db_losses2.ROWS
+
+from . import op_db_spatial  # noqa: E402 - branch spatial: 3-D conv/pooling, unpool, grid_sample
+
+OP_DB += op_db_spatial.ROWS

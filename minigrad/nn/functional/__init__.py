@@ -95,3 +95,28 @@ from .margin_loss import (
     soft_margin_loss,
     triplet_margin_with_distance_loss,
 )
+
+# -- branch spatial: 3-D convolution and pooling, LP pooling, unpooling, grid sampling
+# isort: split
+from .adaptive_max_pool import (
+    adaptive_max_pool1d_with_indices,
+    adaptive_max_pool2d_with_indices,
+    adaptive_max_pool3d,
+    adaptive_max_pool3d_with_indices,
+)
+from .conv import conv3d
+from .conv_transpose import conv_transpose3d
+from .distance import pdist
+from .grid_sample import affine_grid, grid_sample
+from .interpolate import upsample, upsample_bilinear, upsample_nearest
+from .lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
+from .max_unpool import max_unpool1d, max_unpool2d, max_unpool3d
+from .pooling3d import (
+    adaptive_avg_pool3d,
+    avg_pool3d,
+    max_pool1d_with_indices,
+    max_pool2d_with_indices,
+    max_pool3d,
+    max_pool3d_with_indices,
+)
+from .shape import channel_shuffle

@@ -11,11 +11,12 @@ from __future__ import annotations
 
 import math
 
-from ...ops import Op
+from ...ops import Op, stack
+from ...ops import pad as pad_op
 from ...ops.base import autocast_inputs
 from ._windows import Geometry, add_windows, im2col, make_geometry, pair
 
-__all__ = ["conv1d", "conv2d", "fold", "unfold"]
+__all__ = ["conv1d", "conv2d", "conv3d", "fold", "unfold"]
 
 # The im2col matrix of a forward pass is kept for the weight gradient when it is at most this
 # large; bigger ones are rebuilt in backward (one copy), as PyTorch does, to bound memory.
@@ -307,3 +308,55 @@ def _fold_geometry(size, kernel_size, dilation, padding, stride, op):
     if any(o <= 0 for o in geom.out):
         raise RuntimeError(f"{op}: kernel {list(kernel)} does not fit input of size {list(size)}")
     return geom
+
+
+def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    """3-D convolution over an (N, C, D, H, W) input, as ``torch.nn.functional.conv3d``.
+
+    The depth axis is folded into the channels: the kD depth slices each output depth reads
+    are stacked as channels ``(c, i)``, and one :func:`conv2d` with the weight reshaped to
+    (C_out, C_in/groups·kD, kH, kW) does the rest (so its gradients are conv2d's own).
+
+    Args:
+        input: (N, C_in, D, H, W), or (C_in, D, H, W) unbatched.
+        weight: (C_out, C_in / groups, kD, kH, kW).
+        bias: (C_out,) or None.
+        stride, padding, dilation, groups: as :func:`conv2d`, with triples.
+
+    Returns:
+        (N, C_out, D_out, H_out, W_out).
+
+    Example:
+        >>> conv3d(minigrad.randn(1, 2, 5, 6, 6), minigrad.randn(4, 2, 3, 3, 3), padding=1).shape
+        minigrad.Size([1, 4, 5, 6, 6])
+    """
+    op = "conv3d"
+    x, weight, bias = autocast_inputs("conv", input, weight, bias)
+    _check_conv_args(x, weight, bias, groups, op, 3)
+    unbatched = x.ndim == 4
+    if unbatched:
+        x = x.unsqueeze(0)
+    kernel = tuple(weight.shape[2:])
+    stride, dilation = pair(stride, "stride", op, 3), pair(dilation, "dilation", op, 3)
+    _positive(stride, "stride", op), _positive(dilation, "dilation", op)
+    before, after = conv_padding(padding, kernel, stride, dilation, op)
+    geom = make_geometry(x.shape[2:], kernel, stride, dilation, before, after)
+    if any(o <= 0 for o in geom.out):
+        size = [n + a + b for n, a, b in zip(x.shape[2:], before, after)]
+        raise RuntimeError(
+            f"{op}: calculated padded input size per channel: {size}; kernel size "
+            f"{list(kernel)} with dilation {list(dilation)} can't be greater than the actual "
+            f"input size"
+        )
+    if before[0] or after[0]:
+        x = pad_op(x, (0, 0, 0, 0, before[0], after[0]))
+    (kd, sd, dd), d_out = (kernel[0], stride[0], dilation[0]), geom.out[0]
+    n, c = x.shape[:2]
+    slices = [x[:, :, i * dd : i * dd + sd * (d_out - 1) + 1 : sd] for i in range(kd)]
+    stacked = stack(slices, 3).permute(0, 2, 1, 3, 4, 5)  # (N, D_out, C, kD, H, W)
+    stacked = stacked.reshape(n * d_out, c * kd, *x.shape[3:])
+    w2 = weight.reshape(weight.shape[0], -1, *kernel[1:])
+    hw_padding = padding if isinstance(padding, str) else before[1:]
+    y = conv2d(stacked, w2, bias, stride[1:], hw_padding, dilation[1:], groups)
+    y = y.reshape(n, d_out, *y.shape[1:]).permute(0, 2, 1, 3, 4)
+    return y.squeeze(0) if unbatched else y

@@ -102,3 +102,63 @@ def conv_transpose1d(
         one + tuple(pair(dilation, "dilation", "conv_transpose1d", 1)),
     ).squeeze(2)
     return out.squeeze(0) if unbatched else out
+
+
+def conv_transpose3d(
+    input,
+    weight,
+    bias=None,
+    stride=1,
+    padding=0,
+    output_padding=0,
+    groups: int = 1,
+    dilation=1,
+):
+    """3-D transposed convolution: input (N, C_in, D, H, W), weight (C_in, C_out / groups, kD,
+    kH, kW); see :func:`conv_transpose2d`.
+
+    Each input depth slice goes through one :func:`conv_transpose2d` whose output channels
+    carry the kD depth offsets; a 1-D :func:`fold` along depth then adds the slices into place
+    (stride, dilation and padding along depth), so the gradients are those ops' own.
+
+    Example:
+        >>> F.conv_transpose3d(minigrad.randn(1, 4, 2, 3, 3), minigrad.randn(4, 2, 3, 3, 3)).shape
+        minigrad.Size([1, 2, 4, 5, 5])
+    """
+    op = "conv_transpose3d"
+    unbatched = input.ndim == 4
+    x = input.unsqueeze(0) if unbatched else input
+    if x.ndim != 5 or weight.ndim != 5:
+        raise RuntimeError(
+            f"{op}: expected a 4-D or 5-D input and a 5-D weight, got input of shape "
+            f"{list(input.shape)} and weight of shape {list(weight.shape)}"
+        )
+    stride, padding = pair(stride, "stride", op, 3), pair(padding, "padding", op, 3)
+    dilation = pair(dilation, "dilation", op, 3)
+    extra = pair(output_padding, "output_padding", op, 3)
+    n, c_in, d = x.shape[:3]
+    if weight.shape[0] != c_in or c_in % groups:
+        raise RuntimeError(
+            f"{op}: weight of shape {list(weight.shape)} expects {weight.shape[0]} input "
+            f"channels (divisible by groups={groups}), got input of shape {list(input.shape)}"
+        )
+    kd, c_out_g = weight.shape[2], weight.shape[1]
+    # (N·D, C_in, H, W) through conv_transpose2d with output channels (group, c_out, depth offset)
+    slices = x.permute(0, 2, 1, 3, 4).reshape(n * d, c_in, *x.shape[3:])
+    w2 = weight.reshape(weight.shape[0], c_out_g * kd, *weight.shape[3:])
+    y = conv_transpose2d(slices, w2, None, stride[1:], padding[1:], extra[1:], groups, dilation[1:])
+    ho, wo = y.shape[2:]
+    c_out = groups * c_out_g
+    cols = y.reshape(n, d, c_out, kd, ho, wo).permute(0, 2, 4, 5, 3, 1)
+    cols = cols.reshape(n, c_out * ho * wo * kd, d)
+    d_out = (d - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kd - 1) + extra[0] + 1
+    if extra[0] >= max(stride[0], dilation[0]):
+        raise RuntimeError(
+            f"{op}: output padding must be smaller than either stride or dilation, got "
+            f"output_padding={list(extra)}, stride={list(stride)}, dilation={list(dilation)}"
+        )
+    out = fold(cols, (d_out, 1), (kd, 1), (dilation[0], 1), (padding[0], 0), (stride[0], 1))
+    out = out.reshape(n, c_out, ho, wo, d_out).permute(0, 1, 4, 2, 3)
+    if bias is not None:
+        out = out + bias.reshape(1, -1, 1, 1, 1)
+    return out.squeeze(0) if unbatched else out

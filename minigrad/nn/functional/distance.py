@@ -1,8 +1,9 @@
-"""Distances between batches of vectors: ``cosine_similarity`` and ``pairwise_distance``."""
+"""Distances between batches of vectors: ``cosine_similarity``, ``pairwise_distance``, ``pdist``."""
 
 from __future__ import annotations
 
-from ... import ops
+from ... import dtypes, ops
+from ...creation import tensor
 
 
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
@@ -26,3 +27,24 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
         minigrad.Size([4])
     """
     return ops.norm(x1 - x2 + eps, p, -1, keepdim)
+
+
+def pdist(input, p: float = 2.0):
+    """The p-norm distances between the rows of an (N, M) input, for every pair i < j in
+    row-major order: a vector of N·(N-1)/2, as ``torch.nn.functional.pdist``.
+
+    Example:
+        >>> F.pdist(minigrad.randn(4, 3)).shape
+        minigrad.Size([6])
+    """
+    if input.ndim != 2:
+        raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
+    if p < 0:
+        raise RuntimeError(f"pdist only supports non-negative p values, got p={p}")
+    n = input.shape[0]
+    first = [i for i in range(n) for _ in range(i + 1, n)]
+    second = [j for i in range(n) for j in range(i + 1, n)]
+    rows = tensor(first, dtype=dtypes.int64, device=input.device)
+    cols = tensor(second, dtype=dtypes.int64, device=input.device)
+    diff = input.index_select(0, rows) - input.index_select(0, cols)
+    return ops.norm(diff, p, -1)

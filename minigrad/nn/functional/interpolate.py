@@ -7,12 +7,14 @@ positions are computed on the host from the sizes alone, so gradients flow throu
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
 from ... import dtypes
 from ...creation import tensor
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
+from .pooling3d import adaptive_avg_pool3d
 
 _LINEAR = {"linear": 3, "bilinear": 4, "trilinear": 5}
 _MODES = ("nearest", "nearest-exact", "linear", "bilinear", "trilinear", "area", "bicubic")
@@ -132,4 +134,29 @@ def _area(x, sizes, op: str):
         return adaptive_avg_pool1d(x, sizes[0])
     if x.ndim == 4:
         return adaptive_avg_pool2d(x, sizes)
-    raise NotImplementedError(f"{op}: mode='area' on 5-D input is not supported")
+    return adaptive_avg_pool3d(x, sizes)
+
+
+def _deprecated(name: str) -> None:
+    warnings.warn(
+        f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.",
+        stacklevel=3,
+    )
+
+
+def upsample(input, size=None, scale_factor=None, mode: str = "nearest", align_corners=None):
+    """Deprecated alias of :func:`interpolate` (warns, as PyTorch)."""
+    _deprecated("upsample")
+    return interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def upsample_nearest(input, size=None, scale_factor=None):
+    """Deprecated: :func:`interpolate` with ``mode='nearest'`` (warns, as PyTorch)."""
+    _deprecated("upsample_nearest")
+    return interpolate(input, size, scale_factor, mode="nearest")
+
+
+def upsample_bilinear(input, size=None, scale_factor=None):
+    """Deprecated: :func:`interpolate` with ``mode='bilinear', align_corners=True`` (warns)."""
+    _deprecated("upsample_bilinear")
+    return interpolate(input, size, scale_factor, mode="bilinear", align_corners=True)

@@ -172,8 +172,8 @@ def max_pool2d(
         >>> max_pool2d(minigrad.randn(2, 3, 8, 8), 2).shape
         minigrad.Size([2, 3, 4, 4])
     """
-    x, unbatched = _batched(input, 2, "max_pool2d")
-    geom = _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
+    x, unbatched = batched(input, 2, "max_pool2d")
+    geom = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     op = MaxPool(geom)
     out = op(x, None)
     indices = _flat_indices(x, geom, op.kept_arrays["argmax"]) if return_indices else None
@@ -209,8 +209,8 @@ def avg_pool2d(
         >>> avg_pool2d(minigrad.randn(2, 3, 8, 8), 3, stride=2, padding=1).shape
         minigrad.Size([2, 3, 4, 4])
     """
-    x, unbatched = _batched(input, 2, "avg_pool2d")
-    geom = _pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
+    x, unbatched = batched(input, 2, "avg_pool2d")
+    geom = pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     if divisor_override is not None:
         if divisor_override == 0:
             raise RuntimeError("avg_pool2d: divisor must be not zero")
@@ -237,7 +237,7 @@ def adaptive_avg_pool2d(input, output_size):
         >>> adaptive_avg_pool2d(minigrad.randn(2, 3, 7, 9), (2, 3)).shape
         minigrad.Size([2, 3, 2, 3])
     """
-    x, unbatched = _batched(input, 2, "adaptive_avg_pool2d")
+    x, unbatched = batched(input, 2, "adaptive_avg_pool2d")
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
     size = pair(
         tuple(n if s is None else s for s, n in zip(size, x.shape[2:])),
@@ -252,7 +252,7 @@ def adaptive_avg_pool2d(input, output_size):
     elif h % oh == 0 and w % ow == 0:
         out = avg_pool2d(x, (h // oh, w // ow))
     else:  # windows of varying size: y = Pₕ · x · Pᵥᵀ with averaging matrices
-        rows, cols = _adaptive_matrix(x, h, oh), _adaptive_matrix(x, w, ow)
+        rows, cols = adaptive_matrix(x, h, oh), adaptive_matrix(x, w, ow)
         out = rows @ x @ cols.mT
     return out.squeeze(0) if unbatched else out
 
@@ -321,7 +321,7 @@ def adaptive_avg_pool1d(input, output_size):
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def _batched(x, dims: int, op: str):
+def batched(x, dims: int, op: str):
     """``x`` with a batch dim, and whether one was added; checks rank and dtype."""
     if x.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(
@@ -353,12 +353,14 @@ def one(value) -> int:
     return int(value)
 
 
-def _pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
-    kernel = pair(kernel_size, "kernel_size", op)
+def pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
+    """The windows of a pooling op over the spatial dims of the batched ``x`` (checked)."""
+    n = x.ndim - 2
+    kernel = pair(kernel_size, "kernel_size", op, n)
     stride = (
-        kernel if stride is None or stride == [] or stride == () else pair(stride, "stride", op)
+        kernel if stride is None or stride == [] or stride == () else pair(stride, "stride", op, n)
     )
-    pad, dilation = pair(padding, "padding", op), pair(dilation, "dilation", op)
+    pad, dilation = pair(padding, "padding", op, n), pair(dilation, "dilation", op, n)
     for name, v in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
         if any(n <= 0 for n in v):
             raise RuntimeError(f"{op}: {name} must be greater than zero, but got {list(v)}")
@@ -396,7 +398,7 @@ def _divisor(x, geom: Geometry, count_include_pad: bool):
     return xp.asarray(table, dtype=x._data.dtype)
 
 
-def _adaptive_matrix(x, n: int, out: int):
+def adaptive_matrix(x, n: int, out: int):
     """The (out, n) matrix whose row i averages input positions floor(i·n/out)..ceil((i+1)·n/out)."""
     rows = []
     for i in range(out):

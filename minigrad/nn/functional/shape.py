@@ -1,4 +1,5 @@
-"""Layers that only rearrange or combine: ``pixel_shuffle``/``pixel_unshuffle`` and ``bilinear``."""
+"""Layers that only rearrange or combine: ``pixel_shuffle``/``pixel_unshuffle``, ``channel_shuffle``
+and ``bilinear``."""
 
 from __future__ import annotations
 
@@ -58,3 +59,29 @@ def bilinear(input1, input2, weight, bias=None):
     if bias is not None:
         y = y + bias
     return y.reshape(*lead, out)
+
+
+def channel_shuffle(input, groups: int):
+    """(N, g·k, *) → (N, k·g, *): channel i·k + j goes to j·g + i, mixing the channels of
+    grouped convolutions (ShuffleNet), as ``torch.nn.functional.channel_shuffle``.
+
+    Example:
+        >>> F.channel_shuffle(minigrad.arange(4.0).reshape(1, 4, 1), 2).flatten().tolist()
+        [0.0, 2.0, 1.0, 3.0]
+    """
+    op = "channel_shuffle"
+    if isinstance(groups, bool) or not isinstance(groups, int) or groups <= 0:
+        raise RuntimeError(f"{op}: Number of groups to divide channels in must be positive. "
+                           f"Value of groups:{groups}")  # fmt: skip
+    if input.ndim < 3:
+        raise RuntimeError(
+            f"{op}: expected input of at least 3 dims (N, C, *), got {list(input.shape)}"
+        )
+    n, c, *rest = input.shape
+    if c % groups:
+        raise RuntimeError(
+            f"{op}: Number of channels must be divisible by groups. Got {c} channels and "
+            f"{groups} groups."
+        )
+    x = input.reshape(n, groups, c // groups, *rest).transpose(1, 2)
+    return x.reshape(n, c, *rest)

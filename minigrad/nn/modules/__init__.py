@@ -128,4 +128,21 @@ from .loss import (
     TripletMarginWithDistanceLoss,
 )
 
+# -- branch spatial: 3-D convolution and pooling, LP pooling, unpooling, channel shuffle
+# isort: split
+from .channelshuffle import ChannelShuffle
+from .conv import Conv3d, ConvTranspose3d
+from .pooling import (
+    AdaptiveAvgPool3d,
+    AdaptiveMaxPool3d,
+    AvgPool3d,
+    LPPool1d,
+    LPPool2d,
+    LPPool3d,
+    MaxPool3d,
+    MaxUnpool1d,
+    MaxUnpool2d,
+    MaxUnpool3d,
+)
+
 __all__ = [name for name in dir() if not name.startswith("_") and name[0].isupper()]

@@ -1,4 +1,4 @@
-"""Convolution layers: Conv1d, Conv2d, ConvTranspose1d and ConvTranspose2d, with PyTorch's
+"""Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d, with PyTorch's
 parameters, default initialisation and reprs."""
 
 from __future__ import annotations
@@ -6,13 +6,20 @@ from __future__ import annotations
 from ...creation import empty
 from .. import init
 from ..functional._windows import pair
-from ..functional.conv import conv1d, conv2d, conv_padding
-from ..functional.conv_transpose import conv_transpose1d, conv_transpose2d
+from ..functional.conv import conv1d, conv2d, conv3d, conv_padding
+from ..functional.conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
 
-__all__ = ["Conv1d", "Conv2d", "ConvTranspose1d", "ConvTranspose2d"]
+__all__ = [
+    "Conv1d",
+    "Conv2d",
+    "Conv3d",
+    "ConvTranspose1d",
+    "ConvTranspose2d",
+    "ConvTranspose3d",
+]
 
 
 class _ConvNd(Module):
@@ -97,7 +104,7 @@ class _ConvNd(Module):
 
     def _check_input(self, x) -> None:
         n, c = self.dims, self.in_channels
-        spatial = ("L",) if n == 1 else ("H", "W")
+        spatial = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[n]
         if x.ndim not in (n + 1, n + 2) or x.shape[-n - 1] != c:
             expected = ", ".join(("N", str(c), *spatial))
             unbatched = ", ".join((str(c), *spatial))
@@ -337,3 +344,42 @@ class LazyConvTranspose2d(_LazyConvXdMixin, ConvTranspose2d):
 
     cls_to_become = ConvTranspose2d
     __init__ = LazyConvTranspose1d.__init__
+
+
+class Conv3d(_ConvNd):
+    """3-D convolution layer over (N, C_in, D, H, W) inputs (``torch.nn.Conv3d``); see
+    :func:`F.conv3d`.
+
+    Args: as :class:`Conv2d`, with triples.
+
+    Example:
+        >>> nn.Conv3d(2, 4, 3, padding=1)(minigrad.randn(1, 2, 5, 6, 6)).shape
+        minigrad.Size([1, 4, 5, 6, 6])
+    """
+
+    dims = 3
+
+    def forward(self, input):
+        self._check_input(input)
+        return conv3d(
+            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+        )
+
+
+class ConvTranspose3d(_ConvTransposeNd):
+    """3-D transposed convolution (``torch.nn.ConvTranspose3d``): input (N, C_in, D, H, W),
+    weight (C_in, C_out / groups, kD, kH, kW); see :func:`F.conv_transpose3d`.
+
+    Example:
+        >>> nn.ConvTranspose3d(4, 2, 2, stride=2)(minigrad.randn(1, 4, 2, 3, 3)).shape
+        minigrad.Size([1, 2, 4, 6, 6])
+    """
+
+    dims = 3
+
+    def forward(self, input, output_size=None):
+        self._check_input(input)
+        return conv_transpose3d(
+            input, self.weight, self.bias, self.stride, self.padding,
+            self._output_padding(input, output_size), self.groups, self.dilation,
+        )  # fmt: skip

@@ -1,8 +1,16 @@
-"""Pooling layers: MaxPool, AvgPool and AdaptiveAvgPool (1-D and 2-D), as ``torch.nn``'s."""
+"""Pooling layers: MaxPool, AvgPool, AdaptiveAvgPool, AdaptiveMaxPool (1-D to 3-D), LPPool and
+MaxUnpool, as ``torch.nn``'s."""
 
 from __future__ import annotations
 
-from ..functional.adaptive_max_pool import adaptive_max_pool1d, adaptive_max_pool2d
+from ..functional._windows import pair
+from ..functional.adaptive_max_pool import (
+    adaptive_max_pool1d,
+    adaptive_max_pool2d,
+    adaptive_max_pool3d,
+)
+from ..functional.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
+from ..functional.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from ..functional.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
@@ -12,6 +20,7 @@ from ..functional.pooling import (
     max_pool2d,
     one,
 )
+from ..functional.pooling3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d
 from .module import Module
 
 __all__ = [
@@ -23,6 +32,16 @@ __all__ = [
     "AvgPool2d",
     "MaxPool1d",
     "MaxPool2d",
+    "AdaptiveAvgPool3d",
+    "AdaptiveMaxPool3d",
+    "AvgPool3d",
+    "LPPool1d",
+    "LPPool2d",
+    "LPPool3d",
+    "MaxPool3d",
+    "MaxUnpool1d",
+    "MaxUnpool2d",
+    "MaxUnpool3d",
 ]
 
 
@@ -34,7 +53,7 @@ class _Pool(Module):
     def _check_input(self, x) -> None:
         n = self.dims
         if x.ndim not in (n + 1, n + 2):
-            spatial = "L" if n == 1 else "H, W"
+            spatial = {1: "L", 2: "H, W", 3: "D, H, W"}[n]
             raise RuntimeError(
                 f"{self._get_name()}({self.extra_repr()}) expected a {n + 1}D (C, {spatial}) or "
                 f"{n + 2}D (N, C, {spatial}) input, got shape {list(x.shape)}"
@@ -114,12 +133,14 @@ class AvgPool2d(_Pool):
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
+    _pool = staticmethod(avg_pool2d)
+
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
     def forward(self, input):
         self._check_input(input)
-        return avg_pool2d(
+        return self._pool(
             input,
             self.kernel_size,
             self.stride,
@@ -227,3 +248,129 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
 
     dims = 1
     _pool = staticmethod(adaptive_max_pool1d)
+
+
+class MaxPool3d(MaxPool2d):
+    """3-D max pooling (``torch.nn.MaxPool3d``); see :func:`F.max_pool3d`.
+
+    Example:
+        >>> nn.MaxPool3d(2)(minigrad.randn(2, 3, 4, 8, 8)).shape
+        minigrad.Size([2, 3, 2, 4, 4])
+    """
+
+    dims = 3
+    _pool = staticmethod(max_pool3d)
+
+
+class AvgPool3d(AvgPool2d):
+    """3-D average pooling (``torch.nn.AvgPool3d``); see :func:`F.avg_pool3d`.
+
+    Example:
+        >>> nn.AvgPool3d(2)(minigrad.randn(2, 3, 4, 8, 8)).shape
+        minigrad.Size([2, 3, 2, 4, 4])
+    """
+
+    dims = 3
+    _pool = staticmethod(avg_pool3d)
+
+
+class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
+    """3-D adaptive average pooling (``torch.nn.AdaptiveAvgPool3d``).
+
+    Example:
+        >>> nn.AdaptiveAvgPool3d(1)(minigrad.randn(2, 3, 4, 5, 6)).shape
+        minigrad.Size([2, 3, 1, 1, 1])
+    """
+
+    dims = 3
+    _pool = staticmethod(adaptive_avg_pool3d)
+
+
+class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
+    """3-D adaptive max pooling (``torch.nn.AdaptiveMaxPool3d``)."""
+
+    dims = 3
+    _pool = staticmethod(adaptive_max_pool3d)
+
+
+class LPPool2d(_Pool):
+    """2-D power-average pooling (``torch.nn.LPPool2d``); see :func:`F.lp_pool2d`.
+
+    Example:
+        >>> nn.LPPool2d(2, 2)(minigrad.rand(1, 3, 4, 4)).shape
+        minigrad.Size([1, 3, 2, 2])
+    """
+
+    _pool = staticmethod(lp_pool2d)
+
+    def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
+        super().__init__()
+        self.norm_type, self.kernel_size = norm_type, kernel_size
+        self.stride, self.ceil_mode = stride, ceil_mode
+
+    def extra_repr(self) -> str:
+        return (
+            f"norm_type={self.norm_type}, kernel_size={self.kernel_size}, stride={self.stride}, "
+            f"ceil_mode={self.ceil_mode}"
+        )
+
+    def forward(self, input):
+        self._check_input(input)
+        return self._pool(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
+class LPPool1d(LPPool2d):
+    """1-D power-average pooling (``torch.nn.LPPool1d``)."""
+
+    dims = 1
+    _pool = staticmethod(lp_pool1d)
+
+
+class LPPool3d(LPPool2d):
+    """3-D power-average pooling (``torch.nn.LPPool3d``)."""
+
+    dims = 3
+    _pool = staticmethod(lp_pool3d)
+
+
+class MaxUnpool2d(_Pool):
+    """The partial inverse of :class:`MaxPool2d` (``torch.nn.MaxUnpool2d``): each value goes to
+    its index in a zero output; see :func:`F.max_unpool2d`.
+
+    Example:
+        >>> y, i = nn.MaxPool2d(2, return_indices=True)(minigrad.randn(1, 1, 4, 4))
+        >>> nn.MaxUnpool2d(2)(y, i).shape
+        minigrad.Size([1, 1, 4, 4])
+    """
+
+    _unpool = staticmethod(max_unpool2d)
+
+    def __init__(self, kernel_size, stride=None, padding=0):
+        super().__init__()
+        n = self.dims
+        self.kernel_size = pair(kernel_size, "kernel_size", self._get_name(), n)
+        self.stride = self.kernel_size if stride is None else pair(stride, "stride", "", n)
+        self.padding = pair(padding, "padding", self._get_name(), n)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
+
+    def forward(self, input, indices, output_size=None):
+        self._check_input(input)
+        return self._unpool(
+            input, indices, self.kernel_size, self.stride, self.padding, output_size
+        )
+
+
+class MaxUnpool1d(MaxUnpool2d):
+    """The partial inverse of :class:`MaxPool1d` (``torch.nn.MaxUnpool1d``)."""
+
+    dims = 1
+    _unpool = staticmethod(max_unpool1d)
+
+
+class MaxUnpool3d(MaxUnpool2d):
+    """The partial inverse of :class:`MaxPool3d` (``torch.nn.MaxUnpool3d``)."""
+
+    dims = 3
+    _unpool = staticmethod(max_unpool3d)

@@ -1,0 +1,223 @@
+"""Spatial transformers: ``affine_grid`` (sampling positions from affine matrices) and
+``grid_sample`` (read an image at those positions), for 4-D and 5-D inputs.
+
+``grid_sample`` is composed from Tensor ops: the sampling positions are unnormalised from
+[-1, 1] to pixels (and clamped or reflected for the padding modes) with differentiable
+arithmetic, the neighbouring pixels are gathered, and bilinear (trilinear on 5-D) weights are the
+fractional parts. So it is differentiable in the input (through the gathers) and in the grid
+(through the weights), twice over, as PyTorch's.
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+
+import numpy as np
+
+from ... import dtypes
+from ...creation import tensor
+
+__all__ = ["affine_grid", "grid_sample"]
+
+_ALIGN_WARNING = (
+    "Default grid_sample and affine_grid behavior has changed to align_corners=False since "
+    "1.3.0. Please specify align_corners=True if the old behavior is desired. See the "
+    "documentation of grid_sample for details."
+)
+
+
+def _align(align_corners) -> bool:
+    if align_corners is None:
+        warnings.warn(_ALIGN_WARNING, stacklevel=3)
+        return False
+    return bool(align_corners)
+
+
+def _base_coords(n: int, align_corners: bool) -> np.ndarray:
+    """The normalised positions of ``n`` pixel centres (PyTorch's ``linspace_from_neg_one``)."""
+    if n <= 1:
+        return np.zeros(n)
+    steps = np.linspace(-1.0, 1.0, n)
+    return steps if align_corners else steps * (n - 1) / n
+
+
+def affine_grid(theta, size, align_corners=None):
+    """The sampling grid of a batch of affine maps, for :func:`grid_sample`.
+
+    Args:
+        theta: (N, 2, 3) for 2-D (``size`` (N, C, H, W)) or (N, 3, 4) for 3-D (``size``
+            (N, C, D, H, W)); maps output positions (x, y[, z], 1) to input positions.
+        size: the output image's size.
+        align_corners: as :func:`grid_sample` (None: False, with PyTorch's warning).
+
+    Returns:
+        (N, H, W, 2) or (N, D, H, W, 3) normalised (x, y[, z]) positions.
+
+    Example:
+        >>> theta = minigrad.tensor([[[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]]])
+        >>> F.affine_grid(theta, (1, 3, 4, 5), align_corners=False).shape
+        minigrad.Size([1, 4, 5, 2])
+    """
+    align_corners = _align(align_corners)
+    if not theta.dtype.is_floating_point:
+        raise ValueError(f"Expected theta to have floating point type, but got {theta.dtype}")
+    size = tuple(int(s) for s in size)
+    if len(size) not in (4, 5):
+        raise NotImplementedError(
+            "affine_grid only supports 4D and 5D sizes, for 2D and 3D affine transforms, "
+            f"respectively. Got size {list(size)}."
+        )
+    nd = len(size) - 2
+    if theta.ndim != 3 or tuple(theta.shape[1:]) != (nd, nd + 1):
+        raise ValueError(
+            f"Expected a batch of {nd}D affine matrices of shape Nx{nd}x{nd + 1} for size "
+            f"{list(size)}. Got {list(theta.shape)}."
+        )
+    if min(size) <= 0:
+        raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
+    spatial = size[2:]
+    if align_corners and min(spatial) == 1:
+        warnings.warn(
+            "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
+            "align_corners=True. This is not an intended use case of affine_grid. See the "
+            "documentation of affine_grid for details.",
+            stacklevel=2,
+        )
+    # base[..., k] is the position along spatial dim nd-1-k: x runs along the last dim
+    axes = [_base_coords(n, align_corners) for n in spatial]
+    mesh = np.meshgrid(*axes, indexing="ij")
+    base = np.stack([*reversed(mesh), np.ones(spatial)], axis=-1).reshape(1, -1, nd + 1)
+    base_t = tensor(base, dtype=theta.dtype, device=theta.device)
+    grid = base_t @ theta.transpose(1, 2)  # (N, L, nd)
+    return grid.reshape(size[0], *spatial, nd)
+
+
+def _reflect(coord, twice_low: int, twice_high: int):
+    """``coord`` reflected into [low, high] (PyTorch's ``reflect_coordinates``)."""
+    if twice_low == twice_high:
+        return coord * 0
+    low, span = twice_low / 2, (twice_high - twice_low) / 2
+    dist = (coord - low).abs()
+    flips = (dist.detach() / span).floor()
+    extra = dist - flips * span  # fmod(dist, span), differentiable in dist
+    even = (flips.remainder(2) == 0).to(coord.dtype)
+    return even * (extra + low) + (1 - even) * (span - extra + low)
+
+
+def _source_coord(coord, n: int, padding_mode: str, align_corners: bool):
+    """A normalised grid coordinate in [-1, 1] as a pixel position along a dim of size ``n``."""
+    if align_corners:
+        pos = (coord + 1) / 2 * (n - 1)
+    else:
+        pos = ((coord + 1) * n - 1) / 2
+    if padding_mode == "reflection":
+        pos = _reflect(pos, 0, 2 * (n - 1)) if align_corners else _reflect(pos, -1, 2 * n - 1)
+    if padding_mode in ("border", "reflection"):
+        # clamped, with PyTorch's zero gradient at the limits themselves (not clamp's one)
+        inside = (pos > 0) & (pos < n - 1)
+        pos = pos.where(inside, pos.detach().clamp(0, n - 1))
+    return pos
+
+
+def _gather_pixels(flat_input, index, size):
+    """The (N, C, L) pixels at integer positions ``index`` (one (N, L) float tensor per spatial
+    dim); positions outside the image read 0."""
+    n, c, _ = flat_input.shape
+    valid, flat = None, None
+    for i, extent in zip(index, size):
+        inside = (i >= 0) & (i <= extent - 1)
+        valid = inside if valid is None else valid & inside
+        clipped = i.clamp(0, extent - 1).to(dtypes.int64)
+        flat = clipped if flat is None else flat * extent + clipped
+    values = flat_input.gather(2, flat.unsqueeze(1).expand(n, c, flat.shape[-1]))
+    return values * valid.unsqueeze(1).to(flat_input.dtype)
+
+
+def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
+    """Sample ``input`` at the normalised positions of ``grid`` (spatial transformer networks).
+
+    Args:
+        input: (N, C, H_in, W_in) or (N, C, D_in, H_in, W_in).
+        grid: (N, H, W, 2) or (N, D, H, W, 3): (x, y[, z]) in [-1, 1], -1 being the left/top
+            edge; x indexes W.
+        mode: ``'bilinear'`` (trilinear on 5-D) or ``'nearest'`` (ties to even, as PyTorch).
+            ``'bicubic'`` raises NotImplementedError.
+        padding_mode: values outside the image: ``'zeros'``, ``'border'`` (the nearest edge
+            pixel) or ``'reflection'`` (mirrored at the edges).
+        align_corners: True: -1 and 1 are the centres of the corner pixels; False (default,
+            with PyTorch's warning when not given): their outer edges.
+
+    Returns:
+        (N, C, H, W) or (N, C, D, H, W).
+
+    Example:
+        >>> theta = minigrad.tensor([[[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]]])
+        >>> grid = F.affine_grid(theta, (1, 1, 4, 4), align_corners=False)
+        >>> F.grid_sample(minigrad.randn(1, 1, 8, 8), grid, align_corners=False).shape
+        minigrad.Size([1, 1, 4, 4])
+    """
+    op = "grid_sample"
+    if mode not in ("bilinear", "nearest", "bicubic"):
+        raise ValueError(
+            f"nn.functional.grid_sample(): expected mode to be 'bilinear', 'nearest' or "
+            f"'bicubic', but got: '{mode}'"
+        )
+    if padding_mode not in ("zeros", "border", "reflection"):
+        raise ValueError(
+            "nn.functional.grid_sample(): expected padding_mode to be 'zeros', 'border', or "
+            f"'reflection', but got: '{padding_mode}'"
+        )
+    align_corners = _align(align_corners)
+    if mode == "bicubic":
+        raise NotImplementedError(f"{op}: mode='bicubic' is not supported (bilinear, nearest)")
+    _check(input, grid, op)
+    n, c, *size = input.shape
+    nd, out = len(size), tuple(grid.shape[1:-1])
+    if grid.dtype in (dtypes.bfloat16, dtypes.float16):  # pixel positions need float32's bits
+        grid = grid.float()
+    # grid component k addresses spatial dim nd-1-k (x is the width)
+    points = grid.reshape(n, -1, nd)
+    coords = [
+        _source_coord(points[:, :, nd - 1 - k], size[k], padding_mode, align_corners)
+        for k in range(nd)
+    ]
+    flat_input = input.reshape(n, c, -1)
+    if mode == "nearest":
+        index = [p.detach().round() for p in coords]  # round half to even, as nearbyint
+        result = _gather_pixels(flat_input, index, size)
+    else:
+        low = [p.detach().floor() for p in coords]
+        frac = [p - f for p, f in zip(coords, low)]
+        result = None
+        for corner in itertools.product((0, 1), repeat=nd):
+            weight = None
+            for bit, f in zip(corner, frac):
+                w = f if bit else 1 - f
+                weight = w if weight is None else weight * w
+            index = [f + bit for f, bit in zip(low, corner)]
+            term = _gather_pixels(flat_input, index, size) * weight.unsqueeze(1)
+            result = term if result is None else result + term
+    return result.reshape(n, c, *out).to(input.dtype)
+
+
+def _check(input, grid, op: str) -> None:
+    if input.ndim not in (4, 5):
+        raise RuntimeError(
+            f"{op}: expected a 4-D or 5-D input (N, C, *spatial), got {list(input.shape)}"
+        )
+    nd = input.ndim - 2
+    if grid.ndim != input.ndim or grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
+        raise RuntimeError(
+            f"{op}: expected a grid of shape (N, *output, {nd}) with N = {input.shape[0]} for "
+            f"input of shape {list(input.shape)}, got grid of shape {list(grid.shape)}"
+        )
+    if input.dtype is not grid.dtype or not input.dtype.is_floating_point:
+        raise RuntimeError(
+            f"{op}: expected input and grid of one floating dtype, got {input.dtype} and "
+            f"{grid.dtype}"
+        )
+    if any(s == 0 for s in input.shape[2:]):
+        raise RuntimeError(
+            f"{op}: expected input with non-empty spatial dims, got {list(input.shape)}"
+        )

@@ -1,0 +1,153 @@
+"""3-D pooling (``max_pool3d``, ``avg_pool3d``, ``adaptive_avg_pool3d``) and the
+``*_with_indices`` forms of max pooling.
+
+A box window is the product of its per-dimension windows, so 3-D pooling is 2-D pooling over
+(H, W) followed by pooling along depth, both through :mod:`.pooling`'s ops: the gradients (and
+second derivatives) are theirs. Average divisors are per-dimension products too (the count of
+input or padded positions in a box), so the two passes give PyTorch's divisors, and max pooling
+over (H, W) first then depth picks the first maximum in (d, h, w) order, as PyTorch does.
+"""
+
+from __future__ import annotations
+
+from .pooling import (
+    adaptive_matrix,
+    avg_pool2d,
+    batched,
+    max_pool1d,
+    max_pool2d,
+    pool_geometry,
+)
+
+__all__ = [
+    "adaptive_avg_pool3d",
+    "avg_pool3d",
+    "max_pool1d_with_indices",
+    "max_pool2d_with_indices",
+    "max_pool3d",
+    "max_pool3d_with_indices",
+]
+
+
+def max_pool3d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    dilation=1,
+    ceil_mode=False,
+    return_indices=False,
+):
+    """3-D max pooling over an (N, C, D, H, W) or (C, D, H, W) input; see :func:`max_pool2d`.
+
+    Returns:
+        (N, C, D_out, H_out, W_out), and the flat indices (d·H·W + h·W + w) of the maxima if
+        ``return_indices``.
+
+    Example:
+        >>> F.max_pool3d(minigrad.randn(1, 2, 4, 4, 4), 2).shape
+        minigrad.Size([1, 2, 2, 2, 2])
+    """
+    x, unbatched = batched(input, 3, "max_pool3d")
+    geom = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool3d")
+    (n, c, d, h, w), (kd, *k2), (sd, *s2) = x.shape, geom.kernel, geom.stride
+    (pd, *p2), (dd, *d2) = geom.pad, geom.dilation
+    # indices only when asked for: the plain form batches under vmap
+    planes = max_pool2d(x.reshape(n, c * d, h, w), k2, s2, p2, d2, ceil_mode, return_indices)
+    planes, hw_idx = planes if return_indices else (planes, None)
+    ho, wo = planes.shape[2:]
+    planes = planes.reshape(n, c, d, ho * wo)
+    out = max_pool2d(planes, (kd, 1), (sd, 1), (pd, 0), (dd, 1), ceil_mode, return_indices)
+    out, d_idx = out if return_indices else (out, None)
+    out = out.reshape(n, c, -1, ho, wo)
+    if unbatched:
+        out = out.squeeze(0)
+    if not return_indices:
+        return out
+    depth = d_idx // (ho * wo)  # d_idx indexes the (D, Ho·Wo) plane
+    indices = depth * (h * w) + hw_idx.reshape(n, c, d, ho * wo).gather(2, depth)
+    indices = indices.reshape(out.shape)
+    return out, indices
+
+
+def avg_pool3d(
+    input,
+    kernel_size,
+    stride=None,
+    padding=0,
+    ceil_mode=False,
+    count_include_pad=True,
+    divisor_override=None,
+):
+    """3-D average pooling over an (N, C, D, H, W) or (C, D, H, W) input; see
+    :func:`avg_pool2d`.
+
+    Example:
+        >>> F.avg_pool3d(minigrad.randn(1, 2, 4, 4, 4), 2).shape
+        minigrad.Size([1, 2, 2, 2, 2])
+    """
+    x, unbatched = batched(input, 3, "avg_pool3d")
+    geom = pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool3d")
+    if divisor_override is not None and divisor_override == 0:
+        raise RuntimeError("avg_pool3d: divisor must be not zero")
+    (n, c, d, h, w), (kd, *k2), (sd, *s2), (pd, *p2) = x.shape, geom.kernel, geom.stride, geom.pad
+    # with divisor_override, the depth pass sums (divisor 1) and the (H, W) pass divides
+    depth = avg_pool2d(
+        x.reshape(n, c, d, h * w), (kd, 1), (sd, 1), (pd, 0), ceil_mode, count_include_pad,
+        None if divisor_override is None else 1,
+    )  # fmt: skip
+    d_out = depth.shape[2]
+    out = avg_pool2d(
+        depth.reshape(n, c * d_out, h, w), k2, s2, p2, ceil_mode, count_include_pad,
+        divisor_override,
+    )  # fmt: skip
+    out = out.reshape(n, c, d_out, *out.shape[2:])
+    return out.squeeze(0) if unbatched else out
+
+
+def adaptive_avg_pool3d(input, output_size):
+    """Average pooling of (N, C, D, H, W) or (C, D, H, W) to ``output_size`` (an int or a
+    triple; None keeps that size), one dim at a time with PyTorch's window bounds.
+
+    Example:
+        >>> F.adaptive_avg_pool3d(minigrad.randn(1, 2, 5, 7, 9), (2, 3, 4)).shape
+        minigrad.Size([1, 2, 2, 3, 4])
+    """
+    op = "adaptive_avg_pool3d"
+    x, unbatched = batched(input, 3, op)
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 3
+    if len(sizes) != 3:
+        raise ValueError(f"{op}: output_size must be an int or a tuple of 3, got {output_size!r}")
+    sizes = tuple(n if s is None else int(s) for s, n in zip(sizes, x.shape[2:]))
+    if any(s <= 0 for s in sizes):
+        raise RuntimeError(f"{op}: output_size must be positive, got {list(sizes)}")
+    for dim, size in zip((2, 3, 4), sizes):
+        n = x.shape[dim]
+        if size == n:
+            continue
+        if n % size == 0:  # equal windows: a reshape and a mean
+            x = x.reshape(*x.shape[:dim], size, n // size, *x.shape[dim + 1 :]).mean(dim + 1)
+        else:  # windows of varying size: a product with the averaging matrix
+            x = (x.transpose(dim, -1) @ adaptive_matrix(x, n, size).mT).transpose(dim, -1)
+    return x.squeeze(0) if unbatched else x
+
+
+def max_pool1d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """:func:`max_pool1d` returning ``(output, indices)`` whatever ``return_indices`` says."""
+    return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool2d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """:func:`max_pool2d` returning ``(output, indices)`` whatever ``return_indices`` says."""
+    return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
+
+
+def max_pool3d_with_indices(
+    input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
+):
+    """:func:`max_pool3d` returning ``(output, indices)`` whatever ``return_indices`` says."""
+    return max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
