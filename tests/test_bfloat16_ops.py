@@ -45,8 +45,10 @@ TORCH_LACKS = {
 }
 
 
-# -- branch spatial: rows PyTorch has no CPU bfloat16 kernel for (the float32 comparison runs)
-TORCH_LACKS = {"avg_pool3d", "lp_pool3d", "pdist", "affine_grid"}
+# rows PyTorch has no CPU bfloat16 kernel for (the float32 comparison runs)
+TORCH_LACKS.update(
+    dict.fromkeys(["avg_pool3d", "lp_pool3d", "pdist", "affine_grid"], "no CPU bfloat16 kernel")
+)
 TORCH_DIFFERS["grid_sample_nearest_3d"] = (
     "PyTorch's bfloat16 kernel computes pixel positions in bfloat16 and picks a neighbouring "
     "pixel; ours computes them in float32, as the float32 row does"
