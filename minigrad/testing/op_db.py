@@ -564,3 +564,7 @@ EXEMPT = {
     "Cast": "tests/test_tensor.py::test_cast_gradient (float64 finite differences cannot see a cast)",
     "ToDevice": "tests/test_devices.py::test_gradient_crosses_devices (needs two devices)",
 }
+
+from . import op_db_special  # noqa: E402 - branch special: the special functions
+
+OP_DB += op_db_special.ROWS + op_db_special.FORWARD_ONLY
