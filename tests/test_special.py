@@ -131,3 +131,11 @@ def test_float32_and_integer_inputs():
     x = minigrad.tensor([1, 2, 5])
     assert minigrad.lgamma(x).dtype is minigrad.float32
     np.testing.assert_allclose(minigrad.lgamma(x).numpy(), [0.0, 0.0, math.log(24)], atol=1e-6)
+
+
+def test_mvlgamma_p_must_be_positive():
+    torch = pytest.importorskip("torch")
+    with pytest.raises(RuntimeError, match="p has to be greater than or equal to 1"):
+        torch.mvlgamma(torch.tensor([1.5]), 0)
+    with pytest.raises(RuntimeError, match="p has to be greater than or equal to 1"):
+        minigrad.mvlgamma(minigrad.tensor([1.5]), 0)
