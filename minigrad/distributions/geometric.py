@@ -6,7 +6,7 @@ from .. import creation, ops
 from ..autograd import grad_mode
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, logits_to_probs, probs_to_logits
+from .utils import binary_probs_and_logits
 
 
 class Geometric(Distribution):
@@ -16,14 +16,7 @@ class Geometric(Distribution):
     support = constraints.integer_interval(0, float("inf"))
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            self.logits = probs_to_logits(self.probs, is_binary=True)
-        else:
-            (self.logits,) = broadcast_all(logits)
-            self.probs = logits_to_probs(self.logits, is_binary=True)
+        self.probs, self.logits = binary_probs_and_logits(probs, logits)
         super().__init__(self.probs.shape, validate_args=validate_args)
 
     @property
