@@ -139,3 +139,9 @@ def test_mvlgamma_p_must_be_positive():
         torch.mvlgamma(torch.tensor([1.5]), 0)
     with pytest.raises(RuntimeError, match="p has to be greater than or equal to 1"):
         minigrad.mvlgamma(minigrad.tensor([1.5]), 0)
+
+
+def test_every_backend_special_function_exists_in_cupyx():
+    special = pytest.importorskip("cupyx.scipy.special")
+    missing = [n for n in minigrad.backend.SPECIAL_FUNCTIONS if not hasattr(special, n)]
+    assert not missing, missing
