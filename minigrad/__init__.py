@@ -395,6 +395,20 @@ from .utils.dlpack import from_dlpack  # noqa: E402
 _checkout.install()
 _runtime.apply()
 
+# -- branch special: torch.lgamma and friends, and minigrad.special (as torch.special)
+from . import special  # noqa: E402
+from .ops.special import (  # noqa: E402
+    digamma,
+    erfc,
+    erfinv,
+    i0,
+    lgamma,
+    mvlgamma,
+    polygamma,
+    sinc,
+)
+
+# isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch
 
 _out.install(globals())

@@ -70,6 +70,14 @@ class ArrayBackend:
         """The error function, elementwise (NumPy itself has none)."""
         raise NotImplementedError
 
+    def special(self, name: str, x, *args):
+        """``scipy.special.<name>(*args, x)`` elementwise on a floating array, in its dtype.
+
+        ``name`` is one of :data:`SPECIAL_FUNCTIONS` (SciPy's names: ``gammaln`` for lgamma);
+        ``args`` come first, as SciPy orders them (``polygamma(n, x)``).
+        """
+        raise NotImplementedError
+
     def scatter_add(self, target, key, values) -> None:
         """``target[key] += values`` where repeated indices in ``key`` all add (unbuffered)."""
         self.xp.add.at(target, key, values)
@@ -201,8 +209,21 @@ class NumpyBackend(ArrayBackend):
             return np.asarray(_math_erf(x), dtype=x.dtype)
         return erf(x)
 
+    def special(self, name, x, *args):
+        from . import _special_math
+
+        kernel = getattr(_special_math, _SPECIAL_KERNELS[name])
+        return kernel(*args, x.astype(np.float64, copy=False)).astype(x.dtype, copy=False)
+
 
 _math_erf = np.frompyfunc(math.erf, 1, 1)
+
+# scipy.special's name -> minigrad._special_math's kernel (NumPy has none of them)
+_SPECIAL_KERNELS = {"gammaln": "lgamma", "digamma": "digamma", "polygamma": "polygamma",
+                    "erfinv": "erfinv", "erfc": "erfc", "erfcx": "erfcx", "ndtr": "ndtr",
+                    "ndtri": "ndtri", "log_ndtr": "log_ndtr", "i0": "i0", "i0e": "i0e",
+                    "i1": "i1", "i1e": "i1e"}  # fmt: skip
+SPECIAL_FUNCTIONS = frozenset(_SPECIAL_KERNELS)
 
 # Abramowitz & Stegun 7.1.26: |error| < 1.5e-7, about one float32 ulp near ±1, and five times
 # faster than scipy.special.erf on float32 (which computes in double precision).
@@ -301,6 +322,11 @@ class CupyBackend(ArrayBackend):
 
     def erf(self, x):
         return self.cupyx.scipy.special.erf(x)
+
+    def special(self, name, x, *args):
+        if name not in SPECIAL_FUNCTIONS:
+            raise ValueError(f"special: unknown function {name!r}")
+        return getattr(self.cupyx.scipy.special, name)(*args, x).astype(x.dtype, copy=False)
 
     def scatter_add(self, target, key, values):
         if target.dtype.name in _ATOMIC_ADD_DTYPES and not DETERMINISM.enabled:

@@ -830,4 +830,24 @@ class ToDevice(_ops.Op):
         return gy.to(self.input_meta[0][2])
 
 
+# -- branch special: Tensor.lgamma, .polygamma(n), .mvlgamma(p), ... and their in-place forms
+for _fn in (_ops.lgamma, _ops.digamma, _ops.erfinv, _ops.erfc, _ops.i0, _ops.sinc):
+    setattr(Tensor, _fn.__name__, _fn)
+    setattr(Tensor, f"{_fn.__name__}_", _inplace_of(_fn))
+Tensor.mvlgamma, Tensor.mvlgamma_ = _ops.mvlgamma, _inplace_of(_ops.mvlgamma)
+
+
+def _polygamma(self, n):
+    """:func:`minigrad.polygamma` ``(n, self)``, as ``torch.Tensor.polygamma``."""
+    return _ops.polygamma(n, self)
+
+
+def _polygamma_(self, n):
+    """In-place :func:`minigrad.polygamma` ``(n, self)``."""
+    return self._inplace(lambda s: _ops.polygamma(n, s))
+
+
+Tensor.polygamma, Tensor.polygamma_ = _polygamma, _polygamma_
+
+
 graph.register_tensor_class(Tensor)

@@ -3,8 +3,10 @@ reparameterized ``rsample`` where the family has one), ``log_prob``, ``entropy``
 closed-form KL divergences, with PyTorch's argument validation.
 
 Families: Normal, MultivariateNormal, Uniform, Exponential, Laplace, Bernoulli, Categorical,
-OneHotCategorical, and Independent (batch dims read as event dims). Families whose densities
-need the gamma function (Beta, Gamma, Dirichlet, Poisson, ...) are not here yet.
+OneHotCategorical, and Independent (batch dims read as event dims); and those built on the
+special functions: Gamma, Chi2, Beta, Dirichlet, Poisson, Binomial, Geometric, Cauchy,
+HalfNormal, LogNormal, StudentT (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
+reparameterized gradient: their ``rsample`` raises NotImplementedError).
 
 Example (REINFORCE):
     >>> dist = Categorical(logits=policy(state))
@@ -25,6 +27,20 @@ from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .uniform import Uniform
 
+# isort: split
+# -- branch special: the families built on lgamma/digamma, and their neighbours
+from .beta import Beta
+from .binomial import Binomial
+from .cauchy import Cauchy
+from .chi2 import Chi2
+from .dirichlet import Dirichlet
+from .gamma import Gamma
+from .geometric import Geometric
+from .half_normal import HalfNormal
+from .log_normal import LogNormal
+from .poisson import Poisson
+from .studentT import StudentT
+
 __all__ = [
     "Bernoulli",
     "Categorical",
@@ -39,4 +55,16 @@ __all__ = [
     "constraints",
     "kl_divergence",
     "register_kl",
+    # -- branch special
+    "Beta",
+    "Binomial",
+    "Cauchy",
+    "Chi2",
+    "Dirichlet",
+    "Gamma",
+    "Geometric",
+    "HalfNormal",
+    "LogNormal",
+    "Poisson",
+    "StudentT",
 ]

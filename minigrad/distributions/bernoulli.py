@@ -6,7 +6,7 @@ from .. import creation
 from ..nn import functional as F
 from . import constraints
 from .distribution import Distribution
-from .utils import broadcast_all, logits_to_probs, probs_to_logits
+from .utils import binary_probs_and_logits, broadcast_all
 
 
 class Bernoulli(Distribution):
@@ -17,14 +17,7 @@ class Bernoulli(Distribution):
     has_enumerate_support = True
 
     def __init__(self, probs=None, logits=None, validate_args=None):
-        if (probs is None) == (logits is None):
-            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
-        if probs is not None:
-            (self.probs,) = broadcast_all(probs)
-            self.logits = probs_to_logits(self.probs, is_binary=True)
-        else:
-            (self.logits,) = broadcast_all(logits)
-            self.probs = logits_to_probs(self.logits, is_binary=True)
+        self.probs, self.logits = binary_probs_and_logits(probs, logits)
         super().__init__(self.probs.shape, validate_args=validate_args)
 
     @property

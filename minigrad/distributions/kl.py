@@ -118,3 +118,44 @@ def _broadcast_matrices(a, b):
 
     batch = broadcast_tensors(a[..., 0, 0], b[..., 0, 0])[0].shape
     return a.expand(*batch, *a.shape[-2:]), b.expand(*batch, *b.shape[-2:])
+
+
+# -- branch special: the families whose densities need lgamma and digamma
+from .. import ops as _ops  # noqa: E402
+from .beta import Beta  # noqa: E402
+from .dirichlet import Dirichlet  # noqa: E402
+from .gamma import Gamma  # noqa: E402
+from .poisson import Poisson  # noqa: E402
+
+
+@register_kl(Gamma, Gamma)
+def _kl_gamma_gamma(p, q):
+    t1 = q.concentration * (p.rate / q.rate).log()
+    t2 = _ops.lgamma(q.concentration) - _ops.lgamma(p.concentration)
+    t3 = (p.concentration - q.concentration) * _ops.digamma(p.concentration)
+    t4 = (q.rate - p.rate) * (p.concentration / p.rate)
+    return t1 + t2 + t3 + t4
+
+
+@register_kl(Beta, Beta)
+def _kl_beta_beta(p, q):
+    pa, pb, qa, qb = p.concentration1, p.concentration0, q.concentration1, q.concentration0
+    t1 = _ops.lgamma(qa) + _ops.lgamma(qb) + _ops.lgamma(pa + pb)
+    t2 = _ops.lgamma(pa) + _ops.lgamma(pb) + _ops.lgamma(qa + qb)
+    t3 = (pa - qa) * _ops.digamma(pa) + (pb - qb) * _ops.digamma(pb)
+    return t1 - t2 + t3 + (qa + qb - pa - pb) * _ops.digamma(pa + pb)
+
+
+@register_kl(Dirichlet, Dirichlet)
+def _kl_dirichlet_dirichlet(p, q):
+    sum_p, sum_q = p.concentration.sum(-1), q.concentration.sum(-1)
+    t1 = _ops.lgamma(sum_p) - _ops.lgamma(sum_q)
+    t2 = (_ops.lgamma(p.concentration) - _ops.lgamma(q.concentration)).sum(-1)
+    t3 = p.concentration - q.concentration
+    t4 = _ops.digamma(p.concentration) - _ops.digamma(sum_p).unsqueeze(-1)
+    return t1 - t2 + (t3 * t4).sum(-1)
+
+
+@register_kl(Poisson, Poisson)
+def _kl_poisson_poisson(p, q):
+    return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)

@@ -44,3 +44,14 @@ def probs_to_logits(probs, is_binary: bool = False):
     """log(p / (1 - p)) for binary probabilities, log(p) for categorical ones (clamped)."""
     clamped = clamp_probs(probs)
     return (clamped.log() - (-clamped).log1p()) if is_binary else clamped.log()
+
+
+def binary_probs_and_logits(probs, logits):
+    """``(probs, logits)`` of a family given by exactly one of them (Bernoulli, Geometric)."""
+    if (probs is None) == (logits is None):
+        raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+    if probs is not None:
+        (probs,) = broadcast_all(probs)
+        return probs, probs_to_logits(probs, is_binary=True)
+    (logits,) = broadcast_all(logits)
+    return logits_to_probs(logits, is_binary=True), logits

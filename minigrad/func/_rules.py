@@ -124,6 +124,9 @@ def _with(op, **attrs):
     "Pad", "ToDevice", "ScaledDotProductAttention", "AttentionWeights", "BinaryCrossEntropy",
     "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Log2", "Log10", "Exp2",
     "Atan2", "Hypot", "LogAddExp", "LogAddExp2", "Xlogy", "Copysign", "Fmod",
+    # -- branch special
+    "Lgamma", "Digamma", "Polygamma", "Erfc", "Erfcx", "Erfinv", "Ndtr", "Ndtri", "LogNdtr", "I0",
+    "I0e", "I1", "I1e", "Sinc", "Entr", "Xlog1py", "_Special",
 )  # fmt: skip
 def _elementwise(op, vals, flags, size):
     return op(*_align(vals, flags))

@@ -164,4 +164,26 @@ from .unary import (
     trunc,
 )
 
+# isort: split
+# -- branch special: special functions (lgamma, digamma, erfinv, i0, ...)
+from .special import (
+    digamma,
+    entr,
+    erfc,
+    erfcx,
+    erfinv,
+    i0,
+    i0e,
+    i1,
+    i1e,
+    lgamma,
+    log_ndtr,
+    mvlgamma,
+    ndtr,
+    ndtri,
+    polygamma,
+    sinc,
+    xlog1py,
+)
+
 __all__ = [name for name in dir() if not name.startswith("_")]

@@ -529,9 +529,23 @@ def _erf(x):
     return FakeArray(backend.get_backend("cpu").erf(_unwrap(x)))
 
 
+def _special(name):
+    """``cupyx.scipy.special.<name>``: the CPU kernel on the unwrapped array."""
+
+    def function(*args):
+        *head, x = args
+        return FakeArray(backend.get_backend("cpu").special(name, _unwrap(x), *head))
+
+    return function
+
+
 _CUPYX = types.SimpleNamespace(
     scatter_add=_scatter_add,
-    scipy=types.SimpleNamespace(special=types.SimpleNamespace(erf=_erf)),
+    scipy=types.SimpleNamespace(
+        special=types.SimpleNamespace(
+            erf=_erf, **{name: _special(name) for name in backend.SPECIAL_FUNCTIONS}
+        )
+    ),
 )
 
 

@@ -576,3 +576,7 @@ OP_DB += op_db_losses2.ROWS
 from . import op_db_spatial  # noqa: E402 - branch spatial: 3-D conv/pooling, unpool, grid_sample
 
 OP_DB += op_db_spatial.ROWS
+
+from . import op_db_special  # noqa: E402 - branch special: the special functions
+
+OP_DB += op_db_special.ROWS + op_db_special.FORWARD_ONLY

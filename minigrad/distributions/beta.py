@@ -1,0 +1,67 @@
+"""The beta distribution."""
+
+from __future__ import annotations
+
+from .. import ops
+from ..autograd import grad_mode
+from . import constraints
+from .distribution import Distribution
+from .gamma import standard_gamma
+from .utils import broadcast_all
+
+
+def log_beta(a, b):
+    """log B(a, b) = lgamma(a) + lgamma(b) - lgamma(a + b)."""
+    return ops.lgamma(a) + ops.lgamma(b) - ops.lgamma(a + b)
+
+
+class Beta(Distribution):
+    """Beta with ``concentration1`` a and ``concentration0`` b: density x^(a-1)(1-x)^(b-1)/B(a, b).
+
+    ``sample`` draws X/(X + Y) of two gamma draws; no ``rsample`` (see :class:`Gamma`).
+    """
+
+    arg_constraints = {
+        "concentration1": constraints.positive,
+        "concentration0": constraints.positive,
+    }
+    support = constraints.unit_interval
+
+    def __init__(self, concentration1, concentration0, validate_args=None):
+        self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
+        super().__init__(self.concentration1.shape, validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.concentration1 / (self.concentration1 + self.concentration0)
+
+    @property
+    def mode(self):
+        return (self.concentration1 - 1) / (self.concentration1 + self.concentration0 - 2)
+
+    @property
+    def variance(self):
+        total = self.concentration1 + self.concentration0
+        return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        with grad_mode.no_grad():
+            x = standard_gamma(self.concentration1, shape)
+            y = standard_gamma(self.concentration0, shape)
+            return x / (x + y)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        a, b = self.concentration1, self.concentration0
+        return ops.xlogy(a - 1, value) + ops.xlog1py(b - 1, -value) - log_beta(a, b)
+
+    def entropy(self):
+        a, b = self.concentration1, self.concentration0
+        return (
+            log_beta(a, b)
+            - (a - 1) * ops.digamma(a)
+            - (b - 1) * ops.digamma(b)
+            + (a + b - 2) * ops.digamma(a + b)
+        )

@@ -1,0 +1,70 @@
+"""The binomial distribution."""
+
+from __future__ import annotations
+
+from .. import creation, ops
+from ..autograd import grad_mode
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all
+
+
+class Binomial(Distribution):
+    """Binomial with ``total_count`` n trials of success probability ``probs`` p (or
+    ``logits``): P(k) = C(n, k) p^k (1-p)^(n-k). ``sample`` counts n Bernoulli draws, so its
+    cost grows with max n."""
+
+    arg_constraints = {
+        "total_count": constraints.greater_than_eq(0),
+        "probs": constraints.unit_interval,
+        "logits": constraints.real,
+    }
+
+    def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
+        if (probs is None) == (logits is None):
+            raise ValueError("Either `probs` or `logits` must be specified, but not both.")
+        if probs is None:
+            self.total_count, logits = broadcast_all(total_count, logits)
+            probs = logits.sigmoid()
+        else:
+            self.total_count, probs = broadcast_all(total_count, probs)
+        self.probs = probs
+        self.total_count = self.total_count.to(probs.dtype)
+        super().__init__(self.probs.shape, validate_args=validate_args)
+
+    @property
+    def support(self):
+        return constraints.integer_interval(0, self.total_count)
+
+    @property
+    def logits(self):
+        return self.probs.log() - (-self.probs).log1p()
+
+    @property
+    def mean(self):
+        return self.total_count * self.probs
+
+    @property
+    def mode(self):
+        return ((self.total_count + 1) * self.probs).floor().clamp(max=self.total_count)
+
+    @property
+    def variance(self):
+        return self.total_count * self.probs * (1 - self.probs)
+
+    def sample(self, sample_shape=()):
+        shape = tuple(self._extended_shape(sample_shape))
+        with grad_mode.no_grad():
+            n, p = self.total_count.detach().expand(shape), self.probs.detach().expand(shape)
+            count = creation.zeros(shape, dtype=p.dtype, device=p.device)
+            for trial in range(int(n.max().item())):
+                u = creation.rand(shape, dtype=p.dtype, device=p.device)
+                count = count + ((u < p) & (n > trial)).to(p.dtype)
+            return count
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        n, p = self.total_count, self.probs
+        log_choose = ops.lgamma(n + 1) - ops.lgamma(value + 1) - ops.lgamma(n - value + 1)
+        return log_choose + ops.xlogy(value, p) + ops.xlog1py(n - value, -p)

@@ -1,0 +1,58 @@
+"""The Dirichlet distribution over the probability simplex."""
+
+from __future__ import annotations
+
+from .. import ops
+from ..autograd import grad_mode
+from . import constraints
+from .distribution import Distribution
+from .gamma import standard_gamma
+
+
+class Dirichlet(Distribution):
+    """Dirichlet with ``concentration`` c (last dim: the K categories): density
+    Γ(Σc)/ΠΓ(c_k) · Π x_k^(c_k - 1) on the simplex. ``sample``: normalized gamma draws; no
+    ``rsample`` (see :class:`Gamma`)."""
+
+    arg_constraints = {"concentration": constraints.positive}
+    support = constraints.simplex
+
+    def __init__(self, concentration, validate_args=None):
+        if concentration.dim() < 1:
+            raise ValueError("`concentration` parameter must be at least one-dimensional.")
+        self.concentration = concentration
+        shape = tuple(concentration.shape)
+        super().__init__(shape[:-1], shape[-1:], validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.concentration / self.concentration.sum(-1, keepdim=True)
+
+    @property
+    def variance(self):
+        c = self.concentration
+        total = c.sum(-1, keepdim=True)
+        return c * (total - c) / (total.pow(2) * (total + 1))
+
+    def sample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        with grad_mode.no_grad():
+            g = standard_gamma(self.concentration, shape)
+            return g / g.sum(-1, keepdim=True)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        c = self.concentration
+        return ops.xlogy(c - 1.0, value).sum(-1) + ops.lgamma(c.sum(-1)) - ops.lgamma(c).sum(-1)
+
+    def entropy(self):
+        c = self.concentration
+        k = c.shape[-1]
+        total = c.sum(-1)
+        return (
+            ops.lgamma(c).sum(-1)
+            - ops.lgamma(total)
+            - (k - total) * ops.digamma(total)
+            - ((c - 1.0) * ops.digamma(c)).sum(-1)
+        )

@@ -1,0 +1,54 @@
+"""The Poisson distribution."""
+
+from __future__ import annotations
+
+from .. import creation, ops
+from ..autograd import grad_mode
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all
+
+
+class Poisson(Distribution):
+    """Poisson with ``rate`` λ: P(k) = λ^k e^(-λ)/k!.
+
+    ``sample`` counts unit-rate exponential arrivals before λ: its cost grows with max λ (use
+    it for rates up to thousands).
+    """
+
+    arg_constraints = {"rate": constraints.nonnegative}
+    support = constraints.integer_interval(0, float("inf"))
+
+    def __init__(self, rate, validate_args=None):
+        (self.rate,) = broadcast_all(rate)
+        super().__init__(self.rate.shape, validate_args=validate_args)
+
+    @property
+    def mean(self):
+        return self.rate
+
+    @property
+    def mode(self):
+        return self.rate.floor()
+
+    @property
+    def variance(self):
+        return self.rate
+
+    def sample(self, sample_shape=()):
+        shape = tuple(self._extended_shape(sample_shape))
+        with grad_mode.no_grad():
+            rate = self.rate.detach().expand(shape)
+            like = dict(dtype=rate.dtype, device=rate.device)
+            count = creation.zeros(shape, **like)
+            elapsed = -(-creation.rand(shape, **like)).log1p()
+            while bool((elapsed < rate).any()):
+                inside = elapsed < rate
+                count = count + inside.to(rate.dtype)
+                elapsed = elapsed + ops.where(inside, -(-creation.rand(shape, **like)).log1p(), 0.0)
+            return count
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        return ops.xlogy(value, self.rate) - self.rate - ops.lgamma(value + 1)
