@@ -394,3 +394,76 @@ from .utils.dlpack import from_dlpack  # noqa: E402
 
 _checkout.install()
 _runtime.apply()
+
+# -- branch methods: bitwise/integer functions, slice scatters, products, statistics, linalg
+from .ops import (  # noqa: E402
+    addmv,
+    addr,
+    bitwise_and,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+    clamp_max,
+    clamp_min,
+    corrcoef,
+    cov,
+    diagflat,
+    diagonal_scatter,
+    dist,
+    fix,
+    fliplr,
+    flipud,
+    frexp,
+    gcd,
+    index_put,
+    index_reduce,
+    inner,
+    isneginf,
+    isposinf,
+    isreal,
+    lcm,
+    ldexp,
+    logcumsumexp,
+    mode,
+    moveaxis,
+    msort,
+    narrow_copy,
+    nextafter,
+    put,
+    renorm,
+    select,
+    select_scatter,
+    sgn,
+    slice_scatter,
+    split_with_sizes,
+    unique_consecutive,
+    vdot,
+)
+
+
+def _compare_function(ufunc, name):
+    def fn(input, other):
+        return ops.compare(ufunc, input, other)
+
+    fn.__name__, fn.__doc__ = name, f"Elementwise ``{name}`` as a bool tensor (no gradient)."
+    return fn
+
+
+greater, less = _compare_function("greater", "greater"), _compare_function("less", "less")
+greater_equal = _compare_function("greater_equal", "greater_equal")
+less_equal = _compare_function("less_equal", "less_equal")
+not_equal = _compare_function("not_equal", "not_equal")
+
+
+def index_put_(input, indices, values, accumulate=False):
+    return input.index_put_(indices, values, accumulate)
+
+
+def matrix_exp(input):
+    return linalg.matrix_exp(input)
+
+
+def pinverse(input, rcond=1e-15):
+    return linalg.pinv(input, rtol=rcond)

@@ -564,3 +564,7 @@ EXEMPT = {
     "Cast": "tests/test_tensor.py::test_cast_gradient (float64 finite differences cannot see a cast)",
     "ToDevice": "tests/test_devices.py::test_gradient_crosses_devices (needs two devices)",
 }
+
+from . import op_db_methods  # noqa: E402 - branch methods: the methods PyTorch programs use
+
+OP_DB += op_db_methods.ROWS + op_db_methods.FORWARD_ONLY

@@ -1,0 +1,159 @@
+"""Tensor methods that answer questions about a tensor (``is_signed``, ``get_device``, ...),
+the real-tensor forms of PyTorch's complex-number methods (``conj``, ``H``, ``real``), and the
+CPU element callbacks ``apply_``/``map_``. :class:`~minigrad.tensor.Tensor` delegates here."""
+
+from __future__ import annotations
+
+import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
+
+from . import _legacy, dtypes
+from .autograd import graph
+from .autograd.graph import version_counter
+
+
+def is_cpu(self) -> bool:
+    """True for tensors on the CPU."""
+    return self.device.type == "cpu"
+
+
+def is_complex(self) -> bool:
+    """False: minigrad has no complex dtypes."""
+    return False
+
+
+def is_signed(self) -> bool:
+    """True for float and signed integer dtypes (False for bool and uint8)."""
+    return self._data.dtype.kind == "i" or dtypes.is_floating(self._data.dtype)
+
+
+def is_nonzero(self) -> bool:
+    """The truth of a one-element tensor (an error for zero or several elements)."""
+    if self.numel() == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if self.numel() > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(self.item())
+
+
+def is_same_size(self, other) -> bool:
+    """True when both tensors have the same shape."""
+    return tuple(self.shape) == tuple(other.shape)
+
+
+def is_inference(self) -> bool:
+    """False. Differs on purpose: tensors made under ``inference_mode`` are ordinary tensors in
+    minigrad (usable in autograd later), so no tensor is an inference tensor."""
+    return False
+
+
+def get_device(self) -> int:
+    """The GPU index, or -1 on the CPU."""
+    return -1 if self.device.type == "cpu" else self.device.index
+
+
+def new(self, *args, **kwargs):
+    """The legacy constructor with this tensor's dtype and device: ``t.new(2, 3)`` (zeros
+    here, uninitialised in PyTorch), ``t.new([1, 2])`` (a copy of the data), ``t.new()``."""
+    if kwargs:
+        raise TypeError(f"new(): unexpected keyword arguments {sorted(kwargs)}")
+    data = _legacy.legacy_array(args, self.dtype, self.device, "new")
+    return graph.Tensor._make(data, self.device)
+
+
+def output_nr(self) -> int:
+    """Which output of its ``grad_fn`` this tensor is."""
+    return self._output_nr
+
+
+def itself(self):
+    """``self``: on real tensors conjugation and negation bits are no-ops."""
+    return self
+
+
+def false(self) -> bool:
+    """False for every minigrad tensor (no conjugate/negative bit, sparse, quantized, ...)."""
+    return False
+
+
+def real(self):
+    """The real part: the tensor itself for real tensors."""
+    return self
+
+
+def imag(self):
+    """Refused for real tensors, as PyTorch."""
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def adjoint(self):
+    """The conjugate transpose of the last two dims (the transpose for real tensors)."""
+    return self.mT
+
+
+def H(self):  # noqa: N802 - PyTorch's name
+    """The conjugate transpose of a matrix (the transpose for real tensors)."""
+    if self.ndim not in (0, 2):
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+        )
+    return self.t()
+
+
+def matrix_power(self, n):
+    from . import linalg  # the public linear-algebra layer sits above the Tensor
+
+    return linalg.matrix_power(self, n)
+
+
+def matrix_exp(self):
+    from . import linalg
+
+    return linalg.matrix_exp(self)
+
+
+def pinverse(self, rcond=1e-15):
+    from . import linalg
+
+    return linalg.pinv(self, rtol=rcond)
+
+
+def bernoulli(self, p=None, *, generator=None):
+    from . import creation
+
+    return creation.bernoulli(self, p, generator=generator)
+
+
+def multinomial(self, num_samples, replacement=False, *, generator=None):
+    from . import creation
+
+    return creation.multinomial(self, num_samples, replacement, generator=generator)
+
+
+def _elementwise_callback(self, op):
+    if self.device.type != "cpu":
+        raise TypeError(f"{op} is only implemented on CPU tensors")
+    if self.requires_grad:
+        raise RuntimeError(
+            f"Can't call {op}() on Variable that requires grad. Use var.detach().{op}() instead."
+        )
+
+
+def apply_(self, callable):
+    """Replace each element ``x`` by ``callable(x)`` (a Python function; CPU only, slow)."""
+    _elementwise_callback(self, "apply_")
+    values = [callable(x) for x in self._data.reshape(-1).tolist()]
+    self._data[...] = np.asarray(values).astype(self._data.dtype).reshape(self._data.shape)
+    version_counter(self).value += 1
+    return self
+
+
+def map_(self, tensor, callable):
+    """Replace each element ``x`` by ``callable(x, y)`` with ``y`` from ``tensor`` broadcast to
+    this tensor's shape (CPU only, slow)."""
+    _elementwise_callback(self, "map_")
+    other = tensor.expand(self.shape)._data.reshape(-1).tolist()
+    values = [callable(x, y) for x, y in zip(self._data.reshape(-1).tolist(), other)]
+    self._data[...] = np.asarray(values).astype(self._data.dtype).reshape(self._data.shape)
+    version_counter(self).value += 1
+    return self
+
