@@ -46,7 +46,9 @@ __all__ = [
 ]
 
 
-def _square(a, op: str):
+def _square(a, op: str, matmul_only: bool = False):
+    """Check for batches of square float matrices; ``matmul_only`` ops (built from matmuls, as
+    matrix_power and matrix_exp) accept float16/bfloat16, as PyTorch."""
     if not isinstance(a, Tensor):
         raise TypeError(f"linalg.{op}: expected a Tensor, got {type(a).__name__}")
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
@@ -56,7 +58,8 @@ def _square(a, op: str):
         )
     if not a.dtype.is_floating_point:
         raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {a.dtype}")
-    _full_precision(a, op)
+    if not matmul_only:
+        _full_precision(a, op)
 
 
 def _full_precision(a, op: str):
@@ -299,7 +302,7 @@ def cross(input, other, *, dim=-1):
 def matrix_power(A, n):  # noqa: N803
     """``A`` multiplied by itself ``n`` times (the inverse's powers for negative ``n``;
     the identity for 0), by repeated squaring."""
-    _square(A, "matrix_power")
+    _square(A, "matrix_power", matmul_only=n >= 0)
     power = inv(A) if n < 0 else A
     n, result = abs(n), None
     while n:
@@ -318,15 +321,17 @@ def matrix_power(A, n):  # noqa: N803
 LstsqResult = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
 
 
+@on_input_device
 def matrix_exp(A):  # noqa: N803
     """``exp(A)`` of square matrices by scaling and squaring a degree-18 Taylor polynomial
     (differentiable through its matmuls): ``A / 2^s`` has norm below 1/2, then ``s`` squarings."""
-    _square(A, "matrix_exp")
-    if not A.dtype.is_floating_point:
-        raise RuntimeError(f"linalg.matrix_exp: expected a floating point tensor, got {A.dtype}")
+    _square(A, "matrix_exp", matmul_only=True)
+    if A.dtype.itemsize == 2:  # float16/bfloat16: the squarings would compound the rounding
+        return matrix_exp(A.float()).to(A.dtype)
     if A.numel() == 0:
         return A.clone()
-    size = float(A.detach().abs().sum(-2).amax())  # the largest 1-norm of the batch
+    xp = A.device.xp  # the largest 1-norm of the batch (of every sample under vmap)
+    size = float(xp.abs(A._all_elements()).sum(-2).max())
     s = max(0, math.ceil(math.log2(size / 0.5))) if size > 0.5 and math.isfinite(size) else 0
     x = A / (2.0**s)
     eye = constant(A.device.xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)

@@ -4,13 +4,14 @@
 
 from __future__ import annotations
 
+import math
 from collections import namedtuple
 
 import numpy as np
 
 from .base import constant, normalize_dim, on_input_device
 from .elementwise import where
-from .joining import stack
+from .joining import cat
 from .linalg import matmul, outer
 from .trig import logaddexp
 
@@ -142,26 +143,20 @@ def renorm(input, p, dim, maxnorm):
 
 
 def logcumsumexp(input, dim):
-    """``log(cumsum(exp(input)))`` along ``dim``, computed stably: shifted by the maximum where
-    the values along ``dim`` span less than 30 (so neither the sums nor their derivatives
-    underflow), else as a running ``logaddexp``."""
+    """``log(cumsum(exp(input)))`` along ``dim``, computed stably (no overflow or underflow
+    for any spread of values) as a log-space prefix scan: ``log2(n)`` rounds of ``logaddexp``
+    with the values ``2^k`` places earlier."""
     if input.ndim == 0:
         return input.clone()
     d = normalize_dim(dim, input.ndim, "logcumsumexp")
-    if input.shape[d] == 0:
-        return input.clone()
-    values = input.detach()
-    finite = values.isfinite()
-    top = where(finite, values, -float("inf")).amax(d, keepdim=True)
-    low = where(finite, values, float("inf")).amin(d, keepdim=True)
-    if bool(((top - low) < 30).all()):
-        shift = where(top.isfinite(), top, 0.0)
-        return (input - shift).exp().cumsum(d).log() + shift
-    parts = input.unbind(d)
-    out = [parts[0]]
-    for x in parts[1:]:
-        out.append(logaddexp(out[-1], x))
-    return stack(out, d)
+    n = input.shape[d]
+    out, step = input, 1
+    while step < n:
+        pad_shape = list(input.shape)
+        pad_shape[d] = step
+        earlier = cat([input.new_full(pad_shape, -math.inf), out.narrow(d, 0, n - step)], d)
+        out, step = logaddexp(out, earlier), 2 * step
+    return out if n > 1 else input.clone()
 
 
 @on_input_device

@@ -25,8 +25,7 @@ def select(input, dim, index):
     return input[(slice(None),) * d + (index,)]
 
 
-def _scatter_into(input, key, src, op, view_shape):
-    """``input`` with ``input[key]`` (of ``view_shape``) replaced by ``src`` (same shape)."""
+def _check_src(src, view_shape, op):
     if not isinstance(src, graph.Tensor):
         raise TypeError(f"{op}: src must be a Tensor, got {type(src).__name__}")
     if tuple(src.shape) != tuple(view_shape):
@@ -34,16 +33,14 @@ def _scatter_into(input, key, src, op, view_shape):
             f"{op}: expected src to have a size equal to the slice of self. src size = "
             f"{list(src.shape)}, slice size = {list(view_shape)}"
         )
-    out = input.clone()
-    out[key] = src
-    return out
 
 
 def select_scatter(input, src, dim, index):
     """``input`` with the slice ``select(dim, index)`` replaced by ``src``."""
-    view = select(input, dim, index)
+    _check_src(src, select(input, dim, index).shape, "select_scatter")
     d = normalize_dim(dim, input.ndim, "select_scatter")
-    return _scatter_into(input, (slice(None),) * d + (index,), src, "select_scatter", view.shape)
+    position = input.new_tensor([index % input.shape[d]], dtype=_int64())
+    return index_copy(input, d, position, src.unsqueeze(d))
 
 
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
@@ -51,19 +48,17 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     d = normalize_dim(dim, input.ndim, "slice_scatter")
     if step <= 0:
         raise RuntimeError("slice_scatter: slice step must be positive")
-    key = (slice(None),) * d + (slice(start, end, step),)
-    return _scatter_into(input, key, src, "slice_scatter", input[key].shape)
+    positions = list(range(input.shape[d]))[slice(start, end, step)]
+    shape = list(input.shape)
+    shape[d] = len(positions)
+    _check_src(src, tuple(shape), "slice_scatter")
+    return index_copy(input, d, input.new_tensor(positions, dtype=_int64()), src)
 
 
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     """``input`` with ``diagonal(offset, dim1, dim2)`` replaced by ``src``: the two dims moved
     last and flattened, the diagonal's flat positions scattered into."""
-    view_shape = diagonal(input, offset, dim1, dim2).shape
-    if tuple(src.shape) != tuple(view_shape):
-        raise RuntimeError(
-            f"diagonal_scatter: expected src to have a size equal to the slice of self. src "
-            f"size = {list(src.shape)}, slice size = {list(view_shape)}"
-        )
+    _check_src(src, diagonal(input, offset, dim1, dim2).shape, "diagonal_scatter")
     d1 = normalize_dim(dim1, input.ndim, "diagonal_scatter")
     d2 = normalize_dim(dim2, input.ndim, "diagonal_scatter")
     order = [d for d in range(input.ndim) if d not in (d1, d2)] + [d1, d2]
