@@ -441,11 +441,12 @@ from .ops import (  # noqa: E402
     unique_consecutive,
     vdot,
 )
+from .ops.elementwise import compare as _compare  # noqa: E402
 
 
 def _compare_function(ufunc, name):
     def fn(input, other):
-        return ops.compare(ufunc, input, other)
+        return _compare(ufunc, input, other)
 
     fn.__name__, fn.__doc__ = name, f"Elementwise ``{name}`` as a bool tensor (no gradient)."
     return fn

@@ -364,7 +364,6 @@ class InPlaceMethods:
         self._data[_ops.indexing.normalize_key(self, key)] = data
         version_counter(self).value += 1
 
-
     # -- branch methods: in-place twins (``t.<name>_(...)`` is ``t = minigrad.<name>(t, ...)``) --
     def _twin(name):  # noqa: N805 - builds methods at class creation
         def method(self, *args, **kwargs):
@@ -379,18 +378,34 @@ class InPlaceMethods:
     arccos_, arcsin_, arctan_, arctan2_ = acos_, asin_, atan_, atan2_
     arccosh_, arcsinh_, arctanh_ = acosh_, asinh_, atanh_
     cosh_, sinh_, log2_, log10_, exp2_ = (
-        _twin("cosh"), _twin("sinh"), _twin("log2"), _twin("log10"), _twin("exp2")
+        _twin("cosh"),
+        _twin("sinh"),
+        _twin("log2"),
+        _twin("log10"),
+        _twin("exp2"),
     )
-    hypot_, fmod_, frac_, copysign_ = _twin("hypot"), _twin("fmod"), _twin("frac"), _twin("copysign")
+    hypot_, fmod_, frac_, copysign_ = (
+        _twin("hypot"),
+        _twin("fmod"),
+        _twin("frac"),
+        _twin("copysign"),
+    )
     xlogy_, logit_, erf_ = _twin("xlogy"), _twin("logit"), _twin("erf")
     deg2rad_, rad2deg_, heaviside_ = _twin("deg2rad"), _twin("rad2deg"), _twin("heaviside")
     remainder_, floor_divide_ = _twin("remainder"), _twin("floor_divide")
-    subtract_, multiply_, divide_, true_divide_ = _twin("sub"), _twin("mul"), _twin("div"), _twin("div")
+    subtract_, multiply_, divide_, true_divide_ = (
+        _twin("sub"),
+        _twin("mul"),
+        _twin("div"),
+        _twin("div"),
+    )
     negative_, absolute_ = _twin("neg"), _twin("abs")
     clamp_min_, clamp_max_ = _twin("clamp_min"), _twin("clamp_max")
     tril_, triu_, renorm_ = _twin("tril"), _twin("triu"), _twin("renorm")
     bitwise_and_, bitwise_or_, bitwise_xor_ = (
-        _twin("bitwise_and"), _twin("bitwise_or"), _twin("bitwise_xor")
+        _twin("bitwise_and"),
+        _twin("bitwise_or"),
+        _twin("bitwise_xor"),
     )
     bitwise_not_, bitwise_left_shift_ = _twin("bitwise_not"), _twin("bitwise_left_shift")
     bitwise_right_shift_, gcd_, lcm_ = _twin("bitwise_right_shift"), _twin("gcd"), _twin("lcm")
@@ -450,16 +465,20 @@ class InPlaceMethods:
 
     def _restride(self, view, op):
         """Make ``view`` (a view of this tensor) this tensor's own layout, as PyTorch's in-place
-        metadata ops do. Done where no autograd history or view bookkeeping depends on the old
-        layout; elsewhere NotImplementedError (use the out-of-place op)."""
-        if self.requires_grad or self._base is not None or forward_ad.has_tangents((self,)):
+        metadata ops do; a view keeps its base and records the new view ops. Refused
+        (NotImplementedError: use the out-of-place op) where autograd history or a forward-AD
+        tangent depends on the old layout."""
+        tangents = forward_ad.active and forward_ad.has_tangents((self, self._base))
+        if self.requires_grad or tangents:
             raise NotImplementedError(
-                f"{op}: changing the shape in place of a tensor that requires grad, is a view, or "
-                f"carries a forward-AD tangent is not supported; use the out-of-place "
-                f"{op[:-1]}() instead"
+                f"{op}: changing the shape in place of a tensor that requires grad or carries a "
+                f"forward-AD tangent is not supported; use the out-of-place {op[:-1]}() instead"
             )
         self._data = view._data
+        if self._base is not None:
+            self._view = view._view
         return self
+
 
 def _write_tangent(target, result) -> None:
     """Forward AD: after ``result`` was written into ``target``, ``target`` takes ``result``'s

@@ -156,4 +156,3 @@ def map_(self, tensor, callable):
     self._data[...] = np.asarray(values).astype(self._data.dtype).reshape(self._data.shape)
     version_counter(self).value += 1
     return self
-

@@ -735,7 +735,6 @@ class Tensor(InPlaceMethods):
             )
         return _ops.transpose(self, -2, -1)
 
-
     # -- branch methods: methods PyTorch programs use (functions in ops, answers in _tensor_meta)
     bitwise_and, bitwise_or, bitwise_xor = _ops.bitwise_and, _ops.bitwise_or, _ops.bitwise_xor
     bitwise_not, gcd, lcm, ldexp = _ops.bitwise_not, _ops.gcd, _ops.lcm, _ops.ldexp
@@ -759,14 +758,21 @@ class Tensor(InPlaceMethods):
     apply_, map_ = _meta.apply_, _meta.map_
     is_cpu, output_nr = property(_meta.is_cpu), property(_meta.output_nr)
     is_complex, is_signed, is_nonzero = _meta.is_complex, _meta.is_signed, _meta.is_nonzero
-    is_same_size, is_inference, get_device = _meta.is_same_size, _meta.is_inference, _meta.get_device
+    is_same_size, is_inference, get_device = (
+        _meta.is_same_size,
+        _meta.is_inference,
+        _meta.get_device,
+    )
     ndimension, new = dim, _meta.new
     is_conj = is_neg = _meta.false
-    is_meta = is_quantized = is_sparse = is_sparse_csr = is_nested = is_mkldnn = property(_meta.false)
+    is_meta = is_quantized = is_sparse = is_sparse_csr = is_nested = is_mkldnn = property(
+        _meta.false
+    )
     conj = conj_physical = resolve_conj = resolve_neg = _meta.itself
     real, imag = property(_meta.real), property(_meta.imag)
     H, mH = property(_meta.H), property(_meta.adjoint)  # noqa: N815 - PyTorch's names
     adjoint = _meta.adjoint
+
 
 def _check_assigned_grad(t: Tensor, grad) -> None:
     """``t.grad = grad`` is refused for a non-tensor, or another device, dtype or shape (with

@@ -165,6 +165,7 @@ from .unary import (
 )
 
 # -- branch methods: bitwise/integer functions, slice scatters, products and statistics
+# isort: split
 from .bitwise import (
     bitwise_and,
     bitwise_left_shift,

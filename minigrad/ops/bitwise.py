@@ -20,7 +20,7 @@ def _integral(name: str, *operands) -> None:
         if (dtype is not None and dtype.is_floating_point) or isinstance(x, float):
             shown = dtype.name.capitalize() if dtype is not None else "Float"
             raise NotImplementedError(
-                f'"{name}" not implemented for \'{shown}\': it needs integer or bool tensors'
+                f"\"{name}\" not implemented for '{shown}': it needs integer or bool tensors"
             )
 
 
@@ -114,7 +114,7 @@ def nextafter(input, other):
     """The next representable float after ``input`` towards ``other`` (no gradient)."""
     for x in (input, other):
         if isinstance(x, graph.Tensor) and not x.dtype.is_floating_point:
-            raise RuntimeError(f'"nextafter" not implemented for \'{x.dtype}\': it needs floats')
+            raise RuntimeError(f"\"nextafter\" not implemented for '{x.dtype}': it needs floats")
     return compare("nextafter", input, other)
 
 

@@ -20,7 +20,9 @@ ModeResult = namedtuple("mode", ["values", "indices"])
 
 def _expect(t, ndim, op, name):
     if t.ndim != ndim:
-        raise RuntimeError(f"{op}: {name} must be {ndim}-D, got {t.ndim}-D of shape {list(t.shape)}")
+        raise RuntimeError(
+            f"{op}: {name} must be {ndim}-D, got {t.ndim}-D of shape {list(t.shape)}"
+        )
 
 
 def addmv(input, mat, vec, *, beta=1, alpha=1):
@@ -54,9 +56,9 @@ def inner(input, other):
             f"{list(input.shape)} and {list(other.shape)}"
         )
     lead = input.shape[:-1]
-    return matmul(input.reshape(-1, input.shape[-1]), other.reshape(-1, other.shape[-1]).mT).reshape(
-        lead + other.shape[:-1]
-    )
+    return matmul(
+        input.reshape(-1, input.shape[-1]), other.reshape(-1, other.shape[-1]).mT
+    ).reshape(lead + other.shape[:-1])
 
 
 def vdot(input, other):
@@ -80,7 +82,9 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     """The covariance matrix of the variables in ``input``'s rows (observations in columns),
     with optional integer frequency and float observation weights, as ``torch.cov``."""
     if input.ndim > 2:
-        raise RuntimeError(f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions")
+        raise RuntimeError(
+            f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions"
+        )
     x = input.reshape(1, -1) if input.ndim < 2 else input
     if not x.dtype.is_floating_point:
         from .. import dtypes
@@ -109,7 +113,9 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     else:
         total = w.sum()
         avg = (x * w).sum(1) / total
-        norm = total - (correction * (w * aweights).sum() / total if aweights is not None else correction)
+        norm = total - (
+            correction * (w * aweights).sum() / total if aweights is not None else correction
+        )
     norm = where(norm <= 0, 0.0, norm)
     centered = x - avg.unsqueeze(1)
     weighted = centered if w is None else centered * w

@@ -151,9 +151,7 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     shape = [1] * source.ndim
     shape[d] = -1
     scatter_index = index.long().reshape(shape).expand(source.shape)
-    return scatter_reduce(
-        input, d, scatter_index, source, reduce, include_self=include_self
-    )
+    return scatter_reduce(input, d, scatter_index, source, reduce, include_self=include_self)
 
 
 def fliplr(input):

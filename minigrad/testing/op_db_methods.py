@@ -70,21 +70,37 @@ def _inplace_rows():
         OpInfo("clamp_max_", _twin("clamp_max", 0.5), [Sample(T((3, 4), away=(0.5,)))]),
         OpInfo("tril_", _twin("tril", 1), [Sample(T((3, 4)))]),
         OpInfo("triu_", _twin("triu", -1), [Sample(T((3, 4)))]),
-        OpInfo("float_power_", lambda m, x: x.double().clone().float_power_(2.5), [Sample(T((3, 4), 0.5, 2.0))]),
+        OpInfo(
+            "float_power_",
+            lambda m, x: x.double().clone().float_power_(2.5),
+            [Sample(T((3, 4), 0.5, 2.0))],
+        ),
         OpInfo("renorm_", _twin("renorm", 2, 0, 1.0), [Sample(T((3, 4)))]),
-        OpInfo("addmv_", lambda m, x, a, v: x.clone().addmv_(a, v, beta=0.5), [Sample(T((3,)), T((3, 4)), T((4,)))]),
+        OpInfo(
+            "addmv_",
+            lambda m, x, a, v: x.clone().addmv_(a, v, beta=0.5),
+            [Sample(T((3,)), T((3, 4)), T((4,)))],
+        ),
         OpInfo(
             "index_put_",
             lambda m, x, i, v: x.clone().index_put_((i,), v),
             [Sample(T((3, 4)), Index([2, 0]), T((2, 4)))],
         ),
-        OpInfo("put_", lambda m, x, i, s: x.clone().put_(i, s), [Sample(T((3, 4)), Index([5, 2]), T((2,)))]),
+        OpInfo(
+            "put_",
+            lambda m, x, i, s: x.clone().put_(i, s),
+            [Sample(T((3, 4)), Index([5, 2]), T((2,)))],
+        ),
         OpInfo(
             "frexp_mantissa",
             lambda m, x: m.frexp(x).mantissa,
             [Sample(T((3, 4), away=(-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0)))],
         ),
-        OpInfo("addr_", lambda m, x, a, b: x.clone().addr_(a, b, alpha=2), [Sample(T((3, 4)), T((3,)), T((4,)))]),
+        OpInfo(
+            "addr_",
+            lambda m, x, a, b: x.clone().addr_(a, b, alpha=2),
+            [Sample(T((3, 4)), T((3,)), T((4,)))],
+        ),
     ]
     return out
 
@@ -96,7 +112,11 @@ def _movement_rows():
         OpInfo("moveaxis", _fn("moveaxis"), [Sample(T((2, 3, 4)), 0, -1)]),
         OpInfo("msort", _fn("msort"), [Sample(T((4, 3)))]),
         OpInfo("narrow_copy", _fn("narrow_copy"), [Sample(T((4, 3)), 0, 1, 2)]),
-        OpInfo("split_with_sizes", _fn("split_with_sizes"), [Sample(T((5, 3)), [2, 3]), Sample(T((2, 5)), [1, 0, 4], 1)]),
+        OpInfo(
+            "split_with_sizes",
+            _fn("split_with_sizes"),
+            [Sample(T((5, 3)), [2, 3]), Sample(T((2, 5)), [1, 0, 4], 1)],
+        ),
         OpInfo("select", _fn("select"), [Sample(T((3, 4)), 1, -1), Sample(T((2, 3, 4)), 0, 1)]),
         OpInfo("diagflat", _fn("diagflat"), [Sample(T((2, 2))), Sample(T((3,)), -1)]),
         OpInfo("H", lambda m, x: x.H, [Sample(T((3, 4)))]),
@@ -107,13 +127,24 @@ def _movement_rows():
 
 def _scatter_rows():
     return [
-        OpInfo("select_scatter", _fn("select_scatter"), [Sample(T((3, 4)), T((4,)), 0, 1), Sample(T((3, 4)), T((3,)), 1, -1)]),
+        OpInfo(
+            "select_scatter",
+            _fn("select_scatter"),
+            [Sample(T((3, 4)), T((4,)), 0, 1), Sample(T((3, 4)), T((3,)), 1, -1)],
+        ),
         OpInfo(
             "slice_scatter",
             lambda m, x, s, **kw: m.slice_scatter(x, s, **kw),
-            [Sample(T((5, 4)), T((2, 4)), dim=0, start=1, end=5, step=2), Sample(T((3, 6)), T((3, 2)), dim=1, start=4)],
+            [
+                Sample(T((5, 4)), T((2, 4)), dim=0, start=1, end=5, step=2),
+                Sample(T((3, 6)), T((3, 2)), dim=1, start=4),
+            ],
         ),
-        OpInfo("diagonal_scatter", _fn("diagonal_scatter"), [Sample(T((3, 4)), T((3,))), Sample(T((3, 4)), T((2,)), 2)]),
+        OpInfo(
+            "diagonal_scatter",
+            _fn("diagonal_scatter"),
+            [Sample(T((3, 4)), T((3,))), Sample(T((3, 4)), T((2,)), 2)],
+        ),
         OpInfo(
             "index_put",
             lambda m, x, i, j, v, acc: m.index_put(x, (i, j), v, accumulate=acc),
@@ -125,12 +156,18 @@ def _scatter_rows():
         OpInfo(
             "index_put_rows",
             lambda m, x, i, v: m.index_put(x, (i,), v, accumulate=True),
-            [Sample(T((3, 4)), Index([2, 0, 2]), T((3, 4))), Sample(T((3, 4)), Mask([True, False, True]), T((4,)))],
+            [
+                Sample(T((3, 4)), Index([2, 0, 2]), T((3, 4))),
+                Sample(T((3, 4)), Mask([True, False, True]), T((4,))),
+            ],
         ),
         OpInfo(
             "put",
             lambda m, x, i, s, acc: x.put(i, s, acc),
-            [Sample(T((3, 4)), Index([0, 11, 0]), T((3,)), True), Sample(T((3, 4)), Index([[1, -1]]), T((1, 2)), False)],
+            [
+                Sample(T((3, 4)), Index([0, 11, 0]), T((3,)), True),
+                Sample(T((3, 4)), Index([[1, -1]]), T((1, 2)), False),
+            ],
         ),
         OpInfo(
             "index_reduce",
@@ -147,9 +184,27 @@ def _scatter_rows():
 
 def _product_rows():
     return [
-        OpInfo("addmv", lambda m, x, a, v, **kw: m.addmv(x, a, v, **kw), [Sample(T((3,)), T((3, 4)), T((4,))), Sample(T((1,)), T((3, 4)), T((4,)), beta=0.5, alpha=2)]),
-        OpInfo("addr", lambda m, x, a, b, **kw: m.addr(x, a, b, **kw), [Sample(T((3, 4)), T((3,)), T((4,))), Sample(T((4,)), T((3,)), T((4,)), beta=2, alpha=0.5)]),
-        OpInfo("inner", _fn("inner"), [Sample(T((3,)), T((3,))), Sample(T((2, 3)), T((4, 3))), Sample(T((2, 3)), T(()))]),
+        OpInfo(
+            "addmv",
+            lambda m, x, a, v, **kw: m.addmv(x, a, v, **kw),
+            [
+                Sample(T((3,)), T((3, 4)), T((4,))),
+                Sample(T((1,)), T((3, 4)), T((4,)), beta=0.5, alpha=2),
+            ],
+        ),
+        OpInfo(
+            "addr",
+            lambda m, x, a, b, **kw: m.addr(x, a, b, **kw),
+            [
+                Sample(T((3, 4)), T((3,)), T((4,))),
+                Sample(T((4,)), T((3,)), T((4,)), beta=2, alpha=0.5),
+            ],
+        ),
+        OpInfo(
+            "inner",
+            _fn("inner"),
+            [Sample(T((3,)), T((3,))), Sample(T((2, 3)), T((4, 3))), Sample(T((2, 3)), T(()))],
+        ),
         OpInfo("vdot", _fn("vdot"), [Sample(T((4,)), T((4,)))]),
         OpInfo("dist", _fn("dist"), [Sample(T((3, 4)), T((4,))), Sample(T((3, 4)), T((3, 4)), 3)]),
         OpInfo(
@@ -171,14 +226,22 @@ def _product_rows():
             ],
         ),
         OpInfo("corrcoef", _fn("corrcoef"), [Sample(T((3, 5)))]),
-        OpInfo("renorm", _fn("renorm"), [Sample(T((3, 4)), 2, 0, 1.0), Sample(T((3, 4)), 1, 1, 2.0)]),
+        OpInfo(
+            "renorm", _fn("renorm"), [Sample(T((3, 4)), 2, 0, 1.0), Sample(T((3, 4)), 1, 1, 2.0)]
+        ),
         OpInfo(
             "logcumsumexp",
             _fn("logcumsumexp"),
             [Sample(T((3, 4)), 1), Sample(T((4, 2)), 0), Sample(V([-20.0, 0.0, 1.0, 3.0]), 0)],
         ),
-        OpInfo("matrix_power", _fn("matrix_power"), [Sample(T((3, 3)), 3), Sample(T((2, 3, 3)), -2)]),
-        OpInfo("matrix_exp", lambda m, x: m.linalg.matrix_exp(x), [Sample(T((3, 3))), Sample(T((2, 2, 2), -3.0, 3.0))]),
+        OpInfo(
+            "matrix_power", _fn("matrix_power"), [Sample(T((3, 3)), 3), Sample(T((2, 3, 3)), -2)]
+        ),
+        OpInfo(
+            "matrix_exp",
+            lambda m, x: m.linalg.matrix_exp(x),
+            [Sample(T((3, 3))), Sample(T((2, 2, 2), -3.0, 3.0))],
+        ),
         OpInfo("pinverse", lambda m, x: m.pinverse(x), [Sample(T((3, 4))), Sample(T((4, 2)))]),
         OpInfo("linalg_pinv", lambda m, x: m.linalg.pinv(x), [Sample(T((2, 4, 3)))]),
         OpInfo(
@@ -202,17 +265,37 @@ FORWARD_ONLY = [
     OpInfo(
         "bitwise",
         lambda m, a, b: (
-            m.bitwise_and(a, b), m.bitwise_or(a, b), m.bitwise_xor(a, b), m.bitwise_not(a),
-            a.bitwise_and(3), m.gcd(a, b), m.lcm(a, b),
+            m.bitwise_and(a, b),
+            m.bitwise_or(a, b),
+            m.bitwise_xor(a, b),
+            m.bitwise_not(a),
+            a.bitwise_and(3),
+            m.gcd(a, b),
+            m.lcm(a, b),
         ),
-        [Sample(_ints([5, -6, 0, 12]), _ints([3, 4, 7, -8])), Sample(_ints([5, 6], "uint8"), _ints([3, 250], "uint8"))],
+        [
+            Sample(_ints([5, -6, 0, 12]), _ints([3, 4, 7, -8])),
+            Sample(_ints([5, 6], "uint8"), _ints([3, 250], "uint8")),
+        ],
         grad=False,
     ),
-    OpInfo("bitwise_bool", lambda m, a, b: (a.bitwise_and(b), a.bitwise_not(), a.bitwise_xor(b)), [Sample(Mask([True, False]), Mask([True, True]))], grad=False),
+    OpInfo(
+        "bitwise_bool",
+        lambda m, a, b: (a.bitwise_and(b), a.bitwise_not(), a.bitwise_xor(b)),
+        [Sample(Mask([True, False]), Mask([True, True]))],
+        grad=False,
+    ),
     OpInfo(
         "shifts",
-        lambda m, a, b: (m.bitwise_left_shift(a, b), m.bitwise_right_shift(a, b), a.bitwise_left_shift(2)),
-        [Sample(_ints([1, -8, 3, -3]), _ints([65, 2, -1, 70])), Sample(_ints([1, 200], "uint8"), _ints([9, 3], "uint8"))],
+        lambda m, a, b: (
+            m.bitwise_left_shift(a, b),
+            m.bitwise_right_shift(a, b),
+            a.bitwise_left_shift(2),
+        ),
+        [
+            Sample(_ints([1, -8, 3, -3]), _ints([65, 2, -1, 70])),
+            Sample(_ints([1, 200], "uint8"), _ints([9, 3], "uint8")),
+        ],
         grad=False,
     ),
     OpInfo(
@@ -223,27 +306,51 @@ FORWARD_ONLY = [
     ),
     OpInfo(
         "comparison_names",
-        lambda m, a, b: (m.greater(a, b), m.less(a, b), m.greater_equal(a, b), m.less_equal(a, b), a.not_equal(b), a.greater(0.5)),
+        lambda m, a, b: (
+            m.greater(a, b),
+            m.less(a, b),
+            m.greater_equal(a, b),
+            m.less_equal(a, b),
+            a.not_equal(b),
+            a.greater(0.5),
+        ),
         [Sample(V([1.0, 2.0, 3.0]), V([1.0, 0.0, 4.0]))],
         grad=False,
     ),
     OpInfo(
         "comparisons_",
-        lambda m, a, b: tuple(getattr(a.clone(), n)(b) for n in ("eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "less_equal_")),
+        lambda m, a, b: tuple(
+            getattr(a.clone(), n)(b)
+            for n in ("eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "less_equal_")
+        ),
         [Sample(_f([1.0, 2.0, 3.0]), _f([1.0, 0.0, 4.0])), Sample(_ints([1, 2, 3]), 2)],
         grad=False,
     ),
     OpInfo(
         "integer_",
-        lambda m, a, b: (a.clone().bitwise_and_(b), a.clone().bitwise_or_(b), a.clone().bitwise_xor_(b), a.clone().bitwise_not_(),
-                         a.clone().gcd_(b), a.clone().lcm_(b), a.clone().bitwise_left_shift_(b), a.clone().bitwise_right_shift_(b),
-                         a.clone().floor_divide_(b), a.clone().remainder_(b)),
+        lambda m, a, b: (
+            a.clone().bitwise_and_(b),
+            a.clone().bitwise_or_(b),
+            a.clone().bitwise_xor_(b),
+            a.clone().bitwise_not_(),
+            a.clone().gcd_(b),
+            a.clone().lcm_(b),
+            a.clone().bitwise_left_shift_(b),
+            a.clone().bitwise_right_shift_(b),
+            a.clone().floor_divide_(b),
+            a.clone().remainder_(b),
+        ),
         [Sample(_ints([5, -6, 9, 12]), _ints([3, 4, 7, 5]))],
         grad=False,
     ),
     OpInfo(
         "logical_",
-        lambda m, a, b: (a.clone().logical_and_(b), a.clone().logical_or_(b), a.clone().logical_xor_(b), a.clone().logical_not_()),
+        lambda m, a, b: (
+            a.clone().logical_and_(b),
+            a.clone().logical_or_(b),
+            a.clone().logical_xor_(b),
+            a.clone().logical_not_(),
+        ),
         [Sample(_f([1.0, 0.0, 2.0, 0.0]), _f([1.0, 1.0, 0.0, 0.0]))],
         grad=False,
     ),
@@ -259,7 +366,12 @@ FORWARD_ONLY = [
         [
             Sample(_ints([1, 1, 2, 2, 3, 1, 1, 2])),
             Sample(_ints([1, 1, 2, 2, 3, 1]), return_inverse=True, return_counts=True),
-            Sample(_ints([[1, 1], [1, 1], [2, 3], [1, 1]]), return_inverse=True, return_counts=True, dim=0),
+            Sample(
+                _ints([[1, 1], [1, 1], [2, 3], [1, 1]]),
+                return_inverse=True,
+                return_counts=True,
+                dim=0,
+            ),
             Sample(_ints([[1, 1, 2], [1, 1, 3]]), return_counts=True, dim=1),
         ],
         grad=False,
@@ -267,18 +379,75 @@ FORWARD_ONLY = [
     OpInfo(
         "mode",
         lambda m, x, *a, **kw: m.mode(x, *a, **kw),
-        [Sample(_ints([[1, 2, 2, 1, 3], [4, 4, 0, 0, 0]]), 1), Sample(_f([[1.0, 2.0], [2.0, 1.0], [1.0, 1.0]]), 0, keepdim=True), Sample(_f([3.0, 3.0, 1.0]))],
+        [
+            Sample(_ints([[1, 2, 2, 1, 3], [4, 4, 0, 0, 0]]), 1),
+            Sample(_f([[1.0, 2.0], [2.0, 1.0], [1.0, 1.0]]), 0, keepdim=True),
+            Sample(_f([3.0, 3.0, 1.0])),
+        ],
         grad=False,
     ),
-    OpInfo("lstsq_extras", lambda m, a, b: m.linalg.lstsq(a, b)[1:], [Sample(_f([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]]), _f([[1.0], [2.0], [2.0]]))], grad=False),
-    OpInfo("bitwise_float", lambda m, x: m.bitwise_and(x, x), [Sample(_f([1.0]))], grad=False, raises=NotImplementedError),
-    OpInfo("frexp_int", lambda m, x: m.frexp(x), [Sample(_ints([1, 2]))], grad=False, raises=RuntimeError),
-    OpInfo("fliplr_1d", lambda m, x: m.fliplr(x), [Sample(_f([1.0, 2.0]))], grad=False, raises=RuntimeError),
-    OpInfo("select_range", lambda m, x: m.select(x, 0, 3), [Sample(_f([1.0, 2.0]))], grad=False, raises=IndexError),
-    OpInfo("split_sizes_sum", lambda m, x: m.split_with_sizes(x, [1, 2]), [Sample(_f([1.0, 2.0]))], grad=False, raises=RuntimeError),
-    OpInfo("select_scatter_shape", lambda m, x, s: m.select_scatter(x, s, 0, 0), [Sample(_f([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), _f([1.0, 2.0]))], grad=False, raises=RuntimeError),
-    OpInfo("float_power_float32", lambda m, x: x.to(m.float32).float_power_(2), [Sample(_f([1.0, 2.0]))], grad=False, raises=RuntimeError),
-    OpInfo("index_reduce_sum", lambda m, x, i: x.index_reduce(0, i, x, "sum"), [Sample(_f([1.0, 2.0]), Index([0, 1]))], grad=False, raises=RuntimeError),
+    OpInfo(
+        "lstsq_extras",
+        lambda m, a, b: m.linalg.lstsq(a, b)[1:],
+        [Sample(_f([[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]]), _f([[1.0], [2.0], [2.0]]))],
+        grad=False,
+    ),
+    OpInfo(
+        "bitwise_float",
+        lambda m, x: m.bitwise_and(x, x),
+        [Sample(_f([1.0]))],
+        grad=False,
+        raises=NotImplementedError,
+    ),
+    OpInfo(
+        "frexp_int",
+        lambda m, x: m.frexp(x),
+        [Sample(_ints([1, 2]))],
+        grad=False,
+        raises=RuntimeError,
+    ),
+    OpInfo(
+        "fliplr_1d",
+        lambda m, x: m.fliplr(x),
+        [Sample(_f([1.0, 2.0]))],
+        grad=False,
+        raises=RuntimeError,
+    ),
+    OpInfo(
+        "select_range",
+        lambda m, x: m.select(x, 0, 3),
+        [Sample(_f([1.0, 2.0]))],
+        grad=False,
+        raises=IndexError,
+    ),
+    OpInfo(
+        "split_sizes_sum",
+        lambda m, x: m.split_with_sizes(x, [1, 2]),
+        [Sample(_f([1.0, 2.0]))],
+        grad=False,
+        raises=RuntimeError,
+    ),
+    OpInfo(
+        "select_scatter_shape",
+        lambda m, x, s: m.select_scatter(x, s, 0, 0),
+        [Sample(_f([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), _f([1.0, 2.0]))],
+        grad=False,
+        raises=RuntimeError,
+    ),
+    OpInfo(
+        "float_power_float32",
+        lambda m, x: x.to(m.float32).float_power_(2),
+        [Sample(_f([1.0, 2.0]))],
+        grad=False,
+        raises=RuntimeError,
+    ),
+    OpInfo(
+        "index_reduce_sum",
+        lambda m, x, i: x.index_reduce(0, i, x, "sum"),
+        [Sample(_f([1.0, 2.0]), Index([0, 1]))],
+        grad=False,
+        raises=RuntimeError,
+    ),
 ]
 
 ROWS = _pointwise_rows() + _movement_rows() + _scatter_rows() + _product_rows()
