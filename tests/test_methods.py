@@ -10,7 +10,7 @@ from helpers import build, outputs, to_numpy
 import minigrad
 from minigrad.autograd import gradcheck, gradgradcheck
 from minigrad.autograd.graph import version_counter
-from minigrad.testing.op_db_methods import INPLACE_ROWS
+from minigrad.testing.op_db_methods import INPLACE_FORWARD_ROWS, INPLACE_ROWS
 
 CASES = [(op, i) for op in INPLACE_ROWS for i in range(len(op.samples))]
 IDS = [op.sample_id(i) for op, i in CASES]
@@ -40,6 +40,21 @@ def test_inplace_twin_matches_torch(op, index):
     gt = torch.autograd.grad(out_t, grads_t, torch.tensor(v), allow_unused=True)
     for a, b in zip(gm, gt):
         np.testing.assert_allclose(to_numpy(a), to_numpy(b), rtol=1e-7, atol=1e-10)
+
+
+FORWARD = [(op, i) for op in INPLACE_FORWARD_ROWS for i in range(len(op.samples))]
+
+
+@pytest.mark.parametrize("op,index", FORWARD, ids=[op.sample_id(i) for op, i in FORWARD])
+def test_inplace_forward_twins_match_torch(op, index):
+    torch = pytest.importorskip("torch")
+    args_m, _ = build(op, index, minigrad, "float64")
+    args_t, _ = build(op, index, torch, "float64")
+    outs_m, outs_t = outputs(_call(op, index, args_m)), outputs(_call(op, index, args_t, torch))
+    assert len(outs_m) == len(outs_t)
+    for a, b in zip(outs_m, outs_t):
+        assert a.dtype.name == str(b.dtype).split(".")[-1]
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
 
 
 def test_inplace_twin_keeps_storage_and_dtype():

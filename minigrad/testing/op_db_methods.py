@@ -318,49 +318,6 @@ FORWARD_ONLY = [
         grad=False,
     ),
     OpInfo(
-        "comparisons_",
-        lambda m, a, b: tuple(
-            getattr(a.clone(), n)(b)
-            for n in ("eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "less_equal_")
-        ),
-        [Sample(_f([1.0, 2.0, 3.0]), _f([1.0, 0.0, 4.0])), Sample(_ints([1, 2, 3]), 2)],
-        grad=False,
-    ),
-    OpInfo(
-        "integer_",
-        lambda m, a, b: (
-            a.clone().bitwise_and_(b),
-            a.clone().bitwise_or_(b),
-            a.clone().bitwise_xor_(b),
-            a.clone().bitwise_not_(),
-            a.clone().gcd_(b),
-            a.clone().lcm_(b),
-            a.clone().bitwise_left_shift_(b),
-            a.clone().bitwise_right_shift_(b),
-            a.clone().floor_divide_(b),
-            a.clone().remainder_(b),
-        ),
-        [Sample(_ints([5, -6, 9, 12]), _ints([3, 4, 7, 5]))],
-        grad=False,
-    ),
-    OpInfo(
-        "logical_",
-        lambda m, a, b: (
-            a.clone().logical_and_(b),
-            a.clone().logical_or_(b),
-            a.clone().logical_xor_(b),
-            a.clone().logical_not_(),
-        ),
-        [Sample(_f([1.0, 0.0, 2.0, 0.0]), _f([1.0, 1.0, 0.0, 0.0]))],
-        grad=False,
-    ),
-    OpInfo(
-        "heaviside_",
-        lambda m, x, v: x.clone().heaviside_(v),
-        [Sample(_f([-1.0, 0.0, 2.0]), _f([0.5, 0.5, 0.5]))],
-        grad=False,
-    ),
-    OpInfo(
         "unique_consecutive",
         lambda m, x, **kw: m.unique_consecutive(x, **kw),
         [
@@ -455,3 +412,51 @@ ROWS = _pointwise_rows() + _movement_rows() + _scatter_rows() + _product_rows()
 # In-place twins: checked by tests/test_methods.py (gradcheck, gradgradcheck, PyTorch) rather
 # than the op table, whose vmap and device walks do not apply to in-place updates.
 INPLACE_ROWS = _inplace_rows()
+
+# In-place forward rows (comparisons, integer and logical twins): compared with PyTorch by
+# tests/test_methods.py (the op table's ONNX walk exports no in-place op).
+INPLACE_FORWARD_ROWS = [
+    OpInfo(
+        "comparisons_",
+        lambda m, a, b: tuple(
+            getattr(a.clone(), n)(b)
+            for n in ("eq_", "ne_", "lt_", "le_", "gt_", "ge_", "greater_", "less_equal_")
+        ),
+        [Sample(_f([1.0, 2.0, 3.0]), _f([1.0, 0.0, 4.0])), Sample(_ints([1, 2, 3]), 2)],
+        grad=False,
+    ),
+    OpInfo(
+        "integer_",
+        lambda m, a, b: (
+            a.clone().bitwise_and_(b),
+            a.clone().bitwise_or_(b),
+            a.clone().bitwise_xor_(b),
+            a.clone().bitwise_not_(),
+            a.clone().gcd_(b),
+            a.clone().lcm_(b),
+            a.clone().bitwise_left_shift_(b),
+            a.clone().bitwise_right_shift_(b),
+            a.clone().floor_divide_(b),
+            a.clone().remainder_(b),
+        ),
+        [Sample(_ints([5, -6, 9, 12]), _ints([3, 4, 7, 5]))],
+        grad=False,
+    ),
+    OpInfo(
+        "logical_",
+        lambda m, a, b: (
+            a.clone().logical_and_(b),
+            a.clone().logical_or_(b),
+            a.clone().logical_xor_(b),
+            a.clone().logical_not_(),
+        ),
+        [Sample(_f([1.0, 0.0, 2.0, 0.0]), _f([1.0, 1.0, 0.0, 0.0]))],
+        grad=False,
+    ),
+    OpInfo(
+        "heaviside_",
+        lambda m, x, v: x.clone().heaviside_(v),
+        [Sample(_f([-1.0, 0.0, 2.0]), _f([0.5, 0.5, 0.5]))],
+        grad=False,
+    ),
+]
