@@ -24,22 +24,33 @@ def _integral(name: str, *operands) -> None:
             )
 
 
-def bitwise_and(input, other):
-    """Elementwise ``input & other`` of integer or bool tensors."""
-    _integral("bitwise_and", input, other)
-    return compare("bitwise_and", input, other)
+def _integer_function(ufunc: str, doc: str):
+    """An elementwise function of two integer (or bool) tensors, refusing floats."""
+
+    def fn(input, other):
+        _integral(ufunc, input, other)
+        return compare(ufunc, input, other)
+
+    fn.__name__ = fn.__qualname__ = ufunc
+    fn.__doc__ = doc
+    return fn
 
 
-def bitwise_or(input, other):
-    """Elementwise ``input | other`` of integer or bool tensors."""
-    _integral("bitwise_or", input, other)
-    return compare("bitwise_or", input, other)
-
-
-def bitwise_xor(input, other):
-    """Elementwise ``input ^ other`` of integer or bool tensors."""
-    _integral("bitwise_xor", input, other)
-    return compare("bitwise_xor", input, other)
+bitwise_and = _integer_function(
+    "bitwise_and", "Elementwise ``input & other`` of integer or bool tensors."
+)
+bitwise_or = _integer_function(
+    "bitwise_or", "Elementwise ``input | other`` of integer or bool tensors."
+)
+bitwise_xor = _integer_function(
+    "bitwise_xor", "Elementwise ``input ^ other`` of integer or bool tensors."
+)
+gcd = _integer_function(
+    "gcd", "Elementwise greatest common divisor (non-negative) of integer tensors."
+)
+lcm = _integer_function(
+    "lcm", "Elementwise least common multiple (non-negative) of integer tensors."
+)
 
 
 def bitwise_not(input):
@@ -71,18 +82,6 @@ def _shift(name, ufunc, input, other):
     shifted = Compare(ufunc)(a, where(out_of_range, 0, b))
     fill = where(a < 0, -1, 0).to(a.dtype) if ufunc == "right_shift" else 0
     return where(out_of_range, fill, shifted)
-
-
-def gcd(input, other):
-    """Elementwise greatest common divisor (non-negative) of integer tensors."""
-    _integral("gcd", input, other)
-    return compare("gcd", input, other)
-
-
-def lcm(input, other):
-    """Elementwise least common multiple (non-negative) of integer tensors."""
-    _integral("lcm", input, other)
-    return compare("lcm", input, other)
 
 
 @on_input_device
