@@ -4,6 +4,9 @@ CPU element callbacks ``apply_``/``map_``. :class:`~minigrad.tensor.Tensor` dele
 
 from __future__ import annotations
 
+import math
+from collections import namedtuple
+
 import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
 
 from . import _legacy, dtypes
@@ -115,6 +118,52 @@ def pinverse(self, rcond=1e-15):
     from . import linalg
 
     return linalg.pinv(self, rtol=rcond)
+
+
+def qr(self, some=True):
+    """``(Q, R)``: :func:`minigrad.linalg.qr` (``some=False`` is mode ``'complete'``)."""
+    from . import linalg
+
+    return linalg.qr(self, "reduced" if some else "complete")
+
+
+SvdResult = namedtuple("svd", ["U", "S", "V"])
+
+
+def svd(self, some=True, compute_uv=True):
+    """``(U, S, V)`` with ``self = U diag(S) Vᵀ`` (``V``, not ``Vh``: the deprecated
+    ``torch.svd`` convention); ``compute_uv=False`` gives zero ``U`` and ``V``, as PyTorch."""
+    from . import linalg
+
+    if not compute_uv:
+        m, n = self.shape[-2:]
+        batch = tuple(self.shape[:-2])
+        zeros = self.new_zeros
+        return SvdResult(zeros(batch + (m, m)), linalg.svdvals(self), zeros(batch + (n, n)))
+    u, s, vh = linalg.svd(self, full_matrices=not some)
+    return SvdResult(u, s, vh.mT)
+
+
+def cholesky(self, upper=False):
+    """:func:`minigrad.linalg.cholesky` (``upper=True`` gives ``U`` with ``self = UᵀU``)."""
+    from . import linalg
+
+    return linalg.cholesky(self, upper=upper)
+
+
+def angle(self):
+    """The argument of a real number: π for negatives, 0 otherwise (NaN stays NaN); the
+    gradient is 0. Integer inputs give the default float dtype."""
+    from .ops.elementwise import where
+
+    x = self if self.dtype.is_floating_point else self.to(dtypes.get_default_dtype())
+    return where(x.isnan(), x, where(x < 0, math.pi, 0.0))
+
+
+def dim_order(self):
+    """The dims from outermost to innermost in memory (by stride, ties in dim order)."""
+    strides = self.stride()
+    return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
 
 
 def bernoulli(self, p=None, *, generator=None):

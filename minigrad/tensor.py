@@ -772,6 +772,15 @@ class Tensor(InPlaceMethods):
     real, imag = property(_meta.real), property(_meta.imag)
     H, mH = property(_meta.H), property(_meta.adjoint)  # noqa: N815 - PyTorch's names
     adjoint = _meta.adjoint
+    qr, svd, cholesky, angle, dim_order = (
+        _meta.qr,
+        _meta.svd,
+        _meta.cholesky,
+        _meta.angle,
+        _meta.dim_order,
+    )
+    unsafe_chunk, unsafe_split = _ops.chunk, _ops.split
+    unsafe_split_with_sizes = _ops.split_with_sizes
 
 
 def _check_assigned_grad(t: Tensor, grad) -> None:

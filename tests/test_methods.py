@@ -206,3 +206,38 @@ def test_torch_function_names():
     x = minigrad.zeros(2, 2)
     minigrad.index_put_(x, (minigrad.tensor([1]),), minigrad.tensor(3.0))
     assert x.tolist() == [[0.0, 0.0], [3.0, 3.0]]
+
+
+def test_decomposition_methods_match_torch():
+    torch = pytest.importorskip("torch")
+    a = np.random.default_rng(0).normal(size=(4, 3))
+    for some in (True, False):
+        for x, y in zip(minigrad.tensor(a).svd(some), torch.tensor(a).svd(some)):
+            np.testing.assert_allclose(np.abs(x.numpy()), np.abs(y.numpy()), atol=1e-10)
+        for x, y in zip(minigrad.tensor(a).qr(some), torch.tensor(a).qr(some)):
+            np.testing.assert_allclose(np.abs(x.numpy()), np.abs(y.numpy()), atol=1e-10)
+    for x, y in zip(
+        minigrad.tensor(a).svd(compute_uv=False), torch.tensor(a).svd(compute_uv=False)
+    ):
+        np.testing.assert_allclose(x.numpy(), y.numpy(), atol=1e-10)
+    spd = a @ a.T + 4 * np.eye(4)
+    for upper in (False, True):
+        got = minigrad.tensor(spd).cholesky(upper)
+        np.testing.assert_allclose(got.numpy(), torch.tensor(spd).cholesky(upper).numpy())
+
+
+def test_angle_dim_order_and_unsafe_aliases():
+    torch = pytest.importorskip("torch")
+    values = [-1.0, 0.0, 2.0, math.nan, -math.inf, math.inf]
+    np.testing.assert_array_equal(
+        minigrad.tensor(values).angle().numpy(), torch.tensor(values).angle().numpy()
+    )
+    assert minigrad.tensor([-1, 2]).angle().dtype is minigrad.float32
+    x = minigrad.tensor([-1.5, 2.0], requires_grad=True)
+    x.angle().sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+    assert minigrad.ones(2, 3, 4).permute(2, 0, 1).dim_order() == (1, 2, 0)
+    assert torch.ones(2, 3, 4).permute(2, 0, 1).dim_order() == (1, 2, 0)
+    parts = minigrad.arange(5).unsafe_split_with_sizes([2, 3])
+    assert [p.tolist() for p in parts] == [[0, 1], [2, 3, 4]]
+    assert len(minigrad.arange(6).unsafe_chunk(3)) == len(minigrad.arange(6).unsafe_split(2)) == 3
