@@ -477,6 +477,7 @@ class InPlaceMethods:
         self._data = view._data
         if self._base is not None:
             self._view = view._view
+        version_counter(self).value += 1  # values saved for backward had the old layout
         return self
 
 

@@ -166,6 +166,112 @@ def dim_order(self):
     return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
 
 
+def cholesky_solve(self, input2, upper=False):
+    """The solution ``X`` of ``A X = self`` for ``A = L Lᵀ`` given its Cholesky factor
+    ``input2`` (``U`` with ``A = Uᵀ U`` when ``upper``)."""
+    from . import linalg
+
+    factor = input2.mT if upper else input2
+    return linalg.solve(factor @ factor.mT, self)
+
+
+def cholesky_inverse(self, upper=False):
+    """The inverse of ``A = L Lᵀ`` from its Cholesky factor ``self``."""
+    from . import linalg
+
+    factor = self.mT if upper else self
+    return linalg.inv(factor @ factor.mT)
+
+
+TriangularSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
+    """``(X, A.clone())`` with ``op(A) X = self`` for triangular ``A`` (only its ``upper`` or
+    lower triangle is read; ``unitriangular`` takes its diagonal as ones)."""
+    from . import linalg
+
+    tri = A.triu() if upper else A.tril()
+    if unitriangular:
+        tri = tri - tri.diagonal(0, -2, -1).diag_embed() + _eye_like(A)
+    return TriangularSolveResult(linalg.solve(tri.mT if transpose else tri, self), A.clone())
+
+
+def _eye_like(a):
+    n = a.shape[-1]
+    return graph.Tensor._make(a.device.xp.eye(n, dtype=a._data.dtype), a.device)
+
+
+HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histogram(self, bins, *, range=None, weight=None, density=False):
+    """``(hist, bin_edges)`` of the values (CPU float tensors, no gradient), ``bins`` a count
+    or a tensor of edges, as ``torch.histogram``."""
+    if self.device.type != "cpu" or not self.dtype.is_floating_point:
+        raise RuntimeError(
+            f"torch.histogram: input tensor and bins tensors should have the same dtype and be "
+            f"floating point CPU tensors, got {self.dtype} on {self.device}"
+        )
+    edges = bins._data if isinstance(bins, graph.Tensor) else int(bins)
+    data = self._data.reshape(-1)
+    if range is None and not isinstance(bins, graph.Tensor) and data.size:
+        range = (float(data.min()), float(data.max()))
+    w = None if weight is None else weight._data.reshape(-1)
+    hist, edges = np.histogram(data, bins=edges, range=range, weights=w, density=density)
+    make = graph.Tensor._make
+    return HistogramResult(
+        make(hist.astype(self._data.dtype), self.device),
+        make(edges.astype(self._data.dtype), self.device),
+    )
+
+
+def storage_offset(self) -> int:
+    """Where this tensor's first element sits in its base's memory, in elements."""
+    if self._base is None:
+        return 0
+    return (self.data_ptr() - self._base.data_ptr()) // self._data.itemsize
+
+
+def nonzero_static(self, *, size, fill_value=-1):
+    """:meth:`nonzero` cut or padded with ``fill_value`` rows to exactly ``size`` rows."""
+    found = self.nonzero()[:size]
+    missing = size - found.shape[0]
+    if missing <= 0:
+        return found
+    return _pad_rows(found, missing, fill_value)
+
+
+def _pad_rows(found, missing, fill_value):
+    from .ops.joining import cat
+
+    return cat([found, found.new_full((missing, found.shape[1]), fill_value)])
+
+
+def resize_(self, *sizes):
+    """Give this tensor the shape ``sizes``, keeping its first values in row-major order (new
+    places are zeros here, uninitialised in PyTorch). Refused for tensors that require grad,
+    as PyTorch, and for views (their memory belongs to the base)."""
+    shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    if self._base is not None:
+        raise NotImplementedError("resize_: resizing a view is not supported; clone() it first")
+    xp = self.device.xp
+    flat = self._data.reshape(-1)
+    out = xp.zeros(shape, dtype=self._data.dtype)
+    n = min(flat.size, out.size)
+    out.reshape(-1)[:n] = flat[:n]
+    self._data = out
+    version_counter(self).value += 1  # values saved for backward had the old shape
+    return self
+
+
+def resize_as_(self, other):
+    """:meth:`resize_` to ``other``'s shape."""
+    return resize_(self, other.shape)
+
+
 def bernoulli(self, p=None, *, generator=None):
     from . import creation
 

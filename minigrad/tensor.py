@@ -781,6 +781,12 @@ class Tensor(InPlaceMethods):
     )
     unsafe_chunk, unsafe_split = _ops.chunk, _ops.split
     unsafe_split_with_sizes = _ops.split_with_sizes
+    cholesky_solve, cholesky_inverse = _meta.cholesky_solve, _meta.cholesky_inverse
+    triangular_solve, histogram = _meta.triangular_solve, _meta.histogram
+    storage_offset, nonzero_static = _meta.storage_offset, _meta.nonzero_static
+    resize_, resize_as_ = _meta.resize_, _meta.resize_as_
+    is_xpu = is_mps = is_ipu = is_xla = is_vulkan = is_mtia = is_maia = property(_meta.false)
+    is_distributed = _meta.false
 
 
 def _check_assigned_grad(t: Tensor, grad) -> None:

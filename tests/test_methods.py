@@ -241,3 +241,52 @@ def test_angle_dim_order_and_unsafe_aliases():
     parts = minigrad.arange(5).unsafe_split_with_sizes([2, 3])
     assert [p.tolist() for p in parts] == [[0, 1], [2, 3, 4]]
     assert len(minigrad.arange(6).unsafe_chunk(3)) == len(minigrad.arange(6).unsafe_split(2)) == 3
+
+
+def test_shape_changes_in_place_guard_saved_values():
+    for change in (lambda x: x.t_(), lambda x: x.resize_(3, 3), lambda x: x.unsqueeze_(0)):
+        x, w = minigrad.ones(2, 3), minigrad.ones(2, 3, requires_grad=True)
+        y = (w * x).sum()
+        change(x)
+        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+            y.backward()
+
+
+def test_more_tensor_methods_match_torch():
+    torch = pytest.importorskip("torch")
+    x = [1.0, 2.0, 2.0, 5.0]
+    for args, kwargs in (((3,), {}), ((), dict(bins=3, range=(0.0, 10.0), density=True))):
+        got = minigrad.tensor(x).histogram(*args, **kwargs)
+        want = torch.tensor(x).histogram(*args, **kwargs)
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-6)
+    for size in (6, 2):
+        assert (
+            minigrad.tensor(x).nonzero_static(size=size).tolist()
+            == torch.tensor(x).nonzero_static(size=size).tolist()
+        )
+    y = minigrad.arange(6.0)
+    assert y.resize_(2, 2).tolist() == [[0.0, 1.0], [2.0, 3.0]]
+    assert y.resize_as_(minigrad.zeros(3, 3)).shape == (3, 3)
+    with pytest.raises(RuntimeError, match="require grad"):
+        minigrad.ones(2, requires_grad=True).resize_(3)
+    assert minigrad.ones(2, 3)[:, 1:].storage_offset() == 1
+    rng = np.random.default_rng(2)
+    a = rng.normal(size=(3, 3))
+    spd, b = a @ a.T + 3 * np.eye(3), rng.normal(size=(3, 2))
+    low = np.linalg.cholesky(spd)
+    for upper, factor in ((False, low), (True, low.T)):
+        np.testing.assert_allclose(
+            minigrad.tensor(b).cholesky_solve(minigrad.tensor(factor), upper).numpy(),
+            torch.tensor(b).cholesky_solve(torch.tensor(factor), upper).numpy(),
+        )
+        np.testing.assert_allclose(
+            minigrad.tensor(factor).cholesky_inverse(upper).numpy(),
+            torch.tensor(factor).cholesky_inverse(upper).numpy(),
+        )
+    for kw in (dict(upper=True), dict(upper=False, transpose=True, unitriangular=True)):
+        got = minigrad.tensor(b).triangular_solve(minigrad.tensor(spd), **kw)
+        want = torch.tensor(b).triangular_solve(torch.tensor(spd), **kw)
+        for g, w in zip(got, want):
+            np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-10)
+    assert not minigrad.ones(1).is_xpu and not minigrad.ones(1).is_distributed()
