@@ -157,7 +157,7 @@ def angle(self):
     from .ops.elementwise import where
 
     x = self if self.dtype.is_floating_point else self.to(dtypes.get_default_dtype())
-    return where(x.isnan(), x, where(x < 0, math.pi, 0.0))
+    return where(x.isnan(), x, where(x < 0, math.pi, 0.0).to(x.dtype))
 
 
 def dim_order(self):
@@ -171,7 +171,7 @@ def cholesky_solve(self, input2, upper=False):
     ``input2`` (``U`` with ``A = Uᵀ U`` when ``upper``)."""
     from . import linalg
 
-    factor = input2.mT if upper else input2
+    factor = _triangle_read(input2, upper)
     return linalg.solve(factor @ factor.mT, self)
 
 
@@ -179,8 +179,15 @@ def cholesky_inverse(self, upper=False):
     """The inverse of ``A = L Lᵀ`` from its Cholesky factor ``self``."""
     from . import linalg
 
-    factor = self.mT if upper else self
+    factor = _triangle_read(self, upper)
     return linalg.inv(factor @ factor.mT)
+
+
+def _triangle_read(factor, upper):
+    """The lower Cholesky factor from ``factor``'s upper or lower triangle (the only part read,
+    as LAPACK's potrs). Differs from PyTorch on purpose: the other triangle gets no gradient
+    (PyTorch's derivative treats the whole matrix as the factor)."""
+    return factor.triu().mT if upper else factor.tril()
 
 
 TriangularSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])

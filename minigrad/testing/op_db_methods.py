@@ -252,6 +252,38 @@ def _product_rows():
     ]
 
 
+def _triangle(a, upper):
+    """A triangular factor (PyTorch's gradient treats the whole input as the factor)."""
+    return a.triu() if upper else a.tril()
+
+
+def _solve_rows():
+    def well_posed(m, a):
+        return a + 3 * m.eye(a.shape[-1], dtype=a.dtype, device=a.device)
+
+    return [
+        OpInfo(
+            "cholesky_solve",
+            lambda m, b, a, upper: b.cholesky_solve(_triangle(well_posed(m, a), upper), upper),
+            [Sample(T((3, 2)), T((3, 3)), False), Sample(T((3, 2)), T((3, 3)), True)],
+        ),
+        OpInfo(
+            "cholesky_inverse",
+            lambda m, a: well_posed(m, a).tril().cholesky_inverse(),
+            [Sample(T((3, 3)))],
+        ),
+        OpInfo(
+            "triangular_solve",
+            lambda m, b, a, **kw: b.triangular_solve(well_posed(m, a), **kw),
+            [
+                Sample(T((3, 2)), T((3, 3))),
+                Sample(T((3, 2)), T((3, 3)), upper=False, transpose=True, unitriangular=True),
+            ],
+        ),
+        OpInfo("angle", lambda m, x: x.angle(), [Sample(T((3, 4), away=(0.0,)))]),
+    ]
+
+
 def _ints(values, dtype="int64"):
     return Typed(values, dtype)
 
@@ -407,7 +439,7 @@ FORWARD_ONLY = [
     ),
 ]
 
-ROWS = _pointwise_rows() + _movement_rows() + _scatter_rows() + _product_rows()
+ROWS = _pointwise_rows() + _movement_rows() + _scatter_rows() + _product_rows() + _solve_rows()
 
 # In-place twins: checked by tests/test_methods.py (gradcheck, gradgradcheck, PyTorch) rather
 # than the op table, whose vmap and device walks do not apply to in-place updates.
