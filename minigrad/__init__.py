@@ -468,3 +468,39 @@ def matrix_exp(input):
 
 def pinverse(input, rcond=1e-15):
     return linalg.pinv(input, rtol=rcond)
+
+
+def _method_function(name: str):
+    """``minigrad.<name>(input, ...)`` as ``input.<name>(...)``, as torch's function forms."""
+
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``input.{name}(...)``: see :meth:`Tensor.{name}`."
+    return fn
+
+
+for _name in (
+    "abs_ acos_ acosh_ addmv_ adjoint angle arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ "
+    "asin_ asinh_ atan_ atanh_ ceil_ cholesky cholesky_inverse cholesky_solve clamp_ clamp_max_ "
+    "clamp_min_ clip_ conj conj_physical cos_ cosh_ deg2rad_ detach detach_ eq erf_ exp2_ exp_ "
+    "expm1_ fill_ fix_ floor_ frac_ gcd_ ge ger get_device gt histogram is_complex is_conj "
+    "is_distributed is_floating_point is_inference is_neg is_nonzero is_same_size is_signed "
+    "lcm_ ldexp_ le log10_ log1p_ log2_ log_ logit_ lt mv nan_to_num_ ne neg_ negative_ "
+    "nonzero_static qr rad2deg_ ravel reciprocal_ relu_ resize_as_ resolve_conj resolve_neg "
+    "round_ rsqrt_ sigmoid_ sin_ sinh_ sqrt_ square_ svd tan_ tanh_ triangular_solve trunc_ "
+    "unsafe_chunk unsafe_split unsafe_split_with_sizes xlogy_ zero_"
+).split():
+    if _name not in globals():
+        globals()[_name] = _method_function(_name)
+
+
+def real(input):
+    """The real part: the tensor itself (minigrad has no complex dtypes)."""
+    return input.real
+
+
+def imag(input):
+    """Refused for real tensors, as PyTorch."""
+    return input.imag

@@ -290,3 +290,16 @@ def test_more_tensor_methods_match_torch():
         for g, w in zip(got, want):
             np.testing.assert_allclose(g.numpy(), w.numpy(), rtol=1e-10)
     assert not minigrad.ones(1).is_xpu and not minigrad.ones(1).is_distributed()
+
+
+def test_function_forms_of_methods():
+    torch = pytest.importorskip("torch")
+    values = [1.0, -2.0, 0.5]
+    for name in ("eq", "ge", "lt"):
+        got = getattr(minigrad, name)(minigrad.tensor(values), 0.5)
+        assert got.tolist() == getattr(torch, name)(torch.tensor(values), 0.5).tolist(), name
+    x = minigrad.tensor(values)
+    assert minigrad.abs_(x) is x and x.tolist() == [1.0, 2.0, 0.5]
+    assert minigrad.real(x) is x and minigrad.is_signed(x) and minigrad.abs_.__name__ == "abs_"
+    with pytest.raises(RuntimeError, match="non-complex"):
+        minigrad.imag(x)
