@@ -200,13 +200,8 @@ def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
 
     tri = A.triu() if upper else A.tril()
     if unitriangular:
-        tri = tri - tri.diagonal(0, -2, -1).diag_embed() + _eye_like(A)
+        tri = tri - tri.diagonal(0, -2, -1).diag_embed() + A.new_ones(A.shape[-1]).diag()
     return TriangularSolveResult(linalg.solve(tri.mT if transpose else tri, self), A.clone())
-
-
-def _eye_like(a):
-    n = a.shape[-1]
-    return graph.Tensor._make(a.device.xp.eye(n, dtype=a._data.dtype), a.device)
 
 
 HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
@@ -264,12 +259,11 @@ def resize_(self, *sizes):
         raise RuntimeError("cannot resize variables that require grad")
     if self._base is not None:
         raise NotImplementedError("resize_: resizing a view is not supported; clone() it first")
-    xp = self.device.xp
-    flat = self._data.reshape(-1)
-    out = xp.zeros(shape, dtype=self._data.dtype)
-    n = min(flat.size, out.size)
-    out.reshape(-1)[:n] = flat[:n]
-    self._data = out
+    flat = self.reshape(-1)
+    out = self.new_zeros(shape)  # on this tensor's device (its GPU current)
+    n = min(flat.numel(), out.numel())
+    out.view(-1)[:n] = flat[:n]
+    self._data = out._data
     version_counter(self).value += 1  # values saved for backward had the old shape
     return self
 
