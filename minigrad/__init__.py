@@ -397,6 +397,54 @@ _runtime.apply()
 
 # -- branch special: torch.lgamma and friends, and minigrad.special (as torch.special)
 from . import special  # noqa: E402
+
+# -- branch methods: bitwise/integer functions, slice scatters, products, statistics, linalg
+from .ops import (  # noqa: E402
+    addmv,
+    addr,
+    bitwise_and,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+    clamp_max,
+    clamp_min,
+    corrcoef,
+    cov,
+    diagflat,
+    diagonal_scatter,
+    dist,
+    fix,
+    fliplr,
+    flipud,
+    frexp,
+    gcd,
+    index_put,
+    index_reduce,
+    inner,
+    isneginf,
+    isposinf,
+    isreal,
+    lcm,
+    ldexp,
+    logcumsumexp,
+    mode,
+    moveaxis,
+    msort,
+    narrow_copy,
+    nextafter,
+    put,
+    renorm,
+    select,
+    select_scatter,
+    sgn,
+    slice_scatter,
+    split_with_sizes,
+    unique_consecutive,
+    vdot,
+)
+from .ops.elementwise import compare as _compare  # noqa: E402
 from .ops.special import (  # noqa: E402
     digamma,
     erfc,
@@ -407,6 +455,69 @@ from .ops.special import (  # noqa: E402
     polygamma,
     sinc,
 )
+
+
+def _compare_function(ufunc, name):
+    def fn(input, other):
+        return _compare(ufunc, input, other)
+
+    fn.__name__, fn.__doc__ = name, f"Elementwise ``{name}`` as a bool tensor (no gradient)."
+    return fn
+
+
+greater, less = _compare_function("greater", "greater"), _compare_function("less", "less")
+greater_equal = _compare_function("greater_equal", "greater_equal")
+less_equal = _compare_function("less_equal", "less_equal")
+not_equal = _compare_function("not_equal", "not_equal")
+
+
+def index_put_(input, indices, values, accumulate=False):
+    return input.index_put_(indices, values, accumulate)
+
+
+def matrix_exp(input):
+    return linalg.matrix_exp(input)
+
+
+def pinverse(input, rcond=1e-15):
+    return linalg.pinv(input, rtol=rcond)
+
+
+def _method_function(name: str):
+    """``minigrad.<name>(input, ...)`` as ``input.<name>(...)``, as torch's function forms."""
+
+    def fn(input, *args, **kwargs):
+        return getattr(input, name)(*args, **kwargs)
+
+    fn.__name__ = fn.__qualname__ = name
+    fn.__doc__ = f"``input.{name}(...)``: see :meth:`Tensor.{name}`."
+    return fn
+
+
+for _name in (
+    "abs_ acos_ acosh_ addmv_ adjoint angle arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ "
+    "asin_ asinh_ atan_ atanh_ ceil_ cholesky cholesky_inverse cholesky_solve clamp_ clamp_max_ "
+    "clamp_min_ clip_ conj conj_physical cos_ cosh_ deg2rad_ detach detach_ eq erf_ exp2_ exp_ "
+    "expm1_ fill_ fix_ floor_ frac_ gcd_ ge ger get_device gt histogram is_complex is_conj "
+    "is_distributed is_floating_point is_inference is_neg is_nonzero is_same_size is_signed "
+    "lcm_ ldexp_ le log10_ log1p_ log2_ log_ logit_ lt mv nan_to_num_ ne neg_ negative_ "
+    "nonzero_static qr rad2deg_ ravel reciprocal_ relu_ resize_as_ resolve_conj resolve_neg "
+    "round_ rsqrt_ sigmoid_ sin_ sinh_ sqrt_ square_ svd tan_ tanh_ triangular_solve trunc_ "
+    "unsafe_chunk unsafe_split unsafe_split_with_sizes xlogy_ zero_"
+).split():
+    if _name not in globals():
+        globals()[_name] = _method_function(_name)
+
+
+def real(input):
+    """The real part: the tensor itself (minigrad has no complex dtypes)."""
+    return input.real
+
+
+def imag(input):
+    """Refused for real tensors, as PyTorch."""
+    return input.imag
+
 
 # isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch

@@ -364,6 +364,122 @@ class InPlaceMethods:
         self._data[_ops.indexing.normalize_key(self, key)] = data
         version_counter(self).value += 1
 
+    # -- branch methods: in-place twins (``t.<name>_(...)`` is ``t = minigrad.<name>(t, ...)``) --
+    def _twin(name):  # noqa: N805 - builds methods at class creation
+        def method(self, *args, **kwargs):
+            return self._inplace(lambda s: getattr(_ops, name)(s, *args, **kwargs), *_tensors(args))
+
+        method.__name__ = method.__qualname__ = name + "_"
+        method.__doc__ = f"In-place :func:`minigrad.{name}`."
+        return method
+
+    acos_, asin_, atan_, atan2_ = _twin("acos"), _twin("asin"), _twin("atan"), _twin("atan2")
+    acosh_, asinh_, atanh_ = _twin("acosh"), _twin("asinh"), _twin("atanh")
+    arccos_, arcsin_, arctan_, arctan2_ = acos_, asin_, atan_, atan2_
+    arccosh_, arcsinh_, arctanh_ = acosh_, asinh_, atanh_
+    cosh_, sinh_, log2_, log10_, exp2_ = (
+        _twin("cosh"),
+        _twin("sinh"),
+        _twin("log2"),
+        _twin("log10"),
+        _twin("exp2"),
+    )
+    hypot_, fmod_, frac_, copysign_ = (
+        _twin("hypot"),
+        _twin("fmod"),
+        _twin("frac"),
+        _twin("copysign"),
+    )
+    xlogy_, logit_, erf_ = _twin("xlogy"), _twin("logit"), _twin("erf")
+    deg2rad_, rad2deg_, heaviside_ = _twin("deg2rad"), _twin("rad2deg"), _twin("heaviside")
+    remainder_, floor_divide_ = _twin("remainder"), _twin("floor_divide")
+    subtract_, multiply_, divide_, true_divide_ = (
+        _twin("sub"),
+        _twin("mul"),
+        _twin("div"),
+        _twin("div"),
+    )
+    negative_, absolute_ = _twin("neg"), _twin("abs")
+    clamp_min_, clamp_max_ = _twin("clamp_min"), _twin("clamp_max")
+    tril_, triu_, renorm_ = _twin("tril"), _twin("triu"), _twin("renorm")
+    bitwise_and_, bitwise_or_, bitwise_xor_ = (
+        _twin("bitwise_and"),
+        _twin("bitwise_or"),
+        _twin("bitwise_xor"),
+    )
+    bitwise_not_, bitwise_left_shift_ = _twin("bitwise_not"), _twin("bitwise_left_shift")
+    bitwise_right_shift_, gcd_, lcm_ = _twin("bitwise_right_shift"), _twin("gcd"), _twin("lcm")
+    ldexp_, nextafter_, sgn_, fix_ = _twin("ldexp"), _twin("nextafter"), _twin("sgn"), _twin("fix")
+    logical_and_, logical_or_ = _twin("logical_and"), _twin("logical_or")
+    logical_xor_, logical_not_ = _twin("logical_xor"), _twin("logical_not")
+    addmv_, addr_, index_put_ = _twin("addmv"), _twin("addr"), _twin("index_put")
+    put_, index_reduce_ = _twin("put"), _twin("index_reduce")
+    del _twin
+
+    def _compare_(self, ufunc, other):
+        return self._inplace(lambda s: _ops.compare(ufunc, s, other))
+
+    def eq_(self, other):
+        return self._compare_("equal", other)
+
+    def ne_(self, other):
+        return self._compare_("not_equal", other)
+
+    def lt_(self, other):
+        return self._compare_("less", other)
+
+    def le_(self, other):
+        return self._compare_("less_equal", other)
+
+    def gt_(self, other):
+        return self._compare_("greater", other)
+
+    def ge_(self, other):
+        return self._compare_("greater_equal", other)
+
+    not_equal_, less_, less_equal_, greater_, greater_equal_ = ne_, lt_, le_, gt_, ge_
+
+    def float_power_(self, exponent):
+        """In-place :func:`minigrad.float_power`: ``self`` must be float64, as PyTorch."""
+        if self.dtype is not dtypes.float64:
+            raise RuntimeError(
+                f"the base given to float_power_ has dtype {self.dtype.name.capitalize()} but the "
+                "operation's result requires dtype Double"
+            )
+        return self._inplace(lambda s: _ops.float_power(s, exponent), *_tensors((exponent,)))
+
+    # in-place changes of shape and strides: the tensor takes a new view of its own storage
+    def t_(self):
+        return self._restride(self.t(), "t_")
+
+    def transpose_(self, dim0, dim1):
+        return self._restride(self.transpose(dim0, dim1), "transpose_")
+
+    swapaxes_ = swapdims_ = transpose_
+
+    def squeeze_(self, dim=None):
+        return self._restride(self.squeeze(dim) if dim is not None else self.squeeze(), "squeeze_")
+
+    def unsqueeze_(self, dim):
+        return self._restride(self.unsqueeze(dim), "unsqueeze_")
+
+    def _restride(self, view, op):
+        """Make ``view`` (a view of this tensor) this tensor's own layout, as PyTorch's in-place
+        metadata ops do; a view keeps its base and records the new view ops. Refused
+        (NotImplementedError: use the out-of-place op) where autograd history or a forward-AD
+        tangent depends on the old layout."""
+        tangents = forward_ad.active and forward_ad.has_tangents((self, self._base))
+        if self.requires_grad or tangents:
+            raise NotImplementedError(
+                f"{op}: changing the shape in place of a tensor that requires grad or carries a "
+                f"forward-AD tangent is not supported; use the out-of-place {op[:-1]}() instead"
+            )
+        self._data = view._data
+        if self._base is not None:
+            self._view = view._view
+        version_counter(self).value += 1  # values saved for backward had the old layout
+        return self
+
 
 def _write_tangent(target, result) -> None:
     """Forward AD: after ``result`` was written into ``target``, ``target`` takes ``result``'s
@@ -383,6 +499,11 @@ def _write_tangent(target, result) -> None:
             region.copy_(rt if rt is not None else _zeros(result))
         forward_ad.set_tangent(base, level, new_bt)
         forward_ad.set_tangent(target, level, region)
+
+
+def _tensors(args) -> tuple:
+    """The tensors among ``args`` (an in-place op's other inputs, for the recording check)."""
+    return tuple(a for a in args if isinstance(a, graph.Tensor))
 
 
 def _zeros(t):

@@ -11,6 +11,8 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
+import numpy as np  # host-side constants only (finfo)
+
 from .autograd import grad_mode
 from .ops import decompositions as _d
 from .ops.base import constant, normalize_dim, on_input_device
@@ -44,7 +46,9 @@ __all__ = [
 ]
 
 
-def _square(a, op: str):
+def _square(a, op: str, matmul_only: bool = False):
+    """Check for batches of square float matrices; ``matmul_only`` ops (built from matmuls, as
+    matrix_power and matrix_exp) accept float16/bfloat16, as PyTorch."""
     if not isinstance(a, Tensor):
         raise TypeError(f"linalg.{op}: expected a Tensor, got {type(a).__name__}")
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
@@ -54,7 +58,8 @@ def _square(a, op: str):
         )
     if not a.dtype.is_floating_point:
         raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {a.dtype}")
-    _full_precision(a, op)
+    if not matmul_only:
+        _full_precision(a, op)
 
 
 def _full_precision(a, op: str):
@@ -297,7 +302,7 @@ def cross(input, other, *, dim=-1):
 def matrix_power(A, n):  # noqa: N803
     """``A`` multiplied by itself ``n`` times (the inverse's powers for negative ``n``;
     the identity for 0), by repeated squaring."""
-    _square(A, "matrix_power")
+    _square(A, "matrix_power", matmul_only=n >= 0)
     power = inv(A) if n < 0 else A
     n, result = abs(n), None
     while n:
@@ -310,3 +315,78 @@ def matrix_power(A, n):  # noqa: N803
         eye = constant(A.device.xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)
         return eye.expand(*A.shape).clone()
     return result
+
+
+# -- branch methods: matrix_exp, pinv, lstsq ---------------------------------------------------
+LstsqResult = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+
+
+@on_input_device
+def matrix_exp(A):  # noqa: N803
+    """``exp(A)`` of square matrices by scaling and squaring a degree-18 Taylor polynomial
+    (differentiable through its matmuls): ``A / 2^s`` has norm below 1/2, then ``s`` squarings."""
+    _square(A, "matrix_exp", matmul_only=True)
+    if A.dtype.itemsize == 2:  # float16/bfloat16: the squarings would compound the rounding
+        return matrix_exp(A.float()).to(A.dtype)
+    if A.numel() == 0:
+        return A.clone()
+    xp = A.device.xp  # the largest 1-norm of the batch (of every sample under vmap)
+    size = float(xp.abs(A._all_elements()).sum(-2).max())
+    s = max(0, math.ceil(math.log2(size / 0.5))) if size > 0.5 and math.isfinite(size) else 0
+    x = A / (2.0**s)
+    eye = constant(A.device.xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)
+    result, term = eye + x, x
+    for k in range(2, 19):
+        term = matmul(term, x) / k
+        result = result + term
+    for _ in range(s):
+        result = matmul(result, result)
+    return result
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
+    """The Moore-Penrose pseudo-inverse from the SVD, singular values below
+    ``max(atol, rtol * largest)`` treated as zero (``rtol`` defaults to eps·max(m, n) when
+    ``atol`` is not given, as PyTorch). Gradients need distinct non-zero singular values."""
+    _matrix(A, "pinv")
+    u, s, vh = svd(A, full_matrices=False)
+    m, n = A.shape[-2:]
+    if rtol is None:
+        eps = float(np.finfo(A._data.dtype).eps)
+        rtol = eps * max(m, n) if atol is None or atol <= 0 else 0.0
+    cutoff = s.detach().amax(-1, keepdim=True) * rtol if s.shape[-1] else s.detach()
+    if atol is not None:
+        cutoff = cutoff.clamp(min=atol)
+    keep = s > cutoff
+    inv_s = (keep * s + (~keep)).reciprocal() * keep
+    return matmul(vh.mT * inv_s.unsqueeze(-2), u.mT)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
+    """The least-squares solution of ``A X = B`` (the minimum-norm one for rank-deficient
+    ``A``), as PyTorch's default CPU driver ``gelsy``: ``residuals`` and ``singular_values``
+    are empty, ``rank`` is the numerical rank."""
+    if driver not in (None, "gelsy"):
+        raise NotImplementedError(
+            f"linalg.lstsq: driver {driver!r} is not supported (only 'gelsy', the CPU default)"
+        )
+    _matrix(A, "lstsq")
+    vector = B.ndim == A.ndim - 1
+    rhs = B.unsqueeze(-1) if vector else B
+    if rhs.shape[-2] != A.shape[-2]:
+        raise RuntimeError(
+            f"torch.linalg.lstsq: input.size(-2) should match other.size(-2), got "
+            f"{A.shape[-2]} and {rhs.shape[-2]}"
+        )
+    eps = float(np.finfo(A._data.dtype).eps)
+    rcond = eps * max(A.shape[-2:]) if rcond is None else rcond
+    solution = matmul(pinv(A, rtol=rcond), rhs)
+    solution = solution.squeeze(-1) if vector else solution
+    with grad_mode.no_grad():
+        sv = svdvals(A)
+        rank = (sv > sv.amax(-1, keepdim=True) * rcond).sum(-1) if sv.shape[-1] else sv.sum(-1)
+    empty = A.new_zeros(0)
+    return LstsqResult(solution, empty, rank.long(), empty)
+
+
+__all__ += ["lstsq", "matrix_exp", "pinv"]

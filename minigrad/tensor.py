@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _format, _legacy, backend, dtypes
+from . import _tensor_meta as _meta
 from . import ops as _ops
 from ._inplace import InPlaceMethods, refresh_view
 from .autograd import engine, graph
@@ -733,6 +734,59 @@ class Tensor(InPlaceMethods):
                 f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor."
             )
         return _ops.transpose(self, -2, -1)
+
+    # -- branch methods: methods PyTorch programs use (functions in ops, answers in _tensor_meta)
+    bitwise_and, bitwise_or, bitwise_xor = _ops.bitwise_and, _ops.bitwise_or, _ops.bitwise_xor
+    bitwise_not, gcd, lcm, ldexp = _ops.bitwise_not, _ops.gcd, _ops.lcm, _ops.ldexp
+    bitwise_left_shift, bitwise_right_shift = _ops.bitwise_left_shift, _ops.bitwise_right_shift
+    frexp, nextafter, sgn, fix = _ops.frexp, _ops.nextafter, _ops.sgn, _ops.fix
+    isposinf, isneginf, isreal = _ops.isposinf, _ops.isneginf, _ops.isreal
+    clamp_min, clamp_max = _ops.clamp_min, _ops.clamp_max
+    greater, less, greater_equal, less_equal, not_equal = __gt__, __lt__, __ge__, __le__, __ne__
+    subtract, multiply, divide, true_divide = _ops.sub, _ops.mul, _ops.div, _ops.div
+    fliplr, flipud, moveaxis, msort = _ops.fliplr, _ops.flipud, _ops.moveaxis, _ops.msort
+    narrow_copy, split_with_sizes, select = _ops.narrow_copy, _ops.split_with_sizes, _ops.select
+    select_scatter, slice_scatter = _ops.select_scatter, _ops.slice_scatter
+    diagonal_scatter, diagflat = _ops.diagonal_scatter, _ops.diagflat
+    index_put, put, index_reduce = _ops.index_put, _ops.put, _ops.index_reduce
+    addmv, addr, inner, vdot, dist = _ops.addmv, _ops.addr, _ops.inner, _ops.vdot, _ops.dist
+    cov, corrcoef, renorm = _ops.cov, _ops.corrcoef, _ops.renorm
+    logcumsumexp, mode = _ops.logcumsumexp, _ops.mode
+    unique_consecutive = _ops.unique_consecutive
+    matrix_power, matrix_exp, pinverse = _meta.matrix_power, _meta.matrix_exp, _meta.pinverse
+    bernoulli, multinomial = _meta.bernoulli, _meta.multinomial
+    apply_, map_ = _meta.apply_, _meta.map_
+    is_cpu, output_nr = property(_meta.is_cpu), property(_meta.output_nr)
+    is_complex, is_signed, is_nonzero = _meta.is_complex, _meta.is_signed, _meta.is_nonzero
+    is_same_size, is_inference, get_device = (
+        _meta.is_same_size,
+        _meta.is_inference,
+        _meta.get_device,
+    )
+    ndimension, new = dim, _meta.new
+    is_conj = is_neg = _meta.false
+    is_meta = is_quantized = is_sparse = is_sparse_csr = is_nested = is_mkldnn = property(
+        _meta.false
+    )
+    conj = conj_physical = resolve_conj = resolve_neg = _meta.itself
+    real, imag = property(_meta.real), property(_meta.imag)
+    H, mH = property(_meta.H), property(_meta.adjoint)  # noqa: N815 - PyTorch's names
+    adjoint = _meta.adjoint
+    qr, svd, cholesky, angle, dim_order = (
+        _meta.qr,
+        _meta.svd,
+        _meta.cholesky,
+        _meta.angle,
+        _meta.dim_order,
+    )
+    unsafe_chunk, unsafe_split = _ops.chunk, _ops.split
+    unsafe_split_with_sizes = _ops.split_with_sizes
+    cholesky_solve, cholesky_inverse = _meta.cholesky_solve, _meta.cholesky_inverse
+    triangular_solve, histogram = _meta.triangular_solve, _meta.histogram
+    storage_offset, nonzero_static = _meta.storage_offset, _meta.nonzero_static
+    resize_, resize_as_ = _meta.resize_, _meta.resize_as_
+    is_xpu = is_mps = is_ipu = is_xla = is_vulkan = is_mtia = is_maia = property(_meta.false)
+    is_distributed = _meta.false
 
 
 def _check_assigned_grad(t: Tensor, grad) -> None:

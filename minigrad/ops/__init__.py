@@ -186,4 +186,56 @@ from .special import (
     xlog1py,
 )
 
+# -- branch methods: bitwise/integer functions, slice scatters, products and statistics
+# isort: split
+from .bitwise import (
+    bitwise_and,
+    bitwise_left_shift,
+    bitwise_not,
+    bitwise_or,
+    bitwise_right_shift,
+    bitwise_xor,
+    clamp_max,
+    clamp_min,
+    fix,
+    frexp,
+    gcd,
+    isneginf,
+    isposinf,
+    isreal,
+    lcm,
+    ldexp,
+    nextafter,
+    sgn,
+)
+from .products_stats import (
+    addmv,
+    addr,
+    corrcoef,
+    cov,
+    dist,
+    inner,
+    logcumsumexp,
+    mode,
+    renorm,
+    unique_consecutive,
+    vdot,
+)
+from .scatter_slices import (
+    diagflat,
+    diagonal_scatter,
+    fliplr,
+    flipud,
+    index_put,
+    index_reduce,
+    moveaxis,
+    msort,
+    narrow_copy,
+    put,
+    select,
+    select_scatter,
+    slice_scatter,
+    split_with_sizes,
+)
+
 __all__ = [name for name in dir() if not name.startswith("_")]

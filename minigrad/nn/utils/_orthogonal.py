@@ -3,34 +3,16 @@ unconstrained matrices to orthogonal ones, written with differentiable tensor op
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...creation import eye, randn, zeros
-from ...linalg import qr, solve
+from ...linalg import matrix_exp, qr, solve
 from ...ops.joining import cat
 from ...tensor import Tensor
 from ..modules.module import Module
 
 MAPS = ("matrix_exp", "cayley", "householder")
-
-
-def matrix_exp(a: Tensor) -> Tensor:
-    """``exp(a)`` for square matrices (batched): scaling and squaring around a degree-18
-    Taylor polynomial, accurate to rounding for the skew-symmetric inputs used here."""
-    norm = float(a.detach().abs().sum(-2).max().item()) if a.numel() else 0.0
-    squarings = max(0, math.ceil(math.log2(norm / 0.5))) if norm > 0.5 else 0
-    a = a / (2**squarings)
-    identity = eye(a.shape[-1], dtype=a.dtype, device=a.device)
-    result, term = identity, identity
-    for k in range(1, 19):
-        term = (term @ a) / k
-        result = result + term
-    for _ in range(squarings):
-        result = result @ result
-    return result
 
 
 def householder_product(a: Tensor, tau: Tensor) -> Tensor:

@@ -1,0 +1,314 @@
+"""Tensor methods that answer questions about a tensor (``is_signed``, ``get_device``, ...),
+the real-tensor forms of PyTorch's complex-number methods (``conj``, ``H``, ``real``), and the
+CPU element callbacks ``apply_``/``map_``. :class:`~minigrad.tensor.Tensor` delegates here."""
+
+from __future__ import annotations
+
+import math
+from collections import namedtuple
+
+import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
+
+from . import _legacy, dtypes
+from .autograd import graph
+from .autograd.graph import version_counter
+
+
+def is_cpu(self) -> bool:
+    """True for tensors on the CPU."""
+    return self.device.type == "cpu"
+
+
+def is_complex(self) -> bool:
+    """False: minigrad has no complex dtypes."""
+    return False
+
+
+def is_signed(self) -> bool:
+    """True for float and signed integer dtypes (False for bool and uint8)."""
+    return self._data.dtype.kind == "i" or dtypes.is_floating(self._data.dtype)
+
+
+def is_nonzero(self) -> bool:
+    """The truth of a one-element tensor (an error for zero or several elements)."""
+    if self.numel() == 0:
+        raise RuntimeError("Boolean value of Tensor with no values is ambiguous")
+    if self.numel() > 1:
+        raise RuntimeError("Boolean value of Tensor with more than one value is ambiguous")
+    return bool(self.item())
+
+
+def is_same_size(self, other) -> bool:
+    """True when both tensors have the same shape."""
+    return tuple(self.shape) == tuple(other.shape)
+
+
+def is_inference(self) -> bool:
+    """False. Differs on purpose: tensors made under ``inference_mode`` are ordinary tensors in
+    minigrad (usable in autograd later), so no tensor is an inference tensor."""
+    return False
+
+
+def get_device(self) -> int:
+    """The GPU index, or -1 on the CPU."""
+    return -1 if self.device.type == "cpu" else self.device.index
+
+
+def new(self, *args, **kwargs):
+    """The legacy constructor with this tensor's dtype and device: ``t.new(2, 3)`` (zeros
+    here, uninitialised in PyTorch), ``t.new([1, 2])`` (a copy of the data), ``t.new()``."""
+    if kwargs:
+        raise TypeError(f"new(): unexpected keyword arguments {sorted(kwargs)}")
+    data = _legacy.legacy_array(args, self.dtype, self.device, "new")
+    return graph.Tensor._make(data, self.device)
+
+
+def output_nr(self) -> int:
+    """Which output of its ``grad_fn`` this tensor is."""
+    return self._output_nr
+
+
+def itself(self):
+    """``self``: on real tensors conjugation and negation bits are no-ops."""
+    return self
+
+
+def false(self) -> bool:
+    """False for every minigrad tensor (no conjugate/negative bit, sparse, quantized, ...)."""
+    return False
+
+
+def real(self):
+    """The real part: the tensor itself for real tensors."""
+    return self
+
+
+def imag(self):
+    """Refused for real tensors, as PyTorch."""
+    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+
+
+def adjoint(self):
+    """The conjugate transpose of the last two dims (the transpose for real tensors)."""
+    return self.mT
+
+
+def H(self):  # noqa: N802 - PyTorch's name
+    """The conjugate transpose of a matrix (the transpose for real tensors)."""
+    if self.ndim not in (0, 2):
+        raise RuntimeError(
+            f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
+        )
+    return self.t()
+
+
+def matrix_power(self, n):
+    from . import linalg  # the public linear-algebra layer sits above the Tensor
+
+    return linalg.matrix_power(self, n)
+
+
+def matrix_exp(self):
+    from . import linalg
+
+    return linalg.matrix_exp(self)
+
+
+def pinverse(self, rcond=1e-15):
+    from . import linalg
+
+    return linalg.pinv(self, rtol=rcond)
+
+
+def qr(self, some=True):
+    """``(Q, R)``: :func:`minigrad.linalg.qr` (``some=False`` is mode ``'complete'``)."""
+    from . import linalg
+
+    return linalg.qr(self, "reduced" if some else "complete")
+
+
+SvdResult = namedtuple("svd", ["U", "S", "V"])
+
+
+def svd(self, some=True, compute_uv=True):
+    """``(U, S, V)`` with ``self = U diag(S) Vᵀ`` (``V``, not ``Vh``: the deprecated
+    ``torch.svd`` convention); ``compute_uv=False`` gives zero ``U`` and ``V``, as PyTorch."""
+    from . import linalg
+
+    if not compute_uv:
+        m, n = self.shape[-2:]
+        batch = tuple(self.shape[:-2])
+        zeros = self.new_zeros
+        return SvdResult(zeros(batch + (m, m)), linalg.svdvals(self), zeros(batch + (n, n)))
+    u, s, vh = linalg.svd(self, full_matrices=not some)
+    return SvdResult(u, s, vh.mT)
+
+
+def cholesky(self, upper=False):
+    """:func:`minigrad.linalg.cholesky` (``upper=True`` gives ``U`` with ``self = UᵀU``)."""
+    from . import linalg
+
+    return linalg.cholesky(self, upper=upper)
+
+
+def angle(self):
+    """The argument of a real number: π for negatives, 0 otherwise (NaN stays NaN); the
+    gradient is 0. Integer inputs give the default float dtype."""
+    from .ops.elementwise import where
+
+    x = self if self.dtype.is_floating_point else self.to(dtypes.get_default_dtype())
+    return where(x.isnan(), x, where(x < 0, math.pi, 0.0).to(x.dtype))
+
+
+def dim_order(self):
+    """The dims from outermost to innermost in memory (by stride, ties in dim order)."""
+    strides = self.stride()
+    return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
+
+
+def cholesky_solve(self, input2, upper=False):
+    """The solution ``X`` of ``A X = self`` for ``A = L Lᵀ`` given its Cholesky factor
+    ``input2`` (``U`` with ``A = Uᵀ U`` when ``upper``)."""
+    from . import linalg
+
+    factor = _triangle_read(input2, upper)
+    return linalg.solve(factor @ factor.mT, self)
+
+
+def cholesky_inverse(self, upper=False):
+    """The inverse of ``A = L Lᵀ`` from its Cholesky factor ``self``."""
+    from . import linalg
+
+    factor = _triangle_read(self, upper)
+    return linalg.inv(factor @ factor.mT)
+
+
+def _triangle_read(factor, upper):
+    """The lower Cholesky factor from ``factor``'s upper or lower triangle (the only part read,
+    as LAPACK's potrs). Differs from PyTorch on purpose: the other triangle gets no gradient
+    (PyTorch's derivative treats the whole matrix as the factor)."""
+    return factor.triu().mT if upper else factor.tril()
+
+
+TriangularSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+
+
+def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
+    """``(X, A.clone())`` with ``op(A) X = self`` for triangular ``A`` (only its ``upper`` or
+    lower triangle is read; ``unitriangular`` takes its diagonal as ones)."""
+    from . import linalg
+
+    tri = A.triu() if upper else A.tril()
+    if unitriangular:
+        tri = tri - tri.diagonal(0, -2, -1).diag_embed() + A.new_ones(A.shape[-1]).diag()
+    return TriangularSolveResult(linalg.solve(tri.mT if transpose else tri, self), A.clone())
+
+
+HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
+
+
+def histogram(self, bins, *, range=None, weight=None, density=False):
+    """``(hist, bin_edges)`` of the values (CPU float tensors, no gradient), ``bins`` a count
+    or a tensor of edges, as ``torch.histogram``."""
+    if self.device.type != "cpu" or not self.dtype.is_floating_point:
+        raise RuntimeError(
+            f"torch.histogram: input tensor and bins tensors should have the same dtype and be "
+            f"floating point CPU tensors, got {self.dtype} on {self.device}"
+        )
+    edges = bins._data if isinstance(bins, graph.Tensor) else int(bins)
+    data = self._data.reshape(-1)
+    if range is None and not isinstance(bins, graph.Tensor) and data.size:
+        range = (float(data.min()), float(data.max()))
+    w = None if weight is None else weight._data.reshape(-1)
+    hist, edges = np.histogram(data, bins=edges, range=range, weights=w, density=density)
+    make = graph.Tensor._make
+    return HistogramResult(
+        make(hist.astype(self._data.dtype), self.device),
+        make(edges.astype(self._data.dtype), self.device),
+    )
+
+
+def storage_offset(self) -> int:
+    """Where this tensor's first element sits in its base's memory, in elements."""
+    if self._base is None:
+        return 0
+    return (self.data_ptr() - self._base.data_ptr()) // self._data.itemsize
+
+
+def nonzero_static(self, *, size, fill_value=-1):
+    """:meth:`nonzero` cut or padded with ``fill_value`` rows to exactly ``size`` rows."""
+    found = self.nonzero()[:size]
+    missing = size - found.shape[0]
+    if missing <= 0:
+        return found
+    return _pad_rows(found, missing, fill_value)
+
+
+def _pad_rows(found, missing, fill_value):
+    from .ops.joining import cat
+
+    return cat([found, found.new_full((missing, found.shape[1]), fill_value)])
+
+
+def resize_(self, *sizes):
+    """Give this tensor the shape ``sizes``, keeping its first values in row-major order (new
+    places are zeros here, uninitialised in PyTorch). Refused for tensors that require grad,
+    as PyTorch, and for views (their memory belongs to the base)."""
+    shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
+    if self.requires_grad:
+        raise RuntimeError("cannot resize variables that require grad")
+    if self._base is not None:
+        raise NotImplementedError("resize_: resizing a view is not supported; clone() it first")
+    flat = self.reshape(-1)
+    out = self.new_zeros(shape)  # on this tensor's device (its GPU current)
+    n = min(flat.numel(), out.numel())
+    out.view(-1)[:n] = flat[:n]
+    self._data = out._data
+    version_counter(self).value += 1  # values saved for backward had the old shape
+    return self
+
+
+def resize_as_(self, other):
+    """:meth:`resize_` to ``other``'s shape."""
+    return resize_(self, other.shape)
+
+
+def bernoulli(self, p=None, *, generator=None):
+    from . import creation
+
+    return creation.bernoulli(self, p, generator=generator)
+
+
+def multinomial(self, num_samples, replacement=False, *, generator=None):
+    from . import creation
+
+    return creation.multinomial(self, num_samples, replacement, generator=generator)
+
+
+def _elementwise_callback(self, op):
+    if self.device.type != "cpu":
+        raise TypeError(f"{op} is only implemented on CPU tensors")
+    if self.requires_grad:
+        raise RuntimeError(
+            f"Can't call {op}() on Variable that requires grad. Use var.detach().{op}() instead."
+        )
+
+
+def apply_(self, callable):
+    """Replace each element ``x`` by ``callable(x)`` (a Python function; CPU only, slow)."""
+    _elementwise_callback(self, "apply_")
+    values = [callable(x) for x in self._data.reshape(-1).tolist()]
+    self._data[...] = np.asarray(values).astype(self._data.dtype).reshape(self._data.shape)
+    version_counter(self).value += 1
+    return self
+
+
+def map_(self, tensor, callable):
+    """Replace each element ``x`` by ``callable(x, y)`` with ``y`` from ``tensor`` broadcast to
+    this tensor's shape (CPU only, slow)."""
+    _elementwise_callback(self, "map_")
+    other = tensor.expand(self.shape)._data.reshape(-1).tolist()
+    values = [callable(x, y) for x, y in zip(self._data.reshape(-1).tolist(), other)]
+    self._data[...] = np.asarray(values).astype(self._data.dtype).reshape(self._data.shape)
+    version_counter(self).value += 1
+    return self

@@ -1,0 +1,199 @@
+"""Selecting and writing back slices: ``select`` and its ``*_scatter`` inverses (select, slice,
+diagonal), ``index_put``/``put``, ``index_reduce``, and the small movement aliases PyTorch
+programs use (``fliplr``, ``flipud``, ``moveaxis``, ``msort``, ``narrow_copy``,
+``split_with_sizes``, ``diagflat``). All are compositions of differentiable primitives."""
+
+from __future__ import annotations
+
+from ..autograd import graph
+from .base import normalize_dim
+from .joining import split
+from .matrix import diag, diagonal
+from .movement import broadcast_tensors, flip, movedim, narrow
+from .scatter import index_add, index_copy, scatter_reduce
+
+
+def select(input, dim, index):
+    """The slice at ``index`` along ``dim`` (that dim removed), a view as ``input[..., index]``."""
+    d = normalize_dim(dim, input.ndim, "select")
+    n = input.shape[d]
+    if not -n <= index < n:
+        raise IndexError(
+            f"select(): index {index} out of range for tensor of size {list(input.shape)} at "
+            f"dimension {dim}"
+        )
+    return input[(slice(None),) * d + (index,)]
+
+
+def _check_src(src, view_shape, op):
+    if not isinstance(src, graph.Tensor):
+        raise TypeError(f"{op}: src must be a Tensor, got {type(src).__name__}")
+    if tuple(src.shape) != tuple(view_shape):
+        raise RuntimeError(
+            f"{op}: expected src to have a size equal to the slice of self. src size = "
+            f"{list(src.shape)}, slice size = {list(view_shape)}"
+        )
+
+
+def select_scatter(input, src, dim, index):
+    """``input`` with the slice ``select(dim, index)`` replaced by ``src``."""
+    _check_src(src, select(input, dim, index).shape, "select_scatter")
+    d = normalize_dim(dim, input.ndim, "select_scatter")
+    position = input.new_tensor([index % input.shape[d]], dtype=_int64())
+    return index_copy(input, d, position, src.unsqueeze(d))
+
+
+def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
+    """``input`` with ``input[start:end:step]`` along ``dim`` replaced by ``src``."""
+    d = normalize_dim(dim, input.ndim, "slice_scatter")
+    if step <= 0:
+        raise RuntimeError("slice_scatter: slice step must be positive")
+    positions = list(range(input.shape[d]))[slice(start, end, step)]
+    shape = list(input.shape)
+    shape[d] = len(positions)
+    _check_src(src, tuple(shape), "slice_scatter")
+    return index_copy(input, d, input.new_tensor(positions, dtype=_int64()), src)
+
+
+def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
+    """``input`` with ``diagonal(offset, dim1, dim2)`` replaced by ``src``: the two dims moved
+    last and flattened, the diagonal's flat positions scattered into."""
+    _check_src(src, diagonal(input, offset, dim1, dim2).shape, "diagonal_scatter")
+    d1 = normalize_dim(dim1, input.ndim, "diagonal_scatter")
+    d2 = normalize_dim(dim2, input.ndim, "diagonal_scatter")
+    order = [d for d in range(input.ndim) if d not in (d1, d2)] + [d1, d2]
+    moved = input.permute(order)
+    rows, cols = moved.shape[-2:]
+    k = src.shape[-1]
+    first_row, first_col = max(-offset, 0), max(offset, 0)
+    positions = [(first_row + i) * cols + first_col + i for i in range(k)]
+    batch = moved.shape[:-2]
+    index = input.new_tensor(positions, dtype=_int64()).expand(batch + (k,))
+    flat = moved.reshape(batch + (rows * cols,)).scatter(-1, index, src.to(input.dtype))
+    inverse = sorted(range(input.ndim), key=order.__getitem__)
+    return flat.reshape(moved.shape).permute(inverse)
+
+
+def _int64():
+    from .. import dtypes
+
+    return dtypes.int64
+
+
+def _linear_index(input, indices, op):
+    """``indices`` (index tensors for the leading dims, bool masks allowed) as one int64 index
+    into ``input`` viewed as ``(prod(leading dims), *rest)``; returns (flat input, index)."""
+    if not isinstance(indices, (tuple, list)) or not indices:
+        raise TypeError(f"{op}: indices must be a non-empty tuple of tensors")
+    expanded = []
+    for ix in indices:
+        if not isinstance(ix, graph.Tensor):
+            raise TypeError(f"{op}: indices must be tensors, got {type(ix).__name__}")
+        if ix.dtype.name in ("bool", "uint8"):
+            expanded.extend(ix.nonzero(as_tuple=True))
+        elif ix.dtype.is_floating_point:
+            raise IndexError(f"{op}: tensors used as indices must be long, int, byte or bool")
+        else:
+            expanded.append(ix.long())
+    k = len(expanded)
+    if k > input.ndim:
+        raise IndexError(f"{op}: too many indices for tensor of dimension {input.ndim}")
+    expanded = broadcast_tensors(*expanded)
+    lin = None
+    for d, ix in enumerate(expanded):
+        n = input.shape[d]
+        if bool(((ix < -n) | (ix >= n)).any()):
+            raise IndexError(f"{op}: index out of bounds for dimension {d} with size {n}")
+        ix = ix % n if n else ix
+        lin = ix if lin is None else lin * n + ix
+    rest = tuple(input.shape[k:])
+    return input.reshape((-1,) + rest), lin.reshape(-1), tuple(expanded[0].shape), rest
+
+
+def index_put(input, indices, values, accumulate=False):
+    """``input`` with ``input[indices] = values`` (``+=`` with ``accumulate``, where repeated
+    indices add up); differentiable in ``input`` and ``values``."""
+    flat, lin, index_shape, rest = _linear_index(input, indices, "index_put")
+    if not isinstance(values, graph.Tensor):
+        values = input.new_tensor(values)
+    values = values.to(input.dtype).expand(index_shape + rest).reshape((-1,) + rest)
+    put_in = index_add if accumulate else index_copy
+    return put_in(flat, 0, lin, values).reshape(input.shape)
+
+
+def put(input, index, source, accumulate=False):
+    """``input`` with its flattened entries at ``index`` set to (or, with ``accumulate``,
+    increased by) ``source``'s entries."""
+    if index.numel() != source.numel():
+        raise RuntimeError(
+            f"put: expected source and index to have the same number of elements, but got "
+            f"{source.numel()} and {index.numel()}"
+        )
+    flat = input.reshape(-1)
+    return index_put(flat, (index.reshape(-1),), source.reshape(-1), accumulate).reshape(
+        input.shape
+    )
+
+
+def index_reduce(input, dim, index, source, reduce, *, include_self=True):
+    """Reduce ``source``'s slices into ``input`` at ``index`` along ``dim`` with ``reduce`` in
+    ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``."""
+    if reduce not in ("prod", "mean", "amax", "amin"):
+        raise RuntimeError(
+            f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin, got {reduce}."
+        )
+    d = normalize_dim(dim, input.ndim, "index_reduce")
+    if index.ndim > 1 or index.numel() != source.shape[d]:
+        raise IndexError(
+            "index_reduce(): Index should have dimension 1 and as many entries as source has "
+            f"along dim {dim}"
+        )
+    shape = [1] * source.ndim
+    shape[d] = -1
+    scatter_index = index.long().reshape(shape).expand(source.shape)
+    return scatter_reduce(input, d, scatter_index, source, reduce, include_self=include_self)
+
+
+def fliplr(input):
+    """Reverse the columns (dim 1) of a tensor with at least 2 dims."""
+    if input.ndim < 2:
+        raise RuntimeError("fliplr: Input must be >= 2-d.")
+    return flip(input, (1,))
+
+
+def flipud(input):
+    """Reverse the rows (dim 0) of a tensor with at least 1 dim."""
+    if input.ndim < 1:
+        raise RuntimeError("flipud: Input must be >= 1-d.")
+    return flip(input, (0,))
+
+
+def moveaxis(input, source, destination):
+    """NumPy's name for :func:`movedim`."""
+    return movedim(input, source, destination)
+
+
+def msort(input):
+    """``input`` sorted along dim 0 (the values of ``sort(input, dim=0)``)."""
+    return input.sort(dim=0).values
+
+
+def narrow_copy(input, dim, start, length):
+    """A copy (not a view) of :func:`narrow`."""
+    return narrow(input, dim, start, length).clone()
+
+
+def split_with_sizes(input, split_sizes, dim=0):
+    """Split into pieces of the given sizes along ``dim`` (they must add up to its length)."""
+    d = normalize_dim(dim, input.ndim, "split_with_sizes")
+    if sum(split_sizes) != input.shape[d]:
+        raise RuntimeError(
+            f"split_with_sizes expects split_sizes to sum exactly to {input.shape[d]} (input "
+            f"tensor's size at dimension {dim}), but got split_sizes={list(split_sizes)}"
+        )
+    return split(input, list(split_sizes), d)
+
+
+def diagflat(input, offset=0):
+    """A square matrix with ``input``'s flattened entries on diagonal ``offset``."""
+    return diag(input.reshape(-1), offset)
