@@ -19,16 +19,19 @@ from .tensor import Tensor
 
 # PyTorch's functions with an ``out=`` argument that minigrad has at the top level
 NAMES = (
-    "abs acos acosh add addbmm addcdiv addcmul addmm all amax amin any arange asin asinh atan "
-    "atan2 atanh baddbmm bernoulli bmm bucketize cat ceil clamp column_stack copysign cos cosh "
-    "cross cummax cummin cumprod cumsum deg2rad diag diff div dot dstack empty exp eye "
-    "float_power floor floor_divide fmax fmin fmod full gather heaviside histc hstack hypot "
-    "index_select kron kthvalue lerp linspace log log10 log1p log2 logaddexp logaddexp2 "
-    "logical_and logical_not logical_or logical_xor logspace logsumexp masked_select matmul max "
-    "maximum mean min minimum mm mul multinomial nan_to_num nanmean nanquantile neg norm normal "
-    "ones outer pow quantile rad2deg rand randint randn randperm reciprocal remainder round "
-    "rsqrt searchsorted sign signbit sin sinh sort sqrt square stack std std_mean sub "
-    "take_along_dim tan tanh topk tril triu trunc var var_mean vstack where zeros"
+    "abs acos acosh add addbmm addcdiv addcmul addmm addmv addr all amax amin angle any arange asin "
+    "asinh atan atan2 atanh baddbmm bernoulli bitwise_and bitwise_left_shift bitwise_not bitwise_or "
+    "bitwise_right_shift bitwise_xor bmm bucketize cat ceil cholesky cholesky_inverse "
+    "cholesky_solve clamp column_stack conj_physical copysign cos cosh cross cummax cummin cumprod "
+    "cumsum deg2rad diag diff div dot dstack empty eq exp eye float_power floor floor_divide fmax "
+    "fmin fmod frexp full gather gcd ge gt heaviside histc histogram hstack hypot index_select "
+    "inner isneginf isposinf kron kthvalue lcm ldexp le lerp lgamma linspace log log10 log1p log2 "
+    "logaddexp logaddexp2 logcumsumexp logical_and logical_not logical_or logical_xor logspace "
+    "logsumexp lt masked_select matmul max maximum mean min minimum mm mode msort mul multinomial "
+    "mv nan_to_num nanmean nanquantile narrow_copy ne neg nextafter norm normal ones outer pow qr "
+    "quantile rad2deg rand randint randn randperm reciprocal remainder renorm round rsqrt "
+    "searchsorted sgn sign signbit sin sinh sort sqrt square stack std std_mean sub svd "
+    "take_along_dim tan tanh topk tril triu trunc var var_mean vdot vstack where zeros"
 ).split()
 
 
