@@ -128,3 +128,10 @@ def test_sixty_minute_blitz(as_torch, capsys):
     assert "n: [2. 2. 2. 2. 2.]" in out and "t: tensor([2., 2., 2., 2., 2.]" in out
     assert program.agg_item == 12.0 and program.y3.tolist() == [[3.0] * 4] * 4
     assert program.inp.grad.tolist()[0] == [4.0, 2.0, 2.0, 2.0, 2.0]
+
+
+def test_spatial_transformer_tutorial(as_torch, capsys):
+    program = as_torch("spatial_transformer")  # affine_grid, grid_sample, size_average=False
+    assert program.test_loss > 0 and 0 <= program.correct <= 32
+    theta = program.model.fc_loc[2].bias.detach()
+    assert theta.shape == (6,) and bool(program.loss.isfinite())
