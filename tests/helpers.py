@@ -77,3 +77,51 @@ def check_layer_matches_torch(name, args, kwargs, shapes, device, positive=False
     (out_t * torch.tensor(weights)).sum().backward()
     for a, b in zip([*xs_m, *ours.parameters()], [*xs_t, *theirs.parameters()]):
         np.testing.assert_allclose(a.grad.cpu().numpy(), b.grad.numpy(), atol=1e-10)
+
+
+# -- optimizer trajectories (tests/test_optim.py, tests/test_optim2.py) ------------------------
+def optimizer_data(shapes, seed=0, steps=50):
+    """Start values for parameters of ``shapes`` and ``steps`` rounds of gradients for them."""
+    rng = np.random.default_rng(seed)
+    start = [rng.standard_normal(shape) for shape in shapes]
+    grads = [[rng.standard_normal(shape) for shape in shapes] for _ in range(steps)]
+    return start, grads
+
+
+def float64_params(arrays, device="cpu"):
+    """Leaf float64 parameters holding ``arrays``."""
+    return [
+        minigrad.tensor(a, dtype=minigrad.float64, device=device, requires_grad=True)
+        for a in arrays
+    ]
+
+
+def run_optimizer(opt, params, grads):
+    """Feed ``grads`` to ``opt``; returns the parameter values after each step."""
+    trajectory = []
+    for step_grads in grads:
+        for p, g in zip(params, step_grads):
+            p.grad = minigrad.tensor(g, dtype=minigrad.float64, device=p.device)
+        opt.step()
+        trajectory.append([p.detach().cpu().numpy().copy() for p in params])
+    return trajectory
+
+
+def resume_halfway(make, starts, grads, path):
+    """The last parameter values of an uninterrupted run over ``grads`` and of a run stopped at
+    the half, saved (parameters and optimizer state, with minigrad.save), loaded and resumed.
+    ``make(params, resumed)`` builds the optimizer; the resumed one (``resumed=True``) must take
+    its hyperparameters from the loaded state."""
+    params = float64_params(starts)
+    full = run_optimizer(make(params, False), params, grads)
+    params = float64_params(starts)
+    opt = make(params, False)
+    half = len(grads) // 2
+    run_optimizer(opt, params, grads[:half])
+    minigrad.save({"params": params, "optimizer": opt.state_dict()}, path)
+    del opt, params
+    ckpt = minigrad.load(path)
+    params = [p.detach().requires_grad_() for p in ckpt["params"]]
+    opt = make(params, True)
+    opt.load_state_dict(ckpt["optimizer"])
+    return full[-1], run_optimizer(opt, params, grads[half:])[-1]

@@ -2,10 +2,10 @@
 
 import numpy as np
 import pytest
+from helpers import float64_params, optimizer_data, resume_halfway, run_optimizer
 
 import minigrad
 from minigrad import optim
-from minigrad.io import load, save
 from minigrad.testing.fake_device import HostTransfers
 
 STEPS = 50
@@ -63,32 +63,14 @@ LION_CASES = [
 
 
 def _data(seed=0, steps=STEPS):
-    rng = np.random.default_rng(seed)
-    start = [rng.standard_normal(shape) for shape in SHAPES]
-    grads = [[rng.standard_normal(shape) for shape in SHAPES] for _ in range(steps)]
-    return start, grads
+    return optimizer_data(SHAPES, seed, steps)
 
 
 def _groups(params, overrides):
     return [{"params": [params[0]]}, {"params": [params[1]], **overrides}]
 
 
-def _mg_params(arrays, device="cpu"):
-    return [
-        minigrad.tensor(a, dtype=minigrad.float64, device=device, requires_grad=True)
-        for a in arrays
-    ]
-
-
-def _mg_run(opt, params, grads):
-    """Feed ``grads`` to ``opt``; returns the parameter values after each step."""
-    trajectory = []
-    for step_grads in grads:
-        for p, g in zip(params, step_grads):
-            p.grad = minigrad.tensor(g, dtype=minigrad.float64, device=p.device)
-        opt.step()
-        trajectory.append([p.detach().cpu().numpy().copy() for p in params])
-    return trajectory
+_mg_params, _mg_run = float64_params, run_optimizer
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -154,23 +136,12 @@ ALL_CASES = [(c[0], c[1], c[2], c[3]) for c in CASES] + [
 def test_resume_from_checkpoint_equals_uninterrupted_run(case, tmp_path):
     _, name, defaults, overrides = case
     start, grads = _data(seed=1)
-    params = _mg_params(start)
-    full = _mg_run(getattr(optim, name)(_groups(params, overrides), **defaults), params, grads)
 
-    params = _mg_params(start)
-    opt = getattr(optim, name)(_groups(params, overrides), **defaults)
-    half = STEPS // 2
-    _mg_run(opt, params, grads[:half])
-    path = tmp_path / "ckpt.mg"
-    save({"params": params, "optimizer": opt.state_dict()}, path)
-    del opt, params
+    def make(params, resumed):  # the resumed optimizer takes its hyperparameters from the file
+        return getattr(optim, name)(_groups(params, {} if resumed else overrides), **defaults)
 
-    ckpt = load(path)
-    params = [p.detach().requires_grad_() for p in ckpt["params"]]
-    opt = getattr(optim, name)(_groups(params, {}), **defaults)  # hyperparameters come from file
-    opt.load_state_dict(ckpt["optimizer"])
-    resumed = _mg_run(opt, params, grads[half:])
-    for a, b in zip(full[-1], resumed[-1]):
+    full, resumed = resume_halfway(make, start, grads, tmp_path / "ckpt.mg")
+    for a, b in zip(full, resumed):
         np.testing.assert_array_equal(a, b)
 
 

@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from helpers import float64_params, optimizer_data, resume_halfway, run_optimizer
 
 import minigrad
 from minigrad import optim
@@ -27,28 +28,14 @@ CASES = [
 
 
 def _data(seed=0, steps=STEPS):
-    rng = np.random.default_rng(seed)
-    start = [rng.standard_normal(shape) for shape in SHAPES]
-    grads = [[rng.standard_normal(shape) for shape in SHAPES] for _ in range(steps)]
-    return start, grads
+    return optimizer_data(SHAPES, seed, steps)
 
 
 def _groups(params, overrides):
     return [{"params": [params[0], params[2]]}, {"params": [params[1]], **overrides}]
 
 
-def _mg_params(arrays):
-    return [minigrad.tensor(a, dtype=minigrad.float64, requires_grad=True) for a in arrays]
-
-
-def _mg_run(opt, params, grads):
-    out = []
-    for step_grads in grads:
-        for p, g in zip(params, step_grads):
-            p.grad = minigrad.tensor(g, dtype=minigrad.float64)
-        opt.step()
-        out.append([p.detach().numpy().copy() for p in params])
-    return out
+_mg_params, _mg_run = float64_params, run_optimizer
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -79,20 +66,12 @@ def test_trajectory_matches_torch(case):
 def test_state_dict_round_trip_resumes_exactly(case, tmp_path):
     _, name, defaults, overrides = case
     start, grads = _data(seed=1)
-    params = _mg_params(start)
-    full = _mg_run(getattr(optim, name)(_groups(params, overrides), **defaults), params, grads)
-    params = _mg_params(start)
-    opt = getattr(optim, name)(_groups(params, overrides), **defaults)
-    half = STEPS // 2
-    _mg_run(opt, params, grads[:half])
-    path = tmp_path / "ckpt.mg"
-    minigrad.save({"params": params, "optimizer": opt.state_dict()}, path)
-    ckpt = minigrad.load(path)
-    params = [p.detach().requires_grad_() for p in ckpt["params"]]
-    opt = getattr(optim, name)(_groups(params, {}), **defaults)
-    opt.load_state_dict(ckpt["optimizer"])
-    resumed = _mg_run(opt, params, grads[half:])
-    for a, b in zip(full[-1], resumed[-1]):
+
+    def make(params, resumed):  # the resumed optimizer takes its hyperparameters from the file
+        return getattr(optim, name)(_groups(params, {} if resumed else overrides), **defaults)
+
+    full, resumed = resume_halfway(make, start, grads, tmp_path / "ckpt.mg")
+    for a, b in zip(full, resumed):
         np.testing.assert_array_equal(a, b)
 
 
