@@ -1,4 +1,4 @@
-"""Transposed convolution (``conv_transpose1d/2d``): the adjoint of convolution, composed from
+"""Transposed convolution (``conv_transpose1d/2d/3d``): the adjoint of convolution, composed from
 a matrix product and :func:`fold`, so its gradients are the convolution's own."""
 
 from __future__ import annotations
@@ -33,28 +33,11 @@ def conv_transpose2d(
         minigrad.Size([1, 2, 11, 11])
     """
     op = "conv_transpose2d"
-    unbatched = input.ndim == 3
-    if unbatched:
-        input = input.unsqueeze(0)
-    if input.ndim != 4 or weight.ndim != 4:
-        raise RuntimeError(
-            f"{op}: expected a 3-D or 4-D input and a 4-D weight, got input of shape "
-            f"{list(input.shape)} and weight of shape {list(weight.shape)}"
-        )
+    input, unbatched = _batched(input, weight, 2, groups, op)
     n, c_in, h, w = input.shape
-    if weight.shape[0] != c_in or c_in % groups:
-        raise RuntimeError(
-            f"{op}: weight of shape {list(weight.shape)} expects {weight.shape[0]} input "
-            f"channels (divisible by groups={groups}), got input of shape {list(input.shape)}"
-        )
     stride, padding = pair(stride, "stride", op), pair(padding, "padding", op)
     dilation, extra = pair(dilation, "dilation", op), pair(output_padding, "output_padding", op)
-    for e, s, d in zip(extra, stride, dilation):
-        if e >= max(s, d):
-            raise RuntimeError(
-                f"{op}: output padding must be smaller than either stride or dilation, got "
-                f"output_padding={list(extra)}, stride={list(stride)}, dilation={list(dilation)}"
-            )
+    _check_output_padding(extra, stride, dilation, op)
     kernel = tuple(weight.shape[2:])
     out_size = tuple(
         (size - 1) * s - 2 * p + d * (k - 1) + e + 1
@@ -83,13 +66,7 @@ def conv_transpose1d(
 ):
     """1-D transposed convolution: input (N, C_in, L), weight (C_in, C_out / groups, k); see
     :func:`conv_transpose2d`."""
-    unbatched = input.ndim == 2
-    x = input.unsqueeze(0) if unbatched else input
-    if x.ndim != 3 or weight.ndim != 3:
-        raise RuntimeError(
-            f"conv_transpose1d: expected a 2-D or 3-D input and a 3-D weight, got input of "
-            f"shape {list(input.shape)} and weight of shape {list(weight.shape)}"
-        )
+    x, unbatched = _batched(input, weight, 1, groups, "conv_transpose1d")
     one = (1,)
     out = conv_transpose2d(
         x.unsqueeze(2),
@@ -126,22 +103,11 @@ def conv_transpose3d(
         minigrad.Size([1, 2, 4, 5, 5])
     """
     op = "conv_transpose3d"
-    unbatched = input.ndim == 4
-    x = input.unsqueeze(0) if unbatched else input
-    if x.ndim != 5 or weight.ndim != 5:
-        raise RuntimeError(
-            f"{op}: expected a 4-D or 5-D input and a 5-D weight, got input of shape "
-            f"{list(input.shape)} and weight of shape {list(weight.shape)}"
-        )
+    x, unbatched = _batched(input, weight, 3, groups, op)
     stride, padding = pair(stride, "stride", op, 3), pair(padding, "padding", op, 3)
     dilation = pair(dilation, "dilation", op, 3)
     extra = pair(output_padding, "output_padding", op, 3)
     n, c_in, d = x.shape[:3]
-    if weight.shape[0] != c_in or c_in % groups:
-        raise RuntimeError(
-            f"{op}: weight of shape {list(weight.shape)} expects {weight.shape[0]} input "
-            f"channels (divisible by groups={groups}), got input of shape {list(input.shape)}"
-        )
     kd, c_out_g = weight.shape[2], weight.shape[1]
     # (N·D, C_in, H, W) through conv_transpose2d with output channels (group, c_out, depth offset)
     slices = x.permute(0, 2, 1, 3, 4).reshape(n * d, c_in, *x.shape[3:])
@@ -152,13 +118,41 @@ def conv_transpose3d(
     cols = y.reshape(n, d, c_out, kd, ho, wo).permute(0, 2, 4, 5, 3, 1)
     cols = cols.reshape(n, c_out * ho * wo * kd, d)
     d_out = (d - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kd - 1) + extra[0] + 1
-    if extra[0] >= max(stride[0], dilation[0]):
-        raise RuntimeError(
-            f"{op}: output padding must be smaller than either stride or dilation, got "
-            f"output_padding={list(extra)}, stride={list(stride)}, dilation={list(dilation)}"
-        )
+    _check_output_padding(extra[:1], stride[:1], dilation[:1], op, (extra, stride, dilation))
     out = fold(cols, (d_out, 1), (kd, 1), (dilation[0], 1), (padding[0], 0), (stride[0], 1))
     out = out.reshape(n, c_out, ho, wo, d_out).permute(0, 1, 4, 2, 3)
     if bias is not None:
         out = out + bias.reshape(1, -1, 1, 1, 1)
     return out.squeeze(0) if unbatched else out
+
+
+def _batched(input, weight, dims: int, groups: int, op: str):
+    """(input with a batch dim, whether it had none), checking the ranks of ``input`` and
+    ``weight`` and that the weight's input channels match the input's and divide by groups."""
+    unbatched = input.ndim == dims + 1
+    x = input.unsqueeze(0) if unbatched else input
+    if x.ndim != dims + 2 or weight.ndim != dims + 2:
+        raise RuntimeError(
+            f"{op}: expected a {dims + 1}-D or {dims + 2}-D input and a {dims + 2}-D weight, got "
+            f"input of shape {list(input.shape)} and weight of shape {list(weight.shape)}"
+        )
+    c_in = x.shape[1]
+    if weight.shape[0] != c_in or c_in % groups:
+        raise RuntimeError(
+            f"{op}: weight of shape {list(weight.shape)} expects {weight.shape[0]} input "
+            f"channels (divisible by groups={groups}), got input of shape {list(input.shape)}"
+        )
+    return x, unbatched
+
+
+def _check_output_padding(extra, stride, dilation, op: str, shown=None) -> None:
+    """PyTorch's rule: each output padding below its stride or its dilation. ``shown``: the
+    full (output_padding, stride, dilation) to name in the message, when only some are checked."""
+    for e, s, d in zip(extra, stride, dilation):
+        if e >= max(s, d):
+            extra_all, stride_all, dilation_all = shown or (extra, stride, dilation)
+            raise RuntimeError(
+                f"{op}: output padding must be smaller than either stride or dilation, got "
+                f"output_padding={list(extra_all)}, stride={list(stride_all)}, "
+                f"dilation={list(dilation_all)}"
+            )
