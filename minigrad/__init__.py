@@ -373,7 +373,6 @@ from . import (  # noqa: E402
     func,
     jit,
     nn,
-    onnx,
     optim,
     serialization,
     testing,
@@ -517,6 +516,18 @@ def real(input):
 def imag(input):
     """Refused for real tensors, as PyTorch."""
     return input.imag
+
+
+_LAZY_SUBMODULES = ("onnx",)  # imported on first use, as torch.onnx: import minigrad stays lean
+
+
+def __getattr__(name: str):
+    """``minigrad.onnx`` without an explicit import, loaded the first time it is asked for."""
+    if name in _LAZY_SUBMODULES:
+        import importlib
+
+        return importlib.import_module(f".{name}", __name__)
+    raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
 
 # isort: split
