@@ -35,6 +35,36 @@ def mlp_step(params, x, y, lr=0.01):
     return loss
 
 
+def mlp_gradients(params, x, y, per_sample: bool):
+    """The gradients of softmax cross-entropy through a ReLU MLP (``params`` = [(W, b), ...],
+    W as (in, out)): of the batch's mean loss (one (in, out) matrix per weight), or with
+    ``per_sample`` of each sample's own loss (a (batch, in, out) stack of outer products per
+    weight: what ``vmap(grad)`` computes). Returns [(gW, gb), ...], last layer first."""
+    hs, h = [x], x
+    for i, (w, b) in enumerate(params):
+        h = h @ w
+        h += b
+        if i < len(params) - 1:
+            np.maximum(h, 0, out=h)
+        hs.append(h)
+    g = np.exp(hs[-1] - hs[-1].max(1, keepdims=True))
+    g /= g.sum(1, keepdims=True)
+    n = x.shape[0]
+    g[np.arange(n), y] -= 1
+    if not per_sample:
+        g /= n
+    grads = []
+    for i in range(len(params) - 1, -1, -1):
+        if per_sample:
+            grads.append((np.einsum("bi,bo->bio", hs[i], g), g.copy()))
+        else:
+            grads.append((hs[i].T @ g, g.sum(0)))
+        if i:
+            g = g @ params[i][0].T
+            g *= hs[i] > 0
+    return grads
+
+
 def op_chain(x, n_ops):
     """``n_ops`` alternating multiply (by ``1 + 1/n_ops``)/add ops forward, and their
     backward, on a small array."""

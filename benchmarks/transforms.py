@@ -5,7 +5,8 @@
 * per-sample gradients of an MLP over a batch of 64 with ``vmap(grad(loss))``, against one
   ordinary batched backward of the same MLP (the issue's bar: within 2×), in CPU time, with
   ``torch.func.vmap``'s figure beside it when PyTorch is installed (run with
-  ``OPENBLAS_NUM_THREADS=1``: both then use one thread);
+  ``OPENBLAS_NUM_THREADS=1``: both then use one thread), and the same two computations written
+  by hand in NumPy (the floor: no framework has less to do);
 * peak memory (``tracemalloc``, which sees NumPy's buffers) of forward + backward through a
   16-block MLP, plain and with every block checkpointed.
 """
@@ -19,6 +20,8 @@ import minigrad
 from minigrad import func, nn
 from minigrad.nn import functional as F
 from minigrad.utils.checkpoint import checkpoint
+
+from . import numpy_ref
 
 
 def _mlp(width: int = 128, depth: int = 2, classes: int = 10):
@@ -59,7 +62,15 @@ def per_sample_grads(batch: int = 64, repeats: int = 40, calls: int = 5) -> dict
             model.zero_grad()
             loss(dict(model.named_parameters()), x[i], y[i]).backward()
 
-    variants = {"batched_backward": batched, "vmap_grad": vectorized, "loop": loop}
+    weights = [(w.detach().numpy().T.copy(), b.detach().numpy()) for w, b in _layers(model)]
+    xa, ya = x.numpy(), y.numpy()
+    variants = {
+        "batched_backward": batched,
+        "vmap_grad": vectorized,
+        "loop": loop,
+        "numpy_batched": lambda: numpy_ref.mlp_gradients(weights, xa, ya, per_sample=False),
+        "numpy_per_sample": lambda: numpy_ref.mlp_gradients(weights, xa, ya, per_sample=True),
+    }
     torch_variants = _torch_per_sample_grads(batch)
     variants.update(torch_variants)
     timings = {name: float("inf") for name in variants}
@@ -75,9 +86,15 @@ def per_sample_grads(batch: int = 64, repeats: int = 40, calls: int = 5) -> dict
                 fn()
             timings[name] = min(timings[name], (time.process_time() - start) / n)
     timings["ratio"] = timings["vmap_grad"] / timings["batched_backward"]
+    timings["numpy_ratio"] = timings["numpy_per_sample"] / timings["numpy_batched"]
     if torch_variants:
         timings["torch_ratio"] = timings["torch_vmap_grad"] / timings["torch_batched_backward"]
     return timings
+
+
+def _layers(model):
+    """(weight, bias) of each Linear of ``model``, in order."""
+    return [(m.weight, m.bias) for m in model if isinstance(m, nn.Linear)]
 
 
 def _torch_per_sample_grads(batch: int) -> dict:
@@ -158,6 +175,12 @@ def main() -> None:
             f"{t['torch_vmap_grad'] * 1e3:.2f} ms, one batched backward "
             f"{t['torch_batched_backward'] * 1e3:.2f} ms ({t['torch_ratio']:.2f}x)"
         )
+    print(
+        f"  hand-written NumPy, the same arithmetic with no framework: per-sample gradients "
+        f"{t['numpy_per_sample'] * 1e3:.2f} ms (writing the 64 x 25,856 per-sample weight "
+        f"gradients), batch gradients {t['numpy_batched'] * 1e3:.2f} ms "
+        f"({t['numpy_ratio']:.2f}x)"
+    )
     m = checkpoint_memory()
     print(
         f"16-block MLP (128 wide, batch 1024), peak memory of forward + backward: plain "

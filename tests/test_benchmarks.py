@@ -80,3 +80,35 @@ def test_contention_prints_a_row_per_thread_count():
         if line.startswith("| 1 |") or line.startswith("| 2 |")
     ]
     assert len(rows) == 2
+
+
+def test_numpy_gradient_reference_equals_vmap_grad_and_backward():
+    """The hand-written floor of benchmarks.transforms computes what minigrad computes."""
+    import numpy as np
+
+    import minigrad
+    from benchmarks import numpy_ref, transforms
+    from minigrad import func
+    from minigrad.nn import functional as F
+
+    minigrad.manual_seed(0)
+    model = transforms._mlp().double()
+    x, y = minigrad.randn(8, 64, dtype=minigrad.float64), minigrad.randint(0, 10, (8,))
+    layers = transforms._layers(model)
+    weights = [(w.detach().numpy().T.copy(), b.detach().numpy()) for w, b in layers]
+    params = {k: v.detach() for k, v in model.named_parameters()}
+
+    def loss(p, xi, yi):
+        out = func.functional_call(model, p, (xi.unsqueeze(0),))
+        return F.cross_entropy(out, yi.unsqueeze(0))
+
+    per_sample = func.vmap(func.grad(loss), in_dims=(None, 0, 0))(params, x, y)
+    ref = numpy_ref.mlp_gradients(weights, x.numpy(), y.numpy(), per_sample=True)
+    F.cross_entropy(model(x), y).backward()
+    batch = numpy_ref.mlp_gradients(weights, x.numpy(), y.numpy(), per_sample=False)
+    for i, (w, b) in enumerate(reversed(layers)):
+        names = [k for k, v in model.named_parameters() if v is w or v is b]
+        np.testing.assert_allclose(ref[i][0], per_sample[names[0]].numpy().transpose(0, 2, 1))
+        np.testing.assert_allclose(ref[i][1], per_sample[names[1]].numpy())
+        np.testing.assert_allclose(batch[i][0], w.grad.numpy().T)
+        np.testing.assert_allclose(batch[i][1], b.grad.numpy())

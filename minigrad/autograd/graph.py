@@ -225,11 +225,8 @@ class Node:
             )
         tensor_cls = Tensor
         checked = []  # a loop, not a comprehension: this runs once per node of a backward
-        for i, grad in enumerate(grads):
-            if grad is None or edges[i] is None:
-                grad = None
-            else:
-                meta = self.input_meta[i]
+        for grad, edge, meta in zip(grads, edges, self.input_meta):
+            if grad is not None and edge is not None:
                 # the common case, checked inline: a tensor of the input's shape, dtype, device
                 if not (
                     type(grad) is tensor_cls
@@ -237,9 +234,10 @@ class Node:
                     and grad._data.shape == meta[0]
                     and grad._data.dtype is meta[1]
                 ):
-                    grad = self._check(grad, i, meta)
-            checked.append(grad)
-        checked = tuple(checked)
+                    grad = self._check(grad, len(checked), meta)
+                checked.append(grad)
+            else:
+                checked.append(None)
         if anomaly._state.enabled:
             anomaly.check_gradients(self, checked)
         return checked

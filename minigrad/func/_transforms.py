@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 import threading
 
-from .. import creation
+from .. import backend, creation
 from ..autograd import engine, forward_ad, grad_mode, graph
 from ..autograd.graph import AccumulateGrad
 from ._batched import BatchedTensor, levels_of, make_batched, physical, rewrap
@@ -73,7 +73,10 @@ def _prepare(t, name: str):
         raise RuntimeError(
             f"{name}: only tensors of floating point dtype can be differentiated, got {t.dtype}"
         )
-    t = _batch_all(t, active_levels())
+    levels = active_levels()
+    if not t.requires_grad and not forward_ad.active and type(t) is not BatchedTensor and levels:
+        return _expanded_leaf(t, levels), False
+    t = _batch_all(t, levels)
     base = physical(t)
     if base.requires_grad:
         fresh = base.view_as(base)
@@ -84,6 +87,20 @@ def _prepare(t, name: str):
             forward_ad.copy_tangents(base, fresh)
         outer = False
     return rewrap(t, fresh), outer
+
+
+def _expanded_leaf(t, levels):
+    """A constant ``t`` (no graph, no tangent, unbatched) as a new leaf batched at every level
+    of ``levels``: one read-only broadcast view of its array, with no ops recorded (what
+    :func:`_batch_all` then ``detach`` would give, for the common case of a model's weights)."""
+    sizes = tuple(size for _, size in levels)
+    dev = t.device
+    with backend.on(dev):
+        view = dev.xp.broadcast_to(t._data, sizes + t._data.shape)
+    leaf = graph.Tensor._make(view, dev, True)
+    for level, _ in reversed(levels):
+        leaf = make_batched(leaf, level)
+    return leaf
 
 
 def _reaches_other_leaf(outputs, fresh: list) -> bool:
