@@ -194,6 +194,27 @@ def test_graph_is_freed_by_reference_counting_alone():
         gc.enable()
 
 
+def test_a_product_keeps_a_factor_only_for_the_other_factors_gradient():
+    """As PyTorch's mul: ``h * 3`` and ``h * mask`` keep nothing of ``h`` for backward."""
+    gc.disable()
+    try:
+        x = leaf(np.ones((4, 4)))
+        h = x.exp()
+        mask = minigrad.tensor(np.eye(4))
+        y, z = h * 3.0, h * mask
+        ref = weakref.ref(h)
+        del h
+        assert ref() is None  # neither product holds it
+        w = leaf(np.full((4, 4), 2.0))
+        both = (x.exp() * w).sum()  # each factor needs the other: both kept
+        (y.sum() + z.sum() + both).backward()
+        e = np.exp(np.ones((4, 4)))
+        np.testing.assert_allclose(x.grad.numpy(), e * 3 + e * np.eye(4) + e * 2)
+        np.testing.assert_allclose(w.grad.numpy(), e)
+    finally:
+        gc.enable()
+
+
 def test_leaf_holds_no_strong_reference_to_its_graph():
     gc.disable()
     try:

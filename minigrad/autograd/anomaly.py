@@ -85,16 +85,12 @@ def creation_stack() -> list[str]:
     return traceback.format_list(user)
 
 
-def check_gradients(node, grads) -> None:
-    for i, grad in enumerate(grads):
-        if grad is None:
-            continue
-        xp = grad.device.xp
-        if not bool(xp.isfinite(grad._data).all()):
-            where = (
-                "".join(node.trace) if node.trace else "  (created before anomaly mode was on)\n"
-            )
-            raise RuntimeError(
-                f"Function '{node.name()}' returned nan or inf values in its {i}th output "
-                f"gradient.\nThe forward call that created it:\n{where}"
-            )
+def check_gradient(node, index: int, grad) -> None:
+    """Raise if gradient ``index`` that ``node``'s backward returned holds a NaN or infinity,
+    showing where in forward the node was made."""
+    if not bool(grad.device.xp.isfinite(grad._data).all()):
+        where = "".join(node.trace) if node.trace else "  (created before anomaly mode was on)\n"
+        raise RuntimeError(
+            f"Function '{node.name()}' returned nan or inf values in its {index}th output "
+            f"gradient.\nThe forward call that created it:\n{where}"
+        )

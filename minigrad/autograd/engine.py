@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from . import grad_mode, graph
+from . import anomaly, grad_mode, graph
 from .graph import AccumulateGrad, accumulate_into, disown, gradient_edge, mark_adoptable
 
 
@@ -230,6 +230,9 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
         results = [None] * len(inputs)
 
     with grad_mode.set_grad_enabled(create_graph):
+        if captures is None:
+            _walk_all(order, buffers, retain_graph, create_graph, accumulate)
+            return results
         for node in order:
             if needed is not None and node not in needed:
                 continue
@@ -259,14 +262,46 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
     return results
 
 
+anomaly_state = anomaly._state  # this thread's anomaly mode (read once per node)
+
+
+def _walk_all(order, buffers, retain_graph, create_graph, accumulate) -> None:
+    """The walk of :func:`_walk` when every node runs (no ``inputs`` chosen): its loop without
+    the per-node tests that only choosing inputs needs."""
+    accumulate_cls, plain = AccumulateGrad, not create_graph
+    for node in order:
+        grads = buffers.pop(node, None)
+        if grads is None:
+            continue
+        if node.pre_hooks:
+            _run_prehooks(node, grads)
+        if type(node) is accumulate_cls:
+            if accumulate and grads[0] is not None:
+                node.accumulate(grads[0], create_graph)
+            continue
+        _run_node(node, grads, buffers, None, retain_graph, plain)
+
+
 def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
-    """Run one node's backward and pass its input gradients on (into ``buffers``)."""
+    """Run one node's backward and pass its input gradients on (into ``buffers``), each
+    checked against its input first (shape, dtype, device: the common case inline, the rest
+    in ``Node._check``) and, in anomaly mode, for NaN and infinity."""
     if node.num_outputs != 1:
         grads = _materialize(node, grads)
     input_grads = node.apply(grads)
-    for edge, g in zip(node.next_functions, input_grads):
-        if g is None:
+    tensor_cls, detect = graph.Tensor, anomaly_state.enabled
+    for index, (edge, meta, g) in enumerate(zip(node.next_functions, node.input_meta, input_grads)):
+        if g is None or edge is None:
             continue
+        if not (
+            type(g) is tensor_cls
+            and g.device is meta[2]
+            and g._data.shape == meta[0]
+            and g._data.dtype is meta[1]
+        ):
+            g = node._check(g, index, meta)
+        if detect:
+            anomaly.check_gradient(node, index, g)
         target = edge[0]
         if needed is not None and target not in needed:
             continue

@@ -83,8 +83,9 @@ class SavedTensor:
 class Node:
     """One recorded operation: computes the gradients of its inputs from its outputs'.
 
-    Subclasses implement ``backward``; the engine calls :meth:`apply`, which handles the
-    bookkeeping shared by every node (counts, shapes, dtypes and anomaly checks).
+    Subclasses implement ``backward``; the engine calls :meth:`apply` (the GPU to run on, the
+    count of gradients) and checks each gradient against its input (:meth:`_check`: shapes,
+    dtypes, devices) as it passes it on.
     """
 
     next_functions: tuple = ()  # one (node, output_nr) edge or None per input
@@ -208,7 +209,8 @@ class Node:
         raise NotImplementedError(f"{self.name()} has no backward")
 
     def apply(self, grad_outputs: list) -> tuple:
-        """Run backward and return one checked gradient (or None) per input edge."""
+        """Run backward: one gradient (or None) per input edge, as backward returned them (the
+        engine checks each against its input, :meth:`_check`, as it passes it on)."""
         device = getattr(self, "device", None)
         if device is not None and device.index != device.backend.current:
             with device.backend.using(device.index):  # kernels on the op's GPU (cuda:1 and up)
@@ -217,30 +219,12 @@ class Node:
             grads = self.backward(*grad_outputs)
         if type(grads) is not tuple:
             grads = grads if isinstance(grads, tuple) else (grads,)
-        edges = self.next_functions
-        if len(grads) != len(edges):
+        if len(grads) != len(self.next_functions):
             raise RuntimeError(
                 f"function {self.name()} returned an incorrect number of gradients "
-                f"(expected {len(edges)}, got {len(grads)})"
+                f"(expected {len(self.next_functions)}, got {len(grads)})"
             )
-        tensor_cls = Tensor
-        checked = []  # a loop, not a comprehension: this runs once per node of a backward
-        for grad, edge, meta in zip(grads, edges, self.input_meta):
-            if grad is not None and edge is not None:
-                # the common case, checked inline: a tensor of the input's shape, dtype, device
-                if not (
-                    type(grad) is tensor_cls
-                    and grad.device is meta[2]
-                    and grad._data.shape == meta[0]
-                    and grad._data.dtype is meta[1]
-                ):
-                    grad = self._check(grad, len(checked), meta)
-                checked.append(grad)
-            else:
-                checked.append(None)
-        if anomaly._state.enabled:
-            anomaly.check_gradients(self, checked)
-        return checked
+        return grads
 
     def held_arrays(self) -> list:
         """The arrays of everything this node saved or kept."""

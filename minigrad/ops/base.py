@@ -55,7 +55,10 @@ class Op(Node):
     requires grad, the instance becomes the output's ``grad_fn``; otherwise it is dropped.
 
     Class flags say what backward needs, so that nothing else is kept alive:
-        save_inputs: the input tensors (``self.saved_tensors``);
+        save_inputs: the input tensors (``self.saved_tensors``); ``"for_others"`` keeps an
+            input only when another input needs a gradient, None in its place otherwise (a
+            product's factor appears only in the other factor's gradient: ``x * 2`` and
+            ``x * mask`` keep nothing of ``x``, as PyTorch's mul);
         save_output: the output (last in ``self.saved_tensors``);
         is_view: the output may share memory with input 0, so they share a version counter,
             and the output remembers its base and the view ops from it (``Tensor._view``) so
@@ -123,7 +126,8 @@ class Op(Node):
         if recording and dtypes.is_floating(out.dtype):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:
-                self.save(args + (result,) if self.save_output else args)
+                saved = args if self.save_inputs is True else self._saved_for_others(args)
+                self.save(saved + (result,) if self.save_output else saved)
             elif self.save_output:
                 self.save((result,))
         else:
@@ -139,6 +143,15 @@ class Op(Node):
         if tracer is not None:
             tracer(self, args, result)
         return result
+
+    def _saved_for_others(self, args) -> tuple:
+        """``args`` with None for each input that no other input's gradient needs."""
+        edges = self.next_functions
+        if len(edges) == 2:  # a product: each factor is kept for the other's gradient
+            return (args[0] if edges[1] else None), (args[1] if edges[0] else None)
+        needs = [e is not None for e in edges]
+        count = sum(needs)
+        return tuple(a if count - needs[i] else None for i, a in enumerate(args))
 
     @property
     def needs_input_grad(self) -> tuple:

@@ -141,7 +141,7 @@ def _neg_vjp(ns, gz):
 class Mul(Op):
     """z = a * b; dz/da = b, dz/db = a"""
 
-    save_inputs = True
+    save_inputs = "for_others"
 
     def forward(self, a, b):
         return a * b
