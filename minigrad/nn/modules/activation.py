@@ -411,8 +411,12 @@ class MultiheadAttention(Module):
             )
 
     def _project(self, q, k, v):
-        """The input projections (one GEMM each), and the learned extra key/value if any."""
+        """The input projections, and the learned extra key/value if any. Self-attention (one
+        tensor as query, key and value) is one GEMM with the packed ``in_proj_weight``, split
+        into three views (as PyTorch packs it); otherwise one GEMM each."""
         e = self.embed_dim
+        if self._qkv_same_embed_dim and q is k and k is v and self.bias_k is None:
+            return F.linear(q, self.in_proj_weight, self.in_proj_bias).split(e, -1)
         if self._qkv_same_embed_dim:
             w = self.in_proj_weight
             wq, wk, wv = w[:e], w[e : 2 * e], w[2 * e :]
