@@ -112,3 +112,9 @@ def test_numpy_gradient_reference_equals_vmap_grad_and_backward():
         np.testing.assert_allclose(ref[i][1], per_sample[names[1]].numpy())
         np.testing.assert_allclose(batch[i][0], w.grad.numpy().T)
         np.testing.assert_allclose(batch[i][1], b.grad.numpy())
+
+
+def test_gemm_layout_ratio_is_a_time_ratio():
+    from benchmarks import gemm_layouts
+
+    assert 0.05 < gemm_layouts.ratio(16, 64, 128) < 20

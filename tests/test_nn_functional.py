@@ -133,6 +133,27 @@ def test_batch_norm_updates_running_stats_in_place():
     assert not rm.requires_grad and rm.grad_fn is None
 
 
+@pytest.mark.parametrize("rows", [1, 4, 16, 64, 128])
+def test_linear_of_few_rows_by_a_wide_weight_is_the_same_product(rows):
+    """F.linear computes x·Wᵀ as (W·xᵀ)ᵀ where OpenBLAS is faster that way (few rows, a wide
+    weight): the values, gradients and a contiguous result are those of the direct product."""
+    rng = np.random.default_rng(0)
+    xa = rng.standard_normal((2, rows, 256))
+    wa, ba = rng.standard_normal((1024, 256)), rng.standard_normal(1024)
+    for dtype in (np.float32, np.float64):
+        x = minigrad.tensor(xa.astype(dtype), requires_grad=True)
+        w = minigrad.tensor(wa.astype(dtype), requires_grad=True)
+        b = minigrad.tensor(ba.astype(dtype), requires_grad=True)
+        y = F.linear(x, w, b)
+        assert y.detach().numpy().flags.c_contiguous
+        tol = 1e-4 if dtype == np.float32 else 1e-12
+        np.testing.assert_allclose(y.detach().numpy(), xa @ wa.T + ba, rtol=tol, atol=tol)
+        F.linear(x[0], w, b).backward(minigrad.ones(rows, 1024, dtype=y.dtype))
+        gw, gx = np.ones((1024, rows)) @ xa[0], np.ones((rows, 1024)) @ wa
+        np.testing.assert_allclose(w.grad.numpy(), gw, rtol=tol, atol=tol * 10)
+        np.testing.assert_allclose(x.grad.numpy()[0], gx, rtol=tol, atol=tol * 10)
+
+
 def test_linear_errors():
     with pytest.raises(
         RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"
