@@ -215,6 +215,27 @@ def test_a_product_keeps_a_factor_only_for_the_other_factors_gradient():
         gc.enable()
 
 
+def test_gradients_summed_in_place_leave_what_hooks_kept_unchanged():
+    """A plain backward sums the gradients a node receives into a buffer only the engine holds
+    (in place): what hooks were handed stays as it was."""
+    w = leaf(np.full((3,), 0.5))
+    kept = []
+    h = w * 1.0
+    h.register_hook(lambda g: kept.append((g, g.numpy().copy())))
+    total = sum(((h * float(t)).exp() * 0 + h * float(t)).sum() for t in range(1, 21))
+    total.backward()
+    np.testing.assert_allclose(w.grad.numpy(), np.full(3, 210.0))
+    (g, snapshot) = kept[0]
+    np.testing.assert_array_equal(g.numpy(), snapshot)
+    w2 = leaf(np.ones(2))
+    parts = [w2 * 2, w2 * 3]
+    seen = []
+    parts[0].register_hook(lambda g: seen.append((g, g.numpy().copy())))
+    (parts[0] + parts[1]).sum().backward()
+    np.testing.assert_allclose(w2.grad.numpy(), [5.0, 5.0])
+    np.testing.assert_array_equal(seen[0][0].numpy(), seen[0][1])
+
+
 def test_leaf_holds_no_strong_reference_to_its_graph():
     gc.disable()
     try:

@@ -13,7 +13,7 @@ from __future__ import annotations
 import gc
 import threading
 
-from . import anomaly, grad_mode, graph
+from . import anomaly, forward_ad, grad_mode, graph
 from .graph import AccumulateGrad, accumulate_into, disown, gradient_edge, mark_adoptable
 
 
@@ -311,7 +311,7 @@ def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
         if pending is None and target.num_outputs == 1:
             buffers[target] = [g]
         else:
-            _add_to_buffer(buffers, target, edge[1], g)
+            _add_to_buffer(buffers, target, edge[1], g, plain)
     if not retain_graph:
         node.release()
 
@@ -330,13 +330,19 @@ def _settle_ownership(node, grad, target, incoming, results) -> None:
         mark_adoptable(grad, *held)
 
 
-def _add_to_buffer(buffers, node, nr, grad):
+def _add_to_buffer(buffers, node, nr, grad, plain=False):
+    """Add ``grad`` to what output ``nr`` of ``node`` has received. In a plain backward a
+    buffer that only the engine holds (``_adoptable``) takes the sum in place, as PyTorch's
+    input buffers do: a weight used at every step of a sequence gets one buffer, not one per
+    step."""
     grads = buffers.get(node)
     if grads is None:
         grads = buffers[node] = [None] * node.num_outputs
     previous = grads[nr]
     if previous is None:
         grads[nr] = grad
+    elif plain and previous._adoptable and not forward_ad.active:  # (tangents add too)
+        previous._data += grad._data
     else:
         total = grads[nr] = previous + grad
         if not total.requires_grad:  # a new buffer the engine alone holds
