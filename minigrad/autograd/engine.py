@@ -342,7 +342,12 @@ def _add_to_buffer(buffers, node, nr, grad, plain=False):
     if previous is None:
         grads[nr] = grad
     elif plain and previous._adoptable and not forward_ad.active:  # (tangents add too)
-        previous._data += grad._data
+        dev = previous.device
+        if dev.index != dev.backend.current:  # the kernel runs on the buffer's GPU
+            with dev.backend.using(dev.index):
+                previous._data += grad._data
+        else:
+            previous._data += grad._data
     else:
         total = grads[nr] = previous + grad
         if not total.requires_grad:  # a new buffer the engine alone holds
