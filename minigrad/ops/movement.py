@@ -11,6 +11,7 @@ from .. import dtypes
 from ._size import as_int, infer_shape, parse_size
 from .base import Op, constant, normalize_dim, normalize_dims, on_input_device
 from .elementwise import where
+from .reduce import summed_to
 
 
 class Reshape(Op):
@@ -39,7 +40,11 @@ class Reshape(Op):
         return x.reshape(self.shape)
 
     def backward(self, gy):
-        return gy.reshape(self.input_meta[0][0])
+        return self.formula(_reshape_vjp, gy, self.input_meta[0][0])
+
+
+def _reshape_vjp(ns, gy, shape):
+    return gy.reshape(shape)
 
 
 def view_strides(shape: tuple, strides: tuple, itemsize: int, new_shape: tuple):
@@ -114,7 +119,11 @@ class Expand(Op):
             ) from None
 
     def backward(self, gy):
-        return gy.sum_to_size(self.input_meta[0][0])
+        return self.formula(_expand_vjp, gy, self.input_meta[0][0])
+
+
+def _expand_vjp(ns, gy, shape):
+    return summed_to(gy, shape)
 
 
 class Clone(Op):

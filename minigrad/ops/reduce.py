@@ -45,10 +45,22 @@ class Sum(Op):
         return y.astype(out, copy=False)
 
     def backward(self, gy):
-        shape = self.input_meta[0][0]
-        if not self.keepdim:
-            gy = gy.reshape(kept_shape(shape, self.dims))
-        return gy.expand(shape)
+        return self.formula(_sum_vjp, gy, self.input_meta[0][0], self.dims, self.keepdim)
+
+
+def _sum_vjp(ns, gy, shape, dims, keepdim):
+    if not keepdim:
+        gy = gy.reshape(kept_shape(shape, dims))
+    return ns.broadcast_to(gy, shape)
+
+
+def summed_to(x, shape: tuple):
+    """``x`` (an array or a tensor) summed down to ``shape``, which it broadcasts from."""
+    lead = x.ndim - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, s in enumerate(shape) if s == 1 and x.shape[lead + i] != 1
+    )
+    return x.sum(axes).reshape(shape) if axes else x.reshape(shape)
 
 
 class SumToSize(Op):
@@ -61,15 +73,14 @@ class SumToSize(Op):
         lead = x.ndim - len(self.shape)
         if lead < 0 or builtins.any(s not in (1, n) for s, n in zip(self.shape, x.shape[lead:])):
             raise RuntimeError(f"size {list(self.shape)} is not expandable to size {list(x.shape)}")
-        axes = tuple(range(lead)) + tuple(
-            lead + i for i, s in enumerate(self.shape) if s == 1 and x.shape[lead + i] != 1
-        )
-        return (
-            x.sum(axis=axes, keepdims=True).reshape(self.shape) if axes else x.reshape(self.shape)
-        )
+        return summed_to(x, self.shape)
 
     def backward(self, gy):
-        return gy.expand(self.input_meta[0][0])
+        return self.formula(_broadcast_vjp, gy, self.input_meta[0][0])
+
+
+def _broadcast_vjp(ns, gy, shape):
+    return ns.broadcast_to(gy, shape)
 
 
 class Prod(Op):
