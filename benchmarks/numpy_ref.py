@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 
 
-def mlp_step(params, x, y, lr=0.01):
-    """One SGD step of a ReLU MLP with softmax cross-entropy; ``params`` = [(W, b), ...]."""
+def _mlp_forward(params, x) -> list:
+    """The input of each layer of a ReLU MLP (``params`` = [(W, b), ...], W as (in, out)),
+    then its logits."""
     hs, h = [x], x
     for i, (w, b) in enumerate(params):
         h = h @ w
@@ -15,6 +16,12 @@ def mlp_step(params, x, y, lr=0.01):
         if i < len(params) - 1:
             np.maximum(h, 0, out=h)
         hs.append(h)
+    return hs
+
+
+def mlp_step(params, x, y, lr=0.01):
+    """One SGD step of a ReLU MLP with softmax cross-entropy; ``params`` = [(W, b), ...]."""
+    hs = _mlp_forward(params, x)
     logits = hs[-1]
     shifted = logits - logits.max(1, keepdims=True)
     p = np.exp(shifted)
@@ -40,13 +47,7 @@ def mlp_gradients(params, x, y, per_sample: bool):
     W as (in, out)): of the batch's mean loss (one (in, out) matrix per weight), or with
     ``per_sample`` of each sample's own loss (a (batch, in, out) stack of outer products per
     weight: what ``vmap(grad)`` computes). Returns [(gW, gb), ...], last layer first."""
-    hs, h = [x], x
-    for i, (w, b) in enumerate(params):
-        h = h @ w
-        h += b
-        if i < len(params) - 1:
-            np.maximum(h, 0, out=h)
-        hs.append(h)
+    hs = _mlp_forward(params, x)
     g = np.exp(hs[-1] - hs[-1].max(1, keepdims=True))
     g /= g.sum(1, keepdims=True)
     n = x.shape[0]
