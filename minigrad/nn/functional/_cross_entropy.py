@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import dtypes
-from ...autograd import grad_mode
+from ...autograd import forward_ad, grad_mode
 from ...ops.base import Op, autocast_inputs, constant, on_input_device
 from ...ops.nn import LogSoftmaxOp, SoftmaxOp
 from ._utils import check_class_targets, check_reduction, reduction_from_legacy
@@ -106,6 +106,8 @@ class CrossEntropy(Op):
         if self.needs_input_grad[0]:
             gx = self._fused_backward(x, target, weight, scale)
             if gx is None:
+                gx = self._class_index_backward(x, scale)
+            if gx is None:
                 if self.probs:
                     q = _target_distribution(target, weight, self.smoothing, x.shape[1])
                 else:
@@ -137,6 +139,22 @@ class CrossEntropy(Op):
             scale._data,
         )
         return constant(gx, x.device)
+
+    def _class_index_backward(self, x, scale):
+        """(softmax(x) - onehot(target))·w_t·scale on the arrays forward kept, for class-index
+        targets without label smoothing in a plain backward (the common case: three array
+        ops instead of building the target distribution); None otherwise."""
+        kept = self.kept_arrays
+        if self.probs or self.smoothing or grad_mode.is_grad_enabled() or forward_ad.active:
+            return None
+        indices, p = kept.get("indices"), kept.get("softmax")
+        if indices is None or p is None:
+            return None
+        rows, safe, _, w_t = indices
+        gx = p * w_t[:, None]
+        gx[rows, safe] -= w_t
+        gx *= scale._data  # 0-d, or (M, 1) with reduction='none'
+        return constant(gx.astype(x._data.dtype, copy=False), x.device)
 
     def _index_distribution(self, x, target, weight):
         """The (M, C) array q for class-index targets: (1-ε)·w_t·onehot + ε/C·w; 0 if ignored."""
