@@ -3,8 +3,9 @@
 ``python -m benchmarks.gemm_layouts`` prints, for x of M rows and W of (N, K), the time of
 ``(W @ x.T).T`` (made contiguous) relative to ``x @ W.T``: below 1 where the transposed form
 is faster. OpenBLAS handles a few rows times a large transposed weight poorly (an LSTM step,
-16 rows by a 1024x256 weight, runs at about half speed), and ``F.linear`` picks the form from
-this table (see ``LinearOp._rows_times_transposed``); rerun it on another BLAS or CPU.
+16 rows by a 1024x256 weight, runs at about half speed); ``F.linear`` and ``x @ W.T`` pick the
+form from this table (``minigrad.ops.linalg.times_transposed``): rerun it on another BLAS or
+CPU.
 """
 
 from __future__ import annotations

@@ -154,6 +154,20 @@ def test_linear_of_few_rows_by_a_wide_weight_is_the_same_product(rows):
         np.testing.assert_allclose(x.grad.numpy()[0], gx, rtol=tol, atol=tol * 10)
 
 
+def test_matmul_by_a_transposed_matrix_takes_the_same_faster_form():
+    rng = np.random.default_rng(1)
+    xa, wa = rng.standard_normal((16, 256)), rng.standard_normal((1024, 256))
+    x = minigrad.tensor(xa, requires_grad=True)
+    w = minigrad.tensor(wa, requires_grad=True)
+    y = x @ w.T
+    np.testing.assert_allclose(y.detach().numpy(), xa @ wa.T, rtol=1e-12, atol=1e-12)
+    y.sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), np.ones((16, 1024)) @ wa, rtol=1e-12)
+    np.testing.assert_allclose(w.grad.numpy(), np.ones((1024, 16)) @ xa, rtol=1e-12)
+    with pytest.raises(RuntimeError, match="cannot be multiplied"):
+        minigrad.randn(16, 255) @ w.T
+
+
 def test_linear_errors():
     with pytest.raises(
         RuntimeError, match=r"mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x5\)"

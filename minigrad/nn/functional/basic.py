@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
 from ... import backend, dtypes
 from ...autograd import graph
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
 from ...ops.indexing import IndexAdd, check_range
+from ...ops.linalg import times_transposed
 from ._utils import maybe_inplace
 
 
@@ -27,23 +26,13 @@ class LinearOp(Op):
                 y += b[..., None, :]
             return y
         if x.ndim == 2:
-            y = self._rows_times_transposed(x, w)
+            y = times_transposed(self.xp, x, w)
         else:  # one GEMM over the flattened batch dims
-            rows = self._rows_times_transposed(x.reshape(-1, x.shape[-1]), w)
+            rows = times_transposed(self.xp, x.reshape(-1, x.shape[-1]), w)
             y = rows.reshape(x.shape[:-1] + (w.shape[0],))
         if b is not None:
             y += b
         return y.astype(x.dtype, copy=False)  # bfloat16: NumPy's matmul gives float32
-
-    def _rows_times_transposed(self, x, w):
-        """x·Wᵀ for a 2-D x. OpenBLAS (NumPy's BLAS) multiplies a few rows by a large
-        transposed weight up to 3x slower than the same product computed transposed, (W·xᵀ)ᵀ:
-        an LSTM step (16 rows by a 1024x256 weight) takes 0.21 ms one way and 0.12 ms the other
-        (``python -m benchmarks.gemm_layouts`` measures the table this rule comes from)."""
-        m, (n, k) = x.shape[0], w.shape
-        if self.xp is np and 4 <= m <= 64 and n >= 512 and (k >= 256 or m <= 32):
-            return np.ascontiguousarray((w @ x.T).T)
-        return x @ w.T
 
     def backward(self, gy):
         x, w, _ = self.saved_tensors
