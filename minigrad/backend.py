@@ -108,16 +108,31 @@ class ArrayBackend:
 
 
 class Generator:
-    """Random numbers on one device, from a seedable generator of its backend."""
+    """Random numbers on one device, from a seedable generator of its backend.
+
+    As ``torch.Generator``: ``manual_seed(n)`` returns the generator itself (so
+    ``Generator().manual_seed(42)`` can be passed as ``generator=``), ``initial_seed()`` and
+    ``seed()`` are methods.
+    """
 
     def __init__(self, backend: ArrayBackend, seed: int, index: int):
         self.backend, self.index = backend, index
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int) -> Generator:
-        self.initial_seed = int(seed)
-        self._gen = self.backend.new_generator(self.initial_seed, self.index)
+        self._initial_seed = int(seed)
+        self._gen = self.backend.new_generator(self._initial_seed, self.index)
         return self
+
+    def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
+        return self._initial_seed
+
+    def seed(self) -> int:
+        """Seed with a fresh non-deterministic number and return it."""
+        fresh = int.from_bytes(os.urandom(8), "little") >> 1
+        self.manual_seed(fresh)
+        return fresh
 
     def _here(self):
         """Draws run on this generator's device (``cuda:1`` and up), wherever they are asked for."""
@@ -701,12 +716,16 @@ def _seed_for(dev: Device) -> int:
     return (_seed * 1_000_003 + zlib.crc32(str(dev).encode()) % 997) % 2**64
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the generators of every device (CPU and GPUs), as ``torch.manual_seed``."""
+def manual_seed(seed: int) -> Generator:
+    """Seed the generators of every device (CPU and GPUs), as ``torch.manual_seed``.
+
+    Returns the CPU's default generator, as PyTorch does (``g = torch.manual_seed(0)``).
+    """
     global _seed
     _seed = int(seed)
     for dev, gen in _generators.items():
         gen.manual_seed(_seed_for(dev))
+    return default_generator(CPU)
 
 
 def initial_seed() -> int:

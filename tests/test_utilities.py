@@ -25,6 +25,20 @@ def test_dtype_rules_match_torch():
     assert minigrad.result_type(minigrad.tensor([1, 2]), 2.5) is minigrad.float32
 
 
+def test_manual_seed_returns_the_default_generator_and_generator_methods():
+    g = minigrad.manual_seed(7)  # PyTorch returns torch.default_generator
+    assert type(g).__name__ == type(torch.manual_seed(7)).__name__ == "Generator"
+    assert g.initial_seed() == torch.default_generator.initial_seed() == 7
+    draw = minigrad.rand(3)
+    np.testing.assert_array_equal(
+        minigrad.rand(3, generator=g.manual_seed(7)).numpy(), draw.numpy()
+    )
+    mine, theirs = minigrad.Generator().manual_seed(11), torch.Generator().manual_seed(11)
+    assert mine.initial_seed() == theirs.initial_seed() == 11
+    fresh = mine.seed()
+    assert mine.initial_seed() == fresh and fresh >= 0
+
+
 def test_seed_and_deterministic_mode():
     first = minigrad.seed()
     assert minigrad.initial_seed() == first
