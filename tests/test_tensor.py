@@ -258,6 +258,15 @@ def test_no_grad_as_bare_decorator_and_where_with_one_argument():
 
 
 @pytest.mark.parametrize(
+    "values",
+    [[True, False], [True, True], [False], [[False, True], [True, True]], [[True], [True]]],
+)
+def test_bool_repr_pads_as_pytorch(values):
+    torch = pytest.importorskip("torch")
+    assert repr(minigrad.tensor(values)) == repr(torch.tensor(values))
+
+
+@pytest.mark.parametrize(
     "make",
     [
         lambda: np.random.default_rng(0).standard_normal(2000).astype(np.float32),
