@@ -185,14 +185,64 @@ def test_embedding_and_one_hot():
     np.testing.assert_array_equal(out.numpy()[0], w.numpy()[[3, 0]])
     with pytest.raises(IndexError, match="index -1 is out of range"):
         F.embedding(minigrad.tensor([-1]), w)
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        F.embedding(minigrad.tensor([0]), w, max_norm=1.0)
+    with pytest.raises(NotImplementedError, match="sparse=True"):
+        F.embedding(minigrad.tensor([0]), w, sparse=True)
     hot = F.one_hot(minigrad.tensor([2, 0]))
     assert hot.dtype is minigrad.int64 and hot.tolist() == [[0, 0, 1], [1, 0, 0]]
     with pytest.raises(RuntimeError, match="int64"):
         F.one_hot(minigrad.tensor([1.0]))
     with pytest.raises(RuntimeError, match="class values"):
         F.one_hot(minigrad.tensor([5]), 3)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+@pytest.mark.parametrize("padding_idx", [None, 1])
+def test_embedding_max_norm_and_scale_grad_by_freq_match_torch(device, norm_type, padding_idx):
+    torch = pytest.importorskip("torch")
+    table = np.random.default_rng(0).standard_normal((6, 3)) * 2
+    idx = [[0, 2, 2], [5, 1, 2]]  # row 2 three times: its gradient is divided by 3
+    kwargs = dict(padding_idx=padding_idx, max_norm=1.5, norm_type=norm_type)
+    ours = minigrad.nn.Embedding(6, 3, scale_grad_by_freq=True, device=device, **kwargs)
+    theirs = torch.nn.Embedding(6, 3, scale_grad_by_freq=True, **kwargs)
+    with minigrad.no_grad():
+        ours.weight.copy_(minigrad.tensor(table, dtype=minigrad.float32, device=device))
+    theirs.weight.data.copy_(torch.tensor(table, dtype=torch.float32))
+    assert repr(ours) == repr(theirs)
+    upstream = np.random.default_rng(1).standard_normal((2, 3, 3)).astype(np.float32)
+    y = ours(minigrad.tensor(idx, device=device))
+    expected = theirs(torch.tensor(idx))
+    (y * minigrad.tensor(upstream, device=device)).sum().backward()
+    (expected * torch.tensor(upstream)).sum().backward()
+    np.testing.assert_allclose(to_numpy(y.detach()), expected.detach().numpy(), rtol=1e-5)
+    # the rows looked up were rescaled in the table itself; rows 3 and 4 were not touched
+    np.testing.assert_allclose(to_numpy(ours.weight.detach()), theirs.weight.detach().numpy(), 1e-5)
+    np.testing.assert_allclose(to_numpy(ours.weight.grad), theirs.weight.grad.numpy(), rtol=1e-5)
+    assert ours.weight._version.value > 0  # an in-place write, as PyTorch's embedding_renorm_
+
+
+@pytest.mark.parametrize("mode", ["sum", "max"])
+def test_embedding_bag_max_norm_matches_torch(mode):
+    torch = pytest.importorskip("torch")
+    table = np.random.default_rng(2).standard_normal((10, 4)).astype(np.float32) * 3
+    inp, offsets = [1, 0, 4, 4, 3, 2, 0, 1, 9], [0, 2, 2, 5]
+    kwargs = dict(max_norm=2.0, norm_type=3.0, mode=mode, padding_idx=0)
+    ours = minigrad.nn.EmbeddingBag(10, 4, **kwargs)
+    theirs = torch.nn.EmbeddingBag(10, 4, **kwargs)
+    with minigrad.no_grad():
+        ours.weight.copy_(minigrad.tensor(table))
+    theirs.weight.data.copy_(torch.tensor(table))
+    assert repr(ours) == repr(theirs)
+    y = ours(minigrad.tensor(inp), minigrad.tensor(offsets))
+    expected = theirs(torch.tensor(inp), torch.tensor(offsets))
+    (y * minigrad.arange(16.0).reshape(4, 4)).sum().backward()
+    (expected * torch.arange(16.0).reshape(4, 4)).sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), expected.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), 1e-5)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-5)
+    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
+        minigrad.nn.EmbeddingBag(10, 4, scale_grad_by_freq=True)
+    with pytest.raises(NotImplementedError, match="sparse=True"):
+        F.embedding_bag(minigrad.tensor([[1, 2]]), ours.weight, sparse=True)
 
 
 def test_core_functions_are_reexported():
