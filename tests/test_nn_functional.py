@@ -245,6 +245,36 @@ def test_embedding_bag_max_norm_matches_torch(mode):
         F.embedding_bag(minigrad.tensor([[1, 2]]), ours.weight, sparse=True)
 
 
+@pytest.mark.parametrize("hard", [False, True])
+def test_gumbel_softmax_is_softmax_of_logits_plus_gumbel_noise(device, hard):
+    logits = minigrad.randn(4, 5, device=device, requires_grad=True)
+    minigrad.manual_seed(3)
+    y = F.gumbel_softmax(logits, tau=0.7, hard=hard, dim=0)
+    minigrad.manual_seed(3)  # the same draw: E ~ Exponential(1), g = -log E, as PyTorch
+    gumbels = -minigrad.empty(4, 5, device=device).exponential_().log()
+    soft = ((logits.detach() + gumbels) / 0.7).softmax(0)
+    expected = F.one_hot(soft.argmax(0), 4).T.float() if hard else soft
+    np.testing.assert_allclose(to_numpy(y.detach()), to_numpy(expected), rtol=1e-5, atol=1e-7)
+    weights = minigrad.randn(4, 5, device=device)
+    (y * weights).sum().backward()
+    soft_logits = logits.detach().requires_grad_()
+    (((soft_logits + gumbels) / 0.7).softmax(0) * weights).sum().backward()
+    # straight-through: the hard sample has the soft sample's gradient
+    np.testing.assert_allclose(to_numpy(logits.grad), to_numpy(soft_logits.grad), rtol=1e-5)
+
+
+def test_gumbel_softmax_hard_samples_follow_the_softmax_probabilities():
+    torch = pytest.importorskip("torch")
+    probs = [0.1, 0.2, 0.7]
+    ours = F.gumbel_softmax(minigrad.tensor(probs).log().expand(20000, 3), hard=True)
+    theirs = torch.nn.functional.gumbel_softmax(
+        torch.tensor(probs).log().expand(20000, 3), hard=True
+    )
+    assert ours.sum(1).tolist() == [1.0] * 20000
+    np.testing.assert_allclose(ours.mean(0).numpy(), probs, atol=0.015)
+    np.testing.assert_allclose(ours.mean(0).numpy(), theirs.mean(0).numpy(), atol=0.02)
+
+
 def test_core_functions_are_reexported():
     assert F.pad(minigrad.zeros(1, 2), (1, 1)).shape == (1, 4)
     assert F.gelu(minigrad.zeros(1)).item() == 0.0
