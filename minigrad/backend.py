@@ -93,15 +93,18 @@ class ArrayBackend:
         """A context in which new arrays and kernels go to device ``index`` of this backend."""
         return contextlib.nullcontext()
 
-    def check_indices(self, bad, index, message: str, index_device: int | None) -> None:
-        """Raise :class:`IndexOutOfRangeError` if any element of the boolean array ``bad`` is set.
+    def check_indices(self, bad, index, message: str, index_device: int | None, error=None) -> None:
+        """Raise ``error`` (default :class:`IndexOutOfRangeError`) if any element of the boolean
+        array ``bad`` is set.
 
         ``message`` has one ``{}`` for the first offending element of ``index``. The CPU raises
         at once; a GPU backend records a device-side flag instead and raises at the next host
         synchronisation (:meth:`raise_deferred`), so that checking costs no round trip per op.
+        Other checks of values on the device (``multinomial``'s probabilities) pass their own
+        ``error`` class.
         """
         if bad.any():
-            raise IndexOutOfRangeError(message.format(int(index[bad].reshape(-1)[0])))
+            raise (error or IndexOutOfRangeError)(message.format(int(index[bad].reshape(-1)[0])))
 
     def raise_deferred(self) -> None:
         """Raise the first index error recorded on this backend's devices since the last sync."""
@@ -358,11 +361,11 @@ class CupyBackend(ArrayBackend):
     def using(self, index):
         return self.xp.cuda.Device(index)
 
-    def check_indices(self, bad, index, message, index_device):
+    def check_indices(self, bad, index, message, index_device, error=None):
         xp = self.xp
         flag = bad.any()
         first = index.reshape(-1)[bad.reshape(-1).argmax()]  # the first bad one, if any
-        key = (index_device, message)
+        key = (index_device, message, error or IndexOutOfRangeError)
         old = self._deferred.get(key)
         if old is not None:  # one record per (device, message): memory stays bounded
             first = xp.where(old[0], old[1], first)
@@ -374,18 +377,19 @@ class CupyBackend(ArrayBackend):
             return
         records, self._deferred = self._deferred, {}
         by_device: dict = {}
-        for (index, message), (flag, first) in records.items():
-            by_device.setdefault(index, []).append((message, flag, first))
+        for (index, message, error), (flag, first) in records.items():
+            by_device.setdefault(index, []).append((message, error, flag, first))
         xp = self.xp
         for index, found in by_device.items():
             with xp.cuda.Device(index):  # one small read per device for all its checks
-                flags = xp.asnumpy(xp.stack([flag for _, flag, _ in found]))
-                for (message, _, first), bad in zip(found, flags):
+                flags = xp.asnumpy(xp.stack([flag for _, _, flag, _ in found]))
+                for (message, error, _, first), bad in zip(found, flags):
                     if bad:
                         value = int(xp.asnumpy(first))
-                        raise IndexOutOfRangeError(
+                        what = "an index on" if error is IndexOutOfRangeError else "on"
+                        raise error(
                             message.format(value)
-                            + f" (an index on {self.name}:{index}, found at the next host "
+                            + f" ({what} {self.name}:{index}, found at the next host "
                             "synchronisation; results computed from it are invalid)"
                         )
 
