@@ -185,3 +185,16 @@ def test_reinforce_example(as_torch, capsys):
     lengths = program.episode_lengths
     assert sum(lengths[-10:]) > 2 * sum(lengths[:10])  # the policy learned to balance longer
     assert program.policy.saved_log_probs == [] and program.policy.rewards == []
+
+
+def test_dqn_tutorial(as_torch, capsys):
+    program = as_torch("dqn")  # replay memory, gather, bool-mask writes, soft target updates
+    assert "Complete" in capsys.readouterr().out
+    durations = program.episode_durations
+    assert len(durations) == program.num_episodes == 45
+    assert sum(durations[-10:]) > 3 * sum(durations[:10])  # it learned to balance
+    assert all(math.isfinite(x) for x in program.losses) and len(program.losses) > 500
+    target, policy = program.target_net.state_dict(), program.policy_net.state_dict()
+    gap = max((target[k] - policy[k]).abs().max().item() for k in policy)
+    assert 0 < gap < 1  # the target trails the policy by soft updates, not a copy
+    assert tuple(program.means.shape) == (45,) and program.means[:9].abs().sum().item() == 0
