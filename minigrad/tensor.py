@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _format, _legacy, backend, dtypes
+from . import _format, _legacy, _shared_memory, backend, dtypes
 from . import _tensor_meta as _meta
 from . import ops as _ops
 from ._inplace import InPlaceMethods, refresh_view
@@ -342,11 +342,12 @@ class Tensor(InPlaceMethods):
         return False
 
     def share_memory_(self) -> Tensor:
-        """This tensor: minigrad loads data in one process, so nothing needs shared memory."""
-        return self
+        """Move the storage to shared memory, for processes forked afterwards (see
+        :func:`minigrad._shared_memory.share_memory_`)."""
+        return _shared_memory.share_memory_(self)
 
     def is_shared(self) -> bool:
-        return False
+        return _shared_memory.is_shared(self)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)

@@ -198,3 +198,16 @@ def test_dqn_tutorial(as_torch, capsys):
     gap = max((target[k] - policy[k]).abs().max().item() for k in policy)
     assert 0 < gap < 1  # the target trails the policy by soft updates, not a copy
     assert tuple(program.means.shape) == (45,) and program.means[:9].abs().sum().item() == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Hogwild shares the model through fork")
+def test_mnist_hogwild(as_torch, capsys):
+    program = as_torch("mnist_hogwild")  # model.share_memory(), torch.multiprocessing.Process
+    model, initial, processes, test_loss, correct = program.main()
+    assert [p.exitcode for p in processes] == [0, 0]
+    # only the two children trained: the parent sees their updates through shared memory
+    assert all(p.is_shared() for p in model.parameters())
+    changed = max((model.state_dict()[k] - initial[k]).abs().max().item() for k in initial)
+    assert changed > 0.01
+    assert "Test set: Average loss" in capsys.readouterr().out
+    assert correct > 64 and test_loss < 1.5  # ten classes: far better than chance

@@ -72,6 +72,11 @@ class StateMixin:
 
         return self._apply(convert)
 
+    def share_memory(self) -> StateMixin:
+        """Move every parameter, gradient and buffer to shared memory (``Tensor.share_memory_``),
+        so that processes forked afterwards train the same model (Hogwild). Returns ``self``."""
+        return self._apply(lambda t: t.share_memory_())
+
     def cuda(self, device=None) -> StateMixin:
         if device is None:
             device = "cuda"
