@@ -531,6 +531,10 @@ def __getattr__(name: str):
 
 
 # isort: split
+from . import random  # noqa: E402 - torch.random (the name shadows nothing: imports are absolute)
+from .random import default_generator, get_rng_state, set_rng_state  # noqa: E402
+
+# isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch
 
 _out.install(globals())

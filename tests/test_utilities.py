@@ -191,3 +191,26 @@ def test_out_keyword_as_torch():
         zeros = lib.empty(0)
         lib.zeros(3, out=zeros)
         assert zeros.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_rng_state_roundtrips_and_fork_rng_as_in_pytorch(tmp_path):
+    for lib in (minigrad, torch):
+        state = lib.get_rng_state()
+        assert state.dtype is lib.uint8 and state.dim() == 1
+        first = lib.rand(3)
+        lib.set_rng_state(state)
+        assert lib.rand(3).tolist() == first.tolist()
+        lib.set_rng_state(state)
+        with lib.random.fork_rng():
+            lib.rand(5)  # draws inside the block do not advance the generator outside it
+        assert lib.rand(3).tolist() == first.tolist()
+        assert lib.random.initial_seed() == lib.initial_seed()
+    minigrad.save({"rng_state": minigrad.get_rng_state(), "epoch": 3}, tmp_path / "c.pt")
+    expected = minigrad.rand(4)
+    minigrad.set_rng_state(minigrad.load(tmp_path / "c.pt")["rng_state"])  # a resumed run
+    assert minigrad.rand(4).tolist() == expected.tolist()
+    assert minigrad.default_generator is minigrad.manual_seed(0)
+    with pytest.raises(RuntimeError, match="not a state from minigrad.get_rng_state"):
+        minigrad.set_rng_state(minigrad.tensor(torch.get_rng_state().numpy()))
+    with pytest.raises(TypeError, match="uint8"):
+        minigrad.set_rng_state(minigrad.zeros(3))
