@@ -113,13 +113,16 @@ class ArrayBackend:
 class Generator:
     """Random numbers on one device, from a seedable generator of its backend.
 
-    As ``torch.Generator``: ``manual_seed(n)`` returns the generator itself (so
-    ``Generator().manual_seed(42)`` can be passed as ``generator=``), ``initial_seed()`` and
-    ``seed()`` are methods.
+    As ``torch.Generator``: ``Generator(device="cpu")`` (``minigrad.Generator``) makes one,
+    ``manual_seed(n)`` returns the generator itself (so ``Generator().manual_seed(42)`` can be
+    passed as ``generator=``), ``initial_seed()`` and ``seed()`` are methods, ``.device`` is
+    its device, and the default generators are instances too.
     """
 
-    def __init__(self, backend: ArrayBackend, seed: int, index: int):
-        self.backend, self.index = backend, index
+    def __init__(self, device="cpu", seed: int = 0):
+        dev = _as_device(device)
+        self.device = dev
+        self.backend, self.index = dev.backend, dev.index or 0
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int) -> Generator:
@@ -638,6 +641,11 @@ def device(spec="cpu", index: int | None = None) -> Device:
 CPU = device("cpu")
 
 
+def _as_device(spec) -> Device:
+    """``spec`` as a Device (for callers whose own argument is named ``device``)."""
+    return device(spec)
+
+
 def on(dev: Device):
     """A context that makes ``dev`` current, so new arrays are allocated on it (``cuda:1``)."""
     backend = dev.backend
@@ -703,7 +711,7 @@ def default_generator(dev: Device) -> Generator:
     """The generator used by random functions on ``dev`` (created on first use)."""
     gen = _generators.get(dev)
     if gen is None:
-        gen = _generators[dev] = Generator(dev.backend, _seed_for(dev), dev.index or 0)
+        gen = _generators[dev] = Generator(dev, _seed_for(dev))
     return gen
 
 

@@ -16,10 +16,10 @@ def _device(device) -> backend.Device:
     return backend.device(device) if device is not None else backend.CPU
 
 
-def Generator(device="cpu") -> backend.Generator:  # noqa: N802 - PyTorch's name
-    """A random generator to pass as ``generator=`` (seed it with ``.manual_seed(n)``)."""
-    dev = _device(device)
-    return backend.Generator(dev.backend, 0, dev.index or 0)
+# ``minigrad.Generator(device="cpu")``: a random generator to pass as ``generator=`` (seed it
+# with ``.manual_seed(n)``); the class itself, so isinstance(g, minigrad.Generator) holds for
+# the default generators too, as in PyTorch
+Generator = backend.Generator
 
 
 def _finish(array, dev, requires_grad) -> Tensor:

@@ -37,6 +37,9 @@ def test_manual_seed_returns_the_default_generator_and_generator_methods():
     assert mine.initial_seed() == theirs.initial_seed() == 11
     fresh = mine.seed()
     assert mine.initial_seed() == fresh and fresh >= 0
+    assert isinstance(minigrad.default_generator, minigrad.Generator)
+    assert isinstance(torch.default_generator, torch.Generator)
+    assert str(minigrad.Generator(device="cpu").device) == str(torch.Generator().device) == "cpu"
 
 
 def test_seed_and_deterministic_mode():
