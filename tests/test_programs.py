@@ -211,3 +211,19 @@ def test_mnist_hogwild(as_torch, capsys):
     assert changed > 0.01
     assert "Test set: Average loss" in capsys.readouterr().out
     assert correct > 64 and test_loss < 1.5  # ten classes: far better than chance
+
+
+def test_bilstm_crf_tutorial(as_torch, capsys):
+    program = as_torch("bilstm_crf")  # scalar indexing, log-sum-exp, Viterbi, weight_decay
+    assert capsys.readouterr().out.count("tensor(") == 2
+    losses = program.losses
+    assert len(losses) == 80 and min(losses) >= 0  # log-sum-exp over paths >= the gold path
+    assert sum(losses[-10:]) < 0.6 * sum(losses[:10])
+    score, path = program.after
+    assert len(path) == 11 and set(path) <= {0, 1, 2}
+    with minigrad.no_grad():  # the Viterbi score is the score of the path it returns
+        feats = program.model._get_lstm_features(program.precheck_sent)
+        _, best = program.model._viterbi_decode(feats)
+        gold = program.model._score_sentence(feats, minigrad.tensor(best))
+        assert gold.item() == pytest.approx(program.model._viterbi_decode(feats)[0].item(), 1e-5)
+        assert program.model._forward_alg(feats).item() >= gold.item()
