@@ -531,6 +531,22 @@ def __getattr__(name: str):
 
 
 # isort: split
+import math as _math  # noqa: E402
+
+from ._windows_indices import (  # noqa: E402
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+    tril_indices,
+    triu_indices,
+)
+
+# PyTorch's constants (torch.pi, torch.e, torch.inf, torch.nan, torch.newaxis)
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+
+# isort: split
 from . import random  # noqa: E402 - torch.random (the name shadows nothing: imports are absolute)
 from .random import default_generator, get_rng_state, set_rng_state  # noqa: E402
 
