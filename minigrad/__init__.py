@@ -277,7 +277,7 @@ from .ops.scatter import (  # noqa: E402
     scatter,
     scatter_reduce,
 )
-from .ops.search import bincount, bucketize, searchsorted, unique  # noqa: E402
+from .ops.search import bincount, bucketize, searchsorted, unique, unravel_index  # noqa: E402
 from .ops.selection import (  # noqa: E402
     argwhere,
     masked_select,

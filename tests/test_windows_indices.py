@@ -1,4 +1,5 @@
-"""Window functions, triangle indices and the constants at the top level, against PyTorch."""
+"""Window functions, triangle indices, unravel_index and the constants at the top level, against
+PyTorch."""
 
 import math
 
@@ -54,3 +55,20 @@ def test_constants():
     assert (minigrad.pi, minigrad.e, minigrad.inf) == (torch.pi, torch.e, torch.inf)
     assert math.isnan(minigrad.nan) and minigrad.newaxis is torch.newaxis is None
     assert minigrad.ones(2)[minigrad.newaxis].shape == (1, 2)
+
+
+@pytest.mark.parametrize(
+    "indices, shape",
+    [([5, -1, 7, -7, 6], (2, 3)), ([[1, 4], [5, 0]], (2, 3)), (4, (2, 3)), ([3, 11], (4, 1, 3))],
+)
+def test_unravel_index_matches_torch(indices, shape):
+    ours = minigrad.unravel_index(minigrad.tensor(indices), shape)
+    theirs = torch.unravel_index(torch.tensor(indices), shape)
+    assert len(ours) == len(theirs)
+    for a, b in zip(ours, theirs):
+        assert a.dtype is minigrad.int64 and a.tolist() == b.tolist()
+    assert minigrad.unravel_index(minigrad.tensor([3]), ()) == torch.unravel_index(
+        torch.tensor([3]), ()
+    )
+    with pytest.raises(TypeError, match="integer dtype"):
+        minigrad.unravel_index(minigrad.tensor([1.0]), (2, 3))
