@@ -570,6 +570,13 @@ from ._functional_aliases import (  # noqa: E402
     threshold,
     threshold_,
 )
+from ._memory_format import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
 from ._windows_indices import (  # noqa: E402
     bartlett_window,
     blackman_window,
