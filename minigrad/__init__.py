@@ -277,7 +277,7 @@ from .ops.scatter import (  # noqa: E402
     scatter,
     scatter_reduce,
 )
-from .ops.search import bincount, bucketize, searchsorted, unique  # noqa: E402
+from .ops.search import bincount, bucketize, searchsorted, unique, unravel_index  # noqa: E402
 from .ops.selection import (  # noqa: E402
     argwhere,
     masked_select,
@@ -529,6 +529,70 @@ def __getattr__(name: str):
         return importlib.import_module(f".{name}", __name__)
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
+
+# isort: split
+import math as _math  # noqa: E402
+
+from ._functional_aliases import (  # noqa: E402
+    adaptive_avg_pool1d,
+    alpha_dropout,
+    avg_pool1d,
+    bilinear,
+    celu,
+    celu_,
+    channel_shuffle,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    cosine_similarity,
+    dropout,
+    dropout_,
+    feature_alpha_dropout,
+    group_norm,
+    hardshrink,
+    layer_norm,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    pairwise_distance,
+    pdist,
+    pixel_shuffle,
+    pixel_unshuffle,
+    prelu,
+    rms_norm,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
+)
+from ._memory_format import (  # noqa: E402
+    channels_last,
+    channels_last_3d,
+    contiguous_format,
+    memory_format,
+    preserve_format,
+)
+from ._windows_indices import (  # noqa: E402
+    bartlett_window,
+    blackman_window,
+    hamming_window,
+    hann_window,
+    kaiser_window,
+    tril_indices,
+    triu_indices,
+)
+
+# PyTorch's constants (torch.pi, torch.e, torch.inf, torch.nan, torch.newaxis)
+pi, e, inf, nan, newaxis = _math.pi, _math.e, _math.inf, _math.nan, None
+
+# isort: split
+from . import random  # noqa: E402 - torch.random (the name shadows nothing: imports are absolute)
+from .random import default_generator, get_rng_state, set_rng_state  # noqa: E402
 
 # isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch

@@ -91,7 +91,8 @@ def format_array(a: np.ndarray) -> str:
     if a.size > OPTIONS.threshold:
         return _summarized(a)
     if a.dtype.kind == "b":
-        formatter = {"bool": lambda v: "True" if v else "False"}
+        width = 4 if a.all() else 5  # PyTorch pads True to the width of False: [ True, False]
+        formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
     elif a.dtype.kind == "f":
         formatter = {"float_kind": _float_formatter(a)}
     else:

@@ -93,31 +93,52 @@ class ArrayBackend:
         """A context in which new arrays and kernels go to device ``index`` of this backend."""
         return contextlib.nullcontext()
 
-    def check_indices(self, bad, index, message: str, index_device: int | None) -> None:
-        """Raise :class:`IndexOutOfRangeError` if any element of the boolean array ``bad`` is set.
+    def check_indices(self, bad, index, message: str, index_device: int | None, error=None) -> None:
+        """Raise ``error`` (default :class:`IndexOutOfRangeError`) if any element of the boolean
+        array ``bad`` is set.
 
         ``message`` has one ``{}`` for the first offending element of ``index``. The CPU raises
         at once; a GPU backend records a device-side flag instead and raises at the next host
         synchronisation (:meth:`raise_deferred`), so that checking costs no round trip per op.
+        Other checks of values on the device (``multinomial``'s probabilities) pass their own
+        ``error`` class.
         """
         if bad.any():
-            raise IndexOutOfRangeError(message.format(int(index[bad].reshape(-1)[0])))
+            raise (error or IndexOutOfRangeError)(message.format(int(index[bad].reshape(-1)[0])))
 
     def raise_deferred(self) -> None:
         """Raise the first index error recorded on this backend's devices since the last sync."""
 
 
 class Generator:
-    """Random numbers on one device, from a seedable generator of its backend."""
+    """Random numbers on one device, from a seedable generator of its backend.
 
-    def __init__(self, backend: ArrayBackend, seed: int, index: int):
-        self.backend, self.index = backend, index
+    As ``torch.Generator``: ``Generator(device="cpu")`` (``minigrad.Generator``) makes one,
+    ``manual_seed(n)`` returns the generator itself (so ``Generator().manual_seed(42)`` can be
+    passed as ``generator=``), ``initial_seed()`` and ``seed()`` are methods, ``.device`` is
+    its device, and the default generators are instances too.
+    """
+
+    def __init__(self, device="cpu", seed: int = 0):
+        dev = _as_device(device)
+        self.device = dev
+        self.backend, self.index = dev.backend, dev.index or 0
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int) -> Generator:
-        self.initial_seed = int(seed)
-        self._gen = self.backend.new_generator(self.initial_seed, self.index)
+        self._initial_seed = int(seed)
+        self._gen = self.backend.new_generator(self._initial_seed, self.index)
         return self
+
+    def initial_seed(self) -> int:
+        """The seed this generator was last seeded with."""
+        return self._initial_seed
+
+    def seed(self) -> int:
+        """Seed with a fresh non-deterministic number and return it."""
+        fresh = int.from_bytes(os.urandom(8), "little") >> 1
+        self.manual_seed(fresh)
+        return fresh
 
     def _here(self):
         """Draws run on this generator's device (``cuda:1`` and up), wherever they are asked for."""
@@ -343,11 +364,11 @@ class CupyBackend(ArrayBackend):
     def using(self, index):
         return self.xp.cuda.Device(index)
 
-    def check_indices(self, bad, index, message, index_device):
+    def check_indices(self, bad, index, message, index_device, error=None):
         xp = self.xp
         flag = bad.any()
         first = index.reshape(-1)[bad.reshape(-1).argmax()]  # the first bad one, if any
-        key = (index_device, message)
+        key = (index_device, message, error or IndexOutOfRangeError)
         old = self._deferred.get(key)
         if old is not None:  # one record per (device, message): memory stays bounded
             first = xp.where(old[0], old[1], first)
@@ -359,18 +380,19 @@ class CupyBackend(ArrayBackend):
             return
         records, self._deferred = self._deferred, {}
         by_device: dict = {}
-        for (index, message), (flag, first) in records.items():
-            by_device.setdefault(index, []).append((message, flag, first))
+        for (index, message, error), (flag, first) in records.items():
+            by_device.setdefault(index, []).append((message, error, flag, first))
         xp = self.xp
         for index, found in by_device.items():
             with xp.cuda.Device(index):  # one small read per device for all its checks
-                flags = xp.asnumpy(xp.stack([flag for _, flag, _ in found]))
-                for (message, _, first), bad in zip(found, flags):
+                flags = xp.asnumpy(xp.stack([flag for _, _, flag, _ in found]))
+                for (message, error, _, first), bad in zip(found, flags):
                     if bad:
                         value = int(xp.asnumpy(first))
-                        raise IndexOutOfRangeError(
+                        what = "an index on" if error is IndexOutOfRangeError else "on"
+                        raise error(
                             message.format(value)
-                            + f" (an index on {self.name}:{index}, found at the next host "
+                            + f" ({what} {self.name}:{index}, found at the next host "
                             "synchronisation; results computed from it are invalid)"
                         )
 
@@ -619,6 +641,11 @@ def device(spec="cpu", index: int | None = None) -> Device:
 CPU = device("cpu")
 
 
+def _as_device(spec) -> Device:
+    """``spec`` as a Device (for callers whose own argument is named ``device``)."""
+    return device(spec)
+
+
 def on(dev: Device):
     """A context that makes ``dev`` current, so new arrays are allocated on it (``cuda:1``)."""
     backend = dev.backend
@@ -684,7 +711,7 @@ def default_generator(dev: Device) -> Generator:
     """The generator used by random functions on ``dev`` (created on first use)."""
     gen = _generators.get(dev)
     if gen is None:
-        gen = _generators[dev] = Generator(dev.backend, _seed_for(dev), dev.index or 0)
+        gen = _generators[dev] = Generator(dev, _seed_for(dev))
     return gen
 
 
@@ -701,12 +728,16 @@ def _seed_for(dev: Device) -> int:
     return (_seed * 1_000_003 + zlib.crc32(str(dev).encode()) % 997) % 2**64
 
 
-def manual_seed(seed: int) -> None:
-    """Seed the generators of every device (CPU and GPUs), as ``torch.manual_seed``."""
+def manual_seed(seed: int) -> Generator:
+    """Seed the generators of every device (CPU and GPUs), as ``torch.manual_seed``.
+
+    Returns the CPU's default generator, as PyTorch does (``g = torch.manual_seed(0)``).
+    """
     global _seed
     _seed = int(seed)
     for dev, gen in _generators.items():
         gen.manual_seed(_seed_for(dev))
+    return default_generator(CPU)
 
 
 def initial_seed() -> int:

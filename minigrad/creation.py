@@ -16,10 +16,10 @@ def _device(device) -> backend.Device:
     return backend.device(device) if device is not None else backend.CPU
 
 
-def Generator(device="cpu") -> backend.Generator:  # noqa: N802 - PyTorch's name
-    """A random generator to pass as ``generator=`` (seed it with ``.manual_seed(n)``)."""
-    dev = _device(device)
-    return backend.Generator(dev.backend, 0, dev.index or 0)
+# ``minigrad.Generator(device="cpu")``: a random generator to pass as ``generator=`` (seed it
+# with ``.manual_seed(n)``); the class itself, so isinstance(g, minigrad.Generator) holds for
+# the default generators too, as in PyTorch
+Generator = backend.Generator
 
 
 def _finish(array, dev, requires_grad) -> Tensor:
@@ -357,15 +357,8 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
         raise RuntimeError(
             f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) ({n_cat}) samples without replacement"
         )
-    if bool((rows < 0).any()) or not bool(rows.isfinite().all()):
-        raise RuntimeError(
-            "multinomial: probability tensor contains either inf, nan or element < 0"
-        )
     totals = rows.sum(-1, keepdim=True)
-    if bool((totals <= 0).any()):
-        raise RuntimeError(
-            "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"
-        )
+    _check_distributions(rows, totals)
     with grad_mode.no_grad():
         probs = (rows / totals).double()
         if replacement:
@@ -384,6 +377,29 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
             keys = log_p - (-(u.clamp(min=1e-300)).log()).log()
             idx = _topk_indices(keys, num_samples)
     return idx.reshape(*input.shape[:-1], num_samples)
+
+
+def _check_distributions(rows, totals) -> None:
+    """RuntimeError for a row with inf, nan or a negative entry, or that sums to <= 0. The CPU
+    raises at once; a GPU records the check on the device and raises at the next host
+    synchronisation, as PyTorch's CUDA kernel asserts on the device (no round trip per draw)."""
+    invalid = ((rows < 0) | ~rows.isfinite()).any(-1)
+    empty = (totals <= 0).reshape(-1)
+    checks = [
+        (invalid, "multinomial: probability tensor contains either inf, nan or element < 0"),
+        (empty, "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"),
+    ]
+    dev = rows.device
+    if dev.type == "cpu":
+        for bad, message in checks:
+            if bool(bad.any()):
+                raise RuntimeError(message)
+        return
+    row_numbers = arange(rows.shape[0], device=dev)._data
+    for bad, message in checks:
+        dev.backend.check_indices(
+            bad._data, row_numbers, message + " (row {})", dev.index, error=RuntimeError
+        )
 
 
 def _topk_indices(values, k):

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _format, _legacy, backend, dtypes
+from . import _format, _legacy, _memory_format, _shared_memory, backend, dtypes
 from . import _tensor_meta as _meta
 from . import ops as _ops
 from ._inplace import InPlaceMethods, refresh_view
@@ -108,8 +108,8 @@ class Tensor(InPlaceMethods):
     def is_floating_point(self) -> bool:
         return dtypes.is_floating(self._data.dtype)
 
-    def is_contiguous(self) -> bool:
-        return bool(self._data.flags.c_contiguous)
+    def is_contiguous(self, memory_format=None) -> bool:
+        return _memory_format.is_in_format(self._data, memory_format)
 
     def _all_elements(self):
         """The array for checks over every element (index ranges): under ``vmap`` a batched
@@ -263,12 +263,15 @@ class Tensor(InPlaceMethods):
     def to(self, *args, **kwargs) -> Tensor:
         """Move to a device and/or convert to a dtype: ``t.to("cuda")``, ``t.to(minigrad.float64)``,
         ``t.to(other)`` (other's device and dtype). Differentiable; returns self if nothing changes."""
+        memory_format = kwargs.pop("memory_format", None)
         device, dtype, copy = parse_to_args(args, kwargs)
         out = self
         if dtype is not None and dtype.numpy != out._data.dtype:
             out = _ops.elementwise.Cast(dtype.numpy)(out)
         if device is not None and device is not out.device:
             out = ToDevice(device)(out)
+        if memory_format not in (None, _memory_format.preserve_format):
+            out = out.contiguous(memory_format)
         return out.clone() if copy and out is self else out
 
     def cpu(self) -> Tensor:
@@ -342,11 +345,12 @@ class Tensor(InPlaceMethods):
         return False
 
     def share_memory_(self) -> Tensor:
-        """This tensor: minigrad loads data in one process, so nothing needs shared memory."""
-        return self
+        """Move the storage to shared memory, for processes forked afterwards (see
+        :func:`minigrad._shared_memory.share_memory_`)."""
+        return _shared_memory.share_memory_(self)
 
     def is_shared(self) -> bool:
-        return False
+        return _shared_memory.is_shared(self)
 
     def type_as(self, other: Tensor) -> Tensor:
         return self.to(other.dtype)

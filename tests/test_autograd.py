@@ -505,3 +505,27 @@ def test_nested_backward_resumes_collection_once_the_outer_one_ends():
     finally:
         if not was:
             gc.disable()
+
+
+def test_variable_is_a_detached_tensor_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    from minigrad.autograd import Variable
+
+    for lib, Var in ((minigrad, Variable), (torch, torch.autograd.Variable)):
+        base = lib.ones(2)
+        x = Var(base, requires_grad=True)
+        assert x is not base and x.is_leaf and x.requires_grad and not base.requires_grad
+        with lib.no_grad():
+            x[0] = 5.0  # shares storage with base
+        assert base.tolist() == [5.0, 1.0]
+        y = Var(x * 2)  # a non-leaf: detached, needs no grad
+        assert y.grad_fn is None and not y.requires_grad
+        assert isinstance(base, Var) and isinstance(lib.nn.Parameter(base), Var)
+        assert Var().shape == (0,) and Var().dtype is lib.float32
+        with pytest.warns(UserWarning, match="volatile was removed"):
+            Var(base, volatile=True)
+        with pytest.raises(TypeError, match="Variable data has to be a tensor"):
+            Var([1.0])
+    z = Variable(minigrad.tensor([1.0, 2.0]), requires_grad=True)
+    (z**2).sum().backward()
+    assert z.grad.tolist() == [2.0, 4.0]

@@ -277,3 +277,37 @@ def test_one_hot_checks_class_values_on_every_device():
         [0, 0, 1],
         [1, 0, 0],
     ]
+
+
+@pytest.mark.parametrize(
+    "make_key",
+    [
+        lambda t: [[0, 1], [1, 2]],  # a list of lists: two index lists, not one 2-D index
+        lambda t: [slice(None), [0, 2]],
+        lambda t: [slice(None), t.tensor([0, 2])],
+        lambda t: [slice(None), t.tensor([True, False, True, False])],
+        lambda t: [None, 0],
+        lambda t: [Ellipsis, 1],
+        lambda t: [t.tensor([0, 2])],
+    ],
+)
+def test_short_lists_holding_sequences_index_as_tuples_as_in_pytorch(make_key):
+    torch = pytest.importorskip("torch")
+    x = np.arange(12.0).reshape(3, 4)
+    with pytest.warns(UserWarning, match="non-tuple sequence"):
+        ours = minigrad.tensor(x)[make_key(minigrad)]
+    with pytest.warns(UserWarning, match="non-tuple sequence"):
+        theirs = torch.tensor(x)[make_key(torch)]
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    ours, theirs = minigrad.zeros(3, 4), torch.zeros(3, 4)
+    with pytest.warns(UserWarning, match="non-tuple sequence"):
+        ours[make_key(minigrad)] = 1.0
+    with pytest.warns(UserWarning, match="non-tuple sequence"):
+        theirs[make_key(torch)] = 1.0
+    np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+
+
+def test_lists_of_ints_and_arrays_stay_one_index():
+    x = minigrad.arange(12.0).reshape(3, 4)
+    assert x[[0, 2]].shape == (2, 4) and x[[True, False, True]].shape == (2, 4)
+    assert x[np.array([[0, 1], [1, 2]])].shape == (2, 2, 4)

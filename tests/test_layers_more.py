@@ -16,6 +16,8 @@ LAYERS = [
     ("ConvTranspose1d", (3, 2, 4), dict(stride=3), [(2, 3, 7)]),
     ("Upsample", (), dict(scale_factor=2, mode="bilinear", align_corners=False), [(1, 2, 3, 4)]),
     ("Upsample", (), dict(size=(5, 7), mode="nearest"), [(1, 2, 3, 4)]),
+    ("Upsample", (), dict(scale_factor=2, mode="bicubic", align_corners=False), [(1, 2, 3, 4)]),
+    ("Upsample", (), dict(size=(2, 7), mode="bicubic", align_corners=True), [(1, 2, 3, 4)]),
     ("UpsamplingBilinear2d", (), dict(scale_factor=2), [(1, 2, 3, 4)]),
     ("ZeroPad2d", ((1, 2, 0, 3),), {}, [(1, 2, 3, 4)]),
     ("ConstantPad1d", (2, 3.5), {}, [(2, 3, 4)]),
@@ -99,6 +101,34 @@ def test_transformer_matches_torch_with_masks():
     assert len(list(ours.encoder.layers)) == 2 and ours.decoder.norm is not None
 
 
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        dict(scale_factor=3),
+        dict(scale_factor=0.6),
+        dict(scale_factor=(1.7, 0.5), recompute_scale_factor=True),
+        dict(size=(9, 4), align_corners=True),
+        dict(size=(1, 1), align_corners=True),
+        dict(size=(2, 11), align_corners=False),
+    ],
+)
+def test_bicubic_interpolate_matches_torch(kwargs):
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(3).standard_normal((2, 3, 5, 6))
+    upstream = None
+    results = []
+    for lib in (minigrad, torch):
+        inp = lib.tensor(x, requires_grad=True)
+        out = lib.nn.functional.interpolate(inp, mode="bicubic", **kwargs)
+        if upstream is None:
+            upstream = np.random.default_rng(4).standard_normal(tuple(out.shape))
+        (out * lib.tensor(upstream)).sum().backward()
+        results.append((out.detach().numpy(), inp.grad.numpy()))
+    (ours, our_grad), (theirs, their_grad) = results
+    np.testing.assert_allclose(ours, theirs, atol=1e-12)
+    np.testing.assert_allclose(our_grad, their_grad, atol=1e-12)
+
+
 def test_dropout3d_zeroes_whole_channels():
     x = minigrad.ones(4, 6, 2, 3, 3)
     y = nn.Dropout3d(0.5)(x)
@@ -114,8 +144,10 @@ def test_errors_name_the_problem():
         nn.ConvTranspose2d(2, 2, 3, stride=1, output_padding=1)(minigrad.randn(1, 2, 4, 4))
     with pytest.raises(RuntimeError, match="at most 2 for a dimension of size 3"):
         nn.ReflectionPad1d(3)(minigrad.randn(1, 2, 3))
-    with pytest.raises(NotImplementedError, match="bicubic"):
-        nn.functional.interpolate(minigrad.randn(1, 1, 2, 2), scale_factor=2, mode="bicubic")
+    with pytest.raises(NotImplementedError, match="antialias"):
+        nn.functional.interpolate(minigrad.randn(1, 1, 2, 2), scale_factor=2, antialias=True)
+    with pytest.raises(NotImplementedError, match="'bicubic' needs a 4-D input"):
+        nn.functional.interpolate(minigrad.randn(1, 1, 2), scale_factor=2, mode="bicubic")
     with pytest.raises(RuntimeError, match="divisible by the square"):
         nn.PixelShuffle(2)(minigrad.randn(1, 3, 2, 2))
     with pytest.raises(ValueError, match="var has negative"):

@@ -220,14 +220,94 @@ def test_embedding_and_one_hot():
     np.testing.assert_array_equal(out.numpy()[0], w.numpy()[[3, 0]])
     with pytest.raises(IndexError, match="index -1 is out of range"):
         F.embedding(minigrad.tensor([-1]), w)
-    with pytest.raises(NotImplementedError, match="max_norm"):
-        F.embedding(minigrad.tensor([0]), w, max_norm=1.0)
+    with pytest.raises(NotImplementedError, match="sparse=True"):
+        F.embedding(minigrad.tensor([0]), w, sparse=True)
     hot = F.one_hot(minigrad.tensor([2, 0]))
     assert hot.dtype is minigrad.int64 and hot.tolist() == [[0, 0, 1], [1, 0, 0]]
     with pytest.raises(RuntimeError, match="int64"):
         F.one_hot(minigrad.tensor([1.0]))
     with pytest.raises(RuntimeError, match="class values"):
         F.one_hot(minigrad.tensor([5]), 3)
+
+
+@pytest.mark.parametrize("norm_type", [2.0, 1.0, float("inf")])
+@pytest.mark.parametrize("padding_idx", [None, 1])
+def test_embedding_max_norm_and_scale_grad_by_freq_match_torch(device, norm_type, padding_idx):
+    torch = pytest.importorskip("torch")
+    table = np.random.default_rng(0).standard_normal((6, 3)) * 2
+    idx = [[0, 2, 2], [5, 1, 2]]  # row 2 three times: its gradient is divided by 3
+    kwargs = dict(padding_idx=padding_idx, max_norm=1.5, norm_type=norm_type)
+    ours = minigrad.nn.Embedding(6, 3, scale_grad_by_freq=True, device=device, **kwargs)
+    theirs = torch.nn.Embedding(6, 3, scale_grad_by_freq=True, **kwargs)
+    with minigrad.no_grad():
+        ours.weight.copy_(minigrad.tensor(table, dtype=minigrad.float32, device=device))
+    theirs.weight.data.copy_(torch.tensor(table, dtype=torch.float32))
+    assert repr(ours) == repr(theirs)
+    upstream = np.random.default_rng(1).standard_normal((2, 3, 3)).astype(np.float32)
+    y = ours(minigrad.tensor(idx, device=device))
+    expected = theirs(torch.tensor(idx))
+    (y * minigrad.tensor(upstream, device=device)).sum().backward()
+    (expected * torch.tensor(upstream)).sum().backward()
+    np.testing.assert_allclose(to_numpy(y.detach()), expected.detach().numpy(), rtol=1e-5)
+    # the rows looked up were rescaled in the table itself; rows 3 and 4 were not touched
+    np.testing.assert_allclose(to_numpy(ours.weight.detach()), theirs.weight.detach().numpy(), 1e-5)
+    np.testing.assert_allclose(to_numpy(ours.weight.grad), theirs.weight.grad.numpy(), rtol=1e-5)
+    assert ours.weight._version.value > 0  # an in-place write, as PyTorch's embedding_renorm_
+
+
+@pytest.mark.parametrize("mode", ["sum", "max"])
+def test_embedding_bag_max_norm_matches_torch(mode):
+    torch = pytest.importorskip("torch")
+    table = np.random.default_rng(2).standard_normal((10, 4)).astype(np.float32) * 3
+    inp, offsets = [1, 0, 4, 4, 3, 2, 0, 1, 9], [0, 2, 2, 5]
+    kwargs = dict(max_norm=2.0, norm_type=3.0, mode=mode, padding_idx=0)
+    ours = minigrad.nn.EmbeddingBag(10, 4, **kwargs)
+    theirs = torch.nn.EmbeddingBag(10, 4, **kwargs)
+    with minigrad.no_grad():
+        ours.weight.copy_(minigrad.tensor(table))
+    theirs.weight.data.copy_(torch.tensor(table))
+    assert repr(ours) == repr(theirs)
+    y = ours(minigrad.tensor(inp), minigrad.tensor(offsets))
+    expected = theirs(torch.tensor(inp), torch.tensor(offsets))
+    (y * minigrad.arange(16.0).reshape(4, 4)).sum().backward()
+    (expected * torch.arange(16.0).reshape(4, 4)).sum().backward()
+    np.testing.assert_allclose(y.detach().numpy(), expected.detach().numpy(), rtol=1e-5)
+    np.testing.assert_allclose(ours.weight.detach().numpy(), theirs.weight.detach().numpy(), 1e-5)
+    np.testing.assert_allclose(ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-5)
+    with pytest.raises(NotImplementedError, match="scale_grad_by_freq"):
+        minigrad.nn.EmbeddingBag(10, 4, scale_grad_by_freq=True)
+    with pytest.raises(NotImplementedError, match="sparse=True"):
+        F.embedding_bag(minigrad.tensor([[1, 2]]), ours.weight, sparse=True)
+
+
+@pytest.mark.parametrize("hard", [False, True])
+def test_gumbel_softmax_is_softmax_of_logits_plus_gumbel_noise(device, hard):
+    logits = minigrad.randn(4, 5, device=device, requires_grad=True)
+    minigrad.manual_seed(3)
+    y = F.gumbel_softmax(logits, tau=0.7, hard=hard, dim=0)
+    minigrad.manual_seed(3)  # the same draw: E ~ Exponential(1), g = -log E, as PyTorch
+    gumbels = -minigrad.empty(4, 5, device=device).exponential_().log()
+    soft = ((logits.detach() + gumbels) / 0.7).softmax(0)
+    expected = F.one_hot(soft.argmax(0), 4).T.float() if hard else soft
+    np.testing.assert_allclose(to_numpy(y.detach()), to_numpy(expected), rtol=1e-5, atol=1e-7)
+    weights = minigrad.randn(4, 5, device=device)
+    (y * weights).sum().backward()
+    soft_logits = logits.detach().requires_grad_()
+    (((soft_logits + gumbels) / 0.7).softmax(0) * weights).sum().backward()
+    # straight-through: the hard sample has the soft sample's gradient
+    np.testing.assert_allclose(to_numpy(logits.grad), to_numpy(soft_logits.grad), rtol=1e-5)
+
+
+def test_gumbel_softmax_hard_samples_follow_the_softmax_probabilities():
+    torch = pytest.importorskip("torch")
+    probs = [0.1, 0.2, 0.7]
+    ours = F.gumbel_softmax(minigrad.tensor(probs).log().expand(20000, 3), hard=True)
+    theirs = torch.nn.functional.gumbel_softmax(
+        torch.tensor(probs).log().expand(20000, 3), hard=True
+    )
+    assert ours.sum(1).tolist() == [1.0] * 20000
+    np.testing.assert_allclose(ours.mean(0).numpy(), probs, atol=0.015)
+    np.testing.assert_allclose(ours.mean(0).numpy(), theirs.mean(0).numpy(), atol=0.02)
 
 
 def test_core_functions_are_reexported():

@@ -135,3 +135,95 @@ def test_spatial_transformer_tutorial(as_torch, capsys):
     assert program.test_loss > 0 and 0 <= program.correct <= 32
     theta = program.model.fc_loc[2].bias.detach()
     assert theta.shape == (6,) and bool(program.loss.isfinite())
+
+
+def test_dcgan_tutorial(as_torch, capsys):
+    program = as_torch("dcgan")  # ConvTranspose2d, BatchNorm2d, BCELoss, apply(weights_init)
+    out = capsys.readouterr().out
+    assert "Starting Training Loop..." in out and "Finished: 12 iterations" in out
+    assert len(program.G_losses) == len(program.D_losses) == program.iters == 12
+    assert all(math.isfinite(x) for x in program.G_losses + program.D_losses)
+    assert program.D_x_history[-1] > program.D_x_history[0]  # D learns to call real images real
+    fakes = program.img_list[-1]
+    assert tuple(fakes.shape) == (16, 1, 16, 16) and not fakes.requires_grad
+    assert fakes.abs().max().item() <= 1.0  # Tanh output
+    conv_w = program.netD.main[0].weight  # normal_(0, 0.02) moved by a few small Adam steps
+    assert 0.01 < conv_w.std().item() < 0.04
+    bn = program.netG.main[1]  # 12 training batches + 4 fixed_noise batches (still train mode)
+    assert abs(bn.weight.mean().item() - 1.0) < 0.05 and bn.num_batches_tracked.item() == 16
+
+
+def test_vae_example(as_torch, capsys):
+    program = as_torch("vae")  # randn_like reparameterization, binary_cross_entropy sum, KLD
+    out = capsys.readouterr().out
+    assert out.count("====> Test set loss") == 4 and "Train Epoch: 4 [128/256 (50%)]" in out
+    assert program.train_losses[-1] < program.train_losses[0] * 0.9
+    assert program.test_losses[-1] < program.test_losses[0]
+    assert not program.model.training  # test() left it in eval mode
+    assert tuple(program.comparisons[-1].shape) == (16, 1, 8, 8)
+    assert tuple(program.sample.shape) == (16, 1, 8, 8)
+    assert 0.0 <= program.sample.min().item() and program.sample.max().item() <= 1.0
+
+
+def test_seq2seq_translation_with_attention(as_torch, capsys):
+    program = as_torch("seq2seq_attention")  # GRU, Bahdanau attention, bmm, topk, NLLLoss
+    out = capsys.readouterr().out
+    assert "Trimmed to 20 sentence pairs" in out and "eng 17" in out
+    losses = program.plot_losses
+    assert len(losses) == 6 and losses[-1] < 0.2 * losses[0]
+    assert program.correct >= 7  # greedy decoding of (mostly) learned training pairs
+    assert program.output_words[-1] == "<EOS>" and len(program.output_words) >= 2
+    assert tuple(program.attentions.shape) == (1, program.MAX_LENGTH, 5)
+    rows = program.attentions.sum(-1)  # softmax weights over the 5 source tokens
+    assert (rows - 1).abs().max().item() < 1e-5
+
+
+def test_reinforce_example(as_torch, capsys):
+    program = as_torch("reinforce")  # Categorical, log_prob, std-normalized returns, torch.cat
+    out = capsys.readouterr().out
+    assert "Solved!" in out and program.running_reward > 30
+    lengths = program.episode_lengths
+    assert sum(lengths[-10:]) > 2 * sum(lengths[:10])  # the policy learned to balance longer
+    assert program.policy.saved_log_probs == [] and program.policy.rewards == []
+
+
+def test_dqn_tutorial(as_torch, capsys):
+    program = as_torch("dqn")  # replay memory, gather, bool-mask writes, soft target updates
+    assert "Complete" in capsys.readouterr().out
+    durations = program.episode_durations
+    assert len(durations) == program.num_episodes == 45
+    assert sum(durations[-10:]) > 3 * sum(durations[:10])  # it learned to balance
+    assert all(math.isfinite(x) for x in program.losses) and len(program.losses) > 500
+    target, policy = program.target_net.state_dict(), program.policy_net.state_dict()
+    gap = max((target[k] - policy[k]).abs().max().item() for k in policy)
+    assert 0 < gap < 1  # the target trails the policy by soft updates, not a copy
+    assert tuple(program.means.shape) == (45,) and program.means[:9].abs().sum().item() == 0
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="Hogwild shares the model through fork")
+def test_mnist_hogwild(as_torch, capsys):
+    program = as_torch("mnist_hogwild")  # model.share_memory(), torch.multiprocessing.Process
+    model, initial, processes, test_loss, correct = program.main()
+    assert [p.exitcode for p in processes] == [0, 0]
+    # only the two children trained: the parent sees their updates through shared memory
+    assert all(p.is_shared() for p in model.parameters())
+    changed = max((model.state_dict()[k] - initial[k]).abs().max().item() for k in initial)
+    assert changed > 0.01
+    assert "Test set: Average loss" in capsys.readouterr().out
+    assert correct > 64 and test_loss < 1.5  # ten classes: far better than chance
+
+
+def test_bilstm_crf_tutorial(as_torch, capsys):
+    program = as_torch("bilstm_crf")  # scalar indexing, log-sum-exp, Viterbi, weight_decay
+    assert capsys.readouterr().out.count("tensor(") == 2
+    losses = program.losses
+    assert len(losses) == 80 and min(losses) >= 0  # log-sum-exp over paths >= the gold path
+    assert sum(losses[-10:]) < 0.6 * sum(losses[:10])
+    score, path = program.after
+    assert len(path) == 11 and set(path) <= {0, 1, 2}
+    with minigrad.no_grad():  # the Viterbi score is the score of the path it returns
+        feats = program.model._get_lstm_features(program.precheck_sent)
+        _, best = program.model._viterbi_decode(feats)
+        gold = program.model._score_sentence(feats, minigrad.tensor(best))
+        assert gold.item() == pytest.approx(program.model._viterbi_decode(feats)[0].item(), 1e-5)
+        assert program.model._forward_alg(feats).item() >= gold.item()

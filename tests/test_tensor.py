@@ -213,6 +213,23 @@ def test_random_is_reproducible_and_generator_aware():
     assert counts.count(0) == 0 and 250 < counts.count(2) < 350
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # the stand-in's 0 / 0
+def test_multinomial_checks_rows_without_a_host_round_trip_on_a_gpu(device):
+    from minigrad.testing.fake_device import HostTransfers
+
+    minigrad.device(device).backend.raise_deferred()  # nothing left from other tests
+    good = minigrad.tensor([[0.2, 0.8], [1.0, 0.0]], device=device)
+    before = HostTransfers.count
+    draws = minigrad.multinomial(good, 3, replacement=True)
+    assert HostTransfers.count == before  # no sync for the checks (nor on a real GPU)
+    assert draws[1].tolist() == [0, 0, 0]
+    bad = [([[0.2, float("nan")]], "inf, nan or element < 0"), ([[0.0, 0.0]], "sum of prob")]
+    for rows, message in bad:
+        with pytest.raises(RuntimeError, match=message):  # at once on the CPU, at the sync on a GPU
+            minigrad.multinomial(minigrad.tensor(rows, device=device), 1).tolist()
+    assert minigrad.multinomial(good, 1).tolist() in ([[0], [0]], [[1], [0]])  # clean again
+
+
 def test_factories():
     assert minigrad.full((2,), 3).dtype is minigrad.int64
     assert minigrad.eye(2).tolist() == [[1.0, 0.0], [0.0, 1.0]]
@@ -255,6 +272,15 @@ def test_no_grad_as_bare_decorator_and_where_with_one_argument():
     assert not double(x).requires_grad and minigrad.is_grad_enabled()
     (rows,) = minigrad.where(x > 0)
     assert rows.tolist() == [0]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [[True, False], [True, True], [False], [[False, True], [True, True]], [[True], [True]]],
+)
+def test_bool_repr_pads_as_pytorch(values):
+    torch = pytest.importorskip("torch")
+    assert repr(minigrad.tensor(values)) == repr(torch.tensor(values))
 
 
 @pytest.mark.parametrize(

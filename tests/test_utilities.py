@@ -25,6 +25,23 @@ def test_dtype_rules_match_torch():
     assert minigrad.result_type(minigrad.tensor([1, 2]), 2.5) is minigrad.float32
 
 
+def test_manual_seed_returns_the_default_generator_and_generator_methods():
+    g = minigrad.manual_seed(7)  # PyTorch returns torch.default_generator
+    assert type(g).__name__ == type(torch.manual_seed(7)).__name__ == "Generator"
+    assert g.initial_seed() == torch.default_generator.initial_seed() == 7
+    draw = minigrad.rand(3)
+    np.testing.assert_array_equal(
+        minigrad.rand(3, generator=g.manual_seed(7)).numpy(), draw.numpy()
+    )
+    mine, theirs = minigrad.Generator().manual_seed(11), torch.Generator().manual_seed(11)
+    assert mine.initial_seed() == theirs.initial_seed() == 11
+    fresh = mine.seed()
+    assert mine.initial_seed() == fresh and fresh >= 0
+    assert isinstance(minigrad.default_generator, minigrad.Generator)
+    assert isinstance(torch.default_generator, torch.Generator)
+    assert str(minigrad.Generator(device="cpu").device) == str(torch.Generator().device) == "cpu"
+
+
 def test_seed_and_deterministic_mode():
     first = minigrad.seed()
     assert minigrad.initial_seed() == first
@@ -177,3 +194,26 @@ def test_out_keyword_as_torch():
         zeros = lib.empty(0)
         lib.zeros(3, out=zeros)
         assert zeros.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_rng_state_roundtrips_and_fork_rng_as_in_pytorch(tmp_path):
+    for lib in (minigrad, torch):
+        state = lib.get_rng_state()
+        assert state.dtype is lib.uint8 and state.dim() == 1
+        first = lib.rand(3)
+        lib.set_rng_state(state)
+        assert lib.rand(3).tolist() == first.tolist()
+        lib.set_rng_state(state)
+        with lib.random.fork_rng():
+            lib.rand(5)  # draws inside the block do not advance the generator outside it
+        assert lib.rand(3).tolist() == first.tolist()
+        assert lib.random.initial_seed() == lib.initial_seed()
+    minigrad.save({"rng_state": minigrad.get_rng_state(), "epoch": 3}, tmp_path / "c.pt")
+    expected = minigrad.rand(4)
+    minigrad.set_rng_state(minigrad.load(tmp_path / "c.pt")["rng_state"])  # a resumed run
+    assert minigrad.rand(4).tolist() == expected.tolist()
+    assert minigrad.default_generator is minigrad.manual_seed(0)
+    with pytest.raises(RuntimeError, match="not a state from minigrad.get_rng_state"):
+        minigrad.set_rng_state(minigrad.tensor(torch.get_rng_state().numpy()))
+    with pytest.raises(TypeError, match="uint8"):
+        minigrad.set_rng_state(minigrad.zeros(3))

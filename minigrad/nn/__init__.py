@@ -10,6 +10,7 @@ from . import adapters, attention, functional, init, lora, modules, parallel, ut
 from .modules import *  # noqa: F403
 from .modules import __all__ as _module_names
 from .modules.module import RemovableHandle
+from .parallel import DataParallel
 from .parameter import Buffer, Parameter
 from .summary import ModelSummary, summary
 
@@ -19,6 +20,7 @@ from .parameter import UninitializedBuffer, UninitializedParameter
 
 __all__ = [
     "Buffer",
+    "DataParallel",
     "ModelSummary",
     "Parameter",
     "RemovableHandle",

@@ -167,7 +167,8 @@ def normalize_key(input, key):
       checked on the device and reported at the next host synchronisation.
     """
     tensor_cls = graph.Tensor
-    key = key if isinstance(key, tuple) else (key,)
+    if not isinstance(key, tuple):
+        key = tuple(key) if _sequence_as_tuple(key, tensor_cls) else (key,)
     items = []
     for k in key:
         if isinstance(k, tensor_cls):
@@ -201,6 +202,27 @@ def normalize_key(input, key):
                 k = k != 0
         items.append(k)
     return _expand_and_check(input, items)
+
+
+def _sequence_as_tuple(key, tensor_cls) -> bool:
+    """PyTorch's legacy rule (NumPy's old one): a list shorter than 32 holding a tensor, a
+    sequence, a slice, Ellipsis or None is a tuple of indices (``x[[slice(None), idx]]`` is
+    ``x[:, idx]``, ``x[[[0, 1], [1, 2]]]`` is ``x[[0, 1], [1, 2]]``), with PyTorch's warning;
+    a list of ints or bools stays one index. NumPy arrays are always one index."""
+    if not isinstance(key, list) or len(key) >= 32:
+        return False
+    legacy = any(
+        isinstance(k, (tensor_cls, list, tuple, range, np.ndarray, slice)) or k is None or k is ...
+        for k in key
+    )
+    if legacy:
+        warnings.warn(
+            "Using a non-tuple sequence for multidimensional indexing is deprecated (as in "
+            "PyTorch); use x[tuple(seq)] instead of x[seq]",
+            UserWarning,
+            stacklevel=4,
+        )
+    return legacy
 
 
 def _expand_and_check(input, items) -> tuple:

@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from .. import dtypes
+from .. import _memory_format, dtypes
 from ._size import as_int, infer_shape, parse_size
 from .base import Op, constant, normalize_dim, normalize_dims, on_input_device
 from .elementwise import where
@@ -127,10 +127,14 @@ def _expand_vjp(ns, gy, shape):
 
 
 class Clone(Op):
-    """y = a copy of x in its own (contiguous) memory; dx = dy"""
+    """y = a copy of x in its own memory (row-major, or in the axes order ``perm``: a
+    channels-last layout); dx = dy"""
+
+    def __init__(self, perm: tuple | None = None):
+        self.perm = perm
 
     def forward(self, x):
-        return self.xp.array(x, copy=True, order="C")
+        return _memory_format.lay_out(self.xp, x, self.perm)
 
     def backward(self, gy):
         return gy
@@ -394,12 +398,26 @@ def tile(input, dims):
     return repeat(input, (1,) * (input.ndim - len(dims)) + dims)
 
 
-def clone(input):
-    return Clone()(input)
+def clone(input, *, memory_format=None):
+    """A copy. ``memory_format``: ``preserve_format`` (default: a channels-last input stays
+    channels-last, anything else becomes row-major), ``contiguous_format`` or ``channels_last``
+    / ``channels_last_3d``. Difference: PyTorch's ``preserve_format`` keeps any dense layout
+    (a permuted tensor's strides); minigrad copies those row-major (same values)."""
+    fmt = memory_format
+    if fmt is None or fmt is _memory_format.preserve_format:
+        fmt = _memory_format.suggest(input._data)
+    return Clone(_memory_format.permutation(fmt, input.ndim, "clone"))(input)
 
 
-def contiguous(input):
-    return input if input._data.flags.c_contiguous else Clone()(input)
+def contiguous(input, memory_format=None):
+    """``input`` if it is laid out in ``memory_format`` (default row-major), else a copy that
+    is."""
+    fmt = _memory_format.contiguous_format if memory_format is None else memory_format
+    if fmt is _memory_format.preserve_format:
+        raise RuntimeError("preserve memory format is unsupported by the contiguous operator")
+    if _memory_format.is_in_format(input._data, fmt):
+        return input
+    return Clone(_memory_format.permutation(fmt, input.ndim, "contiguous"))(input)
 
 
 # -- in-place changes through views -----------------------------------------------------------

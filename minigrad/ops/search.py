@@ -1,5 +1,5 @@
 """Searching and counting (no gradients: integer results): unique, bincount, searchsorted,
-bucketize."""
+bucketize, unravel_index."""
 
 from __future__ import annotations
 
@@ -105,3 +105,29 @@ def bucketize(input, boundaries, *, out_int32=False, right=False):
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def unravel_index(indices, shape):
+    """The coordinates in a tensor of ``shape`` of each flat (row-major) index: a tuple of int64
+    tensors shaped like ``indices``, one per dim (``torch.unravel_index``).
+
+    As in PyTorch the arithmetic is modular and unchecked: -1 is the last element, and an
+    index past the end wraps around.
+
+    Example:
+        >>> minigrad.unravel_index(minigrad.tensor([5, 1]), (2, 3))
+        (tensor([1, 0]), tensor([2, 1]))
+    """
+    if not isinstance(indices, graph.Tensor):
+        raise TypeError(f"expected 'indices' to be a tensor, but got {type(indices).__name__}")
+    if indices.dtype.is_floating_point or indices.dtype is dtypes.bool:
+        raise TypeError(f"expected 'indices' to be integer dtype, but got {indices.dtype}")
+    shape = (shape,) if isinstance(shape, int) else tuple(int(s) for s in shape)
+    if any(s < 0 for s in shape):
+        raise ValueError(f"'shape' cannot have negative values, but got {shape}")
+    rest = indices.to(dtypes.int64)
+    coords = []
+    for size in reversed(shape):
+        coords.append(rest.remainder(size))  # floor modulo: negative indices count from the end
+        rest = rest.div(size, rounding_mode="floor")
+    return tuple(reversed(coords))

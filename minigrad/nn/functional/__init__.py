@@ -66,6 +66,7 @@ from ._activation_more import (
     celu,
     celu_,
     elu_,
+    gumbel_softmax,
     hardshrink,
     hardsigmoid,
     hardswish,

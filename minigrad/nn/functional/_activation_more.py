@@ -170,3 +170,25 @@ def threshold_(input, threshold: float, value: float):
 def rrelu_(input, lower: float = 1.0 / 8, upper: float = 1.0 / 3, training: bool = False):
     """``rrelu`` written into ``input``."""
     return rrelu(input, lower, upper, training, inplace=True)
+
+
+def gumbel_softmax(logits, tau: float = 1.0, hard: bool = False, eps: float = 1e-10, dim: int = -1):
+    """Samples from the Gumbel-softmax (concrete) distribution over the classes along ``dim``.
+
+    ``softmax((logits + g) / tau)`` with ``g = -log(E)``, ``E ~ Exponential(1)`` (standard Gumbel
+    noise), as PyTorch draws it. With ``hard=True`` the result is the one-hot vector of its
+    argmax in the forward pass, with the gradient of the soft sample (straight-through:
+    ``y_hard - y_soft.detach() + y_soft``). ``eps`` is unused, as in PyTorch.
+
+    Example:
+        >>> y = F.gumbel_softmax(minigrad.randn(2, 5), tau=0.5, hard=True)
+        >>> y.sum(-1).tolist()
+        [1.0, 1.0]
+    """
+    gumbels = -logits.new_empty(logits.shape).exponential_().log()
+    y_soft = ((logits + gumbels) / tau).softmax(dim)
+    if not hard:
+        return y_soft
+    index = y_soft.max(dim, keepdim=True)[1]
+    y_hard = logits.new_zeros(logits.shape).scatter_(dim, index, 1.0)
+    return y_hard - y_soft.detach() + y_soft

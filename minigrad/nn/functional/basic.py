@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ... import backend, dtypes
-from ...autograd import graph
+from ...autograd import grad_mode, graph
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
 from ...ops.indexing import IndexAdd, check_range
@@ -174,19 +174,43 @@ def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 
 class EmbeddingOp(Op):
     """y = W[idx] (rows of the table); dW = zeros with the rows of dy added at idx, except at
-    padding_idx, which gets no gradient"""
+    padding_idx, which gets no gradient; with scale_grad_by_freq each row of dy is divided by
+    how often its index occurs in idx"""
 
-    def __init__(self, indices, padding_idx: int | None):
+    def __init__(self, indices, padding_idx: int | None, scale_grad_by_freq: bool = False):
         self.indices, self.padding_idx = indices, padding_idx
+        self.scale_grad_by_freq = scale_grad_by_freq
 
     def forward(self, weight):
         return weight[self.indices]
 
     def backward(self, gy):
+        dtype = gy._data.dtype
+        scale = None
+        if self.scale_grad_by_freq:
+            xp = gy.device.xp
+            counts = xp.bincount(self.indices.reshape(-1), minlength=self.input_meta[0][0][0])
+            scale = (1.0 / counts[self.indices])[..., None].astype(dtype)
         if self.padding_idx is not None:
-            keep = (self.indices != self.padding_idx)[..., None].astype(gy._data.dtype)
-            gy = gy * constant(keep, gy.device)
+            keep = (self.indices != self.padding_idx)[..., None].astype(dtype)
+            scale = keep if scale is None else scale * keep
+        if scale is not None:
+            gy = gy * constant(scale, gy.device)
         return IndexAdd(self.input_meta[0][0], (self.indices,), False)(gy)
+
+
+def embedding_renorm_(weight, input, max_norm: float, norm_type: float = 2.0):
+    """Rescale, in place and outside the graph, the rows of ``weight`` that ``input`` indexes and
+    whose ``norm_type``-norm exceeds ``max_norm`` to norm ``max_norm`` (``torch.embedding_renorm_``:
+    the factor is ``max_norm / (norm + 1e-7)``). Returns ``weight``."""
+    with grad_mode.no_grad():
+        table = weight.detach()  # same storage and version counter: the write bumps weight's
+        rows_at = input.reshape(-1).unique()
+        rows = table[rows_at]
+        norms = rows.norm(p=norm_type, dim=1, keepdim=True)
+        scale = (max_norm / (norms + 1e-7)).where(norms > max_norm, 1.0)
+        table[rows_at] = rows * scale
+    return weight
 
 
 def embedding(
@@ -201,14 +225,19 @@ def embedding(
     """Look up rows of ``weight`` (num_embeddings, dim) at the integer ``input`` indices.
 
     Returns a tensor of shape (*input.shape, dim). Rows at ``padding_idx`` get no gradient.
+    With ``max_norm``, the rows looked up whose ``norm_type``-norm exceeds it are first
+    rescaled to norm ``max_norm`` in ``weight`` itself (in place, as in PyTorch). With
+    ``scale_grad_by_freq``, each row's gradient is divided by how often its index occurs in
+    ``input``. ``sparse=True`` (sparse gradients) raises ``NotImplementedError``.
 
     Example:
         >>> F.embedding(minigrad.tensor([[0, 2]]), minigrad.randn(5, 3)).shape
         minigrad.Size([1, 2, 3])
     """
-    if max_norm is not None or scale_grad_by_freq or sparse:
+    if sparse:
         raise NotImplementedError(
-            "embedding: max_norm, scale_grad_by_freq and sparse are not supported in minigrad"
+            "embedding: sparse=True (sparse gradients) is not supported in minigrad; use "
+            "sparse=False"
         )
     if input.dtype.is_floating_point or input.dtype is dtypes.bool:
         raise RuntimeError(
@@ -225,7 +254,9 @@ def embedding(
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
     _check_indices(input, num)
-    return EmbeddingOp(input._data, padding_idx)(weight)
+    if max_norm is not None:
+        embedding_renorm_(weight, input, max_norm, norm_type)
+    return EmbeddingOp(input._data, padding_idx, scale_grad_by_freq)(weight)
 
 
 def _check_indices(input, num: int) -> None:

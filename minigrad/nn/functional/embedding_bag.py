@@ -13,9 +13,24 @@ import numpy as np
 
 from ... import dtypes
 from ...ops.base import constant
-from .basic import embedding
+from .basic import _check_indices, embedding, embedding_renorm_
 
 _MODES = ("sum", "mean", "max")
+
+
+def check_bag_options(scale_grad_by_freq: bool, sparse: bool, name: str) -> None:
+    """NotImplementedError for the embedding-bag options minigrad lacks."""
+    # PyTorch's CPU embedding_bag scales by the wrong counts (EmbeddingBag(5, 1, mode="sum",
+    # scale_grad_by_freq=True) on [2, 2, 3] gives row 3 the gradient 0.5, not 1), so minigrad
+    # neither copies that nor claims to match it with the documented rule.
+    if scale_grad_by_freq:
+        raise NotImplementedError(
+            f"{name}: scale_grad_by_freq=True is not supported in minigrad (nn.Embedding has it)"
+        )
+    if sparse:
+        raise NotImplementedError(
+            f"{name}: sparse=True (sparse gradients) is not supported in minigrad; use sparse=False"
+        )
 
 
 def embedding_bag(
@@ -38,6 +53,7 @@ def embedding_bag(
         >>> F.embedding_bag(minigrad.tensor([1, 2, 4, 5]), w, minigrad.tensor([0, 2])).shape
         minigrad.Size([2, 3])
     """
+    check_bag_options(scale_grad_by_freq, sparse, "embedding_bag")
     if mode not in _MODES:
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
     if per_sample_weights is not None and mode != "sum":
@@ -52,6 +68,9 @@ def embedding_bag(
         )
     flat, bag_starts = _flatten_bags(input, offsets, include_last_offset)
     num = weight.shape[0] if weight.ndim == 2 else 0
+    if max_norm is not None and weight.ndim == 2:  # every row indexed, padding too, as PyTorch
+        _check_indices(flat, num)
+        embedding_renorm_(weight, flat, max_norm, norm_type)
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
     if per_sample_weights is not None:
@@ -61,7 +80,7 @@ def embedding_bag(
         flat = flat[kept]
         if per_sample_weights is not None:
             per_sample_weights = per_sample_weights[kept]
-    rows = embedding(flat, weight, None, max_norm, norm_type, scale_grad_by_freq, sparse)
+    rows = embedding(flat, weight)
     return _reduce(rows, bag_of, len(bag_starts), mode, per_sample_weights)
 
 

@@ -1,4 +1,5 @@
-"""Resampling: ``F.interpolate`` (nearest, nearest-exact, linear, bilinear, trilinear, area).
+"""Resampling: ``F.interpolate`` (nearest, nearest-exact, linear, bilinear, bicubic, trilinear,
+area).
 
 Each mode works one spatial dim at a time (they are separable), as gathers of source rows whose
 positions are computed on the host from the sizes alone, so gradients flow through the gathers.
@@ -66,6 +67,29 @@ def _linear_weights(n_in: int, n_out: int, scale: float, align_corners: bool):
     return left, right, src - left
 
 
+# PyTorch's cubic convolution kernel (Keys, 1981) with A = -0.75, as upsample_bicubic2d
+_CUBIC_A = -0.75
+
+
+def _cubic_weights(n_in: int, n_out: int, scale: float, align_corners: bool):
+    """The four source indices (clamped to the edge) and their weights, for each output position.
+
+    Positions are not clamped at 0 (unlike the linear modes), as PyTorch's bicubic does."""
+    positions = np.arange(n_out, dtype=np.float64)
+    if align_corners:
+        src = positions * ((n_in - 1) / (n_out - 1) if n_out > 1 else 0.0)
+    else:
+        src = (positions + 0.5) * scale - 0.5
+    floor = np.floor(src)
+    t = src - floor
+    a = _CUBIC_A
+    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731 - |x| <= 1
+    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731 - 1 < |x| < 2
+    weights = [far(t + 1), near(t), near(1 - t), far(2 - t)]
+    indices = [np.clip(floor.astype(np.int64) - 1 + k, 0, n_in - 1) for k in range(4)]
+    return indices, weights
+
+
 def _take(x, dim: int, index: np.ndarray):
     return x.index_select(dim, tensor(index, dtype=dtypes.int64, device=x.device))
 
@@ -86,8 +110,10 @@ def interpolate(
         size: the output's spatial size (an int or one per dim).
         scale_factor: multiplier(s) for the spatial size (the output size is floored).
         mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D), ``'bilinear'`` (4-D),
-            ``'trilinear'`` (5-D) or ``'area'``.
-        align_corners: for the linear modes, map the corner pixels' centres onto each other.
+            ``'bicubic'`` (4-D; cubic convolution with A = -0.75, which can overshoot the
+            input's range, as in PyTorch), ``'trilinear'`` (5-D) or ``'area'``.
+        align_corners: for the linear and cubic modes, map the corner pixels' centres onto
+            each other.
         recompute_scale_factor: compute positions from the output size, not ``scale_factor``.
 
     Example:
@@ -97,17 +123,18 @@ def interpolate(
     op = "interpolate"
     if mode not in _MODES:
         raise NotImplementedError(f"{op}: mode {mode!r} is not one of {list(_MODES)}")
-    if mode == "bicubic" or antialias:
-        raise NotImplementedError(f"{op}: mode='bicubic' and antialias=True are not supported")
+    if antialias:
+        raise NotImplementedError(f"{op}: antialias=True is not supported")
     if input.ndim not in (3, 4, 5):
         raise ValueError(
             f"{op}: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got {list(input.shape)}"
         )
-    if mode in _LINEAR and input.ndim != _LINEAR[mode]:
+    needs = 4 if mode == "bicubic" else _LINEAR.get(mode)
+    if needs is not None and input.ndim != needs:
         raise NotImplementedError(
-            f"{op}: mode {mode!r} needs a {_LINEAR[mode]}-D input, got {input.ndim}-D"
+            f"{op}: mode {mode!r} needs a {needs}-D input, got {input.ndim}-D"
         )
-    if align_corners is not None and mode not in _LINEAR:
+    if align_corners is not None and mode not in _LINEAR and mode != "bicubic":
         raise ValueError(
             f"{op}: align_corners option can only be set with the interpolating modes: linear "
             f"| bilinear | bicubic | trilinear"
@@ -121,9 +148,17 @@ def interpolate(
         if mode.startswith("nearest"):
             out = _take(out, dim, _nearest_index(n_in, n_out, scale, mode == "nearest-exact"))
             continue
-        left, right, weight = _linear_weights(n_in, n_out, scale, bool(align_corners))
         shape = [1] * input.ndim
         shape[dim] = n_out
+        if mode == "bicubic":
+            indices, weights = _cubic_weights(n_in, n_out, scale, bool(align_corners))
+            taps = [
+                _take(out, dim, index) * tensor(w.reshape(shape), input.dtype, input.device)
+                for index, w in zip(indices, weights)
+            ]
+            out = taps[0] + taps[1] + taps[2] + taps[3]
+            continue
+        left, right, weight = _linear_weights(n_in, n_out, scale, bool(align_corners))
         w = tensor(weight.reshape(shape), dtype=input.dtype, device=input.device)
         out = _take(out, dim, left) * (1 - w) + _take(out, dim, right) * w
     return out

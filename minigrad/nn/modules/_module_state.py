@@ -54,13 +54,15 @@ class StateMixin:
         """Move parameters, gradients and buffers to a device and/or floating dtype, in place.
 
         Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and the
-        keywords ``device``, ``dtype`` and ``non_blocking`` (ignored). Integer buffers keep
+        keywords ``device``, ``dtype``, ``memory_format`` (for 4-D and 5-D tensors, e.g.
+        ``minigrad.channels_last``) and ``non_blocking`` (ignored). Integer buffers keep
         their dtype. Returns ``self``.
 
         Example:
             >>> model.to("cuda")
             >>> model.to(minigrad.float64)
         """
+        memory_format = kwargs.pop("memory_format", None)
         device, dtype, _ = parse_to_args(args, kwargs)
         if dtype is not None and not dtype.is_floating_point:
             raise TypeError(
@@ -68,9 +70,17 @@ class StateMixin:
             )
 
         def convert(t: Tensor) -> Tensor:
-            return t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+            out = t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+            if memory_format is not None and t.dim() in (4, 5):  # as PyTorch: 4-D and 5-D only
+                out = out.to(memory_format=memory_format)
+            return out
 
         return self._apply(convert)
+
+    def share_memory(self) -> StateMixin:
+        """Move every parameter, gradient and buffer to shared memory (``Tensor.share_memory_``),
+        so that processes forked afterwards train the same model (Hogwild). Returns ``self``."""
+        return self._apply(lambda t: t.share_memory_())
 
     def cuda(self, device=None) -> StateMixin:
         if device is None:

@@ -6,6 +6,7 @@ from ...autograd.grad_mode import no_grad
 from ...creation import empty
 from .. import functional as F
 from .. import init
+from ..functional.embedding_bag import check_bag_options
 from ..parameter import Parameter
 from .module import Module
 
@@ -13,7 +14,10 @@ from .module import Module
 class Embedding(Module):
     """A table of ``num_embeddings`` vectors of size ``embedding_dim``, initialised N(0, 1).
 
-    The row at ``padding_idx`` starts at zero and receives no gradient.
+    The row at ``padding_idx`` starts at zero and receives no gradient. With ``max_norm``, each
+    lookup first rescales the rows it reads whose ``norm_type``-norm exceeds ``max_norm`` (in
+    the table itself, as PyTorch); ``scale_grad_by_freq`` divides each row's gradient by how
+    often its index occurs in the batch. ``sparse=True`` raises ``NotImplementedError``.
 
     Shape:
         integer input (*) → output (*, embedding_dim).
@@ -39,9 +43,10 @@ class Embedding(Module):
         dtype=None,
     ):
         super().__init__()
-        if max_norm is not None or scale_grad_by_freq or sparse:
+        if sparse:
             raise NotImplementedError(
-                "Embedding: max_norm, scale_grad_by_freq and sparse are not supported in minigrad"
+                "Embedding: sparse=True (sparse gradients) is not supported in minigrad; use "
+                "sparse=False"
             )
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = _check_padding_idx(padding_idx, num_embeddings)
@@ -53,13 +58,16 @@ class Embedding(Module):
         _reset_table(self.weight, self.padding_idx)
 
     def forward(self, input):
-        return F.embedding(input, self.weight, self.padding_idx)
+        return F.embedding(
+            input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
+            self.scale_grad_by_freq, self.sparse,
+        )  # fmt: skip
 
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
-        return text
+        return text + _norm_repr(self)
 
     @classmethod
     def from_pretrained(
@@ -125,11 +133,7 @@ class EmbeddingBag(Module):
         dtype=None,
     ):
         super().__init__()
-        if max_norm is not None or scale_grad_by_freq or sparse:
-            raise NotImplementedError(
-                "EmbeddingBag: max_norm, scale_grad_by_freq and sparse are not supported in "
-                "minigrad"
-            )
+        check_bag_options(scale_grad_by_freq, sparse, "EmbeddingBag")
         if mode not in ("sum", "mean", "max"):
             raise ValueError(f"EmbeddingBag: mode has to be one of sum, mean or max, got {mode!r}")
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
@@ -144,15 +148,27 @@ class EmbeddingBag(Module):
 
     def forward(self, input, offsets=None, per_sample_weights=None):
         return F.embedding_bag(
-            input, self.weight, offsets, mode=self.mode, per_sample_weights=per_sample_weights,
-            include_last_offset=self.include_last_offset, padding_idx=self.padding_idx,
+            input, self.weight, offsets, self.max_norm, self.norm_type, self.scale_grad_by_freq,
+            self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx,
         )  # fmt: skip
 
     def extra_repr(self) -> str:
-        text = f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+        text = f"{self.num_embeddings}, {self.embedding_dim}{_norm_repr(self)}, mode='{self.mode}'"
         if self.padding_idx is not None:
             text += f", padding_idx={self.padding_idx}"
         return text
+
+
+def _norm_repr(module) -> str:
+    """PyTorch's repr of the non-default max_norm, norm_type and scale_grad_by_freq."""
+    text = ""
+    if module.max_norm is not None:
+        text += f", max_norm={module.max_norm!r}"
+    if module.norm_type != 2:
+        text += f", norm_type={module.norm_type!r}"
+    if module.scale_grad_by_freq:
+        text += f", scale_grad_by_freq={module.scale_grad_by_freq!r}"
+    return text
 
 
 def _check_padding_idx(padding_idx: int | None, num_embeddings: int) -> int | None:

@@ -1,10 +1,19 @@
 """``minigrad.nn.utils``, as ``torch.nn.utils``: gradient clipping (``clip_grad``) and parameter
 vectors (``convert_parameters``), packed sequences (``rnn``); weight and spectral normalization
-(hook-based, and as ``parametrizations``), ``parametrize``, batch-norm fusion, ``skip_init`` and
-``stateless.functional_call``."""
+(hook-based, and as ``parametrizations``), ``parametrize``, batch-norm fusion, ``skip_init``,
+``stateless.functional_call`` and ``prune``."""
 
 # -- branch optimutils
-from . import clip_grad, convert_parameters, fusion, parametrizations, parametrize, rnn, stateless
+from . import (
+    clip_grad,
+    convert_parameters,
+    fusion,
+    parametrizations,
+    parametrize,
+    prune,
+    rnn,
+    stateless,
+)
 from .clip_grad import clip_grad_norm_, clip_grad_value_, clip_grads_with_norm_, get_total_norm
 from .convert_parameters import parameters_to_vector, vector_to_parameters
 from .fusion import (

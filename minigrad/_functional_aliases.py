@@ -1,0 +1,76 @@
+"""``torch.conv2d``, ``torch.dropout``, ``torch.layer_norm`` and the other functions of
+``nn.functional`` that PyTorch also has at the top level, with the top-level signatures.
+
+Where both signatures agree the function is ``nn.functional``'s own; ``dropout`` and friends
+take ``train`` (required, as in PyTorch) and the norms accept and ignore ``cudnn_enable(d)``.
+Top-level forms whose arguments differ from ``nn.functional``'s in order or meaning
+(``torch.batch_norm``, ``torch.instance_norm``, ``torch.embedding``, the losses with an integer
+``reduction``) are not provided, so that such calls fail instead of misreading arguments.
+"""
+
+from __future__ import annotations
+
+from .nn import functional as F
+from .nn.functional import (  # noqa: F401 - re-exported at the top level
+    adaptive_avg_pool1d,
+    avg_pool1d,
+    bilinear,
+    celu,
+    celu_,
+    channel_shuffle,
+    conv1d,
+    conv2d,
+    conv3d,
+    conv_transpose1d,
+    conv_transpose2d,
+    conv_transpose3d,
+    cosine_similarity,
+    hardshrink,
+    max_pool1d,
+    max_pool2d,
+    max_pool3d,
+    pairwise_distance,
+    pdist,
+    pixel_shuffle,
+    pixel_unshuffle,
+    prelu,
+    rms_norm,
+    rrelu,
+    rrelu_,
+    selu,
+    selu_,
+    threshold,
+    threshold_,
+)
+
+
+def dropout(input, p: float, train: bool):
+    """``torch.dropout(input, p, train)``: :func:`minigrad.nn.functional.dropout`."""
+    return F.dropout(input, p, train)
+
+
+def dropout_(input, p: float, train: bool):
+    """In-place :func:`dropout`."""
+    return F.dropout(input, p, train, inplace=True)
+
+
+def alpha_dropout(input, p: float, train: bool):
+    """``torch.alpha_dropout(input, p, train)``: :func:`minigrad.nn.functional.alpha_dropout`."""
+    return F.alpha_dropout(input, p, train)
+
+
+def feature_alpha_dropout(input, p: float, train: bool):
+    """``torch.feature_alpha_dropout(input, p, train)``."""
+    return F.feature_alpha_dropout(input, p, train)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5, cudnn_enable=True):
+    """``torch.layer_norm``: :func:`minigrad.nn.functional.layer_norm` (``cudnn_enable``
+    accepted, no effect)."""
+    return F.layer_norm(input, normalized_shape, weight, bias, eps)
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enabled=True):
+    """``torch.group_norm``: :func:`minigrad.nn.functional.group_norm` (``cudnn_enabled``
+    accepted, no effect)."""
+    return F.group_norm(input, num_groups, weight, bias, eps)

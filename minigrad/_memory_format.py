@@ -1,0 +1,80 @@
+"""Memory formats (``torch.contiguous_format``, ``channels_last``, ``channels_last_3d``,
+``preserve_format``): the order in which a tensor's elements lie in memory. Values never
+depend on it; ``stride()``, ``is_contiguous(memory_format=...)`` and the speed of some kernels
+do."""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+class memory_format:  # noqa: N801 - PyTorch spells it in lower case
+    """One of the memory formats; compare with ``is`` or ``==``."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"minigrad.{self.name}"
+
+    def __reduce__(self):
+        return self.name  # the module attribute of that name: pickles as the same object
+
+
+contiguous_format = memory_format("contiguous_format")
+channels_last = memory_format("channels_last")
+channels_last_3d = memory_format("channels_last_3d")
+preserve_format = memory_format("preserve_format")
+
+# dims from the fastest-varying to the slowest, for the channels-last formats
+_ORDER = {channels_last: (1, 3, 2, 0), channels_last_3d: (1, 4, 3, 2, 0)}
+
+
+def permutation(fmt, ndim: int, op: str):
+    """The axes order that lays an array out in ``fmt`` (None for row-major)."""
+    if fmt is None or fmt is contiguous_format:
+        return None
+    if fmt not in _ORDER:
+        raise RuntimeError(f"{op}: unsupported memory format {fmt!r}")
+    rank = len(_ORDER[fmt])
+    if ndim != rank:
+        raise RuntimeError(f"required rank {rank} tensor to use {fmt.name} format")
+    return (0, *range(2, rank), 1)
+
+
+def is_in_format(array, fmt) -> bool:
+    """PyTorch's test: strides in ``fmt``'s order, ignoring dims of size 1."""
+    if fmt is None or fmt is contiguous_format:
+        return bool(array.flags.c_contiguous)
+    if fmt is preserve_format:
+        raise RuntimeError("is_contiguous: preserve memory format is unsupported")
+    order = _ORDER.get(fmt)
+    if order is None or array.ndim != len(order):
+        return False
+    expected = 1
+    for d in order:
+        if array.shape[d] != 1:
+            if array.strides[d] // array.itemsize != expected:
+                return False
+            expected *= array.shape[d]
+    return True
+
+
+def suggest(array):
+    """The format a ``preserve_format`` copy keeps: channels-last if ``array`` is laid out so
+    (and not also row-major), else row-major."""
+    for fmt, order in _ORDER.items():
+        if array.ndim == len(order) and not array.flags.c_contiguous and is_in_format(array, fmt):
+            return fmt
+    return contiguous_format
+
+
+def lay_out(xp, array, perm):
+    """A copy of ``array`` whose memory follows ``perm`` (row-major if None); same values."""
+    if perm is None:
+        return xp.array(array, copy=True, order="C")
+    extra = array.ndim - len(perm)  # leading batch dims (vmap): each sample laid out as asked
+    if extra > 0:
+        perm = (*range(extra), *(p + extra for p in perm))
+    inverse = tuple(np.argsort(perm))
+    return xp.ascontiguousarray(array.transpose(perm)).transpose(inverse)
