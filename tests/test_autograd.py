@@ -149,6 +149,34 @@ def test_grad_allow_unused_and_its_error():
     assert x.grad is None  # grad() never touches .grad
 
 
+def test_grad_takes_pytorchs_arguments_in_pytorchs_order():
+    """only_inputs (deprecated, ignored with PyTorch's warning) comes before allow_unused."""
+    x = leaf([1.0, 2.0])
+    unused = leaf([3.0])
+    gx, gu = grad((x * x).sum(), [x, unused], None, None, False, True, True)
+    assert gu is None and gx.tolist() == [2.0, 4.0]
+    with pytest.warns(UserWarning, match="only_inputs argument is deprecated"):
+        grad((x * x).sum(), x, only_inputs=False)
+
+
+def test_grad_with_batched_cotangents_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    xa, wa = np.array([0.5, -1.0, 2.0]), np.array([[1.0, 2.0, 0.0], [0.0, -1.0, 3.0]])
+    x, w = leaf(xa), leaf(wa)
+    v = np.stack([np.eye(2), 2 * np.eye(2)[::-1], np.ones((2, 2))])  # (3, 2, 2) cotangents
+    y = (w @ x).tanh().unsqueeze(0).expand(2, 2)
+    gx, gw = grad(y, [x, w], minigrad.tensor(v), is_grads_batched=True, create_graph=True)
+    xt = torch.tensor(xa, requires_grad=True)
+    wt = torch.tensor(wa, requires_grad=True)
+    yt = (wt @ xt).tanh().unsqueeze(0).expand(2, 2)
+    gxt, gwt = torch.autograd.grad(yt, [xt, wt], torch.tensor(v), is_grads_batched=True)
+    np.testing.assert_allclose(gx.detach().numpy(), gxt.numpy(), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(gw.detach().numpy(), gwt.numpy(), rtol=1e-12, atol=1e-15)
+    assert gx.shape == (3, 3) and gx.requires_grad  # differentiable again (create_graph)
+    with pytest.raises(RuntimeError, match="same batch size"):
+        grad(y, x, minigrad.tensor(1.0), is_grads_batched=True)
+
+
 def test_grad_with_respect_to_intermediate():
     x = leaf([1.0, 2.0])
     h = x * 3

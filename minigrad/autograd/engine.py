@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gc
 import threading
+import warnings
 
 from . import anomaly, forward_ad, grad_mode, graph
 from .graph import AccumulateGrad, accumulate_into, disown, gradient_edge, mark_adoptable
@@ -44,14 +45,20 @@ def grad(
     grad_outputs=None,
     retain_graph=None,
     create_graph=False,
+    only_inputs=True,
     allow_unused=None,
+    is_grads_batched=False,
     materialize_grads=False,
 ):
-    """The gradients of ``outputs`` with respect to ``inputs`` (``torch.autograd.grad``).
+    """The gradients of ``outputs`` with respect to ``inputs`` (``torch.autograd.grad``, with
+    its argument order).
 
     Returns a tuple with one tensor per input. An input that the outputs do not depend on is an
     error unless ``allow_unused=True`` (then its entry is None, or zeros with
-    ``materialize_grads=True``).
+    ``materialize_grads=True``). ``only_inputs`` is ignored with PyTorch's deprecation warning
+    when False. With ``is_grads_batched=True`` the first dim of each ``grad_outputs`` is a batch
+    of cotangents: each entry of the result has that batch dim in front (one vector-Jacobian
+    product per cotangent, as PyTorch's vmap over the backward gives).
 
     Example:
         >>> x = minigrad.tensor(3.0, requires_grad=True)
@@ -61,8 +68,26 @@ def grad(
     outputs = _as_tuple(outputs)
     inputs = _as_tuple(inputs)
     _check_inputs(inputs, "grad")
+    if not only_inputs:
+        warnings.warn(
+            "only_inputs argument is deprecated and is ignored now (defaults to True). To "
+            "accumulate gradient for other parts of the graph, please use "
+            "minigrad.autograd.backward.",
+            UserWarning,
+            stacklevel=2,
+        )
     if allow_unused is None:
         allow_unused = materialize_grads
+    if is_grads_batched:
+        return _batched_grad(
+            outputs,
+            inputs,
+            grad_outputs,
+            retain_graph,
+            create_graph,
+            allow_unused,
+            materialize_grads,
+        )
     grad_outputs = _make_root_grads(outputs, _as_tuple(grad_outputs, len(outputs)), create_graph)
     retain_graph = create_graph if retain_graph is None else retain_graph
     results = _run(outputs, grad_outputs, retain_graph, create_graph, inputs, accumulate=False)
@@ -76,6 +101,42 @@ def grad(
             if materialize_grads:
                 results[i] = tensor.new_zeros(tensor.shape)
     return tuple(results)
+
+
+# The op layer registers its ``stack`` here at import (this layer cannot import upward), for
+# the results of grad(is_grads_batched=True).
+stack = None
+
+
+def _batched_grad(
+    outputs, inputs, grad_outputs, retain_graph, create_graph, allow_unused, materialize_grads
+):
+    """``grad`` with ``is_grads_batched=True``: one backward per cotangent of the batch, the
+    results stacked along a new first dim (None where an input is unused)."""
+    cotangents = _as_tuple(grad_outputs, len(outputs))
+    if any(c is None for c in cotangents):
+        raise RuntimeError("grad: is_grads_batched=True requires grad_outputs for every output")
+    sizes = {c.shape[0] if c.ndim else None for c in cotangents}
+    if len(sizes) != 1 or None in sizes:
+        raise RuntimeError(
+            "grad: with is_grads_batched=True every grad_output needs the same batch size in "
+            f"its first dim, got shapes {[list(c.shape) for c in cotangents]}"
+        )
+    (size,) = sizes
+    keep = create_graph if retain_graph is None else retain_graph
+    rows = [
+        grad(
+            outputs,
+            inputs,
+            [c[i] for c in cotangents],
+            retain_graph=keep or i < size - 1,
+            create_graph=create_graph,
+            allow_unused=allow_unused,
+            materialize_grads=materialize_grads,
+        )
+        for i in range(size)
+    ]
+    return tuple(None if column[0] is None else stack(list(column)) for column in zip(*rows))
 
 
 def _check_inputs(inputs, op: str) -> None:

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from ..autograd import grad_mode, graph
+from ..autograd import engine, grad_mode, graph
 from ..autograd.function import Function
 from ..autograd.graph import version_counter
 from ._size import as_int, parse_size
@@ -138,6 +138,9 @@ def stack(tensors, dim=0):
             )
     d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
     return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+engine.stack = stack  # for autograd.grad(is_grads_batched=True)
 
 
 def split(tensor, split_size_or_sections, dim=0):
