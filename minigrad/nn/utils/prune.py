@@ -19,7 +19,7 @@ from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
 from ...creation import ones_like, rand, rand_like, zeros_like
-from ...ops import kthvalue, topk
+from ...ops import topk
 from .convert_parameters import parameters_to_vector
 
 
@@ -195,104 +195,101 @@ class Identity(BasePruningMethod):
         return super().apply(module, name)
 
 
-class RandomUnstructured(BasePruningMethod):
-    """Prunes ``amount`` (a fraction, or a count) of the entries, chosen at random."""
+class _Unstructured(BasePruningMethod):
+    """Prunes ``amount`` (a fraction, or a count) of the entries: those that :meth:`_ranks`
+    puts lowest."""
 
     PRUNING_TYPE = "unstructured"
 
     def __init__(self, amount):
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
+        self.amount = _checked_amount(amount)
+
+    def _ranks(self, t):
+        raise NotImplementedError
 
     def compute_mask(self, t, default_mask):
-        tensor_size = t.numel()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
+        count = _count(self.amount, t.numel())
         mask = default_mask.clone()
-        if nparams_toprune != 0:
-            prob = rand_like(t)
-            chosen = topk(prob.view(-1), k=nparams_toprune).indices
-            mask.view(-1)[chosen] = 0
+        if count:
+            mask.view(-1)[topk(self._ranks(t).view(-1), k=count, largest=False).indices] = 0
         return mask
+
+
+class RandomUnstructured(_Unstructured):
+    """Prunes ``amount`` (a fraction, or a count) of the entries, chosen at random."""
+
+    def _ranks(self, t):
+        return rand_like(t)
 
     @classmethod
     def apply(cls, module, name, amount):
         return super().apply(module, name, amount=amount)
 
 
-class L1Unstructured(BasePruningMethod):
+class L1Unstructured(_Unstructured):
     """Prunes ``amount`` of the entries with the smallest absolute values."""
 
-    PRUNING_TYPE = "unstructured"
-
-    def __init__(self, amount):
-        _validate_pruning_amount_init(amount)
-        self.amount = amount
-
-    def compute_mask(self, t, default_mask):
-        tensor_size = t.numel()
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        mask = default_mask.clone()
-        if nparams_toprune != 0:
-            smallest = topk(t.abs().view(-1), k=nparams_toprune, largest=False).indices
-            mask.view(-1)[smallest] = 0
-        return mask
+    def _ranks(self, t):
+        return t.abs()
 
     @classmethod
     def apply(cls, module, name, amount, importance_scores=None):
         return super().apply(module, name, amount=amount, importance_scores=importance_scores)
 
 
-class RandomStructured(BasePruningMethod):
-    """Prunes ``amount`` of the channels along ``dim``, chosen at random."""
+class _Structured(BasePruningMethod):
+    """Prunes ``amount`` of the channels along ``dim``: those whose :meth:`_channel_ranks`
+    are lowest (entries of pruned channels become 0 in every other dim)."""
 
     PRUNING_TYPE = "structured"
 
     def __init__(self, amount, dim=-1):
-        _validate_pruning_amount_init(amount)
-        self.amount, self.dim = amount, dim
+        self.amount, self.dim = _checked_amount(amount), dim
+
+    def _channel_ranks(self, t):
+        raise NotImplementedError
 
     def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        tensor_size = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        if nparams_toprune == 0:
+        if t.dim() <= 1:
+            raise ValueError(
+                "Structured pruning can only be applied to multidimensional tensors. Found tensor "
+                f"of shape {tuple(t.shape)} with {t.dim()} dims"
+            )
+        if self.dim >= t.dim():
+            raise IndexError(f"Invalid index {self.dim} for tensor of size {tuple(t.shape)}")
+        channels = t.shape[self.dim]
+        count = _count(self.amount, channels)
+        if not count:
             return default_mask
-        prob = rand(tensor_size, device=t.device)
-        threshold = kthvalue(prob, k=nparams_toprune).values
-        mask = _channel_mask(t, self.dim, prob > threshold)
+        kept = topk(self._channel_ranks(t), k=channels - count).indices
+        mask = zeros_like(t)
+        index = [slice(None)] * t.dim()
+        index[self.dim] = kept
+        mask[tuple(index)] = 1
         return mask * default_mask.to(dtype=mask.dtype)
+
+
+class RandomStructured(_Structured):
+    """Prunes ``amount`` of the channels along ``dim``, chosen at random."""
+
+    def _channel_ranks(self, t):
+        return rand(t.shape[self.dim], device=t.device)
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
         return super().apply(module, name, amount=amount, dim=dim)
 
 
-class LnStructured(BasePruningMethod):
+class LnStructured(_Structured):
     """Prunes ``amount`` of the channels along ``dim`` with the smallest L``n`` norms."""
 
-    PRUNING_TYPE = "structured"
-
     def __init__(self, amount, n, dim=-1):
-        _validate_pruning_amount_init(amount)
-        self.amount, self.n, self.dim = amount, n, dim
+        super().__init__(amount, dim)
+        self.n = n
 
-    def compute_mask(self, t, default_mask):
-        _validate_structured_pruning(t)
-        _validate_pruning_dim(t, self.dim)
-        tensor_size = t.shape[self.dim]
-        nparams_toprune = _compute_nparams_toprune(self.amount, tensor_size)
-        nparams_tokeep = tensor_size - nparams_toprune
-        _validate_pruning_amount(nparams_toprune, tensor_size)
-        if nparams_toprune == 0:
-            return default_mask
-        norm = _compute_norm(t, self.n, self.dim)
-        kept = topk(norm, k=nparams_tokeep, largest=True).indices
-        mask = _channel_mask(t, self.dim, kept)
-        return mask * default_mask.to(dtype=mask.dtype)
+    def _channel_ranks(self, t):
+        dim = self.dim % t.dim()
+        return t.norm(p=self.n, dim=[d for d in range(t.dim()) if d != dim])
 
     @classmethod
     def apply(cls, module, name, amount, n, dim, importance_scores=None):
@@ -349,9 +346,7 @@ def random_structured(module, name, amount, dim):
 
 def ln_structured(module, name, amount, n, dim, importance_scores=None):
     """Prune the ``amount`` channels along ``dim`` with the smallest L``n`` norm."""
-    LnStructured.apply(
-        module, name, amount, n, dim, importance_scores=importance_scores
-    )  # fmt: skip
+    LnStructured.apply(module, name, amount, n, dim, importance_scores=importance_scores)
     return module
 
 
@@ -425,57 +420,25 @@ def is_pruned(module) -> bool:
     return False
 
 
-def _channel_mask(t, dim, channels):
-    """Zeros like ``t`` with ones in the ``channels`` (indices or a bool mask) along ``dim``."""
-    mask = zeros_like(t)
-    slc = [slice(None)] * t.dim()
-    slc[dim] = channels
-    mask[tuple(slc)] = 1
-    return mask
-
-
-def _validate_pruning_amount_init(amount) -> None:
+def _checked_amount(amount):
+    """``amount`` if it is a fraction in [0, 1] or a non-negative count (PyTorch's errors)."""
     if not isinstance(amount, numbers.Real):
         raise TypeError(f"Invalid type for amount: {amount}. Must be int or float.")
-    if (isinstance(amount, numbers.Integral) and amount < 0) or (
-        not isinstance(amount, numbers.Integral) and (float(amount) > 1.0 or float(amount) < 0.0)
-    ):
+    is_count = isinstance(amount, numbers.Integral)
+    if (is_count and amount < 0) or (not is_count and not 0.0 <= float(amount) <= 1.0):
         raise ValueError(
             f"amount={amount} should either be a float in the range [0, 1] or a non-negative "
             "integer"
         )
+    return amount
 
 
-def _validate_pruning_amount(amount, tensor_size: int) -> None:
-    if isinstance(amount, numbers.Integral) and amount > tensor_size:
+def _count(amount, size: int) -> int:
+    """How many of ``size`` entries (or channels) ``amount`` prunes."""
+    if not isinstance(amount, numbers.Integral):
+        return round(amount * size)
+    if amount > size:
         raise ValueError(
-            f"amount={amount} should be smaller than the number of parameters to "
-            f"prune={tensor_size}"
+            f"amount={amount} should be smaller than the number of parameters to prune={size}"
         )
-
-
-def _validate_structured_pruning(t) -> None:
-    if len(t.shape) <= 1:
-        raise ValueError(
-            "Structured pruning can only be applied to multidimensional tensors. Found tensor "
-            f"of shape {tuple(t.shape)} with {len(t.shape)} dims"
-        )
-
-
-def _compute_nparams_toprune(amount, tensor_size: int) -> int:
-    if isinstance(amount, numbers.Integral):
-        return amount
-    return round(amount * tensor_size)
-
-
-def _validate_pruning_dim(t, dim: int) -> None:
-    if dim >= t.dim():
-        raise IndexError(f"Invalid index {dim} for tensor of size {tuple(t.shape)}")
-
-
-def _compute_norm(t, n, dim: int):
-    dims = list(range(t.dim()))
-    if dim < 0:
-        dim = dims[dim]
-    dims.remove(dim)
-    return t.norm(p=n, dim=dims)
+    return amount
