@@ -373,7 +373,7 @@ def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
             buffers[target] = [g]
         else:
             _add_to_buffer(buffers, target, edge[1], g, plain)
-    if not retain_graph:
+    if not retain_graph and (node._saved or node._kept is not None):  # (release's own test)
         node.release()
 
 

@@ -148,7 +148,8 @@ class Mul(Op):
 
     def backward(self, gz):
         a, b = self.saved_tensors
-        return self.formula(_mul_vjp, gz, a, b, *self.needs_input_grad)
+        edge_a, edge_b = self.next_functions  # (needs_input_grad, without its call)
+        return self.formula(_mul_vjp, gz, a, b, edge_a is not None, edge_b is not None)
 
 
 def _mul_vjp(ns, gz, a, b, need_a, need_b):
