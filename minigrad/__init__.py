@@ -574,8 +574,10 @@ from ._memory_format import (  # noqa: E402
     channels_last,
     channels_last_3d,
     contiguous_format,
+    layout,
     memory_format,
     preserve_format,
+    strided,
 )
 from ._windows_indices import (  # noqa: E402
     bartlett_window,

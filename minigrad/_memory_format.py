@@ -1,5 +1,6 @@
 """Memory formats (``torch.contiguous_format``, ``channels_last``, ``channels_last_3d``,
-``preserve_format``): the order in which a tensor's elements lie in memory. Values never
+``preserve_format``): the order in which a tensor's elements lie in memory; and the layout
+``strided``, the only storage minigrad has. Values never
 depend on it; ``stride()``, ``is_contiguous(memory_format=...)`` and the speed of some kernels
 do."""
 
@@ -20,6 +21,22 @@ class memory_format:  # noqa: N801 - PyTorch spells it in lower case
     def __reduce__(self):
         return self.name  # the module attribute of that name: pickles as the same object
 
+
+class layout:  # noqa: N801 - PyTorch spells it in lower case
+    """How a tensor's elements are stored: ``minigrad.strided`` (dense, with strides) is the one
+    layout minigrad has (PyTorch also has sparse layouts, which minigrad does not)."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return f"minigrad.{self.name}"
+
+    def __reduce__(self):
+        return self.name
+
+
+strided = layout("strided")
 
 contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")

@@ -319,6 +319,11 @@ class Tensor(InPlaceMethods):
         return self.to(dtypes.int16)
 
     # -- memory layout: what PyTorch programs ask of storage, answered from the array ----------
+    @property
+    def layout(self):
+        """``minigrad.strided``: every tensor is dense (there are no sparse layouts)."""
+        return _memory_format.strided
+
     def stride(self, dim=None):
         """Steps in elements between neighbours along each dim (of one dim when given)."""
         steps = tuple(s // self._data.itemsize for s in self._data.strides)

@@ -78,3 +78,14 @@ def test_row_major_contiguous_inside_vmap_as_before():
     x = minigrad.tensor(np.stack([X, X + 1]))
     out = minigrad.func.vmap(lambda s: s.permute(0, 2, 1, 3).contiguous() * 1)(x)
     np.testing.assert_array_equal(out.numpy(), x.numpy().transpose(0, 1, 3, 2, 4))
+
+
+def test_every_tensor_has_the_strided_layout():
+    import pickle
+
+    t = minigrad.zeros(2, 3).t()
+    assert t.layout is minigrad.strided and repr(t.layout) == "minigrad.strided"
+    assert isinstance(minigrad.strided, minigrad.layout)
+    assert pickle.loads(pickle.dumps(minigrad.strided)) is minigrad.strided
+    torch = pytest.importorskip("torch")
+    assert repr(torch.zeros(2).layout) == repr(t.layout).replace("minigrad", "torch")
