@@ -518,11 +518,13 @@ def imag(input):
     return input.imag
 
 
-_LAZY_SUBMODULES = ("onnx",)  # imported on first use, as torch.onnx: import minigrad stays lean
+# imported on first use, as torch.onnx and torch.profiler: import minigrad stays lean
+_LAZY_SUBMODULES = ("onnx", "profiler")
 
 
 def __getattr__(name: str):
-    """``minigrad.onnx`` without an explicit import, loaded the first time it is asked for."""
+    """``minigrad.onnx`` and ``minigrad.profiler`` without an explicit import, loaded the first
+    time one is asked for."""
     if name in _LAZY_SUBMODULES:
         import importlib
 

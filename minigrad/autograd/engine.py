@@ -325,6 +325,10 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
 
 anomaly_state = anomaly._state  # this thread's anomaly mode (read once per node)
 
+# While minigrad.profiler records, ``node_hook(node, grads)`` runs each node's ``apply`` (and
+# times it); None otherwise (one global lookup per node).
+node_hook = None
+
 
 def _walk_all(order, buffers, retain_graph, create_graph, accumulate) -> None:
     """The walk of :func:`_walk` when every node runs (no ``inputs`` chosen): its loop without
@@ -349,7 +353,7 @@ def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
     in ``Node._check``) and, in anomaly mode, for NaN and infinity."""
     if node.num_outputs != 1:
         grads = _materialize(node, grads)
-    input_grads = node.apply(grads)
+    input_grads = node.apply(grads) if node_hook is None else node_hook(node, grads)
     tensor_cls, detect = graph.Tensor, anomaly_state.enabled
     for index, (edge, meta, g) in enumerate(zip(node.next_functions, node.input_meta, input_grads)):
         if g is None or edge is None:
