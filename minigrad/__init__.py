@@ -374,6 +374,7 @@ from . import (  # noqa: E402
     jit,
     nn,
     optim,
+    profiler,
     serialization,
     testing,
     utils,
@@ -518,13 +519,11 @@ def imag(input):
     return input.imag
 
 
-# imported on first use, as torch.onnx and torch.profiler: import minigrad stays lean
-_LAZY_SUBMODULES = ("onnx", "profiler")
+_LAZY_SUBMODULES = ("onnx",)  # imported on first use, as torch.onnx: import minigrad stays lean
 
 
 def __getattr__(name: str):
-    """``minigrad.onnx`` and ``minigrad.profiler`` without an explicit import, loaded the first
-    time one is asked for."""
+    """``minigrad.onnx`` without an explicit import, loaded the first time it is asked for."""
     if name in _LAZY_SUBMODULES:
         import importlib
 

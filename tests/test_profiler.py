@@ -105,3 +105,16 @@ def test_record_function_outside_a_profile_and_as_decorator():
         helper(minigrad.ones(2))
     assert [r.key for r in prof.key_averages()] == ["Mul", "helper"]
     assert minigrad.profiler.profile is profile  # minigrad.profiler, as torch.profiler
+
+
+def test_the_autograd_profiler_path_and_signature():
+    import minigrad.autograd.profiler as legacy
+
+    x = minigrad.randn(3, requires_grad=True)
+    with legacy.profile(record_shapes=True) as prof:
+        with legacy.record_function("scaled"):
+            (x * 2).sum().backward()
+    assert "scaled" in prof.table(sort_by="cpu_time_total") and prof.self_cpu_time_total > 0
+    with legacy.profile(enabled=False) as off:
+        (x * 2).sum()
+    assert off.events() == [] and minigrad.autograd.profiler is legacy

@@ -24,7 +24,6 @@ import enum
 import functools
 import json
 import os
-import socket
 import threading
 import time
 
@@ -85,6 +84,8 @@ def tensorboard_trace_handler(dir_name: str, worker_name: str | None = None, use
         raise NotImplementedError("tensorboard_trace_handler: use_gzip=True is not supported")
 
     def handler(prof) -> None:
+        import socket  # (only here: the host name of the default worker name)
+
         os.makedirs(dir_name, exist_ok=True)
         worker = worker_name or f"{socket.gethostname()}_{os.getpid()}"
         prof.export_chrome_trace(
@@ -374,3 +375,18 @@ def _us(value: float) -> str:
     if value >= 1e3:
         return f"{value / 1e3:.3f}ms"
     return f"{value:.3f}us"
+
+
+def _register_autograd_path() -> None:
+    """``minigrad.autograd.profiler``, torch.autograd.profiler's path (registered from here,
+    above autograd, as minigrad.func registers ``minigrad.autograd.functional``)."""
+    import sys
+
+    from .. import autograd
+    from . import legacy
+
+    sys.modules["minigrad.autograd.profiler"] = legacy
+    autograd.profiler = legacy
+
+
+_register_autograd_path()
