@@ -32,8 +32,9 @@ def share_memory_(tensor):
     for the ``fork`` start method (Linux's default). A no-op when already shared and on a GPU,
     as in PyTorch. Differences: only the tensor itself moves, so call it before making views
     or optimizers of it (``model.share_memory()`` right after building the model, as the
-    Hogwild example does); a view raises ``NotImplementedError``; and tensors are not pickled,
-    so children started with ``spawn`` or ``forkserver`` cannot receive them at all.
+    Hogwild example does); a view raises ``NotImplementedError``; and a shared tensor cannot be
+    pickled (a ``TypeError``, never a silent copy), so children started with ``spawn`` or
+    ``forkserver`` cannot receive it.
     """
     if is_shared(tensor):
         return tensor

@@ -473,8 +473,29 @@ class Tensor(InPlaceMethods):
 
     __hash__ = object.__hash__
 
-    def __reduce__(self):
-        raise TypeError("minigrad tensors are not pickled; use minigrad.save / minigrad.load")
+    def __reduce_ex__(self, protocol):
+        """Pickling (``multiprocessing`` queues, ``copy`` of objects holding tensors), as
+        PyTorch pickles: the values (through the host), dtype, device, ``requires_grad`` and
+        a subclass's attributes; not ``.grad`` or the graph (a non-leaf arrives as a leaf).
+        Files go through :func:`minigrad.save`, which never pickles. A tensor in shared memory
+        is refused: the receiver would get a copy, not the shared storage."""
+        if self.device.type == "cpu" and self.is_shared():  # (a GPU tensor counts as shared)
+            raise TypeError(
+                "a tensor in shared memory (share_memory_) cannot be pickled: the receiving "
+                "process would get a copy, not the shared storage; start processes with fork"
+            )
+        host = backend.to_device(self._data, self.device, backend.CPU)
+        state = dict(getattr(self, "__dict__", {}))  # Parameter/Buffer subclasses' attributes
+        return _unpickle, (type(self), host, str(self.device), self.requires_grad, state)
+
+    def __copy__(self) -> Tensor:
+        """``copy.copy``: a new leaf over the same data (as PyTorch's: changes show in both)."""
+        out = _new(type(self))
+        out._init(self._data, self.device, False, None)
+        out._version = graph.version_counter(self)
+        _restore_attributes(out, getattr(self, "__dict__", None))
+        out.requires_grad = self.requires_grad
+        return out
 
     def __deepcopy__(self, memo) -> Tensor:
         """A leaf copy with its own data (and grad), as ``copy.deepcopy`` gives in PyTorch."""
@@ -488,9 +509,6 @@ class Tensor(InPlaceMethods):
         if self.grad is not None:
             out.grad = self.grad.__deepcopy__(memo)
         return out
-
-    def __copy__(self) -> Tensor:
-        return self.__deepcopy__({})
 
     # -- operators ------------------------------------------------------------------------------
     __add__ = _ops.add
@@ -914,3 +932,19 @@ Tensor.polygamma, Tensor.polygamma_ = _polygamma, _polygamma_
 
 
 graph.register_tensor_class(Tensor)
+
+
+def _unpickle(cls, host, device: str, requires_grad: bool, state: dict):
+    """A tensor of class ``cls`` rebuilt from a pickle (see ``Tensor.__reduce_ex__``)."""
+    dev = backend.device(device)
+    out = _new(cls)
+    out._init(backend.to_device(host, backend.CPU, dev), dev, False, None)
+    _restore_attributes(out, state)
+    out.requires_grad = requires_grad
+    return out
+
+
+def _restore_attributes(tensor, attributes) -> None:
+    """A subclass's own attributes (``Buffer.persistent``, a user's tags) put on ``tensor``."""
+    if attributes:
+        tensor.__dict__.update(attributes)

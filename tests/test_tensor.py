@@ -253,6 +253,42 @@ def test_deepcopy_copies_data_and_grad():
         copy.deepcopy(x * 2)
 
 
+def test_pickling_as_pytorch_pickles(device):
+    """Values, dtype, device, requires_grad and a subclass's attributes; no grad, no graph."""
+    import pickle
+
+    from minigrad import nn
+
+    x = minigrad.tensor([1.0, 2.0], device=device, requires_grad=True)
+    (x * 3).sum().backward()
+    y = pickle.loads(pickle.dumps(x))
+    assert y.tolist() == [1.0, 2.0] and y.requires_grad and y.grad is None
+    assert y.device == x.device and y.dtype is minigrad.float32
+    z = pickle.loads(pickle.dumps(x * 2))  # a non-leaf arrives as a leaf
+    assert z.grad_fn is None and z.is_leaf and z.requires_grad
+    p = pickle.loads(pickle.dumps(nn.Parameter(minigrad.ones(2, dtype=minigrad.float64))))
+    assert type(p) is nn.Parameter and p.dtype is minigrad.float64 and p.requires_grad
+    assert (
+        pickle.loads(pickle.dumps(nn.Buffer(minigrad.ones(1), persistent=False))).persistent
+        is False
+    )
+    model = pickle.loads(pickle.dumps(nn.Sequential(nn.Linear(3, 2))))
+    assert model[0].weight.shape == (2, 3) and isinstance(model[0].weight, nn.Parameter)
+    with pytest.raises(TypeError, match="shared memory"):
+        pickle.dumps(minigrad.ones(2).share_memory_())
+
+
+def test_copy_copy_shares_data_as_pytorch():
+    import copy
+
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    y = copy.copy(x)
+    assert y is not x and y.requires_grad and y.data_ptr() == x.data_ptr()
+    with minigrad.no_grad():
+        y.add_(1)
+    assert x.tolist() == [2.0, 3.0] and x._version is y._version
+
+
 def test_in_place_unary_twins():
     t = minigrad.tensor([-1.0, 4.0])
     assert t.abs_().sqrt_().neg_().tolist() == [-1.0, -2.0]

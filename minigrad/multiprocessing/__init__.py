@@ -4,9 +4,10 @@ name, for programs such as the Hogwild example (``model.share_memory()``, then
 
 Tensors moved to shared memory with ``share_memory_()`` / ``Module.share_memory()`` are seen
 and updated by children started with ``fork`` (Linux's default start method), which inherit
-the shared mapping. Difference from PyTorch: tensors are not pickled, so they cannot be sent
-through queues or to children started with ``spawn`` / ``forkserver`` (that raises a
-``TypeError``, never a silent copy).
+the shared mapping. Other tensors go through queues and to ``spawn`` / ``forkserver`` children
+as copies (pickled, as PyTorch pickles them). Difference from PyTorch: a tensor in shared memory
+cannot be sent to a ``spawn`` / ``forkserver`` child (that raises a ``TypeError``, never a
+silent copy of what should be shared).
 """
 
 from __future__ import annotations
