@@ -11,37 +11,40 @@ Top-level forms whose arguments differ from ``nn.functional``'s in order or mean
 from __future__ import annotations
 
 from .nn import functional as F
-from .nn.functional import (  # noqa: F401 - re-exported at the top level
-    adaptive_avg_pool1d,
-    avg_pool1d,
-    bilinear,
-    celu,
-    celu_,
-    channel_shuffle,
-    conv1d,
-    conv2d,
-    conv3d,
-    conv_transpose1d,
-    conv_transpose2d,
-    conv_transpose3d,
-    cosine_similarity,
-    hardshrink,
-    max_pool1d,
-    max_pool2d,
-    max_pool3d,
-    pairwise_distance,
-    pdist,
-    pixel_shuffle,
-    pixel_unshuffle,
-    prelu,
-    rms_norm,
-    rrelu,
-    rrelu_,
-    selu,
-    selu_,
-    threshold,
-    threshold_,
+
+# nn.functional's own functions, under the same names at the top level
+SAME_SIGNATURE = (
+    "adaptive_avg_pool1d",
+    "avg_pool1d",
+    "bilinear",
+    "celu",
+    "celu_",
+    "channel_shuffle",
+    "conv1d",
+    "conv2d",
+    "conv3d",
+    "conv_transpose1d",
+    "conv_transpose2d",
+    "conv_transpose3d",
+    "cosine_similarity",
+    "hardshrink",
+    "max_pool1d",
+    "max_pool2d",
+    "max_pool3d",
+    "pairwise_distance",
+    "pdist",
+    "pixel_shuffle",
+    "pixel_unshuffle",
+    "prelu",
+    "rms_norm",
+    "rrelu",
+    "rrelu_",
+    "selu",
+    "selu_",
+    "threshold",
+    "threshold_",
 )
+globals().update({name: getattr(F, name) for name in SAME_SIGNATURE})
 
 
 def dropout(input, p: float, train: bool):
@@ -74,3 +77,14 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5, cudnn_enable
     """``torch.group_norm``: :func:`minigrad.nn.functional.group_norm` (``cudnn_enabled``
     accepted, no effect)."""
     return F.group_norm(input, num_groups, weight, bias, eps)
+
+
+__all__ = [
+    *SAME_SIGNATURE,
+    "dropout",
+    "dropout_",
+    "alpha_dropout",
+    "feature_alpha_dropout",
+    "layer_norm",
+    "group_norm",
+]
