@@ -290,6 +290,29 @@ def ddp_broadcasts_buffers(rank, world):
 
 
 @check
+def sync_batch_norm_is_batch_norm_over_the_global_batch(rank, world):
+    """Each rank normalizes its own samples with the statistics of every rank's samples; the
+    input gradients are those of the whole batch's loss, the weight's summed over ranks."""
+    full = np.concatenate([data(r, (2 + r, 3, 4), np.float64, salt=7) for r in range(world)])
+    start = sum(2 + r for r in range(rank))
+    reference = nn.BatchNorm1d(3).double()
+    x_full = minigrad.tensor(full, requires_grad=True)
+    y_full = reference(x_full)
+    (y_full * y_full.detach().cos()).sum().backward()
+    model = nn.SyncBatchNorm.convert_sync_batchnorm(nn.Sequential(nn.BatchNorm1d(3))).double()
+    x = minigrad.tensor(full[start : start + 2 + rank], requires_grad=True)
+    y = model(x)
+    (y * y.detach().cos()).sum().backward()
+    mine = slice(start, start + 2 + rank)
+    close(y, y_full[mine], "output", tol=1e-12)
+    close(x.grad, x_full.grad[mine], "input gradient", tol=1e-12)
+    weight_grad = model[0].weight.grad.clone()
+    dist.all_reduce(weight_grad)
+    close(weight_grad, reference.weight.grad, "weight gradient summed over ranks", tol=1e-12)
+    close(model[0].running_var, reference.running_var, "running variance", tol=1e-12)
+
+
+@check
 def distributed_sampler_covers_the_dataset(rank, world):
     ds = TensorDataset(minigrad.arange(11))
     sampler = DistributedSampler(ds, seed=4)  # rank and world size from the process group

@@ -31,6 +31,7 @@ CHECKS = [
     "ddp_no_sync_accumulates_like_one_big_step",
     "ddp_unused_parameters",
     "ddp_broadcasts_buffers",
+    "sync_batch_norm_is_batch_norm_over_the_global_batch",
     "distributed_sampler_covers_the_dataset",
     "torchrun_environment",
 ]

@@ -267,3 +267,21 @@ def test_dropout2d_drops_whole_channels(device):
     per_channel = y.reshape(4, 16, -1)
     assert all(len(set(row.tolist())) == 1 for row in per_channel.reshape(-1, 9))
     assert 0 < (per_channel[..., 0] == 0).mean() < 1
+
+
+def test_sync_batch_norm_converts_and_is_batch_norm_in_one_process():
+    """convert_sync_batchnorm keeps the very parameters and buffers; without a process group
+    of two or more ranks SyncBatchNorm is batch norm (the 2-rank case: tests/dist_checks.py)."""
+    model = nn.Sequential(nn.Conv2d(3, 4, 3), nn.BatchNorm2d(4), nn.Sequential(nn.BatchNorm1d(2)))
+    weight, mean = model[1].weight, model[1].running_mean
+    model[2].eval()
+    synced = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+    assert type(synced[1]) is nn.SyncBatchNorm and type(synced[2][0]) is nn.SyncBatchNorm
+    assert synced[1].weight is weight and synced[1].running_mean is mean
+    assert not synced[2][0].training and synced[1].training
+    x = minigrad.randn(2, 4, 5, 5, requires_grad=True)
+    plain, sync = nn.BatchNorm2d(4), nn.SyncBatchNorm(4)
+    np.testing.assert_array_equal(plain(x).detach().numpy(), sync(x).detach().numpy())
+    np.testing.assert_array_equal(plain.running_var.numpy(), sync.running_var.numpy())
+    torch = pytest.importorskip("torch")
+    assert repr(sync) == repr(torch.nn.SyncBatchNorm(4))

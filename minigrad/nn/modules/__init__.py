@@ -22,7 +22,7 @@ from .activation import (
     Tanh,
 )
 from .adapters import Adapter, LoRALinear
-from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
+from .batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d, SyncBatchNorm
 from .causal import CausalSelfAttention, FeedForward, TransformerDecoderBlock
 from .container import ModuleDict, ModuleList, ParameterDict, ParameterList, Sequential
 from .conv import Conv1d, Conv2d, ConvTranspose1d, ConvTranspose2d

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from ... import dtypes
+from ...autograd import Function, no_grad
 from ...creation import empty, ones, tensor, zeros
+from ...ops import cat
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter, UninitializedBuffer, UninitializedParameter
@@ -135,6 +137,108 @@ class BatchNorm3d(_BatchNorm):
 
     _ndims = (5,)
     _shapes = "(N, {C}, D, H, W)"
+
+
+class SyncBatchNorm(_BatchNorm):
+    """Batch norm whose training statistics are those of the global batch, summed over every
+    rank of the process group (``torch.nn.SyncBatchNorm``), for data-parallel training where
+    each rank sees a few samples. Outside a process group of two or more ranks, and in eval
+    mode, it is :class:`BatchNorm2d` (any (N, C, *) input).
+
+    Each training forward runs two all-reduces (the per-channel sums, then the sums of squared
+    deviations: exact where sums of squares lose digits); backward all-reduces their
+    gradients, so the input's gradient is the one of the whole batch.
+
+    Example:
+        >>> model = nn.SyncBatchNorm.convert_sync_batchnorm(model)
+        >>> ddp = DistributedDataParallel(model)
+    """
+
+    _ndims = (2, 3, 4, 5)
+    _shapes = "(N, {C}, *)"
+
+    def __init__(self, num_features: int, eps: float = 1e-5, momentum: float | None = 0.1,
+                 affine: bool = True, track_running_stats: bool = True, process_group=None,
+                 device=None, dtype=None):  # fmt: skip
+        super().__init__(num_features, eps, momentum, affine, track_running_stats, device, dtype)
+        self.process_group = process_group
+
+    def forward(self, input):
+        world = _world_size(self.process_group) if self.training else 1
+        if world <= 1:
+            return super().forward(input)
+        self._check_input(input)
+        factor = 0.0 if self.momentum is None else self.momentum
+        if self.track_running_stats and self.num_batches_tracked is not None:
+            self.num_batches_tracked.add_(1)
+            if self.momentum is None:
+                factor = 1.0 / float(self.num_batches_tracked)
+        dims = [0] + list(range(2, input.ndim))
+        kept = [1, -1] + [1] * (input.ndim - 2)
+        x = input.float() if input.dtype in (dtypes.float16, dtypes.bfloat16) else input
+        local = tensor(float(x.numel() // x.shape[1]), dtype=x.dtype, device=x.device)
+        totals = _AllReduceSum.apply(cat([x.sum(dims), local.reshape(1)]), self.process_group)
+        count = totals[-1]  # the samples per channel over all ranks (ranks' batches may differ)
+        mean = totals[:-1] / count
+        centered = x - mean.reshape(kept)
+        var = _AllReduceSum.apply(centered.pow(2).sum(dims), self.process_group) / count
+        out = (centered * (var.reshape(kept) + self.eps).rsqrt()).to(input.dtype)
+        if self.weight is not None:
+            out = out * self.weight.reshape(kept)
+        if self.bias is not None:
+            out = out + self.bias.reshape(kept)
+        if self.track_running_stats and self.running_mean is not None:
+            with no_grad():
+                unbiased = var * (count / (count - 1))
+                self.running_mean.mul_(1 - factor).add_(mean.detach() * factor)
+                self.running_var.mul_(1 - factor).add_(unbiased.detach() * factor)
+        return out
+
+    @classmethod
+    def convert_sync_batchnorm(cls, module, process_group=None):
+        """``module`` with every BatchNorm1d/2d/3d (itself or inside it) replaced by a
+        SyncBatchNorm holding the same parameters and buffers (the same tensors)."""
+        converted = module
+        if isinstance(module, _BatchNorm) and not isinstance(module, SyncBatchNorm):
+            converted = cls(module.num_features, module.eps, module.momentum, module.affine,
+                            module.track_running_stats, process_group)  # fmt: skip
+            for name in ("weight", "bias"):
+                if name in module._parameters:
+                    converted._parameters[name] = module._parameters[name]
+            for name in ("running_mean", "running_var", "num_batches_tracked"):
+                converted._buffers[name] = module._buffers.get(name)
+            converted.train(module.training)
+        for name, child in module.named_children():
+            converted.add_module(name, cls.convert_sync_batchnorm(child, process_group))
+        return converted
+
+
+class _AllReduceSum(Function):
+    """The sum over the ranks, differentiable: each rank's gradient is the sum of them all (the
+    output is the same on every rank and feeds every rank's loss)."""
+
+    @staticmethod
+    def forward(ctx, t, group):
+        from ... import distributed as dist  # the layer above nn: imported only when used
+
+        ctx.group = group
+        out = t.clone()
+        dist.all_reduce(out, group=group)
+        return out
+
+    @staticmethod
+    def backward(ctx, grad):
+        from ... import distributed as dist
+
+        total = grad.clone()
+        dist.all_reduce(total, group=ctx.group)
+        return total, None
+
+
+def _world_size(group) -> int:
+    from ... import distributed as dist
+
+    return dist.get_world_size(group) if dist.is_available() and dist.is_initialized() else 1
 
 
 # -- branch optimutils: lazy batch norms ---------------------------------------------------------
