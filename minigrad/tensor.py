@@ -490,11 +490,9 @@ class Tensor(InPlaceMethods):
 
     def __copy__(self) -> Tensor:
         """``copy.copy``: a new leaf over the same data (as PyTorch's: changes show in both)."""
-        out = _new(type(self))
-        out._init(self._data, self.device, False, None)
+        attributes = getattr(self, "__dict__", None)
+        out = _new_leaf(type(self), self._data, self.device, self.requires_grad, attributes)
         out._version = graph.version_counter(self)
-        _restore_attributes(out, getattr(self, "__dict__", None))
-        out.requires_grad = self.requires_grad
         return out
 
     def __deepcopy__(self, memo) -> Tensor:
@@ -937,14 +935,15 @@ graph.register_tensor_class(Tensor)
 def _unpickle(cls, host, device: str, requires_grad: bool, state: dict):
     """A tensor of class ``cls`` rebuilt from a pickle (see ``Tensor.__reduce_ex__``)."""
     dev = backend.device(device)
+    return _new_leaf(cls, backend.to_device(host, backend.CPU, dev), dev, requires_grad, state)
+
+
+def _new_leaf(cls, data, device, requires_grad: bool, attributes):
+    """A leaf of class ``cls`` over ``data``, with a subclass's own ``attributes`` (a dict, or
+    None: ``Buffer.persistent``, a user's tags)."""
     out = _new(cls)
-    out._init(backend.to_device(host, backend.CPU, dev), dev, False, None)
-    _restore_attributes(out, state)
+    out._init(data, device, False, None)
+    if attributes:
+        out.__dict__.update(attributes)
     out.requires_grad = requires_grad
     return out
-
-
-def _restore_attributes(tensor, attributes) -> None:
-    """A subclass's own attributes (``Buffer.persistent``, a user's tags) put on ``tensor``."""
-    if attributes:
-        tensor.__dict__.update(attributes)
