@@ -386,6 +386,7 @@ from .amp import autocast  # noqa: E402
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
     gru_cell,
+    lstm,
     lstm_cell,
     rnn_relu_cell,
     rnn_tanh_cell,

@@ -31,6 +31,8 @@ FLOAT32_DIFFERS = {
 # Rows where PyTorch's bfloat16 kernel rounds more than ours (the float32 comparison runs).
 TORCH_DIFFERS = {
     "group_norm": "PyTorch's bfloat16 backward is 0.5 off float32 on a group of 3 (ours: 0.02)",
+    "lstm": "PyTorch's bfloat16 LSTM with projections (its step-by-step kernel) is up to 0.09 "
+    "off float32 over 4 steps (ours: 0.05)",
     # rows of the op table on main (op_db_more.py), checked on a merge of main and this branch:
     "histc": "PyTorch's bfloat16 histc places 2 of 20 values in neighbouring bins; ours bins as "
     "float32 does",

@@ -215,3 +215,49 @@ def test_second_derivatives_flow_through_the_fused_cells():
             (gg,) = lib.autograd.grad((g**2).sum(), xt)
             results.append(_numpy(gg))
         np.testing.assert_allclose(results[0], results[1], rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("bidirectional", [False, True])
+def test_lstm_layer_runs_as_one_op_and_equals_the_cell_loop(bidirectional):
+    """Equal-length sequences run each LSTM layer direction as one LSTMSequence node; its outputs
+    and gradients equal a plain loop of ``lstm_cell`` in float64."""
+    minigrad.manual_seed(0)
+    layer = nn.LSTM(3, 4, bidirectional=bidirectional).double()
+    x = minigrad.randn(6, 2, 3, dtype=minigrad.float64, requires_grad=True)
+    out, (h_n, c_n) = layer(x)
+    assert "LSTMSequenceOp" in {type(n).__name__ for n in _graph_nodes(out)}
+    want_out, want_h, want_c = [], [], []
+    for d, suffix in enumerate(["", "_reverse"][: 1 + bidirectional]):
+        w = [
+            getattr(layer, f"{k}_l0{suffix}")
+            for k in ("weight_ih", "weight_hh", "bias_ih", "bias_hh")
+        ]
+        h = c = minigrad.zeros(2, 4, dtype=minigrad.float64)
+        steps = [None] * 6
+        for t in range(5, -1, -1) if d else range(6):
+            h, c = minigrad.lstm_cell(x[t], (h, c), *w)
+            steps[t] = h
+        want_out.append(minigrad.stack(steps))
+        want_h.append(h)
+        want_c.append(c)
+    want = (minigrad.cat(want_out, -1), minigrad.stack(want_h), minigrad.stack(want_c))
+    for got, ref in zip((out, h_n, c_n), want):
+        np.testing.assert_allclose(got.detach().numpy(), ref.detach().numpy(), rtol=1e-12)
+    inputs = [x, *layer.parameters()]
+    loss = out.sin().sum() + h_n.sum() + (c_n * c_n).sum()
+    ref_loss = want[0].sin().sum() + want[1].sum() + (want[2] * want[2]).sum()
+    got_grads = minigrad.autograd.grad(loss, inputs)
+    ref_grads = minigrad.autograd.grad(ref_loss, inputs)
+    for g, r in zip(got_grads, ref_grads):
+        np.testing.assert_allclose(g.numpy(), r.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def _graph_nodes(t):
+    seen, stack = set(), [t.grad_fn]
+    while stack:
+        node = stack.pop()
+        if node is None or node in seen:
+            continue
+        seen.add(node)
+        stack.extend(e[0] for e in node.next_functions if e is not None)
+    return seen

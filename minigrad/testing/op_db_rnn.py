@@ -1,6 +1,8 @@
 """Rows of the op table for the recurrent cells (``torch.lstm_cell``, ``gru_cell``,
 ``rnn_tanh_cell``, ``rnn_relu_cell``): the fused LSTM and GRU pointwise ops and the linear
-maps around them, compared with PyTorch's cells."""
+maps around them, compared with PyTorch's cells; and for whole LSTM layers (``torch.lstm``:
+the fused sequence op, both directions, stacked layers, and the step-by-step path that
+projections take)."""
 
 from __future__ import annotations
 
@@ -20,7 +22,37 @@ def _lstm(m, x, h, c, *weights):
     return m.lstm_cell(x, (h, c), *weights)
 
 
+def _lstm_sequence(bidirectional=False, layers=1, bias=True, proj=0, batch_first=False):
+    """A Sample for ``lstm``: input, h0, c0, then the weights in ``torch.lstm``'s order."""
+    steps, directions, out = 4, 2 if bidirectional else 1, proj or H
+    x = T((N, steps, IN) if batch_first else (steps, N, IN))
+    weights = []
+    for layer in range(layers):
+        width = IN if layer == 0 else out * directions
+        for _ in range(directions):
+            weights += [T((4 * H, width)), T((4 * H, out))]
+            weights += [T((4 * H,)), T((4 * H,))] if bias else []
+            weights += [T((proj, H))] if proj else []
+    state = (T((layers * directions, N, out)), T((layers * directions, N, H)))
+    return Sample(x, *state, *weights, bidirectional=bidirectional, layers=layers, bias=bias,
+                  batch_first=batch_first)  # fmt: skip
+
+
+def _lstm_layers(m, x, h, c, *weights, bidirectional, layers, bias, batch_first):
+    return m.lstm(x, (h, c), list(weights), bias, layers, 0.0, False, bidirectional, batch_first)
+
+
 ROWS = [
+    OpInfo(
+        "lstm",
+        _lstm_layers,
+        [
+            _lstm_sequence(),
+            _lstm_sequence(bidirectional=True, layers=2),
+            _lstm_sequence(bias=False, batch_first=True),
+            _lstm_sequence(proj=3),  # the step-by-step path
+        ],
+    ),
     OpInfo(
         "lstm_cell",
         _lstm,

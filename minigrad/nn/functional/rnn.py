@@ -13,6 +13,7 @@ from ...autograd import forward_ad
 from ...autograd.grad_mode import is_grad_enabled
 from ...ops import Op, cat, stack
 from ...ops.base import constant
+from ...ops.linalg import times_transposed
 from .basic import dropout, linear
 
 
@@ -22,8 +23,10 @@ def _sigmoid(xp, x):
 
 
 def _lstm_activations(xp, gates, c):
-    """[i f g o] gate values and tanh(c') from the pre-activations (N, 4H) and the cell (N, H)."""
-    i, f, g, o = (gates[:, k * c.shape[1] : (k + 1) * c.shape[1]] for k in range(4))
+    """[i f g o] gate values and tanh(c') from the pre-activations (..., N, 4H) and the cell
+    (..., N, H)."""
+    size = c.shape[-1]
+    i, f, g, o = (gates[..., k * size : (k + 1) * size] for k in range(4))
     i, f, g, o = _sigmoid(xp, i), _sigmoid(xp, f), xp.tanh(g), _sigmoid(xp, o)
     c_new = f * c + i * g
     return i, f, g, o, c_new, xp.tanh(c_new)
@@ -75,6 +78,103 @@ class LSTMCellOp(Op):
         return d_gates, (d_c if self.needs_input_grad[1] else None)
 
 
+def _lstm_run(ns, times_wt, proj, h0, c0, b_hh, order):
+    """Run the LSTM recurrence over the steps of ``proj`` (T, N, 4H) in ``order``.
+
+    ``times_wt(h)`` is h·W_hhᵀ. Written once for arrays (``ns`` the array module) and tensors
+    (``ns`` = :class:`_TensorMath`). Returns (h per step in time order, the last cell state,
+    per step the gate values [i f g o tanh(c')] and the (h, c) the step started from).
+    """
+    h, c = h0, c0
+    hs, steps = [None] * len(order), [None] * len(order)
+    for t in order:
+        gates = proj[t] + times_wt(h)
+        if b_hh is not None:
+            gates = gates + b_hh
+        i, f, g, o, c_new, tanh_c = _lstm_activations(ns, gates, c)
+        steps[t] = (i, f, g, o, tanh_c, h, c)
+        h, c = o * tanh_c, c_new
+        hs[t] = h
+    return hs, c, steps
+
+
+def _lstm_run_backward(ns, steps, order, grad, w_hh, needs):
+    """Gradients of :func:`_lstm_run`'s (h per step, last c), given as ``grad`` (T + 1, N, H),
+    with respect to (proj, h0, c0, W_hh, b_hh): backpropagation through time, step by step for
+    the states, and W_hh's gradient as one matrix product over all the steps at the end (the
+    per-step products of a step-by-step graph each write the whole (4H, H) matrix)."""
+    dh, dc = None, grad[len(order)]
+    d_gates = [None] * len(order)
+    for t in reversed(order):
+        i, f, g, o, tanh_c, _, c_prev = steps[t]
+        grad_h = grad[t] if dh is None else grad[t] + dh
+        d_gates[t], dc = _lstm_grads(ns.cat1, i, f, g, o, tanh_c, c_prev, grad_h, dc)
+        dh = d_gates[t] @ w_hh
+    d_proj = ns.stack(d_gates)
+    rows = d_proj.reshape(-1, d_proj.shape[-1])
+    d_w = None
+    if needs[3]:
+        h_prev = ns.stack([step[5] for step in steps])
+        d_w = rows.T @ h_prev.reshape(-1, h_prev.shape[-1])
+    d_b = rows.sum(0) if needs[4] else None
+    return d_proj, dh, dc, d_w, d_b
+
+
+class LSTMSequenceOp(Op):
+    """A whole LSTM layer over T steps of equal batch as one op (PyTorch's fused LSTM kernel):
+    (proj (T, N, 4H) = the input projections x_t·W_ihᵀ + b_ih, h0, c0 (N, H), W_hh (4H, H),
+    b_hh (4H) or None) → (T + 1, N, H): the hidden state of every step in time order, then the
+    last cell state. ``reverse`` runs from the last step to the first.
+
+    One node instead of five per step, and W_hh's gradient as one large matrix product instead
+    of one rank-N update per step. Backward: :func:`_lstm_run_backward`, from the gate values
+    forward kept; under ``create_graph`` (or forward AD) it recomputes the recurrence with
+    tensor ops, so higher derivatives flow through it.
+    """
+
+    save_inputs = True
+
+    def __init__(self, reverse: bool = False):
+        super().__init__()
+        self.reverse = reverse
+
+    def _order(self, steps: int):
+        return range(steps - 1, -1, -1) if self.reverse else range(steps)
+
+    def forward(self, proj, h0, c0, w_hh, b_hh):
+        xp = self.xp
+        hs, c, steps = _lstm_run(
+            xp, lambda h: times_transposed(xp, h, w_hh), proj, h0, c0, b_hh, self._order(len(proj))
+        )
+        self.keep(steps=steps)
+        return xp.stack(hs + [c]).astype(proj.dtype, copy=False)  # bfloat16: matmul gives float32
+
+    def backward(self, grad):
+        proj, h0, c0, w_hh, b_hh = self.saved_tensors
+        order, needs = self._order(proj.shape[0]), self.needs_input_grad
+        if is_grad_enabled() or forward_ad.active:  # a graph of the backward: recompute
+            _, _, steps = _lstm_run(_TensorMath, lambda h: h @ w_hh.mT, proj, h0, c0, b_hh, order)
+            grads = _lstm_run_backward(_TensorMath, steps, order, grad, w_hh, needs)
+        else:
+            xp, device = grad.device.xp, grad.device
+            arrays = _lstm_run_backward(
+                _ArrayMath(xp), self.kept_arrays["steps"], order, grad._data, w_hh._data, needs
+            )
+            grads = tuple(
+                None if a is None else constant(a.astype(t._data.dtype, copy=False), device)
+                for a, t in zip(arrays, (proj, h0, c0, w_hh, b_hh))
+            )
+        return tuple(g if need else None for g, need in zip(grads, needs))
+
+
+def lstm_layer(proj, state, w_hh, b_hh, reverse: bool):
+    """One LSTM layer direction over equal-length steps by :class:`LSTMSequenceOp`: ``proj``
+    (T, N, 4H) → (outputs (T, N, H), (h_n, c_n))."""
+    out = LSTMSequenceOp(reverse)(proj, state[0], state[1], w_hh, b_hh)
+    steps = proj.shape[0]
+    return out[:steps], (out[0 if reverse else steps - 1], out[steps])
+
+
 def _gru_activations(xp, gi, gh, h):
     """r, z, n and h' of the GRU from the input and hidden pre-activations (N, 3H) each."""
     size = h.shape[1]
@@ -124,11 +224,25 @@ class GRUCellOp(Op):
 
 
 class _TensorMath:
-    """The two functions the activation helpers need, on tensors."""
+    """The functions the recurrence helpers need, on tensors."""
 
     @staticmethod
     def tanh(t):
         return t.tanh()
+
+    @staticmethod
+    def cat1(parts):
+        return cat(parts, 1)
+
+    stack = staticmethod(stack)
+
+
+class _ArrayMath:
+    """The same functions on the arrays of one array module."""
+
+    def __init__(self, xp):
+        self.tanh, self.stack = xp.tanh, xp.stack
+        self.cat1 = lambda parts: xp.concatenate(parts, 1)
 
 
 def _cat1(parts):
@@ -163,6 +277,49 @@ def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman RNN step with ReLU: h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
     return (linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh)).relu()
+
+
+def lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    """A whole (multi-layer) LSTM over a padded batch, as ``torch.lstm``: what ``nn.LSTM`` runs.
+
+    Args:
+        input: (T, N, I), or (N, T, I) with ``batch_first``.
+        hx: ``(h0, c0)``, (num_layers·D, N, H_out) and (num_layers·D, N, H).
+        params: the weights layer after layer, direction after direction, each as
+            ``w_ih, w_hh[, b_ih, b_hh][, w_hr]`` (``w_hr`` with a projection).
+        has_biases, num_layers, dropout, train, bidirectional, batch_first: as in ``nn.LSTM``
+            (dropout on every layer's output but the last's, when ``train``).
+
+    Returns:
+        ``(output, h_n, c_n)``.
+    """
+    if not isinstance(hx, (tuple, list)):
+        raise NotImplementedError(
+            "lstm: the packed overload (data, batch_sizes, hx, ...) is not supported; run "
+            "nn.LSTM on a PackedSequence instead"
+        )
+    if input.ndim != 3:
+        raise RuntimeError(f"lstm: input must be 3-D, got shape {list(input.shape)}")
+    directions = 2 if bidirectional else 1
+    per = len(params) // (num_layers * directions)
+    base = 4 if has_biases else 2
+    if per not in (base, base + 1) or per * num_layers * directions != len(params):
+        raise RuntimeError(
+            f"lstm: expected {base} (or {base + 1} with projections) weights per layer and "
+            f"direction for {num_layers} layer(s), {directions} direction(s), got {len(params)}"
+        )
+    groups = [list(params[k : k + per]) for k in range(0, len(params), per)]
+    weights = [
+        (g[0], g[1], *(g[2:4] if has_biases else (None, None)), g[base] if per > base else None)
+        for g in groups
+    ]
+    layers = [weights[k : k + directions] for k in range(0, len(weights), directions)]
+    x = input.transpose(0, 1) if batch_first else input
+    steps, batch = x.shape[0], x.shape[1]
+    flat = x.reshape(steps * batch, x.shape[2])
+    out, (h_n, c_n) = run_stack("LSTM", flat, [batch] * steps, tuple(hx), layers, dropout, train)
+    out = out.reshape(steps, batch, out.shape[-1])
+    return (out.transpose(0, 1) if batch_first else out), h_n, c_n
 
 
 # -- one layer over a sequence -------------------------------------------------------------------
@@ -244,9 +401,14 @@ def run_stack(mode, flat_input, batch_sizes, hx, layers, dropout_p: float, train
             k = index * len(directions) + d
             state = (hx[0][k], hx[1][k]) if lstm else hx[k]
             projected = linear(layer_input, w_ih, b_ih)  # every step's input at once
-            steps = projected.split(batch_sizes)  # one node: see ops.joining.Split
-            out, final = run_layer(mode, steps, batch_sizes, state, (w_hh, b_hh, w_hr), d == 1)
-            outputs.append(cat(out))
+            if lstm and w_hr is None and min(batch_sizes) == max(batch_sizes):
+                proj = projected.reshape(len(batch_sizes), batch_sizes[0], -1)
+                out, final = lstm_layer(proj, state, w_hh, b_hh, d == 1)
+                outputs.append(out.reshape(-1, out.shape[-1]))
+            else:
+                steps = projected.split(batch_sizes)  # one node: see ops.joining.Split
+                out, final = run_layer(mode, steps, batch_sizes, state, (w_hh, b_hh, w_hr), d == 1)
+                outputs.append(cat(out))
             finals_h.append(final[0] if lstm else final)
             if lstm:
                 finals_c.append(final[1])
