@@ -331,6 +331,14 @@ def test_as_torch():
                 seed_report(lib_data, lib)(), batch_size=None, num_workers=2
             )
         ]
-        return order, streams, seeds
+        epochs = []  # which epochs persistent workers shuffle as num_workers=0 does
+        for options in (dict(num_workers=0), dict(num_workers=2, persistent_workers=True)):
+            g = lib.Generator().manual_seed(0)
+            loader = lib_data.DataLoader(
+                list(range(8)), batch_size=4, shuffle=True, generator=g, **options
+            )
+            epochs.append([[b.tolist() for b in loader] for _ in range(3)])
+        same = [a == b for a, b in zip(*epochs)]
+        return order, streams, seeds, same
 
     assert run(data, minigrad) == run(torch_data, torch)

@@ -49,7 +49,9 @@ class DataLoader:
     ``forkserver`` the dataset, ``collate_fn`` and ``worker_init_fn`` must be picklable
     (defined at module level). In a worker, :func:`get_worker_info` says which worker it is.
     Every ``iter(loader)`` draws a base seed from ``generator`` (or the global generator),
-    as PyTorch does even without workers; worker ``k`` seeds minigrad's generator and
+    as PyTorch does even without workers (but not when it reuses persistent workers, which
+    keep their seeds; so from the second epoch on, persistent workers shuffle differently
+    from ``num_workers=0``, as in PyTorch); worker ``k`` seeds minigrad's generator and
     Python's ``random`` with ``base_seed + k``, and NumPy's global generator from both, so
     random augmentations differ between workers and repeat with the seed. An
     :class:`IterableDataset` is iterated by each worker on its own copy: without splitting
@@ -152,20 +154,21 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __iter__(self):
-        base_seed = self._draw_base_seed()
         if self.num_workers == 0:
+            self._draw_base_seed()
             return self._single_process_batches()
         if not self.persistent_workers:
-            return MultiProcessingDataLoaderIter(self, base_seed)
+            return MultiProcessingDataLoaderIter(self, self._draw_base_seed())
         if self._iterator is None or self._iterator.closed or self._iterator.broken:
-            self._iterator = MultiProcessingDataLoaderIter(self, base_seed)
+            self._iterator = MultiProcessingDataLoaderIter(self, self._draw_base_seed())
         else:
-            self._iterator.reset()  # same workers, same seeds (PyTorch seeds them once)
+            self._iterator.reset()  # same workers, same seeds: no new base seed, as PyTorch
         return self._iterator
 
     def _draw_base_seed(self) -> int:
-        """The seed workers derive theirs from, drawn at every ``iter(loader)`` (with or
-        without workers, so that both consume ``generator`` alike and shuffle alike)."""
+        """The seed workers derive theirs from, drawn from ``generator`` whenever workers are
+        started, and at every ``iter(loader)`` without workers (PyTorch draws it there too, so
+        that ``num_workers=0`` and ``N`` consume ``generator`` alike and shuffle alike)."""
         gen = self.generator or backend.default_generator(backend.CPU)
         return int(gen.integers(0, 2**63 - 1, (), np.int64))
 
