@@ -202,8 +202,12 @@ def test_timeout_and_killed_worker_raise_instead_of_hanging():
                 os.kill(os.getpid(), signal.SIGKILL)
             return i
 
+    it = iter(DataLoader(Dies(), batch_size=None, num_workers=2))
     with pytest.raises(RuntimeError, match="exited unexpectedly.*exit code -9"):
-        list(DataLoader(Dies(), batch_size=None, num_workers=2))
+        list(it)
+    assert multiprocessing.active_children() == []  # the other worker is stopped too
+    with pytest.raises(RuntimeError, match="exited unexpectedly"):
+        next(it)
 
 
 def test_early_break_and_end_of_epoch_leave_no_processes():

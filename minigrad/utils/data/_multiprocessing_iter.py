@@ -114,6 +114,11 @@ class MultiProcessingDataLoaderIter:
         return self
 
     def __next__(self):
+        """The next batch: the one after the last in sampler order (``in_order=True``), or
+        the first to arrive; ``StopIteration`` once the sampler (or every worker's copy of an
+        iterable dataset) is exhausted and every batch asked for is handed out."""
+        if self.broken:
+            raise RuntimeError(self._broken_message)
         while True:
             while self._rcvd_idx < self._send_idx and not self._waiting_for(self._rcvd_idx):
                 self._rcvd_idx += 1  # handed out already (in_order=False) or never coming
@@ -200,16 +205,19 @@ class MultiProcessingDataLoaderIter:
         dead = [w for w in waited_on if not self._workers[w].is_alive()]
         if not dead:
             return
-        self.broken = True
         details = ", ".join(
             f"worker {w} (pid {self._workers[w].pid}, exit code {self._workers[w].exitcode})"
             for w in dead
         )
-        self.shutdown()
-        raise RuntimeError(
-            f"DataLoader worker process exited unexpectedly: {details}. A worker killed by "
-            "the system (e.g. out of memory) or by a signal cannot finish its batches."
+        self.broken, self._broken_message = (
+            True,
+            (
+                f"DataLoader worker process exited unexpectedly: {details}. A worker killed by "
+                "the system (e.g. out of memory) or by a signal cannot finish its batches."
+            ),
         )
+        self.shutdown()
+        raise RuntimeError(self._broken_message)
 
     def shutdown(self) -> None:
         """Stop the workers now (also done when this iterator is garbage-collected)."""
