@@ -345,4 +345,23 @@ def test_as_torch():
         same = [a == b for a, b in zip(*epochs)]
         return order, streams, seeds, same
 
-    assert run(data, minigrad) == run(torch_data, torch)
+    ours, theirs = run(data, minigrad), run(torch_data, torch)
+    for name, a, b in zip(("order", "streams", "seeds", "same shuffle"), ours, theirs):
+        assert a == b, name
+
+
+def test_workers_leave_gpu_generators_of_a_forked_parent_alone(monkeypatch):
+    """CUDA does not survive fork: seeding a worker must not reseed a GPU generator the main
+    process made (here a stand-in that fails when touched)."""
+    from collections import namedtuple
+
+    from minigrad import backend
+
+    class Untouchable:
+        def manual_seed(self, seed):
+            raise RuntimeError("a GPU generator was touched in a forked worker")
+
+    gpu = namedtuple("Device", "type index")("cuda", 0)
+    monkeypatch.setitem(backend._generators, gpu, Untouchable())
+    loader = DataLoader(Samples(4), batch_size=2, num_workers=2, multiprocessing_context="fork")
+    assert [b["i"].tolist() for b in loader] == [[0, 1], [2, 3]]

@@ -212,8 +212,9 @@ class MultiProcessingDataLoaderIter:
         self.broken, self._broken_message = (
             True,
             (
-                f"DataLoader worker process exited unexpectedly: {details}. A worker killed by "
-                "the system (e.g. out of memory) or by a signal cannot finish its batches."
+                f"DataLoader worker process exited unexpectedly: {details}. It was killed "
+                "(by a signal, or by the system when out of memory) or exited on its own (see "
+                "its output on stderr); its batches cannot be finished."
             ),
         )
         self.shutdown()

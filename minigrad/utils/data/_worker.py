@@ -141,6 +141,10 @@ def seed_worker(base_seed: int, worker_id: int) -> int:
     """
     seed = base_seed + worker_id
     random.seed(seed)
+    # CUDA does not survive fork: a GPU generator inherited from the parent must not be
+    # touched here. Dropped, it is made again (from this seed) if the worker ever draws there.
+    for device in [d for d in backend._generators if d.type != "cpu"]:
+        del backend._generators[device]
     backend.manual_seed(seed)
     np.random.seed(np.random.SeedSequence([worker_id, base_seed]).generate_state(4))
     return seed
@@ -150,11 +154,11 @@ def worker_loop(config: WorkerConfig) -> None:
     """The body of a worker process: set up, then answer tasks until told to stop (a ``None``
     task) or until the parent process is gone."""
     global _worker_info
-    seed = seed_worker(config.base_seed, config.worker_id)
-    _worker_info = WorkerInfo(config.worker_id, config.num_workers, seed, config.dataset)
     where = f"in DataLoader worker process {config.worker_id}"
-    init_error = None
+    init_error = None  # raised in the main process as the answer to the first task
     try:
+        seed = seed_worker(config.base_seed, config.worker_id)
+        _worker_info = WorkerInfo(config.worker_id, config.num_workers, seed, config.dataset)
         if config.worker_init_fn is not None:
             config.worker_init_fn(config.worker_id)
     except Exception:
