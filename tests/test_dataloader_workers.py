@@ -15,7 +15,12 @@ import minigrad
 from minigrad.utils import data
 from minigrad.utils.data import DataLoader, Dataset, TensorDataset, get_worker_info
 
-pytestmark = pytest.mark.skipif(sys.platform == "win32", reason="fork and SIGALRM")
+# The datasets here are local classes, which only "fork" workers can use (Linux's default
+# start method before Python 3.14); test_spawn_context covers the picklable case.
+pytestmark = pytest.mark.skipif(
+    sys.platform == "win32" or multiprocessing.get_context().get_start_method() != "fork",
+    reason="needs fork as the default start method, and SIGALRM",
+)
 
 
 @pytest.fixture(autouse=True)
