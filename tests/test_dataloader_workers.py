@@ -215,6 +215,26 @@ def test_timeout_and_killed_worker_raise_instead_of_hanging():
         next(it)
 
 
+def test_worker_killed_while_sending_a_big_batch_raises():
+    """A big batch waits half-written in the pipe while the main process works; a worker
+    killed then leaves a message that never completes: it must not hang the main process."""
+
+    class Big(Dataset):
+        def __len__(self):
+            return 8
+
+        def __getitem__(self, i):
+            return np.full(2_000_000, i, dtype=np.float32)
+
+    it = iter(DataLoader(Big(), batch_size=None, num_workers=2))
+    assert next(it)[0].item() == 0
+    time.sleep(0.3)
+    for process in multiprocessing.active_children():
+        os.kill(process.pid, signal.SIGKILL)
+    with pytest.raises(RuntimeError, match="exited unexpectedly"):
+        list(it)
+
+
 def test_early_break_and_end_of_epoch_leave_no_processes():
     loader = DataLoader(Samples(40), batch_size=2, num_workers=2)
     for _ in loader:

@@ -5,8 +5,9 @@ batches round-robin, putting the batches back in sampler order, and shutting the
 Flow: every batch number ``n`` of an epoch goes to one worker's index queue, at most
 ``prefetch_factor * num_workers`` batches in flight; each answer arrives on the shared result
 queue and is handed out at once (``in_order=False``) or kept until every earlier batch has
-been handed out (``in_order=True``). Workers are checked for life while the main process
-waits, so a killed worker raises instead of hanging.
+been handed out (``in_order=True``). A thread moves the answers from the pipe to a
+thread-safe queue, and the main process waits on that in short slices, checking that the
+workers are alive, so that a killed worker raises instead of hanging.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import itertools
 import multiprocessing
 import pickle
 import queue
+import threading
 import time
 import weakref
 
@@ -65,11 +67,22 @@ class MultiProcessingDataLoaderIter:
         self.broken, self._epoch = False, 0
         self._workers, self._index_queues = [], []
         context = get_context(loader.multiprocessing_context)
-        self._result_queue = context.Queue()
+        self._result_queue, self._results = context.Queue(), queue.SimpleQueue()
+        stop = threading.Event()
+        relay = threading.Thread(
+            target=_relay_results, args=(self._result_queue, self._results, stop), daemon=True
+        )
         self._finalizer = weakref.finalize(  # set first: stops the workers started if one fails
-            self, _shutdown_workers, self._workers, self._index_queues, self._result_queue
+            self,
+            _shutdown_workers,
+            self._workers,
+            self._index_queues,
+            self._result_queue,
+            relay,
+            stop,
         )
         self._start_workers(loader, context, base_seed)
+        relay.start()  # after the forks: a child need not inherit a thread mid-read
         self.reset()
 
     def _start_workers(self, loader, context, base_seed: int) -> None:
@@ -191,7 +204,7 @@ class MultiProcessingDataLoaderIter:
             if deadline is not None:
                 wait = min(wait, deadline - time.monotonic())
             try:
-                return self._result_queue.get(timeout=max(wait, 0.0))
+                return self._results.get(timeout=max(wait, 0.0))
             except queue.Empty:
                 self._check_workers()
                 if deadline is not None and time.monotonic() >= deadline:
@@ -229,7 +242,25 @@ class MultiProcessingDataLoaderIter:
         return not self._finalizer.alive
 
 
-def _shutdown_workers(workers, index_queues, result_queue) -> None:
+def _relay_results(result_queue, results, stop) -> None:
+    """Move the workers' answers from their pipe to ``results``, a thread-safe queue, until
+    ``stop`` is set.
+
+    Why a thread: a worker killed half-way through writing a batch (a big batch waits in the
+    pipe while the main process trains) leaves a message that never completes, and whoever
+    reads it waits forever. Only this thread does; the main thread waits on ``results`` in
+    short slices, sees that the worker died, and raises.
+    """
+    while not stop.is_set():
+        try:
+            results.put(result_queue.get(timeout=0.1))
+        except queue.Empty:
+            continue
+        except (OSError, EOFError, ValueError):
+            return  # the queue was closed
+
+
+def _shutdown_workers(workers, index_queues, result_queue, relay, stop) -> None:
     """Stop every worker (letting each finish its current batch for a few seconds, then
     terminating it), join them so that no zombie is left, and close the queues.
 
@@ -247,7 +278,11 @@ def _shutdown_workers(workers, index_queues, result_queue) -> None:
         if process.is_alive():
             process.terminate()
             process.join()
-    for q in (*index_queues, result_queue):
+    stop.set()
+    if relay.is_alive():
+        relay.join(timeout=1.0)
+    queues = index_queues if relay.is_alive() else (*index_queues, result_queue)
+    for q in queues:  # (a relay stuck on a half-written batch keeps its queue open)
         q.cancel_join_thread()
         q.close()
 
