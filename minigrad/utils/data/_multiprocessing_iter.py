@@ -186,6 +186,7 @@ class MultiProcessingDataLoaderIter:
             self._index_queues[worker_id].put(None)
 
     def _process(self, result):
+        """A batch, or the exception a worker caught, raised here."""
         if isinstance(result, ExceptionWrapper):
             result.reraise()
         return result
@@ -222,13 +223,11 @@ class MultiProcessingDataLoaderIter:
             f"worker {w} (pid {self._workers[w].pid}, exit code {self._workers[w].exitcode})"
             for w in dead
         )
-        self.broken, self._broken_message = (
-            True,
-            (
-                f"DataLoader worker process exited unexpectedly: {details}. It was killed "
-                "(by a signal, or by the system when out of memory) or exited on its own (see "
-                "its output on stderr); its batches cannot be finished."
-            ),
+        self.broken = True
+        self._broken_message = (
+            f"DataLoader worker process exited unexpectedly: {details}. It was killed (by a "
+            "signal, or by the system when out of memory) or exited on its own (see its output "
+            "on stderr); its batches cannot be finished."
         )
         self.shutdown()
         raise RuntimeError(self._broken_message)

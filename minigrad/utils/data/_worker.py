@@ -29,6 +29,7 @@ from ._fetch import fetch_map, iterable_batches
 
 # How often (seconds) an idle worker checks that its parent process is still alive.
 POLL_INTERVAL_S = 1.0
+ORPHANED = object()  # what _next_task gives once the parent process has died
 
 _worker_info = None  # this process's WorkerInfo; stays None in the main process
 
@@ -163,9 +164,12 @@ def worker_loop(config: WorkerConfig) -> None:
             config.worker_init_fn(config.worker_id)
     except Exception:
         init_error = ExceptionWrapper(where)
-    epoch, batches, exhausted = None, None, False
+    epoch, batches, exhausted, orphaned = None, None, False, False
     try:
         while (task := _next_task(config.index_queue)) is not None:
+            if task is ORPHANED:
+                orphaned = True
+                break
             task_epoch, number, index = task
             if task_epoch != epoch:  # a new epoch: a fresh pass over an iterable dataset
                 epoch, batches, exhausted = task_epoch, None, False
@@ -178,22 +182,23 @@ def worker_loop(config: WorkerConfig) -> None:
                 exhausted = isinstance(result, IterationEnd)
             config.result_queue.put((task_epoch, number, dumps(result, where)))
     except KeyboardInterrupt:
-        pass  # Ctrl-C reaches the whole process group; the main process reports it
-    finally:
-        # Unsent results are no longer wanted: exit without waiting to flush them into a
-        # pipe that nobody may read again.
+        orphaned = True  # Ctrl-C reaches the whole process group; the main process reports it
+    if orphaned:
+        # Nobody reads the results any more: exit without flushing them into a full pipe.
         config.result_queue.cancel_join_thread()
+    # Otherwise the exit waits for the queue's feeder thread to finish sending: killed
+    # half-way, it would keep the lock every worker writes under, and the others would hang.
 
 
 def _next_task(index_queue):
-    """The next task, or None when told to stop or when the parent process has died."""
+    """The next task, None when told to stop, or ORPHANED when the parent process has died."""
     while True:
         try:
             return index_queue.get(timeout=POLL_INTERVAL_S)
         except queue.Empty:
             parent = multiprocessing.parent_process()
             if parent is not None and not parent.is_alive():
-                return None
+                return ORPHANED
 
 
 def _load(config: WorkerConfig, batches, index, where: str):
