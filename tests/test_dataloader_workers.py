@@ -1,6 +1,7 @@
 """DataLoader worker processes: same batches as ``num_workers=0``, order, seeding, iterable
 datasets, errors, timeouts, shutdown, persistent workers, ``spawn``, and PyTorch's behaviour."""
 
+import gc
 import multiprocessing
 import os
 import random
@@ -38,8 +39,6 @@ def no_hang_no_leftovers():
     finally:
         signal.alarm(0)
         signal.signal(signal.SIGALRM, previous)
-    import gc
-
     gc.collect()  # iterators kept alive by a caught exception's traceback
     assert multiprocessing.active_children() == []
 
