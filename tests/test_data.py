@@ -107,7 +107,7 @@ def test_unknown_keyword_arguments_are_type_errors():
         DataLoader(ds, num_workers=-1)
     with pytest.raises(ValueError, match="persistent_workers"):
         DataLoader(ds, persistent_workers=True)
-    # Worker settings PyTorch programs pass are accepted; batches are the same as with 0.
+    # Worker settings PyTorch programs pass work; batches are the same as with 0.
     loader = DataLoader(ds, batch_size=2, num_workers=2, pin_memory=True, persistent_workers=True)
     assert [b[0].tolist() for b in loader] == [[0, 1], [2, 3]]
 

@@ -2,41 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-
 import numpy as np
 
-from ... import creation
-from ...ops import stack
-from ...tensor import Tensor
-from .dataset import IterableDataset, TensorDataset
+from ... import backend
+from ._collate import default_collate
+from ._fetch import fetch_map, iterable_batches
+from ._multiprocessing_iter import MultiProcessingDataLoaderIter, get_context
+from ._worker import WorkerInfo, get_worker_info
+from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
-
-def default_collate(batch):
-    """Stack a list of samples into a batch: tensors are stacked, NumPy arrays and numbers
-    become tensors, and tuples, lists and dicts are collated field by field."""
-    first = batch[0]
-    if isinstance(first, Tensor):
-        return stack(batch)
-    if isinstance(first, np.ndarray):
-        return creation.tensor(np.stack(batch))
-    if isinstance(first, (bool, int, float, np.number, np.bool_)):
-        return creation.tensor(batch)
-    if isinstance(first, str):
-        return list(batch)
-    if isinstance(first, Mapping):
-        return {key: default_collate([sample[key] for sample in batch]) for key in first}
-    if isinstance(first, tuple) and hasattr(first, "_fields"):
-        return type(first)(*(default_collate(list(field)) for field in zip(*batch)))
-    if isinstance(first, Sequence):
-        if any(len(sample) != len(first) for sample in batch):
-            raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(field)) for field in zip(*batch)]
-    raise TypeError(
-        f"default_collate: batch must contain tensors, NumPy arrays, numbers, dicts or lists; "
-        f"found {type(first).__name__}"
-    )
+__all__ = ["DataLoader", "WorkerInfo", "default_collate", "get_worker_info"]
 
 
 class DataLoader:
@@ -48,15 +24,43 @@ class DataLoader:
         batch_size: samples per batch (None yields single samples, uncollated).
         shuffle: reshuffle every epoch (with ``generator`` for reproducible order).
         sampler / batch_sampler: custom index order or batches (exclusive with shuffle).
-        num_workers: accepted for compatibility; minigrad loads every batch in the calling
-            process (no worker processes), so the batches are the same as with 0.
+        num_workers: how many worker processes load batches (0: the calling process loads
+            them). See "Worker processes" below.
         collate_fn: turns a list of samples into a batch (default: :func:`default_collate`).
         pin_memory: accepted for compatibility (no effect: there is no pinned host memory).
         drop_last: drop the last, smaller batch.
-        timeout, worker_init_fn, multiprocessing_context, prefetch_factor,
-            persistent_workers, pin_memory_device, in_order: worker settings, checked as
-            PyTorch checks them; without worker processes they have no effect.
-        generator: the ``minigrad.Generator`` that ``shuffle`` draws from.
+        timeout: seconds to wait for a batch from the workers before a ``RuntimeError``
+            (0: wait as long as it takes; a dead worker raises either way).
+        worker_init_fn: called as ``worker_init_fn(worker_id)`` in each worker, after seeding
+            and before loading.
+        multiprocessing_context: how workers start: None (the platform's default; "fork" on
+            Linux), "fork", "spawn", "forkserver" or a ``multiprocessing`` context.
+        generator: the ``minigrad.Generator`` that ``shuffle`` and the workers' base seed
+            draw from (default: the global generator).
+        prefetch_factor: batches in flight per worker (default 2 with workers).
+        persistent_workers: keep the workers alive from one epoch to the next.
+        pin_memory_device: accepted for compatibility (no effect).
+        in_order: with workers, hand out batches in sampler order (True) or as they arrive.
+
+    Worker processes (``num_workers > 0``), as PyTorch's: each worker gets the index batches
+    of the sampler in turn (batch ``n`` goes to worker ``n % num_workers``), runs
+    ``dataset[i]`` and ``collate_fn`` there, and sends the batch back pickled; the batches
+    come out in sampler order, the same as with ``num_workers=0``. With ``spawn`` or
+    ``forkserver`` the dataset, ``collate_fn`` and ``worker_init_fn`` must be picklable
+    (defined at module level). In a worker, :func:`get_worker_info` says which worker it is.
+    Every ``iter(loader)`` draws a base seed from ``generator`` (or the global generator),
+    as PyTorch does even without workers (but not when it reuses persistent workers, which
+    keep their seeds; so from the second epoch on, persistent workers shuffle differently
+    from ``num_workers=0``, as in PyTorch); worker ``k`` seeds minigrad's generator and
+    Python's ``random`` with ``base_seed + k``, and NumPy's global generator from both, so
+    random augmentations differ between workers and repeat with the seed. An
+    :class:`IterableDataset` is iterated by each worker on its own copy: without splitting
+    the stream by ``get_worker_info()`` every worker yields all of it (duplicates, as in
+    PyTorch); batches alternate between workers until each runs out. Workers stop at the end
+    of each epoch, when the loop is left early (the iterator is dropped), or with the
+    loader (``persistent_workers=True``). An exception in a worker is raised again in the
+    main process with the worker's id and traceback in its message; a worker that dies
+    raises a ``RuntimeError``.
 
     Unknown keyword arguments are a ``TypeError``, as in PyTorch (``batchsize=64`` is a typo,
     not a request for batches of one).
@@ -97,11 +101,18 @@ class DataLoader:
             )
         if timeout < 0:
             raise ValueError("timeout option should be non-negative")
+        if num_workers == 0 and multiprocessing_context is not None:
+            raise ValueError(
+                "multiprocessing_context can only be used with multi-process loading "
+                "(num_workers > 0), but got num_workers=0"
+            )
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError(
                 "prefetch_factor option could only be specified in multiprocessing. Let "
                 "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
             )
+        if prefetch_factor is not None and prefetch_factor < 0:
+            raise ValueError("prefetch_factor option should be non-negative")
         if persistent_workers and num_workers == 0:
             raise ValueError("persistent_workers option needs num_workers > 0")
         if sampler is not None and shuffle:
@@ -121,7 +132,13 @@ class DataLoader:
         self.dataset, self.batch_size, self.drop_last = dataset, batch_size, drop_last
         self.num_workers, self.generator = num_workers, generator
         self.pin_memory, self.timeout, self.worker_init_fn = pin_memory, timeout, worker_init_fn
+        if num_workers > 0 and prefetch_factor is None:
+            prefetch_factor = 2
         self.prefetch_factor, self.persistent_workers = prefetch_factor, persistent_workers
+        if multiprocessing_context is not None:
+            get_context(multiprocessing_context)  # a bad name or type fails here, as PyTorch
+        self.multiprocessing_context, self.in_order = multiprocessing_context, in_order
+        self._iterator = None  # the persistent workers' iterator
         if isinstance(dataset, IterableDataset):
             _check_iterable_options(shuffle, sampler, batch_sampler)
         if sampler is None:
@@ -137,38 +154,41 @@ class DataLoader:
         self.collate_fn = collate_fn
 
     def __iter__(self):
-        if isinstance(self.dataset, IterableDataset):
-            yield from self._iterable_batches()
-            return
-        if self.batch_sampler is None:
-            for index in self.sampler:
-                sample = self.dataset[index]
-                yield self.collate_fn(sample) if self.collate_fn else sample
-            return
-        for indices in self.batch_sampler:
-            yield self._batch(indices)
+        if self.num_workers == 0:
+            self._draw_base_seed()
+            return self._single_process_batches()
+        if not self.persistent_workers:
+            return MultiProcessingDataLoaderIter(self, self._draw_base_seed())
+        if self._iterator is None or self._iterator.closed or self._iterator.broken:
+            self._iterator = MultiProcessingDataLoaderIter(self, self._draw_base_seed())
+        else:
+            self._iterator.reset()  # same workers, same seeds: no new base seed, as PyTorch
+        return self._iterator
 
-    def _batch(self, indices):
-        if self.collate_fn is None and isinstance(self.dataset, TensorDataset):
-            key = creation.tensor(indices, dtype="int64")
-            return [t[key.to(t.device)] for t in self.dataset.tensors]
-        collate = self.collate_fn or default_collate
-        return collate([self.dataset[i] for i in indices])
+    def _draw_base_seed(self) -> int:
+        """The seed workers derive theirs from, drawn from ``generator`` whenever workers are
+        started, and at every ``iter(loader)`` without workers (PyTorch draws it there too, so
+        that ``num_workers=0`` and ``N`` consume ``generator`` alike and shuffle alike)."""
+        gen = self.generator or backend.default_generator(backend.CPU)
+        return int(gen.integers(0, 2**63 - 1, (), np.int64))
 
-    def _iterable_batches(self):
-        collate = self.collate_fn or (default_collate if self.batch_size is not None else None)
-        if self.batch_size is None:
-            for sample in self.dataset:
-                yield collate(sample) if collate else sample
+    def _is_iterable(self) -> bool:
+        return isinstance(self.dataset, IterableDataset)
+
+    def _index_sampler(self):
+        """What each batch is loaded from: the batch sampler's index lists, or the sampler's
+        indices when automatic batching is off (``batch_size=None``)."""
+        return self.batch_sampler if self.batch_sampler is not None else self.sampler
+
+    def _single_process_batches(self):
+        if self._is_iterable():
+            yield from iterable_batches(
+                self.dataset, self.batch_size, self.drop_last, self.collate_fn
+            )
             return
-        batch = []
-        for sample in self.dataset:
-            batch.append(sample)
-            if len(batch) == self.batch_size:
-                yield collate(batch)
-                batch = []
-        if batch and not self.drop_last:
-            yield collate(batch)
+        auto_collation = self.batch_sampler is not None
+        for index in self._index_sampler():
+            yield fetch_map(self.dataset, index, auto_collation, self.collate_fn)
 
     def __len__(self) -> int:
         if isinstance(self.dataset, IterableDataset):
@@ -198,10 +218,3 @@ def _check_iterable_options(shuffle, sampler, batch_sampler) -> None:
             f"DataLoader with IterableDataset: expected unspecified batch_sampler option, but got "
             f"batch_sampler={batch_sampler}"
         )
-
-
-def get_worker_info():
-    """Always ``None``: minigrad's DataLoader loads every batch in the calling process, which is
-    what PyTorch's ``get_worker_info()`` returns there too (so an IterableDataset that splits its
-    stream between workers yields the whole stream)."""
-    return None

@@ -1,0 +1,40 @@
+"""``default_collate``: a list of samples stacked into a batch (``torch.utils.data._utils.collate``).
+
+Its own module so that the DataLoader and its worker processes (``_fetch``) share it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+
+from ... import creation
+from ...ops import stack
+from ...tensor import Tensor
+
+
+def default_collate(batch):
+    """Stack a list of samples into a batch: tensors are stacked, NumPy arrays and numbers
+    become tensors, and tuples, lists and dicts are collated field by field."""
+    first = batch[0]
+    if isinstance(first, Tensor):
+        return stack(batch)
+    if isinstance(first, np.ndarray):
+        return creation.tensor(np.stack(batch))
+    if isinstance(first, (bool, int, float, np.number, np.bool_)):
+        return creation.tensor(batch)
+    if isinstance(first, str):
+        return list(batch)
+    if isinstance(first, Mapping):
+        return {key: default_collate([sample[key] for sample in batch]) for key in first}
+    if isinstance(first, tuple) and hasattr(first, "_fields"):
+        return type(first)(*(default_collate(list(field)) for field in zip(*batch)))
+    if isinstance(first, Sequence):
+        if any(len(sample) != len(first) for sample in batch):
+            raise RuntimeError("each element in list of batch should be of equal size")
+        return [default_collate(list(field)) for field in zip(*batch)]
+    raise TypeError(
+        f"default_collate: batch must contain tensors, NumPy arrays, numbers, dicts or lists; "
+        f"found {type(first).__name__}"
+    )
