@@ -385,10 +385,13 @@ from ._runtime import get_num_threads, set_num_threads  # noqa: E402
 from .amp import autocast  # noqa: E402
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
+    gru,
     gru_cell,
     lstm,
     lstm_cell,
+    rnn_relu,
     rnn_relu_cell,
+    rnn_tanh,
     rnn_tanh_cell,
 )
 from .utils.dlpack import from_dlpack  # noqa: E402

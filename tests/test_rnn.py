@@ -219,13 +219,13 @@ def test_second_derivatives_flow_through_the_fused_cells():
 
 @pytest.mark.parametrize("bidirectional", [False, True])
 def test_lstm_layer_runs_as_one_op_and_equals_the_cell_loop(bidirectional):
-    """Equal-length sequences run each LSTM layer direction as one LSTMSequence node; its outputs
+    """Equal-length sequences run each LSTM layer direction as one RecurrentSequence node; its outputs
     and gradients equal a plain loop of ``lstm_cell`` in float64."""
     minigrad.manual_seed(0)
     layer = nn.LSTM(3, 4, bidirectional=bidirectional).double()
     x = minigrad.randn(6, 2, 3, dtype=minigrad.float64, requires_grad=True)
     out, (h_n, c_n) = layer(x)
-    assert "LSTMSequenceOp" in {type(n).__name__ for n in _graph_nodes(out)}
+    assert "RecurrentSequenceOp" in {type(n).__name__ for n in _graph_nodes(out)}
     want_out, want_h, want_c = [], [], []
     for d, suffix in enumerate(["", "_reverse"][: 1 + bidirectional]):
         w = [

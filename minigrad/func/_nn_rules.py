@@ -1,6 +1,6 @@
 """vmap's batching rules for layers and losses: linear (per-sample weights as one stacked
 product), embedding, convolution and pooling (the batch folded into N, or per-sample weights
-as groups), recurrent cells and LSTM layers, normalization layers and cross-entropy (each sample's reduction).
+as groups), recurrent cells and layers, normalization layers and cross-entropy (each sample's reduction).
 Registered in :data:`minigrad.func._rules.RULES` on import."""
 
 from __future__ import annotations
@@ -91,33 +91,36 @@ def _rows(op, vals, flags, size):
     return out.reshape((size, n) + tuple(out.shape[1:]))
 
 
-@rule("LSTMSequence")
-def _lstm_sequence(op, vals, flags, size):
-    """A whole LSTM layer treats its N sequences alike: fold the batch into N (proj (B, T, N,
-    4H) becomes (T, B·N, 4H)); with per-sample recurrent weights, the recurrence step by step
-    with batched matrix products."""
-    proj, h0, c0 = (_expanded(v, f, size) for v, f in zip(vals[:3], flags[:3]))
+@rule("RecurrentSequence")
+def _recurrent_sequence(op, vals, flags, size):
+    """A recurrent layer treats its N sequences alike: fold the batch into N (proj (B, T, N, G)
+    becomes (T, B·N, G)); with per-sample recurrent weights, the recurrence step by step with
+    batched matrix products."""
+    states = [None if v is None else _expanded(v, f, size) for v, f in zip(vals[:3], flags[:3])]
+    proj, h0, c0 = states
     if flags[3] or flags[4]:
-        return _lstm_per_sample_weights(op, proj, h0, c0, vals[3:], flags[3:], size)
+        return _recurrence_per_sample_weights(op, proj, h0, c0, vals[3:], flags[3:], size)
     steps, n = proj.shape[1], proj.shape[2]
     merged = proj.transpose(0, 1).reshape((steps, size * n, proj.shape[-1]))
-    out = op(merged, h0.reshape(size * n, -1), c0.reshape(size * n, -1), *vals[3:])
-    return out.reshape((steps + 1, size, n, out.shape[-1])).transpose(0, 1)
+    rows = [None if v is None else v.reshape(size * n, -1) for v in (h0, c0)]
+    out = op(merged, *rows, *vals[3:])
+    return out.reshape((out.shape[0], size, n, out.shape[-1])).transpose(0, 1)
 
 
-def _lstm_per_sample_weights(op, proj, h0, c0, weights, flags, size):
-    from ..nn.functional.rnn import _lstm_run, _TensorMath
+def _recurrence_per_sample_weights(op, proj, h0, c0, weights, flags, size):
+    from ..nn.functional import _rnn_math, _rnn_sequence
     from ..ops import stack
 
     w_hh = _expanded(weights[0], flags[0], size)
     b_hh = weights[1]
     if b_hh is not None:
-        b_hh = _expanded(b_hh, flags[1], size).unsqueeze(1)  # (B, 1, 4H): one per sample
-    order = op._order(proj.shape[1])
-    hs, c, _ = _lstm_run(
-        _TensorMath, lambda h: h @ w_hh.mT, proj.transpose(0, 1), h0, c0, b_hh, order
-    )
-    return stack(hs + [c], 1)
+        b_hh = _expanded(b_hh, flags[1], size).unsqueeze(1)  # (B, 1, G): one per sample
+    step = _rnn_sequence.STEPS[op.mode]
+    hs, c, _ = _rnn_sequence.recurrence(
+        _rnn_math.TENSOR_MATH, step, lambda h: h @ w_hh.mT, proj.transpose(0, 1), h0, c0, b_hh,
+        op.order(proj.shape[1]),
+    )  # fmt: skip
+    return stack(hs + [c] if step.has_cell else hs, 1)
 
 
 class _Refused:

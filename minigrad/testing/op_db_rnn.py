@@ -22,18 +22,23 @@ def _lstm(m, x, h, c, *weights):
     return m.lstm_cell(x, (h, c), *weights)
 
 
-def _lstm_sequence(bidirectional=False, layers=1, bias=True, proj=0, batch_first=False):
-    """A Sample for ``lstm``: input, h0, c0, then the weights in ``torch.lstm``'s order."""
-    steps, directions, out = 4, 2 if bidirectional else 1, proj or H
-    x = T((N, steps, IN) if batch_first else (steps, N, IN))
+def _sequence(gates=4, bidirectional=False, layers=1, bias=True, proj=0, batch_first=False,
+              low=-1.0, high=1.0):  # fmt: skip
+    """A Sample for ``lstm`` (4 gates), ``gru`` (3) or ``rnn_tanh``/``rnn_relu`` (1): input, the
+    initial state (h0, and c0 for an LSTM), then the weights in ``torch.lstm``'s order."""
+    steps, batch, width_in, hidden = 3, 1, 2, 2  # small: gradgradcheck perturbs every weight
+    directions, out = 2 if bidirectional else 1, proj or hidden
+    x = T((batch, steps, width_in) if batch_first else (steps, batch, width_in), low, high)
     weights = []
     for layer in range(layers):
-        width = IN if layer == 0 else out * directions
+        width = width_in if layer == 0 else out * directions
         for _ in range(directions):
-            weights += [T((4 * H, width)), T((4 * H, out))]
-            weights += [T((4 * H,)), T((4 * H,))] if bias else []
-            weights += [T((proj, H))] if proj else []
-    state = (T((layers * directions, N, out)), T((layers * directions, N, H)))
+            rows = gates * hidden
+            weights += [T((rows, width), low, high), T((rows, out), low, high)]
+            weights += [T((rows,), low, high), T((rows,), low, high)] if bias else []
+            weights += [T((proj, hidden), low, high)] if proj else []
+    state = [T((layers * directions, batch, out), low, high)]
+    state += [T((layers * directions, batch, hidden), low, high)] if gates == 4 else []
     return Sample(x, *state, *weights, bidirectional=bidirectional, layers=layers, bias=bias,
                   batch_first=batch_first)  # fmt: skip
 
@@ -42,16 +47,35 @@ def _lstm_layers(m, x, h, c, *weights, bidirectional, layers, bias, batch_first)
     return m.lstm(x, (h, c), list(weights), bias, layers, 0.0, False, bidirectional, batch_first)
 
 
+def _layers(name):
+    """A row function for ``gru``, ``rnn_tanh`` or ``rnn_relu``: (output, h_n)."""
+
+    def run(m, x, h, *weights, bidirectional, layers, bias, batch_first):
+        return getattr(m, name)(
+            x, h, list(weights), bias, layers, 0.0, False, bidirectional, batch_first
+        )
+
+    return run
+
+
 ROWS = [
     OpInfo(
         "lstm",
         _lstm_layers,
         [
-            _lstm_sequence(),
-            _lstm_sequence(bidirectional=True, layers=2),
-            _lstm_sequence(bias=False, batch_first=True),
-            _lstm_sequence(proj=3),  # the step-by-step path
+            _sequence(bidirectional=True),
+            _sequence(layers=2, bias=False, batch_first=True),
+            _sequence(proj=1),  # the step-by-step path
         ],
+    ),
+    OpInfo(
+        "gru",
+        _layers("gru"),
+        [_sequence(3, bidirectional=True, batch_first=True)],
+    ),
+    OpInfo("rnn_tanh", _layers("rnn_tanh"), [_sequence(1, bidirectional=True)]),
+    OpInfo(  # positive pre-activations: away from the kink
+        "rnn_relu", _layers("rnn_relu"), [_sequence(1, layers=2, low=0.1, high=1.0)]
     ),
     OpInfo(
         "lstm_cell",

@@ -1,10 +1,13 @@
-"""Recurrent cells as fused ops, and the loop that runs one layer over a (packed) sequence.
+"""Recurrent cells as fused ops, and the loop that runs the layers over a (packed) sequence.
 
 A cell splits into the two matrix products, done by the fused :func:`linear` (the input's for
 every time step at once, the hidden state's per step), and a fused pointwise op that turns the
-gate pre-activations into the new state with a closed-form backward. Each backward formula is
-written once, against operators that arrays and tensors share: plain backward runs it on
-arrays, ``create_graph`` on tensors (so second derivatives flow through it).
+gate pre-activations into the new state with a closed-form backward (:mod:`._rnn_math`,
+written once for arrays and tensors: plain backward runs it on arrays, ``create_graph`` on
+tensors, so second derivatives flow through it). Over equal-length sequences (a padded batch)
+each layer direction without a projection runs as one op instead
+(:mod:`._rnn_sequence`); packed sequences of different lengths and LSTM projections run step
+by step.
 """
 
 from __future__ import annotations
@@ -13,49 +16,21 @@ from ...autograd import forward_ad
 from ...autograd.grad_mode import is_grad_enabled
 from ...ops import Op, cat, stack
 from ...ops.base import constant
-from ...ops.linalg import times_transposed
+from . import _rnn_math as math
+from ._rnn_sequence import sequence_layer
 from .basic import dropout, linear
-
-
-def _sigmoid(xp, x):
-    """σ(x) = (1 + tanh(x/2)) / 2: never overflows, for any x."""
-    return 0.5 * xp.tanh(0.5 * x) + 0.5
-
-
-def _lstm_activations(xp, gates, c):
-    """[i f g o] gate values and tanh(c') from the pre-activations (..., N, 4H) and the cell
-    (..., N, H)."""
-    size = c.shape[-1]
-    i, f, g, o = (gates[..., k * size : (k + 1) * size] for k in range(4))
-    i, f, g, o = _sigmoid(xp, i), _sigmoid(xp, f), xp.tanh(g), _sigmoid(xp, o)
-    c_new = f * c + i * g
-    return i, f, g, o, c_new, xp.tanh(c_new)
-
-
-def _lstm_grads(join, i, f, g, o, tanh_c, c, grad_h, grad_c):
-    """d(gates), d(c) of h' = o·tanh(c'), c' = f·c + i·g (works on arrays and on tensors)."""
-    dc = grad_c + grad_h * o * (1 - tanh_c * tanh_c)
-    d_gates = join(
-        [
-            dc * g * i * (1 - i),
-            dc * c * f * (1 - f),
-            dc * i * (1 - g * g),
-            grad_h * tanh_c * o * (1 - o),
-        ]
-    )
-    return d_gates, dc * f
 
 
 class LSTMCellOp(Op):
     """(gates (N, 4H) = [i f g o] pre-activations, c (N, H)) → stacked (2, N, H): [h', c'],
-    h' = σ(o)·tanh(c'), c' = σ(f)·c + σ(i)·tanh(g). Backward: :func:`_lstm_grads`, from the
+    h' = σ(o)·tanh(c'), c' = σ(f)·c + σ(i)·tanh(g). Backward: :func:`.lstm_grads`, from the
     gate values forward kept (recomputed from the inputs under ``create_graph``)."""
 
     save_inputs = True
 
     def forward(self, gates, c):
         xp = self.xp
-        i, f, g, o, c_new, tanh_c = _lstm_activations(xp, gates, c)
+        i, f, g, o, c_new, tanh_c = math.lstm_activations(xp, gates, c)
         self.keep(gates=(i, f, g, o, tanh_c))
         return xp.stack([o * tanh_c, c_new])
 
@@ -63,190 +38,41 @@ class LSTMCellOp(Op):
         gates, c = self.saved_tensors
         # a graph of the backward (the gates as functions of the inputs); also for tangents
         if is_grad_enabled() or forward_ad.active:
-            i, f, g, o, _, tanh_c = _lstm_activations(_TensorMath, gates, c)
-            d_gates, d_c = _lstm_grads(_cat1, i, f, g, o, tanh_c, c, grad[0], grad[1])
+            ns = math.TENSOR_MATH
+            i, f, g, o, _, tanh_c = math.lstm_activations(ns, gates, c)
+            d_gates, d_c = math.lstm_grads(ns, i, f, g, o, tanh_c, c, grad[0], grad[1])
         else:
-            xp, gd = grad.device.xp, grad._data
-            d_gates, d_c = _lstm_grads(
-                lambda parts: xp.concatenate(parts, 1),
-                *self.kept_arrays["gates"],
-                c._data,
-                gd[0],
-                gd[1],
-            )
+            gd, kept = grad._data, self.kept_arrays["gates"]
+            ns = math.array_math(grad.device.xp)
+            d_gates, d_c = math.lstm_grads(ns, *kept, c._data, gd[0], gd[1])
             d_gates, d_c = constant(d_gates, grad.device), constant(d_c, grad.device)
         return d_gates, (d_c if self.needs_input_grad[1] else None)
-
-
-def _lstm_run(ns, times_wt, proj, h0, c0, b_hh, order):
-    """Run the LSTM recurrence over the steps of ``proj`` (T, N, 4H) in ``order``.
-
-    ``times_wt(h)`` is h·W_hhᵀ. Written once for arrays (``ns`` the array module) and tensors
-    (``ns`` = :class:`_TensorMath`). Returns (h per step in time order, the last cell state,
-    per step the gate values [i f g o tanh(c')] and the (h, c) the step started from).
-    """
-    h, c = h0, c0
-    hs, steps = [None] * len(order), [None] * len(order)
-    for t in order:
-        gates = proj[t] + times_wt(h)
-        if b_hh is not None:
-            gates = gates + b_hh
-        i, f, g, o, c_new, tanh_c = _lstm_activations(ns, gates, c)
-        steps[t] = (i, f, g, o, tanh_c, h, c)
-        h, c = o * tanh_c, c_new
-        hs[t] = h
-    return hs, c, steps
-
-
-def _lstm_run_backward(ns, steps, order, grad, w_hh, needs):
-    """Gradients of :func:`_lstm_run`'s (h per step, last c), given as ``grad`` (T + 1, N, H),
-    with respect to (proj, h0, c0, W_hh, b_hh): backpropagation through time, step by step for
-    the states, and W_hh's gradient as one matrix product over all the steps at the end (the
-    per-step products of a step-by-step graph each write the whole (4H, H) matrix)."""
-    dh, dc = None, grad[len(order)]
-    d_gates = [None] * len(order)
-    for t in reversed(order):
-        i, f, g, o, tanh_c, _, c_prev = steps[t]
-        grad_h = grad[t] if dh is None else grad[t] + dh
-        d_gates[t], dc = _lstm_grads(ns.cat1, i, f, g, o, tanh_c, c_prev, grad_h, dc)
-        dh = d_gates[t] @ w_hh
-    d_proj = ns.stack(d_gates)
-    rows = d_proj.reshape(-1, d_proj.shape[-1])
-    d_w = None
-    if needs[3]:
-        h_prev = ns.stack([step[5] for step in steps])
-        d_w = rows.T @ h_prev.reshape(-1, h_prev.shape[-1])
-    d_b = rows.sum(0) if needs[4] else None
-    return d_proj, dh, dc, d_w, d_b
-
-
-class LSTMSequenceOp(Op):
-    """A whole LSTM layer over T steps of equal batch as one op (PyTorch's fused LSTM kernel):
-    (proj (T, N, 4H) = the input projections x_t·W_ihᵀ + b_ih, h0, c0 (N, H), W_hh (4H, H),
-    b_hh (4H) or None) → (T + 1, N, H): the hidden state of every step in time order, then the
-    last cell state. ``reverse`` runs from the last step to the first.
-
-    One node instead of five per step, and W_hh's gradient as one large matrix product instead
-    of one rank-N update per step. Backward: :func:`_lstm_run_backward`, from the gate values
-    forward kept; under ``create_graph`` (or forward AD) it recomputes the recurrence with
-    tensor ops, so higher derivatives flow through it.
-    """
-
-    save_inputs = True
-
-    def __init__(self, reverse: bool = False):
-        super().__init__()
-        self.reverse = reverse
-
-    def _order(self, steps: int):
-        return range(steps - 1, -1, -1) if self.reverse else range(steps)
-
-    def forward(self, proj, h0, c0, w_hh, b_hh):
-        xp = self.xp
-        hs, c, steps = _lstm_run(
-            xp, lambda h: times_transposed(xp, h, w_hh), proj, h0, c0, b_hh, self._order(len(proj))
-        )
-        self.keep(steps=steps)
-        return xp.stack(hs + [c]).astype(proj.dtype, copy=False)  # bfloat16: matmul gives float32
-
-    def backward(self, grad):
-        proj, h0, c0, w_hh, b_hh = self.saved_tensors
-        order, needs = self._order(proj.shape[0]), self.needs_input_grad
-        if is_grad_enabled() or forward_ad.active:  # a graph of the backward: recompute
-            _, _, steps = _lstm_run(_TensorMath, lambda h: h @ w_hh.mT, proj, h0, c0, b_hh, order)
-            grads = _lstm_run_backward(_TensorMath, steps, order, grad, w_hh, needs)
-        else:
-            xp, device = grad.device.xp, grad.device
-            arrays = _lstm_run_backward(
-                _ArrayMath(xp), self.kept_arrays["steps"], order, grad._data, w_hh._data, needs
-            )
-            grads = tuple(
-                None if a is None else constant(a.astype(t._data.dtype, copy=False), device)
-                for a, t in zip(arrays, (proj, h0, c0, w_hh, b_hh))
-            )
-        return tuple(g if need else None for g, need in zip(grads, needs))
-
-
-def lstm_layer(proj, state, w_hh, b_hh, reverse: bool):
-    """One LSTM layer direction over equal-length steps by :class:`LSTMSequenceOp`: ``proj``
-    (T, N, 4H) → (outputs (T, N, H), (h_n, c_n))."""
-    out = LSTMSequenceOp(reverse)(proj, state[0], state[1], w_hh, b_hh)
-    steps = proj.shape[0]
-    return out[:steps], (out[0 if reverse else steps - 1], out[steps])
-
-
-def _gru_activations(xp, gi, gh, h):
-    """r, z, n and h' of the GRU from the input and hidden pre-activations (N, 3H) each."""
-    size = h.shape[1]
-    part = [slice(k * size, (k + 1) * size) for k in range(3)]
-    r = _sigmoid(xp, gi[:, part[0]] + gh[:, part[0]])
-    z = _sigmoid(xp, gi[:, part[1]] + gh[:, part[1]])
-    n = xp.tanh(gi[:, part[2]] + r * gh[:, part[2]])
-    return r, z, n, gh[:, part[2]], (1 - z) * n + z * h
-
-
-def _gru_grads(join, r, z, n, gh_n, h, grad):
-    """d(gi), d(gh), d(h) of h' = (1 - z)·n + z·h, n = tanh(gi_n + r·gh_n) (arrays or tensors)."""
-    dn = grad * (1 - z) * (1 - n * n)
-    dr = dn * gh_n * r * (1 - r)
-    dz = grad * (h - n) * z * (1 - z)
-    return join([dr, dz, dn]), join([dr, dz, dn * r]), grad * z
 
 
 class GRUCellOp(Op):
     """(gi = x·W_ihᵀ + b_ih, gh = h·W_hhᵀ + b_hh, both (N, 3H) as [r z n], h (N, H)) → h',
     r = σ(gi_r + gh_r), z = σ(gi_z + gh_z), n = tanh(gi_n + r·gh_n), h' = (1 - z)·n + z·h.
-    Backward: :func:`_gru_grads`, from the gate values forward kept (recomputed from the inputs
+    Backward: :func:`.gru_grads`, from the gate values forward kept (recomputed from the inputs
     under ``create_graph``)."""
 
     save_inputs = True
 
     def forward(self, gi, gh, h):
-        r, z, n, gh_n, h_new = _gru_activations(self.xp, gi, gh, h)
+        r, z, n, gh_n, h_new = math.gru_activations(self.xp, gi, gh, h)
         self.keep(gates=(r, z, n, gh_n))
         return h_new
 
     def backward(self, grad):
         gi, gh, h = self.saved_tensors
         if is_grad_enabled() or forward_ad.active:
-            r, z, n, gh_n, _ = _gru_activations(_TensorMath, gi, gh, h)
-            grads = _gru_grads(_cat1, r, z, n, gh_n, h, grad)
+            ns = math.TENSOR_MATH
+            r, z, n, gh_n, _ = math.gru_activations(ns, gi, gh, h)
+            grads = math.gru_grads(ns, r, z, n, gh_n, h, grad)
         else:
-            xp = grad.device.xp
-            arrays = _gru_grads(
-                lambda parts: xp.concatenate(parts, 1),
-                *self.kept_arrays["gates"],
-                h._data,
-                grad._data,
-            )
+            ns = math.array_math(grad.device.xp)
+            arrays = math.gru_grads(ns, *self.kept_arrays["gates"], h._data, grad._data)
             grads = tuple(constant(a, grad.device) for a in arrays)
         return tuple(g if need else None for g, need in zip(grads, self.needs_input_grad))
-
-
-class _TensorMath:
-    """The functions the recurrence helpers need, on tensors."""
-
-    @staticmethod
-    def tanh(t):
-        return t.tanh()
-
-    @staticmethod
-    def cat1(parts):
-        return cat(parts, 1)
-
-    stack = staticmethod(stack)
-
-
-class _ArrayMath:
-    """The same functions on the arrays of one array module."""
-
-    def __init__(self, xp):
-        self.tanh, self.stack = xp.tanh, xp.stack
-        self.cat1 = lambda parts: xp.concatenate(parts, 1)
-
-
-def _cat1(parts):
-    return cat(parts, 1)
 
 
 # -- cells: PyTorch's torch.lstm_cell / gru_cell / rnn_tanh_cell / rnn_relu_cell ---------------
@@ -279,6 +105,7 @@ def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     return (linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh)).relu()
 
 
+# -- whole layers over a padded batch: PyTorch's torch.lstm / gru / rnn_tanh / rnn_relu ----------
 def lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
     """A whole (multi-layer) LSTM over a padded batch, as ``torch.lstm``: what ``nn.LSTM`` runs.
 
@@ -298,15 +125,51 @@ def lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectiona
             "lstm: the packed overload (data, batch_sizes, hx, ...) is not supported; run "
             "nn.LSTM on a PackedSequence instead"
         )
+    out, (h_n, c_n) = _padded("LSTM", input, tuple(hx), params, has_biases, num_layers, dropout,
+                              train, bidirectional, batch_first)  # fmt: skip
+    return out, h_n, c_n
+
+
+def gru(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    """A whole GRU over a padded batch, as ``torch.gru``; arguments as :func:`lstm`'s, with
+    ``hx`` one tensor (num_layers·D, N, H) and 4 (or 2 without biases) weights per layer and
+    direction. Returns ``(output, h_n)``."""
+    return _padded("GRU", input, hx, params, has_biases, num_layers, dropout, train,
+                   bidirectional, batch_first)  # fmt: skip
+
+
+def rnn_tanh(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    """A whole Elman RNN with tanh over a padded batch, as ``torch.rnn_tanh`` (see :func:`gru`)."""
+    return _padded("RNN_TANH", input, hx, params, has_biases, num_layers, dropout, train,
+                   bidirectional, batch_first)  # fmt: skip
+
+
+def rnn_relu(input, hx, params, has_biases, num_layers, dropout, train, bidirectional, batch_first):
+    """A whole Elman RNN with ReLU over a padded batch, as ``torch.rnn_relu`` (see :func:`gru`)."""
+    return _padded("RNN_RELU", input, hx, params, has_biases, num_layers, dropout, train,
+                   bidirectional, batch_first)  # fmt: skip
+
+
+def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
+            batch_first):  # fmt: skip
+    """:func:`run_stack` on a padded (T, N, I) batch with the weights as one flat list."""
+    name = mode.lower()
     if input.ndim != 3:
-        raise RuntimeError(f"lstm: input must be 3-D, got shape {list(input.shape)}")
+        raise RuntimeError(f"{name}: input must be 3-D, got shape {list(input.shape)}")
+    if mode != "LSTM" and not hasattr(hx, "shape"):
+        raise NotImplementedError(
+            f"{name}: the packed overload (data, batch_sizes, hx, ...) is not supported; run "
+            f"nn.{'GRU' if mode == 'GRU' else 'RNN'} on a PackedSequence instead"
+        )
     directions = 2 if bidirectional else 1
     per = len(params) // (num_layers * directions)
     base = 4 if has_biases else 2
-    if per not in (base, base + 1) or per * num_layers * directions != len(params):
+    extra = 1 if mode == "LSTM" else 0  # an LSTM may have projections
+    if not base <= per <= base + extra or per * num_layers * directions != len(params):
         raise RuntimeError(
-            f"lstm: expected {base} (or {base + 1} with projections) weights per layer and "
-            f"direction for {num_layers} layer(s), {directions} direction(s), got {len(params)}"
+            f"{name}: expected {base} weights per layer and direction"
+            + (f" (or {base + 1} with projections)" if extra else "")
+            + f" for {num_layers} layer(s), {directions} direction(s), got {len(params)} in all"
         )
     groups = [list(params[k : k + per]) for k in range(0, len(params), per)]
     weights = [
@@ -317,9 +180,9 @@ def lstm(input, hx, params, has_biases, num_layers, dropout, train, bidirectiona
     x = input.transpose(0, 1) if batch_first else input
     steps, batch = x.shape[0], x.shape[1]
     flat = x.reshape(steps * batch, x.shape[2])
-    out, (h_n, c_n) = run_stack("LSTM", flat, [batch] * steps, tuple(hx), layers, dropout, train)
+    out, final = run_stack(mode, flat, [batch] * steps, hx, layers, dropout, train)
     out = out.reshape(steps, batch, out.shape[-1])
-    return (out.transpose(0, 1) if batch_first else out), h_n, c_n
+    return (out.transpose(0, 1) if batch_first else out), final
 
 
 # -- one layer over a sequence -------------------------------------------------------------------
@@ -401,9 +264,9 @@ def run_stack(mode, flat_input, batch_sizes, hx, layers, dropout_p: float, train
             k = index * len(directions) + d
             state = (hx[0][k], hx[1][k]) if lstm else hx[k]
             projected = linear(layer_input, w_ih, b_ih)  # every step's input at once
-            if lstm and w_hr is None and min(batch_sizes) == max(batch_sizes):
+            if w_hr is None and min(batch_sizes) == max(batch_sizes):  # one op for the layer
                 proj = projected.reshape(len(batch_sizes), batch_sizes[0], -1)
-                out, final = lstm_layer(proj, state, w_hh, b_hh, d == 1)
+                out, final = sequence_layer(mode, proj, state, w_hh, b_hh, d == 1)
                 outputs.append(out.reshape(-1, out.shape[-1]))
             else:
                 steps = projected.split(batch_sizes)  # one node: see ops.joining.Split
