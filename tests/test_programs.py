@@ -227,3 +227,20 @@ def test_bilstm_crf_tutorial(as_torch, capsys):
         gold = program.model._score_sentence(feats, minigrad.tensor(best))
         assert gold.item() == pytest.approx(program.model._viterbi_decode(feats)[0].item(), 1e-5)
         assert program.model._forward_alg(feats).item() >= gold.item()
+
+
+def test_ddpm_diffusion(as_torch, capsys):
+    program = as_torch("ddpm")  # linspace, cumprod, gather, GroupNorm, SiLU, lerp_, EMA, Generator
+    out = capsys.readouterr().out
+    assert out.count("Epoch") == 6 and "sampled 50 steps" in out
+    losses = program.losses
+    assert all(math.isfinite(x) for x in losses) and losses[-1] < 0.5 * losses[0]
+    abar = program.alphas_cumprod
+    assert abar.shape == (50,) and abar[0].item() == pytest.approx(1 - 1e-4)
+    assert abar[-1].item() == pytest.approx(math.prod(1 - b for b in program.betas.tolist()))
+    assert program.ema_gap < 1e-5  # lerp_ and mul_/add_ give the same moving average
+    model_w, ema_w = program.model.final_conv.weight, program.ema_model.final_conv.weight
+    assert not ema_w.requires_grad and 0 < (model_w - ema_w).abs().max().item() < 1
+    final = program.final
+    assert tuple(final.shape) == (16, 1, 8, 8) and bool(final.isfinite().all())
+    assert len(program.samples) == program.T and not final.requires_grad
