@@ -133,6 +133,36 @@ def test_setitem_outside_the_graph():
     assert x.tolist() == [1.0, 0.0, 0.0]
 
 
+@pytest.mark.parametrize(
+    "key",
+    [
+        lambda t: (1, slice(None), t([0, 2, 3]), t([0, 2, 3])),  # int, slice, then two arrays
+        lambda t: (0, slice(None), t([1, 2])),
+        lambda t: (t([1, 0]), 2, slice(None), t([0, 3])),  # arrays split by an int
+        lambda t: (1, Ellipsis, t([3, 0])),
+        lambda t: (slice(0, 2), 1, None, t([2, 2, 1])),
+    ],
+)
+def test_setitem_with_ints_and_index_tensors_follows_pytorch_dim_order(device, key):
+    """PyTorch applies ints first, so ``x[1, :, idx, idx] = v`` fills a (3, len(idx)) region,
+    where NumPy would move the advanced dims to the front and refuse a (3, n) value."""
+    torch = pytest.importorskip("torch")
+    values = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    expected = torch.tensor(values)
+    mkey = key(lambda v: minigrad.tensor(v, device=device))
+    tkey = key(lambda v: torch.tensor(v))
+    target = expected[tkey]
+    value = np.arange(target.numel(), dtype=np.float32).reshape(target.shape) + 1000
+    expected[tkey] = torch.tensor(value)
+    got = minigrad.tensor(values, device=device)
+    assert tuple(got[mkey].shape) == tuple(target.shape)
+    got[mkey] = minigrad.tensor(value, device=device)
+    np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
+    got[mkey] += 1  # read-modify-write through the same key
+    expected[tkey] += 1
+    np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
+
+
 def test_in_place_methods():
     t = minigrad.ones(3)
     t.add_(minigrad.tensor([1.0, 2.0, 3.0]), alpha=2).mul_(2).sub_(1).div_(2)
