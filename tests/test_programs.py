@@ -244,3 +244,20 @@ def test_ddpm_diffusion(as_torch, capsys):
     final = program.final
     assert tuple(final.shape) == (16, 1, 8, 8) and bool(final.isfinite().all())
     assert len(program.samples) == program.T and not final.requires_grad
+
+
+def test_vision_transformer(as_torch, capsys):
+    program = as_torch("vit")  # Conv2d patches, cls token expand + cat, pre-norm encoder, LambdaLR
+    out = capsys.readouterr().out
+    assert "number of parameters: 19428" in out and out.count("val acc") == 5  # as PyTorch counts
+    assert program.losses[-1] < 0.75 * program.losses[0] and program.accuracies[-1] > 0.6
+    lrs, steps = program.lrs, program.total_steps
+    assert len(lrs) == steps == 60 and lrs[-1] == 0.0  # the cosine schedule ends at zero
+    assert lrs[5] == pytest.approx(program.base_lr * 7 / 8)  # still warming up
+    assert max(lrs) == pytest.approx(program.base_lr, rel=1e-3)
+    groups = program.optimizer.param_groups
+    assert [g["weight_decay"] for g in groups] == [0.05, 0.0]
+    assert len(groups[0]["params"]) == 2 * 4 + 2  # per layer: qkv, out_proj, linear1/2; conv; head
+    assert program.model.cls_token.abs().sum().item() > 0
+    probs = program.probs
+    assert tuple(probs.shape) == (8, 4) and (probs.sum(-1) - 1).abs().max().item() < 1e-5
