@@ -261,3 +261,15 @@ def test_vision_transformer(as_torch, capsys):
     assert program.model.cls_token.abs().sum().item() > 0
     probs = program.probs
     assert tuple(probs.shape) == (8, 4) and (probs.sum(-1) - 1).abs().max().item() < 1e-5
+
+
+def test_simclr_contrastive_learning(as_torch, capsys):
+    program = as_torch("simclr")  # F.normalize, eye(dtype=bool), masked_fill, ~mask, argsort, roll
+    out = capsys.readouterr().out
+    assert out.count("NT-Xent") == 4 and "linear probe accuracy" in out
+    losses = program.losses
+    assert losses[-1] < 0.9 * losses[0] and abs(losses[0] - math.log(63)) < 1  # ~uniform at first
+    assert len(program.gaps) == 4 * 8 and max(program.gaps) < 1e-4  # three forms, one loss
+    assert all(0.0 <= a <= 1.0 for a in program.top1)
+    assert program.probe_acc > 0.6  # three classes
+    assert program.scheduler.get_last_lr()[0] == pytest.approx(0.0, abs=1e-12)
