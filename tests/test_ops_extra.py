@@ -193,6 +193,29 @@ def test_clamp_with_tensor_bounds_keeps_pytorch_order_when_min_exceeds_max():
     close(xm.clamp(lom, him), xt.clamp(lot, hit))
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_with_a_tensor_second_argument_are_elementwise_as_pytorch(name):
+    """``torch.max(x, y)`` is ``torch.maximum`` (the PGD projection idiom), and so are the
+    method form and ``other=``; a dim or keepdim with a tensor ``other`` is a TypeError."""
+    values = [[1.0, 5.0, -2.0], [3.0, 2.0, 0.5]]
+    xm, xt = (lib.tensor(values, requires_grad=True) for lib in (minigrad, torch))
+    ym, yt = minigrad.tensor([2.0, 4.0, 0.5]), torch.tensor([2.0, 4.0, 0.5])
+    weights = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    for x, y, lib in ((xm, ym, minigrad), (xt, yt, torch)):
+        out = getattr(lib, name)(x, y) + 2 * getattr(x, name)(y) + getattr(lib, name)(x, other=y)
+        (out * lib.tensor(weights)).sum().backward()
+    assert getattr(minigrad, name)(xm, ym).tolist() == getattr(torch, name)(xt, yt).tolist()
+    assert xm.grad.tolist() == xt.grad.tolist()
+    assert getattr(minigrad, name)(xm, 1)[1].tolist() == getattr(torch, name)(xt, 1)[1].tolist()
+    for bad in (lambda lib, x, y: getattr(lib, name)(x, y, True),
+                lambda lib, x, y: getattr(lib, name)(x, other=2.0),
+                lambda lib, x, y: getattr(lib, name)(x, 1, other=y)):  # fmt: skip
+        with pytest.raises(TypeError):
+            bad(torch, xt, yt)
+        with pytest.raises(TypeError, match=name):
+            bad(minigrad, xm, ym)
+
+
 def test_nan_to_num_on_integers_and_float16():
     assert minigrad.nan_to_num(minigrad.tensor([1, 2])).tolist() == [1, 2]
     x = minigrad.tensor([math.inf, -math.inf, math.nan], dtype=minigrad.float16)

@@ -10,8 +10,9 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes
+from ..autograd import graph
 from .base import Op, constant, kept_shape, normalize_dim, normalize_dims, on_input_device
-from .elementwise import where
+from .elementwise import maximum, minimum, where
 
 INT64 = np.dtype("int64")
 
@@ -359,24 +360,52 @@ MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
 
-def max(input, dim=None, keepdim=False):
-    """The largest value (no ``dim``), or ``(values, indices)`` along ``dim``.
+def max(input, dim=None, keepdim=False, *, other=None):
+    """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or, given a tensor
+    ``other`` (also as the second positional argument), :func:`maximum` of the two.
 
     Without ``dim`` the gradient is shared evenly by tied maxima; with ``dim`` it goes to the
     entry whose index is returned (the first maximum), as PyTorch does.
+
+    Example: ``torch.max(x, 1)`` gives ``(values, indices)``; ``torch.max(x, y)`` the
+    elementwise maximum, as in PyTorch.
     """
+    other = _binary_form(input, dim, keepdim, other, "max")
+    if other is not None:
+        return maximum(input, other)
     if dim is None:
         _check_empty_reduction(input, (), None, "max")
         return amax(input)
     return _extreme_along(input, dim, keepdim, "argmax", MaxResult)
 
 
-def min(input, dim=None, keepdim=False):
-    """The smallest value (no ``dim``), or ``(values, indices)`` along ``dim``."""
+def min(input, dim=None, keepdim=False, *, other=None):
+    """The smallest value (no ``dim``), ``(values, indices)`` along ``dim``, or, given a tensor
+    ``other`` (also as the second positional argument), :func:`minimum` of the two."""
+    other = _binary_form(input, dim, keepdim, other, "min")
+    if other is not None:
+        return minimum(input, other)
     if dim is None:
         _check_empty_reduction(input, (), None, "min")
         return amin(input)
     return _extreme_along(input, dim, keepdim, "argmin", MinResult)
+
+
+def _binary_form(input, dim, keepdim, other, op):
+    """The tensor of ``torch.max(input, other)`` / ``torch.min(input, other)``, or None for the
+    reduction forms; PyTorch tells the forms apart by the second argument's type."""
+    if other is None and isinstance(dim, graph.Tensor):
+        other, dim = dim, None
+    if other is None:
+        return None
+    if not isinstance(other, graph.Tensor):
+        raise TypeError(f"{op}(): argument 'other' must be Tensor, not {type(other).__name__}")
+    if dim is not None or keepdim:
+        raise TypeError(
+            f"{op}() received an invalid combination of arguments: the elementwise form "
+            f"{op}(input, other) takes no dim or keepdim"
+        )
+    return other
 
 
 def _extreme_along(input, dim, keepdim, arg, result_type):
