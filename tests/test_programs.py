@@ -273,3 +273,19 @@ def test_simclr_contrastive_learning(as_torch, capsys):
     assert all(0.0 <= a <= 1.0 for a in program.top1)
     assert program.probe_acc > 0.6  # three classes
     assert program.scheduler.get_last_lr()[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_fgsm_adversarial_examples(as_torch, capsys):
+    program = as_torch("fgsm")  # data.requires_grad = True, data.grad.data.sign(), clamp, Adadelta
+    out = capsys.readouterr().out
+    assert out.count("Test Accuracy") == 5 and "CUDA Available: " in out
+    accs = program.accuracies
+    assert accs[0] > 0.7  # the net learned the four strokes
+    assert accs == sorted(accs, reverse=True) and accs[-1] < accs[0] - 0.2  # attacks hurt more
+    for eps, examples in zip(program.epsilons, program.examples):
+        assert len(examples) <= 5
+        for init_pred, final_pred, adv in examples:
+            assert adv.shape == (12, 12) and 0.0 <= adv.min() and adv.max() <= 1.0
+            assert (init_pred == final_pred) == (eps == 0)
+    assert program.linf == pytest.approx(0.3, abs=1e-6)  # PGD stays in the epsilon ball
+    assert program.hit > 16 and program.clean_correct > 24
