@@ -13,10 +13,12 @@ from .autograd import (
 from .backend import (
     are_deterministic_algorithms_enabled,
     device,
+    get_default_device,
     initial_seed,
     is_deterministic_algorithms_warn_only_enabled,
     manual_seed,
     seed,
+    set_default_device,
     use_deterministic_algorithms,
 )
 from .creation import (

@@ -13,7 +13,7 @@ from .tensor import Tensor
 
 
 def _device(device) -> backend.Device:
-    return backend.device(device) if device is not None else backend.CPU
+    return backend.device(device) if device is not None else backend.get_default_device()
 
 
 # ``minigrad.Generator(device="cpu")``: a random generator to pass as ``generator=`` (seed it

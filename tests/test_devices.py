@@ -18,6 +18,60 @@ def test_device_parsing():
         minigrad.device("cuda:x")
 
 
+def test_set_default_device_moves_factories_and_layers_but_not_explicit_devices(device):
+    """``torch.set_default_device`` / ``with torch.device(...)``: factories and layers called
+    without ``device=`` allocate there (this thread only); ``device=``, ``from_numpy`` and
+    ``*_like`` keep their own device."""
+    import threading
+
+    assert minigrad.get_default_device() is backend.CPU
+    minigrad.set_default_device(device)
+    try:
+        made = [
+            minigrad.zeros(2),
+            minigrad.tensor([1, 2]),
+            minigrad.randn(3),
+            minigrad.arange(4),
+            minigrad.linspace(0, 1, 3),
+            minigrad.eye(2),
+            minigrad.tril_indices(3, 3),
+            minigrad.nn.Linear(2, 3).weight,
+        ]
+        assert all(t.device == device for t in made)
+        assert minigrad.get_default_device() == device
+        assert minigrad.zeros(1, device="cpu").device is backend.CPU
+        assert minigrad.from_numpy(np.zeros(2)).device is backend.CPU
+        cpu = minigrad.ones(2, device="cpu")
+        assert minigrad.zeros_like(cpu).device is backend.CPU
+        seen = []
+        worker = threading.Thread(target=lambda: seen.append(minigrad.zeros(1).device))
+        worker.start()
+        worker.join()
+        assert seen == [backend.CPU]  # per thread, as in PyTorch
+    finally:
+        minigrad.set_default_device(None)
+    assert minigrad.get_default_device() is backend.CPU
+    with minigrad.device(device) as dev:
+        assert dev == device and minigrad.ones(1).device == device
+        with minigrad.device("cpu"):
+            assert minigrad.ones(1).device is backend.CPU
+        assert minigrad.get_default_device() == device
+    assert minigrad.ones(1).device is backend.CPU
+
+
+def test_default_device_matches_pytorch_on_cpu():
+    torch = pytest.importorskip("torch")
+    assert repr(minigrad.get_default_device()) == repr(torch.get_default_device())
+    torch.set_default_device("cpu")
+    minigrad.set_default_device("cpu")
+    try:
+        assert repr(minigrad.zeros(1).device) == repr(torch.zeros(1).device)
+        assert repr(minigrad.get_default_device()) == repr(torch.get_default_device())
+    finally:
+        torch.set_default_device(None)
+        minigrad.set_default_device(None)
+
+
 def test_cuda_unavailable_is_reported_cleanly():
     if minigrad.cuda.is_available():
         pytest.skip("a GPU is present")
