@@ -289,3 +289,21 @@ def test_fgsm_adversarial_examples(as_torch, capsys):
             assert (init_pred == final_pred) == (eps == 0)
     assert program.linf == pytest.approx(0.3, abs=1e-6)  # PGD stays in the epsilon ball
     assert program.hit > 16 and program.clean_correct > 24
+
+
+def test_neural_style_transfer(as_torch, capsys):
+    program = as_torch("style_transfer")  # LBFGS on the image, Gram matrices, forward hooks
+    out = capsys.readouterr().out
+    assert "Optimizing.." in out and out.count("Style Loss") == 4
+    style = [s for s, _ in program.history]
+    assert len(style) == 80 and program.history[0][1] == 0.0  # starts from the content image
+    assert style[-1] < 0.1 * style[0] and min(style) < 0.01 * style[0]
+    image = program.output
+    assert image is program.input_img and image.requires_grad and image.grad is not None
+    assert 0.0 <= image.min().item() and image.max().item() <= 1.0
+    assert all(p.grad is None and not p.requires_grad for p in program.style_model.parameters())
+    assert [type(m).__name__ for m in program.style_model][-1] == "StyleLoss"  # trimmed
+    assert len(program.style_model) == 18 and program.style_model[1] is program.cnn[0]
+    assert program.hook_style.item() == pytest.approx(program.seq_style.item(), rel=1e-5)
+    assert program.hook_content.item() == pytest.approx(program.seq_content.item(), rel=1e-5)
+    assert minigrad.get_default_device() == "cpu"  # the program set it back
