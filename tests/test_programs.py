@@ -307,3 +307,19 @@ def test_neural_style_transfer(as_torch, capsys):
     assert program.hook_style.item() == pytest.approx(program.seq_style.item(), rel=1e-5)
     assert program.hook_content.item() == pytest.approx(program.seq_content.item(), rel=1e-5)
     assert minigrad.get_default_device() == "cpu"  # the program set it back
+
+
+def test_knowledge_distillation_tutorial(as_torch, capsys):
+    program = as_torch("distillation")  # kl_div batchmean * T^2, log_target, CosineEmbeddingLoss
+    out = capsys.readouterr().out
+    assert out.count("Test Accuracy") == 4 and "DeepNN parameters: 11,269" in out
+    assert "LightNN parameters: 837" in out
+    norms = [line.split(": ")[1] for line in out.splitlines() if line.startswith("Norm of")]
+    assert len(norms) == 2 and norms[0] == norms[1]  # manual_seed(42) twice: the same student
+    assert program.test_accuracy_deep > 85.0
+    for acc in (program.test_accuracy_light_ce, program.test_accuracy_light_ce_and_kd):
+        assert 40.0 < acc <= program.test_accuracy_deep  # five classes
+    assert program.test_accuracy_light_ce_and_cosine_loss > 40.0
+    assert len(program.kd_gaps) == 3 * 16 and max(program.kd_gaps) < 1e-4  # three forms agree
+    teacher, copied = program.nn_deep.state_dict(), program.modified_nn_deep.state_dict()
+    assert all(minigrad.equal(teacher[k], copied[k]) for k in teacher)
