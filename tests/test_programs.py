@@ -323,3 +323,18 @@ def test_knowledge_distillation_tutorial(as_torch, capsys):
     assert len(program.kd_gaps) == 3 * 16 and max(program.kd_gaps) < 1e-4  # three forms agree
     teacher, copied = program.nn_deep.state_dict(), program.modified_nn_deep.state_dict()
     assert all(minigrad.equal(teacher[k], copied[k]) for k in teacher)
+
+
+def test_realnvp_normalizing_flow(as_torch, capsys):
+    program = as_torch("normalizing_flow")  # MultivariateNormal prior, coupling log-dets, slogdet
+    out = capsys.readouterr().out
+    assert out.count("loss = ") == 4 and "samples (1000, 1, 2)" in out
+    losses = program.losses
+    assert len(losses) == 301 and sum(losses[-20:]) / 20 < 0.4 * losses[0]
+    assert program.test_nll < 1.0  # two moons are far from the N(0, I) the flow starts near
+    assert program.round_trip < 1e-4  # g inverts f
+    assert program.prior_gap < 1e-5 and program.logdet_gap < 1e-4
+    assert not program.flow.mask.requires_grad
+    trained = {id(p) for g in program.optimizer.param_groups for p in g["params"]}
+    assert id(program.flow.mask) not in trained and len(trained) == 2 * 6 * 3 * 2
+    assert tuple(program.jac.shape) == (1, 2, 1, 2) and bool(program.x.isfinite().all())
