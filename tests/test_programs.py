@@ -338,3 +338,20 @@ def test_realnvp_normalizing_flow(as_torch, capsys):
     trained = {id(p) for g in program.optimizer.param_groups for p in g["params"]}
     assert id(program.flow.mask) not in trained and len(trained) == 2 * 6 * 3 * 2
     assert tuple(program.jac.shape) == (1, 2, 1, 2) and bool(program.x.isfinite().all())
+
+
+def test_graph_convolution_and_attention_networks(as_torch, capsys):
+    program = as_torch("gnn")  # bernoulli, triu, nonzero, diag, isinf mask, mT, where, randperm
+    out = capsys.readouterr().out
+    assert out.count("Test set results") == 2 and out.count("Epoch: ") == 6
+    adj = program.adj_mat
+    assert minigrad.equal(adj, adj.t()) and adj.diagonal().abs().sum().item() == 0
+    norm = program.adj_norm  # D^-1/2 (A + I) D^-1/2 is symmetric with eigenvalues in (-1, 1]
+    assert (norm - norm.t()).abs().max().item() < 1e-6
+    assert minigrad.linalg.eigvalsh(norm).max().item() == pytest.approx(1.0, abs=1e-4)
+    for name in ("GCN", "GAT"):
+        history, acc_test, model = program.results[name]
+        assert len(history) == 60 and history[-1] < 0.25 * history[0]
+        assert acc_test > 0.8 and not model.training
+    gat = program.results["GAT"][2]
+    assert tuple(gat.gat1.a.shape) == (4, 8, 1) and tuple(gat.gat1.W.shape) == (16, 16)
