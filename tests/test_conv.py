@@ -359,3 +359,35 @@ def test_cnn_step_on_device_matches_cpu_without_host_transfers(device):
     assert transfers == 0
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name, kw, shape",
+    [
+        ("conv2d", dict(weight=(3, 2, 3, 3), stride=2, padding=1), (2, 2, 8, 8)),
+        ("conv2d", dict(weight=(3, 2, 3, 3), padding=2, dilation=2), (2, 2, 7, 7)),
+        ("conv1d", dict(weight=(3, 2, 3), padding=1), (2, 2, 9)),
+        ("max_pool2d", dict(kernel_size=3, stride=2, padding=1), (2, 2, 8, 8)),
+        ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1), (2, 2, 8, 8)),
+        ("unfold", dict(kernel_size=3, padding=1), (2, 2, 6, 6)),
+    ],
+)
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_input_gradient_of_padded_windows_is_contiguous_as_pytorch(name, kw, shape, create_graph):
+    """WGAN-GP's ``autograd.grad(critic(x), x)[0].view(n, -1)`` needs a contiguous gradient:
+    PyTorch's padded conv and pooling give one, so minigrad must not return a padded frame's
+    inner view."""
+    values = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    kw = dict(kw)
+    w_shape = kw.pop("weight", None)
+    w = None if w_shape is None else np.random.default_rng(1).standard_normal(w_shape)
+    grads = []
+    for lib, functional in ((minigrad, F), (torch, torch.nn.functional)):
+        x = lib.tensor(values, requires_grad=True)
+        args = () if w is None else (lib.tensor(w.astype(np.float32)),)
+        y = getattr(functional, name)(x, *args, **kw)
+        (g,) = lib.autograd.grad(y, x, lib.ones_like(y), create_graph=create_graph)
+        assert g.is_contiguous()
+        grads.append(g.reshape(-1).detach().numpy())
+        g.view(shape[0], -1)  # the WGAN-GP idiom
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-5)
