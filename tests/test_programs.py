@@ -355,3 +355,20 @@ def test_graph_convolution_and_attention_networks(as_torch, capsys):
         assert acc_test > 0.8 and not model.training
     gat = program.results["GAT"][2]
     assert tuple(gat.gat1.a.shape) == (4, 8, 1) and tuple(gat.gat1.W.shape) == (16, 16)
+
+
+def test_wgan_gradient_penalty(as_torch, capsys):
+    program = as_torch("wgan_gp")  # autograd.grad(create_graph, only_inputs), Variable, clamp_
+    out = capsys.readouterr().out
+    assert out.count("[Epoch") == 12 and "weight clipping" in out
+    penalties = program.penalties
+    assert len(penalties) == 6 * 8 and all(math.isfinite(p) for p in penalties)
+    assert sum(penalties[-8:]) < 0.5 * sum(penalties[:8])  # the critic's slope moves toward 1
+    assert len(program.d_losses) == len(program.g_losses) == 18 and program.batches_done == 54
+    assert program.distances[-1] > 0  # the critic scores real images above generated ones
+    clip = program.clip_value
+    weights = [p for p in program.clipped_discriminator.parameters()]
+    assert all(p.abs().max().item() <= clip + 1e-7 for p in weights)
+    assert max(p.abs().max().item() for p in program.discriminator.parameters()) > clip
+    samples = program.samples
+    assert tuple(samples.shape) == (64, 1, 8, 8) and samples.abs().max().item() <= 1.0
