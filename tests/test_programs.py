@@ -372,3 +372,19 @@ def test_wgan_gradient_penalty(as_torch, capsys):
     assert max(p.abs().max().item() for p in program.discriminator.parameters()) > clip
     samples = program.samples
     assert tuple(samples.shape) == (64, 1, 8, 8) and samples.abs().max().item() <= 1.0
+
+
+def test_translation_with_nn_transformer(as_torch, capsys):
+    program = as_torch("translation_transformer")  # causal + key padding masks, pad_sequence
+    out = capsys.readouterr().out
+    assert out.count("Val loss") == 8 and "translated exactly" in out
+    assert program.train_losses[-1] < 0.3 * program.train_losses[0]
+    assert program.val_losses[-1] < 0.4 * program.val_losses[0]
+    assert program.correct >= 3  # reversing and mapping 3-7 words, after eight small epochs
+    for _, _, translation in program.translations:
+        assert set(translation.split()) <= set(program.TGT_WORDS)
+    mask = program.generate_square_subsequent_mask(3)
+    assert mask.tolist() == [[0.0, -math.inf, -math.inf], [0.0, 0.0, -math.inf], [0.0] * 3]
+    src, tgt = program.collate_fn(program.val_iter[:4])
+    assert src.shape[1] == tgt.shape[1] == 4 and src.dtype is minigrad.int64
+    assert (src == program.PAD_IDX).any().item() or src.shape[0] == 9
