@@ -388,3 +388,18 @@ def test_translation_with_nn_transformer(as_torch, capsys):
     src, tgt = program.collate_fn(program.val_iter[:4])
     assert src.shape[1] == tgt.shape[1] == 4 and src.dtype is minigrad.int64
     assert (src == program.PAD_IDX).any().item() or src.shape[0] == 9
+
+
+def test_learning_pytorch_with_examples(as_torch, capsys):
+    program = as_torch("learning_with_examples")  # custom Function, Flatten(0, 1), RMSprop, a -= g
+    out = capsys.readouterr().out
+    assert out.count("Result: y = ") == 6 and "* P3(" in out
+    results = program.results
+    for name in ("tensors", "autograd", "function", "nn", "optim", "module"):
+        assert results[name] < 30.0, name  # sum of squares over 2000 points: sin is fitted
+    assert results["function"] < 10.0  # a + b P3(c + d x) fits better than the cubic
+    assert results["dynamic"] < 2000.0
+    assert program.P3_check is True
+    a, b, c, d = (t.item() for t in (program.a, program.b, program.c, program.d))
+    assert abs(a) < 1e-3 and b < -2.0 and abs(c) < 1e-3 and 0.2 < d < 0.3
+    assert program.a.grad is None and program.a.is_leaf
