@@ -403,3 +403,19 @@ def test_learning_pytorch_with_examples(as_torch, capsys):
     a, b, c, d = (t.item() for t in (program.a, program.b, program.c, program.d))
     assert abs(a) < 1e-3 and b < -2.0 and abs(c) < 1e-3 and 0.2 < d < 0.3
     assert program.a.grad is None and program.a.is_leaf
+
+
+def test_what_is_torch_nn_really(as_torch, capsys):
+    program = as_torch("nn_really")  # map(torch.tensor, arrays), x[range(n), y], weights -= ...
+    out = capsys.readouterr().out
+    assert "tensor(0) tensor(9)" in out and "minigrad.Size([1000, 64])" in out
+    assert program.x_train.dtype is minigrad.float32 and program.y_train.dtype is minigrad.int64
+    loss, acc = program.scratch
+    assert loss < 0.5 and acc > 0.8  # the hand-written logistic regression learned
+    assert program.functional_loss == pytest.approx(loss, rel=1e-4)  # cross_entropy == nll(lsm)
+    history = program.history
+    assert [len(history[k]) for k in ("logistic", "cnn", "sequential")] == [2, 4, 4]
+    assert history["logistic"][-1] < 0.3
+    assert all(h[-1] < h[0] for h in history.values())
+    assert program.final_accuracy > 0.3  # ten classes
+    assert program.weights.grad.abs().sum().item() == 0  # zeroed in place after each step
