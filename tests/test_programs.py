@@ -419,3 +419,19 @@ def test_what_is_torch_nn_really(as_torch, capsys):
     assert all(h[-1] < h[0] for h in history.values())
     assert program.final_accuracy > 0.3  # ten classes
     assert program.weights.grad.abs().sum().item() == 0  # zeroed in place after each step
+
+
+def test_ppo_cleanrl_style(as_torch, capsys):
+    program = as_torch("ppo")  # Categorical, GAE, torch.max(t1, t2), clamp, param_groups lr
+    out = capsys.readouterr().out
+    assert out.count("global_step=") == 7
+    stats = program.stats
+    assert len(stats) == program.num_iterations == 14
+    returns = [s["episodic_return"] for s in stats]
+    assert returns[-1] > 3 * returns[0] and returns[-1] > 80  # it learned to balance longer
+    assert stats[-1]["lr"] == pytest.approx(program.learning_rate / 14)  # annealed linearly
+    assert stats[-1]["entropy"] < stats[0]["entropy"] <= math.log(2) + 1e-6
+    for s in stats:
+        assert all(math.isfinite(v) for v in s.values()) and 0.0 <= s["clipfrac"] <= 1.0
+    head = program.agent.actor[4]  # orthogonal_(std=0.01): rows orthogonal, small
+    assert head.weight.abs().max().item() < 0.5 and program.global_step == 14 * 256
