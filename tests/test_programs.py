@@ -435,3 +435,19 @@ def test_ppo_cleanrl_style(as_torch, capsys):
         assert all(math.isfinite(v) for v in s.values()) and 0.0 <= s["clipfrac"] <= 1.0
     head = program.agent.actor[4]  # orthogonal_(std=0.01): rows orthogonal, small
     assert head.weight.abs().max().item() < 0.5 and program.global_step == 14 * 256
+
+
+def test_llama_style_decoder(as_torch, capsys):
+    program = as_torch("llama")  # rsqrt, outer, chunk, repeat_interleave, SDPA, KV cache, top-p
+    out = capsys.readouterr().out
+    assert "parameters: 25248" in out and out.count("iter ") == 4  # PyTorch counts the same
+    assert program.losses[-1] < 0.1 * program.losses[0]
+    expected = [[3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]]
+    assert program.greedy_cached.tolist() == program.greedy_full.tolist() == expected
+    assert program.sampled.shape == (2, 12)
+    assert program.sampled[:, :4].tolist() == [[3, 5, 7, 9], [0, 1, 2, 3]]  # the prompt
+    assert program.cache_gap < 1e-4  # one cached step gives the logits of the full pass
+    model = program.model
+    assert model.output.weight is model.tok_embeddings.weight
+    assert "rope_cos" not in model.state_dict() and model.layers[0].attention.n_rep == 2
+    assert not program.sampled.requires_grad and program.sampled.dtype is minigrad.int64
