@@ -451,3 +451,17 @@ def test_llama_style_decoder(as_torch, capsys):
     assert model.output.weight is model.tok_embeddings.weight
     assert "rope_cos" not in model.state_dict() and model.layers[0].attention.n_rep == 2
     assert not program.sampled.requires_grad and program.sampled.dtype is minigrad.int64
+
+
+def test_unet_segmentation(as_torch, capsys):
+    program = as_torch("unet_segmentation")  # one_hot.permute, N-d cross-entropy, Dice, F.pad
+    out = capsys.readouterr().out
+    assert out.count("Dice") == 8 and "binary IoU" in out
+    for bilinear in (False, True):
+        losses, scores, model = program.results[bilinear]
+        assert losses[-1] < 0.4 * losses[0] and scores[-1] > 0.5  # Dice of shapes on held-out
+        assert model.training  # evaluate() put it back in train mode
+    assert isinstance(program.results[False][2].up1.up, minigrad.nn.ConvTranspose2d)
+    assert isinstance(program.results[True][2].up1.up, minigrad.nn.Upsample)
+    assert len(program.train_set) == 128 and len(program.val_set) == 32
+    assert program.bce_losses[-1] < 0.5 * program.bce_losses[0] and program.iou > 0.4
