@@ -466,3 +466,18 @@ def test_unet_segmentation(as_torch, capsys):
     assert len(program.train_set) == 128 and len(program.val_set) == 32
     bce = program.bce_losses  # four epochs of eight batches
     assert len(bce) == 32 and sum(bce[-8:]) < 0.8 * sum(bce[:8]) and program.iou > 0.4
+
+
+def test_mixture_density_network(as_torch, capsys):
+    program = as_torch("mdn")  # Normal.log_prob, MixtureSameFamily, Independent, sample((n,))
+    out = capsys.readouterr().out
+    assert "samples (200,) (50, 200) (200,)" in out and "2-D mixture (2000, 2) (2,)" in out
+    losses = program.losses
+    assert len(losses) == 700 and losses[-1] < 0.3 * losses[0] and losses[-1] < 2.5
+    assert max(program.gaps) < 1e-4  # the hand-written NLL equals MixtureSameFamily's
+    assert (program.mixture_mean - program.manual_mean).abs().max().item() < 1e-4
+    assert program.residual.median().item() < 2.5  # samples of p(y | x) fit x = f(y) + noise
+    assert program.in_range > 0.8
+    assert program.density_at_center == pytest.approx(program.expected_density, rel=1e-3)
+    centre = program.points.mean(0).tolist()  # (0, 1): the three means averaged
+    assert centre[0] == pytest.approx(0.0, abs=0.15) and centre[1] == pytest.approx(1.0, abs=0.15)
