@@ -481,3 +481,21 @@ def test_mixture_density_network(as_torch, capsys):
     assert program.density_at_center == pytest.approx(program.expected_density, rel=1e-3)
     centre = program.points.mean(0).tolist()  # (0, 1): the three means averaged
     assert centre[0] == pytest.approx(0.0, abs=0.15) and centre[1] == pytest.approx(1.0, abs=0.15)
+
+
+def test_vq_vae(as_torch, capsys):
+    program = as_torch("vqvae")  # scatter_ one-hot, argmin, cdist, straight-through, EMA buffers
+    out = capsys.readouterr().out
+    assert out.count("recon_error") == 12 and "codes used on validation" in out
+    errors, perplexities, model = program.results[0.0]
+    assert len(errors) == 6 * 8 and sum(errors[-8:]) < 0.8 * sum(errors[:8])
+    assert max(perplexities) > 3.0  # several codes in use
+    assert model._vq_vae._embedding.weight.grad is not None  # the codebook loss trains it
+    errors, perplexities, model = program.results[0.9]
+    vq = model._vq_vae  # EMA codebook: weight = ema_w / cluster_size after every step
+    expected = vq._ema_w / vq._ema_cluster_size.unsqueeze(1)
+    assert (vq._embedding.weight - expected).abs().max().item() < 1e-5
+    assert "_vq_vae._ema_cluster_size" in model.state_dict()
+    assert all(1 <= p <= 16 for p in perplexities)
+    assert tuple(program.valid_reconstructions.shape) == (16, 3, 8, 8)
+    assert program.encodings.sum().item() == 16 * 4 * 4  # one code per latent position
