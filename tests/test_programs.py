@@ -499,3 +499,19 @@ def test_vq_vae(as_torch, capsys):
     assert all(1 <= p <= 16 for p in perplexities)
     assert tuple(program.valid_reconstructions.shape) == (16, 3, 8, 8)
     assert program.encodings.sum().item() == 16 * 4 * 4  # one code per latent position
+
+
+def test_temporal_convolutional_network(as_torch, capsys):
+    program = as_torch("tcn")  # weight_norm (both APIs), Chomp1d slicing, dilated causal Conv1d
+    out = capsys.readouterr().out
+    assert "weight_g (16, 1, 1) weight_v (16, 2, 2)" in out and out.count("Average loss") == 16
+    for losses in (program.legacy_losses, program.param_losses):
+        assert losses[-1] < 0.7 * losses[0]  # the adding problem: the variance is 1/6 at first
+    assert program.names == ["bias", "weight_g", "weight_v"]
+    assert program.names_after == ["bias", "weight"]
+    assert program.g_gap < 1e-5 and program.removed_gap < 1e-5
+    assert program.pnames == [
+        "bias",
+        "parametrizations.weight.original0",
+        "parametrizations.weight.original1",
+    ]
