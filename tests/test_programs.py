@@ -515,3 +515,24 @@ def test_temporal_convolutional_network(as_torch, capsys):
         "parametrizations.weight.original0",
         "parametrizations.weight.original1",
     ]
+
+
+def test_bert_masked_lm_and_fine_tuning(as_torch, capsys):
+    program = as_torch("bert_mlm")  # bernoulli masks, labels -100, key padding mask, tied decoder
+    out = capsys.readouterr().out
+    assert out.count("mlm loss") == 3 and "classification accuracy" in out
+    losses = program.mlm_losses
+    assert len(losses) == 150 and sum(losses[-10:]) < 0.3 * sum(losses[:10])
+    assert sum(losses[-10:]) / 10 < math.log(program.n_words)  # better than a uniform guess
+    assert program.fill_accuracy > 1 / program.n_words
+    assert sum(program.clf_losses[-5:]) < sum(program.clf_losses[:5])
+    assert program.accuracy > 0.65  # chains against random words
+    assert program.padding_gap < 1e-4  # padded positions are masked out of attention
+    assert program.mlm.decoder.weight is program.bert.word_embeddings.weight
+    assert program.bert.word_embeddings.weight.grad[program.PAD].abs().sum().item() == 0
+    ids = minigrad.tensor([[1, 5, 6, 7, 8, 9, 10, 11, 12, 13, 2, 0, 0]] * 50)
+    inputs, labels = program.mask_tokens(ids.clone())
+    chosen = labels != -100
+    assert not chosen[:, [0, 10, 11, 12]].any().item()  # special tokens are never chosen
+    assert (inputs[~chosen] == ids[~chosen]).all().item()
+    assert 0.05 < chosen[:, 1:10].float().mean().item() < 0.3
