@@ -536,3 +536,15 @@ def test_bert_masked_lm_and_fine_tuning(as_torch, capsys):
     assert not chosen[:, [0, 10, 11, 12]].any().item()  # special tokens are never chosen
     assert (inputs[~chosen] == ids[~chosen]).all().item()
     assert 0.05 < chosen[:, 1:10].float().mean().item() < 0.3
+
+
+def test_maml_sine_regression(as_torch, capsys):
+    program = as_torch("maml")  # functional_call, grad(create_graph) through ReLU, func.grad, vmap
+    out = capsys.readouterr().out
+    assert out.count("iteration") == 6 and "after 5 steps" in out
+    for history in (program.history, program.fo_history):
+        assert len(history) == 150 and sum(history[-30:]) < 0.8 * sum(history[:30])
+    assert program.second_order_gap > 1e-4  # second order terms reach the meta-gradient
+    assert program.vmap_gap < 1e-5  # vmap over tasks equals the Python loop
+    assert program.maml_eval < program.fresh_eval  # the meta-learned start adapts better
+    assert all(p.grad is not None for p in program.model.parameters())
