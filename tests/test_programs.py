@@ -543,7 +543,7 @@ def test_maml_sine_regression(as_torch, capsys):
     out = capsys.readouterr().out
     assert out.count("iteration") == 6 and "after 5 steps" in out
     for history in (program.history, program.fo_history):
-        assert len(history) == 150 and sum(history[-30:]) < 0.8 * sum(history[:30])
+        assert len(history) == 150 and sum(history[-30:]) < 0.9 * sum(history[:30])
     assert program.second_order_gap > 1e-4  # second order terms reach the meta-gradient
     assert program.vmap_gap < 1e-5  # vmap over tasks equals the Python loop
     assert program.maml_eval < program.fresh_eval  # the meta-learned start adapts better

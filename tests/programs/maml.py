@@ -28,7 +28,7 @@ def make_model():
     )
 
 
-inner_lr, inner_steps, meta_lr, tasks_per_batch = 0.01, 1, 1e-3, 5
+inner_lr, inner_steps, meta_lr, tasks_per_batch = 0.01, 1, 3e-3, 5
 
 
 def adapt(model, params, x, y, first_order=False):
