@@ -548,3 +548,23 @@ def test_maml_sine_regression(as_torch, capsys):
     assert program.vmap_gap < 1e-5  # vmap over tasks equals the Python loop
     assert program.maml_eval < program.fresh_eval  # the meta-learned start adapts better
     assert all(p.grad is not None for p in program.model.parameters())
+
+
+def test_ctc_sequence_recognition(as_torch, capsys):
+    program = as_torch("ctc_recognition")  # CTCLoss (padded and 1-D targets), packed BiGRU
+    out = capsys.readouterr().out
+    assert out.count("ctc loss") == 5 and "CER" in out
+    losses = program.losses
+    assert len(losses) == 200 and sum(losses[-20:]) < 0.1 * sum(losses[:20])
+    assert max(program.gaps) < 1e-4  # both target layouts give the same loss
+    assert program.cer < 0.2 and program.exact > 32
+    lengths = program.out_lengths.tolist()
+    assert lengths == program.input_lengths.tolist()  # pad_packed_sequence restores them
+    assert tuple(program.log_probs.shape) == (max(lengths), 64, 6)
+    assert program.scheduler.get_last_lr()[0] == pytest.approx(5e-3 / 4)
+    assert program.greedy_decode(
+        minigrad.tensor(
+            [[[0.0, -9, -9], [-9, 0, -9], [-9, 0, -9], [0, -9, -9], [-9, 0, -9]]]
+        ).transpose(0, 1),
+        minigrad.tensor([5]),
+    ) == [[1, 1]]  # repeats merge, a blank separates them
