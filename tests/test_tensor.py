@@ -120,6 +120,37 @@ def test_getitem_matches_numpy():
     np.testing.assert_array_equal(t[minigrad.tensor([1, 0])].numpy(), a[[1, 0]])
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: [t.tensor([1.0]), t.tensor([2.0])],  # shape-(1,) tensors are scalars
+        lambda t: [t.ones(1, 1), t.tensor(3.0)],
+        lambda t: [[t.tensor([1.0])], [t.tensor([2.0])]],
+        lambda t: (t.tensor(3), t.tensor(4)),
+        lambda t: [t.tensor(1.0, dtype=t.float64), 2],  # the tensor's dtype takes part
+        lambda t: [t.tensor(1, dtype=t.int32)],
+        lambda t: [t.tensor(1.5, dtype=t.float16), 1],
+        lambda t: [t.tensor(2), 1.5],
+        lambda t: [t.tensor(True), t.tensor(False)],
+        lambda t: [1.0, t.tensor(2.0, requires_grad=True)],
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad")  # PyTorch's
+def test_tensor_of_a_sequence_holding_tensors_reads_them_as_scalars(make):
+    torch = pytest.importorskip("torch")
+    expected = torch.tensor(make(torch))
+    got = minigrad.tensor(make(minigrad))
+    assert got.tolist() == expected.tolist() and str(got.dtype)[9:] == str(expected.dtype)[6:]
+    assert not got.requires_grad
+
+
+def test_tensor_of_a_sequence_refuses_tensors_of_several_elements():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, minigrad):
+        with pytest.raises(ValueError, match="only one element tensors"):
+            lib.tensor([lib.tensor([1.0, 2.0]), lib.tensor([3.0, 4.0])])
+
+
 def test_setitem_outside_the_graph():
     t = minigrad.zeros(3)
     t[1] = 5.0
