@@ -568,3 +568,17 @@ def test_ctc_sequence_recognition(as_torch, capsys):
         ).transpose(0, 1),
         minigrad.tensor([5]),
     ) == [[1, 1]]  # repeats merge, a blank separates them
+
+
+def test_grad_cam_saliency_and_integrated_gradients(as_torch, capsys):
+    program = as_torch("grad_cam")  # forward hook + full backward hook, x.grad.data, linspace path
+    out = capsys.readouterr().out
+    assert out.count("epoch") == 4 and "Grad-CAM peak distance" in out
+    assert program.accuracy > 0.9
+    cams = program.cams
+    assert tuple(cams.shape) == (32, 16, 16) and cams.min().item() >= 0 and cams.max() <= 1
+    assert program.cam_distance.median().item() < 3.0  # the map peaks on the coloured patch
+    assert program.legacy_gap < 1e-6  # register_backward_hook sees the same grad_output
+    assert program.hooks_left == 0  # handles removed
+    assert tuple(program.saliency.shape) == (32, 16, 16) and program.saliency.min().item() >= 0
+    assert program.ig.sum().item() == pytest.approx(program.completeness, rel=0.05, abs=0.05)
