@@ -582,3 +582,15 @@ def test_grad_cam_saliency_and_integrated_gradients(as_torch, capsys):
     assert program.hooks_left == 0  # handles removed
     assert tuple(program.saliency.shape) == (32, 16, 16) and program.saliency.min().item() >= 0
     assert program.ig.sum().item() == pytest.approx(program.completeness, rel=0.05, abs=0.05)
+
+
+def test_physics_informed_network(as_torch, capsys):
+    program = as_torch("pinn")  # grad(create_graph) twice, third-order backward, LBFGS wolfe
+    out = capsys.readouterr().out
+    assert out.count("Adam epoch") == 4 and "relative L2 error" in out
+    history = program.history
+    assert len(history) == 202 and history[-1] < 0.01 * history[0]
+    assert history[-1] <= history[199]  # LBFGS improves on Adam
+    assert program.rel_l2 < 0.1  # close to exp(-k pi^2 t) sin(pi x)
+    assert program.second_order_ok is True
+    assert program.x_f.requires_grad and program.x_f.grad is None  # only weights get .grad
