@@ -270,7 +270,15 @@ from .ops.pointwise import (  # noqa: E402
     rad2deg,
     signbit,
 )
-from .ops.scan import cummax, cummin, cumprod, diff  # noqa: E402
+from .ops.scan import (  # noqa: E402
+    cummax,
+    cummin,
+    cumprod,
+    cumulative_trapezoid,
+    diff,
+    trapezoid,
+    trapz,
+)
 from .ops.scatter import (  # noqa: E402
     index_add,
     index_copy,

@@ -372,3 +372,39 @@ def test_new_public_names_exist_in_torch_too():
     logdet slogdet type""".split()
     for name in methods:
         assert hasattr(minigrad.Tensor, name) and hasattr(torch.Tensor, name), name
+
+
+@pytest.mark.parametrize("name", ["trapezoid", "trapz", "cumulative_trapezoid"])
+@pytest.mark.parametrize(
+    "y_shape, x, kwargs",
+    [
+        ((5,), None, {}),
+        ((5,), None, {"dx": 0.5}),
+        ((2, 4), [0.0, 1.0, 3.0, 3.5], {}),  # 1-D sample points along the last dim
+        ((3, 4), None, {"dim": 0}),
+        ((2, 3), np.array([[0.0, 1.0, 2.0], [0.0, 2.0, 4.0]]), {}),  # broadcasting points
+        ((2, 0), None, {}),
+    ],
+)
+def test_trapezoid_family_matches_torch(name, y_shape, x, kwargs):
+    if name == "trapz" and "dx" in kwargs:
+        pytest.skip("torch.trapz takes dx only without x, as a separate overload")
+    values = np.random.default_rng(0).standard_normal(y_shape)
+    ym, yt = minigrad.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    xs = () if x is None else (minigrad.tensor(np.asarray(x)), torch.tensor(np.asarray(x)))
+    got = getattr(minigrad, name)(ym, *xs[:1], **kwargs)
+    want = getattr(torch, name)(yt, *xs[1:], **kwargs)
+    close(got, want)
+    if values.size:  # (PyTorch's result for no samples is a constant outside the graph)
+        weights = np.random.default_rng(1).standard_normal(tuple(want.shape))
+        (got * minigrad.tensor(weights)).sum().backward()
+        (want * torch.tensor(weights)).sum().backward()
+        np.testing.assert_allclose(ym.grad.numpy(), yt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_trapezoid_of_integers_and_wrong_sample_points_match_torch():
+    for lib in (minigrad, torch):
+        assert lib.trapezoid(lib.tensor([1, 2, 3])).item() == 4.0
+        assert lib.trapezoid(lib.tensor([1, 2, 3])).dtype == lib.float32
+        with pytest.raises(RuntimeError, match="one `x` value for each sample point"):
+            lib.trapezoid(lib.ones(2, 3), lib.tensor([0.0, 1.0]))
