@@ -594,3 +594,15 @@ def test_physics_informed_network(as_torch, capsys):
     assert program.rel_l2 < 0.1  # close to exp(-k pi^2 t) sin(pi x)
     assert program.second_order_ok is True
     assert program.x_f.requires_grad and program.x_f.grad is not None  # a leaf: backward fills it
+
+
+def test_word2vec_negative_sampling(as_torch, capsys):
+    program = as_torch("word2vec")  # multinomial noise, bmm, logsigmoid, fill_diagonal_, topk
+    out = capsys.readouterr().out
+    assert out.count("Epoch:") == 8 and "neighbours in the same topic" in out
+    losses = program.losses
+    assert sum(losses[-10:]) < 0.7 * sum(losses[:10])
+    assert max(program.gaps) < 1e-4  # sigmoid().log() and F.logsigmoid agree here
+    assert program.topic_precision > 0.5  # chance is about 5 / 21
+    assert program.noise_dist.sum().item() == pytest.approx(1.0)
+    assert program.similarities.diagonal().eq(-1).all().item()
