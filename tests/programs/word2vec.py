@@ -1,8 +1,8 @@
 """Word2vec skip-gram with negative sampling (Mikolov et al. 2013) as people write it for
 PyTorch: Counter-built vocabulary, subsampling of frequent words, a unigram^(3/4) noise
 distribution sampled with torch.multinomial, two nn.Embedding tables, scores by torch.bmm,
-F.logsigmoid losses, SparseAdam's dense cousin Adam, and cosine-similarity neighbours from
-F.normalize; on a synthetic corpus where words come in topical groups."""
+F.logsigmoid losses, Adam on the (dense) embedding gradients, and cosine-similarity
+neighbours from F.normalize; on a synthetic corpus where words come in topical groups."""
 
 import random
 from collections import Counter
