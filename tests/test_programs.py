@@ -606,3 +606,17 @@ def test_word2vec_negative_sampling(as_torch, capsys):
     assert program.topic_precision > 0.5  # chance is about 5 / 21
     assert program.noise_dist.sum().item() == pytest.approx(1.0)
     assert program.similarities.diagonal().eq(-1).all().item()
+
+
+def test_pixelcnn(as_torch, capsys):
+    program = as_torch("pixelcnn")  # Conv2d subclass, weight.data *= mask, super().forward
+    out = capsys.readouterr().out
+    assert out.count("nats/pixel") == 5 and "samples:" in out
+    losses = program.losses
+    assert len(losses) == 40 and sum(losses[-8:]) < 0.2 * sum(losses[:8])
+    assert program.causal_gap == 0.0 and program.weights_masked
+    assert program.future_max == 0.0  # no gradient from a pixel to itself or later pixels
+    assert "mask" in program.net.state_dict() or "0.mask" in program.net.state_dict()
+    sample = program.sample
+    assert tuple(sample.shape) == (16, 1, 8, 8) and set(sample.unique().tolist()) <= {0, 1, 2, 3}
+    assert program.rows_constant > 0.4  # samples keep rows mostly constant, as the data does
