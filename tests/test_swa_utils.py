@@ -75,3 +75,21 @@ def test_swa_utils_errors_match_torch():
             sw.SWALR(opt, 0.1, anneal_epochs=-1)
         with pytest.raises(ValueError, match="swa_lr must have the same length"):
             sw.SWALR(opt, [0.1, 0.2])
+
+
+@pytest.mark.parametrize("anneal_epochs", [0, 3])
+def test_swalr_made_at_the_start_anneals_from_the_current_rate_as_torch(anneal_epochs):
+    """The documented recipe: SWALR is made before training, stepped only after swa_start,
+    while CosineAnnealingLR has lowered the rate meanwhile."""
+    rates = []
+    for lib in (minigrad, torch):
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.1)
+        cosine = lib.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=20)
+        swa = lib.optim.swa_utils.SWALR(opt, swa_lr=0.05, anneal_epochs=anneal_epochs)
+        lrs = []
+        for epoch in range(12):
+            opt.step()
+            (swa if epoch > 6 else cosine).step()
+            lrs.append(opt.param_groups[0]["lr"])
+        rates.append(lrs)
+    np.testing.assert_allclose(rates[0], rates[1], rtol=1e-12)

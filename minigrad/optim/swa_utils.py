@@ -155,12 +155,15 @@ def update_bn(loader, model, device=None) -> None:
 
 
 class SWALR(LRScheduler):
-    """Anneal each group's learning rate from its value when the scheduler is made to
-    ``swa_lr`` over ``anneal_epochs`` steps (cosine or linear), then hold it there.
+    """Anneal each group's learning rate to ``swa_lr`` over ``anneal_epochs`` steps (cosine or
+    linear), then hold it there.
 
     With ``a(t) = (1 - cos(πt)) / 2`` (``'cos'``) or ``t`` (``'linear'``) and
     ``t = min(1, step / anneal_epochs)``: ``lr = a(t)·swa_lr + (1 - a(t))·lr₀``;
-    ``anneal_epochs=0`` switches to ``swa_lr`` at once.
+    ``anneal_epochs=0`` switches to ``swa_lr`` at once. As in PyTorch the schedule is
+    chainable: ``lr₀`` is recovered at every step from the group's current ``lr``, so made at
+    the start of training and first stepped after another scheduler has lowered the rate, it
+    anneals from that lower rate.
 
     Args:
         optimizer: the optimizer.
@@ -187,17 +190,21 @@ class SWALR(LRScheduler):
             group["swa_lr"] = lr
         self.anneal_epochs = anneal_epochs
         self.anneal_strategy = anneal_strategy
-        self._anneal_from = [group["lr"] for group in groups]
         super().__init__(optimizer, last_epoch)
 
-    def _alpha(self, t: float) -> float:
+    def _alpha(self, step: int) -> float:
+        t = max(0.0, min(1.0, step / max(1, self.anneal_epochs)))
         return (1 - math.cos(math.pi * t)) / 2 if self.anneal_strategy == "cos" else t
 
     def get_lr(self) -> list:
         step = self._step_count - 1
-        t = 1.0 if self.anneal_epochs == 0 else min(1.0, step / self.anneal_epochs)
-        alpha = self._alpha(t)
-        return [
-            group["swa_lr"] * alpha + lr0 * (1 - alpha)
-            for group, lr0 in zip(self.optimizer.param_groups, self._anneal_from)
-        ]
+        if self.anneal_epochs == 0:
+            step = max(1, step)
+        before, now = self._alpha(step - 1), self._alpha(step)
+        lrs = []
+        for group in self.optimizer.param_groups:
+            swa = group["swa_lr"]
+            # the lr₀ that the previous step's mix would have turned into the current lr
+            lr0 = swa if before == 1 else (group["lr"] - before * swa) / (1 - before)
+            lrs.append(swa * now + lr0 * (1 - now))
+        return lrs
