@@ -620,3 +620,20 @@ def test_pixelcnn(as_torch, capsys):
     sample = program.sample
     assert tuple(sample.shape) == (16, 1, 8, 8) and set(sample.unique().tolist()) <= {0, 1, 2, 3}
     assert program.rows_constant > 0.4  # samples keep rows mostly constant, as the data does
+
+
+def test_stochastic_weight_averaging(as_torch, capsys):
+    program = as_torch("swa")  # AveragedModel, SWALR after CosineAnnealingLR, update_bn, EMA
+    out = capsys.readouterr().out
+    assert out.count("model accuracy") == 4 and "averaged 9 models" in out
+    lrs = program.lrs
+    assert lrs[10] == pytest.approx(0.1 * (1 + math.cos(math.pi * 11 / 100)) / 2)
+    assert lrs[11] == pytest.approx(0.25 * 0.05 + 0.75 * lrs[10])  # SWALR from the current rate
+    assert lrs[-1] == pytest.approx(0.05)
+    assert int(program.swa_model.n_averaged) == 9
+    assert int(program.ema_model.n_averaged) == 20 * 16  # every batch
+    assert not program.bn_after.equal(program.bn_before)  # update_bn recomputed them
+    for name in ("model", "swa", "ema"):
+        assert program.results[name] > 0.7, name
+    assert (program.probs.sum(1) - 1).abs().max().item() < 1e-5
+    assert program.swa_model.module[1].momentum == 0.1  # restored after update_bn
