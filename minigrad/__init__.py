@@ -393,6 +393,10 @@ from . import (  # noqa: E402
 from ._compile import compile  # noqa: E402 - torch.compile's name (shadows the builtin)
 from ._runtime import get_num_threads, set_num_threads  # noqa: E402
 from .amp import autocast  # noqa: E402
+from .backends.cuda import (  # noqa: E402 - torch.set_float32_matmul_precision's home
+    get_float32_matmul_precision,
+    set_float32_matmul_precision,
+)
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
     gru_cell,
@@ -529,11 +533,13 @@ def imag(input):
     return input.imag
 
 
-_LAZY_SUBMODULES = ("onnx",)  # imported on first use, as torch.onnx: import minigrad stays lean
+# imported on first use, as torch.onnx: import minigrad stays lean
+_LAZY_SUBMODULES = ("onnx", "multiprocessing", "version")
 
 
 def __getattr__(name: str):
-    """``minigrad.onnx`` without an explicit import, loaded the first time it is asked for."""
+    """``minigrad.onnx``, ``minigrad.multiprocessing`` and ``minigrad.version`` without an
+    explicit import, loaded the first time they are asked for."""
     if name in _LAZY_SUBMODULES:
         import importlib
 

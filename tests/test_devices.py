@@ -531,3 +531,31 @@ def test_cuda_index_error_at_sync_and_rng_state():
     del big
     minigrad.cuda.empty_cache()
     assert minigrad.cuda.get_device_name()
+
+
+def test_float32_matmul_precision_is_tied_to_allow_tf32_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    seen = []
+    for lib in (torch, minigrad):
+        flags, log = lib.backends.cuda.matmul, []
+        try:
+            log.append(lib.get_float32_matmul_precision())
+            for precision in ("high", "medium", "highest"):
+                lib.set_float32_matmul_precision(precision)
+                log.append((lib.get_float32_matmul_precision(), flags.allow_tf32))
+            flags.allow_tf32 = True
+            log.append(lib.get_float32_matmul_precision())
+            with pytest.warns(UserWarning, match="is not one of 'highest', 'high', or 'medium'"):
+                lib.set_float32_matmul_precision("fastest")
+            log.append(lib.get_float32_matmul_precision())
+        finally:
+            lib.set_float32_matmul_precision("highest")
+        seen.append(log)
+    assert seen[0] == seen[1]
+
+
+def test_version_and_multiprocessing_without_an_explicit_import():
+    assert minigrad.version.__version__ == minigrad.__version__ and minigrad.version.hip is None
+    cuda = minigrad.version.cuda
+    assert cuda is None or (isinstance(cuda, str) and cuda[0].isdigit())
+    assert callable(minigrad.multiprocessing.Process)
