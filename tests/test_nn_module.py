@@ -588,3 +588,24 @@ def test_full_backward_hook_without_input_grads_and_hook_kinds_match_torch():
             layer.register_full_backward_hook(lambda *a, seen=seen: seen.append(1))
             layer(lib.ones(1, 2, requires_grad=True))  # no graph: no hook
         assert len(seen) == 1
+
+
+def test_set_submodule_and_type_match_torch():
+    torch = pytest.importorskip("torch")
+    reprs, dtypes_seen = [], []
+    for lib in (torch, minigrad):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2))
+        model.type(lib.float64)  # every tensor, integer buffers too
+        dtypes_seen.append([str(t.dtype).split(".")[1] for t in model.state_dict().values()])
+        model.set_submodule("1", lib.nn.ReLU())
+        model.set_submodule("extra", lib.nn.Tanh())
+        reprs.append(repr(model))
+        with pytest.raises(AttributeError, match="has no attribute `2`"):
+            model.set_submodule("2.x", lib.nn.ReLU())
+        with pytest.raises(ValueError, match="is not an nn.Module"):
+            model.set_submodule("0", 3)
+        with pytest.raises(AttributeError, match="has no attribute `new`"):
+            model.set_submodule("new", lib.nn.ReLU(), strict=True)
+        with pytest.raises(ValueError, match="without a target name"):
+            model.set_submodule("", lib.nn.ReLU())
+    assert reprs[0] == reprs[1] and dtypes_seen[0] == dtypes_seen[1]

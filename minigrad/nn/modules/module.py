@@ -319,6 +319,26 @@ class Module(StateMixin):
             module = child
         return module
 
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at dotted path ``target`` (``"encoder.fc"``), replacing what is there;
+        its parent must exist. With ``strict``, ``target`` must already name a submodule.
+
+        Example:
+            >>> model.set_submodule("classifier.2", nn.Linear(512, 10))
+        """
+        if not target:
+            raise ValueError("Cannot set the submodule without a target name!")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        if strict:
+            if not hasattr(parent, name):
+                raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+            if not isinstance(getattr(parent, name), Module):
+                raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
+
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at dotted path ``target`` (``"encoder.fc.weight"``)."""
         path, _, name = target.rpartition(".")
