@@ -637,3 +637,15 @@ def test_stochastic_weight_averaging(as_torch, capsys):
         assert program.results[name] > 0.7, name
     assert (program.probs.sum(1) - 1).abs().max().item() < 1e-5
     assert program.swa_model.module[1].momentum == 0.1  # restored after update_bn
+
+
+def test_soft_actor_critic(as_torch, capsys):
+    program = as_torch("sac")  # Normal.rsample, tanh log-prob correction, torch.min, log_alpha
+    out = capsys.readouterr().out
+    assert out.count("global_step=") == 2 and "evaluation return" in out
+    assert program.final_return > 0.3 * program.initial_return  # returns are negative costs
+    alphas = program.alphas
+    assert alphas[-1] < alphas[0] < 1.0 and all(a > 0 for a in alphas)
+    assert all(math.isfinite(q) for q in program.q_losses) and len(program.q_losses) == 849
+    assert 0 < program.target_gap < 1  # Polyak-averaged targets trail the critics
+    assert program.log_alpha.grad is not None and program.rb.size == 1000
