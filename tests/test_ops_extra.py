@@ -408,3 +408,29 @@ def test_trapezoid_of_integers_and_wrong_sample_points_match_torch():
         assert lib.trapezoid(lib.tensor([1, 2, 3])).dtype == lib.float32
         with pytest.raises(RuntimeError, match="one `x` value for each sample point"):
             lib.trapezoid(lib.ones(2, 3), lib.tensor([0.0, 1.0]))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib, x: x.std(1),
+        lambda lib, x: x.std(),
+        lambda lib, x: x.std(1, correction=0, keepdim=True),
+        lambda lib, x: lib.std_mean(x, 1)[0],
+    ],
+)
+def test_std_gradient_of_a_constant_slice_is_zero_as_torch(fn):
+    """PyTorch masks std's gradient where the std is 0; sqrt's 1/(2·0) times var's zero
+    gradient gave NaN (a constant feature in a normalised batch)."""
+    values = [[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]]
+    grads = []
+    for lib in (minigrad, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        y = fn(lib, x)
+        weights = lib.arange(1.0, 1.0 + y.numel(), dtype=lib.float64).view(y.shape)
+        (g,) = lib.autograd.grad((y * weights).sum(), x, create_graph=True)
+        (g2,) = lib.autograd.grad((g * lib.arange(6.0, dtype=lib.float64).view(2, 3)).sum(), x)
+        grads.append([t.detach().numpy() for t in (y, g, g2)])
+    for ours, theirs in zip(*grads):
+        assert np.isfinite(ours).all()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

@@ -323,7 +323,15 @@ def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """Standard deviation: the square root of :func:`var` (float16 computed in float32)."""
     if unbiased is not None:
         correction = int(unbiased)
-    return in_accumulator(lambda x: _var(x, dim, correction, keepdim).sqrt(), input)
+    return in_accumulator(lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim)), input)
+
+
+def _sqrt_zero_safe(v):
+    """sqrt(v) whose gradient is 0 where v = 0, as PyTorch's std backward (plain sqrt would
+    give inf · 0 = NaN for a constant slice); the square root never sees that zero, so
+    higher derivatives stay finite too."""
+    zero = v == 0
+    return where(zero, 0.0, where(zero, 1.0, v).sqrt())
 
 
 def amax(input, dim=(), keepdim=False):
