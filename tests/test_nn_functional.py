@@ -351,3 +351,30 @@ def test_cosine_similarity_gradient_at_a_zero_vector_is_finite_as_in_pytorch():
     for ours, theirs in zip(*grads):
         assert np.isfinite(ours).all()
         np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("hardtanh", {}),
+        ("hardtanh", {"min_val": 0.0, "max_val": 1.0}),
+        ("relu6", {}),
+        ("hardsigmoid", {}),
+        ("hardswish", {}),
+    ],
+)
+def test_hard_activations_have_pytorch_gradients_at_their_kinks_and_at_nan(name, kwargs):
+    """PyTorch gives hardtanh/relu6/hardsigmoid gradient 0 at the bounds (clamp gives 1) and
+    hardswish 0 at -3 and 1 at 3; NaN passes through hardtanh and hardswish with gradient 1."""
+    torch = pytest.importorskip("torch")
+    values = [-4.0, -3.0, -1.0, 0.0, 0.5, 1.0, 3.0, 6.0, 7.0, float("nan")]
+    results = []
+    for lib in (minigrad, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x, **kwargs)
+        y.sum().backward()
+        z = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        getattr(lib.nn.functional, name)(z * 1.0, **kwargs, inplace=True).sum().backward()
+        results.append([y.detach().numpy(), x.grad.numpy(), z.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=0)  # (PyTorch: 1/6 in float32)
