@@ -434,3 +434,22 @@ def test_std_gradient_of_a_constant_slice_is_zero_as_torch(fn):
     for ours, theirs in zip(*grads):
         assert np.isfinite(ours).all()
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("p", [3, 1.5, 0.5, 4.0])
+@pytest.mark.parametrize("values", [[0.0, 0.0, 0.0], [0.0, 1.0, -2.0], [2.0, -1.0, 0.5]])
+def test_p_norm_gradient_at_zero_entries_and_zero_norm_is_zero_as_torch(p, values):
+    """PyTorch masks the p-norm's gradient at zero entries and at a zero norm; the composed
+    (Σ|x|^p)^(1/p) gave inf · 0 = NaN there."""
+    grads = []
+    for lib in (minigrad, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        y = x.norm(p=p)
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        grads.append([t.detach().numpy() for t in (y, g)])
+        if values[0] != 0:  # second derivatives where they exist
+            (g2,) = lib.autograd.grad((g * lib.arange(3.0, dtype=lib.float64)).sum(), x)
+            grads[-1].append(g2.numpy())
+    for ours, theirs in zip(*grads):
+        assert np.isfinite(ours).all()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)

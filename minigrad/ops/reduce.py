@@ -326,6 +326,12 @@ def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     return in_accumulator(lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim)), input)
 
 
+def _pow_zero_safe(v, exponent: float):
+    """v ** exponent (v >= 0) whose gradient is 0 where v = 0."""
+    zero = v == 0
+    return where(zero, 0.0, where(zero, 1.0, v) ** exponent)
+
+
 def _sqrt_zero_safe(v):
     """sqrt(v) whose gradient is 0 where v = 0, as PyTorch's std backward (plain sqrt would
     give inf · 0 = NaN for a constant slice); the square root never sees that zero, so
@@ -494,8 +500,15 @@ def _p_norm(input, p, dims, keepdim):
         return (input != 0).sum(dims, keepdim=keepdim).to(input.dtype)
     if p == 1:
         return input.abs().sum(dims, keepdim=keepdim)
-    if isinstance(p, (int, float)):
+    if isinstance(p, (int, float)) and p < 0:  # a zero entry makes the norm 0 (|0|^p = inf)
         return (input.abs() ** p).sum(dims, keepdim=keepdim) ** (1.0 / p)
+    if isinstance(p, (int, float)):
+        # (Σ|x|^p)^(1/p) with PyTorch's gradient 0 at zero entries and at a zero norm: the
+        # powers never see a 0 (0^(p-1) or 0^(1/p - 1) would make inf · 0 = NaN)
+        a = input.abs()
+        zero = a == 0
+        total = where(zero, 0.0, where(zero, 1.0, a) ** p).sum(dims, keepdim=keepdim)
+        return _pow_zero_safe(total, 1.0 / p)
     raise NotImplementedError(f"norm: p={p!r} (matrix norms such as 'nuc') is not supported")
 
 
