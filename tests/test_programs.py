@@ -649,3 +649,17 @@ def test_soft_actor_critic(as_torch, capsys):
     assert all(math.isfinite(q) for q in program.q_losses) and len(program.q_losses) == 849
     assert 0 < program.target_gap < 1  # Polyak-averaged targets trail the critics
     assert program.log_alpha.grad is not None and program.rb.size == 1000
+
+
+def test_siamese_and_triplet_networks(as_torch, capsys):
+    program = as_torch("siamese")  # Dataset pairs, torch.cat of twin embeddings, BCELoss, triplets
+    out = capsys.readouterr().out
+    assert out.count("Test set: Average loss") == 6 and out.count("triplets: loss") == 2
+    # (six small epochs are too few for the pair classifier to learn; the pipeline must run)
+    assert len(program.train_losses) == 6 and all(math.isfinite(v) for v in program.train_losses)
+    assert all(0.0 <= a <= 1.0 for a in program.accuracies)
+    assert program.scheduler.get_last_lr()[0] == pytest.approx(0.7**6)
+    for name in ("euclidean", "cosine"):
+        history, knn_accuracy = program.results[name]
+        assert all(math.isfinite(v) for v in history)  # a dead embedding must not give NaN
+        assert sum(history[-10:]) < 0.3 * sum(history[:10]) and knn_accuracy > 0.8
