@@ -453,3 +453,17 @@ def test_p_norm_gradient_at_zero_entries_and_zero_norm_is_zero_as_torch(p, value
     for ours, theirs in zip(*grads):
         assert np.isfinite(ours).all()
         np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_atan2_gradient_at_the_origin_is_zero_as_torch():
+    grads = []
+    for lib in (minigrad, torch):
+        y = lib.tensor([0.0, 1.0, 0.0], dtype=lib.float64, requires_grad=True)
+        x = lib.tensor([0.0, 0.0, -2.0], dtype=lib.float64, requires_grad=True)
+        (gy, gx) = lib.autograd.grad(lib.atan2(y, x).sum(), (y, x), create_graph=True)
+        (g2,) = lib.autograd.grad((gy + gx).sum(), y)
+        grads.append([t.detach().numpy() for t in (gy, gx, g2)])
+    for ours, theirs in zip(*grads):
+        assert np.isfinite(ours).all()
+        known = np.isfinite(theirs)  # (PyTorch's second derivative at the origin is NaN)
+        np.testing.assert_allclose(ours[known], theirs[known], rtol=1e-12, atol=1e-15)
