@@ -663,3 +663,20 @@ def test_siamese_and_triplet_networks(as_torch, capsys):
         history, knn_accuracy = program.results[name]
         assert all(math.isfinite(v) for v in history)  # a dead embedding must not give NaN
         assert sum(history[-10:]) < 0.3 * sum(history[:10]) and knn_accuracy > 0.8
+
+
+def test_fast_neural_style(as_torch, capsys):
+    program = as_torch("fast_neural_style")  # ReflectionPad2d, InstanceNorm2d(affine), namedtuple
+    out = capsys.readouterr().out
+    assert out.count("Epoch") == 3
+    style = [s for _, s in program.history]
+    assert style[-1] < 0.7 * style[0] and all(c > 0 for c, _ in program.history)
+    assert program.vgg_frozen and all(p.grad is None for p in program.vgg.parameters())
+    assert program.img.shape == (16, 16, 3) and str(program.img.dtype) == "uint8"
+    assert tuple(program.output.shape) == (2, 3, 16, 16)
+    gram = program.gram_matrix(minigrad.ones(2, 3, 4, 4))
+    assert tuple(gram.shape) == (2, 3, 3) and gram.flatten().tolist() == pytest.approx([1 / 3] * 18)
+    x = minigrad.full((1, 3, 1, 1), 255.0)
+    assert program.normalize_batch(x).flatten().tolist() == pytest.approx(
+        [(1 - m) / s for m, s in zip((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))], rel=1e-5
+    )
