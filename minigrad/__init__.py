@@ -13,10 +13,12 @@ from .autograd import (
 from .backend import (
     are_deterministic_algorithms_enabled,
     device,
+    get_default_device,
     initial_seed,
     is_deterministic_algorithms_warn_only_enabled,
     manual_seed,
     seed,
+    set_default_device,
     use_deterministic_algorithms,
 )
 from .creation import (
@@ -268,7 +270,15 @@ from .ops.pointwise import (  # noqa: E402
     rad2deg,
     signbit,
 )
-from .ops.scan import cummax, cummin, cumprod, diff  # noqa: E402
+from .ops.scan import (  # noqa: E402
+    cummax,
+    cummin,
+    cumprod,
+    cumulative_trapezoid,
+    diff,
+    trapezoid,
+    trapz,
+)
 from .ops.scatter import (  # noqa: E402
     index_add,
     index_copy,
@@ -383,6 +393,10 @@ from . import (  # noqa: E402
 from ._compile import compile  # noqa: E402 - torch.compile's name (shadows the builtin)
 from ._runtime import get_num_threads, set_num_threads  # noqa: E402
 from .amp import autocast  # noqa: E402
+from .backends.cuda import (  # noqa: E402 - torch.set_float32_matmul_precision's home
+    get_float32_matmul_precision,
+    set_float32_matmul_precision,
+)
 from .io import load, save  # noqa: E402
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
     gru,
@@ -523,11 +537,13 @@ def imag(input):
     return input.imag
 
 
-_LAZY_SUBMODULES = ("onnx",)  # imported on first use, as torch.onnx: import minigrad stays lean
+# imported on first use, as torch.onnx: import minigrad stays lean
+_LAZY_SUBMODULES = ("onnx", "multiprocessing", "version")
 
 
 def __getattr__(name: str):
-    """``minigrad.onnx`` without an explicit import, loaded the first time it is asked for."""
+    """``minigrad.onnx``, ``minigrad.multiprocessing`` and ``minigrad.version`` without an
+    explicit import, loaded the first time they are asked for."""
     if name in _LAZY_SUBMODULES:
         import importlib
 

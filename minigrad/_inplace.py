@@ -361,7 +361,13 @@ class InPlaceMethods:
             return
         data = value.to(self.device, self.dtype)._data if isinstance(value, graph.Tensor) else value
         _check_writeable(self)
-        self._data[_ops.indexing.normalize_key(self, key)] = data
+        key = _ops.indexing.normalize_key(self, key)
+        split = _ops.indexing.split_int_key(key)
+        if split is None:
+            self._data[key] = data
+        else:  # ints first, then index arrays: PyTorch's dim order, not NumPy's
+            selects, rest = split
+            self._data[selects][rest] = data
         version_counter(self).value += 1
 
     # -- branch methods: in-place twins (``t.<name>_(...)`` is ``t = minigrad.<name>(t, ...)``) --

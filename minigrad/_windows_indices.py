@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from . import backend, dtypes
+from . import dtypes
 from .creation import tensor
 from .tensor import Tensor
 
@@ -108,7 +108,7 @@ def _triangle(which, row: int, col: int, offset: int, dtype, device) -> Tensor:
     pick = np.tril_indices if which == "tril_indices" else np.triu_indices
     rows, cols = pick(row, offset, col)  # row-major order, as PyTorch lists them
     host = np.stack([rows, cols]).astype(dtype.numpy)
-    return tensor(host, dtype=dtype, device=device or backend.CPU)
+    return tensor(host, dtype=dtype, device=device)
 
 
 def tril_indices(row: int, col: int, offset: int = 0, *, dtype=None, device=None, layout=None):

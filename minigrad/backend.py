@@ -12,6 +12,7 @@ import contextlib
 import copy
 import math
 import os
+import threading
 import zlib
 
 import numpy as np
@@ -609,8 +610,41 @@ class Device:
     def __reduce__(self):
         return (device, (str(self),))
 
+    def __enter__(self) -> Device:
+        """``with minigrad.device("cuda"):`` makes this the default device of factory
+        functions until the block ends (this thread only), as in PyTorch."""
+        stack = _DEFAULT.__dict__.setdefault("stack", [])
+        stack.append(get_default_device())
+        set_default_device(self)
+        return self
+
+    def __exit__(self, *exc) -> None:
+        set_default_device(_DEFAULT.stack.pop())
+
 
 _DEVICES: dict = {}
+_DEFAULT = threading.local()  # per thread, as PyTorch keeps it: .device, .stack (of with-blocks)
+
+
+def get_default_device() -> Device:
+    """The device factory functions (``zeros``, ``randn``, ``tensor``, layers' parameters, ...)
+    use when called without ``device=``: ``cpu`` until :func:`set_default_device` changes it.
+
+    Example: ``minigrad.get_default_device()`` gives ``device(type='cpu')``.
+    """
+    return getattr(_DEFAULT, "device", CPU)
+
+
+def set_default_device(device) -> None:
+    """Make ``device`` (a Device, ``"cpu"``, ``"cuda:1"``, ...; None for ``cpu``) the device
+    that factory functions called without ``device=`` allocate on, in this thread, as
+    ``torch.set_default_device``. An explicit ``device=`` still wins; functions that share the
+    input's memory (``from_numpy``) and ``*_like`` functions (the input's device) ignore it.
+
+    Example: ``minigrad.set_default_device("cuda")`` then ``minigrad.zeros(3).device`` is
+    ``cuda:0``.
+    """
+    _DEFAULT.device = CPU if device is None else _parse(device)
 
 
 def device(spec="cpu", index: int | None = None) -> Device:
@@ -639,6 +673,7 @@ def device(spec="cpu", index: int | None = None) -> Device:
 
 
 CPU = device("cpu")
+_parse = device  # set_default_device's own argument is named ``device``
 
 
 def _as_device(spec) -> Device:

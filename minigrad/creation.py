@@ -13,7 +13,7 @@ from .tensor import Tensor
 
 
 def _device(device) -> backend.Device:
-    return backend.device(device) if device is not None else backend.CPU
+    return backend.device(device) if device is not None else backend.get_default_device()
 
 
 # ``minigrad.Generator(device="cpu")``: a random generator to pass as ``generator=`` (seed it
@@ -42,13 +42,31 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         )
         return out.requires_grad_(requires_grad)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
-        data = [x.tolist() if isinstance(x, Tensor) else x for x in data]
+        data = _tensors_as_scalars(data)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else None
     array = backend.as_array(data, dtype, dev)
     if array is data or getattr(array, "base", None) is data:
         array = array.copy()
     return _finish(array, dev, requires_grad)
+
+
+def _tensors_as_scalars(data):
+    """Nested lists with every tensor replaced by its one value, as a NumPy scalar of the
+    tensor's dtype: PyTorch reads a tensor inside a sequence as a scalar (``[t1, t2]`` of
+    shape-(1,) tensors gives shape (2,)), its dtype taking part in the inference as a NumPy
+    scalar's does, and refuses tensors of more than one element."""
+    if isinstance(data, Tensor):
+        if data.numel() != 1:
+            raise ValueError(
+                "only one element tensors can be converted to Python scalars (a tensor of "
+                f"shape {list(data.shape)} inside the sequence given to tensor(); use "
+                "torch.stack or torch.cat to join tensors)"
+            )
+        return backend.to_device(data._data, data.device, backend.CPU).reshape(-1)[0]
+    if isinstance(data, (list, tuple)):
+        return [_tensors_as_scalars(x) for x in data]
+    return data
 
 
 def _flat(data):

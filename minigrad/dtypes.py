@@ -107,11 +107,15 @@ def from_numpy(numpy_dtype) -> dtype:
 
 
 def to_dtype(value) -> dtype:
-    """Accept a minigrad dtype, a NumPy dtype/type, a dtype name, or Python float/int/bool."""
+    """Accept a minigrad dtype, a NumPy dtype/type, a dtype name, or Python float/int/bool.
+
+    Python's ``float`` is float64 (a C double), ``int`` int64 and ``bool`` bool, as in
+    PyTorch (``zeros(2, dtype=float)`` is float64 whatever the default dtype).
+    """
     if isinstance(value, dtype):
         return value
     if value is _builtins.float:
-        return _default_float
+        return float64
     if value is _builtins.int:
         return int64
     if value is _builtins.bool:

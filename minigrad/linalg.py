@@ -36,6 +36,7 @@ __all__ = [
     "inv",
     "matmul",
     "matrix_norm",
+    "matrix_rank",
     "norm",
     "qr",
     "slogdet",
@@ -360,6 +361,27 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
     keep = s > cutoff
     inv_s = (keep * s + (~keep)).reciprocal() * keep
     return matmul(vh.mT * inv_s.unsqueeze(-2), u.mT)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
+    """The numerical rank of ``A`` (batched over leading dims, int64): how many singular values
+    (absolute eigenvalues with ``hermitian``) exceed ``max(atol, rtol * largest)``, with
+    ``pinv``'s defaults (``rtol`` eps·max(m, n) when ``atol`` is not given), as PyTorch.
+
+    Example:
+        >>> minigrad.linalg.matrix_rank(minigrad.ones(3, 3))  # tensor(1)
+    """
+    _matrix(A, "matrix_rank")
+    with grad_mode.no_grad():
+        s = eigvalsh(A).abs() if hermitian else svdvals(A)
+        m, n = A.shape[-2:]
+        if rtol is None:
+            eps = float(np.finfo(A._data.dtype).eps)
+            rtol = eps * max(m, n) if atol is None or atol <= 0 else 0.0
+        cutoff = s.amax(-1, keepdim=True) * rtol if s.shape[-1] else s
+        if atol is not None:
+            cutoff = cutoff.clamp(min=atol)
+        return (s > cutoff).sum(-1)
 
 
 def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803

@@ -316,7 +316,7 @@ def test_conv_layer_names_itself_on_wrong_input():
         (lambda: F.avg_pool2d(minigrad.randn(3, 8), 2), RuntimeError, "expected 3D"),
         (lambda: F.max_pool2d(minigrad.randn(1, 3, 1, 1), 2), RuntimeError, "too small"),
         (lambda: nn.Conv2d(3, 8, 3, groups=2), ValueError, "divisible by groups"),
-        (lambda: nn.Conv2d(3, 8, 3, padding_mode="reflect"), NotImplementedError, "reflect"),
+        (lambda: nn.ConvTranspose2d(3, 8, 3, padding_mode="reflect"), ValueError, '"zeros"'),
         (lambda: nn.Conv2d(3, 8, 3, padding_mode="mirror"), ValueError, "padding_mode"),
     ],
 )
@@ -359,3 +359,72 @@ def test_cnn_step_on_device_matches_cpu_without_host_transfers(device):
     assert transfers == 0
     for a, b in zip(got, expected):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name, kw, shape",
+    [
+        ("conv2d", dict(weight=(3, 2, 3, 3), stride=2, padding=1), (2, 2, 8, 8)),
+        ("conv2d", dict(weight=(3, 2, 3, 3), padding=2, dilation=2), (2, 2, 7, 7)),
+        ("conv1d", dict(weight=(3, 2, 3), padding=1), (2, 2, 9)),
+        ("max_pool2d", dict(kernel_size=3, stride=2, padding=1), (2, 2, 8, 8)),
+        ("avg_pool2d", dict(kernel_size=3, stride=2, padding=1), (2, 2, 8, 8)),
+        ("unfold", dict(kernel_size=3, padding=1), (2, 2, 6, 6)),
+    ],
+)
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_input_gradient_of_padded_windows_is_contiguous_as_pytorch(name, kw, shape, create_graph):
+    """WGAN-GP's ``autograd.grad(critic(x), x)[0].view(n, -1)`` needs a contiguous gradient:
+    PyTorch's padded conv and pooling give one, so minigrad must not return a padded frame's
+    inner view."""
+    values = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    kw = dict(kw)
+    w_shape = kw.pop("weight", None)
+    w = None if w_shape is None else np.random.default_rng(1).standard_normal(w_shape)
+    grads = []
+    for lib, functional in ((minigrad, F), (torch, torch.nn.functional)):
+        x = lib.tensor(values, requires_grad=True)
+        args = () if w is None else (lib.tensor(w.astype(np.float32)),)
+        y = getattr(functional, name)(x, *args, **kw)
+        (g,) = lib.autograd.grad(y, x, lib.ones_like(y), create_graph=create_graph)
+        assert g.is_contiguous()
+        grads.append(g.reshape(-1).detach().numpy())
+        g.view(shape[0], -1)  # the WGAN-GP idiom
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("mode", ["reflect", "replicate", "circular"])
+@pytest.mark.parametrize(
+    "name, padding, kernel, shape",
+    [
+        ("Conv1d", 2, 3, (2, 2, 7)),
+        ("Conv2d", 1, 3, (2, 2, 6, 6)),
+        ("Conv2d", (1, 2), 3, (2, 2, 6, 5)),
+        ("Conv2d", "same", 4, (2, 2, 6, 6)),  # uneven: one more after than before
+        ("Conv2d", 1, 3, (2, 6, 6)),  # unbatched
+        ("Conv3d", 1, 3, (1, 2, 4, 5, 4)),
+    ],
+)
+def test_padding_modes_match_torch(mode, name, padding, kernel, shape):
+    kw = dict(padding=padding, padding_mode=mode, stride=1)
+    theirs = getattr(torch.nn, name)(2, 3, kernel, **kw)
+    ours = getattr(nn, name)(2, 3, kernel, **kw)
+    ours.load_state_dict({k: minigrad.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    assert repr(ours) == repr(theirs)
+    x = np.random.default_rng(0).standard_normal(shape).astype(np.float32)
+    xt, xm = torch.tensor(x, requires_grad=True), minigrad.tensor(x, requires_grad=True)
+    yt, ym = theirs(xt), ours(xm)
+    np.testing.assert_allclose(ym.detach().numpy(), yt.detach().numpy(), rtol=1e-5, atol=1e-5)
+    g = np.random.default_rng(1).standard_normal(yt.shape).astype(np.float32)
+    yt.backward(torch.tensor(g))
+    ym.backward(minigrad.tensor(g))
+    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(
+        ours.weight.grad.numpy(), theirs.weight.grad.numpy(), rtol=1e-4, atol=1e-4
+    )
+
+
+def test_transposed_convolutions_take_only_zero_padding_as_torch():
+    for lib in (torch.nn, nn):
+        with pytest.raises(ValueError, match='Only "zeros" padding mode'):
+            lib.ConvTranspose2d(2, 3, 3, padding_mode="reflect")

@@ -18,6 +18,60 @@ def test_device_parsing():
         minigrad.device("cuda:x")
 
 
+def test_set_default_device_moves_factories_and_layers_but_not_explicit_devices(device):
+    """``torch.set_default_device`` / ``with torch.device(...)``: factories and layers called
+    without ``device=`` allocate there (this thread only); ``device=``, ``from_numpy`` and
+    ``*_like`` keep their own device."""
+    import threading
+
+    assert minigrad.get_default_device() is backend.CPU
+    minigrad.set_default_device(device)
+    try:
+        made = [
+            minigrad.zeros(2),
+            minigrad.tensor([1, 2]),
+            minigrad.randn(3),
+            minigrad.arange(4),
+            minigrad.linspace(0, 1, 3),
+            minigrad.eye(2),
+            minigrad.tril_indices(3, 3),
+            minigrad.nn.Linear(2, 3).weight,
+        ]
+        assert all(t.device == device for t in made)
+        assert minigrad.get_default_device() == device
+        assert minigrad.zeros(1, device="cpu").device is backend.CPU
+        assert minigrad.from_numpy(np.zeros(2)).device is backend.CPU
+        cpu = minigrad.ones(2, device="cpu")
+        assert minigrad.zeros_like(cpu).device is backend.CPU
+        seen = []
+        worker = threading.Thread(target=lambda: seen.append(minigrad.zeros(1).device))
+        worker.start()
+        worker.join()
+        assert seen == [backend.CPU]  # per thread, as in PyTorch
+    finally:
+        minigrad.set_default_device(None)
+    assert minigrad.get_default_device() is backend.CPU
+    with minigrad.device(device) as dev:
+        assert dev == device and minigrad.ones(1).device == device
+        with minigrad.device("cpu"):
+            assert minigrad.ones(1).device is backend.CPU
+        assert minigrad.get_default_device() == device
+    assert minigrad.ones(1).device is backend.CPU
+
+
+def test_default_device_matches_pytorch_on_cpu():
+    torch = pytest.importorskip("torch")
+    assert repr(minigrad.get_default_device()) == repr(torch.get_default_device())
+    torch.set_default_device("cpu")
+    minigrad.set_default_device("cpu")
+    try:
+        assert repr(minigrad.zeros(1).device) == repr(torch.zeros(1).device)
+        assert repr(minigrad.get_default_device()) == repr(torch.get_default_device())
+    finally:
+        torch.set_default_device(None)
+        minigrad.set_default_device(None)
+
+
 def test_cuda_unavailable_is_reported_cleanly():
     if minigrad.cuda.is_available():
         pytest.skip("a GPU is present")
@@ -477,3 +531,31 @@ def test_cuda_index_error_at_sync_and_rng_state():
     del big
     minigrad.cuda.empty_cache()
     assert minigrad.cuda.get_device_name()
+
+
+def test_float32_matmul_precision_is_tied_to_allow_tf32_as_in_pytorch():
+    torch = pytest.importorskip("torch")
+    seen = []
+    for lib in (torch, minigrad):
+        flags, log = lib.backends.cuda.matmul, []
+        try:
+            log.append(lib.get_float32_matmul_precision())
+            for precision in ("high", "medium", "highest"):
+                lib.set_float32_matmul_precision(precision)
+                log.append((lib.get_float32_matmul_precision(), flags.allow_tf32))
+            flags.allow_tf32 = True
+            log.append(lib.get_float32_matmul_precision())
+            with pytest.warns(UserWarning, match="is not one of 'highest', 'high', or 'medium'"):
+                lib.set_float32_matmul_precision("fastest")
+            log.append(lib.get_float32_matmul_precision())
+        finally:
+            lib.set_float32_matmul_precision("highest")
+        seen.append(log)
+    assert seen[0] == seen[1]
+
+
+def test_version_and_multiprocessing_without_an_explicit_import():
+    assert minigrad.version.__version__ == minigrad.__version__ and minigrad.version.hip is None
+    cuda = minigrad.version.cuda
+    assert cuda is None or (isinstance(cuda, str) and cuda[0].isdigit())
+    assert callable(minigrad.multiprocessing.Process)

@@ -173,3 +173,82 @@ def test_layout_and_validation_switch():
         D.Distribution.set_default_validate_args(True)
     with pytest.raises(NotImplementedError, match="KL"):
         D.kl_divergence(D.Normal(0.0, 1.0), D.Exponential(1.0))
+
+
+_RNG = np.random.default_rng(7)
+_LOGITS, _MU, _SIGMA = (
+    _RNG.normal(size=(4, 3)),
+    _RNG.normal(size=(4, 3, 2)),
+    _RNG.uniform(0.3, 1.5, size=(4, 3, 2)),
+)
+MIXTURES = {  # (mixture over 3 components, components) with batch (4,)
+    "normal": lambda d, m: d.MixtureSameFamily(
+        d.Categorical(logits=m.tensor(_LOGITS)),
+        d.Normal(m.tensor(_MU[..., 0]), m.tensor(_SIGMA[..., 0])),
+    ),
+    "independent_2d": lambda d, m: d.MixtureSameFamily(
+        d.Categorical(probs=m.tensor(np.exp(_LOGITS))),
+        d.Independent(d.Normal(m.tensor(_MU), m.tensor(_SIGMA)), 1),
+    ),
+    "shared_weights": lambda d, m: d.MixtureSameFamily(
+        d.Categorical(logits=m.tensor(_LOGITS[0])),
+        d.Laplace(m.tensor(_MU[..., 1]), m.tensor(_SIGMA[..., 1])),
+    ),
+}
+
+
+@pytest.mark.parametrize("name", MIXTURES)
+def test_mixture_same_family_matches_torch(name):
+    ours, theirs = MIXTURES[name](D, minigrad), MIXTURES[name](torch.distributions, torch)
+    assert tuple(ours.batch_shape) == tuple(theirs.batch_shape) == (4,)
+    assert tuple(ours.event_shape) == tuple(theirs.event_shape)
+    value = torch.tensor(ours.sample((5,)).numpy())
+    got = ours.log_prob(minigrad.tensor(value.numpy()))
+    np.testing.assert_allclose(got.numpy(), theirs.log_prob(value).numpy(), rtol=1e-5, atol=1e-6)
+    far = value * 1e3  # every component density underflows: the log-sum-exp must not
+    np.testing.assert_allclose(
+        ours.log_prob(minigrad.tensor(far.numpy())).numpy(), theirs.log_prob(far).numpy(), rtol=1e-5
+    )
+    for moment in ("mean", "variance", "stddev"):
+        np.testing.assert_allclose(
+            getattr(ours, moment).numpy(), getattr(theirs, moment).numpy(), rtol=1e-5, atol=1e-6
+        )
+    draws = ours.sample((4000,))
+    # (PyTorch's own sample() fails when the mixture weights broadcast over the batch)
+    expected = (4000,) + tuple(theirs.batch_shape) + tuple(theirs.event_shape)
+    assert tuple(draws.shape) == expected and not draws.requires_grad
+    np.testing.assert_allclose(draws.mean(0).numpy(), theirs.mean.numpy(), atol=0.12)
+    np.testing.assert_allclose(draws.var(0).numpy(), theirs.variance.numpy(), rtol=0.15)
+    if name == "normal":
+        np.testing.assert_allclose(
+            ours.cdf(minigrad.tensor(value.numpy())).numpy(), theirs.cdf(value).numpy(), rtol=1e-5
+        )
+
+
+def test_mixture_same_family_gradients_and_errors_match_torch():
+    grads = []
+    for d, m in ((D, minigrad), (torch.distributions, torch)):
+        logits = m.tensor(_LOGITS, requires_grad=True)
+        mu = m.tensor(_MU[..., 0], requires_grad=True)
+        gmm = d.MixtureSameFamily(
+            d.Categorical(logits=logits), d.Normal(mu, m.tensor(_SIGMA[..., 0]))
+        )
+        (-gmm.log_prob(m.tensor([0.1, -0.2, 0.3, 2.0])).sum()).backward()
+        grads.append((logits.grad.numpy(), mu.grad.numpy()))
+        assert not gmm.has_rsample
+    for ours, theirs in zip(*grads):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-7)
+    bad = [
+        lambda d, m: d.MixtureSameFamily(
+            d.Normal(m.zeros(3), m.ones(3)), d.Normal(m.zeros(3), m.ones(3))
+        ),
+        lambda d, m: d.MixtureSameFamily(d.Categorical(m.ones(2)), d.Normal(m.zeros(3), m.ones(3))),
+        lambda d, m: d.MixtureSameFamily(
+            d.Categorical(m.ones(5, 3)), d.Normal(m.zeros(4, 3), m.ones(4, 3))
+        ),
+    ]
+    for make in bad:
+        with pytest.raises(ValueError):
+            make(torch.distributions, torch)
+        with pytest.raises(ValueError):
+            make(D, minigrad)

@@ -194,3 +194,22 @@ def test_prod_with_zeros_is_twice_differentiable(zeros):
     x = minigrad.tensor(values, requires_grad=True)
     for fn in (lambda t: t.prod(), lambda t: t.prod(1), lambda t: t.prod(0, keepdim=True)):
         assert gradcheck(fn, (x,)) and gradgradcheck(fn, (x,))
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.zeros(2, dtype=float),
+        lambda t: t.tensor([1, 2], dtype=float),
+        lambda t: t.ones(2).to(float),
+        lambda t: t.arange(3, dtype=float),
+        lambda t: t.tensor([1.5, 2.5]).to(dtype=int),
+        lambda t: t.ones(2, dtype=bool),
+    ],
+)
+def test_python_types_as_dtypes_mean_what_pytorch_says(make):
+    """``dtype=float`` is float64 (a C double), not the default dtype; int is int64."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = make(minigrad), make(torch)
+    assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1]
+    assert ours.tolist() == theirs.tolist()

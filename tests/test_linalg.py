@@ -167,3 +167,25 @@ def test_third_derivative_of_logdet():
         (g3,) = m.autograd.grad(g2.sum(), a)
         results.append(g3)
     close(*results, rtol=1e-9)
+
+
+_RANK_RNG = np.random.default_rng(11)
+
+
+@pytest.mark.parametrize(
+    "a",
+    [
+        np.ones((3, 3)),
+        _RANK_RNG.standard_normal((4, 3)),
+        _RANK_RNG.standard_normal((2, 3, 3)) @ np.diag([1.0, 1.0, 0.0]),  # batched, rank 2
+        np.zeros((2, 2)),
+        _RANK_RNG.standard_normal((3, 5)).astype(np.float32),
+    ],
+)
+@pytest.mark.parametrize("kwargs", [{}, {"atol": 0.5}, {"rtol": 0.3}, {"hermitian": True}])
+def test_matrix_rank_matches_torch(a, kwargs):
+    if kwargs.get("hermitian"):
+        a = a @ np.swapaxes(a, -1, -2)
+    got = linalg.matrix_rank(minigrad.tensor(a), **kwargs)
+    want = torch.linalg.matrix_rank(torch.tensor(a), **kwargs)
+    assert got.tolist() == want.tolist() and got.dtype is minigrad.int64

@@ -345,3 +345,28 @@ def test_adaptive_log_softmax_gradcheck():
     t = minigrad.tensor([0, 6, 13, 29, 2, 11])
     assert gradcheck(lambda a: mm(a, t).loss, (x,))
     assert gradgradcheck(lambda a: mm(a, t).output, (x,))
+
+
+def test_margin_losses_and_lp_pool_take_pytorch_gradients_at_their_kinks():
+    """multi_margin and multilabel_margin give no gradient where a margin is met exactly, and
+    lp_pool none for an all-zero window (it was NaN), as in PyTorch."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (minigrad, torch):
+        F = lib.nn.functional
+        grads = []
+        for p in (1, 2):
+            x = lib.tensor([[0.0, -1.0, 0.5, 0.2]], dtype=lib.float64, requires_grad=True)
+            F.multi_margin_loss(x, lib.tensor([0]), p=p).backward()
+            grads.append(x.grad.numpy())
+        x = lib.tensor([[0.0, -1.0, 0.5, 0.2]], dtype=lib.float64, requires_grad=True)
+        F.multilabel_margin_loss(x, lib.tensor([[0, -1, 0, 0]])).backward()
+        grads.append(x.grad.numpy())
+        for pool, shape in ((F.lp_pool1d, (1, 1, 4)), (F.lp_pool2d, (1, 1, 4, 4))):
+            x = lib.zeros(*shape, dtype=lib.float64, requires_grad=True)
+            pool(x, 3, 2).sum().backward()
+            grads.append(x.grad.numpy())
+        results.append(grads)
+    for ours, theirs in zip(*results):
+        assert np.isfinite(ours).all()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)

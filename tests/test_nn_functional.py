@@ -330,3 +330,51 @@ def test_double_backward_through_layer_norm_and_softmax():
     (gx,) = minigrad.autograd.grad(y, x, create_graph=True)
     (gw,) = minigrad.autograd.grad(gx.sum(), w)
     assert gw.shape == (5,) and np.isfinite(gw.numpy()).all()
+
+
+def test_cosine_similarity_gradient_at_a_zero_vector_is_finite_as_in_pytorch():
+    """A dead embedding (all zeros) must not turn the loss's gradient into NaN: PyTorch's norm
+    has gradient 0 at zero, where sqrt of the summed squares would give 0 * inf."""
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (minigrad, torch):
+        x = lib.tensor([[0.0, 0.0, 0.0], [1.0, 2.0, 3.0], [0.5, -1.0, 2.0]], requires_grad=True)
+        y = lib.tensor([[1.0, 2.0, 3.0], [0.0, 0.0, 0.0], [1.0, 1.0, -1.0]], requires_grad=True)
+        out = lib.nn.functional.cosine_similarity(x, y)
+        (out * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+        loss = lib.nn.TripletMarginWithDistanceLoss(
+            distance_function=lambda a, b, lib=lib: 1.0 - lib.nn.functional.cosine_similarity(a, b)
+        )
+        z = lib.zeros(2, 3, requires_grad=True)
+        loss(z, lib.ones(2, 3), -lib.ones(2, 3)).backward()
+        grads.append([t.detach().numpy() for t in (out, x.grad, y.grad, z.grad)])
+    for ours, theirs in zip(*grads):
+        assert np.isfinite(ours).all()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize(
+    "name, kwargs",
+    [
+        ("hardtanh", {}),
+        ("hardtanh", {"min_val": 0.0, "max_val": 1.0}),
+        ("relu6", {}),
+        ("hardsigmoid", {}),
+        ("hardswish", {}),
+    ],
+)
+def test_hard_activations_have_pytorch_gradients_at_their_kinks_and_at_nan(name, kwargs):
+    """PyTorch gives hardtanh/relu6/hardsigmoid gradient 0 at the bounds (clamp gives 1) and
+    hardswish 0 at -3 and 1 at 3; NaN passes through hardtanh and hardswish with gradient 1."""
+    torch = pytest.importorskip("torch")
+    values = [-4.0, -3.0, -1.0, 0.0, 0.5, 1.0, 3.0, 6.0, 7.0, float("nan")]
+    results = []
+    for lib in (minigrad, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        y = getattr(lib.nn.functional, name)(x, **kwargs)
+        y.sum().backward()
+        z = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        getattr(lib.nn.functional, name)(z * 1.0, **kwargs, inplace=True).sum().backward()
+        results.append([y.detach().numpy(), x.grad.numpy(), z.grad.numpy()])
+    for ours, theirs in zip(*results):
+        np.testing.assert_allclose(ours, theirs, rtol=1e-7, atol=0)  # (PyTorch: 1/6 in float32)

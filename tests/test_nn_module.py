@@ -520,3 +520,92 @@ def test_summary_takes_input_size_positionally_and_prints_once(capsys, monkeypat
     monkeypatch.setattr("sys.ps1", ">>> ", raising=False)
     nn.summary(model, (2, 4))
     assert capsys.readouterr().out == ""
+
+
+def _full_backward_hook_log(lib):
+    """The calls full backward hooks see on a two-input, two-output module, in ``lib``."""
+    nn_ = lib.nn
+
+    class Block(nn_.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin = nn_.Linear(2, 2)
+
+        def forward(self, x, k, y):
+            return self.lin(x) * k + y, y * 2
+
+    lib.manual_seed(0)
+    block = Block()
+    with lib.no_grad():
+        block.lin.weight.copy_(lib.tensor([[1.0, -2.0], [0.5, 3.0]]))
+    log = []
+
+    def shapes(grads):
+        return [None if g is None else g.tolist() for g in grads]
+
+    block.register_full_backward_pre_hook(lambda m, go: log.append(("pre", shapes(go))))
+    block.register_full_backward_hook(
+        lambda m, gi, go: log.append(("full", shapes(gi), shapes(go)))
+    )
+    x = lib.ones(1, 2, requires_grad=True)
+    y = lib.ones(1, 2, requires_grad=True)
+    a, b = block(x, 3, y)
+    (a * lib.tensor([[1.0, 2.0]])).sum().backward()
+    grads = (x.grad.tolist(), y.grad.tolist(), block.lin.weight.grad.tolist())
+    # a hook's return value replaces the gradient
+    block2 = nn_.Linear(2, 2)
+    block2.register_full_backward_hook(lambda m, gi, go: (gi[0] * 10,))
+    block2.register_full_backward_pre_hook(lambda m, go: (go[0] * 2,))
+    z = lib.ones(1, 2, requires_grad=True)
+    block2(z).sum().backward()
+    replaced = [round(v, 4) for v in (z.grad / block2.weight.sum(0)).flatten().tolist()]
+    replaced = replaced, block2.bias.grad.tolist()
+    return log, grads, replaced
+
+
+def test_full_backward_hooks_match_torch():
+    torch = pytest.importorskip("torch")
+    assert _full_backward_hook_log(minigrad) == _full_backward_hook_log(torch)
+
+
+def test_full_backward_hook_without_input_grads_and_hook_kinds_match_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, minigrad):
+        seen = []
+        layer = lib.nn.Linear(2, 3)
+        handle = layer.register_full_backward_hook(
+            lambda m, gi, go, seen=seen: seen.append((gi, tuple(go[0].shape)))
+        )
+        with pytest.warns(UserWarning, match="no inputs require gradients"):
+            layer(lib.ones(4, 2)).sum().backward()
+        assert seen == [((None,), (4, 3))]
+        handle.remove()
+        layer(lib.ones(4, 2, requires_grad=True)).sum().backward()
+        assert len(seen) == 1  # removed
+        with pytest.raises(RuntimeError, match="Cannot use both regular backward hooks"):
+            layer.register_backward_hook(lambda *a: None)  # even after removal
+        with lib.no_grad():
+            layer.register_full_backward_hook(lambda *a, seen=seen: seen.append(1))
+            layer(lib.ones(1, 2, requires_grad=True))  # no graph: no hook
+        assert len(seen) == 1
+
+
+def test_set_submodule_and_type_match_torch():
+    torch = pytest.importorskip("torch")
+    reprs, dtypes_seen = [], []
+    for lib in (torch, minigrad):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.BatchNorm1d(2))
+        model.type(lib.float64)  # every tensor, integer buffers too
+        dtypes_seen.append([str(t.dtype).split(".")[1] for t in model.state_dict().values()])
+        model.set_submodule("1", lib.nn.ReLU())
+        model.set_submodule("extra", lib.nn.Tanh())
+        reprs.append(repr(model))
+        with pytest.raises(AttributeError, match="has no attribute `2`"):
+            model.set_submodule("2.x", lib.nn.ReLU())
+        with pytest.raises(ValueError, match="is not an nn.Module"):
+            model.set_submodule("0", 3)
+        with pytest.raises(AttributeError, match="has no attribute `new`"):
+            model.set_submodule("new", lib.nn.ReLU(), strict=True)
+        with pytest.raises(ValueError, match="without a target name"):
+            model.set_submodule("", lib.nn.ReLU())
+    assert reprs[0] == reprs[1] and dtypes_seen[0] == dtypes_seen[1]

@@ -193,6 +193,29 @@ def test_clamp_with_tensor_bounds_keeps_pytorch_order_when_min_exceeds_max():
     close(xm.clamp(lom, him), xt.clamp(lot, hit))
 
 
+@pytest.mark.parametrize("name", ["max", "min"])
+def test_max_min_with_a_tensor_second_argument_are_elementwise_as_pytorch(name):
+    """``torch.max(x, y)`` is ``torch.maximum`` (the PGD projection idiom), and so are the
+    method form and ``other=``; a dim or keepdim with a tensor ``other`` is a TypeError."""
+    values = [[1.0, 5.0, -2.0], [3.0, 2.0, 0.5]]
+    xm, xt = (lib.tensor(values, requires_grad=True) for lib in (minigrad, torch))
+    ym, yt = minigrad.tensor([2.0, 4.0, 0.5]), torch.tensor([2.0, 4.0, 0.5])
+    weights = [[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]
+    for x, y, lib in ((xm, ym, minigrad), (xt, yt, torch)):
+        out = getattr(lib, name)(x, y) + 2 * getattr(x, name)(y) + getattr(lib, name)(x, other=y)
+        (out * lib.tensor(weights)).sum().backward()
+    assert getattr(minigrad, name)(xm, ym).tolist() == getattr(torch, name)(xt, yt).tolist()
+    assert xm.grad.tolist() == xt.grad.tolist()
+    assert getattr(minigrad, name)(xm, 1)[1].tolist() == getattr(torch, name)(xt, 1)[1].tolist()
+    for bad in (lambda lib, x, y: getattr(lib, name)(x, y, True),
+                lambda lib, x, y: getattr(lib, name)(x, other=2.0),
+                lambda lib, x, y: getattr(lib, name)(x, 1, other=y)):  # fmt: skip
+        with pytest.raises(TypeError):
+            bad(torch, xt, yt)
+        with pytest.raises(TypeError, match=name):
+            bad(minigrad, xm, ym)
+
+
 def test_nan_to_num_on_integers_and_float16():
     assert minigrad.nan_to_num(minigrad.tensor([1, 2])).tolist() == [1, 2]
     x = minigrad.tensor([math.inf, -math.inf, math.nan], dtype=minigrad.float16)
@@ -349,3 +372,98 @@ def test_new_public_names_exist_in_torch_too():
     logdet slogdet type""".split()
     for name in methods:
         assert hasattr(minigrad.Tensor, name) and hasattr(torch.Tensor, name), name
+
+
+@pytest.mark.parametrize("name", ["trapezoid", "trapz", "cumulative_trapezoid"])
+@pytest.mark.parametrize(
+    "y_shape, x, kwargs",
+    [
+        ((5,), None, {}),
+        ((5,), None, {"dx": 0.5}),
+        ((2, 4), [0.0, 1.0, 3.0, 3.5], {}),  # 1-D sample points along the last dim
+        ((3, 4), None, {"dim": 0}),
+        ((2, 3), np.array([[0.0, 1.0, 2.0], [0.0, 2.0, 4.0]]), {}),  # broadcasting points
+        ((2, 0), None, {}),
+    ],
+)
+def test_trapezoid_family_matches_torch(name, y_shape, x, kwargs):
+    if name == "trapz" and "dx" in kwargs:
+        pytest.skip("torch.trapz takes dx only without x, as a separate overload")
+    values = np.random.default_rng(0).standard_normal(y_shape)
+    ym, yt = minigrad.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    xs = () if x is None else (minigrad.tensor(np.asarray(x)), torch.tensor(np.asarray(x)))
+    got = getattr(minigrad, name)(ym, *xs[:1], **kwargs)
+    want = getattr(torch, name)(yt, *xs[1:], **kwargs)
+    close(got, want)
+    if values.size:  # (PyTorch's result for no samples is a constant outside the graph)
+        weights = np.random.default_rng(1).standard_normal(tuple(want.shape))
+        (got * minigrad.tensor(weights)).sum().backward()
+        (want * torch.tensor(weights)).sum().backward()
+        np.testing.assert_allclose(ym.grad.numpy(), yt.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_trapezoid_of_integers_and_wrong_sample_points_match_torch():
+    for lib in (minigrad, torch):
+        assert lib.trapezoid(lib.tensor([1, 2, 3])).item() == 4.0
+        assert lib.trapezoid(lib.tensor([1, 2, 3])).dtype == lib.float32
+        with pytest.raises(RuntimeError, match="one `x` value for each sample point"):
+            lib.trapezoid(lib.ones(2, 3), lib.tensor([0.0, 1.0]))
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda lib, x: x.std(1),
+        lambda lib, x: x.std(),
+        lambda lib, x: x.std(1, correction=0, keepdim=True),
+        lambda lib, x: lib.std_mean(x, 1)[0],
+    ],
+)
+def test_std_gradient_of_a_constant_slice_is_zero_as_torch(fn):
+    """PyTorch masks std's gradient where the std is 0; sqrt's 1/(2·0) times var's zero
+    gradient gave NaN (a constant feature in a normalised batch)."""
+    values = [[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]]
+    grads = []
+    for lib in (minigrad, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        y = fn(lib, x)
+        weights = lib.arange(1.0, 1.0 + y.numel(), dtype=lib.float64).view(y.shape)
+        (g,) = lib.autograd.grad((y * weights).sum(), x, create_graph=True)
+        (g2,) = lib.autograd.grad((g * lib.arange(6.0, dtype=lib.float64).view(2, 3)).sum(), x)
+        grads.append([t.detach().numpy() for t in (y, g, g2)])
+    for ours, theirs in zip(*grads):
+        assert np.isfinite(ours).all()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+@pytest.mark.parametrize("p", [3, 1.5, 0.5, 4.0])
+@pytest.mark.parametrize("values", [[0.0, 0.0, 0.0], [0.0, 1.0, -2.0], [2.0, -1.0, 0.5]])
+def test_p_norm_gradient_at_zero_entries_and_zero_norm_is_zero_as_torch(p, values):
+    """PyTorch masks the p-norm's gradient at zero entries and at a zero norm; the composed
+    (Σ|x|^p)^(1/p) gave inf · 0 = NaN there."""
+    grads = []
+    for lib in (minigrad, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        y = x.norm(p=p)
+        (g,) = lib.autograd.grad(y, x, create_graph=True)
+        grads.append([t.detach().numpy() for t in (y, g)])
+        if values[0] != 0:  # second derivatives where they exist
+            (g2,) = lib.autograd.grad((g * lib.arange(3.0, dtype=lib.float64)).sum(), x)
+            grads[-1].append(g2.numpy())
+    for ours, theirs in zip(*grads):
+        assert np.isfinite(ours).all()
+        np.testing.assert_allclose(ours, theirs, rtol=1e-10, atol=1e-12)
+
+
+def test_atan2_gradient_at_the_origin_is_zero_as_torch():
+    grads = []
+    for lib in (minigrad, torch):
+        y = lib.tensor([0.0, 1.0, 0.0], dtype=lib.float64, requires_grad=True)
+        x = lib.tensor([0.0, 0.0, -2.0], dtype=lib.float64, requires_grad=True)
+        (gy, gx) = lib.autograd.grad(lib.atan2(y, x).sum(), (y, x), create_graph=True)
+        (g2,) = lib.autograd.grad((gy + gx).sum(), y)
+        grads.append([t.detach().numpy() for t in (gy, gx, g2)])
+    for ours, theirs in zip(*grads):
+        assert np.isfinite(ours).all()
+        known = np.isfinite(theirs)  # (PyTorch's second derivative at the origin is NaN)
+        np.testing.assert_allclose(ours[known], theirs[known], rtol=1e-12, atol=1e-15)

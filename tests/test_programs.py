@@ -227,3 +227,456 @@ def test_bilstm_crf_tutorial(as_torch, capsys):
         gold = program.model._score_sentence(feats, minigrad.tensor(best))
         assert gold.item() == pytest.approx(program.model._viterbi_decode(feats)[0].item(), 1e-5)
         assert program.model._forward_alg(feats).item() >= gold.item()
+
+
+def test_ddpm_diffusion(as_torch, capsys):
+    program = as_torch("ddpm")  # linspace, cumprod, gather, GroupNorm, SiLU, lerp_, EMA, Generator
+    out = capsys.readouterr().out
+    assert out.count("Epoch") == 6 and "sampled 50 steps" in out
+    losses = program.losses
+    assert all(math.isfinite(x) for x in losses) and losses[-1] < 0.5 * losses[0]
+    abar = program.alphas_cumprod
+    assert abar.shape == (50,) and abar[0].item() == pytest.approx(1 - 1e-4)
+    assert abar[-1].item() == pytest.approx(math.prod(1 - b for b in program.betas.tolist()))
+    assert program.ema_gap < 1e-5  # lerp_ and mul_/add_ give the same moving average
+    model_w, ema_w = program.model.final_conv.weight, program.ema_model.final_conv.weight
+    assert not ema_w.requires_grad and 0 < (model_w - ema_w).abs().max().item() < 1
+    final = program.final
+    assert tuple(final.shape) == (16, 1, 8, 8) and bool(final.isfinite().all())
+    assert len(program.samples) == program.T and not final.requires_grad
+
+
+def test_vision_transformer(as_torch, capsys):
+    program = as_torch("vit")  # Conv2d patches, cls token expand + cat, pre-norm encoder, LambdaLR
+    out = capsys.readouterr().out
+    assert "number of parameters: 19428" in out and out.count("val acc") == 5  # as PyTorch counts
+    assert program.losses[-1] < 0.75 * program.losses[0] and program.accuracies[-1] > 0.6
+    lrs, steps = program.lrs, program.total_steps
+    assert len(lrs) == steps == 60 and lrs[-1] == 0.0  # the cosine schedule ends at zero
+    assert lrs[5] == pytest.approx(program.base_lr * 7 / 8)  # still warming up
+    assert max(lrs) == pytest.approx(program.base_lr, rel=1e-3)
+    groups = program.optimizer.param_groups
+    assert [g["weight_decay"] for g in groups] == [0.05, 0.0]
+    assert len(groups[0]["params"]) == 2 * 4 + 2  # per layer: qkv, out_proj, linear1/2; conv; head
+    assert program.model.cls_token.abs().sum().item() > 0
+    probs = program.probs
+    assert tuple(probs.shape) == (8, 4) and (probs.sum(-1) - 1).abs().max().item() < 1e-5
+
+
+def test_simclr_contrastive_learning(as_torch, capsys):
+    program = as_torch("simclr")  # F.normalize, eye(dtype=bool), masked_fill, ~mask, argsort, roll
+    out = capsys.readouterr().out
+    assert out.count("NT-Xent") == 4 and "linear probe accuracy" in out
+    losses = program.losses
+    assert losses[-1] < 0.9 * losses[0] and abs(losses[0] - math.log(63)) < 1  # ~uniform at first
+    assert len(program.gaps) == 4 * 8 and max(program.gaps) < 1e-4  # three forms, one loss
+    assert all(0.0 <= a <= 1.0 for a in program.top1)
+    assert program.probe_acc > 0.6  # three classes
+    assert program.scheduler.get_last_lr()[0] == pytest.approx(0.0, abs=1e-12)
+
+
+def test_fgsm_adversarial_examples(as_torch, capsys):
+    program = as_torch("fgsm")  # data.requires_grad = True, data.grad.data.sign(), clamp, Adadelta
+    out = capsys.readouterr().out
+    assert out.count("Test Accuracy") == 5 and "CUDA Available: " in out
+    accs = program.accuracies
+    assert accs[0] > 0.7  # the net learned the four strokes
+    assert accs == sorted(accs, reverse=True) and accs[-1] < accs[0] - 0.2  # attacks hurt more
+    for eps, examples in zip(program.epsilons, program.examples):
+        assert len(examples) <= 5
+        for init_pred, final_pred, adv in examples:
+            assert adv.shape == (12, 12) and 0.0 <= adv.min() and adv.max() <= 1.0
+            assert (init_pred == final_pred) == (eps == 0)
+    assert program.linf == pytest.approx(0.3, abs=1e-6)  # PGD stays in the epsilon ball
+    assert program.hit > 16 and program.clean_correct > 24
+
+
+def test_neural_style_transfer(as_torch, capsys):
+    program = as_torch("style_transfer")  # LBFGS on the image, Gram matrices, forward hooks
+    out = capsys.readouterr().out
+    assert "Optimizing.." in out and out.count("Style Loss") == 4
+    style = [s for s, _ in program.history]
+    assert len(style) == 80 and program.history[0][1] == 0.0  # starts from the content image
+    assert style[-1] < 0.1 * style[0] and min(style) < 0.01 * style[0]
+    image = program.output
+    assert image is program.input_img and image.requires_grad and image.grad is not None
+    assert 0.0 <= image.min().item() and image.max().item() <= 1.0
+    assert all(p.grad is None and not p.requires_grad for p in program.style_model.parameters())
+    assert [type(m).__name__ for m in program.style_model][-1] == "StyleLoss"  # trimmed
+    assert len(program.style_model) == 18 and program.style_model[1] is program.cnn[0]
+    assert program.hook_style.item() == pytest.approx(program.seq_style.item(), rel=1e-5)
+    assert program.hook_content.item() == pytest.approx(program.seq_content.item(), rel=1e-5)
+    assert minigrad.get_default_device() == "cpu"  # the program set it back
+
+
+def test_knowledge_distillation_tutorial(as_torch, capsys):
+    program = as_torch("distillation")  # kl_div batchmean * T^2, log_target, CosineEmbeddingLoss
+    out = capsys.readouterr().out
+    assert out.count("Test Accuracy") == 4 and "DeepNN parameters: 11,269" in out
+    assert "LightNN parameters: 837" in out
+    norms = [line.split(": ")[1] for line in out.splitlines() if line.startswith("Norm of")]
+    assert len(norms) == 2 and norms[0] == norms[1]  # manual_seed(42) twice: the same student
+    assert program.test_accuracy_deep > 85.0
+    for acc in (program.test_accuracy_light_ce, program.test_accuracy_light_ce_and_kd):
+        assert 40.0 < acc <= program.test_accuracy_deep  # five classes
+    assert program.test_accuracy_light_ce_and_cosine_loss > 40.0
+    assert len(program.kd_gaps) == 3 * 16 and max(program.kd_gaps) < 1e-4  # three forms agree
+    teacher, copied = program.nn_deep.state_dict(), program.modified_nn_deep.state_dict()
+    assert all(minigrad.equal(teacher[k], copied[k]) for k in teacher)
+
+
+def test_realnvp_normalizing_flow(as_torch, capsys):
+    program = as_torch("normalizing_flow")  # MultivariateNormal prior, coupling log-dets, slogdet
+    out = capsys.readouterr().out
+    assert out.count("loss = ") == 4 and "samples (1000, 1, 2)" in out
+    losses = program.losses
+    assert len(losses) == 301 and sum(losses[-20:]) / 20 < 0.4 * losses[0]
+    assert program.test_nll < 1.0  # two moons are far from the N(0, I) the flow starts near
+    assert program.round_trip < 1e-4  # g inverts f
+    assert program.prior_gap < 1e-5 and program.logdet_gap < 1e-4
+    assert not program.flow.mask.requires_grad
+    trained = {id(p) for g in program.optimizer.param_groups for p in g["params"]}
+    assert id(program.flow.mask) not in trained and len(trained) == 2 * 6 * 3 * 2
+    assert tuple(program.jac.shape) == (1, 2, 1, 2) and bool(program.x.isfinite().all())
+
+
+def test_graph_convolution_and_attention_networks(as_torch, capsys):
+    program = as_torch("gnn")  # bernoulli, triu, nonzero, diag, isinf mask, mT, where, randperm
+    out = capsys.readouterr().out
+    assert out.count("Test set results") == 2 and out.count("Epoch: ") == 6
+    adj = program.adj_mat
+    assert minigrad.equal(adj, adj.t()) and adj.diagonal().abs().sum().item() == 0
+    norm = program.adj_norm  # D^-1/2 (A + I) D^-1/2 is symmetric with eigenvalues in (-1, 1]
+    assert (norm - norm.t()).abs().max().item() < 1e-6
+    assert minigrad.linalg.eigvalsh(norm).max().item() == pytest.approx(1.0, abs=1e-4)
+    for name in ("GCN", "GAT"):
+        history, acc_test, model = program.results[name]
+        assert len(history) == 60 and history[-1] < 0.25 * history[0]
+        assert acc_test > 0.8 and not model.training
+    gat = program.results["GAT"][2]
+    assert tuple(gat.gat1.a.shape) == (4, 8, 1) and tuple(gat.gat1.W.shape) == (16, 16)
+
+
+def test_wgan_gradient_penalty(as_torch, capsys):
+    program = as_torch("wgan_gp")  # autograd.grad(create_graph, only_inputs), Variable, clamp_
+    out = capsys.readouterr().out
+    assert out.count("[Epoch") == 12 and "weight clipping" in out
+    penalties = program.penalties
+    assert len(penalties) == 6 * 8 and all(math.isfinite(p) for p in penalties)
+    assert sum(penalties[-8:]) < 0.5 * sum(penalties[:8])  # the critic's slope moves toward 1
+    assert len(program.d_losses) == len(program.g_losses) == 18 and program.batches_done == 54
+    assert program.distances[-1] > 0  # the critic scores real images above generated ones
+    clip = program.clip_value
+    weights = [p for p in program.clipped_discriminator.parameters()]
+    assert all(p.abs().max().item() <= clip + 1e-7 for p in weights)
+    assert max(p.abs().max().item() for p in program.discriminator.parameters()) > clip
+    samples = program.samples
+    assert tuple(samples.shape) == (64, 1, 8, 8) and samples.abs().max().item() <= 1.0
+
+
+def test_translation_with_nn_transformer(as_torch, capsys):
+    program = as_torch("translation_transformer")  # causal + key padding masks, pad_sequence
+    out = capsys.readouterr().out
+    assert out.count("Val loss") == 8 and "translated exactly" in out
+    assert program.train_losses[-1] < 0.3 * program.train_losses[0]
+    assert program.val_losses[-1] < 0.4 * program.val_losses[0]
+    assert program.correct >= 3  # reversing and mapping 3-7 words, after eight small epochs
+    for _, _, translation in program.translations:
+        assert set(translation.split()) <= set(program.TGT_WORDS)
+    mask = program.generate_square_subsequent_mask(3)
+    assert mask.tolist() == [[0.0, -math.inf, -math.inf], [0.0, 0.0, -math.inf], [0.0] * 3]
+    src, tgt = program.collate_fn(program.val_iter[:4])
+    assert src.shape[1] == tgt.shape[1] == 4 and src.dtype is minigrad.int64
+    assert (src == program.PAD_IDX).any().item() or src.shape[0] == 9
+
+
+def test_learning_pytorch_with_examples(as_torch, capsys):
+    program = as_torch("learning_with_examples")  # custom Function, Flatten(0, 1), RMSprop, a -= g
+    out = capsys.readouterr().out
+    assert out.count("Result: y = ") == 6 and "* P3(" in out
+    results = program.results
+    for name in ("tensors", "autograd", "function", "nn", "optim", "module"):
+        assert results[name] < 30.0, name  # sum of squares over 2000 points: sin is fitted
+    assert results["function"] < 10.0  # a + b P3(c + d x) fits better than the cubic
+    assert results["dynamic"] < 2000.0
+    assert program.P3_check is True
+    a, b, c, d = (t.item() for t in (program.a, program.b, program.c, program.d))
+    assert abs(a) < 1e-3 and b < -2.0 and abs(c) < 1e-3 and 0.2 < d < 0.3
+    assert program.a.grad is None and program.a.is_leaf
+
+
+def test_what_is_torch_nn_really(as_torch, capsys):
+    program = as_torch("nn_really")  # map(torch.tensor, arrays), x[range(n), y], weights -= ...
+    out = capsys.readouterr().out
+    assert "tensor(0) tensor(9)" in out and "minigrad.Size([1000, 64])" in out
+    assert program.x_train.dtype is minigrad.float32 and program.y_train.dtype is minigrad.int64
+    loss, acc = program.scratch
+    assert loss < 0.5 and acc > 0.8  # the hand-written logistic regression learned
+    assert program.functional_loss == pytest.approx(loss, rel=1e-4)  # cross_entropy == nll(lsm)
+    history = program.history
+    assert [len(history[k]) for k in ("logistic", "cnn", "sequential")] == [2, 4, 4]
+    assert history["logistic"][-1] < 0.3
+    assert all(h[-1] < h[0] for h in history.values())
+    assert program.final_accuracy > 0.3  # ten classes
+    assert program.weights.grad.abs().sum().item() == 0  # zeroed in place after each step
+
+
+def test_ppo_cleanrl_style(as_torch, capsys):
+    program = as_torch("ppo")  # Categorical, GAE, torch.max(t1, t2), clamp, param_groups lr
+    out = capsys.readouterr().out
+    assert out.count("global_step=") == 7
+    stats = program.stats
+    assert len(stats) == program.num_iterations == 14
+    returns = [s["episodic_return"] for s in stats]
+    assert returns[-1] > 3 * returns[0] and returns[-1] > 80  # it learned to balance longer
+    assert stats[-1]["lr"] == pytest.approx(program.learning_rate / 14)  # annealed linearly
+    assert stats[-1]["entropy"] < stats[0]["entropy"] <= math.log(2) + 1e-6
+    for s in stats:
+        assert all(math.isfinite(v) for v in s.values()) and 0.0 <= s["clipfrac"] <= 1.0
+    head = program.agent.actor[4]  # orthogonal_(std=0.01): rows orthogonal, small
+    assert head.weight.abs().max().item() < 0.5 and program.global_step == 14 * 256
+
+
+def test_llama_style_decoder(as_torch, capsys):
+    program = as_torch("llama")  # rsqrt, outer, chunk, repeat_interleave, SDPA, KV cache, top-p
+    out = capsys.readouterr().out
+    assert "parameters: 25248" in out and out.count("iter ") == 4  # PyTorch counts the same
+    assert program.losses[-1] < 0.1 * program.losses[0]
+    expected = [[3, 5, 7, 9, 11, 13, 15, 1, 3, 5, 7, 9], [0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11]]
+    assert program.greedy_cached.tolist() == program.greedy_full.tolist() == expected
+    assert program.sampled.shape == (2, 12)
+    assert program.sampled[:, :4].tolist() == [[3, 5, 7, 9], [0, 1, 2, 3]]  # the prompt
+    assert program.cache_gap < 1e-4  # one cached step gives the logits of the full pass
+    model = program.model
+    assert model.output.weight is model.tok_embeddings.weight
+    assert "rope_cos" not in model.state_dict() and model.layers[0].attention.n_rep == 2
+    assert not program.sampled.requires_grad and program.sampled.dtype is minigrad.int64
+
+
+def test_unet_segmentation(as_torch, capsys):
+    program = as_torch("unet_segmentation")  # one_hot.permute, N-d cross-entropy, Dice, F.pad
+    out = capsys.readouterr().out
+    assert out.count("Dice") == 8 and "binary IoU" in out
+    for bilinear in (False, True):
+        losses, scores, model = program.results[bilinear]
+        assert losses[-1] < 0.4 * losses[0] and scores[-1] > 0.5  # Dice of shapes on held-out
+        assert model.training  # evaluate() put it back in train mode
+    assert isinstance(program.results[False][2].up1.up, minigrad.nn.ConvTranspose2d)
+    assert isinstance(program.results[True][2].up1.up, minigrad.nn.Upsample)
+    assert len(program.train_set) == 128 and len(program.val_set) == 32
+    bce = program.bce_losses  # four epochs of eight batches
+    assert len(bce) == 32 and sum(bce[-8:]) < 0.8 * sum(bce[:8]) and program.iou > 0.4
+
+
+def test_mixture_density_network(as_torch, capsys):
+    program = as_torch("mdn")  # Normal.log_prob, MixtureSameFamily, Independent, sample((n,))
+    out = capsys.readouterr().out
+    assert "samples (200,) (50, 200) (200,)" in out and "2-D mixture (2000, 2) (2,)" in out
+    losses = program.losses
+    assert len(losses) == 700 and losses[-1] < 0.3 * losses[0] and losses[-1] < 2.5
+    assert max(program.gaps) < 1e-4  # the hand-written NLL equals MixtureSameFamily's
+    assert (program.mixture_mean - program.manual_mean).abs().max().item() < 1e-4
+    assert program.residual.median().item() < 2.5  # samples of p(y | x) fit x = f(y) + noise
+    assert program.in_range > 0.8
+    assert program.density_at_center == pytest.approx(program.expected_density, rel=1e-3)
+    centre = program.points.mean(0).tolist()  # (0, 1): the three means averaged
+    assert centre[0] == pytest.approx(0.0, abs=0.15) and centre[1] == pytest.approx(1.0, abs=0.15)
+
+
+def test_vq_vae(as_torch, capsys):
+    program = as_torch("vqvae")  # scatter_ one-hot, argmin, cdist, straight-through, EMA buffers
+    out = capsys.readouterr().out
+    assert out.count("recon_error") == 12 and "codes used on validation" in out
+    errors, perplexities, model = program.results[0.0]
+    assert len(errors) == 6 * 8 and sum(errors[-8:]) < 0.8 * sum(errors[:8])
+    assert max(perplexities) > 3.0  # several codes in use
+    assert model._vq_vae._embedding.weight.grad is not None  # the codebook loss trains it
+    errors, perplexities, model = program.results[0.9]
+    vq = model._vq_vae  # EMA codebook: weight = ema_w / cluster_size after every step
+    expected = vq._ema_w / vq._ema_cluster_size.unsqueeze(1)
+    assert (vq._embedding.weight - expected).abs().max().item() < 1e-5
+    assert "_vq_vae._ema_cluster_size" in model.state_dict()
+    assert all(1 <= p <= 16 for p in perplexities)
+    assert tuple(program.valid_reconstructions.shape) == (16, 3, 8, 8)
+    assert program.encodings.sum().item() == 16 * 4 * 4  # one code per latent position
+
+
+def test_temporal_convolutional_network(as_torch, capsys):
+    program = as_torch("tcn")  # weight_norm (both APIs), Chomp1d slicing, dilated causal Conv1d
+    out = capsys.readouterr().out
+    assert "weight_g (16, 1, 1) weight_v (16, 2, 2)" in out and out.count("Average loss") == 16
+    for losses in (program.legacy_losses, program.param_losses):
+        assert losses[-1] < 0.7 * losses[0]  # the adding problem: the variance is 1/6 at first
+    assert program.names == ["bias", "weight_g", "weight_v"]
+    assert program.names_after == ["bias", "weight"]
+    assert program.g_gap < 1e-5 and program.removed_gap < 1e-5
+    assert program.pnames == [
+        "bias",
+        "parametrizations.weight.original0",
+        "parametrizations.weight.original1",
+    ]
+
+
+def test_bert_masked_lm_and_fine_tuning(as_torch, capsys):
+    program = as_torch("bert_mlm")  # bernoulli masks, labels -100, key padding mask, tied decoder
+    out = capsys.readouterr().out
+    assert out.count("mlm loss") == 3 and "classification accuracy" in out
+    losses = program.mlm_losses
+    assert len(losses) == 150 and sum(losses[-10:]) < 0.3 * sum(losses[:10])
+    assert sum(losses[-10:]) / 10 < math.log(program.n_words)  # better than a uniform guess
+    assert program.fill_accuracy > 1 / program.n_words
+    assert sum(program.clf_losses[-5:]) < sum(program.clf_losses[:5])
+    assert program.accuracy > 0.65  # chains against random words
+    assert program.padding_gap < 1e-4  # padded positions are masked out of attention
+    assert program.mlm.decoder.weight is program.bert.word_embeddings.weight
+    assert program.bert.word_embeddings.weight.grad[program.PAD].abs().sum().item() == 0
+    ids = minigrad.tensor([[1, 5, 6, 7, 8, 9, 10, 11, 12, 13, 2, 0, 0]] * 50)
+    inputs, labels = program.mask_tokens(ids.clone())
+    chosen = labels != -100
+    assert not chosen[:, [0, 10, 11, 12]].any().item()  # special tokens are never chosen
+    assert (inputs[~chosen] == ids[~chosen]).all().item()
+    assert 0.05 < chosen[:, 1:10].float().mean().item() < 0.3
+
+
+def test_maml_sine_regression(as_torch, capsys):
+    program = as_torch("maml")  # functional_call, grad(create_graph) through ReLU, func.grad, vmap
+    out = capsys.readouterr().out
+    assert out.count("iteration") == 6 and "after 5 steps" in out
+    for history in (program.history, program.fo_history):
+        assert len(history) == 150 and sum(history[-30:]) < 0.9 * sum(history[:30])
+    assert program.second_order_gap > 1e-4  # second order terms reach the meta-gradient
+    assert program.vmap_gap < 1e-5  # vmap over tasks equals the Python loop
+    assert program.maml_eval < program.fresh_eval  # the meta-learned start adapts better
+    assert all(p.grad is not None for p in program.model.parameters())
+
+
+def test_ctc_sequence_recognition(as_torch, capsys):
+    program = as_torch("ctc_recognition")  # CTCLoss (padded and 1-D targets), packed BiGRU
+    out = capsys.readouterr().out
+    assert out.count("ctc loss") == 5 and "CER" in out
+    losses = program.losses
+    assert len(losses) == 200 and sum(losses[-20:]) < 0.1 * sum(losses[:20])
+    assert max(program.gaps) < 1e-4  # both target layouts give the same loss
+    assert program.cer < 0.2 and program.exact > 32
+    lengths = program.out_lengths.tolist()
+    assert lengths == program.input_lengths.tolist()  # pad_packed_sequence restores them
+    assert tuple(program.log_probs.shape) == (max(lengths), 64, 6)
+    assert program.scheduler.get_last_lr()[0] == pytest.approx(5e-3 / 4)
+    assert program.greedy_decode(
+        minigrad.tensor(
+            [[[0.0, -9, -9], [-9, 0, -9], [-9, 0, -9], [0, -9, -9], [-9, 0, -9]]]
+        ).transpose(0, 1),
+        minigrad.tensor([5]),
+    ) == [[1, 1]]  # repeats merge, a blank separates them
+
+
+def test_grad_cam_saliency_and_integrated_gradients(as_torch, capsys):
+    program = as_torch("grad_cam")  # forward hook + full backward hook, x.grad.data, linspace path
+    out = capsys.readouterr().out
+    assert out.count("epoch") == 4 and "Grad-CAM peak distance" in out
+    assert program.accuracy > 0.9
+    cams = program.cams
+    assert tuple(cams.shape) == (32, 16, 16) and cams.min().item() >= 0 and cams.max() <= 1
+    assert program.cam_distance.median().item() < 3.0  # the map peaks on the coloured patch
+    assert program.legacy_gap < 1e-6  # register_backward_hook sees the same grad_output
+    assert program.hooks_left == 0  # handles removed
+    assert tuple(program.saliency.shape) == (32, 16, 16) and program.saliency.min().item() >= 0
+    assert program.ig.sum().item() == pytest.approx(program.completeness, rel=0.05, abs=0.05)
+
+
+def test_physics_informed_network(as_torch, capsys):
+    program = as_torch("pinn")  # grad(create_graph) twice, third-order backward, LBFGS wolfe
+    out = capsys.readouterr().out
+    assert out.count("Adam epoch") == 4 and "relative L2 error" in out
+    history = program.history
+    assert len(history) == 202 and history[-1] < 0.01 * history[0]
+    assert history[-1] <= history[199]  # LBFGS improves on Adam
+    assert program.rel_l2 < 0.1  # close to exp(-k pi^2 t) sin(pi x)
+    assert program.second_order_ok is True
+    assert program.x_f.requires_grad and program.x_f.grad is not None  # a leaf: backward fills it
+
+
+def test_word2vec_negative_sampling(as_torch, capsys):
+    program = as_torch("word2vec")  # multinomial noise, bmm, logsigmoid, fill_diagonal_, topk
+    out = capsys.readouterr().out
+    assert out.count("Epoch:") == 8 and "neighbours in the same topic" in out
+    losses = program.losses
+    assert sum(losses[-10:]) < 0.7 * sum(losses[:10])
+    assert max(program.gaps) < 1e-4  # sigmoid().log() and F.logsigmoid agree here
+    assert program.topic_precision > 0.5  # chance is about 5 / 21
+    assert program.noise_dist.sum().item() == pytest.approx(1.0)
+    assert program.similarities.diagonal().eq(-1).all().item()
+
+
+def test_pixelcnn(as_torch, capsys):
+    program = as_torch("pixelcnn")  # Conv2d subclass, weight.data *= mask, super().forward
+    out = capsys.readouterr().out
+    assert out.count("nats/pixel") == 5 and "samples:" in out
+    losses = program.losses
+    assert len(losses) == 40 and sum(losses[-8:]) < 0.2 * sum(losses[:8])
+    assert program.causal_gap == 0.0 and program.weights_masked
+    assert program.future_max == 0.0  # no gradient from a pixel to itself or later pixels
+    assert "mask" in program.net.state_dict() or "0.mask" in program.net.state_dict()
+    sample = program.sample
+    assert tuple(sample.shape) == (16, 1, 8, 8) and set(sample.unique().tolist()) <= {0, 1, 2, 3}
+    assert program.rows_constant > 0.4  # samples keep rows mostly constant, as the data does
+
+
+def test_stochastic_weight_averaging(as_torch, capsys):
+    program = as_torch("swa")  # AveragedModel, SWALR after CosineAnnealingLR, update_bn, EMA
+    out = capsys.readouterr().out
+    assert out.count("model accuracy") == 4 and "averaged 9 models" in out
+    lrs = program.lrs
+    assert lrs[10] == pytest.approx(0.1 * (1 + math.cos(math.pi * 11 / 100)) / 2)
+    assert lrs[11] == pytest.approx(0.25 * 0.05 + 0.75 * lrs[10])  # SWALR from the current rate
+    assert lrs[-1] == pytest.approx(0.05)
+    assert int(program.swa_model.n_averaged) == 9
+    assert int(program.ema_model.n_averaged) == 20 * 16  # every batch
+    assert not program.bn_after.equal(program.bn_before)  # update_bn recomputed them
+    for name in ("model", "swa", "ema"):
+        assert program.results[name] > 0.7, name
+    assert (program.probs.sum(1) - 1).abs().max().item() < 1e-5
+    assert program.swa_model.module[1].momentum == 0.1  # restored after update_bn
+
+
+def test_soft_actor_critic(as_torch, capsys):
+    program = as_torch("sac")  # Normal.rsample, tanh log-prob correction, torch.min, log_alpha
+    out = capsys.readouterr().out
+    assert out.count("global_step=") == 2 and "evaluation return" in out
+    assert program.final_return > 0.3 * program.initial_return  # returns are negative costs
+    alphas = program.alphas
+    assert alphas[-1] < alphas[0] < 1.0 and all(a > 0 for a in alphas)
+    assert all(math.isfinite(q) for q in program.q_losses) and len(program.q_losses) == 849
+    assert 0 < program.target_gap < 1  # Polyak-averaged targets trail the critics
+    assert program.log_alpha.grad is not None and program.rb.size == 1000
+
+
+def test_siamese_and_triplet_networks(as_torch, capsys):
+    program = as_torch("siamese")  # Dataset pairs, torch.cat of twin embeddings, BCELoss, triplets
+    out = capsys.readouterr().out
+    assert out.count("Test set: Average loss") == 6 and out.count("triplets: loss") == 2
+    # (six small epochs are too few for the pair classifier to learn; the pipeline must run)
+    assert len(program.train_losses) == 6 and all(math.isfinite(v) for v in program.train_losses)
+    assert all(0.0 <= a <= 1.0 for a in program.accuracies)
+    assert program.scheduler.get_last_lr()[0] == pytest.approx(0.7**6)
+    for name in ("euclidean", "cosine"):
+        history, knn_accuracy = program.results[name]
+        assert all(math.isfinite(v) for v in history)  # a dead embedding must not give NaN
+        assert sum(history[-10:]) < 0.3 * sum(history[:10]) and knn_accuracy > 0.8
+
+
+def test_fast_neural_style(as_torch, capsys):
+    program = as_torch("fast_neural_style")  # ReflectionPad2d, InstanceNorm2d(affine), namedtuple
+    out = capsys.readouterr().out
+    assert out.count("Epoch") == 3
+    style = [s for _, s in program.history]
+    assert style[-1] < 0.7 * style[0] and all(c > 0 for c, _ in program.history)
+    assert program.vgg_frozen and all(p.grad is None for p in program.vgg.parameters())
+    assert program.img.shape == (16, 16, 3) and str(program.img.dtype) == "uint8"
+    assert tuple(program.output.shape) == (2, 3, 16, 16)
+    gram = program.gram_matrix(minigrad.ones(2, 3, 4, 4))
+    assert tuple(gram.shape) == (2, 3, 3) and gram.flatten().tolist() == pytest.approx([1 / 3] * 18)
+    x = minigrad.full((1, 3, 1, 1), 255.0)
+    assert program.normalize_batch(x).flatten().tolist() == pytest.approx(
+        [(1 - m) / s for m, s in zip((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))], rel=1e-5
+    )

@@ -125,6 +125,31 @@ def test_pad_and_pack_sequence_match_torch():
     assert packed_m.unsorted_indices.tolist() == packed_t.unsorted_indices.tolist()
 
 
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_unpad_and_unpack_sequence_match_torch(batch_first):
+    torch = pytest.importorskip("torch")
+    from torch.nn.utils import rnn as torch_rnn
+
+    rng = np.random.default_rng(6)
+    arrays = [rng.standard_normal((n, 2)) for n in (2, 4, 3)]
+    lengths = [2, 4, 3]
+    for lib, utils, lens in (
+        (minigrad, rnn_utils, minigrad.tensor(lengths)),
+        (torch, torch_rnn, torch.tensor(lengths)),
+    ):
+        tensors = [lib.tensor(a, requires_grad=True) for a in arrays]
+        padded = utils.pad_sequence(tensors, batch_first=batch_first)
+        pieces = utils.unpad_sequence(padded, lens, batch_first=batch_first)
+        assert [tuple(p.shape) for p in pieces] == [(2, 2), (4, 2), (3, 2)]
+        for piece, a in zip(pieces, arrays):
+            np.testing.assert_array_equal(piece.detach().numpy(), a)
+        unpacked = utils.unpack_sequence(utils.pack_sequence(tensors, enforce_sorted=False))
+        for piece, a in zip(unpacked, arrays):
+            np.testing.assert_array_equal(piece.detach().numpy(), a)
+        sum((p * (i + 1)).sum() for i, p in enumerate(unpacked)).backward()
+        assert [t.grad[0, 0].item() for t in tensors] == [1.0, 2.0, 3.0]
+
+
 @pytest.mark.parametrize("name", ["LSTMCell", "GRUCell", "RNNCell"])
 def test_cells_match_torch(name, device):
     torch = pytest.importorskip("torch")

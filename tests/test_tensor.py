@@ -120,6 +120,37 @@ def test_getitem_matches_numpy():
     np.testing.assert_array_equal(t[minigrad.tensor([1, 0])].numpy(), a[[1, 0]])
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: [t.tensor([1.0]), t.tensor([2.0])],  # shape-(1,) tensors are scalars
+        lambda t: [t.ones(1, 1), t.tensor(3.0)],
+        lambda t: [[t.tensor([1.0])], [t.tensor([2.0])]],
+        lambda t: (t.tensor(3), t.tensor(4)),
+        lambda t: [t.tensor(1.0, dtype=t.float64), 2],  # the tensor's dtype takes part
+        lambda t: [t.tensor(1, dtype=t.int32)],
+        lambda t: [t.tensor(1.5, dtype=t.float16), 1],
+        lambda t: [t.tensor(2), 1.5],
+        lambda t: [t.tensor(True), t.tensor(False)],
+        lambda t: [1.0, t.tensor(2.0, requires_grad=True)],
+    ],
+)
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad")  # PyTorch's
+def test_tensor_of_a_sequence_holding_tensors_reads_them_as_scalars(make):
+    torch = pytest.importorskip("torch")
+    expected = torch.tensor(make(torch))
+    got = minigrad.tensor(make(minigrad))
+    assert got.tolist() == expected.tolist() and str(got.dtype)[9:] == str(expected.dtype)[6:]
+    assert not got.requires_grad
+
+
+def test_tensor_of_a_sequence_refuses_tensors_of_several_elements():
+    torch = pytest.importorskip("torch")
+    for lib in (torch, minigrad):
+        with pytest.raises(ValueError, match="only one element tensors"):
+            lib.tensor([lib.tensor([1.0, 2.0]), lib.tensor([3.0, 4.0])])
+
+
 def test_setitem_outside_the_graph():
     t = minigrad.zeros(3)
     t[1] = 5.0
@@ -131,6 +162,36 @@ def test_setitem_outside_the_graph():
     with minigrad.no_grad():
         x[0] = 1.0
     assert x.tolist() == [1.0, 0.0, 0.0]
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        lambda t: (1, slice(None), t([0, 2, 3]), t([0, 2, 3])),  # int, slice, then two arrays
+        lambda t: (0, slice(None), t([1, 2])),
+        lambda t: (t([1, 0]), 2, slice(None), t([0, 3])),  # arrays split by an int
+        lambda t: (1, Ellipsis, t([3, 0])),
+        lambda t: (slice(0, 2), 1, None, t([2, 2, 1])),
+    ],
+)
+def test_setitem_with_ints_and_index_tensors_follows_pytorch_dim_order(device, key):
+    """PyTorch applies ints first, so ``x[1, :, idx, idx] = v`` fills a (3, len(idx)) region,
+    where NumPy would move the advanced dims to the front and refuse a (3, n) value."""
+    torch = pytest.importorskip("torch")
+    values = np.arange(2 * 3 * 4 * 5, dtype=np.float32).reshape(2, 3, 4, 5)
+    expected = torch.tensor(values)
+    mkey = key(lambda v: minigrad.tensor(v, device=device))
+    tkey = key(lambda v: torch.tensor(v))
+    target = expected[tkey]
+    value = np.arange(target.numel(), dtype=np.float32).reshape(target.shape) + 1000
+    expected[tkey] = torch.tensor(value)
+    got = minigrad.tensor(values, device=device)
+    assert tuple(got[mkey].shape) == tuple(target.shape)
+    got[mkey] = minigrad.tensor(value, device=device)
+    np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
+    got[mkey] += 1  # read-modify-write through the same key
+    expected[tkey] += 1
+    np.testing.assert_array_equal(got.cpu().numpy(), expected.numpy())
 
 
 def test_in_place_methods():

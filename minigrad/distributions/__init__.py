@@ -3,7 +3,8 @@ reparameterized ``rsample`` where the family has one), ``log_prob``, ``entropy``
 closed-form KL divergences, with PyTorch's argument validation.
 
 Families: Normal, MultivariateNormal, Uniform, Exponential, Laplace, Bernoulli, Categorical,
-OneHotCategorical, and Independent (batch dims read as event dims); and those built on the
+OneHotCategorical, Independent (batch dims read as event dims) and MixtureSameFamily (a
+Categorical choice among a batch of components); and those built on the
 special functions: Gamma, Chi2, Beta, Dirichlet, Poisson, Binomial, Geometric, Cauchy,
 HalfNormal, LogNormal, StudentT (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
 reparameterized gradient: their ``rsample`` raises NotImplementedError).
@@ -22,6 +23,7 @@ from .exponential import Exponential
 from .independent import Independent
 from .kl import kl_divergence, register_kl
 from .laplace import Laplace
+from .mixture_same_family import MixtureSameFamily
 from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
@@ -48,6 +50,7 @@ __all__ = [
     "Exponential",
     "Independent",
     "Laplace",
+    "MixtureSameFamily",
     "MultivariateNormal",
     "Normal",
     "OneHotCategorical",

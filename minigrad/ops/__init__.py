@@ -104,7 +104,7 @@ from .reduce import (
     sum_to_size,
     var,
 )
-from .scan import cummax, cummin, cumprod, diff
+from .scan import cummax, cummin, cumprod, cumulative_trapezoid, diff, trapezoid, trapz
 from .scatter import index_add, index_copy, index_fill, masked_scatter, scatter, scatter_reduce
 from .search import bincount, bucketize, searchsorted, unique
 from .selection import argwhere, masked_select, repeat_interleave, take, take_along_dim, unfold

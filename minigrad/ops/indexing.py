@@ -143,16 +143,29 @@ def getitem(input, key):
     when a slice or None separates them. So a key with both is applied in those two steps.
     """
     key = normalize_key(input, key)
-    ints = [isinstance(k, int) for k in key]
-    if any(ints) and any(_is_array_index(k) for k in key):
-        selects = tuple(
-            k if is_int or k is Ellipsis else slice(None)
-            for k, is_int in zip(key, ints)
-            if k is not None
-        )
-        rest = tuple(k for k, is_int in zip(key, ints) if not is_int)
+    split = split_int_key(key)
+    if split is not None:
+        selects, rest = split
         return GetItem(rest)(GetItem(selects)(input))
     return GetItem(key)(input)
+
+
+def split_int_key(key: tuple):
+    """``(selects, rest)`` for a normalised key holding both ints and index arrays, else None.
+
+    ``x[key]`` is ``x[selects][rest]`` with PyTorch's dim order: ``selects`` is the ints alone
+    (a basic index: a view), ``rest`` the other entries. Reading and writing both use it.
+    """
+    ints = [isinstance(k, int) for k in key]
+    if not (any(ints) and any(_is_array_index(k) for k in key)):
+        return None
+    selects = tuple(
+        k if is_int or k is Ellipsis else slice(None)
+        for k, is_int in zip(key, ints)
+        if k is not None
+    )
+    rest = tuple(k for k, is_int in zip(key, ints) if not is_int)
+    return selects, rest
 
 
 def normalize_key(input, key):

@@ -10,8 +10,9 @@ from collections import namedtuple
 import numpy as np
 
 from .. import dtypes
+from ..autograd import graph
 from .base import Op, constant, kept_shape, normalize_dim, normalize_dims, on_input_device
-from .elementwise import where
+from .elementwise import maximum, minimum, where
 
 INT64 = np.dtype("int64")
 
@@ -322,7 +323,21 @@ def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """Standard deviation: the square root of :func:`var` (float16 computed in float32)."""
     if unbiased is not None:
         correction = int(unbiased)
-    return in_accumulator(lambda x: _var(x, dim, correction, keepdim).sqrt(), input)
+    return in_accumulator(lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim)), input)
+
+
+def _pow_zero_safe(v, exponent: float):
+    """v ** exponent (v >= 0) whose gradient is 0 where v = 0."""
+    zero = v == 0
+    return where(zero, 0.0, where(zero, 1.0, v) ** exponent)
+
+
+def _sqrt_zero_safe(v):
+    """sqrt(v) whose gradient is 0 where v = 0, as PyTorch's std backward (plain sqrt would
+    give inf · 0 = NaN for a constant slice); the square root never sees that zero, so
+    higher derivatives stay finite too."""
+    zero = v == 0
+    return where(zero, 0.0, where(zero, 1.0, v).sqrt())
 
 
 def amax(input, dim=(), keepdim=False):
@@ -359,24 +374,52 @@ MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
 
-def max(input, dim=None, keepdim=False):
-    """The largest value (no ``dim``), or ``(values, indices)`` along ``dim``.
+def max(input, dim=None, keepdim=False, *, other=None):
+    """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or, given a tensor
+    ``other`` (also as the second positional argument), :func:`maximum` of the two.
 
     Without ``dim`` the gradient is shared evenly by tied maxima; with ``dim`` it goes to the
     entry whose index is returned (the first maximum), as PyTorch does.
+
+    Example: ``torch.max(x, 1)`` gives ``(values, indices)``; ``torch.max(x, y)`` the
+    elementwise maximum, as in PyTorch.
     """
+    other = _binary_form(input, dim, keepdim, other, "max")
+    if other is not None:
+        return maximum(input, other)
     if dim is None:
         _check_empty_reduction(input, (), None, "max")
         return amax(input)
     return _extreme_along(input, dim, keepdim, "argmax", MaxResult)
 
 
-def min(input, dim=None, keepdim=False):
-    """The smallest value (no ``dim``), or ``(values, indices)`` along ``dim``."""
+def min(input, dim=None, keepdim=False, *, other=None):
+    """The smallest value (no ``dim``), ``(values, indices)`` along ``dim``, or, given a tensor
+    ``other`` (also as the second positional argument), :func:`minimum` of the two."""
+    other = _binary_form(input, dim, keepdim, other, "min")
+    if other is not None:
+        return minimum(input, other)
     if dim is None:
         _check_empty_reduction(input, (), None, "min")
         return amin(input)
     return _extreme_along(input, dim, keepdim, "argmin", MinResult)
+
+
+def _binary_form(input, dim, keepdim, other, op):
+    """The tensor of ``torch.max(input, other)`` / ``torch.min(input, other)``, or None for the
+    reduction forms; PyTorch tells the forms apart by the second argument's type."""
+    if other is None and isinstance(dim, graph.Tensor):
+        other, dim = dim, None
+    if other is None:
+        return None
+    if not isinstance(other, graph.Tensor):
+        raise TypeError(f"{op}(): argument 'other' must be Tensor, not {type(other).__name__}")
+    if dim is not None or keepdim:
+        raise TypeError(
+            f"{op}() received an invalid combination of arguments: the elementwise form "
+            f"{op}(input, other) takes no dim or keepdim"
+        )
+    return other
 
 
 def _extreme_along(input, dim, keepdim, arg, result_type):
@@ -457,8 +500,15 @@ def _p_norm(input, p, dims, keepdim):
         return (input != 0).sum(dims, keepdim=keepdim).to(input.dtype)
     if p == 1:
         return input.abs().sum(dims, keepdim=keepdim)
-    if isinstance(p, (int, float)):
+    if isinstance(p, (int, float)) and p < 0:  # a zero entry makes the norm 0 (|0|^p = inf)
         return (input.abs() ** p).sum(dims, keepdim=keepdim) ** (1.0 / p)
+    if isinstance(p, (int, float)):
+        # (Σ|x|^p)^(1/p) with PyTorch's gradient 0 at zero entries and at a zero norm: the
+        # powers never see a 0 (0^(p-1) or 0^(1/p - 1) would make inf · 0 = NaN)
+        a = input.abs()
+        zero = a == 0
+        total = where(zero, 0.0, where(zero, 1.0, a) ** p).sum(dims, keepdim=keepdim)
+        return _pow_zero_safe(total, 1.0 / p)
     raise NotImplementedError(f"norm: p={p!r} (matrix norms such as 'nuc') is not supported")
 
 

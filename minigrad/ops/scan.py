@@ -1,5 +1,5 @@
-"""Scans along a dimension: cumulative product, running max/min with their indices, and
-finite differences (``cumsum`` lives with the reductions)."""
+"""Scans along a dimension: cumulative product, running max/min with their indices, finite
+differences and the trapezoid rule (``cumsum`` lives with the reductions)."""
 
 from __future__ import annotations
 
@@ -141,3 +141,51 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         else:
             x = x[lead + (slice(1, None),)] - x[lead + (slice(None, -1),)]
     return x
+
+
+def _trapezoid_areas(y, x, dx, dim: int, op: str):
+    """The areas of the trapezoids between neighbouring samples along ``dim``."""
+    if y.ndim == 0:
+        raise IndexError(f"{op}: y must have at least one dimension")
+    d = normalize_dim(dim, y.ndim, op)
+    if not y.dtype.is_floating_point:
+        y = y.to(dtypes.get_default_dtype())
+    lead = (slice(None),) * d
+    heights = (y[lead + (slice(1, None),)] + y[lead + (slice(None, -1),)]) / 2
+    if x is None:
+        return heights * (1.0 if dx is None else dx), d
+    if x.ndim == 1:
+        if x.shape[0] != y.shape[d]:
+            raise RuntimeError(f"{op}: There must be one `x` value for each sample point")
+        widths = diff(x).reshape(with_size((1,) * y.ndim, d, -1))
+    else:
+        widths = diff(x, dim=dim)
+    return heights * widths, d
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The integral of ``y`` along ``dim`` by the trapezoid rule, at sample points ``x`` (a
+    1-D tensor as long as that dim, or one broadcasting with ``y``) or evenly ``dx`` apart
+    (default 1), as ``torch.trapezoid``. Integer ``y`` integrates in the default dtype.
+
+    Example:
+        >>> minigrad.trapezoid(minigrad.tensor([1.0, 2.0, 3.0]))  # tensor(4.)
+    """
+    areas, d = _trapezoid_areas(y, x, dx, dim, "trapezoid")
+    return areas.sum(d)
+
+
+def trapz(y, x=None, *, dx=None, dim=-1):
+    """:func:`trapezoid` under its older name (``torch.trapz``)."""
+    return trapezoid(y, x, dx=dx, dim=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoid-rule integral of ``y`` along ``dim`` (one value fewer than ``y``
+    has samples), as ``torch.cumulative_trapezoid``.
+
+    Example:
+        >>> minigrad.cumulative_trapezoid(minigrad.tensor([1.0, 2.0, 3.0]))  # [1.5, 4.0]
+    """
+    areas, d = _trapezoid_areas(y, x, dx, dim, "cumulative_trapezoid")
+    return areas.cumsum(d)

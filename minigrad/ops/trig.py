@@ -154,7 +154,8 @@ class Exp2(Op):
 
 
 class Atan2(Op):
-    """z = atan2(y, x), the angle of (x, y); dz/dy = x/(x² + y²), dz/dx = -y/(x² + y²)"""
+    """z = atan2(y, x), the angle of (x, y); dz/dy = x/(x² + y²), dz/dx = -y/(x² + y²)
+    (0 at the origin, as PyTorch, where the formula would give 0/0)"""
 
     save_inputs = True
 
@@ -163,7 +164,9 @@ class Atan2(Op):
 
     def backward(self, gz):
         y, x = self.saved_tensors
-        scale = gz / (x * x + y * y)
+        r2 = x * x + y * y
+        origin = r2 == 0
+        scale = where(origin, 0.0, gz / where(origin, 1.0, r2))
         return scale * x, -scale * y
 
 

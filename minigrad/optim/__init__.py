@@ -1,6 +1,6 @@
 """Optimizers with PyTorch's ``torch.optim`` names, defaults and update rules; schedulers."""
 
-from . import lr_scheduler
+from . import lr_scheduler, swa_utils
 from ._adafactor import Adafactor
 from .adadelta import Adadelta
 from .adagrad import Adagrad
@@ -27,6 +27,7 @@ __all__ = [
     "Optimizer",
     "RMSprop",
     "lr_scheduler",
+    "swa_utils",
     # -- branch optimutils
     "ASGD",
     "Adafactor",

@@ -49,13 +49,25 @@ def softshrink(input, lambd: float = 0.5):
 
 
 def hardsigmoid(input, inplace: bool = False):
-    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between."""
-    return maybe_inplace(lambda x: (x + 3.0).clamp(0.0, 6.0) / 6.0, input, inplace)
+    """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (gradient 1/6 strictly
+    between, 0 at ±3, as PyTorch)."""
+
+    def fn(x):
+        inside = (x > -3.0) & (x < 3.0)  # NaN is outside: no gradient, as in PyTorch
+        return ops.where(inside, (x + 3.0) / 6.0, ((x + 3.0).clamp(0.0, 6.0) / 6.0).detach())
+
+    return maybe_inplace(fn, input, inplace)
 
 
 def hardswish(input, inplace: bool = False):
-    """x·relu6(x + 3) / 6."""
-    return maybe_inplace(lambda x: x * (x + 3.0).clamp(0.0, 6.0) / 6.0, input, inplace)
+    """x·relu6(x + 3) / 6, with PyTorch's gradient at the kinks: 0 at -3, 1 at 3."""
+
+    def fn(x):
+        middle = (x > -3.0) & (x < 3.0)  # NaN falls to the identity branch, as in PyTorch
+        xm = ops.where(middle, x, 0.0)  # the unpicked branch must not turn NaN into NaN grads
+        return ops.where(x <= -3.0, x * 0.0, ops.where(middle, xm * (xm + 3.0) / 6.0, x))
+
+    return maybe_inplace(fn, input, inplace)
 
 
 def tanhshrink(input):

@@ -130,7 +130,9 @@ def add_windows(xp, part, geom: Geometry, shape: tuple, dtype):
                 view += part(i, j)
     if frame.shape == (n, c, h, w):
         return frame
-    return frame[:, :, pt : pt + h, pl : pl + w]
+    # A contiguous copy, not a view into the padded frame: PyTorch's input gradients of conv
+    # and pooling are contiguous (``grad.view(n, -1)`` works), and the frame is freed.
+    return xp.ascontiguousarray(frame[:, :, pt : pt + h, pl : pl + w])
 
 
 def im2col(xp, x, geom: Geometry, order: str = "cijnhw"):

@@ -31,8 +31,16 @@ def relu6(input, inplace: bool = False):
 
 
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
-    """x clamped to [min_val, max_val]."""
-    return maybe_inplace(lambda x: ops.clamp(x, min_val, max_val), input, inplace)
+    """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at the bounds
+    and beyond, as PyTorch's (``clamp``'s is 1 at the bounds)."""
+    return maybe_inplace(lambda x: _open_clamp(x, min_val, max_val), input, inplace)
+
+
+def _open_clamp(x, low: float, high: float):
+    """``clamp(x, low, high)`` whose gradient is 0 at ``low`` and ``high`` (a kink belongs to
+    the flat side, as in PyTorch's hardtanh, relu6 and hardsigmoid)."""
+    outside = (x <= low) | (x >= high)  # NaN is inside: it passes through with gradient 1
+    return ops.where(outside, ops.clamp(x, low, high).detach(), x)
 
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):

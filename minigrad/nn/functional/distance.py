@@ -14,8 +14,10 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
         minigrad.Size([4])
     """
     x1, x2 = ops.broadcast_tensors(x1, x2)
-    n1 = (x1 * x1).sum(dim, keepdim=True).sqrt().clamp(min=eps)
-    n2 = (x2 * x2).sum(dim, keepdim=True).sqrt().clamp(min=eps)
+    # the 2-norm op, whose gradient at a zero vector is 0 as PyTorch's (sqrt of the summed
+    # squares would give 0 · inf = NaN there, where the clamp has already cut the path)
+    n1 = ops.norm(x1, 2, dim, True).clamp(min=eps)
+    n2 = ops.norm(x2, 2, dim, True).clamp(min=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
 
 

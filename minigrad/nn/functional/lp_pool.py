@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ...ops import relu
+from ...ops import relu, where
 from ._windows import pair
 from .pooling import avg_pool1d, avg_pool2d, one
 from .pooling3d import avg_pool3d
@@ -15,8 +15,11 @@ __all__ = ["lp_pool1d", "lp_pool2d", "lp_pool3d"]
 
 def _lp(pooled, kernel: tuple, norm_type: float):
     """The window averages of xᵖ back to (Σ xᵖ)^(1/p); a negative sum (odd p) gives 0, as
-    PyTorch's ``sign(s)·relu(|s|)``."""
-    return (pooled.sign() * relu(pooled.abs())).mul(math.prod(kernel)).pow(1.0 / norm_type)
+    PyTorch's ``sign(s)·relu(|s|)``. An all-zero window has gradient 0, as in PyTorch (the
+    root never sees that zero: 0^(1/p - 1) · 0 would be NaN)."""
+    total = (pooled.sign() * relu(pooled.abs())).mul(math.prod(kernel))
+    zero = total == 0
+    return where(zero, 0.0, where(zero, 1.0, total).pow(1.0 / norm_type))
 
 
 def lp_pool1d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):

@@ -186,7 +186,7 @@ def multi_margin_loss(
         raise RuntimeError(f"multi_margin_loss: target out of range ({e})") from None
     safe = labels.clamp(0, c - 1).unsqueeze(1)
     picked = ops.gather(rows, 1, safe)
-    hinge = (margin - picked + rows).clamp(min=0)
+    hinge = ops.relu(margin - picked + rows)  # gradient 0 where the margin is met exactly
     if p == 2:
         hinge = hinge * hinge
     others = arange(c, device=rows.device).unsqueeze(0) != safe  # i = y does not count
@@ -230,7 +230,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
         1, slot, 1.0
     )[:, :c]
     picked = ops.gather(rows, 1, slot.clamp(0, c - 1))  # (N, S)
-    hinge = (1 - picked.unsqueeze(2) + rows.unsqueeze(1)).clamp(min=0)  # (N, S, C)
+    hinge = ops.relu(1 - picked.unsqueeze(2) + rows.unsqueeze(1))  # (N, S, C); 0-grad at 0
     pair = listed.unsqueeze(2) & (is_target == 0).unsqueeze(1)
     per = ops.where(pair, hinge, hinge * 0).sum((1, 2)) / c
     per = per.reshape(tuple(input.shape[:-1])) if input.ndim else per.reshape(())

@@ -1,6 +1,12 @@
-"""Forward hooks of modules: the call that runs them around ``forward``."""
+"""Hooks of modules: the call that runs forward hooks around ``forward``, and the identity
+boundaries through which full backward hooks see a module's input and output gradients."""
 
 from __future__ import annotations
+
+import warnings
+
+from ...autograd import Function, grad_mode
+from ...tensor import Tensor
 
 
 def call_with_hooks(module, args: tuple, kwargs: dict):
@@ -20,7 +26,13 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
             result = hook(module, args)
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
+    state = None
+    if (module._backward_hooks or module._backward_pre_hooks) and grad_mode.is_grad_enabled():
+        state = _BackwardHookState(module)
+        args = state.wrap_inputs(args)
     output = module.forward(*args, **kwargs)
+    if state is not None:
+        output = state.wrap_outputs(output)
     for hook_id, hook in list(module._forward_hooks.items()):
         if hook_id in with_kwargs:
             result = hook(module, args, kwargs, output)
@@ -29,3 +41,109 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
         if result is not None:
             output = result
     return output
+
+
+class _Boundary(Function):
+    """Identity (by copy) on the tensors given; their gradients go to ``state`` in backward,
+    which may replace them."""
+
+    @staticmethod
+    def forward(ctx, state, stage, *tensors):
+        ctx.state, ctx.stage = state, stage
+        ctx.set_materialize_grads(False)  # an output no gradient reached stays None
+        return tuple(t.clone() for t in tensors)
+
+    @staticmethod
+    def backward(ctx, *grads):
+        return (None, None, *ctx.state.gradients(ctx.stage, grads))
+
+
+class _BackwardHookState:
+    """One call of a module with full backward hooks: which positional arguments and which
+    outputs went through the boundaries, and the output gradients once known."""
+
+    def __init__(self, module):
+        self.module = module
+        self.n_args = 0
+        self.input_positions: list = []  # positional args that require grad
+        self.grad_output = None
+
+    def wrap_inputs(self, args: tuple) -> tuple:
+        self.n_args = len(args)
+        self.input_positions = [
+            i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad
+        ]
+        if not self.input_positions:
+            return args
+        passed = _Boundary.apply(self, "input", *(args[i] for i in self.input_positions))
+        args = list(args)
+        for i, t in zip(self.input_positions, passed):
+            args[i] = t
+        return tuple(args)
+
+    def wrap_outputs(self, output):
+        single = isinstance(output, Tensor)
+        items = (output,) if single else output
+        if not isinstance(items, (tuple, list)):
+            return output
+        positions = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
+        self.n_outputs = sum(isinstance(o, Tensor) for o in items)
+        self.output_slots = [
+            sum(isinstance(o, Tensor) for o in items[:i]) for i in positions
+        ]  # index among the tensor outputs
+        if not positions:
+            return output
+        passed = _Boundary.apply(self, "output", *(items[i] for i in positions))
+        wrapped = list(items)
+        for i, t in zip(positions, passed):
+            wrapped[i] = t
+        if single:
+            return wrapped[0]
+        return type(output)(wrapped) if isinstance(output, tuple) else wrapped
+
+    def gradients(self, stage: str, grads: tuple) -> tuple:
+        module = self.module
+        if stage == "output":
+            grad_output = [None] * self.n_outputs
+            for slot, g in zip(self.output_slots, grads):
+                grad_output[slot] = g
+            grad_output = tuple(grad_output)
+            for hook in list(module._backward_pre_hooks.values()):
+                result = hook(module, grad_output)
+                if result is not None:
+                    grad_output = _checked(result, len(grad_output), "backward pre-hook")
+            self.grad_output = grad_output
+            if not self.input_positions and module._backward_hooks:
+                warnings.warn(
+                    "Full backward hook is firing when gradients are computed with respect to "
+                    "module outputs since no inputs require gradients.",
+                    UserWarning,
+                    stacklevel=2,
+                )
+                self._run_full_hooks((None,) * self.n_args)
+            return tuple(grad_output[slot] for slot in self.output_slots)
+        grad_input = [None] * self.n_args
+        for i, g in zip(self.input_positions, grads):
+            grad_input[i] = g
+        grad_input = self._run_full_hooks(tuple(grad_input))
+        return tuple(grad_input[i] for i in self.input_positions)
+
+    def _run_full_hooks(self, grad_input: tuple) -> tuple:
+        module, grad_output = self.module, self.grad_output
+        if grad_output is None:  # the outputs had no gradient path (or were not tensors)
+            grad_output = (None,) * getattr(self, "n_outputs", 0)
+        for hook in list(module._backward_hooks.values()):
+            result = hook(module, grad_input, grad_output)
+            if result is not None:
+                grad_input = _checked(result, len(grad_input), "backward hook")
+        return grad_input
+
+
+def _checked(result, expected: int, what: str) -> tuple:
+    result = tuple(result) if isinstance(result, (tuple, list)) else (result,)
+    if len(result) != expected:
+        raise RuntimeError(
+            f"{what} returned an invalid number of gradients - got {len(result)}, but expected "
+            f"{expected}"
+        )
+    return result

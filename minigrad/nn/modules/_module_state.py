@@ -107,6 +107,11 @@ class StateMixin:
     def bfloat16(self) -> StateMixin:
         return self._cast_floats(dtypes.bfloat16)
 
+    def type(self, dst_type) -> StateMixin:
+        """Cast every parameter, gradient and buffer (integer ones too, as PyTorch) to
+        ``dst_type``, in place; returns ``self``."""
+        return self._apply(lambda t: t.type(dst_type))
+
     # -- state dict ---------------------------------------------------------------------------
     def state_dict(self, *args, destination=None, prefix: str = "", keep_vars: bool = False):
         """An ordered dict of every parameter and persistent buffer, by qualified name.

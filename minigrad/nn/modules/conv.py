@@ -4,6 +4,7 @@ parameters, default initialisation and reprs."""
 from __future__ import annotations
 
 from ...creation import empty
+from ...ops import pad
 from .. import init
 from ..functional._windows import pair
 from ..functional.conv import conv1d, conv2d, conv3d, conv_padding
@@ -58,8 +59,8 @@ class _ConvNd(Module):
                 f"{name}: padding_mode must be one of {list(self._padding_modes)}, got "
                 f"{padding_mode!r}"
             )
-        if padding_mode != "zeros":
-            raise NotImplementedError(f"{name}: padding_mode={padding_mode!r} (only 'zeros')")
+        if padding_mode != "zeros" and self.transposed:
+            raise ValueError(f'Only "zeros" padding mode is supported for {name}')
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
         self.kernel_size = pair(kernel_size, "kernel_size", name, n)
         self.stride = pair(stride, "stride", name, n)
@@ -102,6 +103,20 @@ class _ConvNd(Module):
             s += f", padding_mode={self.padding_mode}"
         return s
 
+    def _padded(self, input) -> tuple:
+        """``(input, padding)`` for the convolution: with ``padding_mode`` 'reflect',
+        'replicate' or 'circular' the input is padded by :func:`F.pad` in that mode and the
+        convolution itself pads nothing, as PyTorch does."""
+        if self.padding_mode == "zeros":
+            return input, self.padding
+        before, after = conv_padding(
+            self.padding, self.kernel_size, self.stride, self.dilation, type(self).__name__
+        )
+        widths = []
+        for b, a in zip(reversed(before), reversed(after)):  # F.pad lists the last dim first
+            widths += [b, a]
+        return pad(input, widths, mode=self.padding_mode), 0
+
     def _check_input(self, x) -> None:
         n, c = self.dims, self.in_channels
         spatial = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[n]
@@ -123,7 +138,9 @@ class Conv2d(_ConvNd):
         padding: an int, a pair, ``'valid'`` or ``'same'`` (stride 1).
         groups: split the channels into independent groups (``in_channels`` = groups: depthwise).
         bias: learn a per-channel bias (default True).
-        padding_mode: ``'zeros'`` only (other modes raise NotImplementedError).
+        padding_mode: ``'zeros'`` (default), ``'reflect'``, ``'replicate'`` or ``'circular'``:
+            how the input is padded (transposed convolutions take ``'zeros'`` only, as in
+            PyTorch).
 
     Shape:
         input (N, C_in, H, W) or (C_in, H, W) → output (N, C_out, H_out, W_out); weight
@@ -139,8 +156,9 @@ class Conv2d(_ConvNd):
 
     def forward(self, input):
         self._check_input(input)
+        input, padding = self._padded(input)
         return conv2d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
 
@@ -161,8 +179,9 @@ class Conv1d(_ConvNd):
 
     def forward(self, input):
         self._check_input(input)
+        input, padding = self._padded(input)
         return conv1d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
 
@@ -361,8 +380,9 @@ class Conv3d(_ConvNd):
 
     def forward(self, input):
         self._check_input(input)
+        input, padding = self._padded(input)
         return conv3d(
-            input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups
+            input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 from collections import OrderedDict
 from collections.abc import Iterator
+from types import MappingProxyType
 
 from ...autograd.graph import RemovableHandle
 from ...tensor import Tensor
@@ -52,6 +53,10 @@ class Module(StateMixin):
     """
 
     training: bool
+    # Read-only fallbacks for modules restored from files written before backward hooks
+    # existed (their __dict__ lacks these); registering a hook gives the module its own dict.
+    _backward_hooks = MappingProxyType({})
+    _backward_pre_hooks = MappingProxyType({})
 
     def __init__(self, *args, **kwargs):
         if args or kwargs:
@@ -67,6 +72,8 @@ class Module(StateMixin):
         setattr_("_modules", {})
         setattr_("_forward_pre_hooks", OrderedDict())
         setattr_("_forward_hooks", OrderedDict())
+        setattr_("_backward_pre_hooks", OrderedDict())
+        setattr_("_backward_hooks", OrderedDict())
         setattr_("_hooks_with_kwargs", set())
 
     def forward(self, *args, **kwargs):
@@ -76,7 +83,12 @@ class Module(StateMixin):
 
     # -- calling ------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
-        if not (self._forward_pre_hooks or self._forward_hooks):
+        if not (
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+        ):
             return self.forward(*args, **kwargs)
         return call_with_hooks(self, args, kwargs)
 
@@ -116,13 +128,54 @@ class Module(StateMixin):
             self._hooks_with_kwargs.add(handle.id)
         return handle
 
-    def register_full_backward_hook(self, hook, prepend: bool = False):
-        raise NotImplementedError(
-            "Module.register_full_backward_hook is not supported in minigrad; register a forward "
-            "hook and call Tensor.register_hook on the output instead"
-        )
+    def register_full_backward_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_input, grad_output)`` when the gradients with respect to the
+        module's inputs have been computed; it may return a replacement ``grad_input``.
 
-    register_backward_hook = register_full_backward_hook
+        ``grad_input`` has one entry per positional argument of the call (None where it is
+        not a tensor that requires grad), ``grad_output`` one per tensor output (None where no
+        gradient reached it). Keyword arguments are not covered, as in PyTorch. When no input
+        requires grad, the hook runs once the output gradients are known, with ``grad_input``
+        all None. Differs on purpose: the module's tensor inputs and outputs pass through an
+        identity that copies them (PyTorch returns them as views and forbids changing such an
+        output in place; here an in-place change afterwards is allowed).
+
+        Example (Grad-CAM):
+            >>> grads = []
+            >>> layer.register_full_backward_hook(lambda m, gi, go: grads.append(go[0]))
+            >>> model(x)[0, cls].backward()
+        """
+        self._backward_hook_kind("full")
+        return self._add_hook(self._own_hooks("_backward_hooks"), hook, prepend, False)
+
+    def _own_hooks(self, name: str) -> OrderedDict:
+        if name not in self.__dict__:
+            object.__setattr__(self, name, OrderedDict())
+        return self.__dict__[name]
+
+    def _backward_hook_kind(self, kind: str) -> None:
+        """A module takes full backward hooks or the deprecated kind, never both (even after
+        removing one), as in PyTorch."""
+        held = self.__dict__.get("_backward_hook_form")
+        if held is not None and held != kind:
+            raise RuntimeError(
+                "Cannot use both regular backward hooks and full backward hooks on a single "
+                "Module. Please use only one of them."
+            )
+        object.__setattr__(self, "_backward_hook_form", kind)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False) -> RemovableHandle:
+        """Call ``hook(module, grad_output)`` when the gradients with respect to the module's
+        outputs have been computed, before those with respect to its inputs; it may return a
+        replacement ``grad_output``."""
+        return self._add_hook(self._own_hooks("_backward_pre_hooks"), hook, prepend, False)
+
+    def register_backward_hook(self, hook) -> RemovableHandle:
+        """PyTorch's deprecated form, given the semantics of
+        :meth:`register_full_backward_hook` (PyTorch's reports the gradients of the last op's
+        inputs instead of the module's; ``grad_output`` is the same)."""
+        self._backward_hook_kind("regular")
+        return self._add_hook(self._own_hooks("_backward_hooks"), hook, False, False)
 
     # -- registration -------------------------------------------------------------------------
     def register_parameter(self, name: str, param: Parameter | None) -> None:
@@ -265,6 +318,26 @@ class Module(StateMixin):
                 raise AttributeError(f"{module._get_name()} has no attribute `{part}`")
             module = child
         return module
+
+    def set_submodule(self, target: str, module: Module, strict: bool = False) -> None:
+        """Put ``module`` at dotted path ``target`` (``"encoder.fc"``), replacing what is there;
+        its parent must exist. With ``strict``, ``target`` must already name a submodule.
+
+        Example:
+            >>> model.set_submodule("classifier.2", nn.Linear(512, 10))
+        """
+        if not target:
+            raise ValueError("Cannot set the submodule without a target name!")
+        path, _, name = target.rpartition(".")
+        parent = self.get_submodule(path)
+        if not isinstance(module, Module):
+            raise ValueError(f"`module` is not an nn.Module, found {type(module)}")
+        if strict:
+            if not hasattr(parent, name):
+                raise AttributeError(f"{parent._get_name()} has no attribute `{name}`")
+            if not isinstance(getattr(parent, name), Module):
+                raise AttributeError(f"`{name}` is not an nn.Module")
+        setattr(parent, name, module)
 
     def get_parameter(self, target: str) -> Parameter:
         """The parameter at dotted path ``target`` (``"encoder.fc.weight"``)."""

@@ -1,5 +1,6 @@
 """Variable-length sequences for recurrent layers (``torch.nn.utils.rnn``): ``PackedSequence``,
-``pack_padded_sequence``, ``pad_packed_sequence``, ``pack_sequence``, ``pad_sequence``.
+``pack_padded_sequence``, ``pad_packed_sequence``, ``pack_sequence``, ``pad_sequence``, and
+their inverses ``unpad_sequence`` and ``unpack_sequence``.
 
 A packed sequence stores the steps one after another, each step holding only the sequences
 still running, longest first: ``data`` is (Σ lengths, *) and ``batch_sizes[t]`` says how many
@@ -184,3 +185,35 @@ def pack_sequence(sequences, enforce_sorted=True) -> PackedSequence:
     False) into a :class:`PackedSequence`."""
     lengths = [s.shape[0] for s in sequences]
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
+
+
+def unpad_sequence(padded_sequences, lengths, batch_first=False) -> list:
+    """Undo :func:`pad_sequence`: the list of tensors ``padded[:lengths[i], i]`` (or
+    ``padded[i, :lengths[i]]`` with ``batch_first``), each (L_i, *).
+
+    Example:
+        >>> padded = pad_sequence([minigrad.ones(3, 2), minigrad.ones(1, 2)])
+        >>> [t.shape for t in unpad_sequence(padded, minigrad.tensor([3, 1]))]
+        [minigrad.Size([3, 2]), minigrad.Size([1, 2])]
+    """
+    if not batch_first:
+        padded_sequences = padded_sequences.transpose(0, 1)
+    lengths = _lengths_list(lengths)
+    if len(lengths) != padded_sequences.shape[0]:
+        raise ValueError(
+            f"unpad_sequence: {len(lengths)} lengths for a batch of {padded_sequences.shape[0]} "
+            "sequences"
+        )
+    return [padded_sequences[i, :n] for i, n in enumerate(lengths)]
+
+
+def unpack_sequence(packed_sequences) -> list:
+    """Undo :func:`pack_sequence`: the list of (L_i, *) tensors, in the order they were packed.
+
+    Example:
+        >>> packed = pack_sequence([minigrad.ones(3), minigrad.ones(2)])
+        >>> [t.shape for t in unpack_sequence(packed)]
+        [minigrad.Size([3]), minigrad.Size([2])]
+    """
+    padded, lengths = pad_packed_sequence(packed_sequences, batch_first=True)
+    return unpad_sequence(padded, lengths, batch_first=True)
