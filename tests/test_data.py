@@ -45,7 +45,9 @@ def test_default_collate_handles_structures():
     ]
     out = default_collate(batch)
     assert out["x"].shape == (2, 2) and out["n"].tolist() == [1, 2]
-    assert out["t"][0].tolist() == [[1.0], [3.0]] and out["t"][1].dtype is minigrad.float32
+    assert (
+        out["t"][0].tolist() == [[1.0], [3.0]] and out["t"][1].dtype is minigrad.float64
+    )  # as PyTorch
 
 
 class Squares(Dataset):
@@ -234,3 +236,31 @@ def test_stack_dataset_as_torch():
         StackDataset(x, minigrad.tensor([1]))
     with pytest.raises(ValueError, match="both"):
         StackDataset(x, label=y)
+
+
+@pytest.mark.parametrize(
+    "batch",
+    [
+        [1.5, 2.0],
+        [1, 2],
+        [True, False],
+        [np.float32(1), np.float32(2)],
+        [np.array([1.0, 2.0]), np.array([3.0, 4.0])],
+        [(1.0, 2), (3.0, 4)],
+    ],
+    ids=["float", "int", "bool", "np.float32", "float64 arrays", "tuples"],
+)
+def test_default_collate_dtypes_match_torch(batch):
+    pytest.importorskip("torch")
+    from torch.utils.data import default_collate as torch_collate
+
+    from minigrad.utils.data import default_collate
+
+    ours, theirs = default_collate(batch), torch_collate(batch)
+    if not isinstance(theirs, list):
+        ours, theirs = [ours], [theirs]
+    assert [str(a.dtype).split(".")[-1] for a in ours] == [
+        str(b.dtype).split(".")[-1] for b in theirs
+    ]
+    for a, b in zip(ours, theirs):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())

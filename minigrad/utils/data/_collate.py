@@ -9,20 +9,23 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from ... import creation
+from ... import creation, dtypes
 from ...ops import stack
 from ...tensor import Tensor
 
 
 def default_collate(batch):
     """Stack a list of samples into a batch: tensors are stacked, NumPy arrays and numbers
-    become tensors, and tuples, lists and dicts are collated field by field."""
+    become tensors (Python floats as float64, ints as int64, NumPy values keep their dtype, as
+    PyTorch collates them), and tuples, lists and dicts are collated field by field."""
     first = batch[0]
     if isinstance(first, Tensor):
         return stack(batch)
     if isinstance(first, np.ndarray):
         return creation.tensor(np.stack(batch))
-    if isinstance(first, (bool, int, float, np.number, np.bool_)):
+    if isinstance(first, float):  # Python floats are float64, as PyTorch collates them
+        return creation.tensor(batch, dtype=dtypes.float64)
+    if isinstance(first, (bool, int, np.number, np.bool_)):
         return creation.tensor(batch)
     if isinstance(first, str):
         return list(batch)
