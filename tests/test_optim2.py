@@ -201,3 +201,60 @@ def test_scheduler_errors(make, error, message):
     opt = optim.SGD([minigrad.zeros(2, requires_grad=True)], lr=0.1)
     with pytest.raises(error, match=message):
         make(opt)
+
+
+IMPLEMENTATION_SWITCHES = {"foreach", "fused", "capturable", "differentiable"}
+OPTIMIZERS = [
+    "SGD", "Adam", "AdamW", "Adamax", "NAdam", "RAdam", "RMSprop", "Adagrad", "Adadelta", "ASGD",
+    "Rprop",
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", OPTIMIZERS)
+def test_implementation_switches_are_pytorchs(name):
+    """Each optimizer takes the implementation switches PyTorch's takes, no more, no fewer."""
+    torch = pytest.importorskip("torch")
+    import inspect
+
+    ours = set(inspect.signature(getattr(optim, name)).parameters) & IMPLEMENTATION_SWITCHES
+    theirs = set(inspect.signature(getattr(torch.optim, name)).parameters)
+    assert ours == theirs & IMPLEMENTATION_SWITCHES
+
+
+@pytest.mark.parametrize("switches", [dict(foreach=True), dict(fused=True), dict(fused=False)])
+def test_implementation_switches_change_no_result(switches, device):
+    def trajectory(**options):
+        minigrad.manual_seed(0)
+        w = minigrad.randn(5, 3, device=device, requires_grad=True)
+        opt = optim.AdamW([w], lr=0.1, **options)
+        for _ in range(3):
+            opt.zero_grad()
+            (w * w).sum().backward()
+            opt.step()
+        assert opt.param_groups[0].get("fused") == options.get("fused")
+        return w.detach().cpu().numpy()
+
+    np.testing.assert_allclose(trajectory(**switches), trajectory(), rtol=1e-6)
+
+
+def test_implementation_switch_errors_are_pytorchs():
+    w = minigrad.zeros(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="cannot be `True` together"):
+        optim.SGD([w], lr=0.1, foreach=True, fused=True)
+    with pytest.raises(NotImplementedError, match="differentiable=True"):
+        optim.Adam([w], differentiable=True)
+    with pytest.raises(TypeError):
+        optim.RMSprop([w], fused=True)  # PyTorch's RMSprop has no fused kernel either
+
+
+def test_state_dicts_without_switches_load():
+    """An older checkpoint's groups have no implementation switches: they load, and the
+    optimizer keeps its own."""
+    w = minigrad.zeros(2, requires_grad=True)
+    saved = optim.Adam([w], lr=0.5).state_dict()
+    for group in saved["param_groups"]:
+        for key in IMPLEMENTATION_SWITCHES:
+            group.pop(key)
+    opt = optim.Adam([w], fused=False)
+    opt.load_state_dict(saved)
+    assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["fused"] is False

@@ -52,10 +52,11 @@ class Adafactor(Optimizer):
         weight_decay: float = 0.0,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
     ):
         defaults = dict(
             lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay,
-            maximize=maximize,
+            maximize=maximize, foreach=foreach,
         )  # fmt: skip
         super().__init__(params, defaults)
 

@@ -23,7 +23,10 @@ from ..tensor import Tensor
 # Keys that learning-rate schedulers add to param groups; they may be present on one side of a
 # state_dict load and not the other.
 _SCHEDULER_KEYS = frozenset({"initial_lr", "max_lr", "min_lr", "max_momentum", "base_momentum"})
-_NOT_HYPERPARAMETERS = frozenset({"params", "param_names"}) | _SCHEDULER_KEYS
+# PyTorch's implementation switches: kept in the groups, but a state dict without them (an
+# older checkpoint) or with switches this optimizer does not take still loads
+_SWITCHES = frozenset({"foreach", "fused", "capturable", "differentiable"})
+_NOT_HYPERPARAMETERS = frozenset({"params", "param_names"}) | _SCHEDULER_KEYS | _SWITCHES
 
 
 class _Required:
@@ -52,9 +55,17 @@ class Optimizer:
             Python ints kept on the host (PyTorch keeps a CPU tensor), so that computing bias
             corrections never waits for the GPU.
 
+    PyTorch's implementation switches are taken where PyTorch's optimizer takes them and kept
+    in the param groups: ``fused=False`` keeps a GPU update to one array op at a time instead
+    of the one kernel per parameter that SGD and Adam/AdamW use there by default (``None`` or
+    ``True``); ``foreach`` (PyTorch's multi-tensor kernels) and ``capturable`` (for CUDA
+    graphs) change no result and select nothing here: the update goes parameter by parameter
+    either way, and step counts stay on the host. ``differentiable=True`` raises
+    ``NotImplementedError``, and ``fused`` with ``foreach`` a ``RuntimeError``, as in PyTorch.
+
     Differences from PyTorch, on purpose: a parameter listed twice in one group is an error
     (PyTorch only warns, then updates it twice); hyperparameters are validated for every
-    group, not only for the defaults; ``foreach``/``fused``/``capturable`` are not offered.
+    group, not only for the defaults.
     """
 
     _state_keys: tuple = ()  # the names of this optimizer's per-parameter state
@@ -128,6 +139,8 @@ class Optimizer:
         for key, check in _CHECKS.items():
             if key in group:
                 check(group[key], where)
+        if group.get("fused") and group.get("foreach"):
+            raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
 
     # -- the update -----------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -223,7 +236,13 @@ class Optimizer:
             new_state[id_map[key]] = self._load_param_state(id_map[key], key, value)
         self.state = new_state
         for group, saved in zip(self.param_groups, saved_groups):
-            new_group = {k: v for k, v in saved.items() if k != "params"}
+            new_group = {
+                k: v
+                for k, v in saved.items()
+                if k != "params" and (k not in _SWITCHES or k in self.defaults)
+            }
+            for k in (_SWITCHES & set(group)) - set(saved):
+                new_group[k] = group[k]
             new_group["params"] = group["params"]
             if "param_names" in group and "param_names" not in saved:
                 new_group["param_names"] = group["param_names"]
@@ -386,6 +405,14 @@ def _check_rho(rho, where: str) -> None:
         raise ValueError(f"Invalid rho value: {rho} in {where}; expected 0 <= rho <= 1")
 
 
+def _check_differentiable(value, where: str) -> None:
+    if value:
+        raise NotImplementedError(
+            f"differentiable=True ({where}): minigrad's optimizers update parameters in place "
+            "without recording a graph, so there is no gradient through a step"
+        )
+
+
 _CHECKS = {
     "lr": _non_negative("learning rate", "lr"),
     "eps": _non_negative("epsilon value", "eps"),
@@ -399,6 +426,7 @@ _CHECKS = {
     "momentum_decay": _non_negative("momentum_decay value", "momentum_decay"),
     "betas": _check_betas,
     "rho": _check_rho,
+    "differentiable": _check_differentiable,
 }
 
 

@@ -47,6 +47,9 @@ class SGD(Optimizer):
         nesterov: bool = False,
         *,
         maximize: bool = False,
+        foreach: bool | None = None,
+        differentiable: bool = False,
+        fused: bool | None = None,
     ):
         defaults = dict(
             lr=lr,
@@ -55,6 +58,9 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
             maximize=maximize,
+            foreach=foreach,
+            differentiable=differentiable,
+            fused=fused,
         )
         super().__init__(params, defaults)
 
@@ -68,7 +74,7 @@ class SGD(Optimizer):
 
     def _update(self, p, state, group) -> None:
         buf = state.get("momentum_buffer")
-        kit = p.device.backend.fused
+        kit = p.device.backend.fused if group.get("fused") is not False else None
         if kit is not None and kit.supports(
             p._data, p.grad._data, None if buf is None else buf._data
         ):
