@@ -377,6 +377,7 @@ from . import (  # noqa: E402
     _runtime,  # BLAS thread policy and malloc tuning, applied below
     accelerator,
     amp,
+    as_torch,  # run PyTorch code unchanged: import torch gives minigrad
     backends,
     distributed,
     distributions,

@@ -5,8 +5,6 @@ as written for PyTorch; the fixture makes those names resolve to minigrad's modu
 """
 
 import importlib
-import importlib.abc
-import importlib.util
 import math
 import sys
 from pathlib import Path
@@ -18,46 +16,17 @@ import minigrad
 PROGRAMS = Path(__file__).parent / "programs"
 
 
-class _TorchAsMinigrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
-    """Imports ``torch.X`` as the module ``minigrad.X`` (the very module, not a second copy).
-
-    Binding a few names in ``sys.modules`` is not enough: ``from torch.utils.data.dataset import
-    random_split`` would execute ``minigrad/utils/data/dataset.py`` again as a new module.
-    """
-
-    def find_spec(self, name, path=None, target=None):
-        if name == "torch" or name.startswith("torch."):
-            return importlib.util.spec_from_loader(name, self)
-        return None
-
-    def create_module(self, spec):
-        module = importlib.import_module("minigrad" + spec.name[len("torch") :])
-        self._spec = module.__spec__  # the import system overwrites __spec__; put it back
-        return module
-
-    def exec_module(self, module):
-        module.__spec__ = self._spec
-
-
 @pytest.fixture
 def as_torch(monkeypatch):
-    """``import torch`` gives minigrad for the duration of the test."""
-    for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
-        monkeypatch.delitem(sys.modules, name)
-    finder = _TorchAsMinigrad()
-    sys.meta_path.insert(0, finder)
+    """``import torch`` gives minigrad for the duration of the test (:mod:`minigrad.as_torch`)."""
     monkeypatch.syspath_prepend(str(PROGRAMS))
 
     def load(name):
         sys.modules.pop(name, None)
         return importlib.import_module(name)
 
-    try:
+    with minigrad.as_torch.imports():
         yield load
-    finally:
-        sys.meta_path.remove(finder)
-        for name in [n for n in sys.modules if n == "torch" or n.startswith("torch.")]:
-            del sys.modules[name]
 
 
 def test_lstm_cell_sine_wave_with_lbfgs(as_torch):
@@ -680,3 +649,49 @@ def test_fast_neural_style(as_torch, capsys):
     assert program.normalize_batch(x).flatten().tolist() == pytest.approx(
         [(1 - m) / s for m, s in zip((0.485, 0.456, 0.406), (0.229, 0.224, 0.225))], rel=1e-5
     )
+
+
+def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
+    """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
+    minigrad's module, and the script runs as __main__ with its arguments."""
+    import subprocess
+
+    script = tmp_path / "train.py"
+    script.write_text(
+        "import sys\n"
+        "import torch\n"
+        "import torch.nn as nn\n"
+        "from torch.utils.data import DataLoader, TensorDataset\n"
+        "if __name__ == '__main__':\n"
+        "    x = torch.randn(8, 3)\n"
+        "    loader = DataLoader(TensorDataset(x, x.sum(1)), batch_size=4)\n"
+        "    model, opt = nn.Linear(3, 1), None\n"
+        "    opt = torch.optim.SGD(model.parameters(), lr=0.1)\n"
+        "    for xb, yb in loader:\n"
+        "        opt.zero_grad()\n"
+        "        nn.functional.mse_loss(model(xb).squeeze(1), yb).backward()\n"
+        "        opt.step()\n"
+        "    print(torch.__name__, nn.__name__, sys.argv[1:])\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-m", "minigrad.as_torch", str(script), "--epochs", "2"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["minigrad", "minigrad.nn", "['--epochs',", "'2']"]
+
+
+def test_as_torch_puts_pytorch_back():
+    torch = pytest.importorskip("torch")
+    with minigrad.as_torch.imports():
+        import torch as inside
+        import torch.nn.functional as F
+
+        assert inside is minigrad and F is minigrad.nn.functional
+        with pytest.raises(ModuleNotFoundError, match="torch.fx"):
+            import torch.fx  # minigrad has no such module
+    import torch as after
+
+    assert after is torch

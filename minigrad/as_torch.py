@@ -1,0 +1,95 @@
+"""Run PyTorch code unchanged on minigrad: ``import torch`` (and ``torch.nn``, ``from
+torch.utils.data import DataLoader``, ...) gives minigrad's modules.
+
+``import minigrad as torch`` rebinds one name only: a script's ``import torch.nn as nn`` or
+``from torch.optim import AdamW`` still imports PyTorch (or fails where it is not installed).
+Here every ``torch`` import resolves to the minigrad module of the same path:
+
+    python -m minigrad.as_torch train.py --epochs 3     # the script runs as __main__
+
+    with minigrad.as_torch.imports():
+        import torch.nn as nn                            # minigrad.nn
+        module = importlib.import_module("my_pytorch_code")
+
+A name minigrad lacks fails as it would in an old PyTorch: ``ModuleNotFoundError`` for a
+module, ``AttributeError`` or ``ImportError`` for a name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import importlib.abc
+import importlib.util
+import runpy
+import sys
+
+
+class _TorchAsMinigrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
+    """Imports ``torch.X`` as the module ``minigrad.X`` (the very module, not a second copy:
+    binding a few names in ``sys.modules`` is not enough, as ``from torch.utils.data.dataset
+    import random_split`` would execute ``minigrad/utils/data/dataset.py`` again as a new
+    module)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "torch" or name.startswith("torch."):
+            if importlib.util.find_spec("minigrad" + name[len("torch") :]) is None:
+                return None  # no such minigrad module: ModuleNotFoundError, as for a typo
+            return importlib.util.spec_from_loader(name, self)
+        return None
+
+    def create_module(self, spec):
+        module = importlib.import_module("minigrad" + spec.name[len("torch") :])
+        self._spec = module.__spec__  # the import system overwrites __spec__; put it back
+        return module
+
+    def exec_module(self, module):
+        module.__spec__ = self._spec
+
+
+def _torch_modules() -> dict:
+    return {n: m for n, m in sys.modules.items() if n == "torch" or n.startswith("torch.")}
+
+
+@contextlib.contextmanager
+def imports():
+    """Within the block, ``import torch`` and ``torch.*`` give minigrad's modules; PyTorch's
+    modules already imported are set aside and put back afterwards."""
+    saved = _torch_modules()
+    for name in saved:
+        del sys.modules[name]
+    finder = _TorchAsMinigrad()
+    sys.meta_path.insert(0, finder)
+    try:
+        yield
+    finally:
+        sys.meta_path.remove(finder)
+        for name in _torch_modules():
+            del sys.modules[name]
+        sys.modules.update(saved)
+
+
+def run_path(path: str, args: list[str] = ()) -> dict:
+    """Run the script at ``path`` as ``__main__`` with ``sys.argv = [path, *args]`` and
+    ``torch`` bound to minigrad (:func:`imports`); returns its globals."""
+    argv = sys.argv
+    sys.argv = [path, *args]
+    try:
+        with imports():
+            return runpy.run_path(path, run_name="__main__")
+    finally:
+        sys.argv = argv
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m minigrad.as_torch SCRIPT [ARGS...]``."""
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if not argv or argv[0] in ("-h", "--help"):
+        print("usage: python -m minigrad.as_torch SCRIPT [ARGS...]\n\n" + __doc__.split("\n\n")[1])
+        return 0 if argv else 2
+    run_path(argv[0], argv[1:])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
