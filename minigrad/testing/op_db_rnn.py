@@ -26,7 +26,7 @@ def _sequence(gates=4, bidirectional=False, layers=1, bias=True, proj=0, batch_f
               low=-1.0, high=1.0):  # fmt: skip
     """A Sample for ``lstm`` (4 gates), ``gru`` (3) or ``rnn_tanh``/``rnn_relu`` (1): input, the
     initial state (h0, and c0 for an LSTM), then the weights in ``torch.lstm``'s order."""
-    steps, batch, width_in, hidden = 3, 1, 2, 2  # small: gradgradcheck perturbs every weight
+    steps, batch, width_in, hidden = 2, 1, 1, 2  # small: gradgradcheck perturbs every weight
     directions, out = 2 if bidirectional else 1, proj or hidden
     x = T((batch, steps, width_in) if batch_first else (steps, batch, width_in), low, high)
     weights = []
@@ -63,17 +63,18 @@ ROWS = [
         "lstm",
         _lstm_layers,
         [
-            _sequence(bidirectional=True),
+            _sequence(bidirectional=True, bias=False),
             _sequence(layers=2, bias=False, batch_first=True),
+            _sequence(),
             _sequence(proj=1),  # the step-by-step path
         ],
     ),
     OpInfo(
         "gru",
         _layers("gru"),
-        [_sequence(3, bidirectional=True, batch_first=True)],
+        [_sequence(3, bidirectional=True, bias=False, batch_first=True), _sequence(3)],
     ),
-    OpInfo("rnn_tanh", _layers("rnn_tanh"), [_sequence(1, bidirectional=True)]),
+    OpInfo("rnn_tanh", _layers("rnn_tanh"), [_sequence(1, bidirectional=True, bias=False)]),
     OpInfo(  # positive pre-activations: away from the kink
         "rnn_relu", _layers("rnn_relu"), [_sequence(1, layers=2, low=0.1, high=1.0)]
     ),
