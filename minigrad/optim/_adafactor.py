@@ -56,9 +56,9 @@ class Adafactor(Optimizer):
     ):
         defaults = dict(
             lr=lr, beta2_decay=beta2_decay, eps=eps, d=d, weight_decay=weight_decay,
-            maximize=maximize, foreach=foreach,
+            maximize=maximize,
         )  # fmt: skip
-        super().__init__(params, defaults)
+        super().__init__(params, defaults, foreach=foreach)
 
     def _validate(self, group: dict, where: str) -> None:
         super()._validate({k: v for k, v in group.items() if k != "eps"}, where)

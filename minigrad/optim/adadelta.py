@@ -43,17 +43,10 @@ class Adadelta(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ):
-        defaults = dict(
-            lr=lr,
-            rho=rho,
-            eps=eps,
-            weight_decay=weight_decay,
-            maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
+        defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(
+            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
         )
-        super().__init__(params, defaults)
 
     def _init_state(self, p, state, group) -> None:
         state["step"] = 0

@@ -54,11 +54,10 @@ class Adagrad(Optimizer):
             initial_accumulator_value=initial_accumulator_value,
             eps=eps,
             maximize=maximize,
-            foreach=foreach,
-            differentiable=differentiable,
-            fused=fused,
         )
-        super().__init__(params, defaults)
+        super().__init__(
+            params, defaults, foreach=foreach, differentiable=differentiable, fused=fused
+        )
         for group in self.param_groups:
             for p in group["params"]:
                 self._init_state(p, self.state[p], group)

@@ -63,13 +63,16 @@ class Adam(Optimizer):
             weight_decay=weight_decay,
             amsgrad=amsgrad,
             maximize=maximize,
+            decoupled_weight_decay=decoupled_weight_decay,
+        )
+        super().__init__(
+            params,
+            defaults,
             foreach=foreach,
             capturable=capturable,
             differentiable=differentiable,
             fused=fused,
-            decoupled_weight_decay=decoupled_weight_decay,
         )
-        super().__init__(params, defaults)
 
     def _init_state(self, p, state, group) -> None:
         init_moments(p, state)
@@ -183,17 +186,10 @@ class Adamax(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ):
-        defaults = dict(
-            lr=lr,
-            betas=betas,
-            eps=eps,
-            weight_decay=weight_decay,
-            maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
+        defaults = dict(lr=lr, betas=betas, eps=eps, weight_decay=weight_decay, maximize=maximize)
+        super().__init__(
+            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
         )
-        super().__init__(params, defaults)
 
     def _init_state(self, p, state, group) -> None:
         state["step"] = 0
@@ -271,11 +267,10 @@ class NAdam(Optimizer):
             momentum_decay=momentum_decay,
             decoupled_weight_decay=decoupled_weight_decay,
             maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
         )
-        super().__init__(params, defaults)
+        super().__init__(
+            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
+        )
 
     def _init_state(self, p, state, group) -> None:
         init_moments(p, state)

@@ -47,17 +47,11 @@ class ASGD(Optimizer):
         differentiable: bool = False,
     ):
         defaults = dict(
-            lr=lr,
-            lambd=lambd,
-            alpha=alpha,
-            t0=t0,
-            weight_decay=weight_decay,
-            maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
+            lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay, maximize=maximize
         )
-        super().__init__(params, defaults)
+        super().__init__(
+            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
+        )
 
     def _init_state(self, p, state, group) -> None:
         state["step"] = 0

@@ -46,6 +46,8 @@ class Optimizer:
         params: an iterable of tensors, of ``(name, tensor)`` pairs, or of dicts, each dict a
             param group: ``{"params": [...], "lr": 0.1, ...}`` with per-group hyperparameters.
         defaults: the hyperparameters of groups that do not set them.
+        switches: PyTorch's implementation switches the subclass takes (``foreach``,
+            ``fused``, ``capturable``, ``differentiable``), kept among the defaults.
 
     Attributes:
         param_groups: a list of dicts, one per group, holding ``"params"`` and every
@@ -70,7 +72,7 @@ class Optimizer:
 
     _state_keys: tuple = ()  # the names of this optimizer's per-parameter state
 
-    def __init__(self, params, defaults: dict):
+    def __init__(self, params, defaults: dict, **switches):
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
@@ -78,7 +80,7 @@ class Optimizer:
             )
         if isinstance(params, (set, frozenset)):
             raise TypeError(_SET_ERROR)
-        self.defaults = dict(defaults)
+        self.defaults = dict(defaults, **switches)  # the implementation switches join them
         self._validate(
             {k: v for k, v in self.defaults.items() if v is not required}, "the defaults"
         )

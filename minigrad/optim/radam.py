@@ -58,11 +58,10 @@ class RAdam(Optimizer):
             weight_decay=weight_decay,
             decoupled_weight_decay=decoupled_weight_decay,
             maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
         )
-        super().__init__(params, defaults)
+        super().__init__(
+            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
+        )
 
     def _init_state(self, p, state, group) -> None:
         init_moments(p, state)

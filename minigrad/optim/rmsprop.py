@@ -59,11 +59,10 @@ class RMSprop(Optimizer):
             momentum=momentum,
             centered=centered,
             maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
         )
-        super().__init__(params, defaults)
+        super().__init__(
+            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
+        )
 
     def _init_state(self, p, state, group) -> None:
         state["step"] = 0

@@ -46,16 +46,10 @@ class Rprop(Optimizer):
         capturable: bool = False,
         differentiable: bool = False,
     ):
-        defaults = dict(
-            lr=lr,
-            etas=etas,
-            step_sizes=step_sizes,
-            maximize=maximize,
-            foreach=foreach,
-            capturable=capturable,
-            differentiable=differentiable,
+        defaults = dict(lr=lr, etas=etas, step_sizes=step_sizes, maximize=maximize)
+        super().__init__(
+            params, defaults, foreach=foreach, capturable=capturable, differentiable=differentiable
         )
-        super().__init__(params, defaults)
 
     def _validate(self, group: dict, where: str) -> None:
         super()._validate(group, where)

@@ -58,11 +58,10 @@ class SGD(Optimizer):
             weight_decay=weight_decay,
             nesterov=nesterov,
             maximize=maximize,
-            foreach=foreach,
-            differentiable=differentiable,
-            fused=fused,
         )
-        super().__init__(params, defaults)
+        super().__init__(
+            params, defaults, foreach=foreach, differentiable=differentiable, fused=fused
+        )
 
     def _validate(self, group: dict, where: str) -> None:
         super()._validate(group, where)
