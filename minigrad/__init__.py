@@ -356,6 +356,9 @@ def matrix_power(input, n):
     return linalg.matrix_power(input, n)
 
 
+chain_matmul = linalg.chain_matmul
+
+
 def mm(input, mat2):
     return input.mm(mat2)
 

@@ -37,6 +37,7 @@ __all__ = [
     "matmul",
     "matrix_norm",
     "matrix_rank",
+    "multi_dot",
     "norm",
     "qr",
     "slogdet",
@@ -316,6 +317,83 @@ def matrix_power(A, n):  # noqa: N803
         eye = constant(A.device.xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)
         return eye.expand(*A.shape).clone()
     return result
+
+
+def multi_dot(tensors):
+    """The product of a chain of matrices, multiplied in the order with the fewest scalar
+    multiplications, as ``torch.linalg.multi_dot``: the first tensor may be 1-D (a row vector)
+    and the last 1-D (a column vector), and the result drops those dimensions; the others must
+    be 2-D.
+
+    Example:
+        >>> minigrad.linalg.multi_dot([minigrad.ones(2, 3), minigrad.ones(3, 4), minigrad.ones(4)])
+        tensor([12., 12.])
+    """
+    tensors = list(tensors)
+    if len(tensors) < 2:
+        raise RuntimeError(f"multi_dot(): expected at least 2 tensors but got {len(tensors)}")
+    for i, t in enumerate(tensors):
+        ends = i in (0, len(tensors) - 1)
+        if t.ndim != 2 and not (ends and t.ndim == 1):
+            which = "the first tensor" if i == 0 else "the last tensor" if ends else f"tensor {i}"
+            allowed = "1D or 2D" if ends else "2D"
+            raise RuntimeError(f"multi_dot(): {which} must be {allowed} but got {t.ndim}D")
+    row, column = tensors[0].ndim == 1, tensors[-1].ndim == 1
+    chain = [tensors[0].unsqueeze(0) if row else tensors[0], *tensors[1:-1]]
+    chain.append(tensors[-1].unsqueeze(1) if column else tensors[-1])
+    for i, (a, b) in enumerate(zip(chain, chain[1:])):
+        if a.shape[1] != b.shape[0]:
+            raise RuntimeError(
+                f"multi_dot(): tensors {i} and {i + 1} with shapes {list(tensors[i].shape)} and "
+                f"{list(tensors[i + 1].shape)} cannot be multiplied"
+            )
+    split = _chain_order([m.shape[0] for m in chain] + [chain[-1].shape[1]])
+    out = _chain_product(chain, split, 0, len(chain) - 1)
+    if row:
+        out = out.squeeze(0)
+    return out.squeeze(-1) if column else out
+
+
+def _chain_order(dims: list) -> dict:
+    """Where to split each sub-chain (i, j) of matrices dims[k] x dims[k + 1] so that the whole
+    product takes the fewest scalar multiplications (the textbook dynamic programme)."""
+    n = len(dims) - 1
+    cost = {(i, i): 0 for i in range(n)}
+    split = {}
+    for length in range(2, n + 1):
+        for i in range(n - length + 1):
+            j = i + length - 1
+            cost[i, j], split[i, j] = min(
+                (cost[i, k] + cost[k + 1, j] + dims[i] * dims[k + 1] * dims[j + 1], k)
+                for k in range(i, j)
+            )
+    return split
+
+
+def _chain_product(chain, split, i, j):
+    if i == j:
+        return chain[i]
+    k = split[i, j]
+    return matmul(_chain_product(chain, split, i, k), _chain_product(chain, split, k + 1, j))
+
+
+def chain_matmul(*matrices):
+    """``torch.chain_matmul`` (deprecated there too): :func:`multi_dot` of 2-D matrices."""
+    import warnings
+
+    warnings.warn(
+        "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. "
+        "Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
+        "than multiple parameters.",
+        UserWarning,
+        stacklevel=2,
+    )
+    for i, m in enumerate(matrices):
+        if m.ndim != 2:
+            raise RuntimeError(f"chain_matmul(): tensor {i} must be 2D but got {m.ndim}D")
+    if len(matrices) == 1:
+        return matrices[0].clone()
+    return multi_dot(matrices)
 
 
 # -- branch methods: matrix_exp, pinv, lstsq ---------------------------------------------------

@@ -189,3 +189,38 @@ def test_matrix_rank_matches_torch(a, kwargs):
     got = linalg.matrix_rank(minigrad.tensor(a), **kwargs)
     want = torch.linalg.matrix_rank(torch.tensor(a), **kwargs)
     assert got.tolist() == want.tolist() and got.dtype is minigrad.int64
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [[(2, 3), (3, 4)], [(5, 2), (2, 6), (6, 3), (3, 1)], [(3,), (3, 4), (4, 2)], [(2, 3), (3,)],
+     [(4,), (4,)], [(1, 5), (5, 5), (5, 2), (2, 7), (7,)]],
+)  # fmt: skip
+def test_multi_dot_matches_torch(shapes):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    arrays = [rng.standard_normal(s) for s in shapes]
+    ours = [minigrad.tensor(a, requires_grad=True) for a in arrays]
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out_m, out_t = minigrad.linalg.multi_dot(ours), torch.linalg.multi_dot(theirs)
+    np.testing.assert_allclose(out_m.detach().numpy(), out_t.detach().numpy(), rtol=1e-12)
+    (out_m * out_m).sum().backward()
+    (out_t * out_t).sum().backward()
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-10, atol=1e-12)
+
+
+def test_multi_dot_and_chain_matmul_errors_match_torch():
+    torch = pytest.importorskip("torch")
+    cases = [[(2, 3)], [(2, 3, 1), (1, 2)], [(2, 3), (3,), (3, 2)], [(2, 3), (4, 2)]]
+    for shapes in cases:
+        with pytest.raises(RuntimeError) as theirs:
+            torch.linalg.multi_dot([torch.ones(s) for s in shapes])
+        with pytest.raises(RuntimeError) as ours:
+            minigrad.linalg.multi_dot([minigrad.ones(s) for s in shapes])
+        assert str(ours.value) == str(theirs.value)
+    a, b = minigrad.randn(2, 3), minigrad.randn(3, 4)
+    with pytest.warns(UserWarning, match="chain_matmul is deprecated"):
+        np.testing.assert_allclose(minigrad.chain_matmul(a, b).numpy(), (a @ b).numpy())
+    with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="2D"):
+        minigrad.chain_matmul(a, minigrad.ones(3))
