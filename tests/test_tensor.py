@@ -61,7 +61,7 @@ def test_repr_looks_like_pytorch():
         repr(minigrad.tensor(2.0, dtype=minigrad.float64)) == "tensor(2., dtype=minigrad.float64)"
     )
     x = minigrad.tensor([1.0], requires_grad=True)
-    assert repr(x * 2) == "tensor([2.], grad_fn=<Mul>)"
+    assert repr(x * 2) == "tensor([2.], grad_fn=<MulBackward0>)"
     assert (
         repr(minigrad.tensor([[1.0, 2.0], [3.0, 4.0]])) == "tensor([[1., 2.],\n        [3., 4.]])"
     )
@@ -100,7 +100,7 @@ def test_size_dim_numel():
 def test_cast_gradient():
     x = minigrad.tensor([1.0, 2.0], dtype=minigrad.float64, requires_grad=True)
     y = x.float()
-    assert y.dtype is minigrad.float32 and y.grad_fn.name() == "Cast"
+    assert y.dtype is minigrad.float32 and y.grad_fn.name() == "CastBackward0"
     (y * minigrad.tensor([3.0, 4.0])).sum().backward()
     assert x.grad.dtype is minigrad.float64 and x.grad.tolist() == [3.0, 4.0]
     assert not x.long().requires_grad

@@ -106,7 +106,7 @@ class Node:
         return cls.__name__
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object>"
+        return f"<{self.name()} object at {id(self):#x}>"
 
     # -- recording ------------------------------------------------------------------------------
     def connect(self, inputs) -> None:

@@ -147,7 +147,7 @@ def _export(onnx, model, args, f, input_names, output_names, dynamic_axes, opset
         if isinstance(op, ModuleCall):
             g.module_call(op, op_args, result, records2[i][1] if records2 else None)
             continue
-        name = op.name()
+        name = op.label()
         convert = CONVERTERS.get(name)
         if convert is None:
             raise NotImplementedError(f"onnx export: op {name} has no ONNX conversion")
@@ -319,7 +319,7 @@ def _check_in_place(records, versions, output) -> None:
             )
 
     for (op, args, result), (used, made) in zip(records, versions):
-        name = op.name()
+        name = op.label()
         for t, v in zip(flatten(list(args)), used):
             check(t, v, name)
         for t, v in zip(flatten(result), made):

@@ -26,7 +26,7 @@ class Call:
 
     @property
     def name(self) -> str:
-        return self.op.name()
+        return self.op.label()
 
     @property
     def dtype(self):

@@ -77,12 +77,18 @@ class Op(Node):
     fresh_results = True  # see Node: backward formulas hand out only tensors they made
 
     @classmethod
-    def name(cls) -> str:
-        """The op's label in graph pictures, ``grad_fn`` reprs and errors: the class name less an
-        ``Op`` suffix, which only keeps op classes apart from Module classes (``ReLUOp`` is
-        labelled ``ReLU``, as ``nn.ReLU`` is the layer)."""
+    def label(cls) -> str:
+        """The op's label in forward errors, profiles, graph pictures and exported graphs: the
+        class name less an ``Op`` suffix, which only keeps op classes apart from Module classes
+        (``ReLUOp`` is labelled ``ReLU``, as ``nn.ReLU`` is the layer)."""
         name = cls.__name__
         return name[:-2] if name.endswith("Op") else name
+
+    @classmethod
+    def name(cls) -> str:
+        """The name of the op's backward node, as PyTorch names its ``grad_fn``s: ``MulBackward0``
+        (in ``grad_fn`` reprs and in errors and profiles of backward)."""
+        return cls.label() + "Backward0"
 
     def forward(self, *arrays):
         raise NotImplementedError
@@ -102,7 +108,7 @@ class Op(Node):
                     device = a.device
                 elif a.device is not device:
                     raise RuntimeError(
-                        f"{self.name()}: expected all tensors to be on the same device, but found "
+                        f"{self.label()}: expected all tensors to be on the same device, but found "
                         f"at least two devices, {device} and {a.device}"
                     )
                 if not requires_grad:  # the flag, read past the property unless a is a view
@@ -122,7 +128,7 @@ class Op(Node):
                 out = self.forward(*arrays)
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
-            raise RuntimeError(f"{self.name()}: {e} (input shapes: {shapes})") from None
+            raise RuntimeError(f"{self.label()}: {e} (input shapes: {shapes})") from None
         if recording and dtypes.is_floating(out.dtype):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:

@@ -143,7 +143,7 @@ def _op_hook(op, args):
         _recording.passing.discard(key)
         return False, args
     record_shapes = any(p._record_shapes for p in _active)
-    event = _begin(type(op).name(), _shapes(args) if record_shapes else None)
+    event = _begin(type(op).label(), _shapes(args) if record_shapes else None)
     _recording.passing.add(key)
     try:
         return True, op(*args)
@@ -154,7 +154,7 @@ def _op_hook(op, args):
 
 def _node_hook(node, grads):
     """The engine's node hook: one event per backward node, named as PyTorch names them."""
-    event = _begin(node.name() + "Backward")
+    event = _begin(node.name())
     try:
         return node.apply(grads)
     finally:

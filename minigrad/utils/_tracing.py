@@ -21,7 +21,7 @@ class ModuleCall:
         self.module, self.kwargs = module, kwargs
 
     @classmethod
-    def name(cls) -> str:
+    def label(cls) -> str:
         return "ModuleCall"
 
 

@@ -60,8 +60,9 @@ class Graph:
 
 
 def node_name(node) -> str:
-    """The op's label: ``Mul``, ``MatMul``, ``CubeBackward``... (its class name by default)."""
-    name = getattr(node, "name", None)
+    """The op's label: ``Mul``, ``MatMul``, ``CubeBackward``... (an op's :meth:`~.Op.label`, a
+    custom Function's backward name, or the class name)."""
+    name = getattr(node, "label", None) or getattr(node, "name", None)
     return name() if callable(name) else type(node).__name__
 
 

@@ -49,7 +49,7 @@ def model_graph(model, input_to_model) -> list:
         return name
 
     for k, ((op, op_args, result), scope) in enumerate(zip(records, scopes)):
-        label = type(op.module).__name__ if isinstance(op, ModuleCall) else op.name()
+        label = type(op.module).__name__ if isinstance(op, ModuleCall) else op.label()
         name = f"{scope}/{label}_{k}"
         ins = [source(t) for t in flatten(list(op_args))]
         outs = flatten(result)
