@@ -179,8 +179,9 @@ for bilinear in (False, True):
     model = UNet(n_channels=3, n_classes=n_classes, bilinear=bilinear)
     model = model.to(memory_format=torch.channels_last).to(device)
     amp = False
-    # (Pytorch-UNet also passes foreach=True, an implementation hint minigrad does not take)
-    optimizer = torch.optim.RMSprop(model.parameters(), lr=3e-3, weight_decay=1e-8, momentum=0.9)
+    optimizer = torch.optim.RMSprop(
+        model.parameters(), lr=3e-3, weight_decay=1e-8, momentum=0.9, foreach=True
+    )
     scheduler = torch.optim.lr_scheduler.ReduceLROnPlateau(optimizer, "max", patience=2)
     grad_scaler = torch.cuda.amp.GradScaler(enabled=amp)
     # background is most of each image: weigh the shapes up
