@@ -286,3 +286,16 @@ def _graph_nodes(t):
         seen.add(node)
         stack.extend(e[0] for e in node.next_functions if e is not None)
     return seen
+
+
+@pytest.mark.parametrize("name", ["lstm", "gru", "rnn_tanh"])
+def test_packed_overload_of_the_layer_functions_is_refused(name):
+    """torch.gru(data, batch_sizes, hx, params, ...) has the same length as the padded form: its
+    tensors must not be read as weights."""
+    data, batch_sizes = minigrad.randn(6, 3), minigrad.tensor([2, 2, 2])
+    gates = {"lstm": 4, "gru": 3, "rnn_tanh": 1}[name]
+    hx = minigrad.zeros(1, 2, 4)
+    state = (hx, hx) if name == "lstm" else hx
+    params = [minigrad.randn(gates * 4, 3), minigrad.randn(gates * 4, 4)]
+    with pytest.raises(NotImplementedError, match="packed overload"):
+        getattr(minigrad, name)(data, batch_sizes, state, params, False, 1, 0.0, False, False)

@@ -9,6 +9,7 @@ ops (:mod:`.rnn`) and the whole-layer op (:mod:`._rnn_sequence`) both use them.
 
 from __future__ import annotations
 
+import functools
 from types import SimpleNamespace
 
 from ...ops import cat, stack
@@ -69,8 +70,10 @@ TENSOR_MATH = SimpleNamespace(
 )
 
 
+@functools.cache
 def array_math(xp):
-    """The namespace for the arrays of the array module ``xp`` (NumPy or CuPy)."""
+    """The namespace for the arrays of the array module ``xp`` (NumPy or CuPy), made once per
+    module: the cells' backward asks for it at every step."""
     return SimpleNamespace(
         tanh=xp.tanh,
         relu=lambda a: xp.maximum(a, 0),

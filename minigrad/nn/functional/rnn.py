@@ -154,13 +154,13 @@ def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bid
             batch_first):  # fmt: skip
     """:func:`run_stack` on a padded (T, N, I) batch with the weights as one flat list."""
     name = mode.lower()
-    if input.ndim != 3:
-        raise RuntimeError(f"{name}: input must be 3-D, got shape {list(input.shape)}")
-    if mode != "LSTM" and not hasattr(hx, "shape"):
+    if not isinstance(params, (list, tuple)):  # (data, batch_sizes, hx, params, ...): hx here
         raise NotImplementedError(
             f"{name}: the packed overload (data, batch_sizes, hx, ...) is not supported; run "
             f"nn.{'GRU' if mode == 'GRU' else 'RNN'} on a PackedSequence instead"
         )
+    if input.ndim != 3:
+        raise RuntimeError(f"{name}: input must be 3-D, got shape {list(input.shape)}")
     directions = 2 if bidirectional else 1
     per = len(params) // (num_layers * directions)
     base = 4 if has_biases else 2
