@@ -67,7 +67,10 @@ def test_scaling_quick_prints_every_table(tmp_path):
         memory = row["memory"]
         assert set(memory) == {"minigrad", "torch", "numpy"}
         if sys.platform.startswith("linux"):
-            assert memory["minigrad"]["rss_mib"] > 0 and memory["numpy"]["traced_mib"] > 0
+            # RSS growth over a warm step may be 0 (malloc keeps freed pages resident and reuses
+            # them); what the step allocates is traced
+            assert memory["minigrad"]["rss_mib"] >= 0 and memory["minigrad"]["traced_mib"] > 0
+            assert memory["numpy"]["traced_mib"] > 0
             assert "traced_mib" not in memory["torch"]
 
 
