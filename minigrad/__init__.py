@@ -53,6 +53,10 @@ from .creation import (
 from .dtypes import (
     bfloat16,
     bool,
+    cdouble,
+    cfloat,
+    complex64,
+    complex128,
     double,
     dtype,
     float,
@@ -88,6 +92,9 @@ from .ops import (
     chunk,
     clamp,
     clone,
+    complex,
+    conj,
+    conj_physical,
     cos,
     cumsum,
     div,
@@ -100,7 +107,9 @@ from .ops import (
     floor,
     floor_divide,
     gather,
+    imag,
     index_select,
+    is_complex,
     isfinite,
     isinf,
     isnan,
@@ -124,13 +133,16 @@ from .ops import (
     norm,
     outer,
     permute,
+    polar,
     pow,
     prod,
+    real,
     reciprocal,
     relu,
     remainder,
     repeat,
     reshape,
+    resolve_conj,
     round,
     rsqrt,
     scatter_add,
@@ -159,6 +171,8 @@ from .ops import (
     unflatten,
     unsqueeze,
     var,
+    view_as_complex,
+    view_as_real,
     where,
 )
 from .ops._size import Size
@@ -205,8 +219,8 @@ def equal(input, other) -> bool:
     return input.equal(other)
 
 
-# -- legacy constructors, dtype limits, more tensor ops, minigrad.linalg ------------------------
-from . import linalg  # noqa: E402
+# -- legacy constructors, dtype limits, more tensor ops, minigrad.linalg and minigrad.fft ---------
+from . import fft, linalg  # noqa: E402
 from ._legacy import (  # noqa: E402
     BFloat16Tensor,
     BoolTensor,
@@ -219,6 +233,7 @@ from ._legacy import (  # noqa: E402
     LongTensor,
     ShortTensor,
 )
+from ._stft import istft, stft  # noqa: E402
 from ._typeinfo import finfo, iinfo  # noqa: E402
 from .ops.arrange import cartesian_prod, combinations, meshgrid, roll, rot90  # noqa: E402
 from .ops.joining import (  # noqa: E402
@@ -519,26 +534,16 @@ def _method_function(name: str):
 for _name in (
     "abs_ acos_ acosh_ addmv_ adjoint angle arccos_ arccosh_ arcsin_ arcsinh_ arctan_ arctanh_ "
     "asin_ asinh_ atan_ atanh_ ceil_ cholesky cholesky_inverse cholesky_solve clamp_ clamp_max_ "
-    "clamp_min_ clip_ conj conj_physical cos_ cosh_ deg2rad_ detach detach_ eq erf_ exp2_ exp_ "
-    "expm1_ fill_ fix_ floor_ frac_ gcd_ ge ger get_device gt histogram is_complex is_conj "
+    "clamp_min_ clip_ cos_ cosh_ deg2rad_ detach detach_ eq erf_ exp2_ exp_ "
+    "expm1_ fill_ fix_ floor_ frac_ gcd_ ge ger get_device gt histogram is_conj "
     "is_distributed is_floating_point is_inference is_neg is_nonzero is_same_size is_signed "
     "lcm_ ldexp_ le log10_ log1p_ log2_ log_ logit_ lt mv nan_to_num_ ne neg_ negative_ "
-    "nonzero_static qr rad2deg_ ravel reciprocal_ relu_ resize_as_ resolve_conj resolve_neg "
+    "nonzero_static qr rad2deg_ ravel reciprocal_ relu_ resize_as_ resolve_neg "
     "round_ rsqrt_ sigmoid_ sin_ sinh_ sqrt_ square_ svd tan_ tanh_ triangular_solve trunc_ "
     "unsafe_chunk unsafe_split unsafe_split_with_sizes xlogy_ zero_"
 ).split():
     if _name not in globals():
         globals()[_name] = _method_function(_name)
-
-
-def real(input):
-    """The real part: the tensor itself (minigrad has no complex dtypes)."""
-    return input.real
-
-
-def imag(input):
-    """Refused for real tensors, as PyTorch."""
-    return input.imag
 
 
 # imported on first use, as torch.onnx: import minigrad stays lean

@@ -15,7 +15,13 @@ def tensor_repr(t) -> str:
     suffix = []
     if t.device.type != "cpu":
         suffix.append(f"device='{t.device}'")
-    default_dtype = dtypes.get_default_dtype() if t.dtype.is_floating_point else dtypes.int64
+    default_dtype = (
+        dtypes.get_default_dtype()
+        if t.dtype.is_floating_point
+        else dtypes.default_complex()
+        if t.dtype.is_complex
+        else dtypes.int64
+    )
     if t.dtype is not default_dtype and t.dtype is not dtypes.bool and host.size:
         suffix.append(f"dtype={t.dtype}")
     elif host.size == 0 and t.dtype is not dtypes.get_default_dtype():
@@ -95,6 +101,8 @@ def format_array(a: np.ndarray) -> str:
         formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
     elif a.dtype.kind == "f":
         formatter = {"float_kind": _float_formatter(a)}
+    elif a.dtype.kind == "c":
+        formatter = {"complex_kind": _complex_formatter(a)}
     else:
         formatter = None
     return np.array2string(
@@ -128,6 +136,18 @@ def _float_formatter(a: np.ndarray):
     return lambda v: (_special(v) or f"{v:.{digits}f}").rjust(width)
 
 
+def _complex_formatter(a: np.ndarray):
+    """PyTorch's complex elements: the real parts formatted together (as a float tensor
+    would be), then the imaginary parts' sign and value, unpadded, and ``j``: ``1.5000-2.j``."""
+    real, imag = _float_formatter(a.real), _float_formatter(a.imag)
+
+    def fmt(v):
+        im = imag(v.imag).lstrip()
+        return real(v.real) + ("" if im[0] == "-" else "+") + im + "j"
+
+    return fmt
+
+
 def _special(v) -> str | None:
     if np.isnan(v):
         return "nan"
@@ -155,6 +175,8 @@ def _summarized(a: np.ndarray) -> str:
         fmt = lambda v: str(bool(v)).rjust(width)  # noqa: E731
     elif a.dtype.kind == "f":
         fmt = _float_formatter(shown)
+    elif a.dtype.kind == "c":
+        fmt = _complex_formatter(shown)
     else:
         width = max(len(str(v)) for v in shown.ravel()) if shown.size else 1
         fmt = lambda v: str(v).rjust(width)  # noqa: E731

@@ -1,6 +1,5 @@
 """Tensor methods that answer questions about a tensor (``is_signed``, ``get_device``, ...),
-the real-tensor forms of PyTorch's complex-number methods (``conj``, ``H``, ``real``), and the
-CPU element callbacks ``apply_``/``map_``. :class:`~minigrad.tensor.Tensor` delegates here."""
+the complex-number methods (``conj``, ``H``, ``real``, ``angle``), and the CPU element callbacks ``apply_``/``map_``. :class:`~minigrad.tensor.Tensor` delegates here."""
 
 from __future__ import annotations
 
@@ -19,14 +18,9 @@ def is_cpu(self) -> bool:
     return self.device.type == "cpu"
 
 
-def is_complex(self) -> bool:
-    """False: minigrad has no complex dtypes."""
-    return False
-
-
 def is_signed(self) -> bool:
-    """True for float and signed integer dtypes (False for bool and uint8)."""
-    return self._data.dtype.kind == "i" or dtypes.is_floating(self._data.dtype)
+    """True for float, complex and signed integer dtypes (False for bool and uint8)."""
+    return self._data.dtype.kind in "ic" or dtypes.is_floating(self._data.dtype)
 
 
 def is_nonzero(self) -> bool:
@@ -78,19 +72,9 @@ def false(self) -> bool:
     return False
 
 
-def real(self):
-    """The real part: the tensor itself for real tensors."""
-    return self
-
-
-def imag(self):
-    """Refused for real tensors, as PyTorch."""
-    raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
-
-
 def adjoint(self):
     """The conjugate transpose of the last two dims (the transpose for real tensors)."""
-    return self.mT
+    return self.mT.conj()
 
 
 def H(self):  # noqa: N802 - PyTorch's name
@@ -99,13 +83,27 @@ def H(self):  # noqa: N802 - PyTorch's name
         raise RuntimeError(
             f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
         )
-    return self.t()
+    return self.t().conj()
 
 
 def matrix_power(self, n):
     from . import linalg  # the public linear-algebra layer sits above the Tensor
 
     return linalg.matrix_power(self, n)
+
+
+def stft(self, *args, **kwargs):
+    """:func:`minigrad.stft` of this signal."""
+    from ._stft import stft as short_time_fourier
+
+    return short_time_fourier(self, *args, **kwargs)
+
+
+def istft(self, *args, **kwargs):
+    """:func:`minigrad.istft` of this spectrogram."""
+    from ._stft import istft as inverse
+
+    return inverse(self, *args, **kwargs)
 
 
 def matrix_exp(self):
@@ -152,10 +150,13 @@ def cholesky(self, upper=False):
 
 
 def angle(self):
-    """The argument of a real number: π for negatives, 0 otherwise (NaN stays NaN); the
-    gradient is 0. Integer inputs give the default float dtype."""
+    """The argument of each element, in (-π, π]. For real numbers: π for negatives, 0
+    otherwise (NaN stays NaN), with gradient 0; integer inputs give the default float dtype."""
+    from .ops.complex import complex_angle
     from .ops.elementwise import where
 
+    if self.is_complex():
+        return complex_angle(self)
     x = self if self.dtype.is_floating_point else self.to(dtypes.get_default_dtype())
     return where(x.isnan(), x, where(x < 0, math.pi, 0.0).to(x.dtype))
 

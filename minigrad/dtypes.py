@@ -13,12 +13,15 @@ import numpy as np
 class dtype:  # noqa: N801 - PyTorch spells it in lower case
     """An element type such as ``minigrad.float32``; wraps the NumPy dtype that stores it."""
 
-    __slots__ = ("name", "numpy", "is_floating_point", "is_signed", "itemsize", "_category")
+    __slots__ = (
+        "name", "numpy", "is_floating_point", "is_complex", "is_signed", "itemsize", "_category"
+    )  # fmt: skip
 
     def __init__(self, name: str, numpy_dtype, category: int):
         self.name = name
         self.numpy = np.dtype(numpy_dtype)
         self.is_floating_point = category == _FLOAT
+        self.is_complex = category == _COMPLEX
         self.is_signed = category != _BOOL
         self.itemsize = self.numpy.itemsize
         self._category = category
@@ -39,7 +42,7 @@ class _OptionalDtype(dtype):
 
     def __init__(self, name: str, itemsize: _builtins.int, package: str, extra: str):
         self.name, self.itemsize, self._category = name, itemsize, _FLOAT
-        self.is_floating_point, self.is_signed = True, True
+        self.is_floating_point, self.is_complex, self.is_signed = True, False, True
         self._numpy, self._package, self._extra = None, package, extra
 
     @property
@@ -56,7 +59,7 @@ class _OptionalDtype(dtype):
         return self._numpy
 
 
-_BOOL, _INT, _FLOAT = 0, 1, 2
+_BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
 
 float16 = half = dtype("float16", np.float16, _FLOAT)
 float32 = float = dtype("float32", np.float32, _FLOAT)
@@ -68,8 +71,13 @@ int16 = short = dtype("int16", np.int16, _INT)
 int32 = int = dtype("int32", np.int32, _INT)
 int64 = long = dtype("int64", np.int64, _INT)
 bool = dtype("bool", np.bool_, _BOOL)  # minigrad.bool, as torch.bool
+complex64 = cfloat = dtype("complex64", np.complex64, _COMPLEX)
+complex128 = cdouble = dtype("complex128", np.complex128, _COMPLEX)
 
-ALL = (float16, bfloat16, float32, float64, uint8, int8, int16, int32, int64, bool)
+ALL = (
+    float16, bfloat16, float32, float64, uint8, int8, int16, int32, int64, bool, complex64,
+    complex128,
+)  # fmt: skip
 _BY_NUMPY = {d.numpy: d for d in ALL if d is not bfloat16}  # bfloat16's is found by name
 _BY_NAME = {d.name: d for d in ALL}
 
@@ -79,6 +87,45 @@ def is_floating(numpy_dtype) -> _builtins.bool:
     ``'f'``) and ml_dtypes' bfloat16, whose kind is ``'V'``. The one place that decides it:
     never test ``dtype.kind == 'f'`` or ``np.issubdtype(..., np.floating)`` on tensor data."""
     return numpy_dtype.kind == "f" or numpy_dtype.name == "bfloat16"
+
+
+def is_complex(numpy_dtype) -> _builtins.bool:
+    """Whether a NumPy dtype is one of the complex types (complex64, complex128)."""
+    return numpy_dtype.kind == "c"
+
+
+def is_differentiable(numpy_dtype) -> _builtins.bool:
+    """Whether tensors of a NumPy dtype can require grad: floating and complex types."""
+    return numpy_dtype.kind in "fc" or numpy_dtype.name == "bfloat16"
+
+
+_REAL_OF = {"complex64": "float32", "complex128": "float64"}
+_COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
+
+
+def to_real(d: dtype) -> dtype:
+    """The real dtype of a complex one's parts (complex64 -> float32); other dtypes as they are."""
+    return _BY_NAME[_REAL_OF[d.name]] if d._category == _COMPLEX else d
+
+
+def to_complex(d: dtype) -> dtype:
+    """The complex dtype whose parts are ``d`` (float32 -> complex64); complex dtypes as they are.
+
+    float16 and bfloat16 would need ``complex32``, which minigrad does not have."""
+    if d._category == _COMPLEX:
+        return d
+    if d.name not in _COMPLEX_OF:
+        raise NotImplementedError(
+            f"minigrad has no complex dtype with {d.name} parts (PyTorch's complex32/chalf); "
+            "use float32 or float64 values for complex numbers"
+        )
+    return _BY_NAME[_COMPLEX_OF[d.name]]
+
+
+def default_complex() -> dtype:
+    """The dtype of tensors made from Python complex numbers: complex64, or complex128 when the
+    default dtype is float64, as in PyTorch."""
+    return complex128 if _default_float is float64 else complex64
 
 
 _default_float = float32
@@ -120,6 +167,8 @@ def to_dtype(value) -> dtype:
         return int64
     if value is _builtins.bool:
         return bool
+    if value is _builtins.complex:
+        return complex128
     if isinstance(value, str):
         return from_name(value)
     return from_numpy(value)
@@ -140,13 +189,17 @@ def set_default_dtype(d) -> None:
 
 
 def category(d: dtype) -> _builtins.int:
-    """0 for bool, 1 for integers, 2 for floating types: the order of type promotion."""
+    """0 for bool, 1 for integers, 2 for floating types, 3 for complex: the order of type
+    promotion."""
     return d._category
 
 
 def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both can be cast to, as torch.promote_types: a floating dtype wins
-    over integers as it is (int32 with float32 is float32, where NumPy would say float64)."""
+    over integers as it is (int32 with float32 is float32, where NumPy would say float64), and
+    a complex dtype's parts widen to the floating one's (complex64 with float64 is complex128)."""
+    if a._category == _COMPLEX or b._category == _COMPLEX:
+        return to_complex(promote_types(to_real(a), to_real(b)))
     if a._category != b._category:
         return a if a._category > b._category else b
     if a is b:
@@ -160,10 +213,12 @@ def promote_types(a: dtype, b: dtype) -> dtype:
 def result_type(*operands) -> dtype:
     """PyTorch's promotion for an op's operands (tensors and Python scalars).
 
-    Categories rank bool < integer < float. Within the winning category, tensors with
-    dimensions decide first, then zero-dimensional tensors, then Python scalars (which only
-    contribute the default dtype of their kind): ``int64 tensor * 2.5`` is float32 and
-    ``float32 tensor + float64 0-d tensor`` is float32, as in PyTorch.
+    Categories rank bool < integer < float < complex. Within the winning category, tensors
+    with dimensions decide first, then zero-dimensional tensors, then Python scalars (which
+    only contribute the default dtype of their kind): ``int64 tensor * 2.5`` is float32 and
+    ``float32 tensor + float64 0-d tensor`` is float32, as in PyTorch. A complex operand of
+    lower rank makes a floating result complex of the same width (``float64 tensor * 1j`` is
+    complex128, ``float32 tensor * complex128 0-d tensor`` complex64).
     """
     dims_dtype = zero_dim_dtype = None
     scalar_cat = -1
@@ -176,13 +231,22 @@ def result_type(*operands) -> dtype:
                 zero_dim_dtype = d if zero_dim_dtype is None else promote_types(zero_dim_dtype, d)
         else:
             scalar_cat = max(scalar_cat, _scalar_category(x))
-    result = None
-    for d in (dims_dtype, zero_dim_dtype):
-        if d is not None and (result is None or d._category > result._category):
-            result = d
-    if scalar_cat > (result._category if result is not None else -1):
-        return (bool, int64, _default_float)[scalar_cat]
-    return result
+    scalar_dtype = None if scalar_cat < 0 else _scalar_default(scalar_cat)
+    return _combine(_combine(dims_dtype, zero_dim_dtype), scalar_dtype)
+
+
+def _scalar_default(cat: _builtins.int) -> dtype:
+    return (bool, int64, _default_float)[cat] if cat < _COMPLEX else default_complex()
+
+
+def _combine(higher: dtype | None, lower: dtype | None) -> dtype | None:
+    """The result of an operand of higher priority (more dimensions) with one of lower: the
+    higher one unless the lower one is of a higher category."""
+    if lower is None or (higher is not None and lower._category <= higher._category):
+        return higher
+    if higher is not None and lower._category == _COMPLEX and higher._category == _FLOAT:
+        return to_complex(higher)
+    return lower
 
 
 def _scalar_category(x) -> _builtins.int:
@@ -192,6 +256,8 @@ def _scalar_category(x) -> _builtins.int:
         return _INT
     if isinstance(x, (_builtins.float, np.floating)):
         return _FLOAT
+    if isinstance(x, (_builtins.complex, np.complexfloating)):
+        return _COMPLEX
     raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
 
 
@@ -207,6 +273,8 @@ _LEGACY_NAMES = {
     "int8": "CharTensor",
     "uint8": "ByteTensor",
     "bool": "BoolTensor",
+    "complex64": "ComplexFloatTensor",
+    "complex128": "ComplexDoubleTensor",
 }
 
 
@@ -310,6 +378,10 @@ def checked_scalar(value, d: dtype, op: str = "", *, half_saturates: _builtins.b
         value = value.item()
     if d is bool:
         return _builtins.bool(value)
+    if d._category == _COMPLEX:
+        return _builtins.complex(value)
+    if isinstance(value, _builtins.complex):
+        raise TypeError(f"{op or 'value'}: a complex number cannot be stored in a {d.name} tensor")
     if d.is_floating_point:
         f = _builtins.float(value)
         if (
@@ -352,10 +424,12 @@ def host_array(data, d: dtype | None) -> tuple:
     if host.dtype == np.uint64 or host.dtype == object:
         host = _big_integers(data, host, d)
     if d is None:
-        if host.dtype.kind == "f" and isinstance(data, (list, tuple)):
+        if host.dtype.kind in "fc" and isinstance(data, (list, tuple)):
             d = _leaf_dtype(data)
         elif host.dtype.kind == "f" and not isinstance(data, np.generic):
             d = _default_float
+        elif host.dtype.kind == "c" and not isinstance(data, np.generic):
+            d = default_complex()
         else:
             d = from_numpy(host.dtype)  # also rejects object/string arrays
     elif d._category == _INT and (host.dtype.kind in "iu" or is_floating(host.dtype)) and host.size:
@@ -403,6 +477,8 @@ def _leaf_dtype(data) -> dtype:
     for t in kinds:
         if t is _builtins.float:
             d = _default_float
+        elif t is _builtins.complex:
+            d = default_complex()
         elif t is _builtins.bool:
             d = bool
         elif t is _builtins.int:

@@ -224,6 +224,8 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     """
     if dtype is not None:
         x = x.to(dtype)
+    if x.dtype.is_complex:  # the norm of the magnitudes, real, as PyTorch
+        x = x.abs()
     if not x.dtype.is_floating_point:
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got {x.dtype}"

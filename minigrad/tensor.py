@@ -131,9 +131,10 @@ class Tensor(InPlaceMethods):
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
-        if value and not dtypes.is_floating(self._data.dtype):
+        if value and not dtypes.is_differentiable(self._data.dtype):
             raise RuntimeError(
-                f"only Tensors of floating point dtype can require gradients, got {self.dtype}"
+                "only Tensors of floating point and complex dtype can require gradients, got "
+                f"{self.dtype}"
             )
         self._requires_grad = bool(value)
 
@@ -422,6 +423,9 @@ class Tensor(InPlaceMethods):
 
     def __float__(self) -> float:
         return float(self.item())
+
+    def __complex__(self) -> complex:
+        return complex(self.item())
 
     def __int__(self) -> int:
         return int(self.item())
@@ -779,10 +783,11 @@ class Tensor(InPlaceMethods):
     logcumsumexp, mode = _ops.logcumsumexp, _ops.mode
     unique_consecutive = _ops.unique_consecutive
     matrix_power, matrix_exp, pinverse = _meta.matrix_power, _meta.matrix_exp, _meta.pinverse
+    stft, istft = _meta.stft, _meta.istft
     bernoulli, multinomial = _meta.bernoulli, _meta.multinomial
     apply_, map_ = _meta.apply_, _meta.map_
     is_cpu, output_nr = property(_meta.is_cpu), property(_meta.output_nr)
-    is_complex, is_signed, is_nonzero = _meta.is_complex, _meta.is_signed, _meta.is_nonzero
+    is_complex, is_signed, is_nonzero = _ops.is_complex, _meta.is_signed, _meta.is_nonzero
     is_same_size, is_inference, get_device = (
         _meta.is_same_size,
         _meta.is_inference,
@@ -793,8 +798,9 @@ class Tensor(InPlaceMethods):
     is_meta = is_quantized = is_sparse = is_sparse_csr = is_nested = is_mkldnn = property(
         _meta.false
     )
-    conj = conj_physical = resolve_conj = resolve_neg = _meta.itself
-    real, imag = property(_meta.real), property(_meta.imag)
+    conj, conj_physical, resolve_conj = _ops.conj, _ops.conj_physical, _ops.resolve_conj
+    resolve_neg = _meta.itself
+    real, imag = property(_ops.real), property(_ops.imag)
     H, mH = property(_meta.H), property(_meta.adjoint)  # noqa: N815 - PyTorch's names
     adjoint = _meta.adjoint
     qr, svd, cholesky, angle, dim_order = (

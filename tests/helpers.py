@@ -5,7 +5,9 @@ from __future__ import annotations
 import numpy as np
 
 import minigrad
-from minigrad.testing.samples import Index, Mask, Typed, make_arrays, wants_grad
+from minigrad.testing.samples import C, Index, Mask, Typed, make_arrays, wants_grad
+
+COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
 
 
 def build(op, index, m, dtype_name="float64", device="cpu"):
@@ -18,8 +20,9 @@ def build(op, index, m, dtype_name="float64", device="cpu"):
             continue
         if isinstance(spec, (Index, Mask, Typed)):
             t = _to(m, a, None, device)
-        else:
-            t = _to(m, a.astype(dtype_name), dtype_name, device)
+        else:  # complex specs (C) in the complex dtype of dtype_name's width
+            name = COMPLEX_OF[dtype_name] if isinstance(spec, C) else dtype_name
+            t = _to(m, a.astype(name), name, device)
             if op.grad and wants_grad(spec):
                 t.requires_grad_(True)
                 grad_args.append(t)

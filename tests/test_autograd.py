@@ -336,7 +336,7 @@ def test_detach_shares_storage_and_version():
 
 
 def test_integer_tensors_cannot_require_grad():
-    with pytest.raises(RuntimeError, match="only Tensors of floating point dtype"):
+    with pytest.raises(RuntimeError, match="only Tensors of floating point and complex dtype"):
         minigrad.tensor([1, 2], requires_grad=True)
 
 

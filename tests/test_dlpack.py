@@ -16,7 +16,11 @@ def test_from_numpy_shares_memory_both_ways():
     with pytest.raises(TypeError, match=r"expected np\.ndarray \(got list\)"):
         minigrad.from_numpy([1, 2])
     with pytest.raises(TypeError, match="unsupported element type"):
-        minigrad.from_numpy(np.array([1j]))
+        minigrad.from_numpy(np.array([1.0], dtype=np.longdouble))
+    c = np.array([1j])
+    assert minigrad.from_numpy(c).dtype is minigrad.complex128
+    minigrad.from_numpy(c).mul_(2)
+    assert c.tolist() == [2j]
 
 
 def test_numpy_round_trip_is_zero_copy():

@@ -8,6 +8,7 @@ import minigrad
 from minigrad.autograd import gradcheck, gradgradcheck
 from minigrad.ops import Op
 from minigrad.testing.op_db import EXEMPT, OP_DB
+from minigrad.testing.op_db_complex import COMPLEX_OPS
 
 CASES = [(op, i) for op in OP_DB for i in range(len(op.samples))]
 GRAD_CASES = [c for c in CASES if c[0].grad]
@@ -122,7 +123,8 @@ def _graph_types(tensors):
 def test_every_op_has_a_row():
     """A new op cannot land without a row in the table (or a named test that covers it)."""
     covered = set()
-    for op, index in GRAD_CASES:
+    complex_cases = [(op, i) for op in COMPLEX_OPS for i in range(len(op.samples))]
+    for op, index in GRAD_CASES + complex_cases:
         args, grad_args = build(op, index, minigrad)
         outs = [o for o in outputs(_call(op, index, args)) if o.requires_grad]
         vs = [o.new_ones(o.shape, requires_grad=True) for o in outs]
@@ -131,4 +133,4 @@ def test_every_op_has_a_row():
             [g for g in grads if g is not None and g.requires_grad]
         )
     missing = {c.__name__ for c in _all_op_classes() if c not in covered} - set(EXEMPT)
-    assert not missing, f"ops without a row in minigrad/testing/op_db.py: {sorted(missing)}"
+    assert not missing, f"ops without a row in minigrad/testing/op_db*.py: {sorted(missing)}"

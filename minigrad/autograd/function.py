@@ -135,7 +135,7 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
     for i, o in enumerate(outputs):
         if isinstance(o, tensor_cls):
             position[id(o)] = i
-            differentiable = dtypes.is_floating(o._data.dtype) and not any(
+            differentiable = dtypes.is_differentiable(o._data.dtype) and not any(
                 o is n for n in ctx.non_differentiable
             )
             o = tensor_cls._make(o._data, o.device, differentiable, ctx if differentiable else None)

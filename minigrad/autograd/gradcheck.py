@@ -24,15 +24,20 @@ def gradcheck(
 ) -> bool:
     """Check ``func``'s gradients at ``inputs`` against central differences.
 
-    For each floating output a random upstream gradient ``v`` (never all ones, which hides
-    transposition bugs) is drawn; the vector-Jacobian product ``vᵀJ`` from backward is
-    compared, for every input that requires grad, element by element with
+    For each floating or complex output a random upstream gradient ``v`` (never all ones,
+    which hides transposition bugs) is drawn; the vector-Jacobian product ``vᵀJ`` from backward
+    is compared, for every input that requires grad, element by element with
     ``(f(x + eps·eᵢ) - f(x - eps·eᵢ))·v / (2·eps)``. The check passes where
     ``|analytic - numeric| <= atol + rtol·|numeric|``.
 
+    Complex tensors are checked as pairs of real numbers, under PyTorch's convention: with the
+    real function ``L = Re Σ conj(v)·output``, backward from ``v`` must give every complex
+    input ``∂L/∂Re x + i·∂L/∂Im x`` (both parts are differenced) and every real input ``∂L/∂x``.
+
     Args:
         func: maps the inputs to a tensor or a tuple of tensors.
-        inputs: a tensor or tuple; those with ``requires_grad`` are checked and must be float64.
+        inputs: a tensor or tuple; those with ``requires_grad`` are checked and must be float64
+            or complex128.
         raise_exception: raise :class:`GradcheckError` naming the worst element (default),
             or return False.
 
@@ -50,7 +55,7 @@ def gradcheck(
     rng = np.random.default_rng(seed)
     outputs = _float_outputs(func(*inputs))
     for k, out in enumerate(outputs):
-        v = out.new_tensor(rng.uniform(0.5, 1.5, out.shape) * rng.choice([-1, 1], out.shape))
+        v = out.new_tensor(_upstream(rng, out))
         analytic = _analytic(out, [inputs[i] for i in checked], v)
         for i, a in zip(checked, analytic):
             numeric = _numeric(func, inputs, i, k, v, eps)
@@ -87,7 +92,7 @@ def gradgradcheck(
     if grad_outputs is None:
         rng = np.random.default_rng(seed + 1)
         grad_outputs = tuple(
-            o.new_tensor(rng.uniform(-1.0, 1.0, o.shape)).requires_grad_() for o in outputs
+            o.new_tensor(_uniform(rng, -1.0, 1.0, o)).requires_grad_() for o in outputs
         )
     grad_outputs = tuple(grad_outputs)
     n = len(inputs)
@@ -115,15 +120,28 @@ def gradgradcheck(
     )
 
 
+def _upstream(rng, out) -> np.ndarray:
+    """Random weights of magnitude 0.5 to 1.5 and either sign (both parts for complex)."""
+    magnitude = _uniform(rng, 0.5, 1.5, out)
+    return magnitude * rng.choice([-1, 1], out.shape)
+
+
+def _uniform(rng, low: float, high: float, out) -> np.ndarray:
+    values = rng.uniform(low, high, out.shape)
+    if out.is_complex():
+        values = values + 1j * rng.uniform(low, high, out.shape) * rng.choice([-1, 1], out.shape)
+    return values
+
+
 def _checked_inputs(inputs) -> list[int]:
     tensor_cls = graph.Tensor
     checked = []
     for i, x in enumerate(inputs):
         if isinstance(x, tensor_cls) and x.requires_grad:
-            if x._data.dtype != np.float64:
+            if x._data.dtype not in (np.float64, np.complex128):
                 raise ValueError(
                     f"gradcheck: input {i} requires grad but is {x.dtype}; finite differences "
-                    f"need float64 inputs (use .double())"
+                    f"need float64 or complex128 inputs (use .double())"
                 )
             checked.append(i)
     if not checked:
@@ -135,7 +153,7 @@ def _float_outputs(result) -> tuple:
     tensor_cls = graph.Tensor
     result = result if isinstance(result, (tuple, list)) else (result,)
     return tuple(
-        o for o in result if isinstance(o, tensor_cls) and dtypes.is_floating(o._data.dtype)
+        o for o in result if isinstance(o, tensor_cls) and dtypes.is_differentiable(o._data.dtype)
     )
 
 
@@ -146,33 +164,39 @@ def _analytic(out, inputs, v) -> list:
 
 
 def _numeric(func, inputs, i, k, v, eps) -> np.ndarray:
-    """vᵀ ∂output_k/∂input_i by central differences, one element of the input at a time."""
+    """vᵀ ∂output_k/∂input_i by central differences, one element of the input at a time (a
+    complex element's real and imaginary parts in turn)."""
     x = inputs[i]
     backend = x.device.backend
     values = backend.to_host(x._data)
-    result = np.zeros(x.shape, dtype=np.float64)
+    directions = (1.0, 1j) if x.is_complex() else (1.0,)
+    result = np.zeros(x.shape, dtype=values.dtype)
     # Grad mode stays on: gradgradcheck's function itself calls autograd.grad.
     for idx in np.ndindex(*x.shape):
-        original = float(values[idx])
-        x._data[idx] = original + eps
-        plus = _weighted_sum(func, inputs, k, v)
-        x._data[idx] = original - eps
-        minus = _weighted_sum(func, inputs, k, v)
-        x._data[idx] = original
-        result[idx] = (plus - minus) / (2 * eps)
+        original = values[idx].item()
+        for step in directions:
+            x._data[idx] = original + eps * step
+            plus = _weighted_sum(func, inputs, k, v)
+            x._data[idx] = original - eps * step
+            minus = _weighted_sum(func, inputs, k, v)
+            x._data[idx] = original
+            result[idx] += step * (plus - minus) / (2 * eps)
     return result
 
 
 def _weighted_sum(func, inputs, k, v) -> float:
+    """``Re Σ conj(v)·output_k``: the real function whose gradient backward from v gives."""
     out = _float_outputs(func(*inputs))[k].detach()
-    return float((out * v).sum().item())
+    host = out.device.backend.to_host(out._data)
+    weights = v.device.backend.to_host(v._data)
+    return float(np.real(np.sum(np.conj(weights) * host)))
 
 
 def _compare(analytic, numeric: np.ndarray, atol: float, rtol: float) -> str | None:
     if analytic is None:
         a = np.zeros_like(numeric)
     else:
-        a = analytic.device.backend.to_host(analytic._data).astype(np.float64)
+        a = analytic.device.backend.to_host(analytic._data).astype(numeric.dtype)
     if a.shape != numeric.shape:
         return f"analytic gradient has shape {a.shape}, numeric {numeric.shape}"
     error = np.abs(a - numeric) - (atol + rtol * np.abs(numeric))

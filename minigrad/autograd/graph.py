@@ -238,7 +238,8 @@ class Node:
         return held
 
     def _check(self, grad, index: int, meta):
-        """Sum a broadcast gradient down to its input's shape; match the input's dtype."""
+        """Sum a broadcast gradient down to its input's shape; match the input's dtype (the
+        real part of a complex gradient for a real input)."""
         if not isinstance(grad, Tensor):
             raise TypeError(
                 f"function {self.name()} returned a {type(grad).__name__} as gradient {index}; "
@@ -262,6 +263,8 @@ class Node:
                 mark_adoptable(reduced, grad._data)
             grad = reduced
         if grad._data.dtype != np_dtype:
+            if grad._data.dtype.kind == "c" and np_dtype.kind != "c":
+                grad = grad.real  # a real input's gradient is the real part, as in PyTorch
             cast = grad.to(np_dtype)
             if not cast.requires_grad:
                 mark_adoptable(cast, grad._data)

@@ -9,8 +9,8 @@ Rules by family:
     elementwise (unary, binary, where, casts, activations, clone, tril/triu, pad, attention):
         pad each batched input with 1s after its batch dim to the widest sample rank; the op's
         own broadcasting does the rest;
-    dims (sum, amax, softmax, cumsum, cumprod, flip, permute, cat, gather, norms): dims
-        shifted by one;
+    dims (sum, amax, softmax, cumsum, cumprod, flip, permute, cat, gather, norms, Fourier
+        transforms): dims shifted by one;
     scatters (scatter, scatter_add, scatter_reduce): the index broadcast over the batch;
     shapes (reshape, expand, sum_to_size, indexing): the batch size put in front;
     matmul, einsum and linear algebra (solve, cholesky, the packed decompositions): the batch
@@ -127,13 +127,15 @@ def _with(op, **attrs):
     # -- branch special
     "Lgamma", "Digamma", "Polygamma", "Erfc", "Erfcx", "Erfinv", "Ndtr", "Ndtri", "LogNdtr", "I0",
     "I0e", "I1", "I1e", "Sinc", "Entr", "Xlog1py", "_Special",
+    # -- complex numbers
+    "Real", "Imag", "Conj", "Angle", "ViewAsReal", "Complex", "Polar",
 )  # fmt: skip
 def _elementwise(op, vals, flags, size):
     return op(*_align(vals, flags))
 
 
 # -- dims ------------------------------------------------------------------------------------
-@rule("Sum", "Amax", "Amin", "LogSumExp", "Norm2", "Flip")
+@rule("Sum", "Amax", "Amin", "LogSumExp", "Norm2", "Flip", "FFT", "RFFT", "IRFFT")
 def _dims(op, vals, flags, size):
     return _with(op, dims=tuple(d + 1 for d in op.dims))(*vals)
 

@@ -4,6 +4,18 @@ from . import decompositions
 from .activation import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
 from .arrange import cartesian_prod, combinations, meshgrid, roll, rot90
 from .base import Op
+from .complex import (
+    complex,
+    conj,
+    conj_physical,
+    imag,
+    is_complex,
+    polar,
+    real,
+    resolve_conj,
+    view_as_complex,
+    view_as_real,
+)
 from .elementwise import (
     add,
     compare,

@@ -63,7 +63,10 @@ class Op(Node):
         is_view: the output may share memory with input 0, so they share a version counter,
             and the output remembers its base and the view ops from it (``Tensor._view``) so
             that an in-place change through it can be recorded on the base (CopySlices);
-        differentiable: False for ops whose outputs never require grad (comparisons).
+        differentiable: False for ops whose outputs never require grad (comparisons);
+        supports_complex: True for ops whose forward and backward are right for complex
+            tensors (backward formulas conjugate where PyTorch's convention asks, see
+            :mod:`minigrad.ops.complex`); any other op given a complex tensor raises.
 
     During ``forward``, ``self.xp`` is the array module of the inputs' device, and when the
     op is being recorded, ``self.needs_input_grad`` is known already; intermediate arrays that
@@ -74,6 +77,7 @@ class Op(Node):
     save_output = False
     is_view = False
     differentiable = True
+    supports_complex = False
     fresh_results = True  # see Node: backward formulas hand out only tensors they made
 
     @classmethod
@@ -113,7 +117,10 @@ class Op(Node):
                     )
                 if not requires_grad:  # the flag, read past the property unless a is a view
                     requires_grad = a._requires_grad if a._base is None else a.requires_grad
-                arrays.append(a._data)
+                data = a._data
+                if data.dtype.kind == "c" and not self.supports_complex:
+                    raise _complex_unsupported(self)
+                arrays.append(data)
             else:
                 arrays.append(a)
         self.device, self.xp = device, device.xp_cache or device.xp
@@ -129,7 +136,7 @@ class Op(Node):
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
             raise RuntimeError(f"{self.label()}: {e} (input shapes: {shapes})") from None
-        if recording and dtypes.is_floating(out.dtype):
+        if recording and dtypes.is_differentiable(out.dtype):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:
                 saved = args if self.save_inputs is True else self._saved_for_others(args)
@@ -224,6 +231,13 @@ class Op(Node):
                     g = make(g, device)
             wrapped.append(g)
         return tuple(wrapped)
+
+
+def _complex_unsupported(op) -> NotImplementedError:
+    return NotImplementedError(
+        f"{op.label()}: minigrad does not support complex tensors in this op yet (complex "
+        "tensors work with arithmetic, reductions, shape ops, matmul/einsum and minigrad.fft)"
+    )
 
 
 def constant(array, device):

@@ -8,6 +8,7 @@ engine.
 
 from __future__ import annotations
 
+import cmath
 import math
 
 import numpy as np
@@ -15,6 +16,7 @@ import numpy as np
 from .. import backend, dtypes
 from ..autograd import graph
 from .base import Op, constant, scalar_tensor
+from .complex import conj_of
 
 # -- type promotion -----------------------------------------------------------------------------
 
@@ -39,7 +41,7 @@ def promote(*operands, floating: bool = False):
         target = dtypes.from_numpy(first)
     else:
         target = dtypes.result_type(*operands)
-    if floating and not target.is_floating_point:
+    if floating and not (target.is_floating_point or target.is_complex):
         target = dtypes.get_default_dtype()
     if target._category == 1:  # integers: a Python int wraps into the dtype, as in PyTorch
         operands = tuple(_wrap(x, target) if type(x) is int else x for x in operands)
@@ -90,17 +92,17 @@ def _scalar_fits(x, np_dtype) -> bool:
     if isinstance(x, bool):
         return True
     if isinstance(x, int):
-        return np_dtype.kind in "iu" or dtypes.is_floating(np_dtype)
+        return np_dtype.kind in "iuc" or dtypes.is_floating(np_dtype)
     if isinstance(x, float):
-        return dtypes.is_floating(np_dtype)
+        return dtypes.is_differentiable(np_dtype)
     if isinstance(x, complex):
-        return False
+        return np_dtype.kind == "c"
     raise TypeError(f"expected a Tensor or a Python number, got {type(x).__name__}")
 
 
 def unary(op: Op, x, floating: bool = True):
     """Run a one-input op; integer inputs of floating functions are computed in float32."""
-    if floating and not dtypes.is_floating(x._data.dtype):
+    if floating and not dtypes.is_differentiable(x._data.dtype):
         x = x.to(dtypes.get_default_dtype())
     return op(x)
 
@@ -117,6 +119,8 @@ def binary(op: Op, a, b, floating: bool = False):
 class Add(Op):
     """z = a + b; dz/da = dz/db = 1"""
 
+    supports_complex = True
+
     def forward(self, a, b):
         return a + b
 
@@ -126,6 +130,8 @@ class Add(Op):
 
 class Sub(Op):
     """z = a - b; dz/da = 1, dz/db = -1"""
+
+    supports_complex = True
 
     def forward(self, a, b):
         return a - b
@@ -139,9 +145,10 @@ def _neg_vjp(ns, gz):
 
 
 class Mul(Op):
-    """z = a * b; dz/da = b, dz/db = a"""
+    """z = a * b; dz/da = b, dz/db = a (conjugated for complex tensors)"""
 
     save_inputs = "for_others"
+    supports_complex = True
 
     def forward(self, a, b):
         return a * b
@@ -153,13 +160,14 @@ class Mul(Op):
 
 
 def _mul_vjp(ns, gz, a, b, need_a, need_b):
-    return (gz * b if need_a else None), (gz * a if need_b else None)
+    return (gz * conj_of(ns, b) if need_a else None), (gz * conj_of(ns, a) if need_b else None)
 
 
 class Div(Op):
-    """z = a / b; dz/da = 1/b, dz/db = -a/b²"""
+    """z = a / b; dz/da = 1/b, dz/db = -a/b² (conjugated for complex tensors)"""
 
     save_inputs = True
+    supports_complex = True
 
     def forward(self, a, b):
         return a / b
@@ -170,11 +178,22 @@ class Div(Op):
 
 
 def _div_vjp(ns, gz, a, b, need_a, need_b):
+    a, b = conj_of(ns, a), conj_of(ns, b)
     return (gz / b if need_a else None), (-gz * a / (b * b) if need_b else None)
+
+
+def _log_of_scalar(a):
+    """log of a Python number base: complex for a complex one, NaN for a negative real one
+    (as PyTorch's real-valued log)."""
+    if isinstance(a, complex):
+        return cmath.log(a)
+    return math.log(a) if a > 0 else math.nan
 
 
 class Neg(Op):
     """z = -a; dz/da = -1"""
+
+    supports_complex = True
 
     def forward(self, a):
         return -a
@@ -188,11 +207,17 @@ class Pow(Op):
 
     save_inputs = True
     save_output = True
+    supports_complex = True
 
     def forward(self, a, b):
         return a**b
 
     def backward(self, gz):
+        if gz._data.dtype.kind == "c":  # holomorphic: the real formula, conjugated
+            return tuple(None if g is None else g.conj() for g in self._vjp(gz.conj()))
+        return self._vjp(gz)
+
+    def _vjp(self, gz):
         a, b, z = self.saved_tensors
         need_a, need_b = self.needs_input_grad
         ga = gb = None
@@ -203,10 +228,10 @@ class Pow(Op):
                 ga = gz * b * a ** (b - 1) if b != 0 else gz * 0.0
         if need_b:
             if isinstance(a, graph.Tensor):
-                ga_mask = (a == 0) & (b >= 0)
+                ga_mask = (a == 0) & ((b.real if b.is_complex() else b) >= 0)
                 gb = where(ga_mask, 0.0, gz * z * where(ga_mask, 1.0, a).log())
             else:
-                gb = gz * z * math.log(a) if a != 0 else gz * 0.0
+                gb = gz * z * _log_of_scalar(a) if a != 0 else gz * 0.0
         return ga, gb
 
 
@@ -292,6 +317,7 @@ class Where(Op):
     """z = cond ? a : b; dz/da = cond, dz/db = not cond"""
 
     save_inputs = True
+    supports_complex = True
 
     def forward(self, cond, a, b):
         out = self.xp.where(cond, a, b)
@@ -314,7 +340,10 @@ def _where_vjp(ns, gz, cond, needs):
 
 
 class Cast(Op):
-    """z = a converted to another dtype; the engine casts the gradient back to a's dtype"""
+    """z = a converted to another dtype; the engine casts the gradient back to a's dtype (a
+    complex-to-real cast keeps the real part, with NumPy's warning, and its gradient is real)"""
+
+    supports_complex = True
 
     def __init__(self, np_dtype):
         self.np_dtype = np_dtype
@@ -332,12 +361,14 @@ class Cast(Op):
 
 
 class Compare(Op):
-    """A comparison or logical function: bool result, never requires grad."""
+    """A comparison or logical function: bool result, never requires grad. Complex numbers
+    have no order: only the tests of equality and of the values' kind take them."""
 
     differentiable = False
 
     def __init__(self, ufunc_name: str):
         self.ufunc_name = ufunc_name
+        self.supports_complex = ufunc_name in _COMPLEX_COMPARISONS
 
     def forward(self, *arrays):
         return getattr(self.xp, self.ufunc_name)(*arrays)
@@ -345,6 +376,11 @@ class Compare(Op):
     @classmethod
     def name(cls) -> str:
         return "Compare"
+
+
+_COMPLEX_COMPARISONS = frozenset(
+    "equal not_equal isnan isinf isfinite logical_and logical_or logical_xor logical_not".split()
+)
 
 
 def compare(ufunc_name: str, a, b=None):

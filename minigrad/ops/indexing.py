@@ -17,6 +17,8 @@ from .joining import pad
 class GetItem(Op):
     """y = x[key]; dx = dy added into zeros at key (repeated indices add up)"""
 
+    supports_complex = True
+
     def __init__(self, key):
         self.key = key
         self.is_view = not any(_is_array_index(k) for k in key)
@@ -34,6 +36,8 @@ class GetItem(Op):
 
 class IndexAdd(Op):
     """y = zeros(shape) with y[key] += x (the backward of indexing); dx = dy[key]"""
+
+    supports_complex = True
 
     def __init__(self, shape: tuple, key, basic: bool):
         self.shape, self.key, self.basic = shape, key, basic
@@ -57,6 +61,8 @@ def _is_array_index(k) -> bool:
 class Gather(Op):
     """y[i][j] = x[index[i][j]][j] along dim (torch.gather); dx = zeros with dy scatter-added"""
 
+    supports_complex = True
+
     def __init__(self, dim: int, index):
         self.dim, self.index = dim, index
 
@@ -73,6 +79,8 @@ class Gather(Op):
 class ScatterAdd(Op):
     """y = base with src added at index along dim (torch.scatter_add);
     d/dbase = dy, d/dsrc = dy gathered at index"""
+
+    supports_complex = True
 
     def __init__(self, dim: int, index):
         self.dim, self.index = dim, index

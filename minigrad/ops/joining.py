@@ -18,6 +18,8 @@ class Cat(Op):
     in type promotion); its gradient is empty too.
     """
 
+    supports_complex = True
+
     def __init__(self, dim: int):
         self.dim = dim
 
@@ -45,6 +47,8 @@ def _legacy_empty(shape) -> bool:
 
 class Pad(Op):
     """y = x padded (or cropped, for negative widths) with a constant; dx = dy cropped back"""
+
+    supports_complex = True
 
     def __init__(self, widths: tuple, value):
         self.widths, self.value = widths, value

@@ -9,6 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import graph
 from .base import Op
+from .complex import conj
 from .elementwise import promote
 
 
@@ -27,8 +28,10 @@ def times_transposed(xp, x, w):
 
 
 class MatMul(Op):
-    """C = A @ B; dA = dC @ Bᵀ, dB = Aᵀ @ dC (1-D operands act as a row or column vector)"""
+    """C = A @ B; dA = dC @ Bᴴ, dB = Aᴴ @ dC (1-D operands act as a row or column vector; ᴴ is
+    the transpose for real tensors)"""
 
+    supports_complex = True
     save_inputs = True
 
     def forward(self, a, b):
@@ -51,6 +54,7 @@ class MatMul(Op):
     def backward(self, gc):
         a, b = self.saved_tensors
         need_a, need_b = self.needs_input_grad
+        a, b = conj(a), conj(b)  # (complex tensors: the factors' conjugates; else themselves)
         if a.ndim == 1 and b.ndim == 1:
             return (gc * b if need_a else None), (gc * a if need_b else None)
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
@@ -93,6 +97,7 @@ def outer(input, vec2):
 class Einsum(Op):
     """y = einsum(equation, *x); dxᵢ = einsum of dy with the other operands into xᵢ's subscripts"""
 
+    supports_complex = True
     save_inputs = True
 
     def __init__(self, inputs: list, output: str):
@@ -116,7 +121,7 @@ class Einsum(Op):
             g = einsum(
                 ",".join([self.output] + [s for s, _ in others]) + "->" + kept,
                 gy,
-                *[t for _, t in others],
+                *[conj(t) for _, t in others],
             )
             if kept != subs:  # letters summed away in this operand alone: broadcast back
                 sizes = dict(zip(kept, g.shape))

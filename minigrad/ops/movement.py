@@ -20,6 +20,7 @@ class Reshape(Op):
     ``strict`` (``view``): raise instead of copying, as PyTorch's ``view``.
     """
 
+    supports_complex = True
     is_view = True
 
     def __init__(self, shape: tuple, strict: bool = False):
@@ -82,6 +83,7 @@ def view_strides(shape: tuple, strides: tuple, itemsize: int, new_shape: tuple):
 class Permute(Op):
     """y = x with its dims reordered (a view); dx = dy with the inverse order"""
 
+    supports_complex = True
     is_view = True
 
     def __init__(self, dims: tuple):
@@ -101,6 +103,7 @@ class Expand(Op):
     """y = x broadcast to a larger shape (a view; read-only where elements repeat, since an
     in-place write there would be ambiguous, as PyTorch refuses it); dx = dy summed back"""
 
+    supports_complex = True
     is_view = True
 
     def __init__(self, shape: tuple):
@@ -130,6 +133,8 @@ class Clone(Op):
     """y = a copy of x in its own memory (row-major, or in the axes order ``perm``: a
     channels-last layout); dx = dy"""
 
+    supports_complex = True
+
     def __init__(self, perm: tuple | None = None):
         self.perm = perm
 
@@ -144,6 +149,8 @@ class Flip(Op):
     """y = x reversed along dims (a copy, as torch.flip: writing to y never changes x);
     dx = dy reversed"""
 
+    supports_complex = True
+
     def __init__(self, dims: tuple):
         self.dims = dims
 
@@ -157,6 +164,7 @@ class Flip(Op):
 class Tril(Op):
     """y = x with entries above the diagonal k set to 0; dx = tril(dy, k)"""
 
+    supports_complex = True
     upper = False
 
     def __init__(self, diagonal: int):
@@ -458,6 +466,8 @@ class CopySlices(Op):
     Not called on arrays: the write already happened in the base's memory, so
     :func:`record_copy_slices` builds the node around it.
     """
+
+    supports_complex = True
 
     def __init__(self, positions):
         self.positions = positions  # int64 tensor: the base position of each view element

@@ -10,6 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 from .base import constant, normalize_dim, on_input_device
+from .complex import conj, refuse_complex
 from .elementwise import where
 from .joining import cat
 from .linalg import matmul, outer
@@ -62,7 +63,7 @@ def inner(input, other):
 
 
 def vdot(input, other):
-    """The dot product of two 1-D tensors (conjugating ``input``: real here, so :func:`dot`)."""
+    """The dot product of two 1-D tensors, conjugating ``input`` (``Σ conj(a)·b``)."""
     _expect(input, 1, "vdot", "input")
     _expect(other, 1, "vdot", "other")
     if input.shape != other.shape:
@@ -70,7 +71,7 @@ def vdot(input, other):
             f"vdot: inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
             f"[{other.shape[0]}] to have the same number of elements"
         )
-    return matmul(input, other)
+    return matmul(conj(input), other)
 
 
 def dist(input, other, p=2):
@@ -169,6 +170,7 @@ def logcumsumexp(input, dim):
 def mode(input, dim=-1, keepdim=False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest among equally
     frequent ones) and the index of its last occurrence, as PyTorch on CPU."""
+    refuse_complex(input, "mode")
     d = normalize_dim(dim, input.ndim, "mode") if input.ndim else 0
     if input.ndim and input.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")

@@ -12,6 +12,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import graph
 from .base import Op, constant, kept_shape, normalize_dim, normalize_dims, on_input_device
+from .complex import refuse_complex
 from .elementwise import maximum, minimum, where
 
 INT64 = np.dtype("int64")
@@ -36,6 +37,8 @@ class Sum(Op):
     float16 accumulates in float32 (see :func:`minigrad.dtypes.accumulate_dtype`); the result
     has dtype ``out`` (a NumPy dtype) when given, else int64 for integers, else x's dtype.
     """
+
+    supports_complex = True
 
     def __init__(self, dims: tuple, keepdim: bool, out=None):
         self.dims, self.keepdim, self.out = dims, keepdim, out
@@ -66,6 +69,8 @@ def summed_to(x, shape: tuple):
 
 class SumToSize(Op):
     """y = x summed down to a shape x broadcasts from; dy/dx = 1 (broadcast back)"""
+
+    supports_complex = True
 
     def __init__(self, shape: tuple):
         self.shape = tuple(shape)
@@ -227,6 +232,8 @@ class Cumsum(Op):
     """yᵢ = Σ_{j≤i} xⱼ along dim; dx = reverse cumulative sum of dy (float16 accumulates in
     float32; integers give int64 unless ``out`` says otherwise)"""
 
+    supports_complex = True
+
     def __init__(self, dim: int, out=None):
         self.dim, self.out = dim, out
 
@@ -274,10 +281,10 @@ def sum_to_size(input, *size):
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None):
-    """Arithmetic mean over ``dim``; needs a floating input (as PyTorch)."""
+    """Arithmetic mean over ``dim``; needs a floating or complex input (as PyTorch)."""
     if dtype is not None:
         input = input.to(dtype)
-    if not input.dtype.is_floating_point:
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
             f"or complex dtype. Got: {input.dtype.name}"
@@ -299,14 +306,16 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def _var(input, dim, correction, keepdim):
-    if not input.dtype.is_floating_point:
+    """The variance; of complex numbers, the mean squared magnitude of the deviations (real)."""
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             f"std and var only support floating point and complex dtypes, got {input.dtype.name}"
         )
     dims = normalize_dims(dim, input.ndim, "var")
     count = math.prod(input.shape[d] for d in dims)
     centered = input - mean(input, dims, keepdim=True)
-    return (centered * centered).sum(dims, keepdim=keepdim) / builtins.max(0, count - correction)
+    squares = (centered * centered.conj()).real if input.dtype.is_complex else centered * centered
+    return squares.sum(dims, keepdim=keepdim) / builtins.max(0, count - correction)
 
 
 def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
@@ -448,6 +457,7 @@ def _arg_reduce(input, dim, keepdim, name):
     data = input._data
     if data.dtype.kind == "b":
         raise RuntimeError(f"{name}(): does not support bool input")
+    refuse_complex(input, name)
     if data.size == 0:
         axis = None if dim is None else normalize_dim(dim, input.ndim, name)
         _check_empty_reduction(input, (axis,), dim, name, IndexError)
@@ -477,7 +487,10 @@ def logsumexp(input, dim, keepdim=False):
 
 
 def norm(input, p="fro", dim=None, keepdim=False):
-    """The vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any float."""
+    """The vector p-norm over ``dim`` (all elements by default): p = 2/'fro', 1, inf, -inf, 0 or any float.
+    Complex tensors give the real norm of their magnitudes."""
+    if input.dtype.is_complex:
+        input = input.abs()
     if not input.dtype.is_floating_point:
         raise RuntimeError(
             f"linalg.vector_norm: Expected a floating point or complex tensor as input. Got "

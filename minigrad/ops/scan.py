@@ -8,6 +8,7 @@ from collections import namedtuple
 from .. import dtypes
 from ._size import with_size
 from .base import Op, constant, normalize_dim, on_input_device
+from .complex import refuse_complex
 from .elementwise import where
 from .joining import cat
 
@@ -75,6 +76,7 @@ def cumprod(input, dim, *, dtype=None):
 
 
 def _running_extreme(input, dim, largest: bool, name: str, result_type):
+    refuse_complex(input, name)
     d = normalize_dim(dim, input.ndim, name)
     if input.ndim == 0:
         return result_type(input * 1, constant(input.device.xp.zeros((), "int64"), input.device))

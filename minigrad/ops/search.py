@@ -6,6 +6,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..autograd import graph
 from .base import constant, normalize_dim, on_input_device
+from .complex import refuse_complex
 
 
 @on_input_device
@@ -18,6 +19,7 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     Example:
         >>> minigrad.unique(minigrad.tensor([3, 1, 3]), return_counts=True)  # ([1, 3], [1, 2])
     """
+    refuse_complex(input, "unique")
     xp = input.device.xp
     data = input._data
     if dim is None:
@@ -69,6 +71,8 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     Example:
         >>> minigrad.searchsorted(minigrad.tensor([1.0, 3.0, 5.0]), minigrad.tensor([3.0, 6.0]))
     """
+    refuse_complex(input, "searchsorted")
+    refuse_complex(sorted_sequence, "searchsorted")
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"searchsorted: side can only be 'left' or 'right', got {side!r}")

@@ -7,6 +7,7 @@ from collections import namedtuple
 
 from .. import dtypes
 from .base import constant, normalize_dim, on_input_device
+from .complex import refuse_complex
 
 SortResult = namedtuple("sort", ["values", "indices"])
 TopkResult = namedtuple("topk", ["values", "indices"])
@@ -20,6 +21,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     descending. Descending order sorts the reversed input ascending and reverses the result,
     so it holds for every dtype (negating would overflow for unsigned and extreme integers).
     """
+    refuse_complex(input, "sort")
     if input.ndim == 0:
         return constant(input.device.xp.zeros((), dtype="int64"), input.device)
     d = normalize_dim(dim, input.ndim, "argsort")

@@ -12,12 +12,14 @@ import math
 from .. import dtypes
 from ..autograd import graph
 from .base import Op
+from .complex import complex_abs, holomorphic_vjp
 from .elementwise import div, maximum, minimum, mul, unary_function
 
 
 class Exp(Op):
     """y = exp(x); dy/dx = y"""
 
+    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -25,7 +27,7 @@ class Exp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return self.formula(_exp_vjp, gy, y)
+        return holomorphic_vjp(self, _exp_vjp, gy, y)
 
 
 def _exp_vjp(ns, gy, y):
@@ -35,6 +37,7 @@ def _exp_vjp(ns, gy, y):
 class Log(Op):
     """y = log(x); dy/dx = 1/x"""
 
+    supports_complex = True
     save_inputs = True
 
     def forward(self, x):
@@ -42,7 +45,7 @@ class Log(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return self.formula(_log_vjp, gy, x)
+        return holomorphic_vjp(self, _log_vjp, gy, x)
 
 
 def _log_vjp(ns, gy, x):
@@ -52,6 +55,7 @@ def _log_vjp(ns, gy, x):
 class Log1p(Op):
     """y = log(1 + x); dy/dx = 1/(1 + x)"""
 
+    supports_complex = True
     save_inputs = True
 
     def forward(self, x):
@@ -59,7 +63,7 @@ class Log1p(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return self.formula(_log1p_vjp, gy, x)
+        return holomorphic_vjp(self, _log1p_vjp, gy, x)
 
 
 def _log1p_vjp(ns, gy, x):
@@ -69,6 +73,7 @@ def _log1p_vjp(ns, gy, x):
 class Expm1(Op):
     """y = exp(x) - 1; dy/dx = y + 1"""
 
+    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -76,7 +81,7 @@ class Expm1(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return self.formula(_expm1_vjp, gy, y)
+        return holomorphic_vjp(self, _expm1_vjp, gy, y)
 
 
 def _expm1_vjp(ns, gy, y):
@@ -86,6 +91,7 @@ def _expm1_vjp(ns, gy, y):
 class Sqrt(Op):
     """y = √x; dy/dx = 1/(2y)"""
 
+    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -93,7 +99,7 @@ class Sqrt(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return self.formula(_sqrt_vjp, gy, y)
+        return holomorphic_vjp(self, _sqrt_vjp, gy, y)
 
 
 def _sqrt_vjp(ns, gy, y):
@@ -103,6 +109,7 @@ def _sqrt_vjp(ns, gy, y):
 class Rsqrt(Op):
     """y = 1/√x; dy/dx = -y³/2"""
 
+    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -110,7 +117,7 @@ class Rsqrt(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return self.formula(_rsqrt_vjp, gy, y)
+        return holomorphic_vjp(self, _rsqrt_vjp, gy, y)
 
 
 def _rsqrt_vjp(ns, gy, y):
@@ -133,6 +140,7 @@ class Abs(Op):
 class Sin(Op):
     """y = sin(x); dy/dx = cos(x)"""
 
+    supports_complex = True
     save_inputs = True
 
     def forward(self, x):
@@ -140,7 +148,7 @@ class Sin(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return self.formula(_sin_vjp, gy, x)
+        return holomorphic_vjp(self, _sin_vjp, gy, x)
 
 
 def _sin_vjp(ns, gy, x):
@@ -150,6 +158,7 @@ def _sin_vjp(ns, gy, x):
 class Cos(Op):
     """y = cos(x); dy/dx = -sin(x)"""
 
+    supports_complex = True
     save_inputs = True
 
     def forward(self, x):
@@ -157,7 +166,7 @@ class Cos(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return self.formula(_cos_vjp, gy, x)
+        return holomorphic_vjp(self, _cos_vjp, gy, x)
 
 
 def _cos_vjp(ns, gy, x):
@@ -167,6 +176,7 @@ def _cos_vjp(ns, gy, x):
 class Tan(Op):
     """y = tan(x); dy/dx = 1 + y²"""
 
+    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -174,7 +184,7 @@ class Tan(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return self.formula(_tan_vjp, gy, y)
+        return holomorphic_vjp(self, _tan_vjp, gy, y)
 
 
 def _tan_vjp(ns, gy, y):
@@ -184,6 +194,7 @@ def _tan_vjp(ns, gy, y):
 class TanhOp(Op):
     """y = tanh(x); dy/dx = 1 - y²"""
 
+    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -191,7 +202,7 @@ class TanhOp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return self.formula(_tanh_vjp, gy, y)
+        return holomorphic_vjp(self, _tanh_vjp, gy, y)
 
 
 def _tanh_vjp(ns, gy, y):
@@ -311,7 +322,17 @@ cos = unary_function(Cos, "cos")
 tan = unary_function(Tan, "tan")
 tanh = unary_function(TanhOp, "tanh")
 erf = unary_function(Erf, "erf")
-abs = unary_function(Abs, "abs", floating=False, bools=False)
+_real_abs = unary_function(Abs, "abs", floating=False, bools=False)
+
+
+def abs(input):
+    """Elementwise |x|: the magnitude of complex numbers (a real tensor); for real tensors
+    dy/dx = sign(x) (0 at 0, as PyTorch)."""
+    if input._data.dtype.kind == "c":
+        return complex_abs(input)
+    return _real_abs(input)
+
+
 sign = unary_function(Sign, "sign", floating=False)
 floor = unary_function(Floor, "floor", floating=False, bools=False)
 ceil = unary_function(Ceil, "ceil", floating=False, bools=False)

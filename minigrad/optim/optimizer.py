@@ -15,7 +15,7 @@ import numbers
 from collections import defaultdict
 from itertools import chain
 
-from .. import backend
+from .. import backend, dtypes
 from ..autograd import grad_mode
 from ..autograd.graph import version_counter
 from ..tensor import Tensor
@@ -181,11 +181,28 @@ class Optimizer:
                         continue
                     state = self.state[p]
                     with backend.on(p.device):  # updates run on the parameter's GPU
-                        if not state:
-                            self._init_state(p, state, group)
-                        self._update(p, state, group)
+                        if p._data.dtype.kind == "c":
+                            self._update_complex(p, state, group)
+                        else:
+                            if not state:
+                                self._init_state(p, state, group)
+                            self._update(p, state, group)
                     version_counter(p).value += 1
         return loss
+
+    def _update_complex(self, p: Tensor, state: dict, group: dict) -> None:
+        """Update a complex parameter as PyTorch does: its real and imaginary parts as
+        independent real numbers, through real views (``view_as_real``) of the parameter, its
+        gradient and its state, whose tensors stay complex (``exp_avg`` has ``p``'s dtype)."""
+        proxy = _real_view(p)
+        proxy.grad = _real_view(p.grad)
+        real_state = {k: _real_view(v) if _is_complex(v) else v for k, v in state.items()}
+        if not state:
+            self._init_state(proxy, real_state, group)
+        self._update(proxy, real_state, group)
+        for key, value in real_state.items():
+            paired = isinstance(value, Tensor) and value.shape == proxy.shape
+            state[key] = _complex_view(value) if paired and value.is_floating_point() else value
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         """Fill ``state`` for parameter ``p`` before its first update."""
@@ -496,3 +513,24 @@ def addcdiv_(xp, a, t1, t2, value: float, tmp=None) -> None:
     tmp = xp.multiply(t1, value, out=tmp)
     tmp /= t2
     a += tmp
+
+
+def _is_complex(value) -> bool:
+    return isinstance(value, Tensor) and value._data.dtype.kind == "c"
+
+
+def _real_view(t: Tensor) -> Tensor:
+    """A float tensor over complex ``t``'s memory: ``(..., 2)`` pairs of real and imaginary
+    parts (``torch.view_as_real``); in-place updates to it update ``t``."""
+    data = t._data
+    if not data.flags.c_contiguous:
+        raise NotImplementedError("optimizers update complex tensors only when contiguous")
+    pairs = data.view(data.real.dtype).reshape(data.shape + (2,))
+    return Tensor._make(pairs, t.device)
+
+
+def _complex_view(t: Tensor) -> Tensor:
+    """The complex tensor over the ``(..., 2)`` real pairs of ``t`` (its memory, not a copy)."""
+    data = t._data if t._data.flags.c_contiguous else t._data.copy()
+    complex_dtype = dtypes.to_complex(dtypes.from_numpy(data.dtype)).numpy
+    return Tensor._make(data.view(complex_dtype).reshape(data.shape[:-1]), t.device)

@@ -28,6 +28,16 @@ class T:
 
 
 @dataclass(frozen=True)
+class C:
+    """A random complex tensor of ``shape`` whose real and imaginary parts lie in [low, high)."""
+
+    shape: tuple
+    low: float = -2.0
+    high: float = 2.0
+    grad: bool = True
+
+
+@dataclass(frozen=True)
 class V:
     """A float tensor with fixed values (for ties, zeros and other edge cases)."""
 
@@ -105,6 +115,10 @@ def _array(spec, rng):
             near = np.abs(a - k) < 0.1
             a = np.where(near, k + np.where(a >= k, 0.1, -0.1) + (a - k), a)
         return a.T if spec.transposed else a
+    if isinstance(spec, C):
+        return rng.uniform(spec.low, spec.high, spec.shape) + 1j * rng.uniform(
+            spec.low, spec.high, spec.shape
+        )
     if isinstance(spec, V):
         return np.asarray(spec.values, dtype=np.float64)
     if isinstance(spec, Index):
@@ -117,7 +131,7 @@ def _array(spec, rng):
 
 
 def wants_grad(spec) -> bool:
-    return isinstance(spec, (T, V)) and spec.grad
+    return isinstance(spec, (T, V, C)) and spec.grad
 
 
 def F(m):  # noqa: N802 - reads like torch's ``F``

@@ -1,0 +1,305 @@
+"""Complex tensors: the ops that build and take apart complex numbers, and the rule their
+gradients follow.
+
+PyTorch's convention, which minigrad keeps: for a real loss ``L`` of a complex tensor
+``z = x + iy`` the gradient is ``z.grad = ∂L/∂x + i·∂L/∂y``, so that ``z -= lr * z.grad`` is
+gradient descent on both parts. Backward through ``w = f(z)`` then gives
+``grad_z = conj(∂w/∂z)·grad_w + (∂w/∂z̄)·conj(grad_w)``:
+
+- for a holomorphic ``f`` (products, exp, log, sin, ...) it is ``conj(f'(z))·grad_w``: the
+  real formula with its derivative conjugated (:func:`holomorphic_vjp`, :func:`conj_of`);
+- for ``conj`` it is ``conj(grad_w)``; for real-valued ``|z|``, ``angle``, ``real``, ``imag``
+  it follows from the two partial derivatives (see each op);
+- a real input that fed a complex computation gets the real part (the engine takes it).
+
+Only ops that declare ``supports_complex`` accept complex tensors; the others raise
+``NotImplementedError`` naming the op, so that nothing computes a silently wrong value
+(NumPy would happily order complex numbers for ``max`` or ``relu``).
+
+``x.real`` and ``x.imag`` are copies here, where PyTorch returns views that write through to
+``x``; ``conj`` is materialised at once (PyTorch sets a lazy bit), so ``is_conj()`` is False.
+"""
+
+from __future__ import annotations
+
+import builtins
+
+import numpy as np
+
+from .. import dtypes
+from ..autograd import graph
+from .base import Op
+
+
+def is_complex_value(x) -> bool:
+    """Whether ``x`` (an array, a tensor or a Python number) holds complex numbers."""
+    d = getattr(x, "dtype", None)
+    if d is None:
+        return isinstance(x, builtins.complex)  # (``complex`` below is torch.complex)
+    return d.kind == "c" if isinstance(d, np.dtype) else d.is_complex
+
+
+def conj_of(ns, x):
+    """``conj(x)`` for complex ``x`` (array, tensor or number), ``x`` itself otherwise: the
+    factor a holomorphic derivative contributes to a gradient."""
+    if not is_complex_value(x):
+        return x
+    return x.conjugate() if isinstance(x, builtins.complex) else ns.conj(x)
+
+
+def holomorphic_vjp(op: Op, fn, gy, *args):
+    """``op.formula(fn, gy, *args)`` for a holomorphic op whose real formula multiplies ``gy``
+    by the derivative: for complex tensors that derivative is conjugated, which is
+    ``conj(fn(conj(gy)))`` for any formula linear in ``gy``."""
+    if not is_complex_value(gy):
+        return op.formula(fn, gy, *args)
+    return op.formula(_conjugated(fn), gy, *args)
+
+
+def _conjugated(fn):
+    def vjp(ns, gy, *args):
+        return ns.conj(fn(ns, ns.conj(gy), *args))
+
+    return vjp
+
+
+class Real(Op):
+    """w = Re z (a copy); grad_z = grad_w (a real gradient, as a complex number)"""
+
+    supports_complex = True
+
+    def forward(self, z):
+        return z.real.copy()
+
+    def backward(self, gw):
+        return gw  # the engine casts it to the input's complex dtype
+
+
+class Imag(Op):
+    """w = Im z (a copy); grad_z = i·grad_w"""
+
+    supports_complex = True
+
+    def forward(self, z):
+        return z.imag.copy()
+
+    def backward(self, gw):
+        return self.formula(_times_i, gw)
+
+
+def _times_i(ns, g):
+    return g * 1j
+
+
+class Conj(Op):
+    """w = conj(z); grad_z = conj(grad_w)"""
+
+    supports_complex = True
+
+    def forward(self, z):
+        return self.xp.conj(z)
+
+    def backward(self, gw):
+        return self.formula(_conj_vjp, gw)
+
+
+def _conj_vjp(ns, g):
+    return ns.conj(g)
+
+
+class Abs(Op):
+    """w = |z| (real); grad_z = grad_w·z/|z| (0 at z = 0, as PyTorch)"""
+
+    supports_complex = True
+    save_inputs = True
+    save_output = True
+
+    def forward(self, z):
+        return self.xp.abs(z)
+
+    def backward(self, gw):
+        z, w = self.saved_tensors
+        return self.formula(_abs_vjp, gw, z, w)
+
+
+def _abs_vjp(ns, g, z, w):
+    return g * z / (w + (w == 0))  # z is 0 where w is: the quotient is 0 there
+
+
+class Angle(Op):
+    """w = atan2(Im z, Re z) (real); grad_z = grad_w·i·z/|z|² (0 at z = 0)"""
+
+    supports_complex = True
+    save_inputs = True
+
+    def forward(self, z):
+        return self.xp.angle(z)
+
+    def backward(self, gw):
+        (z,) = self.saved_tensors
+        return self.formula(_angle_vjp, gw, z)
+
+
+def _angle_vjp(ns, g, z):
+    squared = (z * ns.conj(z)).real
+    return g * 1j * z / (squared + (squared == 0))
+
+
+class ViewAsReal(Op):
+    """w = the parts of z on a last dim of 2 (a copy); grad_z = grad_w[..., 0] + i·grad_w[..., 1]"""
+
+    supports_complex = True
+
+    def forward(self, z):
+        return self.xp.stack([z.real, z.imag], axis=-1)
+
+    def backward(self, gw):
+        return self.formula(_view_as_real_vjp, gw)
+
+
+def _view_as_real_vjp(ns, g):
+    return g[..., 0] + g[..., 1] * 1j
+
+
+class Complex(Op):
+    """w = re + i·im; grad_re = Re grad_w, grad_im = Im grad_w"""
+
+    supports_complex = True
+
+    def forward(self, re, im):
+        return re + im * 1j
+
+    def backward(self, gw):
+        need_re, need_im = self.needs_input_grad
+        return self.formula(_parts, gw, need_re, need_im)
+
+
+def _parts(ns, g, need_re, need_im):
+    return (g.real if need_re else None), (g.imag if need_im else None)
+
+
+class Polar(Op):
+    """w = r·(cos θ + i·sin θ); grad_r = Re(grad_w·conj(w/r)), grad_θ = Re(grad_w·conj(i·w))"""
+
+    supports_complex = True
+    save_inputs = True
+    save_output = True
+
+    def forward(self, r, theta):
+        return r * (self.xp.cos(theta) + self.xp.sin(theta) * 1j)
+
+    def backward(self, gw):
+        r, theta, w = self.saved_tensors
+        return self.formula(_polar_vjp, gw, theta, w, *self.needs_input_grad)
+
+
+def _polar_vjp(ns, g, theta, w, need_r, need_theta):
+    gr = g.real * ns.cos(theta) + g.imag * ns.sin(theta) if need_r else None
+    gt = (g * ns.conj(w * 1j)).real if need_theta else None
+    return gr, gt
+
+
+def refuse_complex(input, op: str) -> None:
+    """Raise for a complex ``input`` to a function that orders values (sorting, arg-max, ...)
+    and runs on arrays outside an :class:`Op`, as PyTorch refuses it."""
+    if isinstance(input, graph.Tensor) and input._data.dtype.kind == "c":
+        raise RuntimeError(
+            f"{op}(): does not support complex input (complex numbers have no order)"
+        )
+
+
+# -- public functions -----------------------------------------------------------------------------
+
+
+def is_complex(input) -> bool:
+    """Whether ``input``'s dtype is complex (complex64 or complex128)."""
+    return input._data.dtype.kind == "c"
+
+
+def real(input):
+    """The real part of a complex tensor (a copy); a real tensor itself."""
+    return Real()(input) if input._data.dtype.kind == "c" else input
+
+
+def imag(input):
+    """The imaginary part of a complex tensor (a copy); refused for real tensors, as PyTorch."""
+    if input._data.dtype.kind != "c":
+        raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
+    return Imag()(input)
+
+
+def conj(input):
+    """The complex conjugate; a real tensor itself. Computed at once (PyTorch marks a view
+    conjugated lazily, with the same values)."""
+    return Conj()(input) if input._data.dtype.kind == "c" else input
+
+
+def conj_physical(input):
+    """The complex conjugate, computed (as :func:`conj` always is here)."""
+    return conj(input)
+
+
+def resolve_conj(input):
+    """``input``: minigrad tensors never carry a lazy conjugation to resolve."""
+    return input
+
+
+def complex_abs(input):
+    """``|z|`` of a complex tensor, a real tensor of the matching precision."""
+    return Abs()(input)
+
+
+def complex_angle(input):
+    """The argument of each complex number, in (-π, π]."""
+    return Angle()(input)
+
+
+def view_as_real(input):
+    """The real and imaginary parts of a complex tensor on a new last dimension of size 2."""
+    if not is_complex(input):
+        raise RuntimeError(f"view_as_real is only supported for complex tensors, got {input.dtype}")
+    return ViewAsReal()(input)
+
+
+def view_as_complex(input):
+    """A complex tensor from a float32/float64 tensor whose last dimension (size 2) holds the
+    real and imaginary parts."""
+    if input.dtype not in (dtypes.float32, dtypes.float64):
+        raise RuntimeError(
+            "view_as_complex is only supported for float and double tensors (float16 would need "
+            f"complex32), but got a tensor of scalar type: {input.dtype}"
+        )
+    if input.ndim == 0 or input.shape[-1] != 2:
+        raise RuntimeError("Tensor must have a last dimension of size 2")
+    return Complex()(input[..., 0], input[..., 1])
+
+
+def complex(real, imag):
+    """``real + i·imag`` from two float32 or two float64 tensors (broadcast)."""
+    _check_parts(real, imag, "complex", ("real", "imag"))
+    return Complex()(real, imag)
+
+
+def polar(abs, angle):
+    """``abs·(cos(angle) + i·sin(angle))`` from two float32 or two float64 tensors."""
+    _check_parts(abs, angle, "polar", ("abs", "angle"))
+    return Polar()(abs, angle)
+
+
+def _check_parts(a, b, op: str, names: tuple) -> None:
+    for position, (x, name) in enumerate(zip((a, b), names), 1):
+        if not isinstance(x, graph.Tensor):
+            raise TypeError(
+                f"{op}(): argument '{name}' (position {position}) must be Tensor, not "
+                f"{type(x).__name__}"
+            )
+    if a.dtype is not b.dtype:
+        raise RuntimeError(
+            f"{op}: expected object of scalar type {a.dtype} but got scalar type {b.dtype} "
+            "for second argument"
+        )
+    if a.dtype not in (dtypes.float32, dtypes.float64):
+        raise RuntimeError(
+            f"{op}: expected both inputs to be float or double tensors but got {a.dtype} and "
+            f"{b.dtype}"
+        )

@@ -1,0 +1,192 @@
+"""The op table for complex tensors and the Fourier transforms (``minigrad.fft``).
+
+Its own table, beside :data:`~minigrad.testing.op_db.OP_DB`, because its samples are complex
+(:class:`~minigrad.testing.samples.C`) and the main table's transforms (bfloat16, vmap,
+forward AD) do not take complex tensors. ``tests/test_complex.py`` runs every row through
+gradcheck and gradgradcheck (complex inputs as pairs of reals), plain backward against
+``create_graph`` backward, and PyTorch's values and gradients in complex128 and complex64.
+"""
+
+from __future__ import annotations
+
+from .samples import C, Index, OpInfo, Sample, T
+
+
+def _rows_per_norm(name, fn, samples):
+    """One row per normalization mode of a transform."""
+    return [
+        OpInfo(f"{name}-{norm or 'default'}", _with_norm(fn, norm), samples)
+        for norm in (None, "forward", "ortho")
+    ]
+
+
+def _with_norm(fn, norm):
+    def run(m, *args, **kwargs):
+        return fn(m, *args, norm=norm, **kwargs)
+
+    return run
+
+
+ARITHMETIC = [
+    OpInfo(
+        "add", lambda m, a, b: a + b, [Sample(C((2, 3)), C((2, 3))), Sample(C((2, 3)), T((3,)))]
+    ),
+    OpInfo(
+        "sub", lambda m, a, b: a - b, [Sample(C((2, 3)), C((1, 3))), Sample(T((2, 3)), C((2, 3)))]
+    ),
+    OpInfo(
+        "mul", lambda m, a, b: a * b, [Sample(C((2, 3)), C((2, 3))), Sample(C((2, 3)), T((2, 3)))]
+    ),
+    OpInfo("mul_scalar", lambda m, a: a * (0.5 - 2j), [Sample(C((2, 3)))]),
+    OpInfo("real_times_i", lambda m, a: a * 1j, [Sample(T((2, 3)))]),
+    OpInfo(
+        "div",
+        lambda m, a, b: a / b,
+        [Sample(C((2, 3)), C((2, 3), 0.5, 2.0)), Sample(T((2, 3)), C((3,), 0.5, 2.0))],
+    ),  # fmt: skip
+    OpInfo("neg", lambda m, a: -a, [Sample(C((2, 3)))]),
+    OpInfo("pow_scalar", lambda m, a: a**3, [Sample(C((2, 3)))]),
+    OpInfo("pow_tensor", lambda m, a, b: a**b, [Sample(C((4,), 0.5, 1.5), C((4,), -1.0, 1.0))]),
+    OpInfo("reciprocal", lambda m, a: a.reciprocal(), [Sample(C((2, 3), 0.5, 2.0))]),
+    OpInfo("square", lambda m, a: a.square(), [Sample(C((2, 3)))]),
+    OpInfo(
+        "where",
+        lambda m, c, a, b: m.where(c.real > 0, a, b),
+        [Sample(C((2, 3), grad=False), C((2, 3)), C((2, 3)))],
+    ),  # fmt: skip
+]
+
+
+def _function(name):
+    def run(m, a):
+        return getattr(m, name)(a)
+
+    return run
+
+
+HOLOMORPHIC = [
+    OpInfo(name, _function(name), [Sample(C((2, 3), low, high))])
+    for name, low, high in [
+        ("exp", -1.0, 1.0), ("log", 0.3, 2.0), ("sqrt", 0.3, 2.0), ("rsqrt", 0.3, 2.0),
+        ("sin", -1.0, 1.0), ("cos", -1.0, 1.0), ("tan", -0.5, 0.5), ("tanh", -0.5, 0.5),
+        ("expm1", -1.0, 1.0), ("log1p", 0.0, 1.0),
+    ]
+]  # fmt: skip
+
+PARTS = [
+    OpInfo("real", lambda m, a: m.real(a), [Sample(C((2, 3)))]),
+    OpInfo("imag", lambda m, a: m.imag(a), [Sample(C((2, 3)))]),
+    OpInfo("conj", lambda m, a: a.conj() * a.conj(), [Sample(C((2, 3)))]),
+    OpInfo("conj_physical", lambda m, a: m.conj_physical(a), [Sample(C((3,)))]),
+    OpInfo("abs", lambda m, a: a.abs(), [Sample(C((2, 3), 0.3, 2.0))]),
+    OpInfo("angle", lambda m, a: a.angle(), [Sample(C((2, 3), 0.3, 2.0))]),
+    OpInfo("view_as_real", lambda m, a: m.view_as_real(a), [Sample(C((2, 3)))]),
+    OpInfo("view_as_complex", lambda m, a: m.view_as_complex(a), [Sample(T((3, 2)))]),
+    OpInfo("complex", lambda m, a, b: m.complex(a, b), [Sample(T((2, 3)), T((3,)))]),
+    OpInfo("polar", lambda m, a, b: m.polar(a, b), [Sample(T((2, 3), 0.3, 2.0), T((2, 3)))]),
+    OpInfo("cast_to_complex", lambda m, a: a.to(m.complex128) * (1 + 1j), [Sample(T((2, 3)))]),
+    OpInfo("H", lambda m, a: a.H, [Sample(C((2, 3)))]),
+    OpInfo("mH", lambda m, a: a.mH, [Sample(C((2, 2, 3)))]),
+]
+
+REDUCTIONS_AND_SHAPES = [
+    OpInfo("sum", lambda m, a: a.sum(1), [Sample(C((2, 3)))]),
+    OpInfo("mean", lambda m, a: a.mean(), [Sample(C((2, 3)))]),
+    OpInfo("var", lambda m, a: a.var(0), [Sample(C((3, 2)))]),
+    OpInfo("std", lambda m, a: a.std(), [Sample(C((2, 3)))]),
+    OpInfo("cumsum", lambda m, a: a.cumsum(1), [Sample(C((2, 3)))]),
+    OpInfo("reshape_permute", lambda m, a: a.reshape(3, 2).T.flip(0), [Sample(C((2, 3)))]),
+    OpInfo("expand", lambda m, a: a.unsqueeze(0).expand(2, 2, 3) * a, [Sample(C((2, 3)))]),
+    OpInfo("index", lambda m, a: a[1:, ::2], [Sample(C((3, 4)))]),
+    OpInfo("advanced_index", lambda m, a, i: a[i], [Sample(C((4, 2)), Index([0, 2, 2]))]),
+    OpInfo("cat", lambda m, a, b: m.cat([a, b], 1), [Sample(C((2, 3)), C((2, 1)))]),
+    OpInfo("stack", lambda m, a, b: m.stack([a, b]), [Sample(C((2, 3)), C((2, 3)))]),
+    OpInfo("roll", lambda m, a: a.roll(1, 1), [Sample(C((2, 3)))]),
+    OpInfo("pad", lambda m, a: m.nn.functional.pad(a, (1, 2)), [Sample(C((2, 3)))]),
+    OpInfo("gather", lambda m, a, i: a.gather(1, i), [Sample(C((2, 3)), Index([[0], [2]]))]),
+    OpInfo("tril", lambda m, a: a.tril(), [Sample(C((3, 3)))]),
+]
+
+PRODUCTS = [
+    OpInfo(
+        "matmul",
+        lambda m, a, b: a @ b,
+        [Sample(C((2, 3)), C((3, 2))), Sample(C((2, 2, 3)), C((3,))), Sample(C((3,)), C((3,)))],
+    ),  # fmt: skip
+    OpInfo("einsum", lambda m, a, b: m.einsum("ij,kj->ik", a, b), [Sample(C((2, 3)), C((2, 3)))]),
+]
+
+_SIGNAL, _SPECTRUM = C((2, 6)), C((2, 4))
+FOURIER = [
+    *_rows_per_norm(
+        "fft.fft",
+        lambda m, a, **kw: m.fft.fft(a, **kw),
+        [Sample(_SIGNAL), Sample(T((2, 5))), Sample(C((3, 2)), n=4, dim=0)],
+    ),
+    *_rows_per_norm("fft.ifft", lambda m, a, **kw: m.fft.ifft(a, **kw), [Sample(_SIGNAL, n=4)]),
+    *_rows_per_norm(
+        "fft.fftn",
+        lambda m, a, **kw: m.fft.fftn(a, **kw),
+        [Sample(C((2, 3, 2))), Sample(C((2, 3)), s=(3, 2))],
+    ),
+    *_rows_per_norm(
+        "fft.rfft",
+        lambda m, a, **kw: m.fft.rfft(a, **kw),
+        [Sample(T((2, 6))), Sample(T((2, 5))), Sample(T((3, 2)), n=5, dim=0)],
+    ),
+    *_rows_per_norm(
+        "fft.irfft",
+        lambda m, a, **kw: m.fft.irfft(a, **kw),
+        [Sample(_SPECTRUM), Sample(_SPECTRUM, n=7), Sample(C((3, 2)), n=3, dim=0)],
+    ),
+    *_rows_per_norm(
+        "fft.rfftn",
+        lambda m, a, **kw: m.fft.rfftn(a, **kw),
+        [Sample(T((3, 4))), Sample(T((2, 3)), s=(2, 5))],
+    ),
+    *_rows_per_norm(
+        "fft.irfftn",
+        lambda m, a, **kw: m.fft.irfftn(a, **kw),
+        [Sample(C((2, 3))), Sample(C((2, 3)), s=(3, 3))],
+    ),
+    *_rows_per_norm(
+        "fft.hfft",
+        lambda m, a, **kw: m.fft.hfft(a, **kw),
+        [Sample(_SPECTRUM), Sample(_SPECTRUM, n=5)],
+    ),
+    *_rows_per_norm("fft.ihfft", lambda m, a, **kw: m.fft.ihfft(a, **kw), [Sample(T((2, 5)))]),
+    *_rows_per_norm("fft.hfftn", lambda m, a, **kw: m.fft.hfftn(a, **kw), [Sample(C((2, 3)))]),
+    *_rows_per_norm("fft.ihfftn", lambda m, a, **kw: m.fft.ihfftn(a, **kw), [Sample(T((2, 4)))]),
+    OpInfo("fft.fft2", lambda m, a: m.fft.fft2(a), [Sample(C((2, 3)))]),
+    OpInfo("fft.ifft2", lambda m, a: m.fft.ifft2(a, s=(3, 2)), [Sample(C((2, 3)))]),
+    OpInfo("fft.rfft2", lambda m, a: m.fft.rfft2(a), [Sample(T((2, 4)))]),
+    OpInfo("fft.irfft2", lambda m, a: m.fft.irfft2(a), [Sample(C((2, 3)))]),
+    OpInfo("fft.hfft2", lambda m, a: m.fft.hfft2(a), [Sample(C((2, 3)))]),
+    OpInfo("fft.ihfft2", lambda m, a: m.fft.ihfft2(a), [Sample(T((2, 4)))]),
+    OpInfo("fft.fftshift", lambda m, a: m.fft.fftshift(a), [Sample(C((2, 5)))]),
+    OpInfo("fft.ifftshift", lambda m, a: m.fft.ifftshift(a, dim=-1), [Sample(C((2, 5)))]),
+    OpInfo(
+        "stft",
+        lambda m, x, w, **kw: m.stft(x, 8, 2, 6, w, return_complex=True, **kw),
+        [
+            Sample(T((12,)), T((6,), 0.5, 1.0)),
+            Sample(T((2, 10)), T((6,), 0.5, 1.0), center=False, normalized=True),
+            Sample(C((12,)), T((6,), 0.5, 1.0), pad_mode="constant"),
+        ],
+    ),
+    OpInfo(
+        "istft",
+        lambda m, z, w, **kw: m.istft(z, 8, 2, 6, w, **kw),
+        [
+            Sample(C((5, 7)), T((6,), 0.5, 1.0)),
+            Sample(C((2, 5, 7)), T((6,), 0.5, 1.0), length=9, normalized=True),
+        ],
+    ),
+    OpInfo(
+        "fft.spectral_conv",
+        lambda m, x, w: m.fft.irfft(m.fft.rfft(x) * w, n=x.shape[-1]),
+        [Sample(T((2, 6)), C((4,)))],
+    ),  # fmt: skip
+]
+
+COMPLEX_OPS = ARITHMETIC + HOLOMORPHIC + PARTS + REDUCTIONS_AND_SHAPES + PRODUCTS + FOURIER

@@ -1,0 +1,305 @@
+"""Complex tensors and minigrad.fft: every row of the complex op table through gradcheck,
+gradgradcheck, plain-vs-create_graph backward and PyTorch; promotion, printing, creation,
+optimizers, files, and the errors of ops that take no complex numbers."""
+
+import warnings
+
+import numpy as np
+import pytest
+from helpers import build, outputs, to_numpy
+
+import minigrad
+from minigrad.autograd import gradcheck, gradgradcheck
+from minigrad.testing.op_db_complex import COMPLEX_OPS
+
+CASES = [(op, i) for op in COMPLEX_OPS for i in range(len(op.samples))]
+IDS = [op.sample_id(i) for op, i in CASES]
+
+
+def call(op, index, args, m=minigrad):
+    return op.fn(m, *args, **op.samples[index].kwargs)
+
+
+def host(t) -> np.ndarray:
+    return t.detach().resolve_conj().cpu().numpy() if hasattr(t, "resolve_conj") else to_numpy(t)
+
+
+def upstream(shape, is_complex, seed=1):
+    rng = np.random.default_rng(seed)
+    v = rng.uniform(-1, 1, shape)
+    return v + 1j * rng.uniform(-1, 1, shape) if is_complex else v
+
+
+@pytest.mark.parametrize("op,index", CASES, ids=IDS)
+def test_gradcheck(op, index):
+    args, grads = build(op, index, minigrad)
+    assert grads
+    assert gradcheck(lambda *a: outputs(call(op, index, a)), tuple(args))
+
+
+@pytest.mark.parametrize("op,index", CASES, ids=IDS)
+def test_gradgradcheck(op, index):
+    args, _ = build(op, index, minigrad)
+    assert gradgradcheck(lambda *a: outputs(call(op, index, a)), tuple(args))
+
+
+@pytest.mark.parametrize("op,index", CASES, ids=IDS)
+def test_plain_backward_equals_create_graph_backward(op, index):
+    results = []
+    for create_graph in (False, True):
+        args, grads = build(op, index, minigrad)
+        (out,) = outputs(call(op, index, args))
+        v = minigrad.tensor(upstream(tuple(out.shape), out.is_complex()), dtype=out.dtype)
+        results.append(minigrad.autograd.grad(out, grads, v, create_graph=create_graph))
+    for plain, graph in zip(*results):
+        assert plain.dtype == graph.dtype
+        np.testing.assert_allclose(host(plain), host(graph), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("real", ["float32", "float64"])
+@pytest.mark.parametrize("op,index", CASES, ids=IDS)
+def test_matches_torch(op, index, real):
+    torch = pytest.importorskip("torch")
+    rtol, atol = (1e-4, 1e-5) if real == "float32" else (1e-10, 1e-12)
+    args_m, grads_m = build(op, index, minigrad, real)
+    args_t, grads_t = build(op, index, torch, real)
+    (out_m,), (out_t,) = outputs(call(op, index, args_m)), outputs(call(op, index, args_t, torch))
+    assert out_m.shape == tuple(out_t.shape)
+    assert out_m.dtype.name == str(out_t.dtype).split(".")[-1]
+    np.testing.assert_allclose(host(out_m), host(out_t), rtol=rtol, atol=atol)
+    v = upstream(tuple(out_t.shape), out_t.is_complex())
+    gm = minigrad.autograd.grad(out_m, grads_m, minigrad.tensor(v, dtype=out_m.dtype))
+    gt = torch.autograd.grad(out_t, grads_t, torch.tensor(v, dtype=out_t.dtype))
+    for a, b in zip(gm, gt):
+        assert a.dtype.name == str(b.dtype).split(".")[-1]
+        np.testing.assert_allclose(host(a), host(b), rtol=rtol, atol=atol)
+
+
+# -- dtypes and promotion ------------------------------------------------------------------------
+
+
+def test_complex_dtypes_as_torch():
+    torch = pytest.importorskip("torch")
+    for name in ("complex64", "complex128", "cfloat", "cdouble"):
+        m, t = getattr(minigrad, name), getattr(torch, name)
+        assert m.is_complex == t.is_complex and m.is_floating_point == t.is_floating_point
+        assert m.itemsize == t.itemsize and m.is_signed == t.is_signed
+    assert minigrad.zeros(1, dtype=complex).dtype is minigrad.complex128
+    assert minigrad.tensor([1 + 2j]).dtype is minigrad.complex64
+    assert minigrad.tensor([1, 2j]).dtype is minigrad.complex64
+    assert minigrad.tensor(np.array([1j])).dtype is minigrad.complex128
+    assert minigrad.randn(2, dtype=minigrad.cfloat).type() == "minigrad.ComplexFloatTensor"
+
+
+@pytest.mark.parametrize(
+    "a,b",
+    [
+        ("float32", "complex64"), ("float64", "complex64"), ("complex64", "complex128"),
+        ("int64", "complex64"), ("bool", "complex128"), ("float32", "complex128"),
+    ],
+)  # fmt: skip
+@pytest.mark.parametrize("shapes", [((2,), (2,)), ((2,), ()), ((), (2,))])
+def test_promotion_matches_torch(a, b, shapes):
+    torch = pytest.importorskip("torch")
+    x_m, y_m = (minigrad.ones(s, dtype=getattr(minigrad, d)) for s, d in zip(shapes, (a, b)))
+    x_t, y_t = (torch.ones(s, dtype=getattr(torch, d)) for s, d in zip(shapes, (a, b)))
+    assert (x_m * y_m).dtype.name == str((x_t * y_t).dtype).split(".")[-1]
+    assert (
+        minigrad.promote_types(x_m.dtype, y_m.dtype).name
+        == str(torch.promote_types(x_t.dtype, y_t.dtype)).split(".")[-1]
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "int64", "bool"])
+@pytest.mark.parametrize("scalar", [1j, 2 + 0j])
+def test_python_complex_scalars_promote_as_torch(dtype, scalar):
+    torch = pytest.importorskip("torch")
+    m = minigrad.ones(2, dtype=getattr(minigrad, dtype)) * scalar
+    t = torch.ones(2, dtype=getattr(torch, dtype)) * scalar
+    assert m.dtype.name == str(t.dtype).split(".")[-1]
+    np.testing.assert_allclose(m.numpy(), t.numpy())
+
+
+def test_float16_has_no_complex_partner():
+    with pytest.raises(NotImplementedError, match="complex32"):
+        minigrad.ones(2, dtype=minigrad.float16) * 1j
+
+
+# -- printing, creation, files -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "values,dtype",
+    [
+        ([0.5 + 1j, 2 - 3j, 1e-5 + 3j], None), ([0.5 + 1j, 2 - 3j], "complex128"),
+        ([[1.25 + 10j, -2 - 3.5j], [0j, 1j]], None), (1 + 2j, None),
+        ([float("nan") + 1j, 1 + float("inf") * 1j], None),
+    ],
+)  # fmt: skip
+def test_repr_as_torch(values, dtype):
+    torch = pytest.importorskip("torch")
+    m = minigrad.tensor(values, dtype=dtype and getattr(minigrad, dtype))
+    t = torch.tensor(values, dtype=dtype and getattr(torch, dtype))
+    assert repr(m) == repr(t).replace("torch.", "minigrad.")
+
+
+def test_random_complex_tensors_draw_both_parts():
+    minigrad.manual_seed(0)
+    z = minigrad.randn(20000, dtype=minigrad.complex64)
+    assert z.dtype is minigrad.complex64
+    assert abs(z.real.var().item() - 0.5) < 0.03 and abs(z.imag.var().item() - 0.5) < 0.03
+    u = minigrad.rand(20000, dtype=minigrad.complex128)
+    assert 0 <= u.real.min().item() and u.imag.max().item() < 1 and u.imag.mean().item() > 0.45
+
+
+def test_complex_tensors_save_and_load(tmp_path):
+    z = minigrad.tensor([1 + 2j, -3j], dtype=minigrad.complex128)
+    minigrad.save({"z": z}, tmp_path / "z.pt")
+    back = minigrad.load(tmp_path / "z.pt")["z"]
+    assert back.dtype is minigrad.complex128 and back.tolist() == [1 + 2j, -3j]
+
+
+def test_complex_item_tolist_and_numpy():
+    z = minigrad.tensor([[1 + 2j]])
+    assert z.item() == 1 + 2j and z.tolist() == [[1 + 2j]]
+    assert z.numpy().dtype == np.complex64 and complex(z) == 1 + 2j
+
+
+# -- gradients of real losses of complex parameters, and optimizers -------------------------------
+
+
+def test_gradient_is_the_conjugate_wirtinger_convention():
+    z = minigrad.tensor([1 + 2j, -0.5 + 0.25j], dtype=minigrad.complex128, requires_grad=True)
+    (z.abs() ** 2).sum().backward()
+    np.testing.assert_allclose(z.grad.numpy(), 2 * z.detach().numpy())  # d|z|²: 2z
+    w = minigrad.tensor([0j], requires_grad=True)
+    w.abs().sum().backward()
+    assert w.grad.tolist() == [0j]  # |z| at 0: 0, as PyTorch
+
+
+@pytest.mark.parametrize(
+    "name,kwargs",
+    [
+        ("SGD", {"lr": 0.1, "momentum": 0.9}), ("Adam", {"lr": 0.1}),
+        ("AdamW", {"lr": 0.1, "weight_decay": 0.1}), ("RMSprop", {"lr": 0.01}),
+        ("Adagrad", {"lr": 0.1}),
+    ],
+)  # fmt: skip
+def test_optimizers_on_complex_parameters_match_torch(name, kwargs):
+    torch = pytest.importorskip("torch")
+    start = np.array([1 + 2j, -0.5 + 0.3j, 0.2 - 1j])
+    target = np.array([0.5 - 1j, 1j, 2.0 + 0j])
+    results = []
+    for lib in (minigrad, torch):
+        p = lib.nn.Parameter(lib.tensor(start, dtype=lib.complex128))
+        opt = getattr(lib.optim, name)([p], **kwargs)
+        goal = lib.tensor(target, dtype=lib.complex128)
+        for _ in range(5):
+            opt.zero_grad()
+            ((p - goal).abs() ** 2).sum().backward()
+            opt.step()
+        results.append(host(p))
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-10, atol=1e-12)
+
+
+# -- refusals ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda z: z.relu(), lambda z: z.sigmoid(), lambda z: z.max(), lambda z: z.sort(),
+        lambda z: z < z, lambda z: z.clamp(0, 1), lambda z: z.floor(), lambda z: z.argmax(),
+        lambda z: minigrad.nn.functional.linear(z, z), lambda z: z.softmax(0),
+    ],
+)  # fmt: skip
+def test_ops_without_complex_support_refuse_complex_tensors(fn):
+    z = minigrad.tensor([[1 + 2j, 3 - 1j], [0.5j, 2.0 + 0j]])
+    with pytest.raises((NotImplementedError, RuntimeError)):
+        fn(z)
+
+
+def test_imag_and_view_as_real_refuse_real_tensors_as_torch():
+    with pytest.raises(RuntimeError, match="non-complex"):
+        minigrad.ones(2).imag  # noqa: B018 - the property raises
+    with pytest.raises(RuntimeError, match="only supported for complex tensors"):
+        minigrad.view_as_real(minigrad.ones(2))
+    with pytest.raises(RuntimeError, match="last dimension of size 2"):
+        minigrad.view_as_complex(minigrad.ones(2, 3))
+    with pytest.raises(RuntimeError, match="scalar type"):
+        minigrad.complex(minigrad.ones(2), minigrad.ones(2, dtype=minigrad.float64))
+    assert minigrad.ones(2).real is not None and not minigrad.ones(2).is_complex()
+
+
+@pytest.mark.parametrize(
+    "call,error,match",
+    [
+        (lambda f, x: f.fft(x, norm="bad"), RuntimeError, "Invalid normalization mode"),
+        (lambda f, x: f.fft(x, n=0), RuntimeError, r"Invalid number of data points \(0\)"),
+        (lambda f, x: f.fft(x, dim=3), IndexError, "out of range"),
+        (lambda f, x: f.fftn(x, s=(4,), dim=(0, 1)), RuntimeError, "same length"),
+        (lambda f, x: f.fftn(x, dim=(0, 0)), RuntimeError, "must be unique"),
+        (lambda f, x: f.rfft(x * 1j), RuntimeError, "expects a real input"),
+        (lambda f, x: f.fft(x.half()), RuntimeError, "Unsupported dtype"),
+        (lambda f, x: f.irfft(x[:1, :1] * 1j, dim=0), RuntimeError, "Invalid number of data"),
+    ],
+)  # fmt: skip
+def test_fft_argument_errors_as_torch(call, error, match):
+    torch = pytest.importorskip("torch")
+    with pytest.raises(error, match=match):
+        call(torch.fft, torch.ones(4, 4))
+    with pytest.raises(error, match=match):
+        call(minigrad.fft, minigrad.ones(4, 4))
+
+
+def test_fft_frequencies_and_dtypes_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib_call in (
+        lambda lib: lib.fft.fftfreq(5),
+        lambda lib: lib.fft.rfftfreq(6, d=0.5),
+        lambda lib: lib.fft.fftfreq(4, dtype=lib.float64),
+        lambda lib: lib.fft.fft(lib.arange(4)),
+        lambda lib: lib.fft.rfft(lib.ones(4, dtype=lib.float64)),
+    ):
+        a, b = lib_call(minigrad), lib_call(torch)
+        assert a.dtype.name == str(b.dtype).split(".")[-1]
+        np.testing.assert_allclose(host(a), host(b), rtol=1e-6)
+
+
+def test_casting_complex_to_real_keeps_the_real_part_with_a_warning():
+    z = minigrad.tensor([1 + 2j], requires_grad=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x = z.to(minigrad.float32)
+    assert caught and x.tolist() == [1.0]
+    x.sum().backward()
+    assert z.grad.tolist() == [1 + 0j]
+
+
+LOOPED = {"istft"}  # index_add (its overlap-add) has no batching rule: vmap loops over it
+
+
+@pytest.mark.parametrize("op,index", CASES, ids=IDS)
+def test_vmap_matches_a_loop(op, index):
+    """Two samples (the row's and its values halved) under vmap, against one call each."""
+    args, _ = build(op, index, minigrad)
+    halves = [a.detach() * 0.5 if isinstance(a, minigrad.Tensor) and a.is_floating_point()
+              or isinstance(a, minigrad.Tensor) and a.is_complex() else a for a in args]  # fmt: skip
+    batched = [i for i, a in enumerate(args) if a is not halves[i]]
+    if op.name == "istft":  # its window is checked by value (NOLA): batch the spectra only
+        batched = [0]
+        halves = [h if i in batched else a for i, (a, h) in enumerate(zip(args, halves))]
+    stacked = [
+        minigrad.stack([a.detach(), h]) if i in batched else a
+        for i, (a, h) in enumerate(zip(args, halves))
+    ]
+    in_dims = tuple(0 if i in batched else None for i in range(len(args)))
+    with warnings.catch_warnings():
+        if op.name not in LOOPED:  # a loop fallback (no batching rule) fails the test
+            warnings.simplefilter("error")
+        got = minigrad.func.vmap(lambda *a: call(op, index, a), in_dims=in_dims)(*stacked)
+    for k, sample in enumerate((args, halves)):
+        want = call(
+            op, index, [a.detach() if isinstance(a, minigrad.Tensor) else a for a in sample]
+        )
+        np.testing.assert_allclose(host(got[k]), host(want), rtol=1e-12, atol=1e-12)
