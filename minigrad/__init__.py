@@ -395,7 +395,6 @@ from . import (  # noqa: E402
     _runtime,  # BLAS thread policy and malloc tuning, applied below
     accelerator,
     amp,
-    as_torch,  # run PyTorch code unchanged: import torch gives minigrad
     backends,
     distributed,
     distributions,
@@ -547,7 +546,9 @@ for _name in (
 
 
 # imported on first use, as torch.onnx: import minigrad stays lean
-_LAZY_SUBMODULES = ("onnx", "multiprocessing", "version")
+# (as_torch too: ``python -m minigrad.as_torch`` runs it as __main__, which runpy warns about
+# when ``import minigrad`` has imported it already)
+_LAZY_SUBMODULES = ("onnx", "multiprocessing", "version", "as_torch")
 
 
 def __getattr__(name: str):

@@ -695,3 +695,27 @@ def test_as_torch_puts_pytorch_back():
     import torch as after
 
     assert after is torch
+
+
+def test_fourier_neural_operator(as_torch, capsys):
+    program = as_torch("fno")  # cfloat parameters, rfft/irfft, complex einsum, out_ft[...] = ...
+    assert "test relative L2" in capsys.readouterr().out
+    assert program.complex_params == ["conv0.weights1", "conv1.weights1"]
+    assert program.history[-1] < 0.1 * program.history[0]
+    assert program.test_l2 < 0.1  # the heat equation's solution operator, learned
+    assert program.model.conv0.weights1.grad.dtype is minigrad.complex64
+
+
+def test_multi_resolution_stft_loss(as_torch, capsys):
+    program = as_torch("stft_loss")  # torch.stft, view_as_real, Frobenius norms, istft
+    assert "istft round trip" in capsys.readouterr().out
+    assert program.after < program.before and program.history[-1] < program.history[0]
+    assert program.round_trip_error < 1e-5
+
+
+def test_rotary_embeddings_with_complex_numbers(as_torch, capsys):
+    program = as_torch("rope_complex")  # polar, view_as_complex, complex products, flatten(3)
+    assert "final loss" in capsys.readouterr().out
+    assert program.norm_kept is True
+    history = program.history
+    assert sum(history[-10:]) < 0.8 * sum(history[:10])
