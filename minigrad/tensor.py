@@ -301,6 +301,12 @@ class Tensor(InPlaceMethods):
     def bfloat16(self) -> Tensor:
         return self.to(dtypes.bfloat16)
 
+    def cfloat(self) -> Tensor:
+        return self.to(dtypes.complex64)
+
+    def cdouble(self) -> Tensor:
+        return self.to(dtypes.complex128)
+
     def long(self) -> Tensor:
         return self.to(dtypes.int64)
 

@@ -31,8 +31,8 @@ def upstream(shape, is_complex, seed=1):
 
 
 @pytest.mark.parametrize("op,index", CASES, ids=IDS)
-def test_gradcheck(op, index):
-    args, grads = build(op, index, minigrad)
+def test_gradcheck(op, index, device):
+    args, grads = build(op, index, minigrad, "float64", device)
     assert grads
     assert gradcheck(lambda *a: outputs(call(op, index, a)), tuple(args))
 
@@ -89,6 +89,8 @@ def test_complex_dtypes_as_torch():
     assert minigrad.tensor([1, 2j]).dtype is minigrad.complex64
     assert minigrad.tensor(np.array([1j])).dtype is minigrad.complex128
     assert minigrad.randn(2, dtype=minigrad.cfloat).type() == "minigrad.ComplexFloatTensor"
+    assert minigrad.ones(2).cfloat().dtype is minigrad.complex64
+    assert minigrad.ones(2).cdouble().dtype is minigrad.complex128
 
 
 @pytest.mark.parametrize(
@@ -303,3 +305,22 @@ def test_vmap_matches_a_loop(op, index):
             op, index, [a.detach() if isinstance(a, minigrad.Tensor) else a for a in sample]
         )
         np.testing.assert_allclose(host(got[k]), host(want), rtol=1e-12, atol=1e-12)
+
+
+def test_closeness_of_complex_tensors_as_torch():
+    torch = pytest.importorskip("torch")
+    values, shifted = [1 + 1j, 2j, -3 + 0j], [1 + 1j, 2j + 1e-3j, -3 + 0j]
+    for lib in (minigrad, torch):
+        a, b = lib.tensor(values), lib.tensor(shifted)
+        assert lib.isclose(a, b).tolist() == [True, False, True]
+        lib.testing.assert_close(a, a.clone())
+        with pytest.raises(AssertionError, match="Mismatched elements: 1 / 3"):
+            lib.testing.assert_close(a, b)  # the imaginary parts differ: not close
+        assert lib.isreal(a).tolist() == [False, False, True]
+
+
+def test_sgn_is_z_over_its_magnitude():
+    z = minigrad.tensor([0j, 3 + 4j], dtype=minigrad.complex128, requires_grad=True)
+    np.testing.assert_allclose(z.sgn().detach().numpy(), [0j, 0.6 + 0.8j], rtol=1e-15)
+    z.sgn().real.sum().backward()
+    assert z.grad[0].item() == 0  # no NaN at 0, as PyTorch

@@ -128,13 +128,20 @@ def isneginf(input):
 
 
 def isreal(input):
-    """True everywhere for real tensors (minigrad has no complex dtypes)."""
+    """True where the imaginary part is 0 (everywhere for real tensors)."""
+    if input.is_complex():
+        return input.imag == 0
     return compare("equal", input, input) | compare("not_equal", input, input)
 
 
 def sgn(input):
-    """The sign of a real tensor (:func:`sign`; PyTorch's complex ``x/|x|`` has no use here)."""
-    return input.sign()
+    """``z / |z|`` for complex tensors (0 at 0, with gradient 0 there, as PyTorch); the sign
+    (:func:`sign`) of real ones."""
+    if not input.is_complex():
+        return input.sign()
+    magnitude = input.abs()
+    zero = magnitude == 0
+    return where(zero, 0.0, input / (magnitude + zero))
 
 
 def fix(input):

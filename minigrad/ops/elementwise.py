@@ -379,7 +379,7 @@ class Compare(Op):
 
 
 _COMPLEX_COMPARISONS = frozenset(
-    "equal not_equal isnan isinf isfinite logical_and logical_or logical_xor logical_not".split()
+    "equal not_equal isclose isnan isinf isfinite logical_and logical_or logical_xor logical_not".split()
 )
 
 

@@ -15,6 +15,8 @@ _TOLERANCES = {
     "bfloat16": (1.6e-2, 1e-5),
     "float32": (1.3e-6, 1e-5),
     "float64": (1e-7, 1e-7),
+    "complex64": (1.3e-6, 1e-5),
+    "complex128": (1e-7, 1e-7),
 }
 
 
@@ -78,10 +80,17 @@ def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype,
 
 
 def _compare_values(a, e, rtol, atol, equal_nan, msg, path):
-    floating = a.dtype.is_floating_point or e.dtype.is_floating_point
-    x = a.device.backend.to_host(a._data).astype(np.float64 if floating else np.int64)
-    y = e.device.backend.to_host(e._data).astype(x.dtype)
-    both_nan = np.isnan(x) & np.isnan(y) if x.dtype.kind == "f" else np.zeros(x.shape, bool)
+    kinds = (a.dtype, e.dtype)
+    wide = (
+        np.complex128
+        if any(d.is_complex for d in kinds)
+        else np.float64
+        if any(d.is_floating_point for d in kinds)
+        else np.int64
+    )
+    x = a.device.backend.to_host(a._data).astype(wide)
+    y = e.device.backend.to_host(e._data).astype(wide)
+    both_nan = np.isnan(x) & np.isnan(y) if x.dtype.kind in "fc" else np.zeros(x.shape, bool)
     with np.errstate(invalid="ignore", over="ignore"):
         diff = np.abs(x - y)
         close = (diff <= atol + rtol * np.abs(y)) | (x == y) | (both_nan if equal_nan else False)

@@ -85,6 +85,8 @@ PARTS = [
     OpInfo("complex", lambda m, a, b: m.complex(a, b), [Sample(T((2, 3)), T((3,)))]),
     OpInfo("polar", lambda m, a, b: m.polar(a, b), [Sample(T((2, 3), 0.3, 2.0), T((2, 3)))]),
     OpInfo("cast_to_complex", lambda m, a: a.to(m.complex128) * (1 + 1j), [Sample(T((2, 3)))]),
+    OpInfo("sgn", lambda m, a: a.sgn(), [Sample(C((2, 3), 0.3, 2.0))]),
+    OpInfo("cdouble", lambda m, a: a.cdouble() * a.cdouble(), [Sample(T((3,)))]),
     OpInfo("H", lambda m, a: a.H, [Sample(C((2, 3)))]),
     OpInfo("mH", lambda m, a: a.mH, [Sample(C((2, 2, 3)))]),
 ]
