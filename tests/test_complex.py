@@ -324,3 +324,14 @@ def test_sgn_is_z_over_its_magnitude():
     np.testing.assert_allclose(z.sgn().detach().numpy(), [0j, 0.6 + 0.8j], rtol=1e-15)
     z.sgn().real.sum().backward()
     assert z.grad[0].item() == 0  # no NaN at 0, as PyTorch
+
+
+def test_pytorch_checkpoints_with_complex_tensors_load(tmp_path):
+    torch = pytest.importorskip("torch")
+    path = tmp_path / "spectral.pt"
+    torch.save(
+        {"w": torch.tensor([1 + 2j, 3j]), "d": torch.tensor([1j], dtype=torch.cdouble)}, path
+    )
+    loaded = minigrad.load(path)
+    assert loaded["w"].dtype is minigrad.complex64 and loaded["w"].tolist() == [1 + 2j, 3j]
+    assert loaded["d"].dtype is minigrad.complex128 and loaded["d"].tolist() == [1j]

@@ -38,15 +38,18 @@ _PROTOCOL = 1001
 _DTYPES = {
     "float32": "<f4", "float64": "<f8", "float16": "<f2", "bfloat16": "<u2", "int64": "<i8",
     "int32": "<i4", "int16": "<i2", "int8": "i1", "uint8": "u1", "bool": "?",
+    "complex64": "<c8", "complex128": "<c16",
 }  # fmt: skip
 _STORAGES = {
     "FloatStorage": "float32", "DoubleStorage": "float64", "HalfStorage": "float16",
     "BFloat16Storage": "bfloat16", "LongStorage": "int64", "IntStorage": "int32",
     "ShortStorage": "int16", "CharStorage": "int8", "ByteStorage": "uint8",
-    "BoolStorage": "bool", "UntypedStorage": "uint8",
+    "BoolStorage": "bool", "UntypedStorage": "uint8", "ComplexFloatStorage": "complex64",
+    "ComplexDoubleStorage": "complex128",
 }  # fmt: skip
 _TORCH_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
-                  "int": "int32", "short": "int16"}  # fmt: skip
+                  "int": "int32", "short": "int16", "cfloat": "complex64",
+                  "cdouble": "complex128"}  # fmt: skip
 
 
 class _TorchDtype:
