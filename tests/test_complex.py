@@ -335,3 +335,37 @@ def test_pytorch_checkpoints_with_complex_tensors_load(tmp_path):
     loaded = minigrad.load(path)
     assert loaded["w"].dtype is minigrad.complex64 and loaded["w"].tolist() == [1 + 2j, 3j]
     assert loaded["d"].dtype is minigrad.complex128 and loaded["d"].tolist() == [1j]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, z: m.nn.functional.mse_loss(z, z), lambda m, z: m.nn.functional.huber_loss(z, z),
+        lambda m, z: m.nn.functional.smooth_l1_loss(z, z),
+        lambda m, z: m.nn.functional.cosine_similarity(z, z), lambda m, z: m.cdist(z, z),
+        lambda m, z: m.nn.functional.interpolate(z[None], scale_factor=2.0),
+        lambda m, z: m.nn.functional.batch_norm(z, m.zeros(2), m.ones(2)),
+        lambda m, z: m.logit(z), lambda m, z: m.deg2rad(z), lambda m, z: m.nn.functional.pdist(z),
+    ],
+)  # fmt: skip
+def test_functions_pytorch_defines_for_real_tensors_refuse_complex_ones(call):
+    """Built from ops that take complex numbers, they would compute something; PyTorch raises."""
+    torch = pytest.importorskip("torch")
+    values = [[1 + 2j, 3 - 1j], [0.5j, 2 + 0j]]
+    with pytest.raises(RuntimeError):
+        call(torch, torch.tensor(values))
+    with pytest.raises(RuntimeError, match="not implemented for complex tensors"):
+        call(minigrad, minigrad.tensor(values))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, z: m.logsumexp(z, 0), lambda m, z: m.nan_to_num(z), lambda m, z: m.cov(z),
+        lambda m, z: m.float_power(z, 2), lambda m, z: m.corrcoef(z),
+    ],
+)  # fmt: skip
+def test_functions_not_yet_computed_for_complex_tensors_say_so(call):
+    """PyTorch has these for complex tensors; minigrad's would drop the imaginary parts."""
+    with pytest.raises(NotImplementedError, match="does not support complex tensors"):
+        call(minigrad, minigrad.tensor([[1 + 2j, 3 - 1j], [0.5j, 2 + 0j]]))

@@ -8,6 +8,7 @@ from collections import namedtuple
 
 from ..autograd import graph
 from .base import constant, on_input_device
+from .complex import complex_not_implemented
 from .elementwise import Compare, compare, isinf, promote, where
 
 FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
@@ -95,6 +96,7 @@ def frexp(input):
     return FrexpResult(input * (2.0 ** (-exponent.to(input.dtype))), exponent)
 
 
+@complex_not_implemented
 def ldexp(input, other):
     """``input * 2**other`` (a float result; integer inputs give the default float dtype)."""
     if not isinstance(other, graph.Tensor):

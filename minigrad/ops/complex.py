@@ -23,6 +23,7 @@ Only ops that declare ``supports_complex`` accept complex tensors; the others ra
 from __future__ import annotations
 
 import builtins
+import functools
 
 import numpy as np
 
@@ -206,6 +207,33 @@ def refuse_complex(input, op: str) -> None:
         raise RuntimeError(
             f"{op}(): does not support complex input (complex numbers have no order)"
         )
+
+
+def real_only(fn):
+    """Decorate a function that PyTorch defines for real tensors only (losses, norms, distances,
+    interpolation, ...) but that is built from ops which accept complex numbers: a complex
+    tensor argument raises ``RuntimeError``, as in PyTorch, instead of giving whatever the
+    composition computes."""
+    return _refusing_complex(fn, RuntimeError, "not implemented for complex tensors")
+
+
+def complex_not_implemented(fn):
+    """Decorate a function that PyTorch defines for complex tensors but minigrad computes for
+    real ones only (it would drop or mistreat the imaginary parts): ``NotImplementedError``."""
+    return _refusing_complex(
+        fn, NotImplementedError, "minigrad does not support complex tensors here yet"
+    )
+
+
+def _refusing_complex(fn, error, reason: str):
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        for a in args + tuple(kwargs.values()):
+            if isinstance(a, graph.Tensor) and a._data.dtype.kind == "c":
+                raise error(f"{fn.__name__}: {reason} (got {a.dtype})")
+        return fn(*args, **kwargs)
+
+    return run
 
 
 # -- public functions -----------------------------------------------------------------------------

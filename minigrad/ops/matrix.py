@@ -8,6 +8,7 @@ import math
 
 from .. import dtypes
 from .base import normalize_dim, on_input_device
+from .complex import real_only
 from .elementwise import promote
 from .indexing import GetItem, IndexAdd
 from .joining import cat, pad, stack
@@ -161,6 +162,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     return _fma(input, matmul(left, batch2.reshape(b * m, -1)), beta, alpha)
 
 
+@real_only
 def cdist(x1, x2, p=2.0, compute_mode=None):
     """The p-norm distance between each row of ``x1`` (…, P, M) and each row of ``x2``
     (…, R, M): a (…, P, R) tensor. Computed from the differences (exact, no ‖a‖²+‖b‖²-2ab).

@@ -9,6 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import grad_mode, graph
 from .base import constant, on_input_device
+from .complex import complex_not_implemented, real_only
 from .elementwise import Compare, compare, isinf, isnan, promote, where
 
 
@@ -40,6 +41,7 @@ def lerp(input, end, weight):
     return input + weight * delta if abs(weight) < 0.5 else end - delta * (1 - weight)
 
 
+@complex_not_implemented
 @on_input_device
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (the dtype's largest
@@ -90,6 +92,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
     return input + value * tensor1 / tensor2
 
 
+@real_only
 def logit(input, eps=None):
     """``log(p / (1 - p))``, the inverse of sigmoid; ``eps`` clamps p to [eps, 1 - eps] first."""
     input = _floating(input)
@@ -105,11 +108,13 @@ def frac(input):
     return input - input.trunc()
 
 
+@real_only
 def deg2rad(input):
     """Degrees to radians (integer tensors give the default float dtype)."""
     return _floating(input) * (np.pi / 180.0)
 
 
+@real_only
 def rad2deg(input):
     """Radians to degrees (integer tensors give the default float dtype)."""
     return _floating(input) * (180.0 / np.pi)
@@ -120,6 +125,7 @@ def _floating(input):
     return input if input.dtype.is_floating_point else input.to(dtypes.get_default_dtype())
 
 
+@complex_not_implemented
 def float_power(input, exponent):
     """``input ** exponent`` computed in float64, as ``torch.float_power``."""
     cast = [x.to(dtypes.float64) if isinstance(x, graph.Tensor) else x for x in (input, exponent)]

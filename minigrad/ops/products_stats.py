@@ -10,7 +10,7 @@ from collections import namedtuple
 import numpy as np
 
 from .base import constant, normalize_dim, on_input_device
-from .complex import conj, refuse_complex
+from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
 from .joining import cat
 from .linalg import matmul, outer
@@ -79,6 +79,7 @@ def dist(input, other, p=2):
     return (input - other).norm(p)
 
 
+@complex_not_implemented
 def cov(input, *, correction=1, fweights=None, aweights=None):
     """The covariance matrix of the variables in ``input``'s rows (observations in columns),
     with optional integer frequency and float observation weights, as ``torch.cov``."""
@@ -124,6 +125,7 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
     return c.squeeze() if input.ndim < 2 else c
 
 
+@complex_not_implemented
 def corrcoef(input):
     """Pearson correlation coefficients of ``input``'s rows, clipped to [-1, 1]."""
     c = cov(input)

@@ -12,7 +12,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import graph
 from .base import Op, constant, kept_shape, normalize_dim, normalize_dims, on_input_device
-from .complex import refuse_complex
+from .complex import complex_not_implemented, refuse_complex
 from .elementwise import maximum, minimum, where
 
 INT64 = np.dtype("int64")
@@ -479,6 +479,7 @@ def _arg_reduce(input, dim, keepdim, name):
     return constant(out.astype("int64", copy=False), input.device)
 
 
+@complex_not_implemented
 def logsumexp(input, dim, keepdim=False):
     """log Σ exp(x) over ``dim``, computed stably; integers are computed in the default float."""
     if not input.dtype.is_floating_point:

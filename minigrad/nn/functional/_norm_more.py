@@ -9,11 +9,13 @@ from ... import dtypes, ops
 from ..._typeinfo import finfo
 from ...autograd.grad_mode import no_grad
 from ...creation import arange
+from ...ops.complex import real_only
 from .normalization import batch_norm
 
 _REDUCED = (dtypes.float16, dtypes.bfloat16)
 
 
+@real_only
 def instance_norm(
     input,
     running_mean=None,
@@ -95,6 +97,7 @@ def _channel_window_sum(x, before: int, after: int):
     return total.movedim(-1, 1)
 
 
+@real_only
 def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
     """x / (k + alpha·mean(x² over ``size`` neighbouring channels))^beta on (N, C, *) inputs;
     the window covers channels c - size//2 … c + (size-1)//2, zeros past the ends counted.

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from ... import dtypes, ops
 from ...creation import tensor
+from ...ops.complex import real_only
 
 
+@real_only
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
     """x1·x2 / (max(‖x1‖, eps)·max(‖x2‖, eps)) along ``dim`` (inputs broadcast), as PyTorch.
 
@@ -31,6 +33,7 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
     return ops.norm(x1 - x2 + eps, p, -1, keepdim)
 
 
+@real_only
 def pdist(input, p: float = 2.0):
     """The p-norm distances between the rows of an (N, M) input, for every pair i < j in
     row-major order: a vector of N·(N-1)/2, as ``torch.nn.functional.pdist``.

@@ -14,6 +14,7 @@ import numpy as np
 
 from ... import dtypes
 from ...creation import tensor
+from ...ops.complex import real_only
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .pooling3d import adaptive_avg_pool3d
 
@@ -94,6 +95,7 @@ def _take(x, dim: int, index: np.ndarray):
     return x.index_select(dim, tensor(index, dtype=dtypes.int64, device=x.device))
 
 
+@real_only
 def interpolate(
     input,
     size=None,

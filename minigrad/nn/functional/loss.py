@@ -9,6 +9,7 @@ import warnings
 from ... import backend, ops
 from ...ops import Op
 from ...ops.base import autocast_inputs
+from ...ops.complex import real_only
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy
 from ._utils import (
     check_class_targets,
@@ -60,6 +61,7 @@ def _weighted(loss, weight, reduction: str):
     return reduce_(loss, reduction)
 
 
+@real_only
 def mse_loss(
     input,
     target,
@@ -102,6 +104,7 @@ def _smooth(diff, beta: float):
     return ops.where(absolute < beta, (0.5 / beta) * diff * diff, absolute - 0.5 * beta)
 
 
+@real_only
 def smooth_l1_loss(
     input,
     target,
@@ -120,6 +123,7 @@ def smooth_l1_loss(
     return reduce_(diff.abs() if beta == 0 else _smooth(diff, beta), reduction)
 
 
+@real_only
 def huber_loss(
     input,
     target,
@@ -138,6 +142,7 @@ def huber_loss(
     return _weighted(_smooth(input - target, delta) * delta, weight, reduction)
 
 
+@real_only
 def nll_loss(
     input,
     target,
@@ -281,6 +286,7 @@ def binary_cross_entropy_with_logits(
     return reduce_(loss, reduction)
 
 
+@real_only
 def kl_div(
     input,
     target,

@@ -8,6 +8,7 @@ from ... import backend, dtypes
 from ...autograd import grad_mode
 from ...autograd.grad_mode import no_grad
 from ...ops.base import Op, constant
+from ...ops.complex import real_only
 
 
 class _Normalize(Op):
@@ -150,6 +151,7 @@ def _channel_param(t, ndim: int):
     return None if t is None else t.reshape((1, -1) + (1,) * (ndim - 2))
 
 
+@real_only
 def batch_norm(
     input,
     running_mean,
