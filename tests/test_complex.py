@@ -10,7 +10,9 @@ from helpers import build, outputs, to_numpy
 
 import minigrad
 from minigrad.autograd import gradcheck, gradgradcheck
+from minigrad.testing.op_db import OP_DB
 from minigrad.testing.op_db_complex import COMPLEX_OPS
+from minigrad.testing.samples import T, V, make_arrays
 
 CASES = [(op, i) for op in COMPLEX_OPS for i in range(len(op.samples))]
 IDS = [op.sample_id(i) for op, i in CASES]
@@ -369,3 +371,46 @@ def test_functions_not_yet_computed_for_complex_tensors_say_so(call):
     """PyTorch has these for complex tensors; minigrad's would drop the imaginary parts."""
     with pytest.raises(NotImplementedError, match="does not support complex tensors"):
         call(minigrad, minigrad.tensor([[1 + 2j, 3 - 1j], [0.5j, 2 + 0j]]))
+
+
+def _complex_arguments(op, index, m):
+    """The sample's float tensors made complex (the values plus half their reverse times i)."""
+    args = []
+    for spec, a in zip(op.samples[index].args, make_arrays(op, index)):
+        if isinstance(a, np.ndarray) and isinstance(spec, (T, V)):
+            z = (a + 0.5j * a[::-1].reshape(a.shape)) if a.size else a.astype(complex)
+            args.append(m.tensor(z, dtype=m.complex128))
+        else:
+            args.append(m.tensor(a) if isinstance(a, np.ndarray) else a)
+    return args
+
+
+REAL_CASES = [
+    (op, i)
+    for op in OP_DB
+    for i in range(len(op.samples))
+    if op.torch and any(isinstance(s, (T, V)) for s in op.samples[i].args)
+]
+
+
+@pytest.mark.parametrize("op,index", REAL_CASES, ids=[op.sample_id(i) for op, i in REAL_CASES])
+def test_every_op_given_complex_tensors_raises_or_matches_torch(op, index):
+    """No silent answer: an op of the main table either refuses complex inputs, or PyTorch
+    accepts them too and computes the same values."""
+    torch = pytest.importorskip("torch")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            got = outputs(
+                op.fn(
+                    minigrad, *_complex_arguments(op, index, minigrad), **op.samples[index].kwargs
+                )
+            )
+        except (RuntimeError, NotImplementedError, TypeError, ValueError, IndexError):
+            return
+        want = outputs(
+            op.fn(torch, *_complex_arguments(op, index, torch), **op.samples[index].kwargs)
+        )
+    assert len(got) == len(want)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(host(a), host(b), rtol=1e-7, atol=1e-9, equal_nan=True)

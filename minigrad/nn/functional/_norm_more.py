@@ -116,6 +116,7 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
     return input / (mean * alpha + k).pow(beta)
 
 
+@real_only
 def cross_map_lrn2d(input, size: int, alpha: float = 1e-4, beta: float = 0.75, k: float = 1.0):
     """``nn.CrossMapLRN2d``'s function: x·(k + alpha/size·Σ x² over nearby channels)^-beta.
 
