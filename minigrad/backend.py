@@ -149,14 +149,26 @@ class Generator:
         return backend.using(self.index)
 
     def uniform(self, shape, dtype: np.dtype, low=0.0, high=1.0):
+        """U(low, high) draws; for a complex dtype, of the real and imaginary parts alike."""
         _check_draw()
+        dtype = np.dtype(dtype)
         with self._here():
-            return self._gen.uniform(tuple(shape), np.dtype(dtype), low, high)
+            if dtype.kind == "c":
+                parts = self._gen.uniform(tuple(shape) + (2,), _part_dtype(dtype), low, high)
+                return _as_complex_pairs(parts, dtype)
+            return self._gen.uniform(tuple(shape), dtype, low, high)
 
     def normal(self, shape, dtype: np.dtype, mean=0.0, std=1.0):
+        """N(mean, std²) draws; for a complex dtype, the variance is split between the parts
+        (each N(mean, std²/2)), as PyTorch's ``randn``/``normal_`` of complex tensors."""
         _check_draw()
+        dtype = np.dtype(dtype)
         with self._here():
-            return self._gen.normal(tuple(shape), np.dtype(dtype), mean, std)
+            if dtype.kind == "c":
+                part_std = std * 0.5**0.5
+                parts = self._gen.normal(tuple(shape) + (2,), _part_dtype(dtype), mean, part_std)
+                return _as_complex_pairs(parts, dtype)
+            return self._gen.normal(tuple(shape), dtype, mean, std)
 
     def integers(self, low: int, high: int, shape, dtype: np.dtype):
         _check_draw()
@@ -814,3 +826,13 @@ def are_deterministic_algorithms_enabled() -> bool:
 
 def is_deterministic_algorithms_warn_only_enabled() -> bool:
     return DETERMINISM.warn_only
+
+
+def _part_dtype(complex_dtype: np.dtype) -> np.dtype:
+    """The real dtype of a complex dtype's parts (complex64 -> float32)."""
+    return np.dtype(np.float32 if complex_dtype == np.complex64 else np.float64)
+
+
+def _as_complex_pairs(parts, complex_dtype: np.dtype):
+    """Complex numbers from an array whose last dim (of 2) holds the real and imaginary parts."""
+    return parts.view(complex_dtype).reshape(parts.shape[:-1])

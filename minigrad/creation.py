@@ -260,27 +260,12 @@ def _random(size, dtype, device, generator, draw, op) -> Tensor:
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     gen = generator or backend.default_generator(dev)
     dev.backend.check_dtype(dtype.numpy)
-    if dtype.is_complex:
-        draw = _complex_draw(draw, dtypes.to_real(dtype), 0.5**0.5 if op == "randn" else 1.0)
 
     def make(full_shape):
         with backend.on(dev):
             return Tensor._make(draw(gen, full_shape, dtype.numpy), dev)
 
     return backend.per_sample_draw(make, shape), dtype
-
-
-def _complex_draw(draw, real_dtype, scale: float):
-    """``draw`` for complex numbers whose real and imaginary parts are independent draws of
-    ``real_dtype``, times ``scale`` (PyTorch's complex ``randn`` has variance 1 in all: ½ in
-    each part)."""
-
-    def run(gen, shape, np_dtype):
-        parts = draw(gen, tuple(shape) + (2,), real_dtype.numpy)
-        z = parts.view(np_dtype).reshape(shape)
-        return z * scale if scale != 1.0 else z
-
-    return run
 
 
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:

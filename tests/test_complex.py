@@ -154,6 +154,10 @@ def test_random_complex_tensors_draw_both_parts():
     assert abs(z.real.var().item() - 0.5) < 0.03 and abs(z.imag.var().item() - 0.5) < 0.03
     u = minigrad.rand(20000, dtype=minigrad.complex128)
     assert 0 <= u.real.min().item() and u.imag.max().item() < 1 and u.imag.mean().item() > 0.45
+    n = minigrad.empty(20000, dtype=minigrad.cdouble).normal_(1.0, 2.0)  # each part N(1, 2)
+    assert abs(n.imag.mean().item() - 1) < 0.05 and abs(n.real.var().item() - 2) < 0.1
+    layer = minigrad.nn.Linear(3, 2, dtype=minigrad.cfloat)  # its init draws both parts
+    assert layer.weight.imag.abs().min().item() > 0 and layer.bias.dtype is minigrad.complex64
 
 
 def test_complex_tensors_save_and_load(tmp_path):
@@ -214,7 +218,7 @@ def test_optimizers_on_complex_parameters_match_torch(name, kwargs):
     [
         lambda z: z.relu(), lambda z: z.sigmoid(), lambda z: z.max(), lambda z: z.sort(),
         lambda z: z < z, lambda z: z.clamp(0, 1), lambda z: z.floor(), lambda z: z.argmax(),
-        lambda z: minigrad.nn.functional.linear(z, z), lambda z: z.softmax(0),
+        lambda z: minigrad.nn.functional.conv1d(z[None], z[None]), lambda z: z.softmax(0),
     ],
 )  # fmt: skip
 def test_ops_without_complex_support_refuse_complex_tensors(fn):

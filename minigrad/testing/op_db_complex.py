@@ -111,6 +111,11 @@ REDUCTIONS_AND_SHAPES = [
 
 PRODUCTS = [
     OpInfo(
+        "linear",
+        lambda m, x, w, *b: m.nn.functional.linear(x, w, *b),
+        [Sample(C((2, 3)), C((4, 3)), C((4,))), Sample(C((2, 2, 3)), C((4, 3)))],
+    ),
+    OpInfo(
         "matmul",
         lambda m, a, b: a @ b,
         [Sample(C((2, 3)), C((3, 2))), Sample(C((2, 2, 3)), C((3,))), Sample(C((3,)), C((3,)))],

@@ -6,18 +6,21 @@ from ... import backend, dtypes
 from ...autograd import grad_mode, graph
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
+from ...ops.complex import conj
 from ...ops.indexing import IndexAdd, check_range
 from ...ops.linalg import times_transposed
 from ._utils import maybe_inplace
 
 
 class LinearOp(Op):
-    """y = x·Wᵀ + b; dx = dy·W, dW = dyᵀ·x (summed over the batch dims), db = Σ dy.
+    """y = x·Wᵀ + b; dx = dy·W, dW = dyᵀ·x (summed over the batch dims), db = Σ dy (with W and
+    x conjugated for complex tensors).
 
     With a stack of weights (vmap's per-sample weights) x is (B, M, in), W (B, out, in) and b
     (B, out): each of the B products uses its own weight, and dW is one per sample."""
 
     save_inputs = True
+    supports_complex = True
 
     def forward(self, x, w, b):
         if w.ndim == 3:
@@ -36,6 +39,7 @@ class LinearOp(Op):
 
     def backward(self, gy):
         x, w, _ = self.saved_tensors
+        x, w = conj(x), conj(w)  # (complex tensors: the factors' conjugates; else themselves)
         vjp = _stacked_linear_vjp if w.ndim == 3 else _linear_vjp
         return self.formula(vjp, gy, x, w, self.needs_input_grad)
 
