@@ -36,6 +36,7 @@ WORKLOADS = {
     "attention_long": workloads.attention_long,
     "conv_small": workloads.conv_small,
     "lstm_sequence": workloads.lstm_sequence,
+    "spectral_conv": workloads.spectral_conv,
     "mlp_small_compiled": workloads.compiled(
         lambda dev, torch: workloads.mlp([64, 256, 256, 10], 128, dev, torch)
     ),

@@ -313,6 +313,37 @@ def _lstm_step(lib, x, width, device, sync):
     return step
 
 
+def spectral_conv(device, torch=None, batch=32, channels=32, length=256, modes=32):
+    """A Fourier layer (FNO): rfft of (32, 32, 256), complex weights (32, 32, 32 modes) mixing
+    channels, irfft, a loss; forward and backward to the input and the complex weights."""
+    rng = np.random.default_rng(RNG_SEED)
+    x = rng.standard_normal((batch, channels, length)).astype(np.float32)
+    w = (rng.standard_normal((channels, channels, modes, 2)) / channels).astype(np.float32)
+    w = w.view(np.complex64)[..., 0]
+    out = {"minigrad": _spectral_step(minigrad, x, w, device, lambda _m, d: _sync(d))}
+    if torch is not None:
+        out["torch"] = _spectral_step(torch, x, w, device, _torch_sync)
+    if device == "cpu":
+        out["numpy"] = lambda: numpy_ref.spectral_conv(x, w, modes)
+    return out
+
+
+def _spectral_step(lib, x, w, device, sync):
+    inputs = lib.tensor(x, device=device, requires_grad=True)
+    weights = lib.tensor(w, device=device, requires_grad=True)
+    modes, n = w.shape[-1], x.shape[-1]
+
+    def step():
+        spectrum = lib.fft.rfft(inputs)[..., :modes]
+        mixed = lib.einsum("bix,iox->box", spectrum, weights)
+        y = lib.fft.irfft(lib.nn.functional.pad(mixed, (0, n // 2 + 1 - modes)), n=n)
+        (y * y).mean().backward()
+        inputs.grad = weights.grad = None
+        sync(lib, device)
+
+    return step
+
+
 def compiled(workload):
     """``workload`` with its minigrad step captured once by :func:`minigrad.compile` and
     replayed (CPU only: GPU replay is not implemented)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -106,7 +107,20 @@ class Einsum(Op):
     @dtypes.computed_in_float32  # NumPy's einsum has no bfloat16 loop
     def forward(self, *arrays):
         eq = ",".join(self.inputs) + "->" + self.output
-        return self.xp.einsum(eq, *arrays, optimize=len(arrays) > 2)
+        return self.xp.einsum(eq, *arrays, optimize=self._worth_optimizing(arrays))
+
+    def _worth_optimizing(self, arrays) -> bool:
+        """Whether to let NumPy plan the contraction (pairwise, through BLAS): for three or more
+        operands, or two with a summed index and enough work (2¹⁶ multiply-adds and up) to pay
+        the planner's ~15 µs. ``bix,iox->box`` at 32 per index takes 0.13 ms planned and 0.51
+        ms in einsum's own loop; ``bo,bi->boi`` (nothing summed) is fastest unplanned."""
+        if len(arrays) > 2:
+            return True
+        sizes = {}
+        for subs, a in zip(self.inputs, arrays):
+            sizes.update(zip(subs, getattr(a, "shape", ())))
+        summed = set("".join(self.inputs)) - set(self.output)
+        return bool(summed) and len(arrays) == 2 and math.prod(sizes.values()) >= 1 << 16
 
     def backward(self, gy):
         operands = self.saved_tensors
