@@ -188,8 +188,8 @@ def transformer_block(x, p, heads):
 def spectral_conv(x, w, n_modes):
     """A Fourier layer (FNO's SpectralConv1d): y = irfft(W·rfft(x) over the lowest modes),
     loss mean(y²); returns (loss, dx, dW). The adjoints: irfft's is rfft with the forward norm
-    and the paired bins counted twice; rfft's is the real part of the inverse FFT (forward norm)
-    of the spectrum zero-padded to every bin."""
+    and the paired bins counted twice; rfft's is irfft with the forward norm and the paired
+    bins halved (the kept modes are all below n/2, so every bin past 0 is a pair)."""
     n = x.shape[-1]
     spectrum = np.fft.rfft(x)[..., :n_modes]
     mixed = np.einsum("bix,iox->box", spectrum, w, optimize=True)
@@ -197,10 +197,11 @@ def spectral_conv(x, w, n_modes):
     full[..., :n_modes] = mixed
     y = np.fft.irfft(full, n=n).astype(x.dtype, copy=False)
     g = y * (2.0 / y.size)
-    g_full = np.fft.rfft(g, norm="forward")[..., :n_modes]
-    g_full[..., 1:] *= 2  # (bins 1 … n_modes - 1 < n/2 stand for conjugate pairs)
-    g_w = np.einsum("bix,box->iox", spectrum.conj(), g_full, optimize=True)
-    g_spectrum = np.zeros(x.shape[:-1] + (n,), g_full.dtype)
-    g_spectrum[..., :n_modes] = np.einsum("box,iox->bix", g_full, w.conj(), optimize=True)
-    g_x = np.fft.ifft(g_spectrum, norm="forward").real.astype(x.dtype, copy=False)
+    g_modes = np.fft.rfft(g, norm="forward")[..., :n_modes]
+    g_modes[..., 1:] *= 2
+    g_w = np.einsum("bix,box->iox", spectrum.conj(), g_modes, optimize=True)
+    g_spectrum = np.zeros(x.shape[:-1] + (n // 2 + 1,), g_modes.dtype)
+    g_spectrum[..., :n_modes] = np.einsum("box,iox->bix", g_modes, w.conj(), optimize=True)
+    g_spectrum[..., 1:n_modes] *= 0.5
+    g_x = np.fft.irfft(g_spectrum, n=n, norm="forward").astype(x.dtype, copy=False)
     return float((y * y).mean()), g_x, g_w.astype(w.dtype, copy=False)

@@ -13,8 +13,11 @@ dual): ``fft(x, norm="backward")``'s adjoint is ``n·ifft(g)``.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np  # (only to recognise NumPy, whose complex64 transform needs a detour)
+
 from .base import Op, constant
-from .joining import pad
 
 NORMS = ("backward", "forward", "ortho")
 _DUAL = {"backward": "forward", "forward": "backward", "ortho": "ortho"}
@@ -31,6 +34,13 @@ class FFT(Op):
 
     def forward(self, x):
         transform = self.xp.fft.ifftn if self.inverse else self.xp.fft.fftn
+        unscaled = self.norm == ("forward" if self.inverse else "backward")
+        if unscaled and self.xp is np and x.dtype == np.complex64:
+            # NumPy 2.4's complex64 transform runs ~6x slower when it scales by exactly 1
+            # (4.3 against 0.7 ms for 1024 transforms of 256): scale by 1/√n, then undo it
+            y = transform(x, axes=self.dims, norm="ortho")
+            y *= np.float32(math.sqrt(math.prod(x.shape[d] for d in self.dims)))
+            return y
         return transform(x, axes=self.dims, norm=self.norm).astype(x.dtype, copy=False)
 
     def backward(self, gy):
@@ -39,7 +49,8 @@ class FFT(Op):
 
 class RFFT(Op):
     """y = the DFT of real x over ``dims``, keeping the n//2 + 1 non-negative frequencies of
-    the last one; dx = Re(inverse DFT, dual normalization, of dy zero-padded to all n)"""
+    the last one; dx = Re(inverse DFT, dual normalization, of dy zero-padded to all n), which is
+    the inverse real DFT of dy with every frequency that stands for a conjugate pair halved"""
 
     supports_complex = True
 
@@ -51,12 +62,10 @@ class RFFT(Op):
         return y.astype(self.complex_dtype, copy=False)
 
     def backward(self, gy):
-        last = self.dims[-1]
-        n = self.input_meta[0][0][last]
-        widths = [0, 0] * gy.ndim
-        widths[2 * (gy.ndim - 1 - last) + 1] = n - gy.shape[last]  # (F.pad: last dim first)
-        full = pad(gy, widths) if any(widths) else gy
-        return FFT(self.dims, _DUAL[self.norm], inverse=True)(full).real
+        x_meta = self.input_meta[0]
+        n = x_meta[0][self.dims[-1]]
+        halved = gy * pair_weights(gy, self.dims[-1], n, x_meta[1], 0.5)
+        return IRFFT(self.dims, _DUAL[self.norm], n, x_meta[1])(halved)
 
 
 class IRFFT(Op):
@@ -77,16 +86,19 @@ class IRFFT(Op):
 
     def backward(self, gy):
         spectrum = RFFT(self.dims, _DUAL[self.norm], self.input_meta[0][1])(gy)
-        return spectrum * self._pair_weights(spectrum)
+        return spectrum * pair_weights(spectrum, self.dims[-1], self.n, self.real_dtype, 2.0)
 
-    def _pair_weights(self, spectrum):
-        """1 for the zero frequency and (even n) the Nyquist one, 2 for the others, shaped to
-        broadcast along the last transformed dim."""
-        bins, last = self.n // 2 + 1, self.dims[-1]
-        weights = self.xp.full(bins, 2.0, dtype=self.real_dtype)
-        weights[0] = 1.0
-        if self.n % 2 == 0:
-            weights[-1] = 1.0
-        shape = [1] * spectrum.ndim
-        shape[last] = bins
-        return constant(weights.reshape(shape), spectrum.device)
+
+def pair_weights(spectrum, last: int, n: int, real_dtype, paired: float):
+    """A constant that broadcasts along dim ``last`` of a one-sided spectrum of an ``n``-point
+    signal: 1 for the zero frequency and (even n) the Nyquist one, which stand for themselves,
+    and ``paired`` for the others, which stand for a frequency and its conjugate mirror."""
+    xp = spectrum.device.xp
+    bins = n // 2 + 1
+    weights = xp.full(bins, paired, dtype=real_dtype)
+    weights[0] = 1.0
+    if n % 2 == 0:
+        weights[-1] = 1.0
+    shape = [1] * spectrum.ndim
+    shape[last] = bins
+    return constant(weights.reshape(shape), spectrum.device)
