@@ -20,6 +20,7 @@ class Reshape(Op):
     ``strict`` (``view``): raise instead of copying, as PyTorch's ``view``.
     """
 
+    backward_name = "ViewBackward0"
     is_view = True
 
     def __init__(self, shape: tuple, strict: bool = False):
@@ -458,6 +459,8 @@ class CopySlices(Op):
     Not called on arrays: the write already happened in the base's memory, so
     :func:`record_copy_slices` builds the node around it.
     """
+
+    backward_name = "CopySlices"
 
     def __init__(self, positions):
         self.positions = positions  # int64 tensor: the base position of each view element

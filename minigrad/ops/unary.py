@@ -52,6 +52,7 @@ def _log_vjp(ns, gy, x):
 class Log1p(Op):
     """y = log(1 + x); dy/dx = 1/(1 + x)"""
 
+    backward_name = "Log1PBackward0"
     save_inputs = True
 
     def forward(self, x):
@@ -218,6 +219,7 @@ def _erf_vjp(ns, gy, x):
 class Clamp(Op):
     """y = min(max(x, lo), hi); dy/dx = 1 where lo ≤ x ≤ hi, else 0 (as PyTorch)"""
 
+    backward_name = "ClampBackward1"
     save_inputs = True
 
     def __init__(self, lo, hi):
