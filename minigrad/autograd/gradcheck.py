@@ -49,12 +49,16 @@ def gradcheck(
     checked = _checked_inputs(inputs)
     rng = np.random.default_rng(seed)
     outputs = _float_outputs(func(*inputs))
-    for k, out in enumerate(outputs):
-        v = out.new_tensor(rng.uniform(0.5, 1.5, out.shape) * rng.choice([-1, 1], out.shape))
+    vs = [
+        out.new_tensor(rng.uniform(0.5, 1.5, out.shape) * rng.choice([-1, 1], out.shape))
+        for out in outputs
+    ]
+    # every output's differences from the same evaluations: one call of func per step
+    numeric = {i: _numeric(func, inputs, i, vs, eps) for i in checked}
+    for k, (out, v) in enumerate(zip(outputs, vs)):
         analytic = _analytic(out, [inputs[i] for i in checked], v)
         for i, a in zip(checked, analytic):
-            numeric = _numeric(func, inputs, i, k, v, eps)
-            failure = _compare(a, numeric, atol, rtol)
+            failure = _compare(a, numeric[i][k], atol, rtol)
             if failure is not None:
                 message = f"Jacobian mismatch for output {k} with respect to input {i}: {failure}"
                 if raise_exception:
@@ -145,27 +149,29 @@ def _analytic(out, inputs, v) -> list:
     return list(engine.grad(out, inputs, v, retain_graph=True, allow_unused=True))
 
 
-def _numeric(func, inputs, i, k, v, eps) -> np.ndarray:
-    """vᵀ ∂output_k/∂input_i by central differences, one element of the input at a time."""
+def _numeric(func, inputs, i, vs, eps) -> np.ndarray:
+    """vₖᵀ ∂output_k/∂input_i by central differences for every output k (axis 0), one element
+    of the input at a time."""
     x = inputs[i]
     backend = x.device.backend
     values = backend.to_host(x._data)
-    result = np.zeros(x.shape, dtype=np.float64)
+    result = np.zeros((len(vs),) + tuple(x.shape), dtype=np.float64)
     # Grad mode stays on: gradgradcheck's function itself calls autograd.grad.
     for idx in np.ndindex(*x.shape):
         original = float(values[idx])
         x._data[idx] = original + eps
-        plus = _weighted_sum(func, inputs, k, v)
+        plus = _weighted_sums(func, inputs, vs)
         x._data[idx] = original - eps
-        minus = _weighted_sum(func, inputs, k, v)
+        minus = _weighted_sums(func, inputs, vs)
         x._data[idx] = original
-        result[idx] = (plus - minus) / (2 * eps)
+        result[(slice(None),) + idx] = (plus - minus) / (2 * eps)
     return result
 
 
-def _weighted_sum(func, inputs, k, v) -> float:
-    out = _float_outputs(func(*inputs))[k].detach()
-    return float((out * v).sum().item())
+def _weighted_sums(func, inputs, vs) -> np.ndarray:
+    """vₖᵀ output_k for every floating output k of ``func(*inputs)``."""
+    outs = _float_outputs(func(*inputs))
+    return np.array([float((o.detach() * v).sum().item()) for o, v in zip(outs, vs)])
 
 
 def _compare(analytic, numeric: np.ndarray, atol: float, rtol: float) -> str | None:
