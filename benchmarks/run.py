@@ -240,10 +240,11 @@ def main(argv=None) -> None:
             continue
         per_op = PER_OP.get(name)
         scale, unit = (1e6 / per_op, "µs/op") if per_op else (1e3, "ms")
-        results[name] = {
-            "unit": unit,
-            **summarize(time_steps(steps, args.repeats, clock=args.clock), scale),
-        }
+        # --repeats below the warm-up and block sizes (a smoke run) caps them: at most that
+        # many warm-up steps, and exactly that many timed ones
+        few = min(3, args.repeats), min(5, args.repeats)
+        runs = time_steps(steps, args.repeats, warmup=few[0], block=few[1], clock=args.clock)
+        results[name] = {"unit": unit, **summarize(runs, scale)}
     report = {**conditions(torch), "device": args.device, "clock": args.clock, "results": results}
     if not args.no_memory and args.device == "cpu":
         report["memory"] = memory_report()

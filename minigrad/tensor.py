@@ -906,6 +906,8 @@ for _fn in (
 class ToDevice(_ops.Op):
     """y = x copied to another device; dx = dy copied back"""
 
+    backward_name = "ToCopyBackward0"
+
     def __init__(self, target: backend.Device):
         self.target = target
 

@@ -434,6 +434,24 @@ def test_gradcheck_reports_the_worst_element():
     assert gradcheck(WrongCube.apply, (leaf([0.5, 1.0]),), raise_exception=False) is False
 
 
+def test_gradcheck_of_several_outputs_and_inputs_names_the_wrong_pair():
+    """Every output's differences come from the same evaluations (one call per step): a wrong
+    gradient of output 1 with respect to input 1 is still found, and named."""
+    calls = []
+
+    def pair(a, b, wrong):
+        calls.append(1)
+        return a * b, (a * b.exp() if not wrong else a * b.exp() + b.detach() * b)
+
+    a, b = leaf([0.5, 1.0, -0.3]), leaf([0.2, -0.7, 1.1])
+    assert gradcheck(lambda x, y: pair(x, y, False), (a, b))
+    assert len(calls) == 1 + 2 * (3 + 3)  # the first call, then 2 per element of each input
+    with pytest.raises(
+        minigrad.autograd.GradcheckError, match="output 1 with respect to input 1: worst"
+    ):
+        gradcheck(lambda x, y: pair(x, y, True), (a, b))
+
+
 def test_gradcheck_requires_float64():
     with pytest.raises(ValueError, match="float64"):
         gradcheck(lambda t: t * 2, (minigrad.tensor([1.0], requires_grad=True),))

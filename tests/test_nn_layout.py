@@ -88,9 +88,11 @@ def test_no_op_class_shares_a_name_with_a_module_class():
 
 def test_op_labels_stay_readable():
     x = minigrad.randn(3, requires_grad=True)
-    assert x.relu().grad_fn.name() == "ReLUBackward0"
+    assert x.relu().grad_fn.name() == "ReluBackward0"  # PyTorch's grad_fn name
+    assert type(x.relu().grad_fn).label() == "ReLU"  # the op's own label (forward errors, viz)
     w = minigrad.randn(2, 3)
-    assert nn.functional.linear(x.reshape(1, 3), w).grad_fn.name() == "LinearBackward0"
+    assert nn.functional.linear(x.reshape(1, 3), w).grad_fn.name() == "MmBackward0"
+    assert nn.functional.linear(x.reshape(1, 3), w).grad_fn.label() == "Linear"
 
 
 def test_one_removable_handle_class():

@@ -28,7 +28,9 @@ class FunctionCtx(Node):
         return Node.saved_tensors.fget(self)
 
     def name(self) -> str:
-        return f"{self.function_cls.__name__}Backward"
+        # built-in ops written as Functions carry PyTorch's name (``backward_name``)
+        named = getattr(self.function_cls, "backward_name", None)
+        return named or f"{self.function_cls.__name__}Backward"
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors for backward, where ``ctx.saved_tensors`` returns them (version-checked)."""

@@ -54,12 +54,13 @@ def gradcheck(
     checked = _checked_inputs(inputs)
     rng = np.random.default_rng(seed)
     outputs = _float_outputs(func(*inputs))
-    for k, out in enumerate(outputs):
-        v = out.new_tensor(_upstream(rng, out))
+    vs = [out.new_tensor(_upstream(rng, out)) for out in outputs]
+    # every output's differences from the same evaluations: one call of func per step
+    numeric = {i: _numeric(func, inputs, i, vs, eps) for i in checked}
+    for k, (out, v) in enumerate(zip(outputs, vs)):
         analytic = _analytic(out, [inputs[i] for i in checked], v)
         for i, a in zip(checked, analytic):
-            numeric = _numeric(func, inputs, i, k, v, eps)
-            failure = _compare(a, numeric, atol, rtol)
+            failure = _compare(a, numeric[i][k], atol, rtol)
             if failure is not None:
                 message = f"Jacobian mismatch for output {k} with respect to input {i}: {failure}"
                 if raise_exception:
@@ -163,33 +164,37 @@ def _analytic(out, inputs, v) -> list:
     return list(engine.grad(out, inputs, v, retain_graph=True, allow_unused=True))
 
 
-def _numeric(func, inputs, i, k, v, eps) -> np.ndarray:
-    """vᵀ ∂output_k/∂input_i by central differences, one element of the input at a time (a
-    complex element's real and imaginary parts in turn)."""
+def _numeric(func, inputs, i, vs, eps) -> np.ndarray:
+    """vₖᵀ ∂output_k/∂input_i by central differences for every output k (axis 0), one element
+    of the input at a time (a complex element's real and imaginary parts in turn)."""
     x = inputs[i]
-    backend = x.device.backend
-    values = backend.to_host(x._data)
+    values = x.device.backend.to_host(x._data)
     directions = (1.0, 1j) if x.is_complex() else (1.0,)
-    result = np.zeros(x.shape, dtype=values.dtype)
+    kind = np.complex128 if x.is_complex() else np.float64
+    result = np.zeros((len(vs),) + tuple(x.shape), dtype=kind)
     # Grad mode stays on: gradgradcheck's function itself calls autograd.grad.
     for idx in np.ndindex(*x.shape):
         original = values[idx].item()
         for step in directions:
             x._data[idx] = original + eps * step
-            plus = _weighted_sum(func, inputs, k, v)
+            plus = _weighted_sums(func, inputs, vs)
             x._data[idx] = original - eps * step
-            minus = _weighted_sum(func, inputs, k, v)
+            minus = _weighted_sums(func, inputs, vs)
             x._data[idx] = original
-            result[idx] += step * (plus - minus) / (2 * eps)
+            result[(slice(None),) + idx] += step * (plus - minus) / (2 * eps)
     return result
 
 
-def _weighted_sum(func, inputs, k, v) -> float:
-    """``Re Σ conj(v)·output_k``: the real function whose gradient backward from v gives."""
-    out = _float_outputs(func(*inputs))[k].detach()
-    host = out.device.backend.to_host(out._data)
+def _weighted_sums(func, inputs, vs) -> np.ndarray:
+    """``Re Σ conj(vₖ)·output_k`` for every floating or complex output k of ``func(*inputs)``:
+    the real functions whose gradients backward from the vₖ gives."""
+    outs = _float_outputs(func(*inputs))
+    return np.array([_real_inner(v, o.detach()) for o, v in zip(outs, vs)])
+
+
+def _real_inner(v, out) -> float:
     weights = v.device.backend.to_host(v._data)
-    return float(np.real(np.sum(np.conj(weights) * host)))
+    return float(np.real(np.sum(np.conj(weights) * out.device.backend.to_host(out._data))))
 
 
 def _compare(analytic, numeric: np.ndarray, atol: float, rtol: float) -> str | None:

@@ -58,4 +58,4 @@ def _split_rule(cls, vals, flags, size, kwargs):
     return cls.apply(x, dim + 1, sizes, squeeze)  # the pieces keep the batch in front
 
 
-FUNCTION_RULES["Split"] = _split_rule
+FUNCTION_RULES["Split"] = FUNCTION_RULES["Unbind"] = _split_rule

@@ -38,6 +38,7 @@ def _sigmoid_vjp(ns, gy, y):
 class ReLUOp(Op):
     """y = max(x, 0); dy/dx = 1 where x > 0 (relu'(0) = 0, as PyTorch)"""
 
+    backward_name = "ReluBackward0"
     save_output = True
 
     def forward(self, x):
@@ -55,6 +56,7 @@ def _relu_vjp(ns, gy, y):
 class LeakyReLUOp(Op):
     """y = x if x > 0 else slope·x; dy/dx = 1 or slope"""
 
+    backward_name = "LeakyReluBackward0"
     save_inputs = True
 
     def __init__(self, negative_slope: float):
@@ -75,6 +77,7 @@ def _leaky_relu_vjp(ns, gy, x, negative_slope):
 class ELUOp(Op):
     """y = x if x > 0 else α(eˣ - 1); dy/dx = 1 or α·eˣ"""
 
+    backward_name = "EluBackward0"
     save_inputs = True
 
     def __init__(self, alpha: float):
@@ -105,6 +108,7 @@ class GELUOp(Op):
     ``create_graph`` backward recomputes it with tensor ops, to be differentiable again.
     """
 
+    backward_name = "GeluBackward0"
     save_inputs = True
 
     def __init__(self, approximate: str = "none"):
@@ -163,6 +167,7 @@ def _gelu_vjp(ns, gy, x, inner, approximate):
 class SiLUOp(Op):
     """y = x·σ(x); dy/dx = σ(x)(1 + x(1 - σ(x)))"""
 
+    backward_name = "SiluBackward0"
     save_inputs = True
 
     def forward(self, x):

@@ -88,11 +88,15 @@ class Op(Node):
         name = cls.__name__
         return name[:-2] if name.endswith("Op") else name
 
+    # PyTorch's name for the op's grad_fn where it is not label() + "Backward0" (ReluBackward0
+    # for ReLUOp); an op whose PyTorch name depends on its inputs overrides name() instead.
+    backward_name = None
+
     @classmethod
     def name(cls) -> str:
         """The name of the op's backward node, as PyTorch names its ``grad_fn``s: ``MulBackward0``
         (in ``grad_fn`` reprs and in errors and profiles of backward)."""
-        return cls.label() + "Backward0"
+        return cls.backward_name or cls.label() + "Backward0"
 
     def forward(self, *arrays):
         raise NotImplementedError

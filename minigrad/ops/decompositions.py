@@ -44,6 +44,7 @@ class Cholesky(Op):
     """L = cholesky(A) (lower, A = L Lᵀ, A's lower triangle is read);
     dA = L⁻ᵀ Φ L⁻¹ with T = tril(Lᵀ dL), Φ = (T + tril(T, -1)ᵀ) / 2 (symmetric, as PyTorch)"""
 
+    backward_name = "LinalgCholeskyExBackward0"
     save_output = True
 
     def forward(self, a):
@@ -80,6 +81,7 @@ class _Packed(Op):
 class Slogdet(_Packed):
     """(sign, l) = (sign det A, log|det A|); dA = dl·A⁻ᵀ (the sign is locally constant)"""
 
+    backward_name = "LinalgSlogdetBackward0"
     save_inputs = True
     save_output = False
 
@@ -111,6 +113,8 @@ class Eigh(_Packed):
     """λ, V = eigh(A) (A symmetric, ascending λ); with K = skew(Vᵀ dV),
     dA = V (diag(dλ) + F ∘ K) Vᵀ, Fᵢⱼ = 1/(λⱼ - λᵢ) off the diagonal (distinct eigenvalues)"""
 
+    backward_name = "LinalgEighBackward0"
+
     def __init__(self, uplo: str):
         self.uplo = uplo
 
@@ -132,6 +136,8 @@ class SVD(_Packed):
     """U, S, Vh = svd(A) (reduced); with Fᵢⱼ = 1/(sⱼ² - sᵢ²) off the diagonal,
     dA = U[(F∘(UᵀdU - dUᵀU))S + diag(dS) + S(F∘(VᵀdV - dVᵀV))]Vᵀ
          + (I - UUᵀ)dU S⁻¹Vᵀ + U S⁻¹dVᵀ(I - VVᵀ)   (Townsend; distinct non-zero s)"""
+
+    backward_name = "LinalgSvdBackward0"
 
     def forward(self, a):
         u, s, vh = self.xp.linalg.svd(a, full_matrices=False)
@@ -160,6 +166,8 @@ class QR(_Packed):
     """Q, R = qr(A) (reduced); for m ≥ n with M = R dRᵀ - dQᵀ Q,
     dA = (dQ + Q copyltu(M)) R⁻ᵀ, copyltu(M) = tril(M) + tril(M, -1)ᵀ; for m < n, A = [X|Y]
     splits into the square case for X and dY = Q dV (R = [U|V])"""
+
+    backward_name = "LinalgQrBackward0"
 
     def forward(self, a):
         q, r = self.xp.linalg.qr(a, mode="reduced")

@@ -139,6 +139,10 @@ class Sub(Op):
     def backward(self, gz):
         return gz, (self.formula(_neg_vjp, gz) if self.next_functions[1] is not None else None)
 
+    def name(self) -> str:
+        # PyTorch: ``1 - x`` (a number minus a tensor) is RsubBackward1
+        return "RsubBackward1" if self.input_meta and self.input_meta[0] is None else "SubBackward0"
+
 
 def _neg_vjp(ns, gz):
     return -gz
@@ -233,6 +237,11 @@ class Pow(Op):
             else:
                 gb = gz * z * _log_of_scalar(a) if a != 0 else gz * 0.0
         return ga, gb
+
+    def name(self) -> str:
+        # PyTorch: tensor ** number, tensor ** tensor and number ** tensor are three nodes
+        meta = self.input_meta or (0, 0)
+        return "PowBackward2" if meta[0] is None else f"PowBackward{int(meta[1] is not None)}"
 
 
 def check_integer_divisor(xp, a, b, op: str) -> None:
@@ -344,6 +353,8 @@ class Cast(Op):
     complex-to-real cast keeps the real part, with NumPy's warning, and its gradient is real)"""
 
     supports_complex = True
+
+    backward_name = "ToCopyBackward0"
 
     def __init__(self, np_dtype):
         self.np_dtype = np_dtype

@@ -33,6 +33,24 @@ class GetItem(Op):
         shape, np_dtype, _ = self.input_meta[0]
         return IndexAdd(shape, self.key, self.is_view)(gy)
 
+    def name(self) -> str:
+        # PyTorch names the last step of indexing: an index tensor, else the last key that is
+        # not ``:`` or ``...`` (x[:] alone is a slice; x[:, :] and x[...] an alias)
+        if not self.is_view:
+            return "IndexBackward0"
+        key = self.key
+        for k in reversed(key):
+            if k is None:
+                return "UnsqueezeBackward0"
+            if isinstance(k, slice) and k != _WHOLE:
+                return "SliceBackward0"
+            if k is not Ellipsis and not isinstance(k, slice):
+                return "SelectBackward0"
+        return "SliceBackward0" if key == (_WHOLE,) else "AliasBackward0"
+
+
+_WHOLE = slice(None)
+
 
 class IndexAdd(Op):
     """y = zeros(shape) with y[key] += x (the backward of indexing); dx = dy[key]"""

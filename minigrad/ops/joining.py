@@ -48,6 +48,7 @@ def _legacy_empty(shape) -> bool:
 class Pad(Op):
     """y = x padded (or cropped, for negative widths) with a constant; dx = dy cropped back"""
 
+    backward_name = "ConstantPadNdBackward0"
     supports_complex = True
 
     def __init__(self, widths: tuple, value):
@@ -301,6 +302,8 @@ class Split(Function):
     pieces that got none. One node for all the pieces: a node per piece would give each piece's
     backward a full-size zero tensor, quadratic in the number of pieces (an LSTM's time steps)."""
 
+    backward_name = "SplitBackward0"
+
     @staticmethod
     def forward(ctx, x, dim, sizes, squeeze):
         ctx.dim, ctx.squeeze = dim, squeeze
@@ -318,10 +321,16 @@ class Split(Function):
         return cat(list(grads), ctx.dim), None, None, None
 
 
+class Unbind(Split):
+    """The pieces of width 1, without the split dim (see :class:`Split`)."""
+
+    backward_name = "UnbindBackward0"
+
+
 def _pieces(tensor, dim: int, sizes: list, squeeze: bool) -> tuple:
     from .indexing import GetItem  # indexing imports this module
 
-    pieces = Split.apply(tensor, dim, sizes, squeeze)
+    pieces = (Unbind if squeeze else Split).apply(tensor, dim, sizes, squeeze)
     counter, base = version_counter(tensor), tensor._base if tensor._base is not None else tensor
     chain = tensor._view[0] if tensor._base is not None else ()
     lead, start, made_with_grad = (slice(None),) * dim, 0, grad_mode._state.enabled

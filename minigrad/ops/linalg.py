@@ -74,6 +74,15 @@ class MatMul(Op):
             gb = gb.squeeze(-1) if b.ndim == 1 else gb
         return ga, gb
 
+    def name(self) -> str:
+        # PyTorch's node for (a.ndim, b.ndim); its batched products end in a reshaping view
+        # (UnsafeViewBackward0, or BmmBackward0 from torch.bmm), which this node is not
+        ndims = tuple(len(m[0]) for m in self.input_meta if m is not None)
+        return _PRODUCT_NAMES.get(ndims) or self.label() + "Backward0"
+
+
+_PRODUCT_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}
+
 
 def _mismatch(sa, sb) -> str:
     if len(sa) == 2 and len(sb) == 2:

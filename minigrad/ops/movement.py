@@ -20,6 +20,7 @@ class Reshape(Op):
     ``strict`` (``view``): raise instead of copying, as PyTorch's ``view``.
     """
 
+    backward_name = "ViewBackward0"
     supports_complex = True
     is_view = True
 
@@ -467,6 +468,7 @@ class CopySlices(Op):
     :func:`record_copy_slices` builds the node around it.
     """
 
+    backward_name = "CopySlices"
     supports_complex = True
 
     def __init__(self, positions):

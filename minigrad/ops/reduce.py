@@ -51,6 +51,11 @@ class Sum(Op):
     def backward(self, gy):
         return self.formula(_sum_vjp, gy, self.input_meta[0][0], self.dims, self.keepdim)
 
+    def name(self) -> str:
+        # PyTorch: SumBackward0 for sum() of all elements, SumBackward1 for sum(dim)
+        whole = self.input_meta and len(self.dims) == len(self.input_meta[0][0])
+        return "SumBackward0" if whole and not self.keepdim else "SumBackward1"
+
 
 def _sum_vjp(ns, gy, shape, dims, keepdim):
     if not keepdim:
@@ -98,6 +103,9 @@ class Prod(Op):
 
     def __init__(self, dim, keepdim: bool, out=None):
         self.dim, self.keepdim, self.out = dim, keepdim, out
+
+    def name(self) -> str:
+        return "ProdBackward0" if self.dim is None else "ProdBackward1"  # prod() or prod(dim)
 
     def forward(self, x):
         out = result_dtype(x.dtype, self.out)
@@ -175,6 +183,7 @@ class Amin(Amax):
 class LogSumExp(Op):
     """y = log Σ exp(x) over dims (computed with the max subtracted); dy/dx = exp(x - y)"""
 
+    backward_name = "LogsumexpBackward0"
     save_inputs = True
     save_output = True
 
@@ -208,6 +217,7 @@ class LogSumExp(Op):
 class Norm2(Op):
     """y = √(Σ x²) over dims; dy/dx = x / y (0 where y = 0, as PyTorch)"""
 
+    backward_name = "LinalgVectorNormBackward0"
     save_inputs = True
     save_output = True
 

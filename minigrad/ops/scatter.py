@@ -49,6 +49,7 @@ class ScatterExtreme(Op):
     the src values sent there; the gradient is shared evenly by the entries equal to y (as
     PyTorch's scatter_reduce amax/amin)"""
 
+    backward_name = "ScatterReduceBackward0"
     save_inputs = True
     save_output = True
 
@@ -90,6 +91,7 @@ class ScatterProd(Op):
     """y = base with each index place multiplied by the src values sent there (times itself
     if include_self); d/dsrcₖ = dy·y/srcₖ, d/dbase = dy·y/base (inputs without zeros)"""
 
+    backward_name = "ScatterReduceBackward0"
     save_inputs = True
     save_output = True
 

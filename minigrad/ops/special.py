@@ -89,6 +89,7 @@ class Erfc(_Special):
 class Erfcx(_Special):
     """y = exp(x²)·erfc(x); dy/dx = 2x·y - 2/√π"""
 
+    backward_name = "SpecialErfcxBackward0"
     scipy_name = "erfcx"
     bfloat16 = False
 
@@ -122,6 +123,7 @@ class Ndtr(_Special):
 class Ndtri(_Special):
     """y = Φ⁻¹(x); dy/dx = √(2π) · exp(y²/2)"""
 
+    backward_name = "SpecialNdtriBackward0"
     save_inputs = False
     save_output = True
     scipy_name = "ndtri"
@@ -135,6 +137,7 @@ class Ndtri(_Special):
 class LogNdtr(_Special):
     """y = log Φ(x); dy/dx = exp(-x²/2 - y)/√(2π) (finite far into the lower tail)"""
 
+    backward_name = "SpecialLogNdtrBackward0"
     save_output = True
     scipy_name = "log_ndtr"
     bfloat16 = False
@@ -157,6 +160,7 @@ class I0(_Special):
 class I0e(_Special):
     """y = exp(-|x|)·I₀(x); dy/dx = i1e(x) - sign(x)·y"""
 
+    backward_name = "SpecialI0EBackward0"
     save_output = True
     scipy_name = "i0e"
 
@@ -174,6 +178,7 @@ def _over_x(x, numerator, at_zero):
 class I1(_Special):
     """y = I₁(x); dy/dx = I₀(x) - y/x (½ at 0)"""
 
+    backward_name = "SpecialI1Backward0"
     save_output = True
     scipy_name = "i1"
 
@@ -186,6 +191,7 @@ class I1(_Special):
 class I1e(_Special):
     """y = exp(-|x|)·I₁(x); dy/dx = i0e(x) - y·(sign(x) + 1/x) (½ at 0)"""
 
+    backward_name = "SpecialI1EBackward0"
     save_output = True
     scipy_name = "i1e"
 
@@ -212,6 +218,7 @@ class Sinc(Op):
 class Entr(Op):
     """y = -x·log(x) (0 at 0, -inf below); dy/dx = -(1 + log x)"""
 
+    backward_name = "SpecialEntrBackward0"
     save_inputs = True
 
     def forward(self, x):
@@ -229,6 +236,7 @@ class Xlog1py(Op):
     """z = x·log1p(y), 0 where x = 0 (unless y is NaN); dz/dx = log1p(y) (0 where x = 0),
     dz/dy = x/(1 + y) (as PyTorch)"""
 
+    backward_name = "SpecialXlog1PyBackward0"
     save_inputs = True
 
     def forward(self, x, y):

@@ -188,6 +188,7 @@ class Hypot(Op):
 class LogAddExp(Op):
     """z = log(eˣ + eʸ); dz/dx = e^(x - z), dz/dy = e^(y - z)"""
 
+    backward_name = "LogaddexpBackward0"
     save_inputs = True
     save_output = True
 
@@ -202,6 +203,7 @@ class LogAddExp(Op):
 class LogAddExp2(Op):
     """z = log₂(2ˣ + 2ʸ); dz/dx = 2^(x - z), dz/dy = 2^(y - z)"""
 
+    backward_name = "Logaddexp2Backward0"
     save_inputs = True
     save_output = True
 

@@ -55,6 +55,7 @@ def _log_vjp(ns, gy, x):
 class Log1p(Op):
     """y = log(1 + x); dy/dx = 1/(1 + x)"""
 
+    backward_name = "Log1PBackward0"
     supports_complex = True
     save_inputs = True
 
@@ -229,6 +230,7 @@ def _erf_vjp(ns, gy, x):
 class Clamp(Op):
     """y = min(max(x, lo), hi); dy/dx = 1 where lo ≤ x ≤ hi, else 0 (as PyTorch)"""
 
+    backward_name = "ClampBackward1"
     save_inputs = True
 
     def __init__(self, lo, hi):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...ops import pad
+from ._multihead import multi_head_attention_forward
 from .activation import (
     elu,
     gelu,

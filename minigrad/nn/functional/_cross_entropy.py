@@ -26,6 +26,12 @@ class CrossEntropy(Op):
         self.reduction, self.ignore_index = reduction, ignore_index
         self.smoothing, self.probs = smoothing, probs
 
+    def name(self) -> str:
+        # PyTorch's cross_entropy of class indices ends in nll_loss (of its log_softmax, which
+        # this fused node includes); with probabilities or smoothing it ends in arithmetic
+        plain = not self.probs and not self.smoothing
+        return "NllLossBackward0" if plain else "CrossEntropyBackward0"
+
     # -- forward ---------------------------------------------------------------------------------
     @dtypes.computed_in_float32  # log-sum-exp of bfloat16 logits in float32, as PyTorch
     def forward(self, x, target, weight):

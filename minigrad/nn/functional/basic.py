@@ -43,6 +43,14 @@ class LinearOp(Op):
         vjp = _stacked_linear_vjp if w.ndim == 3 else _linear_vjp
         return self.formula(vjp, gy, x, w, self.needs_input_grad)
 
+    def name(self) -> str:
+        # PyTorch's node for a 2-D input: Addmm with a bias, Mm without; for other inputs its
+        # outermost node is a reshaping view, which this node is not
+        meta = self.input_meta
+        if meta and len(meta[0][0]) == 2 and len(meta[1][0]) == 2:
+            return "MmBackward0" if meta[2] is None else "AddmmBackward0"
+        return "LinearBackward0"
+
 
 def _linear_vjp(ns, gy, x, w, needs):
     """(dx, dW, db) for y = x·Wᵀ + b, on arrays or tensors alike (batch dims flattened)."""

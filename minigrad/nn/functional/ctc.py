@@ -216,6 +216,7 @@ class CTCLossOp(Op):
     holds for any input. Input (T, N, C) log-probabilities; output nll (N,).
     """
 
+    backward_name = "CtcLossBackward0"
     save_inputs = True
 
     def __init__(self, plan: _Plan, zero_infinity: bool):

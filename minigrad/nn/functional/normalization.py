@@ -72,6 +72,8 @@ class LayerNormOp(_Normalize):
     recomputes x̂ with tensor ops, as on the unfused path).
     """
 
+    backward_name = "NativeLayerNormBackward0"
+
     def forward(self, x, w, b):
         kit = self.device.backend.fused
         if kit is None or not kit.supports(x, w, b):
@@ -113,9 +115,13 @@ def _rows(x, axes: tuple) -> tuple:
 class BatchNormOp(_Normalize):
     """Batch norm in training mode: statistics per channel over batch and spatial dims."""
 
+    backward_name = "NativeBatchNormBackward0"
+
 
 class GroupNormOp(_Normalize):
     """Group norm: statistics per (sample, group) over the group's channels and spatial dims."""
+
+    backward_name = "NativeGroupNormBackward0"
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):

@@ -40,6 +40,8 @@ class MaxPool(Op):
     there.
     """
 
+    backward_name = "MaxPool2DWithIndicesBackward0"
+
     def __init__(self, geom: Geometry):
         self.geom = geom
 
@@ -62,6 +64,8 @@ class MaxPoolBackward(Op):
     """dx = dy placed at each window's argmax (overlapping windows add); d(dx)/d(dy) = max-pool at
     the same argmax. Called on (dy, argmax)."""
 
+    backward_name = "MaxPool2DWithIndicesBackwardBackward0"
+
     def __init__(self, geom: Geometry, shape: tuple):
         self.geom, self.shape = geom, shape
 
@@ -80,6 +84,8 @@ class MaxPoolBackward(Op):
 
 class AvgPool(Op):
     """y = (Σ of each window) / divisor; dx = dy / divisor spread over each window"""
+
+    backward_name = "AvgPool2DBackward0"
 
     def __init__(self, geom: Geometry, divisor):
         self.geom, self.divisor = geom, divisor
@@ -100,6 +106,8 @@ class AvgPool(Op):
 
 class AvgPoolBackward(Op):
     """dx = dy / divisor spread over each window (overlaps add); d(dx)/d(dy) = avg-pool"""
+
+    backward_name = "AvgPool2DBackwardBackward0"
 
     def __init__(self, geom: Geometry, divisor, shape: tuple):
         self.geom, self.divisor, self.shape = geom, divisor, shape

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from ... import dtypes
 from ...creation import empty
-from ...ops import cat
 from .. import functional as F
 from .. import init
-from ..functional._multihead import (
-    append_zero,
-    attention_with_weights,
-    merge_masks,
-    pad_mask,
-    split_heads,
-)
-from ..functional.attention import scaled_dot_product_attention
+from ..functional._multihead import attend
 from ..parameter import Parameter
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
@@ -210,7 +201,8 @@ class MultiheadAttention(Module):
     ``in_proj_weight`` (3E, E) packs the query, key and value projections (or
     ``q_proj_weight``/``k_proj_weight``/``v_proj_weight`` when ``kdim``/``vdim`` differ from
     ``embed_dim``), ``in_proj_bias`` (3E,), ``out_proj`` a Linear; a PyTorch state_dict loads
-    as is. Attention runs through :func:`scaled_dot_product_attention`.
+    as is. The forward pass is :func:`F.multi_head_attention_forward
+    <minigrad.nn.functional.multi_head_attention_forward>` with the module's weights.
 
     Args:
         embed_dim: E, the model width; split into ``num_heads`` heads of E / num_heads.
@@ -324,112 +316,19 @@ class MultiheadAttention(Module):
             average_attn_weights: average the returned weights over heads.
             is_causal: a hint that ``attn_mask`` is the causal mask (which must be given).
         """
-        unbatched = query.ndim == 2
-        q, k, v, key_padding_mask = self._batch_first(query, key, value, key_padding_mask)
-        if is_causal and attn_mask is None:
-            raise RuntimeError(
-                "MultiheadAttention: need attn_mask if specifying the is_causal hint; make it "
-                "with nn.Transformer.generate_square_subsequent_mask"
-            )
-        self._check_attn_mask(attn_mask, q.shape[0], q.shape[1], k.shape[1])
-        q, k, v = self._project(q, k, v)
-        n, length, source = q.shape[0], q.shape[1], k.shape[1]
-        mask = merge_masks(key_padding_mask, attn_mask, n, self.num_heads, source, q)
-        q, k, v = (split_heads(t, self.num_heads) for t in (q, k, v))
-        if self.add_zero_attn:
-            k, v = append_zero(k), append_zero(v)
-            mask = pad_mask(mask)
-        dropout_p = self.dropout if self.training else 0.0
-        causal = is_causal and key_padding_mask is None and not need_weights
-        weights = None
-        if need_weights:
-            out, weights = attention_with_weights(q, k, v, mask, dropout_p)
-            if average_attn_weights:
-                weights = weights.mean(1)
-        else:
-            out = scaled_dot_product_attention(
-                q, k, v, None if causal else mask, dropout_p, is_causal=causal
-            )
-        out = self.out_proj(out.permute(0, 2, 1, 3).reshape(n, length, self.embed_dim))
-        if unbatched:
-            return out.squeeze(0), (weights.squeeze(0) if weights is not None else None)
-        return (out if self.batch_first else out.transpose(0, 1)), weights
-
-    def _batch_first(self, query, key, value, key_padding_mask):
-        """Inputs as (N, L, E) views, checked; a key_padding_mask as (N, S)."""
-        name = self._get_name()
-        if query.ndim not in (2, 3) or query.shape[-1] != self.embed_dim:
-            layout = "(N, L, E)" if self.batch_first else "(L, N, E)"
-            raise RuntimeError(
-                f"{name}(embed_dim={self.embed_dim}, num_heads={self.num_heads}) expected query "
-                f"of shape {layout} or (L, E) with E={self.embed_dim}, got shape "
-                f"{list(query.shape)}"
-            )
-        for label, t, dim in (("key", key, self.kdim), ("value", value, self.vdim)):
-            if t.ndim != query.ndim or t.shape[-1] != dim:
-                raise RuntimeError(
-                    f"{name}: expected {label} with {query.ndim} dims and last dim {dim} (like the "
-                    f"query {list(query.shape)}), got shape {list(t.shape)}"
-                )
-        if key.shape[:-1] != value.shape[:-1]:
-            raise RuntimeError(
-                f"{name}: key {list(key.shape)} and value {list(value.shape)} must agree in all "
-                f"but the last dim"
-            )
-        if query.ndim == 2:
-            q, k, v = query.unsqueeze(0), key.unsqueeze(0), value.unsqueeze(0)
-            if key_padding_mask is not None:
-                key_padding_mask = key_padding_mask.reshape(1, -1)
-        elif self.batch_first:
-            q, k, v = query, key, value
-        else:
-            q, k, v = query.transpose(0, 1), key.transpose(0, 1), value.transpose(0, 1)
-        if q.shape[0] != k.shape[0]:
-            raise RuntimeError(
-                f"{name}: query and key have different batch sizes, {q.shape[0]} and {k.shape[0]}"
-            )
-        if key_padding_mask is not None and tuple(key_padding_mask.shape) != k.shape[:2]:
-            raise RuntimeError(
-                f"{name}: expected key_padding_mask of shape {list(k.shape[:2])} (N, S), got "
-                f"{list(key_padding_mask.shape)}"
-            )
-        return q, k, v, key_padding_mask
-
-    def _check_attn_mask(self, attn_mask, n: int, length: int, source: int) -> None:
-        if attn_mask is None:
-            return
-        if not (attn_mask.dtype is dtypes.bool or attn_mask.dtype.is_floating_point):
-            raise TypeError(
-                f"{self._get_name()}: only bool and floating attn_mask are supported, got "
-                f"{attn_mask.dtype}"
-            )
-        valid = [(length, source), (n * self.num_heads, length, source)]
-        if tuple(attn_mask.shape) not in valid:
-            raise RuntimeError(
-                f"{self._get_name()}: expected attn_mask of shape {list(valid[0])} (L, S) or "
-                f"{list(valid[1])} (N·num_heads, L, S), got {list(attn_mask.shape)}"
-            )
-
-    def _project(self, q, k, v):
-        """The input projections, and the learned extra key/value if any. Self-attention (one
-        tensor as query, key and value) is one GEMM with the packed ``in_proj_weight``, split
-        into three views (as PyTorch packs it); otherwise one GEMM each."""
-        e = self.embed_dim
-        if self._qkv_same_embed_dim and q is k and k is v and self.bias_k is None:
-            return F.linear(q, self.in_proj_weight, self.in_proj_bias).split(e, -1)
         if self._qkv_same_embed_dim:
-            w = self.in_proj_weight
-            wq, wk, wv = w[:e], w[e : 2 * e], w[2 * e :]
+            projections = self.in_proj_weight
         else:
-            wq, wk, wv = self.q_proj_weight, self.k_proj_weight, self.v_proj_weight
-        b = self.in_proj_bias
-        bq, bk, bv = (None, None, None) if b is None else (b[:e], b[e : 2 * e], b[2 * e :])
-        q, k, v = F.linear(q, wq, bq), F.linear(k, wk, bk), F.linear(v, wv, bv)
-        if self.bias_k is not None:
-            n = k.shape[0]
-            k = cat([k, self.bias_k.expand(n, 1, e)], 1)
-            v = cat([v, self.bias_v.expand(n, 1, e)], 1)
-        return q, k, v
+            projections = (self.q_proj_weight, self.k_proj_weight, self.v_proj_weight)
+        return attend(
+            query, key, value, self.embed_dim, self.num_heads, projections, self.in_proj_bias,
+            self.out_proj, bias_k=self.bias_k, bias_v=self.bias_v,
+            add_zero_attn=self.add_zero_attn, dropout_p=self.dropout if self.training else 0.0,
+            key_padding_mask=key_padding_mask, need_weights=need_weights, attn_mask=attn_mask,
+            average_attn_weights=average_attn_weights, is_causal=is_causal,
+            batch_first=self.batch_first,
+            name=f"{self._get_name()}(embed_dim={self.embed_dim}, num_heads={self.num_heads})",
+        )  # fmt: skip
 
 
 # -- branch layers2: more activations, kept in their own file for size; PyTorch's path is here

@@ -1,0 +1,159 @@
+"""grad_fn names against PyTorch's: the rows of tests/grad_fn_names.py, op by op."""
+
+from __future__ import annotations
+
+import pytest
+from grad_fn_names import CASES, names
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad.ops.base import Op
+
+# Rows whose grad_fn minigrad names differently, and why. Each is checked to still differ, so
+# that a row leaves this list when its name comes to match.
+DIFFERENT = {
+    # a composition of primitives ends in another primitive than PyTorch's one node
+    "reciprocal": "1 / x (Div)",
+    "square": "x * x (Mul)",
+    "hardtanh": "where",
+    "mean": "sum / n (Div)",
+    "mean dim": "sum / n (Div)",
+    "var": "composed (Div)",
+    "std": "composed (Where)",
+    "max dim": "values reshaped after the argmax gather",
+    "stack": "unsqueeze + cat (Cat)",
+    "nll_loss": "composed, the mean last",
+    "mse_loss": "composed, the mean last",
+    "l1_loss": "composed, the mean last (Div, PyTorch's Mean)",
+    "smooth_l1_loss": "composed, the mean last",
+    "binary_cross_entropy": "the BCE node, then the mean",
+    "binary_cross_entropy_with_logits": "composed, the mean last",
+    "group_norm": "the GroupNorm node, then a reshape (View)",
+    "conv1d": "conv2d, then a reshape (View)",
+    "conv_transpose2d": "GEMM + col2im",
+    "special.ndtr": "minigrad has a node, PyTorch composes it",
+    "index_add": "composed (Add)",
+    "linalg.slogdet": "the Slogdet node, then a reshape (View)",
+    "lstm_cell": "a fused node, then the gate pieces",
+    "gru_cell": "a fused node; PyTorch composes it",
+    "celu": "composed (Where)",
+    "selu": "elu composed (Mul)",
+    "max_pool1d": "2-D pooling, then a reshape (View)",
+    "max_pool3d": "composed, then a reshape (View)",
+    "avg_pool1d": "2-D pooling, then a reshape (View)",
+    "avg_pool3d": "composed, then a reshape (View)",
+    "batch_norm eval": "composed (Add)",
+    "unfold": "the Im2Col node, then a reshape (View)",
+    "einsum": "one node; PyTorch ends in a reshape",
+    "scaled_dot_product_attention": "one node; PyTorch's name is its CPU kernel's",
+    "linalg.solve": "one Solve node also makes inv (PyTorch: LinalgInvEx)",
+    # one op class serves several PyTorch nodes: its name is that of the common case
+    "max": "amax's node (MaxBackward1 for max())",
+    "bmm": "batched matmul is one node; PyTorch's matmul ends in UnsafeView, bmm in Bmm",
+    "linear 3-D": "one node; PyTorch ends in a reshape (View)",
+    "transpose": "a permute (Permute)",
+    "t": "a permute (Permute)",
+    "unsqueeze": "a reshape (View)",
+    "squeeze": "a reshape (View)",
+    "index_select": "an index (Index)",
+    "adaptive_avg_pool2d": "avg_pool2d's node (uniform windows)",
+}
+
+
+@pytest.fixture(scope="module")
+def table():
+    torch = pytest.importorskip("torch")
+    import torch.nn.functional as tF
+
+    return names(minigrad, F), names(torch, tF)
+
+
+@pytest.mark.parametrize("row", [row for row, _ in CASES])
+def test_grad_fn_name_matches_pytorch(table, row):
+    ours, theirs = table[0][row], table[1][row]
+    assert not ours.startswith("<") and not theirs.startswith("<"), (ours, theirs)
+    if row in DIFFERENT:
+        assert ours != theirs, f"{row} now matches PyTorch ({ours}): drop it from DIFFERENT"
+    else:
+        assert ours == theirs
+
+
+def test_most_rows_match():
+    assert set(DIFFERENT) <= {row for row, _ in CASES}
+    assert len(DIFFERENT) * 3 < len(CASES)
+
+
+@pytest.mark.parametrize(
+    "key, expected",
+    [
+        ((1,), "SelectBackward0"),
+        ((slice(None),), "SliceBackward0"),
+        ((slice(None), 1), "SelectBackward0"),
+        ((1, slice(None)), "SelectBackward0"),
+        ((slice(1, None), slice(None)), "SliceBackward0"),
+        ((slice(None), slice(None)), "AliasBackward0"),
+        ((Ellipsis,), "AliasBackward0"),
+        ((Ellipsis, 1), "SelectBackward0"),
+        ((slice(None), None), "UnsqueezeBackward0"),
+        ((None, 1), "SelectBackward0"),
+        ((slice(1, None), None, slice(None)), "UnsqueezeBackward0"),
+        (([0, 1],), "IndexBackward0"),
+        ((1, [0, 1]), "IndexBackward0"),
+    ],
+)
+def test_indexing_names_its_last_step(key, expected):
+    key = key[0] if len(key) == 1 else key  # x[:] is a slice (PyTorch's x[(slice(None),)] an alias)
+    x = minigrad.randn(3, 4, 5, requires_grad=True)
+    assert x[key].grad_fn.name() == expected
+    torch = pytest.importorskip("torch")
+    assert torch.randn(3, 4, 5, requires_grad=True)[key].grad_fn.name() == expected
+
+
+@pytest.mark.parametrize(
+    "a, b, expected",
+    [((3, 4), (4, 5), "MmBackward0"), ((3, 4), (4,), "MvBackward0"), ((4,), (4,), "DotBackward0")],
+)
+def test_matmul_names_follow_the_operands(a, b, expected):
+    x = minigrad.randn(*a, requires_grad=True) @ minigrad.randn(*b)
+    assert x.grad_fn.name() == expected
+
+
+def test_names_depending_on_arguments():
+    x = minigrad.rand(3, 4, requires_grad=True) + 0.5
+    assert (x**2).grad_fn.name() == "PowBackward0"
+    assert (x**x).grad_fn.name() == "PowBackward1"
+    assert (2**x).grad_fn.name() == "PowBackward2"
+    assert (1 - x).grad_fn.name() == "RsubBackward1"
+    assert (x - 1).grad_fn.name() == "SubBackward0"
+    assert x.sum().grad_fn.name() == "SumBackward0"
+    assert x.sum(0).grad_fn.name() == "SumBackward1"
+    assert x.sum(1, keepdim=True).grad_fn.name() == "SumBackward1"
+    assert x.prod().grad_fn.name() == "ProdBackward0"
+    assert x.prod(1).grad_fn.name() == "ProdBackward1"
+    assert x.unbind(0)[0].grad_fn.name() == "UnbindBackward0"
+    assert x.chunk(2, 1)[0].grad_fn.name() == "SplitBackward0"
+    soft = minigrad.softmax(minigrad.randn(3, 4), 1)
+    assert F.cross_entropy(x, soft).grad_fn.name() == "CrossEntropyBackward0"
+
+
+def test_the_label_keeps_the_ops_own_name():
+    """Forward errors, pictures and exports read ``label()``, not PyTorch's backward name."""
+    x = minigrad.randn(3, 4, requires_grad=True)
+    node = F.linear(x, minigrad.randn(5, 4), minigrad.randn(5)).grad_fn
+    assert node.name() == "AddmmBackward0" and node.label() == "Linear"
+    assert F.relu(x).grad_fn.label() == "ReLU" and x.view(12).grad_fn.label() == "Reshape"
+    assert repr(F.relu(x).grad_fn).startswith("<ReluBackward0 object at 0x")
+
+
+def _op_classes(cls=Op):
+    for sub in cls.__subclasses__():
+        yield sub
+        yield from _op_classes(sub)
+
+
+def test_backward_names_are_pytorch_style():
+    for cls in _op_classes():
+        named = cls.backward_name
+        assert named is None or (named[0].isupper() and " " not in named), cls
+        if named is not None:
+            assert cls.name() == named
