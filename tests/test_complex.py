@@ -418,3 +418,26 @@ def test_every_op_given_complex_tensors_raises_or_matches_torch(op, index):
     assert len(got) == len(want)
     for a, b in zip(got, want):
         np.testing.assert_allclose(host(a), host(b), rtol=1e-7, atol=1e-9, equal_nan=True)
+
+
+def test_function_transforms_take_complex_inputs_as_torch():
+    torch = pytest.importorskip("torch")
+    values = [1 + 2j, 3 - 1j]
+    for lib in (minigrad, torch):
+        z = lib.tensor(values, dtype=lib.complex128)
+        np.testing.assert_allclose(
+            host(lib.func.grad(lambda z: (z.abs() ** 2).sum())(z)), [2 + 4j, 6 - 2j]
+        )
+        _, pullback = lib.func.vjp(lambda z: z * z, z)
+        np.testing.assert_allclose(host(pullback(lib.ones_like(z))[0]), [2 - 4j, 6 + 2j])
+        with pytest.raises(RuntimeError, match="real scalar"):
+            lib.func.grad(lambda z: (z * z).sum())(z)
+        with pytest.raises(RuntimeError, match="real scalar"):
+            (z.clone().requires_grad_() * 2).sum().backward()
+
+
+def test_forward_mode_refuses_complex_tensors_clearly():
+    z = minigrad.tensor([1 + 2j], dtype=minigrad.complex128)
+    with minigrad.autograd.forward_ad.dual_level():
+        with pytest.raises(NotImplementedError, match="forward-mode AD of complex tensors"):
+            minigrad.autograd.forward_ad.make_dual(z, minigrad.ones_like(z))

@@ -174,6 +174,11 @@ def _make_root_grads(tensors, grads, create_graph):
                     f"grad can be implicitly created only for scalar outputs; output {i} has "
                     f"shape {list(tensor.shape)}: pass gradient= (a tensor of that shape)"
                 )
+            if tensor._data.dtype.kind == "c":  # a complex number is no loss to descend
+                raise RuntimeError(
+                    f"grad can be implicitly created only for real scalar outputs but got "
+                    f"{tensor.dtype}"
+                )
             g = tensor.new_ones(tensor.shape)
             if not create_graph:
                 mark_adoptable(g)

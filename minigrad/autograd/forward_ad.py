@@ -221,6 +221,11 @@ def make_dual(tensor, tangent, *, level: int | None = None):
             raise TypeError(
                 f"make_dual: expected the {name} to be a Tensor, got {type(t).__name__}"
             )
+        if t.is_complex():
+            raise NotImplementedError(
+                f"make_dual: forward-mode AD of complex tensors is not implemented in minigrad "
+                f"(the {name} is {t.dtype}); reverse mode (backward, grad, vjp) takes them"
+            )
         if not t.is_floating_point():
             raise ValueError(f"Expected {name} to be floating point or complex, but got: {t.dtype}")
     if tuple(tangent.shape) != tuple(tensor.shape):

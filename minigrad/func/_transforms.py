@@ -69,9 +69,10 @@ def _prepare(t, name: str):
         raise RuntimeError(
             f"{name}: expected the differentiated arguments to be tensors, got {type(t).__name__}"
         )
-    if not t.is_floating_point():
+    if not (t.is_floating_point() or t.is_complex()):
         raise RuntimeError(
-            f"{name}: only tensors of floating point dtype can be differentiated, got {t.dtype}"
+            f"{name}: only tensors of floating point or complex dtype can be differentiated, "
+            f"got {t.dtype}"
         )
     levels = active_levels()
     if not t.requires_grad and not forward_ad.active and type(t) is not BatchedTensor and levels:
@@ -252,6 +253,11 @@ def grad_and_value(func, argnums=0, has_aux: bool = False):
                 f"grad_and_value(f)(*args): Expected f(*args) to return a scalar Tensor, got "
                 f"tensor with {out.ndim} dims. Maybe you wanted to use the vjp or jacrev APIs "
                 f"instead?"
+            )
+        if out.is_complex():
+            raise RuntimeError(
+                f"grad_and_value(f)(*args): Expected f(*args) to return a real scalar Tensor, "
+                f"got {out.dtype} (take .real, .abs() or a norm of it)"
             )
         phys = _physical_out(out, "grad_and_value")
         create = run.create_graph([phys])
