@@ -11,6 +11,7 @@ import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
 from . import _legacy, dtypes
 from .autograd import graph
 from .autograd.graph import version_counter
+from .ops.complex import complex_not_implemented
 
 
 def is_cpu(self) -> bool:
@@ -168,27 +169,28 @@ def dim_order(self):
 
 
 def cholesky_solve(self, input2, upper=False):
-    """The solution ``X`` of ``A X = self`` for ``A = L Lᵀ`` given its Cholesky factor
-    ``input2`` (``U`` with ``A = Uᵀ U`` when ``upper``)."""
+    """The solution ``X`` of ``A X = self`` for ``A = L Lᴴ`` given its Cholesky factor
+    ``input2`` (``U`` with ``A = Uᴴ U`` when ``upper``; ᴴ is the transpose for real ones)."""
     from . import linalg
 
     factor = _triangle_read(input2, upper)
-    return linalg.solve(factor @ factor.mT, self)
+    return linalg.solve(factor @ factor.mH, self)
 
 
+@complex_not_implemented  # (LAPACK's potri reads only the real part of a complex diagonal)
 def cholesky_inverse(self, upper=False):
-    """The inverse of ``A = L Lᵀ`` from its Cholesky factor ``self``."""
+    """The inverse of ``A = L Lᴴ`` from its Cholesky factor ``self``."""
     from . import linalg
 
     factor = _triangle_read(self, upper)
-    return linalg.inv(factor @ factor.mT)
+    return linalg.inv(factor @ factor.mH)
 
 
 def _triangle_read(factor, upper):
     """The lower Cholesky factor from ``factor``'s upper or lower triangle (the only part read,
     as LAPACK's potrs). Differs from PyTorch on purpose: the other triangle gets no gradient
     (PyTorch's derivative treats the whole matrix as the factor)."""
-    return factor.triu().mT if upper else factor.tril()
+    return factor.triu().mH if upper else factor.tril()
 
 
 TriangularSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])

@@ -49,8 +49,9 @@ __all__ = [
 
 
 def _square(a, op: str, matmul_only: bool = False):
-    """Check for batches of square float matrices; ``matmul_only`` ops (built from matmuls, as
-    matrix_power and matrix_exp) accept float16/bfloat16, as PyTorch."""
+    """Check for batches of square float or complex matrices (the ops that take no complex
+    numbers refuse them themselves); ``matmul_only`` ops (built from matmuls, as matrix_power
+    and matrix_exp) accept float16/bfloat16, as PyTorch."""
     if not isinstance(a, Tensor):
         raise TypeError(f"linalg.{op}: expected a Tensor, got {type(a).__name__}")
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
@@ -58,8 +59,10 @@ def _square(a, op: str, matmul_only: bool = False):
             f"linalg.{op}: A must be batches of square matrices, but they are "
             f"{' by '.join(map(str, a.shape[-2:])) if a.ndim >= 2 else f'{a.ndim}-D'}"
         )
-    if not a.dtype.is_floating_point:
-        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {a.dtype}")
+    if not (a.dtype.is_floating_point or a.dtype.is_complex):
+        raise RuntimeError(
+            f"linalg.{op}: Expected a floating point or complex tensor as input. Got {a.dtype}"
+        )
     if not matmul_only:
         _full_precision(a, op)
 
@@ -77,8 +80,10 @@ def _full_precision(a, op: str):
 def _matrix(a, op: str):
     if a.ndim < 2:
         raise RuntimeError(f"linalg.{op}: The input tensor A must have at least 2 dimensions.")
-    if not a.dtype.is_floating_point:
-        raise RuntimeError(f"linalg.{op}: Expected a floating point tensor as input. Got {a.dtype}")
+    if not (a.dtype.is_floating_point or a.dtype.is_complex):
+        raise RuntimeError(
+            f"linalg.{op}: Expected a floating point or complex tensor as input. Got {a.dtype}"
+        )
 
 
 @on_input_device

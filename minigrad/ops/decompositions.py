@@ -19,10 +19,12 @@ from .joining import cat
 
 
 class Solve(Op):
-    """X = A⁻¹B (B a batch of matrices); dB = A⁻ᵀ dX, dA = -dB Xᵀ"""
+    """X = A⁻¹B (B a batch of matrices); dB = A⁻ᴴ dX, dA = -dB Xᴴ (ᴴ: the conjugate transpose,
+    the transpose for real matrices)"""
 
     save_inputs = True
     save_output = True
+    supports_complex = True
 
     def forward(self, a, b):
         return self.xp.linalg.solve(a, b)
@@ -30,8 +32,8 @@ class Solve(Op):
     def backward(self, gx):
         a, _, x = self.saved_tensors
         need_a, _ = self.needs_input_grad
-        gb = Solve()(a.mT, gx)
-        return (-(gb @ x.mT) if need_a else None), gb
+        gb = Solve()(a.mH, gx)
+        return (-(gb @ x.mH) if need_a else None), gb
 
 
 def inverse(a):

@@ -120,6 +120,12 @@ PRODUCTS = [
         lambda m, a, b: a @ b,
         [Sample(C((2, 3)), C((3, 2))), Sample(C((2, 2, 3)), C((3,))), Sample(C((3,)), C((3,)))],
     ),  # fmt: skip
+    OpInfo(
+        "linalg.solve",
+        lambda m, a, b: m.linalg.solve(a, b),
+        [Sample(C((3, 3)), C((3, 2))), Sample(C((2, 3, 3)), C((2, 3)))],
+    ),  # fmt: skip
+    OpInfo("linalg.inv", lambda m, a: m.linalg.inv(a), [Sample(C((3, 3)))]),
     OpInfo("einsum", lambda m, a, b: m.einsum("ij,kj->ik", a, b), [Sample(C((2, 3)), C((2, 3)))]),
 ]
 
