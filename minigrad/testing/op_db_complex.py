@@ -121,6 +121,19 @@ PRODUCTS = [
         [Sample(C((2, 3)), C((3, 2))), Sample(C((2, 2, 3)), C((3,))), Sample(C((3,)), C((3,)))],
     ),  # fmt: skip
     OpInfo(
+        "conv2d",
+        lambda m, x, w, *b, **kw: m.nn.functional.conv2d(x, w, *b, **kw),
+        [
+            Sample(C((1, 2, 4, 4)), C((2, 2, 3, 3)), C((2,)), padding=1),
+            Sample(C((2, 2, 3, 4)), C((4, 1, 2, 2)), groups=2, stride=(1, 2)),
+        ],
+    ),
+    OpInfo(
+        "conv1d",
+        lambda m, x, w: m.nn.functional.conv1d(x, w, padding=1, dilation=2),
+        [Sample(C((1, 2, 5)), C((3, 2, 2)))],
+    ),
+    OpInfo(
         "linalg.solve",
         lambda m, a, b: m.linalg.solve(a, b),
         [Sample(C((3, 3)), C((3, 2))), Sample(C((2, 3, 3)), C((2, 3)))],

@@ -14,6 +14,7 @@ import math
 from ...ops import Op, stack
 from ...ops import pad as pad_op
 from ...ops.base import autocast_inputs
+from ...ops.complex import conj
 from ._windows import Geometry, add_windows, im2col, make_geometry, pair
 
 __all__ = ["conv1d", "conv2d", "conv3d", "fold", "unfold"]
@@ -30,6 +31,8 @@ class Im2Col(Op):
     """cols = the windows of x, cols[c, i, j, n, h, w] = x_padded[n, c, h·s + i·d, w·s + j·d]
     (axes in ``order``); dx = Col2Im(dcols)"""
 
+    supports_complex = True
+
     def __init__(self, geom: Geometry, order: str = "cijnhw"):
         self.geom, self.order = geom, order
 
@@ -43,6 +46,8 @@ class Im2Col(Op):
 class Col2Im(Op):
     """x = for each pixel, the sum of cols over the windows covering it (the adjoint of
     im2col); dcols = Im2Col(dx)"""
+
+    supports_complex = True
 
     def __init__(self, geom: Geometry, order: str = "cijnhw"):
         self.geom, self.order = geom, order
@@ -59,9 +64,11 @@ class Col2Im(Op):
 
 class Convolution(Op):
     """y = w ⋆ x + b (2-D cross-correlation by im2col and GEMM);
-    dx = Col2Im(wᵀ·dy), dw = Σₙ dy·Im2Col(x)ᵀ, db = Σ dy over (N, H, W)"""
+    dx = Col2Im(wᵀ·dy), dw = Σₙ dy·Im2Col(x)ᵀ, db = Σ dy over (N, H, W) (w and x conjugated
+    for complex tensors)"""
 
     save_inputs = True
+    supports_complex = True
 
     def __init__(self, geom: Geometry, groups: int):
         self.geom, self.groups = geom, groups
@@ -84,6 +91,7 @@ class Convolution(Op):
 
     def backward(self, gy):
         x, w, _ = self.saved_tensors
+        w = conj(w)  # (complex tensors: the factors' conjugates; else themselves)
         need_x, need_w, need_b = self.needs_input_grad
         g, (n, o), (ho, wo), (kh, kw) = self.groups, gy.shape[:2], self.geom.out, self.geom.kernel
         k = math.prod(w.shape[1:])
@@ -95,7 +103,7 @@ class Convolution(Op):
             gx = Col2Im(self.geom, "ncijhw")(gcols)
         if need_w:
             # Recomputed (and recorded) when dw must be differentiable in x.
-            cols = self.reuse("cols", lambda: Im2Col(self.geom)(x), x)
+            cols = conj(self.reuse("cols", lambda: Im2Col(self.geom)(x), x))
             per_sample = cols.reshape(g, k, n, ho * wo).permute(2, 0, 3, 1)  # (N, G, L, K)
             gw = (gy4 @ per_sample).sum(0).reshape(w.shape)
         if need_b:
@@ -233,9 +241,9 @@ def _check_conv_args(x, weight, bias, groups, op, dims):
         )
     tensors = [("input", x), ("weight", weight)] + ([("bias", bias)] if bias is not None else [])
     for name, t in tensors:
-        if t.dtype is not x.dtype or not t.dtype.is_floating_point:
+        if t.dtype is not x.dtype or not (t.dtype.is_floating_point or t.dtype.is_complex):
             raise RuntimeError(
-                f"{op}: expected input, weight and bias of one floating dtype, got input "
+                f"{op}: expected input, weight and bias of one floating or complex dtype, got input "
                 f"{x.dtype} and {name} {t.dtype}"
             )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
