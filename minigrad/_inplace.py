@@ -528,6 +528,12 @@ def _check_writeable(t) -> None:
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."
         )
+    if not getattr(data.flags, "writeable", True):  # x.real / x.imag (see ops.complex)
+        raise RuntimeError(
+            "in-place write to a read-only tensor: x.real and x.imag are copies in minigrad "
+            "(PyTorch's write through to x); write to x instead, e.g. "
+            "x.copy_(minigrad.complex(new_real, x.imag)), or clone() the part first"
+        )
 
 
 def _write(target, result) -> None:

@@ -441,3 +441,15 @@ def test_forward_mode_refuses_complex_tensors_clearly():
     with minigrad.autograd.forward_ad.dual_level():
         with pytest.raises(NotImplementedError, match="forward-mode AD of complex tensors"):
             minigrad.autograd.forward_ad.make_dual(z, minigrad.ones_like(z))
+
+
+def test_writes_to_the_parts_raise_rather_than_miss_the_tensor():
+    """PyTorch's ``z.real`` is a view that writes through to ``z``; minigrad's is a copy, so an
+    in-place write to it raises instead of silently leaving ``z`` as it was."""
+    z = minigrad.tensor([1 + 2j, 3j])
+    for write in (lambda p: p.add_(1), lambda p: p.zero_(), lambda p: p.__setitem__(0, 5.0)):
+        for part in (z.real, z.imag):
+            with pytest.raises(RuntimeError, match="copies in minigrad"):
+                write(part)
+    assert z.tolist() == [1 + 2j, 3j]
+    assert (z.real.clone().add_(1)).tolist() == [2.0, 1.0]  # a clone is an ordinary tensor

@@ -10,6 +10,7 @@ reference the tensors they produce, so a graph is freed by reference counting al
 from __future__ import annotations
 
 import itertools
+import warnings
 import weakref
 
 from . import anomaly
@@ -264,8 +265,11 @@ class Node:
             grad = reduced
         if grad._data.dtype != np_dtype:
             if grad._data.dtype.kind == "c" and np_dtype.kind != "c":
-                grad = grad.real  # a real input's gradient is the real part, as in PyTorch
-            cast = grad.to(np_dtype)
+                with warnings.catch_warnings():  # a real input's gradient is the real part
+                    warnings.filterwarnings("ignore", "Casting complex values to real")
+                    cast = grad.to(np_dtype)
+            else:
+                cast = grad.to(np_dtype)
             if not cast.requires_grad:
                 mark_adoptable(cast, grad._data)
             grad = cast

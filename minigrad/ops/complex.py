@@ -64,13 +64,22 @@ def _conjugated(fn):
     return vjp
 
 
+def _read_only(part):
+    """``part`` (a copy of the real or imaginary parts) marked read-only where the array type
+    has the flag (NumPy): PyTorch's ``x.real`` writes through to ``x``, this copy cannot, so an
+    in-place write to it raises instead of silently leaving ``x`` unchanged."""
+    if hasattr(part.flags, "writeable"):
+        part.flags.writeable = False
+    return part
+
+
 class Real(Op):
     """w = Re z (a copy); grad_z = grad_w (a real gradient, as a complex number)"""
 
     supports_complex = True
 
     def forward(self, z):
-        return z.real.copy()
+        return _read_only(z.real.copy())
 
     def backward(self, gw):
         return gw  # the engine casts it to the input's complex dtype
@@ -82,7 +91,7 @@ class Imag(Op):
     supports_complex = True
 
     def forward(self, z):
-        return z.imag.copy()
+        return _read_only(z.imag.copy())
 
     def backward(self, gw):
         return self.formula(_times_i, gw)
