@@ -54,7 +54,8 @@ def gradcheck(
         for out in outputs
     ]
     # every output's differences from the same evaluations: one call of func per step
-    numeric = {i: _numeric(func, inputs, i, vs, eps) for i in checked}
+    hosted = [v.device.backend.to_host(v._data).astype(np.float64) for v in vs]
+    numeric = {i: _numeric(func, inputs, i, hosted, eps) for i in checked}
     for k, (out, v) in enumerate(zip(outputs, vs)):
         analytic = _analytic(out, [inputs[i] for i in checked], v)
         for i, a in zip(checked, analytic):
@@ -169,9 +170,12 @@ def _numeric(func, inputs, i, vs, eps) -> np.ndarray:
 
 
 def _weighted_sums(func, inputs, vs) -> np.ndarray:
-    """vₖᵀ output_k for every floating output k of ``func(*inputs)``."""
+    """vₖᵀ output_k for every floating output k of ``func(*inputs)`` (``vs`` on the host), in
+    float64 on the host: no graph, no ops on the device per evaluation."""
     outs = _float_outputs(func(*inputs))
-    return np.array([float((o.detach() * v).sum().item()) for o, v in zip(outs, vs)])
+    host = [o.device.backend.to_host(o._data).astype(np.float64, copy=False) for o in outs]
+    sums = [np.vdot(h, v) for h, v in zip(host, vs)]
+    return np.array(sums, dtype=np.float64)
 
 
 def _compare(analytic, numeric: np.ndarray, atol: float, rtol: float) -> str | None:
