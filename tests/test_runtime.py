@@ -52,8 +52,19 @@ THREAD_VARS = (
 )  # fmt: skip
 
 
+_PROBED = {}  # env -> facts: one process per environment for the whole file
+
+
 def _probe(**env) -> dict:
-    """Import minigrad in a new process with ``env`` over a cleaned environment."""
+    """Import minigrad in a new process with ``env`` over a cleaned environment (the facts of
+    an environment already probed are reused: each probe starts Python and imports minigrad)."""
+    key = tuple(sorted(env.items()))
+    if key not in _PROBED:
+        _PROBED[key] = _run_probe(env)
+    return dict(_PROBED[key])
+
+
+def _run_probe(env) -> dict:
     base = {
         k: v
         for k, v in os.environ.items()

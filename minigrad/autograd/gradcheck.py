@@ -56,7 +56,8 @@ def gradcheck(
     outputs = _float_outputs(func(*inputs))
     vs = [out.new_tensor(_upstream(rng, out)) for out in outputs]
     # every output's differences from the same evaluations: one call of func per step
-    numeric = {i: _numeric(func, inputs, i, vs, eps) for i in checked}
+    hosted = [_widened(v.device.backend.to_host(v._data)) for v in vs]
+    numeric = {i: _numeric(func, inputs, i, hosted, eps) for i in checked}
     for k, (out, v) in enumerate(zip(outputs, vs)):
         analytic = _analytic(out, [inputs[i] for i in checked], v)
         for i, a in zip(checked, analytic):
@@ -186,15 +187,17 @@ def _numeric(func, inputs, i, vs, eps) -> np.ndarray:
 
 
 def _weighted_sums(func, inputs, vs) -> np.ndarray:
-    """``Re Σ conj(vₖ)·output_k`` for every floating or complex output k of ``func(*inputs)``:
-    the real functions whose gradients backward from the vₖ gives."""
+    """``Re Σ conj(vₖ)·output_k`` for every floating or complex output k of ``func(*inputs)``
+    (``vs`` on the host): the real functions whose gradients backward from the vₖ gives, in
+    float64 on the host (no graph, no ops on the device per evaluation)."""
     outs = _float_outputs(func(*inputs))
-    return np.array([_real_inner(v, o.detach()) for o, v in zip(outs, vs)])
+    host = [_widened(o.device.backend.to_host(o._data)) for o in outs]
+    return np.array([np.vdot(v, h).real for h, v in zip(host, vs)], dtype=np.float64)
 
 
-def _real_inner(v, out) -> float:
-    weights = v.device.backend.to_host(v._data)
-    return float(np.real(np.sum(np.conj(weights) * out.device.backend.to_host(out._data))))
+def _widened(a: np.ndarray) -> np.ndarray:
+    """``a`` in float64, or complex128 when complex."""
+    return a.astype(np.complex128 if a.dtype.kind == "c" else np.float64, copy=False)
 
 
 def _compare(analytic, numeric: np.ndarray, atol: float, rtol: float) -> str | None:
