@@ -907,6 +907,7 @@ class ToDevice(_ops.Op):
     """y = x copied to another device; dx = dy copied back"""
 
     backward_name = "ToCopyBackward0"
+    supports_complex = True
 
     def __init__(self, target: backend.Device):
         self.target = target

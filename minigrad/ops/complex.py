@@ -7,7 +7,7 @@ gradient descent on both parts. Backward through ``w = f(z)`` then gives
 ``grad_z = conj(∂w/∂z)·grad_w + (∂w/∂z̄)·conj(grad_w)``:
 
 - for a holomorphic ``f`` (products, exp, log, sin, ...) it is ``conj(f'(z))·grad_w``: the
-  real formula with its derivative conjugated (:func:`holomorphic_vjp`, :func:`conj_of`);
+  real formula with its derivative conjugated (:func:`holomorphic`, :func:`conj_of`);
 - for ``conj`` it is ``conj(grad_w)``; for real-valued ``|z|``, ``angle``, ``real``, ``imag``
   it follows from the two partial derivatives (see each op);
 - a real input that fed a complex computation gets the real part (the engine takes it).
@@ -48,20 +48,24 @@ def conj_of(ns, x):
     return x.conjugate() if isinstance(x, builtins.complex) else ns.conj(x)
 
 
-def holomorphic_vjp(op: Op, fn, gy, *args):
-    """``op.formula(fn, gy, *args)`` for a holomorphic op whose real formula multiplies ``gy``
-    by the derivative: for complex tensors that derivative is conjugated, which is
-    ``conj(fn(conj(gy)))`` for any formula linear in ``gy``."""
-    if not is_complex_value(gy):
-        return op.formula(fn, gy, *args)
-    return op.formula(_conjugated(fn), gy, *args)
+def holomorphic(op_cls):
+    """Class decorator for an op whose function is holomorphic (exp, log, sin, x**y, ...) and
+    whose backward multiplies the gradient by the derivative: for complex tensors the
+    derivative must be conjugated, which is ``conj(backward(conj(grad)))`` for any backward
+    linear in the gradient. Real tensors take the backward as written."""
+    real_backward = op_cls.backward
 
+    def backward(self, gy):
+        if gy._data.dtype.kind != "c":
+            return real_backward(self, gy)
+        grads = real_backward(self, conj(gy))
+        if isinstance(grads, tuple):
+            return tuple(None if g is None else conj(g) for g in grads)
+        return conj(grads)
 
-def _conjugated(fn):
-    def vjp(ns, gy, *args):
-        return ns.conj(fn(ns, ns.conj(gy), *args))
-
-    return vjp
+    backward.__doc__ = real_backward.__doc__
+    op_cls.backward, op_cls.supports_complex = backward, True
+    return op_cls
 
 
 def _read_only(part):

@@ -16,7 +16,7 @@ import numpy as np
 from .. import backend, dtypes
 from ..autograd import graph
 from .base import Op, constant, scalar_tensor
-from .complex import conj_of
+from .complex import conj_of, holomorphic
 
 # -- type promotion -----------------------------------------------------------------------------
 
@@ -206,22 +206,17 @@ class Neg(Op):
         return self.formula(_neg_vjp, gz)
 
 
+@holomorphic
 class Pow(Op):
     """z = a ** b; dz/da = b·a^(b-1) (0 where b = 0), dz/db = z·log(a) (0 where a = 0 and b ≥ 0)"""
 
     save_inputs = True
     save_output = True
-    supports_complex = True
 
     def forward(self, a, b):
         return a**b
 
     def backward(self, gz):
-        if gz._data.dtype.kind == "c":  # holomorphic: the real formula, conjugated
-            return tuple(None if g is None else g.conj() for g in self._vjp(gz.conj()))
-        return self._vjp(gz)
-
-    def _vjp(self, gz):
         a, b, z = self.saved_tensors
         need_a, need_b = self.needs_input_grad
         ga = gb = None

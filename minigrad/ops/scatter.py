@@ -20,6 +20,8 @@ class Scatter(Op):
     """y = base with src written at index along dim (torch.scatter);
     d/dbase = dy with the written places zeroed, d/dsrc = dy gathered at index"""
 
+    supports_complex = True
+
     def __init__(self, dim: int, index):
         self.dim, self.index = dim, index
 

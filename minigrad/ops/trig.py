@@ -7,9 +7,11 @@ from __future__ import annotations
 import math
 
 from .base import Op
+from .complex import holomorphic
 from .elementwise import binary, unary_function, where
 
 
+@holomorphic
 class Asin(Op):
     """y = asin(x); dy/dx = 1/√(1 - x²)"""
 
@@ -23,6 +25,7 @@ class Asin(Op):
         return gy * (1.0 - x * x).rsqrt()
 
 
+@holomorphic
 class Acos(Op):
     """y = acos(x); dy/dx = -1/√(1 - x²)"""
 
@@ -36,6 +39,7 @@ class Acos(Op):
         return -gy * (1.0 - x * x).rsqrt()
 
 
+@holomorphic
 class Atan(Op):
     """y = atan(x); dy/dx = 1/(1 + x²)"""
 
@@ -49,6 +53,7 @@ class Atan(Op):
         return gy / (1.0 + x * x)
 
 
+@holomorphic
 class Sinh(Op):
     """y = sinh(x); dy/dx = cosh(x)"""
 
@@ -62,6 +67,7 @@ class Sinh(Op):
         return gy * x.cosh()
 
 
+@holomorphic
 class Cosh(Op):
     """y = cosh(x); dy/dx = sinh(x)"""
 
@@ -75,6 +81,7 @@ class Cosh(Op):
         return gy * x.sinh()
 
 
+@holomorphic
 class Asinh(Op):
     """y = asinh(x); dy/dx = 1/√(x² + 1)"""
 
@@ -88,6 +95,7 @@ class Asinh(Op):
         return gy * (x * x + 1.0).rsqrt()
 
 
+@holomorphic
 class Acosh(Op):
     """y = acosh(x); dy/dx = 1/√(x² - 1)"""
 
@@ -101,6 +109,7 @@ class Acosh(Op):
         return gy * (x * x - 1.0).rsqrt()
 
 
+@holomorphic
 class Atanh(Op):
     """y = atanh(x); dy/dx = 1/(1 - x²)"""
 
@@ -114,6 +123,7 @@ class Atanh(Op):
         return gy / (1.0 - x * x)
 
 
+@holomorphic
 class Log2(Op):
     """y = log₂(x); dy/dx = 1/(x·ln 2)"""
 
@@ -127,6 +137,7 @@ class Log2(Op):
         return gy / (x * math.log(2.0))
 
 
+@holomorphic
 class Log10(Op):
     """y = log₁₀(x); dy/dx = 1/(x·ln 10)"""
 
@@ -140,6 +151,7 @@ class Log10(Op):
         return gy / (x * math.log(10.0))
 
 
+@holomorphic
 class Exp2(Op):
     """y = 2ˣ; dy/dx = y·ln 2"""
 

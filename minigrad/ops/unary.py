@@ -12,14 +12,14 @@ import math
 from .. import dtypes
 from ..autograd import graph
 from .base import Op
-from .complex import complex_abs, holomorphic_vjp
+from .complex import complex_abs, holomorphic
 from .elementwise import div, maximum, minimum, mul, unary_function
 
 
+@holomorphic
 class Exp(Op):
     """y = exp(x); dy/dx = y"""
 
-    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -27,17 +27,17 @@ class Exp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return holomorphic_vjp(self, _exp_vjp, gy, y)
+        return self.formula(_exp_vjp, gy, y)
 
 
 def _exp_vjp(ns, gy, y):
     return gy * y
 
 
+@holomorphic
 class Log(Op):
     """y = log(x); dy/dx = 1/x"""
 
-    supports_complex = True
     save_inputs = True
 
     def forward(self, x):
@@ -45,18 +45,18 @@ class Log(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return holomorphic_vjp(self, _log_vjp, gy, x)
+        return self.formula(_log_vjp, gy, x)
 
 
 def _log_vjp(ns, gy, x):
     return gy / x
 
 
+@holomorphic
 class Log1p(Op):
     """y = log(1 + x); dy/dx = 1/(1 + x)"""
 
     backward_name = "Log1PBackward0"
-    supports_complex = True
     save_inputs = True
 
     def forward(self, x):
@@ -64,17 +64,17 @@ class Log1p(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return holomorphic_vjp(self, _log1p_vjp, gy, x)
+        return self.formula(_log1p_vjp, gy, x)
 
 
 def _log1p_vjp(ns, gy, x):
     return gy / (x + 1.0)
 
 
+@holomorphic
 class Expm1(Op):
     """y = exp(x) - 1; dy/dx = y + 1"""
 
-    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -82,17 +82,17 @@ class Expm1(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return holomorphic_vjp(self, _expm1_vjp, gy, y)
+        return self.formula(_expm1_vjp, gy, y)
 
 
 def _expm1_vjp(ns, gy, y):
     return gy * (y + 1.0)
 
 
+@holomorphic
 class Sqrt(Op):
     """y = √x; dy/dx = 1/(2y)"""
 
-    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -100,17 +100,17 @@ class Sqrt(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return holomorphic_vjp(self, _sqrt_vjp, gy, y)
+        return self.formula(_sqrt_vjp, gy, y)
 
 
 def _sqrt_vjp(ns, gy, y):
     return gy / (2.0 * y)
 
 
+@holomorphic
 class Rsqrt(Op):
     """y = 1/√x; dy/dx = -y³/2"""
 
-    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -118,7 +118,7 @@ class Rsqrt(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return holomorphic_vjp(self, _rsqrt_vjp, gy, y)
+        return self.formula(_rsqrt_vjp, gy, y)
 
 
 def _rsqrt_vjp(ns, gy, y):
@@ -138,10 +138,10 @@ class Abs(Op):
         return gy * x.sign()  # a tensor formula: NumPy's sign of NaN is NaN, minigrad's 0
 
 
+@holomorphic
 class Sin(Op):
     """y = sin(x); dy/dx = cos(x)"""
 
-    supports_complex = True
     save_inputs = True
 
     def forward(self, x):
@@ -149,17 +149,17 @@ class Sin(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return holomorphic_vjp(self, _sin_vjp, gy, x)
+        return self.formula(_sin_vjp, gy, x)
 
 
 def _sin_vjp(ns, gy, x):
     return gy * ns.cos(x)
 
 
+@holomorphic
 class Cos(Op):
     """y = cos(x); dy/dx = -sin(x)"""
 
-    supports_complex = True
     save_inputs = True
 
     def forward(self, x):
@@ -167,17 +167,17 @@ class Cos(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
-        return holomorphic_vjp(self, _cos_vjp, gy, x)
+        return self.formula(_cos_vjp, gy, x)
 
 
 def _cos_vjp(ns, gy, x):
     return -gy * ns.sin(x)
 
 
+@holomorphic
 class Tan(Op):
     """y = tan(x); dy/dx = 1 + y²"""
 
-    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -185,17 +185,17 @@ class Tan(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return holomorphic_vjp(self, _tan_vjp, gy, y)
+        return self.formula(_tan_vjp, gy, y)
 
 
 def _tan_vjp(ns, gy, y):
     return gy * (1.0 + y * y)
 
 
+@holomorphic
 class TanhOp(Op):
     """y = tanh(x); dy/dx = 1 - y²"""
 
-    supports_complex = True
     save_output = True
 
     def forward(self, x):
@@ -203,7 +203,7 @@ class TanhOp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
-        return holomorphic_vjp(self, _tanh_vjp, gy, y)
+        return self.formula(_tanh_vjp, gy, y)
 
 
 def _tanh_vjp(ns, gy, y):

@@ -50,6 +50,19 @@ ARITHMETIC = [
     OpInfo("reciprocal", lambda m, a: a.reciprocal(), [Sample(C((2, 3), 0.5, 2.0))]),
     OpInfo("square", lambda m, a: a.square(), [Sample(C((2, 3)))]),
     OpInfo(
+        "scatter",
+        lambda m, a, i, b: a.scatter(1, i, b),
+        [Sample(C((2, 3)), Index([[0], [2]]), C((2, 1)))],
+    ),
+    OpInfo(
+        "embedding",
+        lambda m, i, w: m.nn.functional.embedding(i, w),
+        [Sample(Index([[0, 2], [2, 1]]), C((3, 2)))],
+        torch=False,
+        note="PyTorch refuses to differentiate embedding with complex weights; this is checked by "
+        "gradcheck and gradgradcheck",
+    ),
+    OpInfo(
         "where",
         lambda m, c, a, b: m.where(c.real > 0, a, b),
         [Sample(C((2, 3), grad=False), C((2, 3)), C((2, 3)))],
@@ -69,7 +82,10 @@ HOLOMORPHIC = [
     for name, low, high in [
         ("exp", -1.0, 1.0), ("log", 0.3, 2.0), ("sqrt", 0.3, 2.0), ("rsqrt", 0.3, 2.0),
         ("sin", -1.0, 1.0), ("cos", -1.0, 1.0), ("tan", -0.5, 0.5), ("tanh", -0.5, 0.5),
-        ("expm1", -1.0, 1.0), ("log1p", 0.0, 1.0),
+        ("expm1", -1.0, 1.0), ("log1p", 0.0, 1.0), ("asin", -0.5, 0.5), ("acos", -0.5, 0.5),
+        ("atan", -0.5, 0.5), ("sinh", -1.0, 1.0), ("cosh", -1.0, 1.0), ("asinh", -0.5, 0.5),
+        ("acosh", 1.5, 2.5), ("atanh", -0.5, 0.5), ("log2", 0.3, 2.0), ("log10", 0.3, 2.0),
+        ("exp2", -1.0, 1.0),
     ]
 ]  # fmt: skip
 

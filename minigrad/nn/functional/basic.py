@@ -189,6 +189,8 @@ class EmbeddingOp(Op):
     padding_idx, which gets no gradient; with scale_grad_by_freq each row of dy is divided by
     how often its index occurs in idx"""
 
+    supports_complex = True
+
     def __init__(self, indices, padding_idx: int | None, scale_grad_by_freq: bool = False):
         self.indices, self.padding_idx = indices, padding_idx
         self.scale_grad_by_freq = scale_grad_by_freq

@@ -13,6 +13,7 @@ import numpy as np
 
 from ... import dtypes
 from ...ops.base import constant
+from ...ops.complex import real_only
 from .basic import _check_indices, embedding, embedding_renorm_
 
 _MODES = ("sum", "mean", "max")
@@ -33,6 +34,7 @@ def check_bag_options(scale_grad_by_freq: bool, sparse: bool, name: str) -> None
         )
 
 
+@real_only
 def embedding_bag(
     input,
     weight,

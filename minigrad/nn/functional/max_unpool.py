@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from ...ops.complex import real_only
 from ._windows import pair
 
 __all__ = ["max_unpool1d", "max_unpool2d", "max_unpool3d"]
@@ -62,6 +63,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, n: in
     return out.reshape(*lead, *size)
 
 
+@real_only
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Undo :func:`max_pool1d`: (N, C, L_in) values placed at their ``indices`` (from
     ``return_indices=True``) in a zero (N, C, L_out).
@@ -74,6 +76,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
 
 
+@real_only
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Undo :func:`max_pool2d`: values placed at their flat ``indices`` (h·W + w) in a zero
     output of the pooled input's size (or ``output_size``).
@@ -86,6 +89,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
 
 
+@real_only
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Undo :func:`max_pool3d`: values placed at their flat indices (d·H·W + h·W + w)."""
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")
