@@ -455,3 +455,11 @@ def test_writes_to_the_parts_raise_rather_than_miss_the_tensor():
                 write(part)
     assert z.tolist() == [1 + 2j, 3j]
     assert (z.real.clone().add_(1)).tolist() == [2.0, 1.0]  # a clone is an ordinary tensor
+
+
+def test_complex_tensors_move_between_devices_with_their_gradient():
+    z = minigrad.tensor([1 + 2j, -3j], dtype=minigrad.complex128, requires_grad=True)
+    moved = z.to("fakegpu")
+    assert moved.device.type == "fakegpu" and moved.dtype is minigrad.complex128
+    (moved * moved.conj()).real.sum().backward()  # |z|²: gradient 2z, back on the CPU
+    assert z.grad.device.type == "cpu" and z.grad.tolist() == [2 + 4j, -6j]
