@@ -12,7 +12,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import graph
 from .base import Op, constant, kept_shape, normalize_dim, normalize_dims, on_input_device
-from .complex import complex_not_implemented, refuse_complex
+from .complex import complex_not_implemented, holomorphic, refuse_complex
 from .elementwise import maximum, minimum, where
 
 INT64 = np.dtype("int64")
@@ -94,6 +94,7 @@ def _broadcast_vjp(ns, gy, shape):
     return ns.broadcast_to(gy, shape)
 
 
+@holomorphic
 class Prod(Op):
     """y = Π x over one dim (or all); dy/dxᵢ = Π_{j≠i} xⱼ, exact also when some xⱼ are zero,
     in O(n) memory, and differentiable twice (see :meth:`others`)"""

@@ -9,7 +9,7 @@ gradcheck and gradgradcheck (complex inputs as pairs of reals), plain backward a
 
 from __future__ import annotations
 
-from .samples import C, Index, OpInfo, Sample, T
+from .samples import C, Index, OpInfo, Sample, T, V
 
 
 def _rows_per_norm(name, fn, samples):
@@ -110,6 +110,8 @@ PARTS = [
 REDUCTIONS_AND_SHAPES = [
     OpInfo("sum", lambda m, a: a.sum(1), [Sample(C((2, 3)))]),
     OpInfo("mean", lambda m, a: a.mean(), [Sample(C((2, 3)))]),
+    OpInfo("prod", lambda m, a: a.prod(1), [Sample(C((2, 3))), Sample(V([[0.0, 1.5, -2.0]]))]),
+    OpInfo("prod_all", lambda m, a: a.prod(), [Sample(C((2, 2)))]),
     OpInfo("var", lambda m, a: a.var(0), [Sample(C((3, 2)))]),
     OpInfo("std", lambda m, a: a.std(), [Sample(C((2, 3)))]),
     OpInfo("cumsum", lambda m, a: a.cumsum(1), [Sample(C((2, 3)))]),
