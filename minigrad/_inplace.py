@@ -167,8 +167,14 @@ class InPlaceMethods:
     # -- in-place twins of unary functions: t.<name>_() is t = minigrad.<name>(t) --------------
 
     def abs_(self):
-        """In-place :func:`minigrad.abs`."""
+        """In-place :func:`minigrad.abs` (refused for complex tensors, as PyTorch: |z| is real)."""
+        if self._data.dtype.kind == "c":
+            raise RuntimeError("In-place abs is not supported for complex tensors.")
         return self._inplace(_ops.abs)
+
+    def conj_physical_(self):
+        """In-place :func:`minigrad.conj_physical`."""
+        return self._inplace(_ops.conj_physical)
 
     def ceil_(self):
         """In-place :func:`minigrad.ceil`."""

@@ -463,3 +463,13 @@ def test_complex_tensors_move_between_devices_with_their_gradient():
     assert moved.device.type == "fakegpu" and moved.dtype is minigrad.complex128
     (moved * moved.conj()).real.sum().backward()  # |z|²: gradient 2z, back on the CPU
     assert z.grad.device.type == "cpu" and z.grad.tolist() == [2 + 4j, -6j]
+
+
+def test_in_place_forms_on_complex_tensors_as_torch():
+    torch = pytest.importorskip("torch")
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="In-place abs is not supported for complex"):
+            lib.tensor([1 + 2j]).abs_()
+        z = lib.tensor([1 + 2j, -3j], dtype=lib.complex128)
+        z.conj_physical_().mul_(1j).add_(1).exp_()
+        np.testing.assert_allclose(host(z), np.exp(np.array([1 + 2j, -3j]).conj() * 1j + 1))
