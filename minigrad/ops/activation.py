@@ -12,10 +12,12 @@ import math
 
 from ..autograd import grad_mode
 from .base import Op, constant
+from .complex import holomorphic
 from .elementwise import unary, unary_function, where
 from .unary import Erf
 
 
+@holomorphic
 class SigmoidOp(Op):
     """y = 1/(1 + e^-x); dy/dx = y(1 - y)"""
 
@@ -23,6 +25,8 @@ class SigmoidOp(Op):
 
     def forward(self, x):
         xp = self.xp
+        if x.dtype.kind == "c":  # no sign to split on: the formula as it stands
+            return 1.0 / (1.0 + xp.exp(-x))
         e = xp.exp(-xp.abs(x))  # never overflows: stable for |x| large
         return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
@@ -164,6 +168,7 @@ def _gelu_vjp(ns, gy, x, inner, approximate):
     return gy * (inner + x * (_INV_SQRT_2PI * ns.exp(-0.5 * x * x)))
 
 
+@holomorphic
 class SiLUOp(Op):
     """y = x·σ(x); dy/dx = σ(x)(1 + x(1 - σ(x)))"""
 

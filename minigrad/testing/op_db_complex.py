@@ -77,6 +77,21 @@ def _function(name):
     return run
 
 
+ACTIVATIONS = [
+    OpInfo(
+        "silu",
+        lambda m, a: m.nn.functional.silu(a),
+        [Sample(C((2, 3), -1.0, 1.0))],
+        torch=False,
+        note="PyTorch computes complex silu but refuses to differentiate it; gradcheck and "
+        "gradgradcheck check this one",
+    ),
+    OpInfo("softsign", lambda m, a: m.nn.functional.softsign(a), [Sample(C((2, 3), 0.3, 1.0))]),
+    OpInfo(
+        "tanhshrink", lambda m, a: m.nn.functional.tanhshrink(a), [Sample(C((2, 3), -0.5, 0.5))]
+    ),
+]
+
 HOLOMORPHIC = [
     OpInfo(name, _function(name), [Sample(C((2, 3), low, high))])
     for name, low, high in [
@@ -85,7 +100,7 @@ HOLOMORPHIC = [
         ("expm1", -1.0, 1.0), ("log1p", 0.0, 1.0), ("asin", -0.5, 0.5), ("acos", -0.5, 0.5),
         ("atan", -0.5, 0.5), ("sinh", -1.0, 1.0), ("cosh", -1.0, 1.0), ("asinh", -0.5, 0.5),
         ("acosh", 1.5, 2.5), ("atanh", -0.5, 0.5), ("log2", 0.3, 2.0), ("log10", 0.3, 2.0),
-        ("exp2", -1.0, 1.0),
+        ("exp2", -1.0, 1.0), ("sigmoid", -1.0, 1.0),
     ]
 ]  # fmt: skip
 
@@ -233,4 +248,6 @@ FOURIER = [
     ),  # fmt: skip
 ]
 
-COMPLEX_OPS = ARITHMETIC + HOLOMORPHIC + PARTS + REDUCTIONS_AND_SHAPES + PRODUCTS + FOURIER
+COMPLEX_OPS = (
+    ARITHMETIC + HOLOMORPHIC + ACTIVATIONS + PARTS + REDUCTIONS_AND_SHAPES + PRODUCTS + FOURIER
+)

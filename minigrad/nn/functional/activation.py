@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ... import ops
 from ...ops.base import normalize_dim
+from ...ops.complex import real_only
 from ...ops.nn import log_softmax, softmax  # noqa: F401 - F.log_softmax / F.softmax live here too
 from ._utils import maybe_inplace
 
@@ -92,6 +93,7 @@ def softsign(input):
     return input / (input.abs() + 1.0)
 
 
+@real_only
 def glu(input, dim: int = -1):
     """Gated linear unit: a·sigmoid(b), where a and b are the halves of ``input`` along ``dim``."""
     size = input.shape[normalize_dim(dim, input.ndim, "glu")]
