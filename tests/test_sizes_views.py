@@ -627,3 +627,22 @@ def test_shapes_are_sizes_as_torch_size():
             lib.Size([2.5])
         with pytest.raises(TypeError):
             x.shape + [5]
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "source, destination",
+    [(1, 0), (-1, 0), ((0, 1), (2, 3)), ([3, 0], [0, -1]), ((0, 1), (0,)), ((0, 0), (1, 2)),
+     ((0, 1), (1, 1)), ((5,), (0,)), ((), ())],
+)  # fmt: skip
+def test_movedim_with_several_dims_as_torch(source, destination):
+    """``movedim(x, (a, b), (c, d))`` places each source dim at its destination, the rest in
+    order; mismatched lengths, repeated and out-of-range dims raise as in PyTorch."""
+    data = np.arange(120.0).reshape(2, 3, 4, 5)
+    got = outcome(lambda: minigrad.tensor(data).movedim(source, destination))
+    assert got == outcome(lambda: torch.tensor(data).movedim(source, destination))
+    if got[0] == "ok":
+        m = minigrad.moveaxis(minigrad.tensor(data), source, destination)
+        np.testing.assert_array_equal(
+            m.numpy(), torch.movedim(torch.tensor(data), source, destination).numpy()
+        )
