@@ -651,6 +651,35 @@ def test_fast_neural_style(as_torch, capsys):
     )
 
 
+def test_torch_func_model_ensembling(as_torch, capsys):
+    program = as_torch("model_ensembling")  # stack_module_state, vmap(functional_call), in_dims
+    out = capsys.readouterr().out
+    assert "[5, 5, 5, 5, 5, 5]" in out and "step 40" in out
+    assert program.gap_diff < 1e-5 and program.gap_same < 1e-5
+    assert tuple(program.predictions1_vmap.shape) == (5, 10, 4)
+    assert program.losses[-1] < 0.5 * program.losses[0]
+    assert program.ensemble_acc.item() > 0.8 and tuple(program.member_acc.shape) == (5,)
+
+
+def test_torch_func_per_sample_gradients(as_torch, capsys):
+    program = as_torch("per_sample_grads")  # vmap(grad(compute_loss)) == a loop of autograd.grad
+    assert "Size([16, 8, 1, 3, 3])" in capsys.readouterr().out
+    assert program.max_gap < 1e-5 and program.mean_gap < 1e-5
+    assert list(program.ft_per_sample_grads) == [n for n, _ in program.model.named_parameters()]
+    assert sum(program.losses[-5:]) / 5 < program.losses[0]  # DP-SGD still learns
+
+
+def test_torch_func_jacobians_hessians_and_ntk(as_torch, capsys):
+    program = as_torch("jacobians_hessians")  # vmap(vjp_fn), jacfwd, hvp by jvp(grad), NTK
+    assert "Size([16, 16, 16]) " in capsys.readouterr().out
+    assert program.gap_rev_fwd < 1e-5 and program.gap_autograd_functional < 1e-6
+    assert program.batch_jacobian_shape == (8, 16, 16) and program.gap_hessian < 1e-5
+    assert program.gap_hvp < 1e-5 and program.gap_hvp_full < 1e-3
+    assert tuple(program.ntk_jac.shape) == (5, 4, 3, 3) and program.gap_ntk < 1e-4
+    diag = program.ntk_trace.diagonal()  # Θ(x, x) is a Gram matrix: positive diagonal
+    assert tuple(program.ntk_trace.shape) == (5, 5) and bool((diag > 0).all())
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
