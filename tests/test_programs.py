@@ -680,6 +680,26 @@ def test_torch_func_jacobians_hessians_and_ntk(as_torch, capsys):
     assert tuple(program.ntk_trace.shape) == (5, 5) and bool((diag > 0).all())
 
 
+def test_forward_mode_ad_tutorial(as_torch, capsys):
+    program = as_torch("forward_ad")  # dual_level, make_dual, unpack_dual, Function.jvp
+    assert "jvp gaps" in capsys.readouterr().out
+    assert program.jvp_gap < 1e-6 and program.fd_gap < 1e-6 and program.af_gap < 1e-10
+    assert program.module_gap < 1e-5 and program.custom_gap < 1e-10
+    assert program.gradcheck_ok is True
+
+
+def test_double_backward_with_custom_functions_tutorial(as_torch, capsys):
+    program = as_torch("double_backward_function")  # gradgradcheck, once_differentiable
+    assert "gradient-penalty training" in capsys.readouterr().out
+    assert program.square_ok and program.square_gg_ok and program.exp_ok and program.exp_gg_ok
+    assert program.sinh_ok and program.sinh_gg_ok and program.sinh_second_gap < 1e-10
+    assert program.sinh_bad_first_ok and program.sinh_bad_gg_ok is False
+    assert program.cube_ok and "does not require grad" in program.once_error
+    assert "marked with @once_differentiable" in program.twice_error
+    assert program.gelu_ok and program.gelu_gap < 1e-9
+    assert program.losses[-1] < 0.3 * program.losses[0]
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
