@@ -700,6 +700,55 @@ def test_double_backward_with_custom_functions_tutorial(as_torch, capsys):
     assert program.losses[-1] < 0.3 * program.losses[0]
 
 
+def test_pruning_tutorial(as_torch, capsys):
+    program = as_torch("pruning")  # weight_orig/weight_mask, forward pre-hook, global, custom
+    out = capsys.readouterr().out
+    assert "Global sparsity: 20.00%" in out and "'conv1.weight_orig'" in out
+    assert program.random_zeros == 45 and program.bias_zeros == 3 and program.l1_keeps_largest
+    assert program.channel_zero == 3 and program.history == ["RandomUnstructured", "LnStructured"]
+    assert program.after_remove == ["bias_orig", "weight"] and program.remove_zeros >= 3 * 25
+    assert program.foobar_mask == [0.0, 1.0] * 5
+    assert program.sparsities["conv1"] != program.sparsities["fc1"]  # global, not per layer
+    assert program.fine_tuned_sparsity == pytest.approx(20.0)  # the masks hold in training
+    assert program.losses[-1] < 0.7 * program.losses[0]
+
+
+def test_parametrizations_tutorial(as_torch, capsys):
+    program = as_torch("parametrizations")  # register_parametrization, cached, right_inverse
+    assert "ParametrizationList" in capsys.readouterr().out
+    assert program.symmetric_ok and program.skew_ok and program.spd_ok
+    assert program.cayley_gap < 1e-5 and program.expm_gap < 1e-5 and program.init_gap < 1e-6
+    assert program.cached_calls == 1 and program.n_chained == 2
+    assert program.removed_is_parameter and program.removed_skew
+    assert program.orthogonal_gap < 1e-5 and program.sigma_max == pytest.approx(1.0, abs=1e-3)
+    assert program.wn_keys == [
+        "bias", "parametrizations.weight.original0", "parametrizations.weight.original1",
+    ]  # fmt: skip
+    assert program.wn_gap < 1e-6 and program.rnn_orthogonal_gap < 1e-5
+    assert program.losses[-1] < 0.5 * program.losses[0]
+
+
+def test_profiler_recipe(as_torch, capsys):
+    program = as_torch("profiler_recipe")  # record_function, key_averages, memory, schedule
+    out = capsys.readouterr().out
+    assert "Self CPU time total" in out and "Self CPU Mem" in out and "Input Shapes" in out
+    assert "model_inference" in program.event_names and len(program.event_names) > 4
+    assert program.trace_events and all(
+        e["ph"] == "X" and e["dur"] >= 0 for e in program.trace_events
+    )
+    assert program.ready == [4] and "train_step" in out
+    assert program.losses[-1] < program.losses[0]
+
+
+def test_amp_recipe_on_cpu_and_activation_checkpointing(as_torch, capsys):
+    program = as_torch("amp_checkpointing")  # autocast bf16, GradScaler(enabled=False)
+    assert "bf16 autocast losses" in capsys.readouterr().out
+    assert program.amp_losses[-1] < program.amp_losses[0]
+    assert program.param_dtypes == {program.torch.float32} and program.grad_dtypes_ok
+    assert program.scale is None and program.inference_dtype is program.torch.bfloat16
+    assert program.checkpoint_gap < 1e-6 and program.sequential_gap < 1e-6
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
