@@ -511,10 +511,30 @@ def test_setitem_in_the_graph_is_recorded_as_pytorch():
     assert results[0] == results[1]
 
 
-def test_setitem_with_index_tensors_in_the_graph_is_not_supported_yet():
+@needs_torch
+def test_setitem_with_index_tensors_and_masks_in_the_graph_as_pytorch():
+    """``y[mask] = v``, ``y[rows, cols] = v``, ``y[:, idx] = v`` on tensors in the graph:
+    values and the gradients of both the target and the assigned values as PyTorch's."""
+    rng = np.random.default_rng(0)
+    X, V = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+
+    def run(m):
+        x, v = m.tensor(X, requires_grad=True), m.tensor(V, requires_grad=True)
+        outs = [x.clone(), x * 1, x * 1, x * 1, x * 1]
+        mask = outs[0][:, 0] > 0
+        outs[0][mask] = v[: int(mask.sum())] * 2
+        outs[1][m.tensor([0, 2]), m.tensor([1, 3])] = v[0, :2]
+        outs[2][:, m.tensor([4, 0])] = v[:, 1:2]  # broadcast over the selected columns
+        outs[3][outs[3] > 0.5] = 0.0
+        outs[4][1, m.tensor([0, 1])] = v[2, 3]
+        sum((o * m.tensor(V).cos()).sum() for o in outs).backward()
+        return [o.detach().numpy() for o in outs] + [x.grad.numpy(), v.grad.numpy()]
+
+    for got, want in zip(run(minigrad), run(torch)):
+        np.testing.assert_allclose(got, want, atol=1e-12)
     h = minigrad.ones(3, requires_grad=True) * 2
-    with pytest.raises(NotImplementedError, match="__setitem__ with index tensors or masks"):
-        h[minigrad.tensor([0, 2])] = 1.0
+    with pytest.raises(RuntimeError, match="cannot be broadcast to indexing result"):
+        h[minigrad.tensor([0, 2])] = minigrad.ones(3)
     with minigrad.no_grad():
         h[minigrad.tensor([0, 2])] = 1.0
     assert h.tolist() == [1.0, 2.0, 1.0]
