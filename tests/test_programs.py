@@ -749,6 +749,17 @@ def test_amp_recipe_on_cpu_and_activation_checkpointing(as_torch, capsys):
     assert program.checkpoint_gap < 1e-6 and program.sequential_gap < 1e-6
 
 
+def test_mixture_of_experts(as_torch, capsys):
+    program = as_torch("mixture_of_experts")  # topk routing, where, index_add_, out[mask] = ...
+    out = capsys.readouterr().out
+    assert "top-2 MoE" in out and "capacity top-1 MoE" in out
+    assert program.losses[-1] < 0.5 * program.losses[0] and program.accuracy > 0.6
+    assert program.expert_counts.sum().item() == 2 * 64 * program.seq_len
+    assert program.dispatch_gap < 1e-5 and 0.9 < program.aux.item() < 2.0
+    assert program.cap_losses[-1] < 0.7 * program.cap_losses[0] and program.cap_accuracy > 0.5
+    assert 0.5 < program.kept_fraction.item() <= 1.0
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
