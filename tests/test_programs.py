@@ -760,6 +760,37 @@ def test_mixture_of_experts(as_torch, capsys):
     assert 0.5 < program.kept_fraction.item() <= 1.0
 
 
+def test_efficientnet_and_mobilenet_blocks(as_torch, capsys):
+    program = as_torch("efficientnet")  # depthwise groups, SE, ReLU6/SiLU, stochastic depth
+    out = capsys.readouterr().out
+    assert "depthwise convs: 5" in out and "after update_bn" in out
+    assert sum(program.losses[-5:]) < 0.7 * sum(program.losses[:5])
+    assert program.accuracy > 0.5  # three classes
+    assert program.sd_eval_identity and 0.2 < program.drop_fraction < 0.4
+    assert program.kept_value == pytest.approx(1 / 0.7)
+    assert program._make_divisible(32 * 0.5) == 16 and program._make_divisible(20) == 24
+
+
+def test_neural_ode_with_rk4(as_torch, capsys):
+    program = as_torch("neural_ode")  # backprop through a hand-written RK4 solver
+    assert "Iter 0060" in capsys.readouterr().out
+    assert sum(program.losses[-10:]) < 0.6 * sum(program.losses[:10])
+    assert program.counted_nfe == program.nfe_per_solve == 36
+    assert 14 < program.order_ratio < 18  # fourth order
+    assert tuple(program.true_y.shape) == (200, 1, 2)
+
+
+def test_gaussian_process_regression(as_torch, capsys):
+    program = as_torch("gaussian_process")  # cholesky, cholesky_solve, solve_triangular
+    assert "2-sigma coverage" in capsys.readouterr().out
+    assert program.losses[-1] < program.losses[0] - 0.5 and program.rmse < 0.2
+    assert program.coverage > 0.6 and 0.05 < program.model.lengthscale.item() < 0.5
+    assert program.mean_gap < 1e-8 and program.cov_gap < 1e-8 and program.logdet_gap < 1e-8
+    assert program.sample_mean_gap < 0.1 and tuple(program.samples.shape) == (200, 51)
+    assert program.mean.dtype == program.torch.float64
+    assert minigrad.get_default_dtype() is minigrad.float32
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
