@@ -791,6 +791,36 @@ def test_gaussian_process_regression(as_torch, capsys):
     assert minigrad.get_default_dtype() is minigrad.float32
 
 
+def test_bayesian_neural_network(as_torch, capsys):
+    program = as_torch("bayesian_nn")  # Normal.rsample, kl_divergence, log_prob, entropy
+    assert "predictive std" in capsys.readouterr().out
+    assert program.elbo_history[-1] > program.elbo_history[0] + 0.5 and program.fit_rmse < 0.3
+    assert program.std_gap.mean() > program.std_in.mean()  # less sure between the clusters
+    assert program.std_far.mean() > program.std_in.mean()
+    assert program.kl_relative_gap < 0.01 and program.kl_formula_gap < 1e-3
+    assert program.entropy_gap < 1e-5
+
+
+def test_clip_contrastive_pretraining(as_torch, capsys):
+    program = as_torch("clip_contrastive")  # logit_scale, normalize, symmetric CE, eot argmax
+    out = capsys.readouterr().out
+    assert "zero-shot accuracy" in out and "step 80" in out
+    assert sum(program.losses[-10:]) < 0.8 * sum(program.losses[:10])
+    assert program.zero_shot_acc > 0.4  # four classes
+    assert 1.0 <= program.scales[-1] <= 100.0 and program.scales[-1] != program.scales[0]
+    assert tuple(program.text_probs.shape) == (128, 4)
+    assert (program.text_probs.sum(-1) - 1).abs().max().item() < 1e-5
+
+
+def test_densenet(as_torch, capsys):
+    program = as_torch("densenet")  # torch.cat of features, ModuleDict block, checkpoint path
+    out = capsys.readouterr().out
+    assert "'denseblock1', 'transition1', 'denseblock2', 'norm5'" in out
+    assert program.losses[-1] < 0.5 * program.losses[0] and program.accuracy > 0.6
+    assert program.lrs == [pytest.approx(0.001)] and program.efficient_gap < 1e-5
+    assert program.n_params == 11524
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
