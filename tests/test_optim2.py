@@ -258,3 +258,17 @@ def test_state_dicts_without_switches_load():
     opt = optim.Adam([w], fused=False)
     opt.load_state_dict(saved)
     assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["fused"] is False
+
+
+@pytest.mark.parametrize(
+    "name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "ASGD", "RAdam", "NAdam"]
+)
+def test_param_group_defaults_have_pytorchs_values_and_types(name):
+    """A printed optimizer state_dict shows PyTorch's defaults: ``'weight_decay': 0``, not 0.0."""
+    torch = pytest.importorskip("torch")
+    kw = {"lr": 0.01}
+    theirs = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(1))], **kw)
+    ours = getattr(minigrad.optim, name)([minigrad.nn.Parameter(minigrad.zeros(1))], **kw)
+    want = {k: (v, type(v)) for k, v in theirs.param_groups[0].items() if k != "params"}
+    got = {k: (v, type(v)) for k, v in ours.param_groups[0].items() if k != "params"}
+    assert got == want
