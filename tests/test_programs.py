@@ -821,6 +821,22 @@ def test_densenet(as_torch, capsys):
     assert program.n_params == 11524
 
 
+def test_state_dict_recipes(as_torch, capsys):
+    program = as_torch("recipes_state_dicts")  # zero_grad, several models in one file, warmstart
+    out = capsys.readouterr().out
+    assert "conv1.weight \t minigrad.Size([6, 3, 5, 5])" in out
+    assert "'dampening': 0, 'weight_decay': 0, 'nesterov': False" in out
+    assert program.opt_state_keys == ["momentum_buffer"]
+    assert program.accumulated_ratio == pytest.approx(2.0) and program.zeroed
+    assert program.set_to_none and program.running_losses[-1] < program.running_losses[0]
+    assert program.multi_gap == 0.0 and program.momentum_restored
+    assert program.missing == ["extra.bias", "extra.weight", "head.bias", "head.weight"]
+    assert program.unexpected == ["fc3.bias", "fc3.weight"] and program.warm_gap == 0.0
+    assert 'Missing key(s) in state_dict: "head.weight"' in program.strict_error
+    assert "copying a param with shape minigrad.Size([84, 120])" in program.shape_mismatch
+    assert program.default_device == program.ctx_device == "cpu"
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
