@@ -666,3 +666,15 @@ def test_movedim_with_several_dims_as_torch(source, destination):
         np.testing.assert_array_equal(
             m.numpy(), torch.movedim(torch.tensor(data), source, destination).numpy()
         )
+
+
+@needs_torch
+def test_split_keyword_names_as_torch():
+    """``Tensor.split(split_size=...)`` but ``torch.split(t, split_size_or_sections=...)``."""
+    for m in (minigrad, torch):
+        x = m.arange(6.0)
+        assert [t.tolist() for t in x.split(split_size=[2, 4], dim=0)] == [[0, 1], [2, 3, 4, 5]]
+        assert [len(t) for t in m.split(x, split_size_or_sections=4)] == [4, 2]
+        assert [len(t) for t in x.unsafe_split(split_size=3)] == [3, 3]
+        with pytest.raises(TypeError):
+            x.split(split_size_or_sections=2)
