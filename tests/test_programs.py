@@ -837,6 +837,14 @@ def test_state_dict_recipes(as_torch, capsys):
     assert program.default_device == program.ctx_device == "cpu"
 
 
+def test_mamba_selective_scan(as_torch, capsys):
+    program = as_torch("mamba_selective_scan")  # split(split_size=...), cumsum scan, einsum
+    assert "next-token accuracy" in capsys.readouterr().out
+    assert program.scan_gap < 1e-5 and program.scan_grad_gap < 1e-4
+    assert program.losses[-1] < 0.2 * program.losses[0] and program.accuracy > 0.8
+    assert program.model.lm_head.weight is program.model.embedding.weight
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
