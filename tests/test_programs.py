@@ -845,6 +845,27 @@ def test_mamba_selective_scan(as_torch, capsys):
     assert program.model.lm_head.weight is program.model.embedding.weight
 
 
+def test_char_rnn_name_classification_tutorial(as_torch, capsys):
+    program = as_torch("char_rnn_classification")  # one-hot lines, nn.RNN hidden, NLLLoss, topk
+    out = capsys.readouterr().out
+    assert "loaded 130 items of data" in out and "train examples = 111" in out
+    assert "(rnn): RNN(58, 64)" in out and "> Kowalczyk" in out
+    assert program.all_losses[-1] < 0.5 * program.all_losses[0]
+    assert program.train_accuracy > 0.6 and program.ascii_name == "Slusarski"
+    assert program.predictions[:2] == ["Japanese", "Polish"]
+    assert tuple(program.test_confusion.shape) == (4, 4)
+
+
+def test_torch_compile_introduction(as_torch, capsys):
+    program = as_torch("compile_intro")  # compile(fn), @compile, module.compile(), train step
+    assert "eager vs compiled training" in capsys.readouterr().out
+    gaps = [program.foo_gap, program.decorator_gap, program.module_gap, program.branch_gap]
+    assert max(gaps + [program.in_place_compile_gap] + program.shape_gaps) < 1e-6
+    assert program.train_gap < 1e-5 and program.weight_gap < 1e-5
+    assert program.compiled_losses[-1] < program.compiled_losses[0]
+    assert isinstance(program.mod2, program.MyModule)
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
