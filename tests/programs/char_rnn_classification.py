@@ -159,7 +159,7 @@ def train(rnn, training_data, n_epoch=10, n_batch_size=64, report_every=50, lear
     return all_losses
 
 
-all_losses = train(rnn, train_set, n_epoch=12, learning_rate=0.15, report_every=4)
+all_losses = train(rnn, train_set, n_epoch=9, learning_rate=0.2, report_every=3)
 
 
 def evaluate(rnn, testing_data, classes):
