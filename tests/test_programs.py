@@ -866,6 +866,19 @@ def test_torch_compile_introduction(as_torch, capsys):
     assert isinstance(program.mod2, program.MyModule)
 
 
+def test_tensorboard_recipe(as_torch, capsys):
+    pytest.importorskip("tensorboard")
+    program = as_torch("tensorboard_recipe")  # add_scalar(s), histograms, images, embedding
+    assert "images ['my_images', 'one_image']" in capsys.readouterr().out
+    assert program.steps == list(range(10))
+    assert program.logged_losses == pytest.approx(program.losses, rel=1e-6)
+    assert program.histogram_count == 10 and program.logged_losses[-1] < program.logged_losses[0]
+    assert {"00000", "projector_config.pbtxt", "run_14h_xcosx", "run_14h_xsinx"} <= set(
+        program.subdirs
+    )
+    assert len(program.subdirs) == 6  # and the add_hparams run, named by the time
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
