@@ -879,6 +879,15 @@ def test_tensorboard_recipe(as_torch, capsys):
     assert len(program.subdirs) == 6  # and the add_hparams run, named by the time
 
 
+def test_perceiver(as_torch, capsys):
+    program = as_torch("perceiver")  # einsum attention, finfo.max mask, Fourier positions
+    assert "latent layers shared True" in capsys.readouterr().out
+    assert program.attention_gap < 1e-5
+    assert program.losses[-1] < 0.7 * program.losses[0] and program.accuracy > 0.6
+    assert tuple(program.masked_logits.shape) == (4, 3)
+    assert bool(program.masked_logits.isfinite().all())
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
