@@ -209,9 +209,9 @@ model = Perceiver(num_freq_bands=4, depth=3, max_freq=6.0, num_latents=8, latent
 n_params = sum(p.numel() for p in model.parameters())
 shared = model.layers[1][0] is model.layers[2][0] and model.layers[0][0] is not model.layers[1][0]
 x_train, y_train = make_data(192)
-optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
+optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
 losses = []
-for step in range(30):
+for step in range(40):
     idx = torch.randint(0, 192, (32,))
     loss = F.cross_entropy(model(x_train[idx]), y_train[idx])
     optimizer.zero_grad()
