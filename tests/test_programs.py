@@ -888,6 +888,16 @@ def test_perceiver(as_torch, capsys):
     assert bool(program.masked_logits.isfinite().all())
 
 
+def test_capsule_network_dynamic_routing(as_torch, capsys):
+    program = as_torch("capsule_network")  # squash, matmul of stacked W, routing, margin loss
+    assert "epoch 3" in capsys.readouterr().out
+    assert sum(program.losses[-4:]) < 0.6 * sum(program.losses[:4])
+    assert program.accuracy > 0.6 and program.masked_agrees
+    assert tuple(program.output.shape) == (48, 3, 12, 1)
+    assert tuple(program.reconstructions.shape) == (48, 1, 14, 14)
+    assert float(program.squashed.max()) < 1.0 and float(program.lengths.max()) < 1.0
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
