@@ -898,6 +898,16 @@ def test_capsule_network_dynamic_routing(as_torch, capsys):
     assert float(program.squashed.max()) < 1.0 and float(program.lengths.max()) < 1.0
 
 
+def test_yolo_v1_loss_and_nms(as_torch, capsys):
+    program = as_torch("yolo_loss")  # IoU, box[..., 2:4] = sign * sqrt in the graph, masks, NMS
+    assert "mean IoU" in capsys.readouterr().out
+    assert sum(program.losses[-5:]) < 0.3 * sum(program.losses[:5])
+    assert program.iou_corners == pytest.approx(1 / 7, rel=1e-4)
+    assert program.iou_midpoint == pytest.approx(0.25, rel=1e-4)
+    assert len(program.ious) >= 8 and program.mean_iou > 0.25
+    assert all(len(b) == program.S * program.S and len(b[0]) == 6 for b in program.boxes)
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
