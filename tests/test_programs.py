@@ -908,6 +908,15 @@ def test_yolo_v1_loss_and_nms(as_torch, capsys):
     assert all(len(b) == program.S * program.S and len(b[0]) == 6 for b in program.boxes)
 
 
+def test_lstm_time_series_forecasting(as_torch, capsys):
+    program = as_torch("lstm_forecasting")  # unfold windows, ReduceLROnPlateau, deepcopy best
+    assert "Size([168, 12, 1])" in capsys.readouterr().out
+    assert program.history[-1][0] < 0.5 * program.history[0][0]
+    assert len({lr for _, _, lr in program.history}) >= 2  # the plateau scheduler cut the lr
+    assert program.best_val == min(v for _, v, _ in program.history)
+    assert program.rmse < 0.5 * program.mean_rmse and len(program.forecast) == 30
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
