@@ -917,6 +917,16 @@ def test_lstm_time_series_forecasting(as_torch, capsys):
     assert program.rmse < 0.5 * program.mean_rmse and len(program.forecast) == 30
 
 
+def test_tiny_nerf(as_torch, capsys):
+    program = as_torch("tiny_nerf")  # exclusive cumprod, searchsorted + gather sample_pdf
+    assert "PSNR" in capsys.readouterr().out
+    assert float(program.target.sum()) == pytest.approx(100.0823, rel=1e-4)  # as in PyTorch
+    assert float(program.target_depth.sum()) == pytest.approx(735.0147, rel=1e-4)
+    assert program.losses[-1] < 0.3 * program.losses[0]
+    assert program.final_mse < 0.5 * program.baseline_mse and program.samples_in_range
+    assert tuple(program.z_samples.shape) == (144, 16) and not program.z_samples.requires_grad
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
