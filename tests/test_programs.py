@@ -927,6 +927,14 @@ def test_tiny_nerf(as_torch, capsys):
     assert tuple(program.z_samples.shape) == (144, 16) and not program.z_samples.requires_grad
 
 
+def test_transe_knowledge_graph_embeddings(as_torch, capsys):
+    program = as_torch("transe_knowledge_graph")  # Embedding(max_norm), MarginRankingLoss
+    assert "mean rank train" in capsys.readouterr().out
+    assert program.losses[-1] < 0.4 * program.losses[0]
+    assert program.train_mean_rank < 8  # of 40 entities: random would be 20.5
+    assert program.norm_before_lookup > 1.0 >= program.max_used_norm - 1e-6  # max_norm at lookup
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
