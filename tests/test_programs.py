@@ -935,6 +935,16 @@ def test_transe_knowledge_graph_embeddings(as_torch, capsys):
     assert program.norm_before_lookup > 1.0 >= program.max_used_norm - 1e-6  # max_norm at lookup
 
 
+def test_made_masked_autoencoder(as_torch, capsys):
+    program = as_torch("made")  # registered mask buffer, F.linear(mask * weight), orderings
+    assert "autoregressive True" in capsys.readouterr().out
+    assert program.autoregressive_ok and program.mask_counts == list(range(10))
+    assert all(r[0] <= 9 for r in program.res) and program.dependency_counts[0] == 0
+    assert program.history[-1] < program.history[0] - 1.0
+    assert program.entropy < program.history[-1] < 10 * math.log(2)
+    assert program.mask_dtype == program.torch.float32
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
