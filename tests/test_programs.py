@@ -945,6 +945,15 @@ def test_made_masked_autoencoder(as_torch, capsys):
     assert program.mask_dtype == program.torch.float32
 
 
+def test_gumbel_softmax_vae(as_torch, capsys):
+    program = as_torch("gumbel_softmax_vae")  # F.gumbel_softmax(hard), scatter_ one-hot codes
+    assert "====> Epoch: 9" in capsys.readouterr().out
+    assert program.losses[-1] < 0.7 * program.losses[0] and program.recon_error < 0.3
+    assert program.temps[-1] == pytest.approx(0.5) and program.temps[0] < 1.0
+    assert (program.soft_sums - 1).abs().max().item() < 1e-5 and program.hard_is_one_hot
+    assert program.straight_through_grad > 0 and tuple(program.sample.shape) == (16, 64)
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
