@@ -2,8 +2,8 @@
 examples write it: an encoder producing logits for N categorical latents of K classes,
 F.gumbel_softmax(logits, tau, hard=...) with a temperature annealed by exp(-rate * step)
 (straight-through one-hot samples when hard=True), the KL to a uniform prior from
-log-softmax probabilities, a Bernoulli decoder with binary_cross_entropy (sum), and sampling
-new images from one-hot latents built with scatter_."""
+the softmax probabilities, a Bernoulli decoder with binary_cross_entropy (sum), and sampling
+new images from one-hot latents built with scatter_; on images of four on/off quadrants."""
 
 import numpy as np
 import torch
