@@ -954,6 +954,18 @@ def test_gumbel_softmax_vae(as_torch, capsys):
     assert program.straight_through_grad > 0 and tuple(program.sample.shape) == (16, 64)
 
 
+def test_dino_self_distillation(as_torch, capsys):
+    program = as_torch("dino")  # multi-crop, EMA teacher, centering, weight_norm head, schedules
+    out = capsys.readouterr().out
+    assert "epoch 2" in out and "teacher k-NN accuracy" in out
+    assert program.last_layer_frozen == [True] * 4 + [False] * 8
+    assert 0 < program.teacher_differs < 0.2 and program.weight_g_fixed
+    assert program.centers[-1] > program.centers[0] > 0
+    assert all(math.isfinite(v) for v in program.losses) and program.knn_acc > 0.5
+    assert program.optimizer.param_groups[1]["weight_decay"] == 0.0
+    assert program.optimizer.param_groups[0]["weight_decay"] > 0.04
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
