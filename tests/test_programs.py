@@ -966,6 +966,20 @@ def test_dino_self_distillation(as_torch, capsys):
     assert program.optimizer.param_groups[0]["weight_decay"] > 0.04
 
 
+def test_pointnet_classification(as_torch, capsys):
+    program = as_torch("pointnet")  # Conv1d over points, max over points, bmm transforms
+    assert "[7] train loss" in capsys.readouterr().out
+    assert sum(program.losses[-3:]) < 0.8 * sum(program.losses[:3])
+    assert program.accuracy > 0.6 and program.permutation_gap < 1e-5
+    assert program.reg_identity == pytest.approx(0.0, abs=1e-6)
+    assert program.final_lr == pytest.approx(0.005 * 0.4**4)
+    assert tuple(program.trans.shape) == (48, 3, 3) and tuple(program.trans_feat.shape) == (
+        48,
+        16,
+        16,
+    )
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
