@@ -980,6 +980,14 @@ def test_pointnet_classification(as_torch, capsys):
     )
 
 
+def test_sngan_with_projection_discriminator(as_torch, capsys):
+    program = as_torch("sngan_projection")  # spectral_norm hooks, conditional BN, hinge loss
+    assert "['bias', 'weight_orig'] ['weight_u', 'weight_v']" in capsys.readouterr().out
+    assert all(0.5 < s < 1.5 for s in program.sigmas)
+    assert program.class_match > 0.8 and program.mean_dist < 0.6  # modes 2.0 from the origin
+    assert all(math.isfinite(v) for v in program.d_losses + program.g_losses)
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
