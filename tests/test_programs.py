@@ -988,6 +988,15 @@ def test_sngan_with_projection_discriminator(as_torch, capsys):
     assert all(math.isfinite(v) for v in program.d_losses + program.g_losses)
 
 
+def test_set_transformer(as_torch, capsys):
+    program = as_torch("set_transformer")  # split/cat heads, bmm attention, ISAB, PMA, masks
+    assert "settransformer: final L1" in capsys.readouterr().out
+    for losses, mae in program.results.values():
+        assert sum(losses[-10:]) < 0.7 * sum(losses[:10]) and mae < 30  # sets of 1..99
+    assert program.permutation_gap < 1e-5 and program.isab_shape == (2, 9, 16)
+    assert program.padding_weight == 0.0 and program.padding_gap < 1e-5
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
