@@ -997,6 +997,15 @@ def test_set_transformer(as_torch, capsys):
     assert program.padding_weight == 0.0 and program.padding_gap < 1e-5
 
 
+def test_wavenet(as_torch, capsys):
+    program = as_torch("wavenet")  # mu-law, dilated causal Conv1d, gated units, Categorical
+    assert "receptive field 32" in capsys.readouterr().out
+    assert program.roundtrip_error < 0.05 and program.encoded.dtype == program.torch.int64
+    assert program.outside_gap == 0.0 and program.inside_gap > 0.0
+    assert sum(program.losses[-5:]) < 0.85 * sum(program.losses[:5])
+    assert len(program.waveform) == 40 and float(program.waveform.abs().max()) <= 1.0
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
