@@ -1006,6 +1006,19 @@ def test_wavenet(as_torch, capsys):
     assert len(program.waveform) == 40 and float(program.waveform.abs().max()) <= 1.0
 
 
+def test_custom_optimizers(as_torch, capsys):
+    program = as_torch("custom_optimizers")  # Optimizer subclasses, Lookahead, step hooks
+    out = capsys.readouterr().out
+    assert "scratch Adam vs torch.optim.Adam" in out and "lookahead: loss" in out
+    assert max(program.adam_gaps) < 1e-5 and program.calls == ["pre", "post"]
+    assert program.state_keys == ["exp_avg", "exp_avg_sq", "step"]
+    assert program.restored_lr == 0.01 and program.restored_step == 22
+    for losses in program.results.values():
+        assert losses[-1] < 0.8 * losses[0]
+    assert program.slow_weights == 4 and program.unchanged_while_frozen and program.changed_after
+    assert program.group_lrs == [0.01, 0.001] and program.group_defaults == (0.9, 0.999)
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
