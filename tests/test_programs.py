@@ -1019,6 +1019,14 @@ def test_custom_optimizers(as_torch, capsys):
     assert program.group_lrs == [0.01, 0.001] and program.group_defaults == (0.9, 0.999)
 
 
+def test_hypernetwork(as_torch, capsys):
+    program = as_torch("hypernetwork")  # split + view into named shapes, functional_call
+    assert "321 generated parameters, grads stay None: True" in capsys.readouterr().out
+    assert program.losses[-1] < 0.1 * program.losses[0]
+    assert program.new_losses[-1] < 0.2 * program.new_losses[0] and program.frozen_unchanged
+    assert program.z_new.grad is not None and program.num_target_params == 321
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""
