@@ -337,33 +337,22 @@ class InPlaceMethods:
 
     @_on_own_device
     def __setitem__(self, key, value) -> None:
-        """``t[key] = value``. In the graph (grad mode on and ``t`` or ``value`` requiring grad)
-        a basic key (ints, slices, None, ...) is recorded as ``t[key].copy_(value)``, as in
-        PyTorch; index tensors and masks there raise (not supported yet), and work outside it.
+        """``t[key] = value``. In the graph (grad mode on and ``t`` or ``value`` requiring grad,
+        or forward AD with tangents) a basic key (ints, slices, None, ...) is recorded as
+        ``t[key].copy_(value)``, as in PyTorch; a key with index tensors or masks as an
+        ``index_put_`` at the flat positions it selects (differentiable in ``t`` and ``value``).
         """
         recording = grad_mode._state.enabled and (
             self.requires_grad
             or (isinstance(value, graph.Tensor) and value.requires_grad)
             or (self._base is not None and self._base._requires_grad)
         )
-        if recording:
+        if recording or (forward_ad.active and forward_ad.has_tangents((self, value, self._base))):
             indexing = _ops.indexing
             if any(indexing._is_array_index(k) for k in indexing.normalize_key(self, key)):
-                raise NotImplementedError(
-                    "__setitem__ with index tensors or masks on a tensor that requires grad is "
-                    "not supported: use torch.where, masked_fill or scatter_add to build a new "
-                    "tensor, or assign under minigrad.no_grad()"
-                )
+                self._put_at_index(key, value)
+                return
             self[key].copy_(value)  # a view: the change is recorded on this tensor (CopySlices)
-            return
-        if forward_ad.active and forward_ad.has_tangents((self, value, self._base)):
-            indexing = _ops.indexing
-            if any(indexing._is_array_index(k) for k in indexing.normalize_key(self, key)):
-                raise NotImplementedError(
-                    "__setitem__ with index tensors or masks on a dual tensor (forward AD) is not "
-                    "supported: use torch.where, masked_fill or scatter to build a new tensor"
-                )
-            self[key].copy_(value)  # through the view, so that the tangents follow
             return
         data = value.to(self.device, self.dtype)._data if isinstance(value, graph.Tensor) else value
         _check_writeable(self)
@@ -375,6 +364,29 @@ class InPlaceMethods:
             selects, rest = split
             self._data[selects][rest] = data
         version_counter(self).value += 1
+
+    def _put_at_index(self, key, value) -> None:
+        """``t[key] = value`` for an advanced key, recorded: the flat positions ``key``
+        selects (an index of an int64 ``arange``, with the key's own checks) get ``value``
+        broadcast to the shape of ``t[key]``, by a differentiable ``index_put``."""
+        with grad_mode.no_grad():
+            positions = graph.Tensor._make(
+                self.device.xp.arange(self.numel(), dtype=np.int64).reshape(self.shape),
+                self.device,
+            )[key]
+
+        def compute(s):
+            v = value if isinstance(value, graph.Tensor) else s.new_tensor(value)
+            if not _broadcastable(tuple(v.shape), tuple(positions.shape)):
+                raise RuntimeError(
+                    f"shape mismatch: value tensor of shape {list(v.shape)} cannot be broadcast "
+                    f"to indexing result of shape {list(positions.shape)}"
+                )
+            v = v.to(s.dtype).expand(positions.shape).reshape(-1)
+            flat = _ops.index_put(s.reshape(-1), (positions.reshape(-1),), v)
+            return flat.reshape(s.shape)
+
+        self._inplace(compute, *_tensors((value,)))
 
     # -- branch methods: in-place twins (``t.<name>_(...)`` is ``t = minigrad.<name>(t, ...)``) --
     def _twin(name):  # noqa: N805 - builds methods at class creation
@@ -511,6 +523,13 @@ def _write_tangent(target, result) -> None:
             region.copy_(rt if rt is not None else _zeros(result))
         forward_ad.set_tangent(base, level, new_bt)
         forward_ad.set_tangent(target, level, region)
+
+
+def _broadcastable(shape: tuple, target: tuple) -> bool:
+    """Whether ``shape`` broadcasts to ``target`` (``expand``'s rule)."""
+    if len(shape) > len(target):
+        return False
+    return all(a in (1, b) for a, b in zip(shape[::-1], target[::-1]))
 
 
 def _tensors(args) -> tuple:

@@ -6,6 +6,8 @@ do."""
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 
@@ -95,3 +97,27 @@ def lay_out(xp, array, perm):
         perm = (*range(extra), *(p + extra for p in perm))
     inverse = tuple(np.argsort(perm))
     return xp.ascontiguousarray(array.transpose(perm)).transpose(inverse)
+
+
+def like_factory(make):
+    """A ``*_like`` factory (``zeros_like``, ...) taking PyTorch's ``layout`` (only ``strided``
+    exists here) and ``memory_format`` (default ``preserve_format``: the result is laid out as
+    ``input`` is, e.g. channels-last; values never depend on it)."""
+
+    @functools.wraps(make)
+    def factory(input, *args, layout=None, memory_format=None, **kwargs):
+        if layout is not None and layout is not strided:
+            raise NotImplementedError(
+                f"{make.__name__}: layout {layout!r} is not implemented; minigrad has only "
+                f"minigrad.strided"
+            )
+        out = make(input, *args, **kwargs)
+        fmt = memory_format
+        if fmt is None or fmt is preserve_format:
+            fmt = suggest(input._data)
+        perm = permutation(fmt, out.ndim, make.__name__)
+        if not is_in_format(out._data, fmt):  # a fresh tensor: its array may be replaced
+            out._data = lay_out(out.device.xp, out._data, perm)
+        return out
+
+    return factory

@@ -201,10 +201,11 @@ def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
     lower triangle is read; ``unitriangular`` takes its diagonal as ones)."""
     from . import linalg
 
-    tri = A.triu() if upper else A.tril()
-    if unitriangular:
-        tri = tri - tri.diagonal(0, -2, -1).diag_embed() + A.new_ones(A.shape[-1]).diag()
-    return TriangularSolveResult(linalg.solve(tri.mT if transpose else tri, self), A.clone())
+    coefficient = A.mT if transpose else A
+    solution = linalg.solve_triangular(
+        coefficient, self, upper=upper != transpose, unitriangular=unitriangular
+    )
+    return TriangularSolveResult(solution, A.clone())
 
 
 HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])

@@ -575,10 +575,19 @@ def register_backend(backend: ArrayBackend) -> None:
     _BACKENDS[backend.name] = backend
 
 
+# PyTorch's other device types: minigrad has no backend for them (no data-less "meta" tensors)
+_TORCH_ONLY_DEVICES = ("meta", "mps", "xpu", "xla", "hpu", "mtia", "ipu", "vulkan")
+
+
 def get_backend(name: str) -> ArrayBackend:
     try:
         return _BACKENDS[name]
     except KeyError:
+        if name in _TORCH_ONLY_DEVICES:
+            raise NotImplementedError(
+                f"the {name!r} device is not implemented in minigrad; devices: "
+                f"{', '.join(repr(n) for n in _BACKENDS)}"
+            ) from None
         valid = ", ".join(repr(n) for n in _BACKENDS)
         raise RuntimeError(f"unknown device type {name!r}; valid types: {valid}") from None
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from . import backend, dtypes
+from . import _memory_format, backend, dtypes
 from .autograd import grad_mode
 from .ops._size import as_int, factory_size
 from .tensor import Tensor
@@ -164,18 +164,22 @@ def _like(input, dtype, device):
     return dict(dtype=dtype or input.dtype, device=device or input.device)
 
 
+@_memory_format.like_factory
 def zeros_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return zeros(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
 
 
+@_memory_format.like_factory
 def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return ones(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
 
 
+@_memory_format.like_factory
 def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
+@_memory_format.like_factory
 def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return full(input.shape, fill_value, **_like(input, dtype, device), requires_grad=requires_grad)
 
@@ -322,14 +326,17 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     return _finish(array, dev, requires_grad)
 
 
+@_memory_format.like_factory
 def rand_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return rand(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
 
 
+@_memory_format.like_factory
 def randn_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return randn(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
 
 
+@_memory_format.like_factory
 def randint_like(input, low, high=None, *, dtype=None, device=None) -> Tensor:
     """Integers in [low, high) (``randint_like(x, high)`` counts from 0), of ``input``'s shape,
     dtype and device."""

@@ -42,6 +42,7 @@ __all__ = [
     "qr",
     "slogdet",
     "solve",
+    "solve_triangular",
     "svd",
     "svdvals",
     "vector_norm",
@@ -128,6 +129,34 @@ def solve(A, B, *, left=True):  # noqa: N803
     if vector:
         return _d.Solve()(A, B.unsqueeze(-1)).squeeze(-1)
     return _d.Solve()(A, B)
+
+
+@on_input_device
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):  # noqa: N803
+    """The ``X`` with ``A @ X = B`` (``X @ A = B`` when ``left=False``) for triangular ``A``:
+    only its ``upper`` or lower triangle is read, and with ``unitriangular`` its diagonal is
+    taken as ones. ``B`` is a batch of matrices; batch dims broadcast. Differentiable in both
+    (the other triangle of ``A`` gets no gradient).
+
+    Example:
+        >>> L = minigrad.linalg.cholesky(K)
+        >>> v = minigrad.linalg.solve_triangular(L, B, upper=False)    # L⁻¹ B
+    """
+    _square(A, "solve_triangular")
+    if B.ndim < 2:
+        raise RuntimeError(
+            "linalg.solve_triangular: The input tensor B must have at least 2 dimensions."
+        )
+    if B.shape[-2 if left else -1] != A.shape[-1]:
+        raise RuntimeError(
+            f"linalg.solve_triangular: Incompatible shapes of A and B for the equation "
+            f"{'AX = B' if left else 'XA = B'} ({'x'.join(map(str, A.shape[-2:]))} and "
+            f"{'x'.join(map(str, B.shape[-2:]))})"
+        )
+    tri = A.triu() if upper else A.tril()
+    if unitriangular:
+        tri = tri - tri.diagonal(0, -2, -1).diag_embed() + A.new_ones(A.shape[-1]).diag()
+    return solve(tri, B) if left else solve(tri.mT, B.mT).mT
 
 
 @on_input_device

@@ -691,7 +691,12 @@ class Tensor(InPlaceMethods):
         _ops.flatten,
         _ops.unflatten,
     )
-    broadcast_to, split, chunk, unbind = _ops.broadcast_to, _ops.split, _ops.chunk, _ops.unbind
+    broadcast_to, chunk, unbind = _ops.broadcast_to, _ops.chunk, _ops.unbind
+
+    def split(self, split_size, dim=0):
+        """:func:`minigrad.split` (the method names its sizes ``split_size``, as PyTorch's)."""
+        return _ops.split(self, split_size, dim)
+
     flip, repeat, tile, tril, triu = _ops.flip, _ops.repeat, _ops.tile, _ops.tril, _ops.triu
     gather, scatter_add, index_select = _ops.gather, _ops.scatter_add, _ops.index_select
     clone, contiguous, narrow = _ops.clone, _ops.contiguous, _ops.narrow
@@ -816,7 +821,7 @@ class Tensor(InPlaceMethods):
         _meta.angle,
         _meta.dim_order,
     )
-    unsafe_chunk, unsafe_split = _ops.chunk, _ops.split
+    unsafe_chunk, unsafe_split = _ops.chunk, split
     unsafe_split_with_sizes = _ops.split_with_sizes
     cholesky_solve, cholesky_inverse = _meta.cholesky_solve, _meta.cholesky_inverse
     triangular_solve, histogram = _meta.triangular_solve, _meta.histogram

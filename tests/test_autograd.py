@@ -457,6 +457,80 @@ def test_gradcheck_requires_float64():
         gradcheck(lambda t: t * 2, (minigrad.tensor([1.0], requires_grad=True),))
 
 
+class CubeWithJvp(Cube):
+    @staticmethod
+    def forward(ctx, x):
+        ctx.save_for_forward(x)
+        return Cube.forward(ctx, x)
+
+    @staticmethod
+    def jvp(ctx, t):
+        (x,) = ctx.saved_tensors
+        return t * 3 * x**2
+
+
+def test_gradcheck_checks_forward_mode_and_accepts_pytorchs_switches():
+    x = leaf([0.5, -1.0, 2.0])
+    assert gradcheck(CubeWithJvp.apply, (x,), check_forward_ad=True, check_undefined_grad=False)
+    assert gradcheck(
+        CubeWithJvp.apply, x, check_forward_ad=True, check_backward_ad=False, fast_mode=True
+    )
+    assert gradgradcheck(
+        lambda t: (t.sin() * t).sum(1), leaf([[0.3, -0.7]]), check_fwd_over_rev=True
+    )
+
+    class WrongJvp(CubeWithJvp):
+        @staticmethod
+        def jvp(ctx, t):
+            (x,) = ctx.saved_tensors
+            return t * 2 * x**2
+
+    with pytest.raises(minigrad.autograd.GradcheckError, match="forward mode mismatch"):
+        gradcheck(WrongJvp.apply, (x,), check_forward_ad=True)
+    assert gradcheck(WrongJvp.apply, (x,), check_forward_ad=True, raise_exception=False) is False
+    assert gradcheck(WrongJvp.apply, (x,), check_forward_ad=False)  # the backward is right
+    with pytest.raises(NotImplementedError, match="check_batched_grad"):
+        gradcheck(Cube.apply, (x,), check_batched_grad=True)
+
+
+def test_gradcheck_nondet_tol_catches_a_backward_that_is_not_reentrant():
+    calls = []
+
+    class Noisy(Cube):
+        @staticmethod
+        def backward(ctx, g):
+            calls.append(1)
+            return Cube.backward(ctx, g) + 1e-9 * len(calls)
+
+    x = leaf([0.5, 1.0])
+    with pytest.raises(minigrad.autograd.GradcheckError, match="not reentrant"):
+        gradcheck(Noisy.apply, (x,))
+    assert gradcheck(Noisy.apply, (x,), nondet_tol=1e-6)
+
+
+def test_once_differentiable_backward_refuses_a_second_derivative():
+    """As torch.autograd.function.once_differentiable: the backward records no graph; a result
+    that depends on a grad output that requires grad raises when differentiated."""
+    from minigrad.autograd.function import once_differentiable
+
+    class OnceCube(Cube):
+        @staticmethod
+        @once_differentiable
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            assert not minigrad.is_grad_enabled()
+            return g * 3 * x**2
+
+    x = leaf([0.5, 2.0])
+    assert gradcheck(OnceCube.apply, (x,))
+    (g,) = grad(OnceCube.apply(x).sum(), x, create_graph=True)
+    assert g.tolist() == [0.75, 12.0] and not g.requires_grad
+    v = leaf([1.0, 1.0])
+    (g,) = grad(OnceCube.apply(x), x, grad_outputs=v, create_graph=True)
+    with pytest.raises(RuntimeError, match="differentiate twice a function that was marked"):
+        g.sum().backward()
+
+
 def test_leaf_gradients_never_alias_each_other_or_user_tensors():
     a, c = leaf([1.0, 2.0]), leaf([3.0, 4.0])
     (a + c).backward(minigrad.tensor([1.0, 1.0], dtype=minigrad.float64))  # one buffer, two leaves

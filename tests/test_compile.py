@@ -461,3 +461,19 @@ def test_data_from_iterators_or_host_falls_back():
     with pytest.warns(RuntimeWarning, match="host data"):
         out = [compiled().tolist() for _ in range(3)]
     assert out == [[0.0, 2.0], [4.0, 6.0], [8.0, 10.0]]
+
+
+def test_module_compile_in_place(replays):
+    """``module.compile()`` as PyTorch's: the module object and its state_dict stay, its calls
+    go through the compiled function (replayed under no_grad, equal to eager)."""
+    minigrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(4, 8), nn.ReLU(), nn.Linear(8, 2))
+    keys = list(model.state_dict())
+    x = minigrad.randn(5, 4)
+    want = model(x).detach()
+    model.compile(fullgraph=True)
+    assert isinstance(model, nn.Sequential) and list(model.state_dict()) == keys
+    with minigrad.no_grad():
+        got = [model(x) for _ in range(3)]
+    assert replays[0] == 2 and all(minigrad.equal(g, want) for g in got)
+    assert model._compiled_call_impl.eager_reason is None

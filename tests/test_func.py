@@ -268,3 +268,66 @@ def test_per_sample_gradients_on_the_device_stand_in():
     assert HostTransfers.count == before
     for k in want:
         np.testing.assert_allclose(got[k].cpu().numpy(), want[k].numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_nested_vmap_of_grad_with_an_unbatched_argument(torch):
+    """Weights shared by both levels of a nested vmap (sizes 5 and 4) are expanded with the
+    outer level's batch first."""
+    w, a, b = RNG.uniform(-1, 1, (3,)), RNG.uniform(-1, 1, (5, 3)), RNG.uniform(-1, 1, (4, 3))
+
+    def run(m):
+        def f(w, a, b):
+            return (w * a).sum() * (w * b).sin().sum()
+
+        g = m.func.vmap(m.func.vmap(m.func.grad(f), (None, None, 0)), (None, 0, None))
+        return g(_t(m, w), _t(m, a), _t(m, b))
+
+    _close(run(minigrad), run(torch))
+
+
+def test_vmap_of_a_vjp_fn_taken_outside_the_vmap(torch):
+    """``vmap(vjp_fn)(eye)``: the Jacobian's rows, one cotangent of the batch per backward,
+    also inside an outer vmap that the vjp itself ran in."""
+    x, w, xs = RNG.uniform(-1, 1, (4,)), RNG.uniform(-1, 1, (3, 4)), RNG.uniform(-1, 1, (2, 4))
+
+    def rows(m):
+        _, vjp_fn = m.func.vjp(lambda v: (_t(m, w) @ v).tanh(), _t(m, x))
+        return m.func.vmap(vjp_fn)(m.eye(3, dtype=m.float64))
+
+    _close(rows(minigrad), rows(torch))
+
+    def batched(m):
+        def jac(v):
+            _, vjp_fn = m.func.vjp(lambda u: (_t(m, w) @ u).tanh() * u.sum(), v)
+            return m.func.vmap(vjp_fn)(m.eye(3, dtype=m.float64))
+
+        return m.func.vmap(jac)(_t(m, xs))
+
+    _close(batched(minigrad), batched(torch))
+
+
+def test_empirical_ntk_by_vjp_and_jvp_in_nested_vmaps(torch):
+    """The NTK tutorial's ntk-vector products: ``jvp`` with a batch of tangents for one primal,
+    through a Linear layer whose weights are batched at two vmap levels."""
+    state = {k: v.detach() for k, v in _mlp(torch).double().state_dict().items()}
+    x1, x2 = RNG.uniform(-1, 1, (3, 4)), RNG.uniform(-1, 1, (2, 4))
+
+    def ntk(m):
+        net = _mlp(m).double()
+        net.load_state_dict({k: m.tensor(v.numpy()) for k, v in state.items()})
+        params = dict(net.named_parameters())
+
+        def fnet(p, x):
+            return m.func.functional_call(net, p, (x.unsqueeze(0),)).squeeze(0)
+
+        def get_ntk(a, b):
+            out, vjp_fn = m.func.vjp(lambda p: fnet(p, a), params)
+
+            def ntk_slice(vec):
+                return m.func.jvp(lambda p: fnet(p, b), (params,), vjp_fn(vec))[1]
+
+            return m.func.vmap(ntk_slice)(m.eye(out.numel(), dtype=out.dtype))
+
+        return m.func.vmap(m.func.vmap(get_ntk, (None, 0)), (0, None))(_t(m, x1), _t(m, x2))
+
+    _close(ntk(minigrad), ntk(torch))

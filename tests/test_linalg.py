@@ -224,3 +224,29 @@ def test_multi_dot_and_chain_matmul_errors_match_torch():
         np.testing.assert_allclose(minigrad.chain_matmul(a, b).numpy(), (a @ b).numpy())
     with pytest.warns(UserWarning), pytest.raises(RuntimeError, match="2D"):
         minigrad.chain_matmul(a, minigrad.ones(3))
+
+
+@pytest.mark.parametrize(
+    "kw, b_shape",
+    [({"upper": False}, (4, 3)), ({"upper": True}, (2, 4, 2)), ({"upper": False, "left": False},
+     (3, 4)), ({"upper": True, "unitriangular": True}, (4, 1))],
+)  # fmt: skip
+def test_solve_triangular_matches_torch_with_gradients(kw, b_shape):
+    """Only A's triangle is read (the other gets no gradient), batches broadcast."""
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    a = rng.standard_normal((4, 4)) + 4 * np.eye(4)
+    b = rng.standard_normal(b_shape)
+    results = []
+    for m in (minigrad, torch):
+        A, B = (m.tensor(v, requires_grad=True) for v in (a, b))
+        x = m.linalg.solve_triangular(A, B, **kw)
+        (x * m.tensor(np.cos(np.arange(x.numel())).reshape(x.shape))).sum().backward()
+        results.append([x.detach().numpy(), A.grad.numpy(), B.grad.numpy()])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-10, atol=1e-12)
+    for bad, match in (((4,), "at least 2 dimensions"), ((3, 2), "Incompatible shapes")):
+        with pytest.raises(RuntimeError, match=match):
+            linalg.solve_triangular(
+                minigrad.tensor(a), minigrad.zeros(bad, dtype=minigrad.float64), upper=False
+            )

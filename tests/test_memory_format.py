@@ -89,3 +89,20 @@ def test_every_tensor_has_the_strided_layout():
     assert pickle.loads(pickle.dumps(minigrad.strided)) is minigrad.strided
     torch = pytest.importorskip("torch")
     assert repr(torch.zeros(2).layout) == repr(t.layout).replace("minigrad", "torch")
+
+
+@pytest.mark.parametrize(
+    "name", ["zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"]
+)
+@pytest.mark.parametrize("fmt", [None, "preserve_format", "contiguous_format", "channels_last"])
+def test_like_factories_take_memory_format_and_layout_as_torch(name, fmt):
+    """``torch.zeros_like(p, memory_format=torch.preserve_format)`` (PyTorch's own optimizers
+    write it): the result is laid out as the input (or as asked), with the strides PyTorch gives."""
+    strides = []
+    for m in (minigrad, torch):
+        x = m.zeros(2, 3, 4, 5).contiguous(memory_format=m.channels_last)
+        kw = {} if fmt is None else {"memory_format": getattr(m, fmt)}
+        strides.append(getattr(m, name)(x, layout=m.strided, **kw).stride())
+    assert strides[0] == strides[1]
+    with pytest.raises(RuntimeError, match="required rank 5"):
+        minigrad.zeros_like(minigrad.zeros(2, 3), memory_format=minigrad.channels_last_3d)

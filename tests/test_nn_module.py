@@ -190,8 +190,11 @@ def test_load_state_dict_strict_errors_list_keys():
     assert text.startswith("Error(s) in loading state_dict for Net:")
     assert 'Missing key(s) in state_dict: "head.bias".' in text
     assert 'Unexpected key(s) in state_dict: "head.extra".' in text
-    assert "size mismatch for block.fc.weight: copying a param with shape [2, 2]" in text
-    assert "the shape in current model is [8, 4]" in text
+    assert (
+        "size mismatch for block.fc.weight: copying a param with shape minigrad.Size([2, 2])"
+        in text
+    )
+    assert "the shape in current model is minigrad.Size([8, 4])" in text  # as torch.Size([8, 4])
     del state["block.fc.weight"]
     state["block.fc.weight"] = net.block.fc.weight.detach()
     missing, unexpected = Net().load_state_dict(state, strict=False)

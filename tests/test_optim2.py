@@ -258,3 +258,46 @@ def test_state_dicts_without_switches_load():
     opt = optim.Adam([w], fused=False)
     opt.load_state_dict(saved)
     assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["fused"] is False
+
+
+@pytest.mark.parametrize(
+    "name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "ASGD", "RAdam", "NAdam"]
+)
+def test_param_group_defaults_have_pytorchs_values_and_types(name):
+    """A printed optimizer state_dict shows PyTorch's defaults: ``'weight_decay': 0``, not 0.0."""
+    torch = pytest.importorskip("torch")
+    kw = {"lr": 0.01}
+    theirs = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(1))], **kw)
+    ours = getattr(minigrad.optim, name)([minigrad.nn.Parameter(minigrad.zeros(1))], **kw)
+    want = {k: (v, type(v)) for k, v in theirs.param_groups[0].items() if k != "params"}
+    got = {k: (v, type(v)) for k, v in ours.param_groups[0].items() if k != "params"}
+    assert got == want
+
+
+def test_step_hooks_run_around_builtin_and_user_written_steps():
+    """register_step_pre_hook / register_step_post_hook as PyTorch's: hooks see (opt, args,
+    kwargs), a pre hook may replace them, handles remove them, and a step calling
+    super().step() runs them at both levels."""
+    torch = pytest.importorskip("torch")
+
+    def run(m):
+        calls = []
+
+        class Doubling(m.optim.SGD):
+            def step(self, closure=None):
+                calls.append("inner")
+                return super().step(closure)
+
+        p = m.nn.Parameter(m.ones(2))
+        for opt in (m.optim.SGD([p], lr=0.1), Doubling([p], lr=0.1)):
+            pre = opt.register_step_pre_hook(lambda o, a, k: calls.append(("pre", a[0] is o, k)))
+            opt.register_step_post_hook(lambda o, a, k: calls.append(("post", type(o).__name__)))
+            swap = opt.register_step_pre_hook(lambda o, a, k: ((o,), {"closure": lambda: 7.0}))
+            p.grad = m.ones(2)
+            calls.append(opt.step())
+            pre.remove()
+            swap.remove()
+            calls.append(opt.step())
+        return calls, p.detach().tolist()
+
+    assert run(minigrad) == run(torch)

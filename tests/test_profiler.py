@@ -61,6 +61,29 @@ def test_table_sorts_limits_and_names_its_columns():
         averages.table(sort_by="no_such_column")
 
 
+def test_profile_memory_counts_the_bytes_of_new_outputs():
+    """profile_memory=True: each op's new arrays (float32 (5, 16) = 320 B for Linear), views
+    of inputs count nothing, and a range holds its children's bytes in CPU Mem only."""
+    model, x = _model(), minigrad.randn(5, 8)
+    with profile(profile_memory=True) as prof:
+        with record_function("outer"):
+            y = model(x)
+            y.view(20)
+    rows = {r.key: r for r in prof.key_averages()}
+    assert rows["Linear"].self_cpu_memory_usage == 320 + 80 and rows["Tanh"].cpu_memory_usage == 320
+    view = [r for k, r in rows.items() if k not in ("Linear", "Tanh", "outer")]
+    assert view and all(r.self_cpu_memory_usage == 0 for r in view)
+    assert rows["outer"].self_cpu_memory_usage == 0 and rows["outer"].cpu_memory_usage == 720
+    table = prof.key_averages().table(sort_by="self_cpu_memory_usage", row_limit=2)
+    lines = table.splitlines()
+    assert "CPU Mem" in lines[1] and "Self CPU Mem" in lines[1]
+    assert lines[3].startswith("Linear") and "400 B" in lines[3]
+    with profile() as prof:  # without profile_memory: no memory columns, no counts
+        model(x)
+    assert "CPU Mem" not in prof.key_averages().table()
+    assert all(r.cpu_memory_usage == 0 for r in prof.key_averages())
+
+
 def test_chrome_trace_and_tensorboard_handler(tmp_path):
     model, x = _model(), minigrad.randn(5, 8)
     with profile(on_trace_ready=tensorboard_trace_handler(str(tmp_path / "tb"), "w")) as prof:

@@ -651,6 +651,382 @@ def test_fast_neural_style(as_torch, capsys):
     )
 
 
+def test_torch_func_model_ensembling(as_torch, capsys):
+    program = as_torch("model_ensembling")  # stack_module_state, vmap(functional_call), in_dims
+    out = capsys.readouterr().out
+    assert "[5, 5, 5, 5, 5, 5]" in out and "step 40" in out
+    assert program.gap_diff < 1e-5 and program.gap_same < 1e-5
+    assert tuple(program.predictions1_vmap.shape) == (5, 10, 4)
+    assert program.losses[-1] < 0.5 * program.losses[0]
+    assert program.ensemble_acc.item() > 0.8 and tuple(program.member_acc.shape) == (5,)
+
+
+def test_torch_func_per_sample_gradients(as_torch, capsys):
+    program = as_torch("per_sample_grads")  # vmap(grad(compute_loss)) == a loop of autograd.grad
+    assert "Size([16, 8, 1, 3, 3])" in capsys.readouterr().out
+    assert program.max_gap < 1e-5 and program.mean_gap < 1e-5
+    assert list(program.ft_per_sample_grads) == [n for n, _ in program.model.named_parameters()]
+    assert sum(program.losses[-5:]) / 5 < program.losses[0]  # DP-SGD still learns
+
+
+def test_torch_func_jacobians_hessians_and_ntk(as_torch, capsys):
+    program = as_torch("jacobians_hessians")  # vmap(vjp_fn), jacfwd, hvp by jvp(grad), NTK
+    assert "Size([16, 16, 16]) " in capsys.readouterr().out
+    assert program.gap_rev_fwd < 1e-5 and program.gap_autograd_functional < 1e-6
+    assert program.batch_jacobian_shape == (8, 16, 16) and program.gap_hessian < 1e-5
+    assert program.gap_hvp < 1e-5 and program.gap_hvp_full < 1e-3
+    assert tuple(program.ntk_jac.shape) == (5, 4, 3, 3) and program.gap_ntk < 1e-4
+    diag = program.ntk_trace.diagonal()  # Θ(x, x) is a Gram matrix: positive diagonal
+    assert tuple(program.ntk_trace.shape) == (5, 5) and bool((diag > 0).all())
+
+
+def test_forward_mode_ad_tutorial(as_torch, capsys):
+    program = as_torch("forward_ad")  # dual_level, make_dual, unpack_dual, Function.jvp
+    assert "jvp gaps" in capsys.readouterr().out
+    assert program.jvp_gap < 1e-6 and program.fd_gap < 1e-6 and program.af_gap < 1e-10
+    assert program.module_gap < 1e-5 and program.custom_gap < 1e-10
+    assert program.gradcheck_ok is True
+
+
+def test_double_backward_with_custom_functions_tutorial(as_torch, capsys):
+    program = as_torch("double_backward_function")  # gradgradcheck, once_differentiable
+    assert "gradient-penalty training" in capsys.readouterr().out
+    assert program.square_ok and program.square_gg_ok and program.exp_ok and program.exp_gg_ok
+    assert program.sinh_ok and program.sinh_gg_ok and program.sinh_second_gap < 1e-10
+    assert program.sinh_bad_first_ok and program.sinh_bad_gg_ok is False
+    assert program.cube_ok and "does not require grad" in program.once_error
+    assert "marked with @once_differentiable" in program.twice_error
+    assert program.gelu_ok and program.gelu_gap < 1e-9
+    assert program.losses[-1] < 0.3 * program.losses[0]
+
+
+def test_pruning_tutorial(as_torch, capsys):
+    program = as_torch("pruning")  # weight_orig/weight_mask, forward pre-hook, global, custom
+    out = capsys.readouterr().out
+    assert "Global sparsity: 20.00%" in out and "'conv1.weight_orig'" in out
+    assert program.random_zeros == 45 and program.bias_zeros == 3 and program.l1_keeps_largest
+    assert program.channel_zero == 3 and program.history == ["RandomUnstructured", "LnStructured"]
+    assert program.after_remove == ["bias_orig", "weight"] and program.remove_zeros >= 3 * 25
+    assert program.foobar_mask == [0.0, 1.0] * 5
+    assert program.sparsities["conv1"] != program.sparsities["fc1"]  # global, not per layer
+    assert program.fine_tuned_sparsity == pytest.approx(20.0)  # the masks hold in training
+    assert program.losses[-1] < 0.7 * program.losses[0]
+
+
+def test_parametrizations_tutorial(as_torch, capsys):
+    program = as_torch("parametrizations")  # register_parametrization, cached, right_inverse
+    assert "ParametrizationList" in capsys.readouterr().out
+    assert program.symmetric_ok and program.skew_ok and program.spd_ok
+    assert program.cayley_gap < 1e-5 and program.expm_gap < 1e-5 and program.init_gap < 1e-6
+    assert program.cached_calls == 1 and program.n_chained == 2
+    assert program.removed_is_parameter and program.removed_skew
+    assert program.orthogonal_gap < 1e-5 and program.sigma_max == pytest.approx(1.0, abs=1e-3)
+    assert program.wn_keys == [
+        "bias", "parametrizations.weight.original0", "parametrizations.weight.original1",
+    ]  # fmt: skip
+    assert program.wn_gap < 1e-6 and program.rnn_orthogonal_gap < 1e-5
+    assert program.losses[-1] < 0.5 * program.losses[0]
+
+
+def test_profiler_recipe(as_torch, capsys):
+    program = as_torch("profiler_recipe")  # record_function, key_averages, memory, schedule
+    out = capsys.readouterr().out
+    assert "Self CPU time total" in out and "Self CPU Mem" in out and "Input Shapes" in out
+    assert "model_inference" in program.event_names and len(program.event_names) > 4
+    assert program.trace_events and all(
+        e["ph"] == "X" and e["dur"] >= 0 for e in program.trace_events
+    )
+    assert program.ready == [4] and "train_step" in out
+    assert program.losses[-1] < program.losses[0]
+
+
+def test_amp_recipe_on_cpu_and_activation_checkpointing(as_torch, capsys):
+    program = as_torch("amp_checkpointing")  # autocast bf16, GradScaler(enabled=False)
+    assert "bf16 autocast losses" in capsys.readouterr().out
+    assert program.amp_losses[-1] < program.amp_losses[0]
+    assert program.param_dtypes == {program.torch.float32} and program.grad_dtypes_ok
+    assert program.scale is None and program.inference_dtype is program.torch.bfloat16
+    assert program.checkpoint_gap < 1e-6 and program.sequential_gap < 1e-6
+
+
+def test_mixture_of_experts(as_torch, capsys):
+    program = as_torch("mixture_of_experts")  # topk routing, where, index_add_, out[mask] = ...
+    out = capsys.readouterr().out
+    assert "top-2 MoE" in out and "capacity top-1 MoE" in out
+    assert program.losses[-1] < 0.5 * program.losses[0] and program.accuracy > 0.6
+    assert program.expert_counts.sum().item() == 2 * 64 * program.seq_len
+    assert program.dispatch_gap < 1e-5 and 0.9 < program.aux.item() < 2.0
+    assert program.cap_losses[-1] < 0.7 * program.cap_losses[0] and program.cap_accuracy > 0.5
+    assert 0.5 < program.kept_fraction.item() <= 1.0
+
+
+def test_efficientnet_and_mobilenet_blocks(as_torch, capsys):
+    program = as_torch("efficientnet")  # depthwise groups, SE, ReLU6/SiLU, stochastic depth
+    out = capsys.readouterr().out
+    assert "depthwise convs: 5" in out and "after update_bn" in out
+    assert sum(program.losses[-5:]) < 0.7 * sum(program.losses[:5])
+    assert program.accuracy > 0.5  # three classes
+    assert program.sd_eval_identity and 0.2 < program.drop_fraction < 0.4
+    assert program.kept_value == pytest.approx(1 / 0.7)
+    assert program._make_divisible(32 * 0.5) == 16 and program._make_divisible(20) == 24
+
+
+def test_neural_ode_with_rk4(as_torch, capsys):
+    program = as_torch("neural_ode")  # backprop through a hand-written RK4 solver
+    assert "Iter 0060" in capsys.readouterr().out
+    assert sum(program.losses[-10:]) < 0.6 * sum(program.losses[:10])
+    assert program.counted_nfe == program.nfe_per_solve == 36
+    assert 14 < program.order_ratio < 18  # fourth order
+    assert tuple(program.true_y.shape) == (200, 1, 2)
+
+
+def test_gaussian_process_regression(as_torch, capsys):
+    program = as_torch("gaussian_process")  # cholesky, cholesky_solve, solve_triangular
+    assert "2-sigma coverage" in capsys.readouterr().out
+    assert program.losses[-1] < program.losses[0] - 0.5 and program.rmse < 0.2
+    assert program.coverage > 0.6 and 0.05 < program.model.lengthscale.item() < 0.5
+    assert program.mean_gap < 1e-8 and program.cov_gap < 1e-8 and program.logdet_gap < 1e-8
+    assert program.sample_mean_gap < 0.1 and tuple(program.samples.shape) == (200, 51)
+    assert program.mean.dtype == program.torch.float64
+    assert minigrad.get_default_dtype() is minigrad.float32
+
+
+def test_bayesian_neural_network(as_torch, capsys):
+    program = as_torch("bayesian_nn")  # Normal.rsample, kl_divergence, log_prob, entropy
+    assert "predictive std" in capsys.readouterr().out
+    assert program.elbo_history[-1] > program.elbo_history[0] + 0.5 and program.fit_rmse < 0.3
+    assert program.std_gap.mean() > program.std_in.mean()  # less sure between the clusters
+    assert program.std_far.mean() > program.std_in.mean()
+    assert program.kl_relative_gap < 0.01 and program.kl_formula_gap < 1e-3
+    assert program.entropy_gap < 1e-5
+
+
+def test_clip_contrastive_pretraining(as_torch, capsys):
+    program = as_torch("clip_contrastive")  # logit_scale, normalize, symmetric CE, eot argmax
+    out = capsys.readouterr().out
+    assert "zero-shot accuracy" in out and "step 80" in out
+    assert sum(program.losses[-10:]) < 0.8 * sum(program.losses[:10])
+    assert program.zero_shot_acc > 0.4  # four classes
+    assert 1.0 <= program.scales[-1] <= 100.0 and program.scales[-1] != program.scales[0]
+    assert tuple(program.text_probs.shape) == (128, 4)
+    assert (program.text_probs.sum(-1) - 1).abs().max().item() < 1e-5
+
+
+def test_densenet(as_torch, capsys):
+    program = as_torch("densenet")  # torch.cat of features, ModuleDict block, checkpoint path
+    out = capsys.readouterr().out
+    assert "'denseblock1', 'transition1', 'denseblock2', 'norm5'" in out
+    assert program.losses[-1] < 0.5 * program.losses[0] and program.accuracy > 0.6
+    assert program.lrs == [pytest.approx(0.001)] and program.efficient_gap < 1e-5
+    assert program.n_params == 11524
+
+
+def test_state_dict_recipes(as_torch, capsys):
+    program = as_torch("recipes_state_dicts")  # zero_grad, several models in one file, warmstart
+    out = capsys.readouterr().out
+    assert "conv1.weight \t minigrad.Size([6, 3, 5, 5])" in out
+    assert "'dampening': 0, 'weight_decay': 0, 'nesterov': False" in out
+    assert program.opt_state_keys == ["momentum_buffer"]
+    assert program.accumulated_ratio == pytest.approx(2.0) and program.zeroed
+    assert program.set_to_none and program.running_losses[-1] < program.running_losses[0]
+    assert program.multi_gap == 0.0 and program.momentum_restored
+    assert program.missing == ["extra.bias", "extra.weight", "head.bias", "head.weight"]
+    assert program.unexpected == ["fc3.bias", "fc3.weight"] and program.warm_gap == 0.0
+    assert 'Missing key(s) in state_dict: "head.weight"' in program.strict_error
+    assert "copying a param with shape minigrad.Size([84, 120])" in program.shape_mismatch
+    assert program.default_device == program.ctx_device == "cpu"
+
+
+def test_mamba_selective_scan(as_torch, capsys):
+    program = as_torch("mamba_selective_scan")  # split(split_size=...), cumsum scan, einsum
+    assert "next-token accuracy" in capsys.readouterr().out
+    assert program.scan_gap < 1e-5 and program.scan_grad_gap < 1e-4
+    assert program.losses[-1] < 0.2 * program.losses[0] and program.accuracy > 0.8
+    assert program.model.lm_head.weight is program.model.embedding.weight
+
+
+def test_char_rnn_name_classification_tutorial(as_torch, capsys):
+    program = as_torch("char_rnn_classification")  # one-hot lines, nn.RNN hidden, NLLLoss, topk
+    out = capsys.readouterr().out
+    assert "loaded 130 items of data" in out and "train examples = 111" in out
+    assert "(rnn): RNN(58, 64)" in out and "> Kowalczyk" in out
+    assert program.all_losses[-1] < 0.5 * program.all_losses[0]
+    assert program.train_accuracy > 0.6 and program.ascii_name == "Slusarski"
+    assert program.predictions[:2] == ["Japanese", "Polish"]
+    assert tuple(program.test_confusion.shape) == (4, 4)
+
+
+def test_torch_compile_introduction(as_torch, capsys):
+    program = as_torch("compile_intro")  # compile(fn), @compile, module.compile(), train step
+    assert "eager vs compiled training" in capsys.readouterr().out
+    gaps = [program.foo_gap, program.decorator_gap, program.module_gap, program.branch_gap]
+    assert max(gaps + [program.in_place_compile_gap] + program.shape_gaps) < 1e-6
+    assert program.train_gap < 1e-5 and program.weight_gap < 1e-5
+    assert program.compiled_losses[-1] < program.compiled_losses[0]
+    assert isinstance(program.mod2, program.MyModule)
+
+
+def test_tensorboard_recipe(as_torch, capsys):
+    pytest.importorskip("tensorboard")
+    program = as_torch("tensorboard_recipe")  # add_scalar(s), histograms, images, embedding
+    assert "images ['my_images', 'one_image']" in capsys.readouterr().out
+    assert program.steps == list(range(10))
+    assert program.logged_losses == pytest.approx(program.losses, rel=1e-6)
+    assert program.histogram_count == 10 and program.logged_losses[-1] < program.logged_losses[0]
+    assert {"00000", "projector_config.pbtxt", "run_14h_xcosx", "run_14h_xsinx"} <= set(
+        program.subdirs
+    )
+    assert len(program.subdirs) == 6  # and the add_hparams run, named by the time
+
+
+def test_perceiver(as_torch, capsys):
+    program = as_torch("perceiver")  # einsum attention, finfo.max mask, Fourier positions
+    assert "latent layers shared True" in capsys.readouterr().out
+    assert program.attention_gap < 1e-5
+    assert program.losses[-1] < 0.7 * program.losses[0] and program.accuracy > 0.6
+    assert tuple(program.masked_logits.shape) == (4, 3)
+    assert bool(program.masked_logits.isfinite().all())
+
+
+def test_capsule_network_dynamic_routing(as_torch, capsys):
+    program = as_torch("capsule_network")  # squash, matmul of stacked W, routing, margin loss
+    assert "epoch 3" in capsys.readouterr().out
+    assert sum(program.losses[-4:]) < 0.6 * sum(program.losses[:4])
+    assert program.accuracy > 0.6 and program.masked_agrees
+    assert tuple(program.output.shape) == (48, 3, 12, 1)
+    assert tuple(program.reconstructions.shape) == (48, 1, 14, 14)
+    assert float(program.squashed.max()) < 1.0 and float(program.lengths.max()) < 1.0
+
+
+def test_yolo_v1_loss_and_nms(as_torch, capsys):
+    program = as_torch("yolo_loss")  # IoU, box[..., 2:4] = sign * sqrt in the graph, masks, NMS
+    assert "mean IoU" in capsys.readouterr().out
+    assert sum(program.losses[-5:]) < 0.3 * sum(program.losses[:5])
+    assert program.iou_corners == pytest.approx(1 / 7, rel=1e-4)
+    assert program.iou_midpoint == pytest.approx(0.25, rel=1e-4)
+    assert len(program.ious) >= 8 and program.mean_iou > 0.25
+    assert all(len(b) == program.S * program.S and len(b[0]) == 6 for b in program.boxes)
+
+
+def test_lstm_time_series_forecasting(as_torch, capsys):
+    program = as_torch("lstm_forecasting")  # unfold windows, ReduceLROnPlateau, deepcopy best
+    assert "Size([168, 12, 1])" in capsys.readouterr().out
+    assert program.history[-1][0] < 0.5 * program.history[0][0]
+    assert len({lr for _, _, lr in program.history}) >= 2  # the plateau scheduler cut the lr
+    assert program.best_val == min(v for _, v, _ in program.history)
+    assert program.rmse < 0.5 * program.mean_rmse and len(program.forecast) == 30
+
+
+def test_tiny_nerf(as_torch, capsys):
+    program = as_torch("tiny_nerf")  # exclusive cumprod, searchsorted + gather sample_pdf
+    assert "PSNR" in capsys.readouterr().out
+    assert float(program.target.sum()) == pytest.approx(100.0823, rel=1e-4)  # as in PyTorch
+    assert float(program.target_depth.sum()) == pytest.approx(735.0147, rel=1e-4)
+    assert program.losses[-1] < 0.3 * program.losses[0]
+    assert program.final_mse < 0.5 * program.baseline_mse and program.samples_in_range
+    assert tuple(program.z_samples.shape) == (144, 16) and not program.z_samples.requires_grad
+
+
+def test_transe_knowledge_graph_embeddings(as_torch, capsys):
+    program = as_torch("transe_knowledge_graph")  # Embedding(max_norm), MarginRankingLoss
+    assert "mean rank train" in capsys.readouterr().out
+    assert program.losses[-1] < 0.4 * program.losses[0]
+    assert program.train_mean_rank < 8  # of 40 entities: random would be 20.5
+    assert program.norm_before_lookup > 1.0 >= program.max_used_norm - 1e-6  # max_norm at lookup
+
+
+def test_made_masked_autoencoder(as_torch, capsys):
+    program = as_torch("made")  # registered mask buffer, F.linear(mask * weight), orderings
+    assert "autoregressive True" in capsys.readouterr().out
+    assert program.autoregressive_ok and program.mask_counts == list(range(10))
+    assert all(r[0] <= 9 for r in program.res) and program.dependency_counts[0] == 0
+    assert program.history[-1] < program.history[0] - 1.0
+    assert program.entropy < program.history[-1] < 10 * math.log(2)
+    assert program.mask_dtype == program.torch.float32
+
+
+def test_gumbel_softmax_vae(as_torch, capsys):
+    program = as_torch("gumbel_softmax_vae")  # F.gumbel_softmax(hard), scatter_ one-hot codes
+    assert "====> Epoch: 9" in capsys.readouterr().out
+    assert program.losses[-1] < 0.7 * program.losses[0] and program.recon_error < 0.3
+    assert program.temps[-1] == pytest.approx(0.5) and program.temps[0] < 1.0
+    assert (program.soft_sums - 1).abs().max().item() < 1e-5 and program.hard_is_one_hot
+    assert program.straight_through_grad > 0 and tuple(program.sample.shape) == (16, 64)
+
+
+def test_dino_self_distillation(as_torch, capsys):
+    program = as_torch("dino")  # multi-crop, EMA teacher, centering, weight_norm head, schedules
+    out = capsys.readouterr().out
+    assert "epoch 2" in out and "teacher k-NN accuracy" in out
+    assert program.last_layer_frozen == [True] * 4 + [False] * 8
+    assert 0 < program.teacher_differs < 0.2 and program.weight_g_fixed
+    assert program.centers[-1] > program.centers[0] > 0
+    assert all(math.isfinite(v) for v in program.losses) and program.knn_acc > 0.5
+    assert program.optimizer.param_groups[1]["weight_decay"] == 0.0
+    assert program.optimizer.param_groups[0]["weight_decay"] > 0.04
+
+
+def test_pointnet_classification(as_torch, capsys):
+    program = as_torch("pointnet")  # Conv1d over points, max over points, bmm transforms
+    assert "[7] train loss" in capsys.readouterr().out
+    assert sum(program.losses[-3:]) < 0.8 * sum(program.losses[:3])
+    assert program.accuracy > 0.6 and program.permutation_gap < 1e-5
+    assert program.reg_identity == pytest.approx(0.0, abs=1e-6)
+    assert program.final_lr == pytest.approx(0.005 * 0.4**4)
+    assert tuple(program.trans.shape) == (48, 3, 3) and tuple(program.trans_feat.shape) == (
+        48,
+        16,
+        16,
+    )
+
+
+def test_sngan_with_projection_discriminator(as_torch, capsys):
+    program = as_torch("sngan_projection")  # spectral_norm hooks, conditional BN, hinge loss
+    assert "['bias', 'weight_orig'] ['weight_u', 'weight_v']" in capsys.readouterr().out
+    assert all(0.5 < s < 1.5 for s in program.sigmas)
+    assert program.class_match > 0.8 and program.mean_dist < 0.6  # modes 2.0 from the origin
+    assert all(math.isfinite(v) for v in program.d_losses + program.g_losses)
+
+
+def test_set_transformer(as_torch, capsys):
+    program = as_torch("set_transformer")  # split/cat heads, bmm attention, ISAB, PMA, masks
+    assert "settransformer: final L1" in capsys.readouterr().out
+    for losses, mae in program.results.values():
+        assert sum(losses[-10:]) < 0.7 * sum(losses[:10]) and mae < 30  # sets of 1..99
+    assert program.permutation_gap < 1e-5 and program.isab_shape == (2, 9, 16)
+    assert program.padding_weight == 0.0 and program.padding_gap < 1e-5
+
+
+def test_wavenet(as_torch, capsys):
+    program = as_torch("wavenet")  # mu-law, dilated causal Conv1d, gated units, Categorical
+    assert "receptive field 32" in capsys.readouterr().out
+    assert program.roundtrip_error < 0.05 and program.encoded.dtype == program.torch.int64
+    assert program.outside_gap == 0.0 and program.inside_gap > 0.0
+    assert sum(program.losses[-5:]) < 0.85 * sum(program.losses[:5])
+    assert len(program.waveform) == 40 and float(program.waveform.abs().max()) <= 1.0
+
+
+def test_custom_optimizers(as_torch, capsys):
+    program = as_torch("custom_optimizers")  # Optimizer subclasses, Lookahead, step hooks
+    out = capsys.readouterr().out
+    assert "scratch Adam vs torch.optim.Adam" in out and "lookahead: loss" in out
+    assert max(program.adam_gaps) < 1e-5 and program.calls == ["pre", "post"]
+    assert program.state_keys == ["exp_avg", "exp_avg_sq", "step"]
+    assert program.restored_lr == 0.01 and program.restored_step == 22
+    for losses in program.results.values():
+        assert losses[-1] < 0.8 * losses[0]
+    assert program.slow_weights == 4 and program.unchanged_while_frozen and program.changed_after
+    assert program.group_lrs == [0.01, 0.001] and program.group_defaults == (0.9, 0.999)
+
+
+def test_hypernetwork(as_torch, capsys):
+    program = as_torch("hypernetwork")  # split + view into named shapes, functional_call
+    assert "321 generated parameters, grads stay None: True" in capsys.readouterr().out
+    assert program.losses[-1] < 0.1 * program.losses[0]
+    assert program.new_losses[-1] < 0.2 * program.new_losses[0] and program.frozen_unchanged
+    assert program.z_new.grad is not None and program.num_target_params == 321
+
+
 def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
     """``python -m minigrad.as_torch script.py args``: every torch import in the script gives
     minigrad's module, and the script runs as __main__ with its arguments."""

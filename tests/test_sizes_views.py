@@ -511,10 +511,30 @@ def test_setitem_in_the_graph_is_recorded_as_pytorch():
     assert results[0] == results[1]
 
 
-def test_setitem_with_index_tensors_in_the_graph_is_not_supported_yet():
+@needs_torch
+def test_setitem_with_index_tensors_and_masks_in_the_graph_as_pytorch():
+    """``y[mask] = v``, ``y[rows, cols] = v``, ``y[:, idx] = v`` on tensors in the graph:
+    values and the gradients of both the target and the assigned values as PyTorch's."""
+    rng = np.random.default_rng(0)
+    X, V = rng.standard_normal((4, 5)), rng.standard_normal((4, 5))
+
+    def run(m):
+        x, v = m.tensor(X, requires_grad=True), m.tensor(V, requires_grad=True)
+        outs = [x.clone(), x * 1, x * 1, x * 1, x * 1]
+        mask = outs[0][:, 0] > 0
+        outs[0][mask] = v[: int(mask.sum())] * 2
+        outs[1][m.tensor([0, 2]), m.tensor([1, 3])] = v[0, :2]
+        outs[2][:, m.tensor([4, 0])] = v[:, 1:2]  # broadcast over the selected columns
+        outs[3][outs[3] > 0.5] = 0.0
+        outs[4][1, m.tensor([0, 1])] = v[2, 3]
+        sum((o * m.tensor(V).cos()).sum() for o in outs).backward()
+        return [o.detach().numpy() for o in outs] + [x.grad.numpy(), v.grad.numpy()]
+
+    for got, want in zip(run(minigrad), run(torch)):
+        np.testing.assert_allclose(got, want, atol=1e-12)
     h = minigrad.ones(3, requires_grad=True) * 2
-    with pytest.raises(NotImplementedError, match="__setitem__ with index tensors or masks"):
-        h[minigrad.tensor([0, 2])] = 1.0
+    with pytest.raises(RuntimeError, match="cannot be broadcast to indexing result"):
+        h[minigrad.tensor([0, 2])] = minigrad.ones(3)
     with minigrad.no_grad():
         h[minigrad.tensor([0, 2])] = 1.0
     assert h.tolist() == [1.0, 2.0, 1.0]
@@ -627,3 +647,34 @@ def test_shapes_are_sizes_as_torch_size():
             lib.Size([2.5])
         with pytest.raises(TypeError):
             x.shape + [5]
+
+
+@needs_torch
+@pytest.mark.parametrize(
+    "source, destination",
+    [(1, 0), (-1, 0), ((0, 1), (2, 3)), ([3, 0], [0, -1]), ((0, 1), (0,)), ((0, 0), (1, 2)),
+     ((0, 1), (1, 1)), ((5,), (0,)), ((), ())],
+)  # fmt: skip
+def test_movedim_with_several_dims_as_torch(source, destination):
+    """``movedim(x, (a, b), (c, d))`` places each source dim at its destination, the rest in
+    order; mismatched lengths, repeated and out-of-range dims raise as in PyTorch."""
+    data = np.arange(120.0).reshape(2, 3, 4, 5)
+    got = outcome(lambda: minigrad.tensor(data).movedim(source, destination))
+    assert got == outcome(lambda: torch.tensor(data).movedim(source, destination))
+    if got[0] == "ok":
+        m = minigrad.moveaxis(minigrad.tensor(data), source, destination)
+        np.testing.assert_array_equal(
+            m.numpy(), torch.movedim(torch.tensor(data), source, destination).numpy()
+        )
+
+
+@needs_torch
+def test_split_keyword_names_as_torch():
+    """``Tensor.split(split_size=...)`` but ``torch.split(t, split_size_or_sections=...)``."""
+    for m in (minigrad, torch):
+        x = m.arange(6.0)
+        assert [t.tolist() for t in x.split(split_size=[2, 4], dim=0)] == [[0, 1], [2, 3, 4, 5]]
+        assert [len(t) for t in m.split(x, split_size_or_sections=4)] == [4, 2]
+        assert [len(t) for t in x.unsafe_split(split_size=3)] == [3, 3]
+        with pytest.raises(TypeError):
+            x.split(split_size_or_sections=2)

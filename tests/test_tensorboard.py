@@ -127,3 +127,27 @@ def test_cli_train_tensorboard(tmp_path):
     assert events.Scalars("epoch/test_accuracy")[0].step == 1
     assert events.Graph().node
     assert _read(logs / "hparams").Scalars("hparam/test_accuracy")
+
+
+def test_add_embedding_writes_the_projector_files_as_pytorch(tmp_path):
+    torch = pytest.importorskip("torch")
+    from torch.utils.tensorboard import SummaryWriter as TorchWriter
+
+    mat = np.arange(12.0).reshape(4, 3) / 7
+    for name, lib, writer_cls in (("m", minigrad, SummaryWriter), ("t", torch, TorchWriter)):
+        with writer_cls(str(tmp_path / name)) as writer:
+            writer.add_embedding(lib.tensor(mat), metadata=list("abcd"), tag="points")
+            writer.add_embedding(
+                lib.tensor(mat[:2]), metadata=[["x", 1], ["y", 2]], metadata_header=["name", "n"],
+                global_step=3, tag="pairs",
+            )  # fmt: skip
+    for rel in ("projector_config.pbtxt", "00000/points/metadata.tsv", "00003/pairs/metadata.tsv"):
+        assert (tmp_path / "m" / rel).read_text() == (tmp_path / "t" / rel).read_text()
+    for rel in ("00000/points/tensors.tsv", "00003/pairs/tensors.tsv"):
+        got = np.loadtxt(tmp_path / "m" / rel, delimiter="\t", ndmin=2)
+        want = np.loadtxt(tmp_path / "t" / rel, delimiter="\t", ndmin=2)
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    with pytest.raises(NotImplementedError, match="label_img"):
+        SummaryWriter(str(tmp_path / "x")).add_embedding(
+            minigrad.zeros(2, 2), label_img=minigrad.zeros(2, 1, 2, 2)
+        )

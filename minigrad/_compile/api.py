@@ -104,6 +104,10 @@ def compile(
 class CompiledFunction:
     """A function with its traces: call it as the function (see :func:`compile`)."""
 
+    # Met in a walk (a module's compiled call, ``Module.compile``), it is keyed by identity:
+    # its traces are its own cache, not state the traced code reads.
+    _walk_by_identity = True
+
     def __init__(self, fn, fullgraph: bool = False):
         self._orig_mod = fn  # torch's name for the wrapped callable
         self._fullgraph = fullgraph

@@ -141,7 +141,9 @@ class _Walk:
                 self.snap.opaque = True  # a copy of the locals: only a full walk can compare
             if obj.gi_frame is not None:
                 self._mapping(dict(obj.gi_frame.f_locals), depth)
-        elif isinstance(obj, (types.ModuleType, type, types.BuiltinFunctionType)):
+        elif isinstance(obj, (types.ModuleType, type, types.BuiltinFunctionType)) or getattr(
+            cls, "_walk_by_identity", False
+        ):
             tokens.append(("const", key))
         elif hasattr(obj, "__dict__"):
             if isinstance(obj, Optimizer):

@@ -117,7 +117,7 @@ def _remainder(op, a, b, z, ta, tb):
 
 def _with_bias(bias_shape):
     """``y = op(x, w) + b`` (linear, convolution): bilinear in (x, w), plus the bias tangent laid
-    out as the op adds the bias (``bias_shape(tb)``)."""
+    out as the op adds the bias (``bias_shape(tb, w)``)."""
 
     def rule(op, args, ts, out):
         x, w, _ = args
@@ -126,7 +126,7 @@ def _with_bias(bias_shape):
             [
                 None if tx is None else copy.copy(op)(tx, w, None),
                 None if tw is None else copy.copy(op)(x, tw, None),
-                None if tb is None else bias_shape(tb),
+                None if tb is None else bias_shape(tb, w),
             ]
         )
 
@@ -226,8 +226,8 @@ RULES = {
     # products
     "MatMul": multilinear,
     "Einsum": multilinear,
-    "LinearOp": _with_bias(lambda tb: tb),
-    "Convolution": _with_bias(lambda tb: tb.reshape(1, -1, 1, 1)),
+    "LinearOp": _with_bias(lambda tb, w: tb.unsqueeze(-2) if w.ndim == 3 else tb),  # stacked
+    "Convolution": _with_bias(lambda tb, w: tb.reshape(1, -1, 1, 1)),
     "Im2Col": linear,
     "Col2Im": linear,
     "AvgPool": linear,

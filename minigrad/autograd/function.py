@@ -1,6 +1,9 @@
-"""Custom differentiable functions: subclass ``Function`` with ``forward`` and ``backward``."""
+"""Custom differentiable functions: subclass ``Function`` with ``forward`` and ``backward``
+(``once_differentiable`` marks a backward that is not itself differentiable)."""
 
 from __future__ import annotations
+
+import functools
 
 from .. import dtypes
 from . import _forward_ops, forward_ad, grad_mode, graph
@@ -153,3 +156,54 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
     )
     ctx.to_save = ()
     return tuple(wrapped)
+
+
+class _DelayedError(Function):
+    """Identity on ``output`` whose backward raises: the result of a once-differentiable
+    backward run while a graph is being built (``create_graph=True``)."""
+
+    @staticmethod
+    def forward(ctx, output, *inputs):
+        return output.clone()
+
+    @staticmethod
+    def backward(ctx, *grad_outputs):
+        raise RuntimeError(
+            "trying to differentiate twice a function that was marked with @once_differentiable"
+        )
+
+
+def once_differentiable(backward):
+    """Decorate a custom Function's ``backward`` that is not itself differentiable: it runs
+    without recording a graph, and differentiating its results again (double backward) raises.
+
+    Example:
+        >>> class Cube(minigrad.autograd.Function):
+        ...     @staticmethod
+        ...     def forward(ctx, x):
+        ...         ctx.save_for_backward(x)
+        ...         return x**3
+        ...     @staticmethod
+        ...     @once_differentiable
+        ...     def backward(ctx, grad):
+        ...         (x,) = ctx.saved_tensors
+        ...         return grad * 3 * x**2
+    """
+
+    @functools.wraps(backward)
+    def wrapper(ctx, *args):
+        with grad_mode.no_grad():
+            outputs = backward(ctx, *args)
+        tracked = [a for a in args if isinstance(a, graph.Tensor) and a.requires_grad]
+        if not (grad_mode.is_grad_enabled() and tracked):
+            return outputs
+        single = not isinstance(outputs, tuple)
+        wrapped = tuple(
+            _DelayedError.apply(o, *tracked)
+            if isinstance(o, graph.Tensor) and o.is_floating_point()
+            else o
+            for o in ((outputs,) if single else outputs)
+        )
+        return wrapped[0] if single else wrapped
+
+    return wrapper

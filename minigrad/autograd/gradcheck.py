@@ -20,15 +20,27 @@ def gradcheck(
     atol: float = 1e-5,
     rtol: float = 1e-3,
     raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_batched_forward_grad: bool = False,
+    check_forward_ad: bool = False,
+    check_backward_ad: bool = True,
+    fast_mode: bool = False,
+    masked: bool | None = None,
     seed: int = 0,
 ) -> bool:
     """Check ``func``'s gradients at ``inputs`` against central differences.
 
-    For each floating or complex output a random upstream gradient ``v`` (never all ones,
-    which hides transposition bugs) is drawn; the vector-Jacobian product ``vᵀJ`` from backward
-    is compared, for every input that requires grad, element by element with
-    ``(f(x + eps·eᵢ) - f(x - eps·eᵢ))·v / (2·eps)``. The check passes where
-    ``|analytic - numeric| <= atol + rtol·|numeric|``.
+    Backward (``check_backward_ad``, default): for each floating or complex output a random
+    upstream gradient ``v`` (never all ones, which hides transposition bugs) is drawn; the
+    vector-Jacobian product ``vᵀJ`` from backward is compared, for every input that requires
+    grad, element by element with ``(f(x + eps·eᵢ) - f(x - eps·eᵢ))·v / (2·eps)``; backward
+    runs twice and the two results may differ by at most ``nondet_tol``. Forward
+    (``check_forward_ad``): the tangent of every output for each basis direction ``eᵢ`` of each
+    input, by :mod:`minigrad.autograd.forward_ad`, against the same differences. A value
+    passes where ``|analytic - numeric| <= atol + rtol·|numeric|``.
 
     Complex tensors are checked as pairs of real numbers, under PyTorch's convention: with the
     real function ``L = Re Σ conj(v)·output``, backward from ``v`` must give every complex
@@ -40,18 +52,48 @@ def gradcheck(
             or complex128.
         raise_exception: raise :class:`GradcheckError` naming the worst element (default),
             or return False.
+        check_grad_dtypes: also require each gradient to have its input's dtype.
+        fast_mode: accepted; minigrad always runs the full (element by element) check, which
+            is stricter than PyTorch's fast mode.
+        check_undefined_grad: accepted; minigrad's engine gives backward zeros for outputs
+            that got no gradient, so there is no separate undefined-gradient path to check.
+        check_batched_grad, check_batched_forward_grad, masked: not implemented (True raises
+            NotImplementedError).
 
     Returns:
         True if every gradient matches.
     """
-    inputs = (
-        inputs
-        if isinstance(inputs, tuple)
-        else tuple(inputs)
-        if isinstance(inputs, list)
-        else (inputs,)
-    )
+    for name, flag in (
+        ("check_batched_grad", check_batched_grad),
+        ("check_batched_forward_grad", check_batched_forward_grad),
+        ("masked", masked),
+    ):
+        if flag:
+            raise NotImplementedError(f"gradcheck: {name}=True is not implemented in minigrad")
+    inputs = _as_inputs(inputs)
     checked = _checked_inputs(inputs)
+    failure = None
+    if check_backward_ad:
+        failure = _check_backward(func, inputs, checked, eps, atol, rtol, nondet_tol, seed)
+    if failure is None and check_grad_dtypes and check_backward_ad:
+        failure = _check_dtypes(func, inputs, checked)
+    if failure is None and check_forward_ad:
+        failure = _check_forward(func, inputs, checked, eps, atol, rtol)
+    if failure is None:
+        return True
+    if raise_exception:
+        raise GradcheckError(failure)
+    return False
+
+
+def _as_inputs(inputs) -> tuple:
+    if isinstance(inputs, tuple):
+        return inputs
+    return tuple(inputs) if isinstance(inputs, list) else (inputs,)
+
+
+def _check_backward(func, inputs, checked, eps, atol, rtol, nondet_tol, seed) -> str | None:
+    """The first mismatch of vᵀJ by backward against central differences (None if none)."""
     rng = np.random.default_rng(seed)
     outputs = _float_outputs(func(*inputs))
     vs = [out.new_tensor(_upstream(rng, out)) for out in outputs]
@@ -60,14 +102,83 @@ def gradcheck(
     numeric = {i: _numeric(func, inputs, i, hosted, eps) for i in checked}
     for k, (out, v) in enumerate(zip(outputs, vs)):
         analytic = _analytic(out, [inputs[i] for i in checked], v)
-        for i, a in zip(checked, analytic):
+        again = _analytic(out, [inputs[i] for i in checked], v)
+        for i, a, b in zip(checked, analytic, again):
+            if a is not None and b is not None:
+                gap = float((a - b).abs().max().item()) if a.numel() else 0.0
+                if gap > nondet_tol:
+                    return (
+                        f"Backward is not reentrant, i.e., running backward with same input and "
+                        f"grad_output multiple times gives different values for input {i} "
+                        f"(largest difference {gap}, nondet_tol={nondet_tol})"
+                    )
             failure = _compare(a, numeric[i][k], atol, rtol)
             if failure is not None:
-                message = f"Jacobian mismatch for output {k} with respect to input {i}: {failure}"
-                if raise_exception:
-                    raise GradcheckError(message)
-                return False
-    return True
+                return f"Jacobian mismatch for output {k} with respect to input {i}: {failure}"
+    return None
+
+
+def _check_dtypes(func, inputs, checked) -> str | None:
+    for out in _float_outputs(func(*inputs)):
+        if not out.requires_grad:
+            continue
+        grads = _analytic(out, [inputs[i] for i in checked], out.new_ones(out.shape))
+        for i, g in zip(checked, grads):
+            if g is not None and g.dtype != inputs[i].dtype:
+                return (
+                    f"Gradient has dtype mismatch: input {i} is {inputs[i].dtype}, grad {g.dtype}"
+                )
+    return None
+
+
+def _check_forward(func, inputs, checked, eps, atol, rtol) -> str | None:
+    """The first mismatch of J·eᵢ by forward-mode AD against central differences."""
+    from . import forward_ad
+
+    for i in checked:
+        x = inputs[i]
+        columns = _numeric_columns(func, inputs, i, eps)
+        for n, idx in enumerate(np.ndindex(*x.shape)):
+            direction = np.zeros(x.shape)
+            direction[idx] = 1.0
+            with forward_ad.dual_level():
+                duals = list(inputs)
+                duals[i] = forward_ad.make_dual(x, x.new_tensor(direction))
+                outs = _float_outputs(func(*duals))
+                tangents = [forward_ad.unpack_dual(o).tangent for o in outs]
+            for k, (o, t) in enumerate(zip(outs, tangents)):
+                failure = _compare(
+                    None if t is None else t.detach(), columns[k][n].reshape(o.shape), atol, rtol
+                )
+                if failure is not None:
+                    return (
+                        f"Jacobian computed with forward mode mismatch for output {k} with "
+                        f"respect to input {i}, direction {idx}: {failure}"
+                    )
+    return None
+
+
+def _numeric_columns(func, inputs, i, eps) -> list:
+    """Per output, the central-difference Jacobian columns ``(numel(input_i), numel(out))``."""
+    x = inputs[i]
+    values = x.device.backend.to_host(x._data)
+    columns = None
+    for n, idx in enumerate(np.ndindex(*x.shape)):
+        original = float(values[idx])
+        x._data[idx] = original + eps
+        plus = [_host(o) for o in _float_outputs(func(*inputs))]
+        x._data[idx] = original - eps
+        minus = [_host(o) for o in _float_outputs(func(*inputs))]
+        x._data[idx] = original
+        if columns is None:
+            columns = [np.zeros((x.numel(), p.size)) for p in plus]
+        for col, p, m in zip(columns, plus, minus):
+            col[n] = ((p - m) / (2 * eps)).reshape(-1)
+    return columns or []
+
+
+def _host(t) -> np.ndarray:
+    return t.device.backend.to_host(t.detach()._data).astype(np.float64)
 
 
 def gradgradcheck(
@@ -78,17 +189,23 @@ def gradgradcheck(
     eps: float = 1e-6,
     atol: float = 1e-5,
     rtol: float = 1e-3,
+    gen_non_contig_grad_outputs: bool = False,
     raise_exception: bool = True,
+    nondet_tol: float = 0.0,
+    check_undefined_grad: bool = True,
+    check_grad_dtypes: bool = False,
+    check_batched_grad: bool = False,
+    check_fwd_over_rev: bool = False,
+    check_rev_over_rev: bool = True,
+    fast_mode: bool = False,
+    masked: bool = False,
     seed: int = 0,
 ) -> bool:
-    """Check second derivatives: gradcheck of the map (inputs, v) -> vᵀJ built with create_graph."""
-    inputs = (
-        inputs
-        if isinstance(inputs, tuple)
-        else tuple(inputs)
-        if isinstance(inputs, list)
-        else (inputs,)
-    )
+    """Check second derivatives: :func:`gradcheck` of the map (inputs, v) -> vᵀJ built with
+    create_graph, by backward (``check_rev_over_rev``) and by forward mode over it
+    (``check_fwd_over_rev``). ``gen_non_contig_grad_outputs`` is accepted (minigrad's random
+    grad outputs are contiguous); the other flags are :func:`gradcheck`'s."""
+    inputs = _as_inputs(inputs)
     checked = _checked_inputs(inputs)
     outputs = _float_outputs(func(*inputs))
     if grad_outputs is None:
@@ -118,6 +235,14 @@ def gradgradcheck(
         atol=atol,
         rtol=rtol,
         raise_exception=raise_exception,
+        nondet_tol=nondet_tol,
+        check_undefined_grad=check_undefined_grad,
+        check_grad_dtypes=check_grad_dtypes,
+        check_batched_grad=check_batched_grad,
+        check_forward_ad=check_fwd_over_rev,
+        check_backward_ad=check_rev_over_rev,
+        fast_mode=fast_mode,
+        masked=masked,
         seed=seed + 2,
     )
 

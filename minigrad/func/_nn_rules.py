@@ -26,6 +26,8 @@ def _linear(op, vals, flags, size):
     x, w, b = vals
     if not (flags[1] or flags[2]):
         return op(x, w, b)  # Linear takes any leading dims: the batch is one more
+    if w.ndim - flags[1] == 3:  # the stacked form already, from an inner vmap level
+        return _linear_stacked(op, vals, flags, size)
     # per-sample weights: the op's stacked form, (B, M, in) with (B, out, in) and (B, out)
     lead = tuple(x.shape[1:-1]) if flags[0] else tuple(x.shape[:-1])
     rows = (size if flags[0] else 1, math.prod(lead), x.shape[-1])
@@ -34,6 +36,24 @@ def _linear(op, vals, flags, size):
     y = op(rows, w, b)  # an unbatched bias (out,) broadcasts as it is
     out = (size,) + lead + (y.shape[-1],)
     return y if tuple(y.shape) == out else y.reshape(out)
+
+
+def _linear_stacked(op, vals, flags, size):
+    """Linear on stacked samples ``(I, M, in)``, ``(I, out, in)`` (the rule of an inner vmap
+    level) batched again at this level: both batches merged into the stack's dim."""
+    x, w, b = (_expanded(v, f, size) if v is not None else None for v, f in zip(vals, flags))
+    inner = w.shape[1]
+    merged = size * inner
+    x = x.expand((size, inner) + tuple(x.shape[2:]))  # a stack of one x serves every sample
+    y = op(
+        x.reshape((merged,) + tuple(x.shape[2:])),
+        w.reshape((merged,) + tuple(w.shape[2:])),
+        None if b is None or b.ndim == 2 else b.reshape((merged,) + tuple(b.shape[2:])),
+    )
+    y = y.reshape((size, inner) + tuple(y.shape[1:]))
+    if b is not None and b.ndim == 2:  # one bias (out,) for every sample of both levels
+        y = y + b[:, None, None, :]
+    return y
 
 
 @rule("Embedding")

@@ -15,6 +15,7 @@ require grad, the result is built with ``create_graph=True``.
 from __future__ import annotations
 
 import functools
+import math
 import threading
 
 from .. import backend, creation
@@ -99,7 +100,7 @@ def _expanded_leaf(t, levels):
     with backend.on(dev):
         view = dev.xp.broadcast_to(t._data, sizes + t._data.shape)
     leaf = graph.Tensor._make(view, dev, True)
-    for level, _ in reversed(levels):
+    for level, _ in levels:  # the outermost level's batch is the physical dim 0
         leaf = make_batched(leaf, level)
     return leaf
 
@@ -320,6 +321,7 @@ def vjp(func, *primals, has_aux: bool = False):
     flat_out, out_spec = tree_flatten(out)
     phys = [_physical_out(o, "vjp") for o in flat_out]
     create = run.create_graph(phys)
+    levels_at_call = active_levels()
 
     def vjp_fn(cotangents, retain_graph: bool = True, create_graph: bool | None = None):
         flat_ct, ct_spec = tree_flatten(cotangents)
@@ -340,11 +342,54 @@ def vjp(func, *primals, has_aux: bool = False):
         used = [(p, c) for p, c in zip(phys, cts) if p.grad_fn is not None or p.requires_grad]
         if not used:
             return tuple(_zeros_like_inputs_all(run))
+        new_levels = active_levels()[len(levels_at_call) :]
+        if new_levels and active_levels()[: len(levels_at_call)] == levels_at_call:
+            return _vjp_in_new_vmap(run, used, len(levels_at_call), new_levels, make)
         grads = run.gradients([p for p, _ in used], [c for _, c in used], make, retain_graph)
         return grads
 
     result_out = tree_unflatten([o if create else o.detach() for o in flat_out], out_spec)
     return (result_out, vjp_fn, aux) if has_aux else (result_out, vjp_fn)
+
+
+def _vjp_in_new_vmap(run: _Run, used, n_old: int, new_levels, create_graph: bool):
+    """A ``vjp_fn`` called inside vmaps entered after ``vjp`` ran (``vmap(vjp_fn)(basis)``,
+    the Jacobian-by-rows idiom): the graph holds no batch dims of those levels, so each of their
+    cotangents gets its own backward (``grad(is_grads_batched=True)``), and the stacked
+    gradients are batched at the new levels."""
+    k = len(new_levels)
+    sizes = tuple(size for _, size in new_levels)
+    front = tuple(range(k))
+    batched = []
+    for p, c in used:  # c: (old levels..., new levels..., *p.shape); new levels to the front
+        c = c.movedim(tuple(range(n_old, n_old + k)), front)
+        batched.append(c.reshape((-1,) + tuple(p.shape)))
+    flat = run.flat_inputs()
+    bases = [physical(x) for x in flat]
+    grads = engine.grad(
+        [p for p, _ in used],
+        bases,
+        grad_outputs=batched,
+        retain_graph=True,
+        create_graph=create_graph,
+        allow_unused=True,
+        is_grads_batched=True,
+    )
+    out = []
+    for base, g in zip(bases, grads):
+        if g is None:
+            g = creation.zeros_like(base).expand((math.prod(sizes),) + tuple(base.shape))
+        elif not create_graph:
+            g = g.detach()
+        g = g.reshape(sizes + tuple(base.shape)).movedim(front, tuple(range(n_old, n_old + k)))
+        for level, _ in active_levels():  # outermost level's batch dim first
+            g = make_batched(g, level)
+        out.append(g)
+    groups, i = [], 0
+    for spec, group in zip(run.specs, run.inputs):
+        groups.append(tree_unflatten(out[i : i + len(group)], spec))
+        i += len(group)
+    return tuple(groups)
 
 
 def _zeros_like_inputs_all(run: _Run):
@@ -390,6 +435,7 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
                 f"jvp(f, primals, tangents): Expected primals and tangents to have the same "
                 f"shape, got {list(p.shape)} and {list(t.shape)}"
             )
+    flat_p = [_batched_like_tangent(p, t) for p, t in zip(flat_p, flat_t)]
     with forward_ad._nested_level() as level:
         duals = [forward_ad.make_dual(p, t, level=level) for p, t in zip(flat_p, flat_t)]
         _depth.value += 1  # gradients taken inside stay tensors with tangents (not detached)
@@ -411,6 +457,15 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
     out_value = tree_unflatten(flat_out, out_spec)
     tangent_out = tree_unflatten(results, out_spec)
     return (out_value, tangent_out, aux) if has_aux else (out_value, tangent_out)
+
+
+def _batched_like_tangent(primal, tangent):
+    """``primal`` expanded along the vmap levels its tangent is batched at and it is not (a
+    batch of tangents for one primal: ``vmap(lambda v: jvp(f, (x,), (v,)))``), so that the
+    tangents lie in the primal's layout."""
+    if set(levels_of(tangent)) <= set(levels_of(primal)):
+        return primal
+    return _batch_all(primal, active_levels())
 
 
 def _basis(t):

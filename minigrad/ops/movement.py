@@ -239,11 +239,34 @@ def transpose(input, dim0, dim1):
 
 
 def movedim(input, source, destination):
-    src = normalize_dim(source, input.ndim, "movedim")
-    dst = normalize_dim(destination, input.ndim, "movedim")
-    order = [d for d in range(input.ndim) if d != src]
-    order.insert(dst, src)
-    return Permute(tuple(order))(input)
+    """``input`` with dims ``source`` moved to positions ``destination`` (ints or sequences of
+    the same length), the other dims keeping their order; a view.
+
+    Example:
+        >>> minigrad.zeros(2, 3, 4, 5).movedim((0, 1), (2, 3)).shape
+        minigrad.Size([4, 5, 2, 3])
+    """
+    src = _dim_list(source, input.ndim, "source")
+    dst = _dim_list(destination, input.ndim, "destination")
+    if len(src) != len(dst):
+        raise RuntimeError(
+            f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
+            f"contain the same number of dims as destination ({list(dst)} dims)"
+        )
+    order = [None] * input.ndim
+    for s, d in zip(src, dst):
+        order[d] = s
+    rest = iter(d for d in range(input.ndim) if d not in src)
+    return Permute(tuple(next(rest) if o is None else o for o in order))(input)
+
+
+def _dim_list(dims, ndim: int, what: str) -> tuple:
+    """``movedim``'s ``source``/``destination``: an int or a sequence of distinct dims."""
+    given = (dims,) if isinstance(dims, int) else tuple(dims)
+    out = tuple(normalize_dim(d, ndim, "movedim") for d in given)
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"movedim: repeated dim in `{what}` ({list(given)})")
+    return out
 
 
 def expand(input, *sizes):

@@ -19,6 +19,7 @@ from .. import backend, dtypes
 from ..autograd import grad_mode
 from ..autograd.graph import version_counter
 from ..tensor import Tensor
+from . import _step_hooks
 
 # Keys that learning-rate schedulers add to param groups; they may be present on one side of a
 # state_dict load and not the other.
@@ -204,6 +205,21 @@ class Optimizer:
             paired = isinstance(value, Tensor) and value.shape == proxy.shape
             state[key] = _complex_view(value) if paired and value.is_floating_point() else value
 
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        step = cls.__dict__.get("step")
+        if step is not None and not getattr(step, "_with_step_hooks", False):
+            cls.step = _step_hooks.with_step_hooks(step)  # hooks run around a user's own step
+
+    def register_step_pre_hook(self, hook):
+        """Run ``hook(optimizer, args, kwargs)`` before each ``step``; it may return new
+        ``(args, kwargs)``. Returns a handle whose ``remove()`` unregisters it."""
+        return _step_hooks.register(self, "_step_pre_hooks", hook)
+
+    def register_step_post_hook(self, hook):
+        """Run ``hook(optimizer, args, kwargs)`` after each ``step``. Returns a handle."""
+        return _step_hooks.register(self, "_step_post_hooks", hook)
+
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         """Fill ``state`` for parameter ``p`` before its first update."""
 
@@ -317,6 +333,8 @@ class Optimizer:
             lines += [f"    {k}: {group[k]}" for k in sorted(group) if k != "params"]
         return "\n".join(lines + [")"])
 
+
+Optimizer.step = _step_hooks.with_step_hooks(Optimizer.step)  # as every subclass's own step
 
 _SET_ERROR = (
     "optimizer parameters need to be organized in ordered collections, but the ordering of "

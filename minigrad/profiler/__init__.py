@@ -3,7 +3,9 @@
 While a :class:`profile` records, every op that runs (forward: ``Mul``, ``LinearOp``, ...), every
 backward node the engine runs (``MulBackward``, ...) and every :class:`record_function` range is
 one event with its start and end (``time.perf_counter_ns``), its thread, its nesting and, with
-``record_shapes=True``, its input shapes. ``key_averages()`` sums them by name (self time: the
+``record_shapes=True``, its input shapes; with ``profile_memory=True``, the bytes of the new
+arrays the op returned (an output that is a view of an input counts nothing; frees are not
+tracked, so no row is negative as some of PyTorch's are). ``key_averages()`` sums them by name (self time: the
 event's own time, less the events nested in it), ``table()`` prints them as PyTorch does,
 ``export_chrome_trace(path)`` writes them for ``chrome://tracing`` / Perfetto.
 
@@ -97,11 +99,12 @@ def tensorboard_trace_handler(dir_name: str, worker_name: str | None = None, use
 
 # -- recording ---------------------------------------------------------------------------------
 class _Event:
-    __slots__ = ("name", "start", "end", "thread", "shapes", "children")
+    __slots__ = ("name", "start", "end", "thread", "shapes", "children", "memory", "child_memory")
 
     def __init__(self, name, start, thread, shapes):
         self.name, self.start, self.end = name, start, start
         self.thread, self.shapes, self.children = thread, shapes, 0
+        self.memory = self.child_memory = 0  # bytes allocated by the event itself, and inside
 
 
 class _Recording(threading.local):
@@ -127,6 +130,7 @@ def _end(event: _Event) -> None:
     opened.pop()
     if opened:
         opened[-1].children += event.end - event.start
+        opened[-1].child_memory += event.memory + event.child_memory
     for prof in _active:
         prof._events.append(event)
 
@@ -146,10 +150,28 @@ def _op_hook(op, args):
     event = _begin(type(op).label(), _shapes(args) if record_shapes else None)
     _recording.passing.add(key)
     try:
-        return True, op(*args)
+        out = op(*args)
+        if any(p._profile_memory for p in _active):
+            event.memory = _new_bytes(out, args)
+        return True, out
     finally:
         _recording.passing.discard(key)
         _end(event)
+
+
+def _root(array):
+    while getattr(array, "base", None) is not None:
+        array = array.base
+    return array
+
+
+def _new_bytes(out, args) -> int:
+    """The bytes of the arrays in ``out`` that are not views of the inputs' arrays."""
+    outs = out if isinstance(out, (tuple, list)) else (out,)
+    inputs = {id(_root(a._data)) for a in args if isinstance(a, Tensor)}
+    return sum(
+        o._data.nbytes for o in outs if isinstance(o, Tensor) and id(_root(o._data)) not in inputs
+    )
 
 
 def _node_hook(node, grads):
@@ -208,7 +230,9 @@ class profile:  # noqa: N801 - PyTorch spells it in lower case
             after each step), and ``on_trace_ready(prof)`` runs at the end of each cycle.
         on_trace_ready: e.g. :func:`tensorboard_trace_handler`.
         record_shapes: keep each op's input shapes (``key_averages(group_by_input_shape=True)``).
-        profile_memory, with_stack, with_flops, with_modules: accepted; not recorded.
+        profile_memory: keep the bytes each op allocated (the ``CPU Mem``/``Self CPU Mem``
+            columns; ``sort_by="self_cpu_memory_usage"``).
+        with_stack, with_flops, with_modules: accepted; not recorded.
     """
 
     def __init__(self, activities=None, *, schedule=None, on_trace_ready=None,
@@ -218,6 +242,7 @@ class profile:  # noqa: N801 - PyTorch spells it in lower case
         self.activities = set(activities or (ProfilerActivity.CPU,))
         self._schedule, self._on_trace_ready = schedule, on_trace_ready
         self._record_shapes = record_shapes
+        self._profile_memory = profile_memory
         self._events: list = []
         self._step = 0
         self._recording = False
@@ -255,6 +280,11 @@ class profile:  # noqa: N801 - PyTorch spells it in lower case
                 self._events = []
             self._set_recording(True)
 
+    @property
+    def step_num(self) -> int:
+        """How many times :meth:`step` has been called."""
+        return self._step
+
     def _action(self) -> ProfilerAction:
         if self._schedule is None:
             return ProfilerAction.RECORD
@@ -290,7 +320,9 @@ class profile:  # noqa: N801 - PyTorch spells it in lower case
             avg.count += 1
             avg.cpu_time_total += (e.end - e.start) / 1e3
             avg.self_cpu_time_total += (e.end - e.start - e.children) / 1e3
-        return EventList(groups.values())
+            avg.self_cpu_memory_usage += e.memory
+            avg.cpu_memory_usage += e.memory + e.child_memory
+        return EventList(groups.values(), memory=self._profile_memory)
 
     def export_chrome_trace(self, path: str) -> None:
         """Write the events in the Chrome trace format (``chrome://tracing``, Perfetto)."""
@@ -315,6 +347,9 @@ class FunctionEventAvg:
         self.cpu_time_total = self.self_cpu_time_total = 0.0
         self.device_time_total = self.self_device_time_total = 0.0
         self.cuda_time_total = self.self_cuda_time_total = 0.0
+        self.cpu_memory_usage = self.self_cpu_memory_usage = 0  # bytes
+        self.device_memory_usage = self.self_device_memory_usage = 0
+        self.cuda_memory_usage = self.self_cuda_memory_usage = 0
 
     @property
     def cpu_time(self) -> float:
@@ -329,7 +364,12 @@ class FunctionEventAvg:
 
 
 class EventList(list):
-    """A list of :class:`FunctionEventAvg` that prints as PyTorch's table."""
+    """A list of :class:`FunctionEventAvg` that prints as PyTorch's table (with memory columns
+    when the profile recorded memory)."""
+
+    def __init__(self, rows=(), memory: bool = False):
+        super().__init__(rows)
+        self.memory = memory
 
     def table(self, sort_by: str | None = None, row_limit: int = 100, **_) -> str:
         """The rows sorted by ``sort_by`` (an attribute: ``"cpu_time_total"``,
@@ -343,12 +383,16 @@ class EventList(list):
             rows = rows[:row_limit]
         self_total = sum(r.self_cpu_time_total for r in self) or 1.0
         shapes = any(r.input_shapes is not None for r in rows)
-        head = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg",
-                "# of Calls"] + (["Input Shapes"] if shapes else [])  # fmt: skip
+        memory = getattr(self, "memory", False)
+        head = ["Name", "Self CPU %", "Self CPU", "CPU total %", "CPU total", "CPU time avg"]
+        head += (["CPU Mem", "Self CPU Mem"] if memory else []) + ["# of Calls"]
+        head += ["Input Shapes"] if shapes else []
         body = [
             [r.key, f"{100 * r.self_cpu_time_total / self_total:.2f}%",
              _us(r.self_cpu_time_total), f"{100 * r.cpu_time_total / self_total:.2f}%",
-             _us(r.cpu_time_total), _us(r.cpu_time), str(r.count)]
+             _us(r.cpu_time_total), _us(r.cpu_time)]
+            + ([_bytes(r.cpu_memory_usage), _bytes(r.self_cpu_memory_usage)] if memory else [])
+            + [str(r.count)]
             + ([str(r.input_shapes if r.input_shapes is not None else [])] if shapes else [])
             for r in rows
         ]  # fmt: skip
@@ -375,6 +419,14 @@ def _us(value: float) -> str:
     if value >= 1e3:
         return f"{value / 1e3:.3f}ms"
     return f"{value:.3f}us"
+
+
+def _bytes(n: int) -> str:
+    """A byte count as PyTorch's table prints it (``480.00 KB``, ``0 B``)."""
+    for unit, size in (("GB", 2**30), ("MB", 2**20), ("KB", 2**10)):
+        if abs(n) >= size:
+            return f"{n / size:.2f} {unit}"
+    return f"{n} B"
 
 
 def _register_autograd_path() -> None:

@@ -216,8 +216,8 @@ class StateMixin:
                 )
             elif tuple(value.shape) != tuple(current.shape):
                 errors.append(
-                    f"size mismatch for {key}: copying a param with shape {list(value.shape)} "
-                    f"from checkpoint, the shape in current model is {list(current.shape)}."
+                    f"size mismatch for {key}: copying a param with shape {value.shape!r} "
+                    f"from checkpoint, the shape in current model is {current.shape!r}."
                 )
             else:
                 self._load_one(name, current, value, assign)

@@ -83,6 +83,13 @@ class Module(StateMixin):
 
     # -- calling ------------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        compiled = self.__dict__.get("_compiled_call_impl")
+        if compiled is not None:
+            return compiled(*args, **kwargs)
+        return self._call_impl(*args, **kwargs)
+
+    def _call_impl(self, *args, **kwargs):
+        """forward, with the hooks when there are any."""
         if not (
             self._forward_pre_hooks
             or self._forward_hooks
@@ -92,7 +99,13 @@ class Module(StateMixin):
             return self.forward(*args, **kwargs)
         return call_with_hooks(self, args, kwargs)
 
-    _call_impl = __call__
+    def compile(self, *args, **kwargs) -> None:
+        """Compile this module's calls in place with :func:`minigrad.compile` (same arguments):
+        the module stays this object, its ``state_dict`` keys unchanged, as PyTorch's
+        ``Module.compile``."""
+        from ... import compile as compile_fn  # the top level, above nn: imported on use
+
+        self._compiled_call_impl = compile_fn(self._call_impl, *args, **kwargs)
 
     def register_forward_pre_hook(
         self, hook, *, prepend: bool = False, with_kwargs: bool = False

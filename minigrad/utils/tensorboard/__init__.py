@@ -27,8 +27,8 @@ __all__ = ["SummaryWriter"]
 
 
 class SummaryWriter:
-    """Writes scalars, histograms, images, figures, text, hyperparameters and the model graph
-    to event files in ``log_dir`` for TensorBoard, with ``torch.utils.tensorboard``'s API.
+    """Writes scalars, histograms, images, figures, text, hyperparameters, embeddings and the
+    model graph to event files in ``log_dir`` for TensorBoard, with ``torch.utils.tensorboard``'s API.
 
     Args:
         log_dir: where to write; default ``runs/<date>_<host><comment>``.
@@ -173,6 +173,49 @@ class SummaryWriter:
             self._add(summary, None, None, writer)
         for key, value in metric_dict.items():
             self._add(_summary.scalar(key, value), global_step, None, writer)
+
+    def add_embedding(
+        self,
+        mat,
+        metadata=None,
+        label_img=None,
+        global_step=None,
+        tag: str = "default",
+        metadata_header=None,
+    ):
+        """Log points ``mat`` (N, D) for the Projector tab, with one ``metadata`` label per row
+        (or, with ``metadata_header``, one list of columns per row), as PyTorch writes them:
+        ``<log_dir>/<step:05d>/<tag>/tensors.tsv`` and ``metadata.tsv``, and an entry appended to
+        ``<log_dir>/projector_config.pbtxt``. ``label_img`` (sprite images) is not implemented.
+        """
+        if label_img is not None:
+            raise NotImplementedError(
+                "add_embedding: label_img (a sprite image) is not implemented"
+            )
+        rows = _summary.to_numpy(mat)
+        if rows.ndim != 2:
+            raise ValueError(f"add_embedding: mat must be 2-D (N, D), got shape {rows.shape}")
+        subdir = f"{str(global_step or 0).zfill(5)}/{tag.replace('/', '_')}"
+        save_path = os.path.join(self.log_dir, subdir)
+        os.makedirs(save_path, exist_ok=True)
+        entry = [f'  tensor_name: "{tag}:{str(global_step or 0).zfill(5)}"']
+        if metadata is not None:
+            if len(metadata) != len(rows):
+                raise ValueError(
+                    f"add_embedding: {len(metadata)} metadata rows for {len(rows)} points"
+                )
+            lines = [str(m) for m in metadata]
+            if metadata_header is not None:
+                lines = ["\t".join(str(c) for c in metadata_header)]
+                lines += ["\t".join(str(c) for c in row) for row in metadata]
+            with open(os.path.join(save_path, "metadata.tsv"), "w") as f:
+                f.write("\n".join(lines) + "\n")
+            entry.append(f'  metadata_path: "{subdir}/metadata.tsv"')
+        with open(os.path.join(save_path, "tensors.tsv"), "w") as f:
+            f.writelines("\t".join(repr(float(v)) for v in row) + "\n" for row in rows)
+        entry.append(f'  tensor_path: "{subdir}/tensors.tsv"')
+        with open(os.path.join(self.log_dir, "projector_config.pbtxt"), "a") as f:
+            f.write("embeddings {\n" + "\n".join(entry) + "\n}\n")
 
     def add_graph(
         self, model, input_to_model=None, verbose: bool = False, use_strict_trace: bool = True
