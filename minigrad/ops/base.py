@@ -109,6 +109,7 @@ class Op(Node):
         tensor_cls = graph.Tensor
         device = None
         requires_grad = False
+        complex_ok = self.supports_complex  # (read once: most ops are called on real tensors)
         arrays = []
         for a in args:
             if isinstance(a, tensor_cls):
@@ -122,7 +123,7 @@ class Op(Node):
                 if not requires_grad:  # the flag, read past the property unless a is a view
                     requires_grad = a._requires_grad if a._base is None else a.requires_grad
                 data = a._data
-                if data.dtype.kind == "c" and not self.supports_complex:
+                if not complex_ok and data.dtype.kind == "c":
                     raise _complex_unsupported(self)
                 arrays.append(data)
             else:

@@ -7,7 +7,7 @@ gradient descent on both parts. Backward through ``w = f(z)`` then gives
 ``grad_z = conj(∂w/∂z)·grad_w + (∂w/∂z̄)·conj(grad_w)``:
 
 - for a holomorphic ``f`` (products, exp, log, sin, ...) it is ``conj(f'(z))·grad_w``: the
-  real formula with its derivative conjugated (:func:`holomorphic`, :func:`conj_of`);
+  real formula with its derivative conjugated (:func:`holomorphic`, :func:`conjugates`);
 - for ``conj`` it is ``conj(grad_w)``; for real-valued ``|z|``, ``angle``, ``real``, ``imag``
   it follows from the two partial derivatives (see each op);
 - a real input that fed a complex computation gets the real part (the engine takes it).
@@ -40,12 +40,17 @@ def is_complex_value(x) -> bool:
     return d.kind == "c" if isinstance(d, np.dtype) else d.is_complex
 
 
-def conj_of(ns, x):
-    """``conj(x)`` for complex ``x`` (array, tensor or number), ``x`` itself otherwise: the
-    factor a holomorphic derivative contributes to a gradient."""
-    if not is_complex_value(x):
-        return x
-    return x.conjugate() if isinstance(x, builtins.complex) else ns.conj(x)
+def conjugates(*factors) -> tuple:
+    """The conjugates of the factors a product's backward multiplies a complex gradient by
+    (tensors, Python numbers or None). Callers test the gradient's dtype first, inline: a
+    real gradient means a real product, whose factors are used as they are."""
+    return tuple(_conjugate(f) for f in factors)
+
+
+def _conjugate(x):
+    if isinstance(x, graph.Tensor):
+        return conj(x)
+    return x.conjugate() if isinstance(x, builtins.complex) else x
 
 
 def holomorphic(op_cls):

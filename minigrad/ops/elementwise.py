@@ -16,7 +16,7 @@ import numpy as np
 from .. import backend, dtypes
 from ..autograd import graph
 from .base import Op, constant, scalar_tensor
-from .complex import conj_of, holomorphic
+from .complex import conjugates, holomorphic
 
 # -- type promotion -----------------------------------------------------------------------------
 
@@ -159,12 +159,14 @@ class Mul(Op):
 
     def backward(self, gz):
         a, b = self.saved_tensors
+        if gz._data.dtype.kind == "c":
+            a, b = conjugates(a, b)
         edge_a, edge_b = self.next_functions  # (needs_input_grad, without its call)
         return self.formula(_mul_vjp, gz, a, b, edge_a is not None, edge_b is not None)
 
 
 def _mul_vjp(ns, gz, a, b, need_a, need_b):
-    return (gz * conj_of(ns, b) if need_a else None), (gz * conj_of(ns, a) if need_b else None)
+    return (gz * b if need_a else None), (gz * a if need_b else None)
 
 
 class Div(Op):
@@ -178,11 +180,12 @@ class Div(Op):
 
     def backward(self, gz):
         a, b = self.saved_tensors
+        if gz._data.dtype.kind == "c":
+            a, b = conjugates(a, b)
         return self.formula(_div_vjp, gz, a, b, *self.needs_input_grad)
 
 
 def _div_vjp(ns, gz, a, b, need_a, need_b):
-    a, b = conj_of(ns, a), conj_of(ns, b)
     return (gz / b if need_a else None), (-gz * a / (b * b) if need_b else None)
 
 

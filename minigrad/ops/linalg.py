@@ -10,7 +10,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import graph
 from .base import Op
-from .complex import conj
+from .complex import conjugates
 from .elementwise import promote
 
 
@@ -55,7 +55,8 @@ class MatMul(Op):
     def backward(self, gc):
         a, b = self.saved_tensors
         need_a, need_b = self.needs_input_grad
-        a, b = conj(a), conj(b)  # (complex tensors: the factors' conjugates; else themselves)
+        if gc._data.dtype.kind == "c":
+            a, b = conjugates(a, b)
         if a.ndim == 1 and b.ndim == 1:
             return (gc * b if need_a else None), (gc * a if need_b else None)
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
@@ -133,6 +134,8 @@ class Einsum(Op):
 
     def backward(self, gy):
         operands = self.saved_tensors
+        if gy._data.dtype.kind == "c":
+            operands = conjugates(*operands)
         grads = []
         for i, (subs, edge) in enumerate(zip(self.inputs, self.next_functions)):
             if edge is None:
@@ -144,7 +147,7 @@ class Einsum(Op):
             g = einsum(
                 ",".join([self.output] + [s for s, _ in others]) + "->" + kept,
                 gy,
-                *[conj(t) for _, t in others],
+                *[t for _, t in others],
             )
             if kept != subs:  # letters summed away in this operand alone: broadcast back
                 sizes = dict(zip(kept, g.shape))

@@ -6,7 +6,7 @@ from ... import backend, dtypes
 from ...autograd import grad_mode, graph
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
-from ...ops.complex import conj
+from ...ops.complex import conjugates
 from ...ops.indexing import IndexAdd, check_range
 from ...ops.linalg import times_transposed
 from ._utils import maybe_inplace
@@ -39,7 +39,8 @@ class LinearOp(Op):
 
     def backward(self, gy):
         x, w, _ = self.saved_tensors
-        x, w = conj(x), conj(w)  # (complex tensors: the factors' conjugates; else themselves)
+        if gy._data.dtype.kind == "c":
+            x, w = conjugates(x, w)
         vjp = _stacked_linear_vjp if w.ndim == 3 else _linear_vjp
         return self.formula(vjp, gy, x, w, self.needs_input_grad)
 

@@ -14,7 +14,7 @@ import math
 from ...ops import Op, stack
 from ...ops import pad as pad_op
 from ...ops.base import autocast_inputs
-from ...ops.complex import conj
+from ...ops.complex import conjugates
 from ._windows import Geometry, add_windows, im2col, make_geometry, pair
 
 __all__ = ["conv1d", "conv2d", "conv3d", "fold", "unfold"]
@@ -91,7 +91,9 @@ class Convolution(Op):
 
     def backward(self, gy):
         x, w, _ = self.saved_tensors
-        w = conj(w)  # (complex tensors: the factors' conjugates; else themselves)
+        complex_grad = gy._data.dtype.kind == "c"
+        if complex_grad:
+            (w,) = conjugates(w)
         need_x, need_w, need_b = self.needs_input_grad
         g, (n, o), (ho, wo), (kh, kw) = self.groups, gy.shape[:2], self.geom.out, self.geom.kernel
         k = math.prod(w.shape[1:])
@@ -103,7 +105,9 @@ class Convolution(Op):
             gx = Col2Im(self.geom, "ncijhw")(gcols)
         if need_w:
             # Recomputed (and recorded) when dw must be differentiable in x.
-            cols = conj(self.reuse("cols", lambda: Im2Col(self.geom)(x), x))
+            cols = self.reuse("cols", lambda: Im2Col(self.geom)(x), x)
+            if complex_grad:
+                (cols,) = conjugates(cols)
             per_sample = cols.reshape(g, k, n, ho * wo).permute(2, 0, 3, 1)  # (N, G, L, K)
             gw = (gy4 @ per_sample).sum(0).reshape(w.shape)
         if need_b:
