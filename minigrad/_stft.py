@@ -6,6 +6,8 @@ summed squared window (overlap-add), so gradients flow through both, to any orde
 
 from __future__ import annotations
 
+import warnings
+
 from . import dtypes
 from .autograd import graph
 from .creation import arange, ones, zeros
@@ -49,7 +51,15 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
         spectrum = spectrum * n_fft**-0.5
     spectrum = spectrum.transpose(-1, -2)
     spectrum = spectrum if batched else spectrum.squeeze(0)
-    return spectrum if return_complex else view_as_real(spectrum)
+    if return_complex:
+        return spectrum
+    warnings.warn(
+        "stft: return_complex=False is deprecated, as in PyTorch; pass return_complex=True and "
+        "call minigrad.view_as_real on the result for the (..., 2) layout",
+        UserWarning,
+        stacklevel=2,
+    )
+    return view_as_real(spectrum)
 
 
 def istft(input, n_fft, hop_length=None, win_length=None, window=None, center=True,
@@ -110,6 +120,14 @@ def _frame_settings(x, n_fft, hop_length, win_length, window, op: str) -> tuple:
             f"{op}: expected 0 < win_length <= n_fft, but got win_length={win_length}"
         )
     if window is None:
+        if op == "stft":
+            warnings.warn(
+                "stft: no window was given, so a rectangular one is used, which leaks spectral "
+                "energy between frequencies; minigrad.hann_window or hamming_window leak less "
+                "(pass window=minigrad.ones(n_fft) to keep the rectangle without this warning)",
+                UserWarning,
+                stacklevel=3,
+            )
         real = dtypes.to_real(x.dtype) if x.dtype.is_complex else x.dtype
         window = ones(win_length, dtype=real, device=x.device)
     elif not isinstance(window, graph.Tensor) or window.ndim != 1 or window.shape[0] != win_length:

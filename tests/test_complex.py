@@ -474,3 +474,14 @@ def test_in_place_forms_on_complex_tensors_as_torch():
         z = lib.tensor([1 + 2j, -3j], dtype=lib.complex128)
         z.conj_physical_().mul_(1j).add_(1).exp_()
         np.testing.assert_allclose(host(z), np.exp(np.array([1 + 2j, -3j]).conj() * 1j + 1))
+
+
+def test_stft_warns_where_pytorch_warns():
+    x = minigrad.randn(40)
+    with pytest.warns(UserWarning, match="rectangular"):
+        minigrad.stft(x, 16, return_complex=True)
+    with pytest.warns(UserWarning, match="return_complex=False is deprecated"):
+        minigrad.stft(x, 16, window=minigrad.hann_window(16), return_complex=False)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        minigrad.stft(x, 16, window=minigrad.hann_window(16), return_complex=True)
