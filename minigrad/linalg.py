@@ -13,6 +13,7 @@ from collections import namedtuple
 
 import numpy as np  # host-side constants only (finfo)
 
+from . import dtypes
 from .autograd import grad_mode
 from .ops import decompositions as _d
 from .ops.base import constant, normalize_dim, on_input_device
@@ -26,12 +27,15 @@ from .tensor import Tensor
 SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
 QRResult = namedtuple("qr", ["Q", "R"])
 EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+EigResult = namedtuple("eig", ["eigenvalues", "eigenvectors"])
 SVDResult = namedtuple("svd", ["U", "S", "Vh"])
 
 __all__ = [
     "cholesky",
     "det",
+    "eig",
     "eigh",
+    "eigvals",
     "eigvalsh",
     "inv",
     "matmul",
@@ -215,6 +219,24 @@ def eigh(A, UPLO="L"):  # noqa: N803
     op = _d.Eigh(UPLO)
     w, v = op.unpack(op(A))
     return EighResult(w, v)
+
+
+@on_input_device
+def eig(A):  # noqa: N803
+    """``(eigenvalues, eigenvectors)`` of general square matrices, complex (complex64 for
+    float32 input, complex128 for float64), eigenvectors of norm 1, as ``torch.linalg.eig``.
+    Gradients need distinct eigenvalues and a loss that does not depend on the eigenvectors'
+    phases (which are arbitrary), as PyTorch's."""
+    _square(A, "eig")
+    _full_precision(A, "eig")
+    op = _d.Eig(dtypes.to_complex(A.dtype).numpy)
+    w, v = op.unpack(op(A))
+    return EigResult(w, v)
+
+
+def eigvals(A):  # noqa: N803
+    """The eigenvalues of general square matrices, complex (see :func:`eig`)."""
+    return eig(A).eigenvalues
 
 
 def eigvalsh(A, UPLO="L"):  # noqa: N803

@@ -134,6 +134,35 @@ class Eigh(_Packed):
         return v @ inner @ v.mT
 
 
+class Eig(_Packed):
+    """λ, V = eig(A) (a general square matrix; complex results, unit-norm eigenvectors); with
+    E ᵢⱼ = λⱼ - λᵢ off the diagonal and Vᴴ dV's diagonal real parts R,
+    dA = V⁻ᴴ (diag(dλ) + (Vᴴ dV - Vᴴ V R) / conj(E)) Vᴴ (distinct eigenvalues; the loss must
+    not depend on the eigenvectors' phases, which are arbitrary; a real A takes the real part)"""
+
+    backward_name = "LinalgEigBackward0"
+    supports_complex = True
+
+    def __init__(self, complex_dtype):
+        self.complex_dtype = complex_dtype
+
+    def forward(self, a):
+        w, v = self.xp.linalg.eig(a)  # (NumPy gives real arrays when every eigenvalue is real)
+        w, v = w.astype(self.complex_dtype, copy=False), v.astype(self.complex_dtype, copy=False)
+        return self.pack(a.shape[:-2], w, v)
+
+    def backward(self, g):
+        (out,) = self.saved_tensors
+        w, v = self.unpack(out)
+        gw, gv = self.unpack(g)
+        vh = v.mH
+        vh_gv = vh @ gv
+        real_diagonal = _diag(vh_gv.diagonal(dim1=-2, dim2=-1).real.to(vh_gv.dtype))
+        f = _off_diagonal_inverse((w.unsqueeze(-2) - w.unsqueeze(-1)).conj())
+        inner = _diag(gw) + f * (vh_gv - (vh @ v) @ real_diagonal)
+        return Solve()(vh, inner @ vh)  # V⁻ᴴ (…) Vᴴ
+
+
 class SVD(_Packed):
     """U, S, Vh = svd(A) (reduced); with Fᵢⱼ = 1/(sⱼ² - sᵢ²) off the diagonal,
     dA = U[(F∘(UᵀdU - dUᵀU))S + diag(dS) + S(F∘(VᵀdV - dVᵀV))]Vᵀ

@@ -142,6 +142,20 @@ REDUCTIONS_AND_SHAPES = [
     OpInfo("tril", lambda m, a: a.tril(), [Sample(C((3, 3)))]),
 ]
 
+_WELL_SEPARATED = V([[4.0, 1.0, -0.5], [0.3, 1.0, 0.8], [-0.6, 0.2, -2.5]])
+
+
+def _eig_invariants(m, a):
+    """What eig determines, as one complex tensor: each eigenvalue plus i times a weighted sum
+    of its eigenvector's magnitudes (the phases are arbitrary), sorted by real part so that
+    both libraries' orders agree."""
+    values, vectors = m.linalg.eig(a)
+    magnitudes = vectors.abs()
+    weights = m.arange(1, a.shape[-1] + 1, dtype=magnitudes.dtype, device=a.device).unsqueeze(-1)
+    spread = (magnitudes * weights).sum(-2)
+    return (values + spread * 1j).gather(-1, values.real.argsort(-1))
+
+
 PRODUCTS = [
     OpInfo(
         "linear",
@@ -166,6 +180,13 @@ PRODUCTS = [
         lambda m, x, w: m.nn.functional.conv1d(x, w, padding=1, dilation=2),
         [Sample(C((1, 2, 5)), C((3, 2, 2)))],
     ),
+    OpInfo(
+        "linalg.eig",
+        _eig_invariants,
+        [Sample(_WELL_SEPARATED), Sample(C((3, 3))), Sample(T((2, 3, 3)))],
+        note="a loss of eigenvalues and eigenvector magnitudes: the phases are arbitrary",
+    ),
+    OpInfo("linalg.eigvals", lambda m, a: m.linalg.eigvals(a), [Sample(_WELL_SEPARATED)]),
     OpInfo(
         "linalg.solve",
         lambda m, a, b: m.linalg.solve(a, b),
