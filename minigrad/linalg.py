@@ -211,14 +211,16 @@ def qr(A, mode="reduced"):  # noqa: N803
 
 @on_input_device
 def eigh(A, UPLO="L"):  # noqa: N803
-    """``(eigenvalues, eigenvectors)`` of symmetric matrices, eigenvalues ascending; only the
-    ``UPLO`` ('L' or 'U') triangle is read. Gradients need distinct eigenvalues."""
+    """``(eigenvalues, eigenvectors)`` of symmetric or Hermitian matrices, eigenvalues
+    ascending (real also for complex ``A``); only the ``UPLO`` ('L' or 'U') triangle is read.
+    Gradients need distinct eigenvalues (and, for complex ``A``, a loss that does not depend on
+    the eigenvectors' phases)."""
     _square(A, "eigh")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     op = _d.Eigh(UPLO)
     w, v = op.unpack(op(A))
-    return EighResult(w, v)
+    return EighResult(w.real if A.is_complex() else w, v)
 
 
 @on_input_device

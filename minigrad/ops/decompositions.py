@@ -112,10 +112,12 @@ def _diag(v):
 
 
 class Eigh(_Packed):
-    """λ, V = eigh(A) (A symmetric, ascending λ); with K = skew(Vᵀ dV),
-    dA = V (diag(dλ) + F ∘ K) Vᵀ, Fᵢⱼ = 1/(λⱼ - λᵢ) off the diagonal (distinct eigenvalues)"""
+    """λ, V = eigh(A) (A symmetric or Hermitian, ascending λ); with K = skew(Vᴴ dV),
+    dA = V (diag(dλ) + F ∘ K) Vᴴ, Fᵢⱼ = 1/(λⱼ - λᵢ) off the diagonal (distinct eigenvalues;
+    for complex A, a loss that does not depend on the eigenvectors' phases)"""
 
     backward_name = "LinalgEighBackward0"
+    supports_complex = True  # (the packed λ is complex then: linalg.eigh takes its real part)
 
     def __init__(self, uplo: str):
         self.uplo = uplo
@@ -128,10 +130,10 @@ class Eigh(_Packed):
         (out,) = self.saved_tensors
         w, v = self.unpack(out)
         gw, gv = self.unpack(g)
-        vt_gv = v.mT @ gv
+        vh_gv = v.mH @ gv
         f = _off_diagonal_inverse(w.unsqueeze(-2) - w.unsqueeze(-1))
-        inner = f * (0.5 * (vt_gv - vt_gv.mT)) + _diag(gw)
-        return v @ inner @ v.mT
+        inner = f * (0.5 * (vh_gv - vh_gv.mH)) + _diag(gw)
+        return v @ inner @ v.mH
 
 
 class Eig(_Packed):

@@ -156,6 +156,15 @@ def _eig_invariants(m, a):
     return (values + spread * 1j).gather(-1, values.real.argsort(-1))
 
 
+def _eigh_invariants(m, a):
+    """eigh of the Hermitian ``a + aᴴ``: eigenvalues (real) plus i times a weighted sum of
+    each eigenvector's magnitudes."""
+    values, vectors = m.linalg.eigh(a + a.mH)
+    magnitudes = vectors.abs()
+    weights = m.arange(1, a.shape[-1] + 1, dtype=magnitudes.dtype, device=a.device).unsqueeze(-1)
+    return values + (magnitudes * weights).sum(-2) * 1j
+
+
 PRODUCTS = [
     OpInfo(
         "linear",
@@ -187,6 +196,13 @@ PRODUCTS = [
         note="a loss of eigenvalues and eigenvector magnitudes: the phases are arbitrary",
     ),
     OpInfo("linalg.eigvals", lambda m, a: m.linalg.eigvals(a), [Sample(_WELL_SEPARATED)]),
+    OpInfo(
+        "linalg.eigh",
+        _eigh_invariants,
+        [Sample(C((3, 3))), Sample(C((2, 2, 2)))],
+        note="Hermitian A + Aᴴ; eigenvalues and eigenvector magnitudes (phases are arbitrary)",
+    ),
+    OpInfo("linalg.eigvalsh", lambda m, a: m.linalg.eigvalsh(a + a.mH), [Sample(C((3, 3)))]),
     OpInfo(
         "linalg.solve",
         lambda m, a, b: m.linalg.solve(a, b),
