@@ -251,7 +251,7 @@ def svd(A, full_matrices=True):  # noqa: N803
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending. ``full_matrices=True`` (the
     default, as PyTorch) pads U and Vh to square; those extra columns carry no gradient.
     Gradients need distinct non-zero singular values, and a loss that does not depend on the
-    signs of the singular vectors."""
+    signs (for complex ``A``, the phases) of the singular vectors."""
     _matrix(A, "svd")
     _full_precision(A, "svd")
     op = _d.SVD()
@@ -265,7 +265,7 @@ def svd(A, full_matrices=True):  # noqa: N803
             u = cat([u, constant(xp.ascontiguousarray(fu[..., :, k:]), A.device)], -1)
         if n > k:
             vh = cat([vh, constant(xp.ascontiguousarray(fvh[..., k:, :]), A.device)], -2)
-    return SVDResult(u, s, vh)
+    return SVDResult(u, s.real if A.is_complex() else s, vh)
 
 
 def svdvals(A):  # noqa: N803
@@ -498,7 +498,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
         cutoff = cutoff.clamp(min=atol)
     keep = s > cutoff
     inv_s = (keep * s + (~keep)).reciprocal() * keep
-    return matmul(vh.mT * inv_s.unsqueeze(-2), u.mT)
+    return matmul(vh.mH * inv_s.unsqueeze(-2), u.mH)
 
 
 def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803

@@ -131,6 +131,8 @@ class Eigh(_Packed):
         w, v = self.unpack(out)
         gw, gv = self.unpack(g)
         vh_gv = v.mH @ gv
+        if out.is_complex():  # λ is real: only the real part of its gradient counts
+            gw = gw.real.to(out.dtype)
         f = _off_diagonal_inverse(w.unsqueeze(-2) - w.unsqueeze(-1))
         inner = f * (0.5 * (vh_gv - vh_gv.mH)) + _diag(gw)
         return v @ inner @ v.mH
@@ -171,6 +173,7 @@ class SVD(_Packed):
          + (I - UUᵀ)dU S⁻¹Vᵀ + U S⁻¹dVᵀ(I - VVᵀ)   (Townsend; distinct non-zero s)"""
 
     backward_name = "LinalgSvdBackward0"
+    supports_complex = True  # (the packed S is complex then: linalg.svd takes its real part)
 
     def forward(self, a):
         u, s, vh = self.xp.linalg.svd(a, full_matrices=False)
@@ -182,16 +185,21 @@ class SVD(_Packed):
         gu, gs, gvh = self.unpack(g)
         m, n = self.input_meta[0][0][-2:]
         k = s.shape[-1]
-        v, gv = vh.mT, gvh.mT
+        v, gv = vh.mH, gvh.mH
         f = _off_diagonal_inverse((s * s).unsqueeze(-2) - (s * s).unsqueeze(-1))
-        ut_gu, vt_gv = u.mT @ gu, v.mT @ gv
-        left = (f * (ut_gu - ut_gu.mT)) * s.unsqueeze(-2)  # (F∘J) S
-        right = s.unsqueeze(-1) * (f * (vt_gv - vt_gv.mT))  # S (F∘K)
-        ga = u @ (left + right + _diag(gs)) @ vh
+        ut_gu, vt_gv = u.mH @ gu, v.mH @ gv
+        left = (f * (ut_gu - ut_gu.mH)) * s.unsqueeze(-2)  # (F∘J) S
+        right = s.unsqueeze(-1) * (f * (vt_gv - vt_gv.mH))  # S (F∘K)
+        if out.is_complex():  # S is real: only the real part of its gradient counts
+            gs = gs.real.to(out.dtype)
+        inner = left + right + _diag(gs)
+        if out.is_complex():  # the phase shared by uᵢ and vᵢ: its part of Uᴴ dU
+            inner = inner + _diag(ut_gu.diagonal(dim1=-2, dim2=-1).imag * 1j / s)
+        ga = u @ inner @ vh
         if m > k:
             ga = ga + ((gu - u @ ut_gu) / s.unsqueeze(-2)) @ vh
         if n > k:
-            ga = ga + u @ ((gv - v @ vt_gv).mT / s.unsqueeze(-1))
+            ga = ga + u @ ((gv - v @ vt_gv).mH / s.unsqueeze(-1))
         return ga
 
 

@@ -165,6 +165,24 @@ def _eigh_invariants(m, a):
     return values + (magnitudes * weights).sum(-2) * 1j
 
 
+def _svd_invariants(m, a):
+    """The reduced SVD's singular values plus i times weighted sums of the magnitudes of each
+    left and right singular vector."""
+    u, s, vh = m.linalg.svd(a, full_matrices=False)
+    rows = m.arange(1, a.shape[-2] + 1, dtype=s.dtype, device=a.device).unsqueeze(-1)
+    cols = m.arange(1, a.shape[-1] + 1, dtype=s.dtype, device=a.device)
+    spread = (u.abs() * rows).sum(-2) + (vh.abs() * cols).sum(-1)
+    return s + spread * 1j
+
+
+def _svd_reweighted(m, a):
+    """U diag(c) Vh for fixed weights c: independent of the singular vectors' phases, while
+    its gradient reaches U and Vh separately (the phase term of the SVD's backward)."""
+    u, s, vh = m.linalg.svd(a, full_matrices=False)
+    weights = (m.arange(1, s.shape[-1] + 1, dtype=s.dtype, device=a.device) * 0.5).to(u.dtype)
+    return (u * weights) @ vh
+
+
 PRODUCTS = [
     OpInfo(
         "linear",
@@ -201,6 +219,20 @@ PRODUCTS = [
         _eigh_invariants,
         [Sample(C((3, 3))), Sample(C((2, 2, 2)))],
         note="Hermitian A + Aᴴ; eigenvalues and eigenvector magnitudes (phases are arbitrary)",
+    ),
+    OpInfo(
+        "linalg.svd",
+        _svd_invariants,
+        [Sample(C((3, 3))), Sample(C((4, 2))), Sample(C((2, 3)))],
+        note="singular values and singular-vector magnitudes (phases are arbitrary)",
+    ),
+    OpInfo("linalg.svdvals", lambda m, a: m.linalg.svdvals(a), [Sample(C((3, 2)))]),
+    OpInfo("linalg.pinv", lambda m, a: m.linalg.pinv(a), [Sample(C((3, 2))), Sample(C((2, 3)))]),
+    OpInfo(
+        "linalg.svd_vectors",
+        _svd_reweighted,
+        [Sample(C((3, 2))), Sample(C((2, 3)))],
+        note="U diag(c) Vh: phase-free, and its gradient meets the shared phase of uᵢ and vᵢ",
     ),
     OpInfo("linalg.eigvalsh", lambda m, a: m.linalg.eigvalsh(a + a.mH), [Sample(C((3, 3)))]),
     OpInfo(
