@@ -240,8 +240,8 @@ class Op(Node):
 
 def _complex_unsupported(op) -> NotImplementedError:
     return NotImplementedError(
-        f"{op.label()}: minigrad does not support complex tensors in this op yet (complex "
-        "tensors work with arithmetic, reductions, shape ops, matmul/einsum and minigrad.fft)"
+        f"{op.label()}: minigrad does not support complex tensors in this op yet (README, "
+        "'Complex numbers and minigrad.fft', lists the ops that take them)"
     )
 
 

@@ -25,19 +25,9 @@ from __future__ import annotations
 import builtins
 import functools
 
-import numpy as np
-
 from .. import dtypes
 from ..autograd import graph
 from .base import Op
-
-
-def is_complex_value(x) -> bool:
-    """Whether ``x`` (an array, a tensor or a Python number) holds complex numbers."""
-    d = getattr(x, "dtype", None)
-    if d is None:
-        return isinstance(x, builtins.complex)  # (``complex`` below is torch.complex)
-    return d.kind == "c" if isinstance(d, np.dtype) else d.is_complex
 
 
 def conjugates(*factors) -> tuple:
