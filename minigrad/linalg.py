@@ -110,10 +110,12 @@ def det(A):  # noqa: N803
 @on_input_device
 def slogdet(A):  # noqa: N803
     """``(sign, logabsdet)`` of the determinants: ``det = sign * exp(logabsdet)``, without
-    overflow. Only ``logabsdet`` carries a gradient."""
+    overflow. For complex ``A`` the sign is a complex number of modulus 1 and carries a
+    gradient too; for real ``A`` only ``logabsdet`` does (the sign is locally constant)."""
     _square(A, "slogdet")
     op = _d.Slogdet()
-    return SlogdetResult(*op.unpack(op(A)))
+    sign, logabsdet = op.unpack(op(A))
+    return SlogdetResult(sign, logabsdet.real if A.is_complex() else logabsdet)
 
 
 @on_input_device

@@ -81,20 +81,32 @@ class _Packed(Op):
 
 
 class Slogdet(_Packed):
-    """(sign, l) = (sign det A, log|det A|); dA = dl·A⁻ᵀ (the sign is locally constant)"""
+    """(s, l) = (sign det A, log|det A|); dA = (dl - i·Im(conj(ds)·s))·A⁻ᴴ, from
+    dl = Re tr(A⁻¹dA) and ds = i·Im tr(A⁻¹dA)·s (for real A the sign is locally constant and
+    dA = dl·A⁻ᵀ)"""
 
     backward_name = "LinalgSlogdetBackward0"
     save_inputs = True
     save_output = False
+    supports_complex = True  # (the packed l is complex then: linalg.slogdet takes its real part)
 
     def forward(self, a):
         sign, logabsdet = self.xp.linalg.slogdet(a)
+        self.keep(sign=self.xp.asarray(sign))
         return self.pack(a.shape[:-2], self.xp.asarray(sign), self.xp.asarray(logabsdet))
 
     def backward(self, g):
         (a,) = self.saved_tensors
-        gl = self.unpack(g)[1]
-        return gl.unsqueeze(-1).unsqueeze(-1) * inverse(a).mT
+        gs, gl = self.unpack(g)
+        if g.is_complex():  # l is real: its gradient's real part; the sign turns with A's phase
+            sign = self.reuse("sign", lambda: self._sign(a), a)
+            gl = (gl.real - (gs.conj() * sign).imag * 1j).to(g.dtype)
+        return gl.unsqueeze(-1).unsqueeze(-1) * inverse(a).mH
+
+    def _sign(self, a):
+        """sign det A recomputed by the op itself (recorded, so that second derivatives flow
+        through it under create_graph)."""
+        return self.unpack(Slogdet()(a))[0]
 
 
 def _off_diagonal_inverse(diff):

@@ -241,6 +241,12 @@ PRODUCTS = [
         [Sample(C((3, 3)), C((3, 2))), Sample(C((2, 3, 3)), C((2, 3)))],
     ),  # fmt: skip
     OpInfo("linalg.inv", lambda m, a: m.linalg.inv(a), [Sample(C((3, 3)))]),
+    OpInfo("linalg.det", lambda m, a: m.linalg.det(a), [Sample(C((3, 3))), Sample(C((2, 2, 2)))]),
+    OpInfo(
+        "linalg.slogdet",
+        lambda m, a: (lambda sign, logabs: sign * (logabs * 0.5 + 1))(*m.linalg.slogdet(a)),
+        [Sample(C((3, 3)))],
+    ),
     OpInfo("einsum", lambda m, a, b: m.einsum("ij,kj->ik", a, b), [Sample(C((2, 3)), C((2, 3)))]),
 ]
 
