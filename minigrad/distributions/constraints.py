@@ -42,6 +42,17 @@ class _GreaterThanEq(_GreaterThan):
         return f"GreaterThanEq(lower_bound={self.lower_bound})"
 
 
+class _LessThan(Constraint):
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return value < self.upper_bound
+
+    def __repr__(self) -> str:
+        return f"LessThan(upper_bound={self.upper_bound})"
+
+
 class _Interval(Constraint):
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
@@ -93,13 +104,6 @@ class _OneHot(Constraint):
         return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
 
 
-class _RealVector(Constraint):
-    event_dim = 1
-
-    def check(self, value):
-        return (value == value).all(-1)
-
-
 class _LowerCholesky(Constraint):
     event_dim = 2
 
@@ -118,6 +122,45 @@ class _PositiveDefinite(Constraint):
         return symmetric & (linalg.eigvalsh(value) > 0).all(-1)
 
 
+class _IndependentConstraint(Constraint):
+    """``base_constraint`` on each element, with the rightmost ``reinterpreted_batch_ndims``
+    dims read as part of the event: ``check`` is true where every element of an event is."""
+
+    def __init__(self, base_constraint, reinterpreted_batch_ndims: int):
+        if not isinstance(base_constraint, Constraint):
+            raise TypeError(f"Expected a Constraint, got {type(base_constraint).__name__}")
+        if not isinstance(reinterpreted_batch_ndims, int) or reinterpreted_batch_ndims < 0:
+            raise ValueError(
+                "reinterpreted_batch_ndims must be a non-negative int, got "
+                f"{reinterpreted_batch_ndims!r}"
+            )
+        self.base_constraint = base_constraint
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
+
+    def check(self, value):
+        result = self.base_constraint.check(value)
+        if result.dim() < self.reinterpreted_batch_ndims:
+            expected = self.base_constraint.event_dim + self.reinterpreted_batch_ndims
+            raise ValueError(
+                f"Expected value.dim() >= {expected} but got {value.dim()} (shape "
+                f"{tuple(value.shape)})"
+            )
+        for _ in range(self.reinterpreted_batch_ndims):
+            result = result.all(-1)
+        return result
+
+    def __repr__(self) -> str:
+        return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+
+
 class _Dependent(Constraint):
     """The support depends on the parameters (checked by the distribution itself)."""
 
@@ -132,12 +175,14 @@ unit_interval = _Interval(0.0, 1.0)
 boolean = _Boolean()
 simplex = _Simplex()
 one_hot = _OneHot()
-real_vector = _RealVector()
 lower_cholesky = _LowerCholesky()
 positive_definite = _PositiveDefinite()
 dependent = _Dependent()
 greater_than = _GreaterThan
 greater_than_eq = _GreaterThanEq
+less_than = _LessThan
+independent = _IndependentConstraint
 interval = _Interval
+real_vector = _IndependentConstraint(real, 1)
 half_open_interval = _HalfOpenInterval
 integer_interval = _IntegerInterval
