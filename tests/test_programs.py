@@ -1095,3 +1095,14 @@ def test_rotary_embeddings_with_complex_numbers(as_torch, capsys):
     assert program.norm_kept is True
     history = program.history
     assert sum(history[-10:]) < 0.8 * sum(history[:10])
+
+
+def test_sac_actor_tanh_squashed_gaussian(as_torch, capsys):
+    program = as_torch("sac_actor")  # TransformedDistribution, TanhTransform cache, biject_to
+    assert "formula gap" in capsys.readouterr().out
+    assert program.formula_gap < 1e-5  # log_prob equals the hand-written tanh correction
+    assert program.in_bounds
+    assert program.q_values[-1] > 0.2 * program.q_values[0]  # Q rose toward 0 (its maximum)
+    assert program.greedy_error < 0.2
+    assert program.alphas[-1] < program.alphas[0]  # entropy above target: alpha decreases
+    assert all(math.isfinite(e) for e in program.entropies)
