@@ -59,6 +59,31 @@ TRANSFORMS = {
     ),
     "independent": (lambda m, t: m.IndependentTransform(m.SigmoidTransform(), 1), X),
     "reshape": (lambda m, t: m.ReshapeTransform((3, 4), (2, 6)), X),
+    "cat": (
+        lambda m, t: m.CatTransform(
+            [m.ExpTransform(), m.SigmoidTransform(), m.AffineTransform(1.0, 3.0)],
+            dim=-1,
+            lengths=[1, 2, 1],
+        ),
+        X,
+    ),
+    "cat_batch_dim": (
+        lambda m, t: m.CatTransform([m.TanhTransform(), m.SigmoidTransform()], 0, [2, 1]),
+        X,
+    ),
+    "stack": (
+        lambda m, t: m.StackTransform(
+            [m.ExpTransform(), m.TanhTransform(), m.AffineTransform(0.5, -1.0), m.ExpTransform()],
+            dim=1,
+        ),
+        X,
+    ),
+    "cdf_normal": (
+        lambda m, t: m.CumulativeDistributionTransform(
+            (D if m is T else TD).Normal(t(LOC), t(SCALE))
+        ),
+        X,
+    ),
     "exp_inverse": (lambda m, t: m.ExpTransform().inv, POS),
     "stick_breaking_inverse": (
         lambda m, t: m.StickBreakingTransform().inv,
@@ -100,6 +125,28 @@ def test_non_injective_transforms_match_torch():
     close(ours.inv(y), torch.tensor(square).tril())  # the upper part is not recovered
     with pytest.raises(NotImplementedError, match="AbsTransform.log_abs_det_jacobian"):
         T.AbsTransform().log_abs_det_jacobian(minigrad.tensor(X), minigrad.tensor(X))
+
+
+@pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
+def test_positive_definite_transform_matches_torch():
+    ours, theirs = T.PositiveDefiniteTransform(), TT.PositiveDefiniteTransform()
+    x = X[:, :3]
+    y = ours(minigrad.tensor(x))
+    close(y, theirs(torch.tensor(x)))
+    assert bool(constraints.positive_definite.check(y))
+    close(ours.inv(y), theirs.inv(theirs(torch.tensor(x))), atol=1e-8)
+    assert isinstance(D.transform_to(constraints.positive_definite), T.PositiveDefiniteTransform)
+
+
+def test_cat_and_stack_argument_errors():
+    with pytest.raises(ValueError, match="expected size 3 along dim -1"):
+        T.CatTransform([T.ExpTransform()] * 3, dim=-1)(minigrad.tensor(X))
+    with pytest.raises(ValueError, match="2 transforms but 1 lengths"):
+        T.CatTransform([T.ExpTransform()] * 2, lengths=[1])
+    with pytest.raises(ValueError, match="2 transforms for size 4"):
+        T.StackTransform([T.ExpTransform()] * 2, dim=1)(minigrad.tensor(X))
+    with pytest.raises(TypeError, match="StackTransform expects Transforms"):
+        T.StackTransform([T.ExpTransform(), 1])
 
 
 @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
@@ -318,6 +365,8 @@ CONSTRAINTS = {
     "simplex": lambda c: c.simplex,
     "independent_positive": lambda c: c.independent(c.positive, 1),
     "real_vector": lambda c: c.real_vector,
+    "cat": lambda c: c.cat([c.positive, c.interval(-1.0, 1.0), c.real], dim=-1, lengths=[1, 2, 1]),
+    "stack": lambda c: c.stack([c.positive, c.less_than(0.0), c.real], dim=0),
 }
 
 

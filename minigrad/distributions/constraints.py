@@ -161,6 +161,68 @@ class _IndependentConstraint(Constraint):
         return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
 
 
+class _Cat(Constraint):
+    """Constraints ``cseq`` on consecutive pieces of a dim, of sizes ``lengths`` (1 each by
+    default): piece ``i`` of ``value`` along ``dim`` must satisfy ``cseq[i]``."""
+
+    def __init__(self, cseq, dim: int = 0, lengths=None):
+        self.cseq = list(cseq)
+        if not all(isinstance(c, Constraint) for c in self.cseq):
+            raise TypeError("cat expects a sequence of Constraints")
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise ValueError(f"cat: {len(self.cseq)} constraints but {len(self.lengths)} lengths")
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        from .. import ops
+
+        if not -value.dim() <= self.dim < value.dim():
+            raise ValueError(f"dim {self.dim} out of range for a value of shape {value.shape}")
+        checks, start = [], 0
+        for constraint, length in zip(self.cseq, self.lengths):
+            checks.append(constraint.check(value.narrow(self.dim, start, length)))
+            start += length
+        return ops.cat(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """Constraints ``cseq`` on the slices of ``dim``: slice ``i`` must satisfy ``cseq[i]``."""
+
+    def __init__(self, cseq, dim: int = 0):
+        self.cseq = list(cseq)
+        if not all(isinstance(c, Constraint) for c in self.cseq):
+            raise TypeError("stack expects a sequence of Constraints")
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def check(self, value):
+        from .. import ops
+
+        if not -value.dim() <= self.dim < value.dim():
+            raise ValueError(f"dim {self.dim} out of range for a value of shape {value.shape}")
+        slices = value.unbind(self.dim)
+        if len(slices) != len(self.cseq):
+            raise ValueError(f"stack: {len(self.cseq)} constraints for {len(slices)} slices")
+        return ops.stack([c.check(v) for c, v in zip(self.cseq, slices)], self.dim)
+
+
 class _Dependent(Constraint):
     """The support depends on the parameters (checked by the distribution itself)."""
 
@@ -182,6 +244,8 @@ greater_than = _GreaterThan
 greater_than_eq = _GreaterThanEq
 less_than = _LessThan
 independent = _IndependentConstraint
+cat = _Cat
+stack = _Stack
 interval = _Interval
 real_vector = _IndependentConstraint(real, 1)
 half_open_interval = _HalfOpenInterval
