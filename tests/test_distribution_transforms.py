@@ -418,3 +418,18 @@ def test_unconstrained_parameter_optimization_through_biject_to():
         (grad,) = minigrad.autograd.grad(loss, raw)
         raw = (raw - 0.1 * grad).detach().requires_grad_()
     assert abs(float(transform(raw)) - math.e) < 1e-3
+
+
+def test_flow_log_prob_gradcheck_float64():
+    """log_prob of a flow with vector events, differentiated in its parameters and value."""
+    loc = minigrad.tensor(LOC, requires_grad=True)
+    scale = minigrad.tensor(SCALE, requires_grad=True)
+    shift = minigrad.tensor(X[0], requires_grad=True)
+    value = minigrad.tensor(POS[:2], requires_grad=True)
+
+    def log_prob(loc, scale, shift, value):
+        base = D.Independent(D.Normal(loc, scale), 1)
+        chain = [T.AffineTransform(shift, 2.0, event_dim=1), T.SoftplusTransform()]
+        return D.TransformedDistribution(base, chain).log_prob(value)
+
+    assert gradcheck(log_prob, (loc, scale, shift, value))
