@@ -78,6 +78,7 @@ TRANSFORMS = {
         ),
         X,
     ),
+    "corr_cholesky": (lambda m, t: m.CorrCholeskyTransform(), RNG.normal(size=(2, 3, 6)) * 2),
     "cdf_normal": (
         lambda m, t: m.CumulativeDistributionTransform(
             (D if m is T else TD).Normal(t(LOC), t(SCALE))
@@ -136,6 +137,25 @@ def test_positive_definite_transform_matches_torch():
     assert bool(constraints.positive_definite.check(y))
     close(ours.inv(y), theirs.inv(theirs(torch.tensor(x))), atol=1e-8)
     assert isinstance(D.transform_to(constraints.positive_definite), T.PositiveDefiniteTransform)
+
+
+def test_corr_cholesky_gives_correlation_matrices_and_its_log_det_is_the_jacobians():
+    t = T.CorrCholeskyTransform()
+    x = minigrad.tensor(X[0, :3], requires_grad=True)
+    y = t(x)
+    corr = (y @ y.mT).detach().numpy()
+    np.testing.assert_allclose(np.diag(corr), np.ones(3), atol=1e-12)
+    assert bool(constraints.corr_cholesky.check(y))
+    assert isinstance(D.biject_to(constraints.corr_cholesky), T.CorrCholeskyTransform)
+    # the free entries of L are its strictly lower triangle: their Jacobian's determinant
+    jac = minigrad.autograd.functional.jacobian(lambda v: t(v)[[1, 2, 2], [0, 0, 1]], x)
+    expected = np.log(abs(np.linalg.det(jac.detach().numpy())))
+    np.testing.assert_allclose(t.log_abs_det_jacobian(x, y).item(), expected, rtol=1e-10)
+    assert gradcheck(lambda v: t.log_abs_det_jacobian(v, t(v)), (x,))
+    with pytest.raises(ValueError, match="not a flattened lower-diagonal number"):
+        t.forward_shape((5,))
+    with pytest.raises(ValueError, match="not square"):
+        t.inverse_shape((3, 4))
 
 
 def test_cat_and_stack_argument_errors():

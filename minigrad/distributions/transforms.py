@@ -29,6 +29,11 @@ from ._transform_base import (
     identity_transform,
 )
 from ._transform_joined import CatTransform, StackTransform
+from ._transform_matrix import (
+    CorrCholeskyTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+)
 
 __all__ = [
     "AbsTransform",
@@ -36,6 +41,7 @@ __all__ = [
     "CatTransform",
     "CumulativeDistributionTransform",
     "ComposeTransform",
+    "CorrCholeskyTransform",
     "ExpTransform",
     "IndependentTransform",
     "LowerCholeskyTransform",
@@ -368,47 +374,6 @@ class StickBreakingTransform(Transform):
         if len(shape) < 1:
             raise ValueError("Too few dimensions on input")
         return Size(tuple(shape[:-1]) + (shape[-1] - 1,))
-
-
-class LowerCholeskyTransform(Transform):
-    """Square matrices to lower-triangular ones with a positive diagonal: the strictly lower
-    part kept, the diagonal exponentiated (no log-determinant, as in PyTorch)."""
-
-    domain = constraints.independent(constraints.real, 2)
-    codomain = constraints.lower_cholesky
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, LowerCholeskyTransform)
-
-    __hash__ = object.__hash__
-
-    def _call(self, x):
-        return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
-
-    def _inverse(self, y):
-        return y.tril(-1) + y.diagonal(dim1=-2, dim2=-1).log().diag_embed()
-
-
-class PositiveDefiniteTransform(Transform):
-    """Square matrices to symmetric positive-definite ones: ``L Lᵀ`` with ``L`` from
-    :class:`LowerCholeskyTransform` (no log-determinant, as in PyTorch)."""
-
-    domain = constraints.independent(constraints.real, 2)
-    codomain = constraints.positive_definite
-
-    def __eq__(self, other) -> bool:
-        return isinstance(other, PositiveDefiniteTransform)
-
-    __hash__ = object.__hash__
-
-    def _call(self, x):
-        lower = LowerCholeskyTransform()(x)
-        return lower @ lower.mT
-
-    def _inverse(self, y):
-        from .. import linalg
-
-        return LowerCholeskyTransform().inv(linalg.cholesky(y))
 
 
 class CumulativeDistributionTransform(Transform):
