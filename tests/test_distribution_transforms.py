@@ -366,6 +366,12 @@ def test_transformed_shapes_and_log_prob_match_torch(make):
     assert tuple(expanded.sample().shape) == tuple(texpanded.sample().shape)
 
 
+def test_expand_of_a_base_without_expand_names_it():
+    gamma = D.Gamma(minigrad.tensor(POS), minigrad.tensor(POS))
+    with pytest.raises(NotImplementedError, match="Gamma.expand is not implemented"):
+        D.TransformedDistribution(gamma, T.ExpTransform()).expand((2, 3, 4))
+
+
 def test_log_normal_as_transformed_normal_matches_log_normal():
     loc, scale = minigrad.tensor(LOC), minigrad.tensor(SCALE)
     value = minigrad.tensor(np.exp(RNG.normal(size=(3, 4))))

@@ -91,6 +91,13 @@ class Distribution:
         """A reparameterized draw: differentiable in the parameters."""
         raise NotImplementedError(f"{type(self).__name__} has no reparameterized sampler (rsample)")
 
+    def expand(self, batch_shape, _instance=None):
+        """The distribution broadcast to a larger ``batch_shape`` (a view of the parameters)."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.expand is not implemented: cannot broadcast it to batch "
+            f"shape {tuple(batch_shape)}"
+        )
+
     def sample_n(self, n: int):
         return self.sample(Size((n,)))
 

@@ -58,7 +58,7 @@ class TransformedDistribution(Distribution):
         if tuple(base_shape) != tuple(expanded_base_shape):
             # a transform's parameters broadcast the base to a larger batch
             cut = len(expanded_base_shape) - base_event_dim
-            base_distribution = _expand(base_distribution, expanded_base_shape[:cut])
+            base_distribution = base_distribution.expand(Size(expanded_base_shape[:cut]))
         if domain_event_dim > base_event_dim:
             base_distribution = Independent(base_distribution, domain_event_dim - base_event_dim)
         self.base_dist = base_distribution
@@ -75,7 +75,7 @@ class TransformedDistribution(Distribution):
         for t in reversed(self.transforms):
             shape = t.inverse_shape(shape)
         cut = len(shape) - len(self.base_dist.event_shape)
-        new.base_dist = _expand(self.base_dist, shape[:cut])
+        new.base_dist = self.base_dist.expand(Size(shape[:cut]))
         new.transforms = self.transforms
         Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
         new._validate_args = self._validate_args
@@ -151,13 +151,3 @@ class TransformedDistribution(Distribution):
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}()"
-
-
-def _expand(dist, batch_shape):
-    expand = getattr(dist, "expand", None)
-    if expand is None:
-        raise NotImplementedError(
-            f"{type(dist).__name__}.expand is not implemented: cannot broadcast it to batch "
-            f"shape {tuple(batch_shape)}"
-        )
-    return expand(Size(batch_shape))
