@@ -459,3 +459,23 @@ def test_flow_log_prob_gradcheck_float64():
         return D.TransformedDistribution(base, chain).log_prob(value)
 
     assert gradcheck(log_prob, (loc, scale, shift, value))
+
+
+def test_transforms_and_distributions_are_freed_without_the_cycle_collector():
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        mu = minigrad.zeros(3, requires_grad=True)
+        tanh = T.TanhTransform(cache_size=1)
+        chain = T.ComposeTransform([tanh, T.AffineTransform(0.0, 2.0)], cache_size=1)
+        inverses = (chain.inv, tanh.inv)
+        dist = D.TransformedDistribution(D.Normal(mu, 1.0), [chain])
+        action = dist.rsample()
+        dist.log_prob(action).sum().backward()
+        refs = [weakref.ref(o) for o in (tanh, chain, *inverses, dist)]
+        del tanh, chain, inverses, dist, action
+        assert all(r() is None for r in refs)
+    finally:
+        gc.enable()
