@@ -372,11 +372,21 @@ def test_expand_of_a_base_without_expand_names_it():
         D.TransformedDistribution(gamma, T.ExpTransform()).expand((2, 3, 4))
 
 
-def test_log_normal_as_transformed_normal_matches_log_normal():
+def test_log_normal_is_a_transformed_normal_as_in_torch():
     loc, scale = minigrad.tensor(LOC), minigrad.tensor(SCALE)
-    value = minigrad.tensor(np.exp(RNG.normal(size=(3, 4))))
-    via_transform = D.TransformedDistribution(D.Normal(loc, scale), D.ExpTransform())
-    close(via_transform.log_prob(value), D.LogNormal(loc, scale).log_prob(value))
+    values = np.exp(RNG.normal(size=(3, 4)))
+    ours, theirs = D.LogNormal(loc, scale), TD.LogNormal(torch.tensor(LOC), torch.tensor(SCALE))
+    assert isinstance(ours, D.TransformedDistribution) and isinstance(ours.base_dist, D.Normal)
+    density = np.exp(-((np.log(values) - LOC) ** 2) / (2 * SCALE**2)) / (
+        values * SCALE * np.sqrt(2 * np.pi)
+    )
+    np.testing.assert_allclose(ours.log_prob(minigrad.tensor(values)).numpy(), np.log(density))
+    close(ours.cdf(minigrad.tensor(values)), theirs.cdf(torch.tensor(values)))
+    probs = RNG.uniform(0.05, 0.95, size=(3, 4))
+    close(ours.icdf(minigrad.tensor(probs)), theirs.icdf(torch.tensor(probs)), atol=1e-8)
+    expanded = ours.expand((5, 4))
+    assert type(expanded) is D.LogNormal and tuple(expanded.loc.shape) == (5, 4)
+    assert repr(ours) == repr(theirs) == "LogNormal()"
 
 
 CONSTRAINTS = {
