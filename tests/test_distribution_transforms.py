@@ -215,7 +215,11 @@ def test_inverse_caching_and_equality():
     compose = T.ComposeTransform([T.ExpTransform(), T.AffineTransform(0.0, 2.0)])
     assert compose.inv.inv is compose
     assert compose.inv.parts[0] == T.AffineTransform(0.0, 2.0).inv
-    assert T.identity_transform(minigrad.tensor(X)) is not None
+    x = minigrad.tensor(X)
+    assert T.identity_transform(x) is x and T.identity_transform.inv(x) is x
+    assert not T.identity_transform.log_abs_det_jacobian(x, x).numpy().any()
+    with pytest.raises(TypeError, match="unhashable"):
+        hash(T.ExpTransform())  # equal transforms compare by value, as in PyTorch
     assert compose.sign == 1 and T.AffineTransform(0.0, -2.0).sign == -1
     with pytest.raises(NotImplementedError):
         _ = T.AbsTransform().sign

@@ -84,8 +84,6 @@ class Transform:
     def __ne__(self, other) -> bool:
         return not self.__eq__(other)
 
-    __hash__ = object.__hash__
-
     def __call__(self, x):
         if self._cache_size == 0:
             return self._call(x)
@@ -161,8 +159,6 @@ class _InverseTransform(Transform):
     def __eq__(self, other) -> bool:
         return isinstance(other, _InverseTransform) and self._forward == other._forward
 
-    __hash__ = object.__hash__
-
     def __call__(self, x):
         return self._forward._inv_call(x)
 
@@ -195,8 +191,6 @@ class ComposeTransform(Transform):
 
     def __eq__(self, other) -> bool:
         return isinstance(other, ComposeTransform) and self.parts == other.parts
-
-    __hash__ = object.__hash__
 
     @property
     def domain(self):

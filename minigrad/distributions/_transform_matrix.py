@@ -23,8 +23,6 @@ class LowerCholeskyTransform(Transform):
     def __eq__(self, other) -> bool:
         return isinstance(other, LowerCholeskyTransform)
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return x.tril(-1) + x.diagonal(dim1=-2, dim2=-1).exp().diag_embed()
 
@@ -41,8 +39,6 @@ class PositiveDefiniteTransform(Transform):
 
     def __eq__(self, other) -> bool:
         return isinstance(other, PositiveDefiniteTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         lower = LowerCholeskyTransform()(x)
@@ -70,8 +66,6 @@ class CorrCholeskyTransform(Transform):
 
     def __eq__(self, other) -> bool:
         return isinstance(other, CorrCholeskyTransform)
-
-    __hash__ = object.__hash__
 
     @staticmethod
     def _size(n: int) -> int:

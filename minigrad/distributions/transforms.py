@@ -76,8 +76,6 @@ class ExpTransform(Transform):
     def __eq__(self, other) -> bool:
         return isinstance(other, ExpTransform)
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return x.exp()
 
@@ -113,8 +111,6 @@ class PowerTransform(Transform):
     def __eq__(self, other) -> bool:
         return isinstance(other, PowerTransform) and bool(self.exponent.eq(other.exponent).all())
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return x.pow(self.exponent)
 
@@ -142,8 +138,6 @@ class SigmoidTransform(Transform):
     def __eq__(self, other) -> bool:
         return isinstance(other, SigmoidTransform)
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return _clipped_sigmoid(x)
 
@@ -170,8 +164,6 @@ class TanhTransform(Transform):
     def __eq__(self, other) -> bool:
         return isinstance(other, TanhTransform)
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return x.tanh()
 
@@ -193,8 +185,6 @@ class SoftplusTransform(Transform):
     def __eq__(self, other) -> bool:
         return isinstance(other, SoftplusTransform)
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return F.softplus(x)
 
@@ -214,8 +204,6 @@ class AbsTransform(Transform):
 
     def __eq__(self, other) -> bool:
         return isinstance(other, AbsTransform)
-
-    __hash__ = object.__hash__
 
     def _call(self, x):
         return x.abs()
@@ -267,8 +255,6 @@ class AffineTransform(Transform):
             and _scalar_or_tensor_equal(self.scale, other.scale)
         )
 
-    __hash__ = object.__hash__
-
     @property
     def sign(self):
         if isinstance(self.scale, numbers.Real):
@@ -310,8 +296,6 @@ class SoftmaxTransform(Transform):
     def __eq__(self, other) -> bool:
         return isinstance(other, SoftmaxTransform)
 
-    __hash__ = object.__hash__
-
     def _call(self, x):
         return x.softmax(-1)
 
@@ -337,8 +321,6 @@ class StickBreakingTransform(Transform):
 
     def __eq__(self, other) -> bool:
         return isinstance(other, StickBreakingTransform)
-
-    __hash__ = object.__hash__
 
     @staticmethod
     def _shifted(x):
