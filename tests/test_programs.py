@@ -1106,3 +1106,15 @@ def test_sac_actor_tanh_squashed_gaussian(as_torch, capsys):
     assert program.greedy_error < 0.2
     assert program.alphas[-1] < program.alphas[0]  # entropy above target: alpha decreases
     assert all(math.isfinite(e) for e in program.entropies)
+
+
+def test_logistic_normal_and_tanh_flow(as_torch, capsys):
+    program = as_torch("logistic_normal_flow")  # StickBreaking, transform_to, event_dim=1 flow
+    assert "flow gap" in capsys.readouterr().out
+    assert program.nll_history[-1] < program.nll_history[0]
+    assert program.loc_error < 1e-3 and program.scale_error < 1e-3  # the closed-form MLE
+    assert program.on_simplex
+    assert (program.draw_mean - program.data.mean(0)).abs().max().item() < 0.03
+    assert program.flow_gap < 1e-4  # log_prob equals the change of variables by hand
+    assert (program.fitted_shift - minigrad.tensor([0.5, -0.2])).abs().max().item() < 0.1
+    assert (program.fitted_scale - minigrad.tensor([0.3, 0.6])).abs().max().item() < 0.1
