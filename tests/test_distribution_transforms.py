@@ -225,6 +225,17 @@ def test_inverse_caching_and_equality():
         _ = T.AbsTransform().sign
 
 
+def test_transforms_pickle_and_copy():
+    import copy
+    import pickle
+
+    chain = T.ComposeTransform([T.ExpTransform(), T.AffineTransform(1.0, 2.0)])
+    _ = chain.inv  # holds a weak reference, which pickle cannot store
+    for clone in (pickle.loads(pickle.dumps(chain)), copy.deepcopy(chain)):
+        assert clone == chain
+        close(clone.inv(clone(minigrad.tensor(X))), minigrad.tensor(X))
+
+
 @pytest.mark.filterwarnings("ignore:divide by zero:RuntimeWarning")
 def test_cache_size_one_returns_the_same_objects():
     cached = T.TanhTransform(cache_size=1)

@@ -51,6 +51,12 @@ class Transform:
         self._cached_x_y = (None, None)
         self._inv = None  # a weak reference to the inverse: the inverse holds us strongly
 
+    def __getstate__(self):
+        # a weak reference cannot be pickled; the inverse is rebuilt on demand
+        state = self.__dict__.copy()
+        state["_inv"] = None
+        return state
+
     @property
     def event_dim(self) -> int:
         if self.domain.event_dim == self.codomain.event_dim:
