@@ -404,6 +404,26 @@ def test_log_normal_is_a_transformed_normal_as_in_torch():
     assert repr(ours) == repr(theirs) == "LogNormal()"
 
 
+@pytest.mark.parametrize("shape", [(), (4,), (3, 4)])
+def test_logistic_normal_matches_torch(shape):
+    loc, scale = X[(0,) * (2 - len(shape))] * 0.5, POS[(0,) * (2 - len(shape))]
+    ours = D.LogisticNormal(minigrad.tensor(loc), minigrad.tensor(scale))
+    theirs = TD.LogisticNormal(torch.tensor(loc), torch.tensor(scale))
+    assert tuple(ours.batch_shape) == tuple(theirs.batch_shape)
+    assert tuple(ours.event_shape) == tuple(theirs.event_shape)
+    close(ours.loc, theirs.loc)
+    with torch.no_grad():
+        value = theirs.sample((5,))
+    close(ours.log_prob(minigrad.tensor(value.numpy())), theirs.log_prob(value), atol=1e-8)
+    mu = minigrad.tensor(loc, requires_grad=True)
+    draw = D.LogisticNormal(mu, minigrad.tensor(scale)).rsample((6,))
+    assert bool(constraints.simplex.check(draw).all())
+    draw[..., 0].sum().backward()
+    assert mu.grad is not None and tuple(mu.grad.shape) == tuple(mu.shape)
+    with pytest.raises(ValueError, match="scale"):
+        D.LogisticNormal(minigrad.tensor(loc), -minigrad.tensor(scale))
+
+
 CONSTRAINTS = {
     "real": lambda c: c.real,
     "positive": lambda c: c.positive,

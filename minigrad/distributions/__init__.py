@@ -6,8 +6,9 @@ Families: Normal, MultivariateNormal, Uniform, Exponential, Laplace, Bernoulli, 
 OneHotCategorical, Independent (batch dims read as event dims) and MixtureSameFamily (a
 Categorical choice among a batch of components); and those built on the
 special functions: Gamma, Chi2, Beta, Dirichlet, Poisson, Binomial, Geometric, Cauchy,
-HalfNormal, LogNormal, StudentT, and TransformedDistribution (a base pushed through
-``transforms``, with ``biject_to``/``transform_to`` from the constraint registry) (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
+HalfNormal, LogNormal, StudentT, TransformedDistribution (a base pushed through
+``transforms``, with ``biject_to``/``transform_to`` from the constraint registry) and
+LogisticNormal (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
 reparameterized gradient: their ``rsample`` raises NotImplementedError).
 
 Example (REINFORCE):
@@ -33,6 +34,7 @@ from .uniform import Uniform
 # isort: split
 # -- branch dists: transforms, TransformedDistribution and the constraint registry
 from .constraint_registry import biject_to, transform_to
+from .logistic_normal import LogisticNormal
 from .transformed_distribution import TransformedDistribution
 from .transforms import (
     AbsTransform,
@@ -95,6 +97,7 @@ __all__ = [
     "CumulativeDistributionTransform",
     "ExpTransform",
     "IndependentTransform",
+    "LogisticNormal",
     "LowerCholeskyTransform",
     "PositiveDefiniteTransform",
     "PowerTransform",
