@@ -7,8 +7,8 @@ OneHotCategorical, Independent (batch dims read as event dims) and MixtureSameFa
 Categorical choice among a batch of components); and those built on the
 special functions: Gamma, Chi2, Beta, Dirichlet, Poisson, Binomial, Geometric, Cauchy,
 HalfNormal, LogNormal, StudentT, TransformedDistribution (a base pushed through
-``transforms``, with ``biject_to``/``transform_to`` from the constraint registry) and
-LogisticNormal (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
+``transforms``, with ``biject_to``/``transform_to`` from the constraint registry), Gumbel
+and LogisticNormal (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
 reparameterized gradient: their ``rsample`` raises NotImplementedError).
 
 Example (REINFORCE):
@@ -34,6 +34,7 @@ from .uniform import Uniform
 # isort: split
 # -- branch dists: transforms, TransformedDistribution and the constraint registry
 from .constraint_registry import biject_to, transform_to
+from .gumbel import Gumbel
 from .logistic_normal import LogisticNormal
 from .transformed_distribution import TransformedDistribution
 from .transforms import (
@@ -96,6 +97,7 @@ __all__ = [
     "CorrCholeskyTransform",
     "CumulativeDistributionTransform",
     "ExpTransform",
+    "Gumbel",
     "IndependentTransform",
     "LogisticNormal",
     "LowerCholeskyTransform",
