@@ -1095,3 +1095,26 @@ def test_rotary_embeddings_with_complex_numbers(as_torch, capsys):
     assert program.norm_kept is True
     history = program.history
     assert sum(history[-10:]) < 0.8 * sum(history[:10])
+
+
+def test_sac_actor_tanh_squashed_gaussian(as_torch, capsys):
+    program = as_torch("sac_actor")  # TransformedDistribution, TanhTransform cache, biject_to
+    assert "formula gap" in capsys.readouterr().out
+    assert program.formula_gap < 1e-5  # log_prob equals the hand-written tanh correction
+    assert program.in_bounds
+    assert program.q_values[-1] > 0.2 * program.q_values[0]  # Q rose toward 0 (its maximum)
+    assert program.greedy_error < 0.2
+    assert program.alphas[-1] < program.alphas[0]  # entropy above target: alpha decreases
+    assert all(math.isfinite(e) for e in program.entropies)
+
+
+def test_logistic_normal_and_tanh_flow(as_torch, capsys):
+    program = as_torch("logistic_normal_flow")  # StickBreaking, transform_to, event_dim=1 flow
+    assert "flow gap" in capsys.readouterr().out
+    assert program.nll_history[-1] < program.nll_history[0]
+    assert program.loc_error < 1e-3 and program.scale_error < 1e-3  # the closed-form MLE
+    assert program.on_simplex
+    assert (program.draw_mean - program.data.mean(0)).abs().max().item() < 0.03
+    assert program.flow_gap < 1e-4  # log_prob equals the change of variables by hand
+    assert (program.fitted_shift - minigrad.tensor([0.5, -0.2])).abs().max().item() < 0.1
+    assert (program.fitted_scale - minigrad.tensor([0.3, 0.6])).abs().max().item() < 0.1

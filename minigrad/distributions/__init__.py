@@ -6,7 +6,9 @@ Families: Normal, MultivariateNormal, Uniform, Exponential, Laplace, Bernoulli, 
 OneHotCategorical, Independent (batch dims read as event dims) and MixtureSameFamily (a
 Categorical choice among a batch of components); and those built on the
 special functions: Gamma, Chi2, Beta, Dirichlet, Poisson, Binomial, Geometric, Cauchy,
-HalfNormal, LogNormal, StudentT (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
+HalfNormal, LogNormal, StudentT, TransformedDistribution (a base pushed through
+``transforms``, with ``biject_to``/``transform_to`` from the constraint registry), Gumbel
+and LogisticNormal (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
 reparameterized gradient: their ``rsample`` raises NotImplementedError).
 
 Example (REINFORCE):
@@ -15,7 +17,7 @@ Example (REINFORCE):
     >>> loss = -(dist.log_prob(action) * advantage).mean()
 """
 
-from . import constraints
+from . import constraints, transforms
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .distribution import Distribution
@@ -28,6 +30,35 @@ from .multivariate_normal import MultivariateNormal
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
 from .uniform import Uniform
+
+# isort: split
+# -- branch dists: transforms, TransformedDistribution and the constraint registry
+from .constraint_registry import biject_to, transform_to
+from .gumbel import Gumbel
+from .logistic_normal import LogisticNormal
+from .transformed_distribution import TransformedDistribution
+from .transforms import (
+    AbsTransform,
+    AffineTransform,
+    CatTransform,
+    ComposeTransform,
+    CorrCholeskyTransform,
+    CumulativeDistributionTransform,
+    ExpTransform,
+    IndependentTransform,
+    LowerCholeskyTransform,
+    PositiveDefiniteTransform,
+    PowerTransform,
+    ReshapeTransform,
+    SigmoidTransform,
+    SoftmaxTransform,
+    SoftplusTransform,
+    StackTransform,
+    StickBreakingTransform,
+    TanhTransform,
+    Transform,
+    identity_transform,
+)
 
 # isort: split
 # -- branch special: the families built on lgamma/digamma, and their neighbours
@@ -58,6 +89,33 @@ __all__ = [
     "constraints",
     "kl_divergence",
     "register_kl",
+    # -- branch dists
+    "AbsTransform",
+    "AffineTransform",
+    "CatTransform",
+    "ComposeTransform",
+    "CorrCholeskyTransform",
+    "CumulativeDistributionTransform",
+    "ExpTransform",
+    "Gumbel",
+    "IndependentTransform",
+    "LogisticNormal",
+    "LowerCholeskyTransform",
+    "PositiveDefiniteTransform",
+    "PowerTransform",
+    "ReshapeTransform",
+    "SigmoidTransform",
+    "SoftmaxTransform",
+    "SoftplusTransform",
+    "StackTransform",
+    "StickBreakingTransform",
+    "TanhTransform",
+    "Transform",
+    "TransformedDistribution",
+    "biject_to",
+    "identity_transform",
+    "transform_to",
+    "transforms",
     # -- branch special
     "Beta",
     "Binomial",

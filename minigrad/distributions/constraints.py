@@ -42,6 +42,17 @@ class _GreaterThanEq(_GreaterThan):
         return f"GreaterThanEq(lower_bound={self.lower_bound})"
 
 
+class _LessThan(Constraint):
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return value < self.upper_bound
+
+    def __repr__(self) -> str:
+        return f"LessThan(upper_bound={self.upper_bound})"
+
+
 class _Interval(Constraint):
     def __init__(self, lower_bound, upper_bound):
         self.lower_bound, self.upper_bound = lower_bound, upper_bound
@@ -93,19 +104,27 @@ class _OneHot(Constraint):
         return ((value == 0) | (value == 1)).all(-1) & (value.sum(-1) == 1)
 
 
-class _RealVector(Constraint):
-    event_dim = 1
-
-    def check(self, value):
-        return (value == value).all(-1)
-
-
 class _LowerCholesky(Constraint):
     event_dim = 2
 
     def check(self, value):
         lower = (value.tril() == value).all(-1).all(-1)
         return lower & (value.diagonal(dim1=-2, dim2=-1) > 0).all(-1)
+
+
+class _CorrCholesky(Constraint):
+    """Lower Cholesky factors of correlation matrices: lower-triangular, positive diagonal,
+    rows of unit length."""
+
+    event_dim = 2
+
+    def check(self, value):
+        from .._typeinfo import finfo
+
+        tol = finfo(value.dtype).eps * value.shape[-1] * 10
+        row_norm = value.detach().pow(2).sum(-1).sqrt()
+        unit_rows = ((row_norm - 1.0).abs() <= tol).all(-1)
+        return _LowerCholesky().check(value) & unit_rows
 
 
 class _PositiveDefinite(Constraint):
@@ -116,6 +135,107 @@ class _PositiveDefinite(Constraint):
 
         symmetric = (value - value.mT).abs().amax((-2, -1)) < 1e-6
         return symmetric & (linalg.eigvalsh(value) > 0).all(-1)
+
+
+class _IndependentConstraint(Constraint):
+    """``base_constraint`` on each element, with the rightmost ``reinterpreted_batch_ndims``
+    dims read as part of the event: ``check`` is true where every element of an event is."""
+
+    def __init__(self, base_constraint, reinterpreted_batch_ndims: int):
+        if not isinstance(base_constraint, Constraint):
+            raise TypeError(f"Expected a Constraint, got {type(base_constraint).__name__}")
+        if not isinstance(reinterpreted_batch_ndims, int) or reinterpreted_batch_ndims < 0:
+            raise ValueError(
+                "reinterpreted_batch_ndims must be a non-negative int, got "
+                f"{reinterpreted_batch_ndims!r}"
+            )
+        self.base_constraint = base_constraint
+        self.reinterpreted_batch_ndims = reinterpreted_batch_ndims
+
+    @property
+    def is_discrete(self):
+        return self.base_constraint.is_discrete
+
+    @property
+    def event_dim(self):
+        return self.base_constraint.event_dim + self.reinterpreted_batch_ndims
+
+    def check(self, value):
+        result = self.base_constraint.check(value)
+        if result.dim() < self.reinterpreted_batch_ndims:
+            expected = self.base_constraint.event_dim + self.reinterpreted_batch_ndims
+            raise ValueError(
+                f"Expected value.dim() >= {expected} but got {value.dim()} (shape "
+                f"{tuple(value.shape)})"
+            )
+        for _ in range(self.reinterpreted_batch_ndims):
+            result = result.all(-1)
+        return result
+
+    def __repr__(self) -> str:
+        return f"IndependentConstraint({self.base_constraint!r}, {self.reinterpreted_batch_ndims})"
+
+
+class _Cat(Constraint):
+    """Constraints ``cseq`` on consecutive pieces of a dim, of sizes ``lengths`` (1 each by
+    default): piece ``i`` of ``value`` along ``dim`` must satisfy ``cseq[i]``."""
+
+    def __init__(self, cseq, dim: int = 0, lengths=None):
+        self.cseq = list(cseq)
+        if not all(isinstance(c, Constraint) for c in self.cseq):
+            raise TypeError("cat expects a sequence of Constraints")
+        self.lengths = [1] * len(self.cseq) if lengths is None else list(lengths)
+        if len(self.lengths) != len(self.cseq):
+            raise ValueError(f"cat: {len(self.cseq)} constraints but {len(self.lengths)} lengths")
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        return max(c.event_dim for c in self.cseq)
+
+    def check(self, value):
+        from .. import ops
+
+        if not -value.dim() <= self.dim < value.dim():
+            raise ValueError(f"dim {self.dim} out of range for a value of shape {value.shape}")
+        checks, start = [], 0
+        for constraint, length in zip(self.cseq, self.lengths):
+            checks.append(constraint.check(value.narrow(self.dim, start, length)))
+            start += length
+        return ops.cat(checks, self.dim)
+
+
+class _Stack(Constraint):
+    """Constraints ``cseq`` on the slices of ``dim``: slice ``i`` must satisfy ``cseq[i]``."""
+
+    def __init__(self, cseq, dim: int = 0):
+        self.cseq = list(cseq)
+        if not all(isinstance(c, Constraint) for c in self.cseq):
+            raise TypeError("stack expects a sequence of Constraints")
+        self.dim = dim
+
+    @property
+    def is_discrete(self):
+        return any(c.is_discrete for c in self.cseq)
+
+    @property
+    def event_dim(self):
+        dim = max(c.event_dim for c in self.cseq)
+        return dim + 1 if self.dim + dim < 0 else dim
+
+    def check(self, value):
+        from .. import ops
+
+        if not -value.dim() <= self.dim < value.dim():
+            raise ValueError(f"dim {self.dim} out of range for a value of shape {value.shape}")
+        slices = value.unbind(self.dim)
+        if len(slices) != len(self.cseq):
+            raise ValueError(f"stack: {len(self.cseq)} constraints for {len(slices)} slices")
+        return ops.stack([c.check(v) for c, v in zip(self.cseq, slices)], self.dim)
 
 
 class _Dependent(Constraint):
@@ -132,12 +252,17 @@ unit_interval = _Interval(0.0, 1.0)
 boolean = _Boolean()
 simplex = _Simplex()
 one_hot = _OneHot()
-real_vector = _RealVector()
 lower_cholesky = _LowerCholesky()
+corr_cholesky = _CorrCholesky()
 positive_definite = _PositiveDefinite()
 dependent = _Dependent()
 greater_than = _GreaterThan
 greater_than_eq = _GreaterThanEq
+less_than = _LessThan
+independent = _IndependentConstraint
+cat = _Cat
+stack = _Stack
 interval = _Interval
+real_vector = _IndependentConstraint(real, 1)
 half_open_interval = _HalfOpenInterval
 integer_interval = _IntegerInterval

@@ -91,6 +91,13 @@ class Distribution:
         """A reparameterized draw: differentiable in the parameters."""
         raise NotImplementedError(f"{type(self).__name__} has no reparameterized sampler (rsample)")
 
+    def expand(self, batch_shape, _instance=None):
+        """The distribution broadcast to a larger ``batch_shape`` (a view of the parameters)."""
+        raise NotImplementedError(
+            f"{type(self).__name__}.expand is not implemented: cannot broadcast it to batch "
+            f"shape {tuple(batch_shape)}"
+        )
+
     def sample_n(self, n: int):
         return self.sample(Size((n,)))
 
@@ -159,6 +166,15 @@ class LocationScale(Distribution):
     @property
     def mode(self):
         return self.loc
+
+    def expand(self, batch_shape, _instance=None):
+        """The same family with ``loc`` and ``scale`` broadcast to ``batch_shape`` (views)."""
+        new = _instance if _instance is not None else type(self).__new__(type(self))
+        batch_shape = Size(batch_shape)
+        new.loc, new.scale = self.loc.expand(batch_shape), self.scale.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
 
     def _standard_draw(self, sample_shape, draw):
         """``draw(shape, dtype, device)`` of the standard variable, in the batch's shape."""

@@ -20,6 +20,14 @@ class Uniform(Distribution):
         if self._validate_args and not bool((self.low < self.high).all()):
             raise ValueError("Uniform is not defined when low >= high")
 
+    def expand(self, batch_shape, _instance=None):
+        """``low`` and ``high`` broadcast to ``batch_shape`` (views)."""
+        new = _instance if _instance is not None else type(self).__new__(type(self))
+        new.low, new.high = self.low.expand(batch_shape), self.high.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     @property
     def support(self):
         return constraints.interval(self.low, self.high)
