@@ -221,6 +221,7 @@ class QR(_Packed):
     splits into the square case for X and dY = Q dV (R = [U|V])"""
 
     backward_name = "LinalgQrBackward0"
+    supports_complex = True
 
     def forward(self, a):
         q, r = self.xp.linalg.qr(a, mode="reduced")
@@ -236,12 +237,18 @@ class QR(_Packed):
         x_part = r[..., :, :m]
         gu, gv = gr[..., :, :m], gr[..., :, m:]
         y = q @ r[..., :, m:]  # A's right block, rebuilt from the factors
-        gx = _qr_square_backward(q, x_part, gq + y @ gv.mT, gu)
+        gx = _qr_square_backward(q, x_part, gq + y @ gv.mH, gu)
         return cat([gx, q @ gv], -1)
 
 
 def _qr_square_backward(q, r, gq, gr):
-    m_ = r @ gr.mT - gq.mT @ q
-    copyltu = m_.tril() + m_.tril(-1).mT
+    """(dQ + Q copyltu(M)) R⁻ᴴ, M = R dRᴴ - dQᴴ Q; for complex factors the diagonal of
+    copyltu(M) keeps M's real part only (the phases of Q's columns are a gauge)."""
+    m_ = r @ gr.mH - gq.mH @ q
+    lower = m_.tril(-1)
+    diagonal = m_.diagonal(dim1=-2, dim2=-1)
+    if m_.is_complex():
+        diagonal = diagonal.real.to(m_.dtype)
+    copyltu = lower + lower.mH + _diag(diagonal)
     rhs = gq + q @ copyltu
-    return Solve()(r, rhs.mT).mT  # rhs R⁻ᵀ
+    return Solve()(r, rhs.mH).mH  # rhs R⁻ᴴ

@@ -183,6 +183,19 @@ def _svd_reweighted(m, a):
     return (u * weights) @ vh
 
 
+def _ramp(m, r):
+    """0.5, 1.0, 1.5, ... as many as R has rows, in R's dtype and device."""
+    k = r.shape[-2]
+    return (m.arange(1, k + 1, dtype=r.abs().dtype, device=r.device) * 0.5).to(r.dtype)
+
+
+def _qr_invariants(m, a):
+    """|Q| and |R| of the reduced QR, weighted into one real tensor per matrix: independent of
+    the phases of Q's columns (and of R's rows with them)."""
+    q, r = m.linalg.qr(a)
+    return (q.abs() * 1.5).sum(-1) + (r.abs() * 0.5).sum(-2).sum(-1, keepdim=True)
+
+
 PRODUCTS = [
     OpInfo(
         "linear",
@@ -227,6 +240,18 @@ PRODUCTS = [
         note="singular values and singular-vector magnitudes (phases are arbitrary)",
     ),
     OpInfo("linalg.svdvals", lambda m, a: m.linalg.svdvals(a), [Sample(C((3, 2)))]),
+    OpInfo(
+        "linalg.qr",
+        _qr_invariants,
+        [Sample(C((3, 3))), Sample(C((4, 2))), Sample(C((2, 3)))],
+        note="magnitudes of Q and R (the phases of Q's columns are a gauge)",
+    ),
+    OpInfo(
+        "linalg.qr_product",
+        lambda m, a: (lambda q, r: (q * _ramp(m, r)) @ r)(*m.linalg.qr(a)),
+        [Sample(C((3, 3))), Sample(C((4, 2))), Sample(C((2, 3)))],
+        note="Q diag(c) R: phase-free, and its gradient meets the phases of Q's columns",
+    ),
     OpInfo("linalg.pinv", lambda m, a: m.linalg.pinv(a), [Sample(C((3, 2))), Sample(C((2, 3)))]),
     OpInfo(
         "linalg.svd_vectors",
