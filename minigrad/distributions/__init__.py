@@ -7,8 +7,8 @@ OneHotCategorical, Independent (batch dims read as event dims) and MixtureSameFa
 Categorical choice among a batch of components); and those built on the
 special functions: Gamma, Chi2, Beta, Dirichlet, Poisson, Binomial, Geometric, Cauchy,
 HalfNormal, LogNormal, StudentT, TransformedDistribution (a base pushed through
-``transforms``, with ``biject_to``/``transform_to`` from the constraint registry), Gumbel
-and LogisticNormal (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
+``transforms``, with ``biject_to``/``transform_to`` from the constraint registry), Gumbel,
+LogisticNormal, Pareto, Weibull, HalfCauchy and Kumaraswamy (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
 reparameterized gradient: their ``rsample`` raises NotImplementedError).
 
 Example (REINFORCE):
@@ -37,6 +37,7 @@ from .constraint_registry import biject_to, transform_to
 from .gumbel import Gumbel
 from .logistic_normal import LogisticNormal
 from .transformed_distribution import TransformedDistribution
+from .transformed_families import HalfCauchy, Kumaraswamy, Pareto, Weibull
 from .transforms import (
     AbsTransform,
     AffineTransform,

@@ -46,5 +46,17 @@ class Exponential(Distribution):
             self._validate_sample(value)
         return 1 - (-self.rate * value).exp()
 
+    def icdf(self, value):
+        """The quantile: -log(1 - p)/λ."""
+        return -(-value).log1p() / self.rate
+
+    def expand(self, batch_shape, _instance=None):
+        """``rate`` broadcast to ``batch_shape`` (a view)."""
+        new = _instance if _instance is not None else type(self).__new__(type(self))
+        new.rate = self.rate.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def entropy(self):
         return 1.0 - self.rate.log()

@@ -56,5 +56,9 @@ class Uniform(Distribution):
             self._validate_sample(value)
         return ((value - self.low) / (self.high - self.low)).clamp(0, 1)
 
+    def icdf(self, value):
+        """The quantile: low + p·(high - low)."""
+        return self.low + value * (self.high - self.low)
+
     def entropy(self):
         return (self.high - self.low).log()
