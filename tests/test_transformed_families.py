@@ -87,3 +87,49 @@ def test_kumaraswamy_mode_is_the_density_maximum():
     np.testing.assert_allclose(_np(dist.mode), _np(densest), atol=1e-4)
     small = minigrad.distributions.Kumaraswamy(minigrad.tensor([0.5]), minigrad.tensor([2.0]))
     assert np.isnan(_np(small.mode)).all()  # a < 1: the density is unbounded at 0
+
+
+def _relaxed(lib, temperature, logits):
+    t = lib.tensor(temperature, dtype=lib.float64, requires_grad=True)
+    l = lib.tensor(logits, dtype=lib.float64, requires_grad=True)  # noqa: E741
+    return t, l
+
+
+def test_relaxed_distributions_match_torch():
+    torch = pytest.importorskip("torch")
+    logits = [[0.2, -1.0, 0.5], [1.0, 0.0, -0.3]]
+    simplex_points = [[0.2, 0.3, 0.5], [0.6, 0.3, 0.1]]
+    results = []
+    for lib in (minigrad, torch):
+        t, l = _relaxed(lib, 0.7, logits)  # noqa: E741
+        categorical = lib.distributions.RelaxedOneHotCategorical(t, logits=l)
+        bernoulli = lib.distributions.RelaxedBernoulli(t, logits=l[:, 0])
+        lp_c = categorical.log_prob(lib.tensor(simplex_points, dtype=lib.float64))
+        lp_b = bernoulli.log_prob(lib.tensor([0.3, 0.8], dtype=lib.float64))
+        (lp_c.sum() + lp_b.sum()).backward()
+        results.append([_np(lp_c), _np(lp_b), _np(t.grad), _np(l.grad)])
+        assert tuple(categorical.batch_shape) == (2,) and tuple(categorical.event_shape) == (3,)
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_gumbel_softmax_samples_pick_categories_with_their_probabilities():
+    """The argmax of a relaxed one-hot sample is a Categorical(probs) draw at any temperature
+    (the Gumbel-max trick); samples lie on the simplex and carry gradients to the logits."""
+    minigrad.manual_seed(0)
+    probs = [0.1, 0.6, 0.3]
+    logits = minigrad.tensor(probs, dtype=minigrad.float64).log().requires_grad_()
+    dist = minigrad.distributions.RelaxedOneHotCategorical(minigrad.tensor(2.0), logits=logits)
+    samples = dist.rsample((20000,))
+    np.testing.assert_allclose(_np(samples.sum(-1)), 1.0, rtol=1e-12)
+    counts = np.bincount(_np(samples.argmax(-1)), minlength=3) / 20000
+    np.testing.assert_allclose(counts, probs, atol=0.015)
+    (samples[:, 1]).mean().backward()
+    assert logits.grad is not None and _np(logits.grad)[1] > 0
+    sharp = minigrad.distributions.RelaxedBernoulli(
+        minigrad.tensor(0.05), probs=minigrad.tensor([0.3])
+    )
+    draws = _np(sharp.sample((4000,)))
+    assert ((draws < 0.01) | (draws > 0.99)).mean() > 0.85 and abs(
+        (draws > 0.5).mean() - 0.3
+    ) < 0.03

@@ -8,7 +8,8 @@ Categorical choice among a batch of components); and those built on the
 special functions: Gamma, Chi2, Beta, Dirichlet, Poisson, Binomial, Geometric, Cauchy,
 HalfNormal, LogNormal, StudentT, TransformedDistribution (a base pushed through
 ``transforms``, with ``biject_to``/``transform_to`` from the constraint registry), Gumbel,
-LogisticNormal, Pareto, Weibull, HalfCauchy and Kumaraswamy (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
+LogisticNormal, Pareto, Weibull, HalfCauchy, Kumaraswamy, and the relaxed (Gumbel-softmax)
+RelaxedBernoulli and RelaxedOneHotCategorical (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
 reparameterized gradient: their ``rsample`` raises NotImplementedError).
 
 Example (REINFORCE):
@@ -36,6 +37,12 @@ from .uniform import Uniform
 from .constraint_registry import biject_to, transform_to
 from .gumbel import Gumbel
 from .logistic_normal import LogisticNormal
+from .relaxed import (
+    ExpRelaxedCategorical,
+    LogitRelaxedBernoulli,
+    RelaxedBernoulli,
+    RelaxedOneHotCategorical,
+)
 from .transformed_distribution import TransformedDistribution
 from .transformed_families import HalfCauchy, Kumaraswamy, Pareto, Weibull
 from .transforms import (
