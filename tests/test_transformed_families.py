@@ -133,3 +133,23 @@ def test_gumbel_softmax_samples_pick_categories_with_their_probabilities():
     assert ((draws < 0.01) | (draws > 0.99)).mean() > 0.85 and abs(
         (draws > 0.5).mean() - 0.3
     ) < 0.03
+
+
+def test_closed_form_kl_divergences_match_torch():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (minigrad, torch):
+        dists = lib.distributions
+
+        def t(values, lib=lib):
+            return lib.tensor(values, dtype=lib.float64)
+
+        pareto = dists.kl_divergence(
+            dists.Pareto(t([1.5, 1.0]), t([2.0, 3.0])), dists.Pareto(t([1.2, 1.5]), t([2.5, 1.0]))
+        )  # (the second pair's support starts below q's: infinite)
+        gumbel = dists.kl_divergence(
+            dists.Gumbel(t([0.3, -1.0]), t([1.5, 0.7])), dists.Gumbel(t([1.0, 0.2]), t([0.8, 2.0]))
+        )
+        results.append((_np(pareto), _np(gumbel)))
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-12)

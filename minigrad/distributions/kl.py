@@ -3,17 +3,23 @@ registered for the pair of types with :func:`register_kl`, as ``torch.distributi
 
 from __future__ import annotations
 
+import math
+
+from ..ops import special
 from .bernoulli import Bernoulli
 from .categorical import Categorical
 from .exponential import Exponential
+from .gumbel import Gumbel
 from .independent import Independent, _sum_rightmost
 from .laplace import Laplace
 from .multivariate_normal import MultivariateNormal, _broadcast_matrix_vector
 from .normal import Normal
 from .one_hot_categorical import OneHotCategorical
+from .transformed_families import Pareto
 from .uniform import Uniform
 
 _KL_REGISTRY: dict = {}
+_EULER_GAMMA = 0.5772156649015329
 
 
 def register_kl(type_p, type_q):
@@ -90,6 +96,25 @@ def _kl_laplace_laplace(p, q):
     t2 = loc_abs_diff / q.scale
     t3 = scale_ratio * (-loc_abs_diff / p.scale).exp()
     return t1 + t2 + t3 - 1
+
+
+@register_kl(Pareto, Pareto)
+def _kl_pareto_pareto(p, q):
+    """log(a₁/a₂) + a₂·log(s₁/s₂) + a₂/a₁ - 1 (E_p log x = log s₁ + 1/a₁); infinite where p's
+    support starts below q's (s₁ < s₂)."""
+    ratio = q.alpha / p.alpha
+    kl = (p.alpha / q.alpha).log() + q.alpha * (p.scale / q.scale).log() + ratio - 1
+    return kl.where(p.scale >= q.scale, math.inf)
+
+
+@register_kl(Gumbel, Gumbel)
+def _kl_gumbel_gumbel(p, q):
+    """With x = l₁ + b₁G, G standard Gumbel (E G = γ, E e^(-tG) = Γ(1 + t)):
+    log(b₂/b₁) - γ - 1 + (l₁ - l₂ + b₁γ)/b₂ + e^((l₂ - l₁)/b₂)·Γ(1 + b₁/b₂)."""
+    ratio = p.scale / q.scale
+    shift = (p.loc - q.loc) / q.scale
+    mgf = (special.lgamma(ratio + 1) - shift).exp()
+    return -ratio.log() - _EULER_GAMMA - 1 + shift + ratio * _EULER_GAMMA + mgf
 
 
 @register_kl(MultivariateNormal, MultivariateNormal)
