@@ -153,3 +153,42 @@ def test_closed_form_kl_divergences_match_torch():
         results.append((_np(pareto), _np(gumbel)))
     for a, b in zip(*results):
         np.testing.assert_allclose(a, b, rtol=1e-12)
+
+
+def test_low_rank_multivariate_normal_matches_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    arrays = (rng.normal(size=(2, 4)), rng.normal(size=(4, 2)), rng.uniform(0.5, 1.5, (2, 4)))
+    x = rng.normal(size=(3, 2, 4))
+    results = []
+    for lib in (minigrad, torch):
+        params = [lib.tensor(a, dtype=lib.float64, requires_grad=True) for a in arrays]
+        dist = lib.distributions.LowRankMultivariateNormal(*params)
+        log_prob = dist.log_prob(lib.tensor(x, dtype=lib.float64))
+        (log_prob.sum() + dist.entropy().sum()).backward()
+        assert tuple(dist.batch_shape) == (2,) and tuple(dist.event_shape) == (4,)
+        values = [log_prob, dist.entropy(), dist.variance, dist.covariance_matrix]
+        values += [dist.precision_matrix, dist.scale_tril] + [p.grad for p in params]
+        results.append([_np(v) for v in values])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_low_rank_multivariate_normal_samples_have_its_covariance():
+    minigrad.manual_seed(0)
+    w = minigrad.tensor([[1.0, 0.0], [0.5, 1.0], [0.0, -1.0]], dtype=minigrad.float64)
+    d = minigrad.tensor([0.5, 0.2, 1.0], dtype=minigrad.float64)
+    loc = minigrad.tensor([1.0, -2.0, 0.5], dtype=minigrad.float64, requires_grad=True)
+    dist = minigrad.distributions.LowRankMultivariateNormal(loc, w, d)
+    samples = dist.rsample((40000,))
+    np.testing.assert_allclose(_np(samples.mean(0)), _np(loc), atol=0.03)
+    np.testing.assert_allclose(np.cov(_np(samples).T), _np(dist.covariance_matrix), atol=0.05)
+    samples.sum().backward()
+    np.testing.assert_allclose(_np(loc.grad), 40000.0)
+
+    def log_prob(loc, w, d):
+        x = minigrad.tensor([[0.3, -1.0, 2.0]], dtype=minigrad.float64)
+        return minigrad.distributions.LowRankMultivariateNormal(loc, w, d).log_prob(x)
+
+    args = (loc.detach().requires_grad_(), w.requires_grad_(), d.requires_grad_())
+    assert gradcheck(log_prob, args)

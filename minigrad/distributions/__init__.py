@@ -9,7 +9,7 @@ special functions: Gamma, Chi2, Beta, Dirichlet, Poisson, Binomial, Geometric, C
 HalfNormal, LogNormal, StudentT, TransformedDistribution (a base pushed through
 ``transforms``, with ``biject_to``/``transform_to`` from the constraint registry), Gumbel,
 LogisticNormal, Pareto, Weibull, HalfCauchy, Kumaraswamy, and the relaxed (Gumbel-softmax)
-RelaxedBernoulli and RelaxedOneHotCategorical (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
+RelaxedBernoulli and RelaxedOneHotCategorical; LowRankMultivariateNormal (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
 reparameterized gradient: their ``rsample`` raises NotImplementedError).
 
 Example (REINFORCE):
@@ -37,6 +37,7 @@ from .uniform import Uniform
 from .constraint_registry import biject_to, transform_to
 from .gumbel import Gumbel
 from .logistic_normal import LogisticNormal
+from .lowrank_multivariate_normal import LowRankMultivariateNormal
 from .relaxed import (
     ExpRelaxedCategorical,
     LogitRelaxedBernoulli,
