@@ -192,3 +192,28 @@ def test_low_rank_multivariate_normal_samples_have_its_covariance():
 
     args = (loc.detach().requires_grad_(), w.requires_grad_(), d.requires_grad_())
     assert gradcheck(log_prob, args)
+
+
+def test_von_mises_matches_torch_and_samples_its_circular_moments():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (minigrad, torch):
+        loc = lib.tensor([0.5, -2.0], dtype=lib.float64, requires_grad=True)
+        kappa = lib.tensor([2.0, 0.3], dtype=lib.float64, requires_grad=True)
+        dist = lib.distributions.VonMises(loc, kappa)
+        log_prob = dist.log_prob(lib.tensor([0.1, 3.0], dtype=lib.float64))
+        log_prob.sum().backward()
+        results.append([_np(log_prob), _np(dist.variance), _np(loc.grad), _np(kappa.grad)])
+    # PyTorch's Bessel functions are polynomial fits: its d/dκ at κ = 0.3 is 5e-7 off, where
+    # minigrad's 0.13532475852235 agrees with mpmath to all 14 digits
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-6)
+    minigrad.manual_seed(0)
+    dist = minigrad.distributions.VonMises(
+        minigrad.tensor([0.5, -2.0], dtype=minigrad.float64),
+        minigrad.tensor([2.0, 0.3], dtype=minigrad.float64),
+    )
+    draws = np.exp(1j * _np(dist.sample((20000,))))
+    resultant = draws.mean(0)  # E e^(iθ) = e^(iμ)·I₁(κ)/I₀(κ)
+    np.testing.assert_allclose(np.angle(resultant[0]), 0.5, atol=0.03)
+    np.testing.assert_allclose(np.abs(resultant), 1 - _np(dist.variance), atol=0.01)

@@ -9,7 +9,7 @@ special functions: Gamma, Chi2, Beta, Dirichlet, Poisson, Binomial, Geometric, C
 HalfNormal, LogNormal, StudentT, TransformedDistribution (a base pushed through
 ``transforms``, with ``biject_to``/``transform_to`` from the constraint registry), Gumbel,
 LogisticNormal, Pareto, Weibull, HalfCauchy, Kumaraswamy, and the relaxed (Gumbel-softmax)
-RelaxedBernoulli and RelaxedOneHotCategorical; LowRankMultivariateNormal (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
+RelaxedBernoulli and RelaxedOneHotCategorical; LowRankMultivariateNormal and VonMises (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
 reparameterized gradient: their ``rsample`` raises NotImplementedError).
 
 Example (REINFORCE):
@@ -68,6 +68,7 @@ from .transforms import (
     Transform,
     identity_transform,
 )
+from .von_mises import VonMises
 
 # isort: split
 # -- branch special: the families built on lgamma/digamma, and their neighbours

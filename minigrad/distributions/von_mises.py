@@ -1,0 +1,83 @@
+"""The von Mises distribution: the circular analogue of the normal, on angles."""
+
+from __future__ import annotations
+
+import math
+
+from .. import creation
+from ..autograd import grad_mode
+from ..ops import special, where
+from . import constraints
+from .distribution import Distribution
+from .utils import broadcast_all
+
+
+class VonMises(Distribution):
+    """VonMises(``loc`` μ, ``concentration`` κ): density e^(κ·cos(x - μ)) / (2π·I₀(κ)) over the
+    angles (PyTorch's support is the real line: values are taken modulo 2π).
+
+    ``sample`` draws by Best and Fisher's (1979) rejection scheme, in float64, until every
+    element is accepted; there is no ``rsample``, as in PyTorch."""
+
+    arg_constraints = {"loc": constraints.real, "concentration": constraints.positive}
+    support = constraints.real
+    has_rsample = False
+
+    def __init__(self, loc, concentration, validate_args=None):
+        self.loc, self.concentration = broadcast_all(loc, concentration)
+        super().__init__(self.loc.shape, validate_args=validate_args)
+
+    def log_prob(self, value):
+        if self._validate_args:
+            self._validate_sample(value)
+        kappa = self.concentration
+        log_normalizer = math.log(2 * math.pi) + special.i0e(kappa).log() + kappa
+        return kappa * (value - self.loc).cos() - log_normalizer
+
+    @property
+    def mean(self):
+        """The circular mean: ``loc``."""
+        return self.loc
+
+    @property
+    def mode(self):
+        return self.loc
+
+    @property
+    def variance(self):
+        """The circular variance, 1 - I₁(κ)/I₀(κ)."""
+        kappa = self.concentration
+        return 1 - special.i1e(kappa) / special.i0e(kappa)
+
+    def sample(self, sample_shape=()):
+        """Angles in [-π, π) around ``loc``: Best and Fisher's wrapped-Cauchy envelope, each
+        element redrawn until accepted."""
+        shape = self._extended_shape(sample_shape)
+        with grad_mode.no_grad():
+            kappa = self.concentration.to(dtype="float64").expand(shape)
+            tau = 1 + (1 + 4 * kappa.pow(2)).sqrt()
+            rho = (tau - (2 * tau).sqrt()) / (2 * kappa)
+            proposal_r = (1 + rho.pow(2)) / (2 * rho)
+            angles = creation.zeros(shape, dtype="float64", device=self.loc.device)
+            pending = creation.ones(shape, dtype="bool", device=self.loc.device)
+            while bool(pending.any()):
+                u1, u2, u3 = (creation.rand(shape, dtype="float64", device=self.loc.device)
+                              for _ in range(3))  # fmt: skip
+                z = (math.pi * u1).cos()
+                f = (1 + proposal_r * z) / (proposal_r + z)
+                c = kappa * (proposal_r - f)
+                accept = ((c * (2 - c) - u2) > 0) | ((c / u2).log() + 1 - c >= 0)
+                theta = (u3 - 0.5).sign() * f.clamp(-1, 1).acos()
+                fresh = accept & pending
+                angles = where(fresh, theta, angles)
+                pending = pending & ~accept
+            centred = (angles + self.loc.to(dtype="float64") + math.pi).remainder(2 * math.pi)
+            return (centred - math.pi).to(self.loc.dtype)
+
+    def expand(self, batch_shape, _instance=None):
+        new = _instance if _instance is not None else type(self).__new__(type(self))
+        new.loc = self.loc.expand(batch_shape)
+        new.concentration = self.concentration.expand(batch_shape)
+        Distribution.__init__(new, batch_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
