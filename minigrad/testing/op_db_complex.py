@@ -216,6 +216,24 @@ PRODUCTS = [
         ],
     ),
     OpInfo(
+        "conv_transpose2d",
+        lambda m, x, w, *b, **kw: m.nn.functional.conv_transpose2d(x, w, *b, **kw),
+        [
+            Sample(C((1, 2, 3, 3)), C((2, 2, 2, 2)), C((2,)), stride=2),
+            Sample(C((1, 2, 2, 3)), C((2, 1, 2, 2)), groups=2, padding=1),
+        ],
+    ),
+    OpInfo(
+        "conv_transpose1d",
+        lambda m, x, w: m.nn.functional.conv_transpose1d(x, w, stride=2),
+        [Sample(C((1, 2, 3)), C((2, 1, 2)))],
+    ),
+    OpInfo(
+        "conv3d_and_transpose",
+        lambda m, x, w: m.nn.functional.conv_transpose3d(m.nn.functional.conv3d(x, w), w.mT),
+        [Sample(C((1, 1, 3, 2, 2)), C((1, 1, 2, 2, 2)))],
+    ),
+    OpInfo(
         "conv1d",
         lambda m, x, w: m.nn.functional.conv1d(x, w, padding=1, dilation=2),
         [Sample(C((1, 2, 5)), C((3, 2, 2)))],
