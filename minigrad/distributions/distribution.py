@@ -98,6 +98,17 @@ class Distribution:
             f"shape {tuple(batch_shape)}"
         )
 
+    def _expanded(self, batch_shape, _instance=None, **parameters):
+        """The common body of ``expand``: a new instance of this family (or ``_instance``, a
+        subclass's) with ``parameters`` set (already broadcast to ``batch_shape``), this
+        distribution's event shape and validation setting."""
+        new = _instance if _instance is not None else type(self).__new__(type(self))
+        for name, value in parameters.items():
+            setattr(new, name, value)
+        Distribution.__init__(new, Size(batch_shape), self.event_shape, validate_args=False)
+        new._validate_args = self._validate_args
+        return new
+
     def sample_n(self, n: int):
         return self.sample(Size((n,)))
 
@@ -169,12 +180,11 @@ class LocationScale(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """The same family with ``loc`` and ``scale`` broadcast to ``batch_shape`` (views)."""
-        new = _instance if _instance is not None else type(self).__new__(type(self))
         batch_shape = Size(batch_shape)
-        new.loc, new.scale = self.loc.expand(batch_shape), self.scale.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(
+            batch_shape, _instance, loc=self.loc.expand(batch_shape),
+            scale=self.scale.expand(batch_shape),
+        )  # fmt: skip
 
     def _standard_draw(self, sample_shape, draw):
         """``draw(shape, dtype, device)`` of the standard variable, in the batch's shape."""

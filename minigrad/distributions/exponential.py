@@ -52,11 +52,7 @@ class Exponential(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """``rate`` broadcast to ``batch_shape`` (a view)."""
-        new = _instance if _instance is not None else type(self).__new__(type(self))
-        new.rate = self.rate.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(batch_shape, _instance, rate=self.rate.expand(batch_shape))
 
     def entropy(self):
         return 1.0 - self.rate.log()

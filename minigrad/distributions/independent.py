@@ -27,15 +27,13 @@ class Independent(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """The base expanded to ``batch_shape`` plus the reinterpreted dims."""
-        new = _instance if _instance is not None else type(self).__new__(type(self))
         batch_shape = tuple(batch_shape)
         cut = len(self.event_shape) - len(self.base_dist.event_shape)
         base_batch = batch_shape + tuple(self.event_shape)[:cut]
-        new.base_dist = self.base_dist.expand(base_batch)
-        new.reinterpreted_batch_ndims = self.reinterpreted_batch_ndims
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(
+            batch_shape, _instance, base_dist=self.base_dist.expand(base_batch),
+            reinterpreted_batch_ndims=self.reinterpreted_batch_ndims,
+        )  # fmt: skip
 
     @property
     def has_rsample(self):

@@ -116,12 +116,10 @@ class LowRankMultivariateNormal(Distribution):
         return 0.5 * k * (1.0 + math.log(2 * math.pi)) + 0.5 * self._log_det()
 
     def expand(self, batch_shape, _instance=None):
-        new = _instance if _instance is not None else type(self).__new__(type(self))
         batch_shape = tuple(batch_shape)
         k, rank = self.event_shape[0], self.cov_factor.shape[-1]
-        new.loc = self.loc.expand(*batch_shape, k)
-        new.cov_diag = self.cov_diag.expand(*batch_shape, k)
-        new.cov_factor = self.cov_factor.expand(*batch_shape, k, rank)
-        Distribution.__init__(new, batch_shape, (k,), validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(
+            batch_shape, _instance, loc=self.loc.expand(*batch_shape, k),
+            cov_diag=self.cov_diag.expand(*batch_shape, k),
+            cov_factor=self.cov_factor.expand(*batch_shape, k, rank),
+        )  # fmt: skip

@@ -56,17 +56,9 @@ class LogitRelaxedBernoulli(Distribution):
         return self.temperature.log() + diff - 2 * F.softplus(diff)
 
 
-class RelaxedBernoulli(TransformedDistribution):
-    """A draw in (0, 1) that tends to a Bernoulli(``probs``) draw as ``temperature`` → 0: the
-    sigmoid of a :class:`LogitRelaxedBernoulli` draw."""
-
-    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
-    support = constraints.unit_interval
-    has_rsample = True
-
-    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
-        base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=validate_args)
-        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
+class _RelaxedParameters:
+    """``temperature``, ``logits`` and ``probs`` of a relaxed distribution, read from its
+    log-space base."""
 
     @property
     def temperature(self):
@@ -79,6 +71,19 @@ class RelaxedBernoulli(TransformedDistribution):
     @property
     def probs(self):
         return self.base_dist.probs
+
+
+class RelaxedBernoulli(_RelaxedParameters, TransformedDistribution):
+    """A draw in (0, 1) that tends to a Bernoulli(``probs``) draw as ``temperature`` → 0: the
+    sigmoid of a :class:`LogitRelaxedBernoulli` draw."""
+
+    arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
+    support = constraints.unit_interval
+    has_rsample = True
+
+    def __init__(self, temperature, probs=None, logits=None, validate_args=None):
+        base = LogitRelaxedBernoulli(temperature, probs, logits, validate_args=validate_args)
+        super().__init__(base, SigmoidTransform(), validate_args=validate_args)
 
 
 class ExpRelaxedCategorical(Distribution):
@@ -124,7 +129,7 @@ class ExpRelaxedCategorical(Distribution):
         return (score - score.logsumexp(-1, keepdim=True)).sum(-1) + log_scale
 
 
-class RelaxedOneHotCategorical(TransformedDistribution):
+class RelaxedOneHotCategorical(_RelaxedParameters, TransformedDistribution):
     """A point of the simplex that tends to a one-hot Categorical(``probs``) draw as
     ``temperature`` → 0 (the Gumbel-softmax sample): exp of an :class:`ExpRelaxedCategorical`
     draw."""
@@ -136,15 +141,3 @@ class RelaxedOneHotCategorical(TransformedDistribution):
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         base = ExpRelaxedCategorical(temperature, probs, logits, validate_args=validate_args)
         super().__init__(base, ExpTransform(), validate_args=validate_args)
-
-    @property
-    def temperature(self):
-        return self.base_dist.temperature
-
-    @property
-    def logits(self):
-        return self.base_dist.logits
-
-    @property
-    def probs(self):
-        return self.base_dist.probs

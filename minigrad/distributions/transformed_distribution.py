@@ -69,17 +69,15 @@ class TransformedDistribution(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """The same transforms over a base expanded to ``batch_shape`` (new view, no copy)."""
-        new = _instance if _instance is not None else type(self).__new__(type(self))
         batch_shape = Size(batch_shape)
         shape = tuple(batch_shape) + tuple(self.event_shape)
         for t in reversed(self.transforms):
             shape = t.inverse_shape(shape)
         cut = len(shape) - len(self.base_dist.event_shape)
-        new.base_dist = self.base_dist.expand(Size(shape[:cut]))
-        new.transforms = self.transforms
-        Distribution.__init__(new, batch_shape, self.event_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(
+            batch_shape, _instance, base_dist=self.base_dist.expand(Size(shape[:cut])),
+            transforms=self.transforms,
+        )  # fmt: skip
 
     @property
     def support(self):

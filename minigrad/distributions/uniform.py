@@ -22,11 +22,10 @@ class Uniform(Distribution):
 
     def expand(self, batch_shape, _instance=None):
         """``low`` and ``high`` broadcast to ``batch_shape`` (views)."""
-        new = _instance if _instance is not None else type(self).__new__(type(self))
-        new.low, new.high = self.low.expand(batch_shape), self.high.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(
+            batch_shape, _instance, low=self.low.expand(batch_shape),
+            high=self.high.expand(batch_shape),
+        )  # fmt: skip
 
     @property
     def support(self):

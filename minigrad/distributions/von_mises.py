@@ -75,9 +75,7 @@ class VonMises(Distribution):
             return (centred - math.pi).to(self.loc.dtype)
 
     def expand(self, batch_shape, _instance=None):
-        new = _instance if _instance is not None else type(self).__new__(type(self))
-        new.loc = self.loc.expand(batch_shape)
-        new.concentration = self.concentration.expand(batch_shape)
-        Distribution.__init__(new, batch_shape, validate_args=False)
-        new._validate_args = self._validate_args
-        return new
+        return self._expanded(
+            batch_shape, _instance, loc=self.loc.expand(batch_shape),
+            concentration=self.concentration.expand(batch_shape),
+        )  # fmt: skip
