@@ -9,6 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import grad_mode, graph
 from .base import constant, on_input_device
+from .complex import complex as complex_of
 from .complex import complex_not_implemented, real_only
 from .elementwise import Compare, compare, isinf, isnan, promote, where
 
@@ -41,11 +42,14 @@ def lerp(input, end, weight):
     return input + weight * delta if abs(weight) < 0.5 else end - delta * (1 - weight)
 
 
-@complex_not_implemented
 @on_input_device
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (the dtype's largest
-    and lowest finite values by default). The gradient passes where the input is finite."""
+    and lowest finite values by default). The gradient passes where the input is finite.
+    Complex tensors have each part replaced on its own, as in PyTorch."""
+    if input.dtype.is_complex:
+        parts = (nan_to_num(part, nan, posinf, neginf) for part in (input.real, input.imag))
+        return complex_of(*parts)
     if not input.dtype.is_floating_point:
         return input.clone()
     info = np.finfo(input._data.dtype)
