@@ -260,11 +260,10 @@ def test_state_dicts_without_switches_load():
     assert opt.param_groups[0]["lr"] == 0.5 and opt.param_groups[0]["fused"] is False
 
 
-@pytest.mark.parametrize(
-    "name", ["SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "ASGD", "RAdam", "NAdam"]
-)
-def test_param_group_defaults_have_pytorchs_values_and_types(name):
-    """A printed optimizer state_dict shows PyTorch's defaults: ``'weight_decay': 0``, not 0.0."""
+@pytest.mark.parametrize("name", [*OPTIMIZERS, "Adafactor", "LBFGS"])
+def test_param_group_defaults_have_pytorchs_values_types_and_order(name):
+    """A printed optimizer state_dict shows PyTorch's defaults (``'weight_decay': 0``, not 0.0)
+    in PyTorch's order, so that printed groups and saved state dicts read the same."""
     torch = pytest.importorskip("torch")
     kw = {"lr": 0.01}
     theirs = getattr(torch.optim, name)([torch.nn.Parameter(torch.zeros(1))], **kw)
@@ -272,6 +271,10 @@ def test_param_group_defaults_have_pytorchs_values_and_types(name):
     want = {k: (v, type(v)) for k, v in theirs.param_groups[0].items() if k != "params"}
     got = {k: (v, type(v)) for k, v in ours.param_groups[0].items() if k != "params"}
     assert got == want
+    assert list(ours.param_groups[0]) == list(theirs.param_groups[0])
+    assert list(ours.state_dict()["param_groups"][0]) == list(
+        theirs.state_dict()["param_groups"][0]
+    )
 
 
 def test_step_hooks_run_around_builtin_and_user_written_steps():

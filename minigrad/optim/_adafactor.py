@@ -42,6 +42,9 @@ class Adafactor(Optimizer):
 
     _state_keys = ("step", "row_var", "col_var", "variance")
 
+    # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
+    _key_order = "lr beta2_decay eps d weight_decay foreach maximize"
+
     def __init__(
         self,
         params,

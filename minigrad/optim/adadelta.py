@@ -30,6 +30,9 @@ class Adadelta(Optimizer):
 
     _state_keys = ("step", "square_avg", "acc_delta")
 
+    # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
+    _key_order = "lr rho eps weight_decay maximize capturable foreach differentiable"
+
     def __init__(
         self,
         params,

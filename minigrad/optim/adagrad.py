@@ -33,6 +33,12 @@ class Adagrad(Optimizer):
 
     _state_keys = ("step", "sum")
 
+    # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
+    _key_order = (
+        "lr lr_decay eps weight_decay initial_accumulator_value foreach maximize "
+        "differentiable fused"
+    )
+
     def __init__(
         self,
         params,

@@ -40,6 +40,12 @@ class Adam(Optimizer):
 
     _state_keys = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
 
+    # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
+    _key_order = (
+        "lr betas eps weight_decay amsgrad maximize foreach capturable differentiable "
+        "fused decoupled_weight_decay"
+    )
+
     def __init__(
         self,
         params,
@@ -172,6 +178,9 @@ class Adamax(Optimizer):
     """
 
     _state_keys = ("step", "exp_avg", "exp_inf")
+
+    # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
+    _key_order = "lr betas eps weight_decay foreach maximize differentiable capturable"
 
     def __init__(
         self,

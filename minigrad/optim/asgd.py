@@ -32,6 +32,9 @@ class ASGD(Optimizer):
 
     _state_keys = ("step", "eta", "mu", "ax")
 
+    # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
+    _key_order = "lr lambd alpha t0 weight_decay foreach maximize differentiable capturable"
+
     def __init__(
         self,
         params,

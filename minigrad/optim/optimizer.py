@@ -72,6 +72,7 @@ class Optimizer:
     """
 
     _state_keys: tuple = ()  # the names of this optimizer's per-parameter state
+    _key_order: str = ""  # hyperparameter names in PyTorch's order, where it differs from ours
 
     def __init__(self, params, defaults: dict, **switches):
         if isinstance(params, Tensor):
@@ -81,7 +82,7 @@ class Optimizer:
             )
         if isinstance(params, (set, frozenset)):
             raise TypeError(_SET_ERROR)
-        self.defaults = dict(defaults, **switches)  # the implementation switches join them
+        self.defaults = self._ordered(dict(defaults, **switches))  # switches join them
         self._validate(
             {k: v for k, v in self.defaults.items() if v is not required}, "the defaults"
         )
@@ -94,6 +95,12 @@ class Optimizer:
             groups = [{"params": groups}]
         for group in groups:
             self.add_param_group(group)
+
+    def _ordered(self, defaults: dict) -> dict:
+        """The defaults in PyTorch's key order, so that groups and state dicts list keys as its."""
+        ordered = {k: defaults[k] for k in self._key_order.split() if k in defaults}
+        ordered.update(defaults)  # keys PyTorch's order does not name keep theirs, after it
+        return ordered
 
     # -- param groups ---------------------------------------------------------------------------
     def add_param_group(self, param_group: dict) -> None:

@@ -37,6 +37,12 @@ class RAdam(Optimizer):
 
     _state_keys = ("step", "exp_avg", "exp_avg_sq")
 
+    # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
+    _key_order = (
+        "lr betas eps weight_decay maximize foreach capturable decoupled_weight_decay "
+        "differentiable"
+    )
+
     def __init__(
         self,
         params,

@@ -36,6 +36,11 @@ class RMSprop(Optimizer):
 
     _state_keys = ("step", "square_avg", "grad_avg", "momentum_buffer")
 
+    # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
+    _key_order = (
+        "lr momentum alpha eps centered weight_decay capturable foreach maximize differentiable"
+    )
+
     def __init__(
         self,
         params,

@@ -34,6 +34,9 @@ class Rprop(Optimizer):
 
     _state_keys = ("step", "prev", "step_size")
 
+    # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
+    _key_order = "lr etas step_sizes foreach maximize differentiable capturable"
+
     def __init__(
         self,
         params,
