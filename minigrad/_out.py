@@ -10,9 +10,9 @@ gradients: it raises when an argument requires grad while grad mode is on.
 from __future__ import annotations
 
 import functools
-import warnings
 
 from . import dtypes
+from ._warnings import warn_user
 from .autograd import grad_mode
 from .autograd.graph import version_counter
 from .tensor import Tensor
@@ -75,13 +75,12 @@ def _write(out, result, name: str):
         )
     if tuple(out.shape) != tuple(result.shape):
         if out.numel():
-            warnings.warn(
+            warn_user(
                 f"An output with one or more elements was resized since it had shape "
                 f"{list(out.shape)}, which does not match the required output shape "
                 f"{list(result.shape)}. This behavior is deprecated, and in a future PyTorch "
                 f"release outputs will not be resized unless they have zero elements.",
                 UserWarning,
-                stacklevel=3,
             )
         out._data = result._data.astype(out._data.dtype, copy=True)  # new storage, new shape
         version_counter(out).value += 1

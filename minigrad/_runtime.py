@@ -47,7 +47,8 @@ import ctypes
 import gc
 import os
 import sys
-import warnings
+
+from ._warnings import warn_user
 
 DEFAULT_NUM_THREADS = 1
 THREAD_ENV = "MINIGRAD_NUM_THREADS"
@@ -142,11 +143,10 @@ def _limit_blas(num_threads: int) -> None:
         )
     blas = controller.select(user_api="blas")
     if not blas.lib_controllers:
-        warnings.warn(
+        warn_user(
             "minigrad.set_num_threads: threadpoolctl finds no BLAS library it can control "
             "in this process; the BLAS thread count is unchanged",
             RuntimeWarning,
-            stacklevel=3,
         )
         return
     blas.limit(limits=num_threads)
@@ -160,10 +160,9 @@ def _apply_thread_policy(environ) -> str:
             count = int(requested)
             _check_thread_count(count)
         except (ValueError, RuntimeError):
-            warnings.warn(
+            warn_user(
                 f"{THREAD_ENV}={requested!r} is not a positive integer; ignored",
                 RuntimeWarning,
-                stacklevel=2,
             )
         else:
             return _limited(count, f"{THREAD_ENV}={count}")

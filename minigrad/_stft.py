@@ -6,9 +6,8 @@ summed squared window (overlap-add), so gradients flow through both, to any orde
 
 from __future__ import annotations
 
-import warnings
-
 from . import dtypes
+from ._warnings import warn_user
 from .autograd import graph
 from .creation import arange, ones, zeros
 from .fft import fft, ifft, irfft, rfft
@@ -53,11 +52,10 @@ def stft(input, n_fft, hop_length=None, win_length=None, window=None, center=Tru
     spectrum = spectrum if batched else spectrum.squeeze(0)
     if return_complex:
         return spectrum
-    warnings.warn(
+    warn_user(
         "stft: return_complex=False is deprecated, as in PyTorch; pass return_complex=True and "
         "call minigrad.view_as_real on the result for the (..., 2) layout",
         UserWarning,
-        stacklevel=2,
     )
     return view_as_real(spectrum)
 
@@ -121,12 +119,11 @@ def _frame_settings(x, n_fft, hop_length, win_length, window, op: str) -> tuple:
         )
     if window is None:
         if op == "stft":
-            warnings.warn(
+            warn_user(
                 "stft: no window was given, so a rectangular one is used, which leaks spectral "
                 "energy between frequencies; minigrad.hann_window or hamming_window leak less "
                 "(pass window=minigrad.ones(n_fft) to keep the rectangle without this warning)",
                 UserWarning,
-                stacklevel=3,
             )
         real = dtypes.to_real(x.dtype) if x.dtype.is_complex else x.dtype
         window = ones(win_length, dtype=real, device=x.device)

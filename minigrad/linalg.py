@@ -14,6 +14,7 @@ from collections import namedtuple
 import numpy as np  # host-side constants only (finfo)
 
 from . import dtypes
+from ._warnings import warn_user
 from .autograd import grad_mode
 from .ops import decompositions as _d
 from .ops.base import constant, normalize_dim, on_input_device
@@ -441,14 +442,12 @@ def _chain_product(chain, split, i, j):
 
 def chain_matmul(*matrices):
     """``torch.chain_matmul`` (deprecated there too): :func:`multi_dot` of 2-D matrices."""
-    import warnings
 
-    warnings.warn(
+    warn_user(
         "torch.chain_matmul is deprecated and will be removed in a future PyTorch release. "
         "Use torch.linalg.multi_dot instead, which accepts a list of two or more tensors rather "
         "than multiple parameters.",
         UserWarning,
-        stacklevel=2,
     )
     for i, m in enumerate(matrices):
         if m.ndim != 2:

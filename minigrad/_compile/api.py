@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import functools
 import types
-import warnings
 from collections import OrderedDict
 
+from .._warnings import warn_user
 from ..tensor import Tensor
 from . import arrays, guards
 from .capture import Capture
@@ -180,7 +180,7 @@ class CompiledFunction:
         self._eager_reason = reason
         self._traces.clear()
         self._fast = None
-        warnings.warn(message + "; it runs eagerly from now on", RuntimeWarning, stacklevel=3)
+        warn_user(message + "; it runs eagerly from now on", RuntimeWarning)
 
     def _failed(self, reason: str) -> None:
         self._failures += 1

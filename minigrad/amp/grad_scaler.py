@@ -9,11 +9,11 @@ the device. The scale and the growth tracker are float32/int32 tensors, as in Py
 
 from __future__ import annotations
 
-import warnings
 from collections import defaultdict
 from enum import Enum
 
 from .. import backend
+from .._warnings import warn_user
 from ..autograd import grad_mode, graph
 
 
@@ -64,10 +64,9 @@ class GradScaler:
     ):
         self._device = str(device)
         if enabled and not _available(self._device):
-            warnings.warn(
+            warn_user(
                 f"minigrad.amp.GradScaler is enabled, but {self._device} is not available. "
                 f"Disabling.",
-                stacklevel=2,
             )
             enabled = False
         self._enabled = bool(enabled)

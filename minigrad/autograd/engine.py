@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import gc
 import threading
-import warnings
 
+from .._warnings import warn_user
 from . import anomaly, forward_ad, grad_mode, graph
 from .graph import AccumulateGrad, accumulate_into, disown, gradient_edge, mark_adoptable
 
@@ -69,12 +69,11 @@ def grad(
     inputs = _as_tuple(inputs)
     _check_inputs(inputs, "grad")
     if not only_inputs:
-        warnings.warn(
+        warn_user(
             "only_inputs argument is deprecated and is ignored now (defaults to True). To "
             "accumulate gradient for other parts of the graph, please use "
             "minigrad.autograd.backward.",
             UserWarning,
-            stacklevel=2,
         )
     if allow_unused is None:
         allow_unused = materialize_grads

@@ -8,9 +8,8 @@ tensor sharing ``t``'s storage, cut from the graph, that requires grad as asked,
 
 from __future__ import annotations
 
-import warnings
-
 from .. import backend, dtypes
+from .._warnings import warn_user
 from . import graph
 
 
@@ -32,11 +31,10 @@ class Variable(metaclass=_VariableMeta):
 
     def __new__(cls, data=None, requires_grad: bool = False, volatile: bool = False):
         if volatile:
-            warnings.warn(
+            warn_user(
                 "volatile was removed and now has no effect. Use `with minigrad.no_grad():` "
                 "instead.",
                 UserWarning,
-                stacklevel=2,
             )
         if data is None:  # an empty tensor of the default dtype, as PyTorch's Variable()
             numpy_dtype = dtypes.get_default_dtype().numpy

@@ -6,7 +6,7 @@ variable), not per call, so setting these flags has no effect on minigrad's resu
 
 from __future__ import annotations
 
-import warnings
+from .._warnings import warn_user
 
 
 class _MatmulFlags:
@@ -42,11 +42,10 @@ def set_float32_matmul_precision(precision: str) -> None:
     full float32 precision whatever it says (allowed by every setting). Another value warns
     and changes nothing, as in PyTorch."""
     if precision not in _PRECISIONS:
-        warnings.warn(
+        warn_user(
             f"{precision} is not one of 'highest', 'high', or 'medium'; the current "
             "set_float32_matmul_precision call has no effect.",
             UserWarning,
-            stacklevel=2,
         )
         return
     matmul.float32_precision = precision

@@ -23,10 +23,10 @@ PyTorch's vmap does for its fallback); the loop is correct but slow.
 from __future__ import annotations
 
 import copy
-import warnings
 
 import numpy as np
 
+from .._warnings import warn_user
 from ..autograd import graph
 from ._batched import BatchedTensor, LogicalArray, make_batched
 from ._dispatch import op_name
@@ -319,10 +319,9 @@ def warn_slow(what: str) -> None:
     """Warn once per ``what`` (an op, a custom Function) that vmap loops over the batch."""
     if what not in _warned:
         _warned.add(what)
-        warnings.warn(
+        warn_user(
             f"vmap: there is a performance drop because {what}; falling back to a loop over the "
             f"batch",
-            stacklevel=5,
         )
 
 

@@ -3,11 +3,10 @@ index_select, gather and scatter_add."""
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from .. import backend, dtypes
+from .._warnings import warn_user
 from ..autograd import graph
 from .base import Op, normalize_dim
 from .elementwise import promote
@@ -232,10 +231,9 @@ def normalize_key(input, key):
                 host = host.astype(np.int64)
             k = input.device.backend.from_host(host, input.device.index)
         if _is_array_index(k) and k.dtype == np.uint8:
-            warnings.warn(
+            warn_user(
                 "indexing with dtype uint8 is deprecated (as in PyTorch), use a bool mask",
                 UserWarning,
-                stacklevel=3,
             )
             with backend.on(input.device):
                 k = k != 0
@@ -255,11 +253,10 @@ def _sequence_as_tuple(key, tensor_cls) -> bool:
         for k in key
     )
     if legacy:
-        warnings.warn(
+        warn_user(
             "Using a non-tuple sequence for multidimensional indexing is deprecated (as in "
             "PyTorch); use x[tuple(seq)] instead of x[seq]",
             UserWarning,
-            stacklevel=4,
         )
     return legacy
 

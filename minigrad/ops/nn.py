@@ -9,8 +9,7 @@ plain backward.
 
 from __future__ import annotations
 
-import warnings
-
+from .._warnings import warn_user
 from ..autograd import grad_mode
 from .base import Op, constant, normalize_dim
 from .reduce import accumulator
@@ -95,11 +94,10 @@ def _fused_softmax_backward(op, gy, y, log: bool):
 
 
 def _softmax_dim(name: str, ndim: int) -> int:
-    warnings.warn(
+    warn_user(
         f"Implicit dimension choice for {name} has been deprecated. Change the call to include "
         f"dim=X as an argument.",
         UserWarning,
-        stacklevel=4,
     )
     return 0 if ndim in (0, 1, 3) else 1
 

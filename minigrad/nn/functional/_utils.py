@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import warnings
-
 from ... import backend
+from ..._warnings import warn_user
 from ...autograd.grad_mode import is_grad_enabled
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -14,10 +13,9 @@ def reduction_from_legacy(size_average, reduce, reduction: str) -> str:
     """PyTorch's deprecated ``size_average``/``reduce`` flags as a ``reduction`` string."""
     if size_average is None and reduce is None:
         return reduction
-    warnings.warn(
+    warn_user(
         "size_average and reduce args will be deprecated, please use reduction instead",
         UserWarning,
-        stacklevel=3,
     )
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce

@@ -11,11 +11,11 @@ fractional parts. So it is differentiable in the input (through the gathers) and
 from __future__ import annotations
 
 import itertools
-import warnings
 
 import numpy as np
 
 from ... import dtypes
+from ..._warnings import warn_user
 from ...creation import tensor
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -29,7 +29,7 @@ _ALIGN_WARNING = (
 
 def _align(align_corners) -> bool:
     if align_corners is None:
-        warnings.warn(_ALIGN_WARNING, stacklevel=3)
+        warn_user(_ALIGN_WARNING)
         return False
     return bool(align_corners)
 
@@ -78,11 +78,10 @@ def affine_grid(theta, size, align_corners=None):
         raise ValueError(f"Expected non-zero, positive output size. Got {list(size)}")
     spatial = size[2:]
     if align_corners and min(spatial) == 1:
-        warnings.warn(
+        warn_user(
             "Since version 1.3.0, affine_grid behavior has changed for unit-size grids when "
             "align_corners=True. This is not an intended use case of affine_grid. See the "
             "documentation of affine_grid for details.",
-            stacklevel=2,
         )
     # base[..., k] is the position along spatial dim nd-1-k: x runs along the last dim
     axes = [_base_coords(n, align_corners) for n in spatial]

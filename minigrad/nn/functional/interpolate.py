@@ -8,11 +8,11 @@ positions are computed on the host from the sizes alone, so gradients flow throu
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from ... import dtypes
+from ..._warnings import warn_user
 from ...creation import tensor
 from ...ops.complex import real_only
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -175,9 +175,8 @@ def _area(x, sizes, op: str):
 
 
 def _deprecated(name: str) -> None:
-    warnings.warn(
+    warn_user(
         f"`nn.functional.{name}` is deprecated. Use `nn.functional.interpolate` instead.",
-        stacklevel=3,
     )
 
 

@@ -4,9 +4,9 @@ compositions of differentiable primitives, written in their numerically stable f
 from __future__ import annotations
 
 import math
-import warnings
 
 from ... import backend, ops
+from ..._warnings import warn_user
 from ...ops import Op
 from ...ops.base import autocast_inputs
 from ...ops.complex import real_only
@@ -34,14 +34,13 @@ __all__ = [
 ]
 
 
-def _broadcast_pair(input, target, op: str):
+def _broadcast_pair(input, target):
     if tuple(target.shape) != tuple(input.shape):
-        warnings.warn(
-            f"{op}: using a target size ({list(target.shape)}) that is different to the input "
-            f"size ({list(input.shape)}). This will likely lead to incorrect results due to "
-            f"broadcasting. Please ensure they have the same size.",
+        warn_user(
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}). This will likely lead to incorrect results due to broadcasting. "
+            f"Please ensure they have the same size.",
             UserWarning,
-            stacklevel=3,
         )
     return ops.broadcast_tensors(input, target)
 
@@ -78,7 +77,7 @@ def mse_loss(
     """
     input, target = autocast_inputs("mse_loss", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "mse_loss")
-    input, target = _broadcast_pair(input, target, "mse_loss")
+    input, target = _broadcast_pair(input, target)
     diff = input - target
     return _weighted(diff * diff, weight, reduction)
 
@@ -94,7 +93,7 @@ def l1_loss(
     """Mean absolute error: |input - target|, reduced."""
     input, target = autocast_inputs("l1_loss", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "l1_loss")
-    input, target = _broadcast_pair(input, target, "l1_loss")
+    input, target = _broadcast_pair(input, target)
     return _weighted((input - target).abs(), weight, reduction)
 
 
@@ -118,7 +117,7 @@ def smooth_l1_loss(
     reduction = resolve_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
-    input, target = _broadcast_pair(input, target, "smooth_l1_loss")
+    input, target = _broadcast_pair(input, target)
     diff = input - target
     return reduce_(diff.abs() if beta == 0 else _smooth(diff, beta), reduction)
 
@@ -138,7 +137,7 @@ def huber_loss(
         raise RuntimeError(
             f"huber_loss does not support non-positive values for delta, got {delta}"
         )
-    input, target = _broadcast_pair(input, target, "huber_loss")
+    input, target = _broadcast_pair(input, target)
     return _weighted(_smooth(input - target, delta) * delta, weight, reduction)
 
 
@@ -318,12 +317,13 @@ def kl_div(
         safe_log = ops.where(positive, target, 1.0).log()
         loss = ops.where(positive, target * (safe_log - input), input * 0.0)
     if reduction == "mean":
-        warnings.warn(
+        warn_user(
+            # PyTorch's text, spacing included, so that filters written for it match
             "reduction: 'mean' divides the total loss by both the batch size and the support "
-            "size. 'batchmean' divides only by the batch size, and aligns with the KL div math "
-            "definition.",
+            "size.'batchmean' divides only by the batch size, and aligns with the KL div math "
+            "definition.'mean' will be changed to behave the same as 'batchmean' in the next "
+            "major release.",
             UserWarning,
-            stacklevel=2,
         )
     out = reduce_(loss, reduction)
     return out / batch if batch is not None else out

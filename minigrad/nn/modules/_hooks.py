@@ -3,8 +3,7 @@ boundaries through which full backward hooks see a module's input and output gra
 
 from __future__ import annotations
 
-import warnings
-
+from ..._warnings import warn_user
 from ...autograd import Function, grad_mode
 from ...tensor import Tensor
 
@@ -114,11 +113,10 @@ class _BackwardHookState:
                     grad_output = _checked(result, len(grad_output), "backward pre-hook")
             self.grad_output = grad_output
             if not self.input_positions and module._backward_hooks:
-                warnings.warn(
+                warn_user(
                     "Full backward hook is firing when gradients are computed with respect to "
                     "module outputs since no inputs require gradients.",
                     UserWarning,
-                    stacklevel=2,
                 )
                 self._run_full_hooks((None,) * self.n_args)
             return tuple(grad_output[slot] for slot in self.output_slots)

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
-
+from ..._warnings import warn_user
 from .. import functional as F
 from .batchnorm import _NormBase
 
@@ -44,11 +43,10 @@ class _InstanceNorm(_NormBase):
                 f"{self._get_name()}: expected input's size at dim={feature_dim} to match "
                 f"num_features ({self.num_features}), but got: {input.shape[feature_dim]}."
             )
-        warnings.warn(
+        warn_user(
             f"input's size at dim={feature_dim} does not match num_features. You can silence "
             "this warning by not passing in num_features, which is not used because "
             "affine=False",
-            stacklevel=3,
         )
 
     def forward(self, input):

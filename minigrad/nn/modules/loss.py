@@ -3,8 +3,7 @@
 
 from __future__ import annotations
 
-import warnings
-
+from ..._warnings import warn_user
 from .. import functional as F
 from ..functional._utils import reduction_from_legacy
 from .distance import PairwiseDistance
@@ -242,12 +241,11 @@ class NLLLoss2d(NLLLoss):
     same arguments, and a FutureWarning when made."""
 
     def __init__(self, *args, **kwargs):
-        warnings.warn(
+        warn_user(
             "`NLLLoss2d` has been deprecated. Please use `NLLLoss` instead as a drop-in "
             "replacement and see https://pytorch.org/docs/main/nn.html#torch.nn.NLLLoss for more "
             "details.",
             FutureWarning,
-            stacklevel=2,
         )
         super().__init__(*args, **kwargs)
 

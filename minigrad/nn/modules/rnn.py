@@ -9,8 +9,8 @@ between the two: ``weight_ih_l{k}[_reverse]`` (GÂ·H, in), ``weight_hh_l{k}`` (GÂ
 from __future__ import annotations
 
 import math
-import warnings
 
+from ..._warnings import warn_user
 from ...creation import empty, zeros
 from .. import init
 from ..functional.rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell, run_stack
@@ -64,12 +64,11 @@ class RNNBase(Module):
                 f"element being zeroed, got {dropout!r}"
             )
         if dropout > 0 and num_layers == 1:
-            warnings.warn(
+            warn_user(
                 f"dropout option adds dropout after all but last recurrent layer, so non-zero "
                 f"dropout expects num_layers greater than 1, but got dropout={dropout} and "
                 f"num_layers={num_layers}",
                 UserWarning,
-                stacklevel=3,
             )
         if proj_size < 0 or (proj_size and mode != "LSTM"):
             raise ValueError("proj_size should be a positive integer or zero; only LSTM has it")

@@ -5,8 +5,7 @@ Prefer :func:`minigrad.nn.utils.parametrizations.weight_norm`, PyTorch's newer A
 
 from __future__ import annotations
 
-import warnings
-
+from ..._warnings import warn_user
 from ..parameter import Parameter, UninitializedParameter
 from ._norms import norm_except_dim, remove_norm_hook, weight_from_g_v
 
@@ -71,11 +70,10 @@ def weight_norm(module, name: str = "weight", dim: int | None = 0):
         >>> m.weight_g.shape, m.weight_v.shape
         (minigrad.Size([40, 1]), minigrad.Size([40, 20]))
     """
-    warnings.warn(
+    warn_user(
         "`minigrad.nn.utils.weight_norm` is deprecated in favor of "
         "`minigrad.nn.utils.parametrizations.weight_norm` (as in PyTorch).",
         FutureWarning,
-        stacklevel=2,
     )
     WeightNorm.apply(module, name, dim)
     return module

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import warnings
-
+from ..._warnings import warn_user
 from ..optimizer import Optimizer
 
 _EPOCH_DEPRECATION = (
@@ -63,7 +62,7 @@ class LRScheduler:
         """Advance one epoch (or, deprecated, jump to ``epoch``) and set the new learning rates."""
         self._step_count += 1
         if epoch is not None:
-            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+            warn_user(_EPOCH_DEPRECATION, UserWarning)
         self._update_lr(epoch)
 
     def _update_lr(self, epoch: int | None = None) -> None:

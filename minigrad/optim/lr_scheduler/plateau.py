@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import math
-import warnings
 
+from ..._warnings import warn_user
 from ..optimizer import Optimizer
 from .base import _EPOCH_DEPRECATION, LRScheduler, _check_optimizer, _group_lrs
 
@@ -75,7 +75,7 @@ class ReduceLROnPlateau(LRScheduler):
         if epoch is None:
             epoch = self.last_epoch + 1
         else:
-            warnings.warn(_EPOCH_DEPRECATION, UserWarning, stacklevel=2)
+            warn_user(_EPOCH_DEPRECATION, UserWarning)
         self.last_epoch = epoch
         if self._is_better(current, self.best):
             self.best = current
