@@ -439,13 +439,6 @@ def test_function_transforms_take_complex_inputs_as_torch():
             (z.clone().requires_grad_() * 2).sum().backward()
 
 
-def test_forward_mode_refuses_complex_tensors_clearly():
-    z = minigrad.tensor([1 + 2j], dtype=minigrad.complex128)
-    with minigrad.autograd.forward_ad.dual_level():
-        with pytest.raises(NotImplementedError, match="forward-mode AD of complex tensors"):
-            minigrad.autograd.forward_ad.make_dual(z, minigrad.ones_like(z))
-
-
 def test_writes_to_the_parts_raise_rather_than_miss_the_tensor():
     """PyTorch's ``z.real`` is a view that writes through to ``z``; minigrad's is a copy, so an
     in-place write to it raises instead of silently leaving ``z`` as it was."""

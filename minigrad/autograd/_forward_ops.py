@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 
+from .. import dtypes
 from . import engine, grad_mode, graph
 from .forward_ad import _find, _get, _hidden, _set, _state
 
@@ -23,7 +24,11 @@ def interpose(op, args):
     pristine = copy.copy(op)  # the op before it runs: rules call copies of it on tangents
     with _hidden(level):
         out = op(*args)
-        if not (op.differentiable and isinstance(out, graph.Tensor) and out.is_floating_point()):
+        if not (
+            op.differentiable
+            and isinstance(out, graph.Tensor)
+            and dtypes.is_differentiable(out._data.dtype)
+        ):
             return True, out
         tangent = jvp_of(pristine, args, tangents, out, level)
     if tangent is not None and not any(out is a for a in args):
@@ -132,7 +137,7 @@ def function_call(cls, args, kwargs, run):
             if t is not None
             else (
                 graph.Tensor._make(a.device.xp.zeros_like(a._data), a.device)
-                if isinstance(a, tensor_cls) and a.is_floating_point()
+                if isinstance(a, tensor_cls) and dtypes.is_differentiable(a._data.dtype)
                 else None
             )
             for a, t in zip(args, tangents)
@@ -155,7 +160,9 @@ def function_call(cls, args, kwargs, run):
         )
     store = _state.stack[level]
     for o, t in zip(outs, outs_t):
-        if t is None or not isinstance(o, tensor_cls) or not o.is_floating_point():
+        if t is None or not isinstance(o, tensor_cls):
+            continue
+        if not dtypes.is_differentiable(o._data.dtype):
             continue
         if tuple(t.shape) != tuple(o.shape):
             raise RuntimeError(

@@ -35,7 +35,8 @@ def _total(terms):
 
 
 def _is_float(a) -> bool:
-    return isinstance(a, graph.Tensor) and dtypes.is_floating(a._data.dtype)
+    """A tensor of values that carry tangents (floating point or complex)."""
+    return isinstance(a, graph.Tensor) and dtypes.is_differentiable(a._data.dtype)
 
 
 def linear(op, args, ts, out):
@@ -96,11 +97,18 @@ def _pow(op, a, b, z, ta, tb):
             da = ta * (b * a ** (b - 1)) if b != 0 else ta * 0.0
     if tb is not None:
         if isinstance(a, graph.Tensor):
-            zero = (a == 0) & (b >= 0)
+            zero = (a == 0) & ((b.real if b.is_complex() else b) >= 0)
             db = tb * (z * a.where(~zero, 1.0).log()).where(~zero, 0.0)
         else:
             db = tb * z * math.log(a) if a != 0 else tb * 0.0
     return _total([da, db])
+
+
+def _abs(op, x, y, t):
+    """``|x|' = sign(x)``; of a complex ``z``: ``d|z| = Re(conj(z/|z|)·dz)``."""
+    if x.is_complex():
+        return (t * x.sgn().conj()).real
+    return t * x.sign()
 
 
 def _extreme(op, a, b, z, ta, tb):
@@ -180,7 +188,7 @@ RULES = {
     "Expm1": unary(lambda op, x, y, t: t * (y + 1.0)),
     "Sqrt": unary(lambda op, x, y, t: t / (2.0 * y)),
     "Rsqrt": unary(lambda op, x, y, t: t * (-0.5) * y * y * y),
-    "Abs": unary(lambda op, x, y, t: t * x.sign()),
+    "Abs": unary(_abs),
     "Sin": unary(lambda op, x, y, t: t * x.cos()),
     "Cos": unary(lambda op, x, y, t: -t * x.sin()),
     "Tan": unary(lambda op, x, y, t: t * (1.0 + y * y)),

@@ -211,7 +211,9 @@ class _Hide:
 def make_dual(tensor, tangent, *, level: int | None = None):
     """A new tensor (a view of ``tensor``) whose tangent at ``level`` is ``tangent``.
 
-    ``tangent`` must have ``tensor``'s shape; both must be floating point. The view stays in
+    ``tangent`` must have ``tensor``'s shape; both must be floating point or complex (a
+    complex tangent is the direction ``dz = dx + i·dy``; the tangent of a complex output is
+    ``dw``, so a holomorphic op's is ``f'(z)·dz``). The view stays in
     ``tensor``'s autograd graph, and the tangent is kept as given (it may require grad).
     """
     level = _resolve(level, "make_dual")
@@ -221,12 +223,7 @@ def make_dual(tensor, tangent, *, level: int | None = None):
             raise TypeError(
                 f"make_dual: expected the {name} to be a Tensor, got {type(t).__name__}"
             )
-        if t.is_complex():
-            raise NotImplementedError(
-                f"make_dual: forward-mode AD of complex tensors is not implemented in minigrad "
-                f"(the {name} is {t.dtype}); reverse mode (backward, grad, vjp) takes them"
-            )
-        if not t.is_floating_point():
+        if not (t.is_floating_point() or t.is_complex()):
             raise ValueError(f"Expected {name} to be floating point or complex, but got: {t.dtype}")
     if tuple(tangent.shape) != tuple(tensor.shape):
         raise RuntimeError(

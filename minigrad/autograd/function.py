@@ -200,7 +200,7 @@ def once_differentiable(backward):
         single = not isinstance(outputs, tuple)
         wrapped = tuple(
             _DelayedError.apply(o, *tracked)
-            if isinstance(o, graph.Tensor) and o.is_floating_point()
+            if isinstance(o, graph.Tensor) and dtypes.is_differentiable(o._data.dtype)
             else o
             for o in ((outputs,) if single else outputs)
         )

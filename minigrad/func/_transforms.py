@@ -425,9 +425,10 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
         raise RuntimeError("jvp(f, primals, tangents): tangents must have the structure of primals")
     for p, t in zip(flat_p, flat_t):
         for what, x in (("primals", p), ("tangents", t)):
-            if not isinstance(x, graph.Tensor) or not x.is_floating_point():
+            if not isinstance(x, graph.Tensor) or not (x.is_floating_point() or x.is_complex()):
                 raise RuntimeError(
-                    f"jvp(f, primals, tangents): Expected {what} to be floating point tensors, "
+                    f"jvp(f, primals, tangents): Expected {what} to be floating point or "
+                    f"complex tensors, "
                     f"got {x.dtype if isinstance(x, graph.Tensor) else type(x).__name__}"
                 )
         if tuple(t.shape) != tuple(p.shape):
@@ -552,6 +553,12 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
                 )
         primals = tuple(args[n] for n in nums)
         leaves, spec = tree_flatten(primals)
+        for k, leaf in enumerate(leaves):  # real basis directions give only d/dx, not d/dz
+            if isinstance(leaf, graph.Tensor) and leaf.is_complex():
+                raise RuntimeError(
+                    f"jacfwd: Expected all inputs to be real but received complex tensor at "
+                    f"flattened input idx: {k}"
+                )
         sizes = [leaf.numel() for leaf in leaves]
         total = sum(sizes)
         eye = creation.eye(total, dtype=leaves[0].dtype, device=leaves[0].device)
