@@ -1,12 +1,13 @@
 """``minigrad.jit``: the parts of ``torch.jit`` that model code uses while it runs eagerly.
 
-minigrad has no TorchScript compiler. The annotations that PyTorch models carry for it
-(``@torch.jit.ignore``, ``@torch.jit.unused``, ``@torch.jit.export``, ``torch.jit.annotate``,
-``torch.jit.Final``) leave the code as it is, and ``is_scripting()``/``is_tracing()`` are
-False, so such models run unchanged. Compiling (``script``, ``trace``) and the TorchScript file
-format (``save``, ``load``) raise ``NotImplementedError`` naming what to use instead:
-:func:`minigrad.compile` for a captured step, :func:`minigrad.onnx.export` or
-:func:`minigrad.save` to serialize a model.
+minigrad has no TorchScript compiler, so it behaves as PyTorch does with TorchScript turned off
+(``PYTORCH_JIT=0``): ``script`` and ``trace`` return the function or module they are given,
+which then runs eagerly with the same results, and ``fork`` runs its call at once. The
+annotations that PyTorch models carry for the compiler (``@torch.jit.ignore``, ``@unused``,
+``@export``, ``annotate``, ``Final``) leave the code as it is, and ``is_scripting()``/
+``is_tracing()`` are False. The TorchScript file format (``save``, ``load``) raises
+``NotImplementedError`` naming what to use instead: :func:`minigrad.save` or
+:func:`minigrad.onnx.export` to serialize a model, :func:`minigrad.compile` for a captured step.
 """
 
 from __future__ import annotations
@@ -43,12 +44,50 @@ def is_tracing() -> bool:
     return False
 
 
-def script(obj, *args, **kwargs):
-    raise NotImplementedError(f"jit.script: {_INSTEAD}")
+def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
+    """``obj`` itself (a function, method or module), as PyTorch's with ``PYTORCH_JIT=0``: its
+    eager code is what TorchScript would compile, so results are the same."""
+    return obj
 
 
-def trace(func, *args, **kwargs):
-    raise NotImplementedError(f"jit.trace: {_INSTEAD}")
+def trace(func, example_inputs=None, *args, **kwargs):
+    """``func`` itself, as PyTorch's with ``PYTORCH_JIT=0``. Differs from a real trace only where
+    ``func`` has control flow on tensor values, which a trace would freeze at the example's
+    branch: here every call takes its own branch."""
+    return func
+
+
+def trace_module(mod, inputs, *args, **kwargs):
+    """``mod`` itself (see :func:`trace`)."""
+    return mod
+
+
+script_method = script_if_tracing = _identity_decorator
+
+
+class Future:
+    """The result of :func:`fork`: the call has already run, so ``wait()`` returns at once."""
+
+    def __init__(self, value):
+        self._value = value
+
+    def wait(self):
+        return self._value
+
+    value = wait
+
+    def done(self) -> bool:
+        return True
+
+
+def fork(func, *args, **kwargs) -> Future:
+    """Run ``func(*args, **kwargs)`` now (TorchScript would run it asynchronously)."""
+    return Future(func(*args, **kwargs))
+
+
+def wait(future: Future):
+    """The value of a :func:`fork`."""
+    return future.wait()
 
 
 def save(m, f=None, *args, **kwargs):

@@ -166,9 +166,27 @@ def test_jit_annotations_run_eagerly_and_compiling_says_what_to_use():
     block = Block()
     assert block(minigrad.ones(2)).tolist() == [2.0, 2.0]
     assert jit.ignore(drop=True)(len) is len
-    for fn in (jit.script, jit.trace, jit.save, jit.load):
-        with pytest.raises(NotImplementedError, match="minigrad.compile"):
+    assert jit.script(block) is block and jit.trace(block, minigrad.ones(2)) is block
+    for fn in (jit.save, jit.load):
+        with pytest.raises(NotImplementedError, match="minigrad.save"):
             fn(block)
+
+
+def test_jit_script_and_fork_run_eagerly_as_torch_without_torchscript():
+    """PyTorch with ``PYTORCH_JIT=0`` returns scripted and traced objects unchanged."""
+    from minigrad import jit
+
+    @jit.script
+    def bias_gelu(x, bias):
+        y = x + bias
+        return y * 0.5 * (1.0 + minigrad.tanh(0.79788456 * y * (1 + 0.044715 * y * y)))
+
+    x = minigrad.randn(3, 4, requires_grad=True)
+    out = bias_gelu(x, minigrad.ones(4))
+    out.sum().backward()
+    assert x.grad is not None and out.shape == (3, 4)
+    future = jit.fork(bias_gelu, x, minigrad.zeros(4))
+    assert future.done() and jit.wait(future).tolist() == bias_gelu(x, minigrad.zeros(4)).tolist()
 
 
 def test_out_keyword_as_torch():
