@@ -553,11 +553,10 @@ def _check_writeable(t) -> None:
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."
         )
-    if not getattr(data.flags, "writeable", True):  # x.real / x.imag (see ops.complex)
+    if not getattr(data.flags, "writeable", True):  # e.g. wrapping a read-only NumPy array
         raise RuntimeError(
-            "in-place write to a read-only tensor: x.real and x.imag are copies in minigrad "
-            "(PyTorch's write through to x); write to x instead, e.g. "
-            "x.copy_(minigrad.complex(new_real, x.imag)), or clone() the part first"
+            "in-place write to a tensor whose memory is read-only (it wraps a read-only array); "
+            "clone() it first"
         )
 
 
@@ -612,7 +611,9 @@ def _record_copy_slices(view, result) -> None:
     views here, so an in-place op on one is recorded (PyTorch refuses it).
     """
     base = view._base
-    node = _ops.movement.CopySlices(_ops.movement.view_positions(base, view._view[0]))
+    ops = view._view[0]
+    positions = _ops.movement.view_positions(base, ops)
+    node = _ops.movement.CopySlices(positions, _ops.movement.view_part(ops))
     node.device, node.xp = base.device, base.device.xp  # backward runs on the base's GPU
     node.next_functions = (graph.gradient_edge(base), graph.gradient_edge(result))
     node.input_meta = (

@@ -811,7 +811,7 @@ class Tensor(InPlaceMethods):
     )
     conj, conj_physical, resolve_conj = _ops.conj, _ops.conj_physical, _ops.resolve_conj
     resolve_neg = _meta.itself
-    real, imag = property(_ops.real), property(_ops.imag)
+    real, imag = property(_ops.real, _ops.set_real), property(_ops.imag, _ops.set_imag)
     H, mH = property(_meta.H), property(_meta.adjoint)  # noqa: N815 - PyTorch's names
     adjoint = _meta.adjoint
     qr, svd, cholesky, angle, dim_order = (

@@ -13,6 +13,8 @@ from .complex import (
     polar,
     real,
     resolve_conj,
+    set_imag,
+    set_real,
     view_as_complex,
     view_as_real,
 )

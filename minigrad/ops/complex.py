@@ -16,8 +16,9 @@ Only ops that declare ``supports_complex`` accept complex tensors; the others ra
 ``NotImplementedError`` naming the op, so that nothing computes a silently wrong value
 (NumPy would happily order complex numbers for ``max`` or ``relu``).
 
-``x.real`` and ``x.imag`` are copies here, where PyTorch returns views that write through to
-``x``; ``conj`` is materialised at once (PyTorch sets a lazy bit), so ``is_conj()`` is False.
+``x.real`` and ``x.imag`` are views that write through to ``x``, as PyTorch's (an in-place
+change through one is recorded on ``x`` as replacing that part only); ``conj`` is materialised
+at once (PyTorch sets a lazy bit), so ``is_conj()`` is False.
 """
 
 from __future__ import annotations
@@ -63,34 +64,30 @@ def holomorphic(op_cls):
     return op_cls
 
 
-def _read_only(part):
-    """``part`` (a copy of the real or imaginary parts) marked read-only where the array type
-    has the flag (NumPy): PyTorch's ``x.real`` writes through to ``x``, this copy cannot, so an
-    in-place write to it raises instead of silently leaving ``x`` unchanged."""
-    if hasattr(part.flags, "writeable"):
-        part.flags.writeable = False
-    return part
-
-
 class Real(Op):
-    """w = Re z (a copy); grad_z = grad_w (a real gradient, as a complex number)"""
+    """w = Re z, a view that writes through to z (as PyTorch's); grad_z = grad_w (a real
+    gradient, as a complex number)"""
 
     supports_complex = True
+    is_view = True
+    selects_part = "real"  # an in-place write through the view replaces only this part
 
     def forward(self, z):
-        return _read_only(z.real.copy())
+        return z.real
 
     def backward(self, gw):
         return gw  # the engine casts it to the input's complex dtype
 
 
 class Imag(Op):
-    """w = Im z (a copy); grad_z = i·grad_w"""
+    """w = Im z, a view that writes through to z; grad_z = i·grad_w"""
 
     supports_complex = True
+    is_view = True
+    selects_part = "imag"
 
     def forward(self, z):
-        return _read_only(z.imag.copy())
+        return z.imag
 
     def backward(self, gw):
         return self.formula(_times_i, gw)
@@ -253,15 +250,27 @@ def is_complex(input) -> bool:
 
 
 def real(input):
-    """The real part of a complex tensor (a copy); a real tensor itself."""
+    """The real part of a complex tensor, a view that writes through to it; a real tensor
+    itself."""
     return Real()(input) if input._data.dtype.kind == "c" else input
 
 
 def imag(input):
-    """The imaginary part of a complex tensor (a copy); refused for real tensors, as PyTorch."""
+    """The imaginary part of a complex tensor, a view that writes through to it; refused for
+    real tensors, as PyTorch."""
     if input._data.dtype.kind != "c":
         raise RuntimeError("imag is not implemented for tensors with non-complex dtypes.")
     return Imag()(input)
+
+
+def set_real(input, value) -> None:
+    """``z.real = value``: ``value`` copied into the real part, in place, as PyTorch."""
+    real(input).copy_(value)
+
+
+def set_imag(input, value) -> None:
+    """``z.imag = value``: ``value`` copied into the imaginary part, in place."""
+    imag(input).copy_(value)
 
 
 def conj(input):

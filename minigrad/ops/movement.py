@@ -479,7 +479,17 @@ def view_positions(base, ops: tuple):
     ``base``, as an int64 tensor of the view's shape."""
     xp = base.device.xp
     positions = constant(xp.arange(base.numel(), dtype="int64").reshape(base.shape), base.device)
-    return replay_view(positions, ops)
+    return replay_view(positions, tuple(op for op in ops if view_part((op,)) is None))
+
+
+def view_part(ops: tuple) -> str | None:
+    """``"real"`` or ``"imag"`` when the view ops select one part of complex numbers (``z.real``,
+    ``z.imag``: they keep positions, and a write through them replaces that part only)."""
+    for op in ops:
+        part = getattr(op, "selects_part", None)
+        if part is not None:
+            return part
+    return None
 
 
 class CopySlices(Op):
@@ -494,17 +504,23 @@ class CopySlices(Op):
     backward_name = "CopySlices"
     supports_complex = True
 
-    def __init__(self, positions):
+    def __init__(self, positions, part: str | None = None):
         self.positions = positions  # int64 tensor: the base position of each view element
+        self.part = part  # "real"/"imag": the view replaced that part of complex numbers only
 
     def backward(self, gy):
         need_base, need_src = self.needs_input_grad
         g_base = g_src = None
         if need_src:
             g_src = gy.reshape(-1)[self.positions]
+            if self.part is not None:
+                g_src = g_src.real if self.part == "real" else g_src.imag
         if need_base:
             xp = gy.device.xp
             keep = xp.ones(gy.numel(), dtype=bool)
             keep[self.positions._data.reshape(-1)] = False
-            g_base = where(constant(keep.reshape(gy.shape), gy.device), gy, 0.0)
+            replaced = 0.0  # in the region, the part not replaced keeps its gradient
+            if self.part is not None:
+                replaced = gy.imag * 1j if self.part == "real" else gy.real
+            g_base = where(constant(keep.reshape(gy.shape), gy.device), gy, replaced)
         return g_base, g_src
