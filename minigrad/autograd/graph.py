@@ -13,7 +13,14 @@ import itertools
 import warnings
 import weakref
 
-from . import anomaly
+from . import _saved_hooks, anomaly
+
+# saved-tensor hooks live beside the graph, under PyTorch's path torch.autograd.graph
+from ._saved_hooks import (  # noqa: F401
+    disable_saved_tensors_hooks,
+    save_on_cpu,
+    saved_tensors_hooks,
+)
 
 # The Tensor class (layer 4) registers itself here at import, so the layers below it can wrap
 # arrays in tensors without importing upward.
@@ -142,10 +149,14 @@ class Node:
         rebuilt on unpacking: holding the tensor would make a reference cycle.
         """
         tensor_cls = Tensor
+        hooked = _saved_hooks.active  # saved_tensors_hooks open in some thread
         saved = []  # a loop, not a comprehension: this runs once per recorded op
         for t in tensors:
             if isinstance(t, tensor_cls):
-                t = SavedTensor(t, t._output_nr if t.grad_fn is self else None)
+                if hooked and _saved_hooks._state.stack:
+                    t = _saved_hooks.packed(t, self)
+                else:
+                    t = SavedTensor(t, t._output_nr if t.grad_fn is self else None)
             saved.append(t)
         self._saved = tuple(saved)
 
@@ -174,9 +185,11 @@ class Node:
         """The saved tensors, checked against in-place changes since they were saved."""
         if self._released:
             self._raise_released()
-        saved_cls, saved = SavedTensor, []  # a loop: this runs once per node of a backward
+        saved_cls, hooked_cls = SavedTensor, _saved_hooks.HookedSavedTensor
+        saved = []  # a loop: this runs once per node of a backward
         for i, s in enumerate(self._saved):
-            saved.append(s.unpack(self, i) if type(s) is saved_cls else s)
+            kind = type(s)
+            saved.append(s.unpack(self, i) if kind is saved_cls or kind is hooked_cls else s)
         return tuple(saved)
 
     def _raise_released(self) -> None:
