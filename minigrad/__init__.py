@@ -396,6 +396,7 @@ from . import (  # noqa: E402
     accelerator,
     amp,
     backends,
+    compiler,
     distributed,
     distributions,
     func,

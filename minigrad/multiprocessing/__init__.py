@@ -31,3 +31,20 @@ def set_sharing_strategy(new_strategy: str) -> None:
     """Accepts PyTorch's strategy names; minigrad always shares through inherited mappings."""
     if new_strategy not in ("file_descriptor", "file_system", "fork_shared_mapping"):
         raise ValueError(f"set_sharing_strategy: unknown strategy {new_strategy!r}")
+
+
+from .spawn import (  # noqa: E402 - after the star import, which has names of its own
+    ProcessContext,
+    ProcessExitedException,
+    ProcessRaisedException,
+    spawn,
+    start_processes,
+)
+
+__all__ += [
+    "ProcessContext",
+    "ProcessExitedException",
+    "ProcessRaisedException",
+    "spawn",
+    "start_processes",
+]
