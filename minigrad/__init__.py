@@ -400,6 +400,7 @@ from . import (  # noqa: E402
     distributed,
     distributions,
     func,
+    hub,
     jit,
     nn,
     optim,

@@ -91,3 +91,51 @@ def test_spawn_reports_a_childs_exception_and_exit_code():
     with pytest.raises(mp.ProcessExitedException, match="exit code 3") as exited:
         mp.spawn(_exit_on_rank_zero, nprocs=2, start_method="fork")
     assert exited.value.exit_code == 3
+
+
+def _checkpoint_url(tmp_path):
+    torch = pytest.importorskip("torch")
+    state = {"weight": torch.arange(6.0).reshape(2, 3), "bias": torch.ones(2)}
+    source = tmp_path / "source" / "net.pth"
+    source.parent.mkdir()
+    torch.save(state, source)
+    digest = __import__("hashlib").sha256(source.read_bytes()).hexdigest()
+    named = source.with_name(f"net-{digest[:8]}.pth")
+    source.rename(named)
+    return named, named.as_uri(), digest
+
+
+def test_load_state_dict_from_url_downloads_once_and_checks_the_hash(tmp_path):
+    source, url, _ = _checkpoint_url(tmp_path)
+    cache = tmp_path / "cache"
+    state = minigrad.hub.load_state_dict_from_url(url, model_dir=str(cache), check_hash=True)
+    assert state["weight"].tolist() == [[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]
+    source.unlink()  # the second call reads the cached copy
+    again = minigrad.hub.load_state_dict_from_url(url, model_dir=str(cache))
+    assert again["bias"].tolist() == [1.0, 1.0] and os.listdir(cache) == [source.name]
+
+
+def test_a_download_with_the_wrong_hash_leaves_nothing_behind(tmp_path):
+    source, _, digest = _checkpoint_url(tmp_path)
+    wrong = source.with_name("net-00000000.pth")
+    source.rename(wrong)
+    cache = tmp_path / "cache"
+    with pytest.raises(RuntimeError, match="invalid hash value"):
+        minigrad.hub.load_state_dict_from_url(wrong.as_uri(), str(cache), check_hash=True)
+    assert os.listdir(cache) == []
+
+
+def test_hub_dir_and_local_hubconf(tmp_path, monkeypatch):
+    monkeypatch.setenv("TORCH_HOME", str(tmp_path / "th"))
+    assert minigrad.hub.get_dir() == str(tmp_path / "th" / "hub")
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "hubconf.py").write_text(
+        "import minigrad\n\ndef tiny(width=3):\n    'A tiny linear model.'\n"
+        "    return minigrad.nn.Linear(width, 1)\n"
+    )
+    assert minigrad.hub.list(str(repo), source="local") == ["tiny"]
+    assert minigrad.hub.help(str(repo), "tiny", source="local") == "A tiny linear model."
+    assert minigrad.hub.load(str(repo), "tiny", width=5, source="local").in_features == 5
+    with pytest.raises(NotImplementedError, match="source='github'"):
+        minigrad.hub.load("pytorch/vision", "resnet18")
