@@ -77,6 +77,9 @@ class SparseCOO:
             "dense tensors only)"
         )
 
+    def tolist(self):
+        raise TypeError("tolist() of a sparse COO tensor: call .to_dense() first")
+
     def __repr__(self) -> str:
         return f"SparseCOO(shape={self.shape}, nnz={self.nnz}, dtype={self.dtype})"
 

@@ -250,6 +250,10 @@ class Tensor(InPlaceMethods):
 
     def numpy(self, force: bool = False) -> np.ndarray:
         """The data as a NumPy array, sharing memory on the CPU (``force=True`` copies from a GPU)."""
+        if type(self._data) is _sparse_coo.SparseCOO:
+            raise TypeError(
+                "can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first."
+            )
         if self._requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."

@@ -52,7 +52,18 @@ class SparseValues(Op):
         return x.values
 
     def backward(self, gv):
-        return SparseCooTensor(*self.pattern)(gv)
+        indices, shape, coalesced = self.pattern
+        if coalesced or indices.shape[1] == 0:
+            return SparseCooTensor(indices, shape, coalesced)(gv)
+        # Repeated indices: dv is the gradient at the entry's position, the same for each
+        # repeat, so the sparse gradient holds it once per position (coalesced, as PyTorch's)
+        # rather than once per repeat, which would count it again in the dense sum.
+        xp = gv.device.xp
+        with backend.on(gv.device):
+            flat = xp.ravel_multi_index(tuple(indices), shape[: indices.shape[0]])
+            unique, first = xp.unique(flat, return_index=True)
+            positions = xp.stack(xp.unravel_index(unique, shape[: indices.shape[0]]))
+        return SparseCooTensor(positions.astype(np.int64), shape, True)(GetItem((first,))(gv))
 
 
 def _key(indices) -> tuple:

@@ -208,7 +208,7 @@ def _array_repr(array, device, indent: int) -> str:
     if host.dtype == dtypes.bfloat16.numpy:
         host = host.astype("float32")
     text = "tensor(" + _format.format_array(host)
-    if host.size == 0 and host.ndim != 1:
+    if host.size == 0:  # (PyTorch shows the size of every empty part, 1-D ones too)
         text += f", size={tuple(host.shape)}"
     return (text + ")").replace("\n", "\n" + " " * indent)
 

@@ -212,6 +212,10 @@ class EmbeddingOp(Op):
             keep = (self.indices != self.padding_idx)[..., None].astype(dtype)
             scale = keep if scale is None else scale * keep
         if self.sparse:
+            if self.scale_grad_by_freq:
+                raise RuntimeError(
+                    "embedding_backward: scale_grad_by_freq not supported with sparse gradients"
+                )
             return self._sparse_grad(gy, scale)
         if scale is not None:
             gy = gy * constant(scale, gy.device)
