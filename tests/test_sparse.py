@@ -235,6 +235,23 @@ def test_embedding_sparse_gradient_as_torch(kw):
     out.sum().backward()
 
 
+@pytest.mark.parametrize("mode", ["sum", "mean"])
+@pytest.mark.parametrize("kw", [{}, {"padding_idx": 2}])
+def test_embedding_bag_sparse_gradient_as_torch(mode, kw):
+    def run(m):
+        bag = m.nn.EmbeddingBag(6, 3, mode=mode, sparse=True, **kw)
+        with m.no_grad():
+            bag.weight.copy_(_embedding(m).weight)
+        out = bag(m.tensor([1, 2, 4, 1, 5]), m.tensor([0, 2]))
+        (out * m.tensor([[1.0, 2, 3], [-1, 0.5, 2]])).sum().backward()
+        return bag.weight.grad
+
+    ours, theirs = both(run)
+    same_repr(ours, theirs)
+    with pytest.raises(ValueError, match="max mode does not support sparse weights"):
+        minigrad.nn.EmbeddingBag(6, 3, mode="max", sparse=True)(minigrad.tensor([[1, 2]]))
+
+
 def test_sparse_gradients_accumulate_and_mix_with_dense_ones():
     def run(m):
         e = _embedding(m)

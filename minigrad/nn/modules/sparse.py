@@ -106,6 +106,7 @@ class EmbeddingBag(Module):
     ``forward(input, offsets=None, per_sample_weights=None)``: a 2-D ``input`` (B, L) is B bags of
     L indices; a 1-D ``input`` is cut into bags at ``offsets``. Entries equal to ``padding_idx``
     are left out of their bag. The table starts N(0, 1), its ``padding_idx`` row at zero.
+    ``sparse=True`` (modes sum and mean) makes ``weight.grad`` a sparse COO tensor.
 
     Example:
         >>> bag = nn.EmbeddingBag(10, 3, mode="sum")
