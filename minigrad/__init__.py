@@ -594,6 +594,11 @@ from . import random  # noqa: E402 - torch.random (the name shadows nothing: imp
 from .random import default_generator, get_rng_state, set_rng_state  # noqa: E402
 
 # isort: split
+from . import sparse  # noqa: E402 - torch.sparse: sparse COO tensors
+from ._sparse_coo import sparse_coo  # noqa: E402
+from .sparse import sparse_coo_tensor, spmm  # noqa: E402
+
+# isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch
 
 _out.install(globals())

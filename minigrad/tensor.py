@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _format, _legacy, _memory_format, _shared_memory, backend, dtypes
+from . import _format, _legacy, _memory_format, _shared_memory, _sparse_coo, backend, dtypes
 from . import _tensor_meta as _meta
 from . import ops as _ops
 from ._inplace import InPlaceMethods, refresh_view
@@ -250,6 +250,10 @@ class Tensor(InPlaceMethods):
 
     def numpy(self, force: bool = False) -> np.ndarray:
         """The data as a NumPy array, sharing memory on the CPU (``force=True`` copies from a GPU)."""
+        if type(self._data) is _sparse_coo.SparseCOO:
+            raise TypeError(
+                "can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first."
+            )
         if self._requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
@@ -328,7 +332,9 @@ class Tensor(InPlaceMethods):
     # -- memory layout: what PyTorch programs ask of storage, answered from the array ----------
     @property
     def layout(self):
-        """``minigrad.strided``: every tensor is dense (there are no sparse layouts)."""
+        """``minigrad.strided`` for dense tensors, ``minigrad.sparse_coo`` for sparse ones."""
+        if type(self._data) is _sparse_coo.SparseCOO:
+            return _sparse_coo.sparse_coo
         return _memory_format.strided
 
     def stride(self, dim=None):
@@ -408,6 +414,10 @@ class Tensor(InPlaceMethods):
 
     # -- Python protocols -----------------------------------------------------------------------
     def __repr__(self) -> str:
+        if type(self._data) is _sparse_coo.SparseCOO:
+            from .sparse._tensor import sparse_repr  # (the sparse package sits above Tensor)
+
+            return sparse_repr(self)
         return _format.tensor_repr(self)
 
     def __len__(self) -> int:
@@ -806,9 +816,8 @@ class Tensor(InPlaceMethods):
     )
     ndimension, new = dim, _meta.new
     is_conj = is_neg = _meta.false
-    is_meta = is_quantized = is_sparse = is_sparse_csr = is_nested = is_mkldnn = property(
-        _meta.false
-    )
+    is_meta = is_quantized = is_sparse_csr = is_nested = is_mkldnn = property(_meta.false)
+    is_sparse = property(_sparse_coo.is_sparse)
     conj, conj_physical, resolve_conj = _ops.conj, _ops.conj_physical, _ops.resolve_conj
     resolve_neg = _meta.itself
     real, imag = property(_ops.real, _ops.set_real), property(_ops.imag, _ops.set_imag)

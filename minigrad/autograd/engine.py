@@ -412,13 +412,19 @@ def _add_to_buffer(buffers, node, nr, grad, plain=False):
         grads[nr] = grad
     elif plain and previous._adoptable and not forward_ad.active:  # (tangents add too)
         dev = previous.device
-        if dev.index != dev.backend.current:  # the kernel runs on the buffer's GPU
-            with dev.backend.using(dev.index):
+        try:
+            if dev.index != dev.backend.current:  # the kernel runs on the buffer's GPU
+                with dev.backend.using(dev.index):
+                    previous._data += grad._data
+            else:
                 previous._data += grad._data
-        else:
-            previous._data += grad._data
+        except TypeError:  # a sparse gradient (minigrad.sparse) is added at its indices
+            graph.add_sparse_into(previous, grad)
     else:
-        total = grads[nr] = previous + grad
+        try:
+            total = grads[nr] = previous + grad
+        except RuntimeError:  # sparse + dense, which add refuses in that order (as PyTorch)
+            total = grads[nr] = grad + previous
         if not total.requires_grad:  # a new buffer the engine alone holds
             mark_adoptable(total, previous._data, grad._data)
 

@@ -13,6 +13,7 @@ import itertools
 import warnings
 import weakref
 
+from .._sparse_coo import SparseCOO
 from . import _saved_hooks, anomaly
 
 # saved-tensor hooks live beside the graph, under PyTorch's path torch.autograd.graph
@@ -341,9 +342,33 @@ def accumulate_into(tensor, grad, create_graph: bool) -> None:
         else:
             tensor.grad = grad.detach().clone()
     elif create_graph or tensor.grad.requires_grad:
-        tensor.grad = tensor.grad + grad
+        tensor.grad = _sum(tensor.grad, grad)
     else:
-        tensor.grad._data += grad._data
+        try:
+            tensor.grad._data += grad._data
+        except TypeError:  # a sparse gradient or .grad (minigrad.sparse)
+            if type(tensor.grad._data) is SparseCOO:
+                tensor.grad = _sum(tensor.grad, grad)  # sparse stays sparse only with sparse
+            else:
+                add_sparse_into(tensor.grad, grad)
+
+
+def _sum(grad, new):
+    """grad + new, where a sparse ``grad`` and a dense ``new`` sum to a dense tensor (add takes
+    the dense operand first, as PyTorch's)."""
+    if type(grad._data) is SparseCOO and type(new._data) is not SparseCOO:
+        return new + grad
+    return grad + new
+
+
+def add_sparse_into(dense, grad) -> None:
+    """``dense += grad`` in place for a sparse COO ``grad`` (its values added at its indices);
+    any other ``grad`` is a type error of the caller's."""
+    record = grad._data
+    if type(record) is not SparseCOO:
+        raise TypeError(f"cannot add a {type(record).__name__} gradient into a dense one")
+    key = tuple(record.indices[i] for i in range(record.sparse_dim))
+    dense.device.backend.scatter_add(dense._data, key, record.values)
 
 
 def mark_adoptable(grad, *sources):

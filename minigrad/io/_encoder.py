@@ -9,6 +9,7 @@ import types
 import numpy as np
 
 from .. import backend, dtypes
+from .._sparse_coo import SparseCOO
 from ..tensor import Tensor
 from .safe_globals import global_name
 
@@ -94,6 +95,11 @@ class Encoder:
         ]
 
     def _tensor(self, t: Tensor, where: str) -> dict:
+        if type(t._data) is SparseCOO:
+            raise NotImplementedError(
+                f"minigrad.save cannot save {where}: sparse COO tensors are not supported in "
+                f"checkpoints; save its .coalesce().indices(), .values() and shape instead"
+            )
         i = self._tensors.get(id(t))
         if i is None:
             i = self._tensors[id(t)] = self._array(t._data, t.device)

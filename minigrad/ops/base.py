@@ -5,6 +5,7 @@ from __future__ import annotations
 import functools
 
 from .. import dtypes
+from .._sparse_coo import SparseCOO
 from ..autograd import anomaly, forward_ad, grad_mode, graph
 from ..autograd.graph import Node, version_counter
 
@@ -22,6 +23,11 @@ _grad_state, _anomaly_state = grad_mode._state, anomaly._state
 # casts). None keeps the cost for everyone else at one global lookup per op.
 interposer = None
 autocast_entry = None  # autocast's policy by name, for functions that check dtypes before an op
+
+# Sparse COO tensors: an op's forward fails on their storage record (minigrad._sparse_coo);
+# then ``sparse_rules[type(op)](op, args)`` computes it, or the op is refused by name. Filled by
+# minigrad.sparse; the check runs only after a forward has failed, so dense tensors pay nothing.
+sparse_rules: dict = {}
 
 
 def autocast_inputs(name: str, *tensors):
@@ -141,6 +147,8 @@ class Op(Node):
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
             raise RuntimeError(f"{self.label()}: {e} (input shapes: {shapes})") from None
+        except (TypeError, AttributeError) as e:  # a sparse input's record is no array
+            return _sparse_fallback(self, args, e)
         if recording and dtypes.is_differentiable(out.dtype):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:
@@ -236,6 +244,22 @@ class Op(Node):
                     g = make(g, device)
             wrapped.append(g)
         return tuple(wrapped)
+
+
+def _sparse_fallback(op, args, error):
+    """The op's result through its sparse rule when an input is a sparse COO tensor; raises
+    ``error`` (the forward's own) when none is, and a clear refusal when the op has no rule."""
+    tensor_cls = graph.Tensor
+    if not any(isinstance(a, tensor_cls) and type(a._data) is SparseCOO for a in args):
+        raise error
+    rule = sparse_rules.get(type(op))
+    if rule is None:
+        raise NotImplementedError(
+            f"{op.label()}: minigrad does not support sparse COO tensors in this op (as "
+            "PyTorch, most ops take dense tensors only); call .to_dense() first, or see "
+            "README's 'Sparse tensors' for the ops that take them"
+        )
+    return rule(op, args)
 
 
 def _complex_unsupported(op) -> NotImplementedError:

@@ -13,6 +13,7 @@ from .radam import RAdam
 from .rmsprop import RMSprop
 from .rprop import Rprop
 from .sgd import SGD
+from .sparse_adam import SparseAdam
 
 __all__ = [
     "SGD",
@@ -33,4 +34,6 @@ __all__ = [
     "Adafactor",
     "RAdam",
     "Rprop",
+    # -- branch sparse
+    "SparseAdam",
 ]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import _sparse_coo
 from .optimizer import Optimizer, addcdiv_, addcmul_, grad_with_decay, zeros_state
 
 
@@ -72,7 +73,12 @@ class Adagrad(Optimizer):
         state["step"] = 0
         state["sum"] = zeros_state(p, group["initial_accumulator_value"])
 
+    takes_sparse = True  # sparse gradients (nn.Embedding(sparse=True)), as PyTorch's Adagrad
+
     def _update(self, p, state, group) -> None:
+        if type(p.grad._data) is _sparse_coo.SparseCOO:
+            self._sparse_update(p, state, group)
+            return
         xp = p.device.xp
         state["step"] = step = state["step"] + 1
         g = grad_with_decay(p, group)
@@ -83,3 +89,18 @@ class Adagrad(Optimizer):
         std = xp.sqrt(s)
         std += group["eps"]
         addcdiv_(xp, p._data, g, std, -clr, tmp)
+
+    def _sparse_update(self, p, state, group) -> None:
+        """The update for a sparse gradient: the sum of squares and the parameter change only
+        at its (coalesced) rows."""
+        if group["weight_decay"] != 0:
+            raise RuntimeError("weight_decay option is not compatible with sparse gradients")
+        xp, backend = p.device.xp, p.device.backend
+        state["step"] = step = state["step"] + 1
+        g = _sparse_coo.coalesced(xp, p.grad._data)
+        values = -g.values if group["maximize"] else g.values
+        clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
+        key, s = _sparse_coo.key(g), state["sum"]._data
+        backend.scatter_add(s, key, values * values)
+        std = xp.sqrt(s[key]) + group["eps"]
+        backend.scatter_add(p._data, key, values / std * -clr)

@@ -15,7 +15,7 @@ import numbers
 from collections import defaultdict
 from itertools import chain
 
-from .. import backend, dtypes
+from .. import _sparse_coo, backend, dtypes
 from ..autograd import grad_mode
 from ..autograd.graph import version_counter
 from ..tensor import Tensor
@@ -165,7 +165,10 @@ class Optimizer:
                     continue
                 if grad.grad_fn is not None:
                     grad = p.grad = grad.detach()
-                grad._data.fill(0)
+                if type(grad._data) is _sparse_coo.SparseCOO:  # zeros of a sparse grad: no entries
+                    grad._data = _sparse_coo.emptied(grad._data)
+                else:
+                    grad._data.fill(0)
                 version_counter(grad).value += 1
 
     def step(self, closure=None):
@@ -187,6 +190,8 @@ class Optimizer:
                 for p in group["params"]:
                     if p.grad is None:
                         continue
+                    if type(p.grad._data) is _sparse_coo.SparseCOO and not self.takes_sparse:
+                        raise RuntimeError(_sparse_refusal(type(self).__name__))
                     state = self.state[p]
                     with backend.on(p.device):  # updates run on the parameter's GPU
                         if p._data.dtype.kind == "c":
@@ -226,6 +231,8 @@ class Optimizer:
     def register_step_post_hook(self, hook):
         """Run ``hook(optimizer, args, kwargs)`` after each ``step``. Returns a handle."""
         return _step_hooks.register(self, "_step_post_hooks", hook)
+
+    takes_sparse = False  # whether _update takes sparse COO gradients (minigrad.sparse)
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         """Fill ``state`` for parameter ``p`` before its first update."""
@@ -478,6 +485,13 @@ _CHECKS = {
 def zeros_state(p: Tensor, fill: float = 0.0) -> Tensor:
     """A state tensor shaped like ``p``, on its device and dtype, filled with ``fill``."""
     return state_tensor(p, p.device.xp.full(p.shape, fill, dtype=p._data.dtype))
+
+
+def _sparse_refusal(name: str) -> str:
+    """PyTorch's error for an optimizer given a sparse gradient it cannot take."""
+    if name in ("Adam", "AdamW"):
+        return "Adam does not support sparse gradients, please consider SparseAdam instead"
+    return f"{name} does not support sparse gradients"
 
 
 def state_tensor(p: Tensor, array) -> Tensor:

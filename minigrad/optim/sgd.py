@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .. import _sparse_coo
 from .optimizer import Optimizer, add, add_, grad_with_decay, state_tensor
 
 
@@ -36,6 +37,7 @@ class SGD(Optimizer):
     """
 
     _state_keys = ("momentum_buffer",)
+    takes_sparse = True  # sparse gradients (nn.Embedding(sparse=True)), as PyTorch's SGD
 
     def __init__(
         self,
@@ -72,6 +74,9 @@ class SGD(Optimizer):
             )
 
     def _update(self, p, state, group) -> None:
+        if type(p.grad._data) is _sparse_coo.SparseCOO:
+            self._sparse_update(p, state, group)
+            return
         buf = state.get("momentum_buffer")
         kit = p.device.backend.fused if group.get("fused") is not False else None
         if kit is not None and kit.supports(
@@ -91,6 +96,39 @@ class SGD(Optimizer):
                 add_(xp, buf._data, g, 1 - group["dampening"])
             g = add(g, buf._data, momentum) if group["nesterov"] else buf._data
         add_(xp, p._data, g, -group["lr"])
+
+    def _sparse_update(self, p, state, group) -> None:
+        """The update for a sparse gradient: only its rows move; a momentum buffer started
+        from one stays sparse (its entries accumulate, uncoalesced, as PyTorch's)."""
+        xp, g = p.device.xp, p.grad._data
+        if group["weight_decay"] != 0:  # PyTorch's error: its grad.add(p) takes dense first
+            raise RuntimeError(
+                "add(sparse, dense) is not supported. Use add(dense, sparse) instead."
+            )
+        if group["maximize"]:
+            g = _sparse_coo.scaled(g, -1)
+        momentum = group["momentum"]
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            step = _sparse_coo.scaled(g, 1 - group["dampening"])
+            if buf is None:
+                buf = state["momentum_buffer"] = state_tensor(p, g.copy())
+            elif type(buf._data) is _sparse_coo.SparseCOO:
+                buf._data = _sparse_coo.concatenated(
+                    xp, _sparse_coo.scaled(buf._data, momentum), step
+                )
+            else:
+                buf._data *= momentum
+                p.device.backend.scatter_add(buf._data, _sparse_coo.key(step), step.values)
+            b = buf._data
+            if group["nesterov"]:
+                g = _sparse_coo.concatenated(xp, g, _sparse_coo.scaled(b, momentum))
+            elif type(b) is not _sparse_coo.SparseCOO:
+                add_(xp, p._data, b, -group["lr"])
+                return
+            else:
+                g = b
+        p.device.backend.scatter_add(p._data, _sparse_coo.key(g), g.values * -group["lr"])
 
     def _fused_update(self, kit, p, state, group) -> None:
         """The same update as one kernel per parameter (on GPUs; see ``minigrad._fused``)."""

@@ -7,7 +7,7 @@ from ...autograd import grad_mode, graph
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
 from ...ops.complex import conjugates
-from ...ops.indexing import IndexAdd, check_range
+from ...ops.indexing import GetItem, IndexAdd, check_range
 from ...ops.linalg import times_transposed
 from ._utils import maybe_inplace
 
@@ -192,9 +192,11 @@ class EmbeddingOp(Op):
 
     supports_complex = True
 
-    def __init__(self, indices, padding_idx: int | None, scale_grad_by_freq: bool = False):
+    def __init__(
+        self, indices, padding_idx: int | None, scale_grad_by_freq: bool = False, sparse=False
+    ):
         self.indices, self.padding_idx = indices, padding_idx
-        self.scale_grad_by_freq = scale_grad_by_freq
+        self.scale_grad_by_freq, self.sparse = scale_grad_by_freq, sparse
 
     def forward(self, weight):
         return weight[self.indices]
@@ -209,9 +211,29 @@ class EmbeddingOp(Op):
         if self.padding_idx is not None:
             keep = (self.indices != self.padding_idx)[..., None].astype(dtype)
             scale = keep if scale is None else scale * keep
+        if self.sparse:
+            if self.scale_grad_by_freq:
+                raise RuntimeError(
+                    "embedding_backward: scale_grad_by_freq not supported with sparse gradients"
+                )
+            return self._sparse_grad(gy, scale)
         if scale is not None:
             gy = gy * constant(scale, gy.device)
         return IndexAdd(self.input_meta[0][0], (self.indices,), False)(gy)
+
+    def _sparse_grad(self, gy, scale):
+        """dW as a sparse COO tensor of one row per lookup, uncoalesced, without the lookups
+        of padding_idx (as PyTorch's sparse embedding gradient)."""
+        from ...sparse._core import SparseCooTensor  # (the sparse layer sits above nn's ops)
+
+        flat, rows = self.indices.reshape(-1), gy.reshape(-1, gy.shape[-1])
+        if scale is not None:
+            rows = rows * constant(scale.reshape(-1, 1), gy.device)
+        if self.padding_idx is not None:
+            (kept,) = gy.device.xp.nonzero(flat != self.padding_idx)
+            flat, rows = flat[kept], GetItem((kept,))(rows)
+        indices = flat.reshape(1, -1).astype("int64", copy=False)
+        return SparseCooTensor(indices, self.input_meta[0][0])(rows)
 
 
 def embedding_renorm_(weight, input, max_norm: float, norm_type: float = 2.0):
@@ -243,17 +265,12 @@ def embedding(
     With ``max_norm``, the rows looked up whose ``norm_type``-norm exceeds it are first
     rescaled to norm ``max_norm`` in ``weight`` itself (in place, as in PyTorch). With
     ``scale_grad_by_freq``, each row's gradient is divided by how often its index occurs in
-    ``input``. ``sparse=True`` (sparse gradients) raises ``NotImplementedError``.
+    ``input``. ``sparse=True`` makes ``weight``'s gradient a sparse COO tensor (one row per lookup).
 
     Example:
         >>> F.embedding(minigrad.tensor([[0, 2]]), minigrad.randn(5, 3)).shape
         minigrad.Size([1, 2, 3])
     """
-    if sparse:
-        raise NotImplementedError(
-            "embedding: sparse=True (sparse gradients) is not supported in minigrad; use "
-            "sparse=False"
-        )
     if input.dtype.is_floating_point or input.dtype is dtypes.bool:
         raise RuntimeError(
             f"embedding: expected indices of an integer dtype (int64 or int32), got {input.dtype}"
@@ -271,7 +288,7 @@ def embedding(
     _check_indices(input, num)
     if max_norm is not None:
         embedding_renorm_(weight, input, max_norm, norm_type)
-    return EmbeddingOp(input._data, padding_idx, scale_grad_by_freq)(weight)
+    return EmbeddingOp(input._data, padding_idx, scale_grad_by_freq, bool(sparse))(weight)
 
 
 def _check_indices(input, num: int) -> None:

@@ -28,10 +28,6 @@ def check_bag_options(scale_grad_by_freq: bool, sparse: bool, name: str) -> None
         raise NotImplementedError(
             f"{name}: scale_grad_by_freq=True is not supported in minigrad (nn.Embedding has it)"
         )
-    if sparse:
-        raise NotImplementedError(
-            f"{name}: sparse=True (sparse gradients) is not supported in minigrad; use sparse=False"
-        )
 
 
 @real_only
@@ -58,6 +54,8 @@ def embedding_bag(
     check_bag_options(scale_grad_by_freq, sparse, "embedding_bag")
     if mode not in _MODES:
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
+    if sparse and mode == "max":
+        raise ValueError("max mode does not support sparse weights")
     if per_sample_weights is not None and mode != "sum":
         raise NotImplementedError(
             f"embedding_bag: per_sample_weights is only supported for mode='sum' (got "
@@ -82,7 +80,7 @@ def embedding_bag(
         flat = flat[kept]
         if per_sample_weights is not None:
             per_sample_weights = per_sample_weights[kept]
-    rows = embedding(flat, weight)
+    rows = embedding(flat, weight, sparse=sparse)  # sparse: one gradient row per lookup
     return _reduce(rows, bag_of, len(bag_starts), mode, per_sample_weights)
 
 

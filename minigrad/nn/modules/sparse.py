@@ -17,7 +17,8 @@ class Embedding(Module):
     The row at ``padding_idx`` starts at zero and receives no gradient. With ``max_norm``, each
     lookup first rescales the rows it reads whose ``norm_type``-norm exceeds ``max_norm`` (in
     the table itself, as PyTorch); ``scale_grad_by_freq`` divides each row's gradient by how
-    often its index occurs in the batch. ``sparse=True`` raises ``NotImplementedError``.
+    often its index occurs in the batch. ``sparse=True`` makes ``weight.grad`` a sparse COO tensor
+    (for ``optim.SGD``, ``optim.Adagrad`` and ``optim.SparseAdam``).
 
     Shape:
         integer input (*) → output (*, embedding_dim).
@@ -43,11 +44,6 @@ class Embedding(Module):
         dtype=None,
     ):
         super().__init__()
-        if sparse:
-            raise NotImplementedError(
-                "Embedding: sparse=True (sparse gradients) is not supported in minigrad; use "
-                "sparse=False"
-            )
         self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.padding_idx = _check_padding_idx(padding_idx, num_embeddings)
         self.max_norm, self.norm_type = max_norm, norm_type
@@ -110,6 +106,7 @@ class EmbeddingBag(Module):
     ``forward(input, offsets=None, per_sample_weights=None)``: a 2-D ``input`` (B, L) is B bags of
     L indices; a 1-D ``input`` is cut into bags at ``offsets``. Entries equal to ``padding_idx``
     are left out of their bag. The table starts N(0, 1), its ``padding_idx`` row at zero.
+    ``sparse=True`` (modes sum and mean) makes ``weight.grad`` a sparse COO tensor.
 
     Example:
         >>> bag = nn.EmbeddingBag(10, 3, mode="sum")

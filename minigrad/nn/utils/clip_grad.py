@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ... import backend
+from ..._sparse_coo import SparseCOO
 from ...autograd.graph import version_counter
 from ...creation import tensor
 from ...tensor import Tensor
@@ -58,6 +59,11 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     first = tensors[0].device
     norms = []
     for t in tensors:
+        if type(t._data) is SparseCOO:  # as PyTorch, whose vector norm has no sparse kernel
+            raise NotImplementedError(
+                "get_total_norm / clip_grad_norm_: sparse COO gradients are not supported (as "
+                "in PyTorch); use dense gradients (nn.Embedding(sparse=False))"
+            )
         with backend.on(t.device):  # each norm on its tensor's GPU, then gathered on the first
             norms.append(backend.to_device(_vector_norm(t.device.xp, t._data, p), t.device, first))
     xp = first.xp

@@ -1,0 +1,25 @@
+"""``minigrad.sparse``: sparse COO tensors, as ``torch.sparse``.
+
+A sparse tensor is a :class:`~minigrad.Tensor` with ``layout == minigrad.sparse_coo`` whose
+storage is its indices and values (see :mod:`minigrad._sparse_coo`). Make one with
+:func:`minigrad.sparse_coo_tensor` or ``Tensor.to_sparse()``; multiply it with a dense matrix
+with :func:`mm` (or ``minigrad.spmm``, ``minigrad.mm``, ``@``). Gradients flow to the values
+and to dense operands; ``nn.Embedding(sparse=True)`` gives sparse gradients, which ``optim.SGD``,
+``optim.Adagrad`` and ``optim.SparseAdam`` take. Ops without a sparse rule refuse sparse inputs
+by name, as PyTorch's do.
+"""
+
+from .. import dtypes
+from . import _tensor
+from ._core import legacy_constructor, sparse_coo_tensor, to_dense, to_sparse
+from ._functions import addmm, log_softmax, mm, softmax, spmm, sum
+
+# Old programs' constructors (``torch.sparse.FloatTensor(indices, values, size)``)
+FloatTensor = legacy_constructor(dtypes.float32)
+DoubleTensor = legacy_constructor(dtypes.float64)
+LongTensor = legacy_constructor(dtypes.int64)
+
+__all__ = [
+    "addmm", "log_softmax", "mm", "softmax", "sparse_coo_tensor", "spmm", "sum", "to_dense",
+    "to_sparse", "FloatTensor", "DoubleTensor", "LongTensor",
+]  # fmt: skip
