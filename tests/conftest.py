@@ -1,4 +1,9 @@
-"""Shared fixtures: the devices every device-aware test runs on."""
+"""Shared fixtures: the devices every device-aware test runs on, and ``import torch`` bound to
+minigrad for the PyTorch programs in ``tests/programs``."""
+
+import importlib
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -35,3 +40,19 @@ def device(request):
 @pytest.fixture(autouse=True)
 def _seed():
     minigrad.manual_seed(0)
+
+
+PROGRAMS = Path(__file__).parent / "programs"
+
+
+@pytest.fixture
+def as_torch(monkeypatch):
+    """``import torch`` gives minigrad for the duration of the test (:mod:`minigrad.as_torch`)."""
+    monkeypatch.syspath_prepend(str(PROGRAMS))
+
+    def load(name):
+        sys.modules.pop(name, None)
+        return importlib.import_module(name)
+
+    with minigrad.as_torch.imports():
+        yield load

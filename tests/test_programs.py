@@ -4,7 +4,6 @@ Each program in ``tests/programs/`` imports ``torch`` (and ``torch.nn``, ``torch
 as written for PyTorch; the fixture makes those names resolve to minigrad's modules.
 """
 
-import importlib
 import math
 import sys
 from pathlib import Path
@@ -14,19 +13,6 @@ import pytest
 import minigrad
 
 PROGRAMS = Path(__file__).parent / "programs"
-
-
-@pytest.fixture
-def as_torch(monkeypatch):
-    """``import torch`` gives minigrad for the duration of the test (:mod:`minigrad.as_torch`)."""
-    monkeypatch.syspath_prepend(str(PROGRAMS))
-
-    def load(name):
-        sys.modules.pop(name, None)
-        return importlib.import_module(name)
-
-    with minigrad.as_torch.imports():
-        yield load
 
 
 def test_lstm_cell_sine_wave_with_lbfgs(as_torch):

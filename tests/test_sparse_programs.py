@@ -16,19 +16,6 @@ PROGRAMS = Path(__file__).parent / "programs"
 pytestmark = pytest.mark.filterwarnings("ignore:Sparse invariant checks", "ignore::UserWarning")
 
 
-@pytest.fixture
-def as_torch(monkeypatch):
-    """``import torch`` gives minigrad for the duration of the test (:mod:`minigrad.as_torch`)."""
-    monkeypatch.syspath_prepend(str(PROGRAMS))
-
-    def load(name):
-        sys.modules.pop(name, None)
-        return importlib.import_module(name)
-
-    with minigrad.as_torch.imports():
-        yield load
-
-
 def _with_real_torch(name):
     """The program imported against PyTorch itself (outside ``as_torch``)."""
     sys.path.insert(0, str(PROGRAMS))
