@@ -5,7 +5,7 @@ from __future__ import annotations
 from .. import ops
 from ..autograd import grad_mode
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import standard_gamma
 from .utils import broadcast_all
 
@@ -15,7 +15,7 @@ def log_beta(a, b):
     return ops.lgamma(a) + ops.lgamma(b) - ops.lgamma(a + b)
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Beta with ``concentration1`` a and ``concentration0`` b: density x^(a-1)(1-x)^(b-1)/B(a, b).
 
     ``sample`` draws X/(X + Y) of two gamma draws; no ``rsample`` (see :class:`Gamma`).
@@ -65,3 +65,16 @@ class Beta(Distribution):
             - (b - 1) * ops.digamma(b)
             + (a + b - 2) * ops.digamma(a + b)
         )
+
+    @property
+    def _mean_carrier_measure(self):
+        """E[k(x)] with k(x) = -log x - log(1 - x) (θ = (a, b), t(x) = (log x, log(1 - x)))."""
+        a, b = self.concentration1, self.concentration0
+        return 2 * ops.digamma(a + b) - ops.digamma(a) - ops.digamma(b)
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return log_beta(x, y)

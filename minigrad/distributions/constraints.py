@@ -82,6 +82,23 @@ class _IntegerInterval(_Interval):
         return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
 
 
+class _Multinomial(Constraint):
+    """Vectors of nonnegative integer counts summing to at most ``upper_bound`` (a
+    :class:`Multinomial`'s draws sum to it exactly)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
+
+    def __repr__(self) -> str:
+        return f"Multinomial(upper_bound={self.upper_bound})"
+
+
 class _Boolean(Constraint):
     is_discrete = True
 
@@ -266,3 +283,6 @@ interval = _Interval
 real_vector = _IndependentConstraint(real, 1)
 half_open_interval = _HalfOpenInterval
 integer_interval = _IntegerInterval
+nonnegative_integer = _IntegerInterval(0, float("inf"))
+positive_integer = _IntegerInterval(1, float("inf"))
+multinomial = _Multinomial

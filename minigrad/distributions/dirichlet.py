@@ -5,11 +5,11 @@ from __future__ import annotations
 from .. import ops
 from ..autograd import grad_mode
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .gamma import standard_gamma
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dirichlet with ``concentration`` c (last dim: the K categories): density
     Γ(Σc)/ΠΓ(c_k) · Π x_k^(c_k - 1) on the simplex. ``sample``: normalized gamma draws; no
     ``rsample`` (see :class:`Gamma`)."""
@@ -56,3 +56,16 @@ class Dirichlet(Distribution):
             - (k - total) * ops.digamma(total)
             - ((c - 1.0) * ops.digamma(c)).sum(-1)
         )
+
+    @property
+    def _mean_carrier_measure(self):
+        """E[k(x)] with k(x) = -Σ log x_k (θ = c, t(x) = log x)."""
+        c = self.concentration
+        return (ops.digamma(c.sum(-1, keepdim=True)) - ops.digamma(c)).sum(-1)
+
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
+
+    def _log_normalizer(self, x):
+        return ops.lgamma(x).sum(-1) - ops.lgamma(x.sum(-1))

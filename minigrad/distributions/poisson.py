@@ -5,11 +5,11 @@ from __future__ import annotations
 from .. import creation, ops
 from ..autograd import grad_mode
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """Poisson with ``rate`` λ: P(k) = λ^k e^(-λ)/k!.
 
     ``sample`` counts unit-rate exponential arrivals before λ: its cost grows with max λ (use
@@ -52,3 +52,10 @@ class Poisson(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return ops.xlogy(value, self.rate) - self.rate - ops.lgamma(value + 1)
+
+    @property
+    def _natural_params(self):
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()
