@@ -31,6 +31,13 @@ class Beta(ExponentialFamily):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
         super().__init__(self.concentration1.shape, validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """The two concentrations broadcast to ``batch_shape`` (views)."""
+        return self._expanded(
+            batch_shape, _instance, concentration1=self.concentration1.expand(batch_shape),
+            concentration0=self.concentration0.expand(batch_shape),
+        )  # fmt: skip
+
     @property
     def mean(self):
         return self.concentration1 / (self.concentration1 + self.concentration0)

@@ -24,6 +24,13 @@ class Dirichlet(ExponentialFamily):
         shape = tuple(concentration.shape)
         super().__init__(shape[:-1], shape[-1:], validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """``concentration`` broadcast to ``batch_shape`` (a view)."""
+        shape = tuple(batch_shape) + tuple(self.event_shape)
+        return self._expanded(
+            batch_shape, _instance, concentration=self.concentration.expand(shape)
+        )
+
     @property
     def mean(self):
         return self.concentration / self.concentration.sum(-1, keepdim=True)

@@ -91,6 +91,13 @@ class Gamma(ExponentialFamily):
         self.concentration, self.rate = broadcast_all(concentration, rate)
         super().__init__(self.rate.shape, validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """``concentration`` and ``rate`` broadcast to ``batch_shape`` (views)."""
+        return self._expanded(
+            batch_shape, _instance, concentration=self.concentration.expand(batch_shape),
+            rate=self.rate.expand(batch_shape),
+        )  # fmt: skip
+
     @property
     def mean(self):
         return self.concentration / self.rate

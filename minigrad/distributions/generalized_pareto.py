@@ -41,7 +41,8 @@ class GeneralizedPareto(Distribution):
     @property
     def support(self):
         c = self.concentration
-        upper = ops.where(c < 0, self.loc - self.scale / c, math.inf)
+        negative = ops.where(c < 0, c, -1.0)  # keeps the division away from ξ = 0
+        upper = ops.where(c < 0, self.loc - self.scale / negative, math.inf)
         return constraints.interval(self.loc, upper)
 
     def _zero_and_safe(self):

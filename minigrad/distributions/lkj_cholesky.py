@@ -45,13 +45,17 @@ class LKJCholesky(Distribution):
         )  # fmt: skip
 
     def _row_beta(self):
-        """The Beta whose draw y_i is the squared norm of row i's off-diagonal part: Beta(½·k,
-        η + (D - 2)/2 - ½·k) with k = i - 1 for rows i ≥ 1 (row 0 has none: its y is unused)."""
+        """The Beta whose draw y_i is the squared norm of row i's off-diagonal part: for rows
+        i ≥ 1, Beta(i/2, η + (D - 2)/2 - (i - 1)/2) (row 0 has none: its y is unused).
+
+        PyTorch 2.13 uses Beta(i - ½, ...), which equals this only for row 1: its draws of
+        rows i ≥ 2 do not have LKJ's marginals (each correlation is 2·Beta(b, b) - 1 with
+        b = η - 1 + D/2); the tests check these do."""
         eta = self.concentration.detach()
         offset = creation.arange(self.dim - 1, dtype=eta.dtype, device=eta.device)
         offset = ops.cat([creation.zeros(1, dtype=eta.dtype, device=eta.device), offset])
         marginal = eta + 0.5 * (self.dim - 2)
-        return Beta(offset + 0.5, marginal.unsqueeze(-1) - 0.5 * offset, validate_args=False)
+        return Beta(0.5 * offset + 0.5, marginal.unsqueeze(-1) - 0.5 * offset, validate_args=False)
 
     def sample(self, sample_shape=()):
         with grad_mode.no_grad():

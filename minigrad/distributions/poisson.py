@@ -23,6 +23,10 @@ class Poisson(ExponentialFamily):
         (self.rate,) = broadcast_all(rate)
         super().__init__(self.rate.shape, validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """``rate`` broadcast to ``batch_shape`` (a view)."""
+        return self._expanded(batch_shape, _instance, rate=self.rate.expand(batch_shape))
+
     @property
     def mean(self):
         return self.rate
