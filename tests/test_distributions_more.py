@@ -271,6 +271,39 @@ def test_rsample_gradients_estimate_the_derivatives_of_the_mean():
     np.testing.assert_allclose(g_xi, scale / (1 - xi) ** 2, rtol=0.05)
 
 
+def test_gamma_family_rsample_gradients_estimate_the_derivatives_of_the_mean():
+    """Beta, Dirichlet and StudentT draw through Gamma's reparameterized draws."""
+    minigrad.manual_seed(6)
+    n = 40000
+    a, b = np.array([0.7, 3.0]), np.array([2.0, 1.5])
+    ga, gb = _rsample_gradient(D.Beta, (a, b), n)  # E x = a/(a + b)
+    np.testing.assert_allclose(ga, b / (a + b) ** 2, rtol=0.05)
+    np.testing.assert_allclose(gb, -a / (a + b) ** 2, rtol=0.05)
+    c = np.array([[0.7, 2.0, 1.3]])
+    (g,) = _rsample_gradient(D.Dirichlet, (c,), n, lambda x: x[..., 0])  # E x₀ = c₀/Σc
+    total = c.sum()
+    np.testing.assert_allclose(g[0], [(total - c[0, 0]) / total**2, *(-c[0, 0] / total**2,) * 2],
+                               rtol=0.05)  # fmt: skip
+    df, loc, scale = np.array([5.0, 9.0]), np.array([0.0, 0.0]), np.array([2.0, 0.5])
+    g_df, g_loc, g_scale = _rsample_gradient(D.StudentT, (df, loc, scale), n, lambda x: x.abs())
+    # d E|x|/dσ = E|t| = 2√ν·Γ((ν+1)/2)/(√π·(ν-1)·Γ(ν/2)) for the standard t, at μ = 0
+    from math import gamma, pi, sqrt
+
+    mean_abs = np.array([2 * sqrt(v) * gamma((v + 1) / 2) / (sqrt(pi) * (v - 1) * gamma(v / 2))
+                         for v in df])  # fmt: skip
+    assert np.all(np.isfinite(g_df)) and np.all(g_df < 0)  # heavier tails for smaller ν
+    np.testing.assert_allclose(g_scale, mean_abs, rtol=0.05, atol=0.05)
+    assert D.Beta.has_rsample and D.Dirichlet.has_rsample and D.StudentT.has_rsample
+
+
+def test_binomial_enumerate_support_as_torch():
+    mine = D.Binomial(_t([4.0, 4.0]), _t([0.3, 0.6])).enumerate_support()
+    theirs = torch.distributions.Binomial(torch.tensor([4.0, 4.0]), torch.tensor([0.3, 0.6]))
+    np.testing.assert_array_equal(mine.numpy(), theirs.enumerate_support().numpy())
+    with pytest.raises(NotImplementedError, match="Inhomogeneous"):
+        D.Binomial(_t([4.0, 3.0]), _t([0.3, 0.6])).enumerate_support()
+
+
 def test_wishart_rsample_gradient_estimates_the_derivative_of_the_mean():
     """E[tr X] = ν·tr Σ: its derivative in ν is tr Σ (through the chi-squared draws)."""
     minigrad.manual_seed(4)

@@ -6,7 +6,7 @@ from .. import ops
 from ..autograd import grad_mode
 from . import constraints
 from .exp_family import ExponentialFamily
-from .gamma import standard_gamma
+from .gamma import standard_gamma, standard_gamma_rsample
 from .utils import broadcast_all
 
 
@@ -18,7 +18,9 @@ def log_beta(a, b):
 class Beta(ExponentialFamily):
     """Beta with ``concentration1`` a and ``concentration0`` b: density x^(a-1)(1-x)^(b-1)/B(a, b).
 
-    ``sample`` draws X/(X + Y) of two gamma draws; no ``rsample`` (see :class:`Gamma`).
+    ``sample`` draws X/(X + Y) of two gamma draws; ``rsample`` the same with the gamma draws'
+    implicit gradients (PyTorch differentiates its Dirichlet draw instead: another unbiased
+    estimator of the same gradients).
     """
 
     arg_constraints = {
@@ -26,6 +28,7 @@ class Beta(ExponentialFamily):
         "concentration0": constraints.positive,
     }
     support = constraints.unit_interval
+    has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
@@ -57,6 +60,12 @@ class Beta(ExponentialFamily):
             x = standard_gamma(self.concentration1, shape)
             y = standard_gamma(self.concentration0, shape)
             return x / (x + y)
+
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        x = standard_gamma_rsample(self.concentration1, shape)
+        y = standard_gamma_rsample(self.concentration0, shape)
+        return x / (x + y)
 
     def log_prob(self, value):
         if self._validate_args:

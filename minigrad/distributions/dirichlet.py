@@ -6,16 +6,17 @@ from .. import ops
 from ..autograd import grad_mode
 from . import constraints
 from .exp_family import ExponentialFamily
-from .gamma import standard_gamma
+from .gamma import standard_gamma, standard_gamma_rsample
 
 
 class Dirichlet(ExponentialFamily):
     """Dirichlet with ``concentration`` c (last dim: the K categories): density
-    Γ(Σc)/ΠΓ(c_k) · Π x_k^(c_k - 1) on the simplex. ``sample``: normalized gamma draws; no
-    ``rsample`` (see :class:`Gamma`)."""
+    Γ(Σc)/ΠΓ(c_k) · Π x_k^(c_k - 1) on the simplex. ``sample``: normalized gamma draws;
+    ``rsample``: the same, differentiable through the gamma draws' implicit gradients."""
 
     arg_constraints = {"concentration": constraints.positive}
     support = constraints.simplex
+    has_rsample = True
 
     def __init__(self, concentration, validate_args=None):
         if concentration.dim() < 1:
@@ -46,6 +47,10 @@ class Dirichlet(ExponentialFamily):
         with grad_mode.no_grad():
             g = standard_gamma(self.concentration, shape)
             return g / g.sum(-1, keepdim=True)
+
+    def rsample(self, sample_shape=()):
+        g = standard_gamma_rsample(self.concentration, self._extended_shape(sample_shape))
+        return g / g.sum(-1, keepdim=True)
 
     def log_prob(self, value):
         if self._validate_args:

@@ -68,6 +68,17 @@ def standard_gamma_grad(concentration, sample):
         return (-total).to(concentration.dtype)
 
 
+def standard_gamma_rsample(concentration, shape):
+    """Gamma(α, 1) draws of ``shape`` whose gradient in α is the implicit one,
+    :func:`standard_gamma_grad` (the draw's value is :func:`standard_gamma`'s)."""
+    alpha = concentration.expand(tuple(shape))
+    draw = standard_gamma(alpha, shape)
+    if alpha.requires_grad:
+        # value x, gradient dx/dα with respect to α
+        draw = draw + standard_gamma_grad(alpha, draw) * (alpha - alpha.detach())
+    return draw
+
+
 def _tiny(dtype):
     from .._typeinfo import finfo
 
@@ -117,12 +128,7 @@ class Gamma(ExponentialFamily):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        alpha = self.concentration.expand(tuple(shape))
-        draw = standard_gamma(alpha, shape)
-        if alpha.requires_grad:
-            # value x, gradient dx/dα with respect to α
-            draw = draw + standard_gamma_grad(alpha, draw) * (alpha - alpha.detach())
-        return draw / self.rate
+        return standard_gamma_rsample(self.concentration, shape) / self.rate
 
     def log_prob(self, value):
         if self._validate_args:
