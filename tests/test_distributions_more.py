@@ -431,3 +431,43 @@ def test_torch_submodule_paths():
             assert hasattr(theirs, cls) and getattr(mine, cls) is getattr(D, cls), (module, cls)
     torch_public = {n for n in dir(torch.distributions) if not n.startswith("_")}
     assert torch_public <= set(dir(D)), sorted(torch_public - set(dir(D)))
+
+
+def _on(device):
+    def t(values):
+        return minigrad.tensor(values, dtype=minigrad.float64, device=device)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return [
+            D.ContinuousBernoulli(t([0.2, 0.8])),
+            D.FisherSnedecor(t([3.0, 5.0]), t([6.0, 9.0])),
+            D.GeneralizedPareto(t([0.0, 1.0]), t([1.0, 2.0]), t([0.1, -0.3])),
+            D.InverseGamma(t([2.5, 4.0]), t([1.5, 0.3])),
+            D.NegativeBinomial(t([3.0, 0.5]), probs=t([0.3, 0.6])),
+            D.Multinomial(4, probs=t([0.2, 0.3, 0.5])),
+            D.LKJCholesky(3, t([0.5, 2.0])),
+            D.Wishart(t([4.0, 5.5]), covariance_matrix=t(_COV)),
+            D.Gamma(t([0.5, 3.0]), t([1.0, 2.0])),
+            D.Beta(t([0.5, 3.0]), t([1.0, 2.0])),
+        ]
+
+
+def test_new_families_run_on_each_device(device):
+    """Draws, densities and KL stay on the parameters' device and equal the CPU's values."""
+    for dist, reference in zip(_on(device), _on("cpu")):
+        draw = dist.sample((3,))
+        assert draw.device == minigrad.device(device), type(dist).__name__
+        log_prob = dist.log_prob(draw)
+        assert log_prob.device == draw.device
+        np.testing.assert_allclose(
+            log_prob.cpu().numpy(), reference.log_prob(draw.cpu()).numpy(), rtol=1e-10
+        )
+        if not isinstance(dist, (D.LKJCholesky, D.FisherSnedecor, D.NegativeBinomial)):
+            np.testing.assert_allclose(
+                dist.entropy().detach().cpu().numpy(),
+                reference.entropy().detach().numpy(),
+                rtol=1e-10,
+            )
+    gamma, beta = _on(device)[-2:]
+    assert D.kl_divergence(beta, gamma).device == minigrad.device(device)

@@ -67,13 +67,13 @@ class Multinomial(Distribution):
 
     def sample(self, sample_shape=()):
         """The one-hot sum of ``total_count`` categorical draws per event."""
+        like = dict(dtype=self.probs.dtype, device=self.probs.device)
+        if self.total_count == 0:
+            return creation.zeros(tuple(self._extended_shape(sample_shape)), **like)
         with grad_mode.no_grad():
             k = self._categorical._num_events
             draws = self._categorical.sample((self.total_count,) + tuple(sample_shape))
-            counts = F.one_hot(draws, k).sum(0) if self.total_count else None
-            if counts is None:
-                counts = creation.zeros(self._extended_shape(sample_shape))
-            return counts.to(self.probs.dtype)
+            return F.one_hot(draws, k).sum(0).to(self.probs.dtype)
 
     def log_prob(self, value):
         if self._validate_args:

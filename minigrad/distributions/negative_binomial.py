@@ -9,7 +9,7 @@ from . import constraints
 from .distribution import Distribution
 from .gamma import Gamma
 from .poisson import Poisson
-from .utils import broadcast_all, logits_to_probs, probs_to_logits
+from .utils import broadcast_all, lazy_property, logits_to_probs, probs_to_logits
 
 
 class NegativeBinomial(Distribution):
@@ -47,15 +47,14 @@ class NegativeBinomial(Distribution):
         new._param_name = self._param_name
         return new
 
-    def __getattr__(self, name):
-        # the parameter not given is derived from the other one on first use
-        if name == "logits" and "probs" in self.__dict__:
-            self.logits = probs_to_logits(self.probs, is_binary=True)
-            return self.logits
-        if name == "probs" and "logits" in self.__dict__:
-            self.probs = logits_to_probs(self.logits, is_binary=True)
-            return self.probs
-        raise AttributeError(f"{type(self).__name__!r} object has no attribute {name!r}")
+    # the parameter not given is derived from the other one on first use
+    @lazy_property
+    def logits(self):
+        return probs_to_logits(self.probs, is_binary=True)
+
+    @lazy_property
+    def probs(self):
+        return logits_to_probs(self.logits, is_binary=True)
 
     @property
     def param_shape(self):
