@@ -471,3 +471,35 @@ def test_new_families_run_on_each_device(device):
             )
     gamma, beta = _on(device)[-2:]
     assert D.kl_divergence(beta, gamma).device == minigrad.device(device)
+
+
+def test_constraints_added_for_these_families_match_torch():
+    c, tc = D.constraints, torch.distributions.constraints
+    batch = np.array(
+        [[[2.0, 1.0], [1.0, 2.0]], [[1.0, 3.0], [0.0, 1.0]], [[1.0, 0.0], [2.0, -1.0]]]
+    )
+    for name in ("lower_triangular", "square", "symmetric", "positive_semidefinite"):
+        got = getattr(c, name).check(minigrad.tensor(batch)).tolist()
+        assert got == getattr(tc, name).check(torch.tensor(batch)).tolist(), name
+    values = [-1.0, 0.0, 1.5, 3.0]
+    for name in ("nonnegative_integer", "positive_integer"):
+        mine, theirs = getattr(c, name), getattr(tc, name)
+        assert (
+            mine.check(minigrad.tensor(values)).tolist()
+            == theirs.check(torch.tensor(values)).tolist()
+        )
+        assert repr(mine) == repr(theirs) and mine.is_discrete
+    counts = [[1.0, 2.0], [3.0, 1.0], [-1.0, 2.0]]
+    assert (
+        c.multinomial(3).check(minigrad.tensor(counts)).tolist()
+        == tc.multinomial(3).check(torch.tensor(counts)).tolist()
+    )
+
+    class WithSupport:
+        @c.dependent_property(is_discrete=True, event_dim=1)
+        def support(self):
+            return c.integer_interval(0, 3)
+
+    assert isinstance(WithSupport().support, type(c.integer_interval(0, 3)))
+    assert c.is_dependent(WithSupport.support) and WithSupport.support.event_dim == 1
+    assert c.is_dependent(c.dependent) and not c.is_dependent(c.real)

@@ -13,7 +13,7 @@ class Geometric(Distribution):
     """Geometric with success probability p (``probs`` or ``logits``): P(k) = (1-p)^k·p."""
 
     arg_constraints = {"probs": constraints.interval(0.0, 1.0), "logits": constraints.real}
-    support = constraints.integer_interval(0, float("inf"))
+    support = constraints.nonnegative_integer
 
     def __init__(self, probs=None, logits=None, validate_args=None):
         self.probs, self.logits = binary_probs_and_logits(probs, logits)

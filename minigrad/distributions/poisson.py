@@ -17,7 +17,7 @@ class Poisson(ExponentialFamily):
     """
 
     arg_constraints = {"rate": constraints.nonnegative}
-    support = constraints.integer_interval(0, float("inf"))
+    support = constraints.nonnegative_integer
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
