@@ -503,3 +503,45 @@ def test_constraints_added_for_these_families_match_torch():
     assert isinstance(WithSupport().support, type(c.integer_interval(0, 3)))
     assert c.is_dependent(WithSupport.support) and WithSupport.support.event_dim == 1
     assert c.is_dependent(c.dependent) and not c.is_dependent(c.real)
+
+
+def test_every_family_has_expand():
+    """The families that lacked ``expand``: a view of the parameters that scores as before."""
+    cases = [
+        D.Binomial(_t([4.0, 5.0]), _t([0.3, 0.6])),
+        D.Geometric(_t([0.3, 0.6])),
+        D.HalfNormal(_t([1.0, 2.0])),
+        D.StudentT(_t([3.0, 5.0]), _t([0.0, 1.0]), _t([1.0, 2.0])),
+        D.Gamma(_t([3.0, 5.0]), _t([1.0, 2.0])),
+        D.Chi2(_t([3.0, 5.0])),
+        D.Beta(_t([3.0, 5.0]), _t([1.0, 2.0])),
+        D.Dirichlet(_t([[3.0, 5.0, 1.0]])),
+        D.Poisson(_t([3.0, 5.0])),
+        D.Bernoulli(_t([0.3, 0.6])),
+        D.Categorical(_t([[0.3, 0.7], [0.5, 0.5]])),
+        D.OneHotCategorical(_t([[0.3, 0.7], [0.5, 0.5]])),
+        D.LogitRelaxedBernoulli(_t([0.5, 1.0]), _t([0.3, 0.6])),
+        D.RelaxedOneHotCategorical(_t(0.5), _t([[0.3, 0.7], [0.5, 0.5]])),
+        D.MultivariateNormal(_t([[0.0, 1.0], [1.0, 2.0]]), _t([[2.0, 0.5], [0.5, 1.0]])),
+        D.MixtureSameFamily(
+            D.Categorical(_t([0.3, 0.7])), D.Normal(_t([0.0, 1.0]), _t([1.0, 2.0]))
+        ),
+    ]
+    for dist in cases:
+        big = dist.expand((3,) + tuple(dist.batch_shape))
+        assert type(big) is type(dist)
+        draw = big.sample()
+        assert tuple(draw.shape) == (3,) + tuple(dist.batch_shape) + tuple(dist.event_shape)
+        np.testing.assert_allclose(
+            big.log_prob(draw).numpy(), dist.log_prob(draw).numpy(), rtol=1e-12
+        )
+    public = [getattr(D, n) for n in dir(D) if not n.startswith("_")]
+    lacking = [
+        c.__name__
+        for c in public
+        if isinstance(c, type)
+        and issubclass(c, D.Distribution)
+        and c not in (D.Distribution, D.ExponentialFamily)
+        and next(k for k in c.__mro__ if "expand" in vars(k)) is D.Distribution
+    ]
+    assert not lacking, lacking

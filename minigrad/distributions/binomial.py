@@ -33,6 +33,13 @@ class Binomial(Distribution):
         self.total_count = self.total_count.to(probs.dtype)
         super().__init__(self.probs.shape, validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """``total_count`` and ``probs`` broadcast to ``batch_shape`` (views)."""
+        return self._expanded(
+            batch_shape, _instance, total_count=self.total_count.expand(batch_shape),
+            probs=self.probs.expand(batch_shape),
+        )  # fmt: skip
+
     @property
     def support(self):
         return constraints.integer_interval(0, self.total_count)

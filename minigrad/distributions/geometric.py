@@ -19,6 +19,13 @@ class Geometric(Distribution):
         self.probs, self.logits = binary_probs_and_logits(probs, logits)
         super().__init__(self.probs.shape, validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """``probs`` and ``logits`` broadcast to ``batch_shape`` (views)."""
+        return self._expanded(
+            batch_shape, _instance, probs=self.probs.expand(batch_shape),
+            logits=self.logits.expand(batch_shape),
+        )  # fmt: skip
+
     @property
     def mean(self):
         return 1.0 / self.probs - 1.0

@@ -29,6 +29,13 @@ class StudentT(Distribution):
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
         super().__init__(self.df.shape, validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """``df``, ``loc`` and ``scale`` broadcast to ``batch_shape`` (views)."""
+        return self._expanded(
+            batch_shape, _instance, df=self.df.expand(batch_shape),
+            loc=self.loc.expand(batch_shape), scale=self.scale.expand(batch_shape),
+        )  # fmt: skip
+
     @property
     def mean(self):
         return ops.where(self.df > 1, self.loc, float("nan"))
