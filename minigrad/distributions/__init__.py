@@ -12,9 +12,9 @@ LogisticNormal, Pareto, Weibull, HalfCauchy, Kumaraswamy, and the relaxed (Gumbe
 RelaxedBernoulli and RelaxedOneHotCategorical; LowRankMultivariateNormal and VonMises;
 ContinuousBernoulli, FisherSnedecor, GeneralizedPareto, InverseGamma, LKJCholesky,
 Multinomial, NegativeBinomial, OneHotCategoricalStraightThrough and Wishart. The families
-PyTorch derives from ``ExponentialFamily`` derive from it here too. (Beta, Dirichlet and
-StudentT sample without a reparameterized gradient: their ``rsample`` raises
-NotImplementedError.)
+PyTorch derives from ``ExponentialFamily`` derive from it here too. The gamma family
+(Gamma, Chi2, Beta, Dirichlet, StudentT, InverseGamma, FisherSnedecor, Wishart) has
+``rsample`` through the implicit reparameterization gradient of the gamma draw.
 
 Example (REINFORCE):
     >>> dist = Categorical(logits=policy(state))
