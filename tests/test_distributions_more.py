@@ -259,6 +259,9 @@ def test_gamma_cdf_is_the_regularized_incomplete_gamma():
     h = 1e-6 * a
     fd = (special.gammainc(a + h, x) - special.gammainc(a - h, x)) / (2 * h)
     np.testing.assert_allclose(g_conc.numpy(), fd, rtol=1e-5, atol=1e-12)
+    far = _t([2.0, 2.0], requires_grad=True)  # far in the upper tail: P = 1, ∂P/∂α = 0
+    (g_far,) = minigrad.autograd.grad(D.Gamma(far, _t(1.0)).cdf(_t([1e3, 1e6])).sum(), [far])
+    np.testing.assert_allclose(g_far.numpy(), 0.0, atol=1e-14)
     df = [1.5, 4.0]
     np.testing.assert_allclose(
         D.Chi2(_t(df)).cdf(_t([0.7, 5.0])).numpy(),
