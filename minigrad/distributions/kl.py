@@ -187,4 +187,4 @@ def _kl_poisson_poisson(p, q):
 
 
 # -- branch dists2: the cross-family pairs, registered on import
-from . import _kl_cross  # noqa: E402, F401
+from . import _kl_cross, _kl_same  # noqa: E402, F401

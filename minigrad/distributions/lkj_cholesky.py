@@ -20,9 +20,9 @@ class LKJCholesky(Distribution):
     Π_{i≥2} L_ii^(2η - 2 + D - i) (the Jacobian of L ↦ LLᵀ included). η = 1 is uniform over
     correlation matrices; larger η favours the identity.
 
-    ``sample`` uses the onion method (Sec. 3.2 of the paper), vectorized over rows: row i is
-    √y·u (y Beta-distributed, u uniform on the sphere of its first i
-    entries) and diagonal √(1 - y).
+    ``sample`` uses the onion method (Sec. 3.2 of the paper), vectorized over rows: the first i
+    entries of row i are √y·u, y Beta-distributed and u uniform on the unit sphere, and its
+    diagonal entry is √(1 - y).
     """
 
     arg_constraints = {"concentration": constraints.positive}
