@@ -9,8 +9,12 @@ special functions: Gamma, Chi2, Beta, Dirichlet, Poisson, Binomial, Geometric, C
 HalfNormal, LogNormal, StudentT, TransformedDistribution (a base pushed through
 ``transforms``, with ``biject_to``/``transform_to`` from the constraint registry), Gumbel,
 LogisticNormal, Pareto, Weibull, HalfCauchy, Kumaraswamy, and the relaxed (Gumbel-softmax)
-RelaxedBernoulli and RelaxedOneHotCategorical; LowRankMultivariateNormal and VonMises (Gamma, Chi2, Beta, Dirichlet and StudentT sample without a
-reparameterized gradient: their ``rsample`` raises NotImplementedError).
+RelaxedBernoulli and RelaxedOneHotCategorical; LowRankMultivariateNormal and VonMises;
+ContinuousBernoulli, FisherSnedecor, GeneralizedPareto, InverseGamma, LKJCholesky,
+Multinomial, NegativeBinomial, OneHotCategoricalStraightThrough and Wishart. The families
+PyTorch derives from ``ExponentialFamily`` derive from it here too. The gamma family
+(Gamma, Chi2, Beta, Dirichlet, StudentT, InverseGamma, FisherSnedecor, Wishart) has
+``rsample`` through the implicit reparameterization gradient of the gamma draw.
 
 Example (REINFORCE):
     >>> dist = Categorical(logits=policy(state))
@@ -69,6 +73,36 @@ from .transforms import (
     identity_transform,
 )
 from .von_mises import VonMises
+
+# isort: split
+# -- branch dists2: the exponential-family base and the families added after it
+from . import (
+    continuous_bernoulli,
+    exp_family,
+    fishersnedecor,
+    generalized_pareto,
+    half_cauchy,
+    inverse_gamma,
+    kumaraswamy,
+    lkj_cholesky,
+    multinomial,
+    negative_binomial,
+    pareto,
+    relaxed_bernoulli,
+    relaxed_categorical,
+    weibull,
+    wishart,
+)
+from .continuous_bernoulli import ContinuousBernoulli
+from .exp_family import ExponentialFamily
+from .fishersnedecor import FisherSnedecor
+from .generalized_pareto import GeneralizedPareto
+from .inverse_gamma import InverseGamma
+from .lkj_cholesky import LKJCholesky
+from .multinomial import Multinomial
+from .negative_binomial import NegativeBinomial
+from .one_hot_categorical import OneHotCategoricalStraightThrough
+from .wishart import Wishart
 
 # isort: split
 # -- branch special: the families built on lgamma/digamma, and their neighbours
@@ -138,4 +172,15 @@ __all__ = [
     "LogNormal",
     "Poisson",
     "StudentT",
+    # -- branch dists2
+    "ContinuousBernoulli",
+    "ExponentialFamily",
+    "FisherSnedecor",
+    "GeneralizedPareto",
+    "InverseGamma",
+    "LKJCholesky",
+    "Multinomial",
+    "NegativeBinomial",
+    "OneHotCategoricalStraightThrough",
+    "Wishart",
 ]

@@ -5,11 +5,11 @@ from __future__ import annotations
 from .. import creation
 from ..nn import functional as F
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import binary_probs_and_logits, broadcast_all
 
 
-class Bernoulli(Distribution):
+class Bernoulli(ExponentialFamily):
     """1 with probability ``probs`` (or ``sigmoid(logits)``), else 0: give exactly one."""
 
     arg_constraints = {"probs": constraints.unit_interval, "logits": constraints.real}
@@ -19,6 +19,13 @@ class Bernoulli(Distribution):
     def __init__(self, probs=None, logits=None, validate_args=None):
         self.probs, self.logits = binary_probs_and_logits(probs, logits)
         super().__init__(self.probs.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        """``probs`` and ``logits`` broadcast to ``batch_shape`` (views)."""
+        return self._expanded(
+            batch_shape, _instance, probs=self.probs.expand(batch_shape),
+            logits=self.logits.expand(batch_shape),
+        )  # fmt: skip
 
     @property
     def mean(self):
@@ -44,6 +51,15 @@ class Bernoulli(Distribution):
 
     def entropy(self):
         return F.binary_cross_entropy_with_logits(self.logits, self.probs, reduction="none")
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.logits,)
+
+    def _log_normalizer(self, x):
+        return F.softplus(x)
 
     def enumerate_support(self, expand=True):
         values = creation.arange(2, dtype=self.probs.dtype, device=self.probs.device)

@@ -5,8 +5,8 @@ from __future__ import annotations
 from .. import ops
 from ..autograd import grad_mode
 from . import constraints
-from .distribution import Distribution
-from .gamma import standard_gamma
+from .exp_family import ExponentialFamily
+from .gamma import standard_gamma, standard_gamma_rsample
 from .utils import broadcast_all
 
 
@@ -15,10 +15,12 @@ def log_beta(a, b):
     return ops.lgamma(a) + ops.lgamma(b) - ops.lgamma(a + b)
 
 
-class Beta(Distribution):
+class Beta(ExponentialFamily):
     """Beta with ``concentration1`` a and ``concentration0`` b: density x^(a-1)(1-x)^(b-1)/B(a, b).
 
-    ``sample`` draws X/(X + Y) of two gamma draws; no ``rsample`` (see :class:`Gamma`).
+    ``sample`` draws X/(X + Y) of two gamma draws; ``rsample`` the same with the gamma draws'
+    implicit gradients (PyTorch differentiates its Dirichlet draw instead: another unbiased
+    estimator of the same gradients).
     """
 
     arg_constraints = {
@@ -26,10 +28,18 @@ class Beta(Distribution):
         "concentration0": constraints.positive,
     }
     support = constraints.unit_interval
+    has_rsample = True
 
     def __init__(self, concentration1, concentration0, validate_args=None):
         self.concentration1, self.concentration0 = broadcast_all(concentration1, concentration0)
         super().__init__(self.concentration1.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        """The two concentrations broadcast to ``batch_shape`` (views)."""
+        return self._expanded(
+            batch_shape, _instance, concentration1=self.concentration1.expand(batch_shape),
+            concentration0=self.concentration0.expand(batch_shape),
+        )  # fmt: skip
 
     @property
     def mean(self):
@@ -51,6 +61,12 @@ class Beta(Distribution):
             y = standard_gamma(self.concentration0, shape)
             return x / (x + y)
 
+    def rsample(self, sample_shape=()):
+        shape = self._extended_shape(sample_shape)
+        x = standard_gamma_rsample(self.concentration1, shape)
+        y = standard_gamma_rsample(self.concentration0, shape)
+        return x / (x + y)
+
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
@@ -65,3 +81,16 @@ class Beta(Distribution):
             - (b - 1) * ops.digamma(b)
             + (a + b - 2) * ops.digamma(a + b)
         )
+
+    @property
+    def _mean_carrier_measure(self):
+        """E[k(x)] with k(x) = -log x - log(1 - x) (θ = (a, b), t(x) = (log x, log(1 - x)))."""
+        a, b = self.concentration1, self.concentration0
+        return 2 * ops.digamma(a + b) - ops.digamma(a) - ops.digamma(b)
+
+    @property
+    def _natural_params(self):
+        return (self.concentration1, self.concentration0)
+
+    def _log_normalizer(self, x, y):
+        return log_beta(x, y)

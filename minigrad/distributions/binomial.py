@@ -19,6 +19,7 @@ class Binomial(Distribution):
         "probs": constraints.unit_interval,
         "logits": constraints.real,
     }
+    has_enumerate_support = True
 
     def __init__(self, total_count=1, probs=None, logits=None, validate_args=None):
         if (probs is None) == (logits is None):
@@ -31,6 +32,13 @@ class Binomial(Distribution):
         self.probs = probs
         self.total_count = self.total_count.to(probs.dtype)
         super().__init__(self.probs.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        """``total_count`` and ``probs`` broadcast to ``batch_shape`` (views)."""
+        return self._expanded(
+            batch_shape, _instance, total_count=self.total_count.expand(batch_shape),
+            probs=self.probs.expand(batch_shape),
+        )  # fmt: skip
 
     @property
     def support(self):
@@ -68,3 +76,14 @@ class Binomial(Distribution):
         n, p = self.total_count, self.probs
         log_choose = ops.lgamma(n + 1) - ops.lgamma(value + 1) - ops.lgamma(n - value + 1)
         return log_choose + ops.xlogy(value, p) + ops.xlog1py(n - value, -p)
+
+    def enumerate_support(self, expand=True):
+        """0, ..., n along a new first dim (one n shared by the batch, as PyTorch requires)."""
+        total = int(self.total_count.max().item())
+        if int(self.total_count.min().item()) != total:
+            raise NotImplementedError(
+                "Inhomogeneous total count not supported by `enumerate_support`."
+            )
+        values = creation.arange(total + 1, dtype=self.probs.dtype, device=self.probs.device)
+        values = values.reshape((-1,) + (1,) * len(self.batch_shape))
+        return values.expand(-1, *self.batch_shape) if expand else values

@@ -38,6 +38,16 @@ class Categorical(Distribution):
         self._num_events = given.shape[-1]
         super().__init__(given.shape[:-1], validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """``probs`` and ``logits`` broadcast to ``batch_shape`` (views)."""
+        shape = tuple(batch_shape) + (self._num_events,)
+        new = self._expanded(
+            batch_shape, _instance, probs=self.probs.expand(shape),
+            logits=self.logits.expand(shape),
+        )  # fmt: skip
+        new._num_events = self._num_events
+        return new
+
     @property
     def param_shape(self):
         return self.probs.shape

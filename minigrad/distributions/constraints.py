@@ -82,6 +82,38 @@ class _IntegerInterval(_Interval):
         return f"IntegerInterval(lower_bound={self.lower_bound}, upper_bound={self.upper_bound})"
 
 
+class _IntegerGreaterThan(Constraint):
+    """Integers ≥ ``lower_bound``."""
+
+    is_discrete = True
+
+    def __init__(self, lower_bound):
+        self.lower_bound = lower_bound
+
+    def check(self, value):
+        return (value % 1 == 0) & (value >= self.lower_bound)
+
+    def __repr__(self) -> str:
+        return f"IntegerGreaterThan(lower_bound={self.lower_bound})"
+
+
+class _Multinomial(Constraint):
+    """Vectors of nonnegative integer counts summing to at most ``upper_bound`` (a
+    :class:`Multinomial`'s draws sum to it exactly)."""
+
+    is_discrete = True
+    event_dim = 1
+
+    def __init__(self, upper_bound):
+        self.upper_bound = upper_bound
+
+    def check(self, value):
+        return (value >= 0).all(-1) & (value.sum(-1) <= self.upper_bound)
+
+    def __repr__(self) -> str:
+        return f"Multinomial(upper_bound={self.upper_bound})"
+
+
 class _Boolean(Constraint):
     is_discrete = True
 
@@ -125,6 +157,45 @@ class _CorrCholesky(Constraint):
         row_norm = value.detach().pow(2).sum(-1).sqrt()
         unit_rows = ((row_norm - 1.0).abs() <= tol).all(-1)
         return _LowerCholesky().check(value) & unit_rows
+
+
+class _LowerTriangular(Constraint):
+    event_dim = 2
+
+    def check(self, value):
+        return (value.tril() == value).all(-1).all(-1)
+
+
+class _Square(Constraint):
+    """Square matrices (a shape property: the same answer for every matrix of a batch)."""
+
+    event_dim = 2
+
+    def check(self, value):
+        from .. import creation
+
+        square = value.shape[-2] == value.shape[-1]
+        return creation.full(tuple(value.shape[:-2]), square, device=value.device)
+
+
+class _Symmetric(_Square):
+    """Square matrices equal to their transpose (within 1e-6)."""
+
+    def check(self, value):
+        square = super().check(value)
+        if not bool(square.all()):
+            return square
+        return ((value - value.mT).abs() <= 1e-6).all(-1).all(-1)
+
+
+class _PositiveSemidefinite(_Symmetric):
+    def check(self, value):
+        from .. import linalg
+
+        symmetric = super().check(value)
+        if not bool(symmetric.all()):
+            return symmetric
+        return (linalg.eigvalsh(value) >= 0).all(-1)
 
 
 class _PositiveDefinite(Constraint):
@@ -241,8 +312,32 @@ class _Stack(Constraint):
 class _Dependent(Constraint):
     """The support depends on the parameters (checked by the distribution itself)."""
 
+    def __init__(self, *, is_discrete=False, event_dim=0):
+        self.is_discrete, self.event_dim = is_discrete, event_dim
+
     def check(self, value):
         raise ValueError("Cannot determine validity of dependent constraint")
+
+    def __call__(self, *, is_discrete=False, event_dim=0):
+        """A dependent constraint with other ``is_discrete``/``event_dim``."""
+        return _Dependent(is_discrete=is_discrete, event_dim=event_dim)
+
+
+def is_dependent(constraint) -> bool:
+    """Whether ``constraint`` is a dependent constraint (or one of its instances)."""
+    return isinstance(constraint, _Dependent)
+
+
+class dependent_property(property, _Dependent):  # noqa: N801 - PyTorch's name
+    """A property whose class-level value is a dependent constraint, for supports that
+    depend on the parameters: ``@constraints.dependent_property(is_discrete=True)``."""
+
+    def __init__(self, fn=None, *, is_discrete=False, event_dim=0):
+        property.__init__(self, fn)
+        _Dependent.__init__(self, is_discrete=is_discrete, event_dim=event_dim)
+
+    def __call__(self, fn):
+        return dependent_property(fn, is_discrete=self.is_discrete, event_dim=self.event_dim)
 
 
 real = _Real()
@@ -266,3 +361,10 @@ interval = _Interval
 real_vector = _IndependentConstraint(real, 1)
 half_open_interval = _HalfOpenInterval
 integer_interval = _IntegerInterval
+nonnegative_integer = _IntegerGreaterThan(0)
+positive_integer = _IntegerGreaterThan(1)
+lower_triangular = _LowerTriangular()
+square = _Square()
+symmetric = _Symmetric()
+positive_semidefinite = _PositiveSemidefinite()
+multinomial = _Multinomial

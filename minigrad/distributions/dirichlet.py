@@ -5,17 +5,18 @@ from __future__ import annotations
 from .. import ops
 from ..autograd import grad_mode
 from . import constraints
-from .distribution import Distribution
-from .gamma import standard_gamma
+from .exp_family import ExponentialFamily
+from .gamma import standard_gamma, standard_gamma_rsample
 
 
-class Dirichlet(Distribution):
+class Dirichlet(ExponentialFamily):
     """Dirichlet with ``concentration`` c (last dim: the K categories): density
-    Γ(Σc)/ΠΓ(c_k) · Π x_k^(c_k - 1) on the simplex. ``sample``: normalized gamma draws; no
-    ``rsample`` (see :class:`Gamma`)."""
+    Γ(Σc)/ΠΓ(c_k) · Π x_k^(c_k - 1) on the simplex. ``sample``: normalized gamma draws;
+    ``rsample``: the same, differentiable through the gamma draws' implicit gradients."""
 
     arg_constraints = {"concentration": constraints.positive}
     support = constraints.simplex
+    has_rsample = True
 
     def __init__(self, concentration, validate_args=None):
         if concentration.dim() < 1:
@@ -23,6 +24,13 @@ class Dirichlet(Distribution):
         self.concentration = concentration
         shape = tuple(concentration.shape)
         super().__init__(shape[:-1], shape[-1:], validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        """``concentration`` broadcast to ``batch_shape`` (a view)."""
+        shape = tuple(batch_shape) + tuple(self.event_shape)
+        return self._expanded(
+            batch_shape, _instance, concentration=self.concentration.expand(shape)
+        )
 
     @property
     def mean(self):
@@ -40,6 +48,10 @@ class Dirichlet(Distribution):
             g = standard_gamma(self.concentration, shape)
             return g / g.sum(-1, keepdim=True)
 
+    def rsample(self, sample_shape=()):
+        g = standard_gamma_rsample(self.concentration, self._extended_shape(sample_shape))
+        return g / g.sum(-1, keepdim=True)
+
     def log_prob(self, value):
         if self._validate_args:
             self._validate_sample(value)
@@ -56,3 +68,16 @@ class Dirichlet(Distribution):
             - (k - total) * ops.digamma(total)
             - ((c - 1.0) * ops.digamma(c)).sum(-1)
         )
+
+    @property
+    def _mean_carrier_measure(self):
+        """E[k(x)] with k(x) = -Σ log x_k (θ = c, t(x) = log x)."""
+        c = self.concentration
+        return (ops.digamma(c.sum(-1, keepdim=True)) - ops.digamma(c)).sum(-1)
+
+    @property
+    def _natural_params(self):
+        return (self.concentration,)
+
+    def _log_normalizer(self, x):
+        return ops.lgamma(x).sum(-1) - ops.lgamma(x.sum(-1))

@@ -49,7 +49,7 @@ class Distribution:
 
     def _check_parameters(self) -> None:
         for name, constraint in self.arg_constraints.items():
-            if constraint is constraints.dependent or name not in self.__dict__:
+            if constraints.is_dependent(constraint) or name not in self.__dict__:
                 continue  # a parameter given the other way (probs or logits)
             value = getattr(self, name)
             valid = constraint.check(value)
@@ -70,7 +70,7 @@ class Distribution:
                 f"{tuple(self._event_shape)}."
             )
         support = self.support
-        if support is None or support is constraints.dependent:
+        if support is None or constraints.is_dependent(support):
             return
         if not bool(support.check(value).all()):
             raise ValueError(

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from .. import creation
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 
-class Exponential(Distribution):
+class Exponential(ExponentialFamily):
     """Exponential with ``rate`` λ: density λ·e^(-λx) on x ≥ 0. ``rsample``: -log(1 - u)/λ."""
 
     arg_constraints = {"rate": constraints.positive}
@@ -56,3 +56,12 @@ class Exponential(Distribution):
 
     def entropy(self):
         return 1.0 - self.rate.log()
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (-self.rate,)
+
+    def _log_normalizer(self, x):
+        return -(-x).log()

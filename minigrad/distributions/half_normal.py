@@ -21,6 +21,10 @@ class HalfNormal(Distribution):
         (self.scale,) = broadcast_all(scale)
         super().__init__(self.scale.shape, validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """``scale`` broadcast to ``batch_shape`` (a view)."""
+        return self._expanded(batch_shape, _instance, scale=self.scale.expand(batch_shape))
+
     @property
     def mean(self):
         return self.scale * math.sqrt(2 / math.pi)

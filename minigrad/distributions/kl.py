@@ -184,3 +184,7 @@ def _kl_dirichlet_dirichlet(p, q):
 @register_kl(Poisson, Poisson)
 def _kl_poisson_poisson(p, q):
     return p.rate * (p.rate.log() - q.rate.log()) - (p.rate - q.rate)
+
+
+# -- branch dists2: the cross-family pairs, registered on import
+from . import _kl_cross, _kl_same  # noqa: E402, F401

@@ -66,6 +66,19 @@ class MixtureSameFamily(Distribution):
         self._event_ndims = len(component_distribution.event_shape)
         super().__init__(batch, component_distribution.event_shape, validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """Both distributions broadcast to ``batch_shape`` (the components to
+        ``batch_shape + (K,)``)."""
+        batch_shape = tuple(batch_shape)
+        return self._expanded(
+            batch_shape, _instance,
+            _mixture_distribution=self._mixture_distribution.expand(batch_shape),
+            _component_distribution=self._component_distribution.expand(
+                batch_shape + (self._num_component,)
+            ),
+            _num_component=self._num_component, _event_ndims=self._event_ndims,
+        )  # fmt: skip
+
     @property
     def mixture_distribution(self):
         return self._mixture_distribution

@@ -56,6 +56,21 @@ class MultivariateNormal(Distribution):
         self.loc = loc.expand(*batch, k)
         super().__init__(batch, (k,), validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """``loc`` and the given matrix broadcast to ``batch_shape`` (views; the Cholesky
+        factor is shared)."""
+        batch_shape = tuple(batch_shape)
+        k = self.event_shape[0]
+        given = {
+            name: self.__dict__[name].expand(*batch_shape, k, k)
+            for name in ("covariance_matrix", "precision_matrix", "scale_tril")
+            if name in self.__dict__
+        }
+        return self._expanded(
+            batch_shape, _instance, loc=self.loc.expand(*batch_shape, k),
+            _unbroadcasted_scale_tril=self._unbroadcasted_scale_tril, **given,
+        )  # fmt: skip
+
     @property
     def mean(self):
         return self.loc

@@ -6,9 +6,10 @@ import math
 
 from .. import creation
 from .distribution import LocationScale
+from .exp_family import ExponentialFamily
 
 
-class Normal(LocationScale):
+class Normal(ExponentialFamily, LocationScale):
     """N(loc, scale²). ``rsample``: loc + scale·ε with ε ~ N(0, 1).
 
     Example:
@@ -46,3 +47,12 @@ class Normal(LocationScale):
 
     def entropy(self):
         return 0.5 + 0.5 * math.log(2 * math.pi) + self.scale.log()
+
+    _mean_carrier_measure = 0
+
+    @property
+    def _natural_params(self):
+        return (self.loc / self.scale.pow(2), -0.5 * self.scale.pow(2).reciprocal())
+
+    def _log_normalizer(self, x, y):
+        return -0.25 * x.pow(2) / y + 0.5 * (-math.pi / y).log()

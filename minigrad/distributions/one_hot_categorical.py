@@ -22,6 +22,14 @@ class OneHotCategorical(Distribution):
             self._categorical.batch_shape, self.probs.shape[-1:], validate_args=validate_args
         )
 
+    def expand(self, batch_shape, _instance=None):
+        """The underlying :class:`Categorical` broadcast to ``batch_shape`` (views)."""
+        categorical = self._categorical.expand(batch_shape)
+        return self._expanded(
+            batch_shape, _instance, _categorical=categorical, probs=categorical.probs,
+            logits=categorical.logits,
+        )  # fmt: skip
+
     @property
     def mean(self):
         return self.probs
@@ -45,3 +53,16 @@ class OneHotCategorical(Distribution):
 
     def entropy(self):
         return self._categorical.entropy()
+
+
+class OneHotCategoricalStraightThrough(OneHotCategorical):
+    """:class:`OneHotCategorical` with the straight-through gradient estimator (Bengio et al.,
+    2013): ``rsample`` returns the one-hot draw in the forward pass and passes its gradient to
+    ``probs`` as if the draw were ``probs`` (``draw + probs - probs.detach()``)."""
+
+    has_rsample = True
+
+    def rsample(self, sample_shape=()):
+        draw = self.sample(sample_shape)
+        probs = self._categorical.probs
+        return draw + (probs - probs.detach())

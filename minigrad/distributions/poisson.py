@@ -5,11 +5,11 @@ from __future__ import annotations
 from .. import creation, ops
 from ..autograd import grad_mode
 from . import constraints
-from .distribution import Distribution
+from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
 
-class Poisson(Distribution):
+class Poisson(ExponentialFamily):
     """Poisson with ``rate`` λ: P(k) = λ^k e^(-λ)/k!.
 
     ``sample`` counts unit-rate exponential arrivals before λ: its cost grows with max λ (use
@@ -17,11 +17,15 @@ class Poisson(Distribution):
     """
 
     arg_constraints = {"rate": constraints.nonnegative}
-    support = constraints.integer_interval(0, float("inf"))
+    support = constraints.nonnegative_integer
 
     def __init__(self, rate, validate_args=None):
         (self.rate,) = broadcast_all(rate)
         super().__init__(self.rate.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        """``rate`` broadcast to ``batch_shape`` (a view)."""
+        return self._expanded(batch_shape, _instance, rate=self.rate.expand(batch_shape))
 
     @property
     def mean(self):
@@ -52,3 +56,10 @@ class Poisson(Distribution):
         if self._validate_args:
             self._validate_sample(value)
         return ops.xlogy(value, self.rate) - self.rate - ops.lgamma(value + 1)
+
+    @property
+    def _natural_params(self):
+        return (self.rate.log(),)
+
+    def _log_normalizer(self, x):
+        return x.exp()

@@ -44,6 +44,13 @@ class LogitRelaxedBernoulli(Distribution):
         self.probs = bernoulli.probs.expand(self.logits.shape)
         super().__init__(self.logits.shape, validate_args=validate_args)
 
+    def expand(self, batch_shape, _instance=None):
+        """The parameters broadcast to ``batch_shape`` (views)."""
+        return self._expanded(
+            batch_shape, _instance, temperature=self.temperature.expand(batch_shape),
+            logits=self.logits.expand(batch_shape), probs=self.probs.expand(batch_shape),
+        )  # fmt: skip
+
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         u = _open_unit_uniform(shape, self.logits)
@@ -105,6 +112,13 @@ class ExpRelaxedCategorical(Distribution):
         batch_shape = self._categorical.batch_shape
         event_shape = self._categorical.param_shape[-1:]
         super().__init__(batch_shape, event_shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        """The categorical broadcast to ``batch_shape`` (views; one temperature)."""
+        return self._expanded(
+            batch_shape, _instance, temperature=self.temperature,
+            _categorical=self._categorical.expand(batch_shape),
+        )  # fmt: skip
 
     @property
     def logits(self):

@@ -9,13 +9,13 @@ from .. import creation, ops
 from ..autograd import grad_mode
 from . import constraints
 from .distribution import Distribution
-from .gamma import standard_gamma
+from .gamma import standard_gamma, standard_gamma_rsample
 from .utils import broadcast_all
 
 
 class StudentT(Distribution):
     """Student's t with ``df`` ν, ``loc`` and ``scale``. ``sample``: loc + scale·z/√(χ²_ν/ν);
-    no ``rsample`` (its chi-squared draw has no gradient here; see :class:`Gamma`)."""
+    ``rsample`` the same, differentiable in ν through the chi-squared (gamma) draw."""
 
     arg_constraints = {
         "df": constraints.positive,
@@ -23,10 +23,18 @@ class StudentT(Distribution):
         "scale": constraints.positive,
     }
     support = constraints.real
+    has_rsample = True
 
     def __init__(self, df, loc=0.0, scale=1.0, validate_args=None):
         self.df, self.loc, self.scale = broadcast_all(df, loc, scale)
         super().__init__(self.df.shape, validate_args=validate_args)
+
+    def expand(self, batch_shape, _instance=None):
+        """``df``, ``loc`` and ``scale`` broadcast to ``batch_shape`` (views)."""
+        return self._expanded(
+            batch_shape, _instance, df=self.df.expand(batch_shape),
+            loc=self.loc.expand(batch_shape), scale=self.scale.expand(batch_shape),
+        )  # fmt: skip
 
     @property
     def mean(self):
@@ -49,6 +57,13 @@ class StudentT(Distribution):
             z = creation.randn(shape, dtype=df.dtype, device=df.device)
             chi2 = 2.0 * standard_gamma(0.5 * df, shape)
             return self.loc.detach() + self.scale.detach() * z * (df / chi2).sqrt()
+
+    def rsample(self, sample_shape=()):
+        shape = tuple(self._extended_shape(sample_shape))
+        df = self.df
+        z = creation.randn(shape, dtype=df.dtype, device=df.device)
+        chi2 = 2.0 * standard_gamma_rsample(0.5 * df, shape)
+        return self.loc + self.scale * z * (df / chi2).sqrt()
 
     def log_prob(self, value):
         if self._validate_args:

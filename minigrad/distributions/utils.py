@@ -55,3 +55,19 @@ def binary_probs_and_logits(probs, logits):
         return probs, probs_to_logits(probs, is_binary=True)
     (logits,) = broadcast_all(logits)
     return logits_to_probs(logits, is_binary=True), logits
+
+
+class lazy_property:  # noqa: N801 - torch.distributions.utils.lazy_property
+    """A property computed on first access and then stored on the instance (so that a
+    constructor may also set it directly, as Wishart's given parameter)."""
+
+    def __init__(self, wrapped):
+        self.wrapped = wrapped
+        self.__doc__ = wrapped.__doc__
+
+    def __get__(self, instance, owner=None):
+        if instance is None:
+            return self
+        value = self.wrapped(instance)
+        instance.__dict__[self.wrapped.__name__] = value
+        return value
