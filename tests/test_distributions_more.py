@@ -548,3 +548,16 @@ def test_every_family_has_expand():
         and next(k for k in c.__mro__ if "expand" in vars(k)) is D.Distribution
     ]
     assert not lacking, lacking
+
+
+def test_gamma_gradients_are_exact_once_and_refuse_a_second_derivative():
+    """The implicit rsample gradient and the cdf's gradients are computed without a graph:
+    a second derivative through them raises (as PyTorch refuses it), never treats them as
+    constants."""
+    a = minigrad.tensor([2.0, 3.5], dtype=minigrad.float64, requires_grad=True)
+    x = minigrad.tensor([1.5, 4.0], dtype=minigrad.float64, requires_grad=True)
+    gamma = minigrad.distributions.Gamma(a, 1.0)
+    for value in (gamma.cdf(x) * a, gamma.rsample((3,)) * a):
+        (g,) = minigrad.autograd.grad(value.sum(), a, create_graph=True)
+        with pytest.raises(RuntimeError, match="once_differentiable"):
+            minigrad.autograd.grad(g.sum(), a)

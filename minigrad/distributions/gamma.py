@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from .. import creation, ops
 from ..autograd import grad_mode
+from ..autograd.function import Function, once_differentiable
 from . import constraints
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
@@ -141,14 +142,31 @@ def regularized_gamma(concentration, x):
         density = ops.where(v > 0, (log_prefix - safe_v.log()).exp(), 0.0)
         value, density = value.to(alpha.dtype), density.to(alpha.dtype)
     if x.requires_grad:
-        value = value + density * (x - x.detach())
+        value = value + _FirstOrderSlope.apply(x, density)
     if alpha.requires_grad:
         with grad_mode.no_grad():
             inside = ops.where(v > 0, safe_v, a)
             prefix = a * inside.log() - inside - ops.lgamma(a)
             d_alpha = _lower_gamma_grad_alpha(a, inside, prefix).where(v > 0, 0.0)
-        value = value + d_alpha.to(alpha.dtype) * (alpha - alpha.detach())
+        value = value + _FirstOrderSlope.apply(alpha, d_alpha.to(alpha.dtype))
     return value
+
+
+class _FirstOrderSlope(Function):
+    """Zero, whose gradient in ``wrt`` is ``slope`` (a tensor computed without a graph): adds
+    an exact first derivative to a value computed without one. Differentiating it again raises,
+    as PyTorch refuses these second derivatives, instead of taking the slope for a constant."""
+
+    @staticmethod
+    def forward(ctx, wrt, slope):
+        ctx.save_for_backward(slope)
+        return creation.zeros_like(slope)
+
+    @staticmethod
+    @once_differentiable
+    def backward(ctx, grad):
+        (slope,) = ctx.saved_tensors
+        return grad * slope, None
 
 
 def standard_gamma_rsample(concentration, shape):
@@ -158,7 +176,7 @@ def standard_gamma_rsample(concentration, shape):
     draw = standard_gamma(alpha, shape)
     if alpha.requires_grad:
         # value x, gradient dx/dα with respect to α
-        draw = draw + standard_gamma_grad(alpha, draw) * (alpha - alpha.detach())
+        draw = draw + _FirstOrderSlope.apply(alpha, standard_gamma_grad(alpha, draw).to(draw.dtype))
     return draw
 
 
