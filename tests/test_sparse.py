@@ -205,6 +205,14 @@ def test_gradcheck_and_gradgradcheck_through_sparse_ops():
     assert minigrad.autograd.gradgradcheck(f, (v, d))
 
 
+def test_gradcheck_takes_sparse_inputs_and_outputs():
+    leaf = minigrad.sparse_coo_tensor(IDX, VALS, (2, 3), dtype=minigrad.float64).requires_grad_()
+    d = minigrad.randn(3, 2, dtype=minigrad.float64, requires_grad=True)
+    assert minigrad.autograd.gradcheck(lambda s, x: minigrad.sparse.mm(s, x).sin(), (leaf, d))
+    assert minigrad.autograd.gradcheck(lambda s: s * 3.0, (leaf,))  # a sparse output
+    assert minigrad.autograd.gradgradcheck(lambda s, x: (s @ x) ** 2, (leaf, d))
+
+
 # -- sparse gradients: Embedding, accumulation, optimizers ---------------------------------------
 def _embedding(m, **kw):
     e = m.nn.Embedding(6, 3, sparse=True, **kw)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .. import _format, backend, dtypes
 from .._sparse_coo import SparseCOO
+from ..autograd import _jvp_rules
 from ..ops import base as _base
 from ..ops.elementwise import Add, Div, Mul, Neg, Sub
 from ..ops.indexing import GetItem
@@ -230,3 +231,10 @@ def sparse_repr(t) -> str:
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return head + _format._add_suffixes(last, suffixes, 7) + ")"
+
+
+# -- forward-mode AD: the primitives are linear (construction, values) or bilinear (SparseMM)
+_jvp_rules.RULES.update({
+    "SparseCooTensor": _jvp_rules.linear, "SparseValues": _jvp_rules.linear,
+    "SparseMM": _jvp_rules.multilinear,
+})  # fmt: skip
