@@ -378,3 +378,23 @@ def test_spmm_on_the_stand_in_gpu_device():
     out.sum().backward()
     assert out.device.type == "fakegpu" and out.to("cpu").tolist() == [[4.5, 4.5], [9.0, 9.0]]
     assert d.grad.to("cpu").tolist() == [[4.0, 4.0], [0.0, 0.0], [9.5, 9.5]]
+
+
+@pytest.mark.parametrize("name,kw", [("SparseAdam", {}), ("SGD", dict(lr=0.1, momentum=0.9))])
+def test_optimizer_state_dict_round_trip_with_sparse_gradients(name, kw):
+    def steps(e, opt, ids):
+        for i in ids:
+            opt.zero_grad()
+            (e(minigrad.tensor([i, 2])) ** 2).sum().backward()
+            opt.step()
+
+    e = _embedding(minigrad)
+    opt = getattr(minigrad.optim, name)(e.parameters(), **kw)
+    steps(e, opt, [1, 3, 1])
+    other = _embedding(minigrad)
+    first = getattr(minigrad.optim, name)(other.parameters(), **kw)
+    steps(other, first, [1])
+    resumed = getattr(minigrad.optim, name)(other.parameters(), **kw)
+    resumed.load_state_dict(first.state_dict())
+    steps(other, resumed, [3, 1])
+    close(other.weight, e.weight)
