@@ -14,9 +14,8 @@ import numpy as np
 
 from .. import backend, dtypes
 from .._sparse_coo import SparseCOO
-from ..autograd import grad_mode
 from ..ops import Op
-from ..ops.base import constant, on_input_device
+from ..ops.base import on_input_device
 from ..ops.indexing import GetItem, IndexAdd
 from ..tensor import Tensor
 
@@ -260,9 +259,3 @@ def legacy_constructor(dtype):
 
     construct.__name__ = f"{dtype.name.capitalize()}Tensor"
     return construct
-
-
-def no_grad_values(x: Tensor) -> Tensor:
-    """The values of sparse ``x`` outside the graph (for optimizers)."""
-    with grad_mode.no_grad():
-        return constant(x._data.values, x.device)
