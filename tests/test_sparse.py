@@ -205,6 +205,14 @@ def test_gradcheck_and_gradgradcheck_through_sparse_ops():
     assert minigrad.autograd.gradgradcheck(f, (v, d))
 
 
+def test_gradcheck_takes_sparse_inputs_and_outputs():
+    leaf = minigrad.sparse_coo_tensor(IDX, VALS, (2, 3), dtype=minigrad.float64).requires_grad_()
+    d = minigrad.randn(3, 2, dtype=minigrad.float64, requires_grad=True)
+    assert minigrad.autograd.gradcheck(lambda s, x: minigrad.sparse.mm(s, x).sin(), (leaf, d))
+    assert minigrad.autograd.gradcheck(lambda s: s * 3.0, (leaf,))  # a sparse output
+    assert minigrad.autograd.gradgradcheck(lambda s, x: (s @ x) ** 2, (leaf, d))
+
+
 # -- sparse gradients: Embedding, accumulation, optimizers ---------------------------------------
 def _embedding(m, **kw):
     e = m.nn.Embedding(6, 3, sparse=True, **kw)
@@ -370,3 +378,23 @@ def test_spmm_on_the_stand_in_gpu_device():
     out.sum().backward()
     assert out.device.type == "fakegpu" and out.to("cpu").tolist() == [[4.5, 4.5], [9.0, 9.0]]
     assert d.grad.to("cpu").tolist() == [[4.0, 4.0], [0.0, 0.0], [9.5, 9.5]]
+
+
+@pytest.mark.parametrize("name,kw", [("SparseAdam", {}), ("SGD", dict(lr=0.1, momentum=0.9))])
+def test_optimizer_state_dict_round_trip_with_sparse_gradients(name, kw):
+    def steps(e, opt, ids):
+        for i in ids:
+            opt.zero_grad()
+            (e(minigrad.tensor([i, 2])) ** 2).sum().backward()
+            opt.step()
+
+    e = _embedding(minigrad)
+    opt = getattr(minigrad.optim, name)(e.parameters(), **kw)
+    steps(e, opt, [1, 3, 1])
+    other = _embedding(minigrad)
+    first = getattr(minigrad.optim, name)(other.parameters(), **kw)
+    steps(other, first, [1])
+    resumed = getattr(minigrad.optim, name)(other.parameters(), **kw)
+    resumed.load_state_dict(first.state_dict())
+    steps(other, resumed, [3, 1])
+    close(other.weight, e.weight)

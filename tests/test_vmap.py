@@ -9,6 +9,7 @@ from helpers import outputs
 
 import minigrad
 from minigrad import func
+from minigrad.testing import op_db_sparse
 from minigrad.testing.op_db import OP_DB
 from minigrad.testing.samples import Index, Mask, T, V, make_arrays
 
@@ -60,6 +61,8 @@ UNSUPPORTED = {
         )
         for i in range(n)
     },
+    # -- branch sparse: vmap refuses sparse COO tensors
+    **{f"{row.name}-0": "sparse COO tensors" for row in op_db_sparse.ROWS},
     # -- branch layers2: in-place activations and instance norm's running statistics
     **{
         f"{row}-{i}": "in-place updates of batched tensors"

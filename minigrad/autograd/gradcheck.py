@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
+from .._sparse_coo import SparseCOO
 from . import engine, graph
 
 
@@ -70,7 +71,7 @@ def gradcheck(
     ):
         if flag:
             raise NotImplementedError(f"gradcheck: {name}=True is not implemented in minigrad")
-    inputs = _as_inputs(inputs)
+    func, inputs = _sparse_through_values(func, _as_inputs(inputs))
     checked = _checked_inputs(inputs)
     failure = None
     if check_backward_ad:
@@ -84,6 +85,44 @@ def gradcheck(
     if raise_exception:
         raise GradcheckError(failure)
     return False
+
+
+def _is_sparse(x) -> bool:
+    return isinstance(x, graph.Tensor) and type(x._data) is SparseCOO
+
+
+def _sparse_through_values(func, inputs: tuple):
+    """``(func, inputs)`` with sparse COO tensors checked through their values: a sparse input
+    that requires grad becomes a leaf of its values, which ``func`` is given back as a sparse
+    tensor of the same indices (the derivative with respect to its specified entries, as
+    PyTorch's gradcheck takes it), and a sparse output is compared in its dense form."""
+
+    def dense(result):
+        if _is_sparse(result):
+            return result.to_dense()
+        if isinstance(result, (tuple, list)):
+            return type(result)(dense(r) for r in result)
+        return result
+
+    if not any(_is_sparse(x) for x in inputs):
+        return (lambda *args: dense(func(*args))), inputs
+    from ..sparse._core import make  # (the sparse layer sits above autograd)
+
+    patterns = {}
+    leaves = list(inputs)
+    for i, x in enumerate(inputs):
+        if _is_sparse(x) and x.requires_grad:
+            rec = x._data
+            patterns[i] = (rec.indices, rec.shape, rec.coalesced)
+            leaves[i] = graph.Tensor._make(rec.values.copy(), x.device).requires_grad_()
+
+    def through_values(*args):
+        args = list(args)
+        for i, (indices, shape, coalesced) in patterns.items():
+            args[i] = make(indices, args[i], shape, coalesced)
+        return dense(func(*args))
+
+    return through_values, tuple(leaves)
 
 
 def _as_inputs(inputs) -> tuple:
@@ -205,7 +244,7 @@ def gradgradcheck(
     create_graph, by backward (``check_rev_over_rev``) and by forward mode over it
     (``check_fwd_over_rev``). ``gen_non_contig_grad_outputs`` is accepted (minigrad's random
     grad outputs are contiguous); the other flags are :func:`gradcheck`'s."""
-    inputs = _as_inputs(inputs)
+    func, inputs = _sparse_through_values(func, _as_inputs(inputs))
     checked = _checked_inputs(inputs)
     outputs = _float_outputs(func(*inputs))
     if grad_outputs is None:

@@ -367,8 +367,12 @@ def add_sparse_into(dense, grad) -> None:
     record = grad._data
     if type(record) is not SparseCOO:
         raise TypeError(f"cannot add a {type(record).__name__} gradient into a dense one")
+    dev = dense.device
+    if dev.index != dev.backend.current:  # the kernel runs on the buffer's GPU
+        with dev.backend.using(dev.index):
+            return add_sparse_into(dense, grad)
     key = tuple(record.indices[i] for i in range(record.sparse_dim))
-    dense.device.backend.scatter_add(dense._data, key, record.values)
+    dev.backend.scatter_add(dense._data, key, record.values)
 
 
 def mark_adoptable(grad, *sources):

@@ -260,6 +260,14 @@ def _getitem(op, vals, flags, size):
 RULES["Solve"] = _elementwise
 
 
+@rule("SparseCooTensor", "SparseValues", "SparseMM")
+def _sparse(op, vals, flags, size):
+    raise NotImplementedError(
+        f"vmap: sparse COO tensors are not supported ({op_name(type(op))}); vmap over dense "
+        "tensors (to_dense() inside the function)"
+    )
+
+
 @rule("Cholesky")
 def _leading(op, vals, flags, size):
     return op(*vals)

@@ -259,7 +259,11 @@ def _sparse_fallback(op, args, error):
             "PyTorch, most ops take dense tensors only); call .to_dense() first, or see "
             "README's 'Sparse tensors' for the ops that take them"
         )
-    return rule(op, args)
+    device = next(a.device for a in args if isinstance(a, tensor_cls))
+    if device.index == device.backend.current:
+        return rule(op, args)
+    with device.backend.using(device.index):  # (the rule runs xp on the inputs' GPU)
+        return rule(op, args)
 
 
 def _complex_unsupported(op) -> NotImplementedError:

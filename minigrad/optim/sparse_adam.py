@@ -33,7 +33,7 @@ class SparseAdam(Optimizer):
         >>> opt = minigrad.optim.SparseAdam(emb.parameters(), lr=0.01)
     """
 
-    _state_keys = ("exp_avg", "exp_avg_sq")
+    _state_keys = ("step", "exp_avg", "exp_avg_sq")
     takes_sparse = True
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8,

@@ -14,9 +14,8 @@ import numpy as np
 
 from .. import backend, dtypes
 from .._sparse_coo import SparseCOO
-from ..autograd import grad_mode
 from ..ops import Op
-from ..ops.base import constant
+from ..ops.base import on_input_device
 from ..ops.indexing import GetItem, IndexAdd
 from ..tensor import Tensor
 
@@ -34,6 +33,10 @@ class SparseCooTensor(Op):
         return SparseCOO(self.indices, values, self.shape, self.coalesced)
 
     def backward(self, gy):
+        with backend.on(gy.device):
+            return self._backward(gy)
+
+    def _backward(self, gy):
         if type(gy._data) is SparseCOO:
             if gy._data.indices is self.indices:  # the same pattern: its values are the answer
                 return values_of(gy)
@@ -48,11 +51,12 @@ class SparseValues(Op):
     backward_name = "ValuesBackward0"
 
     def forward(self, x):
-        self.pattern = (x.indices, x.shape, x.coalesced)
+        self.keep(indices=x.indices)  # (freed after backward, with what other ops keep)
+        self.shape, self.coalesced = x.shape, x.coalesced
         return x.values
 
     def backward(self, gv):
-        indices, shape, coalesced = self.pattern
+        indices, shape, coalesced = self.kept_arrays["indices"], self.shape, self.coalesced
         if coalesced or indices.shape[1] == 0:
             return SparseCooTensor(indices, shape, coalesced)(gv)
         # Repeated indices: dv is the gradient at the entry's position, the same for each
@@ -93,6 +97,7 @@ def make(indices, values: Tensor, shape: tuple, coalesced: bool = False) -> Tens
     return SparseCooTensor(indices, shape, coalesced)(values)
 
 
+@on_input_device
 def to_dense(x: Tensor) -> Tensor:
     """The dense tensor of sparse ``x``: repeated indices add up."""
     rec = x._data
@@ -101,6 +106,7 @@ def to_dense(x: Tensor) -> Tensor:
     return IndexAdd(rec.shape, _key(rec.indices), False)(values_of(x))
 
 
+@on_input_device
 def coalesce(x: Tensor) -> Tensor:
     """``x`` with its indices sorted and repeats summed (``x`` itself when already so)."""
     rec = expect_sparse(x, "coalesce")
@@ -208,6 +214,11 @@ def sparse_coo_tensor(
                 [4., 0., 0.]])
     """
     vals = _as_values(values, dtype, device)
+    with backend.on(vals.device):
+        return _construct(indices, vals, size, requires_grad, is_coalesced)
+
+
+def _construct(indices, vals: Tensor, size, requires_grad: bool, is_coalesced) -> Tensor:
     index = _as_index_array(indices, vals.device)
     shape = _check(index, vals, size)
     coalesced = bool(is_coalesced)
@@ -217,6 +228,7 @@ def sparse_coo_tensor(
     return make(index, vals, shape, coalesced)
 
 
+@on_input_device
 def to_sparse(x: Tensor, sparse_dim: int | None = None, layout=None) -> Tensor:
     """Dense ``x`` as a coalesced sparse COO tensor of its nonzero entries (with
     ``sparse_dim``, of the rows over its first ``sparse_dim`` dims that hold a nonzero)."""
@@ -231,7 +243,7 @@ def to_sparse(x: Tensor, sparse_dim: int | None = None, layout=None) -> Tensor:
         raise RuntimeError(f"to_sparse: sparse_dim must be in [1, {x.ndim}], got {sparse_dim}")
     xp, data = x.device.xp, x._data
     with backend.on(x.device):
-        mask = data != 0
+        mask = xp.asarray(data) != 0  # (asarray: a vmap-batched tensor's _data refuses here)
         if sd < x.ndim:
             mask = mask.any(axis=tuple(range(sd, x.ndim)))
         indices = xp.stack(xp.nonzero(mask)).reshape(sd, -1).astype(np.int64)
@@ -247,9 +259,3 @@ def legacy_constructor(dtype):
 
     construct.__name__ = f"{dtype.name.capitalize()}Tensor"
     return construct
-
-
-def no_grad_values(x: Tensor) -> Tensor:
-    """The values of sparse ``x`` outside the graph (for optimizers)."""
-    with grad_mode.no_grad():
-        return constant(x._data.values, x.device)

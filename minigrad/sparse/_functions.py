@@ -5,14 +5,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import backend, dtypes
 from .. import ops as _ops
-from ..ops.base import Op, constant, normalize_dims
+from ..ops.base import Op, constant, normalize_dims, on_input_device
 from ..ops.indexing import GetItem, IndexAdd
 from ..tensor import Tensor
 from ._core import coalesce, expect_sparse, is_sparse, make, values_of
 
 
+@on_input_device
 def spmm(sparse: Tensor, dense: Tensor, keep_pattern: bool = False, op: str = "mm") -> Tensor:
     """``sparse @ dense`` for a 2-D sparse matrix and a dense matrix or vector.
 
@@ -77,6 +78,7 @@ class SparseMM(Op):
         return gs, gd
 
 
+@on_input_device
 def transpose(x: Tensor, dim0: int = 0, dim1: int = 1) -> Tensor:
     """Sparse ``x`` with two of its sparse dims swapped (dense dims stay in place)."""
     rec = expect_sparse(x, "transpose")
@@ -86,6 +88,7 @@ def transpose(x: Tensor, dim0: int = 0, dim1: int = 1) -> Tensor:
     return permute(x, tuple(order))
 
 
+@on_input_device
 def permute(x: Tensor, dims: tuple) -> Tensor:
     """Sparse ``x`` with its sparse dims reordered by ``dims`` (its dense dims must stay)."""
     rec = x._data
@@ -120,6 +123,7 @@ def addmm(mat: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: fl
     return product + (mat if beta == 1 else mat * beta)
 
 
+@on_input_device
 def sum(input: Tensor, dim=None, dtype=None) -> Tensor:
     """The sum of sparse ``input`` (``torch.sparse.sum``): of every value when ``dim`` is None
     (a 0-d dense tensor); over the given sparse dims otherwise (a coalesced sparse tensor, or
@@ -154,11 +158,16 @@ def _groups(rec, dim: int, device):
     return inverse.reshape(-1), len(unique)
 
 
+@on_input_device
 def _softmax(input: Tensor, dim: int, dtype, log: bool, op: str) -> Tensor:
     rec = expect_sparse(input, op)
     if rec.ndim != rec.sparse_dim:
         raise NotImplementedError(f"{op}: minigrad supports sparse tensors without dense dims only")
     dim = normalize_dims(dim, rec.ndim, op)[0]
+    dt = input.dtype if dtype is None else dtypes.to_dtype(dtype)
+    if dt in (dtypes.bfloat16, dtypes.float16):  # as PyTorch's CPU kernels
+        kind = "BFloat16" if dt is dtypes.bfloat16 else "Half"
+        raise NotImplementedError(f"\"{op.split('.')[1]}\" not implemented for '{kind}'")
     x = coalesce(input if dtype is None else input.to(dtype))
     rec, device = x._data, x.device
     values = values_of(x)

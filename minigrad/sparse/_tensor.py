@@ -6,7 +6,9 @@ from __future__ import annotations
 
 from .. import _format, backend, dtypes
 from .._sparse_coo import SparseCOO
+from ..autograd import _jvp_rules
 from ..ops import base as _base
+from ..ops import cat
 from ..ops.elementwise import Add, Div, Mul, Neg, Sub
 from ..ops.indexing import GetItem
 from ..ops.linalg import MatMul
@@ -39,7 +41,7 @@ def _add(op, args):
         xp = a.device.xp
         with backend.on(a.device):
             indices = xp.concatenate([ra.indices, rb.indices], axis=1)
-        values = _cat(values_of(a), values_of(b))
+        values = cat([values_of(a), values_of(b)])
         out = make(indices, values, ra.shape)
         return coalesce(out) if ra.coalesced and rb.coalesced else out
     if is_sparse(b) and isinstance(a, Tensor):  # dense + sparse is dense, as PyTorch
@@ -48,12 +50,6 @@ def _add(op, args):
         f"{op.label().lower()}(sparse, dense) is not supported. Use "
         f"{op.label().lower()}(dense, sparse) instead."
     )
-
-
-def _cat(a, b):
-    from ..ops import cat
-
-    return cat([a, b])
 
 
 def _sub(op, args):
@@ -230,3 +226,10 @@ def sparse_repr(t) -> str:
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return head + _format._add_suffixes(last, suffixes, 7) + ")"
+
+
+# -- forward-mode AD: the primitives are linear (construction, values) or bilinear (SparseMM)
+_jvp_rules.RULES.update({
+    "SparseCooTensor": _jvp_rules.linear, "SparseValues": _jvp_rules.linear,
+    "SparseMM": _jvp_rules.multilinear,
+})  # fmt: skip

@@ -226,6 +226,10 @@ class EmbeddingOp(Op):
         of padding_idx (as PyTorch's sparse embedding gradient)."""
         from ...sparse._core import SparseCooTensor  # (the sparse layer sits above nn's ops)
 
+        with backend.on(gy.device):
+            return self._sparse_rows(gy, scale, SparseCooTensor)
+
+    def _sparse_rows(self, gy, scale, sparse_coo):
         flat, rows = self.indices.reshape(-1), gy.reshape(-1, gy.shape[-1])
         if scale is not None:
             rows = rows * constant(scale.reshape(-1, 1), gy.device)
@@ -233,7 +237,7 @@ class EmbeddingOp(Op):
             (kept,) = gy.device.xp.nonzero(flat != self.padding_idx)
             flat, rows = flat[kept], GetItem((kept,))(rows)
         indices = flat.reshape(1, -1).astype("int64", copy=False)
-        return SparseCooTensor(indices, self.input_meta[0][0])(rows)
+        return sparse_coo(indices, self.input_meta[0][0])(rows)
 
 
 def embedding_renorm_(weight, input, max_norm: float, norm_type: float = 2.0):
