@@ -592,6 +592,26 @@ from . import random  # noqa: E402 - torch.random (the name shadows nothing: imp
 from .random import default_generator, get_rng_state, set_rng_state  # noqa: E402
 
 # isort: split
+from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
+    eig,
+    frobenius_norm,
+    geqrf,
+    lstsq,
+    lu,
+    lu_solve,
+    lu_unpack,
+    matrix_rank,
+    nuclear_norm,
+    orgqr,
+    ormqr,
+    pca_lowrank,
+    solve,
+    svd_lowrank,
+    symeig,
+    vander,
+)
+
+# isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch
 
 _out.install(globals())

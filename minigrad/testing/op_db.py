@@ -584,3 +584,7 @@ OP_DB += op_db_special.ROWS + op_db_special.FORWARD_ONLY
 from . import op_db_methods  # noqa: E402 - branch methods: the methods PyTorch programs use
 
 OP_DB += op_db_methods.ROWS + op_db_methods.FORWARD_ONLY
+
+from . import op_db_linalg2  # noqa: E402 - branch linalg2: LU, Householder products, cond, ...
+
+OP_DB += op_db_linalg2.ROWS + op_db_linalg2.FORWARD_ONLY
