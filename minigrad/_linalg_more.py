@@ -9,6 +9,8 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
+import numpy as np  # to tell NumPy's qr (batched) from CuPy's
+
 from .ops.base import constant
 from .ops.joining import stack
 
@@ -128,7 +130,7 @@ def geqrf(input):
     if data.size == 0:
         k = min(data.shape[-2:])
         return GeqrfResult(input.detach().clone(), input.new_zeros(*data.shape[:-2], k))
-    if xp.__name__ == "numpy" or data.ndim == 2:
+    if xp is np or data.ndim == 2:
         h, tau = xp.linalg.qr(data, mode="raw")
         h = xp.swapaxes(h, -1, -2)
     else:  # CuPy's raw mode takes one matrix at a time

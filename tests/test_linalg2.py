@@ -158,6 +158,13 @@ def test_lu_singular_and_complex():
         lambda m, a: m.linalg.vecdot(a.long(), a.long()),
         lambda m, a: m.pca_lowrank(a, q=4),
         lambda m, a: m.geqrf(a.long()),
+        lambda m, a: m.linalg.ldl_factor(m.zeros(3, 3)),
+        lambda m, a: m.linalg.ldl_factor_ex(m.zeros(3, 3), check_errors=True),
+        lambda m, a: m.linalg.ldl_factor(m.zeros(3, 4)),
+        lambda m, a: m.linalg.ldl_factor(a.long()),
+        lambda m, a: m.linalg.ldl_factor(a[0]),
+        lambda m, a: m.linalg.ldl_solve(a, m.ones(3, dtype=m.int32), a[0]),
+        lambda m, a: m.linalg.ldl_solve(a, m.ones(3, dtype=m.int32), m.ones(4, 2)),
     ],
 )
 def test_errors_match_torch(call):
@@ -249,3 +256,27 @@ def test_svd_lowrank_is_differentiable():
 
     assert gradcheck(reconstruction, (a,))
     assert gradgradcheck(lambda x: reconstruction(x).sum(), (a,))
+
+
+def test_ldl_matches_lapack_and_solves():
+    rng = np.random.default_rng(7)
+    for trial in range(40):  # random sizes, both conventions, forced 2x2 pivots
+        n = int(rng.integers(1, 7))
+        a = rng.standard_normal((2, n, n)) + (
+            1j * rng.standard_normal((2, n, n)) if trial % 3 else 0
+        )
+        a[..., 0, 0] = 0.0 if trial % 4 == 0 and n > 1 else a[..., 0, 0]
+        hermitian = trial % 2 == 0
+        rm = minigrad.linalg.ldl_factor_ex(minigrad.tensor(a), hermitian=hermitian)
+        rt = torch.linalg.ldl_factor_ex(torch.tensor(a), hermitian=hermitian)
+        assert type(rm).__name__ == type(rt).__name__ == "linalg_ldl_factor_ex"
+        np.testing.assert_array_equal(rm.pivots.numpy(), rt.pivots.numpy())
+        np.testing.assert_allclose(rm.LD.numpy(), rt.LD.numpy(), atol=1e-10)
+        b = rng.standard_normal((n, 2))
+        xm = minigrad.linalg.ldl_solve(rm.LD, rm.pivots, minigrad.tensor(b), hermitian=hermitian)
+        xt = torch.linalg.ldl_solve(
+            rt.LD, rt.pivots, torch.tensor(b).to(rt.LD.dtype), hermitian=hermitian
+        )
+        np.testing.assert_allclose(xm.numpy(), xt.numpy(), atol=1e-8)
+    info = minigrad.linalg.ldl_factor_ex(minigrad.zeros(3, 3)).info
+    assert int(info) == int(torch.linalg.ldl_factor_ex(torch.zeros(3, 3)).info)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .samples import OpInfo, Sample, T
+from .samples import OpInfo, Sample, T, V
 
 TOL = (1e-3, 1e-4)
 SMALL = dict(low=-0.5, high=0.5)
@@ -158,6 +158,20 @@ FORWARD_ONLY = [
         grad=False,
         float32_tol=TOL,
         note="the same LAPACK routine (geqrf) in NumPy and PyTorch",
+    ),
+    OpInfo(
+        "linalg_ldl",
+        lambda m, a, b, **kw: (
+            lambda ld, pivots: (ld, pivots, m.linalg.ldl_solve(ld, pivots, b, **kw))
+        )(*m.linalg.ldl_factor(a, **kw)),
+        [
+            Sample(T((4, 4)), T((4, 2))),
+            Sample(T((2, 5, 5)), T((5, 1)), hermitian=True),
+            Sample(V([[0.0, 1.0, 2.0], [1.0, 0.0, 3.0], [2.0, 3.0, 0.0]]), T((3, 2))),
+        ],
+        grad=False,
+        float32_tol=TOL,
+        note="Bunch-Kaufman pivoting gives LAPACK's pivots (2x2 blocks for the last sample)",
     ),
     OpInfo(
         "lu_legacy",
