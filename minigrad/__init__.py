@@ -596,6 +596,7 @@ from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     eig,
     frobenius_norm,
     geqrf,
+    lobpcg,
     lstsq,
     lu,
     lu_solve,

@@ -1,4 +1,5 @@
-"""Randomized low-rank SVD and PCA (``torch.svd_lowrank``, ``torch.pca_lowrank``), after Halko,
+"""Iterative and randomized spectral methods: ``torch.lobpcg`` (see :mod:`minigrad.ops.lobpcg`),
+and the randomized low-rank SVD and PCA (``torch.svd_lowrank``, ``torch.pca_lowrank``), after Halko,
 Martinsson and Tropp (2011): a Gaussian sketch of A's range refined by ``niter`` power
 iterations, then an exact SVD of the small projected matrix. Differentiable through the QR and
 SVD they are built from. Results are random (they use minigrad's generator): they match
@@ -6,6 +7,8 @@ PyTorch's in distribution and in the low-rank reconstruction, not value for valu
 """
 
 from __future__ import annotations
+
+import numpy as np  # host-side constants only (finfo)
 
 from .creation import randn
 
@@ -63,3 +66,75 @@ def pca_lowrank(A, q=None, center=True, niter=2):  # noqa: N803
     if center:
         A = A - A.mean(-2, keepdim=True)  # noqa: N806
     return svd_lowrank(A, q, niter)
+
+
+def lobpcg(
+    A,  # noqa: N803 - PyTorch's argument names
+    k=None,
+    B=None,  # noqa: N803
+    X=None,  # noqa: N803
+    n=None,
+    iK=None,  # noqa: N803
+    niter=None,
+    tol=None,
+    largest=None,
+    method=None,
+    tracker=None,
+    ortho_iparams=None,
+    ortho_fparams=None,
+    ortho_bparams=None,
+):
+    """``(E, X)``: the ``k`` largest (``largest=False``: smallest) eigenvalues of the symmetric
+    ``A`` (…, m, m), or of ``A x = λ B x``, and their eigenvectors (…, m, k), by LOBPCG from the
+    start ``X`` (random ``n`` columns by default, ``n = k``), preconditioned by ``iK``; at most
+    ``niter`` steps (1000 by default, -1: until converged) until the relative residuals are
+    below ``tol`` (√eps). E is descending for the largest, ascending for the smallest.
+    Differentiable in ``A`` (not ``B``, as PyTorch's). Differs on purpose: ``method`` 'basic'
+    and 'ortho' run the same (robust) Rayleigh-Ritz, so ``ortho_*params`` are unused, and
+    ``tracker`` is not supported.
+
+    Example:
+        >>> E, X = minigrad.lobpcg(A @ A.mT, k=2)   # the two largest eigenpairs
+    """
+    from .ops.lobpcg import LOBPCG
+
+    _check_lobpcg(A, B, X, iK, method, tracker)
+    m = A.shape[-1]
+    k = (1 if X is None else X.shape[-1]) if k is None else k
+    n = (k if n is None else n) if X is None else X.shape[-1]
+    if m < 3 * n:
+        raise ValueError(
+            f"LOBPCG algorithm is not applicable when the number of A rows (={m}) is smaller "
+            f"than 3 x the number of requested eigenpairs (={n})"
+        )
+    if X is None:
+        X = randn(*A.shape[:-2], m, n, dtype=A.dtype, device=A.device)  # noqa: N806
+    eps = float(np.finfo(A._data.dtype).eps)
+    niter = 1000 if niter is None else (1 << 30 if niter < 0 else niter)
+    op = LOBPCG(
+        *(None if t is None else t.detach()._data for t in (B, X, iK)),
+        k,
+        True if largest is None else largest,
+        eps**0.5 if tol is None else tol,
+        niter,
+    )
+    values, vectors = op.unpack(op(A))
+    return values, vectors
+
+
+def _check_lobpcg(A, B, X, iK, method, tracker):  # noqa: N803
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise ValueError(f"lobpcg: A must be square, got shape {list(A.shape)}")
+    if not A.dtype.is_floating_point or A.dtype.itemsize < 4:
+        raise RuntimeError(f"lobpcg: A must be float32 or float64, got {A.dtype}")
+    for name, t in (("B", B), ("iK", iK)):
+        if t is not None and tuple(t.shape) != tuple(A.shape):
+            raise ValueError(
+                f"lobpcg: {name} must have A's shape {list(A.shape)}, got {list(t.shape)}"
+            )
+    if X is not None and (X.ndim < 2 or X.shape[-2] != A.shape[-1]):
+        raise ValueError(f"lobpcg: X must be (…, {A.shape[-1]}, n), got {list(X.shape)}")
+    if method not in (None, "basic", "ortho"):
+        raise ValueError(f"lobpcg: method must be 'basic' or 'ortho', got {method!r}")
+    if tracker is not None:
+        raise NotImplementedError("lobpcg: tracker (a per-iteration callback) is not supported")

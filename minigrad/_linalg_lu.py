@@ -47,14 +47,26 @@ def _zero_pivot(k: int) -> str:
     )
 
 
+def _factor(A):  # noqa: N803
+    """The LU op run on ``A``: ``(op, LU)``, the op holding the pivots and info arrays."""
+    op = LUFactor()
+    lu = op(A)
+    if not hasattr(op, "pivots"):  # a transform (vmap) ran the op for its samples
+        raise NotImplementedError(
+            "linalg.lu_factor: not supported under vmap or other transforms that batch the "
+            "op (its integer pivots have no batching rule); call it on the batched tensor, "
+            "which lu_factor takes directly"
+        )
+    return op, lu
+
+
 def lu_factor_ex(A, *, pivot=True, check_errors=False):  # noqa: N803
     """``(LU, pivots, info)``: the LU factorisation ``A = P L U`` of each (m, n) matrix, L and U
     packed in one tensor (…, m, n) (L's unit diagonal implied), 1-based int32 ``pivots``
     (…, min(m, n)) and int32 ``info`` (…), the index of U's first zero diagonal entry (0 when
     none). Differentiable in ``A`` (for full-rank ``A``)."""
     _check_lu_input(A, "linalg.lu_factor_ex", pivot)
-    op = LUFactor()
-    lu = op(A)
+    op, lu = _factor(A)
     if check_errors:
         _ex.raise_for_info(op.info, "torch.linalg.lu_factor_ex", _zero_pivot, RuntimeError)
     return LUFactorExResult(lu, constant(op.pivots, A.device), constant(op.info, A.device))
@@ -69,8 +81,7 @@ def lu_factor(A, *, pivot=True):  # noqa: N803
         >>> pivots  # tensor([2, 2], dtype=minigrad.int32)
     """
     _check_lu_input(A, "linalg.lu_factor", pivot)
-    op = LUFactor()
-    lu = op(A)
+    op, lu = _factor(A)
     _ex.raise_for_info(op.info, "torch.linalg.lu_factor", _zero_pivot, RuntimeError)
     return LUFactorResult(lu, constant(op.pivots, A.device))
 

@@ -102,6 +102,13 @@ def pca_lowrank(A, q=None, center=True, niter=2):  # noqa: N803
     return randomized(A, q, center, niter)
 
 
+def lobpcg(A, k=None, B=None, X=None, n=None, iK=None, niter=None, tol=None, largest=None, **kw):  # noqa: N803
+    """``(E, X)``: k extreme eigenpairs by LOBPCG, see :mod:`minigrad._linalg_lowrank`."""
+    from ._linalg_lowrank import lobpcg as iterate
+
+    return iterate(A, k, B, X, n, iK, niter, tol, largest, **kw)
+
+
 _REMOVED = {
     "lstsq": "torch.linalg.lstsq(A, B) (its arguments are reversed, and it returns the "
     "solution, residuals, rank and singular values rather than the QR decomposition)",

@@ -280,3 +280,37 @@ def test_ldl_matches_lapack_and_solves():
         np.testing.assert_allclose(xm.numpy(), xt.numpy(), atol=1e-8)
     info = minigrad.linalg.ldl_factor_ex(minigrad.zeros(3, 3)).info
     assert int(info) == int(torch.linalg.ldl_factor_ex(torch.zeros(3, 3)).info)
+
+
+def test_lobpcg_matches_torch_eigenpairs():
+    rng = np.random.default_rng(8)
+    a = rng.standard_normal((2, 12, 12))
+    spd = a @ a.transpose(0, 2, 1) + np.eye(12)
+    b = rng.standard_normal((12, 12))
+    spd_b = b @ b.T + np.eye(12)
+    minigrad.manual_seed(0)
+    for kw in ({"k": 2}, {"k": 2, "largest": False}, {"k": 1, "n": 3}):
+        em, xm = minigrad.lobpcg(minigrad.tensor(spd), **kw)
+        et, xt = torch.lobpcg(torch.tensor(spd), **kw)
+        np.testing.assert_allclose(em.numpy(), et.numpy(), rtol=1e-7)
+        overlap = np.abs(xm.numpy().transpose(0, 2, 1) @ xt.numpy())  # same vectors up to sign
+        np.testing.assert_allclose(
+            overlap, np.broadcast_to(np.eye(xm.shape[-1]), overlap.shape), atol=1e-5
+        )
+    em, xm = minigrad.lobpcg(minigrad.tensor(spd[0]), k=2, B=minigrad.tensor(spd_b))
+    et, _ = torch.lobpcg(torch.tensor(spd[0]), k=2, B=torch.tensor(spd_b))
+    np.testing.assert_allclose(em.numpy(), et.numpy(), rtol=1e-7)
+    np.testing.assert_allclose((xm.mT @ minigrad.tensor(spd_b) @ xm).numpy(), np.eye(2), atol=1e-10)
+    pre = minigrad.tensor(np.linalg.inv(spd[0]))
+    em, _ = minigrad.lobpcg(minigrad.tensor(spd[0]), k=2, iK=pre)
+    np.testing.assert_allclose(em.numpy(), np.linalg.eigvalsh(spd[0])[::-1][:2], rtol=1e-7)
+
+
+def test_lobpcg_errors_match_torch():
+    spd = np.eye(10) * np.arange(1.0, 11.0)
+    _same_error(lambda x: minigrad.lobpcg(x, k=4), lambda x: torch.lobpcg(x, k=4), spd)
+    am = minigrad.tensor(spd, requires_grad=True)
+    with pytest.raises(ValueError, match="B != I"):
+        minigrad.lobpcg(am, k=1, B=minigrad.eye(10, dtype=minigrad.float64))[0].sum().backward()
+    with pytest.raises(ValueError, match="square"):
+        minigrad.lobpcg(minigrad.ones(10, 9), k=1)

@@ -83,8 +83,23 @@ def _householder_rows():
     ]
 
 
+def _lobpcg(m, a, x, **kw):
+    """The two largest eigenpairs of an SPD matrix from the start ``x``, outputs that do not
+    depend on the eigenvectors' signs; tight tolerance in float64 (for finite differences)."""
+    spd = a @ a.mT + m.eye(a.shape[-1], dtype=a.dtype, device=a.device)
+    tol = 1e-13 if a.dtype == m.float64 else None
+    e, v = m.lobpcg(spd, X=x, tol=tol, **kw)
+    return e, v * v
+
+
 def _other_rows():
     return [
+        OpInfo(
+            "lobpcg",
+            _lobpcg,
+            [Sample(T((6, 6)), T((6, 2), grad=False))],
+            float32_tol=(2e-2, 2e-3),
+        ),
         OpInfo(
             "linalg_cond",
             lambda m, a, *p: m.linalg.cond(a, *p),
