@@ -11,7 +11,7 @@ from .ops import decompositions as _d
 from .ops.base import constant
 from .ops.decompositions import LinAlgError
 from .ops.elementwise import where
-from .ops.lu import getrf, potf2
+from .ops.lu import potf2
 
 InvExResult = namedtuple("linalg_inv_ex", ["inverse", "info"])
 SolveExResult = namedtuple("linalg_solve_ex", ["result", "info"])
@@ -49,8 +49,17 @@ def not_positive_definite(k: int) -> str:
 
 
 def lu_info(A):  # noqa: N803 - PyTorch's argument name
-    """getrf's ``info`` for each matrix of ``A`` (an int32 array of the batch's shape)."""
-    return getrf(A.device.xp, A._data)[2]
+    """getrf's ``info`` for each matrix of ``A`` (an int32 tensor of the batch's shape)."""
+    from ._linalg_lu import _factor
+
+    return _factor(A.detach())[2]
+
+
+def _all_regular(info) -> bool:
+    """True when every ``info`` is 0, or under vmap (which gives no access to the values:
+    results at singular matrices are then what the solve gives)."""
+    data = info._data
+    return getattr(type(data), "tolist", None) is None or not data.any()
 
 
 def _replace_failed(A, info):  # noqa: N803
@@ -70,12 +79,12 @@ def inv_ex(A, *, check_errors=False):  # noqa: N803
 
     _square(A, "inv_ex")
     info = lu_info(A)
-    if check_errors:
-        raise_for_info(info, "linalg.inv_ex", singular_inverse)
-    if not info.any():
-        return InvExResult(_d.inverse(A), constant(info, A.device))
-    safe, failed = _replace_failed(A, info)
-    return InvExResult(where(failed, float("nan"), _d.inverse(safe)), constant(info, A.device))
+    if check_errors and not _all_regular(info):
+        raise_for_info(info._data, "linalg.inv_ex", singular_inverse)
+    if _all_regular(info):
+        return InvExResult(_d.inverse(A), info)
+    safe, failed = _replace_failed(A, info._data)
+    return InvExResult(where(failed, float("nan"), _d.inverse(safe)), info)
 
 
 def solve_ex(A, B, *, left=True, check_errors=False):  # noqa: N803
@@ -86,15 +95,15 @@ def solve_ex(A, B, *, left=True, check_errors=False):  # noqa: N803
 
     _square(A, "solve_ex")
     info = lu_info(A)
-    if check_errors:
-        raise_for_info(info, "torch.linalg.solve_ex", singular_solve)
-    if not info.any():
-        return SolveExResult(solve(A, B, left=left), constant(info, A.device))
-    safe, failed = _replace_failed(A, info)
+    if check_errors and not _all_regular(info):
+        raise_for_info(info._data, "torch.linalg.solve_ex", singular_solve)
+    if _all_regular(info):
+        return SolveExResult(solve(A, B, left=left), info)
+    safe, failed = _replace_failed(A, info._data)
     result = solve(safe, B, left=left)
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
     failed = failed[..., 0] if vector else failed
-    return SolveExResult(where(failed, float("nan"), result), constant(info, A.device))
+    return SolveExResult(where(failed, float("nan"), result), info)
 
 
 def cholesky_ex(A, *, upper=False, check_errors=False):  # noqa: N803

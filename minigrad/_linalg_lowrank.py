@@ -112,13 +112,15 @@ def lobpcg(
     eps = float(np.finfo(A._data.dtype).eps)
     niter = 1000 if niter is None else (1 << 30 if niter < 0 else niter)
     op = LOBPCG(
-        *(None if t is None else t.detach()._data for t in (B, X, iK)),
         k,
         True if largest is None else largest,
         eps**0.5 if tol is None else tol,
         niter,
     )
-    values, vectors = op.unpack(op(A))
+    args = (A, X.detach()) + (
+        (B, iK.detach() if iK is not None else None) if B is not None or iK is not None else ()
+    )
+    values, vectors = op.unpack(op(*args))
     return values, vectors
 
 

@@ -14,14 +14,45 @@ import warnings
 from collections import namedtuple
 
 from . import _linalg_ex as _ex
+from .creation import arange
+from .dtypes import int32
 from .ops.base import constant
-from .ops.lu import LUFactor, permutation_matrix, unpack_factors
+from .ops.lu import LUFactor, unpack_factors
 
 LUFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorExResult = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
 LUResult = namedtuple("linalg_lu", ["P", "L", "U"])
 LUUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
 LUWithInfoResult = namedtuple("_lu_with_info", ["LU", "pivots", "info"])
+
+
+def _swap_rows(pivots, b):
+    """``Pᵀ b``: the row swaps ``pivots`` (…, k) applied in order to b
+    (…, m, c), each as the rank-one update ``b - d (dᵀ b)``, d = e_j - e_p (tensor ops only,
+    so that vmap batches it and gradients reach b)."""
+    m = b.shape[-2]
+    rows = arange(m, device=b.device)
+    for j in range(pivots.shape[-1]):
+        target = (pivots[..., j : j + 1] - 1).unsqueeze(-1)  # (…, 1, 1)
+        d = (rows.unsqueeze(-1) == j).to(b.dtype) - (rows.unsqueeze(-1) == target).to(b.dtype)
+        b = b - d @ (d.mT @ b)
+    return b
+
+
+def _unswap_rows(pivots, b):
+    """``P b``: the swaps of :func:`_swap_rows` undone, last first."""
+    m = b.shape[-2]
+    rows = arange(m, device=b.device)
+    for j in reversed(range(pivots.shape[-1])):
+        target = (pivots[..., j : j + 1] - 1).unsqueeze(-1)
+        d = (rows.unsqueeze(-1) == j).to(b.dtype) - (rows.unsqueeze(-1) == target).to(b.dtype)
+        b = b - d @ (d.mT @ b)
+    return b
+
+
+def _host(data):
+    """``data``'s values, or None under vmap (whose batched arrays give no element access)."""
+    return data if getattr(type(data), "tolist", None) is not None else None
 
 
 def _check_lu_input(A, op: str, pivot: bool):  # noqa: N803 - PyTorch's argument name
@@ -48,16 +79,12 @@ def _zero_pivot(k: int) -> str:
 
 
 def _factor(A):  # noqa: N803
-    """The LU op run on ``A``: ``(op, LU)``, the op holding the pivots and info arrays."""
+    """``(LU, pivots, info)`` from the LU op (pivots and info int32, without gradient)."""
     op = LUFactor()
-    lu = op(A)
-    if not hasattr(op, "pivots"):  # a transform (vmap) ran the op for its samples
-        raise NotImplementedError(
-            "linalg.lu_factor: not supported under vmap or other transforms that batch the "
-            "op (its integer pivots have no batching rule); call it on the batched tensor, "
-            "which lu_factor takes directly"
-        )
-    return op, lu
+    lu, pivots, info = op.unpack(op(A))
+    if A.is_complex():
+        pivots, info = pivots.real, info.real
+    return lu, pivots.detach().to(int32), info.detach().squeeze(-1).to(int32)
 
 
 def lu_factor_ex(A, *, pivot=True, check_errors=False):  # noqa: N803
@@ -66,10 +93,10 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):  # noqa: N803
     (…, min(m, n)) and int32 ``info`` (…), the index of U's first zero diagonal entry (0 when
     none). Differentiable in ``A`` (for full-rank ``A``)."""
     _check_lu_input(A, "linalg.lu_factor_ex", pivot)
-    op, lu = _factor(A)
-    if check_errors:
-        _ex.raise_for_info(op.info, "torch.linalg.lu_factor_ex", _zero_pivot, RuntimeError)
-    return LUFactorExResult(lu, constant(op.pivots, A.device), constant(op.info, A.device))
+    lu, pivots, info = _factor(A)
+    if check_errors and _host(info._data) is not None:
+        _ex.raise_for_info(info._data, "torch.linalg.lu_factor_ex", _zero_pivot, RuntimeError)
+    return LUFactorExResult(lu, pivots, info)
 
 
 def lu_factor(A, *, pivot=True):  # noqa: N803
@@ -81,9 +108,10 @@ def lu_factor(A, *, pivot=True):  # noqa: N803
         >>> pivots  # tensor([2, 2], dtype=minigrad.int32)
     """
     _check_lu_input(A, "linalg.lu_factor", pivot)
-    op, lu = _factor(A)
-    _ex.raise_for_info(op.info, "torch.linalg.lu_factor", _zero_pivot, RuntimeError)
-    return LUFactorResult(lu, constant(op.pivots, A.device))
+    lu, pivots, info = _factor(A)
+    if _host(info._data) is not None:  # (under vmap the check is skipped)
+        _ex.raise_for_info(info._data, "torch.linalg.lu_factor", _zero_pivot, RuntimeError)
+    return LUFactorResult(lu, pivots)
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):  # noqa: N803
@@ -102,17 +130,16 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):  # noqa
             f"torch.lu_unpack: LU_pivots of shape {list(LU_pivots.shape)} do not fit LU_data of "
             f"shape {list(LU_data.shape)}: expected (…, {min(m, n)})"
         )
-    xp = LU_data.device.xp
-    pivots = LU_pivots._data
-    if pivots.size and (int(pivots.min()) < 1 or int(pivots.max()) > m):
+    values = _host(LU_pivots._data)
+    if values is not None and values.size and (int(values.min()) < 1 or int(values.max()) > m):
         raise RuntimeError(
             "pivots passed to lu_unpack must be between 1 and LU.size(-2) inclusive.Did you "
             "properly pass the result of lu_factor?"
         )
     empty = LU_data.new_zeros(0)
     if unpack_pivots:
-        p = permutation_matrix(xp, pivots, m, LU_data._data.dtype)
-        p = constant(xp.ascontiguousarray(p), LU_data.device)
+        eye = constant(LU_data.device.xp.eye(m, dtype=LU_data._data.dtype), LU_data.device)
+        p = _unswap_rows(LU_pivots, eye.expand(*LU_pivots.shape[:-1], m, m))
     else:
         p = empty
     low, up = unpack_factors(LU_data) if unpack_data else (empty, empty)
@@ -158,15 +185,14 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):  # noqa: N803
             f"{'AX = B' if left else 'XA = B'} ({n}x{n} and "
             f"{'x'.join(map(str, B.shape[-2:]))})"
         )
-    p = lu_unpack(LU.detach(), pivots, unpack_data=False).P
     if not left:  # X A = B is Aᴴ Xᴴ = Bᴴ
         return lu_solve(LU, pivots, B.mH, adjoint=not adjoint).mH
     if not adjoint:  # X = U⁻¹ L⁻¹ Pᵀ B
-        y = solve_triangular(LU, p.mT @ B, upper=False, unitriangular=True)
+        y = solve_triangular(LU, _swap_rows(pivots, B), upper=False, unitriangular=True)
         return solve_triangular(LU, y, upper=True)
     # Aᴴ = Uᴴ Lᴴ Pᵀ: X = P L⁻ᴴ U⁻ᴴ B
     y = solve_triangular(LU.mH, B, upper=False)
-    return p @ solve_triangular(LU.mH, y, upper=True, unitriangular=True)
+    return _unswap_rows(pivots, solve_triangular(LU.mH, y, upper=True, unitriangular=True))
 
 
 def lu_solve_legacy(b, LU_data, LU_pivots):  # noqa: N803

@@ -11,6 +11,7 @@ from collections import namedtuple
 
 import numpy as np  # to tell NumPy's qr (batched) from CuPy's
 
+from ._linalg_ex import _all_regular
 from .ops.base import constant
 from .ops.joining import stack
 
@@ -77,6 +78,8 @@ def householder_product(A, tau):  # noqa: N803
     _float_input(A, op)
     if tau.dtype != A.dtype:
         raise RuntimeError(f"{op}: tau dtype {tau.dtype} does not match input dtype {A.dtype}")
+    if A.dtype.itemsize == 2:  # float16/bfloat16: the k updates in float32, rounded once
+        return householder_product(A.float(), tau.float()).to(A.dtype)
     eye = constant(A.device.xp.eye(m, n, dtype=A._data.dtype), A.device)
     k = tau.shape[-1]
     return _apply_reflectors(_reflectors(A, k), tau, eye, left=True, adjoint=False)
@@ -111,6 +114,8 @@ def ormqr(input, tau, other, left=True, transpose=False):
             f"and tau must have one dimension less than input; got tau of shape "
             f"{list(tau.shape)} and input of shape {list(input.shape)}"
         )
+    if input.dtype.itemsize == 2:  # float16/bfloat16: the k updates in float32, rounded once
+        return ormqr(input.float(), tau.float(), other.float(), left, transpose).to(input.dtype)
     return _apply_reflectors(_reflectors(input, k), tau, other, left=left, adjoint=transpose)
 
 
@@ -168,7 +173,7 @@ def cond(A, p=None):  # noqa: N803
     _float_input(A, "linalg.cond")
     inverse, info = linalg.inv_ex(A)
     result = linalg.matrix_norm(A, p) * linalg.matrix_norm(inverse, p)
-    if not info._data.any():
+    if _all_regular(info):
         return result
     singular = constant(info._data != 0, A.device)
     return result.masked_fill(singular, math.inf)

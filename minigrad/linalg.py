@@ -100,7 +100,7 @@ def inv(A):  # noqa: N803 - PyTorch's argument name
     try:
         return _d.inverse(A)
     except LinAlgError:
-        _ex.raise_for_info(_ex.lu_info(A), "linalg.inv", _ex.singular_inverse)
+        _ex.raise_for_info(_ex.lu_info(A)._data, "linalg.inv", _ex.singular_inverse)
         raise
 
 
@@ -143,7 +143,7 @@ def solve(A, B, *, left=True):  # noqa: N803
             return _d.Solve()(A, B.unsqueeze(-1)).squeeze(-1)
         return _d.Solve()(A, B)
     except LinAlgError:
-        _ex.raise_for_info(_ex.lu_info(A), "torch.linalg.solve", _ex.singular_solve)
+        _ex.raise_for_info(_ex.lu_info(A)._data, "torch.linalg.solve", _ex.singular_solve)
         raise
 
 
@@ -169,9 +169,11 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):  # noqa: N
             f"{'AX = B' if left else 'XA = B'} ({'x'.join(map(str, A.shape[-2:]))} and "
             f"{'x'.join(map(str, B.shape[-2:]))})"
         )
-    tri = A.triu() if upper else A.tril()
-    if unitriangular:
-        tri = tri - tri.diagonal(0, -2, -1).diag_embed() + A.new_ones(A.shape[-1]).diag()
+    if unitriangular:  # the strict triangle and ones (no diag_embed: vmap batches this)
+        eye = constant(A.device.xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)
+        tri = (A.triu(1) if upper else A.tril(-1)) + eye
+    else:
+        tri = A.triu() if upper else A.tril()
     return solve(tri, B) if left else solve(tri.mT, B.mT).mT
 
 

@@ -70,53 +70,61 @@ def lobpcg_arrays(xp, a, b, x, ik, k: int, largest: bool, tol: float, niter: int
 
 
 class LOBPCG(_Packed):
-    """E, X = lobpcg(A) (k eigenpairs, ‖xᵢ‖ = 1, A symmetric, distinct λᵢ); with
+    """E, X = lobpcg(A, X₀, B, iK) (k eigenpairs, ‖xᵢ‖ = 1, A symmetric, distinct λᵢ); with
     wᵢ = (A - λᵢ I)⁺ dxᵢ = (A - λᵢ I + xᵢxᵢᵀ)⁻¹ (dxᵢ - xᵢ xᵢᵀ dxᵢ),
-    dA = sym(X diag(dE) Xᵀ - Σᵢ wᵢ xᵢᵀ) (the derivative needs B = I, as PyTorch's)"""
+    dA = sym(X diag(dE) Xᵀ - Σᵢ wᵢ xᵢᵀ); the start X₀ gets none (the result does not depend
+    on it), and B none (PyTorch raises for it, as this does)"""
 
     backward_name = "LOBPCGAutogradFunctionBackward"
     save_inputs = True
 
-    def __init__(self, b, x, ik, k, largest, tol, niter):
-        self.b, self.x, self.ik = b, x, ik
+    def __init__(self, k, largest, tol, niter):
         self.k, self.largest, self.tol, self.niter = k, largest, tol, niter
 
-    def forward(self, a):
+    def forward(self, a, x, b=None, ik=None):
         xp, m = self.xp, a.shape[-1]
-        flat = a.reshape((-1, m, m))
-
-        def batch_of(arr, i):
-            return (
-                None
-                if arr is None
-                else (arr if arr.ndim == 2 else arr.reshape((-1,) + arr.shape[-2:])[i])
-            )
-
+        self.generalized = b is not None
+        batch = _broadcast_batch(a, x, b, ik)
+        a, x, b, ik = (_flat(xp, t, batch) for t in (a, x, b, ik))
         values, vectors = [], []
-        for i, one in enumerate(flat):
+        for i in range(a.shape[0]):
             e, v = lobpcg_arrays(
-                xp, one, batch_of(self.b, i), batch_of(self.x, i), batch_of(self.ik, i),
+                xp, a[i], None if b is None else b[i], x[i], None if ik is None else ik[i],
                 self.k, self.largest, self.tol, self.niter,
             )  # fmt: skip
             values.append(e)
             vectors.append(v)
-        batch = a.shape[:-2]
         e = xp.stack(values).reshape(batch + (self.k,))
         v = xp.stack(vectors).reshape(batch + (m, self.k))
         return self.pack(batch, e, v)
 
     def backward(self, g):
-        if self.b is not None:
+        a = self.saved_tensors[0]
+        out = self.saved_tensors[-1]
+        if self.generalized:
             raise ValueError("lobpcg.backward does not support backward with B != I yet.")
-        a, out = self.saved_tensors
         e, x = self.unpack(out)
         ge, gx = self.unpack(g)
-        m = a.shape[-1]
-        eye = constant(a.device.xp.eye(m, dtype=a._data.dtype), a.device)
+        eye = constant(a.device.xp.eye(a.shape[-1], dtype=a._data.dtype), a.device)
         grad = (x * ge.unsqueeze(-2)) @ x.mT
         for i in range(self.k):
             xi, gi = x[..., :, i : i + 1], gx[..., :, i : i + 1]
             shifted = a - e[..., i : i + 1].unsqueeze(-1) * eye + xi @ xi.mT
             wi = Solve()(shifted, gi - xi @ (xi.mT @ gi))
             grad = grad - wi @ xi.mT
-        return 0.5 * (grad + grad.mT)
+        return (0.5 * (grad + grad.mT),) + (None,) * (len(self.next_functions) - 1)
+
+
+def _broadcast_batch(*arrays) -> tuple:
+    """The broadcast batch shape (all dims but the last two) of the arrays given."""
+    shapes = [t.shape[:-2] for t in arrays if t is not None]
+    ndim = max(len(s) for s in shapes)
+    padded = [(1,) * (ndim - len(s)) + tuple(s) for s in shapes]
+    return tuple(max(dims) for dims in zip(*padded))
+
+
+def _flat(xp, t, batch):
+    """``t`` broadcast to the batch and flattened to (count, r, c) (None stays None)."""
+    if t is None:
+        return None
+    return xp.broadcast_to(t, batch + t.shape[-2:]).reshape((-1,) + t.shape[-2:])

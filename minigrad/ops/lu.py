@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import math
 
-from .base import Op, constant
-from .decompositions import Solve
+from .base import constant
+from .decompositions import Solve, _Packed
 from .joining import cat
 
 
@@ -97,22 +97,26 @@ def _square_lu_backward(low, up, gl, gu):
     return _right_solve(Solve()(low.mH, inner), up)
 
 
-class LUFactor(Op):
+class LUFactor(_Packed):
     """LU, pivots = lu_factor(A) (A = P L U, LU = L - I + U packed; pivots carry no gradient);
     for square A, dA = P L⁻ᴴ (tril(Lᴴ dL, -1) + triu(dU Uᴴ)) U⁻ᴴ; a wide A = P L [U₁ U₂] adds
     dA₂ = P L⁻ᴴ dU₂ and dL -= L⁻ᴴ dU₂ U₂ᴴ; a tall Pᵀ A = [L₁; L₂] U adds dA₂ = dL₂ U⁻ᴴ and
-    dU -= L₂ᴴ dL₂ U⁻ᴴ (A of full rank)."""
+    dU -= L₂ᴴ dL₂ U⁻ᴴ (A of full rank). The output packs LU, the pivots and getrf's info (as
+    numbers of A's dtype: exact) per matrix, so that vmap batches them as it does QR's parts."""
 
     backward_name = "LinalgLuFactorExBackward0"
-    save_output = True
     supports_complex = True
 
     def forward(self, a):
-        lu, self.pivots, self.info = getrf(self.xp, a)
-        return lu
+        lu, pivots, info = getrf(self.xp, a)
+        return self.pack(
+            a.shape[:-2], lu, pivots.astype(lu.dtype), info[..., None].astype(lu.dtype)
+        )
 
     def backward(self, g):
-        (lu,) = self.saved_tensors
+        (out,) = self.saved_tensors
+        lu, pivots, _ = self.unpack(out)
+        g = self.unpack(g)[0]
         m, n = lu.shape[-2:]
         k = min(m, n)
         low, up = unpack_factors(lu)
@@ -130,7 +134,8 @@ class LUFactor(Op):
             grad = _square_lu_backward(low1, up, gl[..., :k, :], gu - low2.mH @ g2)
             grad = cat([grad, g2], -2)
         xp = lu.device.xp
-        p = constant(permutation_matrix(xp, self.pivots, m, lu._data.dtype), lu.device)
+        swaps = xp.rint(pivots._data.real).astype(xp.int64)
+        p = constant(permutation_matrix(xp, swaps, m, lu._data.dtype), lu.device)
         return p @ grad
 
 

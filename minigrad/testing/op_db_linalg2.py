@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import math
 
-from .samples import OpInfo, Sample, T, V
+from .samples import C, OpInfo, Sample, T, V
 
 TOL = (1e-3, 1e-4)
 SMALL = dict(low=-0.5, high=0.5)
@@ -198,3 +198,37 @@ FORWARD_ONLY = [
 ]
 
 ROWS = _lu_rows() + _householder_rows() + _other_rows()
+
+# complex rows, walked by tests/test_complex.py with the rest of op_db_complex.COMPLEX_OPS
+COMPLEX_ROWS = [
+    OpInfo(
+        "linalg.lu_factor",
+        lambda m, a: m.linalg.lu_factor(a).LU,
+        [Sample(C((2, 3, 3))), Sample(C((3, 4)))],
+    ),
+    OpInfo("linalg.lu_U", lambda m, a: m.linalg.lu(a).U, [Sample(C((4, 3)))]),
+    OpInfo(
+        "linalg.lu_solve",
+        lambda m, a, b, **kw: m.linalg.lu_solve(*m.linalg.lu_factor(a), b, **kw),
+        [Sample(C((3, 3)), C((3, 2))), Sample(C((3, 3)), C((2, 3)), left=False, adjoint=True)],
+    ),
+    OpInfo(
+        "linalg.householder_product",
+        lambda m, a, tau: m.linalg.householder_product(a, tau),
+        [Sample(C((4, 3)), C((2,)))],
+    ),
+    OpInfo(
+        "ormqr",
+        lambda m, a, tau, c, **kw: m.ormqr(a, tau, c, **kw),
+        [Sample(C((4, 2)), C((2,)), C((3, 4)), left=False, transpose=True)],
+    ),
+    OpInfo("linalg.inv_ex", lambda m, a: m.linalg.inv_ex(a).inverse, [Sample(C((3, 3)))]),
+    OpInfo(
+        "linalg.solve_ex",
+        lambda m, a, b: m.linalg.solve_ex(a, b).result,
+        [Sample(C((3, 3)), C((3,)))],
+    ),
+    OpInfo("linalg.vecdot", lambda m, x, y: m.linalg.vecdot(x, y), [Sample(C((3, 4)), C((4,)))]),
+    OpInfo("linalg.vander", lambda m, x: m.linalg.vander(x), [Sample(C((2, 3)))]),
+    OpInfo("linalg.cond", lambda m, a: m.linalg.cond(a), [Sample(C((3, 3)))]),
+]
