@@ -17,7 +17,7 @@ from . import _linalg_ex as _ex
 from .creation import arange
 from .dtypes import int32
 from .ops.base import constant
-from .ops.lu import LUFactor, unpack_factors
+from .ops.lu import LUFactor, permutation_matrix, unpack_factors
 
 LUFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
 LUFactorExResult = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
@@ -26,26 +26,21 @@ LUUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
 LUWithInfoResult = namedtuple("_lu_with_info", ["LU", "pivots", "info"])
 
 
-def _swap_rows(pivots, b):
-    """``Pᵀ b``: the row swaps ``pivots`` (…, k) applied in order to b
-    (…, m, c), each as the rank-one update ``b - d (dᵀ b)``, d = e_j - e_p (tensor ops only,
-    so that vmap batches it and gradients reach b)."""
+def _swap_rows(pivots, b, undo=False):
+    """``Pᵀ b`` (``P b`` with ``undo``) for the row swaps ``pivots`` (…, k) of b (…, m, c):
+    one product with the permutation matrix, or under vmap (whose pivots have no host values)
+    each swap as the rank-one update ``b - d (dᵀ b)``, d = e_j - e_p, in tensor ops."""
     m = b.shape[-2]
-    rows = arange(m, device=b.device)
-    for j in range(pivots.shape[-1]):
+    values = _host(pivots._data)
+    if values is not None:
+        xp = b.device.xp
+        p = constant(permutation_matrix(xp, values, m, b._data.dtype), b.device)
+        return (p if undo else p.mT) @ b
+    rows = arange(m, device=b.device).unsqueeze(-1)
+    order = reversed(range(pivots.shape[-1])) if undo else range(pivots.shape[-1])
+    for j in order:
         target = (pivots[..., j : j + 1] - 1).unsqueeze(-1)  # (…, 1, 1)
-        d = (rows.unsqueeze(-1) == j).to(b.dtype) - (rows.unsqueeze(-1) == target).to(b.dtype)
-        b = b - d @ (d.mT @ b)
-    return b
-
-
-def _unswap_rows(pivots, b):
-    """``P b``: the swaps of :func:`_swap_rows` undone, last first."""
-    m = b.shape[-2]
-    rows = arange(m, device=b.device)
-    for j in reversed(range(pivots.shape[-1])):
-        target = (pivots[..., j : j + 1] - 1).unsqueeze(-1)
-        d = (rows.unsqueeze(-1) == j).to(b.dtype) - (rows.unsqueeze(-1) == target).to(b.dtype)
+        d = (rows == j).to(b.dtype) - (rows == target).to(b.dtype)
         b = b - d @ (d.mT @ b)
     return b
 
@@ -139,7 +134,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):  # noqa
     empty = LU_data.new_zeros(0)
     if unpack_pivots:
         eye = constant(LU_data.device.xp.eye(m, dtype=LU_data._data.dtype), LU_data.device)
-        p = _unswap_rows(LU_pivots, eye.expand(*LU_pivots.shape[:-1], m, m))
+        p = _swap_rows(LU_pivots, eye.expand(*LU_pivots.shape[:-1], m, m), undo=True)
     else:
         p = empty
     low, up = unpack_factors(LU_data) if unpack_data else (empty, empty)
@@ -192,7 +187,7 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):  # noqa: N803
         return solve_triangular(LU, y, upper=True)
     # Aᴴ = Uᴴ Lᴴ Pᵀ: X = P L⁻ᴴ U⁻ᴴ B
     y = solve_triangular(LU.mH, B, upper=False)
-    return _unswap_rows(pivots, solve_triangular(LU.mH, y, upper=True, unitriangular=True))
+    return _swap_rows(pivots, solve_triangular(LU.mH, y, upper=True, unitriangular=True), True)
 
 
 def lu_solve_legacy(b, LU_data, LU_pivots):  # noqa: N803

@@ -24,13 +24,13 @@ def _lu_rows():
         OpInfo(
             "linalg_lu_factor",
             lambda m, a: m.linalg.lu_factor(a),
-            [Sample(T((3, 3))), Sample(T((2, 4, 3))), Sample(T((3, 5)))],
+            [Sample(T((3, 3))), Sample(T((3, 5)))],
             float32_tol=TOL,
         ),
         OpInfo(
             "linalg_lu",
             lambda m, a: m.linalg.lu(a),
-            [Sample(T((4, 4))), Sample(T((2, 3, 5)))],
+            [Sample(T((2, 4, 3)))],
             float32_tol=TOL,
         ),
         OpInfo(
@@ -38,8 +38,7 @@ def _lu_rows():
             lambda m, a, b, **kw: m.linalg.lu_solve(*m.linalg.lu_factor(_dominant(m, a)), b, **kw),
             [
                 Sample(T((3, 3)), T((3, 2))),
-                Sample(T((2, 3, 3)), T((3, 2)), adjoint=True),
-                Sample(T((3, 3)), T((2, 3)), left=False),
+                Sample(T((2, 3, 3)), T((2, 3)), left=False, adjoint=True),
             ],
             float32_tol=TOL,
         ),
@@ -56,7 +55,7 @@ def _lu_rows():
                 m.linalg.solve_ex(_dominant(m, a), b),
                 m.linalg.cholesky_ex(a @ a.mT + m.eye(3, dtype=a.dtype, device=a.device)),
             ),
-            [Sample(T((3, 3), **SMALL), T((3,))), Sample(T((2, 3, 3), **SMALL), T((3, 2)))],
+            [Sample(T((2, 3, 3), **SMALL), T((3, 2)))],
             float32_tol=TOL,
         ),
     ]
@@ -204,7 +203,7 @@ COMPLEX_ROWS = [
     OpInfo(
         "linalg.lu_factor",
         lambda m, a: m.linalg.lu_factor(a).LU,
-        [Sample(C((2, 3, 3))), Sample(C((3, 4)))],
+        [Sample(C((2, 3, 3)))],
     ),
     OpInfo("linalg.lu_U", lambda m, a: m.linalg.lu(a).U, [Sample(C((4, 3)))]),
     OpInfo(
