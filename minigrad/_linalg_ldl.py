@@ -31,7 +31,8 @@ def _symmetric(xp, a, hermitian: bool):
     full = xp.tril(a) + upper
     if hermitian and full.dtype.kind == "c":
         n = full.shape[-1]
-        full[..., range(n), range(n)] = full[..., range(n), range(n)].real
+        diagonal = xp.arange(n)
+        full[..., diagonal, diagonal] = full[..., diagonal, diagonal].real
     return full
 
 
@@ -94,7 +95,7 @@ def sytf2(xp, a, hermitian: bool):
             multipliers = below @ _block_inverse(xp, d)
             s[k + kstep :, k + kstep :] -= multipliers @ (below.conj().T if hermitian else below.T)
             if hermitian and s.dtype.kind == "c":
-                rest = range(k + kstep, n)
+                rest = xp.arange(k + kstep, n)
                 s[rest, rest] = s[rest, rest].real
             ld[k + kstep :, k : k + kstep] = multipliers
         pivots[k : k + kstep] = [kp + 1] if kstep == 1 else [-(kp + 1)] * 2
@@ -176,14 +177,18 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):  # noqa: N803
             f"Incompatible matrix sizes for torch.linalg.ldl_solve: each A matrix is {n} by {n} "
             f"but each b matrix is {B.shape[-2]} by {B.shape[-1]}"
         )
+    if B.dtype != LD.dtype:
+        raise RuntimeError(
+            "torch.linalg.ldl_solve: Expected b and A to have the same dtype, but found b of "
+            f"type {B.dtype} and A of type {LD.dtype} instead."
+        )
     if pivots.dtype.is_floating_point or pivots.dtype.is_complex:
         raise RuntimeError(f"torch.linalg.ldl_solve: pivots must be integers, got {pivots.dtype}")
     xp = LD.device.xp
     batch = _broadcast_shape(LD.shape[:-2], B.shape[:-2], pivots.shape[:-1])
     ld = xp.broadcast_to(LD._data, batch + (n, n)).reshape((-1, n, n))
     piv = xp.broadcast_to(pivots._data, batch + (n,)).reshape((-1, n))
-    dtype = xp.result_type(LD._data, B._data)
-    b = xp.broadcast_to(B._data, batch + tuple(B.shape[-2:])).astype(dtype)
+    b = xp.broadcast_to(B._data, batch + tuple(B.shape[-2:])).astype(LD._data.dtype)
     b = b.reshape((-1,) + tuple(B.shape[-2:]))
     conj = hermitian and LD.is_complex()
     host = [[int(p) for p in row] for row in piv.tolist()]

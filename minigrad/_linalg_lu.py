@@ -53,8 +53,7 @@ def _host(data):
 def _check_lu_input(A, op: str, pivot: bool):  # noqa: N803 - PyTorch's argument name
     if A.ndim < 2:
         raise RuntimeError(
-            f"torch.lu_factor: Expected tensor with 2 or more dimensions. Got size: "
-            f"{list(A.shape)} instead"
+            f"{op}: Expected tensor with 2 or more dimensions. Got size: {list(A.shape)} instead"
         )
     if not (A.dtype.is_complex or (A.dtype.is_floating_point and A.dtype.itemsize > 2)):
         raise NotImplementedError(

@@ -165,6 +165,8 @@ def test_lu_singular_and_complex():
         lambda m, a: m.linalg.ldl_factor(a[0]),
         lambda m, a: m.linalg.ldl_solve(a, m.ones(3, dtype=m.int32), a[0]),
         lambda m, a: m.linalg.ldl_solve(a, m.ones(3, dtype=m.int32), m.ones(4, 2)),
+        lambda m, a: m.linalg.ldl_solve(a, m.ones(3, dtype=m.int32), a.double()),
+        lambda m, a: m.linalg.lu(a[0]),
     ],
 )
 def test_errors_match_torch(call):
@@ -272,7 +274,7 @@ def test_ldl_matches_lapack_and_solves():
         assert type(rm).__name__ == type(rt).__name__ == "linalg_ldl_factor_ex"
         np.testing.assert_array_equal(rm.pivots.numpy(), rt.pivots.numpy())
         np.testing.assert_allclose(rm.LD.numpy(), rt.LD.numpy(), atol=1e-10)
-        b = rng.standard_normal((n, 2))
+        b = rng.standard_normal((n, 2)).astype(a.dtype)
         xm = minigrad.linalg.ldl_solve(rm.LD, rm.pivots, minigrad.tensor(b), hermitian=hermitian)
         xt = torch.linalg.ldl_solve(
             rt.LD, rt.pivots, torch.tensor(b).to(rt.LD.dtype), hermitian=hermitian
