@@ -584,7 +584,7 @@ from ._linalg_more import linalg_vander as vander  # noqa: E402
 
 __all__ += ["LinAlgError", "cholesky_ex", "inv_ex", "lu", "lu_factor", "lu_factor_ex", "lu_solve"]
 __all__ += ["solve_ex", "cond", "diagonal", "householder_product", "tensorinv", "tensorsolve"]
-__all__ += ["vander", "vecdot"]
+__all__ += ["vander", "vecdot", "cross", "matrix_power"]
 from ._linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: E402
 
 __all__ += ["ldl_factor", "ldl_factor_ex", "ldl_solve"]
