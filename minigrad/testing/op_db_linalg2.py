@@ -74,7 +74,7 @@ def _householder_rows():
             lambda m, a, tau, c, **kw: m.ormqr(a, tau, c, **kw),
             [
                 Sample(T((4, 3)), T((3,)), T((4, 2))),
-                Sample(T((4, 2)), T((2,)), T((3, 4)), left=False, transpose=True),
+                Sample(T((2, 4, 2)), T((2, 2)), T((2, 3, 4)), left=False, transpose=True),
             ],
             float32_tol=TOL,
         ),
