@@ -87,18 +87,18 @@ def test_ex_functions_regular_input_and_upper():
 
 
 @pytest.mark.parametrize(
-    "shape", [(3, 3), (2, 5, 5), (6, 3), (3, 6), (2, 1, 4, 2), (0, 3), (2, 0, 0)]
-)
+    "shape", [(3, 3), (2, 5, 5), (6, 3), (3, 6), (2, 1, 4, 2), (0, 3), (2, 0, 0), (2, 90, 75)]
+)  # the last in panels (blocked)
 def test_lu_factor_matches_lapack(shape):
     a = np.random.default_rng(sum(shape)).standard_normal(shape)
     lm, pm, im = minigrad.linalg.lu_factor_ex(minigrad.tensor(a))
     lt, pt, it = torch.linalg.lu_factor_ex(torch.tensor(a))
     assert pm.dtype == minigrad.int32 and tuple(pm.shape) == tuple(pt.shape)
     np.testing.assert_array_equal(pm.numpy(), pt.numpy())
-    np.testing.assert_allclose(lm.numpy(), lt.numpy(), rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(lm.numpy(), lt.numpy(), rtol=1e-10, atol=1e-12)
     np.testing.assert_array_equal(im.numpy(), it.numpy())
     for x, y in zip(minigrad.lu_unpack(lm, pm), torch.lu_unpack(lt, pt)):
-        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-12, atol=1e-14)
+        np.testing.assert_allclose(x.numpy(), y.numpy(), rtol=1e-10, atol=1e-12)
 
 
 def test_lu_singular_and_complex():

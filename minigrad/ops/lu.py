@@ -20,19 +20,45 @@ def _abs1(xp, a):
     return xp.abs(a.real) + xp.abs(a.imag) if a.dtype.kind == "c" else xp.abs(a)
 
 
+BLOCK = 64  # panel width of the blocked LU (matrices with min(m, n) up to it run unblocked)
+
+
 def getrf(xp, a):
     """``(lu, pivots, info)`` of a batch of (m, n) matrices ``a`` (…, m, n): the partially
     pivoted LU in one array (L's unit diagonal implied), 1-based int32 pivots (…, min(m, n)),
     and int32 ``info`` (…): the 1-based index of the first exactly-zero pivot, 0 when none.
-    Vectorised over the batch; a Python loop over the columns only."""
+    Vectorised over the batch; a Python loop over the columns only. Past ``BLOCK`` columns
+    it works in panels, as LAPACK's getrf: each panel is factorised column by column, then
+    the rows to its right are solved against it and the trailing matrix updated by one
+    matrix product (the same pivots; sums in another order)."""
     *batch, m, n = a.shape
     k = min(m, n)
     count = math.prod(batch)
     lu = xp.array(a, copy=True).reshape(count, m, n)
     pivots = xp.empty((count, k), dtype=xp.int32)
     info = xp.zeros(count, dtype=xp.int32)
-    rows = xp.arange(count)
-    for j in range(k):
+    if k <= BLOCK:
+        info = _columns(xp, lu, pivots, info, 0, k, n)
+    else:
+        for start in range(0, k, BLOCK):
+            stop = min(start + BLOCK, k)
+            info = _columns(xp, lu, pivots, info, start, stop, stop)
+            if stop < n:
+                _update_right(xp, lu, start, stop)
+    return (
+        lu.reshape(a.shape),
+        pivots.reshape(tuple(batch) + (k,)),
+        info.reshape(tuple(batch)),
+    )
+
+
+def _columns(xp, lu, pivots, info, start: int, stop: int, width: int):
+    """Factorise columns ``start:stop`` of the batch ``lu`` (count, m, n) in place, one at a
+    time: choose the pivot, swap whole rows, scale, and update columns up to ``width``.
+    Returns the updated ``info``."""
+    m = lu.shape[1]
+    rows = xp.arange(lu.shape[0])
+    for j in range(start, stop):
         p = j + xp.argmax(_abs1(xp, lu[:, j:, j]), axis=1)  # the first largest, as i?amax
         pivots[:, j] = p + 1
         row_j = lu[rows, j].copy()
@@ -44,12 +70,21 @@ def getrf(xp, a):
         if j + 1 < m:  # a zero pivot leaves its column as it is, as getrf does
             scale = xp.where(zero, 1, 1 / xp.where(zero, 1, pivot))
             lu[:, j + 1 :, j] *= scale[:, None]
-            lu[:, j + 1 :, j + 1 :] -= lu[:, j + 1 :, j : j + 1] * lu[:, j : j + 1, j + 1 :]
-    return (
-        lu.reshape(a.shape),
-        pivots.reshape(tuple(batch) + (k,)),
-        info.reshape(tuple(batch)),
-    )
+            lu[:, j + 1 :, j + 1 : width] -= (
+                lu[:, j + 1 :, j : j + 1] * lu[:, j : j + 1, j + 1 : width]
+            )
+    return info
+
+
+def _update_right(xp, lu, start: int, stop: int):
+    """After the panel ``start:stop``: U₁₂ = L₁₁⁻¹ A₁₂ (unit lower L₁₁, by rows) and
+    A₂₂ -= L₂₁ U₁₂."""
+    right = lu[:, start:stop, stop:]
+    for i in range(1, stop - start):
+        right[:, i] -= xp.matmul(lu[:, start + i, start : start + i][:, None, :], right[:, :i])[
+            :, 0
+        ]
+    lu[:, stop:, stop:] -= xp.matmul(lu[:, stop:, start:stop], right)
 
 
 def permutation_indices(xp, pivots, m: int):
