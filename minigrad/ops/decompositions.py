@@ -23,6 +23,9 @@ class LinAlgError(RuntimeError):
     positive-definite for Cholesky (``torch.linalg.LinAlgError``; a ``RuntimeError``)."""
 
 
+LinAlgError.__module__ = "minigrad.linalg"  # where users meet it (and pickle finds it)
+
+
 def _lapack_errors(forward):
     """``forward`` with the array library's own LinAlgError (a ValueError in NumPy, which
     ``Op`` would restate as a shape error) raised as :class:`LinAlgError`."""
