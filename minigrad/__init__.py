@@ -595,6 +595,25 @@ from .random import default_generator, get_rng_state, set_rng_state  # noqa: E40
 
 # isort: split
 from . import sparse  # noqa: E402 - torch.sparse: sparse COO tensors
+from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
+    eig,
+    frobenius_norm,
+    geqrf,
+    lobpcg,
+    lstsq,
+    lu,
+    lu_solve,
+    lu_unpack,
+    matrix_rank,
+    nuclear_norm,
+    orgqr,
+    ormqr,
+    pca_lowrank,
+    solve,
+    svd_lowrank,
+    symeig,
+    vander,
+)
 from ._sparse_coo import sparse_coo  # noqa: E402
 from .sparse import sparse_coo_tensor, spmm  # noqa: E402
 

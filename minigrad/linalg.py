@@ -13,11 +13,13 @@ from collections import namedtuple
 
 import numpy as np  # host-side constants only (finfo)
 
+from . import _linalg_ex as _ex
 from . import dtypes
 from ._warnings import warn_user
 from .autograd import grad_mode
 from .ops import decompositions as _d
 from .ops.base import constant, normalize_dim, on_input_device
+from .ops.decompositions import LinAlgError
 from .ops.elementwise import promote
 from .ops.joining import cat
 from .ops.linalg import matmul
@@ -96,7 +98,11 @@ def _matrix(a, op: str):
 def inv(A):  # noqa: N803 - PyTorch's argument name
     """The inverse of each square matrix in ``A`` (…, n, n); an error if one is singular."""
     _square(A, "inv")
-    return _d.inverse(A)
+    try:
+        return _d.inverse(A)
+    except LinAlgError:
+        _ex.raise_for_info(_ex.lu_info(A)._data, "linalg.inv", _ex.singular_inverse)
+        raise
 
 
 def det(A):  # noqa: N803
@@ -133,9 +139,13 @@ def solve(A, B, *, left=True):  # noqa: N803
             f"linalg.solve: Incompatible shapes of A and B for the equation AX = B "
             f"({'x'.join(map(str, A.shape[-2:]))} and {'x'.join(map(str, B.shape))})"
         )
-    if vector:
-        return _d.Solve()(A, B.unsqueeze(-1)).squeeze(-1)
-    return _d.Solve()(A, B)
+    try:
+        if vector:
+            return _d.Solve()(A, B.unsqueeze(-1)).squeeze(-1)
+        return _d.Solve()(A, B)
+    except LinAlgError:
+        _ex.raise_for_info(_ex.lu_info(A)._data, "torch.linalg.solve", _ex.singular_solve)
+        raise
 
 
 @on_input_device
@@ -160,9 +170,11 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):  # noqa: N
             f"{'AX = B' if left else 'XA = B'} ({'x'.join(map(str, A.shape[-2:]))} and "
             f"{'x'.join(map(str, B.shape[-2:]))})"
         )
-    tri = A.triu() if upper else A.tril()
-    if unitriangular:
-        tri = tri - tri.diagonal(0, -2, -1).diag_embed() + A.new_ones(A.shape[-1]).diag()
+    if unitriangular:  # the strict triangle and ones (no diag_embed: vmap batches this)
+        eye = constant(A.device.xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)
+        tri = (A.triu(1) if upper else A.tril(-1)) + eye
+    else:
+        tri = A.triu() if upper else A.tril()
     return solve(tri, B) if left else solve(tri.mT, B.mT).mT
 
 
@@ -171,7 +183,10 @@ def cholesky(A, *, upper=False):  # noqa: N803
     """The lower-triangular ``L`` with ``A = L Lᵀ`` for symmetric positive-definite ``A``
     (its lower triangle is read); ``upper=True`` gives ``U = Lᵀ``."""
     _square(A, "cholesky")
-    low = _d.Cholesky()(A)
+    try:
+        low = _d.Cholesky()(A)
+    except LinAlgError:
+        _ex.cholesky_failed(A)
     return low.mT if upper else low
 
 
@@ -551,3 +566,24 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
 
 
 __all__ += ["lstsq", "matrix_exp", "pinv"]
+
+
+# -- branch linalg2: LU, the *_ex functions, LinAlgError, Householder products, cond, ... -----
+from ._linalg_ex import cholesky_ex, inv_ex, solve_ex  # noqa: E402
+from ._linalg_lu import lu, lu_factor, lu_factor_ex, lu_solve  # noqa: E402
+from ._linalg_more import (  # noqa: E402
+    cond,
+    diagonal,
+    householder_product,
+    tensorinv,
+    tensorsolve,
+    vecdot,
+)
+from ._linalg_more import linalg_vander as vander  # noqa: E402
+
+__all__ += ["LinAlgError", "cholesky_ex", "inv_ex", "lu", "lu_factor", "lu_factor_ex", "lu_solve"]
+__all__ += ["solve_ex", "cond", "diagonal", "householder_product", "tensorinv", "tensorsolve"]
+__all__ += ["vander", "vecdot", "cross", "matrix_power"]
+from ._linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: E402
+
+__all__ += ["ldl_factor", "ldl_factor_ex", "ldl_solve"]

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import _format, _legacy, _memory_format, _shared_memory, _sparse_coo, backend, dtypes
+from . import _linalg_top as _linalg
 from . import _tensor_meta as _meta
 from . import ops as _ops
 from ._inplace import InPlaceMethods, refresh_view
@@ -838,6 +839,15 @@ class Tensor(InPlaceMethods):
     resize_, resize_as_ = _meta.resize_, _meta.resize_as_
     is_xpu = is_mps = is_ipu = is_xla = is_vulkan = is_mtia = is_maia = property(_meta.false)
     is_distributed = _meta.false
+    # -- branch linalg2: LU, Householder QR, and the methods PyTorch 1.9 removed (they raise)
+    lu, lu_solve, geqrf, orgqr, ormqr = (
+        _linalg.lu,
+        _linalg.lu_solve,
+        _linalg.geqrf,
+        _linalg.orgqr,
+        _linalg.ormqr,
+    )
+    lstsq, solve, eig, symeig = _linalg.lstsq, _linalg.solve, _linalg.eig, _linalg.symeig
 
 
 def _check_assigned_grad(t: Tensor, grad) -> None:

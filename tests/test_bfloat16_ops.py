@@ -54,6 +54,13 @@ TORCH_LACKS = {
 TORCH_LACKS.update(
     dict.fromkeys(["avg_pool3d", "lp_pool3d", "pdist", "affine_grid"], "no CPU bfloat16 kernel")
 )
+# -- branch linalg2: PyTorch refuses bfloat16 here (orgqr/ormqr kernels, vander's dtype check)
+TORCH_LACKS.update(
+    dict.fromkeys(
+        ["linalg_householder_product", "ormqr", "orgqr", "linalg_vander"],
+        "PyTorch has no bfloat16 kernel",
+    )
+)
 TORCH_DIFFERS["grid_sample_nearest_3d"] = (
     "PyTorch's bfloat16 kernel computes pixel positions in bfloat16 and picks a neighbouring "
     "pixel; ours computes them in float32, as the float32 row does"

@@ -273,7 +273,7 @@ def _leading(op, vals, flags, size):
     return op(*vals)
 
 
-@rule("Slogdet", "Eigh", "Eig", "SVD", "QR")
+@rule("Slogdet", "Eigh", "Eig", "SVD", "QR", "LUFactor", "LOBPCG")
 def _packed(op, vals, flags, size):
     """Decompositions packing several results per matrix: a copy of the op runs on the batch
     (and becomes the graph node, whose backward unpacks batched arrays); the caller's op is told

@@ -18,6 +18,27 @@ from .elementwise import where
 from .joining import cat
 
 
+class LinAlgError(RuntimeError):
+    """A matrix the decomposition cannot handle: singular for a solve or an inverse, not
+    positive-definite for Cholesky (``torch.linalg.LinAlgError``; a ``RuntimeError``)."""
+
+
+LinAlgError.__module__ = "minigrad.linalg"  # where users meet it (and pickle finds it)
+
+
+def _lapack_errors(forward):
+    """``forward`` with the array library's own LinAlgError (a ValueError in NumPy, which
+    ``Op`` would restate as a shape error) raised as :class:`LinAlgError`."""
+
+    def run(self, *arrays):
+        try:
+            return forward(self, *arrays)
+        except self.xp.linalg.LinAlgError as e:
+            raise LinAlgError(f"{self.label()}: {e}") from None
+
+    return run
+
+
 class Solve(Op):
     """X = A⁻¹B (B a batch of matrices); dB = A⁻ᴴ dX, dA = -dB Xᴴ (ᴴ: the conjugate transpose,
     the transpose for real matrices)"""
@@ -26,6 +47,7 @@ class Solve(Op):
     save_output = True
     supports_complex = True
 
+    @_lapack_errors
     def forward(self, a, b):
         return self.xp.linalg.solve(a, b)
 
@@ -49,6 +71,7 @@ class Cholesky(Op):
     backward_name = "LinalgCholeskyExBackward0"
     save_output = True
 
+    @_lapack_errors
     def forward(self, a):
         return self.xp.linalg.cholesky(a)
 

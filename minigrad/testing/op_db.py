@@ -588,3 +588,6 @@ OP_DB += op_db_methods.ROWS + op_db_methods.FORWARD_ONLY
 from . import op_db_sparse  # noqa: E402 - branch sparse: sparse COO tensors
 
 OP_DB += op_db_sparse.ROWS
+from . import op_db_linalg2  # noqa: E402 - branch linalg2: LU, Householder products, cond, ...
+
+OP_DB += op_db_linalg2.ROWS + op_db_linalg2.FORWARD_ONLY

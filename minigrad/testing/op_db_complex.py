@@ -369,3 +369,7 @@ FOURIER = [
 COMPLEX_OPS = (
     ARITHMETIC + HOLOMORPHIC + ACTIVATIONS + PARTS + REDUCTIONS_AND_SHAPES + PRODUCTS + FOURIER
 )
+
+from . import op_db_linalg2  # noqa: E402 - branch linalg2: LU, Householder products, ...
+
+COMPLEX_OPS += tuple(op_db_linalg2.COMPLEX_ROWS)
