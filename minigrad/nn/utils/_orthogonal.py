@@ -7,25 +7,12 @@ import numpy as np
 
 from ...autograd.grad_mode import no_grad
 from ...creation import eye, randn, zeros
-from ...linalg import matrix_exp, qr, solve
+from ...linalg import householder_product, matrix_exp, qr, solve
 from ...ops.joining import cat
 from ...tensor import Tensor
 from ..modules.module import Module
 
 MAPS = ("matrix_exp", "cayley", "householder")
-
-
-def householder_product(a: Tensor, tau: Tensor) -> Tensor:
-    """The first ``k`` columns of ``H_1 ⋯ H_k``, ``H_i = I − τ_i v_i v_iᵀ`` with ``v_i`` column
-    ``i`` of ``a`` below the diagonal and 1 on it (``torch.linalg.householder_product``)."""
-    n, k = a.shape[-2], a.shape[-1]
-    identity = eye(n, dtype=a.dtype, device=a.device)
-    v = a.tril(-1) + eye(n, k, dtype=a.dtype, device=a.device)
-    q = identity[..., :k]
-    for i in reversed(range(k)):
-        vi = v[..., :, i : i + 1]
-        q = q - tau[..., i : i + 1].unsqueeze(-1) * (vi @ (vi.mT @ q))
-    return q
 
 
 def is_orthogonal(q: Tensor) -> bool:
