@@ -592,6 +592,18 @@ from . import random  # noqa: E402 - torch.random (the name shadows nothing: imp
 from .random import default_generator, get_rng_state, set_rng_state  # noqa: E402
 
 # isort: split
+# -- branch surface: autocast state, global switches, *_copy functions, strides and storage
+from . import _strided  # noqa: E402
+from ._autocast_state import *  # noqa: E402, F403
+from ._copy_variants import *  # noqa: E402, F403
+from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402
+from ._surface import *  # noqa: E402, F403
+from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402
+from .func import vmap  # noqa: E402
+
+_strided.install()
+
+# isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch
 
 _out.install(globals())
