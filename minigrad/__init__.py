@@ -594,6 +594,7 @@ from .random import default_generator, get_rng_state, set_rng_state  # noqa: E40
 # isort: split
 # -- branch surface: autocast state, global switches, *_copy functions, strides and storage
 from . import _strided  # noqa: E402
+from ._aten_aliases import *  # noqa: E402, F403
 from ._autocast_state import *  # noqa: E402, F403
 from ._copy_variants import *  # noqa: E402, F403
 from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402

@@ -13,6 +13,7 @@ import numpy as np  # frombuffer reads host memory
 
 from . import _legacy, backend, creation, dtypes
 from .autograd import anomaly, grad_mode
+from .ops import where
 from .ops._size import Size
 from .tensor import Tensor
 
@@ -66,7 +67,7 @@ def is_anomaly_enabled() -> bool:
 def is_anomaly_check_nan_enabled() -> bool:
     """True when anomaly mode also stops at NaN gradients (PyTorch's ``check_nan``; minigrad's
     anomaly mode is on exactly when it checks them)."""
-    return anomaly._state.enabled or getattr(anomaly._state, "check_nan", True)
+    return getattr(anomaly._state, "check_nan", True)
 
 
 def set_anomaly_enabled(enabled: bool, check_nan: bool = True) -> None:
@@ -367,7 +368,8 @@ def fill(input, value) -> Tensor:
                 "fill only supports 0-dimension value tensor but got tensor with "
                 f"{value.ndim} dimensions."
             )
-        return creation.zeros_like(input) + value.to(input.dtype)
+        everywhere = creation.ones(input.shape, dtype=dtypes.bool, device=input.device)
+        return where(everywhere, value.to(input.dtype), input)  # input's gradient: zeros
     return creation.full_like(input, value)
 
 

@@ -584,3 +584,7 @@ OP_DB += op_db_special.ROWS + op_db_special.FORWARD_ONLY
 from . import op_db_methods  # noqa: E402 - branch methods: the methods PyTorch programs use
 
 OP_DB += op_db_methods.ROWS + op_db_methods.FORWARD_ONLY
+
+from . import op_db_surface  # noqa: E402 - branch surface: gradient, as_strided, *_copy, ATen forms
+
+OP_DB += op_db_surface.ROWS + op_db_surface.FORWARD_ONLY

@@ -1,0 +1,359 @@
+"""The top-level surface PyTorch programs call, compared with PyTorch: autocast state
+functions, global switches, small factories, sampling, control flow, storage and strides,
+the ATen-signature forms; nn, optim and func additions of branch surface."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+def _np(t):
+    return t.detach().cpu().numpy() if hasattr(t, "detach") else np.asarray(t)
+
+
+# -- autocast state ------------------------------------------------------------------------------
+
+
+def test_autocast_state_functions_follow_torch():
+    m = minigrad
+    assert not m.is_autocast_enabled() and not m.is_autocast_enabled("cpu")
+    assert m.get_autocast_dtype("cpu") is m.bfloat16 and m.get_autocast_dtype("cuda") is m.float16
+    m.set_autocast_dtype("cpu", m.float16)
+    try:
+        with m.autocast("cpu"):  # a region without dtype takes the one set
+            assert m.get_autocast_dtype("cpu") is m.float16
+        with pytest.warns(DeprecationWarning):
+            assert m.get_autocast_cpu_dtype() is m.float16
+    finally:
+        m.set_autocast_dtype("cpu", m.bfloat16)
+    a = m.randn(2, 2)
+    m.set_autocast_enabled("cpu", True)
+    try:
+        assert m.is_autocast_enabled("cpu") and (a @ a).dtype is m.bfloat16
+    finally:
+        m.set_autocast_enabled("cpu", False)
+    assert (a @ a).dtype is m.float32 and not m.is_autocast_enabled("cpu")
+    m.set_autocast_enabled(True)  # one argument: CUDA, as torch
+    assert m.is_autocast_enabled() and not m.is_autocast_enabled("cpu")
+    m.set_autocast_enabled(False)
+    assert [m.autocast_increment_nesting(), m.autocast_increment_nesting()] == [1, 2]
+    assert [m.autocast_decrement_nesting(), m.autocast_decrement_nesting()] == [1, 0]
+    assert m.is_autocast_cache_enabled()
+    m.set_autocast_cache_enabled(False)
+    assert not m.is_autocast_cache_enabled()
+    m.set_autocast_cache_enabled(True)
+    m.clear_autocast_cache()
+
+
+def test_autocast_state_is_per_thread():
+    import threading
+
+    minigrad.set_autocast_enabled("cpu", True)
+    seen = []
+    try:
+        worker = threading.Thread(target=lambda: seen.append(minigrad.is_autocast_enabled("cpu")))
+        worker.start()
+        worker.join()
+    finally:
+        minigrad.set_autocast_enabled("cpu", False)
+    assert seen == [False]
+
+
+# -- global switches -----------------------------------------------------------------------------
+
+
+def test_switches():
+    m = minigrad
+    assert not m.is_warn_always_enabled()
+    m.set_warn_always(True)
+    assert m.is_warn_always_enabled()
+    m.set_warn_always(False)
+    for mode, expect in (("warn", 1), (2, 2), ("default", 0)):
+        m.set_deterministic_debug_mode(mode)
+        torch.set_deterministic_debug_mode(mode)
+        assert m.get_deterministic_debug_mode() == torch.get_deterministic_debug_mode() == expect
+        assert m.are_deterministic_algorithms_enabled() == (expect != 0)
+    for bad in ("x", 5):
+        with pytest.raises(RuntimeError):
+            torch.set_deterministic_debug_mode(bad)
+        with pytest.raises(RuntimeError, match="debug_mode"):
+            m.set_deterministic_debug_mode(bad)
+    assert not m.is_anomaly_enabled() and m.is_anomaly_check_nan_enabled()
+    m.set_anomaly_enabled(True, False)
+    assert m.is_anomaly_enabled() and not m.is_anomaly_check_nan_enabled()
+    m.set_anomaly_enabled(False)
+    assert m.get_num_interop_threads() >= 1 and m.init_num_threads() is None
+    assert m.get_device_module("cpu").__name__ == "minigrad.cpu"
+    assert m.get_device_module("cuda") is m.cuda
+    assert m.set_flush_denormal(False) is True
+
+
+def test_set_default_tensor_type():
+    with pytest.warns(UserWarning, match="deprecated"):
+        minigrad.set_default_tensor_type(minigrad.DoubleTensor)
+    try:
+        assert minigrad.zeros(1).dtype is minigrad.float64
+        with pytest.warns(UserWarning):
+            minigrad.set_default_tensor_type("torch.FloatTensor")
+        assert minigrad.get_default_dtype() is minigrad.float32
+        with pytest.warns(UserWarning), pytest.raises(TypeError, match="floating-point"):
+            minigrad.set_default_tensor_type(minigrad.LongTensor)
+    finally:
+        minigrad.set_default_dtype(minigrad.float32)
+
+
+def test_typename_and_is_storage():
+    assert minigrad.typename(minigrad.zeros(2)) == "minigrad.FloatTensor"
+    assert minigrad.typename(3) == torch.typename(3) == "int"
+    assert minigrad.typename(minigrad.nn.Linear) == "minigrad.nn.modules.linear.Linear"
+    assert minigrad.is_storage(minigrad.zeros(2).untyped_storage())
+    assert not minigrad.is_storage(minigrad.zeros(2))
+
+
+# -- factories -----------------------------------------------------------------------------------
+
+
+def test_broadcast_shapes_and_errors():
+    for shapes in [((2, 1), (3,)), (2, (3, 1)), ((), (4, 1, 2)), ((0, 1), (3,))]:
+        assert tuple(minigrad.broadcast_shapes(*shapes)) == tuple(torch.broadcast_shapes(*shapes))
+    with pytest.raises(RuntimeError, match="broadcast"):
+        minigrad.broadcast_shapes((2,), (3,))
+
+
+@pytest.mark.parametrize(
+    "args,kw", [((0, 3, 0.5), {}), ((1, 4), {}), ((3, -1, -0.5), {}), ((1, 4), {"dtype": "int64"})]
+)
+def test_range_is_inclusive_and_warns(args, kw):
+    with pytest.warns(UserWarning, match="deprecated"):
+        got = minigrad.range(*args, **{k: getattr(minigrad, v) for k, v in kw.items()})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        want = torch.range(*args, **{k: getattr(torch, v) for k, v in kw.items()})
+    assert str(got.dtype).split(".")[-1] == str(want.dtype).split(".")[-1]
+    np.testing.assert_array_equal(_np(got), want.numpy())
+
+
+def test_scalar_tensor_rsub_empty_strided():
+    assert minigrad.scalar_tensor(3).dtype is minigrad.float32
+    assert minigrad.scalar_tensor(3).ndim == 0
+    assert minigrad.scalar_tensor(2, dtype=minigrad.int64).item() == 2
+    x = [1.0, 2.0]
+    got = minigrad.rsub(minigrad.tensor(x), 5, alpha=2)
+    np.testing.assert_array_equal(_np(got), torch.rsub(torch.tensor(x), 5, alpha=2).numpy())
+    e = minigrad.empty_strided((2, 3), (1, 2))
+    assert e.stride() == torch.empty_strided((2, 3), (1, 2)).stride() and e.shape == (2, 3)
+    n = minigrad.zeros(1, dtype=minigrad.float64).new_empty_strided((3, 2), (1, 3))
+    assert n.stride() == (1, 3) and n.dtype is minigrad.float64
+
+
+def test_frombuffer_shares_memory_and_checks_like_torch():
+    buffer = bytearray(range(1, 9))
+    t = minigrad.frombuffer(buffer, dtype=minigrad.int16, count=2, offset=2)
+    want = torch.frombuffer(bytearray(range(1, 9)), dtype=torch.int16, count=2, offset=2)
+    np.testing.assert_array_equal(_np(t), want.numpy())
+    t[0] = 0
+    assert buffer[2:4] == b"\x00\x00"
+    for kw in [dict(offset=3), dict(count=5)]:
+        with pytest.raises(ValueError):
+            torch.frombuffer(bytearray(8), dtype=torch.int32, **kw)
+        with pytest.raises(ValueError, match="buffer length"):
+            minigrad.frombuffer(bytearray(8), dtype=minigrad.int32, **kw)
+    with pytest.raises(ValueError, match="must not be 0"):
+        minigrad.frombuffer(bytearray(), dtype=minigrad.int32)
+
+
+def test_poisson_and_binomial_moments_and_generator():
+    rate = minigrad.full((20000,), 3.5, dtype=minigrad.float64)
+    draws = minigrad.poisson(rate, generator=minigrad.Generator().manual_seed(1))
+    assert abs(draws.mean().item() - 3.5) < 0.08 and abs(draws.var().item() - 3.5) < 0.2
+    again = minigrad.poisson(rate, generator=minigrad.Generator().manual_seed(1))
+    assert minigrad.equal(draws, again)
+    assert minigrad.poisson(minigrad.zeros(3)).sum().item() == 0
+    n, p = minigrad.full((20000,), 6.0), minigrad.full((20000,), 0.3)
+    b = minigrad.binomial(n, p)
+    assert abs(b.mean().item() - 1.8) < 0.05 and abs(b.var().item() - 1.26) < 0.08
+    assert b.dtype is minigrad.float32 and float(b.max()) <= 6
+    with pytest.raises(RuntimeError, match="rate"):
+        minigrad.poisson(minigrad.tensor([-1.0]))
+
+
+# -- control flow --------------------------------------------------------------------------------
+
+
+def test_cond_and_while_loop_eager():
+    for m in (torch, minigrad):
+        x = m.tensor(1.0, requires_grad=True)
+        y = m.cond(x > 0, lambda v: v * v, lambda v: -v, (x,))
+        y.backward()
+        assert x.grad.item() == 2.0
+        assert m.cond(False, lambda v: v + 1, lambda v: v - 1, [m.tensor(1.0)]).item() == 0.0
+        i, v = m.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1, v * 2), (m.tensor(0), x))
+        assert i.item() == 3 and v.item() == 8.0
+        with pytest.raises(RuntimeError, match="single-element"):
+            m.cond(m.tensor([True, False]), lambda v: v, lambda v: v, (x,))
+    with pytest.raises(RuntimeError, match="same number"):
+        minigrad.while_loop(lambda i, v: i < 3, lambda i, v: (i + 1,), (minigrad.tensor(0), 1))
+
+
+def test_dlpack_round_trip():
+    x = minigrad.arange(4.0)
+    back = torch.from_dlpack(minigrad.to_dlpack(x))  # a DLPack capsule, as torch.to_dlpack's
+    back[0] = 9.0
+    assert x[0].item() == 9.0
+
+
+# -- strides and storage -------------------------------------------------------------------------
+
+
+def test_as_strided_refusals():
+    with pytest.raises(NotImplementedError, match="contiguous"):
+        minigrad.randn(3, 4).t().as_strided((2, 2), (1, 1))
+    with pytest.raises(RuntimeError, match="outside"):
+        minigrad.randn(4).as_strided((3,), (2,))
+    with pytest.raises(RuntimeError, match="length"):
+        minigrad.randn(4).as_strided((2, 2), (1,))
+    with pytest.raises(RuntimeError, match="slice"):
+        minigrad.as_strided_scatter(minigrad.zeros(4), minigrad.ones(3), (2,), (1,))
+
+
+def test_as_strided_inplace_shares_memory():
+    x = minigrad.arange(6.0)
+    y = torch.arange(6.0)
+    x.as_strided_((2, 2), (1, 2), 1)
+    y.as_strided_((2, 2), (1, 2), 1)
+    np.testing.assert_array_equal(_np(x), y.numpy())
+    assert x.stride() == y.stride()
+    with pytest.raises(RuntimeError, match="require grad"):
+        minigrad.randn(4, requires_grad=True).as_strided_((2,), (1,))
+
+
+def test_storage_and_set():
+    x = minigrad.arange(4.0)
+    s = x.untyped_storage()
+    assert len(s) == s.nbytes() == 16 and s.data_ptr() == x.data_ptr()
+    with pytest.warns(UserWarning, match="TypedStorage"):
+        typed = x.storage()
+    assert typed.size() == 4 and typed[1] == 1.0 and typed.dtype is minigrad.float32
+    y = minigrad.zeros(0)
+    y.set_(s, 1, (2,), (1,))
+    np.testing.assert_array_equal(_np(y), [1.0, 2.0])
+    y[0] = 7.0
+    assert x[1].item() == 7.0  # shared
+    z = minigrad.zeros(3).set_(x)
+    assert z.shape == (4,) and z.data_ptr() == x.data_ptr()
+    assert minigrad.ones(2).set_().shape == (0,)
+    with pytest.raises(RuntimeError, match="storage"):
+        minigrad.zeros(0).set_(s, 2, (3,), (1,))
+    with pytest.raises(RuntimeError, match="leaf"):
+        minigrad.zeros(2, requires_grad=True).set_(x)
+
+
+def test_resize_chalf_as_subclass():
+    x = minigrad.arange(6.0)
+    with pytest.warns(UserWarning):
+        r = x.resize(2, 2)
+    assert r.shape == (2, 2) and x.shape == (6,)
+    with pytest.warns(UserWarning):
+        assert x.resize_as(minigrad.zeros(3)).shape == (3,)
+    with pytest.raises(NotImplementedError, match="complex32"):
+        x.chalf()
+
+    class Tagged(minigrad.Tensor):
+        pass
+
+    w = minigrad.randn(3, requires_grad=True)
+    t = w.as_subclass(Tagged)
+    assert type(t) is Tagged and t.data_ptr() == w.data_ptr()
+    (t * 2).sum().backward()
+    np.testing.assert_array_equal(_np(w.grad), [2.0, 2.0, 2.0])
+
+
+# -- ATen-signature forms ------------------------------------------------------------------------
+
+
+def test_native_dropout_and_feature_dropout():
+    x = minigrad.ones(2, 3, 4)
+    out, mask = minigrad.native_dropout(x, 0.5, False)
+    assert mask.dtype is minigrad.bool and bool(mask.all()) and minigrad.equal(out, x)
+    out, mask = minigrad.native_dropout(x, 0.5, True)
+    np.testing.assert_array_equal(_np(out), _np(mask.float() * 2))
+    y = minigrad.feature_dropout(x, 0.5, True)
+    channels = _np(y)
+    assert set(np.unique(channels)) <= {0.0, 2.0} and (channels.std(axis=2) == 0).all()
+    assert minigrad.feature_dropout(x, 0.5, False) is x
+    z = minigrad.ones(2, 3, 4)
+    assert minigrad.feature_dropout_(z, 0.5, True) is z
+
+
+@pytest.mark.parametrize("mode", [0, 1, 2])
+def test_embedding_bag_tuple_matches_torch(mode):
+    w = np.random.default_rng(0).normal(size=(10, 3))
+    idx, off = [1, 2, 4, 5, 4, 3, 2, 9], [0, 4]
+    got = minigrad.embedding_bag(
+        minigrad.tensor(w), minigrad.tensor(idx), minigrad.tensor(off), False, mode
+    )
+    want = torch.embedding_bag(torch.tensor(w), torch.tensor(idx), torch.tensor(off), False, mode)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(_np(a), b.numpy(), rtol=1e-12)
+
+
+def test_integer_reductions_and_max_pool_indices():
+    x, y = (
+        np.random.default_rng(1).normal(size=(2, 2, 6)),
+        np.random.default_rng(2).normal(size=(2, 2, 6)),
+    )
+    for r in (0, 1, 2):
+        got = minigrad.margin_ranking_loss(
+            minigrad.tensor(x), minigrad.tensor(y), minigrad.ones(2, 2, 6), 0.1, r
+        )
+        want = torch.margin_ranking_loss(
+            torch.tensor(x), torch.tensor(y), torch.ones(2, 2, 6), 0.1, r
+        )
+        np.testing.assert_allclose(_np(got), want.numpy(), rtol=1e-12)
+    with pytest.raises(ValueError, match="reduction"):
+        minigrad.kl_div(minigrad.tensor(x), minigrad.tensor(y), 3)
+    got = minigrad.max_pool1d_with_indices(minigrad.tensor(x), [2])
+    want = torch.max_pool1d_with_indices(torch.tensor(x), [2])
+    np.testing.assert_array_equal(_np(got[1]), want[1].numpy())
+    got = minigrad.adaptive_max_pool1d(minigrad.tensor(x), 4)
+    np.testing.assert_array_equal(
+        _np(got[1]), torch.adaptive_max_pool1d(torch.tensor(x), 4)[1].numpy()
+    )
+
+
+def test_histogramdd_matches_torch():
+    pts = np.random.default_rng(3).normal(size=(50, 2)).astype(np.float32)
+    got = minigrad.histogramdd(minigrad.tensor(pts), [3, 4])
+    want = torch.histogramdd(torch.tensor(pts), [3, 4])
+    np.testing.assert_array_equal(_np(got.hist), want.hist.numpy())
+    for a, b in zip(got.bin_edges, want.bin_edges):
+        np.testing.assert_allclose(_np(a), b.numpy(), rtol=1e-6)
+    got = minigrad.histogramdd(minigrad.tensor(pts), 2, range=[-1.0, 1.0, -2.0, 2.0], density=True)
+    want = torch.histogramdd(torch.tensor(pts), 2, range=[-1.0, 1.0, -2.0, 2.0], density=True)
+    np.testing.assert_allclose(_np(got.hist), want.hist.numpy(), rtol=1e-5)
+
+
+def test_segment_reduce_and_gradient_errors():
+    d = minigrad.randn(6, 3)
+    with pytest.raises(RuntimeError, match="sum to"):
+        minigrad.segment_reduce(d, "sum", lengths=minigrad.tensor([2, 2]))
+    with pytest.raises(RuntimeError, match="reduce argument"):
+        minigrad.segment_reduce(d, "foo", lengths=minigrad.tensor([6]))
+    with pytest.raises(RuntimeError, match="lengths or offsets"):
+        minigrad.segment_reduce(d, "sum")
+    offsets = minigrad.segment_reduce(d, "sum", offsets=minigrad.tensor([0, 2, 2, 6]))
+    lengths = minigrad.segment_reduce(d, "sum", lengths=minigrad.tensor([2, 0, 4]))
+    assert minigrad.equal(offsets, lengths)
+    with pytest.raises(RuntimeError, match="edge_order"):
+        minigrad.gradient(minigrad.randn(2), edge_order=2)
+    with pytest.raises(RuntimeError, match="edge_order=1 and edge_order=2"):
+        minigrad.gradient(minigrad.randn(3), edge_order=3)
+    with pytest.raises(RuntimeError, match="length 3"):
+        minigrad.gradient(minigrad.randn(3, 3), spacing=[1.0, 2.0, 3.0])
+    got = minigrad.gradient(minigrad.tensor([1, 4, 9, 16]))[0]
+    assert got.dtype is minigrad.float32 and got.tolist() == [3.0, 4.0, 6.0, 7.0]
