@@ -186,7 +186,9 @@ def test_poisson_and_binomial_moments_and_generator():
 
 
 def test_cond_and_while_loop_eager():
-    for m in (torch, minigrad):
+    """As torch.cond/while_loop in eager mode (checked by hand: running torch's here costs
+    seconds of TorchDynamo start-up)."""
+    for m in (minigrad,):
         x = m.tensor(1.0, requires_grad=True)
         y = m.cond(x > 0, lambda v: v * v, lambda v: -v, (x,))
         y.backward()
@@ -357,3 +359,96 @@ def test_segment_reduce_and_gradient_errors():
         minigrad.gradient(minigrad.randn(3, 3), spacing=[1.0, 2.0, 3.0])
     got = minigrad.gradient(minigrad.tensor([1, 4, 9, 16]))[0]
     assert got.dtype is minigrad.float32 and got.tolist() == [3.0, 4.0, 6.0, 7.0]
+
+
+# -- nn ------------------------------------------------------------------------------------------
+
+
+def test_fractional_max_pool_matches_torch_exactly():
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(2, 3, 20, 20)).astype(np.float32)
+    s = rng.uniform(size=(2, 3, 2)).astype(np.float32)
+    mod_m = minigrad.nn.FractionalMaxPool2d(3, output_size=(7, 11), return_indices=True,
+                                            _random_samples=minigrad.tensor(s))  # fmt: skip
+    mod_t = torch.nn.FractionalMaxPool2d(3, output_size=(7, 11), return_indices=True,
+                                         _random_samples=torch.tensor(s))  # fmt: skip
+    (vm, im), (vt, it) = mod_m(minigrad.tensor(x)), mod_t(torch.tensor(x))
+    np.testing.assert_array_equal(_np(vm), vt.numpy())
+    np.testing.assert_array_equal(_np(im), it.numpy())
+    x3 = rng.normal(size=(3, 7, 8, 9))
+    s3 = rng.uniform(size=(1, 3, 3))
+    got = minigrad.nn.functional.fractional_max_pool3d_with_indices(
+        minigrad.tensor(x3), 2, output_ratio=(0.5, 0.5, 0.5), _random_samples=minigrad.tensor(s3)
+    )
+    want = torch.nn.functional.fractional_max_pool3d_with_indices(
+        torch.tensor(x3), 2, output_ratio=(0.5, 0.5, 0.5), _random_samples=torch.tensor(s3)
+    )
+    np.testing.assert_array_equal(_np(got[1]), want[1].numpy())
+    drawn = minigrad.nn.FractionalMaxPool2d(2, output_ratio=0.5)(minigrad.randn(1, 2, 8, 8))
+    assert drawn.shape == (1, 2, 4, 4)
+    with pytest.raises(ValueError, match="either"):
+        minigrad.nn.FractionalMaxPool2d(2)
+    with pytest.raises(ValueError, match="only one"):
+        minigrad.nn.FractionalMaxPool2d(2, output_size=3, output_ratio=0.5)
+    with pytest.raises(RuntimeError, match="too large"):
+        minigrad.nn.functional.fractional_max_pool2d(minigrad.randn(1, 1, 4, 4), 3, output_size=3)
+
+
+@pytest.mark.parametrize(
+    "name,args,shape,becomes",
+    [
+        ("LazyBatchNorm3d", (), (2, 3, 2, 2, 2), "BatchNorm3d"),
+        ("LazyConv3d", (4, 2), (1, 3, 4, 4, 4), "Conv3d"),
+        ("LazyConvTranspose3d", (4, 2), (1, 3, 2, 2, 2), "ConvTranspose3d"),
+        ("LazyInstanceNorm1d", (), (2, 3, 5), "InstanceNorm1d"),
+        ("LazyInstanceNorm2d", (), (3, 4, 4), "InstanceNorm2d"),  # unbatched
+        ("LazyInstanceNorm3d", (), (2, 3, 2, 3, 2), "InstanceNorm3d"),
+    ],
+)
+def test_lazy_modules_infer_and_become(name, args, shape, becomes):
+    lazy = getattr(minigrad.nn, name)(*args)
+    reference = getattr(torch.nn, name)(*args)
+    x = np.random.default_rng(5).normal(size=shape).astype(np.float32)
+    out = lazy(minigrad.tensor(x))
+    assert type(lazy).__name__ == becomes
+    if "InstanceNorm2d" not in name:  # PyTorch reads an unbatched input's channels wrongly
+        reference(torch.tensor(x))
+        got = {k: tuple(v.shape) for k, v in lazy.state_dict().items()}
+        assert got == {k: tuple(v.shape) for k, v in reference.state_dict().items()}
+    assert out.ndim == len(shape)
+
+
+def test_container_init_aliases_and_clip_grad_norm():
+    with pytest.warns(UserWarning, match="deprecated"):
+        box = minigrad.nn.Container(fc=minigrad.nn.Linear(2, 3))
+    assert [n for n, _ in box.named_children()] == ["fc"]
+    t = minigrad.empty(3, 4)
+    for name, args in [("constant", (0.5,)), ("normal", ()), ("uniform", ()), ("eye", ()),
+                       ("xavier_normal", ()), ("xavier_uniform", ()), ("kaiming_normal", ()),
+                       ("kaiming_uniform", ()), ("orthogonal", ()), ("sparse", (0.5,))]:  # fmt: skip
+        with pytest.warns(FutureWarning, match=f"nn.init.{name}_"):
+            assert getattr(minigrad.nn.init, name)(t, *args) is t
+    assert float(minigrad.nn.init.constant_(t, 1.0).sum()) == 12.0
+    with pytest.warns(FutureWarning):
+        minigrad.nn.init.dirac(minigrad.empty(2, 2, 3))
+    p = minigrad.nn.Parameter(minigrad.ones(4))
+    p.grad = minigrad.full((4,), 3.0)
+    with pytest.warns(FutureWarning, match="clip_grad_norm_"):
+        total = minigrad.nn.utils.clip_grad_norm([p], 1.0)
+    assert abs(total.item() - 6.0) < 1e-6 and abs(p.grad.norm().item() - 1.0) < 1e-4
+
+
+def test_convert_weight_memory_format_and_native_channel_shuffle():
+    net = minigrad.nn.Sequential(
+        minigrad.nn.Conv2d(3, 4, 3), minigrad.nn.Sequential(minigrad.nn.Conv3d(4, 2, 1))
+    )
+    weight = net[0].weight
+    minigrad.nn.utils.convert_conv2d_weight_memory_format(net, minigrad.channels_last)
+    assert net[0].weight is weight and weight.is_contiguous(memory_format=minigrad.channels_last)
+    minigrad.nn.utils.convert_conv3d_weight_memory_format(net, minigrad.channels_last_3d)
+    assert net[1][0].weight.is_contiguous(memory_format=minigrad.channels_last_3d)
+    x = np.arange(24.0).reshape(1, 6, 2, 2)
+    got = minigrad.nn.functional.native_channel_shuffle(minigrad.tensor(x), 3)
+    np.testing.assert_array_equal(
+        _np(got), torch.native_channel_shuffle(torch.tensor(x), 3).numpy()
+    )

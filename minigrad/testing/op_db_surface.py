@@ -4,11 +4,13 @@ with ATen signatures (``conv_tbc``, ``convolution``, ``native_layer_norm``, ...)
 
 from __future__ import annotations
 
-from .samples import Index, OpInfo, Sample, T, V
+from .samples import F, Index, OpInfo, Sample, T, V
 
 _COORDS = [0.0, 0.5, 1.7, 2.0, 3.1]
 
 
+_SAMPLES_2D = [[[0.3, 0.8], [0.55, 0.1]]]
+_SAMPLES_3D = [[[0.3, 0.8, 0.5], [0.55, 0.1, 0.95]]]
 _SCATTER = [
     Sample(T((3, 4)), T((2, 2)), (2, 2), (4, 1), 1),
     Sample(T((6,)), T((3,)), (3,), (2,)),
@@ -153,6 +155,19 @@ ROWS = [
         "embedding_aten",
         lambda m, w, i: m.embedding(w, i),
         [Sample(T((5, 3)), Index([[0, 1, 4], [1, 3, 2]]))],
+    ),
+    OpInfo(
+        "fractional_max_pool2d",
+        lambda m, x, s, **kw: F(m).fractional_max_pool2d(x, 2, _random_samples=s, **kw),
+        [
+            Sample(T((1, 2, 6, 7)), V(_SAMPLES_2D, grad=False), output_size=(3, 4)),
+            Sample(T((2, 5, 5)), V([[[0.9, 0.25], [0.4, 0.7]]], grad=False), output_size=(2, 3)),
+        ],
+    ),
+    OpInfo(
+        "fractional_max_pool3d",
+        lambda m, x, s, **kw: F(m).fractional_max_pool3d(x, 2, _random_samples=s, **kw),
+        [Sample(T((1, 2, 3, 4, 3)), V(_SAMPLES_3D, grad=False), output_size=(2, 3, 2))],
     ),
     *_copy_rows(),
 ]
