@@ -452,3 +452,49 @@ def test_convert_weight_memory_format_and_native_channel_shuffle():
     np.testing.assert_array_equal(
         _np(got), torch.native_channel_shuffle(torch.tensor(x), 3).numpy()
     )
+
+
+# -- optim.Muon ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "shape,kw,dtype",
+    [
+        ((5, 3), {}, "float32"),
+        ((5, 3), {}, "float64"),
+        ((3, 5), dict(nesterov=False, adjust_lr_fn="match_rms_adamw"), "float64"),
+        ((4, 4), dict(momentum=0.0, weight_decay=0.0, ns_steps=0), "float32"),
+        ((6, 3), dict(lr=0.05, ns_coefficients=(3.0, -3.2, 1.2), ns_steps=3), "float64"),
+    ],
+)
+def test_muon_matches_torch_step_by_step(shape, kw, dtype):
+    rng = np.random.default_rng(6)
+    w = rng.normal(size=shape)
+    pt = torch.nn.Parameter(torch.tensor(w, dtype=getattr(torch, dtype)))
+    pm = minigrad.nn.Parameter(minigrad.tensor(w, dtype=getattr(minigrad, dtype)))
+    opt_t, opt_m = torch.optim.Muon([pt], **kw), minigrad.optim.Muon([pm], **kw)
+    for _ in range(4):
+        g = rng.normal(size=shape)
+        pt.grad, pm.grad = torch.tensor(g, dtype=pt.dtype), minigrad.tensor(g, dtype=pm.dtype)
+        opt_t.step()
+        opt_m.step()
+        # the Newton-Schulz steps run in bfloat16 in both: equal up to a bfloat16 rounding
+        np.testing.assert_allclose(_np(pm), pt.detach().numpy(), rtol=0, atol=1e-3 * 0.05)
+    buf_t, buf_m = opt_t.state[pt]["momentum_buffer"], opt_m.state[pm]["momentum_buffer"]
+    np.testing.assert_allclose(_np(buf_m), buf_t.numpy(), rtol=1e-6)
+    assert (
+        opt_m.state_dict()["param_groups"][0].keys() == opt_t.state_dict()["param_groups"][0].keys()
+    )
+
+
+def test_muon_refusals():
+    with pytest.raises(ValueError, match="only supports 2D"):
+        minigrad.optim.Muon([minigrad.nn.Parameter(minigrad.randn(3))])
+    opt = minigrad.optim.Muon([minigrad.nn.Parameter(minigrad.randn(3, 2))])
+    with pytest.raises(ValueError, match="only supports 2D"):
+        opt.add_param_group({"params": [minigrad.nn.Parameter(minigrad.randn(2, 2, 2))]})
+    assert len(opt.param_groups) == 1
+    with pytest.raises(ValueError, match="not supported"):
+        minigrad.optim.Muon([minigrad.nn.Parameter(minigrad.randn(3, 2))], adjust_lr_fn="foo")
+    with pytest.raises(ValueError, match="momentum"):
+        minigrad.optim.Muon([minigrad.nn.Parameter(minigrad.randn(3, 2))], momentum=-0.1)

@@ -8,6 +8,7 @@ from .adam import Adam, Adamax, AdamW, NAdam
 from .asgd import ASGD
 from .lbfgs import LBFGS
 from .lion import Lion
+from .muon import Muon
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
@@ -33,4 +34,6 @@ __all__ = [
     "Adafactor",
     "RAdam",
     "Rprop",
+    # -- branch surface
+    "Muon",
 ]
