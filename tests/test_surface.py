@@ -498,3 +498,51 @@ def test_muon_refusals():
         minigrad.optim.Muon([minigrad.nn.Parameter(minigrad.randn(3, 2))], adjust_lr_fn="foo")
     with pytest.raises(ValueError, match="momentum"):
         minigrad.optim.Muon([minigrad.nn.Parameter(minigrad.randn(3, 2))], momentum=-0.1)
+
+
+# -- func ----------------------------------------------------------------------------------------
+
+
+@pytest.mark.filterwarnings("ignore:Attempted to insert a get_attr")
+def test_linearize_matches_torch_and_checks_tangents():
+    x = np.random.default_rng(7).normal(size=3)
+
+    def f(m):
+        return lambda a, b: (m.sin(a) * b, a.exp())
+
+    out_m, jvp_m = minigrad.func.linearize(f(minigrad), minigrad.tensor(x), minigrad.tensor(2 * x))
+    out_t, jvp_t = torch.func.linearize(f(torch), torch.tensor(x), torch.tensor(2 * x))
+    v, w = np.ones(3), np.arange(3.0)
+    for a, b in zip(
+        jvp_m(minigrad.tensor(v), minigrad.tensor(w)), jvp_t(torch.tensor(v), torch.tensor(w))
+    ):
+        np.testing.assert_allclose(_np(a), b.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(_np(out_m[0]), out_t[0].numpy(), rtol=1e-12)
+    with pytest.raises(RuntimeError, match="shape"):
+        jvp_m(minigrad.ones(2, dtype=minigrad.float64), minigrad.tensor(w))
+    with pytest.raises(RuntimeError, match="dtype"):
+        jvp_m(minigrad.ones(3), minigrad.tensor(w))
+    with pytest.raises(RuntimeError, match="argspec"):
+        jvp_m(minigrad.tensor(v))
+
+
+def test_functionalize_and_batch_norm_replacement():
+    def add_one_(x):
+        y = x.clone()
+        y.add_(1)
+        return y
+
+    f = minigrad.func.functionalize(add_one_, remove="mutations_and_views")
+    assert minigrad.equal(f(minigrad.zeros(2)), minigrad.ones(2))
+    with pytest.raises(RuntimeError, match="remove=foo"):
+        minigrad.func.functionalize(add_one_, remove="foo")
+    net = minigrad.nn.Sequential(
+        minigrad.nn.BatchNorm1d(3), minigrad.nn.Sequential(minigrad.nn.BatchNorm2d(2)),
+        minigrad.nn.InstanceNorm1d(3, track_running_stats=True),
+    )  # fmt: skip
+    assert minigrad.func.replace_all_batch_norm_modules_(net) is net
+    for bn in (net[0], net[1][0]):
+        assert bn.running_mean is None and bn.num_batches_tracked is None
+        assert not bn.track_running_stats and dict(bn.named_buffers()) == {}
+    assert net[2].track_running_stats  # instance norm is left alone, as torch
+    assert minigrad.vmap is minigrad.func.vmap
