@@ -1,11 +1,12 @@
 """PyTorch's ``*_copy`` functions (``torch.transpose_copy``, ``torch.split_copy``, ...): each
 runs its view op and returns a copy of the result (a tuple of copies for the splitting ops),
 so the output never shares memory with the input. Differentiable through the view op and
-``clone``. Generated from one table, with PyTorch's signatures."""
+``clone``; ``out=`` as PyTorch's. Generated from one table, with PyTorch's signatures."""
 
 from __future__ import annotations
 
 from . import ops as _ops
+from ._out import with_out
 
 
 def _slice(input, dim=0, start=None, end=None, step=1):
@@ -74,4 +75,5 @@ def _copy_function(name: str, view, signature: str):
 
 
 __all__ = sorted(VIEWS)
-globals().update({name: _copy_function(name, *VIEWS[name]) for name in VIEWS})
+# with PyTorch's ``out=`` (a tensor, or a sequence of them for the splitting ops)
+globals().update({name: with_out(_copy_function(name, *VIEWS[name])) for name in VIEWS})

@@ -17,6 +17,7 @@ import warnings
 import numpy as np  # flat positions are computed on the host (shapes, not tensor data)
 
 from . import backend, dtypes
+from ._out import with_out
 from .autograd.graph import version_counter
 from .tensor import Tensor, _new
 
@@ -84,11 +85,13 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:
     return input.reshape(-1)[_index(input, positions)]
 
 
+@with_out
 def as_strided_copy(input, size, stride, storage_offset=None) -> Tensor:
     """:func:`as_strided` (already a copy here)."""
     return as_strided(input, size, stride, storage_offset).clone()
 
 
+@with_out
 def as_strided_scatter(input, src, size, stride, storage_offset=None) -> Tensor:
     """A copy of ``input`` with the strided window of :func:`as_strided` replaced by ``src``
     (differentiable in both)."""

@@ -12,6 +12,7 @@ import warnings
 import numpy as np  # frombuffer reads host memory
 
 from . import _legacy, backend, creation, dtypes
+from ._out import with_out
 from .autograd import anomaly, grad_mode
 from .ops import where
 from .ops._size import Size
@@ -189,6 +190,7 @@ def broadcast_shapes(*shapes) -> Size:
     return Size(out)
 
 
+@with_out
 def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Deprecated: values from ``start`` to ``end`` *inclusive* by ``step``, in the default
     floating dtype; use :func:`arange` (which stops before ``end``)."""
@@ -197,7 +199,7 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
         "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
         "which produces values in [start, end).",
         UserWarning,
-        2,
+        3,  # the caller of the out= wrapper
     )
     if end is None:
         start, end = 0, start

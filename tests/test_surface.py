@@ -212,6 +212,17 @@ def test_dlpack_round_trip():
 # -- strides and storage -------------------------------------------------------------------------
 
 
+def test_out_arguments():
+    y = minigrad.empty(3, 2)
+    assert minigrad.transpose_copy(minigrad.ones(2, 3), 0, 1, out=y) is y and float(y.sum()) == 6
+    parts = (minigrad.empty(2), minigrad.empty(2))
+    minigrad.split_copy(minigrad.arange(4.0), 2, out=parts)
+    assert parts[1].tolist() == [2.0, 3.0]
+    with pytest.warns(UserWarning, match="deprecated") as record:
+        minigrad.range(1, 4, out=minigrad.empty(4))
+    assert record[0].filename == __file__
+
+
 def test_as_strided_refusals():
     with pytest.raises(NotImplementedError, match="contiguous"):
         minigrad.randn(3, 4).t().as_strided((2, 2), (1, 1))
