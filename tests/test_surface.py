@@ -403,6 +403,10 @@ def test_fractional_max_pool_matches_torch_exactly():
         minigrad.nn.FractionalMaxPool2d(2, output_size=3, output_ratio=0.5)
     with pytest.raises(RuntimeError, match="too large"):
         minigrad.nn.functional.fractional_max_pool2d(minigrad.randn(1, 1, 4, 4), 3, output_size=3)
+    with pytest.raises(RuntimeError, match="pool time 2 too large"):  # 3-D is strict, as torch
+        minigrad.nn.functional.fractional_max_pool3d(
+            minigrad.randn(1, 1, 4, 5, 5), 2, output_size=3
+        )
 
 
 @pytest.mark.parametrize(

@@ -167,7 +167,7 @@ ROWS = [
     OpInfo(
         "fractional_max_pool3d",
         lambda m, x, s, **kw: F(m).fractional_max_pool3d(x, 2, _random_samples=s, **kw),
-        [Sample(T((1, 2, 3, 4, 3)), V(_SAMPLES_3D, grad=False), output_size=(2, 3, 2))],
+        [Sample(T((1, 2, 4, 5, 4)), V(_SAMPLES_3D, grad=False), output_size=(2, 3, 2))],
     ),
     *_copy_rows(),
 ]

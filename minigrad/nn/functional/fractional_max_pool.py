@@ -50,14 +50,18 @@ def _output_size(op, spatial, kernel, output_size, output_ratio):
 
 
 def _check_sizes(op, spatial, kernel, out):
+    """Each window fits: ``out + k - 1 <= in`` for 2-D, strictly ``<`` for 3-D (PyTorch's
+    checks, in its order: time, width, height)."""
     names = ("time", "height", "width")[-len(spatial) :]
-    for name, size, k, o in zip(names, spatial, kernel, out):
+    order = [0, 2, 1] if len(spatial) == 3 else [0, 1]
+    for d in order:
+        size, k, o = spatial[d], kernel[d], out[d]
         if k <= 0 or o <= 0:
             raise RuntimeError(f"{op}(): kernel_size and output_size must be positive")
-        if o + k - 1 > size:
+        if o + k - 1 > size or (len(spatial) == 3 and o + k - 1 == size):
             raise RuntimeError(
-                f"{op}(): pool {name} ({k}) too large relative to input {name} ({size}) for "
-                f"output {name} ({o}): needs output + pool - 1 <= input"
+                f"{op}(): pool {names[d]} {k} too large relative to input {names[d]} {size} "
+                f"for output {names[d]} {o}"
             )
 
 
