@@ -597,6 +597,7 @@ from . import _strided  # noqa: E402
 from ._aten_aliases import *  # noqa: E402, F403
 from ._autocast_state import *  # noqa: E402, F403
 from ._copy_variants import *  # noqa: E402, F403
+from ._sampling import binomial, poisson  # noqa: E402
 from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402
 from ._surface import *  # noqa: E402, F403
 from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402

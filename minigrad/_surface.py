@@ -1,11 +1,11 @@
 """Top-level functions PyTorch programs call that fit no family of ops: global switches
 (warn-always, deterministic debug mode, anomaly mode, threads, denormals), small factories
-(``range``, ``scalar_tensor``, ``empty_strided``, ``frombuffer``), sampling (``poisson``,
-``binomial``), ``torch.cond``/``torch.while_loop`` in eager mode, and type helpers."""
+(``range``, ``scalar_tensor``, ``empty_strided``, ``frombuffer``), ``torch.cond``/
+``torch.while_loop`` in eager mode, and type helpers. Sampling (``poisson``, ``binomial``)
+lives in :mod:`minigrad._sampling`."""
 
 from __future__ import annotations
 
-import builtins
 import math
 import warnings
 
@@ -13,7 +13,7 @@ import numpy as np  # frombuffer reads host memory
 
 from . import _legacy, backend, creation, dtypes
 from ._out import with_out
-from .autograd import anomaly, grad_mode
+from .autograd import anomaly
 from .ops import where
 from .ops._size import Size
 from .tensor import Tensor
@@ -266,55 +266,6 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False) -> Ten
             "frombuffer: the buffer is not writable; the tensor reads it only", stacklevel=2
         )
     return Tensor._make(array, backend.CPU).requires_grad_(requires_grad)
-
-
-def _count_draws(shape, like, generator, keep_going) -> Tensor:
-    """Count the draws of uniform numbers ``u`` that ``step`` accepts while ``keep_going``."""
-    count = creation.zeros(shape, dtype=like.dtype, device=like.device)
-    state = None
-    while True:
-        u = creation.rand(shape, generator=generator, dtype=dtypes.float64, device=like.device)
-        go, state = keep_going(u, state)
-        if not bool(go.any()):
-            return count
-        count = count + go.to(like.dtype)
-
-
-def poisson(input, generator=None) -> Tensor:
-    """Poisson samples with rates ``input`` (same shape and dtype): for each element, the
-    count of unit-rate exponential arrivals before ``rate``. No gradient flows, as PyTorch."""
-    if not input.is_floating_point():
-        raise RuntimeError(f"poisson: expected a floating point rate tensor, got {input.dtype}")
-    with grad_mode.no_grad():
-        rate = input.detach().double()
-        if bool((rate < 0).any()) or bool(rate.isnan().any()):
-            raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
-
-        def go(u, elapsed):
-            elapsed = -(-u).log1p() if elapsed is None else elapsed + -(-u).log1p()
-            return elapsed < rate, elapsed
-
-        return _count_draws(input.shape, input, generator, go)
-
-
-def binomial(count, prob, generator=None) -> Tensor:
-    """Binomial samples: successes in ``count`` trials of probability ``prob`` (elementwise,
-    same shape and dtype as ``count``). No gradient flows, as PyTorch."""
-    if not count.is_floating_point() or not prob.is_floating_point():
-        raise RuntimeError(
-            f"binomial: count and prob must be floating point, got {count.dtype} and {prob.dtype}"
-        )
-    with grad_mode.no_grad():
-        n, p = count.detach().double(), prob.detach().double()
-        if bool(((p < 0) | (p > 1)).any()):
-            raise RuntimeError("binomial: prob must be in [0, 1]")
-        out = creation.zeros(count.shape, dtype=count.dtype, device=count.device)
-        for trial in builtins.range(int(n.max().item()) if n.numel() else 0):
-            u = creation.rand(
-                count.shape, generator=generator, dtype=dtypes.float64, device=count.device
-            )
-            out = out + ((u < p) & (n > trial)).to(count.dtype)
-        return out
 
 
 def cond(pred, true_fn, false_fn, operands=()):

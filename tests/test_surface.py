@@ -2,6 +2,7 @@
 functions, global switches, small factories, sampling, control flow, storage and strides,
 the ATen-signature forms; nn, optim and func additions of branch surface."""
 
+import math
 import warnings
 
 import numpy as np
@@ -174,6 +175,12 @@ def test_poisson_and_binomial_moments_and_generator():
     again = minigrad.poisson(rate, generator=minigrad.Generator().manual_seed(1))
     assert minigrad.equal(draws, again)
     assert minigrad.poisson(minigrad.zeros(3)).sum().item() == 0
+    big = minigrad.poisson(minigrad.full((20000,), 300.0, dtype=minigrad.float64))  # PTRS
+    assert abs(big.mean().item() - 300) < 0.6 and abs(big.var().item() - 300) < 15
+    counts = minigrad.poisson(minigrad.full((50000,), 12.0, dtype=minigrad.float64))
+    freq = np.bincount(_np(counts).astype(int), minlength=40)[:40] / 50000
+    pmf = [math.exp(k * math.log(12.0) - 12.0 - math.lgamma(k + 1)) for k in range(40)]
+    assert np.abs(freq - pmf).max() < 0.008  # the rejection sampler's law is Poisson's
     n, p = minigrad.full((20000,), 6.0), minigrad.full((20000,), 0.3)
     b = minigrad.binomial(n, p)
     assert abs(b.mean().item() - 1.8) < 0.05 and abs(b.var().item() - 1.26) < 0.08
