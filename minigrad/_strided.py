@@ -262,6 +262,11 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
     elif isinstance(source, Tensor):
         if size is not None:
             return set_(self, source.untyped_storage(), storage_offset, size, stride)
+        if source.dtype is not self.dtype:
+            raise RuntimeError(
+                f"set_: could not set a tensor of type {self.dtype.name} to a tensor of type "
+                f"{source.dtype.name}"
+            )
         array, self.device = source._data, source.device
     elif isinstance(source, UntypedStorage):
         flat = source._array.reshape(-1).view(self._data.dtype)

@@ -271,6 +271,14 @@ def test_storage_and_set():
         minigrad.zeros(0).set_(s, 2, (3,), (1,))
     with pytest.raises(RuntimeError, match="leaf"):
         minigrad.zeros(2, requires_grad=True).set_(x)
+    with pytest.raises(RuntimeError, match="type"):
+        minigrad.zeros(2).set_(minigrad.zeros(3, dtype=minigrad.float64))
+    fresh = minigrad.arange(4.0).untyped_storage()
+    bits = minigrad.zeros(0, dtype=minigrad.int32).set_(fresh, 1, (2,), (1,))  # bytes as int32
+    want = torch.zeros(0, dtype=torch.int32).set_(
+        torch.arange(4.0).untyped_storage(), 1, (2,), (1,)
+    )
+    assert bits.tolist() == want.tolist()
 
 
 def test_resize_chalf_as_subclass():
