@@ -517,6 +517,18 @@ def test_muon_matches_torch_step_by_step(shape, kw, dtype):
     )
 
 
+def test_muon_on_every_device(device):
+    """CuPy has no bfloat16: the Newton-Schulz rounding is emulated in float32 everywhere."""
+    w, g = np.random.default_rng(8).normal(size=(2, 4, 3)).astype(np.float32)
+    results = []
+    for dev in ("cpu", device):
+        p = minigrad.nn.Parameter(minigrad.tensor(w, device=dev))
+        p.grad = minigrad.tensor(g, device=dev)
+        minigrad.optim.Muon([p], lr=0.1).step()
+        results.append(_np(p))
+    np.testing.assert_allclose(results[0], results[1], rtol=0, atol=1e-6)
+
+
 def test_muon_refusals():
     with pytest.raises(ValueError, match="only supports 2D"):
         minigrad.optim.Muon([minigrad.nn.Parameter(minigrad.randn(3))])

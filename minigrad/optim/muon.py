@@ -2,35 +2,41 @@
 
 from __future__ import annotations
 
-from .. import dtypes
+from ..tensor import Tensor
 from .optimizer import Optimizer, zeros_state
 
 _ADJUSTMENTS = ("original", "match_rms_adamw")
 
 
-def _addmm_bf16(c, a, b, beta: float, alpha: float):
-    """``beta·c + alpha·(a @ b)`` for bfloat16 operands, accumulated in float32 and rounded to
-    bfloat16 once (as PyTorch's fused ``addmm``), not once per operation."""
-    return (c.float() * beta + (a.float() @ b.float()) * alpha).to(dtypes.bfloat16)
+def _bf16(xp, a):
+    """Float32 ``a`` rounded to the nearest bfloat16 (ties to even), kept in float32: the
+    bfloat16 arithmetic of PyTorch's Newton-Schulz on every backend (CuPy has no bfloat16)."""
+    bits = a.astype(xp.float32).view(xp.uint32)
+    bits = (bits + xp.uint32(0x7FFF) + ((bits >> 16) & xp.uint32(1))) & xp.uint32(0xFFFF0000)
+    return bits.view(xp.float32)
 
 
 def zeropower_via_newtonschulz(grad, ns_coefficients, ns_steps: int, eps: float):
     """The orthogonal factor ``U Vᵀ`` of ``grad = U S Vᵀ``, approximately: ``ns_steps`` steps of
-    ``X ← a·X + (b·A + c·A²)·X`` with ``A = X Xᵀ``, from ``X = grad / (‖grad‖_F + eps)``, in
-    bfloat16 (as PyTorch), on the wide orientation of the matrix."""
+    ``X ← a·X + (b·A + c·A²)·X`` with ``A = X Xᵀ``, from ``X = grad / (‖grad‖_F + eps)``, on
+    the wide orientation of the matrix, with bfloat16 rounding after each operation as
+    PyTorch's (products accumulate in float32 and round once, as its fused ``addmm``).
+    Returns a float32 tensor."""
     if grad.ndim != 2:
         raise ValueError(f"Muon: Newton-Schulz expects a 2-D tensor, got shape {tuple(grad.shape)}")
     a, b, c = ns_coefficients
-    x = grad.to(dtypes.bfloat16)
+    xp = grad.device.xp
+    x = _bf16(xp, grad._data)
     tall = x.shape[0] > x.shape[1]
     if tall:
-        x = x.t()
-    x = x / (x.norm() + eps)
+        x = x.T
+    norm = _bf16(xp, xp.sqrt(xp.sum(x * x, dtype=xp.float32)))
+    x = _bf16(xp, x / _bf16(xp, norm + xp.float32(eps)))
     for _ in range(ns_steps):
-        gram = x @ x.t()
-        update = _addmm_bf16(gram, gram, gram, b, c)
-        x = _addmm_bf16(x, update, x, a, 1.0)
-    return x.t() if tall else x
+        gram = _bf16(xp, x @ x.T)
+        update = _bf16(xp, gram * xp.float32(b) + (gram @ gram) * xp.float32(c))
+        x = _bf16(xp, x * xp.float32(a) + update @ x)
+    return Tensor._make(xp.ascontiguousarray(x.T if tall else x), grad.device)
 
 
 def _adjusted_lr(lr: float, shape, adjust_lr_fn) -> float:
