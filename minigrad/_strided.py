@@ -44,6 +44,7 @@ def _check_geometry(op: str, size, stride, storage_offset) -> tuple:
 def _flat_positions(op: str, input, size, stride, storage_offset) -> np.ndarray:
     """The positions in ``input``'s flattened elements that the strided window reads."""
     size, stride = _check_geometry(op, size, stride, storage_offset)
+    input._data.strides  # noqa: B018 - under vmap this raises NotImplementedError: no rule
     if not input.is_contiguous():
         raise NotImplementedError(
             f"{op}: minigrad restrides only contiguous tensors (it gathers from the tensor's "
@@ -186,15 +187,18 @@ class UntypedStorage:
         data = self._array
         return data.ctypes.data if isinstance(data, np.ndarray) else int(data.data.ptr)
 
+    def _host(self, array):
+        return self.device.backend.to_host(array)
+
     def _bytes(self):
         return self._array.reshape(-1).view(np.uint8)
 
     def __getitem__(self, index):
         values = self._bytes()[index]
-        return int(values) if np.ndim(values) == 0 else backend.to_host(values).tolist()
+        return int(values) if np.ndim(values) == 0 else self._host(values).tolist()
 
     def tolist(self) -> list:
-        return backend.to_host(self._bytes()).tolist()
+        return self._host(self._bytes()).tolist()
 
     def is_shared(self) -> bool:
         return False
@@ -224,10 +228,10 @@ class TypedStorage(UntypedStorage):
 
     def __getitem__(self, index):
         values = self._array.reshape(-1)[index]
-        return values.item() if np.ndim(values) == 0 else backend.to_host(values).tolist()
+        return values.item() if np.ndim(values) == 0 else self._host(values).tolist()
 
     def tolist(self) -> list:
-        return backend.to_host(self._array.reshape(-1)).tolist()
+        return self._host(self._array.reshape(-1)).tolist()
 
     def untyped(self) -> UntypedStorage:
         return UntypedStorage(self._array, self.device)

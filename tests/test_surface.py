@@ -230,6 +230,17 @@ def test_out_arguments():
     assert record[0].filename == __file__
 
 
+def test_complex_view_copies_match_torch():
+    """(Not in the op table: complex views' forward-mode tangents are the complex table's.)"""
+    x = np.random.default_rng(9).normal(size=(3, 2))
+    got = minigrad.view_as_complex_copy(minigrad.tensor(x, requires_grad=True))
+    want = torch.view_as_complex_copy(torch.tensor(x))  # (torch refuses grad through it)
+    np.testing.assert_allclose(_np(got), want.numpy())
+    back = minigrad.view_as_real_copy(got)
+    np.testing.assert_allclose(_np(back), torch.view_as_real_copy(want).numpy())
+    assert got.data_ptr() != back.data_ptr()
+
+
 def test_as_strided_refusals():
     with pytest.raises(NotImplementedError, match="contiguous"):
         minigrad.randn(3, 4).t().as_strided((2, 2), (1, 1))

@@ -49,14 +49,11 @@ def _copy_rows():
         ("unbind_copy", Sample(T((3, 4)), 1)),
         ("unfold_copy", Sample(T((7, 2)), 0, 3, 2)),
         ("unsqueeze_copy", Sample(T((3, 4)), 1)),
-        ("view_as_real_copy", Sample(T((3, 2)))),
         ("view_copy", Sample(T((3, 4)), (2, 6))),
     ]
     rows = []
     for name, sample in cases:
-        if name == "view_as_real_copy":  # through a complex tensor made from two reals
-            fn = lambda m, x: m.view_as_real_copy(m.view_as_complex(x.contiguous()))  # noqa: E731
-        elif name == "detach_copy":
+        if name == "detach_copy":
             rows.append(OpInfo(name, _fn(name), [Sample(T((3, 4)))], grad=False))
             continue
         else:

@@ -100,7 +100,9 @@ def _fractional_max_pool(op, n, input, kernel_size, output_size, output_ratio, s
             f"{op}(): expected _random_samples of shape {(batch, channels, n)}, got "
             f"{tuple(samples.shape)}"
         )
-    host = samples.detach().cpu().numpy().reshape(batch * channels, n)
+    # the samples' values place the windows (batched samples under vmap raise
+    # NotImplementedError here: positions per sample have no batching rule)
+    host = samples.device.backend.to_host(samples.detach()._data).reshape(batch * channels, n)
     positions = _positions(host, spatial, kernel, out)  # (N*C, *out, K)
     with_index = positions.reshape(batch, channels, -1)
     index = Tensor._make(x.device.xp.asarray(with_index), x.device)
