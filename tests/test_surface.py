@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 import minigrad
+from minigrad.testing.op_db_surface import COPY_CASES, TABLE_COPIES
 
 torch = pytest.importorskip("torch")
 
@@ -228,6 +229,23 @@ def test_out_arguments():
     with pytest.warns(UserWarning, match="deprecated") as record:
         minigrad.range(1, 4, out=minigrad.empty(4))
     assert record[0].filename == __file__
+
+
+@pytest.mark.parametrize("name", [name for name, _ in COPY_CASES if name not in TABLE_COPIES])
+def test_copy_functions_match_torch(name):
+    """The ``*_copy`` functions the op table leaves out: values and gradients as PyTorch's."""
+    sample = dict(COPY_CASES)[name]
+    x = np.random.default_rng(10).normal(size=sample.args[0].shape)
+    results = []
+    for m in (minigrad, torch):
+        t = m.tensor(x, requires_grad=True)
+        out = getattr(m, name)(t, *sample.args[1:])
+        outs = out if isinstance(out, tuple) else (out,)
+        if name != "detach_copy":
+            sum(((o * (k + 2)) ** 2).sum() for k, o in enumerate(outs)).backward()
+        results.append([_np(o) for o in outs] + ([_np(t.grad)] if t.grad is not None else []))
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
 
 
 def test_complex_view_copies_match_torch():
