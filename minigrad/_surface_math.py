@@ -143,24 +143,14 @@ _REDUCTIONS.update({"amin": "amin", "prod": "prod"})
 _EMPTY = {"sum": 0.0, "mean": math.nan, "amax": -math.inf, "amin": math.inf, "prod": 1.0}
 
 
-def _segment_lengths(data, lengths, offsets, axis: int) -> list:
-    if lengths is None and offsets is None:
-        raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
-    if lengths is not None:
-        sizes = lengths
-    else:
-        sizes = offsets[1:] - offsets[:-1]
-    if sizes.ndim != 1 or axis != 0:
-        raise NotImplementedError(
-            "segment_reduce: minigrad supports 1-D lengths/offsets with axis=0 only, got "
-            f"{sizes.ndim + (0 if lengths is not None else 0)}-D and axis={axis}"
-        )
+def _segment_lengths(data, sizes) -> list:
+    """The 1-D ``sizes`` as ints, checked to cover ``data``'s dim 0."""
     sizes = [int(v) for v in sizes.tolist()]
-    if any(v < 0 for v in sizes) or builtins.sum(sizes) != data.shape[axis]:
+    if any(v < 0 for v in sizes) or builtins.sum(sizes) != data.shape[0]:
         raise RuntimeError(
             "segment_reduce(): Expected all rows of lengths along axis to sum to "
             f"data.size(lengths.dim()-1) when !unsafe (lengths {sizes}, data size "
-            f"{data.shape[axis]})"
+            f"{data.shape[0]})"
         )
     return sizes
 
@@ -196,7 +186,8 @@ def segment_reduce(
     Args:
         data: the values; the segments cover ``data.shape[axis]`` exactly.
         reduce: ``"sum"``, ``"mean"``, ``"max"``/``"amax"``, ``"min"``/``"amin"`` or ``"prod"``.
-        lengths, offsets: 1-D integer tensors (one of them).
+        lengths, offsets: integer tensors (one of them): 1-D for ``axis=0``, else with
+            ``data``'s dims before ``axis`` in front (a row of segments for each).
         initial: a number every segment's reduction starts from; empty segments give it (or
             0, nan, -inf, inf, 1 without it).
 
@@ -213,10 +204,26 @@ def segment_reduce(
         )
     if indices is not None:
         raise NotImplementedError("segment_reduce: indices is not supported (nor is it by torch)")
-    kind = _REDUCTIONS[reduce]
-    sizes = _segment_lengths(data, lengths, offsets, axis)
+    if lengths is None and offsets is None:
+        raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
+    sizes = lengths if lengths is not None else offsets[..., 1:] - offsets[..., :-1]
+    axis = axis + data.ndim if axis < 0 else axis
+    if sizes.ndim != axis + 1 or tuple(sizes.shape[:axis]) != tuple(data.shape[:axis]):
+        raise RuntimeError(
+            f"segment_reduce(): expected lengths/offsets with {axis + 1} dims whose leading "
+            f"dims are data's before axis {axis} ({tuple(data.shape[:axis])}), got shape "
+            f"{tuple(sizes.shape)}"
+        )
+    return _segments(data, sizes, axis, _REDUCTIONS[reduce], initial)
+
+
+def _segments(data, sizes, axis: int, kind: str, initial):
+    """Reduce along ``axis`` (leading dims each with their own row of ``sizes``)."""
+    if axis > 0:
+        rows = [_segments(data[i], sizes[i], axis - 1, kind, initial) for i in range(len(data))]
+        return stack(rows, 0)
     rows, start = [], 0
-    for size in sizes:
+    for size in _segment_lengths(data, sizes):
         if size == 0:
             fill = _EMPTY[kind] if initial is None else initial
             rows.append(creation.full(data.shape[1:], fill, dtype=data.dtype, device=data.device))

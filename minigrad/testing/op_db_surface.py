@@ -80,6 +80,7 @@ ROWS = [
             Sample(T((6,)), Index([2, 1, 3]), reduce="max"),
             Sample(T((6, 2)), Index([3, 3]), reduce="min", initial=0.9),
             Sample(T((6, 2), 0.5, 1.5), Index([1, 2, 3]), reduce="prod"),
+            Sample(T((3, 6)), Index([[2, 4], [1, 5], [3, 3]]), reduce="mean", axis=1),
         ],
     ),
     OpInfo(
