@@ -617,3 +617,34 @@ def test_functionalize_and_batch_norm_replacement():
         assert not bn.track_running_stats and dict(bn.named_buffers()) == {}
     assert net[2].track_running_stats  # instance norm is left alone, as torch
     assert minigrad.vmap is minigrad.func.vmap
+
+
+def _aten_cases(m):
+    """(name, call) pairs of the ATen-signature forms on module ``m`` (minigrad or torch)."""
+    rng = np.random.default_rng(11)
+    x, y = m.tensor(rng.normal(size=(4, 3))), m.tensor(rng.normal(size=(4, 3)))
+    img = m.tensor(rng.normal(size=(2, 3, 4, 5)))
+    w3, b3 = m.tensor(rng.uniform(0.5, 1.5, 3)), m.tensor(rng.normal(size=3))
+    sign = m.tensor([1.0, -1.0, 1.0, -1.0])
+    log_probs = m.tensor(rng.normal(size=(6, 2, 4))).log_softmax(-1)
+    targets = m.tensor([[1, 2, 2], [3, 1, 0]])
+    return [
+        ("batch_norm", lambda: m.batch_norm(img, w3, b3, None, None, True, 0.1, 1e-5, False)),
+        ("instance_norm", lambda: m.instance_norm(img, w3, b3, None, None, True, 0.1, 1e-5, False)),
+        ("constant_pad_nd", lambda: m.constant_pad_nd(x, [1, 2, 0, 1], 0.5)),
+        ("affine_grid_generator", lambda: m.affine_grid_generator(
+            m.tensor(rng.normal(size=(2, 2, 3))), [2, 1, 3, 4], False)),
+        ("bce_with_logits", lambda: m.binary_cross_entropy_with_logits(
+            x, y.sigmoid(), None, w3, 2)),
+        ("cosine_embedding_loss", lambda: m.cosine_embedding_loss(x, y, sign, 0.2, 0)),
+        ("ctc_loss", lambda: m.ctc_loss(log_probs, targets, [6, 5], [3, 2], 0, 2)),
+        ("hinge_embedding_loss", lambda: m.hinge_embedding_loss(x.t()[0], sign, 0.5, 1)),
+        ("poisson_nll_loss", lambda: m.poisson_nll_loss(x, y.abs(), True, True, 1e-8, 1)),
+        ("triplet_margin_loss", lambda: m.triplet_margin_loss(x, y, x.flip(0), 1.0, 2.0, 1e-6, True, 0)),
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize("index", range(10))
+def test_aten_forms_match_torch(index):
+    (name, got), (_, want) = _aten_cases(minigrad)[index], _aten_cases(torch)[index]
+    np.testing.assert_allclose(_np(got()), want().numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
