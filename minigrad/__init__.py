@@ -594,7 +594,12 @@ from . import random  # noqa: E402 - torch.random (the name shadows nothing: imp
 from .random import default_generator, get_rng_state, set_rng_state  # noqa: E402
 
 # isort: split
-from . import sparse  # noqa: E402 - torch.sparse: sparse COO tensors
+# -- sparse tensors; linalg's top-level forms; autocast state, global switches, *_copy
+# functions, strides and storage
+from . import _strided, sparse  # noqa: E402
+from ._aten_aliases import *  # noqa: E402, F403
+from ._autocast_state import *  # noqa: E402, F403
+from ._copy_variants import *  # noqa: E402, F403
 from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     eig,
     frobenius_norm,
@@ -614,8 +619,15 @@ from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     symeig,
     vander,
 )
+from ._sampling import binomial, poisson  # noqa: E402
 from ._sparse_coo import sparse_coo  # noqa: E402
+from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402
+from ._surface import *  # noqa: E402, F403
+from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402
+from .func import vmap  # noqa: E402
 from .sparse import sparse_coo_tensor, spmm  # noqa: E402
+
+_strided.install()
 
 # isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch

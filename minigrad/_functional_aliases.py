@@ -5,7 +5,7 @@ Where both signatures agree the function is ``nn.functional``'s own; ``dropout``
 take ``train`` (required, as in PyTorch) and the norms accept and ignore ``cudnn_enable(d)``.
 Top-level forms whose arguments differ from ``nn.functional``'s in order or meaning
 (``torch.batch_norm``, ``torch.instance_norm``, ``torch.embedding``, the losses with an integer
-``reduction``) are not provided, so that such calls fail instead of misreading arguments.
+``reduction``) live in :mod:`minigrad._aten_aliases`, with PyTorch's top-level signatures.
 """
 
 from __future__ import annotations

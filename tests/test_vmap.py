@@ -66,6 +66,21 @@ UNSUPPORTED = {
     },
     # -- branch sparse: vmap refuses sparse COO tensors
     **{f"{row.name}-0": "sparse COO tensors" for row in op_db_sparse.ROWS},
+    # -- branch surface: as_strided reads its input's memory layout (strides, storage
+    # offset), which one sample of a batch does not have alone; fractional max pooling places
+    # its windows from the values of _random_samples (per sample: no batching rule)
+    **{
+        f"{row}-{i}": "reads the memory layout or the values of a batched tensor"
+        for row, n in (
+            ("as_strided", 3),
+            ("as_strided_scatter", 2),
+            ("as_strided_copy", 1),
+            ("as_strided_scatter_forward", 2),
+            ("fractional_max_pool2d", 2),
+            ("fractional_max_pool3d", 1),
+        )
+        for i in range(n)
+    },
     # -- branch layers2: in-place activations and instance norm's running statistics
     **{
         f"{row}-{i}": "in-place updates of batched tensors"

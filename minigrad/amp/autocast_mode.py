@@ -93,6 +93,7 @@ class _State(threading.local):
         self.enabled = {}  # device type -> low-precision minigrad dtype, for enabled types only
         self.depth = 0  # open autocast regions (enabled or not) in this thread
         self.cache = {}  # (id(param), dtype) -> (param, its cast): parameters cast once per region
+        self.dtypes = {}  # device type -> low-precision dtype set for it (enabled or not)
 
 
 _state = _State()
@@ -108,6 +109,8 @@ def is_autocast_enabled(device_type: str = "cuda") -> bool:
 def get_autocast_dtype(device_type: str = "cuda"):
     """The low-precision dtype autocast uses for ``device_type`` (its default when off)."""
     found = _state.enabled.get(device_type)
+    if found is None:
+        found = _state.dtypes.get(device_type)
     return found if found is not None else _default_dtype(device_type)
 
 
@@ -238,8 +241,10 @@ class autocast:  # noqa: N801 - PyTorch's name
         state = _state
         self._prev = state.enabled.copy()
         self._prev_cache = _state_cache_enabled()
+        self._prev_dtypes = state.dtypes
+        fast = self.fast_dtype if self.fast_dtype is not None else get_autocast_dtype(self.device)
+        state.dtypes = {**state.dtypes, self.device: fast}
         if self._enabled:
-            fast = self.fast_dtype if self.fast_dtype is not None else _default_dtype(self.device)
             state.enabled = {**state.enabled, self.device: fast}
             with _active_lock:
                 _active += 1
@@ -257,6 +262,7 @@ class autocast:  # noqa: N801 - PyTorch's name
         state.depth -= 1
         state.enabled = self._prev
         state.cache_enabled = self._prev_cache
+        state.dtypes = self._prev_dtypes
         if state.depth == 0:
             state.cache.clear()  # casts of parameters live as long as the outermost region
         if self._enabled:

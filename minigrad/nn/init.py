@@ -8,6 +8,7 @@ the tensor's device, so ``minigrad.manual_seed`` makes them reproducible.
 from __future__ import annotations
 
 import math
+import warnings
 
 from .. import backend
 from ..autograd.grad_mode import no_grad
@@ -293,3 +294,29 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
         mask = Tensor._make(xp.asarray(keep, dtype=tensor._data.dtype), tensor.device)
     with no_grad():
         return tensor.mul_(mask)
+
+
+# -- deprecated names without the trailing underscore, as torch.nn.init keeps them ---------------
+
+
+def _deprecated_alias(name: str):
+    inplace = globals()[name + "_"]
+
+    def alias(*args, **kwargs):
+        warnings.warn(
+            f"`nn.init.{name}` is now deprecated in favor of `nn.init.{name}_`.",
+            FutureWarning,
+            stacklevel=2,
+        )
+        return inplace(*args, **kwargs)
+
+    alias.__name__ = alias.__qualname__ = name
+    alias.__doc__ = f"Deprecated: :func:`{name}_` (warns, then fills the tensor in place)."
+    return alias
+
+
+_DEPRECATED = (
+    "uniform normal constant xavier_uniform xavier_normal kaiming_uniform kaiming_normal "
+    "orthogonal sparse dirac eye"
+).split()
+globals().update({_name: _deprecated_alias(_name) for _name in _DEPRECATED})

@@ -8,6 +8,7 @@ from .adam import Adam, Adamax, AdamW, NAdam
 from .asgd import ASGD
 from .lbfgs import LBFGS
 from .lion import Lion
+from .muon import Muon
 from .optimizer import Optimizer
 from .radam import RAdam
 from .rmsprop import RMSprop
@@ -36,4 +37,6 @@ __all__ = [
     "Rprop",
     # -- branch sparse
     "SparseAdam",
+    # -- branch surface
+    "Muon",
 ]

@@ -122,3 +122,13 @@ from .pooling3d import (
     max_pool3d_with_indices,
 )
 from .shape import channel_shuffle
+
+# -- branch surface: fractional max pooling, native_channel_shuffle
+# isort: split
+from .fractional_max_pool import (
+    fractional_max_pool2d,
+    fractional_max_pool2d_with_indices,
+    fractional_max_pool3d,
+    fractional_max_pool3d_with_indices,
+)
+from .shape import channel_shuffle as native_channel_shuffle

@@ -145,4 +145,12 @@ from .pooling import (
     MaxUnpool3d,
 )
 
+# -- branch surface: deprecated Container, fractional max pooling, more lazy modules
+# isort: split
+from .batchnorm import LazyBatchNorm3d
+from .container import Container
+from .conv import LazyConv3d, LazyConvTranspose3d
+from .instancenorm import LazyInstanceNorm1d, LazyInstanceNorm2d, LazyInstanceNorm3d
+from .pooling import FractionalMaxPool2d, FractionalMaxPool3d
+
 __all__ = [name for name in dir() if not name.startswith("_") and name[0].isupper()]

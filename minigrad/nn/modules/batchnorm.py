@@ -290,3 +290,11 @@ class LazyBatchNorm2d(_LazyNormBase):
 
     cls_to_become = BatchNorm2d
     _ndims, _shapes = BatchNorm2d._ndims, BatchNorm2d._shapes
+
+
+class LazyBatchNorm3d(_LazyNormBase):
+    """A :class:`BatchNorm3d` whose ``num_features`` is inferred from the first input; it then
+    becomes a ``BatchNorm3d``."""
+
+    cls_to_become = BatchNorm3d
+    _ndims, _shapes = BatchNorm3d._ndims, BatchNorm3d._shapes

@@ -403,3 +403,19 @@ class ConvTranspose3d(_ConvTransposeNd):
             input, self.weight, self.bias, self.stride, self.padding,
             self._output_padding(input, output_size), self.groups, self.dilation,
         )  # fmt: skip
+
+
+class LazyConv3d(_LazyConvXdMixin, Conv3d):
+    """A :class:`Conv3d` whose ``in_channels`` is inferred from the first input; it then
+    becomes a ``Conv3d``."""
+
+    cls_to_become = Conv3d
+    __init__ = LazyConv1d.__init__
+
+
+class LazyConvTranspose3d(_LazyConvXdMixin, ConvTranspose3d):
+    """A :class:`ConvTranspose3d` whose ``in_channels`` is inferred from the first input; it
+    then becomes a ``ConvTranspose3d``."""
+
+    cls_to_become = ConvTranspose3d
+    __init__ = LazyConvTranspose1d.__init__

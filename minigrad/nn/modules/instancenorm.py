@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ..._warnings import warn_user
 from .. import functional as F
-from .batchnorm import _NormBase
+from .batchnorm import _LazyNormBase, _NormBase
 
 
 class _InstanceNorm(_NormBase):
@@ -89,3 +89,37 @@ class InstanceNorm3d(_InstanceNorm):
     """Instance norm over (N, C, D, H, W) or (C, D, H, W) inputs."""
 
     _no_batch_dim = 4
+
+
+class _LazyInstanceNorm(_LazyNormBase, _InstanceNorm):
+    """Infers ``num_features`` from the first input's channel dim. PyTorch's defaults
+    (``affine=True``, ``track_running_stats=True``, unlike the eager classes). The channel dim
+    of an unbatched input is its first (PyTorch reads ``input.shape[1]`` there, and then
+    refuses the input)."""
+
+    def initialize_parameters(self, input, *args, **kwargs) -> None:
+        if input.ndim not in (self._no_batch_dim, self._no_batch_dim + 1):
+            self._check_input(input)
+        channel_first = input.ndim == self._no_batch_dim
+        super().initialize_parameters(input.unsqueeze(0) if channel_first else input)
+
+
+class LazyInstanceNorm1d(_LazyInstanceNorm):
+    """An :class:`InstanceNorm1d` whose ``num_features`` is inferred from the first input."""
+
+    cls_to_become = InstanceNorm1d
+    _no_batch_dim = InstanceNorm1d._no_batch_dim
+
+
+class LazyInstanceNorm2d(_LazyInstanceNorm):
+    """An :class:`InstanceNorm2d` whose ``num_features`` is inferred from the first input."""
+
+    cls_to_become = InstanceNorm2d
+    _no_batch_dim = InstanceNorm2d._no_batch_dim
+
+
+class LazyInstanceNorm3d(_LazyInstanceNorm):
+    """An :class:`InstanceNorm3d` whose ``num_features`` is inferred from the first input."""
+
+    cls_to_become = InstanceNorm3d
+    _no_batch_dim = InstanceNorm3d._no_batch_dim

@@ -9,6 +9,7 @@ from ..functional.adaptive_max_pool import (
     adaptive_max_pool2d,
     adaptive_max_pool3d,
 )
+from ..functional.fractional_max_pool import fractional_max_pool2d, fractional_max_pool3d
 from ..functional.lp_pool import lp_pool1d, lp_pool2d, lp_pool3d
 from ..functional.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from ..functional.pooling import (
@@ -42,6 +43,8 @@ __all__ = [
     "MaxUnpool1d",
     "MaxUnpool2d",
     "MaxUnpool3d",
+    "FractionalMaxPool2d",
+    "FractionalMaxPool3d",
 ]
 
 
@@ -374,3 +377,55 @@ class MaxUnpool3d(MaxUnpool2d):
 
     dims = 3
     _unpool = staticmethod(max_unpool3d)
+
+
+class FractionalMaxPool2d(_Pool):
+    """2-D fractional max pooling (``torch.nn.FractionalMaxPool2d``); see
+    :func:`F.fractional_max_pool2d`. Give ``output_size`` or ``output_ratio`` (in (0, 1)).
+
+    Example:
+        >>> nn.FractionalMaxPool2d(3, output_ratio=0.5)(minigrad.randn(1, 2, 10, 10)).shape
+        minigrad.Size([1, 2, 5, 5])
+    """
+
+    _pool = staticmethod(fractional_max_pool2d)
+
+    def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                 _random_samples=None):  # fmt: skip
+        super().__init__()
+        n, name = self.dims, self._get_name()
+        self.kernel_size = _ntuple(kernel_size, n)
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+        self.output_size = None if output_size is None else _ntuple(output_size, n)
+        self.output_ratio = None if output_ratio is None else _ntuple(output_ratio, n)
+        if output_size is None and output_ratio is None:
+            raise ValueError(
+                f"{name} requires specifying either an output size, or a pooling ratio"
+            )
+        if output_size is not None and output_ratio is not None:
+            raise ValueError("only one of output_size and output_ratio may be specified")
+        if self.output_ratio is not None and any(not 0 < r < 1 for r in self.output_ratio):
+            raise ValueError(f"output_ratio must be between 0 and 1 (got {output_ratio})")
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, output_size={self.output_size}"
+
+    def forward(self, input):
+        self._check_input(input)
+        return self._pool(
+            input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+            _random_samples=self._random_samples,
+        )  # fmt: skip
+
+
+class FractionalMaxPool3d(FractionalMaxPool2d):
+    """3-D fractional max pooling (``torch.nn.FractionalMaxPool3d``); see
+    :func:`F.fractional_max_pool3d`."""
+
+    dims = 3
+    _pool = staticmethod(fractional_max_pool3d)
+
+
+def _ntuple(value, n: int) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n

@@ -25,3 +25,8 @@ from .fusion import (
 from .init import skip_init
 from .spectral_norm import remove_spectral_norm, spectral_norm
 from .weight_norm import remove_weight_norm, weight_norm
+
+# -- branch surface: deprecated clip_grad_norm, weight memory formats
+# isort: split
+from .clip_grad import clip_grad_norm
+from .memory_format import convert_conv2d_weight_memory_format, convert_conv3d_weight_memory_format

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 from ... import backend
 from ..._sparse_coo import SparseCOO
@@ -140,3 +141,14 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
         with backend.on(g.device):
             g.device.xp.clip(g._data, -clip_value, clip_value, out=g._data)
         version_counter(g).value += 1
+
+
+def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Deprecated: :func:`clip_grad_norm_` (warns first, as PyTorch)."""
+    warnings.warn(
+        "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
+        "`torch.nn.utils.clip_grad_norm_`.",
+        FutureWarning,
+        stacklevel=2,
+    )
+    return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)

@@ -1,0 +1,109 @@
+"""``torch.poisson`` and ``torch.binomial``: elementwise samples drawn from uniform numbers of a
+generator (so ``generator=`` makes them reproducible), on any device.
+
+Poisson: rates below 10 count unit-rate exponential arrivals before the rate (a few draws per
+element); larger rates use Hörmann's transformed rejection with squeeze (PTRS, 1993), about
+1.2 pairs of draws per element whatever the rate. Binomial: one Bernoulli draw per trial, so
+its cost grows with the largest count.
+"""
+
+from __future__ import annotations
+
+import builtins
+import math
+
+from . import creation, dtypes
+from .autograd import grad_mode
+from .ops import where
+from .ops.special import lgamma
+from .tensor import Tensor
+
+_SMALL_RATE = 10.0
+
+
+def _uniform(shape, generator, device) -> Tensor:
+    return creation.rand(shape, generator=generator, dtype=dtypes.float64, device=device)
+
+
+def _poisson_small(rate, generator) -> Tensor:
+    """Count exponential arrivals before ``rate`` (float64; exact for every rate)."""
+    count = creation.zeros(rate.shape, dtype=dtypes.float64, device=rate.device)
+    elapsed = -(-_uniform(rate.shape, generator, rate.device)).log1p()
+    while True:
+        inside = elapsed < rate
+        if not bool(inside.any()):
+            return count
+        count = count + inside.double()
+        step = -(-_uniform(rate.shape, generator, rate.device)).log1p()
+        elapsed = elapsed + where(inside, step, 0.0)
+
+
+def _poisson_ptrs(lam, generator) -> Tensor:
+    """Hörmann's PTRS rejection sampler for rates ``lam`` >= 10 (float64)."""
+    slam, loglam = lam.sqrt(), lam.log()
+    b = 0.931 + 2.53 * slam
+    a = -0.059 + 0.02483 * b
+    log_inv_alpha = (1.1239 + 1.1328 / (b - 3.4)).log()
+    vr = 0.9277 - 3.6224 / (b - 2)
+    result = creation.zeros(lam.shape, dtype=dtypes.float64, device=lam.device)
+    pending = creation.ones(lam.shape, dtype=dtypes.bool, device=lam.device)
+    while bool(pending.any()):
+        u = _uniform(lam.shape, generator, lam.device) - 0.5
+        v = _uniform(lam.shape, generator, lam.device)
+        us = 0.5 - u.abs()
+        k = ((2 * a / us + b) * u + lam + 0.43).floor()
+        quick = (us >= 0.07) & (v <= vr)
+        possible = (k >= 0) & ~((us < 0.013) & (v > us))
+        log_target = -lam + k * loglam - lgamma(k.clamp(min=0) + 1)
+        slow = possible & (v.log() + log_inv_alpha - (a / (us * us) + b).log() <= log_target)
+        accept = pending & (quick | slow)
+        result = where(accept, k, result)
+        pending = pending & ~accept
+    return result
+
+
+def poisson(input, generator=None) -> Tensor:
+    """Poisson samples with rates ``input`` (same shape, dtype and device). No gradient flows.
+
+    Example:
+        >>> minigrad.poisson(minigrad.tensor([0.5, 4.0, 300.0]))
+    """
+    if not input.is_floating_point():
+        raise RuntimeError(f"poisson: expected a floating point rate tensor, got {input.dtype}")
+    with grad_mode.no_grad():
+        rate = input.detach().double()
+        if bool((rate < 0).any()) or bool(rate.isnan().any()):
+            raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
+        large = rate >= _SMALL_RATE
+        out = _poisson_small(where(large, 0.0, rate), generator)
+        if bool(large.any()):
+            out = where(large, _poisson_ptrs(where(large, rate, _SMALL_RATE), generator), out)
+        return out.to(input.dtype)
+
+
+def binomial(count, prob, generator=None) -> Tensor:
+    """Binomial samples: successes in ``count`` trials of probability ``prob`` (elementwise,
+    broadcast; ``count``'s dtype). No gradient flows."""
+    if not count.is_floating_point() or not prob.is_floating_point():
+        raise RuntimeError(
+            f"binomial: count and prob must be floating point, got {count.dtype} and {prob.dtype}"
+        )
+    with grad_mode.no_grad():
+        n, p = count.detach().double(), prob.detach().double()
+        if bool(((p < 0) | (p > 1) | p.isnan()).any()):
+            raise RuntimeError("binomial: prob must be in [0, 1]")
+        if bool((n < 0).any()):
+            raise RuntimeError("binomial: count must be non-negative")
+        n, p = n.broadcast_to(_shape(n, p)), p.broadcast_to(_shape(n, p))
+        out = creation.zeros(n.shape, dtype=dtypes.float64, device=n.device)
+        trials = int(math.floor(n.max().item())) if n.numel() else 0
+        for trial in builtins.range(trials):
+            u = _uniform(n.shape, generator, n.device)
+            out = out + ((u < p) & (n > trial)).double()
+        return out.to(count.dtype)
+
+
+def _shape(a, b) -> tuple:
+    from ._surface import broadcast_shapes
+
+    return tuple(broadcast_shapes(a.shape, b.shape))

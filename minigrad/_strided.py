@@ -1,0 +1,351 @@
+"""Strides and storage: ``as_strided`` (and its in-place, scatter and copy forms),
+``empty_strided``, a minimal storage object (``Tensor.untyped_storage()``/``storage()``),
+``Tensor.set_``, ``resize``, ``new_empty_strided``, ``as_subclass`` and ``chalf``.
+
+minigrad's ``as_strided`` gathers elements of the input's contiguous memory by their flat
+positions (differentiable, overlapping windows sum their gradients as in PyTorch): its result
+is a copy, not a view sharing memory as PyTorch's is. It reads only the input's own elements,
+so the input must be contiguous; PyTorch programs that restride a transpose or reach outside
+the tensor into the rest of its base get a clear error.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np  # flat positions are computed on the host (shapes, not tensor data)
+
+from . import backend, dtypes
+from ._out import with_out
+from .autograd.graph import version_counter
+from .tensor import Tensor, _new
+
+# -- as_strided ----------------------------------------------------------------------------------
+
+
+def _check_geometry(op: str, size, stride, storage_offset) -> tuple:
+    size, stride = tuple(int(s) for s in size), tuple(int(s) for s in stride)
+    if len(size) != len(stride):
+        raise RuntimeError(
+            f"{op}: mismatch in length of strides and shape: size {list(size)} has "
+            f"{len(size)} dims, stride {list(stride)} has {len(stride)}"
+        )
+    if any(s < 0 for s in size) or any(s < 0 for s in stride):
+        raise RuntimeError(
+            f"{op}: sizes and strides must be non-negative, got size {list(size)} and stride "
+            f"{list(stride)}"
+        )
+    if storage_offset is not None and storage_offset < 0:
+        raise RuntimeError(f"{op}: Tensor: invalid storage offset {storage_offset}")
+    return size, stride
+
+
+def _flat_positions(op: str, input, size, stride, storage_offset) -> np.ndarray:
+    """The positions in ``input``'s flattened elements that the strided window reads."""
+    size, stride = _check_geometry(op, size, stride, storage_offset)
+    input._data.strides  # noqa: B018 - under vmap this raises NotImplementedError: no rule
+    if not input.is_contiguous():
+        raise NotImplementedError(
+            f"{op}: minigrad restrides only contiguous tensors (it gathers from the tensor's "
+            f"own elements); got one of shape {tuple(input.shape)} and stride {input.stride()}. "
+            "Call .contiguous() first"
+        )
+    own = input.storage_offset()
+    start = own if storage_offset is None else int(storage_offset)
+    positions = np.full(size, start - own, dtype=np.int64)
+    for dim, (n, step) in enumerate(zip(size, stride)):
+        shape = [1] * len(size)
+        shape[dim] = n
+        positions = positions + (np.arange(n, dtype=np.int64) * step).reshape(shape)
+    if positions.size and (positions.min() < 0 or positions.max() >= input.numel()):
+        need = start + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+        raise RuntimeError(
+            f"{op}: sizes {list(size)}, strides {list(stride)} and storage offset {start} reach "
+            f"elements [{start}, {need}) of the storage, outside the tensor's own elements "
+            f"[{own}, {own + input.numel()}) (minigrad reads only those)"
+        )
+    return positions
+
+
+def _index(input, positions: np.ndarray):
+    with backend.on(input.device):
+        return Tensor._make(input.device.xp.asarray(positions), input.device)
+
+
+def as_strided(input, size, stride, storage_offset=None) -> Tensor:
+    """The elements of contiguous ``input`` at flat positions ``storage_offset + Σ i_k·stride_k``
+    arranged in ``size`` (a copy; gradients of overlapping windows add up).
+
+    Example:
+        >>> minigrad.arange(6.0).as_strided((2, 3), (1, 2))
+        tensor([[0., 2., 4.],
+                [1., 3., 5.]])
+    """
+    positions = _flat_positions("as_strided", input, size, stride, storage_offset)
+    return input.reshape(-1)[_index(input, positions)]
+
+
+@with_out
+def as_strided_copy(input, size, stride, storage_offset=None) -> Tensor:
+    """:func:`as_strided` (already a copy here)."""
+    return as_strided(input, size, stride, storage_offset).clone()
+
+
+@with_out
+def as_strided_scatter(input, src, size, stride, storage_offset=None) -> Tensor:
+    """A copy of ``input`` with the strided window of :func:`as_strided` replaced by ``src``
+    (differentiable in both)."""
+    positions = _flat_positions("as_strided_scatter", input, size, stride, storage_offset)
+    if tuple(src.shape) != tuple(positions.shape):
+        raise RuntimeError(
+            "as_strided_scatter: expected src to have a size equal to the slice of self. src "
+            f"size = {list(src.shape)}, slice size = {list(positions.shape)}"
+        )
+    flat = input.reshape(-1)
+    index = _index(input, positions.reshape(-1))
+    return flat.scatter(0, index, src.reshape(-1).to(input.dtype)).reshape(input.shape)
+
+
+def as_strided_(input, size, stride, storage_offset=None) -> Tensor:
+    """Make ``input`` itself the strided window over its memory (shared, as PyTorch's), for
+    tensors outside autograd (no grad required)."""
+    if input.requires_grad:
+        raise RuntimeError(
+            "as_strided_: minigrad restrides in place only tensors that do not require grad; "
+            "use as_strided (out of place) in differentiable code"
+        )
+    positions = _flat_positions("as_strided_", input, size, stride, storage_offset)
+    size, stride = _check_geometry("as_strided_", size, stride, storage_offset)
+    data = input._data.reshape(-1)
+    start = int(positions.flat[0]) if positions.size else 0
+    item = data.itemsize
+    xp = input.device.xp
+    input._data = xp.lib.stride_tricks.as_strided(
+        data[start:], shape=size, strides=tuple(s * item for s in stride)
+    )
+    version_counter(input).value += 1
+    return input
+
+
+# -- strided allocation and storage --------------------------------------------------------------
+
+
+def strided_zeros(size, stride, dtype=None, device=None, op="empty_strided") -> Tensor:
+    """Zeros of ``size`` laid out with ``stride`` over a fresh buffer just large enough."""
+    size, stride = _check_geometry(op, size, stride, 0)
+    dev = backend.device(device) if device is not None else backend.get_default_device()
+    dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    count = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    with backend.on(dev):
+        buffer = dev.xp.zeros(max(count, 1), dtype=dtype.numpy)
+        item = buffer.itemsize
+        array = dev.xp.lib.stride_tricks.as_strided(
+            buffer, shape=size, strides=tuple(s * item for s in stride)
+        )
+    return Tensor._make(array, dev)
+
+
+def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False):
+    """:func:`minigrad.empty_strided` with this tensor's dtype and device unless given."""
+    out = strided_zeros(size, stride, dtype or self.dtype, device or self.device)
+    return out.requires_grad_(requires_grad)
+
+
+def _root_array(tensor):
+    """The array of the tensor that owns ``tensor``'s memory (its base, or itself)."""
+    root = tensor._base if tensor._base is not None else tensor
+    data = root._data
+    if not data.flags.c_contiguous:
+        raise NotImplementedError(
+            "storage: this tensor's memory is a strided window of an array minigrad did not "
+            "allocate; its storage cannot be described. Call .contiguous() first"
+        )
+    return data
+
+
+class UntypedStorage:
+    """The bytes of a tensor's memory (``Tensor.untyped_storage()``): its size, address and
+    device, byte reads, and tensors over it with ``Tensor.set_``. Shares memory with the
+    tensor."""
+
+    def __init__(self, array, device):
+        self._array, self.device = array, device
+
+    def nbytes(self) -> int:
+        return int(self._array.nbytes)
+
+    def size(self) -> int:
+        return self.nbytes()
+
+    __len__ = size
+
+    def element_size(self) -> int:
+        return 1
+
+    def data_ptr(self) -> int:
+        data = self._array
+        return data.ctypes.data if isinstance(data, np.ndarray) else int(data.data.ptr)
+
+    def _host(self, array):
+        return self.device.backend.to_host(array)
+
+    def _bytes(self):
+        return self._array.reshape(-1).view(np.uint8)
+
+    def __getitem__(self, index):
+        values = self._bytes()[index]
+        return int(values) if np.ndim(values) == 0 else self._host(values).tolist()
+
+    def tolist(self) -> list:
+        return self._host(self._bytes()).tolist()
+
+    def is_shared(self) -> bool:
+        return False
+
+    def is_pinned(self) -> bool:
+        return False
+
+    def __repr__(self) -> str:
+        return f"minigrad.UntypedStorage of {self.nbytes()} bytes on {self.device}"
+
+
+class TypedStorage(UntypedStorage):
+    """Deprecated in PyTorch (``Tensor.storage()``): the storage counted in elements of the
+    tensor's dtype."""
+
+    @property
+    def dtype(self):
+        return dtypes.from_numpy(self._array.dtype)
+
+    def size(self) -> int:
+        return int(self._array.size)
+
+    __len__ = size
+
+    def element_size(self) -> int:
+        return int(self._array.itemsize)
+
+    def __getitem__(self, index):
+        values = self._array.reshape(-1)[index]
+        return values.item() if np.ndim(values) == 0 else self._host(values).tolist()
+
+    def tolist(self) -> list:
+        return self._host(self._array.reshape(-1)).tolist()
+
+    def untyped(self) -> UntypedStorage:
+        return UntypedStorage(self._array, self.device)
+
+
+def untyped_storage(self) -> UntypedStorage:
+    """This tensor's memory as bytes (shared)."""
+    return UntypedStorage(_root_array(self), self.device)
+
+
+def storage(self) -> TypedStorage:
+    """Deprecated: this tensor's memory in elements of its dtype (shared)."""
+    warnings.warn(
+        "TypedStorage is deprecated. It will be removed in the future and UntypedStorage will "
+        "be the only storage class. Use tensor.untyped_storage() instead of tensor.storage()",
+        UserWarning,
+        2,
+    )
+    return TypedStorage(_root_array(self), self.device)
+
+
+def set_(self, source=None, storage_offset=0, size=None, stride=None):
+    """Make this tensor use ``source``'s memory: another tensor's (same shape, shared), a
+    storage's (viewed with ``size``/``stride`` from ``storage_offset`` elements), or, with no
+    source, an empty one."""
+    if self.requires_grad and self.grad_fn is None:
+        raise RuntimeError(
+            "set_: a leaf Variable that requires grad is being used in an in-place operation."
+        )
+    if source is None:
+        array = self.device.xp.zeros((0,), dtype=self._data.dtype)
+    elif isinstance(source, Tensor):
+        if size is not None:
+            return set_(self, source.untyped_storage(), storage_offset, size, stride)
+        if source.dtype is not self.dtype:
+            raise RuntimeError(
+                f"set_: could not set a tensor of type {self.dtype.name} to a tensor of type "
+                f"{source.dtype.name}"
+            )
+        array, self.device = source._data, source.device
+    elif isinstance(source, UntypedStorage):
+        flat = source._array.reshape(-1).view(self._data.dtype)
+        size = (flat.size - storage_offset,) if size is None else tuple(size)
+        if stride is None:
+            stride = tuple(int(math.prod(size[k + 1 :])) for k in range(len(size)))
+        array = _window(flat, size, stride, storage_offset, source.device.xp)
+        self.device = source.device
+    else:
+        raise TypeError(f"set_(): expected a Tensor or a storage, got {type(source).__name__}")
+    self._data = array
+    version_counter(self).value += 1
+    return self
+
+
+def _window(flat, size, stride, offset, xp):
+    """A strided window over a flat array, bounds checked as PyTorch's ``setStorage``."""
+    size, stride = _check_geometry("set_", size, stride, offset)
+    need = 0 if 0 in size else offset + 1 + sum((n - 1) * s for n, s in zip(size, stride))
+    if need > flat.size:
+        raise RuntimeError(
+            f"set_: sizes {list(size)}, strides {list(stride)} and storage offset {offset} "
+            f"need a storage of {need} elements, but it has {flat.size}"
+        )
+    item = flat.itemsize
+    return xp.lib.stride_tricks.as_strided(
+        flat[offset:], shape=size, strides=tuple(s * item for s in stride)
+    )
+
+
+def resize(self, *sizes):
+    """Deprecated in PyTorch: a copy of this tensor resized (see :meth:`Tensor.resize_`)."""
+    warnings.warn("non-inplace resize is deprecated", UserWarning, 2)
+    return self.detach().clone().resize_(*sizes)
+
+
+def resize_as(self, other):
+    """Deprecated in PyTorch: a copy of this tensor resized to ``other``'s shape."""
+    warnings.warn("non-inplace resize_as is deprecated", UserWarning, 2)
+    return self.detach().clone().resize_(other.shape)
+
+
+def chalf(self, memory_format=None):
+    """Refused: minigrad has no complex32 dtype."""
+    raise NotImplementedError(
+        "chalf: minigrad has no complex32 (chalf) dtype; use cfloat() for complex64"
+    )
+
+
+def as_subclass(self, cls):
+    """This tensor as an instance of the Tensor subclass ``cls``: shares its memory and stays
+    in the autograd graph (an alias)."""
+    if not (isinstance(cls, type) and issubclass(cls, Tensor)):
+        raise TypeError(f"as_subclass: cls must be a subclass of Tensor, got {cls!r}")
+    alias = self.view(self.shape) if self.requires_grad else self.detach()
+    out = _new(cls)
+    for slot in Tensor.__slots__:
+        if slot != "__weakref__":
+            object.__setattr__(out, slot, object.__getattribute__(alias, slot))
+    return out
+
+
+def install() -> None:
+    """Attach the methods above to :class:`Tensor`."""
+    for name in (
+        "as_strided",
+        "as_strided_",
+        "as_strided_scatter",
+        "new_empty_strided",
+        "untyped_storage",
+        "storage",
+        "set_",
+        "resize",
+        "resize_as",
+        "chalf",
+        "as_subclass",
+    ):
+        setattr(Tensor, name, globals()[name])
