@@ -8,9 +8,8 @@ without a device type mean CUDA, as PyTorch's.
 
 from __future__ import annotations
 
-import warnings
-
 from . import dtypes
+from ._warnings import warn_user
 from .amp import autocast_mode as _mode
 
 __all__ = [
@@ -33,9 +32,7 @@ __all__ = [
 
 
 def _deprecated(old: str, new: str) -> None:
-    warnings.warn(
-        f"torch.{old} is deprecated. Please use torch.{new} instead.", DeprecationWarning, 2
-    )
+    warn_user(f"torch.{old} is deprecated. Please use torch.{new} instead.", DeprecationWarning)
 
 
 def _device_type(device_type) -> str:

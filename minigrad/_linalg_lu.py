@@ -10,10 +10,10 @@ Example:
 
 from __future__ import annotations
 
-import warnings
 from collections import namedtuple
 
 from . import _linalg_ex as _ex
+from ._warnings import warn_user
 from .creation import arange
 from .dtypes import int32
 from .ops.base import constant
@@ -198,11 +198,10 @@ def lu_solve_legacy(b, LU_data, LU_pivots):  # noqa: N803
 def lu_legacy(A, pivot=True, get_infos=False):  # noqa: N803
     """``torch.lu``: ``(LU, pivots)`` of :func:`lu_factor_ex` (``(LU, pivots, info)`` with
     ``get_infos``); deprecated in PyTorch, which warns as this does."""
-    warnings.warn(
+    warn_user(
         "torch.lu is deprecated in favor of torch.linalg.lu_factor / torch.linalg.lu_factor_ex "
         "and will be removed in a future PyTorch release.",
         UserWarning,
-        stacklevel=2,
     )
     _check_lu_input(A, "torch.lu", pivot)
     lu_data, pivots, info = lu_factor_ex(A)

@@ -9,7 +9,7 @@ methods.
 
 from __future__ import annotations
 
-import warnings
+from ._warnings import warn_user
 
 
 def lu(A, pivot=True, get_infos=False):  # noqa: N803 - PyTorch's argument name
@@ -64,11 +64,10 @@ def vander(x, N=None, increasing=False):  # noqa: N803
 
 
 def _deprecated_norm(name: str, replacement: str):
-    warnings.warn(
+    warn_user(
         f"{name} is deprecated and it is just left for JIT compatibility. It will be removed in "
         f"a future PyTorch release. Please use {replacement} instead",
         UserWarning,
-        stacklevel=3,
     )
 
 

@@ -12,12 +12,12 @@ the tensor into the rest of its base get a clear error.
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np  # flat positions are computed on the host (shapes, not tensor data)
 
 from . import backend, dtypes
 from ._out import with_out
+from ._warnings import warn_user
 from .autograd.graph import version_counter
 from .tensor import Tensor, _new
 
@@ -244,11 +244,10 @@ def untyped_storage(self) -> UntypedStorage:
 
 def storage(self) -> TypedStorage:
     """Deprecated: this tensor's memory in elements of its dtype (shared)."""
-    warnings.warn(
+    warn_user(
         "TypedStorage is deprecated. It will be removed in the future and UntypedStorage will "
         "be the only storage class. Use tensor.untyped_storage() instead of tensor.storage()",
         UserWarning,
-        2,
     )
     return TypedStorage(_root_array(self), self.device)
 
@@ -303,13 +302,13 @@ def _window(flat, size, stride, offset, xp):
 
 def resize(self, *sizes):
     """Deprecated in PyTorch: a copy of this tensor resized (see :meth:`Tensor.resize_`)."""
-    warnings.warn("non-inplace resize is deprecated", UserWarning, 2)
+    warn_user("non-inplace resize is deprecated", UserWarning)
     return self.detach().clone().resize_(*sizes)
 
 
 def resize_as(self, other):
     """Deprecated in PyTorch: a copy of this tensor resized to ``other``'s shape."""
-    warnings.warn("non-inplace resize_as is deprecated", UserWarning, 2)
+    warn_user("non-inplace resize_as is deprecated", UserWarning)
     return self.detach().clone().resize_(other.shape)
 
 

@@ -7,12 +7,12 @@ lives in :mod:`minigrad._sampling`."""
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np  # frombuffer reads host memory
 
 from . import _legacy, backend, creation, dtypes
 from ._out import with_out
+from ._warnings import warn_user
 from .autograd import anomaly
 from .ops import where
 from .ops._size import Size
@@ -124,11 +124,10 @@ def set_flush_denormal(mode: bool) -> bool:
 def set_default_tensor_type(t) -> None:
     """Deprecated: the default dtype from a floating legacy type (``minigrad.DoubleTensor``)
     or its name (``"torch.FloatTensor"``); use :func:`set_default_dtype`."""
-    warnings.warn(
+    warn_user(
         "torch.set_default_tensor_type() is deprecated as of PyTorch 2.1, please use "
         "torch.set_default_dtype() and torch.set_default_device() as alternatives.",
         UserWarning,
-        2,
     )
     if isinstance(t, str):
         dtype = dtypes.from_legacy_type_name(t)
@@ -194,12 +193,11 @@ def broadcast_shapes(*shapes) -> Size:
 def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Deprecated: values from ``start`` to ``end`` *inclusive* by ``step``, in the default
     floating dtype; use :func:`arange` (which stops before ``end``)."""
-    warnings.warn(
+    warn_user(
         "torch.range is deprecated and will be removed in a future release because its "
         "behavior is inconsistent with Python's range builtin. Instead, use torch.arange, "
         "which produces values in [start, end).",
         UserWarning,
-        3,  # the caller of the out= wrapper
     )
     if end is None:
         start, end = 0, start
@@ -262,9 +260,7 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False) -> Ten
         )
     array = np.frombuffer(view, dtype=dtype.numpy, count=count, offset=offset)
     if not array.flags.writeable:
-        warnings.warn(
-            "frombuffer: the buffer is not writable; the tensor reads it only", stacklevel=2
-        )
+        warn_user("frombuffer: the buffer is not writable; the tensor reads it only")
     return Tensor._make(array, backend.CPU).requires_grad_(requires_grad)
 
 

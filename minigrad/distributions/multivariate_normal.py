@@ -9,6 +9,7 @@ from .. import creation, linalg
 from ..ops import broadcast_tensors
 from . import constraints
 from .distribution import Distribution
+from .utils import one_matrix
 
 
 class MultivariateNormal(Distribution):
@@ -28,15 +29,9 @@ class MultivariateNormal(Distribution):
         self, loc, covariance_matrix=None, precision_matrix=None, scale_tril=None,
         validate_args=None,
     ):  # fmt: skip
-        given = [m for m in (covariance_matrix, precision_matrix, scale_tril) if m is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be "
-                "specified."
-            )
+        matrix = one_matrix(covariance_matrix, precision_matrix, scale_tril)
         if loc.ndim < 1:
             raise ValueError("loc must be at least one-dimensional.")
-        matrix = given[0]
         if matrix.ndim < 2:
             raise ValueError(
                 "scale_tril, covariance_matrix or precision_matrix must be at least "

@@ -71,3 +71,14 @@ class lazy_property:  # noqa: N801 - torch.distributions.utils.lazy_property
         value = self.wrapped(instance)
         instance.__dict__[self.wrapped.__name__] = value
         return value
+
+
+def one_matrix(covariance_matrix, precision_matrix, scale_tril):
+    """The one of the three parametrizations of a positive-definite matrix that was given
+    (MultivariateNormal, Wishart): ``ValueError`` unless exactly one was."""
+    given = [m for m in (covariance_matrix, precision_matrix, scale_tril) if m is not None]
+    if len(given) != 1:
+        raise ValueError(
+            "Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified."
+        )
+    return given[0]

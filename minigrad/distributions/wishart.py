@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 from .. import creation, linalg, ops
 from .._typeinfo import finfo
+from .._warnings import warn_user
 from ..ops import broadcast_tensors
 from . import constraints
 from .chi2 import Chi2
 from .exp_family import ExponentialFamily
-from .utils import lazy_property
+from .utils import lazy_property, one_matrix
 
 _LOG_2 = math.log(2)
 
@@ -46,13 +46,7 @@ class Wishart(ExponentialFamily):
         self, df, covariance_matrix=None, precision_matrix=None, scale_tril=None,
         validate_args=None,
     ):  # fmt: skip
-        given = [m for m in (covariance_matrix, precision_matrix, scale_tril) if m is not None]
-        if len(given) != 1:
-            raise ValueError(
-                "Exactly one of covariance_matrix or precision_matrix or scale_tril may be "
-                "specified."
-            )
-        param = given[0]
+        param = one_matrix(covariance_matrix, precision_matrix, scale_tril)
         if param.dim() < 2:
             raise ValueError(
                 "scale_tril must be at least two-dimensional, with optional leading batch "
@@ -68,10 +62,9 @@ class Wishart(ExponentialFamily):
         if bool((self.df <= p - 1).any()):
             raise ValueError(f"Value of df={df} expected to be greater than ndim - 1 = {p - 1}.")
         if bool((self.df < p).any()):
-            warnings.warn(
+            warn_user(
                 "Low df values detected. Singular samples are highly likely to occur for "
                 "ndim - 1 < df < ndim.",
-                stacklevel=2,
             )
         matrix_shape = batch_shape + (p, p)
         if scale_tril is not None:
@@ -165,7 +158,7 @@ class Wishart(ExponentialFamily):
         sample = self._bartlett(sample_shape)
         singular = ~self.support.check(sample.detach())
         if bool(singular.any()):
-            warnings.warn("Singular sample detected.", stacklevel=2)
+            warn_user("Singular sample detected.")
             for _ in range(tries):
                 fresh = self._bartlett(sample_shape)
                 sample = ops.where(singular.unsqueeze(-1).unsqueeze(-1), fresh, sample)

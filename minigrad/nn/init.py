@@ -8,9 +8,9 @@ the tensor's device, so ``minigrad.manual_seed`` makes them reproducible.
 from __future__ import annotations
 
 import math
-import warnings
 
 from .. import backend
+from .._warnings import warn_user
 from ..autograd.grad_mode import no_grad
 from ..creation import randperm
 from ..tensor import Tensor
@@ -303,10 +303,9 @@ def _deprecated_alias(name: str):
     inplace = globals()[name + "_"]
 
     def alias(*args, **kwargs):
-        warnings.warn(
+        warn_user(
             f"`nn.init.{name}` is now deprecated in favor of `nn.init.{name}_`.",
             FutureWarning,
-            stacklevel=2,
         )
         return inplace(*args, **kwargs)
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import operator
-import warnings
 from collections import OrderedDict
 from collections.abc import Iterable, Iterator, Mapping
 
+from ..._warnings import warn_user
 from ...tensor import Tensor
 from ..parameter import Parameter
 from .module import Module, _addindent
@@ -356,10 +356,9 @@ class Container(Module):
 
     def __init__(self, **kwargs):
         super().__init__()
-        warnings.warn(
+        warn_user(
             "nn.Container is deprecated. All of it's functionality is now implemented in "
             "nn.Module. Subclass that instead.",
-            stacklevel=2,
         )
         for name, module in kwargs.items():
             self.add_module(name, module)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 from ... import backend
 from ..._sparse_coo import SparseCOO
+from ..._warnings import warn_user
 from ...autograd.graph import version_counter
 from ...creation import tensor
 from ...tensor import Tensor
@@ -145,10 +145,9 @@ def clip_grad_value_(parameters, clip_value: float, foreach=None) -> None:
 
 def clip_grad_norm(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
     """Deprecated: :func:`clip_grad_norm_` (warns first, as PyTorch)."""
-    warnings.warn(
+    warn_user(
         "`torch.nn.utils.clip_grad_norm` is now deprecated in favor of "
         "`torch.nn.utils.clip_grad_norm_`.",
         FutureWarning,
-        stacklevel=2,
     )
     return clip_grad_norm_(parameters, max_norm, norm_type, error_if_nonfinite, foreach)
