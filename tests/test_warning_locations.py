@@ -48,3 +48,16 @@ def test_messages_are_pytorchs_where_programs_filter_on_them():
             warnings.simplefilter("always")
             theirs()
         assert str(a[0].message).replace("minigrad", "torch") == str(b[0].message)
+
+
+def test_every_warning_of_the_package_goes_through_warn_user():
+    """A hand-counted ``stacklevel`` breaks when a decorator or helper adds a frame."""
+    from pathlib import Path
+
+    package = Path(minigrad.__file__).parent
+    offenders = [
+        str(path.relative_to(package))
+        for path in package.rglob("*.py")
+        if path.name != "_warnings.py" and "warnings.warn(" in path.read_text()
+    ]
+    assert not offenders, f"use minigrad._warnings.warn_user in {offenders}"
