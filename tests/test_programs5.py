@@ -1,0 +1,221 @@
+"""More PyTorch programs, run unchanged with ``torch`` bound to minigrad, and where they draw
+their weights and data with NumPy (``tests/programs/numpy_init.py``) also run with PyTorch
+itself, so that the two runs are compared number by number."""
+
+import contextlib
+import importlib
+import sys
+from pathlib import Path
+
+import pytest
+
+import minigrad
+
+PROGRAMS = Path(__file__).parent / "programs"
+HELPERS = ("numpy_init",)
+
+
+def _load(name, context):
+    for module in (name, *HELPERS):
+        sys.modules.pop(module, None)
+    with context:
+        module = importlib.import_module(name)
+    for helper in HELPERS:
+        sys.modules.pop(helper, None)
+    return module
+
+
+@contextlib.contextmanager
+def _pytorch_on_one_thread():
+    """PyTorch's own threads fight over the test machine's few cores (a tiny program then takes
+    seconds): run it on one, as minigrad runs, and put the setting back."""
+    torch = pytest.importorskip("torch")
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+@pytest.fixture
+def programs(monkeypatch, capsys):
+    """``programs(name)`` runs a program with minigrad as ``torch``;
+    ``programs(name, torch=True)`` runs it with PyTorch (skipped where it is not installed)."""
+    monkeypatch.syspath_prepend(str(PROGRAMS))
+
+    def load(name, torch=False):
+        if torch:
+            return _load(name, _pytorch_on_one_thread())
+        return _load(name, minigrad.as_torch.imports())
+
+    return load
+
+
+def _flat(values):
+    if isinstance(values, (list, tuple)):
+        return [x for v in values for x in _flat(v)]
+    return [values]
+
+
+def close(a, b, rtol=1e-4, atol=1e-5):
+    """Two lists (or nested lists and tuples) of floats agree elementwise."""
+    return _flat(a) == pytest.approx(_flat(b), rel=rtol, abs=atol)
+
+
+def test_lr_schedules_equal_pytorchs(programs, capsys):
+    ours = programs("lr_schedules")  # SequentialLR, OneCycleLR, CyclicLR, SGDR, ChainedScheduler
+    theirs = programs("lr_schedules", torch=True)
+    assert set(ours.schedules) == set(theirs.schedules)
+    for name, (lrs, momenta) in theirs.schedules.items():
+        assert close(ours.schedules[name][0], lrs, 1e-6, 1e-9), name
+        assert close(ours.schedules[name][1], momenta, 1e-6, 1e-9), name
+    assert close(ours.losses, theirs.losses, 1e-3)
+    assert ours.losses[-1] < 0.5 * ours.losses[0] and ours.final_lr == 0.0
+
+
+def test_uncertainty_regression(programs):
+    ours = programs("uncertainty_regression")  # GaussianNLLLoss, PoissonNLLLoss, HuberLoss
+    theirs = programs("uncertainty_regression", torch=True)
+    assert close(ours.nll_losses, theirs.nll_losses, 3e-3, 1e-4)
+    assert close(ours.poisson_losses, theirs.poisson_losses, 1e-4)
+    assert close(list(ours.slopes.values()), list(theirs.slopes.values()), 1e-3)
+    assert max(ours.formula_gaps) < 1e-5
+    assert ours.std_left < ours.std_right  # it learned that the noise grows to the right
+
+
+def test_c3d_video(programs):
+    ours = programs("c3d_video")  # Conv3d, BatchNorm3d, MaxPool3d, AdaptiveAvgPool3d
+    theirs = programs("c3d_video", torch=True)
+    assert ours.shape_after_first_pool == (2, 8, 6, 5, 5)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4)
+    assert close(ours.running_var.tolist(), theirs.running_var.tolist(), 1e-3)
+    assert ours.accuracy == pytest.approx(theirs.accuracy) and ours.accuracy > 0.8
+
+
+def test_super_resolution_espcn(programs):
+    ours = programs("super_resolution")  # PixelShuffle, PixelUnshuffle, interpolate
+    theirs = programs("super_resolution", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3)
+    assert ours.psnr_model > ours.psnr_nearest + 2  # learned detail beyond nearest upsampling
+    assert close(
+        [ours.psnr_nearest, ours.psnr_bilinear], [theirs.psnr_nearest, theirs.psnr_bilinear]
+    )
+    assert ours.roundtrip_gap == 0.0 and tuple(ours.unshuffled.shape) == (24, 9, 6, 6)
+
+
+def test_packed_bidirectional_gru(programs):
+    ours = programs("packed_gru")  # pack_padded_sequence(enforce_sorted=False), pad_packed_sequence
+    theirs = programs("packed_gru", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4)
+    assert close(ours.grad_norms, theirs.grad_norms, 1e-3, 1e-4)
+    assert ours.accuracy > 0.9 and ours.padding_gap < 1e-5 and ours.padded_outputs_zero
+    assert ours.embedding_pad_grad == 0.0  # padding_idx gets no gradient
+    assert ours.output_lengths.tolist() == theirs.output_lengths.tolist()
+
+
+def test_segnet_max_unpool(programs):
+    ours = programs("segnet")  # MaxPool2d(return_indices=True), MaxUnpool2d(output_size=)
+    theirs = programs("segnet", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4)
+    assert ours.miou > 0.7 and abs(ours.miou - theirs.miou) < 0.01
+    assert ours.unpool_ok and theirs.unpool_ok
+
+
+def test_pointer_network(programs):
+    ours = programs("pointer_network")  # LSTMCell decoder, masked_fill(-inf), index writes
+    theirs = programs("pointer_network", torch=True)
+    assert close(ours.losses, theirs.losses, 2e-3, 1e-4)
+    assert ours.is_permutation and ours.position_accuracy > 0.8
+
+
+def test_multilabel_classification(programs):
+    ours = programs("multilabel")  # pos_weight, MultiLabelSoftMarginLoss, MultiLabelMarginLoss
+    theirs = programs("multilabel", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-4)
+    assert max(ours.margin_gaps) < 1e-6
+    assert close(
+        [ours.micro_f1, ours.macro_f1, ours.hinge_value],
+        [theirs.micro_f1, theirs.macro_f1, theirs.hinge_value],
+        1e-4,
+    )
+    assert ours.micro_f1 > 0.7
+
+
+def test_mobilenet_v3_blocks(programs, capsys):
+    ours = programs("mobilenetv3")  # Hardswish, Hardsigmoid, depthwise conv, RMSprop, momentum=None
+    assert (
+        "MobileNetV3Tiny: 14739 parameters, _make_divisible(20, 8) = 24" in capsys.readouterr().out
+    )
+    theirs = programs("mobilenetv3", torch=True)
+    assert close(ours.losses, theirs.losses, 2e-3, 1e-4)
+    assert ours.accuracy > 0.9 and max(ours.activation_gaps.values()) < 1e-5
+
+
+def test_deepsurv_cox_loss(programs):
+    ours = programs("deepsurv")  # logcumsumexp, argsort(descending=True), SELU, AlphaDropout
+    theirs = programs("deepsurv", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-4)
+    assert ours.formula_gap < 1e-4 and ours.c_index > 0.7
+    assert ours.c_index == pytest.approx(theirs.c_index, abs=1e-3)
+
+
+def test_factorization_machine(programs):
+    ours = programs("factorization_machine")  # embedding offsets buffer, combinations, triu_indices
+    theirs = programs("factorization_machine", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4)
+    assert ours.fm_gap < 1e-5 and ours.test_auc > 0.7 and len(ours.pairs) == 6
+
+
+def test_temperature_scaling(programs):
+    ours = programs("temperature_scaling")  # LBFGS strong_wolfe closure, bucketize, histc
+    theirs = programs("temperature_scaling", torch=True)
+    assert ours.temperature == pytest.approx(theirs.temperature, rel=1e-3)
+    assert (
+        ours.temperature > 1
+        and ours.nll_after < ours.nll_before
+        and ours.ece_after < ours.ece_before
+    )
+    assert ours.accuracy_kept
+    assert ours.counts_before.tolist() == theirs.counts_before.tolist()
+    assert ours.counts_before.sum().item() == 256
+
+
+def test_beam_search(programs):
+    ours = programs("beam_search")  # topk over flattened beams, index_select on hidden, gather
+    theirs = programs("beam_search", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4)
+    assert ours.best == theirs.best == ours.exhaustive_best
+    assert ours.score_gap < 1e-4
+
+
+def test_mixup_and_cutmix(programs):
+    ours = programs("mixup_cutmix")  # mixed inputs, box paste by slicing, soft-target cross_entropy
+    theirs = programs("mixup_cutmix", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4)
+    assert max(ours.soft_gaps) < 1e-5 and ours.accuracy > 0.9
+
+
+def test_elastic_weight_consolidation(programs):
+    ours = programs("ewc")  # per-sample autograd.grad, Fisher diagonal, deepcopy
+    theirs = programs("ewc", torch=True)
+    assert ours.fisher_total == pytest.approx(theirs.fisher_total, rel=1e-3)
+    assert close(list(ours.results.values()), list(theirs.results.values()), 0, 0.02)
+    (plain_a, plain_b), (ewc_a, ewc_b) = ours.results["plain"], ours.results["ewc"]
+    assert ewc_a > plain_a + 0.05 and ewc_b > 0.8 and plain_b > 0.95  # keeps A, still learns B
+
+
+def test_prototypical_networks(programs):
+    ours = programs("prototypical")  # cdist, episodes, gather over log_softmax
+    theirs = programs("prototypical", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4)
+    assert max(ours.dist_gaps) < 1e-3 and ours.test_accuracy > 0.7
+
+
+def test_data_pipeline(programs):
+    ours = programs("data_pipeline")  # Sampler, BatchSampler, WeightedRandomSampler, collate_fn
+    assert len(ours.loader) == 12 and ours.concat_ok
+    assert ours.positive_rate < 0.15 and 0.35 < ours.balanced_rate < 0.65
+    assert sum(ours.losses[-6:]) < sum(ours.losses[:6]) and ours.balanced_accuracy > 0.6
+    assert ours.stream_values == [[3, 4, 5], [6, 7, 8], [9, 10]]
+    assert sum(ours.padding_fraction) / len(ours.padding_fraction) < 0.4  # buckets pad little
