@@ -159,6 +159,7 @@ from .ops import (
     std,
     sub,
     sum,
+    swapaxes,
     tan,
     tanh,
     tile,
@@ -347,7 +348,7 @@ from .ops.trig import (  # noqa: E402
 
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
-swapaxes = swapdims = transpose
+swapdims = transpose
 true_divide = div
 
 

@@ -386,16 +386,19 @@ class Tensor(InPlaceMethods):
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
         return self._new_filled((size,), fill_value, dtype, device, requires_grad, "new_full")
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        """Zeros of ``size`` (``new_zeros(2, 3)`` or ``new_zeros((2, 3))``), this tensor's
-        dtype and device unless given."""
-        return self._new_filled(size, 0, dtype, device, requires_grad, "new_zeros")
+    def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` (``new_zeros(2, 3)``, ``new_zeros((2, 3))`` or
+        ``new_zeros(size=(2, 3))``), this tensor's dtype and device unless given."""
+        sizes = _ops.sized_by_keyword(sizes, size, "new_zeros", "size")
+        return self._new_filled(sizes, 0, dtype, device, requires_grad, "new_zeros")
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self._new_filled(size, 1, dtype, device, requires_grad, "new_ones")
+    def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        sizes = _ops.sized_by_keyword(sizes, size, "new_ones", "size")
+        return self._new_filled(sizes, 1, dtype, device, requires_grad, "new_ones")
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self._new_filled(size, 0, dtype, device, requires_grad, "new_empty")
+    def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        sizes = _ops.sized_by_keyword(sizes, size, "new_empty", "size")
+        return self._new_filled(sizes, 0, dtype, device, requires_grad, "new_empty")
 
     def _new_filled(self, size, fill_value, dtype, device, requires_grad, op) -> Tensor:
         dev = backend.device(device) if device is not None else self.device
@@ -684,7 +687,7 @@ class Tensor(InPlaceMethods):
 
     # -- shape and indexing ---------------------------------------------------------------------
     reshape, view, permute, expand = _ops.reshape, _ops.view, _ops.permute, _ops.expand
-    transpose, swapaxes, movedim = _ops.transpose, _ops.transpose, _ops.movedim
+    transpose, swapaxes, movedim = _ops.transpose, _ops.swapaxes, _ops.movedim
     squeeze, unsqueeze, flatten, unflatten = (
         _ops.squeeze,
         _ops.unsqueeze,

@@ -219,3 +219,68 @@ def test_data_pipeline(programs):
     assert sum(ours.losses[-6:]) < sum(ours.losses[:6]) and ours.balanced_accuracy > 0.6
     assert ours.stream_values == [[3, 4, 5], [6, 7, 8], [9, 10]]
     assert sum(ours.padding_fraction) / len(ours.padding_fraction) < 0.4  # buckets pad little
+
+
+def test_trpo_natural_gradient_step(programs):
+    ours = programs("trpo")  # Fisher-vector products by double backward, conjugate gradient
+    theirs = programs("trpo", torch=True)
+    assert close(ours.rewards, theirs.rewards, 1e-3, 1e-4) and close(
+        ours.kls, theirs.kls, 1e-2, 1e-5
+    )
+    assert all(0 < kl <= 0.015 for kl in ours.kls)  # every step stayed in the trust region
+    assert sum(ours.rewards[-4:]) > sum(ours.rewards[:4]) and ours.num_params == 131
+
+
+def test_straight_through_estimators(programs):
+    ours = programs(
+        "straight_through"
+    )  # custom Function, once_differentiable, mark_non_differentiable
+    theirs = programs("straight_through", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4) and ours.accuracy > 0.9
+    assert ours.binary_weights == [-1.0, 1.0]
+    assert ours.ste_grad == theirs.ste_grad == [0.0, 2.0, 3.0, 0.0]
+    assert ours.quantize_grad == [1.0] * 4 and close(ours.quantized_values, theirs.quantized_values)
+    assert ours.sort_grad == theirs.sort_grad == [[30.0, 10.0, 20.0]]
+    assert ours.indices_requires_grad is False
+
+
+def test_conv1d_autoencoder_windows(programs, capsys):
+    ours = programs("conv1d_autoencoder")  # Tensor.unfold, pad modes, ConvTranspose1d, Unflatten
+    assert "1200 samples -> windows (147, 32)" in capsys.readouterr().out
+    theirs = programs("conv1d_autoencoder", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4)
+    assert ours.pads == theirs.pads and ours.most_anomalous == ours.spike_window
+
+
+def test_gnn_with_scatter_ops(programs):
+    ours = programs("gnn_scatter")  # scatter_add_, scatter_reduce(amax), index_add_, bincount
+    theirs = programs("gnn_scatter", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4) and ours.accuracy == 1.0
+    assert ours.dense_gap < 1e-5 and ours.scatter_grad_gap < 1e-4
+
+
+@pytest.mark.filterwarnings("ignore:enable_nested_tensor:UserWarning")  # PyTorch's run
+@pytest.mark.filterwarnings("ignore:Support for mismatched key_padding_mask:UserWarning")
+def test_encoder_decoder_transformer(programs):
+    ours = programs("transformer_copy")  # nn.Transformer, masks, generate_square_subsequent_mask
+    theirs = programs("transformer_copy", torch=True)
+    assert close(ours.losses, theirs.losses, 2e-3, 1e-4)
+    assert ours.losses[-1] < 0.5 * ours.losses[0]
+    assert ours.decoded.tolist() == theirs.decoded.tolist() and ours.exact >= 6
+
+
+def test_masked_autoencoder(programs):
+    ours = programs("mae")  # reshape(shape=...), unfold/fold, argsort masking, gather
+    theirs = programs("mae", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4) and ours.losses[-1] < ours.losses[0]
+    assert ours.fold_gap == ours.einsum_gap == ours.unpatchify_gap == 0.0
+    assert ours.counts[0, 0].tolist() == theirs.counts[0, 0].tolist()
+    assert int(ours.mask.sum()) == 32 * 12
+
+
+def test_swav_sinkhorn(programs):
+    ours = programs("sinkhorn_swav")  # in-place Q /= ..., logsumexp Sinkhorn, weight renorm
+    theirs = programs("sinkhorn_swav", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4)
+    assert max(ours.marginal_gaps) < 1e-5 and max(ours.log_domain_gaps) < 1e-5
+    assert ours.purity > 0.9 and close(ours.prototype_norms.tolist(), [1.0] * 6, 0, 0.05)

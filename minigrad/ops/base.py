@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 
 from .. import dtypes
 from ..autograd import anomaly, forward_ad, grad_mode, graph
@@ -36,13 +37,18 @@ def on_input_device(fn):
     ``xp`` on a tensor's arrays outside an :class:`Op` (CuPy runs kernels on the current
     device, so on ``cuda:1`` they would otherwise run on ``cuda:0``)."""
 
+    first = next(iter(inspect.signature(fn).parameters))  # also passed by name: log_probs=, A=
+
     @functools.wraps(fn)
-    def run(input, *args, **kwargs):
-        dev = input.device
+    def run(*args, **kwargs):
+        lead = args[0] if args else kwargs.get(first)
+        if lead is None:
+            return fn(*args, **kwargs)  # Python's own TypeError names the missing argument
+        dev = lead.device
         if dev.index == dev.backend.current:
-            return fn(input, *args, **kwargs)
+            return fn(*args, **kwargs)
         with dev.backend.using(dev.index):
-            return fn(input, *args, **kwargs)
+            return fn(*args, **kwargs)
 
     return run
 

@@ -406,29 +406,32 @@ def compare(ufunc_name: str, a, b=None):
 # -- functions (the public entry points; Tensor methods call these) ---------------------------
 
 
-def add(a, b, alpha=1):
-    return binary(Add(), a, b if alpha == 1 else b * alpha)
+def add(input, other, alpha=1):
+    """``input + alpha * other`` (PyTorch's argument names, so ``x.add(other=y)`` works)."""
+    return binary(Add(), input, other if alpha == 1 else other * alpha)
 
 
-def sub(a, b, alpha=1):
-    """``a - alpha * b``; refused for bool tensors, as in PyTorch (use ``~`` or logical_not)."""
-    if _is_bool(a) or _is_bool(b):
+def sub(input, other, alpha=1):
+    """``input - alpha * other``; refused for bool tensors, as in PyTorch (use ``~`` or
+    logical_not)."""
+    if _is_bool(input) or _is_bool(other):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    return binary(Sub(), a, b if alpha == 1 else b * alpha)
+    return binary(Sub(), input, other if alpha == 1 else other * alpha)
 
 
 def _is_bool(x) -> bool:
     return isinstance(x, graph.Tensor) and x._data.dtype.kind == "b"
 
 
-def mul(a, b):
-    return binary(Mul(), a, b)
+def mul(input, other):
+    return binary(Mul(), input, other)
 
 
-def div(a, b, rounding_mode=None):
+def div(input, other, rounding_mode=None):
+    a, b = input, other
     if rounding_mode is None:
         return binary(Div(), a, b, floating=True)
     if rounding_mode == "floor":
@@ -441,27 +444,27 @@ def div(a, b, rounding_mode=None):
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
 
 
-def floor_divide(a, b):
-    return binary(FloorDivide(), a, b)
+def floor_divide(input, other):
+    return binary(FloorDivide(), input, other)
 
 
-def remainder(a, b):
-    return binary(Remainder(), a, b)
+def remainder(input, other):
+    return binary(Remainder(), input, other)
 
 
-def pow(a, b):
-    return binary(Pow(), a, b)
+def pow(input, exponent):
+    return binary(Pow(), input, exponent)
 
 
-def maximum(a, b):
-    """Elementwise max (NaN wins). Differs on purpose: ``b`` may be a Python number, which
+def maximum(input, other):
+    """Elementwise max (NaN wins). Differs on purpose: ``other`` may be a Python number, which
     PyTorch refuses."""
-    return binary(Maximum(), a, b)
+    return binary(Maximum(), input, other)
 
 
-def minimum(a, b):
-    """Elementwise min (NaN wins); ``b`` may be a Python number, unlike in PyTorch."""
-    return binary(Minimum(), a, b)
+def minimum(input, other):
+    """Elementwise min (NaN wins); ``other`` may be a Python number, unlike in PyTorch."""
+    return binary(Minimum(), input, other)
 
 
 def where(condition, input=None, other=None):

@@ -1,0 +1,103 @@
+"""Fixes found by running PyTorch programs (tests/test_programs5.py): arguments passed by
+their PyTorch names, compared with PyTorch itself."""
+
+import numpy as np
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+def _pair(values):
+    return minigrad.tensor(values), torch.tensor(values)
+
+
+SIZE_KEYWORDS = [  # the official MAE code: imgs.reshape(shape=(...)), and its relatives
+    lambda t, x: x.reshape(shape=(3, 2)),
+    lambda t, x: t.reshape(x, shape=[2, 3]),
+    lambda t, x: x.view(size=(3, 2)),
+    lambda t, x: x.permute(dims=(1, 0)),
+    lambda t, x: t.permute(x, dims=[1, 0]),
+    lambda t, x: x[:1].expand(size=(4, 3)),
+    lambda t, x: x.repeat(repeats=(2, 1)),
+    lambda t, x: x.new_zeros(size=(2,)),
+    lambda t, x: x.new_ones(size=[1, 2]),
+    lambda t, x: x.new_empty(size=(0, 3)),
+    lambda t, x: t.broadcast_to(x[:1], size=(2, 3)),
+    lambda t, x: x.swapaxes(axis0=0, axis1=1),
+    lambda t, x: t.swapaxes(x, 0, 1),
+    lambda t, x: t.swapdims(x, dim0=0, dim1=1),
+]
+
+
+@pytest.mark.parametrize("call", SIZE_KEYWORDS)
+def test_sizes_and_dims_by_keyword(call):
+    ours, theirs = _pair([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+    got, want = call(minigrad, ours), call(torch, theirs)
+    assert tuple(got.shape) == tuple(want.shape)
+    if want.numel() and call not in (SIZE_KEYWORDS[9],):  # new_empty: values undefined
+        np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_sizes_given_twice_are_refused():
+    x = minigrad.zeros(6)
+    with pytest.raises(TypeError, match="reshape.*multiple values for argument 'shape'"):
+        x.reshape(2, 3, shape=(2, 3))
+    with pytest.raises(TypeError, match="view.*'size'"):
+        x.view(6, size=(6,))
+
+
+BINARY_KEYWORDS = [
+    lambda t, x, y: t.add(input=x, other=y, alpha=2),
+    lambda t, x, y: x.add(other=y),
+    lambda t, x, y: x.sub(other=y, alpha=3),
+    lambda t, x, y: t.mul(input=x, other=y),
+    lambda t, x, y: t.div(x, other=y, rounding_mode="floor"),
+    lambda t, x, y: x.pow(exponent=2),
+    lambda t, x, y: t.pow(input=x, exponent=y),
+    lambda t, x, y: t.maximum(x, other=y),
+    lambda t, x, y: t.minimum(input=x, other=y),
+    lambda t, x, y: t.remainder(x, other=y),
+    lambda t, x, y: t.floor_divide(x, other=y),
+    lambda t, x, y: x.clone().div_(y, rounding_mode="floor"),
+    lambda t, x, y: x.clone().div_(other=y, rounding_mode="trunc"),
+]
+
+
+@pytest.mark.parametrize("call", BINARY_KEYWORDS)
+def test_binary_ops_by_pytorchs_argument_names(call):
+    x, tx = _pair([1.5, -2.5, 3.0, 7.0])
+    y, ty = _pair([2.0, 3.0, -1.0, 0.5])
+    np.testing.assert_allclose(call(minigrad, x, y).numpy(), call(torch, tx, ty).numpy(), 1e-6)
+
+
+def test_in_place_division_with_rounding_keeps_the_graph():
+    a = minigrad.tensor([1.5, -2.5, 7.0], requires_grad=True)
+    ta = torch.tensor([1.5, -2.5, 7.0], requires_grad=True)
+    for x in (a, ta):
+        y = x * 3
+        y.div_(2, rounding_mode="floor")
+        (y * x).sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), ta.grad.numpy())
+
+
+def test_first_argument_by_name_in_device_aware_functions():
+    """Functions that run on their first tensor's GPU took that tensor positionally only:
+    F.ctc_loss(log_probs=...), torch.searchsorted(sorted_sequence=..., input=...)."""
+    rng = np.random.default_rng(0)
+    logits = rng.standard_normal((6, 2, 4)).astype(np.float32)
+    args = dict(targets=[[1, 2], [3, 3]], input_lengths=[6, 5], target_lengths=[2, 2])
+    losses = []
+    for lib in (minigrad, torch):
+        kwargs = {k: lib.tensor(v) for k, v in args.items()}
+        log_probs = lib.tensor(logits).log_softmax(2)
+        losses.append(lib.nn.functional.ctc_loss(log_probs=log_probs, **kwargs, blank=0).item())
+    assert losses[0] == pytest.approx(losses[1], rel=1e-5)
+    found = [
+        lib.searchsorted(sorted_sequence=lib.tensor([1.0, 3.0, 5.0]), input=lib.tensor([3.0, 6.0]))
+        for lib in (minigrad, torch)
+    ]
+    assert found[0].tolist() == found[1].tolist() == [1, 3]
+    with pytest.raises(TypeError, match="sorted_sequence"):
+        minigrad.searchsorted(input=minigrad.tensor([1.0]))
