@@ -590,6 +590,28 @@ class Tensor(InPlaceMethods):
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
+    def __lshift__(self, other):
+        return _ops.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other):
+        return _ops.bitwise_right_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _ops.bitwise_left_shift(other, self)
+
+    def __rrshift__(self, other):
+        return _ops.bitwise_right_shift(other, self)
+
+    def __contains__(self, element) -> bool:
+        """``element in t``: some entry of ``t`` equals ``element`` (a number or a tensor that
+        broadcasts against ``t``), as PyTorch."""
+        if not isinstance(element, (Tensor, int, float, complex)):
+            raise RuntimeError(
+                f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                f"{type(element)}."
+            )
+        return bool((self == element).any())
+
     def __invert__(self):
         return _ops.compare("invert", self)
 

@@ -101,3 +101,61 @@ def test_first_argument_by_name_in_device_aware_functions():
     assert found[0].tolist() == found[1].tolist() == [1, 3]
     with pytest.raises(TypeError, match="sorted_sequence"):
         minigrad.searchsorted(input=minigrad.tensor([1.0]))
+
+
+AXIS_ALIASES = [  # NumPy habits PyTorch accepts: x.sum(axis=1), torch.cat(ts, axis=0)
+    lambda t, x: x.sum(axis=1),
+    lambda t, x: t.sum(x, axis=0, keepdim=True),
+    lambda t, x: x.mean(axis=0),
+    lambda t, x: x.prod(axis=1),
+    lambda t, x: x.max(axis=1).values,
+    lambda t, x: x.min(axis=0).indices,
+    lambda t, x: x.argmax(axis=1),
+    lambda t, x: x.amax(axis=0),
+    lambda t, x: x.std(axis=1),
+    lambda t, x: x.var(axis=0, keepdim=True),
+    lambda t, x: x.logsumexp(axis=1),
+    lambda t, x: x.cumsum(axis=1),
+    lambda t, x: (x > 2).any(axis=1),
+    lambda t, x: t.cat([x, x], axis=1),
+    lambda t, x: t.stack([x, x], axis=0),
+]
+
+
+@pytest.mark.parametrize("call", AXIS_ALIASES)
+def test_axis_is_an_alias_of_dim(call):
+    ours, theirs = _pair([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
+    np.testing.assert_allclose(call(minigrad, ours).numpy(), call(torch, theirs).numpy(), 1e-6)
+
+
+def test_axis_and_dim_together_are_refused():
+    with pytest.raises(TypeError, match="sum.*'dim' and its alias 'axis'"):
+        minigrad.zeros(2, 3).sum(dim=0, axis=1)
+
+
+VARIANCE_FORMS = [  # the older positional (dim, unbiased, keepdim) and var(unbiased) forms
+    lambda x: x.var(False),
+    lambda x: x.std(True),
+    lambda x: x.var(0, True, True),
+    lambda x: x.std(1, False),
+    lambda x: x.var(1, correction=0, keepdim=True),
+    lambda x: x.std(unbiased=False),
+]
+
+
+@pytest.mark.parametrize("call", VARIANCE_FORMS)
+def test_variance_argument_forms(call):
+    ours, theirs = _pair([[1.0, 5.0, 3.0], [4.0, 2.0, 6.0]])
+    np.testing.assert_allclose(call(ours).numpy(), call(theirs).numpy(), 1e-6)
+
+
+def test_shift_operators_and_membership():
+    ours, theirs = _pair([1, 2, 3])
+    for call in (lambda x: x << 1, lambda x: x >> 1, lambda x: 1 << x, lambda x: 16 >> x):
+        assert call(ours).tolist() == call(theirs).tolist()
+    for element in (2, 5, 2.0, True):
+        assert (element in ours) == (element in theirs)
+    grid = minigrad.tensor([[1, 2], [3, 4]])
+    assert minigrad.tensor([1, 2]) in grid and minigrad.tensor([2, 1]) not in grid
+    with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
+        "a" in ours  # noqa: B015

@@ -53,6 +53,21 @@ def on_input_device(fn):
     return run
 
 
+def accepts_axis(fn):
+    """Let ``fn`` take NumPy's ``axis=`` for its ``dim=``, as PyTorch's reductions and joins do
+    (``x.sum(axis=1)``, ``torch.cat(ts, axis=0)``)."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if "axis" in kwargs:
+            if "dim" in kwargs:
+                raise TypeError(f"{fn.__name__}() got both 'dim' and its alias 'axis'")
+            kwargs["dim"] = kwargs.pop("axis")
+        return fn(*args, **kwargs)
+
+    return run
+
+
 class Op(Node):
     """A primitive op: ``forward`` on backend arrays, ``backward`` with Tensor ops.
 
