@@ -284,3 +284,58 @@ def test_swav_sinkhorn(programs):
     assert close(ours.losses, theirs.losses, 1e-3, 1e-4)
     assert max(ours.marginal_gaps) < 1e-5 and max(ours.log_domain_gaps) < 1e-5
     assert ours.purity > 0.9 and close(ours.prototype_norms.tolist(), [1.0] * 6, 0, 0.05)
+
+
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing:UserWarning")  # as PyTorch
+def test_module_hooks_and_parameter_containers(programs):
+    ours = programs("module_hooks")  # forward/pre/full-backward hooks, handles, ParameterList/Dict
+    theirs = programs("module_hooks", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4) and ours.losses[-1] < 0.1
+    assert ours.calls == ["Linear"] * 3
+    assert ours.activation_shapes == {
+        "layers.0": (64, 16),
+        "layers.1": (64, 16),
+        "layers.2": (64, 3),
+    }
+    assert ours.clamped_gap == 0.0 and ours.unclamped_gap == 0.0  # the pre-hook, then removed
+    assert ours.clamp_effect > 0.1
+    assert ours.replaced_ok and ours.removed_ok and ours.num_grad_records == [30, 30, 30]
+    assert ours.scale_names == theirs.scale_names == ["scales.0", "scales.1", "extra.temperature"]
+
+
+def test_adaptive_log_softmax_language_model(programs):
+    ours = programs("adaptive_softmax_lm")  # AdaptiveLogSoftmaxWithLoss: forward, log_prob, predict
+    theirs = programs("adaptive_softmax_lm", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4) and ours.losses[-1] < 0.8 * ours.losses[0]
+    assert max(ours.output_gaps) < 1e-5 and ours.normalization_gap < 1e-5
+    assert ours.predict_matches_argmax and ours.accuracy == pytest.approx(theirs.accuracy, abs=0.01)
+    assert ours.head_size == 12 and ours.tail_sizes == theirs.tail_sizes == [(20, 16), (30, 8)]
+
+
+def test_learning_to_rank(programs):
+    ours = programs("learning_to_rank")  # pairwise broadcasting, ListNet, MarginRankingLoss, NDCG
+    theirs = programs("learning_to_rank", torch=True)
+    for name, (losses, before, after) in ours.results.items():
+        assert close(losses, theirs.results[name][0], 1e-3, 1e-4), name
+        assert after > before + 0.2 and after == pytest.approx(theirs.results[name][2], abs=1e-3)
+    assert ours.oracle_ndcg == pytest.approx(1.0)
+
+
+def test_alexnet_local_response_norm(programs):
+    ours = programs("alexnet_lrn")  # LocalResponseNorm, ceil_mode pooling, groups=2, adaptive pools
+    theirs = programs("alexnet_lrn", torch=True)
+    assert close(ours.losses, theirs.losses, 2e-3, 1e-4) and ours.accuracy > 0.8
+    assert ours.shapes == theirs.shapes
+
+
+def test_ncf_and_cross_attention(programs):
+    ours = programs("cross_attention_ncf")  # from_pretrained(freeze), Bilinear, MHA kdim/vdim
+    theirs = programs("cross_attention_ncf", torch=True)
+    assert close(ours.ncf_losses, theirs.ncf_losses, 1e-3, 1e-4) and ours.item_frozen
+    assert close(ours.attn_losses, theirs.attn_losses, 1e-3, 1e-4)
+    assert ours.attn_losses[-1] < 0.9 * ours.attn_losses[0] and ours.ncf_accuracy > 0.6
+    assert ours.weights_shape == (64, 2, 1, 6) and ours.masked_weight == 0.0
+    assert close(ours.row_sums.flatten().tolist(), [1.0] * 128, 0, 1e-5)
+    assert close(ours.cos.tolist(), theirs.cos.tolist()) and close(
+        ours.dist.tolist(), theirs.dist.tolist()
+    )
