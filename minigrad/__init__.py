@@ -236,7 +236,7 @@ from ._legacy import (  # noqa: E402
 )
 from ._stft import istft, stft  # noqa: E402
 from ._typeinfo import finfo, iinfo  # noqa: E402
-from .ops.arrange import cartesian_prod, combinations, meshgrid, roll, rot90  # noqa: E402
+from .ops.arrange import cartesian_prod, combinations, meshgrid, roll, rot90, vander  # noqa: E402
 from .ops.joining import (  # noqa: E402
     atleast_1d,
     atleast_2d,

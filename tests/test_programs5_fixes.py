@@ -159,3 +159,33 @@ def test_shift_operators_and_membership():
     assert minigrad.tensor([1, 2]) in grid and minigrad.tensor([2, 1]) not in grid
     with pytest.raises(RuntimeError, match="only supports Tensor or scalar"):
         "a" in ours  # noqa: B015
+
+
+@pytest.mark.parametrize(
+    "values, kwargs",
+    [([1.0, 2.0, 3.0], {}), ([0.0, -1.5, 2.0], {"N": 4, "increasing": True}), ([2, 3], {}),
+     ([1.0, 2.0], {"N": 0}), ([1.0, 2.0], {"N": 1})],
+)  # fmt: skip
+def test_vander_equals_pytorchs(values, kwargs):
+    ours, theirs = (
+        minigrad.vander(minigrad.tensor(values), **kwargs),
+        torch.vander(torch.tensor(values), **kwargs),
+    )
+    assert ours.dtype == getattr(minigrad, str(theirs.dtype).split(".")[1])
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+
+
+def test_vander_gradient_is_finite_at_zero_and_equals_pytorchs():
+    x = minigrad.tensor([0.0, -1.5, 2.0], dtype=minigrad.float64, requires_grad=True)
+    tx = torch.tensor([0.0, -1.5, 2.0], dtype=torch.float64, requires_grad=True)
+    w = np.random.default_rng(0).standard_normal((3, 4))
+    (minigrad.vander(x, N=4) * minigrad.tensor(w)).sum().backward()
+    # (torch.vander's own backward fails here: it modifies a saved tensor in place)
+    powers = torch.stack([tx**3, tx**2, tx, torch.ones_like(tx)], 1)
+    (powers * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), tx.grad.numpy())
+    assert minigrad.autograd.gradgradcheck(
+        lambda t: minigrad.vander(t, N=3), (x.detach().requires_grad_(),)
+    )
+    with pytest.raises(RuntimeError, match="vander: x must be a one-dimensional"):
+        minigrad.vander(minigrad.ones(2, 2))
