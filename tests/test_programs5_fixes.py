@@ -189,3 +189,38 @@ def test_vander_gradient_is_finite_at_zero_and_equals_pytorchs():
     )
     with pytest.raises(RuntimeError, match="vander: x must be a one-dimensional"):
         minigrad.vander(minigrad.ones(2, 2))
+
+
+def test_deepcopy_of_a_parameter_leaves_its_grad_behind():
+    """copy.deepcopy(model) (EMA and target networks, swa_utils.AveragedModel) gives fresh
+    parameters without gradients in PyTorch; plain tensors keep theirs."""
+    import copy
+
+    for lib in (minigrad, torch):
+        p = lib.nn.Parameter(lib.ones(2))
+        p.grad = lib.ones(2)
+        plain = lib.ones(2, requires_grad=True)
+        plain.grad = lib.ones(2)
+        assert copy.deepcopy(p).grad is None and copy.deepcopy(p).requires_grad
+        assert copy.deepcopy(plain).grad is not None
+        net = lib.nn.Linear(2, 1)
+        net(lib.ones(1, 2)).sum().backward()
+        assert copy.deepcopy(net).weight.grad is None and net.weight.grad is not None
+
+
+def test_batch_norm_loads_a_checkpoint_without_its_batch_counter():
+    """Checkpoints saved before num_batches_tracked existed load strictly, as in PyTorch."""
+    results = []
+    for lib in (minigrad, torch):
+        bn = lib.nn.BatchNorm1d(3)
+        bn.num_batches_tracked.fill_(7)
+        old = {k: v for k, v in bn.state_dict().items() if k != "num_batches_tracked"}
+        old["running_mean"] = lib.tensor([1.0, 2.0, 3.0])
+        fresh = lib.nn.BatchNorm1d(3)
+        keys = fresh.load_state_dict(old, strict=True)
+        results.append((keys.missing_keys, keys.unexpected_keys, fresh.running_mean.tolist()))
+        results.append(int(fresh.num_batches_tracked))
+    assert results[0] == results[2] == ([], [], [1.0, 2.0, 3.0])
+    assert results[1] == results[3] == 0
+    missing = minigrad.nn.BatchNorm1d(3).load_state_dict({}, strict=False).missing_keys
+    assert missing == ["weight", "bias", "running_mean", "running_var"]
