@@ -224,3 +224,19 @@ def test_batch_norm_loads_a_checkpoint_without_its_batch_counter():
     assert results[1] == results[3] == 0
     missing = minigrad.nn.BatchNorm1d(3).load_state_dict({}, strict=False).missing_keys
     assert missing == ["weight", "bias", "running_mean", "running_var"]
+
+
+@pytest.mark.filterwarnings("ignore:__array_wrap__:DeprecationWarning")  # PyTorch's NumPy path
+def test_numpy_arrays_as_operands():
+    """``t * np.ones(3)`` raised; PyTorch answers with a tensor (it computes such mixed
+    expressions through NumPy, so where NumPy promotes differently the dtype can differ:
+    minigrad keeps the graph and promotes as for two tensors)."""
+    w = np.array([0.5, 2.0, -1.0])
+    for call in (lambda t: t * w, lambda t: t - w, lambda t: t / w.astype(np.float32)):
+        ours = call(minigrad.tensor([1.0, 2.0, 3.0], dtype=minigrad.float64))
+        theirs = call(torch.tensor([1.0, 2.0, 3.0], dtype=torch.float64))
+        assert ours.dtype is minigrad.float64 and theirs.dtype is torch.float64
+        np.testing.assert_allclose(ours.numpy(), theirs.numpy())
+    x = minigrad.ones(3, requires_grad=True)
+    (x * np.array([1.0, 2.0, 3.0], dtype=np.float32)).sum().backward()
+    assert x.grad.tolist() == [1.0, 2.0, 3.0]

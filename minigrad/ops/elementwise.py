@@ -30,6 +30,8 @@ def promote(*operands, floating: bool = False):
     if len(operands) == 2 and _already_promoted(*operands, floating):
         return operands  # the common case, checked without building anything
     tensor_cls = graph.Tensor
+    if any(type(x) is np.ndarray for x in operands):
+        operands = _arrays_as_tensors(operands)
     if not any(isinstance(x, tensor_cls) for x in operands):  # add(1, 2): a 0-d tensor, as PyTorch
         operands = (_scalar_operand(operands[0]),) + operands[1:]
     operands = tuple(x.item() if isinstance(x, np.generic) else x for x in operands)
@@ -47,6 +49,17 @@ def promote(*operands, floating: bool = False):
         operands = tuple(_wrap(x, target) if type(x) is int else x for x in operands)
     return tuple(
         x.to(target) if isinstance(x, tensor_cls) and x._data.dtype != target.numpy else x
+        for x in operands
+    )
+
+
+def _arrays_as_tensors(operands: tuple) -> tuple:
+    """NumPy arrays among the operands as tensors on the tensor operand's device, as PyTorch
+    takes them (``t * np.ones(3)``); they keep their dtype."""
+    tensors = [x for x in operands if isinstance(x, graph.Tensor)]
+    dev = tensors[0].device if tensors else backend.CPU
+    return tuple(
+        graph.Tensor._make(backend.as_array(x, None, dev), dev) if type(x) is np.ndarray else x
         for x in operands
     )
 
