@@ -240,3 +240,16 @@ def test_numpy_arrays_as_operands():
     x = minigrad.ones(3, requires_grad=True)
     (x * np.array([1.0, 2.0, 3.0], dtype=np.float32)).sum().backward()
     assert x.grad.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_cuda_without_a_usable_gpu_says_so():
+    """With CuPy installed (minigrad[test] installs it) but no driver or GPU, asking for the
+    device gave CuPy's bare cudaErrorInsufficientDriver from deep inside an allocation."""
+    if minigrad.cuda.is_available():
+        pytest.skip("a GPU is usable here")
+    pytest.importorskip("cupy")
+    for make in (lambda: minigrad.zeros(2, device="cuda"), lambda: minigrad.ones(2).to("cuda")):
+        with pytest.raises(RuntimeError, match="device 'cuda' is not usable.*device='cpu'"):
+            make()
+    status = minigrad.backend.get_backend("cuda").describe()["status"]
+    assert status.startswith("CuPy ") and "no usable GPU" in status
