@@ -339,3 +339,11 @@ def test_ncf_and_cross_attention(programs):
     assert close(ours.cos.tolist(), theirs.cos.tolist()) and close(
         ours.dist.tolist(), theirs.dist.tolist()
     )
+
+
+def test_ge2e_speaker_verification(programs):
+    ours = programs("ge2e_speaker")  # LSTM(proj_size=), pack_sequence, exclusive centroids, EER
+    theirs = programs("ge2e_speaker", torch=True)
+    assert close(ours.losses[:10], theirs.losses[:10], 2e-3, 1e-4)
+    assert ours.losses[-1] < 0.1 * ours.losses[0] and ours.eer < 0.2
+    assert ours.hidden_shape == theirs.hidden_shape == (2, 2, 12)
