@@ -159,6 +159,7 @@ from .ops import (
     std,
     sub,
     sum,
+    swapaxes,
     tan,
     tanh,
     tile,
@@ -235,7 +236,7 @@ from ._legacy import (  # noqa: E402
 )
 from ._stft import istft, stft  # noqa: E402
 from ._typeinfo import finfo, iinfo  # noqa: E402
-from .ops.arrange import cartesian_prod, combinations, meshgrid, roll, rot90  # noqa: E402
+from .ops.arrange import cartesian_prod, combinations, meshgrid, roll, rot90, vander  # noqa: E402
 from .ops.joining import (  # noqa: E402
     atleast_1d,
     atleast_2d,
@@ -347,7 +348,7 @@ from .ops.trig import (  # noqa: E402
 
 arcsin, arccos, arctan, arctan2 = asin, acos, atan, atan2
 arcsinh, arccosh, arctanh = asinh, acosh, atanh
-swapaxes = swapdims = transpose
+swapdims = transpose
 true_divide = div
 
 

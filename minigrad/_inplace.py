@@ -116,8 +116,10 @@ class InPlaceMethods:
     def mul_(self, other):
         return self._inplace_ufunc("mul", other)
 
-    def div_(self, other):
-        return self._inplace_ufunc("div", other)
+    def div_(self, other, *, rounding_mode=None):
+        if rounding_mode is None:
+            return self._inplace_ufunc("div", other)
+        return self._inplace(lambda s: _ops.div(s, other, rounding_mode=rounding_mode), other)
 
     __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
 

@@ -307,12 +307,20 @@ class CupyBackend(ArrayBackend):
     @property
     def xp(self):
         if self._cupy is None:
+            cupy = _import_cupy()
             try:
-                import cupy
-            except Exception as e:  # ImportError, or a build that cannot load its libraries
+                count = cupy.cuda.runtime.getDeviceCount()
+            except Exception as e:  # CuPy installed, but no driver or no device
                 raise RuntimeError(
-                    "device 'cuda' needs CuPy: pip install 'minigrad[cuda]' (CuPy for CUDA 12)"
+                    f"device 'cuda' is not usable: CuPy {cupy.__version__} is installed but "
+                    f"finds no GPU ({e}); minigrad.cuda.is_available() is False, use "
+                    f"device='cpu'"
                 ) from e
+            if count == 0:
+                raise RuntimeError(
+                    "device 'cuda' is not usable: CuPy finds no GPU; "
+                    "minigrad.cuda.is_available() is False, use device='cpu'"
+                )
             CupyBackend._cupy = cupy
         return self._cupy
 
@@ -437,8 +445,18 @@ class CupyBackend(ArrayBackend):
         """CuPy's version, the CUDA runtime and driver versions, and each GPU (for ``minigrad info``)."""
         try:
             cupy = self.xp
-        except RuntimeError as e:  # no CuPy, or a build that cannot load its libraries
-            return {"status": f"not installed ({type(e.__cause__).__name__})", "devices": []}
+        except RuntimeError as e:  # no CuPy, a build that cannot load its libraries, no GPU
+            try:
+                cupy = _import_cupy()
+            except RuntimeError as missing:
+                return {
+                    "status": f"not installed ({type(missing.__cause__).__name__})",
+                    "devices": [],
+                }
+            return {
+                "status": f"CuPy {cupy.__version__}, no usable GPU ({e.__cause__ or e})",
+                "devices": [],
+            }
         try:
             runtime = cupy.cuda.runtime
             status = (
@@ -449,6 +467,17 @@ class CupyBackend(ArrayBackend):
             return {"status": status, "devices": gpus}
         except Exception as e:  # CuPy present but no driver or no device
             return {"status": f"CuPy {cupy.__version__}, no usable GPU ({e})", "devices": []}
+
+
+def _import_cupy():
+    """The ``cupy`` module, or a RuntimeError saying how to install it."""
+    try:
+        import cupy
+    except Exception as e:  # ImportError, or a build that cannot load its libraries
+        raise RuntimeError(
+            "device 'cuda' needs CuPy: pip install 'minigrad[cuda]' (CuPy for CUDA 12)"
+        ) from e
+    return cupy
 
 
 def scatter_add_sorted(xp, target, key, values) -> None:

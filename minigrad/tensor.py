@@ -393,16 +393,19 @@ class Tensor(InPlaceMethods):
     def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False) -> Tensor:
         return self._new_filled((size,), fill_value, dtype, device, requires_grad, "new_full")
 
-    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        """Zeros of ``size`` (``new_zeros(2, 3)`` or ``new_zeros((2, 3))``), this tensor's
-        dtype and device unless given."""
-        return self._new_filled(size, 0, dtype, device, requires_grad, "new_zeros")
+    def new_zeros(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        """Zeros of ``size`` (``new_zeros(2, 3)``, ``new_zeros((2, 3))`` or
+        ``new_zeros(size=(2, 3))``), this tensor's dtype and device unless given."""
+        sizes = _ops.sized_by_keyword(sizes, size, "new_zeros", "size")
+        return self._new_filled(sizes, 0, dtype, device, requires_grad, "new_zeros")
 
-    def new_ones(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self._new_filled(size, 1, dtype, device, requires_grad, "new_ones")
+    def new_ones(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        sizes = _ops.sized_by_keyword(sizes, size, "new_ones", "size")
+        return self._new_filled(sizes, 1, dtype, device, requires_grad, "new_ones")
 
-    def new_empty(self, *size, dtype=None, device=None, requires_grad=False) -> Tensor:
-        return self._new_filled(size, 0, dtype, device, requires_grad, "new_empty")
+    def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
+        sizes = _ops.sized_by_keyword(sizes, size, "new_empty", "size")
+        return self._new_filled(sizes, 0, dtype, device, requires_grad, "new_empty")
 
     def _new_filled(self, size, fill_value, dtype, device, requires_grad, op) -> Tensor:
         dev = backend.device(device) if device is not None else self.device
@@ -598,6 +601,28 @@ class Tensor(InPlaceMethods):
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
+    def __lshift__(self, other):
+        return _ops.bitwise_left_shift(self, other)
+
+    def __rshift__(self, other):
+        return _ops.bitwise_right_shift(self, other)
+
+    def __rlshift__(self, other):
+        return _ops.bitwise_left_shift(other, self)
+
+    def __rrshift__(self, other):
+        return _ops.bitwise_right_shift(other, self)
+
+    def __contains__(self, element) -> bool:
+        """``element in t``: some entry of ``t`` equals ``element`` (a number or a tensor that
+        broadcasts against ``t``), as PyTorch."""
+        if not isinstance(element, (Tensor, int, float, complex)):
+            raise RuntimeError(
+                f"Tensor.__contains__ only supports Tensor or scalar, but you passed in a "
+                f"{type(element)}."
+            )
+        return bool((self == element).any())
+
     def __invert__(self):
         return _ops.compare("invert", self)
 
@@ -695,7 +720,7 @@ class Tensor(InPlaceMethods):
 
     # -- shape and indexing ---------------------------------------------------------------------
     reshape, view, permute, expand = _ops.reshape, _ops.view, _ops.permute, _ops.expand
-    transpose, swapaxes, movedim = _ops.transpose, _ops.transpose, _ops.movedim
+    transpose, swapaxes, movedim = _ops.transpose, _ops.swapaxes, _ops.movedim
     squeeze, unsqueeze, flatten, unflatten = (
         _ops.squeeze,
         _ops.unsqueeze,

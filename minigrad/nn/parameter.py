@@ -40,9 +40,7 @@ class Parameter(Tensor):
     def __deepcopy__(self, memo):
         if id(self) in memo:
             return memo[id(self)]
-        result = Parameter(self.data.clone(), self.requires_grad)
-        if self.grad is not None:
-            result.grad = self.grad.detach().clone()
+        result = Parameter(self.data.clone(), self.requires_grad)  # no grad, as PyTorch
         memo[id(self)] = result
         return result
 

@@ -1,6 +1,7 @@
 """Every differentiable primitive, one class per op, with the functions that apply them."""
 
 from . import decompositions
+from ._size import sized_by_keyword
 from .activation import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
 from .arrange import cartesian_prod, combinations, meshgrid, roll, rot90
 from .base import Op
@@ -69,6 +70,7 @@ from .movement import (
     repeat,
     reshape,
     squeeze,
+    swapaxes,
     tile,
     transpose,
     tril,

@@ -26,6 +26,20 @@ def as_int(value, op: str, name: str) -> int:
     raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
 
 
+def sized_by_keyword(args: tuple, keyword, op: str, name: str) -> tuple:
+    """The positional sizes ``args``, or ``(keyword,)`` when the sizes came by name, as PyTorch
+    also accepts (``x.reshape(shape=(2, 3))``, ``x.view(size=...)``, ``x.permute(dims=...)``).
+
+    Raises:
+        TypeError: sizes given both ways.
+    """
+    if keyword is None:
+        return args
+    if args:
+        raise TypeError(f"{op}() got multiple values for argument '{name}'")
+    return (keyword,)
+
+
 def parse_size(args, op: str, name: str = "size") -> tuple:
     """The sizes given as ``f(2, 3)``, ``f((2, 3))``, ``f([2, 3])`` or ``f(t.shape)``, as a
     tuple of Python ints. Signs are not checked here (``-1`` means "infer" for reshape and

@@ -103,6 +103,31 @@ def cartesian_prod(*tensors):
     return stack([g.reshape(-1) for g in grids], 1)
 
 
+def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
+    """The Vandermonde matrix of a 1-D tensor: column ``j`` is ``x ** (N - 1 - j)``
+    (``x ** j`` with ``increasing=True``), as ``torch.vander``; built by cumulative products,
+    so the gradient is finite at 0.
+
+    Example:
+        >>> minigrad.vander(minigrad.tensor([1.0, 2.0, 3.0]))   # rows [1, 1, 1], [4, 2, 1], [9, 3, 1]
+    """
+    if x.ndim != 1:
+        raise RuntimeError(f"vander: x must be a one-dimensional tensor, got shape {list(x.shape)}")
+    n = x.shape[0] if N is None else N
+    if n < 0:
+        raise RuntimeError(f"vander: N must be non-negative, got {n}")
+    if x.dtype.is_floating_point or x.dtype.is_complex:
+        base = x
+    else:
+        base = x.long()  # integer and bool inputs give int64, as PyTorch
+    if n <= 1:
+        out = base.new_ones((x.shape[0], n))
+    else:
+        powers = base.unsqueeze(1).expand(x.shape[0], n - 1).cumprod(1)
+        out = cat([base.new_ones((x.shape[0], 1)), powers], 1)
+    return out if increasing else out.flip(1)
+
+
 @on_input_device
 def combinations(input, r=2, with_replacement=False):
     """The ``r``-length combinations of the entries of a 1-D tensor, as rows (itertools order)."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 
 from .. import dtypes
 from .._sparse_coo import SparseCOO
@@ -42,13 +43,33 @@ def on_input_device(fn):
     ``xp`` on a tensor's arrays outside an :class:`Op` (CuPy runs kernels on the current
     device, so on ``cuda:1`` they would otherwise run on ``cuda:0``)."""
 
+    first = next(iter(inspect.signature(fn).parameters))  # also passed by name: log_probs=, A=
+
     @functools.wraps(fn)
-    def run(input, *args, **kwargs):
-        dev = input.device
+    def run(*args, **kwargs):
+        lead = args[0] if args else kwargs.get(first)
+        if lead is None:
+            return fn(*args, **kwargs)  # Python's own TypeError names the missing argument
+        dev = lead.device
         if dev.index == dev.backend.current:
-            return fn(input, *args, **kwargs)
+            return fn(*args, **kwargs)
         with dev.backend.using(dev.index):
-            return fn(input, *args, **kwargs)
+            return fn(*args, **kwargs)
+
+    return run
+
+
+def accepts_axis(fn):
+    """Let ``fn`` take NumPy's ``axis=`` for its ``dim=``, as PyTorch's reductions and joins do
+    (``x.sum(axis=1)``, ``torch.cat(ts, axis=0)``)."""
+
+    @functools.wraps(fn)
+    def run(*args, **kwargs):
+        if "axis" in kwargs:
+            if "dim" in kwargs:
+                raise TypeError(f"{fn.__name__}() got both 'dim' and its alias 'axis'")
+            kwargs["dim"] = kwargs.pop("axis")
+        return fn(*args, **kwargs)
 
     return run
 

@@ -30,6 +30,8 @@ def promote(*operands, floating: bool = False):
     if len(operands) == 2 and _already_promoted(*operands, floating):
         return operands  # the common case, checked without building anything
     tensor_cls = graph.Tensor
+    if any(type(x) is np.ndarray for x in operands):
+        operands = _arrays_as_tensors(operands)
     if not any(isinstance(x, tensor_cls) for x in operands):  # add(1, 2): a 0-d tensor, as PyTorch
         operands = (_scalar_operand(operands[0]),) + operands[1:]
     operands = tuple(x.item() if isinstance(x, np.generic) else x for x in operands)
@@ -47,6 +49,17 @@ def promote(*operands, floating: bool = False):
         operands = tuple(_wrap(x, target) if type(x) is int else x for x in operands)
     return tuple(
         x.to(target) if isinstance(x, tensor_cls) and x._data.dtype != target.numpy else x
+        for x in operands
+    )
+
+
+def _arrays_as_tensors(operands: tuple) -> tuple:
+    """NumPy arrays among the operands as tensors on the tensor operand's device, as PyTorch
+    takes them (``t * np.ones(3)``); they keep their dtype."""
+    tensors = [x for x in operands if isinstance(x, graph.Tensor)]
+    dev = tensors[0].device if tensors else backend.CPU
+    return tuple(
+        graph.Tensor._make(backend.as_array(x, None, dev), dev) if type(x) is np.ndarray else x
         for x in operands
     )
 
@@ -406,29 +419,32 @@ def compare(ufunc_name: str, a, b=None):
 # -- functions (the public entry points; Tensor methods call these) ---------------------------
 
 
-def add(a, b, alpha=1):
-    return binary(Add(), a, b if alpha == 1 else b * alpha)
+def add(input, other, alpha=1):
+    """``input + alpha * other`` (PyTorch's argument names, so ``x.add(other=y)`` works)."""
+    return binary(Add(), input, other if alpha == 1 else other * alpha)
 
 
-def sub(a, b, alpha=1):
-    """``a - alpha * b``; refused for bool tensors, as in PyTorch (use ``~`` or logical_not)."""
-    if _is_bool(a) or _is_bool(b):
+def sub(input, other, alpha=1):
+    """``input - alpha * other``; refused for bool tensors, as in PyTorch (use ``~`` or
+    logical_not)."""
+    if _is_bool(input) or _is_bool(other):
         raise RuntimeError(
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
-    return binary(Sub(), a, b if alpha == 1 else b * alpha)
+    return binary(Sub(), input, other if alpha == 1 else other * alpha)
 
 
 def _is_bool(x) -> bool:
     return isinstance(x, graph.Tensor) and x._data.dtype.kind == "b"
 
 
-def mul(a, b):
-    return binary(Mul(), a, b)
+def mul(input, other):
+    return binary(Mul(), input, other)
 
 
-def div(a, b, rounding_mode=None):
+def div(input, other, rounding_mode=None):
+    a, b = input, other
     if rounding_mode is None:
         return binary(Div(), a, b, floating=True)
     if rounding_mode == "floor":
@@ -441,27 +457,27 @@ def div(a, b, rounding_mode=None):
     raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
 
 
-def floor_divide(a, b):
-    return binary(FloorDivide(), a, b)
+def floor_divide(input, other):
+    return binary(FloorDivide(), input, other)
 
 
-def remainder(a, b):
-    return binary(Remainder(), a, b)
+def remainder(input, other):
+    return binary(Remainder(), input, other)
 
 
-def pow(a, b):
-    return binary(Pow(), a, b)
+def pow(input, exponent):
+    return binary(Pow(), input, exponent)
 
 
-def maximum(a, b):
-    """Elementwise max (NaN wins). Differs on purpose: ``b`` may be a Python number, which
+def maximum(input, other):
+    """Elementwise max (NaN wins). Differs on purpose: ``other`` may be a Python number, which
     PyTorch refuses."""
-    return binary(Maximum(), a, b)
+    return binary(Maximum(), input, other)
 
 
-def minimum(a, b):
-    """Elementwise min (NaN wins); ``b`` may be a Python number, unlike in PyTorch."""
-    return binary(Minimum(), a, b)
+def minimum(input, other):
+    """Elementwise min (NaN wins); ``other`` may be a Python number, unlike in PyTorch."""
+    return binary(Minimum(), input, other)
 
 
 def where(condition, input=None, other=None):

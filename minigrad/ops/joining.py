@@ -7,7 +7,7 @@ from ..autograd import engine, grad_mode, graph
 from ..autograd.function import Function
 from ..autograd.graph import version_counter
 from ._size import as_int, parse_size
-from .base import Op, autocast_inputs, normalize_dim, on_input_device
+from .base import Op, accepts_axis, autocast_inputs, normalize_dim, on_input_device
 from .elementwise import promote
 
 
@@ -107,6 +107,7 @@ def _tensor_list(tensors, op: str) -> list:
     return tensors
 
 
+@accepts_axis
 def cat(tensors, dim=0):
     tensors = _tensor_list(tensors, "cat")
     if not tensors:
@@ -131,6 +132,7 @@ def cat(tensors, dim=0):
     return Cat(d)(*tensors)
 
 
+@accepts_axis
 def stack(tensors, dim=0):
     tensors = _tensor_list(tensors, "stack")
     if not tensors:

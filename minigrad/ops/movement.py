@@ -8,7 +8,7 @@ import math
 import numpy as np
 
 from .. import _memory_format, dtypes
-from ._size import as_int, infer_shape, parse_size
+from ._size import as_int, infer_shape, parse_size, sized_by_keyword
 from .base import Op, constant, normalize_dim, normalize_dims, on_input_device
 from .elementwise import where
 from .reduce import summed_to
@@ -187,18 +187,19 @@ class Triu(Tril):
 # -- functions ----------------------------------------------------------------------------------
 
 
-def reshape(input, *shape):
+def reshape(input, *sizes, shape=None):
     """``input`` with a new shape (one size may be -1): a view when the memory layout allows,
     else a copy. Always a new tensor object, even for the same shape (as PyTorch).
 
     Example:
         >>> minigrad.arange(6).reshape(2, -1).shape   # (2, 3)
     """
-    shape = infer_shape(parse_size(shape, "reshape", "shape"), input.numel(), "reshape")
+    sizes = sized_by_keyword(sizes, shape, "reshape", "shape")
+    shape = infer_shape(parse_size(sizes, "reshape", "shape"), input.numel(), "reshape")
     return Reshape(shape)(input)
 
 
-def view(input, *shape):
+def view(input, *shape, size=None):
     """``input`` with a new shape, sharing its memory; raises (as PyTorch) when the layout
     does not allow a view (``t().view(-1)``): use :func:`reshape` there.
 
@@ -210,12 +211,13 @@ def view(input, *shape):
             "view(dtype) (reinterpreting the bytes as another dtype) is not supported in "
             "minigrad; use .to(dtype) to convert the values"
         )
+    shape = sized_by_keyword(shape, size, "view", "size")
     shape = infer_shape(parse_size(shape, "view", "size"), input.numel(), "view")
     return Reshape(shape, strict=True)(input)
 
 
-def permute(input, *dims):
-    dims = parse_size(dims, "permute", "dims")
+def permute(input, *order, dims=None):
+    dims = parse_size(sized_by_keyword(order, dims, "permute", "dims"), "permute", "dims")
     if len(dims) != input.ndim:
         raise RuntimeError(
             f"permute(sparse_coo): number of dimensions in the tensor input does not match the "
@@ -236,6 +238,11 @@ def transpose(input, dim0, dim1):
     )
     order[d0], order[d1] = order[d1], order[d0]
     return Permute(tuple(order))(input)
+
+
+def swapaxes(input, axis0, axis1):
+    """NumPy's name for :func:`transpose` (``axis0``/``axis1``), as ``torch.swapaxes``."""
+    return transpose(input, axis0, axis1)
 
 
 def movedim(input, source, destination):
@@ -269,10 +276,10 @@ def _dim_list(dims, ndim: int, what: str) -> tuple:
     return out
 
 
-def expand(input, *sizes):
+def expand(input, *sizes, size=None):
     """``input`` broadcast to ``sizes`` (-1 keeps a size) as a view; a new tensor object even
     when nothing changes (as PyTorch)."""
-    sizes = parse_size(sizes, "expand", "size")
+    sizes = parse_size(sized_by_keyword(sizes, size, "expand", "size"), "expand", "size")
     if len(sizes) < input.ndim:
         raise RuntimeError(
             f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
@@ -295,8 +302,8 @@ def expand(input, *sizes):
     return Expand(shape)(input)
 
 
-def broadcast_to(input, shape):
-    return expand(input, parse_size((shape,), "broadcast_to", "size"))
+def broadcast_to(input, size):
+    return expand(input, parse_size((size,), "broadcast_to", "size"))
 
 
 def broadcast_tensors(*tensors):
@@ -404,9 +411,9 @@ def _check_matrix(input, op):
         raise RuntimeError(f"{op}: input tensor must have at least 2 dimensions, got {input.ndim}")
 
 
-def repeat(input, *sizes):
+def repeat(input, *sizes, repeats=None):
     """Tile ``input`` ``sizes[i]`` times along each dim (Tensor.repeat: more sizes than dims adds dims)."""
-    sizes = parse_size(sizes, "repeat", "repeats")
+    sizes = parse_size(sized_by_keyword(sizes, repeats, "repeat", "repeats"), "repeat", "repeats")
     if any(r < 0 for r in sizes):
         raise RuntimeError(f"repeat: repeats can not be negative, got {list(sizes)}")
     if len(sizes) < input.ndim:

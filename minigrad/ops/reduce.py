@@ -11,7 +11,15 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import graph
-from .base import Op, constant, kept_shape, normalize_dim, normalize_dims, on_input_device
+from .base import (
+    Op,
+    accepts_axis,
+    constant,
+    kept_shape,
+    normalize_dim,
+    normalize_dims,
+    on_input_device,
+)
 from .complex import complex_not_implemented, holomorphic, refuse_complex
 from .elementwise import maximum, minimum, where
 
@@ -276,6 +284,7 @@ def in_accumulator(compute, input):
     return compute(input.to(acc)).to(input.dtype)
 
 
+@accepts_axis
 def sum(input, dim=None, keepdim=False, *, dtype=None):
     """Sum over ``dim`` (int, tuple, or None for all). Integer and bool inputs sum to int64
     unless ``dtype`` is given; float16 accumulates in float32 and returns float16."""
@@ -291,6 +300,7 @@ def sum_to_size(input, *size):
     return SumToSize(shape)(input)
 
 
+@accepts_axis
 def mean(input, dim=None, keepdim=False, *, dtype=None):
     """Arithmetic mean over ``dim``; needs a floating or complex input (as PyTorch)."""
     if dtype is not None:
@@ -308,6 +318,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     return total.to(input.dtype)
 
 
+@accepts_axis
 def prod(input, dim=None, keepdim=False, *, dtype=None):
     """Product of all entries, or along ``dim``; integers give int64 unless ``dtype`` is given."""
     input, out = _cast_for(input, dtype)
@@ -329,20 +340,30 @@ def _var(input, dim, correction, keepdim):
     return squares.sum(dims, keepdim=keepdim) / builtins.max(0, count - correction)
 
 
-def var(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+def _variance_args(dim, unbiased, correction):
+    """PyTorch's three spellings: ``var(dim, correction=c)``, the older positional
+    ``var(dim, unbiased, keepdim)`` and ``var(unbiased)`` (a bool first: all elements)."""
+    if isinstance(dim, bool):
+        dim, unbiased = None, dim
+    if unbiased is not None:
+        return dim, int(unbiased)
+    return dim, 1 if correction is None else correction
+
+
+@accepts_axis
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Variance over ``dim`` with Bessel's ``correction`` (1 = unbiased, as PyTorch's default).
 
     float16 inputs are computed in float32 and rounded once to float16, as PyTorch does.
     """
-    if unbiased is not None:
-        correction = int(unbiased)
+    dim, correction = _variance_args(dim, unbiased, correction)
     return in_accumulator(lambda x: _var(x, dim, correction, keepdim), input)
 
 
-def std(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
+@accepts_axis
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: the square root of :func:`var` (float16 computed in float32)."""
-    if unbiased is not None:
-        correction = int(unbiased)
+    dim, correction = _variance_args(dim, unbiased, correction)
     return in_accumulator(lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim)), input)
 
 
@@ -360,6 +381,7 @@ def _sqrt_zero_safe(v):
     return where(zero, 0.0, where(zero, 1.0, v).sqrt())
 
 
+@accepts_axis
 def amax(input, dim=(), keepdim=False):
     """The largest values over ``dim`` (all dims by default). Along non-empty dims of an empty
     tensor the result is empty, as PyTorch; reducing an empty dim raises ``IndexError``."""
@@ -368,6 +390,7 @@ def amax(input, dim=(), keepdim=False):
     return Amax(dims, keepdim)(input)
 
 
+@accepts_axis
 def amin(input, dim=(), keepdim=False):
     """The smallest values over ``dim``; empty inputs as :func:`amax`."""
     dims = normalize_dims(dim, input.ndim, "amin")
@@ -394,6 +417,7 @@ MaxResult = namedtuple("max", ["values", "indices"])
 MinResult = namedtuple("min", ["values", "indices"])
 
 
+@accepts_axis
 def max(input, dim=None, keepdim=False, *, other=None):
     """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or, given a tensor
     ``other`` (also as the second positional argument), :func:`maximum` of the two.
@@ -413,6 +437,7 @@ def max(input, dim=None, keepdim=False, *, other=None):
     return _extreme_along(input, dim, keepdim, "argmax", MaxResult)
 
 
+@accepts_axis
 def min(input, dim=None, keepdim=False, *, other=None):
     """The smallest value (no ``dim``), ``(values, indices)`` along ``dim``, or, given a tensor
     ``other`` (also as the second positional argument), :func:`minimum` of the two."""
@@ -454,11 +479,13 @@ def _extreme_along(input, dim, keepdim, arg, result_type):
     return result_type(values, indices)
 
 
+@accepts_axis
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
     return _arg_reduce(input, dim, keepdim, "argmax")
 
 
+@accepts_axis
 def argmin(input, dim=None, keepdim=False):
     return _arg_reduce(input, dim, keepdim, "argmin")
 
@@ -491,6 +518,7 @@ def _arg_reduce(input, dim, keepdim, name):
 
 
 @complex_not_implemented
+@accepts_axis
 def logsumexp(input, dim, keepdim=False):
     """log Σ exp(x) over ``dim``, computed stably; integers are computed in the default float."""
     if not input.dtype.is_floating_point:
@@ -537,6 +565,7 @@ def _p_norm(input, p, dims, keepdim):
     raise NotImplementedError(f"norm: p={p!r} (matrix norms such as 'nuc') is not supported")
 
 
+@accepts_axis
 def cumsum(input, dim, *, dtype=None):
     """Cumulative sum along ``dim``; integers give int64 unless ``dtype`` is given."""
     input, out = _cast_for(input, dtype)
@@ -547,6 +576,7 @@ def cumsum(input, dim, *, dtype=None):
 
 
 @on_input_device
+@accepts_axis
 def all(input, dim=None, keepdim=False):
     """True where every entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
@@ -554,6 +584,7 @@ def all(input, dim=None, keepdim=False):
 
 
 @on_input_device
+@accepts_axis
 def any(input, dim=None, keepdim=False):
     """True where some entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import ChainMap
+
 from ... import dtypes
 from ...autograd import Function, no_grad
 from ...creation import empty, ones, tensor, zeros
@@ -65,6 +67,14 @@ class _NormBase(Module):
             init.ones_(self.weight)
             if self.bias is not None:
                 init.zeros_(self.bias)
+
+    def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign) -> None:
+        key = prefix + "num_batches_tracked"
+        if self.num_batches_tracked is not None and key not in state_dict:
+            # older checkpoints have no counter: keep this module's, as PyTorch does, so that
+            # they still load with strict=True and the key is not reported missing
+            state_dict = ChainMap({key: self.num_batches_tracked}, state_dict)
+        super()._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
 
     def extra_repr(self) -> str:
         return (
