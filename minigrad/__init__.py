@@ -618,7 +618,6 @@ from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     solve,
     svd_lowrank,
     symeig,
-    vander,
 )
 from ._sampling import binomial, poisson  # noqa: E402
 from ._sparse_coo import sparse_coo  # noqa: E402

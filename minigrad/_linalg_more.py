@@ -240,21 +240,6 @@ def linalg_vander(x, *, N=None):  # noqa: N803
     return _powers(x, n)
 
 
-def vander(x, N=None, increasing=False):  # noqa: N803
-    """``torch.vander``: the Vandermonde matrix of a 1-D ``x`` (n, N), powers decreasing from
-    ``x^{N-1}`` to ``x⁰`` (increasing with ``increasing``); ``N`` defaults to n."""
-    if x.ndim != 1:
-        raise RuntimeError(f"vander: x must be a one-dimensional tensor (got {x.ndim}-D).")
-    n = x.shape[0] if N is None else N
-    if n < 0:
-        raise RuntimeError(f"vander: N must be non-negative (got {n}).")
-    if x.dtype.is_floating_point or x.dtype.is_complex:
-        out = _powers(x, n)
-    else:  # integers and bool: int64, as PyTorch
-        out = _powers(x.long(), n)
-    return out if increasing or n == 0 else out.flip(-1)
-
-
 def vecdot(x, y, *, dim=-1):
     """``Σ conj(x)·y`` along ``dim`` (broadcasting): dot products of batches of vectors."""
     if x.dtype != y.dtype:

@@ -1,5 +1,5 @@
 """The linear-algebra functions PyTorch keeps at top level and as Tensor methods (``torch.lu``,
-``lu_unpack``, ``lu_solve``, ``geqrf``, ``orgqr``, ``ormqr``, ``vander``, ``nuclear_norm``,
+``lu_unpack``, ``lu_solve``, ``geqrf``, ``orgqr``, ``ormqr``, ``nuclear_norm``,
 ``frobenius_norm``, ``svd_lowrank``, ``pca_lowrank``), and the ones PyTorch 1.9 removed
 (``lstsq``, ``solve``, ``eig``, ``symeig``, ``matrix_rank``), which raise as PyTorch's do.
 
@@ -54,13 +54,6 @@ def ormqr(input, input2, input3, left=True, transpose=False):
     from ._linalg_more import ormqr as multiply
 
     return multiply(input, input2, input3, left, transpose)
-
-
-def vander(x, N=None, increasing=False):  # noqa: N803
-    """``torch.vander``: decreasing powers of a 1-D ``x`` by default."""
-    from ._linalg_more import vander as vandermonde
-
-    return vandermonde(x, N, increasing)
 
 
 def _deprecated_norm(name: str, replacement: str):
