@@ -584,3 +584,7 @@ OP_DB += op_db_special.ROWS + op_db_special.FORWARD_ONLY
 from . import op_db_methods  # noqa: E402 - branch methods: the methods PyTorch programs use
 
 OP_DB += op_db_methods.ROWS + op_db_methods.FORWARD_ONLY
+
+from . import op_db_special2  # noqa: E402 - branch special2: Bessel, polynomials, zeta, igamma
+
+OP_DB += op_db_special2.ROWS + op_db_special2.FORWARD_ONLY
