@@ -132,8 +132,13 @@ def _incomplete(upper: bool, input, other):
     name = "igammac" if upper else "igamma"
     a, x = _operands(input, other, False)
     if not a.dtype.is_floating_point:
-        raise NotImplementedError(f"\"{name}\" not implemented for '{a.dtype}'")
+        label = _TORCH_NAMES.get(a.dtype.name, a.dtype.name)
+        raise NotImplementedError(f"\"{name}\" not implemented for '{label}'")
     return Gammainc(upper)(a, x)
+
+
+_TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
+                "bool": "Bool"}  # fmt: skip
 
 
 def zeta(input, other):
