@@ -53,6 +53,8 @@ def _operands(a, b, floating: bool):
 
 def _polynomial(kind: str):
     def function(input, n):
+        if not (hasattr(input, "_data") or hasattr(n, "_data")):
+            raise TypeError(f"{kind}(): expected a tensor for input or n, got two numbers")
         x, degree = _operands(input, n, True)
         no_half(x.dtype, kind)
         return OrthogonalPolynomial(kind)(x, degree)
@@ -73,13 +75,11 @@ def _refuse_first(op, name: str, argument: str) -> None:
         )
 
 
-class Gammainc(Op):
+class _IncompleteGamma(Op):
     """y = P(a, x) (Q = 1 - P when ``upper``); dy/dx = ±x^(a-1)·e^(-x)/Γ(a), dy/da: raises"""
 
     save_inputs = True
-
-    def __init__(self, upper: bool):
-        self.upper = upper
+    upper = False
 
     def forward(self, a, x):
         p, q = _special_gamma.gammainc(
@@ -97,9 +97,20 @@ class Gammainc(Op):
         return None, (-gy if self.upper else gy) * density
 
 
+class Igamma(_IncompleteGamma):
+    """y = P(a, x), the regularized lower incomplete gamma; dy/dx = x^(a-1)·e^(-x)/Γ(a)"""
+
+
+class Igammac(_IncompleteGamma):
+    """y = Q(a, x) = 1 - P(a, x); dy/dx = -x^(a-1)·e^(-x)/Γ(a)"""
+
+    upper = True
+
+
 class Zeta(Op):
     """y = ζ(s, q) = Σ_k (q + k)^-s; dy/dq = -s·ζ(s + 1, q), dy/ds: raises"""
 
+    backward_name = "SpecialZetaBackward0"
     save_inputs = True
 
     def forward(self, s, q):
@@ -134,7 +145,7 @@ def _incomplete(upper: bool, input, other):
     if not a.dtype.is_floating_point:
         label = _TORCH_NAMES.get(a.dtype.name, a.dtype.name)
         raise NotImplementedError(f"\"{name}\" not implemented for '{label}'")
-    return Gammainc(upper)(a, x)
+    return (Igammac if upper else Igamma)()(a, x)
 
 
 _TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char", "uint8": "Byte",
