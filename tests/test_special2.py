@@ -191,12 +191,31 @@ def test_polynomial_arguments_and_dtypes():
 def test_gammainc_and_gammaincc_match_mpmath():
     a = np.concatenate([10 ** RNG.uniform(-3, 2, 120), RNG.uniform(0.1, 20, 60)])
     x = np.concatenate([a[:120] * 10 ** RNG.uniform(-1.5, 1.5, 120), RNG.uniform(0.5, 3, 60)])
-    p, q = G.gammainc(np, a, x, _special_math.lgamma)
+    p, q = G.gammainc(np, a, x, _special_math.lgamma, _special_math.erfc)
     want_p = _mp(lambda mp, s, t: mp.gammainc(s, 0, t, regularized=True), a, x)
     want_q = _mp(lambda mp, s, t: mp.gammainc(s, t, mp.inf, regularized=True), a, x)
     # the smaller of P, Q is the one computed directly; the other is its complement
     assert _error(p, want_p, 1e-2) < 3e-13 and _error(q, want_q, 1e-2) < 3e-13
     assert _error(np.minimum(p, q), np.minimum(want_p, want_q), 1e-300) < 3e-13
+
+
+def test_gammainc_for_tiny_and_huge_a():
+    # Q(a, x) = a·E1(x) + O(a²): no cancellation in 1 - P (PyTorch loses it below a = 1e-16)
+    a, x = np.array([1e-106, 1e-20, 1e-17]), np.array([0.98, 0.5, 0.2])
+    _, q = G.gammainc(np, a, x, _special_math.lgamma, _special_math.erfc)
+    assert _error(q, _mp(lambda mp, s, t: s * mp.e1(t), a, x), 1e-300) < 1e-14
+    # the uniform expansion above a = 2e5, and the series/fraction just below
+    a = np.array([1.5e5, 1.5e5, 3e5, 3e5, 1e8, 1e8])
+    x = a + np.array([-2.0, 0.5, -0.1, 3.0, -1.0, 1.0]) * np.sqrt(a)
+    _, q = G.gammainc(np, a, x, _special_math.lgamma, _special_math.erfc)
+    assert (
+        _error(
+            q,
+            _mp(lambda mp, s, t: mp.gammainc(s, t, mp.inf, regularized=True), a, x, dps=30),
+            1e-300,
+        )
+        < 1e-10
+    )
 
 
 def test_gammainc_gradient_and_refusal():
@@ -238,6 +257,9 @@ def test_zeta_matches_mpmath_and_its_gradient():
     (g,) = minigrad.autograd.grad(minigrad.special.zeta(minigrad.tensor(s[:5]), qm).sum(), qm)
     want = _mp(lambda mp, a, b: -a * mp.zeta(a + 1, b), s[:5], q[:5])
     assert _error(g.numpy(), want, 1e-300) < 1e-14
+    # the limits where PyTorch gives NaN
+    edges = G.zeta(np, np.array([3.0, 1e300, 1e300, 1e300]), np.array([np.inf, 2.0, 1.0, 0.5]))
+    assert edges.tolist() == [0.0, 0.0, 1.0, math.inf]
     sm = minigrad.tensor([2.0], requires_grad=True)
     with pytest.raises(NotImplementedError, match="zeta"):
         minigrad.special.zeta(sm, minigrad.tensor([1.0])).backward()

@@ -87,6 +87,7 @@ class _IncompleteGamma(Op):
             a.astype(np.float64, copy=False),
             x.astype(np.float64, copy=False),
             lambda v: self.device.backend.special("gammaln", v),
+            lambda v: self.device.backend.special("erfc", v),
         )
         return (q if self.upper else p).astype(np.result_type(a.dtype, x.dtype), copy=False)
 
