@@ -145,6 +145,9 @@ def gammainc(xp, a, x, lgamma, erfc):
         )
 
 
+_MAX_SHIFT = 10000
+
+
 def _shift_sum(xp, s, q, terms):
     total = xp.zeros_like(q)
     for k in range(terms):
@@ -158,7 +161,11 @@ def zeta(xp, s, q):
     q = 1 and inf where q < 1."""
     s, q = xp.broadcast_arrays(s, q)
     with np.errstate(all="ignore"):
-        terms = 16
+        # 16 terms summed directly, more for q < 0 (one host read), so that the tail starts
+        # at a = q + terms ≥ 16 (below q = -1e4 the sum would be too long: NaN)
+        finite_q = xp.where(xp.isfinite(q), q, 0.0)
+        lowest = float(xp.min(finite_q)) if q.size else 0.0
+        terms = 16 + min(_MAX_SHIFT, max(0, math.ceil(-lowest)))
         total = _shift_sum(xp, s, q, terms)
         a = q + terms
         # Euler-Maclaurin: a^(1-s)/(s-1) + a^-s/2 + Σ_j B_2j/(2j)!·s(s+1)···(s+2j-2)·a^(-s-2j+1)
@@ -179,4 +186,5 @@ def zeta(xp, s, q):
         integer_q = q == xp.floor(q)
         out = xp.where((q <= 0) & ~integer_q & (s != xp.floor(s)), xp.nan, out)
         out = xp.where((q <= 0) & integer_q, xp.inf, out)
+        out = xp.where(q < -_MAX_SHIFT, xp.nan, out)
         return xp.where(s == 1, xp.inf, xp.where(s < 1, xp.nan, out))

@@ -99,7 +99,13 @@ def polynomial(xp, kind: str, x, n, order: int = 0):
     x, n = xp.broadcast_arrays(x, xp.trunc(n))
     valid = n >= 0
     degrees = xp.where(valid & xp.isfinite(n), n, 0.0)
-    top = int(degrees.max()) if degrees.size else 0  # one host read: the loop's length
+    looped = degrees
+    if order == 0 and kind.startswith(("chebyshev", "shifted")):  # closed forms need no loop
+        y = x + x - 1.0 if kind.startswith("shifted") else x
+        trig_from = 6 if kind.endswith("_t") else 8
+        looped = xp.where((xp.abs(y) == 1) | ((xp.abs(y) < 1) & (degrees > trig_from)), 0.0, n)
+        looped = xp.where(valid & xp.isfinite(n), looped, 0.0)
+    top = int(looped.max()) if looped.size else 0  # one host read: the loop's length
     with np.errstate(all="ignore"):
         value = _recurrence(xp, kind, x, degrees, order, top)
         if order == 0:

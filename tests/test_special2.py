@@ -181,6 +181,12 @@ def test_polynomial_arguments_and_dtypes():
     assert S.laguerre_polynomial_l(minigrad.tensor([2.0]), -1).tolist() == [0.0]
     with pytest.raises(NotImplementedError, match="Half"):
         S.chebyshev_polynomial_t(minigrad.tensor([0.5], dtype=minigrad.float16), 2)
+    # a huge degree inside (-1, 1) takes the closed form, with no loop to n (as PyTorch)
+    big = S.chebyshev_polynomial_t(minigrad.tensor([0.3], dtype=F64), 10**7).item()
+    assert abs(big - math.cos(1e7 * math.acos(0.3))) < 1e-8
+    # zeta at negative q (integer s) sums down to positive q, as PyTorch
+    z = S.zeta(minigrad.tensor([2.0, 3.0], dtype=F64), minigrad.tensor([-20.5, -30.25], dtype=F64))
+    np.testing.assert_allclose(z.numpy(), [9.82199434464988, -62.0120247], rtol=1e-8)
     with pytest.raises(TypeError, match="two numbers"):
         S.chebyshev_polynomial_t(0.5, 2)  # as PyTorch: one of them must be a tensor
 
