@@ -182,9 +182,9 @@ def zeta(xp, s, q):
         out = total + xp.where(tail_ok, tail, 0.0)
         out = xp.where(q == xp.inf, 0.0, out)
         out = xp.where(xp.isnan(s) | xp.isnan(q), xp.nan, out)
+        out = xp.where(q < -_MAX_SHIFT, xp.nan, out)
         # PyTorch's (Cephes') rules, the later ones first: s = 1, s < 1, then q ≤ 0
         integer_q = q == xp.floor(q)
         out = xp.where((q <= 0) & ~integer_q & (s != xp.floor(s)), xp.nan, out)
         out = xp.where((q <= 0) & integer_q, xp.inf, out)
-        out = xp.where(q < -_MAX_SHIFT, xp.nan, out)
         return xp.where(s == 1, xp.inf, xp.where(s < 1, xp.nan, out))
