@@ -304,3 +304,16 @@ def test_top_level_in_place_and_methods_match_torch():
     xx = RNG.standard_normal((3, 2, 4))
     got = minigrad.tensor(xx).prelu(minigrad.tensor(w)).numpy()
     np.testing.assert_allclose(got, torch.tensor(xx).prelu(torch.tensor(w)).numpy(), rtol=1e-15)
+
+
+def test_vmap_batches_the_new_ops_without_a_loop():
+    import warnings
+
+    x = minigrad.tensor(RNG.uniform(0.2, 3.0, (3, 4)), dtype=F64)
+    S = minigrad.special
+    functions = [S.bessel_j1, S.modified_bessel_k0, S.airy_ai, lambda t: S.hermite_polynomial_h(t, 4),
+                 lambda t: S.gammaincc(t, 2 * t), lambda t: S.zeta(t + 1.5, t)]  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the loop fallback warns
+        for f in functions:
+            np.testing.assert_array_equal(minigrad.func.vmap(f)(x).numpy(), f(x).numpy())
