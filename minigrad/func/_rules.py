@@ -130,7 +130,8 @@ def _with(op, **attrs):
     # -- branch special2
     "BesselJ0", "BesselJ1", "BesselY0", "BesselY1", "ModifiedBesselK0", "ModifiedBesselK1",
     "ScaledModifiedBesselK0", "ScaledModifiedBesselK1", "SphericalBesselJ0", "SphericalBesselJ1",
-    "AiryAi", "AiryAiPrime", "OrthogonalPolynomial", "Igamma", "Igammac", "Zeta",
+    "AiryAi", "AiryAiPrime", "OrthogonalPolynomial", "Igamma", "Igammac", "Zeta", "_Bessel",
+    "_IncompleteGamma",
     # -- complex numbers
     "Real", "Imag", "Conj", "Angle", "ViewAsReal", "Complex", "Polar",
 )  # fmt: skip
