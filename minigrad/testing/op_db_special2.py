@@ -4,8 +4,9 @@ orthogonal polynomials, the incomplete gamma functions and the Hurwitz zeta func
 
 PyTorch gives the Bessel, Airy and polynomial functions no derivative (their outputs never
 require grad), so their gradient rows opt out of the PyTorch comparison (``torch=False``) and a
-twin forward-only row compares the values on the same inputs. The derivatives themselves are
-checked by gradcheck and gradgradcheck, and against mpmath in tests/test_special2.py.
+twin forward-only ``_fwd`` row compares the values (on the same inputs, or where PyTorch's
+kernels are accurate). The derivatives are checked by gradcheck and gradgradcheck here, and
+against mpmath in tests/test_special2.py.
 """
 
 from __future__ import annotations
@@ -27,7 +28,6 @@ def _special(name):
     return lambda m, *args: getattr(m.special, name)(*args)
 
 
-# (name, samples): the inputs reach every branch of each kernel (series, recurrence, asymptotic)
 # (name, samples): four points that reach every branch of each kernel (power series,
 # recurrence or quadrature, asymptotic series); few, as each costs a loop of array operations
 _POSITIVE = [Sample(V([0.35, 1.3, 9.6, 31.4]))]
