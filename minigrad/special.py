@@ -47,6 +47,8 @@ from .ops.special_bessel import (
     bessel_j1,
     bessel_y0,
     bessel_y1,
+    modified_bessel_i0,
+    modified_bessel_i1,
     modified_bessel_k0,
     modified_bessel_k1,
     scaled_modified_bessel_k0,
@@ -74,7 +76,6 @@ from .ops.special_poly import (
 expit = sigmoid
 psi = digamma
 multigammaln = mvlgamma
-modified_bessel_i0, modified_bessel_i1 = i0, i1  # the same functions under PyTorch's new names
 
 __all__ = [
     "digamma", "entr", "erf", "erfc", "erfcx", "erfinv", "exp2", "expit", "expm1", "gammaln",

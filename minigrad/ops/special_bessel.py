@@ -13,7 +13,7 @@ import numpy as np
 from .. import _special_bessel as kernels
 from .base import Op
 from .elementwise import unary, where
-from .special import _over_x
+from .special import _over_x, i0, i1
 
 
 def no_half(dtype, name: str) -> None:
@@ -176,3 +176,16 @@ scaled_modified_bessel_k0 = _function(ScaledModifiedBesselK0, "scaled_modified_b
 scaled_modified_bessel_k1 = _function(ScaledModifiedBesselK1, "scaled_modified_bessel_k1")
 spherical_bessel_j0 = _function(SphericalBesselJ0, "spherical_bessel_j0")
 airy_ai = _function(AiryAi, "airy_ai")
+
+
+def modified_bessel_i0(input):
+    """``torch.special.modified_bessel_i0``: :func:`i0` under its new name, refusing float16
+    and bfloat16 as PyTorch does (its ``i0`` accepts them)."""
+    no_half(input.dtype, "modified_bessel_i0")
+    return i0(input)
+
+
+def modified_bessel_i1(input):
+    """``torch.special.modified_bessel_i1``: :func:`i1`, refusing float16 and bfloat16."""
+    no_half(input.dtype, "modified_bessel_i1")
+    return i1(input)
