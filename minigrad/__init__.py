@@ -538,6 +538,7 @@ for _name in (
     "asin_ asinh_ atan_ atanh_ ceil_ cholesky cholesky_inverse cholesky_solve clamp_ clamp_max_ "
     "clamp_min_ clip_ cos_ cosh_ deg2rad_ detach detach_ eq erf_ exp2_ exp_ "
     "expm1_ fill_ fix_ floor_ frac_ gcd_ ge ger get_device gt histogram is_conj "
+    "i0_ sinc_ erfc_ igamma igammac "
     "is_distributed is_floating_point is_inference is_neg is_nonzero is_same_size is_signed "
     "lcm_ ldexp_ le log10_ log1p_ log2_ log_ logit_ lt mv nan_to_num_ ne neg_ negative_ "
     "nonzero_static qr rad2deg_ ravel reciprocal_ relu_ resize_as_ resolve_neg "

@@ -1,5 +1,6 @@
 """``minigrad.special``, laid out as ``torch.special``: the special functions under SciPy's and
-PyTorch's names (``gammaln``, ``psi``, ``expit``, ``ndtr``, ...).
+PyTorch's names (``gammaln``, ``psi``, ``expit``, ``ndtr``, ...), the Bessel and Airy functions,
+the orthogonal polynomials, the incomplete gamma functions and the Hurwitz zeta function.
 
 Every function here is differentiable to any order (see :mod:`minigrad.ops.special`).
 
@@ -40,6 +41,37 @@ from .ops import lgamma as gammaln
 from .ops import log_softmax as _log_softmax
 from .ops import round as _round
 from .ops import softmax as _softmax
+from .ops.special_bessel import (
+    airy_ai,
+    bessel_j0,
+    bessel_j1,
+    bessel_y0,
+    bessel_y1,
+    modified_bessel_i0,
+    modified_bessel_i1,
+    modified_bessel_k0,
+    modified_bessel_k1,
+    scaled_modified_bessel_k0,
+    scaled_modified_bessel_k1,
+    spherical_bessel_j0,
+)
+from .ops.special_poly import (
+    chebyshev_polynomial_t,
+    chebyshev_polynomial_u,
+    chebyshev_polynomial_v,
+    chebyshev_polynomial_w,
+    gammainc,
+    gammaincc,
+    hermite_polynomial_h,
+    hermite_polynomial_he,
+    laguerre_polynomial_l,
+    legendre_polynomial_p,
+    shifted_chebyshev_polynomial_t,
+    shifted_chebyshev_polynomial_u,
+    shifted_chebyshev_polynomial_v,
+    shifted_chebyshev_polynomial_w,
+    zeta,
+)
 
 expit = sigmoid
 psi = digamma
@@ -50,6 +82,14 @@ __all__ = [
     "i0", "i0e", "i1", "i1e", "log1p", "log_ndtr", "log_softmax", "logit", "logsumexp",
     "multigammaln", "ndtr", "ndtri", "polygamma", "psi", "round", "sinc", "softmax", "xlog1py",
     "xlogy",
+    "airy_ai", "bessel_j0", "bessel_j1", "bessel_y0", "bessel_y1", "modified_bessel_i0",
+    "modified_bessel_i1", "modified_bessel_k0", "modified_bessel_k1", "scaled_modified_bessel_k0",
+    "scaled_modified_bessel_k1", "spherical_bessel_j0", "chebyshev_polynomial_t",
+    "chebyshev_polynomial_u", "chebyshev_polynomial_v", "chebyshev_polynomial_w",
+    "shifted_chebyshev_polynomial_t", "shifted_chebyshev_polynomial_u",
+    "shifted_chebyshev_polynomial_v", "shifted_chebyshev_polynomial_w", "hermite_polynomial_h",
+    "hermite_polynomial_he", "laguerre_polynomial_l", "legendre_polynomial_p", "gammainc",
+    "gammaincc", "zeta",
 ]  # fmt: skip
 
 

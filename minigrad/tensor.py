@@ -993,6 +993,40 @@ def _polygamma_(self, n):
 Tensor.polygamma, Tensor.polygamma_ = _polygamma, _polygamma_
 
 
+# -- branch special2: Tensor.igamma/igammac (and in place), hardshrink, prelu
+def _hardshrink(self, lambd=0.5):
+    """:func:`minigrad.nn.functional.hardshrink` of this tensor."""
+    from .nn.functional import hardshrink  # the layer above: imported on use
+
+    return hardshrink(self, lambd)
+
+
+def _prelu(self, weight):
+    """:func:`minigrad.nn.functional.prelu` of this tensor."""
+    from .nn.functional import prelu
+
+    return prelu(self, weight)
+
+
+def igamma(self, other):
+    """:func:`minigrad.igamma` ``(self, other)``: the regularized lower incomplete gamma."""
+    from .ops.special_poly import gammainc
+
+    return gammainc(self, other)
+
+
+def igammac(self, other):
+    """:func:`minigrad.igammac` ``(self, other)``: the regularized upper incomplete gamma."""
+    from .ops.special_poly import gammaincc
+
+    return gammaincc(self, other)
+
+
+Tensor.igamma, Tensor.igammac = igamma, igammac
+Tensor.igamma_, Tensor.igammac_ = _inplace_of(igamma), _inplace_of(igammac)
+Tensor.hardshrink, Tensor.prelu = _hardshrink, _prelu
+
+
 graph.register_tensor_class(Tensor)
 
 

@@ -127,6 +127,11 @@ def _with(op, **attrs):
     # -- branch special
     "Lgamma", "Digamma", "Polygamma", "Erfc", "Erfcx", "Erfinv", "Ndtr", "Ndtri", "LogNdtr", "I0",
     "I0e", "I1", "I1e", "Sinc", "Entr", "Xlog1py", "_Special",
+    # -- branch special2
+    "BesselJ0", "BesselJ1", "BesselY0", "BesselY1", "ModifiedBesselK0", "ModifiedBesselK1",
+    "ScaledModifiedBesselK0", "ScaledModifiedBesselK1", "SphericalBesselJ0", "SphericalBesselJ1",
+    "AiryAi", "AiryAiPrime", "OrthogonalPolynomial", "Igamma", "Igammac", "Zeta", "_Bessel",
+    "_IncompleteGamma",
     # -- complex numbers
     "Real", "Imag", "Conj", "Angle", "ViewAsReal", "Complex", "Polar",
 )  # fmt: skip

@@ -588,9 +588,15 @@ OP_DB += op_db_methods.ROWS + op_db_methods.FORWARD_ONLY
 from . import op_db_sparse  # noqa: E402 - branch sparse: sparse COO tensors
 
 OP_DB += op_db_sparse.ROWS
+
 from . import op_db_linalg2  # noqa: E402 - branch linalg2: LU, Householder products, cond, ...
 
 OP_DB += op_db_linalg2.ROWS + op_db_linalg2.FORWARD_ONLY
+
 from . import op_db_surface  # noqa: E402 - branch surface: gradient, as_strided, *_copy, ATen forms
 
 OP_DB += op_db_surface.ROWS + op_db_surface.FORWARD_ONLY
+
+from . import op_db_special2  # noqa: E402 - branch special2: Bessel, polynomials, zeta, igamma
+
+OP_DB += op_db_special2.ROWS + op_db_special2.FORWARD_ONLY
