@@ -3,7 +3,7 @@ StudentT draw through."""
 
 from __future__ import annotations
 
-from .. import creation, ops
+from .. import creation, ops, special
 from ..autograd import grad_mode
 from ..autograd.function import Function, once_differentiable
 from . import constraints
@@ -69,38 +69,6 @@ def standard_gamma_grad(concentration, sample):
         return (-total).to(concentration.dtype)
 
 
-def _lower_gamma_series(alpha, x, log_prefix):
-    """P(α, x) = e^(-x)·x^α·Σ_n x^n/Γ(α+n+1), for x < α + 1 (terms shrink from the first)."""
-    term = (log_prefix - ops.log(alpha)).exp()  # x^α e^(-x)/Γ(α + 1)
-    total = term
-    steps = int((10 * (alpha + 1).sqrt()).max().item()) + 40 if x.numel() else 0
-    for n in range(1, steps):
-        term = term * x / (alpha + n)
-        total = total + term
-    return total
-
-
-def _upper_gamma_fraction(alpha, x, log_prefix):
-    """Q(α, x) = 1 - P(α, x) by its continued fraction (modified Lentz), for x ≥ α + 1."""
-    tiny = 1e-300
-    b = x + 1 - alpha
-    c = creation.full_like(x, 1 / tiny)
-    d = 1 / b
-    h = d
-    for i in range(1, 1000):
-        an = -i * (i - alpha)
-        b = b + 2
-        d = an * d + b
-        d = ops.where(d.abs() < tiny, tiny, d).reciprocal()
-        c = b + an / c
-        c = ops.where(c.abs() < tiny, tiny, c)
-        step = d * c
-        h = h * step
-        if not bool(((step - 1).abs() > 1e-16).any()):
-            break
-    return log_prefix.exp() * h
-
-
 def _lower_gamma_grad_alpha(alpha, x, log_prefix):
     """∂P(α, x)/∂α = Σ_n T_n·(log x - ψ(α+n+1)) with T_n = e^(-x) x^(α+n)/Γ(α+n+1) ≤ 1, for
     x > 0 (float64 inputs). Where x lies over 40 standard deviations above α the upper tail,
@@ -122,30 +90,17 @@ def _lower_gamma_grad_alpha(alpha, x, log_prefix):
 
 
 def regularized_gamma(concentration, x):
-    """P(α, x) = γ(α, x)/Γ(α), the Gamma(α, 1) cdf (``torch.special.gammainc``).
-
-    Its first-order gradients are exact: ∂P/∂x is the density, ∂P/∂α the series of
-    :func:`_lower_gamma_grad_alpha` (PyTorch refuses the one in α). Values are computed in
-    float64 by the series below α + 1 and the continued fraction above (Numerical Recipes,
-    6.2); P is 0 at x ≤ 0.
-    """
+    """P(α, x) = γ(α, x)/Γ(α), the Gamma(α, 1) cdf: :func:`minigrad.special.gammainc`
+    (differentiable in x to any order) with, beyond it, the exact first-order gradient in α,
+    the series of :func:`_lower_gamma_grad_alpha` (PyTorch refuses it; a second derivative
+    through it raises)."""
     alpha, x = ops.broadcast_tensors(concentration, x)
-    with grad_mode.no_grad():
-        a = alpha.detach().to(dtype="float64")
-        v = x.detach().to(dtype="float64").clamp(min=0)
-        safe_v = ops.where(v > 0, v, 1.0)
-        log_prefix = a * safe_v.log() - safe_v - ops.lgamma(a)
-        lower = v < a + 1
-        series = _lower_gamma_series(a, ops.where(lower, safe_v, 0.0), log_prefix)
-        fraction = 1 - _upper_gamma_fraction(a, ops.where(lower, a + 2, safe_v), log_prefix)
-        value = ops.where(v > 0, ops.where(lower, series, fraction), 0.0)
-        density = ops.where(v > 0, (log_prefix - safe_v.log()).exp(), 0.0)
-        value, density = value.to(alpha.dtype), density.to(alpha.dtype)
-    if x.requires_grad:
-        value = value + _FirstOrderSlope.apply(x, density)
+    value = special.gammainc(alpha.detach(), x)
     if alpha.requires_grad:
         with grad_mode.no_grad():
-            inside = ops.where(v > 0, safe_v, a)
+            a = alpha.detach().to(dtype="float64")
+            v = x.detach().to(dtype="float64")
+            inside = ops.where(v > 0, v, a)
             prefix = a * inside.log() - inside - ops.lgamma(a)
             d_alpha = _lower_gamma_grad_alpha(a, inside, prefix).where(v > 0, 0.0)
         value = value + _FirstOrderSlope.apply(alpha, d_alpha.to(alpha.dtype))
