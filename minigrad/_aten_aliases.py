@@ -8,6 +8,7 @@ from __future__ import annotations
 from . import creation, dtypes
 from .autograd import grad_mode
 from .nn import functional as F
+from .ops.complex import complex_not_implemented
 from .ops.joining import stack
 
 _REDUCTIONS = ("none", "mean", "sum")
@@ -45,6 +46,8 @@ def constant_pad_nd(input, pad, value=0):
     return F.pad(input, pad, mode="constant", value=value)
 
 
+# PyTorch's CPU kernel refuses complex inputs (F.conv2d and the layers take them)
+@complex_not_implemented
 def convolution(input, weight, bias, stride, padding, dilation, transposed, output_padding, groups):
     """A 1-, 2- or 3-D (transposed) convolution chosen by ``weight``'s dims, as ATen's."""
     n = weight.ndim - 2

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections import namedtuple
 
 from .ops import decompositions as _d
-from .ops.base import constant
+from .ops.base import constant, on_input_device
 from .ops.decompositions import LinAlgError
 from .ops.elementwise import where
 from .ops.lu import potf2
@@ -71,6 +71,7 @@ def _replace_failed(A, info):  # noqa: N803
     return where(failed, eye, A), failed
 
 
+@on_input_device
 def inv_ex(A, *, check_errors=False):  # noqa: N803
     """``(inverse, info)``: the inverse of each square matrix and int32 ``info``, 0 where it
     is invertible and the (1-based) index of LU's first zero pivot where it is singular (NaN
@@ -87,6 +88,7 @@ def inv_ex(A, *, check_errors=False):  # noqa: N803
     return InvExResult(where(failed, float("nan"), _d.inverse(safe)), info)
 
 
+@on_input_device
 def solve_ex(A, B, *, left=True, check_errors=False):  # noqa: N803
     """``(result, info)``: :func:`~minigrad.linalg.solve` with int32 ``info`` as
     :func:`inv_ex`'s (NaN results for singular ``A``); ``check_errors=True`` raises
@@ -106,6 +108,7 @@ def solve_ex(A, B, *, left=True, check_errors=False):  # noqa: N803
     return SolveExResult(where(failed, float("nan"), result), info)
 
 
+@on_input_device
 def cholesky_ex(A, *, upper=False, check_errors=False):  # noqa: N803
     """``(L, info)``: the Cholesky factor and int32 ``info``, 0 where ``A`` is positive-definite
     and otherwise the order of its first leading minor that is not (there ``L`` holds the

@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from collections import namedtuple
 
-from .ops.base import constant
+from .ops.base import constant, on_input_device
 from .ops.lu import _abs1
 
 LDLFactorResult = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
@@ -117,6 +117,7 @@ def _check_square(A, op: str):  # noqa: N803 - PyTorch's argument name
         )
 
 
+@on_input_device
 def ldl_factor_ex(A, *, hermitian=False, check_errors=False):  # noqa: N803
     """``(LD, pivots, info)``: the Bunch-Kaufman LDLᵀ (LDLᴴ with ``hermitian``) factorisation
     of each symmetric matrix (its lower triangle is read), in LAPACK's compact format (see
@@ -162,6 +163,7 @@ def ldl_factor(A, *, hermitian=False):  # noqa: N803
     return LDLFactorResult(LD, pivots)
 
 
+@on_input_device
 def ldl_solve(LD, pivots, B, *, hermitian=False):  # noqa: N803
     """The ``X`` with ``A X = B`` from :func:`ldl_factor`'s ``LD`` and ``pivots``; batch dims
     broadcast. Not differentiable, as PyTorch's."""

@@ -16,7 +16,7 @@ from . import _linalg_ex as _ex
 from ._warnings import warn_user
 from .creation import arange
 from .dtypes import int32
-from .ops.base import constant
+from .ops.base import constant, on_input_device
 from .ops.lu import LUFactor, permutation_matrix, unpack_factors
 
 LUFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
@@ -81,6 +81,7 @@ def _factor(A):  # noqa: N803
     return lu, pivots.detach().to(int32), info.detach().squeeze(-1).to(int32)
 
 
+@on_input_device
 def lu_factor_ex(A, *, pivot=True, check_errors=False):  # noqa: N803
     """``(LU, pivots, info)``: the LU factorisation ``A = P L U`` of each (m, n) matrix, L and U
     packed in one tensor (…, m, n) (L's unit diagonal implied), 1-based int32 ``pivots``
@@ -108,6 +109,7 @@ def lu_factor(A, *, pivot=True):  # noqa: N803
     return LUFactorResult(lu, pivots)
 
 
+@on_input_device
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):  # noqa: N803
     """``(P, L, U)`` from :func:`lu_factor`'s packed ``LU_data`` (…, m, n) and ``LU_pivots``:
     the permutation matrix P (…, m, m), unit lower L (…, m, k) and upper U (…, k, n), with
@@ -140,6 +142,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):  # noqa
     return LUUnpackResult(p, low, up)
 
 
+@on_input_device
 def lu(A, *, pivot=True):  # noqa: N803
     """``(P, L, U)`` with ``A = P L U`` (P a permutation, L unit lower (…, m, k), U upper
     (…, k, n), k = min(m, n)); singular ``A`` is factorised too. Differentiable in ``A``
@@ -154,6 +157,7 @@ def lu(A, *, pivot=True):  # noqa: N803
     return LUResult(*lu_unpack(lu_data, pivots))
 
 
+@on_input_device
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):  # noqa: N803
     """The ``X`` with ``A X = B`` (``X A = B`` when ``left=False``; ``Aᴴ`` in place of ``A``
     with ``adjoint``) given ``A``'s :func:`lu_factor`. Batch dims broadcast. Differentiable in

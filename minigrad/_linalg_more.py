@@ -12,7 +12,7 @@ from collections import namedtuple
 import numpy as np  # to tell NumPy's qr (batched) from CuPy's
 
 from ._linalg_ex import _all_regular
-from .ops.base import constant
+from .ops.base import constant, on_input_device
 from .ops.joining import stack
 
 GeqrfResult = namedtuple("geqrf", ["a", "tau"])
@@ -50,6 +50,7 @@ def _apply_reflectors(v, tau, c, *, left: bool, adjoint: bool):
     return c
 
 
+@on_input_device
 def householder_product(A, tau):  # noqa: N803
     """The first n columns of ``H₀ H₁ … H_{k-1}`` (…, m, n), ``Hᵢ = I - τᵢ vᵢ vᵢᴴ`` with vᵢ
     the i-th column of ``A`` (…, m, n) below the diagonal and 1 on it (``tau`` (…, k),
@@ -90,6 +91,7 @@ def orgqr(input, tau):
     return householder_product(input, tau)
 
 
+@on_input_device
 def ormqr(input, tau, other, left=True, transpose=False):
     """``Q @ other`` for the (m, m) ``Q`` of the reflectors in ``input`` and ``tau`` (as
     :func:`householder_product`), ``other @ Q`` when ``left=False``, with ``Qᴴ`` when
@@ -119,6 +121,7 @@ def ormqr(input, tau, other, left=True, transpose=False):
     return _apply_reflectors(_reflectors(input, k), tau, other, left=left, adjoint=transpose)
 
 
+@on_input_device
 def geqrf(input):
     """``(a, tau)``: LAPACK's geqrf QR of each (m, n) matrix, R in ``a``'s upper triangle and
     the Householder vectors below it, with their scalars ``tau`` (…, min(m, n)) (see
@@ -150,6 +153,7 @@ def geqrf(input):
     )
 
 
+@on_input_device
 def cond(A, p=None):  # noqa: N803
     """The condition number of ``A`` in the matrix norm ``p``: for ``None``/2/-2 the ratio of
     its largest and smallest singular values (any shape), otherwise ``‖A‖ₚ ‖A⁻¹‖ₚ`` for square

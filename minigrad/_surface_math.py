@@ -12,6 +12,7 @@ import numpy as np  # histogramdd bins on the host, as Tensor.histogram does
 
 from . import creation, dtypes
 from .autograd import graph
+from .ops.complex import complex_not_implemented
 from .ops.joining import cat, stack
 
 # -- gradient ------------------------------------------------------------------------------------
@@ -169,6 +170,7 @@ def _reduce_one(part, kind: str, initial):
     return out.clamp(min=initial) if kind == "amax" else out.clamp(max=initial)
 
 
+@complex_not_implemented
 def segment_reduce(
     data,
     reduce: str,

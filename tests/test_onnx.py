@@ -264,3 +264,23 @@ def test_a_model_in_training_mode_exports_in_eval_mode_and_keeps_its_modes():
             dynamic_axes={"x": {0: "batch"}}, training=minigrad.onnx.TrainingMode.PRESERVE,
         )  # fmt: skip
     assert all(m.training for m in model.modules())
+
+
+@pytest.mark.parametrize(
+    "key",
+    [
+        (Ellipsis, slice(None), slice(1, 2)),
+        (Ellipsis, 1, slice(None)),
+        (0, Ellipsis, slice(1, None)),
+    ],
+    ids=["...,:,1:2", "...,1,:", "0,...,1:"],
+)
+def test_indexing_with_an_ellipsis(key):
+    """The Ellipsis expands to the right number of full slices (it once dropped one more, so
+    ``x[..., :, 1:2]`` sliced the first dim)."""
+
+    class Index(minigrad.nn.Module):
+        def forward(self, x):
+            return x[key] * 1.0
+
+    _export_and_compare(Index(), minigrad.randn(2, 4, 3), 3)

@@ -57,7 +57,7 @@ def _flip(c):
 def _getitem(c):
     g, x = c.g, c.input(0)
     key = list(c.op.key)
-    key2 = list(c.op2.key) if c.op2 is not None else key
+    key2 = list(c.op2.key) if c.op2 is not None else list(key)  # a copy: both are edited below
     shape = c.shape(0)
     if any(isinstance(k, np.ndarray) for k in key):
         c.unsupported("index arrays (advanced indexing)")

@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np  # window starts are computed on the host (from a few numbers per plane)
 
 from ... import creation
+from ...ops.base import on_input_device
 from ...tensor import Tensor
 
 
@@ -115,6 +116,7 @@ def _fractional_max_pool(op, n, input, kernel_size, output_size, output_ratio, s
     return values, index
 
 
+@on_input_device
 def fractional_max_pool2d_with_indices(
     input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
     _random_samples=None,
@@ -148,6 +150,7 @@ def fractional_max_pool2d(
     return (values, index) if return_indices else values
 
 
+@on_input_device
 def fractional_max_pool3d_with_indices(
     input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
     _random_samples=None,
