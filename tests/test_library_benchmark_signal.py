@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad
+import minigrad.library as mlib
 from minigrad.signal import windows as mw
 
 torch = pytest.importorskip("torch")
@@ -80,3 +81,184 @@ def test_window_type_errors():
         mw.hann(2.5)
     with pytest.raises(ValueError, match="strided"):
         mw.hann(3, layout=torch.sparse_coo)
+
+
+# -- minigrad.library -------------------------------------------------------------------------
+
+
+def _pair(src: str):
+    """The same annotated function for minigrad and for torch (``T`` is each one's Tensor)."""
+    out = []
+    for lib in (minigrad, torch):
+        scope = {"T": lib.Tensor, "Optional": __import__("typing").Optional, "lib": lib}
+        exec(src, scope)
+        out.append(scope["f"])
+    return out
+
+
+_SCHEMAS = [
+    ("def f(x: T, y: float) -> T: ...", ()),
+    ("def f(x: T, n: int, b: bool = True, s: str = 'a', o: Optional[T] = None) -> T: ...", ()),
+    ("def f(x: T, l: list[T], li: list[int] = None, *, f: float = 1.5) -> tuple[T, T]: ...", ()),
+    ("def f(x: T, y: T) -> list[T]: ...", ("x", "y")),
+    ("def f(x: T, y: float) -> None: ...", "unknown"),
+    ("def f(x: T, d: lib.dtype = lib.float64) -> T: ...", ()),
+]
+
+
+@pytest.mark.parametrize("src, mutates", _SCHEMAS)
+def test_infer_schema_matches_torch(src, mutates):
+    mg_fn, torch_fn = _pair(src)
+    want = torch.library.infer_schema(torch_fn, mutates_args=mutates)
+    assert mlib.infer_schema(mg_fn, mutates_args=mutates) == want
+
+
+@pytest.mark.parametrize(
+    "src, mutates",
+    [("def f(x, y: float) -> T: ...", ()), ("def f(x: T) -> T: ...", ("y",)),
+     ("def f(x: int) -> T: ...", ("x",)), ("def f(x: T, y: dict) -> T: ...", ())],
+)  # fmt: skip
+def test_infer_schema_errors_match_torch(src, mutates):
+    mg_fn, torch_fn = _pair(src)
+    with pytest.raises(ValueError) as want:
+        torch.library.infer_schema(torch_fn, mutates_args=mutates)
+    with pytest.raises(ValueError) as got:
+        mlib.infer_schema(mg_fn, mutates_args=mutates)
+    want_text = str(want.value).split(" Got func")[0].split(" The valid")[0]
+    assert want_text.split(" unsupported type")[0] in str(got.value)
+
+
+def _define_cube(lib, ns):
+    """x³·a with numpy inside (opaque to autograd), differentiable through register_autograd."""
+
+    def cube(x, a):
+        return lib.from_numpy(x.detach().numpy() ** 3 * a)
+
+    cube.__annotations__ = {"x": lib.Tensor, "a": float, "return": lib.Tensor}
+    cube = lib.library.custom_op(f"{ns}::cube", cube, mutates_args=())
+
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(inputs[0])
+        ctx.a = inputs[1]
+
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        return grad * 3 * ctx.a * x**2, None
+
+    cube.register_autograd(backward, setup_context=setup_context)
+    return cube
+
+
+def test_custom_op_grads_and_double_backward_match_torch():
+    mg_cube, torch_cube = _define_cube(minigrad, "mgt_cube"), _define_cube(torch, "mgt_cube")
+    data = np.array([0.5, -1.2, 2.0])
+    results = []
+    for lib, cube in ((minigrad, mg_cube), (torch, torch_cube)):
+        x = lib.tensor(data, requires_grad=True)
+        y = cube(x, 1.5)
+        (gx,) = lib.autograd.grad(y.sum(), x, create_graph=True)
+        (ggx,) = lib.autograd.grad((gx * gx).sum(), x)
+        results.append([t.detach().numpy() for t in (y, gx, ggx)])
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+    assert repr(mg_cube) == "<CustomOpDef(mgt_cube::cube)>"
+    assert mg_cube._schema == torch_cube._schema
+    out = minigrad.ops.mgt_cube.cube(minigrad.tensor([2.0]), 1.0)
+    assert out.tolist() == [8.0] and minigrad.ops.mgt_cube.cube.default is not None
+    names = ["test_schema", "test_autograd_registration", "test_aot_dispatch_dynamic"]
+    args = (minigrad.tensor(data, requires_grad=True), 1.5)
+    assert mlib.opcheck(mg_cube, args, test_utils=names) == dict.fromkeys(names, "SUCCESS")
+
+
+def test_minigrad_ops_package_unchanged():
+    assert minigrad.ops.add is not None and not hasattr(minigrad.ops, "no_such_namespace")
+    with pytest.raises(AttributeError, match="no attribute 'nope'"):
+        _define_cube(minigrad, "mgt_ns")
+        minigrad.ops.mgt_ns.nope  # noqa: B018
+    assert mlib.ops.mgt_ns.cube(minigrad.tensor([1.0]), 2.0).tolist() == [2.0]
+
+
+def _plain(lib, ns, body="x.clone()", mutates=(), **kw):
+    scope = {"T": lib.Tensor}
+    exec(f"def f(x: T, y: T) -> T:\n    return {body}", scope)
+    return lib.library.custom_op(f"{ns}::f", scope["f"], mutates_args=mutates, **kw)
+
+
+def test_custom_op_errors_match_torch():
+    for lib in (minigrad, torch):  # no backward registered: the error comes at backward
+        x = lib.ones(2, requires_grad=True)
+        with pytest.raises(RuntimeError, match="no autograd formula was registered"):
+            _plain(lib, "mgt_e1", "x * 2")(x, lib.ones(2)).sum().backward()
+    for lib in (minigrad, torch):
+        op = _plain(lib, "mgt_e3", "x * y")
+        op.register_autograd(lambda ctx, g: (g,))
+        with pytest.raises(RuntimeError, match="incorrect number of gradients"):
+            op(lib.ones(2, requires_grad=True), lib.ones(2)).sum().backward()
+        with pytest.raises(RuntimeError, match="non-functional operator"):
+            _plain(lib, "mgt_e4", "x.clone()", mutates=("x",)).register_autograd(lambda c, g: g)
+        with pytest.raises(RuntimeError, match="must not also be an input"):
+            _plain(lib, "mgt_e5", "x")(lib.ones(2), lib.ones(2))
+        with pytest.raises(NotImplementedError, match="mgt_e6::f"):
+            _plain(lib, "mgt_e6", device_types="cuda")(lib.ones(2), lib.ones(2))
+        with pytest.raises(
+            RuntimeError, match="Expected a value of type 'Tensor' for argument 'y'"
+        ):
+            _plain(lib, "mgt_e7")(lib.ones(2), "no")
+        with pytest.raises(ValueError):
+            lib.library.custom_op("no_namespace", mutates_args=())(lambda x: x)
+        with pytest.raises(TypeError, match="mutates_args"):
+            lib.library.custom_op("mgt_e8::f")
+
+
+def test_register_kernel_fake_and_functional_forms():
+    op = _plain(minigrad, "mgt_k", "x + y", device_types="cpu")
+    with pytest.raises(NotImplementedError, match="fakegpu"):
+        op(minigrad.ones(1, device="fakegpu"), minigrad.ones(1, device="fakegpu"))
+    mlib.register_kernel("mgt_k::f", "fakegpu", lambda x, y: x - y)
+    assert op(minigrad.ones(1, device="fakegpu"), minigrad.ones(1, device="fakegpu")).item() == 0
+    assert op(minigrad.ones(1), minigrad.ones(1)).item() == 2
+
+    @op.register_kernel("cpu")
+    def _(x, y):
+        return x * 10
+
+    assert op(minigrad.ones(1), minigrad.ones(1)).item() == 10  # a later kernel replaces
+    fake = mlib.register_fake("mgt_k::f")(lambda x, y: minigrad.empty_like(x))
+    assert op.register_fake(fake) is fake  # registering again replaces, as torch's CustomOpDef
+    assert mlib.opcheck(op, (minigrad.ones(2), minigrad.ones(2)), test_utils="test_faketensor")
+    mlib.register_fake("mgt_k::f", lambda x, y: x.sum())
+    with pytest.raises(mlib.OpCheckError, match="fake impl"):
+        mlib.opcheck(op, (minigrad.ones(2), minigrad.ones(2)), test_utils="test_faketensor")
+    with pytest.raises(RuntimeError, match="no operator"):
+        mlib.register_autograd("mgt_k::nope", lambda ctx, g: g)
+
+
+def test_opcheck_finds_undeclared_mutation_and_wrong_backward():
+    op = _plain(minigrad, "mgt_o1", "x.add_(1).clone()")
+    res = mlib.opcheck(op, (minigrad.ones(2), minigrad.ones(2)), test_utils="test_schema",
+                       raise_exception=False)  # fmt: skip
+    assert isinstance(res["test_schema"], mlib.OpCheckError)
+    op = _plain(minigrad, "mgt_o2", "x * y")
+    op.register_autograd(lambda ctx, g: (g, None))  # wrong: d/dx (x*y) = y
+    args = (minigrad.rand(3, requires_grad=True) + 2, minigrad.rand(3) + 2)
+    with pytest.raises(mlib.OpCheckError, match="gradcheck"):
+        mlib.opcheck(op, args, test_utils="test_aot_dispatch_dynamic")
+    with pytest.raises(mlib.OpCheckError, match="register_autograd"):
+        mlib.opcheck(_plain(minigrad, "mgt_o3"), args, test_utils="test_autograd_registration")
+
+
+def test_define_impl_library():
+    for lib in (minigrad, torch):
+        lib.library.define("mgt_d::scale", "(Tensor x, *, float a=1.0) -> Tensor")
+        with pytest.raises(RuntimeError, match="multiple times"):
+            lib.library.define("mgt_d::scale", "(Tensor x) -> Tensor")
+        with pytest.raises(NotImplementedError):
+            lib.ops.mgt_d.scale(lib.ones(2))
+        lib.library.impl("mgt_d::scale", "cpu", lambda x, *, a: x * a)
+        assert lib.ops.mgt_d.scale(lib.ones(2), a=3.0).tolist() == [3.0, 3.0]
+        my = lib.library.Library("mgt_lib", "DEF")
+        my.define("bar(Tensor x) -> Tensor")
+        my.impl("bar", lambda x: x * 3, "CPU")
+        assert lib.ops.mgt_lib.bar(lib.ones(1)).tolist() == [3.0]
+        with pytest.raises(ValueError):
+            lib.library.Library("mgt_lib2", "XYZ")
