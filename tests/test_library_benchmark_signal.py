@@ -8,6 +8,7 @@ import pytest
 
 import minigrad
 import minigrad.library as mlib
+import minigrad.utils.benchmark as mbench
 from minigrad.signal import windows as mw
 
 torch = pytest.importorskip("torch")
@@ -262,3 +263,90 @@ def test_define_impl_library():
         assert lib.ops.mgt_lib.bar(lib.ones(1)).tolist() == [3.0]
         with pytest.raises(ValueError):
             lib.library.Library("mgt_lib2", "XYZ")
+
+
+# -- minigrad.utils.benchmark -----------------------------------------------------------------
+def _measurements(times, n=10, **spec):
+    """The same data as a torch Measurement and a minigrad one."""
+    from torch.utils.benchmark.utils.common import Measurement as TorchM
+    from torch.utils.benchmark.utils.common import TaskSpec as TorchSpec
+
+    spec = {"stmt": "f()", "setup": "pass", **spec}
+    raw = list(np.asarray(times) * n)
+    return TorchM(n, raw, TorchSpec(**spec)), mbench.Measurement(n, raw, mbench.TaskSpec(**spec))
+
+
+_MEASUREMENT_CASES = [
+    (
+        [1.2e-7, 1.3e-7, 1.25e-7, 1.9e-7, 1.21e-7],
+        {"label": "add", "sub_label": "s", "setup": "x=1"},
+    ),
+    ([1.2e-6, 3e-6, 1e-6, 5e-6], {"num_threads": 4, "env": "e1", "description": "D"}),
+    ([1.5, 1.6, 1.55, 1.7], {"sub_label": "big"}),
+    ([0.123456], {}),
+    ([0.1234, 0.2], {"stmt": "a = 1\nb = 2", "setup": "x = 1\ny = 2"}),
+    (1e-3 * (1 + 1e-4 * np.arange(20)), {"label": "L", "description": "many"}),
+]
+
+
+@pytest.mark.parametrize("times, spec", _MEASUREMENT_CASES)
+def test_measurement_matches_torch(times, spec):
+    want, got = _measurements(times, **spec)
+    assert repr(got).splitlines()[1:] == repr(want).splitlines()[1:]
+    for name in ("median", "iqr", "mean"):
+        assert getattr(got, name) == pytest.approx(getattr(want, name), rel=1e-12)
+    for name in ("significant_figures", "has_warnings", "title", "env", "as_row_name"):
+        assert getattr(got, name) == getattr(want, name), name
+    assert got.times == pytest.approx(want.times, rel=1e-12)
+    assert got.meets_confidence(0.5) == want.meets_confidence(0.5)
+
+
+def test_compare_matches_torch():
+    rng = np.random.default_rng(0)
+    pairs = []
+    for label in ("add", None):
+        for sub, base, noise in (("small", 1.2e-6, 0.002), ("large", 3.4e-4, 0.3)):
+            for desc, f in (("float", 1.0), ("double", 1.7)):
+                for threads in (1, 4):
+                    for env in ("e1", "env2"):
+                        t = base * f / threads * (1 + noise * rng.standard_normal(7))
+                        spec = {"label": label, "sub_label": sub, "description": desc}
+                        pairs.append(_measurements(t, num_threads=threads, env=env, **spec))
+    subsets = [pairs, pairs[:4], [p for p in pairs if p[0].env == "e1"], pairs[::3]]
+    for subset, options in zip(subsets * 2, [(), ("trim",), ("color",), ("row", "warn"),
+                                             ("trim", "color", "warn"), ("warn",), ("trim", "row"),
+                                             ("trim",)]):  # fmt: skip
+        tables = []
+        for lib, k in ((torch.utils.benchmark, 0), (mbench, 1)):
+            c = lib.Compare([p[k] for p in subset])
+            if "trim" in options:
+                c.trim_significant_figures()
+            if "color" in options or "row" in options:
+                c.colorize(rowwise="row" in options)
+            if "warn" in options:
+                c.highlight_warnings()
+            tables.append(str(c))
+        assert tables[1] == tables[0], options
+    with pytest.raises(ValueError, match="Measurement"):
+        mbench.Compare([1.0])
+
+
+def test_timer(capsys):
+    minigrad.set_num_threads(1)
+    timer = mbench.Timer("x + y", setup="y = 2", global_setup="z = 0", globals={"x": 1},
+                         label="add", sub_label="ints", num_threads=2)  # fmt: skip
+    m = timer.timeit(number=100)
+    assert m.number_per_run == 100 and len(m.times) == 1 and m.median > 0 and m.label == "add"
+    assert minigrad.get_num_threads() == 1  # restored after the measurement
+    blocks = []
+    m = timer.blocked_autorange(callback=lambda n, t: blocks.append((n, t)), min_run_time=0.01)
+    assert len(blocks) == len(m.times) and sum(t for _, t in blocks) >= 0.01
+    m = timer.adaptive_autorange(threshold=0.5, max_run_time=0.05)
+    assert len(m.times) >= 1 and isinstance(m, mbench.Measurement)
+    mbench.Compare([m]).print()
+    assert "add" in capsys.readouterr().out
+    for method in (timer.repeat, timer.autorange):
+        with pytest.raises(NotImplementedError, match="blocked_autorange"):
+            method()
+    with pytest.raises(NotImplementedError, match="cpp"):
+        mbench.Timer("x", language="cpp")
