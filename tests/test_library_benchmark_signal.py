@@ -232,6 +232,19 @@ def test_register_kernel_fake_and_functional_forms():
         mlib.opcheck(op, (minigrad.ones(2), minigrad.ones(2)), test_utils="test_faketensor")
     with pytest.raises(RuntimeError, match="no operator"):
         mlib.register_autograd("mgt_k::nope", lambda ctx, g: g)
+    with op.set_kernel_enabled("cpu", False):  # back to the op's own function
+        assert op(minigrad.ones(1), minigrad.ones(1)).item() == 2
+    assert op(minigrad.ones(1), minigrad.ones(1)).item() == 10
+    with pytest.raises(NotImplementedError, match="register_vmap is not supported"):
+        op.register_vmap(lambda *a: a)
+    with pytest.raises(NotImplementedError, match="register_autocast"):
+        mlib.register_autocast("mgt_k::f", "cpu", minigrad.float16)
+
+
+def test_namespace_named_like_a_builtin_stays_reachable():
+    _define_cube(minigrad, "linalg")
+    assert minigrad.ops.linalg is not mlib.ops.linalg  # the built-in module keeps its name
+    assert mlib.ops.linalg.cube(minigrad.tensor([2.0]), 1.0).tolist() == [8.0]
 
 
 def test_opcheck_finds_undeclared_mutation_and_wrong_backward():

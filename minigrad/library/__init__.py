@@ -13,7 +13,7 @@ from __future__ import annotations
 import inspect
 
 from ._legacy import Library, define, fallthrough_kernel, impl
-from ._op import CustomOpDef, registry
+from ._op import _UNSUPPORTED, CustomOpDef, registry
 from ._opcheck import OpCheckError, opcheck
 from ._schema import infer_schema, parse_schema
 
@@ -108,13 +108,13 @@ def register_autograd(op, backward, /, *, setup_context=None, lib=None) -> None:
 
 
 def register_fake(op, func=None, /, *, lib=None, _stacklevel=1, allow_override=True):
-    """``op.register_fake(func)`` for an op or its name; a decorator without ``func``."""
+    """``op.register_fake(func)`` for an op or its name; a decorator without ``func``. A second
+    registration replaces the first (PyTorch 2.13 does not raise either, even with
+    ``allow_override=False``)."""
     target = _lookup(op, "register_fake")
     if func is None:
         return target.register_fake
-    if not allow_override and target._abstract_fn is not None:
-        raise RuntimeError(f"register_fake: {target._qualname} already has a fake impl")
-    return target.register_fake(func)
+    return target.register_fake(func)  # replaces an earlier one, as in PyTorch 2.13
 
 
 def register_kernel(op, device_types, func=None, /, *, lib=None):
@@ -175,3 +175,20 @@ def namespace(name: str) -> _OpNamespace | None:
     """The namespace ``name`` if some op is registered in it, else None (``minigrad.ops``)."""
     prefix = name + "::"
     return _OpNamespace(name) if any(q.startswith(prefix) for q in registry) else None
+
+
+def _unsupported(what: str):
+    def raiser(*args, **kwargs):
+        raise NotImplementedError(_UNSUPPORTED.format(what=what))
+
+    raiser.__name__ = what
+    raiser.__doc__ = f"PyTorch's ``torch.library.{what}``: not supported (raises)."
+    return raiser
+
+
+register_vmap = _unsupported("register_vmap")
+register_torch_dispatch = _unsupported("register_torch_dispatch")
+register_autocast = _unsupported("register_autocast")
+get_ctx = _unsupported("get_ctx")
+triton_op = _unsupported("triton_op")
+wrap_triton = _unsupported("wrap_triton")

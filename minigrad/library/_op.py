@@ -3,19 +3,27 @@ type, its autograd formula (run through ``minigrad.autograd.Function``) and its 
 
 from __future__ import annotations
 
+import contextlib
+import numbers
 import re
+import warnings
 
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
+
+_UNSUPPORTED = (
+    "minigrad.library: {what} is not supported: minigrad has no dispatcher modes, batching "
+    "rules for custom ops, autocast kernels or Triton; call the op directly"
+)
 
 # every operator by qualified name ("mylib::foo"); custom_op / define add to it
 registry: dict[str, CustomOpDef] = {}
 
 _TYPE_CHECKS = {
     "Tensor": (Tensor,),
-    "float": (float, int),
-    "SymInt": (int,),
+    "float": (numbers.Real,),
+    "SymInt": (numbers.Integral,),
     "bool": (bool,),
     "str": (str,),
 }
@@ -48,6 +56,7 @@ class CustomOpDef:
         self._mutates_args = mutates_args
         self._device_types = None if device_types is None else tuple(device_types)
         self._backend_fns: dict[str, object] = {}
+        self._disabled: set = set()  # device types whose kernel set_kernel_enabled turned off
         self._abstract_fn = None
         self._backward_fn = None
         self._setup_context_fn = None
@@ -105,6 +114,32 @@ class CustomOpDef:
             )
         self._backward_fn, self._setup_context_fn = backward, setup_context
 
+    @contextlib.contextmanager
+    def set_kernel_enabled(self, device_type: str, enabled: bool = True):
+        """Within the block, calls on ``device_type`` skip (``enabled=False``) the kernel that
+        ``register_kernel`` gave that device type and use the op's own function."""
+        if device_type not in self._backend_fns:
+            warnings.warn(
+                f"Attempted to {'enable' if enabled else 'disable'} kernel for {device_type} "
+                "but no kernel was registered for this device type.",
+                stacklevel=3,
+            )
+        was_disabled = device_type in self._disabled
+        (self._disabled.discard if enabled else self._disabled.add)(device_type)
+        try:
+            yield
+        finally:
+            (self._disabled.add if was_disabled else self._disabled.discard)(device_type)
+
+    def register_vmap(self, func=None, /):
+        raise NotImplementedError(_UNSUPPORTED.format(what="register_vmap"))
+
+    def register_torch_dispatch(self, torch_dispatch_class, func=None, /):
+        raise NotImplementedError(_UNSUPPORTED.format(what="register_torch_dispatch"))
+
+    def register_autocast(self, device_type, cast_inputs, /):
+        raise NotImplementedError(_UNSUPPORTED.format(what="register_autocast"))
+
     # -- calling ------------------------------------------------------------------------------
     def _bind(self, args, kwargs) -> tuple:
         try:
@@ -117,9 +152,8 @@ class CustomOpDef:
         values = tuple(bound.arguments[name] for name in self._signature.parameters)
         for name, value in zip(self._signature.parameters, values):
             allowed = _TYPE_CHECKS.get(self._param_types.get(name))
-            if allowed and (
-                not isinstance(value, allowed) or (bool in allowed) != isinstance(value, bool)
-            ):
+            is_bool = isinstance(value, bool)
+            if allowed and (not isinstance(value, allowed) or (bool in allowed) != is_bool):
                 raise RuntimeError(
                     f"{self._qualname}() Expected a value of type '{self._param_types[name]}' for "
                     f"argument '{name}' but instead found type '{type(value).__name__}'. "
@@ -130,7 +164,7 @@ class CustomOpDef:
     def _kernel(self, values):
         first = next(_tensors(values), None)
         kind = first.device.type if first is not None else None
-        if kind in self._backend_fns:
+        if kind in self._backend_fns and kind not in self._disabled:
             return self._backend_fns[kind]
         if None in self._backend_fns:  # register_kernel(None, fn): every device type
             return self._backend_fns[None]
