@@ -43,6 +43,9 @@ def test_window_defaults_and_periodic_center():
     assert mw.hann(5).dtype == minigrad.get_default_dtype()
     w = mw.hann(4, requires_grad=True)
     assert w.requires_grad and w.is_leaf
+    on_device = mw.gaussian(6, std=2.0, device="fakegpu", dtype=minigrad.float64)
+    assert on_device.device.type == "fakegpu"
+    np.testing.assert_allclose(on_device.cpu().numpy(), mw.gaussian(6, std=2.0).numpy(), 1e-6)
     got = mw.exponential(5, center=1.3, sym=False, dtype=minigrad.float64)
     want = torch.signal.windows.exponential(5, center=1.3, sym=False, dtype=torch.float64)
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-12)

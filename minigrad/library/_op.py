@@ -11,6 +11,7 @@ import warnings
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
+from ._schema import _split_top
 
 _UNSUPPORTED = (
     "minigrad.library: {what} is not supported: minigrad has no dispatcher modes, batching "
@@ -209,7 +210,7 @@ class CustomOpDef:
 def _param_types(schema, signature) -> dict:
     """``{argument name: schema type}`` from ``(Tensor x, float y=1.0, ...)``."""
     out = {}
-    for part in schema.split("->", 1)[0].strip()[1:-1].split(","):
+    for part in _split_top(schema.split("->", 1)[0].strip()[1:-1]):
         decl = part.split("=", 1)[0].strip()
         if " " in decl:
             type_text, name = decl.rsplit(" ", 1)
