@@ -43,6 +43,7 @@ def test_window_defaults_and_periodic_center():
     assert mw.hann(5).dtype == minigrad.get_default_dtype()
     w = mw.hann(4, requires_grad=True)
     assert w.requires_grad and w.is_leaf
+    assert mw.hann(3, layout=minigrad.strided).shape == (3,)
     on_device = mw.gaussian(6, std=2.0, device="fakegpu", dtype=minigrad.float64)
     assert on_device.device.type == "fakegpu"
     np.testing.assert_allclose(on_device.cpu().numpy(), mw.gaussian(6, std=2.0).numpy(), 1e-6)
@@ -366,3 +367,43 @@ def test_timer(capsys):
             method()
     with pytest.raises(NotImplementedError, match="cpp"):
         mbench.Timer("x", language="cpp")
+
+
+def _define_two_outputs(lib, ns):
+    def two(x, y):
+        a, b = x.detach().numpy(), y.detach().numpy()
+        return lib.from_numpy(a * b), lib.from_numpy(a + b)
+
+    two.__annotations__ = {
+        "x": lib.Tensor,
+        "y": lib.Tensor,
+        "return": tuple[lib.Tensor, lib.Tensor],
+    }
+    op = lib.library.custom_op(f"{ns}::two", two, mutates_args=())
+
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+
+    def backward(ctx, grad_product, grad_sum):
+        x, y = ctx.saved_tensors
+        return grad_product * y + grad_sum, grad_product * x + grad_sum
+
+    op.register_autograd(backward, setup_context=setup_context)
+    return op
+
+
+def test_custom_op_with_two_outputs_matches_torch():
+    grads = []
+    for lib in (minigrad, torch):
+        op = _define_two_outputs(lib, "mgt_two")
+        x = lib.tensor([1.0, 2.0], dtype=lib.float64, requires_grad=True)
+        y = lib.tensor([3.0, -1.0], dtype=lib.float64, requires_grad=True)
+        product, total = op(x, y)
+        (product.sum() * 2 + (total * total).sum()).backward()
+        grads.append([x.grad.numpy(), y.grad.numpy()])
+    for got, want in zip(*grads):
+        np.testing.assert_allclose(got, want)
+    assert (
+        _define_two_outputs(minigrad, "mgt_two")._schema
+        == "(Tensor x, Tensor y) -> (Tensor, Tensor)"
+    )

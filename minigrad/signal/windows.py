@@ -37,7 +37,7 @@ def _check(name: str, M, dtype, layout):
         raise TypeError(f"{name}: window length M must be an int, got {type(M).__name__} {M!r}")
     if M < 0:
         raise ValueError(f"{name} requires non-negative window length, got M={M}")
-    if layout is not None and str(layout) not in ("torch.strided", "strided"):
+    if layout is not None and str(layout).rsplit(".", 1)[-1] != "strided":
         raise ValueError(f"{name} is implemented for strided tensors only, got: {layout}")
     dtype = dtype or dtypes.get_default_dtype()
     if dtype not in (dtypes.float32, dtypes.float64):
