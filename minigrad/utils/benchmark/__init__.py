@@ -1,9 +1,16 @@
 """``minigrad.utils.benchmark``, as ``torch.utils.benchmark``: ``Timer`` measures a statement,
 ``Measurement`` holds the times and statistics, ``Compare`` prints many as a table."""
 
-from .common import Measurement, TaskSpec, ordered_unique, select_unit, trim_sigfig, unit_to_english
-from .compare import Colorize, Compare
-from .timer import Language, Timer
+from .utils.common import (
+    Measurement,
+    TaskSpec,
+    ordered_unique,
+    select_unit,
+    trim_sigfig,
+    unit_to_english,
+)
+from .utils.compare import Colorize, Compare
+from .utils.timer import Language, Timer
 
 __all__ = [
     "Colorize",

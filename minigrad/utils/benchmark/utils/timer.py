@@ -18,7 +18,7 @@ class Language(enum.Enum):
 
 @contextlib.contextmanager
 def _threads(n: int):
-    from ... import _runtime
+    from .... import _runtime
 
     before = _runtime.get_num_threads()
     _runtime.set_num_threads(n)

@@ -9,10 +9,10 @@ import math
 
 import numpy as np
 
-from .. import _windows_indices as top
-from .. import dtypes
-from ..creation import tensor
-from ..tensor import Tensor
+from ... import _windows_indices as top
+from ... import dtypes
+from ...creation import tensor
+from ...tensor import Tensor
 
 __all__ = [
     "bartlett",
