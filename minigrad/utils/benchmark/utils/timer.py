@@ -73,6 +73,12 @@ class Timer:
     def autorange(self, callback=None):
         raise NotImplementedError("See `Timer.blocked_autorange.`")
 
+    def collect_callgrind(self, *args, **kwargs):
+        raise NotImplementedError(
+            "Timer.collect_callgrind: instruction counts need valgrind and PyTorch's C++ "
+            "bindings; minigrad.utils.benchmark measures wall time only"
+        )
+
     def _block_size(self) -> int:
         """Runs per block: the first power of ten whose block takes over 1 ms."""
         number = 1
