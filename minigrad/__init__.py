@@ -435,7 +435,7 @@ _checkout.install()
 _runtime.apply()
 
 # -- branch special: torch.lgamma and friends, and minigrad.special (as torch.special)
-from . import special  # noqa: E402
+from . import library, signal, special  # noqa: E402 - torch.library, torch.signal (windows)
 
 # -- branch methods: bitwise/integer functions, slice scatters, products, statistics, linalg
 from .ops import (  # noqa: E402

@@ -255,3 +255,15 @@ from .scatter_slices import (
 )
 
 __all__ = [name for name in dir() if not name.startswith("_")]
+
+
+def __getattr__(name: str):
+    """``minigrad.ops.<namespace>``: the custom ops ``minigrad.library`` registered there (as
+    ``torch.ops.mylib.foo``); consulted only for names this package does not define."""
+    import sys
+
+    library = sys.modules.get("minigrad.library")  # no upward import: None until it is loaded
+    found = library.namespace(name) if library and not name.startswith("_") else None
+    if found is None:
+        raise AttributeError(f"module 'minigrad.ops' has no attribute {name!r}")
+    return found

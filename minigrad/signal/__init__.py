@@ -1,0 +1,5 @@
+"""``minigrad.signal``: signal processing helpers, as ``torch.signal`` (window functions)."""
+
+from . import windows
+
+__all__ = ["windows"]
