@@ -6,8 +6,8 @@ from __future__ import annotations
 import contextlib
 import numbers
 import re
-import warnings
 
+from .._warnings import warn_user
 from ..autograd import grad_mode
 from ..autograd.function import Function
 from ..tensor import Tensor
@@ -120,10 +120,9 @@ class CustomOpDef:
         """Within the block, calls on ``device_type`` skip (``enabled=False``) the kernel that
         ``register_kernel`` gave that device type and use the op's own function."""
         if device_type not in self._backend_fns:
-            warnings.warn(
+            warn_user(
                 f"Attempted to {'enable' if enabled else 'disable'} kernel for {device_type} "
                 "but no kernel was registered for this device type.",
-                stacklevel=3,
             )
         was_disabled = device_type in self._disabled
         (self._disabled.discard if enabled else self._disabled.add)(device_type)
