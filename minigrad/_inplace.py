@@ -555,6 +555,11 @@ def _check_writeable(t) -> None:
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."
         )
+    if t._base is not None and any(getattr(op, "overlaps", False) for op in t._view[0]):
+        raise RuntimeError(  # an as_strided window that reads some element twice
+            "unsupported operation: some elements of the written-to tensor refer to a single "
+            "memory location (an overlapping as_strided window); clone() it first"
+        )
     if not getattr(data.flags, "writeable", True):  # e.g. wrapping a read-only NumPy array
         raise RuntimeError(
             "in-place write to a tensor whose memory is read-only (it wraps a read-only array); "

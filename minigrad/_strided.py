@@ -2,11 +2,10 @@
 ``empty_strided``, a minimal storage object (``Tensor.untyped_storage()``/``storage()``),
 ``Tensor.set_``, ``resize``, ``new_empty_strided``, ``as_subclass`` and ``chalf``.
 
-minigrad's ``as_strided`` gathers elements of the input's contiguous memory by their flat
-positions (differentiable, overlapping windows sum their gradients as in PyTorch): its result
-is a copy, not a view sharing memory as PyTorch's is. It reads only the input's own elements,
-so the input must be contiguous; PyTorch programs that restride a transpose or reach outside
-the tensor into the rest of its base get a clear error.
+minigrad's ``as_strided`` is a view of the input's elements, as PyTorch's (differentiable;
+overlapping windows sum their gradients). It reads only the input's own elements, so the input
+must be contiguous; PyTorch programs that restride a transpose or reach outside the tensor
+into the rest of its base get a clear error.
 """
 
 from __future__ import annotations
@@ -19,6 +18,7 @@ from . import backend, dtypes
 from ._out import with_out
 from ._warnings import warn_user
 from .autograd.graph import version_counter
+from .ops.strided import AsStrided
 from .tensor import Tensor, _new
 
 # -- as_strided ----------------------------------------------------------------------------------
@@ -74,8 +74,10 @@ def _index(input, positions: np.ndarray):
 
 
 def as_strided(input, size, stride, storage_offset=None) -> Tensor:
-    """The elements of contiguous ``input`` at flat positions ``storage_offset + Σ i_k·stride_k``
-    arranged in ``size`` (a copy; gradients of overlapping windows add up).
+    """The window of contiguous ``input``'s elements at flat positions
+    ``storage_offset + Σ i_k·stride_k``, arranged in ``size``: a view sharing ``input``'s
+    memory, as PyTorch's (gradients of overlapping windows add up; an in-place write through
+    a window that reads an element twice is refused).
 
     Example:
         >>> minigrad.arange(6.0).as_strided((2, 3), (1, 2))
@@ -83,12 +85,13 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:
                 [1., 3., 5.]])
     """
     positions = _flat_positions("as_strided", input, size, stride, storage_offset)
-    return input.reshape(-1)[_index(input, positions)]
+    size, stride = _check_geometry("as_strided", size, stride, storage_offset)
+    return AsStrided(positions, size, stride)(input)
 
 
 @with_out
 def as_strided_copy(input, size, stride, storage_offset=None) -> Tensor:
-    """:func:`as_strided` (already a copy here)."""
+    """A copy of :func:`as_strided`'s window."""
     return as_strided(input, size, stride, storage_offset).clone()
 
 

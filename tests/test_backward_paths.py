@@ -29,7 +29,7 @@ IDS = [op.sample_id(i) for op, i in CASES]
 
 # Node attributes that hold arrays given to the op (indices, a divisor table), not values
 # that forward computed: they live as long as the node, like its other settings.
-SETTINGS = {"indices", "index", "key", "divisor"}
+SETTINGS = {"indices", "index", "key", "divisor", "positions"}  # positions: as_strided's window
 
 
 def _outputs_and_inputs(op, index):

@@ -648,3 +648,20 @@ def _aten_cases(m):
 def test_aten_forms_match_torch(index):
     (name, got), (_, want) = _aten_cases(minigrad)[index], _aten_cases(torch)[index]
     np.testing.assert_allclose(_np(got()), want().numpy(), rtol=1e-10, atol=1e-12, err_msg=name)
+
+
+def test_as_strided_is_a_view_that_writes_through_as_torch():
+    got = []
+    for lib in (minigrad, torch):
+        x = lib.arange(6.0)
+        window = x.as_strided((2, 2), (2, 1), 1)
+        window.mul_(10)
+        base = lib.arange(6.0, dtype=lib.float64).requires_grad_()
+        h = base * 1
+        h.as_strided((2,), (2,)).mul_(3)  # recorded on h, as PyTorch's CopySlices
+        h.sum().backward()
+        got.append((x.tolist(), window.tolist(), base.grad.tolist()))
+    assert got[0] == got[1]
+    overlapping = minigrad.arange(6.0).as_strided((2, 2), (1, 1))
+    with pytest.raises(RuntimeError, match="single memory location"):
+        overlapping.add_(1)

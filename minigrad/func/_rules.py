@@ -265,6 +265,14 @@ def _getitem(op, vals, flags, size):
 RULES["Solve"] = _elementwise
 
 
+@rule("AsStrided")
+def _as_strided(op, vals, flags, size):
+    raise NotImplementedError(
+        "vmap: as_strided reads its input's memory layout, which one sample of a batch does not "
+        "have alone"
+    )
+
+
 @rule("SparseCooTensor", "SparseValues", "SparseMM")
 def _sparse(op, vals, flags, size):
     raise NotImplementedError(

@@ -1,6 +1,10 @@
 """Every differentiable primitive, one class per op, with the functions that apply them."""
 
-from . import decompositions, lobpcg  # every op class is defined at import (vmap rules, op table)
+from . import (  # every op class is defined at import (vmap rules, op table)
+    decompositions,
+    lobpcg,
+    strided,
+)
 from ._size import sized_by_keyword
 from .activation import elu, gelu, leaky_relu, relu, sigmoid, silu, softplus
 from .arrange import cartesian_prod, combinations, meshgrid, roll, rot90
