@@ -43,6 +43,17 @@ def _grid_rows():
                 ],
             )
         )
+    x, grid = T((2, 2, 5, 4)), T((2, 3, 2, 2), -1.3, 1.3)
+    rows.append(
+        OpInfo(
+            "grid_sample_bicubic_2d",
+            _call("grid_sample"),
+            [
+                Sample(x, grid, mode="bicubic", padding_mode=pm, align_corners=ac)
+                for pm, ac in (("zeros", False), ("border", True), ("reflection", False))
+            ],
+        )
+    )
     return rows
 
 

@@ -104,12 +104,14 @@ def _reflect(coord, twice_low: int, twice_high: int):
     return even * (extra + low) + (1 - even) * (span - extra + low)
 
 
-def _source_coord(coord, n: int, padding_mode: str, align_corners: bool):
+def _pixel_position(coord, n: int, align_corners: bool):
     """A normalised grid coordinate in [-1, 1] as a pixel position along a dim of size ``n``."""
-    if align_corners:
-        pos = (coord + 1) / 2 * (n - 1)
-    else:
-        pos = ((coord + 1) * n - 1) / 2
+    return (coord + 1) / 2 * (n - 1) if align_corners else ((coord + 1) * n - 1) / 2
+
+
+def _padded(pos, n: int, padding_mode: str, align_corners: bool):
+    """A pixel position moved inside [0, n - 1] as ``padding_mode`` asks (border: clamped,
+    reflection: mirrored, then clamped); ``'zeros'`` leaves it (outside reads 0)."""
     if padding_mode == "reflection":
         pos = _reflect(pos, 0, 2 * (n - 1)) if align_corners else _reflect(pos, -1, 2 * n - 1)
     if padding_mode in ("border", "reflection"):
@@ -117,6 +119,47 @@ def _source_coord(coord, n: int, padding_mode: str, align_corners: bool):
         inside = (pos > 0) & (pos < n - 1)
         pos = pos.where(inside, pos.detach().clamp(0, n - 1))
     return pos
+
+
+def _source_coord(coord, n: int, padding_mode: str, align_corners: bool):
+    """The pixel position a grid coordinate reads, padded (bilinear and nearest modes)."""
+    return _padded(_pixel_position(coord, n, align_corners), n, padding_mode, align_corners)
+
+
+_CUBIC_A = -0.75  # the cubic convolution's parameter, as PyTorch's bicubic modes
+
+
+def _cubic_weights(t):
+    """The weights of the taps at offsets -1, 0, 1, 2 for a fraction ``t`` in [0, 1) (Keys'
+    cubic convolution): near taps ((A+2)|x| − (A+3))x² + 1, far ones A(|x|³ − 5|x|² + 8|x| − 4)."""
+    a = _CUBIC_A
+
+    def near(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return far(t + 1), near(t), near(1 - t), far(2 - t)
+
+
+def _bicubic(flat_input, positions, size, padding_mode: str, align_corners: bool):
+    """Bicubic sampling: 4×4 taps around each position, each tap's integer position padded
+    as ``padding_mode`` asks (the gradient in the grid flows through the weights)."""
+    low = [p.detach().floor() for p in positions]
+    weights = [_cubic_weights(p - f) for p, f in zip(positions, low)]
+    result = None
+    for offsets in itertools.product(range(4), repeat=len(size)):
+        index = [
+            _padded(f + (o - 1), n, padding_mode, align_corners)
+            for f, o, n in zip(low, offsets, size)
+        ]
+        weight = None
+        for w, o in zip(weights, offsets):
+            weight = w[o] if weight is None else weight * w[o]
+        term = _gather_pixels(flat_input, index, size) * weight.unsqueeze(1)
+        result = term if result is None else result + term
+    return result
 
 
 def _gather_pixels(flat_input, index, size):
@@ -140,8 +183,8 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         input: (N, C, H_in, W_in) or (N, C, D_in, H_in, W_in).
         grid: (N, H, W, 2) or (N, D, H, W, 3): (x, y[, z]) in [-1, 1], -1 being the left/top
             edge; x indexes W.
-        mode: ``'bilinear'`` (trilinear on 5-D) or ``'nearest'`` (ties to even, as PyTorch).
-            ``'bicubic'`` raises NotImplementedError.
+        mode: ``'bilinear'`` (trilinear on 5-D), ``'nearest'`` (ties to even, as PyTorch) or
+            ``'bicubic'`` (4-D only; Keys' cubic convolution with a = -0.75, as PyTorch).
         padding_mode: values outside the image: ``'zeros'``, ``'border'`` (the nearest edge
             pixel) or ``'reflection'`` (mirrored at the edges).
         align_corners: True: -1 and 1 are the centres of the corner pixels; False (default,
@@ -168,9 +211,9 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
             f"'reflection', but got: '{padding_mode}'"
         )
     align_corners = _align(align_corners)
-    if mode == "bicubic":
-        raise NotImplementedError(f"{op}: mode='bicubic' is not supported (bilinear, nearest)")
     _check(input, grid, op)
+    if mode == "bicubic" and input.ndim != 4:
+        raise RuntimeError("grid_sampler(): bicubic interpolation only supports 4D input")
     n, c, *size = input.shape
     nd, out = len(size), tuple(grid.shape[1:-1])
     if grid.dtype in (dtypes.bfloat16, dtypes.float16):  # pixel positions need float32's bits
@@ -182,7 +225,12 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         for k in range(nd)
     ]
     flat_input = input.reshape(n, c, -1)
-    if mode == "nearest":
+    if mode == "bicubic":
+        positions = [
+            _pixel_position(points[:, :, nd - 1 - k], size[k], align_corners) for k in range(nd)
+        ]
+        result = _bicubic(flat_input, positions, size, padding_mode, align_corners)
+    elif mode == "nearest":
         index = [p.detach().round() for p in coords]  # round half to even, as nearbyint
         result = _gather_pixels(flat_input, index, size)
     else:
