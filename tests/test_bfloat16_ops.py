@@ -54,6 +54,7 @@ TORCH_LACKS = {
 TORCH_LACKS.update(
     dict.fromkeys(["avg_pool3d", "lp_pool3d", "pdist", "affine_grid"], "no CPU bfloat16 kernel")
 )
+TORCH_LACKS["interpolate_antialias"] = "PyTorch's antialiased resizing has no bfloat16 kernel"
 # -- branch linalg2: PyTorch refuses bfloat16 here (orgqr/ormqr kernels, vander's dtype check)
 TORCH_LACKS.update(
     dict.fromkeys(

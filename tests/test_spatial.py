@@ -159,8 +159,8 @@ ERRORS = [
                            align_corners=False), ValueError, "expected mode"),
     (lambda: F.grid_sample(minigrad.randn(1, 1, 3, 3), minigrad.randn(1, 2, 2, 2),
                            padding_mode="wrap", align_corners=False), ValueError, "padding_mode"),
-    (lambda: F.grid_sample(minigrad.randn(1, 1, 3, 3), minigrad.randn(1, 2, 2, 2), mode="bicubic",
-                           align_corners=False), NotImplementedError, "bicubic"),
+    (lambda: F.grid_sample(minigrad.randn(1, 1, 2, 3, 3), minigrad.randn(1, 2, 2, 2, 3),
+                           mode="bicubic", align_corners=False), RuntimeError, "only supports 4D"),
     (lambda: F.grid_sample(minigrad.randn(1, 1, 3, 3), minigrad.randn(1, 2, 2, 3),
                            align_corners=False), RuntimeError, "grid_sample: expected a grid"),
 ]  # fmt: skip

@@ -78,6 +78,14 @@ ROWS = [
         ],
     ),
     OpInfo(
+        "interpolate_antialias",
+        _call("interpolate"),
+        [
+            Sample(T((1, 2, 9, 7)), size=(4, 3), mode="bilinear", antialias=True),
+            Sample(T((1, 2, 9, 7)), size=(4, 10), mode="bicubic", antialias=True),
+        ],
+    ),
+    OpInfo(
         "conv_transpose2d",
         _call("conv_transpose2d"),
         [

@@ -17,6 +17,7 @@ import numpy as np
 from ... import dtypes
 from ..._warnings import warn_user
 from ...creation import tensor
+from .interpolate import cubic_convolution_weights
 
 __all__ = ["affine_grid", "grid_sample"]
 
@@ -126,28 +127,11 @@ def _source_coord(coord, n: int, padding_mode: str, align_corners: bool):
     return _padded(_pixel_position(coord, n, align_corners), n, padding_mode, align_corners)
 
 
-_CUBIC_A = -0.75  # the cubic convolution's parameter, as PyTorch's bicubic modes
-
-
-def _cubic_weights(t):
-    """The weights of the taps at offsets -1, 0, 1, 2 for a fraction ``t`` in [0, 1) (Keys'
-    cubic convolution): near taps ((A+2)|x| − (A+3))x² + 1, far ones A(|x|³ − 5|x|² + 8|x| − 4)."""
-    a = _CUBIC_A
-
-    def near(x):
-        return ((a + 2) * x - (a + 3)) * x * x + 1
-
-    def far(x):
-        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
-
-    return far(t + 1), near(t), near(1 - t), far(2 - t)
-
-
 def _bicubic(flat_input, positions, size, padding_mode: str, align_corners: bool):
     """Bicubic sampling: 4×4 taps around each position, each tap's integer position padded
     as ``padding_mode`` asks (the gradient in the grid flows through the weights)."""
     low = [p.detach().floor() for p in positions]
-    weights = [_cubic_weights(p - f) for p, f in zip(positions, low)]
+    weights = [cubic_convolution_weights(p - f) for p, f in zip(positions, low)]
     result = None
     for offsets in itertools.product(range(4), repeat=len(size)):
         index = [

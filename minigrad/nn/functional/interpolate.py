@@ -68,8 +68,19 @@ def _linear_weights(n_in: int, n_out: int, scale: float, align_corners: bool):
     return left, right, src - left
 
 
-# PyTorch's cubic convolution kernel (Keys, 1981) with A = -0.75, as upsample_bicubic2d
-_CUBIC_A = -0.75
+def cubic_convolution_weights(t, a: float = -0.75):
+    """The weights of the taps at offsets -1, 0, 1, 2 from a position a fraction ``t`` in
+    [0, 1) past a pixel (Keys' cubic convolution; PyTorch's bicubic modes take a = -0.75,
+    antialiased resizing a = -0.5): near taps ((a+2)|x| − (a+3))x² + 1, far ones
+    a(|x|³ − 5|x|² + 8|x| − 4). ``t`` may be an array or a tensor (grid_sample's positions)."""
+
+    def near(x):
+        return ((a + 2) * x - (a + 3)) * x * x + 1
+
+    def far(x):
+        return ((a * x - 5 * a) * x + 8 * a) * x - 4 * a
+
+    return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
 def _cubic_weights(n_in: int, n_out: int, scale: float, align_corners: bool):
@@ -82,13 +93,41 @@ def _cubic_weights(n_in: int, n_out: int, scale: float, align_corners: bool):
     else:
         src = (positions + 0.5) * scale - 0.5
     floor = np.floor(src)
-    t = src - floor
-    a = _CUBIC_A
-    near = lambda x: ((a + 2) * x - (a + 3)) * x * x + 1  # noqa: E731 - |x| <= 1
-    far = lambda x: ((a * x - 5 * a) * x + 8 * a) * x - 4 * a  # noqa: E731 - 1 < |x| < 2
-    weights = [far(t + 1), near(t), near(1 - t), far(2 - t)]
     indices = [np.clip(floor.astype(np.int64) - 1 + k, 0, n_in - 1) for k in range(4)]
-    return indices, weights
+    return indices, cubic_convolution_weights(src - floor)
+
+
+def _filter(mode: str, x: np.ndarray) -> np.ndarray:
+    """The antialiasing filter at distances ``x`` (in output pixels): a triangle (bilinear)
+    or the cubic convolution with a = -0.5 (bicubic), as PyTorch's (and PIL's)."""
+    x = np.abs(x)
+    if mode == "bilinear":
+        return np.maximum(1 - x, 0.0)
+    # the cubic's taps: at |x| < 1 the near weight of fraction |x|, at 1 <= |x| < 2 the far
+    # weight of fraction |x| - 1 (its first weight)
+    near = cubic_convolution_weights(x, -0.5)[1]
+    far = cubic_convolution_weights(x - 1, -0.5)[0]
+    return np.where(x < 1, near, np.where(x < 2, far, 0.0))
+
+
+def _antialias_matrix(n_in: int, n_out: int, scale: float, align_corners: bool, mode: str):
+    """The (n_out, n_in) matrix of antialiased resizing along one dim: each output pixel a
+    normalised sum of the input pixels under the filter stretched by the scale (when
+    shrinking), as PyTorch's ``antialias=True``."""
+    if align_corners:
+        scale = (n_in - 1) / (n_out - 1) if n_out > 1 else 0.0
+    half = 1.0 if mode == "bilinear" else 2.0  # the filter's support at scale 1
+    support, stretch = (half * scale, 1.0 / scale) if scale >= 1.0 else (half, 1.0)
+    matrix = np.zeros((n_out, n_in))
+    for i in range(n_out):
+        center = scale * (i + 0.5)
+        low = max(int(center - support + 0.5), 0)
+        high = min(int(center + support + 0.5), n_in)
+        taps = np.arange(low, high)
+        w = _filter(mode, (taps - center + 0.5) * stretch)
+        total = w.sum()
+        matrix[i, low:high] = w / total if total != 0 else w
+    return matrix
 
 
 def _take(x, dim: int, index: np.ndarray):
@@ -117,6 +156,9 @@ def interpolate(
         align_corners: for the linear and cubic modes, map the corner pixels' centres onto
             each other.
         recompute_scale_factor: compute positions from the output size, not ``scale_factor``.
+        antialias: for ``'bilinear'`` and ``'bicubic'`` on 4-D inputs, filter as PyTorch (and
+            PIL) do when shrinking: each output pixel averages every input pixel under the
+            filter stretched by the scale.
 
     Example:
         >>> F.interpolate(minigrad.randn(1, 3, 4, 4), scale_factor=2, mode="bilinear").shape
@@ -125,8 +167,11 @@ def interpolate(
     op = "interpolate"
     if mode not in _MODES:
         raise NotImplementedError(f"{op}: mode {mode!r} is not one of {list(_MODES)}")
-    if antialias:
-        raise NotImplementedError(f"{op}: antialias=True is not supported")
+    if antialias and (mode not in ("bilinear", "bicubic") or input.ndim != 4):
+        raise ValueError(
+            "Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D "
+            "tensor as input"
+        )
     if input.ndim not in (3, 4, 5):
         raise ValueError(
             f"{op}: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got {list(input.shape)}"
@@ -144,6 +189,8 @@ def interpolate(
     sizes, scales = _output_sizes(input, size, scale_factor, bool(recompute_scale_factor), op)
     if mode == "area":
         return _area(input, sizes, op)
+    if antialias:
+        return _antialiased(input, sizes, scales, bool(align_corners), mode)
     out = input
     for i, (n_out, scale) in enumerate(zip(sizes, scales)):
         dim, n_in = 2 + i, input.shape[2 + i]
@@ -164,6 +211,15 @@ def interpolate(
         w = tensor(weight.reshape(shape), dtype=input.dtype, device=input.device)
         out = _take(out, dim, left) * (1 - w) + _take(out, dim, right) * w
     return out
+
+
+def _antialiased(x, sizes, scales, align_corners: bool, mode: str):
+    """``antialias=True``: one constant matrix per spatial dim, ``W_h @ x @ W_wᵀ``."""
+    (h, w), (scale_h, scale_w) = sizes, scales
+    rows = _antialias_matrix(x.shape[2], h, scale_h, align_corners, mode)
+    cols = _antialias_matrix(x.shape[3], w, scale_w, align_corners, mode)
+    as_tensor = lambda m: tensor(m, dtype=x.dtype, device=x.device)  # noqa: E731
+    return as_tensor(rows) @ x @ as_tensor(cols.T)
 
 
 def _area(x, sizes, op: str):
