@@ -1,30 +1,7 @@
 """``minigrad.signal.windows``, as ``torch.signal.windows``: window functions with SciPy-style
 ``M`` / ``sym`` arguments (the functions live in ``windows.windows``, as in PyTorch)."""
 
-from .windows import (
-    bartlett,
-    blackman,
-    cosine,
-    exponential,
-    gaussian,
-    general_cosine,
-    general_hamming,
-    hamming,
-    hann,
-    kaiser,
-    nuttall,
-)
+from . import windows
+from .windows import *  # noqa: F403 - the module's __all__
 
-__all__ = [
-    "bartlett",
-    "blackman",
-    "cosine",
-    "exponential",
-    "gaussian",
-    "general_cosine",
-    "general_hamming",
-    "hamming",
-    "hann",
-    "kaiser",
-    "nuttall",
-]
+__all__ = list(windows.__all__)
