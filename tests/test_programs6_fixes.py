@@ -1,0 +1,128 @@
+"""What the programs of ``tests/test_programs6.py`` found missing or wrong in minigrad, each
+checked against PyTorch: ``Binomial.entropy``, ``linalg.lstsq``'s other drivers, einsum's
+sublist format and implicit output with ``...``, and ``load(mmap=)``."""
+
+import io
+
+import numpy as np
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("n, probs", [(10, [0.3, 0.6]), (0, [0.2]), (5, [0.0, 1.0]), (3, [0.5])])
+def test_binomial_entropy_and_its_gradient(n, probs):
+    ours_p = minigrad.tensor(probs, requires_grad=True)
+    theirs_p = torch.tensor(probs, requires_grad=True)
+    ours = minigrad.distributions.Binomial(n, probs=ours_p).entropy()
+    theirs = torch.distributions.Binomial(n, probs=theirs_p).entropy()
+    np.testing.assert_allclose(ours.detach().numpy(), theirs.detach().numpy(), atol=2e-5)
+    if 0 < min(probs) and max(probs) < 1 and n:
+        ours.sum().backward()
+        theirs.sum().backward()
+        np.testing.assert_allclose(ours_p.grad.numpy(), theirs_p.grad.numpy(), rtol=1e-5)
+
+
+def test_binomial_entropy_needs_one_total_count():
+    with pytest.raises(NotImplementedError, match="Inhomogeneous total count"):
+        minigrad.distributions.Binomial(minigrad.tensor([2.0, 3.0]), probs=0.5).entropy()
+
+
+def _lstsq_cases():
+    rng = np.random.default_rng(0)
+    deficient = rng.standard_normal((5, 2)) @ rng.standard_normal((2, 3))
+    return [
+        (rng.standard_normal((2, 5, 3)), rng.standard_normal((2, 5, 2))),  # tall, batched
+        (rng.standard_normal((3, 5)), rng.standard_normal((3, 2))),  # wide: no residuals
+        (rng.standard_normal((5, 3)), rng.standard_normal(5)),  # a vector right-hand side
+        (np.stack([rng.standard_normal((5, 3)), deficient]), rng.standard_normal((2, 5, 2))),
+    ]
+
+
+@pytest.mark.parametrize("driver", [None, "gelsy", "gelsd", "gelss", "gels"])
+@pytest.mark.parametrize("case", range(4))
+def test_lstsq_drivers_fields(driver, case):
+    a, b = _lstsq_cases()[case]
+    ours = minigrad.linalg.lstsq(minigrad.tensor(a), minigrad.tensor(b), driver=driver)
+    theirs = torch.linalg.lstsq(torch.tensor(a), torch.tensor(b), driver=driver)
+    for field in ("solution", "residuals", "rank", "singular_values"):
+        if field in ("solution", "residuals") and driver == "gels" and case == 3:
+            continue  # gels assumes full rank: its answer for a deficient A is arbitrary
+        mine, ref = getattr(ours, field).numpy(), getattr(theirs, field).numpy()
+        assert mine.shape == ref.shape and mine.dtype == ref.dtype, field
+        np.testing.assert_allclose(mine, ref, rtol=1e-7, atol=1e-9, err_msg=field)
+
+
+def test_lstsq_unknown_driver():
+    a = minigrad.ones(3, 2)
+    with pytest.raises(RuntimeError, match="should be one of"):
+        minigrad.linalg.lstsq(a, minigrad.ones(3, 1), driver="gelsx")
+
+
+def test_lstsq_gelsd_solution_has_gradients():
+    a = minigrad.tensor(np.random.default_rng(1).standard_normal((6, 3)), requires_grad=True)
+    t = torch.tensor(a.detach().numpy(), requires_grad=True)
+    minigrad.linalg.lstsq(
+        a, minigrad.ones(6, 2, dtype=a.dtype), driver="gelsd"
+    ).solution.sum().backward()
+    torch.linalg.lstsq(t, torch.ones(6, 2, dtype=t.dtype), driver="gelsd").solution.sum().backward()
+    np.testing.assert_allclose(a.grad.numpy(), t.grad.numpy(), rtol=1e-7)
+
+
+def _einsum_both(*args):
+    rng = np.random.default_rng(2)
+    x, y = rng.standard_normal((3, 4)), rng.standard_normal((5, 4))
+    out = []
+    for lib in (minigrad, torch):
+        tx, ty = lib.tensor(x), lib.tensor(y)
+        operands = [tx if a == "x" else ty if a == "y" else a for a in args]
+        out.append(lib.einsum(*operands).numpy())
+    return out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("x", [0, 1], "y", [2, 1], [0, 2]),
+        ("x", [0, 1], "x", [0, 1]),
+        ("x", [1, 0]),
+        ("x", [0, 1], [1]),
+        ("x", [0, Ellipsis], "y", [2, Ellipsis]),
+        ("x", [0, Ellipsis], "y", [2, Ellipsis], [Ellipsis, 2, 0]),
+        ("a...,c...", "x", "y"),
+        ("...j->...", "x"),
+    ],
+)
+def test_einsum_sublist_format_and_implicit_ellipsis(args):
+    ours, theirs = _einsum_both(*args)
+    assert ours.shape == theirs.shape
+    np.testing.assert_allclose(ours, theirs, rtol=1e-12)
+
+
+def test_einsum_sublist_gradient():
+    x = minigrad.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    minigrad.einsum(x, [0, 1], x, [2, 1], [0, 2]).sum().backward()
+    t = torch.tensor(np.arange(6.0).reshape(2, 3), requires_grad=True)
+    torch.einsum(t, [0, 1], t, [2, 1], [0, 2]).sum().backward()
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("bad", [[0, -1], [0, 52], [0, "a"]])
+def test_einsum_sublist_bad_subscript(bad):
+    with pytest.raises(ValueError, match=r"int in \[0, 52\) or Ellipsis"):
+        minigrad.einsum(minigrad.ones(2, 2), bad)
+
+
+def test_load_accepts_mmap(tmp_path):
+    path = tmp_path / "state.pt"
+    minigrad.save({"w": minigrad.arange(3.0)}, path)
+    assert minigrad.load(path, mmap=True)["w"].tolist() == [0.0, 1.0, 2.0]
+    assert minigrad.load(str(path), mmap=False, weights_only=True)["w"].tolist() == [0.0, 1.0, 2.0]
+    buffer = io.BytesIO()
+    minigrad.save(1, buffer)
+    buffer.seek(0)
+    with pytest.raises(ValueError, match="must be a file path"):
+        minigrad.load(buffer, mmap=True)
