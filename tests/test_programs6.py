@@ -203,3 +203,14 @@ def test_pca_and_least_squares(programs):
     assert close(ours.lstsq_fields, theirs.lstsq_fields, 1e-8) and ours.default_fields == [0, 0]
     assert ours.rank == theirs.rank == 3 and ours.min_norm_gap < 1e-10
     assert ours.min_norm == pytest.approx(theirs.min_norm, rel=1e-8)
+
+
+def test_optimizer_in_backward_and_node_hooks(programs):
+    ours = programs("optimizer_in_backward")  # post-accumulate hooks, grad_fn hooks, mmap load
+    theirs = programs("optimizer_in_backward", torch=True)
+    assert close(ours.plain_losses, theirs.plain_losses, 1e-4, 1e-6)
+    assert ours.fused_losses == ours.plain_losses and ours.fused_gap == 0.0
+    assert ours.grads_left == [False] * 4
+    assert close(ours.hook_losses, theirs.hook_losses, 1e-4, 1e-6)
+    assert ours.hook_losses == ours.function_losses and ours.reversal_gap == 0.0
+    assert ours.hook_calls == theirs.hook_calls == 60 and ours.reload_gap == 0.0

@@ -126,3 +126,41 @@ def test_load_accepts_mmap(tmp_path):
     buffer.seek(0)
     with pytest.raises(ValueError, match="must be a file path"):
         minigrad.load(buffer, mmap=True)
+
+
+def _node_hooks(lib):
+    x = lib.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    w = lib.tensor([0.5, -1.0, 2.0], requires_grad=True)
+    y = x * w
+    order = []
+    y.register_hook(lambda g: order.append("tensor") or g * 2)
+    y.grad_fn.register_prehook(lambda go: order.append(("pre", len(go))) or (go[0] * 3,))
+    handle = y.grad_fn.register_hook(
+        lambda gi, go: order.append(("post", len(gi), len(go))) or (gi[0] * 5, None)
+    )
+    y.retain_grad()
+    y.sum().backward()
+    first = [list(order), x.grad.tolist(), w.grad, y.grad.tolist()]
+    handle.remove()
+    x.grad, order[:] = None, []
+    a = (x * 2).sum()
+    leaf_node = a.grad_fn.next_functions[0][0].next_functions[0][0]
+    leaf_node.register_hook(lambda gi, go: order.append(("leaf post", gi, go[0].tolist())))
+    leaf_node.register_prehook(lambda go: order.append(("leaf pre", go[0].tolist())))
+    a.backward()
+    return first, order
+
+
+def test_graph_node_hooks_as_pytorch():
+    """``grad_fn.register_prehook(hook(grad_outputs))`` runs after the tensor hooks and
+    retain_grad, ``grad_fn.register_hook(hook(grad_inputs, grad_outputs))`` after backward;
+    both may replace gradients; a leaf's AccumulateGrad node runs them too."""
+    assert _node_hooks(minigrad) == _node_hooks(torch)
+
+
+def test_graph_node_hook_returning_wrong_count():
+    x = minigrad.ones(2, requires_grad=True)
+    y = x * 2
+    y.grad_fn.register_hook(lambda gi, go: (gi[0], gi[0], gi[0]))
+    with pytest.raises(RuntimeError, match="returned 3 gradients, but 2 were expected"):
+        y.sum().backward()

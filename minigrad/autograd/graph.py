@@ -105,6 +105,7 @@ class Node:
     # (engine.py settles which).
     fresh_results = False
     pre_hooks = None  # {handle id: (output_nr, hook)} run on incoming gradients
+    post_hooks = None  # {handle id: hook(grad_inputs, grad_outputs)} run after backward
     trace = None  # the forward stack where this node was created (anomaly mode)
     _saved = ()  # SavedTensor (or other values) kept by save()
     _kept = None  # {name: array} kept by keep()
@@ -212,11 +213,24 @@ class Node:
             self._released = True
 
     # -- hooks ---------------------------------------------------------------------------------
-    def register_prehook(self, hook, output_nr: int = 0):
+    def register_prehook(self, hook, output_nr: int | None = None):
+        """PyTorch's ``Node.register_prehook``: ``hook(grad_outputs)`` (a tuple, one gradient
+        or None per output) runs before this node's backward, after the tensors' hooks, and
+        may return replacement gradients. With ``output_nr`` (how ``Tensor.register_hook``
+        uses it) ``hook(grad)`` sees that output's gradient alone."""
         if self.pre_hooks is None:
             self.pre_hooks = {}
         handle = RemovableHandle(self.pre_hooks)
         self.pre_hooks[handle.id] = (output_nr, hook)
+        return handle
+
+    def register_hook(self, hook):
+        """PyTorch's ``Node.register_hook``: ``hook(grad_inputs, grad_outputs)`` (tuples) runs
+        after this node's backward and may return replacement ``grad_inputs``."""
+        if self.post_hooks is None:
+            self.post_hooks = {}
+        handle = RemovableHandle(self.post_hooks)
+        self.post_hooks[handle.id] = hook
         return handle
 
     # -- backward ------------------------------------------------------------------------------
