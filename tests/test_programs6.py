@@ -214,3 +214,12 @@ def test_optimizer_in_backward_and_node_hooks(programs):
     assert close(ours.hook_losses, theirs.hook_losses, 1e-4, 1e-6)
     assert ours.hook_losses == ours.function_losses and ours.reversal_gap == 0.0
     assert ours.hook_calls == theirs.hook_calls == 60 and ours.reload_gap == 0.0
+
+
+def test_prebatched_numpy_loader(programs):
+    ours = programs("prebatched_numpy_loader")  # batch_size=None + default_convert, to_empty
+    theirs = programs("prebatched_numpy_loader", torch=True)
+    assert ours.converted_types == theirs.converted_types
+    assert ours.converted_dtypes == ["float32", "int64"] and ours.tuple_to_list == "list"
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.accuracy > 0.9
+    assert ours.shapes_kept and ours.agreement == 0.0

@@ -164,3 +164,64 @@ def test_graph_node_hook_returning_wrong_count():
     y.grad_fn.register_hook(lambda gi, go: (gi[0], gi[0], gi[0]))
     with pytest.raises(RuntimeError, match="returned 3 gradients, but 2 were expected"):
         y.sum().backward()
+
+
+def _converted(lib, sample):
+    out = lib.utils.data.default_convert(sample)
+    return _describe(out)
+
+
+def _describe(value):
+    if isinstance(value, dict):
+        return {k: _describe(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return (type(value).__name__, [_describe(v) for v in value])
+    if hasattr(value, "dtype") and hasattr(value, "tolist") and not isinstance(value, np.ndarray):
+        return ("tensor", str(value.dtype).split(".")[-1], value.tolist())
+    return (type(value).__name__, value.tolist() if isinstance(value, np.ndarray) else value)
+
+
+@pytest.mark.parametrize(
+    "sample",
+    [
+        np.arange(3.0),
+        np.float32(1.5),
+        np.bool_(True),
+        {"a": np.arange(2), "b": "text", "c": 3},
+        [np.ones(1, np.float32), 3, "a"],
+        (np.ones(1), 2.5),
+        np.array(["a", "b"]),
+        3.5,
+    ],
+)
+def test_default_convert_as_pytorch(sample):
+    assert _converted(minigrad, sample) == _converted(torch, sample)
+
+
+def test_loader_without_batching_converts_numpy():
+    data = [np.ones(2, np.float32), np.zeros(2, np.float32)]
+    for lib in (minigrad, torch):
+        batches = list(lib.utils.data.DataLoader(data, batch_size=None))
+        assert [type(b).__name__ for b in batches] == ["Tensor", "Tensor"]
+
+    class Stream(minigrad.utils.data.IterableDataset):
+        def __iter__(self):
+            return iter([(np.arange(2), "x")])
+
+    assert _describe(next(iter(minigrad.utils.data.DataLoader(Stream(), batch_size=None)))) == (
+        "list",
+        [("tensor", "int64", [0, 1]), ("str", "x")],
+    )
+
+
+def test_module_to_empty():
+    net = minigrad.nn.Sequential(minigrad.nn.Linear(3, 4), minigrad.nn.BatchNorm1d(4))
+    weight = net[0].weight
+    assert net.to_empty(device="cpu") is net
+    assert net[0].weight is weight and weight.requires_grad and tuple(weight.shape) == (4, 3)
+    assert net[1].num_batches_tracked.dtype == minigrad.int64
+    outer = minigrad.nn.Sequential(minigrad.nn.Linear(2, 2))
+    outer.register_buffer("scale", minigrad.ones(2))
+    inner_before = outer[0].weight.data_ptr()
+    outer.to_empty(device="cpu", recurse=False)
+    assert outer[0].weight.data_ptr() == inner_before and tuple(outer.scale.shape) == (2,)

@@ -9,7 +9,7 @@ import numpy as np
 
 from ... import dtypes
 from ...autograd.grad_mode import no_grad
-from ...creation import as_tensor
+from ...creation import as_tensor, empty_like
 from ...tensor import Tensor, parse_to_args
 from ..parameter import Parameter
 
@@ -76,6 +76,21 @@ class StateMixin:
             return out
 
         return self._apply(convert)
+
+    def to_empty(self, *, device, recurse: bool = True) -> StateMixin:
+        """Give every parameter and buffer new, uninitialized storage of the same shape and
+        dtype on ``device`` (a model built elsewhere, then initialized by ``reset_parameters``
+        or ``load_state_dict``). Only this module's own tensors with ``recurse=False``."""
+        modules = self.modules() if recurse else [self]
+        with no_grad():
+            for module in modules:
+                for param in module._parameters.values():
+                    if param is not None:
+                        param.data = empty_like(param.data, device=device)
+                for name, buf in module._buffers.items():
+                    if buf is not None:
+                        module._buffers[name] = empty_like(buf, device=device)
+        return self
 
     def share_memory(self) -> StateMixin:
         """Move every parameter, gradient and buffer to shared memory (``Tensor.share_memory_``),
