@@ -46,7 +46,9 @@ for epoch in range(4):
         losses.append(loss.item())
 
 shell = nn.Sequential(nn.Linear(5, 16), nn.ReLU(), nn.Linear(16, 2)).to_empty(device="cpu")
-shapes_kept = [tuple(p.shape) for p in shell.parameters()] == [tuple(p.shape) for p in model.parameters()]
+shapes_kept = [tuple(p.shape) for p in shell.parameters()] == [
+    tuple(p.shape) for p in model.parameters()
+]
 shell.load_state_dict(model.state_dict())
 with torch.no_grad():
     x_all = torch.from_numpy(features)
