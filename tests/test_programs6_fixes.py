@@ -225,3 +225,16 @@ def test_module_to_empty():
     inner_before = outer[0].weight.data_ptr()
     outer.to_empty(device="cpu", recurse=False)
     assert outer[0].weight.data_ptr() == inner_before and tuple(outer.scale.shape) == (2,)
+
+
+def test_compiler_reset_forgets_traces():
+    def f(x):
+        return (x * 2).sin()
+
+    compiled = minigrad.compile(f)
+    x = minigrad.randn(2, 3)
+    compiled(x)
+    assert len(compiled._traces) == 1
+    minigrad.compiler.reset()
+    assert len(compiled._traces) == 0
+    assert minigrad.equal(compiled(x), f(x)) and len(compiled._traces) == 1
