@@ -223,3 +223,13 @@ def test_prebatched_numpy_loader(programs):
     assert ours.converted_dtypes == ["float32", "int64"] and ours.tuple_to_list == "list"
     assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.accuracy > 0.9
     assert ours.shapes_kept and ours.agreement == 0.0
+
+
+def test_levenberg_marquardt(programs):
+    ours = programs("levenberg_marquardt")  # jacrev over functional_call, jvp/vjp, hessian
+    theirs = programs("levenberg_marquardt", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-8, 1e-10) and ours.lams == theirs.lams
+    assert ours.losses[-1] < 0.02 * ours.losses[0]
+    assert ours.gn_gap < 1e-10 and ours.symmetric and ours.compiled_gap < 1e-12
+    assert ours.curvature_gap == pytest.approx(theirs.curvature_gap, rel=1e-6)
+    assert close(ours.fit, theirs.fit, 1e-8, 1e-10)
