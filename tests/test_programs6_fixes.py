@@ -238,3 +238,66 @@ def test_compiler_reset_forgets_traces():
     minigrad.compiler.reset()
     assert len(compiled._traces) == 0
     assert minigrad.equal(compiled(x), f(x)) and len(compiled._traces) == 1
+
+
+_SCHEDULERS = {
+    "lambda": lambda S, o: S.LambdaLR(o, lambda s: min(1.0, (s + 1) / 3)),
+    "onecycle": lambda S, o: S.OneCycleLR(o, max_lr=0.05, total_steps=10),
+    "plateau": lambda S, o: S.ReduceLROnPlateau(o, patience=0),
+    "sequential": lambda S, o: S.SequentialLR(
+        o, [S.LinearLR(o, 0.1, total_iters=2), S.ExponentialLR(o, 0.9)], milestones=[2]
+    ),
+    "cyclic": lambda S, o: S.CyclicLR(o, 0.001, 0.01, step_size_up=2, cycle_momentum=False),
+    "multistep": lambda S, o: S.MultiStepLR(o, [1, 4], 0.5),  # milestones: a Counter
+}
+
+
+def _run(lib, kind):
+    model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.LayerNorm(4), lib.nn.Linear(4, 2))
+    decay = [model[0].weight, model[2].weight]
+    rest = [model[0].bias, model[1].weight, model[1].bias, model[2].bias]
+    groups = [{"params": decay, "weight_decay": 0.1}, {"params": rest, "weight_decay": 0.0}]
+    optimizer = lib.optim.AdamW(groups, lr=0.01)
+    scheduler = _SCHEDULERS[kind](lib.optim.lr_scheduler, optimizer)
+    rng = np.random.default_rng(3)
+    x = lib.tensor(rng.standard_normal((8, 3)).astype(np.float32))
+    y = lib.tensor(rng.standard_normal((8, 2)).astype(np.float32))
+
+    def step():
+        optimizer.zero_grad()
+        loss = lib.nn.functional.mse_loss(model(x), y)
+        loss.backward()
+        optimizer.step()
+        scheduler.step(loss.item()) if kind == "plateau" else scheduler.step()
+        return loss.item(), [g["lr"] for g in optimizer.param_groups]
+
+    return model, optimizer, scheduler, step
+
+
+@pytest.mark.parametrize("kind", sorted(_SCHEDULERS))
+def test_resume_pytorch_checkpoint_in_minigrad(kind, tmp_path):
+    """A run started in PyTorch (model, AdamW groups, scheduler saved with torch.save) goes on
+    in minigrad with the same losses and learning rates: the scheduler's state once failed on
+    PyTorch's bookkeeping key ``_get_lr_called_within_step`` and MultiStepLR's Counter."""
+    torch.manual_seed(0)
+    t_model, t_opt, t_sched, t_step = _run(torch, kind)
+    for _ in range(3):
+        t_step()
+    path = tmp_path / "run.pt"
+    state = {"model": t_model.state_dict(), "optimizer": t_opt.state_dict()}
+    torch.save({**state, "scheduler": t_sched.state_dict()}, path)
+    checkpoint = minigrad.load(path)
+    m_model, m_opt, m_sched, m_step = _run(minigrad, kind)
+    m_model.load_state_dict(checkpoint["model"])
+    m_opt.load_state_dict(checkpoint["optimizer"])
+    m_sched.load_state_dict(checkpoint["scheduler"])
+    for _ in range(4):
+        (t_loss, t_lrs), (m_loss, m_lrs) = t_step(), m_step()
+        assert m_loss == pytest.approx(t_loss, rel=1e-5) and m_lrs == pytest.approx(t_lrs)
+
+
+def test_scheduler_state_from_other_kind_still_refused():
+    opt = minigrad.optim.SGD([minigrad.zeros(1, requires_grad=True)], lr=0.1)
+    other = minigrad.optim.lr_scheduler.StepLR(opt, 2).state_dict()
+    with pytest.raises(ValueError, match="another kind of scheduler"):
+        minigrad.optim.lr_scheduler.ExponentialLR(opt, 0.9).load_state_dict(other)
