@@ -301,3 +301,52 @@ def test_scheduler_state_from_other_kind_still_refused():
     other = minigrad.optim.lr_scheduler.StepLR(opt, 2).state_dict()
     with pytest.raises(ValueError, match="another kind of scheduler"):
         minigrad.optim.lr_scheduler.ExponentialLR(opt, 0.9).load_state_dict(other)
+
+
+def _state_dict_hooks(lib):
+    nn, log = lib.nn, []
+    model = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    with lib.no_grad():
+        for i, p in enumerate(model.parameters()):
+            p.copy_(lib.arange(p.numel(), dtype=lib.float32).reshape(p.shape) + i)
+    model[0].register_state_dict_pre_hook(lambda m, prefix, keep: log.append(("pre", prefix)))
+
+    def post(module, state_dict, prefix, metadata):
+        log.append(("post", prefix, sorted(state_dict)))
+        state_dict[prefix + "extra"] = lib.ones(1)
+
+    handle = model.register_state_dict_post_hook(post)
+    model[1]._register_state_dict_hook(lambda m, sd, prefix, meta: log.append(("old", prefix)))
+    state = model.state_dict()
+    keys = list(state)
+    handle.remove()
+    legacy = {"0.w": state["0.weight"] * 2, "0.bias": state["0.bias"], "junk": lib.zeros(1)}
+    legacy.update({k: state[k] for k in ("1.weight", "1.bias")})
+
+    def rename(module, state_dict, prefix, metadata, strict, missing, unexpected, errors):
+        log.append(("load pre", prefix, metadata))
+        state_dict[prefix + "weight"] = state_dict.pop(prefix + "w")
+
+    def drop_junk(module, incompatible):
+        log.append(("load post", list(incompatible.unexpected_keys)))
+        incompatible.unexpected_keys.remove("junk")
+
+    fresh = nn.Sequential(nn.Linear(2, 2), nn.Linear(2, 1))
+    fresh[0].register_load_state_dict_pre_hook(rename)
+    fresh[1]._register_load_state_dict_pre_hook(lambda sd, prefix, *rest: log.append(prefix))
+    fresh.register_load_state_dict_post_hook(drop_junk)
+    result = fresh.load_state_dict(legacy)  # strict: passes once the hook drops "junk"
+    return keys, log, str(result), fresh[0].weight.tolist(), sorted(legacy)
+
+
+def test_state_dict_hooks_as_pytorch():
+    """Saving: pre hooks, post hooks adding keys, the private form; loading: pre hooks
+    renaming a legacy checkpoint's keys (on a copy), post hooks clearing unexpected keys."""
+    assert _state_dict_hooks(minigrad) == _state_dict_hooks(torch)
+
+
+def test_state_dict_post_hook_must_not_return():
+    model = minigrad.nn.Linear(2, 2)
+    model.register_state_dict_post_hook(lambda m, sd, prefix, meta: sd)
+    with pytest.raises(RuntimeError, match="should not return a value"):
+        model.state_dict()
