@@ -233,3 +233,13 @@ def test_levenberg_marquardt(programs):
     assert ours.gn_gap < 1e-10 and ours.symmetric and ours.compiled_gap < 1e-12
     assert ours.curvature_gap == pytest.approx(theirs.curvature_gap, rel=1e-6)
     assert close(ours.fit, theirs.fit, 1e-8, 1e-10)
+
+
+def test_legacy_checkpoint_migration(programs):
+    ours = programs("legacy_checkpoint_migration")  # state-dict hooks rename and ignore keys
+    theirs = programs("legacy_checkpoint_migration", torch=True)
+    assert ours.state_keys == theirs.state_keys and ours.state_keys[-1] == "format_version"
+    assert ours.result_text == theirs.result_text == "<All keys matched successfully>"
+    assert ours.legacy_gap == ours.roundtrip_gap == 0.0 and ours.still_tied
+    assert ours.versions == theirs.versions == [1, 2]
+    assert close(ours.output_values, theirs.output_values, 1e-5, 1e-6)
