@@ -350,3 +350,48 @@ def test_state_dict_post_hook_must_not_return():
     model.register_state_dict_post_hook(lambda m, sd, prefix, meta: sd)
     with pytest.raises(RuntimeError, match="should not return a value"):
         model.state_dict()
+
+
+def _multi_grad_hooks(lib):
+    log = []
+    a = lib.tensor([1.0, 2.0], requires_grad=True)
+    b = lib.tensor([3.0, 4.0], requires_grad=True)
+    c = lib.tensor([5.0], requires_grad=True)
+    h = a * 2  # a non-leaf among leaves
+
+    def every(grads):
+        log.append(["all"] + [None if g is None else g.tolist() for g in grads])
+
+    handle = lib.autograd.graph.register_multi_grad_hook((h, b, c), every)
+    lib.autograd.graph.register_multi_grad_hook(
+        (a, b), lambda g: log.append(["any", g.tolist()]), mode="any"
+    )
+    (h * b).sum().backward(retain_graph=True)  # c is not reached: None
+    (h * b).sum().backward()  # once per backward pass
+    handle.remove()
+    ((a * c).sum() + (b * c).sum()).backward()
+    lib.autograd.grad((a * b).sum(), [b])  # only b's gradient is computed
+    return log
+
+
+def test_register_multi_grad_hook_as_pytorch():
+    assert _multi_grad_hooks(minigrad) == _multi_grad_hooks(torch)
+
+
+def test_register_multi_grad_hook_mode():
+    with pytest.raises(ValueError, match="Expects mode to be one of"):
+        minigrad.autograd.graph.register_multi_grad_hook([minigrad.ones(1)], print, mode="some")
+
+
+def test_leaf_hooks_run_for_autograd_grad():
+    """A leaf's ``register_hook`` hook sees (and may change) the gradient ``autograd.grad``
+    returns for it, as in PyTorch; it never ran there before."""
+    results = []
+    for lib in (minigrad, torch):
+        seen = []
+        a, b = lib.tensor([1.0, 2.0], requires_grad=True), lib.tensor([3.0], requires_grad=True)
+        b.register_hook(lambda g, seen=seen: seen.append(g.tolist()) or g * 10)
+        (grad_b,) = lib.autograd.grad((a * b).sum(), [b])
+        (grad_a,) = lib.autograd.grad((a * b).sum(), [a])
+        results.append((seen, grad_b.tolist(), grad_a.tolist(), b.grad is None))
+    assert results[0] == results[1] == ([[3.0]], [30.0], [3.0, 3.0], True)

@@ -265,11 +265,45 @@ def resume_collection() -> None:
             gc.enable()
 
 
+class _Tasks(threading.local):
+    """The backward passes running in this thread, innermost last (a hook may run another)."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_tasks = _Tasks()
+
+
+class Task:
+    """One running backward pass: what :func:`will_run` asks of it."""
+
+    __slots__ = ("order", "needed", "nodes")
+
+    def __init__(self, order, needed):
+        self.order, self.needed, self.nodes = order, needed, None
+
+    def will_run(self, node) -> bool:
+        if self.needed is not None:
+            return node in self.needed
+        if self.nodes is None:  # made on first use: most backward passes never ask
+            self.nodes = set(self.order)
+        return node in self.nodes
+
+
+def current_task():
+    """The innermost backward pass running in this thread (None outside backward)."""
+    stack = _tasks.stack
+    return stack[-1] if stack else None
+
+
 def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
     pause_collection()
+    depth = len(_tasks.stack)
     try:
         return _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate)
     finally:
+        del _tasks.stack[depth:]
         resume_collection()
 
 
@@ -293,6 +327,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
             captures.setdefault(edge[0], []).append((i, edge[1], tensor))
         needed = _needed_nodes(order, captures)
         results = [None] * len(inputs)
+    _tasks.stack.append(Task(order, needed))
 
     with grad_mode.set_grad_enabled(create_graph):
         if captures is None:
@@ -307,6 +342,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
             if node.pre_hooks:
                 _run_prehooks(node, grads)
             if captures is not None and node in captures:
+                if not accumulate and type(node) is AccumulateGrad and node.variable._hooks:
+                    grads[0] = node.run_tensor_hooks(grads[0])  # a leaf's hooks, as PyTorch
                 for i, nr, tensor in captures[node]:
                     results[i] = grads[nr]
                     if (

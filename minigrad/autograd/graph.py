@@ -23,6 +23,18 @@ from ._saved_hooks import (  # noqa: F401
     saved_tensors_hooks,
 )
 
+
+def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
+    """``fn`` sees the gradients of several tensors together, once per backward pass
+    (``torch.autograd.graph.register_multi_grad_hook``): with ``mode="all"``, ``fn(grads)``
+    after every one of ``tensors`` that this backward reaches has its gradient (None for the
+    others); with ``mode="any"``, ``fn(grad)`` on the first gradient computed. Returns a
+    handle whose ``remove()`` unregisters it."""
+    from ._multi_grad import register
+
+    return register(tensors, fn, mode)
+
+
 # The Tensor class (layer 4) registers itself here at import, so the layers below it can wrap
 # arrays in tensors without importing upward.
 Tensor = None
@@ -314,20 +326,26 @@ class AccumulateGrad(Node):
     def accumulate(self, grad, create_graph: bool) -> None:
         leaf = self.variable
         grad = self._check(grad, 0, self.input_meta[0])
-        post = False
-        for hook in (leaf._hooks or {}).values():
+        hooks = leaf._hooks
+        if hooks:
+            grad = self.run_tensor_hooks(grad)
+        accumulate_into(leaf, grad, create_graph)
+        if hooks:
+            for hook in list(hooks.values()):
+                if type(hook) is PostAccumulateGradHook:
+                    hook.fn(leaf)
+
+    def run_tensor_hooks(self, grad):
+        """The leaf's ``register_hook`` hooks on ``grad`` (each may replace it), as they run
+        before accumulation and on a leaf's gradient that ``autograd.grad`` returns."""
+        for hook in list((self.variable._hooks or {}).values()):
             if type(hook) is PostAccumulateGradHook:
-                post = True
                 continue
             disown(grad)  # the hook may keep it
             result = hook(grad)
             if result is not None:
                 grad = result
-        accumulate_into(leaf, grad, create_graph)
-        if post:
-            for hook in list(leaf._hooks.values()):
-                if type(hook) is PostAccumulateGradHook:
-                    hook.fn(leaf)
+        return grad
 
 
 class PostAccumulateGradHook:
