@@ -243,3 +243,14 @@ def test_legacy_checkpoint_migration(programs):
     assert ours.legacy_gap == ours.roundtrip_gap == 0.0 and ours.still_tied
     assert ours.versions == theirs.versions == [1, 2]
     assert close(ours.output_values, theirs.output_values, 1e-5, 1e-6)
+
+
+def test_gradient_buckets(programs):
+    ours = programs("gradient_buckets")  # register_multi_grad_hook buckets, leaf hooks in grad
+    theirs = programs("gradient_buckets", torch=True)
+    assert ours.bucket_sizes == theirs.bucket_sizes == [306, 112]
+    assert ours.order_last_step == theirs.order_last_step
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert close(ours.ref_losses, theirs.ref_losses, 1e-4, 1e-6)
+    assert ours.replica_gap == 0.0 and ours.reference_gap < 1e-6
+    assert ours.clipped_max == pytest.approx(0.01) and ours.raw_max > 0.03
