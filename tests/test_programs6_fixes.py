@@ -395,3 +395,32 @@ def test_leaf_hooks_run_for_autograd_grad():
         (grad_a,) = lib.autograd.grad((a * b).sum(), [a])
         results.append((seen, grad_b.tolist(), grad_a.tolist(), b.grad is None))
     assert results[0] == results[1] == ([[3.0]], [30.0], [3.0, 3.0], True)
+
+
+def _mvn_matrices(lib, given):
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((3, 3))
+    cov = a @ a.T + np.eye(3)
+    matrix = {"covariance_matrix": cov, "scale_tril": np.linalg.cholesky(cov)}.get(given)
+    matrix = np.linalg.inv(cov) if matrix is None else matrix
+    d = lib.distributions.MultivariateNormal(
+        lib.zeros(2, 3, dtype=lib.float64), **{given: lib.tensor(matrix)}
+    )
+    names = ("covariance_matrix", "precision_matrix", "scale_tril")
+    return [tuple(getattr(d, n).shape) for n in names] + [
+        np.round(getattr(d, n).numpy(), 10).tolist() for n in names
+    ]
+
+
+@pytest.mark.parametrize("given", ["covariance_matrix", "scale_tril", "precision_matrix"])
+def test_multivariate_normal_matrices_from_any_parameterization(given):
+    """``covariance_matrix``/``precision_matrix``/``scale_tril`` exist whichever one was given
+    (an AttributeError before) and are broadcast to the batch shape, as in PyTorch."""
+    assert _mvn_matrices(minigrad, given) == _mvn_matrices(torch, given)
+
+
+def test_multivariate_normal_rejects_non_positive_definite_with_value_error():
+    with pytest.raises(ValueError, match="covariance_matrix"):
+        minigrad.distributions.MultivariateNormal(
+            minigrad.zeros(2), minigrad.tensor([[1.0, 2.0], [2.0, 1.0]])
+        )
