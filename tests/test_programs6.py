@@ -164,6 +164,7 @@ def test_bayesian_priors(programs):
     )
     assert close(ours.map_losses, theirs.map_losses, 1e-4) and ours.unit_diagonal
     assert close(ours.correlation, theirs.correlation, 1e-4, 1e-6)
+    assert close(ours.fitted_matrices, theirs.fitted_matrices, 1e-4, 1e-6)
     assert close(ours.wishart_stats, theirs.wishart_stats, 1e-5)
     assert close(ours.flow_losses, theirs.flow_losses, 1e-4) and ours.roundtrip_gap < 1e-5
     assert close(ours.flow_params, theirs.flow_params, 1e-4)

@@ -59,6 +59,11 @@ for step in range(80):
     optimizer.step()
     map_losses.append(loss.item())
 correlation = (L_corr @ L_corr.T).flatten().tolist()
+fitted = D.MultivariateNormal(torch.zeros(3), scale_tril=scale_tril.detach())
+fitted_matrices = [
+    fitted.covariance_matrix.flatten().tolist(),
+    fitted.precision_matrix.flatten().tolist(),
+]
 unit_diagonal = bool(torch.allclose(torch.diagonal(L_corr @ L_corr.T), torch.ones(3), atol=1e-5))
 wishart_stats = [
     wishart.mean.flatten().tolist(),
