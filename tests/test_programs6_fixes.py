@@ -424,3 +424,22 @@ def test_multivariate_normal_rejects_non_positive_definite_with_value_error():
         minigrad.distributions.MultivariateNormal(
             minigrad.zeros(2), minigrad.tensor([[1.0, 2.0], [2.0, 1.0]])
         )
+
+
+def _modes_and_shapes(lib):
+    D = lib.distributions
+    concentration = lib.tensor([[2.0, 3.0], [0.5, 0.7], [0.5, 3.0], [1.0, 1.0], [0.2, 0.9]])
+    return [
+        np.nan_to_num(np.round(D.Dirichlet(concentration).mode.numpy(), 6), nan=-1.0).tolist(),
+        D.Uniform(0.0, lib.tensor([2.0])).mode.isnan().tolist(),
+        tuple(D.Bernoulli(logits=lib.zeros(2, 3)).param_shape),
+        tuple(D.Binomial(3, probs=lib.tensor([0.3])).param_shape),
+        tuple(D.OneHotCategorical(logits=lib.zeros(2, 3)).param_shape),
+    ]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+def test_distribution_modes_and_param_shapes():
+    """``Dirichlet.mode`` and ``Uniform.mode`` raised NotImplementedError; ``param_shape`` was
+    missing on Bernoulli, Binomial and OneHotCategorical."""
+    assert _modes_and_shapes(minigrad) == _modes_and_shapes(torch)

@@ -49,6 +49,11 @@ class Binomial(Distribution):
         return self.probs.log() - (-self.probs).log1p()
 
     @property
+    def param_shape(self):
+        """The shape of ``probs`` (and of ``logits``)."""
+        return self.probs.shape
+
+    @property
     def mean(self):
         return self.total_count * self.probs
 
