@@ -443,3 +443,13 @@ def test_distribution_modes_and_param_shapes():
     """``Dirichlet.mode`` and ``Uniform.mode`` raised NotImplementedError; ``param_shape`` was
     missing on Bernoulli, Binomial and OneHotCategorical."""
     assert _modes_and_shapes(minigrad) == _modes_and_shapes(torch)
+
+
+def test_conv_output_padding_attribute():
+    """Code that walks convolutions reads ``output_padding`` on every one (zeros unless
+    transposed), as PyTorch has it."""
+    for name in ("Conv1d", "Conv2d", "Conv3d"):
+        ours, theirs = getattr(minigrad.nn, name)(2, 2, 3), getattr(torch.nn, name)(2, 2, 3)
+        assert ours.output_padding == theirs.output_padding and ours.transposed is False
+    transposed = minigrad.nn.ConvTranspose2d(2, 2, 3, stride=2, output_padding=1)
+    assert transposed.output_padding == (1, 1) and transposed.transposed is True
