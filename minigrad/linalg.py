@@ -565,10 +565,10 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
         sv = svdvals(A)
         rank = (sv > sv.amax(-1, keepdim=True) * rcond).sum(-1) if sv.shape[-1] else sv.sum(-1)
     empty = A.new_zeros(0)
-    full_rank = bool((rank == A.shape[-1]).all()) or driver == "gels"
-    residuals = empty
-    if driver in ("gelsd", "gelss", "gels") and A.shape[-2] > A.shape[-1] and full_rank:
-        residuals = (matmul(A, solution) - rhs).pow(2).sum(-2)
+    residuals = empty  # (rank is read on the host only for these drivers: vmap runs gelsy)
+    if driver in ("gelsd", "gelss", "gels") and A.shape[-2] > A.shape[-1]:
+        if driver == "gels" or bool((rank == A.shape[-1]).all()):
+            residuals = (matmul(A, solution) - rhs).pow(2).sum(-2)
     solution = solution.squeeze(-1) if vector else solution
     rank = empty.long() if driver == "gels" else rank.long()
     singular_values = sv if driver in ("gelsd", "gelss") else empty
