@@ -13,8 +13,9 @@ from __future__ import annotations
 
 from ._compile import arrays as _arrays
 from ._compile import compile
+from ._compile.api import reset
 
-__all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling"]
+__all__ = ["compile", "disable", "is_compiling", "is_dynamo_compiling", "reset"]
 
 
 def is_compiling() -> bool:

@@ -540,11 +540,15 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
 
 def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     """The least-squares solution of ``A X = B`` (the minimum-norm one for rank-deficient
-    ``A``), as PyTorch's default CPU driver ``gelsy``: ``residuals`` and ``singular_values``
-    are empty, ``rank`` is the numerical rank."""
-    if driver not in (None, "gelsy"):
-        raise NotImplementedError(
-            f"linalg.lstsq: driver {driver!r} is not supported (only 'gelsy', the CPU default)"
+    ``A``). The other fields follow PyTorch's CPU drivers: ``gelsy`` (the default) gives
+    ``rank`` only; ``gelsd``/``gelss`` also ``singular_values``, and ``residuals`` (the squared
+    residual norms) when ``A`` is tall and of full rank; ``gels`` gives ``residuals`` for tall
+    ``A`` and no ``rank`` (it assumes full rank; here rank-deficient ``A`` still gets the
+    minimum-norm solution)."""
+    if driver not in (None, "gelsy", "gelsd", "gelss", "gels"):
+        raise RuntimeError(
+            "torch.linalg.lstsq: parameter `driver` should be one of (gels, gelsy, gelsd, "
+            f"gelss), got {driver!r}"
         )
     _matrix(A, "lstsq")
     vector = B.ndim == A.ndim - 1
@@ -557,12 +561,18 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     eps = float(np.finfo(A._data.dtype).eps)
     rcond = eps * max(A.shape[-2:]) if rcond is None else rcond
     solution = matmul(pinv(A, rtol=rcond), rhs)
-    solution = solution.squeeze(-1) if vector else solution
     with grad_mode.no_grad():
         sv = svdvals(A)
         rank = (sv > sv.amax(-1, keepdim=True) * rcond).sum(-1) if sv.shape[-1] else sv.sum(-1)
     empty = A.new_zeros(0)
-    return LstsqResult(solution, empty, rank.long(), empty)
+    residuals = empty  # (rank is read on the host only for these drivers: vmap runs gelsy)
+    if driver in ("gelsd", "gelss", "gels") and A.shape[-2] > A.shape[-1]:
+        if driver == "gels" or bool((rank == A.shape[-1]).all()):
+            residuals = (matmul(A, solution) - rhs).pow(2).sum(-2)
+    solution = solution.squeeze(-1) if vector else solution
+    rank = empty.long() if driver == "gels" else rank.long()
+    singular_values = sv if driver in ("gelsd", "gelss") else empty
+    return LstsqResult(solution, residuals, rank, singular_values)
 
 
 __all__ += ["lstsq", "matrix_exp", "pinv"]

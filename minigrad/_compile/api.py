@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import types
+import weakref
 from collections import OrderedDict
 
 from .._warnings import warn_user
@@ -17,6 +18,16 @@ _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-c
 _BACKENDS = ("inductor", "minigrad", "eager")
 _CACHE_SIZE = 8  # traces kept per compiled function (torch's cache_size_limit is 8 too)
 _GIVE_UP_AFTER = 4  # traces in a row that cannot replay (or guards that fail) before eager
+_LIVE: weakref.WeakSet = weakref.WeakSet()  # every compiled function, for reset()
+
+
+def reset() -> None:
+    """Forget every compiled function's traces and any decision to run it eagerly, so that
+    each records again on its next call (``torch.compiler.reset``)."""
+    for compiled in list(_LIVE):
+        compiled._traces.clear()
+        compiled._fast = compiled._eager_reason = None
+        compiled._failures = 0
 
 
 def compile(
@@ -120,6 +131,7 @@ class CompiledFunction:
         if not isinstance(fn, (types.FunctionType, types.MethodType)):
             self._roots.append(getattr(type(fn), "forward", type(fn).__call__))
         functools.update_wrapper(self, fn, updated=())
+        _LIVE.add(self)
 
     @property
     def eager_reason(self) -> str | None:

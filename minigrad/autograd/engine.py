@@ -265,11 +265,45 @@ def resume_collection() -> None:
             gc.enable()
 
 
+class _Tasks(threading.local):
+    """The backward passes running in this thread, innermost last (a hook may run another)."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_tasks = _Tasks()
+
+
+class Task:
+    """One running backward pass: what :func:`will_run` asks of it."""
+
+    __slots__ = ("order", "needed", "nodes")
+
+    def __init__(self, order, needed):
+        self.order, self.needed, self.nodes = order, needed, None
+
+    def will_run(self, node) -> bool:
+        if self.needed is not None:
+            return node in self.needed
+        if self.nodes is None:  # made on first use: most backward passes never ask
+            self.nodes = set(self.order)
+        return node in self.nodes
+
+
+def current_task():
+    """The innermost backward pass running in this thread (None outside backward)."""
+    stack = _tasks.stack
+    return stack[-1] if stack else None
+
+
 def _run(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
     pause_collection()
+    depth = len(_tasks.stack)
     try:
         return _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate)
     finally:
+        del _tasks.stack[depth:]
         resume_collection()
 
 
@@ -293,6 +327,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
             captures.setdefault(edge[0], []).append((i, edge[1], tensor))
         needed = _needed_nodes(order, captures)
         results = [None] * len(inputs)
+    _tasks.stack.append(Task(order, needed))
 
     with grad_mode.set_grad_enabled(create_graph):
         if captures is None:
@@ -307,6 +342,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
             if node.pre_hooks:
                 _run_prehooks(node, grads)
             if captures is not None and node in captures:
+                if not accumulate and type(node) is AccumulateGrad and node.variable._hooks:
+                    grads[0] = node.run_tensor_hooks(grads[0])  # a leaf's hooks, as PyTorch
                 for i, nr, tensor in captures[node]:
                     results[i] = grads[nr]
                     if (
@@ -318,6 +355,8 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
             if isinstance(node, AccumulateGrad):
                 if accumulate and grads[0] is not None:
                     node.accumulate(grads[0], create_graph)
+                if node.post_hooks:
+                    _run_posthooks(node, (), grads)
                 continue
             if captures is not None and not any(
                 e is not None and e[0] in needed for e in node.next_functions
@@ -347,6 +386,8 @@ def _walk_all(order, buffers, retain_graph, create_graph, accumulate) -> None:
         if type(node) is accumulate_cls:
             if accumulate and grads[0] is not None:
                 node.accumulate(grads[0], create_graph)
+            if node.post_hooks:
+                _run_posthooks(node, (), grads)
             continue
         _run_node(node, grads, buffers, None, retain_graph, plain)
 
@@ -358,6 +399,8 @@ def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
     if node.num_outputs != 1:
         grads = _materialize(node, grads)
     input_grads = node.apply(grads) if node_hook is None else node_hook(node, grads)
+    if node.post_hooks:
+        input_grads = _run_posthooks(node, input_grads, grads)
     tensor_cls, detect = graph.Tensor, anomaly_state.enabled
     for index, (edge, meta, g) in enumerate(zip(node.next_functions, node.input_meta, input_grads)):
         if g is None or edge is None:
@@ -430,8 +473,11 @@ def _add_to_buffer(buffers, node, nr, grad, plain=False):
 
 
 def _run_prehooks(node, grads):
-    retains = []
+    retains, node_hooks = [], []
     for nr, hook in list(node.pre_hooks.values()):
+        if nr is None:
+            node_hooks.append(hook)
+            continue
         if grads[nr] is None:
             continue
         disown(grads[nr])  # a hook may keep the gradient it sees
@@ -444,6 +490,36 @@ def _run_prehooks(node, grads):
     for nr, hook in retains:  # retain_grad sees the gradient after every other hook, as PyTorch
         disown(grads[nr])
         hook(grads[nr])
+    for hook in node_hooks:  # Node.register_prehook's hooks: all outputs' gradients at once
+        grads[:] = _replaced(node, "pre", grads, hook(tuple(_disowned(grads))))
+
+
+def _run_posthooks(node, grad_inputs, grad_outputs):
+    """Node.register_hook's hooks, ``hook(grad_inputs, grad_outputs)``; each may replace
+    ``grad_inputs``."""
+    grad_inputs, grad_outputs = tuple(_disowned(grad_inputs)), tuple(grad_outputs)
+    for hook in list(node.post_hooks.values()):
+        grad_inputs = tuple(_replaced(node, "", grad_inputs, hook(grad_inputs, grad_outputs)))
+    return grad_inputs
+
+
+def _disowned(grads):
+    for g in grads:
+        if g is not None:
+            disown(g)  # a hook may keep the gradient it sees
+    return grads
+
+
+def _replaced(node, kind, grads, result):
+    if result is None:
+        return list(grads)
+    result = list(result) if isinstance(result, (tuple, list)) else [result]
+    if len(result) != len(grads):
+        raise RuntimeError(
+            f"hook registered with {node.name()}.register_{kind}hook returned {len(result)} "
+            f"gradients, but {len(grads)} were expected"
+        )
+    return result
 
 
 def _materialize(node, grads):

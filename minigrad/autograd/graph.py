@@ -23,6 +23,18 @@ from ._saved_hooks import (  # noqa: F401
     saved_tensors_hooks,
 )
 
+
+def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
+    """``fn`` sees the gradients of several tensors together, once per backward pass
+    (``torch.autograd.graph.register_multi_grad_hook``): with ``mode="all"``, ``fn(grads)``
+    after every one of ``tensors`` that this backward reaches has its gradient (None for the
+    others); with ``mode="any"``, ``fn(grad)`` on the first gradient computed. Returns a
+    handle whose ``remove()`` unregisters it."""
+    from ._multi_grad import register
+
+    return register(tensors, fn, mode)
+
+
 # The Tensor class (layer 4) registers itself here at import, so the layers below it can wrap
 # arrays in tensors without importing upward.
 Tensor = None
@@ -105,6 +117,7 @@ class Node:
     # (engine.py settles which).
     fresh_results = False
     pre_hooks = None  # {handle id: (output_nr, hook)} run on incoming gradients
+    post_hooks = None  # {handle id: hook(grad_inputs, grad_outputs)} run after backward
     trace = None  # the forward stack where this node was created (anomaly mode)
     _saved = ()  # SavedTensor (or other values) kept by save()
     _kept = None  # {name: array} kept by keep()
@@ -212,11 +225,24 @@ class Node:
             self._released = True
 
     # -- hooks ---------------------------------------------------------------------------------
-    def register_prehook(self, hook, output_nr: int = 0):
+    def register_prehook(self, hook, output_nr: int | None = None):
+        """PyTorch's ``Node.register_prehook``: ``hook(grad_outputs)`` (a tuple, one gradient
+        or None per output) runs before this node's backward, after the tensors' hooks, and
+        may return replacement gradients. With ``output_nr`` (how ``Tensor.register_hook``
+        uses it) ``hook(grad)`` sees that output's gradient alone."""
         if self.pre_hooks is None:
             self.pre_hooks = {}
         handle = RemovableHandle(self.pre_hooks)
         self.pre_hooks[handle.id] = (output_nr, hook)
+        return handle
+
+    def register_hook(self, hook):
+        """PyTorch's ``Node.register_hook``: ``hook(grad_inputs, grad_outputs)`` (tuples) runs
+        after this node's backward and may return replacement ``grad_inputs``."""
+        if self.post_hooks is None:
+            self.post_hooks = {}
+        handle = RemovableHandle(self.post_hooks)
+        self.post_hooks[handle.id] = hook
         return handle
 
     # -- backward ------------------------------------------------------------------------------
@@ -300,20 +326,26 @@ class AccumulateGrad(Node):
     def accumulate(self, grad, create_graph: bool) -> None:
         leaf = self.variable
         grad = self._check(grad, 0, self.input_meta[0])
-        post = False
-        for hook in (leaf._hooks or {}).values():
+        hooks = leaf._hooks
+        if hooks:
+            grad = self.run_tensor_hooks(grad)
+        accumulate_into(leaf, grad, create_graph)
+        if hooks:
+            for hook in list(hooks.values()):
+                if type(hook) is PostAccumulateGradHook:
+                    hook.fn(leaf)
+
+    def run_tensor_hooks(self, grad):
+        """The leaf's ``register_hook`` hooks on ``grad`` (each may replace it), as they run
+        before accumulation and on a leaf's gradient that ``autograd.grad`` returns."""
+        for hook in list((self.variable._hooks or {}).values()):
             if type(hook) is PostAccumulateGradHook:
-                post = True
                 continue
             disown(grad)  # the hook may keep it
             result = hook(grad)
             if result is not None:
                 grad = result
-        accumulate_into(leaf, grad, create_graph)
-        if post:
-            for hook in list(leaf._hooks.values()):
-                if type(hook) is PostAccumulateGradHook:
-                    hook.fn(leaf)
+        return grad
 
 
 class PostAccumulateGradHook:

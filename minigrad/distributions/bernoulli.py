@@ -28,6 +28,11 @@ class Bernoulli(ExponentialFamily):
         )  # fmt: skip
 
     @property
+    def param_shape(self):
+        """The shape of ``probs`` (and of ``logits``)."""
+        return self.probs.shape
+
+    @property
     def mean(self):
         return self.probs
 

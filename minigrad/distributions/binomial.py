@@ -49,6 +49,11 @@ class Binomial(Distribution):
         return self.probs.log() - (-self.probs).log1p()
 
     @property
+    def param_shape(self):
+        """The shape of ``probs`` (and of ``logits``)."""
+        return self.probs.shape
+
+    @property
     def mean(self):
         return self.total_count * self.probs
 
@@ -76,6 +81,12 @@ class Binomial(Distribution):
         n, p = self.total_count, self.probs
         log_choose = ops.lgamma(n + 1) - ops.lgamma(value + 1) - ops.lgamma(n - value + 1)
         return log_choose + ops.xlogy(value, p) + ops.xlog1py(n - value, -p)
+
+    def entropy(self):
+        """-sum_k P(k) log P(k) over k = 0..n (one n shared by the batch, as PyTorch requires)."""
+        values = self.enumerate_support(expand=False)
+        prob = self.log_prob(values).exp()
+        return -ops.xlogy(prob, prob).sum(0)  # 0 log 0 = 0 where p is 0 or 1
 
     def enumerate_support(self, expand=True):
         """0, ..., n along a new first dim (one n shared by the batch, as PyTorch requires)."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .. import ops
 from ..autograd import grad_mode
+from ..nn import functional as F
 from . import constraints
 from .exp_family import ExponentialFamily
 from .gamma import standard_gamma, standard_gamma_rsample
@@ -35,6 +36,16 @@ class Dirichlet(ExponentialFamily):
     @property
     def mean(self):
         return self.concentration / self.concentration.sum(-1, keepdim=True)
+
+    @property
+    def mode(self):
+        """(α - 1) / Σ(α - 1) with α - 1 clamped at 0; where every α < 1 the density is
+        unbounded at every vertex and the first one is given (a one-hot vector, as PyTorch)."""
+        c = self.concentration
+        shifted = (c - 1).clamp(min=0.0)
+        interior = shifted / shifted.sum(-1, keepdim=True)
+        vertex = F.one_hot(shifted.argmax(-1), c.shape[-1]).to(c.dtype)
+        return ops.where((c < 1).all(-1, keepdim=True), vertex, interior)
 
     @property
     def variance(self):

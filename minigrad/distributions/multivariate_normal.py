@@ -9,7 +9,7 @@ from .. import creation, linalg
 from ..ops import broadcast_tensors
 from . import constraints
 from .distribution import Distribution
-from .utils import one_matrix
+from .utils import lazy_property, one_matrix
 
 
 class MultivariateNormal(Distribution):
@@ -37,19 +37,34 @@ class MultivariateNormal(Distribution):
                 "scale_tril, covariance_matrix or precision_matrix must be at least "
                 "two-dimensional, with optional leading batch dimensions"
             )
-        if scale_tril is not None:
-            self.scale_tril = scale_tril
-            self._unbroadcasted_scale_tril = scale_tril
-        elif covariance_matrix is not None:
-            self.covariance_matrix = covariance_matrix
-            self._unbroadcasted_scale_tril = linalg.cholesky(covariance_matrix)
-        else:
-            self.precision_matrix = precision_matrix
-            self._unbroadcasted_scale_tril = linalg.cholesky(linalg.inv(precision_matrix))
         k = loc.shape[-1]
         batch = broadcast_tensors(loc[..., 0], matrix[..., 0, 0])[0].shape
         self.loc = loc.expand(*batch, k)
-        super().__init__(batch, (k,), validate_args=validate_args)
+        name = "scale_tril" if scale_tril is not None else "covariance_matrix"
+        name = "precision_matrix" if precision_matrix is not None else name
+        setattr(self, name, matrix.expand(*batch, k, k))  # as given, broadcast to the batch
+        super().__init__(batch, (k,), validate_args=validate_args)  # checks it (ValueError)
+        if scale_tril is not None:
+            self._unbroadcasted_scale_tril = scale_tril
+        elif covariance_matrix is not None:
+            self._unbroadcasted_scale_tril = linalg.cholesky(covariance_matrix)
+        else:
+            self._unbroadcasted_scale_tril = linalg.cholesky(linalg.inv(precision_matrix))
+
+    @lazy_property
+    def scale_tril(self):
+        return self._unbroadcasted_scale_tril.expand(*self.batch_shape, *self.event_shape * 2)
+
+    @lazy_property
+    def covariance_matrix(self):
+        return self._covariance.expand(*self.batch_shape, *self.event_shape * 2)
+
+    @lazy_property
+    def precision_matrix(self):
+        tril = self._unbroadcasted_scale_tril
+        eye = creation.eye(tril.shape[-1], dtype=tril.dtype, device=tril.device)
+        tril_inv = linalg.solve_triangular(tril, eye, upper=False)
+        return (tril_inv.mT @ tril_inv).expand(*self.batch_shape, *self.event_shape * 2)
 
     def expand(self, batch_shape, _instance=None):
         """``loc`` and the given matrix broadcast to ``batch_shape`` (views; the Cholesky

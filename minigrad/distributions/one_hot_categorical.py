@@ -31,6 +31,11 @@ class OneHotCategorical(Distribution):
         )  # fmt: skip
 
     @property
+    def param_shape(self):
+        """The shape of ``probs`` (and of ``logits``)."""
+        return self.probs.shape
+
+    @property
     def mean(self):
         return self.probs
 

@@ -36,6 +36,11 @@ class Uniform(Distribution):
         return (self.high + self.low) / 2
 
     @property
+    def mode(self):
+        """NaN: every point of [low, high) is a mode (as PyTorch)."""
+        return (self.high - self.low) * float("nan")
+
+    @property
     def variance(self):
         return (self.high - self.low).pow(2) / 12
 

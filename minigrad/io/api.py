@@ -46,7 +46,7 @@ def save(obj, f) -> None:
         atomic_write(f, lambda fh: checkpoint.save_checkpoint(obj, fh))
 
 
-def load(f, map_location=None, *, weights_only: bool | None = None):
+def load(f, map_location=None, *, weights_only: bool | None = None, mmap: bool | None = None):
     """Read an object written by :func:`save`, ``torch.save`` or safetensors (``torch.load``).
 
     Nothing in the file is ever run: minigrad's format is JSON and ``.npy`` arrays, PyTorch's
@@ -63,6 +63,8 @@ def load(f, map_location=None, *, weights_only: bool | None = None):
         weights_only: True (the default, as in PyTorch 2.6+): build only allowed classes.
             False, for files you trust: classes that minigrad's format names are imported and
             rebuilt whatever they are. PyTorch pickles are always read restrictedly.
+        mmap: accepted for PyTorch programs (``torch.load(f, mmap=True)``); the file is read
+            into memory either way (``f`` must then be a path, as in PyTorch).
 
     Returns:
         The saved object. Dicts, lists, tuples, sets, OrderedDicts and defaultdicts come back
@@ -80,6 +82,8 @@ def load(f, map_location=None, *, weights_only: bool | None = None):
         >>> model.load_state_dict(minigrad.load("resnet.pt", map_location="cpu"))
     """
     weights_only = True if weights_only is None else bool(weights_only)
+    if mmap and not isinstance(f, (str, os.PathLike)):
+        raise ValueError("f must be a file path in order to use the mmap argument")
     name = describe(f)
     locate = _location_mapper(map_location, name)
     with open_source(f) as (fh, size):

@@ -100,6 +100,8 @@ class _Reader:
             return _encode
         if (module, name) == ("collections", "OrderedDict"):
             return collections.OrderedDict
+        if (module, name) == ("collections", "Counter"):  # MultiStepLR's milestones; PyTorch
+            return collections.Counter  # allows it with weights_only=True as well
         if module.startswith("torch.nn.modules."):
             raise pickle.UnpicklingError(
                 f"{self.name} holds a whole PyTorch module ({module}.{name}, from "

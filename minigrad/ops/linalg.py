@@ -156,9 +156,34 @@ class Einsum(Op):
         return tuple(grads)
 
 
+def _sublist_equation(args):
+    """``einsum(a, [0, 1], b, [1, 2], [0, 2])`` (PyTorch's sublist format: each operand followed
+    by its dims as ints < 52 or ``...``, then optionally the output's) as ``("ab,bc->ac", ops)``."""
+
+    def letters(sublist):
+        if not all(d is Ellipsis or isinstance(d, int) and 0 <= d < 52 for d in sublist):
+            raise ValueError(
+                f"einsum(): subscript in sublist format must be an int in [0, 52) or Ellipsis, "
+                f"got {list(sublist)}"
+            )
+        return "".join("..." if d is Ellipsis else _EINSUM_LETTERS[d] for d in sublist)
+
+    operands = args[0:-1:2] if len(args) % 2 else args[0::2]
+    inputs = [letters(s) for s in args[1::2][: len(operands)]]
+    output = "->" + letters(args[-1]) if len(args) % 2 else ""
+    return ",".join(inputs) + output, tuple(operands)
+
+
+_EINSUM_LETTERS = [chr(c) for c in range(ord("a"), ord("z") + 1)]
+_EINSUM_LETTERS += [chr(c) for c in range(ord("A"), ord("Z") + 1)]
+
+
 def einsum(equation: str, *operands):
-    """Einstein summation, ``einsum("ij,jk->ik", a, b)``. Gradients need explicit subscripts
-    without repeats inside one operand and without ``...``."""
+    """Einstein summation, ``einsum("ij,jk->ik", a, b)`` or the sublist format
+    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. Gradients need explicit subscripts without
+    repeats inside one operand and without ``...``."""
+    if not isinstance(equation, str):
+        equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
         operands = tuple(operands[0])
     eq = equation.replace(" ", "")
@@ -174,6 +199,7 @@ def einsum(equation: str, *operands):
     if not arrow:
         counts = {c: lhs.count(c) for c in set(re.sub(r"[^a-zA-Z]", "", lhs))}
         rhs = "".join(sorted(c for c, n in counts.items() if n == 1))
+        rhs = "..." + rhs if "." in lhs else rhs  # broadcast dims lead, as in PyTorch
     for subs, t in zip(inputs, operands):
         if "." not in subs and len(subs) != t.ndim:
             raise RuntimeError(

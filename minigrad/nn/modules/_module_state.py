@@ -9,7 +9,8 @@ import numpy as np
 
 from ... import dtypes
 from ...autograd.grad_mode import no_grad
-from ...creation import as_tensor
+from ...autograd.graph import RemovableHandle
+from ...creation import as_tensor, empty_like
 from ...tensor import Tensor, parse_to_args
 from ..parameter import Parameter
 
@@ -77,6 +78,21 @@ class StateMixin:
 
         return self._apply(convert)
 
+    def to_empty(self, *, device, recurse: bool = True) -> StateMixin:
+        """Give every parameter and buffer new, uninitialized storage of the same shape and
+        dtype on ``device`` (a model built elsewhere, then initialized by ``reset_parameters``
+        or ``load_state_dict``). Only this module's own tensors with ``recurse=False``."""
+        modules = self.modules() if recurse else [self]
+        with no_grad():
+            for module in modules:
+                for param in module._parameters.values():
+                    if param is not None:
+                        param.data = empty_like(param.data, device=device)
+                for name, buf in module._buffers.items():
+                    if buf is not None:
+                        module._buffers[name] = empty_like(buf, device=device)
+        return self
+
     def share_memory(self) -> StateMixin:
         """Move every parameter, gradient and buffer to shared memory (``Tensor.share_memory_``),
         so that processes forked afterwards train the same model (Hogwild). Returns ``self``."""
@@ -129,13 +145,54 @@ class StateMixin:
             destination, prefix, keep_vars = given
         if destination is None:
             destination = OrderedDict()
+        for hook in list(_hooks(self, "_state_dict_pre_hooks").values()):
+            hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(
                     destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars
                 )
+        metadata = {"version": getattr(type(self), "_version", 1)}
+        for hook, keeps_result in list(_hooks(self, "_state_dict_hooks").values()):
+            result = hook(self, destination, prefix, metadata)
+            if keeps_result and result is not None:
+                destination = result
         return destination
+
+    # -- state dict hooks (PyTorch's, for renaming or adding keys on the way in or out) -------
+    def register_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """``hook(module, prefix, keep_vars)`` runs before this module's state is saved."""
+        return _add(self, "_state_dict_pre_hooks", hook)
+
+    def register_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata)`` runs after this module and its
+        children are saved; it changes ``state_dict`` in place (and must return None)."""
+        return _add(self, "_state_dict_hooks", (_returns_none(hook), False))
+
+    def _register_state_dict_hook(self, hook) -> RemovableHandle:
+        """As :meth:`register_state_dict_post_hook`, but a returned dict replaces the state
+        dict (PyTorch's older private form, which libraries still use)."""
+        return _add(self, "_state_dict_hooks", (hook, True))
+
+    def register_load_state_dict_pre_hook(self, hook) -> RemovableHandle:
+        """``hook(module, state_dict, prefix, local_metadata, strict, missing_keys,
+        unexpected_keys, error_msgs)`` runs before this module loads its own entries; it may
+        rename or add keys of ``state_dict`` (e.g. a legacy checkpoint's)."""
+        return _add(self, "_load_state_dict_pre_hooks", hook)
+
+    def _register_load_state_dict_pre_hook(self, hook, with_module: bool = False):
+        """PyTorch's private form of :meth:`register_load_state_dict_pre_hook`: the hook takes
+        no ``module`` argument unless ``with_module=True``."""
+        return self.register_load_state_dict_pre_hook(
+            hook if with_module else (lambda module, *args: hook(*args))
+        )
+
+    def register_load_state_dict_post_hook(self, hook) -> RemovableHandle:
+        """``hook(module, incompatible_keys)`` runs after loading; it may change
+        ``incompatible_keys.missing_keys``/``unexpected_keys`` in place (before ``strict``
+        checks them) and must return None."""
+        return _add(self, "_load_state_dict_post_hooks", _returns_none(hook))
 
     def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
         for name, param in self._parameters.items():
@@ -169,16 +226,30 @@ class StateMixin:
             raise TypeError(
                 f"Expected state_dict to be dict-like, got {type(state_dict).__name__}."
             )
-        missing, used, errors = [], set(), []
+        missing, used, errors, loaded, hooked_unexpected = [], set(), [], [], []
+        saved_metadata = getattr(state_dict, "_metadata", None) or {}  # (PyTorch's files)
+        pre_hooked = _any_hooks(self, "_load_state_dict_pre_hooks")
+        if pre_hooked:  # hooks may rename keys: they change a copy, as in PyTorch
+            state_dict = OrderedDict(state_dict)
 
         def load(module: StateMixin, prefix: str) -> None:
+            for hook in list(_hooks(module, "_load_state_dict_pre_hooks").values()):
+                metadata = saved_metadata.get(prefix[:-1], {})
+                hook(
+                    module, state_dict, prefix, metadata, strict, missing, hooked_unexpected, errors
+                )
             module._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + ".")
+            loaded.append(module)
 
         load(self, "")
-        unexpected = [k for k in state_dict if k not in used]
+        unexpected = [k for k in state_dict if k not in used] + hooked_unexpected
+        incompatible = _IncompatibleKeys(missing, unexpected)
+        for module in loaded:
+            for hook in list(_hooks(module, "_load_state_dict_post_hooks").values()):
+                hook(module, incompatible)
         if strict:
             if unexpected:
                 keys = ", ".join(f'"{k}"' for k in unexpected)
@@ -230,3 +301,31 @@ class StateMixin:
                 self._parameters[name] = Parameter(value.detach(), current.requires_grad)
             else:
                 self._buffers[name] = value.detach()
+
+
+def _hooks(module, name: str) -> dict:
+    """A module's state-dict hooks of one kind (made on first registration: modules from
+    older files and most modules have none)."""
+    return module.__dict__.get(name) or {}
+
+
+def _any_hooks(module, name: str) -> bool:
+    return bool(_hooks(module, name)) or any(_any_hooks(m, name) for m in module.children())
+
+
+def _add(module, name: str, hook) -> RemovableHandle:
+    hooks = module.__dict__.setdefault(name, OrderedDict())
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def _returns_none(hook):
+    def checked(*args):
+        if hook(*args) is not None:
+            raise RuntimeError(
+                f"state dict hook {getattr(hook, '__name__', hook)!r} should not return a value "
+                f"(change the state dict or the incompatible keys in place)"
+            )
+
+    return checked

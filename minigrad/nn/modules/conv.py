@@ -71,6 +71,8 @@ class _ConvNd(Module):
         else:
             self.padding = pair(padding, "padding", name, n)
         self.padding_mode = padding_mode
+        if not self.transposed:  # as PyTorch's attributes: zeros for a plain convolution
+            self.output_padding = (0,) * n
         if self.transposed:
             shape = (in_channels, out_channels // groups, *self.kernel_size)
         else:

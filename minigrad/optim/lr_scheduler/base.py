@@ -88,7 +88,7 @@ class LRScheduler:
             ValueError: ``state_dict`` has keys this scheduler does not have (it was saved
                 from another kind of scheduler).
         """
-        _check_keys(self, state_dict)
+        state_dict = _check_keys(self, state_dict)
         self.__dict__.update(state_dict)
 
     def __repr__(self) -> str:
@@ -100,9 +100,16 @@ def _check_optimizer(optimizer) -> None:
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
 
 
-def _check_keys(scheduler, state_dict) -> None:
+# What PyTorch's schedulers keep for their own bookkeeping (not state): dropped on loading.
+_PYTORCH_ONLY_KEYS = frozenset({"_get_lr_called_within_step"})
+
+
+def _check_keys(scheduler, state_dict) -> dict:
+    """``state_dict`` without PyTorch's bookkeeping keys (a scheduler saved by PyTorch loads),
+    after checking it has no key this kind of scheduler lacks."""
     if not isinstance(state_dict, dict):
         raise TypeError(f"state_dict must be a dict, got {type(state_dict).__name__}")
+    state_dict = {k: v for k, v in state_dict.items() if k not in _PYTORCH_ONLY_KEYS}
     unknown = set(state_dict) - set(scheduler.__dict__)
     if unknown:
         name = type(scheduler).__name__
@@ -110,6 +117,7 @@ def _check_keys(scheduler, state_dict) -> None:
             f"state_dict was saved from another kind of scheduler than this {name}: it has "
             f"keys {sorted(map(str, unknown))} that {name} does not have"
         )
+    return state_dict
 
 
 def _group_lrs(optimizer: Optimizer) -> list:

@@ -58,7 +58,7 @@ class SequentialLR(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
-        _check_keys(self, state_dict)
+        state_dict = _check_keys(self, state_dict)
         state = dict(state_dict)
         saved = state.pop("_schedulers", [])
         if len(saved) != len(self._schedulers):

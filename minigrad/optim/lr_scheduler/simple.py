@@ -42,7 +42,7 @@ class _LambdaScheduler(LRScheduler):
         return state
 
     def load_state_dict(self, state_dict: dict) -> None:
-        _check_keys(self, state_dict)
+        state_dict = _check_keys(self, state_dict)
         state = dict(state_dict)
         lambdas = state.pop("lr_lambdas", [None] * len(self.lr_lambdas))
         self.__dict__.update(state)

@@ -1,5 +1,6 @@
 """Datasets, samplers and the DataLoader, laid out as ``torch.utils.data``."""
 
+from ._collate import default_convert
 from .dataloader import DataLoader, default_collate, get_worker_info
 from .dataset import (
     ChainDataset,

@@ -1,4 +1,5 @@
-"""``default_collate``: a list of samples stacked into a batch (``torch.utils.data._utils.collate``).
+"""``default_collate``: a list of samples stacked into a batch (``torch.utils.data._utils.collate``);
+``default_convert``: one sample's NumPy arrays made tensors (what a loader without batching does).
 
 Its own module so that the DataLoader and its worker processes (``_fetch``) share it.
 """
@@ -41,3 +42,23 @@ def default_collate(batch):
         f"default_collate: batch must contain tensors, NumPy arrays, numbers, dicts or lists; "
         f"found {type(first).__name__}"
     )
+
+
+def default_convert(data):
+    """One sample's NumPy arrays and NumPy scalars as tensors, through dicts, named tuples,
+    tuples (which become lists, as in PyTorch) and lists; strings, string arrays, Python
+    numbers and tensors are left as they are. What a DataLoader with ``batch_size=None`` does
+    to each sample when no ``collate_fn`` is given."""
+    if isinstance(data, np.ndarray):
+        return data if data.dtype.kind in "USOa" else creation.tensor(data)
+    if isinstance(data, (np.number, np.bool_)):
+        return creation.tensor(data)
+    if isinstance(data, Mapping):
+        return {key: default_convert(value) for key, value in data.items()}
+    if isinstance(data, tuple) and hasattr(data, "_fields"):
+        return type(data)(*(default_convert(d) for d in data))
+    if isinstance(data, tuple):
+        return [default_convert(d) for d in data]
+    if isinstance(data, Sequence) and not isinstance(data, (str, bytes)):
+        return [default_convert(d) for d in data]
+    return data

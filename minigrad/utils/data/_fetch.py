@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ... import creation
-from ._collate import default_collate
+from ._collate import default_collate, default_convert
 from .dataset import TensorDataset
 
 
@@ -13,13 +13,12 @@ def fetch_map(dataset, index, auto_collation: bool, collate_fn):
 
     With auto-collation (a ``batch_size`` or ``batch_sampler``) ``index`` is a list of indices
     whose samples ``collate_fn`` (default :func:`default_collate`) joins; without it, ``index``
-    is one index and its sample passes through ``collate_fn`` alone when one is given.
+    is one index and its sample passes through ``collate_fn`` (default :func:`default_convert`).
     A :class:`TensorDataset` with the default collation is sliced with one index array per
     batch rather than sample by sample: much faster, and the same batches.
     """
     if not auto_collation:
-        sample = dataset[index]
-        return collate_fn(sample) if collate_fn else sample
+        return (collate_fn or default_convert)(dataset[index])
     if collate_fn is None and isinstance(dataset, TensorDataset):
         key = creation.tensor(index, dtype="int64")
         return [t[key.to(t.device)] for t in dataset.tensors]
@@ -28,10 +27,10 @@ def fetch_map(dataset, index, auto_collation: bool, collate_fn):
 
 def iterable_batches(dataset, batch_size, drop_last: bool, collate_fn):
     """Batches of an iterable-style dataset, in the order it yields its samples (single samples,
-    uncollated unless ``collate_fn`` is given, when ``batch_size`` is None)."""
+    through ``collate_fn`` or :func:`default_convert` alone when ``batch_size`` is None)."""
     if batch_size is None:
         for sample in dataset:
-            yield collate_fn(sample) if collate_fn else sample
+            yield (collate_fn or default_convert)(sample)
         return
     collate = collate_fn or default_collate
     batch = []
