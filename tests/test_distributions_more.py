@@ -561,3 +561,10 @@ def test_gamma_gradients_are_exact_once_and_refuse_a_second_derivative():
         (g,) = minigrad.autograd.grad(value.sum(), a, create_graph=True)
         with pytest.raises(RuntimeError, match="once_differentiable"):
             minigrad.autograd.grad(g.sum(), a)
+
+
+def test_relaxed_bernoulli_keeps_its_temperature_as_given_as_torch():
+    for lib in (minigrad, torch):
+        d = lib.distributions.RelaxedBernoulli(lib.tensor(0.5), probs=lib.tensor([0.3, 0.6]))
+        assert tuple(d.temperature.shape) == () and tuple(d.batch_shape) == (2,)
+        assert tuple(d.expand((4, 2)).temperature.shape) == ()

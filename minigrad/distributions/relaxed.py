@@ -40,14 +40,15 @@ class LogitRelaxedBernoulli(Distribution):
 
     def __init__(self, temperature, probs=None, logits=None, validate_args=None):
         bernoulli = Bernoulli(probs=probs, logits=logits, validate_args=validate_args)
-        self.temperature, self.logits = broadcast_all(temperature, bernoulli.logits)
-        self.probs = bernoulli.probs.expand(self.logits.shape)
+        self.logits, self.probs = bernoulli.logits, bernoulli.probs
+        # kept as given (not broadcast to the batch), as PyTorch's
+        self.temperature = broadcast_all(temperature, self.logits.new_zeros(()))[0]
         super().__init__(self.logits.shape, validate_args=validate_args)
 
     def expand(self, batch_shape, _instance=None):
         """The parameters broadcast to ``batch_shape`` (views)."""
         return self._expanded(
-            batch_shape, _instance, temperature=self.temperature.expand(batch_shape),
+            batch_shape, _instance, temperature=self.temperature,
             logits=self.logits.expand(batch_shape), probs=self.probs.expand(batch_shape),
         )  # fmt: skip
 
