@@ -568,3 +568,8 @@ def test_relaxed_bernoulli_keeps_its_temperature_as_given_as_torch():
         d = lib.distributions.RelaxedBernoulli(lib.tensor(0.5), probs=lib.tensor([0.3, 0.6]))
         assert tuple(d.temperature.shape) == () and tuple(d.batch_shape) == (2,)
         assert tuple(d.expand((4, 2)).temperature.shape) == ()
+
+
+def test_star_import_gives_every_name_torch_distributions_exports():
+    assert set(torch.distributions.__all__) <= set(minigrad.distributions.__all__)
+    assert all(hasattr(minigrad.distributions, n) for n in minigrad.distributions.__all__)

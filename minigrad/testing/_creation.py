@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from .. import dtypes
 from .._warnings import warn_user
 
 # the value ranges used when low/high are not given: (low, high), high exclusive for integers
@@ -35,7 +36,7 @@ def _bounds(dtype, low, high):
         )
     info = minigrad.iinfo(dtype) if integral and dtype.name != "bool" else None
     if info is None and not integral:
-        info = minigrad.finfo(minigrad.empty(0, dtype=dtype).real.dtype)
+        info = minigrad.finfo(dtypes.to_real(dtype))
     if info is not None:
         low, high = max(low, info.min), min(high, info.max)
     return low, high, integral
