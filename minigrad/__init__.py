@@ -634,3 +634,9 @@ _strided.install()
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch
 
 _out.install(globals())
+
+# isort: split
+from . import _C, overrides  # noqa: E402 - last: public functions take part in __torch_function__
+from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: E402
+
+overrides.install()
