@@ -1,5 +1,5 @@
 """``minigrad.nn.attention``, as ``torch.nn.attention``: choosing the kernel that
-``scaled_dot_product_attention`` runs.
+``scaled_dot_product_attention`` runs, and (submodules) ``flex_attention``.
 
 minigrad has two: ``SDPBackend.MATH`` (dense: the (L, S) weights of every head kept from forward
 to backward) and a block-wise, FlashAttention-style kernel named by both

@@ -1,0 +1,274 @@
+"""``minigrad.nn.attention.flex_attention``, as ``torch.nn.attention.flex_attention``: attention
+whose scores a user function modifies (``score_mod``) and whose pattern a mask function or a
+:class:`BlockMask` restricts.
+
+minigrad evaluates ``score_mod(score, b, h, q_idx, kv_idx)`` once on the full (B, H, L, S)
+score tensor with broadcast index grids (``b`` (B,1,1,1), ``h`` (1,H,1,1), ``q_idx`` (1,1,L,1),
+``kv_idx`` (1,1,1,S), int64), so the scores, the output and every tensor the function captures
+(bias tables, ALiBi slopes, ...) are differentiable through ordinary autograd, to any order.
+Like PyTorch's eager (uncompiled) flex_attention it materializes the (B, H, L, S) scores; unlike
+PyTorch on CPU it has a backward. ``kernel_options`` (GPU kernel tuning) are accepted and ignored.
+
+Example:
+    >>> def causal(b, h, q_idx, kv_idx):
+    ...     return q_idx >= kv_idx
+    >>> def alibi(score, b, h, q_idx, kv_idx):
+    ...     return score - slopes[h] * (q_idx - kv_idx)
+    >>> bm = create_block_mask(causal, None, None, 128, 128)
+    >>> out = flex_attention(q, k, v, score_mod=alibi, block_mask=bm)
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from typing import NamedTuple, TypedDict
+
+from ... import dtypes, ops
+from ...tensor import Tensor
+from ._block_mask import BlockMask, create_block_mask
+from ._flex_mask import (
+    _expand,
+    _mask_mod_signature,
+    _score_mod_signature,
+    and_masks,
+    create_mask,
+    eval_mask_mod,
+    index_grids,
+    noop_mask,
+    or_masks,
+)
+
+__all__ = [
+    "BlockMask",
+    "flex_attention",
+    "AuxOutput",
+    "AuxRequest",
+    "FlexKernelOptions",
+    "create_block_mask",
+    "create_mask",
+    "or_masks",
+    "and_masks",
+    "noop_mask",
+]
+_ = (_mask_mod_signature, _score_mod_signature)  # re-exported for annotations, as PyTorch
+
+
+class FlexKernelOptions(TypedDict, total=False):
+    """GPU kernel tuning knobs of PyTorch's compiled flex_attention; minigrad ignores them."""
+
+    num_warps: int
+    num_stages: int
+    BLOCK_M: int
+    BLOCK_N: int
+    PRESCALE_QK: bool
+    ROWS_GUARANTEED_SAFE: bool
+    BLOCKS_ARE_CONTIGUOUS: bool
+    WRITE_DQ: bool
+    FORCE_USE_FLEX_ATTENTION: bool
+    BACKEND: str
+
+
+class AuxRequest(NamedTuple):
+    """Which extra outputs :func:`flex_attention` returns with ``return_aux``."""
+
+    lse: bool = False
+    max_scores: bool = False
+
+
+class AuxOutput(NamedTuple):
+    """The extra outputs: ``lse`` and ``max_scores`` (B, H, L), None where not requested."""
+
+    lse: Tensor | None = None
+    max_scores: Tensor | None = None
+
+
+def flex_attention(
+    query,
+    key,
+    value,
+    score_mod=None,
+    block_mask: BlockMask | None = None,
+    scale: float | None = None,
+    enable_gqa: bool = False,
+    return_lse: bool = False,
+    kernel_options: FlexKernelOptions | None = None,
+    *,
+    return_aux: AuxRequest | None = None,
+):
+    """``softmax(score_mod(q·kᵀ·scale) masked by block_mask)·v``, per batch and head.
+
+    Args:
+        query: (B, Hq, L, E).
+        key: (B, Hkv, S, E).
+        value: (B, Hkv, S, Ev).
+        score_mod: ``(score, b, h, q_idx, kv_idx) -> score``, tensor ops only.
+        block_mask: a :class:`BlockMask` from :func:`create_block_mask`; pairs it excludes get
+            no weight, and a query with no allowed key outputs zeros (its lse is -inf).
+        scale: defaults to 1/√E.
+        enable_gqa: let Hkv divide Hq (query head h uses key/value head h // (Hq/Hkv)).
+        return_lse: also return the log-sum-exp of the scores, (B, Hq, L) (deprecated in
+            PyTorch for ``return_aux=AuxRequest(lse=True)``).
+        kernel_options: ignored (GPU kernel tuning).
+        return_aux: an :class:`AuxRequest`; returns ``(out, AuxOutput(...))``.
+
+    Returns:
+        (B, Hq, L, Ev), or a pair with the lse or the :class:`AuxOutput`.
+    """
+    if return_lse and return_aux is not None:
+        raise ValueError(
+            "flex_attention: cannot set both return_lse and return_aux; use "
+            "return_aux=AuxRequest(lse=True)"
+        )
+    if kernel_options is not None and not isinstance(kernel_options, dict):
+        raise TypeError(f"flex_attention: kernel_options must be a dict, got {kernel_options!r}")
+    _check_inputs(query, key, value, block_mask, enable_gqa)
+    if return_lse:
+        warnings.warn(
+            "flex_attention: return_lse is deprecated; use return_aux=AuxRequest(lse=True)",
+            FutureWarning,
+            stacklevel=2,
+        )
+    out, lse, max_scores = _attend(query, key, value, score_mod, block_mask, scale)
+    if return_lse:
+        return out, lse
+    if return_aux is not None:
+        return out, AuxOutput(
+            lse if return_aux.lse else None, max_scores if return_aux.max_scores else None
+        )
+    return out
+
+
+def _compute_dtype(dtype):
+    """Half-precision inputs are computed in float32 (PyTorch's flex keeps its lse in float32)."""
+    return dtypes.float32 if dtype in (dtypes.float16, dtypes.bfloat16) else dtype
+
+
+def _attend(query, key, value, score_mod, block_mask, scale):
+    """(out, lse, max_scores); key and value are cast to the query's (compute) dtype."""
+    nb, nh, q_len, e = query.shape
+    kv_len = key.shape[-2]
+    cdt = _compute_dtype(query.dtype)
+    q, k, v = (t if t.dtype is cdt else t.to(cdt) for t in (query, key, value))
+    k, v = _repeat_heads(k, nh), _repeat_heads(v, nh)
+    scale = 1.0 / math.sqrt(e) if scale is None else float(scale)
+    s = (q @ k.transpose(-2, -1)) * scale
+    if score_mod is not None:
+        s = _apply_score_mod(score_mod, s, (nb, nh, q_len, kv_len))
+    if block_mask is not None:
+        keep = element_mask(block_mask, (nb, nh, q_len, kv_len), query.device)
+        s = ops.where(keep, s, float("-inf")) if keep is not None else s
+    # Softmax shifted by the row max (a constant: detached), safe for rows with no allowed key.
+    row_max = s.detach().amax(-1, keepdim=True)
+    shift = ops.where(row_max.isfinite(), row_max, 0.0)
+    ex = (s - shift).exp()
+    denom = ex.sum(-1, keepdim=True)
+    empty = denom == 0
+    denom = ops.where(empty, 1.0, denom)
+    out = (ex / denom) @ v
+    lse = ops.where(empty, float("-inf"), denom.log() + shift).squeeze(-1)
+    max_scores = s.amax(-1)
+    out = out if out.dtype is query.dtype else out.to(query.dtype)
+    return out, lse, max_scores
+
+
+def _apply_score_mod(score_mod, s, shape):
+    out = score_mod(s, *index_grids(*shape, s.device))
+    if not isinstance(out, Tensor):
+        raise TypeError(f"flex_attention: score_mod must return a tensor, got {type(out).__name__}")
+    if out.dtype is not s.dtype:
+        out = out.to(s.dtype)
+    return _expand(out, tuple(shape), "score_mod")
+
+
+def _repeat_heads(t, heads: int):
+    """Each key/value head repeated for its group of query heads."""
+    rep = heads // t.shape[1]
+    if rep == 1:
+        return t
+    b, kv, s, e = t.shape
+    return t.unsqueeze(2).expand(b, kv, rep, s, e).reshape(b, heads, s, e)
+
+
+def element_mask(block_mask: BlockMask, shape: tuple, device):
+    """The (B, H, L, S) = ``shape`` bool tensor of the pairs ``block_mask`` allows: those in
+    full blocks, and those in partial blocks where its mask_mod allows them."""
+    nb, nh, q_len, kv_len = shape
+    bq, bkv = block_mask.BLOCK_SIZE
+    xp = device.xp
+
+    def expand(blocks):
+        blocks = _fit_batch_heads(blocks, nb, nh)
+        tiles = xp.repeat(xp.repeat(xp.asarray(blocks), bq, axis=2), bkv, axis=3)
+        return tiles[:, :, :q_len, :kv_len]
+
+    partial = block_mask.to(device)._dense_blocks(False)
+    full = block_mask.to(device)._dense_blocks(True)
+    keep = None
+    if partial.any():
+        mod = eval_mask_mod(block_mask.mask_mod, *shape, device)._data
+        keep = expand(partial) & mod
+    if full is not None:
+        full = expand(full)
+        keep = full if keep is None else keep | full
+    if keep is None:
+        keep = xp.zeros((1, 1, q_len, kv_len), dtype=bool)
+    keep = xp.broadcast_to(keep, tuple(shape))
+    return Tensor._make(keep, device)
+
+
+def _fit_batch_heads(blocks, nb: int, nh: int):
+    """Block arrays of a mask made for B (or H) = 1 broadcast; larger ones are cut to size."""
+    return blocks[: nb if blocks.shape[0] != 1 else 1, : nh if blocks.shape[1] != 1 else 1]
+
+
+def _check_inputs(q, k, v, block_mask, enable_gqa: bool) -> None:
+    for name, t in (("query", q), ("key", k), ("value", v)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"flex_attention: {name} must be a Tensor, got {type(t).__name__}")
+        if t.ndim != 4:
+            raise NotImplementedError(
+                f"flex_attention: query, key and value must be 4-D (B, H, seq, embed), got "
+                f"{name} of shape {list(t.shape)}"
+            )
+        if not t.dtype.is_floating_point:
+            raise ValueError(f"flex_attention: {name} must be floating point, got {t.dtype}")
+    _check_shapes(q, k, v, block_mask, enable_gqa)
+
+
+def _check_shapes(q, k, v, block_mask, enable_gqa: bool) -> None:
+    (bq, hq, lq, eq), (bk, hk, sk, ek), (bv, hv, sv, _) = q.shape, k.shape, v.shape
+    if q.shape[-1] != ek:
+        raise ValueError(
+            f"flex_attention: query and key must have the same embedding dimension, got E={eq} "
+            f"and E={ek}"
+        )
+    if (bk, hk, sk) != (bv, hv, sv):
+        raise ValueError(
+            f"flex_attention: key {list(k.shape)} and value {list(v.shape)} must agree in batch, "
+            f"heads and sequence length"
+        )
+    if bq != bk:
+        raise ValueError(
+            f"flex_attention: query and key/value must have the same batch size, got Bq={bq} "
+            f"and Bkv={bk}"
+        )
+    if hq != hk and not (enable_gqa and hq % hk == 0):
+        hint = "Try setting enable_gqa=True for GQA." if not enable_gqa else "Hkv must divide Hq."
+        raise ValueError(
+            f"flex_attention: expect query and key/value to have the same number of heads but "
+            f"got Hq={hq} and Hkv={hk}. {hint}"
+        )
+    if block_mask is not None and tuple(block_mask.seq_lengths) != (lq, sk):
+        raise ValueError(
+            f"flex_attention: block_mask was created for block_mask.shape={block_mask.shape} but "
+            f"got q_len={lq} and kv_len={sk}; create a new block mask, or crop this one with "
+            f"block_mask._adjust(q_len, kv_len)"
+        )
+    if block_mask is not None:
+        mb, mh = block_mask.shape[:2]
+        if mb not in (1,) and mb < bq or mh not in (1,) and mh < hq:
+            raise ValueError(
+                f"flex_attention: block_mask of shape {block_mask.shape} does not cover batch "
+                f"{bq} and heads {hq} (its B and H must be 1 or at least those)"
+            )
