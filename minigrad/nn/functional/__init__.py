@@ -135,4 +135,12 @@ from .shape import channel_shuffle as native_channel_shuffle
 
 # -- branch flex: linear_cross_entropy, grouped_mm, conv_tbc
 # isort: split
+from ._grouped_mm import (
+    ScalingType,
+    SwizzleType,
+    conv_tbc,
+    grouped_mm,
+    scaled_grouped_mm,
+    scaled_mm,
+)
 from ._linear_cross_entropy import linear_cross_entropy
