@@ -144,8 +144,9 @@ def _compute_dtype(dtype):
     return dtypes.float32 if dtype in (dtypes.float16, dtypes.bfloat16) else dtype
 
 
-def _attend(query, key, value, score_mod, block_mask, scale):
-    """(out, lse, max_scores); key and value are cast to the query's (compute) dtype."""
+def _attend(query, key, value, score_mod, block_mask, scale, keep=None):
+    """(out, lse, max_scores); key and value are cast to the query's (compute) dtype. ``keep``:
+    a bool mask broadcasting to the scores, used where there is no block_mask."""
     nb, nh, q_len, e = query.shape
     kv_len = key.shape[-2]
     cdt = _compute_dtype(query.dtype)
@@ -157,7 +158,8 @@ def _attend(query, key, value, score_mod, block_mask, scale):
         s = _apply_score_mod(score_mod, s, (nb, nh, q_len, kv_len))
     if block_mask is not None:
         keep = element_mask(block_mask, (nb, nh, q_len, kv_len), query.device)
-        s = ops.where(keep, s, float("-inf")) if keep is not None else s
+    if keep is not None:
+        s = ops.where(keep, s, float("-inf"))
     # Softmax shifted by the row max (a constant: detached), safe for rows with no allowed key.
     row_max = s.detach().amax(-1, keepdim=True)
     shift = ops.where(row_max.isfinite(), row_max, 0.0)
