@@ -25,7 +25,9 @@ import warnings
 from typing import NamedTuple, TypedDict
 
 from ... import dtypes, ops
+from ...ops.nn import softmax
 from ...tensor import Tensor
+from ..functional.attention import scaled_dot_product_attention
 from ._block_mask import BlockMask, create_block_mask
 from ._flex_mask import (
     _expand,
@@ -129,7 +131,11 @@ def flex_attention(
             FutureWarning,
             stacklevel=2,
         )
-    out, lse, max_scores = _attend(query, key, value, score_mod, block_mask, scale)
+    if score_mod is None and not return_lse and return_aux is None:
+        return _sdpa(query, key, value, block_mask, scale, enable_gqa)
+    need = (return_lse or (return_aux is not None and return_aux.lse),
+            return_aux is not None and return_aux.max_scores)  # fmt: skip
+    out, lse, max_scores = _attend(query, key, value, score_mod, block_mask, scale, need=need)
     if return_lse:
         return out, lse
     if return_aux is not None:
@@ -144,9 +150,10 @@ def _compute_dtype(dtype):
     return dtypes.float32 if dtype in (dtypes.float16, dtypes.bfloat16) else dtype
 
 
-def _attend(query, key, value, score_mod, block_mask, scale, keep=None):
-    """(out, lse, max_scores); key and value are cast to the query's (compute) dtype. ``keep``:
-    a bool mask broadcasting to the scores, used where there is no block_mask."""
+def _attend(query, key, value, score_mod, block_mask, scale, keep=None, need=(False, False)):
+    """(out, lse, max_scores), the last two computed where ``need`` says so (else None); key
+    and value are cast to the query's (compute) dtype. ``keep``: a bool mask broadcasting to
+    the scores, used where there is no block_mask."""
     nb, nh, q_len, e = query.shape
     kv_len = key.shape[-2]
     cdt = _compute_dtype(query.dtype)
@@ -160,18 +167,33 @@ def _attend(query, key, value, score_mod, block_mask, scale, keep=None):
         keep = element_mask(block_mask, (nb, nh, q_len, kv_len), query.device)
     if keep is not None:
         s = ops.where(keep, s, float("-inf"))
-    # Softmax shifted by the row max (a constant: detached), safe for rows with no allowed key.
     row_max = s.detach().amax(-1, keepdim=True)
-    shift = ops.where(row_max.isfinite(), row_max, 0.0)
-    ex = (s - shift).exp()
-    denom = ex.sum(-1, keepdim=True)
-    empty = denom == 0
-    denom = ops.where(empty, 1.0, denom)
-    out = (ex / denom) @ v
-    lse = ops.where(empty, float("-inf"), denom.log() + shift).squeeze(-1)
-    max_scores = s.amax(-1)
+    empty = row_max == float("-inf")  # no allowed key: zeros out, -inf lse, no gradient
+    p = softmax(ops.where(empty, 0.0, s), -1)
+    out = ops.where(empty, 0.0, p) @ v
     out = out if out.dtype is query.dtype else out.to(query.dtype)
-    return out, lse, max_scores
+    lse = _lse(s, row_max, empty) if need[0] else None
+    return out, lse, s.amax(-1) if need[1] else None
+
+
+def _lse(s, row_max, empty):
+    """log Σ exp of each score row (shifted by its max, a constant); -inf for empty rows."""
+    shift = ops.where(empty, 0.0, row_max)
+    total = (s - shift).exp().sum(-1, keepdim=True)
+    return ops.where(empty, float("-inf"), ops.where(empty, 1.0, total).log() + shift).squeeze(-1)
+
+
+def _sdpa(query, key, value, block_mask, scale, enable_gqa):
+    """Without a score_mod only the mask remains: the fused scaled_dot_product_attention (closed
+    form backward; block-wise from BLOCKWISE_FROM keys), whose masked rows are zeros too."""
+    keep = None
+    if block_mask is not None:
+        nb, nh, q_len = query.shape[:3]
+        keep = element_mask(block_mask, (nb, nh, q_len, key.shape[-2]), query.device)
+    key, value = (t if t.dtype is query.dtype else t.to(query.dtype) for t in (key, value))
+    return scaled_dot_product_attention(
+        query, key, value, attn_mask=keep, scale=scale, enable_gqa=enable_gqa
+    )
 
 
 def _apply_score_mod(score_mod, s, shape):

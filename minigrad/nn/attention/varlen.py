@@ -96,7 +96,7 @@ def _varlen(query, key, value, cu_seq_q, cu_seq_k, scale, window, gqa, seqused_k
         q = query[cu_q[i] : cu_q[i + 1]].permute(1, 0, 2).unsqueeze(0)  # (1, H, Lq, D)
         k, v = _keys(key, value, i, cu_seq_k, used, block_table)
         keep = _window(q.shape[2], k.shape[2], window, query.device)
-        o, lse, _ = _attend(q, k, v, None, None, scale, keep)
+        o, lse, _ = _attend(q, k, v, None, None, scale, keep, need=(True, False))
         outs.append(o[0].permute(1, 0, 2))
         lses.append(lse[0].transpose(0, 1))
     out, lse = cat(outs, 0), cat(lses, 0)
