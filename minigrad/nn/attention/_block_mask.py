@@ -139,6 +139,7 @@ class BlockMask:
         mask_mod=None,
         seq_lengths=None,
         compute_q_blocks: bool = True,
+        **_kernel_orders,
     ) -> BlockMask:
         """A BlockMask from its key-block lists; the query-block lists are derived from them."""
         bq, bkv = (BLOCK_SIZE, BLOCK_SIZE) if isinstance(BLOCK_SIZE, int) else tuple(BLOCK_SIZE)
@@ -261,7 +262,9 @@ class BlockMask:
         return block_mask_string(self, grid_size, limit)
 
     def __str__(self) -> str:
-        return self.to_string()
+        from ._flex_repr import block_mask_str
+
+        return block_mask_str(self)
 
     def __repr__(self) -> str:
         fields = [

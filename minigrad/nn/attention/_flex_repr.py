@@ -6,16 +6,15 @@ import itertools
 
 import numpy as np
 
-# Shades by the fraction of computed blocks a picture cell stands for (when blocks are pooled).
-_SHADES = ("  ", "░░", "▒▒", "▓▓", "██")
+# A picture cell stands for one block, or a group of blocks when there are too many: empty,
+# partly computed, or fully computed.
+_SHADES = ("  ", "░░", "██")
 
 
 def _cell(fraction: float) -> str:
     if fraction <= 0.0:
         return _SHADES[0]
-    if fraction >= 1.0:
-        return _SHADES[-1]
-    return _SHADES[1 + min(int(fraction * 3), 2)]
+    return _SHADES[2] if fraction >= 1.0 else _SHADES[1]
 
 
 def _picture(blocks: np.ndarray, grid_size) -> str:
@@ -33,22 +32,25 @@ def _picture(blocks: np.ndarray, grid_size) -> str:
 
 
 def block_mask_string(mask, grid_size=(20, 20), limit: int = 4) -> str:
-    """``BlockMask(shape=..., sparsity=..%,`` then the picture of each (batch, head) pair."""
+    """The pictures of the first ``limit`` (batch, head) pairs, each under its ``(b, h)``."""
     dense = np.asarray(mask.to_dense().cpu()._data)
     nb, nh = dense.shape[:2]
-    out = [f"BlockMask(shape={mask.shape}, sparsity={mask.sparsity():.2f}%, "]
+    pictures = []
     for count, (b, h) in enumerate(itertools.product(range(nb), range(nh))):
         if count >= limit:
-            out.append("...")
-            out.append("To print out more, set BlockMask.to_string(limit=N)")
-            out.append(
-                "You can also index (BlockMask[batch, head]) to choose a specific batch or head"
+            pictures.append(
+                "...\nTo print out more, set BlockMask.to_string(limit=N)\nYou can also index "
+                "(BlockMask[batch, head]) to choose a specific batch or head"
             )
             break
-        out.append(f"({b}, {h})")
-        out.append(_picture(dense[b, h], grid_size))
-        out.append("")
-    if out[-1] == "":
-        out.pop()
-    out.append(")")
-    return "\n".join(out)
+        pictures.append(f"({b}, {h})\n{_picture(dense[b, h], grid_size)}")
+    truncated = len(pictures) > limit
+    return "\n\n".join(pictures) + ("" if truncated else "\n")
+
+
+def block_mask_str(mask) -> str:
+    """``str(block_mask)``: its shape, sparsity and :func:`block_mask_string`."""
+    head = f"BlockMask(shape={mask.shape}, sparsity={mask.sparsity():.2f}%, "
+    body = block_mask_string(mask)
+    newline = "" if body.endswith("\n") else "\n"
+    return f"{head}\n{body}{newline})"
