@@ -317,3 +317,22 @@ def test_each_device_and_both_paths(device):
     assert np.all(fused.detach().cpu().numpy()[:, :, :2] == 0)
     grads = minigrad.autograd.grad((fused - dense * 2).sum(), qkv)
     assert all(g.device == qkv[0].device for g in grads)
+
+
+def test_query_chunks_equal_one_pass(monkeypatch):
+    """Past CHUNK_SCORES the dense path runs checkpointed query chunks: the same values, lse and
+    gradients (captured tables included), with block masks whose blocks straddle chunks."""
+    rng = np.random.default_rng(9)
+    pm = _params(rng, minigrad, "float64", True)
+    mask_mod, score_mod = _mods(minigrad, pm)["document"][0], _mods(minigrad, pm)["relative"][1]
+    (q, k, v), _ = _qkv(rng, "float64", hkv=2, grad=True)
+    bm = MFA.create_block_mask(mask_mod, None, None, L, L, BLOCK_SIZE=(4, 3))
+    aux = MFA.AuxRequest(lse=True, max_scores=True)
+    results = []
+    for limit in (MFA.CHUNK_SCORES, B * H * L * 5):  # one pass; chunks of 5 query rows
+        monkeypatch.setattr(MFA, "CHUNK_SCORES", limit)
+        out, extra = MFA.flex_attention(q, k, v, score_mod, bm, enable_gqa=True, return_aux=aux)
+        grads = minigrad.autograd.grad((out * out).sum() + extra.lse.sum(), [q, k, v, pm["rel"]])
+        results.append([out, extra.lse, extra.max_scores, *grads])
+    for one, chunked in zip(*results, strict=True):
+        np.testing.assert_allclose(chunked.detach().numpy(), one.detach().numpy(), atol=1e-12)

@@ -80,14 +80,16 @@ def _as_bool(out, like, name: str):
     return out
 
 
-def index_grids(nb: int, nh: int, nq: int, nkv: int, device):
-    """int64 index tensors b (nb,1,1,1), h (1,nh,1,1), q_idx (1,1,nq,1), kv_idx (1,1,1,nkv)."""
+def index_grids(nb: int, nh: int, nq: int, nkv: int, device, q_offset: int = 0):
+    """int64 index tensors b (nb,1,1,1), h (1,nh,1,1), q_idx (1,1,nq,1), kv_idx (1,1,1,nkv);
+    q_idx counts from ``q_offset`` (a chunk of the queries)."""
     sizes = (nb, nh, nq, nkv)
     grids = []
     for dim, n in enumerate(sizes):
         shape = [1, 1, 1, 1]
         shape[dim] = n
-        grids.append(creation.arange(n, device=device).reshape(*shape))
+        start = q_offset if dim == 2 else 0
+        grids.append(creation.arange(start, start + n, device=device).reshape(*shape))
     return grids
 
 
@@ -101,12 +103,11 @@ def mod_arity(fn) -> int:
     return sum(1 for p in params if p.kind in kinds and p.default is inspect.Parameter.empty)
 
 
-def eval_mask_mod(mask_mod, nb: int, nh: int, nq: int, nkv: int, device) -> Tensor:
+def eval_mask_mod(mask_mod, nb: int, nh: int, nq: int, nkv: int, device, q_offset=0) -> Tensor:
     """``mask_mod`` on the index grids, broadcast to a (nb, nh, nq, nkv) bool tensor."""
     with no_grad():
-        out = _as_bool(
-            mask_mod(*index_grids(nb, nh, nq, nkv, device)), creation.zeros(()), "mask_mod"
-        )
+        grids = index_grids(nb, nh, nq, nkv, device, q_offset)
+        out = _as_bool(mask_mod(*grids), creation.zeros(()), "mask_mod")
         return _expand(out, (nb, nh, nq, nkv), "mask_mod")
 
 

@@ -6,8 +6,11 @@ minigrad evaluates ``score_mod(score, b, h, q_idx, kv_idx)`` once on the full (B
 score tensor with broadcast index grids (``b`` (B,1,1,1), ``h`` (1,H,1,1), ``q_idx`` (1,1,L,1),
 ``kv_idx`` (1,1,1,S), int64), so the scores, the output and every tensor the function captures
 (bias tables, ALiBi slopes, ...) are differentiable through ordinary autograd, to any order.
-Like PyTorch's eager (uncompiled) flex_attention it materializes the (B, H, L, S) scores; unlike
-PyTorch on CPU it has a backward. ``kernel_options`` (GPU kernel tuning) are accepted and ignored.
+Without a score_mod (and without lse/max_scores) it runs the fused
+``scaled_dot_product_attention`` with the block mask made dense. Otherwise, where PyTorch's eager
+(uncompiled) flex_attention materializes all (B, H, L, S) scores, minigrad does so per chunk of
+queries past :data:`CHUNK_SCORES` scores, each chunk recomputed in backward. Unlike PyTorch on
+CPU it has a backward. ``kernel_options`` (GPU kernel tuning) are accepted and ignored.
 
 Example:
     >>> def causal(b, h, q_idx, kv_idx):
@@ -25,6 +28,7 @@ import warnings
 from typing import NamedTuple, TypedDict
 
 from ... import dtypes, ops
+from ...ops import cat
 from ...ops.nn import softmax
 from ...tensor import Tensor
 from ..functional.attention import scaled_dot_product_attention
@@ -54,6 +58,12 @@ __all__ = [
     "noop_mask",
 ]
 _ = (_mask_mod_signature, _score_mod_signature)  # re-exported for annotations, as PyTorch
+
+
+#: The dense path (a score_mod, or the lse asked for) runs over chunks of queries, each
+#: recomputed in backward, once the scores pass this many elements: its memory stays
+#: O(CHUNK_SCORES) per chunk (plus the inputs) instead of O(B·H·L·S).
+CHUNK_SCORES = 1 << 24
 
 
 class FlexKernelOptions(TypedDict, total=False):
@@ -135,7 +145,7 @@ def flex_attention(
         return _sdpa(query, key, value, block_mask, scale, enable_gqa)
     need = (return_lse or (return_aux is not None and return_aux.lse),
             return_aux is not None and return_aux.max_scores)  # fmt: skip
-    out, lse, max_scores = _attend(query, key, value, score_mod, block_mask, scale, need=need)
+    out, lse, max_scores = _attend_chunks(query, key, value, score_mod, block_mask, scale, need)
     if return_lse:
         return out, lse
     if return_aux is not None:
@@ -150,10 +160,13 @@ def _compute_dtype(dtype):
     return dtypes.float32 if dtype in (dtypes.float16, dtypes.bfloat16) else dtype
 
 
-def _attend(query, key, value, score_mod, block_mask, scale, keep=None, need=(False, False)):
+def _attend(
+    query, key, value, score_mod, block_mask, scale, keep=None, need=(False, False), q_offset=0
+):
     """(out, lse, max_scores), the last two computed where ``need`` says so (else None); key
     and value are cast to the query's (compute) dtype. ``keep``: a bool mask broadcasting to
-    the scores, used where there is no block_mask."""
+    the scores, used where there is no block_mask; ``q_offset``: the index of the first query
+    (a chunk of them)."""
     nb, nh, q_len, e = query.shape
     kv_len = key.shape[-2]
     cdt = _compute_dtype(query.dtype)
@@ -162,9 +175,9 @@ def _attend(query, key, value, score_mod, block_mask, scale, keep=None, need=(Fa
     scale = 1.0 / math.sqrt(e) if scale is None else float(scale)
     s = (q @ k.transpose(-2, -1)) * scale
     if score_mod is not None:
-        s = _apply_score_mod(score_mod, s, (nb, nh, q_len, kv_len))
+        s = _apply_score_mod(score_mod, s, (nb, nh, q_len, kv_len), q_offset)
     if block_mask is not None:
-        keep = element_mask(block_mask, (nb, nh, q_len, kv_len), query.device)
+        keep = element_mask(block_mask, (nb, nh, q_len, kv_len), query.device, q_offset)
     if keep is not None:
         s = ops.where(keep, s, float("-inf"))
     row_max = s.detach().amax(-1, keepdim=True)
@@ -174,6 +187,28 @@ def _attend(query, key, value, score_mod, block_mask, scale, keep=None, need=(Fa
     out = out if out.dtype is query.dtype else out.to(query.dtype)
     lse = _lse(s, row_max, empty) if need[0] else None
     return out, lse, s.amax(-1) if need[1] else None
+
+
+def _attend_chunks(query, key, value, score_mod, block_mask, scale, need):
+    """:func:`_attend` over chunks of CHUNK_SCORES scores, each recomputed in backward."""
+    nb, nh, q_len = query.shape[:3]
+    per_row = nb * nh * key.shape[-2]
+    if per_row * q_len <= CHUNK_SCORES:
+        return _attend(query, key, value, score_mod, block_mask, scale, need=need)
+    from ...utils.checkpoint import checkpoint  # above nn in the import graph: imported here
+
+    rows = max(1, CHUNK_SCORES // per_row)
+
+    def run(q, k, v, start):
+        res = _attend(q, k, v, score_mod, block_mask, scale, need=need, q_offset=start)
+        return tuple(t for t in res if t is not None)
+
+    parts = [
+        checkpoint(run, query[:, :, i : i + rows], key, value, i) for i in range(0, q_len, rows)
+    ]
+    joined = iter([cat([p[j] for p in parts], 2) for j in range(len(parts[0]))])
+    out = next(joined)
+    return out, next(joined) if need[0] else None, next(joined) if need[1] else None
 
 
 def _lse(s, row_max, empty):
@@ -196,8 +231,8 @@ def _sdpa(query, key, value, block_mask, scale, enable_gqa):
     )
 
 
-def _apply_score_mod(score_mod, s, shape):
-    out = score_mod(s, *index_grids(*shape, s.device))
+def _apply_score_mod(score_mod, s, shape, q_offset=0):
+    out = score_mod(s, *index_grids(*shape, s.device, q_offset))
     if not isinstance(out, Tensor):
         raise TypeError(f"flex_attention: score_mod must return a tensor, got {type(out).__name__}")
     if out.dtype is not s.dtype:
@@ -214,23 +249,26 @@ def _repeat_heads(t, heads: int):
     return t.unsqueeze(2).expand(b, kv, rep, s, e).reshape(b, heads, s, e)
 
 
-def element_mask(block_mask: BlockMask, shape: tuple, device):
+def element_mask(block_mask: BlockMask, shape: tuple, device, q_offset: int = 0):
     """The (B, H, L, S) = ``shape`` bool tensor of the pairs ``block_mask`` allows: those in
-    full blocks, and those in partial blocks where its mask_mod allows them."""
+    full blocks, and those in partial blocks where its mask_mod allows them. The L queries
+    start at ``q_offset`` (a chunk of them)."""
     nb, nh, q_len, kv_len = shape
     bq, bkv = block_mask.BLOCK_SIZE
     xp = device.xp
+    first, skip = divmod(q_offset, bq)
+    last = -(-(q_offset + q_len) // bq)
 
     def expand(blocks):
-        blocks = _fit_batch_heads(blocks, nb, nh)
+        blocks = _fit_batch_heads(blocks, nb, nh)[:, :, first:last]
         tiles = xp.repeat(xp.repeat(xp.asarray(blocks), bq, axis=2), bkv, axis=3)
-        return tiles[:, :, :q_len, :kv_len]
+        return tiles[:, :, skip : skip + q_len, :kv_len]
 
     partial = block_mask.to(device)._dense_blocks(False)
     full = block_mask.to(device)._dense_blocks(True)
     keep = None
     if partial.any():
-        mod = eval_mask_mod(block_mask.mask_mod, *shape, device)._data
+        mod = eval_mask_mod(block_mask.mask_mod, *shape, device, q_offset)._data
         keep = expand(partial) & mod
     if full is not None:
         full = expand(full)
