@@ -125,6 +125,9 @@ def scaled_dot_product_attention(
         >>> scaled_dot_product_attention(q, k, v, is_causal=True).shape
         minigrad.Size([2, 4, 8, 16])
     """
+    sdpa_hook = getattr(attn_mask, "_sdpa", None)  # nn.attention.bias.CausalBias
+    if sdpa_hook is not None:
+        return sdpa_hook(query, key, value, dropout_p, is_causal, scale, enable_gqa)
     query, key, value = autocast_inputs("scaled_dot_product_attention", query, key, value)
     _check_qkv(query, key, value)
     if enable_gqa:
