@@ -598,7 +598,7 @@ from .random import default_generator, get_rng_state, set_rng_state  # noqa: E40
 # isort: split
 # -- sparse tensors; linalg's top-level forms; autocast state, global switches, *_copy
 # functions, strides and storage
-from . import _strided, sparse  # noqa: E402
+from . import _strided, nested, sparse  # noqa: E402
 from ._aten_aliases import *  # noqa: E402, F403
 from ._autocast_state import *  # noqa: E402, F403
 from ._copy_variants import *  # noqa: E402, F403
@@ -620,6 +620,7 @@ from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     svd_lowrank,
     symeig,
 )
+from ._nested_record import jagged  # noqa: E402
 from ._sampling import binomial, poisson  # noqa: E402
 from ._sparse_coo import sparse_coo  # noqa: E402
 from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402

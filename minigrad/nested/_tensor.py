@@ -1,0 +1,96 @@
+"""Nested tensors as Tensors: the Tensor methods of the nested layout (``to_padded_tensor``,
+``values``/``offsets``/``lengths``) and of shape arithmetic (each a dense method that hands a
+nested tensor to :mod:`minigrad.nested._functions`), and PyTorch's repr."""
+
+from __future__ import annotations
+
+import functools
+
+from .. import _format
+from .. import sparse as _sparse  # noqa: F401 - its Tensor.values is wrapped below
+from .._nested_record import NestedRecord, jagged
+from ..ops import base as _base
+from ..tensor import Tensor
+from . import _functions
+from ._core import buffer_of, expect_nested, to_padded_tensor
+
+_SHAPE_METHODS = (
+    "reshape", "view", "flatten", "unflatten", "unsqueeze", "squeeze", "mean", "unbind",
+    "split", "chunk",
+)  # fmt: skip
+
+
+def _dispatching(name: str, nested_fn):
+    dense_fn = getattr(Tensor, name)
+
+    @functools.wraps(dense_fn)
+    def method(self, *args, **kwargs):
+        if type(self._data) is NestedRecord:
+            return nested_fn(self, *args, **kwargs)
+        return dense_fn(self, *args, **kwargs)
+
+    return method
+
+
+def _jagged_meta(t, op: str):
+    meta = expect_nested(t, op)
+    if meta.layout is not jagged:
+        raise RuntimeError(f"{op}(): only the jagged layout has {op}, got a strided nested tensor")
+    return meta
+
+
+def values(self) -> Tensor:
+    """The packed values of a nested tensor (in the graph): for the jagged layout, the
+    components concatenated along the ragged dim; for the strided one, raveled in a row."""
+    return buffer_of(self)
+
+
+def offsets(self) -> Tensor:
+    """Where each component of a jagged tensor starts in ``values()`` (batch + 1 entries)."""
+    meta = _jagged_meta(self, "offsets")
+    return _base.constant(self.device.xp.asarray(meta.offsets), self.device)
+
+
+def lengths(self):
+    """Each component's length along the ragged dim when given at construction, else None."""
+    meta = _jagged_meta(self, "lengths")
+    if meta.lengths is None:
+        return None
+    return _base.constant(self.device.xp.asarray(meta.lengths), self.device)
+
+
+def install() -> None:
+    """Put the nested forms on Tensor (dense tensors keep their own forms)."""
+    for name in _SHAPE_METHODS:
+        setattr(Tensor, name, _dispatching(name, getattr(_functions, name)))
+    sparse_values = Tensor.values
+    Tensor.values = _dispatching("values", values)
+    Tensor.values.__wrapped__ = sparse_values
+    Tensor.offsets, Tensor.lengths = offsets, lengths
+    Tensor.to_padded_tensor = to_padded_tensor
+
+
+# -- repr ---------------------------------------------------------------------------------------
+def nested_repr(t) -> str:
+    """PyTorch's repr: the components for the strided layout, the size and offsets for the
+    jagged one."""
+    meta = t._data.meta
+    suffixes = []
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    if meta.layout is jagged:
+        size = "(" + ", ".join(str(s) for s in tuple(meta.shape)) + ")"
+        offs = _format.tensor_repr(offsets(t)).replace("minigrad.", "")
+        contiguous = meta.lengths is None and meta.ragged_idx == 1
+        tail = "".join(", " + s for s in suffixes)
+        return f"NestedTensor(size={size}, offsets={offs}, contiguous={contiguous}{tail})"
+    parts = []
+    for i in range(len(meta.sizes)):
+        part = Tensor._make(meta.component(t._data.buffer, i), t.device)
+        parts.append("  " + _format.tensor_repr(part).replace("\n", "\n  "))
+    body = "nested_tensor([\n" + ",\n".join(parts) + "\n]"
+    if suffixes:
+        body += ", " + ", ".join(suffixes)
+    return body + ")"
