@@ -45,6 +45,14 @@ class RaggedDim:
         return f"j{self.number}"
 
 
+def _ragged_of(meta, lengths):
+    """``meta``'s irregular size with these lengths (in any dim), else None."""
+    for size in tuple.__iter__(meta.shape):
+        if isinstance(size, RaggedDim) and size.lengths == lengths:
+            return size
+    return None
+
+
 class NestedShape(tuple):
     """A nested tensor's shape: an irregular dim of the strided layout has no size."""
 
@@ -84,10 +92,8 @@ class NestedMeta:
             ragged = self.layout is jagged and d == self.ragged_idx - 1
             if not ragged and len(set(lengths)) <= 1:
                 dims.append(lengths[0] if lengths else 0)
-            elif like is not None and tuple.__getitem__(like.shape, d + 1) == RaggedDim(
-                lengths, False
-            ):
-                dims.append(tuple.__getitem__(like.shape, d + 1))  # the same j as its source
+            elif like is not None and _ragged_of(like, lengths) is not None:
+                dims.append(_ragged_of(like, lengths))  # the same j as its source
             else:
                 dims.append(RaggedDim(lengths, self.layout is strided))
         return tuple(dims)

@@ -259,3 +259,34 @@ def test_dropout_and_modules():
     out = lin(x)
     out.to_padded_tensor(0.0).sum().backward()
     np.testing.assert_allclose(lin.weight.grad.numpy(), np.full((3, 4), 5.0))
+
+
+@pytest.mark.parametrize("layout", ["strided", "jagged"])
+def test_multihead_attention_module(layout):
+    """nn.MultiheadAttention on a nested batch: PyTorch's (inference-only) fast path gives the
+    same values; minigrad's is also differentiable."""
+    tm = torch.nn.MultiheadAttention(4, 2, batch_first=True).double().eval()
+    mm = minigrad.nn.MultiheadAttention(4, 2, batch_first=True, dtype=minigrad.float64)
+    mm.load_state_dict({k: minigrad.tensor(v.detach().numpy()) for k, v in tm.state_dict().items()})
+    arrays = _arrays([(2, 4), (3, 4)])
+    xt = torch.nested.nested_tensor([torch.tensor(a) for a in arrays])
+    xm = minigrad.nested.as_nested_tensor(
+        [minigrad.tensor(a) for a in arrays], layout=getattr(minigrad, layout)
+    )
+    with torch.no_grad():
+        yt = tm(xt, xt, xt, need_weights=False)[0]
+    ym = mm(xm, xm, xm, need_weights=False)[0]
+    for a, b in zip(ym.unbind(), yt.unbind()):
+        np.testing.assert_allclose(a.detach().numpy(), b.numpy(), atol=1e-12)
+    ym.to_padded_tensor(0.0).sum().backward()
+    assert mm.in_proj_weight.grad is not None and mm.out_proj.weight.grad is not None
+
+
+def test_contiguity():
+    dense = minigrad.arange(30.0).reshape(3, 5, 2)
+    nm = minigrad.nested.narrow(dense, 1, 1, 2, layout=minigrad.jagged)
+    assert not nm.is_contiguous() and nm.contiguous().is_contiguous()
+    for a, b in zip(nm.contiguous().unbind(), nm.unbind()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    jag = minigrad.nested.nested_tensor([minigrad.ones(2, 3)], layout=minigrad.jagged)
+    assert jag.is_contiguous() and not jag.transpose(1, 2).is_contiguous()

@@ -12,7 +12,7 @@ from .._nested_record import NestedRecord, jagged
 from ..ops import base as _base
 from ..tensor import Tensor
 from . import _functions
-from ._core import buffer_of, expect_nested, to_padded_tensor
+from ._core import buffer_of, components, expect_nested, pack, to_padded_tensor
 
 _SHAPE_METHODS = (
     "reshape", "view", "flatten", "unflatten", "unsqueeze", "squeeze", "mean", "unbind",
@@ -68,6 +68,8 @@ def install() -> None:
     Tensor.values.__wrapped__ = sparse_values
     Tensor.offsets, Tensor.lengths = offsets, lengths
     Tensor.to_padded_tensor = to_padded_tensor
+    Tensor.is_contiguous = _dispatching("is_contiguous", is_contiguous)
+    Tensor.contiguous = _dispatching("contiguous", contiguous)
 
 
 # -- repr ---------------------------------------------------------------------------------------
@@ -83,14 +85,31 @@ def nested_repr(t) -> str:
     if meta.layout is jagged:
         size = "(" + ", ".join(str(s) for s in tuple(meta.shape)) + ")"
         offs = _format.tensor_repr(offsets(t)).replace("minigrad.", "")
-        contiguous = meta.lengths is None and meta.ragged_idx == 1
-        tail = "".join(", " + s for s in suffixes)
-        return f"NestedTensor(size={size}, offsets={offs}, contiguous={contiguous}{tail})"
+        fields = [f"size={size}", f"offsets={offs}", *suffixes, f"contiguous={_tight(meta)}"]
+        return "NestedTensor(" + ", ".join(fields) + ")"
     parts = []
-    for i in range(len(meta.sizes)):
-        part = Tensor._make(meta.component(t._data.buffer, i), t.device)
+    for i in range(len(meta.sizes)):  # (PyTorch shows each component's requires_grad too)
+        part = Tensor._make(meta.component(t._data.buffer, i), t.device, t.requires_grad)
         parts.append("  " + _format.tensor_repr(part).replace("\n", "\n  "))
     body = "nested_tensor([\n" + ",\n".join(parts) + "\n]"
     if suffixes:
         body += ", " + ", ".join(suffixes)
     return body + ")"
+
+
+def _tight(meta) -> bool:
+    """Whether the packed values hold the components back to back, in PyTorch's order."""
+    return meta.layout is not jagged or (meta.lengths is None and meta.ragged_idx == 1)
+
+
+def is_contiguous(self, memory_format=None) -> bool:
+    """Nested: whether the packed values hold the components back to back."""
+    return _tight(self._data.meta)
+
+
+def contiguous(self, memory_format=None) -> Tensor:
+    """Nested: itself when contiguous, else the components packed back to back."""
+    meta = self._data.meta
+    if _tight(meta):
+        return self
+    return pack(components(self), meta.layout, meta.ragged_idx, like=meta)
