@@ -111,6 +111,8 @@ class NestedMeta:
             and self.sizes == other.sizes
             and self.starts == other.starts
             and self.ragged_idx == other.ragged_idx
+            and _same_array(self.offsets, other.offsets)
+            and _same_array(self.lengths, other.lengths)
         )
 
     def component(self, buffer, i: int):
@@ -124,12 +126,46 @@ class NestedMeta:
         return buffer[key]
 
 
+def _same_array(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return a.shape == b.shape and bool((a == b).all())
+
+
+class NestedUnsupportedError(AttributeError, NotImplementedError):
+    """An array attribute that a nested tensor's storage lacks: code outside an op that reads
+    it gets a NotImplementedError naming it; an op's forward, an AttributeError (so that
+    ``Op.__call__`` hands the op to its nested rule or refuses it by name)."""
+
+
 class NestedRecord:
     """A packed ``buffer`` array and its :class:`NestedMeta`."""
 
     __slots__ = ("buffer", "meta")
     __array_ufunc__ = None  # NumPy's operators and ufuncs refuse the record (TypeError)
     base = ()  # never adopted as a gradient buffer (see _sparse_coo.SparseCOO.base)
+    is_nested_record = True
+
+    def __getattr__(self, name: str):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        raise NestedUnsupportedError(
+            f"this operation does not support nested tensors (it needs the array attribute "
+            f"{name!r}, which a nested tensor's packed storage has not); call "
+            ".to_padded_tensor(padding) or .unbind() first"
+        )
+
+    def __setitem__(self, key, value) -> None:
+        """``record[...] = other``: write another record's values of the same structure (the
+        in-place ops of nested tensors)."""
+        if key is not Ellipsis or type(value) is not NestedRecord:
+            raise TypeError("a nested tensor's storage takes record[...] = nested record only")
+        if not value.meta.same_structure(self.meta):
+            raise RuntimeError(
+                f"in-place op: a nested result of shape {tuple(value.shape)} cannot be written "
+                f"to a nested tensor of shape {tuple(self.shape)}"
+            )
+        self.buffer[...] = value.buffer
 
     def __init__(self, buffer, meta: NestedMeta):
         self.buffer, self.meta = buffer, meta

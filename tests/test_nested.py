@@ -290,3 +290,50 @@ def test_contiguity():
         np.testing.assert_array_equal(a.numpy(), b.numpy())
     jag = minigrad.nested.nested_tensor([minigrad.ones(2, 3)], layout=minigrad.jagged)
     assert jag.is_contiguous() and not jag.transpose(1, 2).is_contiguous()
+
+
+def test_in_place_ops_and_like_factories():
+    mg, th, nm, nt = _both(_arrays(), "jagged")
+
+    def steps(lib, y):
+        y.mul_(2.0)
+        y.sub_(0.5)
+        return lib.nn.functional.relu(y, inplace=True).sin()
+
+    ym, yt = steps(minigrad, nm * 1.0), steps(torch, nt * 1.0)
+    for a, b in zip(ym.unbind(), yt.unbind()):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), atol=1e-12)
+    ym.to_padded_tensor(0.0).sum().backward()  # (PyTorch's nested backward here is missing)
+    for a, t in zip(mg, th):
+        t = t.detach().clone().requires_grad_()
+        expected = torch.autograd.grad(steps(torch, t * 1.0).sum(), t)[0]
+        np.testing.assert_allclose(a.grad.numpy(), expected.numpy(), atol=1e-12)
+    y = nm * 1.0
+    y.add_(y.sin())  # sin saved y, which add_ then changed: backward refuses, as PyTorch's
+    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        y.to_padded_tensor(0.0).sum().backward()
+    z = minigrad.zeros_like(nm).fill_(2.5)
+    assert z.is_nested and all(np.all(c.numpy() == 2.5) for c in z.unbind())
+    assert [tuple(c.shape) for c in minigrad.rand_like(nm).unbind()] == [s for s in SHAPES]
+    with pytest.raises(NotImplementedError, match="nested tensors are not supported"):
+        minigrad.save(nm, "/dev/null")
+
+
+@pytest.mark.parametrize("layout", ["strided", "jagged"])
+def test_nested_operands_broadcast(layout):
+    """x - x.mean(-1, keepdim=True) and an RMS norm: nested operands of one ragged structure
+    broadcast over their regular dims."""
+    mg, th, nm, _ = _both(_arrays(), layout)
+
+    def rms(lib, x):
+        return x * (x.pow(2).sum(-1, keepdim=True) / 4.0 + 1e-6).rsqrt() - x.sum(-1, keepdim=True)
+
+    out = rms(minigrad, nm)
+    out.to_padded_tensor(0.0).pow(2).sum().backward()
+    for a, t in zip(out.unbind(), th):
+        np.testing.assert_allclose(a.detach().numpy(), rms(torch, t).detach().numpy(), atol=1e-12)
+    for a, t in zip(mg, th):
+        expected = torch.autograd.grad(rms(torch, t).pow(2).sum(), t)[0]
+        np.testing.assert_allclose(a.grad.numpy(), expected.numpy(), atol=1e-10)
+    with pytest.raises(RuntimeError, match="cannot broadcast nested"):
+        nm + nm.transpose(1, 2)

@@ -16,6 +16,7 @@ import numpy as np
 from .. import backend, dtypes
 from .._memory_format import strided
 from .._nested_record import NestedMeta, NestedRecord, is_nested, jagged
+from ..autograd.graph import version_counter
 from ..ops import Op, cat
 from ..ops.base import constant
 from ..ops.indexing import IndexAdd
@@ -52,7 +53,7 @@ class NestedBuffer(Op):
         return x.buffer
 
     def backward(self, gv):
-        return NestedFromBuffer(self.meta)(gv)
+        return make(gv, self.meta)
 
 
 def expect_nested(t, op: str) -> NestedMeta:
@@ -64,13 +65,20 @@ def expect_nested(t, op: str) -> NestedMeta:
 
 
 def buffer_of(x: Tensor) -> Tensor:
-    """The packed values of nested ``x`` as a dense tensor, in the graph."""
-    return NestedBuffer()(x)
+    """The packed values of nested ``x`` as a dense tensor, in the graph. The two share their
+    memory and their version counter, so that an in-place change of one is seen by backward
+    formulas that saved the other."""
+    out = NestedBuffer()(x)
+    out._version = version_counter(x)
+    return out
 
 
 def make(buffer: Tensor, meta: NestedMeta) -> Tensor:
-    """The nested tensor of structure ``meta`` over ``buffer`` (a tensor, in the graph)."""
-    return NestedFromBuffer(meta)(buffer)
+    """The nested tensor of structure ``meta`` over ``buffer`` (a tensor, in the graph; they
+    share memory and version counter, as :func:`buffer_of`)."""
+    out = NestedFromBuffer(meta)(buffer)
+    out._version = version_counter(buffer)
+    return out
 
 
 def buffer_like(x: Tensor, meta: NestedMeta) -> Tensor:

@@ -32,19 +32,37 @@ def _dense(a) -> bool:
     return isinstance(a, Tensor) and not is_nested(a) and a.ndim > 0
 
 
-def _same_structure(nested, op: str) -> NestedMeta:
+def _common_structure(nested, op: str) -> tuple:
+    """The first operand's structure, and whether all operands share it (same sizes); else
+    PyTorch's broadcasting of nested operands: one batch, one ragged structure, regular dims
+    that broadcast."""
     meta = nested[0]._data.meta
+    same = True
     for other in nested[1:]:
         om = other._data.meta
-        if om.layout is not meta.layout:
-            raise RuntimeError(f"{op}: expected nested tensors of one layout")
-        if not om.same_structure(meta):
+        if om.same_structure(meta):
+            continue
+        same = False
+        if not _broadcastable(meta, om):
             raise RuntimeError(
-                f"{op}: cannot call a binary pointwise function with inputs of shapes "
-                f"{tuple(meta.shape)} and {tuple(om.shape)} (nested tensors of different "
-                "structures)"
+                f"{op}: cannot broadcast nested tensors of shapes {tuple(meta.shape)} and "
+                f"{tuple(om.shape)} (they must share the batch and ragged sizes, and their "
+                "regular dims must broadcast)"
             )
-    return meta
+    return meta, same
+
+
+def _broadcastable(a: NestedMeta, b: NestedMeta) -> bool:
+    if a.layout is not b.layout or len(a.sizes) != len(b.sizes) or len(a.shape) != len(b.shape):
+        return False
+    if a.layout is jagged and (a.ragged_idx != b.ragged_idx or a.starts != b.starts):
+        return False
+    for sa, sb in zip(a.sizes, b.sizes):
+        for d, (x, y) in enumerate(zip(sa, sb)):
+            ragged = a.layout is jagged and d == a.ragged_idx - 1
+            if x != y and (ragged or 1 not in (x, y)):
+                return False
+    return True
 
 
 def _repack(results, meta: NestedMeta, ragged_idx=None) -> Tensor:
@@ -84,21 +102,23 @@ def _dense_for_component(d, meta: NestedMeta, i: int, op: str):
 
 
 def _elementwise(op, args):
+    name = op.label().lower()
     nested = _nested_args(args)
-    meta = _same_structure(nested, op.label().lower())
+    meta, same = _common_structure(nested, name)
     dense = [a for a in args if _dense(a)]
-    if not dense:
-        return make(op(*[buffer_of(a) if _nt(a) else a for a in args]), meta)
-    if meta.layout is strided:
+    if dense and meta.layout is strided:
         raise RuntimeError(
-            f"{op.label().lower()}: expected both self and other to be nested, but got a nested "
-            "and a non-nested (dense) operand"
+            f"{name}: expected both self and other to be nested, but got a nested and a "
+            "non-nested (dense) operand"
         )
-    if meta.ragged_idx == 1 and all(d.ndim < len(meta.shape) for d in dense):
+    if same and not dense:
+        return _from_buffer(op(*[buffer_of(a) if _nt(a) else a for a in args]), meta)
+    packed = meta.layout is jagged and meta.ragged_idx == 1 and meta.lengths is None
+    if packed and all(d.ndim < len(meta.shape) for d in dense):  # on the packed values at once
         for d in dense:
-            _dense_for_component(d, meta, 0, op.label().lower())
+            _dense_for_component(d, meta, 0, name)
         fitted = [a.squeeze(0) if _dense(a) and a.ndim == len(meta.shape) - 1 else a for a in args]
-        return make(op(*[buffer_of(a) if _nt(a) else a for a in fitted]), meta)
+        return _from_buffer(op(*[buffer_of(a) if _nt(a) else a for a in fitted]), meta)
     pieces = [components(a) if _nt(a) else None for a in args]
     results = []
     for i in range(len(meta.sizes)):
@@ -107,11 +127,21 @@ def _elementwise(op, args):
             if parts is not None:
                 row.append(parts[i])
             elif isinstance(a, Tensor) and a.ndim > 0:
-                row.append(_dense_for_component(a, meta, i, op.label().lower()))
+                row.append(_dense_for_component(a, meta, i, name))
             else:
                 row.append(a)
         results.append(_fresh(op)(*row))
     return _repack(results, meta)
+
+
+def _from_buffer(buffer: Tensor, meta: NestedMeta) -> Tensor:
+    """A nested result of an op on packed values: ``meta``'s structure, or (the jagged values
+    broadcast to more trailing sizes) the same rows with the result's trailing sizes."""
+    trailing = tuple(buffer.shape[1:])
+    if meta.layout is strided or meta.ragged_idx != 1 or trailing == meta.sizes[0][1:]:
+        return make(buffer, meta)
+    sizes = [(s[0],) + tuple(buffer.shape[1:]) for s in meta.sizes]
+    return make(buffer, NestedMeta(jagged, sizes, meta.offsets, None, 1, like=meta))
 
 
 def _fresh(op):

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import functools
 
-from .. import _format
+from .. import _format, _memory_format
 from .. import sparse as _sparse  # noqa: F401 - its Tensor.values is wrapped below
+from .._inplace import _check_inplace_allowed
 from .._nested_record import NestedRecord, jagged
+from ..autograd import grad_mode
+from ..autograd.graph import version_counter
 from ..ops import base as _base
 from ..tensor import Tensor
 from . import _functions
@@ -59,6 +62,63 @@ def lengths(self):
     return _base.constant(self.device.xp.asarray(meta.lengths), self.device)
 
 
+def _inplace(self, compute, *others) -> Tensor:
+    """A nested tensor's in-place op: ``compute`` out of place, its values written into this
+    tensor's storage (recorded in the graph as the dense ``_inplace`` records it)."""
+    recording = grad_mode.is_grad_enabled() and (
+        self.requires_grad or any(isinstance(o, Tensor) and o.requires_grad for o in others)
+    )
+    if recording:
+        _check_inplace_allowed(self)
+        old = Tensor._make(self._data.copy(), self.device, self._requires_grad, self.grad_fn)
+        old._output_nr = self._output_nr
+        result = compute(old)
+    else:
+        with grad_mode.no_grad():
+            result = compute(self)
+    if not isinstance(result, Tensor) or type(result._data) is not NestedRecord:
+        raise RuntimeError("in-place op: the result of an op on a nested tensor must be nested")
+    if result._data.dtype != self._data.dtype:
+        result = result.to(self.dtype)
+    self._data[...] = result._data
+    if recording:
+        self.grad_fn, self._requires_grad, self._output_nr = result.grad_fn, True, 0
+    version_counter(self).value += 1
+    return self
+
+
+def _inplace_ufunc(self, ufunc: str, other) -> Tensor:
+    from .. import ops
+
+    return _inplace(self, lambda s: getattr(ops, ufunc)(s, other), other)
+
+
+def copy_(self, src, non_blocking=False) -> Tensor:
+    """Write nested ``src`` (of this structure) into this nested tensor."""
+    if not isinstance(src, Tensor) or type(src._data) is not NestedRecord:
+        raise RuntimeError("copy_: a nested tensor takes values from a nested tensor only")
+    return _inplace(self, lambda s: src.to(s.device).clone(), src)
+
+
+def fill_(self, value) -> Tensor:
+    """Set every element of each component to ``value``."""
+    from .. import creation
+
+    if isinstance(value, Tensor):
+        return _inplace(self, lambda s: s * 0 + value, value)
+    return _inplace(self, lambda s: creation.full_like(s, value))
+
+
+def nested_like(make, input, *args, requires_grad=False, **kwargs) -> Tensor:
+    """``zeros_like``, ``rand_like``, ...: the factory on the packed values, of the same
+    structure (``minigrad._memory_format.like_factory`` hands nested inputs here)."""
+    values = input._data.buffer
+    with grad_mode.no_grad():
+        out = make(Tensor._make(values, input.device), *args, **kwargs)
+    result = Tensor._make(NestedRecord(out._data, input._data.meta), out.device)
+    return result.requires_grad_(requires_grad)
+
+
 def install() -> None:
     """Put the nested forms on Tensor (dense tensors keep their own forms)."""
     for name in _SHAPE_METHODS:
@@ -69,6 +129,14 @@ def install() -> None:
     Tensor.offsets, Tensor.lengths = offsets, lengths
     Tensor.to_padded_tensor = to_padded_tensor
     Tensor.is_contiguous = _dispatching("is_contiguous", is_contiguous)
+    for name, fn in (
+        ("_inplace", _inplace),
+        ("_inplace_ufunc", _inplace_ufunc),
+        ("fill_", fill_),
+        ("copy_", copy_),
+    ):
+        setattr(Tensor, name, _dispatching(name, fn))
+    _memory_format.nested_like = nested_like
     Tensor.contiguous = _dispatching("contiguous", contiguous)
 
 
