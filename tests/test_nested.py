@@ -206,18 +206,39 @@ def test_linear_and_matmul_gradients_reach_parameters():
 
 
 def test_attention_tutorial_pattern():
-    """PyTorch's nested-tensor tutorial: ragged sequences through projections and SDPA."""
+    """PyTorch's nested-tensor tutorial: ragged sequences through a packed in-projection,
+    ``torch.chunk``, per-head SDPA and the out-projection; gradients reach the weights."""
     heads, e = 2, 4
     rng = np.random.default_rng(3)
-    wq, wo = rng.standard_normal((e, e)), rng.standard_normal((e, e))
+    w_in, b_in, w_out = (
+        rng.standard_normal((3 * e, e)),
+        rng.standard_normal(3 * e),
+        rng.standard_normal((e, e)),
+    )
 
-    def attend(m, x, wq, wo):
+    def attend(m, x, w_in, b_in, w_out):
         F = m.nn.functional
-        q = F.linear(x, wq).unflatten(-1, [heads, e // heads]).transpose(1, 2)
-        out = F.scaled_dot_product_attention(q, q, q)
-        return F.layer_norm(F.linear(out.transpose(1, 2).flatten(-2), wo), (e,))
+        q, k, v = m.chunk(F.linear(x, w_in, b_in), 3, dim=-1)
+        q, k, v = (t.unflatten(-1, [heads, e // heads]).transpose(1, 2) for t in (q, k, v))
+        out = F.scaled_dot_product_attention(q, k, v)
+        return F.layer_norm(F.linear(out.transpose(1, 2).flatten(-2), w_out), (e,))
 
-    _check(attend, "jagged", extra=(wq, wo))
+    # PyTorch has no CPU kernel for nested SDPA on these (chunked) q, k, v: its reference is
+    # the same function on each sequence as a dense batch of one
+    mg, th, nm, _ = _both(_arrays(), "jagged")
+    extra = [w_in, b_in, w_out]
+    em = [minigrad.tensor(a, requires_grad=True) for a in extra]
+    et = [torch.tensor(a, requires_grad=True) for a in extra]
+    out = attend(minigrad, nm, *em)
+    loss_t = 0
+    for a, t in zip(out.unbind(), th):
+        ref = attend(torch, t[None], *et)[0]
+        np.testing.assert_allclose(a.detach().numpy(), ref.detach().numpy(), atol=1e-10)
+        loss_t = loss_t + ref.pow(2).sum()
+    out.to_padded_tensor(0.0).pow(2).sum().backward()
+    loss_t.backward()
+    for a, b in zip(mg + em, th + et):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), atol=1e-10)
 
 
 def test_from_jagged_and_narrow():

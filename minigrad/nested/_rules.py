@@ -337,8 +337,9 @@ def _to_device(op, args):
 
 
 def _reshape(op, args):
-    x = args[0]
-    return _map(x, lambda c: Reshape(tuple(op.shape), op.strict)(c))
+    from ._functions import reshape
+
+    return reshape(args[0], tuple(op.shape), strict=op.strict)
 
 
 def elementwise_classes() -> set:

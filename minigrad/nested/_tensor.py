@@ -5,6 +5,7 @@ nested tensor to :mod:`minigrad.nested._functions`), and PyTorch's repr."""
 from __future__ import annotations
 
 import functools
+import sys
 
 from .. import _format, _memory_format
 from .. import sparse as _sparse  # noqa: F401 - its Tensor.values is wrapped below
@@ -23,12 +24,14 @@ _SHAPE_METHODS = (
 )  # fmt: skip
 
 
-def _dispatching(name: str, nested_fn):
-    dense_fn = getattr(Tensor, name)
+def _dispatching(name: str, nested_fn, owner=Tensor):
+    """``owner.name`` (a Tensor method, or a function of ``minigrad`` taking the tensor first)
+    that hands a nested tensor to ``nested_fn``."""
+    dense_fn = getattr(owner, name)
 
     @functools.wraps(dense_fn)
     def method(self, *args, **kwargs):
-        if type(self._data) is NestedRecord:
+        if type(getattr(self, "_data", None)) is NestedRecord:
             return nested_fn(self, *args, **kwargs)
         return dense_fn(self, *args, **kwargs)
 
@@ -121,8 +124,11 @@ def nested_like(make, input, *args, requires_grad=False, **kwargs) -> Tensor:
 
 def install() -> None:
     """Put the nested forms on Tensor (dense tensors keep their own forms)."""
+    top = sys.modules["minigrad"]  # (being imported: its functions are bound already)
     for name in _SHAPE_METHODS:
         setattr(Tensor, name, _dispatching(name, getattr(_functions, name)))
+        if name != "view":  # minigrad.chunk(nt, 3, dim=-1), as PyTorch's tutorial calls it
+            setattr(top, name, _dispatching(name, getattr(_functions, name), top))
     sparse_values = Tensor.values
     Tensor.values = _dispatching("values", values)
     Tensor.values.__wrapped__ = sparse_values
