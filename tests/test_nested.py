@@ -267,6 +267,13 @@ def test_from_jagged_and_narrow():
                              layout=torch.jagged)  # fmt: skip
     for a, b in zip(nm.unbind(), nt.unbind()):
         np.testing.assert_array_equal(a.numpy(), b.numpy())
+    np.testing.assert_array_equal(nm.offsets().numpy(), nt.offsets().numpy())
+    nm = minigrad.nested.narrow(minigrad.tensor(dense), 0, 1, 2)
+    nt = torch.nested.narrow(torch.tensor(dense), 0, 1, 2, layout=torch.strided)
+    for a, b in zip(nm.unbind(), nt.unbind()):
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    with pytest.raises(RuntimeError, match="only supports dim=1"):
+        minigrad.nested.narrow(minigrad.tensor(dense), 2, 0, 1, layout=minigrad.jagged)
 
 
 def test_dropout_and_modules():

@@ -119,27 +119,31 @@ def _host(t) -> np.ndarray:
 
 
 def narrow(tensor, dim, start, length, layout=None) -> Tensor:
-    """The nested tensor of ``tensor[i].narrow(dim - 1, start[i], length[i])`` for each ``i``
-    (``start``/``length``: ints or per-batch int tensors), as ``torch.nested.narrow``. The
-    jagged layout views ``tensor``'s memory through offsets and lengths; gradients flow back.
+    """A nested tensor of a slice of dense ``tensor``, as ``torch.nested.narrow``: for the
+    jagged layout (``dim=1``), component ``i`` is ``tensor[i, start[i] : start[i] + length[i]]``
+    (``start``/``length``: ints or per-batch int tensors), a view of ``tensor``'s memory
+    through offsets and lengths; for the strided layout (``dim=0``, int bounds), the
+    components ``tensor[start : start + length]``. Gradients flow back to ``tensor``.
     """
     layout = strided if layout is None else layout
     if is_nested(tensor):
         raise RuntimeError("narrow(): expected a dense (strided) tensor, got a nested tensor")
+    if layout is strided:
+        if isinstance(start, Tensor) or isinstance(length, Tensor):
+            raise RuntimeError("start and length must be integers for the strided layout NT impl")
+        if dim != 0:
+            raise RuntimeError(f"narrow(): only dim=0 supported for nested tensors, but got: {dim}")
+        return as_nested_tensor(list(tensor.unbind(0))[int(start) : int(start) + int(length)])
     if dim != 1:
-        raise RuntimeError(f"narrow(): only dim=1 supported for nested tensors, but got: {dim}")
+        raise RuntimeError("jagged layout only supports dim=1")
     batch, seq = tensor.shape[0], tensor.shape[1]
     starts = np.broadcast_to(_host(start), (batch,))
     counts = np.broadcast_to(_host(length), (batch,))
     if ((starts < 0) | (starts + counts > seq)).any():
         raise RuntimeError(f"narrow(): start + length must lie within dim 1's size {seq}")
-    if layout is strided:
-        parts = [
-            tensor[i].narrow(0, int(s), int(n)) for i, (s, n) in enumerate(zip(starts, counts))
-        ]
-        return pack(parts, strided)
     values = tensor.reshape((batch * seq,) + tuple(tensor.shape[2:]))
-    offsets = np.concatenate([np.arange(batch) * seq + starts, [batch * seq]])
+    firsts = np.arange(batch) * seq + starts
+    offsets = np.concatenate([firsts, firsts[-1:] + counts[-1:]])  # (PyTorch's offsets)
     return nested_tensor_from_jagged(values, offsets, counts)
 
 
