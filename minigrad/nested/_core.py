@@ -17,7 +17,7 @@ from .. import backend, dtypes
 from .._memory_format import strided
 from .._nested_record import NestedMeta, NestedRecord, is_nested, jagged
 from ..autograd.graph import version_counter
-from ..ops import Op, cat
+from ..ops import Op, cat, split
 from ..ops.base import constant
 from ..ops.indexing import IndexAdd
 from ..tensor import Tensor
@@ -99,7 +99,14 @@ def components(x: Tensor) -> list:
     """The components of nested ``x`` as dense tensors, in the graph (``unbind``)."""
     meta = expect_nested(x, "unbind")
     buffer = buffer_of(x)
-    return [meta.component(buffer, i) for i in range(len(meta.sizes))]
+    if meta.layout is strided:  # one Split node: its backward is one concatenation
+        counts = [math.prod(s) for s in meta.sizes]
+        return [p.reshape(s) for p, s in zip(split(buffer, counts), meta.sizes)]
+    axis = meta.ragged_idx - 1
+    counts = [s[axis] for s in meta.sizes]
+    if meta.lengths is None and meta.starts[0] == 0 and sum(counts) == buffer.shape[axis]:
+        return list(split(buffer, counts, axis))
+    return [meta.component(buffer, i) for i in range(len(meta.sizes))]  # (holes between)
 
 
 def _ragged_axis(tensors, op: str) -> int:
