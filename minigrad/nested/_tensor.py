@@ -5,6 +5,7 @@ nested tensor to :mod:`minigrad.nested._functions`), and PyTorch's repr."""
 from __future__ import annotations
 
 import functools
+import inspect
 import sys
 
 from .. import _format, _memory_format
@@ -28,14 +29,28 @@ def _dispatching(name: str, nested_fn, owner=Tensor):
     """``owner.name`` (a Tensor method, or a function of ``minigrad`` taking the tensor first)
     that hands a nested tensor to ``nested_fn``."""
     dense_fn = getattr(owner, name)
+    if owner is Tensor:  # a method: one type check in front of the dense method
+
+        @functools.wraps(dense_fn)
+        def method(self, *args, **kwargs):
+            if type(self._data) is NestedRecord:
+                return nested_fn(self, *args, **kwargs)
+            return dense_fn(self, *args, **kwargs)
+
+        return method
+
+    first = next(iter(inspect.signature(dense_fn).parameters))  # (also passed by name)
 
     @functools.wraps(dense_fn)
-    def method(self, *args, **kwargs):
-        if type(getattr(self, "_data", None)) is NestedRecord:
-            return nested_fn(self, *args, **kwargs)
-        return dense_fn(self, *args, **kwargs)
+    def function(*args, **kwargs):
+        lead = args[0] if args else kwargs.get(first)
+        if type(getattr(lead, "_data", None)) is NestedRecord:
+            if not args:
+                args = (kwargs.pop(first),)
+            return nested_fn(*args, **kwargs)
+        return dense_fn(*args, **kwargs)
 
-    return method
+    return function
 
 
 def _jagged_meta(t, op: str):
