@@ -15,7 +15,7 @@ from ..ops import stack
 from ..ops.base import normalize_dim, normalize_dims
 from ..ops.movement import Reshape
 from ..tensor import Tensor
-from ._core import check_components, components, expect_nested, make, pack
+from ._core import buffer_of, check_components, components, expect_nested, make, pack
 from ._rules import _map
 
 
@@ -177,7 +177,7 @@ def reshape(self, *shape, strict=False) -> Tensor:
     if meta.layout is jagged:
         if ragged_at:
             new_idx = ragged_at[0]
-        elif shape[meta.ragged_idx] == -1 and meta.ragged_idx < len(shape):
+        elif meta.ragged_idx < len(shape) and shape[meta.ragged_idx] == -1:
             new_idx = meta.ragged_idx
         else:
             raise RuntimeError(
@@ -186,6 +186,12 @@ def reshape(self, *shape, strict=False) -> Tensor:
             )
     else:
         new_idx = None
+    if new_idx == 1 and meta.ragged_idx == 1:  # rows stay: a view of the packed values
+        values = buffer_of(self)
+        inner = _infer(tuple(shape[2:]), math.prod(values.shape[1:]))
+        out = Reshape((values.shape[0],) + inner, strict)(values)
+        sizes = [(s[0],) + inner for s in meta.sizes]
+        return make(out, NestedMeta(jagged, sizes, meta.offsets, meta.lengths, 1, like=meta))
 
     def one(i, c):
         target = (
@@ -210,10 +216,12 @@ def _infer(shape: tuple, numel: int) -> tuple:
 
 
 def view(self, *shape) -> Tensor:
+    """As :func:`reshape`, refusing to copy (each component a view)."""
     return reshape(self, *shape, strict=True)
 
 
 def flatten(self, start_dim=0, end_dim=-1) -> Tensor:
+    """Each component with dims ``start_dim..end_dim`` merged (not the batch or ragged dim)."""
     meta = self._data.meta
     ndim = len(meta.shape)
     start, end = normalize_dim(start_dim, ndim, "flatten"), normalize_dim(end_dim, ndim, "flatten")
@@ -230,6 +238,7 @@ def flatten(self, start_dim=0, end_dim=-1) -> Tensor:
 
 
 def unflatten(self, dim, sizes) -> Tensor:
+    """Each component with regular dim ``dim`` split into ``sizes``."""
     meta = self._data.meta
     ndim = len(meta.shape)
     d = normalize_dim(dim, ndim, "unflatten")
@@ -245,6 +254,7 @@ def unflatten(self, dim, sizes) -> Tensor:
 
 
 def unsqueeze(self, dim) -> Tensor:
+    """Each component with a new dim of size 1 (not before the batch dim)."""
     meta = self._data.meta
     d = normalize_dim(dim, len(meta.shape) + 1, "unsqueeze")
     if d == 0:
@@ -255,6 +265,7 @@ def unsqueeze(self, dim) -> Tensor:
 
 
 def squeeze(self, dim=None) -> Tensor:
+    """Each component without the regular dims ``dim`` of size 1."""
     meta = self._data.meta
     if dim is None:
         raise RuntimeError("squeeze(): for a nested tensor, give the dim to squeeze")
@@ -288,6 +299,7 @@ def mean(self, dim=None, keepdim=False, *, dtype=None) -> Tensor:
 
 
 def split(self, split_size_or_sections, dim=0) -> tuple:
+    """Nested tensors of the pieces of each component along regular dim ``dim``."""
     meta = self._data.meta
     d = normalize_dim(dim, len(meta.shape), "split")
     if d == 0 or isinstance(tuple.__getitem__(meta.shape, d), RaggedDim):
@@ -300,6 +312,7 @@ def split(self, split_size_or_sections, dim=0) -> tuple:
 
 
 def chunk(self, chunks, dim=0) -> tuple:
+    """``chunks`` nested pieces along regular dim ``dim`` (as :func:`split`)."""
     meta = self._data.meta
     d = normalize_dim(dim, len(meta.shape), "chunk")
     if d == 0 or isinstance(tuple.__getitem__(meta.shape, d), RaggedDim):
