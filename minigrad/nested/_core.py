@@ -28,7 +28,6 @@ class NestedFromBuffer(Op):
     values"""
 
     backward_name = "NestedTensorFromBufferBackward0"
-    supports_complex = True
 
     def __init__(self, meta: NestedMeta):
         self.meta = meta
@@ -44,7 +43,6 @@ class NestedBuffer(Op):
     """v = the packed values of nested x; dx = the nested tensor of dv, with x's structure"""
 
     backward_name = "ValuesBackward0"
-    supports_complex = True
 
     def forward(self, x):
         if type(x) is not NestedRecord:

@@ -8,11 +8,11 @@ import functools
 import inspect
 import sys
 
-from .. import _format, _memory_format
+from .. import _format, _memory_format, backend, dtypes
 from .. import sparse as _sparse  # noqa: F401 - its Tensor.values is wrapped below
 from .._inplace import _check_inplace_allowed
 from .._nested_record import NestedRecord, jagged
-from ..autograd import grad_mode
+from ..autograd import _jvp_rules, grad_mode
 from ..autograd.graph import version_counter
 from ..ops import base as _base
 from ..tensor import Tensor
@@ -69,7 +69,7 @@ def values(self) -> Tensor:
 def offsets(self) -> Tensor:
     """Where each component of a jagged tensor starts in ``values()`` (batch + 1 entries)."""
     meta = _jagged_meta(self, "offsets")
-    return _base.constant(self.device.xp.asarray(meta.offsets), self.device)
+    return _base.constant(backend.as_array(meta.offsets, dtypes.int64, self.device), self.device)
 
 
 def lengths(self):
@@ -77,7 +77,7 @@ def lengths(self):
     meta = _jagged_meta(self, "lengths")
     if meta.lengths is None:
         return None
-    return _base.constant(self.device.xp.asarray(meta.lengths), self.device)
+    return _base.constant(backend.as_array(meta.lengths, dtypes.int64, self.device), self.device)
 
 
 def _inplace(self, compute, *others) -> Tensor:
@@ -202,3 +202,7 @@ def contiguous(self, memory_format=None) -> Tensor:
     if _tight(meta):
         return self
     return pack(components(self), meta.layout, meta.ragged_idx, like=meta)
+
+
+# -- forward-mode AD: the two primitives are linear (packing and unpacking the values)
+_jvp_rules.RULES.update({"NestedFromBuffer": _jvp_rules.linear, "NestedBuffer": _jvp_rules.linear})
