@@ -365,3 +365,23 @@ def test_nested_operands_broadcast(layout):
         np.testing.assert_allclose(a.grad.numpy(), expected.numpy(), atol=1e-10)
     with pytest.raises(RuntimeError, match="cannot broadcast nested"):
         nm + nm.transpose(1, 2)
+
+
+def test_transformer_encoder_layer_on_ragged_batch():
+    """nn.TransformerEncoderLayer on a nested batch equals PyTorch's (fast path) result."""
+    kwargs = dict(dropout=0.0, batch_first=True)
+    tl = torch.nn.TransformerEncoderLayer(8, 2, 16, **kwargs).double().eval()
+    ml = minigrad.nn.TransformerEncoderLayer(8, 2, 16, dtype=minigrad.float64, **kwargs)
+    ml.load_state_dict({k: minigrad.tensor(v.detach().numpy()) for k, v in tl.state_dict().items()})
+    arrays = _arrays([(2, 8), (3, 8)])
+    xt = torch.nested.nested_tensor([torch.tensor(a) for a in arrays])
+    xm = minigrad.nested.nested_tensor([minigrad.tensor(a) for a in arrays], layout=minigrad.jagged)
+    with torch.no_grad():
+        yt = tl(xt)
+    ym = ml(xm)
+    for a, b in zip(ym.unbind(), yt.unbind()):
+        np.testing.assert_allclose(a.detach().numpy(), b.numpy(), atol=1e-12)
+    x = minigrad.nested.nested_tensor([minigrad.ones(2, 4), minigrad.ones(3, 4)],
+                                      layout=minigrad.jagged)  # fmt: skip
+    y = x * 1.0
+    assert minigrad.nn.functional.dropout(y, 0.5, inplace=True) is y

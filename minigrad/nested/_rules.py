@@ -366,13 +366,14 @@ _base.nested_rules.update({
 
 
 # -- functions whose dense forms work on the shape before any op: nn.functional hands them here
-def dropout(input, p: float, training: bool) -> Tensor:
+def dropout(input, p: float, training: bool, inplace: bool = False) -> Tensor:
     """Dropout of a nested tensor: one mask over its packed values."""
     from ..nn.functional import dropout as dense_dropout
 
     if not training or p == 0.0:
         return input
-    return make(dense_dropout(buffer_of(input), p, training), input._data.meta)
+    out = make(dense_dropout(buffer_of(input), p, training), input._data.meta)
+    return input.copy_(out) if inplace else out
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0,
