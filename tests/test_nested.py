@@ -148,6 +148,7 @@ JAGGED = [
     lambda m, x: x.chunk(2, -1)[1] * x.chunk(2, -1)[0],
     lambda m, x: x.unflatten(-1, [2, 2]).transpose(1, 2).transpose(1, 2).flatten(-2),
     lambda m, x: x.view(3, -1, 4, 1).squeeze(-1),
+    lambda m, x: m.cat([x, x.sin()], -1),
 ]
 
 
@@ -385,3 +386,18 @@ def test_transformer_encoder_layer_on_ragged_batch():
                                       layout=minigrad.jagged)  # fmt: skip
     y = x * 1.0
     assert minigrad.nn.functional.dropout(y, 0.5, inplace=True) is y
+
+
+def test_masked_select():
+    values = np.arange(12.0).reshape(3, 4)
+    mask = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 0, 0, 1]], dtype=bool)
+    tm, tt = minigrad.tensor(values, requires_grad=True), torch.tensor(values, requires_grad=True)
+    nm = minigrad.nested.masked_select(tm, minigrad.tensor(mask))
+    nt = torch.nested.masked_select(tt, torch.tensor(mask))
+    np.testing.assert_array_equal(nm.offsets().numpy(), nt.offsets().numpy())
+    for a, b in zip(nm.unbind(), nt.unbind()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+    weights = np.arange(5.0)
+    (nm.values() * minigrad.tensor(weights)).sum().backward()
+    (nt.values() * torch.tensor(weights)).sum().backward()
+    np.testing.assert_array_equal(tm.grad.numpy(), tt.grad.numpy())

@@ -13,12 +13,18 @@ inputs by name, as PyTorch's do.
 
 from . import _rules, _tensor
 from ._core import to_padded_tensor
-from ._functions import as_nested_tensor, narrow, nested_tensor, nested_tensor_from_jagged
+from ._functions import (
+    as_nested_tensor,
+    masked_select,
+    narrow,
+    nested_tensor,
+    nested_tensor_from_jagged,
+)
 
 _tensor.install()
 
 __all__ = [
-    "as_nested_tensor", "narrow", "nested_tensor", "nested_tensor_from_jagged",
+    "as_nested_tensor", "masked_select", "narrow", "nested_tensor", "nested_tensor_from_jagged",
     "to_padded_tensor",
 ]  # fmt: skip
 _ = _rules

@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .. import dtypes
 from .._memory_format import strided
 from .._nested_record import NestedMeta, NestedRecord, RaggedDim, is_nested, jagged
 from ..autograd import grad_mode
@@ -145,6 +146,31 @@ def narrow(tensor, dim, start, length, layout=None) -> Tensor:
     firsts = np.arange(batch) * seq + starts
     offsets = np.concatenate([firsts, firsts[-1:] + counts[-1:]])  # (PyTorch's offsets)
     return nested_tensor_from_jagged(values, offsets, counts)
+
+
+def masked_select(tensor, mask) -> Tensor:
+    """A jagged nested tensor of the entries of ``tensor`` where ``mask`` is True, one
+    component per row of the last dim (one for a 1-D mask), as ``torch.nested.masked_select``;
+    gradients flow back to ``tensor``.
+
+    Example:
+        >>> t = minigrad.arange(6.0).reshape(2, 3)
+        >>> m = minigrad.tensor([[True, False, True], [False, True, False]])
+        >>> [c.tolist() for c in minigrad.nested.masked_select(t, m).unbind()]
+        [[0.0, 2.0], [4.0]]
+    """
+    if is_nested(tensor) or is_nested(mask):
+        raise RuntimeError("masked_select(): expected dense tensor and mask")
+    if mask.dtype is not dtypes.bool:
+        raise RuntimeError(f"masked_select(): expected a bool mask, got {mask.dtype}")
+    if tuple(mask.shape) != tuple(tensor.shape):
+        raise RuntimeError(
+            f"masked_select(): the mask's shape {list(mask.shape)} must be the tensor's "
+            f"{list(tensor.shape)}"
+        )
+    host = mask.device.backend.to_host(mask._data).reshape(-1, mask.shape[-1] if mask.ndim else 1)
+    offsets = np.concatenate([[0], np.cumsum(host.sum(1))])
+    return nested_tensor_from_jagged(tensor[mask], offsets)
 
 
 # -- nested forms of Tensor methods -------------------------------------------------------------

@@ -12,6 +12,7 @@ from ..nn.functional.normalization import LayerNormOp
 from ..ops import activation, elementwise, trig, unary
 from ..ops import base as _base
 from ..ops.indexing import GetItem
+from ..ops.joining import Cat
 from ..ops.linalg import MatMul
 from ..ops.movement import Clone, Permute, Reshape
 from ..ops.nn import LogSoftmaxOp, SoftmaxOp
@@ -342,6 +343,22 @@ def _reshape(op, args):
     return reshape(args[0], tuple(op.shape), strict=op.strict)
 
 
+def _cat(op, args):
+    if not all(_nt(a) for a in args):
+        raise RuntimeError("cat(): expected all tensors to be nested, or all dense")
+    meta = args[0]._data.meta
+    if op.dim == 0:
+        raise RuntimeError("cat(): not supported for NestedTensor on dim=0")
+    if isinstance(tuple.__getitem__(meta.shape, op.dim), RaggedDim):
+        raise RuntimeError(f"cat(): not supported for nested tensors along the ragged dim {op.dim}")
+    for other in args[1:]:
+        om = other._data.meta
+        if len(om.sizes) != len(meta.sizes) or om.layout is not meta.layout:
+            raise RuntimeError("cat(): expected nested tensors of one layout and batch size")
+    parts = zip(*[components(a) for a in args])
+    return _repack([Cat(op.dim - 1)(*group) for group in parts], meta)
+
+
 def elementwise_classes() -> set:
     """The op classes that act on each element alone (their nested rule: on the buffer)."""
     found = set()
@@ -361,7 +378,7 @@ _base.nested_rules.update({
     SoftmaxOp: _softmax, LogSoftmaxOp: _softmax, Sum: _reduce, Amax: _reduce, Amin: _reduce,
     LogSumExp: _reduce, LayerNormOp: _layer_norm, LinearOp: _linear, MatMul: _matmul,
     Permute: _permute, GetItem: _getitem, Clone: _clone, ToDevice: _to_device,
-    Reshape: _reshape,
+    Reshape: _reshape, Cat: _cat,
 })  # fmt: skip
 
 
