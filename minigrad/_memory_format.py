@@ -39,6 +39,7 @@ class layout:  # noqa: N801 - PyTorch spells it in lower case
 
 
 strided = layout("strided")
+jagged = layout("jagged")  # nested tensors of one ragged dim (minigrad.nested)
 
 contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")

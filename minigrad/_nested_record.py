@@ -19,9 +19,7 @@ import math
 
 import numpy as np
 
-from ._memory_format import layout, strided
-
-jagged = layout("jagged")
+from ._memory_format import jagged, strided
 
 _numbers = itertools.count(1)
 
