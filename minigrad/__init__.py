@@ -573,6 +573,7 @@ from ._memory_format import (  # noqa: E402
     channels_last,
     channels_last_3d,
     contiguous_format,
+    jagged,
     layout,
     memory_format,
     preserve_format,
@@ -620,7 +621,6 @@ from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     svd_lowrank,
     symeig,
 )
-from ._nested_record import jagged  # noqa: E402
 from ._sampling import binomial, poisson  # noqa: E402
 from ._sparse_coo import sparse_coo  # noqa: E402
 from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402
