@@ -126,7 +126,7 @@ def scaled_dot_product_attention(
         minigrad.Size([2, 4, 8, 16])
     """
     if query.is_nested:  # ragged sequences: each batch entry on its own (minigrad.nested)
-        from ...nested._rules import scaled_dot_product_attention as nested_sdpa
+        from ...nested._nn import scaled_dot_product_attention as nested_sdpa
 
         return nested_sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
     query, key, value = autocast_inputs("scaled_dot_product_attention", query, key, value)
