@@ -14,6 +14,8 @@ from . import _tensor_meta as _meta
 from . import _torch_function as _tf
 from . import ops as _ops
 from ._inplace import InPlaceMethods, refresh_view
+from ._nested_record import NestedRecord as _NestedRecord
+from ._nested_record import is_nested as _is_nested
 from .autograd import engine, graph
 from .autograd.graph import (
     PostAccumulateGradHook,
@@ -378,6 +380,8 @@ class Tensor(InPlaceMethods):
         """``minigrad.strided`` for dense tensors, ``minigrad.sparse_coo`` for sparse ones."""
         if type(self._data) is _sparse_coo.SparseCOO:
             return _sparse_coo.sparse_coo
+        if type(self._data) is _NestedRecord:
+            return self._data.meta.layout
         return _memory_format.strided
 
     def stride(self, dim=None):
@@ -464,6 +468,10 @@ class Tensor(InPlaceMethods):
             from .sparse._tensor import sparse_repr  # (the sparse package sits above Tensor)
 
             return sparse_repr(self)
+        if type(self._data) is _NestedRecord:
+            from .nested._tensor import nested_repr  # (the nested package sits above Tensor)
+
+            return nested_repr(self)
         return _format.tensor_repr(self)
 
     def __len__(self) -> int:
@@ -884,7 +892,8 @@ class Tensor(InPlaceMethods):
     )
     ndimension, new = dim, _meta.new
     is_conj = is_neg = _meta.false
-    is_meta = is_quantized = is_sparse_csr = is_nested = is_mkldnn = property(_meta.false)
+    is_meta = is_quantized = is_sparse_csr = is_mkldnn = property(_meta.false)
+    is_nested = property(_is_nested)
     is_sparse = property(_sparse_coo.is_sparse)
     conj, conj_physical, resolve_conj = _ops.conj, _ops.conj_physical, _ops.resolve_conj
     resolve_neg = _meta.itself
