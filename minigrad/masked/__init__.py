@@ -1,0 +1,24 @@
+"""Masked reductions and normalizations and MaskedTensor, as ``torch.masked``."""
+
+from ._ops import (
+    amax,
+    amin,
+    argmax,
+    argmin,
+    cumprod,
+    cumsum,
+    log_softmax,
+    logaddexp,
+    logsumexp,
+    mean,
+    median,
+    norm,
+    normalize,
+    prod,
+    softmax,
+    softmin,
+    std,
+    sum,
+    var,
+)
+from .maskedtensor import MaskedTensor, as_masked_tensor, is_masked_tensor, masked_tensor
