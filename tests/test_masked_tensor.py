@@ -10,7 +10,11 @@ import minigrad as mg
 from minigrad.masked import MaskedTensor, as_masked_tensor, is_masked_tensor, masked_tensor
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.filterwarnings("ignore:The PyTorch API of MaskedTensors")
+# masked-out places may hold inf or NaN (NumPy says so); PyTorch warns about its prototype
+pytestmark = [
+    pytest.mark.filterwarnings("ignore::RuntimeWarning"),
+    pytest.mark.filterwarnings("ignore::UserWarning:torch.*"),
+]
 
 DATA = np.arange(6.0).reshape(2, 3).astype(np.float32)
 MASK = np.array([[True, False, False], [True, True, False]])
@@ -171,3 +175,21 @@ def test_minigrad_extras_and_errors():
     assert isinstance(mt, MaskedTensor) and is_masked_tensor(mt)
     with pytest.raises(NotImplementedError, match="not supported on masked tensors"):
         MaskedTensor.__torch_function__(mg.matmul, (MaskedTensor,), (mt, mt), {})
+
+
+def test_devices(device):
+    """Masked functions and MaskedTensor keep to the data's device and agree with the CPU."""
+    x = mg.tensor(DATA, device=device, requires_grad=True)
+    mask = mg.tensor(MASK, device=device)
+    out = mg.masked.softmax(x, 1, mask=mask)
+    assert out.device == x.device
+    np.testing.assert_allclose(
+        out.detach().cpu().numpy(),
+        mg.masked.softmax(mg.tensor(DATA), 1, mask=mg.tensor(MASK)).numpy(),
+    )
+    mt = masked_tensor(x, mask, requires_grad=True)
+    total = mt.softmax(-1).sum(1)
+    assert total.get_mask().device == x.device
+    (mt * 2).sum().backward()
+    assert mt.grad.get_data().device == x.device
+    np.testing.assert_allclose(mt.grad.get_data().cpu().numpy()[MASK], 2.0)

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import builtins
 
-from ... import dtypes
 from .. import _ops
 from .core import MaskedTensor, is_masked_tensor
 
@@ -131,20 +130,18 @@ def normalization(name: str, self: MaskedTensor, dim, dtype=None, **kwargs) -> M
     return MaskedTensor._wrap(result, self.get_mask())
 
 
+def _mask_or_true(x):
+    """A MaskedTensor's mask; True (kept) for a plain tensor or number."""
+    return x.get_mask() if is_masked_tensor(x) else True
+
+
 def where(condition, input, other) -> MaskedTensor:
     """Elements of ``input`` where ``condition`` holds, else of ``other``; the mask is
     chosen the same way (a plain tensor or number counts as unmasked)."""
     mg = _mg()
     cond = _data(condition)
-
-    def mask_of(x):
-        if is_masked_tensor(x):
-            return x.get_mask()
-        return mg.ones(mg.tensor(x).shape if not isinstance(x, mg.Tensor) else x.shape,
-                       dtype=dtypes.bool)  # fmt: skip
-
     data = mg.where(cond, _data(input), _data(other))
-    mask = mg.where(cond, mask_of(input), mask_of(other))
+    mask = mg.where(cond, _mask_or_true(input), _mask_or_true(other))
     return _with_mask(data, mask)
 
 
