@@ -6,6 +6,11 @@ maxima and log-sum-exp, ...) and runs the ordinary operation, so that masked-out
 not count, fully masked slices give the identity (or NaN where there is none: mean, var,
 softmax) and gradients flow only to the elements kept. A :class:`MaskedTensor` input brings
 its own mask (combined with ``mask=``); the results are plain tensors, as PyTorch's.
+
+The arguments every function shares, as PyTorch's: ``input`` (a tensor or MaskedTensor),
+``dim`` (an int, a tuple of ints, or None for every dim, where the function reduces),
+``keepdim`` (keep reduced dims with size 1), ``dtype`` (the dtype to compute and return in),
+``mask`` (bool, broadcastable to ``input``).
 """
 
 from __future__ import annotations
@@ -138,46 +143,46 @@ def prod(input, dim=None, *, keepdim=False, dtype=None, mask=None):
     return result
 
 
-def _extremum(name: str, largest: bool):
+def _extremum(name: str, fill_largest: bool):
     def reduce(input, dim=None, *, keepdim=False, dtype=None, mask=None):
         data, mask = _input_mask(input, mask, name)
         dims = _canonical_dim(dim, data.ndim, name)
-        filled = _fill(data, mask, _extreme(data.dtype, largest))
+        filled = _fill(data, mask, _extreme(data.dtype, fill_largest))
         return _cast(getattr(_mg(), name)(filled, dims, bool(keepdim)), dtype)
 
-    which = "smallest" if largest else "largest"
+    which, inf = ("largest", "inf") if fill_largest else ("smallest", "-inf")
     reduce.__name__ = reduce.__qualname__ = name
     reduce.__doc__ = (
-        f"{'Minimum' if largest else 'Maximum'} of the kept elements over ``dim``; where none "
-        f"is kept, the {which} value of the dtype (-inf/inf for floats), as PyTorch."
+        f"{'Minimum' if fill_largest else 'Maximum'} of the kept elements over ``dim``; where "
+        f"none is kept, the {which} value of the dtype ({inf} for floats), as PyTorch."
     )
     return reduce
 
 
-amax = _extremum("amax", largest=False)
-amin = _extremum("amin", largest=True)
+amax = _extremum("amax", fill_largest=False)
+amin = _extremum("amin", fill_largest=True)
 
 
-def _arg_extremum(name: str, largest: bool):
+def _arg_extremum(name: str, fill_largest: bool):
     def reduce(input, dim=None, *, keepdim=False, dtype=None, mask=None):
         data, mask = _input_mask(input, mask, name)
         if dim is not None:
             (dim,) = _canonical_dim(dim, data.ndim, name) or (None,)
-        filled = _fill(data, mask, _extreme(data.dtype, largest))
+        filled = _fill(data, mask, _extreme(data.dtype, fill_largest))
         index = getattr(_mg(), name)(filled, dim, bool(keepdim))
         return index.to(data.dtype if dtype is None else dtypes.to_dtype(dtype))
 
     reduce.__name__ = reduce.__qualname__ = name
     reduce.__doc__ = (
-        f"Index of the {'smallest' if largest else 'largest'} kept element over ``dim`` (0 "
+        f"Index of the {'smallest' if fill_largest else 'largest'} kept element over ``dim`` (0 "
         "where none is kept). As PyTorch's, the indices come in the input's dtype unless "
         "``dtype`` says otherwise."
     )
     return reduce
 
 
-argmax = _arg_extremum("argmax", largest=False)
-argmin = _arg_extremum("argmin", largest=True)
+argmax = _arg_extremum("argmax", fill_largest=False)
+argmin = _arg_extremum("argmin", fill_largest=True)
 
 
 def _count(mask, dims, keepdim: bool):
