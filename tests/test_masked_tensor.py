@@ -193,3 +193,21 @@ def test_devices(device):
     (mt * 2).sum().backward()
     assert mt.grad.get_data().device == x.device
     np.testing.assert_allclose(mt.grad.get_data().cpu().numpy()[MASK], 2.0)
+
+
+def test_method_arguments_bind_as_tensor_methods():
+    """Positional and keyword forms of the reductions reach minigrad.masked's functions."""
+    x, mask = mg.tensor(DATA), mg.tensor(MASK)
+    mt = masked_tensor(x, mask)
+    pairs = [
+        (mt.norm(p=1, dim=1), mg.masked.norm(x, 1, 1, mask=mask)),
+        (mt.norm(1, 1), mg.masked.norm(x, 1, 1, mask=mask)),
+        (mt.var(1, False, True), mg.masked.var(x, 1, False, keepdim=True, mask=mask)),
+        (mt.std(correction=0), mg.masked.std(x, correction=0, mask=mask)),
+        (mt.sum(dim=1, keepdim=True), mg.masked.sum(x, 1, keepdim=True, mask=mask)),
+        (mt.logsumexp(1), mg.masked.logsumexp(x, 1, mask=mask)),
+    ]
+    for ours, expected in pairs:
+        np.testing.assert_allclose(ours.get_data().numpy(), expected.numpy())
+    with pytest.raises(TypeError, match="too many positional"):
+        mt.sum(0, True, 2)

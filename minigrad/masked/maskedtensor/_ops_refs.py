@@ -100,7 +100,7 @@ def reduce(name: str, self: MaskedTensor, *args, **kwargs) -> MaskedTensor:
     else:
         if name in ("argmax", "argmin") and dim is None:
             keepdim = False
-        result = getattr(_ops, name)(data, dim, keepdim=keepdim, mask=mask, **params)
+        result = getattr(_ops, name)(data, dim=dim, keepdim=keepdim, mask=mask, **params)
     return MaskedTensor._wrap(result, _output_mask(mask, dim, keepdim, name))
 
 
