@@ -49,6 +49,8 @@ class _UnsupportedError(NotImplementedError, AttributeError):
 
 
 def _masks_match(a: MaskedTensor, b: MaskedTensor) -> None:
+    if a.get_mask() is b.get_mask():
+        return  # the same mask object: no comparison (and no device sync) needed
     if a.shape != b.shape or not bool((a.get_mask() == b.get_mask()).all()):
         raise ValueError(
             "Input masks must match. If you need support for this, please open an issue on Github."

@@ -181,12 +181,30 @@ def is_masked_tensor(obj) -> bool:
 
 
 def masked_tensor(data, mask, requires_grad: bool = False) -> MaskedTensor:
-    """A new MaskedTensor (a leaf: the data is detached from its graph), as
-    ``torch.masked.masked_tensor``. ``mask`` is a bool tensor of ``data``'s shape."""
+    """A new MaskedTensor, as ``torch.masked.masked_tensor``: a leaf holding copies of
+    ``data`` (detached from its graph) and ``mask``.
+
+    Args:
+        data: the values, masked-out places included.
+        mask: a bool tensor of ``data``'s shape, True where an element is kept.
+        requires_grad: whether gradients are accumulated into the new MaskedTensor's
+            ``.grad`` (itself a MaskedTensor with this mask).
+
+    Example:
+        >>> mt = masked_tensor(minigrad.tensor([1.0, 2.0]), minigrad.tensor([True, False]))
+        >>> mt.sum()
+        MaskedTensor(  1.0000, True)
+    """
     _check_pair(data, mask)
     return MaskedTensor(data.detach().clone(), mask.detach().clone(), requires_grad)
 
 
 def as_masked_tensor(data, mask) -> MaskedTensor:
-    """A MaskedTensor over ``data`` itself, keeping its graph (gradients reach ``data``)."""
+    """A MaskedTensor over ``data`` itself, as ``torch.masked.as_masked_tensor``: no copy,
+    and the graph is kept, so gradients of the result reach ``data``.
+
+    Args:
+        data: the values (a tensor, possibly part of a graph).
+        mask: a bool tensor of ``data``'s shape, True where an element is kept.
+    """
     return MaskedTensor._wrap(data, mask)
