@@ -66,6 +66,10 @@ def test_draw_base2_out_and_errors():
         SobolEngine(2).draw(2, dtype=mg.int64)
     with pytest.raises(RuntimeError, match="non-negative"):
         SobolEngine(2).draw(-1)
+    with pytest.raises(ValueError, match="non-negative"):
+        SobolEngine(2).draw_base2(-1)
+    with pytest.raises(TypeError, match="dimension must be an int"):
+        SobolEngine(2.5)
     assert SobolEngine(3).draw(0).shape == (0, 3)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import os
 
 import numpy as np
@@ -13,6 +14,13 @@ from ._direction_numbers import MAX_DIMENSION, MAXBIT, direction_numbers
 __all__ = ["SobolEngine"]
 
 _TORCH_MAX_DIMENSION = 21201  # the rows of Joe & Kuo's table
+
+
+def _as_int(value, name: str) -> int:
+    try:
+        return operator.index(value)
+    except TypeError:
+        raise TypeError(f"SobolEngine: {name} must be an int, got {value!r}") from None
 
 
 class SobolEngine:
@@ -48,8 +56,7 @@ class SobolEngine:
     MAXDIM = MAX_DIMENSION
 
     def __init__(self, dimension: int, scramble: bool = False, seed: int | None = None):
-        if not isinstance(dimension, int) or isinstance(dimension, bool):
-            raise TypeError(f"SobolEngine: dimension must be an int, got {dimension!r}")
+        dimension = _as_int(dimension, "dimension")
         if not 1 <= dimension <= _TORCH_MAX_DIMENSION:
             raise ValueError(
                 f"Supported range of dimensionality for SobolEngine is [1, {_TORCH_MAX_DIMENSION}]"
@@ -109,7 +116,7 @@ class SobolEngine:
             tensor([[0.0000],
                     [0.5000]])
         """
-        n = int(n)
+        n = _as_int(n, "n")
         if n < 0:
             raise RuntimeError(f"SobolEngine.draw: n must be non-negative, got {n}")
         if self.num_generated + n > 1 << MAXBIT:
@@ -133,6 +140,9 @@ class SobolEngine:
     def draw_base2(self, m: int, out=None, dtype=None):
         """The next ``2**m`` points; the total drawn must stay a power of two (the balance
         properties of Sobol' points hold for such counts), else ValueError."""
+        m = _as_int(m, "m")
+        if m < 0:
+            raise ValueError(f"SobolEngine.draw_base2: m must be non-negative, got {m}")
         n = 2**m
         total = self.num_generated + n
         if total & (total - 1):
@@ -151,9 +161,10 @@ class SobolEngine:
 
     def fast_forward(self, n: int) -> SobolEngine:
         """Skip the next ``n`` points."""
+        n = _as_int(n, "n")
         if n < 0:
             raise RuntimeError(f"SobolEngine.fast_forward: n must be non-negative, got {n}")
-        self.num_generated += int(n)
+        self.num_generated += n
         return self
 
     def __repr__(self) -> str:
