@@ -169,6 +169,9 @@ def test_minigrad_extras_and_errors():
     np.testing.assert_allclose(ls[MASK], ref[MASK], rtol=1e-6)
     with pytest.raises(NotImplementedError, match="matmul"):
         mt @ mt
+    with pytest.raises(TypeError, match="no array form"):
+        _ = mg.tensor(DATA) > mt  # never a silent comparison with an object array
+    np.testing.assert_array_equal(mg.add(mg.tensor(DATA), mt).get_mask().numpy(), MASK)
     with pytest.raises(NotImplementedError, match="MaskedTensor.tolist"):
         mt.tolist()
     assert not hasattr(mt, "tolist") and not isinstance(mt, mg.Tensor)
@@ -211,3 +214,49 @@ def test_method_arguments_bind_as_tensor_methods():
         np.testing.assert_allclose(ours.get_data().numpy(), expected.numpy())
     with pytest.raises(TypeError, match="too many positional"):
         mt.sum(0, True, 2)
+
+
+def _functional(lib):
+    return lib.nn.functional
+
+
+PROTOCOL_CASES = {
+    "sum": lambda L, N, t: L.sum(t),
+    "sum_dim": lambda L, N, t: L.sum(t, 1),
+    "mean": lambda L, N, t: L.mean(t),
+    "amax": lambda L, N, t: L.amax(t, 1),
+    "argmax": lambda L, N, t: L.argmax(t),
+    "exp": lambda L, N, t: L.exp(t),
+    "square": lambda L, N, t: L.square(t),
+    "add": lambda L, N, t: L.add(t, t),
+    "mul_number": lambda L, N, t: L.mul(t, 2),
+    "gt": lambda L, N, t: L.gt(t, 2),
+    "isnan": lambda L, N, t: L.isnan(t),
+    "softmax": lambda L, N, t: L.softmax(t, -1),
+    "F_softmax": lambda L, N, t: _functional(L).softmax(t, -1),
+    "where": lambda L, N, t: L.where(
+        L.tensor(MASK), t, N.masked_tensor(L.tensor(DATA) * 10, L.tensor(~MASK))
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(PROTOCOL_CASES))
+def test_public_functions_reach_masked_tensor(name):
+    """minigrad.sum(mt), F.softmax(mt, -1), ... run MaskedTensor's rules through
+    ``__torch_function__``, as torch.sum(mt) does."""
+    assert _outcome(mg, PROTOCOL_CASES[name]) == _outcome(torch, PROTOCOL_CASES[name])
+
+
+def test_nan_gradients_stay_masked_through_where():
+    """PyTorch's MaskedTensor tutorial: where(mask, exp(mx), my) backpropagates without NaN
+    in the kept places of either gradient."""
+    grads = []
+    for lib in (mg, torch):
+        ns = torch.masked if lib is torch else mg.masked
+        x = lib.tensor([-10.0, -5, 0, 5, 10, 50, 60, 80, 90, 100])
+        mask = x < 0
+        mx = ns.masked_tensor(x, mask, requires_grad=True)
+        my = ns.masked_tensor(lib.ones_like(x), ~mask, requires_grad=True)
+        lib.where(mask, lib.exp(mx), my).sum().backward()
+        grads.append((repr(mx.grad), repr(my.grad)))
+    assert grads[0] == grads[1]

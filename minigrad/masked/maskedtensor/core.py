@@ -4,7 +4,9 @@ minigrad's MaskedTensor holds two tensors, the data and a bool mask of the same 
 operation runs on the data (so autograd records it there) and carries the mask along. Unlike
 PyTorch's, it is not a subclass of :class:`minigrad.Tensor` (``isinstance(mt, Tensor)`` is
 False): it is a tensor-like whose operators, methods and ``__torch_function__`` know what masked
-elements mean.
+elements mean, so ``minigrad.sum(mt)`` and ``F.softmax(mt, -1)`` work as in PyTorch. A plain
+tensor's operator or method given a MaskedTensor operand (``tensor + mt``) raises TypeError
+(PyTorch hands it to the MaskedTensor): write ``mt + tensor``, or ``minigrad.add(tensor, mt)``.
 """
 
 from __future__ import annotations
@@ -143,6 +145,12 @@ class MaskedTensor:
 
     def __float__(self) -> float:
         return float(self._masked_data)
+
+    def __array__(self, dtype=None, copy=None):
+        raise TypeError(
+            "a MaskedTensor has no array form (its masked-out elements have no value): use "
+            "to_tensor(value) or get_data() first"
+        )
 
     def __repr__(self) -> str:
         data = self._masked_data.detach().cpu().tolist()
