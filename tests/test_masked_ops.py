@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import minigrad as mg
-from minigrad.autograd import gradcheck
+from minigrad.autograd import gradcheck, gradgradcheck
 
 torch = pytest.importorskip("torch")
 # masked-out places may hold inf or NaN (NumPy says so)
@@ -184,3 +184,13 @@ def test_masked_tensor_argument_uses_its_mask():
     np.testing.assert_allclose(out.numpy(), np.where(MASK, X, 0).sum(1))
     both = mg.masked.sum(mt, 1, mask=mg.tensor(MASK[0]))
     np.testing.assert_allclose(both.numpy(), np.where(MASK & MASK[0], X, 0).sum(1))
+
+
+@pytest.mark.parametrize("name,args", [("softmax", (1,)), ("var", (1,)), ("logsumexp", (0,))])
+def test_second_derivatives(name, args):
+    """The masked functions are built from differentiable ops: double backward works."""
+    mask = mg.tensor(
+        [[True, True, False, True], [True, False, True, True], [False, True, True, True]]
+    )
+    fn = getattr(mg.masked, name)
+    assert gradgradcheck(lambda t: fn(t, *args, mask=mask), (mg.tensor(X, requires_grad=True),))
