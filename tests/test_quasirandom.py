@@ -24,6 +24,7 @@ def _steps(ours, theirs):
             ours.reset()
             theirs.reset()
         assert ours.num_generated == theirs.num_generated
+        np.testing.assert_array_equal(ours.quasi.numpy(), theirs.quasi.numpy())
 
 
 @pytest.mark.parametrize(
@@ -32,6 +33,8 @@ def _steps(ours, theirs):
 def test_draws_equal_torch(args):
     ours, theirs = SobolEngine(*args), torch.quasirandom.SobolEngine(*args)
     assert repr(ours) == repr(theirs)
+    np.testing.assert_array_equal(ours.sobolstate.numpy(), theirs.sobolstate.numpy())
+    np.testing.assert_array_equal(ours.shift.numpy(), theirs.shift.numpy())
     _steps(ours, theirs)
 
 

@@ -76,6 +76,22 @@ class SobolEngine:
         self._first_dtype = dtypes.get_default_dtype().numpy
         self.num_generated = 0
 
+    @property
+    def sobolstate(self):
+        """The ``(dimension, MAXBIT)`` int64 direction integers (scrambled with ``scramble``)."""
+        return _tensor(self._state, dtype=dtypes.int64)
+
+    @property
+    def shift(self):
+        """The ``(dimension,)`` int64 digital shift (zeros without ``scramble``)."""
+        return _tensor(self._shift, dtype=dtypes.int64)
+
+    @property
+    def quasi(self):
+        """The integer coordinates of the last point drawn (the shift before the first)."""
+        last = self._points(self.num_generated - 1, 1)[0] if self.num_generated else self._shift
+        return _tensor(last, dtype=dtypes.int64)
+
     def _scramble(self) -> None:
         """Random digital shift, then a random lower-triangular (unit diagonal) binary matrix
         applied to every direction integer, bits drawn in PyTorch's order."""
