@@ -61,10 +61,6 @@ def _data(x):
     return x.get_data() if is_masked_tensor(x) else x
 
 
-def _first_mask(*args):
-    return next(a.get_mask() for a in args if is_masked_tensor(a))
-
-
 def _with_mask(data, mask) -> MaskedTensor:
     """Wrap ``data``, broadcasting ``mask`` to its shape (a plain tensor operand may
     broadcast the result)."""
