@@ -111,7 +111,7 @@ def like_factory(make):
 
     @functools.wraps(make)
     def factory(input, *args, layout=None, memory_format=None, **kwargs):
-        if getattr(input._data, "is_nested_record", False):  # values packed as input's
+        if getattr(type(input._data), "is_nested_record", False):  # values packed as input's
             return nested_like(make, input, *args, **kwargs)
         if layout is not None and layout is not strided:
             raise NotImplementedError(

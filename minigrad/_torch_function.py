@@ -246,23 +246,27 @@ _PASS_THROUGH = frozenset(
     "__array_wrap__ __class_getitem__ __weakref__ __iter__ as_subclass".split()
 )
 PROPERTIES = ("T", "mT", "H", "mH", "real", "imag", "data")
-_originals: dict = {}
+_while_modes = {}  # Tensor's own methods, kept while a mode has replaced them (by name)
+_installed = {}  # the dispatching forms a mode put on Tensor (by name)
 
 
 def tensor_methods() -> dict:
     """Tensor's methods that dispatch, by name: public methods and operators (not private
-    helpers, pickling or attribute machinery), as defined on the class (read once)."""
-    if not _originals:
-        tensor_cls = graph.Tensor
-        for klass in reversed(tensor_cls.__mro__[:-1]):
-            for name, value in vars(klass).items():
-                if name in _PASS_THROUGH or (name.startswith("_") and not name.endswith("__")):
-                    continue
-                if callable(value) and not isinstance(value, (type, staticmethod, classmethod)):
-                    _originals[name] = value
-                elif name in PROPERTIES and isinstance(value, property):
-                    _originals[name] = value
-    return _originals
+    helpers, pickling or attribute machinery), and :data:`PROPERTIES` — as the class has them
+    now (modules may add methods when imported), or as it had them before a mode replaced
+    them."""
+    if _while_modes:
+        return _while_modes
+    out = {}
+    for klass in reversed(graph.Tensor.__mro__[:-1]):
+        for name, value in vars(klass).items():
+            if name in _PASS_THROUGH or (name.startswith("_") and not name.endswith("__")):
+                continue
+            if callable(value) and not isinstance(value, (type, staticmethod, classmethod)):
+                out[name] = value
+            elif name in PROPERTIES and isinstance(value, property):
+                out[name] = value
+    return out
 
 
 # operators whose calls PyTorch hands on as the named method (``x + y`` as ``Tensor.add``)
@@ -350,19 +354,26 @@ def enter_mode(mode) -> None:
     state.modes.append(mode)
     _entered[0] += 1
     if _entered[0] == 1:
-        for name, value in _dispatching_attributes(always=False).items():
+        _while_modes.update(tensor_methods())
+        _installed.update(_dispatching_attributes(always=False))
+        for name, value in _installed.items():
             setattr(graph.Tensor, name, value)
 
 
 def exit_mode(mode) -> None:
-    """Pop ``mode`` (the innermost); the last one out restores Tensor's own methods."""
+    """Pop ``mode`` (the innermost); the last one out gives Tensor its own methods back (those
+    that nothing else replaced meanwhile)."""
     if not state.modes or state.modes[-1] is not mode:
         raise RuntimeError(f"{type(mode).__name__}: modes must exit in the reverse order of entry")
     state.modes.pop()
     _entered[0] -= 1
     if _entered[0] == 0:
-        for name, value in tensor_methods().items():
-            setattr(graph.Tensor, name, value)
+        tensor_cls = graph.Tensor
+        for name, value in _installed.items():
+            if tensor_cls.__dict__.get(name) is value:
+                setattr(tensor_cls, name, _while_modes[name])
+        _installed.clear()
+        _while_modes.clear()
 
 
 # -- installing the function wrappers ------------------------------------------------------------

@@ -169,8 +169,11 @@ def test_minigrad_extras_and_errors():
     np.testing.assert_allclose(ls[MASK], ref[MASK], rtol=1e-6)
     with pytest.raises(NotImplementedError, match="matmul"):
         mt @ mt
+    left = mg.tensor(DATA) > mt  # the plain tensor hands the comparison to the MaskedTensor
+    np.testing.assert_array_equal(left.get_data().numpy(), DATA > DATA)
+    np.testing.assert_array_equal(left.get_mask().numpy(), MASK)
     with pytest.raises(TypeError, match="no array form"):
-        _ = mg.tensor(DATA) > mt  # never a silent comparison with an object array
+        np.asarray(mt)  # never a silent object array
     np.testing.assert_array_equal(mg.add(mg.tensor(DATA), mt).get_mask().numpy(), MASK)
     with pytest.raises(NotImplementedError, match="MaskedTensor.tolist"):
         mt.tolist()

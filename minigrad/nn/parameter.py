@@ -144,6 +144,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     """A buffer of not-yet-known shape; becomes a plain tensor on ``materialize``."""
 
     __slots__ = ()
+    __torch_function__ = disabled_torch_function_impl
     cls_to_become = Tensor
 
     def __init__(self, requires_grad: bool = False, device=None, dtype=None):

@@ -162,7 +162,12 @@ def joining(fn, tensors, *args, **kwargs) -> MaskedTensor:
 
 
 # -- the __torch_function__ table: public functions called with a MaskedTensor argument
-_ALIASES = {"vector_norm": "norm", "concat": "cat", "concatenate": "cat"}
+_ALIASES = {
+    "vector_norm": "norm", "concat": "cat", "concatenate": "cat",
+    # Tensor's operators, as a plain tensor on the left hands them on (tensor > masked)
+    "__eq__": "eq", "__ne__": "ne", "__lt__": "lt", "__le__": "le", "__gt__": "gt",
+    "__ge__": "ge", "__and__": "bitwise_and", "__or__": "bitwise_or", "__xor__": "bitwise_xor",
+}  # fmt: skip
 
 
 def torch_function(func, args, kwargs):
