@@ -626,6 +626,10 @@ from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatt
 from ._surface import *  # noqa: E402, F403
 from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402
 from .func import vmap  # noqa: E402
+from .ops.quantize import (  # noqa: E402 - branch quant: quantization-aware training
+    fake_quantize_per_channel_affine,
+    fake_quantize_per_tensor_affine,
+)
 from .sparse import sparse_coo_tensor, spmm  # noqa: E402
 
 _strided.install()

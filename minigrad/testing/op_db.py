@@ -600,3 +600,8 @@ OP_DB += op_db_surface.ROWS + op_db_surface.FORWARD_ONLY
 from . import op_db_special2  # noqa: E402 - branch special2: Bessel, polynomials, zeta, igamma
 
 OP_DB += op_db_special2.ROWS + op_db_special2.FORWARD_ONLY
+
+from . import op_db_quant  # noqa: E402 - branch quant: fake quantization
+
+OP_DB += op_db_quant.ROWS
+EXEMPT.update(op_db_quant.EXEMPT)

@@ -1,0 +1,109 @@
+"""Fake quantization (branch quant): values equal PyTorch's bit for bit, and the
+straight-through gradients and their double backward agree with PyTorch's."""
+
+import numpy as np
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+def _pair(array, requires_grad=True):
+    return (
+        minigrad.tensor(array, requires_grad=requires_grad),
+        torch.tensor(array, requires_grad=requires_grad),
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "float16"])
+@pytest.mark.parametrize("qparams", [(0.0123456, 3, -128, 127), (0.1, 0, 0, 255), (2.0, -1, -2, 2)])
+def test_per_tensor_values_and_gradient(dtype, qparams):
+    rng = np.random.default_rng(0)
+    data = (rng.standard_normal(2000) * 3).astype(dtype)
+    data[:4] = [0.5, 1.5, -2.5, 2.5]  # exact ties: half to even
+    xm, xt = _pair(data, requires_grad=dtype != "float16")
+    ym = minigrad.fake_quantize_per_tensor_affine(xm, *qparams)
+    yt = torch.fake_quantize_per_tensor_affine(xt, *qparams)
+    assert ym.dtype.name == dtype
+    np.testing.assert_array_equal(ym.detach().numpy(), yt.detach().numpy())
+    if dtype == "float16":
+        return
+    v = rng.standard_normal(2000).astype(dtype)
+    (gm,) = minigrad.autograd.grad(ym, xm, minigrad.tensor(v))
+    (gt,) = torch.autograd.grad(yt, xt, torch.tensor(v))
+    np.testing.assert_array_equal(gm.numpy(), gt.numpy())
+
+
+@pytest.mark.parametrize("float_zp", [False, True])
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_per_channel_values_and_gradient(float_zp, dtype):
+    rng = np.random.default_rng(1)
+    data = (rng.standard_normal((3, 5, 4)) * 2).astype(dtype)
+    scale = rng.uniform(0.01, 0.06, 5).astype("float32")
+    zp = rng.standard_normal(5).astype("float32") * 3 if float_zp else rng.integers(-5, 5, 5)
+    zp_dtype = "float32" if float_zp else "int32"
+    xm, xt = _pair(data)
+    args_m = (minigrad.tensor(scale), minigrad.tensor(zp, dtype=getattr(minigrad, zp_dtype)))
+    args_t = (torch.tensor(scale), torch.tensor(zp, dtype=getattr(torch, zp_dtype)))
+    ym = minigrad.fake_quantize_per_channel_affine(xm, *args_m, 1, -20, 30)
+    yt = torch.fake_quantize_per_channel_affine(xt, *args_t, 1, -20, 30)
+    np.testing.assert_array_equal(ym.detach().numpy(), yt.detach().numpy())
+    v = rng.standard_normal(data.shape).astype(dtype)
+    (gm,) = minigrad.autograd.grad(ym, xm, minigrad.tensor(v))
+    (gt,) = torch.autograd.grad(yt, xt, torch.tensor(v))
+    np.testing.assert_array_equal(gm.numpy(), gt.numpy())
+
+
+def test_double_backward_and_grad_fn_names():
+    xm, xt = _pair(np.array([-3.0, -0.2, 0.4, 9.0]))
+    ym = minigrad.fake_quantize_per_tensor_affine(xm, 0.5, 0, -4, 4)
+    yt = torch.fake_quantize_per_tensor_affine(xt, 0.5, 0, -4, 4)
+    assert type(ym.grad_fn).name() == type(yt.grad_fn).__name__
+    v = minigrad.ones(4, dtype=minigrad.float64, requires_grad=True)
+    (g,) = minigrad.autograd.grad(ym, xm, v, create_graph=True)
+    np.testing.assert_array_equal(g.detach().numpy(), [0.0, 1.0, 1.0, 0.0])
+    (gv,) = minigrad.autograd.grad(g.sum(), v)  # d(v·mask)/dv = mask
+    np.testing.assert_array_equal(gv.numpy(), [0.0, 1.0, 1.0, 0.0])
+    yc = minigrad.fake_quantize_per_channel_affine(
+        xm.reshape(1, 4), minigrad.tensor([0.5]), minigrad.tensor([0], dtype=minigrad.int32),
+        0, -4, 4,
+    )  # fmt: skip
+    assert type(yc.grad_fn).name() == "FakeQuantizePerChannelAffineCachemaskBackward0"
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda m, x: m.fake_quantize_per_tensor_affine(x, 0.1, 0, 5, 3),
+        lambda m, x: m.fake_quantize_per_tensor_affine(x, 0.1, 300, 0, 255),
+        lambda m, x: m.fake_quantize_per_channel_affine(
+            x, m.tensor([0.1, 0.2]), m.tensor([0, 0], dtype=m.int32), 1, 0, 255
+        ),
+        lambda m, x: m.fake_quantize_per_channel_affine(
+            x, m.tensor([0.1, 0.2, 0.3]), m.tensor([0, 0, 0], dtype=m.int64), 1, 0, 255
+        ),
+        lambda m, x: m.fake_quantize_per_channel_affine(
+            x,
+            m.tensor([0.1, 0.2, 0.3], dtype=m.float64),
+            m.tensor([0, 0, 0], dtype=m.int32),
+            1,
+            0,
+            255,
+        ),  # fmt: skip
+        lambda m, x: m.fake_quantize_per_channel_affine(
+            x, m.tensor([0.1, 0.2, 0.3]), m.tensor([0, 0, 400], dtype=m.int32), 1, 0, 255
+        ),
+        lambda m, x: m.fake_quantize_per_channel_affine(
+            x, m.tensor([[0.1, 0.2, 0.3]]), m.tensor([0, 0, 0], dtype=m.int32), 1, 0, 255
+        ),
+    ],
+)
+def test_errors_as_torch(call):
+    data = np.ones((2, 3), dtype="float32")
+    with pytest.raises(RuntimeError):
+        call(torch, torch.tensor(data))
+    with pytest.raises(RuntimeError):
+        call(minigrad, minigrad.tensor(data))
+    with pytest.raises(NotImplementedError, match="floating point"):
+        minigrad.fake_quantize_per_tensor_affine(minigrad.tensor([1, 2]), 0.1, 0, 0, 255)
