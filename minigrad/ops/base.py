@@ -29,6 +29,9 @@ autocast_entry = None  # autocast's policy by name, for functions that check dty
 # then ``sparse_rules[type(op)](op, args)`` computes it, or the op is refused by name. Filled by
 # minigrad.sparse; the check runs only after a forward has failed, so dense tensors pay nothing.
 sparse_rules: dict = {}
+# Other storage records (quantized tensors: minigrad._quantized) register
+# ``record_fallbacks[record type] = fallback(op, args)``, consulted the same way.
+record_fallbacks: dict = {}
 
 
 def autocast_inputs(name: str, *tensors):
@@ -272,6 +275,10 @@ def _sparse_fallback(op, args, error):
     ``error`` (the forward's own) when none is, and a clear refusal when the op has no rule."""
     tensor_cls = graph.Tensor
     if not any(isinstance(a, tensor_cls) and type(a._data) is SparseCOO for a in args):
+        for a in args:
+            fallback = isinstance(a, tensor_cls) and record_fallbacks.get(type(a._data))
+            if fallback:
+                return fallback(op, args)
         raise error
     rule = sparse_rules.get(type(op))
     if rule is None:

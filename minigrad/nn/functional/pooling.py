@@ -336,7 +336,7 @@ def batched(x, dims: int, op: str):
             f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input, but got "
             f"input of size {list(x.shape)}"
         )
-    if not x.dtype.is_floating_point:
+    if not x.dtype.is_floating_point and not x.is_quantized:  # quantized: minigrad._quantized
         raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
     if any(n == 0 for n in x.shape[-dims - 1 :]):
         raise RuntimeError(f"{op}: expected input with non-zero sizes, got {list(x.shape)}")
