@@ -650,6 +650,12 @@ from .sparse import sparse_coo_tensor, spmm  # noqa: E402
 _strided.install()
 
 # isort: split
+from . import ao, quantization  # noqa: E402 - branch quant: torch.ao.quantization, its alias
+from .nn import intrinsic as _nn_intrinsic  # noqa: E402 - torch.nn.intrinsic, ...
+from .nn import qat as _nn_qat  # noqa: E402
+from .nn import quantized as _nn_quantized  # noqa: E402
+
+# isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch
 
 _out.install(globals())

@@ -1,0 +1,16 @@
+"""Quantized modules, as ``torch.ao.nn.quantized``; dynamic ones in :mod:`.dynamic`, the
+functions they run in :mod:`.functional`."""
+
+from . import dynamic, functional
+from .modules import Conv2d, DeQuantize, Dropout, Linear, Quantize, ReLU6
+
+__all__ = [
+    "Conv2d",
+    "DeQuantize",
+    "Dropout",
+    "Linear",
+    "Quantize",
+    "ReLU6",
+    "dynamic",
+    "functional",
+]
