@@ -10,6 +10,7 @@ from ...autograd.grad_mode import no_grad
 from ...creation import tensor
 from ...nn.modules.module import Module
 from ...ops.quantize import fake_quantize_per_channel_affine, fake_quantize_per_tensor_affine
+from ..nn.quantized.functional import choose_qparams
 from .observer import (
     MovingAverageMinMaxObserver,
     MovingAveragePerChannelMinMaxObserver,
@@ -126,14 +127,56 @@ class FakeQuantize(FakeQuantizeBase):
 
 
 class FusedMovingAvgObsFakeQuantize(FakeQuantize):
-    """PyTorch's fused observer + fake-quantize op as one module; computes what
-    :class:`FakeQuantize` with a moving-average observer computes (one kernel in PyTorch,
-    the same ops here)."""
+    """PyTorch's fused observer + fake-quantize module (``version=1`` QAT qconfigs): a
+    moving-average min/max, qparams by FBGEMM's ``ChooseQuantizationParams`` (which rounds a
+    little differently from the observer's ``calculate_qparams``, used at ``convert``), then
+    fake quantization, as PyTorch's ``fused_moving_avg_obs_fake_quant`` computes them."""
 
     def __init__(
         self, observer=MovingAverageMinMaxObserver, quant_min=0, quant_max=255, **observer_kwargs
     ):
         super().__init__(observer, quant_min, quant_max, **observer_kwargs)
+        moving = (MovingAverageMinMaxObserver, MovingAveragePerChannelMinMaxObserver)
+        if not isinstance(self.activation_post_process, moving):
+            raise AssertionError(
+                "Fused observer+fake_quant module only works with MovingAverageMinMaxObserver"
+            )
+        self.register_buffer("fake_quant_enabled", tensor([1], dtype=dtypes.int64))
+        self.register_buffer("observer_enabled", tensor([1], dtype=dtypes.int64))
+        symmetric = (_quantized.per_tensor_symmetric, _quantized.per_channel_symmetric)
+        self.is_symmetric_quant = self.qscheme in symmetric
+
+    def forward(self, X):  # noqa: N803 - PyTorch's argument name
+        post = self.activation_post_process
+        if self.observer_enabled[0].item() == 1:
+            with no_grad():
+                post(X.detach())
+                pairs = [
+                    choose_qparams(lo, hi, post.quant_min, post.quant_max, self.is_symmetric_quant)
+                    for lo, hi in zip(
+                        post.min_val.reshape(-1).tolist(), post.max_val.reshape(-1).tolist()
+                    )
+                ]
+                self.scale = tensor([p[0] for p in pairs])
+                self.zero_point = tensor([p[1] for p in pairs], dtype=dtypes.int32)
+        if self.fake_quant_enabled[0].item() != 1:
+            return X
+        if self.is_per_channel:
+            return fake_quantize_per_channel_affine(
+                X, self.scale, self.zero_point, self.ch_axis, post.quant_min, post.quant_max
+            )
+        return fake_quantize_per_tensor_affine(
+            X, self.scale, self.zero_point, post.quant_min, post.quant_max
+        )
+
+    def extra_repr(self) -> str:
+        post = self.activation_post_process
+        return (
+            f"fake_quant_enabled={self.fake_quant_enabled}, observer_enabled="
+            f"{self.observer_enabled}, scale={self.scale}, zero_point={self.zero_point}, "
+            f"dtype={self.dtype}, quant_min={post.quant_min}, quant_max={post.quant_max}, "
+            f"qscheme={self.qscheme}, reduce_range={post.reduce_range}"
+        )
 
 
 def _is_fake_quant(module) -> bool:

@@ -136,33 +136,45 @@ def relu6(input, inplace: bool = False):
     return Tensor._make(x.with_values(q), input.device)
 
 
-def choose_qparams(x_min: float, x_max: float, qmin: int, qmax: int) -> tuple:
+def choose_qparams(x_min: float, x_max: float, qmin: int, qmax: int, preserve_sparsity=False):
     """FBGEMM's ``ChooseQuantizationParams``: ``(scale, zero_point)`` mapping
     ``[min(x_min, 0), max(x_max, 0)]`` onto ``[qmin, qmax]``, the zero point nudged to an
-    integer (double precision inside, a float32 scale out)."""
-    small = float(np.float32(6.1e-5))
-    x_min, x_max = min(float(np.float32(x_min)), 0.0), max(float(np.float32(x_max)), 0.0)
+    integer (double precision inside, float32 bounds and scale); ``preserve_sparsity`` makes a
+    range around zero symmetric (zero point in the middle)."""
+    f32 = _f32
+    small = f32(6.1e-5)
+    x_min, x_max = f32(x_min), f32(x_max)
+    straddles = x_min < 0 < x_max and preserve_sparsity
+    if straddles:
+        low, high = -((qmax - qmin) // 2 + 1), (qmax - qmin) // 2
+        widest = max(abs(x_min / low), abs(x_max / high))
+        x_min, x_max = f32(widest * low), f32(widest * high)
+    x_min, x_max = min(x_min, 0.0), max(x_max, 0.0)
     scale = (x_max - x_min) / (qmax - qmin)
-    if np.float32(scale) == 0 or np.isinf(np.float32(1.0) / np.float32(scale)):
+    if f32(scale) == 0 or np.isinf(np.float32(1.0) / np.float32(scale)):
         scale = 0.1
     if scale < small:
         original, scale = scale, small
         if x_min == 0.0:
-            x_max = small * (qmax - qmin)
+            x_max = f32(small * (qmax - qmin))
         elif x_max == 0.0:
-            x_min = -small * (qmax - qmin)
+            x_min = f32(-small * (qmax - qmin))
         else:
-            amplifier = float(np.float32(small / original))
-            x_min, x_max = (
-                float(np.float32(x_min * amplifier)),
-                float(np.float32(x_max * amplifier)),
-            )
+            amplifier = f32(small / original)
+            x_min, x_max = f32(x_min * amplifier), f32(x_max * amplifier)
     from_min, from_max = qmin - x_min / scale, qmax - x_max / scale
     error_min = abs(qmin) - abs(x_min / scale)
     error_max = abs(qmax) - abs(x_max / scale)
     initial = from_min if error_min < error_max else from_max
+    if straddles:
+        initial = (qmin + qmax) / 2
     zero_point = qmin if initial < qmin else qmax if initial > qmax else int(np.rint(initial))
-    return float(np.float32(scale)), zero_point
+    return f32(scale), zero_point
+
+
+def _f32(value) -> float:
+    """``value`` rounded to float32 (as a C++ float variable holds it)."""
+    return float(np.float32(value))
 
 
 def linear_dynamic(input, weight, bias=None, reduce_range: bool = True, *, relu=False):
