@@ -107,3 +107,33 @@ def test_errors_as_torch(call):
         call(minigrad, minigrad.tensor(data))
     with pytest.raises(NotImplementedError, match="floating point"):
         minigrad.fake_quantize_per_tensor_affine(minigrad.tensor([1, 2]), 0.1, 0, 0, 255)
+
+
+@pytest.mark.parametrize("per_channel", [False, True])
+def test_learnable_fake_quantize_matches_torch(per_channel):
+    rng = np.random.default_rng(2)
+    data, upstream = rng.standard_normal((3, 5, 2)) * 2, rng.standard_normal((3, 5, 2))
+    if per_channel:
+        scale, zp = [0.05, 0.1, 0.2, 0.07, 0.3], [1.4, 2.6, 0.0, 70.0, -3.0]
+    else:
+        scale, zp = [0.05], [3.4]
+    results = []
+    for m in (torch, minigrad):
+        x = m.tensor(data, dtype=m.float32, requires_grad=True)
+        s = m.tensor(scale, requires_grad=True)
+        z = m.tensor(zp, requires_grad=True)
+        if per_channel:
+            y = m._fake_quantize_learnable_per_channel_affine(x, s, z, 1, 0, 63, 0.7)
+        else:
+            y = m._fake_quantize_learnable_per_tensor_affine(x, s, z, 0, 63, 0.7)
+        grads = m.autograd.grad(y, (x, s, z), m.tensor(upstream, dtype=m.float32))
+        results.append([y.detach().numpy()] + [g.numpy() for g in grads])
+    for a, b in zip(*results):
+        np.testing.assert_allclose(b, a, rtol=1e-5, atol=2e-6)  # (sums in another order)
+    x = minigrad.tensor(data, requires_grad=True)  # float64 and double backward: minigrad's own
+    s = minigrad.tensor([0.05], dtype=minigrad.float64, requires_grad=True)
+    z = minigrad.tensor([3.4], dtype=minigrad.float64, requires_grad=True)
+    y = minigrad._fake_quantize_learnable_per_tensor_affine(x, s, z, 0, 63)
+    (gs,) = minigrad.autograd.grad(y.sum(), s, create_graph=True)
+    (gss,) = minigrad.autograd.grad(gs.sum(), s)
+    assert gss.shape == (1,) and np.isfinite(gss.numpy()).all()

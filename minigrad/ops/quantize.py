@@ -174,3 +174,103 @@ def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, 
     _check_zero_point(op, zero_point._data, quant_min, quant_max)
     zp_array = zero_point._data
     return FakeQuantizePerChannelAffine(scale._data, zp_array, axis, quant_min, quant_max)(input)
+
+
+class FakeQuantizeLearnablePerTensorAffine(Op):
+    """Fake quantization with learnable ``scale`` and ``zero_point`` (LSQ): forward as
+    :class:`FakeQuantizePerTensorAffine` with the zero point rounded and clamped; gradients
+    as PyTorch's: dx straight through, d scale = ((x̂ - x)/s inside, q_bound - z outside) and
+    d zero_point = (0 inside, -s outside), each times ``grad_factor`` and summed"""
+
+    save_inputs = True
+    axis = None
+
+    def __init__(self, quant_min: int, quant_max: int, grad_factor: float, axis=None):
+        self.quant_min, self.quant_max, self.grad_factor = quant_min, quant_max, grad_factor
+        self.axis = axis
+
+    def _broadcast(self, array, ndim):
+        if self.axis is None:
+            return array.reshape(())
+        shape = [1] * ndim
+        shape[self.axis] = -1
+        return array.reshape(shape)
+
+    def forward(self, x, scale, zero_point):
+        xp, qmin, qmax = self.xp, self.quant_min, self.quant_max
+        zp = xp.clip(xp.rint(zero_point.astype(xp.float32)), qmin, qmax).astype(xp.int64)
+        scale32 = scale.astype(xp.float32)
+        out, _ = _fake_quantize(
+            xp, x, self._broadcast(scale32, x.ndim), self._broadcast(zp, x.ndim), qmin, qmax,
+            False, self.axis is None,
+        )  # fmt: skip
+        return out
+
+    def backward(self, gy):
+        x, scale, zero_point = self.saved_tensors
+        xp, qmin, qmax = self.xp, self.quant_min, self.quant_max
+        s = self._broadcast(scale._data.astype(xp.float32), x.ndim)
+        # the backward's zero point: z + 0.5 truncated after clamping, as PyTorch's kernel
+        zb = xp.clip(zero_point._data.astype(xp.float32) + xp.float32(0.5), qmin, qmax)
+        zb = self._broadcast(zb.astype(xp.int64).astype(xp.float32), x.ndim)
+        xq = xp.rint(x._data.astype(xp.float32) * (xp.float32(1.0) / s) + zb)
+        outside = (xq < qmin) | (xq > qmax)
+        inside = constant((~outside).astype(x._data.dtype), self.device)
+        bound = constant((xp.where(xq < qmin, qmin, qmax) - zb).astype(x._data.dtype), self.device)
+        shifted = constant((xq - zb).astype(x._data.dtype), self.device)
+        s_t = scale.reshape(s.shape)
+        g = gy * self.grad_factor
+        x_hat = shifted * s_t
+        d_scale = g * (inside * ((x_hat - x) / s_t) + (1 - inside) * bound)
+        d_zero = g * ((inside - 1) * s_t)
+        return gy * inside, self._reduce(d_scale, scale), self._reduce(d_zero, zero_point)
+
+    def _reduce(self, grad, like):
+        if self.axis is None:
+            return grad.sum().reshape(like.shape)
+        dims = tuple(d for d in range(grad.ndim) if d != self.axis)
+        return grad.sum(dims) if dims else grad
+
+
+class FakeQuantizeLearnablePerChannelAffine(FakeQuantizeLearnablePerTensorAffine):
+    """Per-channel fake quantization with learnable scales and zero points along ``axis``;
+    gradients as :class:`FakeQuantizeLearnablePerTensorAffine`'s, summed per channel"""
+
+
+def _learnable_checks(op, input, scale, zero_point, quant_min, quant_max):
+    _check_input(op, input)
+    _check_range(op, quant_min, quant_max)
+    for name, t in (("scale", scale), ("zero_point", zero_point)):
+        if not t.is_floating_point():
+            raise RuntimeError(f"{op}: {name} must be a floating point tensor, got {t.dtype}")
+
+
+def _fake_quantize_learnable_per_tensor_affine(
+    input, scale, zero_point, quant_min, quant_max, grad_factor=1.0
+):
+    """Fake quantization whose ``scale`` and ``zero_point`` (one-element float tensors) get
+    gradients (learned step size quantization), as PyTorch's function of this name."""
+    op = "_fake_quantize_learnable_per_tensor_affine"
+    _learnable_checks(op, input, scale, zero_point, quant_min, quant_max)
+    if scale.numel() != 1 or zero_point.numel() != 1:
+        raise RuntimeError(f"{op}: scale and zero_point must have one element each")
+    fn = FakeQuantizeLearnablePerTensorAffine(quant_min, quant_max, float(grad_factor))
+    return fn(input, scale, zero_point)
+
+
+def _fake_quantize_learnable_per_channel_affine(
+    input, scale, zero_point, axis, quant_min, quant_max, grad_factor=1.0
+):
+    """Per-channel fake quantization with learnable 1-D ``scale`` and ``zero_point`` along
+    ``axis``, as PyTorch's function of this name."""
+    op = "_fake_quantize_learnable_per_channel_affine"
+    _learnable_checks(op, input, scale, zero_point, quant_min, quant_max)
+    if not isinstance(axis, int) or not 0 <= axis < max(input.ndim, 1):
+        raise RuntimeError(f"{op}: `axis` must be between 0 and {input.ndim - 1}, got {axis}")
+    if scale.shape != (input.shape[axis],) or zero_point.shape != (input.shape[axis],):
+        raise RuntimeError(
+            f"{op}: scale and zero_point must be 1-D of length {input.shape[axis]} (input "
+            f"dim {axis}), got {list(scale.shape)} and {list(zero_point.shape)}"
+        )
+    fn = FakeQuantizeLearnablePerChannelAffine(quant_min, quant_max, float(grad_factor), axis)
+    return fn(input, scale, zero_point)

@@ -52,6 +52,25 @@ def _rows():
             [Sample(T((2, 3), away=_GRID))],
         ),
         OpInfo(
+            "fake_quantize_learnable_per_tensor_affine",
+            lambda m, x: m._fake_quantize_learnable_per_tensor_affine(
+                x, m.tensor([0.5], dtype=x.dtype), m.tensor([1.3], dtype=x.dtype), -4, 3, 0.5
+            ),
+            [Sample(T((3, 4), away=_HALF_GRID))],
+        ),
+        OpInfo(
+            "fake_quantize_learnable_per_channel_affine",
+            lambda m, x: m._fake_quantize_learnable_per_channel_affine(
+                x,
+                m.tensor([0.5, 1.5], dtype=m.float32),
+                m.tensor([0.2, -1.7], dtype=m.float32),
+                0,
+                -3,
+                2,
+            ),  # fmt: skip
+            [Sample(T((2, 3), away=_HALF_GRID))],
+        ),
+        OpInfo(
             "fake_quantize_ties",
             lambda m, x: (
                 m.fake_quantize_per_tensor_affine(x, 1.0, 0, -2, 2),
@@ -67,5 +86,10 @@ ROWS = [_forward_only(row) for row in _rows()]
 
 EXEMPT = {
     name: "tests/test_quant_fake.py (straight-through gradients against PyTorch's)"
-    for name in ("FakeQuantizePerTensorAffine", "FakeQuantizePerChannelAffine")
+    for name in (
+        "FakeQuantizePerTensorAffine",
+        "FakeQuantizePerChannelAffine",
+        "FakeQuantizeLearnablePerTensorAffine",
+        "FakeQuantizeLearnablePerChannelAffine",
+    )  # fmt: skip
 }
