@@ -438,4 +438,17 @@ def _fallback(op, args):
     return _wrap(source.with_values(q), result.device)
 
 
+def on_dequantized(fn, input, *args, **kwargs):
+    """``fn`` applied to a per-tensor quantized ``input``'s values, requantized with its
+    parameters (for functions PyTorch runs on quantized tensors that way, e.g. averaging
+    pools, which check dtypes before any op sees the record)."""
+    from .autograd import grad_mode
+
+    source = _per_tensor(input, getattr(fn, "__name__", "op"))
+    with grad_mode.no_grad():
+        result = fn(dequantize(input), *args, **kwargs)
+    q = quantize_array(result._data, source.scale, source.zero_point, source.qdtype)
+    return _wrap(source.with_values(q), result.device)
+
+
 _base.record_fallbacks[QuantizedArray] = _fallback

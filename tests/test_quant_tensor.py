@@ -85,6 +85,8 @@ def test_grid_preserving_ops_match_torch():
         lambda m, q: q.permute(0, 2, 3, 1),
         lambda m, q: q.clone(),
         lambda m, q: m.nn.functional.avg_pool2d(q, 2),
+        lambda m, q: m.nn.functional.adaptive_avg_pool2d(q, 1),
+        lambda m, q: m.nn.AdaptiveAvgPool2d((3, 2))(q),
     ]
     for call in calls:
         rm, rt = call(minigrad, qm), call(torch, qt)
