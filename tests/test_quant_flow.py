@@ -210,3 +210,42 @@ def test_fusion_prepare_and_errors():
     assert minigrad.nn.quantized.dynamic.Linear is minigrad.ao.nn.quantized.dynamic.Linear
     with pytest.raises(NotImplementedError, match="state_dict"):
         q.quantize_dynamic(nn.Sequential(nn.Linear(2, 2))).state_dict()
+
+
+def _residual(m):
+    q = m.ao.quantization
+
+    class Net(m.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant, self.dequant = q.QuantStub(), q.DeQuantStub()
+            self.conv, self.conv2 = m.nn.Conv2d(2, 2, 3, padding=1), m.nn.Conv2d(2, 2, 1)
+            self.skip = m.ao.nn.quantized.FloatFunctional()
+            self.pool, self.fc = m.nn.AdaptiveAvgPool2d(1), m.nn.Linear(2, 3)
+
+        def forward(self, x):
+            x = self.quant(x)
+            y = self.pool(self.skip.add_relu(self.conv(x), self.conv2(x))).flatten(1)
+            return self.dequant(self.fc(y))
+
+    return Net()
+
+
+def test_float_functional_residual_matches_torch():
+    rng = np.random.default_rng(4)
+    calibration = [rng.standard_normal((4, 2, 5, 5)).astype("float32") for _ in range(2)]
+    x = rng.standard_normal((6, 2, 5, 5)).astype("float32")
+    outs = []
+    for m, net in zip((torch, minigrad), _pair(_residual)):
+        q = m.ao.quantization
+        net.eval().qconfig = q.default_qconfig
+        prepared = q.prepare(net)
+        for batch in calibration:
+            prepared(m.tensor(batch))
+        model = q.convert(prepared)
+        outs.append((model(m.tensor(x)).numpy(), model.fc.scale, repr(model.skip)))
+    (out_t, scale_t, repr_t), (out_m, _, repr_m) = outs
+    assert repr_m.split("(")[0] == repr_t.split("(")[0] == "QFunctional"
+    assert np.abs(out_m - out_t).max() / scale_t <= 1.0 + 1e-4
+    with pytest.raises(RuntimeError, match="not intended"):
+        minigrad.ao.nn.quantized.FloatFunctional()(x)

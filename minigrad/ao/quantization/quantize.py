@@ -13,6 +13,9 @@ import warnings
 from ... import dtypes, nn
 from ..nn import intrinsic as nni
 from ..nn.intrinsic import _FusedModule
+from ..nn.quantized import FloatFunctional
+from .fake_quantize import FakeQuantizeBase
+from .observer import ObserverBase
 from .qconfig import default_dynamic_qconfig
 from .quantization_mappings import (
     UNSUPPORTED,
@@ -61,6 +64,10 @@ def _insert_observer(module) -> None:
 def _add_observer_(module, propagation_list, non_leaf_module_list=None) -> None:
     for child in module.children():
         if type(child) is nn.Dropout:
+            continue
+        if type(child) is FloatFunctional:  # its ops call the observer themselves
+            if _needs_observation(child):
+                child.activation_post_process = child.qconfig.activation()
             continue
         if isinstance(child, _FusedModule) or (
             non_leaf_module_list is not None and type(child) in non_leaf_module_list
@@ -112,7 +119,8 @@ def _remove_qconfig(module) -> None:
 
 
 def _remove_observers(module) -> None:
-    if "activation_post_process" in module._modules:
+    post = module._modules.get("activation_post_process")
+    if isinstance(post, (ObserverBase, FakeQuantizeBase)):
         del module.activation_post_process
     for key, hook in list(module._forward_hooks.items()):
         if hook is _observer_forward_hook:

@@ -2,7 +2,16 @@
 functions they run in :mod:`.functional`."""
 
 from . import dynamic, functional
-from .modules import Conv2d, DeQuantize, Dropout, Linear, Quantize, ReLU6
+from .modules import (
+    Conv2d,
+    DeQuantize,
+    Dropout,
+    FloatFunctional,
+    Linear,
+    QFunctional,
+    Quantize,
+    ReLU6,
+)
 
 __all__ = [
     "Conv2d",
