@@ -404,6 +404,9 @@ GRID_PRESERVING = {
 # Ops that average: requantized with the input's parameters after a float computation, which
 # can differ from PyTorch's integer kernels by one step where a mean lies on a rounding tie.
 GRID_AVERAGING = {"AvgPool", "AdaptiveAvgPool"}
+# Ops joining several quantized tensors: the result takes the first one's parameters (the
+# others requantized to them), as PyTorch's quantized cat.
+JOINING = {"Cat", "Stack"}
 
 
 def _fallback(op, args):
@@ -415,12 +418,16 @@ def _fallback(op, args):
     tensor_cls = graph.Tensor
     quantized = [a for a in args if isinstance(a, tensor_cls) and type(a._data) is QuantizedArray]
     source = quantized[0]._data
-    if (name not in GRID_PRESERVING and name not in GRID_AVERAGING) or len(quantized) != 1:
+    joining = name in JOINING and len(quantized) == len(
+        [a for a in args if isinstance(a, tensor_cls)]
+    )  # fmt: skip
+    known = name in GRID_PRESERVING or name in GRID_AVERAGING
+    if not joining and (not known or len(quantized) != 1):
         raise NotImplementedError(
             f"{op.label()}: minigrad does not run this op on quantized tensors (as PyTorch's "
             "QuantizedCPU backend has no such kernel); call .dequantize() first"
         )
-    plain = [dequantize(a) if a is quantized[0] else a for a in args]
+    plain = [dequantize(a) if isinstance(a, tensor_cls) else a for a in args]
     with grad_mode.no_grad():
         result = op(*plain)
     if source.per_channel and result.shape != tuple(source.shape):

@@ -7,7 +7,7 @@ import pytest
 import minigrad
 
 torch = pytest.importorskip("torch")
-pytestmark = pytest.mark.filterwarnings("ignore:.*quantized tensor creation functions")
+pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")  # torch: deprecations
 
 
 def _dtypes():
@@ -92,6 +92,19 @@ def test_grid_preserving_ops_match_torch():
         rm, rt = call(minigrad, qm), call(torch, qt)
         assert rm.is_quantized and rm.q_scale() == rt.q_scale()
         np.testing.assert_array_equal(rm.int_repr().numpy(), rt.int_repr().numpy())
+
+
+def test_cat_and_stack_take_the_first_tensors_qparams():
+    data = np.random.default_rng(5).standard_normal((2, 3)).astype("float32")
+    results = []
+    for m in (torch, minigrad):
+        q1 = m.quantize_per_tensor(m.tensor(data), 0.1, 3, m.quint8)
+        q2 = m.quantize_per_tensor(m.tensor(data * 2), 0.05, 10, m.quint8)
+        joined = m.cat([q1, q2], 1), m.stack([q1, q2])
+        results.append([(t.int_repr().numpy(), t.q_scale(), t.q_zero_point()) for t in joined])
+    for (a, sa, za), (b, sb, zb) in zip(*results):
+        np.testing.assert_array_equal(b, a)
+        assert (sb, zb) == (sa, za)
 
 
 def test_refusals():
