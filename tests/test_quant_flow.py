@@ -195,8 +195,8 @@ def test_fusion_prepare_and_errors():
         q.fuse_modules(model, ["2", "0"])
     with pytest.raises(AssertionError, match="training mode"):
         q.prepare_qat(model.eval())
-    with pytest.raises(NotImplementedError, match="ConvBnReLU2d"):
-        qat = q.fuse_modules_qat(model.train(), ["0", "1", "2"])
+    with pytest.raises(NotImplementedError, match="BNReLU2d"):
+        qat = q.fuse_modules_qat(model.train(), ["1", "2"])
         qat.qconfig = q.get_default_qat_qconfig()
         q.prepare_qat(qat)
     lone_bn = nn.Sequential(q.QuantStub(), nn.BatchNorm2d(1), q.DeQuantStub()).eval()
@@ -249,3 +249,52 @@ def test_float_functional_residual_matches_torch():
     assert np.abs(out_m - out_t).max() / scale_t <= 1.0 + 1e-4
     with pytest.raises(RuntimeError, match="not intended"):
         minigrad.ao.nn.quantized.FloatFunctional()(x)
+
+
+def _conv_bn(m):
+    q = m.ao.quantization
+
+    class Net(m.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant, self.dequant = q.QuantStub(), q.DeQuantStub()
+            self.conv, self.bn, self.relu = (
+                m.nn.Conv2d(1, 3, 3, padding=1),
+                m.nn.BatchNorm2d(3),
+                m.nn.ReLU(),
+            )
+            self.conv2, self.bn2 = m.nn.Conv2d(3, 2, 3), m.nn.BatchNorm2d(2)
+            self.fc = m.nn.Linear(32, 3)
+
+        def forward(self, x):
+            x = self.relu(self.bn(self.conv(self.quant(x))))
+            return self.dequant(self.fc(self.bn2(self.conv2(x)).flatten(1)))
+
+    return Net()
+
+
+def test_qat_with_conv_bn_folding_matches_torch():
+    x = np.random.default_rng(9).standard_normal((4, 1, 6, 6)).astype("float32")
+    outs = []
+    for m, net in zip((torch, minigrad), _pair(_conv_bn)):
+        q = m.ao.quantization
+        net = q.fuse_modules_qat(net.train(), [["conv", "bn", "relu"], ["conv2", "bn2"]])
+        net.qconfig = q.get_default_qat_qconfig("x86")
+        prepared = q.prepare_qat(net)
+        assert type(prepared.conv).__name__ == "ConvBnReLU2d"
+        for i in range(2):
+            batch = m.tensor(
+                np.random.default_rng(i).standard_normal((8, 1, 6, 6)).astype("float32")
+            )
+            (prepared(batch) ** 2).mean().backward()
+            with m.no_grad():
+                for p in prepared.parameters():
+                    p -= 0.05 * p.grad
+                    p.grad = None
+        prepared.apply(m.ao.nn.intrinsic.qat.freeze_bn_stats)
+        fake = prepared(m.tensor(x)).detach().numpy()
+        model = q.convert(prepared.eval())
+        outs.append((fake, model(m.tensor(x)).numpy(), model.fc.scale))
+    (fake_t, out_t, scale_t), (fake_m, out_m, _) = outs
+    np.testing.assert_allclose(fake_m, fake_t, atol=1e-5)
+    assert np.abs(out_m - out_t).max() / scale_t <= 1.0 + 1e-4

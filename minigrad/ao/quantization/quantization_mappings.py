@@ -27,12 +27,16 @@ DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
     nnqat.Conv2d: nnq.Conv2d,
     nniqat.LinearReLU: nniq.LinearReLU,
     nniqat.ConvReLU2d: nniq.ConvReLU2d,
+    nniqat.ConvBn2d: nnq.Conv2d,
+    nniqat.ConvBnReLU2d: nniq.ConvReLU2d,
 }
 DEFAULT_QAT_MODULE_MAPPINGS = {
     nn.Linear: nnqat.Linear,
     nn.Conv2d: nnqat.Conv2d,
     nni.LinearReLU: nniqat.LinearReLU,
     nni.ConvReLU2d: nniqat.ConvReLU2d,
+    nni.ConvBn2d: nniqat.ConvBn2d,
+    nni.ConvBnReLU2d: nniqat.ConvBnReLU2d,
 }
 DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {
     nn.Linear: nnqd.Linear,
@@ -51,8 +55,8 @@ UNSUPPORTED = (
 # from_float checks the types it accepts
 nnq.Linear._FLOAT_MODULE = (nn.Linear, nnqat.Linear)
 nniq.LinearReLU._FLOAT_MODULE = (nniqat.LinearReLU, nni.LinearReLU)
-nnq.Conv2d._FLOAT_MODULE = (nn.Conv2d, nnqat.Conv2d)
-nniq.ConvReLU2d._FLOAT_MODULE = (nniqat.ConvReLU2d, nni.ConvReLU2d)
+nnq.Conv2d._FLOAT_MODULE = (nn.Conv2d, nnqat.Conv2d)  # (nniqat.ConvBn2d is a qat Conv2d)
+nniq.ConvReLU2d._FLOAT_MODULE = (nniqat.ConvReLU2d, nni.ConvReLU2d, nniqat.ConvBnReLU2d)
 nnqd.Linear._FLOAT_MODULE = (nn.Linear, nni.LinearReLU)
 
 

@@ -27,7 +27,7 @@ from .quantization_mappings import (
 from .stubs import DeQuantStub
 
 _RECURRENT = (nn.LSTM, nn.GRU, nn.LSTMCell, nn.RNNCell, nn.GRUCell)
-_QAT_UNSUPPORTED = (nni.ConvBn2d, nni.ConvBnReLU2d, nni.BNReLU2d)
+_QAT_UNSUPPORTED = (nni.BNReLU2d,)
 
 
 def propagate_qconfig_(module, qconfig_dict=None, prepare_custom_config_dict=None) -> None:
@@ -154,7 +154,7 @@ def convert(
 def _convert(module, mapping, unsupported, precomputed) -> None:
     swapped = {}
     for name, child in module.named_children():
-        if not isinstance(child, _FusedModule):
+        if not isinstance(child, _FusedModule) and not getattr(child, "_FUSED", False):
             _convert(child, mapping, unsupported, precomputed)
         swapped[name] = swap_module(child, mapping, unsupported, precomputed)
     for name, new in swapped.items():

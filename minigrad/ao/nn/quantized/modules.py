@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .... import _quantized, dtypes
 from ....creation import tensor
+from ....nn.modules.container import Sequential
 from ....nn.modules.module import Module
 from . import functional as qF
 
@@ -45,7 +46,9 @@ def _weight_and_activation(mod, cls_name, float_types, fused_type=None, precompu
             "minigrad.ao.quantization.prepare and calibrate first)"
         )
     weight_observer = getattr(mod, "weight_fake_quant", None)  # a QAT layer's
-    if fused_type is not None and isinstance(mod, fused_type):
+    if hasattr(mod, "fold_bn"):  # QAT conv-bn: the batch norm goes into the weights first
+        mod.fold_bn()
+    if isinstance(mod, Sequential):  # a fused float module: the layer is its first member
         mod = mod[0]
     if weight_observer is None:
         weight_observer = mod.qconfig.weight()

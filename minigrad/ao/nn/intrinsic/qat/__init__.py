@@ -1,6 +1,6 @@
 """Fused layers for quantization-aware training, as ``torch.ao.nn.intrinsic.qat``: a QAT
-layer followed by its ReLU. (``ConvBn2d``/``ConvBnReLU2d``, which simulate batch-norm folding
-while training, are not built: ``prepare_qat`` refuses them by name.)"""
+layer followed by its ReLU, and conv + batch norm (+ ReLU) with the batch norm folded into the
+fake-quantized weights."""
 
 from .....nn import functional as F
 from ...qat.modules import Conv2d as _QATConv2d
@@ -27,4 +27,13 @@ class ConvReLU2d(_QATConv2d):
         return F.relu(super().forward(input))
 
 
-__all__ = ["ConvReLU2d", "LinearReLU"]
+from .conv_fused import (  # noqa: E402
+    ConvBn2d,
+    ConvBnReLU2d,
+    freeze_bn_stats,
+    update_bn_stats,
+)
+
+__all__ = [
+    "ConvBn2d", "ConvBnReLU2d", "ConvReLU2d", "LinearReLU", "freeze_bn_stats", "update_bn_stats"
+]  # fmt: skip
