@@ -261,14 +261,21 @@ def quantize_per_channel(input, scales, zero_points, axis, dtype):
 
 
 def quantize_per_tensor_dynamic(input, dtype, reduce_range: bool):
-    """Quantize with a scale and zero point chosen from ``input``'s own min and max (as
-    :class:`~minigrad.ao.quantization.MinMaxObserver` would), for quint8 or qint8."""
-    from .ao.quantization.observer import MinMaxObserver
+    """Quantize with a scale and zero point chosen from ``input``'s own range (FBGEMM's
+    ``ChooseQuantizationParams``, 7 bits with ``reduce_range``), for quint8 or qint8."""
+    from .ao.nn.quantized.functional import choose_qparams  # (the kernels' package, above)
 
-    observer = MinMaxObserver(dtype=dtype, reduce_range=reduce_range)
-    observer(input)
-    scale, zero_point = observer.calculate_qparams()
-    return quantize_per_tensor(input, float(scale.item()), int(zero_point.item()), dtype)
+    qdtype = _quantized_dtype(dtype, "quantize_per_tensor_dynamic")
+    if qdtype is dtypes.qint32:
+        raise RuntimeError("quantize_per_tensor_dynamic: dtype must be quint8 or qint8")
+    _require_float(input, "quantize_per_tensor_dynamic")
+    low, high = qdtype.bounds
+    if reduce_range:
+        low, high = low // 2, high // 2
+    data = input.detach()
+    x_min, x_max = (data.min().item(), data.max().item()) if data.numel() else (0.0, 0.0)
+    scale, zero_point = choose_qparams(x_min, x_max, low, high)
+    return quantize_per_tensor(input, scale, zero_point, dtype)
 
 
 def dequantize(tensor):

@@ -134,3 +134,15 @@ def test_make_quantized_from_integers():
     q = minigrad._make_per_tensor_quantized_tensor(ints, 0.5, 5)
     assert q.dtype is minigrad.quint8
     np.testing.assert_array_equal(q.dequantize().numpy(), [-2.5, 0.0, 125.0])
+
+
+@pytest.mark.parametrize("reduce_range", [False, True])
+@pytest.mark.parametrize("name", ["quint8", "qint8"])
+def test_quantize_per_tensor_dynamic_matches_torch(name, reduce_range):
+    data = np.random.default_rng(6).standard_normal(100).astype("float32") * 3
+    qt = torch.quantize_per_tensor_dynamic(torch.tensor(data), getattr(torch, name), reduce_range)
+    qm = minigrad.quantize_per_tensor_dynamic(
+        minigrad.tensor(data), getattr(minigrad, name), reduce_range
+    )
+    assert (qm.q_scale(), qm.q_zero_point()) == (qt.q_scale(), qt.q_zero_point())
+    np.testing.assert_array_equal(qm.int_repr().numpy(), qt.int_repr().numpy())

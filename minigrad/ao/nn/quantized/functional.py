@@ -139,7 +139,7 @@ def relu6(input, inplace: bool = False):
 def choose_qparams(x_min: float, x_max: float, qmin: int, qmax: int, preserve_sparsity=False):
     """FBGEMM's ``ChooseQuantizationParams``: ``(scale, zero_point)`` mapping
     ``[min(x_min, 0), max(x_max, 0)]`` onto ``[qmin, qmax]``, the zero point nudged to an
-    integer (double precision inside, float32 bounds and scale); ``preserve_sparsity`` makes a
+    integer (double precision inside, float32 bounds); ``preserve_sparsity`` makes a
     range around zero symmetric (zero point in the middle)."""
     f32 = _f32
     small = f32(6.1e-5)
@@ -169,7 +169,7 @@ def choose_qparams(x_min: float, x_max: float, qmin: int, qmax: int, preserve_sp
     if straddles:
         initial = (qmin + qmax) / 2
     zero_point = qmin if initial < qmin else qmax if initial > qmax else int(np.rint(initial))
-    return f32(scale), zero_point
+    return scale, zero_point  # (a double, as PyTorch's q_scale; kernels use it as a float)
 
 
 def _f32(value) -> float:
