@@ -208,8 +208,14 @@ def test_fusion_prepare_and_errors():
     assert minigrad.quantization.prepare is q.prepare
     assert minigrad.nn.quantized.Linear is minigrad.ao.nn.quantized.Linear
     assert minigrad.nn.quantized.dynamic.Linear is minigrad.ao.nn.quantized.dynamic.Linear
-    with pytest.raises(NotImplementedError, match="state_dict"):
-        q.quantize_dynamic(nn.Sequential(nn.Linear(2, 2))).state_dict()
+    saved = q.quantize_dynamic(nn.Sequential(nn.Linear(3, 2)))
+    loaded = q.quantize_dynamic(nn.Sequential(nn.Linear(3, 2)))
+    loaded.load_state_dict(saved.state_dict())  # quantized layers round-trip a state_dict
+    x = minigrad.randn(2, 3)
+    np.testing.assert_array_equal(loaded(x).numpy(), saved(x).numpy())
+    np.testing.assert_array_equal(
+        loaded[0].weight().int_repr().numpy(), saved[0].weight().int_repr().numpy()
+    )
 
 
 def _residual(m):

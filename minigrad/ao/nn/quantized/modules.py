@@ -59,14 +59,58 @@ def _weight_and_activation(mod, cls_name, float_types, fused_type=None, precompu
     return mod, _quantize_weight(mod.weight.detach().float(), weight_observer), activation
 
 
-class _NoStateDict:
-    """Quantized modules keep quantized tensors, which minigrad's checkpoints cannot hold."""
+class _QuantizedState:
+    """``state_dict`` entries of a quantized layer, in plain tensors minigrad's checkpoints
+    hold: the weight's integers, scales, zero points and axis (-1 per tensor), the float bias,
+    the output ``scale``/``zero_point``. (PyTorch packs them in its own objects instead, so
+    the keys are minigrad's.)"""
+
+    _KEYS = ("weight.int_repr", "weight.scale", "weight.zero_point", "weight.axis")
 
     def _save_to_state_dict(self, destination, prefix, keep_vars):
-        raise NotImplementedError(
-            f"{type(self).__name__}: minigrad cannot save quantized modules in a state_dict "
-            "yet; save the float model and its observers, and convert after loading"
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        record = self._weight._data
+        per_channel = record.per_channel
+        values = (
+            self._weight.int_repr(),
+            tensor(record.scale if per_channel else [record.scale], dtype=dtypes.float64),
+            tensor(record.zero_point if per_channel else [record.zero_point]),
+            tensor(record.axis if per_channel else -1),
         )
+        for key, value in zip(self._KEYS, values):
+            destination[prefix + key] = value
+        if self._bias is not None:
+            destination[prefix + "bias"] = self._bias
+        destination[prefix + "scale"] = tensor(float(self.scale), dtype=dtypes.float64)
+        destination[prefix + "zero_point"] = tensor(int(self.zero_point))
+
+    def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign):
+        super()._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
+        keys = [*self._KEYS, "scale", "zero_point"] + (["bias"] if self._bias is not None else [])
+        absent = [prefix + k for k in keys if prefix + k not in state_dict]
+        if absent:
+            missing.extend(absent)
+            return
+        used.update(prefix + k for k in keys)
+        ints, scale, zero_point, axis = (state_dict[prefix + k] for k in self._KEYS)
+        if int(axis.item()) < 0:
+            weight = _quantized._make_per_tensor_quantized_tensor(
+                ints, scale.item(), int(zero_point.item())
+            )
+        else:
+            weight = _quantized._make_per_channel_quantized_tensor(
+                ints, scale, zero_point, int(axis.item())
+            )
+        if tuple(weight.shape) != tuple(self._weight.shape):
+            errors.append(
+                f"size mismatch for {prefix}weight: copying a weight of shape "
+                f"{list(weight.shape)}, the shape in current model is {list(self._weight.shape)}."
+            )
+            return
+        bias = state_dict.get(prefix + "bias")
+        self.set_weight_bias(weight, None if bias is None else bias.detach().clone())
+        self.scale = float(state_dict[prefix + "scale"].item())
+        self.zero_point = int(state_dict[prefix + "zero_point"].item())
 
 
 class Quantize(Module):
@@ -123,7 +167,7 @@ class ReLU6(Module):
         return ReLU6(mod.inplace)
 
 
-class Linear(_NoStateDict, Module):
+class Linear(_QuantizedState, Module):
     """A quantized linear layer: quint8 input, qint8 weight, float bias, quint8 output with
     ``scale``/``zero_point``."""
 
@@ -180,7 +224,7 @@ class Linear(_NoStateDict, Module):
         return qlinear
 
 
-class Conv2d(_NoStateDict, Module):
+class Conv2d(_QuantizedState, Module):
     """A quantized 2-D convolution: quint8 input, qint8 weight (per tensor or per output
     channel), float bias, quint8 output with ``scale``/``zero_point``."""
 
