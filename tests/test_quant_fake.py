@@ -137,3 +137,18 @@ def test_learnable_fake_quantize_matches_torch(per_channel):
     (gs,) = minigrad.autograd.grad(y.sum(), s, create_graph=True)
     (gss,) = minigrad.autograd.grad(gs.sum(), s)
     assert gss.shape == (1,) and np.isfinite(gss.numpy()).all()
+
+
+def test_fake_quantize_runs_on_the_stand_in_device():
+    data = np.random.default_rng(3).standard_normal((2, 3))
+    outs = []
+    for device in ("cpu", "fakegpu"):
+        x = minigrad.tensor(data, dtype=minigrad.float32, device=device, requires_grad=True)
+        scale = minigrad.tensor([0.1, 0.2, 0.3], device=device)
+        zp = minigrad.tensor([0, 1, -1], dtype=minigrad.int32, device=device)
+        y = minigrad.fake_quantize_per_channel_affine(x, scale, zp, 1, -8, 7)
+        y = y + minigrad.fake_quantize_per_tensor_affine(x, 0.05, 3, -16, 15)
+        y.sum().backward()
+        outs.append((y.detach().cpu().numpy(), x.grad.cpu().numpy()))
+    for a, b in zip(*outs):
+        np.testing.assert_array_equal(a, b)
