@@ -131,3 +131,27 @@ def test_default_qconfigs_match_torch():
         assert described(getattr(mq, name)) == described(getattr(tq, name))
     with pytest.raises(AssertionError, match="not supported"):
         mq.get_default_qconfig("tpu")
+
+
+@pytest.mark.parametrize("version", [0, 1])
+def test_qat_model_on_the_stand_in_device_matches_cpu(version):
+    q = minigrad.ao.quantization
+    data = np.random.default_rng(7).standard_normal((6, 1, 5, 5)).astype("float32")
+    results = []
+    for device in ("cpu", "fakegpu"):
+        minigrad.manual_seed(0)
+        net = minigrad.nn.Sequential(
+            minigrad.nn.Conv2d(1, 2, 3), minigrad.nn.BatchNorm2d(2), minigrad.nn.ReLU(),
+            minigrad.nn.Flatten(), minigrad.nn.Linear(18, 3),
+        )  # fmt: skip
+        net = q.fuse_modules_qat(net.train(), ["0", "1", "2"])
+        net.qconfig = q.get_default_qat_qconfig("x86", version)
+        prepared = q.prepare_qat(net).to(device)
+        for _ in range(2):
+            out = prepared(minigrad.tensor(data, device=device))
+            out.sum().backward()
+        results.append([out.detach().cpu().numpy()] + [
+            p.grad.cpu().numpy() for p in prepared.parameters() if p.grad is not None
+        ])  # fmt: skip
+    for a, b in zip(*results):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)

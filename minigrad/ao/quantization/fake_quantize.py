@@ -157,8 +157,9 @@ class FusedMovingAvgObsFakeQuantize(FakeQuantize):
                         post.min_val.reshape(-1).tolist(), post.max_val.reshape(-1).tolist()
                     )
                 ]
-                self.scale = tensor([p[0] for p in pairs])
-                self.zero_point = tensor([p[1] for p in pairs], dtype=dtypes.int32)
+                device = post.min_val.device
+                self.scale = tensor([p[0] for p in pairs], device=device)
+                self.zero_point = tensor([p[1] for p in pairs], dtype=dtypes.int32, device=device)
         if self.fake_quant_enabled[0].item() != 1:
             return X
         if self.is_per_channel:

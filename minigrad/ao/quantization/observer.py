@@ -115,14 +115,15 @@ class UniformQuantizationObserverBase(ObserverBase):
     def _calculate_qparams(self, min_val, max_val):
         """``(scale, zero_point)`` tensors for the range ``[min_val, max_val]`` (one value, or
         one per channel); ``([1.0], [0])`` when nothing was observed."""
+        device = min_val.device
         if not _min_max_valid(min_val, max_val):
-            return tensor([1.0]), tensor([0])
+            return tensor([1.0], device=device), tensor([0], device=device)
         qmin, qmax = self.quant_min, self.quant_max
         min_neg, max_pos = (
             minimum(min_val, zeros_like(min_val)),
             maximum(max_val, zeros_like(max_val)),
         )
-        zero_point = zeros(min_neg.shape, dtype=dtypes.int64)
+        zero_point = zeros(min_neg.shape, dtype=dtypes.int64, device=device)
         if self.qscheme in _SYMMETRIC:
             max_pos = maximum(-min_neg, max_pos)
             scale = maximum(max_pos / (float(qmax - qmin) / 2), self.eps)
@@ -138,9 +139,9 @@ class UniformQuantizationObserverBase(ObserverBase):
             zero_point = qmin - (min_neg / scale).round().to(dtypes.int32)
             zero_point = zero_point.clamp(qmin, qmax)
         if scale.ndim == 0:
-            scale = tensor([float(scale)])
+            scale = scale.reshape(1)
         if zero_point.ndim == 0:
-            zero_point = tensor([zero_point.item()], dtype=zero_point.dtype)
+            zero_point = zero_point.reshape(1)
         return scale, zero_point
 
     def reset_min_max_vals(self):
@@ -470,8 +471,10 @@ class HistogramObserver(UniformQuantizationObserverBase):
         rate = self.upsample_rate
         fine = self.histogram.repeat_interleave(rate) / rate
         width = (old_max - old_min) / (self.bins * rate)
-        mids = linspace(old_min.item(), old_max.item(), self.bins * rate + 1)[:-1] + 0.5 * width
-        edges = linspace(new_min.item(), new_max.item(), self.bins + 1)
+        device = self.histogram.device
+        mids = linspace(old_min.item(), old_max.item(), self.bins * rate + 1, device=device)
+        mids = mids[:-1] + 0.5 * width
+        edges = linspace(new_min.item(), new_max.item(), self.bins + 1, device=device)
         buckets = (bucketize(mids, edges, right=True) - 1).clamp(0, self.bins - 1)
         return update + bincount(buckets, weights=fine, minlength=self.bins)
 
@@ -482,18 +485,21 @@ class HistogramObserver(UniformQuantizationObserverBase):
         dst_width = width * (end - start + 1) / self.dst_nbins
         if dst_width == 0.0:
             return 0.0
-        src_begin = (arange(self.bins) - start) * width
+        device = self.histogram.device
+        src_begin = (arange(self.bins, device=device) - start) * width
         src_end = src_begin + width
         top = self.dst_nbins - 1
         dst_of_begin = floor_divide(src_begin, dst_width).clamp(0, top)
         dst_of_end = floor_divide(src_end, dst_width).clamp(0, top)
         density = self.histogram / width
-        half = ones(self.bins) * (dst_width / 2)
+        half = ones(self.bins, device=device) * (dst_width / 2)
         norm = _l2(src_begin - (dst_of_begin + 0.5) * dst_width, half, density)
-        full = _l2(tensor(-dst_width / 2), tensor(dst_width / 2), density)
+        full = _l2(
+            tensor(-dst_width / 2, device=device), tensor(dst_width / 2, device=device), density
+        )
         norm = norm + (dst_of_end - dst_of_begin - 1) * full
         end_center = dst_of_end * dst_width + dst_width / 2
-        norm = norm + _l2(tensor(-dst_width / 2), src_end - end_center, density)
+        norm = norm + _l2(tensor(-dst_width / 2, device=device), src_end - end_center, density)
         return norm.sum().item()
 
     def _non_linear_param_search(self):

@@ -61,7 +61,8 @@ class ConvBn2d(_QATConv2d):
         weight_shape = [-1] + [1] * (self.weight.ndim - 1)
         bias_shape = [1, -1] + [1] * (self.weight.ndim - 2)
         scaled = self.weight_fake_quant(self.weight * scale_factor.reshape(weight_shape))
-        conv = self._conv_forward(input, scaled, zeros(self.out_channels, dtype=input.dtype))
+        zero_bias = zeros(self.out_channels, dtype=input.dtype, device=input.device)
+        conv = self._conv_forward(input, scaled, zero_bias)
         conv = conv / scale_factor.reshape(bias_shape)
         if self.bias is not None:
             conv = conv + self.bias.reshape(bias_shape)
