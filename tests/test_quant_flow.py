@@ -304,3 +304,22 @@ def test_qat_with_conv_bn_folding_matches_torch():
     (fake_t, out_t, scale_t), (fake_m, out_m, _) = outs
     np.testing.assert_allclose(fake_m, fake_t, atol=1e-5)
     assert np.abs(out_m - out_t).max() / scale_t <= 1.0 + 1e-4
+
+
+def test_quantize_and_quant_wrapper():
+    q, nn = minigrad.ao.quantization, minigrad.nn
+    minigrad.manual_seed(0)
+    wrapped = q.QuantWrapper(nn.Sequential(nn.Linear(4, 3), nn.ReLU()))
+    wrapped.qconfig = q.default_qconfig
+    data = minigrad.randn(8, 4)
+    model = q.quantize(wrapped, lambda m, x: m(x), [data])
+    assert type(model.quant).__name__ == "Quantize" and type(model.module[0]).__name__ == (
+        "Linear"
+    ) and model.module[0]._get_name() == "QuantizedLinear"  # fmt: skip
+    with minigrad.no_grad():
+        expected = wrapped(data).numpy()
+    assert np.abs(model(data).numpy() - expected).max() < 0.05
+    assert not hasattr(model.module[0], "qconfig")  # convert removes qconfigs
+    assert type(wrapped.module[0]).__name__ == "Linear" and wrapped.module[0].__class__ is (
+        nn.Linear
+    )  # the original stays float  # fmt: skip

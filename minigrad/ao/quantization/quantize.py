@@ -156,14 +156,19 @@ def _convert(module, mapping, unsupported, precomputed) -> None:
     for name, child in module.named_children():
         if not isinstance(child, _FusedModule) and not getattr(child, "_FUSED", False):
             _convert(child, mapping, unsupported, precomputed)
-        swapped[name] = swap_module(child, mapping, unsupported, precomputed)
+        swapped[name] = swap_module(child, mapping, None, precomputed, unsupported=unsupported)
     for name, new in swapped.items():
         module._modules[name] = new
 
 
-def swap_module(mod, mapping, unsupported=(), use_precomputed_fake_quant=False):
+def swap_module(
+    mod, mapping, custom_module_class_mapping=None, use_precomputed_fake_quant=False, *,
+    unsupported=(),
+):  # fmt: skip
     """``mapping[type(mod)].from_float(mod)`` when ``mod`` has a qconfig and a mapped type (its
-    hooks other than the observer's carried over), else ``mod``."""
+    hooks other than the observer's carried over), else ``mod`` (``unsupported`` types raise)."""
+    if custom_module_class_mapping:
+        raise NotImplementedError("swap_module: custom module classes are not supported")
     if getattr(mod, "qconfig", None) is None:
         return mod
     target = mapping.get(type(mod))
