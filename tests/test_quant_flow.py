@@ -199,11 +199,11 @@ def test_fusion_prepare_and_errors():
         qat = q.fuse_modules_qat(model.train(), ["1", "2"])
         qat.qconfig = q.get_default_qat_qconfig()
         q.prepare_qat(qat)
-    lone_bn = nn.Sequential(q.QuantStub(), nn.BatchNorm2d(1), q.DeQuantStub()).eval()
-    lone_bn.qconfig = q.default_qconfig
-    prepared = q.prepare(lone_bn)
-    prepared(minigrad.randn(1, 1, 2, 2))
-    with pytest.raises(NotImplementedError, match="BatchNorm2d"):
+    conv1d = nn.Sequential(q.QuantStub(), nn.Conv1d(1, 1, 2), q.DeQuantStub()).eval()
+    conv1d.qconfig = q.default_qconfig
+    prepared = q.prepare(conv1d)
+    prepared(minigrad.randn(1, 1, 4))
+    with pytest.raises(NotImplementedError, match="Conv1d"):
         q.convert(prepared)
     assert minigrad.quantization.prepare is q.prepare
     assert minigrad.nn.quantized.Linear is minigrad.ao.nn.quantized.Linear
@@ -323,3 +323,40 @@ def test_quantize_and_quant_wrapper():
     assert type(wrapped.module[0]).__name__ == "Linear" and wrapped.module[0].__class__ is (
         nn.Linear
     )  # the original stays float  # fmt: skip
+
+
+def _norms(m):
+    q, nn = m.ao.quantization, m.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant, self.dequant = q.QuantStub(), q.DeQuantStub()
+            self.conv, self.bn, self.act = nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.LeakyReLU(0.1)
+            self.gn, self.hs, self.ln = nn.GroupNorm(2, 4), nn.Hardswish(), nn.LayerNorm([3, 3])
+            self.elu = nn.ELU(0.5)
+
+        def forward(self, x):
+            x = self.act(self.bn(self.conv(self.quant(x))))
+            return self.dequant(self.elu(self.ln(self.hs(self.gn(x)))))
+
+    return Net()
+
+
+def test_quantized_norms_and_activations_match_torch():
+    rng = np.random.default_rng(8)
+    calibration = [rng.standard_normal((4, 2, 5, 5)).astype("float32") for _ in range(2)]
+    x = rng.standard_normal((6, 2, 5, 5)).astype("float32")
+    outs = []
+    for m, net in zip((torch, minigrad), _pair(_norms)):
+        q = m.ao.quantization
+        net.eval().qconfig = q.default_qconfig
+        prepared = q.prepare(net)
+        for batch in calibration:
+            prepared(m.tensor(batch))
+        model = q.convert(prepared)
+        outs.append((model(m.tensor(x)).numpy(), model.elu.scale, repr(model)))
+    (out_t, scale_t, repr_t), (out_m, _, repr_m) = outs
+    assert np.abs(out_m - out_t).max() / scale_t <= 1.0 + 1e-4
+    names = [line.split("(")[0] for line in repr_t.splitlines()]
+    assert [line.split("(")[0] for line in repr_m.splitlines()] == names

@@ -21,6 +21,12 @@ DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
     nn.ReLU6: nnq.ReLU6,
     nn.Dropout: nnq.Dropout,
     nnq.FloatFunctional: nnq.QFunctional,
+    nn.BatchNorm2d: nnq.BatchNorm2d,
+    nn.LayerNorm: nnq.LayerNorm,
+    nn.GroupNorm: nnq.GroupNorm,
+    nn.Hardswish: nnq.Hardswish,
+    nn.ELU: nnq.ELU,
+    nn.LeakyReLU: nnq.LeakyReLU,
     nni.ConvReLU2d: nniq.ConvReLU2d,
     nni.LinearReLU: nniq.LinearReLU,
     nnqat.Linear: nnq.Linear,
@@ -46,8 +52,8 @@ DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {
 # Modules PyTorch maps that minigrad has no quantized form of yet: refused by name.
 UNSUPPORTED = (
     nn.Conv1d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
-    nn.BatchNorm2d, nn.BatchNorm3d, nn.LayerNorm, nn.GroupNorm, nn.Embedding, nn.EmbeddingBag,
-    nn.LSTM, nn.GRU, nn.LSTMCell, nn.GRUCell, nn.RNNCell, nn.Hardswish, nn.ELU, nn.LeakyReLU,
+    nn.BatchNorm3d, nn.Embedding, nn.EmbeddingBag,
+    nn.LSTM, nn.GRU, nn.LSTMCell, nn.GRUCell, nn.RNNCell,
     nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d, nn.PReLU,
     nni.ConvBn2d, nni.ConvBnReLU2d, nni.BNReLU2d,
 )  # fmt: skip

@@ -2,6 +2,7 @@
 functions they run in :mod:`.functional`."""
 
 from . import dynamic, functional
+from .float_kernels import ELU, BatchNorm2d, GroupNorm, Hardswish, LayerNorm, LeakyReLU
 from .modules import (
     Conv2d,
     DeQuantize,
@@ -14,6 +15,12 @@ from .modules import (
 )
 
 __all__ = [
+    "BatchNorm2d",
+    "ELU",
+    "GroupNorm",
+    "Hardswish",
+    "LayerNorm",
+    "LeakyReLU",
     "Conv2d",
     "DeQuantize",
     "Dropout",
