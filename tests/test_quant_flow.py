@@ -199,11 +199,11 @@ def test_fusion_prepare_and_errors():
         qat = q.fuse_modules_qat(model.train(), ["1", "2"])
         qat.qconfig = q.get_default_qat_qconfig()
         q.prepare_qat(qat)
-    conv1d = nn.Sequential(q.QuantStub(), nn.Conv1d(1, 1, 2), q.DeQuantStub()).eval()
+    conv1d = nn.Sequential(q.QuantStub(), nn.ConvTranspose1d(1, 1, 2), q.DeQuantStub()).eval()
     conv1d.qconfig = q.default_qconfig
     prepared = q.prepare(conv1d)
     prepared(minigrad.randn(1, 1, 4))
-    with pytest.raises(NotImplementedError, match="Conv1d"):
+    with pytest.raises(NotImplementedError, match="ConvTranspose1d"):
         q.convert(prepared)
     assert minigrad.quantization.prepare is q.prepare
     assert minigrad.nn.quantized.Linear is minigrad.ao.nn.quantized.Linear
@@ -360,3 +360,31 @@ def test_quantized_norms_and_activations_match_torch():
     assert np.abs(out_m - out_t).max() / scale_t <= 1.0 + 1e-4
     names = [line.split("(")[0] for line in repr_t.splitlines()]
     assert [line.split("(")[0] for line in repr_m.splitlines()] == names
+
+
+@pytest.mark.parametrize("dims", [1, 3])
+def test_quantized_conv1d_conv3d_match_torch(dims):
+    def build(m):
+        q, nn = m.ao.quantization, m.nn
+        conv = (nn.Conv1d, nn.Conv2d, nn.Conv3d)[dims - 1]
+        return nn.Sequential(
+            q.QuantStub(), conv(2, 3, 3, padding=1, stride=2), conv(3, 2, 2, bias=False),
+            q.DeQuantStub(),
+        )  # fmt: skip
+
+    rng = np.random.default_rng(10)
+    shape = (4, 2) + (6,) * dims
+    calibration = [rng.standard_normal(shape).astype("float32") for _ in range(2)]
+    x = rng.standard_normal(shape).astype("float32")
+    outs = []
+    for m, net in zip((torch, minigrad), _pair(build)):
+        q = m.ao.quantization
+        net.eval().qconfig = q.get_default_qconfig("x86")
+        prepared = q.prepare(net)
+        for batch in calibration:
+            prepared(m.tensor(batch))
+        model = q.convert(prepared)
+        outs.append((model(m.tensor(x)).numpy(), model[2].scale, model[1]._get_name()))
+    (out_t, scale_t, name_t), (out_m, _, name_m) = outs
+    assert name_m == name_t == f"QuantizedConv{dims}d"
+    assert np.abs(out_m - out_t).max() / scale_t <= 1.0 + 1e-4

@@ -17,7 +17,9 @@ DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
     DeQuantStub: nnq.DeQuantize,
     nn.Linear: nnq.Linear,
     nn.modules.linear.NonDynamicallyQuantizableLinear: nnq.Linear,
+    nn.Conv1d: nnq.Conv1d,
     nn.Conv2d: nnq.Conv2d,
+    nn.Conv3d: nnq.Conv3d,
     nn.ReLU6: nnq.ReLU6,
     nn.Dropout: nnq.Dropout,
     nnq.FloatFunctional: nnq.QFunctional,
@@ -51,7 +53,7 @@ DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {
 }
 # Modules PyTorch maps that minigrad has no quantized form of yet: refused by name.
 UNSUPPORTED = (
-    nn.Conv1d, nn.Conv3d, nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
+    nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
     nn.BatchNorm3d, nn.Embedding, nn.EmbeddingBag,
     nn.LSTM, nn.GRU, nn.LSTMCell, nn.GRUCell, nn.RNNCell,
     nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d, nn.PReLU,
@@ -62,6 +64,7 @@ UNSUPPORTED = (
 nnq.Linear._FLOAT_MODULE = (nn.Linear, nnqat.Linear)
 nniq.LinearReLU._FLOAT_MODULE = (nniqat.LinearReLU, nni.LinearReLU)
 nnq.Conv2d._FLOAT_MODULE = (nn.Conv2d, nnqat.Conv2d)  # (nniqat.ConvBn2d is a qat Conv2d)
+nnq.Conv1d._FLOAT_MODULE, nnq.Conv3d._FLOAT_MODULE = (nn.Conv1d,), (nn.Conv3d,)
 nniq.ConvReLU2d._FLOAT_MODULE = (nniqat.ConvReLU2d, nni.ConvReLU2d, nniqat.ConvBnReLU2d)
 nnqd.Linear._FLOAT_MODULE = (nn.Linear, nni.LinearReLU)
 

@@ -4,7 +4,9 @@ functions they run in :mod:`.functional`."""
 from . import dynamic, functional
 from .float_kernels import ELU, BatchNorm2d, GroupNorm, Hardswish, LayerNorm, LeakyReLU
 from .modules import (
+    Conv1d,
     Conv2d,
+    Conv3d,
     DeQuantize,
     Dropout,
     FloatFunctional,
@@ -21,7 +23,9 @@ __all__ = [
     "Hardswish",
     "LayerNorm",
     "LeakyReLU",
+    "Conv1d",
     "Conv2d",
+    "Conv3d",
     "DeQuantize",
     "Dropout",
     "Linear",

@@ -99,13 +99,9 @@ def linear(input, weight, bias=None, scale=None, zero_point=None, *, relu=False)
     return _output(q, scale, zero_point)
 
 
-def conv2d(
-    input, weight, bias, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
-    scale=1.0, zero_point=0, dtype=dtypes.quint8, *, relu=False,
-):  # fmt: skip
-    """2-D convolution of a quint8 ``input`` (N, C, H, W) with a qint8 ``weight``, requantized
-    to ``scale``/``zero_point``; padding is the input's zero point (a real zero)."""
-    op = "quantized.conv2d"
+def _conv(dims, input, weight, bias, stride, padding, dilation, groups, padding_mode, scale,
+          zero_point, dtype, relu):  # fmt: skip
+    op = f"quantized.conv{dims}d"
     if padding_mode != "zeros":
         raise NotImplementedError(f"{op}: only padding_mode='zeros' is supported")
     if dtype is not dtypes.quint8:
@@ -115,13 +111,48 @@ def conv2d(
     xc = x.int_repr.astype(np.float64) - x.zero_point
     wc, w_scales = _centered(w, w.shape[0])
     device = _cpu()
+    conv = (F.conv1d, F.conv2d, F.conv3d)[dims - 1]
     with no_grad():
-        acc = F.conv2d(
+        acc = conv(
             Tensor._make(xc, device), Tensor._make(wc, device), None, stride, padding,
             dilation, groups,
         )._data  # fmt: skip
     q = requantize(acc, x.scale, w_scales, _bias_array(bias), scale, zero_point, relu, 1)
     return _output(q, scale, zero_point)
+
+
+def conv1d(
+    input, weight, bias, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+    scale=1.0, zero_point=0, dtype=dtypes.quint8, *, relu=False,
+):  # fmt: skip
+    """1-D convolution of a quint8 ``input`` (N, C, L), as :func:`conv2d`."""
+    return _conv(
+        1, input, weight, bias, stride, padding, dilation, groups, padding_mode, scale,
+        zero_point, dtype, relu,
+    )  # fmt: skip
+
+
+def conv2d(
+    input, weight, bias, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+    scale=1.0, zero_point=0, dtype=dtypes.quint8, *, relu=False,
+):  # fmt: skip
+    """2-D convolution of a quint8 ``input`` (N, C, H, W) with a qint8 ``weight``, requantized
+    to ``scale``/``zero_point``; padding is the input's zero point (a real zero)."""
+    return _conv(
+        2, input, weight, bias, stride, padding, dilation, groups, padding_mode, scale,
+        zero_point, dtype, relu,
+    )  # fmt: skip
+
+
+def conv3d(
+    input, weight, bias, stride=1, padding=0, dilation=1, groups=1, padding_mode="zeros",
+    scale=1.0, zero_point=0, dtype=dtypes.quint8, *, relu=False,
+):  # fmt: skip
+    """3-D convolution of a quint8 ``input`` (N, C, D, H, W), as :func:`conv2d`."""
+    return _conv(
+        3, input, weight, bias, stride, padding, dilation, groups, padding_mode, scale,
+        zero_point, dtype, relu,
+    )  # fmt: skip
 
 
 def relu6(input, inplace: bool = False):

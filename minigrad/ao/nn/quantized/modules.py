@@ -13,8 +13,8 @@ from . import functional as qF
 _PER_CHANNEL = (_quantized.per_channel_affine, _quantized.per_channel_symmetric)
 
 
-def _pair(value) -> tuple:
-    return tuple(value) if isinstance(value, (tuple, list)) else (value, value)
+def _ntuple(value, n: int) -> tuple:
+    return tuple(value) if isinstance(value, (tuple, list)) else (value,) * n
 
 
 def _quantize_weight(weight, observer):
@@ -230,6 +230,7 @@ class Conv2d(_QuantizedState, Module):
 
     _FLOAT_MODULE = None  # set in quantization_mappings
     _RELU = False
+    _DIMS = 2
 
     def __init__(
         self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1,
@@ -243,8 +244,9 @@ class Conv2d(_QuantizedState, Module):
                 f"quantized Conv2d: only padding_mode='zeros' is supported, got {padding_mode!r}"
             )
         self.in_channels, self.out_channels = in_channels, out_channels
-        self.kernel_size, self.stride = _pair(kernel_size), _pair(stride)
-        self.padding, self.dilation = _pair(padding), _pair(dilation)
+        n = self._DIMS
+        self.kernel_size, self.stride = _ntuple(kernel_size, n), _ntuple(stride, n)
+        self.padding, self.dilation = _ntuple(padding, n), _ntuple(dilation, n)
         self.groups, self.padding_mode = groups, padding_mode
         shape = (out_channels, in_channels // groups, *self.kernel_size)
         weight = _quantized.quantize_per_tensor(zeros(*shape), 1.0, 0, dtypes.qint8)
@@ -252,14 +254,15 @@ class Conv2d(_QuantizedState, Module):
         self.scale, self.zero_point = 1.0, 0
 
     def _get_name(self) -> str:
-        return "QuantizedConv2d"
+        return f"QuantizedConv{self._DIMS}d"
 
     set_weight_bias, weight, bias = Linear.set_weight_bias, Linear.weight, Linear.bias
 
     def forward(self, input):
-        if input.ndim != 4:
-            raise ValueError("Input shape must be `(N, C, H, W)`!")
-        return qF.conv2d(
+        if input.ndim != self._DIMS + 2:
+            raise ValueError(f"Input shape must be `(N, C, {', '.join('DHW'[3 - self._DIMS :])})`!")
+        conv = (qF.conv1d, qF.conv2d, qF.conv3d)[self._DIMS - 1]
+        return conv(
             input, self._weight, self._bias, self.stride, self.padding, self.dilation,
             self.groups, self.padding_mode, self.scale, self.zero_point, relu=self._RELU,
         )  # fmt: skip
@@ -269,9 +272,9 @@ class Conv2d(_QuantizedState, Module):
             f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
             f"stride={self.stride}, scale={self.scale}, zero_point={self.zero_point}"
         )
-        if self.padding != (0, 0):
+        if any(self.padding):
             text += f", padding={self.padding}"
-        if self.dilation != (1, 1):
+        if any(d != 1 for d in self.dilation):
             text += f", dilation={self.dilation}"
         if self.groups != 1:
             text += f", groups={self.groups}"
@@ -431,3 +434,15 @@ def _values(t):
     if record.per_channel:
         raise NotImplementedError("QFunctional takes per-tensor quantized tensors only")
     return record.dequantized()
+
+
+class Conv1d(Conv2d):
+    """A quantized 1-D convolution (as :class:`Conv2d`, on (N, C, L) inputs)."""
+
+    _DIMS = 1
+
+
+class Conv3d(Conv2d):
+    """A quantized 3-D convolution (as :class:`Conv2d`, on (N, C, D, H, W) inputs)."""
+
+    _DIMS = 3
