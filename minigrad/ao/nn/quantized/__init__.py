@@ -3,34 +3,20 @@ functions they run in :mod:`.functional`."""
 
 from . import dynamic, functional
 from .float_kernels import ELU, BatchNorm2d, GroupNorm, Hardswish, LayerNorm, LeakyReLU
+from .functional_modules import FloatFunctional, QFunctional
 from .modules import (
     Conv1d,
     Conv2d,
     Conv3d,
     DeQuantize,
     Dropout,
-    FloatFunctional,
     Linear,
-    QFunctional,
     Quantize,
     ReLU6,
 )
 
 __all__ = [
-    "BatchNorm2d",
-    "ELU",
-    "GroupNorm",
-    "Hardswish",
-    "LayerNorm",
-    "LeakyReLU",
-    "Conv1d",
-    "Conv2d",
-    "Conv3d",
-    "DeQuantize",
-    "Dropout",
-    "Linear",
-    "Quantize",
-    "ReLU6",
-    "dynamic",
-    "functional",
-]
+    "ELU", "BatchNorm2d", "Conv1d", "Conv2d", "Conv3d", "DeQuantize", "Dropout",
+    "FloatFunctional", "GroupNorm", "Hardswish", "LayerNorm", "LeakyReLU", "Linear",
+    "QFunctional", "Quantize", "ReLU6", "dynamic", "functional",
+]  # fmt: skip
