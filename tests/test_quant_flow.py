@@ -334,10 +334,10 @@ def _norms(m):
             self.quant, self.dequant = q.QuantStub(), q.DeQuantStub()
             self.conv, self.bn, self.act = nn.Conv2d(2, 4, 3), nn.BatchNorm2d(4), nn.LeakyReLU(0.1)
             self.gn, self.hs, self.ln = nn.GroupNorm(2, 4), nn.Hardswish(), nn.LayerNorm([3, 3])
-            self.elu = nn.ELU(0.5)
+            self.elu, self.inorm = nn.ELU(0.5), nn.InstanceNorm2d(4, affine=True)
 
         def forward(self, x):
-            x = self.act(self.bn(self.conv(self.quant(x))))
+            x = self.act(self.inorm(self.bn(self.conv(self.quant(x)))))
             return self.dequant(self.elu(self.ln(self.hs(self.gn(x)))))
 
     return Net()

@@ -29,6 +29,9 @@ DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
     nn.Hardswish: nnq.Hardswish,
     nn.ELU: nnq.ELU,
     nn.LeakyReLU: nnq.LeakyReLU,
+    nn.InstanceNorm1d: nnq.InstanceNorm1d,
+    nn.InstanceNorm2d: nnq.InstanceNorm2d,
+    nn.InstanceNorm3d: nnq.InstanceNorm3d,
     nni.ConvReLU2d: nniq.ConvReLU2d,
     nni.LinearReLU: nniq.LinearReLU,
     nnqat.Linear: nnq.Linear,
@@ -56,7 +59,7 @@ UNSUPPORTED = (
     nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
     nn.BatchNorm3d, nn.Embedding, nn.EmbeddingBag,
     nn.LSTM, nn.GRU, nn.LSTMCell, nn.GRUCell, nn.RNNCell,
-    nn.InstanceNorm1d, nn.InstanceNorm2d, nn.InstanceNorm3d, nn.PReLU,
+    nn.PReLU,
     nni.ConvBn2d, nni.ConvBnReLU2d, nni.BNReLU2d,
 )  # fmt: skip
 

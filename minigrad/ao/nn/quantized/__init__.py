@@ -2,7 +2,17 @@
 functions they run in :mod:`.functional`."""
 
 from . import dynamic, functional
-from .float_kernels import ELU, BatchNorm2d, GroupNorm, Hardswish, LayerNorm, LeakyReLU
+from .float_kernels import (
+    ELU,
+    BatchNorm2d,
+    GroupNorm,
+    Hardswish,
+    InstanceNorm1d,
+    InstanceNorm2d,
+    InstanceNorm3d,
+    LayerNorm,
+    LeakyReLU,
+)
 from .functional_modules import FloatFunctional, QFunctional
 from .modules import (
     Conv1d,
@@ -17,6 +27,7 @@ from .modules import (
 
 __all__ = [
     "ELU", "BatchNorm2d", "Conv1d", "Conv2d", "Conv3d", "DeQuantize", "Dropout",
-    "FloatFunctional", "GroupNorm", "Hardswish", "LayerNorm", "LeakyReLU", "Linear",
+    "FloatFunctional", "GroupNorm", "Hardswish", "InstanceNorm1d", "InstanceNorm2d",
+    "InstanceNorm3d", "LayerNorm", "LeakyReLU", "Linear",
     "QFunctional", "Quantize", "ReLU6", "dynamic", "functional",
 ]  # fmt: skip

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .... import _quantized, nn
 from ....autograd.grad_mode import no_grad
+from ....nn.modules.module import Module
 
 
 class _FloatKernel:
@@ -26,9 +27,10 @@ class _FloatKernel:
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):
         """The quantized layer of a prepared and calibrated float layer."""
-        if type(mod) is not cls.__mro__[2]:
+        base = next(c for c in cls.__mro__[1:] if issubclass(c, Module) and c is not cls)
+        if type(mod) is not base:
             raise AssertionError(
-                f"quantized {cls.__name__}.from_float expects {cls.__mro__[2].__name__}, got "
+                f"quantized {cls.__name__}.from_float expects {base.__name__}, got "
                 f"{type(mod).__name__}"
             )
         post = getattr(mod, "activation_post_process", None)
@@ -116,3 +118,25 @@ class LeakyReLU(_FloatKernel, nn.LeakyReLU):
                  dtype=None):  # fmt: skip
         super().__init__(negative_slope, inplace)
         self.scale, self.zero_point = float(scale), int(zero_point)
+
+
+class _InstanceNorm(_FloatKernel):
+    def __init__(
+        self, num_features, weight, bias, scale, zero_point, eps=1e-05, momentum=0.1,
+        affine=False, track_running_stats=False, device=None, dtype=None,
+    ):  # fmt: skip
+        super().__init__(num_features, eps, momentum, affine, track_running_stats)
+        _set_affine(self, weight, bias)
+        self.scale, self.zero_point = float(scale), int(zero_point)
+
+
+class InstanceNorm1d(_InstanceNorm, nn.InstanceNorm1d):
+    """Quantized InstanceNorm1d."""
+
+
+class InstanceNorm2d(_InstanceNorm, nn.InstanceNorm2d):
+    """Quantized InstanceNorm2d."""
+
+
+class InstanceNorm3d(_InstanceNorm, nn.InstanceNorm3d):
+    """Quantized InstanceNorm3d."""
