@@ -621,15 +621,42 @@ from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     svd_lowrank,
     symeig,
 )
+from ._quantized import (  # noqa: E402 - branch quant: quantized tensors
+    _make_per_channel_quantized_tensor,
+    _make_per_tensor_quantized_tensor,
+    dequantize,
+    per_channel_affine,
+    per_channel_affine_float_qparams,
+    per_channel_symmetric,
+    per_tensor_affine,
+    per_tensor_symmetric,
+    qscheme,
+    quantize_per_channel,
+    quantize_per_tensor,
+    quantize_per_tensor_dynamic,
+)
 from ._sampling import binomial, poisson  # noqa: E402
 from ._sparse_coo import sparse_coo  # noqa: E402
 from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402
 from ._surface import *  # noqa: E402, F403
 from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402
+from .dtypes import qint8, qint32, quint8  # noqa: E402
 from .func import vmap  # noqa: E402
+from .ops.quantize import (  # noqa: E402 - branch quant: quantization-aware training
+    _fake_quantize_learnable_per_channel_affine,
+    _fake_quantize_learnable_per_tensor_affine,
+    fake_quantize_per_channel_affine,
+    fake_quantize_per_tensor_affine,
+)
 from .sparse import sparse_coo_tensor, spmm  # noqa: E402
 
 _strided.install()
+
+# isort: split
+from . import ao, quantization  # noqa: E402 - branch quant: torch.ao.quantization, its alias
+from .nn import intrinsic as _nn_intrinsic  # noqa: E402 - torch.nn.intrinsic, ...
+from .nn import qat as _nn_qat  # noqa: E402
+from .nn import quantized as _nn_quantized  # noqa: E402
 
 # isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch

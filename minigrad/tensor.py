@@ -10,6 +10,7 @@ import numpy as np
 
 from . import _format, _legacy, _memory_format, _shared_memory, _sparse_coo, backend, dtypes
 from . import _linalg_top as _linalg
+from . import _quantized as _qt
 from . import _tensor_meta as _meta
 from . import _torch_function as _tf
 from . import ops as _ops
@@ -299,6 +300,8 @@ class Tensor(InPlaceMethods):
             raise TypeError(
                 "can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first."
             )
+        if type(self._data) is _qt.QuantizedArray:
+            raise TypeError(f"can't convert a {self.dtype} tensor to numpy: dequantize() first")
         if self._requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
@@ -468,6 +471,8 @@ class Tensor(InPlaceMethods):
             from .sparse._tensor import sparse_repr  # (the sparse package sits above Tensor)
 
             return sparse_repr(self)
+        if type(self._data) is _qt.QuantizedArray:
+            return _qt.quantized_repr(self)
         if type(self._data) is _NestedRecord:
             from .nested._tensor import nested_repr  # (the nested package sits above Tensor)
 
@@ -892,9 +897,17 @@ class Tensor(InPlaceMethods):
     )
     ndimension, new = dim, _meta.new
     is_conj = is_neg = _meta.false
-    is_meta = is_quantized = is_sparse_csr = is_mkldnn = property(_meta.false)
+    is_meta = is_sparse_csr = is_mkldnn = property(_meta.false)
     is_nested = property(_is_nested)
     is_sparse = property(_sparse_coo.is_sparse)
+    is_quantized = property(_qt.is_quantized)  # quantized tensors (branch quant)
+    int_repr, q_scale, q_zero_point, qscheme = (
+        _qt.int_repr, _qt.q_scale, _qt.q_zero_point, _qt.qscheme_of
+    )  # fmt: skip
+    q_per_channel_scales, q_per_channel_zero_points, q_per_channel_axis, dequantize = (
+        _qt.q_per_channel_scales, _qt.q_per_channel_zero_points,
+        _qt.q_per_channel_axis, _qt.dequantize,
+    )  # fmt: skip
     conj, conj_physical, resolve_conj = _ops.conj, _ops.conj_physical, _ops.resolve_conj
     resolve_neg = _meta.itself
     real, imag = property(_ops.real, _ops.set_real), property(_ops.imag, _ops.set_imag)

@@ -32,6 +32,9 @@ autocast_entry = None  # autocast's policy by name, for functions that check dty
 sparse_rules: dict = {}
 # Nested tensors (minigrad._nested_record), the same way: filled by minigrad.nested.
 nested_rules: dict = {}
+# Other storage records (quantized tensors: minigrad._quantized) register
+# ``record_fallbacks[record type] = fallback(op, args)``, consulted the same way.
+record_fallbacks: dict = {}
 
 
 def autocast_inputs(name: str, *tensors):
@@ -277,6 +280,10 @@ def _sparse_fallback(op, args, error):
     if any(isinstance(a, tensor_cls) and type(a._data) is NestedRecord for a in args):
         return _nested_fallback(op, args)
     if not any(isinstance(a, tensor_cls) and type(a._data) is SparseCOO for a in args):
+        for a in args:
+            fallback = isinstance(a, tensor_cls) and record_fallbacks.get(type(a._data))
+            if fallback:
+                return fallback(op, args)
         raise error
     rule = sparse_rules.get(type(op))
     if rule is None:

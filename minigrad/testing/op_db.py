@@ -604,3 +604,8 @@ OP_DB += op_db_special2.ROWS + op_db_special2.FORWARD_ONLY
 from . import op_db_nested  # noqa: E402 - branch nested: nested tensors (minigrad.nested)
 
 OP_DB += op_db_nested.ROWS
+
+from . import op_db_quant  # noqa: E402 - branch quant: fake quantization
+
+OP_DB += op_db_quant.ROWS
+EXEMPT.update(op_db_quant.EXEMPT)
