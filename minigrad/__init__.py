@@ -621,12 +621,21 @@ from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     symeig,
 )
 from ._sampling import binomial, poisson  # noqa: E402
+from ._sparse_compressed import sparse_bsc, sparse_bsr, sparse_csc, sparse_csr  # noqa: E402
 from ._sparse_coo import sparse_coo  # noqa: E402
 from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402
 from ._surface import *  # noqa: E402, F403
 from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402
 from .func import vmap  # noqa: E402
-from .sparse import sparse_coo_tensor, spmm  # noqa: E402
+from .sparse import (  # noqa: E402 - sparse2 added the compressed constructors
+    sparse_bsc_tensor,
+    sparse_bsr_tensor,
+    sparse_compressed_tensor,
+    sparse_coo_tensor,
+    sparse_csc_tensor,
+    sparse_csr_tensor,
+    spmm,
+)
 
 _strided.install()
 

@@ -13,6 +13,8 @@ from . import _linalg_top as _linalg
 from . import _tensor_meta as _meta
 from . import ops as _ops
 from ._inplace import InPlaceMethods, refresh_view
+from ._sparse_compressed import SparseCompressed as _SparseCompressed
+from ._sparse_compressed import is_csr as _is_csr
 from .autograd import engine, graph
 from .autograd.graph import (
     PostAccumulateGradHook,
@@ -251,7 +253,7 @@ class Tensor(InPlaceMethods):
 
     def numpy(self, force: bool = False) -> np.ndarray:
         """The data as a NumPy array, sharing memory on the CPU (``force=True`` copies from a GPU)."""
-        if type(self._data) is _sparse_coo.SparseCOO:
+        if type(self._data) in (_sparse_coo.SparseCOO, _SparseCompressed):
             raise TypeError(
                 "can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first."
             )
@@ -336,6 +338,8 @@ class Tensor(InPlaceMethods):
         """``minigrad.strided`` for dense tensors, ``minigrad.sparse_coo`` for sparse ones."""
         if type(self._data) is _sparse_coo.SparseCOO:
             return _sparse_coo.sparse_coo
+        if type(self._data) is _SparseCompressed:
+            return self._data.layout
         return _memory_format.strided
 
     def stride(self, dim=None):
@@ -422,6 +426,10 @@ class Tensor(InPlaceMethods):
             from .sparse._tensor import sparse_repr  # (the sparse package sits above Tensor)
 
             return sparse_repr(self)
+        if type(self._data) is _SparseCompressed:
+            from .sparse._compressed_tensor import compressed_repr
+
+            return compressed_repr(self)
         return _format.tensor_repr(self)
 
     def __len__(self) -> int:
@@ -842,7 +850,8 @@ class Tensor(InPlaceMethods):
     )
     ndimension, new = dim, _meta.new
     is_conj = is_neg = _meta.false
-    is_meta = is_quantized = is_sparse_csr = is_nested = is_mkldnn = property(_meta.false)
+    is_meta = is_quantized = is_nested = is_mkldnn = property(_meta.false)
+    is_sparse_csr = property(_is_csr)
     is_sparse = property(_sparse_coo.is_sparse)
     conj, conj_physical, resolve_conj = _ops.conj, _ops.conj_physical, _ops.resolve_conj
     resolve_neg = _meta.itself

@@ -11,8 +11,21 @@ by name, as PyTorch's do.
 
 from .. import dtypes
 from . import _tensor
-from ._core import legacy_constructor, sparse_coo_tensor, to_dense, to_sparse
-from ._functions import addmm, log_softmax, mm, softmax, spmm, sum
+from ._core import legacy_constructor, sparse_coo_tensor, to_sparse
+from ._functions import log_softmax, softmax, spmm, sum
+
+# isort: split
+# -- branch sparse2: the compressed layouts (CSR, CSC, BSR, BSC) and sparse x sparse products
+from . import _compressed_tensor
+from ._compressed import (
+    sparse_bsc_tensor,
+    sparse_bsr_tensor,
+    sparse_compressed_tensor,
+    sparse_csc_tensor,
+    sparse_csr_tensor,
+    to_dense,
+)
+from ._compressed_tensor import addmm, mm
 
 # Old programs' constructors (``torch.sparse.FloatTensor(indices, values, size)``)
 FloatTensor = legacy_constructor(dtypes.float32)
@@ -21,5 +34,6 @@ LongTensor = legacy_constructor(dtypes.int64)
 
 __all__ = [
     "addmm", "log_softmax", "mm", "softmax", "sparse_coo_tensor", "spmm", "sum", "to_dense",
-    "to_sparse", "FloatTensor", "DoubleTensor", "LongTensor",
+    "to_sparse", "FloatTensor", "DoubleTensor", "LongTensor", "sparse_compressed_tensor",
+    "sparse_csr_tensor", "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor",
 ]  # fmt: skip

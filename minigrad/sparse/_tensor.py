@@ -206,7 +206,8 @@ def _array_repr(array, device, indent: int) -> str:
     text = "tensor(" + _format.format_array(host)
     if host.size == 0:  # (PyTorch shows the size of every empty part, 1-D ones too)
         text += f", size={tuple(host.shape)}"
-    return (text + ")").replace("\n", "\n" + " " * indent)
+    lines = (text + ")").replace("\n", "\n" + " " * indent).split("\n")
+    return "\n".join(line.rstrip() for line in lines)  # (blank lines between blocks stay blank)
 
 
 def sparse_repr(t) -> str:

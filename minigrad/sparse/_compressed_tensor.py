@@ -1,0 +1,350 @@
+"""Sparse compressed tensors as Tensors: the sparse rules of the dense ops PyTorch also runs on
+them (``@``/``mm``/``addmm``/``matmul``, ``* scalar``, ``clone``, ``t()``, ``sum``,
+``.to(device)``), their Tensor methods (``crow_indices`` ...), and the repr."""
+
+from __future__ import annotations
+
+from .. import backend, dtypes
+from .._sparse_compressed import (
+    BLOCKED,
+    SparseCompressed,
+    sparse_bsc,
+    sparse_bsr,
+    sparse_csc,
+    sparse_csr,
+)
+from .._sparse_coo import SparseCOO
+from ..autograd import _jvp_rules
+from ..ops import base as _base
+from ..ops.base import Op
+from ..ops.elementwise import Add, Div, Mul, Neg, Sub
+from ..ops.linalg import MatMul
+from ..ops.movement import Clone, Permute
+from ..ops.reduce import Sum
+from ..tensor import Tensor, ToDevice
+from . import _compressed, _convert, _functions, _products
+from ._compressed import index_names, is_compressed, layout_name, make, pattern_of, values_of
+from ._tensor import _array_repr
+
+
+class CompressedMM(Op):
+    """y = S @ D for compressed S and dense D; dS = dy @ Dᵀ, dense (``torch.mm`` gives a sparse
+    operand a dense gradient), dD = Sᵀ @ dy"""
+
+    save_inputs = True
+    backward_name = "MmBackward0"
+
+    def forward(self, s, d):
+        _, rows, cols = _convert.element_keys(self.xp, pattern_of(s))
+        out = self.xp.zeros((s.shape[0], d.shape[1]), dtype=d.dtype)
+        self.device.backend.scatter_add(out, (rows,), s.values.reshape(-1)[:, None] * d[cols])
+        return out
+
+    def backward(self, gy):
+        s, d = self.saved_tensors
+        needs = self.needs_input_grad
+        gs = gy.matmul(d.t()) if needs[0] else None
+        gd = _products.pattern_product(s, gy, transpose=True) if needs[1] else None
+        return gs, gd
+
+
+def _check_matrix(x, op: str) -> None:
+    rec = x._data
+    if rec.ndim != 2 or (type(rec) is SparseCompressed and rec.dense_dim):
+        raise NotImplementedError(
+            f"{op}: minigrad multiplies 2-D sparse matrices without batch or dense dims only; "
+            f"got a {layout_name(x.layout)} tensor of shape {list(rec.shape)}"
+        )
+
+
+def _matmul(op, args, previous):
+    a, b = args
+    sparse_a = type(a._data) in (SparseCOO, SparseCompressed)
+    sparse_b = type(b._data) in (SparseCOO, SparseCompressed)
+    if sparse_a and sparse_b:
+        return _products.sparse_product(a, b, "mm")
+    if not (is_compressed(a) or is_compressed(b)):
+        return previous(op, args)
+    s, d = (a, b) if sparse_a else (b, a)
+    _check_matrix(s, "mm")
+    _products.check_operands(s, d, "mm", transposed=not sparse_a)
+    if sparse_a:
+        columns = d.unsqueeze(1) if d.ndim == 1 else d
+        out = CompressedMM()(a, columns)
+        return out.squeeze(1) if d.ndim == 1 else out
+    if a.ndim == 1:  # vector @ sparse = (sparseᵀ @ vector)
+        return _products.pattern_product(b, a.unsqueeze(1), transpose=True).squeeze(1)
+    return _products.pattern_product(b, a.t(), transpose=True).t()
+
+
+def _scaled(x, fn):
+    rec = x._data
+    return make(rec.compressed, rec.plain, fn(values_of(x)), rec.shape, rec.layout)
+
+
+def _scalar(x) -> bool:
+    return not isinstance(x, Tensor) or (x.ndim == 0 and type(x._data) not in _SPARSE)
+
+
+def _mul(op, args, previous):
+    a, b = args
+    if is_compressed(b) and _scalar(a):
+        a, b = b, a
+    if is_compressed(a) and _scalar(b):
+        return _scaled(a, lambda v: v * b)
+    if not any(is_compressed(t) for t in args):
+        return previous(op, args)
+    raise NotImplementedError(
+        "mul: minigrad multiplies a sparse compressed tensor by a scalar only; use .to_dense() "
+        "for the rest"
+    )
+
+
+def _div(op, args, previous):
+    a, b = args
+    if is_compressed(a) and _scalar(b):
+        return _scaled(a, lambda v: v / b)
+    if not any(is_compressed(t) for t in args):
+        return previous(op, args)
+    raise NotImplementedError(
+        "div: minigrad divides a sparse compressed tensor by a scalar only; use .to_dense()"
+    )
+
+
+def _add(op, args, previous, sign=1):
+    a, b = args
+    if not any(is_compressed(t) for t in args):
+        return previous(op, args)
+    if is_compressed(a) and is_compressed(b) and a.layout is b.layout:
+        rec = a._data
+        if rec.layout in BLOCKED or rec.batch_dim or a.shape != b.shape:
+            raise NotImplementedError(
+                f"{op.label().lower()}: minigrad adds CSR or CSC tensors of one shape without "
+                "batch dims only"
+            )
+        coo = _convert.to_sparse(a) + _convert.to_sparse(b) * sign
+        return _convert.to_layout(coo, rec.layout)
+    if not is_compressed(a):  # dense + sparse is dense, as PyTorch
+        return a + _compressed.to_dense(b) * sign
+    raise RuntimeError(
+        f"{op.label().lower()}(sparse, dense) is not supported. Use "
+        f"{op.label().lower()}(dense, sparse) instead."
+    )
+
+
+def _neg(op, args, previous):
+    return _scaled(args[0], lambda v: -v)
+
+
+def _clone(op, args, previous):
+    x = args[0]
+    rec = x._data
+    return make(
+        rec.compressed.copy(), rec.plain.copy(), values_of(x).clone(), rec.shape, rec.layout
+    )
+
+
+def _to_device(op, args, previous):
+    x = args[0]
+    rec = x._data
+    move = lambda a: backend.to_device(a, x.device, op.target)  # noqa: E731
+    values = values_of(x).to(op.target)
+    return make(move(rec.compressed), move(rec.plain), values, rec.shape, rec.layout)
+
+
+_TRANSPOSED = {sparse_csr: sparse_csc, sparse_csc: sparse_csr, sparse_bsr: sparse_bsc,
+               sparse_bsc: sparse_bsr}  # fmt: skip
+
+
+def _permute(op, args, previous):
+    x = args[0]
+    rec = x._data
+    if rec.ndim != 2 or tuple(op.dims) not in ((1, 0), (0, 1)):
+        raise NotImplementedError(
+            f"permute: minigrad transposes 2-D sparse compressed tensors only; got dims "
+            f"{list(op.dims)} of a tensor of shape {list(rec.shape)}"
+        )
+    if tuple(op.dims) == (0, 1):
+        return x
+    values = values_of(x)
+    if rec.layout in BLOCKED:
+        values = values.transpose(1, 2)
+    shape = (rec.shape[1], rec.shape[0])
+    return make(rec.compressed, rec.plain, values, shape, _TRANSPOSED[rec.layout])
+
+
+def _sum(op, args, previous):
+    x = args[0]
+    if len(op.dims) == x.ndim and not op.keepdim:
+        return values_of(x).sum()
+    raise NotImplementedError(
+        f"sum: minigrad sums every entry of a sparse compressed tensor only (dim=None); got "
+        f"dims {list(op.dims)}, keepdim={op.keepdim}"
+    )
+
+
+_SPARSE = (SparseCOO, SparseCompressed)
+
+
+def _install_rules() -> None:
+    """Wrap the COO rules of each op so that compressed inputs take this module's rule."""
+    rules = {
+        MatMul: _matmul, Mul: _mul, Div: _div, Add: _add, Neg: _neg, Clone: _clone,
+        ToDevice: _to_device, Permute: _permute, Sum: _sum,
+        Sub: lambda op, args, prev: _add(op, args, prev, -1),
+    }  # fmt: skip
+    for cls, rule in rules.items():
+        previous = _base.sparse_rules.get(cls, _refuse)
+        wants = _both_sparse if cls is MatMul else _any_compressed
+        _base.sparse_rules[cls] = _combined(rule, previous, wants)
+
+
+def _any_compressed(args) -> bool:
+    return any(isinstance(a, Tensor) and type(a._data) is SparseCompressed for a in args)
+
+
+def _both_sparse(args) -> bool:
+    return _any_compressed(args) or all(type(a._data) in _SPARSE for a in args)
+
+
+def _combined(rule, previous, wants):
+    def apply(op, args):
+        if wants(args):
+            return rule(op, args, previous)
+        return previous(op, args)
+
+    return apply
+
+
+def _refuse(op, args):
+    raise NotImplementedError(f"{op.label()}: minigrad does not support sparse tensors here")
+
+
+# -- Tensor methods -----------------------------------------------------------------------------
+def _record(t, op: str, layouts, what: str) -> SparseCompressed:
+    rec = t._data
+    if type(rec) is not SparseCompressed or rec.layout not in layouts:
+        raise RuntimeError(f"{op} expected {what} tensor layout but got {layout_name(t.layout)}")
+    return rec
+
+
+def _index_method(name: str, layouts, what: str, compressed: bool):
+    def method(self) -> Tensor:
+        rec = _record(self, name, layouts, what)
+        return _base.constant(rec.compressed if compressed else rec.plain, self.device)
+
+    method.__name__ = name
+    method.__doc__ = f"The {name.replace('_', ' ')} of a sparse {what} tensor."
+    return method
+
+
+def _dispatch(name: str, compressed_fn):
+    """``Tensor.name`` that runs ``compressed_fn`` on compressed tensors, the COO/dense method
+    otherwise."""
+    previous = getattr(Tensor, name)
+
+    def method(self, *args, **kwargs):
+        if type(self._data) is SparseCompressed:
+            return compressed_fn(self, *args, **kwargs)
+        return previous(self, *args, **kwargs)
+
+    method.__name__, method.__doc__ = name, previous.__doc__
+    return method
+
+
+def _refusal(name: str):
+    def refuse(self, *args, **kwargs):
+        raise RuntimeError(
+            f"{name} expected sparse coordinate tensor layout but got {layout_name(self.layout)}"
+        )
+
+    return refuse
+
+
+def _install_methods() -> None:
+    row, col = (sparse_csr, sparse_bsr), (sparse_csc, sparse_bsc)
+    for name, layouts, what, comp in (
+        ("crow_indices", row, "sparse row compressed", True),
+        ("col_indices", row, "sparse row compressed", False),
+        ("ccol_indices", col, "sparse column compressed", True),
+        ("row_indices", col, "sparse column compressed", False),
+    ):
+        setattr(Tensor, name, _index_method(name, layouts, what, comp))
+    dispatched = {
+        "values": values_of, "_values": values_of, "to_dense": _compressed.to_dense,
+        "sparse_dim": lambda self: 2, "dense_dim": lambda self: self._data.dense_dim,
+        "_nnz": lambda self: self._data.nnz, "indices": _refusal("indices"),
+        "_indices": _refusal("_indices"), "is_coalesced": _refusal("is_coalesced"),
+        "coalesce": _refusal("coalesce"),
+    }  # fmt: skip
+    for name, fn in dispatched.items():
+        setattr(Tensor, name, _dispatch(name, fn))
+    for name in ("to_sparse", "to_sparse_coo", "to_sparse_csr", "to_sparse_csc"):
+        setattr(Tensor, name, getattr(_convert, name))
+    Tensor.to_sparse_bsr, Tensor.to_sparse_bsc = _convert.to_sparse_bsr, _convert.to_sparse_bsc
+
+
+# -- repr ---------------------------------------------------------------------------------------
+def compressed_repr(t) -> str:
+    """PyTorch's repr of a compressed tensor: both index arrays, values, size, nnz, layout."""
+    rec = t._data
+    cn, pn = index_names(rec.layout)
+    text = f"tensor({cn}=" + _array_repr(rec.compressed, t.device, 8 + len(cn)) + ",\n"
+    text += f"       {pn}=" + _array_repr(rec.plain, t.device, 8 + len(pn)) + ",\n"
+    text += "       values=" + _array_repr(rec.values, t.device, 14)
+    suffixes = [f"size={rec.shape}", f"nnz={rec.nnz}"]
+    if t.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool):
+        suffixes.append(f"dtype={t.dtype}")
+    if t.device.type != "cpu":
+        suffixes.append(f"device='{t.device}'")
+    suffixes.append(f"layout={t.layout!r}")
+    if t.grad_fn is not None:
+        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffixes.append("requires_grad=True")
+    from .. import _format
+
+    return _format._add_suffixes(text, suffixes, 7) + ")"
+
+
+_install_rules()
+_install_methods()
+_jvp_rules.RULES.update({
+    "SparseCompressedTensor": _jvp_rules.linear, "CompressedValues": _jvp_rules.linear,
+    "CompressedMM": _jvp_rules.multilinear,
+})  # fmt: skip
+
+
+# -- torch.sparse's products, for every layout --------------------------------------------------
+def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
+    """``mat1 @ mat2`` with a sparse ``mat1`` (``torch.sparse.mm``): a sparse operand's
+    gradient keeps its pattern; two sparse operands (COO x COO, CSR x CSR) give a sparse
+    result.
+
+    Example:
+        >>> s = minigrad.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse_csr()
+        >>> minigrad.sparse.mm(s, minigrad.ones(2, 1))
+        tensor([[2.],
+                [3.]])
+    """
+    if isinstance(mat2, Tensor) and type(mat2._data) in _SPARSE:
+        if type(mat1._data) not in _SPARSE:
+            raise RuntimeError("sparse.mm: expected mat1 to be sparse when mat2 is sparse")
+        return _products.sparse_product(mat1, mat2, "sparse.mm")
+    if not is_compressed(mat1):
+        return _functions.mm(mat1, mat2)
+    _check_matrix(mat1, "sparse.mm")
+    _products.check_operands(mat1, mat2, "sparse.mm")
+    columns = mat2.unsqueeze(1) if mat2.ndim == 1 else mat2
+    out = _products.pattern_product(mat1, columns)
+    return out.squeeze(1) if mat2.ndim == 1 else out
+
+
+def addmm(mat: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+    """``beta * mat + alpha * (mat1 @ mat2)`` with a sparse ``mat1`` (``torch.sparse.addmm``)."""
+    if not is_compressed(mat1):
+        return _functions.addmm(mat, mat1, mat2, beta=beta, alpha=alpha)
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (mat if beta == 1 else mat * beta)
