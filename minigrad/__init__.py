@@ -627,7 +627,9 @@ from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatt
 from ._surface import *  # noqa: E402, F403
 from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402
 from .func import vmap  # noqa: E402
-from .sparse import (  # noqa: E402 - sparse2 added the compressed constructors
+from .sparse import (  # noqa: E402 - sparse2 added the compressed constructors, smm, ...
+    hspmm,
+    smm,
     sparse_bsc_tensor,
     sparse_bsr_tensor,
     sparse_compressed_tensor,
@@ -635,6 +637,7 @@ from .sparse import (  # noqa: E402 - sparse2 added the compressed constructors
     sparse_csc_tensor,
     sparse_csr_tensor,
     spmm,
+    sspaddmm,
 )
 
 _strided.install()

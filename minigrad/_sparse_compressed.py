@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ._memory_format import layout
 
 sparse_csr = layout("sparse_csr")
@@ -102,8 +104,41 @@ class SparseCompressed:
     def tolist(self):
         raise TypeError("tolist() of a sparse compressed tensor: call .to_dense() first")
 
+    def dense_key(self, xp) -> tuple:
+        """``(key, values)``: the advanced-indexing key of every stored entry into the dense
+        array of this shape, and the values as (n, *dense) (``dense[key] += values``)."""
+        b, r, c = element_keys(xp, self.compressed, self.plain, self.layout, self.blocksize)
+        batch = tuple(xp.unravel_index(b, self.shape[: self.batch_dim])) if self.batch_dim else ()
+        dense = self.shape[self.batch_dim + 2 :]
+        return batch + (r, c), self.values.reshape((-1,) + tuple(dense))
+
     def __repr__(self) -> str:
         return f"SparseCompressed({self.layout!r}, shape={self.shape}, nnz={self.nnz})"
+
+
+def block_keys(xp, compressed, plain, layout) -> tuple:
+    """(batch, block row, block col) of every stored block in storage order, flat over the
+    batch (a batch of one for an unbatched tensor)."""
+    nb = math.prod(plain.shape[:-1])
+    nc = compressed.shape[-1] - 1
+    counts = xp.diff(compressed.reshape(nb, nc + 1), axis=1).reshape(-1)
+    comp = xp.repeat(xp.tile(xp.arange(nc, dtype=np.int64), nb), counts.astype(np.int64))
+    batch = xp.repeat(xp.arange(nb, dtype=np.int64), plain.shape[-1])
+    plain = plain.reshape(-1).astype(np.int64)
+    return (batch, comp, plain) if layout in ROW_MAJOR else (batch, plain, comp)
+
+
+def element_keys(xp, compressed, plain, layout, block: tuple) -> tuple:
+    """(batch, row, col) of every stored entry (each entry of a stored block) in storage
+    order, flat over the batch: the order of ``values.reshape(-1, *dense)``."""
+    b, r, c = block_keys(xp, compressed, plain, layout)
+    if layout not in BLOCKED:
+        return b, r, c
+    br, bc = block
+    grid = xp.zeros((len(b), br, bc), dtype=np.int64)
+    r = r[:, None, None] * br + xp.arange(br)[None, :, None] + grid
+    c = c[:, None, None] * bc + xp.arange(bc)[None, None, :] + grid
+    return (b[:, None, None] + grid).reshape(-1), r.reshape(-1), c.reshape(-1)
 
 
 def is_compressed(t) -> bool:

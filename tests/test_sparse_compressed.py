@@ -291,3 +291,79 @@ def test_unsupported_ops_refuse_by_name():
         s.numpy()
     with pytest.raises(NotImplementedError, match="batch"):
         minigrad.tensor(BATCH).to_sparse_csr().to_sparse_csc()
+
+
+# -- sparse results: sparse_mask, smm, hspmm, sspaddmm, sampled_addmm ---------------------------
+M = [[0.0, 2.0, 0.0, 1.0], [0.0, 0.0, 0.0, 0.0], [3.0, 0.0, 4.0, 0.0]]
+N = [[1.0, 0.0], [3.0, 0.0], [5.0, 0.0], [7.0, 0.0]]
+C = [[1.0, 0.0], [0.0, 0.0], [0.0, 2.0]]
+
+
+def _numbered(L):
+    return L.arange(12.0).reshape(3, 4) + 1
+
+
+MASKED = {
+    "mask": lambda L: _numbered(L).sparse_mask(L.tensor(M).to_sparse()),
+    "mask_uncoalesced": lambda L: L.ones(3, 4).sparse_mask(
+        L.sparse_coo_tensor([[0, 0], [1, 1]], [1.0, 2], (3, 4))
+    ),
+    "mask_csr": lambda L: _numbered(L).sparse_mask(L.tensor(M).to_sparse_csr()),
+    "mask_bsr": lambda L: L.ones(2, 4).sparse_mask(L.ones(2, 4).to_sparse_bsr(2)),
+    "mask_sparse_self": lambda L: L.tensor(M).to_sparse().sparse_mask(L.tensor(M).to_sparse()),
+    "mask_shape": lambda L: L.ones(2, 2).sparse_mask(L.tensor(M).to_sparse()),
+    "smm": lambda L: L.smm(L.tensor(M).to_sparse(), L.tensor(N)),
+    "smm_method": lambda L: L.tensor(M).to_sparse().smm(L.tensor(N)),
+    "hspmm": lambda L: L.hspmm(L.tensor(M).to_sparse(), L.tensor(N)),
+    "sspaddmm": lambda L: L.sspaddmm(
+        L.tensor(C).to_sparse(), L.tensor(M).to_sparse(), L.tensor(N), beta=0.5, alpha=2
+    ),
+    "sspaddmm_method": lambda L: (
+        L.tensor(C).to_sparse().sspaddmm(L.tensor(M).to_sparse(), L.tensor(N))
+    ),
+    "sampled_addmm": lambda L: L.sparse.sampled_addmm(
+        L.tensor([[1.0, 0, 0], [0, 0, 2], [0, 1, 0]]).to_sparse_csr(),
+        L.tensor(M),
+        L.arange(12.0).reshape(4, 3),
+        beta=0.5,
+        alpha=2,
+    ),  # fmt: skip
+    "sampled_addmm_shapes": lambda L: L.sparse.sampled_addmm(
+        L.ones(3, 3).to_sparse_csr(), L.tensor(M), L.tensor(N)
+    ),
+    "sampled_addmm_inner": lambda L: L.sparse.sampled_addmm(
+        L.ones(3, 3).to_sparse_csr(), L.tensor(M), L.ones(2, 4)
+    ),
+}
+
+
+@pytest.mark.parametrize("name", sorted(MASKED))
+def test_sparse_results(name):
+    _same(MASKED[name])
+
+
+def test_sampled_addmm_gradients():
+    grads = []
+    for L in (torch, minigrad):
+        rng = np.random.default_rng(3)
+        v = L.tensor(rng.standard_normal(3), dtype=L.float64, requires_grad=True)
+        a = L.tensor(rng.standard_normal((2, 4)), dtype=L.float64, requires_grad=True)
+        b = L.tensor(rng.standard_normal((4, 3)), dtype=L.float64, requires_grad=True)
+        y = L.sparse.sampled_addmm(_csr(L, v), a, b, beta=0.5, alpha=2.0).values()
+        y.backward(L.tensor([1.0, -2.0, 0.5], dtype=L.float64))
+        grads.append([t.grad.numpy() for t in (v, a, b)])
+    for x, y in zip(*grads):
+        np.testing.assert_allclose(y, x, rtol=1e-12)
+
+
+@pytest.mark.parametrize("combo", ["ss", "ms"])  # (PyTorch fails on "sm")
+def test_leaf_gradients_accumulate(combo):
+    """sparse.mm twice keeps a CSR .grad; a dense gradient with a CSR one gives a dense one."""
+    grads = []
+    for L in (torch, minigrad):
+        s = L.sparse_csr_tensor([0, 1, 3], [1, 0, 2], [1.0, 2, 3], (2, 3), requires_grad=True)
+        for c in combo:
+            (L.sparse.mm(s, L.ones(3, 2)) if c == "s" else L.mm(s, L.ones(3, 2))).sum().backward()
+        grads.append(s.grad)
+    _compare(*grads)
+    np.testing.assert_allclose(grads[1].to_dense().numpy(), grads[0].to_dense().numpy())

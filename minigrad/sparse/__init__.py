@@ -26,6 +26,7 @@ from ._compressed import (
     to_dense,
 )
 from ._compressed_tensor import addmm, mm
+from ._masked import hspmm, sampled_addmm, smm, sspaddmm
 
 # Old programs' constructors (``torch.sparse.FloatTensor(indices, values, size)``)
 FloatTensor = legacy_constructor(dtypes.float32)
@@ -36,4 +37,5 @@ __all__ = [
     "addmm", "log_softmax", "mm", "softmax", "sparse_coo_tensor", "spmm", "sum", "to_dense",
     "to_sparse", "FloatTensor", "DoubleTensor", "LongTensor", "sparse_compressed_tensor",
     "sparse_csr_tensor", "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor",
+    "sampled_addmm",
 ]  # fmt: skip

@@ -15,6 +15,7 @@ from typing import NamedTuple
 
 import numpy as np
 
+from .. import _sparse_compressed as _layouts
 from .. import backend, dtypes
 from .._memory_format import strided
 from .._sparse_compressed import (
@@ -127,15 +128,8 @@ def is_compressed(t) -> bool:
 
 # -- the positions of the stored blocks ---------------------------------------------------------
 def block_keys(xp, p: Pattern) -> tuple:
-    """(batch, block row, block col) of every stored block in storage order, flat over the
-    batch (a batch of one for an unbatched tensor)."""
-    nb = math.prod(p.plain.shape[:-1])
-    nc = p.compressed.shape[-1] - 1
-    counts = xp.diff(p.compressed.reshape(nb, nc + 1), axis=1).reshape(-1)
-    comp = xp.repeat(xp.tile(xp.arange(nc, dtype=np.int64), nb), counts.astype(np.int64))
-    batch = xp.repeat(xp.arange(nb, dtype=np.int64), p.plain.shape[-1])
-    plain = p.plain.reshape(-1).astype(np.int64)
-    return (batch, comp, plain) if p.layout in ROW_MAJOR else (batch, plain, comp)
+    """(batch, block row, block col) of every stored block of ``p`` in storage order."""
+    return _layouts.block_keys(xp, p.compressed, p.plain, p.layout)
 
 
 def _grid(p: Pattern) -> tuple:

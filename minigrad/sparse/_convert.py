@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from .. import _sparse_compressed as _layouts
 from .. import backend
 from .._memory_format import strided
 from .._sparse_compressed import (
@@ -25,7 +26,7 @@ from .._sparse_coo import SparseCOO, sparse_coo
 from ..ops.indexing import IndexAdd
 from ..tensor import Tensor
 from . import _core
-from ._compressed import Pattern, block_keys, gather, layout_name, make, pattern_of, values_of
+from ._compressed import Pattern, gather, layout_name, make, pattern_of, values_of
 
 _SHORT = {sparse_csr: "csr", sparse_csc: "csc", sparse_bsr: "bsr", sparse_bsc: "bsc"}
 
@@ -114,16 +115,9 @@ def from_elements(keys, elements: Tensor, shape: tuple, layout, block: tuple) ->
 
 
 def element_keys(xp, p: Pattern) -> tuple:
-    """(batch, row, col) of every stored entry (each entry of a stored block) in storage
-    order, flat over the batch: the order of ``values.reshape(-1, *dense)``."""
-    b, r, c = block_keys(xp, p)
-    if p.layout not in BLOCKED:
-        return b, r, c
-    br, bc = p.block
-    grid = xp.zeros((len(b), br, bc), dtype=np.int64)
-    r = r[:, None, None] * br + xp.arange(br)[None, :, None] + grid
-    c = c[:, None, None] * bc + xp.arange(bc)[None, None, :] + grid
-    return (b[:, None, None] + grid).reshape(-1), r.reshape(-1), c.reshape(-1)
+    """(batch, row, col) of every stored entry of ``p`` (each entry of a stored block) in
+    storage order, flat over the batch."""
+    return _layouts.element_keys(xp, p.compressed, p.plain, p.layout, p.block)
 
 
 def elements_of(x: Tensor):

@@ -56,6 +56,28 @@ def _rows():
             lambda m, v, w: m.sparse.mm(_csr(m, v).to_sparse(), _csr2(m, w).to_sparse()).to_dense(),
             [Sample(values, values)],
         ),
+        OpInfo(
+            "sparse_mask_coo",
+            lambda m, x: x.sparse_mask(
+                _csr(m, m.ones(3, dtype=x.dtype, device=x.device)).to_sparse()
+            ).to_dense(),
+            [Sample(T((2, 3)))],
+        ),
+        OpInfo(
+            "sparse_mask_csr",
+            lambda m, x: x.sparse_mask(_csr(m, m.ones(3, dtype=x.dtype, device=x.device))).values(),
+            [Sample(T((2, 3)))],
+            torch=False,
+            note="PyTorch has no backward of sparse_mask with a CSR mask (forward is compared "
+            "in tests/test_sparse_compressed.py)",
+        ),
+        OpInfo(
+            "sampled_addmm",
+            lambda m, v, a, b: m.sparse.sampled_addmm(
+                _csr(m, v), a, b, beta=0.5, alpha=2.0
+            ).to_dense(),
+            [Sample(values, T((2, 4)), T((4, 3)))],
+        ),
     ]
 
 
