@@ -95,6 +95,18 @@ class SparseCompressed:
         """The values converted to ``dtype`` (``Tensor.to(dtype)``); the indices are shared."""
         return self.with_values(self.values.astype(dtype))
 
+    def __reduce__(self):  # (pickle, deepcopy: the layout by name)
+        arrays = (self.compressed, self.plain, self.values)
+        return _rebuilt, (*arrays, self.shape, self.layout.name)
+
+    def emptied(self) -> SparseCompressed:
+        """A record of this shape and layout with no entries (``zero_``)."""
+        b = self.batch_dim
+        nnz0 = (slice(None),) * b + (slice(0, 0),)
+        return SparseCompressed(
+            self.compressed * 0, self.plain[nnz0], self.values[nnz0], self.shape, self.layout
+        )
+
     def __array__(self, dtype=None, copy=None):
         raise TypeError(
             f"a sparse {NAMES[self.layout][6:].upper()} tensor has no dense array: call "
@@ -149,3 +161,9 @@ def is_compressed(t) -> bool:
 def is_csr(t) -> bool:
     """``Tensor.is_sparse_csr``: whether ``t`` has the sparse CSR layout."""
     return type(t._data) is SparseCompressed and t._data.layout is sparse_csr
+
+
+def _rebuilt(compressed, plain, values, shape, layout_name: str) -> SparseCompressed:
+    """A record from a pickle (see ``SparseCompressed.__reduce__``)."""
+    found = {x.name: x for x in LAYOUTS}[layout_name]
+    return SparseCompressed(compressed, plain, values, shape, found)

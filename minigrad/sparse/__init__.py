@@ -16,7 +16,7 @@ from ._functions import log_softmax, softmax, spmm, sum
 
 # isort: split
 # -- branch sparse2: the compressed layouts (CSR, CSC, BSR, BSC) and sparse x sparse products
-from . import _compressed_tensor
+from . import _compressed_tensor, _resize
 from ._compressed import (
     sparse_bsc_tensor,
     sparse_bsr_tensor,

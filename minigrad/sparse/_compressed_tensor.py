@@ -14,7 +14,9 @@ from .._sparse_compressed import (
     sparse_csr,
 )
 from .._sparse_coo import SparseCOO
+from .._sparse_coo import emptied as emptied_coo
 from ..autograd import _jvp_rules
+from ..autograd import grad_mode as _grad_mode
 from ..ops import base as _base
 from ..ops.base import Op
 from ..ops.elementwise import Add, Div, Mul, Neg, Sub
@@ -88,15 +90,23 @@ def _scalar(x) -> bool:
 
 def _mul(op, args, previous):
     a, b = args
-    if is_compressed(b) and _scalar(a):
+    if is_compressed(b) and (_scalar(a) or type(a._data) not in _SPARSE):
         a, b = b, a
     if is_compressed(a) and _scalar(b):
         return _scaled(a, lambda v: v * b)
     if not any(is_compressed(t) for t in args):
         return previous(op, args)
+    if is_compressed(a) and type(b._data) not in _SPARSE and a.layout is sparse_csr:
+        if tuple(a.shape) != tuple(b.shape):
+            raise RuntimeError(
+                f"mul: a sparse CSR tensor of size {list(a.shape)} times a dense tensor of size "
+                f"{list(b.shape)}: the sizes must match (no broadcasting with sparse tensors)"
+            )
+        p = pattern_of(a._data)
+        return _scaled(a, lambda v: v * _compressed.gather(b, p, p.values_shape))
     raise NotImplementedError(
-        "mul: minigrad multiplies a sparse compressed tensor by a scalar only; use .to_dense() "
-        "for the rest"
+        "mul: minigrad multiplies a sparse compressed tensor by a scalar, and a CSR tensor by a "
+        "dense tensor of its size; use .to_dense() for the rest"
     )
 
 
@@ -115,6 +125,9 @@ def _add(op, args, previous, sign=1):
     a, b = args
     if not any(is_compressed(t) for t in args):
         return previous(op, args)
+    if is_compressed(a) and isinstance(b, Tensor) and type(b._data) not in _SPARSE:
+        if sign == 1:  # csr + dense is dense, as PyTorch (it refuses csr - dense)
+            return _compressed.to_dense(a) + b
     if is_compressed(a) and is_compressed(b) and a.layout is b.layout:
         rec = a._data
         if rec.layout in BLOCKED or rec.batch_dim or a.shape != b.shape:
@@ -279,9 +292,38 @@ def _install_methods() -> None:
     }  # fmt: skip
     for name, fn in dispatched.items():
         setattr(Tensor, name, _dispatch(name, fn))
+    for name, what in (("is_contiguous", "is_contiguous"), ("stride", "strides")):
+        setattr(Tensor, name, _dispatch(name, _no_strides(what)))
+    Tensor.zero_ = _sparse_zero(Tensor.zero_)
     for name in ("to_sparse", "to_sparse_coo", "to_sparse_csr", "to_sparse_csc"):
         setattr(Tensor, name, getattr(_convert, name))
     Tensor.to_sparse_bsr, Tensor.to_sparse_bsc = _convert.to_sparse_bsr, _convert.to_sparse_bsc
+
+
+def _no_strides(what: str):
+    def refuse(self, *args, **kwargs):
+        kind = self.layout.name[7:].upper()
+        raise RuntimeError(f"Sparse {kind} tensors do not have {what}")
+
+    return refuse
+
+
+def _sparse_zero(dense_zero):
+    """``Tensor.zero_`` that empties a sparse tensor (COO or compressed) in place, as PyTorch."""
+
+    def zero_(self):
+        rec = self._data
+        if type(rec) not in _SPARSE:
+            return dense_zero(self)
+        if self.requires_grad and self.grad_fn is None and _grad_mode.is_grad_enabled():
+            raise RuntimeError(
+                "a leaf Variable that requires grad is being used in an in-place operation."
+            )
+        self._data = rec.emptied() if type(rec) is SparseCompressed else emptied_coo(rec)
+        return self
+
+    zero_.__doc__ = dense_zero.__doc__
+    return zero_
 
 
 # -- repr ---------------------------------------------------------------------------------------

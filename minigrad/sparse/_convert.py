@@ -239,9 +239,9 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
         with backend.on(self.device):
             out = compressed_to_coo(self)
         if sparse_dim is not None and int(sparse_dim) != out._data.sparse_dim:
-            raise NotImplementedError(
-                f"to_sparse: minigrad converts a compressed tensor to COO with sparse_dim "
-                f"{out._data.sparse_dim} only, got {sparse_dim}"
+            raise RuntimeError(
+                f"sparse_compressed_to_sparse: conversion from {NAMES[self.layout]} to Sparse "
+                f"with sparse_dim argument !={out._data.sparse_dim} is not supported"
             )
         return out
     if blocksize is not None or dense_dim is not None:
