@@ -417,3 +417,19 @@ def test_mul_by_dense_gradients():
     np.testing.assert_allclose(grads[1], grads[0])
     values = v.detach().numpy()
     np.testing.assert_allclose(w.grad.numpy(), [[0, values[0], 0], [-values[1], 0, 2 * values[2]]])
+
+
+def test_devices(device):
+    """Every layout on each device: conversions, products and index arrays stay there."""
+    x = minigrad.tensor(A, device=device)
+    ones = minigrad.ones(4, 2, device=device)
+    for s in (x.to_sparse_csr(), x.to_sparse_csc(), x.to_sparse_bsr(2), x.to_sparse_bsc((1, 2))):
+        assert s.device == x.device and s.values().device == x.device
+        np.testing.assert_allclose(s.to_dense().cpu().numpy(), A)
+        np.testing.assert_allclose((s @ ones).cpu().numpy(), np.array(A) @ np.ones((4, 2)))
+    c = minigrad.tensor(A).to_sparse_csr().to(device)
+    assert c.crow_indices().device == x.device
+    product = (c @ c.t().to_sparse_csr()).to_dense().cpu().numpy()
+    np.testing.assert_allclose(product, np.array(A) @ np.array(A).T)
+    sampled = minigrad.sparse.sampled_addmm(c, x[:, :3], minigrad.ones(3, 4, device=device))
+    np.testing.assert_allclose(sampled.values().cpu().numpy(), [4.0, 3.0, 10.0, 11.0])
