@@ -191,14 +191,24 @@ def test_products_and_gradients(name):
         np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("name", ["mm", "sparse_mm", "addmm"])
+LEAF = {
+    "mm": lambda L, s, d: L.mm(s, d),
+    "sparse_mm": lambda L, s, d: L.sparse.mm(s, d),
+    "addmm": lambda L, s, d: L.addmm(L.zeros(2, 2, dtype=L.float64), s, d),
+    "dense_mm": lambda L, s, d: d.t() @ s.t(),
+    "vector_mm": lambda L, s, d: d[:2, 0] @ s,
+    "to_dense": lambda L, s, d: s.to_dense() * 2,
+    "to_csc": lambda L, s, d: s.to_sparse_csc().to_dense(),
+    "csr_csr": lambda L, s, d: (s @ s.t().to_sparse_csr()).to_dense(),
+    "sampled": lambda L, s, d: L.sparse.sampled_addmm(s, d[:2], d.t()).to_dense(),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LEAF))
 def test_leaf_gradient_layout(name):
-    """A CSR leaf's gradient: dense from torch.mm/addmm, CSR of its pattern from sparse.mm."""
-    fns = {
-        "mm": lambda L, s, d: L.mm(s, d),
-        "sparse_mm": lambda L, s, d: L.sparse.mm(s, d),
-        "addmm": lambda L, s, d: L.addmm(L.zeros(2, 2, dtype=L.float64), s, d),
-    }
+    """A CSR leaf's gradient: dense from torch.mm/addmm/@, CSR of its pattern from sparse.mm,
+    to_dense, conversions and sparse products, as PyTorch's."""
+    fns = LEAF
     grads = []
     for L in (torch, minigrad):
         s = L.sparse_csr_tensor(

@@ -50,6 +50,27 @@ class CompressedMM(Op):
         return gs, gd
 
 
+class DenseCompressedMM(Op):
+    """y = D @ S for dense D and compressed S; dD = dy @ Sᵀ, dS = Dᵀ @ dy, dense (as
+    ``torch.mm`` gives a sparse operand)"""
+
+    save_inputs = True
+    backward_name = "MmBackward0"
+
+    def forward(self, d, s):
+        _, rows, cols = _convert.element_keys(self.xp, pattern_of(s))
+        out = self.xp.zeros((s.shape[1], d.shape[0]), dtype=d.dtype)
+        self.device.backend.scatter_add(out, (cols,), s.values.reshape(-1)[:, None] * d.T[rows])
+        return self.xp.ascontiguousarray(out.T)
+
+    def backward(self, gy):
+        d, s = self.saved_tensors
+        needs = self.needs_input_grad
+        gd = _products.pattern_product(s, gy.t()).t() if needs[0] else None
+        gs = d.t().matmul(gy) if needs[1] else None
+        return gd, gs
+
+
 def _check_matrix(x, op: str) -> None:
     rec = x._data
     if rec.ndim != 2 or (type(rec) is SparseCompressed and rec.dense_dim):
@@ -74,9 +95,9 @@ def _matmul(op, args, previous):
         columns = d.unsqueeze(1) if d.ndim == 1 else d
         out = CompressedMM()(a, columns)
         return out.squeeze(1) if d.ndim == 1 else out
-    if a.ndim == 1:  # vector @ sparse = (sparseᵀ @ vector)
-        return _products.pattern_product(b, a.unsqueeze(1), transpose=True).squeeze(1)
-    return _products.pattern_product(b, a.t(), transpose=True).t()
+    if a.ndim == 1:
+        return DenseCompressedMM()(a.unsqueeze(0), b).squeeze(0)
+    return DenseCompressedMM()(a, b)
 
 
 def _scaled(x, fn):
@@ -179,11 +200,25 @@ def _permute(op, args, previous):
         )
     if tuple(op.dims) == (0, 1):
         return x
-    values = values_of(x)
-    if rec.layout in BLOCKED:
-        values = values.transpose(1, 2)
-    shape = (rec.shape[1], rec.shape[0])
-    return make(rec.compressed, rec.plain, values, shape, _TRANSPOSED[rec.layout])
+    return CompressedTranspose()(x)
+
+
+class CompressedTranspose(Op):
+    """y = xᵀ for a 2-D compressed x: the same index arrays in the transposed layout (CSR <->
+    CSC, BSR <-> BSC with each block transposed); dx = dyᵀ in dy's own layout (a dense dy
+    gives a dense gradient, as PyTorch's transpose)"""
+
+    backward_name = "PermuteBackward0"
+
+    def forward(self, x):
+        values = x.values.transpose(0, 2, 1) if x.layout in BLOCKED else x.values
+        shape = (x.shape[1], x.shape[0])
+        return SparseCompressed(x.compressed, x.plain, values, shape, _TRANSPOSED[x.layout])
+
+    def backward(self, gy):
+        if type(gy._data) is SparseCompressed:
+            return CompressedTranspose()(gy)
+        return gy.t()
 
 
 def _sum(op, args, previous):
@@ -353,7 +388,8 @@ _install_rules()
 _install_methods()
 _jvp_rules.RULES.update({
     "SparseCompressedTensor": _jvp_rules.linear, "CompressedValues": _jvp_rules.linear,
-    "CompressedMM": _jvp_rules.multilinear,
+    "CompressedMM": _jvp_rules.multilinear, "DenseCompressedMM": _jvp_rules.multilinear,
+    "CompressedTranspose": _jvp_rules.linear,
 })  # fmt: skip
 
 
