@@ -92,10 +92,11 @@ def set_printoptions(
     OPTIONS.sci_mode = sci_mode
 
 
-def format_array(a: np.ndarray) -> str:
-    """Values with PyTorch's choices: ``1.`` for whole floats, 4 decimals, or scientific."""
+def format_array(a: np.ndarray, indent: int = 0) -> str:
+    """Values with PyTorch's choices: ``1.`` for whole floats, 4 decimals, or scientific;
+    lines wrapped (and continued) as if ``tensor(`` started at column ``indent``."""
     if a.size > OPTIONS.threshold:
-        return _summarized(a)
+        return _summarized(a, indent)
     if a.dtype.kind == "b":
         width = 4 if a.all() else 5  # PyTorch pads True to the width of False: [ True, False]
         formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
@@ -112,7 +113,7 @@ def format_array(a: np.ndarray) -> str:
         threshold=a.size + 1,
         edgeitems=OPTIONS.edgeitems,
         max_line_width=OPTIONS.linewidth,
-        prefix="tensor(",
+        prefix=" " * indent + "tensor(",
     )
 
 
@@ -165,7 +166,7 @@ def _edges(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _summarized(a: np.ndarray) -> str:
+def _summarized(a: np.ndarray, indent: int = 0) -> str:
     """A tensor past 1000 elements as PyTorch prints it: the first and last 3 entries of each
     dim around ``...``, formatted (fixed or scientific, width) from the shown values only, and
     lines wrapped at 80 columns."""
@@ -181,7 +182,7 @@ def _summarized(a: np.ndarray) -> str:
         width = max(len(str(v)) for v in shown.ravel()) if shown.size else 1
         fmt = lambda v: str(v).rjust(width)  # noqa: E731
     element = len(fmt(shown.ravel()[0])) + 2 if shown.size else 2
-    return _nested(a, fmt, len("tensor("), element)
+    return _nested(a, fmt, indent + len("tensor("), element)
 
 
 def _nested(a: np.ndarray, fmt, indent: int, element: int) -> str:

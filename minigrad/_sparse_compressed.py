@@ -131,11 +131,16 @@ class SparseCompressed:
 def block_keys(xp, compressed, plain, layout) -> tuple:
     """(batch, block row, block col) of every stored block in storage order, flat over the
     batch (a batch of one for an unbatched tensor)."""
-    nb = math.prod(plain.shape[:-1])
+    nb, nnz = math.prod(plain.shape[:-1]), plain.shape[-1]
     nc = compressed.shape[-1] - 1
-    counts = xp.diff(compressed.reshape(nb, nc + 1), axis=1).reshape(-1)
-    comp = xp.repeat(xp.tile(xp.arange(nc, dtype=np.int64), nb), counts.astype(np.int64))
-    batch = xp.repeat(xp.arange(nb, dtype=np.int64), plain.shape[-1])
+    # The compressed row of each stored position: the last row whose offset is at or before
+    # it (empty rows share their offset with the next). Offsets of batch b are shifted by
+    # b * nnz so that one sorted search serves every batch (CuPy's repeat takes no array).
+    shifted = compressed.reshape(nb, nc + 1).astype(np.int64)
+    shifted = (shifted + xp.arange(nb, dtype=np.int64)[:, None] * nnz).reshape(-1)
+    position = xp.arange(nb * nnz, dtype=np.int64)
+    comp = (xp.searchsorted(shifted, position, side="right") - 1) % (nc + 1)
+    batch = position // max(nnz, 1)
     plain = plain.reshape(-1).astype(np.int64)
     return (batch, comp, plain) if layout in ROW_MAJOR else (batch, plain, comp)
 

@@ -443,3 +443,33 @@ def test_devices(device):
     np.testing.assert_allclose(product, np.array(A) @ np.array(A).T)
     sampled = minigrad.sparse.sampled_addmm(c, x[:, :3], minigrad.ones(3, 4, device=device))
     np.testing.assert_allclose(sampled.values().cpu().numpy(), [4.0, 3.0, 10.0, 11.0])
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_random_patterns(seed):
+    """Matrices with empty rows, columns and batches: every layout's indices and values, and the
+    dense form back, as PyTorch's."""
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((3, 4, 6)) * (rng.random((3, 4, 6)) < 0.3)
+    x[:, 1] = 0  # an empty row in every batch
+    x[0, :, 1] = 0
+    convert = {
+        "csr": lambda t: t[0].to_sparse_csr(),
+        "csc": lambda t: t[0].to_sparse_csc(),
+        "bsr": lambda t: t[0].to_sparse_bsr((2, 3)),
+        "bsc": lambda t: t[0].to_sparse_bsc((2, 2)),
+        "coo_csr": lambda t: t[2].to_sparse().to_sparse_csr(),
+        "csr_csc": lambda t: t[1].to_sparse_csr().to_sparse_csc(),
+        "csr_bsr": lambda t: t[1].to_sparse_csr().to_sparse_bsr((1, 3)),
+    }
+    for fn in convert.values():
+        out = [fn(L.tensor(x)) for L in (torch, minigrad)]
+        _compare(*out)
+        np.testing.assert_allclose(out[1].to_dense().numpy(), out[0].to_dense().numpy())
+        np.testing.assert_allclose(out[1].to_sparse().to_dense().numpy(), out[0].to_dense().numpy())
+    batched = (x[0] != 0) * (rng.random((3, 4, 6)) + 1)  # one pattern, so one nnz per batch
+    for layout in ("to_sparse_csr", "to_sparse_csc"):
+        _same(lambda L, layout=layout: getattr(L.tensor(batched), layout)())
+        _same(lambda L, layout=layout: getattr(L.tensor(batched), layout)().to_dense())
+    _same(lambda L: L.tensor(batched).to_sparse_bsr((2, 3)))
+    _same(lambda L: L.tensor(batched).to_sparse_bsc((2, 2)).to_dense())

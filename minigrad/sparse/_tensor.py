@@ -203,11 +203,10 @@ def _array_repr(array, device, indent: int) -> str:
     host = device.backend.to_host(array)
     if host.dtype == dtypes.bfloat16.numpy:
         host = host.astype("float32")
-    text = "tensor(" + _format.format_array(host)
+    text = "tensor(" + _format.format_array(host, indent)  # (wrapped as placed, at indent)
     if host.size == 0:  # (PyTorch shows the size of every empty part, 1-D ones too)
         text += f", size={tuple(host.shape)}"
-    lines = (text + ")").replace("\n", "\n" + " " * indent).split("\n")
-    return "\n".join(line.rstrip() for line in lines)  # (blank lines between blocks stay blank)
+    return text + ")"
 
 
 def sparse_repr(t) -> str:
