@@ -473,3 +473,24 @@ def test_random_patterns(seed):
         _same(lambda L, layout=layout: getattr(L.tensor(batched), layout)().to_dense())
     _same(lambda L: L.tensor(batched).to_sparse_bsr((2, 3)))
     _same(lambda L: L.tensor(batched).to_sparse_bsc((2, 2)).to_dense())
+
+
+UNARY = ["abs", "sin", "tan", "tanh", "sqrt", "relu", "sign", "floor", "ceil", "round", "trunc",
+         "expm1", "log1p", "asin", "atan", "sinh", "asinh", "atanh", "erf", "erfinv", "sgn"]  # fmt: skip
+COMPOSED = ["frac", "deg2rad", "rad2deg"]  # (of the ops above, scalars and +: compressed only)
+SIGNED = [[0.0, 0.5, 0.0, -1.25], [0.3, 0.0, -1.7, 0.0]]  # (no -0. results: printed as torch)
+
+
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning")  # (nan outside the domain)
+@pytest.mark.parametrize("name", UNARY + COMPOSED)
+def test_zero_preserving_elementwise(name):
+    """f(0) = 0 ops run on the stored values, in every layout (COO coalesced first)."""
+    _same(lambda L: getattr(L, name)(L.tensor(SIGNED).to_sparse_csr()))
+    _same(lambda L: getattr(L, name)(L.tensor(SIGNED).to_sparse_bsc(2)))
+    if name in COMPOSED:
+        return
+    _same(
+        lambda L: getattr(L, name)(
+            L.sparse_coo_tensor([[0, 0, 1], [1, 1, 0]], [0.2, 0.3, 0.4], (2, 2))
+        )
+    )

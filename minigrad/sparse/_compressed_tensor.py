@@ -4,6 +4,8 @@ them (``@``/``mm``/``addmm``/``matmul``, ``* scalar``, ``clone``, ``t()``, ``sum
 
 from __future__ import annotations
 
+import importlib
+
 from .. import backend, dtypes
 from .._sparse_compressed import (
     BLOCKED,
@@ -24,7 +26,7 @@ from ..ops.linalg import MatMul
 from ..ops.movement import Clone, Permute
 from ..ops.reduce import Sum
 from ..tensor import Tensor, ToDevice
-from . import _compressed, _convert, _functions, _products
+from . import _compressed, _convert, _core, _functions, _products
 from ._compressed import index_names, is_compressed, layout_name, make, pattern_of, values_of
 from ._tensor import _array_repr
 
@@ -149,6 +151,10 @@ def _add(op, args, previous, sign=1):
     if is_compressed(a) and isinstance(b, Tensor) and type(b._data) not in _SPARSE:
         if sign == 1:  # csr + dense is dense, as PyTorch (it refuses csr - dense)
             return _compressed.to_dense(a) + b
+    if _same_pattern(a, b):  # one pattern (x - x.trunc(), ...): the values add
+        rec = a._data
+        values = values_of(a) + values_of(b) * sign
+        return make(rec.compressed, rec.plain, values, rec.shape, rec.layout)
     if is_compressed(a) and is_compressed(b) and a.layout is b.layout:
         rec = a._data
         if rec.layout in BLOCKED or rec.batch_dim or a.shape != b.shape:
@@ -164,6 +170,21 @@ def _add(op, args, previous, sign=1):
         f"{op.label().lower()}(sparse, dense) is not supported. Use "
         f"{op.label().lower()}(dense, sparse) instead."
     )
+
+
+def _same_pattern(a, b) -> bool:
+    if not (is_compressed(a) and is_compressed(b)) or a.layout is not b.layout:
+        return False
+    ra, rb = a._data, b._data
+    if ra.shape != rb.shape or ra.values.shape != rb.values.shape:
+        return False
+    if ra.plain is rb.plain and ra.compressed is rb.compressed:
+        return True
+    xp = a.device.xp
+    with backend.on(a.device):
+        return bool(xp.array_equal(ra.plain, rb.plain)) and bool(
+            xp.array_equal(ra.compressed, rb.compressed)
+        )
 
 
 def _neg(op, args, previous):
@@ -232,6 +253,43 @@ def _sum(op, args, previous):
 
 
 _SPARSE = (SparseCOO, SparseCompressed)
+
+# Elementwise ops with f(0) = 0, which PyTorch runs on the stored values of a sparse tensor
+# (any layout): (module, class) -> the function of the values tensor.
+_ZERO_PRESERVING = {
+    ("unary", "Abs"): lambda v, op: v.abs(), ("complex", "Abs"): lambda v, op: v.abs(),
+    ("unary", "Sin"): lambda v, op: v.sin(), ("unary", "Tan"): lambda v, op: v.tan(),
+    ("unary", "TanhOp"): lambda v, op: v.tanh(), ("unary", "Sqrt"): lambda v, op: v.sqrt(),
+    ("unary", "Sign"): lambda v, op: v.sign(), ("unary", "Floor"): lambda v, op: v.floor(),
+    ("unary", "Ceil"): lambda v, op: v.ceil(), ("unary", "Trunc"): lambda v, op: v.trunc(),
+    ("unary", "Round"): lambda v, op: v.round(decimals=op.decimals),
+    ("unary", "Expm1"): lambda v, op: v.expm1(), ("unary", "Log1p"): lambda v, op: v.log1p(),
+    ("unary", "Erf"): lambda v, op: v.erf(), ("special", "Erfinv"): lambda v, op: v.erfinv(),
+    ("trig", "Asin"): lambda v, op: v.asin(), ("trig", "Atan"): lambda v, op: v.atan(),
+    ("trig", "Sinh"): lambda v, op: v.sinh(), ("trig", "Asinh"): lambda v, op: v.asinh(),
+    ("trig", "Atanh"): lambda v, op: v.atanh(), ("activation", "ReLUOp"): lambda v, op: v.relu(),
+}  # fmt: skip
+
+
+def _elementwise(fn):
+    """The sparse rule of a zero-preserving elementwise op: ``fn`` on the stored values (of
+    the coalesced tensor, for COO: f of a sum is not the sum of f's)."""
+
+    def rule(op, args):
+        x = args[0]
+        if type(x._data) is SparseCompressed:
+            return _scaled(x, lambda v: fn(v, op))
+        x = _core.coalesce(x)
+        rec = x._data
+        return _core.make(rec.indices, fn(_core.values_of(x), op), rec.shape, True)
+
+    return rule
+
+
+def _install_elementwise() -> None:
+    for (module, name), fn in _ZERO_PRESERVING.items():
+        cls = getattr(importlib.import_module(f"minigrad.ops.{module}"), name)
+        _base.sparse_rules.setdefault(cls, _elementwise(fn))
 
 
 def _install_rules() -> None:
@@ -386,6 +444,7 @@ def compressed_repr(t) -> str:
 
 _install_rules()
 _install_methods()
+_install_elementwise()
 _jvp_rules.RULES.update({
     "SparseCompressedTensor": _jvp_rules.linear, "CompressedValues": _jvp_rules.linear,
     "CompressedMM": _jvp_rules.multilinear, "DenseCompressedMM": _jvp_rules.multilinear,
