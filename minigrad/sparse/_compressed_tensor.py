@@ -39,10 +39,8 @@ class CompressedMM(Op):
     backward_name = "MmBackward0"
 
     def forward(self, s, d):
-        _, rows, cols = _convert.element_keys(self.xp, pattern_of(s))
-        out = self.xp.zeros((s.shape[0], d.shape[1]), dtype=d.dtype)
-        self.device.backend.scatter_add(out, (rows,), s.values.reshape(-1)[:, None] * d[cols])
-        return out
+        brow, bcol, v, nrb = _record_blocks(self.xp, s)
+        return _products.block_product(self.device, brow, bcol, v, nrb, d)
 
     def backward(self, gy):
         s, d = self.saved_tensors
@@ -52,6 +50,13 @@ class CompressedMM(Op):
         return gs, gd
 
 
+def _record_blocks(xp, rec) -> tuple:
+    """(block rows, block cols, values (N, br, bc), number of block rows) of a 2-D record."""
+    _, brow, bcol = _compressed.block_keys(xp, pattern_of(rec))
+    br, bc = rec.blocksize
+    return brow, bcol, rec.values.reshape(-1, br, bc), rec.shape[0] // br
+
+
 class DenseCompressedMM(Op):
     """y = D @ S for dense D and compressed S; dD = dy @ Sᵀ, dS = Dᵀ @ dy, dense (as
     ``torch.mm`` gives a sparse operand)"""
@@ -59,10 +64,10 @@ class DenseCompressedMM(Op):
     save_inputs = True
     backward_name = "MmBackward0"
 
-    def forward(self, d, s):
-        _, rows, cols = _convert.element_keys(self.xp, pattern_of(s))
-        out = self.xp.zeros((s.shape[1], d.shape[0]), dtype=d.dtype)
-        self.device.backend.scatter_add(out, (cols,), s.values.reshape(-1)[:, None] * d.T[rows])
+    def forward(self, d, s):  # D @ S = (Sᵀ @ Dᵀ)ᵀ
+        brow, bcol, v, _ = _record_blocks(self.xp, s)
+        ncb = s.shape[1] // v.shape[2]
+        out = _products.block_product(self.device, bcol, brow, v.transpose(0, 2, 1), ncb, d.T)
         return self.xp.ascontiguousarray(out.T)
 
     def backward(self, gy):
