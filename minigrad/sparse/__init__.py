@@ -17,15 +17,15 @@ from ._functions import log_softmax, softmax, spmm, sum
 # isort: split
 # -- branch sparse2: the compressed layouts (CSR, CSC, BSR, BSC) and sparse x sparse products
 from . import _compressed_tensor, _resize
-from ._compressed import (
+from ._compressed import to_dense
+from ._compressed_mm import addmm, mm
+from ._construct import (
     sparse_bsc_tensor,
     sparse_bsr_tensor,
     sparse_compressed_tensor,
     sparse_csc_tensor,
     sparse_csr_tensor,
-    to_dense,
 )
-from ._compressed_tensor import addmm, mm
 from ._masked import hspmm, sampled_addmm, smm, sspaddmm
 
 # Old programs' constructors (``torch.sparse.FloatTensor(indices, values, size)``)
