@@ -1,6 +1,6 @@
 """Sparse compressed tensors (CSR, CSC, BSR, BSC): the two primitives that cross between such a
-tensor and its values, the constructors with PyTorch's checks, ``to_dense`` and the conversions
-between layouts.
+tensor and its values, the gathers and scatters between its values and a dense tensor, and
+``to_dense`` (constructors: :mod:`._construct`; conversions: :mod:`._convert`).
 
 As for COO tensors (:mod:`minigrad.sparse._core`), every differentiable computation reads the
 values with :class:`CompressedValues` and builds a compressed result with

@@ -1,6 +1,7 @@
 """Sparse compressed tensors as Tensors: the sparse rules of the dense ops PyTorch also runs on
-them (``@``/``mm``/``addmm``/``matmul``, ``* scalar``, ``clone``, ``t()``, ``sum``,
-``.to(device)``), their Tensor methods (``crow_indices`` ...), and the repr."""
+them (``+``, ``*``, ``clone``, ``t()``, ``sum``, ``.to(device)``, zero-preserving elementwise ops
+on any sparse layout; products: :mod:`._compressed_mm`), their Tensor methods
+(``crow_indices`` ...), and the repr."""
 
 from __future__ import annotations
 
