@@ -99,6 +99,11 @@ def lay_out(xp, array, perm):
     return xp.ascontiguousarray(array.transpose(perm)).transpose(inverse)
 
 
+# minigrad.sparse's ``*_like`` of sparse compressed inputs (a result of their layout):
+# ``sparse_like(make, input, args, kwargs, layout)`` returns it, or None for other inputs.
+sparse_like = None
+
+
 def like_factory(make):
     """A ``*_like`` factory (``zeros_like``, ...) taking PyTorch's ``layout`` (only ``strided``
     exists here) and ``memory_format`` (default ``preserve_format``: the result is laid out as
@@ -106,6 +111,10 @@ def like_factory(make):
 
     @functools.wraps(make)
     def factory(input, *args, layout=None, memory_format=None, **kwargs):
+        if sparse_like is not None:
+            out = sparse_like(make, input, args, kwargs, layout)
+            if out is not None:
+                return out
         if layout is not None and layout is not strided:
             raise NotImplementedError(
                 f"{make.__name__}: layout {layout!r} is not implemented; minigrad has only "

@@ -494,3 +494,21 @@ def test_zero_preserving_elementwise(name):
             L.sparse_coo_tensor([[0, 0, 1], [1, 1, 0]], [0.2, 0.3, 0.4], (2, 2))
         )
     )
+
+
+LIKE = {
+    "zeros_like": lambda L: L.zeros_like(L.tensor(A).to_sparse_bsr(2)),
+    "zeros_like_csr": lambda L: L.zeros_like(L.tensor(A).to_sparse_csr()),
+    "full_like": lambda L: L.full_like(L.tensor(A).to_sparse_bsr(2), 5.0),
+    "ones_like": lambda L: L.ones_like(L.tensor(A).to_sparse_csc(), dtype=L.float64),
+    "ones_like_grad": lambda L: L.ones_like(L.tensor(A).to_sparse_csc(), requires_grad=True),
+    "other_layout": lambda L: L.zeros_like(L.tensor(A).to_sparse_bsr(2), layout=L.strided),
+    "randn_like": lambda L: L.randn_like(L.tensor(A).to_sparse_csr()).values().shape,
+    "spmm": lambda L: L.spmm(L.tensor(A).to_sparse_csr(), L.ones(4, 2)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(LIKE))
+def test_like_factories(name):
+    """*_like of a compressed tensor keeps its layout (zeros_like: no entries), as PyTorch."""
+    _same(LIKE[name])

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import importlib
 
-from .. import backend, dtypes
+from .. import _memory_format, backend, dtypes
 from .._sparse_compressed import (
     BLOCKED,
     SparseCompressed,
@@ -349,6 +349,30 @@ def _sparse_zero(dense_zero):
     return zero_
 
 
+def _like(make, input, args, kwargs, layout):
+    """``zeros_like`` (no entries) and the other ``*_like`` factories (made for the stored
+    values, same pattern) of a compressed ``input``, as PyTorch's; None for other inputs."""
+    rec = getattr(input, "_data", None)
+    if type(rec) is not SparseCompressed:
+        return None
+    if layout is not None and layout is not rec.layout:
+        raise RuntimeError(
+            f"empty_like with different sparse layout is not supported (self is "
+            f"{layout_name(rec.layout)} but you requested {layout_name(layout)})"
+        )
+    if make.__name__ == "zeros_like":
+        rec = rec.emptied()
+    requires_grad = kwargs.pop("requires_grad", False)
+    device = kwargs.get("device")
+    values = make(_base.constant(rec.values, input.device), *args, **kwargs)
+    move = (lambda a: backend.to_device(a, input.device, values.device)) if device else None
+    indices = (move(rec.compressed), move(rec.plain)) if move else (rec.compressed, rec.plain)
+    out = Tensor._make(
+        SparseCompressed(*indices, values._data, rec.shape, rec.layout), values.device
+    )
+    return out.requires_grad_(requires_grad)
+
+
 # -- repr ---------------------------------------------------------------------------------------
 def compressed_repr(t) -> str:
     """PyTorch's repr of a compressed tensor: both index arrays, values, size, nnz, layout."""
@@ -375,6 +399,7 @@ def compressed_repr(t) -> str:
 _install_rules()
 _install_methods()
 _install_elementwise()
+_memory_format.sparse_like = _like
 _jvp_rules.RULES.update({
     "SparseCompressedTensor": _jvp_rules.linear, "CompressedValues": _jvp_rules.linear,
     "CompressedMM": _jvp_rules.multilinear, "DenseCompressedMM": _jvp_rules.multilinear,
