@@ -512,3 +512,19 @@ LIKE = {
 def test_like_factories(name):
     """*_like of a compressed tensor keeps its layout (zeros_like: no entries), as PyTorch."""
     _same(LIKE[name])
+
+
+def test_gradcheck_takes_compressed_inputs():
+    """A compressed input that requires grad is checked through its values, as PyTorch's
+    gradcheck (masked=False) does; a compressed output is compared in its dense form."""
+    s = minigrad.sparse_csr_tensor(
+        [0, 1, 3], [1, 0, 2], [1.0, 2, 3], (2, 3), dtype=minigrad.float64, requires_grad=True
+    )
+    b = minigrad.sparse_bsr_tensor(
+        [0, 1, 2], [1, 0], minigrad.randn(2, 1, 2, dtype=minigrad.float64), requires_grad=True
+    )
+    d = minigrad.randn(3, 2, dtype=minigrad.float64)
+    assert minigrad.autograd.gradcheck(lambda s: s @ d, (s,))
+    assert minigrad.autograd.gradgradcheck(lambda s: s @ d, (s,))
+    assert minigrad.autograd.gradcheck(lambda s: s.to_sparse_csc(), (s,))
+    assert minigrad.autograd.gradcheck(lambda b: b.t().to_dense() * 2, (b,))
