@@ -174,12 +174,26 @@ class CompressedTranspose(Op):
 
 def _sum(op, args, previous):
     x = args[0]
+    values = values_of(x) if op.out is None else values_of(x).to(dtypes.from_numpy(op.out))
     if len(op.dims) == x.ndim and not op.keepdim:
-        return values_of(x).sum()
-    raise NotImplementedError(
-        f"sum: minigrad sums every entry of a sparse compressed tensor only (dim=None); got "
-        f"dims {list(op.dims)}, keepdim={op.keepdim}"
-    )
+        return values.sum()
+    rec = x._data
+    if not op.keepdim:
+        raise RuntimeError("reduction operations on CSR tensors with keepdim=False is unsupported")
+    if rec.layout is not sparse_csr:
+        raise RuntimeError(
+            "Currently the only compressed sparse format supported for sum.dim_IntList is CSR, "
+            f"but got layout {layout_name(rec.layout)}"
+        )
+    if rec.ndim != 2:
+        raise NotImplementedError("sum: minigrad sums 2-D CSR tensors over dims only")
+    # The kept entries: those of each remaining row (column), summed into one each.
+    (_, rows, cols), flat = _convert.elements_of(x)
+    flat = flat if op.out is None else flat.to(values.dtype)
+    xp = x.device.xp
+    rows, cols = (xp.zeros_like(k) if d in op.dims else k for d, k in enumerate((rows, cols)))
+    shape = tuple(1 if d in op.dims else n for d, n in enumerate(rec.shape))
+    return _convert.from_elements((rows, cols), flat, shape, sparse_csr, (1, 1))
 
 
 _SPARSE = (SparseCOO, SparseCompressed)
