@@ -39,6 +39,7 @@ class layout:  # noqa: N801 - PyTorch spells it in lower case
 
 
 strided = layout("strided")
+jagged = layout("jagged")  # nested tensors of one ragged dim (minigrad.nested)
 
 contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")
@@ -99,6 +100,8 @@ def lay_out(xp, array, perm):
     return xp.ascontiguousarray(array.transpose(perm)).transpose(inverse)
 
 
+# minigrad.nested installs the *_like of nested tensors here (the factory on their values).
+nested_like = None
 # minigrad.sparse's ``*_like`` of sparse compressed inputs (a result of their layout):
 # ``sparse_like(make, input, args, kwargs, layout)`` returns it, or None for other inputs.
 sparse_like = None
@@ -111,6 +114,8 @@ def like_factory(make):
 
     @functools.wraps(make)
     def factory(input, *args, layout=None, memory_format=None, **kwargs):
+        if getattr(input._data, "is_nested_record", False):  # values packed as input's
+            return nested_like(make, input, *args, **kwargs)
         if sparse_like is not None:
             out = sparse_like(make, input, args, kwargs, layout)
             if out is not None:

@@ -379,11 +379,12 @@ def accumulate_into(tensor, grad, create_graph: bool) -> None:
     else:
         try:
             tensor.grad._data += grad._data
-        except TypeError:  # a sparse gradient or .grad (minigrad.sparse)
-            if type(tensor.grad._data) in (SparseCOO, SparseCompressed):
-                tensor.grad = _sum(tensor.grad, grad)  # sparse stays sparse only with sparse
-            else:
+        except TypeError:  # a sparse (minigrad.sparse) or nested (minigrad.nested) gradient
+            sparse = (SparseCOO, SparseCompressed)
+            if type(grad._data) in sparse and type(tensor.grad._data) not in sparse:
                 add_sparse_into(tensor.grad, grad)
+            else:  # sparse stays sparse only with sparse; nested adds to nested
+                tensor.grad = _sum(tensor.grad, grad)
 
 
 def _sum(grad, new):

@@ -117,6 +117,11 @@ class Encoder:
         return {**meta, "requires_grad": t.requires_grad, **extra}
 
     def _tensor(self, t: Tensor, where: str) -> dict:
+        if t.is_nested:
+            raise NotImplementedError(
+                f"minigrad.save cannot save {where}: nested tensors are not supported in "
+                f"checkpoints; save its .unbind() components instead"
+            )
         i = self._tensors.get(id(t))
         if i is None:
             i = self._tensors[id(t)] = self._array(t._data, t.device)

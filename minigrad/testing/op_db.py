@@ -601,6 +601,10 @@ from . import op_db_special2  # noqa: E402 - branch special2: Bessel, polynomial
 
 OP_DB += op_db_special2.ROWS + op_db_special2.FORWARD_ONLY
 
+from . import op_db_nested  # noqa: E402 - branch nested: nested tensors (minigrad.nested)
+
+OP_DB += op_db_nested.ROWS
+
 from . import op_db_sparse_compressed  # noqa: E402 - branch sparse2: CSR, CSC, BSR, BSC
 
 OP_DB += op_db_sparse_compressed.ROWS
