@@ -74,6 +74,8 @@ CONVERSIONS = {
     "hybrid_dense": lambda L: L.tensor(BATCH).to_sparse_bsr((1, 2), dense_dim=1).to_dense(),
     "dense_dim_range": lambda L: L.ones(3, 2).to_sparse_csr(dense_dim=1),
     "to_dense": lambda L: L.tensor(A).to_sparse_bsc((2, 2)).to_dense(),
+    "to_dense_dtype": lambda L: L.tensor(A).to_sparse_csr().to_dense(L.float64),
+    "to_dense_masked_grad": lambda L: L.tensor(A).to_sparse_csr().to_dense(masked_grad=True),
     "t": lambda L: L.tensor(A).to_sparse_csr().t(),
     "bsr_t": lambda L: L.tensor(A).to_sparse_bsr((1, 2)).t(),
     "bsr_t_dense": lambda L: L.tensor(A).to_sparse_bsr((1, 2)).t().to_dense(),

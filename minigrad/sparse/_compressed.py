@@ -164,16 +164,18 @@ def scatter(values: Tensor, p: Pattern) -> Tensor:
     return grid.reshape(p.shape)
 
 
-def to_dense(x: Tensor) -> Tensor:
-    """The dense tensor of a compressed ``x`` (COO and dense tensors as ``_core.to_dense``)."""
+def to_dense(x: Tensor, dtype=None, *, masked_grad=None) -> Tensor:
+    """The dense tensor of a compressed ``x`` (COO and dense tensors as ``_core.to_dense``);
+    ``masked_grad`` is accepted (the values' gradient is the dense one at their entries)."""
     rec = x._data
     if type(rec) is not SparseCompressed:
-        return _core.to_dense(x)
+        return _core.to_dense(x) if dtype is None else _core.to_dense(x).to(dtype)
+    if dtype is not None:
+        raise RuntimeError(f"dtype argument is not supported by {rec.layout.name}_to_dense")
     with backend.on(x.device):
         return scatter(values_of(x), pattern_of(rec))
 
 
-# -- constructors -------------------------------------------------------------------------------
 def torch_name(dtype) -> str:
     """PyTorch's C++ name of a dtype (``Long``), as its messages print it."""
     return _TORCH_NAMES.get(dtypes.to_dtype(dtype).name, str(dtype))
