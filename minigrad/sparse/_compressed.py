@@ -60,6 +60,7 @@ class Pattern(NamedTuple):
 
 
 def pattern_of(rec: SparseCompressed) -> Pattern:
+    """The pattern of a compressed record (its values' shape included)."""
     return Pattern(rec.compressed, rec.plain, rec.shape, rec.layout, tuple(rec.values.shape))
 
 
@@ -116,6 +117,7 @@ def make(compressed, plain, values: Tensor, shape: tuple, layout) -> Tensor:
 
 
 def is_compressed(t) -> bool:
+    """Whether ``t`` is a tensor of one of the compressed layouts."""
     return isinstance(t, Tensor) and type(t._data) is SparseCompressed
 
 
@@ -182,6 +184,7 @@ def torch_name(dtype) -> str:
 
 
 def layout_name(layout) -> str:
+    """PyTorch's C++ name of a layout (``SparseCsr``), as its messages print it."""
     if layout is None:
         return "none"
     if layout is sparse_coo:
@@ -190,6 +193,7 @@ def layout_name(layout) -> str:
 
 
 def index_names(layout) -> tuple:
+    """The names of a layout's (compressed, plain) index arrays."""
     return (
         ("crow_indices", "col_indices") if layout in ROW_MAJOR else ("ccol_indices", "row_indices")
     )

@@ -71,6 +71,8 @@ def _check_matrix(x, op: str) -> None:
 
 
 def matmul_rule(op, args, previous):
+    """The sparse rule of ``MatMul`` (``@``, ``mm``, ``addmm``, ``matmul``) when an operand is
+    compressed, or both are sparse; ``previous`` (the COO rule) otherwise."""
     a, b = args
     sparse_a = type(a._data) in (SparseCOO, SparseCompressed)
     sparse_b = type(b._data) in (SparseCOO, SparseCompressed)

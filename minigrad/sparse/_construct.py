@@ -210,6 +210,7 @@ def _check_shape(shape, c, p, vals, b, block, dense, layout) -> None:
 
 
 def c2_rows(c) -> int:
+    """The number of batches of compressed indices ``c`` (1 when unbatched)."""
     return int(np.prod(c.shape[:-1], dtype=np.int64))
 
 

@@ -250,20 +250,31 @@ def to_sparse(self, sparse_dim=None, *, layout=None, blocksize=None, dense_dim=N
 
 
 def to_sparse_coo(self) -> Tensor:
+    """``self`` as a sparse COO tensor (``Tensor.to_sparse_coo``)."""
     return to_sparse(self)
 
 
 def to_sparse_csr(self, dense_dim=None) -> Tensor:
+    """``self`` in the CSR layout, the last ``dense_dim`` dims kept dense in the values.
+
+    Example:
+        >>> minigrad.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse_csr().crow_indices()
+        tensor([0, 1, 2])
+    """
     return to_layout(self, sparse_csr, None, dense_dim)
 
 
 def to_sparse_csc(self, dense_dim=None) -> Tensor:
+    """``self`` in the CSC layout (columns compressed), as ``Tensor.to_sparse_csc``."""
     return to_layout(self, sparse_csc, None, dense_dim)
 
 
 def to_sparse_bsr(self, blocksize, dense_dim=None) -> Tensor:
+    """``self`` in the BSR layout: the ``blocksize`` (rows, cols; an int for square) blocks that
+    hold a nonzero, stored whole, rows of blocks compressed."""
     return to_layout(self, sparse_bsr, blocksize, dense_dim)
 
 
 def to_sparse_bsc(self, blocksize, dense_dim=None) -> Tensor:
+    """``self`` in the BSC layout: as :func:`to_sparse_bsr` with columns of blocks compressed."""
     return to_layout(self, sparse_bsc, blocksize, dense_dim)
