@@ -25,8 +25,9 @@ class memory_format:  # noqa: N801 - PyTorch spells it in lower case
 
 
 class layout:  # noqa: N801 - PyTorch spells it in lower case
-    """How a tensor's elements are stored: ``minigrad.strided`` (dense, with strides) is the one
-    layout minigrad has (PyTorch also has sparse layouts, which minigrad does not)."""
+    """How a tensor's elements are stored: ``minigrad.strided`` (dense, with strides), the
+    sparse layouts (``sparse_coo``, ``sparse_csr``, ``sparse_csc``, ``sparse_bsr``,
+    ``sparse_bsc``: :mod:`minigrad.sparse`) and ``jagged`` (:mod:`minigrad.nested`)."""
 
     def __init__(self, name: str):
         self.name = name
