@@ -536,3 +536,24 @@ def test_gradcheck_takes_compressed_inputs():
     assert minigrad.autograd.gradgradcheck(lambda s: s @ d, (s,))
     assert minigrad.autograd.gradcheck(lambda s: s.to_sparse_csc(), (s,))
     assert minigrad.autograd.gradcheck(lambda b: b.t().to_dense() * 2, (b,))
+
+
+def test_check_sparse_tensor_invariants_switch():
+    """PyTorch's switch works as a context manager and decorator (minigrad always checks)."""
+    results = []
+    for L in (torch, minigrad):
+        c = L.sparse.check_sparse_tensor_invariants
+        states = [c.is_enabled()]
+        with c():
+            states.append(c.is_enabled())
+            with c(enable=False):
+                states.append(c.is_enabled())
+        states.append(c.is_enabled())
+        states.append(c()(c.is_enabled)())
+        c.enable()
+        states.append(c.is_enabled())
+        c.disable()
+        results.append(states)
+    assert results[0] == results[1]
+    with pytest.raises(RuntimeError, match="is not satisfied"):
+        minigrad.sparse_csr_tensor([0, 1, 3], [1, 0, 5], [1.0, 2, 3], (2, 3))

@@ -20,6 +20,7 @@ from . import _compressed_tensor, _resize
 from ._compressed import to_dense
 from ._compressed_mm import addmm, mm
 from ._construct import (
+    check_sparse_tensor_invariants,
     sparse_bsc_tensor,
     sparse_bsr_tensor,
     sparse_compressed_tensor,
@@ -37,5 +38,5 @@ __all__ = [
     "addmm", "log_softmax", "mm", "softmax", "sparse_coo_tensor", "spmm", "sum", "to_dense",
     "to_sparse", "FloatTensor", "DoubleTensor", "LongTensor", "sparse_compressed_tensor",
     "sparse_csr_tensor", "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor",
-    "sampled_addmm",
+    "sampled_addmm", "check_sparse_tensor_invariants",
 ]  # fmt: skip

@@ -3,6 +3,8 @@ PyTorch's argument checks and its index invariants, which minigrad always checks
 
 from __future__ import annotations
 
+import functools
+
 import numpy as np
 
 from .. import backend, dtypes
@@ -248,3 +250,45 @@ sparse_csr_tensor = _constructor(sparse_csr)
 sparse_csc_tensor = _constructor(sparse_csc)
 sparse_bsr_tensor = _constructor(sparse_bsr)
 sparse_bsc_tensor = _constructor(sparse_bsc)
+
+
+class check_sparse_tensor_invariants:  # noqa: N801 - PyTorch's spelling
+    """``torch.sparse.check_sparse_tensor_invariants``: PyTorch's switch for checking the
+    indices of new sparse tensors, as a context manager, decorator and ``enable()``/
+    ``disable()``/``is_enabled()``. minigrad differs on purpose: its constructors always check
+    (a bad index would otherwise give wrong results); the switch is kept so that programs
+    using it run, and ``is_enabled()`` reports it as PyTorch's does.
+    """
+
+    _enabled = False
+
+    def __init__(self, enable: bool = True):
+        self.state, self.saved = bool(enable), None
+
+    @staticmethod
+    def is_enabled() -> bool:
+        return check_sparse_tensor_invariants._enabled
+
+    @staticmethod
+    def enable() -> None:
+        check_sparse_tensor_invariants._enabled = True
+
+    @staticmethod
+    def disable() -> None:
+        check_sparse_tensor_invariants._enabled = False
+
+    def __enter__(self):
+        self.saved = check_sparse_tensor_invariants._enabled
+        check_sparse_tensor_invariants._enabled = self.state
+        return self
+
+    def __exit__(self, *exc) -> None:
+        check_sparse_tensor_invariants._enabled = self.saved
+
+    def __call__(self, fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            with check_sparse_tensor_invariants(self.state):
+                return fn(*args, **kwargs)
+
+        return run
