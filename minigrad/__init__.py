@@ -636,6 +636,7 @@ from ._quantized import (  # noqa: E402 - branch quant: quantized tensors
     quantize_per_tensor_dynamic,
 )
 from ._sampling import binomial, poisson  # noqa: E402
+from ._sparse_compressed import sparse_bsc, sparse_bsr, sparse_csc, sparse_csr  # noqa: E402
 from ._sparse_coo import sparse_coo  # noqa: E402
 from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402
 from ._surface import *  # noqa: E402, F403
@@ -648,7 +649,18 @@ from .ops.quantize import (  # noqa: E402 - branch quant: quantization-aware tra
     fake_quantize_per_channel_affine,
     fake_quantize_per_tensor_affine,
 )
-from .sparse import sparse_coo_tensor, spmm  # noqa: E402
+from .sparse import (  # noqa: E402 - sparse2 added the compressed constructors, smm, ...
+    hspmm,
+    smm,
+    sparse_bsc_tensor,
+    sparse_bsr_tensor,
+    sparse_compressed_tensor,
+    sparse_coo_tensor,
+    sparse_csc_tensor,
+    sparse_csr_tensor,
+    spmm,
+    sspaddmm,
+)
 
 _strided.install()
 

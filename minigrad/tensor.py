@@ -17,6 +17,8 @@ from . import ops as _ops
 from ._inplace import InPlaceMethods, refresh_view
 from ._nested_record import NestedRecord as _NestedRecord
 from ._nested_record import is_nested as _is_nested
+from ._sparse_compressed import SparseCompressed as _SparseCompressed
+from ._sparse_compressed import is_csr as _is_csr
 from .autograd import engine, graph
 from .autograd.graph import (
     PostAccumulateGradHook,
@@ -296,7 +298,7 @@ class Tensor(InPlaceMethods):
 
     def numpy(self, force: bool = False) -> np.ndarray:
         """The data as a NumPy array, sharing memory on the CPU (``force=True`` copies from a GPU)."""
-        if type(self._data) is _sparse_coo.SparseCOO:
+        if type(self._data) in (_sparse_coo.SparseCOO, _SparseCompressed):
             raise TypeError(
                 "can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first."
             )
@@ -383,6 +385,8 @@ class Tensor(InPlaceMethods):
         """``minigrad.strided`` for dense tensors, ``minigrad.sparse_coo`` for sparse ones."""
         if type(self._data) is _sparse_coo.SparseCOO:
             return _sparse_coo.sparse_coo
+        if type(self._data) is _SparseCompressed:
+            return self._data.layout
         if type(self._data) is _NestedRecord:
             return self._data.meta.layout
         return _memory_format.strided
@@ -477,6 +481,10 @@ class Tensor(InPlaceMethods):
             from .nested._tensor import nested_repr  # (the nested package sits above Tensor)
 
             return nested_repr(self)
+        if type(self._data) is _SparseCompressed:
+            from .sparse._compressed_tensor import compressed_repr
+
+            return compressed_repr(self)
         return _format.tensor_repr(self)
 
     def __len__(self) -> int:
@@ -897,8 +905,9 @@ class Tensor(InPlaceMethods):
     )
     ndimension, new = dim, _meta.new
     is_conj = is_neg = _meta.false
-    is_meta = is_sparse_csr = is_mkldnn = property(_meta.false)
+    is_meta = is_mkldnn = property(_meta.false)
     is_nested = property(_is_nested)
+    is_sparse_csr = property(_is_csr)
     is_sparse = property(_sparse_coo.is_sparse)
     is_quantized = property(_qt.is_quantized)  # quantized tensors (branch quant)
     int_repr, q_scale, q_zero_point, qscheme = (

@@ -7,6 +7,7 @@ import inspect
 
 from .. import dtypes
 from .._nested_record import NestedRecord
+from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
 from ..autograd import anomaly, forward_ad, grad_mode, graph
 from ..autograd.graph import Node, version_counter
@@ -273,13 +274,17 @@ class Op(Node):
         return tuple(wrapped)
 
 
+_SPARSE = (SparseCOO, SparseCompressed)
+
+
 def _sparse_fallback(op, args, error):
-    """The op's result through its sparse rule when an input is a sparse COO tensor; raises
+    """The op's result through its sparse rule when an input is a sparse tensor; raises
     ``error`` (the forward's own) when none is, and a clear refusal when the op has no rule."""
     tensor_cls = graph.Tensor
     if any(isinstance(a, tensor_cls) and type(a._data) is NestedRecord for a in args):
         return _nested_fallback(op, args)
-    if not any(isinstance(a, tensor_cls) and type(a._data) is SparseCOO for a in args):
+    sparse = [a._data for a in args if isinstance(a, tensor_cls) and type(a._data) in _SPARSE]
+    if not sparse:
         for a in args:
             fallback = isinstance(a, tensor_cls) and record_fallbacks.get(type(a._data))
             if fallback:
@@ -287,8 +292,9 @@ def _sparse_fallback(op, args, error):
         raise error
     rule = sparse_rules.get(type(op))
     if rule is None:
+        kind = "COO" if type(sparse[0]) is SparseCOO else sparse[0].layout.name[7:].upper()
         raise NotImplementedError(
-            f"{op.label()}: minigrad does not support sparse COO tensors in this op (as "
+            f"{op.label()}: minigrad does not support sparse {kind} tensors in this op (as "
             "PyTorch, most ops take dense tensors only); call .to_dense() first, or see "
             "README's 'Sparse tensors' for the ops that take them"
         )

@@ -609,3 +609,6 @@ from . import op_db_quant  # noqa: E402 - branch quant: fake quantization
 
 OP_DB += op_db_quant.ROWS
 EXEMPT.update(op_db_quant.EXEMPT)
+from . import op_db_sparse_compressed  # noqa: E402 - branch sparse2: CSR, CSC, BSR, BSC
+
+OP_DB += op_db_sparse_compressed.ROWS
