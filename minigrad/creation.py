@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from . import _memory_format, backend, dtypes
+from . import _dtype_limits, _memory_format, backend, dtypes
 from .autograd import grad_mode
 from .ops._size import as_int, factory_size
 from .tensor import Tensor
@@ -118,7 +118,10 @@ def _filled(size, op, fill_value, dtype, device, requires_grad) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     with backend.on(dev):
-        array = dev.xp.full(shape, fill_value, dtype=dtype.numpy)
+        if dtype.itemsize == 1 and dtype.is_floating_point:  # float8: PyTorch's rounding
+            array = _dtype_limits.astype(np.full(shape, fill_value, np.float32), dtype.numpy)
+        else:
+            array = dev.xp.full(shape, fill_value, dtype=dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 

@@ -13,7 +13,7 @@ import math
 
 import numpy as np
 
-from .. import backend, dtypes
+from .. import _dtype_limits, backend, dtypes
 from ..autograd import graph
 from .base import Op, constant, scalar_tensor
 from .complex import conjugates, holomorphic
@@ -373,6 +373,8 @@ class Cast(Op):
     def forward(self, a):
         if self.device.type != "cpu":
             self.device.backend.check_dtype(self.np_dtype)  # CuPy has no bfloat16
+        if self.np_dtype.itemsize == 1 and self.np_dtype.name.startswith("float8"):
+            return _dtype_limits.to_float8(a, self.np_dtype)  # PyTorch's rounding
         return a.astype(self.np_dtype)
 
     def backward(self, gz):
