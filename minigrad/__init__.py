@@ -371,7 +371,7 @@ def logdet(input):
 
 
 def slogdet(input):
-    return linalg.slogdet(input)
+    return input.slogdet()
 
 
 def inverse(input):
@@ -639,6 +639,11 @@ from .func import vmap  # noqa: E402
 from .sparse import sparse_coo_tensor, spmm  # noqa: E402
 
 _strided.install()
+
+# isort: split
+# -- branch surface2: torch.futures, torch.return_types, torch.storage, torch.types
+from . import futures, return_types, storage, types  # noqa: E402
+from .storage import *  # noqa: E402, F403 - UntypedStorage, TypedStorage, FloatStorage, ...
 
 # isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch

@@ -43,6 +43,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         return out.requires_grad_(requires_grad)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _tensors_as_scalars(data)
+    if hasattr(data, "_storage_array"):  # a TypedStorage: its elements, in its dtype
+        data = data._storage_array()
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else None
     array = backend.as_array(data, dtype, dev)
