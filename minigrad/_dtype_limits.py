@@ -85,3 +85,20 @@ def astype(array, np_dtype):
     if np_dtype.itemsize == 1 and np_dtype.name.startswith("float8"):
         return to_float8(array, np_dtype)
     return array.astype(np_dtype, copy=False)
+
+
+# Factories PyTorch has no kernel for, by dtype family.
+_NO_FACTORY = {
+    "uint": {"arange", "linspace", "logspace", "randperm", "eye"},
+    "float8": {"arange", "linspace", "logspace", "rand", "randn", "randint", "randperm", "normal"},
+}
+_NO_FACTORY["float8_e8m0fnu"] = _NO_FACTORY["float8"]
+
+
+def check_factory(op: str, d) -> None:
+    """Raise PyTorch's NotImplementedError when factory ``op`` cannot make dtype ``d``."""
+    if d.name in _LIMITED_NAMES and op in _NO_FACTORY[_family(d.name)]:
+        raise NotImplementedError(
+            f"{op}: not implemented for '{dtypes.scalar_type_name(d)}' (as in PyTorch); make "
+            f"the values in another dtype and convert them with .to(minigrad.{d.name})"
+        )

@@ -206,6 +206,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if dtype is None:
         dtype = dtypes.result_type(start, end, step)
     dtype = dtypes.to_dtype(dtype)
+    _dtype_limits.check_factory("arange", dtype)
     dev = _device(device)
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     with backend.on(dev):
@@ -229,6 +230,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _dtype_limits.check_factory("linspace", dtype)
     with backend.on(dev):
         array = dev.xp.linspace(start, end, _steps(steps, "linspace")).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
@@ -239,6 +241,7 @@ def logspace(
 ) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _dtype_limits.check_factory("logspace", dtype)
     with backend.on(dev):
         array = dev.xp.logspace(start, end, _steps(steps, "logspace"), base=base).astype(
             dtype.numpy
@@ -258,6 +261,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     m = n if m is None else factory_size((as_int(m, "eye", "m"),), "eye")[0]
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _dtype_limits.check_factory("eye", dtype)
     with backend.on(dev):
         array = dev.xp.eye(n, m, dtype=dtype.numpy)
     return _finish(array, dev, requires_grad)
@@ -267,6 +271,7 @@ def _random(size, dtype, device, generator, draw, op) -> Tensor:
     shape = factory_size(size, op)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _dtype_limits.check_factory(op, dtype)
     gen = generator or backend.default_generator(dev)
     dev.backend.check_dtype(dtype.numpy)
 
@@ -325,6 +330,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     dev = _device(device)
     gen = generator or backend.default_generator(dev)
     dtype = dtypes.to_dtype(dtype or dtypes.int64)
+    _dtype_limits.check_factory("randperm", dtype)
     with backend.on(dev):
         array = gen.permutation(factory_size((as_int(n, "randperm", "n"),), "randperm")[0])
         array = array.astype(dtype.numpy)

@@ -143,3 +143,22 @@ def test_complex32_is_a_name_that_refuses_use():
         minigrad.zeros(2, dtype=minigrad.complex32)
     with pytest.raises(NotImplementedError, match="complex32"):
         minigrad.ones(2).to(minigrad.chalf)
+
+
+@pytest.mark.parametrize("name", ["uint16", "uint64", "float8_e4m3fn", "float8_e8m0fnu"])
+def test_factories_refuse_as_torch(name):
+    for make in (
+        lambda lib, d: lib.arange(3, dtype=d),
+        lambda lib, d: lib.linspace(0, 1, 3, dtype=d),
+        lambda lib, d: lib.eye(2, dtype=d),
+        lambda lib, d: lib.randperm(3, dtype=d),
+        lambda lib, d: lib.rand(2, dtype=d) if d.is_floating_point else lib.zeros(2, dtype=d),
+        lambda lib, d: lib.randint(0, 3, (2,), dtype=d),
+    ):
+        outcomes = []
+        for lib in (minigrad, torch):
+            try:
+                outcomes.append(str(make(lib, getattr(lib, name)).dtype).split(".")[-1])
+            except NotImplementedError:
+                outcomes.append("NotImplementedError")
+        assert outcomes[0] == outcomes[1]
