@@ -162,3 +162,19 @@ def test_factories_refuse_as_torch(name):
             except NotImplementedError:
                 outcomes.append("NotImplementedError")
         assert outcomes[0] == outcomes[1]
+
+
+@pytest.mark.parametrize(
+    "name", ["uint16", "uint64", "float8_e4m3fn", "float8_e5m2", "float8_e8m0fnu"]
+)
+def test_checkpoints_keep_the_dtype(name, tmp_path):
+    values = [1, 2, 4] if name.startswith("uint") else [1.0, -3.0, 0.5]
+    mine = minigrad.tensor(values, dtype=getattr(minigrad, name))
+    minigrad.save({"x": mine}, tmp_path / "m.pt")
+    back = minigrad.load(tmp_path / "m.pt")["x"]
+    assert back.dtype is mine.dtype and back.tolist() == mine.tolist()
+    theirs = torch.tensor(values, dtype=getattr(torch, name))
+    torch.save({"x": theirs, "tail": theirs[1:]}, tmp_path / "t.pt")
+    loaded = minigrad.load(tmp_path / "t.pt")
+    assert loaded["x"].dtype is mine.dtype and loaded["x"].tolist() == theirs.tolist()
+    assert loaded["tail"].tolist() == theirs[1:].tolist()
