@@ -88,6 +88,7 @@ def _create_graph(lib, counter_cls, **kwargs):
     return counter.get_total_flops()
 
 
+@pytest.mark.filterwarnings("ignore:Using backward\\(\\) with create_graph")
 def test_display_table_and_create_graph(capsys):
     assert _create_graph(minigrad, FlopCounterMode, depth=1) == _create_graph(
         torch, TorchFlopCounterMode, display=False
