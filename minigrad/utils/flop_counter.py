@@ -12,6 +12,13 @@ counted, as in PyTorch. Modules are found on the Python stack (the ``forward`` m
 when an op runs), named as PyTorch names them: the outermost module by its class name, the
 others by their path under it (``MLP.fc1``); backward FLOPs go to the modules of the forward.
 
+Where PyTorch's CPU kernels hide their products from its counter, minigrad still counts them:
+recurrent layers (``nn.LSTM``/``GRU``/``RNN``, 0 in PyTorch) and attention that PyTorch runs
+through its fused flash kernel (``nn.MultiheadAttention(need_weights=False)``,
+``nn.TransformerEncoderLayer``). Transposed convolutions count as ``aten.bmm`` (their FLOPs
+equal PyTorch's ``aten.convolution``), and a linear layer on a non-contiguous input is
+``aten.addmm`` where PyTorch reports ``aten.mm``.
+
 Example:
     >>> with FlopCounterMode(display=False) as counter:
     ...     model(x).sum().backward()
