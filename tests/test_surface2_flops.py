@@ -97,3 +97,15 @@ def test_display_table_and_create_graph(capsys):
     assert "Global" in table and " MLP " in table and "MLP.fc1" not in table and "100.00%" in table
     with pytest.raises(NotImplementedError, match="custom_mapping"):
         FlopCounterMode(custom_mapping={"mm": None})
+
+
+def test_other_threads_are_not_counted():
+    import threading
+
+    a, b = minigrad.randn(4, 5), minigrad.randn(5, 6)
+    with FlopCounterMode(display=False) as counter:
+        worker = threading.Thread(target=lambda: a @ b)
+        worker.start()
+        worker.join()
+        a @ b
+    assert counter.get_total_flops() == 2 * 4 * 5 * 6

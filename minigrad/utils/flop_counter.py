@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 import sys
+import threading
 from collections import defaultdict
 
 from ..autograd import engine
@@ -168,10 +169,12 @@ class FlopCounterMode:
         self._names: dict = {}  # id(root module) -> {id(module): name}
         self._prev_tracer = self._prev_node_hook = None
         self._in_backward = 0
+        self._thread = None  # only the entering thread's ops count, as PyTorch's mode is per thread
 
     # -- entering and leaving: chain with whatever tracer / node hook was installed --------------
     def __enter__(self) -> FlopCounterMode:
         self.flop_counts.clear()
+        self._thread = threading.get_ident()
         self._prev_tracer, base.tracer = base.tracer, self._trace
         self._prev_node_hook, engine.node_hook = engine.node_hook, self._node
         return self
@@ -185,7 +188,7 @@ class FlopCounterMode:
         if self._prev_tracer is not None:
             self._prev_tracer(op, args, result)
         rule = _RULES.get(type(op).label())
-        if rule is None or self._in_backward:
+        if rule is None or self._in_backward or threading.get_ident() != self._thread:
             return  # (a create_graph backward's ops are counted by the node's rule)
         counted = rule(args, result)
         if counted is None:
@@ -198,7 +201,7 @@ class FlopCounterMode:
 
     def _node(self, node, grads):
         record = getattr(node, "_flop_counter_state", None)
-        if record is not None and record[0] is self:
+        if record is not None and record[0] is self and threading.get_ident() == self._thread:
             needs = tuple(e is not None for e in node.next_functions)
             label, flops = _backward_flops(record[1], needs)
             if flops:
