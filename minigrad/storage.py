@@ -32,13 +32,8 @@ def _new_array(args, np_dtype, device, what: str):
     return dev.backend.from_host(host, dev.index), dev
 
 
-class UntypedStorage:
-    """The bytes of a tensor's memory: size, address and device, byte reads and writes, and
-    tensors over it with ``Tensor.set_``. ``UntypedStorage(n, device=None)`` makes ``n`` zero
-    bytes; ``UntypedStorage([1, 2, 255])`` bytes of those values."""
-
-    def __init__(self, *args, device=None):
-        self._array, self.device = _new_array(args, np.uint8, device, "UntypedStorage")
+class _StorageBase:
+    """What both storages share: an array (C-contiguous) and its device."""
 
     @classmethod
     def _wrap(cls, array, device) -> UntypedStorage:
@@ -100,13 +95,22 @@ class UntypedStorage:
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
 
+
+class UntypedStorage(_StorageBase):
+    """The bytes of a tensor's memory: size, address and device, byte reads and writes, and
+    tensors over it with ``Tensor.set_``. ``UntypedStorage(n, device=None)`` makes ``n`` zero
+    bytes; ``UntypedStorage([1, 2, 255])`` bytes of those values."""
+
+    def __init__(self, *args, device=None):
+        self._array, self.device = _new_array(args, np.uint8, device, "UntypedStorage")
+
     def __repr__(self) -> str:
         values = "\n".join(f" {v}" for v in self.tolist())
         head = f"{values}\n" if values else ""
-        return f"{head}[minigrad.storage.{type(self).__name__}(device={self.device}) of size {len(self)}]"
+        return f"{head}[minigrad.storage.UntypedStorage(device={self.device}) of size {len(self)}]"
 
 
-class TypedStorage(UntypedStorage):
+class TypedStorage(_StorageBase):
     """Deprecated in PyTorch: a storage counted in elements of ``dtype`` (float32 unless given):
     ``TypedStorage(n, dtype=...)``, ``TypedStorage([1.0, 2.0], dtype=...)``; the legacy
     ``FloatStorage(...)`` etc. make one of their dtype. ``Tensor.storage()`` returns one."""

@@ -93,6 +93,7 @@ def test_storages_match_torch():
         assert repr(mine).replace("minigrad", "torch") == repr(theirs)
         assert mine.type() == theirs.type().replace("torch", "minigrad")
     assert not isinstance(minigrad.FloatStorage(1), minigrad.DoubleStorage)
+    assert not isinstance(minigrad.FloatStorage(1), minigrad.UntypedStorage)  # as in PyTorch
     assert minigrad.tensor(minigrad.DoubleStorage([1.0, 2.0])).dtype is minigrad.float64
     t = minigrad.zeros(0).set_(minigrad.FloatStorage([1.0, 2.0, 3.0]), 1, (2,), (1,))
     assert t.tolist() == [2.0, 3.0]
