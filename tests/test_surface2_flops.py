@@ -109,3 +109,21 @@ def test_other_threads_are_not_counted():
         worker.join()
         a @ b
     assert counter.get_total_flops() == 2 * 4 * 5 * 6
+
+
+def _convs(lib, counter_cls):
+    counts = []
+    for groups, need_x in ((1, True), (2, True), (2, False)):
+        layer = lib.nn.ConvTranspose2d(4, 8, 3, groups=groups, stride=2)
+        with counter_cls(display=False) as counter:
+            layer(lib.randn(2, 4, 5, 5, requires_grad=need_x)).sum().backward()
+        counts.append({str(op): n for op, n in counter.get_flop_counts()["Global"].items()})
+    layer = lib.nn.Conv3d(2, 4, 3, groups=2)
+    with counter_cls(display=False) as counter:
+        layer(lib.randn(1, 2, 5, 5, 5, requires_grad=True)).sum().backward()
+    counts.append({str(op): n for op, n in counter.get_flop_counts()["Global"].items()})
+    return counts
+
+
+def test_transposed_grouped_and_3d_convolutions_match_torch():
+    assert _convs(minigrad, FlopCounterMode) == _convs(torch, TorchFlopCounterMode)

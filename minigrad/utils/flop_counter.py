@@ -15,9 +15,8 @@ others by their path under it (``MLP.fc1``); backward FLOPs go to the modules of
 Where PyTorch's CPU kernels hide their products from its counter, minigrad still counts them:
 recurrent layers (``nn.LSTM``/``GRU``/``RNN``, 0 in PyTorch) and attention that PyTorch runs
 through its fused flash kernel (``nn.MultiheadAttention(need_weights=False)``,
-``nn.TransformerEncoderLayer``). Transposed convolutions count as ``aten.bmm`` (their FLOPs
-equal PyTorch's ``aten.convolution``), and a linear layer on a non-contiguous input is
-``aten.addmm`` where PyTorch reports ``aten.mm``.
+``nn.TransformerEncoderLayer``). A linear layer on a non-contiguous input is ``aten.addmm``
+where PyTorch reports ``aten.mm``.
 
 Example:
     >>> with FlopCounterMode(display=False) as counter:
@@ -116,6 +115,7 @@ def _attention_weights(args, out):
     return "aten.bmm", flops, ("aten.bmm", flops, flops)
 
 
+_TRANSPOSED = {"conv_transpose1d", "conv_transpose2d", "conv_transpose3d"}
 _RULES = {
     "MatMul": _matmul,
     "Linear": _linear,
@@ -194,7 +194,14 @@ class FlopCounterMode:
         if counted is None:
             return
         label, flops, state = counted
-        modules = self._module_names()
+        modules, transposed_conv = self._module_names()
+        if transposed_conv and label != "aten.convolution":  # its product, named as PyTorch
+            # (grouped weights · input): PyTorch counts the weight gradient once per group
+            groups = args[0].shape[0] if len(args[0].shape) == 3 else 1
+            label, state = (
+                "aten.convolution",
+                ("aten.convolution_backward", state[1] * groups, state[2]),
+            )
         self._add(modules, label, flops)
         if getattr(result, "grad_fn", None) is op:
             op._flop_counter_state = (self, state, modules)
@@ -219,11 +226,13 @@ class FlopCounterMode:
             self.flop_counts[name][label] += flops
 
     def _module_names(self) -> tuple:
-        """The names of the modules whose ``forward`` is running, outermost first."""
-        found, seen = [], set()
+        """The names of the modules whose ``forward`` is running, outermost first, and whether
+        a transposed convolution is (its matrix product is PyTorch's ``aten.convolution``)."""
+        found, seen, transposed = [], set(), False
         frame = sys._getframe(2)
         while frame is not None:
             code = frame.f_code
+            transposed = transposed or code.co_name in _TRANSPOSED
             if code.co_name == "forward" and code.co_argcount:
                 owner = frame.f_locals.get(code.co_varnames[0])  # (self, by whatever name)
                 if isinstance(owner, Module) and id(owner) not in seen:
@@ -231,7 +240,7 @@ class FlopCounterMode:
                     found.append(owner)
             frame = frame.f_back
         if not found:
-            return ()
+            return (), transposed
         found.reverse()
         root = found[0]
         names = self._names.get(id(root))
@@ -239,7 +248,7 @@ class FlopCounterMode:
             prefix = type(root).__name__
             names = {id(m): (f"{prefix}.{n}" if n else prefix) for n, m in root.named_modules()}
             self._names[id(root)] = names
-        return tuple(names.get(id(m), type(m).__name__) for m in found)
+        return tuple(names.get(id(m), type(m).__name__) for m in found), transposed
 
     # -- results ---------------------------------------------------------------------------------
     def get_total_flops(self) -> int:
