@@ -138,3 +138,16 @@ def test_func_transforms_share_the_implementation():
     from minigrad.func import _pytree as fp
 
     assert fp.tree_flatten is mp.tree_flatten and fp.tree_unflatten is mp.tree_unflatten
+
+
+def test_size_and_return_types_are_nodes_as_in_torch():
+    import minigrad
+
+    mine, theirs = minigrad.ones(2, 2).max(0), torch.ones(2, 2).max(0)
+    assert repr(mp.tree_structure(mine)) == repr(tp.tree_structure(theirs))
+    assert type(mp.tree_unflatten([1, 2], mp.tree_structure(mine))) is type(mine)
+    assert [mp.keystr(k) for k, _ in mp.tree_leaves_with_path(mine)] == ["[0]", "[1]"]
+    size_spec = mp.tree_structure(minigrad.Size([2, 3]))
+    assert repr(size_spec) == repr(tp.tree_structure(torch.Size([2, 3])))
+    assert mp.tree_unflatten([4, 5], size_spec) == (4, 5)
+    assert mp.treespec_dumps(size_spec) == tp.treespec_dumps(tp.tree_structure(torch.Size([2, 3])))

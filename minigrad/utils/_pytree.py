@@ -144,7 +144,8 @@ def is_namedtuple(obj) -> bool:
 
 
 def _node_type(tree):
-    return namedtuple if is_namedtuple_instance(tree) else type(tree)
+    cls = type(tree)  # a registered class first (return types), then any namedtuple
+    return cls if cls in SUPPORTED_NODES or not is_namedtuple_class(cls) else namedtuple
 
 
 def tree_is_leaf(tree, is_leaf=None) -> bool:

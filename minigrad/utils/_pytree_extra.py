@@ -181,5 +181,30 @@ def _register_builtins() -> None:
         lambda t: ([(GetAttrKey(f), v) for f, v in zip(t._fields, t)], type(t)),
     )
 
+    _register_minigrad_types()
+
+
+def _register_minigrad_types() -> None:
+    """``minigrad.Size`` (rebuilt as a tuple) and the return types, each its own node type
+    (``TreeSpec(max, None, ...)``), as PyTorch registers ``torch.Size`` and its structseqs."""
+    from .. import return_types
+    from ..ops._size import Size
+
+    seq_keys = lambda s: ([(SequenceKey(i), v) for i, v in enumerate(s)], None)  # noqa: E731
+    register_pytree_node(
+        Size,
+        lambda s: (list(s), None),
+        lambda c, _: tuple(c),
+        serialized_type_name="torch.Size",  # (PyTorch's name: specs it writes load here)
+        flatten_with_keys_fn=seq_keys,
+    )
+    for cls in return_types.all_return_types:
+        register_pytree_node(
+            cls,
+            lambda t: (list(t), None),
+            lambda c, _, cls=cls: cls(*c),
+            flatten_with_keys_fn=seq_keys,  # (PyTorch's paths into its structseqs: [0], [1])
+        )
+
 
 _register_builtins()
