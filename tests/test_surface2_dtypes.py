@@ -178,3 +178,16 @@ def test_checkpoints_keep_the_dtype(name, tmp_path):
     loaded = minigrad.load(tmp_path / "t.pt")
     assert loaded["x"].dtype is mine.dtype and loaded["x"].tolist() == theirs.tolist()
     assert loaded["tail"].tolist() == theirs[1:].tolist()
+
+
+def test_on_every_device(device):
+    x = minigrad.tensor([1, 2, 3], dtype=minigrad.uint32, device=device)
+    assert (x * x).tolist() == [1, 4, 9] and x.sum().item() == 6
+    assert minigrad.cat([x, x]).dtype is minigrad.uint32
+    with pytest.raises(NotImplementedError, match="UInt32"):
+        x + x
+    if device == "cpu":
+        assert minigrad.ones(2, device=device).to(minigrad.float8_e4m3fn).tolist() == [1.0, 1.0]
+    else:  # CuPy has no float8 dtypes
+        with pytest.raises(TypeError, match="float8_e4m3fn"):
+            minigrad.ones(2, device=device).to(minigrad.float8_e4m3fn)
