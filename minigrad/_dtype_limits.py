@@ -49,7 +49,7 @@ def check_op(op, numpy_dtype, args: tuple = ()) -> None:
         scalar = family != "uint" and label == "Mul" and not all(hasattr(a, "_data") for a in args)
         if not scalar and (label != "Compare" or ufunc in _COMPARES[family]):
             return  # (float8 times a Python number has no kernel in PyTorch)
-        label = f"{label}({ufunc})"
+        label = f"{label}({ufunc})" if label == "Compare" else f"{label} by a Python number"
     d = dtypes.from_name(name)
     raise NotImplementedError(
         f"{label}: not implemented for '{dtypes.scalar_type_name(d)}' (as in PyTorch, {name} "
