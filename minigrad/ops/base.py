@@ -292,9 +292,10 @@ def _sparse_fallback(op, args, error):
         return rule(op, args)
 
 
-# NumPy type codes of bool, the signed integers, uint8 and NumPy's real floats: inputs of any
-# other dtype go through _check_input_dtype (one set lookup per input otherwise).
-_PLAIN_CHARS = frozenset("?bhilqBefdg")
+# NumPy type codes of bool, the signed integers, uint8, NumPy's real floats and ml_dtypes'
+# bfloat16 ("E"): inputs of any other dtype go through _check_input_dtype (one set lookup per
+# input otherwise).
+_PLAIN_CHARS = frozenset("?bhilqBefdgE")
 
 
 def _check_input_dtype(op, np_dtype, complex_ok: bool, args: tuple) -> None:
