@@ -55,11 +55,18 @@ from .dtypes import (
     bool,
     cdouble,
     cfloat,
+    chalf,
+    complex32,
     complex64,
     complex128,
     double,
     dtype,
     float,
+    float8_e4m3fn,
+    float8_e4m3fnuz,
+    float8_e5m2,
+    float8_e5m2fnuz,
+    float8_e8m0fnu,
     float16,
     float32,
     float64,
@@ -74,6 +81,9 @@ from .dtypes import (
     set_default_dtype,
     short,
     uint8,
+    uint16,
+    uint32,
+    uint64,
 )
 from .ops import (
     abs,
@@ -361,7 +371,7 @@ def logdet(input):
 
 
 def slogdet(input):
-    return linalg.slogdet(input)
+    return input.slogdet()
 
 
 def inverse(input):
@@ -669,6 +679,11 @@ from . import ao, quantization  # noqa: E402 - branch quant: torch.ao.quantizati
 from .nn import intrinsic as _nn_intrinsic  # noqa: E402 - torch.nn.intrinsic, ...
 from .nn import qat as _nn_qat  # noqa: E402
 from .nn import quantized as _nn_quantized  # noqa: E402
+
+# isort: split
+# -- branch surface2: torch.futures, torch.return_types, torch.storage, torch.types
+from . import futures, return_types, storage, types  # noqa: E402
+from .storage import *  # noqa: E402, F403 - UntypedStorage, TypedStorage, FloatStorage, ...
 
 # isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch

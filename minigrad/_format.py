@@ -14,7 +14,7 @@ def tensor_repr(t) -> str:
         type(t).__name__ if getattr(type(t), "_dispatching_methods", False) else "tensor"
     ) + "("
     host = t.device.backend.to_host(t._data)
-    if t.dtype is dtypes.bfloat16:
+    if t.dtype is dtypes.bfloat16 or t.dtype in dtypes.FLOAT8:
         host = host.astype(np.float32)  # exact; NumPy's printing knows only its own floats
     body = format_array(host, prefix)
     suffix = []

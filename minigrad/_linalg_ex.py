@@ -5,17 +5,16 @@ with a LAPACK-style ``info`` instead of an error) and the :class:`LinAlgError` m
 
 from __future__ import annotations
 
-from collections import namedtuple
-
+from . import return_types
 from .ops import decompositions as _d
 from .ops.base import constant, on_input_device
 from .ops.decompositions import LinAlgError
 from .ops.elementwise import where
 from .ops.lu import potf2
 
-InvExResult = namedtuple("linalg_inv_ex", ["inverse", "info"])
-SolveExResult = namedtuple("linalg_solve_ex", ["result", "info"])
-CholeskyExResult = namedtuple("linalg_cholesky_ex", ["L", "info"])
+InvExResult = return_types.linalg_inv_ex
+SolveExResult = return_types.linalg_solve_ex
+CholeskyExResult = return_types.linalg_cholesky_ex
 
 
 def raise_for_info(info, op: str, describe, error=LinAlgError):

@@ -13,13 +13,13 @@ trailing matrix only, so L is a product of permutations and unit block-triangula
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
+from . import return_types
 from .ops.base import constant, on_input_device
 from .ops.lu import _abs1
 
-LDLFactorResult = namedtuple("linalg_ldl_factor", ["LD", "pivots"])
-LDLFactorExResult = namedtuple("linalg_ldl_factor_ex", ["LD", "pivots", "info"])
+LDLFactorResult = return_types.linalg_ldl_factor
+LDLFactorExResult = return_types.linalg_ldl_factor_ex
 
 ALPHA = (1 + math.sqrt(17)) / 8  # Bunch-Kaufman's threshold: bounds the growth of L
 

@@ -13,16 +13,17 @@ from __future__ import annotations
 from collections import namedtuple
 
 from . import _linalg_ex as _ex
+from . import return_types
 from ._warnings import warn_user
 from .creation import arange
 from .dtypes import int32
 from .ops.base import constant, on_input_device
 from .ops.lu import LUFactor, permutation_matrix, unpack_factors
 
-LUFactorResult = namedtuple("linalg_lu_factor", ["LU", "pivots"])
-LUFactorExResult = namedtuple("linalg_lu_factor_ex", ["LU", "pivots", "info"])
-LUResult = namedtuple("linalg_lu", ["P", "L", "U"])
-LUUnpackResult = namedtuple("lu_unpack", ["P", "L", "U"])
+LUFactorResult = return_types.linalg_lu_factor
+LUFactorExResult = return_types.linalg_lu_factor_ex
+LUResult = return_types.linalg_lu
+LUUnpackResult = return_types.lu_unpack
 LUWithInfoResult = namedtuple("_lu_with_info", ["LU", "pivots", "info"])
 
 

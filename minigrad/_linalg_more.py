@@ -7,15 +7,15 @@
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np  # to tell NumPy's qr (batched) from CuPy's
 
+from . import return_types
 from ._linalg_ex import _all_regular
 from .ops.base import constant, on_input_device
 from .ops.joining import stack
 
-GeqrfResult = namedtuple("geqrf", ["a", "tau"])
+GeqrfResult = return_types.geqrf
 
 
 def _float_input(x, op: str, name: str = "input"):

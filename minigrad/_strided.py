@@ -19,6 +19,7 @@ from ._out import with_out
 from ._warnings import warn_user
 from .autograd.graph import version_counter
 from .ops.strided import AsStrided
+from .storage import TypedStorage, UntypedStorage
 from .tensor import Tensor, _new
 
 # -- as_strided ----------------------------------------------------------------------------------
@@ -167,82 +168,9 @@ def _root_array(tensor):
     return data
 
 
-class UntypedStorage:
-    """The bytes of a tensor's memory (``Tensor.untyped_storage()``): its size, address and
-    device, byte reads, and tensors over it with ``Tensor.set_``. Shares memory with the
-    tensor."""
-
-    def __init__(self, array, device):
-        self._array, self.device = array, device
-
-    def nbytes(self) -> int:
-        return int(self._array.nbytes)
-
-    def size(self) -> int:
-        return self.nbytes()
-
-    __len__ = size
-
-    def element_size(self) -> int:
-        return 1
-
-    def data_ptr(self) -> int:
-        data = self._array
-        return data.ctypes.data if isinstance(data, np.ndarray) else int(data.data.ptr)
-
-    def _host(self, array):
-        return self.device.backend.to_host(array)
-
-    def _bytes(self):
-        return self._array.reshape(-1).view(np.uint8)
-
-    def __getitem__(self, index):
-        values = self._bytes()[index]
-        return int(values) if np.ndim(values) == 0 else self._host(values).tolist()
-
-    def tolist(self) -> list:
-        return self._host(self._bytes()).tolist()
-
-    def is_shared(self) -> bool:
-        return False
-
-    def is_pinned(self) -> bool:
-        return False
-
-    def __repr__(self) -> str:
-        return f"minigrad.UntypedStorage of {self.nbytes()} bytes on {self.device}"
-
-
-class TypedStorage(UntypedStorage):
-    """Deprecated in PyTorch (``Tensor.storage()``): the storage counted in elements of the
-    tensor's dtype."""
-
-    @property
-    def dtype(self):
-        return dtypes.from_numpy(self._array.dtype)
-
-    def size(self) -> int:
-        return int(self._array.size)
-
-    __len__ = size
-
-    def element_size(self) -> int:
-        return int(self._array.itemsize)
-
-    def __getitem__(self, index):
-        values = self._array.reshape(-1)[index]
-        return values.item() if np.ndim(values) == 0 else self._host(values).tolist()
-
-    def tolist(self) -> list:
-        return self._host(self._array.reshape(-1)).tolist()
-
-    def untyped(self) -> UntypedStorage:
-        return UntypedStorage(self._array, self.device)
-
-
 def untyped_storage(self) -> UntypedStorage:
     """This tensor's memory as bytes (shared)."""
-    return UntypedStorage(_root_array(self), self.device)
+    return UntypedStorage._wrap(_root_array(self), self.device)
 
 
 def storage(self) -> TypedStorage:
@@ -252,7 +180,7 @@ def storage(self) -> TypedStorage:
         "be the only storage class. Use tensor.untyped_storage() instead of tensor.storage()",
         UserWarning,
     )
-    return TypedStorage(_root_array(self), self.device)
+    return TypedStorage._wrap(_root_array(self), self.device)
 
 
 def set_(self, source=None, storage_offset=0, size=None, stride=None):
@@ -274,7 +202,7 @@ def set_(self, source=None, storage_offset=0, size=None, stride=None):
                 f"{source.dtype.name}"
             )
         array, self.device = source._data, source.device
-    elif isinstance(source, UntypedStorage):
+    elif isinstance(source, (UntypedStorage, TypedStorage)):
         flat = source._array.reshape(-1).view(self._data.dtype)
         size = (flat.size - storage_offset,) if size is None else tuple(size)
         if stride is None:

@@ -157,9 +157,9 @@ def typename(obj) -> str:
 
 def is_storage(obj) -> bool:
     """True for the storage objects :meth:`Tensor.untyped_storage` returns."""
-    from ._strided import UntypedStorage
+    from .storage import TypedStorage, UntypedStorage
 
-    return isinstance(obj, UntypedStorage)
+    return isinstance(obj, (TypedStorage, UntypedStorage))
 
 
 def broadcast_shapes(*shapes) -> Size:

@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
 
 import numpy as np  # histogramdd bins on the host, as Tensor.histogram does
 
-from . import creation, dtypes
+from . import creation, dtypes, return_types
 from .autograd import graph
 from .ops.complex import complex_not_implemented
 from .ops.joining import cat, stack
@@ -239,7 +238,7 @@ def _segments(data, sizes, axis: int, kind: str, initial):
 
 # -- histogramdd ---------------------------------------------------------------------------------
 
-HistogramddResult = namedtuple("histogramdd", ["hist", "bin_edges"])
+HistogramddResult = return_types.histogramdd
 
 
 def histogramdd(input, bins, *, range=None, weight=None, density=False):

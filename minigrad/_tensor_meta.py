@@ -4,11 +4,10 @@ the complex-number methods (``conj``, ``H``, ``real``, ``angle``), and the CPU e
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
 
-from . import _legacy, dtypes
+from . import _legacy, dtypes, return_types
 from .autograd import graph
 from .autograd.graph import version_counter
 from .ops.complex import complex_not_implemented
@@ -123,10 +122,10 @@ def qr(self, some=True):
     """``(Q, R)``: :func:`minigrad.linalg.qr` (``some=False`` is mode ``'complete'``)."""
     from . import linalg
 
-    return linalg.qr(self, "reduced" if some else "complete")
+    return return_types.qr(*linalg.qr(self, "reduced" if some else "complete"))
 
 
-SvdResult = namedtuple("svd", ["U", "S", "V"])
+SvdResult = return_types.svd
 
 
 def svd(self, some=True, compute_uv=True):
@@ -193,7 +192,7 @@ def _triangle_read(factor, upper):
     return factor.triu().mH if upper else factor.tril()
 
 
-TriangularSolveResult = namedtuple("triangular_solve", ["solution", "cloned_coefficient"])
+TriangularSolveResult = return_types.triangular_solve
 
 
 def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
@@ -208,7 +207,7 @@ def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
     return TriangularSolveResult(solution, A.clone())
 
 
-HistogramResult = namedtuple("histogram", ["hist", "bin_edges"])
+HistogramResult = return_types.histogram
 
 
 def histogram(self, bins, *, range=None, weight=None, density=False):

@@ -27,6 +27,10 @@ class finfo:  # noqa: N801 - PyTorch's name
         self.min = float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
         self.resolution = 10.0**-info.precision  # PyTorch's: a power of ten, not rounded
+        if dt.itemsize == 1:
+            self.resolution = 1.0  # float8: PyTorch's digits10 is 0
+        if dt.name == "float8_e5m2fnuz":
+            self.eps = 0.125  # PyTorch's epsilon for this type (2**-3, not 2**-2)
         self.dtype = dt.name
 
     def __repr__(self) -> str:

@@ -17,7 +17,7 @@ import zlib
 
 import numpy as np
 
-from . import _fused, dtypes
+from . import _dtype_limits, _fused, dtypes
 
 
 class IndexOutOfRangeError(IndexError, RuntimeError):
@@ -346,10 +346,11 @@ class CupyBackend(ArrayBackend):
             return self.xp.asarray(array)
 
     def check_dtype(self, np_dtype) -> None:
-        if np_dtype.name == "bfloat16":
+        if np_dtype.name == "bfloat16" or np_dtype.name.startswith("float8"):
             raise TypeError(
-                "bfloat16 tensors cannot be put on a CUDA device: CuPy has no bfloat16 dtype. "
-                "Keep them on the CPU, or convert them with .float() or .half() first"
+                f"{np_dtype.name} tensors cannot be put on a CUDA device: CuPy has no "
+                f"{np_dtype.name} dtype. Keep them on the CPU, or convert them with .float() or "
+                ".half() first"
             )
 
     def to_host(self, array):
@@ -754,7 +755,7 @@ def as_array(data, dtype: dtypes.dtype | None, dev: Device):
     bool, as ``torch.tensor`` does; NumPy arrays keep their dtype.
     """
     if dev.backend.is_array(data):
-        return data if dtype is None else data.astype(dtype.numpy, copy=False)
+        return data if dtype is None else _dtype_limits.astype(data, dtype.numpy)
     for other in _BACKENDS.values():
         if other is not dev.backend and other.name != "cpu" and other.is_array(data):
             data = other.to_host(data)
@@ -764,7 +765,7 @@ def as_array(data, dtype: dtypes.dtype | None, dev: Device):
             dtype = dtypes.from_numpy(host.dtype)  # also rejects object/string arrays
     else:  # Python data: PyTorch's dtype inference and overflow checks
         host, dtype = dtypes.host_array(data, dtype)
-    host = host.astype(dtype.numpy, copy=False)
+    host = _dtype_limits.astype(host, dtype.numpy)  # (float8: PyTorch's rounding)
     return dev.backend.from_host(host, dev.index)
 
 

@@ -6,7 +6,7 @@ import math
 
 import numpy as np
 
-from . import _memory_format, backend, dtypes
+from . import _dtype_limits, _memory_format, backend, dtypes
 from .autograd import grad_mode
 from .ops._size import as_int, factory_size
 from .tensor import Tensor
@@ -43,6 +43,8 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         return out.requires_grad_(requires_grad)
     if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
         data = _tensors_as_scalars(data)
+    if hasattr(data, "_storage_array"):  # a TypedStorage: its elements, in its dtype
+        data = data._storage_array()
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else None
     array = backend.as_array(data, dtype, dev)
@@ -118,7 +120,10 @@ def _filled(size, op, fill_value, dtype, device, requires_grad) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     with backend.on(dev):
-        array = dev.xp.full(shape, fill_value, dtype=dtype.numpy)
+        if dtype.itemsize == 1 and dtype.is_floating_point:  # float8: PyTorch's rounding
+            array = _dtype_limits.astype(np.full(shape, fill_value, np.float32), dtype.numpy)
+        else:
+            array = dev.xp.full(shape, fill_value, dtype=dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 
@@ -201,6 +206,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     if dtype is None:
         dtype = dtypes.result_type(start, end, step)
     dtype = dtypes.to_dtype(dtype)
+    _dtype_limits.check_factory("arange", dtype)
     dev = _device(device)
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     with backend.on(dev):
@@ -224,6 +230,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _dtype_limits.check_factory("linspace", dtype)
     with backend.on(dev):
         array = dev.xp.linspace(start, end, _steps(steps, "linspace")).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
@@ -234,6 +241,7 @@ def logspace(
 ) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _dtype_limits.check_factory("logspace", dtype)
     with backend.on(dev):
         array = dev.xp.logspace(start, end, _steps(steps, "logspace"), base=base).astype(
             dtype.numpy
@@ -253,6 +261,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     m = n if m is None else factory_size((as_int(m, "eye", "m"),), "eye")[0]
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _dtype_limits.check_factory("eye", dtype)
     with backend.on(dev):
         array = dev.xp.eye(n, m, dtype=dtype.numpy)
     return _finish(array, dev, requires_grad)
@@ -262,6 +271,7 @@ def _random(size, dtype, device, generator, draw, op) -> Tensor:
     shape = factory_size(size, op)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    _dtype_limits.check_factory(op, dtype)
     gen = generator or backend.default_generator(dev)
     dev.backend.check_dtype(dtype.numpy)
 
@@ -320,6 +330,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     dev = _device(device)
     gen = generator or backend.default_generator(dev)
     dtype = dtypes.to_dtype(dtype or dtypes.int64)
+    _dtype_limits.check_factory("randperm", dtype)
     with backend.on(dev):
         array = gen.permutation(factory_size((as_int(n, "randperm", "n"),), "randperm")[0])
         array = array.astype(dtype.numpy)

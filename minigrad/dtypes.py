@@ -22,7 +22,7 @@ class dtype:  # noqa: N801 - PyTorch spells it in lower case
         self.numpy = np.dtype(numpy_dtype)
         self.is_floating_point = category == _FLOAT
         self.is_complex = category == _COMPLEX
-        self.is_signed = category != _BOOL
+        self.is_signed = category != _BOOL and self.numpy.kind != "u"
         self.itemsize = self.numpy.itemsize
         self._category = category
 
@@ -42,7 +42,8 @@ class _OptionalDtype(dtype):
 
     def __init__(self, name: str, itemsize: _builtins.int, package: str, extra: str):
         self.name, self.itemsize, self._category = name, itemsize, _FLOAT
-        self.is_floating_point, self.is_complex, self.is_signed = True, False, True
+        self.is_floating_point, self.is_complex = True, False
+        self.is_signed = name != "float8_e8m0fnu"  # (an exponent only: no sign bit)
         self._numpy, self._package, self._extra = None, package, extra
 
     @property
@@ -59,6 +60,23 @@ class _OptionalDtype(dtype):
         return self._numpy
 
 
+class _UnsupportedDtype(dtype):
+    """A PyTorch dtype NumPy cannot hold (complex32): the name exists, any use raises."""
+
+    __slots__ = ()
+
+    def __init__(self, name: str, itemsize: _builtins.int, category: _builtins.int):
+        self.name, self.itemsize, self._category = name, itemsize, category
+        self.is_floating_point, self.is_complex, self.is_signed = False, True, True
+
+    @property
+    def numpy(self):
+        raise NotImplementedError(
+            f"minigrad.{self.name} is not supported: NumPy has no complex type with float16 "
+            "parts; use minigrad.complex64 (cfloat)"
+        )
+
+
 _BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
 
 float16 = half = dtype("float16", np.float16, _FLOAT)
@@ -66,6 +84,9 @@ float32 = float = dtype("float32", np.float32, _FLOAT)
 float64 = double = dtype("float64", np.float64, _FLOAT)
 bfloat16 = _OptionalDtype("bfloat16", 2, "ml_dtypes", "bf16")  # NumPy's storage: ml_dtypes
 uint8 = dtype("uint8", np.uint8, _INT)
+uint16 = dtype("uint16", np.uint16, _INT)  # uint16/32/64: few ops, as in PyTorch (_dtype_limits)
+uint32 = dtype("uint32", np.uint32, _INT)
+uint64 = dtype("uint64", np.uint64, _INT)
 int8 = dtype("int8", np.int8, _INT)
 int16 = short = dtype("int16", np.int16, _INT)
 int32 = int = dtype("int32", np.int32, _INT)
@@ -73,13 +94,25 @@ int64 = long = dtype("int64", np.int64, _INT)
 bool = dtype("bool", np.bool_, _BOOL)  # minigrad.bool, as torch.bool
 complex64 = cfloat = dtype("complex64", np.complex64, _COMPLEX)
 complex128 = cdouble = dtype("complex128", np.complex128, _COMPLEX)
+complex32 = chalf = _UnsupportedDtype("complex32", 4, _COMPLEX)
+# float8 storage from ml_dtypes, as bfloat16; conversions and allowed ops: _dtype_limits
+float8_e4m3fn = _OptionalDtype("float8_e4m3fn", 1, "ml_dtypes", "bf16")
+float8_e5m2 = _OptionalDtype("float8_e5m2", 1, "ml_dtypes", "bf16")
+float8_e4m3fnuz = _OptionalDtype("float8_e4m3fnuz", 1, "ml_dtypes", "bf16")
+float8_e5m2fnuz = _OptionalDtype("float8_e5m2fnuz", 1, "ml_dtypes", "bf16")
+float8_e8m0fnu = _OptionalDtype("float8_e8m0fnu", 1, "ml_dtypes", "bf16")
 
+FLOAT8 = (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu)
 ALL = (
     float16, bfloat16, float32, float64, uint8, int8, int16, int32, int64, bool, complex64,
-    complex128,
+    complex128, uint16, uint32, uint64, *FLOAT8,
 )  # fmt: skip
-_BY_NUMPY = {d.numpy: d for d in ALL if d is not bfloat16}  # bfloat16's is found by name
+_OPTIONAL = {d.name: d for d in ALL if isinstance(d, _OptionalDtype)}  # found by NumPy's name
+_BY_NUMPY = {d.numpy: d for d in ALL if d.name not in _OPTIONAL}
 _BY_NAME = {d.name: d for d in ALL}
+_BY_NAME["complex32"] = complex32
+# dtypes that PyTorch promotes with no other (float8) or with no other integer (uint16/32/64)
+NO_PROMOTION = frozenset(["uint16", "uint32", "uint64", *(d.name for d in FLOAT8)])
 
 
 class QuantizedDtype(dtype):
@@ -88,7 +121,10 @@ class QuantizedDtype(dtype):
     ``storage`` and the scale and zero point. No dense array has it: ``numpy`` raises."""
 
     __slots__ = ("storage", "bounds")
-    kind = "q"  # read on every op's inputs (complex check) and by is_floating: neither
+    kind = "q"  # read by is_floating and the like: neither float nor complex
+    # read on every op's inputs (Op.__call__'s dtype check): one of the plain characters, so
+    # that the op's forward runs, fails on the record, and the quantized rule takes over
+    char = "q"
 
     def __init__(self, name: str, storage, signed: _builtins.bool):
         self.name, self.storage, self._category = name, np.dtype(storage), _INT
@@ -118,7 +154,9 @@ def is_floating(numpy_dtype) -> _builtins.bool:
     """Whether a NumPy dtype is a floating type minigrad treats as one: NumPy's own (kind
     ``'f'``) and ml_dtypes' bfloat16, whose kind is ``'V'``. The one place that decides it:
     never test ``dtype.kind == 'f'`` or ``np.issubdtype(..., np.floating)`` on tensor data."""
-    return numpy_dtype.kind == "f" or numpy_dtype.name == "bfloat16"
+    return numpy_dtype.kind == "f" or (
+        numpy_dtype.kind == "V" and numpy_dtype.name.startswith(("bfloat16", "float8"))
+    )
 
 
 def is_complex(numpy_dtype) -> _builtins.bool:
@@ -128,7 +166,7 @@ def is_complex(numpy_dtype) -> _builtins.bool:
 
 def is_differentiable(numpy_dtype) -> _builtins.bool:
     """Whether tensors of a NumPy dtype can require grad: floating and complex types."""
-    return numpy_dtype.kind in "fc" or numpy_dtype.name == "bfloat16"
+    return numpy_dtype.kind in "fc" or is_floating(numpy_dtype)
 
 
 _REAL_OF = {"complex64": "float32", "complex128": "float64"}
@@ -179,9 +217,9 @@ def from_numpy(numpy_dtype) -> dtype:
         pass
     try:
         np_dtype = np.dtype(numpy_dtype)
-        return bfloat16 if np_dtype.name == "bfloat16" else _BY_NUMPY[np_dtype]
+        return _OPTIONAL.get(np_dtype.name) or _BY_NUMPY[np_dtype]
     except (KeyError, TypeError):
-        valid = ", ".join(d.name for d in ALL)
+        valid = ", ".join(d.name for d in ALL)  # (complex32 left out: it cannot hold data)
         raise TypeError(f"unsupported element type {numpy_dtype!r}; minigrad has {valid}") from None
 
 
@@ -229,7 +267,11 @@ def category(d: dtype) -> _builtins.int:
 def promote_types(a: dtype, b: dtype) -> dtype:
     """The smallest dtype both can be cast to, as torch.promote_types: a floating dtype wins
     over integers as it is (int32 with float32 is float32, where NumPy would say float64), and
-    a complex dtype's parts widen to the floating one's (complex64 with float64 is complex128)."""
+    a complex dtype's parts widen to the floating one's (complex64 with float64 is complex128).
+    float8 dtypes promote with nothing else, uint16/32/64 with no other integer (PyTorch's
+    RuntimeError)."""
+    if a is not b and (a.name in NO_PROMOTION or b.name in NO_PROMOTION):
+        _check_limited_promotion(a, b)
     if a._category == _COMPLEX or b._category == _COMPLEX:
         return to_complex(promote_types(to_real(a), to_real(b)))
     if a._category != b._category:
@@ -240,6 +282,35 @@ def promote_types(a: dtype, b: dtype) -> dtype:
         other = b if a is bfloat16 else a
         return float64 if other is float64 else float32
     return from_numpy(np.promote_types(a.numpy, b.numpy))
+
+
+_TORCH_NAMES = {
+    "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long",
+    "bool": "Bool", "float16": "Half", "float32": "Float", "float64": "Double",
+    "bfloat16": "BFloat16", "complex64": "ComplexFloat", "complex128": "ComplexDouble",
+}  # fmt: skip
+
+
+def scalar_type_name(d: dtype) -> str:
+    """PyTorch's C++ name of a dtype, as its error messages spell it (``Long``, ``UInt16``,
+    ``Float8_e4m3fn``)."""
+    name = _TORCH_NAMES.get(d.name)
+    if name is None:
+        name = d.name[0].upper() + d.name[1:].replace("int", "Int")
+    return name
+
+
+def _check_limited_promotion(a: dtype, b: dtype) -> None:
+    pair = f"{scalar_type_name(a)} and {scalar_type_name(b)}"
+    if a.name.startswith("float8") or b.name.startswith("float8"):
+        raise RuntimeError(
+            f"Promotion for Float8 Types is not supported, attempted to promote {pair}"
+        )
+    if a._category <= _INT and b._category <= _INT:
+        raise RuntimeError(
+            f"Promotion for uint16, uint32, uint64 types is not supported, attempted to promote "
+            f"{pair}"
+        )
 
 
 def result_type(*operands) -> dtype:
@@ -307,6 +378,10 @@ _LEGACY_NAMES = {
     "bool": "BoolTensor",
     "complex64": "ComplexFloatTensor",
     "complex128": "ComplexDoubleTensor",
+    "uint16": "UInt16Tensor",
+    "uint32": "UInt32Tensor",
+    "uint64": "UInt64Tensor",
+    **{d.name: scalar_type_name(d) + "Tensor" for d in FLOAT8},
 }
 
 
@@ -422,6 +497,8 @@ def checked_scalar(value, d: dtype, op: str = "", *, half_saturates: _builtins.b
             and abs(f) > _builtins.float(np.finfo(d.numpy).max)
         ):
             raise overflow_error(value, d, op)
+        if d.itemsize == 1 and not _fits_float8(f, d):
+            raise overflow_error(value, d, op)
         return f
     lo, hi = integer_limits(d)
     if isinstance(value, _builtins.float):
@@ -436,6 +513,14 @@ def checked_scalar(value, d: dtype, op: str = "", *, half_saturates: _builtins.b
     if not lo <= value <= hi:
         raise overflow_error(value, d, op)
     return value
+
+
+def _fits_float8(f: _builtins.float, d: dtype) -> _builtins.bool:
+    """Whether PyTorch's checked conversion takes ``f`` into float8 ``d``: inf only where the
+    type has one (e5m2); float8_e8m0fnu holds only positive powers of two from 2**-127."""
+    if d is float8_e8m0fnu:
+        return math.isnan(f) or 2.0**-127 <= f <= 2.0**127
+    return not math.isinf(f) or d is float8_e5m2
 
 
 def host_array(data, d: dtype | None) -> tuple:
@@ -471,6 +556,8 @@ def host_array(data, d: dtype | None) -> tuple:
 
 def _big_integers(data, host, d):
     """An array that NumPy could only hold as uint64 or object: Python ints beyond int64."""
+    if d is uint64 and host.dtype == np.uint64:
+        return host  # beyond int64 but within uint64
     flat = host.reshape(-1).tolist() if host.dtype == object else None
     if flat is not None and not _builtins.all(
         isinstance(v, (_builtins.int, _builtins.float, np.number)) for v in flat

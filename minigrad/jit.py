@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from typing import Final  # noqa: F401 - torch.jit.Final is typing.Final for eager code
 
+from .futures import Future
+
 _INSTEAD = (
     "minigrad has no TorchScript; run the module eagerly, capture a training step with "
     "minigrad.compile, or serialize it with minigrad.onnx.export or minigrad.save"
@@ -65,24 +67,12 @@ def trace_module(mod, inputs, *args, **kwargs):
 script_method = script_if_tracing = _identity_decorator
 
 
-class Future:
-    """The result of :func:`fork`: the call has already run, so ``wait()`` returns at once."""
-
-    def __init__(self, value):
-        self._value = value
-
-    def wait(self):
-        return self._value
-
-    value = wait
-
-    def done(self) -> bool:
-        return True
-
-
 def fork(func, *args, **kwargs) -> Future:
-    """Run ``func(*args, **kwargs)`` now (TorchScript would run it asynchronously)."""
-    return Future(func(*args, **kwargs))
+    """Run ``func(*args, **kwargs)`` now (TorchScript would run it asynchronously): a
+    completed :class:`minigrad.futures.Future` holding its result."""
+    future = Future()
+    future.set_result(func(*args, **kwargs))
+    return future
 
 
 def wait(future: Future):

@@ -9,12 +9,11 @@ Example:
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np  # host-side constants only (finfo)
 
 from . import _linalg_ex as _ex
-from . import dtypes
+from . import dtypes, return_types
 from ._warnings import warn_user
 from .autograd import grad_mode
 from .ops import decompositions as _d
@@ -27,11 +26,11 @@ from .ops.matrix import cross as _cross
 from .ops.reduce import norm as _norm
 from .tensor import Tensor
 
-SlogdetResult = namedtuple("slogdet", ["sign", "logabsdet"])
-QRResult = namedtuple("qr", ["Q", "R"])
-EighResult = namedtuple("eigh", ["eigenvalues", "eigenvectors"])
-EigResult = namedtuple("eig", ["eigenvalues", "eigenvectors"])
-SVDResult = namedtuple("svd", ["U", "S", "Vh"])
+SlogdetResult = return_types.linalg_slogdet
+QRResult = return_types.linalg_qr
+EighResult = return_types.linalg_eigh
+EigResult = return_types.linalg_eig
+SVDResult = return_types.linalg_svd
 
 __all__ = [
     "cholesky",
@@ -473,7 +472,7 @@ def chain_matmul(*matrices):
 
 
 # -- branch methods: matrix_exp, pinv, lstsq ---------------------------------------------------
-LstsqResult = namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])
+LstsqResult = return_types.linalg_lstsq
 
 
 @on_input_device

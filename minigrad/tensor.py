@@ -832,9 +832,9 @@ class Tensor(InPlaceMethods):
         return linalg.inv(self)
 
     def slogdet(self):
-        from . import linalg
+        from . import linalg, return_types
 
-        return linalg.slogdet(self)
+        return return_types.slogdet(*linalg.slogdet(self))
 
     def logdet(self):
         from . import linalg

@@ -1,4 +1,9 @@
-"""Maps over the argument trees of NumPy calls (tuples, lists and dicts nest; all else is a leaf)."""
+"""Maps over the argument trees of NumPy calls (tuples, lists and dicts nest; all else is a leaf).
+
+Kept apart from :mod:`minigrad.utils._pytree` on purpose: it runs on every NumPy call a
+replay makes, so it tests exact types only, and a namedtuple or OrderedDict argument of a NumPy
+call stays one leaf (a value to compare), not a node to take apart.
+"""
 
 from __future__ import annotations
 

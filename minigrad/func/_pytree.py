@@ -1,39 +1,10 @@
-"""Nested containers of tensors (tuples, lists, dicts) flattened to a list and rebuilt."""
+"""Nested containers of tensors for the transforms: the pytrees of ``minigrad.utils._pytree``."""
 
 from __future__ import annotations
 
+from ..utils._pytree import tree_flatten, tree_unflatten
 
-def tree_flatten(tree):
-    """``(leaves, spec)``: the leaves in order and what :func:`tree_unflatten` needs."""
-    leaves = []
-
-    def walk(node):
-        if isinstance(node, (tuple, list)):
-            children = [walk(c) for c in node]
-            kind = type(node) if not hasattr(node, "_fields") else type(node)
-            return ("seq", kind, children)
-        if isinstance(node, dict):
-            return ("dict", type(node), [(k, walk(v)) for k, v in node.items()])
-        leaves.append(node)
-        return ("leaf",)
-
-    return leaves, walk(tree)
-
-
-def tree_unflatten(leaves, spec):
-    it = iter(leaves)
-
-    def build(s):
-        if s[0] == "leaf":
-            return next(it)
-        if s[0] == "seq":
-            kind, children = s[1], [build(c) for c in s[2]]
-            if hasattr(kind, "_fields"):
-                return kind(*children)
-            return kind(children)
-        return s[1]((k, build(v)) for k, v in s[2])
-
-    return build(spec)
+__all__ = ["broadcast_prefix", "tree_flatten", "tree_unflatten"]
 
 
 def broadcast_prefix(prefix, tree, what: str) -> list:

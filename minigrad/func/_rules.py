@@ -124,6 +124,7 @@ def _with(op, **attrs):
     "Pad", "ToDevice", "ScaledDotProductAttention", "AttentionWeights", "BinaryCrossEntropy",
     "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Log2", "Log10", "Exp2",
     "Atan2", "Hypot", "LogAddExp", "LogAddExp2", "Xlogy", "Copysign", "Fmod",
+    "FakeQuantizePerTensorAffine",
     # -- branch special
     "Lgamma", "Digamma", "Polygamma", "Erfc", "Erfcx", "Erfinv", "Ndtr", "Ndtri", "LogNdtr", "I0",
     "I0e", "I1", "I1e", "Sinc", "Entr", "Xlog1py", "_Special",
@@ -273,12 +274,35 @@ def _as_strided(op, vals, flags, size):
     )
 
 
-@rule("SparseCooTensor", "SparseValues", "SparseMM")
+@rule(
+    "SparseCooTensor", "SparseValues", "SparseMM",
+    # -- branch sparse2: the compressed layouts
+    "SparseCompressedTensor", "CompressedValues", "CompressedMM", "CompressedTranspose",
+    "DenseCompressedMM", "BlockProduct",
+)  # fmt: skip
 def _sparse(op, vals, flags, size):
     raise NotImplementedError(
-        f"vmap: sparse COO tensors are not supported ({op_name(type(op))}); vmap over dense "
+        f"vmap: sparse tensors are not supported ({op_name(type(op))}); vmap over dense "
         "tensors (to_dense() inside the function)"
     )
+
+
+# -- branch quant: fake quantization (per-tensor settings are elementwise, see above)
+@rule(
+    "FakeQuantizePerChannelAffine", "FakeQuantizeLearnablePerTensorAffine",
+    "FakeQuantizeLearnablePerChannelAffine",
+)  # fmt: skip
+def _fake_quantize(op, vals, flags, size):
+    x, *params = vals
+    if any(flags[1:]):
+        raise NotImplementedError(
+            f"vmap: {op_name(type(op))} with a batched scale or zero point (one set of "
+            "quantization parameters per sample) is not supported"
+        )
+    x = _expanded(x, flags[0], size)
+    if op.axis is not None:  # the channel axis of a sample is one further on in the batch
+        _with(op, axis=op.axis % (x.ndim - 1) + 1)
+    return op(x, *params)
 
 
 @rule("NestedFromBuffer", "NestedBuffer")

@@ -56,13 +56,18 @@ def save_checkpoint(obj, fh) -> None:
         zf.writestr(INDEX, json.dumps(index, allow_nan=False, separators=(",", ":")))
         for i, (array, device) in enumerate(encoder.arrays):
             host = device.backend.to_host(array) if device is not None else array
+            host = np.asarray(host)
+            if host.dtype.name.startswith("float8"):  # as raw bytes (.npy has no float8 descr)
+                host = host.view("V1")
             with zf.open(_member(i), "w", force_zip64=True) as out:
-                np.lib.format.write_array(out, np.asarray(host), allow_pickle=False)
+                np.lib.format.write_array(out, host, allow_pickle=False)
 
 
 def _is_bfloat16_bytes(stored: np.dtype, declared: np.dtype) -> bool:
-    """True for a bfloat16 array, which ``.npy`` records as 2 raw bytes (``|V2``)."""
-    return declared.name == "bfloat16" and stored.kind == "V" and stored.itemsize == 2
+    """True for a bfloat16 or float8 array, which ``.npy`` records as raw bytes (``|V2``,
+    ``|V1``)."""
+    ml_dtypes_type = declared.name == "bfloat16" or declared.name.startswith("float8")
+    return ml_dtypes_type and stored.kind == "V" and stored.itemsize == declared.itemsize
 
 
 def _member(i: int) -> str:

@@ -39,14 +39,18 @@ _PROTOCOL = 1001
 _DTYPES = {
     "float32": "<f4", "float64": "<f8", "float16": "<f2", "bfloat16": "<u2", "int64": "<i8",
     "int32": "<i4", "int16": "<i2", "int8": "i1", "uint8": "u1", "bool": "?",
-    "complex64": "<c8", "complex128": "<c16",
+    "complex64": "<c8", "complex128": "<c16", "uint16": "<u2", "uint32": "<u4", "uint64": "<u8",
+    **{f"float8_{kind}": "u1" for kind in ("e4m3fn", "e5m2", "e4m3fnuz", "e5m2fnuz", "e8m0fnu")},
 }  # fmt: skip
 _STORAGES = {
     "FloatStorage": "float32", "DoubleStorage": "float64", "HalfStorage": "float16",
     "BFloat16Storage": "bfloat16", "LongStorage": "int64", "IntStorage": "int32",
     "ShortStorage": "int16", "CharStorage": "int8", "ByteStorage": "uint8",
     "BoolStorage": "bool", "UntypedStorage": "uint8", "ComplexFloatStorage": "complex64",
-    "ComplexDoubleStorage": "complex128",
+    "ComplexDoubleStorage": "complex128", "UInt16Storage": "uint16", "UInt32Storage": "uint32",
+    "UInt64Storage": "uint64",
+    **{f"Float8_{kind}Storage": f"float8_{kind}" for kind in ("e4m3fn", "e5m2", "e4m3fnuz",
+                                                             "e5m2fnuz", "e8m0fnu")},
 }  # fmt: skip
 _TORCH_ALIASES = {"float": "float32", "double": "float64", "half": "float16", "long": "int64",
                   "int": "int32", "short": "int16", "cfloat": "complex64",
@@ -95,7 +99,8 @@ class _Reader:
             return _TorchDtype(_STORAGES[name])
         if module == "torch" and (name in _DTYPES or name in _TORCH_ALIASES):
             name = _TORCH_ALIASES.get(name, name)
-            return _TorchDtype(name) if name == "bfloat16" else dtypes.from_name(name)
+            bits = name == "bfloat16" or name.startswith("float8")  # read as bit patterns
+            return _TorchDtype(name) if bits else dtypes.from_name(name)
         if (module, name) == ("torch.serialization", "_get_layout"):
             return _layout
         if (module, name) == ("torch", "Size"):
@@ -204,6 +209,8 @@ class _Reader:
             host = host if host.flags.writeable else host.copy()
         if dtype_name == "bfloat16":  # read as uint16 bit patterns
             host = dtypes.bfloat16_from_bits(host)
+        elif dtype_name.startswith("float8"):  # read as uint8 bit patterns (needs ml_dtypes)
+            host = host.view(dtypes.from_name(dtype_name).numpy)
         host = host.astype(host.dtype.newbyteorder("="), copy=False)
         dev = self.locate(storage.location)
         t = Tensor._make(dev.backend.from_host(host, dev.index), dev)

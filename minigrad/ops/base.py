@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 
-from .. import dtypes
+from .. import _dtype_limits, dtypes
 from .._nested_record import NestedRecord
 from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
@@ -157,8 +157,8 @@ class Op(Node):
                 if not requires_grad:  # the flag, read past the property unless a is a view
                     requires_grad = a._requires_grad if a._base is None else a.requires_grad
                 data = a._data
-                if not complex_ok and data.dtype.kind == "c":
-                    raise _complex_unsupported(self)
+                if data.dtype.char not in _PLAIN_CHARS:  # complex, uint16+, ml_dtypes' types
+                    _check_input_dtype(self, data.dtype, complex_ok, args)
                 arrays.append(data)
             else:
                 arrays.append(a)
@@ -303,6 +303,22 @@ def _sparse_fallback(op, args, error):
         return rule(op, args)
     with device.backend.using(device.index):  # (the rule runs xp on the inputs' GPU)
         return rule(op, args)
+
+
+# NumPy type codes of bool, the signed integers, uint8, NumPy's real floats and ml_dtypes'
+# bfloat16 ("E"): inputs of any other dtype go through _check_input_dtype (one set lookup per
+# input otherwise).
+_PLAIN_CHARS = frozenset("?bhilqBefdgE")
+
+
+def _check_input_dtype(op, np_dtype, complex_ok: bool, args: tuple) -> None:
+    """Refuse complex inputs to ops without complex support, and the ops PyTorch has no
+    kernel for on uint16/32/64 and float8 (:mod:`minigrad._dtype_limits`)."""
+    if np_dtype.kind == "c":
+        if not complex_ok:
+            raise _complex_unsupported(op)
+        return
+    _dtype_limits.check_op(op, np_dtype, args)
 
 
 def _nested_fallback(op, args):

@@ -4,14 +4,13 @@ and the float-bit helpers (``frexp``, ``ldexp``, ``nextafter``) and predicates (
 
 from __future__ import annotations
 
-from collections import namedtuple
-
+from .. import return_types
 from ..autograd import graph
 from .base import constant, on_input_device
 from .complex import complex_not_implemented
 from .elementwise import Compare, compare, isinf, promote, where
 
-FrexpResult = namedtuple("frexp", ["mantissa", "exponent"])
+FrexpResult = return_types.frexp
 
 
 def _integral(name: str, *operands) -> None:

@@ -13,8 +13,8 @@ import math
 
 import numpy as np
 
+from .. import _dtype_limits, backend, dtypes
 from .. import _torch_function as _tf
-from .. import backend, dtypes
 from ..autograd import graph
 from .base import Op, constant, scalar_tensor
 from .complex import conjugates, holomorphic
@@ -387,6 +387,8 @@ class Cast(Op):
     def forward(self, a):
         if self.device.type != "cpu":
             self.device.backend.check_dtype(self.np_dtype)  # CuPy has no bfloat16
+        if self.np_dtype.itemsize == 1 and self.np_dtype.name.startswith("float8"):
+            return _dtype_limits.to_float8(a, self.np_dtype)  # PyTorch's rounding
         return a.astype(self.np_dtype)
 
     def backward(self, gz):

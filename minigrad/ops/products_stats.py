@@ -5,10 +5,10 @@
 from __future__ import annotations
 
 import math
-from collections import namedtuple
 
 import numpy as np
 
+from .. import return_types
 from .base import constant, normalize_dim, on_input_device
 from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
@@ -16,7 +16,7 @@ from .joining import cat
 from .linalg import matmul, outer
 from .trig import logaddexp
 
-ModeResult = namedtuple("mode", ["values", "indices"])
+ModeResult = return_types.mode
 
 
 def _expect(t, ndim, op, name):

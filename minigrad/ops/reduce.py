@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import builtins
 import math
-from collections import namedtuple
 
 import numpy as np
 
-from .. import dtypes
+from .. import dtypes, return_types
 from ..autograd import graph
 from .base import (
     Op,
@@ -413,8 +412,8 @@ def _check_empty_reduction(input, dims, dim, op, error=RuntimeError):
             raise IndexError(f"{op}(): Expected reduction dim {d} to have non-zero size.")
 
 
-MaxResult = namedtuple("max", ["values", "indices"])
-MinResult = namedtuple("min", ["values", "indices"])
+MaxResult = return_types.max
+MinResult = return_types.min
 
 
 @accepts_axis

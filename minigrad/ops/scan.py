@@ -3,9 +3,7 @@ differences and the trapezoid rule (``cumsum`` lives with the reductions)."""
 
 from __future__ import annotations
 
-from collections import namedtuple
-
-from .. import dtypes
+from .. import dtypes, return_types
 from ._size import with_size
 from .base import Op, constant, normalize_dim, on_input_device
 from .complex import refuse_complex
@@ -58,8 +56,8 @@ def _reverse_cumsum(t, d):
     return t.flip(d).cumsum(d).flip(d)
 
 
-CummaxResult = namedtuple("cummax", ["values", "indices"])
-CumminResult = namedtuple("cummin", ["values", "indices"])
+CummaxResult = return_types.cummax
+CumminResult = return_types.cummin
 
 
 def cumprod(input, dim, *, dtype=None):

@@ -3,14 +3,12 @@ dtype) and nonzero."""
 
 from __future__ import annotations
 
-from collections import namedtuple
-
-from .. import dtypes
+from .. import dtypes, return_types
 from .base import constant, normalize_dim, on_input_device
 from .complex import refuse_complex
 
-SortResult = namedtuple("sort", ["values", "indices"])
-TopkResult = namedtuple("topk", ["values", "indices"])
+SortResult = return_types.sort
+TopkResult = return_types.topk
 
 
 @on_input_device

@@ -8,18 +8,16 @@ median or a quantile flows to the entries it was taken from, as in PyTorch.
 
 from __future__ import annotations
 
-from collections import namedtuple
-
-from .. import dtypes
+from .. import dtypes, return_types
 from ..autograd import graph
 from ._size import with_size
 from .base import constant, normalize_dim, on_input_device
 from .elementwise import where
 from .reduce import amax, amin, mean, std, sum, var
 
-MedianResult = namedtuple("median", ["values", "indices"])
-KthvalueResult = namedtuple("kthvalue", ["values", "indices"])
-AminmaxResult = namedtuple("aminmax", ["min", "max"])
+MedianResult = return_types.median
+KthvalueResult = return_types.kthvalue
+AminmaxResult = return_types.aminmax
 
 _INTERPOLATIONS = ("linear", "lower", "higher", "midpoint", "nearest")
 
@@ -74,8 +72,8 @@ def _median(input, dim, keepdim, ignore_nan: bool, name: str):
         if not keep:
             result = MedianResult(result.values.squeeze(d), result.indices.squeeze(d))
     if input.ndim == 0:
-        return MedianResult(result.values.reshape(()), result.indices.reshape(()))
-    return result
+        result = MedianResult(result.values.reshape(()), result.indices.reshape(()))
+    return return_types.nanmedian(*result) if name == "nanmedian" else result
 
 
 def median(input, dim=None, keepdim=False):
