@@ -1,0 +1,285 @@
+"""Python source from an FX graph: the ``forward`` that :class:`~minigrad.fx.GraphModule` runs,
+written as torch.fx writes it (infix operators, ``self.fc(x)``, values freed after last use)."""
+
+from __future__ import annotations
+
+import builtins
+import keyword
+import math
+import operator
+import re
+import sys
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Any
+
+from ..backend import Device
+from .node import Node
+
+_PUBLIC_MODULES = (
+    "minigrad",
+    "minigrad.nn.functional",
+    "minigrad.linalg",
+    "minigrad.special",
+    "minigrad.fft",
+    "minigrad.fx._symbolic_trace",
+)
+# Names generated code relies on: nodes never take them.
+_CUSTOM_BUILTINS = {"minigrad", "device", "inf", "nan", "NoneType", "operator"}
+
+_BINARY = {
+    operator.add: "+",
+    operator.sub: "-",
+    operator.mul: "*",
+    operator.truediv: "/",
+    operator.floordiv: "//",
+    operator.mod: "%",
+    operator.pow: "**",
+    operator.matmul: "@",
+    operator.lshift: "<<",
+    operator.rshift: ">>",
+    operator.and_: "&",
+    operator.or_: "|",
+    operator.xor: "^",
+    operator.eq: "==",
+    operator.ne: "!=",
+    operator.lt: "<",
+    operator.le: "<=",
+    operator.gt: ">",
+    operator.ge: ">=",
+}
+_UNARY = {operator.neg: "-", operator.pos: "+", operator.invert: "~", operator.not_: "not "}
+
+
+def public_path(fn) -> str:
+    """``module.name`` of ``fn``; for minigrad functions the public module that holds them."""
+    name = getattr(fn, "__name__", repr(fn))
+    module = getattr(fn, "__module__", None) or ""
+    if module == "_operator":
+        return f"operator.{name}"
+    if module.startswith("minigrad"):
+        for public in _PUBLIC_MODULES:
+            mod = sys.modules.get(public)
+            if mod is not None and getattr(mod, name, None) is fn:
+                return f"{public}.{name}"
+    return f"{module}.{name}" if module else name
+
+
+class _Namespace:
+    """Unique Python identifiers, numbered as torch.fx numbers them (``add``, ``add_1``, ...)."""
+
+    _suffix = re.compile(r"(.*)_(\d+)$")
+
+    def __init__(self):
+        self._used: set[str] = set()
+        self._base_count: dict[str, int] = defaultdict(int)
+
+    def copy(self) -> _Namespace:
+        new = _Namespace()
+        new._used = set(self._used)
+        new._base_count = defaultdict(int, self._base_count)
+        return new
+
+    @staticmethod
+    def _illegal(name: str) -> bool:
+        return keyword.iskeyword(name) or name in builtins.__dict__ or name in _CUSTOM_BUILTINS
+
+    def create_name(self, candidate: str) -> str:
+        """A fresh identifier made from ``candidate`` (reserved at once)."""
+        candidate = re.sub(r"[^0-9a-zA-Z_]+", "_", candidate) or "_unnamed"
+        if candidate[0].isdigit():
+            candidate = "_" + candidate
+        match = self._suffix.match(candidate)
+        base, num = (candidate, None) if match is None else (match[1], int(match[2]))
+        if not num:
+            num = self._base_count[base]
+        while candidate in self._used or self._illegal(candidate):
+            num += 1
+            candidate = f"{base}_{num}"
+        self._used.add(candidate)
+        self._base_count[base] = num
+        return candidate
+
+    def reserve(self, name: str) -> None:
+        self._used.add(name)
+
+
+def snake_case(name: str) -> str:
+    """``ConvBN`` -> ``conv_bn``, ``fooBar`` -> ``foo_bar`` (torch.fx's node names)."""
+    out = re.sub(r"([a-z0-9])([A-Z])", r"\1_\2", name)
+    out = re.sub(r"([A-Z]+)([A-Z][a-z])", r"\1_\2", out)
+    return out.lower()
+
+
+@dataclass
+class PythonCode:
+    """Generated source (``src``) and the globals it needs to run (``globals``)."""
+
+    src: str
+    globals: dict[str, Any]
+
+
+class _Writer:
+    """Turns a graph's nodes into the body of ``forward``."""
+
+    def __init__(self, graph, root_module: str):
+        import minigrad
+
+        self.root = root_module
+        self.names = graph._graph_namespace.copy()
+        self.globals: dict[str, Any] = {"minigrad": minigrad}
+        self.wrapped: list[str] = []
+
+    def add_global(self, hint: str, obj) -> str:
+        for name, held in self.globals.items():
+            if held is obj and name not in ("minigrad",):
+                return name
+        name = self.names.create_name(hint)
+        self.globals[name] = obj
+        return name
+
+    def fn_expr(self, fn) -> str:
+        if (
+            getattr(fn, "__module__", None) == "builtins"
+            and getattr(builtins, fn.__name__, None) is fn
+        ):
+            return fn.__name__
+        path = public_path(fn)
+        if path.startswith("operator.") and getattr(operator, fn.__name__, None) is fn:
+            self.globals["operator"] = operator
+            return path
+        if path.startswith("minigrad."):
+            obj = sys.modules["minigrad"]
+            for part in path.split(".")[1:]:
+                obj = getattr(obj, part, None)
+            if obj is fn:
+                return path
+        return self.add_global(path, fn)
+
+    def repr_arg(self, arg) -> str:
+        import minigrad
+
+        if isinstance(arg, Node):
+            return arg.name
+        if isinstance(arg, list):
+            return "[" + ", ".join(self.repr_arg(a) for a in arg) + "]"
+        if isinstance(arg, tuple) and not hasattr(arg, "_fields") and type(arg) is tuple:
+            inner = ", ".join(self.repr_arg(a) for a in arg)
+            return "(" + inner + ("," if len(arg) == 1 else "") + ")"
+        if isinstance(arg, tuple):
+            cls = self.add_global(type(arg).__name__, type(arg))
+            if hasattr(arg, "_fields"):
+                return cls + "(" + ", ".join(self.repr_arg(a) for a in arg) + ")"
+            return cls + "(" + self.repr_arg(tuple(arg)) + ")"
+        if isinstance(arg, dict):
+            items = (f"{self.repr_arg(k)}: {self.repr_arg(v)}" for k, v in arg.items())
+            return "{" + ", ".join(items) + "}"
+        if isinstance(arg, slice):
+            return f"slice({', '.join(self.repr_arg(p) for p in (arg.start, arg.stop, arg.step))})"
+        if isinstance(arg, float) and not math.isfinite(arg):
+            self.globals.setdefault("inf" if math.isinf(arg) else "nan", abs(arg))
+            return repr(arg)
+        if isinstance(arg, Device):
+            return f"minigrad.device({str(arg)!r})"
+        if isinstance(arg, (minigrad.dtype, str, int, bool, complex, float)) or arg is None:
+            return repr(arg)
+        if arg is Ellipsis:
+            return "..."
+        if isinstance(arg, type) or callable(arg):
+            return self.add_global(public_path(arg), arg)
+        return repr(arg)
+
+    def call_args(self, args, kwargs) -> str:
+        parts = [self.repr_arg(a) for a in args]
+        parts += [f"{k} = {self.repr_arg(v)}" for k, v in kwargs.items()]
+        return ", ".join(parts)
+
+    def attr_path(self, target: str) -> str:
+        expr = self.root
+        for part in target.split("."):
+            expr = f"{expr}.{part}" if part.isidentifier() else f'getattr({expr}, "{part}")'
+        return expr
+
+    def operand(self, arg) -> str:
+        text = self.repr_arg(arg)
+        return f"({text})" if text.startswith("-") and not isinstance(arg, Node) else text
+
+    def expression(self, node: Node) -> str:
+        op, target, args, kwargs = node.op, node.target, node.args, node.kwargs
+        if op == "get_attr":
+            return self.attr_path(target)
+        if op == "call_module":
+            return f"{self.attr_path(target)}({self.call_args(args, kwargs)})"
+        if op == "call_method":
+            rest = self.call_args(args[1:], kwargs)
+            return f"{self.operand(args[0])}.{target}({rest})"
+        if not kwargs and len(args) == 2 and target in _BINARY:
+            return f"{self.operand(args[0])} {_BINARY[target]} {self.operand(args[1])}"
+        if not kwargs and len(args) == 1 and target in _UNARY:
+            return f"{_UNARY[target]}{self.operand(args[0])}"
+        if target is operator.getitem and not kwargs and len(args) == 2:
+            return f"{self.operand(args[0])}[{self.repr_arg(args[1])}]"
+        if target is builtins.getattr and not kwargs and len(args) == 2:
+            if isinstance(args[1], str) and args[1].isidentifier():
+                return f"{self.operand(args[0])}.{args[1]}"
+        if node.meta.get("is_wrapped"):
+            name = self.fn_expr(target)
+            if name not in self.wrapped:
+                self.wrapped.append(name)
+        return f"{self.fn_expr(target)}({self.call_args(args, kwargs)})"
+
+
+def _last_uses(nodes: list[Node]) -> dict[Node, list[Node]]:
+    """For each node, the inputs whose last use it is (torch.fx frees them right there)."""
+    seen: set[Node] = set()
+    freed: dict[Node, list[Node]] = defaultdict(list)
+    for node in reversed(nodes):
+        for arg in node.all_input_nodes:
+            if arg not in seen:
+                seen.add(arg)
+                freed[node].append(arg)
+    return freed
+
+
+def _signature_item(node: Node, writer: _Writer) -> str:
+    if node.target.startswith("*"):
+        return node.target
+    if node.args:
+        return f"{node.name} = {writer.repr_arg(node.args[0])}"
+    return node.name
+
+
+def python_code(graph, root_module: str = "self") -> PythonCode:
+    """The source of ``forward`` for ``graph`` and the globals it needs.
+
+    Example:
+        >>> print(symbolic_trace(model).graph.python_code("self").src)
+    """
+    writer = _Writer(graph, root_module)
+    nodes = list(graph.nodes)
+    freed = _last_uses(nodes)
+    signature = [root_module]
+    body: list[str] = []
+    for node in nodes:
+        if node.op == "placeholder":
+            signature.append(_signature_item(node, writer))
+            if node.target.startswith("*") and node.target.lstrip("*") != node.name:
+                body.append(f"{node.name} = {node.target.lstrip('*')}")
+            continue
+        if node.op == "output":
+            body.append(f"return {writer.repr_arg(node.args[0])}")
+            continue
+        line = f"{node.name} = {writer.expression(node)}"
+        dead = [n.name for n in freed.get(node, ())]
+        if not node.users:
+            dead.append(node.name)
+        if dead:
+            line += ";  " + " = ".join(dead) + " = None"
+        body.append(line)
+    if not any(n.op == "output" for n in nodes):
+        body.append("pass")
+    wraps = "".join(f'minigrad.fx._symbolic_trace.wrap("{name}")\n' for name in writer.wrapped)
+    head = f"\n{wraps}\n" if wraps else "\n\n\n"
+    src = head + f"def forward({', '.join(signature)}):\n"
+    src += "".join(f"    {line}\n" for line in body) + "    "
+    return PythonCode(src, writer.globals)
