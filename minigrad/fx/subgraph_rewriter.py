@@ -14,7 +14,7 @@ from .node import Node
 
 @dataclass
 class Match:
-    """One occurrence: ``anchor`` is the graph node matching the pattern's output, and
+    """One occurrence: ``anchor`` is the pattern's output node (as in torch.fx), and
     ``nodes_map`` maps each pattern node to the graph node it matched."""
 
     anchor: Node
@@ -60,7 +60,7 @@ class _Matcher:
         for p in self.inner:
             if p is not self.anchor and any(u not in matched for u in nodes_map[p].users):
                 return None  # an inner value is used outside: replacing would lose it
-        return Match(node, nodes_map)
+        return Match(self.anchor, nodes_map)
 
     def _match_node(self, pn: Node, gn: Node, nodes_map: dict) -> bool:
         if pn in nodes_map:
@@ -131,7 +131,7 @@ def replace_pattern(gm: GraphModule, pattern, replacement) -> list[Match]:
         new_out = _substitute(
             gm.graph, match, matcher, p_inputs, r_inputs, replacement_graph, replaced
         )
-        replaced[match.anchor] = new_out
+        replaced[match.nodes_map[matcher.anchor]] = new_out
     gm.recompile()
     return matches
 
@@ -152,9 +152,10 @@ def _substitute(graph, match: Match, matcher: _Matcher, p_inputs, r_inputs, repl
         while node in replaced:
             node = replaced[node]
         val_map[r] = node
-    with graph.inserting_before(match.anchor):
+    anchor = match.nodes_map[matcher.anchor]
+    with graph.inserting_before(anchor):
         new_out = graph.graph_copy(replacement, val_map)
-    match.anchor.replace_all_uses_with(new_out)
+    anchor.replace_all_uses_with(new_out)
     for pn in reversed(matcher.inner):
         graph.erase_node(match.nodes_map[pn])
     return new_out

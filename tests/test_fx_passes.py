@@ -1,0 +1,197 @@
+"""minigrad.fx's Interpreter, Transformer, ShapeProp, replace_pattern and re-tracing, compared
+with torch.fx where both have the feature."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.fx as mfx
+from minigrad import nn
+from minigrad.fx.passes.shape_prop import ShapeProp
+
+try:
+    import torch
+    import torch.fx as tfx
+    from torch.fx.passes.shape_prop import ShapeProp as TorchShapeProp
+except ImportError:
+    torch = tfx = None
+
+
+def _net(lib):
+    lnn = lib.nn
+
+    class Net(lnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv = lnn.Conv2d(2, 3, 3)
+            self.fc = lnn.Linear(12, 4)
+
+        def forward(self, x, w):
+            h = self.conv(x).relu().flatten(1)
+            a = (h @ w).relu()
+            b = (a.neg() @ w.t()).relu()
+            return self.fc(b) + a.sum(-1, keepdim=True), a.shape
+
+    return Net()
+
+
+def _inputs(lib):
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((2, 2, 4, 4)).astype(np.float32)
+    w = rng.standard_normal((12, 12)).astype(np.float32)
+    return lib.tensor(x), lib.tensor(w)
+
+
+def test_interpreter_runs_and_can_be_overridden():
+    gm = mfx.symbolic_trace(_net(minigrad))
+    x, w = _inputs(minigrad)
+    expected = gm(x, w)[0]
+    np.testing.assert_allclose(
+        mfx.Interpreter(gm).run(x, w)[0].detach().numpy(), expected.detach().numpy()
+    )
+
+    class Recorder(mfx.Interpreter):
+        def __init__(self, module):
+            super().__init__(module)
+            self.seen = []
+
+        def call_module(self, target, args, kwargs):
+            self.seen.append(target)
+            return super().call_module(target, args, kwargs)
+
+        def call_method(self, target, args, kwargs):
+            if target == "relu":
+                return args[0].sigmoid()
+            return super().call_method(target, args, kwargs)
+
+    rec = Recorder(gm)
+    out = rec.run(x, w)[0]
+    assert rec.seen == ["conv", "fc"]
+    assert not np.allclose(out.detach().numpy(), expected.detach().numpy())
+    # values are freed after their last use; the output's survive
+    assert len(rec.env) < len(gm.graph.nodes) / 2
+    with pytest.raises(RuntimeError, match="Expected positional argument for parameter w"):
+        mfx.Interpreter(gm).run(x)
+    # initial_env skips nodes with known values
+    (conv,) = gm.graph.find_nodes(op="call_module", target="conv")
+    forced = mfx.Interpreter(gm).run(x, w, initial_env={conv: minigrad.zeros(2, 3, 2, 2)})
+    base = gm.fc(minigrad.zeros(2, 12))
+    np.testing.assert_allclose(forced[0].detach().numpy(), base.detach().numpy(), rtol=1e-6)
+
+
+def test_transformer_rewrites_into_a_new_graph_module():
+    gm = mfx.symbolic_trace(_net(minigrad))
+
+    class ReluToSigmoid(mfx.Transformer):
+        def call_method(self, target, args, kwargs):
+            return super().call_method("sigmoid" if target == "relu" else target, args, kwargs)
+
+    new = ReluToSigmoid(gm).transform()
+    assert [n.target for n in new.graph.nodes if n.op == "call_method"].count("relu") == 0
+    assert [n.name for n in new.graph.nodes][:2] == ["x", "w"]
+    x, w = _inputs(minigrad)
+    expected = gm.fc((-((gm.conv(x).sigmoid().flatten(1) @ w).sigmoid()) @ w.t()).sigmoid())
+    a = (gm.conv(x).sigmoid().flatten(1) @ w).sigmoid()
+    expected = expected + a.sum(-1, keepdim=True)
+    np.testing.assert_allclose(new(x, w)[0].detach().numpy(), expected.detach().numpy(), rtol=1e-5)
+    assert new.conv is gm.conv
+
+
+def test_shape_prop_matches_torch():
+    pytest.importorskip("torch")
+    mgm, tgm = mfx.symbolic_trace(_net(minigrad)), tfx.symbolic_trace(_net(torch))
+    ShapeProp(mgm).propagate(*_inputs(minigrad))
+    TorchShapeProp(tgm).propagate(*_inputs(torch))
+    for mn, tn in zip(mgm.graph.nodes, tgm.graph.nodes):
+        assert mn.name == tn.name
+        tm, mm = tn.meta.get("tensor_meta"), mn.meta.get("tensor_meta")
+        if isinstance(tm, tuple) and not hasattr(tm, "shape"):
+            tm, mm = tm[0], mm[0]
+        if tm is None:
+            assert mm is None
+            continue
+        assert tuple(mm.shape) == tuple(tm.shape), mn.name
+        assert str(mm.dtype).split(".")[-1] == str(tm.dtype).split(".")[-1]
+        assert mm.requires_grad == tm.requires_grad and tuple(mm.stride) == tuple(tm.stride)
+
+
+def _pattern(x, w):
+    return (x @ w).relu()
+
+
+def _replacement(x, w):
+    return (x @ w).clamp(min=0)
+
+
+def test_replace_pattern_matches_torch():
+    pytest.importorskip("torch")
+    mgm, tgm = mfx.symbolic_trace(_net(minigrad)), tfx.symbolic_trace(_net(torch))
+    m_matches = mfx.replace_pattern(mgm, _pattern, _replacement)
+    t_matches = tfx.replace_pattern(tgm, _pattern, _replacement)
+    assert len(m_matches) == len(t_matches) == 2
+    assert [m.anchor.name for m in m_matches] == [m.anchor.name for m in t_matches]
+
+    def rows(g):
+        return [
+            (n.op, str(n.target) if n.op != "call_function" else n.target.__name__, n.name)
+            for n in g.nodes
+        ]
+
+    assert rows(mgm.graph) == rows(tgm.graph)
+    assert mgm.code.replace("minigrad", "torch") == tgm.code
+    x, w = _inputs(minigrad)
+    before = mfx.symbolic_trace(_net(minigrad))
+    before.load_state_dict(mgm.state_dict())
+    np.testing.assert_allclose(
+        mgm(x, w)[0].detach().numpy(), before(x, w)[0].detach().numpy(), rtol=1e-6
+    )
+
+
+def test_replace_pattern_skips_matches_whose_inner_values_escape():
+    def f(x, w):
+        m = x @ w
+        return m.relu() + m
+
+    gm = mfx.symbolic_trace(f)
+    assert mfx.replace_pattern(gm, _pattern, _replacement) == []
+    with pytest.raises(ValueError, match="same inputs"):
+        mfx.replace_pattern(gm, _pattern, lambda x: x)
+
+
+def test_retracing_a_graph_module_gives_the_same_graph():
+    gm = mfx.symbolic_trace(_net(minigrad))
+    again = mfx.symbolic_trace(gm)
+    assert str(again.graph) == str(gm.graph)
+    assert again.code == gm.code
+
+
+def test_graph_module_from_dict_root_and_submodule_surgery():
+    g = mfx.Graph()
+    x = g.placeholder("x")
+    h = g.call_module("block.lin", (x,))
+    g.output(g.call_function(minigrad.Tensor.__add__, (h, g.get_attr("bias"))))
+    lin = nn.Linear(3, 3)
+    gm = mfx.GraphModule({"block.lin": lin, "bias": minigrad.ones(3)}, g, "Built")
+    assert type(gm).__name__ == "Built" and gm.block.lin is lin
+    assert list(gm.state_dict()) == ["bias", "block.lin.weight", "block.lin.bias"]
+    x0 = minigrad.randn(2, 3)
+    np.testing.assert_allclose(gm(x0).detach().numpy(), (lin(x0) + 1).detach().numpy(), rtol=1e-6)
+    assert gm.add_submodule("block.act", nn.Tanh())
+    with gm.graph.inserting_after(h):
+        act = gm.graph.call_module("block.act", (h,))
+    h.replace_all_uses_with(act, delete_user_cb=lambda user: user is not act)
+    gm.recompile()
+    np.testing.assert_allclose(
+        gm(x0).detach().numpy(), (lin(x0).tanh() + 1).detach().numpy(), rtol=1e-6
+    )
+    assert gm.delete_submodule("block.act") and not gm.delete_submodule("block.act")
+    with pytest.raises(RuntimeError, match="referenced target missing"):
+        mfx.GraphModule({}, _graph_with_attr("missing"))
+
+
+def _graph_with_attr(name):
+    g = mfx.Graph()
+    g.output(g.get_attr(name))
+    return g
