@@ -5,6 +5,8 @@ like the modules they come from."""
 from __future__ import annotations
 
 import copy
+import math
+from math import sqrt
 
 import numpy as np
 import pytest
@@ -338,3 +340,55 @@ def test_print_readable_and_tabular(capsys):
     assert lines[3].split()[:3] == ["call_module", "fc1", "fc1"]
     with pytest.raises(NotImplementedError, match="to_folder"):
         gm.to_folder("somewhere")
+
+
+def test_node_names_and_insertion_order_match_torch():
+    pytest.importorskip("torch")
+    targets = ["MyMod", "layers.0.conv", "ConvBN", "fc1", "add_1", "add", "2abc", "sum", "fooBar_3"]
+    names = []
+    for fx_lib in (mfx, tfx):
+        g = fx_lib.Graph()
+        x = g.placeholder("x")
+        made = [g.create_node("call_module", t, (x,)).name for t in targets]
+        with g.inserting_after(x):
+            g.call_method("a", (x,))
+            g.call_method("b", (x,))
+        with g.inserting_before(None):
+            g.call_method("first", ())
+        names.append((made, [n.name for n in g.nodes]))
+    assert names[0] == names[1]
+
+
+def test_autowrapped_math_matches_torch():
+    pytest.importorskip("torch")
+
+    def f(x):
+        return sqrt(x) + x.size(0)
+
+    m_code, t_code = mfx.symbolic_trace(f).code, tfx.symbolic_trace(f).code
+    assert m_code.replace("minigrad", "torch") == t_code
+    assert sqrt is math.sqrt  # the globals are put back after tracing
+    gm = mfx.symbolic_trace(f)
+    assert gm(minigrad.tensor([4.0])) == 3.0
+    assert mfx.symbolic_trace(gm).code == gm.code  # re-tracing keeps the leaf
+
+
+def test_torch_function_protocol_records_calls():
+    """Proxy.__torch_function__ as minigrad's dispatch calls it: functions become
+    call_function nodes (nested lists of proxies included), Tensor methods call_method ones."""
+
+    def f(x):
+        P = type(x)
+        cat = P.__torch_function__(minigrad.cat, (P,), ([x, x],), {"dim": 0})
+        add = P.__torch_function__(minigrad.Tensor.__add__, (P,), (cat, 1))
+        return P.__torch_function__(minigrad.nn.functional.relu, (P,), (add,), {})
+
+    gm = mfx.symbolic_trace(f)
+    rows = [(n.op, n.name, n._pretty_target()) for n in gm.graph.nodes]
+    assert rows[1:4] == [
+        ("call_function", "cat", "minigrad.cat"),
+        ("call_method", "add", "add"),
+        ("call_function", "relu", "minigrad.nn.functional.relu"),
+    ]
+    assert "cat = minigrad.cat([x, x], dim = 0);  x = None" in gm.code
+    assert gm(minigrad.tensor([-1.0, 2.0])).tolist() == [0.0, 3.0, 0.0, 3.0]

@@ -52,16 +52,20 @@ _UNARY = {operator.neg: "-", operator.pos: "+", operator.invert: "~", operator.n
 
 
 def public_path(fn) -> str:
-    """``module.name`` of ``fn``; for minigrad functions the public module that holds them."""
+    """``module.name`` of ``fn``; for minigrad functions the public module that holds them
+    (``minigrad.cat``, ``minigrad.nn.functional.relu``, ``minigrad.Tensor.add``)."""
     name = getattr(fn, "__name__", repr(fn))
+    qualname = getattr(fn, "__qualname__", name)
     module = getattr(fn, "__module__", None) or ""
     if module == "_operator":
         return f"operator.{name}"
     if module.startswith("minigrad"):
         for public in _PUBLIC_MODULES:
-            mod = sys.modules.get(public)
-            if mod is not None and getattr(mod, name, None) is fn:
-                return f"{public}.{name}"
+            obj = sys.modules.get(public)
+            for part in qualname.split("."):
+                obj = getattr(obj, part, None)
+            if obj is fn:
+                return f"{public}.{qualname}"
     return f"{module}.{name}" if module else name
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import builtins
 import functools
 import inspect
+import math
 import operator
 from collections.abc import Callable
 from typing import Any
@@ -57,14 +58,17 @@ _assert_is_none._fx_impure = _assert._fx_impure = True
 
 
 class _Patcher:
-    """Swaps attributes for the length of a trace and puts every one back afterwards."""
+    """Swaps attributes (or dict entries) for the length of a trace and puts every one back
+    afterwards, removing those that were not there before."""
+
+    _ABSENT = object()
 
     def __init__(self):
         self._undo: list[tuple[Any, str, Any, bool]] = []
 
     def patch(self, owner, name: str, value, is_dict: bool = False) -> None:
-        old = owner.get(name) if is_dict else owner.__dict__.get(name)
-        self._undo.append((owner, name, old, is_dict))
+        store = owner if is_dict else owner.__dict__
+        self._undo.append((owner, name, store.get(name, self._ABSENT), is_dict))
         if is_dict:
             owner[name] = value
         else:
@@ -72,7 +76,11 @@ class _Patcher:
 
     def restore(self) -> None:
         for owner, name, old, is_dict in reversed(self._undo):
-            if is_dict:
+            if old is self._ABSENT and is_dict:
+                del owner[name]
+            elif old is self._ABSENT:
+                delattr(owner, name)
+            elif is_dict:
                 owner[name] = old
             else:
                 setattr(owner, name, old)
@@ -93,9 +101,18 @@ class Tracer(TracerBase):
         >>> graph = KeepBlocks().trace(model)
     """
 
-    def __init__(self, autowrap_modules=(), autowrap_functions=(), param_shapes_constant=False):
-        self._autowrap_functions = tuple(autowrap_functions)
+    def __init__(
+        self, autowrap_modules=(math,), autowrap_functions=(), param_shapes_constant=False
+    ):
+        if param_shapes_constant:
+            raise NotImplementedError("Tracer(param_shapes_constant=True) is not implemented")
         self.param_shapes_constant = param_shapes_constant
+        # functions recorded as leaves when the traced code reaches them by a global name
+        # (``from math import sqrt``), as torch.fx's autowrap does
+        self._autowrap_ids = {id(f) for f in autowrap_functions}
+        for module in autowrap_modules:
+            public = (v for k, v in vars(module).items() if not k.startswith("_"))
+            self._autowrap_ids.update(id(v) for v in public if callable(v))
         self.root: Module | None = None
         self.graph: Graph | None = None
 
@@ -198,7 +215,10 @@ class Tracer(TracerBase):
     def _patch(self, patcher: _Patcher, fn) -> None:
         tracer, cache, orig_call, orig_getattr = self, {}, Module.__call__, Module.__getattr__
 
+        self._autowrapped: set[int] = set()
+
         def module_call(mod, *args, **kwargs):
+            tracer._autowrap_globals(patcher, type(mod).forward)
             return tracer.call_module(mod, lambda *a, **k: orig_call(mod, *a, **k), args, kwargs)
 
         def module_getattr(mod, name):
@@ -210,9 +230,15 @@ class Tracer(TracerBase):
             original = globs.get(name, getattr(builtins, name, None))
             if original is not None:
                 patcher.patch(globs, name, _leaf_function(original), is_dict=True)
-        fn_globals = getattr(inspect.unwrap(fn), "__globals__", {})
+        self._autowrap_globals(patcher, fn)
+
+    def _autowrap_globals(self, patcher: _Patcher, fn) -> None:
+        fn_globals = getattr(inspect.unwrap(fn), "__globals__", None)
+        if fn_globals is None or id(fn_globals) in self._autowrapped:
+            return
+        self._autowrapped.add(id(fn_globals))
         for name, value in list(fn_globals.items()):
-            if any(value is f for f in self._autowrap_functions):
+            if id(value) in self._autowrap_ids and not name.startswith("__"):
                 patcher.patch(fn_globals, name, _leaf_function(value), is_dict=True)
 
     def create_args_for_root(self, fn, is_module: bool, concrete_args: dict | None) -> list:

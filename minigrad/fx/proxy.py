@@ -148,12 +148,28 @@ class Proxy:
 
     @classmethod
     def __torch_function__(cls, orig_method, types, args=(), kwargs=None):
-        """Record a minigrad function called on proxies as a ``call_function`` node."""
+        """Record a minigrad function called on proxies as a ``call_function`` node (a Tensor
+        method, such as ``Tensor.__add__`` of a real tensor and a proxy, as ``call_method``)."""
         kwargs = kwargs or {}
         tracer = _find_tracer(args, kwargs)
         if tracer is None:
             raise RuntimeError(f"__torch_function__: no Proxy among the arguments of {orig_method}")
+        method = _tensor_method_name(orig_method)
+        if method is not None:
+            return tracer.create_proxy("call_method", method, tuple(args), kwargs)
         return tracer.create_proxy("call_function", orig_method, tuple(args), kwargs)
+
+
+def _tensor_method_name(fn) -> str | None:
+    """The method name to record for a function of the Tensor class (``__add__`` -> ``add``,
+    as torch.fx records ``buffer + proxy``), else None."""
+    from ..tensor import Tensor
+
+    name = getattr(fn, "__name__", None)
+    if not isinstance(name, str) or getattr(Tensor, name, None) is not fn:
+        return None
+    plain = name[2:-2] if name.startswith("__") and name.endswith("__") else name
+    return plain if callable(getattr(Tensor, plain, None)) else name
 
 
 class Attribute(Proxy):
