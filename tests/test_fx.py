@@ -392,3 +392,22 @@ def test_torch_function_protocol_records_calls():
     ]
     assert "cat = minigrad.cat([x, x], dim = 0);  x = None" in gm.code
     assert gm(minigrad.tensor([-1.0, 2.0])).tolist() == [0.0, 3.0, 0.0, 3.0]
+
+
+def test_pickle_round_trip_and_dead_code_keeps_effects():
+    import pickle
+
+    gm = mfx.symbolic_trace(_models(minigrad)["Mixed"]())
+    again = pickle.loads(pickle.dumps(gm))
+    assert again.code == gm.code and type(again).__name__ == "Mixed"
+    x = minigrad.randn(3, 4)
+    np.testing.assert_allclose(again(x)["out"].detach().numpy(), gm(x)["out"].detach().numpy())
+    g = mfx.Graph()
+    x = g.placeholder("x")
+    g.call_method("add_", (x, 1))  # in place: kept
+    g.call_function(minigrad.randn, (3,))  # advances the generator: kept, as torch.fx
+    g.call_method("exp", (x,))  # unused and pure: erased
+    g.output(x)
+    assert g.eliminate_dead_code()
+    assert [n.name for n in g.nodes] == ["x", "add_", "randn", "output"]
+    assert not g.eliminate_dead_code()

@@ -7,10 +7,11 @@ import copy
 import itertools
 import linecache
 
-from ..nn.modules.module import Module, _addindent
+from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from .graph import Graph
+from .node import Node, map_aggregate, map_arg
 
 _source_keys = itertools.count()
 
@@ -202,5 +203,51 @@ class GraphModule(Module):
         GraphModule.__init__(result, holder, state["_graph"], type(self).__name__)
         return result
 
+    def __reduce__(self):
+        # Pickled as its state and the graph as flat node records (the per-instance class and
+        # the compiled forward are remade on loading).
+        body = {k: v for k, v in self.__dict__.items() if k not in ("_graph", "_code")}
+        return (_rebuild, (body, _graph_records(self._graph), type(self).__name__))
+
     def __str__(self) -> str:
-        return super().__repr__() + "\n\n" + _addindent(self._code, 0)
+        return super().__repr__() + "\n" + self._code
+
+
+def _graph_records(graph: Graph) -> list[tuple]:
+    index = {node: i for i, node in enumerate(graph.nodes)}
+
+    def ref(n: Node):
+        return _NodeRef(index[n])
+
+    return [
+        (
+            n.name,
+            n.op,
+            n.target,
+            map_arg(n.args, ref),
+            map_arg(n.kwargs, ref),
+            "is_wrapped" in n.meta,
+        )
+        for n in graph.nodes
+    ]
+
+
+class _NodeRef(int):
+    """A node's position, standing for it in pickled graph records."""
+
+
+def _rebuild(body: dict, records: list[tuple], class_name: str) -> GraphModule:
+    holder = Module()
+    holder.__dict__.update(body)
+    graph = Graph()
+    made: list[Node] = []
+
+    def deref(x):
+        return made[x] if isinstance(x, _NodeRef) else x
+
+    for name, op, target, args, kwargs, wrapped in records:
+        args, kwargs = map_aggregate(args, deref), map_aggregate(kwargs, deref)
+        made.append(graph.create_node(op, target, args, kwargs, name))
+        if wrapped:
+            made[-1].meta["is_wrapped"] = True
+    return GraphModule(holder, graph, class_name)

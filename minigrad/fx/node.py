@@ -12,6 +12,9 @@ _OPS = ("placeholder", "call_method", "call_module", "call_function", "get_attr"
 
 # Calls that change state: dead-code elimination keeps them even when nothing uses their value.
 _SIDE_EFFECTFUL = {operator.setitem, builtins.print}
+# minigrad functions that draw random numbers (they advance a generator), kept as torch.fx does.
+_RANDOM = {"rand", "randn", "randint", "randperm", "bernoulli", "multinomial", "normal", "poisson",
+           "rand_like", "randn_like", "randint_like", "dropout"}  # fmt: skip
 
 
 def map_aggregate(a: Any, fn: Callable) -> Any:
@@ -219,7 +222,10 @@ class Node:
         if self.op in ("placeholder", "output"):
             return True
         if self.op == "call_function":
-            return self.target in _SIDE_EFFECTFUL or getattr(self.target, "_fx_impure", False)
+            if self.target in _SIDE_EFFECTFUL or getattr(self.target, "_fx_impure", False):
+                return True
+            module = getattr(self.target, "__module__", None) or ""
+            return module.startswith("minigrad") and self.target.__name__ in _RANDOM
         if self.op == "call_method":
             return self.target.endswith("_") and not self.target.endswith("__")
         if self.op == "call_module" and self.graph.owning_module is not None:
