@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_fx import _models
 
 import minigrad
 import minigrad.fx as mfx
@@ -195,3 +196,50 @@ def _graph_with_attr(name):
     g = mfx.Graph()
     g.output(g.get_attr(name))
     return g
+
+
+def _fuse_conv_bn(gm):
+    """The torch.fx tutorial's conv+batch-norm fusion, written against minigrad.fx."""
+    modules = dict(gm.named_modules())
+    for node in list(gm.graph.nodes):
+        if node.op != "call_module" or not isinstance(modules[node.target], nn.BatchNorm2d):
+            continue
+        conv_node = node.args[0]
+        if conv_node.op != "call_module" or not isinstance(modules[conv_node.target], nn.Conv2d):
+            continue
+        conv, bn = modules[conv_node.target], modules[node.target]
+        scale = bn.weight / (bn.running_var + bn.eps).sqrt()
+        with minigrad.no_grad():
+            bias = conv.bias if conv.bias is not None else minigrad.zeros(conv.out_channels)
+            fused = nn.Conv2d(
+                conv.in_channels, conv.out_channels, conv.kernel_size, padding=conv.padding
+            )
+            fused.weight.copy_(conv.weight * scale.reshape(-1, 1, 1, 1))
+            fused.bias.copy_((bias - bn.running_mean) * scale + bn.bias)
+        parent, _, name = conv_node.target.rpartition(".")
+        setattr(gm.get_submodule(parent), name, fused)
+        node.replace_all_uses_with(conv_node)
+        gm.graph.erase_node(node)
+    gm.graph.lint()
+    gm.delete_all_unused_submodules()
+    gm.recompile()
+    return gm
+
+
+def test_conv_bn_fusion_surgery_keeps_eval_results():
+    for name, shape in (("SmallCNN", (2, 1, 8, 8)), ("Residual", (2, 3, 4, 4))):
+        model = _models(minigrad)[name]()
+        for m in model.modules():
+            if isinstance(m, nn.BatchNorm2d):
+                with minigrad.no_grad():
+                    m.running_mean.copy_(minigrad.randn(m.num_features))
+                    m.running_var.copy_(minigrad.rand(m.num_features) + 0.5)
+                    m.weight.copy_(minigrad.randn(m.num_features))
+        model.eval()
+        fused = _fuse_conv_bn(mfx.symbolic_trace(model))
+        assert not any(isinstance(m, nn.BatchNorm2d) for m in fused.modules())
+        assert "bn" not in fused.code
+        x = minigrad.randn(*shape)
+        np.testing.assert_allclose(
+            fused(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-4, atol=1e-5
+        )

@@ -189,7 +189,9 @@ class Tracer(TracerBase):
         else:
             raise TypeError(f"trace: expected a Module or a function, got {type(root).__name__}")
         self.graph = Graph(tracer_cls=type(self))
-        self._module_paths = {id(m): n for n, m in self.root.named_modules(remove_duplicate=False)}
+        self._module_paths: dict[int, str] = {}
+        for name, module in self.root.named_modules(remove_duplicate=False):
+            self._module_paths.setdefault(id(module), name)  # a shared module: its first name
         self.tensor_attrs = self._collect_tensor_attrs()
         patcher = _Patcher()
         try:
