@@ -411,3 +411,31 @@ def test_pickle_round_trip_and_dead_code_keeps_effects():
     assert g.eliminate_dead_code()
     assert [n.name for n in g.nodes] == ["x", "add_", "randn", "output"]
     assert not g.eliminate_dead_code()
+
+
+_ANNOTATED = """
+class Annotated(lib.nn.Module):
+    def forward(self, x: lib.Tensor, k: int = 2, y: typing.Optional[lib.Tensor] = None) -> lib.Tensor:
+        return x * k
+
+def quoted(x: 'lib.Tensor', n: typing.List[int]):
+    return x
+"""
+
+
+def test_annotations_in_graph_and_code_match_torch():
+    pytest.importorskip("torch")
+    import typing
+
+    results = []
+    for lib in (minigrad, torch):
+        scope = {"lib": lib, "typing": typing}
+        exec(_ANNOTATED, scope)
+        fx_lib = mfx if lib is minigrad else tfx
+        for root in (scope["Annotated"](), scope["quoted"]):
+            gm = fx_lib.symbolic_trace(root)
+            text = gm.code + str(gm.graph)
+            results.append(
+                text.replace("minigrad.tensor.Tensor", "lib.Tensor").replace(lib.__name__, "lib")
+            )
+    assert results[:2] == results[2:]

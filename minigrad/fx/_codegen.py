@@ -9,6 +9,8 @@ import math
 import operator
 import re
 import sys
+import types
+import typing
 from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
@@ -138,6 +140,9 @@ class _Writer:
         for name, held in self.globals.items():
             if held is obj and name not in ("minigrad",):
                 return name
+        if hint in _CUSTOM_BUILTINS and hint not in self.globals:
+            self.globals[hint] = obj  # names kept for the generated code (NoneType, inf, ...)
+            return hint
         name = self.names.create_name(hint)
         self.globals[name] = obj
         return name
@@ -192,6 +197,27 @@ class _Writer:
         if isinstance(arg, type) or callable(arg):
             return self.add_global(public_path(arg), arg)
         return repr(arg)
+
+    def type_repr(self, t) -> str:
+        """An annotation as an expression over the globals (torch.fx's spelling)."""
+        if isinstance(t, str):
+            return self.add_global(repr(t), t)
+        if t is type(None):
+            return self.add_global("NoneType", t)
+        origin, args = typing.get_origin(t), typing.get_args(t)
+        if origin is not None and args:
+            if origin in (typing.Union, types.UnionType):
+                base = self.add_global("typing_Union", typing.Union)
+            elif getattr(t, "_name", None) and hasattr(typing, t._name):
+                base = self.add_global(f"typing_{t._name}", getattr(typing, t._name))
+            else:
+                base = self.type_repr(origin)
+            return base + "[" + ",".join(self.type_repr(a) for a in args) + "]"
+        if isinstance(t, type) and t.__module__ == "builtins":
+            return t.__qualname__
+        if isinstance(t, type):
+            return self.fn_expr(t)
+        return self.add_global(repr(t), t)
 
     def call_args(self, args, kwargs) -> str:
         parts = [self.repr_arg(a) for a in args]
@@ -248,9 +274,12 @@ def _last_uses(nodes: list[Node]) -> dict[Node, list[Node]]:
 def _signature_item(node: Node, writer: _Writer) -> str:
     if node.target.startswith("*"):
         return node.target
+    item = node.name
+    if node.type is not None:
+        item += f" : {writer.type_repr(node.type)}"
     if node.args:
-        return f"{node.name} = {writer.repr_arg(node.args[0])}"
-    return node.name
+        item += f" = {writer.repr_arg(node.args[0])}"
+    return item
 
 
 def python_code(graph, root_module: str = "self") -> PythonCode:
@@ -284,6 +313,10 @@ def python_code(graph, root_module: str = "self") -> PythonCode:
         body.append("pass")
     wraps = "".join(f'minigrad.fx._symbolic_trace.wrap("{name}")\n' for name in writer.wrapped)
     head = f"\n{wraps}\n" if wraps else "\n\n\n"
-    src = head + f"def forward({', '.join(signature)}):\n"
+    outputs = [n for n in nodes if n.op == "output"]
+    returns = ""
+    if outputs and outputs[0].type is not None:
+        returns = f" -> {writer.type_repr(outputs[0].type)}"
+    src = head + f"def forward({', '.join(signature)}){returns}:\n"
     src += "".join(f"    {line}\n" for line in body) + "    "
     return PythonCode(src, writer.globals)

@@ -198,7 +198,8 @@ class Tracer(TracerBase):
             self._patch(patcher, fn)
             args = self.create_args_for_root(fn, isinstance(root, Module), concrete_args)
             result = fn(self.root, *args) if isinstance(root, Module) else fn(*args)
-            self.create_node("output", "output", (self.create_arg(result),), {})
+            returns = getattr(inspect.unwrap(fn), "__annotations__", {}).get("return")
+            self.create_node("output", "output", (self.create_arg(result),), {}, type_expr=returns)
         finally:
             patcher.restore()
         return self.graph
@@ -246,6 +247,7 @@ class Tracer(TracerBase):
     def create_args_for_root(self, fn, is_module: bool, concrete_args: dict | None) -> list:
         """Placeholders (or the concrete values) for ``fn``'s parameters, ``self`` aside."""
         params = list(inspect.signature(fn).parameters.values())
+        annotations = getattr(inspect.unwrap(fn), "__annotations__", {})
         if is_module:
             params = params[1:]
         concrete_args = dict(concrete_args or {})
@@ -263,7 +265,8 @@ class Tracer(TracerBase):
                 args.append(self._concrete(p, concrete_args[p.name]))
                 continue
             default = () if p.default is p.empty else (p.default,)
-            args.append(self.create_proxy("placeholder", p.name, default, {}, name=p.name))
+            hint = annotations.get(p.name)
+            args.append(self.create_proxy("placeholder", p.name, default, {}, p.name, hint))
         return args
 
     def _concrete(self, param, value):

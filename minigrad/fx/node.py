@@ -59,6 +59,18 @@ def _qualified_name(fn) -> str:
     return public_path(fn)
 
 
+def _type_str(t) -> str:
+    """An annotation as torch.fx prints it in a graph: classes by qualified name, strings
+    quoted, typing constructs as typing prints them."""
+    if isinstance(t, str):
+        return repr(t)
+    if isinstance(t, type) and t.__module__ == "builtins":
+        return t.__qualname__
+    if isinstance(t, type):
+        return _qualified_name(t)
+    return str(t)
+
+
 def _format_arg(arg: Any) -> str:
     if isinstance(arg, Node):
         return "%" + arg.name
@@ -242,7 +254,8 @@ class Node:
         """The node as one line of the printed graph (torch.fx's format)."""
         if self.op == "output":
             return f"return {self._args[0]}"
-        head = f"%{self.name} : [num_users={len(self.users)}] = {self.op}[target={self._pretty_target()}]"
+        typed = f"{_type_str(self.type)} " if self.type is not None else ""
+        head = f"%{self.name} : {typed}[num_users={len(self.users)}] = {self.op}[target={self._pretty_target()}]"
         if self.op == "placeholder":
             return head + (f"(default={self._args[0]})" if self._args else "")
         if self.op == "get_attr":
