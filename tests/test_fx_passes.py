@@ -243,3 +243,23 @@ def test_conv_bn_fusion_surgery_keeps_eval_results():
         np.testing.assert_allclose(
             fused(x).detach().numpy(), model(x).detach().numpy(), rtol=1e-4, atol=1e-5
         )
+
+
+def test_transformer_code_matches_torch():
+    pytest.importorskip("torch")
+    import operator
+
+    codes = []
+    for lib, fx_lib in ((minigrad, mfx), (torch, tfx)):
+
+        class AddToMul(fx_lib.Transformer):
+            def call_function(self, target, args, kwargs):
+                target = operator.mul if target is operator.add else target
+                return super().call_function(target, args, kwargs)
+
+            def call_method(self, target, args, kwargs):
+                return super().call_method("sigmoid" if target == "relu" else target, args, kwargs)
+
+        new = AddToMul(fx_lib.symbolic_trace(_net(lib))).transform()
+        codes.append(new.code.replace(lib.__name__, "lib"))
+    assert codes[0] == codes[1]

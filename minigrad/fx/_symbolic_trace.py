@@ -197,12 +197,22 @@ class Tracer(TracerBase):
         try:
             self._patch(patcher, fn)
             args = self.create_args_for_root(fn, isinstance(root, Module), concrete_args)
-            result = fn(self.root, *args) if isinstance(root, Module) else fn(*args)
+            kwonly = self._keyword_only(fn, isinstance(root, Module))
+            positional = args[: len(args) - len(kwonly)]
+            keywords = dict(zip(kwonly, args[len(positional) :]))
+            if isinstance(root, Module):
+                positional.insert(0, self.root)
+            result = fn(*positional, **keywords)
             returns = getattr(inspect.unwrap(fn), "__annotations__", {}).get("return")
             self.create_node("output", "output", (self.create_arg(result),), {}, type_expr=returns)
         finally:
             patcher.restore()
         return self.graph
+
+    @staticmethod
+    def _keyword_only(fn, is_module: bool) -> list[str]:
+        params = list(inspect.signature(fn).parameters.values())[int(is_module) :]
+        return [p.name for p in params if p.kind is p.KEYWORD_ONLY]
 
     def _collect_tensor_attrs(self) -> dict[int, str]:
         found: dict[int, str] = {}
