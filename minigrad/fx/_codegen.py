@@ -190,7 +190,8 @@ class _Writer:
             return repr(arg)
         if isinstance(arg, Device):
             return f"minigrad.device({str(arg)!r})"
-        if isinstance(arg, (minigrad.dtype, str, int, bool, complex, float)) or arg is None:
+        named = (minigrad.dtype, minigrad.memory_format, minigrad.layout)  # repr: minigrad.<name>
+        if isinstance(arg, (*named, str, int, bool, complex, float)) or arg is None:
             return repr(arg)
         if arg is Ellipsis:
             return "..."

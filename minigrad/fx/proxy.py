@@ -22,7 +22,6 @@ class TracerBase:
     """What :class:`Proxy` needs from a tracer: making nodes and turning values into arguments."""
 
     graph: Any
-    check_mutable_operations = False
 
     def create_node(self, kind: str, target, args, kwargs, name=None, type_expr=None) -> Node:
         """Add a node to ``self.graph`` (hook point for subclasses)."""
@@ -62,7 +61,8 @@ class TracerBase:
             return {k: self.create_arg(v) for k, v in a.items()}
         if isinstance(a, slice):
             return slice(*(self.create_arg(p) for p in (a.start, a.stop, a.step)))
-        if isinstance(a, (str, int, float, bool, complex, minigrad.dtype, Device)):
+        constants = (minigrad.dtype, Device, minigrad.memory_format, minigrad.layout)
+        if isinstance(a, (str, int, float, bool, complex, *constants)):
             return a
         if isinstance(a, type) or inspect.isroutine(a):
             return a
