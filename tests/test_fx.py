@@ -439,3 +439,15 @@ def test_annotations_in_graph_and_code_match_torch():
                 text.replace("minigrad.tensor.Tensor", "lib.Tensor").replace(lib.__name__, "lib")
             )
     assert results[:2] == results[2:]
+
+
+def test_record_stack_traces_points_at_the_traced_line():
+    def f(x):
+        return x.relu() + 1
+
+    tracer = mfx.Tracer()
+    tracer.record_stack_traces = True
+    graph = tracer.trace(f)
+    (relu,) = graph.find_nodes(op="call_method", target="relu")
+    assert "in f" in relu.stack_trace and "x.relu() + 1" in relu.stack_trace
+    assert mfx.symbolic_trace(f).graph.find_nodes(op="call_method")[0].stack_trace is None

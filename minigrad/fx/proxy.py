@@ -7,6 +7,8 @@ from __future__ import annotations
 import dis
 import inspect
 import operator
+import os
+import traceback
 from typing import Any
 
 from ..backend import Device
@@ -22,6 +24,8 @@ class TracerBase:
     """What :class:`Proxy` needs from a tracer: making nodes and turning values into arguments."""
 
     graph: Any
+    # True: each node's meta["stack_trace"] says where the traced code made it.
+    record_stack_traces = False
 
     def create_node(self, kind: str, target, args, kwargs, name=None, type_expr=None) -> Node:
         """Add a node to ``self.graph`` (hook point for subclasses)."""
@@ -40,6 +44,10 @@ class TracerBase:
         if not isinstance(args_, tuple) or not isinstance(kwargs_, dict):
             raise TypeError("create_proxy: args must be a tuple and kwargs a dict")
         node = self.create_node(kind, target, args_, kwargs_, name, type_expr)
+        if self.record_stack_traces and "stack_trace" not in node.meta:
+            here = os.path.dirname(os.path.abspath(__file__))
+            frames = [f for f in traceback.extract_stack() if not f.filename.startswith(here)]
+            node.meta["stack_trace"] = "".join(traceback.format_list(frames[-1:]))
         return self.proxy(node) if proxy_factory_fn is None else proxy_factory_fn(node)
 
     def create_arg(self, a: Any):
