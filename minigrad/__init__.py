@@ -573,6 +573,7 @@ from ._memory_format import (  # noqa: E402
     channels_last,
     channels_last_3d,
     contiguous_format,
+    jagged,
     layout,
     memory_format,
     preserve_format,
@@ -598,7 +599,7 @@ from .random import default_generator, get_rng_state, set_rng_state  # noqa: E40
 # isort: split
 # -- sparse tensors; linalg's top-level forms; autocast state, global switches, *_copy
 # functions, strides and storage
-from . import _strided, sparse  # noqa: E402
+from . import _strided, nested, sparse  # noqa: E402
 from ._aten_aliases import *  # noqa: E402, F403
 from ._autocast_state import *  # noqa: E402, F403
 from ._copy_variants import *  # noqa: E402, F403
@@ -634,3 +635,9 @@ _strided.install()
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch
 
 _out.install(globals())
+
+# isort: split
+from . import _C, overrides  # noqa: E402 - last: public functions take part in __torch_function__
+from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: E402
+
+overrides.install()

@@ -39,6 +39,7 @@ class layout:  # noqa: N801 - PyTorch spells it in lower case
 
 
 strided = layout("strided")
+jagged = layout("jagged")  # nested tensors of one ragged dim (minigrad.nested)
 
 contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")
@@ -99,6 +100,10 @@ def lay_out(xp, array, perm):
     return xp.ascontiguousarray(array.transpose(perm)).transpose(inverse)
 
 
+# minigrad.nested installs the *_like of nested tensors here (the factory on their values).
+nested_like = None
+
+
 def like_factory(make):
     """A ``*_like`` factory (``zeros_like``, ...) taking PyTorch's ``layout`` (only ``strided``
     exists here) and ``memory_format`` (default ``preserve_format``: the result is laid out as
@@ -106,6 +111,8 @@ def like_factory(make):
 
     @functools.wraps(make)
     def factory(input, *args, layout=None, memory_format=None, **kwargs):
+        if getattr(input._data, "is_nested_record", False):  # values packed as input's
+            return nested_like(make, input, *args, **kwargs)
         if layout is not None and layout is not strided:
             raise NotImplementedError(
                 f"{make.__name__}: layout {layout!r} is not implemented; minigrad has only "

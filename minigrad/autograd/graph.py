@@ -378,11 +378,11 @@ def accumulate_into(tensor, grad, create_graph: bool) -> None:
     else:
         try:
             tensor.grad._data += grad._data
-        except TypeError:  # a sparse gradient or .grad (minigrad.sparse)
-            if type(tensor.grad._data) is SparseCOO:
-                tensor.grad = _sum(tensor.grad, grad)  # sparse stays sparse only with sparse
-            else:
+        except TypeError:  # a sparse (minigrad.sparse) or nested (minigrad.nested) gradient
+            if type(grad._data) is SparseCOO and type(tensor.grad._data) is not SparseCOO:
                 add_sparse_into(tensor.grad, grad)
+            else:  # sparse stays sparse only with sparse; nested adds to nested
+                tensor.grad = _sum(tensor.grad, grad)
 
 
 def _sum(grad, new):

@@ -100,6 +100,11 @@ class Encoder:
                 f"minigrad.save cannot save {where}: sparse COO tensors are not supported in "
                 f"checkpoints; save its .coalesce().indices(), .values() and shape instead"
             )
+        if t.is_nested:
+            raise NotImplementedError(
+                f"minigrad.save cannot save {where}: nested tensors are not supported in "
+                f"checkpoints; save its .unbind() components instead"
+            )
         i = self._tensors.get(id(t))
         if i is None:
             i = self._tensors[id(t)] = self._array(t._data, t.device)

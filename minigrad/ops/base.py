@@ -6,6 +6,7 @@ import functools
 import inspect
 
 from .. import dtypes
+from .._nested_record import NestedRecord
 from .._sparse_coo import SparseCOO
 from ..autograd import anomaly, forward_ad, grad_mode, graph
 from ..autograd.graph import Node, version_counter
@@ -29,6 +30,8 @@ autocast_entry = None  # autocast's policy by name, for functions that check dty
 # then ``sparse_rules[type(op)](op, args)`` computes it, or the op is refused by name. Filled by
 # minigrad.sparse; the check runs only after a forward has failed, so dense tensors pay nothing.
 sparse_rules: dict = {}
+# Nested tensors (minigrad._nested_record), the same way: filled by minigrad.nested.
+nested_rules: dict = {}
 
 
 def autocast_inputs(name: str, *tensors):
@@ -271,6 +274,8 @@ def _sparse_fallback(op, args, error):
     """The op's result through its sparse rule when an input is a sparse COO tensor; raises
     ``error`` (the forward's own) when none is, and a clear refusal when the op has no rule."""
     tensor_cls = graph.Tensor
+    if any(isinstance(a, tensor_cls) and type(a._data) is NestedRecord for a in args):
+        return _nested_fallback(op, args)
     if not any(isinstance(a, tensor_cls) and type(a._data) is SparseCOO for a in args):
         raise error
     rule = sparse_rules.get(type(op))
@@ -281,6 +286,22 @@ def _sparse_fallback(op, args, error):
             "README's 'Sparse tensors' for the ops that take them"
         )
     device = next(a.device for a in args if isinstance(a, tensor_cls))
+    if device.index == device.backend.current:
+        return rule(op, args)
+    with device.backend.using(device.index):  # (the rule runs xp on the inputs' GPU)
+        return rule(op, args)
+
+
+def _nested_fallback(op, args):
+    """The op's result through its nested rule; PyTorch's refusal, by name, when it has none."""
+    rule = nested_rules.get(type(op))
+    if rule is None:
+        raise NotImplementedError(
+            f"{op.label()}: minigrad does not support nested tensors in this op (as PyTorch, "
+            "nested tensors take a subset of ops); README's 'Sparse tensors' lists the nested "
+            "ops), or call .to_padded_tensor(padding) or .unbind() first"
+        )
+    device = next(a.device for a in args if isinstance(a, graph.Tensor))
     if device.index == device.backend.current:
         return rule(op, args)
     with device.backend.using(device.index):  # (the rule runs xp on the inputs' GPU)

@@ -600,3 +600,7 @@ OP_DB += op_db_surface.ROWS + op_db_surface.FORWARD_ONLY
 from . import op_db_special2  # noqa: E402 - branch special2: Bessel, polynomials, zeta, igamma
 
 OP_DB += op_db_special2.ROWS + op_db_special2.FORWARD_ONLY
+
+from . import op_db_nested  # noqa: E402 - branch nested: nested tensors (minigrad.nested)
+
+OP_DB += op_db_nested.ROWS
