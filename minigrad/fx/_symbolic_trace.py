@@ -17,7 +17,7 @@ from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
 from .graph import Graph
-from .proxy import Proxy, TraceError, TracerBase
+from .proxy import TENSOR_OPERATOR_METHODS, Proxy, TraceError, TracerBase
 
 # (globals dict, name) of each function registered with wrap(): patched while tracing.
 _wrapped_fns_to_patch: dict[tuple[int, str], dict] = {}
@@ -239,6 +239,8 @@ class Tracer(TracerBase):
 
         patcher.patch(Module, "__call__", module_call)
         patcher.patch(Module, "__getattr__", module_getattr)
+        for dunder, method in TENSOR_OPERATOR_METHODS.items():
+            patcher.patch(Tensor, dunder, _operator_with_proxies(getattr(Tensor, dunder), method))
         for (_, name), globs in _wrapped_fns_to_patch.items():
             original = globs.get(name, getattr(builtins, name, None))
             if original is not None:
@@ -292,6 +294,19 @@ class Tracer(TracerBase):
             eq = self.create_proxy("call_function", operator.eq, (ph, value), {})
             self.create_proxy("call_function", _assert, (eq, msg), {})
         return value
+
+
+def _operator_with_proxies(original: Callable, method: str) -> Callable:
+    """A Tensor operator that records ``tensor.method(proxy)`` when its other operand is a
+    Proxy (minigrad's dispatch leaves a plain tensor's operators to the tensor itself)."""
+
+    @functools.wraps(original)
+    def operator_(self, other):
+        if isinstance(other, Proxy):
+            return other.tracer.create_proxy("call_method", method, (self, other), {})
+        return original(self, other)
+
+    return operator_
 
 
 def _leaf_function(original: Callable) -> Callable:

@@ -168,6 +168,17 @@ class Proxy:
         return tracer.create_proxy("call_function", orig_method, tuple(args), kwargs)
 
 
+# The Tensor method torch.fx records for a real tensor's operator applied to a proxy
+# (``buffer + proxy`` -> ``buffer.add(proxy)``); the others keep their dunder name.
+TENSOR_OPERATOR_METHODS = {
+    "__add__": "add", "__sub__": "sub", "__mul__": "mul", "__truediv__": "div",
+    "__floordiv__": "__floordiv__", "__mod__": "remainder", "__pow__": "pow",
+    "__matmul__": "matmul", "__and__": "__and__", "__or__": "__or__", "__xor__": "__xor__",
+    "__lshift__": "__lshift__", "__rshift__": "__rshift__", "__eq__": "eq", "__ne__": "ne",
+    "__lt__": "lt", "__le__": "le", "__gt__": "gt", "__ge__": "ge", "__getitem__": "__getitem__",
+}  # fmt: skip
+
+
 def _tensor_method_name(fn) -> str | None:
     """The method name to record for a function of the Tensor class (``__add__`` -> ``add``,
     as torch.fx records ``buffer + proxy``), else None."""
@@ -176,8 +187,7 @@ def _tensor_method_name(fn) -> str | None:
     name = getattr(fn, "__name__", None)
     if not isinstance(name, str) or getattr(Tensor, name, None) is not fn:
         return None
-    plain = name[2:-2] if name.startswith("__") and name.endswith("__") else name
-    return plain if callable(getattr(Tensor, plain, None)) else name
+    return TENSOR_OPERATOR_METHODS.get(name, name)
 
 
 class Attribute(Proxy):

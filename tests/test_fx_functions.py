@@ -1,0 +1,126 @@
+"""minigrad.fx tracing top-level functions (``minigrad.cat``, ``F.relu``, ``F.linear``, ...)
+through the ``__torch_function__`` protocol, compared with torch.fx on the same models."""
+
+from __future__ import annotations
+
+import inspect
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.fx as mfx
+
+torch = pytest.importorskip("torch")
+tfx = pytest.importorskip("torch.fx")
+
+
+def _functional_model(lib):
+    lnn, F = lib.nn, lib.nn.functional
+
+    class Functional(lnn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = lnn.Linear(6, 4)
+            self.proj = lnn.Parameter(lib.randn(4, 8))
+            self.register_buffer("shift", lib.zeros(8))
+
+        def forward(self, x):
+            h = F.relu(self.fc(x))
+            h = lib.cat([h, h.neg()], dim=1)
+            h = h.view(x.size(0), -1) + self.shift
+            g = F.linear(h, self.proj, None)
+            g = lib.tanh(g) * lib.sigmoid(self.proj.sum())
+            s = lib.stack([g, g], 0).sum(0)
+            return lib.softmax(s, dim=-1), lib.matmul(h, self.proj.t())
+
+    return Functional()
+
+
+def _without_defaults(target, kwargs: dict) -> dict:
+    """kwargs, less those equal to the function's defaults (torch passes some explicitly)."""
+    try:
+        params = inspect.signature(target).parameters
+    except (TypeError, ValueError):
+        return kwargs
+    return {
+        k: v
+        for k, v in kwargs.items()
+        if not (
+            k in params
+            and params[k].default is not inspect.Parameter.empty
+            and params[k].default == v
+        )
+    }
+
+
+def _rows(graph, lib_name: str) -> list:
+    def arg(a):
+        if isinstance(a, (tuple, list)):
+            return type(a)(arg(x) for x in a)
+        if isinstance(a, dict):
+            return {k: arg(v) for k, v in a.items()}
+        if hasattr(a, "op") and hasattr(a, "users"):
+            return ("node", a.name)
+        return str(a)
+
+    rows = []
+    for n in graph.nodes:
+        target = str(n.target)
+        kwargs = n.kwargs
+        if n.op == "call_function":
+            mg = lib_name == "minigrad"
+            target = n._pretty_target() if mg else tfx.node._get_qualified_name(n.target)
+            target = target.replace("_operator.", "operator.").replace(
+                "torch._C._nn.", "torch.nn.functional."
+            )
+            target = target.replace(lib_name, "LIB")
+            kwargs = _without_defaults(n.target, kwargs)
+        rows.append((n.op, target, n.name, arg(n.args), arg(kwargs), len(n.users)))
+    return rows
+
+
+def test_functions_on_proxies_match_torch():
+    mmod, tmod = _functional_model(minigrad), _functional_model(torch)
+    mgm, tgm = mfx.symbolic_trace(mmod), tfx.symbolic_trace(tmod)
+    assert _rows(mgm.graph, "minigrad") == _rows(tgm.graph, "torch")
+    with minigrad.no_grad():
+        for name, value in tmod.state_dict().items():
+            target = mmod.shift if name == "shift" else mmod.get_parameter(name)
+            target.copy_(minigrad.tensor(value.detach().numpy()))
+    x = np.random.default_rng(0).standard_normal((3, 6)).astype(np.float32)
+    m_out, t_out = mgm(minigrad.tensor(x)), tgm(torch.tensor(x))
+    for m, t in zip(m_out, t_out):
+        np.testing.assert_allclose(m.detach().numpy(), t.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_functional_trace_trains_like_the_module():
+    model = _functional_model(minigrad)
+    gm = mfx.symbolic_trace(model)
+    x = minigrad.randn(3, 6)
+    sum(o.square().sum() for o in model(x)).backward()
+    expected = {k: p.grad.clone() for k, p in model.named_parameters()}
+    model.zero_grad()
+    sum(o.square().sum() for o in gm(x)).backward()
+    for k, p in gm.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), expected[k].numpy(), rtol=1e-5, atol=1e-6)
+    assert "minigrad.cat([relu, neg], dim = 1)" in gm.code
+
+
+def test_real_tensor_operators_with_proxies():
+    """A buffer (a real tensor) on the left of an operator, as torch.fx records it."""
+
+    def make(lib):
+        class M(lib.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.register_buffer("b", lib.ones(3))
+
+            def forward(self, x):
+                return self.b + x, self.b * x
+
+        return M()
+
+    mgm, tgm = mfx.symbolic_trace(make(minigrad)), tfx.symbolic_trace(make(torch))
+    assert _rows(mgm.graph, "minigrad") == _rows(tgm.graph, "torch")
+    assert mgm(minigrad.ones(3))[0].tolist() == [2.0] * 3
