@@ -184,10 +184,13 @@ def _tensor_method_name(fn) -> str | None:
     as torch.fx records ``buffer + proxy``), else None."""
     from ..tensor import Tensor
 
+    for dunder, method in TENSOR_OPERATOR_METHODS.items():
+        if getattr(Tensor, dunder) is fn:
+            return method
     name = getattr(fn, "__name__", None)
-    if not isinstance(name, str) or getattr(Tensor, name, None) is not fn:
-        return None
-    return TENSOR_OPERATOR_METHODS.get(name, name)
+    if isinstance(name, str) and getattr(Tensor, name, None) is fn:
+        return name
+    return None
 
 
 class Attribute(Proxy):
