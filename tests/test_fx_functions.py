@@ -14,6 +14,10 @@ import minigrad.fx as mfx
 torch = pytest.importorskip("torch")
 tfx = pytest.importorskip("torch.fx")
 
+# len() of a proxy is recorded in this module's traces (torch.fx's recipe for len)
+mfx.wrap("len")
+tfx.wrap("len")
+
 
 def _functional_model(lib):
     lnn, F = lib.nn, lib.nn.functional
@@ -124,3 +128,18 @@ def test_real_tensor_operators_with_proxies():
     mgm, tgm = mfx.symbolic_trace(make(minigrad)), tfx.symbolic_trace(make(torch))
     assert _rows(mgm.graph, "minigrad") == _rows(tgm.graph, "torch")
     assert mgm(minigrad.ones(3))[0].tolist() == [2.0] * 3
+
+
+def test_wrapped_len_matches_torch():
+    def make(lib):
+        def f(x):
+            return x.view(len(x), -1)
+
+        return f
+
+    mgm, tgm = mfx.symbolic_trace(make(minigrad)), tfx.symbolic_trace(make(torch))
+    assert mgm.code.replace("minigrad", "torch") == tgm.code
+    assert str(mgm.graph) == str(tgm.graph)
+    assert mgm(minigrad.ones(2, 3)).shape == (2, 3)
+    assert mfx.symbolic_trace(mgm).code == mgm.code
+    assert len([1, 2]) == 2  # the builtin is back once tracing ends
