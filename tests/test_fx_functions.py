@@ -143,3 +143,33 @@ def test_wrapped_len_matches_torch():
     assert mgm(minigrad.ones(2, 3)).shape == (2, 3)
     assert mfx.symbolic_trace(mgm).code == mgm.code
     assert len([1, 2]) == 2  # the builtin is back once tracing ends
+
+
+def _doc_example(lib):
+    class M(lib.nn.Module):
+        def forward(self, x, w1, w2):
+            m1 = lib.cat([w1, w2]).sum()
+            m2 = lib.cat([w1, w2]).sum()
+            return x + lib.max(m1) + lib.max(m2)
+
+    def pattern(w1, w2):
+        return lib.cat([w1, w2]).sum()
+
+    def replacement(w1, w2):
+        return lib.stack([w1, w2])
+
+    return M(), pattern, replacement
+
+
+def test_replace_pattern_doc_example_matches_torch():
+    codes = []
+    for lib, fx_lib in ((minigrad, mfx), (torch, tfx)):
+        model, pattern, replacement = _doc_example(lib)
+        gm = fx_lib.symbolic_trace(model)
+        matches = fx_lib.replace_pattern(gm, pattern, replacement)
+        codes.append((len(matches), gm.code.replace(lib.__name__, "lib")))
+        if lib is minigrad:
+            x, w1, w2 = minigrad.randn(2, 3), minigrad.randn(1, 3), minigrad.randn(1, 3)
+            expected = x + 2 * minigrad.stack([w1, w2]).max()
+            np.testing.assert_allclose(gm(x, w1, w2).numpy(), expected.numpy(), rtol=1e-6)
+    assert codes[0] == codes[1]

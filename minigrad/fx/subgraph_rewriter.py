@@ -153,7 +153,10 @@ def _substitute(graph, match: Match, matcher: _Matcher, p_inputs, r_inputs, repl
             node = replaced[node]
         val_map[r] = node
     anchor = match.nodes_map[matcher.anchor]
-    with graph.inserting_before(anchor):
+    # the replacement goes just before the anchor's first user (as torch.fx places it), or
+    # where the anchor was when nothing uses it
+    first_user = next((n for n in graph.nodes if n in anchor.users), anchor.next)
+    with graph.inserting_before(first_user):
         new_out = graph.graph_copy(replacement, val_map)
     anchor.replace_all_uses_with(new_out)
     for pn in reversed(matcher.inner):
