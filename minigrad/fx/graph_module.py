@@ -131,8 +131,15 @@ class GraphModule(Module):
         type(self).forward = _compile_forward(python_code.src, python_code.globals)
         return python_code
 
-    def print_readable(self, print_output: bool = True) -> str:
+    def print_readable(
+        self, print_output: bool = True, include_stride=False, include_device=False, colored=False
+    ) -> str:
         """The generated code as a class definition (printed unless ``print_output=False``)."""
+        if include_stride or include_device or colored:
+            raise NotImplementedError(
+                "GraphModule.print_readable: include_stride, include_device and colored are not "
+                "implemented in minigrad"
+            )
         body = self._code.strip("\n").rstrip()
         text = f"class {type(self).__name__}(minigrad.nn.Module):\n" + "\n".join(
             ("    " + line) if line.strip() else "" for line in body.splitlines()
