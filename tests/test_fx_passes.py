@@ -263,3 +263,34 @@ def test_transformer_code_matches_torch():
         new = AddToMul(fx_lib.symbolic_trace(_net(lib))).transform()
         codes.append(new.code.replace(lib.__name__, "lib"))
     assert codes[0] == codes[1]
+
+
+def _two_out_pattern(x):
+    a = x.relu()
+    return a.neg(), a.exp()
+
+
+def _two_out_replacement(x):
+    a = x.sigmoid()
+    return a.neg(), a.exp()
+
+
+def test_replace_pattern_with_several_outputs_matches_torch():
+    pytest.importorskip("torch")
+
+    def f(x):
+        y = (x * 2).relu()
+        n = y.neg()
+        e = y.exp()
+        return n + e, n * 2, x.relu().neg()
+
+    codes = []
+    for fx_lib in (mfx, tfx):
+        gm = fx_lib.symbolic_trace(f)
+        matches = fx_lib.replace_pattern(gm, _two_out_pattern, _two_out_replacement)
+        codes.append((len(matches), gm.code.replace("minigrad", "torch")))
+        if fx_lib is mfx:
+            x = minigrad.randn(3)
+            s = (x * 2).sigmoid()
+            np.testing.assert_allclose(gm(x)[0].numpy(), (-s + s.exp()).numpy(), rtol=1e-6)
+    assert codes[0] == codes[1] and codes[0][0] == 1

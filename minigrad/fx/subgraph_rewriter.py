@@ -33,34 +33,52 @@ def _graph_of(obj: Callable | Graph | GraphModule, what: str) -> Graph:
     raise TypeError(f"replace_pattern: {what} must be a function, Module or Graph, got {obj!r}")
 
 
-def _single_output(graph: Graph, what: str) -> Node:
+def _outputs(graph: Graph, what: str) -> list[Node]:
+    """The nodes a pattern or replacement returns (one, or a tuple or list of them)."""
     (out,) = graph.find_nodes(op="output")
     value = out.args[0]
-    if not isinstance(value, Node):
+    values = list(value) if isinstance(value, (tuple, list)) else [value]
+    if not values or not all(isinstance(v, Node) for v in values):
         raise NotImplementedError(
-            f"replace_pattern: the {what} must return one traced value; patterns with several "
-            f"outputs or constant outputs are not supported"
+            f"replace_pattern: the {what} must return traced values (one, or a tuple of them); "
+            f"constant outputs are not supported"
         )
-    return value
+    return values
 
 
 class _Matcher:
-    """Matches a pattern graph, node by node backwards from its output, against a graph."""
+    """Matches a pattern graph, node by node backwards from its outputs, against a graph."""
 
     def __init__(self, pattern: Graph):
         self.pattern = pattern
-        self.anchor = _single_output(pattern, "pattern")
+        self.anchors = _outputs(pattern, "pattern")
+        self.anchor = self.anchors[0]
         self.inner = [n for n in pattern.nodes if n.op not in ("placeholder", "output")]
 
-    def match_at(self, node: Node) -> Match | None:
-        nodes_map: dict[Node, Node] = {}
+    def match_at(self, node: Node, graph: Graph) -> Match | None:
+        nodes_map: dict[Node, Node] | None = {}
         if not self._match_node(self.anchor, node, nodes_map):
             return None
+        for anchor in self.anchors[1:]:  # the other outputs: the first consistent node
+            nodes_map = self._extend(anchor, graph, nodes_map)
+            if nodes_map is None:
+                return None
         matched = {nodes_map[p] for p in self.inner}
+        if len(matched) != len(self.inner):
+            return None
         for p in self.inner:
-            if p is not self.anchor and any(u not in matched for u in nodes_map[p].users):
+            if p not in self.anchors and any(u not in matched for u in nodes_map[p].users):
                 return None  # an inner value is used outside: replacing would lose it
         return Match(self.anchor, nodes_map)
+
+    def _extend(self, anchor: Node, graph: Graph, nodes_map: dict) -> dict | None:
+        if anchor in nodes_map:
+            return nodes_map
+        for gn in graph.nodes:
+            trial = dict(nodes_map)
+            if gn not in nodes_map.values() and self._match_node(anchor, gn, trial):
+                return trial
+        return None
 
     def _match_node(self, pn: Node, gn: Node, nodes_map: dict) -> bool:
         if pn in nodes_map:
@@ -109,12 +127,16 @@ def replace_pattern(gm: GraphModule, pattern, replacement) -> list[Match]:
             f"replace_pattern: the pattern takes {len(p_inputs)} inputs but the replacement takes "
             f"{len(r_inputs)}; they must take the same inputs"
         )
-    _single_output(replacement_graph, "replacement")
     matcher = _Matcher(pattern_graph)
+    if len(_outputs(replacement_graph, "replacement")) != len(matcher.anchors):
+        raise ValueError(
+            f"replace_pattern: the pattern returns {len(matcher.anchors)} values but the "
+            f"replacement returns {len(_outputs(replacement_graph, 'replacement'))}"
+        )
     matches: list[Match] = []
     taken: set[Node] = set()
     for node in list(gm.graph.nodes):
-        match = matcher.match_at(node)
+        match = matcher.match_at(node, gm.graph)
         if match is None:
             continue
         inner = {match.nodes_map[p] for p in matcher.inner}
@@ -128,10 +150,10 @@ def replace_pattern(gm: GraphModule, pattern, replacement) -> list[Match]:
                 _copy_attr(replacement, gm, rn.target)
     replaced: dict[Node, Node] = {}  # an earlier match's anchor -> what took its place
     for match in matches:
-        new_out = _substitute(
+        new_outs = _substitute(
             gm.graph, match, matcher, p_inputs, r_inputs, replacement_graph, replaced
         )
-        replaced[match.nodes_map[matcher.anchor]] = new_out
+        replaced.update(zip((match.nodes_map[a] for a in matcher.anchors), new_outs))
     gm.recompile()
     return matches
 
@@ -152,13 +174,18 @@ def _substitute(graph, match: Match, matcher: _Matcher, p_inputs, r_inputs, repl
         while node in replaced:
             node = replaced[node]
         val_map[r] = node
-    anchor = match.nodes_map[matcher.anchor]
-    # the replacement goes just before the anchor's first user (as torch.fx places it), or
-    # where the anchor was when nothing uses it
-    first_user = next((n for n in graph.nodes if n in anchor.users), anchor.next)
+    anchors = [match.nodes_map[a] for a in matcher.anchors]
+    users = {u for a in anchors for u in a.users}
+    # the replacement goes just before the first user of what the match returns (as torch.fx
+    # places it), or after the last of those when nothing uses them
+    last = next(n for n in reversed(graph.nodes) if n in anchors)
+    first_user = next((n for n in graph.nodes if n in users), last.next)
     with graph.inserting_before(first_user):
-        new_out = graph.graph_copy(replacement, val_map)
-    anchor.replace_all_uses_with(new_out)
+        new_outs = graph.graph_copy(replacement, val_map)
+    if not isinstance(new_outs, (tuple, list)):
+        new_outs = [new_outs]
+    for anchor, new in zip(anchors, new_outs):
+        anchor.replace_all_uses_with(new)
     for pn in reversed(matcher.inner):
         graph.erase_node(match.nodes_map[pn])
-    return new_out
+    return list(new_outs)
