@@ -451,3 +451,20 @@ def test_record_stack_traces_points_at_the_traced_line():
     (relu,) = graph.find_nodes(op="call_method", target="relu")
     assert "in f" in relu.stack_trace and "x.relu() + 1" in relu.stack_trace
     assert mfx.symbolic_trace(f).graph.find_nodes(op="call_method")[0].stack_trace is None
+
+
+def test_varargs_and_varkwargs_match_torch():
+    pytest.importorskip("torch")
+
+    def f(x, *args):
+        return x + args[0]
+
+    def g(x, **kw):
+        return x * kw["a"]
+
+    for fn in (f, g):
+        mgm, tgm = mfx.symbolic_trace(fn), tfx.symbolic_trace(fn)
+        assert mgm.code == tgm.code and str(mgm.graph) == str(tgm.graph)
+    two = minigrad.tensor([2.0])
+    assert mfx.symbolic_trace(f)(two, two).item() == 4.0
+    assert mfx.symbolic_trace(g)(two, a=two).item() == 4.0

@@ -9,6 +9,7 @@ import functools
 import inspect
 import math
 import operator
+import types
 from collections.abc import Callable
 from typing import Any
 
@@ -202,7 +203,7 @@ class Tracer(TracerBase):
             keywords = dict(zip(kwonly, args[len(positional) :]))
             if isinstance(root, Module):
                 positional.insert(0, self.root)
-            result = fn(*positional, **keywords)
+            result = _with_packed_parameters(fn)(*positional, **keywords)
             returns = getattr(inspect.unwrap(fn), "__annotations__", {}).get("return")
             self.create_node("output", "output", (self.create_arg(result),), {}, type_expr=returns)
         finally:
@@ -269,10 +270,9 @@ class Tracer(TracerBase):
         args: list = []
         for p in params:
             if p.kind in (p.VAR_KEYWORD, p.VAR_POSITIONAL):
-                raise NotImplementedError(
-                    f"symbolic tracing of a function with *args or **kwargs ({p}); give it "
-                    f"named parameters"
-                )
+                stars = "*" if p.kind is p.VAR_POSITIONAL else "**"
+                args.append(self.create_proxy("placeholder", stars + p.name, (), {}))
+                continue
             if p.name in concrete_args:
                 args.append(self._concrete(p, concrete_args[p.name]))
                 continue
@@ -294,6 +294,27 @@ class Tracer(TracerBase):
             eq = self.create_proxy("call_function", operator.eq, (ph, value), {})
             self.create_proxy("call_function", _assert, (eq, msg), {})
         return value
+
+
+def _with_packed_parameters(fn):
+    """``fn`` itself, or when it has ``*args``/``**kwargs``, a copy taking them as ordinary
+    parameters (so that tracing hands it one Proxy for each, as torch.fx does)."""
+    code = getattr(fn, "__code__", None)
+    packed = inspect.CO_VARARGS | inspect.CO_VARKEYWORDS
+    if code is None or not code.co_flags & packed:
+        return fn
+    if code.co_kwonlyargcount:
+        raise NotImplementedError(
+            f"symbolic tracing of {fn.__name__}: *args/**kwargs together with keyword-only "
+            f"parameters is not implemented"
+        )
+    extra = bin(code.co_flags & packed).count("1")
+    new_code = code.replace(co_flags=code.co_flags & ~packed, co_argcount=code.co_argcount + extra)
+    copy = types.FunctionType(
+        new_code, fn.__globals__, fn.__name__, fn.__defaults__, fn.__closure__
+    )
+    copy.__annotations__ = getattr(fn, "__annotations__", {})
+    return copy
 
 
 def _operator_with_proxies(original: Callable, method: str) -> Callable:
