@@ -8,6 +8,7 @@ import dis
 import inspect
 import operator
 import os
+import sys
 import traceback
 from typing import Any
 
@@ -134,9 +135,12 @@ class Proxy:
 
     def __iter__(self):
         frame = inspect.currentframe().f_back
-        for inst in dis.get_instructions(frame.f_code):
-            if inst.offset == frame.f_lasti and inst.opname == "UNPACK_SEQUENCE":
-                return (self[i] for i in range(inst.argval))
+        # a, b = proxy: the caller is at UNPACK_SEQUENCE (f_lasti counts 2-byte code units
+        # before Python 3.11, bytes from 3.11 on)
+        offset = frame.f_lasti if sys.version_info >= (3, 11) else 2 * frame.f_lasti
+        inst = next((i for i in dis.get_instructions(frame.f_code) if i.offset >= offset), None)
+        if inst is not None and inst.opname == "UNPACK_SEQUENCE":
+            return (self[i] for i in range(inst.argval))
         return self.tracer.iter(self)
 
     def __bool__(self) -> bool:
