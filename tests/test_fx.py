@@ -264,6 +264,8 @@ def test_graph_api_build_edit_and_codegen():
     relu = g.call_method("relu", (add,))
     out = g.output(relu)
     assert [n.name for n in g.nodes] == ["x", "y", "add", "relu", "output"]
+    with pytest.raises(ValueError, match="unknown opcode 'call'"):
+        g.create_node("call", "relu")
     assert add.users == {relu: None} and relu.all_input_nodes == [add]
     assert "%add : [num_users=1] = call_function[target=minigrad.add](args = (%x, %y)" in str(g)
     # insert before relu, rewire, erase

@@ -8,7 +8,7 @@ import inspect
 from collections.abc import Callable, Iterator
 
 from ._codegen import PythonCode, _Namespace, python_code, snake_case
-from .node import Node, map_arg
+from .node import _OPS, Node, map_arg
 
 
 class _NodeList:
@@ -111,6 +111,11 @@ class Graph:
         """Add a node at the current insertion point (the end, unless ``inserting_before``/
         ``inserting_after`` moved it); its name is ``name`` or one made from ``target``, made
         unique as torch.fx does (``add``, ``add_1``, ...)."""
+        if op not in _OPS or op == "root":
+            raise ValueError(
+                f"create_node: unknown opcode {op!r}; valid ones are "
+                f"{[o for o in _OPS if o != 'root']}"
+            )
         args = () if args is None else args
         kwargs = {} if kwargs is None else kwargs
         if not isinstance(args, tuple) or not isinstance(kwargs, dict):
