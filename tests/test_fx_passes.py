@@ -294,3 +294,45 @@ def test_replace_pattern_with_several_outputs_matches_torch():
             s = (x * 2).sigmoid()
             np.testing.assert_allclose(gm(x)[0].numpy(), (-s + s.exp()).numpy(), rtol=1e-6)
     assert codes[0] == codes[1] and codes[0][0] == 1
+
+
+def test_feature_extractor_pattern():
+    """torchvision's create_feature_extractor recipe: a Tracer subclass tagging nodes with the
+    module they came from, the graph's output swapped for inner nodes, dead code removed."""
+
+    class NodePathTracer(mfx.Tracer):
+        def __init__(self):
+            super().__init__()
+            self.current = ""
+            self.qualnames = {}
+
+        def call_module(self, m, forward, args, kwargs):
+            outer, self.current = self.current, self.path_of_module(m)
+            try:
+                return super().call_module(m, forward, args, kwargs)
+            finally:
+                self.current = outer
+
+        def create_proxy(self, kind, target, args, kwargs, name=None, type_expr=None, *rest):
+            proxy = super().create_proxy(kind, target, args, kwargs, name, type_expr, *rest)
+            self.qualnames[proxy.node] = self.current
+            return proxy
+
+    model = _models(minigrad)["SmallCNN"]()
+    model.eval()
+    tracer = NodePathTracer()
+    graph = tracer.trace(model)
+    wanted = {"features.1": "bn", "features.3": "pooled"}
+    picked = {
+        wanted[tracer.qualnames[n]]: n for n in graph.nodes if tracer.qualnames.get(n) in wanted
+    }
+    (output,) = graph.find_nodes(op="output")
+    output.args = (picked,)
+    graph.eliminate_dead_code()
+    extractor = mfx.GraphModule(model, graph, "Extractor")
+    assert "head" not in extractor.code and not hasattr(extractor, "head")
+    x = minigrad.randn(2, 1, 8, 8)
+    feats = extractor(x)
+    expected = model.features[3](model.features[2](feats["bn"]))
+    assert feats["bn"].shape == (2, 4, 8, 8)
+    np.testing.assert_allclose(feats["pooled"].detach().numpy(), expected.detach().numpy())
