@@ -196,6 +196,22 @@ def dispatching_to_modes(fn):
     return call
 
 
+def hand_to_operand(method: str, operands: tuple):
+    """``Tensor.<method>(*operands)`` handed to a tensor-like operand that is not a Tensor
+    (``tensor + masked``): its ``__torch_function__`` gets ``Tensor.<method>``, as in PyTorch.
+    None when no operand is such an object (the caller then raises its own error). Called only
+    after the plain computation failed, so that tensors pay nothing for it."""
+    foreign = [
+        a
+        for a in overloaded_args(operands)
+        if not isinstance(a, graph.Tensor) and not state.all_disabled
+    ]
+    func = getattr(graph.Tensor, method, None)
+    if not foreign or func is None:
+        return None
+    return dispatch(func, func, operands, {}, relevant=tuple(foreign))
+
+
 # -- Tensor's own __torch_function__ -------------------------------------------------------------
 def convert(result, cls):
     """``result`` with each plain tensor in it made an instance of ``cls`` (what a subclass's

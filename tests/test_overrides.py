@@ -290,3 +290,20 @@ def test_pytorch_tensors_are_data_not_tensor_likes():
     torch = pytest.importorskip("torch")
     shared = minigrad.from_dlpack(torch.ones(2))  # torch's __torch_function__ is not asked
     assert type(shared) is minigrad.Tensor and shared.tolist() == [1.0, 1.0]
+
+
+def test_a_tensor_like_on_the_right_of_an_operator_takes_the_call():
+    seen = []
+
+    class Spy:
+        @classmethod
+        def __torch_function__(cls, func, types, args=(), kwargs=None):
+            seen.append(func)
+            return "spy"
+
+    t = minigrad.ones(2)
+    assert [t + Spy(), t * Spy(), t < Spy(), t.sub(Spy()), t & Spy()] == ["spy"] * 5
+    tensor = minigrad.Tensor
+    assert seen == [tensor.add, tensor.mul, tensor.lt, tensor.sub, tensor.__and__]
+    with pytest.raises(TypeError, match="expected a Tensor or a Python number, got object"):
+        t + object()

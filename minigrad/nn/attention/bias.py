@@ -15,10 +15,10 @@ Example:
 
 from __future__ import annotations
 
-import warnings
 from enum import IntEnum
 
 from ... import creation, dtypes
+from ..._warnings import warn_user
 from ..functional.attention import scaled_dot_product_attention
 
 __all__ = ["CausalBias", "CausalVariant", "causal_lower_right", "causal_upper_left"]
@@ -41,10 +41,9 @@ class CausalBias:
         self.seq_len_q = int(seq_len_q)
         self.seq_len_kv = int(seq_len_kv)
         if variant is CausalVariant.LOWER_RIGHT and self.seq_len_q > self.seq_len_kv:
-            warnings.warn(
+            warn_user(
                 "Lower right causal bias: the first seq_len_q - seq_len_kv queries see no key "
-                "(their attention output is zeros)",
-                stacklevel=3,
+                "(their attention output is zeros)"
             )
 
     shape = property(lambda self: (self.seq_len_q, self.seq_len_kv))

@@ -24,10 +24,10 @@ Example:
 from __future__ import annotations
 
 import math
-import warnings
 from typing import NamedTuple, TypedDict
 
 from ... import dtypes, ops
+from ..._warnings import warn_user
 from ...ops import cat
 from ...ops.nn import softmax
 from ...tensor import Tensor
@@ -136,10 +136,9 @@ def flex_attention(
         raise TypeError(f"flex_attention: kernel_options must be a dict, got {kernel_options!r}")
     _check_inputs(query, key, value, block_mask, enable_gqa)
     if return_lse:
-        warnings.warn(
+        warn_user(
             "flex_attention: return_lse is deprecated; use return_aux=AuxRequest(lse=True)",
             FutureWarning,
-            stacklevel=2,
         )
     if score_mod is None and not return_lse and return_aux is None:
         return _sdpa(query, key, value, block_mask, scale, enable_gqa)

@@ -4,9 +4,9 @@ densely or in batch chunks whose logits are recomputed in backward (memory O(chu
 from __future__ import annotations
 
 import math
-import warnings
 
 from ... import dtypes
+from ..._warnings import warn_user
 from ...autograd import no_grad
 from ...ops import cat
 from ._cross_entropy import cross_entropy
@@ -81,12 +81,11 @@ def _chunkable(input, linear_weight, target, label_smoothing) -> bool:
         and label_smoothing == 0
     )
     if not ok:
-        warnings.warn(
+        warn_user(
             "linear_cross_entropy: ``options`` ignored; the chunked path needs 2-D input and "
             f"weight, int64 class targets and label_smoothing == 0 (got input {list(input.shape)},"
             f" linear_weight {list(linear_weight.shape)}, target dtype {target.dtype}, "
-            f"label_smoothing={label_smoothing})",
-            stacklevel=3,
+            f"label_smoothing={label_smoothing})"
         )
     return ok
 
