@@ -118,16 +118,22 @@ def test_real_tensor_operators_with_proxies():
         class M(lib.nn.Module):
             def __init__(self):
                 super().__init__()
-                self.register_buffer("b", lib.ones(3))
+                self.register_buffer("b", lib.ones(3, dtype=lib.int64))
 
             def forward(self, x):
-                return self.b + x, self.b * x
+                b = self.b
+                return (
+                    b + x, b - x, b * x, b / x, b // x, b % x, b ** x, b @ x, b & x, b | x,
+                    b ^ x, b << x, b >> x, b == x, b != x, b < x, b <= x, b > x, b >= x, b[x],
+                )  # fmt: skip
 
         return M()
 
     mgm, tgm = mfx.symbolic_trace(make(minigrad)), tfx.symbolic_trace(make(torch))
     assert _rows(mgm.graph, "minigrad") == _rows(tgm.graph, "torch")
-    assert mgm(minigrad.ones(3))[0].tolist() == [2.0] * 3
+    assert mgm.code.replace("minigrad", "torch") == tgm.code
+    out = mgm(minigrad.tensor([1, 2, 1]))
+    assert out[0].tolist() == [2, 3, 2] and out[11].tolist() == [2, 4, 2]
 
 
 def test_wrapped_len_matches_torch():
