@@ -470,3 +470,12 @@ def test_varargs_and_varkwargs_match_torch():
     two = minigrad.tensor([2.0])
     assert mfx.symbolic_trace(f)(two, two).item() == 4.0
     assert mfx.symbolic_trace(g)(two, a=two).item() == 4.0
+
+
+def test_fx_reachable_from_the_top_level():
+    import subprocess
+    import sys
+
+    code = "import minigrad; print(minigrad.fx.Graph.__name__)"  # no import minigrad.fx
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "Graph"
