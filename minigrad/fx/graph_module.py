@@ -190,13 +190,14 @@ class GraphModule(Module):
             if name and name not in used:
                 self.delete_submodule(name)
 
-    def to_folder(self, folder, module_name: str = "FxModule"):
-        """Not in minigrad: save the module with ``minigrad.save(gm.state_dict(), path)`` and
-        keep ``gm.code`` as its source."""
-        raise NotImplementedError(
-            "GraphModule.to_folder is not implemented in minigrad; save gm.state_dict() with "
-            "minigrad.save and gm.code as the source instead"
-        )
+    def to_folder(self, folder, module_name: str = "FxModule") -> None:
+        """Write this module to ``folder`` as a package: ``module.py`` defines class
+        ``module_name`` (the generated forward; minigrad.nn submodules rebuilt from their
+        reprs) and ``state_dict.pt`` holds the tensors it loads. Submodules of other classes
+        raise NotImplementedError (minigrad saves no pickled modules)."""
+        from ._to_folder import to_folder
+
+        to_folder(self, folder, module_name)
 
     def __copy__(self):
         return GraphModule(self, self._graph, type(self).__name__)
