@@ -137,6 +137,7 @@ class _Writer:
         self.wrapped: list[str] = []
 
     def add_global(self, hint: str, obj) -> str:
+        """The global name bound to ``obj`` (made from ``hint`` and reserved, if new)."""
         for name, held in self.globals.items():
             if held is obj and name not in ("minigrad",):
                 return name
@@ -148,6 +149,8 @@ class _Writer:
         return name
 
     def fn_expr(self, fn) -> str:
+        """An expression naming ``fn`` (``len``, ``operator.setitem``, ``minigrad.cat``), or a
+        new global bound to it."""
         if (
             getattr(fn, "__module__", None) == "builtins"
             and getattr(builtins, fn.__name__, None) is fn
@@ -196,7 +199,7 @@ class _Writer:
         if arg is Ellipsis:
             return "..."
         if isinstance(arg, type) or callable(arg):
-            return self.add_global(public_path(arg), arg)
+            return self.fn_expr(arg)  # minigrad.relu, int, or a global bound to it
         return repr(arg)
 
     def type_repr(self, t) -> str:
