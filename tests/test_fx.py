@@ -503,3 +503,28 @@ def test_to_folder_refuses_custom_submodules(tmp_path):
     gm = mfx.GraphModule(model, _LeafTracer().trace(model))
     with pytest.raises(NotImplementedError, match="submodule leaf"):
         gm.to_folder(tmp_path / "custom")
+
+
+def _nested_readable(lib, fx_lib) -> str:
+    class Outer(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.inner = fx_lib.symbolic_trace(lambda x: x.relu())
+            self.fc = lib.nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.fc(self.inner(x))
+
+    class KeepGraphModules(fx_lib.Tracer):
+        def is_leaf_module(self, m, qualname):
+            return isinstance(m, fx_lib.GraphModule) or super().is_leaf_module(m, qualname)
+
+    model = Outer()
+    gm = fx_lib.GraphModule(model, KeepGraphModules().trace(model), "Outer")
+    text = gm.print_readable(print_output=False).replace(lib.__name__, "lib")
+    return "\n".join(line for line in text.split("\n") if "# No stacktrace" not in line)
+
+
+def test_print_readable_nests_graph_modules_as_torch():
+    pytest.importorskip("torch")
+    assert _nested_readable(minigrad, mfx) == _nested_readable(torch, tfx)

@@ -134,19 +134,28 @@ class GraphModule(Module):
     def print_readable(
         self, print_output: bool = True, include_stride=False, include_device=False, colored=False
     ) -> str:
-        """The generated code as a class definition (printed unless ``print_output=False``)."""
+        """The generated code as a class definition (printed unless ``print_output=False``);
+        GraphModule submodules follow as nested classes named after their attributes."""
         if include_stride or include_device or colored:
             raise NotImplementedError(
                 "GraphModule.print_readable: include_stride, include_device and colored are not "
                 "implemented in minigrad"
             )
-        body = self._code.strip("\n").rstrip()
-        text = f"class {type(self).__name__}(minigrad.nn.Module):\n" + "\n".join(
-            ("    " + line) if line.strip() else "" for line in body.splitlines()
-        )
+        text = self._readable(type(self).__name__)
         if print_output:
             print(text)
         return text
+
+    def _readable(self, class_name: str) -> str:
+        body = self._code.strip("\n").rstrip()
+        text = f"class {class_name}(minigrad.nn.Module):\n" + "\n".join(
+            ("    " + line) if line.strip() else "" for line in body.splitlines()
+        )
+        nested = [(n, m) for n, m in self.named_children() if isinstance(m, GraphModule)]
+        for name, child in nested:
+            inner = child._readable(name).splitlines()
+            text += "\n\n" + "\n".join(("    " + line) if line.strip() else "" for line in inner)
+        return text + ("\n" if nested else "")
 
     def add_submodule(self, target: str, m: Module) -> bool:
         """Install ``m`` at dotted ``target``, making empty parent Modules as needed."""
