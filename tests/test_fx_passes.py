@@ -336,3 +336,17 @@ def test_feature_extractor_pattern():
     expected = model.features[3](model.features[2](feats["bn"]))
     assert feats["bn"].shape == (2, 4, 8, 8)
     np.testing.assert_allclose(feats["pooled"].detach().numpy(), expected.detach().numpy())
+
+
+def test_graph_module_runs_on_each_device(device):
+    model = _models(minigrad)["Residual"]().to(device)
+    gm = mfx.symbolic_trace(model)
+    x = minigrad.randn(2, 3, 4, 4, device=device)
+    out = gm(x)
+    assert out.device == x.device
+    np.testing.assert_allclose(
+        out.detach().cpu().numpy(), model(x).detach().cpu().numpy(), rtol=1e-5
+    )
+    ShapeProp(gm).propagate(x)
+    (add,) = gm.graph.find_nodes(op="call_function")
+    assert tuple(add.meta["tensor_meta"].shape) == (2, 3, 4, 4)
