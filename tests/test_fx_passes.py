@@ -1,7 +1,10 @@
-"""minigrad.fx's Interpreter, Transformer, ShapeProp, replace_pattern and re-tracing, compared
+"""minigrad.fx's Interpreter, Transformer, ShapeProp, replace_pattern, split_module and
+re-tracing, compared
 with torch.fx where both have the feature."""
 
 from __future__ import annotations
+
+import functools
 
 import numpy as np
 import pytest
@@ -350,3 +353,64 @@ def test_graph_module_runs_on_each_device(device):
     ShapeProp(gm).propagate(x)
     (add,) = gm.graph.find_nodes(op="call_function")
     assert tuple(add.meta["tensor_meta"].shape) == (2, 3, 4, 4)
+
+
+def _split_models(lib):
+    class Chain(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = lib.nn.Linear(4, 4)
+            self.b = lib.nn.Linear(4, 4)
+            self.w = lib.nn.Parameter(lib.ones(4))
+
+        def forward(self, x, y):
+            h = self.a(x) + y
+            z = h.relu() * self.w
+            return self.b(z) + h
+
+    class Branches(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.seq = lib.nn.Sequential(lib.nn.Linear(4, 4), lib.nn.ReLU())
+            self.w = lib.nn.Parameter(lib.ones(4))
+
+        def forward(self, x):
+            h = self.seq(x)
+            a, b = h.chunk(2, -1)
+            return a * self.w[:2] + b.exp(), b.exp(), h
+
+    chain = {"a": 0, "add": 0, "relu": 1, "mul": 1, "b": 2, "add_1": 2}
+    branches = {"seq_0": 0, "seq_1": 0, "chunk": 1, "getitem": 1, "getitem_1": 1}
+    branches.update({"getitem_2": 2, "mul": 2, "exp": 1, "exp_1": 3, "add": 3})
+    return [(Chain(), chain, 2), (Branches(), branches, 1)]
+
+
+def _partition_of(parts: dict, node) -> int:
+    return parts[node.name]
+
+
+def test_split_module_matches_torch():
+    pytest.importorskip("torch")
+    from torch.fx.passes.split_module import split_module as torch_split
+
+    from minigrad.fx.passes.split_module import split_module
+
+    cases = zip(_split_models(minigrad), _split_models(torch))
+    for (mmod, parts, n_inputs), (tmod, _, _) in cases:
+        results = []
+        for model, split, fx_lib in ((mmod, split_module, mfx), (tmod, torch_split, tfx)):
+            qualnames = {}
+            callback = functools.partial(_partition_of, parts)
+            sm = split(fx_lib.symbolic_trace(model), model, callback, qualnames)
+            subs = sorted(n for n, _ in sm.named_children())
+            codes = [sm.code] + [getattr(sm, s).code for s in subs]
+            results.append((codes, qualnames, list(sm.state_dict())))
+            if fx_lib is mfx:
+                inputs = [minigrad.randn(2, 4) for _ in range(n_inputs)]
+                got, want = sm(*inputs), model(*inputs)
+                for g, w in zip(
+                    got if isinstance(got, tuple) else [got],
+                    want if isinstance(want, tuple) else [want],
+                ):
+                    np.testing.assert_allclose(g.detach().numpy(), w.detach().numpy(), rtol=1e-6)
+        assert results[0] == results[1]
