@@ -286,8 +286,20 @@ def _signature_item(node: Node, writer: _Writer) -> str:
     return item
 
 
-def python_code(graph, root_module: str = "self") -> PythonCode:
-    """The source of ``forward`` for ``graph`` and the globals it needs.
+def _stack_comment(node: Node) -> str:
+    """torch.fx's comment naming where the traced code made ``node``."""
+    trace = node.stack_trace
+    if not trace:
+        return "# No stacktrace found for following nodes"
+    found = re.search(r'File "(.+)", line (\d+), in (\S+)\n\s*(.*)', trace)
+    if found is None:
+        return "# " + trace.strip().splitlines()[0]
+    return f"# File: {found[1]}:{found[2]} in {found[3]}, code: {found[4].strip()}"
+
+
+def python_code(graph, root_module: str = "self", verbose: bool = False) -> PythonCode:
+    """The source of ``forward`` for ``graph`` and the globals it needs (``verbose``: with a
+    comment saying where each run of nodes was traced, as ``print_readable`` shows).
 
     Example:
         >>> print(symbolic_trace(model).graph.python_code("self").src)
@@ -297,7 +309,11 @@ def python_code(graph, root_module: str = "self") -> PythonCode:
     freed = _last_uses(nodes)
     signature = [root_module]
     body: list[str] = []
+    comment = None
     for node in nodes:
+        if verbose and node.op not in ("placeholder", "output") and _stack_comment(node) != comment:
+            comment = _stack_comment(node)
+            body.append(comment)
         if node.op == "placeholder":
             signature.append(_signature_item(node, writer))
             if node.target.startswith("*") and node.target.lstrip("*") != node.name:

@@ -260,9 +260,10 @@ class Graph:
                 )
             obj = getattr(obj, part)
 
-    def python_code(self, root_module: str = "self") -> PythonCode:
-        """The Python source of this graph as ``forward(root_module, ...)`` and its globals."""
-        return python_code(self, root_module)
+    def python_code(self, root_module: str = "self", *, verbose: bool = False) -> PythonCode:
+        """The Python source of this graph as ``forward(root_module, ...)`` and its globals
+        (``verbose``: with comments saying where the nodes were traced)."""
+        return python_code(self, root_module, verbose)
 
     def __str__(self) -> str:
         lines = ["graph():"] + ["    " + n.format_node() for n in self.nodes]

@@ -147,7 +147,7 @@ class GraphModule(Module):
         return text
 
     def _readable(self, class_name: str) -> str:
-        body = self._code.strip("\n").rstrip()
+        body = self._graph.python_code("self", verbose=True).src.strip("\n").rstrip()
         text = f"class {class_name}(minigrad.nn.Module):\n" + "\n".join(
             ("    " + line) if line.strip() else "" for line in body.splitlines()
         )

@@ -45,10 +45,11 @@ class TracerBase:
         if not isinstance(args_, tuple) or not isinstance(kwargs_, dict):
             raise TypeError("create_proxy: args must be a tuple and kwargs a dict")
         node = self.create_node(kind, target, args_, kwargs_, name, type_expr)
-        if self.record_stack_traces and "stack_trace" not in node.meta:
+        if self.record_stack_traces and kind != "placeholder" and "stack_trace" not in node.meta:
             here = os.path.dirname(os.path.abspath(__file__))
             frames = [f for f in traceback.extract_stack() if not f.filename.startswith(here)]
-            node.meta["stack_trace"] = "".join(traceback.format_list(frames[-1:]))
+            # torch.fx's form: 'File "path", line N, in fn\n    code'
+            node.meta["stack_trace"] = "".join(traceback.format_list(frames[-1:])).strip()
         return self.proxy(node) if proxy_factory_fn is None else proxy_factory_fn(node)
 
     def create_arg(self, a: Any):
