@@ -154,6 +154,7 @@ class Proxy:
         )
 
     def keys(self):
+        """``proxy.keys()``, as ``**proxy`` unpacking asks for it (a recorded method call)."""
         return self.tracer.keys(self)
 
     def __setitem__(self, key, value) -> None:
@@ -210,6 +211,7 @@ class Attribute(Proxy):
 
     @property
     def node(self) -> Node:
+        """The ``getattr`` node, made the first time the attribute is used as a value."""
         if self._node is None:
             self._node = self.tracer.create_proxy(
                 "call_function", getattr, (self.root, self.attr), {}

@@ -56,6 +56,7 @@ class _Matcher:
         self.inner = [n for n in pattern.nodes if n.op not in ("placeholder", "output")]
 
     def match_at(self, node: Node, graph: Graph) -> Match | None:
+        """The match whose first output is ``node``, or None."""
         nodes_map: dict[Node, Node] | None = {}
         if not self._match_node(self.anchor, node, nodes_map):
             return None

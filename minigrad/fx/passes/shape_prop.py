@@ -48,6 +48,7 @@ class ShapeProp(Interpreter):
     """
 
     def run_node(self, n: Node):
+        """Run ``n`` and record the metadata of its (tensor) result in ``n.meta``."""
         result = super().run_node(n)
         found = []
 
