@@ -179,3 +179,28 @@ def test_replace_pattern_doc_example_matches_torch():
             expected = x + 2 * minigrad.stack([w1, w2]).max()
             np.testing.assert_allclose(gm(x, w1, w2).numpy(), expected.numpy(), rtol=1e-6)
     assert codes[0] == codes[1]
+
+
+def _factory_model(lib):
+    class Causal(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("mask", lib.tril(lib.ones(4, 4)))
+
+        def forward(self, x):
+            t = x.size(1)
+            att = (x @ x.transpose(-2, -1)).masked_fill(self.mask[:3, :3] == 0, float("-inf"))
+            return lib.arange(t) + att.softmax(-1) + lib.zeros(x.shape) + lib.randn_like(x) * 0
+
+    return Causal()
+
+
+def test_factories_of_traced_sizes_match_torch():
+    mgm, tgm = (
+        mfx.symbolic_trace(_factory_model(minigrad)),
+        tfx.symbolic_trace(_factory_model(torch)),
+    )
+    assert mgm.code.replace("minigrad", "torch") == tgm.code
+    assert minigrad.arange is mfx._symbolic_trace._factories()["arange"]  # put back after tracing
+    out = mgm(minigrad.ones(2, 3, 3))
+    assert out[0, 0].tolist() == [1.0, 1.0, 2.0]  # arange + the causal softmax row [1, 0, 0]
