@@ -562,7 +562,7 @@ for _name in (
 # imported on first use, as torch.onnx: import minigrad stays lean
 # (as_torch too: ``python -m minigrad.as_torch`` runs it as __main__, which runpy warns about
 # when ``import minigrad`` has imported it already)
-_LAZY_SUBMODULES = ("onnx", "multiprocessing", "version", "as_torch", "quasirandom", "masked")
+_LAZY_SUBMODULES = ("onnx", "multiprocessing", "version", "as_torch", "quasirandom", "masked", "fx")
 
 
 def __getattr__(name: str):
