@@ -645,7 +645,7 @@ def refresh_view(view) -> None:
             fresh = _ops.movement.replay_view(base, ops)
         view.grad_fn, view._requires_grad = fresh.grad_fn, fresh._requires_grad
         view._output_nr, ops = fresh._output_nr, fresh._view[0]
-    view._view = (ops, view._version.value, made_with_grad)
+    view._view = (ops, view._version_counter.value, made_with_grad)
 
 
 def _random_upper(dtype) -> int:

@@ -42,7 +42,7 @@ class Tensor(InPlaceMethods):
         "_grad",
         "grad_fn",
         "_output_nr",
-        "_version",
+        "_version_counter",
         "_base",
         "_view",
         "_hooks",
@@ -62,7 +62,7 @@ class Tensor(InPlaceMethods):
     def _init(self, data, device, requires_grad, grad_fn):
         self._data, self.device = data, device
         self._requires_grad, self.grad_fn = requires_grad, grad_fn
-        self._grad = self._version = self._base = self._view = self._hooks = None
+        self._grad = self._version_counter = self._base = self._view = self._hooks = None
         self._accumulator = None
         self._output_nr, self._retains_grad, self._adoptable = 0, False, False
 
@@ -120,7 +120,7 @@ class Tensor(InPlaceMethods):
     # -- autograd -------------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
-        if self._base is not None and self._view[1] != self._version.value:
+        if self._base is not None and self._view[1] != self._version_counter.value:
             refresh_view(self)  # the base changed in place since this view's grad_fn was set
         return self._requires_grad
 
@@ -165,6 +165,13 @@ class Tensor(InPlaceMethods):
         return self.grad_fn is None
 
     @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has had (an int, as PyTorch's),
+        counted over every view that shares it."""
+        counter = self._version_counter
+        return 0 if counter is None else counter.value
+
+    @property
     def retains_grad(self) -> bool:
         return self._retains_grad
 
@@ -182,7 +189,7 @@ class Tensor(InPlaceMethods):
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares storage and the version counter)."""
         out = Tensor._make(self._data, self.device)
-        out._version = version_counter(self)
+        out._version_counter = version_counter(self)
         return out
 
     def detach_(self) -> Tensor:
@@ -516,7 +523,7 @@ class Tensor(InPlaceMethods):
         """``copy.copy``: a new leaf over the same data (as PyTorch's: changes show in both)."""
         attributes = getattr(self, "__dict__", None)
         out = _new_leaf(type(self), self._data, self.device, self.requires_grad, attributes)
-        out._version = graph.version_counter(self)
+        out._version_counter = graph.version_counter(self)
         return out
 
     def __deepcopy__(self, memo) -> Tensor:

@@ -6,6 +6,7 @@ import os
 
 import pytest
 
+import minigrad
 from minigrad.cli import main
 
 torch = pytest.importorskip("torch")
@@ -21,3 +22,72 @@ def test_cli_output_into_a_closed_pipe_ends_quietly(monkeypatch, capsys):
         assert main(["info", "--json"]) == 141
         monkeypatch.undo()
     assert capsys.readouterr().err == ""
+
+
+def _scale_in_place(lib):
+    class ScaleInPlace(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, scale, give_back=True):
+            x.mul_(scale)
+            ctx.mark_dirty(x)
+            ctx.scale = scale
+            return x if give_back else x.clone()
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * ctx.scale, None, None
+
+    return ScaleInPlace
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch], ids=["minigrad", "torch"])
+def test_mark_dirty_makes_the_changed_input_the_output(lib):
+    # ctx.mark_dirty: the input changed in place is returned itself, with the Function as its
+    # history, fed by its old history
+    scale = _scale_in_place(lib)
+    leaf = lib.tensor([1.0, -2.0, 3.0], requires_grad=True)
+    mid = leaf * 2
+    out = scale.apply(mid, 3.0)
+    assert out is mid and out._version == 2 and not out.is_leaf
+    (out * lib.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert leaf.grad.tolist() == [6.0, 12.0, 18.0]
+    plain = lib.ones(2)  # nothing to record: still changed, returned and counted
+    assert scale.apply(plain, 2.0) is plain and plain._version == 2
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
+        scale.apply(lib.ones(2, requires_grad=True), 2.0)
+    with pytest.raises(RuntimeError, match="marked as dirty .* not returned"):
+        scale.apply(lib.ones(2, requires_grad=True) * 1, 2.0, False)
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch], ids=["minigrad", "torch"])
+def test_version_is_an_int_counted_over_views(lib):
+    x = lib.ones(4)
+    assert x._version == 0 and isinstance(x._version, int)
+    x.add_(1)
+    view = x[1:]
+    view.mul_(2)
+    assert (x._version, view._version, x.detach()._version) == (2, 2, 2)
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch], ids=["minigrad", "torch"])
+def test_custom_backward_may_return_extra_nones(lib):
+    class Double(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x, unused=None):  # called with one argument
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2, None
+
+    x = lib.ones(2, requires_grad=True)
+    Double.apply(x).sum().backward()
+    assert x.grad.tolist() == [2.0, 2.0]
+
+    class TooMany(Double):
+        @staticmethod
+        def backward(ctx, grad):
+            return grad * 2, grad
+
+    with pytest.raises(RuntimeError, match=r"incorrect number of gradients \(expected 1, got 2\)"):
+        TooMany.apply(x).sum().backward()

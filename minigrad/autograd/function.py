@@ -17,6 +17,7 @@ class FunctionCtx(Node):
         self.function_cls = function_cls
         self.to_save = ()
         self.non_differentiable = ()
+        self.dirty = ()
         self.materialize_grads = True
         self.needs_input_grad = ()
         self.output_meta = ()
@@ -46,11 +47,20 @@ class FunctionCtx(Node):
     def mark_non_differentiable(self, *outputs) -> None:
         self.non_differentiable = outputs
 
+    def mark_dirty(self, *tensors) -> None:
+        """Declare the inputs that forward changed in place; forward must return them, and
+        they take this node as their history (their old history feeds this node)."""
+        self.dirty = tensors
+
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
 
     def backward(self, *grad_outputs):
-        return self.function_cls.backward(self, *grad_outputs)
+        grads = self.function_cls.backward(self, *grad_outputs)
+        n = len(self.next_functions)
+        if type(grads) is tuple and len(grads) > n and all(g is None for g in grads[n:]):
+            grads = grads[:n]  # extra trailing Nones are allowed, as in PyTorch
+        return grads
 
     def zeros_for_output(self, i: int):
         if not self.materialize_grads:
@@ -122,6 +132,8 @@ def _apply(cls, args, kwargs):
         outputs = cls.forward(ctx, *args, **kwargs)
     single = not isinstance(outputs, tuple)
     outputs = (outputs,) if single else outputs
+    if ctx.dirty:
+        _bump_dirty(ctx, outputs)
     if grad_mode.is_grad_enabled() and any(ctx.needs_input_grad):
         outputs = _connect(ctx, args, outputs)
     return (outputs[0] if single else outputs), ctx
@@ -136,6 +148,7 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
         (o._data.shape, o._data.dtype, o.device) if isinstance(o, tensor_cls) else None
         for o in outputs
     )
+    _check_dirty(ctx, outputs)
     wrapped, position = [], {}
     for i, o in enumerate(outputs):
         if isinstance(o, tensor_cls):
@@ -143,7 +156,12 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
             differentiable = dtypes.is_differentiable(o._data.dtype) and not any(
                 o is n for n in ctx.non_differentiable
             )
-            o = tensor_cls._make(o._data, o.device, differentiable, ctx if differentiable else None)
+            if any(o is d for d in ctx.dirty):  # changed in place: the input itself, rebased
+                o.grad_fn, o._requires_grad = (ctx if differentiable else None), differentiable
+            else:
+                o = tensor_cls._make(
+                    o._data, o.device, differentiable, ctx if differentiable else None
+                )
             o._output_nr = i
         wrapped.append(o)
     # An output that forward saved is saved as the wrapped output (its grad_fn is ctx).
@@ -156,6 +174,35 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
     )
     ctx.to_save = ()
     return tuple(wrapped)
+
+
+def _bump_dirty(ctx: FunctionCtx, outputs) -> None:
+    """The tensors ``mark_dirty`` named must be returned; their version goes up once more,
+    as in PyTorch (once for the in-place op forward ran, once for being marked)."""
+    for d in ctx.dirty:
+        if not any(d is o for o in outputs):
+            raise RuntimeError(
+                f"{ctx.function_cls.__name__}: some elements marked as dirty during the forward "
+                "method were not returned as output: return each tensor given to ctx.mark_dirty"
+            )
+        graph.version_counter(d).value += 1
+
+
+def _check_dirty(ctx: FunctionCtx, outputs) -> None:
+    """The tensors ``mark_dirty`` named must be ones whose history can change (not leaves
+    that require grad, as for any in-place op, nor views)."""
+    for d in ctx.dirty:
+        if d.grad_fn is None and d._requires_grad:
+            raise RuntimeError(
+                f"{ctx.function_cls.__name__}: a leaf Variable that requires grad is being used "
+                "in an in-place operation (ctx.mark_dirty). Clone it before calling the Function."
+            )
+        if d._base is not None:
+            raise NotImplementedError(
+                f"{ctx.function_cls.__name__}: ctx.mark_dirty on a view is not implemented in "
+                "minigrad (PyTorch records it on the base); pass a tensor that owns its storage, "
+                "e.g. view.clone()"
+            )
 
 
 class _DelayedError(Function):
