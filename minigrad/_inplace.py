@@ -147,8 +147,9 @@ class InPlaceMethods:
     def masked_fill_(self, mask, value):
         return self._inplace(lambda s: _ops.masked_fill(s, mask, value), value)
 
-    def copy_(self, src):
-        """Copy ``src``'s values into this tensor (broadcast, cast, moved across devices)."""
+    def copy_(self, src, non_blocking=False):
+        """Copy ``src``'s values into this tensor (broadcast, cast, moved across devices).
+        ``non_blocking`` is accepted, as PyTorch's; the copy is always complete on return."""
         src = src if isinstance(src, graph.Tensor) else self.new_tensor(src)
         return self._inplace(lambda s: src.to(s.device, s.dtype).expand(s.shape), src)
 

@@ -91,3 +91,59 @@ def test_custom_backward_may_return_extra_nones(lib):
 
     with pytest.raises(RuntimeError, match=r"incorrect number of gradients \(expected 1, got 2\)"):
         TooMany.apply(x).sum().backward()
+
+
+def _foreach_results(lib):
+    a = [lib.ones(2), lib.ones(3)]
+    out = [lib._foreach_mul_(a, 2.0) is a]
+    out += [
+        lib._foreach_add(a, [lib.ones(2), lib.ones(3)], alpha=2),
+        lib._foreach_add(a, 1.5),
+        lib._foreach_mul(a, [2.0, 3.0]),
+        lib._foreach_mul(a, lib.tensor(3.0)),
+        lib._foreach_norm(a),
+        lib._foreach_norm(a, 1),
+        lib._foreach_max(a),
+        lib._foreach_lerp(a, [lib.zeros(2), lib.zeros(3)], 0.25),
+        lib._foreach_addcmul(a, a, a, value=0.5),
+        lib._foreach_addcdiv(a, a, a, [1.0, 2.0]),
+        lib._foreach_pow(a, 2),
+        lib._foreach_pow(2.0, a),
+        lib._foreach_sub(a, [lib.ones(2), lib.ones(3)], alpha=0.5),
+        lib._foreach_clamp_min([lib.tensor([-1.0, 2.0])], 0.0),
+        lib._foreach_maximum([lib.tensor([-1.0, 2.0])], [lib.tensor([0.0, 5.0])]),
+        lib._foreach_div([lib.tensor([1.0, 2.0])], lib.tensor(2.0)),
+        lib._foreach_sqrt(a),
+    ]
+    b, c = [lib.tensor([-1.0, 2.0])], [lib.tensor([4.0, 9.0])]
+    lib._foreach_maximum_(b, 0.5)
+    lib._foreach_sqrt_(c)
+    lib._foreach_copy_(a, [lib.full((2,), 3.0), lib.full((3,), 4.0)], non_blocking=True)
+    out += [b, c, list(a), lib._foreach_zero_(a)]
+    x = lib.ones(2, requires_grad=True)
+    lib._foreach_mul([x], 3.0)[0].sum().backward()  # the out-of-place forms are differentiable
+    out.append([x.grad])
+    return [[t.tolist() for t in r] if isinstance(r, (list, tuple)) else r for r in out]
+
+
+def test_foreach_functions_equal_pytorchs():
+    # torch._foreach_*: what EMA updates (BYOL, timm's ModelEma) and hand-written optimizers use
+    assert _foreach_results(minigrad) == _foreach_results(torch)
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (
+            lambda lib: lib._foreach_add([lib.ones(2), lib.ones(3)], [lib.ones(2)]),
+            "same number of tensors",
+        ),
+        (lambda lib: lib._foreach_add([], 1), "at least one tensor"),
+        (lambda lib: lib._foreach_add([lib.ones(2)], [1.0, 2.0]), "same number of elements"),
+        (lambda lib: lib._foreach_mul_([lib.ones(1, requires_grad=True)], 2.0), "leaf Variable"),
+    ],
+)
+def test_foreach_errors_are_pytorchs(call, message):
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match=message):
+            call(lib)
