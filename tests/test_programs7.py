@@ -81,3 +81,77 @@ def test_hamiltonian_nn(programs):
     assert close(ours.learned_H, theirs.learned_H, 1e-3, 1e-5)
     assert ours.hnn_drift == pytest.approx(theirs.hnn_drift, rel=1e-3, abs=1e-5)
     assert ours.hnn_error == pytest.approx(theirs.hnn_error, rel=1e-3)
+
+
+def test_deq_fixed_point(programs):
+    ours = programs("deq_fixed_point")  # no_grad solve, implicit backward in a register_hook
+    theirs = programs("deq_fixed_point", torch=True)
+    assert ours.grad_gap < 1e-6 and theirs.grad_gap < 1e-6  # implicit = unrolled gradient
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.iterations == theirs.iterations
+
+
+def test_siren(programs):
+    ours = programs("siren")  # sine layers, gradient and Laplacian by create_graph
+    theirs = programs("siren", torch=True)
+    assert close(ours.fit_losses, theirs.fit_losses, 1e-4, 1e-6)
+    assert close(ours.laplacian_sample, theirs.laplacian_sample, 1e-3, 1e-4)
+    assert ours.grad_error == pytest.approx(theirs.grad_error, rel=1e-4)
+    assert close(ours.poisson_losses, theirs.poisson_losses, 1e-4, 1e-6)
+
+
+def test_neural_ca(programs):
+    ours = programs("neural_ca")  # depthwise Sobel conv, circular pad, max_pool2d alive mask
+    theirs = programs("neural_ca", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-7) and ours.step_counts == theirs.step_counts
+    assert ours.alive_cells == theirs.alive_cells and ours.kernel_shape == [24, 1, 3, 3]
+    assert close(ours.perceived, theirs.perceived, 1e-6, 1e-7)
+
+
+def test_hmm_forward(programs):
+    ours = programs("hmm_forward")  # logsumexp forward algorithm, posteriors by autograd, Viterbi
+    theirs = programs("hmm_forward", torch=True)
+    assert close(ours.nlls, theirs.nlls, 1e-4, 1e-6) and ours.posterior_ok and theirs.posterior_ok
+    assert ours.paths == theirs.paths and ours.viterbi_accuracy == theirs.viterbi_accuracy > 0.8
+    assert ours.posterior_accuracy == theirs.posterior_accuracy
+    assert close(ours.learned_trans, theirs.learned_trans, 1e-4, 1e-6)
+
+
+def test_kmeans_gmm(programs):
+    ours = programs("kmeans_gmm")  # cdist, index_add_, bincount, MultivariateNormal EM
+    theirs = programs("kmeans_gmm", torch=True)
+    assert (
+        close(ours.inertias, theirs.inertias, 1e-4) and ours.kmeans_purity == theirs.kmeans_purity
+    )
+    assert close(ours.log_liks, theirs.log_liks, 1e-4) and ours.gmm_purity == theirs.gmm_purity
+    assert ours.mixture_ll == pytest.approx(theirs.mixture_ll, rel=1e-4)
+    assert close(
+        ours.sorted_means + ours.sorted_weights, theirs.sorted_means + theirs.sorted_weights, 1e-4
+    )
+
+
+def test_sam_optimizer(programs):
+    ours = programs("sam_optimizer")  # an Optimizer subclass sharing a base optimizer's groups
+    theirs = programs("sam_optimizer", torch=True)
+    assert close(ours.sam_losses, theirs.sam_losses, 1e-4, 1e-6)
+    assert close(ours.sgd_losses, theirs.sgd_losses, 1e-4, 1e-6)
+    assert close(ours.asam_losses, theirs.asam_losses, 1e-4, 1e-6)
+    assert (ours.sam_accuracy, ours.sgd_accuracy) == (theirs.sam_accuracy, theirs.sgd_accuracy)
+    assert ours.group_keys == theirs.group_keys and ours.state_keys == theirs.state_keys
+    assert ours.shared_groups and theirs.shared_groups
+
+
+def test_tsne(programs):
+    ours = programs("tsne")  # perplexity bisection with where, KL by autograd, gains
+    theirs = programs("tsne", torch=True)
+    assert close(ours.perplexity_beta, theirs.perplexity_beta, 1e-9)
+    assert close(ours.kls, theirs.kls, 1e-5) and ours.neighbour_purity == theirs.neighbour_purity
+
+
+def test_lr_finder(programs):
+    ours = programs("lr_finder")  # an _LRScheduler subclass, state restored, OneCycleLR after
+    theirs = programs("lr_finder", torch=True)
+    assert close(ours.history["loss"], theirs.history["loss"], 1e-4, 1e-6)
+    assert ours.history["lr"] == theirs.history["lr"] and ours.suggested_lr == theirs.suggested_lr
+    assert ours.restored_gap == 0.0 and ours.restored_lr == theirs.restored_lr == 1e-4
+    assert close(ours.norms, theirs.norms, 1e-4, 1e-6) and close(ours.lrs, theirs.lrs, 1e-9)
+    assert close(ours.train_losses, theirs.train_losses, 1e-4) and ours.momenta == theirs.momenta

@@ -147,3 +147,27 @@ def test_foreach_errors_are_pytorchs(call, message):
     for lib in (minigrad, torch):
         with pytest.raises(RuntimeError, match=message):
             call(lib)
+
+
+def test_old_lr_scheduler_base_class_is_there():
+    # torch-lr-finder and pre-2.0 warmup recipes subclass _LRScheduler, a subclass of LRScheduler
+    def lrs(lib):
+        from importlib import import_module
+
+        schedulers = import_module(f"{lib.__name__}.optim.lr_scheduler")
+
+        class Halving(schedulers._LRScheduler):
+            def get_lr(self):
+                return [base / 2**self.last_epoch for base in self.base_lrs]
+
+        opt = lib.optim.SGD([lib.zeros(1, requires_grad=True)], lr=0.8)
+        sched = Halving(opt)
+        assert isinstance(sched, schedulers.LRScheduler)
+        out = []
+        for _ in range(3):
+            opt.step()
+            sched.step()
+            out.append(sched.get_last_lr()[0])
+        return out
+
+    assert lrs(minigrad) == lrs(torch) == [0.4, 0.2, 0.1]
