@@ -155,3 +155,33 @@ def test_lr_finder(programs):
     assert ours.restored_gap == 0.0 and ours.restored_lr == theirs.restored_lr == 1e-4
     assert close(ours.norms, theirs.norms, 1e-4, 1e-6) and close(ours.lrs, theirs.lrs, 1e-9)
     assert close(ours.train_losses, theirs.train_losses, 1e-4) and ours.momenta == theirs.momenta
+
+
+def test_hparam_sweep(programs):
+    ours = programs("hparam_sweep")  # grid, early stopping, checkpoint dicts in BytesIO, resume
+    theirs = programs("hparam_sweep", torch=True)
+    for a, b in zip(ours.results, theirs.results):
+        assert a["stopped_epoch"] == b["stopped_epoch"]
+        assert a["best_val_loss"] == pytest.approx(b["best_val_loss"], rel=1e-4)
+    assert ours.key == theirs.key and ours.start == theirs.start and ours.resume_gap == 0.0
+    assert ours.checkpoint_keys == theirs.checkpoint_keys
+    assert ours.optimizer_state_step == theirs.optimizer_state_step
+    assert ours.scheduler_state == theirs.scheduler_state
+
+
+def test_text_cnn(programs):
+    ours = programs("text_cnn")  # from_pretrained, Conv1d widths, max-over-time, BatchSampler
+    theirs = programs("text_cnn", torch=True)
+    assert (
+        close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.batch_widths == theirs.batch_widths
+    )
+    assert ours.test_accuracy == theirs.test_accuracy > 0.75
+    assert ours.pad_row_grad == theirs.pad_row_grad == 0.0 and ours.pad_vector == 0.0
+
+
+def test_image_captioning(programs):
+    ours = programs("image_captioning")  # pack_padded_sequence teacher forcing, greedy sampling
+    theirs = programs("image_captioning", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert ours.batch_sizes == theirs.batch_sizes and ours.sampled == theirs.sampled
+    assert ours.padded_lengths.tolist() == theirs.padded_lengths.tolist()
