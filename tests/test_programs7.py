@@ -185,3 +185,33 @@ def test_image_captioning(programs):
     assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < ours.losses[0]
     assert ours.batch_sizes == theirs.batch_sizes and ours.sampled == theirs.sampled
     assert ours.padded_lengths.tolist() == theirs.padded_lengths.tolist()
+
+
+def test_cyclegan(programs):
+    ours = programs("cyclegan")  # ReflectionPad2d, InstanceNorm2d, ConvTranspose2d, image pool
+    theirs = programs("cyclegan", torch=True)
+    assert close(ours.g_losses, theirs.g_losses, 1e-4, 1e-6)
+    assert close(ours.d_losses, theirs.d_losses, 1e-4, 1e-6) and ours.lrs == theirs.lrs
+    assert ours.frozen_grads == theirs.frozen_grads and ours.output_shape == [2, 1, 12, 12]
+    assert ours.cycle_error == pytest.approx(theirs.cycle_error, rel=1e-4)
+
+
+def test_detection_losses(programs):
+    ours = programs("detection_losses")  # box_iou, GIoU, focal loss, box coder, matching, NMS
+    theirs = programs("detection_losses", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.kept == theirs.kept
+    assert close(ours.detected_iou, theirs.detected_iou, 1e-4) and ours.roundtrip < 1e-5
+    assert close(ours.focal_values, theirs.focal_values, 1e-6, 1e-9)
+
+
+def test_multitask_uncertainty(programs):
+    ours = programs("multitask_uncertainty")  # ModuleDict/ParameterDict, strict=False loading
+    theirs = programs("multitask_uncertainty", torch=True)
+    assert close(ours.history, theirs.history, 1e-4, 1e-6) and close(
+        ours.weights, theirs.weights, 1e-4
+    )
+    assert ours.state_keys == theirs.state_keys and "loss_avg" not in ours.state_keys
+    assert ours.modules == theirs.modules and ours.submodule == theirs.submodule == "Linear"
+    assert (ours.missing, ours.unexpected) == (theirs.missing, theirs.unexpected)
+    assert ours.loaded_gap == 0.0 and ours.strict_error and theirs.strict_error
+    assert close(ours.loss_avg, theirs.loss_avg, 1e-4)
