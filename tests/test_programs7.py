@@ -215,3 +215,13 @@ def test_multitask_uncertainty(programs):
     assert (ours.missing, ours.unexpected) == (theirs.missing, theirs.unexpected)
     assert ours.loaded_gap == 0.0 and ours.strict_error and theirs.strict_error
     assert close(ours.loss_avg, theirs.loss_avg, 1e-4)
+
+
+def test_qat_fake_quant(programs):
+    ours = programs("qat_fake_quant")  # observers as buffers, fake_quantize per tensor/channel
+    theirs = programs("qat_fake_quant", torch=True)
+    assert close(ours.float_losses, theirs.float_losses, 1e-4, 1e-6)
+    assert close(ours.qat_losses, theirs.qat_losses, 1e-3, 1e-5)
+    assert close(ours.observers, theirs.observers, 1e-4, 1e-6)
+    assert ours.fq_values == theirs.fq_values and ours.fq_grad == theirs.fq_grad == ours.ste_grad
+    assert ours.ste_gap == ours.per_channel_gap == 0.0 and ours.qat_accuracy == theirs.qat_accuracy

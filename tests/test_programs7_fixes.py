@@ -171,3 +171,35 @@ def test_old_lr_scheduler_base_class_is_there():
         return out
 
     assert lrs(minigrad) == lrs(torch) == [0.4, 0.2, 0.1]
+
+
+def _fake_quantized(lib, values, grad):
+    x = lib.tensor(values, requires_grad=True)
+    y = lib.fake_quantize_per_tensor_affine(x, 0.1, 3, -128, 127)
+    w = lib.tensor([values[:4], values[4:8]], requires_grad=True)
+    scale = lib.tensor([0.1, 0.05])
+    zero = lib.tensor([0, 2], dtype=lib.int32)
+    z = lib.fake_quantize_per_channel_affine(w, scale, zero, 0, -8, 7)
+    (y * lib.tensor(grad)).sum().backward()
+    z.sum().backward()
+    return y.tolist(), x.grad.tolist(), z.tolist(), w.grad.tolist()
+
+
+def test_fake_quantize_equals_pytorchs():
+    # halves round to even, outside the range the straight-through gradient is zero
+    values = [0.05, 0.15, 0.25, -0.05, 2.555, 30.0, -30.0, 0.35]
+    grad = [1.0, -2.0, 0.5, 3.0, 1.5, 2.0, -1.0, 0.25]
+    assert _fake_quantized(minigrad, values, grad) == _fake_quantized(torch, values, grad)
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        ((0.1, 300, 0, 255), "`zero_point` must be between"),
+        ((0.1, 0, 10, 5), "`quant_min` should be less than or"),
+    ],
+)
+def test_fake_quantize_errors_are_pytorchs(args, message):
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match=message):
+            lib.fake_quantize_per_tensor_affine(lib.ones(3), *args)
