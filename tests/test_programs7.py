@@ -225,3 +225,21 @@ def test_qat_fake_quant(programs):
     assert close(ours.observers, theirs.observers, 1e-4, 1e-6)
     assert ours.fq_values == theirs.fq_values and ours.fq_grad == theirs.fq_grad == ours.ste_grad
     assert ours.ste_gap == ours.per_channel_gap == 0.0 and ours.qat_accuracy == theirs.qat_accuracy
+
+
+def test_two_tower_retrieval(programs):
+    ours = programs("two_tower_retrieval")  # EmbeddingBag offsets/per_sample_weights, logQ
+    theirs = programs("two_tower_retrieval", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert ours.recall_at_5 == theirs.recall_at_5 and ours.genre_hits == theirs.genre_hits
+    assert ours.pad_grad == theirs.pad_grad == 0.0 and ours.bag_shapes == [60, 16]
+
+
+def test_conformal_prediction(programs):
+    ours = programs("conformal_prediction")  # quantile(interpolation=), APS sets, pinball, CQR
+    theirs = programs("conformal_prediction", torch=True)
+    for name in ("lac_coverage", "lac_size", "aps_coverage", "aps_size", "cqr_coverage"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert ours.classifier_loss == pytest.approx(theirs.classifier_loss, rel=1e-4)
+    assert close(ours.pinball_losses, theirs.pinball_losses, 1e-4, 1e-6) and ours.monotone
+    assert close(ours.interpolations, theirs.interpolations, 1e-6)
