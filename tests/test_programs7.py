@@ -243,3 +243,16 @@ def test_conformal_prediction(programs):
     assert ours.classifier_loss == pytest.approx(theirs.classifier_loss, rel=1e-4)
     assert close(ours.pinball_losses, theirs.pinball_losses, 1e-4, 1e-6) and ours.monotone
     assert close(ours.interpolations, theirs.interpolations, 1e-6)
+
+
+def test_collate_structures(programs):
+    ours = programs("collate_structures")  # default_collate of nested samples, Subset, samplers
+    theirs = programs("collate_structures", torch=True)
+    assert ours.batches == theirs.batches and ours.box_counts == theirs.box_counts
+    assert ours.concat_names == theirs.concat_names and ours.cumulative == theirs.cumulative
+    assert ours.split_sizes == theirs.split_sizes == [7, 3]
+    assert ours.converted == theirs.converted and ours.converted_nested == theirs.converted_nested
+    assert ours.stream_batches == theirs.stream_batches and ours.stream_drop == theirs.stream_drop
+    assert ours.bucket_names == theirs.bucket_names and ours.loader_lengths == theirs.loader_lengths
+    assert ours.tensor_collate == theirs.tensor_collate
+    assert ours.number_collate == theirs.number_collate == ["int64", "float64", "bool"]

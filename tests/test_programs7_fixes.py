@@ -203,3 +203,17 @@ def test_fake_quantize_errors_are_pytorchs(args, message):
     for lib in (minigrad, torch):
         with pytest.raises(RuntimeError, match=message):
             lib.fake_quantize_per_tensor_affine(lib.ones(3), *args)
+
+
+def test_data_utils_module_paths():
+    # older pipelines import the collate functions and worker info from torch.utils.data._utils
+    from minigrad.utils.data import _utils
+
+    for module, names in (
+        ("collate", ["default_collate", "default_convert"]),
+        ("worker", ["WorkerInfo", "get_worker_info"]),
+    ):
+        theirs = __import__(f"torch.utils.data._utils.{module}", fromlist=names)
+        ours = getattr(_utils, module)
+        assert all(hasattr(theirs, n) and hasattr(ours, n) for n in names)
+    assert _utils.collate.default_collate([{"a": 1}, {"a": 2}])["a"].tolist() == [1, 2]
