@@ -256,3 +256,12 @@ def test_collate_structures(programs):
     assert ours.bucket_names == theirs.bucket_names and ours.loader_lengths == theirs.loader_lengths
     assert ours.tensor_collate == theirs.tensor_collate
     assert ours.number_collate == theirs.number_collate == ["int64", "float64", "bool"]
+
+
+def test_custom_conv_layers(programs):
+    ours = programs("custom_conv_layers")  # _pair, common_types, _ConvNd, consume_prefix
+    theirs = programs("custom_conv_layers", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.shapes == theirs.shapes
+    assert ours.conv_names == theirs.conv_names == ["stem", "down", "coord.conv"]
+    assert ours.reload_gap == 0.0 and ours.stripped_keys == theirs.stripped_keys
+    assert ours.padding_args == theirs.padding_args and ours.restored == [3, 7, 5, 2]

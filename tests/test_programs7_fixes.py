@@ -217,3 +217,28 @@ def test_data_utils_module_paths():
         ours = getattr(_utils, module)
         assert all(hasattr(theirs, n) and hasattr(ours, n) for n in names)
     assert _utils.collate.default_collate([{"a": 1}, {"a": 2}])["a"].tolist() == [1, 2]
+
+
+def test_nn_module_utils_equal_pytorchs():
+    # layer code written for PyTorch imports these helpers, and DDP checkpoints need the prefix
+    # stripped
+    from collections import OrderedDict
+
+    import torch.nn.modules.utils as theirs
+
+    from minigrad.nn.common_types import _size_2_t  # noqa: F401 - the import is the test
+    from minigrad.nn.modules import utils as ours
+    from minigrad.nn.utils.rnn import invert_permutation
+
+    def run(u):
+        sd = OrderedDict([("module.a", 1), ("module.b.c", 2), ("x", 3)])
+        sd._metadata = {"": {"version": 1}, "module": {"v": 2}, "module.b": {"v": 3}}
+        u.consume_prefix_in_state_dict_if_present(sd, "module.")
+        helpers = (u._pair(3), u._triple((1, 2, 3)), u._ntuple(4)(2), u._quadruple(1))
+        return list(sd.items()), sd._metadata, helpers, u._reverse_repeat_tuple((1, 2), 2)
+
+    assert run(ours) == run(theirs)
+    assert ours._list_with_default([None, 3], [5, 6, 7]) == [6, 3]
+    perm = [2, 0, 3, 1]
+    assert invert_permutation(minigrad.tensor(perm)).tolist() == [1, 3, 0, 2]
+    assert invert_permutation(None) is None
