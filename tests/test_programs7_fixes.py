@@ -242,3 +242,9 @@ def test_nn_module_utils_equal_pytorchs():
     perm = [2, 0, 3, 1]
     assert invert_permutation(minigrad.tensor(perm)).tolist() == [1, 3, 0, 2]
     assert invert_permutation(None) is None
+
+
+def test_model_zoo_load_url_is_the_hub_loader():
+    from minigrad.utils import model_zoo
+
+    assert model_zoo.load_url is minigrad.hub.load_state_dict_from_url
