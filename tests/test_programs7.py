@@ -265,3 +265,12 @@ def test_custom_conv_layers(programs):
     assert ours.conv_names == theirs.conv_names == ["stem", "down", "coord.conv"]
     assert ours.reload_gap == 0.0 and ours.stripped_keys == theirs.stripped_keys
     assert ours.padding_args == theirs.padding_args and ours.restored == [3, 7, 5, 2]
+
+
+def test_neural_process(programs):
+    ours = programs("neural_process")  # Independent(Normal) posteriors, kl_divergence, ELBO
+    theirs = programs("neural_process", torch=True)
+    assert close(ours.elbos, theirs.elbos, 1e-4, 1e-5) and close(ours.kls, theirs.kls, 1e-3, 1e-6)
+    assert ours.test_nll == pytest.approx(theirs.test_nll, rel=1e-4)
+    assert ours.shapes == theirs.shapes == [[4], [8], [4]] and ours.rsample_shape == [3, 4, 8]
+    assert close(ours.kl_check, theirs.kl_check, 1e-6, 1e-7)

@@ -248,3 +248,51 @@ def test_model_zoo_load_url_is_the_hub_loader():
     from minigrad.utils import model_zoo
 
     assert model_zoo.load_url is minigrad.hub.load_state_dict_from_url
+
+
+def _always_called(lib):
+    import warnings
+
+    m = lib.nn.Linear(2, 2)
+    calls = []
+    m.register_forward_hook(lambda mod, args, out: calls.append("plain"))
+    handle = m.register_forward_hook(
+        lambda mod, args, out: calls.append(("always", out is None)), always_call=True
+    )
+    for x in (lib.ones(1, 3), lib.ones(1, 2)):
+        try:
+            m(x)
+        except RuntimeError:
+            calls.append("raised")
+    handle.remove()
+    with pytest.raises(RuntimeError):
+        m(lib.ones(1, 3))
+
+    def broken(mod, args, out):
+        raise ValueError("hook")
+
+    m.register_forward_hook(broken, always_call=True)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with pytest.raises(RuntimeError):  # forward's error, not the hook's
+            m(lib.ones(1, 3))
+    return calls, len(caught)
+
+
+def test_forward_hook_always_call_runs_when_forward_raises():
+    assert _always_called(minigrad) == _always_called(torch)
+    assert _always_called(minigrad)[0] == [("always", True), "raised", "plain", ("always", False)]
+
+
+def test_laplace_icdf_equals_pytorchs():
+    def run(lib):
+        loc = lib.tensor([0.5, -1.0], requires_grad=True)
+        d = lib.distributions.Laplace(loc, lib.tensor([2.0, 0.5]))
+        p = lib.tensor([0.1, 0.8])
+        x = d.icdf(p)
+        x.sum().backward()
+        return x.tolist(), d.cdf(x).tolist(), loc.grad.tolist()
+
+    ours, theirs = run(minigrad), run(torch)
+    assert ours[2] == theirs[2]
+    assert ours[0] == pytest.approx(theirs[0], rel=1e-6) and ours[1] == pytest.approx([0.1, 0.8])
