@@ -296,3 +296,45 @@ def test_laplace_icdf_equals_pytorchs():
     ours, theirs = run(minigrad), run(torch)
     assert ours[2] == theirs[2]
     assert ours[0] == pytest.approx(theirs[0], rel=1e-6) and ours[1] == pytest.approx([0.1, 0.8])
+
+
+def _scaled_exp(lib):
+    class ScaledExp(lib.autograd.Function):
+        """PyTorch 2's form: forward without ctx, setup_context saves for backward."""
+
+        generate_vmap_rule = True  # PyTorch vectorizes forward; minigrad loops (and warns)
+
+        @staticmethod
+        def forward(x, scale=2.0):
+            return x.exp() * scale
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, scale = inputs
+            ctx.save_for_backward(output)
+            ctx.flags = (len(inputs), ctx.needs_input_grad)
+
+        @staticmethod
+        def backward(ctx, grad):
+            (y,) = ctx.saved_tensors
+            return grad * y, None
+
+    return ScaledExp
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")  # vmap of a Function without a vmap rule
+def test_function_with_setup_context_equals_pytorchs():
+    def run(lib):
+        fn = _scaled_exp(lib)
+        x = lib.tensor([0.0, 1.0], requires_grad=True)
+        y = fn.apply(x, scale=3.0)
+        y.sum().backward()
+        flags = y.grad_fn.flags
+        grad = lib.func.grad(lambda t: fn.apply(t).sum())(lib.tensor([0.5, 1.0]))
+        batched = lib.func.vmap(lib.func.grad(lambda t: fn.apply(t).sum()))(lib.ones(3, 2))
+        return x.grad.tolist(), flags, grad.tolist(), batched.flatten().tolist()
+
+    ours, theirs = run(minigrad), run(torch)
+    assert ours[1] == theirs[1] == (2, (True, False))
+    assert ours[0] == pytest.approx(theirs[0]) and ours[2] == pytest.approx(theirs[2])
+    assert ours[3] == pytest.approx(theirs[3])

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 
 from .. import dtypes
 from . import _forward_ops, forward_ad, grad_mode, graph
@@ -103,6 +104,13 @@ class Function:
         raise NotImplementedError("a custom Function must implement backward(ctx, ...)")
 
     @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's form (the one ``torch.func`` transforms need): ``forward(*args)``
+        takes no ``ctx``, and ``setup_context(ctx, inputs, output)`` saves what backward needs,
+        with ``inputs`` the tuple of forward's arguments (defaults filled in)."""
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
     def jvp(ctx, *grad_inputs):
         """Forward mode (``minigrad.autograd.forward_ad``): one tangent per input of ``forward``
         in, one per output out; ``ctx`` is forward's (what ``save_for_forward`` kept is in
@@ -127,9 +135,19 @@ def _apply(cls, args, kwargs):
     """``cls.apply``'s work once transforms are done: ``(outputs, ctx)``."""
     tensor_cls = graph.Tensor
     ctx = FunctionCtx(cls)
+    separate = cls.setup_context is not Function.setup_context
+    if separate and (kwargs or len(args) < _arity(cls)):
+        # inputs as setup_context sees them: every argument, in order, defaults filled in
+        bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+        bound.apply_defaults()
+        args, kwargs = bound.args, {}
     ctx.needs_input_grad = tuple(isinstance(a, tensor_cls) and a.requires_grad for a in args)
     with grad_mode.no_grad():
-        outputs = cls.forward(ctx, *args, **kwargs)
+        if separate:
+            outputs = cls.forward(*args)
+            cls.setup_context(ctx, args, outputs)
+        else:
+            outputs = cls.forward(ctx, *args, **kwargs)
     single = not isinstance(outputs, tuple)
     outputs = (outputs,) if single else outputs
     if ctx.dirty:
@@ -137,6 +155,12 @@ def _apply(cls, args, kwargs):
     if grad_mode.is_grad_enabled() and any(ctx.needs_input_grad):
         outputs = _connect(ctx, args, outputs)
     return (outputs[0] if single else outputs), ctx
+
+
+@functools.cache
+def _arity(cls) -> int:
+    """How many positional parameters a ``setup_context``-style ``forward`` has."""
+    return len(inspect.signature(cls.forward).parameters)
 
 
 def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
