@@ -338,3 +338,25 @@ def test_function_with_setup_context_equals_pytorchs():
     assert ours[1] == theirs[1] == (2, (True, False))
     assert ours[0] == pytest.approx(theirs[0]) and ours[2] == pytest.approx(theirs[2])
     assert ours[3] == pytest.approx(theirs[3])
+
+
+def test_load_takes_pytorchs_map_location_function(tmp_path):
+    # `map_location=lambda storage, loc: storage` loads a GPU checkpoint onto the CPU; the
+    # function form works for minigrad's files and PyTorch's
+    seen = []
+
+    def keep(storage, loc):
+        seen.append(loc)
+        return storage
+
+    ours, theirs = tmp_path / "ours.mg", tmp_path / "theirs.pt"
+    minigrad.save({"w": minigrad.arange(3.0)}, ours)
+    torch.save({"w": torch.arange(3.0)}, theirs)
+    for path in (ours, theirs):
+        assert minigrad.load(path, map_location=keep)["w"].tolist() == [0.0, 1.0, 2.0]
+        moved = minigrad.load(path, map_location=lambda s, loc: s.to("cpu"))["w"]
+        assert moved.device.type == "cpu"
+        assert minigrad.load(path, map_location=lambda s, loc: None)["w"].tolist() == [0, 1, 2]
+    assert seen == ["cpu", "cpu"]
+    with pytest.raises(RuntimeError, match="must return the storage"):
+        minigrad.load(ours, map_location=lambda s, loc: "cpu")
