@@ -274,3 +274,14 @@ def test_neural_process(programs):
     assert ours.test_nll == pytest.approx(theirs.test_nll, rel=1e-4)
     assert ours.shapes == theirs.shapes == [[4], [8], [4]] and ours.rsample_shape == [3, 4, 8]
     assert close(ours.kl_check, theirs.kl_check, 1e-6, 1e-7)
+
+
+def test_func_custom_function(programs):
+    ours = programs("func_custom_function")  # setup_context Function under vmap(grad), jacrev
+    theirs = programs("func_custom_function", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert ours.clipped_fraction == theirs.clipped_fraction
+    assert ours.jac_gap < 1e-6 and ours.off_diagonal == 0.0 and ours.check and theirs.check
+    assert close(ours.values, theirs.values, 1e-6) and ours.mse == pytest.approx(
+        theirs.mse, rel=1e-4
+    )
