@@ -360,3 +360,36 @@ def test_load_takes_pytorchs_map_location_function(tmp_path):
     assert seen == ["cpu", "cpu"]
     with pytest.raises(RuntimeError, match="must return the storage"):
         minigrad.load(ours, map_location=lambda s, loc: "cpu")
+
+
+def _extra_state(lib):
+    class Calibrated(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.linear = lib.nn.Linear(2, 1)
+            self.threshold = 0.5
+
+        def get_extra_state(self):
+            return {"threshold": self.threshold}
+
+        def set_extra_state(self, state):
+            self.threshold = state["threshold"]
+
+    model = lib.nn.Sequential(Calibrated())
+    model[0].threshold = 0.8
+    state = model.state_dict()
+    fresh = lib.nn.Sequential(Calibrated())
+    fresh.load_state_dict(state)
+    del state["0._extra_state"]
+    lenient = fresh.load_state_dict(state, strict=False)
+    with pytest.raises(RuntimeError, match="_extra_state"):
+        fresh.load_state_dict(state)
+    return list(model.state_dict()), fresh[0].threshold, lenient.missing_keys
+
+
+def test_extra_state_goes_through_state_dict():
+    assert _extra_state(minigrad) == _extra_state(torch)
+    assert _extra_state(minigrad)[:2] == (
+        ["0.linear.weight", "0.linear.bias", "0._extra_state"],
+        0.8,
+    )
