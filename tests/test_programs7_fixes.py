@@ -390,6 +390,6 @@ def _extra_state(lib):
 def test_extra_state_goes_through_state_dict():
     assert _extra_state(minigrad) == _extra_state(torch)
     assert _extra_state(minigrad)[:2] == (
-        ["0.linear.weight", "0.linear.bias", "0._extra_state"],
+        ["0._extra_state", "0.linear.weight", "0.linear.bias"],
         0.8,
     )
