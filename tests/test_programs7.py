@@ -285,3 +285,13 @@ def test_func_custom_function(programs):
     assert close(ours.values, theirs.values, 1e-6) and ours.mse == pytest.approx(
         theirs.mse, rel=1e-4
     )
+
+
+def test_bilstm_attention(programs):
+    ours = programs("bilstm_attention")  # packed BiLSTM h_n views, per-head MHA weights, masks
+    theirs = programs("bilstm_attention", torch=True)
+    assert close(ours.train_losses, theirs.train_losses, 1e-4, 1e-6)
+    assert close(ours.val_losses, theirs.val_losses, 1e-4, 1e-6) and ours.lrs == theirs.lrs
+    assert ours.weights_shape == [32, 2, 1, 8] and ours.weight_on_padding == 0.0
+    assert ours.accuracy == theirs.accuracy and ours.lengths_back and ours.float_mask_ok == 0.0
+    assert close(ours.masked_avg, theirs.masked_avg, 1e-6)
