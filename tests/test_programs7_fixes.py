@@ -393,3 +393,44 @@ def test_extra_state_goes_through_state_dict():
         ["0._extra_state", "0.linear.weight", "0.linear.bias"],
         0.8,
     )
+
+
+def _pytree_results(p):
+    from collections import OrderedDict, defaultdict, deque, namedtuple
+
+    pair = namedtuple("pair", "x y")
+    out = [p.tree_leaves([1, None, (2, {"b": 3, "a": 4})])]
+    leaves, spec = p.tree_flatten({"b": [1, 2], "a": (3,)})
+    out.append((leaves, spec.num_leaves, p.tree_unflatten([10, 20, 30], spec)))
+    out.append(p.tree_map(lambda v: v * 2, [pair(1, 2), OrderedDict(a=3), deque([4, 5])]))
+    out.append(p.tree_map(lambda a, b: a + b, [1, (2, 3)], [10, (20, 30)]))
+    out.append(p.tree_structure([1, (2, 3)]) == p.tree_structure([5, (6, 7)]))
+    out.append(p.tree_structure([1, (2, 3)]) == p.tree_structure([5, [6, 7]]))
+    out.append((p.tree_leaves(5), p.tree_map(lambda v: v, None), p.tree_leaves([[], {}, ()])))
+    out.append(p.tree_leaves([1, [2, 3]], is_leaf=lambda x: x == [2, 3]))
+    mapped = p.tree_map(lambda v: v + 1, defaultdict(list, {"k": [1]}))
+    out.append((type(mapped).__name__, mapped.default_factory is list, dict(mapped)))
+
+    class Point:
+        def __init__(self, x, y):
+            self.x, self.y = x, y
+
+    p.register_pytree_node(Point, lambda q: ([q.x, q.y], None), lambda c, _: Point(*c))
+    q = p.tree_map(lambda v: v * 3, [Point(1, 2)])[0]
+    out.append((q.x, q.y, p.tree_all(lambda v: v > 0, [1, (2,)])))
+    for bad in (
+        lambda: p.tree_map(lambda a, b: a, [1, 2], [1]),
+        lambda: p.tree_unflatten([1], spec),
+    ):
+        with pytest.raises(ValueError):
+            bad()
+    return out
+
+
+def test_pytree_utilities_equal_pytorchs():
+    # tree_map(lambda t: t.to(device), batch) and friends, from torch.utils._pytree
+    import torch.utils._pytree as theirs
+
+    from minigrad.utils import _pytree as ours
+
+    assert _pytree_results(ours) == _pytree_results(theirs)
