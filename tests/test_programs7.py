@@ -295,3 +295,13 @@ def test_bilstm_attention(programs):
     assert ours.weights_shape == [32, 2, 1, 8] and ours.weight_on_padding == 0.0
     assert ours.accuracy == theirs.accuracy and ours.lengths_back and ours.float_mask_ok == 0.0
     assert close(ours.masked_avg, theirs.masked_avg, 1e-6)
+
+
+def test_experiment_utils(programs):
+    ours = programs("experiment_utils")  # tree_map, always_call hooks, extra state, map_location
+    theirs = programs("experiment_utils", torch=True)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.stats == theirs.stats
+    assert ours.failed_calls == theirs.failed_calls == {"0/failed": 1}
+    assert ours.extra == theirs.extra == (["cat", "dog", "eel"], 2.0)
+    assert ours.state_keys == ["_extra_state"] and ours.same == 0.0 and ours.leaf_count == 3
+    assert ours.ema_gap == pytest.approx(theirs.ema_gap, rel=1e-4)
