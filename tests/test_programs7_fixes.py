@@ -434,3 +434,35 @@ def test_pytree_utilities_equal_pytorchs():
     from minigrad.utils import _pytree as ours
 
     assert _pytree_results(ours) == _pytree_results(theirs)
+
+
+def _sdp_switches(lib):
+    cuda = lib.backends.cuda
+    seen = []
+    with pytest.warns(FutureWarning, match="sdp_kernel"):
+        with cuda.sdp_kernel(enable_flash=False, enable_mem_efficient=False):
+            seen.append(
+                (
+                    cuda.flash_sdp_enabled(),
+                    cuda.mem_efficient_sdp_enabled(),
+                    cuda.math_sdp_enabled(),
+                )
+            )
+    seen.append(cuda.flash_sdp_enabled())
+    cuda.enable_flash_sdp(False)
+    seen.append(cuda.flash_sdp_enabled())
+    cuda.enable_flash_sdp(True)
+    seen.append(cuda.flash_sdp_enabled())
+    return seen
+
+
+def test_backends_cuda_sdp_switches_equal_pytorchs():
+    # the PyTorch 2.0-2.2 way of choosing attention kernels
+    assert (
+        _sdp_switches(minigrad) == _sdp_switches(torch) == [(False, False, True), True, False, True]
+    )
+    q = minigrad.randn(1, 2, 4, 8)
+    plain = minigrad.nn.functional.scaled_dot_product_attention(q, q, q)
+    with pytest.warns(FutureWarning), minigrad.backends.cuda.sdp_kernel(enable_math=False):
+        blockwise = minigrad.nn.functional.scaled_dot_product_attention(q, q, q)
+    assert (plain - blockwise).abs().max().item() < 1e-5
