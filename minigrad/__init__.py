@@ -552,7 +552,7 @@ for _name in (
 # imported on first use, as torch.onnx: import minigrad stays lean
 # (as_torch too: ``python -m minigrad.as_torch`` runs it as __main__, which runpy warns about
 # when ``import minigrad`` has imported it already)
-_LAZY_SUBMODULES = ("onnx", "multiprocessing", "version", "as_torch")
+_LAZY_SUBMODULES = ("onnx", "multiprocessing", "version", "as_torch", "quasirandom", "masked")
 
 
 def __getattr__(name: str):
@@ -573,6 +573,7 @@ from ._memory_format import (  # noqa: E402
     channels_last,
     channels_last_3d,
     contiguous_format,
+    jagged,
     layout,
     memory_format,
     preserve_format,
@@ -598,7 +599,7 @@ from .random import default_generator, get_rng_state, set_rng_state  # noqa: E40
 # isort: split
 # -- sparse tensors; linalg's top-level forms; autocast state, global switches, *_copy
 # functions, strides and storage
-from . import _strided, sparse  # noqa: E402
+from . import _strided, nested, sparse  # noqa: E402
 from ._aten_aliases import *  # noqa: E402, F403
 from ._autocast_state import *  # noqa: E402, F403
 from ._copy_variants import *  # noqa: E402, F403
@@ -622,17 +623,62 @@ from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     svd_lowrank,
     symeig,
 )
+from ._quantized import (  # noqa: E402 - branch quant: quantized tensors
+    _make_per_channel_quantized_tensor,
+    _make_per_tensor_quantized_tensor,
+    dequantize,
+    per_channel_affine,
+    per_channel_affine_float_qparams,
+    per_channel_symmetric,
+    per_tensor_affine,
+    per_tensor_symmetric,
+    qscheme,
+    quantize_per_channel,
+    quantize_per_tensor,
+    quantize_per_tensor_dynamic,
+)
 from ._sampling import binomial, poisson  # noqa: E402
+from ._sparse_compressed import sparse_bsc, sparse_bsr, sparse_csc, sparse_csr  # noqa: E402
 from ._sparse_coo import sparse_coo  # noqa: E402
 from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402
 from ._surface import *  # noqa: E402, F403
 from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402
+from .dtypes import qint8, qint32, quint8  # noqa: E402
 from .func import vmap  # noqa: E402
-from .sparse import sparse_coo_tensor, spmm  # noqa: E402
+from .ops.quantize import (  # noqa: E402 - branch quant: quantization-aware training
+    _fake_quantize_learnable_per_channel_affine,
+    _fake_quantize_learnable_per_tensor_affine,
+    fake_quantize_per_channel_affine,
+    fake_quantize_per_tensor_affine,
+)
+from .sparse import (  # noqa: E402 - sparse2 added the compressed constructors, smm, ...
+    hspmm,
+    smm,
+    sparse_bsc_tensor,
+    sparse_bsr_tensor,
+    sparse_compressed_tensor,
+    sparse_coo_tensor,
+    sparse_csc_tensor,
+    sparse_csr_tensor,
+    spmm,
+    sspaddmm,
+)
 
 _strided.install()
+
+# isort: split
+from . import ao, quantization  # noqa: E402 - branch quant: torch.ao.quantization, its alias
+from .nn import intrinsic as _nn_intrinsic  # noqa: E402 - torch.nn.intrinsic, ...
+from .nn import qat as _nn_qat  # noqa: E402
+from .nn import quantized as _nn_quantized  # noqa: E402
 
 # isort: split
 from . import _out  # noqa: E402 - last: wraps the functions above that take out= in PyTorch
 
 _out.install(globals())
+
+# isort: split
+from . import _C, overrides  # noqa: E402 - last: public functions take part in __torch_function__
+from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: E402
+
+overrides.install()

@@ -8,10 +8,15 @@ from . import dtypes
 
 
 def tensor_repr(t) -> str:
+    # a Tensor subclass that keeps its class through ops is printed under its own name, as in
+    # PyTorch (Sub([1., 2.])); Parameter and the classes that opt out print as tensor(...)
+    prefix = (
+        type(t).__name__ if getattr(type(t), "_dispatching_methods", False) else "tensor"
+    ) + "("
     host = t.device.backend.to_host(t._data)
     if t.dtype is dtypes.bfloat16:
         host = host.astype(np.float32)  # exact; NumPy's printing knows only its own floats
-    body = format_array(host)
+    body = format_array(host, prefix)
     suffix = []
     if t.device.type != "cpu":
         suffix.append(f"device='{t.device}'")
@@ -32,8 +37,8 @@ def tensor_repr(t) -> str:
         suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
     elif t.requires_grad:
         suffix.append("requires_grad=True")
-    text = "tensor(" + body  # array2string already indents continuation lines for the prefix
-    return _add_suffixes(text, suffix, len("tensor(")) + ")"
+    text = prefix + body  # array2string already indents continuation lines for the prefix
+    return _add_suffixes(text, suffix, len(prefix)) + ")"
 
 
 def _add_suffixes(text: str, suffixes: list, indent: int) -> str:
@@ -92,10 +97,10 @@ def set_printoptions(
     OPTIONS.sci_mode = sci_mode
 
 
-def format_array(a: np.ndarray) -> str:
+def format_array(a: np.ndarray, prefix: str = "tensor(") -> str:
     """Values with PyTorch's choices: ``1.`` for whole floats, 4 decimals, or scientific."""
     if a.size > OPTIONS.threshold:
-        return _summarized(a)
+        return _summarized(a, prefix)
     if a.dtype.kind == "b":
         width = 4 if a.all() else 5  # PyTorch pads True to the width of False: [ True, False]
         formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
@@ -112,7 +117,7 @@ def format_array(a: np.ndarray) -> str:
         threshold=a.size + 1,
         edgeitems=OPTIONS.edgeitems,
         max_line_width=OPTIONS.linewidth,
-        prefix="tensor(",
+        prefix=prefix,
     )
 
 
@@ -165,7 +170,7 @@ def _edges(a: np.ndarray) -> np.ndarray:
     return a
 
 
-def _summarized(a: np.ndarray) -> str:
+def _summarized(a: np.ndarray, prefix: str) -> str:
     """A tensor past 1000 elements as PyTorch prints it: the first and last 3 entries of each
     dim around ``...``, formatted (fixed or scientific, width) from the shown values only, and
     lines wrapped at 80 columns."""
@@ -181,7 +186,7 @@ def _summarized(a: np.ndarray) -> str:
         width = max(len(str(v)) for v in shown.ravel()) if shown.size else 1
         fmt = lambda v: str(v).rjust(width)  # noqa: E731
     element = len(fmt(shown.ravel()[0])) + 2 if shown.size else 2
-    return _nested(a, fmt, len("tensor("), element)
+    return _nested(a, fmt, len(prefix), element)
 
 
 def _nested(a: np.ndarray, fmt, indent: int, element: int) -> str:

@@ -25,8 +25,9 @@ class memory_format:  # noqa: N801 - PyTorch spells it in lower case
 
 
 class layout:  # noqa: N801 - PyTorch spells it in lower case
-    """How a tensor's elements are stored: ``minigrad.strided`` (dense, with strides) is the one
-    layout minigrad has (PyTorch also has sparse layouts, which minigrad does not)."""
+    """How a tensor's elements are stored: ``minigrad.strided`` (dense, with strides), the
+    sparse layouts (``sparse_coo``, ``sparse_csr``, ``sparse_csc``, ``sparse_bsr``,
+    ``sparse_bsc``: :mod:`minigrad.sparse`) and ``jagged`` (:mod:`minigrad.nested`)."""
 
     def __init__(self, name: str):
         self.name = name
@@ -39,6 +40,7 @@ class layout:  # noqa: N801 - PyTorch spells it in lower case
 
 
 strided = layout("strided")
+jagged = layout("jagged")  # nested tensors of one ragged dim (minigrad.nested)
 
 contiguous_format = memory_format("contiguous_format")
 channels_last = memory_format("channels_last")
@@ -99,6 +101,13 @@ def lay_out(xp, array, perm):
     return xp.ascontiguousarray(array.transpose(perm)).transpose(inverse)
 
 
+# minigrad.nested installs the *_like of nested tensors here (the factory on their values).
+nested_like = None
+# minigrad.sparse's ``*_like`` of sparse compressed inputs (a result of their layout):
+# ``sparse_like(make, input, args, kwargs, layout)`` returns it, or None for other inputs.
+sparse_like = None
+
+
 def like_factory(make):
     """A ``*_like`` factory (``zeros_like``, ...) taking PyTorch's ``layout`` (only ``strided``
     exists here) and ``memory_format`` (default ``preserve_format``: the result is laid out as
@@ -106,6 +115,12 @@ def like_factory(make):
 
     @functools.wraps(make)
     def factory(input, *args, layout=None, memory_format=None, **kwargs):
+        if getattr(type(input._data), "is_nested_record", False):  # values packed as input's
+            return nested_like(make, input, *args, **kwargs)
+        if sparse_like is not None:
+            out = sparse_like(make, input, args, kwargs, layout)
+            if out is not None:
+                return out
         if layout is not None and layout is not strided:
             raise NotImplementedError(
                 f"{make.__name__}: layout {layout!r} is not implemented; minigrad has only "

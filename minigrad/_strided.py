@@ -327,7 +327,7 @@ def as_subclass(self, cls):
     in the autograd graph (an alias)."""
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
         raise TypeError(f"as_subclass: cls must be a subclass of Tensor, got {cls!r}")
-    alias = self.view(self.shape) if self.requires_grad else self.detach()
+    alias = self[...] if self.requires_grad else self.detach()  # AliasBackward0, as PyTorch
     out = _new(cls)
     for slot in Tensor.__slots__:
         if slot != "__weakref__":

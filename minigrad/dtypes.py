@@ -82,6 +82,38 @@ _BY_NUMPY = {d.numpy: d for d in ALL if d is not bfloat16}  # bfloat16's is foun
 _BY_NAME = {d.name: d for d in ALL}
 
 
+class QuantizedDtype(dtype):
+    """A quantized element type (``minigrad.qint8``, ``quint8``, ``qint32``): the dtype of
+    quantized tensors, whose storage record (minigrad._quantized) keeps integers of
+    ``storage`` and the scale and zero point. No dense array has it: ``numpy`` raises."""
+
+    __slots__ = ("storage", "bounds")
+    kind = "q"  # read on every op's inputs (complex check) and by is_floating: neither
+
+    def __init__(self, name: str, storage, signed: _builtins.bool):
+        self.name, self.storage, self._category = name, np.dtype(storage), _INT
+        self.is_floating_point, self.is_complex, self.is_signed = False, False, signed
+        self.itemsize = self.storage.itemsize
+        info = np.iinfo(self.storage)
+        self.bounds = (_builtins.int(info.min), _builtins.int(info.max))
+
+    @property
+    def numpy(self):
+        raise TypeError(
+            f"minigrad.{self.name} is a quantized dtype: no dense tensor has it; make quantized "
+            "tensors with minigrad.quantize_per_tensor / quantize_per_channel"
+        )
+
+
+qint8 = QuantizedDtype("qint8", np.int8, True)
+quint8 = QuantizedDtype("quint8", np.uint8, False)
+qint32 = QuantizedDtype("qint32", np.int32, True)
+QUANTIZED = (qint8, quint8, qint32)
+QUANTIZED_OF_STORAGE = {d.storage.name: d for d in QUANTIZED}
+_BY_NUMPY.update({d: d for d in QUANTIZED})  # a quantized record's dtype is the dtype itself
+_BY_NAME.update({d.name: d for d in QUANTIZED})
+
+
 def is_floating(numpy_dtype) -> _builtins.bool:
     """Whether a NumPy dtype is a floating type minigrad treats as one: NumPy's own (kind
     ``'f'``) and ml_dtypes' bfloat16, whose kind is ``'V'``. The one place that decides it:

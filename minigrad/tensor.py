@@ -10,9 +10,15 @@ import numpy as np
 
 from . import _format, _legacy, _memory_format, _shared_memory, _sparse_coo, backend, dtypes
 from . import _linalg_top as _linalg
+from . import _quantized as _qt
 from . import _tensor_meta as _meta
+from . import _torch_function as _tf
 from . import ops as _ops
 from ._inplace import InPlaceMethods, refresh_view
+from ._nested_record import NestedRecord as _NestedRecord
+from ._nested_record import is_nested as _is_nested
+from ._sparse_compressed import SparseCompressed as _SparseCompressed
+from ._sparse_compressed import is_csr as _is_csr
 from .autograd import engine, graph
 from .autograd.graph import (
     PostAccumulateGradHook,
@@ -23,6 +29,15 @@ from .autograd.graph import (
 from .ops._size import Size, factory_size
 
 _new = object.__new__
+
+
+def _initialized(tensor) -> bool:
+    """Whether ``tensor`` has its data (the slot is unset until ``_init``)."""
+    try:
+        Tensor._data.__get__(tensor)
+    except AttributeError:
+        return False
+    return True
 
 
 class Tensor(InPlaceMethods):
@@ -53,7 +68,22 @@ class Tensor(InPlaceMethods):
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
 
+    def __new__(cls, *args, **kwargs):
+        # A subclass's own __new__ calling super().__new__(cls, data) gets its tensor here, as
+        # in PyTorch (an alias of a tensor ``data``); otherwise __init__ fills it in.
+        self = _new(cls)
+        if args and cls.__new__ is not Tensor.__new__:
+            data = args[0]
+            if len(args) == 1 and not kwargs and isinstance(data, Tensor):
+                self._init(data._data, data.device, False, None)
+                self._version = version_counter(data)
+            else:
+                Tensor.__init__(self, *args, **kwargs)
+        return self
+
     def __init__(self, *args, dtype=None, device=None, requires_grad=False):
+        if _initialized(self):  # made by __new__ for a subclass (see there)
+            return
         dev = backend.device(device or "cpu")
         dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
         self._init(_legacy.legacy_array(args, dtype, dev, "Tensor"), dev, False, None)
@@ -65,6 +95,23 @@ class Tensor(InPlaceMethods):
         self._grad = self._version_counter = self._base = self._view = self._hooks = None
         self._accumulator = None
         self._output_nr, self._retains_grad, self._adoptable = 0, False, False
+
+    # -- the __torch_function__ protocol (see minigrad._torch_function) --------------------------
+    __torch_function__ = classmethod(_tf.default_torch_function)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        _tf.wrap_subclass(cls)
+
+    @staticmethod
+    def _make_subclass(cls, data, require_grad=False):
+        """An instance of the Tensor subclass ``cls`` sharing ``data``'s storage, outside the
+        graph, requiring grad if ``require_grad`` (PyTorch's ``Tensor._make_subclass``)."""
+        out = _new(cls)
+        out._init(data._data, data.device, False, None)
+        out._version = version_counter(data)
+        out.requires_grad = require_grad
+        return out
 
     @classmethod
     def _make(cls, data, device, requires_grad=False, grad_fn=None):
@@ -258,10 +305,12 @@ class Tensor(InPlaceMethods):
 
     def numpy(self, force: bool = False) -> np.ndarray:
         """The data as a NumPy array, sharing memory on the CPU (``force=True`` copies from a GPU)."""
-        if type(self._data) is _sparse_coo.SparseCOO:
+        if type(self._data) in (_sparse_coo.SparseCOO, _SparseCompressed):
             raise TypeError(
                 "can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first."
             )
+        if type(self._data) is _qt.QuantizedArray:
+            raise TypeError(f"can't convert a {self.dtype} tensor to numpy: dequantize() first")
         if self._requires_grad and not force:
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
@@ -343,6 +392,10 @@ class Tensor(InPlaceMethods):
         """``minigrad.strided`` for dense tensors, ``minigrad.sparse_coo`` for sparse ones."""
         if type(self._data) is _sparse_coo.SparseCOO:
             return _sparse_coo.sparse_coo
+        if type(self._data) is _SparseCompressed:
+            return self._data.layout
+        if type(self._data) is _NestedRecord:
+            return self._data.meta.layout
         return _memory_format.strided
 
     def stride(self, dim=None):
@@ -429,6 +482,16 @@ class Tensor(InPlaceMethods):
             from .sparse._tensor import sparse_repr  # (the sparse package sits above Tensor)
 
             return sparse_repr(self)
+        if type(self._data) is _qt.QuantizedArray:
+            return _qt.quantized_repr(self)
+        if type(self._data) is _NestedRecord:
+            from .nested._tensor import nested_repr  # (the nested package sits above Tensor)
+
+            return nested_repr(self)
+        if type(self._data) is _SparseCompressed:
+            from .sparse._compressed_tensor import compressed_repr
+
+            return compressed_repr(self)
         return _format.tensor_repr(self)
 
     def __len__(self) -> int:
@@ -849,8 +912,18 @@ class Tensor(InPlaceMethods):
     )
     ndimension, new = dim, _meta.new
     is_conj = is_neg = _meta.false
-    is_meta = is_quantized = is_sparse_csr = is_nested = is_mkldnn = property(_meta.false)
+    is_meta = is_mkldnn = property(_meta.false)
+    is_nested = property(_is_nested)
+    is_sparse_csr = property(_is_csr)
     is_sparse = property(_sparse_coo.is_sparse)
+    is_quantized = property(_qt.is_quantized)  # quantized tensors (branch quant)
+    int_repr, q_scale, q_zero_point, qscheme = (
+        _qt.int_repr, _qt.q_scale, _qt.q_zero_point, _qt.qscheme_of
+    )  # fmt: skip
+    q_per_channel_scales, q_per_channel_zero_points, q_per_channel_axis, dequantize = (
+        _qt.q_per_channel_scales, _qt.q_per_channel_zero_points,
+        _qt.q_per_channel_axis, _qt.dequantize,
+    )  # fmt: skip
     conj, conj_physical, resolve_conj = _ops.conj, _ops.conj_physical, _ops.resolve_conj
     resolve_neg = _meta.itself
     real, imag = property(_ops.real, _ops.set_real), property(_ops.imag, _ops.set_imag)

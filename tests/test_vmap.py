@@ -9,7 +9,7 @@ from helpers import outputs
 
 import minigrad
 from minigrad import func
-from minigrad.testing import op_db_sparse
+from minigrad.testing import op_db_nested, op_db_sparse
 from minigrad.testing.op_db import OP_DB
 from minigrad.testing.samples import Index, Mask, T, V, make_arrays
 
@@ -66,6 +66,8 @@ UNSUPPORTED = {
     },
     # -- branch sparse: vmap refuses sparse COO tensors
     **{f"{row.name}-0": "sparse COO tensors" for row in op_db_sparse.ROWS},
+    # -- branch nested: vmap refuses nested tensors (a nested tensor is a batch already)
+    **{f"{row.name}-0": "nested tensors" for row in op_db_nested.ROWS},
     # -- branch surface: as_strided reads its input's memory layout (strides, storage
     # offset), which one sample of a batch does not have alone; fractional max pooling places
     # its windows from the values of _random_samples (per sample: no batching rule)

@@ -67,6 +67,9 @@ class FunctionCtx(Node):
         if not self.materialize_grads:
             return None
         shape, np_dtype, device = self.output_meta[i]
+        if device.index != device.backend.current:  # allocated on the output's GPU (cuda:1)
+            with device.backend.using(device.index):
+                return graph.Tensor._make(device.xp.zeros(shape, dtype=np_dtype), device)
         return graph.Tensor._make(device.xp.zeros(shape, dtype=np_dtype), device)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
+from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
 from . import engine, graph
 
@@ -88,7 +89,7 @@ def gradcheck(
 
 
 def _is_sparse(x) -> bool:
-    return isinstance(x, graph.Tensor) and type(x._data) is SparseCOO
+    return isinstance(x, graph.Tensor) and type(x._data) in (SparseCOO, SparseCompressed)
 
 
 def _sparse_through_values(func, inputs: tuple):
@@ -106,20 +107,28 @@ def _sparse_through_values(func, inputs: tuple):
 
     if not any(_is_sparse(x) for x in inputs):
         return (lambda *args: dense(func(*args))), inputs
-    from ..sparse._core import make  # (the sparse layer sits above autograd)
+    from ..sparse import _compressed, _core  # (the sparse layer sits above autograd)
 
     patterns = {}
     leaves = list(inputs)
     for i, x in enumerate(inputs):
         if _is_sparse(x) and x.requires_grad:
             rec = x._data
-            patterns[i] = (rec.indices, rec.shape, rec.coalesced)
+            if type(rec) is SparseCOO:
+                patterns[i] = (_core.make, rec.indices, rec.shape, rec.coalesced)
+            else:  # a compressed layout: its values, rebuilt with its index arrays
+                patterns[i] = (_compressed.make, rec.compressed, rec.plain, rec.shape, rec.layout)
             leaves[i] = graph.Tensor._make(rec.values.copy(), x.device).requires_grad_()
 
     def through_values(*args):
         args = list(args)
-        for i, (indices, shape, coalesced) in patterns.items():
-            args[i] = make(indices, args[i], shape, coalesced)
+        for i, (make, *pattern) in patterns.items():
+            if make is _core.make:
+                indices, shape, coalesced = pattern
+                args[i] = make(indices, args[i], shape, coalesced)
+            else:
+                compressed, plain, shape, layout = pattern
+                args[i] = make(compressed, plain, args[i], shape, layout)
         return dense(func(*args))
 
     return through_values, tuple(leaves)

@@ -13,6 +13,7 @@ import itertools
 import warnings
 import weakref
 
+from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
 from . import _saved_hooks, anomaly
 
@@ -378,17 +379,19 @@ def accumulate_into(tensor, grad, create_graph: bool) -> None:
     else:
         try:
             tensor.grad._data += grad._data
-        except TypeError:  # a sparse gradient or .grad (minigrad.sparse)
-            if type(tensor.grad._data) is SparseCOO:
-                tensor.grad = _sum(tensor.grad, grad)  # sparse stays sparse only with sparse
-            else:
+        except TypeError:  # a sparse (minigrad.sparse) or nested (minigrad.nested) gradient
+            sparse = (SparseCOO, SparseCompressed)
+            if type(grad._data) in sparse and type(tensor.grad._data) not in sparse:
                 add_sparse_into(tensor.grad, grad)
+            else:  # sparse stays sparse only with sparse; nested adds to nested
+                tensor.grad = _sum(tensor.grad, grad)
 
 
 def _sum(grad, new):
     """grad + new, where a sparse ``grad`` and a dense ``new`` sum to a dense tensor (add takes
     the dense operand first, as PyTorch's)."""
-    if type(grad._data) is SparseCOO and type(new._data) is not SparseCOO:
+    sparse = (SparseCOO, SparseCompressed)
+    if type(grad._data) in sparse and type(new._data) not in sparse:
         return new + grad
     return grad + new
 
@@ -397,14 +400,17 @@ def add_sparse_into(dense, grad) -> None:
     """``dense += grad`` in place for a sparse COO ``grad`` (its values added at its indices);
     any other ``grad`` is a type error of the caller's."""
     record = grad._data
-    if type(record) is not SparseCOO:
+    if type(record) not in (SparseCOO, SparseCompressed):
         raise TypeError(f"cannot add a {type(record).__name__} gradient into a dense one")
     dev = dense.device
     if dev.index != dev.backend.current:  # the kernel runs on the buffer's GPU
         with dev.backend.using(dev.index):
             return add_sparse_into(dense, grad)
-    key = tuple(record.indices[i] for i in range(record.sparse_dim))
-    dev.backend.scatter_add(dense._data, key, record.values)
+    if type(record) is SparseCompressed:
+        key, values = record.dense_key(dev.xp)
+    else:
+        key, values = tuple(record.indices[i] for i in range(record.sparse_dim)), record.values
+    dev.backend.scatter_add(dense._data, key, values)
 
 
 def mark_adoptable(grad, *sources):

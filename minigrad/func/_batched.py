@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 
+from .._torch_function import disabled_torch_function_impl
 from ..tensor import Tensor
 
 
@@ -120,6 +121,7 @@ class BatchedTensor(Tensor):
     """One sample's view of a batch at a vmap level (see the module docstring)."""
 
     __slots__ = ("_value", "_level", "_logical")
+    __torch_function__ = disabled_torch_function_impl  # its methods batch; results stay batched
 
     @property
     def _data(self):

@@ -281,6 +281,14 @@ def _sparse(op, vals, flags, size):
     )
 
 
+@rule("NestedFromBuffer", "NestedBuffer")
+def _nested(op, vals, flags, size):
+    raise NotImplementedError(
+        f"vmap: nested tensors are not supported ({op_name(type(op))}); a nested tensor is a "
+        "batch already: apply the function to it, or vmap over dense tensors"
+    )
+
+
 @rule("Cholesky")
 def _leading(op, vals, flags, size):
     return op(*vals)

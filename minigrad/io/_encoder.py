@@ -9,6 +9,7 @@ import types
 import numpy as np
 
 from .. import backend, dtypes
+from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
 from ..tensor import Tensor
 from .safe_globals import global_name
@@ -43,6 +44,8 @@ class Encoder:
         if isinstance(obj, np.bool_):
             return bool(obj)
         if isinstance(obj, Tensor):
+            if type(obj._data) in (SparseCOO, SparseCompressed):
+                return {"$sparse": self._sparse(obj, where)}
             return {"$tensor": self._tensor(obj, where)}
         if isinstance(obj, np.ndarray):
             if obj.dtype.hasobject:
@@ -94,11 +97,30 @@ class Encoder:
             for k, v in obj.items()
         ]
 
-    def _tensor(self, t: Tensor, where: str) -> dict:
-        if type(t._data) is SparseCOO:
+    def _sparse(self, t: Tensor, where: str) -> dict:
+        """A sparse tensor as its layout, shape and index and value arrays (dense parts)."""
+        if type(t) is not Tensor:
             raise NotImplementedError(
-                f"minigrad.save cannot save {where}: sparse COO tensors are not supported in "
-                f"checkpoints; save its .coalesce().indices(), .values() and shape instead"
+                f"minigrad.save cannot save {where}: a sparse {type(t).__name__} (only plain "
+                "sparse tensors are saved)"
+            )
+        rec = t._data
+        if type(rec) is SparseCOO:
+            arrays, extra = (rec.indices, rec.values), {"coalesced": bool(rec.coalesced)}
+        else:
+            arrays, extra = (rec.compressed, rec.plain, rec.values), {}
+        self._keep.append(t)
+        parts = []
+        for k, array in enumerate(arrays):
+            parts.append(self._tensor(Tensor._make(array, t.device), f"{where} (part {k})"))
+        meta = {"layout": t.layout.name, "shape": list(rec.shape), "parts": parts}
+        return {**meta, "requires_grad": t.requires_grad, **extra}
+
+    def _tensor(self, t: Tensor, where: str) -> dict:
+        if t.is_nested:
+            raise NotImplementedError(
+                f"minigrad.save cannot save {where}: nested tensors are not supported in "
+                f"checkpoints; save its .unbind() components instead"
             )
         i = self._tensors.get(id(t))
         if i is None:

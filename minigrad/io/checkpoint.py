@@ -128,7 +128,13 @@ class _Decoder:
             if not isinstance(node, dict) or len(node) != 1:
                 continue
             ((tag, value),) = node.items()
-            if tag in ("$tensor", "$ndarray") and isinstance(value, dict):
+            if (
+                tag == "$sparse"
+                and isinstance(value, dict)
+                and isinstance(value.get("parts"), list)
+            ):
+                stack.extend({"$tensor": part} for part in value["parts"])
+            elif tag in ("$tensor", "$ndarray") and isinstance(value, dict):
                 self._check_declared(tag, value)
                 if tag == "$tensor" and "attrs" in value:
                     stack.append(value["attrs"])
@@ -206,6 +212,26 @@ class _Decoder:
         if "attrs" in meta:
             t.__dict__.update(self.decode(meta["attrs"]))
         return t
+
+    def sparse(self, meta: dict) -> Tensor:
+        """A sparse tensor from its parts, checked as its constructor checks them."""
+        from .._sparse_compressed import LAYOUTS
+        from ..sparse import sparse_compressed_tensor, sparse_coo_tensor
+
+        parts = [self.tensor(part) for part in meta["parts"]]
+        shape, layout = tuple(int(s) for s in meta["shape"]), str(meta["layout"])
+        compressed = {x.name: x for x in LAYOUTS}
+        try:
+            if layout == "sparse_coo" and len(parts) == 2:
+                t = sparse_coo_tensor(*parts, shape)  # (the file's coalesced flag: not trusted)
+                t = t.coalesce() if meta["coalesced"] else t
+            elif layout in compressed and len(parts) == 3:
+                t = sparse_compressed_tensor(*parts, shape, layout=compressed[layout])
+            else:
+                raise ValueError(f"unknown sparse layout {layout!r} with {len(parts)} parts")
+        except RuntimeError as e:
+            raise self.fail(f"invalid sparse tensor ({e})") from None
+        return t.requires_grad_(bool(meta["requires_grad"]))
 
     def ndarray(self, meta) -> np.ndarray:
         if isinstance(meta, dict):  # version 2: the index declares dtype and shape
@@ -292,6 +318,7 @@ def _decode_float(dec: _Decoder, value: str) -> float:
 _HANDLERS = {
     "$tensor": _Decoder.tensor,
     "$ndarray": _Decoder.ndarray,
+    "$sparse": _Decoder.sparse,
     "$object": _Decoder.object,
     "$ref": lambda dec, k: dec._objects[int(k)],
     "$global": lambda dec, name: dec.resolve(name),

@@ -25,7 +25,8 @@ import zipfile
 
 import numpy as np
 
-from .. import dtypes
+from .. import _sparse_compressed, _sparse_coo, dtypes
+from .._memory_format import strided
 from ..tensor import Tensor
 from . import _archive
 from .safe_globals import resolve
@@ -82,6 +83,7 @@ class _Reader:
     def __init__(self, name: str, locate, read_storage):
         self.name, self.locate, self.read_storage = name, locate, read_storage
         self.storages: dict[str, _Storage] = {}
+        self.first_pass = False  # the legacy format's first pass, before storages are read
 
     def fail(self, what: str) -> RuntimeError:
         return RuntimeError(f"{self.name}: corrupted PyTorch checkpoint: {what}")
@@ -94,6 +96,8 @@ class _Reader:
         if module == "torch" and (name in _DTYPES or name in _TORCH_ALIASES):
             name = _TORCH_ALIASES.get(name, name)
             return _TorchDtype(name) if name == "bfloat16" else dtypes.from_name(name)
+        if (module, name) == ("torch.serialization", "_get_layout"):
+            return _layout
         if (module, name) == ("torch", "Size"):
             return lambda sizes=(): tuple(int(s) for s in sizes)
         if (module, name) == ("_codecs", "encode"):  # how protocol 2 pickles bytes
@@ -149,6 +153,25 @@ class _Reader:
             p.__dict__.update(state)
         return p
 
+    def rebuild_sparse(self, layout, data):
+        """A sparse tensor (``torch._utils._rebuild_sparse_tensor``), its indices checked as
+        minigrad's constructors check them (PyTorch validates them after loading)."""
+        from ..sparse import sparse_compressed_tensor, sparse_coo_tensor
+
+        if self.first_pass:  # legacy format: the parts are placeholders until the second pass
+            return None
+        if not isinstance(data, tuple) or not all(isinstance(x, Tensor) for x in data[:-2]):
+            raise pickle.UnpicklingError("a sparse tensor is rebuilt from malformed parts")
+        try:
+            if layout is _sparse_coo.sparse_coo and len(data) in (3, 4):
+                t = sparse_coo_tensor(*data[:3])  # (the file's coalesced flag: not trusted)
+                return t.coalesce() if len(data) == 4 and data[3] else t
+            if layout in _sparse_compressed.LAYOUTS and len(data) == 4:
+                return sparse_compressed_tensor(*data, layout=layout)
+        except RuntimeError as e:
+            raise self.fail(f"invalid sparse tensor ({e})") from None
+        raise pickle.UnpicklingError(f"a sparse tensor of unknown layout {layout!r}")
+
     def _tensor(self, storage, offset, size, stride, requires_grad, dtype) -> Tensor:
         if not isinstance(storage, _Storage):
             raise pickle.UnpicklingError("a tensor is rebuilt from something not a storage")
@@ -194,7 +217,17 @@ _REBUILDERS = {
     "_rebuild_tensor_v3": "rebuild_v3",
     "_rebuild_parameter": "rebuild_parameter",
     "_rebuild_parameter_with_state": "rebuild_parameter",
+    "_rebuild_sparse_tensor": "rebuild_sparse",
 }
+
+
+def _layout(name):
+    """``torch.serialization._get_layout``: a layout from its name (``"torch.sparse_csr"``)."""
+    layouts = {x.name: x for x in (*_sparse_compressed.LAYOUTS, _sparse_coo.sparse_coo, strided)}
+    found = layouts.get(str(name).removeprefix("torch."))
+    if found is None:
+        raise pickle.UnpicklingError(f"unknown layout {str(name)[:40]!r}")
+    return found
 
 
 def load_zip(zf: zipfile.ZipFile, name: str, locate):
@@ -281,6 +314,7 @@ def load_legacy(fh, name: str, size: int, locate):
         body = fh.tell()
         # First pass: learn the storages the pickle declares (their data comes after it).
         first = _Reader(name, locate, lambda key, storage: None)
+        first.first_pass = True
         RestrictedUnpickler(fh, first.find_class, first.persistent_load, size).load()
         keys = RestrictedUnpickler(fh, _refuse_globals, None, size).load()
         if not isinstance(keys, list):

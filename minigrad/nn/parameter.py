@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .._torch_function import disabled_torch_function_impl
 from ..creation import empty
 from ..tensor import Tensor
 
@@ -22,6 +23,8 @@ class Parameter(Tensor):
         >>> w.requires_grad
         True
     """
+
+    __torch_function__ = disabled_torch_function_impl
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
         if data is None:
@@ -55,6 +58,8 @@ class Buffer(Tensor):
         data: the values.
         persistent: whether the buffer is part of the state dict (default True).
     """
+
+    __torch_function__ = disabled_torch_function_impl
 
     def __init__(self, data: Tensor, *, persistent: bool = True):
         if not isinstance(data, Tensor):
@@ -139,6 +144,7 @@ class UninitializedBuffer(UninitializedTensorMixin, Tensor):
     """A buffer of not-yet-known shape; becomes a plain tensor on ``materialize``."""
 
     __slots__ = ()
+    __torch_function__ = disabled_torch_function_impl
     cls_to_become = Tensor
 
     def __init__(self, requires_grad: bool = False, device=None, dtype=None):

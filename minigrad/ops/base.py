@@ -6,6 +6,8 @@ import functools
 import inspect
 
 from .. import dtypes
+from .._nested_record import NestedRecord
+from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
 from ..autograd import anomaly, forward_ad, grad_mode, graph
 from ..autograd.graph import Node, version_counter
@@ -29,6 +31,11 @@ autocast_entry = None  # autocast's policy by name, for functions that check dty
 # then ``sparse_rules[type(op)](op, args)`` computes it, or the op is refused by name. Filled by
 # minigrad.sparse; the check runs only after a forward has failed, so dense tensors pay nothing.
 sparse_rules: dict = {}
+# Nested tensors (minigrad._nested_record), the same way: filled by minigrad.nested.
+nested_rules: dict = {}
+# Other storage records (quantized tensors: minigrad._quantized) register
+# ``record_fallbacks[record type] = fallback(op, args)``, consulted the same way.
+record_fallbacks: dict = {}
 
 
 def autocast_inputs(name: str, *tensors):
@@ -267,20 +274,47 @@ class Op(Node):
         return tuple(wrapped)
 
 
+_SPARSE = (SparseCOO, SparseCompressed)
+
+
 def _sparse_fallback(op, args, error):
-    """The op's result through its sparse rule when an input is a sparse COO tensor; raises
+    """The op's result through its sparse rule when an input is a sparse tensor; raises
     ``error`` (the forward's own) when none is, and a clear refusal when the op has no rule."""
     tensor_cls = graph.Tensor
-    if not any(isinstance(a, tensor_cls) and type(a._data) is SparseCOO for a in args):
+    if any(isinstance(a, tensor_cls) and type(a._data) is NestedRecord for a in args):
+        return _nested_fallback(op, args)
+    sparse = [a._data for a in args if isinstance(a, tensor_cls) and type(a._data) in _SPARSE]
+    if not sparse:
+        for a in args:
+            fallback = isinstance(a, tensor_cls) and record_fallbacks.get(type(a._data))
+            if fallback:
+                return fallback(op, args)
         raise error
     rule = sparse_rules.get(type(op))
     if rule is None:
+        kind = "COO" if type(sparse[0]) is SparseCOO else sparse[0].layout.name[7:].upper()
         raise NotImplementedError(
-            f"{op.label()}: minigrad does not support sparse COO tensors in this op (as "
+            f"{op.label()}: minigrad does not support sparse {kind} tensors in this op (as "
             "PyTorch, most ops take dense tensors only); call .to_dense() first, or see "
             "README's 'Sparse tensors' for the ops that take them"
         )
     device = next(a.device for a in args if isinstance(a, tensor_cls))
+    if device.index == device.backend.current:
+        return rule(op, args)
+    with device.backend.using(device.index):  # (the rule runs xp on the inputs' GPU)
+        return rule(op, args)
+
+
+def _nested_fallback(op, args):
+    """The op's result through its nested rule; PyTorch's refusal, by name, when it has none."""
+    rule = nested_rules.get(type(op))
+    if rule is None:
+        raise NotImplementedError(
+            f"{op.label()}: minigrad does not support nested tensors in this op (as PyTorch, "
+            "nested tensors take a subset of ops); README's 'Sparse tensors' lists the nested "
+            "ops), or call .to_padded_tensor(padding) or .unbind() first"
+        )
+    device = next(a.device for a in args if isinstance(a, graph.Tensor))
     if device.index == device.backend.current:
         return rule(op, args)
     with device.backend.using(device.index):  # (the rule runs xp on the inputs' GPU)

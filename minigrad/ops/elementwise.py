@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .. import _torch_function as _tf
 from .. import backend, dtypes
 from ..autograd import graph
 from .base import Op, constant, scalar_tensor
@@ -123,7 +124,20 @@ def unary(op: Op, x, floating: bool = True):
 def binary(op: Op, a, b, floating: bool = False):
     if _already_promoted(a, b, floating):  # promote's first check, without its call
         return op(a, b)
-    return op(*promote(a, b, floating=floating))
+    try:
+        a, b = promote(a, b, floating=floating)
+    except TypeError:  # a tensor-like operand (tensor + masked) takes the call, as in PyTorch
+        handled = _tf.hand_to_operand(_method_name(op), (a, b))
+        if handled is None:
+            raise
+        return handled
+    return op(a, b)
+
+
+def _method_name(op: Op) -> str:
+    """The Tensor method of a binary op: ``FloorDivide`` -> ``floor_divide``."""
+    name = type(op).__name__
+    return "".join("_" + c.lower() if c.isupper() and i else c.lower() for i, c in enumerate(name))
 
 
 # -- arithmetic ----------------------------------------------------------------------------------
@@ -409,11 +423,24 @@ def compare(ufunc_name: str, a, b=None):
     """``a <op> b`` elementwise as a bool tensor (``equal``, ``less``, ``logical_and``, ...)."""
     if b is None:
         return Compare(ufunc_name)(a)
-    if isinstance(a, graph.Tensor) and isinstance(b, graph.Tensor) and a.dtype is not b.dtype:
-        a, b = promote(a, b)
-    elif ufunc_name.startswith("bitwise") or type(a) is int or type(b) is int:
-        a, b = promote(a, b)  # a Python int wraps into an integer tensor's dtype, as PyTorch
-    return Compare(ufunc_name)(a, b)
+    try:
+        if isinstance(a, graph.Tensor) and isinstance(b, graph.Tensor) and a.dtype is not b.dtype:
+            a, b = promote(a, b)
+        elif ufunc_name.startswith("bitwise") or type(a) is int or type(b) is int:
+            a, b = promote(a, b)  # a Python int wraps into an integer tensor's dtype, as PyTorch
+        return Compare(ufunc_name)(a, b)
+    except TypeError:  # a tensor-like operand (tensor < masked) takes the call, as in PyTorch
+        handled = _tf.hand_to_operand(_COMPARE_METHODS.get(ufunc_name, ufunc_name), (a, b))
+        if handled is None:
+            raise
+        return handled
+
+
+_COMPARE_METHODS = {
+    "equal": "eq", "not_equal": "ne", "less": "lt", "less_equal": "le", "greater": "gt",
+    "greater_equal": "ge", "bitwise_and": "__and__", "bitwise_or": "__or__",
+    "bitwise_xor": "__xor__",
+}  # fmt: skip
 
 
 # -- functions (the public entry points; Tensor methods call these) ---------------------------

@@ -11,8 +11,23 @@ by name, as PyTorch's do.
 
 from .. import dtypes
 from . import _tensor
-from ._core import legacy_constructor, sparse_coo_tensor, to_dense, to_sparse
-from ._functions import addmm, log_softmax, mm, softmax, spmm, sum
+from ._core import legacy_constructor, sparse_coo_tensor, to_sparse
+from ._functions import log_softmax, softmax, spmm, sum
+
+# isort: split
+# -- branch sparse2: the compressed layouts (CSR, CSC, BSR, BSC) and sparse x sparse products
+from . import _compressed_tensor, _resize
+from ._compressed import to_dense
+from ._compressed_mm import addmm, mm
+from ._construct import (
+    check_sparse_tensor_invariants,
+    sparse_bsc_tensor,
+    sparse_bsr_tensor,
+    sparse_compressed_tensor,
+    sparse_csc_tensor,
+    sparse_csr_tensor,
+)
+from ._masked import hspmm, sampled_addmm, smm, sspaddmm
 
 # Old programs' constructors (``torch.sparse.FloatTensor(indices, values, size)``)
 FloatTensor = legacy_constructor(dtypes.float32)
@@ -21,5 +36,7 @@ LongTensor = legacy_constructor(dtypes.int64)
 
 __all__ = [
     "addmm", "log_softmax", "mm", "softmax", "sparse_coo_tensor", "spmm", "sum", "to_dense",
-    "to_sparse", "FloatTensor", "DoubleTensor", "LongTensor",
+    "to_sparse", "FloatTensor", "DoubleTensor", "LongTensor", "sparse_compressed_tensor",
+    "sparse_csr_tensor", "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor",
+    "sampled_addmm", "check_sparse_tensor_invariants",
 ]  # fmt: skip

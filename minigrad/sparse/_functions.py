@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import backend, dtypes
 from .. import ops as _ops
+from .._sparse_compressed import SparseCompressed
 from ..ops.base import Op, constant, normalize_dims, on_input_device
 from ..ops.indexing import GetItem, IndexAdd
 from ..tensor import Tensor
@@ -20,6 +21,8 @@ def spmm(sparse: Tensor, dense: Tensor, keep_pattern: bool = False, op: str = "m
     The sparse operand's gradient is dense (``torch.mm``, ``torch.spmm``, ``@``), or sparse
     with the operand's pattern when ``keep_pattern`` (``torch.sparse.mm``).
     """
+    if type(getattr(sparse, "_data", None)) is SparseCompressed and not keep_pattern:
+        return _ops.matmul(sparse, dense)  # (torch.spmm of a CSR tensor: the compressed rule)
     rec = expect_sparse(sparse, op)
     if is_sparse(dense):
         raise NotImplementedError(

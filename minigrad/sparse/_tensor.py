@@ -203,10 +203,11 @@ def _array_repr(array, device, indent: int) -> str:
     host = device.backend.to_host(array)
     if host.dtype == dtypes.bfloat16.numpy:
         host = host.astype("float32")
-    text = "tensor(" + _format.format_array(host)
+    prefix = " " * indent + "tensor("  # (wrapped as placed, at column indent)
+    text = "tensor(" + _format.format_array(host, prefix)
     if host.size == 0:  # (PyTorch shows the size of every empty part, 1-D ones too)
         text += f", size={tuple(host.shape)}"
-    return (text + ")").replace("\n", "\n" + " " * indent)
+    return text + ")"
 
 
 def sparse_repr(t) -> str:

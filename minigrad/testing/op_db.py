@@ -600,3 +600,15 @@ OP_DB += op_db_surface.ROWS + op_db_surface.FORWARD_ONLY
 from . import op_db_special2  # noqa: E402 - branch special2: Bessel, polynomials, zeta, igamma
 
 OP_DB += op_db_special2.ROWS + op_db_special2.FORWARD_ONLY
+
+from . import op_db_nested  # noqa: E402 - branch nested: nested tensors (minigrad.nested)
+
+OP_DB += op_db_nested.ROWS
+
+from . import op_db_quant  # noqa: E402 - branch quant: fake quantization
+
+OP_DB += op_db_quant.ROWS
+EXEMPT.update(op_db_quant.EXEMPT)
+from . import op_db_sparse_compressed  # noqa: E402 - branch sparse2: CSR, CSC, BSR, BSC
+
+OP_DB += op_db_sparse_compressed.ROWS

@@ -1,5 +1,6 @@
 """``minigrad.nn.attention``, as ``torch.nn.attention``: choosing the kernel that
-``scaled_dot_product_attention`` runs.
+``scaled_dot_product_attention`` runs; submodules ``flex_attention``, ``bias`` (causal masks)
+and ``varlen``.
 
 minigrad has two: ``SDPBackend.MATH`` (dense: the (L, S) weights of every head kept from forward
 to backward) and a block-wise, FlashAttention-style kernel named by both
@@ -16,5 +17,23 @@ Example:
 """
 
 from ..functional._attention_select import BLOCKWISE_FROM, SDPBackend, sdpa_kernel
+from ._flash_impls import (
+    WARN_FOR_UNFUSED_KERNELS,
+    activate_flash_attention_impl,
+    current_flash_attention_impl,
+    list_flash_attention_impls,
+    register_flash_attention_impl,
+    restore_flash_attention_impl,
+)
 
-__all__ = ["BLOCKWISE_FROM", "SDPBackend", "sdpa_kernel"]
+__all__ = [
+    "BLOCKWISE_FROM",
+    "SDPBackend",
+    "sdpa_kernel",
+    "WARN_FOR_UNFUSED_KERNELS",
+    "register_flash_attention_impl",
+    "activate_flash_attention_impl",
+    "list_flash_attention_impls",
+    "current_flash_attention_impl",
+    "restore_flash_attention_impl",
+]

@@ -132,3 +132,15 @@ from .fractional_max_pool import (
     fractional_max_pool3d_with_indices,
 )
 from .shape import channel_shuffle as native_channel_shuffle
+
+# -- branch flex: linear_cross_entropy, grouped_mm, conv_tbc
+# isort: split
+from ._grouped_mm import (
+    ScalingType,
+    SwizzleType,
+    conv_tbc,
+    grouped_mm,
+    scaled_grouped_mm,
+    scaled_mm,
+)
+from ._linear_cross_entropy import linear_cross_entropy

@@ -125,6 +125,13 @@ def scaled_dot_product_attention(
         >>> scaled_dot_product_attention(q, k, v, is_causal=True).shape
         minigrad.Size([2, 4, 8, 16])
     """
+    sdpa_hook = getattr(attn_mask, "_sdpa", None)  # nn.attention.bias.CausalBias
+    if sdpa_hook is not None:
+        return sdpa_hook(query, key, value, dropout_p, is_causal, scale, enable_gqa)
+    if query.is_nested:  # ragged sequences: each batch entry on its own (minigrad.nested)
+        from ...nested._nn import scaled_dot_product_attention as nested_sdpa
+
+        return nested_sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
     query, key, value = autocast_inputs("scaled_dot_product_attention", query, key, value)
     _check_qkv(query, key, value)
     if enable_gqa:

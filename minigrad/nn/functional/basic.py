@@ -157,6 +157,10 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     Example:
         >>> y = F.dropout(x, p=0.2, training=model.training)
     """
+    if input.is_nested:  # a nested tensor: one mask over its packed values
+        from ...nested._nn import dropout as nested_dropout
+
+        return nested_dropout(input, p, training, inplace)
     return _dropout(input, p, training, inplace, tuple(input.shape))
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from ... import _quantized
 from ...ops import Op
 from ...ops.base import constant, on_input_device
 from ._windows import (
@@ -245,6 +246,8 @@ def adaptive_avg_pool2d(input, output_size):
         >>> adaptive_avg_pool2d(minigrad.randn(2, 3, 7, 9), (2, 3)).shape
         minigrad.Size([2, 3, 2, 3])
     """
+    if input.is_quantized:  # averaged as floats, requantized with the input's qparams
+        return _quantized.on_dequantized(adaptive_avg_pool2d, input, output_size)
     x, unbatched = batched(input, 2, "adaptive_avg_pool2d")
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
     size = pair(
@@ -336,7 +339,7 @@ def batched(x, dims: int, op: str):
             f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input, but got "
             f"input of size {list(x.shape)}"
         )
-    if not x.dtype.is_floating_point:
+    if not x.dtype.is_floating_point and not x.is_quantized:  # quantized: minigrad._quantized
         raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
     if any(n == 0 for n in x.shape[-dims - 1 :]):
         raise RuntimeError(f"{op}: expected input with non-zero sizes, got {list(x.shape)}")

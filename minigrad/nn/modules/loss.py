@@ -7,6 +7,7 @@ from ..._warnings import warn_user
 from .. import functional as F
 from ..functional._utils import reduction_from_legacy
 from .distance import PairwiseDistance
+from .linear_cross_entropy import LinearCrossEntropyLoss  # noqa: F401 - PyTorch keeps it here
 from .module import Module
 
 

@@ -1,0 +1,399 @@
+"""The ``__torch_function__`` protocol: how a public function hands its call to a tensor-like
+argument's type (a Tensor subclass, or any class defining ``__torch_function__``) or to an
+active :class:`minigrad.overrides.TorchFunctionMode`, as PyTorch's functions do.
+
+Where the checks live, so that plain tensors pay (almost) nothing:
+- public functions (``minigrad.*``, ``nn.functional``, ``linalg``, ``special``, ``fft``) are
+  wrapped once at import by :func:`install`; a wrapper looks at the classes of its arguments
+  (one dict lookup each, one level into lists and tuples) and calls the function directly
+  when none is tensor-like and no mode is entered;
+- Tensor methods, operators and a few properties go through the protocol only on instances of
+  a subclass that does not disable it: :func:`wrap_subclass` gives such a subclass its own
+  dispatching methods when it is defined, and :func:`enter_mode` gives them to ``Tensor``
+  itself while a mode is entered (and takes them back when the last one exits).
+
+Unlike PyTorch, a plain tensor's method given a subclass argument (``plain.add(sub)``) is not
+handed to the subclass (operators are: Python tries the subclass's reflected operator first).
+``__torch_dispatch__`` (the ATen-level protocol) does not exist here; a subclass defining it
+is refused when it is defined.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+
+from .autograd import graph
+
+
+def disabled_torch_function_impl(cls, func, types, args=(), kwargs=None):
+    """The ``__torch_function__`` of classes that opt out (``Parameter``, ``Buffer``): the
+    function runs as on a plain tensor and its result is not converted."""
+    return func(*args, **(kwargs or {}))
+
+
+# -- per-thread state ---------------------------------------------------------------------------
+class _State(threading.local):
+    def __init__(self):
+        self.subclasses_disabled = False  # DisableTorchFunctionSubclass: arguments not asked
+        self.all_disabled = False  # DisableTorchFunction: neither arguments nor modes asked
+        self.modes = []  # the TorchFunctionMode stack, innermost last
+
+
+state = _State()
+_entered = [0]  # modes entered, all threads: wrappers take the slow path only while > 0
+
+
+class _Switch:
+    """A context manager setting one flag of :data:`state` and restoring it on exit."""
+
+    flag = ""
+
+    def __enter__(self):
+        self._old = getattr(state, self.flag)
+        setattr(state, self.flag, True)
+        return self
+
+    def __exit__(self, *exc):
+        setattr(state, self.flag, self._old)
+        return False
+
+
+class DisableTorchFunctionSubclass(_Switch):
+    """Within it, arguments' ``__torch_function__`` are not called (modes still are): what a
+    ``__torch_function__`` uses to run the function on its arguments as plain tensors."""
+
+    flag = "subclasses_disabled"
+
+
+class DisableTorchFunction(_Switch):
+    """Within it, neither arguments' ``__torch_function__`` nor modes are called."""
+
+    flag = "all_disabled"
+
+
+# -- which classes override ----------------------------------------------------------------------
+_PLAIN, _OVERRIDES, _SEQUENCE = 0, 1, 2
+_kind_of_class: dict = {list: _SEQUENCE, tuple: _SEQUENCE}
+
+
+def _learn(cls) -> int:
+    """Whether instances of ``cls`` take part in dispatch (cached per class). PyTorch's own
+    tensors do not: their ``__torch_function__`` belongs to PyTorch's functions (minigrad's
+    take them as data, as ``from_dlpack`` does)."""
+    impl = getattr(cls, "__torch_function__", None)
+    overrides = (
+        impl is not None
+        and cls is not graph.Tensor
+        and getattr(impl, "__func__", impl) is not disabled_torch_function_impl
+        and not any(k.__module__ == "torch._C" for k in cls.__mro__)  # TensorBase
+    )
+    kind = _kind_of_class[cls] = _OVERRIDES if overrides else _PLAIN
+    return kind
+
+
+def overloaded_args(values) -> list:
+    """The tensor-like objects among ``values`` (and one level into lists and tuples), one per
+    class, each subclass before its base classes, else in order of appearance (PyTorch's
+    order of asking them)."""
+    found = []
+    for v in values:
+        kind = _kind_of_class.get(type(v))
+        if kind is None:
+            kind = _learn(type(v))
+        if kind == _SEQUENCE:
+            found.extend(overloaded_args(v) if type(v) in (list, tuple) else ())
+        elif kind == _OVERRIDES and all(type(f) is not type(v) for f in found):
+            at = next((i for i, f in enumerate(found) if issubclass(type(v), type(f))), None)
+            found.insert(len(found) if at is None else at, v)
+    return found
+
+
+def has_override(values) -> bool:
+    """Whether any of ``values`` (one level into lists and tuples) is tensor-like."""
+    kinds = _kind_of_class
+    for v in values:
+        kind = kinds.get(type(v))
+        if kind is None:
+            kind = _learn(type(v))
+        if kind == _OVERRIDES or (kind == _SEQUENCE and has_override(v)):
+            return True
+    return False
+
+
+# -- the dispatch --------------------------------------------------------------------------------
+def dispatch(public, impl, args: tuple, kwargs: dict, relevant=None):
+    """Call ``impl(*args, **kwargs)`` the way the protocol says: first the innermost mode (set
+    aside while it runs), then each tensor-like argument's ``__torch_function__`` with
+    ``public`` (the function the user called) until one does not return NotImplemented.
+    ``relevant``: the arguments to look at (default: all of ``args`` and ``kwargs``)."""
+    if state.all_disabled:
+        return impl(*args, **kwargs)
+    if relevant is None:
+        relevant = tuple(args) + tuple(kwargs.values())
+    overloaded = [] if state.subclasses_disabled else overloaded_args(relevant)
+    types = tuple(type(a) for a in overloaded)
+    if state.modes:
+        mode = state.modes.pop()
+        try:
+            result = mode.__torch_function__(public, types, args, kwargs)
+        finally:
+            state.modes.append(mode)
+        if result is not NotImplemented:
+            return result
+    if not overloaded:
+        return impl(*args, **kwargs)
+    for arg in overloaded:
+        result = arg.__torch_function__(public, types, args, kwargs)
+        if result is not NotImplemented:
+            return result
+    name = getattr(public, "__qualname__", getattr(public, "__name__", repr(public)))
+    raise TypeError(
+        f"no implementation found for '{name}' on types that implement __torch_function__: "
+        f"{[t for t in types]}"
+    )
+
+
+def dispatching(fn):
+    """``fn`` wrapped to take part in the protocol (see the module docstring)."""
+
+    kinds = _kind_of_class
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        # the common case inline (about 0.2 us): no mode, every argument of a known plain class
+        if not _entered[0]:
+            for a in args:
+                if kinds.get(a.__class__) != _PLAIN:
+                    break
+            else:
+                if not kwargs:
+                    return fn(*args)
+                for a in kwargs.values():
+                    if kinds.get(a.__class__) != _PLAIN:
+                        break
+                else:
+                    return fn(*args, **kwargs)
+            if not (has_override(args) or has_override(kwargs.values())):
+                return fn(*args, **kwargs)
+        return dispatch(call, fn, args, kwargs)
+
+    call.__torch_function_wrapped__ = fn
+    return call
+
+
+def dispatching_to_modes(fn):
+    """``fn`` (a factory: it takes no tensor to dispatch on) wrapped so that an entered mode
+    sees its calls, as PyTorch's modes see ``torch.ones``."""
+
+    @functools.wraps(fn)
+    def call(*args, **kwargs):
+        if _entered[0]:
+            return dispatch(call, fn, args, kwargs, relevant=())
+        return fn(*args, **kwargs)
+
+    call.__torch_function_wrapped__ = fn
+    return call
+
+
+def hand_to_operand(method: str, operands: tuple):
+    """``Tensor.<method>(*operands)`` handed to a tensor-like operand that is not a Tensor
+    (``tensor + masked``): its ``__torch_function__`` gets ``Tensor.<method>``, as in PyTorch.
+    None when no operand is such an object (the caller then raises its own error). Called only
+    after the plain computation failed, so that tensors pay nothing for it."""
+    foreign = [
+        a
+        for a in overloaded_args(operands)
+        if not isinstance(a, graph.Tensor) and not state.all_disabled
+    ]
+    func = getattr(graph.Tensor, method, None)
+    if not foreign or func is None:
+        return None
+    return dispatch(func, func, operands, {}, relevant=tuple(foreign))
+
+
+# -- Tensor's own __torch_function__ -------------------------------------------------------------
+def convert(result, cls):
+    """``result`` with each plain tensor in it made an instance of ``cls`` (what a subclass's
+    inherited ``__torch_function__`` returns)."""
+    tensor_cls = graph.Tensor
+    if isinstance(result, tensor_cls):
+        return result if isinstance(result, cls) else result.as_subclass(cls)
+    if isinstance(result, (tuple, list)):
+        items = [convert(r, cls) for r in result]
+        if hasattr(result, "_fields"):  # a named tuple (torch.return_types)
+            return type(result)(*items)
+        return type(result)(items)
+    return result
+
+
+def default_torch_function(cls, func, types, args=(), kwargs=None):
+    """Tensor's ``__torch_function__``: run ``func`` with dispatch to subclasses turned off and
+    return its tensors as instances of ``cls`` (a subclass that only adds methods or attributes
+    keeps its class through every op)."""
+    if not all(issubclass(cls, t) for t in types):
+        return NotImplemented
+    with DisableTorchFunctionSubclass():
+        result = func(*args, **(kwargs or {}))
+    return convert(result, cls)
+
+
+# -- Tensor methods ------------------------------------------------------------------------------
+_PASS_THROUGH = frozenset(
+    "__init__ __new__ __init_subclass__ __torch_function__ __getattribute__ __getattr__ "
+    "__setattr__ __delattr__ __class__ __del__ __hash__ __reduce__ __reduce_ex__ __getstate__ "
+    "__setstate__ __copy__ __deepcopy__ __sizeof__ __subclasshook__ __dir__ __array__ "
+    "__array_wrap__ __class_getitem__ __weakref__ __iter__ as_subclass".split()
+)
+PROPERTIES = ("T", "mT", "H", "mH", "real", "imag", "data")
+_while_modes = {}  # Tensor's own methods, kept while a mode has replaced them (by name)
+_installed = {}  # the dispatching forms a mode put on Tensor (by name)
+
+
+def tensor_methods() -> dict:
+    """Tensor's methods that dispatch, by name: public methods and operators (not private
+    helpers, pickling or attribute machinery), and :data:`PROPERTIES` — as the class has them
+    now (modules may add methods when imported), or as it had them before a mode replaced
+    them."""
+    if _while_modes:
+        return _while_modes
+    out = {}
+    for klass in reversed(graph.Tensor.__mro__[:-1]):
+        for name, value in vars(klass).items():
+            if name in _PASS_THROUGH or (name.startswith("_") and not name.endswith("__")):
+                continue
+            if callable(value) and not isinstance(value, (type, staticmethod, classmethod)):
+                out[name] = value
+            elif name in PROPERTIES and isinstance(value, property):
+                out[name] = value
+    return out
+
+
+# operators whose calls PyTorch hands on as the named method (``x + y`` as ``Tensor.add``)
+_OPERATOR_METHODS = {
+    "__add__": "add", "__radd__": "add", "__iadd__": "add_", "__sub__": "sub",
+    "__isub__": "sub_", "__mul__": "mul", "__rmul__": "mul", "__imul__": "mul_",
+    "__truediv__": "div", "__div__": "div", "__itruediv__": "div_", "__mod__": "remainder",
+    "__pow__": "pow", "__matmul__": "matmul", "__ne__": "ne", "__lt__": "lt", "__le__": "le",
+    "__gt__": "gt", "__ge__": "ge", "__neg__": "neg", "__abs__": "abs", "__pos__": "positive",
+}  # fmt: skip
+
+
+def _method(name, impl, always: bool):
+    """A method of ``Tensor`` (``always=False``: dispatching only while a mode is entered) or
+    of a subclass (``always=True``) that hands its call to the protocol. The function handed
+    on is ``Tensor.<name>`` as it is at the time of the call (so that ``func is
+    minigrad.Tensor.add`` holds in a handler, with or without a mode entered)."""
+    tensor_cls = graph.Tensor
+    public = _OPERATOR_METHODS.get(name, name)
+    if always:
+
+        def call(self, *args, **kwargs):
+            return dispatch(getattr(tensor_cls, public), impl, (self, *args), kwargs)
+    else:
+
+        def call(self, *args, **kwargs):
+            if _entered[0]:
+                return dispatch(getattr(tensor_cls, public), impl, (self, *args), kwargs)
+            return impl(self, *args, **kwargs)
+
+    functools.update_wrapper(call, impl)
+    return call
+
+
+def _property(name: str, prop: property, always: bool) -> property:
+    """A property whose getter dispatches as :func:`_method` does, handing on
+    ``Tensor.<name>.__get__``."""
+    tensor_cls = graph.Tensor
+    if always:
+
+        def get(self):
+            return dispatch(getattr(tensor_cls, name).__get__, prop.__get__, (self,), {})
+    else:
+
+        def get(self):
+            if _entered[0]:
+                return dispatch(getattr(tensor_cls, name).__get__, prop.__get__, (self,), {})
+            return prop.__get__(self)
+
+    return property(get, prop.fset, prop.fdel, prop.__doc__)
+
+
+def _dispatching_attributes(always: bool) -> dict:
+    out = {}
+    for name, value in tensor_methods().items():
+        if isinstance(value, property):
+            out[name] = _property(name, value, always)
+        else:
+            out[name] = _method(name, value, always)
+    return out
+
+
+def wrap_subclass(cls) -> None:
+    """Give a new Tensor subclass dispatching methods (once per hierarchy), unless it disables
+    the protocol; refuse ``__torch_dispatch__``, which minigrad does not have."""
+    if "__torch_dispatch__" in vars(cls):
+        raise NotImplementedError(
+            f"{cls.__name__}: minigrad has no __torch_dispatch__ (it has no ATen layer below its "
+            f"Python functions); override __torch_function__ instead"
+        )
+    impl = getattr(cls, "__torch_function__", None)
+    if getattr(impl, "__func__", impl) is disabled_torch_function_impl:
+        return
+    if any(getattr(base, "_dispatching_methods", False) for base in cls.__mro__[1:]):
+        return  # inherited from a subclass that has them
+    own = {k for klass in cls.__mro__[:-1] if klass is not graph.Tensor for k in vars(klass)}
+    for name, value in _dispatching_attributes(always=True).items():
+        if name not in own:
+            setattr(cls, name, value)
+    cls._dispatching_methods = True
+
+
+def enter_mode(mode) -> None:
+    """Push ``mode``; the first entered mode gives Tensor's methods their dispatching forms."""
+    state.modes.append(mode)
+    _entered[0] += 1
+    if _entered[0] == 1:
+        _while_modes.update(tensor_methods())
+        _installed.update(_dispatching_attributes(always=False))
+        for name, value in _installed.items():
+            setattr(graph.Tensor, name, value)
+
+
+def exit_mode(mode) -> None:
+    """Pop ``mode`` (the innermost); the last one out gives Tensor its own methods back (those
+    that nothing else replaced meanwhile)."""
+    if not state.modes or state.modes[-1] is not mode:
+        raise RuntimeError(f"{type(mode).__name__}: modes must exit in the reverse order of entry")
+    state.modes.pop()
+    _entered[0] -= 1
+    if _entered[0] == 0:
+        tensor_cls = graph.Tensor
+        for name, value in _installed.items():
+            if tensor_cls.__dict__.get(name) is value:
+                setattr(tensor_cls, name, _while_modes[name])
+        _installed.clear()
+        _while_modes.clear()
+
+
+# -- installing the function wrappers ------------------------------------------------------------
+def install(namespace: dict, module_name: str, ignored=frozenset(), factories=frozenset()):
+    """Replace each public function of ``namespace`` by its dispatching form (only for modes
+    if in ``factories``; none if in ``ignored``), named after ``module_name`` so that pickling
+    finds it there."""
+    import types
+
+    done = {}
+    for name, value in list(namespace.items()):
+        if name.startswith("_") or not isinstance(value, types.FunctionType):
+            continue
+        if hasattr(value, "__torch_function_wrapped__"):
+            continue
+        if name in ignored and name not in factories:
+            continue
+        wrapped = done.get(id(value))
+        if wrapped is None:
+            wrap = dispatching_to_modes if name in factories else dispatching
+            wrapped = done[id(value)] = wrap(value)
+            wrapped.__module__, wrapped.__qualname__ = module_name, name
+        namespace[name] = wrapped

@@ -1,0 +1,64 @@
+"""Dynamically quantized modules, as ``torch.ao.nn.quantized.dynamic``: qint8 weights, float
+inputs and outputs; each input is quantized with qparams from its own range."""
+
+from __future__ import annotations
+
+from ..... import dtypes
+from .. import functional as qF
+from ..modules import Linear as _QLinear
+from ..modules import _quantize_weight
+
+
+class Linear(_QLinear):
+    """Linear with qint8 weights and float activations (``quantize_dynamic``'s Linear)."""
+
+    _FLOAT_MODULE = None  # set in quantization_mappings
+
+    def __init__(self, in_features, out_features, bias_=True, dtype=dtypes.qint8):
+        super().__init__(in_features, out_features, bias_, dtype)
+        self.version = 4
+
+    def _get_name(self) -> str:
+        return "DynamicQuantizedLinear"
+
+    def forward(self, x):
+        return qF.linear_dynamic(x, self._weight, self._bias, reduce_range=True)
+
+    def extra_repr(self) -> str:
+        return (
+            f"in_features={self.in_features}, out_features={self.out_features}, "
+            f"dtype={self._weight.dtype}, qscheme={self._weight.qscheme()}"
+        )
+
+    @classmethod
+    def from_float(cls, mod, use_precomputed_fake_quant=False):
+        """The dynamically quantized layer of a float Linear (its ``qconfig.weight`` observer,
+        or the default dynamic one, picks the weight's qparams)."""
+        float_types = cls._FLOAT_MODULE
+        if not isinstance(mod, float_types):
+            raise AssertionError(
+                "nn.quantized.dynamic.Linear.from_float only works for one of "
+                f"{[t.__name__ for t in float_types]}, got {type(mod)}"
+            )
+        if not hasattr(mod, "qconfig"):
+            raise AssertionError("Input float module must have qconfig defined")
+        if type(mod).__name__ == "LinearReLU":
+            mod = mod[0]
+        qconfig = mod.qconfig
+        if qconfig is None or qconfig.weight is None:
+            from .....ao.quantization.qconfig import default_dynamic_qconfig
+
+            qconfig = default_dynamic_qconfig
+        observer = qconfig.weight()
+        if observer.dtype is not dtypes.qint8:
+            raise NotImplementedError(
+                f"dynamic quantized Linear: minigrad supports qint8 weights only, got "
+                f"{observer.dtype} (PyTorch also has float16)"
+            )
+        observer(mod.weight.detach())
+        qlinear = cls(mod.in_features, mod.out_features)
+        qlinear.set_weight_bias(_quantize_weight(mod.weight.detach().float(), observer), mod.bias)
+        return qlinear
+
+
+__all__ = ["Linear"]

@@ -1,0 +1,204 @@
+"""``minigrad.overrides``, as ``torch.overrides``: the public side of the ``__torch_function__``
+protocol (the mechanism is in :mod:`minigrad._torch_function`).
+
+A class defining ``__torch_function__(cls, func, types, args=(), kwargs=None)`` — a Tensor
+subclass, or any tensor-like class — receives the calls of minigrad's public functions (and,
+for a Tensor subclass, of its methods and operators) that have one of its instances among
+their arguments; a :class:`TorchFunctionMode` receives every such call made while it is
+entered. ``func`` is the public function itself (``func is minigrad.add``) or, for methods,
+the Tensor method (``minigrad.Tensor.add``).
+
+Example:
+    >>> class Logged(minigrad.Tensor):
+    ...     @classmethod
+    ...     def __torch_function__(cls, func, types, args=(), kwargs=None):
+    ...         print(func.__name__)
+    ...         return super().__torch_function__(func, types, args, kwargs)
+    >>> y = minigrad.relu(minigrad.ones(2).as_subclass(Logged))  # prints relu; y is Logged
+"""
+
+from __future__ import annotations
+
+import functools
+
+from . import _torch_function as _tf
+from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass
+
+__all__ = [
+    "DisableTorchFunction",
+    "DisableTorchFunctionSubclass",
+    "TorchFunctionMode",
+    "get_ignored_functions",
+    "get_overridable_functions",
+    "handle_torch_function",
+    "has_torch_function",
+    "has_torch_function_unary",
+    "has_torch_function_variadic",
+    "is_tensor_like",
+    "is_tensor_method_or_property",
+    "wrap_torch_function",
+]
+
+# Public functions that do not dispatch, as in PyTorch: factories, which take no tensor, and
+# functions of global state.
+IGNORED = frozenset(
+    "arange are_deterministic_algorithms_enabled as_strided as_tensor asarray "
+    "autocast_decrement_nesting autocast_increment_nesting bartlett_window blackman_window "
+    "broadcast_shapes can_cast clear_autocast_cache compile cond empty empty_strided eye fill "
+    "from_numpy frombuffer full get_autocast_cpu_dtype get_autocast_dtype "
+    "get_autocast_gpu_dtype get_default_device get_default_dtype get_deterministic_debug_mode "
+    "get_device_module get_float32_matmul_precision get_num_interop_threads get_num_threads "
+    "get_rng_state hamming_window hann_window init_num_threads initial_seed "
+    "is_anomaly_check_nan_enabled is_anomaly_enabled is_autocast_cache_enabled "
+    "is_autocast_cpu_enabled is_autocast_enabled is_deterministic_algorithms_warn_only_enabled "
+    "is_grad_enabled is_inference_mode_enabled is_storage is_tensor is_warn_always_enabled "
+    "kaiser_window linspace load logspace manual_seed normal ones promote_types rand rand_like "
+    "randint randint_like randn randn_like randperm range result_type save scalar_tensor seed "
+    "set_anomaly_enabled set_autocast_cache_enabled set_autocast_cpu_dtype "
+    "set_autocast_cpu_enabled set_autocast_dtype set_autocast_enabled set_autocast_gpu_dtype "
+    "set_default_device set_default_dtype set_default_tensor_type set_deterministic_debug_mode "
+    "set_float32_matmul_precision set_flush_denormal set_num_interop_threads set_num_threads "
+    "set_printoptions set_rng_state set_warn_always sparse_coo_tensor tensor tril_indices "
+    "triu_indices typename use_deterministic_algorithms vander vmap zeros".split()
+)
+# Of those, the factories: an entered mode sees their calls, as PyTorch's modes do.
+FACTORIES = frozenset(
+    "arange as_tensor asarray bartlett_window blackman_window empty empty_strided eye full "
+    "hamming_window hann_window kaiser_window linspace logspace normal ones rand rand_like "
+    "randint randint_like randn randn_like randperm scalar_tensor sparse_coo_tensor tensor "
+    "tril_indices triu_indices vander zeros".split()
+)
+# the namespaces whose public functions dispatch (module names, relative to minigrad)
+NAMESPACES = ("", "nn.functional", "linalg", "special", "fft")
+
+
+class TorchFunctionMode:
+    """While entered (``with Mode():``), every call of a public minigrad function or Tensor
+    method goes to ``self.__torch_function__(func, types, args, kwargs)`` first; within that
+    call the mode is set aside, so ``func(*args, **kwargs)`` runs the function itself (or the
+    next mode out). Subclass it and override ``__torch_function__``."""
+
+    def __torch_function__(self, func, types, args=(), kwargs=None):
+        raise NotImplementedError(
+            f"{type(self).__name__} must override __torch_function__(func, types, args, kwargs)"
+        )
+
+    def __enter__(self):
+        _tf.enter_mode(self)
+        return self
+
+    def __exit__(self, *exc):
+        _tf.exit_mode(self)
+        return False
+
+
+def has_torch_function(relevant_args) -> bool:
+    """Whether one of ``relevant_args`` (one level into lists and tuples) overrides
+    ``__torch_function__``, or a mode is entered: whether to call :func:`handle_torch_function`."""
+    if _tf.state.all_disabled:
+        return False
+    if _tf.state.modes:
+        return True
+    return not _tf.state.subclasses_disabled and _tf.has_override(relevant_args)
+
+
+def has_torch_function_unary(arg) -> bool:
+    """:func:`has_torch_function` of one argument."""
+    return has_torch_function((arg,))
+
+
+def has_torch_function_variadic(*args) -> bool:
+    """:func:`has_torch_function` of the arguments."""
+    return has_torch_function(args)
+
+
+def handle_torch_function(public_api, relevant_args, *args, **kwargs):
+    """Hand the call ``public_api(*args, **kwargs)`` to the mode and the overriding arguments
+    among ``relevant_args``; raises TypeError when all of them return NotImplemented."""
+
+    def unhandled(*_args, **_kwargs):
+        raise TypeError(
+            f"no implementation found for '{getattr(public_api, '__qualname__', public_api)}' "
+            f"on types that implement __torch_function__"
+        )
+
+    return _tf.dispatch(public_api, unhandled, args, kwargs, tuple(relevant_args))
+
+
+def wrap_torch_function(dispatcher):
+    """Decorator making a function of your own take part in the protocol: ``dispatcher`` takes
+    the function's arguments and returns those to look at."""
+
+    def decorate(func):
+        @functools.wraps(func)
+        def wrapped(*args, **kwargs):
+            relevant = dispatcher(*args, **kwargs)
+            if has_torch_function(relevant):
+                return handle_torch_function(wrapped, relevant, *args, **kwargs)
+            return func(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+def is_tensor_like(inp) -> bool:
+    """Whether ``inp`` is a Tensor or an object whose class defines ``__torch_function__``."""
+    from .tensor import Tensor
+
+    return type(inp) is Tensor or hasattr(type(inp), "__torch_function__")
+
+
+def is_tensor_method_or_property(func) -> bool:
+    """Whether ``func`` is a method of Tensor or the getter of one of its properties (what a
+    ``__torch_function__`` receives for ``x.add(y)`` or ``x.T``)."""
+    from .tensor import Tensor
+
+    for name, value in _tf.tensor_methods().items():
+        current = getattr(Tensor, name)  # the dispatching form while a mode is entered
+        for candidate in (value, current):
+            if func is candidate or (isinstance(candidate, property) and func == candidate.__get__):
+                return True
+    return False
+
+
+def _namespaces() -> dict:
+    import importlib
+
+    return {
+        name: importlib.import_module("minigrad" + ("." + name if name else ""))
+        for name in NAMESPACES
+    }
+
+
+def get_ignored_functions() -> set:
+    """The public functions that never dispatch (factories and global-state functions)."""
+    import minigrad
+
+    return {getattr(minigrad, name) for name in IGNORED if hasattr(minigrad, name)}
+
+
+def get_overridable_functions() -> dict:
+    """The functions that dispatch, by namespace (the module, or ``Tensor`` for its methods)."""
+    from .tensor import Tensor
+
+    out = {}
+    for module in _namespaces().values():
+        out[module] = [
+            v
+            for k, v in vars(module).items()
+            if hasattr(v, "__torch_function_wrapped__") and k not in IGNORED
+        ]
+    out[Tensor] = [
+        v.__get__ if isinstance(v, property) else v for v in _tf.tensor_methods().values()
+    ]
+    return out
+
+
+def install() -> None:
+    """Make the public functions of :data:`NAMESPACES` dispatch (called once, at import)."""
+    for name, module in _namespaces().items():
+        if name:
+            _tf.install(vars(module), module.__name__)
+        else:
+            _tf.install(vars(module), module.__name__, IGNORED, FACTORIES)

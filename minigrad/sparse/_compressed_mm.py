@@ -1,0 +1,127 @@
+"""Products with sparse compressed operands: the ``@``/``mm``/``addmm``/``matmul`` rule
+(``torch.mm`` gives a sparse leaf a dense gradient, through :class:`CompressedMM` and
+:class:`DenseCompressedMM`) and ``torch.sparse.mm``/``addmm`` for every layout."""
+
+from __future__ import annotations
+
+from .._sparse_compressed import SparseCompressed
+from .._sparse_coo import SparseCOO
+from ..ops.base import Op
+from ..tensor import Tensor
+from . import _compressed, _functions, _products
+from ._compressed import is_compressed, layout_name, pattern_of
+
+_SPARSE = (SparseCOO, SparseCompressed)
+
+
+class CompressedMM(Op):
+    """y = S @ D for compressed S and dense D; dS = dy @ Dᵀ, dense (``torch.mm`` gives a sparse
+    operand a dense gradient), dD = Sᵀ @ dy"""
+
+    save_inputs = True
+    backward_name = "MmBackward0"
+
+    def forward(self, s, d):
+        brow, bcol, v, nrb = _record_blocks(self.xp, s)
+        return _products.block_product(self.device, brow, bcol, v, nrb, d)
+
+    def backward(self, gy):
+        s, d = self.saved_tensors
+        needs = self.needs_input_grad
+        gs = gy.matmul(d.t()) if needs[0] else None
+        gd = _products.pattern_product(s, gy, transpose=True) if needs[1] else None
+        return gs, gd
+
+
+def _record_blocks(xp, rec) -> tuple:
+    """(block rows, block cols, values (N, br, bc), number of block rows) of a 2-D record."""
+    _, brow, bcol = _compressed.block_keys(xp, pattern_of(rec))
+    br, bc = rec.blocksize
+    return brow, bcol, rec.values.reshape(-1, br, bc), rec.shape[0] // br
+
+
+class DenseCompressedMM(Op):
+    """y = D @ S for dense D and compressed S; dD = dy @ Sᵀ, dS = Dᵀ @ dy, dense (as
+    ``torch.mm`` gives a sparse operand)"""
+
+    save_inputs = True
+    backward_name = "MmBackward0"
+
+    def forward(self, d, s):  # D @ S = (Sᵀ @ Dᵀ)ᵀ
+        brow, bcol, v, _ = _record_blocks(self.xp, s)
+        ncb = s.shape[1] // v.shape[2]
+        out = _products.block_product(self.device, bcol, brow, v.transpose(0, 2, 1), ncb, d.T)
+        return self.xp.ascontiguousarray(out.T)
+
+    def backward(self, gy):
+        d, s = self.saved_tensors
+        needs = self.needs_input_grad
+        gd = _products.pattern_product(s, gy.t()).t() if needs[0] else None
+        gs = d.t().matmul(gy) if needs[1] else None
+        return gd, gs
+
+
+def _check_matrix(x, op: str) -> None:
+    rec = x._data
+    if rec.ndim != 2 or (type(rec) is SparseCompressed and rec.dense_dim):
+        raise NotImplementedError(
+            f"{op}: minigrad multiplies 2-D sparse matrices without batch or dense dims only; "
+            f"got a {layout_name(x.layout)} tensor of shape {list(rec.shape)}"
+        )
+
+
+def matmul_rule(op, args, previous):
+    """The sparse rule of ``MatMul`` (``@``, ``mm``, ``addmm``, ``matmul``) when an operand is
+    compressed, or both are sparse; ``previous`` (the COO rule) otherwise."""
+    a, b = args
+    sparse_a = type(a._data) in (SparseCOO, SparseCompressed)
+    sparse_b = type(b._data) in (SparseCOO, SparseCompressed)
+    if sparse_a and sparse_b:
+        return _products.sparse_product(a, b, "mm")
+    if not (is_compressed(a) or is_compressed(b)):
+        return previous(op, args)
+    s, d = (a, b) if sparse_a else (b, a)
+    _check_matrix(s, "mm")
+    _products.check_operands(s, d, "mm", transposed=not sparse_a)
+    if sparse_a:
+        columns = d.unsqueeze(1) if d.ndim == 1 else d
+        out = CompressedMM()(a, columns)
+        return out.squeeze(1) if d.ndim == 1 else out
+    if a.ndim == 1:
+        return DenseCompressedMM()(a.unsqueeze(0), b).squeeze(0)
+    return DenseCompressedMM()(a, b)
+
+
+# -- torch.sparse's products, for every layout --------------------------------------------------
+def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
+    """``mat1 @ mat2`` with a sparse ``mat1`` (``torch.sparse.mm``): a sparse operand's
+    gradient keeps its pattern; two sparse operands (COO x COO, CSR x CSR) give a sparse
+    result.
+
+    Example:
+        >>> s = minigrad.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse_csr()
+        >>> minigrad.sparse.mm(s, minigrad.ones(2, 1))
+        tensor([[2.],
+                [3.]])
+    """
+    if isinstance(mat2, Tensor) and type(mat2._data) in _SPARSE:
+        if type(mat1._data) not in _SPARSE:
+            raise RuntimeError("sparse.mm: expected mat1 to be sparse when mat2 is sparse")
+        return _products.sparse_product(mat1, mat2, "sparse.mm")
+    if not is_compressed(mat1):
+        return _functions.mm(mat1, mat2)
+    _check_matrix(mat1, "sparse.mm")
+    _products.check_operands(mat1, mat2, "sparse.mm")
+    columns = mat2.unsqueeze(1) if mat2.ndim == 1 else mat2
+    out = _products.pattern_product(mat1, columns)
+    return out.squeeze(1) if mat2.ndim == 1 else out
+
+
+def addmm(mat: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
+    """``beta * mat + alpha * (mat1 @ mat2)`` with a sparse ``mat1`` (``torch.sparse.addmm``)."""
+    if not is_compressed(mat1):
+        return _functions.addmm(mat, mat1, mat2, beta=beta, alpha=alpha)
+    product = mm(mat1, mat2)
+    if alpha != 1:
+        product = product * alpha
+    return product + (mat if beta == 1 else mat * beta)
