@@ -76,7 +76,7 @@ class Tensor(InPlaceMethods):
             data = args[0]
             if len(args) == 1 and not kwargs and isinstance(data, Tensor):
                 self._init(data._data, data.device, False, None)
-                self._version = version_counter(data)
+                self._version_counter = version_counter(data)
             else:
                 Tensor.__init__(self, *args, **kwargs)
         return self
@@ -109,7 +109,7 @@ class Tensor(InPlaceMethods):
         graph, requiring grad if ``require_grad`` (PyTorch's ``Tensor._make_subclass``)."""
         out = _new(cls)
         out._init(data._data, data.device, False, None)
-        out._version = version_counter(data)
+        out._version_counter = version_counter(data)
         out.requires_grad = require_grad
         return out
 
