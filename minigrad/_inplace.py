@@ -147,8 +147,9 @@ class InPlaceMethods:
     def masked_fill_(self, mask, value):
         return self._inplace(lambda s: _ops.masked_fill(s, mask, value), value)
 
-    def copy_(self, src):
-        """Copy ``src``'s values into this tensor (broadcast, cast, moved across devices)."""
+    def copy_(self, src, non_blocking=False):
+        """Copy ``src``'s values into this tensor (broadcast, cast, moved across devices).
+        ``non_blocking`` is accepted, as PyTorch's; the copy is always complete on return."""
         src = src if isinstance(src, graph.Tensor) else self.new_tensor(src)
         return self._inplace(lambda s: src.to(s.device, s.dtype).expand(s.shape), src)
 
@@ -645,7 +646,7 @@ def refresh_view(view) -> None:
             fresh = _ops.movement.replay_view(base, ops)
         view.grad_fn, view._requires_grad = fresh.grad_fn, fresh._requires_grad
         view._output_nr, ops = fresh._output_nr, fresh._view[0]
-    view._view = (ops, view._version.value, made_with_grad)
+    view._view = (ops, view._version_counter.value, made_with_grad)
 
 
 def _random_upper(dtype) -> int:

@@ -57,7 +57,7 @@ class Tensor(InPlaceMethods):
         "_grad",
         "grad_fn",
         "_output_nr",
-        "_version",
+        "_version_counter",
         "_base",
         "_view",
         "_hooks",
@@ -76,7 +76,7 @@ class Tensor(InPlaceMethods):
             data = args[0]
             if len(args) == 1 and not kwargs and isinstance(data, Tensor):
                 self._init(data._data, data.device, False, None)
-                self._version = version_counter(data)
+                self._version_counter = version_counter(data)
             else:
                 Tensor.__init__(self, *args, **kwargs)
         return self
@@ -92,7 +92,7 @@ class Tensor(InPlaceMethods):
     def _init(self, data, device, requires_grad, grad_fn):
         self._data, self.device = data, device
         self._requires_grad, self.grad_fn = requires_grad, grad_fn
-        self._grad = self._version = self._base = self._view = self._hooks = None
+        self._grad = self._version_counter = self._base = self._view = self._hooks = None
         self._accumulator = None
         self._output_nr, self._retains_grad, self._adoptable = 0, False, False
 
@@ -109,7 +109,7 @@ class Tensor(InPlaceMethods):
         graph, requiring grad if ``require_grad`` (PyTorch's ``Tensor._make_subclass``)."""
         out = _new(cls)
         out._init(data._data, data.device, False, None)
-        out._version = version_counter(data)
+        out._version_counter = version_counter(data)
         out.requires_grad = require_grad
         return out
 
@@ -167,7 +167,7 @@ class Tensor(InPlaceMethods):
     # -- autograd -------------------------------------------------------------------------------
     @property
     def requires_grad(self) -> bool:
-        if self._base is not None and self._view[1] != self._version.value:
+        if self._base is not None and self._view[1] != self._version_counter.value:
             refresh_view(self)  # the base changed in place since this view's grad_fn was set
         return self._requires_grad
 
@@ -212,6 +212,13 @@ class Tensor(InPlaceMethods):
         return self.grad_fn is None
 
     @property
+    def _version(self) -> int:
+        """How many in-place changes this tensor's storage has had (an int, as PyTorch's),
+        counted over every view that shares it."""
+        counter = self._version_counter
+        return 0 if counter is None else counter.value
+
+    @property
     def retains_grad(self) -> bool:
         return self._retains_grad
 
@@ -229,7 +236,7 @@ class Tensor(InPlaceMethods):
     def detach(self) -> Tensor:
         """The same data, cut from the graph (shares storage and the version counter)."""
         out = Tensor._make(self._data, self.device)
-        out._version = version_counter(self)
+        out._version_counter = version_counter(self)
         return out
 
     def detach_(self) -> Tensor:
@@ -579,7 +586,7 @@ class Tensor(InPlaceMethods):
         """``copy.copy``: a new leaf over the same data (as PyTorch's: changes show in both)."""
         attributes = getattr(self, "__dict__", None)
         out = _new_leaf(type(self), self._data, self.device, self.requires_grad, attributes)
-        out._version = graph.version_counter(self)
+        out._version_counter = graph.version_counter(self)
         return out
 
     def __deepcopy__(self, memo) -> Tensor:

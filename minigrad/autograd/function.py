@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import functools
+import inspect
 
 from .. import dtypes
 from . import _forward_ops, forward_ad, grad_mode, graph
@@ -17,6 +18,7 @@ class FunctionCtx(Node):
         self.function_cls = function_cls
         self.to_save = ()
         self.non_differentiable = ()
+        self.dirty = ()
         self.materialize_grads = True
         self.needs_input_grad = ()
         self.output_meta = ()
@@ -46,11 +48,20 @@ class FunctionCtx(Node):
     def mark_non_differentiable(self, *outputs) -> None:
         self.non_differentiable = outputs
 
+    def mark_dirty(self, *tensors) -> None:
+        """Declare the inputs that forward changed in place; forward must return them, and
+        they take this node as their history (their old history feeds this node)."""
+        self.dirty = tensors
+
     def set_materialize_grads(self, value: bool) -> None:
         self.materialize_grads = bool(value)
 
     def backward(self, *grad_outputs):
-        return self.function_cls.backward(self, *grad_outputs)
+        grads = self.function_cls.backward(self, *grad_outputs)
+        n = len(self.next_functions)
+        if type(grads) is tuple and len(grads) > n and all(g is None for g in grads[n:]):
+            grads = grads[:n]  # extra trailing Nones are allowed, as in PyTorch
+        return grads
 
     def zeros_for_output(self, i: int):
         if not self.materialize_grads:
@@ -96,6 +107,13 @@ class Function:
         raise NotImplementedError("a custom Function must implement backward(ctx, ...)")
 
     @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's form (the one ``torch.func`` transforms need): ``forward(*args)``
+        takes no ``ctx``, and ``setup_context(ctx, inputs, output)`` saves what backward needs,
+        with ``inputs`` the tuple of forward's arguments (defaults filled in)."""
+        raise NotImplementedError("setup_context is not implemented.")
+
+    @staticmethod
     def jvp(ctx, *grad_inputs):
         """Forward mode (``minigrad.autograd.forward_ad``): one tangent per input of ``forward``
         in, one per output out; ``ctx`` is forward's (what ``save_for_forward`` kept is in
@@ -120,14 +138,32 @@ def _apply(cls, args, kwargs):
     """``cls.apply``'s work once transforms are done: ``(outputs, ctx)``."""
     tensor_cls = graph.Tensor
     ctx = FunctionCtx(cls)
+    separate = cls.setup_context is not Function.setup_context
+    if separate and (kwargs or len(args) < _arity(cls)):
+        # inputs as setup_context sees them: every argument, in order, defaults filled in
+        bound = inspect.signature(cls.forward).bind(*args, **kwargs)
+        bound.apply_defaults()
+        args, kwargs = bound.args, {}
     ctx.needs_input_grad = tuple(isinstance(a, tensor_cls) and a.requires_grad for a in args)
     with grad_mode.no_grad():
-        outputs = cls.forward(ctx, *args, **kwargs)
+        if separate:
+            outputs = cls.forward(*args)
+            cls.setup_context(ctx, args, outputs)
+        else:
+            outputs = cls.forward(ctx, *args, **kwargs)
     single = not isinstance(outputs, tuple)
     outputs = (outputs,) if single else outputs
+    if ctx.dirty:
+        _bump_dirty(ctx, outputs)
     if grad_mode.is_grad_enabled() and any(ctx.needs_input_grad):
         outputs = _connect(ctx, args, outputs)
     return (outputs[0] if single else outputs), ctx
+
+
+@functools.cache
+def _arity(cls) -> int:
+    """How many positional parameters a ``setup_context``-style ``forward`` has."""
+    return len(inspect.signature(cls.forward).parameters)
 
 
 def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
@@ -139,6 +175,7 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
         (o._data.shape, o._data.dtype, o.device) if isinstance(o, tensor_cls) else None
         for o in outputs
     )
+    _check_dirty(ctx, outputs)
     wrapped, position = [], {}
     for i, o in enumerate(outputs):
         if isinstance(o, tensor_cls):
@@ -146,7 +183,12 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
             differentiable = dtypes.is_differentiable(o._data.dtype) and not any(
                 o is n for n in ctx.non_differentiable
             )
-            o = tensor_cls._make(o._data, o.device, differentiable, ctx if differentiable else None)
+            if any(o is d for d in ctx.dirty):  # changed in place: the input itself, rebased
+                o.grad_fn, o._requires_grad = (ctx if differentiable else None), differentiable
+            else:
+                o = tensor_cls._make(
+                    o._data, o.device, differentiable, ctx if differentiable else None
+                )
             o._output_nr = i
         wrapped.append(o)
     # An output that forward saved is saved as the wrapped output (its grad_fn is ctx).
@@ -159,6 +201,35 @@ def _connect(ctx: FunctionCtx, args, outputs) -> tuple:
     )
     ctx.to_save = ()
     return tuple(wrapped)
+
+
+def _bump_dirty(ctx: FunctionCtx, outputs) -> None:
+    """The tensors ``mark_dirty`` named must be returned; their version goes up once more,
+    as in PyTorch (once for the in-place op forward ran, once for being marked)."""
+    for d in ctx.dirty:
+        if not any(d is o for o in outputs):
+            raise RuntimeError(
+                f"{ctx.function_cls.__name__}: some elements marked as dirty during the forward "
+                "method were not returned as output: return each tensor given to ctx.mark_dirty"
+            )
+        graph.version_counter(d).value += 1
+
+
+def _check_dirty(ctx: FunctionCtx, outputs) -> None:
+    """The tensors ``mark_dirty`` named must be ones whose history can change (not leaves
+    that require grad, as for any in-place op, nor views)."""
+    for d in ctx.dirty:
+        if d.grad_fn is None and d._requires_grad:
+            raise RuntimeError(
+                f"{ctx.function_cls.__name__}: a leaf Variable that requires grad is being used "
+                "in an in-place operation (ctx.mark_dirty). Clone it before calling the Function."
+            )
+        if d._base is not None:
+            raise NotImplementedError(
+                f"{ctx.function_cls.__name__}: ctx.mark_dirty on a view is not implemented in "
+                "minigrad (PyTorch records it on the base); pass a tensor that owns its storage, "
+                "e.g. view.clone()"
+            )
 
 
 class _DelayedError(Function):

@@ -57,9 +57,9 @@ class VersionCounter:
 
 def version_counter(tensor) -> VersionCounter:
     """The tensor's counter, created on first need (most tensors are never saved or mutated)."""
-    counter = tensor._version
+    counter = tensor._version_counter
     if counter is None:
-        counter = tensor._version = VersionCounter()
+        counter = tensor._version_counter = VersionCounter()
     return counter
 
 
@@ -74,9 +74,9 @@ class SavedTensor:
     __slots__ = ("tensor", "array", "device", "counter", "version", "output_nr", "tangents")
 
     def __init__(self, tensor, output_nr: int | None = None):
-        counter = tensor._version
+        counter = tensor._version_counter
         if counter is None:
-            counter = tensor._version = VersionCounter()
+            counter = tensor._version_counter = VersionCounter()
         self.counter, self.version = counter, counter.value
         self.output_nr = output_nr
         if output_nr is not None:
@@ -96,7 +96,7 @@ class SavedTensor:
         if self.output_nr is None:
             return self.tensor
         out = Tensor._make(self.array, self.device, True, node)
-        out._version, out._output_nr = self.counter, self.output_nr
+        out._version_counter, out._output_nr = self.counter, self.output_nr
         if self.tangents is not None:
             self.tangents(out)
         return out

@@ -31,5 +31,10 @@ class Laplace(LocationScale):
         z = (value - self.loc) / self.scale
         return 0.5 - 0.5 * z.sign() * (-z.abs()).expm1()
 
+    def icdf(self, value):
+        """x = loc - scale·sign(p - ½)·log(1 - 2|p - ½|), the inverse of ``cdf``."""
+        term = value - 0.5
+        return self.loc - self.scale * term.sign() * (-2 * term.abs()).log1p()
+
     def entropy(self):
         return 1 + (2 * self.scale).log()

@@ -179,7 +179,7 @@ def make_batched(value, level: int) -> BatchedTensor:
     """Wrap ``value`` (batch at dim 0) as a batched tensor of ``level``."""
     t = object.__new__(BatchedTensor)
     t.device = value.device
-    t._grad = t.grad_fn = t._version = t._base = t._view = t._hooks = t._accumulator = None
+    t._grad = t.grad_fn = t._version_counter = t._base = t._view = t._hooks = t._accumulator = None
     t._output_nr, t._retains_grad, t._requires_grad = 0, False, False
     t._value, t._level = value, level
     t._logical = LogicalArray(t)

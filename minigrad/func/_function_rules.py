@@ -44,7 +44,10 @@ class _VmapInfo:
 
 
 def _function_fallback(cls, vals, flags, size, kwargs):
-    warn_slow(f"the custom Function {cls.__name__} has no vmap staticmethod")
+    if getattr(cls, "generate_vmap_rule", False):  # PyTorch vectorizes forward; we loop
+        warn_slow(f"the custom Function {cls.__name__}'s generate_vmap_rule=True is run per sample")
+    else:
+        warn_slow(f"the custom Function {cls.__name__} has no vmap staticmethod")
     outs = [
         cls.apply(*[v[i] if f else v for v, f in zip(vals, flags)], **kwargs) for i in range(size)
     ]

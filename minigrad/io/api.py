@@ -58,8 +58,9 @@ def load(f, map_location=None, *, weights_only: bool | None = None, mmap: bool |
     Args:
         f: a path or a readable, seekable binary file object.
         map_location: where to put tensors: None (the device each was saved from), a device
-            (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``minigrad.device``), or a dict mapping saved
-            device names to devices (``{"cuda:0": "cpu"}``).
+            (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``minigrad.device``), a dict mapping saved
+            device names to devices (``{"cuda:0": "cpu"}``), or PyTorch's function form
+            ``lambda storage, loc: storage`` (the device of what it returns).
         weights_only: True (the default, as in PyTorch 2.6+): build only allowed classes.
             False, for files you trust: classes that minigrad's format names are imported and
             rebuilt whatever they are. PyTorch pickles are always read restrictedly.
@@ -160,6 +161,27 @@ def _place(t, locate):
     return t if dev == t.device else t.to(dev)
 
 
+def _callable_mapping(map_location):
+    """PyTorch's ``map_location(storage, location)`` form (``lambda storage, loc: storage``
+    loads onto the CPU, ``lambda storage, loc: storage.cuda(1)`` onto that GPU): the function is
+    given an empty CPU tensor in place of the storage, and where what it returns lives is where
+    the tensors saved on ``location`` go (None: where they were saved)."""
+    from ..creation import zeros
+
+    def mapping(saved: str) -> backend.Device:
+        result = map_location(zeros(0), str(backend.device(saved)))
+        if result is None:
+            return backend.device(saved)
+        if not hasattr(result, "device"):
+            raise TypeError(
+                f"map_location's function must return the storage it was given (or a copy on "
+                f"another device), got {type(result).__name__}"
+            )
+        return result.device
+
+    return mapping
+
+
 def _location_mapper(map_location, name: str):
     """A function from a saved device name to an available device to load onto."""
     if map_location is None:
@@ -170,9 +192,11 @@ def _location_mapper(map_location, name: str):
     elif isinstance(map_location, dict):
         table = {str(backend.device(k)): backend.device(v) for k, v in map_location.items()}
         mapping = lambda saved: table.get(str(backend.device(saved))) or backend.device(saved)  # noqa: E731
+    elif callable(map_location):
+        mapping = _callable_mapping(map_location)
     else:
         raise TypeError(
-            f"map_location must be None, a device or a dict of devices, got "
+            f"map_location must be None, a device or a dict of devices (or a function), got "
             f"{type(map_location).__name__}"
         )
 

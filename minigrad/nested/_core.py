@@ -67,7 +67,7 @@ def buffer_of(x: Tensor) -> Tensor:
     memory and their version counter, so that an in-place change of one is seen by backward
     formulas that saved the other."""
     out = NestedBuffer()(x)
-    out._version = version_counter(x)
+    out._version_counter = version_counter(x)
     return out
 
 
@@ -75,7 +75,7 @@ def make(buffer: Tensor, meta: NestedMeta) -> Tensor:
     """The nested tensor of structure ``meta`` over ``buffer`` (a tensor, in the graph; they
     share memory and version counter, as :func:`buffer_of`)."""
     out = NestedFromBuffer(meta)(buffer)
-    out._version = version_counter(buffer)
+    out._version_counter = version_counter(buffer)
     return out
 
 

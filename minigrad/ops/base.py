@@ -188,7 +188,7 @@ class Op(Node):
             result = tensor_cls._make(out, device)
         if self.is_view:  # share the version counter; keep the chain of view ops from the base
             source = args[0]
-            counter = result._version = version_counter(source)
+            counter = result._version_counter = version_counter(source)
             if source._base is not None:
                 result._base, ops = source._base, source._view[0] + (self,)
             else:

@@ -340,7 +340,7 @@ def _pieces(tensor, dim: int, sizes: list, squeeze: bool) -> tuple:
         # views of the input: in-place changes show in its version, and an in-place change of
         # a piece is recorded on the base through the piece's view op (see CopySlices)
         key = lead + ((start,) if squeeze else (slice(start, start + size),))
-        piece._version, piece._base = counter, base
+        piece._version_counter, piece._base = counter, base
         piece._view = (chain + (GetItem(key),), counter.value, made_with_grad)
         start += size
     return pieces

@@ -47,7 +47,7 @@ def as_args(args) -> tuple:
 
 def version(t) -> int:
     """How many in-place changes tensor ``t`` (or a view of its storage) has had."""
-    counter = getattr(t, "_version", None)
+    counter = getattr(t, "_version_counter", None)
     return counter.value if counter is not None else 0
 
 

@@ -90,6 +90,18 @@ def sdpa_kernel(backends, set_priority: bool = False):
         _enabled, _priority = previous
 
 
+def is_enabled(backend: SDPBackend) -> bool:
+    """Whether ``backend`` may run now (``torch.backends.cuda.flash_sdp_enabled()`` & co.)."""
+    return backend in _enabled
+
+
+def set_enabled(backend: SDPBackend, enabled: bool) -> None:
+    """Allow or forbid ``backend`` from now on (``torch.backends.cuda.enable_flash_sdp``)."""
+    global _enabled
+    others = tuple(b for b in _enabled if b is not backend)
+    _enabled = (*others, backend) if enabled else others
+
+
 @contextlib.contextmanager
 def block_sizes(queries: int, keys: int):
     """Force the block-wise kernel's tile to ``queries`` × ``keys`` (tests use small tiles so

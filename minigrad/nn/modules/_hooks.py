@@ -9,7 +9,37 @@ from ...tensor import Tensor
 
 
 def call_with_hooks(module, args: tuple, kwargs: dict):
-    """Run ``module.forward`` between its forward pre-hooks and forward hooks."""
+    """Run ``module.forward`` between its forward pre-hooks and forward hooks; if the call
+    raises, the forward hooks registered with ``always_call=True`` that have not run yet run
+    before the exception propagates (an exception of theirs is only warned about)."""
+    always = module.__dict__.get("_hooks_always_called")
+    if not always:
+        return _call(module, args, kwargs, None)
+    called, partial = set(), [args, None]
+    try:
+        return _call(module, args, kwargs, (called, partial))
+    except Exception:
+        args, output = partial
+        for hook_id, hook in list(module._forward_hooks.items()):
+            if hook_id not in always or hook_id in called:
+                continue
+            try:
+                if hook_id in module._hooks_with_kwargs:
+                    result = hook(module, args, kwargs, output)
+                else:
+                    result = hook(module, args, output)
+                output = output if result is None else result
+            except Exception as e:
+                warn_user(
+                    "forward hook with ``always_call=True`` raised an exception that was "
+                    f"silenced as another error was raised in forward: {e}"
+                )
+        raise
+
+
+def _call(module, args: tuple, kwargs: dict, track):
+    """The hooks and forward; ``track`` (or None) is ``(ids of the hooks that ran, [args,
+    output])``, kept up to date for the always-called hooks should anything raise."""
     with_kwargs = module._hooks_with_kwargs
     for hook_id, hook in list(module._forward_pre_hooks.items()):
         if hook_id in with_kwargs:
@@ -29,10 +59,15 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
     if (module._backward_hooks or module._backward_pre_hooks) and grad_mode.is_grad_enabled():
         state = _BackwardHookState(module)
         args = state.wrap_inputs(args)
+    if track is not None:
+        track[1][0] = args
     output = module.forward(*args, **kwargs)
     if state is not None:
         output = state.wrap_outputs(output)
     for hook_id, hook in list(module._forward_hooks.items()):
+        if track is not None:
+            track[1][1] = output
+            track[0].add(hook_id)
         if hook_id in with_kwargs:
             result = hook(module, args, kwargs, output)
         else:

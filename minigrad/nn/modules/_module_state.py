@@ -148,6 +148,8 @@ class StateMixin:
         for hook in list(_hooks(self, "_state_dict_pre_hooks").values()):
             hook(self, prefix, keep_vars)
         self._save_to_state_dict(destination, prefix, keep_vars)
+        if type(self).get_extra_state is not StateMixin.get_extra_state:
+            destination[prefix + _EXTRA_STATE] = self.get_extra_state()
         for name, module in self._modules.items():
             if module is not None:
                 module.state_dict(
@@ -194,6 +196,22 @@ class StateMixin:
         checks them) and must return None."""
         return _add(self, "_load_state_dict_post_hooks", _returns_none(hook))
 
+    def get_extra_state(self):
+        """Override (with :meth:`set_extra_state`) to keep state that is not a tensor in the
+        state dict, under the key ``"_extra_state"``; it must be something ``save`` can store."""
+        raise RuntimeError(
+            "Reached a code path in Module.get_extra_state() that should never be called: "
+            "override get_extra_state() in the module to return its extra state"
+        )
+
+    def set_extra_state(self, state) -> None:
+        """Override to take back what :meth:`get_extra_state` returned, on
+        ``load_state_dict``."""
+        raise RuntimeError(
+            "Reached a code path in Module.set_extra_state() that should never be called: "
+            "override set_extra_state() in the module to load its extra state"
+        )
+
     def _save_to_state_dict(self, destination, prefix: str, keep_vars: bool) -> None:
         for name, param in self._parameters.items():
             if param is not None:
@@ -239,6 +257,7 @@ class StateMixin:
                     module, state_dict, prefix, metadata, strict, missing, hooked_unexpected, errors
                 )
             module._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
+            _load_extra_state(module, state_dict, prefix, missing, used)
             for name, child in module._modules.items():
                 if child is not None:
                     load(child, prefix + name + ".")
@@ -301,6 +320,22 @@ class StateMixin:
                 self._parameters[name] = Parameter(value.detach(), current.requires_grad)
             else:
                 self._buffers[name] = value.detach()
+
+
+_EXTRA_STATE = "_extra_state"
+
+
+def _load_extra_state(module, state_dict, prefix: str, missing, used) -> None:
+    """Hand ``prefix + "_extra_state"`` to a module that overrides ``set_extra_state`` (a
+    missing one is listed as missing, as any missing key)."""
+    if type(module).set_extra_state is StateMixin.set_extra_state:
+        return
+    key = prefix + _EXTRA_STATE
+    if key in state_dict:
+        used.add(key)
+        module.set_extra_state(state_dict[key])
+    else:
+        missing.append(key)
 
 
 def _hooks(module, name: str) -> dict:

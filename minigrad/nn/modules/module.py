@@ -118,19 +118,32 @@ class Module(StateMixin):
         return self._add_hook(self._forward_pre_hooks, hook, prepend, with_kwargs)
 
     def register_forward_hook(
-        self, hook, *, prepend: bool = False, with_kwargs: bool = False
+        self,
+        hook,
+        *,
+        prepend: bool = False,
+        with_kwargs: bool = False,
+        always_call: bool = False,
     ) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after each forward; it may return a new output.
 
-        With ``with_kwargs=True`` the hook is ``hook(module, args, kwargs, output)``. Returns a
-        handle whose ``remove()`` unregisters the hook.
+        With ``with_kwargs=True`` the hook is ``hook(module, args, kwargs, output)``. With
+        ``always_call=True`` it also runs when the call raises (with ``output`` None, or what
+        the hooks before it returned), before the exception propagates. Returns a handle whose
+        ``remove()`` unregisters the hook.
 
         Example:
             >>> shapes = []
             >>> h = model.register_forward_hook(lambda m, args, out: shapes.append(out.shape))
             >>> model(x); h.remove()
         """
-        return self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+        handle = self._add_hook(self._forward_hooks, hook, prepend, with_kwargs)
+        if always_call:
+            if "_hooks_always_called" not in self.__dict__:
+                object.__setattr__(self, "_hooks_always_called", set())
+            self._hooks_always_called.add(handle.id)
+            handle._dicts += (self._hooks_always_called,)
+        return handle
 
     def _add_hook(self, hooks: OrderedDict, hook, prepend: bool, with_kwargs: bool):
         handle = RemovableHandle(hooks, self._hooks_with_kwargs)

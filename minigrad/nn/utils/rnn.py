@@ -19,6 +19,16 @@ from ...ops import cat, stack
 from ...tensor import Tensor
 
 
+def invert_permutation(permutation: Tensor | None) -> Tensor | None:
+    """The permutation that undoes ``permutation`` (a 1-d int64 tensor; None stays None), as
+    ``PackedSequence.unsorted_indices`` undoes ``sorted_indices``."""
+    if permutation is None:
+        return None
+    output = permutation.new_empty(permutation.shape)
+    output[permutation] = permutation.new_tensor(np.arange(permutation.numel()))
+    return output
+
+
 class PackedSequence(NamedTuple):
     """``(data, batch_sizes, sorted_indices, unsorted_indices)`` as PyTorch's.
 

@@ -13,7 +13,7 @@ Example:
 """
 
 from .annealing import CosineAnnealingLR, OneCycleLR
-from .base import LRScheduler
+from .base import LRScheduler, _LRScheduler
 from .cyclic import CosineAnnealingWarmRestarts, CyclicLR
 from .plateau import ReduceLROnPlateau
 from .sequential import ChainedScheduler, SequentialLR

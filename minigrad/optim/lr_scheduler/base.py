@@ -135,3 +135,8 @@ def _per_group(name: str, optimizer: Optimizer, value) -> list:
             )
         return list(value)
     return [value] * groups
+
+
+class _LRScheduler(LRScheduler):
+    """The old name of :class:`LRScheduler`, which schedulers written for PyTorch before 2.0
+    (torch-lr-finder, warmup recipes) still subclass; PyTorch keeps it as a subclass too."""
