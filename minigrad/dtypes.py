@@ -540,6 +540,8 @@ def host_array(data, d: dtype | None) -> tuple:
         host = np.asarray(data, dtype=object)
     if host.dtype == np.uint64 or host.dtype == object:
         host = _big_integers(data, host, d)
+    if d is uint64 and host.dtype.kind == "f" and isinstance(data, (list, tuple)):
+        host = _exact_uint64(data, host)
     if d is None:
         if host.dtype.kind in "fc" and isinstance(data, (list, tuple)):
             d = _leaf_dtype(data)
@@ -552,6 +554,18 @@ def host_array(data, d: dtype | None) -> tuple:
     elif d._category == _INT and (host.dtype.kind in "iu" or is_floating(host.dtype)) and host.size:
         _check_integer_range(host, d)
     return host, d
+
+
+def _exact_uint64(data, host):
+    """Python ints for a uint64 tensor that NumPy read as float64 (ints beyond int64 mixed with
+    small ones) read again exactly, so that ``2**63 + 5`` keeps its last digits."""
+    items = np.asarray(data, dtype=object)
+    flat = items.reshape(-1).tolist()
+    if not _builtins.all(
+        isinstance(v, (_builtins.int, np.integer)) and 0 <= v < 2**64 for v in flat
+    ):
+        return host
+    return np.array(flat, dtype=np.uint64).reshape(items.shape)
 
 
 def _big_integers(data, host, d):

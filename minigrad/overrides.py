@@ -36,6 +36,7 @@ __all__ = [
     "has_torch_function_variadic",
     "is_tensor_like",
     "is_tensor_method_or_property",
+    "resolve_name",
     "wrap_torch_function",
 ]
 
@@ -160,6 +161,29 @@ def is_tensor_method_or_property(func) -> bool:
             if func is candidate or (isinstance(candidate, property) and func == candidate.__get__):
                 return True
     return False
+
+
+def resolve_name(f) -> str | None:
+    """The dotted public name of a function a ``__torch_function__`` receives
+    (``"minigrad.add"``, ``"minigrad.Tensor.add"``, ``"minigrad.Tensor.shape.__get__"``), or
+    None when ``f`` is not one of minigrad's dispatching functions."""
+    from .tensor import Tensor
+
+    for name, module in _namespaces().items():
+        prefix = "minigrad" + ("." + name if name else "")
+        for key, value in vars(module).items():
+            if value is f and not key.startswith("_"):
+                return f"{prefix}.{key}"
+    methods = _tf.tensor_methods()
+    names = sorted(set(methods) | set(dir(Tensor)), key=lambda n: (n.startswith("_"), n))
+    for name in names:  # plain names first: Tensor.add is also Tensor.__add__
+        for candidate in (methods.get(name), getattr(Tensor, name, None)):
+            if isinstance(candidate, property):
+                if f == candidate.__get__:
+                    return f"minigrad.Tensor.{name}.__get__"
+            elif f is candidate:
+                return f"minigrad.Tensor.{name}"
+    return None
 
 
 def _namespaces() -> dict:

@@ -104,9 +104,9 @@ def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
         tensor([[2.],
                 [3.]])
     """
+    if isinstance(mat1, Tensor) and type(mat1._data) not in _SPARSE:
+        return mat1 @ mat2  # a dense mat1: the ordinary product, as PyTorch's sparse.mm
     if isinstance(mat2, Tensor) and type(mat2._data) in _SPARSE:
-        if type(mat1._data) not in _SPARSE:
-            raise RuntimeError("sparse.mm: expected mat1 to be sparse when mat2 is sparse")
         return _products.sparse_product(mat1, mat2, "sparse.mm")
     if not is_compressed(mat1):
         return _functions.mm(mat1, mat2)

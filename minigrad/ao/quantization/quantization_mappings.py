@@ -53,12 +53,13 @@ DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {
     nn.Linear: nnqd.Linear,
     nn.modules.linear.NonDynamicallyQuantizableLinear: nnqd.Linear,
     nni.LinearReLU: nnqd.Linear,
+    nn.LSTM: nnqd.LSTM,
 }
 # Modules PyTorch maps that minigrad has no quantized form of yet: refused by name.
 UNSUPPORTED = (
     nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
     nn.BatchNorm3d, nn.Embedding, nn.EmbeddingBag,
-    nn.LSTM, nn.GRU, nn.LSTMCell, nn.GRUCell, nn.RNNCell,
+    nn.GRU, nn.LSTMCell, nn.GRUCell, nn.RNNCell,
     nn.PReLU,
     nni.ConvBn2d, nni.ConvBnReLU2d, nni.BNReLU2d,
 )  # fmt: skip
@@ -70,6 +71,7 @@ nnq.Conv2d._FLOAT_MODULE = (nn.Conv2d, nnqat.Conv2d)  # (nniqat.ConvBn2d is a qa
 nnq.Conv1d._FLOAT_MODULE, nnq.Conv3d._FLOAT_MODULE = (nn.Conv1d,), (nn.Conv3d,)
 nniq.ConvReLU2d._FLOAT_MODULE = (nniqat.ConvReLU2d, nni.ConvReLU2d, nniqat.ConvBnReLU2d)
 nnqd.Linear._FLOAT_MODULE = (nn.Linear, nni.LinearReLU)
+nnqd.LSTM._FLOAT_MODULE = (nn.LSTM,)
 
 
 def get_default_static_quant_module_mappings() -> dict:

@@ -61,4 +61,6 @@ class Linear(_QLinear):
         return qlinear
 
 
-__all__ = ["Linear"]
+from .rnn import LSTM  # noqa: E402
+
+__all__ = ["LSTM", "Linear"]

@@ -1,0 +1,112 @@
+"""Focused checks against PyTorch of what the eighth round of programs
+(``tests/test_programs8.py``) found missing or wrong: ``overrides.resolve_name``,
+``backends.quantized.engine``, ``sparse.mm`` with a dense first operand, exact ``uint64``
+literals beyond int64, and the dynamically quantized LSTM of ``quantize_dynamic``."""
+
+import io
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad.overrides import resolve_name
+
+torch = pytest.importorskip("torch")
+
+
+def test_resolve_name_matches_pytorchs_names():
+    from torch.overrides import resolve_name as theirs
+
+    pairs = [
+        (minigrad.add, torch.add),
+        (minigrad.Tensor.add, torch.Tensor.add),
+        (F.linear, torch.nn.functional.linear),
+        (minigrad.Tensor.T.__get__, torch.Tensor.T.__get__),
+    ]
+    for ours, ref in pairs:
+        assert resolve_name(ours).replace("minigrad", "torch", 1) == theirs(ref)
+    assert resolve_name(minigrad.Tensor.__add__) == "minigrad.Tensor.add"  # one function here
+    assert resolve_name(lambda x: x) is None and theirs(lambda x: x) is None
+
+
+def test_backends_quantized_engine():
+    q = minigrad.backends.quantized
+    assert sorted(q.supported_engines) == sorted(torch.backends.quantized.supported_engines)
+    assert q.engine == "x86"
+    q.engine = "fbgemm"
+    assert q.engine == "fbgemm"
+    q.engine = "x86"
+    with pytest.raises(RuntimeError, match="quantized engine"):
+        q.engine = "tpu"
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("layout", ["dense", "coo", "csr"])
+def test_sparse_mm_with_dense_first_operand(layout):
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((4, 3)).astype(np.float32), rng.standard_normal((3, 2))
+    b = (b * (rng.random((3, 2)) > 0.4)).astype(np.float32)
+
+    def run(lib):
+        x = lib.tensor(a, requires_grad=True)
+        y = lib.tensor(b)
+        y = {"dense": y, "coo": y.to_sparse(), "csr": y.to_sparse_csr()}[layout]
+        out = lib.sparse.mm(x, y)
+        out.sum().backward()
+        return (
+            out.to_dense().detach().numpy() if out.layout != lib.strided else out.detach().numpy(),
+            x.grad.numpy(),
+        )
+
+    for ours, ref in zip(run(minigrad), run(torch)):
+        np.testing.assert_allclose(ours, ref, rtol=1e-5, atol=1e-6)
+
+
+def test_uint64_list_beyond_int64_is_exact():
+    for data in ([2**63 + 5, 11], [[2**64 - 1], [3]], [7, 2**63]):
+        ours = minigrad.tensor(data, dtype=minigrad.uint64).tolist()
+        assert ours == torch.tensor(data, dtype=torch.uint64).tolist() == data
+
+
+def _lstm_pair(bidirectional, batch_first):
+    ref = torch.nn.LSTM(3, 5, 2, bidirectional=bidirectional, batch_first=batch_first)
+    ours = minigrad.nn.LSTM(3, 5, 2, bidirectional=bidirectional, batch_first=batch_first)
+    ours.load_state_dict(
+        {k: minigrad.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()}
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref_q = torch.ao.quantization.quantize_dynamic(torch.nn.Sequential(ref), {torch.nn.LSTM})
+    ours_q = minigrad.ao.quantization.quantize_dynamic(
+        minigrad.nn.Sequential(ours), {minigrad.nn.LSTM}
+    )
+    return ours_q[0], ref_q[0]
+
+
+@pytest.mark.parametrize("bidirectional,batch_first", [(False, False), (True, True)])
+def test_dynamic_quantized_lstm_matches_pytorch(bidirectional, batch_first):
+    ours, ref = _lstm_pair(bidirectional, batch_first)
+    assert ours._get_name() == ref._get_name() == "DynamicQuantizedLSTM"
+    x = np.random.default_rng(1).standard_normal((6, 2, 3)).astype(np.float32)
+    out, (h, c) = ours(minigrad.tensor(x))
+    ref_out, (ref_h, ref_c) = ref(torch.from_numpy(x))
+    for a, b in ((out, ref_out), (h, ref_h), (c, ref_c)):
+        np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6)
+    for name, w in ours.get_weight().items():
+        assert w.q_scale() == pytest.approx(ref.get_weight()[name].q_scale(), rel=1e-6)
+
+
+def test_dynamic_quantized_lstm_state_dict_round_trip():
+    ours, _ = _lstm_pair(False, False)
+    buffer = io.BytesIO()
+    minigrad.save(ours.state_dict(), buffer)
+    buffer.seek(0)
+    fresh, _ = _lstm_pair(False, False)
+    fresh._cells = {k: (None,) * 4 for k in fresh._cells}
+    fresh.load_state_dict(minigrad.load(buffer))
+    x = minigrad.randn(4, 2, 3)
+    assert minigrad.equal(fresh(x)[0], ours(x)[0])
+    with pytest.raises(NotImplementedError, match="PackedSequence"):
+        ours(minigrad.nn.utils.rnn.pack_sequence([minigrad.randn(2, 3)]))
