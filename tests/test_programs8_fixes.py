@@ -110,3 +110,39 @@ def test_dynamic_quantized_lstm_state_dict_round_trip():
     assert minigrad.equal(fresh(x)[0], ours(x)[0])
     with pytest.raises(NotImplementedError, match="PackedSequence"):
         ours(minigrad.nn.utils.rnn.pack_sequence([minigrad.randn(2, 3)]))
+
+
+EINSUM_CASES = [
+    ("ij,jk->ik", [(4, 8), (8, 3)]),
+    ("ij,ij->ij", [(4, 8), (4, 8)]),
+    ("ij,ij->", [(4, 8), (4, 8)]),
+    ("ijx,jk->ik", [(4, 8, 3), (8, 3)]),
+    ("bhqd,bhkd->bhqk", [(2, 3, 5, 4), (2, 3, 6, 4)]),
+    ("ij,kl->ijkl", [(2, 3), (4, 5)]),
+    ("ij,jk,kl->il", [(3, 4), (4, 5), (5, 6)]),
+]
+
+
+@pytest.mark.parametrize("equation,shapes", EINSUM_CASES)
+def test_flop_counter_counts_einsum_as_pytorch(equation, shapes):
+    from torch.utils.flop_counter import FlopCounterMode as Theirs
+
+    from minigrad.utils.flop_counter import FlopCounterMode as Ours
+
+    def count(lib, mode):
+        operands = [lib.ones(*s, requires_grad=i != 1) for i, s in enumerate(shapes)]
+        with mode(display=False) as forward:
+            lib.einsum(equation, *operands)
+        with mode(display=False) as both:
+            lib.einsum(equation, *operands).sum().backward()
+        return forward.get_total_flops(), both.get_total_flops()
+
+    assert count(minigrad, Ours) == count(torch, Theirs)
+
+
+def test_flop_counter_einsum_with_ellipsis():
+    from minigrad.utils.flop_counter import FlopCounterMode
+
+    with FlopCounterMode(display=False) as counter:
+        minigrad.einsum("...qd,...kd->...qk", minigrad.ones(2, 3, 5, 4), minigrad.ones(3, 6, 4))
+    assert counter.get_total_flops() == 2 * 2 * 3 * 5 * 6 * 4  # as PyTorch counts it

@@ -7,7 +7,8 @@ nodes through the engine's node hook (as :mod:`minigrad.profiler` times them): a
 backward computes gradients on arrays without calling ops, so each counted op has a backward
 rule, which counts only the gradients its inputs need (as PyTorch's autograd runs only those
 products). Ops are named as PyTorch's aten ops (``aten.mm``, ``aten.addmm``, ``aten.bmm``,
-``aten.convolution``, ``aten.convolution_backward``); matrix-vector and dot products are not
+``aten.convolution``, ``aten.convolution_backward``; ``einsum`` as the pairwise ``aten.bmm``
+PyTorch runs it through); matrix-vector and dot products are not
 counted, as in PyTorch. Modules are found on the Python stack (the ``forward`` methods running
 when an op runs), named as PyTorch names them: the outermost module by its class name, the
 others by their path under it (``MLP.fc1``); backward FLOPs go to the modules of the forward.
@@ -115,6 +116,40 @@ def _attention_weights(args, out):
     return "aten.bmm", flops, ("aten.bmm", flops, flops)
 
 
+def _expand_ellipsis(inputs, output, shapes) -> tuple:
+    """Subscripts with ``...`` written out as digits (right-aligned, as broadcasting)."""
+    ndims = [len(shape) - len(subs.replace("...", "")) for subs, shape in zip(inputs, shapes)]
+    width = max([n for n, subs in zip(ndims, inputs) if "..." in subs], default=0)
+    fill = "".join(str(i) for i in range(width))
+
+    def expand(subs, n):
+        return subs.replace("...", fill[width - n :]) if "..." in subs else subs
+
+    return [expand(s, n) for s, n in zip(inputs, ndims)], expand(output, width)
+
+
+def _einsum(args, out, op):
+    """PyTorch's einsum contracts the operands pairwise, left to right, each pair as a bmm over
+    the letters both share or keep (letters only one operand has and drops are summed first, not
+    counted); a pair with nothing contracted is a plain product: 0 FLOPs."""
+    shapes = [tuple(a.shape) for a in args]
+    inputs, output = _expand_ellipsis(op.inputs, op.output, shapes)
+    sizes = {}
+    for subs, shape in zip(inputs, shapes):
+        for c, n in zip(subs, shape):
+            sizes[c] = max(sizes.get(c, 1), n)
+    steps, left = [], inputs[0]
+    for k, right in enumerate(inputs[1:], start=1):
+        needed = set(output).union(*inputs[k + 1 :])
+        shared, kept_l, kept_r = set(left) & set(right), set(left) & needed, set(right) & needed
+        letters = shared | kept_l | kept_r
+        contracted = shared - needed
+        steps.append(2 * math.prod(sizes[c] for c in letters) if contracted else 0)
+        left = "".join(sorted(kept_l | kept_r))
+    flops = sum(steps)
+    return ("aten.bmm", flops, ("einsum", steps)) if flops else None
+
+
 _TRANSPOSED = {"conv_transpose1d", "conv_transpose2d", "conv_transpose3d"}
 _RULES = {
     "MatMul": _matmul,
@@ -122,7 +157,9 @@ _RULES = {
     "Convolution": _convolution,
     "ScaledDotProductAttention": _sdpa,
     "AttentionWeights": _attention_weights,
+    "Einsum": _einsum,
 }
+_WITH_OP = {_einsum}  # rules that read the op's own attributes (its subscripts)
 
 
 def _backward_flops(state, needs: tuple) -> tuple:
@@ -137,6 +174,11 @@ def _backward_flops(state, needs: tuple) -> tuple:
         flops += mm_flop(sk, sq, dv, b) if needs[2] else 0
         flops += mm_flop(sq, sk, d, b) * (int(needs[0]) + int(needs[1]))
         return "aten.bmm", flops
+    if kind == "einsum":  # each pairwise product: one per side whose operands need gradients
+        steps = state[1]
+        return "aten.bmm", sum(
+            f * (int(any(needs[: k + 1])) + int(needs[k + 1])) for k, f in enumerate(steps)
+        )
     label, first, second = state  # a product: one product per input that needs a gradient
     return label, (first if needs[0] else 0) + (second if needs[1] else 0)
 
@@ -190,7 +232,7 @@ class FlopCounterMode:
         rule = _RULES.get(type(op).label())
         if rule is None or self._in_backward or threading.get_ident() != self._thread:
             return  # (a create_graph backward's ops are counted by the node's rule)
-        counted = rule(args, result)
+        counted = rule(args, result, op) if rule in _WITH_OP else rule(args, result)
         if counted is None:
             return
         label, flops, state = counted
