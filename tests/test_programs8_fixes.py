@@ -146,3 +146,62 @@ def test_flop_counter_einsum_with_ellipsis():
     with FlopCounterMode(display=False) as counter:
         minigrad.einsum("...qd,...kd->...qk", minigrad.ones(2, 3, 5, 4), minigrad.ones(3, 6, 4))
     assert counter.get_total_flops() == 2 * 2 * 3 * 5 * 6 * 4  # as PyTorch counts it
+
+
+@pytest.mark.parametrize(
+    "make", ["Linear(3, 2)", "Conv2d(1, 2, 3)", "Conv1d(2, 2, 1)", "LayerNorm(3)"]
+)
+def test_fx_traces_a_layer_as_the_root(make):
+    """PyTorch traces these layers themselves (their forward has no shape checks in Python)."""
+    ref = eval(f"torch.nn.{make}")
+    ours = eval(f"minigrad.nn.{make}")
+    ours.load_state_dict(
+        {k: minigrad.tensor(v.detach().numpy()) for k, v in ref.state_dict().items()}
+    )
+    ref_gm, ours_gm = torch.fx.symbolic_trace(ref), minigrad.fx.symbolic_trace(ours)
+    assert [n.op for n in ours_gm.graph.nodes] == [n.op for n in ref_gm.graph.nodes]
+    shape = {"Linear": (2, 3), "Conv2d": (1, 1, 5, 5), "Conv1d": (1, 2, 4), "LayerNorm": (2, 3)}
+    x = np.random.default_rng(2).standard_normal(shape[make.split("(")[0]]).astype(np.float32)
+    np.testing.assert_allclose(
+        ours_gm(minigrad.tensor(x)).detach().numpy(),
+        ref_gm(torch.from_numpy(x)).detach().numpy(),
+        rtol=1e-5,
+        atol=1e-6,
+    )
+    with pytest.raises(RuntimeError):  # the eager shape checks stay
+        ours(minigrad.ones(2, 7, 7, 7))
+
+
+def test_modes_see_the_convolution_of_conv_layers():
+    from minigrad.overrides import TorchFunctionMode
+
+    class Names(TorchFunctionMode):
+        def __init__(self):
+            super().__init__()
+            self.names = []
+
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            self.names.append(func.__name__)
+            return func(*args, **(kwargs or {}))
+
+    layers = [minigrad.nn.Conv2d(1, 1, 3), minigrad.nn.ConvTranspose1d(1, 1, 2)]
+    x, y = minigrad.ones(1, 1, 4, 4), minigrad.ones(1, 1, 3)
+    with Names() as mode:
+        layers[0](x)
+        layers[1](y)
+    assert mode.names == ["conv2d", "conv_transpose1d"]  # as PyTorch's mode sees them
+
+
+def test_embedding_of_a_jagged_nested_tensor():
+    ids = [[1, 2], [3], [0, 4, 4]]
+    weight = np.arange(10.0, dtype=np.float32).reshape(5, 2)
+
+    def run(lib):
+        nt = lib.nested.nested_tensor([lib.tensor(i) for i in ids], layout=lib.jagged)
+        emb = lib.nn.Embedding(5, 2, _weight=lib.tensor(weight))
+        out = emb(nt)
+        out.values().pow(2).sum().backward()
+        return out.values().detach().numpy(), out.offsets().numpy(), emb.weight.grad.numpy()
+
+    for ours, ref in zip(run(minigrad), run(torch)):
+        np.testing.assert_allclose(ours, ref)

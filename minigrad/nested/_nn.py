@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from ..tensor import Tensor
 from ._core import buffer_of, components, make
-from ._rules import _nt, _repack
+from ._rules import _map, _nt, _repack
+
+
+def map_components(input, fn) -> Tensor:
+    """``fn`` on each component of nested ``input``, packed again in its layout (for functions
+    such as ``F.embedding`` whose input is read before any op runs)."""
+    return _map(input, fn)
 
 
 def dropout(input, p: float, training: bool, inplace: bool = False) -> Tensor:

@@ -279,6 +279,11 @@ def embedding(
         >>> F.embedding(minigrad.tensor([[0, 2]]), minigrad.randn(5, 3)).shape
         minigrad.Size([1, 2, 3])
     """
+    if input.is_nested:  # ragged token ids: each component looked up on its own
+        from ...nested._nn import map_components
+
+        args = (weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
+        return map_components(input, lambda ids: embedding(ids, *args))
     if input.dtype.is_floating_point or input.dtype is dtypes.bool:
         raise RuntimeError(
             f"embedding: expected indices of an integer dtype (int64 or int32), got {input.dtype}"

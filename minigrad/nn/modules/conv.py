@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from ...creation import empty
 from ...ops import pad
+from ...tensor import Tensor
+from .. import functional as F
 from .. import init
 from ..functional._windows import pair
-from ..functional.conv import conv1d, conv2d, conv3d, conv_padding
-from ..functional.conv_transpose import conv_transpose1d, conv_transpose2d, conv_transpose3d
+from ..functional.conv import conv_padding
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
@@ -120,6 +121,8 @@ class _ConvNd(Module):
         return pad(input, widths, mode=self.padding_mode), 0
 
     def _check_input(self, x) -> None:
+        if not isinstance(x, Tensor):
+            return  # an fx Proxy while tracing: the functional call checks the real input
         n, c = self.dims, self.in_channels
         spatial = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[n]
         if x.ndim not in (n + 1, n + 2) or x.shape[-n - 1] != c:
@@ -159,7 +162,7 @@ class Conv2d(_ConvNd):
     def forward(self, input):
         self._check_input(input)
         input, padding = self._padded(input)
-        return conv2d(
+        return F.conv2d(
             input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
@@ -182,7 +185,7 @@ class Conv1d(_ConvNd):
     def forward(self, input):
         self._check_input(input)
         input, padding = self._padded(input)
-        return conv1d(
+        return F.conv1d(
             input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
@@ -254,7 +257,7 @@ class ConvTranspose2d(_ConvTransposeNd):
 
     def forward(self, input, output_size=None):
         self._check_input(input)
-        return conv_transpose2d(
+        return F.conv_transpose2d(
             input, self.weight, self.bias, self.stride, self.padding,
             self._output_padding(input, output_size), self.groups, self.dilation,
         )  # fmt: skip
@@ -267,7 +270,7 @@ class ConvTranspose1d(_ConvTransposeNd):
 
     def forward(self, input, output_size=None):
         self._check_input(input)
-        return conv_transpose1d(
+        return F.conv_transpose1d(
             input, self.weight, self.bias, self.stride, self.padding,
             self._output_padding(input, output_size), self.groups, self.dilation,
         )  # fmt: skip
@@ -383,7 +386,7 @@ class Conv3d(_ConvNd):
     def forward(self, input):
         self._check_input(input)
         input, padding = self._padded(input)
-        return conv3d(
+        return F.conv3d(
             input, self.weight, self.bias, self.stride, padding, self.dilation, self.groups
         )
 
@@ -401,7 +404,7 @@ class ConvTranspose3d(_ConvTransposeNd):
 
     def forward(self, input, output_size=None):
         self._check_input(input)
-        return conv_transpose3d(
+        return F.conv_transpose3d(
             input, self.weight, self.bias, self.stride, self.padding,
             self._output_padding(input, output_size), self.groups, self.dilation,
         )  # fmt: skip

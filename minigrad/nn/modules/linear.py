@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from ...autograd.grad_mode import no_grad
 from ...creation import empty
+from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter, UninitializedParameter
@@ -53,7 +54,7 @@ class Linear(Module):
         init.layer_default_(self.weight, self.bias)
 
     def forward(self, input):
-        if input.ndim == 0 or input.shape[-1] != self.in_features:
+        if isinstance(input, Tensor) and (input.ndim == 0 or input.shape[-1] != self.in_features):
             raise RuntimeError(
                 f"{self._get_name()}({self.extra_repr()}) expected input with last dimension "
                 f"{self.in_features}, got shape {list(input.shape)}"

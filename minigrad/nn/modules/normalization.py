@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ...creation import ones, zeros
+from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..functional._norm_more import cross_map_lrn2d
@@ -53,7 +54,8 @@ class LayerNorm(Module):
 
     def forward(self, input):
         k = len(self.normalized_shape)
-        if tuple(input.shape[input.ndim - k :]) != self.normalized_shape or input.ndim < k:
+        shape = tuple(input.shape) if isinstance(input, Tensor) else self.normalized_shape
+        if shape[len(shape) - k :] != self.normalized_shape or len(shape) < k:
             raise RuntimeError(
                 f"{self._get_name()}({self.extra_repr()}) expected input with trailing shape "
                 f"{list(self.normalized_shape)}, got shape {list(input.shape)}"
