@@ -205,3 +205,35 @@ def test_embedding_of_a_jagged_nested_tensor():
 
     for ours, ref in zip(run(minigrad), run(torch)):
         np.testing.assert_allclose(ours, ref)
+
+
+LAYERS = [
+    ("Softmax(-1)", (2, 3)),
+    ("LogSoftmax(1)", (2, 3)),
+    ("Softmin(1)", (2, 3)),
+    ("Hardshrink()", (2, 3)),
+    ("MaxPool1d(2)", (1, 1, 4)),
+    ("MaxPool2d(2)", (1, 1, 4, 4)),
+    ("MaxPool3d(2)", (1, 1, 2, 4, 4)),
+    ("AvgPool1d(2)", (1, 1, 4)),
+    ("AvgPool2d(2)", (1, 1, 4, 4)),
+    ("AdaptiveAvgPool2d(1)", (1, 1, 4, 4)),
+    ("AdaptiveMaxPool1d(2)", (1, 1, 4)),
+    ("LPPool2d(2, 2)", (1, 1, 4, 4)),
+]
+
+
+@pytest.mark.parametrize("make,shape", LAYERS)
+def test_modes_see_the_functional_call_of_layers(make, shape):
+    def seen(lib):
+        class Names(lib.overrides.TorchFunctionMode):
+            def __torch_function__(self, func, types, args=(), kwargs=None):
+                names.append(func.__name__)
+                return func(*args, **(kwargs or {}))
+
+        layer, x, names = eval(f"lib.nn.{make}"), lib.ones(*shape), []
+        with Names():
+            layer(x)
+        return [n for n in names if not n.startswith("__") and n not in ("dim", "size")]
+
+    assert seen(minigrad) == seen(torch)

@@ -8,6 +8,7 @@ from ...creation import empty
 from .. import functional as F
 from .. import init
 from ..parameter import Parameter
+from ._functional_ref import functional_ref
 from .module import Module
 
 
@@ -82,13 +83,13 @@ class _Shrink(Module):
 class Hardshrink(_Shrink):
     """x where |x| > lambd, else 0."""
 
-    function = staticmethod(F.hardshrink)
+    function = functional_ref(F.hardshrink)
 
 
 class Softshrink(_Shrink):
     """x ∓ lambd outside [-lambd, lambd], else 0."""
 
-    function = staticmethod(F.softshrink)
+    function = functional_ref(F.softshrink)
 
 
 class Tanhshrink(Module):

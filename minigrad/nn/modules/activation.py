@@ -7,6 +7,7 @@ from .. import functional as F
 from .. import init
 from ..functional._multihead import attend
 from ..parameter import Parameter
+from ._functional_ref import functional_ref
 from .linear import NonDynamicallyQuantizableLinear
 from .module import Module
 
@@ -180,19 +181,19 @@ class _SoftmaxLike(Module):
 class Softmax(_SoftmaxLike):
     """softmax along ``dim`` (fused, stable). Example: ``nn.Softmax(dim=-1)(logits)``."""
 
-    function = staticmethod(F.softmax)
+    function = functional_ref(F.softmax)
 
 
 class LogSoftmax(_SoftmaxLike):
     """log(softmax) along ``dim`` (fused, stable)."""
 
-    function = staticmethod(F.log_softmax)
+    function = functional_ref(F.log_softmax)
 
 
 class Softmin(_SoftmaxLike):
     """softmax(-x) along ``dim``."""
 
-    function = staticmethod(F.softmin)
+    function = functional_ref(F.softmin)
 
 
 class MultiheadAttention(Module):

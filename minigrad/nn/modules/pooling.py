@@ -3,6 +3,7 @@ MaxUnpool, as ``torch.nn``'s."""
 
 from __future__ import annotations
 
+from .. import functional as F
 from ..functional._windows import pair
 from ..functional.adaptive_max_pool import (
     adaptive_max_pool1d,
@@ -15,13 +16,13 @@ from ..functional.max_unpool import max_unpool1d, max_unpool2d, max_unpool3d
 from ..functional.pooling import (
     adaptive_avg_pool1d,
     adaptive_avg_pool2d,
-    avg_pool1d,
     avg_pool2d,
     max_pool1d,
     max_pool2d,
     one,
 )
 from ..functional.pooling3d import adaptive_avg_pool3d, avg_pool3d, max_pool3d
+from ._functional_ref import functional_ref
 from .module import Module
 
 __all__ = [
@@ -98,7 +99,7 @@ class MaxPool2d(_Pool):
             return_indices=self.return_indices,
         )
 
-    _pool = staticmethod(max_pool2d)
+    _pool = functional_ref(max_pool2d)
 
 
 class MaxPool1d(MaxPool2d):
@@ -110,7 +111,7 @@ class MaxPool1d(MaxPool2d):
     """
 
     dims = 1
-    _pool = staticmethod(max_pool1d)
+    _pool = functional_ref(max_pool1d)
 
 
 class AvgPool2d(_Pool):
@@ -136,7 +137,7 @@ class AvgPool2d(_Pool):
         self.padding, self.ceil_mode = padding, ceil_mode
         self.count_include_pad, self.divisor_override = count_include_pad, divisor_override
 
-    _pool = staticmethod(avg_pool2d)
+    _pool = functional_ref(avg_pool2d)
 
     def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
@@ -178,7 +179,7 @@ class AvgPool1d(_Pool):
 
     def forward(self, input):
         self._check_input(input)
-        return avg_pool1d(
+        return F.avg_pool1d(
             input,
             self.kernel_size,
             self.stride,
@@ -197,7 +198,7 @@ class AdaptiveAvgPool2d(_Pool):
         minigrad.Size([8, 64, 1, 1])
     """
 
-    _pool = staticmethod(adaptive_avg_pool2d)
+    _pool = functional_ref(adaptive_avg_pool2d)
 
     def __init__(self, output_size):
         super().__init__()
@@ -220,7 +221,7 @@ class AdaptiveAvgPool1d(AdaptiveAvgPool2d):
     """
 
     dims = 1
-    _pool = staticmethod(adaptive_avg_pool1d)
+    _pool = functional_ref(adaptive_avg_pool1d)
 
 
 class AdaptiveMaxPool2d(_Pool):
@@ -232,7 +233,7 @@ class AdaptiveMaxPool2d(_Pool):
         minigrad.Size([8, 64, 1, 1])
     """
 
-    _pool = staticmethod(adaptive_max_pool2d)
+    _pool = functional_ref(adaptive_max_pool2d)
 
     def __init__(self, output_size, return_indices: bool = False):
         super().__init__()
@@ -250,7 +251,7 @@ class AdaptiveMaxPool1d(AdaptiveMaxPool2d):
     """1-D adaptive max pooling (``torch.nn.AdaptiveMaxPool1d``)."""
 
     dims = 1
-    _pool = staticmethod(adaptive_max_pool1d)
+    _pool = functional_ref(adaptive_max_pool1d)
 
 
 class MaxPool3d(MaxPool2d):
@@ -262,7 +263,7 @@ class MaxPool3d(MaxPool2d):
     """
 
     dims = 3
-    _pool = staticmethod(max_pool3d)
+    _pool = functional_ref(max_pool3d)
 
 
 class AvgPool3d(AvgPool2d):
@@ -274,7 +275,7 @@ class AvgPool3d(AvgPool2d):
     """
 
     dims = 3
-    _pool = staticmethod(avg_pool3d)
+    _pool = functional_ref(avg_pool3d)
 
 
 class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
@@ -286,14 +287,14 @@ class AdaptiveAvgPool3d(AdaptiveAvgPool2d):
     """
 
     dims = 3
-    _pool = staticmethod(adaptive_avg_pool3d)
+    _pool = functional_ref(adaptive_avg_pool3d)
 
 
 class AdaptiveMaxPool3d(AdaptiveMaxPool2d):
     """3-D adaptive max pooling (``torch.nn.AdaptiveMaxPool3d``)."""
 
     dims = 3
-    _pool = staticmethod(adaptive_max_pool3d)
+    _pool = functional_ref(adaptive_max_pool3d)
 
 
 class LPPool2d(_Pool):
@@ -304,7 +305,7 @@ class LPPool2d(_Pool):
         minigrad.Size([1, 3, 2, 2])
     """
 
-    _pool = staticmethod(lp_pool2d)
+    _pool = functional_ref(lp_pool2d)
 
     def __init__(self, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
         super().__init__()
@@ -326,14 +327,14 @@ class LPPool1d(LPPool2d):
     """1-D power-average pooling (``torch.nn.LPPool1d``)."""
 
     dims = 1
-    _pool = staticmethod(lp_pool1d)
+    _pool = functional_ref(lp_pool1d)
 
 
 class LPPool3d(LPPool2d):
     """3-D power-average pooling (``torch.nn.LPPool3d``)."""
 
     dims = 3
-    _pool = staticmethod(lp_pool3d)
+    _pool = functional_ref(lp_pool3d)
 
 
 class MaxUnpool2d(_Pool):
@@ -346,7 +347,7 @@ class MaxUnpool2d(_Pool):
         minigrad.Size([1, 1, 4, 4])
     """
 
-    _unpool = staticmethod(max_unpool2d)
+    _unpool = functional_ref(max_unpool2d)
 
     def __init__(self, kernel_size, stride=None, padding=0):
         super().__init__()
@@ -369,14 +370,14 @@ class MaxUnpool1d(MaxUnpool2d):
     """The partial inverse of :class:`MaxPool1d` (``torch.nn.MaxUnpool1d``)."""
 
     dims = 1
-    _unpool = staticmethod(max_unpool1d)
+    _unpool = functional_ref(max_unpool1d)
 
 
 class MaxUnpool3d(MaxUnpool2d):
     """The partial inverse of :class:`MaxPool3d` (``torch.nn.MaxUnpool3d``)."""
 
     dims = 3
-    _unpool = staticmethod(max_unpool3d)
+    _unpool = functional_ref(max_unpool3d)
 
 
 class FractionalMaxPool2d(_Pool):
@@ -388,7 +389,7 @@ class FractionalMaxPool2d(_Pool):
         minigrad.Size([1, 2, 5, 5])
     """
 
-    _pool = staticmethod(fractional_max_pool2d)
+    _pool = functional_ref(fractional_max_pool2d)
 
     def __init__(self, kernel_size, output_size=None, output_ratio=None, return_indices=False,
                  _random_samples=None):  # fmt: skip
@@ -424,7 +425,7 @@ class FractionalMaxPool3d(FractionalMaxPool2d):
     :func:`F.fractional_max_pool3d`."""
 
     dims = 3
-    _pool = staticmethod(fractional_max_pool3d)
+    _pool = functional_ref(fractional_max_pool3d)
 
 
 def _ntuple(value, n: int) -> tuple:
