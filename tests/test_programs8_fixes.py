@@ -220,6 +220,8 @@ LAYERS = [
     ("AdaptiveAvgPool2d(1)", (1, 1, 4, 4)),
     ("AdaptiveMaxPool1d(2)", (1, 1, 4)),
     ("LPPool2d(2, 2)", (1, 1, 4, 4)),
+    ("ChannelShuffle(2)", (1, 4, 2, 2)),
+    ("Conv2d(1, 1, 3, padding=1, padding_mode='circular')", (1, 1, 4, 4)),
 ]
 
 

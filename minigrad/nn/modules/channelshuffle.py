@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..functional.shape import channel_shuffle
+from .. import functional as F
 from .module import Module
 
 __all__ = ["ChannelShuffle"]
@@ -24,4 +24,4 @@ class ChannelShuffle(Module):
         return f"groups={self.groups}"
 
     def forward(self, input):
-        return channel_shuffle(input, self.groups)
+        return F.channel_shuffle(input, self.groups)

@@ -4,7 +4,6 @@ parameters, default initialisation and reprs."""
 from __future__ import annotations
 
 from ...creation import empty
-from ...ops import pad
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
@@ -118,7 +117,7 @@ class _ConvNd(Module):
         widths = []
         for b, a in zip(reversed(before), reversed(after)):  # F.pad lists the last dim first
             widths += [b, a]
-        return pad(input, widths, mode=self.padding_mode), 0
+        return F.pad(input, widths, mode=self.padding_mode), 0
 
     def _check_input(self, x) -> None:
         if not isinstance(x, Tensor):
