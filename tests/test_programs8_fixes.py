@@ -239,3 +239,32 @@ def test_modes_see_the_functional_call_of_layers(make, shape):
         return [n for n in names if not n.startswith("__") and n not in ("dim", "size")]
 
     assert seen(minigrad) == seen(torch)
+
+
+def _masked_sparse_results(lib):
+    from_data = lib.tensor([[0.0, 1.5, 0.0, -2.0], [3.0, 0.0, 0.5, 0.0]])
+    keep = lib.tensor([[False, True, False, True], [True, False, True, False]])
+    coo = lib.masked.masked_tensor(from_data.to_sparse_coo(), keep.to_sparse_coo())
+    csr = lib.masked.masked_tensor(from_data.to_sparse_csr(), keep.to_sparse_csr())
+    dense = lib.masked.masked_tensor(from_data, keep)
+
+    def dense_of(mt):
+        mt = mt.to_dense()
+        return mt.get_data().tolist(), mt.get_mask().tolist()
+
+    return {
+        "flags": [coo.is_sparse, dense.is_sparse, str(coo.layout)[-10:], str(csr.layout)[-10:]],
+        "coo_sum": coo.sum().get_data().item(),
+        "coo_add": dense_of(coo + coo),
+        "coo_abs": dense_of(coo.abs()),
+        "csr_mul": dense_of(csr * 2),
+        "csr_neg": dense_of(csr.neg()),
+        "to_coo": dense_of(dense.to_sparse_coo()),
+        "to_csr": dense_of(dense.to_sparse_csr()),
+        "to_dense": dense_of(coo),
+    }
+
+
+def test_sparse_masked_tensors_as_the_sparsity_tutorial():
+    ours, theirs = _masked_sparse_results(minigrad), _masked_sparse_results(torch)
+    assert ours == theirs

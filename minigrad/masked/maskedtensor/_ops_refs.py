@@ -72,9 +72,43 @@ def _with_mask(data, mask) -> MaskedTensor:
 def elementwise(fn, *args, **kwargs) -> MaskedTensor:
     """Run ``fn`` on the data of the MaskedTensor arguments; their masks must be equal."""
     masked = [a for a in args if is_masked_tensor(a)]
+    if masked[0].is_sparse or masked[0].is_sparse_csr:
+        return _sparse_elementwise(fn, masked[0], args, kwargs)
     for other in masked[1:]:
         _masks_match(masked[0], other)
     return _with_mask(fn(*[_data(a) for a in args], **kwargs), masked[0].get_mask())
+
+
+def _sparse_elementwise(fn, first: MaskedTensor, args, kwargs) -> MaskedTensor:
+    """``fn`` on the specified values of sparse MaskedTensors sharing one pattern (numbers as
+    they are); the pattern and mask stay."""
+    mg, csr = _mg(), first.is_sparse_csr
+    layout = first.layout
+    values = []
+    for a in args:
+        if is_masked_tensor(a):
+            if (
+                a.layout != layout
+                or a.get_mask() is not first.get_mask()
+                and a.shape != first.shape
+            ):
+                raise ValueError("Input masks must match (one sparse layout and pattern)")
+            data = a.get_data() if csr else a.get_data().coalesce()
+            values.append(data.values())
+        elif isinstance(a, mg.Tensor) and a.ndim > 0:
+            raise NotImplementedError(
+                f"MaskedTensor: {getattr(fn, '__name__', fn)} of a sparse MaskedTensor with a "
+                "dense tensor operand is not supported; use MaskedTensors of one pattern"
+            )
+        else:
+            values.append(a)
+    out = fn(*values, **kwargs)
+    data = first.get_data() if csr else first.get_data().coalesce()
+    if csr:
+        rebuilt = mg.sparse_csr_tensor(data.crow_indices(), data.col_indices(), out, data.shape)
+    else:
+        rebuilt = mg.sparse_coo_tensor(data.indices(), out, tuple(data.shape))
+    return MaskedTensor._wrap(rebuilt, first.get_mask())
 
 
 def _output_mask(mask, dim, keepdim: bool, op: str):
@@ -84,6 +118,8 @@ def _output_mask(mask, dim, keepdim: bool, op: str):
 
 def reduce(name: str, self: MaskedTensor, *args, **kwargs) -> MaskedTensor:
     """A reduction of the kept elements; outputs with no kept element are masked out."""
+    if self.is_sparse or self.is_sparse_csr:  # the kept elements of its strided form
+        self = self.to_dense()
     data, mask = self.get_data(), self.get_mask()
     params = _bind_reduction(name, args, kwargs)
     dim, keepdim = params.pop("dim"), params.pop("keepdim")
@@ -200,6 +236,9 @@ def torch_function(func, args, kwargs):
 # -- methods and operators of MaskedTensor
 def _unary_method(name: str):
     def method(self, *args, **kwargs):
+        if self.is_sparse or self.is_sparse_csr:
+            tensor = _mg().Tensor
+            return _sparse_elementwise(getattr(tensor, name), self, (self, *args), kwargs)
         return _with_mask(getattr(self.get_data(), name)(*args, **kwargs), self.get_mask())
 
     method.__name__ = name

@@ -103,6 +103,38 @@ class MaskedTensor:
     grad_fn = property(lambda self: self._masked_data.grad_fn)
     is_leaf = property(lambda self: self._masked_data.is_leaf)
 
+    # -- sparse layouts (the "MaskedTensor sparsity" tutorial): data and mask share a pattern
+    layout = property(lambda self: self._masked_data.layout)
+    is_sparse = property(lambda self: self._masked_data.is_sparse)
+    is_sparse_csr = property(lambda self: self._masked_data.is_sparse_csr)
+
+    def to_dense(self) -> MaskedTensor:
+        """Strided data and mask (unspecified elements of a sparse mask are masked out)."""
+        if not (self.is_sparse or self.is_sparse_csr):
+            return self
+        return MaskedTensor._wrap(self._masked_data.to_dense(), self._masked_mask.to_dense())
+
+    def to_sparse_coo(self) -> MaskedTensor:
+        """Sparse COO data and mask holding exactly the kept elements."""
+        if self.is_sparse:
+            return self
+        dense = self.to_dense()
+        data, mask = dense.get_data(), dense.get_mask()
+        import minigrad
+
+        indices = mask.nonzero().t()
+        values = minigrad.sparse_coo_tensor(indices, data[mask], tuple(data.shape))
+        kept = minigrad.ones(indices.shape[1], dtype=dtypes.bool, device=mask.device)
+        pattern = minigrad.sparse_coo_tensor(indices, kept, tuple(mask.shape))
+        return MaskedTensor._wrap(values, pattern)
+
+    def to_sparse_csr(self) -> MaskedTensor:
+        """Sparse CSR data and mask holding exactly the kept elements (2-D only)."""
+        if self.is_sparse_csr:
+            return self
+        coo = self.to_sparse_coo()
+        return MaskedTensor._wrap(coo.get_data().to_sparse_csr(), coo.get_mask().to_sparse_csr())
+
     def size(self, dim=None):
         return self._masked_data.size() if dim is None else self._masked_data.size(dim)
 
