@@ -217,6 +217,9 @@ def test_low_precision_dtypes(programs):
         assert close(a["first"], b["first"], 1e-6) and a["itemsize"] == b["itemsize"] == 1
         assert a["rel_error"] == pytest.approx(b["rel_error"], rel=1e-5)
     assert ours.big == theirs.big and ours.e5m2_big == theirs.e5m2_big
+    assert ours.float8_linear_error == pytest.approx(theirs.float8_linear_error, rel=1e-5)
+    assert ours.float8_linear_error < 0.05  # torch._scaled_mm with tensorwise scales
+    assert close(ours.float8_linear_sample, theirs.float8_linear_sample, 1e-6)
     assert ours.uint_values == theirs.uint_values and ours.as_int64 == theirs.as_int64
     assert ours.element_sizes == theirs.element_sizes and ours.bit_ops == theirs.bit_ops
     assert ours.u16_float == theirs.u16_float and ours.u8_sum == theirs.u8_sum == 300

@@ -268,3 +268,33 @@ def _masked_sparse_results(lib):
 def test_sparse_masked_tensors_as_the_sparsity_tutorial():
     ours, theirs = _masked_sparse_results(minigrad), _masked_sparse_results(torch)
     assert ours == theirs
+
+
+def _scaled_mm_results(lib):
+    rng = np.random.default_rng(3)
+    a = lib.tensor(rng.standard_normal((16, 32)).astype(np.float32)).to(lib.float8_e4m3fn)
+    b = lib.tensor(rng.standard_normal((16, 32)).astype(np.float32)).to(lib.float8_e5m2).t()
+    sa, sb = lib.tensor(0.5), lib.tensor(2.5)
+    rows, cols = lib.full((16, 1), 0.25), lib.linspace(0.5, 2.0, 16).reshape(1, 16)
+    bias = lib.linspace(-1, 1, 16).to(lib.bfloat16)
+    return [
+        lib._scaled_mm(a, b, scale_a=sa, scale_b=sb, out_dtype=lib.float32).tolist(),
+        lib._scaled_mm(a, b, scale_a=sa, scale_b=sb).float().tolist(),
+        lib._scaled_mm(a, b, scale_a=sa, scale_b=sb, bias=bias, out_dtype=lib.bfloat16)
+        .float()
+        .tolist(),
+        lib._scaled_mm(a, b, scale_a=rows, scale_b=cols, out_dtype=lib.float32).tolist(),
+    ]
+
+
+def test_scaled_mm_matches_pytorch():
+    ours, theirs = _scaled_mm_results(minigrad), _scaled_mm_results(torch)
+    for a, b in zip(ours, theirs):
+        np.testing.assert_allclose(np.array(a), np.array(b), rtol=1e-6, atol=1e-6)
+    f8 = minigrad.ones(16, 16).to(minigrad.float8_e4m3fn)
+    with pytest.raises(RuntimeError, match="float8"):
+        minigrad._scaled_mm(
+            f8.float(), f8, scale_a=minigrad.tensor(1.0), scale_b=minigrad.tensor(1.0)
+        )
+    with pytest.raises(RuntimeError, match="scaling"):
+        minigrad._scaled_mm(f8, f8, scale_a=minigrad.ones(2), scale_b=minigrad.tensor(1.0))

@@ -24,6 +24,23 @@ for name, dt in (("e4m3", torch.float8_e4m3fn), ("e5m2", torch.float8_e5m2)):
         "first": back[:6].tolist(),
         "itemsize": x8.element_size(),
     }
+
+# a float8 linear layer's forward as the float8 training recipes run it: tensorwise amax scales
+# for the activations and the weight, the product by torch._scaled_mm in float32
+acts, weight = randn(rng, 32, 64), randn(rng, 16, 64) * 0.1
+
+
+def to_float8(t, dt=torch.float8_e4m3fn):
+    scale = torch.finfo(dt).max / t.abs().max().clamp(min=1e-12)
+    return (t * scale).clamp(-torch.finfo(dt).max, torch.finfo(dt).max).to(dt), scale.reciprocal()
+
+
+a8, a_inv = to_float8(acts)
+w8, w_inv = to_float8(weight)
+y8 = torch._scaled_mm(a8, w8.t(), scale_a=a_inv, scale_b=w_inv, out_dtype=torch.float32)
+y = acts @ weight.t()
+float8_linear_error = ((y8 - y).norm() / y.norm()).item()
+float8_linear_sample = y8[0, :4].tolist()
 big = torch.tensor([1000.0, -1000.0, 0.3]).to(torch.float8_e4m3fn).float().tolist()
 e5m2_big = torch.tensor([60000.0, 1e-7]).to(torch.float8_e5m2).float().tolist()
 
