@@ -298,3 +298,38 @@ def test_scaled_mm_matches_pytorch():
         )
     with pytest.raises(RuntimeError, match="scaling"):
         minigrad._scaled_mm(f8, f8, scale_a=minigrad.ones(2), scale_b=minigrad.tensor(1.0))
+
+
+def test_register_dataclass_field_names_as_pytorch():
+    import dataclasses
+
+    def run(pt):
+        @dataclasses.dataclass
+        class P:
+            x: int
+            y: int = 3
+
+        @dataclasses.dataclass
+        class S:
+            x: int
+            y: int = dataclasses.field(default=0, init=False)
+
+        @dataclasses.dataclass
+        class Q:
+            x: int
+            y: int
+
+        pt.register_dataclass(P, field_names=["x"], drop_field_names=["y"])
+        pt.register_dataclass(S)
+        leaves, spec = pt.tree_flatten(P(1, 5))
+        with pytest.raises(ValueError, match="field_names"):
+            pt.register_dataclass(Q, field_names=["x"])
+        return leaves, repr(pt.tree_unflatten([7], spec)), pt.tree_leaves(S(4))
+
+    import torch.utils._pytree as theirs
+
+    import minigrad.utils._pytree as ours
+
+    a, b = run(ours), run(theirs)
+    assert a[0] == b[0] == [1] and a[2] == b[2] == [4]
+    assert a[1].split(".")[-1] == b[1].split(".")[-1]  # P(x=7, y=3)

@@ -113,9 +113,32 @@ def _register_namedtuple(cls, *, serialized_type_name: str) -> None:
     SERIALIZED_TYPE_TO_PYTHON_TYPE[serialized_type_name] = cls
 
 
-def register_dataclass(cls, *, serialized_type_name: str | None = None) -> None:
-    """Register a dataclass whose fields (all of them) are the children."""
-    names = [f.name for f in dataclasses.fields(cls)]
+def register_dataclass(
+    cls,
+    *,
+    field_names: list[str] | None = None,
+    drop_field_names: list[str] | None = None,
+    serialized_type_name: str | None = None,
+) -> None:
+    """Register a dataclass: its ``field_names`` are the children (default: the fields the
+    constructor takes); ``drop_field_names`` are left out of the tree and take their defaults
+    when it is rebuilt. Every constructor field must be in one of the two (ValueError)."""
+    if not dataclasses.is_dataclass(cls):
+        raise TypeError(f"register_dataclass: {cls} is not a dataclass")
+    init_fields = {f.name for f in dataclasses.fields(cls) if f.init}
+    dropped = set(drop_field_names or ())
+    if field_names is None:
+        names = [f.name for f in dataclasses.fields(cls) if f.init and f.name not in dropped]
+    else:
+        names = list(field_names)
+        missing = init_fields - set(names) - dropped
+        if missing:
+            raise ValueError(
+                "field_names does not include all dataclass fields.\nMissing fields in "
+                f"`field_names`: {missing}. If you want to include these fields in the pytree, "
+                "please add them to `field_names`, otherwise please add them to "
+                "`drop_field_names`."
+            )
     register_pytree_node(
         cls,
         lambda obj: ([getattr(obj, n) for n in names], names),
