@@ -197,9 +197,20 @@ def get_overridable_functions() -> dict:
 
 
 def install() -> None:
-    """Make the public functions of :data:`NAMESPACES` dispatch (called once, at import)."""
-    for name, module in _namespaces().items():
+    """Make the public functions of :data:`NAMESPACES` dispatch (called once, at import), and
+    give ``nn.functional`` and ``autograd`` the helpers PyTorch re-exports there
+    (``F.has_torch_function``, ...), which themselves do not dispatch."""
+    namespaces = _namespaces()
+    for name, module in namespaces.items():
         if name:
             _tf.install(vars(module), module.__name__)
         else:
             _tf.install(vars(module), module.__name__, IGNORED, FACTORIES)
+    from . import autograd
+
+    helpers = (has_torch_function, has_torch_function_unary, has_torch_function_variadic)
+    for module in (namespaces["nn.functional"], autograd):
+        module.handle_torch_function = handle_torch_function
+        for helper in helpers:
+            setattr(module, helper.__name__, helper)
+    autograd.is_tensor_like = is_tensor_like
