@@ -298,3 +298,32 @@ def test_zero_grad_keeps_zeroed_tensors_with_set_to_none_false():
     assert p.grad is None
     with pytest.raises(RuntimeError, match="`fused` and `foreach` cannot be `True` together"):
         optim.Adam([p], foreach=True, fused=True)
+
+
+@pytest.mark.parametrize("sched", ["StepLR", "OneCycleLR", "ReduceLROnPlateau"])
+def test_schedulers_fill_a_tensor_lr_in_place_as_torch(sched):
+    start, grads = _data(4)
+    kwargs = {
+        "StepLR": dict(step_size=1, gamma=0.5),
+        "OneCycleLR": dict(max_lr=0.1, total_steps=10),
+        "ReduceLROnPlateau": dict(patience=0),
+    }[sched]
+    runs = []
+    for lib, mod in ((minigrad, optim), (torch, torch.optim)):
+        lr = lib.tensor(0.01, dtype=lib.float64)
+        params = [lib.tensor(a, requires_grad=True) for a in start]
+        opt = mod.Adam(params, lr=lr)
+        scheduler = getattr(mod.lr_scheduler, sched)(opt, **kwargs)
+        lrs = []
+        for step in grads:
+            for p, g in zip(params, step):
+                p.grad = lib.tensor(g)
+            opt.step()
+            scheduler.step(1.0) if sched == "ReduceLROnPlateau" else scheduler.step()
+            assert opt.param_groups[0]["lr"] is lr
+            lrs.append(lr.item())
+        runs.append((lrs, [p.detach().numpy() for p in params]))
+    (lrs, got), (want_lrs, want) = runs
+    np.testing.assert_allclose(lrs, want_lrs, rtol=1e-12)
+    for a, b in zip(got, want):
+        np.testing.assert_allclose(a, b, rtol=1e-10)
