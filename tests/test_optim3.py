@@ -327,3 +327,18 @@ def test_schedulers_fill_a_tensor_lr_in_place_as_torch(sched):
     np.testing.assert_allclose(lrs, want_lrs, rtol=1e-12)
     for a, b in zip(got, want):
         np.testing.assert_allclose(a, b, rtol=1e-10)
+
+
+def test_flags_as_torch_capturable_refused_on_the_cpu():
+    p, tp = minigrad.ones(2, requires_grad=True), torch.ones(2, requires_grad=True)
+    for name in ("Adam", "RMSprop", "NAdam"):
+        opt = getattr(optim, name)([p], capturable=True)
+        topt = getattr(torch.optim, name)([tp], capturable=True)
+        p.grad, tp.grad = minigrad.ones(2), torch.ones(2)
+        with pytest.raises(AssertionError, match="If capturable=True"):
+            topt.step()
+        with pytest.raises(AssertionError, match="If capturable=True, params .* supported devices"):
+            opt.step()
+    for flags in (dict(foreach=True), dict(fused=True), dict(maximize=True)):
+        optim.Adam([p], **flags).step()  # accepted, as torch does on the CPU
+        torch.optim.Adam([tp], **flags).step()
