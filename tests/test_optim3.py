@@ -342,3 +342,21 @@ def test_flags_as_torch_capturable_refused_on_the_cpu():
     for flags in (dict(foreach=True), dict(fused=True), dict(maximize=True)):
         optim.Adam([p], **flags).step()  # accepted, as torch does on the CPU
         torch.optim.Adam([tp], **flags).step()
+
+
+def test_add_param_group_checks_as_torch():
+    a, b = minigrad.ones(2, requires_grad=True), minigrad.ones(2, requires_grad=True)
+    msg = "should be with/without names. cannot add param group without names"
+    with pytest.raises(ValueError, match=msg):
+        optim.SGD([("a", a)], lr=0.1).add_param_group({"params": [b]})
+    with pytest.raises(ValueError, match="cannot add param group with names"):
+        optim.SGD([a], lr=0.1).add_param_group({"params": [("b", b)]})
+    with pytest.raises(KeyError, match="params"):
+        optim.SGD([a], lr=0.1).add_param_group({"lr": 0.1})
+    with pytest.raises(ValueError, match="some parameters appear in more than one"):
+        optim.SGD([a], lr=0.1).add_param_group({"params": [a]})
+    with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
+        optim.SGD([a], lr=0.1).add_param_group({"params": [a * 2]})
+    opt = optim.SGD([("a", a)], lr=0.1)
+    opt.add_param_group({"params": [("b", b)], "lr": 0.2})
+    assert [g["param_names"] for g in opt.param_groups] == [["a"], ["b"]]

@@ -132,6 +132,11 @@ class Optimizer:
         group["params"], names = _split_params(group.get("params"), len(self.param_groups))
         if names is not None:
             group["param_names"] = names
+        if self.param_groups and ("param_names" in self.param_groups[0]) != (names is not None):
+            raise ValueError(
+                "all optimizer param groups should be with/without names. cannot add param "
+                f"group {'with' if names is not None else 'without'} names to the optimizer"
+            )
         for name, default in self.defaults.items():
             if default is required and name not in group:
                 raise ValueError(
@@ -447,8 +452,8 @@ def _check_capturable(group: dict) -> None:
 
 def _split_params(params, group_index: int):
     """The group's parameters as a list, and their names when given as (name, tensor) pairs."""
-    if params is None:
-        raise ValueError(f"param group {group_index} has no 'params' entry")
+    if params is None:  # a KeyError, as PyTorch's
+        raise KeyError(f"param group {group_index} has no 'params' entry")
     if isinstance(params, Tensor):
         params = [params]
     elif isinstance(params, (set, frozenset)):
