@@ -360,3 +360,19 @@ def test_add_param_group_checks_as_torch():
     opt = optim.SGD([("a", a)], lr=0.1)
     opt.add_param_group({"params": [("b", b)], "lr": 0.2})
     assert [g["param_names"] for g in opt.param_groups] == [["a"], ["b"]]
+
+
+def test_a_torch_saved_checkpoint_resumes_in_minigrad(tmp_path):
+    start, grads = _data(5)
+    tp = [torch.tensor(a, requires_grad=True) for a in start]
+    topt = torch.optim.AdamW(tp, lr=0.01, amsgrad=True)
+    _torch_run(topt, tp, grads[:3])
+    path = tmp_path / "ckpt.pt"
+    torch.save({"params": [p.detach() for p in tp], "optimizer": topt.state_dict()}, path)
+    ckpt = minigrad.load(path)
+    mg = [p.requires_grad_() for p in ckpt["params"]]
+    opt = optim.AdamW(mg, lr=0.01, amsgrad=True)
+    opt.load_state_dict(ckpt["optimizer"])
+    assert int(opt.state[mg[0]]["step"]) == 3
+    for a, b in zip(_mg_run(opt, mg, grads[3:]), _torch_run(topt, tp, grads[3:])):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
