@@ -16,7 +16,7 @@ from ..nn.intrinsic import _FusedModule
 from ..nn.quantized import FloatFunctional
 from .fake_quantize import FakeQuantizeBase
 from .observer import ObserverBase
-from .qconfig import default_dynamic_qconfig
+from .qconfig import default_dynamic_qconfig, float16_dynamic_qconfig
 from .quantization_mappings import (
     UNSUPPORTED,
     get_default_dynamic_quant_module_mappings,
@@ -250,15 +250,17 @@ def quantize_dynamic(model, qconfig_spec=None, dtype=dtypes.qint8, mapping=None,
     Example:
         >>> qmodel = quantize_dynamic(model, {nn.Linear}, dtype=qint8)
     """
-    if dtype is not dtypes.qint8:
+    if dtype not in (dtypes.qint8, dtypes.float16):
         raise NotImplementedError(
-            f"quantize_dynamic: minigrad supports dtype=qint8 only, got {dtype} (PyTorch also "
-            "has float16 and quint8 embeddings)"
+            f"quantize_dynamic: minigrad supports dtype=qint8 and float16, got {dtype} (PyTorch "
+            "also has quint8 embeddings: use prepare/convert with "
+            "float_qparams_weight_only_qconfig for those)"
         )
+    default = default_dynamic_qconfig if dtype is dtypes.qint8 else float16_dynamic_qconfig
     if qconfig_spec is None:
-        qconfig_spec = {t: default_dynamic_qconfig for t in (nn.Linear, *_RECURRENT)}
+        qconfig_spec = {t: default for t in (nn.Linear, *_RECURRENT)}
     elif isinstance(qconfig_spec, set):
-        qconfig_spec = dict(zip(qconfig_spec, itertools.repeat(default_dynamic_qconfig)))
+        qconfig_spec = dict(zip(qconfig_spec, itertools.repeat(default)))
     mapping = get_default_dynamic_quant_module_mappings() if mapping is None else mapping
     if not inplace:
         model = copy.deepcopy(model)
