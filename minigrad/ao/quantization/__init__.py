@@ -47,6 +47,7 @@ from .qconfig import (
     float16_dynamic_qconfig,
     float16_static_qconfig,
     float_qparams_weight_only_qconfig,
+    float_qparams_weight_only_qconfig_4bit,
     get_default_qat_qconfig,
     get_default_qat_qconfig_dict,
     get_default_qconfig,
