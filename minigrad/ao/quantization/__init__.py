@@ -1,5 +1,6 @@
 """Eager-mode quantization, as ``torch.ao.quantization``: observers, fake quantization,
-qconfigs, stubs, prepare/convert, quantize_dynamic, fuse_modules."""
+qconfigs, stubs, prepare/convert, quantize_dynamic, fuse_modules; FX graph mode in
+:mod:`.quantize_fx` (with :class:`QConfigMapping`)."""
 
 from .fake_quantize import (
     FakeQuantize,
@@ -54,6 +55,11 @@ from .qconfig import (
     get_default_qconfig_dict,
     per_channel_dynamic_qconfig,
     qconfig_equals,
+)
+from .qconfig_mapping import (
+    QConfigMapping,
+    get_default_qat_qconfig_mapping,
+    get_default_qconfig_mapping,
 )
 from .quantization_mappings import (
     get_default_dynamic_quant_module_mappings,
