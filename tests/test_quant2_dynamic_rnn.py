@@ -88,3 +88,18 @@ def test_dynamic_lstm_weights_and_float16_linear():
         minigrad.ao.nn.quantized.dynamic.LSTM.from_float(nn.GRU(2, 2))
     with pytest.raises(NotImplementedError, match="proj_size"):
         minigrad.ao.nn.quantized.dynamic.LSTM.from_float(nn.LSTM(4, 5, proj_size=2))
+
+
+@pytest.mark.parametrize("dtype", [minigrad.qint8, minigrad.float16], ids=["qint8", "float16"])
+def test_dynamic_state_dict_round_trip(dtype):
+    def build():
+        return nn.Sequential(nn.LSTM(4, 5, num_layers=2, bidirectional=True), nn.GRUCell(4, 5))
+
+    saved = minigrad.ao.quantization.quantize_dynamic(build(), dtype=dtype)
+    loaded = minigrad.ao.quantization.quantize_dynamic(build(), dtype=dtype)
+    loaded.load_state_dict(saved.state_dict())
+    x = minigrad.randn(3, 2, 4)
+    np.testing.assert_array_equal(loaded[0](x)[0].numpy(), saved[0](x)[0].numpy())
+    np.testing.assert_array_equal(loaded[1](x[0]).numpy(), saved[1](x[0]).numpy())
+    with pytest.raises(RuntimeError, match="3 dimensions"):
+        saved[0](x[0])

@@ -22,6 +22,27 @@ class Linear(_QLinear):
     def _get_name(self) -> str:
         return "DynamicQuantizedLinear"
 
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        if self._weight.is_quantized:
+            return super()._save_to_state_dict(destination, prefix, keep_vars)
+        destination[prefix + "weight"] = self._weight.half()  # float16 weights
+        if self._bias is not None:
+            destination[prefix + "bias"] = self._bias
+        return None
+
+    def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign):
+        if self._weight.is_quantized:
+            return super()._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
+        keys = [prefix + "weight"] + ([prefix + "bias"] if self._bias is not None else [])
+        absent = [k for k in keys if k not in state_dict]
+        if absent:
+            missing.extend(absent)
+            return None
+        used.update(keys)
+        bias = state_dict.get(prefix + "bias")
+        self.set_weight_bias(state_dict[prefix + "weight"].float(), bias)
+        return None
+
     def forward(self, x):
         if not self._weight.is_quantized:  # float16 weights (kept as their float32 values)
             return dynamic_linear(x, self._weight, self._bias, True)

@@ -14,6 +14,7 @@ import numpy as np
 
 from ..... import _quantized, dtypes, nn
 from .....autograd.grad_mode import no_grad
+from .....creation import tensor
 from .....nn.functional.rnn import GRUCellOp, LSTMCellOp
 from .....nn.modules.module import Module
 from .....nn.utils.rnn import PackedSequence
@@ -67,6 +68,62 @@ def _pack_weight(weight, dtype, qconfig, cls_name: str):
     return _quantize_weight(weight, observer)
 
 
+def _save_weight(destination: dict, key: str, weight) -> None:
+    """A weight in plain tensors: qint8 as ``key.int_repr``/``.scale``/``.zero_point`` (per
+    tensor), float16 as ``key`` (a float16 tensor)."""
+    if weight.is_quantized:
+        destination[key + ".int_repr"] = weight.int_repr()
+        destination[key + ".scale"] = tensor(weight.q_scale(), dtype=dtypes.float64)
+        destination[key + ".zero_point"] = tensor(weight.q_zero_point())
+    else:
+        destination[key] = weight.half()
+
+
+def _load_weight(state_dict: dict, key: str, like, missing: list, used: set):
+    """The weight :func:`_save_weight` saved under ``key`` (``like`` when absent)."""
+    keys = [key + s for s in (".int_repr", ".scale", ".zero_point")] if like.is_quantized else [key]
+    absent = [k for k in keys if k not in state_dict]
+    if absent:
+        missing.extend(absent)
+        return like
+    used.update(keys)
+    if not like.is_quantized:
+        return state_dict[key].float()
+    ints, scale, zero_point = (state_dict[k] for k in keys)
+    return _quantized._make_per_tensor_quantized_tensor(
+        ints, float(scale.item()), int(zero_point.item())
+    )
+
+
+class _WeightState:
+    """``state_dict`` entries of the dynamic layers: ``_named_weights`` (name, getter,
+    setter) in plain tensors (PyTorch saves its packed objects instead, so the keys are
+    minigrad's)."""
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        for name, value, _ in self._named_weights():
+            if value is not None:
+                if name.startswith("bias"):
+                    destination[prefix + name] = value
+                else:
+                    _save_weight(destination, prefix + name, value)
+
+    def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign):
+        super()._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
+        for name, value, setter in self._named_weights():
+            if value is None:
+                continue
+            if name.startswith("bias"):
+                if prefix + name in state_dict:
+                    used.add(prefix + name)
+                    setter(state_dict[prefix + name].detach().float().clone())
+                else:
+                    missing.append(prefix + name)
+            else:
+                setter(_load_weight(state_dict, prefix + name, value, missing, used))
+
+
 def _qconfig_dtype(mod, dtype):
     qconfig = getattr(mod, "qconfig", None)
     if qconfig is not None and qconfig.weight is not None:
@@ -74,7 +131,7 @@ def _qconfig_dtype(mod, dtype):
     return dtype
 
 
-class RNNBase(Module):
+class RNNBase(_WeightState, Module):
     """The shared machinery of the dynamic LSTM and GRU: ``_all_weight_values`` holds, per
     layer and direction, ``(w_ih, w_hh, b_ih, b_hh)`` with quantized (or float16) weights."""
 
@@ -124,6 +181,21 @@ class RNNBase(Module):
             weights[f"weight_ih_{name}"], weights[f"weight_hh_{name}"] = values[:2]
         return weights
 
+    def _named_weights(self):
+        suffixes = ("", "_reverse")[: self._directions()]
+        names = [f"l{layer}{s}" for layer in range(self.num_layers) for s in suffixes]
+        for k, (name, values) in enumerate(zip(names, self._all_weight_values)):
+            for i, kind in enumerate(("weight_ih", "weight_hh", "bias_ih", "bias_hh")):
+                yield f"{kind}_{name}", values[i], self._setter(k, i)
+
+    def _setter(self, k: int, i: int):
+        def set_value(value):
+            values = list(self._all_weight_values[k])
+            values[i] = value
+            self._all_weight_values[k] = tuple(values)
+
+        return set_value
+
     def _directions(self) -> int:
         return 2 if self.bidirectional else 1
 
@@ -133,6 +205,8 @@ class RNNBase(Module):
             data, batch_sizes = input.data, [int(v) for v in input.batch_sizes.tolist()]
             batch, unbatched = batch_sizes[0], False
         else:
+            if input.ndim != 3:  # (PyTorch's dynamic layers take no unbatched input)
+                raise RuntimeError(f"input must have 3 dimensions, got {input.ndim}")
             data, batch_sizes, batch, unbatched = self._steps(input)
         with no_grad():
             hx = self._initial_state(hx, batch, data, unbatched)
@@ -262,7 +336,7 @@ class GRU(RNNBase):
         super().__init__("GRU", *args, **kwargs)
 
 
-class RNNCellBase(Module):
+class RNNCellBase(_WeightState, Module):
     """The dynamic cells: ``_packed_weight_ih``/``_packed_weight_hh`` quantized (or float16),
     ``bias_ih``/``bias_hh`` float."""
 
@@ -277,6 +351,13 @@ class RNNCellBase(Module):
         self.bias_ih = self.bias_hh = None
 
     _prepare = nn.RNNCellBase._prepare
+
+    def _named_weights(self):
+        for name in ("_packed_weight_ih", "_packed_weight_hh", "bias_ih", "bias_hh"):
+            yield name.replace("_packed_", ""), getattr(self, name), self._setter(name)
+
+    def _setter(self, name: str):
+        return lambda value: setattr(self, name, value)
 
     def _get_name(self) -> str:
         return "DynamicQuantized" + type(self).__name__
