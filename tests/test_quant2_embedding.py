@@ -75,3 +75,16 @@ def test_embedding_bag_last_offset_and_dynamic_and_errors():
     plain[0].qconfig = mq.default_qconfig
     with pytest.raises(AssertionError, match="float_qparams_weight_only_qconfig"):
         mq.convert(mq.prepare(plain))
+
+
+def test_quantized_embedding_state_dict_round_trip():
+    def build():
+        bag = nn.EmbeddingBag(6, 4, mode="sum")
+        bag.qconfig = mq.float_qparams_weight_only_qconfig_4bit
+        return nn.Sequential(bag)
+
+    saved, loaded = mq.convert(mq.prepare(build())), mq.convert(mq.prepare(build()))
+    loaded.load_state_dict(saved.state_dict())
+    idx, offsets = minigrad.tensor([0, 5, 2, 1]), minigrad.tensor([0, 2])
+    np.testing.assert_array_equal(loaded[0](idx, offsets).numpy(), saved[0](idx, offsets).numpy())
+    assert loaded[0].weight().dtype is minigrad.quint4x2

@@ -16,7 +16,7 @@ from __future__ import annotations
 import numpy as np
 
 from .... import _quantized, dtypes
-from ....creation import zeros
+from ....creation import tensor, zeros
 from ....nn.functional.embedding_bag import _flatten_bags
 from ....nn.modules.module import Module
 from ....tensor import Tensor
@@ -90,6 +90,37 @@ class _EmbeddingBase(Module):
 
     def weight(self):
         return self._weight
+
+    _KEYS = ("weight.int_repr", "weight.scale", "weight.zero_point")
+
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        """The table as plain tensors: its integers and per-row float scales and zero points
+        (PyTorch saves its packed object instead, so the keys are minigrad's)."""
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        record = self._weight._data
+        values = (self._weight.int_repr(), tensor(record.scale), tensor(record.zero_point))
+        for key, value in zip(self._KEYS, values):
+            destination[prefix + key] = value
+
+    def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign):
+        super()._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
+        absent = [prefix + k for k in self._KEYS if prefix + k not in state_dict]
+        if absent:
+            missing.extend(absent)
+            return
+        used.update(prefix + k for k in self._KEYS)
+        ints, scale, zero_point = (state_dict[prefix + k] for k in self._KEYS)
+        if tuple(ints.shape) != tuple(self._weight.shape):
+            errors.append(
+                f"size mismatch for {prefix}weight: copying a table of shape {list(ints.shape)}, "
+                f"the shape in current model is {list(self._weight.shape)}."
+            )
+            return
+        record = _quantized.QuantizedArray(
+            ints.numpy().astype(np.uint8), self.dtype, _FLOAT_QPARAMS,
+            scale.numpy().astype(np.float32), zero_point.numpy().astype(np.float32), 0,
+        )  # fmt: skip
+        self._weight = Tensor._make(record, ints.device)
 
     def _get_name(self) -> str:
         return "Quantized" + type(self).__name__
