@@ -169,3 +169,34 @@ def test_qconfig_mapping_and_refusals():
         mfx.prepare_fx(net, dynamic, (minigrad.randn(1, 3),))
     with pytest.raises(AssertionError, match="prepare_fx"):
         mfx.convert_fx(minigrad.fx.symbolic_trace(net))
+
+
+def _layers(t):
+    nn = t.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc, self.bn, self.hs = nn.Linear(6, 8), nn.BatchNorm1d(8), nn.Hardswish()
+            self.ln, self.lr, self.elu = nn.LayerNorm(8), nn.LeakyReLU(0.1), nn.ELU()
+            self.drop, self.conv, self.gn = nn.Dropout(0.2), nn.Conv2d(8, 8, 1), nn.GroupNorm(2, 8)
+            self.inorm, self.fc2 = nn.InstanceNorm2d(8), nn.Linear(8, 4)
+
+        def forward(self, x):
+            y = self.drop(self.elu(self.lr(self.ln(self.hs(self.bn(self.fc(x)))))))
+            z = self.inorm(self.gn(self.conv(y.reshape(-1, 8, 2, 2)))).reshape(-1, 8)
+            return self.fc2(y * z)
+
+    return Net()
+
+
+def test_more_quantized_layers_mul_and_linear_bn_fusion_match_torch():
+    q_t, q_m, x, prep_t, prep_m = _quantize_both(
+        _layers, False, tq.get_default_qconfig_mapping("x86"),
+        get_default_qconfig_mapping("x86"), (16, 6),
+    )  # fmt: skip
+    assert _observer_calls(prep_m.code) == _observer_calls(prep_t.code)
+    assert "bn" not in dict(q_m.named_children()) and type(q_m.gn) is minigrad.nn.GroupNorm
+    assert repr(q_m.elu) == repr(q_t.elu) and "quantized_mul(drop, reshape_1" in q_m.code
+    (out_m,), (out_t,) = _run(q_m, x, minigrad), _run(q_t, x, torch)
+    np.testing.assert_allclose(out_m, out_t, atol=q_t.fc2.scale * 1.0001)

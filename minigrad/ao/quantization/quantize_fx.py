@@ -38,7 +38,10 @@ _META = "_minigrad_fx_quant"  # GraphModule attribute: {node name: qconfig} and 
 _QUANTIZED_MODULES = {
     nn.Linear: nnq.Linear, nn.Conv1d: nnq.Conv1d, nn.Conv2d: nnq.Conv2d, nn.Conv3d: nnq.Conv3d,
     nni.LinearReLU: nniq.LinearReLU, nni.ConvReLU2d: nniq.ConvReLU2d,
-    nn.BatchNorm2d: nnq.BatchNorm2d,
+    nn.BatchNorm2d: nnq.BatchNorm2d, nn.Hardswish: nnq.Hardswish, nn.ELU: nnq.ELU,
+    nn.LeakyReLU: nnq.LeakyReLU, nn.LayerNorm: nnq.LayerNorm,
+    nn.InstanceNorm1d: nnq.InstanceNorm1d, nn.InstanceNorm2d: nnq.InstanceNorm2d,
+    nn.InstanceNorm3d: nnq.InstanceNorm3d,
     nnqat.Linear: nnq.Linear, nnqat.Conv2d: nnq.Conv2d, nniqat.LinearReLU: nniq.LinearReLU,
     nniqat.ConvReLU2d: nniq.ConvReLU2d, nniqat.ConvBn2d: nnq.Conv2d,
     nniqat.ConvBnReLU2d: nniq.ConvReLU2d,
@@ -46,6 +49,7 @@ _QUANTIZED_MODULES = {
 # ops whose output stays on the input's grid: they share their input's observer
 _SHARING_MODULES = (
     nn.ReLU, nn.MaxPool1d, nn.MaxPool2d, nn.AdaptiveAvgPool2d, nn.AvgPool2d, nn.Identity,
+    nn.Dropout,
 )  # fmt: skip
 _SHARING_FUNCTIONS = {"relu", "flatten", "max_pool2d", "adaptive_avg_pool2d", "avg_pool2d", "cat"}
 _SHARING_METHODS = {
@@ -59,6 +63,7 @@ _FUSIONS = [  # module types along a chain (ReLU: the module, the function or th
     (nn.Conv2d, nn.BatchNorm2d),
     (nn.Conv2d, nn.ReLU),
     (nn.Linear, nn.ReLU),
+    (nn.Linear, nn.BatchNorm1d),
 ]
 
 
@@ -82,8 +87,11 @@ def _is_relu(gm, node) -> bool:
 
 
 def _is_add(node) -> bool:
+    """Whether ``node`` adds or multiplies two tensors (quantized add/mul, fused with a relu
+    after it)."""
     if node.op != "call_function" or not (
-        node.target is operator.add or _is_minigrad_function(node.target, {"add"})
+        node.target in (operator.add, operator.mul)
+        or _is_minigrad_function(node.target, {"add", "mul"})
     ):
         return False
     tensors = [a for a in node.args[:2] if isinstance(a, Node)]
@@ -361,6 +369,16 @@ def prepare_qat_fx(model, qconfig_mapping, example_inputs, prepare_custom_config
 
 
 # -- convert --------------------------------------------------------------------------------------
+def quantized_mul(a, b, scale: float, zero_point: int):
+    """``a * b`` of two quantized tensors, requantized (``quantized::mul``)."""
+    return _requantized(a.dequantize() * b.dequantize(), scale, zero_point)
+
+
+def quantized_mul_relu(a, b, scale: float, zero_point: int):
+    """``relu(a * b)`` of two quantized tensors, requantized (``quantized::mul_relu``)."""
+    return _requantized((a.dequantize() * b.dequantize()).relu(), scale, zero_point)
+
+
 def quantized_add(a, b, scale: float, zero_point: int):
     """``a + b`` of two quantized tensors, requantized to ``scale``/``zero_point`` (the float
     sum of the dequantized values, as PyTorch's ``quantized::add``)."""
@@ -427,6 +445,8 @@ class _Converter:
         elif _is_add_tail(self.gm, node) and node.args[0] in self.quantized:
             self.quantized.add(node)  # (made by the add, which replaced it)
         elif _is_sharing(self.gm, node) and inputs_quantized and node.all_input_nodes:
+            if type(module) is nn.Dropout:
+                _set_module(self.gm, node.target, nnq.Dropout.from_float(module))
             self.quantized.add(node)
         elif _fixed_qparams(self.gm, node) is not None and inputs_quantized:
             self.fixed(node)
@@ -451,7 +471,10 @@ class _Converter:
         last = relu if fused else node
         obs = self.output_observer(last)
         scale, zero_point = self.qparams(obs)
-        fn = quantized_add_relu if fused else quantized_add
+        mul = node.target is operator.mul or getattr(node.target, "__name__", "") == "mul"
+        fn = (quantized_mul_relu if fused else quantized_mul) if mul else (
+            quantized_add_relu if fused else quantized_add
+        )  # fmt: skip
         with self.graph.inserting_before(node):
             new = self.graph.call_function(fn, (*node.args, scale, zero_point))
         last.replace_all_uses_with(new)
