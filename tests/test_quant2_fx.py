@@ -115,11 +115,17 @@ def _quiet():
         yield
 
 
-def test_prepare_convert_fx_matches_torch():
+@pytest.mark.parametrize("qat", [False, True], ids=["ptq", "qat"])
+def test_prepare_convert_fx_matches_torch(qat):
+    maker_t = tq.get_default_qat_qconfig_mapping if qat else tq.get_default_qconfig_mapping
+    maker_m = (
+        minigrad.ao.quantization.get_default_qat_qconfig_mapping
+        if qat
+        else get_default_qconfig_mapping
+    )
     q_t, q_m, x, prep_t, prep_m = _quantize_both(
-        _branchy, False, tq.get_default_qconfig_mapping("x86"),
-        get_default_qconfig_mapping("x86"), (4, 3, 6, 6),
-    )  # fmt: skip
+        _branchy, qat, maker_t("x86"), maker_m("x86"), (4, 3, 6, 6)
+    )
     assert _observer_calls(prep_m.code) == _observer_calls(prep_t.code)
     for name in ("conv", "conv2", "fc", "fc2"):
         mod_t, mod_m = q_t.get_submodule(name), q_m.get_submodule(name)

@@ -19,7 +19,7 @@ import operator
 
 from ... import _quantized, dtypes, nn
 from ...creation import tensor
-from ...fx import GraphModule, Node, symbolic_trace
+from ...fx import Node, symbolic_trace
 from ...ops.quantize import fake_quantize_per_tensor_affine
 from ..nn import intrinsic as nni
 from ..nn import qat as nnqat
@@ -550,10 +550,7 @@ def fuse_fx(model, fuse_custom_config=None, backend_config=None):
     return gm
 
 
-__all__ = [
-    "convert_fx", "convert_to_reference_fx", "fuse_fx", "prepare_fx", "prepare_qat_fx",
-    "GraphModule",
-]  # fmt: skip
+__all__ = ["convert_fx", "convert_to_reference_fx", "fuse_fx", "prepare_fx", "prepare_qat_fx"]
 
 
 def _public_quantize():
