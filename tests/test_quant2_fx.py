@@ -206,3 +206,16 @@ def test_more_quantized_layers_mul_and_linear_bn_fusion_match_torch():
     assert repr(q_m.elu) == repr(q_t.elu) and "quantized_mul(drop, reshape_1" in q_m.code
     (out_m,), (out_t,) = _run(q_m, x, minigrad), _run(q_t, x, torch)
     np.testing.assert_allclose(out_m, out_t, atol=q_t.fc2.scale * 1.0001)
+
+
+def test_module_called_twice_is_refused():
+    class Twice(minigrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = minigrad.nn.Linear(3, 3)
+
+        def forward(self, x):
+            return self.fc(self.fc(x))
+
+    with pytest.raises(NotImplementedError, match="more than one place"):
+        mfx.prepare_fx(Twice().eval(), get_default_qconfig_mapping(), (minigrad.randn(2, 3),))

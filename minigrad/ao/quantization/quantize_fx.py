@@ -4,12 +4,15 @@ inserts observers where PyTorch's x86/FBGEMM flow puts them; ``convert_fx`` turn
 graph into one running quantized modules and quantized functions.
 
 Observer placement follows PyTorch's: a quantized op (Linear, Conv, their fused forms,
-BatchNorm2d, add of two tensors) gets observed inputs and an observer on its output; an op
-that keeps its input's grid (relu, flatten, reshapes, pooling, dropout, cat) gets an observer
-on its output that is its input's own observer (one instance, shared); cat makes the
-observers of all its inputs one. Anything else stays float: ``convert_fx`` dequantizes its
-quantized inputs. The common patterns only: the ones above, in eval (``prepare_fx``) or
-training (``prepare_qat_fx``) mode, with activation qconfigs that quantize to quint8.
+BatchNorm2d, LayerNorm, InstanceNorm, Hardswish, ELU, LeakyReLU, add or mul of two tensors)
+gets observed inputs and an observer on its output; an op that keeps its input's grid (relu,
+``minigrad.flatten``, reshapes, pooling, dropout, cat) gets an observer on its output that is
+its input's own observer (one instance, shared); cat makes the observers of all its inputs
+one; sigmoid and tanh get PyTorch's fixed qparams. Anything else stays float: ``convert_fx``
+dequantizes its quantized inputs (and quantizes the outputs a quantized op reads). The
+common patterns only: the ones above, in eval (``prepare_fx``) or training
+(``prepare_qat_fx``) mode, with activation qconfigs that quantize to quint8; a module called
+at more than one place is refused.
 """
 
 from __future__ import annotations
@@ -274,7 +277,21 @@ def _check_qconfig(qconfig, node) -> None:
         )
 
 
+def _check_single_calls(gm, qconfigs) -> None:
+    seen = set()
+    for node in gm.graph.nodes:
+        if node.op != "call_module" or qconfigs.get(node.name) is None:
+            continue
+        if node.target in seen and type(_module(gm, node)) in _QUANTIZED_MODULES:
+            raise NotImplementedError(
+                f"prepare_fx: module {node.target!r} is called at more than one place; minigrad "
+                "quantizes each module once (give each call its own module)"
+            )
+        seen.add(node.target)
+
+
 def _insert_observers(gm, qconfigs, is_qat: bool) -> None:
+    _check_single_calls(gm, qconfigs)
     observers = _Observers(gm)
     for node in list(gm.graph.nodes):
         qconfig = qconfigs.get(node.name)
