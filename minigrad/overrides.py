@@ -61,7 +61,8 @@ IGNORED = frozenset(
     "set_printoptions set_rng_state set_warn_always sparse_coo_tensor tensor tril_indices "
     "triu_indices typename use_deterministic_algorithms vander vmap zeros".split()
 )
-# Of those, the factories: an entered mode sees their calls, as PyTorch's modes do.
+# Of those, the factories: they dispatch all the same (an entered mode sees their calls, and a
+# tensor-like size or ``*_like`` input takes them), as PyTorch's do.
 FACTORIES = frozenset(
     "arange as_tensor asarray bartlett_window blackman_window empty empty_strided eye full "
     "hamming_window hann_window kaiser_window linspace logspace normal ones rand rand_like "

@@ -301,9 +301,16 @@ def test_a_tensor_like_on_the_right_of_an_operator_takes_the_call():
             seen.append(func)
             return "spy"
 
-    t = minigrad.ones(2)
-    assert [t + Spy(), t * Spy(), t < Spy(), t.sub(Spy()), t & Spy()] == ["spy"] * 5
+    t = minigrad.ones(2, dtype=minigrad.int64)
+    got = [t + Spy(), t * Spy(), t < Spy(), t.sub(Spy()), t & Spy(), t == Spy(), t << Spy()]
+    got += [t @ Spy(), t[Spy()], t[0, Spy()]]
+    assert got == ["spy"] * 10
     tensor = minigrad.Tensor
-    assert seen == [tensor.add, tensor.mul, tensor.lt, tensor.sub, tensor.__and__]
+    assert seen == [
+        tensor.add, tensor.mul, tensor.lt, tensor.sub, tensor.__and__, tensor.__eq__,
+        tensor.__lshift__, tensor.matmul, tensor.__getitem__, tensor.__getitem__,
+    ]  # fmt: skip
+    assert minigrad.zeros(2, Spy()) == "spy" and minigrad.zeros_like(Spy()) == "spy"
+    np.testing.assert_array_equal((t == 1).numpy(), [True, True])  # numbers stay numbers
     with pytest.raises(TypeError, match="expected a Tensor or a Python number, got object"):
         t + object()

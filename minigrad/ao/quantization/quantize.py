@@ -8,9 +8,9 @@ from __future__ import annotations
 import copy
 import inspect
 import itertools
-import warnings
 
 from ... import dtypes, nn
+from ..._warnings import warn_user
 from ..nn import intrinsic as nni
 from ..nn.intrinsic import _FusedModule
 from ..nn.quantized import FloatFunctional
@@ -100,11 +100,10 @@ def prepare(
     propagation_list = allow_list or get_default_qconfig_propagation_list()
     propagate_qconfig_(model)
     if not any(getattr(m, "qconfig", None) for m in model.modules()):
-        warnings.warn(
+        warn_user(
             "None of the submodule got qconfig applied. Make sure you passed correct "
             "configuration through `qconfig_dict` or by assigning the `.qconfig` attribute "
-            "directly on submodules",
-            stacklevel=2,
+            "directly on submodules"
         )
     _add_observer_(model, propagation_list, observer_non_leaf_module_list)
     return model
