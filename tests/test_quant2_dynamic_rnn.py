@@ -103,3 +103,23 @@ def test_dynamic_state_dict_round_trip(dtype):
     np.testing.assert_array_equal(loaded[1](x[0]).numpy(), saved[1](x[0]).numpy())
     with pytest.raises(RuntimeError, match="3 dimensions"):
         saved[0](x[0])
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRUCell"])
+def test_per_channel_dynamic_rnn_matches_torch_and_round_trips(kind):
+    net_t, net_m = _pair(lambda n: n.Sequential(getattr(n, kind)(4, 5)))
+    spec_t = {getattr(torch.nn, kind): torch.ao.quantization.per_channel_dynamic_qconfig}
+    spec_m = {getattr(nn, kind): minigrad.ao.quantization.per_channel_dynamic_qconfig}
+    qt = torch.ao.quantization.quantize_dynamic(net_t, spec_t)
+    qm = minigrad.ao.quantization.quantize_dynamic(net_m, spec_m)
+    x = _data(2, 3, 4) if kind == "LSTM" else _data(3, 4)
+    out_t, out_m = qt(torch.tensor(x)), qm(minigrad.tensor(x))
+    out_t, out_m = (out_t[0], out_m[0]) if kind == "LSTM" else (out_t, out_m)
+    np.testing.assert_allclose(out_m.numpy(), out_t.detach().numpy(), atol=2e-6)
+    fresh = minigrad.ao.quantization.quantize_dynamic(
+        nn.Sequential(getattr(nn, kind)(4, 5)), spec_m
+    )
+    fresh.load_state_dict(qm.state_dict())
+    again = fresh(minigrad.tensor(x))
+    again = again[0] if kind == "LSTM" else again
+    np.testing.assert_array_equal(again.numpy(), out_m.numpy())

@@ -48,7 +48,8 @@ def dynamic_linear(x, weight, bias, reduce_range: bool):
 
 def _pack_weight(weight, dtype, qconfig, cls_name: str):
     """The weight as the dynamic layer stores it: qint8 with the qconfig's weight observer's
-    qparams (per tensor), or float16-rounded float32."""
+    qparams (per tensor by default, per channel with a per-channel qconfig), or
+    float16-rounded float32."""
     weight = weight.detach().float()
     if dtype is dtypes.float16:
         return weight.half().float()
@@ -59,29 +60,34 @@ def _pack_weight(weight, dtype, qconfig, cls_name: str):
         observer = default_dynamic_qconfig.weight()
     if observer.dtype is not dtypes.qint8:
         raise AssertionError(f"{cls_name}: weight observer must have dtype qint8")
-    if observer.qscheme not in (_quantized.per_tensor_affine, _quantized.per_tensor_symmetric):
-        raise NotImplementedError(
-            f"{cls_name}: per-channel weights are not supported for dynamic RNNs (PyTorch "
-            "quantizes them per tensor)"
-        )
     observer(weight)
     return _quantize_weight(weight, observer)
 
 
+_PARTS = (".int_repr", ".scale", ".zero_point", ".axis")
+
+
 def _save_weight(destination: dict, key: str, weight) -> None:
-    """A weight in plain tensors: qint8 as ``key.int_repr``/``.scale``/``.zero_point`` (per
-    tensor), float16 as ``key`` (a float16 tensor)."""
-    if weight.is_quantized:
-        destination[key + ".int_repr"] = weight.int_repr()
-        destination[key + ".scale"] = tensor(weight.q_scale(), dtype=dtypes.float64)
-        destination[key + ".zero_point"] = tensor(weight.q_zero_point())
-    else:
+    """A weight in plain tensors: qint8 as ``key.int_repr``/``.scale``/``.zero_point``/
+    ``.axis`` (axis -1 per tensor), float16 as ``key`` (a float16 tensor)."""
+    if not weight.is_quantized:
         destination[key] = weight.half()
+        return
+    record = weight._data
+    per_channel = record.per_channel
+    values = (
+        weight.int_repr(),
+        tensor(record.scale if per_channel else [record.scale], dtype=dtypes.float64),
+        tensor(record.zero_point if per_channel else [record.zero_point]),
+        tensor(record.axis if per_channel else -1),
+    )
+    for part, value in zip(_PARTS, values):
+        destination[key + part] = value
 
 
 def _load_weight(state_dict: dict, key: str, like, missing: list, used: set):
     """The weight :func:`_save_weight` saved under ``key`` (``like`` when absent)."""
-    keys = [key + s for s in (".int_repr", ".scale", ".zero_point")] if like.is_quantized else [key]
+    keys = [key + part for part in _PARTS] if like.is_quantized else [key]
     absent = [k for k in keys if k not in state_dict]
     if absent:
         missing.extend(absent)
@@ -89,7 +95,11 @@ def _load_weight(state_dict: dict, key: str, like, missing: list, used: set):
     used.update(keys)
     if not like.is_quantized:
         return state_dict[key].float()
-    ints, scale, zero_point = (state_dict[k] for k in keys)
+    ints, scale, zero_point, axis = (state_dict[k] for k in keys)
+    if int(axis.item()) >= 0:
+        return _quantized._make_per_channel_quantized_tensor(
+            ints, scale, zero_point, int(axis.item())
+        )
     return _quantized._make_per_tensor_quantized_tensor(
         ints, float(scale.item()), int(zero_point.item())
     )
