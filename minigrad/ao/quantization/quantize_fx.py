@@ -22,7 +22,7 @@ import operator
 
 from ... import _quantized, dtypes, nn
 from ...creation import tensor
-from ...fx import Node, symbolic_trace
+from ...fx import GraphModule, Node, symbolic_trace
 from ...ops.quantize import fake_quantize_per_tensor_affine
 from ..nn import intrinsic as nni
 from ..nn import qat as nnqat
@@ -547,10 +547,9 @@ def convert_fx(graph_module, convert_custom_config=None, _remove_qconfig=True,
     _Converter(gm, meta).run()
     gm.graph.eliminate_dead_code()
     gm.delete_all_unused_submodules()
-    if hasattr(gm, _META):
-        delattr(gm, _META)
-    gm.recompile()
-    return gm
+    converted = GraphModule(gm, gm.graph)  # (named GraphModule, as PyTorch's converted model)
+    converted.training = gm.training
+    return converted
 
 
 def convert_to_reference_fx(graph_module, *args, **kwargs):
