@@ -219,3 +219,35 @@ def test_module_called_twice_is_refused():
 
     with pytest.raises(NotImplementedError, match="more than one place"):
         mfx.prepare_fx(Twice().eval(), get_default_qconfig_mapping(), (minigrad.randn(2, 3),))
+
+
+def _embed(t):
+    class Net(t.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.emb, self.fc = t.nn.Embedding(10, 6), t.nn.Linear(6, 3)
+
+        def forward(self, idx):
+            return self.fc(self.emb(idx))
+
+    return Net()
+
+
+def test_fx_embedding_weight_only_matches_torch():
+    net_t, net_m = _pair(_embed)
+    net_t.eval(), net_m.eval()
+    idx = np.array([[1, 2, 3], [4, 9, 0]])
+    mapping_t = tq.get_default_qconfig_mapping("x86").set_object_type(
+        torch.nn.Embedding, tq.float_qparams_weight_only_qconfig
+    )
+    mapping_m = get_default_qconfig_mapping("x86").set_object_type(
+        minigrad.nn.Embedding, minigrad.ao.quantization.float_qparams_weight_only_qconfig
+    )
+    prep_t = tfx.prepare_fx(net_t, mapping_t, (torch.tensor(idx),))
+    prep_m = mfx.prepare_fx(net_m, mapping_m, (minigrad.tensor(idx),))
+    assert _observer_calls(prep_m.code) == _observer_calls(prep_t.code)
+    prep_t(torch.tensor(idx)), prep_m(minigrad.tensor(idx))
+    q_t, q_m = tfx.convert_fx(prep_t), mfx.convert_fx(prep_m)
+    assert repr(q_m) == repr(q_t).replace("torch.", "minigrad.")
+    (out_m,), (out_t,) = _run(q_m, idx, minigrad), _run(q_t, idx, torch)
+    np.testing.assert_allclose(out_m, out_t, atol=q_t.fc.scale * 1.0001)

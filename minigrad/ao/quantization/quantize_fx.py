@@ -277,6 +277,17 @@ def _check_qconfig(qconfig, node) -> None:
         )
 
 
+def _weight_only(gm, node, qconfig):
+    """The quantized class of an Embedding/EmbeddingBag node whose qconfig quantizes its table
+    per row with float qparams (``float_qparams_weight_only_qconfig``), else None."""
+    module = _module(gm, node)
+    target = {nn.Embedding: nnq.Embedding, nn.EmbeddingBag: nnq.EmbeddingBag}.get(type(module))
+    if target is None or qconfig is None or qconfig.weight is None:
+        return None
+    float_qparams = _quantized.per_channel_affine_float_qparams
+    return target if getattr(qconfig.weight(), "qscheme", None) is float_qparams else None
+
+
 def _check_single_calls(gm, qconfigs) -> None:
     seen = set()
     for node in gm.graph.nodes:
@@ -295,8 +306,8 @@ def _insert_observers(gm, qconfigs, is_qat: bool) -> None:
     observers = _Observers(gm)
     for node in list(gm.graph.nodes):
         qconfig = qconfigs.get(node.name)
-        if qconfig is None or _is_observer(node):
-            continue
+        if qconfig is None or _is_observer(node) or _weight_only(gm, node, qconfig):
+            continue  # (an embedding's table is quantized on its own: no observers)
         _check_qconfig(qconfig, node)
         if _is_add(node) or type(_module(gm, node)) in _QUANTIZED_MODULES:
             inputs = node.args[:2] if _is_add(node) else node.args[:1]
@@ -452,6 +463,11 @@ class _Converter:
 
     def quantizable(self, node) -> None:
         module = _module(self.gm, node)
+        weight_only = _weight_only(self.gm, node, self.qconfigs[node.name])
+        if weight_only is not None:  # float in and out, the table quantized
+            module.qconfig = self.qconfigs[node.name]
+            _set_module(self.gm, node.target, weight_only.from_float(module))
+            return
         inputs_quantized = all(
             a in self.quantized for a in node.all_input_nodes if a.op != "get_attr"
         )
