@@ -88,3 +88,20 @@ def test_quantized_embedding_state_dict_round_trip():
     idx, offsets = minigrad.tensor([0, 5, 2, 1]), minigrad.tensor([0, 2])
     np.testing.assert_array_equal(loaded[0](idx, offsets).numpy(), saved[0](idx, offsets).numpy())
     assert loaded[0].weight().dtype is minigrad.quint4x2
+
+
+@pytest.mark.parametrize("four_bit", [False, True], ids=["quint8", "quint4x2"])
+def test_quantize_dynamic_embedding_dtypes_match_torch(four_bit):
+    net_t, net_m = _pair(lambda n: n.Sequential(n.EmbeddingBag(7, 4, mode="sum")))
+    dtype_t, dtype_m = (
+        (torch.quint4x2, minigrad.quint4x2) if four_bit else (torch.quint8, minigrad.quint8)
+    )
+    qt, qm = tq.quantize_dynamic(net_t, dtype=dtype_t), mq.quantize_dynamic(net_m, dtype=dtype_m)
+    assert repr(qm) == repr(qt).replace("torch.", "minigrad.")
+    idx, offsets = np.array([0, 6, 2, 1, 3]), np.array([0, 2])
+    out_t = qt[0](torch.tensor(idx), torch.tensor(offsets)).numpy()
+    np.testing.assert_array_equal(
+        qm[0](minigrad.tensor(idx), minigrad.tensor(offsets)).numpy(), out_t
+    )
+    with pytest.raises(RuntimeError, match="Unknown dtype"):
+        mq.quantize_dynamic(net_m, {nn.Linear}, dtype=minigrad.qint32)
