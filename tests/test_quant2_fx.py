@@ -251,3 +251,33 @@ def test_fx_embedding_weight_only_matches_torch():
     assert repr(q_m) == repr(q_t).replace("torch.", "minigrad.")
     (out_m,), (out_t,) = _run(q_m, idx, minigrad), _run(q_t, idx, torch)
     np.testing.assert_allclose(out_m, out_t, atol=q_t.fc.scale * 1.0001)
+
+
+def test_ops_left_unquantized_are_refused_by_name():
+    F = minigrad.nn.functional
+
+    class Functional(minigrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.weight = minigrad.nn.Parameter(minigrad.randn(2, 3))
+
+        def forward(self, x):
+            return F.linear(x, self.weight)
+
+    example = (minigrad.randn(2, 3),)
+    with pytest.raises(NotImplementedError, match="linear"):
+        mfx.prepare_fx(Functional().eval(), get_default_qconfig_mapping(), example)
+    net = minigrad.nn.Sequential(minigrad.nn.Linear(3, 3), minigrad.nn.Softmax(-1)).eval()
+    with pytest.raises(NotImplementedError, match="Softmax"):
+        mfx.prepare_fx(net, get_default_qconfig_mapping(), example)
+    kept = get_default_qconfig_mapping().set_object_type(minigrad.nn.Softmax, None)
+    prepared = mfx.prepare_fx(net, kept, example)
+    prepared(*example)
+    quantized = mfx.convert_fx(prepared)
+    np.testing.assert_allclose(quantized(*example).sum(-1).numpy(), 1.0, rtol=1e-5)
+    assert (
+        "dequantize" in quantized.code and type(quantized.get_submodule("1")) is minigrad.nn.Softmax
+    )
+    conv1d = minigrad.nn.Sequential(minigrad.nn.Conv1d(2, 2, 1), minigrad.nn.ReLU()).eval()
+    with pytest.raises(NotImplementedError, match="ConvReLU1d"):
+        mfx.prepare_fx(conv1d, get_default_qconfig_mapping(), (minigrad.randn(1, 2, 4),))

@@ -61,6 +61,17 @@ _SHARING_METHODS = {
 # ops with an output range of their own: fixed qparams (scale, zero point), as PyTorch's
 _FIXED_QPARAMS = {"sigmoid": (1.0 / 256.0, 0), "tanh": (2.0 / 256.0, 128)}
 _FIXED_MODULES = {nn.Sigmoid: "sigmoid", nn.Tanh: "tanh"}
+# what PyTorch's x86 config quantizes and minigrad's FX flow does not (yet): refused by name
+_REFUSED_MODULES = (
+    nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d, nn.ReLU6, nn.Hardtanh,
+    nn.Softmax, nn.Hardsigmoid, nn.PReLU, nn.BatchNorm3d, nn.LSTM, nn.GRU,
+    nn.MultiheadAttention,
+)  # fmt: skip
+_REFUSED_FUNCTIONS = {
+    "linear", "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d",
+    "conv_transpose3d", "hardtanh", "relu6", "softmax", "hardsigmoid", "hardswish",
+    "layer_norm", "elu", "leaky_relu", "instance_norm", "batch_norm", "mean", "clamp",
+}  # fmt: skip
 _FUSIONS = [  # module types along a chain (ReLU: the module, the function or the method)
     (nn.Conv2d, nn.BatchNorm2d, nn.ReLU),
     (nn.Conv2d, nn.BatchNorm2d),
@@ -288,6 +299,34 @@ def _weight_only(gm, node, qconfig):
     return target if getattr(qconfig.weight(), "qscheme", None) is float_qparams else None
 
 
+def _check_supported(gm, node) -> None:
+    """Refuse, by name, the ops PyTorch quantizes that this flow would leave in float."""
+    module = _module(gm, node)
+    refused = (
+        isinstance(module, _REFUSED_MODULES)
+        if node.op == "call_module"
+        else node.op == "call_function"
+        and _is_minigrad_function(node.target, _REFUSED_FUNCTIONS)
+        or node.op == "call_method"
+        and node.target in ("mean", "clamp")
+    )
+    if refused:
+        what = type(module).__name__ if module is not None else getattr(
+            node.target, "__name__", node.target
+        )  # fmt: skip
+        raise NotImplementedError(
+            f"prepare_fx: node {node.name} ({what}): minigrad's FX quantization does not "
+            "quantize this op yet (PyTorch does); use the module forms of Linear/Conv/norms/"
+            "activations, or set its qconfig to None in the QConfigMapping to keep it in float"
+        )
+    if type(module) in (nn.Conv1d, nn.Conv3d) and _is_relu(gm, _only_user(node) or node):
+        raise NotImplementedError(
+            f"prepare_fx: node {node.name}: {type(module).__name__} followed by ReLU (PyTorch "
+            "fuses it into ConvReLU1d/3d, which minigrad lacks); keep the ReLU in float or use "
+            "Conv2d"
+        )
+
+
 def _check_single_calls(gm, qconfigs) -> None:
     seen = set()
     for node in gm.graph.nodes:
@@ -309,6 +348,7 @@ def _insert_observers(gm, qconfigs, is_qat: bool) -> None:
         if qconfig is None or _is_observer(node) or _weight_only(gm, node, qconfig):
             continue  # (an embedding's table is quantized on its own: no observers)
         _check_qconfig(qconfig, node)
+        _check_supported(gm, node)
         if _is_add(node) or type(_module(gm, node)) in _QUANTIZED_MODULES:
             inputs = node.args[:2] if _is_add(node) else node.args[:1]
             for arg in inputs:
