@@ -35,7 +35,7 @@ from .qconfig_mapping import QConfigMapping
 from .quantization_mappings import get_default_qat_module_mappings
 
 _OBSERVER_PREFIX = "activation_post_process_"
-_META = "_minigrad_fx_quant"  # GraphModule attribute: {node name: qconfig} and the QAT flag
+_META = "minigrad_qconfig"  # node.meta key: the node's qconfig (copied with the graph)
 
 # module types converted to a quantized module (their output has an observer of its own)
 _QUANTIZED_MODULES = {
@@ -402,7 +402,9 @@ def _prepare(model, qconfig_mapping, is_qat: bool, prepare_custom_config, backen
     if is_qat:
         _swap_qat(gm, qconfigs)
     _insert_observers(gm, qconfigs, is_qat)
-    setattr(gm, _META, {"qconfigs": qconfigs, "is_qat": is_qat})
+    for node in gm.graph.nodes:
+        if node.name in qconfigs:
+            node.meta[_META] = qconfigs[node.name]
     gm.recompile()
     return gm
 
@@ -463,9 +465,10 @@ def _requantized(values, scale, zero_point):
 
 
 class _Converter:
-    def __init__(self, gm, meta):
+    def __init__(self, gm):
         self.gm, self.graph = gm, gm.graph
-        self.qconfigs, self.quantized, self.dequantized = meta["qconfigs"], set(), {}
+        self.qconfigs = {n.name: n.meta[_META] for n in gm.graph.nodes if _META in n.meta}
+        self.quantized, self.dequantized = set(), {}
 
     def qparams(self, obs_node):
         observer = self.gm.get_submodule(obs_node.target)
@@ -595,12 +598,14 @@ def convert_fx(graph_module, convert_custom_config=None, _remove_qconfig=True,
             "convert_fx: convert_custom_config, qconfig_mapping and backend_config are not "
             "supported"
         )
-    meta = getattr(graph_module, _META, None)
-    if meta is None:
-        raise AssertionError("convert_fx: the model was not made by prepare_fx/prepare_qat_fx")
+    if not any(_META in node.meta for node in graph_module.graph.nodes):
+        raise AssertionError(
+            "convert_fx: the model was not made by prepare_fx/prepare_qat_fx (its nodes carry "
+            "their qconfigs in node.meta, which copies keep and pickling drops)"
+        )
     gm = copy.deepcopy(graph_module)
     gm.eval()
-    _Converter(gm, meta).run()
+    _Converter(gm).run()
     gm.graph.eliminate_dead_code()
     gm.delete_all_unused_submodules()
     converted = GraphModule(gm, gm.graph)  # (named GraphModule, as PyTorch's converted model)
