@@ -37,9 +37,11 @@ class QConfigMapping:
         return self
 
     def set_module_name_regex(self, module_name_regex: str, qconfig) -> QConfigMapping:
+        """Not supported by minigrad (use ``set_module_name``)."""
         raise NotImplementedError("QConfigMapping.set_module_name_regex is not supported")
 
     def set_module_name_object_type_order(self, module_name, object_type, index, qconfig):
+        """Not supported by minigrad (use ``set_module_name`` / ``set_object_type``)."""
         raise NotImplementedError(
             "QConfigMapping.set_module_name_object_type_order is not supported"
         )

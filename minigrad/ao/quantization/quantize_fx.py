@@ -614,6 +614,7 @@ def convert_fx(graph_module, convert_custom_config=None, _remove_qconfig=True,
 
 
 def convert_to_reference_fx(graph_module, *args, **kwargs):
+    """Not supported: minigrad has no reference (quantize-dequantize) quantized modules."""
     raise NotImplementedError(
         "convert_to_reference_fx: reference quantized models are not supported"
     )
