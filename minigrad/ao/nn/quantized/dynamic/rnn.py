@@ -210,6 +210,11 @@ class RNNBase(_WeightState, Module):
         return 2 if self.bidirectional else 1
 
     def forward(self, input, hx=None):
+        if self.training and self.dropout > 0 and self.num_layers > 1:
+            raise NotImplementedError(
+                f"dynamic quantized {type(self).__name__}: dropout between layers in training "
+                "mode is not supported by minigrad (call .eval())"
+            )
         packed = isinstance(input, PackedSequence)
         if packed:
             data, batch_sizes = input.data, [int(v) for v in input.batch_sizes.tolist()]
