@@ -68,6 +68,8 @@ def calculate_qmin_qmax(quant_min, quant_max, has_customized_qrange, dtype, redu
         return (0, 127) if reduce_range else (0, 255)
     if dtype is dtypes.qint32:
         return -(2**31), 2**31 - 1
+    if dtype is dtypes.quint4x2:
+        return 0, 15
     raise NotImplementedError(f"observers of minigrad take quint8, qint8 or qint32, got {dtype}")
 
 
