@@ -12,13 +12,13 @@ kernels step by step, so that float64 trajectories match ``torch.optim`` to roun
 from __future__ import annotations
 
 import numbers
-import warnings
 from collections import defaultdict
 from itertools import chain
 
 import numpy as np
 
 from .. import _sparse_coo, backend, dtypes
+from .._warnings import warn_user
 from ..autograd import grad_mode
 from ..autograd.graph import version_counter
 from ..tensor import Tensor
@@ -151,12 +151,10 @@ class Optimizer:
     def _check_duplicates(self, params: list) -> None:
         seen = {id(p) for p in params}
         if len(seen) != len(params):  # PyTorch warns, keeps both, and updates the tensor twice
-            warnings.warn(
+            warn_user(
                 "optimizer contains a parameter group with duplicate parameters; in future, "
                 "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for "
-                "more information",
-                UserWarning,
-                stacklevel=4,
+                "more information"
             )
         for i, group in enumerate(self.param_groups):
             if any(id(p) in seen for p in group["params"]):
