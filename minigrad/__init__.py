@@ -1,6 +1,6 @@
 """minigrad: a small autograd framework with PyTorch's API, on NumPy (CPU) or CuPy (GPU)."""
 
-from . import autograd, cuda, dtypes
+from . import autograd, cpu, cuda, dtypes
 from ._format import set_printoptions
 from .autograd import (
     enable_grad,
@@ -423,7 +423,7 @@ from . import (  # noqa: E402
 )
 from ._compile import compile  # noqa: E402 - torch.compile's name (shadows the builtin)
 from ._runtime import get_num_threads, set_num_threads  # noqa: E402
-from .amp import autocast  # noqa: E402
+from .amp import GradScaler, autocast  # noqa: E402
 from .backends.cuda import (  # noqa: E402 - torch.set_float32_matmul_precision's home
     get_float32_matmul_precision,
     set_float32_matmul_precision,
@@ -653,7 +653,7 @@ from ._sparse_coo import sparse_coo  # noqa: E402
 from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402
 from ._surface import *  # noqa: E402, F403
 from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402
-from .dtypes import qint8, qint32, quint8  # noqa: E402
+from .dtypes import qint8, qint32, quint4x2, quint8  # noqa: E402
 from .func import vmap  # noqa: E402
 from .ops.quantize import (  # noqa: E402 - branch quant: quantization-aware training
     _fake_quantize_learnable_per_channel_affine,

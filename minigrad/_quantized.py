@@ -137,8 +137,9 @@ class QuantizedArray:
         shape = [1] * q.ndim
         shape[self.axis] = -1
         zp, scale = self.zero_point.reshape(shape), self.scale.reshape(shape)
-        if self.scheme is per_channel_affine_float_qparams:
-            return (q.astype(np.float32) * scale.astype(np.float32) + zp).astype(np.float32)
+        if self.scheme is per_channel_affine_float_qparams:  # float zero points, float32
+            shifted = q.astype(np.float32) - zp.astype(np.float32)
+            return shifted * scale.astype(np.float32)
         return ((q - zp) * scale).astype(np.float32)  # in float64 (the scales' type), as PyTorch
 
     def __repr__(self) -> str:
@@ -250,10 +251,18 @@ def quantize_per_channel(input, scales, zero_points, axis, dtype):
             f"{op}: expected 1-D scales and zero_points of length {input.shape[axis]} (the size "
             f"of dim {axis}), got {list(scales.shape)} and {list(zero_points.shape)}"
         )
-    scale = np.asarray(scales._data, dtype=np.float64)
-    zero_point = np.asarray(zero_points._data).astype(np.int64)
     shape = [1] * input.ndim
     shape[axis] = -1
+    if zero_points.dtype.is_floating_point:  # float zero points: embedding tables' rows
+        scale = np.asarray(scales._data, dtype=np.float32)
+        zero_point = np.asarray(zero_points._data, dtype=np.float32)
+        q = quantize_array(input._data, scale.reshape(shape), zero_point.reshape(shape), qdtype)
+        record = QuantizedArray(
+            q, qdtype, per_channel_affine_float_qparams, scale, zero_point, axis
+        )
+        return _wrap(record, input.device)
+    scale = np.asarray(scales._data, dtype=np.float64)
+    zero_point = np.asarray(zero_points._data).astype(np.int64)
     q = quantize_array(input._data, scale.reshape(shape), zero_point.reshape(shape), qdtype)
     record = QuantizedArray(q, qdtype, per_channel_affine, scale, zero_point, axis)
     return _wrap(record, input.device)

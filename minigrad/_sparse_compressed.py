@@ -19,6 +19,7 @@ import math
 import numpy as np
 
 from ._memory_format import layout
+from ._sparse_coo import SparseRecord
 
 sparse_csr = layout("sparse_csr")
 sparse_csc = layout("sparse_csc")
@@ -31,37 +32,16 @@ NAMES = {sparse_csr: "SparseCsr", sparse_csc: "SparseCsc", sparse_bsr: "SparseBs
          sparse_bsc: "SparseBsc"}  # fmt: skip
 
 
-class SparseCompressed:
+class SparseCompressed(SparseRecord):
     """The arrays of a compressed tensor (see the module docstring), its full ``shape`` and
     ``layout``."""
 
     __slots__ = ("compressed", "plain", "values", "shape", "layout")
-    __array_ufunc__ = None  # NumPy's operators and ufuncs refuse the record (TypeError)
-    base = ()  # never None: the engine never lets a leaf adopt a record as a gradient buffer
+    ARRAYS = ("compressed", "plain", "values")
 
     def __init__(self, compressed, plain, values, shape: tuple, layout):
         self.compressed, self.plain, self.values = compressed, plain, values
         self.shape, self.layout = tuple(shape), layout
-
-    @property
-    def dtype(self):
-        return self.values.dtype
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
-
-    @property
-    def itemsize(self) -> int:
-        return self.values.itemsize
-
-    @property
-    def nbytes(self) -> int:
-        return self.compressed.nbytes + self.plain.nbytes + self.values.nbytes
 
     @property
     def batch_dim(self) -> int:

@@ -20,20 +20,16 @@ from ._memory_format import layout
 sparse_coo = layout("sparse_coo")
 
 
-class SparseCOO:
-    """``indices`` (sparse_dim, nnz) int64 and ``values`` (nnz, *dense shape) arrays of one
-    device, the tensor's full ``shape``, and whether the indices are known to be coalesced
-    (sorted and without repeats)."""
+class SparseRecord:
+    """What every sparse storage record answers from its arrays (the arrays named by
+    ``ARRAYS``, values last): the metadata a Tensor reads, and refusal to act as an array."""
 
-    __slots__ = ("indices", "values", "shape", "coalesced")
+    __slots__ = ()
+    ARRAYS: tuple = ()
     __array_ufunc__ = None  # NumPy's operators and ufuncs refuse the record (TypeError)
     # Never None (an array's base is None when it owns its memory): the engine's
     # autograd.graph.mark_adoptable then never lets a leaf adopt a record as a gradient buffer.
     base = ()
-
-    def __init__(self, indices, values, shape: tuple, coalesced: bool = False):
-        self.indices, self.values = indices, values
-        self.shape, self.coalesced = tuple(shape), coalesced
 
     @property
     def dtype(self):
@@ -53,7 +49,20 @@ class SparseCOO:
 
     @property
     def nbytes(self) -> int:
-        return self.indices.nbytes + self.values.nbytes
+        return sum(getattr(self, name).nbytes for name in self.ARRAYS)
+
+
+class SparseCOO(SparseRecord):
+    """``indices`` (sparse_dim, nnz) int64 and ``values`` (nnz, *dense shape) arrays of one
+    device, the tensor's full ``shape``, and whether the indices are known to be coalesced
+    (sorted and without repeats)."""
+
+    __slots__ = ("indices", "values", "shape", "coalesced")
+    ARRAYS = ("indices", "values")
+
+    def __init__(self, indices, values, shape: tuple, coalesced: bool = False):
+        self.indices, self.values = indices, values
+        self.shape, self.coalesced = tuple(shape), coalesced
 
     @property
     def sparse_dim(self) -> int:

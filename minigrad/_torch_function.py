@@ -182,18 +182,14 @@ def dispatching(fn):
     return call
 
 
-def dispatching_to_modes(fn):
-    """``fn`` (a factory: it takes no tensor to dispatch on) wrapped so that an entered mode
-    sees its calls, as PyTorch's modes see ``torch.ones``."""
-
-    @functools.wraps(fn)
-    def call(*args, **kwargs):
-        if _entered[0]:
-            return dispatch(call, fn, args, kwargs, relevant=())
-        return fn(*args, **kwargs)
-
-    call.__torch_function_wrapped__ = fn
-    return call
+def operand_takes(method: str, operands: tuple, error: Exception):
+    """What a tensor-like operand's ``__torch_function__`` makes of ``Tensor.<method>(
+    *operands)`` (see :func:`hand_to_operand`); ``error`` (the plain computation's) raised when
+    no operand is tensor-like. For the ``except`` branch of Tensor operators."""
+    handled = hand_to_operand(method, operands)
+    if handled is None:
+        raise error
+    return handled
 
 
 def hand_to_operand(method: str, operands: tuple):
@@ -378,9 +374,9 @@ def exit_mode(mode) -> None:
 
 # -- installing the function wrappers ------------------------------------------------------------
 def install(namespace: dict, module_name: str, ignored=frozenset(), factories=frozenset()):
-    """Replace each public function of ``namespace`` by its dispatching form (only for modes
-    if in ``factories``; none if in ``ignored``), named after ``module_name`` so that pickling
-    finds it there."""
+    """Replace each public function of ``namespace`` by its dispatching form (none if in
+    ``ignored`` but not in ``factories``), named after ``module_name`` so that pickling finds
+    it there."""
     import types
 
     done = {}
@@ -393,7 +389,6 @@ def install(namespace: dict, module_name: str, ignored=frozenset(), factories=fr
             continue
         wrapped = done.get(id(value))
         if wrapped is None:
-            wrap = dispatching_to_modes if name in factories else dispatching
-            wrapped = done[id(value)] = wrap(value)
+            wrapped = done[id(value)] = dispatching(value)
             wrapped.__module__, wrapped.__qualname__ = module_name, name
         namespace[name] = wrapped

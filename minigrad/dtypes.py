@@ -144,8 +144,10 @@ class QuantizedDtype(dtype):
 qint8 = QuantizedDtype("qint8", np.int8, True)
 quint8 = QuantizedDtype("quint8", np.uint8, False)
 qint32 = QuantizedDtype("qint32", np.int32, True)
-QUANTIZED = (qint8, quint8, qint32)
-QUANTIZED_OF_STORAGE = {d.storage.name: d for d in QUANTIZED}
+quint4x2 = QuantizedDtype("quint4x2", np.uint8, False)  # 4-bit (0..15), one per byte here
+quint4x2.bounds = (0, 15)
+QUANTIZED = (qint8, quint8, qint32, quint4x2)
+QUANTIZED_OF_STORAGE = {d.storage.name: d for d in (qint8, quint8, qint32)}
 _BY_NUMPY.update({d: d for d in QUANTIZED})  # a quantized record's dtype is the dtype itself
 _BY_NAME.update({d.name: d for d in QUANTIZED})
 

@@ -62,7 +62,8 @@ IGNORED = frozenset(
     "set_printoptions set_rng_state set_warn_always sparse_coo_tensor tensor tril_indices "
     "triu_indices typename use_deterministic_algorithms vander vmap zeros".split()
 )
-# Of those, the factories: an entered mode sees their calls, as PyTorch's modes do.
+# Of those, the factories: they dispatch all the same (an entered mode sees their calls, and a
+# tensor-like size or ``*_like`` input takes them), as PyTorch's do.
 FACTORIES = frozenset(
     "arange as_tensor asarray bartlett_window blackman_window empty empty_strided eye full "
     "hamming_window hann_window kaiser_window linspace logspace normal ones rand rand_like "
@@ -220,9 +221,20 @@ def get_overridable_functions() -> dict:
 
 
 def install() -> None:
-    """Make the public functions of :data:`NAMESPACES` dispatch (called once, at import)."""
-    for name, module in _namespaces().items():
+    """Make the public functions of :data:`NAMESPACES` dispatch (called once, at import), and
+    give ``nn.functional`` and ``autograd`` the helpers PyTorch re-exports there
+    (``F.has_torch_function``, ...), which themselves do not dispatch."""
+    namespaces = _namespaces()
+    for name, module in namespaces.items():
         if name:
             _tf.install(vars(module), module.__name__)
         else:
             _tf.install(vars(module), module.__name__, IGNORED, FACTORIES)
+    from . import autograd
+
+    helpers = (has_torch_function, has_torch_function_unary, has_torch_function_variadic)
+    for module in (namespaces["nn.functional"], autograd):
+        module.handle_torch_function = handle_torch_function
+        for helper in helpers:
+            setattr(module, helper.__name__, helper)
+    autograd.is_tensor_like = is_tensor_like

@@ -408,6 +408,8 @@ class Tensor(InPlaceMethods):
         data = self._data
         return data.ctypes.data if isinstance(data, np.ndarray) else int(data.data.ptr)
 
+    const_data_ptr = data_ptr  # PyTorch's read-only form: the same address
+
     @property
     def itemsize(self) -> int:
         return self._data.itemsize

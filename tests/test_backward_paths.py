@@ -29,7 +29,19 @@ IDS = [op.sample_id(i) for op, i in CASES]
 
 # Node attributes that hold arrays given to the op (indices, a divisor table), not values
 # that forward computed: they live as long as the node, like its other settings.
-SETTINGS = {"indices", "index", "key", "divisor", "positions"}  # positions: as_strided's window
+# positions: as_strided's window; compressed/plain, brow/bcol: a sparse CSR/BSR tensor's index
+# arrays, settings of the ops that build or multiply it (as a COO tensor's indices)
+SETTINGS = {
+    "indices",
+    "index",
+    "key",
+    "divisor",
+    "positions",
+    "compressed",
+    "plain",
+    "brow",
+    "bcol",
+}
 
 
 def _outputs_and_inputs(op, index):

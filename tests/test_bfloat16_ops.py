@@ -62,6 +62,16 @@ TORCH_LACKS.update(
         "PyTorch has no bfloat16 kernel",
     )
 )
+# -- branch sparse2: PyTorch's sparse products have no CPU bfloat16 kernel
+TORCH_LACKS.update(
+    dict.fromkeys(
+        [
+            "csr_mm", "csr_mv", "csr_sparse_mm", "csr_addmm", "dense_mm_csr", "csr_t_mm",
+            "vector_mm_csr", "csr_mm_csr", "coo_mm_coo", "sampled_addmm",
+        ],
+        "PyTorch's sparse products have no CPU bfloat16 kernel",
+    )
+)  # fmt: skip
 TORCH_DIFFERS["grid_sample_bicubic_2d"] = (
     "PyTorch's bfloat16 bicubic kernel computes the tap weights' gradient in bfloat16 (off by "
     "up to 0.15 here); ours computes positions and weights in float32, as the float32 row does"

@@ -11,6 +11,11 @@ from minigrad.testing.op_db import OP_DB
 
 CASES = [(op, i) for op in OP_DB if op.grad and op.raises is None for i in range(len(op.samples))]
 IDS = [op.sample_id(i) for op, i in CASES]
+# rows whose forward-mode AD minigrad refuses with NotImplementedError, as PyTorch does
+REFUSED = {
+    "csr_sin": "the tangent of sin needs cos of the CSR tensor (cos(0) != 0: no sparse rule)",
+    "bsr_tanh": "the tangent of tanh needs a product of two BSR tensors",
+}
 
 
 def _call(op, index, args):
@@ -33,6 +38,12 @@ def test_jvp_matches_finite_differences_and_reverse_mode(op, index):
     tangents = {i: rng.uniform(-1, 1, args[i].shape) for i in positions}
 
     # forward mode
+    if op.name in REFUSED:
+        with pytest.raises(NotImplementedError), fwAD.dual_level():
+            duals = [fwAD.make_dual(a, minigrad.tensor(tangents[i])) if i in positions else a
+                     for i, a in enumerate(args)]  # fmt: skip
+            _call(op, index, duals)
+        return
     with fwAD.dual_level():
         duals = list(args)
         for i in positions:

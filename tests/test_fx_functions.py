@@ -201,6 +201,6 @@ def test_factories_of_traced_sizes_match_torch():
         tfx.symbolic_trace(_factory_model(torch)),
     )
     assert mgm.code.replace("minigrad", "torch") == tgm.code
-    assert minigrad.arange is mfx._symbolic_trace._factories()["arange"]  # put back after tracing
+    assert minigrad.arange.__module__ == "minigrad"  # the factories dispatch to a Proxy themselves
     out = mgm(minigrad.ones(2, 3, 3))
     assert out[0, 0].tolist() == [1.0, 1.0, 2.0]  # arange + the causal softmax row [1, 0, 0]

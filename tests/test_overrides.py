@@ -301,9 +301,27 @@ def test_a_tensor_like_on_the_right_of_an_operator_takes_the_call():
             seen.append(func)
             return "spy"
 
-    t = minigrad.ones(2)
-    assert [t + Spy(), t * Spy(), t < Spy(), t.sub(Spy()), t & Spy()] == ["spy"] * 5
+    t = minigrad.ones(2, dtype=minigrad.int64)
+    got = [t + Spy(), t * Spy(), t < Spy(), t.sub(Spy()), t & Spy(), t == Spy(), t << Spy()]
+    got += [t @ Spy(), t[Spy()], t[0, Spy()]]
+    assert got == ["spy"] * 10
     tensor = minigrad.Tensor
-    assert seen == [tensor.add, tensor.mul, tensor.lt, tensor.sub, tensor.__and__]
+    assert seen == [
+        tensor.add, tensor.mul, tensor.lt, tensor.sub, tensor.__and__, tensor.__eq__,
+        tensor.__lshift__, tensor.matmul, tensor.__getitem__, tensor.__getitem__,
+    ]  # fmt: skip
+    assert minigrad.zeros(2, Spy()) == "spy" and minigrad.zeros_like(Spy()) == "spy"
+    np.testing.assert_array_equal((t == 1).numpy(), [True, True])  # numbers stay numbers
     with pytest.raises(TypeError, match="expected a Tensor or a Python number, got object"):
         t + object()
+
+
+def test_device_modules_and_reexported_helpers_match_torch():
+    torch = pytest.importorskip("torch")
+    assert minigrad.cpu.amp.autocast is not None and minigrad.GradScaler is minigrad.amp.GradScaler
+    for name in ("is_available", "device_count", "current_device", "synchronize"):
+        assert getattr(minigrad.cpu, name)() == getattr(torch.cpu, name)()
+    assert F.has_torch_function((Diagonal(1, 1),)) and not F.has_torch_function((1,))
+    assert minigrad.autograd.is_tensor_like(Diagonal(1, 1))
+    x = minigrad.ones(2)
+    assert x.const_data_ptr() == x.data_ptr()

@@ -104,8 +104,8 @@ def test_quantize_dynamic_matches_torch():
     out_t, out_m = qt(torch.tensor(x)).detach().numpy(), qm(minigrad.tensor(x)).numpy()
     np.testing.assert_allclose(out_m, out_t, rtol=1e-5, atol=1e-6)
     assert type(net_m[0]).__name__ == "Linear"  # a copy unless inplace
-    with pytest.raises(NotImplementedError, match="GRU"):  # (LSTM has its dynamic form)
-        minigrad.ao.quantization.quantize_dynamic(minigrad.nn.Sequential(minigrad.nn.GRU(2, 2)))
+    with pytest.raises(ValueError, match="default settings"):
+        minigrad.ao.quantization.quantize_dynamic(net_m, dtype=minigrad.qint32)
 
 
 def _mlp_stubs(m):

@@ -15,6 +15,7 @@ import weakref
 import numpy as np
 
 from .. import backend
+from ..optim import optimizer as _optimizer
 from ..tensor import Tensor
 from . import arrays, symbolic
 from .arrays import Traced, XpProxy, _view
@@ -120,11 +121,13 @@ class Capture:
         for i, (mapping, key) in enumerate(self.counters):
             mapping[key] = symbolic.counter(mapping[key], i, rec.poison)
         rec.symbolic = bool(self.counters)
+        _optimizer.host_step_counts = True  # new step counts: numbers, as the walk makes them
         arrays.active = rec
         return self
 
     def __exit__(self, *exc):
         arrays.active = None
+        _optimizer.host_step_counts = False
         self._uninstall()
         for mapping, key in self.counters:  # plain numbers again, as eager code left them
             value = mapping.get(key)

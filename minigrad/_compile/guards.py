@@ -147,6 +147,7 @@ class _Walk:
             tokens.append(("const", key))
         elif hasattr(obj, "__dict__"):
             if isinstance(obj, Optimizer):
+                obj._count_steps_on_host()  # step tensors as numbers, traced as Sym
                 self.counter_maps.update(id(s) for s in obj.state.values())
             tokens.append(("O", cls))
             self._mapping(vars(obj), depth)

@@ -75,22 +75,11 @@ def _device_amp_module(device_type: str, parent) -> types.ModuleType:
     return module
 
 
-def _cpu_module() -> types.ModuleType:
-    """``minigrad.cpu``: PyTorch's ``torch.cpu`` namespace, holding only ``amp`` here."""
-    existing = sys.modules.get("minigrad.cpu")
-    if existing is not None:
-        return existing
-    module = types.ModuleType("minigrad.cpu", "``minigrad.cpu``: CPU-specific names (amp).")
-    module.is_available = lambda: True
-    sys.modules["minigrad.cpu"] = module
-    return module
-
-
 def _install_aliases() -> None:
-    from .. import cuda
+    from .. import cpu, cuda
 
     _device_amp_module("cuda", cuda)
-    _device_amp_module("cpu", _cpu_module())
+    _device_amp_module("cpu", cpu)
 
 
 _install_aliases()

@@ -9,7 +9,6 @@ import functools
 import inspect
 import math
 import operator
-import sys
 import types
 from collections.abc import Callable
 from typing import Any
@@ -247,10 +246,6 @@ class Tracer(TracerBase):
             original = globs.get(name, getattr(builtins, name, None))
             if original is not None:
                 patcher.patch(globs, name, _leaf_function(original), is_dict=True)
-        factories = _factories()
-        self._factory_ids = {id(f) for f in factories.values()}
-        for name, factory in factories.items():  # minigrad.arange(x.size(1)) and the like
-            patcher.patch(sys.modules["minigrad"], name, _leaf_function(factory, wrapped=False))
         self._autowrap_globals(patcher, fn)
 
     def _autowrap_globals(self, patcher: _Patcher, fn) -> None:
@@ -263,8 +258,6 @@ class Tracer(TracerBase):
                 continue
             if id(value) in self._autowrap_ids:
                 patcher.patch(fn_globals, name, _leaf_function(value), is_dict=True)
-            elif id(value) in self._factory_ids:  # from minigrad import arange
-                patcher.patch(fn_globals, name, _leaf_function(value, wrapped=False), is_dict=True)
 
     def create_args_for_root(self, fn, is_module: bool, concrete_args: dict | None) -> list:
         """Placeholders (or the concrete values) for ``fn``'s parameters, ``self`` aside."""
@@ -337,21 +330,6 @@ def _operator_with_proxies(original: Callable, method: str) -> Callable:
         return original(self, other)
 
     return operator_
-
-
-def _factories() -> dict[str, Callable]:
-    """minigrad's tensor factories (``arange``, ``zeros``, ``randn_like``, ...): minigrad's
-    dispatch does not hand them a Proxy argument, so tracing records them itself, as torch.fx
-    records ``torch.arange(proxy)``."""
-    import minigrad
-
-    from .. import _torch_function
-
-    make = getattr(_torch_function, "dispatching_to_modes", None)
-    if make is None:
-        return {}
-    code = make(lambda: None).__code__  # every factory wrapper shares this code object
-    return {n: f for n, f in vars(minigrad).items() if getattr(f, "__code__", None) is code}
 
 
 def _leaf_function(original: Callable, wrapped: bool = True) -> Callable:

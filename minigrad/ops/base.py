@@ -27,14 +27,14 @@ _grad_state, _anomaly_state = grad_mode._state, anomaly._state
 interposer = None
 autocast_entry = None  # autocast's policy by name, for functions that check dtypes before an op
 
-# Sparse COO tensors: an op's forward fails on their storage record (minigrad._sparse_coo);
-# then ``sparse_rules[type(op)](op, args)`` computes it, or the op is refused by name. Filled by
-# minigrad.sparse; the check runs only after a forward has failed, so dense tensors pay nothing.
+# Tensors whose storage is a record, not an array (sparse: minigrad._sparse_coo and
+# _sparse_compressed; nested: _nested_record; quantized: _quantized): an op's forward fails on
+# the record, and only then ``record_fallbacks[type(record)](op, args)`` computes the op (or
+# refuses it by name), so dense tensors pay nothing. The sparse and nested fallbacks look up
+# the op's rule in ``sparse_rules`` / ``nested_rules`` (filled by minigrad.sparse and
+# minigrad.nested); the quantized one is registered by minigrad._quantized_ops.
 sparse_rules: dict = {}
-# Nested tensors (minigrad._nested_record), the same way: filled by minigrad.nested.
 nested_rules: dict = {}
-# Other storage records (quantized tensors: minigrad._quantized) register
-# ``record_fallbacks[record type] = fallback(op, args)``, consulted the same way.
 record_fallbacks: dict = {}
 
 
@@ -175,8 +175,8 @@ class Op(Node):
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
             raise RuntimeError(f"{self.label()}: {e} (input shapes: {shapes})") from None
-        except (TypeError, AttributeError) as e:  # a sparse input's record is no array
-            return _sparse_fallback(self, args, e)
+        except (TypeError, AttributeError) as e:  # a storage record (sparse, ...) is no array
+            return _record_fallback(self, args, e)
         if recording and dtypes.is_differentiable(out.dtype):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:
@@ -277,32 +277,51 @@ class Op(Node):
 _SPARSE = (SparseCOO, SparseCompressed)
 
 
-def _sparse_fallback(op, args, error):
-    """The op's result through its sparse rule when an input is a sparse tensor; raises
-    ``error`` (the forward's own) when none is, and a clear refusal when the op has no rule."""
+def _record_fallback(op, args, error):
+    """The op's result through the rule of the storage record among its inputs (a sparse,
+    nested or quantized tensor's: see :data:`record_fallbacks`), on that tensor's GPU; raises
+    ``error`` (the forward's own) when no input has such a record."""
     tensor_cls = graph.Tensor
-    if any(isinstance(a, tensor_cls) and type(a._data) is NestedRecord for a in args):
-        return _nested_fallback(op, args)
-    sparse = [a._data for a in args if isinstance(a, tensor_cls) and type(a._data) in _SPARSE]
-    if not sparse:
-        for a in args:
-            fallback = isinstance(a, tensor_cls) and record_fallbacks.get(type(a._data))
-            if fallback:
-                return fallback(op, args)
-        raise error
+    for a in args:
+        if isinstance(a, tensor_cls):
+            fallback = record_fallbacks.get(type(a._data))
+            if fallback is not None:
+                device = a.device
+                if device.index == device.backend.current:
+                    return fallback(op, args)
+                with device.backend.using(device.index):  # (the rule runs xp on that GPU)
+                    return fallback(op, args)
+    raise error
+
+
+def _sparse_rule(op, args):
+    """The op's sparse rule; a clear refusal naming the layout when it has none."""
     rule = sparse_rules.get(type(op))
     if rule is None:
-        kind = "COO" if type(sparse[0]) is SparseCOO else sparse[0].layout.name[7:].upper()
+        record = next(a._data for a in args if type(getattr(a, "_data", None)) in _SPARSE)
+        kind = "COO" if type(record) is SparseCOO else record.layout.name[7:].upper()
         raise NotImplementedError(
             f"{op.label()}: minigrad does not support sparse {kind} tensors in this op (as "
             "PyTorch, most ops take dense tensors only); call .to_dense() first, or see "
             "README's 'Sparse tensors' for the ops that take them"
         )
-    device = next(a.device for a in args if isinstance(a, tensor_cls))
-    if device.index == device.backend.current:
-        return rule(op, args)
-    with device.backend.using(device.index):  # (the rule runs xp on the inputs' GPU)
-        return rule(op, args)
+    return rule(op, args)
+
+
+def _nested_rule(op, args):
+    """The op's nested rule; PyTorch's refusal, by name, when it has none."""
+    rule = nested_rules.get(type(op))
+    if rule is None:
+        raise NotImplementedError(
+            f"{op.label()}: minigrad does not support nested tensors in this op (as PyTorch, "
+            "nested tensors take a subset of ops); README's 'Sparse tensors' lists the nested "
+            "ops), or call .to_padded_tensor(padding) or .unbind() first"
+        )
+    return rule(op, args)
+
+
+record_fallbacks.update({SparseCOO: _sparse_rule, SparseCompressed: _sparse_rule})
+record_fallbacks[NestedRecord] = _nested_rule
 
 
 # NumPy type codes of bool, the signed integers, uint8, NumPy's real floats and ml_dtypes'
@@ -319,22 +338,6 @@ def _check_input_dtype(op, np_dtype, complex_ok: bool, args: tuple) -> None:
             raise _complex_unsupported(op)
         return
     _dtype_limits.check_op(op, np_dtype, args)
-
-
-def _nested_fallback(op, args):
-    """The op's result through its nested rule; PyTorch's refusal, by name, when it has none."""
-    rule = nested_rules.get(type(op))
-    if rule is None:
-        raise NotImplementedError(
-            f"{op.label()}: minigrad does not support nested tensors in this op (as PyTorch, "
-            "nested tensors take a subset of ops); README's 'Sparse tensors' lists the nested "
-            "ops), or call .to_padded_tensor(padding) or .unbind() first"
-        )
-    device = next(a.device for a in args if isinstance(a, graph.Tensor))
-    if device.index == device.backend.current:
-        return rule(op, args)
-    with device.backend.using(device.index):  # (the rule runs xp on the inputs' GPU)
-        return rule(op, args)
 
 
 def _complex_unsupported(op) -> NotImplementedError:

@@ -4,6 +4,7 @@ and the float-bit helpers (``frexp``, ``ldexp``, ``nextafter``) and predicates (
 
 from __future__ import annotations
 
+from .. import _torch_function as _tf
 from .. import return_types
 from ..autograd import graph
 from .base import constant, on_input_device
@@ -71,8 +72,12 @@ def bitwise_right_shift(input, other):
 
 
 def _shift(name, ufunc, input, other):
-    _integral(name, input, other)
-    a, b = promote(input, other)
+    try:
+        _integral(name, input, other)
+        a, b = promote(input, other)
+    except TypeError as e:  # a tensor-like operand takes the call, as in PyTorch
+        method = "__lshift__" if ufunc == "left_shift" else "__rshift__"
+        return _tf.operand_takes(method, (input, other), e)
     if not isinstance(a, graph.Tensor):
         a = b.new_full((), a)
     if not isinstance(b, graph.Tensor):

@@ -126,11 +126,8 @@ def binary(op: Op, a, b, floating: bool = False):
         return op(a, b)
     try:
         a, b = promote(a, b, floating=floating)
-    except TypeError:  # a tensor-like operand (tensor + masked) takes the call, as in PyTorch
-        handled = _tf.hand_to_operand(_method_name(op), (a, b))
-        if handled is None:
-            raise
-        return handled
+    except TypeError as e:  # a tensor-like operand (tensor + masked) takes the call, as PyTorch
+        return _tf.operand_takes(_method_name(op), (a, b), e)
     return op(a, b)
 
 
@@ -425,17 +422,19 @@ def compare(ufunc_name: str, a, b=None):
     """``a <op> b`` elementwise as a bool tensor (``equal``, ``less``, ``logical_and``, ...)."""
     if b is None:
         return Compare(ufunc_name)(a)
+    method = _COMPARE_METHODS.get(ufunc_name, ufunc_name)
+    if not isinstance(b, graph.Tensor) and _tf.has_override((b,)):
+        # a tensor-like operand (tensor < masked) takes the call, as in PyTorch (NumPy would
+        # compare with the object and answer False)
+        return _tf.operand_takes(method, (a, b), TypeError(f"{method}: {type(b).__name__}"))
     try:
         if isinstance(a, graph.Tensor) and isinstance(b, graph.Tensor) and a.dtype is not b.dtype:
             a, b = promote(a, b)
         elif ufunc_name.startswith("bitwise") or type(a) is int or type(b) is int:
             a, b = promote(a, b)  # a Python int wraps into an integer tensor's dtype, as PyTorch
         return Compare(ufunc_name)(a, b)
-    except TypeError:  # a tensor-like operand (tensor < masked) takes the call, as in PyTorch
-        handled = _tf.hand_to_operand(_COMPARE_METHODS.get(ufunc_name, ufunc_name), (a, b))
-        if handled is None:
-            raise
-        return handled
+    except TypeError as e:
+        return _tf.operand_takes(method, (a, b), e)
 
 
 _COMPARE_METHODS = {

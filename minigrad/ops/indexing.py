@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import _torch_function as _tf
 from .. import backend, dtypes
 from .._warnings import warn_user
 from ..autograd import graph
@@ -167,12 +168,15 @@ def getitem(input, key):
     an int next to an index array as one more advanced index, which moves the result's dims
     when a slice or None separates them. So a key with both is applied in those two steps.
     """
-    key = normalize_key(input, key)
-    split = split_int_key(key)
-    if split is not None:
-        selects, rest = split
-        return GetItem(rest)(GetItem(selects)(input))
-    return GetItem(key)(input)
+    try:
+        normalized = normalize_key(input, key)
+        split = split_int_key(normalized)
+        if split is not None:
+            selects, rest = split
+            return GetItem(rest)(GetItem(selects)(input))
+        return GetItem(normalized)(input)
+    except (TypeError, IndexError) as e:  # a tensor-like index takes the call, as in PyTorch
+        return _tf.operand_takes("__getitem__", (input, key), e)
 
 
 def split_int_key(key: tuple):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..autograd import engine, grad_mode, graph
 from ..autograd.function import Function
-from ..autograd.graph import version_counter
+from ..autograd.graph import named_as, version_counter
 from ._size import as_int, parse_size
 from .base import Op, accepts_axis, autocast_inputs, normalize_dim, on_input_device
 from .elementwise import promote
@@ -144,7 +144,7 @@ def stack(tensors, dim=0):
                 f"entry 0 and {list(t.shape)} at entry {i}"
             )
     d = normalize_dim(dim, tensors[0].ndim + 1, "stack")
-    return cat([t.unsqueeze(d) for t in tensors], d)
+    return named_as(cat([t.unsqueeze(d) for t in tensors], d), "StackBackward0")
 
 
 engine.stack = stack  # for autograd.grad(is_grads_batched=True)

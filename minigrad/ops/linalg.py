@@ -7,6 +7,7 @@ import re
 
 import numpy as np
 
+from .. import _torch_function as _tf
 from .. import dtypes
 from ..autograd import graph
 from .base import Op
@@ -93,6 +94,10 @@ def _mismatch(sa, sb) -> str:
 
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch rules for 1-D, 2-D and batched operands."""
+    try:
+        other.ndim  # noqa: B018 - a tensor-like operand takes the call, as in PyTorch
+    except AttributeError as e:
+        return _tf.operand_takes("matmul", (input, other), e)
     if input.ndim == 0 or other.ndim == 0:
         raise RuntimeError(
             f"both arguments to matmul need to be at least 1D, but they are {input.ndim}D and "

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import dtypes, return_types
 from ..autograd import graph
+from ..autograd.graph import named_as
 from .base import (
     Op,
     accepts_axis,
@@ -314,7 +315,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     # float16: sum in float32, divide, then round once to float16 (70,000 ones have mean 1)
     total = Sum(dims, keepdim, accumulator(input._data.dtype))(input)
     total = total / count if count else total * math.nan
-    return total.to(input.dtype)
+    return named_as(total.to(input.dtype), "MeanBackward0" if dim is None else "MeanBackward1")
 
 
 @accepts_axis
@@ -356,14 +357,17 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     float16 inputs are computed in float32 and rounded once to float16, as PyTorch does.
     """
     dim, correction = _variance_args(dim, unbiased, correction)
-    return in_accumulator(lambda x: _var(x, dim, correction, keepdim), input)
+    return named_as(
+        in_accumulator(lambda x: _var(x, dim, correction, keepdim), input), "VarBackward0"
+    )
 
 
 @accepts_axis
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: the square root of :func:`var` (float16 computed in float32)."""
     dim, correction = _variance_args(dim, unbiased, correction)
-    return in_accumulator(lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim)), input)
+    std = in_accumulator(lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim)), input)
+    return named_as(std, "StdBackward0")
 
 
 def _pow_zero_safe(v, exponent: float):

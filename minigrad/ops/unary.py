@@ -11,6 +11,7 @@ import math
 
 from .. import dtypes
 from ..autograd import graph
+from ..autograd.graph import named_as
 from .base import Op
 from .complex import complex_abs, holomorphic
 from .elementwise import div, maximum, minimum, mul, unary_function
@@ -351,11 +352,11 @@ def square(input):
     """x * x; a bool tensor squares to int64, as ``torch.square`` (which is ``pow(x, 2)``)."""
     if input.dtype is dtypes.bool:
         input = input.to(dtypes.int64)
-    return mul(input, input)
+    return named_as(mul(input, input), "PowBackward0")
 
 
 def reciprocal(input):
-    return div(1.0, input)
+    return named_as(div(1.0, input), "ReciprocalBackward0")
 
 
 def clamp(input, min=None, max=None):

@@ -6,7 +6,7 @@ import numbers
 
 import numpy as np
 
-from .optimizer import Optimizer, add_, lerp_, state_tensor, zeros_state
+from .optimizer import Optimizer, add_, count_step, lerp_, new_step, state_tensor, zeros_state
 
 
 class Adafactor(Optimizer):
@@ -41,6 +41,7 @@ class Adafactor(Optimizer):
     """
 
     _state_keys = ("step", "row_var", "col_var", "variance")
+    _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
 
     # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
     _key_order = "lr beta2_decay eps d weight_decay foreach maximize"
@@ -81,7 +82,7 @@ class Adafactor(Optimizer):
                 raise ValueError(f"epsilon2 should be >= 0 but is: {eps[1]} in {where}")
 
     def _init_state(self, p, state, group) -> None:
-        state["step"] = 0
+        state["step"] = new_step()
         if p.ndim > 1:
             xp = p.device.xp
             rows, cols = list(p.shape), list(p.shape)
@@ -117,7 +118,7 @@ class Adafactor(Optimizer):
         if eps1 is None:
             eps1 = float(np.finfo(p._data.dtype).eps)
         g = -p.grad._data if group["maximize"] else p.grad._data
-        state["step"] = step = state["step"] + 1
+        step = count_step(state)
         weight = step**c  # 1 - beta2_t, the weight of the new moment
         rho = min(lr, 1 / (step**0.5))
         alpha = max(eps2, _norm(xp, p._data) / (p._data.size**0.5)) * rho

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, add_, addcmul_, grad_with_decay, zeros_state
+from .optimizer import (
+    Optimizer,
+    add_,
+    addcmul_,
+    count_step,
+    grad_with_decay,
+    new_step,
+    zeros_state,
+)
 
 
 class Adadelta(Optimizer):
@@ -29,6 +37,7 @@ class Adadelta(Optimizer):
     """
 
     _state_keys = ("step", "square_avg", "acc_delta")
+    _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
 
     # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
     _key_order = "lr rho eps weight_decay maximize capturable foreach differentiable"
@@ -52,14 +61,14 @@ class Adadelta(Optimizer):
         )
 
     def _init_state(self, p, state, group) -> None:
-        state["step"] = 0
+        state["step"] = new_step()
         state["square_avg"] = zeros_state(p)
         state["acc_delta"] = zeros_state(p)
 
     def _update(self, p, state, group) -> None:
         xp = p.device.xp
         rho, eps = group["rho"], group["eps"]
-        state["step"] += 1
+        count_step(state)
         g = grad_with_decay(p, group)
         v, u = state["square_avg"]._data, state["acc_delta"]._data
         tmp = xp.empty_like(v)

@@ -3,7 +3,15 @@
 from __future__ import annotations
 
 from .. import _sparse_coo
-from .optimizer import Optimizer, addcdiv_, addcmul_, grad_with_decay, zeros_state
+from .optimizer import (
+    Optimizer,
+    addcdiv_,
+    addcmul_,
+    count_step,
+    grad_with_decay,
+    new_step,
+    zeros_state,
+)
 
 
 class Adagrad(Optimizer):
@@ -33,6 +41,7 @@ class Adagrad(Optimizer):
     """
 
     _state_keys = ("step", "sum")
+    _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
 
     # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
     _key_order = (
@@ -70,7 +79,7 @@ class Adagrad(Optimizer):
                 self._init_state(p, self.state[p], group)
 
     def _init_state(self, p, state, group) -> None:
-        state["step"] = 0
+        state["step"] = new_step()
         state["sum"] = zeros_state(p, group["initial_accumulator_value"])
 
     takes_sparse = True  # sparse gradients (nn.Embedding(sparse=True)), as PyTorch's Adagrad
@@ -80,7 +89,7 @@ class Adagrad(Optimizer):
             self._sparse_update(p, state, group)
             return
         xp = p.device.xp
-        state["step"] = step = state["step"] + 1
+        step = count_step(state)
         g = grad_with_decay(p, group)
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])
         s = state["sum"]._data
@@ -96,7 +105,7 @@ class Adagrad(Optimizer):
         if group["weight_decay"] != 0:
             raise RuntimeError("weight_decay option is not compatible with sparse gradients")
         xp, backend = p.device.xp, p.device.backend
-        state["step"] = step = state["step"] + 1
+        step = count_step(state)
         g = _sparse_coo.coalesced(xp, p.grad._data)
         values = -g.values if group["maximize"] else g.values
         clr = group["lr"] / (1 + (step - 1) * group["lr_decay"])

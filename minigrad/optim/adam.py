@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, addcdiv_, addcmul_, grad_with_decay, lerp_, zeros_state
+from .optimizer import (
+    Optimizer,
+    addcdiv_,
+    addcmul_,
+    count_step,
+    grad_with_decay,
+    lerp_,
+    new_step,
+    zeros_state,
+)
 
 
 class Adam(Optimizer):
@@ -39,6 +48,8 @@ class Adam(Optimizer):
     """
 
     _state_keys = ("step", "exp_avg", "exp_avg_sq", "max_exp_avg_sq")
+    _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
+    _no_tensor_lr_with_foreach = True
 
     # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
     _key_order = (
@@ -105,13 +116,13 @@ class Adam(Optimizer):
 
     def _fused_update(self, kit, p, state, group) -> None:
         """The same update as one kernel per parameter (on GPUs; see ``minigrad._fused``)."""
-        state["step"] += 1
+        step = count_step(state)
         _, _, m, v, vmax = _adam_arrays(p, state)
         kit.adam_(
             p._data, p.grad._data, m, v, vmax if group["amsgrad"] else None, lr=group["lr"],
             betas=group["betas"], eps=group["eps"], weight_decay=group["weight_decay"],
             decoupled=group["decoupled_weight_decay"], maximize=group["maximize"],
-            step=state["step"],
+            step=step,
         )  # fmt: skip
 
 
@@ -178,6 +189,7 @@ class Adamax(Optimizer):
     """
 
     _state_keys = ("step", "exp_avg", "exp_inf")
+    _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
 
     # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
     _key_order = "lr betas eps weight_decay foreach maximize differentiable capturable"
@@ -201,14 +213,14 @@ class Adamax(Optimizer):
         )
 
     def _init_state(self, p, state, group) -> None:
-        state["step"] = 0
+        state["step"] = new_step()
         state["exp_avg"] = zeros_state(p)
         state["exp_inf"] = zeros_state(p)
 
     def _update(self, p, state, group) -> None:
         xp = p.device.xp
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        state["step"] = step = state["step"] + 1
+        step = count_step(state)
         g = grad_with_decay(p, group)
         m, u = state["exp_avg"]._data, state["exp_inf"]._data
         tmp = xp.empty_like(m)
@@ -252,6 +264,8 @@ class NAdam(Optimizer):
     """
 
     _state_keys = ("step", "mu_product", "exp_avg", "exp_avg_sq")
+    _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
+    _host_scalars = ("mu_product",)  # PyTorch's 0-d tensors, floats here
 
     def __init__(
         self,
@@ -302,7 +316,7 @@ class NAdam(Optimizer):
 
 def init_moments(p, state: dict) -> None:
     """Step 0 and zero first and second moments (``exp_avg``, ``exp_avg_sq``)."""
-    state["step"] = 0
+    state["step"] = new_step()
     state["exp_avg"] = zeros_state(p)
     state["exp_avg_sq"] = zeros_state(p)
 
@@ -315,7 +329,7 @@ def decay_and_moments_(p, state: dict, group: dict) -> tuple:
     """
     xp = p.device.xp
     (beta1, beta2), decoupled = group["betas"], group["decoupled_weight_decay"]
-    state["step"] = step = state["step"] + 1
+    step = count_step(state)
     if decoupled and group["weight_decay"] != 0:
         p._data *= 1 - group["lr"] * group["weight_decay"]
     g = grad_with_decay(p, group, decay=not decoupled)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, add_, grad_with_decay, zeros_state
+from .optimizer import Optimizer, add_, count_step, grad_with_decay, new_step, zeros_state
 
 
 class ASGD(Optimizer):
@@ -31,6 +31,8 @@ class ASGD(Optimizer):
     """
 
     _state_keys = ("step", "eta", "mu", "ax")
+    _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
+    _host_scalars = ("eta", "mu")  # PyTorch's 0-d tensors, floats here
 
     # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
     _key_order = "lr lambd alpha t0 weight_decay foreach maximize differentiable capturable"
@@ -57,7 +59,7 @@ class ASGD(Optimizer):
         )
 
     def _init_state(self, p, state, group) -> None:
-        state["step"] = 0
+        state["step"] = new_step()
         state["eta"] = float(group["lr"])
         state["mu"] = 1.0
         state["ax"] = zeros_state(p)
@@ -65,7 +67,7 @@ class ASGD(Optimizer):
     def _update(self, p, state, group) -> None:
         xp = p.device.xp
         lr, lambd = group["lr"], group["lambd"]
-        state["step"] = step = state["step"] + 1
+        step = count_step(state)
         g = grad_with_decay(p, group)
         eta, mu = state["eta"], state["mu"]
         param, ax = p._data, state["ax"]._data

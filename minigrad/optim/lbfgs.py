@@ -7,6 +7,7 @@ import math
 from .. import backend
 from ..autograd import grad_mode
 from ..autograd.graph import version_counter
+from ..tensor import Tensor
 from .optimizer import Optimizer
 
 _STATE_KEYS = (
@@ -173,6 +174,8 @@ class LBFGS(Optimizer):
     def _iterate(self, closure, group: dict, state: dict, loss: float) -> None:
         xp = self._xp()
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
+        if isinstance(lr, Tensor):  # a tensor lr (PyTorch takes one): its value
+            lr = lr.item()
         tol_grad, tol_change = group["tolerance_grad"], group["tolerance_change"]
         flat_grad = self._flat_grad()
         if float(xp.abs(flat_grad).max()) <= tol_grad:

@@ -15,11 +15,22 @@ import numbers
 from collections import defaultdict
 from itertools import chain
 
+import numpy as np
+
 from .. import _sparse_coo, backend, dtypes
+from .._warnings import warn_user
 from ..autograd import grad_mode
 from ..autograd.graph import version_counter
 from ..tensor import Tensor
 from . import _step_hooks
+from ._step_hooks import register_optimizer_step_post_hook, register_optimizer_step_pre_hook
+
+__all__ = [
+    "Optimizer",
+    "register_optimizer_step_post_hook",
+    "register_optimizer_step_pre_hook",
+    "required",
+]
 
 # Keys that learning-rate schedulers add to param groups; they may be present on one side of a
 # state_dict load and not the other.
@@ -55,8 +66,8 @@ class Optimizer:
             hyperparameter of that group. Schedulers change ``group["lr"]`` in place.
         state: per-parameter state (momentum buffers, moment estimates), a dict keyed by the
             parameter tensor. State tensors live on the parameter's device; step counts are
-            Python ints kept on the host (PyTorch keeps a CPU tensor), so that computing bias
-            corrections never waits for the GPU.
+            float32 0-d tensors on the CPU, as PyTorch keeps them (SparseAdam's and LBFGS's
+            are ints, as there), so that computing bias corrections never waits for the GPU.
 
     PyTorch's implementation switches are taken where PyTorch's optimizer takes them and kept
     in the param groups: ``fused=False`` keeps a GPU update to one array op at a time instead
@@ -66,13 +77,17 @@ class Optimizer:
     either way, and step counts stay on the host. ``differentiable=True`` raises
     ``NotImplementedError``, and ``fused`` with ``foreach`` a ``RuntimeError``, as in PyTorch.
 
-    Differences from PyTorch, on purpose: a parameter listed twice in one group is an error
-    (PyTorch only warns, then updates it twice); hyperparameters are validated for every
-    group, not only for the defaults.
+    A parameter listed twice in one group gets PyTorch's warning, and is updated twice, as
+    there. ``lr`` may be a one-element tensor, as in PyTorch (its value is read once a step).
+    Difference from PyTorch, on purpose: hyperparameters are validated for every group, not
+    only for the defaults.
     """
 
     _state_keys: tuple = ()  # the names of this optimizer's per-parameter state
     _key_order: str = ""  # hyperparameter names in PyTorch's order, where it differs from ours
+    _tensor_step: bool = False  # whether PyTorch's optimizer keeps its step count as a tensor
+    _no_tensor_lr_with_foreach: bool = False  # Adam and AdamW refuse that pair, as PyTorch
+    _host_scalars: tuple = ()  # state that PyTorch keeps in 0-d tensors and we in floats
 
     def __init__(self, params, defaults: dict, **switches):
         if isinstance(params, Tensor):
@@ -117,6 +132,11 @@ class Optimizer:
         group["params"], names = _split_params(group.get("params"), len(self.param_groups))
         if names is not None:
             group["param_names"] = names
+        if self.param_groups and ("param_names" in self.param_groups[0]) != (names is not None):
+            raise ValueError(
+                "all optimizer param groups should be with/without names. cannot add param "
+                f"group {'with' if names is not None else 'without'} names to the optimizer"
+            )
         for name, default in self.defaults.items():
             if default is required and name not in group:
                 raise ValueError(
@@ -129,14 +149,13 @@ class Optimizer:
         self.param_groups.append(group)
 
     def _check_duplicates(self, params: list) -> None:
-        seen: dict[int, int] = {}
-        for j, p in enumerate(params):
-            i = seen.setdefault(id(p), j)
-            if i != j:
-                raise ValueError(
-                    f"param group {len(self.param_groups)} lists the same parameter twice (at "
-                    f"positions {i} and {j}); each parameter may appear only once"
-                )
+        seen = {id(p) for p in params}
+        if len(seen) != len(params):  # PyTorch warns, keeps both, and updates the tensor twice
+            warn_user(
+                "optimizer contains a parameter group with duplicate parameters; in future, "
+                "this will cause an error; see github.com/pytorch/pytorch/issues/40967 for "
+                "more information"
+            )
         for i, group in enumerate(self.param_groups):
             if any(id(p) in seen for p in group["params"]):
                 raise ValueError(
@@ -151,6 +170,15 @@ class Optimizer:
                 check(group[key], where)
         if group.get("fused") and group.get("foreach"):
             raise RuntimeError("`fused` and `foreach` cannot be `True` together.")
+        if (
+            self._no_tensor_lr_with_foreach
+            and isinstance(group.get("lr"), Tensor)
+            and group.get("foreach")
+            and not group.get("capturable")
+        ):
+            raise ValueError(
+                "lr as a Tensor is not supported for capturable=False and foreach=True"
+            )
 
     # -- the update -----------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
@@ -187,6 +215,10 @@ class Optimizer:
                 loss = closure()
         with grad_mode.no_grad():
             for group in self.param_groups:
+                if isinstance(group["lr"], Tensor):  # a tensor lr: its value, for host math
+                    group = dict(group, lr=group["lr"].item())
+                if group.get("capturable"):
+                    _check_capturable(group)
                 for p in group["params"]:
                     if p.grad is None:
                         continue
@@ -232,7 +264,35 @@ class Optimizer:
         """Run ``hook(optimizer, args, kwargs)`` after each ``step``. Returns a handle."""
         return _step_hooks.register(self, "_step_post_hooks", hook)
 
+    def register_state_dict_pre_hook(self, hook, prepend: bool = False):
+        """Run ``hook(optimizer)`` at the start of :meth:`state_dict` (first among the others
+        with ``prepend=True``). Returns a handle whose ``remove()`` unregisters it."""
+        return _step_hooks.register(self, "_state_dict_pre_hooks", hook, prepend)
+
+    def register_state_dict_post_hook(self, hook, prepend: bool = False):
+        """Run ``hook(optimizer, state_dict)`` at the end of :meth:`state_dict`; a dict it
+        returns replaces the state dict. Returns a handle."""
+        return _step_hooks.register(self, "_state_dict_post_hooks", hook, prepend)
+
+    def register_load_state_dict_pre_hook(self, hook, prepend: bool = False):
+        """Run ``hook(optimizer, state_dict)`` before :meth:`load_state_dict` loads (on a
+        shallow copy of the dict given); a dict it returns is loaded instead. Returns a
+        handle."""
+        return _step_hooks.register(self, "_load_state_dict_pre_hooks", hook, prepend)
+
+    def register_load_state_dict_post_hook(self, hook, prepend: bool = False):
+        """Run ``hook(optimizer)`` after :meth:`load_state_dict` has loaded. Returns a handle."""
+        return _step_hooks.register(self, "_load_state_dict_post_hooks", hook, prepend)
+
     takes_sparse = False  # whether _update takes sparse COO gradients (minigrad.sparse)
+
+    def _count_steps_on_host(self) -> None:
+        """Make tensor step counts Python ints (minigrad.compile traces them as numbers that a
+        replay recomputes); :meth:`state_dict` still hands out tensors."""
+        for state in self.state.values():
+            step = state.get("step")
+            if type(step) is Tensor and step.ndim == 0:
+                state["step"] = int(step._data)
 
     def _init_state(self, p: Tensor, state: dict, group: dict) -> None:
         """Fill ``state`` for parameter ``p`` before its first update."""
@@ -251,14 +311,24 @@ class Optimizer:
             state tensors are the optimizer's own (not copies), as in PyTorch; save the dict
             with :func:`minigrad.save` to keep a snapshot.
         """
+        _step_hooks.run(self, "_state_dict_pre_hooks")
         index: dict[int, int] = {}
-        groups = []
-        for group in self.param_groups:
+        groups, start = [], 0
+        for group in self.param_groups:  # numbered as PyTorch does, also with duplicates
             packed = {k: v for k, v in group.items() if k != "params"}
-            packed["params"] = [index.setdefault(id(p), len(index)) for p in group["params"]]
+            for i, p in enumerate(group["params"], start):
+                index.setdefault(id(p), i)
+            packed["params"] = [index[id(p)] for p in group["params"]]
+            start += len(packed["params"])
             groups.append(packed)
         state = {index[id(p)]: dict(s) for p, s in self.state.items() if id(p) in index}
-        return {"state": state, "param_groups": groups}
+        if self._tensor_step:  # counts kept as numbers under minigrad.compile: as tensors
+            for s in state.values():
+                if "step" in s and not isinstance(s["step"], Tensor):
+                    s["step"] = _step_tensor(s["step"])
+        out = {"state": state, "param_groups": groups}
+        replaced = _step_hooks.run(self, "_state_dict_post_hooks", out)
+        return out if replaced is None else replaced
 
     def load_state_dict(self, state_dict: dict) -> None:
         """Load a state_dict made by :meth:`state_dict` of the same kind of optimizer.
@@ -271,6 +341,11 @@ class Optimizer:
                 groups, a different set of hyperparameters or state names (a state_dict from
                 another optimizer), or a state tensor whose shape differs from its parameter's.
         """
+        if isinstance(state_dict, dict):
+            state_dict = dict(state_dict)  # hooks may change the copy, not the caller's dict
+        replaced = _step_hooks.run(self, "_load_state_dict_pre_hooks", state_dict)
+        if replaced is not None:
+            state_dict = replaced
         saved_groups = _check_layout(state_dict)
         self._check_groups_match(saved_groups)
         params = list(chain.from_iterable(g["params"] for g in self.param_groups))
@@ -298,6 +373,7 @@ class Optimizer:
             group.clear()
             group.update(new_group)
             self._fix_loaded_group(group)
+        _step_hooks.run(self, "_load_state_dict_post_hooks")
 
     def _fix_loaded_group(self, group: dict) -> None:
         """Adjust a freshly loaded group (AdamW forces decoupled weight decay)."""
@@ -337,7 +413,13 @@ class Optimizer:
                 f"of parameter {key} has {sorted(map(str, unknown))}, but {name} keeps only "
                 f"{list(self._state_keys)}"
             )
-        return {k: _cast_state(p, key, k, v) for k, v in saved.items()}
+        state = {k: _cast_state(p, key, k, v) for k, v in saved.items()}
+        for name in self._host_scalars:  # 0-d tensors in PyTorch's state: numbers here
+            if isinstance(state.get(name), Tensor):
+                state[name] = state[name].item()
+        if self._tensor_step and "step" in state and not isinstance(state["step"], Tensor):
+            state["step"] = _step_tensor(state["step"])  # an older checkpoint's number
+        return state
 
     # -- display --------------------------------------------------------------------------------
     def __repr__(self) -> str:
@@ -356,10 +438,20 @@ _SET_ERROR = (
 )
 
 
+def _check_capturable(group: dict) -> None:
+    """PyTorch's refusal of ``capturable=True`` for parameters on the CPU (it is for CUDA
+    graphs; on a GPU minigrad accepts it and keeps step counts on the host all the same)."""
+    if any(p.device.type == "cpu" for p in group["params"] if p.grad is not None):
+        raise AssertionError(  # PyTorch's exception type and message
+            "If capturable=True, params and state_steps must be on supported devices: "
+            "['cuda', 'xpu', 'hpu', 'privateuseone', 'xla']."
+        )
+
+
 def _split_params(params, group_index: int):
     """The group's parameters as a list, and their names when given as (name, tensor) pairs."""
-    if params is None:
-        raise ValueError(f"param group {group_index} has no 'params' entry")
+    if params is None:  # a KeyError, as PyTorch's
+        raise KeyError(f"param group {group_index} has no 'params' entry")
     if isinstance(params, Tensor):
         params = [params]
     elif isinstance(params, (set, frozenset)):
@@ -406,17 +498,18 @@ def _check_layout(state_dict) -> list:
 
 
 def _cast_state(p: Tensor, index, name, value):
-    """A copy of one saved state value, on ``p``'s device (floats cast to ``p``'s dtype)."""
+    """A copy of one saved state value, as PyTorch loads it: a tensor moved to ``p``'s device
+    (and cast to ``p``'s dtype when ``p`` is floating point); ``step`` kept as it is."""
     if not isinstance(value, Tensor):
         return value
-    if name == "step":  # a PyTorch-style step tensor: minigrad counts steps in a Python int
-        return int(value.item())
+    if name == "step":
+        return _step_tensor(value)
     if value.ndim and value.shape != p.shape:
         raise ValueError(
             f"state {name!r} of parameter {index} has shape {list(value.shape)}, but the "
             f"parameter has shape {list(p.shape)}"
         )
-    dtype = p.dtype if value.is_floating_point() and name != "step" else value.dtype
+    dtype = p.dtype if p.is_floating_point() else value.dtype
     out = value.detach().to(p.device, dtype)
     if out._data is value._data:
         out = Tensor._make(out._data.copy(), out.device)
@@ -464,8 +557,16 @@ def _check_differentiable(value, where: str) -> None:
         )
 
 
+def _check_lr(lr, where: str) -> None:
+    if isinstance(lr, Tensor):  # PyTorch takes a one-element tensor lr
+        if lr.numel() != 1:
+            raise ValueError(f"Tensor lr must be 1-element, got shape {list(lr.shape)} in {where}")
+        lr = lr.item()
+    _non_negative("learning rate", "lr")(lr, where)
+
+
 _CHECKS = {
-    "lr": _non_negative("learning rate", "lr"),
+    "lr": _check_lr,
     "eps": _non_negative("epsilon value", "eps"),
     "weight_decay": _non_negative("weight_decay value", "weight_decay"),
     "momentum": _non_negative("momentum value", "momentum"),
@@ -485,6 +586,43 @@ _CHECKS = {
 def zeros_state(p: Tensor, fill: float = 0.0) -> Tensor:
     """A state tensor shaped like ``p``, on its device and dtype, filled with ``fill``."""
     return state_tensor(p, p.device.xp.full(p.shape, fill, dtype=p._data.dtype))
+
+
+# Set by minigrad.compile while it traces: new step counts are then Python numbers, which a
+# replay can recompute (see minigrad/_compile/symbolic.py); a tensor's value read on the host
+# would end the capture.
+host_step_counts = False
+
+
+def new_step():
+    """A fresh step count as PyTorch keeps it: a float32 0-d tensor on the CPU, also for a
+    parameter on a GPU (bias corrections are host arithmetic), or 0 while compile traces."""
+    if host_step_counts:
+        return 0
+    return Tensor._make(np.zeros((), np.float32), backend.device("cpu"))
+
+
+def count_step(state: dict):
+    """Add one to ``state["step"]`` in place and return the new count as a Python number.
+
+    The count may be a tensor (PyTorch's layout, float32 0-d) or a plain number (an older
+    minigrad checkpoint, a user's own code, or a counter that minigrad.compile traces)."""
+    step = state["step"]
+    if type(step) is Tensor:
+        arr = step._data
+        count = int(arr) + 1
+        arr[()] = count  # 10x faster than a += 1 on a 0-d array
+        return count
+    state["step"] = step = step + 1
+    return step
+
+
+def _step_tensor(value) -> Tensor:
+    """A step count loaded from a state dict: a tensor kept as it is (dtype and device), as
+    PyTorch keeps it; a number (older checkpoints) as a float32 0-d CPU tensor."""
+    if isinstance(value, Tensor):
+        return Tensor._make(value.detach()._data.copy(), value.device)
+    return Tensor._make(np.array(float(value), np.float32), backend.device("cpu"))
 
 
 def _sparse_refusal(name: str) -> str:

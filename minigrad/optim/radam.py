@@ -36,6 +36,7 @@ class RAdam(Optimizer):
     """
 
     _state_keys = ("step", "exp_avg", "exp_avg_sq")
+    _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
 
     # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
     _key_order = (

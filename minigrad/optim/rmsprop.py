@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, add_, addcdiv_, addcmul_, grad_with_decay, lerp_, zeros_state
+from .optimizer import (
+    Optimizer,
+    add_,
+    addcdiv_,
+    addcmul_,
+    count_step,
+    grad_with_decay,
+    lerp_,
+    new_step,
+    zeros_state,
+)
 
 
 class RMSprop(Optimizer):
@@ -35,6 +45,7 @@ class RMSprop(Optimizer):
     """
 
     _state_keys = ("step", "square_avg", "grad_avg", "momentum_buffer")
+    _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
 
     # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
     _key_order = (
@@ -70,7 +81,7 @@ class RMSprop(Optimizer):
         )
 
     def _init_state(self, p, state, group) -> None:
-        state["step"] = 0
+        state["step"] = new_step()
         state["square_avg"] = zeros_state(p)
         if group["momentum"] > 0:
             state["momentum_buffer"] = zeros_state(p)
@@ -80,7 +91,7 @@ class RMSprop(Optimizer):
     def _update(self, p, state, group) -> None:
         xp = p.device.xp
         alpha, momentum = group["alpha"], group["momentum"]
-        state["step"] += 1
+        count_step(state)
         g = grad_with_decay(p, group)
         v = state["square_avg"]._data
         tmp = xp.empty_like(v)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numbers
 
-from .optimizer import Optimizer, addcmul_, zeros_state
+from .optimizer import Optimizer, addcmul_, count_step, new_step, zeros_state
 
 
 class Rprop(Optimizer):
@@ -33,6 +33,7 @@ class Rprop(Optimizer):
     """
 
     _state_keys = ("step", "prev", "step_size")
+    _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
 
     # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
     _key_order = "lr etas step_sizes foreach maximize differentiable capturable"
@@ -70,14 +71,14 @@ class Rprop(Optimizer):
             )
 
     def _init_state(self, p, state, group) -> None:
-        state["step"] = 0
+        state["step"] = new_step()
         state["prev"] = zeros_state(p)
         state["step_size"] = zeros_state(p, group["lr"])
 
     def _update(self, p, state, group) -> None:
         xp = p.device.xp
         (etaminus, etaplus), (lo, hi) = group["etas"], group["step_sizes"]
-        state["step"] += 1
+        count_step(state)
         g = p.grad._data
         g = -g if group["maximize"] else g.copy()
         prev, step_size = state["prev"]._data, state["step_size"]._data

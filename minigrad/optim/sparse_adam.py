@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .. import _sparse_coo
-from .optimizer import Optimizer, zeros_state
+from .optimizer import Optimizer, count_step, zeros_state
 
 
 class SparseAdam(Optimizer):
@@ -62,7 +62,7 @@ class SparseAdam(Optimizer):
         g = _sparse_coo.coalesced(xp, p.grad._data)
         values = -g.values if group["maximize"] else g.values
         key = _sparse_coo.key(g)
-        state["step"] = step = state["step"] + 1
+        step = count_step(state)
         beta1, beta2 = group["betas"]
         m, v = state["exp_avg"]._data, state["exp_avg_sq"]._data
         m_new = m[key] + (1 - beta1) * (values - m[key])

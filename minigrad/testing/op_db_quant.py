@@ -54,7 +54,12 @@ def _rows():
         OpInfo(
             "fake_quantize_learnable_per_tensor_affine",
             lambda m, x: m._fake_quantize_learnable_per_tensor_affine(
-                x, m.tensor([0.5], dtype=x.dtype), m.tensor([1.3], dtype=x.dtype), -4, 3, 0.5
+                x,
+                m.tensor([0.5], dtype=x.dtype, device=x.device),
+                m.tensor([1.3], dtype=x.dtype, device=x.device),
+                -4,
+                3,
+                0.5,
             ),
             [Sample(T((3, 4), away=_HALF_GRID))],
         ),
@@ -62,8 +67,8 @@ def _rows():
             "fake_quantize_learnable_per_channel_affine",
             lambda m, x: m._fake_quantize_learnable_per_channel_affine(
                 x,
-                m.tensor([0.5, 1.5], dtype=m.float32),
-                m.tensor([0.2, -1.7], dtype=m.float32),
+                m.tensor([0.5, 1.5], dtype=m.float32, device=x.device),
+                m.tensor([0.2, -1.7], dtype=m.float32, device=x.device),
                 0,
                 -3,
                 2,

@@ -1,5 +1,6 @@
 """Eager-mode quantization, as ``torch.ao.quantization``: observers, fake quantization,
-qconfigs, stubs, prepare/convert, quantize_dynamic, fuse_modules."""
+qconfigs, stubs, prepare/convert, quantize_dynamic, fuse_modules; FX graph mode in
+:mod:`.quantize_fx` (with :class:`QConfigMapping`)."""
 
 from .fake_quantize import (
     FakeQuantize,
@@ -47,12 +48,18 @@ from .qconfig import (
     float16_dynamic_qconfig,
     float16_static_qconfig,
     float_qparams_weight_only_qconfig,
+    float_qparams_weight_only_qconfig_4bit,
     get_default_qat_qconfig,
     get_default_qat_qconfig_dict,
     get_default_qconfig,
     get_default_qconfig_dict,
     per_channel_dynamic_qconfig,
     qconfig_equals,
+)
+from .qconfig_mapping import (
+    QConfigMapping,
+    get_default_qat_qconfig_mapping,
+    get_default_qconfig_mapping,
 )
 from .quantization_mappings import (
     get_default_dynamic_quant_module_mappings,

@@ -4,9 +4,9 @@ for the range that minimizes the L2 quantization error of the observed histogram
 from __future__ import annotations
 
 import math
-import warnings
 
 from ... import _quantized, dtypes
+from ..._warnings import warn_user
 from ...autograd.grad_mode import no_grad
 from ...creation import arange, linspace, ones, tensor, zeros
 from ...ops import floor_divide, maximum, minimum
@@ -53,7 +53,7 @@ class HistogramObserver(UniformQuantizationObserverBase):
     def _observe(self, x):
         low, high = aminmax(x)
         if math.isinf(low.item()) or math.isinf(high.item()):
-            warnings.warn("inf detected in input tensor, ignoring input", stacklevel=3)
+            warn_user("inf detected in input tensor, ignoring input")
             x = x[x.abs() != float("inf")]
             if x.numel() == 0:
                 return
@@ -143,10 +143,9 @@ class HistogramObserver(UniformQuantizationObserverBase):
     def calculate_qparams(self):
         """``(scale, zero_point)`` for the range the histogram search picks."""
         if math.isinf(self.min_val.item()) and math.isinf(self.max_val.item()):
-            warnings.warn(
+            warn_user(
                 "must run observer before calling calculate_qparams. Returning default scale "
-                "and zero point ",
-                stacklevel=2,
+                "and zero point "
             )
             return tensor([1.0]), tensor([0])
         if self.bins != len(self.histogram):

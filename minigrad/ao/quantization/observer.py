@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import functools
 import math
-import warnings
 
 from ... import _quantized, dtypes
+from ..._warnings import warn_user
 from ...autograd.grad_mode import no_grad
 from ...creation import ones_like, tensor, zeros, zeros_like
 from ...nn.modules.module import Module
@@ -68,6 +68,8 @@ def calculate_qmin_qmax(quant_min, quant_max, has_customized_qrange, dtype, redu
         return (0, 127) if reduce_range else (0, 255)
     if dtype is dtypes.qint32:
         return -(2**31), 2**31 - 1
+    if dtype is dtypes.quint4x2:
+        return 0, 15
     raise NotImplementedError(f"observers of minigrad take quint8, qint8 or qint32, got {dtype}")
 
 
@@ -149,16 +151,10 @@ class UniformQuantizationObserverBase(ObserverBase):
 
 def _min_max_valid(min_val, max_val) -> bool:
     if min_val.numel() == 0 or max_val.numel() == 0:
-        warnings.warn(
-            "must run observer before calling calculate_qparams. Returning default values.",
-            stacklevel=3,
-        )
+        warn_user("must run observer before calling calculate_qparams. Returning default values.")
         return False
     if min_val.ndim == 0 and math.isinf(min_val.item()) and math.isinf(max_val.item()):
-        warnings.warn(
-            "must run observer before calling calculate_qparams. Returning default values.",
-            stacklevel=3,
-        )
+        warn_user("must run observer before calling calculate_qparams. Returning default values.")
         return False
     if not bool((min_val <= max_val).all()):
         raise AssertionError(f"min {min_val} should be less than max {max_val}")
@@ -338,10 +334,9 @@ class PlaceholderObserver(ObserverBase):
         self.custom_op = custom_op_name
         if compute_dtype:
             self.is_dynamic = True
-            warnings.warn(
+            warn_user(
                 "Please use `is_dynamic` instead of `compute_dtype`. `compute_dtype` will be "
-                "deprecated in a future release of PyTorch.",
-                stacklevel=2,
+                "deprecated in a future release of PyTorch."
             )
 
     def forward(self, x):

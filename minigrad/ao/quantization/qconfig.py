@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import namedtuple
 
-from ... import dtypes
+from ... import _quantized, dtypes
 from ...nn.modules.module import Module
 from .fake_quantize import (
     FakeQuantize,
@@ -19,6 +19,7 @@ from .fake_quantize import (
 from .observer import (
     HistogramObserver,
     MovingAverageMinMaxObserver,
+    PerChannelMinMaxObserver,
     PlaceholderObserver,
     default_dynamic_quant_observer,
     default_float_qparams_observer,
@@ -68,6 +69,12 @@ per_channel_dynamic_qconfig = QConfig(
 )
 float_qparams_weight_only_qconfig = QConfig(
     activation=PlaceholderObserver, weight=default_float_qparams_observer
+)
+float_qparams_weight_only_qconfig_4bit = QConfig(
+    activation=PlaceholderObserver,
+    weight=PerChannelMinMaxObserver.with_args(
+        dtype=dtypes.quint4x2, qscheme=_quantized.per_channel_affine_float_qparams, ch_axis=0
+    ),
 )
 default_qat_qconfig = QConfig(activation=default_fake_quant, weight=default_weight_fake_quant)
 default_weight_only_qconfig = QConfig(activation=lambda: None, weight=default_weight_fake_quant)

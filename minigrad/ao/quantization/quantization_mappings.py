@@ -22,6 +22,8 @@ DEFAULT_STATIC_QUANT_MODULE_MAPPINGS = {
     nn.Conv3d: nnq.Conv3d,
     nn.ReLU6: nnq.ReLU6,
     nn.Dropout: nnq.Dropout,
+    nn.Embedding: nnq.Embedding,
+    nn.EmbeddingBag: nnq.EmbeddingBag,
     nnq.FloatFunctional: nnq.QFunctional,
     nn.BatchNorm2d: nnq.BatchNorm2d,
     nn.LayerNorm: nnq.LayerNorm,
@@ -53,13 +55,19 @@ DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {
     nn.Linear: nnqd.Linear,
     nn.modules.linear.NonDynamicallyQuantizableLinear: nnqd.Linear,
     nni.LinearReLU: nnqd.Linear,
+    nn.Embedding: nnq.Embedding,
+    nn.EmbeddingBag: nnq.EmbeddingBag,
     nn.LSTM: nnqd.LSTM,
+    nn.GRU: nnqd.GRU,
+    nn.LSTMCell: nnqd.LSTMCell,
+    nn.GRUCell: nnqd.GRUCell,
+    nn.RNNCell: nnqd.RNNCell,
 }
 # Modules PyTorch maps that minigrad has no quantized form of yet: refused by name.
 UNSUPPORTED = (
     nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d,
-    nn.BatchNorm3d, nn.Embedding, nn.EmbeddingBag,
-    nn.GRU, nn.LSTMCell, nn.GRUCell, nn.RNNCell,
+    nn.BatchNorm3d,
+    nn.LSTM, nn.GRU, nn.LSTMCell, nn.GRUCell, nn.RNNCell,
     nn.PReLU,
     nni.ConvBn2d, nni.ConvBnReLU2d, nni.BNReLU2d,
 )  # fmt: skip
@@ -71,7 +79,6 @@ nnq.Conv2d._FLOAT_MODULE = (nn.Conv2d, nnqat.Conv2d)  # (nniqat.ConvBn2d is a qa
 nnq.Conv1d._FLOAT_MODULE, nnq.Conv3d._FLOAT_MODULE = (nn.Conv1d,), (nn.Conv3d,)
 nniq.ConvReLU2d._FLOAT_MODULE = (nniqat.ConvReLU2d, nni.ConvReLU2d, nniqat.ConvBnReLU2d)
 nnqd.Linear._FLOAT_MODULE = (nn.Linear, nni.LinearReLU)
-nnqd.LSTM._FLOAT_MODULE = (nn.LSTM,)
 
 
 def get_default_static_quant_module_mappings() -> dict:

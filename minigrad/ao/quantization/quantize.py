@@ -8,15 +8,20 @@ from __future__ import annotations
 import copy
 import inspect
 import itertools
-import warnings
 
 from ... import dtypes, nn
+from ..._warnings import warn_user
 from ..nn import intrinsic as nni
 from ..nn.intrinsic import _FusedModule
 from ..nn.quantized import FloatFunctional
 from .fake_quantize import FakeQuantizeBase
 from .observer import ObserverBase
-from .qconfig import default_dynamic_qconfig
+from .qconfig import (
+    default_dynamic_qconfig,
+    float16_dynamic_qconfig,
+    float_qparams_weight_only_qconfig,
+    float_qparams_weight_only_qconfig_4bit,
+)
 from .quantization_mappings import (
     UNSUPPORTED,
     get_default_dynamic_quant_module_mappings,
@@ -100,11 +105,10 @@ def prepare(
     propagation_list = allow_list or get_default_qconfig_propagation_list()
     propagate_qconfig_(model)
     if not any(getattr(m, "qconfig", None) for m in model.modules()):
-        warnings.warn(
+        warn_user(
             "None of the submodule got qconfig applied. Make sure you passed correct "
             "configuration through `qconfig_dict` or by assigning the `.qconfig` attribute "
-            "directly on submodules",
-            stacklevel=2,
+            "directly on submodules"
         )
     _add_observer_(model, propagation_list, observer_non_leaf_module_list)
     return model
@@ -243,22 +247,40 @@ def quantize_qat(model, run_fn, run_args, inplace=False):
     return model
 
 
+_DYNAMIC_DEFAULTS = {
+    dtypes.qint8: default_dynamic_qconfig,
+    dtypes.float16: float16_dynamic_qconfig,
+    dtypes.quint8: float_qparams_weight_only_qconfig,
+    dtypes.quint4x2: float_qparams_weight_only_qconfig_4bit,
+}
+_DYNAMIC_TYPES = {  # the layers each dtype quantizes by default
+    dtypes.qint8: lambda: (nn.Linear, *_RECURRENT),
+    dtypes.float16: lambda: (nn.Linear, *_RECURRENT),
+    dtypes.quint8: lambda: (nn.EmbeddingBag, nn.Embedding),
+    dtypes.quint4x2: lambda: (nn.EmbeddingBag,),
+}
+
+
 def quantize_dynamic(model, qconfig_spec=None, dtype=dtypes.qint8, mapping=None, inplace=False):
-    """Dynamic quantization: the chosen layer types (default ``nn.Linear`` and PyTorch's
-    recurrent layers) get qint8 weights; activations are quantized on the fly per call.
+    """Dynamic quantization: the chosen layer types (default ``nn.Linear`` and the recurrent
+    layers) get qint8 (or float16) weights, activations quantized on the fly per call; with
+    ``dtype`` quint8 / quint4x2, embedding tables are quantized per row (weight only).
 
     Example:
         >>> qmodel = quantize_dynamic(model, {nn.Linear}, dtype=qint8)
     """
-    if dtype is not dtypes.qint8:
-        raise NotImplementedError(
-            f"quantize_dynamic: minigrad supports dtype=qint8 only, got {dtype} (PyTorch also "
-            "has float16 and quint8 embeddings)"
-        )
+    default = _DYNAMIC_DEFAULTS.get(dtype)
     if qconfig_spec is None:
-        qconfig_spec = {t: default_dynamic_qconfig for t in (nn.Linear, *_RECURRENT)}
+        if default is None:
+            raise ValueError(
+                f"Don't know how to quantize with default settings for {dtype}. Provide full "
+                "qconfig please"
+            )
+        qconfig_spec = {t: default for t in _DYNAMIC_TYPES[dtype]()}
     elif isinstance(qconfig_spec, set):
-        qconfig_spec = dict(zip(qconfig_spec, itertools.repeat(default_dynamic_qconfig)))
+        if default is None:
+            raise RuntimeError(f"Unknown dtype specified for quantize_dynamic: {dtype}")
+        qconfig_spec = dict(zip(qconfig_spec, itertools.repeat(default)))
     mapping = get_default_dynamic_quant_module_mappings() if mapping is None else mapping
     if not inplace:
         model = copy.deepcopy(model)

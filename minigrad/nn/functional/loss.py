@@ -7,6 +7,7 @@ import math
 
 from ... import backend, ops
 from ..._warnings import warn_user
+from ...autograd.graph import named_as
 from ...ops import Op
 from ...ops.base import autocast_inputs
 from ...ops.complex import real_only
@@ -79,7 +80,7 @@ def mse_loss(
     reduction = resolve_reduction(size_average, reduce, reduction, "mse_loss")
     input, target = _broadcast_pair(input, target)
     diff = input - target
-    return _weighted(diff * diff, weight, reduction)
+    return named_as(_weighted(diff * diff, weight, reduction), "MseLossBackward0")
 
 
 def l1_loss(
@@ -119,7 +120,10 @@ def smooth_l1_loss(
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
     input, target = _broadcast_pair(input, target)
     diff = input - target
-    return reduce_(diff.abs() if beta == 0 else _smooth(diff, beta), reduction)
+    return named_as(
+        reduce_(diff.abs() if beta == 0 else _smooth(diff, beta), reduction),
+        "SmoothL1LossBackward0",
+    )
 
 
 @real_only
@@ -138,7 +142,9 @@ def huber_loss(
             f"huber_loss does not support non-positive values for delta, got {delta}"
         )
     input, target = _broadcast_pair(input, target)
-    return _weighted(_smooth(input - target, delta) * delta, weight, reduction)
+    return named_as(
+        _weighted(_smooth(input - target, delta) * delta, weight, reduction), "HuberLossBackward0"
+    )
 
 
 @real_only
@@ -186,7 +192,7 @@ def nll_loss(
         loss = reduce_(per, reduction)
     if bad is not None:
         loss = _poison(loss, bad, reduction)
-    return loss.reshape(out_shape) if reduction == "none" else loss
+    return named_as(loss.reshape(out_shape) if reduction == "none" else loss, "NllLossBackward0")
 
 
 def binary_cross_entropy(
@@ -216,7 +222,10 @@ def binary_cross_entropy(
             "(use binary_cross_entropy_with_logits for logits)"
         )
     weight = None if weight is None else weight.detach()  # not differentiated, as PyTorch
-    return reduce_(BinaryCrossEntropy()(input, target.to(input.dtype), weight), reduction)
+    return named_as(
+        reduce_(BinaryCrossEntropy()(input, target.to(input.dtype), weight), reduction),
+        "BinaryCrossEntropyBackward0",
+    )
 
 
 class BinaryCrossEntropy(Op):
@@ -282,7 +291,7 @@ def binary_cross_entropy_with_logits(
         loss = (1.0 - target) * input + (1.0 + (pos_weight - 1.0) * target) * softplus_neg
     if weight is not None:
         loss = loss * weight
-    return reduce_(loss, reduction)
+    return named_as(reduce_(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
 
 
 @real_only

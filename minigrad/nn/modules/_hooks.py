@@ -3,9 +3,23 @@ boundaries through which full backward hooks see a module's input and output gra
 
 from __future__ import annotations
 
+from collections import OrderedDict
+
 from ..._warnings import warn_user
 from ...autograd import Function, grad_mode
+from ...autograd.graph import RemovableHandle
 from ...tensor import Tensor
+
+# Hooks of every module (``nn.modules.module.register_module_forward_hook`` and the like):
+# they run before each module's own hooks of the same kind, as in PyTorch.
+global_forward_pre_hooks: OrderedDict = OrderedDict()
+global_forward_hooks: OrderedDict = OrderedDict()
+global_backward_pre_hooks: OrderedDict = OrderedDict()
+global_backward_hooks: OrderedDict = OrderedDict()
+global_with_kwargs: set = set()  # ids of global forward hooks that take kwargs
+global_always_called: set = set()  # ids of global forward hooks run even if forward raises
+# one entry per global call hook of any kind: Module._call_impl's fast path checks only this
+global_call_hooks: dict = {}
 
 
 def call_with_hooks(module, args: tuple, kwargs: dict):
@@ -13,6 +27,8 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
     raises, the forward hooks registered with ``always_call=True`` that have not run yet run
     before the exception propagates (an exception of theirs is only warned about)."""
     always = module.__dict__.get("_hooks_always_called")
+    if global_always_called:
+        always = global_always_called | (always or set())
     if not always:
         return _call(module, args, kwargs, None)
     called, partial = set(), [args, None]
@@ -20,11 +36,11 @@ def call_with_hooks(module, args: tuple, kwargs: dict):
         return _call(module, args, kwargs, (called, partial))
     except Exception:
         args, output = partial
-        for hook_id, hook in list(module._forward_hooks.items()):
+        for hook_id, hook in [*global_forward_hooks.items(), *module._forward_hooks.items()]:
             if hook_id not in always or hook_id in called:
                 continue
             try:
-                if hook_id in module._hooks_with_kwargs:
+                if hook_id in module._hooks_with_kwargs or hook_id in global_with_kwargs:
                     result = hook(module, args, kwargs, output)
                 else:
                     result = hook(module, args, output)
@@ -41,7 +57,9 @@ def _call(module, args: tuple, kwargs: dict, track):
     """The hooks and forward; ``track`` (or None) is ``(ids of the hooks that ran, [args,
     output])``, kept up to date for the always-called hooks should anything raise."""
     with_kwargs = module._hooks_with_kwargs
-    for hook_id, hook in list(module._forward_pre_hooks.items()):
+    if global_with_kwargs:
+        with_kwargs = with_kwargs | global_with_kwargs
+    for hook_id, hook in [*global_forward_pre_hooks.items(), *module._forward_pre_hooks.items()]:
         if hook_id in with_kwargs:
             result = hook(module, args, kwargs)
             if result is not None:
@@ -56,7 +74,7 @@ def _call(module, args: tuple, kwargs: dict, track):
             if result is not None:
                 args = result if isinstance(result, tuple) else (result,)
     state = None
-    if (module._backward_hooks or module._backward_pre_hooks) and grad_mode.is_grad_enabled():
+    if _has_backward_hooks(module) and grad_mode.is_grad_enabled():
         state = _BackwardHookState(module)
         args = state.wrap_inputs(args)
     if track is not None:
@@ -64,7 +82,7 @@ def _call(module, args: tuple, kwargs: dict, track):
     output = module.forward(*args, **kwargs)
     if state is not None:
         output = state.wrap_outputs(output)
-    for hook_id, hook in list(module._forward_hooks.items()):
+    for hook_id, hook in [*global_forward_hooks.items(), *module._forward_hooks.items()]:
         if track is not None:
             track[1][1] = output
             track[0].add(hook_id)
@@ -75,6 +93,19 @@ def _call(module, args: tuple, kwargs: dict, track):
         if result is not None:
             output = result
     return output
+
+
+def _has_backward_hooks(module) -> bool:
+    return bool(
+        module._backward_hooks
+        or module._backward_pre_hooks
+        or global_backward_hooks
+        or global_backward_pre_hooks
+    )
+
+
+def _full_hooks(module) -> list:
+    return [*global_backward_hooks.values(), *module._backward_hooks.values()]
 
 
 class _Boundary(Function):
@@ -142,12 +173,12 @@ class _BackwardHookState:
             for slot, g in zip(self.output_slots, grads):
                 grad_output[slot] = g
             grad_output = tuple(grad_output)
-            for hook in list(module._backward_pre_hooks.values()):
+            for hook in [*global_backward_pre_hooks.values(), *module._backward_pre_hooks.values()]:
                 result = hook(module, grad_output)
                 if result is not None:
                     grad_output = _checked(result, len(grad_output), "backward pre-hook")
             self.grad_output = grad_output
-            if not self.input_positions and module._backward_hooks:
+            if not self.input_positions and _full_hooks(module):
                 warn_user(
                     "Full backward hook is firing when gradients are computed with respect to "
                     "module outputs since no inputs require gradients.",
@@ -165,7 +196,7 @@ class _BackwardHookState:
         module, grad_output = self.module, self.grad_output
         if grad_output is None:  # the outputs had no gradient path (or were not tensors)
             grad_output = (None,) * getattr(self, "n_outputs", 0)
-        for hook in list(module._backward_hooks.values()):
+        for hook in _full_hooks(module):
             result = hook(module, grad_input, grad_output)
             if result is not None:
                 grad_input = _checked(result, len(grad_input), "backward hook")
@@ -180,3 +211,105 @@ def _checked(result, expected: int, what: str) -> tuple:
             f"{expected}"
         )
     return result
+
+
+# -- hooks of every module ----------------------------------------------------------------------
+# Registration hooks ``hook(module, name, value)`` run when a module registers a buffer, a
+# submodule or a parameter; a value they return is registered instead.
+global_buffer_registration_hooks: OrderedDict = OrderedDict()
+global_module_registration_hooks: OrderedDict = OrderedDict()
+global_parameter_registration_hooks: OrderedDict = OrderedDict()
+
+
+def _register_call_hook(hooks: OrderedDict, hook, *extra: set) -> RemovableHandle:
+    handle = RemovableHandle(hooks, global_call_hooks, *extra)
+    hooks[handle.id] = hook
+    global_call_hooks[handle.id] = True
+    return handle
+
+
+def register_module_forward_pre_hook(hook) -> RemovableHandle:
+    """Run ``hook(module, args)`` before the ``forward`` of every module (before its own
+    forward pre-hooks); a value it returns replaces ``args`` (a non-tuple is wrapped).
+
+    Returns:
+        A handle whose ``remove()`` unregisters the hook.
+    """
+    return _register_call_hook(global_forward_pre_hooks, hook)
+
+
+def register_module_forward_hook(
+    hook, *, with_kwargs: bool = False, always_call: bool = False
+) -> RemovableHandle:
+    """Run ``hook(module, args, output)`` (``hook(module, args, kwargs, output)`` with
+    ``with_kwargs=True``) after the ``forward`` of every module, before its own forward hooks;
+    a value it returns replaces the output. With ``always_call=True`` it also runs when
+    ``forward`` raises.
+
+    Returns:
+        A handle whose ``remove()`` unregisters the hook.
+    """
+    handle = _register_call_hook(
+        global_forward_hooks, hook, global_with_kwargs, global_always_called
+    )
+    if with_kwargs:
+        global_with_kwargs.add(handle.id)
+    if always_call:
+        global_always_called.add(handle.id)
+    return handle
+
+
+def register_module_full_backward_pre_hook(hook) -> RemovableHandle:
+    """Run ``hook(module, grad_output)`` when the gradients of every module's outputs are
+    computed (before its own backward pre-hooks); a value it returns replaces
+    ``grad_output``.
+
+    Returns:
+        A handle whose ``remove()`` unregisters the hook.
+    """
+    return _register_call_hook(global_backward_pre_hooks, hook)
+
+
+def register_module_full_backward_hook(hook) -> RemovableHandle:
+    """Run ``hook(module, grad_input, grad_output)`` when the gradients of every module's
+    inputs are computed (before its own full backward hooks); a value it returns replaces
+    ``grad_input``.
+
+    Returns:
+        A handle whose ``remove()`` unregisters the hook.
+    """
+    return _register_call_hook(global_backward_hooks, hook)
+
+
+def _register(hooks: OrderedDict, hook) -> RemovableHandle:
+    handle = RemovableHandle(hooks)
+    hooks[handle.id] = hook
+    return handle
+
+
+def register_module_buffer_registration_hook(hook) -> RemovableHandle:
+    """Run ``hook(module, name, buffer)`` whenever a module registers a buffer (also None);
+    a tensor it returns is registered instead. Returns a handle that removes it."""
+    return _register(global_buffer_registration_hooks, hook)
+
+
+def register_module_module_registration_hook(hook) -> RemovableHandle:
+    """Run ``hook(module, name, submodule)`` whenever a module registers a submodule (also
+    None); a module it returns is registered instead. Returns a handle that removes it."""
+    return _register(global_module_registration_hooks, hook)
+
+
+def register_module_parameter_registration_hook(hook) -> RemovableHandle:
+    """Run ``hook(module, name, param)`` whenever a module registers a parameter (not a None
+    placeholder, as PyTorch); a parameter it returns is registered instead. Returns a handle
+    that removes it."""
+    return _register(global_parameter_registration_hooks, hook)
+
+
+def registered(hooks: OrderedDict, module, name: str, value):
+    """``value`` after the registration hooks ``hooks`` have seen it (and maybe replaced it)."""
+    for hook in list(hooks.values()):
+        result = hook(module, name, value)
+        if result is not None:
+            value = result
+    return value

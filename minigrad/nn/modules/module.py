@@ -12,7 +12,18 @@ from types import MappingProxyType
 from ...autograd.graph import RemovableHandle
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
-from ._hooks import call_with_hooks
+from . import _hooks
+from ._hooks import (  # noqa: F401 - PyTorch's names in torch.nn.modules.module
+    call_with_hooks,
+    register_module_buffer_registration_hook,
+    register_module_forward_hook,
+    register_module_forward_pre_hook,
+    register_module_full_backward_hook,
+    register_module_full_backward_pre_hook,
+    register_module_module_registration_hook,
+    register_module_parameter_registration_hook,
+)
+from ._hooks import global_call_hooks as _GLOBAL_CALL_HOOKS  # never rebound: one dict
 from ._module_state import StateMixin, _IncompatibleKeys  # noqa: F401 - re-exported
 
 
@@ -95,6 +106,7 @@ class Module(StateMixin):
             or self._forward_hooks
             or self._backward_hooks
             or self._backward_pre_hooks
+            or _GLOBAL_CALL_HOOKS  # hooks of every module: one check
         ):
             return self.forward(*args, **kwargs)
         return call_with_hooks(self, args, kwargs)
@@ -222,6 +234,8 @@ class Module(StateMixin):
                 f"created explicitly. To express '{name}' as a function of another Tensor, "
                 f"compute the value in the forward() method."
             )
+        if param is not None and _hooks.global_parameter_registration_hooks:
+            param = _hooks.registered(_hooks.global_parameter_registration_hooks, self, name, param)
         self._parameters[name] = param
 
     def register_buffer(self, name: str, tensor: Tensor | None, persistent: bool = True) -> None:
@@ -244,7 +258,7 @@ class Module(StateMixin):
             )
         if isinstance(tensor, Buffer):
             tensor = tensor.detach()
-        self._buffers[name] = tensor
+        self._buffers[name] = _registered_buffer(self, name, tensor)
         if persistent:
             self._non_persistent_buffers_set.discard(name)
         else:
@@ -257,7 +271,7 @@ class Module(StateMixin):
         _check_name("module", name)
         if hasattr(self, name) and name not in self._modules:
             raise KeyError(f"attribute '{name}' already exists")
-        self._modules[name] = module
+        self._modules[name] = _registered_module(self, name, module)
 
     register_module = add_module
 
@@ -288,14 +302,14 @@ class Module(StateMixin):
             if state.get("_modules") is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
             self._forget(name, keep=self._modules)
-            self._modules[name] = value
+            self._modules[name] = _registered_module(self, name, value)
         elif name in state.get("_modules", ()):
             if value is not None:
                 raise TypeError(
                     f"cannot assign '{type(value).__name__}' as child module '{name}' "
                     f"(minigrad.nn.Module or None expected)"
                 )
-            self._modules[name] = None
+            self._modules[name] = _registered_module(self, name, None)
         elif isinstance(value, Buffer):
             if state.get("_buffers") is None:
                 raise AttributeError("cannot assign buffer before Module.__init__() call")
@@ -307,7 +321,7 @@ class Module(StateMixin):
                     f"cannot assign '{type(value).__name__}' as buffer '{name}' "
                     f"(minigrad Tensor or None expected)"
                 )
-            self._buffers[name] = value
+            self._buffers[name] = _registered_buffer(self, name, value)
         else:
             super().__setattr__(name, value)
 
@@ -538,3 +552,15 @@ class Module(StateMixin):
         from ..summary import summary
 
         return summary(self, *inputs, input_size=input_size, dtype=dtype, device=device, file=file)
+
+
+def _registered_buffer(module: Module, name: str, tensor):
+    """``tensor`` after the global buffer registration hooks (PyTorch's order and rules)."""
+    hooks = _hooks.global_buffer_registration_hooks
+    return _hooks.registered(hooks, module, name, tensor) if hooks else tensor
+
+
+def _registered_module(module: Module, name: str, child):
+    """``child`` after the global module registration hooks."""
+    hooks = _hooks.global_module_registration_hooks
+    return _hooks.registered(hooks, module, name, child) if hooks else child

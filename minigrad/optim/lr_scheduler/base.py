@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 from ..._warnings import warn_user
+from ...tensor import Tensor
 from ..optimizer import Optimizer
 
 _EPOCH_DEPRECATION = (
     "The epoch parameter in `scheduler.step()` is deprecated (as in PyTorch): call "
     "`scheduler.step()` without it. With an epoch, the closed form is used where there is one."
 )
+
+
+def set_lr(group: dict, lr) -> None:
+    """Set a param group's learning rate; a tensor ``lr`` (PyTorch takes one) is filled in
+    place, as PyTorch's schedulers do, so that whoever holds it sees the new value."""
+    current = group["lr"]
+    if isinstance(current, Tensor):
+        current.fill_(lr.item() if isinstance(lr, Tensor) else lr)
+    else:
+        group["lr"] = lr
 
 
 class LRScheduler:
@@ -30,7 +41,8 @@ class LRScheduler:
         self.optimizer = optimizer
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
-                group.setdefault("initial_lr", group["lr"])
+                lr = group["lr"]  # a tensor lr is filled in place later: keep its first value
+                group.setdefault("initial_lr", lr.clone() if isinstance(lr, Tensor) else lr)
             elif "initial_lr" not in group:
                 raise KeyError(
                     f"param 'initial_lr' is not specified in param_groups[{i}] when resuming a "
@@ -74,7 +86,7 @@ class LRScheduler:
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
         for group, lr in zip(self.optimizer.param_groups, values):
-            group["lr"] = lr
+            set_lr(group, lr)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def state_dict(self) -> dict:

@@ -7,7 +7,7 @@ import types
 
 from ..optimizer import Optimizer
 from .annealing import MomentumCycling
-from .base import LRScheduler, _check_optimizer, _per_group
+from .base import LRScheduler, _check_optimizer, _per_group, set_lr
 
 _MODES = ("triangular", "triangular2", "exp_range")
 
@@ -46,7 +46,7 @@ class CyclicLR(MomentumCycling, LRScheduler):
         base_lrs = _per_group("base_lr", optimizer, base_lr)
         if last_epoch == -1:
             for lr, group in zip(base_lrs, optimizer.param_groups):
-                group["lr"] = lr
+                set_lr(group, lr)
         self.max_lrs = _per_group("max_lr", optimizer, max_lr)
         up = float(step_size_up)
         down = float(step_size_down) if step_size_down is not None else up
@@ -164,7 +164,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
             self._jump_to(epoch)
         self.last_epoch = math.floor(epoch)
         for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
-            group["lr"] = lr
+            set_lr(group, lr)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
     def _jump_to(self, epoch) -> None:

@@ -6,7 +6,7 @@ import math
 
 from ..._warnings import warn_user
 from ..optimizer import Optimizer
-from .base import _EPOCH_DEPRECATION, LRScheduler, _check_optimizer, _group_lrs
+from .base import _EPOCH_DEPRECATION, LRScheduler, _check_optimizer, _group_lrs, set_lr
 
 
 class ReduceLROnPlateau(LRScheduler):
@@ -107,7 +107,7 @@ class ReduceLROnPlateau(LRScheduler):
             old_lr = float(group["lr"])
             new_lr = max(old_lr * self.factor, min_lr)
             if old_lr - new_lr > self.eps:
-                group["lr"] = new_lr
+                set_lr(group, new_lr)
 
     @property
     def in_cooldown(self) -> bool:

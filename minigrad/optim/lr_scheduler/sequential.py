@@ -6,7 +6,7 @@ from __future__ import annotations
 from bisect import bisect_right
 
 from ..optimizer import Optimizer
-from .base import LRScheduler, _check_keys
+from .base import LRScheduler, _check_keys, set_lr
 from .plateau import ReduceLROnPlateau
 
 
@@ -34,7 +34,7 @@ class SequentialLR(LRScheduler):
         self.last_epoch = last_epoch + 1
         self.optimizer = optimizer
         for group in optimizer.param_groups:  # undo what the schedulers' first steps did
-            group["lr"] = group["initial_lr"]
+            set_lr(group, group["initial_lr"])
         for scheduler in self._schedulers:
             _undo_step(scheduler)
         first = self._schedulers[bisect_right(self._milestones, 0)]

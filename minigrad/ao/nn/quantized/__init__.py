@@ -2,6 +2,7 @@
 functions they run in :mod:`.functional`."""
 
 from . import dynamic, functional
+from .embedding import Embedding, EmbeddingBag
 from .float_kernels import (
     ELU,
     BatchNorm2d,
@@ -26,7 +27,8 @@ from .modules import (
 )
 
 __all__ = [
-    "ELU", "BatchNorm2d", "Conv1d", "Conv2d", "Conv3d", "DeQuantize", "Dropout",
+    "ELU", "BatchNorm2d", "Conv1d", "Conv2d", "Conv3d", "DeQuantize", "Dropout", "Embedding",
+    "EmbeddingBag",
     "FloatFunctional", "GroupNorm", "Hardswish", "InstanceNorm1d", "InstanceNorm2d",
     "InstanceNorm3d", "LayerNorm", "LeakyReLU", "Linear",
     "QFunctional", "Quantize", "ReLU6", "dynamic", "functional",

@@ -20,6 +20,10 @@ def _ntuple(value, n: int) -> tuple:
 def _quantize_weight(weight, observer):
     """``weight`` quantized with the qparams ``observer`` chose (it has seen the weight)."""
     scale, zero_point = observer.calculate_qparams()
+    if observer.qscheme is _quantized.per_channel_affine_float_qparams:
+        return _quantized.quantize_per_channel(
+            weight, scale.float(), zero_point.float(), observer.ch_axis, observer.dtype
+        )
     if observer.qscheme in _PER_CHANNEL:
         return _quantized.quantize_per_channel(
             weight, scale.double(), zero_point.long(), observer.ch_axis, observer.dtype

@@ -7,6 +7,7 @@ from ..... import dtypes
 from .. import functional as qF
 from ..modules import Linear as _QLinear
 from ..modules import _quantize_weight
+from .rnn import GRU, LSTM, GRUCell, LSTMCell, RNNCell, dynamic_linear
 
 
 class Linear(_QLinear):
@@ -21,14 +22,37 @@ class Linear(_QLinear):
     def _get_name(self) -> str:
         return "DynamicQuantizedLinear"
 
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        if self._weight.is_quantized:
+            return super()._save_to_state_dict(destination, prefix, keep_vars)
+        destination[prefix + "weight"] = self._weight.half()  # float16 weights
+        if self._bias is not None:
+            destination[prefix + "bias"] = self._bias
+        return None
+
+    def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign):
+        if self._weight.is_quantized:
+            return super()._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
+        keys = [prefix + "weight"] + ([prefix + "bias"] if self._bias is not None else [])
+        absent = [k for k in keys if k not in state_dict]
+        if absent:
+            missing.extend(absent)
+            return None
+        used.update(keys)
+        bias = state_dict.get(prefix + "bias")
+        self.set_weight_bias(state_dict[prefix + "weight"].float(), bias)
+        return None
+
     def forward(self, x):
+        if not self._weight.is_quantized:  # float16 weights (kept as their float32 values)
+            return dynamic_linear(x, self._weight, self._bias, True)
         return qF.linear_dynamic(x, self._weight, self._bias, reduce_range=True)
 
     def extra_repr(self) -> str:
-        return (
-            f"in_features={self.in_features}, out_features={self.out_features}, "
-            f"dtype={self._weight.dtype}, qscheme={self._weight.qscheme()}"
-        )
+        text = f"in_features={self.in_features}, out_features={self.out_features}, dtype="
+        if not self._weight.is_quantized:
+            return text + "minigrad.float16"
+        return text + f"{self._weight.dtype}, qscheme={self._weight.qscheme()}"
 
     @classmethod
     def from_float(cls, mod, use_precomputed_fake_quant=False):
@@ -50,17 +74,17 @@ class Linear(_QLinear):
 
             qconfig = default_dynamic_qconfig
         observer = qconfig.weight()
+        qlinear = cls(mod.in_features, mod.out_features)
+        if observer.dtype is dtypes.float16:
+            qlinear.set_weight_bias(mod.weight.detach().float().half().float(), mod.bias)
+            return qlinear
         if observer.dtype is not dtypes.qint8:
             raise NotImplementedError(
-                f"dynamic quantized Linear: minigrad supports qint8 weights only, got "
-                f"{observer.dtype} (PyTorch also has float16)"
+                f"dynamic quantized Linear: weights must be qint8 or float16, got {observer.dtype}"
             )
         observer(mod.weight.detach())
-        qlinear = cls(mod.in_features, mod.out_features)
         qlinear.set_weight_bias(_quantize_weight(mod.weight.detach().float(), observer), mod.bias)
         return qlinear
 
 
-from .rnn import LSTM  # noqa: E402
-
-__all__ = ["LSTM", "Linear"]
+__all__ = ["GRU", "LSTM", "GRUCell", "LSTMCell", "Linear", "RNNCell"]
