@@ -156,9 +156,7 @@ class RNNBase(Module):
         hx = self._initial_state(hx, batch, data, unbatched)
         if packed and input.sorted_indices is not None:
             hx = self._permute(hx, input.sorted_indices)
-        output, state = run_stack(
-            self.mode, data, batch_sizes, hx, self._layers(), self.dropout, self.training
-        )
+        output, state = self._run_layers(data, batch_sizes, hx, packed)
         if packed:
             if input.unsorted_indices is not None:
                 state = self._permute(state, input.unsorted_indices)
@@ -169,6 +167,13 @@ class RNNBase(Module):
         if self.batch_first:
             output = output.transpose(0, 1)
         return output, state
+
+    def _run_layers(self, data, batch_sizes, hx, packed: bool):
+        """``(output, final state)`` of the stacked layers on the time-major ``data`` (a
+        quantized layer runs its own kernels here, the rest of forward being shared)."""
+        return run_stack(
+            self.mode, data, batch_sizes, hx, self._layers(), self.dropout, self.training
+        )
 
     def _steps(self, input):
         """The input as packed-sequence data: (L·N, H_in) step after step, and batch sizes."""

@@ -215,29 +215,14 @@ class RNNBase(_WeightState, Module):
                 f"dynamic quantized {type(self).__name__}: dropout between layers in training "
                 "mode is not supported by minigrad (call .eval())"
             )
-        packed = isinstance(input, PackedSequence)
-        if packed:
-            data, batch_sizes = input.data, [int(v) for v in input.batch_sizes.tolist()]
-            batch, unbatched = batch_sizes[0], False
-        else:
-            if input.ndim != 3:  # (PyTorch's dynamic layers take no unbatched input)
-                raise RuntimeError(f"input must have 3 dimensions, got {input.ndim}")
-            data, batch_sizes, batch, unbatched = self._steps(input)
-        with no_grad():
-            hx = self._initial_state(hx, batch, data, unbatched)
-            if packed and input.sorted_indices is not None:
-                hx = self._permute(hx, input.sorted_indices)
-            output, state = self._run(data.float(), batch_sizes, hx, packed)
-        if packed:
-            if input.unsorted_indices is not None:
-                state = self._permute(state, input.unsorted_indices)
-            return PackedSequence(output, input.batch_sizes, *input.indices()), state
-        output = output.reshape((len(batch_sizes), batch, output.shape[-1]))
-        if unbatched:
-            return output.squeeze(1), self._map(state, lambda t: t.squeeze(1))
-        if self.batch_first:
-            output = output.transpose(0, 1)
-        return output, state
+        if not isinstance(input, PackedSequence) and input.ndim != 3:
+            # (PyTorch's dynamic layers take no unbatched input)
+            raise RuntimeError(f"input must have 3 dimensions, got {input.ndim}")
+        with no_grad():  # the float layer's forward, on the quantized kernels (_run_layers)
+            return nn.RNNBase.forward(self, input, hx)
+
+    def _run_layers(self, data, batch_sizes, hx, packed: bool):
+        return self._run(data.float(), batch_sizes, hx, packed)
 
     def _run(self, layer_input, batch_sizes, hx, packed: bool):
         lstm = self.mode == "LSTM"
