@@ -14,6 +14,17 @@ class functional_ref:  # noqa: N801 (used like staticmethod)
         self.name = function.__name__
 
     def __get__(self, obj, owner=None):
+        return getattr(_functional(), self.name)
+
+
+def _functional():
+    """``minigrad.nn.functional`` (imported once, after the layers: it imports them)."""
+    global _FUNCTIONAL
+    if _FUNCTIONAL is None:
         from .. import functional
 
-        return getattr(functional, self.name)
+        _FUNCTIONAL = functional
+    return _FUNCTIONAL
+
+
+_FUNCTIONAL = None
