@@ -38,7 +38,9 @@ def tensor_repr(t) -> str:
     elif t.requires_grad:
         suffix.append("requires_grad=True")
     text = prefix + body  # array2string already indents continuation lines for the prefix
-    return _add_suffixes(text, suffix, len(prefix)) + ")"
+    text = _add_suffixes(text, suffix, len(prefix)) + ")"
+    # a subclass tensor made a parameter (nn.Parameter(sub)) is shown as PyTorch shows it
+    return f"Parameter({text})" if getattr(t, "_is_param", False) else text
 
 
 def _add_suffixes(text: str, suffixes: list, indent: int) -> str:

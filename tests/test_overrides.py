@@ -325,3 +325,25 @@ def test_device_modules_and_reexported_helpers_match_torch():
     assert minigrad.autograd.is_tensor_like(Diagonal(1, 1))
     x = minigrad.ones(2)
     assert x.const_data_ptr() == x.data_ptr()
+
+
+def test_parameter_of_a_subclass_keeps_the_subclass_as_torch():
+    torch = pytest.importorskip("torch")
+    seen = {}
+    for lib in (minigrad, torch):
+
+        class Sub(lib.Tensor):
+            pass
+
+        p = lib.nn.Parameter(lib.ones(2).as_subclass(Sub))
+        layer = lib.nn.Linear(2, 2)
+        layer.weight = lib.nn.Parameter(lib.ones(2, 2).as_subclass(Sub))
+        out = layer(lib.ones(1, 2))
+        out.sum().backward()
+        seen[lib.__name__] = (
+            type(p) is Sub, isinstance(p, lib.nn.Parameter), p.requires_grad, p.is_leaf,
+            type(p * 2) is Sub, repr(p), [type(q) is Sub for q in layer.parameters()],
+            type(out) is Sub, layer.weight.grad.tolist(),
+            isinstance(lib.ones(1), lib.nn.Parameter),
+        )  # fmt: skip
+    assert seen["minigrad"] == seen["torch"]

@@ -7,12 +7,25 @@ from ..creation import empty
 from ..tensor import Tensor
 
 
-class Parameter(Tensor):
+class _ParameterMeta(type):
+    """``isinstance(x, Parameter)`` is also true of a Tensor subclass instance made a parameter
+    (``Parameter(subclass_tensor)`` keeps the subclass, marked ``_is_param``, as PyTorch)."""
+
+    def __instancecheck__(cls, instance) -> bool:
+        if cls is Parameter and getattr(instance, "_is_param", False):
+            return True
+        return super().__instancecheck__(instance)
+
+
+class Parameter(Tensor, metaclass=_ParameterMeta):
     """A tensor that is a learnable parameter of a :class:`~minigrad.nn.Module`.
 
     Assigning a Parameter as a module attribute registers it, so that it appears in
     ``module.parameters()`` and the state dict. It shares storage with ``data`` and requires
-    grad unless told otherwise. Operations on a Parameter give plain tensors.
+    grad unless told otherwise. Operations on a Parameter give plain tensors. Given an instance
+    of a Tensor subclass that keeps its class through ops (see :mod:`minigrad.overrides`), it
+    returns that tensor detached, requiring grad and marked as a parameter (``isinstance(p,
+    Parameter)`` is true, ops keep the subclass), as PyTorch does.
 
     Args:
         data: the initial values (a floating tensor when ``requires_grad``); empty if None.
@@ -25,6 +38,20 @@ class Parameter(Tensor):
     """
 
     __torch_function__ = disabled_torch_function_impl
+
+    def __new__(cls, data=None, requires_grad=True, *args, **kwargs):
+        # (*args, **kwargs: the constructors of subclasses, as UninitializedParameter's)
+        if cls is Parameter and getattr(type(data), "_dispatching_methods", False):
+            param = data.detach().requires_grad_(requires_grad)
+            try:
+                param._is_param = True
+            except AttributeError:
+                raise TypeError(
+                    f"Parameter: {type(data).__name__} has __slots__ without '_is_param', so "
+                    "it cannot be marked as a parameter"
+                ) from None
+            return param
+        return super().__new__(cls)
 
     def __init__(self, data: Tensor | None = None, requires_grad: bool = True):
         if data is None:
