@@ -123,6 +123,25 @@ def test_save_refuses_what_it_cannot_write(tmp_path):
         load(tmp_path / "other.pt")
 
 
+def test_save_refuses_layers_not_rebuilt_from_repr(tmp_path):
+    class MyLinear(nn.Linear):  # a layer class outside minigrad.nn
+        pass
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.fc(x)
+
+    net = Net()
+    ep = export(net, (mg.randn(1, 2),))
+    ep.graph_module.fc = MyLinear(2, 2)
+    with pytest.raises(NotImplementedError, match="submodule fc"):
+        save(ep, tmp_path / "f.mgexport")
+
+
 torch = pytest.importorskip("torch")
 
 

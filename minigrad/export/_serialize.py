@@ -110,14 +110,20 @@ def _resolve(path: str):
 
 
 def _layer_repr(module: Module, target: str) -> str:
+    """The repr that rebuilds ``module``; raises if rebuilding it gives another layer."""
     text = repr(module)
-    if type(module).__module__.startswith("minigrad.nn") and "\n" not in text:
-        if getattr(nn, type(module).__name__, None) is type(module):
-            return text
-    raise NotImplementedError(
-        f"minigrad.export.save: submodule {target} ({type(module).__name__}) cannot be saved; "
-        f"only single minigrad.nn layers called by the graph can"
-    )
+    try:
+        same = repr(_layer_from_repr(text)) == text and type(module).__module__.startswith(
+            "minigrad.nn"
+        )
+    except (ValueError, TypeError, SyntaxError):
+        same = False
+    if not same:
+        raise NotImplementedError(
+            f"minigrad.export.save: submodule {target} ({type(module).__name__}) cannot be "
+            f"saved; only minigrad.nn layers rebuilt exactly from their repr can"
+        )
+    return text
 
 
 def _layer_from_repr(text: str) -> Module:
