@@ -563,6 +563,7 @@ for _name in (
 # (as_torch too: ``python -m minigrad.as_torch`` runs it as __main__, which runpy warns about
 # when ``import minigrad`` has imported it already)
 _LAZY_SUBMODULES = ("onnx", "multiprocessing", "version", "as_torch", "quasirandom", "masked", "fx")
+_LAZY_SUBMODULES += ("export",)  # minigrad.export, as torch.export
 
 
 def __getattr__(name: str):

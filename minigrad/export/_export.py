@@ -1,0 +1,159 @@
+"""``export``: trace a module with minigrad.fx into an :class:`ExportedProgram`."""
+
+from __future__ import annotations
+
+import inspect
+import os
+import traceback
+
+from ..fx import GraphModule, Node, TraceError, Tracer
+from ..nn.modules.module import Module
+from .exported_program import ExportedProgram
+from .graph_signature import (
+    ConstantArgument,
+    ExportGraphSignature,
+    InputKind,
+    InputSpec,
+    OutputKind,
+    OutputSpec,
+    TensorArgument,
+)
+
+_FX_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep + "fx"
+
+
+class Dim:
+    """A named dynamic dimension for ``dynamic_shapes`` (``Dim("batch", min=1, max=64)``).
+
+    minigrad's fx graphs never specialize on shapes, so every dimension is already dynamic:
+    a Dim is checked for its form and recorded, and changes nothing in the graph.
+    """
+
+    AUTO = "AUTO"
+    STATIC = "STATIC"
+    DYNAMIC = "DYNAMIC"
+
+    def __init__(self, name: str, *, min: int | None = None, max: int | None = None):
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"Dim: name must be a Python identifier, got {name!r}")
+        if min is not None and max is not None and min > max:
+            raise ValueError(f"Dim {name}: min ({min}) must not exceed max ({max})")
+        self.__name__, self.min, self.max = name, min, max
+
+    def __repr__(self) -> str:
+        return f"Dim({self.__name__!r}, min={self.min}, max={self.max})"
+
+
+def _check_dynamic_shapes(dynamic_shapes, names: list[str]) -> None:
+    if dynamic_shapes is None or isinstance(dynamic_shapes, (tuple, list)):
+        return
+    if not isinstance(dynamic_shapes, dict):
+        raise TypeError(
+            f"export: dynamic_shapes must be a dict, tuple, list or None, got "
+            f"{type(dynamic_shapes).__name__}"
+        )
+    unknown = sorted(set(dynamic_shapes) - set(names))
+    if unknown:
+        raise ValueError(
+            f"export: dynamic_shapes names {unknown}, which are not inputs of forward "
+            f"(inputs: {names})"
+        )
+
+
+def _where(exc: BaseException) -> str:
+    """``file:line in function: code`` of the user frame that raised (outside minigrad.fx)."""
+    frames = [
+        f for f in traceback.extract_tb(exc.__traceback__) if not f.filename.startswith(_FX_DIR)
+    ]
+    if not frames:
+        return "an unknown location"
+    f = frames[-1]
+    return f"{f.filename}:{f.lineno} in {f.name}: {f.line}"
+
+
+def _trace(mod: Module):
+    try:
+        return Tracer().trace(mod)
+    except TraceError as exc:
+        raise TraceError(
+            f"export: data-dependent control flow at {_where(exc)} ({exc}). A branch or loop "
+            f"on a tensor's value cannot be captured in a graph; rewrite it with tensor "
+            f"operations (minigrad.where) or move it out of forward."
+        ) from exc
+
+
+def _signature(mod: Module, gm: GraphModule) -> ExportGraphSignature:
+    specs = [
+        InputSpec(InputKind.PARAMETER, TensorArgument("p_" + k.replace(".", "_")), k)
+        for k, _ in mod.named_parameters()
+    ]
+    for key, _ in mod.named_buffers():
+        prefix, _, field = key.rpartition(".")
+        owner = mod.get_submodule(prefix)
+        persistent = field not in getattr(owner, "_non_persistent_buffers_set", ())
+        arg = TensorArgument("b_" + key.replace(".", "_"))
+        specs.append(InputSpec(InputKind.BUFFER, arg, key, persistent))
+    for node in gm.graph.find_nodes(op="placeholder"):
+        specs.append(InputSpec(InputKind.USER_INPUT, TensorArgument(node.name), None))
+    out = gm.graph.find_nodes(op="output")[0].args[0]
+    flat = list(out) if isinstance(out, (tuple, list)) else [out]
+    outputs = [
+        OutputSpec(
+            OutputKind.USER_OUTPUT,
+            TensorArgument(v.name) if isinstance(v, Node) else ConstantArgument(str(v), v),
+        )
+        for v in flat
+    ]
+    return ExportGraphSignature(specs, outputs)
+
+
+def export(
+    mod: Module,
+    args: tuple,
+    kwargs: dict | None = None,
+    *,
+    dynamic_shapes=None,
+    strict: bool = False,
+    preserve_module_call_signature=(),
+) -> ExportedProgram:
+    """Trace ``mod``'s forward with minigrad.fx into an :class:`ExportedProgram`.
+
+    The example ``args``/``kwargs`` are run through the traced graph to check it. Shapes are
+    never specialized (minigrad's fx graphs hold no shapes), so the program runs on inputs of
+    any shape the model accepts; ``dynamic_shapes`` (with :class:`Dim`) is checked and
+    recorded only. ``strict`` selects nothing: both modes trace the same way. A branch on a
+    tensor's value raises :class:`minigrad.fx.TraceError` naming the line.
+
+    Args:
+        mod: the Module to export.
+        args: example positional inputs (a tuple).
+        kwargs: example keyword inputs.
+        dynamic_shapes: None, or a dict/tuple of per-input dimension specs.
+        strict: accepted for PyTorch compatibility.
+        preserve_module_call_signature: must be empty (not supported).
+
+    Returns:
+        The ExportedProgram.
+
+    Example:
+        >>> ep = export(model, (minigrad.randn(2, 4),))
+        >>> ep.module()(minigrad.randn(5, 4))
+    """
+    if not isinstance(mod, Module):
+        raise TypeError(f"export: expected a minigrad.nn.Module, got {type(mod).__name__}")
+    if not isinstance(args, tuple):
+        raise ValueError(
+            f"export: args must be a tuple of example inputs, got {type(args).__name__}"
+        )
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise ValueError(f"export: kwargs must be a dict, got {type(kwargs).__name__}")
+    if preserve_module_call_signature:
+        raise NotImplementedError("export: preserve_module_call_signature is not supported")
+    names = list(inspect.signature(mod.forward).parameters)
+    _check_dynamic_shapes(dynamic_shapes, names)
+    graph = _trace(mod)
+    gm = GraphModule(mod, graph, "GraphModule")
+    gm(*args, **(kwargs or {}))  # checks the graph on the example inputs
+    state = dict(mod.state_dict(keep_vars=True))
+    ep = ExportedProgram(gm, _signature(mod, gm), state, (args, kwargs or {}), dynamic_shapes)
+    return ep

@@ -1,0 +1,253 @@
+"""``save``/``load`` of an :class:`ExportedProgram` in one file (minigrad.save's format).
+
+The file holds the generated code (text), the graph as JSON node records whose function
+targets are public dotted names, the reprs of the minigrad.nn layers the graph calls (parsed
+back with ``ast``, never executed), the signature and the state dict. Loading rebuilds the
+Graph from the records and the GraphModule recompiles it through minigrad.fx's own code
+generation; the result must equal the saved code. No code object or pickle is stored.
+"""
+
+from __future__ import annotations
+
+import ast
+import importlib
+import json
+
+from .. import nn
+from ..dtypes import dtype as _dtype
+from ..fx import Graph, GraphModule, Node
+from ..fx._codegen import public_path
+from ..nn.modules.module import Module
+from ..nn.parameter import Parameter
+from .exported_program import ExportedProgram
+from .graph_signature import (
+    ConstantArgument,
+    ExportGraphSignature,
+    InputKind,
+    InputSpec,
+    OutputKind,
+    OutputSpec,
+    TensorArgument,
+)
+
+_FORMAT = "minigrad.export/1"
+_ALLOWED_ROOTS = ("minigrad", "operator", "math", "builtins")
+
+
+def _encode(value, index: dict):
+    """A JSON form of a node argument; raises for what cannot be saved."""
+    if isinstance(value, Node):
+        return {"node": index[value]}
+    if value is None or isinstance(value, (bool, int, str)):
+        return value
+    if isinstance(value, float):
+        return {"float": repr(value)}
+    if isinstance(value, (tuple, list)):
+        return {type(value).__name__: [_encode(v, index) for v in value]}
+    if isinstance(value, dict) and all(isinstance(k, str) for k in value):
+        return {"dict": {k: _encode(v, index) for k, v in value.items()}}
+    if isinstance(value, slice):
+        return {"slice": [_encode(v, index) for v in (value.start, value.stop, value.step)]}
+    if value is Ellipsis:
+        return {"ellipsis": None}
+    if isinstance(value, _dtype):
+        return {"dtype": str(value).removeprefix("minigrad.")}
+    raise NotImplementedError(
+        f"minigrad.export.save: a graph argument of type {type(value).__name__} ({value!r}) "
+        f"cannot be saved; only tensors from the graph, numbers, strings, None, dtypes, slices "
+        f"and tuples/lists/dicts of them can"
+    )
+
+
+def _decode(value, made: list):
+    if not isinstance(value, dict):
+        return value
+    ((kind, body),) = value.items()
+    if kind == "node":
+        return made[body]
+    if kind == "float":
+        return float(body)
+    if kind in ("tuple", "list"):
+        items = [_decode(v, made) for v in body]
+        return tuple(items) if kind == "tuple" else items
+    if kind == "dict":
+        return {k: _decode(v, made) for k, v in body.items()}
+    if kind == "slice":
+        return slice(*(_decode(v, made) for v in body))
+    if kind == "ellipsis":
+        return Ellipsis
+    if kind == "dtype":
+        import minigrad
+
+        return getattr(minigrad, body)
+    raise ValueError(f"minigrad.export.load: unknown argument record {kind!r}")
+
+
+def _function_name(fn) -> str:
+    path = public_path(fn)
+    if path.split(".")[0] not in _ALLOWED_ROOTS or _resolve(path) is not fn:
+        raise NotImplementedError(
+            f"minigrad.export.save: the graph calls {fn!r}, which cannot be saved by name; only "
+            f"functions reachable as minigrad.*, operator.* or math.* can"
+        )
+    return path
+
+
+def _resolve(path: str):
+    """The object at dotted ``path`` (a module prefix, then attributes)."""
+    parts = path.split(".")
+    if parts[0] not in _ALLOWED_ROOTS:
+        raise ValueError(f"minigrad.export.load: refusing function target {path!r}")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        for attr in parts[cut:]:
+            obj = getattr(obj, attr)
+        return obj
+    raise ValueError(f"minigrad.export.load: cannot find {path!r}")
+
+
+def _layer_repr(module: Module, target: str) -> str:
+    """The repr that rebuilds ``module``; raises if rebuilding it gives another layer."""
+    text = repr(module)
+    try:
+        same = repr(_layer_from_repr(text)) == text and type(module).__module__.startswith(
+            "minigrad.nn"
+        )
+    except (ValueError, TypeError, SyntaxError):
+        same = False
+    if not same:
+        raise NotImplementedError(
+            f"minigrad.export.save: submodule {target} ({type(module).__name__}) cannot be "
+            f"saved; only minigrad.nn layers rebuilt exactly from their repr can"
+        )
+    return text
+
+
+def _layer_from_repr(text: str) -> Module:
+    """Rebuild a minigrad.nn layer from its repr: a call with literal arguments only."""
+    call = ast.parse(text, mode="eval").body
+    if not (isinstance(call, ast.Call) and isinstance(call.func, ast.Name)):
+        raise ValueError(f"minigrad.export.load: bad layer record {text!r}")
+    cls = getattr(nn, call.func.id, None)
+    if not (isinstance(cls, type) and issubclass(cls, Module)):
+        raise ValueError(f"minigrad.export.load: {call.func.id} is not a minigrad.nn layer")
+    args = [ast.literal_eval(a) for a in call.args]
+    kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
+    return cls(*args, **kwargs)
+
+
+def _records(gm: GraphModule) -> list:
+    index = {n: i for i, n in enumerate(gm.graph.nodes)}
+    out = []
+    for n in gm.graph.nodes:
+        target = _function_name(n.target) if n.op == "call_function" else n.target
+        args, kwargs = _encode(n.args, index), _encode(n.kwargs, index)
+        out.append([n.name, n.op, target, args, kwargs, "is_wrapped" in n.meta])
+    return out
+
+
+def _spec_records(sig: ExportGraphSignature) -> dict:
+    inputs = [[s.kind.name, s.arg.name, s.target, s.persistent] for s in sig.input_specs]
+    outputs = [
+        [s.kind.name, s.arg.name, isinstance(s.arg, ConstantArgument)] for s in sig.output_specs
+    ]
+    return {"inputs": inputs, "outputs": outputs}
+
+
+def save(ep: ExportedProgram, f) -> None:
+    """Write ``ep`` to the path or binary file ``f`` (one minigrad.save file).
+
+    Raises NotImplementedError for graphs calling functions that are not public minigrad,
+    operator or math functions, layers other than minigrad.nn's, or arguments of other kinds.
+
+    Example:
+        >>> minigrad.export.save(ep, "net.mgexport")
+    """
+    from .. import save as save_tensors
+
+    if not isinstance(ep, ExportedProgram):
+        raise TypeError(
+            f"minigrad.export.save: expected an ExportedProgram, got {type(ep).__name__}"
+        )
+    gm = ep.graph_module
+    layers = {
+        n.target: _layer_repr(gm.get_submodule(n.target), n.target)
+        for n in gm.graph.find_nodes(op="call_module")
+    }
+    params = [k for k, _ in gm.named_parameters()]
+    training = {name: m.training for name, m in gm.named_modules()}
+    meta = {"records": _records(gm), "layers": layers, "parameters": params,
+            "signature": _spec_records(ep.graph_signature), "training": training}  # fmt: skip
+    payload = {"format": _FORMAT, "code": gm.code, "meta": json.dumps(meta),
+               "graph_state": gm.state_dict(), "state_dict": dict(ep.state_dict)}  # fmt: skip
+    save_tensors(payload, f)
+
+
+def _rebuild_graph(records: list) -> Graph:
+    graph, made = Graph(), []
+    for name, op, target, args, kwargs, wrapped in records:
+        if op == "call_function":
+            target = _resolve(target)
+        args, kwargs = _decode(args, made), _decode(kwargs, made)
+        made.append(graph.create_node(op, target, args, kwargs, name))
+        if wrapped:
+            made[-1].meta["is_wrapped"] = True
+    return graph
+
+
+def _root(meta: dict, state: dict, graph: Graph) -> dict:
+    root = {}
+    for target, text in meta["layers"].items():
+        layer = _layer_from_repr(text)
+        prefix = target + "."
+        layer.load_state_dict(
+            {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+        )
+        root[target] = layer
+    params = set(meta["parameters"])
+    for node in graph.find_nodes(op="get_attr"):
+        value = state[node.target]
+        root[node.target] = Parameter(value) if node.target in params else value
+    return root
+
+
+def _signature(spec: dict) -> ExportGraphSignature:
+    inputs = [
+        InputSpec(InputKind[kind], TensorArgument(name), target, persistent)
+        for kind, name, target, persistent in spec["inputs"]
+    ]
+    outputs = [
+        OutputSpec(
+            OutputKind[kind], ConstantArgument(name, None) if const else TensorArgument(name)
+        )
+        for kind, name, const in spec["outputs"]
+    ]
+    return ExportGraphSignature(inputs, outputs)
+
+
+def load(f) -> ExportedProgram:
+    """Read an ExportedProgram written by :func:`save`.
+
+    Example:
+        >>> ep = minigrad.export.load("net.mgexport")
+        >>> ep.module()(x)
+    """
+    from .. import load as load_tensors
+
+    payload = load_tensors(f)
+    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
+        raise ValueError(f"minigrad.export.load: not a {_FORMAT} file")
+    meta = json.loads(payload["meta"])
+    graph = _rebuild_graph(meta["records"])
+    gm = GraphModule(_root(meta, payload["graph_state"], graph), graph, "GraphModule")
+    for name, module in gm.named_modules():
+        module.training = meta["training"].get(name, gm.training)
+    if gm.code != payload["code"]:
+        raise RuntimeError(
+            "minigrad.export.load: the graph rebuilt from the file generates other code than "
+            "the saved code (file written by another minigrad version, or edited)"
+        )
+    return ExportedProgram(gm, _signature(meta["signature"]), payload["state_dict"])

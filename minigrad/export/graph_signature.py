@@ -1,0 +1,122 @@
+"""The graph signature of an exported program: what each graph input and output is
+(PyTorch's ``torch.export.graph_signature``)."""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+
+
+class InputKind(enum.Enum):
+    """What a graph input stands for."""
+
+    USER_INPUT = 1
+    PARAMETER = 2
+    BUFFER = 3
+    CONSTANT_TENSOR = 4
+
+
+class OutputKind(enum.Enum):
+    """What a graph output stands for."""
+
+    USER_OUTPUT = 1
+
+
+@dataclass
+class TensorArgument:
+    """A graph value, named as its node."""
+
+    name: str
+
+
+@dataclass
+class ConstantArgument:
+    """A non-tensor value among the outputs (``None``, a number)."""
+
+    name: str
+    value: object
+
+
+@dataclass
+class InputSpec:
+    """One input: its kind, its name in the graph, and the state-dict key it reads."""
+
+    kind: InputKind
+    arg: TensorArgument
+    target: str | None
+    persistent: bool | None = None
+
+
+@dataclass
+class OutputSpec:
+    """One output: its kind and its node's name."""
+
+    kind: OutputKind
+    arg: TensorArgument | ConstantArgument
+    target: str | None = None
+
+
+@dataclass
+class ExportGraphSignature:
+    """The inputs (parameters, buffers, then user inputs) and outputs of an exported graph."""
+
+    input_specs: list[InputSpec]
+    output_specs: list[OutputSpec]
+
+    def _targets(self, kind: InputKind) -> tuple[str, ...]:
+        return tuple(s.target for s in self.input_specs if s.kind is kind)
+
+    @property
+    def parameters(self) -> tuple[str, ...]:
+        """State-dict keys of the parameters."""
+        return self._targets(InputKind.PARAMETER)
+
+    @property
+    def buffers(self) -> tuple[str, ...]:
+        """State-dict keys (or attribute names, when not persistent) of the buffers."""
+        return self._targets(InputKind.BUFFER)
+
+    @property
+    def non_persistent_buffers(self) -> tuple[str, ...]:
+        """The buffers not in the state dict."""
+        return tuple(
+            s.target
+            for s in self.input_specs
+            if s.kind is InputKind.BUFFER and s.persistent is False
+        )
+
+    @property
+    def user_inputs(self) -> tuple[str, ...]:
+        """Names of the user inputs, in order."""
+        return tuple(s.arg.name for s in self.input_specs if s.kind is InputKind.USER_INPUT)
+
+    @property
+    def user_outputs(self) -> tuple:
+        """Names of the outputs (values for constant ones)."""
+        return tuple(
+            s.arg.value if isinstance(s.arg, ConstantArgument) else s.arg.name
+            for s in self.output_specs
+        )
+
+    @property
+    def inputs_to_parameters(self) -> dict[str, str]:
+        """Input name -> parameter key."""
+        return {s.arg.name: s.target for s in self.input_specs if s.kind is InputKind.PARAMETER}
+
+    @property
+    def inputs_to_buffers(self) -> dict[str, str]:
+        """Input name -> buffer key."""
+        return {s.arg.name: s.target for s in self.input_specs if s.kind is InputKind.BUFFER}
+
+    def __str__(self) -> str:
+        lines = ["# inputs"]
+        for s in self.input_specs:
+            line = f"{s.arg.name}: {s.kind.name}"
+            if s.target is not None:
+                line += f" target={s.target!r}"
+            if s.persistent is not None:
+                line += f" persistent={s.persistent}"
+            lines.append(line)
+        lines += ["", "# outputs"]
+        lines += [f"{s.arg.name}: {s.kind.name}" for s in self.output_specs]
+        return "\n".join(lines) + "\n"
