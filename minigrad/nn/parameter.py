@@ -12,8 +12,9 @@ class _ParameterMeta(type):
     (``Parameter(subclass_tensor)`` keeps the subclass, marked ``_is_param``, as PyTorch)."""
 
     def __instancecheck__(cls, instance) -> bool:
-        if cls is Parameter and getattr(instance, "_is_param", False):
-            return True
+        if cls is Parameter and isinstance(instance, Tensor):  # (not a tracer's Proxy)
+            if getattr(instance, "_is_param", False):
+                return True
         return super().__instancecheck__(instance)
 
 
