@@ -55,6 +55,11 @@ class MetaArray:
             step *= max(n, 1)
         return tuple(reversed(strides))
 
+    @property
+    def flags(self):
+        """Layout questions (``is_contiguous``): a meta tensor is made contiguous."""
+        return _Flags(True, self.ndim <= 1 or sum(n > 1 for n in self.shape) <= 1)
+
     def copy(self) -> MetaArray:
         return MetaArray(self.shape, self.dtype)
 
@@ -72,6 +77,13 @@ class MetaArray:
         return MetaArray(self.shape, np.result_type(np.empty((), self.dtype), other))
 
     __add__ = __radd__ = __mul__ = __rmul__ = __sub__ = __rsub__ = _scalar_op
+
+
+class _Flags:
+    __slots__ = ("c_contiguous", "f_contiguous")
+
+    def __init__(self, c: bool, f: bool):
+        self.c_contiguous, self.f_contiguous = c, f
 
 
 def _shape(shape) -> tuple:

@@ -20,7 +20,12 @@ SHAPE_ONLY = {
     "Log10", "Log1p", "Sqrt", "Sin", "Cos", "Sinh", "Cosh", "Maximum", "Minimum", "Where",
     "FloorDivide", "TruncDivide", "LogAddExp", "TanhOp", "SigmoidOp", "ReLUOp", "GELUOp",
     "SiLUOp", "LeakyReLUOp", "SoftmaxOp", "LogSoftmaxOp", "LogSumExp",
-    "Sum", "Amax", "MatMul", "LinearOp", "Einsum", "LayerNormOp", "EmbeddingOp",
+    "Compare", "Clamp", "Ceil", "Floor", "Round", "Trunc", "Sign", "Rsqrt", "Erf", "Erfc",
+    "Tan", "Atan", "Asin", "Acos", "Atan2", "Hypot", "Fmod", "Remainder", "Sinc", "Real",
+    "Imag", "Conj", "ELUOp", "SoftplusOp", "Flip", "Tril", "Triu", "Pad",
+    "Sum", "Amax", "Amin", "Prod", "Norm2", "MatMul", "LinearOp", "Einsum", "LayerNormOp",
+    "GroupNormOp", "EmbeddingOp", "Convolution", "MaxPool", "AvgPool",
+    "ScaledDotProductAttention",
 }  # fmt: skip
 
 
