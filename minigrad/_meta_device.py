@@ -100,7 +100,7 @@ class _MetaType(type):
     def __getattr__(cls, name):
         raise MetaUnsupportedError(
             f"{name}: minigrad does not run this on meta tensors (they have no data); "
-            "README's 'meta device' lists what runs on them"
+            "README's 'Devices' section says what runs on them"
         )
 
 

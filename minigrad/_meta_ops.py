@@ -24,8 +24,8 @@ SHAPE_ONLY = {
     "Tan", "Atan", "Asin", "Acos", "Atan2", "Hypot", "Fmod", "Remainder", "Sinc", "Real",
     "Imag", "Conj", "ELUOp", "SoftplusOp", "Flip", "Tril", "Triu", "Pad",
     "Sum", "Amax", "Amin", "Prod", "Norm2", "MatMul", "LinearOp", "Einsum", "LayerNormOp",
-    "GroupNormOp", "EmbeddingOp", "Convolution", "MaxPool", "AvgPool",
-    "ScaledDotProductAttention",
+    "GroupNormOp", "Convolution", "MaxPool", "AvgPool",
+    "ScaledDotProductAttention", "AttentionWeights",
 }  # fmt: skip
 
 

@@ -186,3 +186,15 @@ def test_load_state_dict_assign_onto_meta_module_as_torch():
         plain = _Net()
     plain.load_state_dict(reference.state_dict())  # copying into meta tensors: a no-op
     assert plain.fc1.weight.is_meta
+
+
+def test_skip_init_builds_on_meta_then_allocates_and_layers_run_on_meta():
+    layer = nn.utils.skip_init(nn.Linear, 5, 1)
+    assert layer.weight.device.type == "cpu" and layer.weight.shape == (1, 5)
+    with minigrad.device("meta"):
+        block = nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dropout=0.0)
+        conv = nn.Conv2d(3, 8, 3)
+        out = block(minigrad.randn(2, 5, 8))
+        image = conv(minigrad.randn(2, 3, 16, 16))
+    assert out.is_meta and out.shape == (2, 5, 8)
+    assert image.is_meta and image.shape == (2, 8, 14, 14)
