@@ -198,3 +198,11 @@ def test_skip_init_builds_on_meta_then_allocates_and_layers_run_on_meta():
         image = conv(minigrad.randn(2, 3, 16, 16))
     assert out.is_meta and out.shape == (2, 5, 8)
     assert image.is_meta and image.shape == (2, 8, 14, 14)
+
+
+def test_module_to_from_meta_points_to_to_empty_as_torch():
+    with minigrad.device("meta"):
+        layer = nn.Linear(2, 2)
+    with pytest.raises(NotImplementedError, match=r"Please use minigrad.nn.Module.to_empty\(\)"):
+        layer.to("cpu")
+    assert layer.to(minigrad.float64).weight.dtype is minigrad.float64 and layer.weight.is_meta
