@@ -102,6 +102,8 @@ class InPlaceMethods:
             raise RuntimeError(
                 f"{ufunc}_: result type can't be cast to the desired output type {self.dtype}"
             ) from e
+        except AttributeError:  # a storage record (meta: minigrad._meta_device) is no array
+            return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
         except ValueError as e:
             raise RuntimeError(
                 f"{ufunc}_: output with shape {list(self.shape)} doesn't match the broadcast shape ({e})"

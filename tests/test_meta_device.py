@@ -93,6 +93,11 @@ def test_init_ops_on_meta_do_nothing():
         lambda: nn.init.xavier_normal_(w),
         lambda: nn.init.constant_(w, 1.0),
         lambda: w.copy_(minigrad.ones(3, 8)),
+        lambda: w.add_(1.0).mul_(2.0),
+        lambda: nn.init.orthogonal_(w),
+        lambda: nn.init.trunc_normal_(w),
+        lambda: nn.init.sparse_(w, 0.5),
+        lambda: nn.init.eye_(w),
     ):
         assert call() is w and w.is_meta and w.shape == (3, 8)
 
@@ -206,3 +211,10 @@ def test_module_to_from_meta_points_to_to_empty_as_torch():
     with pytest.raises(NotImplementedError, match=r"Please use minigrad.nn.Module.to_empty\(\)"):
         layer.to("cpu")
     assert layer.to(minigrad.float64).weight.dtype is minigrad.float64 and layer.weight.is_meta
+
+
+def test_init_validation_still_raises_on_meta_and_dirac_is_a_no_op():
+    conv_weight = minigrad.empty(4, 2, 3, device="meta")
+    assert nn.init.dirac_(conv_weight) is conv_weight and conv_weight.is_meta
+    with pytest.raises(ValueError, match="2 or more dimensions"):
+        nn.init.orthogonal_(minigrad.empty(3, device="meta"))
