@@ -218,3 +218,14 @@ def test_init_validation_still_raises_on_meta_and_dirac_is_a_no_op():
     assert nn.init.dirac_(conv_weight) is conv_weight and conv_weight.is_meta
     with pytest.raises(ValueError, match="2 or more dimensions"):
         nn.init.orthogonal_(minigrad.empty(3, device="meta"))
+
+
+def test_cpu_scalars_mix_with_meta_as_torch_but_cpu_tensors_do_not():
+    t, tt = minigrad.zeros(3, device="meta"), torch.zeros(3, device="meta")
+    _same_meta(t + minigrad.tensor(1.0), tt + torch.tensor(1.0))
+    _same_meta(
+        t.to(minigrad.int32) * minigrad.tensor(1.5, dtype=minigrad.float64),
+        tt.to(torch.int32) * torch.tensor(1.5, dtype=torch.float64),
+    )
+    with pytest.raises(RuntimeError, match="meta and cpu"):
+        t + minigrad.zeros(3)
