@@ -205,3 +205,16 @@ def _nested(a: np.ndarray, fmt, indent: int, element: int) -> str:
     picks = [*range(OPTIONS.edgeitems), None, *range(n - OPTIONS.edgeitems, n)] if cut else range(n)
     rows = ["..." if i is None else _nested(a[i], fmt, indent + 1, element) for i in picks]
     return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
+
+
+def meta_repr(t) -> str:
+    """A meta tensor, which has no values: ``tensor(..., device='meta', size=(3, 4))``, the
+    dtype shown unless it is the default one, as PyTorch prints it."""
+    suffix = [f"device='{t.device}'", f"size={tuple(t.shape)}"]
+    if t.dtype is not dtypes.get_default_dtype():
+        suffix.append(f"dtype={t.dtype}")
+    if t.grad_fn is not None:
+        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+    elif t.requires_grad:
+        suffix.append("requires_grad=True")
+    return "tensor(..., " + ", ".join(suffix) + ")"

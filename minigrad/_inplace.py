@@ -42,6 +42,8 @@ class InPlaceMethods:
         that the new node's backward sees them, and this tensor takes the new ``grad_fn``.
         The version counter goes up, so nodes that saved the old values refuse to run.
         """
+        if type(self._data).__name__ == "MetaArray":  # no values to write, as PyTorch's meta
+            return self
         recording = grad_mode._state.enabled and (
             self.requires_grad  # the property: a view's grad_fn is brought up to date first
             or any(isinstance(o, graph.Tensor) and o.requires_grad for o in others)
@@ -100,6 +102,8 @@ class InPlaceMethods:
             raise RuntimeError(
                 f"{ufunc}_: result type can't be cast to the desired output type {self.dtype}"
             ) from e
+        except AttributeError:  # a storage record (meta: minigrad._meta_device) is no array
+            return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
         except ValueError as e:
             raise RuntimeError(
                 f"{ufunc}_: output with shape {list(self.shape)} doesn't match the broadcast shape ({e})"

@@ -605,8 +605,8 @@ def register_backend(backend: ArrayBackend) -> None:
     _BACKENDS[backend.name] = backend
 
 
-# PyTorch's other device types: minigrad has no backend for them (no data-less "meta" tensors)
-_TORCH_ONLY_DEVICES = ("meta", "mps", "xpu", "xla", "hpu", "mtia", "ipu", "vulkan")
+# PyTorch's other device types: minigrad has no backend for them ("meta": minigrad._meta_device)
+_TORCH_ONLY_DEVICES = ("mps", "xpu", "xla", "hpu", "mtia", "ipu", "vulkan")
 
 
 def get_backend(name: str) -> ArrayBackend:
@@ -713,7 +713,7 @@ def device(spec="cpu", index: int | None = None) -> Device:
         if index is not None or not idx.isdigit():
             raise ValueError(f"invalid device string {spec!r}; expected e.g. 'cpu' or 'cuda:0'")
         index = int(idx)
-    if type_ == "cpu":
+    if type_ in ("cpu", "meta"):  # (PyTorch's meta device has no index)
         index = None
     elif index is None:
         index = 0

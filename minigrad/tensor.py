@@ -15,6 +15,7 @@ from . import _tensor_meta as _meta
 from . import _torch_function as _tf
 from . import ops as _ops
 from ._inplace import InPlaceMethods, refresh_view
+from ._meta_ops import MetaArray as _MetaArray  # (importing it registers the meta op rule)
 from ._nested_record import NestedRecord as _NestedRecord
 from ._nested_record import is_nested as _is_nested
 from ._sparse_compressed import SparseCompressed as _SparseCompressed
@@ -152,6 +153,11 @@ class Tensor(InPlaceMethods):
     @property
     def is_cuda(self) -> bool:
         return self.device.type == "cuda"
+
+    @property
+    def is_meta(self) -> bool:
+        """True on the ``meta`` device (a shape and a dtype, no data)."""
+        return type(self._data) is _MetaArray
 
     def is_floating_point(self) -> bool:
         return dtypes.is_floating(self._data.dtype)
@@ -298,6 +304,8 @@ class Tensor(InPlaceMethods):
             raise RuntimeError(
                 f"a Tensor with {self._data.size} elements cannot be converted to Scalar"
             )
+        if type(self._data) is _MetaArray:
+            raise RuntimeError("Tensor.item() cannot be called on meta tensors")
         return self.device.backend.to_host(self._data).reshape(()).item()
 
     def tolist(self):
@@ -494,6 +502,8 @@ class Tensor(InPlaceMethods):
             from .sparse._compressed_tensor import compressed_repr
 
             return compressed_repr(self)
+        if type(self._data) is _MetaArray:
+            return _format.meta_repr(self)
         return _format.tensor_repr(self)
 
     def __len__(self) -> int:
@@ -914,7 +924,7 @@ class Tensor(InPlaceMethods):
     )
     ndimension, new = dim, _meta.new
     is_conj = is_neg = _meta.false
-    is_meta = is_mkldnn = property(_meta.false)
+    is_mkldnn = property(_meta.false)
     is_nested = property(_is_nested)
     is_sparse_csr = property(_is_csr)
     is_sparse = property(_sparse_coo.is_sparse)

@@ -122,6 +122,8 @@ def trunc_normal_(
     """
     if not a < b:
         raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
+    if tensor.is_meta:  # no values to draw (as every init function on the meta device)
+        return tensor
     with no_grad():
         tensor.normal_(mean, std, generator=generator)
         for _ in range(1000):
@@ -216,7 +218,7 @@ def orthogonal_(tensor: Tensor, gain: float = 1, generator=None) -> Tensor:
     """
     if tensor.ndim < 2:
         raise ValueError("Only tensors with 2 or more dimensions are supported")
-    if tensor.numel() == 0:
+    if tensor.numel() == 0 or tensor.is_meta:
         return tensor
     rows = tensor.shape[0]
     cols = tensor.numel() // rows
@@ -259,6 +261,8 @@ def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
     sizes = tensor.shape
     if sizes[0] % groups != 0:
         raise ValueError("dim 0 must be divisible by groups")
+    if tensor.is_meta:
+        return tensor
     per_group = sizes[0] // groups
     channels = min(per_group, sizes[1])
     xp = tensor.device.xp
@@ -282,6 +286,8 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     """
     if tensor.ndim != 2:
         raise ValueError("Only tensors with 2 dimensions are supported")
+    if tensor.is_meta:
+        return tensor
     rows, cols = tensor.shape
     num_zeros = math.ceil(sparsity * rows)
     normal_(tensor, 0.0, std, generator)

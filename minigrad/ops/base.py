@@ -149,7 +149,7 @@ class Op(Node):
             if isinstance(a, tensor_cls):
                 if device is None:
                     device = a.device
-                elif a.device is not device:
+                elif a.device is not device and not _meta_with_cpu_scalars(args):
                     raise RuntimeError(
                         f"{self.label()}: expected all tensors to be on the same device, but found "
                         f"at least two devices, {device} and {a.device}"
@@ -292,6 +292,14 @@ def _record_fallback(op, args, error):
                 with device.backend.using(device.index):  # (the rule runs xp on that GPU)
                     return fallback(op, args)
     raise error
+
+
+def _meta_with_cpu_scalars(args) -> bool:
+    """Whether ``args`` mix meta tensors with 0-d CPU tensors only, which PyTorch allows (the
+    meta rule of minigrad._meta_ops then runs); read only when devices differ."""
+    tensors = [a for a in args if isinstance(a, graph.Tensor)]
+    kinds = {a.device.type for a in tensors}
+    return "meta" in kinds and all(a.device.type == "meta" or a.ndim == 0 for a in tensors)
 
 
 def _sparse_rule(op, args):

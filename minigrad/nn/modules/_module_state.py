@@ -71,7 +71,15 @@ class StateMixin:
             )
 
         def convert(t: Tensor) -> Tensor:
-            out = t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+            try:
+                out = t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+            except NotImplementedError as error:
+                if not t.is_meta:
+                    raise
+                raise NotImplementedError(
+                    f"{error} Please use minigrad.nn.Module.to_empty() instead of "
+                    "minigrad.nn.Module.to() when moving module from meta to a different device."
+                ) from None
             if memory_format is not None and t.dim() in (4, 5):  # as PyTorch: 4-D and 5-D only
                 out = out.to(memory_format=memory_format)
             return out

@@ -10,10 +10,9 @@ from ..modules.module import Module
 def skip_init(module_cls, *args, **kwargs):
     """Make ``module_cls(*args, **kwargs)``, whose parameters are to be treated as uninitialized.
 
-    PyTorch builds the module on the ``meta`` device and allocates its tensors without
-    running the initializers. minigrad has no meta device: the module is built normally
-    (the initializers run, which costs the time PyTorch saves); as in PyTorch, the caller must
-    set every parameter and buffer before use.
+    As PyTorch, the module is built on the ``meta`` device (no memory, the initializers do
+    nothing) and then given uninitialized storage on ``device=`` (default ``cpu``) by
+    ``to_empty``; the caller must set every parameter and buffer before use.
 
     Raises:
         RuntimeError: ``module_cls`` is not a Module subclass or takes no ``device`` argument.
@@ -25,4 +24,6 @@ def skip_init(module_cls, *args, **kwargs):
         raise RuntimeError(f"Expected a Module; got {module_cls}")
     if "device" not in inspect.signature(module_cls).parameters:
         raise RuntimeError("Module must support a 'device' arg to skip initialization")
-    return module_cls(*args, **kwargs)
+    final_device = kwargs.pop("device", "cpu")
+    kwargs["device"] = "meta"
+    return module_cls(*args, **kwargs).to_empty(device=final_device)

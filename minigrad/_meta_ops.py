@@ -1,0 +1,86 @@
+"""Ops on meta tensors (minigrad._meta_device): an op's forward fails on a meta record, and
+:class:`minigrad.ops.base.Op` calls :func:`_meta_rule` (registered in
+``base.record_fallbacks``), which finds the result's shape and dtype by running the op's
+forward on data-less stand-ins, and refuses ops whose result shape depends on values."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import backend
+from ._meta_device import META, MetaArray
+from .ops import base as _base
+
+# The ops (by class name: several live in layers above this one) whose result shape and dtype
+# depend only on their inputs' shapes and dtypes, so running them on stand-in values is exact.
+SHAPE_ONLY = {
+    "Reshape", "Permute", "Expand", "Squeeze", "Unsqueeze", "Flatten", "Narrow", "Select",
+    "Slice", "GetItem", "Contiguous", "Clone", "Cast", "Cat", "Stack", "SumToSize",
+    "Add", "Sub", "Mul", "Div", "Neg", "Pow", "Abs", "Exp", "Exp2", "Expm1", "Log", "Log2",
+    "Log10", "Log1p", "Sqrt", "Sin", "Cos", "Sinh", "Cosh", "Maximum", "Minimum", "Where",
+    "FloorDivide", "TruncDivide", "LogAddExp", "TanhOp", "SigmoidOp", "ReLUOp", "GELUOp",
+    "SiLUOp", "LeakyReLUOp", "SoftmaxOp", "LogSoftmaxOp", "LogSumExp",
+    "Compare", "Clamp", "Ceil", "Floor", "Round", "Trunc", "Sign", "Rsqrt", "Erf", "Erfc",
+    "Tan", "Atan", "Asin", "Acos", "Atan2", "Hypot", "Fmod", "Remainder", "Sinc", "Real",
+    "Imag", "Conj", "ELUOp", "SoftplusOp", "Flip", "Tril", "Triu", "Pad",
+    "Sum", "Amax", "Amin", "Prod", "Norm2", "MatMul", "LinearOp", "Einsum", "LayerNormOp",
+    "GroupNormOp", "Convolution", "MaxPool", "AvgPool",
+    "ScaledDotProductAttention", "AttentionWeights",
+}  # fmt: skip
+
+
+def _stand_in(t):
+    """A CPU tensor of ``t``'s shape and dtype that owns one element (a zero-strided view):
+    ones for floats (no log(0)), zeros for integers (a valid index)."""
+    from .autograd import graph
+
+    record = t._data
+    fill = np.zeros((), record.dtype) if record.dtype.kind in "biu" else np.ones((), record.dtype)
+    return graph.Tensor._make(np.broadcast_to(fill, record.shape), backend.CPU)
+
+
+def _as_meta(result):
+    from .autograd import graph
+
+    if isinstance(result, graph.Tensor):
+        return graph.Tensor._make(MetaArray(result.shape, result._data.dtype), META)
+    return type(result)(_as_meta(r) for r in result)
+
+
+def _meta_rule(op, args):
+    """``op`` on meta tensors: a meta result of the shape and dtype the op gives (no gradient
+    graph, no values); NotImplementedError naming the op outside :data:`SHAPE_ONLY`."""
+    from .autograd import grad_mode, graph
+
+    name = type(op).__name__
+    if name not in SHAPE_ONLY:
+        raise NotImplementedError(
+            f"{op.label()}: minigrad does not run this op on meta tensors (only shape-level ops: "
+            "views, elementwise, matmul/linear, sum/mean, cat/stack; minigrad._meta_ops."
+            "SHAPE_ONLY lists them)"
+        )
+    tensor_cls = graph.Tensor
+    for a in args:
+        if (
+            isinstance(a, tensor_cls)
+            and a.device.type not in ("meta", "cpu")
+            or (isinstance(a, tensor_cls) and a.device.type == "cpu" and a.ndim)
+        ):
+            raise RuntimeError(
+                f"{op.label()}: Tensor on device {a.device} is not on the expected device meta!"
+            )
+    plain = [_stand_in(a) if type(getattr(a, "_data", None)) is MetaArray else a for a in args]
+    try:
+        with grad_mode.no_grad(), np.errstate(all="ignore"):
+            result = op(*plain)
+    except (ValueError, TypeError, IndexError, RuntimeError) as error:
+        if "broadcast" in str(error) or "shape" in str(error) or "size" in str(error):
+            raise
+        raise NotImplementedError(
+            f"{op.label()}: minigrad could not find this op's result shape on meta tensors "
+            f"({error})"
+        ) from error
+    return _as_meta(result)
+
+
+_base.record_fallbacks[MetaArray] = _meta_rule
