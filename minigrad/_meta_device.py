@@ -9,35 +9,24 @@ Ops on meta tensors go through ``minigrad._meta_ops`` (an op's forward fails on 
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 
 from . import backend
+from ._storage_record import StorageRecord
 
 NO_DATA = "Cannot copy out of meta tensor; no data!"
 
 
-class MetaArray:
+class MetaArray(StorageRecord):
     """A shape and a NumPy dtype standing where an array would be; refuses to act as one."""
 
     __slots__ = ("shape", "dtype")
-    __array_ufunc__ = None  # NumPy's operators and ufuncs refuse the record (TypeError)
-    base = ()  # never adopted as a gradient buffer (see minigrad._sparse_coo.SparseRecord.base)
 
     def __init__(self, shape, dtype):
         self.shape, self.dtype = tuple(int(n) for n in shape), np.dtype(dtype)
 
     def __array__(self, *args, **kwargs):
         raise NotImplementedError(NO_DATA)
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
 
     @property
     def itemsize(self) -> int:

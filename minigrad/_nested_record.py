@@ -20,6 +20,7 @@ import math
 import numpy as np
 
 from ._memory_format import jagged, strided
+from ._storage_record import StorageRecord
 
 _numbers = itertools.count(1)
 
@@ -136,12 +137,10 @@ class NestedUnsupportedError(AttributeError, NotImplementedError):
     ``Op.__call__`` hands the op to its nested rule or refuses it by name)."""
 
 
-class NestedRecord:
+class NestedRecord(StorageRecord):
     """A packed ``buffer`` array and its :class:`NestedMeta`."""
 
     __slots__ = ("buffer", "meta")
-    __array_ufunc__ = None  # NumPy's operators and ufuncs refuse the record (TypeError)
-    base = ()  # never adopted as a gradient buffer (see _sparse_coo.SparseCOO.base)
     is_nested_record = True
 
     def __getattr__(self, name: str):
@@ -170,7 +169,6 @@ class NestedRecord:
 
     shape = property(lambda self: self.meta.shape)
     dtype = property(lambda self: self.buffer.dtype)
-    ndim = property(lambda self: len(self.meta.shape))
     size = property(lambda self: self.meta.numel)
     itemsize = property(lambda self: self.buffer.itemsize)
     nbytes = property(lambda self: self.buffer.nbytes)

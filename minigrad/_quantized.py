@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from . import dtypes
+from ._storage_record import StorageRecord
 
 
 class qscheme:  # noqa: N801 - PyTorch spells it in lower case
@@ -54,14 +55,12 @@ def _scheme(name: str) -> qscheme:
     return next(s for s in SCHEMES if s.name == name)
 
 
-class QuantizedArray:
+class QuantizedArray(StorageRecord):
     """``int_repr`` (an int8/uint8/int32 array), the quantized ``qdtype``, the ``scheme``, and
     the parameters: ``scale`` (float) and ``zero_point`` (int) per tensor, or 1-D float64
     ``scale`` and int64 ``zero_point`` arrays along ``axis`` per channel."""
 
     __slots__ = ("int_repr", "qdtype", "scheme", "scale", "zero_point", "axis")
-    __array_ufunc__ = None  # NumPy's operators and ufuncs refuse the record (TypeError)
-    base = ()  # never adopted as a gradient buffer (see minigrad._sparse_coo.SparseCOO.base)
 
     def __init__(self, int_repr, qdtype, scheme, scale, zero_point, axis=None):
         self.int_repr, self.qdtype, self.scheme = int_repr, qdtype, scheme
@@ -74,14 +73,6 @@ class QuantizedArray:
     @property
     def dtype(self):
         return self.qdtype
-
-    @property
-    def ndim(self) -> int:
-        return self.int_repr.ndim
-
-    @property
-    def size(self) -> int:
-        return self.int_repr.size
 
     @property
     def itemsize(self) -> int:

@@ -13,35 +13,22 @@ functions live in :mod:`minigrad.sparse`.
 
 from __future__ import annotations
 
-import math
-
 from ._memory_format import layout
+from ._storage_record import StorageRecord
 
 sparse_coo = layout("sparse_coo")
 
 
-class SparseRecord:
+class SparseRecord(StorageRecord):
     """What every sparse storage record answers from its arrays (the arrays named by
-    ``ARRAYS``, values last): the metadata a Tensor reads, and refusal to act as an array."""
+    ``ARRAYS``, values last)."""
 
     __slots__ = ()
     ARRAYS: tuple = ()
-    __array_ufunc__ = None  # NumPy's operators and ufuncs refuse the record (TypeError)
-    # Never None (an array's base is None when it owns its memory): the engine's
-    # autograd.graph.mark_adoptable then never lets a leaf adopt a record as a gradient buffer.
-    base = ()
 
     @property
     def dtype(self):
         return self.values.dtype
-
-    @property
-    def ndim(self) -> int:
-        return len(self.shape)
-
-    @property
-    def size(self) -> int:
-        return math.prod(self.shape)
 
     @property
     def itemsize(self) -> int:

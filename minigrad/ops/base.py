@@ -27,7 +27,7 @@ _grad_state, _anomaly_state = grad_mode._state, anomaly._state
 interposer = None
 autocast_entry = None  # autocast's policy by name, for functions that check dtypes before an op
 
-# Tensors whose storage is a record, not an array (sparse: minigrad._sparse_coo and
+# Tensors whose storage is a record, not an array (minigrad._storage_record; sparse: _sparse_coo and
 # _sparse_compressed; nested: _nested_record; quantized: _quantized): an op's forward fails on
 # the record, and only then ``record_fallbacks[type(record)](op, args)`` computes the op (or
 # refuses it by name), so dense tensors pay nothing. The sparse and nested fallbacks look up
