@@ -9,7 +9,6 @@ CPU path never needs it. Tests register a stand-in backend with :func:`register_
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 import os
 import threading
@@ -18,6 +17,7 @@ import zlib
 import numpy as np
 
 from . import _dtype_limits, _fused, dtypes
+from ._torch_random import TorchRandom
 
 
 class IndexOutOfRangeError(IndexError, RuntimeError):
@@ -188,31 +188,6 @@ class Generator:
         self._gen.set_state(state)
 
 
-class _NumpyRandom:
-    """NumPy's default generator (PCG64) behind the calls :class:`Generator` makes."""
-
-    def __init__(self, seed: int):
-        self.rng = np.random.default_rng(seed)
-
-    def uniform(self, shape, dtype, low, high):
-        return self.rng.uniform(low, high, shape).astype(dtype, copy=False)
-
-    def normal(self, shape, dtype, mean, std):
-        return self.rng.normal(mean, std, shape).astype(dtype, copy=False)
-
-    def integers(self, low, high, shape, dtype):
-        return self.rng.integers(low, high, shape).astype(dtype, copy=False)
-
-    def permutation(self, n):
-        return self.rng.permutation(n)
-
-    def get_state(self):
-        return copy.deepcopy(self.rng.bit_generator.state)
-
-    def set_state(self, state):
-        self.rng.bit_generator.state = state
-
-
 class NumpyBackend(ArrayBackend):
     """The CPU: NumPy arrays in host memory."""
 
@@ -232,7 +207,7 @@ class NumpyBackend(ArrayBackend):
         return isinstance(obj, np.ndarray)
 
     def new_generator(self, seed, index):
-        return _NumpyRandom(seed)
+        return TorchRandom(seed)
 
     def erf(self, x):
         if x.dtype.itemsize <= 4:
