@@ -11,6 +11,7 @@ from .autograd import (
     set_grad_enabled,
 )
 from .backend import (
+    OutOfMemoryError,
     are_deterministic_algorithms_enabled,
     device,
     get_default_device,

@@ -26,6 +26,13 @@ class IndexOutOfRangeError(IndexError, RuntimeError):
     raise), so code written for either catches it."""
 
 
+class OutOfMemoryError(RuntimeError, MemoryError):
+    """An op could not allocate its result, as ``torch.OutOfMemoryError`` (also
+    ``minigrad.cuda.OutOfMemoryError``). A ``RuntimeError`` as PyTorch's, and a
+    ``MemoryError`` as the NumPy and CuPy failures it restates, so code written for either
+    catches it; its message says "out of memory" as PyTorch's."""
+
+
 class ArrayBackend:
     """What minigrad needs from an array library; one instance per device type."""
 

@@ -12,6 +12,7 @@ installs a counting allocator then).
 from __future__ import annotations
 
 from . import backend
+from .backend import OutOfMemoryError  # noqa: F401  (torch.cuda.OutOfMemoryError)
 
 
 def _backend(device=None):

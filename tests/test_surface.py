@@ -665,3 +665,13 @@ def test_as_strided_is_a_view_that_writes_through_as_torch():
     overlapping = minigrad.arange(6.0).as_strided((2, 2), (1, 1))
     with pytest.raises(RuntimeError, match="single memory location"):
         overlapping.add_(1)
+
+
+def test_allocation_failure_is_pytorchs_out_of_memory_error():
+    # `except torch.cuda.OutOfMemoryError:` in a batch-size search must catch it
+    huge = minigrad.ones(1).expand(2**42)  # a view; copying it needs 16 TiB
+    with pytest.raises(minigrad.cuda.OutOfMemoryError, match="out of memory on cpu"):
+        huge.contiguous()
+    assert minigrad.OutOfMemoryError is minigrad.cuda.OutOfMemoryError
+    assert issubclass(minigrad.OutOfMemoryError, RuntimeError)
+    assert issubclass(torch.OutOfMemoryError, RuntimeError)

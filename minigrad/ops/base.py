@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import inspect
 
-from .. import _dtype_limits, dtypes
+from .. import _dtype_limits, backend, dtypes
 from .._nested_record import NestedRecord
 from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
@@ -177,6 +177,8 @@ class Op(Node):
             raise RuntimeError(f"{self.label()}: {e} (input shapes: {shapes})") from None
         except (TypeError, AttributeError) as e:  # a storage record (sparse, ...) is no array
             return _record_fallback(self, args, e)
+        except MemoryError as e:  # NumPy's and CuPy's allocation failures, as PyTorch's
+            raise backend.OutOfMemoryError(f"{self.label()}: out of memory on {device}: {e}") from e
         if recording and dtypes.is_differentiable(out.dtype):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:
