@@ -322,6 +322,64 @@ def fill(input, value) -> Tensor:
     return creation.full_like(input, value)
 
 
+# -- the symbolic-shape helpers, on plain numbers --------------------------------------------
+# PyTorch's tracing compilers pass symbolic sizes through these; minigrad's sizes are always
+# plain Python numbers, so they compute directly (export-friendly model code calls them).
+
+
+def _sym_number(fn: str, a):
+    if not isinstance(a, (int, float, np.integer, np.floating)):  # (bool is an int)
+        raise TypeError(f"{fn}: expected an int or a float, got {type(a).__name__}")
+    return a
+
+
+def sym_int(a) -> int:
+    """``a`` truncated toward zero to an int, as ``int(a)``."""
+    return math.trunc(_sym_number("sym_int", a))
+
+
+def sym_float(a) -> float:
+    """``a`` as a float."""
+    return float(_sym_number("sym_float", a))
+
+
+def sym_max(a, b):
+    """The larger of ``a`` and ``b``; a float if either is one (``sym_max(2, 1.0) == 2.0``)."""
+    return _sym_widest(max(_sym_number("sym_max", a), _sym_number("sym_max", b)), a, b)
+
+
+def sym_min(a, b):
+    """The smaller of ``a`` and ``b``; a float if either is one."""
+    return _sym_widest(min(_sym_number("sym_min", a), _sym_number("sym_min", b)), a, b)
+
+
+def _sym_widest(value, a, b):
+    either_float = isinstance(a, (float, np.floating)) or isinstance(b, (float, np.floating))
+    return float(value) if either_float else value
+
+
+def sym_not(a) -> bool:
+    """``not a``."""
+    return not a
+
+
+def sym_ite(b: bool, t, f):
+    """``t if b else f``; ``b`` must be a bool."""
+    if not isinstance(b, (bool, np.bool_)):
+        raise TypeError(f"sym_ite: the condition must be a bool, got {type(b).__name__}")
+    return t if b else f
+
+
+def sym_sum(args):
+    """The sum of the numbers in ``args`` (0 for none)."""
+    return sum(args)
+
+
+def sym_sqrt(a) -> float:
+    """The square root of ``a``, as ``math.sqrt``."""
+    return math.sqrt(_sym_number("sym_sqrt", a))
+
+
 __all__ = [
     name
     for name, obj in dict(globals()).items()

@@ -675,3 +675,28 @@ def test_allocation_failure_is_pytorchs_out_of_memory_error():
     assert minigrad.OutOfMemoryError is minigrad.cuda.OutOfMemoryError
     assert issubclass(minigrad.OutOfMemoryError, RuntimeError)
     assert issubclass(torch.OutOfMemoryError, RuntimeError)
+
+
+def test_symbolic_shape_helpers_compute_on_numbers_as_torch():
+    cases = [("sym_max", (2, 1.0)), ("sym_min", (2, 3.0)), ("sym_max", (4, 9)), ("sym_int", (-2.7,)),
+             ("sym_int", (True,)), ("sym_float", (3,)), ("sym_sum", ([],)), ("sym_sum", ((1.5, 2),)),
+             ("sym_sqrt", (2,)), ("sym_ite", (False, "a", "b")), ("sym_not", (0,))]  # fmt: skip
+    for name, args in cases:
+        ours, theirs = getattr(minigrad, name)(*args), getattr(torch, name)(*args)
+        assert ours == theirs and type(ours) is type(theirs), (name, args, ours, theirs)
+    with pytest.raises(TypeError, match="sym_max: expected an int or a float, got str"):
+        minigrad.sym_max("a", 1)
+    with pytest.raises(TypeError, match="sym_ite: the condition must be a bool"):
+        minigrad.sym_ite(1, "a", "b")
+
+
+@pytest.mark.parametrize("name", ["xpu", "mps", "mtia"])
+def test_device_modules_without_a_backend_answer_probes_as_torch(name):
+    ours, theirs = getattr(minigrad, name), getattr(torch, name)
+    assert ours.is_available() is theirs.is_available() is False
+    assert ours.device_count() == theirs.device_count() == 0
+    assert ours.manual_seed(0) is None and ours.seed() is None  # accepted, as PyTorch's lazy seed
+    with pytest.raises(RuntimeError, match=f"minigrad.{name}.synchronize: minigrad has no"):
+        ours.synchronize()
+    with pytest.raises(AttributeError, match="no attribute 'no_such_function'"):
+        ours.no_such_function  # noqa: B018

@@ -1,0 +1,7 @@
+"""``minigrad.mps``, as ``torch.mps`` in a PyTorch built without Apple's Metal GPUs: probing says
+not available, seeding is accepted, anything else raises (see :mod:`minigrad._absent_device`)."""
+
+from ._absent_device import absent_device_functions, absent_device_getattr
+
+globals().update(absent_device_functions("mps"))
+__getattr__ = absent_device_getattr("mps")
