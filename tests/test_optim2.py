@@ -45,21 +45,16 @@ def test_trajectory_matches_torch(case):
     start, grads = _data()
     params = _mg_params(start)
     mine = _mg_run(getattr(optim, name)(_groups(params, overrides), **defaults), params, grads)
-    previous = torch.get_default_dtype()
-    torch.set_default_dtype(torch.float64)  # ASGD's eta and mu live in the default dtype
-    try:
-        tparams = [torch.tensor(a, requires_grad=True) for a in start]
-        topt = getattr(torch.optim, name)(_groups(tparams, overrides), foreach=False, **defaults)
-        for step, step_grads in enumerate(grads):
-            for p, g in zip(tparams, step_grads):
-                p.grad = torch.tensor(g)
-            topt.step()
-            for ours, theirs in zip(mine[step], tparams):
-                np.testing.assert_allclose(
-                    ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=f"step {step}"
-                )
-    finally:
-        torch.set_default_dtype(previous)
+    tparams = [torch.tensor(a, requires_grad=True) for a in start]  # (eta, mu: float32 in both)
+    topt = getattr(torch.optim, name)(_groups(tparams, overrides), foreach=False, **defaults)
+    for step, step_grads in enumerate(grads):
+        for p, g in zip(tparams, step_grads):
+            p.grad = torch.tensor(g)
+        topt.step()
+        for ours, theirs in zip(mine[step], tparams):
+            np.testing.assert_allclose(
+                ours, theirs.detach().numpy(), rtol=1e-10, atol=1e-12, err_msg=f"step {step}"
+            )
 
 
 @pytest.mark.parametrize("case", CASES, ids=[c[0] for c in CASES])
@@ -92,7 +87,8 @@ def test_runs_on_each_device(case, device):
         opt.step()
         got.append([p.detach().cpu().numpy().copy() for p in params])
     for p in params:
-        state = {k: v for k, v in opt.state[p].items() if k != "step"}  # step: on the CPU
+        on_cpu = ("step", *opt._scalar_states)  # 0-d host numbers, as PyTorch's step
+        state = {k: v for k, v in opt.state[p].items() if k not in on_cpu}
         assert all(v.device == p.device for v in state.values() if hasattr(v, "device"))
     for a, b in zip(got[-1], expected[-1]):
         np.testing.assert_allclose(a, b, rtol=1e-12)
@@ -114,8 +110,10 @@ def test_state_names_are_pytorchs():
         for i in theirs["state"]:
             assert set(ours["state"][i]) == set(theirs["state"][i]), name
             for key, value in theirs["state"][i].items():
-                if key not in ("step", "eta", "mu"):
-                    assert tuple(ours["state"][i][key].shape) == tuple(value.shape), (name, key)
+                mine = ours["state"][i][key]
+                assert tuple(mine.shape) == tuple(value.shape), (name, key)
+                if value.ndim == 0:  # step, mu_product, eta, mu: 0-d tensors of PyTorch's dtype
+                    assert str(mine.dtype)[9:] == str(value.dtype)[6:], (name, key)
         mine = set(ours["param_groups"][0])
         assert mine <= set(theirs["param_groups"][0]), (name, mine - set(theirs["param_groups"][0]))
 
@@ -305,3 +303,30 @@ def test_step_hooks_run_around_builtin_and_user_written_steps():
         return calls, p.detach().tolist()
 
     assert run(minigrad) == run(torch)
+
+
+@pytest.mark.parametrize("name", ["NAdam", "ASGD"])
+def test_resuming_pytorchs_checkpoint_continues_as_pytorch(name, tmp_path):
+    # mu_product / eta / mu: float32 0-d tensors, cast to the parameter's dtype when loaded
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).standard_normal((4, 3))
+    model = torch.nn.Linear(3, 2).double()
+    opt = getattr(torch.optim, name)(model.parameters(), lr=0.01)
+    for _ in range(3):
+        opt.zero_grad()
+        model(torch.tensor(x)).pow(2).sum().backward()
+        opt.step()
+    torch.save({"model": model.state_dict(), "opt": opt.state_dict()}, tmp_path / "ck.pt")
+    weights = []
+    for lib in (torch, minigrad):  # each resumes PyTorch's checkpoint for three more steps
+        checkpoint = lib.load(tmp_path / "ck.pt")
+        resumed = lib.nn.Linear(3, 2).double()
+        resumed.load_state_dict(checkpoint["model"])
+        opt = getattr(lib.optim, name)(resumed.parameters(), lr=0.01)
+        opt.load_state_dict(checkpoint["opt"])
+        for _ in range(3):
+            opt.zero_grad()
+            resumed(lib.tensor(x)).pow(2).sum().backward()
+            opt.step()
+        weights.append(resumed.weight.detach().numpy())
+    np.testing.assert_allclose(weights[1], weights[0], rtol=1e-13, atol=1e-15)

@@ -52,6 +52,12 @@ class Sym:
         f = self.fn
         return Sym(abs(self.value), lambda e: abs(f(e)), self._on_escape)
 
+    def apply(self, fn):
+        """``fn`` of this number (a pure function of one number, such as rounding it to
+        float32), recomputed from the counters on each replay."""
+        f = self.fn
+        return Sym(fn(self.value), lambda e: fn(f(e)), self._on_escape)
+
     def _escape(self, what):
         self._on_escape(f"a step counter used as {what}")
         return self.value

@@ -9,7 +9,9 @@ from .optimizer import (
     count_step,
     grad_with_decay,
     lerp_,
+    new_scalar_state,
     new_step,
+    scale_scalar_state,
     zeros_state,
 )
 
@@ -248,9 +250,8 @@ class NAdam(Optimizer):
 
     Weight decay is an L2 term on :math:`g_t`, or with ``decoupled_weight_decay``
     :math:`\theta_{t-1} \leftarrow (1 - \gamma\lambda)\theta_{t-1}` (NAdamW).
-    State: ``step``, ``mu_product`` (Python floats on the host), ``exp_avg``, ``exp_avg_sq``.
-    PyTorch keeps ``mu_product`` in the default dtype (float32 unless changed); minigrad
-    keeps it in double precision.
+    State: ``step`` and ``mu_product`` (0-d CPU tensors of float32, or float64 when that is
+    the default dtype, rounded as PyTorch's), ``exp_avg``, ``exp_avg_sq``.
 
     Args:
         params: the tensors to optimize, or param groups.
@@ -265,7 +266,7 @@ class NAdam(Optimizer):
 
     _state_keys = ("step", "mu_product", "exp_avg", "exp_avg_sq")
     _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
-    _host_scalars = ("mu_product",)  # PyTorch's 0-d tensors, floats here
+    _scalar_states = ("mu_product",)
 
     def __init__(
         self,
@@ -297,7 +298,7 @@ class NAdam(Optimizer):
 
     def _init_state(self, p, state, group) -> None:
         init_moments(p, state)
-        state["mu_product"] = 1.0
+        state["mu_product"] = new_scalar_state(1.0)
 
     def _update(self, p, state, group) -> None:
         xp = p.device.xp
@@ -306,7 +307,7 @@ class NAdam(Optimizer):
         psi = group["momentum_decay"]
         mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
-        state["mu_product"] = mu_product = state["mu_product"] * mu
+        mu_product = scale_scalar_state(state, "mu_product", mu)
         denom = xp.divide(v, 1 - beta2**step)
         xp.sqrt(denom, out=denom)
         denom += eps

@@ -2,7 +2,17 @@
 
 from __future__ import annotations
 
-from .optimizer import Optimizer, add_, count_step, grad_with_decay, new_step, zeros_state
+from .optimizer import (
+    Optimizer,
+    add_,
+    count_step,
+    grad_with_decay,
+    new_scalar_state,
+    new_step,
+    read_scalar_state,
+    set_scalar_state,
+    zeros_state,
+)
 
 
 class ASGD(Optimizer):
@@ -17,8 +27,9 @@ class ASGD(Optimizer):
 
     with :math:`g_t` negated under ``maximize`` and carrying an L2 term ``weight_decay·θ``.
     State: ``step``, ``eta``, ``mu`` and ``ax`` (:math:`\bar\theta`, the averaged parameters).
-    PyTorch keeps ``eta`` and ``mu`` as tensors of the default dtype (float32 unless changed);
-    minigrad keeps them as Python floats (double precision).
+    ``eta`` and ``mu`` are 0-d CPU tensors of float32 (float64 when that is the default
+    dtype), rounded as PyTorch's; on the CPU also for a parameter on a GPU (PyTorch puts them
+    on the parameter's device and reads them back every step).
 
     Args:
         params: the tensors to optimize, or param groups.
@@ -32,7 +43,7 @@ class ASGD(Optimizer):
 
     _state_keys = ("step", "eta", "mu", "ax")
     _tensor_step = True  # state["step"]: a float32 0-d CPU tensor, as in PyTorch
-    _host_scalars = ("eta", "mu")  # PyTorch's 0-d tensors, floats here
+    _scalar_states = ("eta", "mu")
 
     # PyTorch's order of a group's hyperparameters (groups and state dicts keep it)
     _key_order = "lr lambd alpha t0 weight_decay foreach maximize differentiable capturable"
@@ -60,8 +71,8 @@ class ASGD(Optimizer):
 
     def _init_state(self, p, state, group) -> None:
         state["step"] = new_step()
-        state["eta"] = float(group["lr"])
-        state["mu"] = 1.0
+        state["eta"] = new_scalar_state(group["lr"])
+        state["mu"] = new_scalar_state(1.0)
         state["ax"] = zeros_state(p)
 
     def _update(self, p, state, group) -> None:
@@ -69,7 +80,7 @@ class ASGD(Optimizer):
         lr, lambd = group["lr"], group["lambd"]
         step = count_step(state)
         g = grad_with_decay(p, group)
-        eta, mu = state["eta"], state["mu"]
+        eta, mu = read_scalar_state(state, "eta"), read_scalar_state(state, "mu")
         param, ax = p._data, state["ax"]._data
         param *= 1 - lambd * eta
         add_(xp, param, g, -eta)
@@ -79,5 +90,5 @@ class ASGD(Optimizer):
             ax += diff
         else:
             ax[...] = param
-        state["eta"] = lr / ((1 + lambd * lr * step) ** group["alpha"])
-        state["mu"] = 1 / max(1, step - group["t0"])
+        set_scalar_state(state, "eta", lr / ((1 + lambd * lr * step) ** group["alpha"]))
+        set_scalar_state(state, "mu", 1 / max(1, step - group["t0"]))

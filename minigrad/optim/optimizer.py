@@ -87,7 +87,7 @@ class Optimizer:
     _key_order: str = ""  # hyperparameter names in PyTorch's order, where it differs from ours
     _tensor_step: bool = False  # whether PyTorch's optimizer keeps its step count as a tensor
     _no_tensor_lr_with_foreach: bool = False  # Adam and AdamW refuse that pair, as PyTorch
-    _host_scalars: tuple = ()  # state that PyTorch keeps in 0-d tensors and we in floats
+    _scalar_states: tuple = ()  # per-parameter numbers PyTorch keeps as 0-d tensors (not step)
 
     def __init__(self, params, defaults: dict, **switches):
         if isinstance(params, Tensor):
@@ -326,6 +326,10 @@ class Optimizer:
             for s in state.values():
                 if "step" in s and not isinstance(s["step"], Tensor):
                     s["step"] = _step_tensor(s["step"])
+        for s in state.values():  # likewise the other 0-d numbers PyTorch keeps as tensors
+            for name in self._scalar_states:
+                if name in s and not isinstance(s[name], Tensor):
+                    s[name] = _scalar_tensor(s[name])
         out = {"state": state, "param_groups": groups}
         replaced = _step_hooks.run(self, "_state_dict_post_hooks", out)
         return out if replaced is None else replaced
@@ -414,9 +418,9 @@ class Optimizer:
                 f"{list(self._state_keys)}"
             )
         state = {k: _cast_state(p, key, k, v) for k, v in saved.items()}
-        for name in self._host_scalars:  # 0-d tensors in PyTorch's state: numbers here
-            if isinstance(state.get(name), Tensor):
-                state[name] = state[name].item()
+        for name in self._scalar_states:  # a number in an older minigrad checkpoint
+            if name in state and not isinstance(state[name], Tensor):
+                state[name] = new_scalar_state(state[name])
         if self._tensor_step and "step" in state and not isinstance(state["step"], Tensor):
             state["step"] = _step_tensor(state["step"])  # an older checkpoint's number
         return state
@@ -600,6 +604,68 @@ def new_step():
     if host_step_counts:
         return 0
     return Tensor._make(np.zeros((), np.float32), backend.device("cpu"))
+
+
+def _scalar_dtype():
+    """The dtype of PyTorch's 0-d optimizer state: float64 if that is the default dtype,
+    else float32."""
+    return np.float64 if dtypes.get_default_dtype() is dtypes.float64 else np.float32
+
+
+def new_scalar_state(value: float):
+    """A per-parameter number that PyTorch keeps as a 0-d tensor of the scalar dtype on the
+    CPU (NAdam's ``mu_product``, ASGD's ``eta`` and ``mu``), so that it is rounded as PyTorch
+    rounds it; a number of that precision while compile traces (see ``host_step_counts``)."""
+    if host_step_counts:
+        return _round_to_scalar_dtype(value)
+    return _scalar_tensor(value)
+
+
+def _scalar_tensor(value) -> Tensor:
+    return Tensor._make(np.array(_scalar_dtype()(value)), backend.device("cpu"))
+
+
+def read_scalar_state(state: dict, name: str) -> float:
+    """``state[name]`` (a 0-d tensor or a number) as a Python float."""
+    value = state[name]
+    return float(value._data) if isinstance(value, Tensor) else value
+
+
+def set_scalar_state(state: dict, name: str, value: float) -> float:
+    """Store ``value`` in ``state[name]`` in place, as PyTorch copies a new 0-d tensor of the
+    scalar dtype into it (rounded to that dtype even when a checkpoint made the state
+    float64); return the stored number."""
+    value = _in_scalar_dtype(value)
+    held = state[name]
+    if isinstance(held, Tensor):
+        held._data[()] = value
+        return float(held._data)
+    state[name] = value
+    return value
+
+
+def scale_scalar_state(state: dict, name: str, factor: float) -> float:
+    """``state[name] *= factor`` in the state's dtype, as PyTorch multiplies a 0-d tensor by a
+    Python number (the number rounded to the tensor's dtype first); return the new number."""
+    held = state[name]
+    if isinstance(held, Tensor):
+        arr = held._data
+        arr *= arr.dtype.type(factor)
+        return float(arr)
+    # two float32 numbers multiply exactly in double, so this rounds as float32 arithmetic
+    state[name] = value = _in_scalar_dtype(held * _in_scalar_dtype(factor))
+    return value
+
+
+def _in_scalar_dtype(value):
+    """``value`` rounded to the scalar dtype, as a Python number; a number minigrad.compile
+    traces (a ``Sym``, from the step count) stays one, rounded again on every replay."""
+    rounded = _round_to_scalar_dtype
+    return value.apply(rounded) if hasattr(value, "apply") else rounded(value)
+
+
+def _round_to_scalar_dtype(value) -> float:
+    return float(_scalar_dtype()(value))
 
 
 def count_step(state: dict):
