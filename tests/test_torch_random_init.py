@@ -387,3 +387,53 @@ def test_stateless_modules_have_no_state_and_draw_nothing():
         state, after = _build(minigrad, build, 5)
         assert not state, name
         assert np.array_equal(after, _build(torch, lambda L: L.nn.Identity(), 5)[1]), name
+
+
+def test_reset_parameters_redraws_as_torch():
+    """``reset_parameters()`` after a fresh seed draws what PyTorch's draws (where PyTorch's
+    module has one, ours has one too)."""
+    for name, row in {**ROWS, **VARIANTS}.items():
+        results = []
+        for lib in (minigrad, torch):
+            lib.manual_seed(1)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                module = row[0](lib) if isinstance(row, tuple) else row(lib)
+                if isinstance(row, tuple):
+                    module(lib.ones(*row[1]))
+            if not hasattr(module, "reset_parameters"):
+                results.append(None)
+                continue
+            lib.manual_seed(9)
+            module.reset_parameters()
+            results.append((_arrays(module.state_dict()), lib.rand(3, dtype=lib.float64).numpy()))
+        ours, theirs = results
+        assert (ours is None) == (theirs is None), name
+        if theirs is None:
+            continue
+        assert list(ours[0]) == list(theirs[0]) and np.array_equal(ours[1], theirs[1]), name
+        kind = "normal" if name in NORMAL_INIT else "uniform"
+        for key in theirs[0]:
+            _assert_close(ours[0][key], theirs[0][key], kind, f"{name}.{key}")
+    linear = nn.Linear(4, 3)
+    weights = []
+    for seed in (9, 10):  # another seed, other weights
+        minigrad.manual_seed(seed)
+        linear.reset_parameters()
+        weights.append(linear.weight.detach().numpy().copy())
+    assert not np.array_equal(*weights)
+
+
+@pytest.mark.parametrize("flavour", ["utils", "parametrizations"])
+def test_spectral_norm_draws_u_and_v_as_torch(flavour):
+    def build(lib, seed):
+        lib.manual_seed(seed)
+        utils = lib.nn.utils if flavour == "utils" else lib.nn.utils.parametrizations
+        module = utils.spectral_norm(lib.nn.Linear(5, 4))
+        return _arrays(module.state_dict()), lib.rand(3, dtype=lib.float64).numpy()
+
+    (ours, our_next), (theirs, their_next) = build(minigrad, 4), build(torch, 4)
+    assert list(ours) == list(theirs) and np.array_equal(our_next, their_next)
+    for key in theirs:  # u, v: normalized normal vectors (after power iterations)
+        np.testing.assert_allclose(ours[key], theirs[key], rtol=1e-6, atol=1e-7)
+    assert not np.allclose(build(minigrad, 5)[0]["bias"], ours["bias"])
