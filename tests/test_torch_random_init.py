@@ -278,8 +278,35 @@ VARIANTS = {
     "LSTM_float64": lambda L: L.nn.LSTM(3, 4, dtype=L.float64),
     "Bilinear_no_bias": lambda L: L.nn.Bilinear(3, 3, 2, bias=False),
     "PReLU_default": lambda L: L.nn.PReLU(),
+    "MultiheadAttention_wide_bias_kv": lambda L: L.nn.MultiheadAttention(64, 8, add_bias_kv=True),
+    "Embedding_wide_float64": lambda L: L.nn.Embedding(100, 33, dtype=L.float64),
+    "EmbeddingBag_padding_max": lambda L: L.nn.EmbeddingBag(10, 3, padding_idx=0, mode="max"),
+    "Transformer_gelu_norm_first": lambda L: L.nn.Transformer(
+        8, 2, 2, 1, 16, activation="gelu", batch_first=True, norm_first=True, bias=False
+    ),
+    "LSTM_projection_three_layers": lambda L: L.nn.LSTM(4, 6, proj_size=2, num_layers=3),
+    "AdaptiveLogSoftmaxWithLoss_three_clusters": lambda L: L.nn.AdaptiveLogSoftmaxWithLoss(
+        8, 30, [4, 10, 20], head_bias=False
+    ),
+    "Conv2d_float64": lambda L: L.nn.Conv2d(3, 4, 2, dtype=L.float64),
+    "ConvTranspose2d_strided_groups": lambda L: L.nn.ConvTranspose2d(
+        4, 2, 3, stride=2, output_padding=1, groups=2, bias=False
+    ),
+    "Sequential_of_layers": lambda L: L.nn.Sequential(
+        L.nn.Linear(3, 4), L.nn.ReLU(), L.nn.Linear(4, 2), L.nn.LayerNorm(2), L.nn.Embedding(5, 2)
+    ),
 }
-NORMAL_INIT = {"Embedding", "EmbeddingBag", "Embedding_max_norm"}
+# normal-based parameters: Embedding's weights, MultiheadAttention's bias_k/bias_v
+NORMAL_INIT = {"Embedding", "EmbeddingBag", "Embedding_max_norm", "Embedding_wide_float64"}
+NORMAL_INIT |= {"EmbeddingBag_padding_max", "Sequential_of_layers"}
+NORMAL_KEYS = {"bias_k", "bias_v"}
+
+
+def _kind(name, key):
+    if name in NORMAL_INIT or key.rsplit(".", 1)[-1] in NORMAL_KEYS:
+        return "normal"
+    return "uniform"
+
 
 # modules with neither parameters nor buffers that draw nothing when made: name -> builder
 # (a class missing here and in ROWS fails test_every_module_class_has_a_row)
@@ -350,9 +377,8 @@ def test_module_initial_state_matches_torch(name):
     theirs, their_next = _build(torch, row, 5)
     assert list(ours) == list(theirs)  # same keys, same order
     ours, theirs = _arrays(ours), _arrays(theirs)
-    kind = "normal" if name in NORMAL_INIT else "uniform"
     for key in theirs:
-        _assert_close(ours[key], theirs[key], kind, f"{name}.{key}")
+        _assert_close(ours[key], theirs[key], _kind(name, key), f"{name}.{key}")
     assert np.array_equal(our_next, their_next)  # as many numbers drawn, in the same order
     # where PyTorch's state depends on the seed, ours does too
     theirs_other = _arrays(_build(torch, row, 6)[0])
@@ -405,16 +431,17 @@ def test_reset_parameters_redraws_as_torch():
                 results.append(None)
                 continue
             lib.manual_seed(9)
-            module.reset_parameters()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # zero-element weights (both warn)
+                module.reset_parameters()
             results.append((_arrays(module.state_dict()), lib.rand(3, dtype=lib.float64).numpy()))
         ours, theirs = results
         assert (ours is None) == (theirs is None), name
         if theirs is None:
             continue
         assert list(ours[0]) == list(theirs[0]) and np.array_equal(ours[1], theirs[1]), name
-        kind = "normal" if name in NORMAL_INIT else "uniform"
         for key in theirs[0]:
-            _assert_close(ours[0][key], theirs[0][key], kind, f"{name}.{key}")
+            _assert_close(ours[0][key], theirs[0][key], _kind(name, key), f"{name}.{key}")
     linear = nn.Linear(4, 3)
     weights = []
     for seed in (9, 10):  # another seed, other weights

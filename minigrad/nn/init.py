@@ -236,6 +236,7 @@ def kaiming_uniform_(
         >>> nn.init.kaiming_uniform_(w, mode="fan_in", nonlinearity="relu")
     """
     if 0 in tensor.shape:
+        warn_user("Initializing zero-element tensors is a no-op")
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     # through the std, in PyTorch's order, so float64 bounds agree to the last bit
@@ -252,6 +253,7 @@ def kaiming_normal_(
 ) -> Tensor:
     """He normal: N(0, std²) with std = gain / √fan."""
     if 0 in tensor.shape:
+        warn_user("Initializing zero-element tensors is a no-op")
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
