@@ -33,11 +33,11 @@ def _plain(value):
     return value
 
 
-def _both(fn, seed=11):
+def _both(fn, seed=11, libs=(minigrad, torch)):
     """``fn(lib, data, seed)`` after ``manual_seed(seed)`` for each library, with the next draw
     of the global generator (``seed`` also seeds the generators that ``fn`` makes)."""
     out = []
-    for lib in (minigrad, torch):
+    for lib in libs:
         lib.manual_seed(seed)
         result = _plain(fn(lib, _data(lib), seed))
         out.append((result, lib.rand(3, dtype=lib.float64).tolist()))
@@ -47,7 +47,8 @@ def _both(fn, seed=11):
 def _assert_same_as_torch(fn):
     ours, theirs = _both(fn)
     assert ours == theirs
-    assert _both(fn, seed=12)[0][0] != ours[0]  # another seed, another order
+    assert _both(fn, 12, (minigrad,))[0][0] != ours[0]  # another seed, another order
+    return ours[0]
 
 
 CASES = {
@@ -181,21 +182,29 @@ def _note_init(worker_id):  # PyTorch's recipe: seed NumPy from the worker's see
     np.random.seed((worker_id * 1000 + np.random.randint(1000)) % 2**32)
 
 
-def test_worker_seeds_match_torch():
-    def epochs(L, D, s=None):
+@pytest.mark.parametrize("persistent", [False, True])
+def test_worker_seeds_match_torch(persistent):
+    """Two workers, two epochs: the shuffle, each worker's seed (base seed + id), and the
+    first draw of minigrad's, Python's and NumPy's generators in each worker are PyTorch's.
+    Persistent workers keep their seeds in the second epoch; the base seed is drawn from the
+    loader's generator when it has one."""
+
+    def epochs(L, D, s):
         loader = D.DataLoader(
             _SeedReport(L),
             batch_size=None,
             shuffle=True,
             num_workers=2,
             worker_init_fn=_note_init,
+            persistent_workers=persistent,
+            generator=L.Generator().manual_seed(s) if persistent else None,
         )
         return [list(loader), list(loader)]
 
-    _assert_same_as_torch(epochs)
-    first, second = _both(epochs)[0][0]
+    first, second = _assert_same_as_torch(epochs)
     for epoch in (first, second):  # worker k's seed is the epoch's base seed + k
         seeds = {worker: seed for _, worker, seed, *_ in epoch}
         assert sorted(seeds) == [0, 1] and seeds[1] == seeds[0] + 1
         assert all(row[3] == seeds[row[1]] for row in epoch)  # minigrad.initial_seed() there
-    assert {row[2] for row in first} != {row[2] for row in second}  # a new base seed
+    same_seeds = {row[2] for row in first} == {row[2] for row in second}
+    assert same_seeds == persistent  # a new base seed per epoch, unless workers persist
