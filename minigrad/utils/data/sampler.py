@@ -24,7 +24,7 @@ def _generator(generator):
 def random_seed(generator=None) -> int:
     """A seed drawn as PyTorch's data utilities draw one: a 0-d int64 tensor's ``random_()``
     (a 64-bit draw of ``generator``, or of the global generator, modulo 2**63)."""
-    seed = creation.empty((), dtype=dtypes.int64).random_(generator=generator)
+    seed = creation.empty((), dtype=dtypes.int64, device="cpu").random_(generator=generator)
     return int(seed.item())
 
 
