@@ -208,3 +208,11 @@ def test_worker_seeds_match_torch(persistent):
         assert all(row[3] == seeds[row[1]] for row in epoch)  # minigrad.initial_seed() there
     same_seeds = {row[2] for row in first} == {row[2] for row in second}
     assert same_seeds == persistent  # a new base seed per epoch, unless workers persist
+
+
+def test_random_split_warns_of_an_empty_part_as_torch():
+    def split(L, D, s):
+        with pytest.warns(UserWarning, match="Length of split at index 1 is 0"):
+            return [list(part.indices) for part in D.random_split(range(7), [0.01, 0.01, 0.98])]
+
+    assert [len(part) for part in _assert_same_as_torch(split)] == [1, 0, 6]
