@@ -177,7 +177,7 @@ class WeightedRandomSampler(Sampler):
                 f"from {np.count_nonzero(w)} non-zero weights"
             )
         # float64, as PyTorch (the weights decide through multinomial's cumulative sums)
-        self.weights = creation.as_tensor(w, dtype=dtypes.float64)
+        self.weights = creation.as_tensor(w, dtype=dtypes.float64, device="cpu")
         self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self):
