@@ -134,7 +134,7 @@ def test_orthogonal_matches_torch_up_to_the_qr():
     Q is compared with a tolerance and must be orthogonal."""
     fill = lambda L, t: L.nn.init.orthogonal_(t, gain=1.5)  # noqa: E731
     for shape in [(3, 5), (7, 4), (20, 30), (4, 3, 3, 2)]:
-        for dtype, atol in [("float32", 2e-5), ("float64", 1e-12)]:
+        for dtype, atol in [("float32", 5e-6), ("float64", 1e-13)]:  # measured: 1.2e-6, 3e-15
             ours, our_next = _seeded(minigrad, 3, fill, shape, dtype)
             theirs, their_next = _seeded(torch, 3, fill, shape, dtype)
             np.testing.assert_allclose(ours, theirs, rtol=0, atol=atol)
