@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import backend
 from .._warnings import warn_user
 from ..autograd.grad_mode import no_grad
@@ -167,7 +169,9 @@ def _trunc_normal_by_rejection(tensor, mean, std, a, b, generator):
         return values.sub(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
 
     def rejected(candidates):
-        accept = tensor.new_empty(tensor.shape).uniform_(generator=generator).log_()
+        accept = tensor.new_empty(tensor.shape).uniform_(generator=generator)
+        with np.errstate(divide="ignore"):  # log(0) = -inf accepts, silently as PyTorch
+            accept = accept.log_()
         return accept > log_density(candidates)
 
     tensor.uniform_(a, b, generator=generator)
