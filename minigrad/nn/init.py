@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .. import backend
 from .._warnings import warn_user
 from ..autograd.grad_mode import no_grad
@@ -116,23 +118,70 @@ def trunc_normal_(
     b: float = 2.0,
     generator=None,
 ) -> Tensor:
-    """Fill with N(mean, std²) samples truncated to [a, b] (out-of-range draws are redrawn).
+    """Fill with N(mean, std²) samples truncated to [a, b], drawn as PyTorch draws them.
 
-    ``a`` and ``b`` are absolute bounds, as in PyTorch (not multiples of ``std``).
+    ``a`` and ``b`` are absolute bounds, as in PyTorch (not multiples of ``std``). Where [a, b]
+    holds more than 30% of the normal's mass, whole tensors of normal numbers are drawn and the
+    entries outside [a, b] replaced from the next tensor until none is left; otherwise
+    candidates are drawn uniformly from [a, b] and accepted by comparing the log of a second
+    uniform number with their log density (relative to its peak on [a, b]). Both rounds draw
+    full tensors, so the generator advances as PyTorch's.
+
+    Example:
+        >>> nn.init.trunc_normal_(minigrad.empty(3, 5), std=0.02, a=-0.04, b=0.04)
     """
     if not a < b:
         raise ValueError(f"trunc_normal_: need a < b, got a={a}, b={b}")
     if tensor.is_meta:  # no values to draw (as every init function on the meta device)
         return tensor
+    if mean < a - 2 * std or mean > b + 2 * std:
+        warn_user(
+            "mean is more than 2 std from [a, b] in nn.init.trunc_normal_. "
+            "The distribution of values may be incorrect."
+        )
+    mass = _normal_cdf((b - mean) / std) - _normal_cdf((a - mean) / std)
     with no_grad():
-        tensor.normal_(mean, std, generator=generator)
-        for _ in range(1000):
-            outside = (tensor < a) | (tensor > b)
-            if not bool(outside.any()):
-                break
-            redraw = tensor.new_empty(tensor.shape).normal_(mean, std, generator=generator)
-            tensor.copy_(redraw.where(outside, tensor))
-        return tensor.clamp_(a, b)
+        if mass > 0.3:
+            return _trunc_normal_by_redraw(tensor, mean, std, a, b, generator)
+        return _trunc_normal_by_rejection(tensor, mean, std, a, b, generator)
+
+
+def _normal_cdf(x: float) -> float:
+    return (1.0 + math.erf(x / math.sqrt(2.0))) / 2.0
+
+
+def _trunc_normal_by_redraw(tensor, mean, std, a, b, generator):
+    # the bounds compared in the tensor's dtype, as PyTorch
+    low, high = (tensor.new_tensor(bound, device="cpu").item() for bound in (a, b))
+    tensor.normal_(mean, std, generator=generator)
+    while True:
+        outside = (tensor < low) | (tensor > high)
+        if not bool(outside.any()):
+            return tensor
+        redraw = tensor.new_empty(tensor.shape).normal_(mean, std, generator=generator)
+        tensor.copy_(redraw.where(outside, tensor))
+
+
+def _trunc_normal_by_rejection(tensor, mean, std, a, b, generator):
+    log_peak = -0.5 * ((max(a, min(mean, b)) - mean) / std) ** 2
+
+    def log_density(values):  # in the tensor's dtype, PyTorch's order of operations
+        return values.sub(mean).div_(std).pow_(2).mul_(-0.5).sub_(log_peak)
+
+    def rejected(candidates):
+        accept = tensor.new_empty(tensor.shape).uniform_(generator=generator)
+        with np.errstate(divide="ignore"):  # log(0) = -inf accepts, silently as PyTorch
+            accept = accept.log_()
+        return accept > log_density(candidates)
+
+    tensor.uniform_(a, b, generator=generator)
+    pending = rejected(tensor)
+    result = tensor
+    while bool(pending.any()):
+        candidates = tensor.new_empty(tensor.shape).uniform_(a, b, generator=generator)
+        result = candidates.where(pending, result)
+        pending = rejected(candidates).where(pending, pending)
+    return tensor.copy_(result)
 
 
 def constant_(tensor: Tensor, val: float) -> Tensor:
@@ -165,7 +214,8 @@ def eye_(tensor: Tensor) -> Tensor:
 def xavier_uniform_(tensor: Tensor, gain: float = 1.0, generator=None) -> Tensor:
     """Glorot uniform: U(-a, a) with a = gain·√(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
-    bound = gain * math.sqrt(6.0 / float(fan_in + fan_out))
+    # computed through the std, in PyTorch's order, so float64 bounds agree to the last bit
+    bound = math.sqrt(3.0) * (gain * math.sqrt(2.0 / float(fan_in + fan_out)))
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -190,9 +240,11 @@ def kaiming_uniform_(
         >>> nn.init.kaiming_uniform_(w, mode="fan_in", nonlinearity="relu")
     """
     if 0 in tensor.shape:
+        warn_user("Initializing zero-element tensors is a no-op")
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
-    bound = math.sqrt(3.0) * calculate_gain(nonlinearity, a) / math.sqrt(fan)
+    # through the std, in PyTorch's order, so float64 bounds agree to the last bit
+    bound = math.sqrt(3.0) * (calculate_gain(nonlinearity, a) / math.sqrt(fan))
     return uniform_(tensor, -bound, bound, generator)
 
 
@@ -205,6 +257,7 @@ def kaiming_normal_(
 ) -> Tensor:
     """He normal: N(0, std²) with std = gain / √fan."""
     if 0 in tensor.shape:
+        warn_user("Initializing zero-element tensors is a no-op")
         return tensor
     fan = _calculate_correct_fan(tensor, mode)
     std = calculate_gain(nonlinearity, a) / math.sqrt(fan)
@@ -281,6 +334,10 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     """Fill a 2-D tensor from N(0, std²), then zero ``ceil(sparsity · rows)`` random entries of
     each column (Martens, 2010), as ``torch.nn.init.sparse_``.
 
+    ``generator`` draws the normal numbers only: the rows to zero come from the default CPU
+    generator (one ``randperm(rows)`` per column), as PyTorch draws them, so that the same
+    seed zeroes the same entries.
+
     Raises:
         ValueError: ``tensor`` is not 2-D.
     """
@@ -293,7 +350,7 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     normal_(tensor, 0.0, std, generator)
     keep = [[1.0] * cols for _ in range(rows)]
     for col in range(cols):
-        for row in randperm(rows, generator=generator).tolist()[:num_zeros]:
+        for row in randperm(rows).tolist()[:num_zeros]:
             keep[row][col] = 0.0
     xp = tensor.device.xp
     with backend.on(tensor.device):

@@ -112,6 +112,13 @@ class GroupNorm(Module):
             self.register_parameter("weight", None)
             self.register_parameter("bias", None)
 
+    def reset_parameters(self) -> None:
+        """Scale 1 and shift 0 again (as made)."""
+        if self.affine:
+            init.ones_(self.weight)
+            if self.bias is not None:
+                init.zeros_(self.bias)
+
     def forward(self, input):
         if input.ndim < 2 or input.shape[1] != self.num_channels:
             raise RuntimeError(

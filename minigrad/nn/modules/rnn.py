@@ -274,14 +274,26 @@ class GRU(RNNBase):
 
 # -- cells ------------------------------------------------------------------------------------
 class RNNCellBase(Module):
-    """Shared parts of the cells: ``weight_ih`` (G·H, in), ``weight_hh`` (G·H, H), biases."""
+    """Shared parts of the cells: ``weight_ih`` (G·H, in), ``weight_hh`` (G·H, H), biases.
+
+    As ``torch.nn.RNNCellBase(input_size, hidden_size, bias, num_chunks)``: ``num_chunks`` is
+    the number of gates G (the cells pass their own).
+    """
 
     _gates = 1
 
     def __init__(
-        self, input_size: int, hidden_size: int, bias: bool = True, device=None, dtype=None
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        num_chunks: int | None = None,
+        device=None,
+        dtype=None,
     ):
         super().__init__()
+        if num_chunks is not None:
+            self._gates = _check_size(num_chunks, "num_chunks")
         self.input_size = _check_size(input_size, "input_size")
         self.hidden_size = _check_size(hidden_size, "hidden_size")
         self.bias = bias
@@ -345,7 +357,7 @@ class RNNCell(RNNCellBase):
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"Unknown nonlinearity: {nonlinearity}")
         self.nonlinearity = nonlinearity
-        super().__init__(input_size, hidden_size, bias, device, dtype)
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
         input, (h,), unbatched = self._prepare(input, hx, 1)
@@ -364,6 +376,9 @@ class LSTMCell(RNNCellBase):
 
     _gates = 4
 
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
+
     def forward(self, input, hx=None):
         input, states, unbatched = self._prepare(input, hx, 2)
         h, c = lstm_cell(input, states, *self._weights())
@@ -374,6 +389,9 @@ class GRUCell(RNNCellBase):
     """One GRU step (``torch.nn.GRUCell``)."""
 
     _gates = 3
+
+    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None):
+        super().__init__(input_size, hidden_size, bias, device=device, dtype=dtype)
 
     def forward(self, input, hx=None):
         input, (h,), unbatched = self._prepare(input, hx, 1)

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import numpy as np
-
-from ... import backend
 from ._collate import default_collate
 from ._fetch import fetch_map, iterable_batches
 from ._multiprocessing_iter import MultiProcessingDataLoaderIter, get_context
 from ._worker import WorkerInfo, get_worker_info
 from .dataset import IterableDataset
-from .sampler import BatchSampler, RandomSampler, SequentialSampler
+from .sampler import BatchSampler, RandomSampler, SequentialSampler, random_seed
 
 __all__ = ["DataLoader", "WorkerInfo", "default_collate", "get_worker_info"]
 
@@ -169,8 +166,7 @@ class DataLoader:
         """The seed workers derive theirs from, drawn from ``generator`` whenever workers are
         started, and at every ``iter(loader)`` without workers (PyTorch draws it there too, so
         that ``num_workers=0`` and ``N`` consume ``generator`` alike and shuffle alike)."""
-        gen = self.generator or backend.default_generator(backend.CPU)
-        return int(gen.integers(0, 2**63 - 1, (), np.int64))
+        return random_seed(self.generator)  # a 0-d int64 random_(), as PyTorch
 
     def _is_iterable(self) -> bool:
         return isinstance(self.dataset, IterableDataset)

@@ -10,6 +10,7 @@ from collections.abc import Sequence
 import numpy as np
 
 from ... import creation
+from ..._warnings import warn_user
 from ...tensor import Tensor
 
 
@@ -168,6 +169,11 @@ def random_split(dataset: Dataset, lengths, generator=None) -> list[Subset]:
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):  # the remainder goes round-robin, as PyTorch
             counts[i % len(counts)] += 1
+        for i, count in enumerate(counts):
+            if count == 0:
+                warn_user(
+                    f"Length of split at index {i} is 0. This might result in an empty dataset."
+                )
         lengths = counts
     if sum(lengths) != n:
         raise ValueError(

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Iterator
 
 import numpy as np
 
-from ... import backend
+from ... import backend, creation, dtypes
 
 # Indices drawn with replacement per call of the generator (PyTorch draws 32 at a time).
 _CHUNK = 32
@@ -19,6 +19,21 @@ _CHUNK = 32
 
 def _generator(generator):
     return generator or backend.default_generator(backend.CPU)
+
+
+def random_seed(generator=None) -> int:
+    """A seed drawn as PyTorch's data utilities draw one: a 0-d int64 tensor's ``random_()``
+    (a 64-bit draw of ``generator``, or of the global generator, modulo 2**63)."""
+    seed = creation.empty((), dtype=dtypes.int64, device="cpu").random_(generator=generator)
+    return int(seed.item())
+
+
+def _own_generator(generator):
+    """``generator``, or a fresh CPU generator seeded from the global one: PyTorch's samplers
+    without a generator of their own shuffle with such a generator, seeded at every epoch."""
+    if generator is not None:
+        return generator
+    return backend.Generator("cpu", random_seed())
 
 
 def _check_num_samples(name: str, num_samples) -> None:
@@ -65,6 +80,12 @@ class RandomSampler(Sampler):
     replacement: ``num_samples`` independent uniform draws. Either way the indices are drawn
     as the iteration goes, so a huge ``num_samples`` costs nothing up front.
 
+    The draws are PyTorch's, call for call: without ``generator``, each epoch first draws a
+    64-bit seed from the global generator and shuffles with a generator of that seed; with
+    replacement the indices come 32 at a time (``randint``); without, one ``randperm(n)`` per
+    round and one more for the remainder, drawn even when ``num_samples`` is a multiple of
+    ``n`` (as PyTorch, so a shared ``generator`` stays in step with PyTorch's).
+
     Args:
         data_source: a sized dataset.
         replacement: draw with replacement.
@@ -93,7 +114,7 @@ class RandomSampler(Sampler):
 
     def __iter__(self):
         n = len(self.data_source)
-        gen = _generator(self.generator)
+        gen = _own_generator(self.generator)
         total = self.num_samples
         if self.replacement:
             for _ in range(total // _CHUNK):
@@ -102,8 +123,7 @@ class RandomSampler(Sampler):
             return
         for _ in range(total // n):
             yield from gen.permutation(n).tolist()
-        if total % n:
-            yield from gen.permutation(n)[: total % n].tolist()
+        yield from gen.permutation(n)[: total % n].tolist()
 
     def __len__(self) -> int:
         return self.num_samples
@@ -126,6 +146,8 @@ class SubsetRandomSampler(Sampler):
 
 class WeightedRandomSampler(Sampler):
     """``num_samples`` indices 0..len(weights)-1 drawn with probability proportional to weights.
+
+    One ``multinomial(weights, num_samples, replacement)`` per epoch, as PyTorch draws them.
 
     Example:
         >>> list(WeightedRandomSampler([0.0, 1.0], 3))
@@ -154,27 +176,16 @@ class WeightedRandomSampler(Sampler):
                 f"WeightedRandomSampler: cannot draw {num_samples} samples without replacement "
                 f"from {np.count_nonzero(w)} non-zero weights"
             )
-        self.weights, self.num_samples = w, num_samples
-        self.replacement, self.generator = replacement, generator
+        # float64, as PyTorch (the weights decide through multinomial's cumulative sums)
+        self.weights = creation.as_tensor(w, dtype=dtypes.float64, device="cpu")
+        self.num_samples, self.replacement, self.generator = num_samples, replacement, generator
 
     def __iter__(self):
-        gen = _generator(self.generator)
-        p = self.weights / self.weights.sum()
-        if not self.replacement:
-            # Gumbel top-k: keys u^(1/w) sorted descending is sampling without replacement.
-            u = gen.uniform((len(p),), np.float64)
-            with np.errstate(divide="ignore"):
-                keys = np.where(p > 0, np.log(u) / p, -np.inf)
-            yield from np.argsort(-keys, kind="stable")[: self.num_samples].tolist()
-            return
-        cdf = np.cumsum(p)
-        cdf[-1] = 1.0
-        left = self.num_samples
-        while left:
-            k = min(left, _CHUNK)
-            draws = gen.uniform((k,), np.float64)
-            yield from np.searchsorted(cdf, draws, side="right").clip(0, len(p) - 1).tolist()
-            left -= k
+        # one multinomial draw for the whole epoch, as PyTorch
+        chosen = creation.multinomial(
+            self.weights, self.num_samples, self.replacement, generator=self.generator
+        )
+        yield from chosen.tolist()
 
     def __len__(self) -> int:
         return self.num_samples
