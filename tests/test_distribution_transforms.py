@@ -307,9 +307,11 @@ def test_sac_tanh_normal_log_prob_and_gradients_match_torch():
 
 
 def test_rsample_is_differentiable_and_in_the_support():
-    minigrad.manual_seed(0)
+    # (seed 0 with std 3 saturates one action to 2.0 in float32, where PyTorch's log-density is
+    # infinite too: the affine map's inverse is a new tensor, so tanh's cache misses)
+    minigrad.manual_seed(1)
     mu = minigrad.zeros(64, 2, requires_grad=True)
-    dist = sac_policy(D, lambda a: a, mu, minigrad.ones(64, 2) * 3.0)
+    dist = sac_policy(D, lambda a: a, mu, minigrad.ones(64, 2) * 2.0)
     assert dist.has_rsample
     action = dist.rsample()
     assert action.requires_grad and tuple(action.shape) == (64, 2)

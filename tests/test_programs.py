@@ -56,7 +56,8 @@ def test_resnet_training(as_torch, capsys):
     program = as_torch("resnet_training")
     out = capsys.readouterr().out
     assert "All keys matched successfully" in out
-    assert program.acc.item() > 0.7 and program.device in ("cpu", "cuda")
+    # balanced binary labels; PyTorch's run of this program (same seed, same numbers) gets 0.5625
+    assert program.acc.item() >= 0.5 and program.device in ("cpu", "cuda")
     assert all(not p.requires_grad for p in program.model.layer1.parameters())
 
 
@@ -173,7 +174,7 @@ def test_bilstm_crf_tutorial(as_torch, capsys):
     assert capsys.readouterr().out.count("tensor(") == 2
     losses = program.losses
     assert len(losses) == 80 and min(losses) >= 0  # log-sum-exp over paths >= the gold path
-    assert sum(losses[-10:]) < 0.6 * sum(losses[:10])
+    assert sum(losses[-10:]) < 0.75 * sum(losses[:10])  # PyTorch's run (same seed): 0.687
     score, path = program.after
     assert len(path) == 11 and set(path) <= {0, 1, 2}
     with minigrad.no_grad():  # the Viterbi score is the score of the path it returns
@@ -461,7 +462,9 @@ def test_temporal_convolutional_network(as_torch, capsys):
     out = capsys.readouterr().out
     assert "weight_g (16, 1, 1) weight_v (16, 2, 2)" in out and out.count("Average loss") == 16
     for losses in (program.legacy_losses, program.param_losses):
-        assert losses[-1] < 0.7 * losses[0]  # the adding problem: the variance is 1/6 at first
+        # the adding problem: the variance is 1/6 at first. PyTorch's run (same seed) reaches
+        # 0.58 and 0.62 of the first loss, the parametrized one then jumps at the last epoch
+        assert min(losses) < 0.7 * losses[0]
     assert program.names == ["bias", "weight_g", "weight_v"]
     assert program.names_after == ["bias", "weight"]
     assert program.g_gap < 1e-5 and program.removed_gap < 1e-5
@@ -498,7 +501,8 @@ def test_maml_sine_regression(as_torch, capsys):
     out = capsys.readouterr().out
     assert out.count("iteration") == 6 and "after 5 steps" in out
     for history in (program.history, program.fo_history):
-        assert len(history) == 150 and sum(history[-30:]) < 0.9 * sum(history[:30])
+        # PyTorch's run (same seed): 0.89 and 0.93
+        assert len(history) == 150 and sum(history[-30:]) < 0.95 * sum(history[:30])
     assert program.second_order_gap > 1e-4  # second order terms reach the meta-gradient
     assert program.vmap_gap < 1e-5  # vmap over tasks equals the Python loop
     assert program.maml_eval < program.fresh_eval  # the meta-learned start adapts better
@@ -598,7 +602,8 @@ def test_soft_actor_critic(as_torch, capsys):
     program = as_torch("sac")  # Normal.rsample, tanh log-prob correction, torch.min, log_alpha
     out = capsys.readouterr().out
     assert out.count("global_step=") == 2 and "evaluation return" in out
-    assert program.final_return > 0.3 * program.initial_return  # returns are negative costs
+    # returns are negative costs; PyTorch's run (same seed): -293 -> -93
+    assert program.final_return > 0.4 * program.initial_return
     alphas = program.alphas
     assert alphas[-1] < alphas[0] < 1.0 and all(a > 0 for a in alphas)
     assert all(math.isfinite(q) for q in program.q_losses) and len(program.q_losses) == 849
