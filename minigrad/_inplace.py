@@ -265,13 +265,32 @@ class InPlaceMethods:
 
     @_on_own_device
     def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill with U(a, b) numbers, in the order of the tensor's memory (as PyTorch)."""
+        _check_float(self, "uniform_")
+        if a > b:
+            raise RuntimeError(
+                f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
+            )
         gen = generator or backend.default_generator(self.device)
-        return self._fill_random(gen.uniform(self.shape, self._data.dtype, a, b))
+        values = _in_memory_order(
+            self._data, lambda shape: gen.uniform(shape, self._data.dtype, a, b)
+        )
+        return self._fill_random(values)
 
     @_on_own_device
     def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill with N(mean, std²) numbers. As PyTorch, a contiguous tensor of 16 elements or
+        more takes the 16-wide Box-Muller fill, any other one pair by pair in memory order."""
+        _check_float(self, "normal_")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         gen = generator or backend.default_generator(self.device)
-        return self._fill_random(gen.normal(self.shape, self._data.dtype, mean, std))
+        filled = self.is_contiguous()
+        values = _in_memory_order(
+            self._data,
+            lambda shape: gen.normal(shape, self._data.dtype, mean, std, filled=filled),
+        )
+        return self._fill_random(values)
 
     @_on_own_device
     def bernoulli_(self, p=0.5, *, generator=None):
@@ -312,14 +331,22 @@ class InPlaceMethods:
     @_on_own_device
     def random_(self, from_=0, to=None, *, generator=None):
         """Integers drawn uniformly from [from, to) (``random_(to)`` is [0, to); without bounds,
-        [0, 2^mantissa] for floats and the dtype's range for integers)."""
+        [0, 2^mantissa] for floats and the dtype's range for integers), in memory order."""
+        full_range = to is None and from_ == 0
         if to is None and from_ != 0:
             from_, to = 0, from_
         if to is None:
             to = _random_upper(self._data.dtype)
+        from_, to = int(from_), int(to)
+        if not full_range:
+            _check_random_bounds(self._data.dtype, from_, to)
         gen = generator or backend.default_generator(self.device)
-        draw = gen.integers(int(from_), int(to), self.shape, np.dtype("int64"))
-        return self._fill_random(draw.astype(self._data.dtype))
+        dtype = self._data.dtype
+        values = _in_memory_order(
+            self._data,
+            lambda shape: gen.integers(from_, to, shape, dtype, full_range=full_range),
+        )
+        return self._fill_random(values)
 
     def _uniform_draw(self, generator):
         gen = generator or backend.default_generator(self.device)
@@ -662,3 +689,43 @@ def _random_upper(dtype) -> int:
     if dtype.kind == "b":
         return 2
     return int(np.iinfo(dtype).max) + 1
+
+
+def _in_memory_order(data, draw):
+    """``draw(shape)``'s numbers laid out as PyTorch fills ``data``: in the order of its memory
+    (a transposed view gets the numbers of its base, a strided slice those of its elements in
+    order). ``draw`` returns an array of the given shape in C order."""
+    strides = getattr(data, "strides", None)
+    if strides is None or data.ndim < 2:
+        return draw(tuple(data.shape))
+    order = sorted(range(data.ndim), key=lambda d: (-abs(strides[d]), d))
+    if order == list(range(data.ndim)):
+        return draw(tuple(data.shape))
+    values = draw(tuple(data.shape[d] for d in order))
+    return values.transpose(np.argsort(order))
+
+
+def _check_float(tensor, op: str) -> None:
+    """uniform_ and normal_ fill floating-point (and complex) tensors only, as PyTorch."""
+    dtype = tensor._data.dtype
+    if not (dtypes.is_floating(dtype) or dtype.kind == "c"):
+        raise NotImplementedError(
+            f"{op} is not implemented for {tensor.dtype} tensors: it fills floating-point and "
+            "complex tensors"
+        )
+
+
+def _check_random_bounds(dtype, low: int, high: int) -> None:
+    """random_'s checks: from < to, and both within what the dtype holds."""
+    if low >= high:
+        raise RuntimeError(
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        if low < info.min:
+            raise RuntimeError(f"random_: from={low} is out of bounds for {dtype}")
+        if high - 1 > info.max:
+            raise RuntimeError(f"random_: to - 1 = {high - 1} is out of bounds for {dtype}")
+    elif dtype.kind == "b" and (low < 0 or high > 2):
+        raise RuntimeError(f"random_: [{low}, {high}) is out of bounds for bool")
