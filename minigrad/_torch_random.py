@@ -24,10 +24,11 @@ by comparing PyTorch 2.13's output with the raw words):
   second number of a pair kept for the next draw (the cache is part of the generator state).
 
 Uniform numbers, integers, permutations and float64 normal numbers are bit for bit
-PyTorch's. float32 (and float16/bfloat16, rounded from float32) normal numbers of the
-16-wide transform are within a few units in the last place: PyTorch computes it with SLEEF's
-vectorized ``log``/``sin``/``cos``, whose last bit differs from NumPy's in about one number
-in seven. The state is PyTorch's 5056-byte CPU generator state (:meth:`TorchRandom.get_state`).
+PyTorch's. float32 normal numbers of the 16-wide transform are within 3 units in the last
+place (about one in 13 differs; float16/bfloat16, rounded from them, within 1 and rarely):
+PyTorch computes the transform with SLEEF's vectorized ``log``/``sin``/``cos``, whose last
+bit differs from NumPy's. ``randperm`` above ``(2**32 - 1) // 20`` is refused: PyTorch
+shuffles with 64-bit draws there, in a way not reproduced. The state is PyTorch's 5056-byte CPU generator state (:meth:`TorchRandom.get_state`).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ _WIDE_RANGE = 1 << 28
 _MASK_53 = (1 << 53) - 1
 _MASK_24 = (1 << 24) - 1
 _N = 624  # MT19937's words
+# randperm's largest n shuffled with 32-bit words (PyTorch: UINT32_MAX // 20)
+_PERMUTATION_32BIT_MAX = (2**32 - 1) // 20
 
 # PyTorch's CPU generator state: seed, left, seeded, next, the 624 words (8 bytes each), the
 # double normal cache (x, y, rho, valid), then the float normal cache (value, valid)
@@ -118,12 +121,18 @@ class TorchRandom:
         return values.astype(dtype).reshape(shape)
 
     def permutation(self, n):
+        """A permutation of 0..n-1 by PyTorch's forward Fisher-Yates shuffle."""
         n = int(n)
+        if n > _PERMUTATION_32BIT_MAX:
+            raise NotImplementedError(
+                f"randperm({n}) on the CPU: above {_PERMUTATION_32BIT_MAX} PyTorch shuffles with "
+                "64-bit draws in a way minigrad does not reproduce"
+            )
         order = list(range(n))
         if n > 1:
-            words = self.words32(n - 1).tolist()
-            for i, word in enumerate(words):
-                j = i + word % (n - i)
+            remaining = np.arange(n, 1, -1, dtype=np.uint64)
+            targets = np.arange(n - 1, dtype=np.uint64) + self.words32(n - 1) % remaining
+            for i, j in enumerate(targets.tolist()):  # sequential: each swap sees the last
                 order[i], order[j] = order[j], order[i]
         return np.array(order, dtype=np.int64)
 
@@ -138,7 +147,7 @@ class TorchRandom:
         if filled and n >= NORMAL_FILL_MIN:
             values = self._normal_fill(n, dtype, float(mean), float(std))
         else:
-            z = np.array([self._one_normal() for _ in range(n)], dtype=np.float64)
+            z = self._normal_pairs(n)
             values = z if (mean, std) == (0.0, 1.0) else fma64(z, float(std), float(mean))
         return values.astype(dtype, copy=False).reshape(shape)
 
@@ -162,15 +171,24 @@ class TorchRandom:
             return fma64(data, std, mean)
         return fma_to_float32(data.astype(np.float64), float(np.float32(std)), np.float32(mean))
 
-    def _one_normal(self) -> float:
-        if self._next_normal is not None:
-            value, self._next_normal = self._next_normal, None
-            return value
-        u1, u2 = self.unit_floats(2, np.float64)
-        radius = math.sqrt(-2.0 * math.log1p(-u2))
-        theta = 2.0 * math.pi * u1
-        self._next_normal = radius * math.sin(theta)
-        return radius * math.cos(theta)
+    def _normal_pairs(self, n: int) -> np.ndarray:
+        """``n`` float64 normal numbers as PyTorch's scalar sampler: the cached number first,
+        then a Box-Muller pair (angle from the first uniform number, radius from
+        ``log1p(-second)``) per two numbers; an odd one out leaves its pair's sine cached."""
+        out = np.empty(n, dtype=np.float64)
+        start = 0
+        if n and self._next_normal is not None:
+            out[0], self._next_normal, start = self._next_normal, None, 1
+        count = n - start
+        if count:
+            unit = self.unit_floats(2 * ((count + 1) // 2), np.float64).reshape(-1, 2)
+            radius = np.sqrt(-2.0 * c_log1p(-unit[:, 1]))
+            theta = (2.0 * math.pi) * unit[:, 0]
+            pairs = np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1).reshape(-1)
+            out[start:] = pairs[:count]
+            if count % 2:
+                self._next_normal = float(pairs[-1])
+        return out
 
     # -- state -----------------------------------------------------------------------------
     def get_state(self) -> np.ndarray:
@@ -301,7 +319,10 @@ def fma_to_float32(a, b: float, c: float) -> np.ndarray:
 def _box_muller16_float(blocks: np.ndarray) -> np.ndarray:
     """PyTorch's 16-wide Box-Muller in float32: in each row of 16 uniform numbers, ``1 - u[j]``
     gives the radius and ``u[j + 8]`` the angle of the pair written to ``j`` and ``j + 8``."""
-    radius = np.sqrt(np.float32(-2.0) * np.log(np.float32(1.0) - blocks[:, :8]))
+    # the float32 log rounded from float64 agrees with PyTorch's (SLEEF's) twice as often as
+    # NumPy's float32 log; NumPy's float32 cos and sin agree better than rounded ones
+    log = np.log((np.float32(1.0) - blocks[:, :8]).astype(np.float64)).astype(np.float32)
+    radius = np.sqrt(np.float32(-2.0) * log)
     theta = np.float32(2.0 * math.pi) * blocks[:, 8:]
     return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
 
@@ -315,6 +336,13 @@ def _box_muller16_double(blocks: np.ndarray) -> np.ndarray:
 
 _LONG_DOUBLE_LOG = np.finfo(np.longdouble).nmant >= 63
 _c_log_one = np.frompyfunc(math.log, 1, 1)
+_c_log1p_one = np.frompyfunc(math.log1p, 1, 1)
+
+
+def c_log1p(x: np.ndarray) -> np.ndarray:
+    """``log1p`` of float64 numbers as the C library's (``math.log1p``), which is not always
+    correctly rounded (NumPy's differs in one number in 14): one call per number."""
+    return _c_log1p_one(x).astype(np.float64)
 
 
 def c_log(x: np.ndarray) -> np.ndarray:
