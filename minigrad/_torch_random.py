@@ -334,7 +334,8 @@ def _box_muller16_double(blocks: np.ndarray) -> np.ndarray:
     return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
 
 
-_LONG_DOUBLE_LOG = np.finfo(np.longdouble).nmant >= 63
+# x87 extended precision: a 64-bit mantissa in the first 8 of 16 bytes (x86-64 Linux/macOS)
+_X87 = np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize == 16
 _c_log_one = np.frompyfunc(math.log, 1, 1)
 _c_log1p_one = np.frompyfunc(math.log1p, 1, 1)
 
@@ -350,15 +351,15 @@ def c_log(x: np.ndarray) -> np.ndarray:
 
     PyTorch's float64 transform calls the C library, which rounds correctly but for results
     very close to a tie; NumPy's own SIMD ``log`` differs in the last bit for about one number
-    in 300. The log is computed in extended precision and rounded, and the numbers near a tie
-    are recomputed with ``math.log``.
+    in 300. The log is computed in x87 extended precision and rounded, and the numbers whose
+    11 dropped mantissa bits lie within 2% of a tie are recomputed with ``math.log``.
     """
-    if not _LONG_DOUBLE_LOG:  # no extended precision here: the C library for every number
+    if not _X87:  # no extended precision here: the C library for every number
         return _c_log_one(x).astype(np.float64)
     wide = np.log(x.astype(np.longdouble))
+    dropped = wide.view(np.uint64)[::2] & np.uint64(0x7FF)  # the bits rounding removes
+    near_tie = (dropped > np.uint64(1024 - 41)) & (dropped < np.uint64(1024 + 41))
     out = wide.astype(np.float64)
-    excess = np.abs((wide - out.astype(np.longdouble)).astype(np.float64))
-    near_tie = np.abs(excess / np.spacing(np.abs(out)) - 0.5) < 0.02
     if near_tie.any():
         out[near_tie] = _c_log_one(x[near_tie]).astype(np.float64)
     return out
