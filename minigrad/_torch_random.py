@@ -354,12 +354,13 @@ def c_log(x: np.ndarray) -> np.ndarray:
     in 300. The log is computed in x87 extended precision and rounded, and the numbers whose
     11 dropped mantissa bits lie within 2% of a tie are recomputed with ``math.log``.
     """
+    shape, x = np.shape(x), np.ravel(x)
     if not _X87:  # no extended precision here: the C library for every number
-        return _c_log_one(x).astype(np.float64)
+        return _c_log_one(x).astype(np.float64).reshape(shape)
     wide = np.log(x.astype(np.longdouble))
     dropped = wide.view(np.uint64)[::2] & np.uint64(0x7FF)  # the bits rounding removes
     near_tie = (dropped > np.uint64(1024 - 41)) & (dropped < np.uint64(1024 + 41))
     out = wide.astype(np.float64)
     if near_tie.any():
         out[near_tie] = _c_log_one(x[near_tie]).astype(np.float64)
-    return out
+    return out.reshape(shape)
