@@ -302,16 +302,19 @@ def _two_sum(a, b):
 
 def fma_to_float32(a, b: float, c: float) -> np.ndarray:
     """``a * b + c`` rounded once to float32, for float64 ``a`` and float32 values ``a``,
-    ``b`` and ``c`` (PyTorch's float fused multiply-add). The product is exact in double,
-    the sum is kept exactly as two doubles, and a double that lies on a float32 tie is
-    nudged towards the sum's remainder before rounding."""
-    product = np.asarray(a, dtype=np.float64) * b
+    ``b`` and ``c`` (PyTorch's float fused multiply-add). The product is exact in double;
+    the double sum is rounded to float32 directly unless it lies exactly on a float32 tie
+    while inexact, where it is nudged towards its rounding error first."""
+    total = np.multiply(a, b, dtype=np.float64)
     if c == 0.0:
-        return product.astype(np.float32)
-    total, err = _two_sum(product, np.float64(c))
-    tie = (err != 0) & ((total.view(np.uint64) & np.uint64((1 << 29) - 1)) == np.uint64(1 << 28))
-    if tie.any():
-        total[tie] = np.nextafter(total[tie], np.copysign(np.inf, err[tie]))
+        return total.astype(np.float32)
+    product = total.copy()
+    total += c
+    ties = np.flatnonzero((total.view(np.uint64) & np.uint64((1 << 29) - 1)) == np.uint64(1 << 28))
+    if ties.size:
+        _, err = _two_sum(product[ties], np.float64(c))
+        inexact = ties[err != 0]
+        total[inexact] = np.nextafter(total[inexact], np.copysign(np.inf, err[err != 0]))
     return total.astype(np.float32)
 
 
