@@ -339,7 +339,7 @@ class InPlaceMethods:
             to = _random_upper(self._data.dtype)
         from_, to = int(from_), int(to)
         if not full_range:
-            _check_random_bounds(self._data.dtype, from_, to)
+            check_random_bounds(self._data.dtype, from_, to)
         gen = generator or backend.default_generator(self.device)
         dtype = self._data.dtype
         values = _in_memory_order(
@@ -715,17 +715,26 @@ def _check_float(tensor, op: str) -> None:
         )
 
 
-def _check_random_bounds(dtype, low: int, high: int) -> None:
-    """random_'s checks: from < to, and both within what the dtype holds."""
+def check_random_bounds(dtype, low: int, high: int, op: str = "random_") -> None:
+    """The checks of ``random_(from, to)`` and ``randint``: from < to, and both within what
+    ``dtype`` (a NumPy dtype) holds, as PyTorch."""
     if low >= high:
         raise RuntimeError(
-            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
+            f"{op} expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
-    if dtype.kind in "iu":
-        info = np.iinfo(dtype)
-        if low < info.min:
-            raise RuntimeError(f"random_: from={low} is out of bounds for {dtype}")
-        if high - 1 > info.max:
-            raise RuntimeError(f"random_: to - 1 = {high - 1} is out of bounds for {dtype}")
-    elif dtype.kind == "b" and (low < 0 or high > 2):
-        raise RuntimeError(f"random_: [{low}, {high}) is out of bounds for bool")
+    if dtype.kind == "c":
+        raise RuntimeError(
+            f"{op}: integers cannot be drawn into {dtype}: integral, floating-point and "
+            "boolean dtypes only"
+        )
+    if dtype.kind == "b":
+        lowest, highest = 0, 1
+    elif dtype.kind in "iu":
+        lowest, highest = int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)
+    else:
+        highest = float(np.finfo(dtype).max)
+        lowest = -highest
+    if low < lowest:
+        raise RuntimeError(f"{op}: from={low} is out of bounds for {dtype}")
+    if high - 1 > highest:
+        raise RuntimeError(f"{op}: to - 1 = {high - 1} is out of bounds for {dtype}")

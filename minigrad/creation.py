@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from . import _dtype_limits, _memory_format, backend, dtypes
+from ._inplace import check_random_bounds
 from .autograd import grad_mode
 from .ops._size import as_int, factory_size
 from .tensor import Tensor
@@ -317,6 +318,8 @@ def randint(
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     dtype = dtype or dtypes.int64
+    low, high = as_int(low, "randint", "low"), as_int(high, "randint", "high")
+    check_random_bounds(dtypes.to_dtype(dtype).numpy, low, high, "randint")
     t, _ = _random(
         (size,), dtype, device, generator, lambda g, s, d: g.integers(low, high, s, d), "randint"
     )

@@ -272,3 +272,9 @@ def test_errors_name_the_argument():
         minigrad.zeros(3, dtype=minigrad.int8).random_(0, 200)
     with pytest.raises(NotImplementedError, match="floating-point"):
         minigrad.zeros(3, dtype=minigrad.int64).normal_()
+    with pytest.raises(RuntimeError, match="from=5 >= to=3"):
+        minigrad.randint(5, 3, (2,))
+    with pytest.raises(RuntimeError, match="to - 1 = 299 is out of bounds for uint8"):
+        minigrad.randint(0, 300, (2,), dtype=minigrad.uint8)
+    with pytest.raises(NotImplementedError, match="64-bit draws"):
+        minigrad.randperm(2**32 // 20 + 1)
