@@ -149,6 +149,8 @@ class TorchRandom:
         else:
             z = self._normal_pairs(n)
             values = z if (mean, std) == (0.0, 1.0) else fma64(z, float(std), float(mean))
+            if dtype.itemsize == 2:  # PyTorch's double to float16/bfloat16 goes through float
+                values = values.astype(np.float32)
         return values.astype(dtype, copy=False).reshape(shape)
 
     def _normal_fill(self, n, dtype, mean, std):
