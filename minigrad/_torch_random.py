@@ -51,7 +51,6 @@ _PERMUTATION_32BIT_MAX = (2**32 - 1) // 20
 # PyTorch's CPU generator state: seed, left, seeded, next, the 624 words (8 bytes each), the
 # double normal cache (x, y, rho, valid), then the float normal cache (value, valid)
 STATE_SIZE = 5056
-LEGACY_STATE_SIZE = 5048  # without the float cache, as PyTorch also accepts
 _HEADER = struct.Struct("<QiiQ")
 _WORDS_AT = _HEADER.size
 _DOUBLE_CACHE = struct.Struct("<dddi")
@@ -218,10 +217,10 @@ class TorchRandom:
             self._next_normal = state["next_normal"]
             return
         raw = np.ascontiguousarray(state, dtype=np.uint8).tobytes()
-        if len(raw) not in (STATE_SIZE, LEGACY_STATE_SIZE):
+        if len(raw) != STATE_SIZE:
             raise RuntimeError(
-                f"not a CPU generator state: expected {STATE_SIZE} bytes (or {LEGACY_STATE_SIZE}"
-                f", PyTorch's legacy state), got {len(raw)}"
+                f"not a CPU generator state: expected {STATE_SIZE} bytes (as "
+                f"torch.get_rng_state() gives), got {len(raw)}"
             )
         seed, left, _, nxt = _HEADER.unpack_from(raw, 0)
         if not (1 <= left <= _N and 0 <= nxt <= _N):
@@ -237,9 +236,8 @@ class TorchRandom:
         }
         _, cached, _, valid = _DOUBLE_CACHE.unpack_from(raw, _DOUBLE_CACHE_AT)
         self._next_normal = cached if valid else None
-        if len(raw) == STATE_SIZE:
-            value, flag = _FLOAT_CACHE.unpack_from(raw, _FLOAT_CACHE_AT)
-            self._float_cache = (value, bool(flag))
+        value, flag = _FLOAT_CACHE.unpack_from(raw, _FLOAT_CACHE_AT)
+        self._float_cache = (value, bool(flag))
 
 
 def _seeded_key(seed: int) -> np.ndarray:
