@@ -15,7 +15,7 @@ by comparing PyTorch 2.13's output with the raw words):
   modulo the range (``random_()`` without bounds: a 64-bit draw only from ``2**32``); for a
   float dtype whose rounding of the top ``high - 1`` is above it, ``high`` moves down first;
 * permutations: a forward Fisher-Yates shuffle, swapping position ``i`` with ``i + (word %
-  (n - i))``;
+  (n - i))`` (computed without a Python loop: :func:`_fisher_yates`);
 * normal numbers: contiguous tensors of 16 or more elements are filled with uniform numbers
   first and then transformed 16 at a time by Box-Muller (the first eight give the radius, the
   last eight the angle; a ragged tail redraws the last 16: float16 and bfloat16 draw only the
@@ -120,20 +120,20 @@ class TorchRandom:
         return values.astype(dtype).reshape(shape)
 
     def permutation(self, n):
-        """A permutation of 0..n-1 by PyTorch's forward Fisher-Yates shuffle."""
+        """A permutation of 0..n-1 by PyTorch's forward Fisher-Yates shuffle (step ``i`` swaps
+        positions ``i`` and ``j_i = i + word % (n - i)``), computed without a loop over the
+        steps: see :func:`_fisher_yates`."""
         n = int(n)
         if n > _PERMUTATION_32BIT_MAX:
             raise NotImplementedError(
                 f"randperm({n}) on the CPU: above {_PERMUTATION_32BIT_MAX} PyTorch shuffles with "
                 "64-bit draws in a way minigrad does not reproduce"
             )
-        order = list(range(n))
-        if n > 1:
-            remaining = np.arange(n, 1, -1, dtype=np.uint64)
-            targets = np.arange(n - 1, dtype=np.uint64) + self.words32(n - 1) % remaining
-            for i, j in enumerate(targets.tolist()):  # sequential: each swap sees the last
-                order[i], order[j] = order[j], order[i]
-        return np.array(order, dtype=np.int64)
+        if n < 2:
+            return np.arange(n, dtype=np.int64)
+        remaining = np.arange(n, 1, -1, dtype=np.uint64)
+        targets = np.arange(n - 1, dtype=np.uint64) + self.words32(n - 1) % remaining
+        return _fisher_yates(targets.astype(np.int64))
 
     # -- normal ----------------------------------------------------------------------------
     def normal(self, shape, dtype, mean, std, filled: bool | None = None):
@@ -238,6 +238,43 @@ class TorchRandom:
         self._next_normal = cached if valid else None
         value, flag = _FLOAT_CACHE.unpack_from(raw, _FLOAT_CACHE_AT)
         self._float_cache = (value, bool(flag))
+
+
+def _fisher_yates(targets: np.ndarray) -> np.ndarray:
+    """The result of swapping positions ``i`` and ``targets[i] >= i`` for i = 0, 1, ... in
+    ``arange(n)`` (``n = len(targets) + 1``), in a few vectorized passes.
+
+    Step ``i`` fixes position ``i`` to the value then at ``targets[i]`` and moves the value
+    then at ``i`` (call it ``v[i]``) to ``targets[i]``. A position ``p`` still holds ``p`` until
+    a step targets it, and afterwards the ``v`` of the last step that did. So, with ``prev[i]``
+    the last earlier step with the same target and ``parent[p]`` the last step before ``p``
+    that targeted ``p``: ``v[p] = v[parent[p]]`` (or ``p`` without a parent), found for all
+    positions at once by pointer jumping; and step ``i`` takes ``v[prev[i]]``, or ``v[i]`` when
+    it targets itself, or its untouched target. A last step ``n - 1`` targeting itself gives
+    the last position.
+    """
+    n = targets.size + 1
+    steps = np.arange(n, dtype=np.int64)
+    target = np.append(targets, n - 1)
+    order = np.argsort(target, kind="stable")  # steps grouped by target, in step order
+    sorted_target = target[order]
+    same = sorted_target[1:] == sorted_target[:-1]
+    prev = np.full(n, -1, dtype=np.int64)
+    prev[order[1:][same]] = order[:-1][same]
+    last = np.append(~same, True)  # the last step of each target's group
+    last_step, last_target = order[last], sorted_target[last]
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[last_target] = np.where(last_step == last_target, prev[last_step], last_step)
+    root = np.where(parent < 0, steps, parent)
+    while True:  # pointer jumping: every position to the first step of its chain
+        up = root[root]
+        if np.array_equal(up, root):
+            break
+        root = up
+    taken = np.where(target == steps, root, target)
+    has_prev = prev >= 0
+    taken[has_prev] = root[prev[has_prev]]
+    return taken
 
 
 def _seeded_key(seed: int) -> np.ndarray:
