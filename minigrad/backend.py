@@ -206,6 +206,8 @@ class Generator:
         return state
 
     def set_state(self, state) -> None:
+        """Restore a state of :meth:`get_state` (on the CPU also one saved by PyTorch, whose
+        seed becomes :meth:`initial_seed`)."""
         if isinstance(self._gen, TorchRandom) and not isinstance(state, dict):
             state = _state_bytes(state)
             self._gen.set_state(state)
