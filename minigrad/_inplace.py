@@ -582,7 +582,8 @@ def _full_like(t, value):
 
 def _check_writeable(t) -> None:
     data = t._data  # an expanded view has stride 0 along a repeated dim (on any backend)
-    if any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
+    # (NumPy gives an empty array stride 0 everywhere: nothing to write, nothing shared)
+    if data.size and any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."

@@ -212,6 +212,7 @@ def test_non_contiguous_tensors_fill_in_memory_order():
         b[:, ::2].normal_()
         g = lib.zeros(100_000, dtype=lib.float16)
         g[::2].normal_(0.3, 0.1)  # doubles to float16 through float, as PyTorch
+        lib.zeros(0, 5).t().normal_()  # empty (NumPy's strides are all 0): nothing to write
         c.t().uniform_(-2.0, 2.0)
         d.t()[1:].random_(0, 10)
         e[::2].uniform_(-2.0, 2.0)
