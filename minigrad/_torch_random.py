@@ -12,8 +12,9 @@ by comparing PyTorch 2.13's output with the raw words):
   one fused multiply-add in double (float64) or float (the others, rounded to the dtype
   after), and a number that rounds up to ``high`` becomes ``low``;
 * integers below ``2**28`` apart: one word modulo the range; wider ranges a 64-bit draw
-  modulo the range (``random_()`` without bounds: a 64-bit draw only from ``2**32``); for a
-  float dtype whose rounding of the top ``high - 1`` is above it, ``high`` moves down first;
+  modulo the range (``random_()`` without bounds: a 64-bit draw only from ``2**32``); into a
+  float dtype that rounds ``high - 1`` up or ``low + 1`` down, the bound moves inwards first
+  (:func:`_float_bounds`);
 * permutations: a forward Fisher-Yates shuffle, swapping position ``i`` with ``i + (word %
   (n - i))`` (computed without a Python loop: :func:`_fisher_yates`);
 * normal numbers: contiguous tensors of 16 or more elements are filled with uniform numbers
@@ -28,7 +29,8 @@ PyTorch's. float32 normal numbers of the 16-wide transform are within 3 units in
 place (about one in 13 differs; float16/bfloat16, rounded from them, within 1 and rarely):
 PyTorch computes the transform with SLEEF's vectorized ``log``/``sin``/``cos``, whose last
 bit differs from NumPy's. ``randperm`` above ``(2**32 - 1) // 20`` is refused: PyTorch
-shuffles with 64-bit draws there, in a way not reproduced. The state is PyTorch's 5056-byte CPU generator state (:meth:`TorchRandom.get_state`).
+shuffles with 64-bit draws there, in a way not reproduced. The state is PyTorch's 5056-byte
+CPU generator state (:meth:`TorchRandom.get_state`).
 """
 
 from __future__ import annotations
@@ -115,7 +117,7 @@ class TorchRandom:
         if span < 2**64:
             words = words % np.uint64(span)
         values = (words + np.uint64(low % 2**64)).view(np.int64)
-        if dtype.itemsize == 2 and dtype.kind != "i" and dtype.kind != "u":
+        if dtype.itemsize == 2 and dtype.kind not in "iu":
             values = values.astype(np.float32)  # half and bfloat16 convert through float
         return values.astype(dtype).reshape(shape)
 
