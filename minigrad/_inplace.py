@@ -265,13 +265,32 @@ class InPlaceMethods:
 
     @_on_own_device
     def uniform_(self, a=0.0, b=1.0, generator=None):
+        """Fill with U(a, b) numbers, in the order of the tensor's memory (as PyTorch)."""
+        _check_float(self, "uniform_")
+        if a > b:
+            raise RuntimeError(
+                f"uniform_ expects to return a [from, to) range, but found from={a} > to={b}"
+            )
         gen = generator or backend.default_generator(self.device)
-        return self._fill_random(gen.uniform(self.shape, self._data.dtype, a, b))
+        values = _in_memory_order(
+            self._data, lambda shape: gen.uniform(shape, self._data.dtype, a, b)
+        )
+        return self._fill_random(values)
 
     @_on_own_device
     def normal_(self, mean=0.0, std=1.0, generator=None):
+        """Fill with N(mean, std²) numbers. As PyTorch, a contiguous tensor of 16 elements or
+        more takes the 16-wide Box-Muller fill, any other one pair by pair in memory order."""
+        _check_float(self, "normal_")
+        if std < 0:
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
         gen = generator or backend.default_generator(self.device)
-        return self._fill_random(gen.normal(self.shape, self._data.dtype, mean, std))
+        filled = self.is_contiguous()
+        values = _in_memory_order(
+            self._data,
+            lambda shape: gen.normal(shape, self._data.dtype, mean, std, filled=filled),
+        )
+        return self._fill_random(values)
 
     @_on_own_device
     def bernoulli_(self, p=0.5, *, generator=None):
@@ -312,14 +331,22 @@ class InPlaceMethods:
     @_on_own_device
     def random_(self, from_=0, to=None, *, generator=None):
         """Integers drawn uniformly from [from, to) (``random_(to)`` is [0, to); without bounds,
-        [0, 2^mantissa] for floats and the dtype's range for integers)."""
+        [0, 2^mantissa] for floats and the dtype's range for integers), in memory order."""
+        full_range = to is None and from_ == 0
         if to is None and from_ != 0:
             from_, to = 0, from_
         if to is None:
             to = _random_upper(self._data.dtype)
+        from_, to = int(from_), int(to)
+        if not full_range:
+            check_random_bounds(self._data.dtype, from_, to)
         gen = generator or backend.default_generator(self.device)
-        draw = gen.integers(int(from_), int(to), self.shape, np.dtype("int64"))
-        return self._fill_random(draw.astype(self._data.dtype))
+        dtype = self._data.dtype
+        values = _in_memory_order(
+            self._data,
+            lambda shape: gen.integers(from_, to, shape, dtype, full_range=full_range),
+        )
+        return self._fill_random(values)
 
     def _uniform_draw(self, generator):
         gen = generator or backend.default_generator(self.device)
@@ -555,7 +582,8 @@ def _full_like(t, value):
 
 def _check_writeable(t) -> None:
     data = t._data  # an expanded view has stride 0 along a repeated dim (on any backend)
-    if any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
+    # (NumPy gives an empty array stride 0 everywhere: nothing to write, nothing shared)
+    if data.size and any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."
@@ -662,3 +690,52 @@ def _random_upper(dtype) -> int:
     if dtype.kind == "b":
         return 2
     return int(np.iinfo(dtype).max) + 1
+
+
+def _in_memory_order(data, draw):
+    """``draw(shape)``'s numbers laid out as PyTorch fills ``data``: in the order of its memory
+    (a transposed view gets the numbers of its base, a strided slice those of its elements in
+    order). ``draw`` returns an array of the given shape in C order."""
+    strides = getattr(data, "strides", None)
+    if strides is None or data.ndim < 2:
+        return draw(tuple(data.shape))
+    order = sorted(range(data.ndim), key=lambda d: (-abs(strides[d]), d))
+    if order == list(range(data.ndim)):
+        return draw(tuple(data.shape))
+    values = draw(tuple(data.shape[d] for d in order))
+    return values.transpose(np.argsort(order))
+
+
+def _check_float(tensor, op: str) -> None:
+    """uniform_ and normal_ fill floating-point (and complex) tensors only, as PyTorch."""
+    dtype = tensor._data.dtype
+    if not (dtypes.is_floating(dtype) or dtype.kind == "c"):
+        raise NotImplementedError(
+            f"{op} is not implemented for {tensor.dtype} tensors: it fills floating-point and "
+            "complex tensors"
+        )
+
+
+def check_random_bounds(dtype, low: int, high: int, op: str = "random_") -> None:
+    """The checks of ``random_(from, to)`` and ``randint``: from < to, and both within what
+    ``dtype`` (a NumPy dtype) holds, as PyTorch."""
+    if low >= high:
+        raise RuntimeError(
+            f"{op} expects 'from' to be less than 'to', but got from={low} >= to={high}"
+        )
+    if dtype.kind == "c":
+        raise RuntimeError(
+            f"{op}: integers cannot be drawn into {dtype}: integral, floating-point and "
+            "boolean dtypes only"
+        )
+    if dtype.kind == "b":
+        lowest, highest = 0, 1
+    elif dtype.kind in "iu":
+        lowest, highest = int(np.iinfo(dtype).min), int(np.iinfo(dtype).max)
+    else:
+        highest = float(np.finfo(dtype).max)
+        lowest = -highest
+    if low < lowest:
+        raise RuntimeError(f"{op}: from={low} is out of bounds for {dtype}")
+    if high - 1 > highest:
+        raise RuntimeError(f"{op}: to - 1 = {high - 1} is out of bounds for {dtype}")

@@ -42,6 +42,8 @@ def with_out(fn):
     def call(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
+        if getattr(fn, "draws_in_out_dtype", False) and kwargs.get("dtype") is None:
+            kwargs["dtype"] = getattr(out, "dtype", None)  # random factories: out's numbers
         result = fn(*args, **kwargs)
         if isinstance(result, Tensor):
             return _write(out, result, fn.__name__)

@@ -4,48 +4,72 @@ PyTorch's CPU generator is a 32-bit Mersenne Twister (MT19937) seeded with the l
 of ``manual_seed``'s argument, the same initialisation as NumPy's legacy ``RandomState``.
 Each of PyTorch's samplers turns the twister's words into numbers in a fixed way (how many
 words per number, which bits, in which order), and :class:`TorchRandom` does the same, so
-that after the same seed the same sequence of calls gives the same numbers as PyTorch:
+that after the same seed the same sequence of calls gives the same numbers as PyTorch (found
+by comparing PyTorch 2.13's output with the raw words):
 
-* uniform floats: float32 takes the low 24 bits of one 32-bit word, float64 the low 53 bits
-  of a 64-bit draw (two words, the first one high); the bounds are rounded to the dtype and
-  the scaling is done in double, as PyTorch;
-* integers below ``2**28`` apart: one 32-bit word modulo the range; wider ranges a 64-bit
-  draw modulo the range;
+* uniform floats: float64 takes the low 53 bits of a 64-bit draw (two words, the first one
+  high), every other float dtype the low 24 bits of one word; ``low + u * (high - low)`` is
+  one fused multiply-add in double (float64) or float (the others, rounded to the dtype
+  after), and a number that rounds up to ``high`` becomes ``low``;
+* integers below ``2**28`` apart: one word modulo the range; wider ranges a 64-bit draw
+  modulo the range (``random_()`` without bounds: a 64-bit draw only from ``2**32``); into a
+  float dtype that rounds ``high - 1`` up or ``low + 1`` down, the bound moves inwards first
+  (:func:`_float_bounds`);
 * permutations: a forward Fisher-Yates shuffle, swapping position ``i`` with ``i + (word %
-  (n - i))``;
-* normal numbers: tensors of 16 or more elements are filled with uniform numbers first and
-  then transformed 16 at a time by Box-Muller (the first eight give the radius, the last
-  eight the angle; a ragged tail redraws the last 16); smaller tensors take one
-  double-precision Box-Muller pair per two numbers, the second number of a pair kept for the
-  next call (the cache is part of the generator's state).
+  (n - i))`` (computed without a Python loop: :func:`_fisher_yates`);
+* normal numbers: contiguous tensors of 16 or more elements are filled with uniform numbers
+  first and then transformed 16 at a time by Box-Muller (the first eight give the radius, the
+  last eight the angle; a ragged tail redraws the last 16: float16 and bfloat16 draw only the
+  whole blocks before it); ``mean + std * z`` is a fused multiply-add. Smaller or
+  non-contiguous tensors take one double-precision Box-Muller pair per two numbers, the
+  second number of a pair kept for the next draw (the cache is part of the generator state).
 
-Uniform numbers, integers and permutations are bit for bit PyTorch's. Normal numbers equal
-PyTorch's within one unit in the last place: PyTorch computes the 16-wide transform with
-vectorized ``log``/``sin``/``cos`` whose last bit can differ from NumPy's.
+Uniform numbers, integers, permutations and float64 normal numbers are bit for bit
+PyTorch's. float32 normal numbers of the 16-wide transform are within 3 units in the last
+place (about one in 13 differs; float16/bfloat16, rounded from them, within 1 and rarely):
+PyTorch computes the transform with SLEEF's vectorized ``log``/``sin``/``cos``, whose last
+bit differs from NumPy's. ``randperm`` above ``(2**32 - 1) // 20`` is refused: PyTorch
+shuffles with 64-bit draws there, in a way not reproduced. The state is PyTorch's 5056-byte
+CPU generator state (:meth:`TorchRandom.get_state`).
 """
 
 from __future__ import annotations
 
 import math
+import struct
 
 import numpy as np
 
 # below this many elements PyTorch draws normal numbers one Box-Muller pair at a time
-_NORMAL_FILL_MIN = 16
+NORMAL_FILL_MIN = 16
 # integer ranges from here on take a 64-bit draw per number
 _WIDE_RANGE = 1 << 28
 _MASK_53 = (1 << 53) - 1
+_MASK_24 = (1 << 24) - 1
+_N = 624  # MT19937's words
+# randperm's largest n shuffled with 32-bit words (PyTorch: UINT32_MAX // 20)
+_PERMUTATION_32BIT_MAX = (2**32 - 1) // 20
 
-_MANTISSA_BITS = {np.dtype(np.float16): 11, np.dtype(np.float32): 24}
+# PyTorch's CPU generator state: seed, left, seeded, next, the 624 words (8 bytes each), the
+# double normal cache (x, y, rho, valid), then the float normal cache (value, valid)
+STATE_SIZE = 5056
+_HEADER = struct.Struct("<QiiQ")
+_WORDS_AT = _HEADER.size
+_DOUBLE_CACHE = struct.Struct("<dddi")
+_DOUBLE_CACHE_AT = _WORDS_AT + 8 * _N
+_FLOAT_CACHE = struct.Struct("<f?")
+_FLOAT_CACHE_AT = 5048
 
 
 class TorchRandom:
     """A generator whose draws follow PyTorch's CPU generator, word for word."""
 
     def __init__(self, seed: int):
+        self.seed = int(seed) % 2**64
         self._twister = np.random.MT19937()
-        self._twister._legacy_seeding(int(seed) & 0xFFFFFFFF)
+        self._twister._legacy_seeding(self.seed & 0xFFFFFFFF)
         self._next_normal = None  # the second number of the last double Box-Muller pair
+        self._float_cache = (0.0, False)  # PyTorch's float normal cache, kept in the state
 
     # -- raw words -------------------------------------------------------------------------
     def words32(self, n: int) -> np.ndarray:
@@ -59,88 +83,326 @@ class TorchRandom:
 
     # -- uniform ---------------------------------------------------------------------------
     def unit_floats(self, n: int, dtype: np.dtype) -> np.ndarray:
-        """``n`` numbers in [0, 1) as PyTorch's ``uniform_real_distribution`` of ``dtype``,
-        exact in float64 (the scaling to other bounds is done on them)."""
-        dtype = np.dtype(dtype)
-        if dtype == np.float64:
+        """``n`` numbers in [0, 1) as float64: 53 random bits for float64, else 24."""
+        if np.dtype(dtype) == np.float64:
             return (self.words64(n) & np.uint64(_MASK_53)).astype(np.float64) * 2.0**-53
-        bits = _mantissa_bits(dtype)
-        return (self.words32(n) & np.uint64((1 << bits) - 1)).astype(np.float64) * 2.0**-bits
+        return (self.words32(n) & np.uint64(_MASK_24)).astype(np.float64) * 2.0**-24
 
     def uniform(self, shape, dtype, low, high):
+        """U(low, high) numbers of ``dtype`` (a real float dtype) in the C order of ``shape``."""
         dtype = np.dtype(dtype)
-        n = math.prod(shape)
-        low, high = float(dtype.type(low)), float(dtype.type(high))
-        unit = self.unit_floats(n, dtype)
-        return (unit * (high - low) + low).astype(dtype).reshape(shape)
+        unit = self.unit_floats(math.prod(shape), dtype)
+        if dtype == np.float64:
+            low, high = float(low), float(high)
+            values = unit if (low, high) == (0.0, 1.0) else fma64(unit, high - low, low)
+        else:
+            low32, high32 = np.float32(low), np.float32(high)
+            span = np.float32(high32 - low32)
+            values = fma_to_float32(unit, float(span), float(low32)).astype(dtype)
+            low, high = dtype.type(low), dtype.type(high)
+        values[values >= high] = low  # rounded up to the excluded bound
+        return values.reshape(shape)
 
     # -- integers and permutations ---------------------------------------------------------
-    def integers(self, low, high, shape, dtype):
-        low, span = int(low), int(high) - int(low)
+    def integers(self, low, high, shape, dtype, wide_from=_WIDE_RANGE):
+        """Integers in [low, high) of ``dtype``; ranges of ``wide_from`` or more take 64-bit
+        draws (``random_()`` without bounds passes ``2**32``)."""
+        dtype = np.dtype(dtype)
+        low, high = int(low), int(high)
+        if dtype.kind == "f" or dtype.name == "bfloat16":
+            low, high = _float_bounds(low, high, dtype)
+        span = high - low
         n = math.prod(shape)
-        words = self.words32(n) if span < _WIDE_RANGE else self.words64(n)
-        values = (words % np.uint64(span)).astype(np.int64) + low
-        return values.astype(dtype, copy=False).reshape(shape)
+        words = self.words32(n) if span < wide_from else self.words64(n)
+        if span < 2**64:
+            words = words % np.uint64(span)
+        values = (words + np.uint64(low % 2**64)).view(np.int64)
+        if dtype.itemsize == 2 and dtype.kind not in "iu":
+            values = values.astype(np.float32)  # half and bfloat16 convert through float
+        return values.astype(dtype).reshape(shape)
 
     def permutation(self, n):
+        """A permutation of 0..n-1 by PyTorch's forward Fisher-Yates shuffle (step ``i`` swaps
+        positions ``i`` and ``j_i = i + word % (n - i)``), computed without a loop over the
+        steps: see :func:`_fisher_yates`."""
         n = int(n)
-        order = list(range(n))
-        if n > 1:
-            words = self.words32(n - 1).tolist()
-            for i, word in enumerate(words):
-                j = i + word % (n - i)
-                order[i], order[j] = order[j], order[i]
-        return np.array(order, dtype=np.int64)
+        if n > _PERMUTATION_32BIT_MAX:
+            raise NotImplementedError(
+                f"randperm({n}) on the CPU: above {_PERMUTATION_32BIT_MAX} PyTorch shuffles with "
+                "64-bit draws in a way minigrad does not reproduce"
+            )
+        if n < 2:
+            return np.arange(n, dtype=np.int64)
+        remaining = np.arange(n, 1, -1, dtype=np.uint64)
+        targets = np.arange(n - 1, dtype=np.uint64) + self.words32(n - 1) % remaining
+        return _fisher_yates(targets.astype(np.int64))
 
     # -- normal ----------------------------------------------------------------------------
-    def normal(self, shape, dtype, mean, std):
+    def normal(self, shape, dtype, mean, std, filled: bool | None = None):
+        """N(mean, std²) numbers of ``dtype`` in the C order of ``shape``: by PyTorch's 16-wide
+        fill when ``filled`` (default: 16 elements or more), else pair by pair."""
         dtype = np.dtype(dtype)
         n = math.prod(shape)
-        if n >= _NORMAL_FILL_MIN:
-            values = self._normal_fill(n, dtype, mean, std)
+        if filled is None:
+            filled = n >= NORMAL_FILL_MIN
+        if filled and n >= NORMAL_FILL_MIN:
+            values = self._normal_fill(n, dtype, float(mean), float(std))
         else:
-            values = np.array([self._one_normal() for _ in range(n)]) * std + mean
+            z = self._normal_pairs(n)
+            values = z if (mean, std) == (0.0, 1.0) else fma64(z, float(std), float(mean))
+            if dtype.itemsize == 2:  # PyTorch's double to float16/bfloat16 goes through float
+                values = values.astype(np.float32)
         return values.astype(dtype, copy=False).reshape(shape)
 
     def _normal_fill(self, n, dtype, mean, std):
-        work = np.float64 if dtype == np.float64 else np.float32
-        data = self.unit_floats(n, dtype).astype(work)
         whole = n - n % 16
-        data[:whole] = _box_muller16(data[:whole].reshape(-1, 16), work).reshape(-1)
+        if dtype == np.float64:
+            data = self.unit_floats(n, dtype)
+            transform = _box_muller16_double
+        else:
+            # float16 and bfloat16 draw only the whole blocks before the tail; float32 all n
+            data = self.unit_floats(n if dtype == np.float32 else whole, dtype).astype(np.float32)
+            data = np.concatenate([data, np.zeros(n - data.size, np.float32)])
+            transform = _box_muller16_float
+        data[:whole] = transform(data[:whole].reshape(-1, 16)).reshape(-1)
         if whole != n:  # PyTorch redraws the last 16 numbers and transforms them again
-            tail = self.unit_floats(16, dtype).astype(work).reshape(1, 16)
-            data[n - 16 :] = _box_muller16(tail, work).reshape(-1)
-        return data * work(std) + work(mean)
+            tail = self.unit_floats(16, dtype).astype(data.dtype).reshape(1, 16)
+            data[n - 16 :] = transform(tail).reshape(-1)
+        if (mean, std) == (0.0, 1.0):
+            return data
+        if dtype == np.float64:
+            return fma64(data, std, mean)
+        return fma_to_float32(data.astype(np.float64), float(np.float32(std)), np.float32(mean))
 
-    def _one_normal(self) -> float:
-        if self._next_normal is not None:
-            value, self._next_normal = self._next_normal, None
-            return value
-        u1, u2 = self.unit_floats(2, np.float64)
-        radius = math.sqrt(-2.0 * math.log(1.0 - u2))
-        theta = 2.0 * math.pi * u1
-        self._next_normal = radius * math.sin(theta)
-        return radius * math.cos(theta)
+    def _normal_pairs(self, n: int) -> np.ndarray:
+        """``n`` float64 normal numbers as PyTorch's scalar sampler: the cached number first,
+        then a Box-Muller pair (angle from the first uniform number, radius from
+        ``log1p(-second)``) per two numbers; an odd one out leaves its pair's sine cached."""
+        out = np.empty(n, dtype=np.float64)
+        start = 0
+        if n and self._next_normal is not None:
+            out[0], self._next_normal, start = self._next_normal, None, 1
+        count = n - start
+        if count:
+            unit = self.unit_floats(2 * ((count + 1) // 2), np.float64).reshape(-1, 2)
+            radius = np.sqrt(-2.0 * c_log1p(-unit[:, 1]))
+            theta = (2.0 * math.pi) * unit[:, 0]
+            pairs = np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1).reshape(-1)
+            out[start:] = pairs[:count]
+            if count % 2:
+                self._next_normal = float(pairs[-1])
+        return out
 
     # -- state -----------------------------------------------------------------------------
-    def get_state(self):
-        return {"twister": self._twister.state, "next_normal": self._next_normal}
+    def get_state(self) -> np.ndarray:
+        """PyTorch's CPU generator state: 5056 bytes (uint8), as ``torch.get_rng_state()``."""
+        state = self._twister.state["state"]
+        key, pos = state["key"], int(state["pos"])
+        buf = bytearray(STATE_SIZE)
+        # PyTorch twists before a draw when ``left`` reaches 0; ``next`` is NumPy's position,
+        # except that a freshly seeded twister (not yet twisted) has next = 0
+        fresh = pos == _N and np.array_equal(key, _seeded_key(self.seed))
+        nxt = 0 if fresh else pos
+        _HEADER.pack_into(buf, 0, self.seed, _N + 1 - pos, 1, nxt)
+        buf[_WORDS_AT:_DOUBLE_CACHE_AT] = key.astype("<u8").tobytes()
+        cached = self._next_normal
+        _DOUBLE_CACHE.pack_into(
+            buf, _DOUBLE_CACHE_AT, 0.0, cached or 0.0, 0.0, int(cached is not None)
+        )
+        _FLOAT_CACHE.pack_into(buf, _FLOAT_CACHE_AT, *self._float_cache)
+        return np.frombuffer(bytes(buf), dtype=np.uint8).copy()
 
-    def set_state(self, state):
-        self._twister.state = state["twister"]
-        self._next_normal = state["next_normal"]
+    def set_state(self, state) -> None:
+        """Load a state of :meth:`get_state` (or PyTorch's), or minigrad's older dict state."""
+        if isinstance(state, dict):  # {"twister": NumPy's MT19937 state, "next_normal": ...}
+            self._twister.state = state["twister"]
+            self._next_normal = state["next_normal"]
+            return
+        raw = np.ascontiguousarray(state, dtype=np.uint8).tobytes()
+        if len(raw) != STATE_SIZE:
+            raise RuntimeError(
+                f"not a CPU generator state: expected {STATE_SIZE} bytes (as "
+                f"torch.get_rng_state() gives), got {len(raw)}"
+            )
+        seed, left, _, nxt = _HEADER.unpack_from(raw, 0)
+        if not (1 <= left <= _N and 0 <= nxt <= _N):
+            raise RuntimeError(f"not a CPU generator state: left={left}, next={nxt}")
+        words = np.frombuffer(raw, dtype="<u8", count=_N, offset=_WORDS_AT)
+        if (words >> np.uint64(32)).any():
+            raise RuntimeError("not a CPU generator state: a twister word exceeds 32 bits")
+        pos = _N if left == 1 else nxt
+        self.seed = seed
+        self._twister.state = {
+            "bit_generator": "MT19937",
+            "state": {"key": words.astype(np.uint32), "pos": pos},
+        }
+        _, cached, _, valid = _DOUBLE_CACHE.unpack_from(raw, _DOUBLE_CACHE_AT)
+        self._next_normal = cached if valid else None
+        value, flag = _FLOAT_CACHE.unpack_from(raw, _FLOAT_CACHE_AT)
+        self._float_cache = (value, bool(flag))
+
+
+def _fisher_yates(targets: np.ndarray) -> np.ndarray:
+    """The result of swapping positions ``i`` and ``targets[i] >= i`` for i = 0, 1, ... in
+    ``arange(n)`` (``n = len(targets) + 1``), in a few vectorized passes.
+
+    Step ``i`` fixes position ``i`` to the value then at ``targets[i]`` and moves the value
+    then at ``i`` (call it ``v[i]``) to ``targets[i]``. A position ``p`` still holds ``p`` until
+    a step targets it, and afterwards the ``v`` of the last step that did. So, with ``prev[i]``
+    the last earlier step with the same target and ``parent[p]`` the last step before ``p``
+    that targeted ``p``: ``v[p] = v[parent[p]]`` (or ``p`` without a parent), found for all
+    positions at once by pointer jumping; and step ``i`` takes ``v[prev[i]]``, or ``v[i]`` when
+    it targets itself, or its untouched target. A last step ``n - 1`` targeting itself gives
+    the last position.
+    """
+    n = targets.size + 1
+    steps = np.arange(n, dtype=np.int64)
+    target = np.append(targets, n - 1)
+    order = np.argsort(target, kind="stable")  # steps grouped by target, in step order
+    sorted_target = target[order]
+    same = sorted_target[1:] == sorted_target[:-1]
+    prev = np.full(n, -1, dtype=np.int64)
+    prev[order[1:][same]] = order[:-1][same]
+    last = np.append(~same, True)  # the last step of each target's group
+    last_step, last_target = order[last], sorted_target[last]
+    parent = np.full(n, -1, dtype=np.int64)
+    parent[last_target] = np.where(last_step == last_target, prev[last_step], last_step)
+    root = np.where(parent < 0, steps, parent)
+    while True:  # pointer jumping: every position to the first step of its chain
+        up = root[root]
+        if np.array_equal(up, root):
+            break
+        root = up
+    taken = np.where(target == steps, root, target)
+    has_prev = prev >= 0
+    taken[has_prev] = root[prev[has_prev]]
+    return taken
+
+
+def _seeded_key(seed: int) -> np.ndarray:
+    twister = np.random.MT19937()
+    twister._legacy_seeding(seed & 0xFFFFFFFF)
+    return twister.state["state"]["key"]
+
+
+def _float_bounds(low: int, high: int, dtype: np.dtype):
+    """PyTorch's bounds for integers drawn into a float dtype of ``p`` mantissa bits: when
+    ``high - 1`` rounds to ``high`` or more, ``high`` becomes that rounding less
+    ``2**(k - p + 1)`` (``2**k <= |high - 1|``); when ``low + 1`` rounds below ``low``,
+    ``low`` becomes that rounding plus ``2**(k - p + 1)`` (``2**k <= |low + 1|``)."""
+    digits = _mantissa_bits(dtype)
+    top = _float_to_int64(dtype.type(high - 1))
+    if top >= high:
+        high = top - 2 ** (abs(high - 1).bit_length() - 1 - digits + 1)
+    bottom = _float_to_int64(dtype.type(low + 1))
+    if bottom < low:
+        low = bottom + 2 ** (abs(low + 1).bit_length() - 1 - digits + 1)
+    return low, high
 
 
 def _mantissa_bits(dtype: np.dtype) -> int:
-    bits = _MANTISSA_BITS.get(np.dtype(dtype))
-    if bits is None:  # bfloat16 (ml_dtypes) and other narrow floats: their own mantissa
-        bits = np.finfo(dtype).nmant + 1
-    return bits
+    return np.finfo(dtype).nmant + 1
 
 
-def _box_muller16(blocks: np.ndarray, work) -> np.ndarray:
-    """PyTorch's 16-wide Box-Muller: in each row of 16 uniform numbers, ``1 - u[j]`` gives the
-    radius and ``u[j + 8]`` the angle of the pair written to positions ``j`` and ``j + 8``."""
-    radius = np.sqrt(work(-2.0) * np.log(work(1.0) - blocks[:, :8]))
-    theta = work(2.0 * math.pi) * blocks[:, 8:]
+def _float_to_int64(value) -> int:
+    """A float's conversion to int64 as x86 does it: out of range gives -2**63."""
+    value = int(float(value))
+    return value if -(2**63) <= value < 2**63 else -(2**63)
+
+
+# -- exactly rounded arithmetic ------------------------------------------------------------
+_SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's constant for doubles
+
+
+def _split(x):
+    t = _SPLIT * x
+    hi = t - (t - x)
+    return hi, x - hi
+
+
+def fma64(a, b, c):
+    """``a * b + c`` with one rounding (a fused multiply-add) in float64 arrays: Dekker's
+    exact product and Knuth's exact sum, then a final rounding (exact but for results within
+    2**-100 of a tie, where the last bit can differ)."""
+    a = np.asarray(a, dtype=np.float64)
+    product = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(np.float64(b))
+    product_err = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    total, sum_err = _two_sum(product, np.float64(c))
+    return total + (sum_err + product_err)
+
+
+def _two_sum(a, b):
+    total = a + b
+    b_part = total - a
+    return total, (a - (total - b_part)) + (b - b_part)
+
+
+def fma_to_float32(a, b: float, c: float) -> np.ndarray:
+    """``a * b + c`` rounded once to float32, for float64 ``a`` and float32 values ``a``,
+    ``b`` and ``c`` (PyTorch's float fused multiply-add). The product is exact in double;
+    the double sum is rounded to float32 directly unless it lies exactly on a float32 tie
+    while inexact, where it is nudged towards its rounding error first."""
+    total = np.multiply(a, b, dtype=np.float64)
+    if c == 0.0:
+        return total.astype(np.float32)
+    product = total.copy()
+    total += c
+    ties = np.flatnonzero((total.view(np.uint64) & np.uint64((1 << 29) - 1)) == np.uint64(1 << 28))
+    if ties.size:
+        _, err = _two_sum(product[ties], np.float64(c))
+        inexact = ties[err != 0]
+        total[inexact] = np.nextafter(total[inexact], np.copysign(np.inf, err[err != 0]))
+    return total.astype(np.float32)
+
+
+# -- Box-Muller ----------------------------------------------------------------------------
+def _box_muller16_float(blocks: np.ndarray) -> np.ndarray:
+    """PyTorch's 16-wide Box-Muller in float32: in each row of 16 uniform numbers, ``1 - u[j]``
+    gives the radius and ``u[j + 8]`` the angle of the pair written to ``j`` and ``j + 8``."""
+    # the float32 log rounded from float64 agrees with PyTorch's (SLEEF's) twice as often as
+    # NumPy's float32 log; NumPy's float32 cos and sin agree better than rounded ones
+    log = np.log((np.float32(1.0) - blocks[:, :8]).astype(np.float64)).astype(np.float32)
+    radius = np.sqrt(np.float32(-2.0) * log)
+    theta = np.float32(2.0 * math.pi) * blocks[:, 8:]
     return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+
+
+def _box_muller16_double(blocks: np.ndarray) -> np.ndarray:
+    """The 16-wide Box-Muller in float64, with the C library's ``log`` (see :func:`c_log`)."""
+    radius = np.sqrt(-2.0 * c_log(1.0 - blocks[:, :8]))
+    theta = (2.0 * math.pi) * blocks[:, 8:]
+    return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+
+
+# x87 extended precision: a 64-bit mantissa in the first 8 of 16 bytes (x86-64 Linux/macOS)
+_X87 = np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize == 16
+_c_log_one = np.frompyfunc(math.log, 1, 1)
+_c_log1p_one = np.frompyfunc(math.log1p, 1, 1)
+
+
+def c_log1p(x: np.ndarray) -> np.ndarray:
+    """``log1p`` of float64 numbers as the C library's (``math.log1p``), which is not always
+    correctly rounded (NumPy's differs in one number in 14): one call per number."""
+    return _c_log1p_one(x).astype(np.float64)
+
+
+def c_log(x: np.ndarray) -> np.ndarray:
+    """``log`` of positive float64 numbers as the C library's (``math.log``), vectorized.
+
+    PyTorch's float64 transform calls the C library, which rounds correctly but for results
+    very close to a tie; NumPy's own SIMD ``log`` differs in the last bit for about one number
+    in 300. The log is computed in x87 extended precision and rounded, and the numbers whose
+    11 dropped mantissa bits lie within 2% of a tie are recomputed with ``math.log``.
+    """
+    shape, x = np.shape(x), np.ravel(x)
+    if not _X87:  # no extended precision here: the C library for every number
+        return _c_log_one(x).astype(np.float64).reshape(shape)
+    wide = np.log(x.astype(np.longdouble))
+    dropped = wide.view(np.uint64)[::2] & np.uint64(0x7FF)  # the bits rounding removes
+    near_tie = (dropped > np.uint64(1024 - 41)) & (dropped < np.uint64(1024 + 41))
+    out = wide.astype(np.float64)
+    if near_tie.any():
+        out[near_tie] = _c_log_one(x[near_tie]).astype(np.float64)
+    return out.reshape(shape)

@@ -134,12 +134,13 @@ class Generator:
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int) -> Generator:
-        self._initial_seed = int(seed)
+        self._initial_seed = check_seed(seed)
         self._gen = self.backend.new_generator(self._initial_seed, self.index)
         return self
 
     def initial_seed(self) -> int:
-        """The seed this generator was last seeded with."""
+        """The seed this generator was last seeded with (from 0 to 2**64 - 1: a negative seed
+        counts from 2**64, as in PyTorch)."""
         return self._initial_seed
 
     def seed(self) -> int:
@@ -165,34 +166,85 @@ class Generator:
                 return _as_complex_pairs(parts, dtype)
             return self._gen.uniform(tuple(shape), dtype, low, high)
 
-    def normal(self, shape, dtype: np.dtype, mean=0.0, std=1.0):
+    def normal(self, shape, dtype: np.dtype, mean=0.0, std=1.0, *, filled=None):
         """N(mean, std²) draws; for a complex dtype, the variance is split between the parts
-        (each N(mean, std²/2)), as PyTorch's ``randn``/``normal_`` of complex tensors."""
+        (each N(mean, std²/2)), as PyTorch's ``randn``/``normal_`` of complex tensors. On the
+        CPU ``filled=False`` draws pair by pair, as PyTorch for a non-contiguous tensor."""
         _check_draw()
         dtype = np.dtype(dtype)
+        options = self._cpu_options(filled=filled)
         with self._here():
             if dtype.kind == "c":
-                part_std = std * 0.5**0.5
-                parts = self._gen.normal(tuple(shape) + (2,), _part_dtype(dtype), mean, part_std)
+                part_std = std / math.sqrt(2)  # PyTorch's rounding of the scale
+                parts = self._gen.normal(
+                    tuple(shape) + (2,), _part_dtype(dtype), mean, part_std, **options
+                )
                 return _as_complex_pairs(parts, dtype)
-            return self._gen.normal(tuple(shape), dtype, mean, std)
+            return self._gen.normal(tuple(shape), dtype, mean, std, **options)
 
-    def integers(self, low: int, high: int, shape, dtype: np.dtype):
+    def integers(self, low: int, high: int, shape, dtype: np.dtype, *, full_range=False):
+        """Integers in [low, high); ``full_range`` for ``random_()`` without bounds (PyTorch
+        takes 64-bit draws for it only from a range of ``2**32``, else from ``2**28``)."""
         _check_draw()
+        options = self._cpu_options(wide_from=2**32) if full_range else {}
         with self._here():
-            return self._gen.integers(int(low), int(high), tuple(shape), np.dtype(dtype))
+            return self._gen.integers(int(low), int(high), tuple(shape), np.dtype(dtype), **options)
 
     def permutation(self, n: int):
         _check_draw()
         with self._here():
             return self._gen.permutation(int(n))
 
+    def _cpu_options(self, **options) -> dict:
+        """Keyword arguments only the CPU's generator takes (None values left out)."""
+        if not isinstance(self._gen, TorchRandom):
+            return {}
+        return {k: v for k, v in options.items() if v is not None}
+
     def get_state(self):
-        """The generator's state (pass it to :meth:`set_state` to replay the same draws)."""
-        return self._gen.get_state()
+        """The generator's state (pass it to :meth:`set_state` to replay the same draws): on the
+        CPU a uint8 tensor in PyTorch's layout (``torch.Generator().get_state()``), so a state
+        saved by either library loads into the other."""
+        state = self._gen.get_state()
+        if isinstance(self._gen, TorchRandom):
+            from .tensor import Tensor
+
+            return Tensor._make(state, CPU)
+        return state
 
     def set_state(self, state) -> None:
+        """Restore a state of :meth:`get_state` (on the CPU also one saved by PyTorch, whose
+        seed becomes :meth:`initial_seed`)."""
+        if isinstance(self._gen, TorchRandom) and not isinstance(state, dict):
+            state = _state_bytes(state)
+            self._gen.set_state(state)
+            self._initial_seed = self._gen.seed
+            return
         self._gen.set_state(state)
+
+
+def _state_bytes(state) -> np.ndarray:
+    """A CPU generator state as a NumPy uint8 array, from a uint8 tensor or array."""
+    data = getattr(state, "_data", state)
+    if not isinstance(data, np.ndarray):  # a tensor on another device
+        data = state.cpu()._data if hasattr(state, "cpu") else np.asarray(data)
+    if data.dtype != np.uint8 or data.ndim != 1:
+        raise TypeError(
+            f"set_state: expected a 1-D uint8 tensor (a state from get_state()), got "
+            f"{getattr(state, 'dtype', type(state).__name__)} of shape {tuple(data.shape)}"
+        )
+    return data
+
+
+def check_seed(seed) -> int:
+    """A seed as PyTorch takes it: an integer from -2**63 to 2**64 - 1, negative ones counted
+    from 2**64."""
+    value = int(seed)
+    if not -(2**63) <= value < 2**64:
+        raise ValueError(
+            f"manual_seed: seed {value} out of range: it must be from -2**63 to 2**64 - 1"
+        )
+    return value % 2**64
 
 
 class NumpyBackend(ArrayBackend):
@@ -802,14 +854,15 @@ def manual_seed(seed: int) -> Generator:
     Returns the CPU's default generator, as PyTorch does (``g = torch.manual_seed(0)``).
     """
     global _seed
-    _seed = int(seed)
+    _seed = check_seed(seed)
     for dev, gen in _generators.items():
         gen.manual_seed(_seed_for(dev))
     return default_generator(CPU)
 
 
 def initial_seed() -> int:
-    return _seed
+    """The CPU generator's seed (from 0 to 2**64 - 1), as ``torch.initial_seed``."""
+    return default_generator(CPU).initial_seed()
 
 
 def seed() -> int:

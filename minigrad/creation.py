@@ -7,6 +7,7 @@ import math
 import numpy as np
 
 from . import _dtype_limits, _memory_format, backend, dtypes
+from ._inplace import check_random_bounds
 from .autograd import grad_mode
 from .ops._size import as_int, factory_size
 from .tensor import Tensor
@@ -317,6 +318,8 @@ def randint(
     if size is None:
         raise TypeError("randint() missing required argument 'size'")
     dtype = dtype or dtypes.int64
+    low, high = as_int(low, "randint", "low"), as_int(high, "randint", "high")
+    check_random_bounds(dtypes.to_dtype(dtype).numpy, low, high, "randint")
     t, _ = _random(
         (size,), dtype, device, generator, lambda g, s, d: g.integers(low, high, s, d), "randint"
     )
@@ -358,21 +361,51 @@ def randint_like(input, low, high=None, *, dtype=None, device=None) -> Tensor:
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
     """Normal samples with ``mean`` and ``std`` (tensors broadcast together, or numbers with
-    ``size``), as ``torch.normal``'s overloads. Not differentiable (as PyTorch's sampler)."""
+    ``size``), as ``torch.normal``'s overloads, drawing what PyTorch draws: ``randn`` of the
+    broadcast shape times ``std`` plus ``mean`` for a tensor ``std``, ``normal_(0, std)`` plus
+    ``mean`` for a tensor ``mean`` and a number ``std``, and ``normal_(mean, std)`` of ``size``
+    for two numbers. Not differentiable (as PyTorch's sampler)."""
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
-    if tensors:
-        if size is not None:
-            raise RuntimeError("normal: size is only allowed when mean and std are both numbers")
-        ref = tensors[0]
-        with grad_mode.no_grad():
-            shape = (mean * 0 + std * 0).shape if len(tensors) == 2 else ref.shape
-            draw = randn(shape, generator=generator, dtype=ref.dtype, device=ref.device)
+    if not tensors:
+        if size is None:
+            raise TypeError("normal(): with numbers for mean and std, size is required")
+        _check_std(std)
+        return _normal_draw(size, dtype, device, generator, mean, std)
+    if size is not None:
+        raise RuntimeError("normal: size is only allowed when mean and std are both numbers")
+    if not isinstance(std, Tensor):
+        _check_std(std)
+    elif std.numel() and bool((std < 0).any()):
+        raise RuntimeError("normal expects all elements of std >= 0.0")
+    ref = tensors[0]
+    with grad_mode.no_grad():
+        kind = dtypes.result_type(*tensors)
+        if not kind.is_floating_point and not kind.is_complex:
+            raise RuntimeError(f"normal: expected a floating-point mean and std, got {kind}")
+        if isinstance(std, Tensor):
+            shape = (mean * 0 + std * 0).shape if len(tensors) == 2 else std.shape
+            draw = randn(shape, generator=generator, dtype=kind, device=ref.device)
             return draw * std + mean
-    if size is None:
-        raise TypeError("normal(): with numbers for mean and std, size is required")
+        return _normal_draw(mean.shape, kind, ref.device, generator, 0.0, std) + mean
+
+
+def _normal_draw(size, dtype, device, generator, mean, std) -> Tensor:
+    """``empty(size).normal_(mean, std)`` (numbers for mean and std), drawn per sample under
+    ``vmap(randomness="different")``."""
+    t, _ = _random(
+        (size,) if isinstance(size, int) else size,
+        dtype,
+        device,
+        generator,
+        lambda g, s, d: g.normal(s, d, mean, std),
+        "normal",
+    )
+    return t
+
+
+def _check_std(std) -> None:
     if std < 0:
         raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
-    return randn(size, generator=generator, dtype=dtype, device=device) * std + mean
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
@@ -443,3 +476,8 @@ def _topk_indices(values, k):
     with backend.on(values.device):
         order = xp.argsort(-values._data, axis=-1, kind="stable")[..., :k]
         return Tensor._make(order.astype("int64"), values.device)
+
+
+# ``out=`` (minigrad._out) draws in ``out``'s dtype when no dtype is given, as PyTorch does
+for _draw in (rand, randn, randint, randperm, normal):
+    _draw.draws_in_out_dtype = True

@@ -1,17 +1,15 @@
 """``minigrad.random`` (``torch.random``): the CPU generator's seed and state, and ``fork_rng``.
 
-``get_rng_state()`` is a uint8 tensor, so programs can keep it in a checkpoint
-(``{"rng_state": torch.get_rng_state(), ...}`` with ``minigrad.save``) and restore it with
-``set_rng_state``. Its bytes are minigrad's own (the NumPy generator's state as JSON text), not
-PyTorch's: a state saved by PyTorch cannot be replayed, since the generators differ.
+``get_rng_state()`` is a uint8 tensor of PyTorch's layout (5056 bytes: the seed, the Mersenne
+Twister's position and 624 words, and the normal-number caches), so a state saved by PyTorch
+(``torch.get_rng_state()``) loads into minigrad and the next draws are PyTorch's, and the
+other way round; programs keep it in checkpoints (``{"rng_state": torch.get_rng_state()}``
+with ``minigrad.save``) and restore it with ``set_rng_state``.
 """
 
 from __future__ import annotations
 
 import contextlib
-import json
-
-import numpy as np
 
 from . import backend, cuda, dtypes
 from .backend import initial_seed, manual_seed, seed
@@ -31,7 +29,8 @@ default_generator = backend.default_generator(backend.CPU)
 
 
 def get_rng_state() -> Tensor:
-    """The CPU generator's state as a uint8 tensor, for :func:`set_rng_state`.
+    """The CPU generator's state as a uint8 tensor (PyTorch's layout), for
+    :func:`set_rng_state`.
 
     Example:
         >>> state = minigrad.get_rng_state()
@@ -40,25 +39,20 @@ def get_rng_state() -> Tensor:
         >>> bool((minigrad.rand(2) == a).all())
         True
     """
-    text = json.dumps(default_generator.get_state(), sort_keys=True).encode()
-    return Tensor._make(np.frombuffer(text, dtype=np.uint8).copy(), backend.CPU)
+    return default_generator.get_state()
 
 
 def set_rng_state(new_state: Tensor) -> None:
-    """Restore the CPU generator to a state from :func:`get_rng_state`."""
+    """Restore the CPU generator to a state from :func:`get_rng_state` (or PyTorch's)."""
     if not isinstance(new_state, Tensor) or new_state.dtype is not dtypes.uint8:
         raise TypeError(
             "set_rng_state: expected the uint8 tensor get_rng_state() returns, got "
             f"{getattr(new_state, 'dtype', type(new_state).__name__)}"
         )
     try:
-        state = json.loads(new_state.cpu().numpy().tobytes())
-    except ValueError:
-        raise RuntimeError(
-            "set_rng_state: not a state from minigrad.get_rng_state() (a state saved by "
-            "PyTorch cannot be replayed: the generators differ)"
-        ) from None
-    default_generator.set_state(state)
+        default_generator.set_state(new_state)
+    except RuntimeError as e:
+        raise RuntimeError(f"set_rng_state: {e}") from None
 
 
 @contextlib.contextmanager
