@@ -141,8 +141,9 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
         with backend.on(dev):  # the mask is made on the input's GPU
             if p == 1.0:
                 return constant(dev.xp.zeros(shape, dtype=np_dtype), dev)
-            mask = (backend.default_generator(dev).uniform(shape, np_dtype) >= p).astype(np_dtype)
-            mask *= 1.0 / (1.0 - p)  # inverted dropout: the expected value is unchanged
+            # PyTorch's order: bernoulli_(1 - p) on the mask's shape, then 1/(1 - p) in the dtype
+            mask = backend.default_generator(dev).bernoulli(shape, 1.0 - p).astype(np_dtype)
+            mask *= np_dtype.type(1.0) / np_dtype.type(1.0 - p)  # the expected value is kept
             return constant(mask, dev)
 
     mask = backend.per_sample_draw(make, mask_shape)  # one mask per sample under vmap

@@ -1,0 +1,128 @@
+"""PyTorch's CPU samplers on top of :class:`~minigrad._torch_random.TorchRandom`.
+
+Each function takes a ``TorchRandom`` and draws the same words, in the same order, that
+PyTorch's CPU kernel draws after the same seed, and turns them into numbers the same way.
+The algorithms were found by comparing PyTorch's outputs with the raw twister words:
+
+* ``bernoulli_`` with a number ``p``: one double uniform (a 64-bit draw) per element,
+  ``u < p``. This is the path PyTorch takes on AMD and other non-Intel CPUs; on Intel CPUs a
+  PyTorch built with MKL draws these through MKL's own generator (seeded from one word of
+  PyTorch's), so there minigrad's numbers differ from PyTorch's (same distribution).
+* ``bernoulli`` with a tensor of probabilities: one uniform of the probabilities' precision
+  per element (float64 probabilities: a double; all others a 24-bit float), ``u < p``.
+  Dropout draws ``bernoulli_(1 - p)`` on a tensor of the mask's shape, so it follows the
+  scalar rule.
+* ``exponential_``: ``-log1p(-u) / lambda``, ``geometric_``: ``ceil(log(u) / log1p(-p))``,
+  ``cauchy_``: ``median + sigma * tan(pi * (u - 1/2))``, all from double uniforms; computed in
+  double and rounded to the tensor's dtype.
+* ``log_normal_``: ``exp(mean + std * z)`` with ``z`` from PyTorch's one-at-a-time double
+  Box-Muller (pairs, the second number of a pair cached in the generator).
+* ``multinomial``: with replacement, one double uniform per sample (rows outer), looked up
+  in the row's normalised cumulative sums; without replacement (and for one sample),
+  exponentials ``e`` of the input's dtype and the largest ``p / e`` of each row.
+
+Float32 results are PyTorch's bit for bit. Float64 results of transcendental functions
+(``log1p``, ``tan``, ``exp``) can differ in the last bit: PyTorch calls the C library one
+element at a time, NumPy uses its vectorized implementations.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_F64 = np.dtype(np.float64)
+
+
+def doubles(gen, n: int) -> np.ndarray:
+    """``n`` uniform doubles in [0, 1) (one 64-bit draw each)."""
+    return gen.unit_floats(int(n), _F64)
+
+
+def bernoulli_scalar(gen, shape, p: float) -> np.ndarray:
+    """A bool mask of ``shape``, True with probability ``p`` (``bernoulli_(p)``)."""
+    return (doubles(gen, math.prod(shape)) < float(p)).reshape(shape)
+
+
+def bernoulli_tensor(gen, probs: np.ndarray) -> np.ndarray:
+    """A bool mask, True where a uniform of ``probs``' precision is below ``probs``."""
+    precision = _F64 if probs.dtype == _F64 else np.dtype(np.float32)
+    u = gen.unit_floats(probs.size, precision).reshape(probs.shape)
+    return u < probs.astype(np.float64, copy=False)
+
+
+def exponential(gen, n: int, lambd: float) -> np.ndarray:
+    """``n`` Exponential(lambd) numbers (float64)."""
+    return (-1.0 / float(lambd)) * np.log1p(-doubles(gen, n))
+
+
+def geometric(gen, n: int, p: float) -> np.ndarray:
+    """``n`` Geometric(p) trial counts 1, 2, ... (float64)."""
+    with np.errstate(divide="ignore"):
+        return np.ceil(np.log(doubles(gen, n)) / math.log1p(-float(p)))
+
+
+def cauchy(gen, n: int, median: float, sigma: float) -> np.ndarray:
+    """``n`` Cauchy(median, sigma) numbers (float64)."""
+    return float(median) + float(sigma) * np.tan(math.pi * (doubles(gen, n) - 0.5))
+
+
+def double_normals(gen, n: int) -> np.ndarray:
+    """``n`` standard normal doubles drawn one Box-Muller pair at a time, as PyTorch's scalar
+    normal sampler (a cached second number is used first; an odd count caches one)."""
+    # TorchRandom keeps the cached number in ``_next_normal``; this is the vectorized form
+    # of its one-at-a-time draw, so it reads and writes the same cache
+    n = int(n)
+    out = np.empty(n)
+    start = 0
+    if n and gen._next_normal is not None:
+        out[0], gen._next_normal, start = gen._next_normal, None, 1
+    rest = n - start
+    pairs = (rest + 1) // 2
+    u = doubles(gen, 2 * pairs).reshape(-1, 2)
+    radius = np.sqrt(-2.0 * np.log1p(-u[:, 1]))
+    theta = 2.0 * math.pi * u[:, 0]
+    values = np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1).reshape(-1)
+    out[start:] = values[:rest]
+    if rest % 2:
+        gen._next_normal = float(values[-1])
+    return out
+
+
+def log_normal(gen, n: int, mean: float, std: float) -> np.ndarray:
+    """``n`` LogNormal(mean, std) numbers (float64)."""
+    return np.exp(double_normals(gen, n) * float(std) + float(mean))
+
+
+def uniform_doubles(gen, n: int, dtype, low: float, high: float) -> np.ndarray:
+    """``n`` U(low, high) numbers from double uniforms, the bounds rounded to ``dtype`` and
+    the scaling in double (``rrelu``'s slopes)."""
+    dtype = np.dtype(dtype)
+    low, high = float(dtype.type(low)), float(dtype.type(high))
+    return (doubles(gen, n) * (high - low) + low).astype(dtype)
+
+
+def multinomial(gen, rows: np.ndarray, num_samples: int, replacement: bool) -> np.ndarray:
+    """Category indices (int64, ``(rows, num_samples)``) from the rows of non-negative
+    weights ``rows`` (2-D, validated by the caller)."""
+    if replacement and num_samples > 1:
+        return _multinomial_replacement(gen, rows, num_samples)
+    dtype = rows.dtype
+    e = exponential(gen, rows.size, 1.0).astype(dtype).reshape(rows.shape)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        keys = rows / e
+    if num_samples == 1:
+        return np.argmax(keys, axis=1)[:, None].astype(np.int64)
+    return np.argsort(-keys, axis=1, kind="stable")[:, :num_samples].astype(np.int64)
+
+
+def _multinomial_replacement(gen, rows, num_samples):
+    work = rows.astype(np.float64)
+    cdf = np.cumsum(work / work.sum(axis=1, keepdims=True), axis=1)
+    cdf[:, -1] = 1.0
+    u = doubles(gen, rows.shape[0] * num_samples).reshape(rows.shape[0], num_samples)
+    out = np.empty(u.shape, dtype=np.int64)
+    for i in range(rows.shape[0]):  # one row at a time: searchsorted is per sorted array
+        out[i] = np.searchsorted(cdf[i], u[i], side="left")
+    return np.minimum(out, rows.shape[1] - 1)
