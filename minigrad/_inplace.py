@@ -7,7 +7,7 @@ import functools
 
 import numpy as np
 
-from . import backend, dtypes
+from . import _torch_samplers, backend, dtypes
 from . import ops as _ops
 from .autograd import anomaly, forward_ad, grad_mode, graph
 from .autograd.graph import version_counter
@@ -277,11 +277,13 @@ class InPlaceMethods:
         """1 with probability ``p`` (a number or a tensor of probabilities), else 0; drawn as
         PyTorch's CPU kernel on non-Intel CPUs (see :mod:`minigrad._torch_samplers`)."""
         gen = generator or backend.default_generator(self.device)
+        order = _torch_samplers.memory_order(self._data) or tuple(range(self.ndim))
+        back = tuple(int(i) for i in np.argsort(order))  # a transposed tensor: memory order
         if isinstance(p, graph.Tensor):
             probs = self.device.xp.broadcast_to(p.to(self.device)._data, self.shape)
-            keep = gen.bernoulli_probs(probs)
+            keep = gen.bernoulli_probs(probs.transpose(order)).transpose(back)
         else:
-            keep = gen.bernoulli(self.shape, p)
+            keep = gen.bernoulli(tuple(self.shape[i] for i in order), p).transpose(back)
         return self._fill_random(keep.astype(self._data.dtype))
 
     @_on_own_device

@@ -126,3 +126,18 @@ def _multinomial_replacement(gen, rows, num_samples):
     for i in range(rows.shape[0]):  # one row at a time: searchsorted is per sorted array
         out[i] = np.searchsorted(cdf[i], u[i], side="left")
     return np.minimum(out, rows.shape[1] - 1)
+
+
+def memory_order(array) -> tuple | None:
+    """The axes of ``array`` from the outermost in memory to the innermost, when they differ
+    from the logical order and the array is dense (a permuted contiguous array); else None.
+
+    PyTorch fills a tensor made by ``empty_like`` (dropout's mask, ``bernoulli_``'s output)
+    in memory order, so a transposed input gets its numbers in a transposed order."""
+    strides, flags = getattr(array, "strides", None), getattr(array, "flags", None)
+    if strides is None or flags is None or array.ndim < 2 or flags.c_contiguous:
+        return None
+    order = tuple(sorted(range(array.ndim), key=lambda axis: -abs(strides[axis])))
+    if order == tuple(range(array.ndim)):
+        return None
+    return order if np.transpose(array, order).flags.c_contiguous else None

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ... import backend, dtypes
+from ..._torch_samplers import memory_order
 from ...autograd import grad_mode, graph
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
@@ -137,17 +140,29 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
         raise RuntimeError(f"dropout: expected a floating point input, got {input.dtype}")
     np_dtype, dev = input._data.dtype, input.device
 
+    # a mask of the input's shape is drawn in the input's memory order, as PyTorch's
+    # empty_like(input).bernoulli_(1 - p) (a transposed input: a transposed order)
+    order = memory_order(input._data) if mask_shape == tuple(input.shape) else None
+
     def make(shape):
         with backend.on(dev):  # the mask is made on the input's GPU
             if p == 1.0:
                 return constant(dev.xp.zeros(shape, dtype=np_dtype), dev)
             # PyTorch's order: bernoulli_(1 - p) on the mask's shape, then 1/(1 - p) in the dtype
-            mask = backend.default_generator(dev).bernoulli(shape, 1.0 - p).astype(np_dtype)
+            mask = _bernoulli_in_order(backend.default_generator(dev), shape, 1.0 - p, order)
+            mask = mask.astype(np_dtype)
             mask *= np_dtype.type(1.0) / np_dtype.type(1.0 - p)  # the expected value is kept
             return constant(mask, dev)
 
     mask = backend.per_sample_draw(make, mask_shape)  # one mask per sample under vmap
     return maybe_inplace(lambda x: x * mask, input, inplace)
+
+
+def _bernoulli_in_order(gen, shape, p, order):
+    if order is None or len(order) != len(shape):  # vmap adds batch dims: the logical order
+        return gen.bernoulli(shape, p)
+    drawn = gen.bernoulli(tuple(shape[axis] for axis in order), p)
+    return drawn.transpose(tuple(int(i) for i in np.argsort(order)))
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):

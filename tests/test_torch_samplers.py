@@ -1,0 +1,172 @@
+"""Same seed, same samples as PyTorch's CPU: bernoulli, dropout, the in-place samplers,
+multinomial, rrelu and the distributions built on them (minigrad._torch_samplers).
+
+Comparisons are exact (np.array_equal) where PyTorch's numbers are bit-reproducible; results
+that go through float64 ``log1p``/``tan``/``exp`` or float32 softmax/``log1p`` arithmetic
+allow a relative 1e-5 (float32) or 1e-12 (float64): PyTorch calls other implementations of
+those functions, whose last bit can differ. Each check also draws once more from both
+generators (the streams must still agree afterwards) and checks that another seed gives
+other numbers.
+"""
+
+import numpy as np
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+DTYPES = ["float32", "float64"]
+_RNG = np.random.default_rng(7)
+X = _RNG.standard_normal((16, 33))
+X4 = _RNG.standard_normal((4, 6, 3, 5))
+P = _RNG.random((40, 5))
+W = _RNG.random((5, 9)) + 0.05
+
+
+def _run(lib, fn, seed):
+    lib.manual_seed(seed)
+    out = fn(lib)
+    return np.asarray(out.detach().numpy()), np.asarray(lib.rand(3).numpy())
+
+
+def check(fn, rtol=0.0, atol=0.0):
+    """``fn(lib)`` gives the same numbers with ``lib`` = minigrad and torch, and the streams
+    agree afterwards; a different seed changes the numbers."""
+    ours, ours_next = _run(minigrad, fn, 0)
+    theirs, theirs_next = _run(torch, fn, 0)
+    assert ours.shape == theirs.shape
+    if rtol or atol:
+        np.testing.assert_allclose(ours, theirs, rtol=rtol, atol=atol)
+    else:
+        np.testing.assert_array_equal(ours, theirs)
+    np.testing.assert_array_equal(ours_next, theirs_next)
+    other, _ = _run(minigrad, fn, 1)
+    assert not np.array_equal(ours, other)
+
+
+def _tol(dtype, float32=1e-5):
+    return float32 if dtype == "float32" else 1e-12
+
+
+@pytest.mark.parametrize("dtype", DTYPES + ["int64", "bool"])
+def test_bernoulli_scalar_p(dtype):
+    check(lambda t: t.empty(50, 3, dtype=getattr(t, dtype)).bernoulli_(0.3))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_bernoulli_tensor_p(dtype):
+    check(lambda t: t.bernoulli(t.tensor(P.astype(dtype))))
+    check(lambda t: t.empty(40, 5).bernoulli_(t.tensor(P[:1].astype(dtype))))
+    check(lambda t: t.tensor(P.astype(dtype)).bernoulli(0.6))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_inplace_samplers(dtype):
+    def empty(t):
+        return t.empty(301, dtype=getattr(t, dtype))
+
+    check(lambda t: empty(t).geometric_(0.2))
+    check(lambda t: empty(t).exponential_(1.5), _tol(dtype, 0.0))
+    check(lambda t: empty(t).cauchy_(1.0, 2.0), _tol(dtype, 0.0))
+    check(lambda t: empty(t).log_normal_(0.5, 0.7), _tol(dtype, 0.0))
+    check(lambda t: t.empty(3, dtype=getattr(t, dtype)).log_normal_(), _tol(dtype, 0.0))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_dropouts(dtype):
+    x, x4 = X.astype(dtype), X4.astype(dtype)
+    for p in (0.2, 0.5):
+        check(lambda t, p=p: t.nn.functional.dropout(t.tensor(x), p))
+    check(lambda t: t.nn.functional.dropout1d(t.tensor(x4[0]), 0.3))
+    check(lambda t: t.nn.functional.dropout2d(t.tensor(x4), 0.3))
+    check(lambda t: t.nn.functional.dropout3d(t.tensor(x4), 0.3))
+    check(lambda t: t.nn.Dropout(0.4)(t.tensor(x)))
+    check(lambda t: t.nn.AlphaDropout(0.3)(t.tensor(x)), _tol(dtype, 1e-6))
+    check(lambda t: t.nn.functional.feature_alpha_dropout(t.tensor(x4), 0.3, True), 1e-6)
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_rrelu_and_gumbel_softmax(dtype):
+    x = X.astype(dtype)
+    check(lambda t: t.nn.functional.rrelu(t.tensor(x), 0.1, 0.3, training=True))
+    check(lambda t: t.nn.functional.gumbel_softmax(t.tensor(x), 0.5), _tol(dtype))
+    check(lambda t: t.nn.functional.gumbel_softmax(t.tensor(x), 0.5, hard=True), _tol(dtype))
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("k, replacement", [(1, False), (1, True), (4, False), (6, True)])
+def test_multinomial(dtype, k, replacement):
+    w = W.astype(dtype)
+    check(lambda t: t.multinomial(t.tensor(w), k, replacement))
+    check(lambda t: t.multinomial(t.tensor(w[0]), k, replacement))
+
+
+def test_attention_and_recurrent_dropout():
+    x = X[:12, :11].reshape(3, 4, 11).astype("float32")
+
+    def mha(t):
+        layer = t.nn.MultiheadAttention(11, 1, dropout=0.3, batch_first=True)
+        q = t.tensor(x)
+        return layer(q, q, q)[0] + layer(q, q, q, need_weights=False)[0]
+
+    # float32 matrix products: the numbers agree to rounding; the dropped entries exactly
+    check(mha, 1e-5, 1e-6)
+    check(
+        lambda t: t.nn.functional.scaled_dot_product_attention(
+            t.tensor(x), t.tensor(x), t.tensor(x), dropout_p=0.4
+        ),
+        1e-5,
+        1e-6,
+    )
+    encoder = lambda t: t.nn.TransformerEncoderLayer(11, 1, 16, 0.2, batch_first=True)  # noqa: E731
+    check(lambda t: encoder(t)(t.tensor(x)), 1e-5, 1e-6)
+    for kind in ("RNN", "LSTM", "GRU"):
+        check(lambda t, k=kind: getattr(t.nn, k)(11, 6, 3, dropout=0.4)(t.tensor(x))[0], 1e-5, 1e-6)
+
+
+def _distributions(t, dtype):
+    d, r = t.distributions, np.random.default_rng(3)
+    loc, scale = r.standard_normal((3, 4)), r.random((3, 4)) + 0.5
+    probs, weights = r.random((3, 4)) * 0.9 + 0.05, r.random((3, 5)) + 0.1
+    tril = np.tril(r.standard_normal((3, 3))) + 3 * np.eye(3)
+    loc, scale, probs, weights, tril, temp = (
+        t.tensor(a.astype(dtype)) for a in (loc, scale, probs, weights, tril, np.array(0.7))
+    )
+    return {
+        "Normal": d.Normal(loc, scale),
+        "Uniform": d.Uniform(loc, loc + scale),
+        "Bernoulli": d.Bernoulli(probs=probs),
+        "Categorical": d.Categorical(probs=weights),
+        "OneHotCategorical": d.OneHotCategorical(probs=weights),
+        "Exponential": d.Exponential(scale),
+        "MultivariateNormal": d.MultivariateNormal(loc[0, :3], scale_tril=tril),
+        "LogNormal": d.LogNormal(loc, scale),
+        "Laplace": d.Laplace(loc, scale),
+        "Cauchy": d.Cauchy(loc, scale),
+        "Gumbel": d.Gumbel(loc, scale),
+        "Geometric": d.Geometric(probs),
+        "RelaxedBernoulli": d.RelaxedBernoulli(temp, probs=probs),
+        "RelaxedOneHotCategorical": d.RelaxedOneHotCategorical(temp, probs=weights),
+        "Multinomial": d.Multinomial(7, probs=weights),
+    }
+
+
+EXACT = {"Uniform", "Bernoulli", "Categorical", "OneHotCategorical", "Geometric", "Multinomial"}
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("name", sorted(_distributions(minigrad, "float64")))
+def test_distribution_samples(name, dtype):
+    def draw(t):
+        dist = _distributions(t, dtype)[name]
+        return dist.rsample((2,)) if dist.has_rsample else dist.sample((2,))
+
+    check(draw, 0.0 if name in EXACT else _tol(dtype))
+
+
+def test_transposed_tensors_draw_in_memory_order():
+    # PyTorch fills empty_like(x) (dropout's mask, bernoulli_'s output) in memory order
+    check(lambda t: t.empty(5, 4).t().bernoulli_(0.5))
+    check(lambda t: t.empty(3, 4).t().bernoulli_(t.full((4, 3), 0.3)))
+    check(lambda t: t.nn.functional.dropout(t.tensor(X[:6, :4]).t(), 0.5))
