@@ -141,3 +141,103 @@ def memory_order(array) -> tuple | None:
     if order == tuple(range(array.ndim)):
         return None
     return order if np.transpose(array, order).flags.c_contiguous else None
+
+
+# -- gamma: Marsaglia and Tsang's rejection sampler, one element after the other -----------
+
+_GAMMA_SQUEEZE = 0.0331
+_THIRD = np.float32(1) / np.float32(3)  # PyTorch's 1/3 is a float32 constant in every dtype
+
+
+def standard_gamma(gen, alphas: np.ndarray) -> np.ndarray:
+    """Gamma(alpha, 1) samples of ``alphas`` (float32 or float64), as PyTorch's CPU kernel.
+
+    Marsaglia and Tsang's method, one element after the other: ``alpha < 1`` first draws a
+    double uniform ``u`` and takes ``alpha + 1`` with the factor ``(1 - u)^(1/alpha)``; then
+    normal numbers ``x`` (PyTorch's one-at-a-time Box-Muller) until ``1 + c·x > 0``, and one
+    uniform to accept or reject. ``alpha - 1/3`` (1/3 rounded to float32) and ``1/alpha`` are
+    taken in the dtype, the rest in double. Each element draws a random number of words from the one stream, so the
+    loop is sequential; its arithmetic is Python's ``math`` (the C library's functions, as
+    PyTorch's): float32 results are PyTorch's bit for bit, float64 within an ulp or two.
+    """
+    dtype = alphas.dtype
+    flat = alphas.reshape(-1)
+    small = flat < 1
+    work = np.where(small, flat + dtype.type(1), flat).astype(dtype)
+    d = (work - dtype.type(_THIRD)).astype(np.float64)
+    c = 1.0 / np.sqrt(9.0 * d)
+    with np.errstate(divide="ignore"):
+        inverse = (dtype.type(1) / flat).astype(np.float64)
+    values = _gamma_loop(gen, flat.tolist(), small.tolist(), inverse.tolist(), d.tolist(), c)
+    tiny = np.finfo(dtype).tiny
+    return np.maximum(np.asarray(values).astype(dtype), tiny).reshape(alphas.shape)
+
+
+def _gamma_loop(gen, alphas, small, inverse, d_list, c):
+    n = len(alphas)
+    state = gen.get_state()
+    stream = _DoubleStream(gen, 3 * n + 16)
+    out = [0.0] * n
+    c_list = c.tolist()
+    for i in range(n):
+        if alphas[i] == 0:
+            continue
+        scale = (1.0 - stream.uniform()) ** inverse[i] if small[i] else 1.0
+        d, ci = d_list[i], c_list[i]
+        while True:
+            x = stream.normal()
+            y = 1.0 + ci * x
+            if y <= 0:
+                continue
+            v = y * y * y
+            u = 1.0 - stream.uniform()
+            xsq = x * x
+            if u < 1.0 - _GAMMA_SQUEEZE * xsq * xsq:
+                break
+            if math.log(u) < 0.5 * xsq + d * (1.0 - v + math.log(v)):
+                break
+        out[i] = scale * d * v
+    stream.finish(state)
+    return out
+
+
+class _DoubleStream:
+    """Double uniforms read ahead in blocks; :meth:`finish` leaves the generator exactly
+    after the ones used (and its Box-Muller cache as PyTorch's would be)."""
+
+    def __init__(self, gen, expected: int):
+        self.gen, self.used, self.block = gen, 0, max(int(expected), 16)
+        self.cache, gen._next_normal = gen._next_normal, None
+        self.values = doubles(gen, self.block).tolist()
+
+    def uniform(self) -> float:
+        if self.used >= len(self.values):
+            self.values.extend(doubles(self.gen, self.block).tolist())
+        value = self.values[self.used]
+        self.used += 1
+        return value
+
+    def normal(self) -> float:
+        if self.cache is not None:
+            value, self.cache = self.cache, None
+            return value
+        u1, u2 = self.uniform(), self.uniform()
+        radius = math.sqrt(-2.0 * math.log(1.0 - u2))
+        theta = 2.0 * math.pi * u1
+        self.cache = radius * math.sin(theta)
+        return radius * math.cos(theta)
+
+    def finish(self, state) -> None:
+        self.gen.set_state(state)
+        self.gen._next_normal = None
+        doubles(self.gen, self.used)
+        self.gen._next_normal = self.cache
+
+
+def dirichlet(gen, alphas: np.ndarray) -> tuple:
+    """``(gammas, samples)``: the Gamma(alpha, 1) draws (float64, the concentrations taken in
+    double) and their normalisation along the last axis, rounded to ``alphas``' dtype and
+    kept above its smallest normal number, as PyTorch's ``_sample_dirichlet``."""
+    gammas = standard_gamma(gen, alphas.astype(np.float64))
+    samples = (gammas / gammas.sum(axis=-1, keepdims=True)).astype(alphas.dtype)
+    return gammas, np.maximum(samples, np.finfo(alphas.dtype).tiny)

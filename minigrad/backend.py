@@ -231,6 +231,17 @@ class Generator:
             return _samplers.multinomial(self._gen, rows, int(num_samples), replacement)
         return None  # the caller draws with its device formulas
 
+    def standard_gamma(self, alphas):
+        """Gamma(alpha, 1) draws for the float32/float64 array ``alphas`` on the CPU, as
+        PyTorch's ``_standard_gamma``; None elsewhere (the caller draws with its formulas)."""
+        _check_draw()
+        return _samplers.standard_gamma(self._gen, alphas) if self._torch() is not None else None
+
+    def dirichlet(self, alphas):
+        """``(float64 gammas, samples)`` of ``_sample_dirichlet`` on the CPU; None elsewhere."""
+        _check_draw()
+        return _samplers.dirichlet(self._gen, alphas) if self._torch() is not None else None
+
     def _transformed(self, name, shape, dtype, *args):
         _check_draw()
         shape, dtype = tuple(shape), np.dtype(dtype)

@@ -95,6 +95,17 @@ def test_rrelu_and_gumbel_softmax(dtype):
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
+def test_standard_gamma_and_dirichlet(dtype):
+    alpha = (_RNG.random((60, 4)) * 3 + 0.01).astype(dtype)  # both sides of alpha = 1
+    tol = _tol(dtype, 0.0)
+    check(lambda t: t.distributions.Gamma(t.tensor(alpha), 1.0).sample(), tol)
+    check(lambda t: t.distributions.Dirichlet(t.tensor(alpha)).sample(), tol)
+    conc = minigrad.tensor(alpha, requires_grad=True)
+    minigrad.distributions.Dirichlet(conc).rsample().select(-1, 0).sum().backward()
+    assert conc.grad is not None and bool(minigrad.isfinite(conc.grad).all())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("k, replacement", [(1, False), (1, True), (4, False), (6, True)])
 def test_multinomial(dtype, k, replacement):
     w = W.astype(dtype)
@@ -149,10 +160,16 @@ def _distributions(t, dtype):
         "RelaxedBernoulli": d.RelaxedBernoulli(temp, probs=probs),
         "RelaxedOneHotCategorical": d.RelaxedOneHotCategorical(temp, probs=weights),
         "Multinomial": d.Multinomial(7, probs=weights),
+        "Gamma": d.Gamma(scale, scale + 1),
+        "Chi2": d.Chi2(scale * 3),
+        "Beta": d.Beta(scale, probs + 0.2),
+        "Dirichlet": d.Dirichlet(weights),
+        "StudentT": d.StudentT(scale * 4, loc, scale),
     }
 
 
 EXACT = {"Uniform", "Bernoulli", "Categorical", "OneHotCategorical", "Geometric", "Multinomial"}
+EXACT_FLOAT32 = {"Gamma", "Chi2", "Beta", "Dirichlet", "Exponential", "Cauchy"}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
@@ -162,7 +179,8 @@ def test_distribution_samples(name, dtype):
         dist = _distributions(t, dtype)[name]
         return dist.rsample((2,)) if dist.has_rsample else dist.sample((2,))
 
-    check(draw, 0.0 if name in EXACT else _tol(dtype))
+    exact = name in EXACT or (dtype == "float32" and name in EXACT_FLOAT32)
+    check(draw, 0.0 if exact else _tol(dtype))
 
 
 def test_transposed_tensors_draw_in_memory_order():
