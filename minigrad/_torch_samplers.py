@@ -241,3 +241,123 @@ def dirichlet(gen, alphas: np.ndarray) -> tuple:
     gammas = standard_gamma(gen, alphas.astype(np.float64))
     samples = (gammas / gammas.sum(axis=-1, keepdims=True)).astype(alphas.dtype)
     return gammas, np.maximum(samples, np.finfo(alphas.dtype).tiny)
+
+
+# -- Poisson and binomial: rejection samplers, one element after the other ------------------
+
+
+def poisson(gen, rates: np.ndarray) -> np.ndarray:
+    """Poisson counts (float64) of ``rates``, as PyTorch's CPU ``poisson``: rates below 10
+    multiply double uniforms until the product falls to ``exp(-rate)`` or below; larger
+    rates use Hörmann's transformed rejection with squeeze (PTRS, 1993), two uniforms a try.
+    """
+    flat = rates.astype(np.float64).reshape(-1).tolist()
+    state = gen.get_state()
+    stream = _DoubleStream(gen, 4 * len(flat) + 16)
+    out = [_poisson_one(rate, stream.uniform) for rate in flat]
+    stream.finish(state)
+    return np.array(out, dtype=np.float64).reshape(rates.shape)
+
+
+def _poisson_one(rate: float, uniform) -> float:
+    if rate == 0:
+        return 0.0
+    if rate < 10:
+        floor, count, product = math.exp(-rate), 0, 1.0
+        while True:
+            product *= uniform()
+            if product <= floor:
+                return float(count)
+            count += 1
+    root, log_rate = math.sqrt(rate), math.log(rate)
+    b = 0.931 + 2.53 * root
+    a = -0.059 + 0.02483 * b
+    log_inv_alpha = math.log(1.1239 + 1.1328 / (b - 3.4))
+    v_r = 0.9277 - 3.6224 / (b - 2)
+    while True:
+        u = uniform() - 0.5
+        v = uniform()
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + rate + 0.43)
+        if us >= 0.07 and v <= v_r:
+            return float(k)
+        if k < 0 or (us < 0.013 and v > us):
+            continue
+        bound = -rate + k * log_rate - math.lgamma(k + 1)
+        if math.log(v) + log_inv_alpha - math.log(a / (us * us) + b) <= bound:
+            return float(k)
+
+
+def binomial(gen, counts: np.ndarray, probs: np.ndarray) -> np.ndarray:
+    """Binomial counts (float64), as PyTorch's CPU ``binomial``: with ``q = min(p, 1 - p)``,
+    ``n·q < 10`` sums geometric gaps (inversion), larger ones use Hörmann's BTRS (1993); a
+    ``p > 1/2`` draw counts the failures."""
+    n_list = counts.astype(np.float64).reshape(-1).tolist()
+    p_list = probs.astype(np.float64).reshape(-1).tolist()
+    state = gen.get_state()
+    stream = _DoubleStream(gen, 4 * len(n_list) + 16)
+    out = [_binomial_one(n, p, stream.uniform) for n, p in zip(n_list, p_list)]
+    stream.finish(state)
+    return np.array(out, dtype=np.float64).reshape(counts.shape)
+
+
+def _binomial_one(n: float, p: float, uniform) -> float:
+    if n <= 0 or p <= 0:
+        return 0.0
+    if p >= 1:
+        return n
+    q = min(p, 1.0 - p)
+    drawn = _btrs(n, q, uniform) if n * q >= 10 else _binomial_inversion(n, q, uniform)
+    return float(drawn) if p <= 0.5 else n - drawn
+
+
+def _binomial_inversion(n, p, uniform):
+    log_q, total, successes = math.log1p(-p), 0.0, 0
+    while True:
+        total += math.ceil(math.log(uniform()) / log_q)
+        if total > n:
+            return successes
+        successes += 1
+
+
+def _btrs(n, p, uniform):
+    spread = math.sqrt(n * p * (1 - p))
+    b = 1.15 + 2.53 * spread
+    a = -0.0873 + 0.0248 * b + 0.01 * p
+    c = n * p + 0.5
+    v_r = 0.92 - 4.2 / b
+    r = p / (1 - p)
+    alpha = (2.83 + 5.1 / b) * spread
+    m = math.floor((n + 1) * p)
+    while True:
+        u = uniform() - 0.5
+        v = uniform()
+        us = 0.5 - abs(u)
+        k = math.floor((2 * a / us + b) * u + c)
+        if k < 0 or k > n:
+            continue
+        if us >= 0.07 and v <= v_r:
+            return k
+        log_v = math.log(v * alpha / (a / (us * us) + b))
+        bound = (
+            (m + 0.5) * math.log((m + 1) / (r * (n - m + 1)))
+            + (n + 1) * math.log((n - m + 1) / (n - k + 1))
+            + (k + 0.5) * math.log(r * (n - k + 1) / (k + 1))
+            + _stirling_tail(m)
+            + _stirling_tail(n - m)
+            - _stirling_tail(k)
+            - _stirling_tail(n - k)
+        )
+        if log_v <= bound:
+            return k
+
+
+_HALF_LOG_2PI = 0.5 * math.log(2 * math.pi)
+
+
+def _stirling_tail(k: float) -> float:
+    """log(k!) less Stirling's approximation of it: exact below 10, else its series."""
+    if k <= 9:
+        return math.lgamma(k + 1) - ((k + 0.5) * math.log(k + 1) - (k + 1) + _HALF_LOG_2PI)
+    square = (k + 1) * (k + 1)
+    return (1.0 / 12 - (1.0 / 360 - 1.0 / 1260 / square) / square) / (k + 1)

@@ -237,6 +237,18 @@ class Generator:
         _check_draw()
         return _samplers.standard_gamma(self._gen, alphas) if self._torch() is not None else None
 
+    def poisson(self, rates):
+        """Poisson counts (float64) of ``rates`` on the CPU, as PyTorch's; None elsewhere."""
+        _check_draw()
+        return _samplers.poisson(self._gen, rates) if self._torch() is not None else None
+
+    def binomial(self, counts, probs):
+        """Binomial counts (float64) on the CPU, as PyTorch's; None elsewhere."""
+        _check_draw()
+        if self._torch() is None:
+            return None
+        return _samplers.binomial(self._gen, counts, probs)
+
     def dirichlet(self, alphas):
         """``(float64 gammas, samples)`` of ``_sample_dirichlet`` on the CPU; None elsewhere."""
         _check_draw()

@@ -1,5 +1,6 @@
 """Same seed, same samples as PyTorch's CPU: bernoulli, dropout, the in-place samplers,
-multinomial, rrelu and the distributions built on them (minigrad._torch_samplers).
+multinomial, rrelu, gamma, Dirichlet, Poisson, binomial and the distributions built on them
+(minigrad._torch_samplers).
 
 Comparisons are exact (np.array_equal) where PyTorch's numbers are bit-reproducible; results
 that go through float64 ``log1p``/``tan``/``exp`` or float32 softmax/``log1p`` arithmetic
@@ -103,6 +104,22 @@ def test_standard_gamma_and_dirichlet(dtype):
     conc = minigrad.tensor(alpha, requires_grad=True)
     minigrad.distributions.Dirichlet(conc).rsample().select(-1, 0).sum().backward()
     assert conc.grad is not None and bool(minigrad.isfinite(conc.grad).all())
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+def test_poisson_binomial_and_private_samplers(dtype):
+    rates = (_RNG.random(300) ** 2 * 40).astype(dtype)  # below and above 10
+    rates[:2] = 0
+    counts = np.floor(_RNG.random(300) * 80).astype(dtype)
+    probs = _RNG.random(300).astype(dtype)
+    probs[:3] = [0.0, 1.0, 0.5]
+    alpha = (_RNG.random((20, 3)) + 0.2).astype(dtype)
+    check(lambda t: t.poisson(t.tensor(rates)))
+    check(lambda t: t.binomial(t.tensor(counts), t.tensor(probs)))
+    check(lambda t: t.distributions.Poisson(t.tensor(rates)).sample((2,)))
+    check(lambda t: t.distributions.Binomial(t.tensor(counts), t.tensor(probs)).sample())
+    check(lambda t: t._standard_gamma(t.tensor(alpha)), _tol(dtype, 0.0))
+    check(lambda t: t._sample_dirichlet(t.tensor(alpha)), _tol(dtype, 0.0))
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
