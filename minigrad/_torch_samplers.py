@@ -5,9 +5,10 @@ PyTorch's CPU kernel draws after the same seed, and turns them into numbers the 
 The algorithms were found by comparing PyTorch's outputs with the raw twister words:
 
 * ``bernoulli_`` with a number ``p``: one double uniform (a 64-bit draw) per element,
-  ``u < p``. This is the path PyTorch takes on AMD and other non-Intel CPUs; on Intel CPUs a
-  PyTorch built with MKL draws these through MKL's own generator (seeded from one word of
-  PyTorch's), so there minigrad's numbers differ from PyTorch's (same distribution).
+  ``u < p``. This is the path PyTorch takes on AMD and other non-Intel CPUs (verified on an
+  AMD EPYC with PyTorch 2.13). PyTorch builds with MKL check the CPU vendor and on Intel CPUs
+  draw these masks through MKL's own generator instead; minigrad does not reproduce that
+  path, so there its masks (and dropout's) differ from PyTorch's, with the same distribution.
 * ``bernoulli`` with a tensor of probabilities: one uniform of the probabilities' precision
   per element (float64 probabilities: a double; all others a 24-bit float), ``u < p``.
   Dropout draws ``bernoulli_(1 - p)`` on a tensor of the mask's shape, so it follows the
@@ -20,10 +21,17 @@ The algorithms were found by comparing PyTorch's outputs with the raw twister wo
 * ``multinomial``: with replacement, one double uniform per sample (rows outer), looked up
   in the row's normalised cumulative sums; without replacement (and for one sample),
   exponentials ``e`` of the input's dtype and the largest ``p / e`` of each row.
+* ``rrelu`` in training: one double uniform per element ``x <= 0`` only, in order.
+* ``_standard_gamma``/``_sample_dirichlet``, ``poisson`` and ``binomial``: PyTorch's
+  rejection samplers, element after element (each element takes a random number of words
+  from the one stream, so this loop is sequential Python: about 2-4 microseconds an element,
+  see the functions below).
+* Tensors made by ``empty_like`` of a transposed tensor are filled in memory order
+  (:func:`memory_order`).
 
-Float32 results are PyTorch's bit for bit. Float64 results of transcendental functions
-(``log1p``, ``tan``, ``exp``) can differ in the last bit: PyTorch calls the C library one
-element at a time, NumPy uses its vectorized implementations.
+Masks, counts, indices and float32 results are PyTorch's bit for bit. Float64 results of
+transcendental functions (``log1p``, ``tan``, ``exp``) can differ in the last bit: PyTorch
+calls the C library one element at a time, NumPy uses its vectorized implementations.
 """
 
 from __future__ import annotations
