@@ -41,6 +41,7 @@ import math
 import numpy as np
 
 _F64 = np.dtype(np.float64)
+_HIGH_21 = (1 << 21) - 1  # the bits of a 64-bit draw's high word that a double keeps
 
 
 def doubles(gen, n: int) -> np.ndarray:
@@ -49,8 +50,15 @@ def doubles(gen, n: int) -> np.ndarray:
 
 
 def bernoulli_scalar(gen, shape, p: float) -> np.ndarray:
-    """A bool mask of ``shape``, True with probability ``p`` (``bernoulli_(p)``)."""
-    return (doubles(gen, math.prod(shape)) < float(p)).reshape(shape)
+    """A bool mask of ``shape``, True with probability ``p`` (``bernoulli_(p)``).
+
+    ``u < p`` for the double ``u = m / 2**53`` of each 64-bit draw is ``m < ceil(p * 2**53)``
+    on the 53-bit integers ``m``, which skips the conversion to floats."""
+    p = float(p)
+    threshold = 0 if not p > 0 else min(math.ceil(p * 2.0**53), 1 << 53)
+    pairs = gen.words32(2 * math.prod(shape)).reshape(-1, 2)
+    high = (pairs[:, 0] & np.uint64(_HIGH_21)) << np.uint64(32)
+    return ((high | pairs[:, 1]) < np.uint64(threshold)).reshape(shape)
 
 
 def bernoulli_tensor(gen, probs: np.ndarray) -> np.ndarray:
