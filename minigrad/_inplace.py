@@ -277,6 +277,12 @@ class InPlaceMethods:
         """1 with probability ``p`` (a number or a tensor of probabilities), else 0; drawn as
         PyTorch's CPU kernel on non-Intel CPUs (see :mod:`minigrad._torch_samplers`)."""
         gen = generator or backend.default_generator(self.device)
+        if isinstance(p, graph.Tensor):
+            if p.device.type == "cpu":  # a GPU would wait for the check (PyTorch asserts there)
+                bad = p.detach()
+                _require(not bool(((bad < 0) | (bad > 1)).any()), "bernoulli_: p must be in [0, 1]")
+        else:
+            _require(0 <= p <= 1, f"bernoulli_ expects p to be in [0, 1], but got p={p}")
         order = _torch_samplers.memory_order(self._data) or tuple(range(self.ndim))
         back = tuple(int(i) for i in np.argsort(order))  # a transposed tensor: memory order
         if isinstance(p, graph.Tensor):
@@ -289,24 +295,28 @@ class InPlaceMethods:
     @_on_own_device
     def exponential_(self, lambd=1.0, *, generator=None):
         """Exponential draws with rate ``lambd``: -log(1 - u) / λ."""
+        _require(lambd > 0, f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.exponential(self.shape, self._data.dtype, lambd))
 
     @_on_own_device
     def geometric_(self, p, *, generator=None):
         """The number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
+        _require(0 < p < 1, f"geometric_ expects p to be in (0, 1), but got p={p}")
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.geometric(self.shape, self._data.dtype, p))
 
     @_on_own_device
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         """exp of N(mean, std²) draws."""
+        _require(std > 0, f"log_normal_ expects std > 0.0, but found std={std}")
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.log_normal(self.shape, self._data.dtype, mean, std))
 
     @_on_own_device
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Cauchy draws: median + σ·tan(π(u - ½))."""
+        _require(sigma > 0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.cauchy(self.shape, self._data.dtype, median, sigma))
 
@@ -659,3 +669,9 @@ def _random_upper(dtype) -> int:
     if dtype.kind == "b":
         return 2
     return int(np.iinfo(dtype).max) + 1
+
+
+def _require(condition: bool, message: str) -> None:
+    """RuntimeError ``message`` unless ``condition`` (a sampler's parameter check)."""
+    if not condition:
+        raise RuntimeError(message)

@@ -205,3 +205,17 @@ def test_transposed_tensors_draw_in_memory_order():
     check(lambda t: t.empty(5, 4).t().bernoulli_(0.5))
     check(lambda t: t.empty(3, 4).t().bernoulli_(t.full((4, 3), 0.3)))
     check(lambda t: t.nn.functional.dropout(t.tensor(X[:6, :4]).t(), 0.5))
+
+
+def test_sampler_parameters_are_checked_as_pytorch():
+    for call in (
+        lambda t: t.empty(3).bernoulli_(1.5),
+        lambda t: t.bernoulli(t.tensor([-0.1])),
+        lambda t: t.empty(3).exponential_(0.0),
+        lambda t: t.empty(3).geometric_(1.0),
+        lambda t: t.empty(3).log_normal_(1.0, 0.0),
+        lambda t: t.empty(3).cauchy_(0.0, 0.0),
+    ):
+        for lib in (minigrad, torch):
+            with pytest.raises(RuntimeError):
+                call(lib)
