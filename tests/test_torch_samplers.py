@@ -10,6 +10,8 @@ generators (the streams must still agree afterwards) and checks that another see
 other numbers.
 """
 
+import contextlib
+
 import numpy as np
 import pytest
 
@@ -219,3 +221,21 @@ def test_sampler_parameters_are_checked_as_pytorch():
         for lib in (minigrad, torch):
             with pytest.raises(RuntimeError):
                 call(lib)
+
+
+def test_compiled_steps_replay_the_new_draws():
+    x, p = minigrad.ones(64), minigrad.full((64,), 0.5)
+
+    def step(x):
+        return minigrad.nn.functional.dropout(x, 0.5).sum()
+
+    def step_probs(p):  # a draw from tensor values: the step runs eagerly
+        return minigrad.bernoulli(p).sum()
+
+    for fn, arg in ((step, x), (step_probs, p)):
+        compiled = minigrad.compile(fn)
+        minigrad.manual_seed(0)
+        with pytest.warns(RuntimeWarning) if fn is step_probs else contextlib.nullcontext():
+            ours = [compiled(arg).item() for _ in range(4)]
+        minigrad.manual_seed(0)
+        assert ours == [fn(arg).item() for _ in range(4)] and len(set(ours)) > 1
