@@ -6,6 +6,7 @@ import numpy as np
 
 from ... import backend, dtypes
 from ..._torch_samplers import memory_order
+from ..._warnings import warn_user
 from ...autograd import grad_mode, graph
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
@@ -196,8 +197,22 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
-    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs with probability ``p``."""
+    """Zero whole channels of (N, C, H, W) inputs with probability ``p``; a 3-D input is read
+    as (N, C, L), with PyTorch's warning (channel-wise 1-D dropout, one draw per (N, C))."""
+    if input.ndim == 3:
+        warn_user(_DROPOUT2D_3D)
+        _check_p(p)
+        return _dropout(input, p, training, inplace, tuple(input.shape[:2]) + (1,))
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
+
+
+_DROPOUT2D_3D = (
+    "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+    "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+    "This behavior will change in a future release to interpret the input as one without a "
+    "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+    "please switch to using dropout1d instead."
+)
 
 
 def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
