@@ -159,7 +159,8 @@ def test_attention_and_recurrent_dropout():
         check(lambda t, k=kind: getattr(t.nn, k)(11, 6, 3, dropout=0.4)(t.tensor(x))[0], 1e-5, 1e-6)
 
 
-def _distributions(t, dtype):
+def _distributions(t, dtype, name):
+    """Distribution ``name`` of library ``t`` with fixed parameters of ``dtype``."""
     d, r = t.distributions, np.random.default_rng(3)
     loc, scale = r.standard_normal((3, 4)), r.random((3, 4)) + 0.5
     probs, weights = r.random((3, 4)) * 0.9 + 0.05, r.random((3, 5)) + 0.1
@@ -167,28 +168,37 @@ def _distributions(t, dtype):
     loc, scale, probs, weights, tril, temp = (
         t.tensor(a.astype(dtype)) for a in (loc, scale, probs, weights, tril, np.array(0.7))
     )
-    return {
-        "Normal": d.Normal(loc, scale),
-        "Uniform": d.Uniform(loc, loc + scale),
-        "Bernoulli": d.Bernoulli(probs=probs),
-        "Categorical": d.Categorical(probs=weights),
-        "OneHotCategorical": d.OneHotCategorical(probs=weights),
-        "Exponential": d.Exponential(scale),
-        "MultivariateNormal": d.MultivariateNormal(loc[0, :3], scale_tril=tril),
-        "LogNormal": d.LogNormal(loc, scale),
-        "Laplace": d.Laplace(loc, scale),
-        "Cauchy": d.Cauchy(loc, scale),
-        "Gumbel": d.Gumbel(loc, scale),
-        "Geometric": d.Geometric(probs),
-        "RelaxedBernoulli": d.RelaxedBernoulli(temp, probs=probs),
-        "RelaxedOneHotCategorical": d.RelaxedOneHotCategorical(temp, probs=weights),
-        "Multinomial": d.Multinomial(7, probs=weights),
-        "Gamma": d.Gamma(scale, scale + 1),
-        "Chi2": d.Chi2(scale * 3),
-        "Beta": d.Beta(scale, probs + 0.2),
-        "Dirichlet": d.Dirichlet(weights),
-        "StudentT": d.StudentT(scale * 4, loc, scale),
-    }
+    return _MAKERS[name](d, loc, scale, probs, weights, tril, temp)
+
+
+_MAKERS = {
+    "Normal": lambda d, loc, scale, *_: d.Normal(loc, scale),
+    "Uniform": lambda d, loc, scale, *_: d.Uniform(loc, loc + scale),
+    "Bernoulli": lambda d, loc, scale, probs, *_: d.Bernoulli(probs=probs),
+    "Categorical": lambda d, loc, scale, probs, w, *_: d.Categorical(probs=w),
+    "OneHotCategorical": lambda d, loc, scale, probs, w, *_: d.OneHotCategorical(probs=w),
+    "Exponential": lambda d, loc, scale, *_: d.Exponential(scale),
+    "MultivariateNormal": lambda d, loc, s, p, w, tril, _: d.MultivariateNormal(
+        loc[0, :3], scale_tril=tril
+    ),
+    "LogNormal": lambda d, loc, scale, *_: d.LogNormal(loc, scale),
+    "Laplace": lambda d, loc, scale, *_: d.Laplace(loc, scale),
+    "Cauchy": lambda d, loc, scale, *_: d.Cauchy(loc, scale),
+    "Gumbel": lambda d, loc, scale, *_: d.Gumbel(loc, scale),
+    "Geometric": lambda d, loc, scale, probs, *_: d.Geometric(probs),
+    "RelaxedBernoulli": lambda d, loc, s, probs, w, tril, temp: d.RelaxedBernoulli(
+        temp, probs=probs
+    ),
+    "RelaxedOneHotCategorical": lambda d, loc, s, p, w, tril, temp: d.RelaxedOneHotCategorical(
+        temp, probs=w
+    ),
+    "Multinomial": lambda d, loc, scale, probs, w, *_: d.Multinomial(7, probs=w),
+    "Gamma": lambda d, loc, scale, *_: d.Gamma(scale, scale + 1),
+    "Chi2": lambda d, loc, scale, *_: d.Chi2(scale * 3),
+    "Beta": lambda d, loc, scale, probs, *_: d.Beta(scale, probs + 0.2),
+    "Dirichlet": lambda d, loc, scale, probs, w, *_: d.Dirichlet(w),
+    "StudentT": lambda d, loc, scale, *_: d.StudentT(scale * 4, loc, scale),
+}
 
 
 EXACT = {"Uniform", "Bernoulli", "Categorical", "OneHotCategorical", "Geometric", "Multinomial"}
@@ -196,10 +206,10 @@ EXACT_FLOAT32 = {"Gamma", "Chi2", "Beta", "Dirichlet", "Exponential", "Cauchy"}
 
 
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", sorted(_distributions(minigrad, "float64")))
+@pytest.mark.parametrize("name", sorted(_MAKERS))
 def test_distribution_samples(name, dtype):
     def draw(t):
-        dist = _distributions(t, dtype)[name]
+        dist = _distributions(t, dtype, name)
         return dist.rsample((2,)) if dist.has_rsample else dist.sample((2,))
 
     exact = name in EXACT or (dtype == "float32" and name in EXACT_FLOAT32)
@@ -243,3 +253,9 @@ def test_compiled_steps_replay_the_new_draws():
             ours = [compiled(arg).item() for _ in range(4)]
         minigrad.manual_seed(0)
         assert ours == [fn(arg).item() for _ in range(4)] and len(set(ours)) > 1
+
+
+@pytest.mark.parametrize("name", ["Normal", "Gamma", "Beta", "Dirichlet", "StudentT"])
+def test_distribution_sample_without_gradient(name):
+    # these have a sample() of their own beside rsample()
+    check(lambda t: _distributions(t, "float32", name).sample((2,)), 1e-6)
