@@ -259,3 +259,22 @@ def test_compiled_steps_replay_the_new_draws():
 def test_distribution_sample_without_gradient(name):
     # these have a sample() of their own beside rsample()
     check(lambda t: _distributions(t, "float32", name).sample((2,)), 1e-6)
+
+
+def test_other_devices_draw_the_same_distributions(device):
+    # GPUs keep their counter-based generator: the same laws, other numbers than the CPU's
+    minigrad.manual_seed(0)
+    n = 4000
+    ones = minigrad.ones(n, device=device)
+    assert abs(float(minigrad.nn.functional.dropout(ones, 0.25).mean()) - 1.0) < 0.1
+    assert abs(float(minigrad.bernoulli(ones * 0.3).mean()) - 0.3) < 0.05
+    assert abs(float(minigrad.empty(n, device=device).exponential_(2.0).mean()) - 0.5) < 0.05
+    assert abs(float(minigrad.empty(n, device=device).geometric_(0.5).mean()) - 2.0) < 0.15
+    assert float(minigrad.empty(n, device=device).log_normal_(0.0, 0.5).min()) > 0
+    assert abs(float(minigrad.empty(n, device=device).cauchy_().median())) < 0.1
+    assert abs(float(minigrad.poisson(ones * 3.0).mean()) - 3.0) < 0.15
+    assert abs(float(minigrad.binomial(ones * 10, ones * 0.5).mean()) - 5.0) < 0.2
+    gamma = minigrad.distributions.Gamma(ones * 2.0, 1.0).sample()
+    assert abs(float(gamma.mean()) - 2.0) < 0.15
+    draws = minigrad.multinomial(minigrad.tensor([0.2, 0.8], device=device), n, True)
+    assert abs(float(draws.double().mean()) - 0.8) < 0.05
