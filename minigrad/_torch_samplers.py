@@ -144,6 +144,15 @@ def _multinomial_replacement(gen, rows, num_samples):
     return np.minimum(out, rows.shape[1] - 1)
 
 
+def dropout_scale(dtype, p: float):
+    """Dropout's factor 1/(1 - p) as PyTorch's ``div_`` of the mask computes it: in the dtype
+    for float32 and float64, in float32 (then rounded) for the half-precision floats."""
+    dtype = np.dtype(dtype)
+    if dtype.itemsize >= 4:
+        return dtype.type(1.0) / dtype.type(1.0 - p)
+    return dtype.type(np.float32(1.0) / np.float32(1.0 - p))
+
+
 def memory_order(array) -> tuple | None:
     """The axes of ``array`` from the outermost in memory to the innermost, when they differ
     from the logical order and the array is dense (a permuted contiguous array); else None.

@@ -278,3 +278,9 @@ def test_other_devices_draw_the_same_distributions(device):
     assert abs(float(gamma.mean()) - 2.0) < 0.15
     draws = minigrad.multinomial(minigrad.tensor([0.2, 0.8], device=device), n, True)
     assert abs(float(draws.double().mean()) - 0.8) < 0.05
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_half_precision_dropout(dtype):
+    # the mask's scale 1/(1 - p) is rounded as PyTorch's div_ rounds it
+    check(lambda t: t.nn.functional.dropout(t.tensor(X).to(getattr(t, dtype)), 0.37).float())

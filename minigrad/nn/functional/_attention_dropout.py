@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ..._torch_samplers import dropout_scale
+
 
 class AttentionDropout:
     """The dropout mask of attention weights of shape (batch..., L, S): weight ``(b, i, j)`` is
@@ -17,7 +19,7 @@ class AttentionDropout:
 
     def __init__(self, p: float, generator, shape: tuple, dtype):
         self.p, self.shape = p, tuple(shape)
-        self.scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
+        self.scale = float(dropout_scale(dtype, p)) if p < 1.0 else 0.0  # PyTorch's rounding
         self.keep = generator.bernoulli(self.shape, 1.0 - p)  # PyTorch's bernoulli_(1 - p)
 
     def mask(self):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from ... import backend, dtypes
-from ..._torch_samplers import memory_order
+from ..._torch_samplers import dropout_scale, memory_order
 from ..._warnings import warn_user
 from ...autograd import grad_mode, graph
 from ...ops import Op
@@ -152,7 +152,7 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
             # PyTorch's order: bernoulli_(1 - p) on the mask's shape, then 1/(1 - p) in the dtype
             mask = _bernoulli_in_order(backend.default_generator(dev), shape, 1.0 - p, order)
             mask = mask.astype(np_dtype)
-            mask *= np_dtype.type(1.0) / np_dtype.type(1.0 - p)  # the expected value is kept
+            mask *= dropout_scale(np_dtype, p)  # the expected value is kept
             return constant(mask, dev)
 
     mask = backend.per_sample_draw(make, mask_shape)  # one mask per sample under vmap
