@@ -4,11 +4,10 @@ counter that makes backward refuse values that changed after they were saved."""
 from __future__ import annotations
 
 import functools
-import math
 
 import numpy as np
 
-from . import backend, dtypes
+from . import _torch_samplers, backend, dtypes
 from . import ops as _ops
 from .autograd import anomaly, forward_ad, grad_mode, graph
 from .autograd.graph import version_counter
@@ -294,39 +293,51 @@ class InPlaceMethods:
 
     @_on_own_device
     def bernoulli_(self, p=0.5, *, generator=None):
-        """1 with probability ``p`` (a number or a tensor of probabilities), else 0."""
+        """1 with probability ``p`` (a number or a tensor of probabilities), else 0; drawn as
+        PyTorch's CPU kernel on non-Intel CPUs (see :mod:`minigrad._torch_samplers`)."""
         gen = generator or backend.default_generator(self.device)
-        draw = gen.uniform(self.shape, np.dtype("float64"))
-        probs = p._data if isinstance(p, graph.Tensor) else p
-        return self._fill_random((draw < probs).astype(self._data.dtype))
+        if isinstance(p, graph.Tensor):
+            if p.device.type == "cpu":  # a GPU would wait for the check (PyTorch asserts there)
+                bad = p.detach()
+                _require(not bool(((bad < 0) | (bad > 1)).any()), "bernoulli_: p must be in [0, 1]")
+        else:
+            _require(0 <= p <= 1, f"bernoulli_ expects p to be in [0, 1], but got p={p}")
+        order = _torch_samplers.memory_order(self._data) or tuple(range(self.ndim))
+        back = tuple(int(i) for i in np.argsort(order))  # a transposed tensor: memory order
+        if isinstance(p, graph.Tensor):
+            probs = self.device.xp.broadcast_to(p.to(self.device)._data, self.shape)
+            keep = gen.bernoulli_probs(probs.transpose(order)).transpose(back)
+        else:
+            keep = gen.bernoulli(tuple(self.shape[i] for i in order), p).transpose(back)
+        return self._fill_random(keep.astype(self._data.dtype))
 
     @_on_own_device
     def exponential_(self, lambd=1.0, *, generator=None):
         """Exponential draws with rate ``lambd``: -log(1 - u) / λ."""
-        u = self._uniform_draw(generator)
-        return self._fill_random((-self.device.xp.log1p(-u) / lambd).astype(self._data.dtype))
+        _require(lambd > 0, f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
+        gen = generator or backend.default_generator(self.device)
+        return self._fill_random(gen.exponential(self.shape, self._data.dtype, lambd))
 
     @_on_own_device
     def geometric_(self, p, *, generator=None):
         """The number of Bernoulli(p) trials up to the first success (1, 2, ...)."""
-        u = self._uniform_draw(generator)
-        xp = self.device.xp
-        trials = xp.ceil(xp.log1p(-u) / math.log1p(-p))
-        return self._fill_random(xp.maximum(trials, 1).astype(self._data.dtype))
+        _require(0 < p < 1, f"geometric_ expects p to be in (0, 1), but got p={p}")
+        gen = generator or backend.default_generator(self.device)
+        return self._fill_random(gen.geometric(self.shape, self._data.dtype, p))
 
     @_on_own_device
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         """exp of N(mean, std²) draws."""
+        _require(std > 0, f"log_normal_ expects std > 0.0, but found std={std}")
         gen = generator or backend.default_generator(self.device)
-        draw = gen.normal(self.shape, np.dtype("float64"), mean, std)
-        return self._fill_random(self.device.xp.exp(draw).astype(self._data.dtype))
+        return self._fill_random(gen.log_normal(self.shape, self._data.dtype, mean, std))
 
     @_on_own_device
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Cauchy draws: median + σ·tan(π(u - ½))."""
-        u = self._uniform_draw(generator)
-        draw = median + sigma * self.device.xp.tan(math.pi * (u - 0.5))
-        return self._fill_random(draw.astype(self._data.dtype))
+        _require(sigma > 0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
+        gen = generator or backend.default_generator(self.device)
+        return self._fill_random(gen.cauchy(self.shape, self._data.dtype, median, sigma))
 
     @_on_own_device
     def random_(self, from_=0, to=None, *, generator=None):
@@ -347,10 +358,6 @@ class InPlaceMethods:
             lambda shape: gen.integers(from_, to, shape, dtype, full_range=full_range),
         )
         return self._fill_random(values)
-
-    def _uniform_draw(self, generator):
-        gen = generator or backend.default_generator(self.device)
-        return gen.uniform(self.shape, np.dtype("float64"))
 
     def fill_diagonal_(self, fill_value, wrap=False):
         """Set the main diagonal (entries with all indices equal) to ``fill_value``; a tall
@@ -739,3 +746,9 @@ def check_random_bounds(dtype, low: int, high: int, op: str = "random_") -> None
         raise RuntimeError(f"{op}: from={low} is out of bounds for {dtype}")
     if high - 1 > highest:
         raise RuntimeError(f"{op}: to - 1 = {high - 1} is out of bounds for {dtype}")
+
+
+def _require(condition: bool, message: str) -> None:
+    """RuntimeError ``message`` unless ``condition`` (a sampler's parameter check)."""
+    if not condition:
+        raise RuntimeError(message)

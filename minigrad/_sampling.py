@@ -1,5 +1,7 @@
 """``torch.poisson`` and ``torch.binomial``: elementwise samples drawn from uniform numbers of a
-generator (so ``generator=`` makes them reproducible), on any device.
+generator (so ``generator=`` makes them reproducible), on any device. On the CPU they are
+PyTorch's sequential samplers (:mod:`minigrad._torch_samplers`): the same seed gives the same
+counts as PyTorch. Other devices use the vectorized samplers below:
 
 Poisson: rates below 10 count unit-rate exponential arrivals before the rate (a few draws per
 element); larger rates use Hörmann's transformed rejection with squeeze (PTRS, 1993), about
@@ -12,7 +14,9 @@ from __future__ import annotations
 import builtins
 import math
 
-from . import creation, dtypes
+import numpy as np
+
+from . import backend, creation, dtypes
 from .autograd import grad_mode
 from .ops import where
 from .ops.special import lgamma
@@ -74,6 +78,9 @@ def poisson(input, generator=None) -> Tensor:
         rate = input.detach().double()
         if bool((rate < 0).any()) or bool(rate.isnan().any()):
             raise RuntimeError("poisson: invalid Poisson rate, expected rate to be non-negative")
+        exact = _torch_draw("poisson", generator, rate)
+        if exact is not None:
+            return exact.to(input.dtype)
         large = rate >= _SMALL_RATE
         out = _poisson_small(where(large, 0.0, rate), generator)
         if bool(large.any()):
@@ -95,6 +102,9 @@ def binomial(count, prob, generator=None) -> Tensor:
         if bool((n < 0).any()):
             raise RuntimeError("binomial: count must be non-negative")
         n, p = n.broadcast_to(_shape(n, p)), p.broadcast_to(_shape(n, p))
+        exact = _torch_draw("binomial", generator, n, p)
+        if exact is not None:
+            return exact.to(count.dtype)
         out = creation.zeros(n.shape, dtype=dtypes.float64, device=n.device)
         trials = int(math.floor(n.max().item())) if n.numel() else 0
         for trial in builtins.range(trials):
@@ -103,7 +113,39 @@ def binomial(count, prob, generator=None) -> Tensor:
         return out.to(count.dtype)
 
 
+def _torch_draw(name, generator, *args):
+    """The CPU generator's PyTorch-exact sampler ``name`` on float64 ``args`` (outside vmap);
+    None on other devices, where the vectorized samplers here are used."""
+    device = args[0].device
+    if device.type != "cpu" or backend.random_hook is not None:
+        return None
+    gen = generator or backend.default_generator(device)
+    drawn = getattr(gen, name)(*[np.ascontiguousarray(a._data) for a in args])
+    return None if drawn is None else Tensor._make(drawn, device)
+
+
 def _shape(a, b) -> tuple:
     from ._surface import broadcast_shapes
 
     return tuple(broadcast_shapes(a.shape, b.shape))
+
+
+def _standard_gamma(input, generator=None) -> Tensor:
+    """Gamma(input, 1) samples (PyTorch's ``torch._standard_gamma``), differentiable in
+    ``input`` through the implicit reparameterization gradient."""
+    from .distributions.gamma import standard_gamma_rsample
+
+    if generator is not None:
+        raise NotImplementedError("_standard_gamma: generator= is not supported")
+    return standard_gamma_rsample(input, tuple(input.shape))
+
+
+def _sample_dirichlet(input, generator=None) -> Tensor:
+    """Dirichlet samples with concentrations ``input`` along the last dim (PyTorch's
+    ``torch._sample_dirichlet``); no gradient flows, as PyTorch's."""
+    from .distributions.gamma import dirichlet_sample
+
+    if generator is not None:
+        raise NotImplementedError("_sample_dirichlet: generator= is not supported")
+    with grad_mode.no_grad():
+        return dirichlet_sample(input.detach(), tuple(input.shape))

@@ -17,6 +17,7 @@ import zlib
 import numpy as np
 
 from . import _dtype_limits, _fused, dtypes
+from . import _torch_samplers as _samplers
 from ._torch_random import TorchRandom
 
 
@@ -201,6 +202,92 @@ class Generator:
             return {}
         return {k: v for k, v in options.items() if v is not None}
 
+    # -- PyTorch's CPU samplers (minigrad._torch_samplers); other devices: the same
+    # distributions from this generator's uniform and normal numbers
+    def _torch(self):
+        return self._gen if isinstance(self._gen, TorchRandom) else None
+
+    def bernoulli(self, shape, p: float):
+        """A bool mask of ``shape``, True with probability ``p`` (``bernoulli_(p)``)."""
+        _check_draw()
+        if self._torch() is not None:
+            return _samplers.bernoulli_scalar(self._gen, tuple(shape), p)
+        return self.uniform(shape, np.dtype("float64")) < p
+
+    def bernoulli_probs(self, probs):
+        """A bool mask, True with probability ``probs`` elementwise (a backend array)."""
+        _check_draw()
+        if self._torch() is not None:
+            return _samplers.bernoulli_tensor(self._gen, np.asarray(probs))
+        return self.uniform(probs.shape, np.dtype("float64")) < probs
+
+    def exponential(self, shape, dtype, lambd=1.0):
+        """Exponential(lambd) draws of ``dtype``."""
+        return self._transformed("exponential", shape, dtype, lambd)
+
+    def geometric(self, shape, dtype, p):
+        """Geometric(p) trial counts 1, 2, ... as ``dtype``."""
+        return self._transformed("geometric", shape, dtype, p)
+
+    def cauchy(self, shape, dtype, median=0.0, sigma=1.0):
+        """Cauchy(median, sigma) draws of ``dtype``."""
+        return self._transformed("cauchy", shape, dtype, median, sigma)
+
+    def log_normal(self, shape, dtype, mean=1.0, std=2.0):
+        """exp(N(mean, std²)) draws of ``dtype``."""
+        return self._transformed("log_normal", shape, dtype, mean, std)
+
+    def uniform_doubles(self, shape, dtype, low, high):
+        """U(low, high) draws of ``dtype`` made from double uniforms (``rrelu``'s slopes)."""
+        _check_draw()
+        if self._torch() is not None:
+            n = math.prod(shape)
+            return _samplers.uniform_doubles(self._gen, n, dtype, low, high).reshape(shape)
+        return self.uniform(shape, dtype, low, high)
+
+    def multinomial(self, rows, num_samples: int, replacement: bool):
+        """Category indices (int64, (rows, num_samples)) from 2-D non-negative ``rows``."""
+        _check_draw()
+        if self._torch() is not None:
+            return _samplers.multinomial(self._gen, rows, int(num_samples), replacement)
+        return None  # the caller draws with its device formulas
+
+    def standard_gamma(self, alphas):
+        """Gamma(alpha, 1) draws for the float32/float64 array ``alphas`` on the CPU, as
+        PyTorch's ``_standard_gamma``; None elsewhere (the caller draws with its formulas)."""
+        _check_draw()
+        return _samplers.standard_gamma(self._gen, alphas) if self._torch() is not None else None
+
+    def poisson(self, rates):
+        """Poisson counts (float64) of ``rates`` on the CPU, as PyTorch's; None elsewhere."""
+        _check_draw()
+        return _samplers.poisson(self._gen, rates) if self._torch() is not None else None
+
+    def binomial(self, counts, probs):
+        """Binomial counts (float64) on the CPU, as PyTorch's; None elsewhere."""
+        _check_draw()
+        if self._torch() is None:
+            return None
+        return _samplers.binomial(self._gen, counts, probs)
+
+    def dirichlet(self, alphas):
+        """``(float64 gammas, samples)`` of ``_sample_dirichlet`` on the CPU; None elsewhere."""
+        _check_draw()
+        return _samplers.dirichlet(self._gen, alphas) if self._torch() is not None else None
+
+    def _transformed(self, name, shape, dtype, *args):
+        _check_draw()
+        shape, dtype = tuple(shape), np.dtype(dtype)
+        if self._torch() is not None:
+            draw = getattr(_samplers, name)
+            return draw(self._gen, math.prod(shape), *args).astype(dtype).reshape(shape)
+        with self._here():
+            xp = self.backend.xp
+            if name == "log_normal":
+                return xp.exp(self.normal(shape, np.dtype("float64"), *args)).astype(dtype)
+            u = self.uniform(shape, np.dtype("float64"))
+            return _from_uniform(xp, name, u, *args).astype(dtype)
+
     def get_state(self):
         """The generator's state (pass it to :meth:`set_state` to replay the same draws): on the
         CPU a uint8 tensor in PyTorch's layout (``torch.Generator().get_state()``), so a state
@@ -245,6 +332,15 @@ def check_seed(seed) -> int:
             f"manual_seed: seed {value} out of range: it must be from -2**63 to 2**64 - 1"
         )
     return value % 2**64
+
+
+def _from_uniform(xp, name, u, *args):
+    """The inverse-CDF formulas of the other devices' exponential, geometric and Cauchy."""
+    if name == "exponential":
+        return -xp.log1p(-u) / args[0]
+    if name == "geometric":
+        return xp.maximum(xp.ceil(xp.log1p(-u) / math.log1p(-args[0])), 1)
+    return args[0] + args[1] * xp.tan(math.pi * (u - 0.5))
 
 
 class NumpyBackend(ArrayBackend):

@@ -411,6 +411,9 @@ def _check_std(std) -> None:
 def bernoulli(input, p=None, *, generator=None) -> Tensor:
     """1 with probability ``input`` (or ``p``) elementwise, else 0; same dtype as input."""
     with grad_mode.no_grad():
+        if backend.random_hook is None:  # PyTorch's draws (vmap: one uniform per sample below)
+            out = empty_like(input.detach())
+            return out.bernoulli_(input.detach() if p is None else p, generator=generator)
         probs = input if p is None else full_like(input, p)
         draw = rand(input.shape, generator=generator, dtype=input.dtype, device=input.device)
         return (draw < probs).to(input.dtype)
@@ -429,6 +432,12 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     totals = rows.sum(-1, keepdim=True)
     _check_distributions(rows, totals)
     with grad_mode.no_grad():
+        gen = generator or backend.default_generator(input.device)
+        drawn = (
+            None if backend.random_hook else gen.multinomial(rows._data, num_samples, replacement)
+        )
+        if drawn is not None:  # the CPU outside vmap: PyTorch's draws
+            return Tensor._make(drawn, input.device).reshape(*input.shape[:-1], num_samples)
         probs = (rows / totals).double()
         if replacement:
             cdf = probs.cumsum(-1)

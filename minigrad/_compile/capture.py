@@ -24,6 +24,11 @@ from .recorder import Recorder, root
 _SLOT = Tensor.__dict__["_data"]  # the slot descriptor that the property stands in for
 _get_slot, _set_slot = _SLOT.__get__, _SLOT.__set__
 _DRAWS = ("uniform", "normal", "integers", "permutation")
+# PyTorch's samplers (minigrad._torch_samplers) with number arguments: replayed as draws too
+_DRAWS += ("bernoulli", "exponential", "geometric", "cauchy", "log_normal", "uniform_doubles")
+# draws that take arrays (tensor probabilities, weights, rates): the step runs eagerly
+_ARRAY_DRAWS = ("bernoulli_probs", "multinomial", "standard_gamma", "dirichlet", "poisson")
+_ARRAY_DRAWS += ("binomial",)
 
 
 def raw(t: Tensor):
@@ -82,7 +87,7 @@ class Capture:
             (Tensor, "_data", _SLOT),
             (cpu, "xp_cache", cpu.xp_cache),
             (np_cls, "to_host", np_cls.__dict__["to_host"]),
-        ] + [(gen_cls, name, gen_cls.__dict__[name]) for name in _DRAWS]
+        ] + [(gen_cls, name, gen_cls.__dict__[name]) for name in _DRAWS + _ARRAY_DRAWS]
         Tensor._data = property(get, set_)
         cpu.xp_cache = XpProxy(self.recorder)
         rec = self.recorder
@@ -101,6 +106,11 @@ class Capture:
             setattr(Tensor, name, _poisoning(rec, Tensor.__dict__[name], f"Tensor.{name}()"))
         for name in _DRAWS:
             setattr(gen_cls, name, _recording_draw(rec, gen_cls.__dict__[name]))
+        for name in _ARRAY_DRAWS:
+            kind = "a random draw from tensor values"
+            setattr(
+                gen_cls, name, _poisoning(rec, gen_cls.__dict__[name], f"Generator.{name}", kind)
+            )
 
     def _uninstall(self):
         for owner, name, value in reversed(self._saved):
@@ -186,10 +196,10 @@ def _host_data_check(rec, as_array):
     return call
 
 
-def _poisoning(rec, method, what):
+def _poisoning(rec, method, what, kind="a host transfer"):
     def call(*args, **kwargs):
         if arrays.active is rec:
-            rec.poison(f"a host transfer ({what})")
+            rec.poison(f"{kind} ({what})")
         return method(*args, **kwargs)
 
     return call

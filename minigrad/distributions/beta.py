@@ -6,7 +6,7 @@ from .. import ops
 from ..autograd import grad_mode
 from . import constraints
 from .exp_family import ExponentialFamily
-from .gamma import standard_gamma, standard_gamma_rsample
+from .gamma import dirichlet_sample
 from .utils import broadcast_all
 
 
@@ -55,17 +55,18 @@ class Beta(ExponentialFamily):
         return self.concentration1 * self.concentration0 / (total.pow(2) * (total + 1))
 
     def sample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
         with grad_mode.no_grad():
-            x = standard_gamma(self.concentration1, shape)
-            y = standard_gamma(self.concentration0, shape)
-            return x / (x + y)
+            return self._draw(
+                self.concentration1.detach(), self.concentration0.detach(), sample_shape
+            )
 
     def rsample(self, sample_shape=()):
-        shape = self._extended_shape(sample_shape)
-        x = standard_gamma_rsample(self.concentration1, shape)
-        y = standard_gamma_rsample(self.concentration0, shape)
-        return x / (x + y)
+        return self._draw(self.concentration1, self.concentration0, sample_shape)
+
+    def _draw(self, a, b, sample_shape):
+        # as PyTorch: the first part of a Dirichlet draw of the stacked (a, b)
+        shape = tuple(self._extended_shape(sample_shape)) + (2,)
+        return dirichlet_sample(ops.stack([a, b], -1), shape)[..., 0]
 
     def log_prob(self, value):
         if self._validate_args:

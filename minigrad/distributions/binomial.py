@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import creation, ops
+from .. import _sampling, creation, ops
 from ..autograd import grad_mode
 from . import constraints
 from .distribution import Distribution
@@ -69,11 +69,7 @@ class Binomial(Distribution):
         shape = tuple(self._extended_shape(sample_shape))
         with grad_mode.no_grad():
             n, p = self.total_count.detach().expand(shape), self.probs.detach().expand(shape)
-            count = creation.zeros(shape, dtype=p.dtype, device=p.device)
-            for trial in range(int(n.max().item())):
-                u = creation.rand(shape, dtype=p.dtype, device=p.device)
-                count = count + ((u < p) & (n > trial)).to(p.dtype)
-            return count
+            return _sampling.binomial(n.to(p.dtype), p)  # as PyTorch's torch.binomial
 
     def log_prob(self, value):
         if self._validate_args:

@@ -24,8 +24,8 @@ class Cauchy(LocationScale):
         return self.loc * 0 + float("inf")
 
     def rsample(self, sample_shape=()):
-        u = self._standard_draw(sample_shape, creation.rand)
-        return self.loc + self.scale * (math.pi * (u - 0.5)).tan()
+        eps = self._standard_draw(sample_shape, creation.empty).cauchy_()  # as PyTorch
+        return self.loc + eps * self.scale
 
     def log_prob(self, value):
         if self._validate_args:

@@ -7,7 +7,7 @@ from ..autograd import grad_mode
 from ..nn import functional as F
 from . import constraints
 from .exp_family import ExponentialFamily
-from .gamma import standard_gamma, standard_gamma_rsample
+from .gamma import dirichlet_sample
 
 
 class Dirichlet(ExponentialFamily):
@@ -56,12 +56,10 @@ class Dirichlet(ExponentialFamily):
     def sample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
         with grad_mode.no_grad():
-            g = standard_gamma(self.concentration, shape)
-            return g / g.sum(-1, keepdim=True)
+            return dirichlet_sample(self.concentration.detach(), shape)
 
     def rsample(self, sample_shape=()):
-        g = standard_gamma_rsample(self.concentration, self._extended_shape(sample_shape))
-        return g / g.sum(-1, keepdim=True)
+        return dirichlet_sample(self.concentration, self._extended_shape(sample_shape))
 
     def log_prob(self, value):
         if self._validate_args:

@@ -33,8 +33,9 @@ class Exponential(ExponentialFamily):
 
     def rsample(self, sample_shape=()):
         shape = self._extended_shape(sample_shape)
-        u = creation.rand(shape, dtype=self.rate.dtype, device=self.rate.device)
-        return -(-u).log1p() / self.rate
+        # PyTorch's order: exponential_ draws in the rate's dtype, then the division
+        draw = creation.empty(shape, dtype=self.rate.dtype, device=self.rate.device)
+        return draw.exponential_() / self.rate
 
     def log_prob(self, value):
         if self._validate_args:

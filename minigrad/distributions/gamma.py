@@ -3,12 +3,17 @@ StudentT draw through."""
 
 from __future__ import annotations
 
-from .. import creation, ops, special
+import numpy as np
+
+from .. import backend, creation, ops, special
 from ..autograd import grad_mode
 from ..autograd.function import Function, once_differentiable
+from ..tensor import Tensor
 from . import constraints
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
+
+_EXACT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 
 
 def standard_gamma(concentration, shape):
@@ -20,6 +25,9 @@ def standard_gamma(concentration, shape):
     """
     with grad_mode.no_grad():
         alpha = concentration.detach().expand(tuple(shape))
+        drawn = _torch_draw("standard_gamma", alpha)
+        if drawn is not None:  # the CPU: PyTorch's sequential sampler, the same numbers
+            return Tensor._make(drawn, alpha.device)
         like = dict(dtype=alpha.dtype, device=alpha.device)
         boosted = alpha + (alpha < 1).to(alpha.dtype)
         d = boosted - 1.0 / 3.0
@@ -38,6 +46,36 @@ def standard_gamma(concentration, shape):
         u = creation.rand(tuple(shape), **like)
         scale = ops.where(alpha < 1, u ** (1.0 / alpha), 1.0)
         return (out * scale).clamp(min=_tiny(alpha.dtype))
+
+
+def _torch_draw(name, alpha):
+    """The CPU generator's PyTorch-exact ``standard_gamma``/``dirichlet`` of ``alpha``
+    (float32/float64, outside vmap); None where the vectorized sampler here is used."""
+    cpu = alpha.device.type == "cpu"
+    if not cpu or backend.random_hook is not None or alpha._data.dtype not in _EXACT_DTYPES:
+        return None
+    gen = backend.default_generator(alpha.device)
+    return getattr(gen, name)(np.ascontiguousarray(alpha._data))
+
+
+def dirichlet_sample(concentration, shape):
+    """Dirichlet draws of ``shape`` (the concentrations broadcast to it), as PyTorch's
+    ``_sample_dirichlet`` on the CPU: differentiable in the concentrations through the
+    implicit gradients of the gamma draws they are normalised from."""
+    alpha = concentration.expand(tuple(shape))
+    with grad_mode.no_grad():
+        drawn = _torch_draw("dirichlet", alpha.detach())
+    if drawn is None:
+        g = standard_gamma_rsample(concentration, shape)
+        return g / g.sum(-1, keepdim=True)
+    gammas, samples = drawn
+    exact = Tensor._make(samples, alpha.device)
+    if not alpha.requires_grad:
+        return exact
+    g = Tensor._make(gammas.astype(samples.dtype), alpha.device)
+    g = g + _FirstOrderSlope.apply(alpha, standard_gamma_grad(alpha, g).to(g.dtype))
+    soft = g / g.sum(-1, keepdim=True)
+    return exact + (soft - soft.detach())  # PyTorch's values, the gradient of the soft ones
 
 
 def standard_gamma_grad(concentration, sample):

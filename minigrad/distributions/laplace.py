@@ -16,8 +16,7 @@ class Laplace(LocationScale):
 
     def rsample(self, sample_shape=()):
         tiny = finfo(self.loc.dtype).eps
-        u = self._standard_draw(sample_shape, creation.rand) * 2 - 1
-        u = u.clamp(-1 + tiny, 1 - tiny)
+        u = self._standard_draw(sample_shape, creation.empty).uniform_(tiny - 1, 1)  # as PyTorch
         return self.loc - self.scale * u.sign() * (-u.abs()).log1p()
 
     def log_prob(self, value):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .. import creation, ops
+from .. import _sampling, ops
 from ..autograd import grad_mode
 from . import constraints
 from .exp_family import ExponentialFamily
@@ -12,8 +12,8 @@ from .utils import broadcast_all
 class Poisson(ExponentialFamily):
     """Poisson with ``rate`` λ: P(k) = λ^k e^(-λ)/k!.
 
-    ``sample`` counts unit-rate exponential arrivals before λ: its cost grows with max λ (use
-    it for rates up to thousands).
+    ``sample`` is :func:`minigrad.poisson` (on the CPU PyTorch's sampler: the same seed, the
+    same counts).
     """
 
     arg_constraints = {"rate": constraints.nonnegative}
@@ -42,15 +42,7 @@ class Poisson(ExponentialFamily):
     def sample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
         with grad_mode.no_grad():
-            rate = self.rate.detach().expand(shape)
-            like = dict(dtype=rate.dtype, device=rate.device)
-            count = creation.zeros(shape, **like)
-            elapsed = -(-creation.rand(shape, **like)).log1p()
-            while bool((elapsed < rate).any()):
-                inside = elapsed < rate
-                count = count + inside.to(rate.dtype)
-                elapsed = elapsed + ops.where(inside, -(-creation.rand(shape, **like)).log1p(), 0.0)
-            return count
+            return _sampling.poisson(self.rate.detach().expand(shape))  # as PyTorch
 
     def log_prob(self, value):
         if self._validate_args:

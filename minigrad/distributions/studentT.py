@@ -55,15 +55,15 @@ class StudentT(Distribution):
         with grad_mode.no_grad():
             df = self.df.detach()
             z = creation.randn(shape, dtype=df.dtype, device=df.device)
-            chi2 = 2.0 * standard_gamma(0.5 * df, shape)
-            return self.loc.detach() + self.scale.detach() * z * (df / chi2).sqrt()
+            chi2 = standard_gamma(0.5 * df, shape) / 0.5  # PyTorch's order and formula
+            return self.loc.detach() + self.scale.detach() * (z * (chi2 / df).rsqrt())
 
     def rsample(self, sample_shape=()):
         shape = tuple(self._extended_shape(sample_shape))
         df = self.df
         z = creation.randn(shape, dtype=df.dtype, device=df.device)
-        chi2 = 2.0 * standard_gamma_rsample(0.5 * df, shape)
-        return self.loc + self.scale * z * (df / chi2).sqrt()
+        chi2 = standard_gamma_rsample(0.5 * df, shape) / 0.5
+        return self.loc + self.scale * (z * (chi2 / df).rsqrt())
 
     def log_prob(self, value):
         if self._validate_args:

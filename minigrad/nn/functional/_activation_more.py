@@ -132,12 +132,20 @@ def rrelu(
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"rrelu: expected a floating point input, got {input.dtype}")
     np_dtype, dev = input._data.dtype, input.device
+    negative = input.detach() <= 0
 
     def make(shape):
+        # as PyTorch: one slope drawn for each x <= 0 only, in order; 1 elsewhere
+        gen = backend.default_generator(dev)
         with backend.on(dev):  # the slopes are drawn on the input's GPU
-            return constant(backend.default_generator(dev).uniform(shape, np_dtype), dev)
+            if shape != tuple(input.shape):  # vmap: a slope for every element of each sample
+                return constant(gen.uniform_doubles(shape, np_dtype, lower, upper), dev)
+            count = int(negative._data.sum())
+            slopes = dev.xp.ones(shape, dtype=np_dtype)
+            slopes[negative._data] = gen.uniform_doubles((count,), np_dtype, lower, upper)
+            return constant(slopes, dev)
 
-    slopes = backend.per_sample_draw(make, tuple(input.shape)) * (upper - lower) + lower
+    slopes = backend.per_sample_draw(make, tuple(input.shape))
     return maybe_inplace(lambda x: x * ops.where(x <= 0, slopes, 1.0), input, inplace)
 
 

@@ -29,7 +29,7 @@ def _alpha_dropout(input, p: float, training: bool, inplace: bool, mask_shape: t
 
     def make(shape):
         with backend.on(dev):  # the mask is made on the input's GPU
-            keep = (backend.default_generator(dev).uniform(shape, np_dtype) >= p).astype(np_dtype)
+            keep = backend.default_generator(dev).bernoulli(shape, 1.0 - p).astype(np_dtype)
             return constant(keep, dev)
 
     keep = backend.per_sample_draw(make, mask_shape)

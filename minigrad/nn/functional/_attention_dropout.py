@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from ..._torch_samplers import dropout_scale
+
 
 class AttentionDropout:
     """The dropout mask of attention weights of shape (batch..., L, S): weight ``(b, i, j)`` is
-    kept, and scaled by ``1/(1-p)``, where the uniform number drawn for it is ≥ p (one
-    ``uniform(shape)`` draw of the device's generator, in the order of the weights).
+    kept, and scaled by ``1/(1-p)``, where the device's generator's ``bernoulli(shape, 1 - p)``
+    draw (in the order of the weights) is True, as PyTorch's ``bernoulli_(1 - p)``.
 
     Both kernels use the same mask, so they drop the same weights for the same seed. It is kept
     as bool, one byte per weight, until backward: the block-wise kernel's memory is O(L·S) bytes
@@ -17,8 +19,8 @@ class AttentionDropout:
 
     def __init__(self, p: float, generator, shape: tuple, dtype):
         self.p, self.shape = p, tuple(shape)
-        self.scale = 1.0 / (1.0 - p) if p < 1.0 else 0.0
-        self.keep = generator.uniform(self.shape, dtype) >= p
+        self.scale = float(dropout_scale(dtype, p)) if p < 1.0 else 0.0  # PyTorch's rounding
+        self.keep = generator.bernoulli(self.shape, 1.0 - p)  # PyTorch's bernoulli_(1 - p)
 
     def mask(self):
         """The whole (batch..., L, S) keep-mask (bool)."""

@@ -171,10 +171,12 @@ def attend(
         out = scaled_dot_product_attention(
             q, k, v, None if causal else mask, dropout_p, is_causal=causal
         )
-    out = out_proj(out.permute(0, 2, 1, 3).reshape(n, length, e))
+    # projected in (L, N, E) order, as PyTorch: a batch-first output is a transposed view,
+    # and the dropout that follows it in a Transformer layer draws in that memory order
+    out = out_proj(out.permute(2, 0, 1, 3).reshape(length, n, e))
     if unbatched:
-        return out.squeeze(0), (weights.squeeze(0) if weights is not None else None)
-    return (out if batch_first else out.transpose(0, 1)), weights
+        return out.squeeze(1), (weights.squeeze(0) if weights is not None else None)
+    return (out.transpose(0, 1) if batch_first else out), weights
 
 
 def _batch_first(query, key, value, dims, batch_first: bool, name: str):

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from ... import backend, dtypes
+from ..._torch_samplers import dropout_scale, memory_order
+from ..._warnings import warn_user
 from ...autograd import grad_mode, graph
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
@@ -137,16 +141,29 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
         raise RuntimeError(f"dropout: expected a floating point input, got {input.dtype}")
     np_dtype, dev = input._data.dtype, input.device
 
+    # a mask of the input's shape is drawn in the input's memory order, as PyTorch's
+    # empty_like(input).bernoulli_(1 - p) (a transposed input: a transposed order)
+    order = memory_order(input._data) if mask_shape == tuple(input.shape) else None
+
     def make(shape):
         with backend.on(dev):  # the mask is made on the input's GPU
             if p == 1.0:
                 return constant(dev.xp.zeros(shape, dtype=np_dtype), dev)
-            mask = (backend.default_generator(dev).uniform(shape, np_dtype) >= p).astype(np_dtype)
-            mask *= 1.0 / (1.0 - p)  # inverted dropout: the expected value is unchanged
+            # PyTorch's order: bernoulli_(1 - p) on the mask's shape, then 1/(1 - p) in the dtype
+            mask = _bernoulli_in_order(backend.default_generator(dev), shape, 1.0 - p, order)
+            mask = mask.astype(np_dtype)
+            mask *= dropout_scale(np_dtype, p)  # the expected value is kept
             return constant(mask, dev)
 
     mask = backend.per_sample_draw(make, mask_shape)  # one mask per sample under vmap
     return maybe_inplace(lambda x: x * mask, input, inplace)
+
+
+def _bernoulli_in_order(gen, shape, p, order):
+    if order is None or len(order) != len(shape):  # vmap adds batch dims: the logical order
+        return gen.bernoulli(shape, p)
+    drawn = gen.bernoulli(tuple(shape[axis] for axis in order), p)
+    return drawn.transpose(tuple(int(i) for i in np.argsort(order)))
 
 
 def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False):
@@ -180,8 +197,22 @@ def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = Fals
 
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
-    """Zero whole channels of (N, C, H, W) or (C, H, W) inputs with probability ``p``."""
+    """Zero whole channels of (N, C, H, W) inputs with probability ``p``; a 3-D input is read
+    as (N, C, L), with PyTorch's warning (channel-wise 1-D dropout, one draw per (N, C))."""
+    if input.ndim == 3:
+        warn_user(_DROPOUT2D_3D)
+        _check_p(p)
+        return _dropout(input, p, training, inplace, tuple(input.shape[:2]) + (1,))
     return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
+
+
+_DROPOUT2D_3D = (
+    "dropout2d: Received a 3D input to dropout2d and assuming that channel-wise 1D dropout "
+    "behavior is desired - input is interpreted as shape (N, C, L), where C is the channel dim. "
+    "This behavior will change in a future release to interpret the input as one without a "
+    "batch dimension, i.e. shape (C, H, W). To maintain the 1D channel-wise dropout behavior, "
+    "please switch to using dropout1d instead."
+)
 
 
 def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
