@@ -8,6 +8,7 @@ import traceback
 
 from ..fx import GraphModule, Node, TraceError, Tracer
 from ..nn.modules.module import Module
+from ._guards import make_guards
 from .exported_program import ExportedProgram
 from .graph_signature import (
     ConstantArgument,
@@ -25,8 +26,9 @@ _FX_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep +
 class Dim:
     """A named dynamic dimension for ``dynamic_shapes`` (``Dim("batch", min=1, max=64)``).
 
-    minigrad's fx graphs never specialize on shapes, so every dimension is already dynamic:
-    a Dim is checked for its form and recorded, and changes nothing in the graph.
+    minigrad's fx graphs never specialize on shapes, so a Dim changes nothing in the graph;
+    the exported program's ``module()`` checks it (as PyTorch's guards): a dimension with a Dim
+    stays within ``min``/``max``, every other dimension equals the example input's.
     """
 
     AUTO = "AUTO"
@@ -118,11 +120,12 @@ def export(
 ) -> ExportedProgram:
     """Trace ``mod``'s forward with minigrad.fx into an :class:`ExportedProgram`.
 
-    The example ``args``/``kwargs`` are run through the traced graph to check it. Shapes are
-    never specialized (minigrad's fx graphs hold no shapes), so the program runs on inputs of
-    any shape the model accepts; ``dynamic_shapes`` (with :class:`Dim`) is checked and
-    recorded only. ``strict`` selects nothing: both modes trace the same way. A branch on a
-    tensor's value raises :class:`minigrad.fx.TraceError` naming the line.
+    The example ``args``/``kwargs`` are run through the traced graph to check it. The graph
+    holds no shapes, but the program's ``module()`` checks its inputs as PyTorch's guards do:
+    each dimension equals the example's unless ``dynamic_shapes`` gives it a :class:`Dim`
+    (then it stays within the Dim's bounds). ``strict`` selects nothing: both modes trace the
+    same way. A branch on a tensor's value raises :class:`minigrad.fx.TraceError` naming the
+    line; ``minigrad.cond`` records both branches.
 
     Args:
         mod: the Module to export.
@@ -137,7 +140,7 @@ def export(
 
     Example:
         >>> ep = export(model, (minigrad.randn(2, 4),))
-        >>> ep.module()(minigrad.randn(5, 4))
+        >>> ep.module()(minigrad.randn(2, 4))
     """
     if not isinstance(mod, Module):
         raise TypeError(f"export: expected a minigrad.nn.Module, got {type(mod).__name__}")
@@ -156,4 +159,6 @@ def export(
     gm(*args, **(kwargs or {}))  # checks the graph on the example inputs
     state = dict(mod.state_dict(keep_vars=True))
     ep = ExportedProgram(gm, _signature(mod, gm), state, (args, kwargs or {}), dynamic_shapes)
+    guards = make_guards(names, args, kwargs or {}, dynamic_shapes)
+    ep._input_checks = {"names": names, "positional": len(args), "guards": guards}
     return ep

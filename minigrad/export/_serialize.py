@@ -180,7 +180,8 @@ def save(ep: ExportedProgram, f) -> None:
     params = [k for k, _ in gm.named_parameters()]
     training = {name: m.training for name, m in gm.named_modules()}
     meta = {"records": _records(gm), "layers": layers, "parameters": params,
-            "signature": _spec_records(ep.graph_signature), "training": training}  # fmt: skip
+            "signature": _spec_records(ep.graph_signature), "training": training,
+            "input_checks": ep._input_checks}  # fmt: skip
     payload = {"format": _FORMAT, "code": gm.code, "meta": json.dumps(meta),
                "graph_state": gm.state_dict(), "state_dict": dict(ep.state_dict)}  # fmt: skip
     save_tensors(payload, f)
@@ -250,4 +251,6 @@ def load(f) -> ExportedProgram:
             "minigrad.export.load: the graph rebuilt from the file generates other code than "
             "the saved code (file written by another minigrad version, or edited)"
         )
-    return ExportedProgram(gm, _signature(meta["signature"]), payload["state_dict"])
+    ep = ExportedProgram(gm, _signature(meta["signature"]), payload["state_dict"])
+    ep._input_checks = meta.get("input_checks")
+    return ep

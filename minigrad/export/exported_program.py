@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ..fx import GraphModule
+from ._guards import guard_hook
 from .graph_signature import ExportGraphSignature
 
 
@@ -34,6 +35,7 @@ class ExportedProgram:
         self._state_dict = state_dict
         self.example_inputs = example_inputs
         self.dynamic_shapes = dynamic_shapes
+        self._input_checks = None  # {"names", "positional", "guards"}: see _guards.py
 
     @property
     def graph_module(self) -> GraphModule:
@@ -61,8 +63,14 @@ class ExportedProgram:
         return {}
 
     def module(self) -> GraphModule:
-        """A callable module running the graph (sharing this program's tensors)."""
-        return GraphModule(self._graph_module, self._graph_module.graph, "GraphModule")
+        """A callable module running the graph (sharing this program's tensors); it checks
+        its inputs' shapes against the example inputs and ``dynamic_shapes`` first."""
+        gm = GraphModule(self._graph_module, self._graph_module.graph, "GraphModule")
+        checks = self._input_checks
+        if checks is not None:
+            hook = guard_hook(checks["names"], checks["positional"], checks["guards"])
+            gm.register_forward_pre_hook(hook, with_kwargs=True)
+        return gm
 
     def run_decompositions(self, decomp_table=None, decompose_custom_triton_ops=False):
         """Returns this program: minigrad's graph already calls minigrad's own primitive

@@ -1,0 +1,83 @@
+"""Input shape guards of an exported program, as ``torch.export`` checks them when the program's
+``module()`` is called: every dimension of a tensor input equals the example's, except those
+``dynamic_shapes`` marks dynamic, which stay within their :class:`Dim`'s bounds."""
+
+from __future__ import annotations
+
+from ..tensor import Tensor
+
+
+def _dim_specs(spec, ndim: int) -> dict:
+    """``{dim: Dim-or-marker}`` from one input's spec (a dict, a tuple/list per dim, or None)."""
+    if spec is None:
+        return {}
+    if isinstance(spec, dict):
+        return {d % ndim if ndim else d: v for d, v in spec.items() if v is not None}
+    if isinstance(spec, (tuple, list)):
+        return {d: v for d, v in enumerate(spec) if v is not None}
+    raise TypeError(
+        f"export: a dynamic_shapes entry must be a dict, tuple, list or None, got "
+        f"{type(spec).__name__}"
+    )
+
+
+def make_guards(names: list[str], args: tuple, kwargs: dict, dynamic_shapes) -> list:
+    """JSON-able guards ``[name, dim, op, value]`` (op ``==``, ``>=`` or ``<=``) for the tensor
+    inputs of an export with example ``args``/``kwargs``."""
+    inputs = dict(zip(names, args))
+    inputs.update(kwargs)
+    if isinstance(dynamic_shapes, (tuple, list)):
+        dynamic_shapes = dict(zip(names, dynamic_shapes))
+    dynamic_shapes = dynamic_shapes or {}
+    guards = []
+    for name, value in inputs.items():
+        if not isinstance(value, Tensor):
+            continue
+        specs = _dim_specs(dynamic_shapes.get(name), value.dim())
+        for d, size in enumerate(value.shape):
+            spec = specs.get(d)
+            if spec is None:
+                guards.append([name, d, "==", int(size)])
+                continue
+            low, high = getattr(spec, "min", None), getattr(spec, "max", None)
+            if low is not None:
+                guards.append([name, d, ">=", int(low)])
+            if high is not None:
+                guards.append([name, d, "<=", int(high)])
+    return guards
+
+
+_HOLDS = {"==": int.__eq__, ">=": int.__ge__, "<=": int.__le__}
+
+
+def check_guards(names: list[str], n_positional: int, guards: list, args, kwargs) -> None:
+    """Raise as PyTorch's exported module does when ``args``/``kwargs`` break a guard."""
+    if len(args) != n_positional:
+        raise ValueError(
+            f"Trying to flatten user inputs with exported input tree spec: the program was "
+            f"exported with {n_positional} positional inputs but got {len(args)}. Please check "
+            f"that the inputs have the same number and type of args and kwargs as the ones you "
+            f"used when tracing."
+        )
+    inputs = dict(zip(names, args))
+    inputs.update(kwargs)
+    for name, d, op, value in guards:
+        tensor = inputs.get(name)
+        if not isinstance(tensor, Tensor):
+            continue
+        if d >= tensor.dim():
+            raise RuntimeError(
+                f"Expected input {name} to have at least {d + 1} dimensions (as the example "
+                f"input), but got {tensor.dim()}"
+            )
+        if not _HOLDS[op](int(tensor.shape[d]), value):
+            raise AssertionError(f"Guard failed: {name}.size()[{d}] {op} {value}")
+
+
+def guard_hook(names: list[str], n_positional: int, guards: list):
+    """A forward pre-hook (with kwargs) checking the guards before the module runs."""
+
+    def hook(module, args, kwargs):
+        check_guards(names, n_positional, guards, args, kwargs)
+
+    return hook

@@ -1,0 +1,60 @@
+"""A ninth round of PyTorch programs, written as PyTorch's tutorials and recipes show the newest
+features (dynamic, static, QAT and FX graph mode quantization, ``torch.fx`` passes,
+``torch.export``, nested and masked tensors, sparse compressed tensors, ``__torch_function__``
+and flex attention), run with ``torch`` bound to minigrad and with PyTorch itself. Since
+minigrad's generator follows PyTorch's streams, most programs seed with ``torch.manual_seed`` and
+draw their data and weights with torch's own functions, and the two runs are compared value by
+value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_dynamic_quant_bert(programs):
+    ours, theirs = _both(programs, "dynamic_quant_bert")  # quantize_dynamic({nn.Linear})
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert (ours.float_acc, ours.quant_acc) == (theirs.float_acc, theirs.quant_acc)
+    assert (ours.float_f1, ours.quant_f1) == (theirs.float_f1, theirs.quant_f1)
+    assert ours.layer_types == theirs.layer_types
+    assert ours.query_int == theirs.query_int
+    assert ours.query_scale == pytest.approx(theirs.query_scale, rel=1e-6)
+    assert close(ours.quant_logit_values, theirs.quant_logit_values, 1e-4, 1e-5)
+    assert ours.logit_gap == pytest.approx(theirs.logit_gap, rel=1e-3)
+    assert ours.quant_size < 0.7 * ours.float_size  # (minigrad's checkpoint keys differ)
+
+
+def test_fx_graph_mode_ptq(programs):
+    ours, theirs = _both(programs, "fx_graph_mode_ptq")  # prepare_fx, calibrate, convert_fx
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.fused_gap < 1e-5
+    assert ours.fused_types == theirs.fused_types and ours.quant_types == theirs.quant_types
+    assert ours.observer_count == theirs.observer_count
+    assert (
+        close(ours.conv1_scales, theirs.conv1_scales, 1e-5) and ours.conv1_ints == theirs.conv1_ints
+    )
+    assert close(ours.quant_values, theirs.quant_values, 1e-4, 1e-5)
+    assert close(ours.partial_values, theirs.partial_values, 1e-4, 1e-5)
+    assert ours.head_type == theirs.head_type == "Linear"
+    assert (ours.quant_acc, ours.partial_acc) == (theirs.quant_acc, theirs.partial_acc)
+
+
+def test_export_tutorial(programs):
+    ours, theirs = _both(programs, "export_tutorial")  # export, signature, cond, Dim, save/load
+    for key in ("parameters", "buffers", "user_inputs", "n_outputs", "state_keys", "loaded_params"):
+        assert getattr(ours, key) == getattr(theirs, key), key
+    assert close(ours.values, theirs.values, 1e-5) and ours.exported_gap == 0.0
+    assert ours.static_error == theirs.static_error == "Guard failed: x.size()[0] == 3"
+    assert ours.range_error == theirs.range_error == "Guard failed: x.size()[0] <= 16"
+    assert ours.bad_error == theirs.bad_error == "refused"
+    assert close(ours.cond_values, theirs.cond_values, 1e-5)
+    assert max(ours.dyn_gaps) < 1e-6 and ours.loaded_gap < 1e-6

@@ -1,0 +1,93 @@
+"""Regression tests for what the ninth round of tutorial programs (tests/test_programs9.py)
+found missing or wrong in minigrad, one focused test per fix."""
+
+import io
+
+import pytest
+
+import minigrad
+import minigrad.nn as nn
+import minigrad.nn.functional as F
+from minigrad.ao.quantization import get_default_qconfig_mapping
+from minigrad.ao.quantization.quantize_fx import fuse_fx, prepare_fx
+from minigrad.export import Dim, export
+
+
+class _ConvBnFunctionalRelu(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv, self.bn = nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)))
+
+
+def test_fuse_fx_eval_model_with_functional_relu():
+    model = _ConvBnFunctionalRelu().eval()  # the relu is F.relu, not a module in eval mode
+    x = minigrad.randn(2, 1, 5, 5)
+    fused = fuse_fx(model)
+    assert [type(m).__name__ for _, m in fused.named_children()] == ["ConvReLU2d"]
+    assert type(fused).__name__ == "GraphModule"
+    assert (fused(x) - model(x)).abs().max().item() < 1e-5
+
+
+def test_prepare_fx_drops_folded_batch_norm():
+    model = _ConvBnFunctionalRelu().eval()
+    prepared = prepare_fx(model, get_default_qconfig_mapping("x86"), (minigrad.randn(1, 1, 5, 5),))
+    assert not hasattr(prepared, "bn") and "bn.weight" not in prepared.state_dict()
+
+
+class _Branchy(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 3)
+
+    def forward(self, x):
+        return minigrad.cond(x.sum() > 0, lambda v: self.lin(v).relu(), lambda v: -v, (x,)) * 2
+
+
+def test_cond_is_traced_with_both_branches():
+    model = _Branchy()
+    gm = minigrad.fx.symbolic_trace(model)
+    assert sum(n.target is minigrad.cond for n in gm.graph.nodes) == 1
+    for x in (minigrad.rand(2, 3) + 0.1, -minigrad.rand(2, 3) - 0.1):
+        assert (gm(x) - model(x)).abs().max().item() == 0.0
+    ep = export(model, (minigrad.rand(2, 3),))
+    x = -minigrad.rand(2, 3)
+    assert (ep.module()(x) - model(x)).abs().max().item() == 0.0
+    assert not hasattr(model, "true_graph_0")  # the user's module is left as it was
+
+
+def test_cond_branch_reading_an_outer_traced_value_is_refused():
+    def f(x, y):
+        return minigrad.cond(x.sum() > 0, lambda a: a + y, lambda a: a - y, (x,))
+
+    with pytest.raises(RuntimeError, match="pass every tensor a branch uses in operands"):
+        minigrad.fx.symbolic_trace(f)
+
+
+class _Scale(nn.Module):
+    def forward(self, x, y):
+        return x * 2 + y
+
+
+def test_export_guards_static_and_dynamic_dims():
+    x, y = minigrad.randn(3, 2), minigrad.randn(3, 2)
+    mod = export(_Scale(), (x, y)).module()
+    with pytest.raises(AssertionError, match=r"Guard failed: x.size\(\)\[0\] == 3"):
+        mod(minigrad.randn(4, 2), minigrad.randn(4, 2))
+    with pytest.raises(AssertionError, match=r"Guard failed: y.size\(\)\[1\] == 2"):
+        mod(x, minigrad.randn(3, 1))
+    with pytest.raises(ValueError, match="positional inputs"):
+        mod(x)
+    batch = Dim("batch", min=2, max=6)
+    ep = export(_Scale(), (x, y), dynamic_shapes={"x": {0: batch}, "y": (batch, None)})
+    assert ep.module()(minigrad.ones(6, 2), minigrad.ones(6, 2)).sum().item() == 36.0
+    with pytest.raises(AssertionError, match=r"y.size\(\)\[0\] >= 2"):
+        ep.module()(minigrad.ones(2, 2), minigrad.ones(1, 2))
+    buffer = io.BytesIO()
+    minigrad.export.save(ep, buffer)
+    buffer.seek(0)
+    loaded = minigrad.export.load(buffer).module()
+    with pytest.raises(AssertionError, match=r"x.size\(\)\[0\] <= 6"):
+        loaded(minigrad.ones(7, 2), minigrad.ones(7, 2))
