@@ -58,3 +58,21 @@ def test_export_tutorial(programs):
     assert ours.bad_error == theirs.bad_error == "refused"
     assert close(ours.cond_values, theirs.cond_values, 1e-5)
     assert max(ours.dyn_gaps) < 1e-6 and ours.loaded_gap < 1e-6
+
+
+def test_nested_tensor_tutorial(programs):
+    ours, theirs = _both(programs, "nested_tensor_tutorial")  # ragged MHA vs padded + mask
+    for key in ("dim", "is_nested", "size0", "padded", "unbound", "gram_shapes", "reshaped"):
+        assert ours.basics[key] == theirs.basics[key], key
+    assert close(ours.basics["linear"], theirs.basics["linear"], 1e-6)
+    assert close(ours.basics["softmax_rows"], theirs.basics["softmax_rows"], 1e-6)
+    assert ours.basics["sin_sum"] == pytest.approx(theirs.basics["sin_sum"], rel=1e-5)
+    a, b = ours.jagged_info, theirs.jagged_info
+    assert (a["offsets"], a["values_shape"], a["shape"]) == (
+        b["offsets"],
+        b["values_shape"],
+        b["shape"],
+    )
+    assert a["relu_sum"] == pytest.approx(b["relu_sum"], rel=1e-5)
+    assert max(ours.gaps) < 1e-5 and ours.padded_shape == theirs.padded_shape == [4, 6, 8]
+    assert close(ours.nested_rows, theirs.nested_rows, 1e-4, 1e-6)

@@ -91,3 +91,12 @@ def test_export_guards_static_and_dynamic_dims():
     loaded = minigrad.export.load(buffer).module()
     with pytest.raises(AssertionError, match=r"x.size\(\)\[0\] <= 6"):
         loaded(minigrad.ones(7, 2), minigrad.ones(7, 2))
+
+
+def test_matmul_of_4d_strided_nested_tensors():
+    # (N, heads, ragged, d) @ (N, heads, d, ragged): the ragged dim has no size to read
+    parts = [minigrad.randn(2, n, 3) for n in (4, 2)]
+    q = minigrad.nested.nested_tensor(parts)
+    scores = minigrad.matmul(q, q.transpose(-2, -1))
+    for got, p in zip(scores.unbind(), parts):
+        assert (got - p @ p.transpose(-2, -1)).abs().max().item() < 1e-6
