@@ -175,8 +175,8 @@ class Op(Node):
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
             raise RuntimeError(f"{self.label()}: {e} (input shapes: {shapes})") from None
-        except (TypeError, AttributeError, RuntimeError) as e:  # a storage record (sparse,
-            return _record_fallback(self, args, e)  # nested, ...) is no array: its rule runs
+        except (TypeError, AttributeError) as e:  # a storage record (sparse, ...) is no array
+            return _record_fallback(self, args, e)
         if recording and dtypes.is_differentiable(out.dtype):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:
