@@ -76,3 +76,32 @@ def test_nested_tensor_tutorial(programs):
     assert a["relu_sum"] == pytest.approx(b["relu_sum"], rel=1e-5)
     assert max(ours.gaps) < 1e-5 and ours.padded_shape == theirs.padded_shape == [4, 6, 8]
     assert close(ours.nested_rows, theirs.nested_rows, 1e-4, 1e-6)
+
+
+def test_masked_adagrad(programs):
+    ours, theirs = _both(programs, "masked_adagrad")  # sparse Adagrad: COO and MaskedTensor
+    for key in ("sparse_state", "sparse_param", "masked_state", "masked_param"):
+        assert close(getattr(ours, key), getattr(theirs, key), 1e-6), key
+    assert close(ours.masked_param, ours.sparse_param, 1e-7)
+    assert ours.masked_layout.split(".")[-1] == theirs.masked_layout.split(".")[-1] == "sparse_coo"
+    assert ours.update_nnz == theirs.update_nnz == 3
+    assert close(ours.adagrad_values, theirs.adagrad_values, 1e-6)
+    assert close(ours.manual_values, ours.adagrad_values, 1e-6)
+
+
+def test_masked_sparsity(programs):
+    ours, theirs = _both(programs, "masked_sparsity")  # COO/CSR masked tensors and their ops
+    assert ours.layouts == theirs.layouts and ours.coo_nnz == theirs.coo_nnz == 2
+    assert ours.from_dense == theirs.from_dense
+    for results in ("coo_result", "csr_result"):
+        a, b = getattr(ours, results), getattr(theirs, results)
+        assert a.keys() == b.keys()
+        for key in a:
+            if isinstance(a[key], list):
+                assert [[x is None for x in r] for r in a[key]] == [
+                    [x is None for x in r] for r in b[key]
+                ], key
+                kept = [[x for r in rows for x in r if x is not None] for rows in (a[key], b[key])]
+                assert close(kept[0], kept[1], 1e-6), key
+            else:  # a sum (float), a class name, a dtype name
+                assert a[key] == pytest.approx(b[key], rel=1e-6), key

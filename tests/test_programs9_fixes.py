@@ -100,3 +100,44 @@ def test_matmul_of_4d_strided_nested_tensors():
     scores = minigrad.matmul(q, q.transpose(-2, -1))
     for got, p in zip(scores.unbind(), parts):
         assert (got - p @ p.transpose(-2, -1)).abs().max().item() < 1e-6
+
+
+def _sparse_masked():
+    from minigrad.masked import masked_tensor
+
+    i = [[0, 1, 1], [2, 0, 2]]
+    grad = minigrad.sparse_coo_tensor(i, [3.0, 4.0, 5.0], (2, 4))
+    mask = (grad.to_dense() != 0).to_sparse()
+    full = masked_tensor(minigrad.full((2, 4), 0.5).to_sparse(), mask)
+    return masked_tensor(grad, mask), full
+
+
+def test_sparse_masked_tensor_keeps_the_masks_pattern_and_checks_layouts():
+    from minigrad.masked import masked_tensor
+
+    _, full = _sparse_masked()
+    assert full.get_data()._nnz() == 3  # the 8 specified values cut to the mask's 3
+    with pytest.raises(TypeError, match="data and mask must have the same layout"):
+        masked_tensor(minigrad.ones(2, 2).to_sparse(), minigrad.ones(2, 2, dtype=minigrad.bool))
+
+
+def test_sparse_masked_tensor_binary_ops_and_operators():
+    grad, full = _sparse_masked()
+    for got, want in (
+        (grad.pow(2), [9.0, 16.0, 25.0]),
+        (grad / full.sqrt().add(1e-10), [3 / 0.5**0.5, 4 / 0.5**0.5, 5 / 0.5**0.5]),
+        (2 - grad, [-1.0, -2.0, -3.0]),
+        (grad * full, [1.5, 2.0, 2.5]),
+    ):
+        assert got.is_sparse_coo() and got.get_data()._nnz() == 3
+        assert got.get_data().coalesce().values().tolist() == pytest.approx(want, rel=1e-6)
+
+
+def test_masked_tensor_layout_queries_as_pytorch():
+    from minigrad.masked import masked_tensor
+
+    dense = masked_tensor(minigrad.ones(2, 2), minigrad.eye(2, dtype=minigrad.bool))
+    csr = dense.to_sparse_csr()
+    assert (dense.is_sparse, dense.is_sparse_coo(), dense.is_sparse_csr()) == (False,) * 3
+    assert (csr.is_sparse, csr.is_sparse_coo(), csr.is_sparse_csr()) == (True, False, True)
+    assert csr.to_sparse_coo().is_sparse_coo()
