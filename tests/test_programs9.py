@@ -105,3 +105,27 @@ def test_masked_sparsity(programs):
                 assert close(kept[0], kept[1], 1e-6), key
             else:  # a sum (float), a class name, a dtype name
                 assert a[key] == pytest.approx(b[key], rel=1e-6), key
+
+
+def test_flex_attention_tutorial(programs):
+    ours, theirs = _both(programs, "flex_attention_tutorial")  # score/mask mods, block masks
+    assert ours.block_info == theirs.block_info
+    assert max(ours.gaps.values()) < 1e-5 and max(theirs.gaps.values()) < 1e-5
+    for key in ("causal_sample", "sliding_sample", "prefix_sample"):
+        assert close(getattr(ours, key), getattr(theirs, key), 1e-5, 1e-6), key
+
+
+def test_torch_function_dispatch(programs):
+    ours, theirs = _both(programs, "torch_function_dispatch")  # tensor-likes, modes rewriting
+    assert ours.diag == theirs.diag and ours.subclass_results == theirs.subclass_results
+    assert close(ours.custom, theirs.custom, 1e-6)
+    assert ours.mode_calls == theirs.mode_calls == ["gelu", "dropout"] and ours.mode_gap == 0.0
+    assert close(ours.rewritten_values, theirs.rewritten_values, 1e-5, 1e-6)
+
+
+def test_fx_graph_transforms(programs):
+    ours, theirs = _both(programs, "fx_graph_transforms")  # decompose, invert, leaves, insert
+    for key in ("decomposed_ops", "inverse_ops", "leaf_ops", "shapes", "dtypes", "split_children"):
+        assert getattr(ours, key) == getattr(theirs, key), key
+    assert ours.decompose_gap == ours.leaf_gap == ours.insert_gap == ours.split_gap == 0.0
+    assert ours.invert_gap < 1e-6

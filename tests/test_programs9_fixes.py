@@ -141,3 +141,14 @@ def test_masked_tensor_layout_queries_as_pytorch():
     assert (dense.is_sparse, dense.is_sparse_coo(), dense.is_sparse_csr()) == (False,) * 3
     assert (csr.is_sparse, csr.is_sparse_coo(), csr.is_sparse_csr()) == (True, False, True)
     assert csr.to_sparse_coo().is_sparse_coo()
+
+
+def test_graph_appending_tracer_retraces_with_proxies():
+    from minigrad.fx.proxy import GraphAppendingTracer
+
+    graph = minigrad.fx.Graph()
+    x = graph.placeholder("x")
+    out = (minigrad.fx.Proxy(x, GraphAppendingTracer(graph)) > 0) * 3
+    graph.output(out.node)
+    gm = minigrad.fx.GraphModule(nn.Module(), graph)
+    assert gm(minigrad.tensor([-1.0, 2.0])).tolist() == [0.0, 3.0]
