@@ -129,3 +129,45 @@ def test_fx_graph_transforms(programs):
         assert getattr(ours, key) == getattr(theirs, key), key
     assert ours.decompose_gap == ours.leaf_gap == ours.insert_gap == ours.split_gap == 0.0
     assert ours.invert_gap < 1e-6
+
+
+def test_qat_conv_bn(programs):
+    ours, theirs = _both(programs, "qat_conv_bn")  # fuse_modules_qat, freeze_bn_stats, convert
+    for key in ("fused_types", "qat_types", "quant_types", "frozen", "accuracies"):
+        assert getattr(ours, key) == getattr(theirs, key), key
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert close(ours.running_mean, theirs.running_mean, 1e-4, 1e-6)
+    assert close(ours.conv1_scales, theirs.conv1_scales, 1e-5)
+    assert ours.act_scale == pytest.approx(theirs.act_scale, rel=1e-5)
+    assert close(ours.quant_values, theirs.quant_values, 0, ours.act_scale + 1e-5)
+    assert ours.observer_enabled == theirs.observer_enabled == 0 and ours.fake_gap < 0.05
+
+
+def test_quantized_residual(programs):
+    ours, theirs = _both(programs, "quantized_residual")  # FloatFunctional.add_relu, quantize()
+    a, b = ours.basics, theirs.basics
+    for key in ("int_repr", "qparams", "channel_ints", "qscheme"):
+        assert a[key] == b[key], key
+    assert close(a["channel_scales"], b["channel_scales"]) and a["deq_gap"] <= 0.025 + 1e-6
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.block_types == theirs.block_types
+    assert ours.skip_info[0] == theirs.skip_info[0] == "QFunctional"
+    assert close(ours.skip_info[1:], theirs.skip_info[1:], 1e-5)
+    assert ours.out_scale == pytest.approx(theirs.out_scale, rel=1e-5)
+    assert close(ours.quant_values, theirs.quant_values, 0, ours.out_scale + 1e-5)
+    assert ours.agreement == theirs.agreement
+
+
+def test_sparse_attention_sddmm(programs):
+    ours, theirs = _both(programs, "sparse_attention_sddmm")  # sampled_addmm, sparse softmax
+    a, b = ours.attention, theirs.attention
+    assert (a["nnz"], a["crow"], a["layouts"]) == (b["nnz"], b["crow"], b["layouts"])
+    assert a["gap"] < 1e-5 and close(a["row_sums"], [1.0] * 12, 1e-6)
+    assert close(a["sample"], b["sample"], 1e-5, 1e-6)
+    g, h = ours.grads, theirs.grads
+    assert (
+        (g["w_layout"], g["w_grad_nnz"]) == (h["w_layout"], h["w_grad_nnz"]) == ("sparse_csr", 17)
+    )
+    assert g["w_grad_gap"] < 1e-5 and g["x_grad_gap"] < 1e-5
+    assert close(g["x_grad"], h["x_grad"], 1e-5)
+    assert ours.layouts == theirs.layouts and ours.addmm_gap < 1e-5
+    assert close(ours.row_sums, theirs.row_sums, 1e-5)
