@@ -171,3 +171,23 @@ def test_sparse_attention_sddmm(programs):
     assert close(g["x_grad"], h["x_grad"], 1e-5)
     assert ours.layouts == theirs.layouts and ours.addmm_gap < 1e-5
     assert close(ours.row_sums, theirs.row_sums, 1e-5)
+
+
+def test_dynamic_quant_configs(programs):
+    ours, theirs = _both(programs, "dynamic_quant_configs")  # per-channel, float16, by name
+    for name, want in theirs.results.items():
+        got = ours.results[name]
+        assert (got["types"], got["dynamic"]) == (want["types"], want["dynamic"]), name
+        assert close(got["sample"], want["sample"], 1e-4, 1e-6), name
+        assert got["gap"] == pytest.approx(want["gap"], rel=1e-3, abs=1e-6), name
+    assert ours.qscheme == theirs.qscheme == "per_channel_affine"
+    assert close(ours.channel_scales, theirs.channel_scales, 1e-6)
+    assert ours.fp16_dtype == theirs.fp16_dtype
+
+
+def test_nested_jagged_transformer(programs):
+    ours, theirs = _both(programs, "nested_jagged_transformer")  # NJT encoder layer, training
+    assert ours.info == theirs.info and max(ours.gaps) < 1e-5
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert ours.grad_norm == pytest.approx(theirs.grad_norm, rel=1e-4)
+    assert close(ours.final_sample, theirs.final_sample, 1e-4, 1e-5)

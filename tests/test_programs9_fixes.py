@@ -152,3 +152,14 @@ def test_graph_appending_tracer_retraces_with_proxies():
     graph.output(out.node)
     gm = minigrad.fx.GraphModule(nn.Module(), graph)
     assert gm(minigrad.tensor([-1.0, 2.0])).tolist() == [0.0, 3.0]
+
+
+@pytest.mark.parametrize("shape", [(9,), (3, 8), (2, 11), (2, 2, 8), (2, 3, 1, 9)])
+def test_tensor_print_puts_as_many_elements_on_a_line_as_torch(shape):
+    torch = pytest.importorskip("torch")
+    # (80 - indent) // (width + 2) elements a line, the indent one more per dim: eight of
+    # "-1.2345" on a row of a matrix (NumPy's own wrapping left seven)
+    t = torch.arange(float(int(torch.tensor(shape).prod()))).reshape(shape) / 7 - 3
+    for theirs in (t, t.long() * 1000, t > 0):
+        ours = minigrad.tensor(theirs.numpy())
+        assert repr(ours) == repr(theirs)
