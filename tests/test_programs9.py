@@ -191,3 +191,13 @@ def test_nested_jagged_transformer(programs):
     assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
     assert ours.grad_norm == pytest.approx(theirs.grad_norm, rel=1e-4)
     assert close(ours.final_sample, theirs.final_sample, 1e-4, 1e-5)
+
+
+def test_fx_qat(programs):
+    ours, theirs = _both(programs, "fx_qat")  # prepare_qat_fx, train, convert_fx
+    assert ours.prepared_types == theirs.prepared_types and ours.quant_types == theirs.quant_types
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert ours.fc_scale == pytest.approx(theirs.fc_scale, rel=1e-5)
+    assert close(ours.quant_values, theirs.quant_values, 0, ours.fc_scale + 1e-5)
+    assert (ours.agreement, ours.accuracy) == (theirs.agreement, theirs.accuracy)
+    assert ours.fake_gap < 0.2

@@ -163,3 +163,17 @@ def test_tensor_print_puts_as_many_elements_on_a_line_as_torch(shape):
     for theirs in (t, t.long() * 1000, t > 0):
         ours = minigrad.tensor(theirs.numpy())
         assert repr(ours) == repr(theirs)
+
+
+def test_delete_all_unused_submodules_removes_a_module_also_held_by_a_used_one():
+    root = nn.Module()
+    root.bn = nn.BatchNorm1d(2)
+    root.pair = nn.Sequential(nn.Linear(2, 2), root.bn)  # bn reachable at two paths
+    graph = minigrad.fx.Graph()
+    x = graph.placeholder("x")
+    graph.output(graph.call_module("pair", (x,)))
+    gm = minigrad.fx.GraphModule(root, graph)
+    gm.bn = root.bn
+    gm.delete_all_unused_submodules()
+    assert [name for name, _ in gm.named_children()] == ["pair"]
+    assert isinstance(gm.pair[1], nn.BatchNorm1d)
