@@ -201,3 +201,13 @@ def test_fx_qat(programs):
     assert close(ours.quant_values, theirs.quant_values, 0, ours.fc_scale + 1e-5)
     assert (ours.agreement, ours.accuracy) == (theirs.agreement, theirs.accuracy)
     assert ours.fake_gap < 0.2
+
+
+def test_export_dynamic(programs):
+    ours, theirs = _both(programs, "export_dynamic")  # kwargs, dict outputs, shared Dim
+    for key in ("user_inputs", "buffers", "n_outputs", "errors", "auto_shape"):
+        assert getattr(ours, key) == getattr(theirs, key), key
+    for a, b in zip(ours.results, theirs.results):
+        assert a[:2] == b[:2] and max(a[2:]) < 1e-6
+    assert ours.loose_gap == 0.0 and ours.shares_parameters and theirs.shares_parameters
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)

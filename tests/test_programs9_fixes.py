@@ -83,8 +83,10 @@ def test_export_guards_static_and_dynamic_dims():
     batch = Dim("batch", min=2, max=6)
     ep = export(_Scale(), (x, y), dynamic_shapes={"x": {0: batch}, "y": (batch, None)})
     assert ep.module()(minigrad.ones(6, 2), minigrad.ones(6, 2)).sum().item() == 36.0
-    with pytest.raises(AssertionError, match=r"y.size\(\)\[0\] >= 2"):
-        ep.module()(minigrad.ones(2, 2), minigrad.ones(1, 2))
+    with pytest.raises(AssertionError, match=r"x.size\(\)\[0\] >= 2"):
+        ep.module()(minigrad.ones(1, 2), minigrad.ones(1, 2))
+    with pytest.raises(AssertionError, match=r"y.size\(\)\[0\] == x.size\(\)\[0\]"):
+        ep.module()(minigrad.ones(2, 2), minigrad.ones(3, 2))
     buffer = io.BytesIO()
     minigrad.export.save(ep, buffer)
     buffer.seek(0)
@@ -177,3 +179,32 @@ def test_delete_all_unused_submodules_removes_a_module_also_held_by_a_used_one()
     gm.delete_all_unused_submodules()
     assert [name for name, _ in gm.named_children()] == ["pair"]
     assert isinstance(gm.pair[1], nn.BatchNorm1d)
+
+
+class _Pool(nn.Module):
+    def forward(self, tokens, mask, *, temperature=1.0):
+        h = tokens * mask
+        return {"h": h, "pooled": h.sum(1) / temperature}, h.norm()
+
+
+def test_export_shared_dim_constant_inputs_and_flat_outputs():
+    seq = Dim("seq", max=8)
+    x, m = minigrad.randn(2, 4), minigrad.ones(2, 4)
+    ep = export(
+        _Pool(), (x, m), {"temperature": 2.0}, dynamic_shapes={"tokens": {1: seq}, "mask": {1: seq}}
+    )
+    assert ep.graph_signature.user_inputs == ("tokens", "mask", 2.0)
+    assert len(ep.graph_signature.user_outputs) == 3  # dict values, then the norm
+    mod = ep.module()
+    assert mod(minigrad.ones(2, 6), minigrad.ones(2, 6), temperature=2.0)[0]["pooled"].tolist() == [
+        3.0,
+        3.0,
+    ]
+    with pytest.raises(AssertionError, match=r"mask.size\(\)\[1\] == tokens.size\(\)\[1\]"):
+        mod(minigrad.ones(2, 6), minigrad.ones(2, 5), temperature=2.0)
+    with pytest.raises(AssertionError, match="Guard failed: temperature == 2.0"):
+        mod(x, m, temperature=3.0)
+    buffer = io.BytesIO()
+    minigrad.export.save(ep, buffer)
+    buffer.seek(0)
+    assert minigrad.export.load(buffer).graph_signature.user_inputs == ("tokens", "mask", 2.0)

@@ -84,7 +84,18 @@ def _trace(mod: Module):
         ) from exc
 
 
-def _signature(mod: Module, gm: GraphModule) -> ExportGraphSignature:
+def _leaves(value) -> list:
+    """The leaves of an output nest in PyTorch's pytree order (dict values in key order)."""
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, (tuple, list)):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
+def _signature(mod: Module, gm: GraphModule, examples: dict) -> ExportGraphSignature:
+    """The signature; ``examples`` maps forward's parameter names to the example inputs
+    (non-tensor ones are constant inputs, as PyTorch's specialization makes them)."""
     specs = [
         InputSpec(InputKind.PARAMETER, TensorArgument("p_" + k.replace(".", "_")), k)
         for k, _ in mod.named_parameters()
@@ -96,9 +107,11 @@ def _signature(mod: Module, gm: GraphModule) -> ExportGraphSignature:
         arg = TensorArgument("b_" + key.replace(".", "_"))
         specs.append(InputSpec(InputKind.BUFFER, arg, key, persistent))
     for node in gm.graph.find_nodes(op="placeholder"):
-        specs.append(InputSpec(InputKind.USER_INPUT, TensorArgument(node.name), None))
-    out = gm.graph.find_nodes(op="output")[0].args[0]
-    flat = list(out) if isinstance(out, (tuple, list)) else [out]
+        value = examples.get(node.target.lstrip("*"))
+        constant = value is None or isinstance(value, (bool, int, float, str))
+        arg = ConstantArgument(node.name, value) if constant else TensorArgument(node.name)
+        specs.append(InputSpec(InputKind.USER_INPUT, arg, None))
+    flat = _leaves(gm.graph.find_nodes(op="output")[0].args[0])
     outputs = [
         OutputSpec(
             OutputKind.USER_OUTPUT,
@@ -158,7 +171,10 @@ def export(
     gm = GraphModule(mod, graph, "GraphModule")
     gm(*args, **(kwargs or {}))  # checks the graph on the example inputs
     state = dict(mod.state_dict(keep_vars=True))
-    ep = ExportedProgram(gm, _signature(mod, gm), state, (args, kwargs or {}), dynamic_shapes)
+    examples = {**dict(zip(names, args)), **(kwargs or {})}
+    ep = ExportedProgram(
+        gm, _signature(mod, gm, examples), state, (args, kwargs or {}), dynamic_shapes
+    )
     guards = make_guards(names, args, kwargs or {}, dynamic_shapes)
     ep._input_checks = {"names": names, "positional": len(args), "guards": guards}
     return ep

@@ -22,15 +22,19 @@ def _dim_specs(spec, ndim: int) -> dict:
 
 
 def make_guards(names: list[str], args: tuple, kwargs: dict, dynamic_shapes) -> list:
-    """JSON-able guards ``[name, dim, op, value]`` (op ``==``, ``>=`` or ``<=``) for the tensor
+    """JSON-able guards ``[name, dim, op, value]`` (op ``==``, ``>=`` or ``<=``; ``value`` a
+    size, or ``[other_name, other_dim]`` where one Dim marks dims of two inputs) for the tensor
     inputs of an export with example ``args``/``kwargs``."""
     inputs = dict(zip(names, args))
     inputs.update(kwargs)
     if isinstance(dynamic_shapes, (tuple, list)):
         dynamic_shapes = dict(zip(names, dynamic_shapes))
     dynamic_shapes = dynamic_shapes or {}
-    guards = []
+    guards, first_use = [], {}
     for name, value in inputs.items():
+        if value is None or isinstance(value, (bool, int, float, str)):
+            guards.append([name, None, "==", value])  # specialized: the value must repeat
+            continue
         if not isinstance(value, Tensor):
             continue
         specs = _dim_specs(dynamic_shapes.get(name), value.dim())
@@ -39,6 +43,11 @@ def make_guards(names: list[str], args: tuple, kwargs: dict, dynamic_shapes) -> 
             if spec is None:
                 guards.append([name, d, "==", int(size)])
                 continue
+            if not isinstance(spec, str):  # a Dim used again: the sizes must be equal
+                if id(spec) in first_use:
+                    guards.append([name, d, "==", first_use[id(spec)]])
+                    continue
+                first_use[id(spec)] = [name, d]
             low, high = getattr(spec, "min", None), getattr(spec, "max", None)
             if low is not None:
                 guards.append([name, d, ">=", int(low)])
@@ -62,6 +71,10 @@ def check_guards(names: list[str], n_positional: int, guards: list, args, kwargs
     inputs = dict(zip(names, args))
     inputs.update(kwargs)
     for name, d, op, value in guards:
+        if d is None:  # a constant input
+            if name in inputs and inputs[name] != value:
+                raise AssertionError(f"Guard failed: {name} == {value!r}")
+            continue
         tensor = inputs.get(name)
         if not isinstance(tensor, Tensor):
             continue
@@ -70,8 +83,14 @@ def check_guards(names: list[str], n_positional: int, guards: list, args, kwargs
                 f"Expected input {name} to have at least {d + 1} dimensions (as the example "
                 f"input), but got {tensor.dim()}"
             )
-        if not _HOLDS[op](int(tensor.shape[d]), value):
-            raise AssertionError(f"Guard failed: {name}.size()[{d}] {op} {value}")
+        bound, shown = value, value
+        if isinstance(value, list):  # the size of another input's dim
+            other = inputs.get(value[0])
+            if not isinstance(other, Tensor) or value[1] >= other.dim():
+                continue
+            bound, shown = int(other.shape[value[1]]), f"{value[0]}.size()[{value[1]}]"
+        if not _HOLDS[op](int(tensor.shape[d]), bound):
+            raise AssertionError(f"Guard failed: {name}.size()[{d}] {op} {shown}")
 
 
 def guard_hook(names: list[str], n_positional: int, guards: list):

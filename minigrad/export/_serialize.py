@@ -150,7 +150,11 @@ def _records(gm: GraphModule) -> list:
 
 
 def _spec_records(sig: ExportGraphSignature) -> dict:
-    inputs = [[s.kind.name, s.arg.name, s.target, s.persistent] for s in sig.input_specs]
+    inputs = [
+        [s.kind.name, s.arg.name, s.target, s.persistent]
+        + ([s.arg.value] if isinstance(s.arg, ConstantArgument) else [])
+        for s in sig.input_specs
+    ]
     outputs = [
         [s.kind.name, s.arg.name, isinstance(s.arg, ConstantArgument)] for s in sig.output_specs
     ]
@@ -217,8 +221,13 @@ def _root(meta: dict, state: dict, graph: Graph) -> dict:
 
 def _signature(spec: dict) -> ExportGraphSignature:
     inputs = [
-        InputSpec(InputKind[kind], TensorArgument(name), target, persistent)
-        for kind, name, target, persistent in spec["inputs"]
+        InputSpec(
+            InputKind[kind],
+            ConstantArgument(name, rest[0]) if rest else TensorArgument(name),
+            target,
+            persistent,
+        )
+        for kind, name, target, persistent, *rest in spec["inputs"]
     ]
     outputs = [
         OutputSpec(
