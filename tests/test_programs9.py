@@ -211,3 +211,15 @@ def test_export_dynamic(programs):
         assert a[:2] == b[:2] and max(a[2:]) < 1e-6
     assert ours.loose_gap == 0.0 and ours.shares_parameters and theirs.shares_parameters
     assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+
+
+def test_masked_functional(programs):
+    ours, theirs = _both(programs, "masked_functional")  # torch.masked.* with mask=
+    assert ours.shapes == theirs.shapes and ours.dtypes == theirs.dtypes
+    for name, want in theirs.values.items():
+        got = ours.values[name]
+        assert [v is None for v in got] == [v is None for v in want], name
+        assert close([v for v in got if v is not None], [v for v in want if v is not None]), name
+    assert close(ours.mean_grad, theirs.mean_grad, 1e-12)
+    assert ours.row_sum_mask == theirs.row_sum_mask == [True, True, False, True]
+    assert ours.filled == pytest.approx(theirs.filled, rel=1e-6)
