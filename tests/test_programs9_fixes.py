@@ -208,3 +208,18 @@ def test_export_shared_dim_constant_inputs_and_flat_outputs():
     minigrad.export.save(ep, buffer)
     buffer.seek(0)
     assert minigrad.export.load(buffer).graph_signature.user_inputs == ("tokens", "mask", 2.0)
+
+
+def test_export_leaves_batch_norm_statistics_and_the_generator_as_they_were():
+    minigrad.manual_seed(0)
+    model = nn.Sequential(nn.Linear(3, 4), nn.BatchNorm1d(4), nn.Dropout(0.5)).train()
+    x = minigrad.randn(5, 3)
+    state = minigrad.random.default_generator.get_state()
+    ep = export(model, (x,))
+    assert model[1].num_batches_tracked.item() == 0
+    assert model[1].running_mean.abs().sum().item() == 0.0
+    after = minigrad.rand(3)
+    minigrad.random.default_generator.set_state(state)
+    assert minigrad.rand(3).tolist() == after.tolist()  # export drew no random numbers
+    ep.module()(x)  # the program's module updates the shared statistics, as PyTorch's
+    assert model[1].num_batches_tracked.item() == 1

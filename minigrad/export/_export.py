@@ -122,6 +122,22 @@ def _signature(mod: Module, gm: GraphModule, examples: dict) -> ExportGraphSigna
     return ExportGraphSignature(specs, outputs)
 
 
+def _check_run(mod: Module, gm: GraphModule, args: tuple, kwargs: dict) -> None:
+    """Run the graph once on the example inputs (to raise at export time), leaving the module's
+    buffers (batch-norm statistics) and the random generator as they were, as PyTorch's export
+    leaves them."""
+    import minigrad
+
+    buffers = [(b, b.detach().clone()) for _, b in mod.named_buffers()]
+    try:
+        with minigrad.random.fork_rng(devices=[]), minigrad.no_grad():
+            gm(*args, **kwargs)
+    finally:
+        with minigrad.no_grad():
+            for buffer, saved in buffers:
+                buffer.copy_(saved)
+
+
 def export(
     mod: Module,
     args: tuple,
@@ -169,7 +185,7 @@ def export(
     _check_dynamic_shapes(dynamic_shapes, names)
     graph = _trace(mod)
     gm = GraphModule(mod, graph, "GraphModule")
-    gm(*args, **(kwargs or {}))  # checks the graph on the example inputs
+    _check_run(mod, gm, args, kwargs or {})
     state = dict(mod.state_dict(keep_vars=True))
     examples = {**dict(zip(names, args)), **(kwargs or {})}
     ep = ExportedProgram(
