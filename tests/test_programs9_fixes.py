@@ -223,3 +223,12 @@ def test_export_leaves_batch_norm_statistics_and_the_generator_as_they_were():
     assert minigrad.rand(3).tolist() == after.tolist()  # export drew no random numbers
     ep.module()(x)  # the program's module updates the shared statistics, as PyTorch's
     assert model[1].num_batches_tracked.item() == 1
+
+
+def test_export_unflatten_keeps_the_module_hierarchy():
+    model = nn.Sequential(nn.Sequential(nn.Linear(2, 2)), nn.ReLU())
+    x = minigrad.ones(1, 2)
+    unflat = minigrad.export.unflatten(export(model, (x,)))
+    assert type(unflat).__name__ == "UnflattenedModule"
+    assert [name for name, _ in unflat.named_modules()] == ["", "0", "0.0", "1"]
+    assert (unflat(x) - model(x)).abs().max().item() == 0.0

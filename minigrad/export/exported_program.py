@@ -62,10 +62,10 @@ class ExportedProgram:
         """Always empty: minigrad's graphs carry no shapes, so there are no symbols to bound."""
         return {}
 
-    def module(self) -> GraphModule:
+    def module(self, _class_name: str = "GraphModule") -> GraphModule:
         """A callable module running the graph (sharing this program's tensors); it checks
         its inputs' shapes against the example inputs and ``dynamic_shapes`` first."""
-        gm = GraphModule(self._graph_module, self._graph_module.graph, "GraphModule")
+        gm = GraphModule(self._graph_module, self._graph_module.graph, _class_name)
         checks = self._input_checks
         if checks is not None:
             hook = guard_hook(checks["names"], checks["positional"], checks["guards"])
