@@ -232,3 +232,34 @@ def test_export_unflatten_keeps_the_module_hierarchy():
     assert type(unflat).__name__ == "UnflattenedModule"
     assert [name for name, _ in unflat.named_modules()] == ["", "0", "0.0", "1"]
     assert (unflat(x) - model(x)).abs().max().item() == 0.0
+
+
+class _Heads(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.body, self.head_a, self.head_b = nn.Linear(4, 4), nn.Linear(4, 2), nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = self.body(x)
+        return self.head_a(h) + self.head_b(h)
+
+
+def test_qconfig_mapping_module_name_regex_comes_before_object_type():
+    from minigrad.ao.quantization import QConfigMapping, default_qconfig
+    from minigrad.ao.quantization.quantize_fx import convert_fx
+
+    mapping = (
+        QConfigMapping()
+        .set_global(default_qconfig)
+        .set_object_type(nn.Linear, default_qconfig)
+        .set_module_name_regex("head_.*", None)
+    )
+    assert mapping.qconfig_for("head_b", nn.Linear) is None
+    assert mapping.qconfig_for("body", nn.Linear) is default_qconfig
+    x = minigrad.randn(3, 4)
+    prepared = prepare_fx(_Heads().eval(), mapping, (x,))
+    prepared(x)
+    quantized = convert_fx(prepared)
+    kinds = {name: type(m).__module__ for name, m in quantized.named_children()}
+    assert kinds["head_a"] == kinds["head_b"] == "minigrad.nn.modules.linear"  # float
+    assert kinds["body"].startswith("minigrad.ao.nn.quantized")
