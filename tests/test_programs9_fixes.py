@@ -263,3 +263,28 @@ def test_qconfig_mapping_module_name_regex_comes_before_object_type():
     kinds = {name: type(m).__module__ for name, m in quantized.named_children()}
     assert kinds["head_a"] == kinds["head_b"] == "minigrad.nn.modules.linear"  # float
     assert kinds["body"].startswith("minigrad.ao.nn.quantized")
+
+
+def test_overrides_testing_table_mode_stack_and_dispatch_mode_refusal():
+    from minigrad.overrides import (
+        TorchFunctionMode,
+        _get_current_function_mode_stack,
+        enable_reentrant_dispatch,
+        get_testing_overrides,
+    )
+    from minigrad.utils._python_dispatch import TorchDispatchMode
+
+    table = get_testing_overrides()
+    assert minigrad.add in table and table[minigrad.add](1, 2, alpha=3) == -1
+    assert minigrad.nn.functional.relu in table and minigrad.ones not in table
+
+    class Passing(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    with Passing() as outer, Passing() as inner, enable_reentrant_dispatch():
+        assert _get_current_function_mode_stack() == [outer, inner]
+    assert _get_current_function_mode_stack() == []
+    with pytest.raises(NotImplementedError, match="no __torch_dispatch__"):
+        with TorchDispatchMode():
+            pass
