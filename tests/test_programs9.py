@@ -223,3 +223,13 @@ def test_masked_functional(programs):
     assert close(ours.mean_grad, theirs.mean_grad, 1e-12)
     assert ours.row_sum_mask == theirs.row_sum_mask == [True, True, False, True]
     assert ours.filled == pytest.approx(theirs.filled, rel=1e-6)
+
+
+def test_static_quant_mobilenet(programs):
+    ours, theirs = _both(programs, "static_quant_mobilenet")  # depthwise, FloatFunctional.add
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.fused_block == theirs.fused_block
+    assert ours.depthwise_info == theirs.depthwise_info == ("ConvReLU2d", 16, [16, 1, 3, 3])
+    assert ours.depthwise_ints == theirs.depthwise_ints
+    assert close([ours.skip_scale, ours.out_scale], [theirs.skip_scale, theirs.out_scale], 1e-5)
+    assert close(ours.quant_values, theirs.quant_values, 0, ours.out_scale + 1e-5)
+    assert ours.agreement == theirs.agreement
