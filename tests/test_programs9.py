@@ -233,3 +233,14 @@ def test_static_quant_mobilenet(programs):
     assert close([ours.skip_scale, ours.out_scale], [theirs.skip_scale, theirs.out_scale], 1e-5)
     assert close(ours.quant_values, theirs.quant_values, 0, ours.out_scale + 1e-5)
     assert ours.agreement == theirs.agreement
+
+
+def test_quant_numeric_suite(programs):
+    ours, theirs = _both(programs, "quant_numeric_suite")  # compare_weights/outputs, SQNR
+    assert ours.weight_keys == theirs.weight_keys and ours.act_keys == theirs.act_keys
+    assert ours.weight_dtypes == theirs.weight_dtypes == ["qint8"]
+    for key, value in theirs.weight_sqnr.items():
+        assert ours.weight_sqnr[key] == pytest.approx(value, rel=1e-5), key
+    for key, value in theirs.act_sqnr.items():
+        assert ours.act_sqnr[key] == pytest.approx(value, rel=1e-4), key
+    assert ours.worst == theirs.worst == "conv1.stats"

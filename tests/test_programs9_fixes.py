@@ -288,3 +288,26 @@ def test_overrides_testing_table_mode_stack_and_dispatch_mode_refusal():
     with pytest.raises(NotImplementedError, match="no __torch_dispatch__"):
         with TorchDispatchMode():
             pass
+
+
+def test_numeric_suite_compare_weights_outputs_and_sqnr():
+    import minigrad.ao.ns._numeric_suite as ns
+    from minigrad.ao.ns.fx.utils import compute_normalized_l2_error, compute_sqnr
+
+    x = minigrad.tensor([3.0, 4.0])
+    assert compute_sqnr(x, x + minigrad.tensor([0.0, 0.05])).item() == pytest.approx(40.0)
+    assert compute_normalized_l2_error(x, x * 1.1).item() == pytest.approx(0.1)
+    model = nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 2)).eval()
+    dynamic = minigrad.ao.quantization.quantize_dynamic(model, {nn.Linear})
+    pairs = ns.compare_weights(model.state_dict(), dynamic.state_dict())
+    assert sorted(pairs) == ["0._packed_params._packed_params", "2._packed_params._packed_params"]
+    pair = pairs["0._packed_params._packed_params"]
+    assert pair["quantized"].dtype is minigrad.qint8
+    assert pair["float"].tolist() == model[0].weight.tolist()
+    data = minigrad.randn(5, 3)
+    logs = ns.compare_model_outputs(model, dynamic, data)
+    assert sorted(logs) == ["0.stats", "2.stats"]
+    assert len(logs["2.stats"]["float"]) == len(logs["2.stats"]["quantized"]) == 1
+    assert (logs["2.stats"]["float"][0] - model(data)).abs().max().item() == 0.0
+    with pytest.raises(NotImplementedError, match="compare_model_stub"):
+        ns.compare_model_stub(model, dynamic, [], data)
