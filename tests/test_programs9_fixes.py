@@ -311,3 +311,43 @@ def test_numeric_suite_compare_weights_outputs_and_sqnr():
     assert (logs["2.stats"]["float"][0] - model(data)).abs().max().item() == 0.0
     with pytest.raises(NotImplementedError, match="compare_model_stub"):
         ns.compare_model_stub(model, dynamic, [], data)
+
+
+def _coo():
+    values = minigrad.tensor([2.0, 1.0, 3.0, 4.0, 5.0], requires_grad=True)
+    indices = [[0, 0, 1, 2, 2], [1, 3, 0, 2, 3]]
+    return values, minigrad.sparse_coo_tensor(indices, values, (3, 4))
+
+
+def test_sparse_coo_pow_index_select_and_narrow_copy():
+    torch = pytest.importorskip("torch")
+    values, s = _coo()
+    t = torch.sparse_coo_tensor([[0, 0, 1, 2, 2], [1, 3, 0, 2, 3]], values.tolist(), (3, 4))
+    assert s.pow(2).is_sparse and s.pow(2).to_dense().tolist() == t.pow(2).to_dense().tolist()
+    with pytest.raises(RuntimeError, match="zeroth power"):
+        s.pow(0)
+    picked = s.index_select(1, minigrad.tensor([3, 3, 0]))
+    assert picked.is_sparse and picked.shape == (3, 3)
+    want = t.index_select(1, torch.tensor([3, 3, 0])).to_dense().tolist()
+    assert picked.to_dense().tolist() == want
+    picked.to_dense().sum().backward()  # each value once per time its column is picked
+    assert values.grad.tolist() == [0.0, 2.0, 1.0, 0.0, 2.0]
+    assert s.narrow_copy(0, 1, 2).to_dense().tolist() == t.narrow_copy(0, 1, 2).to_dense().tolist()
+    with pytest.raises(NotImplementedError, match="one sparse dim"):
+        s[0, 1]
+
+
+def test_sparse_spdiags_as_torch():
+    torch = pytest.importorskip("torch")
+    d = minigrad.arange(1.0, 13.0).reshape(3, 4).requires_grad_()
+    ours = minigrad.sparse.spdiags(d, minigrad.tensor([0, -1, 2]), (3, 4))
+    theirs = torch.sparse.spdiags(
+        torch.arange(1.0, 13.0).reshape(3, 4), torch.tensor([0, -1, 2]), (3, 4)
+    )
+    assert ours.is_sparse and ours.to_dense().tolist() == theirs.to_dense().tolist()
+    csr = minigrad.sparse.spdiags(d[:1], minigrad.tensor([1]), (4, 3), layout=minigrad.sparse_csr)
+    assert csr.layout is minigrad.sparse_csr and csr.to_dense()[0, 1].item() == 2.0
+    ours.to_dense().sum().backward()
+    assert d.grad.sum().item() == ours._nnz()
+    with pytest.raises(RuntimeError, match=r"Number of diagonals \(3\) does not match"):
+        minigrad.sparse.spdiags(d, minigrad.tensor([1]), (4, 3))
