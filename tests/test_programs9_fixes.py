@@ -351,3 +351,13 @@ def test_sparse_spdiags_as_torch():
     assert d.grad.sum().item() == ours._nnz()
     with pytest.raises(RuntimeError, match=r"Number of diagonals \(3\) does not match"):
         minigrad.sparse.spdiags(d, minigrad.tensor([1]), (4, 3))
+
+
+def test_qat_conv_bn_children_in_pytorchs_order():
+    torch = pytest.importorskip("torch")
+    names = []
+    for lib in (minigrad, torch):
+        qconfig = lib.ao.quantization.get_default_qat_qconfig("x86")
+        conv = lib.ao.nn.intrinsic.qat.ConvBnReLU2d(1, 2, 3, qconfig=qconfig)
+        names.append(([n for n, _ in conv.named_children()], list(conv.state_dict())))
+    assert names[0] == names[1]
