@@ -35,6 +35,7 @@ def test_prepare_fx_drops_folded_batch_norm():
     model = _ConvBnFunctionalRelu().eval()
     prepared = prepare_fx(model, get_default_qconfig_mapping("x86"), (minigrad.randn(1, 1, 5, 5),))
     assert not hasattr(prepared, "bn") and "bn.weight" not in prepared.state_dict()
+    assert type(prepared).__name__ == "GraphModule" and not prepared.training  # as PyTorch's
 
 
 class _Branchy(nn.Module):

@@ -408,8 +408,9 @@ def _prepare(model, qconfig_mapping, is_qat: bool, prepare_custom_config, backen
     for node in gm.graph.nodes:
         if node.name in qconfigs:
             node.meta[_META] = qconfigs[node.name]
-    gm.recompile()
-    return gm
+    prepared = GraphModule(gm, gm.graph)  # (named GraphModule, as PyTorch's prepared model)
+    prepared.training = gm.training
+    return prepared
 
 
 def prepare_fx(model, qconfig_mapping, example_inputs, prepare_custom_config=None,
