@@ -1,7 +1,9 @@
 """Regression tests for what the ninth round of tutorial programs (tests/test_programs9.py)
 found missing or wrong in minigrad, one focused test per fix."""
 
+import copy
 import io
+import pickle
 
 import pytest
 
@@ -79,8 +81,11 @@ def test_export_guards_static_and_dynamic_dims():
         mod(minigrad.randn(4, 2), minigrad.randn(4, 2))
     with pytest.raises(AssertionError, match=r"Guard failed: y.size\(\)\[1\] == 2"):
         mod(x, minigrad.randn(3, 1))
-    with pytest.raises(ValueError, match="positional inputs"):
+    with pytest.raises(TypeError):  # (PyTorch: a ValueError about the input tree spec)
         mod(x)
+    copied = pickle.loads(pickle.dumps(mod))  # the checks are in the graph: copies keep them
+    with pytest.raises(AssertionError, match=r"Guard failed: x.size\(\)\[0\] == 3"):
+        copy.deepcopy(copied)(minigrad.randn(4, 2), minigrad.randn(4, 2))
     batch = Dim("batch", min=2, max=6)
     ep = export(_Scale(), (x, y), dynamic_shapes={"x": {0: batch}, "y": (batch, None)})
     assert ep.module()(minigrad.ones(6, 2), minigrad.ones(6, 2)).sum().item() == 36.0

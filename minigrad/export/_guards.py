@@ -4,6 +4,9 @@
 
 from __future__ import annotations
 
+import json
+
+from ..fx import Graph
 from ..tensor import Tensor
 
 
@@ -61,7 +64,7 @@ _HOLDS = {"==": int.__eq__, ">=": int.__ge__, "<=": int.__le__}
 
 def check_guards(names: list[str], n_positional: int, guards: list, args, kwargs) -> None:
     """Raise as PyTorch's exported module does when ``args``/``kwargs`` break a guard."""
-    if len(args) != n_positional:
+    if len(args) != n_positional:  # (in-graph checks get every input, in order)
         raise ValueError(
             f"Trying to flatten user inputs with exported input tree spec: the program was "
             f"exported with {n_positional} positional inputs but got {len(args)}. Please check "
@@ -93,10 +96,24 @@ def check_guards(names: list[str], n_positional: int, guards: list, args, kwargs
             raise AssertionError(f"Guard failed: {name}.size()[{d}] {op} {shown}")
 
 
-def guard_hook(names: list[str], n_positional: int, guards: list):
-    """A forward pre-hook (with kwargs) checking the guards before the module runs."""
+def _guards_fn(spec: str, *values) -> None:
+    """The first call of an exported program's ``module()`` graph (PyTorch names its node
+    ``_guards_fn`` too): ``spec`` is the JSON of the input names and guards, ``values`` the
+    inputs in placeholder order. In the graph, not a hook, so copies and pickles keep it."""
+    checks = json.loads(spec)
+    check_guards(checks["names"], len(values), checks["guards"], values, {})
 
-    def hook(module, args, kwargs):
-        check_guards(names, n_positional, guards, args, kwargs)
 
-    return hook
+def with_guards(graph: Graph, checks: dict) -> Graph:
+    """A copy of ``graph`` whose first node after the placeholders checks the inputs."""
+    new, env = Graph(tracer_cls=getattr(graph, "_tracer_cls", None)), {}
+    placeholders = graph.find_nodes(op="placeholder")
+    spec = json.dumps({"names": [p.target.lstrip("*") for p in placeholders],
+                       "guards": checks["guards"]})  # fmt: skip
+    for node in graph.nodes:
+        env[node] = new.node_copy(node, lambda n: env[n])
+        if node is placeholders[-1]:
+            new.call_function(_guards_fn, (spec, *(env[p] for p in placeholders)))
+    if not placeholders:
+        return graph
+    return new

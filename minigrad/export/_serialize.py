@@ -52,6 +52,11 @@ def _encode(value, index: dict):
         return {"ellipsis": None}
     if isinstance(value, _dtype):
         return {"dtype": str(value).removeprefix("minigrad.")}
+    if isinstance(value, Module):
+        raise NotImplementedError(
+            "minigrad.export.save: programs with minigrad.cond (branches traced into "
+            "GraphModules) cannot be saved yet; run them, or save the model's state_dict"
+        )
     raise NotImplementedError(
         f"minigrad.export.save: a graph argument of type {type(value).__name__} ({value!r}) "
         f"cannot be saved; only tensors from the graph, numbers, strings, None, dtypes, slices "

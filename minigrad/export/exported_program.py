@@ -4,7 +4,7 @@
 from __future__ import annotations
 
 from ..fx import GraphModule
-from ._guards import guard_hook
+from ._guards import with_guards
 from .graph_signature import ExportGraphSignature
 
 
@@ -65,12 +65,10 @@ class ExportedProgram:
     def module(self, _class_name: str = "GraphModule") -> GraphModule:
         """A callable module running the graph (sharing this program's tensors); it checks
         its inputs' shapes against the example inputs and ``dynamic_shapes`` first."""
-        gm = GraphModule(self._graph_module, self._graph_module.graph, _class_name)
-        checks = self._input_checks
-        if checks is not None:
-            hook = guard_hook(checks["names"], checks["positional"], checks["guards"])
-            gm.register_forward_pre_hook(hook, with_kwargs=True)
-        return gm
+        graph = self._graph_module.graph
+        if self._input_checks is not None:
+            graph = with_guards(graph, self._input_checks)
+        return GraphModule(self._graph_module, graph, _class_name)
 
     def run_decompositions(self, decomp_table=None, decompose_custom_triton_ops=False):
         """Returns this program: minigrad's graph already calls minigrad's own primitive
