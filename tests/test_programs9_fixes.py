@@ -367,3 +367,24 @@ def test_qat_conv_bn_children_in_pytorchs_order():
         conv = lib.ao.nn.intrinsic.qat.ConvBnReLU2d(1, 2, 3, qconfig=qconfig)
         names.append(([n for n, _ in conv.named_children()], list(conv.state_dict())))
     assert names[0] == names[1]
+
+
+class _Upsample(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(2, 3, 3, padding=1)
+
+    def forward(self, x):
+        return F.interpolate(self.conv(x), scale_factor=2, mode="bilinear", align_corners=False)
+
+
+def test_export_save_resolves_functions_named_as_submodules_and_refuses_bare_layers():
+    # minigrad.nn.functional.interpolate is a function and a module of that name
+    x = minigrad.randn(1, 2, 4, 4)
+    model = _Upsample()
+    buffer = io.BytesIO()
+    minigrad.export.save(export(model, (x,)), buffer)
+    buffer.seek(0)
+    assert (minigrad.export.load(buffer).module()(x) - model(x)).abs().max().item() == 0.0
+    with pytest.raises(NotImplementedError, match="export a Module that holds it"):
+        export(nn.LSTM(4, 6, batch_first=True), (minigrad.randn(2, 3, 4),))

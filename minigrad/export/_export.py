@@ -77,6 +77,12 @@ def _trace(mod: Module):
     try:
         return Tracer().trace(mod)
     except TraceError as exc:
+        if type(mod).__module__.startswith("minigrad.nn."):
+            raise NotImplementedError(
+                f"export: minigrad's graphs call minigrad.nn layers as units, and cannot trace "
+                f"through the forward of the layer {type(mod).__name__} itself; export a Module "
+                f"that holds it (self.layer = ...; forward returns self.layer(...))"
+            ) from exc
         raise TraceError(
             f"export: data-dependent control flow at {_where(exc)} ({exc}). A branch or loop "
             f"on a tensor's value cannot be captured in a graph; rewrite it with tensor "

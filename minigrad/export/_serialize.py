@@ -103,6 +103,13 @@ def _resolve(path: str):
     parts = path.split(".")
     if parts[0] not in _ALLOWED_ROOTS:
         raise ValueError(f"minigrad.export.load: refusing function target {path!r}")
+    obj = importlib.import_module(parts[0])
+    try:  # attributes first: a function may share its name with a submodule (interpolate)
+        for attr in parts[1:]:
+            obj = getattr(obj, attr)
+        return obj
+    except AttributeError:
+        pass
     for cut in range(len(parts), 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:cut]))
