@@ -388,3 +388,16 @@ def test_export_save_resolves_functions_named_as_submodules_and_refuses_bare_lay
     assert (minigrad.export.load(buffer).module()(x) - model(x)).abs().max().item() == 0.0
     with pytest.raises(NotImplementedError, match="export a Module that holds it"):
         export(nn.LSTM(4, 6, batch_first=True), (minigrad.randn(2, 3, 4),))
+
+
+def test_masked_reductions_of_fully_masked_rows_are_quiet():
+    import warnings
+
+    x = minigrad.randn(2, 3)
+    mask = minigrad.tensor([[True, False, False], [False, False, False]])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # PyTorch gives NaN / -inf without a warning
+        assert minigrad.masked.mean(x, 1, mask=mask)[1].isnan().item()
+        assert minigrad.masked.var(x, 1, mask=mask).isnan().all().item()
+        assert minigrad.masked.softmax(x, 1, mask=mask)[1].isnan().all().item()
+        assert minigrad.masked.logsumexp(x, 1, mask=mask)[1].item() == float("-inf")
