@@ -244,3 +244,11 @@ def test_quant_numeric_suite(programs):
     for key, value in theirs.act_sqnr.items():
         assert ours.act_sqnr[key] == pytest.approx(value, rel=1e-4), key
     assert ours.worst == theirs.worst == "conv1.stats"
+
+
+def test_meta_device_loading(programs):
+    ours, theirs = _both(programs, "meta_device_loading")  # meta init, mmap, assign=True
+    for key in ("meta_info", "assigned_info", "missing_keys", "state_keys"):
+        assert getattr(ours, key) == getattr(theirs, key), key
+    assert ours.assigned_gap == ours.empty_gap == ours.skip_gap == 0.0
+    assert close(ours.reference_sample, theirs.reference_sample, 1e-4, 1e-5)
