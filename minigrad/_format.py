@@ -103,6 +103,9 @@ def format_array(a: np.ndarray, prefix: str = "tensor(") -> str:
     """Values with PyTorch's choices: ``1.`` for whole floats, 4 decimals, or scientific."""
     if a.size > OPTIONS.threshold:
         return _summarized(a, prefix)
+    if a.ndim and a.size and a.dtype.kind in "biuf":  # PyTorch's elements per line
+        fmt = _element_formatter(a)
+        return _nested(a, fmt, len(prefix), len(fmt(a.ravel()[0])) + 2, summarize=False)
     if a.dtype.kind == "b":
         width = 4 if a.all() else 5  # PyTorch pads True to the width of False: [ True, False]
         formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
@@ -177,23 +180,29 @@ def _summarized(a: np.ndarray, prefix: str) -> str:
     dim around ``...``, formatted (fixed or scientific, width) from the shown values only, and
     lines wrapped at 80 columns."""
     shown = _edges(a)
-    if a.dtype.kind == "b":
-        width = max(len(str(bool(v))) for v in shown.ravel()) if shown.size else 4
-        fmt = lambda v: str(bool(v)).rjust(width)  # noqa: E731
-    elif a.dtype.kind == "f":
-        fmt = _float_formatter(shown)
-    elif a.dtype.kind == "c":
-        fmt = _complex_formatter(shown)
-    else:
-        width = max(len(str(v)) for v in shown.ravel()) if shown.size else 1
-        fmt = lambda v: str(v).rjust(width)  # noqa: E731
+    fmt = _element_formatter(shown)
     element = len(fmt(shown.ravel()[0])) + 2 if shown.size else 2
     return _nested(a, fmt, len(prefix), element)
 
 
-def _nested(a: np.ndarray, fmt, indent: int, element: int) -> str:
+def _element_formatter(shown: np.ndarray):
+    """One element's text, padded to the width of the widest of ``shown``."""
+    if shown.dtype.kind == "b":
+        width = max(len(str(bool(v))) for v in shown.ravel()) if shown.size else 4
+        return lambda v: str(bool(v)).rjust(width)
+    if shown.dtype.kind == "f":
+        return _float_formatter(shown)
+    if shown.dtype.kind == "c":
+        return _complex_formatter(shown)
+    width = max(len(str(v)) for v in shown.ravel()) if shown.size else 1
+    return lambda v: str(v).rjust(width)
+
+
+def _nested(a: np.ndarray, fmt, indent: int, element: int, summarize: bool = True) -> str:
+    """PyTorch's layout: ``(linewidth - indent) // element`` elements on a line, the indent
+    growing by one per dim (``summarize``: ``...`` past the edge items of a long dim)."""
     n = a.shape[0]
-    cut = n > 2 * OPTIONS.edgeitems
+    cut = summarize and n > 2 * OPTIONS.edgeitems
     if a.ndim == 1:
         picks = (
             [*range(OPTIONS.edgeitems), None, *range(n - OPTIONS.edgeitems, n)] if cut else range(n)
@@ -203,7 +212,9 @@ def _nested(a: np.ndarray, fmt, indent: int, element: int) -> str:
         lines = [", ".join(items[i : i + per_line]) for i in range(0, len(items), per_line)]
         return "[" + (",\n" + " " * (indent + 1)).join(lines) + "]"
     picks = [*range(OPTIONS.edgeitems), None, *range(n - OPTIONS.edgeitems, n)] if cut else range(n)
-    rows = ["..." if i is None else _nested(a[i], fmt, indent + 1, element) for i in picks]
+    rows = [
+        "..." if i is None else _nested(a[i], fmt, indent + 1, element, summarize) for i in picks
+    ]
     return "[" + ("," + "\n" * (a.ndim - 1) + " " * (indent + 1)).join(rows) + "]"
 
 

@@ -52,13 +52,19 @@ def _ragged_of(meta, lengths):
     return None
 
 
+class IrregularDimError(RuntimeError, AttributeError):
+    """The size of a strided nested tensor's irregular dim was read: a RuntimeError, as
+    PyTorch's; also an AttributeError, so that an op's forward reading it (``a.shape[-1]``)
+    hands the op to its nested rule (``Op.__call__``)."""
+
+
 class NestedShape(tuple):
     """A nested tensor's shape: an irregular dim of the strided layout has no size."""
 
     def __getitem__(self, i):
         value = tuple.__getitem__(self, i)
         if isinstance(value, RaggedDim) and value.strided:
-            raise RuntimeError(
+            raise IrregularDimError(
                 f"Given dimension {i % len(self)} is irregular and does not have a size."
             )
         return value

@@ -267,7 +267,12 @@ def frombuffer(buffer, *, dtype, count=-1, offset=0, requires_grad=False) -> Ten
 def cond(pred, true_fn, false_fn, operands=()):
     """``true_fn(*operands)`` if ``pred`` else ``false_fn(*operands)``: PyTorch's control-flow
     op run eagerly (``pred`` a bool, a number or a one-element tensor). Gradients flow through
-    the branch taken."""
+    the branch taken. Met by symbolic tracing (minigrad.fx, minigrad.export), it records
+    both branches, each traced into a GraphModule."""
+    from .fx._control_flow import has_proxy, trace_cond
+
+    if has_proxy(pred, operands):
+        return trace_cond(pred, true_fn, false_fn, operands)
     if isinstance(pred, Tensor):
         if pred.numel() != 1:
             raise RuntimeError(

@@ -19,6 +19,7 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import functools
 
 from . import _torch_function as _tf
@@ -28,8 +29,10 @@ __all__ = [
     "DisableTorchFunction",
     "DisableTorchFunctionSubclass",
     "TorchFunctionMode",
+    "enable_reentrant_dispatch",
     "get_ignored_functions",
     "get_overridable_functions",
+    "get_testing_overrides",
     "handle_torch_function",
     "has_torch_function",
     "has_torch_function_unary",
@@ -218,6 +221,30 @@ def get_overridable_functions() -> dict:
         v.__get__ if isinstance(v, property) else v for v in _tf.tensor_methods().values()
     ]
     return out
+
+
+def get_testing_overrides() -> dict:
+    """A dummy override (returning -1) for every overridable function, as PyTorch's table for
+    testing ``__torch_function__`` coverage: ``set(get_testing_overrides()) - set(HANDLED)``
+    lists what a tensor-like leaves unhandled. (PyTorch's dummies copy each signature;
+    minigrad's take any arguments.)"""
+    return {
+        fn: (lambda *args, **kwargs: -1)
+        for functions in get_overridable_functions().values()
+        for fn in functions
+    }
+
+
+@contextlib.contextmanager
+def enable_reentrant_dispatch():
+    """PyTorch's re-entrant ``__torch_dispatch__`` switch: minigrad has no aten-level
+    dispatch, so there is nothing to re-enter; the block runs as it is."""
+    yield
+
+
+def _get_current_function_mode_stack() -> list:
+    """The entered :class:`TorchFunctionMode` objects of this thread, outermost first."""
+    return list(_tf.state.modes)
 
 
 def install() -> None:

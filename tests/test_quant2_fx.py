@@ -167,8 +167,8 @@ def test_qconfig_mapping_and_refusals():
     assert mapping.qconfig_for("0.x", minigrad.nn.Conv2d) is None
     assert mapping.qconfig_for("1", minigrad.nn.Linear) is None
     assert mapping.qconfig_for("1", minigrad.nn.Conv2d) is minigrad.ao.quantization.default_qconfig
-    with pytest.raises(NotImplementedError, match="regex"):
-        mapping.set_module_name_regex("a.*", None)
+    with pytest.raises(NotImplementedError, match="object_type_order"):
+        mapping.set_module_name_object_type_order("a", minigrad.nn.Linear, 0, None)
     net = minigrad.nn.Sequential(minigrad.nn.Linear(3, 2)).eval()
     dynamic = QConfigMapping().set_global(minigrad.ao.quantization.default_dynamic_qconfig)
     with pytest.raises(NotImplementedError, match="static quint8"):

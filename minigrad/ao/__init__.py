@@ -1,6 +1,6 @@
-"""Architecture optimization, as ``torch.ao``: quantization (:mod:`.quantization`) and its
-modules (:mod:`.nn`)."""
+"""Architecture optimization, as ``torch.ao``: quantization (:mod:`.quantization`), its
+modules (:mod:`.nn`) and the Numeric Suite (:mod:`.ns`)."""
 
-from . import nn, quantization
+from . import nn, ns, quantization
 
-__all__ = ["nn", "quantization"]
+__all__ = ["nn", "ns", "quantization"]

@@ -10,6 +10,7 @@ Example:
 
 from ._export import Dim, export
 from ._serialize import load, save
+from ._unflatten import unflatten
 from .exported_program import ExportedProgram
 from .graph_signature import (
     ConstantArgument,
@@ -23,5 +24,5 @@ from .graph_signature import (
 
 __all__ = [
     "export", "Dim", "ExportedProgram", "save", "load", "ExportGraphSignature", "InputKind",
-    "InputSpec", "OutputKind", "OutputSpec", "TensorArgument", "ConstantArgument",
+    "InputSpec", "OutputKind", "OutputSpec", "TensorArgument", "ConstantArgument", "unflatten",
 ]  # fmt: skip

@@ -8,6 +8,7 @@ import traceback
 
 from ..fx import GraphModule, Node, TraceError, Tracer
 from ..nn.modules.module import Module
+from ._guards import make_guards
 from .exported_program import ExportedProgram
 from .graph_signature import (
     ConstantArgument,
@@ -25,8 +26,9 @@ _FX_DIR = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep +
 class Dim:
     """A named dynamic dimension for ``dynamic_shapes`` (``Dim("batch", min=1, max=64)``).
 
-    minigrad's fx graphs never specialize on shapes, so every dimension is already dynamic:
-    a Dim is checked for its form and recorded, and changes nothing in the graph.
+    minigrad's fx graphs never specialize on shapes, so a Dim changes nothing in the graph;
+    the exported program's ``module()`` checks it (as PyTorch's guards): a dimension with a Dim
+    stays within ``min``/``max``, every other dimension equals the example input's.
     """
 
     AUTO = "AUTO"
@@ -75,6 +77,12 @@ def _trace(mod: Module):
     try:
         return Tracer().trace(mod)
     except TraceError as exc:
+        if type(mod).__module__.startswith("minigrad.nn."):
+            raise NotImplementedError(
+                f"export: minigrad's graphs call minigrad.nn layers as units, and cannot trace "
+                f"through the forward of the layer {type(mod).__name__} itself; export a Module "
+                f"that holds it (self.layer = ...; forward returns self.layer(...))"
+            ) from exc
         raise TraceError(
             f"export: data-dependent control flow at {_where(exc)} ({exc}). A branch or loop "
             f"on a tensor's value cannot be captured in a graph; rewrite it with tensor "
@@ -82,7 +90,18 @@ def _trace(mod: Module):
         ) from exc
 
 
-def _signature(mod: Module, gm: GraphModule) -> ExportGraphSignature:
+def _leaves(value) -> list:
+    """The leaves of an output nest in PyTorch's pytree order (dict values in key order)."""
+    if isinstance(value, dict):
+        return [leaf for v in value.values() for leaf in _leaves(v)]
+    if isinstance(value, (tuple, list)):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
+
+
+def _signature(mod: Module, gm: GraphModule, examples: dict) -> ExportGraphSignature:
+    """The signature; ``examples`` maps forward's parameter names to the example inputs
+    (non-tensor ones are constant inputs, as PyTorch's specialization makes them)."""
     specs = [
         InputSpec(InputKind.PARAMETER, TensorArgument("p_" + k.replace(".", "_")), k)
         for k, _ in mod.named_parameters()
@@ -94,9 +113,11 @@ def _signature(mod: Module, gm: GraphModule) -> ExportGraphSignature:
         arg = TensorArgument("b_" + key.replace(".", "_"))
         specs.append(InputSpec(InputKind.BUFFER, arg, key, persistent))
     for node in gm.graph.find_nodes(op="placeholder"):
-        specs.append(InputSpec(InputKind.USER_INPUT, TensorArgument(node.name), None))
-    out = gm.graph.find_nodes(op="output")[0].args[0]
-    flat = list(out) if isinstance(out, (tuple, list)) else [out]
+        value = examples.get(node.target.lstrip("*"))
+        constant = value is None or isinstance(value, (bool, int, float, str))
+        arg = ConstantArgument(node.name, value) if constant else TensorArgument(node.name)
+        specs.append(InputSpec(InputKind.USER_INPUT, arg, None))
+    flat = _leaves(gm.graph.find_nodes(op="output")[0].args[0])
     outputs = [
         OutputSpec(
             OutputKind.USER_OUTPUT,
@@ -105,6 +126,22 @@ def _signature(mod: Module, gm: GraphModule) -> ExportGraphSignature:
         for v in flat
     ]
     return ExportGraphSignature(specs, outputs)
+
+
+def _check_run(mod: Module, gm: GraphModule, args: tuple, kwargs: dict) -> None:
+    """Run the graph once on the example inputs (to raise at export time), leaving the module's
+    buffers (batch-norm statistics) and the random generator as they were, as PyTorch's export
+    leaves them."""
+    import minigrad
+
+    buffers = [(b, b.detach().clone()) for _, b in mod.named_buffers()]
+    try:
+        with minigrad.random.fork_rng(devices=[]), minigrad.no_grad():
+            gm(*args, **kwargs)
+    finally:
+        with minigrad.no_grad():
+            for buffer, saved in buffers:
+                buffer.copy_(saved)
 
 
 def export(
@@ -118,11 +155,12 @@ def export(
 ) -> ExportedProgram:
     """Trace ``mod``'s forward with minigrad.fx into an :class:`ExportedProgram`.
 
-    The example ``args``/``kwargs`` are run through the traced graph to check it. Shapes are
-    never specialized (minigrad's fx graphs hold no shapes), so the program runs on inputs of
-    any shape the model accepts; ``dynamic_shapes`` (with :class:`Dim`) is checked and
-    recorded only. ``strict`` selects nothing: both modes trace the same way. A branch on a
-    tensor's value raises :class:`minigrad.fx.TraceError` naming the line.
+    The example ``args``/``kwargs`` are run through the traced graph to check it. The graph
+    holds no shapes, but the program's ``module()`` checks its inputs as PyTorch's guards do:
+    each dimension equals the example's unless ``dynamic_shapes`` gives it a :class:`Dim`
+    (then it stays within the Dim's bounds). ``strict`` selects nothing: both modes trace the
+    same way. A branch on a tensor's value raises :class:`minigrad.fx.TraceError` naming the
+    line; ``minigrad.cond`` records both branches.
 
     Args:
         mod: the Module to export.
@@ -137,7 +175,7 @@ def export(
 
     Example:
         >>> ep = export(model, (minigrad.randn(2, 4),))
-        >>> ep.module()(minigrad.randn(5, 4))
+        >>> ep.module()(minigrad.randn(2, 4))
     """
     if not isinstance(mod, Module):
         raise TypeError(f"export: expected a minigrad.nn.Module, got {type(mod).__name__}")
@@ -153,7 +191,12 @@ def export(
     _check_dynamic_shapes(dynamic_shapes, names)
     graph = _trace(mod)
     gm = GraphModule(mod, graph, "GraphModule")
-    gm(*args, **(kwargs or {}))  # checks the graph on the example inputs
+    _check_run(mod, gm, args, kwargs or {})
     state = dict(mod.state_dict(keep_vars=True))
-    ep = ExportedProgram(gm, _signature(mod, gm), state, (args, kwargs or {}), dynamic_shapes)
+    examples = {**dict(zip(names, args)), **(kwargs or {})}
+    ep = ExportedProgram(
+        gm, _signature(mod, gm, examples), state, (args, kwargs or {}), dynamic_shapes
+    )
+    guards = make_guards(names, args, kwargs or {}, dynamic_shapes)
+    ep._input_checks = {"names": names, "positional": len(args), "guards": guards}
     return ep

@@ -52,6 +52,11 @@ def _encode(value, index: dict):
         return {"ellipsis": None}
     if isinstance(value, _dtype):
         return {"dtype": str(value).removeprefix("minigrad.")}
+    if isinstance(value, Module):
+        raise NotImplementedError(
+            "minigrad.export.save: programs with minigrad.cond (branches traced into "
+            "GraphModules) cannot be saved yet; run them, or save the model's state_dict"
+        )
     raise NotImplementedError(
         f"minigrad.export.save: a graph argument of type {type(value).__name__} ({value!r}) "
         f"cannot be saved; only tensors from the graph, numbers, strings, None, dtypes, slices "
@@ -98,6 +103,13 @@ def _resolve(path: str):
     parts = path.split(".")
     if parts[0] not in _ALLOWED_ROOTS:
         raise ValueError(f"minigrad.export.load: refusing function target {path!r}")
+    obj = importlib.import_module(parts[0])
+    try:  # attributes first: a function may share its name with a submodule (interpolate)
+        for attr in parts[1:]:
+            obj = getattr(obj, attr)
+        return obj
+    except AttributeError:
+        pass
     for cut in range(len(parts), 0, -1):
         try:
             obj = importlib.import_module(".".join(parts[:cut]))
@@ -150,7 +162,11 @@ def _records(gm: GraphModule) -> list:
 
 
 def _spec_records(sig: ExportGraphSignature) -> dict:
-    inputs = [[s.kind.name, s.arg.name, s.target, s.persistent] for s in sig.input_specs]
+    inputs = [
+        [s.kind.name, s.arg.name, s.target, s.persistent]
+        + ([s.arg.value] if isinstance(s.arg, ConstantArgument) else [])
+        for s in sig.input_specs
+    ]
     outputs = [
         [s.kind.name, s.arg.name, isinstance(s.arg, ConstantArgument)] for s in sig.output_specs
     ]
@@ -180,7 +196,8 @@ def save(ep: ExportedProgram, f) -> None:
     params = [k for k, _ in gm.named_parameters()]
     training = {name: m.training for name, m in gm.named_modules()}
     meta = {"records": _records(gm), "layers": layers, "parameters": params,
-            "signature": _spec_records(ep.graph_signature), "training": training}  # fmt: skip
+            "signature": _spec_records(ep.graph_signature), "training": training,
+            "input_checks": ep._input_checks}  # fmt: skip
     payload = {"format": _FORMAT, "code": gm.code, "meta": json.dumps(meta),
                "graph_state": gm.state_dict(), "state_dict": dict(ep.state_dict)}  # fmt: skip
     save_tensors(payload, f)
@@ -216,8 +233,13 @@ def _root(meta: dict, state: dict, graph: Graph) -> dict:
 
 def _signature(spec: dict) -> ExportGraphSignature:
     inputs = [
-        InputSpec(InputKind[kind], TensorArgument(name), target, persistent)
-        for kind, name, target, persistent in spec["inputs"]
+        InputSpec(
+            InputKind[kind],
+            ConstantArgument(name, rest[0]) if rest else TensorArgument(name),
+            target,
+            persistent,
+        )
+        for kind, name, target, persistent, *rest in spec["inputs"]
     ]
     outputs = [
         OutputSpec(
@@ -250,4 +272,6 @@ def load(f) -> ExportedProgram:
             "minigrad.export.load: the graph rebuilt from the file generates other code than "
             "the saved code (file written by another minigrad version, or edited)"
         )
-    return ExportedProgram(gm, _signature(meta["signature"]), payload["state_dict"])
+    ep = ExportedProgram(gm, _signature(meta["signature"]), payload["state_dict"])
+    ep._input_checks = meta.get("input_checks")
+    return ep

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from ..fx import GraphModule
+from ._guards import with_guards
 from .graph_signature import ExportGraphSignature
 
 
@@ -34,6 +35,7 @@ class ExportedProgram:
         self._state_dict = state_dict
         self.example_inputs = example_inputs
         self.dynamic_shapes = dynamic_shapes
+        self._input_checks = None  # {"names", "positional", "guards"}: see _guards.py
 
     @property
     def graph_module(self) -> GraphModule:
@@ -60,9 +62,13 @@ class ExportedProgram:
         """Always empty: minigrad's graphs carry no shapes, so there are no symbols to bound."""
         return {}
 
-    def module(self) -> GraphModule:
-        """A callable module running the graph (sharing this program's tensors)."""
-        return GraphModule(self._graph_module, self._graph_module.graph, "GraphModule")
+    def module(self, _class_name: str = "GraphModule") -> GraphModule:
+        """A callable module running the graph (sharing this program's tensors); it checks
+        its inputs' shapes against the example inputs and ``dynamic_shapes`` first."""
+        graph = self._graph_module.graph
+        if self._input_checks is not None:
+            graph = with_guards(graph, self._input_checks)
+        return GraphModule(self._graph_module, graph, _class_name)
 
     def run_decompositions(self, decomp_table=None, decompose_custom_triton_ops=False):
         """Returns this program: minigrad's graph already calls minigrad's own primitive

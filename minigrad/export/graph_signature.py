@@ -31,7 +31,7 @@ class TensorArgument:
 
 @dataclass
 class ConstantArgument:
-    """A non-tensor value among the outputs (``None``, a number)."""
+    """A non-tensor value among the inputs or outputs (``None``, a number)."""
 
     name: str
     value: object
@@ -42,7 +42,7 @@ class InputSpec:
     """One input: its kind, its name in the graph, and the state-dict key it reads."""
 
     kind: InputKind
-    arg: TensorArgument
+    arg: TensorArgument | ConstantArgument
     target: str | None
     persistent: bool | None = None
 
@@ -86,9 +86,13 @@ class ExportGraphSignature:
         )
 
     @property
-    def user_inputs(self) -> tuple[str, ...]:
-        """Names of the user inputs, in order."""
-        return tuple(s.arg.name for s in self.input_specs if s.kind is InputKind.USER_INPUT)
+    def user_inputs(self) -> tuple:
+        """Names of the user inputs, in order (values for constant ones, as PyTorch's)."""
+        return tuple(
+            s.arg.value if isinstance(s.arg, ConstantArgument) else s.arg.name
+            for s in self.input_specs
+            if s.kind is InputKind.USER_INPUT
+        )
 
     @property
     def user_outputs(self) -> tuple:

@@ -198,6 +198,8 @@ class _Writer:
             return repr(arg)
         if arg is Ellipsis:
             return "..."
+        if isinstance(arg, minigrad.nn.Module):  # a branch of cond: a global of the code
+            return self.add_global(getattr(arg, "_cond_branch_name", "subgraph"), arg)
         if isinstance(arg, type) or callable(arg):
             return self.fn_expr(arg)  # minigrad.relu, int, or a global bound to it
         return repr(arg)

@@ -17,6 +17,7 @@ from ..nn.modules.container import Sequential
 from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
 from ..tensor import Tensor
+from ._control_flow import is_branch
 from .graph import Graph
 from .proxy import TENSOR_OPERATOR_METHODS, Proxy, TraceError, TracerBase
 
@@ -163,6 +164,8 @@ class Tracer(TracerBase):
                 setattr(self.root, name, a)
                 self.tensor_attrs[id(a)] = name
             return self.create_node("get_attr", name, (), {})
+        if is_branch(a):  # a traced branch of cond
+            return a
         if isinstance(a, Module):
             raise NotImplementedError(
                 f"symbolic tracing: a module ({type(a).__name__}) cannot be an argument of a "

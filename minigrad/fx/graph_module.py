@@ -195,7 +195,9 @@ class GraphModule(Module):
                 if node.op == "call_module":
                     sub = self.get_submodule(node.target)
                     used.update(f"{node.target}.{n}" for n, _ in sub.named_modules() if n)
-        for name, _ in list(self.named_modules()):
+        # every path, a module reachable from a used one included (fusion leaves the folded
+        # batch norm both inside the fused module and at its old name)
+        for name, _ in list(self.named_modules(remove_duplicate=False)):
             if name and name not in used:
                 self.delete_submodule(name)
 

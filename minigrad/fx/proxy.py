@@ -222,11 +222,21 @@ class Attribute(Proxy):
         return self.tracer.create_proxy("call_method", self.attr, (self.root, *args), kwargs)
 
 
-class _GraphAppendingTracer(TracerBase):
-    """The tracer of a Proxy made straight from a node: it appends to that node's graph."""
+class GraphAppendingTracer(TracerBase):
+    """A tracer that appends the operations on its proxies to ``graph`` (the tracer of a Proxy
+    made straight from a node; torch.fx's, for rewriting a graph by retracing with proxies).
+
+    Example:
+        >>> tracer = GraphAppendingTracer(new_graph)
+        >>> out = relu_decomposition(Proxy(env[node.name], tracer))  # nodes added to new_graph
+    """
 
     def __init__(self, graph):
         self.graph = graph
+        self.scope, self.module_stack = None, {}
+
+
+_GraphAppendingTracer = GraphAppendingTracer
 
 
 _MAGIC = [

@@ -15,7 +15,10 @@ The arguments every function shares, as PyTorch's: ``input`` (a tensor or Masked
 
 from __future__ import annotations
 
+import functools
 import math
+
+import numpy as np  # (errstate only: NumPy's warnings on empty slices)
 
 from .. import dtypes
 from ..linalg import vector_norm
@@ -350,3 +353,30 @@ def logaddexp(input, other, *, dtype=None, input_mask=None, other_mask=None):
         )
     result = _mg().logaddexp(_fill(a, a_mask, -math.inf), _fill(b, b_mask, -math.inf))
     return _cast(result, dtype)
+
+
+def _quiet(fn):
+    """``fn`` without NumPy's RuntimeWarnings: a slice with no kept element gives NaN or -inf
+    (0/0, log 0) silently, as PyTorch's does."""
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return fn(*args, **kwargs)
+
+    return wrapper
+
+
+for _name in (
+    "mean",
+    "var",
+    "std",
+    "logsumexp",
+    "normalize",
+    "norm",
+    "logaddexp",
+    "softmax",
+    "log_softmax",
+    "softmin",
+):
+    globals()[_name] = _quiet(globals()[_name])

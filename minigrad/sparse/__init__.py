@@ -28,6 +28,7 @@ from ._construct import (
     sparse_csr_tensor,
 )
 from ._masked import hspmm, sampled_addmm, smm, sspaddmm
+from ._spdiags import spdiags
 
 # Old programs' constructors (``torch.sparse.FloatTensor(indices, values, size)``)
 FloatTensor = legacy_constructor(dtypes.float32)
@@ -38,5 +39,5 @@ __all__ = [
     "addmm", "log_softmax", "mm", "softmax", "sparse_coo_tensor", "spmm", "sum", "to_dense",
     "to_sparse", "FloatTensor", "DoubleTensor", "LongTensor", "sparse_compressed_tensor",
     "sparse_csr_tensor", "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor",
-    "sampled_addmm", "check_sparse_tensor_invariants",
+    "sampled_addmm", "check_sparse_tensor_invariants", "spdiags",
 ]  # fmt: skip

@@ -9,7 +9,7 @@ from .._sparse_coo import SparseCOO
 from ..autograd import _jvp_rules
 from ..ops import base as _base
 from ..ops import cat
-from ..ops.elementwise import Add, Div, Mul, Neg, Sub
+from ..ops.elementwise import Add, Div, Mul, Neg, Pow, Sub
 from ..ops.indexing import GetItem
 from ..ops.linalg import MatMul
 from ..ops.movement import Clone, Permute
@@ -130,9 +130,68 @@ def _matmul(op, args):
     return _functions.spmm(_functions.transpose(b), a.t(), op="mm").t()
 
 
+def _pow(op, args):
+    x, exponent = args
+    if isinstance(exponent, Tensor):
+        if exponent.ndim or is_sparse(exponent):
+            raise NotImplementedError(
+                "pow: minigrad raises a sparse COO tensor to a scalar power only"
+            )
+        exponent = exponent.item()
+    if exponent == 0:
+        raise RuntimeError(
+            "pow: cannot raise to zeroth power on sparse tensor; it would make the result "
+            "tensor dense"
+        )
+    x = coalesce(x)  # (a power of a sum is not the sum of powers)
+    rec = x._data
+    return make(rec.indices, values_of(x).pow(exponent), rec.shape, True)
+
+
+def _select_along(x, key):
+    """``(dim, positions)`` of a key that indexes one sparse dim of ``x`` with an index vector
+    or a unit-step slice (``index_select``, ``narrow``), the others whole; else None."""
+    chosen = [(d, k) for d, k in enumerate(key) if not (isinstance(k, slice) and k == _WHOLE)]
+    if len(chosen) != 1 or chosen[0][0] >= x._data.sparse_dim:
+        return None
+    dim, k = chosen[0]
+    size = x.shape[dim]
+    if isinstance(k, slice):
+        start, stop, step = k.indices(size)
+        return (dim, list(range(start, stop))) if step == 1 else None
+    if getattr(k, "ndim", None) == 1 and k.dtype.kind in "iu":
+        return dim, [int(i) % size for i in x.device.backend.to_host(k).tolist()]
+    return None
+
+
+def _getitem(op, args):
+    x = args[0]
+    found = _select_along(x, op.key) if type(x._data) is SparseCOO else None
+    if found is None:
+        raise NotImplementedError(
+            f"{op.label()}: minigrad indexes a sparse COO tensor along one sparse dim only (an "
+            "index vector, as index_select, or a unit-step slice, as narrow_copy); call "
+            ".to_dense() first"
+        )
+    dim, positions = found
+    x = coalesce(x)
+    rec = x._data
+    xp = x.device.xp
+    with backend.on(x.device):
+        wanted = xp.asarray(positions, dtype=rec.indices.dtype)
+        entry, slot = xp.nonzero(rec.indices[dim][:, None] == wanted[None, :])
+        indices = rec.indices[:, entry]
+        indices[dim] = slot
+    shape = tuple(len(positions) if d == dim else n for d, n in enumerate(rec.shape))
+    out = make(indices, GetItem((entry,))(values_of(x)), shape)
+    return coalesce(out)
+
+
+_WHOLE = slice(None)
+
 _base.sparse_rules.update({
     Add: _add, Sub: _sub, Mul: _mul, Div: _div, Neg: _neg, Clone: _clone, ToDevice: _to_device,
-    Permute: _permute, Sum: _sum, MatMul: _matmul,
+    Permute: _permute, Sum: _sum, MatMul: _matmul, Pow: _pow, GetItem: _getitem,
 })  # fmt: skip
 
 

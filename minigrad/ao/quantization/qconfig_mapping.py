@@ -3,11 +3,14 @@ quantization gives each node, by module name, by the type of module or function,
 
 from __future__ import annotations
 
+import re
+
 from .qconfig import get_default_qat_qconfig, get_default_qconfig
 
 
 class QConfigMapping:
     """Qconfigs by priority: ``set_module_name`` (a submodule and everything in it), then
+    ``set_module_name_regex`` (the first pattern ``re.match`` finds in the qualified name), then
     ``set_object_type`` (a module class or a function such as ``minigrad.add``), then
     ``set_global``. ``None`` leaves the matching part in float.
 
@@ -20,6 +23,7 @@ class QConfigMapping:
         self.global_qconfig = None
         self.object_type_qconfigs: dict = {}
         self.module_name_qconfigs: dict = {}
+        self.module_name_regex_qconfigs: dict = {}
 
     def set_global(self, global_qconfig) -> QConfigMapping:
         """The qconfig of everything nothing more specific matches."""
@@ -37,8 +41,10 @@ class QConfigMapping:
         return self
 
     def set_module_name_regex(self, module_name_regex: str, qconfig) -> QConfigMapping:
-        """Not supported by minigrad (use ``set_module_name``)."""
-        raise NotImplementedError("QConfigMapping.set_module_name_regex is not supported")
+        """The qconfig of the modules whose qualified names ``module_name_regex`` matches (from
+        the start, ``re.match``); the first pattern set wins."""
+        self.module_name_regex_qconfigs[module_name_regex] = qconfig
+        return self
 
     def set_module_name_object_type_order(self, module_name, object_type, index, qconfig):
         """Not supported by minigrad (use ``set_module_name`` / ``set_object_type``)."""
@@ -54,6 +60,9 @@ class QConfigMapping:
             if name in self.module_name_qconfigs:
                 return self.module_name_qconfigs[name]
             name = name.rpartition(".")[0]
+        for pattern, qconfig in self.module_name_regex_qconfigs.items():
+            if module_name and re.match(pattern, module_name):
+                return qconfig
         if object_type in self.object_type_qconfigs:
             return self.object_type_qconfigs[object_type]
         return self.global_qconfig
@@ -64,6 +73,7 @@ class QConfigMapping:
             "": self.global_qconfig,
             "object_type": list(self.object_type_qconfigs.items()),
             "module_name": list(self.module_name_qconfigs.items()),
+            "module_name_regex": list(self.module_name_regex_qconfigs.items()),
         }
 
     @classmethod
@@ -74,6 +84,8 @@ class QConfigMapping:
             mapping.set_object_type(object_type, qconfig)
         for name, qconfig in qconfig_dict.get("module_name", []):
             mapping.set_module_name(name, qconfig)
+        for pattern, qconfig in qconfig_dict.get("module_name_regex", []):
+            mapping.set_module_name_regex(pattern, qconfig)
         return mapping
 
     def __repr__(self) -> str:

@@ -184,7 +184,9 @@ def _fuse(gm, is_qat: bool) -> None:
             chain = _chain(gm, node, types)
             if chain is None:
                 continue
-            modules = [_module(gm, n) if n.op == "call_module" else nn.ReLU() for n in chain]
+            modules = [_module(gm, n) if n.op == "call_module" else None for n in chain]
+            # a functional relu becomes a module in the chain's mode (fusers compare modes)
+            modules = [nn.ReLU().train(modules[0].training) if m is None else m for m in modules]
             fuser = DEFAULT_OP_LIST_TO_FUSER_METHOD[types]
             _set_module(gm, node.target, fuser(is_qat, *modules))
             for later in reversed(chain[1:]):
@@ -398,6 +400,7 @@ def _prepare(model, qconfig_mapping, is_qat: bool, prepare_custom_config, backen
         )
     gm = symbolic_trace(copy.deepcopy(model))
     _fuse(gm, is_qat)
+    gm.delete_all_unused_submodules()
     qconfigs = _qconfigs(gm, qconfig_mapping)
     if is_qat:
         _swap_qat(gm, qconfigs)
@@ -405,8 +408,9 @@ def _prepare(model, qconfig_mapping, is_qat: bool, prepare_custom_config, backen
     for node in gm.graph.nodes:
         if node.name in qconfigs:
             node.meta[_META] = qconfigs[node.name]
-    gm.recompile()
-    return gm
+    prepared = GraphModule(gm, gm.graph)  # (named GraphModule, as PyTorch's prepared model)
+    prepared.training = gm.training
+    return prepared
 
 
 def prepare_fx(model, qconfig_mapping, example_inputs, prepare_custom_config=None,
@@ -624,8 +628,10 @@ def fuse_fx(model, fuse_custom_config=None, backend_config=None):
     """Trace ``model`` and fuse conv-bn(-relu), conv-relu and linear-relu chains (eval mode)."""
     gm = symbolic_trace(copy.deepcopy(model))
     _fuse(gm, model.training)
-    gm.recompile()
-    return gm
+    gm.delete_all_unused_submodules()  # the batch norms folded into convs
+    fused = GraphModule(gm, gm.graph)  # (named GraphModule, as PyTorch's fused model)
+    fused.training = gm.training
+    return fused
 
 
 __all__ = ["convert_fx", "convert_to_reference_fx", "fuse_fx", "prepare_fx", "prepare_qat_fx"]

@@ -72,7 +72,7 @@ def _with_mask(data, mask) -> MaskedTensor:
 def elementwise(fn, *args, **kwargs) -> MaskedTensor:
     """Run ``fn`` on the data of the MaskedTensor arguments; their masks must be equal."""
     masked = [a for a in args if is_masked_tensor(a)]
-    if masked[0].is_sparse or masked[0].is_sparse_csr:
+    if masked[0].is_sparse or masked[0]._is_csr:
         return _sparse_elementwise(fn, masked[0], args, kwargs)
     for other in masked[1:]:
         _masks_match(masked[0], other)
@@ -82,7 +82,7 @@ def elementwise(fn, *args, **kwargs) -> MaskedTensor:
 def _sparse_elementwise(fn, first: MaskedTensor, args, kwargs) -> MaskedTensor:
     """``fn`` on the specified values of sparse MaskedTensors sharing one pattern (numbers as
     they are); the pattern and mask stay."""
-    mg, csr = _mg(), first.is_sparse_csr
+    mg, csr = _mg(), first._is_csr
     layout = first.layout
     values = []
     for a in args:
@@ -118,7 +118,7 @@ def _output_mask(mask, dim, keepdim: bool, op: str):
 
 def reduce(name: str, self: MaskedTensor, *args, **kwargs) -> MaskedTensor:
     """A reduction of the kept elements; outputs with no kept element are masked out."""
-    if self.is_sparse or self.is_sparse_csr:  # the kept elements of its strided form
+    if self.is_sparse or self._is_csr:  # the kept elements of its strided form
         self = self.to_dense()
     data, mask = self.get_data(), self.get_mask()
     params = _bind_reduction(name, args, kwargs)
@@ -236,7 +236,7 @@ def torch_function(func, args, kwargs):
 # -- methods and operators of MaskedTensor
 def _unary_method(name: str):
     def method(self, *args, **kwargs):
-        if self.is_sparse or self.is_sparse_csr:
+        if self.is_sparse or self._is_csr:
             tensor = _mg().Tensor
             return _sparse_elementwise(getattr(tensor, name), self, (self, *args), kwargs)
         return _with_mask(getattr(self.get_data(), name)(*args, **kwargs), self.get_mask())
@@ -246,8 +246,15 @@ def _unary_method(name: str):
     return method
 
 
+def _sparse(x) -> bool:
+    return is_masked_tensor(x) and (x.is_sparse or x._is_csr)
+
+
 def _binary_method(name: str):
     def method(self, other, *args, **kwargs):
+        if _sparse(self) or _sparse(other):
+            tensor = _mg().Tensor
+            return _sparse_elementwise(getattr(tensor, name), self, (self, other, *args), kwargs)
         if is_masked_tensor(other):
             _masks_match(self, other)
         data = getattr(self.get_data(), name)(_data(other), *args, **kwargs)
@@ -260,6 +267,9 @@ def _binary_method(name: str):
 
 def _operator(fn, reflected: bool = False):
     def method(self, other):
+        if _sparse(self) or _sparse(other):
+            pair = (other, self) if reflected else (self, other)
+            return _sparse_elementwise(fn, self, pair, {})
         if is_masked_tensor(other):
             _masks_match(self, other)
         a, b = self.get_data(), _data(other)

@@ -39,6 +39,8 @@ def _check_pair(data, mask) -> None:
         raise ValueError(
             f"data.size() must equal mask.size(): got {tuple(data.shape)} and {tuple(mask.shape)}"
         )
+    if data.layout != mask.layout:
+        raise TypeError("data and mask must have the same layout.")
     if data.device != mask.device:
         raise ValueError(f"data and mask must be on one device: {data.device} and {mask.device}")
 
@@ -70,6 +72,8 @@ class MaskedTensor:
 
     def __init__(self, data, mask, requires_grad: bool = False):
         _check_pair(data, mask)
+        if data.is_sparse or data.is_sparse_csr:  # sparse data keeps the mask's pattern only
+            data = data.sparse_mask(mask)
         if requires_grad:
             data = data.detach().requires_grad_(True)
         self._masked_data, self._masked_mask = data, mask
@@ -105,18 +109,27 @@ class MaskedTensor:
 
     # -- sparse layouts (the "MaskedTensor sparsity" tutorial): data and mask share a pattern
     layout = property(lambda self: self._masked_data.layout)
-    is_sparse = property(lambda self: self._masked_data.is_sparse)
-    is_sparse_csr = property(lambda self: self._masked_data.is_sparse_csr)
+    # PyTorch's MaskedTensor.is_sparse: COO or CSR (a plain CSR tensor's is False)
+    is_sparse = property(lambda self: self._masked_data.is_sparse or self._is_csr)
+    _is_csr = property(lambda self: self._masked_data.is_sparse_csr)
+
+    def is_sparse_coo(self) -> bool:
+        """Whether the data (and mask) are sparse COO (a method here, as PyTorch's)."""
+        return self._masked_data.is_sparse
+
+    def is_sparse_csr(self) -> bool:
+        """Whether the data (and mask) are sparse CSR (a method here, as PyTorch's)."""
+        return self._masked_data.is_sparse_csr
 
     def to_dense(self) -> MaskedTensor:
         """Strided data and mask (unspecified elements of a sparse mask are masked out)."""
-        if not (self.is_sparse or self.is_sparse_csr):
+        if not (self.is_sparse or self._is_csr):
             return self
         return MaskedTensor._wrap(self._masked_data.to_dense(), self._masked_mask.to_dense())
 
     def to_sparse_coo(self) -> MaskedTensor:
         """Sparse COO data and mask holding exactly the kept elements."""
-        if self.is_sparse:
+        if self.is_sparse_coo():
             return self
         dense = self.to_dense()
         data, mask = dense.get_data(), dense.get_mask()
@@ -130,7 +143,7 @@ class MaskedTensor:
 
     def to_sparse_csr(self) -> MaskedTensor:
         """Sparse CSR data and mask holding exactly the kept elements (2-D only)."""
-        if self.is_sparse_csr:
+        if self._is_csr:
             return self
         coo = self.to_sparse_coo()
         return MaskedTensor._wrap(coo.get_data().to_sparse_csr(), coo.get_mask().to_sparse_csr())

@@ -30,6 +30,8 @@ class ConvBn2d(_QATConv2d):
             bool(bias), padding_mode, qconfig=qconfig,
         )  # fmt: skip
         self.bn = BatchNorm2d(out_channels, eps, momentum, True, True)
+        if "weight_fake_quant" in self._modules:  # PyTorch's child order: bn first (printing)
+            self._modules["weight_fake_quant"] = self._modules.pop("weight_fake_quant")
         self.freeze_bn = freeze_bn if self.training else True
         if self.training and not freeze_bn:
             self.update_bn_stats()

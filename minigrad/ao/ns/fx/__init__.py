@@ -1,0 +1,5 @@
+"""``torch.ao.ns.fx``: the error measures (:mod:`.utils`) of the Numeric Suite."""
+
+from . import utils
+
+__all__ = ["utils"]
