@@ -197,3 +197,13 @@ def test_readme_figures_match_the_tables():
     ops = re.search(r"output dtype of (\d+) ops under CPU autocast", text).group(1)
     assert int(ops) == len(amp_tests.NAMES)
     assert f"the {len(minigrad._out.NAMES)} functions that take it" in text
+
+
+def test_benchmark_commands_the_readme_shows_take_help(capsys):
+    """``python -m benchmarks.transforms --help`` describes it instead of running it."""
+    from benchmarks import transforms
+
+    with pytest.raises(SystemExit) as exit_info:
+        transforms.main(["--help"])
+    assert exit_info.value.code == 0
+    assert "per-sample gradients" in capsys.readouterr().out
