@@ -112,7 +112,7 @@ RUN = {
 
 SKIPPED = {
     'device="cuda")  # CuPy array underneath': "needs a GPU",
-    'dist.init_process_group("gloo")': "needs several processes (python -m minigrad.run)",
+    'dist.init_process_group("gloo")': "needs several processes (minigrad run -n 2 train.py)",
 }
 
 NEEDS = {  # marker -> optional package (or program) it needs
@@ -127,6 +127,12 @@ def test_every_snippet_is_run_or_skipped_with_a_reason():
     for snippet in _snippets():
         matched = [m for m in markers if m in snippet]
         assert len(matched) == 1, f"README snippet matched by {matched}:\n{snippet}"
+
+
+@pytest.mark.parametrize("marker", list(SKIPPED))
+def test_skipped_snippet_is_valid_python(marker):
+    compile(_snippet(marker), "README.md", "exec")
+    pytest.skip(f"not run: {SKIPPED[marker]}")
 
 
 def test_first_model_trains_and_is_examples_quickstart(capsys):
