@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 import tracemalloc
 
@@ -162,7 +163,13 @@ def torch_version() -> str:
     return torch.__version__
 
 
-def main() -> None:
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks.transforms",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.parse_args(argv)  # no options: --help describes the two measurements
     t = per_sample_grads()
     print(
         f"per-sample gradients, MLP 64-128-128-10, batch 64: vmap(grad) "

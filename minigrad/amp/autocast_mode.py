@@ -21,7 +21,8 @@ from __future__ import annotations
 import functools
 import threading
 
-from .. import dtypes
+from .. import backend, dtypes
+from .._warnings import warn_user
 from ..autograd import graph
 from ..func import _dispatch
 from ..ops.elementwise import Cast
@@ -211,7 +212,9 @@ class autocast:  # noqa: N801 - PyTorch's name
         device_type: ``"cuda"``, ``"cpu"`` (or another device type, e.g. ``"fakegpu"``, which
             follows the CUDA policy); only tensors on devices of this type are cast.
         dtype: the low-precision dtype (default float16 on CUDA, bfloat16 on the CPU).
-        enabled: False makes the region a no-op (and switches autocast off inside it).
+        enabled: False makes the region a no-op (and switches autocast off inside it). A
+            device type with no device here (``"cuda"`` without a GPU) warns and disables the
+            region, as PyTorch does.
         cache_enabled: cast each parameter (a leaf that requires grad) once per region.
 
     Example:
@@ -233,7 +236,7 @@ class autocast:  # noqa: N801 - PyTorch's name
                 f"autocast: in autocast on {self.device}, only float16 and bfloat16 are "
                 f"supported as the low-precision dtype, got {self.fast_dtype}"
             )
-        self._enabled = bool(enabled)
+        self._enabled = bool(enabled) and _usable(self.device)
         self._cache_enabled = True if cache_enabled is None else bool(cache_enabled)
 
     def __enter__(self):
@@ -279,6 +282,22 @@ class autocast:  # noqa: N801 - PyTorch's name
                 return fn(*args, **kwargs)
 
         return wrapper
+
+
+def _usable(device_type: str) -> bool:
+    """False, with PyTorch's warning, for a known device type that has no device here."""
+    if device_type == "cpu":
+        return True
+    try:
+        available = backend.get_backend(device_type).is_available()
+    except (RuntimeError, NotImplementedError):
+        return True  # not a device type minigrad has: accepted as before, it casts nothing
+    if not available:
+        warn_user(
+            f"User provided device_type of '{device_type}', but {device_type} is not "
+            f"available. Disabling autocast."
+        )
+    return available
 
 
 def custom_fwd(fwd=None, *, device_type: str = "cuda", cast_inputs=None):
