@@ -108,6 +108,12 @@ RUN = {
     ),
     'minigrad.viz.save_graph("step.svg"': ("", "assert Path('step.svg').stat().st_size > 0"),
     'GradScaler("cuda")': ("", "assert not scaler.is_enabled()"),
+    "print(torch.rand(3))": (  # PyTorch's torch.rand(3) after torch.manual_seed(0)
+        "",
+        "torch.manual_seed(0)\n"
+        "assert torch.rand(3).tolist() == [0.49625658988952637, 0.7682217955589294, "
+        "0.08847743272781372]",
+    ),
 }
 
 SKIPPED = {
