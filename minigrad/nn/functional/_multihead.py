@@ -171,6 +171,9 @@ def attend(
         out = scaled_dot_product_attention(
             q, k, v, None if causal else mask, dropout_p, is_causal=causal
         )
+    if out.is_nested:  # a ragged batch keeps its batch dim first
+        out = out_proj(out.permute(0, 2, 1, 3).reshape(n, length, e))
+        return (out if batch_first else out.transpose(0, 1)), weights
     # projected in (L, N, E) order, as PyTorch: a batch-first output is a transposed view,
     # and the dropout that follows it in a Transformer layer draws in that memory order
     out = out_proj(out.permute(2, 0, 1, 3).reshape(length, n, e))
