@@ -120,3 +120,12 @@ def test_train_mlp_digits_reaches_96_percent(tmp_path):
 @pytest.mark.slow
 def test_cnn_digits_reaches_98_percent(tmp_path):
     assert _run_script("cnn_digits", tmp_path)["test_accuracy"] >= 0.98
+
+
+def test_same_seed_example_prints_pytorchs_run(capsys):
+    pytest.importorskip("torch")
+    _example("same_seed").main(["--steps", "8"])
+    out = capsys.readouterr().out
+    assert "samples drawn after training: the same" in out
+    gap = float(out.split("largest relative difference of the losses: ")[1].split()[0])
+    assert gap < 1e-5
