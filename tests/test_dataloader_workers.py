@@ -396,3 +396,31 @@ def test_workers_leave_gpu_generators_of_a_forked_parent_alone(monkeypatch):
     monkeypatch.setitem(backend._generators, gpu, Untouchable())
     loader = DataLoader(Samples(4), batch_size=2, num_workers=2, multiprocessing_context="fork")
     assert [b["i"].tolist() for b in loader] == [[0, 1], [2, 3]]
+
+
+class _SlowFirst(Dataset):
+    """Item 0 takes a while; the others are instant. Counts the items loaded."""
+
+    def __init__(self, counter):
+        self.counter = counter
+
+    def __len__(self):
+        return 12
+
+    def __getitem__(self, i):
+        if i == 0:
+            time.sleep(0.5)
+        with self.counter.get_lock():
+            self.counter.value += 1
+        return i
+
+
+def test_a_slow_worker_does_not_let_the_others_run_ahead():
+    # As PyTorch: batches in flight plus batches back early (waiting for an earlier one) are at
+    # most prefetch_factor * num_workers; they used to be refilled as early ones came back
+    counter = multiprocessing.Value("i", 0)
+    it = iter(DataLoader(_SlowFirst(counter), batch_size=None, num_workers=2, prefetch_factor=2))
+    assert next(it) == 0
+    time.sleep(0.3)  # the fast worker would have loaded everything by now
+    assert counter.value <= 2 * 2 + 1
+    assert list(it) == list(range(1, 12))

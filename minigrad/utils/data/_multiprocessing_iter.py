@@ -138,6 +138,7 @@ class MultiProcessingDataLoaderIter:
             if self._rcvd_idx in self._ready:
                 result = self._ready.pop(self._rcvd_idx)
                 self._rcvd_idx += 1
+                self._try_put_index()  # its slot is free now
                 return self._process(result)
             if not self._pending:
                 self._end_epoch()
@@ -160,8 +161,10 @@ class MultiProcessingDataLoaderIter:
 
     def _try_put_index(self) -> None:
         """Hand the next index batch to the next worker in turn that still has data, unless
-        enough batches are in flight already."""
-        if len(self._pending) >= self._capacity:
+        ``prefetch_factor * num_workers`` batches are in flight or back early and waiting for
+        an earlier one (as PyTorch: a slow worker must not let the others run ahead without
+        bound)."""
+        if len(self._pending) + len(self._ready) >= self._capacity:
             return
         worker_id = next((w for w in self._next_workers() if self._active[w]), None)
         if worker_id is None:
