@@ -28,6 +28,16 @@ def _finish(array, dev, requires_grad) -> Tensor:
     return Tensor._make(array, dev).requires_grad_(requires_grad)
 
 
+def shape_constant(host, dtype, device) -> Tensor:
+    """A tensor holding a copy of ``host``, a NumPy array that ops compute from shapes and
+    arguments alone (index maps, weights): a constant of a ``minigrad.compile`` trace."""
+    dev = _device(device)
+    array = backend.shape_constant(host, dtypes.to_dtype(dtype), dev)
+    if array is host or getattr(array, "base", None) is host:
+        array = array.copy()
+    return _finish(array, dev, False)
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors).
 
