@@ -60,6 +60,8 @@ class Capture:
             return arr
         view = self._views.get(id(arr))
         born = id(t) in self.born
+        if view is None and born and id(root(arr)) in rec.roots:  # a view of traced memory
+            view = self._views[id(arr)] = rec.register(_view(arr, Traced))
         if view is None:  # a constant made during the trace, or state from before it
             if born:  # a result computed out of the recorder's sight (np.asarray of a
                 # traced array, then plain NumPy): baked in, a replay would return it stale
@@ -199,7 +201,10 @@ def _host_data_check(rec, as_array):
             and not isinstance(data, (bool, int, float, complex, np.generic))
         ):
             rec.poison("a tensor made from host data (a list or a NumPy array) inside the step")
-        return as_array(data, *args, **kwargs)
+        array = as_array(data, *args, **kwargs)
+        if arrays.active is rec and type(array) is np.ndarray:
+            return rec.constant(array)  # a Python number's array: a constant of the trace
+        return array
 
     return call
 

@@ -152,6 +152,12 @@ class Recorder:
             if any(np.may_share_memory(result, a) for a in inputs):
                 return self.register(result)  # a view: recomputed with its base
             return self._fresh(func, pargs, pkwargs, result)
+        if isinstance(result, tuple) and result and all(isinstance(r, np.generic) for r in result):
+            result = (
+                type(result)(*map(np.asarray, result))
+                if hasattr(result, "_fields")
+                else (tuple(map(np.asarray, result)))
+            )  # slogdet of one matrix: numbers, recomputed as 0-d arrays
         if (
             isinstance(result, (tuple, list))
             and result
