@@ -35,7 +35,7 @@ def erf(x):
     try:
         from scipy.special import erf as fn
     except ImportError:
-        return np.asarray(_erf(x), dtype=np.float64)
+        return np.asanyarray(_erf(x), dtype=np.float64)
     return fn(x)
 
 
@@ -44,7 +44,7 @@ def erfc(x):
     try:
         from scipy.special import erfc as fn
     except ImportError:
-        return np.asarray(_erfc(x), dtype=np.float64)
+        return np.asanyarray(_erfc(x), dtype=np.float64)
     return fn(x)
 
 
@@ -94,7 +94,7 @@ def _stirling(x):
 
 def lgamma(x):
     """log|Γ(x)|; +inf at 0 and the negative integers, as PyTorch."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asanyarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         big = x >= 10.0
         pos = np.where(x > 0, x, 1.0)
@@ -122,7 +122,7 @@ def lgamma(x):
 
 def digamma(x):
     """ψ(x) = d/dx lgamma(x), as PyTorch: ψ(±0) = ∓inf, NaN at the negative integers."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asanyarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         neg = x < 0
         y = np.where(neg, 1.0 - x, x)
@@ -185,7 +185,7 @@ def polygamma(n: int, x):
     """ψ⁽ⁿ⁾(x), the n-th derivative of digamma: (-1)^(n+1) n! ζ(n+1, x) for n ≥ 1."""
     if n == 0:
         return digamma(x)
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asanyarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         neg = x < 0
         q = np.where(neg, 1.0 - x, x)
@@ -207,7 +207,7 @@ def polygamma(n: int, x):
 
 def erfinv(x):
     """The inverse of erf on [-1, 1] (±inf at ±1, NaN outside)."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asanyarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         a = np.abs(x)
         inside = a < 1.0
@@ -239,7 +239,7 @@ _ACKLAM_D = (7.784695709041462e-03, 3.224671290700398e-01, 2.445134137142996e00,
 
 def ndtri(p):
     """The inverse of the standard normal CDF: ndtr(ndtri(p)) = p (±inf at 1 and 0)."""
-    p = np.asarray(p, dtype=np.float64)
+    p = np.asanyarray(p, dtype=np.float64)
     with np.errstate(all="ignore"):
         upper = p > 0.5
         q = np.where(upper, 1.0 - p, p)  # exact for p ≥ 0.5; solve for the lower tail
@@ -270,7 +270,7 @@ def _exp_square(t):
 
 def erfcx(x):
     """exp(x²)·erfc(x), finite where erfc underflows (x large)."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asanyarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         far = x > 26.0
         near = np.where(far, 0.0, x)
@@ -288,13 +288,13 @@ def erfcx(x):
 
 def ndtr(x):
     """The standard normal CDF, ½·erfc(-x/√2): accurate in the lower tail too."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asanyarray(x, dtype=np.float64)
     return 0.5 * erfc(-x / math.sqrt(2.0))
 
 
 def log_ndtr(x):
     """log of the standard normal CDF, finite far into the lower tail (as PyTorch)."""
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asanyarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         t = x / math.sqrt(2.0)
         low = x < -1.0
@@ -326,7 +326,7 @@ def _bessel_asymptotic(a, order: int):
 
 
 def _bessel(x, order: int, scaled: bool):
-    x = np.asarray(x, dtype=np.float64)
+    x = np.asanyarray(x, dtype=np.float64)
     with np.errstate(all="ignore"):
         a = np.abs(x)
         far = a > 20.0

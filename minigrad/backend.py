@@ -899,6 +899,13 @@ def as_array(data, dtype: dtypes.dtype | None, dev: Device):
     return dev.backend.from_host(host, dev.index)
 
 
+def shape_constant(host: np.ndarray, dtype: dtypes.dtype, dev: Device):
+    """:func:`as_array` for a host array computed from shapes and Python arguments alone
+    (index maps, interpolation weights), never from tensor values: ``minigrad.compile`` keeps
+    it in a trace as a constant, where other host data inside a step ends the capture."""
+    return as_array(host, dtype, dev)
+
+
 _generators: dict[Device, Generator] = {}
 _seed = 0
 

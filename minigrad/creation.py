@@ -28,6 +28,20 @@ def _finish(array, dev, requires_grad) -> Tensor:
     return Tensor._make(array, dev).requires_grad_(requires_grad)
 
 
+def shape_constant(host, dtype, device) -> Tensor:
+    """A tensor holding a copy of ``host``, a NumPy array that ops compute from shapes and
+    arguments alone (index maps, weights): a constant of a ``minigrad.compile`` trace."""
+    dev = _device(device)
+    array = backend.shape_constant(host, dtypes.to_dtype(dtype), dev)
+    if (
+        type(array) is np.ndarray
+        and isinstance(host, np.ndarray)
+        and np.may_share_memory(array, host)
+    ):
+        array = array.copy()  # the cached host arrays stay read-only and unchanged
+    return _finish(array, dev, False)
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors).
 

@@ -60,7 +60,15 @@ class Capture:
             return arr
         view = self._views.get(id(arr))
         born = id(t) in self.born
+        if view is None and born and id(root(arr)) in rec.roots:  # a view of traced memory
+            view = self._views[id(arr)] = rec.register(_view(arr, Traced))
         if view is None:  # a constant made during the trace, or state from before it
+            if born:  # a result computed out of the recorder's sight (np.asarray of a
+                # traced array, then plain NumPy): baked in, a replay would return it stale
+                rec.poison(
+                    f"a tensor of shape {list(arr.shape)} holds an array made by NumPy calls "
+                    "the trace did not record"
+                )
             view = rec.constant(arr) if born else rec.register(_view(arr, Traced))
             self._views[id(arr)] = view
         _set_slot(t, view)
@@ -100,6 +108,8 @@ class Capture:
 
         np_cls.to_host = to_host
         self._saved.append((backend, "as_array", backend.as_array))
+        self._saved.append((backend, "shape_constant", backend.shape_constant))
+        backend.shape_constant = _shape_constant(rec, backend.as_array)
         backend.as_array = _host_data_check(rec, backend.as_array)
         for name in ("numpy", "__array__"):
             self._saved.append((Tensor, name, Tensor.__dict__[name]))
@@ -191,7 +201,23 @@ def _host_data_check(rec, as_array):
             and not isinstance(data, (bool, int, float, complex, np.generic))
         ):
             rec.poison("a tensor made from host data (a list or a NumPy array) inside the step")
-        return as_array(data, *args, **kwargs)
+        array = as_array(data, *args, **kwargs)
+        if arrays.active is rec and type(array) is np.ndarray:
+            return rec.constant(array)  # a Python number's array: a constant of the trace
+        return array
+
+    return call
+
+
+def _shape_constant(rec, as_array):
+    """``backend.shape_constant`` for the trace: the array (a function of shapes and arguments,
+    which the key holds) becomes a traced constant."""
+
+    def call(host, dtype, dev):
+        array = as_array(host, dtype, dev)
+        if arrays.active is not rec or not isinstance(array, np.ndarray):
+            return array
+        return rec.constant(array)
 
     return call
 

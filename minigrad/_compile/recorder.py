@@ -106,7 +106,9 @@ class Recorder:
         bufs = tuple(self.fresh(r) for r in (result if many else (result,)))
         self._emit("copy", func, pargs, pkwargs, tuple(plain(b) for b in bufs))
         self.produced.update(id(b) for b in bufs)
-        return type(result)(bufs) if many else bufs[0]
+        if not many:
+            return bufs[0]
+        return type(result)(*bufs) if hasattr(result, "_fields") else type(result)(bufs)
 
     # -- the array protocols ------------------------------------------------------------------
     def ufunc(self, ufunc, method, inputs, args, kwargs, out, result):
@@ -150,6 +152,12 @@ class Recorder:
             if any(np.may_share_memory(result, a) for a in inputs):
                 return self.register(result)  # a view: recomputed with its base
             return self._fresh(func, pargs, pkwargs, result)
+        if isinstance(result, tuple) and result and all(isinstance(r, np.generic) for r in result):
+            result = (
+                type(result)(*map(np.asarray, result))
+                if hasattr(result, "_fields")
+                else (tuple(map(np.asarray, result)))
+            )  # slogdet of one matrix: numbers, recomputed as 0-d arrays
         if (
             isinstance(result, (tuple, list))
             and result
@@ -157,7 +165,8 @@ class Recorder:
         ):
             inputs = _arrays_in((pargs, pkwargs), [])
             if any(np.may_share_memory(r, a) for r in result for a in inputs):
-                return type(result)(self.register(r) for r in result)  # views (split, ...)
+                views = [self.register(r) for r in result]  # views (split, ...)
+                return type(result)(*views) if hasattr(result, "_fields") else type(result)(views)
             return self._fresh(func, pargs, pkwargs, result)
         if func not in _METADATA:
             self.poison(f"{getattr(func, '__name__', func)} returned a value on the host")

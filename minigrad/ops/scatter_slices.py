@@ -39,7 +39,7 @@ def select_scatter(input, src, dim, index):
     """``input`` with the slice ``select(dim, index)`` replaced by ``src``."""
     _check_src(src, select(input, dim, index).shape, "select_scatter")
     d = normalize_dim(dim, input.ndim, "select_scatter")
-    position = input.new_tensor([index % input.shape[d]], dtype=_int64())
+    position = shape_constant([index % input.shape[d]], _int64(), input.device)
     return index_copy(input, d, position, src.unsqueeze(d))
 
 
@@ -52,7 +52,7 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     shape = list(input.shape)
     shape[d] = len(positions)
     _check_src(src, tuple(shape), "slice_scatter")
-    return index_copy(input, d, input.new_tensor(positions, dtype=_int64()), src)
+    return index_copy(input, d, shape_constant(positions, _int64(), input.device), src)
 
 
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
@@ -68,7 +68,7 @@ def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     first_row, first_col = max(-offset, 0), max(offset, 0)
     positions = [(first_row + i) * cols + first_col + i for i in range(k)]
     batch = moved.shape[:-2]
-    index = input.new_tensor(positions, dtype=_int64()).expand(batch + (k,))
+    index = shape_constant(positions, _int64(), input.device).expand(batch + (k,))
     flat = moved.reshape(batch + (rows * cols,)).scatter(-1, index, src.to(input.dtype))
     inverse = sorted(range(input.ndim), key=order.__getitem__)
     return flat.reshape(moved.shape).permute(inverse)
@@ -78,6 +78,13 @@ def _int64():
     from .. import dtypes
 
     return dtypes.int64
+
+
+def shape_constant(host, dtype, device):
+    """:func:`minigrad.creation.shape_constant` (imported late: creation imports the ops)."""
+    from ..creation import shape_constant as make
+
+    return make(host, dtype, device)
 
 
 def _linear_index(input, indices, op):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from ... import dtypes
-from ...creation import tensor
+from ...creation import shape_constant
 from ._windows import pair
 
 
@@ -28,7 +28,7 @@ def _windows_along(x, dim: int, n_out: int):
     if n % n_out == 0:  # equal windows: a reshape
         return x.reshape(shape[:dim] + (n_out, n // n_out) + shape[dim + 1 :]).amax(dim + 1)
     rows, width = _window_rows(n, n_out)
-    index = tensor(rows, dtype=dtypes.int64, device=x.device)
+    index = shape_constant(rows, dtypes.int64, x.device)
     gathered = x.index_select(dim, index)
     return gathered.reshape(shape[:dim] + (n_out, width) + shape[dim + 1 :]).amax(dim + 1)
 
@@ -42,7 +42,7 @@ def _with_indices(x, sizes, first: int):
     tables, widths = [], []
     for i, size in enumerate(sizes):
         rows, width = _window_rows(in_sizes[i], size)
-        x = x.index_select(first + 2 * i, tensor(rows, dtype=dtypes.int64, device=x.device))
+        x = x.index_select(first + 2 * i, shape_constant(rows, dtypes.int64, x.device))
         x = x.reshape(*x.shape[: first + 2 * i], size, width, *x.shape[first + 2 * i + 1 :])
         tables.append(rows)
         widths.append(width)
@@ -57,15 +57,13 @@ def _with_indices(x, sizes, first: int):
         offset = (local // math.prod(widths[i + 1 :])) % widths[i]
         shape = [1] * (len(lead) + spatial)
         shape[len(lead) + i] = sizes[i]
-        starts = tensor(
-            [tables[i][o * widths[i]] for o in range(sizes[i])],
-            dtype=dtypes.int64,
-            device=x.device,
+        starts = shape_constant(
+            [tables[i][o * widths[i]] for o in range(sizes[i])], dtypes.int64, x.device
         ).reshape(shape)
-        ends = tensor(
+        ends = shape_constant(
             [tables[i][o * widths[i] + widths[i] - 1] for o in range(sizes[i])],
-            dtype=dtypes.int64,
-            device=x.device,
+            dtypes.int64,
+            x.device,
         ).reshape(shape)
         position = (starts + offset).minimum(ends)
         flat = position if flat is None else flat * in_sizes[i] + position

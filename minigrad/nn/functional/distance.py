@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ... import dtypes, ops
-from ...creation import tensor
+from ...creation import shape_constant
 from ...ops.complex import real_only
 
 
@@ -49,7 +49,7 @@ def pdist(input, p: float = 2.0):
     n = input.shape[0]
     first = [i for i in range(n) for _ in range(i + 1, n)]
     second = [j for i in range(n) for j in range(i + 1, n)]
-    rows = tensor(first, dtype=dtypes.int64, device=input.device)
-    cols = tensor(second, dtype=dtypes.int64, device=input.device)
+    rows = shape_constant(first, dtypes.int64, input.device)
+    cols = shape_constant(second, dtypes.int64, input.device)
     diff = input.index_select(0, rows) - input.index_select(0, cols)
     return ops.norm(diff, p, -1)

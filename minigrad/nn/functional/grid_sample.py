@@ -16,7 +16,7 @@ import numpy as np
 
 from ... import dtypes
 from ..._warnings import warn_user
-from ...creation import tensor
+from ...creation import shape_constant
 from .interpolate import cubic_convolution_weights
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -88,7 +88,7 @@ def affine_grid(theta, size, align_corners=None):
     axes = [_base_coords(n, align_corners) for n in spatial]
     mesh = np.meshgrid(*axes, indexing="ij")
     base = np.stack([*reversed(mesh), np.ones(spatial)], axis=-1).reshape(1, -1, nd + 1)
-    base_t = tensor(base, dtype=theta.dtype, device=theta.device)
+    base_t = shape_constant(base, theta.dtype, theta.device)
     grid = base_t @ theta.transpose(1, 2)  # (N, L, nd)
     return grid.reshape(size[0], *spatial, nd)
 

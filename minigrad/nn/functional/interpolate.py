@@ -3,17 +3,20 @@ area).
 
 Each mode works one spatial dim at a time (they are separable), as gathers of source rows whose
 positions are computed on the host from the sizes alone, so gradients flow through the gathers.
+The index and weight arrays depend only on sizes and arguments: they are cached (read-only) and
+become tensors through ``shape_constant``, so ``minigrad.compile`` keeps them as constants.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 
 from ... import dtypes
 from ..._warnings import warn_user
-from ...creation import tensor
+from ...creation import shape_constant
 from ...ops.complex import real_only
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
 from .pooling3d import adaptive_avg_pool3d
@@ -50,12 +53,34 @@ def _output_sizes(x, size, scale_factor, recompute: bool, op: str):
     return sizes, [1.0 / f for f in factors]  # PyTorch uses the given factor, not in/out
 
 
+def _cached(fn):
+    """``fn`` (a pure function of sizes and arguments returning arrays) memoised, its arrays
+    made read-only so that no caller can change the cached values."""
+
+    @functools.lru_cache(maxsize=256)
+    def cached(*args):
+        result = fn(*args)
+        for a in _arrays(result):
+            a.flags.writeable = False
+        return result
+
+    return functools.wraps(fn)(cached)
+
+
+def _arrays(obj):
+    if isinstance(obj, np.ndarray):
+        return [obj]
+    return [a for o in obj for a in _arrays(o)] if isinstance(obj, (tuple, list)) else []
+
+
+@_cached
 def _nearest_index(n_in: int, n_out: int, scale: float, exact: bool) -> np.ndarray:
     positions = np.arange(n_out, dtype=np.float64)
     src = np.floor((positions + 0.5) * scale if exact else positions * scale)
     return np.minimum(src.astype(np.int64), n_in - 1)
 
 
+@_cached
 def _linear_weights(n_in: int, n_out: int, scale: float, align_corners: bool):
     """Left and right source index and the right one's weight, for each output position."""
     positions = np.arange(n_out, dtype=np.float64)
@@ -83,6 +108,7 @@ def cubic_convolution_weights(t, a: float = -0.75):
     return [far(t + 1), near(t), near(1 - t), far(2 - t)]
 
 
+@_cached
 def _cubic_weights(n_in: int, n_out: int, scale: float, align_corners: bool):
     """The four source indices (clamped to the edge) and their weights, for each output position.
 
@@ -93,8 +119,8 @@ def _cubic_weights(n_in: int, n_out: int, scale: float, align_corners: bool):
     else:
         src = (positions + 0.5) * scale - 0.5
     floor = np.floor(src)
-    indices = [np.clip(floor.astype(np.int64) - 1 + k, 0, n_in - 1) for k in range(4)]
-    return indices, cubic_convolution_weights(src - floor)
+    indices = tuple(np.clip(floor.astype(np.int64) - 1 + k, 0, n_in - 1) for k in range(4))
+    return indices, tuple(cubic_convolution_weights(src - floor))
 
 
 def _filter(mode: str, x: np.ndarray) -> np.ndarray:
@@ -110,6 +136,7 @@ def _filter(mode: str, x: np.ndarray) -> np.ndarray:
     return np.where(x < 1, near, np.where(x < 2, far, 0.0))
 
 
+@_cached
 def _antialias_matrix(n_in: int, n_out: int, scale: float, align_corners: bool, mode: str):
     """The (n_out, n_in) matrix of antialiased resizing along one dim: each output pixel a
     normalised sum of the input pixels under the filter stretched by the scale (when
@@ -131,7 +158,12 @@ def _antialias_matrix(n_in: int, n_out: int, scale: float, align_corners: bool, 
 
 
 def _take(x, dim: int, index: np.ndarray):
-    return x.index_select(dim, tensor(index, dtype=dtypes.int64, device=x.device))
+    return x.index_select(dim, shape_constant(index, dtypes.int64, x.device))
+
+
+def _weights(w, shape, x):
+    """Host weights ``w`` as a tensor of ``shape`` in ``x``'s dtype, on its device."""
+    return shape_constant(w.reshape(shape), x.dtype, x.device)
 
 
 @real_only
@@ -202,13 +234,13 @@ def interpolate(
         if mode == "bicubic":
             indices, weights = _cubic_weights(n_in, n_out, scale, bool(align_corners))
             taps = [
-                _take(out, dim, index) * tensor(w.reshape(shape), input.dtype, input.device)
+                _take(out, dim, index) * _weights(w, shape, input)
                 for index, w in zip(indices, weights)
             ]
             out = taps[0] + taps[1] + taps[2] + taps[3]
             continue
         left, right, weight = _linear_weights(n_in, n_out, scale, bool(align_corners))
-        w = tensor(weight.reshape(shape), dtype=input.dtype, device=input.device)
+        w = _weights(weight, shape, input)
         out = _take(out, dim, left) * (1 - w) + _take(out, dim, right) * w
     return out
 
@@ -218,8 +250,7 @@ def _antialiased(x, sizes, scales, align_corners: bool, mode: str):
     (h, w), (scale_h, scale_w) = sizes, scales
     rows = _antialias_matrix(x.shape[2], h, scale_h, align_corners, mode)
     cols = _antialias_matrix(x.shape[3], w, scale_w, align_corners, mode)
-    as_tensor = lambda m: tensor(m, dtype=x.dtype, device=x.device)  # noqa: E731
-    return as_tensor(rows) @ x @ as_tensor(cols.T)
+    return _weights(rows, rows.shape, x) @ x @ _weights(cols.T, cols.T.shape, x)
 
 
 def _area(x, sizes, op: str):

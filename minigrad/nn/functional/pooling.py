@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from ... import _quantized
+from ...creation import shape_constant
 from ...ops import Op
 from ...ops.base import constant, on_input_device
 from ._windows import (
@@ -415,7 +416,7 @@ def adaptive_matrix(x, n: int, out: int):
     for i in range(out):
         start, end = (i * n) // out, -(-(i + 1) * n // out)
         rows.append([1.0 / (end - start) if start <= j < end else 0.0 for j in range(n)])
-    return x.new_tensor(rows)
+    return shape_constant(rows, x.dtype, x.device)
 
 
 @on_input_device
