@@ -74,6 +74,7 @@ def poisson(input, generator=None) -> Tensor:
     """
     if not input.is_floating_point():
         raise RuntimeError(f"poisson: expected a floating point rate tensor, got {input.dtype}")
+    backend.check_draw_from(input)
     with grad_mode.no_grad():
         rate = input.detach().double()
         if bool((rate < 0).any()) or bool(rate.isnan().any()):
@@ -95,6 +96,7 @@ def binomial(count, prob, generator=None) -> Tensor:
         raise RuntimeError(
             f"binomial: count and prob must be floating point, got {count.dtype} and {prob.dtype}"
         )
+    backend.check_draw_from(count, prob)
     with grad_mode.no_grad():
         n, p = count.detach().double(), prob.detach().double()
         if bool(((p < 0) | (p > 1) | p.isnan()).any()):

@@ -159,9 +159,9 @@ def memory_order(array) -> tuple | None:
 
     PyTorch fills a tensor made by ``empty_like`` (dropout's mask, ``bernoulli_``'s output)
     in memory order, so a transposed input gets its numbers in a transposed order."""
-    strides, flags = getattr(array, "strides", None), getattr(array, "flags", None)
-    if strides is None or flags is None or array.ndim < 2 or flags.c_contiguous:
-        return None
+    if not isinstance(array, np.ndarray) or array.ndim < 2 or array.flags.c_contiguous:
+        return None  # (also a GPU array, drawn from its own stream, or a batched one in vmap)
+    strides = array.strides
     order = tuple(sorted(range(array.ndim), key=lambda axis: -abs(strides[axis])))
     if order == tuple(range(array.ndim)):
         return None

@@ -922,6 +922,15 @@ def _check_draw() -> None:
         hook.check()
 
 
+def check_draw_from(*tensors) -> None:
+    """Raise where a draw whose numbers depend on these tensors' values (``bernoulli``'s
+    probabilities, ``multinomial``'s weights, ``poisson``'s rates) may not happen: under
+    ``vmap(randomness="same")`` from a tensor batched at that vmap, as PyTorch."""
+    hook = random_hook
+    if hook is not None:
+        hook.check_inputs(tensors)
+
+
 def per_sample_draw(make, shape):
     """``make(shape)``: a tensor of fresh random numbers of ``shape``. Under ``vmap(...,
     randomness="different")`` ``make`` is given the batch sizes in front of ``shape`` and the

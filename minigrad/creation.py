@@ -428,6 +428,7 @@ def bernoulli(input, p=None, *, generator=None) -> Tensor:
         if backend.random_hook is None:  # PyTorch's draws (vmap: one uniform per sample below)
             out = empty_like(input.detach())
             return out.bernoulli_(input.detach() if p is None else p, generator=generator)
+        backend.check_draw_from(input)
         probs = input if p is None else full_like(input, p)
         draw = rand(input.shape, generator=generator, dtype=input.dtype, device=input.device)
         return (draw < probs).to(input.dtype)
@@ -443,6 +444,7 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
         raise RuntimeError(
             f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) ({n_cat}) samples without replacement"
         )
+    backend.check_draw_from(input)
     totals = rows.sum(-1, keepdim=True)
     _check_distributions(rows, totals)
     with grad_mode.no_grad():

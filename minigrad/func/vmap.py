@@ -10,7 +10,7 @@ from ..autograd import function as _function
 from ..autograd import graph
 from ..ops.joining import cat
 from . import _dispatch, _function_rules, _rules
-from ._batched import BatchedTensor, make_batched
+from ._batched import BatchedTensor, levels_of, make_batched
 from ._pytree import broadcast_prefix, tree_flatten, tree_unflatten
 
 
@@ -48,6 +48,16 @@ class _RandomHook:
                 "vmap: randomness='different' is not supported by this random function (it "
                 "draws through the generator directly); rand, randn, randint, their _like forms, "
                 "normal, bernoulli and dropout draw per sample, or use randomness='same'"
+            )
+
+    @staticmethod
+    def check_inputs(tensors) -> None:
+        same = {lv for (lv, _), m in zip(_levels.stack, _levels.randomness) if m == "same"}
+        if any(same.intersection(levels_of(t)) for t in tensors):
+            raise RuntimeError(
+                "vmap: randomness='same' cannot draw from a batched tensor input (one draw for "
+                "all samples, from values that differ per sample), as PyTorch: use "
+                "randomness='different', or pass the tensor with in_dims=None"
             )
 
     @staticmethod
