@@ -171,7 +171,9 @@ def test_a_hung_rank_makes_the_others_time_out(jobs):
     assert code == 1, err
     assert "rank 0 (local rank 0) failed" in err
     assert "all_reduce timed out after 5 s on rank 0 of 2" in err
-    assert seconds < 45
+    # ended by the 5 s timeout, well before the jobs' 240 s kill (starting two ranks on a busy
+    # 2-core machine, beside the other tests, takes up to a minute)
+    assert seconds < 180
 
 
 @needs_mpi
