@@ -86,14 +86,15 @@ class DisableTorchFunction(_Switch):
 # -- which classes override ----------------------------------------------------------------------
 _PLAIN, _OVERRIDES, _SEQUENCE = 0, 1, 2
 _kind_of_class: dict = {list: _SEQUENCE, tuple: _SEQUENCE}
-_overriding_subclasses = weakref.WeakSet()  # not in the dict above: it would keep them alive
+# the id()s of live Tensor subclasses that take part: the dict above would keep them alive
+_overriding_subclasses: set = set()
 
 
 def _learn(cls) -> int:
     """Whether instances of ``cls`` take part in dispatch (cached per class, weakly for Tensor
     subclasses). PyTorch's own tensors do not: their ``__torch_function__`` belongs to
     PyTorch's functions (minigrad's take them as data, as ``from_dlpack`` does)."""
-    if cls in _overriding_subclasses:
+    if id(cls) in _overriding_subclasses:
         return _OVERRIDES
     impl = getattr(cls, "__torch_function__", None)
     overrides = (
@@ -104,7 +105,8 @@ def _learn(cls) -> int:
     )
     kind = _OVERRIDES if overrides else _PLAIN
     if kind == _OVERRIDES and issubclass(cls, graph.Tensor):
-        _overriding_subclasses.add(cls)
+        _overriding_subclasses.add(id(cls))
+        weakref.finalize(cls, _overriding_subclasses.discard, id(cls)).atexit = False
     else:
         _kind_of_class[cls] = kind
     return kind
@@ -145,8 +147,8 @@ def dispatch(public, impl, args: tuple, kwargs: dict, relevant=None):
     aside while it runs), then each tensor-like argument's ``__torch_function__`` with
     ``public`` (the function the user called) until one does not return NotImplemented.
     ``relevant``: the arguments to look at (default: all of ``args`` and ``kwargs``)."""
-    if state.all_disabled:
-        return impl(*args, **kwargs)
+    if state.all_disabled or (state.subclasses_disabled and not state.modes):
+        return impl(*args, **kwargs)  # (a subclass's handler running the function)
     if relevant is None:
         relevant = tuple(args) + tuple(kwargs.values())
     overloaded = [] if state.subclasses_disabled else overloaded_args(relevant)
@@ -379,10 +381,16 @@ def wrap_subclass(cls) -> None:
     if getattr(impl, "__func__", impl) is disabled_torch_function_impl:
         return
     cls._dispatching_methods = True
-    _overriding_subclasses.add(cls)
     _kind_of_class.pop(cls, None)
+    _overriding_subclasses.add(id(cls))
     _hold()
-    weakref.finalize(cls, _release).atexit = False
+    weakref.finalize(cls, _forget, id(cls)).atexit = False
+
+
+def _forget(cls_id: int) -> None:
+    """A subclass counted by :func:`wrap_subclass` was collected."""
+    _overriding_subclasses.discard(cls_id)
+    _release()
 
 
 def enter_mode(mode) -> None:
