@@ -7,13 +7,20 @@ Where the checks live, so that plain tensors pay (almost) nothing:
   wrapped once at import by :func:`install`; a wrapper looks at the classes of its arguments
   (one dict lookup each, one level into lists and tuples) and calls the function directly
   when none is tensor-like and no mode is entered;
-- Tensor methods, operators and a few properties go through the protocol only on instances of
-  a subclass that does not disable it: :func:`wrap_subclass` gives such a subclass its own
-  dispatching methods when it is defined, and :func:`enter_mode` gives them to ``Tensor``
-  itself while a mode is entered (and takes them back when the last one exits).
+- Tensor methods, operators and a few properties dispatch through forms that ``Tensor`` holds
+  only while something can take their calls: an entered mode, or a live Tensor subclass that
+  does not disable the protocol (:func:`wrap_subclass` counts it when it is defined, and a
+  finalizer stops counting it when it is collected). The form hands the call on when the
+  instance, an argument or a keyword argument is tensor-like (one dict lookup each), so that
+  ``plain.add(sub)``, ``plain.where(cond, sub)`` and ``plain + sub`` reach the subclass with
+  ``Tensor.add`` (``Tensor.where``) and the arguments in their order, as in PyTorch. Subclasses
+  inherit the forms; while none is alive and no mode is entered, ``Tensor`` has its plain
+  methods and plain tensors pay nothing.
 
-Unlike PyTorch, a plain tensor's method given a subclass argument (``plain.add(sub)``) is not
-handed to the subclass (operators are: Python tries the subclass's reflected operator first).
+A tensor-like that is not a Tensor (``MaskedTensor``, PyTorch's ``DiagonalTensor``) gets a plain
+tensor's method or operator call where the plain computation fails on it (arithmetic,
+comparisons, matmul, indexing: :func:`operand_takes`), and any method call while a Tensor
+subclass is alive or a mode is entered; PyTorch hands it every method call.
 ``__torch_dispatch__`` (the ATen-level protocol) does not exist here; a subclass defining it
 is refused when it is defined.
 """
@@ -22,6 +29,7 @@ from __future__ import annotations
 
 import functools
 import threading
+import weakref
 
 from .autograd import graph
 
@@ -42,6 +50,9 @@ class _State(threading.local):
 
 state = _State()
 _entered = [0]  # modes entered, all threads: wrappers take the slow path only while > 0
+# entered modes + live subclasses taking part: Tensor holds its dispatching forms while > 0
+_holders = [0]
+_lock = threading.RLock()
 
 
 class _Switch:
@@ -75,12 +86,16 @@ class DisableTorchFunction(_Switch):
 # -- which classes override ----------------------------------------------------------------------
 _PLAIN, _OVERRIDES, _SEQUENCE = 0, 1, 2
 _kind_of_class: dict = {list: _SEQUENCE, tuple: _SEQUENCE}
+# the id()s of live Tensor subclasses that take part: the dict above would keep them alive
+_overriding_subclasses: set = set()
 
 
 def _learn(cls) -> int:
-    """Whether instances of ``cls`` take part in dispatch (cached per class). PyTorch's own
-    tensors do not: their ``__torch_function__`` belongs to PyTorch's functions (minigrad's
-    take them as data, as ``from_dlpack`` does)."""
+    """Whether instances of ``cls`` take part in dispatch (cached per class, weakly for Tensor
+    subclasses). PyTorch's own tensors do not: their ``__torch_function__`` belongs to
+    PyTorch's functions (minigrad's take them as data, as ``from_dlpack`` does)."""
+    if id(cls) in _overriding_subclasses:
+        return _OVERRIDES
     impl = getattr(cls, "__torch_function__", None)
     overrides = (
         impl is not None
@@ -88,7 +103,12 @@ def _learn(cls) -> int:
         and getattr(impl, "__func__", impl) is not disabled_torch_function_impl
         and not any(k.__module__ == "torch._C" for k in cls.__mro__)  # TensorBase
     )
-    kind = _kind_of_class[cls] = _OVERRIDES if overrides else _PLAIN
+    kind = _OVERRIDES if overrides else _PLAIN
+    if kind == _OVERRIDES and issubclass(cls, graph.Tensor):
+        _overriding_subclasses.add(id(cls))
+        weakref.finalize(cls, _overriding_subclasses.discard, id(cls)).atexit = False
+    else:
+        _kind_of_class[cls] = kind
     return kind
 
 
@@ -127,8 +147,8 @@ def dispatch(public, impl, args: tuple, kwargs: dict, relevant=None):
     aside while it runs), then each tensor-like argument's ``__torch_function__`` with
     ``public`` (the function the user called) until one does not return NotImplemented.
     ``relevant``: the arguments to look at (default: all of ``args`` and ``kwargs``)."""
-    if state.all_disabled:
-        return impl(*args, **kwargs)
+    if state.all_disabled or (state.subclasses_disabled and not state.modes):
+        return impl(*args, **kwargs)  # (a subclass's handler running the function)
     if relevant is None:
         relevant = tuple(args) + tuple(kwargs.values())
     overloaded = [] if state.subclasses_disabled else overloaded_args(relevant)
@@ -242,17 +262,17 @@ _PASS_THROUGH = frozenset(
     "__array_wrap__ __class_getitem__ __weakref__ __iter__ as_subclass".split()
 )
 PROPERTIES = ("T", "mT", "H", "mH", "real", "imag", "data")
-_while_modes = {}  # Tensor's own methods, kept while a mode has replaced them (by name)
-_installed = {}  # the dispatching forms a mode put on Tensor (by name)
+_originals = {}  # Tensor's own methods, kept while its dispatching forms replace them (by name)
+_installed = {}  # the dispatching forms put on Tensor (by name)
 
 
 def tensor_methods() -> dict:
     """Tensor's methods that dispatch, by name: public methods and operators (not private
     helpers, pickling or attribute machinery), and :data:`PROPERTIES` — as the class has them
-    now (modules may add methods when imported), or as it had them before a mode replaced
-    them."""
-    if _while_modes:
-        return _while_modes
+    now (modules may add methods when imported), or as it had them before its dispatching forms
+    replaced them."""
+    if _originals:
+        return dict(_originals)
     out = {}
     for klass in reversed(graph.Tensor.__mro__[:-1]):
         for name, value in vars(klass).items():
@@ -275,59 +295,83 @@ _OPERATOR_METHODS = {
 }  # fmt: skip
 
 
-def _method(name, impl, always: bool):
-    """A method of ``Tensor`` (``always=False``: dispatching only while a mode is entered) or
-    of a subclass (``always=True``) that hands its call to the protocol. The function handed
-    on is ``Tensor.<name>`` as it is at the time of the call (so that ``func is
-    minigrad.Tensor.add`` holds in a handler, with or without a mode entered)."""
+def _method(name, impl):
+    """The dispatching form of the Tensor method ``impl``: it hands the call to the protocol
+    when a mode is entered or the instance or an argument is tensor-like, else calls ``impl``.
+    The function handed on is ``Tensor.<name>`` (``Tensor.add`` for ``__add__``) as it is at
+    the time of the call, so that ``func is minigrad.Tensor.add`` holds in a handler."""
     tensor_cls = graph.Tensor
     public = _OPERATOR_METHODS.get(name, name)
-    if always:
+    kinds = _kind_of_class
 
-        def call(self, *args, **kwargs):
-            return dispatch(getattr(tensor_cls, public), impl, (self, *args), kwargs)
-    else:
-
-        def call(self, *args, **kwargs):
-            if _entered[0]:
-                return dispatch(getattr(tensor_cls, public), impl, (self, *args), kwargs)
-            return impl(self, *args, **kwargs)
+    def call(self, *args, **kwargs):
+        if not _entered[0] and kinds.get(self.__class__) == _PLAIN:
+            for a in args:  # the common case inline, as in dispatching()
+                if kinds.get(a.__class__) != _PLAIN:
+                    break
+            else:
+                if not kwargs:
+                    return impl(self, *args)
+                for a in kwargs.values():
+                    if kinds.get(a.__class__) != _PLAIN:
+                        break
+                else:
+                    return impl(self, *args, **kwargs)
+            if not (has_override(args) or has_override(kwargs.values())):
+                return impl(self, *args, **kwargs)
+        return dispatch(getattr(tensor_cls, public), impl, (self, *args), kwargs)
 
     functools.update_wrapper(call, impl)
     return call
 
 
-def _property(name: str, prop: property, always: bool) -> property:
+def _property(name: str, prop: property) -> property:
     """A property whose getter dispatches as :func:`_method` does, handing on
     ``Tensor.<name>.__get__``."""
     tensor_cls = graph.Tensor
-    if always:
+    kinds = _kind_of_class
 
-        def get(self):
-            return dispatch(getattr(tensor_cls, name).__get__, prop.__get__, (self,), {})
-    else:
-
-        def get(self):
-            if _entered[0]:
-                return dispatch(getattr(tensor_cls, name).__get__, prop.__get__, (self,), {})
+    def get(self):
+        if not _entered[0] and kinds.get(self.__class__) == _PLAIN:
             return prop.__get__(self)
+        return dispatch(getattr(tensor_cls, name).__get__, prop.__get__, (self,), {})
 
     return property(get, prop.fset, prop.fdel, prop.__doc__)
 
 
-def _dispatching_attributes(always: bool) -> dict:
-    out = {}
-    for name, value in tensor_methods().items():
-        if isinstance(value, property):
-            out[name] = _property(name, value, always)
-        else:
-            out[name] = _method(name, value, always)
-    return out
+def _hold() -> None:
+    """One more reason for Tensor to dispatch; the first gives it its dispatching forms."""
+    with _lock:
+        _holders[0] += 1
+        if _holders[0] == 1:
+            _originals.update(tensor_methods())
+            for name, value in _originals.items():
+                if isinstance(value, property):
+                    _installed[name] = _property(name, value)
+                else:
+                    _installed[name] = _method(name, value)
+            for name, value in _installed.items():
+                setattr(graph.Tensor, name, value)
+
+
+def _release() -> None:
+    """One reason less; the last gives Tensor its own methods back (those that nothing else
+    replaced meanwhile)."""
+    with _lock:
+        _holders[0] -= 1
+        if _holders[0] == 0:
+            tensor_cls = graph.Tensor
+            for name, value in _installed.items():
+                if tensor_cls.__dict__.get(name) is value:
+                    setattr(tensor_cls, name, _originals[name])
+            _installed.clear()
+            _originals.clear()
 
 
 def wrap_subclass(cls) -> None:
-    """Give a new Tensor subclass dispatching methods (once per hierarchy), unless it disables
-    the protocol; refuse ``__torch_dispatch__``, which minigrad does not have."""
+    """Count a new Tensor subclass as a reason for Tensor's methods to dispatch while it lives
+    (its methods are inherited), unless it disables the protocol; refuse
+    ``__torch_dispatch__``, which minigrad does not have."""
     if "__torch_dispatch__" in vars(cls):
         raise NotImplementedError(
             f"{cls.__name__}: minigrad has no __torch_dispatch__ (it has no ATen layer below its "
@@ -336,40 +380,33 @@ def wrap_subclass(cls) -> None:
     impl = getattr(cls, "__torch_function__", None)
     if getattr(impl, "__func__", impl) is disabled_torch_function_impl:
         return
-    if any(getattr(base, "_dispatching_methods", False) for base in cls.__mro__[1:]):
-        return  # inherited from a subclass that has them
-    own = {k for klass in cls.__mro__[:-1] if klass is not graph.Tensor for k in vars(klass)}
-    for name, value in _dispatching_attributes(always=True).items():
-        if name not in own:
-            setattr(cls, name, value)
     cls._dispatching_methods = True
+    _kind_of_class.pop(cls, None)
+    _overriding_subclasses.add(id(cls))
+    _hold()
+    weakref.finalize(cls, _forget, id(cls)).atexit = False
+
+
+def _forget(cls_id: int) -> None:
+    """A subclass counted by :func:`wrap_subclass` was collected."""
+    _overriding_subclasses.discard(cls_id)
+    _release()
 
 
 def enter_mode(mode) -> None:
-    """Push ``mode``; the first entered mode gives Tensor's methods their dispatching forms."""
+    """Push ``mode``; while one is entered, Tensor's methods dispatch."""
     state.modes.append(mode)
     _entered[0] += 1
-    if _entered[0] == 1:
-        _while_modes.update(tensor_methods())
-        _installed.update(_dispatching_attributes(always=False))
-        for name, value in _installed.items():
-            setattr(graph.Tensor, name, value)
+    _hold()
 
 
 def exit_mode(mode) -> None:
-    """Pop ``mode`` (the innermost); the last one out gives Tensor its own methods back (those
-    that nothing else replaced meanwhile)."""
+    """Pop ``mode`` (the innermost), which must be the innermost."""
     if not state.modes or state.modes[-1] is not mode:
         raise RuntimeError(f"{type(mode).__name__}: modes must exit in the reverse order of entry")
     state.modes.pop()
     _entered[0] -= 1
-    if _entered[0] == 0:
-        tensor_cls = graph.Tensor
-        for name, value in _installed.items():
-            if tensor_cls.__dict__.get(name) is value:
-                setattr(tensor_cls, name, _while_modes[name])
-        _installed.clear()
-        _while_modes.clear()
+    _release()
 
 
 # -- installing the function wrappers ------------------------------------------------------------

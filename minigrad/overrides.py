@@ -3,8 +3,8 @@ protocol (the mechanism is in :mod:`minigrad._torch_function`).
 
 A class defining ``__torch_function__(cls, func, types, args=(), kwargs=None)`` — a Tensor
 subclass, or any tensor-like class — receives the calls of minigrad's public functions (and,
-for a Tensor subclass, of its methods and operators) that have one of its instances among
-their arguments; a :class:`TorchFunctionMode` receives every such call made while it is
+for a Tensor subclass, of Tensor methods and operators, a plain tensor's included) that have
+one of its instances among their arguments; a :class:`TorchFunctionMode` receives every such call made while it is
 entered. ``func`` is the public function itself (``func is minigrad.add``) or, for methods,
 the Tensor method (``minigrad.Tensor.add``).
 
