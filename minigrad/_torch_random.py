@@ -79,28 +79,54 @@ class TorchRandom:
     def words64(self, n: int) -> np.ndarray:
         """``n`` 64-bit draws, each from two words, the first one the high half (uint64)."""
         pairs = self.words32(2 * int(n)).reshape(-1, 2)
-        return (pairs[:, 0] << np.uint64(32)) | pairs[:, 1]
+        high = pairs[:, 0] << np.uint64(32)
+        high |= pairs[:, 1]
+        return high
 
     # -- uniform ---------------------------------------------------------------------------
     def unit_floats(self, n: int, dtype: np.dtype) -> np.ndarray:
-        """``n`` numbers in [0, 1) as float64: 53 random bits for float64, else 24."""
+        """``n`` numbers in [0, 1): float64 from 53 random bits for float64, else float32
+        from 24 (exactly representable either way)."""
         if np.dtype(dtype) == np.float64:
-            return (self.words64(n) & np.uint64(_MASK_53)).astype(np.float64) * 2.0**-53
-        return (self.words32(n) & np.uint64(_MASK_24)).astype(np.float64) * 2.0**-24
+            out = self.mantissas53(n).astype(np.float64)
+            out *= 2.0**-53
+            return out
+        out = self.mantissas24(n).astype(np.float32)
+        out *= np.float32(2.0**-24)
+        return out
+
+    def mantissas53(self, n: int) -> np.ndarray:
+        """The 53-bit integers ``m`` of ``n`` double uniforms ``m / 2**53`` (uint64)."""
+        pairs = self.words32(2 * int(n)).reshape(-1, 2)
+        high = pairs[:, 0] & np.uint64(_MASK_53 >> 32)  # one pass from the strided column
+        high <<= np.uint64(32)
+        high |= pairs[:, 1]
+        return high
+
+    def mantissas24(self, n: int) -> np.ndarray:
+        """The 24-bit integers ``m`` of ``n`` float uniforms ``m / 2**24`` (uint64)."""
+        words = self.words32(n)
+        words &= np.uint64(_MASK_24)
+        return words
 
     def uniform(self, shape, dtype, low, high):
         """U(low, high) numbers of ``dtype`` (a real float dtype) in the C order of ``shape``."""
         dtype = np.dtype(dtype)
-        unit = self.unit_floats(math.prod(shape), dtype)
+        n = math.prod(shape)
         if dtype == np.float64:
             low, high = float(low), float(high)
-            values = unit if (low, high) == (0.0, 1.0) else fma64(unit, high - low, low)
+            if (low, high) == (0.0, 1.0):
+                return self.unit_floats(n, dtype).reshape(shape)
+            values = fma64(self.unit_floats(n, dtype), high - low, low)
+            top = fma64(np.array([0.0, 1.0 - 2.0**-53]), high - low, low).max()
         else:
             low32, high32 = np.float32(low), np.float32(high)
-            span = np.float32(high32 - low32)
-            values = fma_to_float32(unit, float(span), float(low32)).astype(dtype)
+            values, top = _scaled_float_uniform(self.mantissas24(n), low32, high32 - low32)
             low, high = dtype.type(low), dtype.type(high)
-        values[values >= high] = low  # rounded up to the excluded bound
+            values = values.astype(dtype, copy=False)
+            top = dtype.type(top)
+        if not top < high:  # the largest uniform rounds up to the excluded bound: low instead
+            values[values >= high] = low
         return values.reshape(shape)
 
     # -- integers and permutations ---------------------------------------------------------
@@ -114,12 +140,15 @@ class TorchRandom:
         span = high - low
         n = math.prod(shape)
         words = self.words32(n) if span < wide_from else self.words64(n)
-        if span < 2**64:
-            words = words % np.uint64(span)
-        values = (words + np.uint64(low % 2**64)).view(np.int64)
+        if span < 2**64 and span & (span - 1) == 0:  # a power of two: the low bits
+            words &= np.uint64(span - 1)
+        elif span < 2**64:
+            np.remainder(words, np.uint64(span), out=words)
+        words += np.uint64(low % 2**64)
+        values = words.view(np.int64)
         if dtype.itemsize == 2 and dtype.kind not in "iu":
             values = values.astype(np.float32)  # half and bfloat16 convert through float
-        return values.astype(dtype).reshape(shape)
+        return values.astype(dtype, copy=False).reshape(shape)
 
     def permutation(self, n):
         """A permutation of 0..n-1 by PyTorch's forward Fisher-Yates shuffle (step ``i`` swaps
@@ -159,20 +188,23 @@ class TorchRandom:
         if dtype == np.float64:
             data = self.unit_floats(n, dtype)
             transform = _box_muller16_double
-        else:
-            # float16 and bfloat16 draw only the whole blocks before the tail; float32 all n
-            data = self.unit_floats(n if dtype == np.float32 else whole, dtype).astype(np.float32)
-            data = np.concatenate([data, np.zeros(n - data.size, np.float32)])
+        elif dtype == np.float32:
+            data = self.unit_floats(n, dtype)
             transform = _box_muller16_float
-        data[:whole] = transform(data[:whole].reshape(-1, 16)).reshape(-1)
+        else:  # float16 and bfloat16 draw only the whole blocks before the tail
+            data = np.zeros(n, np.float32)
+            data[:whole] = self.unit_floats(whole, dtype)
+            transform = _box_muller16_float
+        blocks = data[:whole].reshape(-1, 16)
+        transform(blocks, out=blocks)
         if whole != n:  # PyTorch redraws the last 16 numbers and transforms them again
             tail = self.unit_floats(16, dtype).astype(data.dtype).reshape(1, 16)
-            data[n - 16 :] = transform(tail).reshape(-1)
+            data[n - 16 :] = transform(tail, out=tail).reshape(-1)
         if (mean, std) == (0.0, 1.0):
             return data
         if dtype == np.float64:
             return fma64(data, std, mean)
-        return fma_to_float32(data.astype(np.float64), float(np.float32(std)), np.float32(mean))
+        return fma_to_float32(data, float(np.float32(std)), np.float32(mean))
 
     def _normal_pairs(self, n: int) -> np.ndarray:
         """``n`` float64 normal numbers as PyTorch's scalar sampler: the cached number first,
@@ -240,6 +272,37 @@ class TorchRandom:
         self._next_normal = cached if valid else None
         value, flag = _FLOAT_CACHE.unpack_from(raw, _FLOAT_CACHE_AT)
         self._float_cache = (value, bool(flag))
+
+
+def _scaled_float_uniform(mantissas: np.ndarray, low: np.float32, span: np.float32):
+    """``low + (m / 2**24) * span`` rounded once to float32 (PyTorch's float fused
+    multiply-add) for the 24-bit integers ``m``, and the largest value any ``m`` can give."""
+    scale = float(span) * 2.0**-24  # exact in double: a power-of-two scaling
+    ends = fma_to_float32(np.array([0.0, float(_MASK_24)]), scale, float(low))
+    if low == 0 and float(np.float32(scale)) == scale:
+        # the exact product rounded once is the float32 product of the exact float32 factors
+        values = mantissas.astype(np.float32)
+        values *= np.float32(scale)
+        return values, ends.max()
+    if not _double_sum_is_exact(float(low), float(span)):
+        return fma_to_float32(mantissas.astype(np.float64), scale, float(low)), ends.max()
+    values = mantissas.astype(np.float64)  # exact product and sum: one rounding, to float
+    values *= scale
+    values += float(low)
+    return values.astype(np.float32), ends.max()
+
+
+def _double_sum_is_exact(low: float, span: float) -> bool:
+    """Whether ``low + m * span / 2**24`` is exact in double for every 24-bit ``m``, for the
+    finite float32 values ``low`` and ``span``: each term is a multiple of a power of two (a
+    float32's 24-bit mantissa; ``m * span``'s 48 bits) and the sum fits in 53 bits of it."""
+    if not (math.isfinite(low) and math.isfinite(span)) or span == 0:
+        return False
+    top = max(math.frexp(low)[1], math.frexp(span)[1]) + 1  # |sum| < 2**top
+    quantum = math.frexp(span)[1] - 48
+    if low != 0:
+        quantum = min(quantum, math.frexp(low)[1] - 24)
+    return top - quantum <= 53
 
 
 def _fisher_yates(targets: np.ndarray) -> np.ndarray:
@@ -347,33 +410,43 @@ def fma_to_float32(a, b: float, c: float) -> np.ndarray:
     total = np.multiply(a, b, dtype=np.float64)
     if c == 0.0:
         return total.astype(np.float32)
-    product = total.copy()
     total += c
     ties = np.flatnonzero((total.view(np.uint64) & np.uint64((1 << 29) - 1)) == np.uint64(1 << 28))
     if ties.size:
-        _, err = _two_sum(product[ties], np.float64(c))
+        product = np.multiply(np.asarray(a)[ties], b, dtype=np.float64)  # exact, as above
+        _, err = _two_sum(product, np.float64(c))
         inexact = ties[err != 0]
         total[inexact] = np.nextafter(total[inexact], np.copysign(np.inf, err[err != 0]))
     return total.astype(np.float32)
 
 
 # -- Box-Muller ----------------------------------------------------------------------------
-def _box_muller16_float(blocks: np.ndarray) -> np.ndarray:
+def _box_muller16_float(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
     """PyTorch's 16-wide Box-Muller in float32: in each row of 16 uniform numbers, ``1 - u[j]``
-    gives the radius and ``u[j + 8]`` the angle of the pair written to ``j`` and ``j + 8``."""
+    gives the radius and ``u[j + 8]`` the angle of the pair written to ``j`` and ``j + 8``
+    (into ``out``, which may be ``blocks`` itself)."""
     # the float32 log rounded from float64 agrees with PyTorch's (SLEEF's) twice as often as
     # NumPy's float32 log; NumPy's float32 cos and sin agree better than rounded ones
-    log = np.log((np.float32(1.0) - blocks[:, :8]).astype(np.float64)).astype(np.float32)
-    radius = np.sqrt(np.float32(-2.0) * log)
-    theta = np.float32(2.0 * math.pi) * blocks[:, 8:]
-    return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+    radius = np.log((np.float32(1.0) - blocks[:, :8]).astype(np.float64)).astype(np.float32)
+    radius *= np.float32(-2.0)
+    np.sqrt(radius, out=radius)
+    return _polar_to_blocks(radius, np.float32(2.0 * math.pi) * blocks[:, 8:], out)
 
 
-def _box_muller16_double(blocks: np.ndarray) -> np.ndarray:
+def _box_muller16_double(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
     """The 16-wide Box-Muller in float64, with the C library's ``log`` (see :func:`c_log`)."""
-    radius = np.sqrt(-2.0 * c_log(1.0 - blocks[:, :8]))
-    theta = (2.0 * math.pi) * blocks[:, 8:]
-    return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+    radius = c_log(1.0 - blocks[:, :8])
+    radius *= -2.0
+    np.sqrt(radius, out=radius)
+    return _polar_to_blocks(radius, (2.0 * math.pi) * blocks[:, 8:], out)
+
+
+def _polar_to_blocks(radius: np.ndarray, theta: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``radius * cos(theta)`` into the first 8 columns of ``out``, ``radius * sin(theta)``
+    into the last 8 (``theta`` is overwritten)."""
+    np.multiply(radius, np.cos(theta), out=out[:, :8])
+    np.multiply(radius, np.sin(theta, out=theta), out=out[:, 8:])
+    return out
 
 
 # x87 extended precision: a 64-bit mantissa in the first 8 of 16 bytes (x86-64 Linux/macOS)

@@ -57,8 +57,15 @@ def bernoulli_scalar(gen, shape, p: float) -> np.ndarray:
     p = float(p)
     threshold = 0 if not p > 0 else min(math.ceil(p * 2.0**53), 1 << 53)
     pairs = gen.words32(2 * math.prod(shape)).reshape(-1, 2)
-    high = (pairs[:, 0] & np.uint64(_HIGH_21)) << np.uint64(32)
-    return ((high | pairs[:, 1]) < np.uint64(threshold)).reshape(shape)
+    # compare the high 21 bits first; only where they equal the threshold's do the low 32
+    # bits decide (about one element in 2**21)
+    high, low = divmod(threshold, 1 << 32)
+    bits = pairs[:, 0] & np.uint64(_HIGH_21)
+    mask = bits < np.uint64(high)
+    tied = np.flatnonzero(bits == np.uint64(high))
+    if tied.size:
+        mask[tied] = pairs[tied, 1] < np.uint64(low)
+    return mask.reshape(shape)
 
 
 def bernoulli_tensor(gen, probs: np.ndarray) -> np.ndarray:
