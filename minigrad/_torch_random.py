@@ -40,6 +40,8 @@ import struct
 
 import numpy as np
 
+from ._c_log import c_log
+
 # below this many elements PyTorch draws normal numbers one Box-Muller pair at a time
 NORMAL_FILL_MIN = 16
 # integer ranges from here on take a 64-bit draw per number
@@ -460,9 +462,6 @@ def _polar_to_blocks(radius: np.ndarray, theta: np.ndarray, out: np.ndarray) -> 
     return out
 
 
-# x87 extended precision: a 64-bit mantissa in the first 8 of 16 bytes (x86-64 Linux/macOS)
-_X87 = np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize == 16
-_c_log_one = np.frompyfunc(math.log, 1, 1)
 _c_log1p_one = np.frompyfunc(math.log1p, 1, 1)
 
 
@@ -470,23 +469,3 @@ def c_log1p(x: np.ndarray) -> np.ndarray:
     """``log1p`` of float64 numbers as the C library's (``math.log1p``), which is not always
     correctly rounded (NumPy's differs in one number in 14): one call per number."""
     return _c_log1p_one(x).astype(np.float64)
-
-
-def c_log(x: np.ndarray) -> np.ndarray:
-    """``log`` of positive float64 numbers as the C library's (``math.log``), vectorized.
-
-    PyTorch's float64 transform calls the C library, which rounds correctly but for results
-    very close to a tie; NumPy's own SIMD ``log`` differs in the last bit for about one number
-    in 300. The log is computed in x87 extended precision and rounded, and the numbers whose
-    11 dropped mantissa bits lie within 2% of a tie are recomputed with ``math.log``.
-    """
-    shape, x = np.shape(x), np.ravel(x)
-    if not _X87:  # no extended precision here: the C library for every number
-        return _c_log_one(x).astype(np.float64).reshape(shape)
-    wide = np.log(x.astype(np.longdouble))
-    dropped = wide.view(np.uint64)[::2] & np.uint64(0x7FF)  # the bits rounding removes
-    near_tie = (dropped > np.uint64(1024 - 41)) & (dropped < np.uint64(1024 + 41))
-    out = wide.astype(np.float64)
-    if near_tie.any():
-        out[near_tie] = _c_log_one(x[near_tie]).astype(np.float64)
-    return out.reshape(shape)
