@@ -29,6 +29,7 @@ _RECIP_BITS = 12  # r: a multiple of 2**-12, so m_hi * r is a multiple of 2**-41
 # exact result only within 0.019 ulp of a tie; there (with a margin) the C library decides
 _TIE_WINDOW = 0.02
 _ERROR = 2.0**-64  # a bound of the absolute error of the double-double estimate (about 2**-67)
+_CHUNK = 32768  # elements per pass
 _c_log_one = np.frompyfunc(math.log, 1, 1)
 
 
@@ -100,6 +101,13 @@ def c_log(x) -> np.ndarray:
         array([-0.69314718,  0.69314718])
     """
     shape, x = np.shape(x), np.ravel(np.asarray(x, dtype=np.float64))
+    out = np.empty(x.size, dtype=np.float64)
+    for start in range(0, x.size, _CHUNK):  # chunks whose temporaries stay in the cache
+        out[start : start + _CHUNK] = _c_log_flat(x[start : start + _CHUNK])
+    return out.reshape(shape)
+
+
+def _c_log_flat(x: np.ndarray) -> np.ndarray:
     normal = (x >= np.finfo(np.float64).tiny) & (x < np.inf)
     rounded, rest = _estimate(np.where(normal, x, 1.0))
     rounded_bits = rounded.view(np.uint64)
@@ -112,4 +120,4 @@ def c_log(x) -> np.ndarray:
     where = np.flatnonzero(doubtful)
     if where.size:
         rounded[where] = _c_log_one(x[where]).astype(np.float64)
-    return rounded.reshape(shape)
+    return rounded

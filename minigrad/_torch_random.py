@@ -415,18 +415,27 @@ def _two_sum(a, b):
     return total, (a - (total - b_part)) + (b - b_part)
 
 
+_FMA_CHUNK = 1 << 17  # elements per pass
+
+
 def fma_to_float32(a, b: float, c: float) -> np.ndarray:
     """``a * b + c`` rounded once to float32, for float64 ``a`` and float32 values ``a``,
     ``b`` and ``c`` (PyTorch's float fused multiply-add). The product is exact in double;
     the double sum is rounded to float32 directly unless it lies exactly on a float32 tie
     while inexact, where it is nudged towards its rounding error first."""
+    a = np.asarray(a)
+    if a.size > _FMA_CHUNK:  # chunks whose temporaries stay in the cache
+        flat, out = a.reshape(-1), np.empty(a.size, dtype=np.float32)
+        for start in range(0, a.size, _FMA_CHUNK):
+            out[start : start + _FMA_CHUNK] = fma_to_float32(flat[start : start + _FMA_CHUNK], b, c)
+        return out.reshape(a.shape)
     total = np.multiply(a, b, dtype=np.float64)
     if c == 0.0:
         return total.astype(np.float32)
     total += c
     ties = np.flatnonzero((total.view(np.uint64) & np.uint64((1 << 29) - 1)) == np.uint64(1 << 28))
     if ties.size:
-        product = np.multiply(np.asarray(a)[ties], b, dtype=np.float64)  # exact, as above
+        product = np.multiply(a[ties], b, dtype=np.float64)  # exact, as above
         _, err = _two_sum(product, np.float64(c))
         inexact = ties[err != 0]
         total[inexact] = np.nextafter(total[inexact], np.copysign(np.inf, err[err != 0]))
