@@ -40,6 +40,8 @@ import math
 
 import numpy as np
 
+from ._torch_rejection import gamma_same_alpha, gamma_vectorizes
+
 _F64 = np.dtype(np.float64)
 _HIGH_21 = (1 << 21) - 1  # the bits of a 64-bit draw's high word that a double keeps
 
@@ -200,9 +202,19 @@ def standard_gamma(gen, alphas: np.ndarray) -> np.ndarray:
     c = 1.0 / np.sqrt(9.0 * d)
     with np.errstate(divide="ignore"):
         inverse = (dtype.type(1) / flat).astype(np.float64)
-    values = _gamma_loop(gen, flat.tolist(), small.tolist(), inverse.tolist(), d.tolist(), c)
+    if _same_alpha_vectorizes(flat, c):
+        values = gamma_same_alpha(gen, flat.size, float(d[0]), float(c[0]))  # vectorized
+    else:
+        values = _gamma_loop(gen, flat.tolist(), small.tolist(), inverse.tolist(), d.tolist(), c)
     tiny = np.finfo(dtype).tiny
     return np.maximum(np.asarray(values).astype(dtype), tiny).reshape(alphas.shape)
+
+
+def _same_alpha_vectorizes(flat: np.ndarray, c: np.ndarray) -> bool:
+    """One finite ``alpha`` of at least 1 for every element, large enough to vectorize."""
+    if not flat.size or not (np.isfinite(flat[0]) and flat[0] >= 1 and (flat == flat[0]).all()):
+        return False
+    return gamma_vectorizes(float(c[0]))
 
 
 def _gamma_loop(gen, alphas, small, inverse, d_list, c):
