@@ -32,9 +32,10 @@ def test_vectorized_gamma_equals_the_scalar_loop(alpha, cached):
     got = gamma_same_alpha(vectorized, alphas.size, d, c)
     assert np.array_equal(got, expected)
     assert np.array_equal(scalar.get_state(), vectorized.get_state())
-    assert scalar.normal((5,), np.float64, 0.0, 1.0).tolist() == vectorized.normal(
-        (5,), np.float64, 0.0, 1.0
-    ).tolist()
+    assert (
+        scalar.normal((5,), np.float64, 0.0, 1.0).tolist()
+        == vectorized.normal((5,), np.float64, 0.0, 1.0).tolist()
+    )
 
 
 def test_alpha_near_one_keeps_the_scalar_loop():
