@@ -106,3 +106,56 @@ def _normals(uniforms, pair_starts, pair, cache):
 
 def _cache_after(k: int, pair, sines):
     return float(sines[k]) if pair[k] else None
+
+
+# -- Poisson with one rate below 10: products of uniforms -------------------------------------
+def poisson_same_small_rate(gen, n: int, rate: float) -> np.ndarray:
+    """``n`` Poisson counts (float64) for one rate in (0, 10), as PyTorch's multiplication
+    method: an element multiplies uniforms until the product is ``exp(-rate)`` or less and
+    counts them less one. The stream splits into such segments one after the other; the
+    length of the segment that would start at each position is computed for all positions
+    at once (running products, the same multiplications in the same order), then the chain
+    of segments is followed from the first position."""
+    floor = math.exp(-rate)
+    state, cache = gen.get_state(), gen._next_normal
+    gen._next_normal = None
+    uniforms = gen.unit_floats(int(n * (rate + 1) * 1.1) + 64, np.float64)
+    counts, start = [], 0
+    while True:
+        lengths = _segment_lengths(uniforms[start:], floor).tolist() + [0]
+        at, append = 0, counts.append
+        for _ in range(n - len(counts)):
+            step = lengths[at]
+            if not step:  # the segment runs past the uniforms drawn: draw more
+                break
+            append(step - 1)
+            at += step
+        start += at
+        if len(counts) == n:
+            break
+        more = (n - len(counts)) * (rate + 1) * 1.1 + 64
+        uniforms = np.concatenate([uniforms, gen.unit_floats(int(more), np.float64)])
+    gen.set_state(state)  # then the generator is left right after the uniforms used
+    gen._next_normal = None
+    gen.unit_floats(start, np.float64)
+    gen._next_normal = cache
+    return np.array(counts, dtype=np.float64)
+
+
+def _segment_lengths(uniforms: np.ndarray, floor: float) -> np.ndarray:
+    """For each position, how many uniforms from it on take their running product to
+    ``floor`` or below (0 where the uniforms run out first)."""
+    size = uniforms.size
+    lengths = np.zeros(size, dtype=np.int64)
+    active = np.arange(size)
+    product = uniforms.copy()
+    taken = 1
+    while active.size:
+        done = product <= floor
+        lengths[active[done]] = taken
+        active, product = active[~done], product[~done]
+        inside = active + taken < size
+        active, product = active[inside], product[inside]
+        product = product * uniforms[active + taken]
+        taken += 1
+    return lengths
