@@ -159,3 +159,54 @@ def _segment_lengths(uniforms: np.ndarray, floor: float) -> np.ndarray:
         product = product * uniforms[active + taken]
         taken += 1
     return lengths
+
+
+# -- Poisson with one rate of 10 or more: Hörmann's PTRS, two uniforms a try -----------------
+_lgamma = np.frompyfunc(math.lgamma, 1, 1)
+
+
+def poisson_same_large_rate(gen, n: int, rate: float) -> np.ndarray:
+    """``n`` Poisson counts (float64) for one rate of at least 10, as PyTorch's PTRS: every
+    try takes two uniforms, so with one rate the ``k``-th accepted try is the ``k``-th
+    element and all tries are computed at once (the scalar loop's operations, in order)."""
+    state, cache = gen.get_state(), gen._next_normal
+    gen._next_normal = None
+    uniforms = np.empty(0)
+    parts, used, remaining = [], 0, n
+    while remaining:
+        tries = remaining + remaining // 4 + 32
+        more = 2 * (used + tries) - uniforms.size
+        if more > 0:
+            uniforms = np.concatenate([uniforms, gen.unit_floats(more, np.float64)])
+        pairs = uniforms[2 * used : 2 * (used + tries)].reshape(-1, 2)
+        counts, accepted = _ptrs_tries(pairs[:, 0], pairs[:, 1], rate)
+        chosen = np.flatnonzero(accepted)[:remaining]
+        parts.append(counts[chosen])
+        remaining -= chosen.size
+        used += int(chosen[-1]) + 1 if not remaining else tries
+    gen.set_state(state)  # then the generator is left right after the uniforms used
+    gen._next_normal = None
+    gen.unit_floats(2 * used, np.float64)
+    gen._next_normal = cache
+    return np.concatenate(parts) if parts else np.empty(0)
+
+
+def _ptrs_tries(first: np.ndarray, second: np.ndarray, rate: float) -> tuple:
+    """The count of each PTRS try from its two uniforms, and whether it is accepted."""
+    root, log_rate = math.sqrt(rate), math.log(rate)
+    b = 0.931 + 2.53 * root
+    a = -0.059 + 0.02483 * b
+    log_inv_alpha = math.log(1.1239 + 1.1328 / (b - 3.4))
+    v_r = 0.9277 - 3.6224 / (b - 2)
+    u, v = first - 0.5, second
+    us = 0.5 - np.abs(u)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        k = np.floor((2 * a / us + b) * u + rate + 0.43)
+    accepted = (us >= 0.07) & (v <= v_r)
+    rest = np.flatnonzero(~accepted & ~((k < 0) | ((us < 0.013) & (v > us))))
+    if rest.size:
+        kr, usr = k[rest], us[rest]
+        bound = -rate + kr * log_rate - _lgamma(kr + 1).astype(np.float64)
+        lhs = c_log(v[rest]) + log_inv_alpha - c_log(a / (usr * usr) + b)
+        accepted[rest] = lhs <= bound
+    return k, accepted

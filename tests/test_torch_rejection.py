@@ -7,7 +7,12 @@ import pytest
 import minigrad
 from minigrad import _torch_samplers
 from minigrad._torch_random import TorchRandom
-from minigrad._torch_rejection import gamma_same_alpha, gamma_vectorizes, poisson_same_small_rate
+from minigrad._torch_rejection import (
+    gamma_same_alpha,
+    gamma_vectorizes,
+    poisson_same_large_rate,
+    poisson_same_small_rate,
+)
 
 
 def _scalar(gen, alphas):
@@ -51,7 +56,7 @@ def test_standard_gamma_of_one_concentration_is_pytorchs():
     assert torch.rand(3).tolist() == minigrad.rand(3).tolist()
 
 
-@pytest.mark.parametrize("rate", [0.5, 4.0, 7.5])
+@pytest.mark.parametrize("rate", [0.5, 4.0, 7.5, 10.0, 250.0])
 @pytest.mark.parametrize("cached", [False, True])
 def test_vectorized_poisson_equals_the_scalar_loop(rate, cached):
     scalar, vectorized = TorchRandom(11), TorchRandom(11)
@@ -61,7 +66,8 @@ def test_vectorized_poisson_equals_the_scalar_loop(rate, cached):
     stream = _torch_samplers._DoubleStream(scalar, 16)
     expected = [_torch_samplers._poisson_one(rate, stream.uniform) for _ in range(2000)]
     stream.finish(state)
-    got = poisson_same_small_rate(vectorized, 2000, rate)
+    vectorized_poisson = poisson_same_small_rate if rate < 8 else poisson_same_large_rate
+    got = vectorized_poisson(vectorized, 2000, rate)
     assert got.tolist() == expected
     assert np.array_equal(scalar.get_state(), vectorized.get_state())
     assert (
@@ -73,6 +79,8 @@ def test_vectorized_poisson_equals_the_scalar_loop(rate, cached):
 def test_poisson_of_one_rate_is_pytorchs():
     torch = pytest.importorskip("torch")
     torch.manual_seed(2), minigrad.manual_seed(2)
-    expected = torch.poisson(torch.full((3000,), 4.0))
-    assert np.array_equal(minigrad.poisson(minigrad.full((3000,), 4.0)).numpy(), expected.numpy())
+    for rate in (4.0, 30.0):
+        expected = torch.poisson(torch.full((3000,), rate))
+        got = minigrad.poisson(minigrad.full((3000,), rate))
+        assert np.array_equal(got.numpy(), expected.numpy())
     assert torch.rand(3).tolist() == minigrad.rand(3).tolist()
