@@ -117,12 +117,13 @@ def poisson_same_small_rate(gen, n: int, rate: float) -> np.ndarray:
     at once (running products, the same multiplications in the same order), then the chain
     of segments is followed from the first position."""
     floor = math.exp(-rate)
+    first = int(rate + 3 * math.sqrt(rate)) + 3  # factors most segments need at most
     state, cache = gen.get_state(), gen._next_normal
     gen._next_normal = None
     uniforms = gen.unit_floats(int(n * (rate + 1) * 1.1) + 64, np.float64)
     counts, start = [], 0
     while True:
-        lengths = _segment_lengths(uniforms[start:], floor).tolist() + [0]
+        lengths = _segment_lengths(uniforms[start:], floor, first).tolist() + [0]
         at, append = 0, counts.append
         for _ in range(n - len(counts)):
             step = lengths[at]
@@ -142,22 +143,29 @@ def poisson_same_small_rate(gen, n: int, rate: float) -> np.ndarray:
     return np.array(counts, dtype=np.float64)
 
 
-def _segment_lengths(uniforms: np.ndarray, floor: float) -> np.ndarray:
+def _segment_lengths(uniforms: np.ndarray, floor: float, first: int) -> np.ndarray:
     """For each position, how many uniforms from it on take their running product to
-    ``floor`` or below (0 where the uniforms run out first)."""
+    ``floor`` or below (0 where the uniforms run out first). The first ``first`` factors
+    are multiplied in for all positions at once (shifted slices: no gathers); as a running
+    product only falls, the length is one more than the count of products still above."""
     size = uniforms.size
-    lengths = np.zeros(size, dtype=np.int64)
-    active = np.arange(size)
     product = uniforms.copy()
-    taken = 1
+    above = (product > floor).astype(np.int64)
+    for taken in range(2, min(first, size) + 1):
+        width = size - taken + 1
+        product[:width] *= uniforms[taken - 1 :]
+        above[:width] += product[:width] > floor
+    lengths = above + 1
+    active = np.flatnonzero(product > floor)  # longer than ``first``, or past the end
+    lengths[active] = 0
+    product, taken = product[active], first
     while active.size:
+        inside = active + taken < size
+        active, product = active[inside], product[inside] * uniforms[active[inside] + taken]
+        taken += 1
         done = product <= floor
         lengths[active[done]] = taken
         active, product = active[~done], product[~done]
-        inside = active + taken < size
-        active, product = active[inside], product[inside]
-        product = product * uniforms[active + taken]
-        taken += 1
     return lengths
 
 

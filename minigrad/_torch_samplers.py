@@ -26,7 +26,7 @@ The algorithms were found by comparing PyTorch's outputs with the raw twister wo
   rejection samplers, element after element (each element takes a random number of words
   from the one stream, so this loop is sequential Python: about 1-4 microseconds an element,
   see the functions below), except one concentration of at least about 1.4 for all elements
-  (gamma) and one rate below 8 or from 10 on (Poisson), which are vectorized with the same numbers
+  (gamma) and one rate (Poisson), which are vectorized with the same numbers
   (:mod:`minigrad._torch_rejection`).
 * Tensors made by ``empty_like`` of a transposed tensor are filled in memory order
   (:func:`memory_order`).
@@ -303,7 +303,7 @@ def poisson(gen, rates: np.ndarray) -> np.ndarray:
     rates use Hörmann's transformed rejection with squeeze (PTRS, 1993), two uniforms a try.
     """
     flat = rates.astype(np.float64).reshape(-1).tolist()
-    if flat and 0 < flat[0] < 8 and (rates == flat[0]).all():  # one rate: vectorized
+    if flat and 0 < flat[0] < 10 and (rates == flat[0]).all():  # one rate: vectorized
         return poisson_same_small_rate(gen, len(flat), flat[0]).reshape(rates.shape)
     if flat and 10 <= flat[0] < math.inf and (rates == flat[0]).all():
         return poisson_same_large_rate(gen, len(flat), flat[0]).reshape(rates.shape)
