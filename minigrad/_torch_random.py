@@ -40,6 +40,9 @@ import struct
 
 import numpy as np
 
+from ._c_log import c_log
+from ._float_rounding import fma64, fma_to_float32, scaled_float_uniform
+
 # below this many elements PyTorch draws normal numbers one Box-Muller pair at a time
 NORMAL_FILL_MIN = 16
 # integer ranges from here on take a 64-bit draw per number
@@ -79,28 +82,54 @@ class TorchRandom:
     def words64(self, n: int) -> np.ndarray:
         """``n`` 64-bit draws, each from two words, the first one the high half (uint64)."""
         pairs = self.words32(2 * int(n)).reshape(-1, 2)
-        return (pairs[:, 0] << np.uint64(32)) | pairs[:, 1]
+        high = pairs[:, 0] << np.uint64(32)
+        high |= pairs[:, 1]
+        return high
 
     # -- uniform ---------------------------------------------------------------------------
     def unit_floats(self, n: int, dtype: np.dtype) -> np.ndarray:
-        """``n`` numbers in [0, 1) as float64: 53 random bits for float64, else 24."""
+        """``n`` numbers in [0, 1): float64 from 53 random bits for float64, else float32
+        from 24 (exactly representable either way)."""
         if np.dtype(dtype) == np.float64:
-            return (self.words64(n) & np.uint64(_MASK_53)).astype(np.float64) * 2.0**-53
-        return (self.words32(n) & np.uint64(_MASK_24)).astype(np.float64) * 2.0**-24
+            out = self.mantissas53(n).astype(np.float64)
+            out *= 2.0**-53
+            return out
+        out = self.mantissas24(n).astype(np.float32)
+        out *= np.float32(2.0**-24)
+        return out
+
+    def mantissas53(self, n: int) -> np.ndarray:
+        """The 53-bit integers ``m`` of ``n`` double uniforms ``m / 2**53`` (uint64)."""
+        pairs = self.words32(2 * int(n)).reshape(-1, 2)
+        high = pairs[:, 0] & np.uint64(_MASK_53 >> 32)  # one pass from the strided column
+        high <<= np.uint64(32)
+        high |= pairs[:, 1]
+        return high
+
+    def mantissas24(self, n: int) -> np.ndarray:
+        """The 24-bit integers ``m`` of ``n`` float uniforms ``m / 2**24`` (uint64)."""
+        words = self.words32(n)
+        words &= np.uint64(_MASK_24)
+        return words
 
     def uniform(self, shape, dtype, low, high):
         """U(low, high) numbers of ``dtype`` (a real float dtype) in the C order of ``shape``."""
         dtype = np.dtype(dtype)
-        unit = self.unit_floats(math.prod(shape), dtype)
+        n = math.prod(shape)
         if dtype == np.float64:
             low, high = float(low), float(high)
-            values = unit if (low, high) == (0.0, 1.0) else fma64(unit, high - low, low)
+            if (low, high) == (0.0, 1.0):
+                return self.unit_floats(n, dtype).reshape(shape)
+            values = fma64(self.unit_floats(n, dtype), high - low, low)
+            top = fma64(np.array([0.0, 1.0 - 2.0**-53]), high - low, low).max()
         else:
             low32, high32 = np.float32(low), np.float32(high)
-            span = np.float32(high32 - low32)
-            values = fma_to_float32(unit, float(span), float(low32)).astype(dtype)
+            values, top = scaled_float_uniform(self.mantissas24(n), low32, high32 - low32)
             low, high = dtype.type(low), dtype.type(high)
-        values[values >= high] = low  # rounded up to the excluded bound
+            values = values.astype(dtype, copy=False)
+            top = dtype.type(top)
+        if not top < high:  # the largest uniform rounds up to the excluded bound: low instead
+            values[values >= high] = low
         return values.reshape(shape)
 
     # -- integers and permutations ---------------------------------------------------------
@@ -114,12 +143,15 @@ class TorchRandom:
         span = high - low
         n = math.prod(shape)
         words = self.words32(n) if span < wide_from else self.words64(n)
-        if span < 2**64:
-            words = words % np.uint64(span)
-        values = (words + np.uint64(low % 2**64)).view(np.int64)
+        if span < 2**64 and span & (span - 1) == 0:  # a power of two: the low bits
+            words &= np.uint64(span - 1)
+        elif span < 2**64:
+            np.remainder(words, np.uint64(span), out=words)
+        words += np.uint64(low % 2**64)
+        values = words.view(np.int64)
         if dtype.itemsize == 2 and dtype.kind not in "iu":
             values = values.astype(np.float32)  # half and bfloat16 convert through float
-        return values.astype(dtype).reshape(shape)
+        return values.astype(dtype, copy=False).reshape(shape)
 
     def permutation(self, n):
         """A permutation of 0..n-1 by PyTorch's forward Fisher-Yates shuffle (step ``i`` swaps
@@ -159,20 +191,23 @@ class TorchRandom:
         if dtype == np.float64:
             data = self.unit_floats(n, dtype)
             transform = _box_muller16_double
-        else:
-            # float16 and bfloat16 draw only the whole blocks before the tail; float32 all n
-            data = self.unit_floats(n if dtype == np.float32 else whole, dtype).astype(np.float32)
-            data = np.concatenate([data, np.zeros(n - data.size, np.float32)])
+        elif dtype == np.float32:
+            data = self.unit_floats(n, dtype)
             transform = _box_muller16_float
-        data[:whole] = transform(data[:whole].reshape(-1, 16)).reshape(-1)
+        else:  # float16 and bfloat16 draw only the whole blocks before the tail
+            data = np.zeros(n, np.float32)
+            data[:whole] = self.unit_floats(whole, dtype)
+            transform = _box_muller16_float
+        blocks = data[:whole].reshape(-1, 16)
+        transform(blocks, out=blocks)
         if whole != n:  # PyTorch redraws the last 16 numbers and transforms them again
             tail = self.unit_floats(16, dtype).astype(data.dtype).reshape(1, 16)
-            data[n - 16 :] = transform(tail).reshape(-1)
+            data[n - 16 :] = transform(tail, out=tail).reshape(-1)
         if (mean, std) == (0.0, 1.0):
             return data
         if dtype == np.float64:
             return fma64(data, std, mean)
-        return fma_to_float32(data.astype(np.float64), float(np.float32(std)), np.float32(mean))
+        return fma_to_float32(data, float(np.float32(std)), np.float32(mean))
 
     def _normal_pairs(self, n: int) -> np.ndarray:
         """``n`` float64 normal numbers as PyTorch's scalar sampler: the cached number first,
@@ -256,16 +291,18 @@ def _fisher_yates(targets: np.ndarray) -> np.ndarray:
     the last position.
     """
     n = targets.size + 1
-    steps = np.arange(n, dtype=np.int64)
-    target = np.append(targets, n - 1)
-    order = np.argsort(target, kind="stable")  # steps grouped by target, in step order
+    index = np.int32 if n < 2**31 else np.int64  # smaller indices: faster random gathers
+    steps = np.arange(n, dtype=index)
+    target = np.append(targets, n - 1).astype(index)
+    order = _stable_argsort(target).astype(index)  # steps grouped by target, in step order
     sorted_target = target[order]
     same = sorted_target[1:] == sorted_target[:-1]
-    prev = np.full(n, -1, dtype=np.int64)
-    prev[order[1:][same]] = order[:-1][same]
-    last = np.append(~same, True)  # the last step of each target's group
+    prev = np.empty(n, dtype=index)
+    prev[order[0]] = -1
+    prev[order[1:]] = np.where(same, order[:-1], -1)
+    last = np.flatnonzero(np.append(~same, True))  # the last step of each target's group
     last_step, last_target = order[last], sorted_target[last]
-    parent = np.full(n, -1, dtype=np.int64)
+    parent = np.full(n, -1, dtype=index)
     parent[last_target] = np.where(last_step == last_target, prev[last_step], last_step)
     root = np.where(parent < 0, steps, parent)
     while True:  # pointer jumping: every position to the first step of its chain
@@ -274,9 +311,18 @@ def _fisher_yates(targets: np.ndarray) -> np.ndarray:
             break
         root = up
     taken = np.where(target == steps, root, target)
-    has_prev = prev >= 0
-    taken[has_prev] = root[prev[has_prev]]
-    return taken
+    return np.where(prev >= 0, root[prev], taken).astype(np.int64)  # root[-1]: unused
+
+
+def _stable_argsort(values: np.ndarray) -> np.ndarray:
+    """``argsort(values, kind="stable")`` of integers in [0, 2**32), by a least significant
+    digit first radix sort over 16-bit digits (NumPy radix-sorts 16-bit keys: several times
+    faster than its merge sort of wider integers)."""
+    order = np.argsort((values & 0xFFFF).astype(np.uint16), kind="stable")
+    if values.size and values.max() >= 1 << 16:
+        high = (values[order] >> 16).astype(np.uint16)
+        order = order[np.argsort(high, kind="stable")]
+    return order
 
 
 def _seeded_key(seed: int) -> np.ndarray:
@@ -310,75 +356,35 @@ def _float_to_int64(value) -> int:
     return value if -(2**63) <= value < 2**63 else -(2**63)
 
 
-# -- exactly rounded arithmetic ------------------------------------------------------------
-_SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's constant for doubles
-
-
-def _split(x):
-    t = _SPLIT * x
-    hi = t - (t - x)
-    return hi, x - hi
-
-
-def fma64(a, b, c):
-    """``a * b + c`` with one rounding (a fused multiply-add) in float64 arrays: Dekker's
-    exact product and Knuth's exact sum, then a final rounding (exact but for results within
-    2**-100 of a tie, where the last bit can differ)."""
-    a = np.asarray(a, dtype=np.float64)
-    product = a * b
-    a_hi, a_lo = _split(a)
-    b_hi, b_lo = _split(np.float64(b))
-    product_err = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-    total, sum_err = _two_sum(product, np.float64(c))
-    return total + (sum_err + product_err)
-
-
-def _two_sum(a, b):
-    total = a + b
-    b_part = total - a
-    return total, (a - (total - b_part)) + (b - b_part)
-
-
-def fma_to_float32(a, b: float, c: float) -> np.ndarray:
-    """``a * b + c`` rounded once to float32, for float64 ``a`` and float32 values ``a``,
-    ``b`` and ``c`` (PyTorch's float fused multiply-add). The product is exact in double;
-    the double sum is rounded to float32 directly unless it lies exactly on a float32 tie
-    while inexact, where it is nudged towards its rounding error first."""
-    total = np.multiply(a, b, dtype=np.float64)
-    if c == 0.0:
-        return total.astype(np.float32)
-    product = total.copy()
-    total += c
-    ties = np.flatnonzero((total.view(np.uint64) & np.uint64((1 << 29) - 1)) == np.uint64(1 << 28))
-    if ties.size:
-        _, err = _two_sum(product[ties], np.float64(c))
-        inexact = ties[err != 0]
-        total[inexact] = np.nextafter(total[inexact], np.copysign(np.inf, err[err != 0]))
-    return total.astype(np.float32)
-
-
 # -- Box-Muller ----------------------------------------------------------------------------
-def _box_muller16_float(blocks: np.ndarray) -> np.ndarray:
+def _box_muller16_float(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
     """PyTorch's 16-wide Box-Muller in float32: in each row of 16 uniform numbers, ``1 - u[j]``
-    gives the radius and ``u[j + 8]`` the angle of the pair written to ``j`` and ``j + 8``."""
+    gives the radius and ``u[j + 8]`` the angle of the pair written to ``j`` and ``j + 8``
+    (into ``out``, which may be ``blocks`` itself)."""
     # the float32 log rounded from float64 agrees with PyTorch's (SLEEF's) twice as often as
     # NumPy's float32 log; NumPy's float32 cos and sin agree better than rounded ones
-    log = np.log((np.float32(1.0) - blocks[:, :8]).astype(np.float64)).astype(np.float32)
-    radius = np.sqrt(np.float32(-2.0) * log)
-    theta = np.float32(2.0 * math.pi) * blocks[:, 8:]
-    return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+    radius = np.log((np.float32(1.0) - blocks[:, :8]).astype(np.float64)).astype(np.float32)
+    radius *= np.float32(-2.0)
+    np.sqrt(radius, out=radius)
+    return _polar_to_blocks(radius, np.float32(2.0 * math.pi) * blocks[:, 8:], out)
 
 
-def _box_muller16_double(blocks: np.ndarray) -> np.ndarray:
+def _box_muller16_double(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
     """The 16-wide Box-Muller in float64, with the C library's ``log`` (see :func:`c_log`)."""
-    radius = np.sqrt(-2.0 * c_log(1.0 - blocks[:, :8]))
-    theta = (2.0 * math.pi) * blocks[:, 8:]
-    return np.concatenate([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+    radius = c_log(1.0 - blocks[:, :8])
+    radius *= -2.0
+    np.sqrt(radius, out=radius)
+    return _polar_to_blocks(radius, (2.0 * math.pi) * blocks[:, 8:], out)
 
 
-# x87 extended precision: a 64-bit mantissa in the first 8 of 16 bytes (x86-64 Linux/macOS)
-_X87 = np.finfo(np.longdouble).nmant == 63 and np.dtype(np.longdouble).itemsize == 16
-_c_log_one = np.frompyfunc(math.log, 1, 1)
+def _polar_to_blocks(radius: np.ndarray, theta: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """``radius * cos(theta)`` into the first 8 columns of ``out``, ``radius * sin(theta)``
+    into the last 8 (``theta`` is overwritten)."""
+    np.multiply(radius, np.cos(theta), out=out[:, :8])
+    np.multiply(radius, np.sin(theta, out=theta), out=out[:, 8:])
+    return out
+
+
 _c_log1p_one = np.frompyfunc(math.log1p, 1, 1)
 
 
@@ -386,23 +392,3 @@ def c_log1p(x: np.ndarray) -> np.ndarray:
     """``log1p`` of float64 numbers as the C library's (``math.log1p``), which is not always
     correctly rounded (NumPy's differs in one number in 14): one call per number."""
     return _c_log1p_one(x).astype(np.float64)
-
-
-def c_log(x: np.ndarray) -> np.ndarray:
-    """``log`` of positive float64 numbers as the C library's (``math.log``), vectorized.
-
-    PyTorch's float64 transform calls the C library, which rounds correctly but for results
-    very close to a tie; NumPy's own SIMD ``log`` differs in the last bit for about one number
-    in 300. The log is computed in x87 extended precision and rounded, and the numbers whose
-    11 dropped mantissa bits lie within 2% of a tie are recomputed with ``math.log``.
-    """
-    shape, x = np.shape(x), np.ravel(x)
-    if not _X87:  # no extended precision here: the C library for every number
-        return _c_log_one(x).astype(np.float64).reshape(shape)
-    wide = np.log(x.astype(np.longdouble))
-    dropped = wide.view(np.uint64)[::2] & np.uint64(0x7FF)  # the bits rounding removes
-    near_tie = (dropped > np.uint64(1024 - 41)) & (dropped < np.uint64(1024 + 41))
-    out = wide.astype(np.float64)
-    if near_tie.any():
-        out[near_tie] = _c_log_one(x[near_tie]).astype(np.float64)
-    return out.reshape(shape)

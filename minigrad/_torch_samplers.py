@@ -24,8 +24,10 @@ The algorithms were found by comparing PyTorch's outputs with the raw twister wo
 * ``rrelu`` in training: one double uniform per element ``x <= 0`` only, in order.
 * ``_standard_gamma``/``_sample_dirichlet``, ``poisson`` and ``binomial``: PyTorch's
   rejection samplers, element after element (each element takes a random number of words
-  from the one stream, so this loop is sequential Python: about 2-4 microseconds an element,
-  see the functions below).
+  from the one stream, so this loop is sequential Python: about 1-4 microseconds an element,
+  see the functions below), except one concentration of at least about 1.4 for all elements
+  (gamma) and one rate (Poisson), which are vectorized with the same numbers
+  (:mod:`minigrad._torch_rejection`).
 * Tensors made by ``empty_like`` of a transposed tensor are filled in memory order
   (:func:`memory_order`).
 
@@ -39,6 +41,13 @@ from __future__ import annotations
 import math
 
 import numpy as np
+
+from ._torch_rejection import (
+    gamma_same_alpha,
+    gamma_vectorizes,
+    poisson_same_large_rate,
+    poisson_same_small_rate,
+)
 
 _F64 = np.dtype(np.float64)
 _HIGH_21 = (1 << 21) - 1  # the bits of a 64-bit draw's high word that a double keeps
@@ -57,8 +66,15 @@ def bernoulli_scalar(gen, shape, p: float) -> np.ndarray:
     p = float(p)
     threshold = 0 if not p > 0 else min(math.ceil(p * 2.0**53), 1 << 53)
     pairs = gen.words32(2 * math.prod(shape)).reshape(-1, 2)
-    high = (pairs[:, 0] & np.uint64(_HIGH_21)) << np.uint64(32)
-    return ((high | pairs[:, 1]) < np.uint64(threshold)).reshape(shape)
+    # compare the high 21 bits first; only where they equal the threshold's do the low 32
+    # bits decide (about one element in 2**21)
+    high, low = divmod(threshold, 1 << 32)
+    bits = pairs[:, 0] & np.uint64(_HIGH_21)
+    mask = bits < np.uint64(high)
+    tied = np.flatnonzero(bits == np.uint64(high))
+    if tied.size:
+        mask[tied] = pairs[tied, 1] < np.uint64(low)
+    return mask.reshape(shape)
 
 
 def bernoulli_tensor(gen, probs: np.ndarray) -> np.ndarray:
@@ -193,9 +209,19 @@ def standard_gamma(gen, alphas: np.ndarray) -> np.ndarray:
     c = 1.0 / np.sqrt(9.0 * d)
     with np.errstate(divide="ignore"):
         inverse = (dtype.type(1) / flat).astype(np.float64)
-    values = _gamma_loop(gen, flat.tolist(), small.tolist(), inverse.tolist(), d.tolist(), c)
+    if _same_alpha_vectorizes(flat, c):
+        values = gamma_same_alpha(gen, flat.size, float(d[0]), float(c[0]))  # vectorized
+    else:
+        values = _gamma_loop(gen, flat.tolist(), small.tolist(), inverse.tolist(), d.tolist(), c)
     tiny = np.finfo(dtype).tiny
     return np.maximum(np.asarray(values).astype(dtype), tiny).reshape(alphas.shape)
+
+
+def _same_alpha_vectorizes(flat: np.ndarray, c: np.ndarray) -> bool:
+    """One finite ``alpha`` of at least 1 for every element, large enough to vectorize."""
+    if not flat.size or not (np.isfinite(flat[0]) and flat[0] >= 1 and (flat == flat[0]).all()):
+        return False
+    return gamma_vectorizes(float(c[0]))
 
 
 def _gamma_loop(gen, alphas, small, inverse, d_list, c):
@@ -277,6 +303,10 @@ def poisson(gen, rates: np.ndarray) -> np.ndarray:
     rates use Hörmann's transformed rejection with squeeze (PTRS, 1993), two uniforms a try.
     """
     flat = rates.astype(np.float64).reshape(-1).tolist()
+    if flat and 0 < flat[0] < 10 and (rates == flat[0]).all():  # one rate: vectorized
+        return poisson_same_small_rate(gen, len(flat), flat[0]).reshape(rates.shape)
+    if flat and 10 <= flat[0] < math.inf and (rates == flat[0]).all():
+        return poisson_same_large_rate(gen, len(flat), flat[0]).reshape(rates.shape)
     state = gen.get_state()
     stream = _DoubleStream(gen, 4 * len(flat) + 16)
     out = [_poisson_one(rate, stream.uniform) for rate in flat]

@@ -1,0 +1,99 @@
+"""Exactly rounded float arithmetic on NumPy arrays: PyTorch's fused multiply-adds.
+
+PyTorch's CPU samplers scale their numbers with one fused multiply-add (one rounding) in
+double or in float; NumPy has none, so these compute the same results from exact products
+and sums (Dekker's and Knuth's error-free transformations).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+_MASK_24 = (1 << 24) - 1
+
+_SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's constant for doubles
+
+
+def _split(x):
+    t = _SPLIT * x
+    hi = t - (t - x)
+    return hi, x - hi
+
+
+def fma64(a, b, c):
+    """``a * b + c`` with one rounding (a fused multiply-add) in float64 arrays: Dekker's
+    exact product and Knuth's exact sum, then a final rounding (exact but for results within
+    2**-100 of a tie, where the last bit can differ)."""
+    a = np.asarray(a, dtype=np.float64)
+    product = a * b
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(np.float64(b))
+    product_err = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+    total, sum_err = _two_sum(product, np.float64(c))
+    return total + (sum_err + product_err)
+
+
+def _two_sum(a, b):
+    total = a + b
+    b_part = total - a
+    return total, (a - (total - b_part)) + (b - b_part)
+
+
+_FMA_CHUNK = 1 << 17  # elements per pass
+
+
+def fma_to_float32(a, b: float, c: float) -> np.ndarray:
+    """``a * b + c`` rounded once to float32, for float64 ``a`` and float32 values ``a``,
+    ``b`` and ``c`` (PyTorch's float fused multiply-add). The product is exact in double;
+    the double sum is rounded to float32 directly unless it lies exactly on a float32 tie
+    while inexact, where it is nudged towards its rounding error first."""
+    a = np.asarray(a)
+    if a.size > _FMA_CHUNK:  # chunks whose temporaries stay in the cache
+        flat, out = a.reshape(-1), np.empty(a.size, dtype=np.float32)
+        for start in range(0, a.size, _FMA_CHUNK):
+            out[start : start + _FMA_CHUNK] = fma_to_float32(flat[start : start + _FMA_CHUNK], b, c)
+        return out.reshape(a.shape)
+    total = np.multiply(a, b, dtype=np.float64)
+    if c == 0.0:
+        return total.astype(np.float32)
+    total += c
+    ties = np.flatnonzero((total.view(np.uint64) & np.uint64((1 << 29) - 1)) == np.uint64(1 << 28))
+    if ties.size:
+        product = np.multiply(a[ties], b, dtype=np.float64)  # exact, as above
+        _, err = _two_sum(product, np.float64(c))
+        inexact = ties[err != 0]
+        total[inexact] = np.nextafter(total[inexact], np.copysign(np.inf, err[err != 0]))
+    return total.astype(np.float32)
+
+
+def scaled_float_uniform(mantissas: np.ndarray, low: np.float32, span: np.float32):
+    """``low + (m / 2**24) * span`` rounded once to float32 (PyTorch's float fused
+    multiply-add) for the 24-bit integers ``m``, and the largest value any ``m`` can give."""
+    scale = float(span) * 2.0**-24  # exact in double: a power-of-two scaling
+    ends = fma_to_float32(np.array([0.0, float(_MASK_24)]), scale, float(low))
+    if low == 0 and float(np.float32(scale)) == scale:
+        # the exact product rounded once is the float32 product of the exact float32 factors
+        values = mantissas.astype(np.float32)
+        values *= np.float32(scale)
+        return values, ends.max()
+    if not _double_sum_is_exact(float(low), float(span)):
+        return fma_to_float32(mantissas.astype(np.float64), scale, float(low)), ends.max()
+    values = mantissas.astype(np.float64)  # exact product and sum: one rounding, to float
+    values *= scale
+    values += float(low)
+    return values.astype(np.float32), ends.max()
+
+
+def _double_sum_is_exact(low: float, span: float) -> bool:
+    """Whether ``low + m * span / 2**24`` is exact in double for every 24-bit ``m``, for the
+    finite float32 values ``low`` and ``span``: each term is a multiple of a power of two (a
+    float32's 24-bit mantissa; ``m * span``'s 48 bits) and the sum fits in 53 bits of it."""
+    if not (math.isfinite(low) and math.isfinite(span)) or span == 0:
+        return False
+    top = max(math.frexp(low)[1], math.frexp(span)[1]) + 1  # |sum| < 2**top
+    quantum = math.frexp(span)[1] - 48
+    if low != 0:
+        quantum = min(quantum, math.frexp(low)[1] - 24)
+    return top - quantum <= 53
