@@ -719,6 +719,8 @@ def grad_with_decay(p: Tensor, group: dict, decay: bool = True):
 
 def add(a, b, alpha):
     """``a + alpha·b`` as a new array (torch.add with ``alpha``)."""
+    if _fma_emulated(a, b):
+        return _fma32(a, b, alpha)
     out = b * alpha
     out += a
     return out
@@ -729,8 +731,25 @@ def add_(xp, a, b, alpha, tmp=None) -> None:
     if alpha == 1:
         a += b
         return
+    if _fma_emulated(a, b):
+        a[...] = _fma32(a, b, alpha)
+        return
     tmp = xp.multiply(b, alpha, out=tmp)
     a += tmp
+
+
+def _fma_emulated(a, b) -> bool:
+    """PyTorch's CPU kernel computes ``a + alpha·b`` with one fused multiply-add (one rounding):
+    float32 NumPy arrays get it exactly through float64, so optimizers step as PyTorch's do."""
+    return type(a) is np.ndarray and a.dtype == np.float32 and b.dtype == np.float32
+
+
+def _fma32(a, b, alpha):
+    # b·alpha is exact in float64 (24 + 24 bits); the sum rounds once to float64, then to float32
+    out = b.astype(np.float64)
+    out *= np.float32(alpha)
+    out += a
+    return out.astype(np.float32)
 
 
 def lerp_(xp, a, b, weight: float, tmp=None) -> None:
