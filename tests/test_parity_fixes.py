@@ -57,7 +57,13 @@ def test_export_save_and_load_draw_no_random_numbers():
 
 @pytest.mark.parametrize(
     "name, kwargs",
-    [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("SGD", dict(lr=0.1)), ("ASGD", {})],
+    [
+        ("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)),
+        ("SGD", dict(lr=0.1, weight_decay=0.1)),
+        ("ASGD", {}),
+        ("Adamax", {}),
+        ("Adamax", dict(betas=(0.3, 0.9))),  # lerp's weight 0.7: PyTorch's other formula
+    ],
 )
 def test_optimizer_steps_are_bit_identical_to_pytorchs(name, kwargs):
     # PyTorch's add with alpha rounds once (a fused multiply-add); minigrad rounds the same way
@@ -73,3 +79,20 @@ def test_optimizer_steps_are_bit_identical_to_pytorchs(name, kwargs):
             opt.step()
         results.append(p.detach().numpy().copy())
     np.testing.assert_array_equal(results[0], results[1])
+
+
+def test_addcmul_and_lerp_round_as_pytorchs_kernels():
+    # optimizers' in-place helpers; Adam's remaining gaps come from PyTorch's sqrt (MKL), which
+    # is not correctly rounded on the CPU build (minigrad's NumPy sqrt is)
+    from minigrad.optim import optimizer
+
+    rng = np.random.default_rng(1)
+    a, b, c = (rng.standard_normal(70_000).astype(np.float32) for _ in range(3))
+    ta, tb, tc = (torch.from_numpy(v.copy()) for v in (a, b, c))
+    ours = a.copy()
+    optimizer.addcmul_(np, ours, b, c, 0.3)
+    np.testing.assert_array_equal(ours, ta.clone().addcmul_(tb, tc, value=0.3).numpy())
+    for weight in (0.1, 0.9):
+        ours = a.copy()
+        optimizer.lerp_(np, ours, b, weight)
+        np.testing.assert_array_equal(ours, ta.clone().lerp_(tb, weight).numpy())
