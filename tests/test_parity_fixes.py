@@ -96,3 +96,14 @@ def test_addcmul_and_lerp_round_as_pytorchs_kernels():
         ours = a.copy()
         optimizer.lerp_(np, ours, b, weight)
         np.testing.assert_array_equal(ours, ta.clone().lerp_(tb, weight).numpy())
+
+
+@pytest.mark.parametrize("start, end, steps", [(-1, 1, 16), (-3.3, 2.1, 101), (1e-3, 5.0, 33)])
+def test_linspace_gives_pytorchs_float32_values(start, end, steps):
+    # PyTorch counts up from start for the first half and down from end for the rest, one
+    # rounding per value: a disc drawn with ``yy**2 + xx**2 < r`` then has the same pixels
+    ours = minigrad.linspace(start, end, steps).numpy()
+    np.testing.assert_array_equal(ours, torch.linspace(start, end, steps).numpy())
+    wide = minigrad.linspace(start, end, steps, dtype=minigrad.float64).numpy()
+    reference = torch.linspace(start, end, steps, dtype=torch.float64).numpy()
+    np.testing.assert_allclose(wide, reference, rtol=0, atol=4e-16 * max(abs(start), abs(end)))
