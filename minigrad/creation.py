@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import numbers
 
 import numpy as np
 
@@ -246,9 +247,27 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _dtype_limits.check_factory("linspace", dtype)
+    steps = _steps(steps, "linspace")
+    real = isinstance(start, numbers.Real) and isinstance(end, numbers.Real)
+    if real and dev.type == "cpu" and dtype.numpy in (np.float32, np.float64) and steps > 1:
+        return _finish(_linspace_as_pytorch(start, end, steps, dtype.numpy), dev, requires_grad)
     with backend.on(dev):
-        array = dev.xp.linspace(start, end, _steps(steps, "linspace")).astype(dtype.numpy)
+        array = dev.xp.linspace(start, end, steps).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
+
+
+def _linspace_as_pytorch(start, end, steps: int, dtype) -> np.ndarray:
+    """PyTorch's CPU values: start, end and the step rounded to ``dtype``; the first half counts
+    up from start, the rest down from end, each value one fused multiply-add (exact for float32
+    through float64; float64 through long double, where the platform has a wider one)."""
+    kind = np.dtype(dtype).type
+    wide = np.float64 if kind is np.float32 else np.longdouble
+    first, last = kind(start), kind(end)
+    step = (last - first) / kind(steps - 1)
+    index = np.arange(steps)
+    up = (wide(first) + wide(step) * index.astype(wide)).astype(dtype)
+    down = (wide(last) - wide(step) * (steps - 1 - index).astype(wide)).astype(dtype)
+    return np.where(index < steps // 2, up, down)
 
 
 def logspace(

@@ -247,21 +247,23 @@ def gradgradcheck(
     check_rev_over_rev: bool = True,
     fast_mode: bool = False,
     masked: bool = False,
-    seed: int = 0,
+    seed: int | None = None,
 ) -> bool:
     """Check second derivatives: :func:`gradcheck` of the map (inputs, v) -> vᵀJ built with
     create_graph, by backward (``check_rev_over_rev``) and by forward mode over it
     (``check_fwd_over_rev``). ``gen_non_contig_grad_outputs`` is accepted (minigrad's random
-    grad outputs are contiguous); the other flags are :func:`gradcheck`'s."""
+    grad outputs are contiguous); the other flags are :func:`gradcheck`'s.
+
+    Without ``grad_outputs``, v is drawn from U(-1, 1) as PyTorch draws it: from the global
+    generator (``seed=None``, so a seeded program draws the same v and the same later numbers),
+    or from a private NumPy generator seeded with ``seed`` (minigrad's own option)."""
     func, inputs = _sparse_through_values(func, _as_inputs(inputs))
     checked = _checked_inputs(inputs)
     outputs = _float_outputs(func(*inputs))
     if grad_outputs is None:
-        rng = np.random.default_rng(seed + 1)
-        grad_outputs = tuple(
-            o.new_tensor(_uniform(rng, -1.0, 1.0, o)).requires_grad_() for o in outputs
-        )
+        grad_outputs = _random_grad_outputs(outputs, seed)
     grad_outputs = tuple(grad_outputs)
+    seed = 0 if seed is None else seed
     n = len(inputs)
 
     def first_derivatives(*args):
@@ -292,6 +294,24 @@ def gradgradcheck(
         fast_mode=fast_mode,
         masked=masked,
         seed=seed + 2,
+    )
+
+
+def _random_grad_outputs(outputs, seed) -> tuple:
+    """v ~ U(-1, 1) per output: PyTorch's draws (``make_tensor`` on the global generator, one
+    per output that requires grad, the others get zeros) or a private generator's."""
+    if seed is not None:
+        rng = np.random.default_rng(seed + 1)
+        return tuple(o.new_tensor(_uniform(rng, -1.0, 1.0, o)).requires_grad_() for o in outputs)
+    from ..testing import make_tensor
+
+    return tuple(
+        make_tensor(
+            tuple(o.shape), dtype=o.dtype, device=o.device, low=-1, high=1, requires_grad=True
+        )
+        if o.requires_grad
+        else o.new_zeros(o.shape).requires_grad_()
+        for o in outputs
     )
 
 

@@ -148,7 +148,10 @@ def _layer_from_repr(text: str) -> Module:
         raise ValueError(f"minigrad.export.load: {call.func.id} is not a minigrad.nn layer")
     args = [ast.literal_eval(a) for a in call.args]
     kwargs = {k.arg: ast.literal_eval(k.value) for k in call.keywords}
-    return cls(*args, **kwargs)
+    from ..random import fork_rng
+
+    with fork_rng(devices=[]):  # PyTorch's save and load draw no numbers: the init's are undone
+        return cls(*args, **kwargs)
 
 
 def _records(gm: GraphModule) -> list:
