@@ -65,8 +65,10 @@ def test_export_save_and_load_draw_no_random_numbers():
         ("Adamax", dict(betas=(0.3, 0.9))),  # lerp's weight 0.7: PyTorch's other formula
     ],
 )
-def test_optimizer_steps_are_bit_identical_to_pytorchs(name, kwargs):
-    # PyTorch's add with alpha rounds once (a fused multiply-add); minigrad rounds the same way
+def test_optimizer_steps_equal_pytorchs_to_rounding(name, kwargs):
+    # PyTorch's CPU kernels round a·x + y once (a fused multiply-add); minigrad's steps round
+    # twice, on purpose: emulating the fused rounding with float64 passes cost 10% of the small
+    # MLP's training step, and forward and backward differ at rounding level anyway
     rng = np.random.default_rng(0)
     w0 = rng.standard_normal(500).astype(np.float32)
     grads = [rng.standard_normal(500).astype(np.float32) for _ in range(5)]
@@ -78,24 +80,7 @@ def test_optimizer_steps_are_bit_identical_to_pytorchs(name, kwargs):
             p.grad = lib.from_numpy(g.copy())
             opt.step()
         results.append(p.detach().numpy().copy())
-    np.testing.assert_array_equal(results[0], results[1])
-
-
-def test_addcmul_and_lerp_round_as_pytorchs_kernels():
-    # optimizers' in-place helpers; Adam's remaining gaps come from PyTorch's sqrt (MKL), which
-    # is not correctly rounded on the CPU build (minigrad's NumPy sqrt is)
-    from minigrad.optim import optimizer
-
-    rng = np.random.default_rng(1)
-    a, b, c = (rng.standard_normal(70_000).astype(np.float32) for _ in range(3))
-    ta, tb, tc = (torch.from_numpy(v.copy()) for v in (a, b, c))
-    ours = a.copy()
-    optimizer.addcmul_(np, ours, b, c, 0.3)
-    np.testing.assert_array_equal(ours, ta.clone().addcmul_(tb, tc, value=0.3).numpy())
-    for weight in (0.1, 0.9):
-        ours = a.copy()
-        optimizer.lerp_(np, ours, b, weight)
-        np.testing.assert_array_equal(ours, ta.clone().lerp_(tb, weight).numpy())
+    np.testing.assert_allclose(results[0], results[1], rtol=1e-6, atol=1e-7)
 
 
 @pytest.mark.parametrize("start, end, steps", [(-1, 1, 16), (-3.3, 2.1, 101), (1e-3, 5.0, 33)])

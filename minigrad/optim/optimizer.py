@@ -719,8 +719,6 @@ def grad_with_decay(p: Tensor, group: dict, decay: bool = True):
 
 def add(a, b, alpha):
     """``a + alpha·b`` as a new array (torch.add with ``alpha``)."""
-    if _fma_emulated(a, b):
-        return _fused_mul_add(b, np.float32(alpha), a, np.empty_like(a))
     out = b * alpha
     out += a
     return out
@@ -731,9 +729,6 @@ def add_(xp, a, b, alpha, tmp=None) -> None:
     if alpha == 1:
         a += b
         return
-    if _fma_emulated(a, b):
-        _fused_mul_add(b, np.float32(alpha), a, a)
-        return
     tmp = xp.multiply(b, alpha, out=tmp)
     a += tmp
 
@@ -741,13 +736,6 @@ def add_(xp, a, b, alpha, tmp=None) -> None:
 def lerp_(xp, a, b, weight: float, tmp=None) -> None:
     """``a ← a + weight·(b − a)``; for weight ≥ 0.5 PyTorch uses ``b − (b − a)·(1 − weight)``."""
     diff = xp.subtract(b, a, out=tmp)
-    if _fma_emulated(a, b):  # PyTorch's kernel: a float32 weight, one fused multiply-add
-        w = np.float32(weight)
-        if abs(w) < 0.5:
-            _fused_mul_add(diff, w, a, a)
-        else:
-            _fused_mul_add(diff, w - np.float32(1), b, a)
-        return
     if weight < 0.5:
         diff *= weight
         a += diff
@@ -759,9 +747,6 @@ def lerp_(xp, a, b, weight: float, tmp=None) -> None:
 def addcmul_(xp, a, t1, t2, value: float, tmp=None) -> None:
     """``a += value·t1·t2`` (Tensor.addcmul_)."""
     tmp = xp.multiply(t1, value, out=tmp)
-    if _fma_emulated(a, t2):  # PyTorch's kernel: (value·t1)·t2 + a with one rounding
-        _fused_mul_add(tmp, t2, a, a)
-        return
     tmp *= t2
     a += tmp
 
@@ -771,38 +756,6 @@ def addcdiv_(xp, a, t1, t2, value: float, tmp=None) -> None:
     tmp = xp.multiply(t1, value, out=tmp)
     tmp /= t2
     a += tmp
-
-
-def _fma_emulated(a, b) -> bool:
-    """PyTorch's CPU kernels for add with alpha, lerp and addcmul round ``x·y + z`` once (a fused
-    multiply-add): float32 NumPy arrays get the same roundings, so optimizers step as PyTorch's."""
-    return type(a) is np.ndarray and a.dtype == np.float32 and b.dtype == np.float32
-
-
-_CHUNK = 1 << 15  # float64 scratch that stays in cache
-
-
-def _fused_mul_add(x, y, z, out):
-    """``out ← x·y + z`` rounded once, for float32 arrays (``y`` may be a float32 scalar): the
-    product is exact in float64 (24 + 24 bits) and the sum rounds to float64 and then to
-    float32 (a double rounding that is off in practically no case). Returns ``out``."""
-    arrays = [v for v in (x, y, z, out) if isinstance(v, np.ndarray)]
-    if not all(v.shape == out.shape and v.flags.c_contiguous for v in arrays):
-        product = np.multiply(x, y, dtype=np.float64)
-        product += z
-        out[...] = product
-        return out
-    flat = [v.reshape(-1) if isinstance(v, np.ndarray) else v for v in (x, y, z, out)]
-    scratch = np.empty(min(out.size, _CHUNK))
-    for start in range(0, out.size, _CHUNK):
-        xs, ys, zs, outs = (
-            v[start : start + _CHUNK] if isinstance(v, np.ndarray) else v for v in flat
-        )
-        product = scratch[: outs.size]
-        np.multiply(xs, ys, out=product, dtype=np.float64)
-        product += zs
-        outs[...] = product
-    return out
 
 
 def _is_complex(value) -> bool:
