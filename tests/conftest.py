@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 import minigrad
+from minigrad._compile import program
 from minigrad.testing import fake_device
 
 fake_device.install()
@@ -56,3 +57,17 @@ def as_torch(monkeypatch):
 
     with minigrad.as_torch.imports():
         yield load
+
+
+@pytest.fixture
+def replays(monkeypatch):
+    """Counts the replays (so a test can tell a replayed call from a traced or eager one)."""
+    count = [0]
+    replay = program.Program.replay
+
+    def counting(self, inputs, slots):
+        count[0] += 1
+        return replay(self, inputs, slots)
+
+    monkeypatch.setattr(program.Program, "replay", counting)
+    return count

@@ -9,21 +9,6 @@ from minigrad.models import GPT, MLP, LeNet
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn, optim
-from minigrad._compile import program
-
-
-@pytest.fixture
-def replays(monkeypatch):
-    """Counts the replays (so a test can tell a replayed call from a traced or eager one)."""
-    count = [0]
-    replay = program.Program.replay
-
-    def counting(self, inputs, slots):
-        count[0] += 1
-        return replay(self, inputs, slots)
-
-    monkeypatch.setattr(program.Program, "replay", counting)
-    return count
 
 
 def _batches(n, shape, classes, seed=0, dtype=np.float64):

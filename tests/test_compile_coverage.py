@@ -19,7 +19,6 @@ from helpers import build, outputs
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn, optim
-from minigrad._compile import program
 from minigrad.testing.op_db import OP_DB
 
 _HOST_LIST = "the row makes a tensor from Python data inside the step (new data on every call)"
@@ -77,20 +76,6 @@ FALLS_BACK = {
 
 ROWS = [op for op in OP_DB if op.raises is None]
 SAMPLED = ROWS[::5]
-
-
-@pytest.fixture
-def replays(monkeypatch):
-    """Counts the replays, so a call that traced again is not taken for a captured one."""
-    count = [0]
-    replay = program.Program.replay
-
-    def counting(self, inputs, slots):
-        count[0] += 1
-        return replay(self, inputs, slots)
-
-    monkeypatch.setattr(program.Program, "replay", counting)
-    return count
 
 
 def _inputs(op, k: int):
