@@ -178,3 +178,21 @@ def test_against_torch_export(name):
         want = tep.module()(torch.from_numpy(inp)).detach().numpy()
         got = ep.module()(mg.tensor(inp)).detach().numpy()
         np.testing.assert_allclose(got, want, rtol=1e-4, atol=1e-5)
+
+
+def _exported_state_names(lib) -> list:
+    class Model(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("b", lib.ones(2))  # registered before the layers
+            self.fc, self.bn = lib.nn.Linear(3, 2), lib.nn.BatchNorm1d(2)
+
+        def forward(self, x):
+            return self.bn(self.fc(x).relu() + self.b)
+
+    return list(lib.export.export(Model(), (lib.randn(4, 3),)).state_dict)
+
+
+def test_state_dict_lists_parameters_then_buffers_as_pytorch():
+    torch = pytest.importorskip("torch")
+    assert _exported_state_names(mg) == _exported_state_names(torch)

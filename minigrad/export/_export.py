@@ -192,7 +192,7 @@ def export(
     graph = _trace(mod)
     gm = GraphModule(mod, graph, "GraphModule")
     _check_run(mod, gm, args, kwargs or {})
-    state = dict(mod.state_dict(keep_vars=True))
+    state = _parameters_then_buffers(mod)
     examples = {**dict(zip(names, args)), **(kwargs or {})}
     ep = ExportedProgram(
         gm, _signature(mod, gm, examples), state, (args, kwargs or {}), dynamic_shapes
@@ -200,3 +200,13 @@ def export(
     guards = make_guards(names, args, kwargs or {}, dynamic_shapes)
     ep._input_checks = {"names": names, "positional": len(args), "guards": guards}
     return ep
+
+
+def _parameters_then_buffers(mod) -> dict:
+    """The module's state dict in the order of PyTorch's ``ExportedProgram.state_dict`` (and of
+    the graph signature): the parameters, then the buffers, each in module order."""
+    state = mod.state_dict(keep_vars=True)
+    names = [n for n, _ in mod.named_parameters()] + [n for n, _ in mod.named_buffers()]
+    ordered = {n: state[n] for n in names if n in state}
+    ordered.update((k, v) for k, v in state.items() if k not in ordered)  # extra state last
+    return ordered
