@@ -33,6 +33,11 @@ class OutOfMemoryError(RuntimeError, MemoryError):
     ``MemoryError`` as the NumPy and CuPy failures it restates, so code written for either
     catches it; its message says "out of memory" as PyTorch's."""
 
+    @classmethod
+    def restating(cls, what: str, device, error: MemoryError) -> OutOfMemoryError:
+        """The error for ``what`` (an op or factory name) failing to allocate on ``device``."""
+        return cls(f"{what}: out of memory on {device}: {error}")
+
 
 class ArrayBackend:
     """What minigrad needs from an array library; one instance per device type."""

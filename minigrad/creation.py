@@ -135,11 +135,14 @@ def _filled(size, op, fill_value, dtype, device, requires_grad) -> Tensor:
     shape = factory_size(size, op)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    with backend.on(dev):
-        if dtype.itemsize == 1 and dtype.is_floating_point:  # float8: PyTorch's rounding
-            array = _dtype_limits.astype(np.full(shape, fill_value, np.float32), dtype.numpy)
-        else:
-            array = dev.xp.full(shape, fill_value, dtype=dtype.numpy)
+    try:
+        with backend.on(dev):
+            if dtype.itemsize == 1 and dtype.is_floating_point:  # float8: PyTorch's rounding
+                array = _dtype_limits.astype(np.full(shape, fill_value, np.float32), dtype.numpy)
+            else:
+                array = dev.xp.full(shape, fill_value, dtype=dtype.numpy)
+    except MemoryError as e:  # as an op's: PyTorch's OutOfMemoryError
+        raise backend.OutOfMemoryError.restating(op, dev, e) from e
     return _finish(array, dev, requires_grad)
 
 

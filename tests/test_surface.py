@@ -672,6 +672,9 @@ def test_allocation_failure_is_pytorchs_out_of_memory_error():
     huge = minigrad.ones(1).expand(2**42)  # a view; copying it needs 16 TiB
     with pytest.raises(minigrad.cuda.OutOfMemoryError, match="out of memory on cpu"):
         huge.contiguous()
+    for factory in (minigrad.zeros, minigrad.empty, minigrad.ones):  # factories too
+        with pytest.raises(minigrad.OutOfMemoryError, match=f"{factory.__name__}: out of memory"):
+            factory(2**42)
     assert minigrad.OutOfMemoryError is minigrad.cuda.OutOfMemoryError
     assert issubclass(minigrad.OutOfMemoryError, RuntimeError)
     assert issubclass(torch.OutOfMemoryError, RuntimeError)

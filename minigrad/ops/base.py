@@ -178,7 +178,7 @@ class Op(Node):
         except (TypeError, AttributeError) as e:  # a storage record (sparse, ...) is no array
             return _record_fallback(self, args, e)
         except MemoryError as e:  # NumPy's and CuPy's allocation failures, as PyTorch's
-            raise backend.OutOfMemoryError(f"{self.label()}: out of memory on {device}: {e}") from e
+            raise backend.OutOfMemoryError.restating(self.label(), device, e) from e
         if recording and dtypes.is_differentiable(out.dtype):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:
