@@ -161,7 +161,22 @@ def _min_max_valid(min_val, max_val) -> bool:
     return True
 
 
-class MinMaxObserver(UniformQuantizationObserverBase):
+class _MinMaxTracking(UniformQuantizationObserverBase):
+    """What the min/max observers share: ``min_val``/``max_val`` widened by each batch's range
+    (one pair per tensor, or per channel), and the qparams computed from them."""
+
+    def _update(self, low, high):
+        self.min_val, self.max_val = minimum(low, self.min_val), maximum(high, self.max_val)
+
+    def calculate_qparams(self):
+        """``(scale, zero_point)``: one-element tensors, or one per channel."""
+        return self._calculate_qparams(self.min_val, self.max_val)
+
+    def extra_repr(self) -> str:
+        return f"min_val={self.min_val}, max_val={self.max_val}"
+
+
+class MinMaxObserver(_MinMaxTracking):
     """Tracks the running minimum and maximum of what it sees; qparams from that range.
 
     Example:
@@ -196,16 +211,6 @@ class MinMaxObserver(UniformQuantizationObserverBase):
             self._update(low, high)
         return x_orig
 
-    def _update(self, low, high):
-        self.min_val, self.max_val = minimum(low, self.min_val), maximum(high, self.max_val)
-
-    def calculate_qparams(self):
-        """``(scale, zero_point)``, each a one-element tensor."""
-        return self._calculate_qparams(self.min_val, self.max_val)
-
-    def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}"
-
     def reset_min_max_vals(self):
         """Forget what was observed."""
         self.min_val, self.max_val = tensor(float("inf")), tensor(float("-inf"))
@@ -238,7 +243,7 @@ class MovingAverageMinMaxObserver(MinMaxObserver):
         self.max_val = self.max_val + c * (high - self.max_val)
 
 
-class PerChannelMinMaxObserver(UniformQuantizationObserverBase):
+class PerChannelMinMaxObserver(_MinMaxTracking):
     """Running min and max of each index of dim ``ch_axis``: per-channel qparams."""
 
     def __init__(
@@ -274,16 +279,6 @@ class PerChannelMinMaxObserver(UniformQuantizationObserverBase):
             else:
                 self._update(low, high)
         return x_orig
-
-    def _update(self, low, high):
-        self.min_val, self.max_val = minimum(low, self.min_val), maximum(high, self.max_val)
-
-    def calculate_qparams(self):
-        """``(scales, zero_points)``, one per channel."""
-        return self._calculate_qparams(self.min_val, self.max_val)
-
-    def extra_repr(self) -> str:
-        return f"min_val={self.min_val}, max_val={self.max_val}"
 
     def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign):
         for name in ("min_val", "max_val"):  # buffers of any size load into empty ones
