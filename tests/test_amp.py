@@ -203,6 +203,27 @@ def test_aliases_as_pytorch_programs_import_them():
     assert minigrad.amp.autocast is minigrad.autocast
 
 
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda m: m.cuda.amp.autocast(enabled=False),
+        lambda m: m.cpu.amp.autocast(),
+        lambda m: m.cuda.amp.GradScaler(enabled=False),
+        lambda m: m.cpu.amp.GradScaler(),
+        lambda m: m.cuda.amp.custom_fwd(lambda x: x),
+        lambda m: m.cuda.amp.custom_bwd(lambda x: x),
+    ],
+)
+def test_device_specific_spellings_warn_as_pytorchs(make):
+    """``torch.cuda.amp.*`` and ``torch.cpu.amp.*`` work but warn FutureWarning, as PyTorch's."""
+    with pytest.warns(FutureWarning) as ours:
+        make(minigrad)
+    torch = pytest.importorskip("torch")
+    with pytest.warns(FutureWarning) as theirs:
+        make(torch)
+    assert str(ours[0].message) == str(theirs[0].message).replace("torch", "minigrad")
+
+
 # -- GradScaler ---------------------------------------------------------------------------------
 
 
