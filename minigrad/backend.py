@@ -911,6 +911,14 @@ def shape_constant(host: np.ndarray, dtype: dtypes.dtype, dev: Device):
     return as_array(host, dtype, dev)
 
 
+def array_kernel(func, *args, **kwargs):
+    """``func(*args, **kwargs)``: a host-side computation on arrays, of many NumPy calls and
+    Python control flow on their values (the tie order of a sort). ``minigrad.compile`` records
+    it as one call, rerun on the new arrays in every replay, where recording the calls inside
+    would bake in the branches one trace took."""
+    return func(*args, **kwargs)
+
+
 _generators: dict[Device, Generator] = {}
 _seed = 0
 

@@ -549,3 +549,28 @@ def test_per_sample_indices(name, dims):
     grads = func.vmap(func.grad(loss), in_dims=dims)(*args)
     for b in range(3):
         np.testing.assert_allclose(grads[b].numpy(), func.grad(loss)(*sample(b)).numpy())
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m, x: m.argmax(x, dim=-1),
+        lambda m, x: m.argmin(x, -1, keepdim=True),
+        lambda m, x: m.max(x, dim=-1).values,
+        lambda m, x: m.min(x, axis=0).indices,
+        lambda m, x: m.max(x, x * 0.5),
+        lambda m, x: m.min(x, other=x * 0.5),
+        lambda m, x: m.all(x > 0, dim=-1),
+        lambda m, x: m.any(x > 1),
+        lambda m, x: m.sort(x, dim=-1, descending=True).values,
+        lambda m, x: m.argsort(x, dim=0),
+        lambda m, x: m.topk(x, 2).indices,
+    ],
+)
+def test_functional_forms_batch_as_their_methods(fn):
+    """``torch.argmax(x)`` inside vmap as ``x.argmax()``: the functional forms of the ops that
+    batch as methods."""
+    x = minigrad.tensor(np.random.default_rng(0).normal(size=(4, 3, 5)))
+    out = minigrad.func.vmap(lambda s: fn(minigrad, s))(x)
+    expected = minigrad.stack([fn(minigrad, s) for s in x])
+    assert out.tolist() == expected.tolist()

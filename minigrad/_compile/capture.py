@@ -109,6 +109,8 @@ class Capture:
         np_cls.to_host = to_host
         self._saved.append((backend, "as_array", backend.as_array))
         self._saved.append((backend, "shape_constant", backend.shape_constant))
+        self._saved.append((backend, "array_kernel", backend.array_kernel))
+        backend.array_kernel = _recorded_kernel(rec)
         backend.shape_constant = _shape_constant(rec, backend.as_array)
         backend.as_array = _host_data_check(rec, backend.as_array)
         for name in ("numpy", "__array__"):
@@ -205,6 +207,19 @@ def _host_data_check(rec, as_array):
         if arrays.active is rec and type(array) is np.ndarray:
             return rec.constant(array)  # a Python number's array: a constant of the trace
         return array
+
+    return call
+
+
+def _recorded_kernel(rec):
+    """``backend.array_kernel`` for the trace: the whole function, one recorded call."""
+
+    def call(func, *args, **kwargs):
+        pargs, pkwargs = arrays.plain_tree(args), arrays.plain_tree(kwargs)
+        result = func(*pargs, **pkwargs)
+        if arrays.active is not rec:
+            return result
+        return rec.function(func, pargs, pkwargs, result, args, kwargs)
 
     return call
 

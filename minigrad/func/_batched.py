@@ -86,6 +86,9 @@ def _along(name: str, default_dim):
     with no dim, over each sample flattened."""
 
     def method(self, dim=default_dim, *args, **kwargs):
+        if name in ("max", "min") and (isinstance(dim, Tensor) or "other" in kwargs):
+            other = kwargs.pop("other", dim)  # max(x, other): the elementwise form batches
+            return getattr(self, name + "imum")(other)
         value, size = self._value, self._value.shape[0]
         if dim is not None and self.ndim == 0:  # a 0-d sample: along a dim of one, then back
             if not -1 <= dim <= 0:
@@ -121,6 +124,7 @@ class BatchedTensor(Tensor):
     """One sample's view of a batch at a vmap level (see the module docstring)."""
 
     __slots__ = ("_value", "_level", "_logical")
+    _methods_batch = True  # functional forms call the methods below (ops.base.method_on_batched)
     __torch_function__ = disabled_torch_function_impl  # its methods batch; results stay batched
 
     @property

@@ -66,6 +66,21 @@ def on_input_device(fn):
     return run
 
 
+def method_on_batched(fn):
+    """The functional form of an op that vmap's batched tensors batch as a method of their own
+    (ops along a dim whose result depends on the values: argmax, max(dim), sort, topk, ...):
+    ``minigrad.sort(x)`` on a batched ``x`` calls ``x.sort()``, as the method call would."""
+    name = fn.__name__
+
+    @functools.wraps(fn)
+    def functional(input, *args, **kwargs):
+        if getattr(type(input), "_methods_batch", False):
+            return getattr(input, name)(*args, **kwargs)
+        return fn(input, *args, **kwargs)
+
+    return functional
+
+
 def accepts_axis(fn):
     """Let ``fn`` take NumPy's ``axis=`` for its ``dim=``, as PyTorch's reductions and joins do
     (``x.sum(axis=1)``, ``torch.cat(ts, axis=0)``)."""

@@ -16,6 +16,7 @@ from .base import (
     accepts_axis,
     constant,
     kept_shape,
+    method_on_batched,
     normalize_dim,
     normalize_dims,
     on_input_device,
@@ -421,6 +422,7 @@ MinResult = return_types.min
 
 
 @accepts_axis
+@method_on_batched
 def max(input, dim=None, keepdim=False, *, other=None):
     """The largest value (no ``dim``), ``(values, indices)`` along ``dim``, or, given a tensor
     ``other`` (also as the second positional argument), :func:`maximum` of the two.
@@ -441,6 +443,7 @@ def max(input, dim=None, keepdim=False, *, other=None):
 
 
 @accepts_axis
+@method_on_batched
 def min(input, dim=None, keepdim=False, *, other=None):
     """The smallest value (no ``dim``), ``(values, indices)`` along ``dim``, or, given a tensor
     ``other`` (also as the second positional argument), :func:`minimum` of the two."""
@@ -483,12 +486,14 @@ def _extreme_along(input, dim, keepdim, arg, result_type):
 
 
 @accepts_axis
+@method_on_batched
 def argmax(input, dim=None, keepdim=False):
     """Index of the largest value (of the flattened tensor when ``dim`` is None)."""
     return _arg_reduce(input, dim, keepdim, "argmax")
 
 
 @accepts_axis
+@method_on_batched
 def argmin(input, dim=None, keepdim=False):
     return _arg_reduce(input, dim, keepdim, "argmin")
 
@@ -578,16 +583,18 @@ def cumsum(input, dim, *, dtype=None):
     return Cumsum(d, out)(input)
 
 
-@on_input_device
 @accepts_axis
+@method_on_batched
+@on_input_device
 def all(input, dim=None, keepdim=False):
     """True where every entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "all")
     return _logical_result(input._data.all(axis=axis, keepdims=keepdim), input)
 
 
-@on_input_device
 @accepts_axis
+@method_on_batched
+@on_input_device
 def any(input, dim=None, keepdim=False):
     """True where some entry is non-zero; bool, except uint8 input gives uint8 (as PyTorch)."""
     axis = None if dim is None else normalize_dims(dim, input.ndim, "any")

@@ -3,28 +3,34 @@ dtype) and nonzero."""
 
 from __future__ import annotations
 
-from .. import dtypes, return_types
-from .base import constant, normalize_dim, on_input_device
+from .. import _std_sort, backend, dtypes, return_types
+from .base import constant, method_on_batched, normalize_dim, on_input_device
 from .complex import refuse_complex
 
 SortResult = return_types.sort
 TopkResult = return_types.topk
 
 
+@method_on_batched
 @on_input_device
 def argsort(input, dim=-1, descending=False, stable=False):
-    """Indices that sort ``input`` along ``dim`` (always a stable sort: ties keep their order).
+    """Indices that sort ``input`` along ``dim``.
 
     NaN counts as larger than every number, as in PyTorch: last when ascending, first when
-    descending. Descending order sorts the reversed input ascending and reverses the result,
-    so it holds for every dtype (negating would overflow for unsigned and extreme integers).
+    descending. With ``stable=True`` ties keep their order. Without, on the CPU, ties come out
+    in the order PyTorch's CPU sort leaves them in (:mod:`minigrad._std_sort`), so a program
+    that sorts values with ties goes on as under PyTorch; on a GPU the sort is stable.
+    Descending order sorts the reversed input ascending and reverses the result, so it holds
+    for every dtype (negating would overflow for unsigned and extreme integers).
     """
     refuse_complex(input, "sort")
     if input.ndim == 0:
         return constant(input.device.xp.zeros((), dtype="int64"), input.device)
     d = normalize_dim(dim, input.ndim, "argsort")
     xp, data = input.device.xp, input._data
-    if not descending:
+    if not stable and input.device.type == "cpu":
+        order = backend.array_kernel(_std_sort.pytorch_argsort, data, d, descending)
+    elif not descending:
         order = xp.argsort(data, axis=d, kind="stable")
     else:  # ties in the reversed input keep reversed order; reversing again restores theirs
         order = xp.argsort(xp.flip(data, axis=d), axis=d, kind="stable")
@@ -32,14 +38,17 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return constant(order.astype("int64", copy=False), input.device)
 
 
+@method_on_batched
 def sort(input, dim=-1, descending=False, stable=False):
-    """``(values, indices)`` sorted along ``dim``; the gradient flows to the original places."""
-    indices = argsort(input, dim, descending)
+    """``(values, indices)`` sorted along ``dim``; the gradient flows to the original places.
+    Ties as :func:`argsort` orders them."""
+    indices = argsort(input, dim, descending, stable)
     if input.ndim == 0:
         return SortResult(input.clone(), indices)
     return SortResult(input.gather(normalize_dim(dim, input.ndim, "sort"), indices), indices)
 
 
+@method_on_batched
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``."""
     if input.dtype is dtypes.bool:

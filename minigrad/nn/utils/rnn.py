@@ -13,7 +13,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from ... import dtypes
+from ... import _std_sort, dtypes
 from ...creation import full, tensor
 from ...ops import cat, stack
 from ...tensor import Tensor
@@ -116,7 +116,9 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
                 f"enforce_sorted=True, got {lengths}; pass enforce_sorted=False to sort them"
             )
     else:
-        order = sorted(range(batch), key=lambda i: -lengths[i])
+        # PyTorch's sort(lengths, descending=True): equal lengths in its order (the rows'
+        # order matters where dropout or printing follows)
+        order = _std_sort.pytorch_argsort(np.array(lengths), 0, descending=True).tolist()
         sorted_indices = tensor(order, dtype=dtypes.int64, device=input.device)
         unsorted_indices = tensor(list(np.argsort(order)), dtype=dtypes.int64, device=input.device)
     lengths = [lengths[i] for i in order]
