@@ -182,7 +182,7 @@ def moveaxis(input, source, destination):
 
 def msort(input):
     """``input`` sorted along dim 0 (the values of ``sort(input, dim=0)``)."""
-    return input.sort(dim=0).values
+    return input.sort(dim=0, stable=True).values  # (equal values: any order gives these)
 
 
 def narrow_copy(input, dim, start, length):

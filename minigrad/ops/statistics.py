@@ -54,7 +54,7 @@ def _median(input, dim, keepdim, ignore_nan: bool, name: str):
     x, d = _slices(input, dim, name)
     keep = keepdim or input.ndim == 0
     n = x.shape[d]
-    values, order = x.sort(d)  # the method: vmap's batched tensors have their own
+    values, order = x.sort(d, stable=True)  # the method: vmap's batched tensors have theirs
     if not x.dtype.is_floating_point:
         result = _pick(values, order, d, (n - 1) // 2, keep, MedianResult)
     elif ignore_nan:  # the lower median of the numbers: a place per slice
@@ -95,7 +95,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
             f"kthvalue(): selected number k ({k}) out of range for dimension {d} of size "
             f"{x.shape[d]}"
         )
-    values, order = x.sort(d)
+    values, order = x.sort(d, stable=True)
     result = _pick(values, order, d, k - 1, keepdim or input.ndim == 0, KthvalueResult)
     if input.ndim == 0:
         return KthvalueResult(result.values.reshape(()), result.indices.reshape(()))
@@ -122,7 +122,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
         raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
     x = input.reshape(-1) if dim is None else input
     x, d = _slices(x, 0 if dim is None else dim, name)
-    values = x.sort(d).values.movedim(d, -1)  # (..., n), NaN last
+    values = x.sort(d, stable=True).values.movedim(d, -1)  # (..., n), NaN last
     n = values.shape[-1]
     nans = values.isnan().sum(-1, keepdim=True)
     if ignore_nan:  # ranks among each slice's numbers: (..., len(q))
