@@ -145,7 +145,7 @@ class Encoder:
         k = self._objects.get(id(obj))
         if k is not None:
             return {"$ref": k}
-        cls = type(obj)
+        cls = getattr(type(obj), "_saved_as", type(obj))  # (a view class saves as its base)
         getstate = getattr(cls, "__getstate__", None)
         custom = getstate is not None and getstate is not _GETSTATE
         if cls.__module__ == "builtins" or not (custom or hasattr(obj, "__dict__")):
