@@ -294,7 +294,9 @@ def load(f) -> ExportedProgram:
     signature = _signature(meta["signature"])
     if old:
         return _lift_v1(gm, signature, payload["state_dict"], meta.get("input_checks"))
-    ep = ExportedProgram(gm, signature, payload["state_dict"], constants=payload["constants"])
+    params = set(signature.parameters)
+    state = {k: Parameter(v) if k in params else v for k, v in payload["state_dict"].items()}
+    ep = ExportedProgram(gm, signature, state, constants=payload["constants"])
     ep._input_checks = meta.get("input_checks")
     return ep
 
@@ -305,6 +307,9 @@ def _lift_v1(gm: GraphModule, old: ExportGraphSignature, state: dict, checks) ->
 
     persistent = {s.target: s.persistent for s in old.input_specs if s.kind is InputKind.BUFFER}
     lifted, lifter = lift_program(gm, gm.graph, {}, persistent)
+    held = dict(gm.named_parameters(remove_duplicate=False))
+    held.update(gm.named_buffers(remove_duplicate=False))
+    state = {k: held.get(k, v) for k, v in state.items()}  # the graph module's: Parameters
     users = [s for s in old.input_specs if s.kind is InputKind.USER_INPUT]
     signature = ExportGraphSignature(lifter.specs + users, output_specs(lifted.graph))
     ep = ExportedProgram(lifted, signature, state, constants=lifter.constants)

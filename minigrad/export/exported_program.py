@@ -122,18 +122,24 @@ class ExportedProgram:
         return _map(value[len(mutated)], env)
 
     def _place_state(self, module: GraphModule) -> None:
-        """Non-persistent buffers out of the state dict, constants as plain attributes."""
+        """Each lifted tensor at its path (also inside a layer that the graph calls whole,
+        whose own tensors it replaces): non-persistent buffers out of the state dict,
+        constants as plain attributes."""
         for spec in self._graph_signature.input_specs:
             if spec.kind is InputKind.USER_INPUT:
                 continue
             prefix, _, field = spec.target.rpartition(".")
-            owner = module.get_submodule(prefix)
-            if spec.kind is InputKind.BUFFER and spec.persistent is False:
-                owner._non_persistent_buffers_set.add(field)
-            elif spec.kind is InputKind.CONSTANT_TENSOR:
-                value = owner._buffers.pop(field, None)
-                if value is not None:
-                    owner.__dict__[field] = value
+            owner, value = module.get_submodule(prefix), self._tensor(spec.target)
+            for store in (owner._parameters, owner._buffers, owner.__dict__):
+                store.pop(field, None)
+            if spec.kind is InputKind.PARAMETER:
+                owner._parameters[field] = value
+            elif spec.kind is InputKind.BUFFER:
+                owner._buffers[field] = value
+                if spec.persistent is False:
+                    owner._non_persistent_buffers_set.add(field)
+            else:
+                owner.__dict__[field] = value
 
     def run_decompositions(self, decomp_table=None, decompose_custom_triton_ops=False):
         """A new program whose graph mutates none of its inputs, as PyTorch's: a buffer updated
