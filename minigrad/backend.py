@@ -61,9 +61,14 @@ def allocating(what: str, device):
     except MemoryError as e:
         raise OutOfMemoryError.restating(what, device, e) from e
     except ValueError as e:
-        if not str(e).startswith(_TOO_BIG):
+        if not too_big(e):
             raise
         raise OutOfMemoryError.restating(what, device, e) from e
+
+
+def too_big(error: ValueError) -> bool:
+    """Whether ``error`` is NumPy's refusal of a size past what an array can address."""
+    return str(error).startswith(_TOO_BIG)
 
 
 class ArrayBackend:

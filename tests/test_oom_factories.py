@@ -1,6 +1,6 @@
 """Random factories, range factories and ``minigrad.tensor`` restate an impossible allocation as
 ``minigrad.OutOfMemoryError`` (as ops and fill factories do), naming the factory and device,
-before allocating anything."""
+before allocating anything; a size past what an array can address is one too."""
 
 import time
 
@@ -40,4 +40,6 @@ def test_random_like_factories_and_tensor_raise_it_too():
         minigrad.tensor(range(BIG))
     with pytest.raises(MemoryError):  # code catching NumPy's MemoryError still catches it
         minigrad.randint(10, (BIG,))
+    with pytest.raises(minigrad.OutOfMemoryError, match="Mul: out of memory on cpu"):
+        minigrad.ones(1).expand(2**40) * minigrad.ones(2**22, 1)  # ops: past any address too
     assert minigrad.randn(2, 3).shape == (2, 3) and minigrad.tensor([1, 2]).tolist() == [1, 2]
