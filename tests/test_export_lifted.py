@@ -269,3 +269,37 @@ def test_format_1_files_load_lifted_and_unknown_formats_are_refused():
 def test_kinds_are_pytorchs():
     assert [k.name for k in InputKind] == [k.name for k in torch.export.graph_signature.InputKind]
     assert [k.name for k in OutputKind] == [k.name for k in torch.export.graph_signature.OutputKind]
+
+
+class _Counting(mg.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = mg.nn.Linear(4, 4)
+        self.register_buffer("count", mg.zeros((), dtype=mg.int64))
+        self.register_buffer("acc", mg.zeros(4))
+
+    def forward(self, x):
+        self.count.add_(1)
+        y = self.fc(x)
+        self.acc.mul_(0.5).add_(y.mean(0))
+        return y
+
+
+def test_buffers_updated_by_the_users_forward():
+    # (torch.export gives the same: add_ and mul_/add_ on b_count and b_acc in the graph, then
+    # after run_decompositions the outputs add and add_1, BUFFER_MUTATION of count and acc)
+    model, x = _Counting(), mg.randn(2, 4)
+    ep = export(model, (x,))
+    assert model.count.item() == 0 and model.acc.abs().sum().item() == 0  # left as they were
+    assert "b_count.add_(1)" in ep.graph_module.code and ep.graph_signature.buffers_to_mutate == {}
+    functional = ep.run_decompositions()
+    assert functional.graph_signature.buffers_to_mutate == {"add": "count", "add_1": "acc"}
+    assert (
+        "add_(" not in functional.graph_module.code and "mul_(" not in functional.graph_module.code
+    )
+    eager = _Counting()
+    eager.load_state_dict(model.state_dict())
+    for _ in range(2):
+        assert (functional.module()(x) - eager(x)).abs().max().item() == 0.0
+    assert model.count.item() == eager.count.item() == 2
+    assert (model.acc - eager.acc).abs().max().item() == 0.0

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import traceback
@@ -127,20 +128,28 @@ def output_specs(graph) -> list[OutputSpec]:
     ]
 
 
-def _check_run(mod: Module, ep: ExportedProgram, args: tuple, kwargs: dict) -> None:
-    """Run the program once on the example inputs (to raise at export time), leaving the
-    module's buffers (batch-norm statistics) and the random generator as they were, as
-    PyTorch's export leaves them."""
+def _check_run(ep: ExportedProgram, args: tuple, kwargs: dict) -> None:
+    """Run the program once on the example inputs, to raise at export time (the random
+    generator is left as it was, as PyTorch's export leaves it)."""
     import minigrad
 
-    buffers = [(b, b.detach().clone()) for _, b in mod.named_buffers()]
+    with minigrad.random.fork_rng(devices=[]), minigrad.no_grad():
+        ep._unlifted("GraphModule", guards=False)(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _buffers_kept(mod: Module):
+    """Puts the module's buffers (batch-norm statistics) back as they were on exit: tracing and
+    the check run leave them unchanged, as PyTorch's export does."""
+    import minigrad
+
+    saved = [(b, b.detach().clone()) for _, b in mod.named_buffers()]
     try:
-        with minigrad.random.fork_rng(devices=[]), minigrad.no_grad():
-            ep._unlifted("GraphModule", guards=False)(*args, **kwargs)
+        yield
     finally:
         with minigrad.no_grad():
-            for buffer, saved in buffers:
-                buffer.copy_(saved)
+            for buffer, value in saved:
+                buffer.copy_(value)
 
 
 def lift_program(mod: Module, graph, constants: dict, persistent: dict | None = None):
@@ -202,13 +211,14 @@ def export(
     names = list(inspect.signature(mod.forward).parameters)
     _check_dynamic_shapes(dynamic_shapes, names)
     constants: dict = {}
-    gm, lifter = lift_program(mod, _trace(mod, constants), constants)
-    examples = {**dict(zip(names, args)), **(kwargs or {})}
-    signature = _signature(lifter, gm.graph, examples)
-    state = _parameters_then_buffers(mod)
-    ep = ExportedProgram(gm, signature, state, (args, kwargs or {}), dynamic_shapes,
-                         lifter.constants)  # fmt: skip
-    _check_run(mod, ep, args, kwargs or {})
+    with _buffers_kept(mod):
+        gm, lifter = lift_program(mod, _trace(mod, constants), constants)
+        examples = {**dict(zip(names, args)), **(kwargs or {})}
+        signature = _signature(lifter, gm.graph, examples)
+        state = _parameters_then_buffers(mod)
+        ep = ExportedProgram(gm, signature, state, (args, kwargs or {}), dynamic_shapes,
+                             lifter.constants)  # fmt: skip
+        _check_run(ep, args, kwargs or {})
     guards = make_guards(names, args, kwargs or {}, dynamic_shapes)
     ep._input_checks = {"names": names, "positional": len(args), "guards": guards}
     return ep

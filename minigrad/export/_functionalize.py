@@ -38,6 +38,7 @@ def functionalize(graph: Graph, signature: ExportGraphSignature, gm: GraphModule
     graph = copy.deepcopy(graph)
     buffers = {s.arg.name: s.target for s in signature.input_specs if s.kind is InputKind.BUFFER}
     current = {n: n for n in graph.find_nodes(op="placeholder") if n.name in buffers}
+    owner = {n: n for n in current}  # a buffer's latest value -> the buffer
     for node in list(graph.nodes):
         if node.op in ("placeholder", "output"):
             continue
@@ -45,8 +46,12 @@ def functionalize(graph: Graph, signature: ExportGraphSignature, gm: GraphModule
             if value is not b and b in node.all_input_nodes:
                 node.replace_input_with(b, value)
         for arg in _mutated_args(node, gm):
-            if arg in current and current[arg] is arg:
-                current[arg] = _out_of_place(graph, node, arg)
+            b = owner.get(arg)
+            # a method updating the latest value becomes its out-of-place form; a function
+            # updating the input itself (F.batch_norm's statistics) updates a clone instead
+            if b is not None and (current[b] is b or _in_place(node)):
+                current[b] = _out_of_place(graph, node, arg)
+                owner[current[b]] = b
     output = graph.find_nodes(op="output")[0]
     mutated = [b for b in current if current[b] is not b]
     if not mutated:

@@ -39,6 +39,17 @@ class ExportTracer(Tracer):
         super().__init__()
         self.constants = constants
 
+    def getattr(self, attr: str, attr_val, parameter_proxy_cache: dict):
+        """A buffer read from a module is a ``get_attr`` proxy too (as a parameter is), so that
+        what the traced code does to it, in place included (``self.count.add_(1)``), is
+        recorded rather than run."""
+        name = self.tensor_attrs.get(id(attr_val)) if isinstance(attr_val, Tensor) else None
+        if name is None or isinstance(attr_val, Parameter):
+            return super().getattr(attr, attr_val, parameter_proxy_cache)
+        if name not in parameter_proxy_cache:
+            parameter_proxy_cache[name] = self.create_proxy("get_attr", name, (), {})
+        return parameter_proxy_cache[name]
+
     def create_arg(self, a):
         """Fresh tensors become ``lifted_tensor_<i>`` constants; the rest as the base tracer."""
         if isinstance(a, Tensor) and not isinstance(a, Parameter):
