@@ -129,10 +129,11 @@ def test_graph_module_runs_on_the_lifted_inputs():
     state = {**ep.state_dict, **ep.constants}
     lifted = [state[s.target] for s in ep.graph_signature.input_specs if s.target is not None]
     np.testing.assert_allclose(
-        ep.graph_module(*lifted, x).detach().numpy(), ours(x).detach().numpy()
+        ep.graph_module(*lifted, x)[0].detach().numpy(), ours(x).detach().numpy()
     )
-    text = str(ep)
+    text = str(ep)  # as PyTorch's: the lifted inputs, and a flat tuple of outputs
     assert "def forward(self, p_fc_weight, p_fc_bias, b_scale, b_shift, c_const, x):" in text
+    assert "return (add_1,)" in text
     assert "c_const: CONSTANT_TENSOR target='const'" in text
 
 
@@ -303,3 +304,28 @@ def test_buffers_updated_by_the_users_forward():
         assert (functional.module()(x) - eager(x)).abs().max().item() == 0.0
     assert model.count.item() == eager.count.item() == 2
     assert (model.acc - eager.acc).abs().max().item() == 0.0
+
+
+class _Nested(mg.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc = mg.nn.Linear(4, 4)
+
+    def forward(self, x):
+        h = self.fc(x)
+        return {"hidden": h, "pair": [h.sum(), (h.mean(), None)]}, h.relu()
+
+
+def test_outputs_are_a_flat_tuple_and_module_rebuilds_the_nest():
+    model, x = _Nested(), mg.randn(2, 4)
+    ep = export(model, (x,))
+    flat = ep.graph.find_nodes(op="output")[0].args[0]  # (linear, sum, mean, None, relu)
+    assert isinstance(flat, tuple) and len(flat) == 5 and flat[3] is None
+    assert len(ep.graph_signature.user_outputs) == 5
+    got, want = ep.module()(x), model(x)
+    assert sorted(got[0]) == ["hidden", "pair"] and got[0]["pair"][1][1] is None
+    assert isinstance(got, tuple) and isinstance(got[0]["pair"], list)
+    assert (got[0]["pair"][1][0] - want[0]["pair"][1][0]).abs().item() == 0.0
+    back = _round_trip(ep.run_decompositions())
+    again = back.module()(x)
+    assert (again[1] - want[1]).abs().max().item() == 0.0 and again[0]["pair"][1][1] is None

@@ -11,6 +11,7 @@ from ..fx import GraphModule, Node, TraceError
 from ..nn.modules.module import Module
 from ._guards import make_guards
 from ._lift import ExportTracer, Lifter, inline_layers
+from ._outputs import flatten_output
 from .exported_program import ExportedProgram
 from .graph_signature import (
     ConstantArgument,
@@ -153,14 +154,16 @@ def _buffers_kept(mod: Module):
 
 
 def lift_program(mod: Module, graph, constants: dict, persistent: dict | None = None):
-    """The lifted graph module and its lifter (specs, constants) for ``graph`` traced from
-    ``mod``; ``persistent`` (buffer key -> bool) overrides what ``mod`` says."""
+    """The lifted graph module (returning a flat tuple), its lifter (specs, constants) and the
+    spec of the user's output nest, for ``graph`` traced from ``mod``; ``persistent`` (buffer
+    key -> bool) overrides what ``mod`` says."""
     inline_layers(mod, graph, constants)
     lifter = Lifter(mod, constants, persistent)
     lifted = lifter.lift(graph)
+    out_spec = flatten_output(lifted)
     gm = GraphModule(lifter.holder, lifted, "GraphModule")
     gm.training = mod.training
-    return gm, lifter
+    return gm, lifter, out_spec
 
 
 def export(
@@ -212,12 +215,13 @@ def export(
     _check_dynamic_shapes(dynamic_shapes, names)
     constants: dict = {}
     with _buffers_kept(mod):
-        gm, lifter = lift_program(mod, _trace(mod, constants), constants)
+        gm, lifter, out_spec = lift_program(mod, _trace(mod, constants), constants)
         examples = {**dict(zip(names, args)), **(kwargs or {})}
         signature = _signature(lifter, gm.graph, examples)
         state = _parameters_then_buffers(mod)
         ep = ExportedProgram(gm, signature, state, (args, kwargs or {}), dynamic_shapes,
                              lifter.constants)  # fmt: skip
+        ep._out_spec = out_spec
         _check_run(ep, args, kwargs or {})
     guards = make_guards(names, args, kwargs or {}, dynamic_shapes)
     ep._input_checks = {"names": names, "positional": len(args), "guards": guards}

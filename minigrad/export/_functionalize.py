@@ -33,8 +33,9 @@ def _mutated_args(node: Node, gm: GraphModule) -> list:
     return []
 
 
-def functionalize(graph: Graph, signature: ExportGraphSignature, gm: GraphModule):
-    """``(graph, signature)`` without in-place updates of buffer inputs (see module doc)."""
+def functionalize(graph: Graph, signature: ExportGraphSignature, gm: GraphModule, flat: bool):
+    """``(graph, signature)`` without in-place updates of buffer inputs (see module doc);
+    ``flat``: the graph returns a flat tuple of outputs."""
     graph = copy.deepcopy(graph)
     buffers = {s.arg.name: s.target for s in signature.input_specs if s.kind is InputKind.BUFFER}
     current = {n: n for n in graph.find_nodes(op="placeholder") if n.name in buffers}
@@ -56,7 +57,9 @@ def functionalize(graph: Graph, signature: ExportGraphSignature, gm: GraphModule
     mutated = [b for b in current if current[b] is not b]
     if not mutated:
         return graph, signature
-    output.args = ((*(current[b] for b in mutated), output.args[0]),)
+    value = output.args[0]  # a flat tuple (or, for a nest kept as the user's, that nest)
+    users = value if flat else (value,)
+    output.args = ((*(current[b] for b in mutated), *users),)
     specs = [OutputSpec(OutputKind.BUFFER_MUTATION, TensorArgument(current[b].name), buffers[b.name])
              for b in mutated]  # fmt: skip
     return graph, ExportGraphSignature(signature.input_specs, specs + signature.output_specs)

@@ -205,7 +205,7 @@ def save(ep: ExportedProgram, f) -> None:
     training = {name: m.training for name, m in gm.named_modules()}
     meta = {"records": _records(gm), "layers": layers,
             "signature": _spec_records(ep.graph_signature), "training": training,
-            "input_checks": ep._input_checks}  # fmt: skip
+            "input_checks": ep._input_checks, "out_spec": ep._out_spec}  # fmt: skip
     payload = {"format": _FORMAT, "code": gm.code, "meta": json.dumps(meta),
                "state_dict": dict(ep.state_dict), "constants": dict(ep.constants)}  # fmt: skip
     save_tensors(payload, f)
@@ -297,7 +297,7 @@ def load(f) -> ExportedProgram:
     params = set(signature.parameters)
     state = {k: Parameter(v) if k in params else v for k, v in payload["state_dict"].items()}
     ep = ExportedProgram(gm, signature, state, constants=payload["constants"])
-    ep._input_checks = meta.get("input_checks")
+    ep._input_checks, ep._out_spec = meta.get("input_checks"), meta.get("out_spec")
     return ep
 
 
@@ -306,12 +306,12 @@ def _lift_v1(gm: GraphModule, old: ExportGraphSignature, state: dict, checks) ->
     from ._export import lift_program, output_specs
 
     persistent = {s.target: s.persistent for s in old.input_specs if s.kind is InputKind.BUFFER}
-    lifted, lifter = lift_program(gm, gm.graph, {}, persistent)
+    lifted, lifter, out_spec = lift_program(gm, gm.graph, {}, persistent)
     held = dict(gm.named_parameters(remove_duplicate=False))
     held.update(gm.named_buffers(remove_duplicate=False))
     state = {k: held.get(k, v) for k, v in state.items()}  # the graph module's: Parameters
     users = [s for s in old.input_specs if s.kind is InputKind.USER_INPUT]
     signature = ExportGraphSignature(lifter.specs + users, output_specs(lifted.graph))
     ep = ExportedProgram(lifted, signature, state, constants=lifter.constants)
-    ep._input_checks = checks
+    ep._input_checks, ep._out_spec = checks, out_spec
     return ep

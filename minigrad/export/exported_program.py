@@ -7,6 +7,7 @@ from ..fx import Graph, GraphModule
 from ._functionalize import functionalize
 from ._guards import with_guards
 from ._lift import attr
+from ._outputs import unflatten_output
 from .graph_signature import ExportGraphSignature, InputKind, OutputKind
 
 
@@ -17,7 +18,9 @@ class ExportedProgram:
     (``p_<fqn>``), the buffers (``b_<fqn>``) and the tensor constants (``c_<fqn>``) come before
     the user inputs, ``graph_signature`` says what each stands for, and the tensors are in
     ``state_dict`` (parameters, persistent buffers) and ``constants`` (tensor constants,
-    non-persistent buffers); ``graph_module`` holds no tensors. ``module()`` binds them back.
+    non-persistent buffers); ``graph_module`` holds no state (only the layers the graph calls
+    whole: those without tensors, and those called through ``functional_call``, whose own
+    tensors the lifted ones replace). ``module()`` binds the state back.
 
     Example:
         >>> ep = minigrad.export.export(model, (x,))
@@ -41,10 +44,12 @@ class ExportedProgram:
         self.example_inputs = example_inputs
         self.dynamic_shapes = dynamic_shapes
         self._input_checks = None  # {"names", "positional", "guards"}: see _guards.py
+        self._out_spec = None  # the user's output nest over the flat outputs: see _outputs.py
 
     @property
     def graph_module(self) -> GraphModule:
-        """The GraphModule that runs the graph."""
+        """The GraphModule that runs the graph: ``graph_module(*lifted tensors, *user inputs)``,
+        the lifted tensors in ``graph_signature.input_specs`` order."""
         return self._graph_module
 
     @property
@@ -110,16 +115,16 @@ class ExportedProgram:
         return self._state_dict[target] if target in self._state_dict else self._constants[target]
 
     def _bind_mutations(self, new: Graph, output, env: dict, by_target: dict):
-        """The user outputs; before them, ``buffer.copy_(value)`` for each BUFFER_MUTATION
-        output (the graph returns ``(*mutated values, user outputs)`` when there are some)."""
-        value = output.args[0]
+        """The user outputs (in the user's nest); before them, ``buffer.copy_(value)`` for each
+        BUFFER_MUTATION output (the first outputs)."""
+        value = _map(output.args[0], env)
         mutated = [s.target for s in self._graph_signature.output_specs
                    if s.kind is OutputKind.BUFFER_MUTATION]  # fmt: skip
-        if not mutated:
-            return _map(value, env)
         for target, v in zip(mutated, value):
-            new.call_method("copy_", (by_target[target], env[v]))
-        return _map(value[len(mutated)], env)
+            new.call_method("copy_", (by_target[target], v))
+        if self._out_spec is not None:
+            return unflatten_output(self._out_spec, list(value[len(mutated) :]))
+        return value[len(mutated)] if mutated else value  # (a nest kept as the user's)
 
     def _place_state(self, module: GraphModule) -> None:
         """Each lifted tensor at its path (also inside a layer that the graph calls whole,
@@ -151,12 +156,14 @@ class ExportedProgram:
             raise NotImplementedError(
                 "ExportedProgram.run_decompositions: a decomp_table is not supported in minigrad"
             )
-        graph, signature = functionalize(self.graph, self._graph_signature, self._graph_module)
+        graph, signature = functionalize(
+            self.graph, self._graph_signature, self._graph_module, self._out_spec is not None
+        )
         gm = GraphModule(self._graph_module, graph, "GraphModule")
         gm.training = self._graph_module.training
         ep = ExportedProgram(gm, signature, self._state_dict, self.example_inputs,
                              self.dynamic_shapes, self._constants)  # fmt: skip
-        ep._input_checks = self._input_checks
+        ep._input_checks, ep._out_spec = self._input_checks, self._out_spec
         return ep
 
     def __call__(self, *args, **kwargs):
