@@ -150,6 +150,8 @@ def test_cond_branches_take_the_lifted_tensors():
     assert "(x, p_fc_weight, p_fc_bias)" in ep.graph_module.code  # the branches' operands
     for v in (x, -x.abs() - 1):
         assert (ep.module()(v) - ours(v)).abs().max().item() == 0.0
+    with pytest.raises(NotImplementedError, match="minigrad.cond"):
+        save(ep, io.BytesIO())
 
 
 def test_run_decompositions_returns_buffer_mutations():
