@@ -33,7 +33,8 @@ _PREFIX = {InputKind.PARAMETER: "p_", InputKind.BUFFER: "b_", InputKind.CONSTANT
 class ExportTracer(Tracer):
     """minigrad.fx's tracer, except that a tensor made inside ``forward`` (``minigrad.tensor``
     of a literal) is kept in ``constants`` as ``lifted_tensor_<i>`` (PyTorch's name) instead of
-    being set on the traced module."""
+    being set on the traced module, and that buffers read in ``forward`` are proxies (so a
+    buffer's shape is symbolic too: Python control flow on it cannot be traced)."""
 
     def __init__(self, constants: dict):
         super().__init__()
