@@ -36,7 +36,39 @@ class OutOfMemoryError(RuntimeError, MemoryError):
     @classmethod
     def restating(cls, what: str, device, error: MemoryError) -> OutOfMemoryError:
         """The error for ``what`` (an op or factory name) failing to allocate on ``device``."""
-        return cls(f"{what}: out of memory on {device}: {error}")
+        detail = str(error) or "the allocation failed"  # (NumPy's object arrays say nothing)
+        return cls(f"{what}: out of memory on {device}: {detail}")
+
+
+# NumPy's ValueErrors for a size past what an array can address (a failed allocation too)
+_TOO_BIG = ("array is too big", "Maximum allowed size exceeded", "Maximum allowed dimension")
+
+
+@contextlib.contextmanager
+def allocating(what: str, device):
+    """Within: NumPy's and CuPy's allocation failures (``MemoryError``, and NumPy's "array is
+    too big" ``ValueError``) raise :class:`OutOfMemoryError` naming ``what`` and ``device``, the
+    one place where factories (filled, range and random ones, ``tensor``) restate them.
+
+    Example:
+        >>> with backend.allocating("randn", dev):
+        ...     array = dev.xp.empty(shape)
+    """
+    try:
+        yield
+    except OutOfMemoryError:
+        raise
+    except MemoryError as e:
+        raise OutOfMemoryError.restating(what, device, e) from e
+    except ValueError as e:
+        if not too_big(e):
+            raise
+        raise OutOfMemoryError.restating(what, device, e) from e
+
+
+def too_big(error: ValueError) -> bool:
+    """Whether ``error`` is NumPy's refusal of a size past what an array can address."""
+    return str(error).startswith(_TOO_BIG)
 
 
 class ArrayBackend:

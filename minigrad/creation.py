@@ -63,9 +63,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         data = data._storage_array()
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else None
-    array = backend.as_array(data, dtype, dev)
-    if array is data or getattr(array, "base", None) is data:
-        array = array.copy()
+    with backend.allocating("tensor", dev):
+        array = backend.as_array(data, dtype, dev)
+        if array is data or getattr(array, "base", None) is data:
+            array = array.copy()
     return _finish(array, dev, requires_grad)
 
 
@@ -135,14 +136,11 @@ def _filled(size, op, fill_value, dtype, device, requires_grad) -> Tensor:
     shape = factory_size(size, op)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
-    try:
-        with backend.on(dev):
-            if dtype.itemsize == 1 and dtype.is_floating_point:  # float8: PyTorch's rounding
-                array = _dtype_limits.astype(np.full(shape, fill_value, np.float32), dtype.numpy)
-            else:
-                array = dev.xp.full(shape, fill_value, dtype=dtype.numpy)
-    except MemoryError as e:  # as an op's: PyTorch's OutOfMemoryError
-        raise backend.OutOfMemoryError.restating(op, dev, e) from e
+    with backend.on(dev), backend.allocating(op, dev):  # as an op's: PyTorch's OutOfMemoryError
+        if dtype.itemsize == 1 and dtype.is_floating_point:  # float8: PyTorch's rounding
+            array = _dtype_limits.astype(np.full(shape, fill_value, np.float32), dtype.numpy)
+        else:
+            array = dev.xp.full(shape, fill_value, dtype=dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 
@@ -228,7 +226,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     _dtype_limits.check_factory("arange", dtype)
     dev = _device(device)
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
-    with backend.on(dev):
+    with backend.on(dev), backend.allocating("arange", dev):
         if integral and not dtype.is_floating_point:
             start, end, step = int(start), int(end), int(step)
             count = max(0, -((start - end) // step))  # ceil((end - start) / step), exactly
@@ -253,8 +251,10 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     steps = _steps(steps, "linspace")
     real = isinstance(start, numbers.Real) and isinstance(end, numbers.Real)
     if real and dev.type == "cpu" and dtype.numpy in (np.float32, np.float64) and steps > 1:
-        return _finish(_linspace_as_pytorch(start, end, steps, dtype.numpy), dev, requires_grad)
-    with backend.on(dev):
+        with backend.allocating("linspace", dev):
+            array = _linspace_as_pytorch(start, end, steps, dtype.numpy)
+        return _finish(array, dev, requires_grad)
+    with backend.on(dev), backend.allocating("linspace", dev):
         array = dev.xp.linspace(start, end, steps).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
 
@@ -279,7 +279,7 @@ def logspace(
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _dtype_limits.check_factory("logspace", dtype)
-    with backend.on(dev):
+    with backend.on(dev), backend.allocating("logspace", dev):
         array = dev.xp.logspace(start, end, _steps(steps, "logspace"), base=base).astype(
             dtype.numpy
         )
@@ -299,7 +299,7 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _dtype_limits.check_factory("eye", dtype)
-    with backend.on(dev):
+    with backend.on(dev), backend.allocating("eye", dev):
         array = dev.xp.eye(n, m, dtype=dtype.numpy)
     return _finish(array, dev, requires_grad)
 
@@ -313,7 +313,7 @@ def _random(size, dtype, device, generator, draw, op) -> Tensor:
     dev.backend.check_dtype(dtype.numpy)
 
     def make(full_shape):
-        with backend.on(dev):
+        with backend.on(dev), backend.allocating(op, dev):
             return Tensor._make(draw(gen, full_shape, dtype.numpy), dev)
 
     return backend.per_sample_draw(make, shape), dtype
@@ -370,7 +370,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
     gen = generator or backend.default_generator(dev)
     dtype = dtypes.to_dtype(dtype or dtypes.int64)
     _dtype_limits.check_factory("randperm", dtype)
-    with backend.on(dev):
+    with backend.on(dev), backend.allocating("randperm", dev):
         array = gen.permutation(factory_size((as_int(n, "randperm", "n"),), "randperm")[0])
         array = array.astype(dtype.numpy)
     return _finish(array, dev, requires_grad)

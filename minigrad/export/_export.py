@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import os
 import traceback
 
-from ..fx import GraphModule, Node, TraceError, Tracer
+from ..fx import GraphModule, Node, TraceError
 from ..nn.modules.module import Module
 from ._guards import make_guards
+from ._lift import ExportTracer, Lifter, inline_layers
+from ._outputs import flatten_output
 from .exported_program import ExportedProgram
 from .graph_signature import (
     ConstantArgument,
@@ -73,9 +76,9 @@ def _where(exc: BaseException) -> str:
     return f"{f.filename}:{f.lineno} in {f.name}: {f.line}"
 
 
-def _trace(mod: Module):
+def _trace(mod: Module, constants: dict):
     try:
-        return Tracer().trace(mod)
+        return ExportTracer(constants).trace(mod)
     except TraceError as exc:
         if type(mod).__module__.startswith("minigrad.nn."):
             raise NotImplementedError(
@@ -99,49 +102,68 @@ def _leaves(value) -> list:
     return [value]
 
 
-def _signature(mod: Module, gm: GraphModule, examples: dict) -> ExportGraphSignature:
-    """The signature; ``examples`` maps forward's parameter names to the example inputs
-    (non-tensor ones are constant inputs, as PyTorch's specialization makes them)."""
-    specs = [
-        InputSpec(InputKind.PARAMETER, TensorArgument("p_" + k.replace(".", "_")), k)
-        for k, _ in mod.named_parameters()
-    ]
-    for key, _ in mod.named_buffers():
-        prefix, _, field = key.rpartition(".")
-        owner = mod.get_submodule(prefix)
-        persistent = field not in getattr(owner, "_non_persistent_buffers_set", ())
-        arg = TensorArgument("b_" + key.replace(".", "_"))
-        specs.append(InputSpec(InputKind.BUFFER, arg, key, persistent))
-    for node in gm.graph.find_nodes(op="placeholder"):
+def _signature(lifter: Lifter, graph, examples: dict) -> ExportGraphSignature:
+    """The lifted inputs, then the user inputs and outputs of the lifted ``graph``;
+    ``examples`` maps forward's parameter names to the example inputs (non-tensor ones are
+    constant inputs, as PyTorch's specialization makes them)."""
+    specs = list(lifter.specs)
+    lifted = {s.arg.name for s in specs}
+    for node in graph.find_nodes(op="placeholder"):
+        if node.name in lifted:
+            continue
         value = examples.get(node.target.lstrip("*"))
         constant = value is None or isinstance(value, (bool, int, float, str))
         arg = ConstantArgument(node.name, value) if constant else TensorArgument(node.name)
         specs.append(InputSpec(InputKind.USER_INPUT, arg, None))
-    flat = _leaves(gm.graph.find_nodes(op="output")[0].args[0])
-    outputs = [
+    return ExportGraphSignature(specs, output_specs(graph))
+
+
+def output_specs(graph) -> list[OutputSpec]:
+    """USER_OUTPUT specs for the leaves of ``graph``'s output."""
+    return [
         OutputSpec(
             OutputKind.USER_OUTPUT,
             TensorArgument(v.name) if isinstance(v, Node) else ConstantArgument(str(v), v),
         )
-        for v in flat
+        for v in _leaves(graph.find_nodes(op="output")[0].args[0])
     ]
-    return ExportGraphSignature(specs, outputs)
 
 
-def _check_run(mod: Module, gm: GraphModule, args: tuple, kwargs: dict) -> None:
-    """Run the graph once on the example inputs (to raise at export time), leaving the module's
-    buffers (batch-norm statistics) and the random generator as they were, as PyTorch's export
-    leaves them."""
+def _check_run(ep: ExportedProgram, args: tuple, kwargs: dict) -> None:
+    """Run the program once on the example inputs, to raise at export time (the random
+    generator is left as it was, as PyTorch's export leaves it)."""
     import minigrad
 
-    buffers = [(b, b.detach().clone()) for _, b in mod.named_buffers()]
+    with minigrad.random.fork_rng(devices=[]), minigrad.no_grad():
+        ep._unlifted("GraphModule", guards=False)(*args, **kwargs)
+
+
+@contextlib.contextmanager
+def _buffers_kept(mod: Module):
+    """Puts the module's buffers (batch-norm statistics) back as they were on exit: tracing and
+    the check run leave them unchanged, as PyTorch's export does."""
+    import minigrad
+
+    saved = [(b, b.detach().clone()) for _, b in mod.named_buffers()]
     try:
-        with minigrad.random.fork_rng(devices=[]), minigrad.no_grad():
-            gm(*args, **kwargs)
+        yield
     finally:
         with minigrad.no_grad():
-            for buffer, saved in buffers:
-                buffer.copy_(saved)
+            for buffer, value in saved:
+                buffer.copy_(value)
+
+
+def lift_program(mod: Module, graph, constants: dict, persistent: dict | None = None):
+    """The lifted graph module (returning a flat tuple), its lifter (specs, constants) and the
+    spec of the user's output nest, for ``graph`` traced from ``mod``; ``persistent`` (buffer
+    key -> bool) overrides what ``mod`` says."""
+    inline_layers(mod, graph, constants)
+    lifter = Lifter(mod, constants, persistent)
+    lifted = lifter.lift(graph)
+    out_spec = flatten_output(lifted)
+    gm = GraphModule(lifter.holder, lifted, "GraphModule")
+    gm.training = mod.training
+    return gm, lifter, out_spec
 
 
 def export(
@@ -155,7 +177,9 @@ def export(
 ) -> ExportedProgram:
     """Trace ``mod``'s forward with minigrad.fx into an :class:`ExportedProgram`.
 
-    The example ``args``/``kwargs`` are run through the traced graph to check it. The graph
+    As PyTorch's, the parameters, buffers and tensor constants become inputs of the graph
+    (see :class:`ExportedProgram`). The example ``args``/``kwargs`` are run through the
+    program to check it. The graph
     holds no shapes, but the program's ``module()`` checks its inputs as PyTorch's guards do:
     each dimension equals the example's unless ``dynamic_shapes`` gives it a :class:`Dim`
     (then it stays within the Dim's bounds). ``strict`` selects nothing: both modes trace the
@@ -189,14 +213,16 @@ def export(
         raise NotImplementedError("export: preserve_module_call_signature is not supported")
     names = list(inspect.signature(mod.forward).parameters)
     _check_dynamic_shapes(dynamic_shapes, names)
-    graph = _trace(mod)
-    gm = GraphModule(mod, graph, "GraphModule")
-    _check_run(mod, gm, args, kwargs or {})
-    state = _parameters_then_buffers(mod)
-    examples = {**dict(zip(names, args)), **(kwargs or {})}
-    ep = ExportedProgram(
-        gm, _signature(mod, gm, examples), state, (args, kwargs or {}), dynamic_shapes
-    )
+    constants: dict = {}
+    with _buffers_kept(mod):
+        gm, lifter, out_spec = lift_program(mod, _trace(mod, constants), constants)
+        examples = {**dict(zip(names, args)), **(kwargs or {})}
+        signature = _signature(lifter, gm.graph, examples)
+        state = _parameters_then_buffers(mod)
+        ep = ExportedProgram(gm, signature, state, (args, kwargs or {}), dynamic_shapes,
+                             lifter.constants)  # fmt: skip
+        ep._out_spec = out_spec
+        _check_run(ep, args, kwargs or {})
     guards = make_guards(names, args, kwargs or {}, dynamic_shapes)
     ep._input_checks = {"names": names, "positional": len(args), "guards": guards}
     return ep

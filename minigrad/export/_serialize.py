@@ -1,10 +1,14 @@
 """``save``/``load`` of an :class:`ExportedProgram` in one file (minigrad.save's format).
 
-The file holds the generated code (text), the graph as JSON node records whose function
-targets are public dotted names, the reprs of the minigrad.nn layers the graph calls (parsed
-back with ``ast``, never executed), the signature and the state dict. Loading rebuilds the
-Graph from the records and the GraphModule recompiles it through minigrad.fx's own code
-generation; the result must equal the saved code. No code object or pickle is stored.
+The file holds the generated code (text), the lifted graph as JSON node records whose
+function targets are public dotted names, the reprs of the minigrad.nn layers the graph calls
+(parsed back with ``ast``, never executed), the signature, the state dict and the constants.
+Loading rebuilds the Graph from the records and the GraphModule recompiles it through
+minigrad.fx's own code generation; the result must equal the saved code. No code object or
+pickle is stored.
+
+Format 2 (``minigrad.export/2``) holds the lifted graph (state as inputs). Files of format 1
+(the graph read its state from the graph module) still load: their graph is lifted on loading.
 """
 
 from __future__ import annotations
@@ -30,7 +34,8 @@ from .graph_signature import (
     TensorArgument,
 )
 
-_FORMAT = "minigrad.export/1"
+_FORMAT = "minigrad.export/2"
+_FORMAT_V1 = "minigrad.export/1"
 _ALLOWED_ROOTS = ("minigrad", "operator", "math", "builtins")
 
 
@@ -171,7 +176,8 @@ def _spec_records(sig: ExportGraphSignature) -> dict:
         for s in sig.input_specs
     ]
     outputs = [
-        [s.kind.name, s.arg.name, isinstance(s.arg, ConstantArgument)] for s in sig.output_specs
+        [s.kind.name, s.arg.name, isinstance(s.arg, ConstantArgument), s.target]
+        for s in sig.output_specs
     ]
     return {"inputs": inputs, "outputs": outputs}
 
@@ -192,17 +198,16 @@ def save(ep: ExportedProgram, f) -> None:
             f"minigrad.export.save: expected an ExportedProgram, got {type(ep).__name__}"
         )
     gm = ep.graph_module
-    layers = {
-        n.target: _layer_repr(gm.get_submodule(n.target), n.target)
-        for n in gm.graph.find_nodes(op="call_module")
-    }
-    params = [k for k, _ in gm.named_parameters()]
+    targets = [n.target for n in gm.graph.nodes if n.op in ("call_module", "get_attr")]
+    if any(isinstance(gm.get_submodule(t), GraphModule) for t in targets):
+        _encode(gm, {})  # raises: branches of cond cannot be saved
+    layers = {t: _layer_repr(gm.get_submodule(t), t) for t in targets}
     training = {name: m.training for name, m in gm.named_modules()}
-    meta = {"records": _records(gm), "layers": layers, "parameters": params,
+    meta = {"records": _records(gm), "layers": layers,
             "signature": _spec_records(ep.graph_signature), "training": training,
-            "input_checks": ep._input_checks}  # fmt: skip
+            "input_checks": ep._input_checks, "out_spec": ep._out_spec}  # fmt: skip
     payload = {"format": _FORMAT, "code": gm.code, "meta": json.dumps(meta),
-               "graph_state": gm.state_dict(), "state_dict": dict(ep.state_dict)}  # fmt: skip
+               "state_dict": dict(ep.state_dict), "constants": dict(ep.constants)}  # fmt: skip
     save_tensors(payload, f)
 
 
@@ -218,17 +223,19 @@ def _rebuild_graph(records: list) -> Graph:
     return graph
 
 
-def _root(meta: dict, state: dict, graph: Graph) -> dict:
+def _root(meta: dict, state: dict | None = None, graph: Graph | None = None) -> dict:
+    """The layers (with ``state``, format 1) and, format 1, the tensors ``graph`` reads."""
     root = {}
     for target, text in meta["layers"].items():
         layer = _layer_from_repr(text)
-        prefix = target + "."
-        layer.load_state_dict(
-            {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
-        )
+        if state is not None:
+            prefix = target + "."
+            layer.load_state_dict(
+                {k[len(prefix) :]: v for k, v in state.items() if k.startswith(prefix)}
+            )
         root[target] = layer
-    params = set(meta["parameters"])
-    for node in graph.find_nodes(op="get_attr"):
+    params = set(meta.get("parameters", ()))
+    for node in [] if graph is None else graph.find_nodes(op="get_attr"):
         value = state[node.target]
         root[node.target] = Parameter(value) if node.target in params else value
     return root
@@ -246,15 +253,18 @@ def _signature(spec: dict) -> ExportGraphSignature:
     ]
     outputs = [
         OutputSpec(
-            OutputKind[kind], ConstantArgument(name, None) if const else TensorArgument(name)
+            OutputKind[kind],
+            ConstantArgument(name, None) if const else TensorArgument(name),
+            *target,
         )
-        for kind, name, const in spec["outputs"]
+        for kind, name, const, *target in spec["outputs"]
     ]
     return ExportGraphSignature(inputs, outputs)
 
 
 def load(f) -> ExportedProgram:
-    """Read an ExportedProgram written by :func:`save`.
+    """Read an ExportedProgram written by :func:`save` (format 2, or format 1 of earlier
+    minigrad versions, whose graph is lifted on loading).
 
     Example:
         >>> ep = minigrad.export.load("net.mgexport")
@@ -263,11 +273,17 @@ def load(f) -> ExportedProgram:
     from .. import load as load_tensors
 
     payload = load_tensors(f)
-    if not isinstance(payload, dict) or payload.get("format") != _FORMAT:
-        raise ValueError(f"minigrad.export.load: not a {_FORMAT} file")
+    version = payload.get("format") if isinstance(payload, dict) else None
+    if version not in (_FORMAT, _FORMAT_V1):
+        raise ValueError(
+            f"minigrad.export.load: not a {_FORMAT} file (nor a {_FORMAT_V1} file of earlier "
+            f"minigrad versions); format field: {version!r}"
+        )
     meta = json.loads(payload["meta"])
     graph = _rebuild_graph(meta["records"])
-    gm = GraphModule(_root(meta, payload["graph_state"], graph), graph, "GraphModule")
+    old = version == _FORMAT_V1
+    root = _root(meta, payload["graph_state"], graph) if old else _root(meta)
+    gm = GraphModule(root, graph, "GraphModule")
     for name, module in gm.named_modules():
         module.training = meta["training"].get(name, gm.training)
     if gm.code != payload["code"]:
@@ -275,6 +291,27 @@ def load(f) -> ExportedProgram:
             "minigrad.export.load: the graph rebuilt from the file generates other code than "
             "the saved code (file written by another minigrad version, or edited)"
         )
-    ep = ExportedProgram(gm, _signature(meta["signature"]), payload["state_dict"])
-    ep._input_checks = meta.get("input_checks")
+    signature = _signature(meta["signature"])
+    if old:
+        return _lift_v1(gm, signature, payload["state_dict"], meta.get("input_checks"))
+    params = set(signature.parameters)
+    state = {k: Parameter(v) if k in params else v for k, v in payload["state_dict"].items()}
+    ep = ExportedProgram(gm, signature, state, constants=payload["constants"])
+    ep._input_checks, ep._out_spec = meta.get("input_checks"), meta.get("out_spec")
+    return ep
+
+
+def _lift_v1(gm: GraphModule, old: ExportGraphSignature, state: dict, checks) -> ExportedProgram:
+    """A format-1 program (its graph module holds the state) in today's lifted form."""
+    from ._export import lift_program, output_specs
+
+    persistent = {s.target: s.persistent for s in old.input_specs if s.kind is InputKind.BUFFER}
+    lifted, lifter, out_spec = lift_program(gm, gm.graph, {}, persistent)
+    held = dict(gm.named_parameters(remove_duplicate=False))
+    held.update(gm.named_buffers(remove_duplicate=False))
+    state = {k: held.get(k, v) for k, v in state.items()}  # the graph module's: Parameters
+    users = [s for s in old.input_specs if s.kind is InputKind.USER_INPUT]
+    signature = ExportGraphSignature(lifter.specs + users, output_specs(lifted.graph))
+    ep = ExportedProgram(lifted, signature, state, constants=lifter.constants)
+    ep._input_checks, ep._out_spec = checks, out_spec
     return ep

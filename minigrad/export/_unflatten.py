@@ -8,9 +8,10 @@ from .exported_program import ExportedProgram
 
 def unflatten(module: ExportedProgram, flat_args_adapter=None) -> GraphModule:
     """The program as a module whose submodules sit at their original paths (PyTorch's
-    ``torch.export.unflatten``). minigrad's exported graph never flattened them: it calls each
-    layer by its qualified name, so this is the program's ``module()`` (input checks included)
-    under PyTorch's class name, ``UnflattenedModule``.
+    ``torch.export.unflatten``): the program's ``module()`` (input checks included), which binds
+    each lifted tensor at its original path and keeps the layers the graph calls whole, under
+    PyTorch's class name, ``UnflattenedModule``. Unlike PyTorch's, the submodules are plain
+    containers of their tensors (the graph is not split into per-module graphs).
 
     Example:
         >>> unflat = minigrad.export.unflatten(ep)

@@ -14,12 +14,22 @@ class InputKind(enum.Enum):
     PARAMETER = 2
     BUFFER = 3
     CONSTANT_TENSOR = 4
+    CUSTOM_OBJ = 5
+    TOKEN = 6
 
 
 class OutputKind(enum.Enum):
-    """What a graph output stands for."""
+    """What a graph output stands for (minigrad's programs give USER_OUTPUT and, after
+    ``run_decompositions``, BUFFER_MUTATION; the others are PyTorch's training-IR kinds)."""
 
     USER_OUTPUT = 1
+    LOSS_OUTPUT = 2
+    BUFFER_MUTATION = 3
+    PARAMETER_MUTATION = 4
+    GRADIENT_TO_PARAMETER = 5
+    GRADIENT_TO_USER_INPUT = 6
+    USER_INPUT_MUTATION = 7
+    TOKEN = 8
 
 
 @dataclass
@@ -49,7 +59,7 @@ class InputSpec:
 
 @dataclass
 class OutputSpec:
-    """One output: its kind and its node's name."""
+    """One output: its kind, its node's name and (for a mutation) the buffer it updates."""
 
     kind: OutputKind
     arg: TensorArgument | ConstantArgument
@@ -58,7 +68,8 @@ class OutputSpec:
 
 @dataclass
 class ExportGraphSignature:
-    """The inputs (parameters, buffers, then user inputs) and outputs of an exported graph."""
+    """The inputs (parameters, buffers, constants, then user inputs) and outputs (buffer
+    mutations, then user outputs) of an exported graph, in placeholder and output order."""
 
     input_specs: list[InputSpec]
     output_specs: list[OutputSpec]
@@ -95,11 +106,17 @@ class ExportGraphSignature:
         )
 
     @property
+    def lifted_tensor_constants(self) -> tuple[str, ...]:
+        """Attribute paths of the tensor constants."""
+        return self._targets(InputKind.CONSTANT_TENSOR)
+
+    @property
     def user_outputs(self) -> tuple:
-        """Names of the outputs (values for constant ones)."""
+        """Names of the user outputs (values for constant ones)."""
         return tuple(
             s.arg.value if isinstance(s.arg, ConstantArgument) else s.arg.name
             for s in self.output_specs
+            if s.kind is OutputKind.USER_OUTPUT
         )
 
     @property
@@ -112,6 +129,20 @@ class ExportGraphSignature:
         """Input name -> buffer key."""
         return {s.arg.name: s.target for s in self.input_specs if s.kind is InputKind.BUFFER}
 
+    @property
+    def inputs_to_lifted_tensor_constants(self) -> dict[str, str]:
+        """Input name -> constant's attribute path."""
+        return {
+            s.arg.name: s.target for s in self.input_specs if s.kind is InputKind.CONSTANT_TENSOR
+        }
+
+    @property
+    def buffers_to_mutate(self) -> dict[str, str]:
+        """Output name -> the buffer it updates (BUFFER_MUTATION outputs)."""
+        return {
+            s.arg.name: s.target for s in self.output_specs if s.kind is OutputKind.BUFFER_MUTATION
+        }
+
     def __str__(self) -> str:
         lines = ["# inputs"]
         for s in self.input_specs:
@@ -122,5 +153,8 @@ class ExportGraphSignature:
                 line += f" persistent={s.persistent}"
             lines.append(line)
         lines += ["", "# outputs"]
-        lines += [f"{s.arg.name}: {s.kind.name}" for s in self.output_specs]
+        lines += [
+            f"{s.arg.name}: {s.kind.name}" + ("" if s.target is None else f" target={s.target!r}")
+            for s in self.output_specs
+        ]
         return "\n".join(lines) + "\n"

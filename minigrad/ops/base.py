@@ -188,6 +188,8 @@ class Op(Node):
             else:
                 out = self.forward(*arrays)
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
+            if backend.too_big(e):  # (a size no array can address: out of memory)
+                raise backend.OutOfMemoryError.restating(self.label(), device, e) from e
             shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
             raise RuntimeError(f"{self.label()}: {e} (input shapes: {shapes})") from None
         except (TypeError, AttributeError) as e:  # a storage record (sparse, ...) is no array
