@@ -331,3 +331,31 @@ def test_outputs_are_a_flat_tuple_and_module_rebuilds_the_nest():
     back = _round_trip(ep.run_decompositions())
     again = back.module()(x)
     assert (again[1] - want[1]).abs().max().item() == 0.0 and again[0]["pair"][1][1] is None
+
+
+def test_state_shapes_are_numbers_while_tracing():
+    """A buffer's or parameter's shape is fixed (PyTorch's export specializes on it): Python
+    control flow on it traces, while what is done to the tensor is recorded."""
+
+    class Positional(mg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("pe", mg.arange(40.0).reshape(1, 10, 4))
+            self.lin = mg.nn.Linear(4, 4)
+
+        def forward(self, x):
+            x = x + self.pe[:, : x.size(1)]
+            for _ in range(self.pe.shape[0] + self.lin.weight.size(0) - len(self.lin.weight)):
+                x = x * 2.0
+            return self.lin(x) + self.pe.dim() + self.lin.bias.numel()
+
+    model = Positional()
+    x = mg.randn(2, 5, 4)
+    ep = mg.export.export(model, (x,))
+    assert [s.kind.name for s in ep.graph_signature.input_specs] == [
+        "PARAMETER",
+        "PARAMETER",
+        "BUFFER",
+        "USER_INPUT",
+    ]
+    assert mg.allclose(ep.module()(x), model(x))

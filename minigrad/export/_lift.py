@@ -16,7 +16,7 @@ from __future__ import annotations
 import inspect
 import operator
 
-from ..fx import Graph, GraphModule, Node, Tracer
+from ..fx import Graph, GraphModule, Node, Proxy, Tracer
 from ..fx._symbolic_trace import _assert, _assert_is_none
 from ..fx.node import map_arg
 from ..nn import functional as F
@@ -30,25 +30,54 @@ from .graph_signature import InputKind, InputSpec, TensorArgument
 _PREFIX = {InputKind.PARAMETER: "p_", InputKind.BUFFER: "b_", InputKind.CONSTANT_TENSOR: "c_"}
 
 
+class StateProxy(Proxy):
+    """A parameter or buffer read in ``forward``: recorded as a proxy, but its shape, dtype and
+    device are the tensor's (PyTorch's export specializes on them too), so Python control flow
+    on them (``range(self.pe.shape[0])``) traces."""
+
+    def __init__(self, node: Node, tracer, tensor: Tensor):
+        super().__init__(node, tracer)
+        self.__dict__["_state"] = tensor
+
+    def __getattr__(self, name: str):
+        if name in ("shape", "ndim", "dtype", "device", "is_cuda", "requires_grad"):
+            return getattr(self._state, name)
+        return super().__getattr__(name)
+
+    def size(self, dim=None):
+        return self._state.size() if dim is None else self._state.size(dim)
+
+    def dim(self) -> int:
+        return self._state.dim()
+
+    def numel(self) -> int:
+        return self._state.numel()
+
+    def __len__(self) -> int:
+        return len(self._state)
+
+
 class ExportTracer(Tracer):
     """minigrad.fx's tracer, except that a tensor made inside ``forward`` (``minigrad.tensor``
     of a literal) is kept in ``constants`` as ``lifted_tensor_<i>`` (PyTorch's name) instead of
-    being set on the traced module, and that buffers read in ``forward`` are proxies (so a
-    buffer's shape is symbolic too: Python control flow on it cannot be traced)."""
+    being set on the traced module, and that parameters and buffers read in ``forward`` are
+    :class:`StateProxy` s: what the traced code does to them, in place included
+    (``self.count.add_(1)``), is recorded rather than run, while their shapes are numbers."""
 
     def __init__(self, constants: dict):
         super().__init__()
         self.constants = constants
 
     def getattr(self, attr: str, attr_val, parameter_proxy_cache: dict):
-        """A buffer read from a module is a ``get_attr`` proxy too (as a parameter is), so that
-        what the traced code does to it, in place included (``self.count.add_(1)``), is
-        recorded rather than run."""
+        """A parameter or buffer of the root read from a module: its :class:`StateProxy`."""
         name = self.tensor_attrs.get(id(attr_val)) if isinstance(attr_val, Tensor) else None
-        if name is None or isinstance(attr_val, Parameter):
+        if isinstance(attr_val, Parameter):
+            name = next((n for n, p in self.root.named_parameters() if p is attr_val), None)
+        if name is None:
             return super().getattr(attr, attr_val, parameter_proxy_cache)
         if name not in parameter_proxy_cache:
-            parameter_proxy_cache[name] = self.create_proxy("get_attr", name, (), {})
+            node = self.create_proxy("get_attr", name, (), {}).node
+            parameter_proxy_cache[name] = StateProxy(node, self, attr_val)
         return parameter_proxy_cache[name]
 
     def create_arg(self, a):
