@@ -103,9 +103,9 @@ def format_array(a: np.ndarray, prefix: str = "tensor(") -> str:
     """Values with PyTorch's choices: ``1.`` for whole floats, 4 decimals, or scientific."""
     if a.size > OPTIONS.threshold:
         return _summarized(a, prefix)
-    if a.ndim and a.size and a.dtype.kind in "biuf":  # PyTorch's elements per line
+    if a.ndim and a.size and a.dtype.kind in "biufc":  # PyTorch's elements per line
         fmt = _element_formatter(a)
-        return _nested(a, fmt, len(prefix), len(fmt(a.ravel()[0])) + 2, summarize=False)
+        return _nested(a, fmt, len(prefix), fmt.width + 2, summarize=False)
     if a.dtype.kind == "b":
         width = 4 if a.all() else 5  # PyTorch pads True to the width of False: [ True, False]
         formatter = {"bool": lambda v: ("True" if v else "False").rjust(width)}
@@ -127,23 +127,35 @@ def format_array(a: np.ndarray, prefix: str = "tensor(") -> str:
 
 
 def _float_formatter(a: np.ndarray):
+    """PyTorch's float layout, decided from the finite non-zero values alone (with none, plain
+    ``0.``-style elements): whole numbers as ``1.``, else ``precision`` decimals; scientific
+    where the largest exceeds 1e8, is over 1000 times the smallest or the smallest is below
+    1e-4 (or as ``set_printoptions(sci_mode=)`` says); every element padded to the widest of
+    those values in that layout (zeros, nan and inf do not widen it)."""
     digits = OPTIONS.precision
-    finite = a[np.isfinite(a)].astype(np.float64)
-    if finite.size == 0:
-        return lambda v: _special(v) or f"{v:.{digits}f}"
-    whole = np.all(finite == np.round(finite))
-    big, small = np.abs(finite).max(), np.abs(finite[finite != 0]).min() if np.any(finite) else 1.0
-    scientific = big >= 1e8 or (small < 1e-4 and not whole) or big / max(small, 1e-300) > 1000
-    if OPTIONS.sci_mode is not None:
-        scientific = OPTIONS.sci_mode
+    values = a[np.isfinite(a) & (a != 0)].astype(np.float64).ravel()
+    if not values.size:
+        return _sized(lambda v: _special(v) or f"{v:.0f}.", 1)
+    big, small = np.abs(values).max(), np.abs(values).min()
+    whole = bool(np.all(values == np.ceil(values)))
+    scientific = OPTIONS.sci_mode
+    if scientific is None:
+        scientific = big / small > 1000.0 or big > 1.0e8 or small < 1.0e-4
     if scientific:
-        width = max(len(f"{v:.{digits}e}") for v in finite.ravel()[:1000])
-        return lambda v: (_special(v) or f"{v:.{digits}e}").rjust(width)
+        width = max(len(f"{v:.{digits}e}") for v in values)
+        return _sized(lambda v: f"{v:{width}.{digits}e}".rjust(width), width)
     if whole:
-        width = max(len(f"{v:.0f}.") for v in finite.ravel()[:1000])
-        return lambda v: (_special(v) or f"{v:.0f}.").rjust(width)
-    width = max(len(f"{v:.{digits}f}") for v in finite.ravel()[:1000])
-    return lambda v: (_special(v) or f"{v:.{digits}f}").rjust(width)
+        width = max(len(f"{v:.0f}") + 1 for v in values)
+        return _sized(lambda v: (_special(v) or f"{v:.0f}.").rjust(width), width)
+    width = max(len(f"{v:.{digits}f}") for v in values)
+    return _sized(lambda v: f"{v:.{digits}f}".rjust(width), width)
+
+
+def _sized(fmt, width: int):
+    """``fmt`` carrying the width PyTorch lays elements out by (``fmt.width``): the widest
+    value it was made from, which some elements (zeros, nan) may exceed."""
+    fmt.width = width
+    return fmt
 
 
 def _complex_formatter(a: np.ndarray):
@@ -155,7 +167,7 @@ def _complex_formatter(a: np.ndarray):
         im = imag(v.imag).lstrip()
         return real(v.real) + ("" if im[0] == "-" else "+") + im + "j"
 
-    return fmt
+    return _sized(fmt, real.width + imag.width + 1)
 
 
 def _special(v) -> str | None:
@@ -181,21 +193,20 @@ def _summarized(a: np.ndarray, prefix: str) -> str:
     lines wrapped at 80 columns."""
     shown = _edges(a)
     fmt = _element_formatter(shown)
-    element = len(fmt(shown.ravel()[0])) + 2 if shown.size else 2
-    return _nested(a, fmt, len(prefix), element)
+    return _nested(a, fmt, len(prefix), fmt.width + 2)
 
 
 def _element_formatter(shown: np.ndarray):
     """One element's text, padded to the width of the widest of ``shown``."""
     if shown.dtype.kind == "b":
         width = max(len(str(bool(v))) for v in shown.ravel()) if shown.size else 4
-        return lambda v: str(bool(v)).rjust(width)
+        return _sized(lambda v: str(bool(v)).rjust(width), width)
     if shown.dtype.kind == "f":
         return _float_formatter(shown)
     if shown.dtype.kind == "c":
         return _complex_formatter(shown)
     width = max(len(str(v)) for v in shown.ravel()) if shown.size else 1
-    return lambda v: str(v).rjust(width)
+    return _sized(lambda v: str(v).rjust(width), width)
 
 
 def _nested(a: np.ndarray, fmt, indent: int, element: int, summarize: bool = True) -> str:
