@@ -399,11 +399,14 @@ class InPlaceMethods:
         _check_writeable(self)
         key = _ops.indexing.normalize_key(self, key)
         split = _ops.indexing.split_int_key(key)
-        if split is None:
-            self._data[key] = data
-        else:  # ints first, then index arrays: PyTorch's dim order, not NumPy's
-            selects, rest = split
-            self._data[selects][rest] = data
+        try:
+            if split is None:
+                self._data[key] = data
+            else:  # ints first, then index arrays: PyTorch's dim order, not NumPy's
+                selects, rest = split
+                self._data[selects][rest] = data
+        except IndexError as e:
+            raise _ops.indexing.in_dimensions(e) from None
         version_counter(self).value += 1
 
     def _put_at_index(self, key, value) -> None:

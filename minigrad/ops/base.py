@@ -66,6 +66,20 @@ def on_input_device(fn):
     return run
 
 
+def _shape_error(label: str, error: ValueError, shapes: list) -> RuntimeError:
+    """NumPy's shape error of an op, restated: PyTorch's words where operands do not broadcast,
+    else NumPy's with the op and the input shapes."""
+    if "broadcast" in str(error):
+        from .movement import _broadcast_shape
+
+        try:
+            _broadcast_shape(*shapes)
+        except RuntimeError as mismatch:
+            return RuntimeError(f"{label}: {mismatch}")
+    listed = ", ".join(str(list(s)) for s in shapes)
+    return RuntimeError(f"{label}: {error} (input shapes: {listed})")
+
+
 def method_on_batched(fn):
     """The functional form of an op that vmap's batched tensors batch as a method of their own
     (ops along a dim whose result depends on the values: argmax, max(dim), sort, topk, ...):
@@ -190,8 +204,8 @@ class Op(Node):
         except ValueError as e:  # NumPy's shape errors, restated with the op and the shapes
             if backend.too_big(e):  # (a size no array can address: out of memory)
                 raise backend.OutOfMemoryError.restating(self.label(), device, e) from e
-            shapes = ", ".join(str(list(a.shape)) for a in args if isinstance(a, tensor_cls))
-            raise RuntimeError(f"{self.label()}: {e} (input shapes: {shapes})") from None
+            shapes = [a.shape for a in args if isinstance(a, tensor_cls)]
+            raise _shape_error(self.label(), e, shapes) from None
         except (TypeError, AttributeError) as e:  # a storage record (sparse, ...) is no array
             return _record_fallback(self, args, e)
         except MemoryError as e:  # NumPy's and CuPy's allocation failures, as PyTorch's

@@ -176,7 +176,15 @@ def getitem(input, key):
             return GetItem(rest)(GetItem(selects)(input))
         return GetItem(normalized)(input)
     except (TypeError, IndexError) as e:  # a tensor-like index takes the call, as in PyTorch
-        return _tf.operand_takes("__getitem__", (input, key), e)
+        return _tf.operand_takes("__getitem__", (input, key), in_dimensions(e))
+
+
+def in_dimensions(error: Exception) -> Exception:
+    """NumPy's "out of bounds for axis 0" as PyTorch words it: "for dimension 0"."""
+    text = str(error)
+    if isinstance(error, IndexError) and " for axis " in text:
+        return type(error)(text.replace(" for axis ", " for dimension "))
+    return error
 
 
 def split_int_key(key: tuple):

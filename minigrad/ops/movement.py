@@ -312,13 +312,26 @@ def broadcast_tensors(*tensors):
 
 
 def _broadcast_shape(*shapes):
-    ndim = max(len(s) for s in shapes)
-    out = []
-    for i in range(ndim):
-        sizes = {s[i - ndim + len(s)] for s in shapes if i - ndim + len(s) >= 0} - {1}
-        if len(sizes) > 1:
-            raise RuntimeError(f"shapes {[list(s) for s in shapes]} cannot be broadcast together")
-        out.append(sizes.pop() if sizes else 1)
+    """The shape ``shapes`` broadcast to; where they cannot be, PyTorch's error naming the
+    first (rightmost) dimension whose sizes differ."""
+    out = tuple(shapes[0]) if shapes else ()
+    for shape in shapes[1:]:
+        out = _broadcast_pair(out, tuple(shape))
+    return out
+
+
+def _broadcast_pair(a: tuple, b: tuple) -> tuple:
+    ndim = max(len(a), len(b))
+    out = [1] * ndim
+    for i in range(ndim - 1, -1, -1):
+        size_a = a[i - ndim + len(a)] if i - ndim + len(a) >= 0 else 1
+        size_b = b[i - ndim + len(b)] if i - ndim + len(b) >= 0 else 1
+        if size_a != size_b and size_a != 1 and size_b != 1:
+            raise RuntimeError(
+                f"The size of tensor a ({size_a}) must match the size of tensor b ({size_b}) "
+                f"at non-singleton dimension {i}"
+            )
+        out[i] = size_b if size_a == 1 else size_a
     return tuple(out)
 
 

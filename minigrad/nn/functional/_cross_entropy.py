@@ -203,10 +203,17 @@ def _check_shapes(input, target, probs: bool, op: str):
     if input.ndim == 0:
         raise RuntimeError(f"{op}: input must have at least 1 dimension (C) or (N, C, ...)")
     if probs:
-        if tuple(target.shape) != tuple(input.shape):
+        if tuple(target.shape) != tuple(input.shape) and target.ndim == input.ndim:
             raise RuntimeError(
                 f"{op}: expected class probabilities of the input's shape {list(input.shape)}, "
                 f"got target of shape {list(target.shape)}"
+            )
+        if tuple(target.shape) != tuple(input.shape):
+            raise RuntimeError(
+                f"{op}: expected target dtype to be Long or Byte, but got "
+                f"{dtypes.scalar_type_name(target.dtype)}: a target of "
+                f"shape {list(target.shape)} holds class indices (class probabilities would "
+                f"have the input's shape {list(input.shape)})"
             )
         return
     expected = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])

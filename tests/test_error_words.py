@@ -1,0 +1,42 @@
+"""The errors people search the web for read as PyTorch's: operands that do not broadcast,
+indices out of bounds, float targets given to cross_entropy."""
+
+import pytest
+
+import minigrad
+import minigrad.nn.functional as F
+
+
+@pytest.mark.parametrize(
+    "call,dim,a,b",
+    [
+        (lambda: minigrad.randn(2, 3) + minigrad.randn(4, 5), 1, 3, 5),
+        (lambda: minigrad.randn(2, 3) * minigrad.randn(4, 1), 0, 2, 4),
+        (lambda: minigrad.randn(5, 1, 3) - minigrad.randn(2, 4), 2, 3, 4),
+        (lambda: F.mse_loss(minigrad.randn(2, 3), minigrad.randn(3, 2)), 1, 3, 2),
+    ],
+)
+def test_operands_that_do_not_broadcast(call, dim, a, b):
+    expected = (
+        f"The size of tensor a \\({a}\\) must match the size of tensor b \\({b}\\) at "
+        f"non-singleton dimension {dim}"
+    )
+    with pytest.raises(RuntimeError, match=expected):
+        call()
+
+
+def test_indices_out_of_bounds_name_the_dimension():
+    x = minigrad.randn(3, 4)
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 3"):
+        x[5]
+    with pytest.raises(IndexError, match="index 9 is out of bounds for dimension 1 with size 4"):
+        x[1, 9]
+    with pytest.raises(IndexError, match="index 5 is out of bounds for dimension 0 with size 3"):
+        x[5] = 1.0
+
+
+def test_float_class_targets_name_the_dtype():
+    with pytest.raises(
+        RuntimeError, match="expected target dtype to be Long or Byte, but got Float"
+    ):
+        F.cross_entropy(minigrad.randn(2, 3), minigrad.tensor([0.0, 1.0]))
