@@ -10,8 +10,9 @@ from collections import OrderedDict
 from .._warnings import warn_user
 from ..tensor import Tensor
 from . import arrays, guards
-from .capture import Capture
+from .capture import Capture, raw
 from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
+from .recorder import root
 from .symbolic import Sym
 
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
@@ -153,18 +154,28 @@ class CompiledFunction:
         _split((args, kwargs), inputs, arg_tokens, others)
         arg_key = (tuple(arg_tokens), guards.modes())
         roots = self._roots + others
-        fast = self._fast  # (arg_key, program, snapshot, slots) of the last replay
+        fast = self._fast  # (arg_key, program, snapshot, slots, state roots) of the last replay
         if fast is not None and fast[0] == arg_key and fast[2].check(roots):
-            if fast[1].valid(()):
+            if fast[1].valid(()) and _apart(inputs, fast[4], fast[1].written_inputs):
                 return self._replay(fast[1], inputs, fast[3], args, kwargs)
         self._fast = None
         snapshot = guards.Snapshot(roots)
         state, tensors, slots = guards.signature(roots, self._counters, snapshot)
+        state_roots = frozenset(id(root(raw(t))) for t in tensors)
+        if not _apart(inputs, state_roots, ()):
+            self._give_up(
+                "an input tensor shares memory with a tensor it also reaches as state (a "
+                "parameter, buffer or global tensor), so a trace would bake in which one it reads"
+            )
+            return self._orig_mod(*args, **kwargs)
         key = arg_key + (state,)
         program = self._traces.get(key)
         if program is not None and program.valid(tensors):
+            if not _apart(inputs, frozenset(), program.written_inputs):
+                self._failed(_ALIASED_WRITE)
+                return self._orig_mod(*args, **kwargs)
             self._traces.move_to_end(key)
-            self._fast = (arg_key, program, snapshot, slots)
+            self._fast = (arg_key, program, snapshot, slots, state_roots)
             return self._replay(program, inputs, slots, args, kwargs)
         return self._trace(args, kwargs, inputs, key, tensors, slots)
 
@@ -176,7 +187,18 @@ class CompiledFunction:
             return out
         self._fast = None
         self._failed("a value read on the host (bool(), .item()) changes between calls")
-        return self._orig_mod(*args, **kwargs)
+        if self._eager_reason is not None:
+            return self._orig_mod(*args, **kwargs)
+        # The replay put back what it changed: trace again, so that the values read now (a
+        # new loop length) replay from the next call on; misses in a row still count.
+        for k, p in list(self._traces.items()):
+            if p is program:
+                del self._traces[k]
+        failures = self._failures
+        try:
+            return self(*args, **kwargs)
+        finally:
+            self._failures = max(self._failures, failures)
 
     def _signature(self, args, kwargs):
         inputs, arg_tokens, others = [], [], []
@@ -224,6 +246,9 @@ class CompiledFunction:
         except NotReplayableError as e:
             self._give_up(str(e))
             return result
+        if not _apart(inputs, frozenset(), program.written_inputs):
+            self._give_up(_ALIASED_WRITE)
+            return build_outputs(spec, inputs)
         position = {}
         for i, t in enumerate(pre_tensors):
             position.setdefault(id(t), i)
@@ -251,6 +276,18 @@ class CompiledFunction:
                 "updated in place, or a number that changes and is not a step counter)"
             )
         return build_outputs(spec, inputs)
+
+
+_ALIASED_WRITE = "it writes into an input tensor that shares memory with another input"
+
+
+def _apart(inputs, state_roots, written) -> bool:
+    """Whether no input tensor shares memory with the state tensors (``state_roots``: ids of
+    their arrays' roots), and none of the inputs ``written`` (indices) with another input."""
+    found = [id(root(raw(t))) for t in inputs]
+    if not state_roots.isdisjoint(found):
+        return False
+    return all(found.count(found[i]) == 1 for i in written)
 
 
 def _split(obj, inputs, tokens, others) -> None:

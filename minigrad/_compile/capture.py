@@ -129,6 +129,7 @@ class Capture:
     def __enter__(self):
         if arrays.active is not None:
             raise RuntimeError("minigrad.compile: a traced call cannot trace another")
+        self.versions = [t._version for t in self.inputs]  # in-place changes: the deltas
         for t in self.inputs:  # distinct tensors (the caller keys aliasing)
             arr = _get_slot(t)
             buf = self.recorder.register(_view(np.array(arr, copy=True), Traced))
@@ -156,8 +157,7 @@ class Capture:
                 mapping[key] = value.value
             else:
                 self.counter_fns.append(lambda env, v=value: v)
-        for t, arr in self._saved_inputs:
-            _set_slot(t, arr)
+        self._restore_inputs()
         for t, arr, view in self.externals.values():
             if _get_slot(t) is view:
                 _set_slot(t, arr)
@@ -170,6 +170,34 @@ class Capture:
         self._alive = [weakref.ref(t) for t in self.born.values()]
         self.born.clear()
         return False
+
+    def written_roots(self) -> set:
+        """Roots of the arrays that the recorded calls write into."""
+        found = set()
+        for ins in self.recorder.instrs:
+            if ins[0] != "guard":
+                found |= ins[5]
+        return found
+
+    def _restore_inputs(self) -> None:
+        """Give each input tensor its own array back, holding what the call wrote into the
+        traced copy (``running_mean`` updated in place), as eagerly."""
+        written = self.written_roots()
+        self.versions = [t._version - v for t, v in zip(self.inputs, self.versions)]
+        for (t, arr), buf in zip(self._saved_inputs, self.input_bufs):
+            now = _get_slot(t)
+            if id(root(buf)) in written:
+                np.copyto(arr, _view(buf, np.ndarray))
+            if now is buf:
+                _set_slot(t, arr)
+                continue
+            # ``x.data = ...``, ``set_``, ``resize_``, ``unsqueeze_``: the tensor keeps what the
+            # call gave it (a copy if it is the traced copy's memory, which replays reuse)
+            self.recorder.poison("it replaces an input tensor's data (x.data = ..., set_, resize_)")
+            now = _view(now, np.ndarray) if isinstance(now, Traced) else now
+            if isinstance(now, np.ndarray) and id(root(now)) == id(root(buf)):
+                now = np.array(now, copy=True)
+            _set_slot(t, now)
 
     def escaped(self) -> set:
         """Roots of the arrays held by tensors made during the trace that are still alive."""

@@ -6,6 +6,7 @@ import functools
 
 import numpy as np
 
+from ..autograd.graph import version_counter
 from ..tensor import Tensor
 from .capture import Capture, raw
 from .plan import plan, remap
@@ -43,8 +44,15 @@ class Program:
         for leaf in _leaves(outputs):
             if leaf[0] == "T":
                 visible.add(id(root(leaf[1])))
-        inputs = {id(root(b)) for b in capture.input_bufs}
-        instrs = _needed(rec, inputs)
+        instrs = _needed(rec)
+        # inputs written in place (a running mean passed as an argument): copied back into
+        # the caller's tensors at the end of each replay, as the eager call writes them
+        written = capture.written_roots()
+        self.written_inputs = tuple(
+            i for i, b in enumerate(capture.input_bufs) if id(root(b)) in written
+        )
+        # (and their version counters advance as the eager call's in-place ops advance them)
+        self.bumps = tuple((i, d) for i, d in enumerate(capture.versions) if d)
         candidates = {r: rec.known[r] for r in rec.produced if r not in visible}
         moved = plan(instrs, {r: a for r, a in candidates.items() if a.nbytes})
         self.segments, self.undo = _segments(instrs, visible, moved, rec.env)
@@ -77,19 +85,36 @@ class Program:
         for calls, guard in self.segments:
             for call in calls:
                 call()
-            if guard is not None and guard[0].item() != guard[1]:
+            if guard is not None and _differs(guard):
                 for g, state in zip(self.generators, states):
                     g.set_state(state)
                 for a, backup in self.undo:
                     np.copyto(a, backup)
                 return MISS
+        for i in self.written_inputs:
+            np.copyto(raw(inputs[i]), self.input_dests[i])
+        for i, d in self.bumps:
+            version_counter(inputs[i]).value += d
         if counters:
             for (m, k), (_, fn) in zip(places, counters):
                 m[k] = fn(env)
         return build_outputs(self.outputs, inputs, env if counters else None)
 
 
-def _needed(rec, inputs) -> list:
+def _differs(guard) -> bool:
+    """Whether a guard's array now holds another value than during the trace."""
+    array, value, whole = guard
+    return not np.array_equal(array, value) if whole else array.item() != value
+
+
+def _discrete(array, what: str) -> bool:
+    """Whether a host read gives a flag, a count or an index (``bool()``, ``int()``, an
+    integer array): values a step reads to choose a path, the same on most calls, unlike a
+    floating-point number read after the step (a log line, new on every call)."""
+    return what in ("bool()", "int()", "an index") or array.dtype.kind in "biu"
+
+
+def _needed(rec) -> list:
     """The instructions a replay runs: all but the resets of constants nobody writes."""
     later = set()  # roots written by instructions after the one being looked at
     keep = [True] * len(rec.instrs)
@@ -101,8 +126,6 @@ def _needed(rec, inputs) -> list:
         if r is not None and r not in later:
             keep[i] = False  # a constant nobody writes into keeps its value
         later |= ins[5]
-    if later & inputs:
-        raise NotReplayableError("it writes into one of its input tensors")
     return [ins for ins, k in zip(rec.instrs, keep) if k]
 
 
@@ -112,13 +135,14 @@ def _segments(instrs, visible, moved, env):
     for ins in instrs:
         if ins[0] == "guard":
             _, array, value, what = ins
-            if changed and what != "bool()":  # a number read after the step: a log line
+            if changed and not _discrete(array, what):  # a number read after the step
                 raise NotReplayableError(
-                    f"it reads a number on the host ({what}) after changing state that "
-                    "outlives the call (e.g. loss.item() after optimizer.step())"
+                    f"it reads a floating-point number on the host ({what}) after changing "
+                    "state that outlives the call (e.g. loss.item() after optimizer.step())"
                 )
-            undo |= changed
-            segments.append((tuple(calls), (remap(array, moved), value)))
+            undo |= changed  # a guard that fails puts back what was written before it
+            whole = isinstance(value, np.ndarray)
+            segments.append((tuple(calls), (remap(array, moved), value, whole)))
             calls = []
         else:
             calls.append(_callable(ins, moved, env))

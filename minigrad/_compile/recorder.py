@@ -25,6 +25,9 @@ _METADATA = frozenset(
 )  # fmt: skip
 
 
+_SCALAR_READS = ("bool()", "int()", "float()", "an index", ".item()")
+# integer arrays read whole on the host (.tolist()) up to this size become guards
+GUARD_ELEMENTS = 4096
 _NO_POSITIONAL_OUT = (np.maximum, np.minimum)  # NumPy deprecates their third positional argument
 
 
@@ -56,6 +59,8 @@ class Recorder:
         self.generators = {}  # id -> backend Generator drawn from
         self.symbolic = False  # whether step counters are traced as expressions (see Sym)
         self.env = [None]  # the counters' values during a replay, read by late-bound calls
+        # roots whose value so far is a function of the trace's constants alone (see _emit)
+        self.constant_roots = set()
         self.poisoned = None
 
     def poison(self, reason: str) -> None:
@@ -91,20 +96,36 @@ class Recorder:
                 else:
                     self.poison(f"an array of shape {a.shape} made by an unrecorded call")
 
-    def _emit(self, kind, func, args, kwargs, dests) -> None:
+    def _emit(self, kind, func, args, kwargs, dests, fresh=False, source=False) -> None:
         """Append an instruction: ``kind`` "call" runs ``func(*args, **kwargs)``, which writes
-        into ``dests``; "copy" copies what it returns into ``dests``."""
+        into ``dests``; "copy" copies what it returns into ``dests``. ``fresh``: the dests are
+        new arrays it fills whole; ``source``: it brings in new values (a random draw)."""
         written = frozenset(id(root(d)) for d in dests)
         if not written <= self.roots.keys():  # its old value would be kept across replays
             self.poison("a write into an array made outside the recorded calls")
         self.instrs.append((kind, func, args, kwargs, tuple(dests), written))
+        # Constant propagation: the written arrays stay functions of the trace's constants
+        # only if every array it reads is one (and, written in place, they were before).
+        known = self.constant_roots
+        if (
+            not source
+            and (fresh or written <= known)
+            and not (contains(args) or contains(kwargs))
+            and all(
+                r in known or (fresh and r in written)  # (a fresh result is passed as out=)
+                for r in map(id, map(root, _arrays_in((args, kwargs), [])))
+            )
+        ):
+            known |= written
+        else:
+            known -= written
 
     def _fresh(self, func, pargs, pkwargs, result):
         """Register ``result`` (a new array or tuple of arrays) and the instruction that
         recomputes it into the same arrays."""
         many = isinstance(result, (tuple, list))
         bufs = tuple(self.fresh(r) for r in (result if many else (result,)))
-        self._emit("copy", func, pargs, pkwargs, tuple(plain(b) for b in bufs))
+        self._emit("copy", func, pargs, pkwargs, tuple(plain(b) for b in bufs), fresh=True)
         self.produced.update(id(b) for b in bufs)
         if not many:
             return bufs[0]
@@ -123,16 +144,17 @@ class Recorder:
             return out[0] if len(out) == 1 else out
         results = result if isinstance(result, tuple) else (result,)
         bufs = tuple(self.fresh(r) for r in results)
-        self._emit_ufunc(ufunc, method, args, dict(kwargs, out=tuple(plain(b) for b in bufs)))
+        outs = tuple(plain(b) for b in bufs)
+        self._emit_ufunc(ufunc, method, args, dict(kwargs, out=outs), fresh=True)
         self.produced.update(id(b) for b in bufs)
         return bufs if isinstance(result, tuple) else bufs[0]
 
-    def _emit_ufunc(self, ufunc, method, args, kwargs):
+    def _emit_ufunc(self, ufunc, method, args, kwargs, fresh=False):
         out = kwargs["out"]
         if method == "__call__" and len(kwargs) == 1 and ufunc not in _NO_POSITIONAL_OUT:
-            self._emit("call", ufunc, tuple(args) + tuple(out), {}, out)  # parsed faster
+            self._emit("call", ufunc, tuple(args) + tuple(out), {}, out, fresh)  # parsed faster
         else:
-            self._emit("call", getattr(ufunc, method), args, kwargs, out)
+            self._emit("call", getattr(ufunc, method), args, kwargs, out, fresh)
 
     def function(self, func, pargs, pkwargs, result, args, kwargs):
         """A NumPy function or ndarray method called with traced arrays."""
@@ -197,6 +219,7 @@ class Recorder:
             snapshot, dest = np.array(array, copy=True), plain(buf)
             self.resets[len(self.instrs)] = id(root(buf))
             self._emit("call", np.copyto, (dest, snapshot), {}, (dest,))
+            self.constant_roots.add(id(root(buf)))  # (``empty``'s contents are not)
         return buf
 
     def draw(self, method, gen, args, result):
@@ -205,16 +228,21 @@ class Recorder:
             self.poison("a step counter passed to a random draw")
         buf = self.fresh(result)
         self.generators[id(gen)] = gen
-        self._emit("copy", method, (gen,) + tuple(args), {}, (plain(buf),))
+        self._emit("copy", method, (gen,) + tuple(args), {}, (plain(buf),), source=True)
         self.produced.add(id(buf))
         return buf
 
     def host_read(self, array, what: str) -> None:
-        """A value read on the host: a guard the replay re-checks (bool/int/float/.item() of a
-        one-element array), else the end of the capture."""
+        """A value read on the host: nothing to check if it is a function of the trace's
+        constants alone (shapes, Python numbers: the key holds them); else a guard the replay
+        re-checks (bool/int/float/.item() of a one-element array, ``.tolist()`` of a small
+        integer array), else the end of the capture."""
         p = plain(array)
-        if what in ("bool()", "int()", "float()", "an index", ".item()") and p.size == 1:
-            value = p.item()
-            self.instrs.append(("guard", p, value, what))
+        if id(root(p)) in self.constant_roots:
+            return  # the same value on every replay
+        if what in _SCALAR_READS and p.size == 1:
+            self.instrs.append(("guard", p, p.item(), what))
+        elif what == ".tolist()" and p.dtype.kind in "biu" and p.size <= GUARD_ELEMENTS:
+            self.instrs.append(("guard", p, p.copy(), what))  # lengths, offsets, pivots
         else:
             self.poison(f"{what} of a traced array")
