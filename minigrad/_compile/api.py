@@ -12,7 +12,6 @@ from ..tensor import Tensor
 from . import arrays, guards
 from .capture import Capture, raw
 from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
-from .recorder import root
 from .symbolic import Sym
 
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
@@ -161,7 +160,7 @@ class CompiledFunction:
         self._fast = None
         snapshot = guards.Snapshot(roots)
         state, tensors, slots = guards.signature(roots, self._counters, snapshot)
-        state_roots = frozenset(id(root(raw(t))) for t in tensors)
+        state_roots = frozenset(_root_id(raw(t)) for t in tensors)
         if not _apart(inputs, state_roots, ()):
             self._give_up(
                 "an input tensor shares memory with a tensor it also reaches as state (a "
@@ -281,13 +280,31 @@ class CompiledFunction:
 _ALIASED_WRITE = "it writes into an input tensor that shares memory with another input"
 
 
+def _root_id(a) -> int:
+    """``id`` of the object that owns array ``a``'s memory (see :func:`recorder.root`; any
+    array type, sparse or quantized tensors' data included)."""
+    base = getattr(a, "base", None)
+    while base is not None:
+        a, base = base, getattr(base, "base", None)
+    return id(a)
+
+
 def _apart(inputs, state_roots, written) -> bool:
     """Whether no input tensor shares memory with the state tensors (``state_roots``: ids of
     their arrays' roots), and none of the inputs ``written`` (indices) with another input."""
-    found = [id(root(raw(t))) for t in inputs]
-    if not state_roots.isdisjoint(found):
-        return False
-    return all(found.count(found[i]) == 1 for i in written)
+    if written:
+        found = [_root_id(t._data) for t in inputs]
+        if not state_roots.isdisjoint(found):
+            return False
+        return all(found.count(found[i]) == 1 for i in written)
+    for t in inputs:  # (_root_id inlined: this runs on every call)
+        a = t._data
+        base = getattr(a, "base", None)
+        while base is not None:
+            a, base = base, getattr(base, "base", None)
+        if id(a) in state_roots:
+            return False
+    return True
 
 
 def _split(obj, inputs, tokens, others) -> None:
