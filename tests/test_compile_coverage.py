@@ -39,9 +39,6 @@ FALLS_BACK = {
     "calls outside the trace (np.asarray, np.searchsorted)",
     "embedding_bag_weighted": "bag offsets are read on the host and made into index arrays by "
     "NumPy calls outside the trace",
-    "ctc_loss": "input and target lengths are copied to the host (Tensor.numpy()) to plan the "
-    "alignment",
-    "ctc_loss_raw": "input and target lengths are copied to the host (Tensor.numpy())",
     "mode": "the most frequent value is found on the host (Tensor.numpy() of the data)",
     "linalg_ldl": "Bunch-Kaufman pivoting compares floating-point entries on the host: " + _MISSES,
     "histc": "the range (min and max of the data) is read on the host as floats: " + _MISSES,

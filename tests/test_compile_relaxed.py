@@ -63,13 +63,13 @@ def _poly_model(read_after_step: bool):
         w = nn.Parameter(minigrad.rand(2, 3, dtype=minigrad.float64))
         opt = optim.SGD([w], lr=0.1, momentum=0.9)
 
-        def step(x, n):
+        def step(x, n, m):
             opt.zero_grad()
             loss = minigrad.special.hermite_polynomial_h(w * x, n).sum()
             loss.backward()
             opt.step()
             if read_after_step:  # an int read (the loop length) after the parameters moved
-                return loss.detach(), minigrad.special.legendre_polynomial_p(w, n).detach()
+                return loss.detach(), minigrad.special.legendre_polynomial_p(w, m).detach()
             return loss.detach()
 
         return step, lambda: [w, w.grad, opt.state[w]["momentum_buffer"]]
@@ -78,10 +78,11 @@ def _poly_model(read_after_step: bool):
 
 
 def _degree_calls(degrees):
+    """Degrees ``(d, e)``: the largest of n, and of m (read only after the step)."""
     return [
-        (lambda d=d, k=k: (minigrad.full((2, 3), 0.5 + 0.1 * k, dtype=minigrad.float64),
-                           minigrad.tensor([[0, 1, 2], [3, d, 1]])))
-        for k, d in enumerate(degrees)
+        (lambda d=d, e=e, k=k: (minigrad.full((2, 3), 0.5 + 0.1 * k, dtype=minigrad.float64),
+                                minigrad.tensor([[0, 1, 2], [3, d, 1]]), minigrad.tensor([1, e, 0])))
+        for k, (d, e) in enumerate(degrees)
     ]  # fmt: skip
 
 
@@ -90,7 +91,8 @@ def test_polynomial_degree_tensor_changes_between_calls(hits, read_after_step):
     """The degree is a tensor: its largest value is the loop length, read after the forward
     (in backward) or after the optimizer step; a new largest degree must not replay the old
     loop, and a failed replay puts the parameters and momentum back before running eagerly."""
-    degrees = [4, 4, 4, 4, 6, 6, 6, 2, 4, 4]
+    degrees = [(4, 3), (4, 3), (4, 3), (4, 3), (6, 3), (6, 3), (6, 5), (6, 5), (2, 5), (4, 2)]
+    degrees += [(4, 2), (4, 2)]
     compiled = _twin(_poly_model(read_after_step), _degree_calls(degrees))
     assert compiled.eager_reason is None
     assert hits[0] >= 4
@@ -291,3 +293,43 @@ def test_input_data_replaced_runs_eagerly(replace):
             assert xc.shape == xe.shape
             _same(xc, xe)
     assert "replaces an input tensor's data" in compiled.eager_reason
+
+
+def _ctc_model():
+    def make():
+        minigrad.manual_seed(0)
+        lin = nn.Linear(3, 5).double()
+        opt = optim.SGD(lin.parameters(), lr=0.1)
+
+        def step(x, targets, input_lengths, target_lengths):
+            opt.zero_grad()
+            log_probs = lin(x).log_softmax(-1)
+            loss = F.ctc_loss(log_probs, targets, input_lengths, target_lengths)
+            loss.backward()
+            opt.step()
+            return loss.detach()
+
+        return step, lambda: [p for p in lin.parameters()]
+
+    return make
+
+
+def test_ctc_lengths_and_targets_are_guarded(hits):
+    """CTC plans its alignment from lengths and targets read on the host (``.tolist()``):
+    new targets or lengths with the same shapes must not replay the old plan."""
+    plans = [
+        ([[1, 2, 2], [3, 1, 0]], [6, 5], [3, 2]),
+        ([[1, 2, 2], [3, 1, 0]], [6, 5], [3, 2]),
+        ([[1, 2, 2], [3, 1, 0]], [6, 5], [3, 2]),
+        ([[4, 4, 1], [2, 3, 0]], [6, 5], [3, 2]),  # new labels
+        ([[4, 4, 1], [2, 3, 0]], [6, 5], [3, 2]),
+        ([[4, 4, 1], [2, 3, 0]], [4, 6], [2, 1]),  # new lengths
+        ([[4, 4, 1], [2, 3, 0]], [4, 6], [2, 1]),
+    ]
+    calls = [
+        (lambda k=k, p=p: (minigrad.full((6, 2, 3), 0.1 * k, dtype=minigrad.float64),
+                           *(minigrad.tensor(v) for v in p)))
+        for k, p in enumerate(plans)
+    ]  # fmt: skip
+    compiled = _twin(_ctc_model(), calls)
+    assert compiled.eager_reason is None and hits[0] >= 3
