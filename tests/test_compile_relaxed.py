@@ -333,3 +333,22 @@ def test_ctc_lengths_and_targets_are_guarded(hits):
     ]  # fmt: skip
     compiled = _twin(_ctc_model(), calls)
     assert compiled.eager_reason is None and hits[0] >= 3
+
+
+def test_data_dependent_shapes_are_guarded(hits):
+    """``x[mask]``, ``nonzero``, ``unique``, ``repeat_interleave`` by a tensor: a new count
+    must not be broadcast into the traced buffer (a stale or wrong result) nor raise."""
+    counts = minigrad.tensor([1, 2, 1])
+
+    def step(x):
+        y = x[x > 0] * 2
+        return y, minigrad.nonzero(x), minigrad.unique(x), x.repeat_interleave(counts)
+
+    compiled = minigrad.compile(step)
+    for v in ([1.0, -1.0, 2.0], [1.0, -1.0, 2.0], [1.0, -1.0, 2.0], [3.0, 1.0, 2.0],
+              [3.0, 1.0, 2.0], [-1.0, -3.0, 2.0], [-1.0, -3.0, 2.0], [2.0, 2.0, -2.0]):  # fmt: skip
+        x = minigrad.tensor(v)
+        for a, b in zip(compiled(x), step(x)):
+            assert a.shape == b.shape
+            _same(a, b)
+    assert compiled.eager_reason is None and hits[0] >= 3

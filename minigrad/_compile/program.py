@@ -111,7 +111,7 @@ def _discrete(array, what: str) -> bool:
     """Whether a host read gives a flag, a count or an index (``bool()``, ``int()``, an
     integer array): values a step reads to choose a path, the same on most calls, unlike a
     floating-point number read after the step (a log line, new on every call)."""
-    return what in ("bool()", "int()", "an index") or array.dtype.kind in "biu"
+    return what in ("bool()", "int()", "an index", "a shape") or array.dtype.kind in "biu"
 
 
 def _needed(rec) -> list:
@@ -172,6 +172,19 @@ def _callable(ins, moved, env):
         fn = functools.partial(func, *args, **kwargs)
     if kind == "call":
         return fn
+    if kind == "shaped":
+        *dests, flag = dests
+
+        def checked_copy():
+            found = fn()
+            found = found if isinstance(found, (tuple, list)) else (found,)
+            same = all(v.shape == d.shape for d, v in zip(dests, found))
+            flag[()] = same  # read by the guard that follows: a miss if the shape changed
+            if same:
+                for d, v in zip(dests, found):
+                    np.copyto(d, v)
+
+        return checked_copy
     if len(dests) == 1:
         (dest,) = dests
         return lambda: np.copyto(dest, fn())

@@ -40,6 +40,32 @@ def root(a):
     return a
 
 
+# NumPy calls whose result's shape depends on the values of their arguments, not only on
+# their shapes: a replay checks the shape before writing the result (a guard)
+_DATA_SHAPED = frozenset(
+    getattr(np, name)
+    for name in (
+        "nonzero argwhere flatnonzero unique unique_all unique_counts unique_inverse "
+        "unique_values compress extract trim_zeros setdiff1d intersect1d union1d setxor1d "
+        "bincount delete insert"
+    ).split()
+    if hasattr(np, name)
+) | {np.ndarray.nonzero, np.ndarray.compress}
+
+
+def _data_shaped(func, pargs, pkwargs) -> bool:
+    """Whether ``func(*pargs, **pkwargs)`` has a shape that depends on array values."""
+    if func in _DATA_SHAPED:
+        return True
+    if func is np.ndarray.__getitem__:  # a boolean mask picks a data-dependent count
+        return any(a.dtype == bool for a in _arrays_in(pargs[1:], []))
+    if func is np.repeat or func is np.ndarray.repeat:  # repeats given per element
+        return any(isinstance(a, np.ndarray) and a.size > 1 for a in _arrays_in(pargs[1:], []))
+    if func is np.where:
+        return len(pargs) + len(pkwargs) == 1
+    return False
+
+
 def _arrays_in(obj, found):
     """The arrays among the leaves of ``obj``, appended to ``found``."""
     found.extend(a for a in leaves(obj, []) if isinstance(a, np.ndarray))
@@ -52,7 +78,9 @@ class Recorder:
     def __init__(self):
         self.known = {}  # id -> Traced array: every array the instructions may touch
         self.roots = {}  # id(root) -> root: memory that recorded arrays live in
-        # (kind, func, args, kwargs, dests, written root ids), or ("guard", array, value, what)
+        # (kind, func, args, kwargs, dests, written root ids), or ("guard", array, value, what);
+        # kind "call" writes into dests, "copy" returns what is copied into them, "shaped" too
+        # after checking the shape (its last dest is the flag that the next guard reads)
         self.instrs = []
         self.produced = set()  # ids of the arrays that instructions compute afresh each replay
         self.resets = {}  # instruction index -> root id, for constants rewritten each replay
@@ -125,7 +153,13 @@ class Recorder:
         recomputes it into the same arrays."""
         many = isinstance(result, (tuple, list))
         bufs = tuple(self.fresh(r) for r in (result if many else (result,)))
-        self._emit("copy", func, pargs, pkwargs, tuple(plain(b) for b in bufs), fresh=True)
+        dests = tuple(plain(b) for b in bufs)
+        if _data_shaped(func, pargs, pkwargs):  # x[mask], nonzero, unique: a shape guard
+            flag = plain(self.fresh(np.ones((), bool)))
+            self._emit("shaped", func, pargs, pkwargs, dests + (flag,), fresh=True)
+            self.instrs.append(("guard", flag, True, "a shape"))
+        else:
+            self._emit("copy", func, pargs, pkwargs, dests, fresh=True)
         self.produced.update(id(b) for b in bufs)
         if not many:
             return bufs[0]
