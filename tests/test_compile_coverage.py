@@ -35,10 +35,6 @@ _MISSES = "a number read on the host changes with the inputs, so every replay's 
 # row name -> why a step using it runs eagerly (a value-dependent host read or shape, or data
 # the step itself brings in); the sweep checks that each still falls back
 FALLS_BACK = {
-    "embedding_bag": "bag offsets are read on the host and made into index arrays by NumPy "
-    "calls outside the trace (np.asarray, np.searchsorted)",
-    "embedding_bag_weighted": "bag offsets are read on the host and made into index arrays by "
-    "NumPy calls outside the trace",
     "mode": "the most frequent value is found on the host (Tensor.numpy() of the data)",
     "linalg_ldl": "Bunch-Kaufman pivoting compares floating-point entries on the host: " + _MISSES,
     "histc": "the range (min and max of the data) is read on the host as floats: " + _MISSES,

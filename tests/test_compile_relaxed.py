@@ -352,3 +352,40 @@ def test_data_dependent_shapes_are_guarded(hits):
             assert a.shape == b.shape
             _same(a, b)
     assert compiled.eager_reason is None and hits[0] >= 3
+
+
+def _bag_model(padding_idx):
+    def make():
+        minigrad.manual_seed(0)
+        bag = nn.EmbeddingBag(6, 2, mode="mean", padding_idx=padding_idx).double()
+        opt = optim.SGD(bag.parameters(), lr=0.5)
+
+        def step(indices, offsets):
+            opt.zero_grad()
+            out = bag(indices, offsets)
+            (out * out).sum().backward()
+            opt.step()
+            return out.detach()
+
+        return step, lambda: [bag.weight]
+
+    return make
+
+
+@pytest.mark.parametrize("padding_idx", [None, 0])
+def test_embedding_bag_new_offsets_and_indices(hits, padding_idx):
+    """Offsets and indices change between calls (bags of new sizes, more or fewer padding
+    entries): computed on the device, they replay; a new count of kept entries is a shape
+    guard that misses."""
+    batches = [
+        ([1, 2, 4, 5, 0, 3], [0, 2, 4]),
+        ([1, 2, 4, 5, 0, 3], [0, 2, 4]),
+        ([3, 2, 1, 5, 0, 4], [0, 3, 5]),
+        ([3, 0, 1, 5, 2, 4], [0, 1, 2]),
+        ([3, 0, 0, 5, 2, 4], [0, 1, 2]),
+        ([3, 0, 0, 5, 2, 4], [0, 1, 2]),
+        ([3, 1, 2, 5, 2, 4], [0, 4, 6]),
+    ]
+    calls = [(lambda b=b: tuple(minigrad.tensor(v) for v in b)) for b in batches]
+    compiled = _twin(_bag_model(padding_idx), calls)
+    assert compiled.eager_reason is None and hits[0] >= 2
