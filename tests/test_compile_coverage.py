@@ -36,7 +36,6 @@ _MISSES = "a number read on the host changes with the inputs, so every replay's 
 # the step itself brings in); the sweep checks that each still falls back
 FALLS_BACK = {
     "mode": "the most frequent value is found on the host (Tensor.numpy() of the data)",
-    "linalg_ldl": "Bunch-Kaufman pivoting compares floating-point entries on the host: " + _MISSES,
     "histc": "the range (min and max of the data) is read on the host as floats: " + _MISSES,
     "lobpcg": "the iteration's convergence test reads residual norms on the host: " + _MISSES,
     "gammainc_edges": "the series length (from the largest a) is read on the host and these "

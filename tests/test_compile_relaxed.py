@@ -389,3 +389,21 @@ def test_embedding_bag_new_offsets_and_indices(hits, padding_idx):
     calls = [(lambda b=b: tuple(minigrad.tensor(v) for v in b)) for b in batches]
     compiled = _twin(_bag_model(padding_idx), calls)
     assert compiled.eager_reason is None and hits[0] >= 2
+
+
+def test_ldl_pivot_choices_are_guarded(hits):
+    """Bunch-Kaufman's choices (1x1 or 2x2 block, which row) are read on the host as bools
+    and an index: scaled matrices replay, matrices that pivot otherwise run eagerly."""
+
+    def step(a, b):
+        ld, pivots = minigrad.linalg.ldl_factor(a)
+        return ld, pivots, minigrad.linalg.ldl_solve(ld, pivots, b)
+
+    compiled = minigrad.compile(step)
+    base = np.array([[4.0, 1.0, 2.0], [1.0, -3.0, 0.5], [2.0, 0.5, 2.0]])
+    swapped = np.array([[0.1, 3.0, 1.0], [3.0, 0.2, 2.0], [1.0, 2.0, -5.0]])  # 2x2 and swaps
+    for a in (base, base * 1.5, base * 0.5, swapped, swapped * 2.0, swapped * 3.0, base):
+        args = minigrad.tensor(a), minigrad.tensor([[1.0], [2.0], [3.0]], dtype=minigrad.float64)
+        for g, e in zip(compiled(*args), step(*args)):
+            _same(g, e)
+    assert compiled.eager_reason is None and hits[0] >= 4
