@@ -35,8 +35,8 @@ _MISSES = "a number read on the host changes with the inputs, so every replay's 
 # row name -> why a step using it runs eagerly (a value-dependent host read or shape, or data
 # the step itself brings in); the sweep checks that each still falls back
 FALLS_BACK = {
-    "mode": "the most frequent value is found on the host (Tensor.numpy() of the data)",
-    "histc": "the range (min and max of the data) is read on the host as floats: " + _MISSES,
+    "histc": "with min = max = 0 the range is the data's min and max, read on the host as "
+    "floats: " + _MISSES,
     "lobpcg": "the iteration's convergence test reads residual norms on the host: " + _MISSES,
     "gammainc_edges": "the series length (from the largest a) is read on the host and these "
     "inputs change it: " + _MISSES,

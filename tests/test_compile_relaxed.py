@@ -407,3 +407,18 @@ def test_ldl_pivot_choices_are_guarded(hits):
         for g, e in zip(compiled(*args), step(*args)):
             _same(g, e)
     assert compiled.eager_reason is None and hits[0] >= 4
+
+
+def test_mode_replays_new_values(hits):
+    """``mode`` runs on the device (no host read): new values, new modes and new positions
+    replay, ties and NaNs as eagerly."""
+    compiled = minigrad.compile(lambda x: minigrad.mode(x, 1))
+    rng = np.random.default_rng(0)
+    for _ in range(6):
+        a = rng.integers(0, 3, size=(3, 5)).astype(np.float64)
+        a[rng.random((3, 5)) < 0.2] = np.nan
+        x = minigrad.tensor(a)
+        for g, e in zip(compiled(x), minigrad.mode(x, 1)):
+            _same(g, e)
+    assert compiled.eager_reason is None and hits[0] == 5
+    assert type(compiled(x)) is type(minigrad.mode(x, 1))  # the named tuple comes back

@@ -198,7 +198,7 @@ def _callable(ins, moved, env):
 
 def _leaves(spec):
     kind = spec[0]
-    if kind in ("tuple", "list"):
+    if kind in ("tuple", "list", "named"):
         for s in spec[1]:
             yield from _leaves(s)
     elif kind == "dict":
@@ -213,10 +213,12 @@ _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 
 def output_spec(result, inputs):
     """How to rebuild ``result`` after a replay: tensors become ("T", array, device) (copied on
-    each call), the inputs ("in", i), Python scalars stay. Raises :class:`NotReplayableError`."""
+    each call), the inputs ("in", i), Python scalars stay, named tuples keep their class. Raises :class:`NotReplayableError`."""
     cls = type(result)
     if cls in (tuple, list):
         return (cls.__name__, tuple(output_spec(r, inputs) for r in result))
+    if isinstance(result, tuple) and hasattr(cls, "_fields"):  # values, indices = x.max(0)
+        return ("named", tuple(output_spec(r, inputs) for r in result), cls)
     if cls is dict:
         return ("dict", tuple(result), tuple(output_spec(v, inputs) for v in result.values()))
     if isinstance(result, Tensor):
@@ -254,4 +256,6 @@ def build_outputs(spec, inputs, env=None):
     if kind == "dict":
         return {k: build_outputs(s, inputs, env) for k, s in zip(spec[1], spec[2])}
     items = [build_outputs(s, inputs, env) for s in spec[1]]
+    if kind == "named":
+        return spec[2](*items)
     return tuple(items) if kind == "tuple" else items
