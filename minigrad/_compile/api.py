@@ -54,17 +54,22 @@ def compile(
     compiled run equals a seeded eager run. Results equal eager's.
 
     What cannot be replayed falls back to eager execution, with one warning, for the rest of
-    the function's life (never a stale result): a value read on the host after the state
-    changed (``loss.item()`` after ``optimizer.step()``), host transfers (``.numpy()``,
-    printing, a tensor made from a list or NumPy array inside the step), a tensor read that
-    the walk cannot find again (one an iterator hands out), writing into an input tensor,
-    input tensors that require grad, outputs that still carry an autograd graph (compile the
-    whole step), state that changes on every call (other than optimizers' step counters, which
-    are traced as expressions), tensors on a GPU (CUDA-graph replay is not implemented). Host
-    reads before any lasting change (``if bool(mask.any())`` in forward, the target check of
-    ``cross_entropy``) become guards: a replay that reads a different value puts back what it
-    changed and runs the call eagerly. Python numbers from sources the walk cannot see
-    (Python's ``random``, the clock, files) are baked in: pass them as arguments.
+    the function's life (never a stale result): a floating-point number read on the host after
+    the state changed (``loss.item()`` after ``optimizer.step()``), host transfers
+    (``.numpy()``, printing, a tensor made from a list or NumPy array inside the step), a
+    tensor read that the walk cannot find again (one an iterator hands out), replacing an input
+    tensor's data (``x.data = ...``), an input tensor that shares memory with state the
+    function reaches, input tensors that require grad, outputs that still carry an autograd
+    graph (compile the whole step), state that changes on every call (other than optimizers'
+    step counters, which are traced as expressions), tensors on a GPU (CUDA-graph replay is
+    not implemented). Other host reads become guards: flags, counts and indices (``bool()``,
+    ``int()``, ``.tolist()`` of a small integer tensor, the shape of ``x[mask]``) anywhere,
+    floating-point numbers before any lasting change; a replay that reads a different value
+    puts back what it changed and traces the call again. A read of a value computed from
+    shapes and Python numbers alone needs no guard. Inputs written in place (running
+    statistics passed as arguments) are written back after each replay. Python numbers from
+    sources the walk cannot see (Python's ``random``, the clock, files) are baked in: pass
+    them as arguments.
 
     Outputs are fresh tensors (copies), detached from autograd.
 
