@@ -152,8 +152,8 @@ def _segments(instrs, visible, moved, env):
     undo = [np.ndarray.view(saved[r], np.ndarray) for r in undo]
     if sum(a.nbytes for a in undo) > _UNDO_BYTES:
         raise NotReplayableError(
-            "it branches on a value (bool()) after changing more state than a replay can put "
-            "back cheaply"
+            "it reads a value on the host (bool(), int(), .tolist()) after changing more state "
+            "than a replay can put back cheaply"
         )
     return tuple(segments), tuple((a, np.empty_like(a)) for a in undo)
 

@@ -53,6 +53,10 @@ _DATA_SHAPED = frozenset(
 ) | {np.ndarray.nonzero, np.ndarray.compress}
 
 
+# results whose values are whatever memory held (never constants, whatever their arguments)
+_UNINITIALIZED = frozenset((np.empty_like, np.empty))
+
+
 def _data_shaped(func, pargs, pkwargs) -> bool:
     """Whether ``func(*pargs, **pkwargs)`` has a shape that depends on array values."""
     if func in _DATA_SHAPED:
@@ -137,6 +141,7 @@ class Recorder:
         known = self.constant_roots
         if (
             not source
+            and func not in _UNINITIALIZED
             and (fresh or written <= known)
             and not (contains(args) or contains(kwargs))
             and all(
