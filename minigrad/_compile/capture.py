@@ -122,6 +122,29 @@ class Capture:
                 gen_cls, name, _poisoning(rec, gen_cls.__dict__[name], f"Generator.{name}", kind)
             )
 
+    def _share_writes(self) -> None:
+        """Inputs that share memory (``x[:2]`` and ``x[1:]``) are traced on separate copies:
+        a write into one is passed on through the caller's memory to the others, so that the
+        traced call reads what the eager call reads (such a trace is not replayed)."""
+        roots = [id(root(arr)) for _, arr in self._saved_inputs]
+        shared = {i: [j for j, r in enumerate(roots) if r == roots[i] and j != i]
+                  for i in range(len(roots))}  # fmt: skip
+        shared = {i: js for i, js in shared.items() if js}
+        if not shared:
+            return
+        by_root = {id(root(self.input_bufs[i])): i for i in shared}
+        arrs = [arr for _, arr in self._saved_inputs]
+        bufs = [_view(b, np.ndarray) for b in self.input_bufs]
+
+        def on_write(written):
+            for r in written & by_root.keys():
+                i = by_root[r]
+                np.copyto(arrs[i], bufs[i])
+                for j in shared[i]:
+                    np.copyto(bufs[j], arrs[j])
+
+        self.recorder.on_write = on_write
+
     def _uninstall(self):
         for owner, name, value in reversed(self._saved):
             setattr(owner, name, value)
@@ -137,6 +160,7 @@ class Capture:
             self.input_bufs.append(buf)
             _set_slot(t, buf)
             self.born[id(t)] = t  # not an external: replays copy the new input in
+        self._share_writes()
         self._install()
         rec = self.recorder
         for i, (mapping, key) in enumerate(self.counters):

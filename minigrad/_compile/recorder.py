@@ -93,6 +93,7 @@ class Recorder:
         self.env = [None]  # the counters' values during a replay, read by late-bound calls
         # roots whose value so far is a function of the trace's constants alone (see _emit)
         self.constant_roots = set()
+        self.on_write = None  # called with the roots each instruction writes (see Capture)
         self.poisoned = None
 
     def poison(self, reason: str) -> None:
@@ -136,6 +137,8 @@ class Recorder:
         if not written <= self.roots.keys():  # its old value would be kept across replays
             self.poison("a write into an array made outside the recorded calls")
         self.instrs.append((kind, func, args, kwargs, tuple(dests), written))
+        if self.on_write is not None:
+            self.on_write(written)
         # Constant propagation: the written arrays stay functions of the trace's constants
         # only if every array it reads is one (and, written in place, they were before).
         known = self.constant_roots
