@@ -439,3 +439,21 @@ def test_traced_call_sees_writes_through_aliased_inputs():
         _same(compiled(data_c[:2], data_c[1:3]), step(data_e[:2], data_e[1:3]))
         _same(data_c, data_e)
     assert "shares memory with another input" in compiled.eager_reason
+
+
+def test_replay_keeps_the_kernels_errstate(hits):
+    """Kernels that silence NumPy's floating-point warnings (np.errstate) stay silent on
+    replay; the user's own ops warn as eagerly."""
+
+    def step(x):
+        return minigrad.special.hermite_polynomial_h(x, 9), minigrad.log(x - 1.0)
+
+    compiled = minigrad.compile(step)
+    x = minigrad.tensor([1e200, 2.0, 1e300], dtype=minigrad.float64)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        for _ in range(3):
+            compiled(x)
+    with pytest.warns(RuntimeWarning, match="invalid value encountered in log"):
+        compiled(minigrad.tensor([1e200, 0.5, 1e300], dtype=minigrad.float64))
+    assert hits[0] == 3

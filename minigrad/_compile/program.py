@@ -55,7 +55,7 @@ class Program:
         self.bumps = tuple((i, d) for i, d in enumerate(capture.versions) if d)
         candidates = {r: rec.known[r] for r in rec.produced if r not in visible}
         moved = plan(instrs, {r: a for r, a in candidates.items() if a.nbytes})
-        self.segments, self.undo = _segments(instrs, visible, moved, rec.env)
+        self.segments, self.undo = _segments(instrs, visible, moved, rec.env, rec.errstates)
         # A replay that stops at a guard puts the generators back, so the eager call that
         # follows draws what it would have drawn, and the state it changed (batch norm's
         # running statistics before cross_entropy's target check) in ``self.undo``.
@@ -129,10 +129,22 @@ def _needed(rec) -> list:
     return [ins for ins, k in zip(rec.instrs, keep) if k]
 
 
-def _segments(instrs, visible, moved, env):
-    """The instructions as callables, cut at guards; and the state to save for an undo."""
+def _segments(instrs, visible, moved, env, errstates):
+    """The instructions as callables, cut at guards; and the state to save for an undo.
+    Runs of instructions traced under ``np.errstate`` (``errstates``) replay under it."""
     segments, calls, changed, undo = [], [], set(), set()
+    quiet, quiet_err = [], None
+
+    def flush():
+        if quiet:
+            calls.append(_under(tuple(quiet), quiet_err))
+            quiet.clear()
+
     for ins in instrs:
+        err = errstates.get(id(ins))
+        if err != quiet_err:
+            flush()
+            quiet_err = err
         if ins[0] == "guard":
             _, array, value, what = ins
             if changed and not _discrete(array, what):  # a number read after the step
@@ -142,11 +154,13 @@ def _segments(instrs, visible, moved, env):
                 )
             undo |= changed  # a guard that fails puts back what was written before it
             whole = isinstance(value, np.ndarray)
+            flush()
             segments.append((tuple(calls), (remap(array, moved), value, whole)))
             calls = []
         else:
-            calls.append(_callable(ins, moved, env))
+            (calls if err is None else quiet).append(_callable(ins, moved, env))
             changed |= {id(root(d)) for d in ins[4] if id(root(d)) in visible}
+    flush()
     segments.append((tuple(calls), None))
     saved = {id(root(d)): root(d) for ins in instrs if ins[0] != "guard" for d in ins[4]}
     undo = [np.ndarray.view(saved[r], np.ndarray) for r in undo]
@@ -156,6 +170,17 @@ def _segments(instrs, visible, moved, env):
             "than a replay can put back cheaply"
         )
     return tuple(segments), tuple((a, np.empty_like(a)) for a in undo)
+
+
+def _under(calls, err):
+    """One callable running ``calls`` under ``np.errstate(**err)`` (as they were traced)."""
+
+    def run():
+        with np.errstate(**err):
+            for call in calls:
+                call()
+
+    return run
 
 
 def _callable(ins, moved, env):

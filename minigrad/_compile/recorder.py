@@ -94,6 +94,8 @@ class Recorder:
         # roots whose value so far is a function of the trace's constants alone (see _emit)
         self.constant_roots = set()
         self.on_write = None  # called with the roots each instruction writes (see Capture)
+        # id(instruction) -> np.geterr() where it differs from the trace's (np.errstate blocks)
+        self.outer_err, self.errstates = np.geterr(), {}
         self.poisoned = None
 
     def poison(self, reason: str) -> None:
@@ -136,7 +138,11 @@ class Recorder:
         written = frozenset(id(root(d)) for d in dests)
         if not written <= self.roots.keys():  # its old value would be kept across replays
             self.poison("a write into an array made outside the recorded calls")
-        self.instrs.append((kind, func, args, kwargs, tuple(dests), written))
+        ins = (kind, func, args, kwargs, tuple(dests), written)
+        self.instrs.append(ins)
+        err = np.geterr()
+        if err != self.outer_err:
+            self.errstates[id(ins)] = err
         if self.on_write is not None:
             self.on_write(written)
         # Constant propagation: the written arrays stay functions of the trace's constants
