@@ -27,8 +27,12 @@ _HOST_LIST = (
     "may hold new data on every call"
 )
 _NOT_DENSE = (
-    "the row's tensors are sparse or nested: a tensor without a dense NumPy array (capture "
-    "follows dense arrays only)"
+    "the row's tensors are sparse or nested (data that is not a dense NumPy array, which the "
+    "recorder follows)"
+)
+_SPARSE_FROM_LIST = (
+    "the row builds a sparse or nested tensor from Python lists inside the step (new data on "
+    "every call; nor is its data a dense NumPy array)"
 )
 _MISSES = "a number read on the host changes with the inputs, so every replay's guard misses"
 
@@ -52,15 +56,20 @@ FALLS_BACK = {
     **{
         name: _HOST_LIST
         for name in (
-            "tensor_from_python finfo_iinfo nested_from_jagged_values "
-            "fake_quantize_per_channel_affine fake_quantize_per_channel_affine_float_zero_point "
-            "fake_quantize_learnable_per_tensor_affine fake_quantize_learnable_per_channel_affine "
-            "sparse_to_dense sparse_hybrid_to_dense sparse_coalesce sparse_mm spmm "
-            "sparse_matmul_vector sparse_t_mm sparse_addmm sparse_sum sparse_sum_dim "
-            "sparse_softmax sparse_log_softmax sparse_scale_add dense_add_sparse csr_to_dense "
-            "csc_to_dense bsr_to_dense csr_mm csr_mv csr_sparse_mm csr_addmm dense_mm_csr "
-            "csr_t_mm bsr_t_to_dense vector_mm_csr csr_sin bsr_tanh csr_to_csc csr_to_coo "
-            "csr_mm_csr coo_mm_coo sparse_mask_coo sparse_mask_csr sampled_addmm"
+            "tensor_from_python finfo_iinfo fake_quantize_per_channel_affine "
+            "fake_quantize_per_channel_affine_float_zero_point "
+            "fake_quantize_learnable_per_tensor_affine fake_quantize_learnable_per_channel_affine"
+        ).split()
+    },
+    **{
+        name: _SPARSE_FROM_LIST
+        for name in (
+            "nested_from_jagged_values sparse_to_dense sparse_hybrid_to_dense sparse_coalesce "
+            "sparse_mm spmm sparse_matmul_vector sparse_t_mm sparse_addmm sparse_sum "
+            "sparse_sum_dim sparse_softmax sparse_log_softmax sparse_scale_add dense_add_sparse "
+            "csr_to_dense csc_to_dense bsr_to_dense csr_mm csr_mv csr_sparse_mm csr_addmm "
+            "dense_mm_csr csr_t_mm bsr_t_to_dense vector_mm_csr csr_sin bsr_tanh csr_to_csc "
+            "csr_to_coo csr_mm_csr coo_mm_coo sparse_mask_coo sparse_mask_csr sampled_addmm"
         ).split()
     },
 }

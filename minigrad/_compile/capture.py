@@ -55,8 +55,14 @@ class Capture:
     # -- the tensor slot ----------------------------------------------------------------------
     def _adopt(self, t, arr):
         rec = self.recorder
-        if not isinstance(arr, np.ndarray) or t.device.type != "cpu":
+        if t.device.type != "cpu":
             rec.poison(f"a tensor on {t.device} (capture runs on the CPU only)")
+            return arr
+        if not isinstance(arr, np.ndarray):
+            rec.poison(
+                f"a tensor whose data is a {type(arr).__name__}, not a dense NumPy array "
+                "(sparse, nested and quantized tensors are not captured)"
+            )
             return arr
         view = self._views.get(id(arr))
         born = id(t) in self.born
