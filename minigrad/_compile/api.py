@@ -18,6 +18,8 @@ _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-c
 _BACKENDS = ("inductor", "minigrad", "eager")
 _CACHE_SIZE = 8  # traces kept per compiled function (torch's cache_size_limit is 8 too)
 _GIVE_UP_AFTER = 4  # traces in a row that cannot replay (or guards that fail) before eager
+# a guard miss traces again (once the function has replayed) unless it is the third in a row
+_RETRACE_MISSES = 2
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # every compiled function, for reset()
 
 
@@ -130,6 +132,7 @@ class CompiledFunction:
         self._traces: OrderedDict = OrderedDict()
         self._eager_reason = None  # set once: the function runs eagerly from then on
         self._failures = 0
+        self._replayed = False  # whether a replay ran to the end (then a guard miss traces)
         self._counters = ()  # walk positions of the step counters (see symbolic.py)
         self._fast = None
         self._roots = [fn]
@@ -187,11 +190,15 @@ class CompiledFunction:
     def _replay(self, program, inputs, slots, args, kwargs):
         out = program.replay(inputs, slots)
         if out is not MISS:
-            self._failures = 0
+            self._failures, self._replayed = 0, True
             return out
         self._fast = None
         self._failed("a value read on the host (bool(), .item()) changes between calls")
-        if self._eager_reason is not None:
+        if (
+            self._eager_reason is not None
+            or not self._replayed  # (its values may change on every call: no new trace)
+            or self._failures > _RETRACE_MISSES
+        ):
             return self._orig_mod(*args, **kwargs)
         # The replay put back what it changed: trace again, so that the values read now (a
         # new loop length) replay from the next call on; misses in a row still count.
