@@ -29,7 +29,7 @@ def reset() -> None:
     for compiled in list(_LIVE):
         compiled._traces.clear()
         compiled._fast = compiled._eager_reason = None
-        compiled._failures = 0
+        compiled._failures, compiled._replayed = 0, False
 
 
 def compile(
@@ -67,11 +67,11 @@ def compile(
     not implemented). Other host reads become guards: flags, counts and indices (``bool()``,
     ``int()``, ``.tolist()`` of a small integer tensor, the shape of ``x[mask]``) anywhere,
     floating-point numbers before any lasting change; a replay that reads a different value
-    puts back what it changed and traces the call again. A read of a value computed from
-    shapes and Python numbers alone needs no guard. Inputs written in place (running
-    statistics passed as arguments) are written back after each replay. Python numbers from
-    sources the walk cannot see (Python's ``random``, the clock, files) are baked in: pass
-    them as arguments.
+    puts back what it changed and runs the call eagerly (traces it again once the function
+    has replayed). A read of a value computed from shapes and Python numbers alone needs no
+    guard. Inputs written in place (running statistics passed as arguments) are written back
+    after each replay. Python numbers from sources the walk cannot see (Python's ``random``,
+    the clock, files) are baked in: pass them as arguments.
 
     Outputs are fresh tensors (copies), detached from autograd.
 
