@@ -130,8 +130,7 @@ def gammainc(xp, a, x, lgamma, erfc):
         log_prefactor = _log_prefactor(xp, aa, xx, lgamma)
         use_series = xx < aa + 1.0
         # one host read, of the loops' length itself (a captured step replays while it holds)
-        largest = xp.max(aa) if aa.size else 1.0
-        iterations = int(xp.floor(100 + 9 * xp.sqrt(largest)))
+        iterations = int(xp.floor(100 + 9 * xp.sqrt(xp.max(aa)))) if aa.size else 109
         p = _p_series(xp, aa, xp.where(use_series, xx, 0.5 * aa), log_prefactor, iterations)
         q = _q_fraction(xp, aa, xp.where(use_series, aa + 2.0, xx), log_prefactor, iterations)
         small_a = use_series & (aa < 1.0)
