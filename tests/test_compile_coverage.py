@@ -2,11 +2,13 @@
 
 For each row (its first sample, float64, CPU) a step ``loss = sum of op(*inputs); loss.backward()``
 (forward only for rows without gradients) is compiled and called three times with new input
-values of the same shapes: the first call traces, the others must replay and equal eager bit
-for bit (or within 1e-12), gradients included. Rows that cannot be captured are listed in
+values of the same shapes (on copies, as eager gets): the first call traces, the others must
+equal eager bit for bit (or within 1e-12), gradients and inputs written in place included, and
+at least one must replay to the end (a replay whose guard reads a new value runs eagerly and
+does not count). Rows that cannot be captured are listed in
 ``FALLS_BACK`` with the reason; a row outside the list that falls back fails, and so does a
 listed row that starts being captured, so the list stays true. The default test sweeps a
-fixed fifth of the table; ``MINIGRAD_FULL_SWEEP=1`` runs the whole table (6-15 s).
+fixed fifth of the table; ``MINIGRAD_FULL_SWEEP=1`` runs the whole table (10-35 s).
 """
 
 import os
