@@ -457,3 +457,23 @@ def test_replay_keeps_the_kernels_errstate(hits):
     with pytest.warns(RuntimeWarning, match="invalid value encountered in log"):
         compiled(minigrad.tensor([1e200, 0.5, 1e300], dtype=minigrad.float64))
     assert hits[0] == 3
+
+
+def test_state_made_in_the_step_is_made_again(hits):
+    """A tensor the step makes and keeps (``state.buf = zeros(3)``) that the caller changes
+    between calls is made again by each replay, as eagerly, not read as the caller left it."""
+
+    class State:
+        buf = None
+
+    state = State()
+
+    def step(x):
+        state.buf = minigrad.zeros(3)
+        return x + state.buf
+
+    compiled = minigrad.compile(step)
+    for _ in range(5):
+        _same(compiled(minigrad.ones(3)), minigrad.ones(3))
+        state.buf.add_(5)
+    assert hits[0] >= 2

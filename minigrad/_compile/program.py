@@ -44,7 +44,7 @@ class Program:
         for leaf in _leaves(outputs):
             if leaf[0] == "T":
                 visible.add(id(root(leaf[1])))
-        instrs = _needed(rec)
+        instrs = _needed(rec, visible)
         # inputs written in place (a running mean passed as an argument): copied back into
         # the caller's tensors at the end of each replay, as the eager call writes them
         written = capture.written_roots()
@@ -114,8 +114,10 @@ def _discrete(array, what: str) -> bool:
     return what in ("bool()", "int()", "an index", "a shape") or array.dtype.kind in "biu"
 
 
-def _needed(rec) -> list:
-    """The instructions a replay runs: all but the resets of constants nobody writes."""
+def _needed(rec, visible) -> list:
+    """The instructions a replay runs: all but the resets of constants nobody writes (and
+    that nothing outside can write: a constant a tensor kept after the call holds, as
+    ``self.buf = zeros(3)``, is made again on every replay, as eagerly)."""
     later = set()  # roots written by instructions after the one being looked at
     keep = [True] * len(rec.instrs)
     for i in range(len(rec.instrs) - 1, -1, -1):
@@ -123,7 +125,7 @@ def _needed(rec) -> list:
         if ins[0] == "guard":
             continue
         r = rec.resets.get(i)
-        if r is not None and r not in later:
+        if r is not None and r not in later and r not in visible:
             keep[i] = False  # a constant nobody writes into keeps its value
         later |= ins[5]
     return [ins for ins, k in zip(rec.instrs, keep) if k]
