@@ -41,26 +41,29 @@ def _choose_pivot(xp, s, k: int, hermitian: bool):
     (as LAPACK's sytf2): a 1x1 pivot in place, a 1x1 pivot swapped in from row ``kp``, or a
     2x2 pivot with row ``kp``; ``zero`` when column k is zero (D is singular there)."""
     n = s.shape[-1]
+    # The comparisons run on 0-d arrays and only their outcomes (and the pivot row) are read on
+    # the host: a captured step replays while the choices stay the same.
 
     def diagonal(i):
-        return float(abs(s[i, i].real) if hermitian else _abs1(xp, s[i, i]))
+        return xp.abs(s[i, i].real) if hermitian else _abs1(xp, s[i, i])
 
     absakk = diagonal(k)
-    colmax, imax = 0.0, k
+    colmax, imax = xp.zeros_like(absakk), k
     if k < n - 1:
         column = _abs1(xp, s[k + 1 :, k])
         imax = k + 1 + int(xp.argmax(column))
-        colmax = float(column[imax - k - 1])
-    if max(absakk, colmax) == 0 or math.isnan(absakk):
+        colmax = column[imax - k - 1]
+    # (fmax, as Python's max(absakk, colmax), keeps absakk where colmax is NaN)
+    if bool((xp.fmax(absakk, colmax) == 0) | xp.isnan(absakk)):
         return k, 1, True
-    if absakk >= ALPHA * colmax:
+    if bool(absakk >= ALPHA * colmax):
         return k, 1, False
     row = _abs1(xp, s[imax, k:])
     row[imax - k] = 0  # the largest off-diagonal entry of row (and column) imax
-    rowmax = float(row.max())
-    if absakk >= ALPHA * colmax * (colmax / rowmax):
+    rowmax = row.max()
+    if bool(absakk >= ALPHA * colmax * (colmax / rowmax)):
         return k, 1, False
-    if diagonal(imax) >= ALPHA * rowmax:
+    if bool(diagonal(imax) >= ALPHA * rowmax):
         return imax, 1, False
     return imax, 2, False
 

@@ -129,8 +129,8 @@ def gammainc(xp, a, x, lgamma, erfc):
         aa = xp.where(huge, 1.0, aa)  # (Temme's expansion below takes these)
         log_prefactor = _log_prefactor(xp, aa, xx, lgamma)
         use_series = xx < aa + 1.0
-        largest = float(xp.max(aa)) if aa.size else 1.0  # one host read: the loops' length
-        iterations = int(100 + 9 * math.sqrt(largest))
+        # one host read, of the loops' length itself (a captured step replays while it holds)
+        iterations = int(xp.floor(100 + 9 * xp.sqrt(xp.max(aa)))) if aa.size else 109
         p = _p_series(xp, aa, xp.where(use_series, xx, 0.5 * aa), log_prefactor, iterations)
         q = _q_fraction(xp, aa, xp.where(use_series, aa + 2.0, xx), log_prefactor, iterations)
         small_a = use_series & (aa < 1.0)
@@ -163,9 +163,10 @@ def zeta(xp, s, q):
     with np.errstate(all="ignore"):
         # 16 terms summed directly, more for q < 0 (one host read), so that the tail starts
         # at a = q + terms ≥ 16 (below q = -1e4 the sum would be too long: NaN)
+        # (the read is of the count itself, so a captured step replays while it is unchanged)
         finite_q = xp.where(xp.isfinite(q), q, 0.0)
-        lowest = float(xp.min(finite_q)) if q.size else 0.0
-        terms = 16 + min(_MAX_SHIFT, max(0, math.ceil(-lowest)))
+        shift = xp.clip(xp.ceil(-xp.min(finite_q)), 0, _MAX_SHIFT) if q.size else 0
+        terms = 16 + int(shift)
         total = _shift_sum(xp, s, q, terms)
         a = q + terms
         # Euler-Maclaurin: a^(1-s)/(s-1) + a^-s/2 + Σ_j B_2j/(2j)!·s(s+1)···(s+2j-2)·a^(-s-2j+1)

@@ -485,8 +485,11 @@ def matrix_exp(A):  # noqa: N803
     if A.numel() == 0:
         return A.clone()
     xp = A.device.xp  # the largest 1-norm of the batch (of every sample under vmap)
-    size = float(xp.abs(A._all_elements()).sum(-2).max())
-    s = max(0, math.ceil(math.log2(size / 0.5))) if size > 0.5 and math.isfinite(size) else 0
+    size = xp.abs(A._all_elements()).sum(-2).max()
+    # s is read on the host, not the norm: a captured step replays while s is unchanged
+    with np.errstate(all="ignore"):
+        s = xp.where((size > 0.5) & xp.isfinite(size), xp.ceil(xp.log2(size / 0.5)), 0.0)
+    s = int(s)
     x = A / (2.0**s)
     eye = constant(A.device.xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)
     result, term = eye + x, x

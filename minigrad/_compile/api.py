@@ -10,7 +10,7 @@ from collections import OrderedDict
 from .._warnings import warn_user
 from ..tensor import Tensor
 from . import arrays, guards
-from .capture import Capture
+from .capture import Capture, raw
 from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
 from .symbolic import Sym
 
@@ -18,6 +18,8 @@ _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-c
 _BACKENDS = ("inductor", "minigrad", "eager")
 _CACHE_SIZE = 8  # traces kept per compiled function (torch's cache_size_limit is 8 too)
 _GIVE_UP_AFTER = 4  # traces in a row that cannot replay (or guards that fail) before eager
+# a guard miss traces again (once the function has replayed) unless it is the third in a row
+_RETRACE_MISSES = 2
 _LIVE: weakref.WeakSet = weakref.WeakSet()  # every compiled function, for reset()
 
 
@@ -27,7 +29,7 @@ def reset() -> None:
     for compiled in list(_LIVE):
         compiled._traces.clear()
         compiled._fast = compiled._eager_reason = None
-        compiled._failures = 0
+        compiled._failures, compiled._replayed = 0, False
 
 
 def compile(
@@ -54,17 +56,22 @@ def compile(
     compiled run equals a seeded eager run. Results equal eager's.
 
     What cannot be replayed falls back to eager execution, with one warning, for the rest of
-    the function's life (never a stale result): a value read on the host after the state
-    changed (``loss.item()`` after ``optimizer.step()``), host transfers (``.numpy()``,
-    printing, a tensor made from a list or NumPy array inside the step), a tensor read that
-    the walk cannot find again (one an iterator hands out), writing into an input tensor,
-    input tensors that require grad, outputs that still carry an autograd graph (compile the
-    whole step), state that changes on every call (other than optimizers' step counters, which
-    are traced as expressions), tensors on a GPU (CUDA-graph replay is not implemented). Host
-    reads before any lasting change (``if bool(mask.any())`` in forward, the target check of
-    ``cross_entropy``) become guards: a replay that reads a different value puts back what it
-    changed and runs the call eagerly. Python numbers from sources the walk cannot see
-    (Python's ``random``, the clock, files) are baked in: pass them as arguments.
+    the function's life (never a stale result): a floating-point number read on the host after
+    the state changed (``loss.item()`` after ``optimizer.step()``), host transfers
+    (``.numpy()``, printing, a tensor made from a list or NumPy array inside the step), a
+    tensor read that the walk cannot find again (one an iterator hands out), replacing an input
+    tensor's data (``x.data = ...``), an input tensor that shares memory with state the
+    function reaches, input tensors that require grad, outputs that still carry an autograd
+    graph (compile the whole step), state that changes on every call (other than optimizers'
+    step counters, which are traced as expressions), tensors on a GPU (CUDA-graph replay is
+    not implemented). Other host reads become guards: flags, counts and indices (``bool()``,
+    ``int()``, ``.tolist()`` of a small integer tensor, the shape of ``x[mask]``) anywhere,
+    floating-point numbers before any lasting change; a replay that reads a different value
+    puts back what it changed and runs the call eagerly (traces it again once the function
+    has replayed). A read of a value computed from shapes and Python numbers alone needs no
+    guard. Inputs written in place (running statistics passed as arguments) are written back
+    after each replay. Python numbers from sources the walk cannot see (Python's ``random``,
+    the clock, files) are baked in: pass them as arguments.
 
     Outputs are fresh tensors (copies), detached from autograd.
 
@@ -125,6 +132,7 @@ class CompiledFunction:
         self._traces: OrderedDict = OrderedDict()
         self._eager_reason = None  # set once: the function runs eagerly from then on
         self._failures = 0
+        self._replayed = False  # whether a replay ran to the end (then a guard miss traces)
         self._counters = ()  # walk positions of the step counters (see symbolic.py)
         self._fast = None
         self._roots = [fn]
@@ -153,18 +161,28 @@ class CompiledFunction:
         _split((args, kwargs), inputs, arg_tokens, others)
         arg_key = (tuple(arg_tokens), guards.modes())
         roots = self._roots + others
-        fast = self._fast  # (arg_key, program, snapshot, slots) of the last replay
+        fast = self._fast  # (arg_key, program, snapshot, slots, state roots) of the last replay
         if fast is not None and fast[0] == arg_key and fast[2].check(roots):
-            if fast[1].valid(()):
+            if fast[1].valid(()) and _apart(inputs, fast[4], fast[1].written_inputs):
                 return self._replay(fast[1], inputs, fast[3], args, kwargs)
         self._fast = None
         snapshot = guards.Snapshot(roots)
         state, tensors, slots = guards.signature(roots, self._counters, snapshot)
+        state_roots = frozenset(_root_id(raw(t)) for t in tensors)
+        if not _apart(inputs, state_roots, ()):
+            self._give_up(
+                "an input tensor shares memory with a tensor it also reaches as state (a "
+                "parameter, buffer or global tensor), so a trace would bake in which one it reads"
+            )
+            return self._orig_mod(*args, **kwargs)
         key = arg_key + (state,)
         program = self._traces.get(key)
         if program is not None and program.valid(tensors):
+            if not _apart(inputs, frozenset(), program.written_inputs):
+                self._failed(_ALIASED_WRITE)
+                return self._orig_mod(*args, **kwargs)
             self._traces.move_to_end(key)
-            self._fast = (arg_key, program, snapshot, slots)
+            self._fast = (arg_key, program, snapshot, slots, state_roots)
             return self._replay(program, inputs, slots, args, kwargs)
         return self._trace(args, kwargs, inputs, key, tensors, slots)
 
@@ -172,11 +190,26 @@ class CompiledFunction:
     def _replay(self, program, inputs, slots, args, kwargs):
         out = program.replay(inputs, slots)
         if out is not MISS:
-            self._failures = 0
+            self._failures, self._replayed = 0, True
             return out
         self._fast = None
         self._failed("a value read on the host (bool(), .item()) changes between calls")
-        return self._orig_mod(*args, **kwargs)
+        if (
+            self._eager_reason is not None
+            or not self._replayed  # (its values may change on every call: no new trace)
+            or self._failures > _RETRACE_MISSES
+        ):
+            return self._orig_mod(*args, **kwargs)
+        # The replay put back what it changed: trace again, so that the values read now (a
+        # new loop length) replay from the next call on; misses in a row still count.
+        for k, p in list(self._traces.items()):
+            if p is program:
+                del self._traces[k]
+        failures = self._failures
+        try:
+            return self(*args, **kwargs)
+        finally:
+            self._failures = max(self._failures, failures)
 
     def _signature(self, args, kwargs):
         inputs, arg_tokens, others = [], [], []
@@ -224,6 +257,9 @@ class CompiledFunction:
         except NotReplayableError as e:
             self._give_up(str(e))
             return result
+        if not _apart(inputs, frozenset(), program.written_inputs):
+            self._give_up(_ALIASED_WRITE)
+            return build_outputs(spec, inputs)
         position = {}
         for i, t in enumerate(pre_tensors):
             position.setdefault(id(t), i)
@@ -251,6 +287,36 @@ class CompiledFunction:
                 "updated in place, or a number that changes and is not a step counter)"
             )
         return build_outputs(spec, inputs)
+
+
+_ALIASED_WRITE = "it writes into an input tensor that shares memory with another input"
+
+
+def _root_id(a) -> int:
+    """``id`` of the object that owns array ``a``'s memory (see :func:`recorder.root`; any
+    array type, sparse or quantized tensors' data included)."""
+    base = getattr(a, "base", None)
+    while base is not None:
+        a, base = base, getattr(base, "base", None)
+    return id(a)
+
+
+def _apart(inputs, state_roots, written) -> bool:
+    """Whether no input tensor shares memory with the state tensors (``state_roots``: ids of
+    their arrays' roots), and none of the inputs ``written`` (indices) with another input."""
+    if written:
+        found = [_root_id(t._data) for t in inputs]
+        if not state_roots.isdisjoint(found):
+            return False
+        return all(found.count(found[i]) == 1 for i in written)
+    for t in inputs:  # (_root_id inlined: this runs on every call)
+        a = t._data
+        base = getattr(a, "base", None)
+        while base is not None:
+            a, base = base, getattr(base, "base", None)
+        if id(a) in state_roots:
+            return False
+    return True
 
 
 def _split(obj, inputs, tokens, others) -> None:

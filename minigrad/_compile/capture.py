@@ -55,8 +55,14 @@ class Capture:
     # -- the tensor slot ----------------------------------------------------------------------
     def _adopt(self, t, arr):
         rec = self.recorder
-        if not isinstance(arr, np.ndarray) or t.device.type != "cpu":
+        if t.device.type != "cpu":
             rec.poison(f"a tensor on {t.device} (capture runs on the CPU only)")
+            return arr
+        if not isinstance(arr, np.ndarray):
+            rec.poison(
+                f"a tensor whose data is a {type(arr).__name__}, not a dense NumPy array "
+                "(sparse, nested and quantized tensors are not captured)"
+            )
             return arr
         view = self._views.get(id(arr))
         born = id(t) in self.born
@@ -124,6 +130,29 @@ class Capture:
                 gen_cls, name, _poisoning(rec, gen_cls.__dict__[name], f"Generator.{name}", kind)
             )
 
+    def _share_writes(self) -> None:
+        """Inputs that share memory (``x[:2]`` and ``x[1:]``) are traced on separate copies:
+        a write into one is passed on through the caller's memory to the others, so that the
+        traced call reads what the eager call reads (such a trace is not replayed)."""
+        roots = [id(root(arr)) for _, arr in self._saved_inputs]
+        shared = {i: [j for j, r in enumerate(roots) if r == roots[i] and j != i]
+                  for i in range(len(roots))}  # fmt: skip
+        shared = {i: js for i, js in shared.items() if js}
+        if not shared:
+            return
+        by_root = {id(root(self.input_bufs[i])): i for i in shared}
+        arrs = [arr for _, arr in self._saved_inputs]
+        bufs = [_view(b, np.ndarray) for b in self.input_bufs]
+
+        def on_write(written):
+            for r in written & by_root.keys():
+                i = by_root[r]
+                np.copyto(arrs[i], bufs[i])
+                for j in shared[i]:
+                    np.copyto(bufs[j], arrs[j])
+
+        self.recorder.on_write = on_write
+
     def _uninstall(self):
         for owner, name, value in reversed(self._saved):
             setattr(owner, name, value)
@@ -131,6 +160,7 @@ class Capture:
     def __enter__(self):
         if arrays.active is not None:
             raise RuntimeError("minigrad.compile: a traced call cannot trace another")
+        self.versions = [t._version for t in self.inputs]  # in-place changes: the deltas
         for t in self.inputs:  # distinct tensors (the caller keys aliasing)
             arr = _get_slot(t)
             buf = self.recorder.register(_view(np.array(arr, copy=True), Traced))
@@ -138,6 +168,7 @@ class Capture:
             self.input_bufs.append(buf)
             _set_slot(t, buf)
             self.born[id(t)] = t  # not an external: replays copy the new input in
+        self._share_writes()
         self._install()
         rec = self.recorder
         for i, (mapping, key) in enumerate(self.counters):
@@ -158,8 +189,7 @@ class Capture:
                 mapping[key] = value.value
             else:
                 self.counter_fns.append(lambda env, v=value: v)
-        for t, arr in self._saved_inputs:
-            _set_slot(t, arr)
+        self._restore_inputs()
         for t, arr, view in self.externals.values():
             if _get_slot(t) is view:
                 _set_slot(t, arr)
@@ -172,6 +202,34 @@ class Capture:
         self._alive = [weakref.ref(t) for t in self.born.values()]
         self.born.clear()
         return False
+
+    def written_roots(self) -> set:
+        """Roots of the arrays that the recorded calls write into."""
+        found = set()
+        for ins in self.recorder.instrs:
+            if ins[0] != "guard":
+                found |= ins[5]
+        return found
+
+    def _restore_inputs(self) -> None:
+        """Give each input tensor its own array back, holding what the call wrote into the
+        traced copy (``running_mean`` updated in place), as eagerly."""
+        written = self.written_roots()
+        self.versions = [t._version - v for t, v in zip(self.inputs, self.versions)]
+        for (t, arr), buf in zip(self._saved_inputs, self.input_bufs):
+            now = _get_slot(t)
+            if id(root(buf)) in written:
+                np.copyto(arr, _view(buf, np.ndarray))
+            if now is buf:
+                _set_slot(t, arr)
+                continue
+            # ``x.data = ...``, ``set_``, ``resize_``, ``unsqueeze_``: the tensor keeps what the
+            # call gave it (a copy if it is the traced copy's memory, which replays reuse)
+            self.recorder.poison("it replaces an input tensor's data (x.data = ..., set_, resize_)")
+            now = _view(now, np.ndarray) if isinstance(now, Traced) else now
+            if isinstance(now, np.ndarray) and id(root(now)) == id(root(buf)):
+                now = np.array(now, copy=True)
+            _set_slot(t, now)
 
     def escaped(self) -> set:
         """Roots of the arrays held by tensors made during the trace that are still alive."""

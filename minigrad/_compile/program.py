@@ -6,6 +6,7 @@ import functools
 
 import numpy as np
 
+from ..autograd.graph import version_counter
 from ..tensor import Tensor
 from .capture import Capture, raw
 from .plan import plan, remap
@@ -43,11 +44,18 @@ class Program:
         for leaf in _leaves(outputs):
             if leaf[0] == "T":
                 visible.add(id(root(leaf[1])))
-        inputs = {id(root(b)) for b in capture.input_bufs}
-        instrs = _needed(rec, inputs)
+        instrs = _needed(rec, visible)
+        # inputs written in place (a running mean passed as an argument): copied back into
+        # the caller's tensors at the end of each replay, as the eager call writes them
+        written = capture.written_roots()
+        self.written_inputs = tuple(
+            i for i, b in enumerate(capture.input_bufs) if id(root(b)) in written
+        )
+        # (and their version counters advance as the eager call's in-place ops advance them)
+        self.bumps = tuple((i, d) for i, d in enumerate(capture.versions) if d)
         candidates = {r: rec.known[r] for r in rec.produced if r not in visible}
         moved = plan(instrs, {r: a for r, a in candidates.items() if a.nbytes})
-        self.segments, self.undo = _segments(instrs, visible, moved, rec.env)
+        self.segments, self.undo = _segments(instrs, visible, moved, rec.env, rec.errstates)
         # A replay that stops at a guard puts the generators back, so the eager call that
         # follows draws what it would have drawn, and the state it changed (batch norm's
         # running statistics before cross_entropy's target check) in ``self.undo``.
@@ -77,20 +85,39 @@ class Program:
         for calls, guard in self.segments:
             for call in calls:
                 call()
-            if guard is not None and guard[0].item() != guard[1]:
+            if guard is not None and _differs(guard):
                 for g, state in zip(self.generators, states):
                     g.set_state(state)
                 for a, backup in self.undo:
                     np.copyto(a, backup)
                 return MISS
+        for i in self.written_inputs:
+            np.copyto(raw(inputs[i]), self.input_dests[i])
+        for i, d in self.bumps:
+            version_counter(inputs[i]).value += d
         if counters:
             for (m, k), (_, fn) in zip(places, counters):
                 m[k] = fn(env)
         return build_outputs(self.outputs, inputs, env if counters else None)
 
 
-def _needed(rec, inputs) -> list:
-    """The instructions a replay runs: all but the resets of constants nobody writes."""
+def _differs(guard) -> bool:
+    """Whether a guard's array now holds another value than during the trace."""
+    array, value, whole = guard
+    return not np.array_equal(array, value) if whole else array.item() != value
+
+
+def _discrete(array, what: str) -> bool:
+    """Whether a host read gives a flag, a count or an index (``bool()``, ``int()``, an
+    integer array): values a step reads to choose a path, the same on most calls, unlike a
+    floating-point number read after the step (a log line, new on every call)."""
+    return what in ("bool()", "int()", "an index", "a shape") or array.dtype.kind in "biu"
+
+
+def _needed(rec, visible) -> list:
+    """The instructions a replay runs: all but the resets of constants nobody writes (and
+    that nothing outside can write: a constant a tensor kept after the call holds, as
+    ``self.buf = zeros(3)``, is made again on every replay, as eagerly)."""
     later = set()  # roots written by instructions after the one being looked at
     keep = [True] * len(rec.instrs)
     for i in range(len(rec.instrs) - 1, -1, -1):
@@ -98,40 +125,64 @@ def _needed(rec, inputs) -> list:
         if ins[0] == "guard":
             continue
         r = rec.resets.get(i)
-        if r is not None and r not in later:
+        if r is not None and r not in later and r not in visible:
             keep[i] = False  # a constant nobody writes into keeps its value
         later |= ins[5]
-    if later & inputs:
-        raise NotReplayableError("it writes into one of its input tensors")
     return [ins for ins, k in zip(rec.instrs, keep) if k]
 
 
-def _segments(instrs, visible, moved, env):
-    """The instructions as callables, cut at guards; and the state to save for an undo."""
+def _segments(instrs, visible, moved, env, errstates):
+    """The instructions as callables, cut at guards; and the state to save for an undo.
+    Runs of instructions traced under ``np.errstate`` (``errstates``) replay under it."""
     segments, calls, changed, undo = [], [], set(), set()
+    quiet, quiet_err = [], None
+
+    def flush():
+        if quiet:
+            calls.append(_under(tuple(quiet), quiet_err))
+            quiet.clear()
+
     for ins in instrs:
+        err = errstates.get(id(ins))
+        if err != quiet_err:
+            flush()
+            quiet_err = err
         if ins[0] == "guard":
             _, array, value, what = ins
-            if changed and what != "bool()":  # a number read after the step: a log line
+            if changed and not _discrete(array, what):  # a number read after the step
                 raise NotReplayableError(
-                    f"it reads a number on the host ({what}) after changing state that "
-                    "outlives the call (e.g. loss.item() after optimizer.step())"
+                    f"it reads a floating-point number on the host ({what}) after changing "
+                    "state that outlives the call (e.g. loss.item() after optimizer.step())"
                 )
-            undo |= changed
-            segments.append((tuple(calls), (remap(array, moved), value)))
+            undo |= changed  # a guard that fails puts back what was written before it
+            whole = isinstance(value, np.ndarray)
+            flush()
+            segments.append((tuple(calls), (remap(array, moved), value, whole)))
             calls = []
         else:
-            calls.append(_callable(ins, moved, env))
+            (calls if err is None else quiet).append(_callable(ins, moved, env))
             changed |= {id(root(d)) for d in ins[4] if id(root(d)) in visible}
+    flush()
     segments.append((tuple(calls), None))
     saved = {id(root(d)): root(d) for ins in instrs if ins[0] != "guard" for d in ins[4]}
     undo = [np.ndarray.view(saved[r], np.ndarray) for r in undo]
     if sum(a.nbytes for a in undo) > _UNDO_BYTES:
         raise NotReplayableError(
-            "it branches on a value (bool()) after changing more state than a replay can put "
-            "back cheaply"
+            "it reads a value on the host (bool(), int(), .tolist()) after changing more state "
+            "than a replay can put back cheaply"
         )
     return tuple(segments), tuple((a, np.empty_like(a)) for a in undo)
+
+
+def _under(calls, err):
+    """One callable running ``calls`` under ``np.errstate(**err)`` (as they were traced)."""
+
+    def run():
+        with np.errstate(**err):
+            for call in calls:
+                call()
+
+    return run
 
 
 def _callable(ins, moved, env):
@@ -148,6 +199,19 @@ def _callable(ins, moved, env):
         fn = functools.partial(func, *args, **kwargs)
     if kind == "call":
         return fn
+    if kind == "shaped":
+        *dests, flag = dests
+
+        def checked_copy():
+            found = fn()
+            found = found if isinstance(found, (tuple, list)) else (found,)
+            same = all(v.shape == d.shape for d, v in zip(dests, found))
+            flag[()] = same  # read by the guard that follows: a miss if the shape changed
+            if same:
+                for d, v in zip(dests, found):
+                    np.copyto(d, v)
+
+        return checked_copy
     if len(dests) == 1:
         (dest,) = dests
         return lambda: np.copyto(dest, fn())
@@ -161,7 +225,7 @@ def _callable(ins, moved, env):
 
 def _leaves(spec):
     kind = spec[0]
-    if kind in ("tuple", "list"):
+    if kind in ("tuple", "list", "named"):
         for s in spec[1]:
             yield from _leaves(s)
     elif kind == "dict":
@@ -176,10 +240,12 @@ _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 
 def output_spec(result, inputs):
     """How to rebuild ``result`` after a replay: tensors become ("T", array, device) (copied on
-    each call), the inputs ("in", i), Python scalars stay. Raises :class:`NotReplayableError`."""
+    each call), the inputs ("in", i), Python scalars stay, named tuples keep their class. Raises :class:`NotReplayableError`."""
     cls = type(result)
     if cls in (tuple, list):
         return (cls.__name__, tuple(output_spec(r, inputs) for r in result))
+    if isinstance(result, tuple) and hasattr(cls, "_fields"):  # values, indices = x.max(0)
+        return ("named", tuple(output_spec(r, inputs) for r in result), cls)
     if cls is dict:
         return ("dict", tuple(result), tuple(output_spec(v, inputs) for v in result.values()))
     if isinstance(result, Tensor):
@@ -217,4 +283,6 @@ def build_outputs(spec, inputs, env=None):
     if kind == "dict":
         return {k: build_outputs(s, inputs, env) for k, s in zip(spec[1], spec[2])}
     items = [build_outputs(s, inputs, env) for s in spec[1]]
+    if kind == "named":
+        return spec[2](*items)
     return tuple(items) if kind == "tuple" else items

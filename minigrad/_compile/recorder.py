@@ -25,6 +25,9 @@ _METADATA = frozenset(
 )  # fmt: skip
 
 
+_SCALAR_READS = ("bool()", "int()", "float()", "an index", ".item()")
+# integer arrays read whole on the host (.tolist()) up to this size become guards
+GUARD_ELEMENTS = 4096
 _NO_POSITIONAL_OUT = (np.maximum, np.minimum)  # NumPy deprecates their third positional argument
 
 
@@ -35,6 +38,36 @@ def root(a):
     while base is not None:
         a, base = base, getattr(base, "base", None)
     return a
+
+
+# NumPy calls whose result's shape depends on the values of their arguments, not only on
+# their shapes: a replay checks the shape before writing the result (a guard)
+_DATA_SHAPED = frozenset(
+    getattr(np, name)
+    for name in (
+        "nonzero argwhere flatnonzero unique unique_all unique_counts unique_inverse "
+        "unique_values compress extract trim_zeros setdiff1d intersect1d union1d setxor1d "
+        "bincount delete insert"
+    ).split()
+    if hasattr(np, name)
+) | {np.ndarray.nonzero, np.ndarray.compress}
+
+
+# results whose values are whatever memory held (never constants, whatever their arguments)
+_UNINITIALIZED = frozenset((np.empty_like, np.empty))
+
+
+def _data_shaped(func, pargs, pkwargs) -> bool:
+    """Whether ``func(*pargs, **pkwargs)`` has a shape that depends on array values."""
+    if func in _DATA_SHAPED:
+        return True
+    if func is np.ndarray.__getitem__:  # a boolean mask picks a data-dependent count
+        return any(a.dtype == bool for a in _arrays_in(pargs[1:], []))
+    if func is np.repeat or func is np.ndarray.repeat:  # repeats given per element
+        return any(isinstance(a, np.ndarray) and a.size > 1 for a in _arrays_in(pargs[1:], []))
+    if func is np.where:
+        return len(pargs) + len(pkwargs) == 1
+    return False
 
 
 def _arrays_in(obj, found):
@@ -49,13 +82,20 @@ class Recorder:
     def __init__(self):
         self.known = {}  # id -> Traced array: every array the instructions may touch
         self.roots = {}  # id(root) -> root: memory that recorded arrays live in
-        # (kind, func, args, kwargs, dests, written root ids), or ("guard", array, value, what)
+        # (kind, func, args, kwargs, dests, written root ids), or ("guard", array, value, what);
+        # kind "call" writes into dests, "copy" returns what is copied into them, "shaped" too
+        # after checking the shape (its last dest is the flag that the next guard reads)
         self.instrs = []
         self.produced = set()  # ids of the arrays that instructions compute afresh each replay
         self.resets = {}  # instruction index -> root id, for constants rewritten each replay
         self.generators = {}  # id -> backend Generator drawn from
         self.symbolic = False  # whether step counters are traced as expressions (see Sym)
         self.env = [None]  # the counters' values during a replay, read by late-bound calls
+        # roots whose value so far is a function of the trace's constants alone (see _emit)
+        self.constant_roots = set()
+        self.on_write = None  # called with the roots each instruction writes (see Capture)
+        # id(instruction) -> np.geterr() where it differs from the trace's (np.errstate blocks)
+        self.outer_err, self.errstates = np.geterr(), {}
         self.poisoned = None
 
     def poison(self, reason: str) -> None:
@@ -91,20 +131,49 @@ class Recorder:
                 else:
                     self.poison(f"an array of shape {a.shape} made by an unrecorded call")
 
-    def _emit(self, kind, func, args, kwargs, dests) -> None:
+    def _emit(self, kind, func, args, kwargs, dests, fresh=False, source=False) -> None:
         """Append an instruction: ``kind`` "call" runs ``func(*args, **kwargs)``, which writes
-        into ``dests``; "copy" copies what it returns into ``dests``."""
+        into ``dests``; "copy" copies what it returns into ``dests``. ``fresh``: the dests are
+        new arrays it fills whole; ``source``: it brings in new values (a random draw)."""
         written = frozenset(id(root(d)) for d in dests)
         if not written <= self.roots.keys():  # its old value would be kept across replays
             self.poison("a write into an array made outside the recorded calls")
-        self.instrs.append((kind, func, args, kwargs, tuple(dests), written))
+        ins = (kind, func, args, kwargs, tuple(dests), written)
+        self.instrs.append(ins)
+        err = np.geterr()
+        if err != self.outer_err:
+            self.errstates[id(ins)] = err
+        if self.on_write is not None:
+            self.on_write(written)
+        # Constant propagation: the written arrays stay functions of the trace's constants
+        # only if every array it reads is one (and, written in place, they were before).
+        known = self.constant_roots
+        if (
+            not source
+            and func not in _UNINITIALIZED
+            and (fresh or written <= known)
+            and not (contains(args) or contains(kwargs))
+            and all(
+                r in known or (fresh and r in written)  # (a fresh result is passed as out=)
+                for r in map(id, map(root, _arrays_in((args, kwargs), [])))
+            )
+        ):
+            known |= written
+        else:
+            known -= written
 
     def _fresh(self, func, pargs, pkwargs, result):
         """Register ``result`` (a new array or tuple of arrays) and the instruction that
         recomputes it into the same arrays."""
         many = isinstance(result, (tuple, list))
         bufs = tuple(self.fresh(r) for r in (result if many else (result,)))
-        self._emit("copy", func, pargs, pkwargs, tuple(plain(b) for b in bufs))
+        dests = tuple(plain(b) for b in bufs)
+        if _data_shaped(func, pargs, pkwargs):  # x[mask], nonzero, unique: a shape guard
+            flag = plain(self.fresh(np.ones((), bool)))
+            self._emit("shaped", func, pargs, pkwargs, dests + (flag,), fresh=True)
+            self.instrs.append(("guard", flag, True, "a shape"))
+        else:
+            self._emit("copy", func, pargs, pkwargs, dests, fresh=True)
         self.produced.update(id(b) for b in bufs)
         if not many:
             return bufs[0]
@@ -123,16 +192,17 @@ class Recorder:
             return out[0] if len(out) == 1 else out
         results = result if isinstance(result, tuple) else (result,)
         bufs = tuple(self.fresh(r) for r in results)
-        self._emit_ufunc(ufunc, method, args, dict(kwargs, out=tuple(plain(b) for b in bufs)))
+        outs = tuple(plain(b) for b in bufs)
+        self._emit_ufunc(ufunc, method, args, dict(kwargs, out=outs), fresh=True)
         self.produced.update(id(b) for b in bufs)
         return bufs if isinstance(result, tuple) else bufs[0]
 
-    def _emit_ufunc(self, ufunc, method, args, kwargs):
+    def _emit_ufunc(self, ufunc, method, args, kwargs, fresh=False):
         out = kwargs["out"]
         if method == "__call__" and len(kwargs) == 1 and ufunc not in _NO_POSITIONAL_OUT:
-            self._emit("call", ufunc, tuple(args) + tuple(out), {}, out)  # parsed faster
+            self._emit("call", ufunc, tuple(args) + tuple(out), {}, out, fresh)  # parsed faster
         else:
-            self._emit("call", getattr(ufunc, method), args, kwargs, out)
+            self._emit("call", getattr(ufunc, method), args, kwargs, out, fresh)
 
     def function(self, func, pargs, pkwargs, result, args, kwargs):
         """A NumPy function or ndarray method called with traced arrays."""
@@ -197,6 +267,7 @@ class Recorder:
             snapshot, dest = np.array(array, copy=True), plain(buf)
             self.resets[len(self.instrs)] = id(root(buf))
             self._emit("call", np.copyto, (dest, snapshot), {}, (dest,))
+            self.constant_roots.add(id(root(buf)))  # (``empty``'s contents are not)
         return buf
 
     def draw(self, method, gen, args, result):
@@ -205,16 +276,21 @@ class Recorder:
             self.poison("a step counter passed to a random draw")
         buf = self.fresh(result)
         self.generators[id(gen)] = gen
-        self._emit("copy", method, (gen,) + tuple(args), {}, (plain(buf),))
+        self._emit("copy", method, (gen,) + tuple(args), {}, (plain(buf),), source=True)
         self.produced.add(id(buf))
         return buf
 
     def host_read(self, array, what: str) -> None:
-        """A value read on the host: a guard the replay re-checks (bool/int/float/.item() of a
-        one-element array), else the end of the capture."""
+        """A value read on the host: nothing to check if it is a function of the trace's
+        constants alone (shapes, Python numbers: the key holds them); else a guard the replay
+        re-checks (bool/int/float/.item() of a one-element array, ``.tolist()`` of a small
+        integer array), else the end of the capture."""
         p = plain(array)
-        if what in ("bool()", "int()", "float()", "an index", ".item()") and p.size == 1:
-            value = p.item()
-            self.instrs.append(("guard", p, value, what))
+        if id(root(p)) in self.constant_roots:
+            return  # the same value on every replay
+        if what in _SCALAR_READS and p.size == 1:
+            self.instrs.append(("guard", p, p.item(), what))
+        elif what == ".tolist()" and p.dtype.kind in "biu" and p.size <= GUARD_ELEMENTS:
+            self.instrs.append(("guard", p, p.copy(), what))  # lengths, offsets, pivots
         else:
             self.poison(f"{what} of a traced array")

@@ -176,17 +176,25 @@ def mode(input, dim=-1, keepdim=False):
     d = normalize_dim(dim, input.ndim, "mode") if input.ndim else 0
     if input.ndim and input.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
-    data = np.moveaxis(np.asarray(input.detach().cpu().numpy()), d, -1) if input.ndim else None
-    if data is None:
+    if not input.ndim:
         return ModeResult(input.clone(), input.new_zeros((), dtype=_long()))
+    xp = input.device.xp
+    data = xp.moveaxis(input._data, d, -1)
     rows = data.reshape(-1, data.shape[-1])
-    idx = np.empty(rows.shape[0], dtype=np.int64)
-    for r, row in enumerate(rows):
-        values, counts = np.unique(row, return_counts=True)
-        best = values[np.argmax(counts)]  # np.unique sorts: the smallest of the most frequent
-        idx[r] = np.flatnonzero(row == best)[-1] if best == best else np.flatnonzero(row != row)[-1]
-    idx = idx.reshape(data.shape[:-1])
-    index = constant(input.device.xp.asarray(idx), input.device).unsqueeze(d)
+    n = rows.shape[-1]
+    floating = rows.dtype.kind == "f"
+    idx = []
+    for row in rows:  # on the device, no host reads: a captured step replays it
+        ordered = xp.sort(row)  # NaNs last, as searchsorted orders them
+        counts = xp.searchsorted(ordered, ordered, "right") - xp.searchsorted(ordered, ordered)
+        best = ordered[xp.argmax(counts)]  # the first of the most frequent: the smallest
+        same = row == best
+        if floating:
+            same = same | (xp.isnan(row) & xp.isnan(best))
+        idx.append(n - 1 - xp.argmax(same[::-1]))  # its last occurrence
+    idx = (xp.stack(idx) if idx else xp.zeros(0, xp.int64)).reshape(data.shape[:-1])
+    idx = idx.astype(xp.int64)
+    index = constant(idx, input.device).unsqueeze(d)
     values = input.gather(d, index)
     if not keepdim:
         values, index = values.squeeze(d), index.squeeze(d)

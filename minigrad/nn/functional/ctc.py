@@ -254,7 +254,7 @@ def _host_ints(value, name: str) -> np.ndarray:
     if hasattr(value, "_data"):
         if value.dtype.is_floating_point and name.endswith("lengths"):
             raise RuntimeError(f"ctc_loss: {name} must be integral, got {value.dtype}")
-        value = value.cpu().numpy()
+        value = value.tolist()  # (a list: a captured step guards its values)
     elif not isinstance(value, (list, tuple)):
         raise TypeError(
             f"ctc_loss: {name} must be a tensor or a tuple of ints, got {type(value).__name__}"

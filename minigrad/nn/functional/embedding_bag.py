@@ -125,14 +125,16 @@ def _flatten_bags(input, offsets, include_last_offset: bool):
 
 
 def _bag_of_each_entry(flat, bag_starts, padding_idx):
-    """(bag index of each kept entry as a device array, host mask of kept entries or None)."""
-    indices = flat.device.backend.to_host(flat._data)
-    bag_of = np.searchsorted(np.asarray(bag_starts), np.arange(indices.size), side="right") - 1
+    """(bag index of each kept entry, a device array; the mask of kept entries as a tensor, or
+    None), computed on the device: a captured step replays them for new offsets and indices."""
+    xp = flat.device.xp
+    bag_of = xp.searchsorted(xp.asarray(bag_starts), xp.arange(flat.shape[0]), side="right") - 1
     kept = None
     if padding_idx is not None:
-        kept = indices != padding_idx
+        kept = flat._data != padding_idx
         bag_of = bag_of[kept]
-    return flat.device.backend.from_host(bag_of, flat.device.index), kept
+        kept = constant(kept, flat.device)
+    return bag_of, kept
 
 
 def _reduce(rows, bag_of, bags: int, mode: str, per_sample_weights):
