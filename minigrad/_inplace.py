@@ -28,6 +28,11 @@ def _on_own_device(method):
     return run
 
 
+def _half(array) -> bool:
+    """True for float16 and bfloat16 arrays (ml_dtypes' bfloat16 is of kind 'V')."""
+    return array.dtype.itemsize == 2 and array.dtype.kind in "fV"
+
+
 class InPlaceMethods:
     """The in-place half of :class:`~minigrad.tensor.Tensor` (a mixin: no state of its own)."""
 
@@ -94,7 +99,11 @@ class InPlaceMethods:
         xp = self.device.xp
         name = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}[ufunc]
         try:
-            getattr(xp, name)(self._data, data, out=self._data, casting="same_kind")
+            if ufunc in ("mul", "div") and type(data) in (float, int) and _half(self._data):
+                # float16/bfloat16 times a number: computed in float32, rounded once (PyTorch)
+                self._data[...] = getattr(xp, name)(self._data.astype(np.float32), data)
+            else:
+                getattr(xp, name)(self._data, data, out=self._data, casting="same_kind")
         except TypeError as e:
             if "cast" not in str(e):
                 raise

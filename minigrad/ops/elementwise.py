@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import cmath
 import math
+import operator
 
 import numpy as np
 
@@ -172,6 +173,22 @@ def _neg_vjp(ns, gz):
     return -gz
 
 
+_NUMBERS = (float, int)
+
+
+def _opmath(fn, a, b):
+    """``fn(a, b)`` where one operand is a Python number: a float16/bfloat16 array is computed
+    in float32 with the number unrounded, then rounded once, as PyTorch's kernels do with a
+    scalar operand (rounding the number to 16 bits first moves many results by one step)."""
+    array = b if type(a) in _NUMBERS else a
+    dt = array.dtype
+    if dt.itemsize != 2 or dt.kind not in "fV":  # not float16 or bfloat16 (ml_dtypes' kind V)
+        return fn(a, b)
+    if array is a:
+        return fn(a.astype(np.float32), b).astype(dt)
+    return fn(a, b.astype(np.float32)).astype(dt)
+
+
 class Mul(Op):
     """z = a * b; dz/da = b, dz/db = a (conjugated for complex tensors)"""
 
@@ -179,6 +196,8 @@ class Mul(Op):
     supports_complex = True
 
     def forward(self, a, b):
+        if type(b) in _NUMBERS or type(a) in _NUMBERS:
+            return _opmath(operator.mul, a, b)
         return a * b
 
     def backward(self, gz):
@@ -200,6 +219,8 @@ class Div(Op):
     supports_complex = True
 
     def forward(self, a, b):
+        if type(b) in _NUMBERS or type(a) in _NUMBERS:
+            return _opmath(operator.truediv, a, b)
         return a / b
 
     def backward(self, gz):
