@@ -67,7 +67,9 @@ class DiTBlock(nn.Module):
         self.qkv, self.proj = nn.Linear(hidden, 3 * hidden), nn.Linear(hidden, hidden)
         self.norm2 = nn.LayerNorm(hidden, elementwise_affine=False, eps=1e-6)
         self.mlp = nn.Sequential(
-            nn.Linear(hidden, 4 * hidden), nn.GELU(approximate="tanh"), nn.Linear(4 * hidden, hidden)
+            nn.Linear(hidden, 4 * hidden),
+            nn.GELU(approximate="tanh"),
+            nn.Linear(4 * hidden, hidden),
         )
         self.adaLN_modulation = nn.Sequential(nn.SiLU(), nn.Linear(hidden, 6 * hidden))
 

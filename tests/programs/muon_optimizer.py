@@ -67,7 +67,9 @@ class Net(nn.Module):
 
 def optimizers(model, muon_cls, **muon_kwargs):
     matrices = [p for n, p in model.hidden.named_parameters() if p.ndim == 2]
-    others = [p for n, p in model.named_parameters() if not (n.startswith("hidden") and p.ndim == 2)]
+    others = [
+        p for n, p in model.named_parameters() if not (n.startswith("hidden") and p.ndim == 2)
+    ]
     return [muon_cls(matrices, **muon_kwargs), torch.optim.AdamW(others, lr=3e-3, weight_decay=0)]
 
 
