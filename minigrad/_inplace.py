@@ -120,10 +120,34 @@ class InPlaceMethods:
         return self
 
     def add_(self, other, alpha=1):
+        if alpha != 1 and isinstance(other, graph.Tensor):
+            return self._add_scaled(other, alpha)
         return self._inplace_ufunc("add", other if alpha == 1 else other * alpha)
 
     def sub_(self, other, alpha=1):
+        if alpha != 1 and isinstance(other, graph.Tensor):
+            return self._add_scaled(other, -alpha)
         return self._inplace_ufunc("sub", other if alpha == 1 else other * alpha)
+
+    def _add_scaled(self, other, alpha):
+        """``self += alpha * other`` as PyTorch's kernel computes it: in the result's dtype
+        (not ``other``'s: a bfloat16 ``other`` would round the product to 16 bits), with
+        float32 as one fused multiply-add (emulated in float64: the product is exact there)."""
+        a, b = self._data, other._data
+        fused = (
+            type(a) is np.ndarray
+            and type(b) is np.ndarray
+            and a.dtype == np.float32
+            and b.dtype.itemsize <= 4
+            and np.broadcast_shapes(a.shape, b.shape) == a.shape
+        )
+        if not fused or (grad_mode._state.enabled and (self.requires_grad or other.requires_grad)):
+            return self._inplace(lambda s: _ops.add(s, other, alpha=alpha), other)
+        _check_writeable(self)
+        product = other._data.astype(np.float64) * float(np.float32(alpha))
+        self._data[...] = (self._data.astype(np.float64) + product).astype(np.float32)
+        version_counter(self).value += 1
+        return self
 
     def mul_(self, other):
         return self._inplace_ufunc("mul", other)
@@ -146,7 +170,7 @@ class InPlaceMethods:
         )
 
     def lerp_(self, end, weight):
-        return self._inplace(lambda s: s + weight * (end - s), end, weight)
+        return self._inplace(lambda s: _ops.lerp(s, end, weight), end, weight)
 
     def pow_(self, exponent):
         return self._inplace(lambda s: s**exponent, exponent)

@@ -13,7 +13,7 @@ import math
 from ..autograd import grad_mode
 from .base import Op, constant
 from .complex import holomorphic
-from .elementwise import unary, unary_function, where
+from .elementwise import opmath_forward, unary, unary_function, where
 from .unary import Erf
 
 
@@ -23,6 +23,7 @@ class SigmoidOp(Op):
 
     save_output = True
 
+    @opmath_forward
     def forward(self, x):
         xp = self.xp
         if x.dtype.kind == "c":  # no sign to split on: the formula as it stands
@@ -120,6 +121,7 @@ class GELUOp(Op):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
+    @opmath_forward
     def forward(self, x):
         xp = self.xp
         kit = self.device.backend.fused
@@ -175,6 +177,7 @@ class SiLUOp(Op):
     backward_name = "SiluBackward0"
     save_inputs = True
 
+    @opmath_forward
     def forward(self, x):
         return x * SigmoidOp.forward(self, x)
 
