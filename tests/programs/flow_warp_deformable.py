@@ -48,9 +48,9 @@ frame1 = F.avg_pool2d(torch.rand(1, 1, 20, 20), 3, stride=1, padding=1)
 true_flow = torch.stack([torch.full((20, 20), 1.2), torch.full((20, 20), -0.6)])[None]
 frame2 = flow_warp(frame1, -true_flow, padding_mode="border")
 est = torch.zeros(1, 2, 20, 20, requires_grad=True)
-optimizer = torch.optim.Adam([est], lr=0.1)
+optimizer = torch.optim.Adam([est], lr=0.15)
 fit_losses = []
-for _ in range(15):
+for _ in range(10):
     warped = flow_warp(frame2, est, padding_mode="border")
     photometric = torch.sqrt((warped - frame1) ** 2 + 1e-6).mean()  # Charbonnier
     dx, dy = est[..., :, 1:] - est[..., :, :-1], est[..., 1:, :] - est[..., :-1, :]
@@ -100,7 +100,7 @@ nn.init.normal_(deform.offset_conv.weight, std=0.3)
 target = torch.randn(2, 3, 6, 6)
 deform_opt = torch.optim.SGD(deform.parameters(), lr=0.1, momentum=0.9)
 deform_losses = []
-for _ in range(5):
+for _ in range(3):
     loss = F.mse_loss(deform(x), target)
     deform_opt.zero_grad()
     loss.backward()

@@ -131,12 +131,12 @@ text = "the quick brown fox jumps over the lazy dog. " * 4
 chars = sorted(set(text))
 data = torch.tensor([chars.index(c) for c in text])
 model = RWKV(len(chars))
-optimizer = torch.optim.Adam(model.parameters(), lr=3e-3, betas=(0.9, 0.99), eps=1e-8)
+optimizer = torch.optim.Adam(model.parameters(), lr=5e-3, betas=(0.9, 0.99), eps=1e-8)
 losses = []
-for step in range(8):
-    starts = torch.randint(0, len(data) - 17, (4,))
-    xb = torch.stack([data[s : s + 16] for s in starts])
-    yb = torch.stack([data[s + 1 : s + 17] for s in starts])
+for step in range(6):
+    starts = torch.randint(0, len(data) - 13, (4,))
+    xb = torch.stack([data[s : s + 12] for s in starts])
+    yb = torch.stack([data[s + 1 : s + 13] for s in starts])
     loss = F.cross_entropy(model(xb).view(-1, len(chars)), yb.view(-1))
     optimizer.zero_grad()
     loss.backward()

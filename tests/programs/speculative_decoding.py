@@ -100,15 +100,15 @@ def greedy(model, prefix, new_tokens):
 
 
 target, draft = TinyGPT(32, 2), TinyGPT(16, 1)
-target_loss, draft_loss = train(target, 30, 1e-2), train(draft, 30, 1e-2)
+target_loss, draft_loss = train(target, 15, 2e-2), train(draft, 15, 2e-2)
 target.eval(), draft.eval()
 prefix = torch.tensor([[1, 3, 5]])
 gen = torch.Generator().manual_seed(123)
-spec_greedy, _ = speculative_generate(target, draft, prefix, 12, 4, 0.0, gen)
-target_greedy = greedy(target, prefix, 12).tolist()
+spec_greedy, _ = speculative_generate(target, draft, prefix, 8, 4, 0.0, gen)
+target_greedy = greedy(target, prefix, 8).tolist()
 spec_greedy = spec_greedy.tolist()
 gen.manual_seed(7)
-sampled, acceptance = speculative_generate(target, draft, prefix, 12, 3, 2.0, gen)
+sampled, acceptance = speculative_generate(target, draft, prefix, 10, 3, 2.0, gen)
 sampled = sampled.tolist()
 with torch.no_grad():
     seq = torch.tensor(sampled)

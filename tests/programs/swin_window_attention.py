@@ -167,7 +167,7 @@ index_info = [
 ]
 optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
 losses = []
-for step in range(6):
+for step in range(4):
     images, labels = make_batch(8)
     loss = F.cross_entropy(model(images), labels)
     optimizer.zero_grad()
