@@ -154,3 +154,34 @@ def test_transformer_encoder_warns_when_nested_tensors_cannot_be_used(kwargs, re
             nn.TransformerEncoder(layer, 1, enable_nested_tensor=False).use_nested_tensor is False
         )
         assert _encoder().use_nested_tensor is True
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("param_dtype", ["float32", "same"])
+def test_norms_of_16_bit_inputs_keep_their_dtype_and_round_once(dtype, param_dtype):
+    x = _RNG.standard_normal((8, 4, 6)).astype(np.float32)
+    w6, w4 = _RNG.standard_normal(6).astype(np.float32), _RNG.standard_normal(4).astype(np.float32)
+    results = []
+    for lib in (torch, minigrad):
+        dt = getattr(lib, dtype)
+        pdt = dt if param_dtype == "same" else lib.float32
+        xt, a, b = lib.tensor(x).to(dt), lib.tensor(w6).to(pdt), lib.tensor(w4).to(pdt)
+        fn = lib.nn.functional
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # PyTorch's "cannot dispatch to fused" for rms_norm
+            results.append(
+                [
+                    fn.layer_norm(xt, (6,), a, a),
+                    fn.group_norm(xt, 2, b, b),
+                    fn.rms_norm(xt, (6,), a),
+                ]
+            )
+    for ours, theirs in zip(results[1], results[0]):
+        assert str(ours.dtype).split(".")[1] == str(theirs.dtype).split(".")[1] == dtype
+        a, b = theirs.float().numpy(), ours.detach().float().numpy()
+        # one rounding of a float32 value: equal but where float32's own rounding differs
+        assert (a != b).sum() <= 2 and np.allclose(a, b, rtol=2e-3, atol=1e-3)
+    x16 = minigrad.tensor(x).to(getattr(minigrad, dtype)).requires_grad_()
+    layer = nn.LayerNorm(6)  # float32 parameters, 16-bit activations
+    layer(x16).float().sum().backward()
+    assert x16.grad.dtype is x16.dtype and layer.weight.grad.dtype is minigrad.float32
