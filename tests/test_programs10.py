@@ -160,9 +160,9 @@ def test_bf16_training(programs):
     assert close(ours.fp32_norms, theirs.fp32_norms, 1e-4)
     assert ours.amp_dtypes == [s.replace("torch", "minigrad") for s in theirs.amp_dtypes]
     assert ours.amp_losses[0] == pytest.approx(theirs.amp_losses[0], rel=1e-6)  # one forward
-    # backward in bfloat16 rounds after each composed step (PyTorch's fused kernels once):
-    # gradients agree to bfloat16's precision, and training carries that along
-    assert close(ours.amp_losses, theirs.amp_losses, 2e-3) and close(
+    # some bfloat16 backward formulas round after each composed step (PyTorch's kernels
+    # once): gradients agree to bfloat16's precision, and training carries that along
+    assert close(ours.amp_losses, theirs.amp_losses, 5e-4) and close(
         ours.amp_norms, theirs.amp_norms, 5e-3
     )
     for key in ("sgd_state", "adamw_state"):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import math
 
+from .. import dtypes
 from ..autograd import grad_mode
 from .base import Op, constant
 from .complex import holomorphic
@@ -33,11 +34,17 @@ class SigmoidOp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
+        if y.dtype is dtypes.bfloat16:  # in float32, rounded once, as PyTorch's kernel
+            return self.formula(_sigmoid_vjp, gy.float(), y.float()).to(y.dtype)
         return self.formula(_sigmoid_vjp, gy, y)
 
 
+def _sixteen_bit(t) -> bool:
+    return t.dtype in (dtypes.float16, dtypes.bfloat16)
+
+
 def _sigmoid_vjp(ns, gy, y):
-    return gy * y * (1.0 - y)
+    return gy * (1.0 - y) * y  # PyTorch's order of products (float16 rounds after each)
 
 
 class ReLUOp(Op):
@@ -151,6 +158,10 @@ class GELUOp(Op):
             return constant(
                 kit.gelu_backward(gy._data, x._data, self.approximate == "tanh"), x.device
             )
+        if _sixteen_bit(x):  # in float32, rounded once, as PyTorch's kernel
+            xf = x.float()
+            grad = self.formula(_gelu_vjp, gy.float(), xf, self._inner(xf), self.approximate)
+            return grad.to(x.dtype)
         inner = self.reuse("inner", lambda: self._inner(x), x)
         return self.formula(_gelu_vjp, gy, x, inner, self.approximate)
 
@@ -183,6 +194,10 @@ class SiLUOp(Op):
 
     def backward(self, gy):
         (x,) = self.saved_tensors
+        if _sixteen_bit(x):  # in float32, rounded once, as PyTorch's kernel
+            xf = x.float()
+            s = xf.sigmoid()
+            return (gy.float() * s * (1.0 + xf * (1.0 - s))).to(x.dtype)
         s = x.sigmoid()
         return gy * s * (1.0 + x * (1.0 - s))
 
