@@ -150,9 +150,9 @@ for v2 in (False, True):
         [{"params": decay, "weight_decay": 0.05}, {"params": no_decay, "weight_decay": 0.0}],
         lr=4e-3,
     )
-    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=4)
+    scheduler = torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=3)
     losses = []
-    for step in range(4):
+    for step in range(3):
         images, labels = make_batch()
         loss = F.cross_entropy(model(images), labels, label_smoothing=0.1)
         optimizer.zero_grad()

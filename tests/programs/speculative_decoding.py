@@ -100,7 +100,7 @@ def greedy(model, prefix, new_tokens):
 
 
 target, draft = TinyGPT(32, 2), TinyGPT(16, 1)
-target_loss, draft_loss = train(target, 15, 2e-2), train(draft, 15, 2e-2)
+target_loss, draft_loss = train(target, 10, 3e-2), train(draft, 10, 3e-2)
 target.eval(), draft.eval()
 prefix = torch.tensor([[1, 3, 5]])
 gen = torch.Generator().manual_seed(123)
