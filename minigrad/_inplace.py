@@ -28,6 +28,11 @@ def _on_own_device(method):
     return run
 
 
+def _half(array) -> bool:
+    """True for float16 and bfloat16 arrays (ml_dtypes' bfloat16 is of kind 'V')."""
+    return array.dtype.itemsize == 2 and array.dtype.kind in "fV"
+
+
 class InPlaceMethods:
     """The in-place half of :class:`~minigrad.tensor.Tensor` (a mixin: no state of its own)."""
 
@@ -94,7 +99,11 @@ class InPlaceMethods:
         xp = self.device.xp
         name = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}[ufunc]
         try:
-            getattr(xp, name)(self._data, data, out=self._data, casting="same_kind")
+            if ufunc in ("mul", "div") and type(data) in (float, int) and _half(self._data):
+                # float16/bfloat16 times a number: computed in float32, rounded once (PyTorch)
+                self._data[...] = getattr(xp, name)(self._data.astype(np.float32), data)
+            else:
+                getattr(xp, name)(self._data, data, out=self._data, casting="same_kind")
         except TypeError as e:
             if "cast" not in str(e):
                 raise
@@ -111,10 +120,34 @@ class InPlaceMethods:
         return self
 
     def add_(self, other, alpha=1):
+        if alpha != 1 and isinstance(other, graph.Tensor):
+            return self._add_scaled(other, alpha)
         return self._inplace_ufunc("add", other if alpha == 1 else other * alpha)
 
     def sub_(self, other, alpha=1):
+        if alpha != 1 and isinstance(other, graph.Tensor):
+            return self._add_scaled(other, -alpha)
         return self._inplace_ufunc("sub", other if alpha == 1 else other * alpha)
+
+    def _add_scaled(self, other, alpha):
+        """``self += alpha * other`` as PyTorch's kernel computes it: in the result's dtype
+        (not ``other``'s: a bfloat16 ``other`` would round the product to 16 bits), with
+        float32 as one fused multiply-add (emulated in float64: the product is exact there)."""
+        a, b = self._data, other._data
+        fused = (
+            type(a) is np.ndarray
+            and type(b) is np.ndarray
+            and a.dtype == np.float32
+            and b.dtype.itemsize <= 4
+            and np.broadcast_shapes(a.shape, b.shape) == a.shape
+        )
+        if not fused or (grad_mode._state.enabled and (self.requires_grad or other.requires_grad)):
+            return self._inplace(lambda s: _ops.add(s, other, alpha=alpha), other)
+        _check_writeable(self)
+        product = other._data.astype(np.float64) * float(np.float32(alpha))
+        self._data[...] = (self._data.astype(np.float64) + product).astype(np.float32)
+        version_counter(self).value += 1
+        return self
 
     def mul_(self, other):
         return self._inplace_ufunc("mul", other)
@@ -137,7 +170,7 @@ class InPlaceMethods:
         )
 
     def lerp_(self, end, weight):
-        return self._inplace(lambda s: s + weight * (end - s), end, weight)
+        return self._inplace(lambda s: _ops.lerp(s, end, weight), end, weight)
 
     def pow_(self, exponent):
         return self._inplace(lambda s: s**exponent, exponent)

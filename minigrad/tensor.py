@@ -637,7 +637,8 @@ class Tensor(InPlaceMethods):
         return _ops.mul(other, self)
 
     def __rtruediv__(self, other):
-        return _ops.div(other, self)
+        # PyTorch computes ``number / tensor`` as ``tensor.reciprocal() * number``: two roundings
+        return _ops.mul(self.reciprocal(), other)
 
     def __rfloordiv__(self, other):
         return _ops.floor_divide(other, self)

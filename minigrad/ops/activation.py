@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import math
 
+from .. import dtypes
 from ..autograd import grad_mode
 from .base import Op, constant
 from .complex import holomorphic
-from .elementwise import unary, unary_function, where
+from .elementwise import opmath_forward, unary, unary_function, where
 from .unary import Erf
 
 
@@ -23,6 +24,7 @@ class SigmoidOp(Op):
 
     save_output = True
 
+    @opmath_forward
     def forward(self, x):
         xp = self.xp
         if x.dtype.kind == "c":  # no sign to split on: the formula as it stands
@@ -32,11 +34,17 @@ class SigmoidOp(Op):
 
     def backward(self, gy):
         (y,) = self.saved_tensors
+        if y.dtype is dtypes.bfloat16:  # in float32, rounded once, as PyTorch's kernel
+            return self.formula(_sigmoid_vjp, gy.float(), y.float()).to(y.dtype)
         return self.formula(_sigmoid_vjp, gy, y)
 
 
+def _sixteen_bit(t) -> bool:
+    return t.dtype in (dtypes.float16, dtypes.bfloat16)
+
+
 def _sigmoid_vjp(ns, gy, y):
-    return gy * y * (1.0 - y)
+    return gy * (1.0 - y) * y  # PyTorch's order of products (float16 rounds after each)
 
 
 class ReLUOp(Op):
@@ -120,6 +128,7 @@ class GELUOp(Op):
             raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
+    @opmath_forward
     def forward(self, x):
         xp = self.xp
         kit = self.device.backend.fused
@@ -149,6 +158,10 @@ class GELUOp(Op):
             return constant(
                 kit.gelu_backward(gy._data, x._data, self.approximate == "tanh"), x.device
             )
+        if _sixteen_bit(x):  # in float32, rounded once, as PyTorch's kernel
+            xf = x.float()
+            grad = self.formula(_gelu_vjp, gy.float(), xf, self._inner(xf), self.approximate)
+            return grad.to(x.dtype)
         inner = self.reuse("inner", lambda: self._inner(x), x)
         return self.formula(_gelu_vjp, gy, x, inner, self.approximate)
 
@@ -175,11 +188,16 @@ class SiLUOp(Op):
     backward_name = "SiluBackward0"
     save_inputs = True
 
+    @opmath_forward
     def forward(self, x):
         return x * SigmoidOp.forward(self, x)
 
     def backward(self, gy):
         (x,) = self.saved_tensors
+        if _sixteen_bit(x):  # in float32, rounded once, as PyTorch's kernel
+            xf = x.float()
+            s = xf.sigmoid()
+            return (gy.float() * s * (1.0 + xf * (1.0 - s))).to(x.dtype)
         s = x.sigmoid()
         return gy * s * (1.0 + x * (1.0 - s))
 

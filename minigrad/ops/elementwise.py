@@ -9,7 +9,9 @@ engine.
 from __future__ import annotations
 
 import cmath
+import functools
 import math
+import operator
 
 import numpy as np
 
@@ -172,6 +174,40 @@ def _neg_vjp(ns, gz):
     return -gz
 
 
+_NUMBERS = (float, int)
+
+
+def _opmath(fn, a, b):
+    """``fn(a, b)`` where one operand is a Python number: a float16/bfloat16 array is computed
+    in float32 with the number unrounded, then rounded once, as PyTorch's kernels do with a
+    scalar operand (rounding the number to 16 bits first moves many results by one step)."""
+    array = b if type(a) in _NUMBERS else a
+    dt = array.dtype
+    if dt.itemsize != 2 or dt.kind not in "fV":  # not float16 or bfloat16 (ml_dtypes' kind V)
+        return fn(a, b)
+    if array is a:
+        return fn(a.astype(np.float32), b).astype(dt)
+    return fn(a, b.astype(np.float32)).astype(dt)
+
+
+def opmath_forward(forward):
+    """A one-input forward run as PyTorch's kernels run it on float16/bfloat16 data: in
+    float32, rounded once at the end (composing 16-bit steps rounds after each). Arrays the
+    forward keeps for backward are rounded to the input's dtype too."""
+
+    @functools.wraps(forward)
+    def run(self, x):
+        dt = x.dtype
+        if dt.itemsize != 2 or dt.kind not in "fV":  # not float16 or bfloat16
+            return forward(self, x)
+        out = forward(self, x.astype(np.float32)).astype(dt)
+        if self._kept:
+            self._kept = {k: v.astype(dt) for k, v in self._kept.items()}
+        return out
+
+    return run
+
+
 class Mul(Op):
     """z = a * b; dz/da = b, dz/db = a (conjugated for complex tensors)"""
 
@@ -179,6 +215,8 @@ class Mul(Op):
     supports_complex = True
 
     def forward(self, a, b):
+        if type(b) in _NUMBERS or type(a) in _NUMBERS:
+            return _opmath(operator.mul, a, b)
         return a * b
 
     def backward(self, gz):
@@ -200,6 +238,8 @@ class Div(Op):
     supports_complex = True
 
     def forward(self, a, b):
+        if type(b) in _NUMBERS or type(a) in _NUMBERS:
+            return _opmath(operator.truediv, a, b)
         return a / b
 
     def backward(self, gz):
@@ -449,6 +489,10 @@ _COMPARE_METHODS = {
 
 def add(input, other, alpha=1):
     """``input + alpha * other`` (PyTorch's argument names, so ``x.add(other=y)`` works)."""
+    if alpha != 1 and _both_half(input, other):  # as PyTorch's kernel: see _half_alpha
+        return add(input.float(), other.float(), _half_alpha(alpha, input)).to(input.dtype)
+    if alpha != 1 and isinstance(other, graph.Tensor):  # alpha·other in the result's dtype
+        input, other = promote(input, other)
     return binary(Add(), input, other if alpha == 1 else other * alpha)
 
 
@@ -460,7 +504,26 @@ def sub(input, other, alpha=1):
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
+    if alpha != 1 and _both_half(input, other):  # as PyTorch's kernel: see _half_alpha
+        return sub(input.float(), other.float(), _half_alpha(alpha, input)).to(input.dtype)
+    if alpha != 1 and isinstance(other, graph.Tensor):  # alpha·other in the result's dtype
+        input, other = promote(input, other)
     return binary(Sub(), input, other if alpha == 1 else other * alpha)
+
+
+def _half_alpha(alpha, tensor) -> float:
+    """PyTorch adds 16-bit tensors with ``alpha`` in float32 with alpha rounded to 16 bits
+    (one rounding of the result, not one more for ``alpha * other``)."""
+    return float(np.asarray(alpha, dtype=tensor._data.dtype).astype(np.float32))
+
+
+def _both_half(a, b) -> bool:
+    """Two tensors of one 16-bit float dtype (float16 or bfloat16)."""
+    tensor_cls = graph.Tensor
+    if not (isinstance(a, tensor_cls) and isinstance(b, tensor_cls)):
+        return False
+    dt = a._data.dtype
+    return dt == b._data.dtype and dt.itemsize == 2 and dt.kind in "fV"
 
 
 def _is_bool(x) -> bool:

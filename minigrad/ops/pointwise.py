@@ -29,13 +29,29 @@ def logical_xor(input, other):
     return compare("logical_xor", input, other)
 
 
+def in_float32(fn, *operands):
+    """``fn(*operands)`` computed in float32 and rounded once when the tensor operands are all
+    float16 or all bfloat16, as PyTorch's fused kernels compute (a composition of 16-bit ops
+    rounds after each step); other dtypes as they are."""
+    tensors = [t for t in operands if isinstance(t, graph.Tensor)]
+    dtype = tensors[0].dtype if tensors else None
+    if dtype not in (dtypes.float16, dtypes.bfloat16) or any(t.dtype is not dtype for t in tensors):
+        return fn(*operands)
+    return fn(*(t.float() if isinstance(t, graph.Tensor) else t for t in operands)).to(dtype)
+
+
 def lerp(input, end, weight):
     """``input + weight * (end - input)``; for weights ≥ 0.5 computed from ``end``'s side
-    (``end - (end - input) * (1 - weight)``), as PyTorch, so that weight 1 gives ``end`` exactly.
+    (``end - (end - input) * (1 - weight)``), as PyTorch, so that weight 1 gives ``end`` exactly;
+    float16/bfloat16 in float32, rounded once.
 
     Example:
         >>> minigrad.lerp(minigrad.zeros(2), minigrad.ones(2), 0.25)  # tensor([0.25, 0.25])
     """
+    return in_float32(_lerp, input, end, weight)
+
+
+def _lerp(input, end, weight):
     delta = end - input
     if isinstance(weight, graph.Tensor):
         return where(weight.abs() < 0.5, input + weight * delta, end - delta * (1 - weight))
@@ -82,8 +98,9 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 
 def addcmul(input, tensor1, tensor2, *, value=1):
-    """``input + value * tensor1 * tensor2`` (an optimizer's building block)."""
-    return input + value * tensor1 * tensor2
+    """``input + value * tensor1 * tensor2`` (an optimizer's building block); float16/bfloat16
+    in float32, rounded once."""
+    return in_float32(lambda a, b, c: a + value * b * c, input, tensor1, tensor2)
 
 
 def addcdiv(input, tensor1, tensor2, *, value=1):
@@ -93,7 +110,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
             "addcdiv: integer division of tensors is no longer supported; give tensor1 or "
             "tensor2 a floating dtype"
         )
-    return input + value * tensor1 / tensor2
+    return in_float32(lambda a, b, c: a + value * b / c, input, tensor1, tensor2)
 
 
 @real_only

@@ -14,7 +14,7 @@ from ..autograd import graph
 from ..autograd.graph import named_as
 from .base import Op
 from .complex import complex_abs, holomorphic
-from .elementwise import div, maximum, minimum, mul, unary_function
+from .elementwise import div, maximum, minimum, mul, opmath_forward, unary_function
 
 
 @holomorphic
@@ -114,6 +114,7 @@ class Rsqrt(Op):
 
     save_output = True
 
+    @opmath_forward
     def forward(self, x):
         return 1.0 / self.xp.sqrt(x)
 

@@ -83,8 +83,9 @@ def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
         eps = finfo(x.dtype).eps
     dims = tuple(range(input.ndim - k, input.ndim))
     out = x * (x * x).mean(dims, keepdim=True).add(eps).rsqrt()
-    out = out.to(input.dtype)
-    return out if weight is None else out * weight
+    if weight is not None:  # scaled before the cast: one rounding, the input's dtype (PyTorch)
+        out = out * weight
+    return out.to(input.dtype)
 
 
 def _channel_window_sum(x, before: int, after: int):

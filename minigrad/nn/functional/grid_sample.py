@@ -146,6 +146,17 @@ def _bicubic(flat_input, positions, size, padding_mode: str, align_corners: bool
     return result
 
 
+def _zero_gradient_link(coords):
+    """Ones of shape (N, 1, L) that depend on ``coords`` with a zero derivative: nearest
+    sampling is piecewise constant, so the grid gets a zero gradient (PyTorch's), not none."""
+    link = None
+    for p in coords:
+        finite = p.detach().isfinite()
+        term = p.where(finite, p.detach().masked_fill(~finite, 0)) * 0
+        link = term if link is None else link + term
+    return (link + 1).unsqueeze(1)
+
+
 def _gather_pixels(flat_input, index, size):
     """The (N, C, L) pixels at integer positions ``index`` (one (N, L) float tensor per spatial
     dim); positions outside the image read 0."""
@@ -216,7 +227,7 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
         result = _bicubic(flat_input, positions, size, padding_mode, align_corners)
     elif mode == "nearest":
         index = [p.detach().round() for p in coords]  # round half to even, as nearbyint
-        result = _gather_pixels(flat_input, index, size)
+        result = _gather_pixels(flat_input, index, size) * _zero_gradient_link(coords)
     else:
         low = [p.detach().floor() for p in coords]
         frac = [p - f for p, f in zip(coords, low)]

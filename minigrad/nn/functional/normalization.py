@@ -149,7 +149,16 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
                 f"layer_norm: expected {name} of shape {list(shape)}, got {list(t.shape)}"
             )
     axes = tuple(range(input.ndim - k, input.ndim))
+    if _sixteen_bit(input):  # as PyTorch: in float32, the input's dtype out
+        weight, bias = (None if t is None else t.float() for t in (weight, bias))
+        return LayerNormOp(axes, eps)(input.float(), weight, bias).to(input.dtype)
     return LayerNormOp(axes, eps)(input, weight, bias)
+
+
+def _sixteen_bit(input) -> bool:
+    """A float16/bfloat16 input: PyTorch normalizes it in float32, affine map included (its
+    weights may be float32 or 16-bit), and rounds once to the input's dtype."""
+    return input.dtype in (dtypes.float16, dtypes.bfloat16)
 
 
 def _channel_param(t, ndim: int):
@@ -239,6 +248,9 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
             f"group_norm: expected input of shape (N, C, *) with C divisible by "
             f"num_groups={num_groups}, got input of shape {list(input.shape)}"
         )
+    if _sixteen_bit(input):  # as PyTorch: in float32, the input's dtype out
+        weight, bias = (None if t is None else t.float() for t in (weight, bias))
+        return group_norm(input.float(), num_groups, weight, bias, eps).to(input.dtype)
     n = input.shape[0]
     grouped = input.reshape(n, num_groups, -1)
     out = GroupNormOp((2,), eps)(grouped, None, None).reshape(input.shape)

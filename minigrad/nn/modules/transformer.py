@@ -7,9 +7,11 @@ import copy
 import math
 
 from ... import dtypes
+from ..._warnings import warn_user
 from ...creation import full
 from .. import functional as F
 from .. import init
+from ._encoder_fastpath import nested_padding, why_not_nested
 from .activation import MultiheadAttention
 from .container import ModuleList
 from .dropout import Dropout
@@ -151,12 +153,25 @@ class TransformerEncoder(Module):
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = num_layers
         self.norm = norm
-        # PyTorch's nested-tensor fast path has no counterpart here; the flags are accepted.
         self.enable_nested_tensor, self.mask_check = enable_nested_tensor, mask_check
+        self.use_nested_tensor = enable_nested_tensor  # PyTorch's inference fast path
+        why_not = why_not_nested(encoder_layer, TransformerEncoderLayer)
+        if enable_nested_tensor and why_not:
+            warn_user(
+                "enable_nested_tensor is True, but self.use_nested_tensor is False because "
+                + why_not
+            )
+            self.use_nested_tensor = False
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal: bool | None = None):
-        """Run ``src`` through every layer with the same masks, then the final norm."""
+        """Run ``src`` through every layer with the same masks, then the final norm.
+
+        Where PyTorch would take its nested-tensor fast path (inference with only a padding
+        mask), the padded positions come out as zeros before the norm, as there."""
         out = src
+        padding = nested_padding(self, src, mask, src_key_padding_mask)
+        if padding is not None:
+            src_key_padding_mask = padding
         for layer in self.layers:
             out = layer(
                 out,
@@ -164,6 +179,8 @@ class TransformerEncoder(Module):
                 src_key_padding_mask=src_key_padding_mask,
                 is_causal=bool(is_causal),
             )
+        if padding is not None:
+            out = out.masked_fill(padding.unsqueeze(-1), 0.0)
         return self.norm(out) if self.norm is not None else out
 
 
