@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .. import return_types
+from .. import _std_select, backend, return_types
 from .base import constant, normalize_dim, on_input_device
 from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
@@ -171,14 +171,28 @@ def logcumsumexp(input, dim):
 @on_input_device
 def mode(input, dim=-1, keepdim=False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest among equally
-    frequent ones) and the index of its last occurrence, as PyTorch on CPU."""
+    frequent ones) and, on the CPU, the index of the occurrence PyTorch's CPU kernel returns
+    (the one its sort leaves last, :mod:`minigrad._std_select`); on a GPU the last one."""
     refuse_complex(input, "mode")
     d = normalize_dim(dim, input.ndim, "mode") if input.ndim else 0
     if input.ndim and input.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
-    data = np.moveaxis(np.asarray(input.detach().cpu().numpy()), d, -1) if input.ndim else None
-    if data is None:
+    if not input.ndim:
         return ModeResult(input.clone(), input.new_zeros((), dtype=_long()))
+    if input.device.type == "cpu":  # ties as PyTorch's CPU kernel leaves them
+        found = backend.array_kernel(_std_select.mode_indices, input._data, d)
+        index = constant(found, input.device).unsqueeze(d)
+    else:
+        index = _last_occurrence(input, d).unsqueeze(d)
+    values = input.gather(d, index)
+    if not keepdim:
+        values, index = values.squeeze(d), index.squeeze(d)
+    return ModeResult(values, index)
+
+
+def _last_occurrence(input, d):
+    """Per slice, the index of the last occurrence of its mode."""
+    data = np.moveaxis(np.asarray(input.detach().cpu().numpy()), d, -1)
     rows = data.reshape(-1, data.shape[-1])
     idx = np.empty(rows.shape[0], dtype=np.int64)
     for r, row in enumerate(rows):
@@ -186,11 +200,7 @@ def mode(input, dim=-1, keepdim=False):
         best = values[np.argmax(counts)]  # np.unique sorts: the smallest of the most frequent
         idx[r] = np.flatnonzero(row == best)[-1] if best == best else np.flatnonzero(row != row)[-1]
     idx = idx.reshape(data.shape[:-1])
-    index = constant(input.device.xp.asarray(idx), input.device).unsqueeze(d)
-    values = input.gather(d, index)
-    if not keepdim:
-        values, index = values.squeeze(d), index.squeeze(d)
-    return ModeResult(values, index)
+    return constant(input.device.xp.asarray(idx), input.device)
 
 
 def _long():

@@ -8,7 +8,7 @@ median or a quantile flows to the entries it was taken from, as in PyTorch.
 
 from __future__ import annotations
 
-from .. import dtypes, return_types
+from .. import _std_select, backend, dtypes, return_types
 from ..autograd import graph
 from ._size import with_size
 from .base import constant, normalize_dim, on_input_device
@@ -88,15 +88,23 @@ def nanmedian(input, dim=None, keepdim=False):
 
 
 def kthvalue(input, k, dim=-1, keepdim=False):
-    """The ``k``-th smallest entry (1-based) along ``dim``, with its index."""
+    """The ``k``-th smallest entry (1-based) along ``dim``, with its index: on the CPU, of equal
+    values the one PyTorch's CPU quickselect returns (:mod:`minigrad._std_select`)."""
     x, d = _slices(input, dim, "kthvalue")
     if not 1 <= k <= x.shape[d]:
         raise IndexError(
             f"kthvalue(): selected number k ({k}) out of range for dimension {d} of size "
             f"{x.shape[d]}"
         )
-    values, order = x.sort(d, stable=True)
-    result = _pick(values, order, d, k - 1, keepdim or input.ndim == 0, KthvalueResult)
+    if x.device.type == "cpu" and not getattr(type(x), "_methods_batch", False):
+        found = backend.array_kernel(_std_select.kthvalue_indices, x._data, k, d)
+        index = constant(found, x.device).unsqueeze(d)
+        result = KthvalueResult(x.gather(d, index), index)
+        if not (keepdim or input.ndim == 0):
+            result = KthvalueResult(result.values.squeeze(d), result.indices.squeeze(d))
+    else:  # a GPU, or a sample under vmap: ties in stable order
+        values, order = x.sort(d, stable=True)
+        result = _pick(values, order, d, k - 1, keepdim or input.ndim == 0, KthvalueResult)
     if input.ndim == 0:
         return KthvalueResult(result.values.reshape(()), result.indices.reshape(()))
     return result
