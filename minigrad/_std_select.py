@@ -26,7 +26,9 @@ from __future__ import annotations
 import numpy as np
 
 from ._std_sort import (
+    _INSERTION_THRESHOLD,
     _adjust_heap,
+    _introsort_levels,
     _move_median_to_first,
     _positions,
     _swap,
@@ -175,12 +177,14 @@ def _partial_sort(keys: np.ndarray, k: int) -> list:
     row is first narrowed (in NumPy) to its elements below the top the block starts with."""
     heap_keys, heap_items = keys[:k].tolist(), list(range(k))
     _make_heap(heap_keys, heap_items)
-    for start in range(k, keys.size, _BLOCK):
-        block = keys[start : start + _BLOCK]
+    start, size = k, 4 * k  # the top falls fastest at first: short blocks, then longer
+    while start < keys.size:
+        block = keys[start : start + size]
         below = np.flatnonzero(block < heap_keys[0])
         for key, at in zip(block[below].tolist(), (below + start).tolist()):
             if key < heap_keys[0]:
                 _adjust_heap(heap_keys, heap_items, 0, k, key, at)
+        start, size = start + size, min(2 * size, _BLOCK)
     for end in range(k - 1, 0, -1):  # sort_heap
         key, item = heap_keys[end], heap_items[end]
         heap_keys[end], heap_items[end] = heap_keys[0], heap_items[0]
@@ -300,11 +304,28 @@ def _mode_of_ordered(ranks: np.ndarray) -> np.ndarray:
     out = np.argmax(ranks == best[:, None], axis=1)
     tied = counts.reshape(rows, n).max(axis=1) > 1
     if tied.any():
-        order = introsort_order(ranks[tied])
+        order = _sort_order_of(ranks[tied], best[tied])
         hit = np.take_along_axis(ranks[tied], order, axis=1) == best[tied, None]
         last = n - 1 - np.argmax(hit[:, ::-1], axis=1)
         out[tied] = order[np.arange(order.shape[0]), last]
     return out
+
+
+def _sort_order_of(ranks: np.ndarray, tracked: np.ndarray) -> np.ndarray:
+    """:func:`introsort_order` of each row as far as the order among the elements of rank
+    ``tracked[row]`` goes: a range of the introsort holding at most one of them cannot change
+    their order, so it is left to the final insertion sort as is (the others stay exact)."""
+    rows, n = ranks.shape
+    offsets = np.arange(rows, dtype=np.int64)[:, None] * n
+    values = (ranks + offsets).reshape(-1)
+    perm = np.tile(np.arange(n, dtype=np.int64), rows)
+    if n > _INSERTION_THRESHOLD:
+        marked = np.zeros(rows * n, bool)
+        marked[tracked + offsets[:, 0]] = True
+        first = offsets[:, 0]
+        _introsort_levels(values, perm, marked, first, first + n, 2 * (n.bit_length() - 1))
+    order = np.argsort(values.reshape(rows, n), axis=1, kind="stable")
+    return np.take_along_axis(perm.reshape(rows, n), order, axis=1)
 
 
 def _mode_of_unordered(row: list) -> int:
