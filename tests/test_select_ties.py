@@ -330,3 +330,8 @@ def test_vmapped_topk_matches_pytorch():
     )
     theirs = torch.func.vmap(lambda x: torch.topk(x, 7, sorted=False).indices)(torch.tensor(values))
     assert ours.tolist() == theirs.tolist()
+
+
+def test_kthvalue_refuses_bool_as_pytorch():
+    with pytest.raises(RuntimeError, match="kthvalue.*bool"):
+        minigrad.kthvalue(minigrad.tensor([True, False]), 1)

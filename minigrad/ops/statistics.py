@@ -90,6 +90,8 @@ def nanmedian(input, dim=None, keepdim=False):
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest entry (1-based) along ``dim``, with its index: on the CPU, of equal
     values the one PyTorch's CPU quickselect returns (:mod:`minigrad._std_select`)."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("kthvalue(): not implemented for bool tensors, as in PyTorch")
     x, d = _slices(input, dim, "kthvalue")
     if not 1 <= k <= x.shape[d]:
         raise IndexError(
