@@ -335,3 +335,16 @@ def test_vmapped_topk_matches_pytorch():
 def test_kthvalue_refuses_bool_as_pytorch():
     with pytest.raises(RuntimeError, match="kthvalue.*bool"):
         minigrad.kthvalue(minigrad.tensor([True, False]), 1)
+
+
+def test_vmapped_mode_matches_pytorch():
+    torch = pytest.importorskip("torch")
+    values = np.random.default_rng(9).integers(0, 3, (3, 2, 40)).astype(np.float32)
+
+    def modes(m):
+        def per_sample(x):
+            return m.mode(x, 0).indices, m.mode(x[0, 0]).indices
+
+        return [r.tolist() for r in m.func.vmap(per_sample)(m.tensor(values))]
+
+    assert modes(minigrad) == modes(torch)

@@ -155,7 +155,7 @@ class BatchedTensor(Tensor):
     argmax, argmin = _along("argmax", None), _along("argmin", None)
     max, min = _along("max", None), _along("min", None)
     all, any = _along("all", None), _along("any", None)
-    sort, argsort = _along("sort", -1), _along("argsort", -1)
+    sort, argsort, mode = _along("sort", -1), _along("argsort", -1), _along("mode", -1)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         d = dim + self.ndim if dim < 0 else dim
