@@ -337,13 +337,14 @@ def test_kthvalue_refuses_bool_as_pytorch():
         minigrad.kthvalue(minigrad.tensor([True, False]), 1)
 
 
-def test_vmapped_mode_matches_pytorch():
+def test_vmapped_mode_and_kthvalue_match_pytorch():
     torch = pytest.importorskip("torch")
     values = np.random.default_rng(9).integers(0, 3, (3, 2, 40)).astype(np.float32)
 
     def modes(m):
         def per_sample(x):
-            return m.mode(x, 0).indices, m.mode(x[0, 0]).indices
+            kth = m.kthvalue(x, 20).indices, m.kthvalue(x, 2, 0, True).indices
+            return m.mode(x, 0).indices, m.mode(x[0, 0]).indices, *kth, m.kthvalue(x[0, 0], 1)[1]
 
         return [r.tolist() for r in m.func.vmap(per_sample)(m.tensor(values))]
 

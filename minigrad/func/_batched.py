@@ -162,6 +162,13 @@ class BatchedTensor(Tensor):
         out = self._value.topk(k, d + 1, largest, sorted)
         return _wrap_like(out, self._level)
 
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        if self.ndim == 0:  # a 0-d sample: along a dim of one, one value per sample
+            out = self._value.unsqueeze(1).kthvalue(k, 1)
+            return _wrap_like(out, self._level)
+        d = dim + self.ndim if dim < 0 else dim
+        return _wrap_like(self._value.kthvalue(k, d + 1, keepdim), self._level)
+
     def nonzero(self, *args, **kwargs):
         raise RuntimeError(
             "vmap: nonzero has a data-dependent output shape per sample, which vmap cannot batch"

@@ -11,7 +11,7 @@ from __future__ import annotations
 from .. import _std_select, backend, dtypes, return_types
 from ..autograd import graph
 from ._size import with_size
-from .base import constant, normalize_dim, on_input_device
+from .base import constant, method_on_batched, normalize_dim, on_input_device
 from .elementwise import where
 from .reduce import amax, amin, mean, std, sum, var
 
@@ -87,6 +87,7 @@ def nanmedian(input, dim=None, keepdim=False):
     return _median(input, dim, keepdim, True, "nanmedian")
 
 
+@method_on_batched
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest entry (1-based) along ``dim``, with its index: on the CPU, of equal
     values the one PyTorch's CPU quickselect returns (:mod:`minigrad._std_select`)."""
@@ -98,13 +99,13 @@ def kthvalue(input, k, dim=-1, keepdim=False):
             f"kthvalue(): selected number k ({k}) out of range for dimension {d} of size "
             f"{x.shape[d]}"
         )
-    if x.device.type == "cpu" and not getattr(type(x), "_methods_batch", False):
+    if x.device.type == "cpu":
         found = backend.array_kernel(_std_select.kthvalue_indices, x._data, k, d)
         index = constant(found, x.device).unsqueeze(d)
         result = KthvalueResult(x.gather(d, index), index)
         if not (keepdim or input.ndim == 0):
             result = KthvalueResult(result.values.squeeze(d), result.indices.squeeze(d))
-    else:  # a GPU, or a sample under vmap: ties in stable order
+    else:  # on a GPU, ties in stable order
         values, order = x.sort(d, stable=True)
         result = _pick(values, order, d, k - 1, keepdim or input.ndim == 0, KthvalueResult)
     if input.ndim == 0:
