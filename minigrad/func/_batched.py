@@ -155,12 +155,19 @@ class BatchedTensor(Tensor):
     argmax, argmin = _along("argmax", None), _along("argmin", None)
     max, min = _along("max", None), _along("min", None)
     all, any = _along("all", None), _along("any", None)
-    sort, argsort = _along("sort", -1), _along("argsort", -1)
+    sort, argsort, mode = _along("sort", -1), _along("argsort", -1), _along("mode", -1)
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         d = dim + self.ndim if dim < 0 else dim
         out = self._value.topk(k, d + 1, largest, sorted)
         return _wrap_like(out, self._level)
+
+    def kthvalue(self, k, dim=-1, keepdim=False):
+        if self.ndim == 0:  # a 0-d sample: along a dim of one, one value per sample
+            out = self._value.unsqueeze(1).kthvalue(k, 1)
+            return _wrap_like(out, self._level)
+        d = dim + self.ndim if dim < 0 else dim
+        return _wrap_like(self._value.kthvalue(k, d + 1, keepdim), self._level)
 
     def nonzero(self, *args, **kwargs):
         raise RuntimeError(

@@ -8,8 +8,8 @@ import math
 
 import numpy as np
 
-from .. import return_types
-from .base import constant, normalize_dim, on_input_device
+from .. import _std_select, backend, return_types
+from .base import constant, method_on_batched, normalize_dim, on_input_device
 from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
 from .joining import cat
@@ -168,23 +168,39 @@ def logcumsumexp(input, dim):
     return out if n > 1 else input.clone()
 
 
+@method_on_batched
 @on_input_device
 def mode(input, dim=-1, keepdim=False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest among equally
-    frequent ones) and the index of its last occurrence, as PyTorch on CPU."""
+    frequent ones) and, on the CPU, the index of the occurrence PyTorch's CPU kernel returns
+    (the one its sort leaves last, :mod:`minigrad._std_select`); on a GPU the last one."""
     refuse_complex(input, "mode")
     d = normalize_dim(dim, input.ndim, "mode") if input.ndim else 0
     if input.ndim and input.shape[d] == 0:
         raise IndexError(f"mode(): Expected reduction dim {d} to have non-zero size.")
     if not input.ndim:
         return ModeResult(input.clone(), input.new_zeros((), dtype=_long()))
+    if input.device.type == "cpu":  # ties as PyTorch's CPU kernel leaves them
+        found = backend.array_kernel(_std_select.mode_indices, input._data, d)
+        index = constant(found, input.device).unsqueeze(d)
+    else:
+        index = _last_occurrence(input, d).unsqueeze(d)
+    values = input.gather(d, index)
+    if not keepdim:
+        values, index = values.squeeze(d), index.squeeze(d)
+    return ModeResult(values, index)
+
+
+def _last_occurrence(input, d):
+    """Per slice, the index of the last occurrence of its mode (the smallest of the most
+    frequent values), computed on the device without host reads."""
     xp = input.device.xp
     data = xp.moveaxis(input._data, d, -1)
     rows = data.reshape(-1, data.shape[-1])
     n = rows.shape[-1]
     floating = rows.dtype.kind == "f"
     idx = []
-    for row in rows:  # on the device, no host reads: a captured step replays it
+    for row in rows:
         ordered = xp.sort(row)  # NaNs last, as searchsorted orders them
         counts = xp.searchsorted(ordered, ordered, "right") - xp.searchsorted(ordered, ordered)
         best = ordered[xp.argmax(counts)]  # the first of the most frequent: the smallest
@@ -193,12 +209,7 @@ def mode(input, dim=-1, keepdim=False):
             same = same | (xp.isnan(row) & xp.isnan(best))
         idx.append(n - 1 - xp.argmax(same[::-1]))  # its last occurrence
     idx = (xp.stack(idx) if idx else xp.zeros(0, xp.int64)).reshape(data.shape[:-1])
-    idx = idx.astype(xp.int64)
-    index = constant(idx, input.device).unsqueeze(d)
-    values = input.gather(d, index)
-    if not keepdim:
-        values, index = values.squeeze(d), index.squeeze(d)
-    return ModeResult(values, index)
+    return constant(idx.astype(xp.int64), input.device)
 
 
 def _long():

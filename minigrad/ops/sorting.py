@@ -1,9 +1,9 @@
-"""Sorting and searching along a dimension: argsort, sort, topk (stable, NaN largest, every
-dtype) and nonzero."""
+"""Sorting and searching along a dimension: argsort, sort, topk (NaN largest, every dtype; on
+the CPU ties as PyTorch's CPU kernels leave them) and nonzero."""
 
 from __future__ import annotations
 
-from .. import _std_sort, backend, dtypes, return_types
+from .. import _std_select, _std_sort, backend, dtypes, return_types
 from .base import constant, method_on_batched, normalize_dim, on_input_device
 from .complex import refuse_complex
 
@@ -50,17 +50,25 @@ def sort(input, dim=-1, descending=False, stable=False):
 
 @method_on_batched
 def topk(input, k, dim=-1, largest=True, sorted=True):
-    """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``."""
+    """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``.
+
+    On the CPU, equal values are picked and ordered as PyTorch's CPU ``topk`` does (and with
+    ``sorted=False`` the entries come in its order), see :mod:`minigrad._std_select`; on a GPU
+    the order is a stable sort's."""
     if input.dtype is dtypes.bool:
         raise RuntimeError("topk does not support bool dtypes on CPU")
+    refuse_complex(input, "topk")
     d = normalize_dim(dim, input.ndim, "topk")
     size = input.shape[d] if input.ndim else 1
     if not 0 <= k <= size:
         raise RuntimeError(f"topk: k ({k}) must be between 0 and the size of dim {d} ({size})")
-    indices = argsort(input, d, descending=largest)
     if input.ndim == 0:
-        return TopkResult(input.clone(), indices)
-    indices = indices[(slice(None),) * d + (slice(0, k),)]
+        return TopkResult(input.clone(), argsort(input))
+    if input.device.type == "cpu":
+        found = backend.array_kernel(_std_select.topk_indices, input._data, k, d, largest, sorted)
+        indices = constant(found, input.device)
+    else:
+        indices = argsort(input, d, descending=largest)[(slice(None),) * d + (slice(0, k),)]
     return TopkResult(input.gather(d, indices), indices)
 
 

@@ -8,10 +8,10 @@ median or a quantile flows to the entries it was taken from, as in PyTorch.
 
 from __future__ import annotations
 
-from .. import dtypes, return_types
+from .. import _std_select, backend, dtypes, return_types
 from ..autograd import graph
 from ._size import with_size
-from .base import constant, normalize_dim, on_input_device
+from .base import constant, method_on_batched, normalize_dim, on_input_device
 from .elementwise import where
 from .reduce import amax, amin, mean, std, sum, var
 
@@ -87,16 +87,27 @@ def nanmedian(input, dim=None, keepdim=False):
     return _median(input, dim, keepdim, True, "nanmedian")
 
 
+@method_on_batched
 def kthvalue(input, k, dim=-1, keepdim=False):
-    """The ``k``-th smallest entry (1-based) along ``dim``, with its index."""
+    """The ``k``-th smallest entry (1-based) along ``dim``, with its index: on the CPU, of equal
+    values the one PyTorch's CPU quickselect returns (:mod:`minigrad._std_select`)."""
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("kthvalue(): not implemented for bool tensors, as in PyTorch")
     x, d = _slices(input, dim, "kthvalue")
     if not 1 <= k <= x.shape[d]:
         raise IndexError(
             f"kthvalue(): selected number k ({k}) out of range for dimension {d} of size "
             f"{x.shape[d]}"
         )
-    values, order = x.sort(d, stable=True)
-    result = _pick(values, order, d, k - 1, keepdim or input.ndim == 0, KthvalueResult)
+    if x.device.type == "cpu":
+        found = backend.array_kernel(_std_select.kthvalue_indices, x._data, k, d)
+        index = constant(found, x.device).unsqueeze(d)
+        result = KthvalueResult(x.gather(d, index), index)
+        if not (keepdim or input.ndim == 0):
+            result = KthvalueResult(result.values.squeeze(d), result.indices.squeeze(d))
+    else:  # on a GPU, ties in stable order
+        values, order = x.sort(d, stable=True)
+        result = _pick(values, order, d, k - 1, keepdim or input.ndim == 0, KthvalueResult)
     if input.ndim == 0:
         return KthvalueResult(result.values.reshape(()), result.indices.reshape(()))
     return result

@@ -1,0 +1,421 @@
+"""The order PyTorch's CPU selection ops leave tied elements in: ``topk``, ``kthvalue`` and
+``mode`` (``median`` needs nothing: it breaks ties by index, as a stable sort does).
+
+Each copies a slice's (value, index) pairs and reorders them comparing values only, so which
+of equal values it returns, and where, depends on every step of its algorithm:
+
+- ``topk`` with ``k * 64 <= n`` runs libstdc++'s ``std::partial_sort`` (a heap of the first
+  ``k`` pairs; every later pair better than the heap's worst replaces it; then the heap is
+  sorted). Otherwise ``std::nth_element`` at ``k - 1`` (introselect: median-of-three Hoare
+  partitions of the one range holding ``nth`` while it is longer than 3, a heap selection below
+  a depth limit of ``2 * floor(log2 n)``, an insertion sort of the last range), then, if
+  ``sorted``, ``std::sort`` of the first ``k - 1``. With ``sorted=False`` the first ``k`` come
+  out in that arrangement.
+- ``kthvalue`` runs PyTorch's own quickselect (median of three, a partition that swaps the
+  pivot to its place, no depth limit).
+- ``mode`` runs ``std::sort`` and returns the index of the last pair of the first longest run.
+
+The selections are vectorized across rows (each row has one active range per step); the heap
+of ``partial_sort`` is sequential and runs in Python, so it is used only on rows where ties can
+change the answer: where the ``k`` selected values do not repeat in their row, any correct
+selection gives the same sorted result and NumPy's is used.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._std_sort import (
+    _INSERTION_THRESHOLD,
+    _adjust_heap,
+    _introsort_levels,
+    _move_median_to_first,
+    _positions,
+    _swap,
+    _unguarded_partitions,
+    dense_ranks,
+    introsort_order,
+)
+
+_PARTIAL_SORT_RATIO = 64  # PyTorch's topk heap-selects where k * 64 <= n
+_BLOCK = 4096  # elements a partial_sort scan compares with the heap's top at once
+
+
+def order_keys(values: np.ndarray) -> np.ndarray:
+    """int64 keys that compare as PyTorch compares ``values``: NaN above every number and equal
+    to every NaN, -0.0 equal to 0.0 (floats are widened to float64, which is exact)."""
+    if values.dtype.kind == "b":
+        return values.astype(np.int64)
+    if values.dtype == np.uint64:
+        return (values.view(np.int64) ^ np.int64(np.iinfo(np.int64).min)).astype(np.int64)
+    if values.dtype.kind in "iu":
+        return values.astype(np.int64)
+    wide = values.astype(np.float64) + 0.0  # -0.0 + 0.0 is 0.0
+    bits = wide.view(np.int64)
+    keys = np.where(bits < 0, bits ^ np.int64(np.iinfo(np.int64).max), bits)
+    keys[np.isnan(wide)] = np.iinfo(np.int64).max
+    return keys
+
+
+def _rows(values: np.ndarray, axis: int):
+    moved = np.moveaxis(values, axis, -1)
+    return moved, moved.reshape(-1, moved.shape[-1])
+
+
+def topk_indices(values: np.ndarray, k: int, axis: int, largest: bool, sorted: bool):
+    """The int64 indices PyTorch's CPU ``topk`` returns along ``axis`` of ``values``."""
+    moved, rows = _rows(values, axis)
+    keys = order_keys(rows)
+    keys = ~keys if largest else keys  # smaller keys first; ~ reverses without overflow
+    n = rows.shape[1]
+    out = np.empty((rows.shape[0], k), np.int64)
+    if k and rows.shape[0]:
+        heap = k * _PARTIAL_SORT_RATIO <= n
+        if heap or sorted:
+            out[:], exact = _smallest_sorted(keys, k)
+        else:  # nth_element's arrangement depends on the algorithm even without ties
+            exact = np.ones(rows.shape[0], bool)
+        if exact.any():
+            chosen = keys[exact]
+            if heap:
+                out[exact] = [_partial_sort(row, k) for row in chosen]
+            else:
+                out[exact] = _nth_then_sort(chosen, k, sorted)
+    return np.moveaxis(out.reshape(moved.shape[:-1] + (k,)), -1, axis)
+
+
+def _smallest_sorted(keys: np.ndarray, k: int):
+    """The indices of each row's ``k`` smallest keys in order, and which rows have a repeated
+    key among them (ties, where PyTorch's pick and order may differ)."""
+    n = keys.shape[1]
+    part = np.argpartition(keys, k - 1, axis=1)[:, :k] if k < n else np.arange(n)[None]
+    part = np.broadcast_to(part, (keys.shape[0], k))
+    picked = np.take_along_axis(keys, part, axis=1)
+    order = np.argsort(picked, axis=1, kind="stable")
+    picked = np.take_along_axis(picked, order, axis=1)
+    repeated = (picked[:, 1:] == picked[:, :-1]).any(axis=1)
+    repeated |= (keys == picked[:, -1:]).sum(axis=1) > 1
+    return np.take_along_axis(part, order, axis=1), repeated
+
+
+def _nth_then_sort(keys: np.ndarray, k: int, sorted: bool) -> np.ndarray:
+    """``nth_element`` at ``k - 1``, then (``sorted``) ``std::sort`` of the first ``k - 1``."""
+    arranged = nth_element_order(keys, k - 1)[:, :k]
+    if sorted and k > 2:
+        head = arranged[:, : k - 1]
+        ranks = dense_ranks(np.take_along_axis(keys, head, axis=1), False)
+        arranged[:, : k - 1] = np.take_along_axis(head, introsort_order(ranks), axis=1)
+    return arranged
+
+
+def nth_element_order(keys: np.ndarray, nth: int, depth_limit: int | None = None):
+    """The arrangement (int64 indices into each row) libstdc++'s ``std::nth_element`` leaves
+    each row of the int64 ``keys`` in, compared with ``<``. ``depth_limit`` overrides
+    libstdc++'s ``2 * floor(log2(n))`` (tests use it to reach the heap selection)."""
+    rows, n = keys.shape
+    values = keys.reshape(-1).copy()
+    perm = np.tile(np.arange(n, dtype=np.int64), rows)
+    first = np.arange(rows, dtype=np.int64) * n
+    last, target = first + n, first + nth
+    heaped = np.zeros(rows, bool)
+    depth = 2 * (n.bit_length() - 1) if depth_limit is None else depth_limit
+    active = np.flatnonzero(last - first > 3)
+    while active.size:
+        if depth == 0:  # rare: heap-select the rest, as libstdc++ does below its depth limit
+            for r in active.tolist():
+                _heap_select_range(values, perm, first[r], target[r] + 1, last[r])
+                _swap(values, perm, first[r : r + 1], target[r : r + 1])
+            heaped[active] = True
+            break
+        depth -= 1
+        lo, hi = first[active], last[active]
+        _move_median_to_first(values, perm, lo, hi)
+        cut = _unguarded_partitions(values, perm, lo, hi)
+        right = cut <= target[active]
+        first[active], last[active] = np.where(right, cut, lo), np.where(right, hi, cut)
+        active = active[last[active] - first[active] > 3]
+    _sort_short_ranges(values, perm, first[~heaped], last[~heaped])
+    return perm.reshape(rows, n)
+
+
+def _sort_short_ranges(values, perm, first, last) -> None:
+    """Insertion sort of ranges of at most 3 elements (stable, so adjacent swaps of strictly
+    smaller elements give the same result)."""
+    size = last - first
+    for i, j in ((0, 1), (1, 2), (0, 1)):
+        at = first[size > j]
+        a, b = at + i, at + j
+        smaller = values[b] < values[a]
+        _swap(values, perm, a[smaller], b[smaller])
+
+
+def _heap_select_range(values, perm, first: int, middle: int, last: int) -> None:
+    """libstdc++'s ``__heap_select`` on ``[first, last)``: a heap of ``[first, middle)``, then
+    each later element below its top replaces the top (which takes the element's place)."""
+    keys, items = values[first:last].tolist(), perm[first:last].tolist()
+    size = middle - first
+    heap_keys, heap_items = keys[:size], items[:size]
+    _make_heap(heap_keys, heap_items)
+    for i in range(size, len(keys)):
+        if keys[i] < heap_keys[0]:
+            key, item = keys[i], items[i]
+            keys[i], items[i] = heap_keys[0], heap_items[0]
+            _adjust_heap(heap_keys, heap_items, 0, size, key, item)
+    keys[:size], items[:size] = heap_keys, heap_items
+    values[first:last], perm[first:last] = keys, items
+
+
+def _make_heap(keys: list, items: list) -> None:
+    for parent in range((len(keys) - 2) // 2, -1, -1):
+        _adjust_heap(keys, items, parent, len(keys), keys[parent], items[parent])
+
+
+def _partial_sort(keys: np.ndarray, k: int) -> list:
+    """The first ``k`` indices after libstdc++'s ``std::partial_sort`` of one row of keys.
+
+    Only elements below the heap's top replace it, and the top only falls, so each block of the
+    row is first narrowed (in NumPy) to its elements below the top the block starts with."""
+    heap_keys, heap_items = keys[:k].tolist(), list(range(k))
+    _make_heap(heap_keys, heap_items)
+    start, size = k, 4 * k  # the top falls fastest at first: short blocks, then longer
+    while start < keys.size:
+        block = keys[start : start + size]
+        below = np.flatnonzero(block < heap_keys[0])
+        for key, at in zip(block[below].tolist(), (below + start).tolist()):
+            if key < heap_keys[0]:
+                _adjust_heap(heap_keys, heap_items, 0, k, key, at)
+        start, size = start + size, min(2 * size, _BLOCK)
+    for end in range(k - 1, 0, -1):  # sort_heap
+        key, item = heap_keys[end], heap_items[end]
+        heap_keys[end], heap_items[end] = heap_keys[0], heap_items[0]
+        _adjust_heap(heap_keys, heap_items, 0, end, key, item)
+    return heap_items
+
+
+def kthvalue_indices(values: np.ndarray, k: int, axis: int) -> np.ndarray:
+    """The int64 index PyTorch's CPU ``kthvalue`` returns for each slice along ``axis`` (the
+    axis removed): the ``k``-th smallest (1-based), NaN above every number."""
+    moved, rows = _rows(values, axis)
+    keys = order_keys(rows)
+    out = np.empty(rows.shape[0], np.int64)
+    if rows.shape[0]:
+        out[:] = np.argpartition(keys, k - 1, axis=1)[:, k - 1]
+        kth = np.take_along_axis(keys, out[:, None], axis=1)
+        tied = (keys == kth).sum(axis=1) > 1  # a unique k-th value has one index
+        if tied.any():
+            out[tied] = quickselect_order(keys[tied], k - 1)[:, k - 1]
+    return out.reshape(moved.shape[:-1])
+
+
+def quickselect_order(keys: np.ndarray, kth: int) -> np.ndarray:
+    """The arrangement (indices into each row) PyTorch's quickselect for ``kthvalue`` leaves
+    each row of the int64 ``keys`` in: while the range ``[lo, hi]`` holding ``kth`` has three
+    or more elements, the median of its first, middle and last goes to ``lo`` (the other two
+    to ``lo + 1`` and ``hi``), a Hoare partition around it, the pivot swapped to where the
+    right scan stopped; two elements are put in order."""
+    rows, n = keys.shape
+    values = keys.reshape(-1).copy()
+    perm = np.tile(np.arange(n, dtype=np.int64), rows)
+    lo = np.arange(rows, dtype=np.int64) * n
+    hi, target = lo + n - 1, lo + kth
+    active = np.flatnonzero(hi - lo >= 2)
+    while active.size:
+        a, b = lo[active], hi[active]
+        _swap(values, perm, a + (b - a) // 2, a + 1)
+        for x, y in ((a + 1, b), (a, b), (a + 1, a)):
+            above = values[x] > values[y]
+            _swap(values, perm, x[above], y[above])
+        i, j = _quickselect_partition(values, perm, a, b)
+        _swap(values, perm, a, j)
+        t = target[active]
+        lo[active], hi[active] = np.where(j <= t, i, a), np.where(j >= t, j - 1, b)
+        active = active[hi[active] - lo[active] >= 2]
+    pair = np.flatnonzero(hi - lo == 1)
+    above = values[lo[pair]] > values[hi[pair]]
+    _swap(values, perm, lo[pair][above], hi[pair][above])
+    return perm.reshape(rows, n)
+
+
+def _quickselect_partition(values, perm, lo, hi):
+    """The partition of ``[lo + 1, hi]`` around ``values[lo]`` (``values[lo + 1]`` is not
+    above it, ``values[hi]`` not below): the left scan stops at elements not below the pivot in
+    ``[lo + 2, hi]`` (L, ascending), the right scan at elements not above it in
+    ``[lo + 1, hi - 1]`` (R, descending); round k swaps L[k] and R[k] while L[k] < R[k]. At the
+    first round K where that fails the scans stop at ``i = min(L[K], R[K-1])`` and
+    ``j = max(R[K], L[K-1])`` (the swapped elements stop them too), which have crossed unless
+    L[K] == R[K] (an element equal to the pivot): then one more round, from L[K + 1] and
+    R[K + 1]. Returns the final ``(i, j)``."""
+    sizes = hi - lo - 1
+    starts = np.cumsum(sizes) - sizes
+    pivot = np.repeat(values[lo], sizes)
+    left, right = _positions(lo + 2, sizes), _positions(lo + 1, sizes)
+    not_below, not_above = values[left] >= pivot, values[right] <= pivot
+    lcount, rcount = _segment_counts(not_below, starts), _segment_counts(not_above, starts)
+    lpos, rpos = left[not_below], right[not_above]
+    lstart, rend = np.cumsum(lcount) - lcount, np.cumsum(rcount) - 1
+    k = np.arange(lpos.size, dtype=np.int64) - np.repeat(lstart, lcount)
+    paired = k < np.repeat(rcount, lcount)
+    partner = rpos[np.where(paired, np.repeat(rend, lcount) - k, 0)]
+    crossing = paired & (lpos < partner)
+    rounds = _segment_counts(crossing, lstart)
+    _swap(values, perm, lpos[crossing], partner[crossing])
+
+    def left_at(m, missing):
+        return np.where(m >= 0, lpos[lstart + np.clip(m, 0, lcount - 1)], missing)
+
+    def right_at(m, missing):
+        return np.where(m >= 0, rpos[rend - np.clip(m, 0, rcount - 1)], missing)
+
+    far = np.iinfo(np.int64).max
+    i, j = left_at(rounds, far), right_at(rounds, -1)
+    equal = i == j
+    shift = np.where(equal, rounds + 1, rounds)
+    i = np.minimum(left_at(shift, far), right_at(rounds - 1, far))
+    j = np.maximum(right_at(shift, -1), left_at(rounds - 1, -1))
+    return i, j
+
+
+def _segment_counts(flags, starts):
+    """The number of true flags in each segment ``[starts[i], starts[i + 1])``."""
+    total = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
+    return np.diff(total[np.append(starts, flags.size)])
+
+
+def mode_indices(values: np.ndarray, axis: int) -> np.ndarray:
+    """The int64 index PyTorch's CPU ``mode`` returns for each slice along ``axis`` (the axis
+    removed): of the most frequent value (the smallest of equally frequent ones), the pair
+    ``std::sort`` (comparing values with ``<``) leaves last."""
+    moved, rows = _rows(values, axis)
+    out = np.empty(rows.shape[0], np.int64)
+    nan = rows != rows
+    has_nan = nan.any(axis=1)
+    for r in np.flatnonzero(has_nan).tolist():  # NaN breaks std::sort's ordering: step by step
+        out[r] = _mode_of_unordered(rows[r].tolist())
+    plain = np.flatnonzero(~has_nan)
+    if plain.size:
+        out[plain] = _mode_of_ordered(dense_ranks(rows[plain], False))
+    return out.reshape(moved.shape[:-1])
+
+
+def _mode_of_ordered(ranks: np.ndarray) -> np.ndarray:
+    rows, n = ranks.shape
+    counts = np.bincount((ranks + np.arange(rows)[:, None] * n).reshape(-1), minlength=rows * n)
+    best = counts.reshape(rows, n).argmax(axis=1)  # the smallest rank of the highest count
+    out = np.argmax(ranks == best[:, None], axis=1)
+    tied = counts.reshape(rows, n).max(axis=1) > 1
+    if tied.any():
+        order = _sort_order_of(ranks[tied], best[tied])
+        hit = np.take_along_axis(ranks[tied], order, axis=1) == best[tied, None]
+        last = n - 1 - np.argmax(hit[:, ::-1], axis=1)
+        out[tied] = order[np.arange(order.shape[0]), last]
+    return out
+
+
+def _sort_order_of(ranks: np.ndarray, tracked: np.ndarray) -> np.ndarray:
+    """:func:`introsort_order` of each row as far as the order among the elements of rank
+    ``tracked[row]`` goes: a range of the introsort holding at most one of them cannot change
+    their order, so it is left to the final insertion sort as is (the others stay exact)."""
+    rows, n = ranks.shape
+    offsets = np.arange(rows, dtype=np.int64)[:, None] * n
+    values = (ranks + offsets).reshape(-1)
+    perm = np.tile(np.arange(n, dtype=np.int64), rows)
+    if n > _INSERTION_THRESHOLD:
+        marked = np.zeros(rows * n, bool)
+        marked[tracked + offsets[:, 0]] = True
+        first = offsets[:, 0]
+        _introsort_levels(values, perm, marked, first, first + n, 2 * (n.bit_length() - 1))
+    order = np.argsort(values.reshape(rows, n), axis=1, kind="stable")
+    return np.take_along_axis(perm.reshape(rows, n), order, axis=1)
+
+
+def _mode_of_unordered(row: list) -> int:
+    """``mode`` of one row holding NaN (which compares false with everything, so the sort's
+    steps decide where each lands): libstdc++'s ``std::sort`` run on it, then the scan."""
+    order = std_sort_order(len(row), lambda i, j: row[i] < row[j])
+    best, count, run = order[0], 0, 0
+    for at, i in enumerate(order):
+        run += 1
+        if at == len(order) - 1 or row[i] != row[order[at + 1]]:
+            if run > count:
+                best, count = i, run
+            run = 0
+    return best
+
+
+def std_sort_order(n: int, less) -> list:
+    """libstdc++'s ``std::sort`` of the indices ``0 .. n-1`` under ``less(i, j)``, step by
+    step, exact even where ``less`` is no strict weak order (NaN)."""
+    a = list(range(n))
+
+    def comp(i, j):
+        return less(a[i], a[j])
+
+    def loop(first, last, depth):
+        while last - first > 16:
+            if depth == 0:
+                keys = a[first:last]
+                order = _heapsort_by(keys, less)
+                a[first:last] = order
+                return
+            depth -= 1
+            x, y, z = first + 1, first + (last - first) // 2, last - 1
+            if comp(x, y):
+                m = y if comp(y, z) else z if comp(x, z) else x
+            else:
+                m = x if comp(x, z) else z if comp(y, z) else y
+            a[first], a[m] = a[m], a[first]
+            lo, hi = first + 1, last
+            while True:
+                while comp(lo, first):
+                    lo += 1
+                hi -= 1
+                while comp(first, hi):
+                    hi -= 1
+                if lo >= hi:
+                    break
+                a[lo], a[hi] = a[hi], a[lo]
+                lo += 1
+            loop(lo, last, depth)
+            last = lo
+
+    if n > 1:
+        loop(0, n, 2 * (n.bit_length() - 1))
+    for i in range(1, n):  # the final insertion sort: to the front, else guarded by a[0]
+        item = a[i]
+        if i < 16 and less(item, a[0]):
+            a[1 : i + 1] = a[:i]
+            a[0] = item
+            continue
+        j = i
+        while less(item, a[j - 1]):
+            a[j], j = a[j - 1], j - 1
+        a[j] = item
+    return a
+
+
+def _heapsort_by(items: list, less) -> list:
+    """libstdc++'s heapsort (make_heap, sort_heap) of ``items`` under ``less``."""
+    n = len(items)
+
+    def sift(hole, length, item):
+        top = child = hole
+        while child < (length - 1) // 2:
+            child = 2 * (child + 1)
+            if less(items[child], items[child - 1]):
+                child -= 1
+            items[hole], hole = items[child], child
+        if length % 2 == 0 and child == (length - 2) // 2:
+            child = 2 * (child + 1)
+            items[hole], hole = items[child - 1], child - 1
+        parent = (hole - 1) // 2
+        while hole > top and less(items[parent], item):
+            items[hole], hole = items[parent], parent
+            parent = (hole - 1) // 2
+        items[hole] = item
+
+    for parent in range((n - 2) // 2, -1, -1):
+        sift(parent, n, items[parent])
+    for end in range(n - 1, 0, -1):
+        item, items[end] = items[end], items[0]
+        sift(0, end, item)
+    return items
