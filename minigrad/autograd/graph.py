@@ -113,6 +113,13 @@ def named_as(tensor, name: str):
     return tensor
 
 
+def class_name(node) -> str:
+    """The name PyTorch's ``repr`` shows for a node (``<AddBackward0 object at ...>``, a tensor's
+    ``grad_fn=<AddBackward0>``): its ``name()``, less a C++ namespace (``name()`` of an in-place
+    change through a view is ``torch::autograd::CopySlices``, its Python class CopySlices)."""
+    return node.name().rpartition("::")[2]
+
+
 class Node:
     """One recorded operation: computes the gradients of its inputs from its outputs'.
 
@@ -140,7 +147,7 @@ class Node:
         return cls.__name__
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{class_name(self)} object at {id(self):#x}>"
 
     # -- recording ------------------------------------------------------------------------------
     def connect(self, inputs) -> None:

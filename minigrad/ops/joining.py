@@ -165,6 +165,10 @@ def split(tensor, split_size_or_sections, dim=0):
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                 f"at dimension {d}), but got split_sizes={sizes}"
             )
+        pieces = _pieces(tensor, d, sizes, squeeze=False)
+        for piece in pieces[:1]:  # the pieces share one node: PyTorch's split_with_sizes
+            named_as(piece, "SplitWithSizesBackward0")
+        return pieces
     return _pieces(tensor, d, sizes, squeeze=False)
 
 

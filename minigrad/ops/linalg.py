@@ -77,13 +77,24 @@ class MatMul(Op):
         return ga, gb
 
     def name(self) -> str:
-        # PyTorch's node for (a.ndim, b.ndim); its batched products end in a reshaping view
-        # (UnsafeViewBackward0, or BmmBackward0 from torch.bmm), which this node is not
+        # PyTorch's last node for (a.ndim, b.ndim): vector @ matrix squeezes an mm's result;
+        # batched products end in a reshaping view, except a matrix @ a batch that needs grad,
+        # which ends in a copy (bmm's own node is named by bmm)
         ndims = tuple(len(m[0]) for m in self.input_meta if m is not None)
-        return _PRODUCT_NAMES.get(ndims) or self.label() + "Backward0"
+        named = _PRODUCT_NAMES.get(ndims)
+        if named is not None or len(ndims) != 2:
+            return named or self.label() + "Backward0"
+        if ndims[0] == 2 and self.next_functions[1] is not None:
+            return "CloneBackward0"
+        return "UnsafeViewBackward0"
 
 
-_PRODUCT_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}
+_PRODUCT_NAMES = {
+    (2, 2): "MmBackward0",
+    (2, 1): "MvBackward0",
+    (1, 1): "DotBackward0",
+    (1, 2): "SqueezeBackward4",
+}
 
 
 def _mismatch(sa, sb) -> str:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from .. import dtypes
+from ..autograd.graph import named_as
 from .base import normalize_dim, on_input_device
 from .complex import real_only
 from .elementwise import promote
@@ -145,13 +146,13 @@ def _expect(t, ndim, op, name):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` for matrices (input broadcasts)."""
     _expect(mat1, 2, "addmm", "mat1"), _expect(mat2, 2, "addmm", "mat2")
-    return _fma(input, matmul(mat1, mat2), beta, alpha)
+    return named_as(_fma(input, matmul(mat1, mat2), beta, alpha), "AddmmBackward0")
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices (b, n, m)·(b, m, p)."""
     _expect(batch1, 3, "baddbmm", "batch1"), _expect(batch2, 3, "baddbmm", "batch2")
-    return _fma(input, matmul(batch1, batch2), beta, alpha)
+    return named_as(_fma(input, matmul(batch1, batch2), beta, alpha), "BaddbmmBackward0")
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
@@ -159,7 +160,8 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     _expect(batch1, 3, "addbmm", "batch1"), _expect(batch2, 3, "addbmm", "batch2")
     b, n, m = batch1.shape
     left = batch1.permute(1, 0, 2).reshape(n, b * m)
-    return _fma(input, matmul(left, batch2.reshape(b * m, -1)), beta, alpha)
+    out = _fma(input, matmul(left, batch2.reshape(b * m, -1)), beta, alpha)
+    return named_as(out, "AddbmmBackward0")
 
 
 @real_only

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import return_types
+from ..autograd.graph import named_as
 from .base import constant, normalize_dim, on_input_device
 from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
@@ -30,14 +31,14 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)`` (``beta=0`` ignores ``input``, NaN included)."""
     _expect(mat, 2, "addmv", "mat")
     _expect(vec, 1, "addmv", "vec")
-    return _scaled_sum(input, matmul(mat, vec), beta, alpha)
+    return named_as(_scaled_sum(input, matmul(mat, vec), beta, alpha), "AddmvBackward0")
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """``beta * input + alpha * outer(vec1, vec2)``."""
     _expect(vec1, 1, "addr", "vec1")
     _expect(vec2, 1, "addr", "vec2")
-    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+    return named_as(_scaled_sum(input, outer(vec1, vec2), beta, alpha), "AddrBackward0")
 
 
 def _scaled_sum(input, product, beta, alpha):
@@ -71,7 +72,7 @@ def vdot(input, other):
             f"vdot: inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
             f"[{other.shape[0]}] to have the same number of elements"
         )
-    return matmul(conj(input), other)
+    return named_as(matmul(conj(input), other), "VdotBackward0")
 
 
 def dist(input, other, p=2):

@@ -4,6 +4,7 @@ dtype) and nonzero."""
 from __future__ import annotations
 
 from .. import dtypes, return_types
+from ..autograd.graph import named_as
 from .base import constant, normalize_dim, on_input_device
 from .complex import refuse_complex
 
@@ -36,8 +37,9 @@ def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim``; the gradient flows to the original places."""
     indices = argsort(input, dim, descending)
     if input.ndim == 0:
-        return SortResult(input.clone(), indices)
-    return SortResult(input.gather(normalize_dim(dim, input.ndim, "sort"), indices), indices)
+        return SortResult(named_as(input.clone(), "SortBackward0"), indices)
+    values = input.gather(normalize_dim(dim, input.ndim, "sort"), indices)
+    return SortResult(named_as(values, "SortBackward0"), indices)
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True):
@@ -50,9 +52,9 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         raise RuntimeError(f"topk: k ({k}) must be between 0 and the size of dim {d} ({size})")
     indices = argsort(input, d, descending=largest)
     if input.ndim == 0:
-        return TopkResult(input.clone(), indices)
+        return TopkResult(named_as(input.clone(), "TopkBackward0"), indices)
     indices = indices[(slice(None),) * d + (slice(0, k),)]
-    return TopkResult(input.gather(d, indices), indices)
+    return TopkResult(named_as(input.gather(d, indices), "TopkBackward0"), indices)
 
 
 @on_input_device
