@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from ...autograd.graph import named_as
 from ...ops import Op, stack
 from ...ops import pad as pad_op
 from ...ops.base import autocast_inputs
@@ -213,8 +214,8 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
             f"than the actual input size"
         )
     out = Convolution(geom, groups)(x, weight, bias)
-    if dims == 1:
-        out = out.squeeze(2)
+    if dims == 1:  # (PyTorch: one node of its own 1-D convolution)
+        out = named_as(out.squeeze(2), "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 
 
@@ -277,7 +278,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     geom = _fold_geometry(input.shape[2:], kernel_size, dilation, padding, stride, "unfold")
     n, c = input.shape[:2]
     cols = Im2Col(geom, "ncijhw")(input)
-    return cols.reshape(n, c * math.prod(geom.kernel), -1)
+    return named_as(cols.reshape(n, c * math.prod(geom.kernel), -1), "Im2ColBackward0")
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):

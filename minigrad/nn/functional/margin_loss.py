@@ -37,7 +37,7 @@ def margin_ranking_loss(
             f"input1: {list(input1.shape)}, input2: {list(input2.shape)}, target: "
             f"{list(target.shape)}"
         )
-    return reduce_((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+    return reduce_((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
 def triplet_margin_loss(

@@ -56,9 +56,8 @@ def bilinear(input1, input2, weight, bias=None):
     x1, x2 = input1.reshape(-1, in1), input2.reshape(-1, in2)
     mixed = (x1 @ weight.permute(1, 0, 2).reshape(in1, out * in2)).reshape(-1, out, in2)
     y = (mixed * x2.unsqueeze(1)).sum(-1)
-    if bias is not None:
-        y = y + bias
-    return y.reshape(*lead, out)
+    y = y.reshape(*lead, out)
+    return y if bias is None else y + bias  # (as PyTorch: the bias added last)
 
 
 def channel_shuffle(input, groups: int):
