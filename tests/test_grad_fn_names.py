@@ -14,8 +14,6 @@ from minigrad.ops.base import Op
 DIFFERENT = {
     # a composition of primitives ends in another primitive than PyTorch's one node
     "conv_transpose2d": "GEMM + col2im",
-    "special.ndtr": "minigrad has a node, PyTorch composes it",
-    "index_add": "composed (Add)",
     "linalg.slogdet": "the Slogdet node, then a reshape (View)",
     "lstm_cell": "a fused node, then the gate pieces",
     "gru_cell": "a fused node; PyTorch composes it",

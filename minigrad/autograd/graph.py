@@ -9,6 +9,7 @@ reference the tensors they produce, so a graph is freed by reference counting al
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 import weakref
@@ -111,6 +112,38 @@ def named_as(tensor, name: str):
     if node is not None:
         node.name = lambda: name  # (shadows the class's name(); read by reprs and errors)
     return tensor
+
+
+def names_node(name):
+    """Decorator of a function minigrad composes where PyTorch records one node: its result (each
+    tensor of a tuple result) shows PyTorch's ``name``, or ``name(*args, **kwargs)`` where the
+    name depends on the overload called (see :func:`named_as`). A result that is an input itself
+    keeps its node's name.
+
+    Example:
+        >>> @names_node("FracBackward0")
+        ... def frac(input):
+        ...     return input - input.trunc()
+    """
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            items = out if isinstance(out, (tuple, list)) else (out,)
+            nodes = [getattr(t, "grad_fn", None) for t in items]
+            if not any(nodes):
+                return out
+            label = name(*args, **kwargs) if callable(name) else name
+            inputs = {id(a.grad_fn) for a in args if isinstance(a, Tensor)}
+            for node in nodes:
+                if node is not None and id(node) not in inputs:
+                    node.name = lambda: label  # (see named_as)
+            return out
+
+        return run
+
+    return wrap
 
 
 def class_name(node) -> str:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import itertools
 
+from ..autograd.graph import names_node
 from .base import constant, normalize_dim, on_input_device
 from .joining import cat, stack
 
 
+@names_node("RollBackward0")
 def roll(input, shifts, dims=None):
     """Shift elements cyclically by ``shifts`` along ``dims`` (the flattened tensor if None).
 
@@ -70,6 +72,7 @@ def meshgrid(*tensors, indexing="ij"):
     return tuple(out)
 
 
+@names_node("Rot90Backward0")
 def rot90(input, k=1, dims=(0, 1)):
     """Rotate by 90° ``k`` times in the plane of ``dims``, from the first towards the second."""
     if len(dims) != 2:
@@ -129,6 +132,7 @@ def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
 
 
 @on_input_device
+@names_node("StackBackward0")
 def combinations(input, r=2, with_replacement=False):
     """The ``r``-length combinations of the entries of a 1-D tensor, as rows (itertools order)."""
     if input.ndim != 1:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 
 from .. import dtypes
-from ..autograd.graph import named_as
+from ..autograd.graph import named_as, names_node
 from .base import normalize_dim, on_input_device
 from .complex import real_only
 from .elementwise import promote
@@ -26,6 +26,7 @@ def _diagonal_index(xp, rows: int, cols: int, offset: int):
 
 
 @on_input_device
+@names_node("DiagonalBackward0")
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal of the 2-D slices over ``dim1`` and ``dim2``, as the last dim of the result
     (``offset`` > 0 above the main diagonal). A copy here, a view in PyTorch.
@@ -49,6 +50,7 @@ _diagonal_of = diagonal  # diag's argument ``diagonal`` hides the function insid
 
 
 @on_input_device
+@names_node("DiagEmbedBackward0")
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Matrices (at ``dim1``, ``dim2`` of the result) whose ``offset`` diagonal is the last dim
     of ``input``; zeros elsewhere.
@@ -74,6 +76,9 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     return out.permute(*[o if o is not None else next(rest) for o in order])
 
 
+@names_node(
+    lambda input, diagonal=0: "DiagEmbedBackward0" if input.ndim == 1 else "DiagonalBackward0_copy"
+)
 def diag(input, diagonal=0):
     """A 1-D input becomes a square matrix with it on the ``diagonal``; a 2-D input gives
     that diagonal as a vector."""
@@ -84,6 +89,7 @@ def diag(input, diagonal=0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
+@names_node("TraceBackward0")
 def trace(input):
     """The sum of the main diagonal of a 2-D tensor."""
     if input.ndim != 2:
@@ -165,6 +171,7 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 @real_only
+@names_node("CdistBackward0")
 def cdist(x1, x2, p=2.0, compute_mode=None):
     """The p-norm distance between each row of ``x1`` (…, P, M) and each row of ``x2``
     (…, R, M): a (…, P, R) tensor. Computed from the differences (exact, no ‖a‖²+‖b‖²-2ab).
@@ -189,6 +196,7 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, dim=-1)
 
 
+@names_node("UnsafeViewBackward0")
 def kron(input, other):
     """The Kronecker product: block (i, j) of the result is ``input[i, j] * other``, for any
     number of dims (the shorter shape padded with leading ones)."""
@@ -201,6 +209,7 @@ def kron(input, other):
     return product.reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
 
 
+@names_node("LinalgCrossBackward0")
 def cross(input, other, dim=None):
     """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3, as
     ``torch.cross``; ``linalg.cross`` uses the last)."""
@@ -221,6 +230,7 @@ def cross(input, other, dim=None):
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
 
 
+@names_node("BlockDiagBackward0")
 def block_diag(*tensors):
     """The tensors (0-, 1- or 2-D) as blocks on the diagonal of one matrix, zeros elsewhere."""
     blocks = []

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .. import return_types
-from ..autograd.graph import named_as
+from ..autograd.graph import named_as, names_node
 from .base import constant, normalize_dim, on_input_device
 from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
@@ -75,12 +75,14 @@ def vdot(input, other):
     return named_as(matmul(conj(input), other), "VdotBackward0")
 
 
+@names_node("DistBackward0")
 def dist(input, other, p=2):
     """The ``p``-norm of ``input - other`` (broadcast)."""
     return (input - other).norm(p)
 
 
 @complex_not_implemented
+@names_node("SqueezeBackward0")
 def cov(input, *, correction=1, fweights=None, aweights=None):
     """The covariance matrix of the variables in ``input``'s rows (observations in columns),
     with optional integer frequency and float observation weights, as ``torch.cov``."""
@@ -138,6 +140,7 @@ def corrcoef(input):
     return c.clamp(-1, 1)
 
 
+@names_node("RenormBackward0")
 def renorm(input, p, dim, maxnorm):
     """Each sub-tensor along ``dim`` rescaled so that its ``p``-norm is at most ``maxnorm``
     (the factor ``maxnorm / (norm + 1e-7)``, as PyTorch, where the norm exceeds it)."""
@@ -152,6 +155,7 @@ def renorm(input, p, dim, maxnorm):
     return input * factor  # PyTorch's renorm backward differentiates through the norm too
 
 
+@names_node("LogcumsumexpBackward0")
 def logcumsumexp(input, dim):
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably (no overflow or underflow
     for any spread of values) as a log-space prefix scan: ``log2(n)`` rounds of ``logaddexp``
@@ -170,6 +174,7 @@ def logcumsumexp(input, dim):
 
 
 @on_input_device
+@names_node("ModeBackward0")
 def mode(input, dim=-1, keepdim=False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest among equally
     frequent ones) and the index of its last occurrence, as PyTorch on CPU."""
