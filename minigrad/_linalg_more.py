@@ -12,6 +12,7 @@ import numpy as np  # to tell NumPy's qr (batched) from CuPy's
 
 from . import return_types
 from ._linalg_ex import _all_regular
+from .autograd.graph import names_node
 from .ops.base import constant, on_input_device
 from .ops.joining import stack
 
@@ -265,6 +266,7 @@ def nuclear_norm(input, dim=None, keepdim=False):
     return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
 
 
+@names_node("NormBackward1")
 def frobenius_norm(input, dim, keepdim=False):
     """``torch.frobenius_norm``: the 2-norm of the entries over ``dim`` (one or two dims)."""
     from . import linalg

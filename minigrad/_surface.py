@@ -14,7 +14,7 @@ from . import _legacy, backend, creation, dtypes
 from ._out import with_out
 from ._warnings import warn_user
 from .autograd import anomaly
-from .autograd.graph import named_as
+from .autograd.graph import named_as, names_node
 from .ops import where
 from .ops._size import Size
 from .tensor import Tensor
@@ -315,6 +315,7 @@ def to_dlpack(tensor):
     return tensor.__dlpack__()
 
 
+@names_node(lambda input, value: f"FillBackward{int(isinstance(value, Tensor))}")
 def fill(input, value) -> Tensor:
     """A new tensor of ``input``'s shape, dtype and device filled with ``value`` (a number or
     a 0-dim tensor, through which gradients flow)."""

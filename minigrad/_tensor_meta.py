@@ -9,7 +9,7 @@ import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
 
 from . import _legacy, dtypes, return_types
 from .autograd import graph
-from .autograd.graph import version_counter
+from .autograd.graph import names_node, version_counter
 from .ops.complex import complex_not_implemented
 
 
@@ -83,7 +83,7 @@ def H(self):  # noqa: N802 - PyTorch's name
         raise RuntimeError(
             f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
         )
-    return self.t().conj()
+    return (self.transpose(0, 1) if self.ndim else self.t()).conj()  # (as PyTorch: Transpose)
 
 
 def matrix_power(self, n):
@@ -149,6 +149,7 @@ def cholesky(self, upper=False):
     return linalg.cholesky(self, upper=upper)
 
 
+@names_node("AngleBackward0")
 def angle(self):
     """The argument of each element, in (-π, π]. For real numbers: π for negatives, 0
     otherwise (NaN stays NaN), with gradient 0; integer inputs give the default float dtype."""

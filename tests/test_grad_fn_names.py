@@ -13,12 +13,7 @@ from minigrad.ops.base import Op
 # that a row leaves this list when its name comes to match.
 DIFFERENT = {
     # a composition of primitives ends in another primitive than PyTorch's one node
-    "conv_transpose2d": "GEMM + col2im",
     "linalg.slogdet": "the Slogdet node, then a reshape (View)",
-    "lstm_cell": "a fused node, then the gate pieces",
-    "gru_cell": "a fused node; PyTorch composes it",
-    "max_pool3d": "composed, then a reshape (View)",
-    "avg_pool3d": "composed, then a reshape (View)",
     "einsum": "one node; PyTorch ends in a reshape",
     "scaled_dot_product_attention": "one node; PyTorch's name is its CPU kernel's",
     "linalg.solve": "one Solve node also makes inv (PyTorch: LinalgInvEx)",

@@ -354,6 +354,16 @@ def _pieces(tensor, dim: int, sizes: list, squeeze: bool) -> tuple:
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
+def _pad_node(input, pad, mode="constant", value=None) -> str:
+    """PyTorch's node of a padding: a node per mode and padded dims (ReflectionPad2DBackward0),
+    and for circular padding the in-place copies into a new tensor (CopySlices)."""
+    kind = {"reflect": "Reflection", "replicate": "Replication"}.get(mode)
+    if kind is not None:
+        return f"{kind}Pad{len(pad) // 2}DBackward0"
+    return "torch::autograd::CopySlices" if mode == "circular" else "ConstantPadNdBackward0"
+
+
+@names_node(_pad_node)
 def pad(input, pad, mode="constant", value=None):
     """Pad with widths given last dim first, (left, right, top, bottom, ...) as F.pad.
 

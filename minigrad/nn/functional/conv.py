@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 
-from ...autograd.graph import named_as
+from ...autograd.graph import named_as, names_node
 from ...ops import Op, stack
 from ...ops import pad as pad_op
 from ...ops.base import autocast_inputs
@@ -323,6 +323,15 @@ def _fold_geometry(size, kernel_size, dilation, padding, stride, op):
     return geom
 
 
+def conv_node(dims: int):
+    """PyTorch's node of a ``dims``-D (transposed) convolution: its own node for a batch,
+    that node's result squeezed for an unbatched input."""
+    return lambda input, *args, **kwargs: (
+        "SqueezeBackward1" if input.ndim == dims + 1 else "ConvolutionBackward0"
+    )
+
+
+@names_node(conv_node(3))
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution over an (N, C, D, H, W) input, as ``torch.nn.functional.conv3d``.
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from ... import dtypes, ops
-from ...autograd.graph import named_as
+from ...autograd.graph import named_as, names_node
 from ...creation import shape_constant
 from ...ops.complex import real_only
 
@@ -35,6 +35,7 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
 
 
 @real_only
+@names_node("PdistBackward0")
 def pdist(input, p: float = 2.0):
     """The p-norm distances between the rows of an (N, M) input, for every pair i < j in
     row-major order: a vector of N·(N-1)/2, as ``torch.nn.functional.pdist``.

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ...autograd import forward_ad
 from ...autograd.grad_mode import is_grad_enabled
+from ...autograd.graph import named_as
 from ...ops import Op, cat, stack
 from ...ops.base import constant
 from . import _rnn_math as math
@@ -87,12 +88,14 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     h, c = hx
     gates = linear(input, w_ih, b_ih) + linear(h, w_hh, b_hh)
     out = LSTMCellOp()(gates, c)
-    return out[0], out[1]
+    # PyTorch composes the cell: h' = o·tanh(c') ends in a product, c' = f·c + i·g in a sum
+    return named_as(out[0], "MulBackward0"), named_as(out[1], "AddBackward0")
 
 
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step: ``input`` (N, I), ``hx`` (N, H) → h' (N, H); gates [reset, update, new]."""
-    return GRUCellOp()(linear(input, w_ih, b_ih), linear(hx, w_hh, b_hh), hx)
+    out = GRUCellOp()(linear(input, w_ih, b_ih), linear(hx, w_hh, b_hh), hx)
+    return named_as(out, "AddBackward0")  # (PyTorch composes it: h' = (1 - z)·n + z·h)
 
 
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -182,7 +185,10 @@ def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bid
     flat = x.reshape(steps * batch, x.shape[2])
     out, final = run_stack(mode, flat, [batch] * steps, hx, layers, dropout, train)
     out = out.reshape(steps, batch, out.shape[-1])
-    return (out.transpose(0, 1) if batch_first else out), final
+    if batch_first:
+        return out.transpose(0, 1), final
+    # PyTorch's output: the last layer's steps stacked, or both directions' outputs joined
+    return named_as(out, "CatBackward0" if bidirectional else "StackBackward0"), final
 
 
 # -- one layer over a sequence -------------------------------------------------------------------
