@@ -52,6 +52,7 @@ def _apply_reflectors(v, tau, c, *, left: bool, adjoint: bool):
 
 
 @on_input_device
+@names_node("LinalgHouseholderProductBackward0")
 def householder_product(A, tau):  # noqa: N803
     """The first n columns of ``H₀ H₁ … H_{k-1}`` (…, m, n), ``Hᵢ = I - τᵢ vᵢ vᵢᴴ`` with vᵢ
     the i-th column of ``A`` (…, m, n) below the diagonal and 1 on it (``tau`` (…, k),
@@ -93,6 +94,7 @@ def orgqr(input, tau):
 
 
 @on_input_device
+@names_node("OrmqrBackward0")
 def ormqr(input, tau, other, left=True, transpose=False):
     """``Q @ other`` for the (m, m) ``Q`` of the reflectors in ``input`` and ``tau`` (as
     :func:`householder_product`), ``other @ Q`` when ``left=False``, with ``Qᴴ`` when
@@ -154,7 +156,14 @@ def geqrf(input):
     )
 
 
+# PyTorch's last node of a condition number: the singular values' ratio squeezed; ‖A‖·‖A⁻¹‖
+# for other norms, with inf put where A is singular
+_COND_NODES = {None: "SqueezeBackward1", 2: "SqueezeBackward1", -2: "SqueezeBackward1",
+               "nuc": "MulBackward0"}  # fmt: skip
+
+
 @on_input_device
+@names_node(lambda a, p=None: _COND_NODES.get(p, "NanToNumBackward0"))
 def cond(A, p=None):  # noqa: N803
     """The condition number of ``A`` in the matrix norm ``p``: for ``None``/2/-2 the ratio of
     its largest and smallest singular values (any shape), otherwise ``‖A‖ₚ ‖A⁻¹‖ₚ`` for square
@@ -235,6 +244,7 @@ def _powers(x, n: int):
     return stack(powers, -1) if powers else x.new_zeros(*x.shape, 0)
 
 
+@names_node("CatBackward0")
 def linalg_vander(x, *, N=None):  # noqa: N803
     """The Vandermonde matrices of ``x`` (…, n): columns ``x⁰, x¹, …, x^{N-1}`` (…, n, N),
     ``N`` defaulting to n (> 1)."""

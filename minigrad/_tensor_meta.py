@@ -168,6 +168,7 @@ def dim_order(self):
     return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
 
 
+@names_node("CholeskySolveBackward0")
 def cholesky_solve(self, input2, upper=False):
     """The solution ``X`` of ``A X = self`` for ``A = L Lᴴ`` given its Cholesky factor
     ``input2`` (``U`` with ``A = Uᴴ U`` when ``upper``; ᴴ is the transpose for real ones)."""
@@ -178,6 +179,7 @@ def cholesky_solve(self, input2, upper=False):
 
 
 @complex_not_implemented  # (LAPACK's potri reads only the real part of a complex diagonal)
+@names_node("CholeskyInverseBackward0")
 def cholesky_inverse(self, upper=False):
     """The inverse of ``A = L Lᴴ`` from its Cholesky factor ``self``."""
     from . import linalg
@@ -196,6 +198,7 @@ def _triangle_read(factor, upper):
 TriangularSolveResult = return_types.triangular_solve
 
 
+@names_node("TriangularSolveBackward0")
 def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
     """``(X, A.clone())`` with ``op(A) X = self`` for triangular ``A`` (only its ``upper`` or
     lower triangle is read; ``unitriangular`` takes its diagonal as ones)."""

@@ -13,10 +13,8 @@ from minigrad.ops.base import Op
 # that a row leaves this list when its name comes to match.
 DIFFERENT = {
     # a composition of primitives ends in another primitive than PyTorch's one node
-    "linalg.slogdet": "the Slogdet node, then a reshape (View)",
     "einsum": "one node; PyTorch ends in a reshape",
     "scaled_dot_product_attention": "one node; PyTorch's name is its CPU kernel's",
-    "linalg.solve": "one Solve node also makes inv (PyTorch: LinalgInvEx)",
     # one op class serves several PyTorch nodes: its name is that of the common case
 }
 

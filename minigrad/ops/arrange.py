@@ -106,6 +106,11 @@ def cartesian_prod(*tensors):
     return stack([g.reshape(-1) for g in grids], 1)
 
 
+# PyTorch's last node of vander: the columns flipped, or written in place into a new tensor
+_VANDER_NODES = {False: "FlipBackward0", True: "torch::autograd::CopySlices"}
+
+
+@names_node(lambda x, n=None, increasing=False: _VANDER_NODES[increasing])
 def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
     """The Vandermonde matrix of a 1-D tensor: column ``j`` is ``x ** (N - 1 - j)``
     (``x ** j`` with ``increasing=True``), as ``torch.vander``; built by cumulative products,
