@@ -199,6 +199,7 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):  # noqa: N803
     return A.diagonal(offset, dim1, dim2)
 
 
+@names_node("ReshapeAliasBackward0")
 def tensorinv(A, ind=2):  # noqa: N803
     """The tensor ``X`` with ``tensordot(X, A, ind) = I``: ``A`` (shape ``s[:ind] + s[ind:]``
     with equal products) inverted as a square matrix; the result has shape

@@ -9,14 +9,9 @@ import minigrad
 import minigrad.nn.functional as F
 from minigrad.ops.base import Op
 
-# Rows whose grad_fn minigrad names differently, and why. Each is checked to still differ, so
-# that a row leaves this list when its name comes to match.
-DIFFERENT = {
-    # a composition of primitives ends in another primitive than PyTorch's one node
-    "einsum": "one node; PyTorch ends in a reshape",
-    "scaled_dot_product_attention": "one node; PyTorch's name is its CPU kernel's",
-    # one op class serves several PyTorch nodes: its name is that of the common case
-}
+# Rows whose grad_fn minigrad names differently, and why (none now: every row matches). Each
+# is checked to still differ, so that a row leaves this list when its name comes to match.
+DIFFERENT: dict = {}
 
 
 @pytest.fixture(scope="module")

@@ -148,6 +148,15 @@ class Einsum(Op):
         summed = set("".join(self.inputs)) - set(self.output)
         return bool(summed) and len(arrays) == 2 and math.prod(sizes.values()) >= 1 << 16
 
+    def name(self) -> str:
+        # PyTorch's last node: one operand ends in a sum over the summed letters, or else in a
+        # permute; several end in the view of a batched product when letters are summed, or
+        # else in an elementwise product
+        summed = set("".join(self.inputs)) - set(self.output)
+        if len(self.inputs) == 1:
+            return "SumBackward1" if summed else "PermuteBackward0"
+        return "ViewBackward0" if summed else "MulBackward0"
+
     def backward(self, gy):
         operands = self.saved_tensors
         if gy._data.dtype.kind == "c":

@@ -153,6 +153,9 @@ def rnn_relu(input, hx, params, has_biases, num_layers, dropout, train, bidirect
                    bidirectional, batch_first)  # fmt: skip
 
 
+_BATCH_FIRST_NODES = {"LSTM": "TransposeBackward0"}
+
+
 def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
             batch_first):  # fmt: skip
     """:func:`run_stack` on a padded (T, N, I) batch with the weights as one flat list."""
@@ -185,8 +188,10 @@ def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bid
     flat = x.reshape(steps * batch, x.shape[2])
     out, final = run_stack(mode, flat, [batch] * steps, hx, layers, dropout, train)
     out = out.reshape(steps, batch, out.shape[-1])
-    if batch_first:
-        return out.transpose(0, 1), final
+    if batch_first:  # (PyTorch transposes an LSTM's output, and the others' in place)
+        return named_as(
+            out.transpose(0, 1), _BATCH_FIRST_NODES.get(mode, "TransposeBackward1")
+        ), final
     # PyTorch's output: the last layer's steps stacked, or both directions' outputs joined
     return named_as(out, "CatBackward0" if bidirectional else "StackBackward0"), final
 
