@@ -163,7 +163,7 @@ _COND_NODES = {None: "SqueezeBackward1", 2: "SqueezeBackward1", -2: "SqueezeBack
 
 
 @on_input_device
-@names_node(lambda a, p=None: _COND_NODES.get(p, "NanToNumBackward0"))
+@names_node(lambda A, p=None: _COND_NODES.get(p, "NanToNumBackward0"))  # noqa: N803
 def cond(A, p=None):  # noqa: N803
     """The condition number of ``A`` in the matrix norm ``p``: for ``None``/2/-2 the ratio of
     its largest and smallest singular values (any shape), otherwise ``‖A‖ₚ ‖A⁻¹‖ₚ`` for square

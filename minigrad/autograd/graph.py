@@ -135,7 +135,8 @@ def names_node(name):
             if not any(nodes):
                 return out
             label = name(*args, **kwargs) if callable(name) else name
-            inputs = {id(a.grad_fn) for a in args if isinstance(a, Tensor)}
+            given = itertools.chain(args, kwargs.values())
+            inputs = {id(a.grad_fn) for a in given if isinstance(a, Tensor)}
             for node in nodes:
                 if node is not None and id(node) not in inputs:
                     node.name = lambda: label  # (see named_as)

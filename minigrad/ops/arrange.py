@@ -110,7 +110,7 @@ def cartesian_prod(*tensors):
 _VANDER_NODES = {False: "FlipBackward0", True: "torch::autograd::CopySlices"}
 
 
-@names_node(lambda x, n=None, increasing=False: _VANDER_NODES[increasing])
+@names_node(lambda x, N=None, increasing=False: _VANDER_NODES[increasing])  # noqa: N803
 def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
     """The Vandermonde matrix of a 1-D tensor: column ``j`` is ``x ** (N - 1 - j)``
     (``x ** j`` with ``increasing=True``), as ``torch.vander``; built by cumulative products,
