@@ -28,6 +28,11 @@ def _on_own_device(method):
     return run
 
 
+def _copied(src):
+    """``copy_``'s new value, its node named as PyTorch's (``torch::autograd::CopyBackwards``)."""
+    return graph.named_as(src, "torch::autograd::CopyBackwards")
+
+
 class InPlaceMethods:
     """The in-place half of :class:`~minigrad.tensor.Tensor` (a mixin: no state of its own)."""
 
@@ -154,7 +159,7 @@ class InPlaceMethods:
         """Copy ``src``'s values into this tensor (broadcast, cast, moved across devices).
         ``non_blocking`` is accepted, as PyTorch's; the copy is always complete on return."""
         src = src if isinstance(src, graph.Tensor) else self.new_tensor(src)
-        return self._inplace(lambda s: src.to(s.device, s.dtype).expand(s.shape), src)
+        return self._inplace(lambda s: _copied(src.to(s.device, s.dtype).expand(s.shape)), src)
 
     def zero_(self):
         return self.fill_(0)

@@ -188,12 +188,16 @@ def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bid
     flat = x.reshape(steps * batch, x.shape[2])
     out, final = run_stack(mode, flat, [batch] * steps, hx, layers, dropout, train)
     out = out.reshape(steps, batch, out.shape[-1])
-    if batch_first:  # (PyTorch transposes an LSTM's output, and the others' in place)
-        return named_as(
-            out.transpose(0, 1), _BATCH_FIRST_NODES.get(mode, "TransposeBackward1")
-        ), final
-    # PyTorch's output: the last layer's steps stacked, or both directions' outputs joined
-    return named_as(out, "CatBackward0" if bidirectional else "StackBackward0"), final
+    return padded_output(out, mode, bidirectional, batch_first), final
+
+
+def padded_output(out, mode: str, bidirectional: bool, batch_first: bool):
+    """A padded batch's output (T, N, H·D), batch first if asked, its node named as PyTorch's:
+    the last layer's steps stacked, or both directions' outputs joined; with ``batch_first``
+    the transpose (of an LSTM; the others' is in place, another overload)."""
+    if batch_first:
+        return named_as(out.transpose(0, 1), _BATCH_FIRST_NODES.get(mode, "TransposeBackward1"))
+    return named_as(out, "CatBackward0" if bidirectional else "StackBackward0")
 
 
 # -- one layer over a sequence -------------------------------------------------------------------
