@@ -142,7 +142,7 @@ class InPlaceMethods:
         )
 
     def lerp_(self, end, weight):
-        return self._inplace(lambda s: s + weight * (end - s), end, weight)
+        return self._inplace(lambda s: _ops.lerp(s, end, weight), end, weight)  # (as lerp)
 
     def pow_(self, exponent):
         return self._inplace(lambda s: s**exponent, exponent)
