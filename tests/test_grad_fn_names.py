@@ -91,7 +91,8 @@ def test_names_depending_on_arguments():
 
 
 def test_the_label_keeps_the_ops_own_name():
-    """Forward errors, pictures and exports read ``label()``, not PyTorch's backward name."""
+    """Forward errors and exports read ``label()``, not PyTorch's backward name (graph
+    pictures show the backward name, as torchviz)."""
     x = minigrad.randn(3, 4, requires_grad=True)
     node = F.linear(x, minigrad.randn(5, 4), minigrad.randn(5)).grad_fn
     assert node.name() == "AddmmBackward0" and node.label() == "Linear"

@@ -108,10 +108,13 @@ def named_as(tensor, name: str):
     composes of several ops where PyTorch records one node (``mean`` ends in a division,
     shown as MeanBackward0), called on the function's own last result. Names only: the
     node's backward is unchanged."""
-    node = tensor.grad_fn
-    if node is not None:
-        node.name = lambda: name  # (shadows the class's name(); read by reprs and errors)
+    if tensor.grad_fn is not None:
+        _rename(tensor.grad_fn, name)
     return tensor
+
+
+def _rename(node, name: str) -> None:
+    node.name = lambda: name  # (shadows the class's name(); read by reprs and errors)
 
 
 def names_node(name):
@@ -139,7 +142,7 @@ def names_node(name):
             inputs = {id(a.grad_fn) for a in given if isinstance(a, Tensor)}
             for node in nodes:
                 if node is not None and id(node) not in inputs:
-                    node.name = lambda: label  # (see named_as)
+                    _rename(node, label)
             return out
 
         return run
