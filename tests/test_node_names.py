@@ -97,3 +97,15 @@ def test_graph_pictures_show_the_names():
     loss = minigrad.nn.functional.linear(x, w, b).max(1).values.mean()
     titles = re.findall(r"<B>([^<]*)</B>", viz.to_dot(loss, params={"w": w, "b": b}))
     assert {"AddmmBackward0", "MaxBackward0", "MeanBackward0"} <= set(titles)
+
+
+def test_in_place_fills_and_copies_stay_in_the_graph():
+    x = minigrad.tensor([1.0, 2.0], requires_grad=True)
+    y = x * 2
+    y.zero_()  # PyTorch's ZeroBackward0: the old values get a zero gradient
+    assert y.grad_fn.name() == "ZeroBackward0" and not y.is_leaf
+    (y * 3).sum().backward()
+    assert x.grad.tolist() == [0.0, 0.0]
+    assert (x * 1).fill_(5.0).grad_fn.name() == "FillBackward2"
+    assert (x * 1).copy_(x).grad_fn.name() == "torch::autograd::CopyBackwards"
+    assert repr((x * 1).copy_(x)).endswith("grad_fn=<CopyBackwards>)")
