@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import creation, dtypes
 from .autograd import grad_mode
+from .autograd.graph import names_node
 from .nn import functional as F
 from .ops.complex import complex_not_implemented
 from .ops.joining import stack
@@ -61,6 +62,7 @@ def convolution(input, weight, bias, stride, padding, dilation, transposed, outp
     return getattr(F, f"conv{n}d")(input, weight, bias, stride, padding, dilation, groups)
 
 
+@names_node("ConvTbcBackward0")
 def conv_tbc(input, weight, bias, pad: int = 0):
     """1-D convolution of a (time, batch, channels) input with a (kernel, in, out) weight."""
     if input.ndim != 3 or weight.ndim != 3 or bias.ndim != 1:
@@ -121,6 +123,7 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
     return out, mean.reshape(-1), rstd.reshape(-1)
 
 
+@names_node("NativeGroupNormBackward0")
 def native_group_norm(input, weight, bias, N, C, HxW, group, eps):  # noqa: N803 - ATen names
     """``(output, mean, rstd)``: group norm and its statistics of shape ``(N, group)``."""
     out = F.group_norm(input, group, weight, bias, eps)

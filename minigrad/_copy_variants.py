@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from . import ops as _ops
 from ._out import with_out
+from .autograd.graph import named_as
 
 
 def _slice(input, dim=0, start=None, end=None, step=1):
@@ -61,12 +62,21 @@ VIEWS = {
 }
 
 
+def _copy(view):
+    """A copy of ``view`` whose node shows PyTorch's name for it: the view's, with ``_copy``
+    (``TransposeBackward0_copy``)."""
+    out = view.clone()
+    if view.grad_fn is not None:
+        named_as(out, view.grad_fn.name() + "_copy")
+    return out
+
+
 def _copy_function(name: str, view, signature: str):
     def fn(input, *args, **kwargs):
         out = view(input, *args, **kwargs)
         if isinstance(out, (tuple, list)):
-            return tuple(part.clone() for part in out)
-        return out.clone()
+            return tuple(_copy(part) for part in out)
+        return _copy(out)
 
     base = name[: -len("_copy")]
     fn.__name__ = fn.__qualname__ = name

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import dtypes
+from .autograd.graph import class_name
 
 
 def tensor_repr(t) -> str:
@@ -34,7 +35,7 @@ def tensor_repr(t) -> str:
     if host.size == 0 and host.ndim != 1:
         suffix.insert(0, f"size={tuple(host.shape)}")
     if t.grad_fn is not None:
-        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffix.append(f"grad_fn=<{class_name(t.grad_fn)}>")
     elif t.requires_grad:
         suffix.append("requires_grad=True")
     text = prefix + body  # array2string already indents continuation lines for the prefix
@@ -236,7 +237,7 @@ def meta_repr(t) -> str:
     if t.dtype is not dtypes.get_default_dtype():
         suffix.append(f"dtype={t.dtype}")
     if t.grad_fn is not None:
-        suffix.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffix.append(f"grad_fn=<{class_name(t.grad_fn)}>")
     elif t.requires_grad:
         suffix.append("requires_grad=True")
     return "tensor(..., " + ", ".join(suffix) + ")"

@@ -33,6 +33,11 @@ def _half(array) -> bool:
     return array.dtype.itemsize == 2 and array.dtype.kind in "fV"
 
 
+def _copied(src):
+    """``copy_``'s new value, its node named as PyTorch's (``torch::autograd::CopyBackwards``)."""
+    return graph.named_as(src, "torch::autograd::CopyBackwards")
+
+
 class InPlaceMethods:
     """The in-place half of :class:`~minigrad.tensor.Tensor` (a mixin: no state of its own)."""
 
@@ -170,7 +175,7 @@ class InPlaceMethods:
         )
 
     def lerp_(self, end, weight):
-        return self._inplace(lambda s: _ops.lerp(s, end, weight), end, weight)
+        return self._inplace(lambda s: _ops.lerp(s, end, weight), end, weight)  # (as lerp)
 
     def pow_(self, exponent):
         return self._inplace(lambda s: s**exponent, exponent)
@@ -187,10 +192,10 @@ class InPlaceMethods:
         """Copy ``src``'s values into this tensor (broadcast, cast, moved across devices).
         ``non_blocking`` is accepted, as PyTorch's; the copy is always complete on return."""
         src = src if isinstance(src, graph.Tensor) else self.new_tensor(src)
-        return self._inplace(lambda s: src.to(s.device, s.dtype).expand(s.shape), src)
+        return self._inplace(lambda s: _copied(src.to(s.device, s.dtype).expand(s.shape)), src)
 
     def zero_(self):
-        return self.fill_(0)
+        return self._fill_number(0, "ZeroBackward0")
 
     def fill_(self, value):
         """Set every element to ``value`` (a number, or a 0-d tensor, differentiable in it)."""
@@ -200,8 +205,13 @@ class InPlaceMethods:
                     f"fill_ only supports 0-dimension value tensor but got tensor with "
                     f"{value.ndim} dimensions."
                 )
-            return self._inplace(lambda s: value.to(s.device, s.dtype).expand(s.shape), value)
-        return self._inplace(lambda s: _full_like(s, value))
+            return self._inplace(lambda s: _filled(s, value, "FillBackward3"), value)
+        return self._fill_number(value, "FillBackward2")
+
+    def _fill_number(self, value, name: str):
+        """``fill_(value)``: in the graph, as PyTorch's, the old values get a zero gradient
+        (the node ``name``) rather than the tensor leaving the graph."""
+        return self._inplace(lambda s: _filled(s, value, name))
 
     # -- in-place twins of unary functions: t.<name>_() is t = minigrad.<name>(t) --------------
 
@@ -616,6 +626,20 @@ def _tensors(args) -> tuple:
 
 def _zeros(t):
     return graph.Tensor._make(t.device.xp.zeros(t.shape, dtype=t._data.dtype), t.device)
+
+
+def _filled(old, value, name: str):
+    """A tensor of ``old``'s shape full of ``value`` (a number, or a 0-d tensor in the graph);
+    when ``old`` is in the graph, through a ``where`` that passes it a zero gradient. Its node
+    is named ``name``."""
+    if isinstance(value, graph.Tensor):
+        full = value.to(old.device, old.dtype).expand(old.shape)
+    else:
+        full = _full_like(old, value)
+    if not (old.requires_grad and grad_mode.is_grad_enabled()):
+        return graph.named_as(full, name)
+    everywhere = graph.Tensor._make(old.device.xp.ones(old.shape, dtype=bool), old.device)
+    return graph.named_as(_ops.where(everywhere, full, old), name)
 
 
 def _full_like(t, value):

@@ -6,6 +6,7 @@ with a LAPACK-style ``info`` instead of an error) and the :class:`LinAlgError` m
 from __future__ import annotations
 
 from . import return_types
+from .autograd.graph import names_node
 from .ops import decompositions as _d
 from .ops.base import constant, on_input_device
 from .ops.decompositions import LinAlgError
@@ -71,6 +72,7 @@ def _replace_failed(A, info):  # noqa: N803
 
 
 @on_input_device
+@names_node("LinalgInvExBackward0")
 def inv_ex(A, *, check_errors=False):  # noqa: N803
     """``(inverse, info)``: the inverse of each square matrix and int32 ``info``, 0 where it
     is invertible and the (1-based) index of LU's first zero pivot where it is singular (NaN
@@ -88,6 +90,7 @@ def inv_ex(A, *, check_errors=False):  # noqa: N803
 
 
 @on_input_device
+@names_node("LinalgSolveExBackward0")
 def solve_ex(A, B, *, left=True, check_errors=False):  # noqa: N803
     """``(result, info)``: :func:`~minigrad.linalg.solve` with int32 ``info`` as
     :func:`inv_ex`'s (NaN results for singular ``A``); ``check_errors=True`` raises
@@ -108,6 +111,7 @@ def solve_ex(A, B, *, left=True, check_errors=False):  # noqa: N803
 
 
 @on_input_device
+@names_node("LinalgCholeskyExBackward0")
 def cholesky_ex(A, *, upper=False, check_errors=False):  # noqa: N803
     """``(L, info)``: the Cholesky factor and int32 ``info``, 0 where ``A`` is positive-definite
     and otherwise the order of its first leading minor that is not (there ``L`` holds the

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import numpy as np  # host-side constants only (finfo)
 
+from .autograd.graph import names_node
 from .creation import randn
 
 
@@ -68,6 +69,7 @@ def pca_lowrank(A, q=None, center=True, niter=2):  # noqa: N803
     return svd_lowrank(A, q, niter)
 
 
+@names_node("LOBPCGAutogradFunctionBackward")
 def lobpcg(
     A,  # noqa: N803 - PyTorch's argument names
     k=None,

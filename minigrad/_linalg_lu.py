@@ -15,6 +15,7 @@ from collections import namedtuple
 from . import _linalg_ex as _ex
 from . import return_types
 from ._warnings import warn_user
+from .autograd.graph import names_node
 from .creation import arange
 from .dtypes import int32
 from .ops.base import constant, on_input_device
@@ -83,6 +84,7 @@ def _factor(A):  # noqa: N803
 
 
 @on_input_device
+@names_node("LinalgLuFactorExBackward0")
 def lu_factor_ex(A, *, pivot=True, check_errors=False):  # noqa: N803
     """``(LU, pivots, info)``: the LU factorisation ``A = P L U`` of each (m, n) matrix, L and U
     packed in one tensor (…, m, n) (L's unit diagonal implied), 1-based int32 ``pivots``
@@ -95,6 +97,7 @@ def lu_factor_ex(A, *, pivot=True, check_errors=False):  # noqa: N803
     return LUFactorExResult(lu, pivots, info)
 
 
+@names_node("LinalgLuFactorExBackward0")
 def lu_factor(A, *, pivot=True):  # noqa: N803
     """``(LU, pivots)`` of :func:`lu_factor_ex`; a RuntimeError when some U has a zero on its
     diagonal (use :func:`lu_factor_ex` or :func:`lu` for singular matrices), as PyTorch.
@@ -111,6 +114,7 @@ def lu_factor(A, *, pivot=True):  # noqa: N803
 
 
 @on_input_device
+@names_node("LuUnpackBackward0")
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):  # noqa: N803
     """``(P, L, U)`` from :func:`lu_factor`'s packed ``LU_data`` (…, m, n) and ``LU_pivots``:
     the permutation matrix P (…, m, m), unit lower L (…, m, k) and upper U (…, k, n), with
@@ -144,6 +148,7 @@ def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):  # noqa
 
 
 @on_input_device
+@names_node("LinalgLuBackward0")
 def lu(A, *, pivot=True):  # noqa: N803
     """``(P, L, U)`` with ``A = P L U`` (P a permutation, L unit lower (…, m, k), U upper
     (…, k, n), k = min(m, n)); singular ``A`` is factorised too. Differentiable in ``A``
@@ -159,6 +164,7 @@ def lu(A, *, pivot=True):  # noqa: N803
 
 
 @on_input_device
+@names_node("LinalgLuSolveBackward0")
 def lu_solve(LU, pivots, B, *, left=True, adjoint=False):  # noqa: N803
     """The ``X`` with ``A X = B`` (``X A = B`` when ``left=False``; ``Aᴴ`` in place of ``A``
     with ``adjoint``) given ``A``'s :func:`lu_factor`. Batch dims broadcast. Differentiable in

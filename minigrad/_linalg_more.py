@@ -12,6 +12,7 @@ import numpy as np  # to tell NumPy's qr (batched) from CuPy's
 
 from . import return_types
 from ._linalg_ex import _all_regular
+from .autograd.graph import names_node
 from .ops.base import constant, on_input_device
 from .ops.joining import stack
 
@@ -51,6 +52,7 @@ def _apply_reflectors(v, tau, c, *, left: bool, adjoint: bool):
 
 
 @on_input_device
+@names_node("LinalgHouseholderProductBackward0")
 def householder_product(A, tau):  # noqa: N803
     """The first n columns of ``H₀ H₁ … H_{k-1}`` (…, m, n), ``Hᵢ = I - τᵢ vᵢ vᵢᴴ`` with vᵢ
     the i-th column of ``A`` (…, m, n) below the diagonal and 1 on it (``tau`` (…, k),
@@ -92,6 +94,7 @@ def orgqr(input, tau):
 
 
 @on_input_device
+@names_node("OrmqrBackward0")
 def ormqr(input, tau, other, left=True, transpose=False):
     """``Q @ other`` for the (m, m) ``Q`` of the reflectors in ``input`` and ``tau`` (as
     :func:`householder_product`), ``other @ Q`` when ``left=False``, with ``Qᴴ`` when
@@ -153,7 +156,14 @@ def geqrf(input):
     )
 
 
+# PyTorch's last node of a condition number: the singular values' ratio squeezed; ‖A‖·‖A⁻¹‖
+# for other norms, with inf put where A is singular
+_COND_NODES = {None: "SqueezeBackward1", 2: "SqueezeBackward1", -2: "SqueezeBackward1",
+               "nuc": "MulBackward0"}  # fmt: skip
+
+
 @on_input_device
+@names_node(lambda A, p=None: _COND_NODES.get(p, "NanToNumBackward0"))  # noqa: N803
 def cond(A, p=None):  # noqa: N803
     """The condition number of ``A`` in the matrix norm ``p``: for ``None``/2/-2 the ratio of
     its largest and smallest singular values (any shape), otherwise ``‖A‖ₚ ‖A⁻¹‖ₚ`` for square
@@ -189,6 +199,7 @@ def diagonal(A, *, offset=0, dim1=-2, dim2=-1):  # noqa: N803
     return A.diagonal(offset, dim1, dim2)
 
 
+@names_node("ReshapeAliasBackward0")
 def tensorinv(A, ind=2):  # noqa: N803
     """The tensor ``X`` with ``tensordot(X, A, ind) = I``: ``A`` (shape ``s[:ind] + s[ind:]``
     with equal products) inverted as a square matrix; the result has shape
@@ -234,6 +245,7 @@ def _powers(x, n: int):
     return stack(powers, -1) if powers else x.new_zeros(*x.shape, 0)
 
 
+@names_node("CatBackward0")
 def linalg_vander(x, *, N=None):  # noqa: N803
     """The Vandermonde matrices of ``x`` (…, n): columns ``x⁰, x¹, …, x^{N-1}`` (…, n, N),
     ``N`` defaulting to n (> 1)."""
@@ -265,6 +277,7 @@ def nuclear_norm(input, dim=None, keepdim=False):
     return linalg.matrix_norm(input, "nuc", (-2, -1) if dim is None else dim, keepdim)
 
 
+@names_node("NormBackward1")
 def frobenius_norm(input, dim, keepdim=False):
     """``torch.frobenius_norm``: the 2-norm of the entries over ``dim`` (one or two dims)."""
     from . import linalg

@@ -17,7 +17,7 @@ import numpy as np  # flat positions are computed on the host (shapes, not tenso
 from . import backend, dtypes
 from ._out import with_out
 from ._warnings import warn_user
-from .autograd.graph import version_counter
+from .autograd.graph import names_node, version_counter
 from .ops.strided import AsStrided
 from .storage import TypedStorage, UntypedStorage
 from .tensor import Tensor, _new
@@ -91,6 +91,7 @@ def as_strided(input, size, stride, storage_offset=None) -> Tensor:
 
 
 @with_out
+@names_node("AsStridedBackward0_copy")
 def as_strided_copy(input, size, stride, storage_offset=None) -> Tensor:
     """A copy of :func:`as_strided`'s window."""
     return as_strided(input, size, stride, storage_offset).clone()

@@ -14,6 +14,7 @@ from . import _legacy, backend, creation, dtypes
 from ._out import with_out
 from ._warnings import warn_user
 from .autograd import anomaly
+from .autograd.graph import named_as, names_node
 from .ops import where
 from .ops._size import Size
 from .tensor import Tensor
@@ -215,7 +216,8 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
 
 def rsub(input, other, *, alpha=1) -> Tensor:
     """``other - alpha * input`` (``sub`` with its operands swapped)."""
-    return other - input * alpha if alpha != 1 else other - input
+    out = other - input * alpha if alpha != 1 else other - input
+    return named_as(out, f"RsubBackward{int(not isinstance(other, Tensor))}")  # (two overloads)
 
 
 def scalar_tensor(s, *, dtype=None, device=None, requires_grad=False, **_layout) -> Tensor:
@@ -313,6 +315,7 @@ def to_dlpack(tensor):
     return tensor.__dlpack__()
 
 
+@names_node(lambda input, value: f"FillBackward{int(isinstance(value, Tensor))}")
 def fill(input, value) -> Tensor:
     """A new tensor of ``input``'s shape, dtype and device filled with ``value`` (a number or
     a 0-dim tensor, through which gradients flow)."""

@@ -11,6 +11,7 @@ import numpy as np  # histogramdd bins on the host, as Tensor.histogram does
 
 from . import creation, dtypes, return_types
 from .autograd import graph
+from .autograd.graph import names_node
 from .ops.complex import complex_not_implemented
 from .ops.joining import cat, stack
 
@@ -170,6 +171,7 @@ def _reduce_one(part, kind: str, initial):
 
 
 @complex_not_implemented
+@names_node("SegmentReduceBackward0")
 def segment_reduce(
     data,
     reduce: str,

@@ -9,7 +9,7 @@ import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
 
 from . import _legacy, dtypes, return_types
 from .autograd import graph
-from .autograd.graph import version_counter
+from .autograd.graph import names_node, version_counter
 from .ops.complex import complex_not_implemented
 
 
@@ -83,7 +83,7 @@ def H(self):  # noqa: N802 - PyTorch's name
         raise RuntimeError(
             f"tensor.H is only supported on matrices (2-D tensors). Got {self.ndim}-D tensor."
         )
-    return self.t().conj()
+    return (self.transpose(0, 1) if self.ndim else self.t()).conj()  # (as PyTorch: Transpose)
 
 
 def matrix_power(self, n):
@@ -149,6 +149,7 @@ def cholesky(self, upper=False):
     return linalg.cholesky(self, upper=upper)
 
 
+@names_node("AngleBackward0")
 def angle(self):
     """The argument of each element, in (-π, π]. For real numbers: π for negatives, 0
     otherwise (NaN stays NaN), with gradient 0; integer inputs give the default float dtype."""
@@ -167,6 +168,7 @@ def dim_order(self):
     return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
 
 
+@names_node("CholeskySolveBackward0")
 def cholesky_solve(self, input2, upper=False):
     """The solution ``X`` of ``A X = self`` for ``A = L Lᴴ`` given its Cholesky factor
     ``input2`` (``U`` with ``A = Uᴴ U`` when ``upper``; ᴴ is the transpose for real ones)."""
@@ -177,6 +179,7 @@ def cholesky_solve(self, input2, upper=False):
 
 
 @complex_not_implemented  # (LAPACK's potri reads only the real part of a complex diagonal)
+@names_node("CholeskyInverseBackward0")
 def cholesky_inverse(self, upper=False):
     """The inverse of ``A = L Lᴴ`` from its Cholesky factor ``self``."""
     from . import linalg
@@ -195,6 +198,7 @@ def _triangle_read(factor, upper):
 TriangularSolveResult = return_types.triangular_solve
 
 
+@names_node("TriangularSolveBackward0")
 def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):  # noqa: N803
     """``(X, A.clone())`` with ``op(A) X = self`` for triangular ``A`` (only its ``upper`` or
     lower triangle is read; ``unitriangular`` takes its diagonal as ones)."""

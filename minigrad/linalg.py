@@ -16,6 +16,7 @@ from . import _linalg_ex as _ex
 from . import dtypes, return_types
 from ._warnings import warn_user
 from .autograd import grad_mode
+from .autograd.graph import names_node
 from .ops import decompositions as _d
 from .ops.base import constant, normalize_dim, on_input_device
 from .ops.decompositions import LinAlgError
@@ -94,6 +95,7 @@ def _matrix(a, op: str):
 
 
 @on_input_device
+@names_node("LinalgInvExBackward0")
 def inv(A):  # noqa: N803 - PyTorch's argument name
     """The inverse of each square matrix in ``A`` (…, n, n); an error if one is singular."""
     _square(A, "inv")
@@ -104,6 +106,7 @@ def inv(A):  # noqa: N803 - PyTorch's argument name
         raise
 
 
+@names_node("LinalgDetBackward0")
 def det(A):  # noqa: N803
     """The determinant of each square matrix in ``A`` (…, n, n), as ``sign · exp(log|det|)``
     (no overflow on the way). The gradient needs ``A`` invertible (PyTorch also handles
@@ -114,6 +117,7 @@ def det(A):  # noqa: N803
 
 
 @on_input_device
+@names_node("LinalgSlogdetBackward0")
 def slogdet(A):  # noqa: N803
     """``(sign, logabsdet)`` of the determinants: ``det = sign * exp(logabsdet)``, without
     overflow. For complex ``A`` the sign is a complex number of modulus 1 and carries a
@@ -125,6 +129,7 @@ def slogdet(A):  # noqa: N803
 
 
 @on_input_device
+@names_node("LinalgSolveExBackward0")
 def solve(A, B, *, left=True):  # noqa: N803
     """The ``X`` with ``A @ X = B`` (or ``X @ A = B`` when ``left=False``); ``B`` is a batch
     of matrices (…, n, k) or of vectors (…, n). Batch dims broadcast."""
@@ -178,6 +183,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):  # noqa: N
 
 
 @on_input_device
+@names_node("LinalgCholeskyExBackward0")
 def cholesky(A, *, upper=False):  # noqa: N803
     """The lower-triangular ``L`` with ``A = L Lᵀ`` for symmetric positive-definite ``A``
     (its lower triangle is read); ``upper=True`` gives ``U = Lᵀ``."""
@@ -194,6 +200,7 @@ def _differentiable(a) -> bool:
 
 
 @on_input_device
+@names_node("LinalgQrBackward0")
 def qr(A, mode="reduced"):  # noqa: N803
     """``(Q, R)`` with ``A = Q R``, Q orthonormal columns, R upper triangular.
 
@@ -227,6 +234,7 @@ def qr(A, mode="reduced"):  # noqa: N803
 
 
 @on_input_device
+@names_node("LinalgEighBackward0")
 def eigh(A, UPLO="L"):  # noqa: N803
     """``(eigenvalues, eigenvectors)`` of symmetric or Hermitian matrices, eigenvalues
     ascending (real also for complex ``A``); only the ``UPLO`` ('L' or 'U') triangle is read.
@@ -241,6 +249,7 @@ def eigh(A, UPLO="L"):  # noqa: N803
 
 
 @on_input_device
+@names_node("LinalgEigBackward0")
 def eig(A):  # noqa: N803
     """``(eigenvalues, eigenvectors)`` of general square matrices, complex (complex64 for
     float32 input, complex128 for float64), eigenvectors of norm 1, as ``torch.linalg.eig``.
@@ -253,17 +262,20 @@ def eig(A):  # noqa: N803
     return EigResult(w, v)
 
 
+@names_node("LinalgEigBackward0")
 def eigvals(A):  # noqa: N803
     """The eigenvalues of general square matrices, complex (see :func:`eig`)."""
     return eig(A).eigenvalues
 
 
+@names_node("LinalgEighBackward0")
 def eigvalsh(A, UPLO="L"):  # noqa: N803
     """The eigenvalues of symmetric matrices, ascending."""
     return eigh(A, UPLO).eigenvalues
 
 
 @on_input_device
+@names_node("LinalgSvdBackward0")
 def svd(A, full_matrices=True):  # noqa: N803
     """``(U, S, Vh)`` with ``A = U diag(S) Vh``, S descending. ``full_matrices=True`` (the
     default, as PyTorch) pads U and Vh to square; those extra columns carry no gradient.
@@ -285,6 +297,7 @@ def svd(A, full_matrices=True):  # noqa: N803
     return SVDResult(u, s.real if A.is_complex() else s, vh)
 
 
+@names_node("LinalgSvdBackward0")
 def svdvals(A):  # noqa: N803
     """The singular values of ``A``, descending."""
     return svd(A, full_matrices=False).S
@@ -310,6 +323,21 @@ def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
     return _norm(x, ord, dim, keepdim)
 
 
+def _matrix_norm_node(A, ord="fro", dim=(-2, -1), keepdim=False, **kwargs) -> str:  # noqa: N803
+    """PyTorch's last node of a matrix norm: the vector norm for 'fro'; the singular values'
+    sum (nuc), largest (2) or smallest (-2), moved back into place with ``keepdim``; the
+    largest or smallest absolute sum for ±1 and ±inf."""
+    if ord == "fro":
+        return "LinalgVectorNormBackward0"
+    if ord in ("nuc", 2, -2) and keepdim:
+        return "PermuteBackward0"
+    if ord == "nuc":
+        return "SumBackward1"
+    return "AmaxBackward0" if ord > 0 else "AminBackward0"
+
+
+@on_input_device
+@names_node(_matrix_norm_node)
 def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # noqa: N803
     """The matrix norm over the two dims ``dim``: ``'fro'``, ``'nuc'`` (sum of singular
     values), 2 / -2 (largest / smallest singular value), 1 / -1 (max / min column abs-sum),
@@ -476,6 +504,7 @@ LstsqResult = return_types.linalg_lstsq
 
 
 @on_input_device
+@names_node("LinalgMatrixExpBackward0")
 def matrix_exp(A):  # noqa: N803
     """``exp(A)`` of square matrices by scaling and squaring a degree-18 Taylor polynomial
     (differentiable through its matmuls): ``A / 2^s`` has norm below 1/2, then ``s`` squarings."""
@@ -501,6 +530,7 @@ def matrix_exp(A):  # noqa: N803
     return result
 
 
+@names_node("LinalgPinvBackward0")
 def pinv(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
     """The Moore-Penrose pseudo-inverse from the SVD, singular values below
     ``max(atol, rtol * largest)`` treated as zero (``rtol`` defaults to eps·max(m, n) when
@@ -540,6 +570,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
         return (s > cutoff).sum(-1)
 
 
+@names_node("LinalgLstsqBackward0")
 def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
     """The least-squares solution of ``A X = B`` (the minimum-norm one for rank-deficient
     ``A``). The other fields follow PyTorch's CPU drivers: ``gelsy`` (the default) gives

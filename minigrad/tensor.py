@@ -25,6 +25,7 @@ from .autograd.graph import (
     PostAccumulateGradHook,
     RemovableHandle,
     RetainGrad,
+    named_as,
     version_counter,
 )
 from .ops._size import Size, factory_size
@@ -780,7 +781,7 @@ class Tensor(InPlaceMethods):
 
     def bmm(self, mat2):
         _expect_dims(self, 3, "bmm", "batch1"), _expect_dims(mat2, 3, "bmm", "batch2")
-        return _ops.matmul(self, mat2)
+        return named_as(_ops.matmul(self, mat2), "BmmBackward0")
 
     def dot(self, other):
         _expect_dims(self, 1, "dot", "self"), _expect_dims(other, 1, "dot", "tensor")
@@ -876,11 +877,8 @@ class Tensor(InPlaceMethods):
             raise RuntimeError(
                 f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D"
             )
-        return (
-            _ops.permute(self, tuple(range(self.ndim)))
-            if self.ndim < 2
-            else _ops.transpose(self, 0, 1)
-        )
+        out = _ops.permute(self, tuple(range(self.ndim))[::-1])  # (a 0-d or 1-d one: itself)
+        return named_as(out, "TBackward0")
 
     @property
     def T(self):  # noqa: N802 - PyTorch's name

@@ -252,18 +252,14 @@ def _ctc(m, F, t):
 def names(m, F) -> dict:
     """Row name -> the name of the row's ``grad_fn`` in module ``m`` (or the error).
 
-    minigrad's ``grad_fn.name()`` against PyTorch's node class name, which is its ``name()``
-    and its repr's (but for CopySlices, whose ``name()`` is ``torch::autograd::CopySlices``);
-    a minigrad ``grad_fn``'s class is the op's own class (``ReLUOp``) and is not compared.
+    ``grad_fn.name()`` of both (a minigrad ``grad_fn``'s class is the op's own class,
+    ``ReLUOp``, and is not compared).
     """
-    import minigrad
-
     out = {}
     m.manual_seed(0)
     for row, fn in CASES:
         try:
-            node = fn(m, F, inputs(m)).grad_fn
-            out[row] = node.name() if m is minigrad else type(node).__name__
+            out[row] = fn(m, F, inputs(m)).grad_fn.name()
         except Exception as e:
             out[row] = f"<{type(e).__name__}: {e}>"[:60]
     return out

@@ -9,42 +9,9 @@ import minigrad
 import minigrad.nn.functional as F
 from minigrad.ops.base import Op
 
-# Rows whose grad_fn minigrad names differently, and why. Each is checked to still differ, so
-# that a row leaves this list when its name comes to match.
-DIFFERENT = {
-    # a composition of primitives ends in another primitive than PyTorch's one node
-    "hardtanh": "where",
-    "max dim": "values reshaped after the argmax gather",
-    "group_norm": "the GroupNorm node, then a reshape (View)",
-    "conv1d": "conv2d, then a reshape (View)",
-    "conv_transpose2d": "GEMM + col2im",
-    "special.ndtr": "minigrad has a node, PyTorch composes it",
-    "index_add": "composed (Add)",
-    "linalg.slogdet": "the Slogdet node, then a reshape (View)",
-    "lstm_cell": "a fused node, then the gate pieces",
-    "gru_cell": "a fused node; PyTorch composes it",
-    "celu": "composed (Where)",
-    "selu": "elu composed (Mul)",
-    "max_pool1d": "2-D pooling, then a reshape (View)",
-    "max_pool3d": "composed, then a reshape (View)",
-    "avg_pool1d": "2-D pooling, then a reshape (View)",
-    "avg_pool3d": "composed, then a reshape (View)",
-    "batch_norm eval": "composed (Add)",
-    "unfold": "the Im2Col node, then a reshape (View)",
-    "einsum": "one node; PyTorch ends in a reshape",
-    "scaled_dot_product_attention": "one node; PyTorch's name is its CPU kernel's",
-    "linalg.solve": "one Solve node also makes inv (PyTorch: LinalgInvEx)",
-    # one op class serves several PyTorch nodes: its name is that of the common case
-    "max": "amax's node (MaxBackward1 for max())",
-    "bmm": "batched matmul is one node; PyTorch's matmul ends in UnsafeView, bmm in Bmm",
-    "linear 3-D": "one node; PyTorch ends in a reshape (View)",
-    "transpose": "a permute (Permute)",
-    "t": "a permute (Permute)",
-    "unsqueeze": "a reshape (View)",
-    "squeeze": "a reshape (View)",
-    "index_select": "an index (Index)",
-    "adaptive_avg_pool2d": "avg_pool2d's node (uniform windows)",
-}
+# Rows whose grad_fn minigrad names differently, and why (none now: every row matches). Each
+# is checked to still differ, so that a row leaves this list when its name comes to match.
+DIFFERENT: dict = {}
 
 
 @pytest.fixture(scope="module")
@@ -120,11 +87,12 @@ def test_names_depending_on_arguments():
     assert x.unbind(0)[0].grad_fn.name() == "UnbindBackward0"
     assert x.chunk(2, 1)[0].grad_fn.name() == "SplitBackward0"
     soft = minigrad.softmax(minigrad.randn(3, 4), 1)
-    assert F.cross_entropy(x, soft).grad_fn.name() == "CrossEntropyBackward0"
+    assert F.cross_entropy(x, soft).grad_fn.name() == "DivBackward1"
 
 
 def test_the_label_keeps_the_ops_own_name():
-    """Forward errors, pictures and exports read ``label()``, not PyTorch's backward name."""
+    """Forward errors and exports read ``label()``, not PyTorch's backward name (graph
+    pictures show the backward name, as torchviz)."""
     x = minigrad.randn(3, 4, requires_grad=True)
     node = F.linear(x, minigrad.randn(5, 4), minigrad.randn(5)).grad_fn
     assert node.name() == "AddmmBackward0" and node.label() == "Linear"
@@ -141,6 +109,7 @@ def _op_classes(cls=Op):
 def test_backward_names_are_pytorch_style():
     for cls in _op_classes():
         named = cls.backward_name
-        assert named is None or (named[0].isupper() and " " not in named), cls
+        plain = named and named.rpartition("::")[2]  # (torch::autograd::CopySlices)
+        assert named is None or (plain[0].isupper() and " " not in named), cls
         if named is not None:
             assert cls.name() == named

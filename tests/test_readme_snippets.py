@@ -191,9 +191,13 @@ def test_grad_fn_names_the_readme_gives():
     assert F.linear(x, w, b).grad_fn.name() == "AddmmBackward0"
     assert F.linear(x, w).grad_fn.name() == "MmBackward0"
     assert x[1].grad_fn.name() == "SelectBackward0"
-    assert F.hardtanh(x).grad_fn.name() == "WhereBackward0"  # composed: the last step's name
+    assert x.unsqueeze(1).squeeze().grad_fn.name() == "SqueezeBackward0"
+    assert x.unsqueeze(1).squeeze(1).grad_fn.name() == "SqueezeBackward1"
+    assert F.elu(x * 1, inplace=True).grad_fn.name() == "EluBackward1"
+    assert x.topk(2).values.grad_fn.name() == "TopkBackward0"  # composed: PyTorch's one node
     text = README.read_text()
-    for name in ("AddmmBackward0", "MmBackward0", "SelectBackward0", "`F.hardtanh(x)`: `Where"):
+    for name in ("AddmmBackward0", "MmBackward0", "SelectBackward0", "`SqueezeBackward0`/`1`",
+                 "`EluBackward1`", "`x.topk(2).values`: `TopkBackward0`"):  # fmt: skip
         assert name in text
 
 

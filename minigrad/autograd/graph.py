@@ -9,6 +9,7 @@ reference the tensors they produce, so a graph is freed by reference counting al
 
 from __future__ import annotations
 
+import functools
 import itertools
 import warnings
 import weakref
@@ -107,10 +108,53 @@ def named_as(tensor, name: str):
     composes of several ops where PyTorch records one node (``mean`` ends in a division,
     shown as MeanBackward0), called on the function's own last result. Names only: the
     node's backward is unchanged."""
-    node = tensor.grad_fn
-    if node is not None:
-        node.name = lambda: name  # (shadows the class's name(); read by reprs and errors)
+    if tensor.grad_fn is not None:
+        _rename(tensor.grad_fn, name)
     return tensor
+
+
+def _rename(node, name: str) -> None:
+    node.name = lambda: name  # (shadows the class's name(); read by reprs and errors)
+
+
+def names_node(name):
+    """Decorator of a function minigrad composes where PyTorch records one node: its result (each
+    tensor of a tuple result) shows PyTorch's ``name``, or ``name(*args, **kwargs)`` where the
+    name depends on the overload called (see :func:`named_as`). A result that is an input itself
+    keeps its node's name.
+
+    Example:
+        >>> @names_node("FracBackward0")
+        ... def frac(input):
+        ...     return input - input.trunc()
+    """
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            out = fn(*args, **kwargs)
+            items = out if isinstance(out, (tuple, list)) else (out,)
+            nodes = [getattr(t, "grad_fn", None) for t in items]
+            if not any(nodes):
+                return out
+            label = name(*args, **kwargs) if callable(name) else name
+            given = itertools.chain(args, kwargs.values())
+            inputs = {id(a.grad_fn) for a in given if isinstance(a, Tensor)}
+            for node in nodes:
+                if node is not None and id(node) not in inputs:
+                    _rename(node, label)
+            return out
+
+        return run
+
+    return wrap
+
+
+def class_name(node) -> str:
+    """The name PyTorch's ``repr`` shows for a node (``<AddBackward0 object at ...>``, a tensor's
+    ``grad_fn=<AddBackward0>``): its ``name()``, less a C++ namespace (``name()`` of an in-place
+    change through a view is ``torch::autograd::CopySlices``, its Python class CopySlices)."""
+    return node.name().rpartition("::")[2]
 
 
 class Node:
@@ -140,7 +184,7 @@ class Node:
         return cls.__name__
 
     def __repr__(self) -> str:
-        return f"<{self.name()} object at {id(self):#x}>"
+        return f"<{class_name(self)} object at {id(self):#x}>"
 
     # -- recording ------------------------------------------------------------------------------
     def connect(self, inputs) -> None:

@@ -16,7 +16,7 @@ import numpy as np
 from .. import backend, dtypes
 from .._memory_format import strided
 from .._nested_record import NestedMeta, NestedRecord, is_nested, jagged
-from ..autograd.graph import version_counter
+from ..autograd.graph import names_node, version_counter
 from ..ops import Op, cat, split
 from ..ops.base import constant
 from ..ops.indexing import IndexAdd
@@ -42,7 +42,7 @@ class NestedFromBuffer(Op):
 class NestedBuffer(Op):
     """v = the packed values of nested x; dx = the nested tensor of dv, with x's structure"""
 
-    backward_name = "ValuesBackward0"
+    backward_name = "NestedGetValuesBackward0"  # (PyTorch's name; a sparse tensor's is Values)
 
     def forward(self, x):
         if type(x) is not NestedRecord:
@@ -178,6 +178,7 @@ def padded_positions(meta: NestedMeta, out_shape: tuple):
     return np.concatenate(parts, axis=meta.ragged_idx - 1)
 
 
+@names_node("ToPaddedTensorBackward0")
 def to_padded_tensor(input: Tensor, padding: float, output_size=None) -> Tensor:
     """The nested tensor as a dense tensor, each component padded with ``padding`` up to the
     largest size in each dim (or to ``output_size``), as ``torch.nested.to_padded_tensor``.

@@ -13,7 +13,7 @@ from .. import sparse as _sparse  # noqa: F401 - its Tensor.values is wrapped be
 from .._inplace import _check_inplace_allowed
 from .._nested_record import NestedRecord, jagged
 from ..autograd import _jvp_rules, grad_mode
-from ..autograd.graph import version_counter
+from ..autograd.graph import class_name, version_counter
 from ..ops import base as _base
 from ..tensor import Tensor
 from . import _functions
@@ -168,7 +168,7 @@ def nested_repr(t) -> str:
     meta = t._data.meta
     suffixes = []
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{class_name(t.grad_fn)}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     if meta.layout is jagged:

@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import itertools
 
+from ..autograd.graph import names_node
 from .base import constant, normalize_dim, on_input_device
 from .joining import cat, stack
 
 
+@names_node("RollBackward0")
 def roll(input, shifts, dims=None):
     """Shift elements cyclically by ``shifts`` along ``dims`` (the flattened tensor if None).
 
@@ -70,6 +72,7 @@ def meshgrid(*tensors, indexing="ij"):
     return tuple(out)
 
 
+@names_node("Rot90Backward0")
 def rot90(input, k=1, dims=(0, 1)):
     """Rotate by 90° ``k`` times in the plane of ``dims``, from the first towards the second."""
     if len(dims) != 2:
@@ -103,6 +106,11 @@ def cartesian_prod(*tensors):
     return stack([g.reshape(-1) for g in grids], 1)
 
 
+# PyTorch's last node of vander: the columns flipped, or written in place into a new tensor
+_VANDER_NODES = {False: "FlipBackward0", True: "torch::autograd::CopySlices"}
+
+
+@names_node(lambda x, N=None, increasing=False: _VANDER_NODES[increasing])  # noqa: N803
 def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
     """The Vandermonde matrix of a 1-D tensor: column ``j`` is ``x ** (N - 1 - j)``
     (``x ** j`` with ``increasing=True``), as ``torch.vander``; built by cumulative products,
@@ -129,6 +137,7 @@ def vander(x, N=None, increasing=False):  # noqa: N803 - PyTorch's argument name
 
 
 @on_input_device
+@names_node("StackBackward0")
 def combinations(input, r=2, with_replacement=False):
     """The ``r``-length combinations of the entries of a 1-D tensor, as rows (itertools order)."""
     if input.ndim != 1:

@@ -7,6 +7,7 @@ from __future__ import annotations
 from .. import _torch_function as _tf
 from .. import return_types
 from ..autograd import graph
+from ..autograd.graph import named_as, names_node
 from .base import constant, on_input_device
 from .complex import complex_not_implemented
 from .elementwise import Compare, compare, isinf, promote, where
@@ -101,6 +102,7 @@ def frexp(input):
 
 
 @complex_not_implemented
+@names_node("LdexpBackward0")
 def ldexp(input, other):
     """``input * 2**other`` (a float result; integer inputs give the default float dtype)."""
     if not isinstance(other, graph.Tensor):
@@ -157,9 +159,9 @@ def fix(input):
 
 def clamp_min(input, min):
     """``clamp(input, min=min)``."""
-    return input.clamp(min=min)
+    return named_as(input.clamp(min=min), f"ClampMinBackward{int(isinstance(min, graph.Tensor))}")
 
 
 def clamp_max(input, max):
     """``clamp(input, max=max)``."""
-    return input.clamp(max=max)
+    return named_as(input.clamp(max=max), f"ClampMaxBackward{int(isinstance(max, graph.Tensor))}")

@@ -18,6 +18,7 @@ import numpy as np
 from .. import _dtype_limits, backend, dtypes
 from .. import _torch_function as _tf
 from ..autograd import graph
+from ..autograd.graph import named_as
 from .base import Op, constant, scalar_tensor
 from .complex import conjugates, holomorphic
 
@@ -359,6 +360,16 @@ class Remainder(Op):
         need_b = self.needs_input_grad[1]
         return gz, (-gz * (a / b).floor() if need_b else None)
 
+    def name(self) -> str:
+        return by_divisor(self, "Remainder")
+
+
+def by_divisor(node, stem: str) -> str:
+    """PyTorch's name of a remainder-like node: ``<stem>Backward0`` for a number divisor,
+    ``<stem>Backward1`` for a tensor one (two overloads)."""
+    meta = node.input_meta
+    return f"{stem}Backward{int(bool(meta) and meta[1] is not None)}"
+
 
 class Maximum(Op):
     """z = max(a, b); the gradient goes to the larger input, split in half on ties (as PyTorch)"""
@@ -598,7 +609,8 @@ def masked_fill(input, mask, value):
     The result keeps ``input``'s dtype, as in PyTorch: the value is converted to it (2.5 in an
     int64 tensor is 2), and a value the dtype cannot hold raises (300 in a uint8 tensor).
     """
-    if isinstance(value, graph.Tensor):
+    overload = int(isinstance(value, graph.Tensor))  # PyTorch: MaskedFillBackward0 / 1
+    if overload:
         if value.ndim:
             raise RuntimeError(
                 f"masked_fill only supports a 0-dimensional value tensor, got shape {list(value.shape)}"
@@ -614,7 +626,7 @@ def masked_fill(input, mask, value):
             f"masked_fill: mask of shape {list(mask.shape)} is not broadcastable to the input's "
             f"shape {list(input.shape)}"
         )
-    return out
+    return named_as(out, f"MaskedFillBackward{overload}")
 
 
 def unary_function(op_cls, name: str, floating: bool = True, bools: bool = True):

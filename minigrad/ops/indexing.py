@@ -9,6 +9,7 @@ from .. import _torch_function as _tf
 from .. import backend, dtypes
 from .._warnings import warn_user
 from ..autograd import graph
+from ..autograd.graph import named_as
 from .base import Op, normalize_dim
 from .elementwise import promote
 from .joining import pad
@@ -353,7 +354,7 @@ def index_select(input, dim, index):
         f"index_select(): index {{}} is out of bounds for dimension {dim} with size {size}",
         negative=False,
     )  # fmt: skip
-    return GetItem((slice(None),) * dim + (data,))(input)
+    return named_as(GetItem((slice(None),) * dim + (data,))(input), "IndexSelectBackward0")
 
 
 def gather(input, dim, index):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ..autograd import engine, grad_mode, graph
 from ..autograd.function import Function
-from ..autograd.graph import named_as, version_counter
+from ..autograd.graph import named_as, names_node, version_counter
 from ._size import as_int, parse_size
 from .base import Op, accepts_axis, autocast_inputs, normalize_dim, on_input_device
 from .elementwise import promote
@@ -165,6 +165,10 @@ def split(tensor, split_size_or_sections, dim=0):
                 f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size "
                 f"at dimension {d}), but got split_sizes={sizes}"
             )
+        pieces = _pieces(tensor, d, sizes, squeeze=False)
+        for piece in pieces[:1]:  # the pieces share one node: PyTorch's split_with_sizes
+            named_as(piece, "SplitWithSizesBackward0")
+        return pieces
     return _pieces(tensor, d, sizes, squeeze=False)
 
 
@@ -191,7 +195,7 @@ def atleast_1d(*tensors):
 def atleast_2d(*tensors):
     """Each tensor with at least two dimensions: (n,) becomes (1, n)."""
     return _atleast(
-        tensors, lambda t: t.reshape((1,) * (2 - t.ndim) + tuple(t.shape)) if t.ndim < 2 else t
+        tensors, lambda t: t.reshape(1, 1) if t.ndim == 0 else t.unsqueeze(0) if t.ndim == 1 else t
     )
 
 
@@ -202,7 +206,7 @@ def atleast_3d(*tensors):
         if t.ndim == 0:
             return t.reshape(1, 1, 1)
         if t.ndim == 1:
-            return t.reshape(1, -1, 1)
+            return t.unsqueeze(0).unsqueeze(-1)
         return t.unsqueeze(-1) if t.ndim == 2 else t
 
     return _atleast(tensors, lift)
@@ -239,6 +243,7 @@ def column_stack(tensors):
     return cat([t.reshape(-1, 1) if t.ndim <= 1 else t for t in tensors], 1)
 
 
+@names_node("SliceBackward0")
 def tensor_split(input, indices_or_sections, dim=0):
     """Views of ``input`` cut along ``dim`` into ``n`` near-equal pieces (the first ``size % n``
     one longer) or at the given indices, as ``numpy.array_split``."""
@@ -349,6 +354,16 @@ def _pieces(tensor, dim: int, sizes: list, squeeze: bool) -> tuple:
 _PAD_MODES = ("constant", "reflect", "replicate", "circular")
 
 
+def _pad_node(input, pad, mode="constant", value=None) -> str:
+    """PyTorch's node of a padding: a node per mode and padded dims (ReflectionPad2DBackward0),
+    and for circular padding the in-place copies into a new tensor (CopySlices)."""
+    kind = {"reflect": "Reflection", "replicate": "Replication"}.get(mode)
+    if kind is not None:
+        return f"{kind}Pad{len(pad) // 2}DBackward0"
+    return "torch::autograd::CopySlices" if mode == "circular" else "ConstantPadNdBackward0"
+
+
+@names_node(_pad_node)
 def pad(input, pad, mode="constant", value=None):
     """Pad with widths given last dim first, (left, right, top, bottom, ...) as F.pad.
 

@@ -77,13 +77,24 @@ class MatMul(Op):
         return ga, gb
 
     def name(self) -> str:
-        # PyTorch's node for (a.ndim, b.ndim); its batched products end in a reshaping view
-        # (UnsafeViewBackward0, or BmmBackward0 from torch.bmm), which this node is not
+        # PyTorch's last node for (a.ndim, b.ndim): vector @ matrix squeezes an mm's result;
+        # batched products end in a reshaping view, except a matrix @ a batch that needs grad,
+        # which ends in a copy (bmm's own node is named by bmm)
         ndims = tuple(len(m[0]) for m in self.input_meta if m is not None)
-        return _PRODUCT_NAMES.get(ndims) or self.label() + "Backward0"
+        named = _PRODUCT_NAMES.get(ndims)
+        if named is not None or len(ndims) != 2:
+            return named or self.label() + "Backward0"
+        if ndims[0] == 2 and self.next_functions[1] is not None:
+            return "CloneBackward0"
+        return "UnsafeViewBackward0"
 
 
-_PRODUCT_NAMES = {(2, 2): "MmBackward0", (2, 1): "MvBackward0", (1, 1): "DotBackward0"}
+_PRODUCT_NAMES = {
+    (2, 2): "MmBackward0",
+    (2, 1): "MvBackward0",
+    (1, 1): "DotBackward0",
+    (1, 2): "SqueezeBackward4",
+}
 
 
 def _mismatch(sa, sb) -> str:
@@ -136,6 +147,15 @@ class Einsum(Op):
             sizes.update(zip(subs, getattr(a, "shape", ())))
         summed = set("".join(self.inputs)) - set(self.output)
         return bool(summed) and len(arrays) == 2 and math.prod(sizes.values()) >= 1 << 16
+
+    def name(self) -> str:
+        # PyTorch's last node: one operand ends in a sum over the summed letters, or else in a
+        # permute; several end in the view of a batched product when letters are summed, or
+        # else in an elementwise product
+        summed = set("".join(self.inputs)) - set(self.output)
+        if len(self.inputs) == 1:
+            return "SumBackward1" if summed else "PermuteBackward0"
+        return "ViewBackward0" if summed else "MulBackward0"
 
     def backward(self, gy):
         operands = self.saved_tensors

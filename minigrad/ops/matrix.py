@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from .. import dtypes
+from ..autograd.graph import named_as, names_node
 from .base import normalize_dim, on_input_device
 from .complex import real_only
 from .elementwise import promote
@@ -25,6 +26,7 @@ def _diagonal_index(xp, rows: int, cols: int, offset: int):
 
 
 @on_input_device
+@names_node("DiagonalBackward0")
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal of the 2-D slices over ``dim1`` and ``dim2``, as the last dim of the result
     (``offset`` > 0 above the main diagonal). A copy here, a view in PyTorch.
@@ -48,6 +50,7 @@ _diagonal_of = diagonal  # diag's argument ``diagonal`` hides the function insid
 
 
 @on_input_device
+@names_node("DiagEmbedBackward0")
 def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     """Matrices (at ``dim1``, ``dim2`` of the result) whose ``offset`` diagonal is the last dim
     of ``input``; zeros elsewhere.
@@ -73,6 +76,9 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
     return out.permute(*[o if o is not None else next(rest) for o in order])
 
 
+@names_node(
+    lambda input, diagonal=0: "DiagEmbedBackward0" if input.ndim == 1 else "DiagonalBackward0_copy"
+)
 def diag(input, diagonal=0):
     """A 1-D input becomes a square matrix with it on the ``diagonal``; a 2-D input gives
     that diagonal as a vector."""
@@ -83,6 +89,7 @@ def diag(input, diagonal=0):
     raise RuntimeError(f"diag(): Supports 1D or 2D tensors. Got {input.ndim}D")
 
 
+@names_node("TraceBackward0")
 def trace(input):
     """The sum of the main diagonal of a 2-D tensor."""
     if input.ndim != 2:
@@ -145,13 +152,13 @@ def _expect(t, ndim, op, name):
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat1 @ mat2)`` for matrices (input broadcasts)."""
     _expect(mat1, 2, "addmm", "mat1"), _expect(mat2, 2, "addmm", "mat2")
-    return _fma(input, matmul(mat1, mat2), beta, alpha)
+    return named_as(_fma(input, matmul(mat1, mat2), beta, alpha), "AddmmBackward0")
 
 
 def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
     """``beta * input + alpha * (batch1 @ batch2)`` for batches of matrices (b, n, m)·(b, m, p)."""
     _expect(batch1, 3, "baddbmm", "batch1"), _expect(batch2, 3, "baddbmm", "batch2")
-    return _fma(input, matmul(batch1, batch2), beta, alpha)
+    return named_as(_fma(input, matmul(batch1, batch2), beta, alpha), "BaddbmmBackward0")
 
 
 def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
@@ -159,10 +166,12 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
     _expect(batch1, 3, "addbmm", "batch1"), _expect(batch2, 3, "addbmm", "batch2")
     b, n, m = batch1.shape
     left = batch1.permute(1, 0, 2).reshape(n, b * m)
-    return _fma(input, matmul(left, batch2.reshape(b * m, -1)), beta, alpha)
+    out = _fma(input, matmul(left, batch2.reshape(b * m, -1)), beta, alpha)
+    return named_as(out, "AddbmmBackward0")
 
 
 @real_only
+@names_node("CdistBackward0")
 def cdist(x1, x2, p=2.0, compute_mode=None):
     """The p-norm distance between each row of ``x1`` (…, P, M) and each row of ``x2``
     (…, R, M): a (…, P, R) tensor. Computed from the differences (exact, no ‖a‖²+‖b‖²-2ab).
@@ -187,6 +196,7 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, dim=-1)
 
 
+@names_node("UnsafeViewBackward0")
 def kron(input, other):
     """The Kronecker product: block (i, j) of the result is ``input[i, j] * other``, for any
     number of dims (the shorter shape padded with leading ones)."""
@@ -199,6 +209,7 @@ def kron(input, other):
     return product.reshape(tuple(x * y for x, y in zip(a.shape, b.shape)))
 
 
+@names_node("LinalgCrossBackward0")
 def cross(input, other, dim=None):
     """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3, as
     ``torch.cross``; ``linalg.cross`` uses the last)."""
@@ -219,6 +230,7 @@ def cross(input, other, dim=None):
     return stack([a1 * b2 - a2 * b1, a2 * b0 - a0 * b2, a0 * b1 - a1 * b0], d)
 
 
+@names_node("BlockDiagBackward0")
 def block_diag(*tensors):
     """The tensors (0-, 1- or 2-D) as blocks on the diagonal of one matrix, zeros elsewhere."""
     blocks = []

@@ -8,6 +8,7 @@ import math
 import numpy as np
 
 from .. import _memory_format, dtypes
+from ..autograd.graph import named_as
 from ._size import as_int, infer_shape, parse_size, sized_by_keyword
 from .base import Op, constant, normalize_dim, normalize_dims, on_input_device
 from .elementwise import where
@@ -20,12 +21,15 @@ class Reshape(Op):
     ``strict`` (``view``): raise instead of copying, as PyTorch's ``view``.
     """
 
-    backward_name = "ViewBackward0"
     supports_complex = True
     is_view = True
 
     def __init__(self, shape: tuple, strict: bool = False):
         self.shape, self.strict = shape, strict
+
+    def name(self) -> str:
+        # PyTorch: a reshape that must copy is a clone and an _unsafe_view (UnsafeViewBackward0)
+        return "ViewBackward0" if self.is_view else "UnsafeViewBackward0"
 
     def forward(self, x):
         if (
@@ -237,7 +241,7 @@ def transpose(input, dim0, dim1):
         normalize_dim(dim1, input.ndim, "transpose"),
     )
     order[d0], order[d1] = order[d1], order[d0]
-    return Permute(tuple(order))(input)
+    return named_as(Permute(tuple(order))(input), "TransposeBackward0")
 
 
 def swapaxes(input, axis0, axis1):
@@ -338,14 +342,16 @@ def _broadcast_pair(a: tuple, b: tuple) -> tuple:
 def squeeze(input, dim=None):
     dims = normalize_dims(dim, input.ndim, "squeeze") if dim is not None else range(input.ndim)
     shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
-    return reshape(input, shape)
+    # PyTorch's overloads: squeeze() SqueezeBackward0, squeeze(int) 1, squeeze(tuple) 2
+    overload = 0 if dim is None else 1 if isinstance(dim, int) else 2
+    return named_as(reshape(input, shape), f"SqueezeBackward{overload}")
 
 
 def unsqueeze(input, dim):
     dim = normalize_dim(dim, input.ndim + 1, "unsqueeze")
     shape = list(input.shape)
     shape.insert(dim, 1)
-    return Reshape(tuple(shape))(input)
+    return named_as(Reshape(tuple(shape))(input), "UnsqueezeBackward0")
 
 
 def flatten(input, start_dim=0, end_dim=-1):
@@ -442,7 +448,8 @@ def repeat(input, *sizes, repeats=None):
     for r, n in zip(sizes, shape):
         expanded += [r, n]
     out = x.expand(expanded).reshape([r * n for r, n in zip(sizes, shape)])
-    return Clone()(out) if out._base is not None else out  # a copy, never an alias of input
+    out = Clone()(out) if out._base is not None else out  # a copy, never an alias of input
+    return named_as(out, "RepeatBackward0")
 
 
 def tile(input, dims):
@@ -522,7 +529,7 @@ class CopySlices(Op):
     :func:`record_copy_slices` builds the node around it.
     """
 
-    backward_name = "CopySlices"
+    backward_name = "torch::autograd::CopySlices"  # (PyTorch's name(); repr: CopySlices)
     supports_complex = True
 
     def __init__(self, positions, part: str | None = None):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from .._warnings import warn_user
 from ..autograd import grad_mode
+from ..autograd.graph import named_as
 from .base import Op, constant, normalize_dim
 from .reduce import accumulator
 
@@ -111,7 +112,7 @@ def _softmax_like(op_cls, name, input, dim, dtype):
         dim = _softmax_dim(name, input.ndim)
     dim = normalize_dim(dim, input.ndim, name)
     if input.ndim == 0:
-        return op_cls(0)(input.reshape(1)).reshape(())
+        return named_as(op_cls(0)(input.reshape(1)).reshape(()), op_cls.name())
     return op_cls(dim)(input)
 
 

@@ -8,6 +8,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import grad_mode, graph
+from ..autograd.graph import names_node
 from .base import constant, on_input_device
 from .complex import complex as complex_of
 from .complex import complex_not_implemented, real_only
@@ -40,6 +41,7 @@ def in_float32(fn, *operands):
     return fn(*(t.float() if isinstance(t, graph.Tensor) else t for t in operands)).to(dtype)
 
 
+@names_node(lambda input, end, weight: f"LerpBackward{int(isinstance(weight, graph.Tensor))}")
 def lerp(input, end, weight):
     """``input + weight * (end - input)``; for weights ≥ 0.5 computed from ``end``'s side
     (``end - (end - input) * (1 - weight)``), as PyTorch, so that weight 1 gives ``end`` exactly;
@@ -59,6 +61,7 @@ def _lerp(input, end, weight):
 
 
 @on_input_device
+@names_node("NanToNumBackward0")
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
     """NaN replaced by ``nan``, +inf by ``posinf`` and -inf by ``neginf`` (the dtype's largest
     and lowest finite values by default). The gradient passes where the input is finite.
@@ -97,12 +100,14 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
     return bool(isclose(input, other, rtol, atol, equal_nan).all())
 
 
+@names_node("AddcmulBackward0")
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2`` (an optimizer's building block); float16/bfloat16
     in float32, rounded once."""
     return in_float32(lambda a, b, c: a + value * b * c, input, tensor1, tensor2)
 
 
+@names_node("AddcdivBackward0")
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 / tensor2``; integer tensors are refused, as PyTorch."""
     if not (tensor1.dtype.is_floating_point or tensor2.dtype.is_floating_point):
@@ -114,6 +119,7 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 @real_only
+@names_node("LogitBackward0")
 def logit(input, eps=None):
     """``log(p / (1 - p))``, the inverse of sigmoid; ``eps`` clamps p to [eps, 1 - eps] first."""
     input = _floating(input)
@@ -122,6 +128,7 @@ def logit(input, eps=None):
     return (input / (1.0 - input)).log()
 
 
+@names_node("FracBackward0")
 def frac(input):
     """The fractional part, ``input - trunc(input)`` (sign of input); d/dx = 1."""
     if not input.dtype.is_floating_point:
@@ -130,12 +137,14 @@ def frac(input):
 
 
 @real_only
+@names_node("Deg2RadBackward0")
 def deg2rad(input):
     """Degrees to radians (integer tensors give the default float dtype)."""
     return _floating(input) * (np.pi / 180.0)
 
 
 @real_only
+@names_node("Rad2DegBackward0")
 def rad2deg(input):
     """Radians to degrees (integer tensors give the default float dtype)."""
     return _floating(input) * (180.0 / np.pi)
@@ -162,6 +171,7 @@ def positive(input):
     return input
 
 
+@names_node("FmaxBackward0")
 def fmax(input, other):
     """Elementwise maximum that ignores NaN (NaN only where both are); the gradient goes to
     ``input`` at ties, as PyTorch."""
@@ -169,6 +179,7 @@ def fmax(input, other):
     return where((a >= b) | b.isnan(), a, b)
 
 
+@names_node("FminBackward0")
 def fmin(input, other):
     """Elementwise minimum that ignores NaN (NaN only where both are); the gradient goes to
     ``input`` at ties, as PyTorch."""

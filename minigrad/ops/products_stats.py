@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import _std_select, backend, return_types
+from ..autograd.graph import named_as, names_node
 from .base import constant, method_on_batched, normalize_dim, on_input_device
 from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
@@ -30,14 +31,14 @@ def addmv(input, mat, vec, *, beta=1, alpha=1):
     """``beta * input + alpha * (mat @ vec)`` (``beta=0`` ignores ``input``, NaN included)."""
     _expect(mat, 2, "addmv", "mat")
     _expect(vec, 1, "addmv", "vec")
-    return _scaled_sum(input, matmul(mat, vec), beta, alpha)
+    return named_as(_scaled_sum(input, matmul(mat, vec), beta, alpha), "AddmvBackward0")
 
 
 def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """``beta * input + alpha * outer(vec1, vec2)``."""
     _expect(vec1, 1, "addr", "vec1")
     _expect(vec2, 1, "addr", "vec2")
-    return _scaled_sum(input, outer(vec1, vec2), beta, alpha)
+    return named_as(_scaled_sum(input, outer(vec1, vec2), beta, alpha), "AddrBackward0")
 
 
 def _scaled_sum(input, product, beta, alpha):
@@ -71,15 +72,17 @@ def vdot(input, other):
             f"vdot: inconsistent tensor size, expected tensor [{input.shape[0]}] and src "
             f"[{other.shape[0]}] to have the same number of elements"
         )
-    return matmul(conj(input), other)
+    return named_as(matmul(conj(input), other), "VdotBackward0")
 
 
+@names_node("DistBackward0")
 def dist(input, other, p=2):
     """The ``p``-norm of ``input - other`` (broadcast)."""
     return (input - other).norm(p)
 
 
 @complex_not_implemented
+@names_node("SqueezeBackward0")
 def cov(input, *, correction=1, fweights=None, aweights=None):
     """The covariance matrix of the variables in ``input``'s rows (observations in columns),
     with optional integer frequency and float observation weights, as ``torch.cov``."""
@@ -137,6 +140,7 @@ def corrcoef(input):
     return c.clamp(-1, 1)
 
 
+@names_node("RenormBackward0")
 def renorm(input, p, dim, maxnorm):
     """Each sub-tensor along ``dim`` rescaled so that its ``p``-norm is at most ``maxnorm``
     (the factor ``maxnorm / (norm + 1e-7)``, as PyTorch, where the norm exceeds it)."""
@@ -151,6 +155,7 @@ def renorm(input, p, dim, maxnorm):
     return input * factor  # PyTorch's renorm backward differentiates through the norm too
 
 
+@names_node("LogcumsumexpBackward0")
 def logcumsumexp(input, dim):
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably (no overflow or underflow
     for any spread of values) as a log-space prefix scan: ``log2(n)`` rounds of ``logaddexp``
@@ -170,6 +175,7 @@ def logcumsumexp(input, dim):
 
 @method_on_batched
 @on_input_device
+@names_node("ModeBackward0")
 def mode(input, dim=-1, keepdim=False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest among equally
     frequent ones) and, on the CPU, the index of the occurrence PyTorch's CPU kernel returns

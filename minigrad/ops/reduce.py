@@ -95,6 +95,10 @@ class SumToSize(Op):
             raise RuntimeError(f"size {list(self.shape)} is not expandable to size {list(x.shape)}")
         return summed_to(x, self.shape)
 
+    def name(self) -> str:
+        # PyTorch sums with keepdim (SumBackward1), then views away the leading dims (View)
+        return "ViewBackward0" if len(self.input_meta[0][0]) > len(self.shape) else "SumBackward1"
+
     def backward(self, gy):
         return self.formula(_broadcast_vjp, gy, self.input_meta[0][0])
 
@@ -438,7 +442,7 @@ def max(input, dim=None, keepdim=False, *, other=None):
         return maximum(input, other)
     if dim is None:
         _check_empty_reduction(input, (), None, "max")
-        return amax(input)
+        return named_as(amax(input), "MaxBackward1")
     return _extreme_along(input, dim, keepdim, "argmax", MaxResult)
 
 
@@ -452,7 +456,7 @@ def min(input, dim=None, keepdim=False, *, other=None):
         return minimum(input, other)
     if dim is None:
         _check_empty_reduction(input, (), None, "min")
-        return amin(input)
+        return named_as(amin(input), "MinBackward1")
     return _extreme_along(input, dim, keepdim, "argmin", MinResult)
 
 
@@ -476,13 +480,15 @@ def _binary_form(input, dim, keepdim, other, op):
 def _extreme_along(input, dim, keepdim, arg, result_type):
     dim = normalize_dim(dim, input.ndim, arg[3:])
     _check_empty_reduction(input, (dim,), dim, arg[3:], IndexError)
+    name = arg[3:].capitalize() + "Backward0"  # max(dim): MaxBackward0, min(dim): MinBackward0
     if input.ndim == 0:
-        return result_type(input.clone(), input.new_zeros((), dtype=dtypes.int64))
+        values = named_as(input.clone(), name)
+        return result_type(values, input.new_zeros((), dtype=dtypes.int64))
     indices = _arg_reduce(input, dim, True, arg)
     values = input.gather(dim, indices)
     if not keepdim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)
-    return result_type(values, indices)
+    return result_type(named_as(values, name), indices)
 
 
 @accepts_axis
@@ -548,8 +554,10 @@ def norm(input, p="fro", dim=None, keepdim=False):
     if p in ("fro", 2, 2.0):
         return Norm2(dims, keepdim)(input)
     if p not in (math.inf, -math.inf, 0) and isinstance(p, (int, float)):
-        return in_accumulator(lambda x: _p_norm(x, p, dims, keepdim), input)
-    return _p_norm(input, p, dims, keepdim)
+        out = in_accumulator(lambda x: _p_norm(x, p, dims, keepdim), input)
+    else:
+        out = _p_norm(input, p, dims, keepdim)
+    return named_as(out, "LinalgVectorNormBackward0")
 
 
 def _p_norm(input, p, dims, keepdim):
@@ -579,7 +587,7 @@ def cumsum(input, dim, *, dtype=None):
     input, out = _cast_for(input, dtype)
     d = normalize_dim(dim, input.ndim, "cumsum")
     if input.ndim == 0:  # NumPy would return shape (1,)
-        return Cumsum(0, out)(input.reshape(1)).reshape(())
+        return named_as(Cumsum(0, out)(input.reshape(1)).reshape(()), "CumsumBackward0")
     return Cumsum(d, out)(input)
 
 

@@ -4,6 +4,7 @@ differences and the trapezoid rule (``cumsum`` lives with the reductions)."""
 from __future__ import annotations
 
 from .. import dtypes, return_types
+from ..autograd.graph import names_node
 from ._size import with_size
 from .base import Op, constant, normalize_dim, on_input_device
 from .complex import refuse_complex
@@ -103,6 +104,7 @@ def _running_extreme(input, dim, largest: bool, name: str, result_type):
 
 
 @on_input_device
+@names_node("CummaxBackward0")
 def cummax(input, dim):
     """Running maximum along ``dim`` as ``(values, indices)``; the gradient flows to the entry
     each value came from (the last one on ties, as PyTorch)."""
@@ -110,6 +112,7 @@ def cummax(input, dim):
 
 
 @on_input_device
+@names_node("CumminBackward0")
 def cummin(input, dim):
     """Running minimum along ``dim`` as ``(values, indices)``."""
     return _running_extreme(input, dim, False, "cummin", CumminResult)

@@ -10,6 +10,7 @@ import numpy as np
 
 from .. import dtypes
 from ..autograd import graph
+from ..autograd.graph import names_node
 from .base import Op, constant, normalize_dim, on_input_device
 from .elementwise import promote, where
 from .indexing import Gather, IndexAdd, ScatterAdd, _leading_region, _pad_to, _scatter_key
@@ -185,7 +186,13 @@ def _as_src(input, index, src, op):
     return constant(input.device.xp.full(index.shape, src, dtype=input._data.dtype), input.device)
 
 
+def _scatter_node(input, dim, index, src=None, value=None, **kwargs) -> str:
+    """PyTorch's overloads: ``scatter(dim, index, src)`` ScatterBackward0, of a number 1."""
+    return f"ScatterBackward{int(not isinstance(value if src is None else src, graph.Tensor))}"
+
+
 @on_input_device
+@names_node(_scatter_node)
 def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     """``input`` with ``src`` (a tensor, or the scalar ``value``) written at ``index`` along
     ``dim``: ``out[i][index[i][j]] = src[i][j]`` for dim 1.
@@ -214,6 +221,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 
 
 @on_input_device
+@names_node("ScatterReduceBackward0")
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Combine ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce`` in
     ``'sum'``, ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``; ``include_self=False`` leaves
@@ -277,6 +285,7 @@ def _check_source(input, dim, index, source, op):
 
 
 @on_input_device
+@names_node("IndexAddBackward0")
 def index_add(input, dim, index, source, *, alpha=1):
     """``input`` with ``alpha * source`` added at ``index`` along ``dim`` (repeats add up).
 
@@ -299,6 +308,7 @@ def _index_mask(input, key):
 
 
 @on_input_device
+@names_node("IndexCopyBackward0")
 def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s slices."""
     key = _index_key(input, dim, index, "index_copy")
@@ -308,6 +318,9 @@ def index_copy(input, dim, index, source):
 
 
 @on_input_device
+@names_node(
+    lambda input, dim, index, value: f"IndexFillBackward{int(isinstance(value, graph.Tensor))}"
+)
 def index_fill(input, dim, index, value):
     """``input`` with the slices at ``index`` along ``dim`` set to ``value``."""
     key = _index_key(input, dim, index, "index_fill", negative=True)
@@ -320,6 +333,7 @@ def index_fill(input, dim, index, value):
 
 
 @on_input_device
+@names_node("MaskedScatterBackward0")
 def masked_scatter(input, mask, source):
     """``input`` with the places where ``mask`` is true filled, in row-major order, with
     consecutive values of ``source`` (which needs at least as many elements).

@@ -6,6 +6,7 @@ programs use (``fliplr``, ``flipud``, ``moveaxis``, ``msort``, ``narrow_copy``,
 from __future__ import annotations
 
 from ..autograd import graph
+from ..autograd.graph import names_node
 from .base import normalize_dim
 from .joining import split
 from .matrix import diag, diagonal
@@ -35,6 +36,7 @@ def _check_src(src, view_shape, op):
         )
 
 
+@names_node("SelectScatterBackward0")
 def select_scatter(input, src, dim, index):
     """``input`` with the slice ``select(dim, index)`` replaced by ``src``."""
     _check_src(src, select(input, dim, index).shape, "select_scatter")
@@ -43,6 +45,7 @@ def select_scatter(input, src, dim, index):
     return index_copy(input, d, position, src.unsqueeze(d))
 
 
+@names_node("SliceScatterBackward0")
 def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     """``input`` with ``input[start:end:step]`` along ``dim`` replaced by ``src``."""
     d = normalize_dim(dim, input.ndim, "slice_scatter")
@@ -55,6 +58,7 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     return index_copy(input, d, shape_constant(positions, _int64(), input.device), src)
 
 
+@names_node("DiagonalScatterBackward0")
 def diagonal_scatter(input, src, offset=0, dim1=0, dim2=1):
     """``input`` with ``diagonal(offset, dim1, dim2)`` replaced by ``src``: the two dims moved
     last and flattened, the diagonal's flat positions scattered into."""
@@ -117,6 +121,7 @@ def _linear_index(input, indices, op):
     return input.reshape((-1,) + rest), lin.reshape(-1), tuple(expanded[0].shape), rest
 
 
+@names_node("IndexPutBackward0")
 def index_put(input, indices, values, accumulate=False):
     """``input`` with ``input[indices] = values`` (``+=`` with ``accumulate``, where repeated
     indices add up); differentiable in ``input`` and ``values``."""
@@ -128,6 +133,7 @@ def index_put(input, indices, values, accumulate=False):
     return put_in(flat, 0, lin, values).reshape(input.shape)
 
 
+@names_node("PutBackward0")
 def put(input, index, source, accumulate=False):
     """``input`` with its flattened entries at ``index`` set to (or, with ``accumulate``,
     increased by) ``source``'s entries."""
@@ -142,6 +148,7 @@ def put(input, index, source, accumulate=False):
     )
 
 
+@names_node("IndexReduceBackward0")
 def index_reduce(input, dim, index, source, reduce, *, include_self=True):
     """Reduce ``source``'s slices into ``input`` at ``index`` along ``dim`` with ``reduce`` in
     ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``."""
@@ -185,6 +192,7 @@ def msort(input):
     return input.sort(dim=0, stable=True).values  # (equal values: any order gives these)
 
 
+@names_node("NarrowCopyBackward0")
 def narrow_copy(input, dim, start, length):
     """A copy (not a view) of :func:`narrow`."""
     return narrow(input, dim, start, length).clone()
@@ -201,6 +209,7 @@ def split_with_sizes(input, split_sizes, dim=0):
     return split(input, list(split_sizes), d)
 
 
+@names_node("DiagEmbedBackward0")
 def diagflat(input, offset=0):
     """A square matrix with ``input``'s flattened entries on diagonal ``offset``."""
     return diag(input.reshape(-1), offset)

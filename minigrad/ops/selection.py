@@ -6,12 +6,14 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..autograd import graph
+from ..autograd.graph import names_node
 from ._size import as_int, with_size
 from .base import constant, normalize_dim, on_input_device
 from .movement import broadcast_tensors
 from .sorting import nonzero
 
 
+@names_node("TakeBackward0")
 def take(input, index):
     """Entries of the flattened ``input`` at ``index`` (a tensor of any shape)."""
     _check_long(index, "take")
@@ -38,6 +40,7 @@ def take_along_dim(input, indices, dim=None):
     return input.gather(d, indices)
 
 
+@names_node("MaskedSelectBackward0")
 def masked_select(input, mask):
     """The entries of ``input`` where the bool ``mask`` (broadcast together) is True, as 1-D."""
     if mask.dtype is not dtypes.bool:
@@ -47,6 +50,11 @@ def masked_select(input, mask):
 
 
 @on_input_device
+@names_node(
+    lambda input, repeats=None, *a, **k: (
+        "IndexSelectBackward0" if isinstance(repeats, graph.Tensor) else "ViewBackward0"
+    )
+)
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each entry (or slice along ``dim``) repeated ``repeats`` times in place: ``[1, 2]`` with
     2 repeats is ``[1, 1, 2, 2]``. ``repeats`` is an int or a tensor of one count per entry.
@@ -93,6 +101,7 @@ def argwhere(input):
 
 
 @on_input_device
+@names_node("UnfoldBackward0")
 def unfold(input, dimension, size, step):
     """Every window of ``size`` entries along ``dimension``, ``step`` apart, as a new last
     dimension (``Tensor.unfold``): shape (..., n_windows, ..., size)."""

@@ -4,6 +4,7 @@ the CPU ties as PyTorch's CPU kernels leave them) and nonzero."""
 from __future__ import annotations
 
 from .. import _std_select, _std_sort, backend, dtypes, return_types
+from ..autograd.graph import named_as
 from .base import constant, method_on_batched, normalize_dim, on_input_device
 from .complex import refuse_complex
 
@@ -44,8 +45,9 @@ def sort(input, dim=-1, descending=False, stable=False):
     Ties as :func:`argsort` orders them."""
     indices = argsort(input, dim, descending, stable)
     if input.ndim == 0:
-        return SortResult(input.clone(), indices)
-    return SortResult(input.gather(normalize_dim(dim, input.ndim, "sort"), indices), indices)
+        return SortResult(named_as(input.clone(), "SortBackward0"), indices)
+    values = input.gather(normalize_dim(dim, input.ndim, "sort"), indices)
+    return SortResult(named_as(values, "SortBackward0"), indices)
 
 
 @method_on_batched
@@ -63,13 +65,13 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     if not 0 <= k <= size:
         raise RuntimeError(f"topk: k ({k}) must be between 0 and the size of dim {d} ({size})")
     if input.ndim == 0:
-        return TopkResult(input.clone(), argsort(input))
+        return TopkResult(named_as(input.clone(), "TopkBackward0"), argsort(input))
     if input.device.type == "cpu":
         found = backend.array_kernel(_std_select.topk_indices, input._data, k, d, largest, sorted)
         indices = constant(found, input.device)
     else:
         indices = argsort(input, d, descending=largest)[(slice(None),) * d + (slice(0, k),)]
-    return TopkResult(input.gather(d, indices), indices)
+    return TopkResult(named_as(input.gather(d, indices), "TopkBackward0"), indices)
 
 
 @on_input_device

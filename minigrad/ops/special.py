@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from ..autograd.graph import names_node
 from .base import Op
 from .elementwise import binary, unary, unary_function, where
 from .unary import cos, exp, log, log1p, sign
@@ -113,6 +114,7 @@ class Erfinv(_Special):
 class Ndtr(_Special):
     """y = Φ(x) = ½·erfc(-x/√2); dy/dx = exp(-x²/2)/√(2π)"""
 
+    backward_name = "MulBackward1"  # PyTorch composes ndtr: its last node is the ½·(...)
     scipy_name = "ndtr"
 
     def backward(self, gy):
@@ -284,6 +286,7 @@ def xlog1py(input, other):
     return binary(Xlog1py(), input, other, floating=True)
 
 
+@names_node("MvlgammaBackward0")
 def mvlgamma(input, p: int):
     """The multivariate log-gamma of dimension p: p(p-1)/4·log π + Σ_{i<p} lgamma(x - i/2).
 

@@ -14,6 +14,8 @@ from __future__ import annotations
 import numpy as np
 
 from .. import _special_gamma, _special_poly
+from ..autograd import graph
+from ..autograd.graph import names_node
 from .base import Op, scalar_tensor
 from .elementwise import promote
 from .special import lgamma
@@ -153,6 +155,13 @@ _TORCH_NAMES = {"int64": "Long", "int32": "Int", "int16": "Short", "int8": "Char
                 "bool": "Bool"}  # fmt: skip
 
 
+def _zeta_node(input, other) -> str:
+    """PyTorch's overloads: zeta(Tensor, Tensor) 0, zeta(number, Tensor) 1, zeta(Tensor, number) 2."""
+    tensors = isinstance(input, graph.Tensor), isinstance(other, graph.Tensor)
+    return f"SpecialZetaBackward{0 if all(tensors) else 1 if tensors[1] else 2}"
+
+
+@names_node(_zeta_node)
 def zeta(input, other):
     """The Hurwitz zeta function ζ(input, other) = Σ_k (other + k)^-input.
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from .. import _std_select, backend, dtypes, return_types
 from ..autograd import graph
+from ..autograd.graph import names_node
 from ._size import with_size
 from .base import constant, method_on_batched, normalize_dim, on_input_device
 from .elementwise import where
@@ -76,18 +77,21 @@ def _median(input, dim, keepdim, ignore_nan: bool, name: str):
     return return_types.nanmedian(*result) if name == "nanmedian" else result
 
 
+@names_node(lambda input, dim=None, keepdim=False: f"MedianBackward{int(dim is not None)}")
 def median(input, dim=None, keepdim=False):
     """The lower median (of an even count, the smaller middle value) of all entries, or
     ``(values, indices)`` along ``dim``; NaN where a slice holds NaN."""
     return _median(input, dim, keepdim, False, "median")
 
 
+@names_node(lambda input, dim=None, keepdim=False: f"NanmedianBackward{int(dim is not None)}")
 def nanmedian(input, dim=None, keepdim=False):
     """:func:`median` of the non-NaN entries (NaN only where a slice is all NaN)."""
     return _median(input, dim, keepdim, True, "nanmedian")
 
 
 @method_on_batched
+@names_node("KthvalueBackward0")
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest entry (1-based) along ``dim``, with its index: on the CPU, of equal
     values the one PyTorch's CPU quickselect returns (:mod:`minigrad._std_select`)."""
@@ -174,17 +178,20 @@ def _interpolate(values, rank, interpolation):
     return below + (above - below) * (rank - low.to(rank.dtype))
 
 
+@names_node("SqueezeBackward4")
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The ``q``-quantiles (a number or a 1-D tensor in [0, 1]) of all entries or along
     ``dim``; a 1-D ``q`` puts its dimension first. NaN where a slice holds NaN."""
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
+@names_node("SqueezeBackward4")
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """:func:`quantile` of the non-NaN entries."""
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
+@names_node("NansumBackward0")
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """The sum with NaN counted as zero."""
     if input.dtype.is_floating_point:
@@ -202,6 +209,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     return nansum(input, dim, keepdim, dtype=dtype) / kept
 
 
+@names_node("StdMeanBackward0")
 def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """``(std, mean)`` over ``dim`` in one call."""
     return std(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased), mean(
@@ -209,6 +217,7 @@ def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     )
 
 
+@names_node("VarMeanBackward0")
 def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """``(var, mean)`` over ``dim`` in one call."""
     return var(input, dim, correction=correction, keepdim=keepdim, unbiased=unbiased), mean(
@@ -216,6 +225,7 @@ def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     )
 
 
+@names_node("AminmaxBackward0")
 def aminmax(input, *, dim=None, keepdim=False):
     """``(min, max)`` over ``dim`` (all entries by default)."""
     dims = () if dim is None else dim

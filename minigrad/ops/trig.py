@@ -8,7 +8,7 @@ import math
 
 from .base import Op
 from .complex import holomorphic
-from .elementwise import binary, unary_function, where
+from .elementwise import binary, by_divisor, unary_function, where
 
 
 @holomorphic
@@ -268,6 +268,9 @@ class Fmod(Op):
     def backward(self, gz):
         x, y = self.saved_tensors
         return gz, -gz * (x / y).trunc()
+
+    def name(self) -> str:
+        return by_divisor(self, "Fmod")
 
 
 # -- functions --------------------------------------------------------------------------------

@@ -371,7 +371,7 @@ def clamp(input, min=None, max=None):
             out = maximum(out, min)
         if max is not None:
             out = minimum(out, max)
-        return out
+        return named_as(out, "ClampBackward0")  # (PyTorch: clamp(Tensor, Tensor))
     bounds = [b for b in (min, max) if b is not None]
     target = dtypes.result_type(input, *bounds)
     if target is not input.dtype:  # an int tensor with a float bound: computed in float32

@@ -23,6 +23,7 @@ from .._sparse_compressed import (
     SparseCompressed,
 )
 from .._sparse_coo import SparseCOO, sparse_coo
+from ..autograd.graph import names_node
 from ..ops import Op
 from ..ops.indexing import GetItem, IndexAdd
 from ..tensor import Tensor
@@ -166,6 +167,7 @@ def scatter(values: Tensor, p: Pattern) -> Tensor:
     return grid.reshape(p.shape)
 
 
+@names_node("ToDenseBackward0")
 def to_dense(x: Tensor, dtype=None, *, masked_grad=None) -> Tensor:
     """The dense tensor of a compressed ``x`` (COO and dense tensors as ``_core.to_dense``);
     ``masked_grad`` is accepted (the values' gradient is the dense one at their entries)."""

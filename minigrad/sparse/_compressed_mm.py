@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
+from ..autograd.graph import named_as, names_node
 from ..ops.base import Op
 from ..tensor import Tensor
 from . import _compressed, _functions, _products
@@ -86,13 +87,14 @@ def matmul_rule(op, args, previous):
     if sparse_a:
         columns = d.unsqueeze(1) if d.ndim == 1 else d
         out = CompressedMM()(a, columns)
-        return out.squeeze(1) if d.ndim == 1 else out
-    if a.ndim == 1:
-        return DenseCompressedMM()(a.unsqueeze(0), b).squeeze(0)
+        return named_as(out.squeeze(1), "MvBackward0") if d.ndim == 1 else out
+    if a.ndim == 1:  # (PyTorch: a vector times a matrix squeezes the product's row)
+        return named_as(DenseCompressedMM()(a.unsqueeze(0), b).squeeze(0), "SqueezeBackward4")
     return DenseCompressedMM()(a, b)
 
 
 # -- torch.sparse's products, for every layout --------------------------------------------------
+@names_node("SparseAddmmBackward0")
 def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
     """``mat1 @ mat2`` with a sparse ``mat1`` (``torch.sparse.mm``): a sparse operand's
     gradient keeps its pattern; two sparse operands (COO x COO, CSR x CSR) give a sparse
@@ -117,6 +119,7 @@ def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
     return out.squeeze(1) if mat2.ndim == 1 else out
 
 
+@names_node("SparseAddmmBackward0")
 def addmm(mat: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
     """``beta * mat + alpha * (mat1 @ mat2)`` with a sparse ``mat1`` (``torch.sparse.addmm``)."""
     if not is_compressed(mat1):

@@ -20,6 +20,7 @@ from .._sparse_coo import SparseCOO
 from .._sparse_coo import emptied as emptied_coo
 from ..autograd import _jvp_rules
 from ..autograd import grad_mode as _grad_mode
+from ..autograd.graph import class_name
 from ..ops import base as _base
 from ..ops.base import Op
 from ..ops.elementwise import Add, Div, Mul, Neg, Sub
@@ -402,7 +403,7 @@ def compressed_repr(t) -> str:
         suffixes.append(f"device='{t.device}'")
     suffixes.append(f"layout={t.layout!r}")
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{class_name(t.grad_fn)}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     from .. import _format

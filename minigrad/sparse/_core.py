@@ -14,6 +14,7 @@ import numpy as np
 
 from .. import backend, dtypes
 from .._sparse_coo import SparseCOO
+from ..autograd.graph import names_node
 from ..ops import Op
 from ..ops.base import on_input_device
 from ..ops.indexing import GetItem, IndexAdd
@@ -98,6 +99,7 @@ def make(indices, values: Tensor, shape: tuple, coalesced: bool = False) -> Tens
 
 
 @on_input_device
+@names_node("ToDenseBackward0")
 def to_dense(x: Tensor) -> Tensor:
     """The dense tensor of sparse ``x``: repeated indices add up."""
     rec = x._data

@@ -8,6 +8,7 @@ import numpy as np
 from .. import backend, dtypes
 from .. import ops as _ops
 from .._sparse_compressed import SparseCompressed
+from ..autograd.graph import named_as, names_node
 from ..ops.base import Op, constant, normalize_dims, on_input_device
 from ..ops.indexing import GetItem, IndexAdd
 from ..tensor import Tensor
@@ -57,7 +58,7 @@ def spmm(sparse: Tensor, dense: Tensor, keep_pattern: bool = False, op: str = "m
         out = IndexAdd((rec.shape[0], columns.shape[1]), (rows,), False)(products)
     else:
         out = SparseMM()(sparse, columns)
-    return out.squeeze(1) if vector else out
+    return named_as(out.squeeze(1), "MvBackward0") if vector else out  # (PyTorch: mv)
 
 
 class SparseMM(Op):
@@ -105,6 +106,7 @@ def permute(x: Tensor, dims: tuple) -> Tensor:
     return make(rec.indices[list(dims[:sd])], values_of(x), shape)
 
 
+@names_node("SparseAddmmBackward0")
 def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
     """``mat1 @ mat2`` with sparse ``mat1`` (``torch.sparse.mm``): mat1's gradient is sparse,
     with its pattern.
@@ -118,6 +120,7 @@ def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
     return spmm(mat1, mat2, keep_pattern=True, op="sparse.mm")
 
 
+@names_node("SparseAddmmBackward0")
 def addmm(mat: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
     """``beta * mat + alpha * (mat1 @ mat2)`` with sparse ``mat1`` (``torch.sparse.addmm``)."""
     product = spmm(mat1, mat2, keep_pattern=True, op="sparse.addmm")

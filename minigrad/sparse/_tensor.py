@@ -7,6 +7,7 @@ from __future__ import annotations
 from .. import _format, backend, dtypes
 from .._sparse_coo import SparseCOO
 from ..autograd import _jvp_rules
+from ..autograd.graph import class_name
 from ..ops import base as _base
 from ..ops import cat
 from ..ops.elementwise import Add, Div, Mul, Neg, Pow, Sub
@@ -282,7 +283,7 @@ def sparse_repr(t) -> str:
         suffixes.append(f"device='{t.device}'")
     suffixes.append("layout=minigrad.sparse_coo")
     if t.grad_fn is not None:
-        suffixes.append(f"grad_fn=<{t.grad_fn.name()}>")
+        suffixes.append(f"grad_fn=<{class_name(t.grad_fn)}>")
     elif t.requires_grad:
         suffixes.append("requires_grad=True")
     return head + _format._add_suffixes(last, suffixes, 7) + ")"

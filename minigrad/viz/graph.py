@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ..autograd.graph import AccumulateGrad
+from ..autograd.graph import AccumulateGrad, class_name
 from ..tensor import Tensor
 
 
@@ -60,10 +60,9 @@ class Graph:
 
 
 def node_name(node) -> str:
-    """The op's label: ``Mul``, ``MatMul``, ``CubeBackward``... (an op's :meth:`~.Op.label`, a
-    custom Function's backward name, or the class name)."""
-    name = getattr(node, "label", None) or getattr(node, "name", None)
-    return name() if callable(name) else type(node).__name__
+    """The node's name as PyTorch's ``repr`` of a ``grad_fn`` shows it (and torchviz draws it):
+    ``MulBackward0``, ``AddmmBackward0``, ``CubeBackward`` (a custom Function), ``CopySlices``."""
+    return class_name(node) if callable(getattr(node, "name", None)) else type(node).__name__
 
 
 def tensor_meta(tensor) -> tuple:

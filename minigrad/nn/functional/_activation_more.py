@@ -7,6 +7,7 @@ Each formula is PyTorch's, elementwise and exact, so the gradients come from the
 from __future__ import annotations
 
 from ... import backend, ops
+from ...autograd.graph import named_as
 from ...ops.base import constant
 from ._utils import maybe_inplace
 from .activation import elu, hardtanh, leaky_relu, relu
@@ -27,25 +28,31 @@ def celu(input, alpha: float = 1.0, inplace: bool = False):
         raise RuntimeError("celu: ZeroDivisionError: alpha cannot be 0 for CELU")
     # expm1 of the non-positive part only: the unpicked branch stays finite for large x
     return maybe_inplace(
-        lambda x: ops.where(x > 0, x, ops.expm1(x.clamp(max=0) / alpha) * alpha), input, inplace
+        lambda x: ops.where(x > 0, x, ops.expm1(x.clamp(max=0) / alpha) * alpha),
+        input,
+        inplace,
+        ("CeluBackward0", "CeluBackward1"),
     )
 
 
 def selu(input, inplace: bool = False):
     """scale·elu(x, alpha) with the self-normalizing constants ``SELU_SCALE``, ``SELU_ALPHA``."""
-    return maybe_inplace(lambda x: ops.elu(x, SELU_ALPHA) * SELU_SCALE, input, inplace)
+    names = ("EluBackward0", "EluBackward1")  # (PyTorch: an elu with selu's scales)
+    return maybe_inplace(lambda x: ops.elu(x, SELU_ALPHA) * SELU_SCALE, input, inplace, names)
 
 
 def hardshrink(input, lambd: float = 0.5):
     """x where |x| > lambd, else 0."""
-    return ops.where((input > lambd) | (input < -lambd), input, 0.0)
+    return named_as(
+        ops.where((input > lambd) | (input < -lambd), input, 0.0), "HardshrinkBackward0"
+    )
 
 
 def softshrink(input, lambd: float = 0.5):
     """x - lambd where x > lambd, x + lambd where x < -lambd, else 0 (= x - clamp(x, ±lambd))."""
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found {lambd}")
-    return input - input.clamp(-lambd, lambd)
+    return named_as(input - input.clamp(-lambd, lambd), "SoftshrinkBackward0")
 
 
 def hardsigmoid(input, inplace: bool = False):
@@ -56,7 +63,7 @@ def hardsigmoid(input, inplace: bool = False):
         inside = (x > -3.0) & (x < 3.0)  # NaN is outside: no gradient, as in PyTorch
         return ops.where(inside, (x + 3.0) / 6.0, ((x + 3.0).clamp(0.0, 6.0) / 6.0).detach())
 
-    return maybe_inplace(fn, input, inplace)
+    return maybe_inplace(fn, input, inplace, ("HardsigmoidBackward0", "HardsigmoidBackward0"))
 
 
 def hardswish(input, inplace: bool = False):
@@ -67,7 +74,7 @@ def hardswish(input, inplace: bool = False):
         xm = ops.where(middle, x, 0.0)  # the unpicked branch must not turn NaN into NaN grads
         return ops.where(x <= -3.0, x * 0.0, ops.where(middle, xm * (xm + 3.0) / 6.0, x))
 
-    return maybe_inplace(fn, input, inplace)
+    return maybe_inplace(fn, input, inplace, ("HardswishBackward0", "HardswishBackward0"))
 
 
 def tanhshrink(input):
@@ -77,7 +84,8 @@ def tanhshrink(input):
 
 def threshold(input, threshold: float, value: float, inplace: bool = False):
     """x where x > threshold, else ``value``."""
-    return maybe_inplace(lambda x: ops.where(x > threshold, x, value), input, inplace)
+    names = ("ThresholdBackward0", "ThresholdBackward1")
+    return maybe_inplace(lambda x: ops.where(x > threshold, x, value), input, inplace, names)
 
 
 _threshold = threshold  # for threshold_, whose argument shadows the name
@@ -105,7 +113,7 @@ def prelu(input, weight):
         weight = weight.reshape((count,) + (1,) * (input.ndim - 2))
     elif weight.ndim:
         weight = weight.reshape(())
-    return ops.where(input > 0, input, weight * input)
+    return named_as(ops.where(input > 0, input, weight * input), "PreluKernelBackward0")
 
 
 def _check_rrelu_bounds(lower: float, upper: float) -> None:
@@ -127,8 +135,9 @@ def rrelu(
     uniformly from [lower, upper) (the input device's generator); in evaluation the slope is
     (lower + upper) / 2, i.e. ``leaky_relu``."""
     _check_rrelu_bounds(lower, upper)
-    if not training:
-        return leaky_relu(input, (lower + upper) / 2, inplace)
+    names = ("RreluWithNoiseBackward0", "RreluWithNoiseBackward1")
+    if not training:  # (PyTorch's node is rrelu's in evaluation too)
+        return named_as(leaky_relu(input, (lower + upper) / 2, inplace), names[inplace])
     if not input.dtype.is_floating_point:
         raise RuntimeError(f"rrelu: expected a floating point input, got {input.dtype}")
     np_dtype, dev = input._data.dtype, input.device
@@ -146,7 +155,7 @@ def rrelu(
             return constant(slopes, dev)
 
     slopes = backend.per_sample_draw(make, tuple(input.shape))
-    return maybe_inplace(lambda x: x * ops.where(x <= 0, slopes, 1.0), input, inplace)
+    return maybe_inplace(lambda x: x * ops.where(x <= 0, slopes, 1.0), input, inplace, names)
 
 
 # -- the in-place forms, as torch.nn.functional has them ----------------------------------------

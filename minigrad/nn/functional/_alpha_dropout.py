@@ -35,7 +35,7 @@ def _alpha_dropout(input, p: float, training: bool, inplace: bool, mask_shape: t
     keep = backend.per_sample_draw(make, mask_shape)
     shift = (keep - 1.0) * (_ALPHA * a) + _ALPHA * a * p
     scale = keep * a
-    return maybe_inplace(lambda x: x * scale + shift, input, inplace)
+    return maybe_inplace(lambda x: x * scale + shift, input, inplace, ("AddBackward0",) * 2)
 
 
 def alpha_dropout(input, p: float = 0.5, training: bool = False, inplace: bool = False):

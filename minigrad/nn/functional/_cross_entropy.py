@@ -7,6 +7,7 @@ import numpy as np
 
 from ... import dtypes
 from ...autograd import forward_ad, grad_mode
+from ...autograd.graph import named_as
 from ...ops.base import Op, autocast_inputs, constant, on_input_device
 from ...ops.nn import LogSoftmaxOp, SoftmaxOp
 from ._utils import check_class_targets, check_reduction, reduction_from_legacy
@@ -25,12 +26,6 @@ class CrossEntropy(Op):
     def __init__(self, reduction: str, ignore_index: int, smoothing: float, probs: bool):
         self.reduction, self.ignore_index = reduction, ignore_index
         self.smoothing, self.probs = smoothing, probs
-
-    def name(self) -> str:
-        # PyTorch's cross_entropy of class indices ends in nll_loss (of its log_softmax, which
-        # this fused node includes); with probabilities or smoothing it ends in arithmetic
-        plain = not self.probs and not self.smoothing
-        return "NllLossBackward0" if plain else "CrossEntropyBackward0"
 
     # -- forward ---------------------------------------------------------------------------------
     @dtypes.computed_in_float32  # log-sum-exp of bfloat16 logits in float32, as PyTorch
@@ -279,7 +274,25 @@ def cross_entropy(
     loss = op(rows, flat_target, weight)
     if bad is not None:
         loss = _poison(loss, bad, reduction)
-    return loss.reshape(out_shape) if reduction == "none" else loss
+    loss = loss.reshape(out_shape) if reduction == "none" else loss
+    return named_as(loss, _cross_entropy_node(input.ndim, probs, label_smoothing, reduction))
+
+
+def _cross_entropy_node(ndim: int, probs: bool, smoothing: float, reduction: str) -> str:
+    """The last node of PyTorch's cross_entropy, which composes it: nll_loss of log_softmax
+    for class indices; arithmetic ending in a division (mean) or a negation for
+    probabilities, and in an addition for label smoothing."""
+    if probs:
+        return "DivBackward1" if reduction == "mean" else "NegBackward0"
+    return "AddBackward0" if smoothing else nll_node(ndim, reduction)
+
+
+def nll_node(ndim: int, reduction: str) -> str:
+    """The last node of PyTorch's nll_loss of an input with ``ndim`` dims: nll_loss2d past 2
+    dims (on 4-D views of the input), unreduced 3-D or 5-D+ results viewed back."""
+    if ndim <= 2:
+        return "NllLossBackward0"
+    return "ViewBackward0" if reduction == "none" and ndim != 4 else "NllLoss2DBackward0"
 
 
 @on_input_device

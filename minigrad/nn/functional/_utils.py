@@ -5,6 +5,7 @@ from __future__ import annotations
 from ... import backend
 from ..._warnings import warn_user
 from ...autograd.grad_mode import is_grad_enabled
+from ...autograd.graph import named_as
 
 _REDUCTIONS = ("none", "mean", "sum")
 
@@ -48,16 +49,19 @@ def reduce(loss, reduction: str):
     return loss
 
 
-def maybe_inplace(fn, input, inplace: bool):
+def maybe_inplace(fn, input, inplace: bool, names: tuple = (None, None)):
     """``fn(input)``, written into ``input`` when ``inplace`` (PyTorch's ``inplace=True``).
 
     When the graph is recorded, ``fn`` reads a copy, so that what its backward saved is not
-    the tensor being overwritten.
+    the tensor being overwritten. ``names``: PyTorch's ``grad_fn`` names of the function out of
+    place and in place (``("EluBackward0", "EluBackward1")``), given to the result's node.
     """
     if not inplace:
-        return fn(input)
+        out = fn(input)
+        return out if names[0] is None else named_as(out, names[0])
     recording = is_grad_enabled() and input.requires_grad
-    return input.copy_(fn(input.clone() if recording else input))
+    out = input.copy_(fn(input.clone() if recording else input))
+    return out if names[1] is None else named_as(out, names[1])
 
 
 def check_class_targets(target, num_classes: int, ignore_index: int | None, op: str):

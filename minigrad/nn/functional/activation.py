@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import ops
+from ...autograd.graph import named_as
 from ...ops.base import normalize_dim
 from ...ops.complex import real_only
 from ...ops.nn import log_softmax, softmax  # noqa: F401 - F.log_softmax / F.softmax live here too
@@ -23,7 +24,7 @@ def relu(input, inplace: bool = False):
         >>> F.relu(minigrad.tensor([-1.0, 2.0]))
         tensor([0., 2.])
     """
-    return maybe_inplace(ops.relu, input, inplace)
+    return maybe_inplace(ops.relu, input, inplace, ("ReluBackward0", "ReluBackward0"))
 
 
 def relu6(input, inplace: bool = False):
@@ -34,7 +35,8 @@ def relu6(input, inplace: bool = False):
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
     """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at the bounds
     and beyond, as PyTorch's (``clamp``'s is 1 at the bounds)."""
-    return maybe_inplace(lambda x: _open_clamp(x, min_val, max_val), input, inplace)
+    names = ("HardtanhBackward0", "HardtanhBackward0")
+    return maybe_inplace(lambda x: _open_clamp(x, min_val, max_val), input, inplace, names)
 
 
 def _open_clamp(x, low: float, high: float):
@@ -46,12 +48,14 @@ def _open_clamp(x, low: float, high: float):
 
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """x where x > 0, else negative_slope·x."""
-    return maybe_inplace(lambda x: ops.leaky_relu(x, negative_slope), input, inplace)
+    names = ("LeakyReluBackward0", "LeakyReluBackward1")
+    return maybe_inplace(lambda x: ops.leaky_relu(x, negative_slope), input, inplace, names)
 
 
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """x where x > 0, else alpha·(exp(x) - 1)."""
-    return maybe_inplace(lambda x: ops.elu(x, alpha), input, inplace)
+    names = ("EluBackward0", "EluBackward1")
+    return maybe_inplace(lambda x: ops.elu(x, alpha), input, inplace, names)
 
 
 def gelu(input, approximate: str = "none"):
@@ -61,12 +65,13 @@ def gelu(input, approximate: str = "none"):
 
 def silu(input, inplace: bool = False):
     """x·sigmoid(x) (also called swish)."""
-    return maybe_inplace(ops.silu, input, inplace)
+    return maybe_inplace(ops.silu, input, inplace, ("SiluBackward0", "SiluBackward0"))
 
 
 def mish(input, inplace: bool = False):
     """x·tanh(softplus(x))."""
-    return maybe_inplace(lambda x: x * ops.softplus(x).tanh(), input, inplace)
+    names = ("MishBackward0", "MishBackward0")
+    return maybe_inplace(lambda x: x * ops.softplus(x).tanh(), input, inplace, names)
 
 
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
@@ -85,7 +90,7 @@ def tanh(input):
 
 def logsigmoid(input):
     """log(sigmoid(x)) = -softplus(-x), finite for large |x|."""
-    return -ops.softplus(-input)
+    return named_as(-ops.softplus(-input), "LogSigmoidBackward0")
 
 
 def softsign(input):
@@ -102,4 +107,4 @@ def glu(input, dim: int = -1):
             f"glu: halving dimension must be even, but dimension {dim} is size {size}"
         )
     a, b = input.chunk(2, dim)
-    return a * b.sigmoid()
+    return named_as(a * b.sigmoid(), "GluBackward0")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from ... import dtypes
+from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ._windows import pair
 
@@ -80,10 +81,15 @@ def _adaptive_max(x, sizes, return_indices: bool, op: str, spatial: int):
     if any(s <= 0 for s in sizes):
         raise RuntimeError(f"{op}: output_size must be positive, got {list(sizes)}")
     if return_indices:
-        return _with_indices(x, sizes, first)
+        values, indices = _with_indices(x, sizes, first)
+        return named_as(values, _NODES[spatial]), indices
     for i, size in enumerate(sizes):
         x = _windows_along(x, first + i, size)
-    return x
+    return named_as(x, _NODES[spatial])
+
+
+# PyTorch's last node per spatial dims (1-D pools in 2-D, then squeezes)
+_NODES = {1: "SqueezeBackward1", 2: "AdaptiveMaxPool2DBackward0", 3: "AdaptiveMaxPool3DBackward0"}
 
 
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False):

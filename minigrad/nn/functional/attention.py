@@ -16,6 +16,7 @@ import math
 
 from ... import backend, dtypes
 from ...autograd import grad_mode
+from ...autograd.graph import names_node
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
 from ._attention_blocks import block_backward, block_forward
@@ -93,6 +94,18 @@ class ScaledDotProductAttention(Op):
         return gq, gk, gv, gmask
 
 
+def _attention_node(query, key, value, attn_mask=None, dropout_p=0.0, *args, **kwargs) -> str:
+    """PyTorch's node of attention on the CPU: its fused kernel's for 4-D inputs of one batch
+    size and head size without dropout, else the last product of its composition (the view of
+    a batched matmul, or a plain matrix product)."""
+    shapes = [tuple(t.shape) for t in (query, key, value)]
+    if all(len(s) == 4 for s in shapes) and not dropout_p:
+        if len({s[0] for s in shapes}) == 1 and len({s[-1] for s in shapes}) == 1:
+            return "ScaledDotProductFlashAttentionForCpuBackward0"
+    return "MmBackward0" if len(shapes[0]) == 2 else "UnsafeViewBackward0"
+
+
+@names_node(_attention_node)
 def scaled_dot_product_attention(
     query,
     key,

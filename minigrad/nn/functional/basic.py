@@ -8,6 +8,7 @@ from ... import backend, dtypes
 from ..._torch_samplers import dropout_scale, memory_order
 from ..._warnings import warn_user
 from ...autograd import grad_mode, graph
+from ...autograd.graph import named_as
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
 from ...ops.complex import conjugates
@@ -49,12 +50,19 @@ class LinearOp(Op):
         return self.formula(vjp, gy, x, w, self.needs_input_grad)
 
     def name(self) -> str:
-        # PyTorch's node for a 2-D input: Addmm with a bias, Mm without; for other inputs its
-        # outermost node is a reshaping view, which this node is not
         meta = self.input_meta
-        if meta and len(meta[0][0]) == 2 and len(meta[1][0]) == 2:
-            return "MmBackward0" if meta[2] is None else "AddmmBackward0"
-        return "LinearBackward0"
+        return linear_node(len(meta[0][0]), meta[2] is not None) if meta else "LinearBackward0"
+
+
+def linear_node(ndim: int, bias: bool) -> str:
+    """The last node of PyTorch's linear of an ``ndim``-D input: Addmm with a bias, Mm without
+    for a matrix; for other inputs, the view back to the input's batch shape (a matmul's
+    squeeze or unsafe view without a bias)."""
+    if ndim == 2:
+        return "AddmmBackward0" if bias else "MmBackward0"
+    if bias:
+        return "ViewBackward0"
+    return "SqueezeBackward4" if ndim == 1 else "UnsafeViewBackward0"
 
 
 def _linear_vjp(ns, gy, x, w, needs):
@@ -124,7 +132,8 @@ def linear(input, weight, bias=None):
             f"{weight.dtype}" + (f" and {bias.dtype}" if bias is not None else "")
         )
     if input.ndim == 1:
-        return LinearOp()(input.unsqueeze(0), weight, bias).squeeze(0)
+        out = LinearOp()(input.unsqueeze(0), weight, bias).squeeze(0)
+        return named_as(out, linear_node(1, bias is not None))
     return LinearOp()(input, weight, bias)
 
 
@@ -156,7 +165,7 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
             return constant(mask, dev)
 
     mask = backend.per_sample_draw(make, mask_shape)  # one mask per sample under vmap
-    return maybe_inplace(lambda x: x * mask, input, inplace)
+    return maybe_inplace(lambda x: x * mask, input, inplace, ("MulBackward0", "MulBackward0"))
 
 
 def _bernoulli_in_order(gen, shape, p, order):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 
+from ...autograd.graph import named_as, names_node
 from ...ops import Op, stack
 from ...ops import pad as pad_op
 from ...ops.base import autocast_inputs
@@ -213,8 +214,8 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
             f"than the actual input size"
         )
     out = Convolution(geom, groups)(x, weight, bias)
-    if dims == 1:
-        out = out.squeeze(2)
+    if dims == 1:  # (PyTorch: one node of its own 1-D convolution)
+        out = named_as(out.squeeze(2), "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
 
 
@@ -277,7 +278,7 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
     geom = _fold_geometry(input.shape[2:], kernel_size, dilation, padding, stride, "unfold")
     n, c = input.shape[:2]
     cols = Im2Col(geom, "ncijhw")(input)
-    return cols.reshape(n, c * math.prod(geom.kernel), -1)
+    return named_as(cols.reshape(n, c * math.prod(geom.kernel), -1), "Im2ColBackward0")
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -322,6 +323,15 @@ def _fold_geometry(size, kernel_size, dilation, padding, stride, op):
     return geom
 
 
+def conv_node(dims: int):
+    """PyTorch's node of a ``dims``-D (transposed) convolution: its own node for a batch,
+    that node's result squeezed for an unbatched input."""
+    return lambda input, *args, **kwargs: (
+        "SqueezeBackward1" if input.ndim == dims + 1 else "ConvolutionBackward0"
+    )
+
+
+@names_node(conv_node(3))
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution over an (N, C, D, H, W) input, as ``torch.nn.functional.conv3d``.
 

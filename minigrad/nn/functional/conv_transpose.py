@@ -3,10 +3,12 @@ a matrix product and :func:`fold`, so its gradients are the convolution's own.""
 
 from __future__ import annotations
 
+from ...autograd.graph import names_node
 from ._windows import pair
-from .conv import fold
+from .conv import conv_node, fold
 
 
+@names_node(conv_node(2))
 def conv_transpose2d(
     input,
     weight,
@@ -54,6 +56,7 @@ def conv_transpose2d(
     return out.squeeze(0) if unbatched else out
 
 
+@names_node(conv_node(1))
 def conv_transpose1d(
     input,
     weight,
@@ -81,6 +84,7 @@ def conv_transpose1d(
     return out.squeeze(0) if unbatched else out
 
 
+@names_node(conv_node(3))
 def conv_transpose3d(
     input,
     weight,

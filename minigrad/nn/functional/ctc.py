@@ -383,4 +383,4 @@ def ctc_loss(
         return (loss / divisor.to(loss.dtype)).mean()
     if reduction == "sum":
         return loss.sum()
-    return loss.reshape(()) if unbatched else loss
+    return loss.squeeze(0) if unbatched else loss  # (PyTorch squeezes the batch dim away)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import dtypes, ops
+from ...autograd.graph import named_as, names_node
 from ...creation import shape_constant
 from ...ops.complex import real_only
 
@@ -30,10 +31,11 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
         >>> F.pairwise_distance(minigrad.randn(4, 3), minigrad.randn(4, 3)).shape
         minigrad.Size([4])
     """
-    return ops.norm(x1 - x2 + eps, p, -1, keepdim)
+    return named_as(ops.norm(x1 - x2 + eps, p, -1, keepdim), "NormBackward1")  # (PyTorch: norm)
 
 
 @real_only
+@names_node("PdistBackward0")
 def pdist(input, p: float = 2.0):
     """The p-norm distances between the rows of an (N, M) input, for every pair i < j in
     row-major order: a vector of N·(N-1)/2, as ``torch.nn.functional.pdist``.

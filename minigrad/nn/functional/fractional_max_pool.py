@@ -14,6 +14,7 @@ from __future__ import annotations
 import numpy as np  # window starts are computed on the host (from a few numbers per plane)
 
 from ... import creation
+from ...autograd.graph import names_node
 from ...ops.base import on_input_device
 from ...tensor import Tensor
 
@@ -139,6 +140,7 @@ def fractional_max_pool2d_with_indices(
     )  # fmt: skip
 
 
+@names_node("FractionalMaxPool2DBackward0")
 def fractional_max_pool2d(
     input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
     _random_samples=None,
@@ -163,6 +165,7 @@ def fractional_max_pool3d_with_indices(
     )  # fmt: skip
 
 
+@names_node("FractionalMaxPool3DBackward0")
 def fractional_max_pool3d(
     input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
     _random_samples=None,

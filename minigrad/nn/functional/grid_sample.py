@@ -16,6 +16,7 @@ import numpy as np
 
 from ... import dtypes
 from ..._warnings import warn_user
+from ...autograd.graph import names_node
 from ...creation import shape_constant
 from .interpolate import cubic_convolution_weights
 
@@ -43,6 +44,7 @@ def _base_coords(n: int, align_corners: bool) -> np.ndarray:
     return steps if align_corners else steps * (n - 1) / n
 
 
+@names_node("AffineGridGeneratorBackward0")
 def affine_grid(theta, size, align_corners=None):
     """The sampling grid of a batch of affine maps, for :func:`grid_sample`.
 
@@ -171,6 +173,7 @@ def _gather_pixels(flat_input, index, size):
     return values * valid.unsqueeze(1).to(flat_input.dtype)
 
 
+@names_node(lambda input, *a, **k: f"GridSampler{input.ndim - 2}DBackward0")
 def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corners=None):
     """Sample ``input`` at the normalised positions of ``grid`` (spatial transformer networks).
 

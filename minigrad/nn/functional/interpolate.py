@@ -16,6 +16,7 @@ import numpy as np
 
 from ... import dtypes
 from ..._warnings import warn_user
+from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ...ops.complex import real_only
 from .pooling import adaptive_avg_pool1d, adaptive_avg_pool2d
@@ -222,7 +223,8 @@ def interpolate(
     if mode == "area":
         return _area(input, sizes, op)
     if antialias:
-        return _antialiased(input, sizes, scales, bool(align_corners), mode)
+        out = _antialiased(input, sizes, scales, bool(align_corners), mode)
+        return named_as(out, _upsample_node(mode, input.ndim, True))
     out = input
     for i, (n_out, scale) in enumerate(zip(sizes, scales)):
         dim, n_in = 2 + i, input.shape[2 + i]
@@ -242,7 +244,17 @@ def interpolate(
         left, right, weight = _linear_weights(n_in, n_out, scale, bool(align_corners))
         w = _weights(weight, shape, input)
         out = _take(out, dim, left) * (1 - w) + _take(out, dim, right) * w
-    return out
+    return named_as(out, _upsample_node(mode, input.ndim, False))
+
+
+_KINDS = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear",
+          "bilinear": "Bilinear", "bicubic": "Bicubic", "trilinear": "Trilinear"}  # fmt: skip
+
+
+def _upsample_node(mode: str, ndim: int, antialias: bool) -> str:
+    """PyTorch's node of a resize: ``UpsampleBilinear2DBackward0``, ``UpsampleNearest1D...``,
+    with ``Aa`` for anti-aliasing (``UpsampleBicubic2DAaBackward0``)."""
+    return f"Upsample{_KINDS[mode]}{ndim - 2}D{'Aa' if antialias else ''}Backward0"
 
 
 def _antialiased(x, sizes, scales, align_corners: bool, mode: str):

@@ -11,7 +11,7 @@ from ...autograd.graph import named_as
 from ...ops import Op
 from ...ops.base import autocast_inputs
 from ...ops.complex import real_only
-from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy
+from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy, nll_node
 from ._utils import (
     check_class_targets,
     check_reduction,
@@ -192,7 +192,8 @@ def nll_loss(
         loss = reduce_(per, reduction)
     if bad is not None:
         loss = _poison(loss, bad, reduction)
-    return named_as(loss.reshape(out_shape) if reduction == "none" else loss, "NllLossBackward0")
+    loss = loss.reshape(out_shape) if reduction == "none" else loss
+    return named_as(loss, nll_node(input.ndim, reduction))
 
 
 def binary_cross_entropy(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from ...autograd.graph import names_node
 from ...ops import relu, where
 from ._windows import pair
 from .pooling import avg_pool1d, avg_pool2d, one
@@ -22,6 +23,7 @@ def _lp(pooled, kernel: tuple, norm_type: float):
     return where(zero, 0.0, where(zero, 1.0, total).pow(1.0 / norm_type))
 
 
+@names_node("PowBackward0")
 def lp_pool1d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
     """1-D power-average pooling over (N, C, L) or (C, L): ``(Σ_window xᵖ)^(1/p)``.
 
@@ -33,6 +35,7 @@ def lp_pool1d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool
     return _lp(pooled, (one(kernel_size),), norm_type)
 
 
+@names_node("PowBackward0")
 def lp_pool2d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
     """2-D power-average pooling over (N, C, H, W) or (C, H, W): ``(Σ_window xᵖ)^(1/p)``;
     ``p = inf`` is max pooling in the limit, ``p = 1`` sum pooling.
@@ -45,6 +48,7 @@ def lp_pool2d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool
     return _lp(pooled, pair(kernel_size, "kernel_size", "lp_pool2d"), norm_type)
 
 
+@names_node("PowBackward0")
 def lp_pool3d(input, norm_type: float, kernel_size, stride=None, ceil_mode: bool = False):
     """3-D power-average pooling over (N, C, D, H, W) or (C, D, H, W).
 

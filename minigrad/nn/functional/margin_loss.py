@@ -5,6 +5,7 @@ with PyTorch's formulas."""
 from __future__ import annotations
 
 from ... import ops
+from ...autograd.graph import names_node
 from ...creation import arange, zeros
 from ...ops.base import on_input_device
 from ._cross_entropy import _poison
@@ -37,7 +38,7 @@ def margin_ranking_loss(
             f"input1: {list(input1.shape)}, input2: {list(input2.shape)}, target: "
             f"{list(target.shape)}"
         )
-    return reduce_((-target * (input1 - input2) + margin).clamp(min=0), reduction)
+    return reduce_((-target * (input1 - input2) + margin).clamp_min(0), reduction)
 
 
 def triplet_margin_loss(
@@ -64,7 +65,7 @@ def triplet_margin_loss(
     d_neg = pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = ops.minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    return reduce_((margin + d_pos - d_neg).clamp(min=0), reduction)
+    return reduce_((margin + d_pos - d_neg).clamp_min(0), reduction)
 
 
 def cosine_embedding_loss(
@@ -118,6 +119,7 @@ def hinge_embedding_loss(
     return reduce_(margin_term + self_term, reduction)
 
 
+@names_node("SoftMarginLossBackward0")
 def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """log(1 + exp(-y·x)), the two-class logistic loss (as a softplus: no overflow).
 
@@ -151,6 +153,7 @@ def _class_rows(input, target, op: str):
 
 
 @on_input_device  # target checks run on the input's GPU
+@names_node("MultiMarginLossBackward0")
 def multi_margin_loss(
     input,
     target,
@@ -201,6 +204,7 @@ def multi_margin_loss(
 
 
 @on_input_device
+@names_node("MultilabelMarginLossBackward0")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss: per row, Σ_j Σ_{i ∉ targets} max(0, 1 - (x_{y_j} - x_i)) / C.
 
@@ -264,4 +268,4 @@ def triplet_margin_with_distance_loss(
     d_pos, d_neg = distance(anchor, positive), distance(anchor, negative)
     if swap:
         d_neg = ops.minimum(d_neg, distance(positive, negative))
-    return reduce_((margin + d_pos - d_neg).clamp(min=0), reduction)
+    return reduce_((margin + d_pos - d_neg).clamp_min(0), reduction)

@@ -7,6 +7,7 @@ import math
 from ... import backend, dtypes
 from ...autograd import grad_mode
 from ...autograd.grad_mode import no_grad
+from ...autograd.graph import named_as
 from ...ops.base import Op, constant
 from ...ops.complex import real_only
 
@@ -223,7 +224,7 @@ def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):
     shift = -running_mean.reshape(shape) * scale
     if bias is not None:
         shift = shift + bias
-    return input * scale + shift
+    return named_as(input * scale + shift, "NativeBatchNormBackward0")
 
 
 def _update_running(kept, running_mean, running_var, momentum, count):
@@ -258,7 +259,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         out = out * _channel_param(weight, input.ndim)
     if bias is not None:
         out = out + _channel_param(bias, input.ndim)
-    return out
+    return named_as(out, "NativeGroupNormBackward0")
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):

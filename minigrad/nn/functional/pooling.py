@@ -11,6 +11,7 @@ from __future__ import annotations
 import math
 
 from ... import _quantized
+from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ...ops import Op
 from ...ops.base import constant, on_input_device
@@ -187,8 +188,8 @@ def max_pool2d(
     op = MaxPool(geom)
     out = op(x, None)
     indices = _flat_indices(x, geom, op.kept_arrays["argmax"]) if return_indices else None
-    if unbatched:
-        out = out.squeeze(0)
+    if unbatched:  # (PyTorch pools a (C, H, W) input in its one node)
+        out = named_as(out.squeeze(0), op.name())
         indices = indices.squeeze(0) if indices is not None else None
     return (out, indices) if return_indices else out
 
@@ -228,7 +229,7 @@ def avg_pool2d(
     else:
         divisor = _divisor(x, geom, count_include_pad)
     out = AvgPool(geom, divisor)(x)
-    return out.squeeze(0) if unbatched else out
+    return named_as(out.squeeze(0), AvgPool.name()) if unbatched else out
 
 
 def adaptive_avg_pool2d(input, output_size):
@@ -266,7 +267,9 @@ def adaptive_avg_pool2d(input, output_size):
     else:  # windows of varying size: y = Pₕ · x · Pᵥᵀ with averaging matrices
         rows, cols = adaptive_matrix(x, h, oh), adaptive_matrix(x, w, ow)
         out = rows @ x @ cols.mT
-    return out.squeeze(0) if unbatched else out
+    out = out.squeeze(0) if unbatched else out
+    # PyTorch: a mean for a 1x1 output, else a node of its own
+    return named_as(out, "MeanBackward1" if (oh, ow) == (1, 1) else "AdaptiveAvgPool2DBackward0")
 
 
 def max_pool1d(

@@ -10,6 +10,7 @@ over (H, W) first then depth picks the first maximum in (d, h, w) order, as PyTo
 
 from __future__ import annotations
 
+from ...autograd.graph import names_node
 from .pooling import (
     adaptive_matrix,
     avg_pool2d,
@@ -29,6 +30,7 @@ __all__ = [
 ]
 
 
+@names_node("MaxPool3DWithIndicesBackward0")
 def max_pool3d(
     input,
     kernel_size,
@@ -70,6 +72,7 @@ def max_pool3d(
     return out, indices
 
 
+@names_node("AvgPool3DBackward0")
 def avg_pool3d(
     input,
     kernel_size,
@@ -105,6 +108,15 @@ def avg_pool3d(
     return out.squeeze(0) if unbatched else out
 
 
+def _adaptive_avg_node(input, output_size) -> str:
+    """PyTorch's node of an adaptive average pool: a mean for a 1x1x1 output, else its own."""
+    sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 3
+    spatial = input.shape[-3:]
+    ones = all((n if s is None else s) == 1 for s, n in zip(sizes, spatial))
+    return "MeanBackward1" if ones else "AdaptiveAvgPool3DBackward0"
+
+
+@names_node(_adaptive_avg_node)
 def adaptive_avg_pool3d(input, output_size):
     """Average pooling of (N, C, D, H, W) or (C, D, H, W) to ``output_size`` (an int or a
     triple; None keeps that size), one dim at a time with PyTorch's window bounds.

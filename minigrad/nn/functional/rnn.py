@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from ...autograd import forward_ad
 from ...autograd.grad_mode import is_grad_enabled
+from ...autograd.graph import named_as
 from ...ops import Op, cat, stack
 from ...ops.base import constant
 from . import _rnn_math as math
@@ -87,12 +88,14 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     h, c = hx
     gates = linear(input, w_ih, b_ih) + linear(h, w_hh, b_hh)
     out = LSTMCellOp()(gates, c)
-    return out[0], out[1]
+    # PyTorch composes the cell: h' = o·tanh(c') ends in a product, c' = f·c + i·g in a sum
+    return named_as(out[0], "MulBackward0"), named_as(out[1], "AddBackward0")
 
 
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step: ``input`` (N, I), ``hx`` (N, H) → h' (N, H); gates [reset, update, new]."""
-    return GRUCellOp()(linear(input, w_ih, b_ih), linear(hx, w_hh, b_hh), hx)
+    out = GRUCellOp()(linear(input, w_ih, b_ih), linear(hx, w_hh, b_hh), hx)
+    return named_as(out, "AddBackward0")  # (PyTorch composes it: h' = (1 - z)·n + z·h)
 
 
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
@@ -150,6 +153,9 @@ def rnn_relu(input, hx, params, has_biases, num_layers, dropout, train, bidirect
                    bidirectional, batch_first)  # fmt: skip
 
 
+_BATCH_FIRST_NODES = {"LSTM": "TransposeBackward0"}
+
+
 def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bidirectional,
             batch_first):  # fmt: skip
     """:func:`run_stack` on a padded (T, N, I) batch with the weights as one flat list."""
@@ -182,7 +188,16 @@ def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bid
     flat = x.reshape(steps * batch, x.shape[2])
     out, final = run_stack(mode, flat, [batch] * steps, hx, layers, dropout, train)
     out = out.reshape(steps, batch, out.shape[-1])
-    return (out.transpose(0, 1) if batch_first else out), final
+    return padded_output(out, mode, bidirectional, batch_first), final
+
+
+def padded_output(out, mode: str, bidirectional: bool, batch_first: bool):
+    """A padded batch's output (T, N, H·D), batch first if asked, its node named as PyTorch's:
+    the last layer's steps stacked, or both directions' outputs joined; with ``batch_first``
+    the transpose (of an LSTM; the others' is in place, another overload)."""
+    if batch_first:
+        return named_as(out.transpose(0, 1), _BATCH_FIRST_NODES.get(mode, "TransposeBackward1"))
+    return named_as(out, "CatBackward0" if bidirectional else "StackBackward0")
 
 
 # -- one layer over a sequence -------------------------------------------------------------------

@@ -3,6 +3,8 @@ and ``bilinear``."""
 
 from __future__ import annotations
 
+from ...autograd.graph import names_node
+
 
 def _check_factor(x, r: int, op: str) -> None:
     if isinstance(r, bool) or not isinstance(r, int) or r <= 0:
@@ -11,6 +13,7 @@ def _check_factor(x, r: int, op: str) -> None:
         raise RuntimeError(f"{op}: expected an input of at least 3 dims (*, C, H, W), got {x.ndim}")
 
 
+@names_node("PixelShuffleBackward0")
 def pixel_shuffle(input, upscale_factor: int):
     """(*, C·r², H, W) → (*, C, H·r, W·r): channel c·r² + i·r + j goes to pixel offset (i, j)."""
     r, op = upscale_factor, "pixel_shuffle"
@@ -26,6 +29,7 @@ def pixel_shuffle(input, upscale_factor: int):
     return x.reshape(*lead, c // (r * r), h * r, w * r)
 
 
+@names_node("PixelUnshuffleBackward0")
 def pixel_unshuffle(input, downscale_factor: int):
     """(*, C, H·r, W·r) → (*, C·r², H, W), the inverse of :func:`pixel_shuffle`."""
     r, op = downscale_factor, "pixel_unshuffle"
@@ -56,11 +60,11 @@ def bilinear(input1, input2, weight, bias=None):
     x1, x2 = input1.reshape(-1, in1), input2.reshape(-1, in2)
     mixed = (x1 @ weight.permute(1, 0, 2).reshape(in1, out * in2)).reshape(-1, out, in2)
     y = (mixed * x2.unsqueeze(1)).sum(-1)
-    if bias is not None:
-        y = y + bias
-    return y.reshape(*lead, out)
+    y = y.reshape(*lead, out)
+    return y if bias is None else y + bias  # (as PyTorch: the bias added last)
 
 
+@names_node("ChannelShuffleBackward0")
 def channel_shuffle(input, groups: int):
     """(N, g·k, *) → (N, k·g, *): channel i·k + j goes to j·g + i, mixing the channels of
     grouped convolutions (ShuffleNet), as ``torch.nn.functional.channel_shuffle``.

@@ -13,7 +13,14 @@ import math
 from ..._warnings import warn_user
 from ...creation import empty, zeros
 from .. import init
-from ..functional.rnn import gru_cell, lstm_cell, rnn_relu_cell, rnn_tanh_cell, run_stack
+from ..functional.rnn import (
+    gru_cell,
+    lstm_cell,
+    padded_output,
+    rnn_relu_cell,
+    rnn_tanh_cell,
+    run_stack,
+)
 from ..parameter import Parameter
 from ..utils.rnn import PackedSequence
 from .module import Module
@@ -164,9 +171,7 @@ class RNNBase(Module):
         output = output.reshape((len(batch_sizes), batch, output.shape[-1]))
         if unbatched:
             return output.squeeze(1), self._map(state, lambda t: t.squeeze(1))
-        if self.batch_first:
-            output = output.transpose(0, 1)
-        return output, state
+        return padded_output(output, self.mode, self.bidirectional, self.batch_first), state
 
     def _run_layers(self, data, batch_sizes, hx, packed: bool):
         """``(output, final state)`` of the stacked layers on the time-major ``data`` (a
