@@ -1,0 +1,48 @@
+"""Regression tests from a same-seed sweep of the PyTorch programs in ``tests/programs``: each
+program run with ``torch`` bound to minigrad and with PyTorch, from the same seed, must print
+the same numbers up to float rounding. Each test here pins one op whose divergence a program
+showed, compared with PyTorch on the inputs that exposed it."""
+
+import numpy as np
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+def _both(fn):
+    """``fn(lib)`` run with minigrad and with PyTorch: two lists of NumPy arrays."""
+    return [
+        [t.detach().numpy() if hasattr(t, "detach") else np.asarray(t) for t in fn(lib)]
+        for lib in (minigrad, torch)
+    ]
+
+
+@pytest.mark.parametrize("align_corners", [False, True])
+@pytest.mark.parametrize("size", [(2, 1, 28, 28), (1, 2, 11, 19), (1, 1, 4, 5, 6)])
+def test_affine_grid_and_grid_sample_round_as_pytorch(size, align_corners):
+    # spatial_transformer.py: an identity theta puts the sampling positions on pixel centres,
+    # where the gradient in theta depends on which neighbours the floor picks, so on the last
+    # bit of the grid (PyTorch's float32 steps and its fused unnormalisation)
+    nd = len(size) - 2
+
+    def run(lib):
+        x = lib.tensor(np.random.default_rng(0).standard_normal(size, dtype=np.float32))
+        x.requires_grad_()
+        shift = np.random.default_rng(1).standard_normal((size[0], nd, nd + 1)) * 0.1
+        theta = lib.eye(nd, nd + 1).repeat(size[0], 1, 1).requires_grad_()
+        moved = lib.tensor(shift.astype(np.float32)) + lib.eye(nd, nd + 1)
+        F = lib.nn.functional
+        grid = F.affine_grid(theta, size, align_corners=align_corners)
+        out = F.grid_sample(x, grid, align_corners=align_corners)
+        (out * lib.linspace(-1, 1, out.numel()).reshape(out.shape)).sum().backward()
+        moved_grid = F.affine_grid(moved, size, align_corners=align_corners)
+        return [grid, out, x.grad, theta.grad, moved_grid]
+
+    (grid, out, gx, gt, moved), (grid_t, out_t, gx_t, gt_t, moved_t) = _both(run)
+    np.testing.assert_array_equal(grid, grid_t)
+    np.testing.assert_array_equal(moved, moved_t)  # x*t0 + y*t1 + t2, left to right
+    np.testing.assert_allclose(out, out_t, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(gx, gx_t, rtol=1e-6, atol=1e-6)
+    np.testing.assert_allclose(gt, gt_t, rtol=1e-5, atol=1e-4)
