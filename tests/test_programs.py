@@ -695,9 +695,10 @@ def test_pruning_tutorial(as_torch, capsys):
     program = as_torch("pruning")  # weight_orig/weight_mask, forward pre-hook, global, custom
     out = capsys.readouterr().out
     assert "Global sparsity: 20.00%" in out and "'conv1.weight_orig'" in out
+    # as PyTorch (same seed, same pruned entries)
     assert program.random_zeros == 45 and program.bias_zeros == 3 and program.l1_keeps_largest
     assert program.channel_zero == 3 and program.history == ["RandomUnstructured", "LnStructured"]
-    assert program.after_remove == ["bias_orig", "weight"] and program.remove_zeros >= 3 * 25
+    assert program.after_remove == ["bias_orig", "weight"] and program.remove_zeros == 91
     assert program.foobar_mask == [0.0, 1.0] * 5
     assert program.sparsities["conv1"] != program.sparsities["fc1"]  # global, not per layer
     assert program.fine_tuned_sparsity == pytest.approx(20.0)  # the masks hold in training

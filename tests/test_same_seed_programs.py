@@ -46,3 +46,22 @@ def test_affine_grid_and_grid_sample_round_as_pytorch(size, align_corners):
     np.testing.assert_allclose(out, out_t, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(gx, gx_t, rtol=1e-6, atol=1e-6)
     np.testing.assert_allclose(gt, gt_t, rtol=1e-5, atol=1e-4)
+
+
+def test_random_pruning_prunes_pytorchs_entries():
+    # pruning.py: random_unstructured prunes the entries that draw the *highest* numbers
+    prune_mods = pytest.importorskip("torch.nn.utils.prune")  # noqa: F841 - torch's submodule
+    import minigrad.nn.utils.prune  # noqa: F401
+
+    def run(lib):
+        lib.manual_seed(0)
+        prune = lib.nn.utils.prune
+        conv, fc = lib.nn.Conv2d(3, 8, 3), lib.nn.Linear(5, 4)
+        prune.random_unstructured(conv, "weight", amount=0.3)
+        prune.random_structured(conv, "weight", amount=0.4, dim=0)  # on top of the first mask
+        pairs = [(conv, "bias"), (fc, "weight")]
+        prune.global_unstructured(pairs, pruning_method=prune.RandomUnstructured, amount=7)
+        return [conv.weight_mask, conv.bias_mask, fc.weight_mask, lib.rand(2)]
+
+    for mine, theirs in zip(*_both(run)):
+        np.testing.assert_array_equal(mine, theirs)
