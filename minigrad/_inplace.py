@@ -28,6 +28,17 @@ def _on_own_device(method):
     return run
 
 
+def _move_retain_grad(tensor, old_fn) -> None:
+    """``retain_grad()`` follows a tensor changed in place, as PyTorch's: its hook moves to the
+    new ``grad_fn``, so ``.grad`` is the gradient of the latest value, not of the overwritten one."""
+    hooks = getattr(old_fn, "pre_hooks", None) or {}
+    for key, (_, hook) in list(hooks.items()):
+        if isinstance(hook, graph.RetainGrad) and hook.ref() is tensor:
+            del hooks[key]
+            if tensor.grad_fn is not None:
+                tensor.grad_fn.register_prehook(hook, tensor._output_nr)
+
+
 class InPlaceMethods:
     """The in-place half of :class:`~minigrad.tensor.Tensor` (a mixin: no state of its own)."""
 
@@ -71,6 +82,8 @@ class InPlaceMethods:
         version_counter(self).value += 1
         if self._base is not None:
             refresh_view(self)  # a view's history is now "view of the changed base"
+        if recording and self._retains_grad:
+            _move_retain_grad(self, old.grad_fn)
         return self
 
     @_on_own_device
@@ -669,7 +682,10 @@ def _record_copy_slices(view, result) -> None:
     )
     if anomaly._state.enabled:
         node.trace = anomaly.creation_stack()
+    old_fn = base.grad_fn
     base.grad_fn, base._requires_grad, base._output_nr = node, True, 0
+    if base._retains_grad:
+        _move_retain_grad(base, old_fn)
 
 
 def refresh_view(view) -> None:

@@ -65,3 +65,22 @@ def test_random_pruning_prunes_pytorchs_entries():
 
     for mine, theirs in zip(*_both(run)):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_retain_grad_follows_an_in_place_change():
+    # found bisecting unet_segmentation.py with forward hooks: retain_grad() on a module's output
+    # that a ReLU(inplace=True) then overwrites gives the gradient of the latest value
+    def run(lib):
+        x = lib.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+        weights = lib.tensor([1.0, 10.0, 100.0])
+        y = x * 2
+        y.retain_grad()
+        lib.nn.ReLU(inplace=True)(y)
+        base = x * 1
+        base.retain_grad()
+        base[:2].mul_(5)  # through a view: the base's history changes
+        ((y + base) * weights).sum().backward()
+        return [y.grad, base.grad, x.grad]
+
+    for mine, theirs in zip(*_both(run)):
+        np.testing.assert_array_equal(mine, theirs)
