@@ -88,7 +88,9 @@ def test_sixty_minute_blitz(as_torch, capsys):
 
 def test_spatial_transformer_tutorial(as_torch, capsys):
     program = as_torch("spatial_transformer")  # affine_grid, grid_sample, size_average=False
-    assert program.test_loss > 0 and 0 <= program.correct <= 32
+    # PyTorch's run of this program (same seed): 73.0697 and 4 (the theta gradient at the
+    # identity grid depends on the grid's last bit, see tests/test_same_seed_programs.py)
+    assert program.test_loss == pytest.approx(73.0697, rel=1e-5) and program.correct == 4
     theta = program.model.fc_loc[2].bias.detach()
     assert theta.shape == (6,) and bool(program.loss.isfinite())
 
