@@ -29,6 +29,7 @@ def test_quickstart_tutorial(as_torch, capsys):
     assert "Using cpu device" in out or "Using cuda device" in out
     assert "Done!" in out and "Predicted:" in out
     assert program.accuracy > 0.3  # four classes: better than chance after three epochs
+    assert program.accuracy == pytest.approx(3 / 7)  # PyTorch's run (same seed)
 
 
 @pytest.mark.parametrize("rnn_type", ["LSTM", "GRU", "RNN_TANH"])
@@ -43,6 +44,7 @@ def test_text_classification_tutorial(as_torch, capsys):
     program = as_torch("text_classification")  # EmbeddingBag with offsets, clip_grad_norm_, StepLR
     assert "valid accuracy" in capsys.readouterr().out
     assert program.accu_val > 0.5  # four classes
+    assert program.accu_val == pytest.approx(0.825)  # PyTorch's run (same seed)
 
 
 def test_transformer_language_model_tutorial(as_torch, capsys):
@@ -50,6 +52,7 @@ def test_transformer_language_model_tutorial(as_torch, capsys):
     assert "end of epoch   2" in capsys.readouterr().out
     assert program.test_loss == pytest.approx(program.best_val_loss)
     assert program.best_val_loss < math.log(program.ntokens)  # better than uniform guessing
+    assert program.best_val_loss == pytest.approx(0.8961702, rel=1e-5)  # PyTorch's (same seed)
 
 
 def test_resnet_training(as_torch, capsys):
@@ -101,6 +104,8 @@ def test_dcgan_tutorial(as_torch, capsys):
     assert "Starting Training Loop..." in out and "Finished: 12 iterations" in out
     assert len(program.G_losses) == len(program.D_losses) == program.iters == 12
     assert all(math.isfinite(x) for x in program.G_losses + program.D_losses)
+    pytorch = (0.6243979, 1.3144689)  # the last losses of PyTorch's run (same seed)
+    assert (program.G_losses[-1], program.D_losses[-1]) == pytest.approx(pytorch, rel=1e-5)
     assert program.D_x_history[-1] > program.D_x_history[0]  # D learns to call real images real
     fakes = program.img_list[-1]
     assert tuple(fakes.shape) == (16, 1, 16, 16) and not fakes.requires_grad
@@ -117,6 +122,8 @@ def test_vae_example(as_torch, capsys):
     assert out.count("====> Test set loss") == 4 and "Train Epoch: 4 [128/256 (50%)]" in out
     assert program.train_losses[-1] < program.train_losses[0] * 0.9
     assert program.test_losses[-1] < program.test_losses[0]
+    pytorch = [36.613543, 35.643812, 31.865280, 28.342366]  # PyTorch's run (same seed)
+    assert program.test_losses == pytest.approx(pytorch, rel=1e-5)
     assert not program.model.training  # test() left it in eval mode
     assert tuple(program.comparisons[-1].shape) == (16, 1, 8, 8)
     assert tuple(program.sample.shape) == (16, 1, 8, 8)
