@@ -84,3 +84,18 @@ def test_retain_grad_follows_an_in_place_change():
 
     for mine, theirs in zip(*_both(run)):
         np.testing.assert_array_equal(mine, theirs)
+
+
+def test_random_structured_pruning_draws_on_the_cpu_for_any_device():
+    # as PyTorch: the channels' numbers come from the CPU generator, so a model on a GPU (here
+    # the fakegpu stand-in) prunes the channels the same seed prunes on the CPU
+    import minigrad.nn.utils.prune as prune
+
+    masks = []
+    for device in ("cpu", "fakegpu"):
+        minigrad.manual_seed(0)
+        conv = minigrad.nn.Conv2d(3, 8, 3).to(device)
+        prune.random_structured(conv, "weight", amount=0.4, dim=0)
+        assert conv.weight_mask.device.type == device
+        masks.append(conv.weight_mask.cpu().numpy())
+    np.testing.assert_array_equal(*masks)

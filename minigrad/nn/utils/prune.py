@@ -279,7 +279,9 @@ class RandomStructured(_Structured):
     """Prunes ``amount`` of the channels along ``dim``, chosen at random."""
 
     def _channel_ranks(self, t):
-        return rand(t.shape[self.dim], device=t.device)
+        # drawn from the CPU generator whatever the device, as PyTorch (the same seed, the same
+        # channels on a GPU)
+        return rand(t.shape[self.dim]).to(t.device)
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
