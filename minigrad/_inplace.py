@@ -36,6 +36,15 @@ def _half(array) -> bool:
 def _copied(src):
     """``copy_``'s new value, its node named as PyTorch's (``torch::autograd::CopyBackwards``)."""
     return graph.named_as(src, "torch::autograd::CopyBackwards")
+def _move_retain_grad(tensor, old_fn) -> None:
+    """``retain_grad()`` follows a tensor changed in place, as PyTorch's: its hook moves to the
+    new ``grad_fn``, so ``.grad`` is the gradient of the latest value, not of the overwritten one."""
+    hooks = getattr(old_fn, "pre_hooks", None) or {}
+    for key, (_, hook) in list(hooks.items()):
+        if isinstance(hook, graph.RetainGrad) and hook.ref() is tensor:
+            del hooks[key]
+            if tensor.grad_fn is not None:
+                tensor.grad_fn.register_prehook(hook, tensor._output_nr)
 
 
 class InPlaceMethods:
@@ -81,6 +90,8 @@ class InPlaceMethods:
         version_counter(self).value += 1
         if self._base is not None:
             refresh_view(self)  # a view's history is now "view of the changed base"
+        if recording and self._retains_grad:
+            _move_retain_grad(self, old.grad_fn)
         return self
 
     @_on_own_device
@@ -729,7 +740,10 @@ def _record_copy_slices(view, result) -> None:
     )
     if anomaly._state.enabled:
         node.trace = anomaly.creation_stack()
+    old_fn = base.grad_fn
     base.grad_fn, base._requires_grad, base._output_nr = node, True, 0
+    if base._retains_grad:
+        _move_retain_grad(base, old_fn)
 
 
 def refresh_view(view) -> None:

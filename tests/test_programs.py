@@ -29,6 +29,7 @@ def test_quickstart_tutorial(as_torch, capsys):
     assert "Using cpu device" in out or "Using cuda device" in out
     assert "Done!" in out and "Predicted:" in out
     assert program.accuracy > 0.3  # four classes: better than chance after three epochs
+    assert program.accuracy == pytest.approx(3 / 7)  # PyTorch's run (same seed)
 
 
 @pytest.mark.parametrize("rnn_type", ["LSTM", "GRU", "RNN_TANH"])
@@ -43,6 +44,7 @@ def test_text_classification_tutorial(as_torch, capsys):
     program = as_torch("text_classification")  # EmbeddingBag with offsets, clip_grad_norm_, StepLR
     assert "valid accuracy" in capsys.readouterr().out
     assert program.accu_val > 0.5  # four classes
+    assert program.accu_val == pytest.approx(0.825)  # PyTorch's run (same seed)
 
 
 def test_transformer_language_model_tutorial(as_torch, capsys):
@@ -50,6 +52,7 @@ def test_transformer_language_model_tutorial(as_torch, capsys):
     assert "end of epoch   2" in capsys.readouterr().out
     assert program.test_loss == pytest.approx(program.best_val_loss)
     assert program.best_val_loss < math.log(program.ntokens)  # better than uniform guessing
+    assert program.best_val_loss == pytest.approx(0.8961702, rel=1e-5)  # PyTorch's (same seed)
 
 
 def test_resnet_training(as_torch, capsys):
@@ -88,7 +91,9 @@ def test_sixty_minute_blitz(as_torch, capsys):
 
 def test_spatial_transformer_tutorial(as_torch, capsys):
     program = as_torch("spatial_transformer")  # affine_grid, grid_sample, size_average=False
-    assert program.test_loss > 0 and 0 <= program.correct <= 32
+    # PyTorch's run of this program (same seed): 73.0697 and 4 (the theta gradient at the
+    # identity grid depends on the grid's last bit, see tests/test_same_seed_programs.py)
+    assert program.test_loss == pytest.approx(73.0697, rel=1e-5) and program.correct == 4
     theta = program.model.fc_loc[2].bias.detach()
     assert theta.shape == (6,) and bool(program.loss.isfinite())
 
@@ -99,6 +104,8 @@ def test_dcgan_tutorial(as_torch, capsys):
     assert "Starting Training Loop..." in out and "Finished: 12 iterations" in out
     assert len(program.G_losses) == len(program.D_losses) == program.iters == 12
     assert all(math.isfinite(x) for x in program.G_losses + program.D_losses)
+    pytorch = (0.6243979, 1.3144689)  # the last losses of PyTorch's run (same seed)
+    assert (program.G_losses[-1], program.D_losses[-1]) == pytest.approx(pytorch, rel=1e-5)
     assert program.D_x_history[-1] > program.D_x_history[0]  # D learns to call real images real
     fakes = program.img_list[-1]
     assert tuple(fakes.shape) == (16, 1, 16, 16) and not fakes.requires_grad
@@ -115,6 +122,8 @@ def test_vae_example(as_torch, capsys):
     assert out.count("====> Test set loss") == 4 and "Train Epoch: 4 [128/256 (50%)]" in out
     assert program.train_losses[-1] < program.train_losses[0] * 0.9
     assert program.test_losses[-1] < program.test_losses[0]
+    pytorch = [36.613543, 35.643812, 31.865280, 28.342366]  # PyTorch's run (same seed)
+    assert program.test_losses == pytest.approx(pytorch, rel=1e-5)
     assert not program.model.training  # test() left it in eval mode
     assert tuple(program.comparisons[-1].shape) == (16, 1, 8, 8)
     assert tuple(program.sample.shape) == (16, 1, 8, 8)
@@ -695,9 +704,10 @@ def test_pruning_tutorial(as_torch, capsys):
     program = as_torch("pruning")  # weight_orig/weight_mask, forward pre-hook, global, custom
     out = capsys.readouterr().out
     assert "Global sparsity: 20.00%" in out and "'conv1.weight_orig'" in out
+    # as PyTorch (same seed, same pruned entries)
     assert program.random_zeros == 45 and program.bias_zeros == 3 and program.l1_keeps_largest
     assert program.channel_zero == 3 and program.history == ["RandomUnstructured", "LnStructured"]
-    assert program.after_remove == ["bias_orig", "weight"] and program.remove_zeros >= 3 * 25
+    assert program.after_remove == ["bias_orig", "weight"] and program.remove_zeros == 91
     assert program.foobar_mask == [0.0, 1.0] * 5
     assert program.sparsities["conv1"] != program.sparsities["fc1"]  # global, not per layer
     assert program.fine_tuned_sparsity == pytest.approx(20.0)  # the masks hold in training

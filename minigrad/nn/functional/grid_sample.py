@@ -17,7 +17,7 @@ import numpy as np
 from ... import dtypes
 from ..._warnings import warn_user
 from ...autograd.graph import names_node
-from ...creation import shape_constant
+from ...creation import _linspace_as_pytorch, shape_constant
 from .interpolate import cubic_convolution_weights
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -36,12 +36,17 @@ def _align(align_corners) -> bool:
     return bool(align_corners)
 
 
-def _base_coords(n: int, align_corners: bool) -> np.ndarray:
-    """The normalised positions of ``n`` pixel centres (PyTorch's ``linspace_from_neg_one``)."""
+def _base_coords(n: int, align_corners: bool, dtype) -> np.ndarray:
+    """The normalised positions of ``n`` pixel centres (PyTorch's ``linspace_from_neg_one``),
+    rounded in ``dtype`` step by step as PyTorch's CPU kernel rounds them: a sampling position
+    then lands on the same side of a pixel as in PyTorch (the floor that picks the neighbours,
+    and so the gradient in the grid, depends on the last bit)."""
+    kind = np.dtype(dtype.numpy).type
+    kind = kind if kind in (np.float32, np.float64) else np.float32
     if n <= 1:
-        return np.zeros(n)
-    steps = np.linspace(-1.0, 1.0, n)
-    return steps if align_corners else steps * (n - 1) / n
+        return np.zeros(n, kind)
+    steps = _linspace_as_pytorch(-1.0, 1.0, n, kind)
+    return steps if align_corners else steps * kind(n - 1) / kind(n)
 
 
 @names_node("AffineGridGeneratorBackward0")
@@ -87,11 +92,17 @@ def affine_grid(theta, size, align_corners=None):
             "documentation of affine_grid for details.",
         )
     # base[..., k] is the position along spatial dim nd-1-k: x runs along the last dim
-    axes = [_base_coords(n, align_corners) for n in spatial]
+    axes = [_base_coords(n, align_corners, theta.dtype) for n in spatial]
     mesh = np.meshgrid(*axes, indexing="ij")
-    base = np.stack([*reversed(mesh), np.ones(spatial)], axis=-1).reshape(1, -1, nd + 1)
+    ones = np.ones(spatial, mesh[0].dtype)
+    base = np.stack([*reversed(mesh), ones], axis=-1).reshape(1, -1, nd + 1)
     base_t = shape_constant(base, theta.dtype, theta.device)
-    grid = base_t @ theta.transpose(1, 2)  # (N, L, nd)
+    # (N, L, nd): the products summed left to right in theta's dtype, no fused multiply-add,
+    # as PyTorch's CPU batched product rounds these short dot products (a BLAS matmul would not)
+    grid = None
+    for k in range(nd + 1):
+        term = base_t[:, :, k : k + 1] * theta[:, :, k].unsqueeze(1)
+        grid = term if grid is None else grid + term
     return grid.reshape(size[0], *spatial, nd)
 
 
@@ -107,9 +118,19 @@ def _reflect(coord, twice_low: int, twice_high: int):
     return even * (extra + low) + (1 - even) * (span - extra + low)
 
 
-def _pixel_position(coord, n: int, align_corners: bool):
-    """A normalised grid coordinate in [-1, 1] as a pixel position along a dim of size ``n``."""
-    return (coord + 1) / 2 * (n - 1) if align_corners else ((coord + 1) * n - 1) / 2
+def _pixel_position(coord, n: int, align_corners: bool, nd: int):
+    """A normalised grid coordinate in [-1, 1] as a pixel position along a dim of size ``n``,
+    rounded as PyTorch's CPU kernels round it (the floor that picks the neighbours, and so the
+    gradient in the grid, depends on the last bit): images (its vectorized 2-D kernel)
+    ``(c + 1) * (n - 1) / 2`` or ``(c + 1) * n / 2 - 0.5`` as one fused multiply-add (exact in
+    float64 for float32 coordinates, then rounded once); volumes ``((c + 1) * n - 1) / 2``."""
+    if nd == 3:
+        return (coord + 1) / 2 * (n - 1) if align_corners else ((coord + 1) * n - 1) / 2
+    if align_corners:
+        return (coord + 1) * ((n - 1) / 2)
+    if coord.dtype is dtypes.float32:
+        return ((coord + 1).double() * (n / 2) - 0.5).float()
+    return (coord + 1) * (n / 2) - 0.5
 
 
 def _padded(pos, n: int, padding_mode: str, align_corners: bool):
@@ -124,9 +145,9 @@ def _padded(pos, n: int, padding_mode: str, align_corners: bool):
     return pos
 
 
-def _source_coord(coord, n: int, padding_mode: str, align_corners: bool):
+def _source_coord(coord, n: int, padding_mode: str, align_corners: bool, nd: int):
     """The pixel position a grid coordinate reads, padded (bilinear and nearest modes)."""
-    return _padded(_pixel_position(coord, n, align_corners), n, padding_mode, align_corners)
+    return _padded(_pixel_position(coord, n, align_corners, nd), n, padding_mode, align_corners)
 
 
 def _bicubic(flat_input, positions, size, padding_mode: str, align_corners: bool):
@@ -219,13 +240,13 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     # grid component k addresses spatial dim nd-1-k (x is the width)
     points = grid.reshape(n, -1, nd)
     coords = [
-        _source_coord(points[:, :, nd - 1 - k], size[k], padding_mode, align_corners)
+        _source_coord(points[:, :, nd - 1 - k], size[k], padding_mode, align_corners, nd)
         for k in range(nd)
     ]
     flat_input = input.reshape(n, c, -1)
     if mode == "bicubic":
         positions = [
-            _pixel_position(points[:, :, nd - 1 - k], size[k], align_corners) for k in range(nd)
+            _pixel_position(points[:, :, nd - 1 - k], size[k], align_corners, nd) for k in range(nd)
         ]
         result = _bicubic(flat_input, positions, size, padding_mode, align_corners)
     elif mode == "nearest":

@@ -200,6 +200,7 @@ class _Unstructured(BasePruningMethod):
     puts lowest."""
 
     PRUNING_TYPE = "unstructured"
+    _PRUNE_LARGEST = False  # prune the entries ranked lowest (True: highest)
 
     def __init__(self, amount):
         self.amount = _checked_amount(amount)
@@ -211,12 +212,17 @@ class _Unstructured(BasePruningMethod):
         count = _count(self.amount, t.numel())
         mask = default_mask.clone()
         if count:
-            mask.view(-1)[topk(self._ranks(t).view(-1), k=count, largest=False).indices] = 0
+            ranks = self._ranks(t).view(-1)
+            mask.view(-1)[topk(ranks, k=count, largest=self._PRUNE_LARGEST).indices] = 0
         return mask
 
 
 class RandomUnstructured(_Unstructured):
-    """Prunes ``amount`` (a fraction, or a count) of the entries, chosen at random."""
+    """Prunes ``amount`` (a fraction, or a count) of the entries, chosen at random: those that
+    draw the highest of ``rand_like`` numbers, as PyTorch (so the same seed prunes the same
+    entries)."""
+
+    _PRUNE_LARGEST = True
 
     def _ranks(self, t):
         return rand_like(t)
@@ -273,7 +279,9 @@ class RandomStructured(_Structured):
     """Prunes ``amount`` of the channels along ``dim``, chosen at random."""
 
     def _channel_ranks(self, t):
-        return rand(t.shape[self.dim], device=t.device)
+        # drawn from the CPU generator whatever the device, as PyTorch (the same seed, the same
+        # channels on a GPU)
+        return rand(t.shape[self.dim]).to(t.device)
 
     @classmethod
     def apply(cls, module, name, amount, dim=-1):
