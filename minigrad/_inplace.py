@@ -36,6 +36,8 @@ def _half(array) -> bool:
 def _copied(src):
     """``copy_``'s new value, its node named as PyTorch's (``torch::autograd::CopyBackwards``)."""
     return graph.named_as(src, "torch::autograd::CopyBackwards")
+
+
 def _move_retain_grad(tensor, old_fn) -> None:
     """``retain_grad()`` follows a tensor changed in place, as PyTorch's: its hook moves to the
     new ``grad_fn``, so ``.grad`` is the gradient of the latest value, not of the overwritten one."""
