@@ -22,8 +22,8 @@ GRID_PRESERVING = {
     "ReLUOp", "Reshape", "GetItem", "Permute", "Clone", "MaxPool", "Contiguous", "Expand",
     "Squeeze", "Unsqueeze", "Flatten", "Narrow", "Select", "Slice",
 }  # fmt: skip
-# Ops that average: requantized with the input's parameters after a float computation, which
-# can differ from PyTorch's integer kernels by one step where a mean lies on a rounding tie.
+# Ops that average: run on the integers (less the zero point) and rounded to the input's grid, as
+# PyTorch's integer kernels round (see _average_on_grid).
 GRID_AVERAGING = {"AvgPool", "AdaptiveAvgPool"}
 # Ops joining several quantized tensors: the result takes the first one's parameters (the
 # others requantized to them), as PyTorch's quantized cat.
@@ -48,6 +48,8 @@ def _fallback(op, args):
             f"{op.label()}: minigrad does not run this op on quantized tensors (as PyTorch's "
             "QuantizedCPU backend has no such kernel); call .dequantize() first"
         )
+    if name in GRID_AVERAGING and not source.per_channel:
+        return _average_on_grid(op, source, args, quantized[0])
     plain = [dequantize(a) if isinstance(a, tensor_cls) else a for a in args]
     with grad_mode.no_grad():
         result = op(*plain)
@@ -67,16 +69,27 @@ def _fallback(op, args):
 
 
 def on_dequantized(fn, input, *args, **kwargs):
-    """``fn`` applied to a per-tensor quantized ``input``'s values, requantized with its
-    parameters (for functions PyTorch runs on quantized tensors that way, e.g. averaging
-    pools, which check dtypes before any op sees the record)."""
-    from .autograd import grad_mode
-
+    """``fn`` (an averaging pool, which checks dtypes before any op sees the record) applied
+    to a per-tensor quantized ``input`` on its integer grid (:func:`_average_on_grid`)."""
     source = _per_tensor(input, getattr(fn, "__name__", "op"))
+    return _average_on_grid(lambda x: fn(x, *args, **kwargs), source, (input,), input)
+
+
+def _average_on_grid(fn, source: QuantizedArray, args, input):
+    """``fn`` (an averaging op) applied to a per-tensor quantized ``input`` as PyTorch's integer
+    kernels compute it: the mean of ``q - zero_point`` (padding counts as zero), plus the zero
+    point, rounded half to even. Rounding the float mean of the dequantized values instead can
+    put a mean that lies on a tie (a 2x2 window whose sum is 2 mod 4) one step the other way."""
+    from .autograd import grad_mode, graph
+
+    xp = input.device.xp
+    shifted = source.int_repr.astype(xp.float64) - source.zero_point
+    plain = graph.Tensor._make(shifted, input.device)
     with grad_mode.no_grad():
-        result = fn(dequantize(input), *args, **kwargs)
-    q = quantize_array(result._data, source.scale, source.zero_point, source.qdtype)
-    return _wrap(source.with_values(q), result.device)
+        result = fn(*[plain if a is input else a for a in args])
+    low, high = source.qdtype.bounds
+    q = xp.clip(xp.rint(result._data + source.zero_point), low, high)
+    return _wrap(source.with_values(q.astype(source.qdtype.storage)), result.device)
 
 
 _base.record_fallbacks[QuantizedArray] = _fallback

@@ -248,7 +248,7 @@ def adaptive_avg_pool2d(input, output_size):
         >>> adaptive_avg_pool2d(minigrad.randn(2, 3, 7, 9), (2, 3)).shape
         minigrad.Size([2, 3, 2, 3])
     """
-    if input.is_quantized:  # averaged as floats, requantized with the input's qparams
+    if input.is_quantized:  # averaged on the integer grid, as PyTorch
         return _quantized.on_dequantized(adaptive_avg_pool2d, input, output_size)
     x, unbatched = batched(input, 2, "adaptive_avg_pool2d")
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
@@ -264,9 +264,10 @@ def adaptive_avg_pool2d(input, output_size):
         out = x.mean((2, 3), keepdim=True)
     elif h % oh == 0 and w % ow == 0:
         out = avg_pool2d(x, (h // oh, w // ow))
-    else:  # windows of varying size: y = Pₕ · x · Pᵥᵀ with averaging matrices
-        rows, cols = adaptive_matrix(x, h, oh), adaptive_matrix(x, w, ow)
-        out = rows @ x @ cols.mT
+    else:  # windows of varying size: window sums Pₕ · x · Pᵥᵀ (0/1 matrices) over the counts,
+        # as PyTorch divides each sum (a quantized mean on a rounding tie stays on it)
+        rows, cols = adaptive_matrix(x, h, oh, False), adaptive_matrix(x, w, ow, False)
+        out = rows @ x @ cols.mT / (rows.sum(1, keepdim=True) * cols.sum(1))
     out = out.squeeze(0) if unbatched else out
     # PyTorch: a mean for a 1x1 output, else a node of its own
     return named_as(out, "MeanBackward1" if (oh, ow) == (1, 1) else "AdaptiveAvgPool2DBackward0")
@@ -410,15 +411,18 @@ def _divisor(x, geom: Geometry, count_include_pad: bool):
         return rows[0] * cols[0]
     xp = x.device.xp
     table = [[float(r * c) for c in cols] for r in rows]
-    return xp.asarray(table, dtype=x._data.dtype)
+    dtype = "float64" if x.is_quantized else x._data.dtype  # quantized: averaged in float64
+    return xp.asarray(table, dtype=dtype)
 
 
-def adaptive_matrix(x, n: int, out: int):
-    """The (out, n) matrix whose row i averages input positions floor(i·n/out)..ceil((i+1)·n/out)."""
+def adaptive_matrix(x, n: int, out: int, mean: bool = True):
+    """The (out, n) matrix whose row i averages (``mean``) or sums input positions
+    floor(i·n/out)..ceil((i+1)·n/out)."""
     rows = []
     for i in range(out):
         start, end = (i * n) // out, -(-(i + 1) * n // out)
-        rows.append([1.0 / (end - start) if start <= j < end else 0.0 for j in range(n)])
+        weight = 1.0 / (end - start) if mean else 1.0
+        rows.append([weight if start <= j < end else 0.0 for j in range(n)])
     return shape_constant(rows, x.dtype, x.device)
 
 
