@@ -217,7 +217,7 @@ def test_train_eval_and_grad_mode_change(replays):
             np.testing.assert_array_equal(compiled(x).numpy(), expected)
             minigrad.manual_seed(3)
             np.testing.assert_array_equal(compiled(x).numpy(), expected)
-    assert len(compiled._traces) == 2 and replays[0] == 6
+    assert len(compiled._compiled._traces) == 2 and replays[0] == 6
     model.eval()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
@@ -462,3 +462,28 @@ def test_module_compile_in_place(replays):
         got = [model(x) for _ in range(3)]
     assert replays[0] == 2 and all(minigrad.equal(g, want) for g in got)
     assert model._compiled_call_impl.eager_reason is None
+
+
+def test_a_compiled_module_is_pytorchs_optimized_module(tmp_path):
+    """``compile(module)`` is an nn.Module holding the module as ``_orig_mod``, as PyTorch's:
+    state_dict keys carry the prefix, attributes are the module's, it nests and saves."""
+    model = nn.Linear(3, 2)
+    compiled = minigrad.compile(model)
+    assert isinstance(compiled, nn.Module) and type(compiled).__name__ == "OptimizedModule"
+    assert compiled._orig_mod is model and compiled.in_features == 3
+    assert list(compiled.state_dict()) == ["_orig_mod.weight", "_orig_mod.bias"]
+    assert [p is q for p, q in zip(compiled.parameters(), model.parameters())] == [True, True]
+    compiled.tag = "x"
+    compiled.eval()
+    assert model.tag == "x" and not model.training and not compiled.training
+    x = minigrad.randn(4, 3)
+    with minigrad.no_grad():
+        assert minigrad.equal(nn.Sequential(compiled, nn.ReLU())(x), model(x).relu())
+    path = tmp_path / "compiled.mg"
+    minigrad.save(compiled, path)
+    loaded = minigrad.load(path)
+    with minigrad.no_grad():
+        assert type(loaded).__name__ == "OptimizedModule" and minigrad.equal(loaded(x), model(x))
+    torch = pytest.importorskip("torch")
+    theirs = torch.compile(torch.nn.Linear(3, 2))
+    assert list(theirs.state_dict()) == list(compiled.state_dict())

@@ -8,9 +8,11 @@ import weakref
 from collections import OrderedDict
 
 from .._warnings import warn_user
+from ..nn.modules.module import Module
 from ..tensor import Tensor
 from . import arrays, guards
 from .capture import Capture, raw
+from .module import OptimizedModule
 from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
 from .symbolic import Sym
 
@@ -114,6 +116,8 @@ def compile(
             return f
         if not callable(f):
             raise TypeError(f"compile(): expected a callable, got {type(f).__name__}")
+        if isinstance(f, Module):  # an nn.Module around it, as PyTorch's OptimizedModule
+            return OptimizedModule(f, CompiledFunction(f, fullgraph))
         return CompiledFunction(f, fullgraph)
 
     return wrap if fn is None else wrap(fn)
