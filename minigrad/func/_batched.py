@@ -51,6 +51,11 @@ class LogicalArray:
     def itemsize(self) -> int:
         return self.dtype.itemsize
 
+    def all_elements(self):
+        """Every sample's values (the physical array): for checks over all of them (index
+        ranges), never for computing a result."""
+        return physical(self.tensor)._data
+
     def __getattr__(self, name):
         raise NotImplementedError(
             f"vmap: this function reads the array of a batched tensor directly (.{name}), so it "

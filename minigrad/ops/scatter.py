@@ -165,6 +165,8 @@ def _scatter_index(input, index, dim: int, op: str):
 def _check_range(data, size: int, dim: int, error, negative: bool) -> None:
     """``data`` in ``[0, size)`` (``[-size, size)`` with ``negative``), else ``error`` as PyTorch.
     (One reduction read on the host: on a GPU that is a synchronisation.)"""
+    if hasattr(type(data), "all_elements"):  # a batched index under vmap: every sample's
+        data = data.all_elements()
     if data.size == 0:
         return
     bad = (data >= size) | ((data < -size) if negative else (data < 0))
@@ -261,7 +263,7 @@ def _index_key(input, dim, index, op, negative=False):
             f"devices, {input.device} (input) and {index.device} (index)"
         )
     d = normalize_dim(dim, input.ndim, op)
-    data = index._data.reshape(-1)
+    data = index.reshape(-1)._data  # (a reshape op: a per-sample index batches under vmap)
     _check_range(data, input.shape[d] if input.ndim else 1, d, IndexError, negative)
     return (slice(None),) * d + (data,)
 
@@ -293,9 +295,18 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 def _index_mask(input, key):
     xp = input.device.xp
-    hit = xp.zeros(input.shape, dtype=bool)
-    hit[key] = True
-    return constant(hit, input.device)
+    if _is_host_array(key[-1]):
+        hit = xp.zeros(input.shape, dtype=bool)
+        hit[key] = True
+        return constant(hit, input.device)
+    # a per-sample index under vmap: through an op, which batches
+    d, shape = len(key) - 1, tuple(input.shape)
+    ones = constant(xp.ones(shape[:d] + key[-1].shape + shape[d + 1 :], "int64"), input.device)
+    return IndexAdd(shape, key, False)(ones) != 0
+
+
+def _is_host_array(a) -> bool:
+    return not hasattr(type(a), "all_elements")
 
 
 @on_input_device
