@@ -80,6 +80,25 @@ def _refuse(what: str):
     return method
 
 
+def _no_generator(generator, name: str) -> None:
+    if generator is not None:
+        raise NotImplementedError(
+            f"vmap: {name} with an explicit generator is not supported on a batched tensor; "
+            f"use the default generator (vmap's randomness decides the draws)"
+        )
+
+
+def _refuse_fill(name: str):
+    def method(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"vmap: {name} on a batched tensor is not supported; uniform_, normal_ and "
+            f"bernoulli_ are, or draw with a random function (rand, randn, ...) inside vmap"
+        )
+
+    method.__name__ = name
+    return method
+
+
 def _wrap_like(result, level):
     if isinstance(result, tuple):
         return type(result)(*[make_batched(r, level) for r in result])
@@ -166,6 +185,74 @@ class BatchedTensor(Tensor):
         d = dim + self.ndim if dim < 0 else dim
         out = self._value.topk(k, d + 1, largest, sorted)
         return _wrap_like(out, self._level)
+
+    # -- in-place updates: the physical tensor changes in place (its own autograd recording,
+    # view bookkeeping and version counter), by the computation run on its batched view
+    def _inplace(self, compute, *others):
+        level, size = self._level, self._value.shape[0]
+
+        def physical_result(old):
+            result = compute(make_batched(old, level))
+            if type(result) is BatchedTensor and result._level > level:
+                raise RuntimeError(
+                    "vmap: an in-place operation is not possible because the tensor written to "
+                    "is shared by the samples of an inner vmap while the value is per sample; "
+                    "use the out-of-place operation"
+                )
+            if type(result) is BatchedTensor and result._level == level:
+                return result._value
+            return result.unsqueeze(0).expand((size,) + tuple(result.shape))
+
+        self._value._inplace(physical_result, *others)
+        return self
+
+    def _inplace_ufunc(self, ufunc: str, other):
+        from .. import ops
+
+        return self._inplace(lambda s: getattr(ops, ufunc)(s, other), other)
+
+    def __setitem__(self, key, value) -> None:
+        from ..ops import indexing
+
+        if any(indexing._is_array_index(k) for k in indexing.normalize_key(self, key)):
+            self._put_at_index(key, value)
+        else:
+            self[key].copy_(value)  # a view of the batch: the write reaches this tensor
+
+    def _restride(self, view, op):
+        self._value._restride(view._value, op)  # the batch keeps dim 0 in the new layout
+        return self
+
+    # in-place random fills: a draw of the sample's shape, which vmap's randomness batches
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        from .. import creation
+
+        _no_generator(generator, "uniform_")
+        return self.copy_(
+            creation.rand(self.shape, dtype=self.dtype, device=self.device) * (b - a) + a
+        )
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        from .. import creation
+
+        _no_generator(generator, "normal_")
+        return self.copy_(
+            creation.randn(self.shape, dtype=self.dtype, device=self.device) * std + mean
+        )
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        from .. import creation
+
+        _no_generator(generator, "bernoulli_")
+        if not isinstance(p, Tensor):
+            p = creation.full(self.shape, p, dtype=self.dtype, device=self.device)
+        return self.copy_(creation.bernoulli(p.to(self.dtype).expand(self.shape)))
+
+    exponential_ = _refuse_fill("exponential_")
+    geometric_ = _refuse_fill("geometric_")
+    log_normal_ = _refuse_fill("log_normal_")
+    cauchy_ = _refuse_fill("cauchy_")
+    random_ = _refuse_fill("random_")
 
     def nonzero(self, *args, **kwargs):
         raise RuntimeError(
