@@ -30,19 +30,6 @@ UNSUPPORTED = {
     # -- branch spatial: max pooling with indices is built on max_pool2d's return_indices
     "max_pool3d-2": "return_indices reads the op's argmax array after the call",
     **{f"max_pool_with_indices-{i}": "reads max pooling's argmax array" for i in range(3)},
-    # functions that compute on the arrays of their inputs (no op, so no batching rule): they
-    # raise the clear error of a batched tensor's array being read
-    **{
-        f"{row}-{i}": "reads the array of a batched tensor"
-        for row, n in (
-            ("cummax", 2),
-            ("cummax_ties", 1),
-            ("cummin", 1),
-            ("searchsorted", 4),
-            ("bucketize", 2),
-        )
-        for i in range(n)
-    },
     # -- branch linalg2: forward-only functions computed on the arrays of their inputs
     **{f"geqrf-{i}": "reads the array of a batched tensor" for i in range(2)},
     **{f"linalg_ldl-{i}": "reads the array of a batched tensor" for i in range(3)},

@@ -105,11 +105,26 @@ def _wrap_like(result, level):
     return make_batched(result, level)
 
 
+_REQUIRED = object()  # the default of a dim that must be given (cummax, cummin)
+
+
+def _pointwise(name: str):
+    """A function of each element computed on arrays (signbit, frexp): run on the batch."""
+
+    def method(self, *args, **kwargs):
+        return _wrap_like(getattr(self._value, name)(*args, **kwargs), self._level)
+
+    method.__name__ = name
+    return method
+
+
 def _along(name: str, default_dim):
     """A data-dependent reduction (argmax, sort, ...): run on the batch with ``dim`` shifted;
     with no dim, over each sample flattened."""
 
     def method(self, dim=default_dim, *args, **kwargs):
+        if dim is _REQUIRED:
+            raise TypeError(f"{name}() missing 1 required positional argument: 'dim'")
         if name in ("max", "min") and (isinstance(dim, Tensor) or "other" in kwargs):
             other = kwargs.pop("other", dim)  # max(x, other): the elementwise form batches
             return getattr(self, name + "imum")(other)
@@ -180,6 +195,9 @@ class BatchedTensor(Tensor):
     max, min = _along("max", None), _along("min", None)
     all, any = _along("all", None), _along("any", None)
     sort, argsort = _along("sort", -1), _along("argsort", -1)
+    cummax, cummin = _along("cummax", _REQUIRED), _along("cummin", _REQUIRED)
+    mode = _along("mode", -1)
+    signbit, frexp = _pointwise("signbit"), _pointwise("frexp")
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         d = dim + self.ndim if dim < 0 else dim

@@ -9,7 +9,7 @@ import math
 import numpy as np
 
 from .. import return_types
-from .base import constant, normalize_dim, on_input_device
+from .base import constant, method_on_batched, normalize_dim, on_input_device
 from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
 from .joining import cat
@@ -168,6 +168,7 @@ def logcumsumexp(input, dim):
     return out if n > 1 else input.clone()
 
 
+@method_on_batched
 @on_input_device
 def mode(input, dim=-1, keepdim=False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest among equally

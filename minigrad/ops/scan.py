@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import dtypes, return_types
 from ._size import with_size
-from .base import Op, constant, normalize_dim, on_input_device
+from .base import Op, constant, method_on_batched, normalize_dim, on_input_device
 from .complex import refuse_complex
 from .elementwise import where
 from .joining import cat
@@ -102,6 +102,7 @@ def _running_extreme(input, dim, largest: bool, name: str, result_type):
     return result_type(input.gather(d, indices), indices)
 
 
+@method_on_batched
 @on_input_device
 def cummax(input, dim):
     """Running maximum along ``dim`` as ``(values, indices)``; the gradient flows to the entry
@@ -109,6 +110,7 @@ def cummax(input, dim):
     return _running_extreme(input, dim, True, "cummax", CummaxResult)
 
 
+@method_on_batched
 @on_input_device
 def cummin(input, dim):
     """Running minimum along ``dim`` as ``(values, indices)``."""

@@ -1,0 +1,72 @@
+"""vmap for functions of several tensors computed on their arrays (no op, so no entry in the
+rule table): ``searchsorted``/``bucketize`` and ``isin``. Their functional forms call these
+when an argument is batched; each runs the function once on the whole batch."""
+
+from __future__ import annotations
+
+from ..autograd import graph
+from ._batched import BatchedTensor, make_batched
+
+
+def is_batched(*values) -> bool:
+    """Whether any of ``values`` is a tensor batched by vmap."""
+    return any(type(v) is BatchedTensor for v in values)
+
+
+def _unwrap(x, level: int):
+    """``(value, batched)``: the tensor under ``level`` (batch at dim 0) or ``x`` as it is."""
+    if type(x) is BatchedTensor and x._level == level:
+        return x._value, True
+    return x, False
+
+
+def _full(x, batched: bool, size: int):
+    return x if batched else x.expand((size,) + tuple(x.shape))
+
+
+def searchsorted(sorted_sequence, values, **kwargs):
+    """``searchsorted`` with a batched sequence or batched values: the sequences of the
+    samples become rows of one N-D sequence (a shared 1-D one serves the whole batch)."""
+    from ..ops import search
+
+    level = max(t._level for t in (sorted_sequence, values) if type(t) is BatchedTensor)
+    seq, seq_batched = _unwrap(sorted_sequence, level)
+    vals, vals_batched = _unwrap(values, level)
+    size = (seq if seq_batched else vals).shape[0]
+    if kwargs.get("sorter") is not None:  # sort each row first (a gather: it batches)
+        sorter = kwargs.pop("sorter")
+        return searchsorted(sorted_sequence.gather(-1, sorter), values, **kwargs)
+    scalar = not isinstance(vals, graph.Tensor)
+    if scalar:
+        vals, vals_batched = seq.new_full((size, 1), vals), True
+    if seq.ndim - seq_batched == 1 and not seq_batched:  # one sequence for every sample
+        out = search.searchsorted(seq, vals, **kwargs)
+    elif seq.ndim - seq_batched == 1:  # a sequence per sample: each sample's values as a row
+        vals = _full(vals, vals_batched, size)
+        rows = vals.reshape(size, -1)
+        out = search.searchsorted(seq, rows, **kwargs).reshape(tuple(vals.shape))
+    else:  # N-D sequences: the batch is one more leading dim of both
+        out = search.searchsorted(
+            _full(seq, seq_batched, size), _full(vals, vals_batched, size), **kwargs
+        )
+    if scalar:
+        out = out.reshape(size)
+    return make_batched(out, level)
+
+
+def isin(elements, test_elements, *, assume_unique=False, invert=False):
+    """``isin`` with a batched argument: each element compared with every test element of its
+    sample (ops that batch)."""
+    from ..ops.pointwise import isin as plain
+
+    if not isinstance(test_elements, graph.Tensor):
+        return plain(elements, test_elements, invert=invert)
+    if not is_batched(test_elements):  # one set of tests: elementwise on the whole batch
+        level = elements._level
+        found = plain(elements._value, test_elements, invert=invert)
+        return make_batched(found, level)
+    tests = test_elements.reshape(-1)
+    if not isinstance(elements, graph.Tensor):
+        elements = tests.new_tensor(elements)
+    found = (elements.unsqueeze(-1) == tests).any(-1)
+    return found.logical_not() if invert else found
