@@ -59,8 +59,6 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
     sample (ops that batch)."""
     from ..ops.pointwise import isin as plain
 
-    if not isinstance(test_elements, graph.Tensor):
-        return plain(elements, test_elements, invert=invert)
     if not is_batched(test_elements):  # one set of tests: elementwise on the whole batch
         level = elements._level
         found = plain(elements._value, test_elements, invert=invert)

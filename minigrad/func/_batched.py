@@ -62,6 +62,19 @@ class LogicalArray:
             f"has no batching rule; call it outside vmap, or express it with minigrad ops"
         )
 
+    def _no_values(self, *args, **kwargs):
+        raise NotImplementedError(
+            "vmap: this function computes on the array of a batched tensor directly (an "
+            "operator on its values), so it has no batching rule; call it outside vmap, or "
+            "express it with minigrad ops"
+        )
+
+    # array operators would otherwise fall back to Python's identity comparison (a wrong
+    # result, not an error)
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _no_values
+    __getitem__ = __iter__ = __len__ = __bool__ = _no_values
+    __hash__ = object.__hash__
+
     def __array__(self, *args, **kwargs):
         raise NotImplementedError(
             "vmap: converting a batched tensor to an array (data-dependent Python control flow "
