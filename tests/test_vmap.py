@@ -26,10 +26,6 @@ FALLBACK_OK = {
 }
 # rows vmap does not support, each with the clear error it raises instead of a wrong result
 UNSUPPORTED = {
-    "max_pool2d-3": "return_indices reads the op's argmax array after the call",
-    # -- branch spatial: max pooling with indices is built on max_pool2d's return_indices
-    "max_pool3d-2": "return_indices reads the op's argmax array after the call",
-    **{f"max_pool_with_indices-{i}": "reads max pooling's argmax array" for i in range(3)},
     # -- branch linalg2: forward-only functions computed on the arrays of their inputs
     **{f"geqrf-{i}": "reads the array of a batched tensor" for i in range(2)},
     **{f"linalg_ldl-{i}": "reads the array of a batched tensor" for i in range(3)},
