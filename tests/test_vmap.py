@@ -26,9 +26,6 @@ FALLBACK_OK = {
 }
 # rows vmap does not support, each with the clear error it raises instead of a wrong result
 UNSUPPORTED = {
-    # -- branch linalg2: forward-only functions computed on the arrays of their inputs
-    **{f"geqrf-{i}": "reads the array of a batched tensor" for i in range(2)},
-    **{f"linalg_ldl-{i}": "reads the array of a batched tensor" for i in range(3)},
     "unique-4": "a data-dependent output shape per sample",
     "bincount-2": "a data-dependent output shape per sample",
     # rows of main's later ops (kept here so that a merge needs no new entries)

@@ -68,3 +68,22 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
         elements = tests.new_tensor(elements)
     found = (elements.unsqueeze(-1) == tests).any(-1)
     return found.logical_not() if invert else found
+
+
+def leading_batch(fn, args, cores, **kwargs):
+    """``fn(*args)`` for a function that takes leading batch dims and broadcasts them (its
+    arguments have ``cores`` trailing dims each): the vmap batch becomes one more leading dim of
+    every argument, the samples' own batch dims padded to a common rank behind it."""
+    level = max(a._level for a in args if type(a) is BatchedTensor)
+    unwrapped = [_unwrap(a, level) for a in args]
+    size = next(v.shape[0] for v, b in unwrapped if b)
+    rank = max(v.ndim - b - c for (v, b), c in zip(unwrapped, cores))
+    full = []
+    for (v, b), c in zip(unwrapped, cores):
+        v = _full(v, b, size)
+        missing = rank - (v.ndim - 1 - c)
+        full.append(v.reshape((size,) + (1,) * missing + tuple(v.shape[1:])) if missing else v)
+    out = fn(*full, **kwargs)
+    if isinstance(out, tuple):
+        return type(out)(*[make_batched(o, level) for o in out])
+    return make_batched(out, level)
