@@ -16,8 +16,8 @@ from ._rules import _align, _array_of, _expanded, _fallback, _with, rule
 
 @rule("LayerNorm", "GroupNorm", "BatchNorm")
 def _normalize(op, vals, flags, size):
-    if not flags[0]:
-        return _fallback(op, vals, flags, size)
+    if not flags[0]:  # per-sample weights of one input: the input repeated over the batch (view)
+        vals, flags = [_expanded(vals[0], False, size)] + list(vals[1:]), [True] + list(flags[1:])
     return _with(op, axes=tuple(a + 1 for a in op.axes))(*_align(vals, flags))
 
 
