@@ -19,7 +19,6 @@ BATCH = 3
 # ops that still take vmap's loop fallback (a warning names them); each is correct, only slower
 # (CrossEntropy: only with per-sample class weights)
 FALLBACK_OK = {
-    "GetItem",
     "MaxPoolBackward",
     "AvgPoolBackward",
     "CrossEntropy",

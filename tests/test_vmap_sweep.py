@@ -56,6 +56,11 @@ CASES = {
     "getitem_batched_x": (lambda m, x, i: x[i], ("x", "i"), (0, 0)),
     "getitem_after_slice": (lambda m, x, i: x[:, i], ("x", "i"), (None, 0)),
     "getitem_two_indices": (lambda m, x, i, j: x[i, j], ("x", "i", "j"), (0, 0, 0)),
+    "getitem_separated_shared_indices": (
+        lambda m, x: x[m.tensor([0, 2]), :, m.tensor([1, 1])],
+        ("img",),
+        0,
+    ),
     "getitem_split_indices": (lambda m, x, i: x[i, :, 1], ("x", "i"), (0, 0)),
     "getitem_grad": (
         lambda m, x, i: m.func.grad(lambda x: (x[:, i] ** 2).sum())(x),

@@ -267,7 +267,7 @@ def _getitem(op, vals, flags, size):
     if arrays:  # with arrays present, ints are advanced indices too
         arrays = [i for i, k in enumerate(key) if _is_array_index(k) or isinstance(k, int)]
     if arrays and arrays != list(range(arrays[0], arrays[-1] + 1)):
-        return _fallback(op, vals, flags, size)  # NumPy would move the indexed dims in front
+        return _getitem_batched_index(op, vals, flags, size)  # NumPy moves the index dims
     new = _with(op, key=(slice(None),) + tuple(key))
     return new(*vals)
 
