@@ -82,6 +82,12 @@ CASES = {
     "index_put": (lambda m, x, i, j, v: x.index_put((i, j), v, accumulate=True), "xijv", 0),
     "index_put_shared_x": (lambda m, x, i, j, v: x.index_put((i, j), v), "xijv", (None, 0, 0, 0)),
     "put": (lambda m, x, i, v: x.put(i, v), ("x", "i", "v"), (0, 0, 0)),
+    "masked_scatter_mask": (
+        lambda m, x, r: x.masked_scatter(r > 0, m.arange(20.0, dtype=x.dtype)),
+        ("x", "r"),
+        (None, 0),
+    ),
+    "masked_scatter_all": (lambda m, x, y, r: x.masked_scatter(r > 0, y), "xyr", 0),
     # in-place updates of batched tensors
     "relu_": (lambda m, x: _inplace(x * 1, lambda y: y.relu_()), ("x",), 0),
     "add_shared": (lambda m, x, y: _inplace(x * 1, lambda z: z.add_(y)), ("x", "y"), (0, None)),

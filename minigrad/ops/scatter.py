@@ -309,6 +309,23 @@ def _is_host_array(a) -> bool:
     return not hasattr(type(a), "all_elements")
 
 
+def _masked_scatter_by_position(input, mask, source):
+    """``masked_scatter`` through ops that batch: each true place takes the source value at its
+    rank among the true places (a cumulative count), where the others keep ``input``'s."""
+    every = mask._all_elements().reshape(-1, max(mask.numel(), 1))  # a row per sample
+    count = int(every.sum(1).max()) if every.size else 0
+    if count > source.numel():
+        raise RuntimeError(
+            f"masked_scatter: expected source to have at least {count} elements (the number of "
+            f"true entries in mask), got {source.numel()}"
+        )
+    if count == 0:
+        return input * 1
+    rank = mask.reshape(-1).to(dtypes.int64).cumsum(0) - 1
+    picked = source.to(input.dtype).reshape(-1)[rank.clamp(min=0)]
+    return where(mask, picked.reshape(input.shape), input)
+
+
 @on_input_device
 def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s slices."""
@@ -342,6 +359,8 @@ def masked_scatter(input, mask, source):
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {mask.dtype}")
     mask = mask.expand(*input.shape) if tuple(mask.shape) != tuple(input.shape) else mask
+    if not _is_host_array(mask._data):  # a per-sample mask under vmap
+        return _masked_scatter_by_position(input, mask, source)
     xp = input.device.xp
     where_true = xp.nonzero(mask._data)
     count = int(where_true[0].size) if input.ndim else int(bool(mask._data))
