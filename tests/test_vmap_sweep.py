@@ -33,6 +33,12 @@ def _arrays():
         "wide": rng.standard_normal((3, 3, 4)),
         "w": rng.standard_normal((3, 5)),
         "rm": rng.standard_normal((3, 5)),
+        "lp": np.log(rng.dirichlet(np.ones(5), (3, 8, 2))),
+        "tg": rng.integers(1, 5, (3, 2, 3)),
+        "il": np.array([[8, 7], [6, 8], [8, 8]]),
+        "tl": np.array([[3, 2], [1, 3], [2, 2]]),
+        "cat": rng.integers(1, 5, (3, 5)),
+        "tl2": np.array([[3, 2], [1, 4], [2, 3]]),  # (each sample's lengths add up to 5)
     }
 
 
@@ -88,6 +94,21 @@ CASES = {
         (None, 0),
     ),
     "masked_scatter_all": (lambda m, x, y, r: x.masked_scatter(r > 0, y), "xyr", 0),
+    "ctc_targets": (
+        lambda m, lp, tg: m.nn.functional.ctc_loss(lp, tg, (8, 8), (3, 3)),
+        ("lp", "tg"),
+        0,
+    ),
+    "ctc_targets_lengths": (
+        lambda m, lp, tg, il, tl: m.nn.functional.ctc_loss(lp, tg, il, tl, reduction="sum"),
+        ("lp", "tg", "il", "tl"),
+        (None, 0, 0, 0),
+    ),
+    "ctc_concatenated_none": (
+        lambda m, lp, tg, il, tl: m.nn.functional.ctc_loss(lp, tg, il, tl, reduction="none"),
+        ("lp", "cat", "il", "tl2"),
+        0,
+    ),
     # in-place updates of batched tensors
     "relu_": (lambda m, x: _inplace(x * 1, lambda y: y.relu_()), ("x",), 0),
     "add_shared": (lambda m, x, y: _inplace(x * 1, lambda z: z.add_(y)), ("x", "y"), (0, None)),

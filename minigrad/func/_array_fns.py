@@ -87,3 +87,40 @@ def leading_batch(fn, args, cores, **kwargs):
     if isinstance(out, tuple):
         return type(out)(*[make_batched(o, level) for o in out])
     return make_batched(out, level)
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity):
+    """``ctc_loss`` with per-sample targets or lengths: the samples' sequences folded into N
+    (one call on ``B·N`` sequences, reduction 'none'), then each sample's reduction."""
+    from ..nn.functional.ctc import ctc_loss as plain
+
+    args = (log_probs, targets, input_lengths, target_lengths)
+    level = max(a._level for a in args if type(a) is BatchedTensor)
+    (lp, lp_b), (tg, tg_b), (il, il_b), (tl, tl_b) = (_unwrap(a, level) for a in args)
+    size = next(v.shape[0] for v, b in ((lp, lp_b), (tg, tg_b), (il, il_b), (tl, tl_b)) if b)
+    single = lp.ndim - lp_b == 2  # one sequence per sample: (T, C)
+    lp = _full(lp, lp_b, size)
+    lp = lp.unsqueeze(2) if single else lp  # (B, T, N, C)
+    t, n, c = lp.shape[1:]
+    folded = lp.permute(1, 0, 2, 3).reshape(t, size * n, c)
+    tg = _full(tg, tg_b, size)
+    concatenated = tg.ndim == 2 and not single  # (B, sum of lengths): one sequence after another
+    tg = tg.reshape(-1) if concatenated else tg.reshape(size * n, -1)
+    lengths = [_fold_lengths(v, b, size, lp.device) for v, b in ((il, il_b), (tl, tl_b))]
+    loss = plain(folded, tg, *lengths, blank, "none", zero_infinity).reshape(size, n)
+    if reduction == "mean":
+        loss = (loss / lengths[1].reshape(size, n).clamp(min=1).to(loss.dtype)).mean(1)
+    elif reduction == "sum":
+        loss = loss.sum(1)
+    elif single:
+        loss = loss.reshape(size)
+    return make_batched(loss, level)
+
+
+def _fold_lengths(v, batched: bool, size: int, device):
+    """Lengths (a tensor, or ints) for the folded ``B·N`` sequences."""
+    from .. import creation
+
+    if not isinstance(v, graph.Tensor):
+        v = creation.tensor(v, device=device).reshape(-1)
+    return _full(v.reshape(-1) if not batched else v, batched, size).reshape(-1)
