@@ -108,6 +108,8 @@ class InPlaceMethods:
             )
         ) or (forward_ad.active and forward_ad.has_tangents((self, self._base, other))):
             return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
+        if getattr(type(other), "_methods_batch", False):  # a vmap batch into a plain tensor
+            return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)  # (refused)
         data = other._data if isinstance(other, graph.Tensor) else other
         if isinstance(other, graph.Tensor) and other.device is not self.device:
             raise RuntimeError(
@@ -681,6 +683,12 @@ def _check_writeable(t) -> None:
 
 
 def _write(target, result) -> None:
+    if getattr(type(result), "_methods_batch", False):  # vmap's batched tensor, in a plain one
+        raise RuntimeError(
+            "vmap: an in-place operation is not possible because the tensor written to is the "
+            "same for every sample (not batched) while the value written is per sample; use "
+            "the out-of-place operation, or batch the tensor written to"
+        )
     _check_writeable(target)
     if result.device is not target.device:
         raise RuntimeError(

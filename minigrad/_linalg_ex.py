@@ -66,7 +66,7 @@ def _replace_failed(A, info):  # noqa: N803
     """``A`` with the matrices whose ``info`` is non-zero replaced by identities, so that the
     op can run on the rest (the results at failed places are unspecified, as PyTorch's)."""
     xp = A.device.xp
-    failed = constant(xp.asarray(info != 0)[..., None, None], A.device)
+    failed = _like(A, xp.asarray(info != 0)[..., None, None])
     eye = constant(xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)
     return where(failed, eye, A), failed
 
@@ -124,12 +124,21 @@ def cholesky_ex(A, *, upper=False, check_errors=False):  # noqa: N803
         low = _d.Cholesky()(A)
         info = A.device.xp.zeros(A.shape[:-2], dtype="int32")
     except LinAlgError:
-        partial, info = potf2(A.device.xp, A._data)
+        partial, info = potf2(A.device.xp, A._all_elements())  # (every sample's under vmap)
         if check_errors:
             raise_for_info(info, "linalg.cholesky_ex", not_positive_definite)
         safe, failed = _replace_failed(A, info)
-        low = where(failed, constant(partial, A.device), _d.Cholesky()(safe))
+        low = where(failed, _like(A, partial), _d.Cholesky()(safe))
+        return CholeskyExResult(low.mH if upper else low, _like(A, info))
     return CholeskyExResult(low.mH if upper else low, constant(info, A.device))
+
+
+def _like(A, array):  # noqa: N803
+    """``array`` (computed on ``A``'s values: under vmap, on every sample's) as a tensor
+    batched as ``A`` is."""
+    from .func._batched import rewrap
+
+    return rewrap(A, constant(array, A.device))
 
 
 def cholesky_failed(A):  # noqa: N803

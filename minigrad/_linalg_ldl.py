@@ -132,19 +132,19 @@ def ldl_factor_ex(A, *, hermitian=False, check_errors=False):  # noqa: N803
     """
     op = "torch.linalg.ldl_factor_ex"
     _check_square(A, op)
+    from ._linalg_ex import _like
+
     xp, n = A.device.xp, A.shape[-1]
-    batch = tuple(A.shape[:-2])
-    flat = A._data.reshape((math.prod(batch), n, n))
+    data = A._all_elements()  # (every sample's under vmap: the results are batched)
+    batch = tuple(data.shape[:-2])
+    flat = data.reshape((math.prod(batch), n, n))
     results = [sytf2(xp, a, hermitian and A.is_complex()) for a in flat]
     ld = xp.stack([r[0] for r in results]) if results else xp.zeros_like(flat)
     pivots = xp.asarray([r[1] for r in results], dtype=xp.int32).reshape(batch + (n,))
     info = xp.asarray([r[2] for r in results], dtype=xp.int32).reshape(batch)
     if check_errors:
         _raise_singular(info, op)
-    make = constant
-    return LDLFactorExResult(
-        make(ld.reshape(A.shape), A.device), make(pivots, A.device), make(info, A.device)
-    )
+    return LDLFactorExResult(_like(A, ld.reshape(data.shape)), _like(A, pivots), _like(A, info))
 
 
 def _raise_singular(info, op: str):
@@ -162,7 +162,7 @@ def _raise_singular(info, op: str):
 def ldl_factor(A, *, hermitian=False):  # noqa: N803
     """``(LD, pivots)`` of :func:`ldl_factor_ex`; a RuntimeError when D is singular."""
     LD, pivots, info = ldl_factor_ex(A, hermitian=hermitian)  # noqa: N806
-    _raise_singular(info._data, "torch.linalg.ldl_factor")
+    _raise_singular(info._all_elements(), "torch.linalg.ldl_factor")
     return LDLFactorResult(LD, pivots)
 
 
@@ -176,6 +176,10 @@ def ldl_solve(LD, pivots, B, *, hermitian=False):  # noqa: N803
             "range (expected to be in range of [-1, 0], but got -2)"
         )
     _check_square(LD, "torch.linalg.ldl_solve")
+    from .func import _array_fns
+
+    if _array_fns.is_batched(LD, pivots, B):  # under vmap: one more leading batch dim
+        return _array_fns.leading_batch(ldl_solve, (LD, pivots, B), (2, 1, 2), hermitian=hermitian)
     n = LD.shape[-1]
     if B.shape[-2] != n:
         raise RuntimeError(

@@ -136,11 +136,13 @@ def geqrf(input):
             f'torch.geqrf: "geqrf_cpu" not implemented for {input.dtype} (float32, float64, '
             "complex64 or complex128 are)"
         )
+    from ._linalg_ex import _like
+
     xp = input.device.xp
-    data = input._data
+    data = input._all_elements()  # (every sample's under vmap: the results are batched)
     if data.size == 0:
-        k = min(data.shape[-2:])
-        return GeqrfResult(input.detach().clone(), input.new_zeros(*data.shape[:-2], k))
+        k = min(input.shape[-2:])
+        return GeqrfResult(input.detach().clone(), input.new_zeros(*input.shape[:-2], k))
     if xp is np or data.ndim == 2:
         h, tau = xp.linalg.qr(data, mode="raw")
         h = xp.swapaxes(h, -1, -2)
@@ -151,8 +153,8 @@ def geqrf(input):
         tau = xp.stack([p[1] for p in parts]).reshape(data.shape[:-2] + (-1,))
     dtype = data.dtype
     return GeqrfResult(
-        constant(xp.ascontiguousarray(h).astype(dtype, copy=False), input.device),
-        constant(xp.ascontiguousarray(tau).astype(dtype, copy=False), input.device),
+        _like(input, xp.ascontiguousarray(h).astype(dtype, copy=False)),
+        _like(input, xp.ascontiguousarray(tau).astype(dtype, copy=False)),
     )
 
 

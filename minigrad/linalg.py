@@ -287,13 +287,15 @@ def svd(A, full_matrices=True):  # noqa: N803
     u, s, vh = op.unpack(op(A))
     m, n = A.shape[-2:]
     if full_matrices and m != n:
+        from ._linalg_ex import _like
+
         xp = A.device.xp
-        fu, _, fvh = xp.linalg.svd(A._data, full_matrices=True)
+        fu, _, fvh = xp.linalg.svd(A._all_elements(), full_matrices=True)  # (vmap: every sample)
         k = min(m, n)
         if m > k:
-            u = cat([u, constant(xp.ascontiguousarray(fu[..., :, k:]), A.device)], -1)
+            u = cat([u, _like(A, xp.ascontiguousarray(fu[..., :, k:]))], -1)
         if n > k:
-            vh = cat([vh, constant(xp.ascontiguousarray(fvh[..., k:, :]), A.device)], -2)
+            vh = cat([vh, _like(A, xp.ascontiguousarray(fvh[..., k:, :]))], -2)
     return SVDResult(u, s.real if A.is_complex() else s, vh)
 
 

@@ -51,11 +51,29 @@ class LogicalArray:
     def itemsize(self) -> int:
         return self.dtype.itemsize
 
+    def all_elements(self):
+        """Every sample's values (the physical array): for checks over all of them (index
+        ranges), never for computing a result."""
+        return physical(self.tensor)._data
+
     def __getattr__(self, name):
         raise NotImplementedError(
             f"vmap: this function reads the array of a batched tensor directly (.{name}), so it "
             f"has no batching rule; call it outside vmap, or express it with minigrad ops"
         )
+
+    def _no_values(self, *args, **kwargs):
+        raise NotImplementedError(
+            "vmap: this function computes on the array of a batched tensor directly (an "
+            "operator on its values), so it has no batching rule; call it outside vmap, or "
+            "express it with minigrad ops"
+        )
+
+    # array operators would otherwise fall back to Python's identity comparison (a wrong
+    # result, not an error)
+    __eq__ = __ne__ = __lt__ = __le__ = __gt__ = __ge__ = _no_values
+    __getitem__ = __iter__ = __len__ = __bool__ = _no_values
+    __hash__ = object.__hash__
 
     def __array__(self, *args, **kwargs):
         raise NotImplementedError(
@@ -75,10 +93,42 @@ def _refuse(what: str):
     return method
 
 
+def _no_generator(generator, name: str) -> None:
+    if generator is not None:
+        raise NotImplementedError(
+            f"vmap: {name} with an explicit generator is not supported on a batched tensor; "
+            f"use the default generator (vmap's randomness decides the draws)"
+        )
+
+
+def _refuse_fill(name: str):
+    def method(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"vmap: {name} on a batched tensor is not supported; uniform_, normal_ and "
+            f"bernoulli_ are, or draw with a random function (rand, randn, ...) inside vmap"
+        )
+
+    method.__name__ = name
+    return method
+
+
 def _wrap_like(result, level):
     if isinstance(result, tuple):
         return type(result)(*[make_batched(r, level) for r in result])
     return make_batched(result, level)
+
+
+_REQUIRED = object()  # the default of a dim that must be given (cummax, cummin)
+
+
+def _pointwise(name: str):
+    """A function of each element computed on arrays (signbit, frexp): run on the batch."""
+
+    def method(self, *args, **kwargs):
+        return _wrap_like(getattr(self._value, name)(*args, **kwargs), self._level)
+
+    method.__name__ = name
+    return method
 
 
 def _along(name: str, default_dim):
@@ -86,6 +136,8 @@ def _along(name: str, default_dim):
     with no dim, over each sample flattened."""
 
     def method(self, dim=default_dim, *args, **kwargs):
+        if dim is _REQUIRED:
+            raise TypeError(f"{name}() missing 1 required positional argument: 'dim'")
         if name in ("max", "min") and (isinstance(dim, Tensor) or "other" in kwargs):
             other = kwargs.pop("other", dim)  # max(x, other): the elementwise form batches
             return getattr(self, name + "imum")(other)
@@ -155,7 +207,10 @@ class BatchedTensor(Tensor):
     argmax, argmin = _along("argmax", None), _along("argmin", None)
     max, min = _along("max", None), _along("min", None)
     all, any = _along("all", None), _along("any", None)
-    sort, argsort, mode = _along("sort", -1), _along("argsort", -1), _along("mode", -1)
+    sort, argsort = _along("sort", -1), _along("argsort", -1)
+    cummax, cummin = _along("cummax", _REQUIRED), _along("cummin", _REQUIRED)
+    mode = _along("mode", -1)
+    signbit, frexp = _pointwise("signbit"), _pointwise("frexp")
 
     def topk(self, k, dim=-1, largest=True, sorted=True):
         d = dim + self.ndim if dim < 0 else dim
@@ -168,6 +223,74 @@ class BatchedTensor(Tensor):
             return _wrap_like(out, self._level)
         d = dim + self.ndim if dim < 0 else dim
         return _wrap_like(self._value.kthvalue(k, d + 1, keepdim), self._level)
+
+    # -- in-place updates: the physical tensor changes in place (its own autograd recording,
+    # view bookkeeping and version counter), by the computation run on its batched view
+    def _inplace(self, compute, *others):
+        level, size = self._level, self._value.shape[0]
+
+        def physical_result(old):
+            result = compute(make_batched(old, level))
+            if type(result) is BatchedTensor and result._level > level:
+                raise RuntimeError(
+                    "vmap: an in-place operation is not possible because the tensor written to "
+                    "is shared by the samples of an inner vmap while the value is per sample; "
+                    "use the out-of-place operation"
+                )
+            if type(result) is BatchedTensor and result._level == level:
+                return result._value
+            return result.unsqueeze(0).expand((size,) + tuple(result.shape))
+
+        self._value._inplace(physical_result, *others)
+        return self
+
+    def _inplace_ufunc(self, ufunc: str, other):
+        from .. import ops
+
+        return self._inplace(lambda s: getattr(ops, ufunc)(s, other), other)
+
+    def __setitem__(self, key, value) -> None:
+        from ..ops import indexing
+
+        if any(indexing._is_array_index(k) for k in indexing.normalize_key(self, key)):
+            self._put_at_index(key, value)
+        else:
+            self[key].copy_(value)  # a view of the batch: the write reaches this tensor
+
+    def _restride(self, view, op):
+        self._value._restride(view._value, op)  # the batch keeps dim 0 in the new layout
+        return self
+
+    # in-place random fills: a draw of the sample's shape, which vmap's randomness batches
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        from .. import creation
+
+        _no_generator(generator, "uniform_")
+        return self.copy_(
+            creation.rand(self.shape, dtype=self.dtype, device=self.device) * (b - a) + a
+        )
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        from .. import creation
+
+        _no_generator(generator, "normal_")
+        return self.copy_(
+            creation.randn(self.shape, dtype=self.dtype, device=self.device) * std + mean
+        )
+
+    def bernoulli_(self, p=0.5, *, generator=None):
+        from .. import creation
+
+        _no_generator(generator, "bernoulli_")
+        if not isinstance(p, Tensor):
+            p = creation.full(self.shape, p, dtype=self.dtype, device=self.device)
+        return self.copy_(creation.bernoulli(p.to(self.dtype).expand(self.shape)))
+
+    exponential_ = _refuse_fill("exponential_")
+    geometric_ = _refuse_fill("geometric_")
+    log_normal_ = _refuse_fill("log_normal_")
+    cauchy_ = _refuse_fill("cauchy_")
+    random_ = _refuse_fill("random_")
 
     def nonzero(self, *args, **kwargs):
         raise RuntimeError(

@@ -16,8 +16,8 @@ from ._rules import _align, _array_of, _expanded, _fallback, _with, rule
 
 @rule("LayerNorm", "GroupNorm", "BatchNorm")
 def _normalize(op, vals, flags, size):
-    if not flags[0]:
-        return _fallback(op, vals, flags, size)
+    if not flags[0]:  # per-sample weights of one input: the input repeated over the batch (view)
+        vals, flags = [_expanded(vals[0], False, size)] + list(vals[1:]), [True] + list(flags[1:])
     return _with(op, axes=tuple(a + 1 for a in op.axes))(*_align(vals, flags))
 
 
@@ -78,11 +78,15 @@ def _fold_batch(op, vals, flags, size):
         return _fallback(op, vals, flags, size)
     x = vals[0]
     merged = x.reshape((size * x.shape[1],) + tuple(x.shape[2:]))
+    caller = None
     if op_name(type(op)) == "MaxPool":  # the copy runs (and backpropagates) on the batch ...
         op, caller = copy.copy(op), op
-        refused = _Refused("max pooling's return_indices")  # ... the caller's refuses
+        refused = _Refused("max pooling's return_indices in nested vmap")
         caller.argmax, caller._kept = refused, {"argmax": refused}
     out = op(merged, *vals[1:])
+    if caller is not None and type(x) is not BatchedTensor:
+        # ... the caller reads the batch's argmax (max_pool2d's indices batch it again)
+        caller._kept = {"argmax": op.kept_arrays["argmax"]}
     return out.reshape((size, x.shape[1]) + tuple(out.shape[1:]))
 
 

@@ -61,8 +61,7 @@ def unwrap_level(args, level: int):
 
 def batched_call(op, args, level: int):
     vals, flags, size = unwrap_level(args, level)
-    index = getattr(op, "index", None)
-    if type(index) is LogicalArray:  # per-sample indices (gather, scatter)
+    for index in _held_indices(op):  # per-sample indices (gather, scatter, indexing, embedding)
         if index.tensor._level != level:
             raise NotImplementedError(
                 f"vmap: {op_name(type(op))} with an index batched at another vmap level than its "
@@ -73,11 +72,24 @@ def batched_call(op, args, level: int):
     return make_batched(fn(op, vals, flags, size), level)
 
 
+def _held_indices(op) -> list:
+    """The batched index arrays an op holds: its ``index`` (gather, scatter), ``indices``
+    (embedding) or the arrays of its ``key`` (indexing)."""
+    found = []
+    for name in ("index", "indices", "key"):
+        value = getattr(op, name, None)
+        if type(value) is LogicalArray:
+            found.append(value)
+        elif type(value) is tuple:
+            found.extend(k for k in value if type(k) is LogicalArray)
+    return found
+
+
 def index_level(op) -> int:
-    """The vmap level of the batched index array an op holds (gather and scatter with a batched
-    index tensor), or -1: such an op needs its batching rule even with no batched input."""
-    index = getattr(op, "index", None)
-    return index.tensor._level if type(index) is LogicalArray else -1
+    """The vmap level of the batched index arrays an op holds (gather and scatter with a batched
+    index tensor, indexing, embedding), or -1: such an op needs its batching rule even with no
+    batched input."""
+    return max((index.tensor._level for index in _held_indices(op)), default=-1)
 
 
 def _tensor(x) -> bool:
@@ -250,14 +262,73 @@ def _is_array_index(k) -> bool:
 def _getitem(op, vals, flags, size):
     key = op.key
     if any(isinstance(k, LogicalArray) for k in key):
-        return _fallback(op, vals, flags, size)
+        return _getitem_batched_index(op, vals, flags, size)
     arrays = [i for i, k in enumerate(key) if _is_array_index(k)]
     if arrays:  # with arrays present, ints are advanced indices too
         arrays = [i for i, k in enumerate(key) if _is_array_index(k) or isinstance(k, int)]
     if arrays and arrays != list(range(arrays[0], arrays[-1] + 1)):
-        return _fallback(op, vals, flags, size)  # NumPy would move the indexed dims in front
+        return _getitem_batched_index(op, vals, flags, size)  # NumPy moves the index dims
     new = _with(op, key=(slice(None),) + tuple(key))
     return new(*vals)
+
+
+def _getitem_batched_index(op, vals, flags, size):
+    """Indexing with per-sample index arrays: one more advanced index, ``arange(batch)``, in
+    front (see :func:`_batch_key`)."""
+    v = _expanded(vals[0], flags[0], size)
+    key, rank, before = _batch_key(op.key, size, v.device.xp, v.ndim - 1)
+    out = _with(op, key=key)(v)
+    if not before:
+        return out
+    moved = tuple(range(1, 1 + rank))  # the index dims, after the batch
+    return out.movedim(moved, tuple(d + before for d in moved))
+
+
+def _batch_key(key, size: int, xp, ndim: int):
+    """An advanced-indexing key of one sample (``ndim`` dims) for the batch: ``arange(batch)``
+    in front, per-sample index arrays as their batch holds them, all padded to the common rank
+    after the batch dim. Returns the key, that rank, and where the sample's index dims were
+    (``before``: how many sliced dims precede them) when NumPy puts them in front for the batch
+    but not for one sample (0 when nothing moves)."""
+    rank = max(k.ndim for k in key if _is_array_index(k))
+    new = []
+    for k in key:
+        if isinstance(k, LogicalArray):
+            k = _array_of(k)
+            k = k.reshape((size,) + (1,) * (rank - (k.ndim - 1)) + tuple(k.shape[1:]))
+        new.append(k)
+    batch = xp.arange(size).reshape((size,) + (1,) * rank)
+    adv = [i for i, k in enumerate(key) if _is_array_index(k) or isinstance(k, int)]
+    together = adv == list(range(adv[0], adv[-1] + 1))
+    before = _dims_before(key, adv[0], ndim) if together else 0
+    return (batch,) + tuple(new), rank, before
+
+
+@rule("IndexAdd")
+def _index_add(op, vals, flags, size):
+    """The backward of indexing (and index_add): zeros of the batch's shape, the values added
+    at the batched key (the value's index dims moved to where NumPy expects them)."""
+    v = _expanded(vals[0], flags[0], size)
+    shape = (size,) + tuple(op.shape)
+    if op.basic:  # slices and ints: the batch is one more leading slice
+        return _with(op, shape=shape, key=(slice(None),) + tuple(op.key))(v)
+    key, rank, before = _batch_key(op.key, size, v.device.xp, len(op.shape))
+    if before:
+        moved = tuple(range(1, 1 + rank))
+        v = v.movedim(tuple(d + before for d in moved), moved)
+    return _with(op, shape=shape, key=key)(v)
+
+
+def _dims_before(key, first: int, ndim: int) -> int:
+    """How many result dims the entries of ``key`` before position ``first`` give."""
+    used = sum(1 for k in key if k is not None and k is not Ellipsis)
+    count = 0
+    for k in key[:first]:
+        if k is Ellipsis:
+            count += ndim - used
+        else:
+            count += 1  # a slice or None (ints before an array are advanced indices)
+    return count
 
 
 # -- linear algebra ------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from .. import _torch_function as _tf
 from .. import return_types
 from ..autograd import graph
 from ..autograd.graph import named_as, names_node
-from .base import constant, on_input_device
+from .base import constant, method_on_batched, on_input_device
 from .complex import complex_not_implemented
 from .elementwise import Compare, compare, isinf, promote, where
 
@@ -90,6 +90,7 @@ def _shift(name, ufunc, input, other):
     return where(out_of_range, fill, shifted)
 
 
+@method_on_batched
 @on_input_device
 def frexp(input):
     """``input = mantissa * 2**exponent`` with |mantissa| in [0.5, 1) (int32 exponent); the

@@ -326,6 +326,8 @@ def check_range(index, size: int, device, message: str, negative: bool = True) -
     trip per op. ``Embedding``, ``gather``, ``scatter_add``, ``index_select`` and tensor
     indexing all check here.
     """
+    if hasattr(type(index), "all_elements"):  # a batched index under vmap: every sample's
+        index = index.all_elements()
     if index.size == 0 or device.type == "meta":  # (meta indices have no values to check)
         return
     with backend.on(device):
@@ -348,7 +350,7 @@ def index_select(input, dim, index):
         raise IndexError(f"index_select(): Index is supposed to be a vector, got {index.ndim} dims")
     dim = normalize_dim(dim, input.ndim, "index_select")
     size = input.shape[dim] if input.ndim else 1
-    data = index._data.reshape(-1)
+    data = index.reshape(-1)._data  # (a reshape op: a per-sample index batches under vmap)
     check_range(
         data, size, input.device,
         f"index_select(): index {{}} is out of bounds for dimension {dim} with size {size}",

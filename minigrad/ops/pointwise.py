@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import grad_mode, graph
 from ..autograd.graph import names_node
-from .base import constant, on_input_device
+from .base import constant, method_on_batched, on_input_device
 from .complex import complex as complex_of
 from .complex import complex_not_implemented, real_only
 from .elementwise import Compare, compare, isinf, isnan, promote, where
@@ -187,6 +187,7 @@ def fmin(input, other):
     return where((a <= b) | b.isnan(), a, b)
 
 
+@method_on_batched
 @on_input_device
 def signbit(input):
     """True where the sign bit is set (negative numbers, -0.0 and negative NaN)."""
@@ -209,6 +210,12 @@ def heaviside(input, values):
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """A bool tensor of ``elements``' shape: True where the element is among ``test_elements``
     (a tensor or a scalar)."""
+    if getattr(type(elements), "_methods_batch", False) or getattr(
+        type(test_elements), "_methods_batch", False
+    ):  # under vmap
+        from ..func import _array_fns
+
+        return _array_fns.isin(elements, test_elements, invert=invert)
     xp = elements.device.xp
     tests = test_elements._data if isinstance(test_elements, graph.Tensor) else test_elements
     data = elements._data if isinstance(elements, graph.Tensor) else xp.asarray(elements)

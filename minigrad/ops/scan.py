@@ -6,7 +6,7 @@ from __future__ import annotations
 from .. import dtypes, return_types
 from ..autograd.graph import names_node
 from ._size import with_size
-from .base import Op, constant, normalize_dim, on_input_device
+from .base import Op, constant, method_on_batched, normalize_dim, on_input_device
 from .complex import refuse_complex
 from .elementwise import where
 from .joining import cat
@@ -103,6 +103,7 @@ def _running_extreme(input, dim, largest: bool, name: str, result_type):
     return result_type(input.gather(d, indices), indices)
 
 
+@method_on_batched
 @on_input_device
 @names_node("CummaxBackward0")
 def cummax(input, dim):
@@ -111,6 +112,7 @@ def cummax(input, dim):
     return _running_extreme(input, dim, True, "cummax", CummaxResult)
 
 
+@method_on_batched
 @on_input_device
 @names_node("CumminBackward0")
 def cummin(input, dim):

@@ -166,6 +166,8 @@ def _scatter_index(input, index, dim: int, op: str):
 def _check_range(data, size: int, dim: int, error, negative: bool) -> None:
     """``data`` in ``[0, size)`` (``[-size, size)`` with ``negative``), else ``error`` as PyTorch.
     (One reduction read on the host: on a GPU that is a synchronisation.)"""
+    if hasattr(type(data), "all_elements"):  # a batched index under vmap: every sample's
+        data = data.all_elements()
     if data.size == 0:
         return
     bad = (data >= size) | ((data < -size) if negative else (data < 0))
@@ -269,7 +271,7 @@ def _index_key(input, dim, index, op, negative=False):
             f"devices, {input.device} (input) and {index.device} (index)"
         )
     d = normalize_dim(dim, input.ndim, op)
-    data = index._data.reshape(-1)
+    data = index.reshape(-1)._data  # (a reshape op: a per-sample index batches under vmap)
     _check_range(data, input.shape[d] if input.ndim else 1, d, IndexError, negative)
     return (slice(None),) * d + (data,)
 
@@ -302,9 +304,35 @@ def index_add(input, dim, index, source, *, alpha=1):
 
 def _index_mask(input, key):
     xp = input.device.xp
-    hit = xp.zeros(input.shape, dtype=bool)
-    hit[key] = True
-    return constant(hit, input.device)
+    if _is_host_array(key[-1]):
+        hit = xp.zeros(input.shape, dtype=bool)
+        hit[key] = True
+        return constant(hit, input.device)
+    # a per-sample index under vmap: through an op, which batches
+    d, shape = len(key) - 1, tuple(input.shape)
+    ones = constant(xp.ones(shape[:d] + key[-1].shape + shape[d + 1 :], "int64"), input.device)
+    return IndexAdd(shape, key, False)(ones) != 0
+
+
+def _is_host_array(a) -> bool:
+    return not hasattr(type(a), "all_elements")
+
+
+def _masked_scatter_by_position(input, mask, source):
+    """``masked_scatter`` through ops that batch: each true place takes the source value at its
+    rank among the true places (a cumulative count), where the others keep ``input``'s."""
+    every = mask._all_elements().reshape(-1, max(mask.numel(), 1))  # a row per sample
+    count = int(every.sum(1).max()) if every.size else 0
+    if count > source.numel():
+        raise RuntimeError(
+            f"masked_scatter: expected source to have at least {count} elements (the number of "
+            f"true entries in mask), got {source.numel()}"
+        )
+    if count == 0:
+        return input * 1
+    rank = mask.reshape(-1).to(dtypes.int64).cumsum(0) - 1
+    picked = source.to(input.dtype).reshape(-1)[rank.clamp(min=0)]
+    return where(mask, picked.reshape(input.shape), input)
 
 
 @on_input_device
@@ -345,6 +373,8 @@ def masked_scatter(input, mask, source):
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {mask.dtype}")
     mask = mask.expand(*input.shape) if tuple(mask.shape) != tuple(input.shape) else mask
+    if not _is_host_array(mask._data):  # a per-sample mask under vmap
+        return _masked_scatter_by_position(input, mask, source)
     xp = input.device.xp
     where_true = xp.nonzero(mask._data)
     count = int(where_true[0].size) if input.ndim else int(bool(mask._data))

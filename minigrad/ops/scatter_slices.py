@@ -113,7 +113,8 @@ def _linear_index(input, indices, op):
     lin = None
     for d, ix in enumerate(expanded):
         n = input.shape[d]
-        if bool(((ix < -n) | (ix >= n)).any()):
+        every = ix._all_elements()  # (every sample's under vmap)
+        if every.size and bool(((every < -n) | (every >= n)).any()):
             raise IndexError(f"{op}: index out of bounds for dimension {d} with size {n}")
         ix = ix % n if n else ix
         lin = ix if lin is None else lin * n + ix

@@ -73,6 +73,14 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     """
     refuse_complex(input, "searchsorted")
     refuse_complex(sorted_sequence, "searchsorted")
+    if getattr(type(sorted_sequence), "_methods_batch", False) or getattr(
+        type(input), "_methods_batch", False
+    ):  # under vmap: the whole batch in one call
+        from ..func import _array_fns
+
+        return _array_fns.searchsorted(
+            sorted_sequence, input, out_int32=out_int32, right=right, side=side, sorter=sorter
+        )
     if side is not None:
         if side not in ("left", "right"):
             raise RuntimeError(f"searchsorted: side can only be 'left' or 'right', got {side!r}")

@@ -380,5 +380,5 @@ def one_hot(tensor, num_classes: int = -1):
     )  # fmt: skip
     xp = tensor.device.xp
     with backend.on(tensor.device):
-        out = (data[..., None] == xp.arange(num_classes)).astype("int64")
-    return constant(out, tensor.device)
+        classes = constant(xp.arange(num_classes), tensor.device)
+    return (tensor.unsqueeze(-1) == classes).to(dtypes.int64)  # ops: batches under vmap

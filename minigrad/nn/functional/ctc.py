@@ -352,6 +352,12 @@ def ctc_loss(
         >>> F.ctc_loss(lp, minigrad.randint(1, 20, (2, 10)), [50, 40], [10, 7])
     """
     check_reduction(reduction, "ctc_loss")
+    from ...func import _array_fns
+
+    if _array_fns.is_batched(targets, input_lengths, target_lengths):  # per-sample labels
+        return _array_fns.ctc_loss(
+            log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity
+        )
     if log_probs.ndim not in (2, 3):
         raise RuntimeError(
             f"ctc_loss: expected log_probs of shape (T, N, C) or (T, C), got "

@@ -55,10 +55,12 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, n: in
     lead = tuple(input.shape[: input.ndim - n])
     flat, idx = input.reshape(*lead, -1), indices.reshape(*lead, -1)
     total = math.prod(size)
-    if idx.numel() and (int(idx.min()) < 0 or int(idx.max()) >= total):
+    every = idx._all_elements()  # (every sample's under vmap)
+    low, high = (int(every.min()), int(every.max())) if every.size else (0, 0)
+    if low < 0 or high >= total:
         raise RuntimeError(
             f"{op}: Found an invalid max index: indices must lie in [0, {total}) for an output "
-            f"of size {list(size)}, got values in [{int(idx.min())}, {int(idx.max())}]"
+            f"of size {list(size)}, got values in [{low}, {high}]"
         )
     out = input.new_zeros(*lead, total).scatter(-1, idx, flat)
     return out.reshape(*lead, *size)

@@ -231,10 +231,27 @@ def _update_running(kept, running_mean, running_var, momentum, count):
     mean, var = kept["mean"], kept["var"]
     device = running_mean.device
     with no_grad(), backend.on(device):  # the array math below runs on the stats' GPU
-        running_mean.mul_(1.0 - momentum).add_(constant(mean.reshape(-1) * momentum, device))
+        running_mean.mul_(1.0 - momentum).add_(_stat(mean * momentum, running_mean))
         if running_var is not None:
-            unbiased = var.reshape(-1) * (momentum * count / (count - 1))
-            running_var.mul_(1.0 - momentum).add_(constant(unbiased, device))
+            unbiased = var * (momentum * count / (count - 1))
+            running_var.mul_(1.0 - momentum).add_(_stat(unbiased, running_var))
+
+
+def _stat(array, running):
+    """A batch statistic (an array) as a tensor laid out as ``running``: under vmap, the
+    statistics of every sample, batched as ``running`` is (per-sample running statistics)."""
+    from ...func._batched import physical, rewrap
+
+    if array.size == running.numel():
+        return constant(array.reshape(-1), running.device)
+    shape = tuple(physical(running).shape)
+    if array.size != math.prod(shape):
+        raise RuntimeError(
+            "vmap: batch_norm in training mode cannot update running_mean/running_var that are "
+            "the same for every sample from per-sample statistics (as PyTorch); batch the "
+            "running statistics too, or pass None"
+        )
+    return rewrap(running, constant(array.reshape(shape), running.device))
 
 
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):

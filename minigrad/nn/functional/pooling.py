@@ -440,4 +440,10 @@ def _flat_indices(x, geom: Geometry, argmax):
     a = argmax.astype("int64")
     rows = xp.arange(ho).reshape(-1, 1) * sh - pt + (a // kw) * dh
     cols = xp.arange(wo).reshape(1, -1) * sw - pl + (a % kw) * dw
-    return constant((rows * geom.size[1] + cols).astype("int64"), x.device)
+    flat = (rows * geom.size[1] + cols).astype("int64")
+    if getattr(type(x), "_methods_batch", False):  # under vmap: the argmax of the whole batch
+        from ...func._batched import physical, rewrap
+
+        shape = tuple(physical(x).shape[:-2]) + tuple(flat.shape[-2:])
+        return rewrap(x, constant(flat.reshape(shape), x.device))
+    return constant(flat, x.device)
