@@ -10,8 +10,8 @@ from __future__ import annotations
 import functools
 import sys
 import types
-import warnings
 
+from .._warnings import warn_user
 from .autocast_mode import (
     autocast,
     custom_bwd,
@@ -34,10 +34,9 @@ __all__ = [
 def _warn_deprecated(module: str, what: str, replacement: str) -> None:
     """PyTorch's FutureWarning for the device-specific spellings (``torch.cuda.amp.autocast``
     and the rest), which it keeps working but deprecates in favour of ``torch.amp``'s."""
-    warnings.warn(
+    warn_user(
         f"`{module}.{what}(args...)` is deprecated. Please use `{replacement}` instead.",
         FutureWarning,
-        stacklevel=3,
     )
 
 

@@ -75,7 +75,7 @@ def _shape_error(label: str, error: ValueError, shapes: list) -> RuntimeError:
         try:
             _broadcast_shape(*shapes)
         except RuntimeError as mismatch:
-            return RuntimeError(f"{label}: {mismatch}")
+            error = mismatch
     listed = ", ".join(str(list(s)) for s in shapes)
     return RuntimeError(f"{label}: {error} (input shapes: {listed})")
 
