@@ -71,3 +71,18 @@ def replays(monkeypatch):
 
     monkeypatch.setattr(program.Program, "replay", counting)
     return count
+
+
+@pytest.fixture
+def hits(monkeypatch):
+    """Counts the replays that run to the end (a guard that misses falls back to eager)."""
+    count = [0]
+    replay = program.Program.replay
+
+    def counting(self, inputs, slots):
+        out = replay(self, inputs, slots)
+        count[0] += out is not program.MISS
+        return out
+
+    monkeypatch.setattr(program.Program, "replay", counting)
+    return count

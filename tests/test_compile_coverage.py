@@ -21,7 +21,6 @@ from helpers import build, outputs
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn, optim
-from minigrad._compile import program
 from minigrad.testing.op_db import OP_DB
 
 _HOST_LIST = (
@@ -150,21 +149,6 @@ def _sweep_row(op, hits):
     # a replay whose guard reads another value runs eagerly (and is not counted): one of the
     # two must replay whole
     return None if hits[0] >= 1 else "its guards read other values on every call"
-
-
-@pytest.fixture
-def hits(monkeypatch):
-    """Counts the replays that run to the end (a guard that misses falls back to eager)."""
-    count = [0]
-    replay = program.Program.replay
-
-    def counting(self, inputs, slots):
-        out = replay(self, inputs, slots)
-        count[0] += out is not program.MISS
-        return out
-
-    monkeypatch.setattr(program.Program, "replay", counting)
-    return count
 
 
 def _sweep(rows, hits):

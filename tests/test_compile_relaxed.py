@@ -14,22 +14,6 @@ import pytest
 import minigrad
 import minigrad.nn.functional as F
 from minigrad import nn, optim
-from minigrad._compile import program
-
-
-@pytest.fixture
-def hits(monkeypatch):
-    """Counts the replays that run to the end (not stopped by a guard)."""
-    count = [0]
-    replay = program.Program.replay
-
-    def counting(self, inputs, slots):
-        out = replay(self, inputs, slots)
-        count[0] += out is not program.MISS
-        return out
-
-    monkeypatch.setattr(program.Program, "replay", counting)
-    return count
 
 
 def _same(a, b):

@@ -9,42 +9,26 @@ versions are checked against them.
 
 import numpy as np
 import pytest
+from libstdcxx import sift
 
 import minigrad
 from minigrad import _std_select, _std_sort
 
 
-def _sift(a, less, first, hole, length, item):
-    top = child = hole
-    while child < (length - 1) // 2:
-        child = 2 * (child + 1)
-        if less(a[first + child], a[first + child - 1]):
-            child -= 1
-        a[first + hole], hole = a[first + child], child
-    if length % 2 == 0 and child == (length - 2) // 2:
-        child = 2 * (child + 1)
-        a[first + hole], hole = a[first + child - 1], child - 1
-    parent = (hole - 1) // 2
-    while hole > top and less(a[first + parent], item):
-        a[first + hole], hole = a[first + parent], parent
-        parent = (hole - 1) // 2
-    a[first + hole] = item
-
-
 def _heap_select(a, less, first, middle, last):
     for parent in range((middle - first - 2) // 2, -1, -1):
-        _sift(a, less, first, parent, middle - first, a[first + parent])
+        sift(a, less, first, parent, middle - first, a[first + parent])
     for i in range(middle, last):
         if less(a[i], a[first]):
             item, a[i] = a[i], a[first]
-            _sift(a, less, first, 0, middle - first, item)
+            sift(a, less, first, 0, middle - first, item)
 
 
 def _partial_sort(a, less, k):
     _heap_select(a, less, 0, k, len(a))
     for end in range(k - 1, 0, -1):
         item, a[end] = a[end], a[0]
-        _sift(a, less, 0, 0, end, item)
+        sift(a, less, 0, 0, end, item)
 
 
 def _insertion_sort(a, less, first, last):

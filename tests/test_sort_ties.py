@@ -9,6 +9,7 @@ the heapsort.
 
 import numpy as np
 import pytest
+from libstdcxx import sift
 
 import minigrad
 from minigrad import _std_sort
@@ -37,28 +38,12 @@ def _reference_order(n, less, depth_limit=None):
             swap(first, last)
             first += 1
 
-    def sift(first, hole, length, item):
-        top = child = hole
-        while child < (length - 1) // 2:
-            child = 2 * (child + 1)
-            if less(a[first + child], a[first + child - 1]):
-                child -= 1
-            a[first + hole], hole = a[first + child], child
-        if length % 2 == 0 and child == (length - 2) // 2:
-            child = 2 * (child + 1)
-            a[first + hole], hole = a[first + child - 1], child - 1
-        parent = (hole - 1) // 2
-        while hole > top and less(a[first + parent], item):
-            a[first + hole], hole = a[first + parent], parent
-            parent = (hole - 1) // 2
-        a[first + hole] = item
-
     def heapsort(first, last):
         for parent in range((last - first - 2) // 2, -1, -1):
-            sift(first, parent, last - first, a[first + parent])
+            sift(a, less, first, parent, last - first, a[first + parent])
         for end in range(last - 1, first, -1):
             item, a[end] = a[end], a[first]
-            sift(first, 0, end - first, item)
+            sift(a, less, first, 0, end - first, item)
 
     def loop(first, last, depth):
         while last - first > 16:
