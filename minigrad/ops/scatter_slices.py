@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from ..autograd import graph
 from ..autograd.graph import names_node
-from .base import normalize_dim
+from .base import normalize_dim, on_input_device
 from .joining import split
 from .matrix import diag, diagonal
 from .movement import broadcast_tensors, flip, movedim, narrow
@@ -122,6 +122,7 @@ def _linear_index(input, indices, op):
     return input.reshape((-1,) + rest), lin.reshape(-1), tuple(expanded[0].shape), rest
 
 
+@on_input_device
 @names_node("IndexPutBackward0")
 def index_put(input, indices, values, accumulate=False):
     """``input`` with ``input[indices] = values`` (``+=`` with ``accumulate``, where repeated
@@ -134,6 +135,7 @@ def index_put(input, indices, values, accumulate=False):
     return put_in(flat, 0, lin, values).reshape(input.shape)
 
 
+@on_input_device
 @names_node("PutBackward0")
 def put(input, index, source, accumulate=False):
     """``input`` with its flattened entries at ``index`` set to (or, with ``accumulate``,

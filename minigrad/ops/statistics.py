@@ -13,6 +13,7 @@ from ..autograd import graph
 from ..autograd.graph import names_node
 from ._size import with_size
 from .base import constant, method_on_batched, normalize_dim, on_input_device
+from .complex import refuse_complex
 from .elementwise import where
 from .reduce import amax, amin, mean, std, sum, var
 
@@ -97,6 +98,7 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     values the one PyTorch's CPU quickselect returns (:mod:`minigrad._std_select`)."""
     if input.dtype is dtypes.bool:
         raise RuntimeError("kthvalue(): not implemented for bool tensors, as in PyTorch")
+    refuse_complex(input, "kthvalue")
     x, d = _slices(input, dim, "kthvalue")
     if not 1 <= k <= x.shape[d]:
         raise IndexError(

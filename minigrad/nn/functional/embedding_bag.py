@@ -13,7 +13,7 @@ import numpy as np
 
 from ... import dtypes
 from ...autograd.graph import names_node
-from ...ops.base import constant
+from ...ops.base import constant, on_input_device
 from ...ops.complex import real_only
 from .basic import _check_indices, embedding, embedding_renorm_
 
@@ -31,6 +31,7 @@ def check_bag_options(scale_grad_by_freq: bool, sparse: bool, name: str) -> None
         )
 
 
+@on_input_device
 @real_only
 @names_node("EmbeddingBagBackward0")
 def embedding_bag(

@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from ...autograd.graph import names_node
+from ...ops.base import on_input_device
 from ...ops.complex import real_only
 from ._windows import pair
 
@@ -66,6 +67,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, n: in
     return out.reshape(*lead, *size)
 
 
+@on_input_device
 @real_only
 @names_node("SqueezeBackward1")
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -80,6 +82,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 1, "max_unpool1d")
 
 
+@on_input_device
 @real_only
 @names_node("MaxUnpool2DBackward0")
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
@@ -94,6 +97,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 2, "max_unpool2d")
 
 
+@on_input_device
 @real_only
 @names_node("MaxUnpool3DBackward0")
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
