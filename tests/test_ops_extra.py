@@ -467,3 +467,8 @@ def test_atan2_gradient_at_the_origin_is_zero_as_torch():
         assert np.isfinite(ours).all()
         known = np.isfinite(theirs)  # (PyTorch's second derivative at the origin is NaN)
         np.testing.assert_allclose(ours[known], theirs[known], rtol=1e-12, atol=1e-15)
+
+
+def test_isin_takes_a_number_as_its_elements_as_pytorch():
+    assert minigrad.isin(2.0, minigrad.tensor([1.0, 2.0])).tolist() is True
+    assert minigrad.isin(5, minigrad.tensor([1, 2]), invert=True).item() is True

@@ -55,9 +55,9 @@ def on_input_device(fn):
     @functools.wraps(fn)
     def run(*args, **kwargs):
         lead = args[0] if args else kwargs.get(first)
-        if lead is None:
-            return fn(*args, **kwargs)  # Python's own TypeError names the missing argument
-        dev = lead.device
+        dev = getattr(lead, "device", None)
+        if dev is None:  # missing (Python's TypeError names it) or a number: fn decides
+            return fn(*args, **kwargs)
         if dev.index == dev.backend.current:
             return fn(*args, **kwargs)
         with dev.backend.using(dev.index):

@@ -216,9 +216,9 @@ def isin(elements, test_elements, *, assume_unique=False, invert=False):
         from ..func import _array_fns
 
         return _array_fns.isin(elements, test_elements, invert=invert)
-    xp = elements.device.xp
+    dev = elements.device if isinstance(elements, graph.Tensor) else test_elements.device
+    xp = dev.xp  # (either argument may be a number: the tensor says the device)
     tests = test_elements._data if isinstance(test_elements, graph.Tensor) else test_elements
     data = elements._data if isinstance(elements, graph.Tensor) else xp.asarray(elements)
     found = xp.isin(data, tests, assume_unique=assume_unique, invert=invert)
-    dev = elements.device if isinstance(elements, graph.Tensor) else test_elements.device
     return constant(found, dev)
