@@ -487,3 +487,13 @@ def test_a_compiled_module_is_pytorchs_optimized_module(tmp_path):
     torch = pytest.importorskip("torch")
     theirs = torch.compile(torch.nn.Linear(3, 2))
     assert list(theirs.state_dict()) == list(compiled.state_dict())
+
+
+def test_eager_backend_keeps_pytorchs_wrapper_for_modules():
+    model = nn.Linear(2, 2)
+    wrapped = minigrad.compile(model, backend="eager")
+    assert type(wrapped).__name__ == "OptimizedModule" and wrapped._orig_mod is model
+    assert wrapped.eager_reason is not None and minigrad.compile(model, disable=True) is model
+    x = minigrad.randn(3, 2)
+    assert minigrad.equal(wrapped(x), model(x))
+

@@ -112,13 +112,14 @@ def compile(
         raise NotImplementedError(f"compile(): no backend options exist, got {options!r}")
 
     def wrap(f):
-        if disable or backend == "eager":
+        if disable:
             return f
         if not callable(f):
             raise TypeError(f"compile(): expected a callable, got {type(f).__name__}")
+        call = f if backend == "eager" else CompiledFunction(f, fullgraph)
         if isinstance(f, Module):  # an nn.Module around it, as PyTorch's OptimizedModule
-            return OptimizedModule(f, CompiledFunction(f, fullgraph))
-        return CompiledFunction(f, fullgraph)
+            return OptimizedModule(f, call)
+        return call
 
     return wrap if fn is None else wrap(fn)
 

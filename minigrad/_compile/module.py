@@ -20,6 +20,7 @@ class OptimizedModule(Module):
     the module), as ``torch.compile(module)`` returns it."""
 
     def __init__(self, module: Module, compiled) -> None:
+        # compiled: a CompiledFunction of the module, or the module itself (backend="eager")
         object.__setattr__(self, "_ready", False)
         super().__init__()
         self._orig_mod = module  # a registered child: keys are "_orig_mod.<name>"
@@ -31,7 +32,10 @@ class OptimizedModule(Module):
 
     @property
     def eager_reason(self) -> str | None:
-        """Why the compiled call now runs eagerly (None while it is captured)."""
+        """Why the compiled call now runs eagerly (None while it is captured; backend="eager"
+        never captures)."""
+        if self._compiled is self._orig_mod:
+            return 'compile(backend="eager")'
         return self._compiled.eager_reason
 
     @property
@@ -60,7 +64,7 @@ class OptimizedModule(Module):
         from .api import CompiledFunction
 
         self.__dict__.update(state)
-        object.__setattr__(self, "_compiled", CompiledFunction(self._orig_mod))
+        object.__setattr__(self, "_compiled", CompiledFunction(self._orig_mod))  # (traced anew)
 
     def __setattr__(self, name: str, value) -> None:
         if name in _OWN or hasattr(type(self), name):
