@@ -496,4 +496,3 @@ def test_eager_backend_keeps_pytorchs_wrapper_for_modules():
     assert wrapped.eager_reason is not None and minigrad.compile(model, disable=True) is model
     x = minigrad.randn(3, 2)
     assert minigrad.equal(wrapped(x), model(x))
-
