@@ -20,3 +20,23 @@ def sift(a, less, first, hole, length, item):
         a[first + hole], hole = a[first + parent], parent
         parent = (hole - 1) // 2
     a[first + hole] = item
+
+
+def adversary(n: int, sort) -> list:
+    """McIlroy's adversary against ``sort(n, less)`` (a sort of the indices 0..n-1 comparing
+    through ``less``): values, decided as the sort compares them, that drive a median-of-three
+    quicksort to its depth limit; halved, so that they also hold ties."""
+    values, state = [n] * n, {"solid": 0, "candidate": 0}
+
+    def less(x, y):
+        if values[x] == n and values[y] == n:
+            frozen = x if x == state["candidate"] else y
+            values[frozen], state["solid"] = state["solid"], state["solid"] + 1
+        if values[x] == n:
+            state["candidate"] = x
+        elif values[y] == n:
+            state["candidate"] = y
+        return values[x] < values[y]
+
+    sort(n, less)
+    return [v // 2 for v in values]

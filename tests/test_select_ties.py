@@ -9,7 +9,7 @@ versions are checked against them.
 
 import numpy as np
 import pytest
-from libstdcxx import sift
+from libstdcxx import adversary, sift
 
 import minigrad
 from minigrad import _std_select, _std_sort
@@ -205,21 +205,8 @@ def test_nth_element_below_its_depth_limit(depth):
 def test_the_scalar_sort_is_libstdcxx_sort_on_an_adversary():
     """McIlroy's adversary drives std_sort_order into its heapsort; on a strict weak order it
     must agree with the vectorized introsort of _std_sort."""
-    n, state = 300, {"solid": 0, "candidate": 0}
-    values = [n] * n
-
-    def less(x, y):
-        if values[x] == n and values[y] == n:
-            frozen = x if x == state["candidate"] else y
-            values[frozen], state["solid"] = state["solid"], state["solid"] + 1
-        if values[x] == n:
-            state["candidate"] = x
-        elif values[y] == n:
-            state["candidate"] = y
-        return values[x] < values[y]
-
-    _std_select.std_sort_order(n, less)
-    tied = np.array(values) // 2
+    n = 300
+    tied = np.array(adversary(n, _std_select.std_sort_order))
     ours = _std_select.std_sort_order(n, lambda i, j: tied[i] < tied[j])
     assert ours == _std_sort.introsort_order(tied[None]).tolist()[0]
 

@@ -9,7 +9,7 @@ the heapsort.
 
 import numpy as np
 import pytest
-from libstdcxx import sift
+from libstdcxx import adversary, sift
 
 import minigrad
 from minigrad import _std_sort
@@ -69,25 +69,6 @@ def _reference_order(n, less, depth_limit=None):
     return a
 
 
-def _adversary(n):
-    """McIlroy's adversary against ``_reference_order``: values that drive its quicksort to
-    the depth limit (here also given ties, by halving)."""
-    gas, values, state = n, [n] * n, {"solid": 0, "candidate": 0}
-
-    def less(x, y):
-        if values[x] == gas and values[y] == gas:
-            frozen = x if x == state["candidate"] else y
-            values[frozen], state["solid"] = state["solid"], state["solid"] + 1
-        if values[x] == gas:
-            state["candidate"] = x
-        elif values[y] == gas:
-            state["candidate"] = y
-        return values[x] < values[y]
-
-    _reference_order(n, less)
-    return np.array(values) // 2
-
-
 def _less(values):
     return lambda i, j: values[i] < values[j]
 
@@ -120,7 +101,7 @@ def test_the_heapsort_below_the_depth_limit(depth_limit):
 
 
 def test_an_adversarial_input_reaches_the_heapsort():
-    values = _adversary(300)
+    values = np.array(adversary(300, _reference_order))
     ours = minigrad.argsort(minigrad.tensor(values)).numpy()
     assert ours.tolist() == _reference_order(300, _less(values))
     deeper = _std_sort.introsort_order(_std_sort.dense_ranks(values[None], False), 40)
