@@ -59,30 +59,27 @@ def as_torch(monkeypatch):
         yield load
 
 
-@pytest.fixture
-def replays(monkeypatch):
-    """Counts the replays (so a test can tell a replayed call from a traced or eager one)."""
-    count = [0]
-    replay = program.Program.replay
-
-    def counting(self, inputs, slots):
-        count[0] += 1
-        return replay(self, inputs, slots)
-
-    monkeypatch.setattr(program.Program, "replay", counting)
-    return count
-
-
-@pytest.fixture
-def hits(monkeypatch):
-    """Counts the replays that run to the end (a guard that misses falls back to eager)."""
+def _counting_replays(monkeypatch, counts) -> list:
+    """A one-item list counting the replays for which ``counts(result)`` is true."""
     count = [0]
     replay = program.Program.replay
 
     def counting(self, inputs, slots):
         out = replay(self, inputs, slots)
-        count[0] += out is not program.MISS
+        count[0] += counts(out)
         return out
 
     monkeypatch.setattr(program.Program, "replay", counting)
     return count
+
+
+@pytest.fixture
+def replays(monkeypatch):
+    """Counts the replays (so a test can tell a replayed call from a traced or eager one)."""
+    return _counting_replays(monkeypatch, lambda out: True)
+
+
+@pytest.fixture
+def hits(monkeypatch):
+    """Counts the replays that run to the end (a guard that misses falls back to eager)."""
+    return _counting_replays(monkeypatch, lambda out: out is not program.MISS)
