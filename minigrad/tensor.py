@@ -518,20 +518,23 @@ class Tensor(InPlaceMethods):
         return iter(self.unbind(0))
 
     def __bool__(self) -> bool:
+        return _meta.is_nonzero(self)
+
+    def _python_scalar(self):
+        """The one value of a one-element tensor, for ``float()``, ``int()`` and ``complex()``
+        (PyTorch raises ValueError there, where ``item()`` raises RuntimeError)."""
         if self._data.size != 1:
-            raise RuntimeError(
-                f"Boolean value of Tensor with {self._data.size} values is ambiguous"
-            )
-        return bool(self.item())
+            raise ValueError("only one element tensors can be converted to Python scalars")
+        return self.item()
 
     def __float__(self) -> float:
-        return float(self.item())
+        return float(self._python_scalar())
 
     def __complex__(self) -> complex:
-        return complex(self.item())
+        return complex(self._python_scalar())
 
     def __int__(self) -> int:
-        return int(self.item())
+        return int(self._python_scalar())
 
     def __index__(self) -> int:
         if self._data.dtype.kind not in "iu" or self._data.size != 1:

@@ -1,5 +1,6 @@
 """The errors people search the web for read as PyTorch's: operands that do not broadcast,
-indices out of bounds, float targets given to cross_entropy."""
+indices out of bounds, float targets given to cross_entropy,
+Python scalars of tensors with several elements."""
 
 import pytest
 
@@ -40,3 +41,23 @@ def test_float_class_targets_name_the_dtype():
         RuntimeError, match="expected target dtype to be Long or Byte, but got Float"
     ):
         F.cross_entropy(minigrad.randn(2, 3), minigrad.tensor([0.0, 1.0]))
+
+
+@pytest.mark.parametrize(
+    "convert,error,words",
+    [
+        (float, ValueError, "only one element tensors can be converted to Python scalars"),
+        (int, ValueError, "only one element tensors can be converted to Python scalars"),
+        (complex, ValueError, "only one element tensors can be converted to Python scalars"),
+        (bool, RuntimeError, "Boolean value of Tensor with more than one value is ambiguous"),
+        (lambda t: t.item(), RuntimeError, "a Tensor with 2 elements cannot be converted"),
+    ],
+)
+def test_python_scalars_of_several_elements(convert, error, words):
+    with pytest.raises(error, match=words):
+        convert(minigrad.tensor([1.0, 2.0]))
+
+
+def test_truth_of_an_empty_tensor():
+    with pytest.raises(RuntimeError, match="Boolean value of Tensor with no values is ambiguous"):
+        bool(minigrad.tensor([]))
