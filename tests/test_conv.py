@@ -254,14 +254,23 @@ def test_conv_default_init_bounds():
 
 
 def test_conv_layer_names_itself_on_wrong_input():
+    """PyTorch's words first (what people search for), then the module and what it expects."""
     conv = nn.Conv2d(3, 8, 3)
     with pytest.raises(
         RuntimeError,
-        match=r"Conv2d\(3, 8, kernel_size=\(3, 3\).*expected input with 3 channels.*\[2, 4, 8, 8\]",
+        match=r"^Given groups=1, weight of size \[8, 3, 3, 3\], expected input\[2, 4, 8, 8\] to "
+        r"have 3 channels, but got 4 channels instead: Conv2d\(3, 8, kernel_size=\(3, 3\).*"
+        r"expects \(N, 3, H, W\) or \(3, H, W\)",
     ):
         conv(minigrad.randn(2, 4, 8, 8))
-    with pytest.raises(RuntimeError, match=r"Conv1d\(3, 8.*got shape \[2, 3, 4, 5\]"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"^Expected 2D \(unbatched\) or 3D \(batched\) input to conv1d, but got input of "
+        r"size: \[2, 3, 4, 5\]: Conv1d\(3, 8",
+    ):
         nn.Conv1d(3, 8, 3)(minigrad.randn(2, 3, 4, 5))
+    with pytest.raises(RuntimeError, match=r"^Given transposed=1, weight of size \[4, 2, 3\], "):
+        nn.ConvTranspose1d(4, 2, 3)(minigrad.randn(3, 5))
     with pytest.raises(RuntimeError, match=r"MaxPool2d\(kernel_size=2.*got shape \[4, 4\]"):
         nn.MaxPool2d(2)(minigrad.randn(4, 4))
 

@@ -189,8 +189,8 @@ def test_embedding_from_pretrained_and_padding_gradient(device):
         (
             nn.Linear(4, 3),
             minigrad.zeros(2, 3),
-            r"Linear\(in_features=4, out_features=3, bias=True\) expected input with last "
-            r"dimension 4, got shape \[2, 3\]",
+            r"^mat1 and mat2 shapes cannot be multiplied \(2x3 and 4x3\): Linear\(in_features=4, "
+            r"out_features=3, bias=True\) expects input with last dimension 4, got shape \[2, 3\]",
         ),
         (
             nn.BatchNorm1d(3),

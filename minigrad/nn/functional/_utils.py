@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from ... import backend
+from ... import backend, dtypes
 from ..._warnings import warn_user
 from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.graph import named_as
@@ -64,6 +64,25 @@ def maybe_inplace(fn, input, inplace: bool, names: tuple = (None, None)):
     return out if names[1] is None else named_as(out, names[1])
 
 
+# PyTorch's class-index losses take int64 targets; nll_loss and cross_entropy also uint8
+_LONG_OR_BYTE = ("nll_loss", "cross_entropy")
+
+
+def check_target_dtype(target, op: str) -> None:
+    """Refuse class indices of a dtype PyTorch refuses for ``op``, in PyTorch's words (int32
+    or float targets are a bug in the data pipeline, not something to convert silently)."""
+    name = target.dtype.name
+    if op in _LONG_OR_BYTE and name not in ("int64", "uint8"):
+        raise RuntimeError(
+            f"{op}: expected target dtype to be Long or Byte, but got "
+            f"{dtypes.scalar_type_name(target.dtype)}"
+        )
+    if op not in _LONG_OR_BYTE and name != "int64":
+        raise RuntimeError(
+            f"{op}: expected scalar type Long but found {dtypes.scalar_type_name(target.dtype)}"
+        )
+
+
 def check_class_targets(target, num_classes: int, ignore_index: int | None, op: str):
     """Check class indices in ``[0, num_classes)`` (``ignore_index`` allowed).
 
@@ -72,11 +91,7 @@ def check_class_targets(target, num_classes: int, ignore_index: int | None, op: 
     device bool array, or None on the CPU) and the caller turns their loss into NaN: a visible
     failure, never a silently wrong value.
     """
-    if target.dtype.is_floating_point or target.dtype.name == "bool":
-        raise RuntimeError(
-            f"{op}: expected class indices of an integer dtype (int64) as target, got "
-            f"{target.dtype}"
-        )
+    check_target_dtype(target, op)
     data = target._all_elements()  # every element, also of a batch under vmap
     with backend.on(target.device):  # kernels on the target's GPU (cuda:1 and up)
         bad = (data < 0) | (data >= num_classes)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ... import backend, dtypes
@@ -100,6 +102,18 @@ def _stacked_product(a, b):
     return a @ b
 
 
+def linear_shape_mismatch(input_shape, out_features: int, in_features: int) -> str:
+    """PyTorch's words for an input whose last dimension is not ``in_features``: the matrix
+    product of the input's rows (all leading dimensions flattened) with the weight's transpose.
+    """
+    last = input_shape[-1] if len(input_shape) else 1
+    rows = math.prod(input_shape) // last if len(input_shape) and last else 1
+    return (
+        f"mat1 and mat2 shapes cannot be multiplied ({rows}x{last} and "
+        f"{in_features}x{out_features})"
+    )
+
+
 def linear(input, weight, bias=None):
     """y = input·weightᵀ + bias.
 
@@ -119,12 +133,7 @@ def linear(input, weight, bias=None):
     if weight.ndim != 2:
         raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {list(weight.shape)}")
     if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        rows = input.numel() // input.shape[-1] if input.ndim and input.shape[-1] else 1
-        last = input.shape[-1] if input.ndim else 1
-        raise RuntimeError(
-            f"mat1 and mat2 shapes cannot be multiplied ({rows}x{last} and "
-            f"{weight.shape[1]}x{weight.shape[0]})"
-        )
+        raise RuntimeError(linear_shape_mismatch(input.shape, *weight.shape))
     w_dtype = weight._data.dtype
     if input._data.dtype != w_dtype or (bias is not None and bias._data.dtype != w_dtype):
         raise RuntimeError(

@@ -219,12 +219,28 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
     return out.squeeze(0) if unbatched else out
 
 
+def conv_rank_mismatch(op: str, dims: int, shape) -> str:
+    """PyTorch's words for a convolution input of the wrong rank."""
+    return (
+        f"Expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input to {op}, but got input "
+        f"of size: {list(shape)}"
+    )
+
+
+def conv_channel_mismatch(given: str, weight_shape, input_shape, dims: int, channels: int) -> str:
+    """PyTorch's words for an input whose channels do not fit the weight; ``given`` is
+    ``"groups=G"`` (convolution) or ``"transposed=1"``. An unbatched input is shown with the
+    batch dimension of one that PyTorch gives it."""
+    shape = [1, *input_shape] if len(input_shape) == dims + 1 else list(input_shape)
+    return (
+        f"Given {given}, weight of size {list(weight_shape)}, expected input{shape} to have "
+        f"{channels} channels, but got {shape[1]} channels instead"
+    )
+
+
 def _check_conv_args(x, weight, bias, groups, op, dims):
     if x.ndim not in (dims + 1, dims + 2):
-        raise RuntimeError(
-            f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input, but got "
-            f"input of size {list(x.shape)}"
-        )
+        raise RuntimeError(conv_rank_mismatch(op, dims, x.shape))
     if weight.ndim != dims + 2:
         raise RuntimeError(
             f"{op}: expected a {dims + 2}D weight (C_out, C_in/groups, kernel...), but got weight "
@@ -240,9 +256,9 @@ def _check_conv_args(x, weight, bias, groups, op, dims):
         )
     if channels != weight.shape[1] * groups:
         raise RuntimeError(
-            f"{op}: given groups={groups}, weight of size {list(weight.shape)}, expected "
-            f"input{list(x.shape)} to have {weight.shape[1] * groups} channels, but got "
-            f"{channels} channels instead"
+            conv_channel_mismatch(
+                f"groups={groups}", weight.shape, x.shape, dims, weight.shape[1] * groups
+            )
         )
     tensors = [("input", x), ("weight", weight)] + ([("bias", bias)] if bias is not None else [])
     for name, t in tensors:

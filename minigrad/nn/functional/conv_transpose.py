@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from ...autograd.graph import names_node
 from ._windows import pair
-from .conv import conv_node, fold
+from .conv import conv_channel_mismatch, conv_node, conv_rank_mismatch, fold
 
 
 @names_node(conv_node(2))
@@ -135,16 +135,21 @@ def _batched(input, weight, dims: int, groups: int, op: str):
     ``weight`` and that the weight's input channels match the input's and divide by groups."""
     unbatched = input.ndim == dims + 1
     x = input.unsqueeze(0) if unbatched else input
-    if x.ndim != dims + 2 or weight.ndim != dims + 2:
+    if x.ndim != dims + 2:
+        raise RuntimeError(conv_rank_mismatch(op, dims, input.shape))
+    if weight.ndim != dims + 2:
         raise RuntimeError(
-            f"{op}: expected a {dims + 1}-D or {dims + 2}-D input and a {dims + 2}-D weight, got "
-            f"input of shape {list(input.shape)} and weight of shape {list(weight.shape)}"
+            f"{op}: expected a {dims + 2}D weight (C_in, C_out/groups, kernel...), but got weight "
+            f"of size {list(weight.shape)}"
         )
     c_in = x.shape[1]
-    if weight.shape[0] != c_in or c_in % groups:
+    if weight.shape[0] != c_in:
         raise RuntimeError(
-            f"{op}: weight of shape {list(weight.shape)} expects {weight.shape[0]} input "
-            f"channels (divisible by groups={groups}), got input of shape {list(input.shape)}"
+            conv_channel_mismatch("transposed=1", weight.shape, input.shape, dims, weight.shape[0])
+        )
+    if c_in % groups:
+        raise RuntimeError(
+            f"{op}: expected the input's {c_in} channels to be divisible by groups={groups}"
         )
     return x, unbatched
 

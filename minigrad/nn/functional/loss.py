@@ -15,6 +15,7 @@ from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy, nll
 from ._utils import (
     check_class_targets,
     check_reduction,
+    check_target_dtype,
     reduction_from_legacy,
     resolve_reduction,
 )
@@ -171,11 +172,7 @@ def nll_loss(
     """
     input, target = autocast_inputs("nll_loss", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "nll_loss")
-    if target.dtype.is_floating_point:
-        raise RuntimeError(
-            f"nll_loss: expected class indices of an integer dtype (int64) as target, got "
-            f"{target.dtype}"
-        )
+    check_target_dtype(target, "nll_loss")
     _check_shapes(input, target, False, "nll_loss")
     rows, flat, out_shape = _as_rows(input, target, False)
     c = rows.shape[1]

@@ -15,6 +15,7 @@ from ...autograd.grad_mode import no_grad
 from ...creation import zeros
 from .. import functional as F
 from .. import init
+from ..functional.basic import linear_shape_mismatch
 from ..parameter import Parameter
 from .activation import GELU, ReLU, SiLU, Tanh
 from .dropout import Dropout
@@ -141,7 +142,8 @@ class LoRALinear(Module):
     def forward(self, input):
         if input.ndim == 0 or input.shape[-1] != self.in_features:
             raise RuntimeError(
-                f"{self._get_name()}({self.extra_repr()}) expected input with last dimension "
+                linear_shape_mismatch(input.shape, self.out_features, self.in_features)
+                + f": {self._get_name()}({self.extra_repr()}) expects input with last dimension "
                 f"{self.in_features}, got shape {list(input.shape)}"
             )
         y = F.linear(input, self.weight, self.bias)

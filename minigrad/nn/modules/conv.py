@@ -8,7 +8,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..functional._windows import pair
-from ..functional.conv import conv_padding
+from ..functional.conv import conv_channel_mismatch, conv_padding, conv_rank_mismatch
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
@@ -120,17 +120,25 @@ class _ConvNd(Module):
         return F.pad(input, widths, mode=self.padding_mode), 0
 
     def _check_input(self, x) -> None:
+        """PyTorch's words for a wrong rank or channel count, then this module's own shape."""
         if not isinstance(x, Tensor):
             return  # an fx Proxy while tracing: the functional call checks the real input
         n, c = self.dims, self.in_channels
+        if x.ndim not in (n + 1, n + 2):
+            words = conv_rank_mismatch(self._functional_name(), n, x.shape)
+        elif x.shape[-n - 1] != c:
+            words = conv_channel_mismatch(self._given(), self.weight.shape, x.shape, n, c)
+        else:
+            return
         spatial = {1: ("L",), 2: ("H", "W"), 3: ("D", "H", "W")}[n]
-        if x.ndim not in (n + 1, n + 2) or x.shape[-n - 1] != c:
-            expected = ", ".join(("N", str(c), *spatial))
-            unbatched = ", ".join((str(c), *spatial))
-            raise RuntimeError(
-                f"{self._get_name()}({self.extra_repr()}) expected input with {c} channels, of "
-                f"shape ({expected}) or ({unbatched}), got shape {list(x.shape)}"
-            )
+        shapes = f"({', '.join(('N', str(c), *spatial))}) or ({', '.join((str(c), *spatial))})"
+        raise RuntimeError(f"{words}: {self._get_name()}({self.extra_repr()}) expects {shapes}")
+
+    def _functional_name(self) -> str:
+        return f"conv{'_transpose' if self.transposed else ''}{self.dims}d"
+
+    def _given(self) -> str:
+        return "transposed=1" if self.transposed else f"groups={self.groups}"
 
 
 class Conv2d(_ConvNd):

@@ -7,6 +7,7 @@ from ...creation import empty
 from ...tensor import Tensor
 from .. import functional as F
 from .. import init
+from ..functional.basic import linear_shape_mismatch
 from ..parameter import Parameter, UninitializedParameter
 from .lazy import LazyModuleMixin
 from .module import Module
@@ -56,7 +57,8 @@ class Linear(Module):
     def forward(self, input):
         if isinstance(input, Tensor) and (input.ndim == 0 or input.shape[-1] != self.in_features):
             raise RuntimeError(
-                f"{self._get_name()}({self.extra_repr()}) expected input with last dimension "
+                linear_shape_mismatch(input.shape, self.out_features, self.in_features)
+                + f": {self._get_name()}({self.extra_repr()}) expects input with last dimension "
                 f"{self.in_features}, got shape {list(input.shape)}"
             )
         return F.linear(input, self.weight, self.bias)
