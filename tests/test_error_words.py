@@ -61,3 +61,22 @@ def test_python_scalars_of_several_elements(convert, error, words):
 def test_truth_of_an_empty_tensor():
     with pytest.raises(RuntimeError, match="Boolean value of Tensor with no values is ambiguous"):
         bool(minigrad.tensor([]))
+
+
+@pytest.mark.parametrize("loss", ["nll_loss", "cross_entropy", "multi_margin_loss"])
+@pytest.mark.parametrize("dtype", ["int64", "uint8", "int32", "int16", "bool", "float32"])
+def test_class_index_targets_take_the_dtypes_pytorch_takes(loss, dtype):
+    """int64 everywhere, uint8 also for nll_loss and cross_entropy; others refused, not cast."""
+    logits = minigrad.randn(3, 4).log_softmax(1)
+    target = minigrad.tensor([0, 1, 2]).to(getattr(minigrad, dtype))
+    allowed = ("int64", "uint8") if loss != "multi_margin_loss" else ("int64",)
+    if dtype in allowed:
+        getattr(F, loss)(logits, target)
+        return
+    words = (
+        "expected scalar type Long but found"
+        if loss == "multi_margin_loss"
+        else "expected target dtype to be Long or Byte, but got"
+    )
+    with pytest.raises(RuntimeError, match=words):
+        getattr(F, loss)(logits, target)
