@@ -39,6 +39,16 @@ CPython's defaults, the import raises the first to :data:`GC_THRESHOLD0` (10,000
 op at 100k ops. Reference cycles are still collected, ~14× less often (minigrad's graphs hold
 none; a cycle's memory waits a little longer). ``MINIGRAD_GC_TUNING=0`` keeps CPython's
 thresholds, and thresholds set by the program or another library are left alone.
+
+**Floating-point warnings.** PyTorch computes ``log(0) = -inf``, ``0 / 0 = nan`` and overflow
+to ``inf`` silently, as IEEE arithmetic does; NumPy warns (``RuntimeWarning: divide by zero
+encountered in log``), located in minigrad's own files, where a PyTorch program never sees one.
+The import adds a warnings filter that ignores NumPy's floating-point warnings (divide by zero,
+invalid value, overflow, underflow, mean of an empty slice) raised from minigrad's modules and
+from NumPy's reduction helpers that minigrad's sums call; a program's own NumPy calls keep
+theirs. Set ``MINIGRAD_NUMPY_WARNINGS=1`` to keep them all, or add a filter of your own
+(filters added later take precedence): ``warnings.filterwarnings("default",
+category=RuntimeWarning)``. NaNs are found with ``minigrad.autograd.detect_anomaly()``.
 """
 
 from __future__ import annotations
@@ -47,6 +57,7 @@ import ctypes
 import gc
 import os
 import sys
+import warnings
 
 from ._warnings import warn_user
 
@@ -61,6 +72,13 @@ BLAS_THREAD_ENVS = (
 )
 MALLOC_ENV = "MINIGRAD_MALLOC_TUNING"
 GC_ENV = "MINIGRAD_GC_TUNING"
+NUMPY_WARNINGS_ENV = "MINIGRAD_NUMPY_WARNINGS"
+# NumPy's floating-point warnings, and the modules they are located in when minigrad computes
+_NUMPY_FP_WORDS = (
+    r"(divide by zero|invalid value|overflow|underflow) encountered|Mean of empty slice"
+    r"|Degrees of freedom <= 0"
+)
+_SILENCED_MODULES = r"(minigrad|numpy\._core\._methods)(\..*)?$"
 GC_THRESHOLD0 = 10_000  # allocations between young-generation collections (CPython: 700)
 _CPYTHON_GC_THRESHOLDS = (700, 10, 10)
 MMAP_THRESHOLD = 256 << 20  # bytes: blocks below this come from the heap and are reused
@@ -70,6 +88,7 @@ _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt parameter numbers (mall
 thread_policy = "not applied"  # how the current BLAS thread count was chosen (minigrad info)
 malloc_tuning = "not applied"  # what the malloc tuning did (minigrad info, tests)
 gc_tuning = "not applied"  # what the collector tuning did (minigrad info, tests)
+numpy_warnings = "not applied"  # whether NumPy's floating-point warnings are filtered
 
 
 def set_num_threads(num_threads: int) -> None:
@@ -109,11 +128,12 @@ def blas_info() -> list[dict]:
 
 def apply(environ=None) -> None:
     """Apply the thread policy, the malloc and the collector tuning (once, at import)."""
-    global thread_policy, malloc_tuning, gc_tuning
+    global thread_policy, malloc_tuning, gc_tuning, numpy_warnings
     environ = os.environ if environ is None else environ
     thread_policy = _apply_thread_policy(environ)
     malloc_tuning = _tune_malloc(environ)
     gc_tuning = _tune_gc(environ)
+    numpy_warnings = _filter_numpy_warnings(environ)
 
 
 def _check_thread_count(num_threads) -> None:
@@ -185,6 +205,16 @@ def _limited(count: int, reason: str) -> str:
 
 def _switched_off(environ, name: str) -> bool:
     return environ.get(name, "").strip().lower() in ("0", "false", "no", "off")
+
+
+def _filter_numpy_warnings(environ) -> str:
+    """Ignore NumPy's floating-point warnings from minigrad's code (see the module docstring)."""
+    if environ.get(NUMPY_WARNINGS_ENV, "").strip() not in ("", "0"):
+        return f"kept ({NUMPY_WARNINGS_ENV}={environ[NUMPY_WARNINGS_ENV]})"
+    warnings.filterwarnings(
+        "ignore", _NUMPY_FP_WORDS, RuntimeWarning, _SILENCED_MODULES, append=True
+    )
+    return "ignored inside minigrad, as PyTorch computes inf and NaN silently"
 
 
 def _tune_gc(environ) -> str:

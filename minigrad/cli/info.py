@@ -34,6 +34,7 @@ def collect() -> dict:
         "threads": {"blas": _runtime.get_num_threads(), "policy": _runtime.thread_policy},
         "malloc": _runtime.malloc_tuning,
         "gc": _runtime.gc_tuning,
+        "numpy_warnings": _runtime.numpy_warnings,
         "cuda": _cuda(),
         "optional": {name: _version(name) for name in ("tqdm", "matplotlib", "graphviz", "torch")},
         "graphviz_dot": shutil.which("dot"),
@@ -52,6 +53,7 @@ def format_report(facts: dict) -> str:
         f"Threads      {facts['threads']['blas']} BLAS thread(s): {facts['threads']['policy']}",
         f"malloc       {facts['malloc']}",
         f"gc           {facts['gc']}",
+        f"FP warnings  {facts['numpy_warnings']}",
         f"Backends     cpu (NumPy), cuda (CuPy: {cuda['status']})",
         "Devices      cpu" + "".join(f"\n             {d}" for d in cuda["devices"]),
     ]
