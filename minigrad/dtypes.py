@@ -540,6 +540,8 @@ def host_array(data, d: dtype | None) -> tuple:
         host = np.asarray(data)
     except OverflowError:
         host = np.asarray(data, dtype=object)
+    except ValueError as error:  # NumPy's "inhomogeneous shape": say where, as PyTorch
+        raise _ragged_sequence_error(data) from error
     if host.dtype == np.uint64 or host.dtype == object:
         host = _big_integers(data, host, d)
     if d is uint64 and host.dtype.kind == "f" and isinstance(data, (list, tuple)):
@@ -556,6 +558,38 @@ def host_array(data, d: dtype | None) -> tuple:
     elif d._category == _INT and (host.dtype.kind in "iu" or is_floating(host.dtype)) and host.size:
         _check_integer_range(host, d)
     return host, d
+
+
+def _ragged_sequence_error(data) -> Exception:
+    """PyTorch's error for nested sequences that are not rectangular: the shape is read along
+    the first elements, and the first sequence of another length, or number where a sequence
+    belongs (or the reverse), is named with its dimension."""
+    shape, first = [], data
+    while isinstance(first, (list, tuple)) and first:
+        shape.append(len(first))
+        first = first[0]
+    stack = [(data, 0)]
+    while stack:
+        item, dim = stack.pop()
+        nested = isinstance(item, (list, tuple))
+        if dim == len(shape):
+            if nested:
+                return TypeError(
+                    f"tensor(): expected a number at dim {dim}, got a {type(item).__name__} "
+                    "(nested sequences must be rectangular)"
+                )
+            continue
+        if not nested:
+            return TypeError(
+                f"not a sequence: tensor() expected a sequence of length {shape[dim]} at dim "
+                f"{dim}, got {type(item).__name__}"
+            )
+        if len(item) != shape[dim]:
+            return ValueError(
+                f"expected sequence of length {shape[dim]} at dim {dim} (got {len(item)})"
+            )
+        stack.extend((x, dim + 1) for x in reversed(item))
+    return ValueError("tensor(): the nested sequences do not form a rectangular array")
 
 
 def _exact_uint64(data, host):

@@ -80,3 +80,18 @@ def test_class_index_targets_take_the_dtypes_pytorch_takes(loss, dtype):
     )
     with pytest.raises(RuntimeError, match=words):
         getattr(F, loss)(logits, target)
+
+
+@pytest.mark.parametrize(
+    "data,error,words",
+    [
+        ([[1, 2], [3]], ValueError, r"expected sequence of length 2 at dim 1 \(got 1\)"),
+        ([[[1], [2]], [[3]]], ValueError, r"expected sequence of length 2 at dim 1 \(got 1\)"),
+        ([[1, 2], [3, 4, 5]], ValueError, r"expected sequence of length 2 at dim 1 \(got 3\)"),
+        ([[1, 2], 3], TypeError, "not a sequence"),
+        ([1, [2]], TypeError, "expected a number at dim 1, got a list"),
+    ],
+)
+def test_ragged_nested_sequences_name_the_dimension(data, error, words):
+    with pytest.raises(error, match=words):
+        minigrad.tensor(data)
