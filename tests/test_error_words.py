@@ -95,3 +95,27 @@ def test_class_index_targets_take_the_dtypes_pytorch_takes(loss, dtype):
 def test_ragged_nested_sequences_name_the_dimension(data, error, words):
     with pytest.raises(error, match=words):
         minigrad.tensor(data)
+
+
+@pytest.mark.parametrize(
+    "call,words",
+    [
+        (
+            lambda: minigrad.zeros(2, 3).expand(4, 2, 2),
+            r"The expanded size of the tensor \(2\) must match the existing size \(3\) at "
+            r"non-singleton dimension 2.  Target sizes: \[4, 2, 2\].  Tensor sizes: \[2, 3\]",
+        ),
+        (
+            lambda: minigrad.cat([minigrad.zeros(2, 3, 4), minigrad.zeros(2, 5, 5)], 1),
+            r"Sizes of tensors must match except in dimension 1. Expected size 4 but got size 5 "
+            r"for tensor number 1 in the list.",
+        ),
+        (
+            lambda: minigrad.cat([minigrad.zeros(2, 3), minigrad.zeros(2)]),
+            "Tensors must have same number of dimensions: got 2 and 1",
+        ),
+    ],
+)
+def test_expand_and_cat_sizes(call, words):
+    with pytest.raises(RuntimeError, match=words):
+        call()

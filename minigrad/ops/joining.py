@@ -122,13 +122,16 @@ def cat(tensors, dim=0):
     for i, t in enumerate(tensors):
         if _legacy_empty(t.shape):
             continue
-        if t.ndim != ref.ndim or any(
-            a != b for j, (a, b) in enumerate(zip(t.shape, ref.shape)) if j != d
-        ):
+        if t.ndim != ref.ndim:
             raise RuntimeError(
-                f"Sizes of tensors must match except in dimension {d}. Expected {list(ref.shape)} "
-                f"(any size in dim {d}) but got {list(t.shape)} for tensor number {i} in the list."
+                f"Tensors must have same number of dimensions: got {ref.ndim} and {t.ndim}"
             )
+        for j, (a, b) in enumerate(zip(ref.shape, t.shape)):
+            if j != d and a != b:
+                raise RuntimeError(
+                    f"Sizes of tensors must match except in dimension {d}. Expected size {a} "
+                    f"but got size {b} for tensor number {i} in the list."
+                )
     return Cat(d)(*tensors)
 
 

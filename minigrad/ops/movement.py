@@ -121,13 +121,24 @@ class Expand(Op):
         try:
             return self.xp.broadcast_to(x, self.shape)
         except ValueError:
-            raise RuntimeError(
-                f"the expanded size of the tensor ({list(self.shape)}) must match the existing "
-                f"size ({list(x.shape)}) at each non-singleton dimension"
-            ) from None
+            raise RuntimeError(_expand_mismatch(self.shape, x.shape)) from None
 
     def backward(self, gy):
         return self.formula(_expand_vjp, gy, self.input_meta[0][0])
+
+
+def _expand_mismatch(target: tuple, shape: tuple) -> str:
+    """PyTorch's words for an expand to a size that differs at a non-singleton dimension."""
+    lead = len(target) - len(shape)
+    dim = next(
+        i for i in range(len(target) - 1, lead - 1, -1)
+        if shape[i - lead] != 1 and target[i] != shape[i - lead]
+    )  # fmt: skip
+    return (
+        f"The expanded size of the tensor ({target[dim]}) must match the existing size "
+        f"({shape[dim - lead]}) at non-singleton dimension {dim}.  Target sizes: "
+        f"{list(target)}.  Tensor sizes: {list(shape)}"
+    )
 
 
 def _expand_vjp(ns, gy, shape):
