@@ -93,3 +93,36 @@ def test_programs_without_cond_keep_their_file_layout():
     payload = minigrad.load(buffer)
     assert payload["format"] == "minigrad.export/2"
     assert "branches" not in json.loads(payload["meta"])  # (as files written before)
+
+
+def _encoder(lib):
+    class Encoder(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.enc = lib.nn.TransformerEncoderLayer(8, 2, 16, batch_first=True, dropout=0.0)
+            self.head = lib.nn.Linear(8, 2)
+
+        def forward(self, x):
+            return self.head(self.enc(x)).mean(1)
+
+    return Encoder().eval()
+
+
+def test_multihead_attention_in_functional_call_and_a_saved_export_as_torch():
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    from minigrad.func import functional_call
+
+    ours, theirs = _encoder(minigrad), _encoder(torch)
+    params = {k: v.detach() * 1.5 for k, v in ours.named_parameters()}  # not the module's own
+    x = minigrad.randn(3, 4, 8)
+    got = functional_call(ours, params, (x,))
+    state = {k: torch.tensor(v.numpy()) for k, v in params.items()}
+    want = torch.func.functional_call(theirs, state, (torch.tensor(x.numpy()),))
+    np.testing.assert_allclose(got.detach().numpy(), want.detach().numpy(), atol=1e-5)
+    ep = export(ours, (x,))
+    assert "functional_call" in ep.graph_module.code  # the attention is called whole
+    loaded = _round_trip(ep)  # the layer is rebuilt from its constructor call, not its repr
+    assert minigrad.allclose(loaded.module()(x), ours(x), atol=1e-6)
+    assert loaded.graph_module.enc.self_attn.training is False

@@ -26,6 +26,7 @@ from ..fx import Graph, GraphModule, Node
 from ..fx._codegen import public_path
 from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
+from ._layer_calls import constructor_call, same_layer
 from .exported_program import ExportedProgram
 from .graph_signature import (
     ConstantArgument,
@@ -125,14 +126,18 @@ def _resolve(path: str):
 
 
 def _layer_repr(module: Module, target: str) -> str:
-    """The repr that rebuilds ``module``; raises if rebuilding it gives another layer."""
-    text = repr(module)
-    try:
-        same = repr(_layer_from_repr(text)) == text and type(module).__module__.startswith(
-            "minigrad.nn"
-        )
-    except (ValueError, TypeError, SyntaxError):
-        same = False
+    """The repr that rebuilds ``module`` (or, where the repr prints submodules, its constructor
+    call); raises if rebuilding it gives another layer."""
+    same = False
+    for text in (repr(module), constructor_call(module)):
+        try:
+            same = type(module).__module__.startswith("minigrad.nn") and (
+                same_layer(_layer_from_repr(text), module)
+            )
+        except (ValueError, TypeError, SyntaxError, AttributeError):
+            same = False
+        if same:
+            break
     if not same:
         raise NotImplementedError(
             f"minigrad.export.save: submodule {target} ({type(module).__name__}) cannot be "
