@@ -6,7 +6,8 @@ The recorder is a :class:`minigrad.overrides.TorchFunctionMode`: it sees each ca
 level the user wrote it (``F.linear``, ``x.relu()``, ``x + y``), runs it, and records it when
 it reads a traced value or makes a tensor. Python values read from tensors (``bool``,
 ``.item()``, ``len``, iteration) are baked into the graph with PyTorch's ``TracerWarning``;
-shapes are baked too (as in PyTorch). Parameters and buffers of the traced module are read by
+sizes read from traced tensors are :class:`SizeInt` s, recorded where they reach an op (as in
+PyTorch). Parameters and buffers of the traced module are read by
 ``get_attr`` (shared with the module); other tensors met on the way are constants.
 minigrad's own layers are traced through; one whose forward computes a value outside the
 public functions is recorded whole (``call_module``).
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import operator
 import sys
+import threading
 import warnings
 
 from .backend import Device
@@ -54,6 +56,7 @@ _TENSOR_NOTE = (
 )
 _PLAIN = (type(None), bool, int, float, complex, str, slice, type(Ellipsis))
 _ITER_CODE = Tensor.__iter__.__code__
+_OPERATORS = {"__getitem__": operator.getitem, "__setitem__": operator.setitem}
 _CONTAINERS = (Sequential, ModuleList, ModuleDict)
 
 
@@ -72,6 +75,70 @@ def has_tensor(value) -> bool:
     if isinstance(value, dict):
         return any(has_tensor(v) for v in value.values())
     return False
+
+
+class SizeInt(int):
+    """A size read from a traced tensor (``x.size(0)``, ``x.shape[1]``): an int whose
+    arithmetic and whose use as an op argument are recorded, so that the recording follows the
+    input's size, as PyTorch's trace does (``x.view(x.size(0), -1)``); Python control flow on
+    it (``range(x.size(0))``, comparisons) uses its value, baked in."""
+
+    def __new__(cls, value: int, node, recorder):
+        obj = super().__new__(cls, value)
+        obj.node, obj.recorder = node, recorder
+        return obj
+
+
+def _size_op(fn, reflected: bool = False):
+    def method(self, other):
+        if type(other) not in (int, SizeInt):
+            return NotImplemented  # (a tensor's reflected operator records it; floats bake)
+        a, b = (other, self) if reflected else (self, other)
+        value = fn(int(a), int(b))
+        rec = self.recorder
+        if not rec.live():
+            return value
+        return SizeInt(value, rec.graph.call_function(fn, (rec.arg(a), rec.arg(b))), rec)
+
+    return method
+
+
+for _name in ("add", "sub", "mul", "floordiv", "mod"):
+    _fn = getattr(operator, _name)
+    setattr(SizeInt, f"__{_name}__", _size_op(_fn))
+    setattr(SizeInt, f"__r{_name}__", _size_op(_fn, reflected=True))
+
+
+def _size_neg(self):
+    rec = self.recorder
+    if not rec.live():
+        return -int(self)
+    return SizeInt(-int(self), rec.graph.call_function(operator.neg, (self.node,)), rec)
+
+
+SizeInt.__neg__ = _size_neg
+_SHAPE = Tensor.__dict__["shape"]
+_active = threading.local()  # .stack: the recorders entered in this thread
+_shape_users = [0]
+_shape_lock = threading.Lock()
+
+
+def _traced_shape(t):
+    stack = getattr(_active, "stack", None)
+    rec = stack[-1] if stack else None
+    if rec is None or not rec.live() or not rec.known(t):
+        return _SHAPE.__get__(t)
+    return rec.sizes(t)
+
+
+def _patch_shape(on: bool) -> None:
+    """``Tensor.shape`` gives :class:`SizeInt` s of traced tensors while a trace records."""
+    with _shape_lock:
+        _shape_users[0] += 1 if on else -1
+        if on and _shape_users[0] == 1:
+            Tensor.shape = property(_traced_shape, doc=_SHAPE.__doc__)
+        elif not on and _shape_users[0] == 0:
+            Tensor.shape = _SHAPE
 
 
 class Recorder(TorchFunctionMode):
@@ -98,8 +165,10 @@ class Recorder(TorchFunctionMode):
         self.unseen = False  # whether a tensor of unknown origin was read (see layer_forward)
         self.depth = 0  # minigrad layers being traced through
         self._conversions: dict = {}
-        self._len = self._unbind = self._tensor = None
+        self._len = self._unbind = self._tensor = self._size = None
         self._methods: dict = {}
+        self.inside = False  # True while a recorded call runs (its inner code is not traced)
+        self.entered = False
 
     def __enter__(self):
         super().__enter__()
@@ -115,8 +184,34 @@ class Recorder(TorchFunctionMode):
                 self._methods.setdefault(id(value), name)
         import minigrad
 
-        self._tensor = minigrad.tensor
+        self._tensor, self._size = minigrad.tensor, Tensor.size
+        _active.stack = getattr(_active, "stack", []) + [self]
+        self.entered = True
+        _patch_shape(True)
         return self
+
+    def __exit__(self, *exc):
+        self.entered = False
+        _active.stack = _active.stack[:-1]
+        _patch_shape(False)
+        return super().__exit__(*exc)
+
+    def live(self) -> bool:
+        """Whether sizes read now are recorded (in the traced code, not inside a call)."""
+        return self.entered and not self.inside
+
+    def sizes(self, t: Tensor, dim=None):
+        """``t.size()`` (or ``t.size(dim)``) as :class:`SizeInt` s of a recorded ``size``."""
+        shape = _SHAPE.__get__(t)
+        args = (self.arg(t),) if dim is None else (self.arg(t), dim)
+        node = self.graph.call_method("size", args)
+        if dim is not None:
+            return SizeInt(shape[dim], node, self)
+        items = [
+            SizeInt(v, self.graph.call_function(operator.getitem, (node, i)), self)
+            for i, v in enumerate(shape)
+        ]
+        return tuple.__new__(type(shape), items)
 
     # -- inputs and values ------------------------------------------------------------------------
     def bind(self, value, node) -> None:
@@ -151,12 +246,16 @@ class Recorder(TorchFunctionMode):
             if name not in self.attrs:
                 self.attrs[name] = self.graph.get_attr(name)
             return self.attrs[name]
+        if isinstance(value, SizeInt) and value.recorder is self:
+            return value.node
         if isinstance(value, tuple) and hasattr(value, "_fields"):
             return type(value)(*(self.arg(v) for v in value))
         if isinstance(value, (tuple, list)):
             return type(value)(self.arg(v) for v in value)
         if isinstance(value, dict):
             return {k: self.arg(v) for k, v in value.items()}
+        if isinstance(value, slice):
+            return slice(self.arg(value.start), self.arg(value.stop), self.arg(value.step))
         if isinstance(value, _PLAIN) or isinstance(value, type) or callable(value):
             return value
         if isinstance(value, (dtype, Device)):
@@ -183,7 +282,14 @@ class Recorder(TorchFunctionMode):
             _warn(_LEN_NOTE, 4)
         elif func is self._unbind and sys._getframe(3).f_code is _ITER_CODE:
             _warn(_ITER_NOTE, 5)
-        result = func(*args, **kwargs)
+        if func is self._size and args and self.known(args[0]) and self.live():
+            dim = args[1] if len(args) > 1 else kwargs.get("dim")
+            return self.sizes(args[0], dim)
+        self.inside = True
+        try:
+            result = func(*args, **kwargs)
+        finally:
+            self.inside = False
         if func is self._tensor:
             _warn(_TENSOR_NOTE, 3)
             return result  # a constant, as in PyTorch
@@ -198,6 +304,8 @@ class Recorder(TorchFunctionMode):
         """The node of one call (a method call for Tensor methods and operators)."""
         args, kwargs = self.arg(tuple(args)), self.arg(kwargs)
         method = self._methods.get(id(func)) or _tensor_method_name(func)
+        if method in _OPERATORS:  # x[i] and x[i] = v, written as such
+            return self.graph.call_function(_OPERATORS[method], args, kwargs)
         if method is not None:
             return self.graph.call_method(method, args, kwargs)
         prop = getattr(func, "__self__", None)

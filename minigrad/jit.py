@@ -6,7 +6,7 @@ eagerly with the same results, plus TorchScript's ``save``): TorchScript compile
 control flow, so the live Python code is the faithful behaviour. ``trace`` records, as
 PyTorch's, the operations run on the example inputs and returns an object that runs that
 recording: a branch or loop on tensor values keeps the path the example took (with PyTorch's
-``TracerWarning`` where a tensor becomes a Python value), shapes are baked in, and
+``TracerWarning`` where a tensor becomes a Python value), sizes passed to ops are recorded, and
 ``check_trace`` traces again and compares. ``fork`` runs its call at once. The annotations
 that PyTorch models carry for the compiler (``@torch.jit.ignore``, ``@unused``, ``@export``,
 ``annotate``, ``Final``) leave the code as it is; ``is_scripting()`` is False and
@@ -206,7 +206,8 @@ def trace(
     ``torch.jit.trace``: the result runs that recording on new inputs.
 
     Python control flow is frozen where the example took it: a branch on a tensor's value, a
-    loop over a tensor or its size (shapes are baked in), dropout's ``training`` flag. Reading a
+    loop over a tensor or its size, dropout's ``training`` flag. Sizes passed to ops follow the
+    input, as in PyTorch (``x.view(x.size(0), -1)`` records ``x.size(0)``). Reading a
     Python value from a tensor (``bool``, ``.item()``, ``float``, ``int``, ``.tolist()``,
     ``len``, iteration) warns with :class:`TracerWarning`, as PyTorch does. Random ops stay
     random (each call draws anew). ``check_trace`` (default) traces again on ``check_inputs``
@@ -223,7 +224,9 @@ def trace(
 
     Returns:
         For a module, a :class:`TopLevelTracedModule` view sharing its parameters, buffers and
-        submodules (training it trains them); for a function, a :class:`ScriptFunction`.
+        submodules (training it trains them; unlike PyTorch's traced copy it shares the
+        ``training`` flags too, which the recording does not read); for a function, a
+        :class:`ScriptFunction`.
 
     Example:
         >>> traced = minigrad.jit.trace(model, minigrad.randn(2, 4))

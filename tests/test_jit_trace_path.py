@@ -204,3 +204,16 @@ def test_script_keeps_calling_python():
     scripted = jit.script(model)
     x = -minigrad.ones(1, 3)
     assert minigrad.equal(scripted(x), model(x))
+
+
+def test_sizes_passed_to_ops_follow_the_input_as_in_pytorch():
+    def flat(x):
+        return x.view(x.size(0), -1)[:, : x.shape[1] // 2] * x.shape[2]
+
+    got = jit.trace(flat, minigrad.ones(2, 3, 4))(minigrad.ones(5, 2, 4))
+    want = _quiet(torch.jit.trace, flat, torch.ones(2, 3, 4))(torch.ones(5, 2, 4))
+    assert tuple(got.shape) == tuple(want.shape) == (5, 1)
+    assert got.tolist() == want.tolist()
+    # while a loop over a size stays baked
+    looped = jit.trace(lambda x: sum(x[i] for i in range(x.size(0))), minigrad.ones(2, 2))
+    assert looped(minigrad.ones(4, 2)).tolist() == [2.0, 2.0]
