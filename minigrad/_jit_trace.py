@@ -9,7 +9,6 @@ import inspect
 import threading
 import warnings
 
-from .fx.graph_module import _compile_forward
 from .tensor import Tensor
 
 _state = threading.local()  # .depth: traces running in this thread (jit.is_tracing)
@@ -44,6 +43,8 @@ class Recording:
     as attributes of ``self``, and the call's signature."""
 
     def __init__(self, recorder, names: list[str]):
+        from .fx.graph_module import _compile_forward  # (minigrad.fx loads on first use)
+
         self.graph, self.constants, self.names = recorder.graph, recorder.constants, names
         code = self.graph.python_code(root_module="self")
         self.code, self.forward = code.src, _compile_forward(code.src, code.globals)
