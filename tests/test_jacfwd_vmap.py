@@ -113,3 +113,16 @@ def test_an_mlps_parameter_jacobian_as_torch():
     _close(got, want)
     per_sample = vmap(jacfwd(lambda v: ours(v)))(minigrad.tensor(x))
     assert tuple(per_sample.shape) == (5, 3, 4)
+
+
+def test_reverse_over_the_vmapped_forward_as_torch():
+    results = []
+    for lib, func in ((minigrad, minigrad.func), (torch, torch.func)):
+
+        def f(a):
+            return a.sin() * (a**2).sum()
+
+        x = lib.tensor(_X, requires_grad=True)
+        func.jacfwd(f)(x).sum().backward()  # the Jacobian is differentiable
+        results.append((func.jacrev(func.jacfwd(f))(lib.tensor(_X)), x.grad))
+    _close(results[0], results[1])
