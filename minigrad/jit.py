@@ -1,17 +1,22 @@
 """``minigrad.jit``: the parts of ``torch.jit`` that model code uses while it runs eagerly.
 
-minigrad has no TorchScript compiler, so it behaves as PyTorch does with TorchScript turned off
-(``PYTORCH_JIT=0``): ``script`` and ``trace`` return the function they are given, or for a
+minigrad has no TorchScript compiler. ``script`` returns the function it is given, or for a
 module a view of it (:class:`ScriptModule`: the same parameters, buffers and submodules, run
-eagerly with the same results, plus TorchScript's ``save``), and ``fork`` runs its call at
-once. The annotations that PyTorch models carry for the compiler (``@torch.jit.ignore``,
-``@unused``, ``@export``, ``annotate``, ``Final``) leave the code as it is, and
-``is_scripting()``/``is_tracing()`` are False.
+eagerly with the same results, plus TorchScript's ``save``): TorchScript compiles Python's
+control flow, so the live Python code is the faithful behaviour. ``trace`` records, as
+PyTorch's, the operations run on the example inputs and returns an object that runs that
+recording: a branch or loop on tensor values keeps the path the example took (with PyTorch's
+``TracerWarning`` where a tensor becomes a Python value), sizes passed to ops are recorded, and
+``check_trace`` traces again and compares. ``fork`` runs its call at once. The annotations
+that PyTorch models carry for the compiler (``@torch.jit.ignore``, ``@unused``, ``@export``,
+``annotate``, ``Final``) leave the code as it is; ``is_scripting()`` is False and
+``is_tracing()`` is True only while ``trace`` records.
 
 ``save``/``load`` (and ``ScriptModule.save``) write and read the whole module in minigrad's
 checkpoint format, as ``minigrad.save(model)``: loading needs the model's class importable,
-where a TorchScript archive carries its code. A TorchScript archive written by PyTorch cannot
-be run: loading one raises ``NotImplementedError``.
+where a TorchScript archive carries its code (a traced module loads as the module, running its
+Python ``forward``). A TorchScript archive written by PyTorch cannot be run: loading one raises
+``NotImplementedError``.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ from typing import Final  # noqa: F401 - torch.jit.Final is typing.Final for eag
 
 import numpy as np
 
+from . import _jit_trace
+from ._jit_trace import TracingCheckError  # noqa: F401 - torch.jit's name
 from .futures import Future
 from .io import _files
 
@@ -51,8 +58,9 @@ def is_scripting() -> bool:
 
 
 def is_tracing() -> bool:
-    """False: minigrad has no TorchScript tracer (ONNX export traces without flagging this)."""
-    return False
+    """True while :func:`trace` records in this thread (ONNX export traces without flagging
+    this)."""
+    return _jit_trace.is_tracing()
 
 
 class ScriptModule:
@@ -97,7 +105,19 @@ class TracedModule(ScriptModule):
 
 
 class TopLevelTracedModule(TracedModule):
-    """The kind of :class:`ScriptModule` that :func:`trace` returns."""
+    """The kind of :class:`ScriptModule` that :func:`trace` returns: its ``forward`` (and each
+    method given to :func:`trace_module`) runs the recorded operations; ``code`` and ``graph``
+    are the recording's."""
+
+    @property
+    def code(self) -> str:
+        """The Python code of the recorded ``forward``."""
+        return type(self)._recordings["forward"].code
+
+    @property
+    def graph(self):
+        """The minigrad.fx Graph of the recorded ``forward``."""
+        return type(self)._recordings["forward"].graph
 
 
 _views: dict[tuple[type, type], type] = {}
@@ -131,17 +151,160 @@ def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
     return _view(obj, RecursiveScriptModule) if _is_module(obj) else obj
 
 
-def trace(func, example_inputs=None, *args, **kwargs):
-    """``func`` itself, or for a module its :class:`ScriptModule` view, as PyTorch's with
-    ``PYTORCH_JIT=0``. Differs from a real trace only where ``func`` has control flow on
-    tensor values, which a trace would freeze at the example's branch: here every call takes
-    its own branch."""
-    return _view(func, TopLevelTracedModule) if _is_module(func) else func
+class ScriptFunction:
+    """What :func:`trace` returns for a function: calling it runs the recorded operations
+    (``code`` and ``graph`` are the recording's)."""
+
+    def __init__(self, fn, recording):
+        self.__name__ = self.name = getattr(fn, "__name__", type(fn).__name__)
+        self.__qualname__ = getattr(fn, "__qualname__", self.__name__)
+        self._recording = recording
+        self.__dict__.update(recording.constants)  # what the code reads as self.<constant>
+
+    def __call__(self, *args, **kwargs):
+        return self._recording.forward(self, *args, **kwargs)
+
+    @property
+    def code(self) -> str:
+        """The Python code of the recording."""
+        return self._recording.code
+
+    @property
+    def graph(self):
+        """The minigrad.fx Graph of the recording."""
+        return self._recording.graph
 
 
-def trace_module(mod, inputs, *args, **kwargs):
-    """``mod``'s :class:`ScriptModule` view (see :func:`trace`)."""
-    return _view(mod, TopLevelTracedModule)
+def _as_args(example) -> tuple:
+    return example if isinstance(example, tuple) else (example,)
+
+
+def _as_call(example, is_kwarg: bool) -> tuple[tuple, dict]:
+    """``(args, kwargs)`` of an example: a dict of keyword inputs, a tuple or one input."""
+    if is_kwarg:
+        if not isinstance(example, dict):
+            raise TypeError(f"jit.trace: keyword example inputs must be a dict, got {example!r}")
+        return (), dict(example)
+    return _as_args(example), {}
+
+
+def trace(
+    func,
+    example_inputs=None,
+    optimize=None,
+    check_trace: bool = True,
+    check_inputs=None,
+    check_tolerance: float = 1e-5,
+    strict: bool = True,
+    _force_outplace: bool = False,
+    _module_class=None,
+    _compilation_unit=None,
+    example_kwarg_inputs=None,
+    _store_inputs: bool = True,
+):
+    """Record the operations ``func`` runs on ``example_inputs``, as PyTorch's
+    ``torch.jit.trace``: the result runs that recording on new inputs.
+
+    Python control flow is frozen where the example took it: a branch on a tensor's value, a
+    loop over a tensor or its size, dropout's ``training`` flag. Sizes passed to ops follow the
+    input, as in PyTorch (``x.view(x.size(0), -1)`` records ``x.size(0)``). Reading a
+    Python value from a tensor (``bool``, ``.item()``, ``float``, ``int``, ``.tolist()``,
+    ``len``, iteration) warns with :class:`TracerWarning`, as PyTorch does. Random ops stay
+    random (each call draws anew). ``check_trace`` (default) traces again on ``check_inputs``
+    (default: the example) and raises :class:`TracingCheckError` when the graph differs, then
+    warns where the traced and the Python outputs differ by more than ``check_tolerance``.
+    ``strict=False`` allows a list or dict output (strict: a list warns, a dict raises).
+
+    Args:
+        func: a function or an ``nn.Module`` (its ``forward`` is traced; see
+            :func:`trace_module`).
+        example_inputs: a tensor or a tuple of inputs (tensors or nests of them).
+        check_trace, check_inputs, check_tolerance, strict: as PyTorch's.
+        example_kwarg_inputs: a dict of keyword example inputs (instead of example_inputs).
+
+    Returns:
+        For a module, a :class:`TopLevelTracedModule` view sharing its parameters, buffers and
+        submodules (training it trains them; unlike PyTorch's traced copy it shares the
+        ``training`` flags too, which the recording does not read); for a function, a
+        :class:`ScriptFunction`.
+
+    Example:
+        >>> traced = minigrad.jit.trace(model, minigrad.randn(2, 4))
+        >>> traced(minigrad.randn(2, 4))
+    """
+    is_kwarg = example_kwarg_inputs is not None
+    example = example_kwarg_inputs if is_kwarg else example_inputs
+    if isinstance(func, RecursiveScriptModule):
+        return func  # (PyTorch returns a scripted module as it is)
+    if _is_module(func):
+        checks = None if check_inputs is None else [{"forward": c} for c in check_inputs]
+        return trace_module(func, {"forward": example}, None, check_trace, checks,
+                            check_tolerance, strict, example_inputs_is_kwarg=is_kwarg)  # fmt: skip
+    if not callable(func):
+        raise TypeError(f"jit.trace: expected a function or an nn.Module, got {type(func)}")
+    args, kwargs = _as_call(example, is_kwarg)
+    recording = _jit_trace.record(func, None, args, kwargs, strict)
+    traced = ScriptFunction(func, recording)
+    if check_trace:
+        calls = [_as_call(c, is_kwarg) for c in (check_inputs or [example])]
+        _jit_trace.check(recording, lambda a, k: _jit_trace.record(func, None, a, k, strict),
+                         traced, func, calls, check_tolerance)  # fmt: skip
+    return traced
+
+
+def trace_module(
+    mod,
+    inputs,
+    optimize=None,
+    check_trace: bool = True,
+    check_inputs=None,
+    check_tolerance: float = 1e-5,
+    strict: bool = True,
+    _force_outplace: bool = False,
+    _module_class=None,
+    _compilation_unit=None,
+    example_inputs_is_kwarg: bool = False,
+    _store_inputs: bool = True,
+):
+    """Trace the methods of ``mod`` named by ``inputs`` (a dict: method name -> its example
+    inputs), as PyTorch's: a :class:`TopLevelTracedModule` view of ``mod`` (sharing its state)
+    whose methods run their recordings (see :func:`trace`). ``check_inputs``: a list of such
+    dicts.
+
+    Example:
+        >>> traced = minigrad.jit.trace_module(model, {"forward": x, "encode": (x,)})
+    """
+    if not _is_module(mod):
+        raise AttributeError("jit.trace_module: expected minigrad.nn.Module as the first argument")
+    if not isinstance(inputs, dict):
+        raise AttributeError(
+            "jit.trace_module: expected a dictionary of (method_name, input) pairs"
+        )
+    cls = getattr(type(mod), "_saved_as", type(mod))
+    recordings, constants = {}, {}
+
+    def retrace(name):
+        python = getattr(cls, name).__get__(mod)
+        prefix = "" if name == "forward" else f"_{name}"
+        return lambda a, k: _jit_trace.record(python, mod, a, k, strict, prefix)
+
+    for name, example in inputs.items():
+        args, kwargs = _as_call(example, example_inputs_is_kwarg)
+        recordings[name] = retrace(name)(args, kwargs)
+        constants.update(recordings[name].constants)
+    attrs = {"_saved_as": cls, "original_name": cls.__name__, "__module__": __name__,
+             "_recordings": recordings, **constants}  # fmt: skip
+    attrs.update((name, rec.forward) for name, rec in recordings.items())
+    view = object.__new__(type(TopLevelTracedModule.__name__, (TopLevelTracedModule, cls), attrs))
+    object.__setattr__(view, "__dict__", mod.__dict__)  # the same state, not a copy
+    if check_trace:
+        for name, rec in recordings.items():
+            examples = [c[name] for c in check_inputs] if check_inputs else [inputs[name]]
+            calls = [_as_call(c, example_inputs_is_kwarg) for c in examples]
+            python = getattr(cls, name).__get__(mod)
+            _jit_trace.check(rec, retrace(name), getattr(view, name), python, calls,
+                             check_tolerance)  # fmt: skip
+    return view
 
 
 script_method = script_if_tracing = interface = _identity_decorator

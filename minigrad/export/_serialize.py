@@ -2,13 +2,16 @@
 
 The file holds the generated code (text), the lifted graph as JSON node records whose
 function targets are public dotted names, the reprs of the minigrad.nn layers the graph calls
-(parsed back with ``ast``, never executed), the signature, the state dict and the constants.
-Loading rebuilds the Graph from the records and the GraphModule recompiles it through
-minigrad.fx's own code generation; the result must equal the saved code. No code object or
-pickle is stored.
+(parsed back with ``ast``, never executed), the same records for the branches of its
+``minigrad.cond`` calls (GraphModules, with their code), the signature, the state dict and
+the constants. Loading rebuilds the Graph from the records and the GraphModule recompiles it
+through minigrad.fx's own code generation; the result must equal the saved code. No code
+object or pickle is stored.
 
-Format 2 (``minigrad.export/2``) holds the lifted graph (state as inputs). Files of format 1
-(the graph read its state from the graph module) still load: their graph is lifted on loading.
+Format 2 (``minigrad.export/2``) holds the lifted graph (state as inputs); files written
+before ``cond`` branches could be saved hold no ``branches`` record and load as they did.
+Files of format 1 (the graph read its state from the graph module) still load: their graph is
+lifted on loading.
 """
 
 from __future__ import annotations
@@ -23,6 +26,7 @@ from ..fx import Graph, GraphModule, Node
 from ..fx._codegen import public_path
 from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
+from ._layer_calls import constructor_call, same_layer
 from .exported_program import ExportedProgram
 from .graph_signature import (
     ConstantArgument,
@@ -57,11 +61,6 @@ def _encode(value, index: dict):
         return {"ellipsis": None}
     if isinstance(value, _dtype):
         return {"dtype": str(value).removeprefix("minigrad.")}
-    if isinstance(value, Module):
-        raise NotImplementedError(
-            "minigrad.export.save: programs with minigrad.cond (branches traced into "
-            "GraphModules) cannot be saved yet; run them, or save the model's state_dict"
-        )
     raise NotImplementedError(
         f"minigrad.export.save: a graph argument of type {type(value).__name__} ({value!r}) "
         f"cannot be saved; only tensors from the graph, numbers, strings, None, dtypes, slices "
@@ -127,14 +126,18 @@ def _resolve(path: str):
 
 
 def _layer_repr(module: Module, target: str) -> str:
-    """The repr that rebuilds ``module``; raises if rebuilding it gives another layer."""
-    text = repr(module)
-    try:
-        same = repr(_layer_from_repr(text)) == text and type(module).__module__.startswith(
-            "minigrad.nn"
-        )
-    except (ValueError, TypeError, SyntaxError):
-        same = False
+    """The repr that rebuilds ``module`` (or, where the repr prints submodules, its constructor
+    call); raises if rebuilding it gives another layer."""
+    same = False
+    for text in (repr(module), constructor_call(module)):
+        try:
+            same = type(module).__module__.startswith("minigrad.nn") and (
+                same_layer(_layer_from_repr(text), module)
+            )
+        except (ValueError, TypeError, SyntaxError, AttributeError):
+            same = False
+        if same:
+            break
     if not same:
         raise NotImplementedError(
             f"minigrad.export.save: submodule {target} ({type(module).__name__}) cannot be "
@@ -169,6 +172,42 @@ def _records(gm: GraphModule) -> list:
     return out
 
 
+def _module_records(gm: GraphModule) -> dict:
+    """The node records of ``gm``, the reprs of the layers it calls, and, recursively, the
+    records of the branch GraphModules its ``cond`` calls read (with their code, checked on
+    loading)."""
+    targets = [n.target for n in gm.graph.nodes if n.op in ("call_module", "get_attr")]
+    held = {t: gm.get_submodule(t) for t in targets}
+    branches = {t: m for t, m in held.items() if isinstance(m, GraphModule)}
+    layers = {t: _layer_repr(m, t) for t, m in held.items() if t not in branches}
+    training = {name: m.training for name, m in gm.named_modules()}
+    records = {"records": _records(gm), "layers": layers, "training": training}
+    if branches:
+        records["branches"] = {
+            t: {**_module_records(b), "code": b.code} for t, b in branches.items()
+        }
+    return records
+
+
+def _branch_modules(meta: dict) -> dict:
+    """The branch GraphModules of a :func:`_module_records` record, rebuilt."""
+    out = {}
+    for target, record in meta.get("branches", {}).items():
+        root = {**_root(record), **_branch_modules(record)}
+        branch = GraphModule(root, _rebuild_graph(record["records"]), "GraphModule")
+        for name, module in branch.named_modules():
+            module.training = record["training"].get(name, branch.training)
+        if branch.code != record["code"]:
+            raise RuntimeError(
+                f"minigrad.export.load: the branch {target} rebuilt from the file generates "
+                f"other code than the saved code (file written by another minigrad version, "
+                f"or edited)"
+            )
+        branch._cond_branch_name = target
+        out[target] = branch
+    return out
+
+
 def _spec_records(sig: ExportGraphSignature) -> dict:
     inputs = [
         [s.kind.name, s.arg.name, s.target, s.persistent]
@@ -198,13 +237,7 @@ def save(ep: ExportedProgram, f) -> None:
             f"minigrad.export.save: expected an ExportedProgram, got {type(ep).__name__}"
         )
     gm = ep.graph_module
-    targets = [n.target for n in gm.graph.nodes if n.op in ("call_module", "get_attr")]
-    if any(isinstance(gm.get_submodule(t), GraphModule) for t in targets):
-        _encode(gm, {})  # raises: branches of cond cannot be saved
-    layers = {t: _layer_repr(gm.get_submodule(t), t) for t in targets}
-    training = {name: m.training for name, m in gm.named_modules()}
-    meta = {"records": _records(gm), "layers": layers,
-            "signature": _spec_records(ep.graph_signature), "training": training,
+    meta = {**_module_records(gm), "signature": _spec_records(ep.graph_signature),
             "input_checks": ep._input_checks, "out_spec": ep._out_spec}  # fmt: skip
     payload = {"format": _FORMAT, "code": gm.code, "meta": json.dumps(meta),
                "state_dict": dict(ep.state_dict), "constants": dict(ep.constants)}  # fmt: skip
@@ -283,6 +316,7 @@ def load(f) -> ExportedProgram:
     graph = _rebuild_graph(meta["records"])
     old = version == _FORMAT_V1
     root = _root(meta, payload["graph_state"], graph) if old else _root(meta)
+    root.update(_branch_modules(meta))
     gm = GraphModule(root, graph, "GraphModule")
     for name, module in gm.named_modules():
         module.training = meta["training"].get(name, gm.training)

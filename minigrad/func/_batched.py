@@ -82,9 +82,14 @@ class LogicalArray:
         )
 
 
+class DataDependentError(RuntimeError):
+    """A Python value (``.item()``, ``bool``) or a data-dependent shape (``nonzero``) asked of a
+    batched tensor: what vmap cannot batch (jacfwd then runs one jvp per basis vector)."""
+
+
 def _refuse(what: str):
     def method(self, *args, **kwargs):
-        raise RuntimeError(
+        raise DataDependentError(
             f"vmap: It looks like you're calling {what} on a batched tensor; vmap does not "
             f"support data-dependent values per sample (each sample would need its own Python "
             f"value)"
@@ -293,7 +298,7 @@ class BatchedTensor(Tensor):
     random_ = _refuse_fill("random_")
 
     def nonzero(self, *args, **kwargs):
-        raise RuntimeError(
+        raise DataDependentError(
             "vmap: nonzero has a data-dependent output shape per sample, which vmap cannot batch"
         )
 

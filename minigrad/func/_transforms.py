@@ -21,9 +21,10 @@ import threading
 from .. import backend, creation
 from ..autograd import engine, forward_ad, grad_mode, graph
 from ..autograd.graph import AccumulateGrad
-from ._batched import BatchedTensor, levels_of, make_batched, physical, rewrap
+from ._batched import BatchedTensor, DataDependentError, levels_of, make_batched, physical, rewrap
 from ._pytree import tree_flatten, tree_unflatten
-from .vmap import active_levels
+from ._rules import warn_slow
+from .vmap import active_levels, vmap
 
 
 class _Depth(threading.local):
@@ -525,9 +526,10 @@ def jacrev(func, argnums=0, *, has_aux: bool = False, chunk_size=None):
 def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error"):
     """The Jacobian by forward mode, as ``torch.func.jacfwd``: output shape + input shape.
 
-    One forward-mode :func:`jvp` per basis vector of the inputs, in a Python loop (PyTorch runs
-    them as one ``vmap``-ed jvp; here a jvp inside ``vmap`` whose function batches the primals
-    at that same level, as ``jacrev`` does, would mix the tangent's batch with the primal's).
+    As PyTorch's: one :func:`vmap` of the forward-mode :func:`jvp` over the basis vectors of the
+    inputs (``func`` runs once; ``randomness`` is vmap's). Where vmap cannot batch ``func`` (an op
+    with no batching rule, or a Python value read from the input: ``.item()``, ``bool``), one jvp
+    per basis vector instead, with a one-time warning: the same numbers, more slowly.
     Equal to :func:`jacrev`; cheaper when the inputs are fewer than the outputs. ``argnums`` may
     be a tuple and arguments may be tuples/lists/dicts of tensors (a Jacobian per leaf, in the
     same structure). Composes with :func:`vmap` outside it (``vmap(jacfwd(f))``).
@@ -573,16 +575,9 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
                 full[n] = p
             return func(*full, **kwargs)
 
-        columns, aux, out_spec = [], None, None
-        for i in range(total):
-            res = jvp(f, primals, tree_unflatten([b[i] for b in bases], spec), has_aux=has_aux)
-            if has_aux:
-                aux = res[2]
-            flat, out_spec = tree_flatten(res[1])
-            columns.append(flat)
+        stacked, aux, out_spec = _jvp_columns(f, primals, bases, spec, has_aux, randomness)
         per_output = []
-        for k in range(len(columns[0]) if columns else 0):
-            t = _stack([c[k] for c in columns])  # (total, *out_shape): a block per input leaf
+        for t in stacked:  # (total, *out_shape): a block per input leaf
             shape, blocks, start = tuple(t.shape[1:]), [], 0
             for leaf, size in zip(leaves, sizes):
                 block = t[start : start + size].movedim(0, -1)
@@ -594,6 +589,36 @@ def jacfwd(func, argnums=0, has_aux: bool = False, *, randomness: str = "error")
         return (result, aux) if has_aux else result
 
     return wrapper
+
+
+def _jvp_columns(f, primals, bases, spec, has_aux: bool, randomness: str):
+    """The jvps of ``f`` along every basis vector, stacked (one tensor of shape
+    ``(total, *out_shape)`` per output leaf), with the aux and the output spec: as PyTorch, one
+    :func:`vmap` of :func:`jvp` over the basis; where an op inside has no batching rule at all
+    (NotImplementedError from vmap) or ``func`` reads a Python value from its input (``.item()``,
+    ``bool``: vmap batches the primals with the tangents, PyTorch keeps them apart), one jvp per
+    basis vector instead (the same numbers), with a one-time warning naming the cause."""
+
+    def column(*tangents):
+        res = jvp(f, primals, tree_unflatten(list(tangents), spec), has_aux=has_aux)
+        flat, out_spec = tree_flatten(res[1])
+        found["spec"] = out_spec
+        return (tuple(flat), res[2]) if has_aux else tuple(flat)
+
+    found = {}
+    try:
+        out = vmap(column, randomness=randomness)(*bases)
+    except (NotImplementedError, DataDependentError) as error:
+        warn_slow(f"jacfwd runs one jvp per basis vector ({error})")
+    else:
+        if not has_aux:
+            return list(out), None, found["spec"]
+        leaves, aux_spec = tree_flatten(out[1])  # (the same for every basis vector: the first)
+        return list(out[0]), tree_unflatten([v[0] for v in leaves], aux_spec), found["spec"]
+    columns = [column(*(b[i] for b in bases)) for i in range(bases[0].shape[0])]
+    flats = [c[0] for c in columns] if has_aux else columns
+    flat = [_stack([c[k] for c in flats]) for k in range(len(flats[0]))]
+    return flat, (columns[-1][1] if has_aux else None), found["spec"]
 
 
 def hessian(func, argnums=0):
