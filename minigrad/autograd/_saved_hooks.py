@@ -44,6 +44,10 @@ class HookedSavedTensor:
         # the edge of an input (its grad_fn, or its leaf's accumulator); for this node's own
         # outputs it is the node, rebuilt at unpacking (holding it would make a cycle)
         self.edge = None
+        from .graph import INFERENCE, refuse_inference_save
+
+        if tensor._version_counter is INFERENCE:
+            refuse_inference_save()
         if self.output_nr is None and tensor.requires_grad:
             from .graph import gradient_edge
 

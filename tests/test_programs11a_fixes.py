@@ -1,0 +1,75 @@
+"""Regression tests for what the eleventh program round (training infrastructure: custom ops,
+benchmark timers, global defaults, inference mode, generators, state loading, hooks) found
+missing or different from PyTorch."""
+
+import threading
+
+import pytest
+
+import minigrad
+from minigrad.utils import benchmark
+
+
+def test_timer_binds_torch_and_dedents_statements():
+    x = minigrad.ones(3)
+    timer = benchmark.Timer(
+        stmt="""
+            y = torch.tanh(x)
+            y.add_(1.0)
+        """,
+        globals={"x": x},
+    )
+    assert timer.timeit(3).task_spec.stmt == "y = torch.tanh(x)\ny.add_(1.0)"  # as PyTorch's
+
+
+def _inference_tensor():
+    with minigrad.inference_mode():
+        return minigrad.ones(3) * 2
+
+
+def test_inference_tensors_are_marked_with_their_views_not_clones():
+    t = _inference_tensor()
+    assert t.is_inference() and t[:2].is_inference() and t.detach().is_inference()
+    assert not t.clone().is_inference() and not minigrad.ones(1).is_inference()
+    with minigrad.no_grad():
+        assert not (minigrad.ones(2) * 2).is_inference()  # no_grad makes ordinary tensors
+    with minigrad.inference_mode(), minigrad.inference_mode(False):
+        assert not minigrad.ones(1).is_inference()
+
+
+def test_inference_tensors_refuse_save_inplace_version_and_requires_grad():
+    t = _inference_tensor()
+    w = minigrad.ones(3, requires_grad=True)
+    with pytest.raises(RuntimeError, match="cannot be saved for backward"):
+        t * w
+    (t + w).sum().backward()  # add saves nothing of t: allowed, as in PyTorch
+    assert w.grad.tolist() == [1.0, 1.0, 1.0]
+    with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside"):
+        t.add_(1.0)
+    assert t.tolist() == [3.0, 3.0, 3.0]  # PyTorch writes, then refuses: the same values
+    with pytest.raises(RuntimeError, match="do not track version counter"):
+        t._version  # noqa: B018
+    with pytest.raises(RuntimeError, match="requires_grad=True on inference tensor"):
+        t.requires_grad_()
+    with minigrad.inference_mode():
+        t.mul_(2.0)  # allowed inside
+    assert t.tolist() == [6.0, 6.0, 6.0]
+
+
+def test_inference_marking_is_per_thread_and_switched_off_after_the_block():
+    made = []
+    entered, release = threading.Event(), threading.Event()
+
+    def worker():
+        with minigrad.inference_mode():
+            entered.set()
+            release.wait(5)
+
+    thread = threading.Thread(target=worker)
+    thread.start()
+    entered.wait(5)
+    made.append(minigrad.ones(1))  # another thread is in inference mode, this one is not
+    release.set()
+    thread.join()
+    assert not made[0].is_inference()
+    assert minigrad.Tensor._init is minigrad.Tensor._init_ordinary
