@@ -67,3 +67,50 @@ def test_inference_mode_serving(programs):
     assert ours.mean_norm == pytest.approx(theirs.mean_norm, rel=1e-6)  # written, then refused
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
     assert ours.mode_gap == 0.0 and ours.predictions == theirs.predictions
+
+
+def test_generator_data_loading(programs):
+    ours, theirs = _both(programs, "generator_data_loading")  # Generators, samplers, workers
+    assert (ours.perm, ours.draws, ours.uniform) == (theirs.perm, theirs.draws, theirs.uniform)
+    assert ours.global_untouched and theirs.global_untouched
+    assert ours.split_indices == theirs.split_indices
+    assert ours.sampler_orders == theirs.sampler_orders
+    assert ours.epoch_a == ours.epoch_b == theirs.epoch_a and ours.epoch_c == theirs.epoch_c
+    assert ours.epoch_c != ours.epoch_a and ours.initial_seed == theirs.initial_seed == 0
+    assert ours.worker_ids == theirs.worker_ids and {0, 1} <= set(sum(ours.worker_ids, []))
+    assert ours.first_rows == theirs.first_rows  # NumPy jitter seeded by seed_worker
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6)
+
+
+def test_rng_resume_mid_epoch(programs):
+    ours, theirs = _both(programs, "rng_resume_mid_epoch")  # get/set_rng_state, fork_rng
+    assert ours.resume_gap == 0.0 and ours.weight_gap == 0.0  # an exact continuation
+    assert close(ours.full_losses, theirs.full_losses, 1e-5, 1e-6)
+    assert close(ours.resumed_losses, theirs.resumed_losses, 1e-5, 1e-6)
+    assert ours.lr_now == theirs.lr_now and ours.rng_state_info == theirs.rng_state_info
+    assert ours.after_fork == ours.replayed == theirs.after_fork
+
+
+def test_state_dict_loading(programs):
+    ours, theirs = _both(programs, "state_dict_loading")  # strict=False, assign=True, mmap
+    assert ours.key_list == theirs.key_list and ours.calls_value == theirs.calls_value == 1
+    torch_words = [line.replace("torch.Size", "Size") for line in theirs.size_error]
+    assert [line.replace("minigrad.Size", "Size") for line in ours.size_error] == torch_words
+    assert ours.seen == theirs.seen and ours.report_fields == theirs.report_fields
+    assert ours.report_repr_start == theirs.report_repr_start == "_IncompatibleKeys"
+    assert ours.copied and ours.strict_fields == [[], []]
+    assert ours.meta_before and ours.assigned == theirs.assigned == [False, True, True, True]
+    assert ours.saved_keys == theirs.saved_keys and ours.pre_hook_calls == [""]
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert ours.lazy_out == pytest.approx(theirs.lazy_out, rel=1e-5)
+    assert ours.lazy_out == pytest.approx(ours.pretrained_out, rel=1e-6)
+
+
+def test_hooks_kwargs_mutation(programs):
+    ours, theirs = _both(programs, "hooks_kwargs_mutation")  # with_kwargs, always_call, ...
+    assert ours.log == theirs.log and ("always", True) in ours.log
+    assert close(ours.clipped, theirs.clipped, 1e-5, 1e-6)
+    assert ours.accumulations == theirs.accumulations == {n: 8 for n in theirs.accumulations}
+    assert ours.first_ready == theirs.first_ready and len(ours.first_ready) == 8
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert ours.mutation_grad_gap < 1e-6 and ours.h_after and ours.plain_error is True

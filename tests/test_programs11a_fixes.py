@@ -73,3 +73,28 @@ def test_inference_marking_is_per_thread_and_switched_off_after_the_block():
     thread.join()
     assert not made[0].is_inference()
     assert minigrad.Tensor._init is minigrad.Tensor._init_ordinary
+
+
+def test_allow_mutation_on_saved_tensors_uses_the_saved_values():
+    torch = pytest.importorskip("torch")
+    grads = []
+    for lib in (minigrad, torch):
+        w = lib.tensor([0.3, -1.2, 2.0], requires_grad=True)
+        with lib.autograd.graph.allow_mutation_on_saved_tensors():
+            h = w.sin()
+            y = (h * h).sum()
+            h.mul_(10.0)  # saved by the product: allowed, backward sees the old h
+            y.backward()
+        grads.append(w.grad.tolist())
+    assert grads[0] == pytest.approx(grads[1], rel=1e-6)
+
+
+def test_allow_mutation_on_saved_tensors_refuses_nesting_and_backward_outside():
+    allow = minigrad.autograd.graph.allow_mutation_on_saved_tensors
+    w = minigrad.ones(2, requires_grad=True)
+    with allow():
+        y = (w * w).sum()
+        with pytest.raises(RuntimeError, match="cannot be nested"), allow():
+            pass
+    with pytest.raises(AssertionError, match="outside of the 'allow_mutation_on_saved_tensors'"):
+        y.backward()

@@ -20,6 +20,7 @@ from . import _saved_hooks, anomaly, grad_mode
 
 # saved-tensor hooks live beside the graph, under PyTorch's path torch.autograd.graph
 from ._saved_hooks import (  # noqa: F401
+    allow_mutation_on_saved_tensors,
     disable_saved_tensors_hooks,
     save_on_cpu,
     saved_tensors_hooks,
