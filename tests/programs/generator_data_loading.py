@@ -61,7 +61,9 @@ split_indices = [sorted(train_part.indices), sorted(val_part.indices)]
 sampler_orders = {
     "random": list(RandomSampler(range(8), generator=torch.Generator().manual_seed(1))),
     "replacement": list(
-        RandomSampler(range(8), replacement=True, num_samples=5, generator=torch.Generator().manual_seed(1))
+        RandomSampler(
+            range(8), replacement=True, num_samples=5, generator=torch.Generator().manual_seed(1)
+        )
     ),
     "subset": list(SubsetRandomSampler([3, 5, 7, 9], generator=torch.Generator().manual_seed(2))),
     "weighted": list(
@@ -82,7 +84,12 @@ initial_seed = loader_gen.initial_seed()
 data = Jittered(48)
 worker_gen = torch.Generator().manual_seed(0)
 workers = DataLoader(
-    data, batch_size=8, shuffle=True, num_workers=2, worker_init_fn=seed_worker, generator=worker_gen
+    data,
+    batch_size=8,
+    shuffle=True,
+    num_workers=2,
+    worker_init_fn=seed_worker,
+    generator=worker_gen,
 )
 torch.manual_seed(11)
 model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 2))
