@@ -114,3 +114,56 @@ def test_hooks_kwargs_mutation(programs):
     assert ours.first_ready == theirs.first_ready and len(ours.first_ready) == 8
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
     assert ours.mutation_grad_gap < 1e-6 and ours.h_after and ours.plain_error is True
+
+
+def test_optimizer_hooks_groups(programs):
+    ours, theirs = _both(programs, "optimizer_hooks_groups")  # add_param_group, plateau, hooks
+    assert ours.lrs == theirs.lrs and len(ours.lrs[-1]) == 2  # warmup, unfreeze, halvings
+    assert ours.events == theirs.events and ours.event_counts == theirs.event_counts
+    assert ours.note == theirs.note == "groups=2" and ours.loaded_notes == theirs.loaded_notes
+    assert ours.group_keys == theirs.group_keys
+    assert ours.momentum_sizes == theirs.momentum_sizes
+    assert close(ours.train_losses, theirs.train_losses, 1e-5, 1e-6)
+    assert close(ours.val_losses, theirs.val_losses, 1e-5, 1e-6)
+    assert ours.resume_gap == 0.0 and ours.val_losses[-1] < ours.val_losses[0]
+
+
+def test_grad_accum_ema_foreach(programs):
+    ours, theirs = _both(programs, "grad_accum_ema_foreach")  # foreach EMA, clip, flat params
+    assert ours.skipped == theirs.skipped and len(ours.skipped) == 1  # the non-finite step
+    assert close(ours.losses, theirs.losses, 1e-6, 1e-7)
+    assert close(ours.norms, theirs.norms, 1e-5, 1e-7) and ours.decays == theirs.decays
+    assert ours.ema_gap == pytest.approx(theirs.ema_gap, rel=1e-4)
+    assert close(ours.ema_norms, theirs.ema_norms, 1e-5, 1e-5)
+    assert ours.avg_sample == theirs.avg_sample and ours.n_averaged == theirs.n_averaged == 4
+    assert ours.flat_info == theirs.flat_info and ours.restored_gap == 0.0
+    assert close(ours.curve, theirs.curve, 1e-5, 1e-6)
+
+
+def test_ensemble_compile(programs, monkeypatch):
+    # PyTorch's inductor takes 10-20 s to compile on the CPU: its run is eager (compile passes
+    # the function through), while minigrad's captures and replays the whole step
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(torch, "compile", lambda fn=None, **kw: fn or (lambda f: f))
+    ours, theirs = _both(programs, "ensemble_compile")  # stack_module_state, vmap, compile
+    assert ours.train_step.eager_reason is None  # captured (fullgraph=True would raise)
+    assert ours.stacked_shapes == theirs.stacked_shapes
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.mean_list, theirs.mean_list, 1e-4, 1e-5)
+    assert ours.spread_inside == pytest.approx(theirs.spread_inside, rel=1e-5)
+    assert ours.spread_outside == pytest.approx(theirs.spread_outside, rel=1e-5)
+    assert ours.loop_gap < 1e-6
+
+
+def test_assert_close_checks(programs):
+    ours, theirs = _both(programs, "assert_close_checks")  # assert_close messages, make_tensor
+    assert ours.results == theirs.results
+    for key, message in theirs.messages.items():
+        torch_words = (
+            message if isinstance(message, str) else [m.replace("torch.", "") for m in message]
+        )
+        ours_words = ours.messages[key]
+        if not isinstance(ours_words, str):
+            ours_words = [m.replace("minigrad.", "") for m in ours_words]
+        assert ours_words == torch_words, key
+    assert ours.sample_ok and theirs.sample_ok

@@ -2,6 +2,7 @@
 benchmark timers, global defaults, inference mode, generators, state loading, hooks) found
 missing or different from PyTorch."""
 
+import re
 import threading
 
 import pytest
@@ -98,3 +99,52 @@ def test_allow_mutation_on_saved_tensors_refuses_nesting_and_backward_outside():
             pass
     with pytest.raises(AssertionError, match="outside of the 'allow_mutation_on_saved_tensors'"):
         y.backward()
+
+
+def _message(lib, *args, **kwargs):
+    try:
+        lib.testing.assert_close(*args, **kwargs)
+    except (AssertionError, TypeError) as e:
+        return type(e).__name__ + ": " + str(e)
+    return "passed"
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "float32_relative",  # differences in the inputs' dtype, as PyTorch reports them
+        "nan_absolute",
+        "int_equality",  # "not equal!" without tolerances
+        "scalars",
+        "int_scalars",
+        "bools",
+        "scalar_types",
+        "tensor_and_number",
+    ],
+)
+def test_assert_close_messages_equal_pytorchs(case):
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (minigrad, torch):
+        a = lib.tensor([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]])
+        b = a.clone()
+        b[1, 2] -= 0.5
+        nan = float("nan")
+        args = {
+            "float32_relative": (a, b),
+            "nan_absolute": (lib.tensor([nan, 1.0]), lib.tensor([nan, 1.0])),
+            "int_equality": (lib.tensor([1, 2, 3]), lib.tensor([1, 2, 4])),
+            "scalars": (1.0, 1.001),
+            "int_scalars": (1, 2),
+            "bools": (True, False),
+            "scalar_types": (1, 1.0),
+            "tensor_and_number": (lib.tensor(1.0), 1.5),
+        }[case]
+        text = re.sub(r"<class '[\w.]*Tensor'>", "Tensor", _message(lib, *args))
+        messages.append(text.replace("torch.", "").replace("minigrad.", ""))
+    assert messages[0] == messages[1]
+
+
+def test_compile_accepts_dynamic_true_with_eager_results():
+    step = minigrad.compile(lambda t: (t * 3).sum(), dynamic=True, fullgraph=True)
+    assert [step(minigrad.ones(n)).item() for n in (2, 5, 2, 5)] == [6.0, 15.0, 6.0, 15.0]
