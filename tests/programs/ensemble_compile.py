@@ -57,7 +57,7 @@ def train_step(xb, yb):
 
 
 losses = []
-for step in range(30):
+for step in range(20):
     batch = 16 + (step % 3) * 8  # changing sizes: dynamic shapes
     idx = torch.randint(0, len(x), (MEMBERS, batch))  # a bootstrap resample per member
     per_member = train_step(x[idx], y[idx])

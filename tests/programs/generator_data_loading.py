@@ -1,7 +1,7 @@
 """Seeded data loading as the reproducibility notes write it: ``torch.Generator`` objects
 given to ``DataLoader(shuffle=True, generator=g)``, ``random_split``, ``RandomSampler``,
 ``SubsetRandomSampler``, ``WeightedRandomSampler``, ``randperm`` and ``multinomial``; the
-``seed_worker`` ``worker_init_fn`` with ``torch.initial_seed()`` in two worker processes and
+``seed_worker`` ``worker_init_fn`` with ``torch.initial_seed()`` in two persistent workers and
 NumPy augmentation seeded from it; a generator's ``get_state``/``set_state`` replaying an
 epoch's order; the global stream left untouched by draws from private generators."""
 
@@ -88,6 +88,7 @@ workers = DataLoader(
     batch_size=8,
     shuffle=True,
     num_workers=2,
+    persistent_workers=True,
     worker_init_fn=seed_worker,
     generator=worker_gen,
 )
