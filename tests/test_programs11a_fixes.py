@@ -148,3 +148,14 @@ def test_assert_close_messages_equal_pytorchs(case):
 def test_compile_accepts_dynamic_true_with_eager_results():
     step = minigrad.compile(lambda t: (t * 3).sum(), dynamic=True, fullgraph=True)
     assert [step(minigrad.ones(n)).item() for n in (2, 5, 2, 5)] == [6.0, 15.0, 6.0, 15.0]
+
+
+def test_parameter_of_an_inference_tensor_is_refused_outside_inference_mode():
+    data = _inference_tensor()
+    with pytest.raises(RuntimeError, match="requires_grad=True on inference tensor"):
+        minigrad.nn.Parameter(data)
+    with minigrad.inference_mode():
+        layer = minigrad.nn.Linear(2, 2)
+    assert (
+        layer.weight.is_inference() and not minigrad.nn.Parameter(minigrad.ones(1)).is_inference()
+    )

@@ -187,7 +187,10 @@ class inference_mode(_GradModeContext):  # noqa: N801
     Tensors made inside are inference tensors, as PyTorch's (``t.is_inference()``): outside
     inference mode they cannot be saved for backward, changed in place or set to require
     grad, and have no version counter; ``t.clone()`` gives an ordinary tensor. Ordinary
-    tensors may be changed in place inside.
+    tensors may be changed in place inside. (A few of minigrad's fused ops keep an input that
+    PyTorch's would not: a linear layer keeps its weight even when only the weight needs a
+    gradient, so a layer made in inference mode and trained later is refused a little more
+    often than in PyTorch.)
     """
 
     mode, inference = False, True  # the bare ``@inference_mode`` decorator skips __init__
