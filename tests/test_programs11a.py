@@ -179,3 +179,14 @@ def test_training_flags_clipping(programs):
     assert ours.clipped_max == pytest.approx(theirs.clipped_max, rel=1e-6)
     assert ours.anomaly == theirs.anomaly == ["SqrtOfNegativeBackward"]
     assert ours.anomaly_enabled_after is theirs.anomaly_enabled_after is False
+
+
+def test_distributed_sampler_shards(programs):
+    ours, theirs = _both(programs, "distributed_sampler_shards")  # DistributedSampler, set_epoch
+    assert ours.shards == theirs.shards and ours.shards[0] != ours.shards[1]
+    assert ours.lengths == theirs.lengths == [7, 7, 7] and ours.padded == theirs.padded == 1
+    assert ours.covered == list(range(20)) and ours.trimmed == theirs.trimmed
+    assert ours.first_ids == theirs.first_ids
+    assert ours.step_gaps[0] < 1e-6  # the averaged gradients equal the union's
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6)
+    assert sum(ours.losses[-3:]) < sum(ours.losses[:3])
