@@ -5,6 +5,7 @@ missing or different from PyTorch."""
 import re
 import threading
 
+import numpy as np
 import pytest
 
 import minigrad
@@ -120,6 +121,11 @@ def _message(lib, *args, **kwargs):
         "bools",
         "scalar_types",
         "tensor_and_number",
+        "zero_dim",  # reported as two numbers
+        "opposite_infinities",  # never close
+        "mixed_int_relative",  # integer relative difference in float32
+        "numpy_scalar",
+        "ndarray_and_tensor",
     ],
 )
 def test_assert_close_messages_equal_pytorchs(case):
@@ -139,8 +145,17 @@ def test_assert_close_messages_equal_pytorchs(case):
             "bools": (True, False),
             "scalar_types": (1, 1.0),
             "tensor_and_number": (lib.tensor(1.0), 1.5),
+            "zero_dim": (lib.tensor(3), lib.tensor(4)),
+            "opposite_infinities": (
+                lib.tensor([1.0, float("inf")]),
+                lib.tensor([1.0, -float("inf")]),
+            ),
+            "mixed_int_relative": (lib.tensor([1, 2], dtype=lib.int32), lib.tensor([1, 5])),
+            "numpy_scalar": (np.float32(1.0), 1.0),
+            "ndarray_and_tensor": (np.ones(2), lib.ones(2, dtype=lib.float64)),
         }[case]
-        text = re.sub(r"<class '[\w.]*Tensor'>", "Tensor", _message(lib, *args))
+        kwargs = {"check_dtype": False} if case == "mixed_int_relative" else {}
+        text = re.sub(r"<class '[\w.]*Tensor'>", "Tensor", _message(lib, *args, **kwargs))
         messages.append(text.replace("torch.", "").replace("minigrad.", ""))
     assert messages[0] == messages[1]
 

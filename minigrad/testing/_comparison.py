@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
@@ -61,11 +62,12 @@ def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype,
             _compare(a, e, rtol, atol, equal_nan, check_device, check_dtype, msg, path + (i,))
         return
     if _is_number(actual) and _is_number(expected):
+        actual, expected = _python_number(actual), _python_number(expected)
         _compare_numbers(actual, expected, rtol, atol, equal_nan, check_dtype, msg, path)
         return
     a, e = _as_tensor(actual), _as_tensor(expected)
-    if a is None or e is None:
-        _fail_type(actual, expected)
+    if a is None or e is None or isinstance(actual, Tensor) != isinstance(expected, Tensor):
+        _fail_type(actual, expected)  # (a NumPy array is compared with another one only)
     if tuple(a.shape) != tuple(e.shape):
         _fail(f"The values for attribute 'shape' do not match: {a.shape} != {e.shape}.", msg, path)
     if check_device and a.device is not e.device:
@@ -83,6 +85,10 @@ def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype,
 
 def _is_number(value) -> bool:
     return isinstance(value, (bool, int, float, complex, np.number, np.bool_))
+
+
+def _python_number(value):
+    return value.item() if isinstance(value, (np.number, np.bool_)) else value
 
 
 def _fail_type(actual, expected):
@@ -107,7 +113,7 @@ def _compare_numbers(actual, expected, rtol, atol, equal_nan, check_dtype, msg, 
     if actual == expected or (equal_nan and _nan(actual) and _nan(expected)):
         return
     diff = abs(actual - expected)
-    if diff <= atol + rtol * abs(expected):
+    if math.isfinite(diff) and diff <= atol + abs(rtol * expected):  # as torch.isclose
         return
     rel = float("inf") if expected == 0 else diff / abs(expected)
     lines = _diff_lines("Scalars", rtol, atol, (("absolute", diff, None), ("relative", rel, None)))
@@ -156,28 +162,39 @@ def _first_max(values):
 def _compare_values(a, e, rtol, atol, equal_nan, msg, path):
     x, y = _common_dtype(a, e)
     with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
-        if x.dtype.kind in "fcV":
-            diff = np.abs(x - y)
-            close = (diff <= atol + rtol * np.abs(y)) | (x == y)
-            if equal_nan:
-                close |= np.isnan(x) & np.isnan(y)
-        else:
-            diff = np.abs(x - y)
-            close = diff <= atol + rtol * np.abs(y)
-        if close.all():
-            return
-        flat_close = close.reshape(-1)
-        abs_flat = diff.reshape(-1).copy()
-        rel_flat = abs_flat / np.abs(y.reshape(-1))
-        abs_flat[flat_close] = 0
-        rel_flat[flat_close] = 0
+        diff = np.abs(x - y)
+        # as torch.isclose: equal values (infinities too), else a finite error within tolerance
+        close = (x == y) | (np.isfinite(diff) & (diff <= atol + np.abs(rtol * y)))
+        if equal_nan and x.dtype.kind in "fcV":
+            close |= np.isnan(x) & np.isnan(y)
+    if close.all():
+        return
+    if not x.shape:  # a 0-d tensor is reported as PyTorch reports two numbers
+        actual, expected = x.item(), y.item()
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = abs(actual - expected)
+        rel = float("inf") if expected == 0 else diff / abs(expected)
+        lines = _diff_lines(
+            "Scalars", rtol, atol, (("absolute", diff, None), ("relative", rel, None))
+        )
+        lines.insert(2, f"Expected {expected} but got {actual}.")
+        _fail("\n".join(lines), msg, path)
+    flat_close = close.reshape(-1)
+    abs_flat = diff.reshape(-1).copy()
+    expected_abs = np.abs(y.reshape(-1))
+    if expected_abs.dtype.kind in "iu":  # integer division gives the default float dtype
+        abs_flat_f, expected_abs = abs_flat.astype(np.float32), expected_abs.astype(np.float32)
+    else:
+        abs_flat_f = abs_flat
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel_flat = abs_flat_f / expected_abs
+    abs_flat[flat_close] = 0
+    rel_flat[flat_close] = 0
     bad = int((~close).sum())
-    shape = x.shape
     diffs = []
     for what, values in (("absolute", abs_flat), ("relative", rel_flat)):
         value, i = _first_max(values)
-        index = tuple(int(k) for k in np.unravel_index(i, shape)) if shape else ()
-        diffs.append((what, value, index))
+        diffs.append((what, value, tuple(int(k) for k in np.unravel_index(i, x.shape))))
     lines = _diff_lines("Tensor-likes", rtol, atol, diffs)
     lines.insert(2, f"Mismatched elements: {bad} / {x.size} ({bad / x.size:.1%})")
     _fail("\n".join(lines), msg, path)
