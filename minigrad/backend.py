@@ -165,7 +165,8 @@ class Generator:
     its device, and the default generators are instances too.
     """
 
-    def __init__(self, device="cpu", seed: int = 0):
+    def __init__(self, device="cpu", seed: int = 67280421310721):
+        # (PyTorch's default seed of a new generator: an unseeded one draws PyTorch's numbers)
         dev = _as_device(device)
         self.device = dev
         self.backend, self.index = dev.backend, dev.index or 0

@@ -74,6 +74,7 @@ def test_generator_data_loading(programs):
     ours, theirs = _both(programs, "generator_data_loading")  # Generators, samplers, workers
     assert (ours.perm, ours.draws, ours.uniform) == (theirs.perm, theirs.draws, theirs.uniform)
     assert ours.global_untouched and theirs.global_untouched
+    assert ours.unseeded_info == theirs.unseeded_info
     assert ours.split_indices == theirs.split_indices
     assert ours.sampler_orders == theirs.sampler_orders
     assert ours.epoch_a == ours.epoch_b == theirs.epoch_a and ours.epoch_c == theirs.epoch_c

@@ -174,3 +174,10 @@ def test_parameter_of_an_inference_tensor_is_refused_outside_inference_mode():
     assert (
         layer.weight.is_inference() and not minigrad.nn.Parameter(minigrad.ones(1)).is_inference()
     )
+
+
+def test_a_new_generator_starts_from_pytorchs_default_seed():
+    torch = pytest.importorskip("torch")
+    ours, theirs = minigrad.Generator(), torch.Generator()
+    assert ours.initial_seed() == theirs.initial_seed() == 67280421310721
+    assert minigrad.rand(3, generator=ours).tolist() == torch.rand(3, generator=theirs).tolist()

@@ -3,7 +3,8 @@ given to ``DataLoader(shuffle=True, generator=g)``, ``random_split``, ``RandomSa
 ``SubsetRandomSampler``, ``WeightedRandomSampler``, ``randperm`` and ``multinomial``; the
 ``seed_worker`` ``worker_init_fn`` with ``torch.initial_seed()`` in two persistent workers and
 NumPy augmentation seeded from it; a generator's ``get_state``/``set_state`` replaying an
-epoch's order; the global stream left untouched by draws from private generators."""
+epoch's order; the global stream left untouched by draws from private generators, and an
+unseeded ``Generator()`` starting from PyTorch's fixed default seed."""
 
 import random
 
@@ -54,6 +55,8 @@ probs = torch.tensor([0.1, 0.2, 0.3, 0.4])
 draws = torch.multinomial(probs, 6, replacement=True, generator=g).tolist()
 uniform = [round(v, 6) for v in torch.rand(3, generator=g).tolist()]
 global_untouched = torch.equal(global_before, torch.get_rng_state())
+unseeded = torch.Generator()  # PyTorch's default seed: the same numbers in every process
+unseeded_info = [unseeded.initial_seed(), torch.randint(0, 100, (4,), generator=unseeded).tolist()]
 
 full = TensorDataset(torch.arange(20).float().unsqueeze(1), torch.arange(20))
 train_part, val_part = random_split(full, [0.75, 0.25], generator=torch.Generator().manual_seed(42))
