@@ -181,3 +181,26 @@ def test_a_new_generator_starts_from_pytorchs_default_seed():
     ours, theirs = minigrad.Generator(), torch.Generator()
     assert ours.initial_seed() == theirs.initial_seed() == 67280421310721
     assert minigrad.rand(3, generator=ours).tolist() == torch.rand(3, generator=theirs).tolist()
+
+
+@pytest.mark.parametrize("name", ["LambdaLR", "MultiplicativeLR", "StepLR"])
+def test_scheduler_with_a_group_added_later_fails_where_pytorchs_does(name):
+    torch = pytest.importorskip("torch")
+    outcomes = []
+    for lib in (minigrad, torch):
+        w1, w2 = lib.ones(1, requires_grad=True), lib.ones(1, requires_grad=True)
+        opt = lib.optim.SGD([w1], lr=1.0)
+        kwargs = {"StepLR": {"step_size": 1}}.get(name, {"lr_lambda": lambda e: 0.9})
+        sched = getattr(lib.optim.lr_scheduler, name)(opt, **kwargs)
+        opt.add_param_group({"params": [w2], "lr": 0.5})
+        try:
+            for _ in range(2):
+                opt.step()
+                sched.step()
+            outcomes.append([g["lr"] for g in opt.param_groups])
+        except ValueError:
+            outcomes.append("ValueError")
+    if name == "StepLR":  # it scales each group's own lr: no error, in both
+        assert outcomes[0] == pytest.approx(outcomes[1]) == [0.01, 0.005]
+    else:
+        assert outcomes == ["ValueError", "ValueError"]
