@@ -204,3 +204,21 @@ def test_scheduler_with_a_group_added_later_fails_where_pytorchs_does(name):
         assert outcomes[0] == pytest.approx(outcomes[1]) == [0.01, 0.005]
     else:
         assert outcomes == ["ValueError", "ValueError"]
+
+
+def test_functional_call_extra_names_and_strict_report_as_pytorch():
+    torch = pytest.importorskip("torch")
+    reports = []
+    for lib in (minigrad, torch):
+        lib.manual_seed(0)
+        layer = lib.nn.Linear(2, 2)
+        given = {"weight": lib.ones(2, 2), "extra": lib.ones(1)}
+        out = lib.func.functional_call(layer, given, (lib.ones(1, 2),))  # extra: an attribute
+        with pytest.raises(RuntimeError) as strict:
+            lib.func.functional_call(layer, given, (lib.ones(1, 2),), strict=True)
+        with pytest.raises(AttributeError) as nested:
+            lib.func.functional_call(layer, {"sub.extra": lib.ones(1)}, (lib.ones(1, 2),))
+        reports.append(
+            (out.tolist(), hasattr(layer, "extra"), str(strict.value), str(nested.value))
+        )
+    assert reports[0][1:] == reports[1][1:] and reports[0][0] == pytest.approx(reports[1][0])
