@@ -219,6 +219,6 @@ def test_functional_call_extra_names_and_strict_report_as_pytorch():
         with pytest.raises(AttributeError) as nested:
             lib.func.functional_call(layer, {"sub.extra": lib.ones(1)}, (lib.ones(1, 2),))
         reports.append(
-            (out.tolist(), hasattr(layer, "extra"), str(strict.value), str(nested.value))
+            (out[0].tolist(), hasattr(layer, "extra"), str(strict.value), str(nested.value))
         )
     assert reports[0][1:] == reports[1][1:] and reports[0][0] == pytest.approx(reports[1][0])
