@@ -494,13 +494,15 @@ class Tensor(InPlaceMethods):
 
     def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
         sizes = _ops.sized_by_keyword(sizes, size, "new_empty", "size")
-        return self._new_filled(sizes, 0, dtype, device, requires_grad, "new_empty")
+        return self._new_filled(sizes, None, dtype, device, requires_grad, "new_empty")
 
     def _new_filled(self, size, fill_value, dtype, device, requires_grad, op) -> Tensor:
         dev = backend.device(device) if device is not None else self.device
         np_dtype = dtypes.to_dtype(dtype).numpy if dtype is not None else self._data.dtype
         shape = factory_size(size, op)
         dev.backend.check_dtype(np_dtype)
+        if fill_value is None:  # new_empty (see backend.uninitialized_value)
+            fill_value = backend.uninitialized_value(np_dtype)
         with backend.on(dev):
             out = Tensor._make(dev.xp.full(shape, fill_value, dtype=np_dtype), dev)
         return out.requires_grad_(requires_grad)

@@ -50,6 +50,7 @@ def test_default_dtype_device(programs):
     ours, theirs = _both(programs, "default_dtype_device")  # set_default_dtype/device, meta
     assert ours.flags == theirs.flags == [True, True, True, False]
     assert ours.hist == theirs.hist == [1.0, 2.0, 0.0, 0.0, 3.0]
+    assert ours.filled == theirs.filled == [True, True, [2**63 - 1] * 2, True]
     assert _names(ours.dtypes) == _names(theirs.dtypes)
     assert _names(ours.param_dtypes) == ["float64"]
     assert close(ours.losses32, theirs.losses32, 1e-5, 1e-6)

@@ -222,3 +222,19 @@ def test_functional_call_extra_names_and_strict_report_as_pytorch():
             (out[0].tolist(), hasattr(layer, "extra"), str(strict.value), str(nested.value))
         )
     assert reports[0][1:] == reports[1][1:] and reports[0][0] == pytest.approx(reports[1][0])
+
+
+def test_empty_fills_known_values_under_deterministic_algorithms():
+    before = minigrad.are_deterministic_algorithms_enabled()
+    minigrad.use_deterministic_algorithms(True)
+    try:
+        assert minigrad.empty(2).isnan().all() and minigrad.ones(2).new_empty(3).isnan().all()
+        assert minigrad.empty(2, dtype=minigrad.uint8).tolist() == [255, 255]
+        assert minigrad.empty(1, dtype=minigrad.bool).tolist() == [True]
+        assert minigrad.empty_strided((2, 2), (1, 2)).isnan().all()
+        minigrad.utils.deterministic.fill_uninitialized_memory = False
+        assert minigrad.empty(2).tolist() == [0.0, 0.0]
+    finally:
+        minigrad.utils.deterministic.fill_uninitialized_memory = True
+        minigrad.use_deterministic_algorithms(before)
+    assert minigrad.empty(2).tolist() == [0.0, 0.0]  # zeros otherwise (documented)

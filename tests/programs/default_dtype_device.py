@@ -1,6 +1,7 @@
 """Global defaults as reproducibility and precision code sets them: the reproducibility
 recipe's ``seed_everything`` (``torch.manual_seed``, ``torch.use_deterministic_algorithms``
-with ``warn_only``, ``torch.backends.cudnn.deterministic/benchmark``), a float64 experiment
+with ``warn_only``, ``torch.backends.cudnn.deterministic/benchmark``; ``torch.empty`` then gives NaN, as
+``torch.utils.deterministic.fill_uninitialized_memory`` says), a float64 experiment
 run under ``torch.set_default_dtype(torch.float64)`` (factories, Python scalars, ``nn``
 layers and complex defaults follow it), the default device set to ``"meta"`` to build a
 model without memory and then ``to_empty`` + ``reset_parameters`` on the CPU, the
@@ -49,6 +50,13 @@ try:
     ]
     counts = torch.zeros(5).index_add_(0, torch.tensor([0, 1, 1, 4, 4, 4]), torch.ones(6))
     hist = counts.tolist()
+    # deterministic mode fills "uninitialized" memory with known values
+    filled = [
+        torch.utils.deterministic.fill_uninitialized_memory,
+        torch.empty(3).isnan().all().item(),
+        torch.empty(2, dtype=torch.int64).tolist(),
+        torch.empty_like(counts).isnan().all().item(),
+    ]
 
     model32, losses32 = train()
     torch.set_default_dtype(torch.float64)
