@@ -143,7 +143,8 @@ def strided_zeros(size, stride, dtype=None, device=None, op="empty_strided") -> 
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     count = 0 if 0 in size else 1 + sum((n - 1) * s for n, s in zip(size, stride))
     with backend.on(dev):
-        buffer = dev.xp.zeros(max(count, 1), dtype=dtype.numpy)
+        fill = backend.uninitialized_value(dtype.numpy) if op.endswith("empty_strided") else 0
+        buffer = dev.xp.full(max(count, 1), fill, dtype=dtype.numpy)
         item = buffer.itemsize
         array = dev.xp.lib.stride_tricks.as_strided(
             buffer, shape=size, strides=tuple(s * item for s in stride)
@@ -153,7 +154,9 @@ def strided_zeros(size, stride, dtype=None, device=None, op="empty_strided") -> 
 
 def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_grad=False):
     """:func:`minigrad.empty_strided` with this tensor's dtype and device unless given."""
-    out = strided_zeros(size, stride, dtype or self.dtype, device or self.device)
+    out = strided_zeros(
+        size, stride, dtype or self.dtype, device or self.device, op="new_empty_strided"
+    )
     return out.requires_grad_(requires_grad)
 
 

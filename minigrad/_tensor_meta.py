@@ -38,9 +38,9 @@ def is_same_size(self, other) -> bool:
 
 
 def is_inference(self) -> bool:
-    """False. Differs on purpose: tensors made under ``inference_mode`` are ordinary tensors in
-    minigrad (usable in autograd later), so no tensor is an inference tensor."""
-    return False
+    """True for a tensor made under ``inference_mode`` (or a view of one): it cannot be saved
+    for backward or changed in place outside inference mode; ``clone()`` it first."""
+    return self._version_counter is graph.INFERENCE
 
 
 def get_device(self) -> int:

@@ -165,7 +165,8 @@ class Generator:
     its device, and the default generators are instances too.
     """
 
-    def __init__(self, device="cpu", seed: int = 0):
+    def __init__(self, device="cpu", seed: int = 67280421310721):
+        # (PyTorch's default seed of a new generator: an unseeded one draws PyTorch's numbers)
         dev = _as_device(device)
         self.device = dev
         self.backend, self.index = dev.backend, dev.index or 0
@@ -1037,9 +1038,24 @@ class _Determinism:
 
     enabled = False
     warn_only = False
+    fill_uninitialized_memory = True  # torch.utils.deterministic.fill_uninitialized_memory
 
 
 DETERMINISM = _Determinism()
+
+
+def uninitialized_value(np_dtype):
+    """What ``empty`` and its kin fill a new tensor with: zeros, or PyTorch's known values
+    while ``use_deterministic_algorithms(True)`` and ``fill_uninitialized_memory`` are on (NaN
+    for floating and complex dtypes, the largest value for integers, True for bool)."""
+    if not (DETERMINISM.enabled and DETERMINISM.fill_uninitialized_memory):
+        return 0
+    kind = np.dtype(np_dtype).kind
+    if kind == "b":
+        return True
+    if kind in "iu":
+        return np.iinfo(np_dtype).max
+    return float("nan")
 
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:

@@ -136,6 +136,8 @@ def _filled(size, op, fill_value, dtype, device, requires_grad) -> Tensor:
     shape = factory_size(size, op)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if fill_value is None:  # ``empty``: see backend.uninitialized_value
+        fill_value = backend.uninitialized_value(dtype.numpy)
     with backend.on(dev), backend.allocating(op, dev):  # as an op's: PyTorch's OutOfMemoryError
         if dtype.itemsize == 1 and dtype.is_floating_point:  # float8: PyTorch's rounding
             array = _dtype_limits.astype(np.full(shape, fill_value, np.float32), dtype.numpy)
@@ -178,8 +180,9 @@ def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Ten
 
 
 def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uninitialised in PyTorch; zeros here (a defined value costs almost nothing)."""
-    return _filled(_size_args(sizes, size, "empty"), "empty", 0, dtype, device, requires_grad)
+    """Uninitialised in PyTorch; zeros here (a defined value costs almost nothing), or, as in
+    PyTorch, NaN (the largest integer, True) under ``use_deterministic_algorithms(True)``."""
+    return _filled(_size_args(sizes, size, "empty"), "empty", None, dtype, device, requires_grad)
 
 
 def _like(input, dtype, device):
@@ -198,7 +201,7 @@ def ones_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
 
 @_memory_format.like_factory
 def empty_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor:
-    return zeros_like(input, dtype=dtype, device=device, requires_grad=requires_grad)
+    return empty(input.shape, **_like(input, dtype, device), requires_grad=requires_grad)
 
 
 @_memory_format.like_factory

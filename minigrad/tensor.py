@@ -21,7 +21,9 @@ from ._nested_record import is_nested as _is_nested
 from ._sparse_compressed import SparseCompressed as _SparseCompressed
 from ._sparse_compressed import is_csr as _is_csr
 from .autograd import engine, graph
+from .autograd import grad_mode as _grad_mode
 from .autograd.graph import (
+    INFERENCE,
     PostAccumulateGradHook,
     RemovableHandle,
     RetainGrad,
@@ -97,6 +99,15 @@ class Tensor(InPlaceMethods):
         self._grad = self._version_counter = self._base = self._view = self._hooks = None
         self._accumulator = None
         self._output_nr, self._retains_grad, self._adoptable = 0, False, False
+
+    _init_ordinary = _init
+
+    def _init_marking(self, data, device, requires_grad, grad_fn):
+        """``_init`` while an ``inference_mode`` block is open in some thread: a tensor made in
+        inference mode (in this thread) is an inference tensor."""
+        self._init_ordinary(data, device, requires_grad, grad_fn)
+        if _grad_mode._state.inference:
+            self._version_counter = INFERENCE
 
     # -- the __torch_function__ protocol (see minigrad._torch_function) --------------------------
     __torch_function__ = classmethod(_tf.default_torch_function)
@@ -186,6 +197,11 @@ class Tensor(InPlaceMethods):
                 "computed variable in a subgraph that doesn't require differentiation use "
                 "var_no_grad = var.detach()."
             )
+        if value and self._version_counter is INFERENCE and not _grad_mode._state.inference:
+            raise RuntimeError(
+                "Setting requires_grad=True on inference tensor outside InferenceMode is not "
+                "allowed."
+            )
         if value and not dtypes.is_differentiable(self._data.dtype):
             raise RuntimeError(
                 "only Tensors of floating point and complex dtype can require gradients, got "
@@ -223,6 +239,8 @@ class Tensor(InPlaceMethods):
         """How many in-place changes this tensor's storage has had (an int, as PyTorch's),
         counted over every view that shares it."""
         counter = self._version_counter
+        if counter is INFERENCE:
+            raise RuntimeError("Inference tensors do not track version counter.")
         return 0 if counter is None else counter.value
 
     @property
@@ -476,13 +494,15 @@ class Tensor(InPlaceMethods):
 
     def new_empty(self, *sizes, size=None, dtype=None, device=None, requires_grad=False):
         sizes = _ops.sized_by_keyword(sizes, size, "new_empty", "size")
-        return self._new_filled(sizes, 0, dtype, device, requires_grad, "new_empty")
+        return self._new_filled(sizes, None, dtype, device, requires_grad, "new_empty")
 
     def _new_filled(self, size, fill_value, dtype, device, requires_grad, op) -> Tensor:
         dev = backend.device(device) if device is not None else self.device
         np_dtype = dtypes.to_dtype(dtype).numpy if dtype is not None else self._data.dtype
         shape = factory_size(size, op)
         dev.backend.check_dtype(np_dtype)
+        if fill_value is None:  # new_empty (see backend.uninitialized_value)
+            fill_value = backend.uninitialized_value(np_dtype)
         with backend.on(dev):
             out = Tensor._make(dev.xp.full(shape, fill_value, dtype=np_dtype), dev)
         return out.requires_grad_(requires_grad)
@@ -1122,6 +1142,15 @@ Tensor.hardshrink, Tensor.prelu = _hardshrink, _prelu
 
 
 graph.register_tensor_class(Tensor)
+
+
+def _switch_inference_marking(active: bool) -> None:
+    """Installed in grad_mode: tensors are checked for inference mode at construction only
+    while some ``inference_mode`` block is open (see ``Tensor._init_marking``)."""
+    Tensor._init = Tensor._init_marking if active else Tensor._init_ordinary
+
+
+_grad_mode.switch = _switch_inference_marking
 
 
 def _unpickle(cls, host, device: str, requires_grad: bool, state: dict):

@@ -343,8 +343,10 @@ def test_item_before_any_change_is_a_guard(replays):
 
 
 def test_argument_checks():
-    with pytest.raises(NotImplementedError, match="dynamic"):
-        minigrad.compile(lambda: None, dynamic=True)
+    with pytest.raises(TypeError, match="dynamic"):
+        minigrad.compile(lambda: None, dynamic="yes")
+    grown = minigrad.compile(lambda t: t * 2, dynamic=True)  # accepted: each shape traces
+    assert [grown(minigrad.ones(n)).sum().item() for n in (2, 3, 2)] == [4.0, 6.0, 4.0]
     with pytest.raises(ValueError, match="backend"):
         minigrad.compile(lambda: None, backend="cudagraphs")
     f = lambda: None  # noqa: E731

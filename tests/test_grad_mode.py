@@ -225,13 +225,14 @@ def test_inference_mode_matches_pytorch():
     assert cases[0] == cases[1]
 
 
-def test_inference_mode_tensors_are_ordinary_tensors_on_purpose():
-    # Differs from PyTorch on purpose (see inference_mode's docstring): no "inference
-    # tensors", so a result made inside can later be used in autograd.
+def test_inference_mode_tensors_refuse_autograd_until_cloned():
     with minigrad.inference_mode():
         y = minigrad.ones(2) * 2
     w = minigrad.ones(2, requires_grad=True)
-    (y * w).sum().backward()
+    assert y.is_inference()
+    with pytest.raises(RuntimeError, match="Inference tensors cannot be saved for backward"):
+        y * w
+    (y.clone() * w).sum().backward()
     assert w.grad.tolist() == [2.0, 2.0]
 
 

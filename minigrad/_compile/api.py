@@ -81,8 +81,9 @@ def compile(
         fn: the function (or module) to compile; omitted, returns a decorator.
         fullgraph: raise ``RuntimeError`` instead of falling back to eager (as torch's
             ``fullgraph=True`` errors on graph breaks); the failing call has run eagerly.
-        dynamic: ``None``/``False`` only: shapes are specialised, each new shape traces again;
-            ``True`` (symbolic shapes) raises ``NotImplementedError``.
+        dynamic: accepted, with the same results as PyTorch's; differs on purpose in cost only:
+            shapes are always specialised (no symbolic shapes), so each new input shape traces
+            again (up to 8 traces kept), with ``True`` as with ``None``/``False``.
         backend: ``"inductor"`` (torch's default name) or ``"minigrad"`` capture and replay;
             ``"eager"`` runs ``fn`` unchanged (as torch's debugging backend).
         mode: accepted for torch compatibility (``"default"``, ``"reduce-overhead"``,
@@ -103,11 +104,8 @@ def compile(
         raise ValueError(f"compile(): unknown mode {mode!r}; valid: {_MODES}")
     if backend not in _BACKENDS:
         raise ValueError(f"compile(): unknown backend {backend!r}; valid: {_BACKENDS}")
-    if dynamic:
-        raise NotImplementedError(
-            "compile(dynamic=True): symbolic shapes are not implemented; each new input shape "
-            "is traced again (dynamic=None or False)"
-        )
+    if dynamic not in (None, False, True):
+        raise TypeError(f"compile(): dynamic must be None, False or True, got {dynamic!r}")
     if options:
         raise NotImplementedError(f"compile(): no backend options exist, got {options!r}")
 

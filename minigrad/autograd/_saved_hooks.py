@@ -44,6 +44,10 @@ class HookedSavedTensor:
         # the edge of an input (its grad_fn, or its leaf's accumulator); for this node's own
         # outputs it is the node, rebuilt at unpacking (holding it would make a cycle)
         self.edge = None
+        from .graph import INFERENCE, refuse_inference_save
+
+        if tensor._version_counter is INFERENCE:
+            refuse_inference_save()
         if self.output_nr is None and tensor.requires_grad:
             from .graph import gradient_edge
 
@@ -149,3 +153,45 @@ class disable_saved_tensors_hooks:  # noqa: N801 - PyTorch's name
 
     def __exit__(self, *exc):
         _state.disabled_message = self.previous
+
+
+class allow_mutation_on_saved_tensors(saved_tensors_hooks):  # noqa: N801 - PyTorch's name
+    """Context manager inside which a tensor saved for backward may be changed in place:
+    backward computes with the values it had when saved. Run forward and backward inside the
+    same context (backward outside it raises AssertionError, as in PyTorch); contexts do not
+    nest.
+
+    Differs from PyTorch in cost only: every tensor saved inside is copied when saved
+    (PyTorch copies it when it is first changed), so memory grows with the saved activations.
+
+    Example::
+
+        >>> with minigrad.autograd.graph.allow_mutation_on_saved_tensors():
+        ...     h = x.sin(); y = h * h; h.mul_(2.0); y.sum().backward()  # d/dx sin(x)^2
+    """
+
+    def __init__(self):
+        self.closed = False
+        super().__init__(self._pack, self._unpack)
+
+    def _pack(self, tensor):
+        return tensor.detach().clone()
+
+    def _unpack(self, copy):
+        if self.closed:
+            raise AssertionError(  # (PyTorch's exception type)
+                "Trying to backward outside of the 'allow_mutation_on_saved_tensors' context in "
+                "which the graph was originally recorded."
+            )
+        return copy
+
+    def __enter__(self):
+        if any(isinstance(getattr(p, "__self__", None), allow_mutation_on_saved_tensors)
+               for p, _ in _state.stack):  # fmt: skip
+            raise RuntimeError("allow_mutation_on_saved_tensors contexts cannot be nested")
+        super().__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        self.closed = True
+        super().__exit__(*exc)

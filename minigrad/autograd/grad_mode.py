@@ -163,13 +163,34 @@ class _Switch(_GradModeContext):
         self.mode = mode
 
 
+# Inference tensors (PyTorch's): a tensor made while inference mode is on gets an
+# InferenceCounter (minigrad.autograd.graph) as its version counter. Marking costs nothing
+# while no thread is in inference mode: the Tensor class (layer 4) installs ``switch(active)``
+# here, which swaps in a marking constructor while some ``inference_mode()`` block is open.
+switch = None
+_open = [0]  # inference_mode(True) blocks open over all threads
+_open_lock = threading.Lock()
+
+
+def _count_open(delta: int) -> None:
+    with _open_lock:
+        before = _open[0]
+        _open[0] = before + delta
+        if switch is not None and (before == 0) != (_open[0] == 0):
+            switch(_open[0] > 0)
+
+
 class inference_mode(_GradModeContext):  # noqa: N801
     """Grad mode off and :func:`is_inference_mode_enabled` true inside; ``inference_mode(False)``
     turns grad mode back on, as in PyTorch.
 
-    Differs from PyTorch on purpose: tensors made inside are ordinary tensors (PyTorch's
-    "inference tensors", which refuse later use in autograd, are not modelled), so the only
-    effect is that of ``no_grad`` plus the flag.
+    Tensors made inside are inference tensors, as PyTorch's (``t.is_inference()``): outside
+    inference mode they cannot be saved for backward, changed in place or set to require
+    grad, and have no version counter; ``t.clone()`` gives an ordinary tensor. Ordinary
+    tensors may be changed in place inside. (A few of minigrad's fused ops keep an input that
+    PyTorch's would not: a linear layer keeps its weight even when only the weight needs a
+    gradient, so a layer made in inference mode and trained later is refused a little more
+    often than in PyTorch.)
     """
 
     mode, inference = False, True  # the bare ``@inference_mode`` decorator skips __init__
@@ -181,9 +202,13 @@ class inference_mode(_GradModeContext):  # noqa: N801
     def __enter__(self):
         state = _state
         self._previous = (state.enabled, state.inference)
+        if self.inference:
+            _count_open(1)
         state.enabled, state.inference = self.mode, self.inference
         return self
 
     def __exit__(self, *exc):
         _state.enabled, _state.inference = self._previous
+        if self.inference:
+            _count_open(-1)
         return False

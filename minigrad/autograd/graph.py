@@ -16,10 +16,11 @@ import weakref
 
 from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
-from . import _saved_hooks, anomaly
+from . import _saved_hooks, anomaly, grad_mode
 
 # saved-tensor hooks live beside the graph, under PyTorch's path torch.autograd.graph
 from ._saved_hooks import (  # noqa: F401
+    allow_mutation_on_saved_tensors,
     disable_saved_tensors_hooks,
     save_on_cpu,
     saved_tensors_hooks,
@@ -56,6 +57,47 @@ class VersionCounter:
         self.value = 0
 
 
+class InferenceCounter(VersionCounter):
+    """The counter of an inference tensor (made under ``inference_mode``): it counts nothing,
+    and refuses in-place changes outside inference mode, as PyTorch's inference tensors do."""
+
+    __slots__ = ()
+
+    def __init__(self):
+        pass
+
+    @property
+    def value(self) -> int:
+        return 0
+
+    @value.setter
+    def value(self, _) -> None:
+        check_inference_write()
+
+
+INFERENCE = InferenceCounter()  # one for all: inference tensors track no versions
+
+
+def check_inference_write() -> None:
+    """Refuse an in-place change of an inference tensor outside inference mode; called where
+    the version is bumped, after the write, as PyTorch's check runs after its kernel."""
+    if not grad_mode._state.inference:
+        raise RuntimeError(
+            "Inplace update to inference tensor outside InferenceMode is not allowed. You can "
+            "make a clone to get a normal tensor before doing inplace update. (The values are "
+            "written first, as in PyTorch.)"
+        )
+
+
+def refuse_inference_save() -> None:
+    raise RuntimeError(
+        "Inference tensors cannot be saved for backward. Please do not use Tensors created in "
+        "inference mode in computation tracked by autograd. To work around this, you can make "
+        "a clone to get a normal tensor and use it in autograd, or use `torch.no_grad()` "
+        "instead of `torch.inference_mode()`."
+    )
+
+
 def version_counter(tensor) -> VersionCounter:
     """The tensor's counter, created on first need (most tensors are never saved or mutated)."""
     counter = tensor._version_counter
@@ -78,6 +120,8 @@ class SavedTensor:
         counter = tensor._version_counter
         if counter is None:
             counter = tensor._version_counter = VersionCounter()
+        elif counter is INFERENCE:
+            refuse_inference_save()
         self.counter, self.version = counter, counter.value
         self.output_nr = output_nr
         if output_nr is not None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .._torch_function import disabled_torch_function_impl
+from ..autograd.graph import INFERENCE
 from ..creation import empty
 from ..tensor import Tensor
 
@@ -63,6 +64,8 @@ class Parameter(Tensor, metaclass=_ParameterMeta):
                 f"wrap it first: nn.Parameter(minigrad.tensor(...))"
             )
         self._init(data._data, data.device, False, None)
+        if data._version_counter is INFERENCE:  # an alias of an inference tensor is one too
+            self._version_counter = INFERENCE
         self.requires_grad = requires_grad
 
     def __repr__(self) -> str:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from .. import dtypes
 from ..tensor import Tensor
 
 # (rtol, atol) by dtype when neither is given, as PyTorch; exact for integers and bools
@@ -61,9 +61,13 @@ def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype,
         for i, (a, e) in enumerate(zip(actual, expected)):
             _compare(a, e, rtol, atol, equal_nan, check_device, check_dtype, msg, path + (i,))
         return
-    a, e = _as_tensor(actual, expected), _as_tensor(expected, actual)
-    if a is None or e is None:
-        _fail(f"No comparison for {type(actual).__name__} and {type(expected).__name__}", msg, path)
+    if _is_number(actual) and _is_number(expected):
+        actual, expected = _python_number(actual), _python_number(expected)
+        _compare_numbers(actual, expected, rtol, atol, equal_nan, check_dtype, msg, path)
+        return
+    a, e = _as_tensor(actual), _as_tensor(expected)
+    if a is None or e is None or isinstance(actual, Tensor) != isinstance(expected, Tensor):
+        _fail_type(actual, expected)  # (a NumPy array is compared with another one only)
     if tuple(a.shape) != tuple(e.shape):
         _fail(f"The values for attribute 'shape' do not match: {a.shape} != {e.shape}.", msg, path)
     if check_device and a.device is not e.device:
@@ -79,52 +83,126 @@ def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype,
     _compare_values(a, e, rtol, atol, equal_nan, msg, path)
 
 
-def _compare_values(a, e, rtol, atol, equal_nan, msg, path):
-    kinds = (a.dtype, e.dtype)
-    wide = (
-        np.complex128
-        if any(d.is_complex for d in kinds)
-        else np.float64
-        if any(d.is_floating_point for d in kinds)
-        else np.int64
+def _is_number(value) -> bool:
+    return isinstance(value, (bool, int, float, complex, np.number, np.bool_))
+
+
+def _python_number(value):
+    return value.item() if isinstance(value, (np.number, np.bool_)) else value
+
+
+def _fail_type(actual, expected):
+    raise TypeError(
+        f"No comparison pair was able to handle inputs of type {type(actual)} and {type(expected)}."
     )
-    x = a.device.backend.to_host(a._data).astype(wide)
-    y = e.device.backend.to_host(e._data).astype(wide)
-    both_nan = np.isnan(x) & np.isnan(y) if x.dtype.kind in "fc" else np.zeros(x.shape, bool)
-    with np.errstate(invalid="ignore", over="ignore"):
-        diff = np.abs(x - y)
-        close = (diff <= atol + rtol * np.abs(y)) | (x == y) | (both_nan if equal_nan else False)
-    if close.all():
+
+
+def _compare_numbers(actual, expected, rtol, atol, equal_nan, check_dtype, msg, path):
+    """Two Python numbers, as PyTorch compares them: exact for bools, by type unless
+    ``check_dtype=False``, with the tolerances of the wider type's dtype."""
+    if isinstance(actual, bool) and isinstance(expected, bool):
+        if actual != expected:
+            _fail(f"Booleans mismatch: {actual} is not {expected}", msg, path)
         return
-    bad = ~close
-    kind = "Tensor-likes" if x.ndim else "Scalars"
-    diff = np.where(np.isnan(diff), np.inf, diff)
-    where_abs = np.unravel_index(np.argmax(np.where(bad, diff, -1)), x.shape) if x.ndim else ()
-    with np.errstate(divide="ignore", invalid="ignore"):
-        relative = np.where(bad, diff / np.abs(y), -1)
-    where_rel = np.unravel_index(np.argmax(relative), x.shape) if x.ndim else ()
-    lines = [f"{kind} are not close!", ""]
-    if x.ndim:
-        lines.append(f"Mismatched elements: {int(bad.sum())} / {x.size} ({100 * bad.mean():.1f}%)")
-    for what, values, at, limit in (
-        ("absolute", diff, where_abs, atol), ("relative", relative, where_rel, rtol)
-    ):  # fmt: skip
-        index = tuple(int(i) for i in at)
-        lines.append(
-            f"Greatest {what} difference: {values[at]} at index {index} (up to {limit} allowed)"
-        )
+    if check_dtype and type(actual) is not type(expected):
+        _fail(f"The (d)types do not match: {type(actual)} != {type(expected)}.", msg, path)
+    if rtol is None:
+        kinds = {type(actual), type(expected)}
+        name = "complex128" if complex in kinds else "float64" if float in kinds else ""
+        rtol, atol = _TOLERANCES.get(name, (0.0, 0.0))
+    if actual == expected or (equal_nan and _nan(actual) and _nan(expected)):
+        return
+    diff = abs(actual - expected)
+    if math.isfinite(diff) and diff <= atol + abs(rtol * expected):  # as torch.isclose
+        return
+    rel = float("inf") if expected == 0 else diff / abs(expected)
+    lines = _diff_lines("Scalars", rtol, atol, (("absolute", diff, None), ("relative", rel, None)))
+    lines.insert(2, f"Expected {expected} but got {actual}.")
     _fail("\n".join(lines), msg, path)
 
 
-def _as_tensor(value, other):
+def _nan(value) -> bool:
+    return value != value
+
+
+def _diff_lines(kind, rtol, atol, diffs) -> list:
+    """PyTorch's mismatch report: "not equal" and no tolerances when both are zero."""
+    exact = rtol == 0 and atol == 0
+    lines = [f"{kind} are not {'equal' if exact else 'close'}!", ""]
+    for what, value, index in diffs:
+        tol = "" if exact else f" (up to {atol if what == 'absolute' else rtol} allowed)"
+        if index is None:
+            lines.append(f"{what.title()} difference: {value}{tol}")
+        else:
+            lines.append(f"Greatest {what} difference: {value} at index {index}{tol}")
+    return lines
+
+
+def _common_dtype(a, e):
+    """The dtype both are compared in (PyTorch promotes them; integers and bools as int64)."""
+    x = a.device.backend.to_host(a._data)
+    y = e.device.backend.to_host(e._data)
+    wide = np.result_type(x.dtype, y.dtype)
+    if wide.kind in "biu":
+        wide = np.dtype(np.int64)
+    return x.astype(wide), y.astype(wide)
+
+
+def _first_max(values):
+    """``torch.max(values, 0)`` of a flat array: a NaN wins (the first one), else the first
+    largest."""
+    nan = np.isnan(values) if values.dtype.kind in "fcV" else None
+    if nan is not None and nan.any():
+        i = int(np.argmax(nan))
+    else:
+        i = int(np.argmax(values))
+    return values[i].item(), i
+
+
+def _compare_values(a, e, rtol, atol, equal_nan, msg, path):
+    x, y = _common_dtype(a, e)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        diff = np.abs(x - y)
+        # as torch.isclose: equal values (infinities too), else a finite error within tolerance
+        close = (x == y) | (np.isfinite(diff) & (diff <= atol + np.abs(rtol * y)))
+        if equal_nan and x.dtype.kind in "fcV":
+            close |= np.isnan(x) & np.isnan(y)
+    if close.all():
+        return
+    if not x.shape:  # a 0-d tensor is reported as PyTorch reports two numbers
+        actual, expected = x.item(), y.item()
+        with np.errstate(invalid="ignore", over="ignore"):
+            diff = abs(actual - expected)
+        rel = float("inf") if expected == 0 else diff / abs(expected)
+        lines = _diff_lines(
+            "Scalars", rtol, atol, (("absolute", diff, None), ("relative", rel, None))
+        )
+        lines.insert(2, f"Expected {expected} but got {actual}.")
+        _fail("\n".join(lines), msg, path)
+    flat_close = close.reshape(-1)
+    abs_flat = diff.reshape(-1).copy()
+    expected_abs = np.abs(y.reshape(-1))
+    if expected_abs.dtype.kind in "iu":  # integer division gives the default float dtype
+        abs_flat_f, expected_abs = abs_flat.astype(np.float32), expected_abs.astype(np.float32)
+    else:
+        abs_flat_f = abs_flat
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rel_flat = abs_flat_f / expected_abs
+    abs_flat[flat_close] = 0
+    rel_flat[flat_close] = 0
+    bad = int((~close).sum())
+    diffs = []
+    for what, values in (("absolute", abs_flat), ("relative", rel_flat)):
+        value, i = _first_max(values)
+        diffs.append((what, value, tuple(int(k) for k in np.unravel_index(i, x.shape))))
+    lines = _diff_lines("Tensor-likes", rtol, atol, diffs)
+    lines.insert(2, f"Mismatched elements: {bad} / {x.size} ({bad / x.size:.1%})")
+    _fail("\n".join(lines), msg, path)
+
+
+def _as_tensor(value):
     if isinstance(value, Tensor):
         return value.detach()
-    if isinstance(value, (bool, int, float, np.number, np.bool_)):
-        from .. import creation
-
-        device = other.device if isinstance(other, Tensor) else None
-        dtype = dtypes.float64 if isinstance(value, float) else None
-        return creation.tensor(value, dtype=dtype, device=device)
     if isinstance(value, np.ndarray):
         from .. import creation
 

@@ -1,3 +1,3 @@
 """Utilities built on the core: data loading, hook handles, activation checkpointing, DLPack."""
 
-from . import benchmark, checkpoint, data, dlpack, hooks, weak
+from . import benchmark, checkpoint, data, deterministic, dlpack, hooks, weak

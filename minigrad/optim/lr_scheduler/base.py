@@ -85,7 +85,14 @@ class LRScheduler:
             self.last_epoch = epoch
             closed_form = getattr(self, "_get_closed_form_lr", None)
             values = closed_form() if closed_form is not None else self.get_lr()
-        for group, lr in zip(self.optimizer.param_groups, values):
+        values, groups = list(values), self.optimizer.param_groups
+        if len(values) != len(groups):  # PyTorch's zip(..., strict=True) raises here too
+            raise ValueError(
+                f"{type(self).__name__}.step(): {len(values)} learning rates for {len(groups)} "
+                f"param groups: a group added with add_param_group after the scheduler was made "
+                f"has no base_lr (or lr_lambda) in it; make the scheduler after adding groups"
+            )
+        for group, lr in zip(groups, values):
             set_lr(group, lr)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import sys
+import textwrap
 import time
 import timeit as _timeit
 
@@ -26,6 +28,20 @@ def _threads(n: int):
         yield
     finally:
         _runtime.set_num_threads(before)
+
+
+def _dedent(code: str) -> str:
+    """An indented triple-quoted statement runs as written, as PyTorch's Timer allows."""
+    code = textwrap.dedent(code)
+    return (code[1:] if code.startswith("\n") else code).rstrip()
+
+
+def _namespace(globals_) -> dict:
+    """A copy of ``globals`` with ``torch`` bound to minigrad unless given, as PyTorch's Timer
+    binds its ``torch``: statements such as ``"torch.tanh(x)"`` need no import."""
+    namespace = dict(globals_ or {})
+    namespace.setdefault("torch", sys.modules[__name__.split(".")[0]])
+    return namespace
 
 
 class Timer:
@@ -51,12 +67,13 @@ class Timer:
             raise ValueError(f"Timer: stmt must be a string, got {type(stmt).__name__}")
         if not isinstance(num_threads, int) or num_threads < 1:
             raise ValueError(f"Timer: num_threads must be a positive int, got {num_threads!r}")
+        stmt, setup = _dedent(stmt), _dedent(setup)
         self._task_spec = TaskSpec(
             stmt=stmt, setup=setup, global_setup=global_setup, label=label, sub_label=sub_label,
             description=description, env=env, num_threads=num_threads,
         )  # fmt: skip
         setup_code = "\n".join(s for s in (global_setup, setup) if s)
-        self._timer = _timeit.Timer(stmt, setup_code or "pass", timer, dict(globals or {}))
+        self._timer = _timeit.Timer(stmt, setup_code or "pass", timer, _namespace(globals))
 
     def _time(self, number: int) -> float:
         with _threads(self._task_spec.num_threads):
