@@ -1,0 +1,81 @@
+"""An eleventh round of PyTorch programs, scientific and numerical ones (gradient-based MCMC,
+sparse variational GPs, physics-informed nets of third and fourth order, flows of custom
+bijectors, variational inference over many families, ...), run with ``torch`` bound to minigrad
+and with PyTorch itself; minigrad's generator follows PyTorch's streams, so the two runs are
+compared value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_hmc_langevin(programs):
+    ours, theirs = _both(programs, "hmc_langevin")  # leapfrog, Metropolis, MALA, SGLD
+    assert close(ours.map_point, theirs.map_point, 1e-12) and close(
+        ours.laplace_std, theirs.laplace_std, 1e-12
+    )
+    assert close(ours.newton_steps[:5], theirs.newton_steps[:5], 1e-10)
+    assert close(ours.hmc_energy_errors, theirs.hmc_energy_errors, 1e-9, 1e-12)
+    assert ours.hmc_accept == theirs.hmc_accept and ours.mala_accept == theirs.mala_accept
+    for key in ("hmc_first", "hmc_mean", "mala_mean", "mala_last", "sgld_mean", "sgld_last"):
+        assert close(getattr(ours, key), getattr(theirs, key), 1e-10, 1e-12), key
+    gaps = [abs(m - p) / s for m, p, s in zip(ours.hmc_mean, ours.map_point, ours.laplace_std)]
+    assert max(gaps) < 1.0 and ours.hmc_accept > 0.5 and ours.mala_accept > 0.5
+
+
+def test_sparse_variational_gp(programs):
+    ours, theirs = _both(programs, "sparse_variational_gp")  # whitened SVGP, KL(MVN, MVN)
+    assert close(ours.elbos, theirs.elbos, 1e-8)
+    assert close(ours.hyper_values, theirs.hyper_values, 1e-8)
+    assert close(ours.inducing, theirs.inducing, 1e-6, 1e-9)
+    assert close(ours.prediction, theirs.prediction, 1e-7, 1e-10)
+    assert close(ours.inducing_grad, theirs.inducing_grad, 1e-6, 1e-9)
+    assert close([ours.collapsed, ours.exact], [theirs.collapsed, theirs.exact], 1e-8)
+    # the bounds are ordered: ELBO <= collapsed bound <= exact log marginal likelihood
+    assert ours.final_elbo <= ours.collapsed <= ours.exact and ours.elbos[-1] > ours.elbos[0]
+    assert ours.test_error < 0.6
+
+
+def test_kdv_beam_pinn(programs):
+    ours, theirs = _both(programs, "kdv_beam_pinn")  # u_xxx and u'''' by nested autograd.grad
+    assert close(ours.kdv_losses, theirs.kdv_losses, 1e-4, 1e-7)
+    assert close(ours.kdv_first_grad, theirs.kdv_first_grad, 1e-3, 1e-7)
+    assert close(ours.beam_losses, theirs.beam_losses, 1e-4, 1e-6)
+    assert close(ours.beam_deflection, theirs.beam_deflection, 1e-3, 1e-6)
+    assert ours.kdv_losses[-1][0] < 0.1 * ours.kdv_losses[0][0]
+    assert ours.beam_losses[-1] < 0.01 * ours.beam_losses[0]
+
+
+def test_custom_bijector_flow(programs):
+    ours, theirs = _both(programs, "custom_bijector_flow")  # Transform subclasses, rsample
+    assert close(ours.nll, theirs.nll, 1e-5, 1e-6)
+    assert close(ours.reverse_kl, theirs.reverse_kl, 1e-5, 1e-6)
+    assert close(ours.sample_stats, theirs.sample_stats, 1e-5, 1e-6)
+    assert close(ours.one_d_params, theirs.one_d_params, 1e-5, 1e-6)
+    assert ours.round_trip_gap < 1e-5 and ours.change_of_variables_gap < 1e-5
+    assert ours.nll[-1] < 0.5 * ours.nll[0] and ours.reverse_kl[-1] < 0.1 * ours.reverse_kl[0]
+
+
+def test_vi_many_families(programs):
+    ours, theirs = _both(programs, "vi_many_families")  # Gamma/Beta/Dirichlet rsample, KLs
+    # minigrad's implicit gradients of gamma, beta and Dirichlet draws are exact; PyTorch's
+    # are approximations (relative error up to about 1e-4), which training carries along
+    for key in ("gamma_elbos", "beta_elbos", "dir_elbos", "gamma_means", "beta_fit"):
+        assert close(getattr(ours, key), getattr(theirs, key), 1e-3), key
+    assert ours.kl_table.keys() == theirs.kl_table.keys()
+    assert close(list(ours.kl_table.values()), list(theirs.kl_table.values()), 1e-12)
+    assert close(list(ours.kl_mc_gaps.values()), list(theirs.kl_mc_gaps.values()), 1e-6, 1e-9)
+    assert max(ours.kl_mc_gaps.values()) < 0.05  # each analytic KL is its Monte Carlo estimate
+    assert ours.gamma_elbos[-1] > ours.gamma_elbos[0] and ours.dir_gap < 0.5
+    fit_mean = ours.beta_fit[0] / sum(ours.beta_fit)
+    assert fit_mean == pytest.approx(ours.beta_exact[0] / sum(ours.beta_exact), abs=0.03)
