@@ -79,3 +79,46 @@ def test_vi_many_families(programs):
     assert ours.gamma_elbos[-1] > ours.gamma_elbos[0] and ours.dir_gap < 0.5
     fit_mean = ours.beta_fit[0] / sum(ours.beta_fit)
     assert fit_mean == pytest.approx(ours.beta_exact[0] / sum(ours.beta_exact), abs=0.03)
+
+
+def test_sinkhorn_ot_flow(programs):
+    ours, theirs = _both(programs, "sinkhorn_ot_flow")  # log-domain Sinkhorn, divergence flow
+    assert close(ours.one_d_costs, theirs.one_d_costs, 1e-12)
+    assert close(ours.scaled, theirs.scaled, 1e-12)
+    assert close(ours.flow_losses, theirs.flow_losses, 1e-9, 1e-12)
+    assert close(ours.flow_grad_norms, theirs.flow_grad_norms, 1e-9)
+    assert close(ours.particle_sample, theirs.particle_sample, 1e-9)
+    assert ours.marginal_gap < 1e-3 and ours.self_divergence == 0.0
+    assert ours.one_d_costs[-1][0] == pytest.approx(ours.exact_w2, rel=0.02)
+    assert ours.flow_losses[-1] < 0.01 * ours.flow_losses[0] and ours.left_fraction == 0.5
+
+
+def test_mass_spring_bptt(programs):
+    ours, theirs = _both(programs, "mass_spring_bptt")  # implicit Euler by linalg.solve, BPTT
+    assert close(ours.ident_losses, theirs.ident_losses, 1e-10)
+    assert close(ours.identified, theirs.identified, 1e-10)
+    assert close(ours.shoot_losses, theirs.shoot_losses, 1e-10)
+    assert close(ours.final_launch, theirs.final_launch, 1e-10)
+    assert ours.edge_strain == pytest.approx(theirs.edge_strain, rel=1e-9)
+    assert close(ours.bptt_grad, ours.fd_grad, 1e-7)  # BPTT is the central difference
+    assert ours.ident_losses[-1] < 0.1 * ours.ident_losses[0]
+    assert ours.shoot_losses[-1] < 0.3 * ours.shoot_losses[0]
+
+
+def test_signal_windows_deconv(programs):
+    ours, theirs = _both(programs, "signal_windows_deconv")  # windows, stft/istft, Wiener
+    # minigrad computes each window in float64 and rounds once, PyTorch step by step in float32
+    for name, values in theirs.window_values.items():
+        assert close(ours.window_values[name], values, 2e-6, 1e-7), name
+    assert max(ours.classic_gaps) < 1e-6
+    assert ours.round_trips.keys() == theirs.round_trips.keys()
+    for name, (shape, gap) in ours.round_trips.items():
+        assert shape == theirs.round_trips[name][0] and gap < 2e-6, name
+    assert close(ours.spectrum_sample, theirs.spectrum_sample, 1e-5)
+    assert ours.two_sided_symmetry < 1e-5 and ours.freqs == theirs.freqs
+    assert close(ours.wiener_losses, theirs.wiener_losses, 1e-5, 1e-8)
+    assert ours.learned_lambda == pytest.approx(theirs.learned_lambda, rel=1e-5)
+    assert ours.wiener_losses[-1] < ours.blurred_mse
+    assert close(ours.spec_losses, theirs.spec_losses, 1e-5, 1e-7)
+    assert close(ours.response_sample, theirs.response_sample, 1e-5, 1e-6)
+    assert ours.spec_losses[-1] < 0.3 * ours.spec_losses[0]
