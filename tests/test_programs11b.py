@@ -122,3 +122,29 @@ def test_signal_windows_deconv(programs):
     assert close(ours.spec_losses, theirs.spec_losses, 1e-5, 1e-7)
     assert close(ours.response_sample, theirs.response_sample, 1e-5, 1e-6)
     assert ours.spec_losses[-1] < 0.3 * ours.spec_losses[0]
+
+
+def test_complex_valued_net(programs):
+    ours, theirs = _both(programs, "complex_valued_net")  # cfloat Linear, modReLU, polar
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-7)
+    assert close(ours.output_sample, theirs.output_sample, 1e-5, 1e-6)
+    assert close(ours.weight_sample, theirs.weight_sample, 1e-5, 1e-6)
+    assert close(ours.wirtinger, theirs.wirtinger, 1e-4, 1e-7)
+    assert close(ours.wirtinger, ours.fd_grad, 1e-3, 1e-5)  # d/dRe + i d/dIm
+    assert ours.param_dtypes == [s.replace("torch", "minigrad") for s in theirs.param_dtypes]
+    assert ours.ser_equalized == theirs.ser_equalized < 0.1 < ours.ser_raw
+
+
+def test_pde_conv_stencil(programs):
+    ours, theirs = _both(programs, "pde_conv_stencil")  # circular pads, BPTT through stencils
+    assert close(ours.inverse_losses, theirs.inverse_losses, 1e-4, 1e-9)
+    assert close(ours.recovered, theirs.recovered, 1e-5)
+    assert close(ours.param_grad, theirs.param_grad, 1e-4, 1e-7)
+    assert close(ours.stencil_losses, theirs.stencil_losses, 1e-5, 1e-9)
+    assert close(ours.energies, theirs.energies, 1e-5)
+    assert close(ours.wave_sample, theirs.wave_sample, 1e-4, 1e-5)
+    assert ours.mass_u == pytest.approx(theirs.mass_u, rel=1e-5)
+    assert ours.wave_peak == theirs.wave_peak == 70  # the pulse travelled 0.4 to the right
+    assert max(ours.energies) - min(ours.energies) < 1e-3 * ours.energies[0]
+    assert ours.inverse_losses[-1] < 0.1 * ours.inverse_losses[0]
+    assert ours.stencil_losses[-1] < 0.2 * ours.stencil_losses[0]

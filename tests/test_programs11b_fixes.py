@@ -68,3 +68,19 @@ def test_dirichlet_rsample_gradient_off_the_cpu_is_the_same_formula():
     slope = beta_quantile_slope(*(minigrad.tensor(v) for v in (x, a, a.sum(-1, keepdims=True) - a)))
     expected = (slope.numpy() * (upstream - (x * upstream).sum(-1, keepdims=True))).sum(0)
     np.testing.assert_allclose(grad.cpu().numpy(), expected, rtol=1e-12)
+
+
+def test_tensor_flip_takes_dims_as_separate_ints():
+    x = np.arange(12.0).reshape(2, 3, 2)
+    for lib in (torch, minigrad):
+        t = lib.tensor(x)
+        got = [t.flip(0, 2), t.flip([0, 2]), t.flip(1), t.flip(dims=(0, 1)), lib.flip(t, (2,))]
+        if lib is torch:
+            expected = [g.numpy() for g in got]
+        else:
+            for a, b in zip(got, expected):
+                np.testing.assert_array_equal(a.numpy(), b)
+    with pytest.raises(TypeError, match="flip"):
+        minigrad.tensor(x).flip()
+    with pytest.raises(TypeError, match="flip"):
+        minigrad.tensor(x).flip(0, dims=(1,))
