@@ -148,3 +148,19 @@ def test_pde_conv_stencil(programs):
     assert max(ours.energies) - min(ours.energies) < 1e-3 * ours.energies[0]
     assert ours.inverse_losses[-1] < 0.1 * ours.inverse_losses[0]
     assert ours.stencil_losses[-1] < 0.2 * ours.stencil_losses[0]
+
+
+def test_matrix_functions(programs):
+    ours, theirs = _both(programs, "matrix_functions")  # matrix_exp, svd, eigh, pinv grads
+    for key in ("rotation_losses", "ode_losses", "completion_losses", "pca_losses"):
+        assert close(getattr(ours, key), getattr(theirs, key), 1e-9, 1e-12), key
+    assert close(ours.A_fit, theirs.A_fit, 1e-9) and close(ours.eigenvalues, theirs.eigenvalues)
+    assert close(ours.singular_values, theirs.singular_values, 1e-6, 1e-9)
+    assert close(ours.lstsq_solution, theirs.lstsq_solution, 1e-10)
+    assert close(ours.pinv_grad_sample, theirs.pinv_grad_sample, 1e-9)
+    assert ours.condition == pytest.approx(theirs.condition, rel=1e-10)
+    assert max(ours.lstsq_gaps) < 1e-12 and ours.orthogonality < 1e-12
+    assert ours.rotation_gap < 0.02 and ours.rotation_losses[-1] < 1e-3
+    assert (
+        ours.pca_losses[-1] < 0.1 and ours.completion_losses[-1] < 0.5 * ours.completion_losses[0]
+    )

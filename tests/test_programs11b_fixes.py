@@ -84,3 +84,26 @@ def test_tensor_flip_takes_dims_as_separate_ints():
         minigrad.tensor(x).flip()
     with pytest.raises(TypeError, match="flip"):
         minigrad.tensor(x).flip(0, dims=(1,))
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda t, x: t.linalg.matrix_norm(x, ord="nuc"),
+        lambda t, x: t.linalg.svdvals(x).sum(),
+        lambda t, x: t.linalg.svdvals(x.T).pow(2).sum(),
+        lambda t, x: t.linalg.eigvalsh(x[:3] @ x[:3].T).sum(),
+    ],
+)
+@pytest.mark.parametrize("kind", ["zeros", "repeated"])
+def test_singular_and_eigen_values_have_gradients_at_repeated_values(fn, kind):
+    # only S (or λ) is used: the terms with 1/(s_j² - s_i²) get no gradient and must vanish
+    # (they gave NaN, so a nuclear-norm fit started from zeros broke down)
+    x = np.zeros((4, 3)) if kind == "zeros" else np.eye(4, 3) * 2.0
+    grads = []
+    for lib in (torch, minigrad):
+        t = lib.tensor(x, dtype=lib.float64, requires_grad=True)
+        fn(lib, t).backward()
+        grads.append(t.grad.numpy())
+    np.testing.assert_allclose(grads[1], grads[0], atol=1e-12)
