@@ -164,3 +164,23 @@ def test_matrix_functions(programs):
     assert (
         ours.pca_losses[-1] < 0.1 and ours.completion_losses[-1] < 0.5 * ours.completion_losses[0]
     )
+
+
+def test_special_likelihoods(programs):
+    ours, theirs = _both(programs, "special_likelihoods")  # digamma/polygamma Newton, log_ndtr
+    assert close(ours.newton_logliks, theirs.newton_logliks, 1e-12)
+    assert close(ours.newton_alpha, theirs.newton_alpha, 1e-12)
+    assert close(ours.adam_alpha, theirs.adam_alpha, 1e-10)
+    assert close(ours.newton_alpha, ours.adam_alpha, 0.03)  # both near the maximum
+    assert close(ours.beta_binomial_fit, theirs.beta_binomial_fit, 1e-8)
+    assert close(ours.tobit_nlls, theirs.tobit_nlls, 1e-10) and close(
+        ours.tobit_fit, theirs.tobit_fit, 1e-10
+    )
+    assert abs(ours.tobit_fit[0] - 1.2) < 0.15 < abs(ours.naive_slope - 1.2)  # censoring bias
+    assert close(ours.rice_nlls, theirs.rice_nlls, 1e-10) and close(ours.rice_fit, [2.0, 0.7], 0.06)
+    assert close(ours.tails, theirs.tails, 1e-12) and ours.tail_gap < 1e-10
+    assert ours.naive_finite == theirs.naive_finite == [True, True, False, False]
+    assert ours.copula_corr == pytest.approx(theirs.copula_corr, rel=1e-12)
+    assert close(ours.score_sample, theirs.score_sample, 1e-12)
+    assert ours.deviance_value == pytest.approx(theirs.deviance_value, rel=1e-12)
+    assert close(ours.deviance_grad, theirs.deviance_grad, 1e-12)
