@@ -184,3 +184,15 @@ def test_special_likelihoods(programs):
     assert close(ours.score_sample, theirs.score_sample, 1e-12)
     assert ours.deviance_value == pytest.approx(theirs.deviance_value, rel=1e-12)
     assert close(ours.deviance_grad, theirs.deviance_grad, 1e-12)
+
+
+def test_implicit_solve_layers(programs):
+    ours, theirs = _both(programs, "implicit_solve_layers")  # R2D2 ridge head, KKT QP, lstsq
+    assert close(ours.episode_losses, theirs.episode_losses, 1e-5, 1e-7)
+    assert ours.episode_accs == theirs.episode_accs
+    assert close(ours.r2d2_params, theirs.r2d2_params, 1e-5)
+    assert close(ours.qp_losses, theirs.qp_losses, 1e-4, 1e-8)
+    assert close(ours.lstsq_grad_sample, theirs.lstsq_grad_sample, 1e-10)
+    assert ours.woodbury_gap < 1e-4 and ours.constraint_gap < 1e-5 and max(ours.lstsq_gap) < 1e-12
+    assert sum(ours.episode_losses[-10:]) < sum(ours.episode_losses[:10])
+    assert ours.qp_losses[-1] < 0.01 * ours.qp_losses[0]
