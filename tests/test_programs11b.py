@@ -196,3 +196,27 @@ def test_implicit_solve_layers(programs):
     assert ours.woodbury_gap < 1e-4 and ours.constraint_gap < 1e-5 and max(ours.lstsq_gap) < 1e-12
     assert sum(ours.episode_losses[-10:]) < sum(ours.episode_losses[:10])
     assert ours.qp_losses[-1] < 0.01 * ours.qp_losses[0]
+
+
+def test_constraints_qmc_vi(programs):
+    ours, theirs = _both(programs, "constraints_qmc_vi")  # biject_to/transform_to, Sobol ELBO
+    assert ours.registry.keys() == theirs.registry.keys()
+    for name, row in theirs.registry.items():
+        assert len(ours.registry[name]) == len(row), name
+        for a, b in zip(ours.registry[name], row):
+            if isinstance(b, list):
+                assert a[:2] == b[:2] and close(a[2], b[2], 1e-12, 1e-14), name
+                assert b[1], name  # the image satisfies the constraint
+            elif isinstance(b, str):
+                assert a == b, name
+            else:
+                assert a < 1e-12, name  # biject_to round trip
+    assert max(ours.jacobian_gaps.values()) < 1e-12
+    assert close(ours.map_losses, theirs.map_losses, 1e-12) and close(ours.map_cov, theirs.map_cov)
+    assert close(ours.map_cov, ours.sample_cov, 0.1, 0.05)
+    assert close(ours.first_qmc_points, theirs.first_qmc_points, 0, 0)
+    assert close(list(ours.spreads.values()), list(theirs.spreads.values()), 1e-10)
+    assert ours.spreads["qmc"] < 0.2 * ours.spreads["mc"]
+    assert close(ours.qmc_elbos, theirs.qmc_elbos, 1e-12)
+    assert close(ours.posterior_mean, theirs.posterior_mean, 1e-12)
+    assert close(ours.posterior_mean, ours.exact_mean, 0.05)
