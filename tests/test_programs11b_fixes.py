@@ -2,6 +2,8 @@
 (tests/test_programs11b.py) found wrong in minigrad, one focused test per fix, each compared
 with PyTorch."""
 
+import warnings
+
 import numpy as np
 import pytest
 
@@ -107,3 +109,37 @@ def test_singular_and_eigen_values_have_gradients_at_repeated_values(fn, kind):
         fn(lib, t).backward()
         grads.append(t.grad.numpy())
     np.testing.assert_allclose(grads[1], grads[0], atol=1e-12)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_von_mises_samples_follow_pytorchs_stream(dtype):
+    # three uniforms a round drawn at once, an element accepted in a later round takes the
+    # later angle, small concentrations use the envelope's expansion: PyTorch's numbers
+    draws = []
+    for lib in (torch, minigrad):
+        lib.manual_seed(5)
+        loc = lib.tensor([0.3, -2.0, 3.0], dtype=getattr(lib, dtype))
+        kappa = lib.tensor([0.5, 4.0, 1e-6], dtype=getattr(lib, dtype))
+        draws.append([lib.distributions.VonMises(loc, kappa).sample((40,)).numpy(),
+                      lib.rand(3).numpy()])  # fmt: skip
+    np.testing.assert_allclose(draws[1][0], draws[0][0], rtol=0, atol=1e-14)
+    np.testing.assert_array_equal(draws[1][1], draws[0][1])  # the stream is left where it was
+
+
+def test_wishart_bartlett_draw_follows_pytorchs_stream():
+    # the p(p-1)/2 normals below the diagonal, not a full p x p draw masked to its lower part
+    cov = np.array([[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 1.5]])
+    draws = []
+    for lib in (torch, minigrad):
+        lib.manual_seed(0)
+        dist = lib.distributions.Wishart(lib.tensor([6.0, 4.5]), covariance_matrix=lib.tensor(cov))
+        shape = torch.Size((2,)) if lib is torch else (2,)
+        sample = dist._bartlett_sampling(shape) if lib is torch else dist._bartlett(shape)
+        draws.append(sample.numpy())
+    np.testing.assert_allclose(draws[1], draws[0], rtol=1e-5, atol=1e-5)
+    minigrad.manual_seed(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        minigrad.distributions.Wishart(
+            minigrad.tensor(6.0), covariance_matrix=minigrad.tensor(cov)
+        ).rsample()  # a valid draw is not flagged as singular (PyTorch 2.13's is)
