@@ -220,3 +220,20 @@ def test_constraints_qmc_vi(programs):
     assert close(ours.qmc_elbos, theirs.qmc_elbos, 1e-12)
     assert close(ours.posterior_mean, theirs.posterior_mean, 1e-12)
     assert close(ours.posterior_mean, ours.exact_mean, 0.05)
+
+
+def test_svgd_score_langevin(programs):
+    ours, theirs = _both(programs, "svgd_score_langevin")  # SVGD, sliced/denoising SM, ALD
+    assert close(ours.svgd_log_probs, theirs.svgd_log_probs, 1e-5)
+    assert close(ours.svgd_sample, theirs.svgd_sample, 1e-5, 1e-6)
+    assert (
+        close(ours.spread, theirs.spread, 1e-5) and ours.right_mode_share == theirs.right_mode_share
+    )
+    assert close(ours.ssm_losses, theirs.ssm_losses, 1e-5, 1e-6)
+    assert close(ours.score_cosine, theirs.score_cosine, 1e-5)
+    assert close(ours.dsm_losses, theirs.dsm_losses, 1e-5, 1e-6)
+    assert close(ours.langevin_sample, theirs.langevin_sample, 1e-4, 1e-5)
+    assert ours.langevin_log_prob == pytest.approx(theirs.langevin_log_prob, rel=1e-4)
+    assert ours.svgd_log_probs[-1] > ours.svgd_log_probs[0] and 0.4 < ours.right_mode_share < 0.9
+    assert ours.ssm_losses[-1] < ours.ssm_losses[0] and min(ours.score_cosine) > 0.5
+    assert ours.langevin_log_prob > ours.start_log_prob + 2
