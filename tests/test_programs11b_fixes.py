@@ -143,3 +143,13 @@ def test_wishart_bartlett_draw_follows_pytorchs_stream():
         minigrad.distributions.Wishart(
             minigrad.tensor(6.0), covariance_matrix=minigrad.tensor(cov)
         ).rsample()  # a valid draw is not flagged as singular (PyTorch 2.13's is)
+
+
+def test_ndtr_stays_accurate_in_the_lower_tail():
+    # not a fix: minigrad keeps erfc's accuracy where PyTorch's float64 ndtr cancels
+    z = np.array([-2.0, -7.75, -13.125, -37.5])
+    ours = minigrad.special.ndtr(minigrad.tensor(z)).numpy()
+    exact = [0.02275013194817921, 4.5946274357785954e-15, 1.1839137928519192e-39, 4.605353e-308]
+    np.testing.assert_allclose(ours, exact, rtol=1e-6)  # mpmath.ncdf
+    theirs = torch.special.ndtr(torch.tensor(z)).numpy()
+    assert theirs[0] == pytest.approx(ours[0], rel=1e-14) and theirs[2] == 0.0
