@@ -72,7 +72,7 @@ loc = torch.zeros(3, requires_grad=True)
 optimizer = torch.optim.Adam([raw_corr, raw_scale, loc], lr=0.05)
 lkj = D.LKJCholesky(3, concentration=2.0)
 map_losses = []
-for it in range(80):
+for it in range(60):
     optimizer.zero_grad()
     L_corr = corr_t(raw_corr)
     scale_tril = pos_t(raw_scale).unsqueeze(-1) * L_corr
@@ -120,9 +120,9 @@ for name, draw in (("qmc", qmc_eps), ("mc", mc_eps)):
     spreads[name] = torch.stack(grads).std(0).mean().item()
 first_qmc_points = SobolEngine(3, scramble=True, seed=7).draw(4).tolist()
 
-optimizer = torch.optim.Adam([q_loc, q_log_scale], lr=0.05)
+optimizer = torch.optim.Adam([q_loc, q_log_scale], lr=0.06)
 qmc_elbos = []
-for it in range(60):
+for it in range(50):
     optimizer.zero_grad()
     loss = -elbo(qmc_eps(it))
     loss.backward()

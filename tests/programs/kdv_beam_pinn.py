@@ -63,7 +63,7 @@ def kdv_residual(x, t):
 
 optimizer = torch.optim.Adam(kdv.parameters(), lr=5e-3)
 kdv_losses = []
-for step in range(30):
+for step in range(25):
     optimizer.zero_grad()
     residual = kdv_residual(x_r, t_r)
     loss_pde = residual.pow(2).mean()

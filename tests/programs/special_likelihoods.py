@@ -1,6 +1,6 @@
 """Likelihoods built from ``torch.special`` as statistical PyTorch code writes them: the
 maximum-likelihood Dirichlet by Minka's fixed-point/Newton iteration (``digamma`` and
-``polygamma(1, .)``) against gradient ascent on the ``gammaln`` log-likelihood; beta-binomial
+``polygamma(1, .)``) against L-BFGS on the ``gammaln`` log-likelihood; beta-binomial
 regression of overdispersed counts; a Tobit (censored) regression whose censored points enter
 through ``log_ndtr``; a Rician noise fit with the exponentially scaled Bessel ``i0e``; upper
 tail log-probabilities of a truncated normal from ``erfcx``; a Gaussian copula with ``ndtri``
@@ -42,12 +42,18 @@ for it in range(12):
 newton_alpha = alpha.tolist()
 
 log_alpha = torch.zeros(4, requires_grad=True)
-optimizer = torch.optim.Adam([log_alpha], lr=0.15)
-for it in range(60):
+optimizer = torch.optim.LBFGS([log_alpha], max_iter=25, line_search_fn="strong_wolfe")
+
+
+def dirichlet_closure():
     optimizer.zero_grad()
-    (-dirichlet_loglik(log_alpha.exp()) / len(P)).backward()
-    optimizer.step()
-adam_alpha = log_alpha.exp().tolist()
+    loss = -dirichlet_loglik(log_alpha.exp()) / len(P)
+    loss.backward()
+    return loss
+
+
+optimizer.step(dirichlet_closure)
+lbfgs_alpha = log_alpha.exp().tolist()
 
 # -- beta-binomial regression: counts out of n trials, mean from a logistic link
 n_trials = 20

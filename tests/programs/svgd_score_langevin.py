@@ -95,7 +95,7 @@ sigmas = torch.exp(torch.linspace(math.log(2.0), math.log(0.1), 6))
 ncsn = ScoreNet(noise_conditional=True)
 optimizer = torch.optim.Adam(ncsn.parameters(), lr=2e-3)
 dsm_losses = []
-for it in range(100):
+for it in range(80):
     batch = data[torch.randint(0, len(data), (128,))]
     sigma = sigmas[torch.randint(0, len(sigmas), (128,))].unsqueeze(1)
     noise = torch.randn_like(batch) * sigma

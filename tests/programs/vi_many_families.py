@@ -24,7 +24,7 @@ raw_conc = torch.zeros(groups, requires_grad=True)
 raw_rate = torch.zeros(groups, requires_grad=True)
 optimizer = torch.optim.Adam([raw_conc, raw_rate], lr=0.1)
 gamma_elbos = []
-for step in range(60):
+for step in range(45):
     optimizer.zero_grad()
     q = D.Gamma(F.softplus(raw_conc) + 1e-3, F.softplus(raw_rate) + 1e-3)
     rates = q.rsample((8,))  # 8 x groups
@@ -45,7 +45,7 @@ raw_ab = torch.zeros(2, requires_grad=True)
 optimizer = torch.optim.Adam([raw_ab], lr=0.15)
 beta_prior = D.Beta(torch.tensor(1.0), torch.tensor(1.0))
 beta_elbos = []
-for step in range(60):
+for step in range(45):
     optimizer.zero_grad()
     a, b = raw_ab.exp().unbind()
     q = D.Beta(a, b)
@@ -65,7 +65,7 @@ raw_alpha = torch.zeros(docs, topics, requires_grad=True)
 optimizer = torch.optim.Adam([raw_alpha], lr=0.15)
 dir_prior = D.Dirichlet(torch.full((topics,), 0.5))
 dir_elbos = []
-for step in range(60):
+for step in range(45):
     optimizer.zero_grad()
     q = D.Dirichlet(raw_alpha.exp())
     pis = q.rsample((6,))
