@@ -250,3 +250,18 @@ def test_bayes_opt_ei(programs):
     assert ours.log_ei_gap < 1e-12 and ours.direct_underflows and theirs.direct_underflows
     assert ours.best_found == pytest.approx(theirs.best_found, rel=1e-9)
     assert ours.best_found < ours.initial_best
+
+
+def test_ising_sde(programs):
+    ours, theirs = _both(programs, "ising_sde")  # checkerboard Metropolis, EM/Milstein, SDE fit
+    assert ours.ising == theirs.ising and ours.final_lattice_sum == theirs.final_lattice_sum
+    assert ours.ising[1.5][0] > 0.9 > 0.3 > ours.ising[3.5][0]  # ordered below T_c only
+    assert ours.strong_errors.keys() == theirs.strong_errors.keys()
+    for n, (em, milstein) in theirs.strong_errors.items():
+        assert close(ours.strong_errors[n], [em, milstein], 1e-12), n
+        assert ours.strong_errors[n][1] < ours.strong_errors[n][0]  # Milstein: strong order 1
+    assert ours.strong_errors[128][0] < ours.strong_errors[8][0] / 3
+    assert close(ours.sde_nlls, theirs.sde_nlls, 1e-5, 1e-6)
+    assert close(ours.learned_drift, theirs.learned_drift, 1e-4, 1e-5)
+    assert ours.learned_s == pytest.approx(theirs.learned_s, rel=1e-5)
+    assert close(ours.learned_drift[1:4], ours.true_drift[1:4], 0.1, 0.1)  # inside the data
