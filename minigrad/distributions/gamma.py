@@ -10,6 +10,7 @@ from ..autograd import grad_mode
 from ..autograd.function import Function, once_differentiable
 from ..tensor import Tensor
 from . import constraints
+from ._dirichlet_grad import dirichlet_slope
 from .exp_family import ExponentialFamily
 from .utils import broadcast_all
 
@@ -60,22 +61,20 @@ def _torch_draw(name, alpha):
 
 def dirichlet_sample(concentration, shape):
     """Dirichlet draws of ``shape`` (the concentrations broadcast to it), as PyTorch's
-    ``_sample_dirichlet`` on the CPU: differentiable in the concentrations through the
-    implicit gradients of the gamma draws they are normalised from."""
+    ``_sample_dirichlet`` on the CPU: differentiable in the concentrations with PyTorch's
+    reparameterization (each component held at its quantile of its Beta marginal, see
+    :func:`~minigrad.distributions._dirichlet_grad.beta_quantile_slope`)."""
     alpha = concentration.expand(tuple(shape))
     with grad_mode.no_grad():
         drawn = _torch_draw("dirichlet", alpha.detach())
-    if drawn is None:
-        g = standard_gamma_rsample(concentration, shape)
-        return g / g.sum(-1, keepdim=True)
-    gammas, samples = drawn
-    exact = Tensor._make(samples, alpha.device)
-    if not alpha.requires_grad:
-        return exact
-    g = Tensor._make(gammas.astype(samples.dtype), alpha.device)
-    g = g + _FirstOrderSlope.apply(alpha, standard_gamma_grad(alpha, g).to(g.dtype))
-    soft = g / g.sum(-1, keepdim=True)
-    return exact + (soft - soft.detach())  # PyTorch's values, the gradient of the soft ones
+        if drawn is None:
+            g = standard_gamma(alpha.detach(), shape)
+            x = g / g.sum(-1, keepdim=True)
+        else:
+            x = Tensor._make(drawn[1], alpha.device)
+    if not (alpha.requires_grad and grad_mode.is_grad_enabled()):
+        return x
+    return x + dirichlet_slope(alpha, x)
 
 
 def standard_gamma_grad(concentration, sample):
@@ -91,20 +90,26 @@ def standard_gamma_grad(concentration, sample):
         alpha = concentration.detach().to(dtype="float64")
         x = sample.detach().to(dtype="float64")
         alpha, x = ops.broadcast_tensors(alpha, x)
-        log_x = x.log()
-        log_ratio = log_x + ops.lgamma(alpha) - ops.lgamma(alpha + 1)  # log r_0
+        log_ratio = x.log() - alpha.log()  # log r_0: Γ(α)/Γ(α+1) = 1/α
         psi = ops.digamma(alpha + 1)  # ψ(α + n + 1)
-        total = (log_ratio.exp() * (log_x - psi)) if x.numel() else x
-        steps = 0
-        if x.numel():
-            reach = (x - alpha).clamp(min=0) + 10 * (alpha + x).sqrt()
-            steps = int(reach.max().item()) + 30
-        for n in range(1, steps):
-            shift = alpha + n
-            log_ratio = log_ratio + log_x - shift.log()
-            psi = psi + shift.reciprocal()
-            total = total + log_ratio.exp() * (log_x - psi)
-        return (-total).to(concentration.dtype)
+        xp = x.device.xp
+        total = _gamma_series(xp, x._data, alpha._data, log_ratio._data, psi._data)
+        return Tensor._make(-total, x.device).to(concentration.dtype)
+
+
+def _gamma_series(xp, x, alpha, log_ratio, psi):
+    """Σ_n r_n·(log x - ψ(α+n+1)) of :func:`standard_gamma_grad` on float64 arrays."""
+    if not x.size:
+        return x
+    log_x = xp.log(x)
+    total = xp.exp(log_ratio) * (log_x - psi)
+    reach = xp.clip(x - alpha, 0, None) + 10 * xp.sqrt(alpha + x)
+    for n in range(1, int(reach.max()) + 30):
+        shift = alpha + n
+        log_ratio = log_ratio + log_x - xp.log(shift)
+        psi = psi + 1 / shift
+        total = total + xp.exp(log_ratio) * (log_x - psi)
+    return total
 
 
 def _lower_gamma_grad_alpha(alpha, x, log_prefix):

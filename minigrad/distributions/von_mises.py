@@ -17,7 +17,7 @@ class VonMises(Distribution):
     angles (PyTorch's support is the real line: values are taken modulo 2π).
 
     ``sample`` draws by Best and Fisher's (1979) rejection scheme, in float64, until every
-    element is accepted; there is no ``rsample``, as in PyTorch."""
+    element is accepted, from PyTorch's stream; there is no ``rsample``, as in PyTorch."""
 
     arg_constraints = {"loc": constraints.real, "concentration": constraints.positive}
     support = constraints.real
@@ -50,32 +50,37 @@ class VonMises(Distribution):
         return 1 - special.i1e(kappa) / special.i0e(kappa)
 
     def sample(self, sample_shape=()):
-        """Angles in [-π, π) around ``loc``: Best and Fisher's wrapped-Cauchy envelope, each
-        element redrawn until accepted."""
+        """Angles in [-π, π) around ``loc``: Best and Fisher's wrapped-Cauchy envelope in
+        float64, as PyTorch's (the same stream): each round draws three uniforms per element
+        and every element accepted in a round takes that round's angle."""
         shape = self._extended_shape(sample_shape)
         with grad_mode.no_grad():
-            kappa = self.concentration.to(dtype="float64").expand(shape)
-            tau = 1 + (1 + 4 * kappa.pow(2)).sqrt()
-            rho = (tau - (2 * tau).sqrt()) / (2 * kappa)
-            proposal_r = (1 + rho.pow(2)) / (2 * rho)
-            angles = creation.zeros(shape, dtype="float64", device=self.loc.device)
-            pending = creation.ones(shape, dtype="bool", device=self.loc.device)
-            while bool(pending.any()):
-                u1, u2, u3 = (creation.rand(shape, dtype="float64", device=self.loc.device)
-                              for _ in range(3))  # fmt: skip
+            kappa = self.concentration.to(dtype="float64")
+            proposal_r = _proposal_r(kappa)
+            device = self.loc.device
+            angles = creation.zeros(shape, dtype="float64", device=device)
+            done = creation.zeros(shape, dtype="bool", device=device)
+            while not bool(done.all()):
+                u1, u2, u3 = creation.rand((3, *shape), dtype="float64", device=device).unbind()
                 z = (math.pi * u1).cos()
                 f = (1 + proposal_r * z) / (proposal_r + z)
                 c = kappa * (proposal_r - f)
                 accept = ((c * (2 - c) - u2) > 0) | ((c / u2).log() + 1 - c >= 0)
-                theta = (u3 - 0.5).sign() * f.clamp(-1, 1).acos()
-                fresh = accept & pending
-                angles = where(fresh, theta, angles)
-                pending = pending & ~accept
-            centred = (angles + self.loc.to(dtype="float64") + math.pi).remainder(2 * math.pi)
-            return (centred - math.pi).to(self.loc.dtype)
+                angles = where(accept, (u3 - 0.5).sign() * f.acos(), angles)
+                done = done | accept
+            loc = self.loc.to(dtype="float64")
+            return ((angles + math.pi + loc).remainder(2 * math.pi) - math.pi).to(self.loc.dtype)
 
     def expand(self, batch_shape, _instance=None):
         return self._expanded(
             batch_shape, _instance, loc=self.loc.expand(batch_shape),
             concentration=self.concentration.expand(batch_shape),
         )  # fmt: skip
+
+
+def _proposal_r(kappa):
+    """The wrapped-Cauchy envelope's r = (1 + ρ²)/(2ρ), ρ = (τ - √(2τ))/(2κ), τ = 1 + √(1 + 4κ²);
+    1/κ + κ (its expansion at 0) below κ = 1e-5, where the closed form cancels."""
+    tau = 1 + (1 + 4 * kappa.pow(2)).sqrt()
+    rho = (tau - (2 * tau).sqrt()) / (2 * kappa)
+    return where(kappa < 1e-5, 1 / kappa + kappa, (1 + rho.pow(2)) / (2 * rho))

@@ -7,6 +7,7 @@ import math
 from .. import creation, linalg, ops
 from .._typeinfo import finfo
 from .._warnings import warn_user
+from .._windows_indices import tril_indices
 from ..ops import broadcast_tensors
 from . import constraints
 from .chi2 import Chi2
@@ -146,14 +147,21 @@ class Wishart(ExponentialFamily):
         dofs = self.df.unsqueeze(-1) - creation.arange(p, dtype=tril.dtype, device=tril.device)
         chi2 = Chi2(dofs, validate_args=False).rsample(sample_shape)
         eps = finfo(chi2.dtype).eps
-        shape = self._extended_shape(sample_shape)
-        below = creation.randn(tuple(shape), dtype=tril.dtype, device=tril.device).tril(-1)
+        shape = tuple(self._extended_shape(sample_shape))
+        # as PyTorch: p(p-1)/2 normals laid out row by row below the diagonal
+        rows, cols = tril_indices(p, p, -1, device=tril.device).unbind()
+        below = creation.zeros(shape, dtype=tril.dtype, device=tril.device)
+        below[..., rows, cols] = creation.randn(
+            shape[:-2] + (p * (p - 1) // 2,), dtype=tril.dtype, device=tril.device
+        )
         factor = tril @ (below + chi2.sqrt().clamp(min=eps).diag_embed())
         return factor @ factor.mT
 
     def rsample(self, sample_shape=(), max_try_correction=None):
-        """A draw by the Bartlett decomposition; singular draws are redrawn (with a warning)
-        up to ``max_try_correction`` (10) times."""
+        """A draw by the Bartlett decomposition (PyTorch's stream); singular draws are
+        redrawn (with a warning) up to ``max_try_correction`` (10) times. PyTorch 2.13 tests
+        for singularity the wrong way round: it warns on every valid draw and replaces it by
+        a second one, so its values are those of minigrad's second draw."""
         tries = 10 if max_try_correction is None else max_try_correction
         sample = self._bartlett(sample_shape)
         singular = ~self.support.check(sample.detach())

@@ -139,6 +139,13 @@ def _off_diagonal_inverse(diff):
     return where(eye, 0.0, 1.0 / where(eye, 1.0, diff))
 
 
+def _where_nonzero(x, value):
+    """``value`` where ``x`` is non-zero, else 0: a gradient term ``f ∘ x`` whose factor ``f``
+    is infinite at repeated (or zero) values still vanishes where ``x`` does, as PyTorch's
+    backward skips the terms of outputs that got no gradient."""
+    return where(x == 0, 0.0, value)
+
+
 def _diag(v):
     """A batch of diagonal matrices from a batch of vectors (differentiable)."""
     n = v.shape[-1]
@@ -169,7 +176,8 @@ class Eigh(_Packed):
         if out.is_complex():  # λ is real: only the real part of its gradient counts
             gw = gw.real.to(out.dtype)
         f = _off_diagonal_inverse(w.unsqueeze(-2) - w.unsqueeze(-1))
-        inner = f * (0.5 * (vh_gv - vh_gv.mH)) + _diag(gw)
+        skew = 0.5 * (vh_gv - vh_gv.mH)
+        inner = _where_nonzero(skew, f * skew) + _diag(gw)
         return v @ inner @ v.mH
 
 
@@ -223,8 +231,9 @@ class SVD(_Packed):
         v, gv = vh.mH, gvh.mH
         f = _off_diagonal_inverse((s * s).unsqueeze(-2) - (s * s).unsqueeze(-1))
         ut_gu, vt_gv = u.mH @ gu, v.mH @ gv
-        left = (f * (ut_gu - ut_gu.mH)) * s.unsqueeze(-2)  # (F∘J) S
-        right = s.unsqueeze(-1) * (f * (vt_gv - vt_gv.mH))  # S (F∘K)
+        j, k_ = ut_gu - ut_gu.mH, vt_gv - vt_gv.mH
+        left = _where_nonzero(j, (f * j) * s.unsqueeze(-2))  # (F∘J) S
+        right = _where_nonzero(k_, s.unsqueeze(-1) * (f * k_))  # S (F∘K)
         if out.is_complex():  # S is real: only the real part of its gradient counts
             gs = gs.real.to(out.dtype)
         inner = left + right + _diag(gs)
@@ -232,9 +241,11 @@ class SVD(_Packed):
             inner = inner + _diag(ut_gu.diagonal(dim1=-2, dim2=-1).imag * 1j / s)
         ga = u @ inner @ vh
         if m > k:
-            ga = ga + ((gu - u @ ut_gu) / s.unsqueeze(-2)) @ vh
+            rest = gu - u @ ut_gu
+            ga = ga + _where_nonzero(rest, rest / s.unsqueeze(-2)) @ vh
         if n > k:
-            ga = ga + u @ ((gv - v @ vt_gv).mH / s.unsqueeze(-1))
+            rest = (gv - v @ vt_gv).mH
+            ga = ga + u @ _where_nonzero(rest, rest / s.unsqueeze(-1))
         return ga
 
 

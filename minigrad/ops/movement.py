@@ -421,7 +421,12 @@ def narrow(input, dim, start, length):
     return input[(slice(None),) * dim + (slice(start, start + length),)]
 
 
-def flip(input, dims):
+def flip(input, *dim_args, dims=None):
+    """Reverses ``input`` along ``dims``: ``flip(x, (0, 1))``, ``x.flip(0, 1)``, ``x.flip(0)``."""
+    if (dims is None) == (not dim_args):  # neither or both
+        raise TypeError("flip() takes the dims as one sequence, as ints, or as dims=")
+    if dims is None:
+        dims = dim_args[0] if len(dim_args) == 1 else dim_args
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     return Flip(normalize_dims(dims, input.ndim, "flip") if dims else ())(input)
 
