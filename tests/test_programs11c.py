@@ -1,0 +1,75 @@
+"""An eleventh round of PyTorch programs (third set), models as current open-source code
+writes them in plain PyTorch core: GPT-2 with a key/value cache and top-k/top-p sampling,
+grouped-query attention with rotary embeddings, T5 relative position buckets, BERT fine-tuning
+recipes, a Whisper-style audio encoder on hand-built log-mel features, ...; each runs with
+``torch`` bound to minigrad and with PyTorch itself, and minigrad's generator follows
+PyTorch's streams, so the two runs are compared value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_gpt2_kv_cache(programs):
+    ours, theirs = _both(programs, "gpt2_kv_cache")  # Conv1D, past_key_values, top-k/top-p
+    assert ours.tied and ours.cache_gap < 1e-5 and ours.cache_shape == [2, 4, 4, 8]
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.last_logits, theirs.last_logits, 1e-5, 1e-5)
+    assert ours.filtered_mask == theirs.filtered_mask
+    assert ours.samples == theirs.samples and ours.kept == theirs.kept
+    assert ours.nucleus == theirs.nucleus and ours.nucleus_kept == theirs.nucleus_kept
+    assert all(1 <= k <= 6 for row in ours.kept for k in row)
+
+
+def test_gqa_rotary(programs):
+    ours, theirs = _both(programs, "gqa_rotary")  # sdpa(enable_gqa=True), interleaved RoPE
+    assert max(ours.gqa_gaps) < 1e-12 and ours.gqa_grad_gap < 1e-12
+    assert close(ours.kv_grad_sample, theirs.kv_grad_sample, 1e-10)
+    assert ours.relative_gap < 1e-5 and ours.norm_gap < 1e-5
+    assert close(ours.rot, theirs.rot, 1e-5)
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.lrs, theirs.lrs, 1e-9)
+    assert close(ours.wk_grad, theirs.wk_grad, 1e-3, 1e-7)
+    assert close(ours.norm_weight, theirs.norm_weight, 1e-5)
+
+
+def test_t5_relative_bias(programs):
+    ours, theirs = _both(programs, "t5_relative_bias")  # buckets, shared bias, T5LayerNorm
+    assert ours.buckets_bi == theirs.buckets_bi and ours.buckets_causal == theirs.buckets_causal
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.bias_grad, theirs.bias_grad, 1e-3, 1e-7)
+    assert close(ours.dec_bias_grad, theirs.dec_bias_grad, 1e-3, 1e-7)
+    assert ours.decoded == theirs.decoded and ours.token_acc == theirs.token_acc
+
+
+def test_bert_finetune(programs):
+    ours, theirs = _both(programs, "bert_finetune")  # no-decay groups, warmup, accumulation
+    assert ours.group_sizes == theirs.group_sizes == [17, 24]
+    assert close(ours.lrs, theirs.lrs, 1e-9)
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6)
+    assert close(ours.grad_norms, theirs.grad_norms, 1e-4, 1e-7)
+    assert close(ours.eval_logits, theirs.eval_logits, 1e-4, 1e-6)
+    assert ours.accuracy == theirs.accuracy > 0.55 and ours.f1 == theirs.f1
+    assert ours.pad_row == 0.0 and sum(ours.losses[-6:]) < sum(ours.losses[:6])
+
+
+def test_whisper_encoder(programs):
+    ours, theirs = _both(programs, "whisper_encoder")  # stft log-mel, conv stem, sinusoids
+    assert ours.filter_info[0] == [16, 65] and ours.filter_info[2] == theirs.filter_info[2]
+    assert close(ours.filter_info, theirs.filter_info, 1e-6, 1e-9)
+    assert close(ours.pos.tolist(), theirs.pos.tolist(), 1e-6, 1e-7)
+    assert ours.trim_shapes == theirs.trim_shapes == [[2, 1024], [1024]]
+    assert close(ours.mel_stats, theirs.mel_stats, 1e-5)
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.conv_grad, theirs.conv_grad, 1e-4, 1e-9)
+    assert ours.decoded == theirs.decoded
