@@ -122,3 +122,45 @@ def test_detr_set_loss(programs):
         assert close(ours.history[key][:6], theirs.history[key][:6], 1e-6, 1e-7), key
         assert close(ours.history[key], theirs.history[key], 5e-3, 1e-4), key
     assert ours.history["total"][-1] < ours.history["total"][0]
+
+
+def test_deit_distillation(programs):
+    ours, theirs = _both(programs, "deit_distillation")  # dist token, DropPath, hard/soft KD
+    assert ours.teacher_accuracy == theirs.teacher_accuracy > 0.5
+    assert ours.pos_embed_std == pytest.approx(theirs.pos_embed_std, rel=1e-6)
+    for kind in ("hard", "soft"):
+        a, b = ours.results[kind], theirs.results[kind]
+        assert close(a["losses"], b["losses"], 1e-5, 1e-6), kind
+        assert close(a["dist_grad"], b["dist_grad"], 1e-4, 1e-7), kind
+        assert close(a["logits"], b["logits"], 1e-4, 1e-6), kind
+        assert a["accuracy"] == b["accuracy"] and a["losses"][-1] < a["losses"][0], kind
+
+
+def test_mlp_mixer(programs):
+    ours, theirs = _both(programs, "mlp_mixer")  # token/channel mixing, gMLP gate, OneCycleLR
+    assert ours.patch_round_trip == theirs.patch_round_trip
+    for name in ("mixer_conv", "mixer_linear", "gmlp"):
+        a, b = ours.results[name], theirs.results[name]
+        assert close(a["losses"], b["losses"], 1e-5, 1e-6), name
+        assert close(a["logits"], b["logits"], 1e-4, 1e-6), name
+        assert a["accuracy"] == b["accuracy"] > 0.9 and a["losses"][-1] < a["losses"][0], name
+
+
+def test_mixture_of_depths(programs):
+    ours, theirs = _both(programs, "mixture_of_depths")  # topk routing, gather, scatter_add
+    assert ours.routed_gap < 1e-6 and ours.skip_gap == 0.0
+    assert ours.selections == theirs.selections
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.auxes, theirs.auxes, 1e-5, 1e-6) and ours.agreements == theirs.agreements
+    assert close(ours.router_grad, theirs.router_grad, 1e-4, 1e-8)
+
+
+def test_siglip_loss(programs):
+    ours, theirs = _both(programs, "siglip_loss")  # sigmoid pairs, chunked ring, vs InfoNCE
+    assert ours.chunk_gap < 1e-12 and ours.full_value == pytest.approx(theirs.full_value, 1e-12)
+    for kind in ("siglip", "clip"):
+        a, b = ours.results[kind], theirs.results[kind]
+        assert close(a["losses"], b["losses"], 1e-5, 1e-6), kind
+        assert close([a["scale"], a["bias"] or 0.0], [b["scale"], b["bias"] or 0.0], 1e-5), kind
+        assert close(a["bag_grad"], b["bag_grad"], 1e-4, 1e-8), kind
+        assert a["recall"] == b["recall"] > 1 / 12 and a["losses"][-1] < a["losses"][0], kind
