@@ -156,6 +156,14 @@ def typename(obj) -> str:
     return name if module in ("", "builtins") else f"{module}.{name}"
 
 
+def _assert(condition, message) -> None:
+    """``assert condition, message`` as a function, as ``torch._assert`` (model code such as
+    torchvision's ViT calls it): raises ``AssertionError(message)`` when ``condition`` (a bool
+    or a one-element tensor) is false; unlike ``assert``, ``python -O`` does not remove it."""
+    if not condition:
+        raise AssertionError(message)
+
+
 def is_storage(obj) -> bool:
     """True for the storage objects :meth:`Tensor.untyped_storage` returns."""
     from .storage import TypedStorage, UntypedStorage

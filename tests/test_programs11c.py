@@ -164,3 +164,24 @@ def test_siglip_loss(programs):
         assert close([a["scale"], a["bias"] or 0.0], [b["scale"], b["bias"] or 0.0], 1e-5), kind
         assert close(a["bag_grad"], b["bag_grad"], 1e-4, 1e-8), kind
         assert a["recall"] == b["recall"] > 1 / 12 and a["losses"][-1] < a["losses"][0], kind
+
+
+def test_gpt_fast_static_cache(programs):
+    ours, theirs = _both(programs, "gpt_fast_static_cache")  # index_put cache, exponential_
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert ours.cache_gap < 1e-5 and ours.cache_filled == [True] * 5 + [False] * 27
+    assert ours.greedy == theirs.greedy and ours.sampled == theirs.sampled
+    assert close(ours.probs, theirs.probs, 1e-5, 1e-7) and sum(p > 0 for p in ours.probs) == 4
+    assert ours.int8_dtype == "int8" and ours.quant_weight == theirs.quant_weight
+    assert ours.quant_scales == theirs.quant_scales
+    assert ours.quant_gap == pytest.approx(theirs.quant_gap, rel=1e-3) and ours.quant_gap < 0.05
+    assert ours.quant_greedy == theirs.quant_greedy
+
+
+def test_perceiver_io(programs):
+    ours, theirs = _both(programs, "perceiver_io")  # output queries, einsum, torch._assert
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.latent_grad, theirs.latent_grad, 1e-4, 1e-8)
+    assert ours.query_gap < 1e-5 and ours.predictions == theirs.predictions
+    assert ours.masked_accuracy == theirs.masked_accuracy > 0.3
+    assert ours.assert_message == theirs.assert_message == "sequence of 17 tokens is longer than 16"
