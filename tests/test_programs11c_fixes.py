@@ -25,3 +25,19 @@ def test_assert_raises_assertion_error_with_the_message_as_pytorch(lib, make):
 def test_assert_on_a_many_element_tensor_is_ambiguous_as_pytorch(lib):
     with pytest.raises(RuntimeError, match="ambiguous"):
         lib._assert(lib.tensor([True, False]), "unused")
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch])
+def test_assert_is_recorded_by_symbolic_trace_and_survives_dead_code_elimination(lib):
+    class Model(lib.nn.Module):
+        def forward(self, x):
+            lib._assert(x.dim() == 2, "two dims")
+            return x + 1
+
+    traced = lib.fx.symbolic_trace(Model())
+    traced.graph.eliminate_dead_code()
+    traced.recompile()
+    assert "_assert" in traced.code
+    assert traced(lib.ones(2, 2)).tolist() == [[2.0, 2.0], [2.0, 2.0]]
+    with pytest.raises(AssertionError, match="two dims"):
+        traced(lib.ones(2))
