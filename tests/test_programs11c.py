@@ -72,7 +72,9 @@ def test_whisper_encoder(programs):
     assert close(ours.mel_stats, theirs.mel_stats, 1e-5)
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
     assert close(ours.conv_grad, theirs.conv_grad, 1e-4, 1e-9)
-    assert ours.decoded == theirs.decoded
+    assert ours.decoded == theirs.decoded == ours.cached_decoded  # hooks keep a KV cache
+    assert ours.cache_shapes == [[6, 4, 32], [6, 4, 32], [6, 16, 32], [6, 16, 32]]
+    assert ours.cache_gap < 1e-5
 
 
 def test_unet_cross_attention_ddim(programs):

@@ -7,7 +7,9 @@ and ``(x + 4) / 4``; ``pad_or_trim`` with ``F.pad``; the conv1d stem (kernel 3, 
 with stride 2, exact GELU), the fixed ``sinusoids`` positional embedding registered as a
 buffer, pre-norm residual attention blocks with a bias-less key projection; the encoder is
 trained with a small decoder that cross-attends to it and predicts the sequence of tones in a
-clip (teacher forcing, cross-entropy), then decodes greedily."""
+clip (teacher forcing, cross-entropy), then decodes greedily, also with Whisper's key/value
+cache kept by forward hooks on the projections (``register_forward_hook`` returning the
+grown cache, modules as dictionary keys, ``hook.remove()``)."""
 
 import math
 
@@ -70,9 +72,13 @@ class MultiHeadAttention(nn.Module):
         self.query, self.key = nn.Linear(n_state, n_state), nn.Linear(n_state, n_state, bias=False)
         self.value, self.out = nn.Linear(n_state, n_state), nn.Linear(n_state, n_state)
 
-    def forward(self, x, xa=None, mask=None):
+    def forward(self, x, xa=None, mask=None, kv_cache=None):
         q = self.query(x)
-        k, v = self.key(x if xa is None else xa), self.value(x if xa is None else xa)
+        if kv_cache is None or xa is None or self.key not in kv_cache:
+            # hooks installed on key/value append to (self-attention) or keep (cross) the cache
+            k, v = self.key(x if xa is None else xa), self.value(x if xa is None else xa)
+        else:
+            k, v = kv_cache[self.key], kv_cache[self.value]
         n_batch, n_ctx, n_state = q.shape
         scale = (n_state // self.n_head) ** -0.25
         q = q.view(*q.shape[:2], self.n_head, -1).permute(0, 2, 1, 3) * scale
@@ -96,10 +102,10 @@ class ResidualAttentionBlock(nn.Module):
         )
         self.mlp_ln = nn.LayerNorm(n_state)
 
-    def forward(self, x, xa=None, mask=None):
-        x = x + self.attn(self.attn_ln(x), mask=mask)
+    def forward(self, x, xa=None, mask=None, kv_cache=None):
+        x = x + self.attn(self.attn_ln(x), mask=mask, kv_cache=kv_cache)
         if self.cross_attn is not None:
-            x = x + self.cross_attn(self.cross_attn_ln(x), xa)
+            x = x + self.cross_attn(self.cross_attn_ln(x), xa, kv_cache=kv_cache)
         return x + self.mlp(self.mlp_ln(x))
 
 
@@ -134,9 +140,11 @@ class TextDecoder(nn.Module):
         mask = torch.empty(n_ctx, n_ctx).fill_(-np.inf).triu_(1)
         self.register_buffer("mask", mask, persistent=False)
 
-    def forward(self, tokens, xa):
-        x = self.token_embedding(tokens) + self.positional_embedding[: tokens.shape[-1]]
-        x = self.ln(self.block(x, xa, mask=self.mask))
+    def forward(self, tokens, xa, kv_cache=None):
+        offset = next(iter(kv_cache.values())).shape[1] if kv_cache else 0
+        x = self.token_embedding(tokens)
+        x = x + self.positional_embedding[offset : offset + tokens.shape[-1]]
+        x = self.ln(self.block(x, xa, mask=self.mask, kv_cache=kv_cache))
         return (x @ torch.transpose(self.token_embedding.weight.to(x.dtype), 0, 1)).float()
 
 
@@ -150,6 +158,27 @@ def clips(n):
         wave = torch.cat(parts) * (0.3 + torch.rand(1)) + 0.05 * torch.randn(960)
         audio.append(pad_or_trim(wave))
     return torch.stack(audio), labels
+
+
+def install_kv_cache_hooks(decoder):
+    """Whisper's cache: forward hooks on the key/value projections store their outputs, the
+    self-attention ones growing by ``torch.cat`` along the sequence at each new token."""
+    cache, hooks = {}, []
+
+    def save_to_cache(module, _, output):
+        if module not in cache or output.shape[1] > decoder.positional_embedding.shape[0]:
+            cache[module] = output  # first token or cross attention
+        else:
+            cache[module] = torch.cat([cache[module], output], dim=1).detach()
+        return cache[module]
+
+    def install_hooks(layer):
+        if isinstance(layer, MultiHeadAttention):
+            hooks.append(layer.key.register_forward_hook(save_to_cache))
+            hooks.append(layer.value.register_forward_hook(save_to_cache))
+
+    decoder.apply(install_hooks)
+    return cache, hooks
 
 
 filters = mel_filters(N_MELS, N_FFT, SAMPLE_RATE)
@@ -183,5 +212,17 @@ with torch.no_grad():
     for _ in range(4):
         out = torch.cat([out, decoder(out, xa)[:, -1].argmax(-1, keepdim=True)], dim=1)
     decoded = out[:, 1:].tolist()
+    cache, hooks = install_kv_cache_hooks(decoder)
+    tokens, cached_logits = torch.full((6, 1), SOT), []
+    for _ in range(4):
+        logits = decoder(tokens if not cache else tokens[:, -1:], xa, kv_cache=cache)[:, -1]
+        cached_logits.append(logits)
+        tokens = torch.cat([tokens, logits.argmax(-1, keepdim=True)], dim=1)
+    for hook in hooks:
+        hook.remove()
+    cached_decoded = tokens[:, 1:].tolist()
+    cache_shapes = sorted(list(t.shape) for t in cache.values())
+    full_logits = decoder(tokens[:, :-1], xa)
+    cache_gap = (torch.stack(cached_logits, 1) - full_logits).abs().max().item()
     token_accuracy = (out[:, 1:4] == labels[:6]).float().mean().item()
 print(f"mel {mel_stats}, loss {losses[0]:.3f} -> {losses[-1]:.3f}, accuracy {token_accuracy}")
