@@ -26,6 +26,9 @@ def test_gpt2_kv_cache(programs):
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
     assert close(ours.last_logits, theirs.last_logits, 1e-5, 1e-5)
     assert ours.filtered_mask == theirs.filtered_mask
+    assert ours.penalty_changed == [4, 4] and ours.warped == theirs.warped  # HF warpers
+    assert ours.warped[0] != ours.warped[1] and ours.warped[2] != ours.warped[3]
+    assert close(ours.typical_row, theirs.typical_row, 1e-5, 1e-6)
     assert ours.samples == theirs.samples and ours.kept == theirs.kept
     assert ours.nucleus == theirs.nucleus and ours.nucleus_kept == theirs.nucleus_kept
     assert all(1 <= k <= 6 for row in ours.kept for k in row)

@@ -5,7 +5,9 @@ projection split into heads, a ``past_key_values`` cache concatenated along the 
 (the tanh approximation), tied input/output embeddings; generation with temperature, top-k
 (``torch.topk`` and ``masked_fill``) and nucleus (top-p) filtering as ``top_k_top_p_filtering``
 writes it (``sort``, ``cumsum`` of the softmax, a shifted removal mask put back in vocabulary
-order by ``scatter``), and ``torch.multinomial`` with a seeded ``torch.Generator``. The cached
+order by ``scatter``), HuggingFace's repetition penalty (``gather``/``where``/``scatter``),
+typical (``nansum`` of an entropy with ``-inf`` logits) and min-p warpers, and
+``torch.multinomial`` with a seeded ``torch.Generator``. The cached
 logits must equal the full recomputation; the model is trained briefly first."""
 
 import math
@@ -124,6 +126,43 @@ def top_k_top_p_filtering(logits, top_k=0, top_p=1.0, filter_value=-float("Inf")
     return logits
 
 
+def repetition_penalty(input_ids, scores, penalty=1.3):
+    score = torch.gather(scores, 1, input_ids)
+    score = torch.where(score < 0, score * penalty, score / penalty)
+    return scores.scatter(1, input_ids, score)
+
+
+def typical_filter(scores, mass=0.5, filter_value=-float("Inf")):
+    normalized = torch.nn.functional.log_softmax(scores, dim=-1)
+    p = torch.exp(normalized)
+    ent = -(normalized * p).nansum(-1, keepdim=True)
+    shifted_scores = torch.abs((-normalized) - ent)
+    sorted_scores, sorted_indices = torch.sort(shifted_scores, descending=False)
+    sorted_logits = scores.gather(-1, sorted_indices)
+    cumulative_probs = sorted_logits.softmax(dim=-1).cumsum(dim=-1)
+    last_ind = (cumulative_probs < mass).sum(dim=1)
+    last_ind.clamp_(max=sorted_scores.shape[-1] - 1)
+    sorted_indices_to_remove = sorted_scores > sorted_scores.gather(1, last_ind.view(-1, 1))
+    sorted_indices_to_remove[..., :1] = 0
+    indices_to_remove = sorted_indices_to_remove.scatter(
+        1, sorted_indices, sorted_indices_to_remove
+    )
+    return scores.masked_fill(indices_to_remove, filter_value)
+
+
+def min_p_filter(scores, min_p=0.1, filter_value=-float("Inf")):
+    probs = torch.softmax(scores, dim=-1)
+    top_probs, _ = probs.max(dim=-1, keepdim=True)
+    tokens_to_remove = probs < (min_p * top_probs)
+    sorted_indices = torch.argsort(scores, descending=True, dim=-1)
+    sorted_indices_to_remove = torch.gather(tokens_to_remove, dim=-1, index=sorted_indices)
+    sorted_indices_to_remove[..., :1] = False
+    indices_to_remove = sorted_indices_to_remove.scatter(
+        1, sorted_indices, sorted_indices_to_remove
+    )
+    return scores.masked_fill(indices_to_remove, filter_value)
+
+
 @torch.no_grad()
 def generate(model, prompt, steps, temperature, top_k, top_p, generator):
     past, tokens, next_input, kept = None, prompt, prompt, []
@@ -175,5 +214,14 @@ nucleus, nucleus_kept = generate(model, prompt, 6, 1.3, top_k=0, top_p=0.5, gene
 nucleus = nucleus.tolist()
 filtered = top_k_top_p_filtering(full[:, -1].clone(), top_k=5, top_p=0.8)
 filtered_mask = torch.isinf(filtered).tolist()
+history = torch.tensor([[1, 3, 5, 7], [2, 4, 6, 8]])
+penalized = repetition_penalty(history, full[:, -1])
+penalty_changed = (penalized != full[:, -1]).sum(-1).tolist()
+warped = [
+    torch.isfinite(f(penalized.clone() / t)).sum(-1).tolist()
+    for f in (typical_filter, min_p_filter)
+    for t in (0.7, 1.5)
+]
+typical_row = typical_filter(penalized, mass=0.9)[0].tolist()
 last_logits = full[0, -1].tolist()
 print(f"loss {losses[0]:.3f} -> {losses[-1]:.3f}, cache gap {cache_gap:.1e}, samples {samples}")
