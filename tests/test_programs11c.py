@@ -44,6 +44,10 @@ def test_gqa_rotary(programs):
     assert close(ours.lrs, theirs.lrs, 1e-9)
     assert close(ours.wk_grad, theirs.wk_grad, 1e-3, 1e-7)
     assert close(ours.norm_weight, theirs.norm_weight, 1e-5)
+    assert close(ours.scaled_inv_freq, theirs.scaled_inv_freq, 1e-6)  # Llama 3.1 rope scaling
+    # bfloat16 autocast: the same bits (attention rounds its softmax numerators as PyTorch's)
+    assert ours.bf16_dtype == "bfloat16" and ours.bf16_sample == theirs.bf16_sample
+    assert ours.bf16_gap == pytest.approx(theirs.bf16_gap, rel=1e-6) and ours.bf16_gap < 0.01
 
 
 def test_t5_relative_bias(programs):

@@ -6,7 +6,8 @@ position embeddings on real tensors in the interleaved-pairs form (``unflatten``
 ``cos``/``sin`` caches built with ``torch.outer``, ``torch.stack(...).flatten(-2)``), a
 sliding-window boolean mask passed as ``attn_mask``, ``nn.RMSNorm`` and a SwiGLU MLP; a small
 model is trained with AdamW and a cosine schedule, and rotary attention scores are checked to
-depend only on relative positions."""
+depend only on relative positions; Llama 3.1's rope frequency scaling, and a forward pass under
+``torch.autocast("cpu", dtype=torch.bfloat16)``."""
 
 import math
 
@@ -159,3 +160,33 @@ for step in range(20):
 wk_grad = model.layers[1].attention.wk.weight.grad[0, :6].tolist()
 norm_weight = model.layers[0].attention_norm.weight[:6].tolist()
 print(f"gqa gaps {gqa_gaps}, loss {losses[0]:.3f} -> {losses[-1]:.3f}")
+
+
+def llama3_scaled_inv_freq(
+    inv_freq, factor=8.0, low_freq_factor=1.0, high_freq_factor=4.0, old_context_len=8192
+):
+    """Llama 3.1's rope scaling: long wavelengths divided by ``factor``, short ones kept, a
+    smooth ramp between (``torch.where`` over the wavelengths)."""
+    low_freq_wavelen = old_context_len / low_freq_factor
+    high_freq_wavelen = old_context_len / high_freq_factor
+    wavelen = 2 * math.pi / inv_freq
+    inv_freq_llama = torch.where(wavelen > low_freq_wavelen, inv_freq / factor, inv_freq)
+    smooth = (old_context_len / wavelen - low_freq_factor) / (high_freq_factor - low_freq_factor)
+    smoothed = (1 - smooth) * inv_freq_llama / factor + smooth * inv_freq_llama
+    is_medium = ~(wavelen < high_freq_wavelen) * ~(wavelen > low_freq_wavelen)
+    return torch.where(is_medium, smoothed, inv_freq_llama)
+
+
+base_inv_freq = 1.0 / (500000.0 ** (torch.arange(0, 64, 2).float() / 64))
+scaled_inv_freq = llama3_scaled_inv_freq(base_inv_freq).tolist()
+torch.manual_seed(5)
+fresh = Transformer().eval()
+for name, p in fresh.named_parameters():  # uniform draws: the same bits in either framework
+    nn.init.uniform_(p, -0.5, 0.5) if name == "output.weight" else nn.init.uniform_(p, -0.1, 0.1)
+with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16):
+    bf16_logits = fresh(seq[:2, :-1])
+bf16_dtype = str(bf16_logits.dtype).split(".")[-1]
+bf16_sample = bf16_logits[0, :3, :4].float().tolist()
+with torch.no_grad():
+    fp32_logits = fresh(seq[:2, :-1])
+bf16_gap = (bf16_logits.float() - fp32_logits).abs().max().item()
