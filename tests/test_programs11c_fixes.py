@@ -88,8 +88,8 @@ def test_half_precision_sdpa_rounds_the_softmax_numerators_as_pytorch(dtype, cas
     "dtype,unit,share", [("bfloat16", 2.0**-8, 0.06), ("float16", 2.0**-11, 0.3)]
 )
 def test_half_precision_sdpa_over_many_keys_stays_close_to_pytorch(dtype, unit, share):
-    # from 16 keys PyTorch's exp is vectorized (its last bits differ from NumPy's): values
-    # differ by a rounding, in a small share (before the numerators were rounded: 30%, 60%)
+    # from 16 keys PyTorch's vectorized path (a faster exp, lane-wise sums) differs by a
+    # rounding in a share of the outputs (before the numerators were rounded: 30%, 60%)
     ours, theirs = _sdpa_pair(dtype, 1, 40, 70)
     got = F.scaled_dot_product_attention(*ours, is_causal=True).float().numpy()
     want = torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=True)
