@@ -654,6 +654,7 @@ from ._sparse_compressed import sparse_bsc, sparse_bsr, sparse_csc, sparse_csr  
 from ._sparse_coo import sparse_coo  # noqa: E402
 from ._strided import as_strided, as_strided_, as_strided_copy, as_strided_scatter  # noqa: E402
 from ._surface import *  # noqa: E402, F403
+from ._surface import _assert  # noqa: E402
 from ._surface_math import gradient, histogramdd, segment_reduce  # noqa: E402
 from .dtypes import qint8, qint32, quint4x2, quint8  # noqa: E402
 from .func import vmap  # noqa: E402

@@ -11,6 +11,7 @@ import math
 import numpy as np  # frombuffer reads host memory
 
 from . import _legacy, backend, creation, dtypes
+from . import _torch_function as _tf
 from ._out import with_out
 from ._warnings import warn_user
 from .autograd import anomaly
@@ -154,6 +155,19 @@ def typename(obj) -> str:
     if name is None:
         module, name = type(obj).__module__ or "", type(obj).__qualname__
     return name if module in ("", "builtins") else f"{module}.{name}"
+
+
+@_tf.dispatching
+def _assert(condition, message) -> None:
+    """``assert condition, message`` as a function, as ``torch._assert`` (model code such as
+    torchvision's ViT calls it): raises ``AssertionError(message)`` when ``condition`` (a bool
+    or a one-element tensor) is false; unlike ``assert``, ``python -O`` does not remove it,
+    and ``fx.symbolic_trace`` records it as a call instead of failing on a traced condition."""
+    if not condition:
+        raise AssertionError(message)
+
+
+_assert._fx_impure = True  # fx's dead-code elimination keeps the check, as PyTorch's
 
 
 def is_storage(obj) -> bool:

@@ -220,7 +220,7 @@ class MultiheadAttention(Module):
         averaged over heads, or (N, H, L, S), or None if ``need_weights=False``.
 
     Differs from PyTorch: a query allowed to see no key gets zero weights (PyTorch gives NaN
-    when ``need_weights=True``).
+    when ``need_weights=True``, and in eval mode without grad, where its fused path runs).
 
     Example:
         >>> mha = nn.MultiheadAttention(16, 4, batch_first=True)
