@@ -150,6 +150,10 @@ def scaled_dot_product_attention(
     Returns:
         (..., L, Ev).
 
+    float16/bfloat16 on the CPU round where PyTorch's fused CPU kernel does (the softmax
+    numerators before the product with v; in backward the weights and dS): outputs and
+    gradients are PyTorch's bit for bit for fewer than 16 keys, a rounding apart in some above.
+
     Example:
         >>> q = k = v = minigrad.randn(2, 4, 8, 16)   # (batch, heads, seq, head dim)
         >>> scaled_dot_product_attention(q, k, v, is_causal=True).shape
