@@ -259,7 +259,8 @@ def _pad_rows(found, missing, fill_value):
 
 def resize_(self, *sizes):
     """Give this tensor the shape ``sizes``, keeping its first values in row-major order (new
-    places are zeros here, uninitialised in PyTorch). Refused for tensors that require grad,
+    places are zeros here, uninitialised in PyTorch; NaN under deterministic mode, as
+    PyTorch's ``empty``). Refused for tensors that require grad,
     as PyTorch, and for views (their memory belongs to the base)."""
     shape = tuple(sizes[0]) if len(sizes) == 1 and isinstance(sizes[0], (tuple, list)) else sizes
     if self.requires_grad:
@@ -267,7 +268,7 @@ def resize_(self, *sizes):
     if self._base is not None:
         raise NotImplementedError("resize_: resizing a view is not supported; clone() it first")
     flat = self.reshape(-1)
-    out = self.new_zeros(shape)  # on this tensor's device (its GPU current)
+    out = self.new_empty(shape)  # on this tensor's device; zeros (NaN in deterministic mode)
     n = min(flat.numel(), out.numel())
     out.view(-1)[:n] = flat[:n]
     self._data = out._data

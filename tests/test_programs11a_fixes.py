@@ -232,6 +232,8 @@ def test_empty_fills_known_values_under_deterministic_algorithms():
         assert minigrad.empty(2, dtype=minigrad.uint8).tolist() == [255, 255]
         assert minigrad.empty(1, dtype=minigrad.bool).tolist() == [True]
         assert minigrad.empty_strided((2, 2), (1, 2)).isnan().all()
+        assert minigrad.ones(2).resize_(3).tolist()[:2] == [1.0, 1.0]
+        assert minigrad.ones(2).resize_(3)[2].isnan()
         minigrad.utils.deterministic.fill_uninitialized_memory = False
         assert minigrad.empty(2).tolist() == [0.0, 0.0]
     finally:

@@ -96,3 +96,32 @@ def test_half_precision_sdpa_over_many_keys_stays_close_to_pytorch(dtype, unit, 
     want = want.float().numpy()
     assert np.allclose(got, want, rtol=2 * unit, atol=unit)
     assert np.mean(got != want) < share
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float16"])
+@pytest.mark.parametrize("causal", [False, True])
+def test_half_precision_sdpa_gradients_follow_pytorchs_fused_kernel(dtype, causal):
+    # dS = P ⊙ (dy·vᵀ − Σ dy ⊙ y) with the output y as rounded, P and dS rounded for the
+    # products: bfloat16 bit for bit; PyTorch's float16 products sum in another order (in
+    # float32: a rounding apart in a few of the gradients)
+    ours, theirs = _sdpa_pair(dtype, 2, 12, 12, seed=3)
+    upstream = np.random.default_rng(4).standard_normal((2, 4, 12, 8)).astype(np.float32)
+    ours = [t.requires_grad_() for t in ours]
+    theirs = [t.requires_grad_() for t in theirs]
+    got = minigrad.autograd.grad(
+        F.scaled_dot_product_attention(*ours, is_causal=causal),
+        ours,
+        minigrad.tensor(upstream).to(getattr(minigrad, dtype)),
+    )
+    want = torch.autograd.grad(
+        torch.nn.functional.scaled_dot_product_attention(*theirs, is_causal=causal),
+        theirs,
+        torch.tensor(upstream).to(getattr(torch, dtype)),
+    )
+    for name, a, b in zip("qkv", got, want):
+        a, b = a.float().numpy(), b.float().numpy()
+        if dtype == "bfloat16":
+            assert np.array_equal(a, b), name
+        else:
+            assert np.allclose(a, b, rtol=2.0**-10, atol=1e-6), name
+            assert np.mean(a != b) < 0.05, name

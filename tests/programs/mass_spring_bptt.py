@@ -48,7 +48,7 @@ with torch.no_grad():
 log_k = torch.full((n,), 1.0, requires_grad=True)
 optimizer = torch.optim.Adam([log_k], lr=0.15)
 ident_losses = []
-for it in range(25):
+for it in range(20):
     optimizer.zero_grad()
     loss = (rollout(log_k, x0, v0, force) - observed).pow(2).mean()
     loss.backward()

@@ -46,7 +46,7 @@ mass_u = u.mean().item()
 raw = torch.tensor([0.1, 0.1, 0.05, 0.05], requires_grad=True)
 optimizer = torch.optim.Adam([raw], lr=0.002)
 inverse_losses = []
-for it in range(20):
+for it in range(15):
     optimizer.zero_grad()
     u, v = u0, v0
     loss = 0.0

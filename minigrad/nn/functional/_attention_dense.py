@@ -41,11 +41,10 @@ def mask_scores(xp, s, mask, mask_is_bool, causal, rows: slice, cols: slice):
     return masked
 
 
-def scores_softmax(xp, q, k, mask, scale, mask_is_bool, causal=False, normalize=True):
+def scores_softmax(xp, q, k, mask, scale, mask_is_bool, causal=False):
     """softmax(q·kᵀ·scale + mask) over the last axis, computed in place in one buffer.
 
     Rows whose every score is masked out get all-zero weights, as PyTorch's SDPA does.
-    ``normalize=False`` gives (exp(s - max), its sum over the last axis) instead.
     """
     s = xp.matmul(q, xp.swapaxes(k, -1, -2))
     s *= scale
@@ -59,16 +58,22 @@ def scores_softmax(xp, q, k, mask, scale, mask_is_bool, causal=False, normalize=
     z = s.sum(axis=-1, keepdims=True)
     if masked:
         z = xp.where(z == 0, 1, z)
-    if not normalize:
-        return s, z
     s /= z
     return s
 
 
-def dense_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale):
-    """(y, P): the output and the weights (kept for backward)."""
-    if dropout is None and v.dtype.itemsize < 4 and xp.__name__ == "numpy":
-        # (on a GPU the half-precision products keep their speed: PyTorch's CUDA kernels differ)
+def fused_half(xp, v, dropout, mask_grad: bool) -> bool:
+    """Whether PyTorch would run its fused CPU kernel on float16/bfloat16 inputs (not with
+    dropout, nor with a mask that needs a gradient), whose roundings :func:`_half_forward` and
+    :func:`half_backward` follow (on a GPU the half-precision products keep their speed:
+    PyTorch's CUDA kernels differ anyway)."""
+    return dropout is None and not mask_grad and v.dtype.itemsize < 4 and xp.__name__ == "numpy"
+
+
+def dense_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale, half=False):
+    """(y, P): the output and the weights (kept for backward); ``half``: see
+    :func:`fused_half`."""
+    if half:
         return _half_forward(xp, q, k, v, mask, mask_is_bool, causal, scale)
     p = scores_softmax(xp, q, k, mask, scale, mask_is_bool, causal)
     if dropout is not None:
@@ -79,19 +84,52 @@ def dense_forward(xp, q, k, v, mask, mask_is_bool, causal, dropout, scale):
 
 
 def _half_forward(xp, q, k, v, mask, mask_is_bool, causal, scale):
-    """float16/bfloat16 as PyTorch's fused CPU kernel (and FlashAttention) computes them: scores
-    and softmax in float32, the numerators exp(s - max) rounded to the input dtype for the
-    product with v (accumulated in float32), times the reciprocal of their float32 sum, rounded
-    once. Bit for bit below 16 keys; from 16 on PyTorch's vectorized path (a faster ``exp``,
-    lane-wise sums) differs by a rounding in ~5% (bfloat16) to ~25% (float16) of the outputs."""
+    """float16/bfloat16 as PyTorch's fused CPU kernel computes them: scores and softmax in
+    float32, the numerators exp(s - max) rounded to the input dtype for the product with v
+    (accumulated in float32), times the reciprocal of their float32 sum, rounded once; the
+    weights for backward recomputed as exp(s - lse), as its backward does. Bit for bit below 16
+    keys; from 16 on PyTorch's vectorized path (a faster ``exp``, lane-wise sums) differs by a
+    rounding in ~5% (bfloat16) to ~25% (float16) of the outputs."""
     f32 = xp.float32
-    e, z = scores_softmax(
-        xp, q.astype(f32), k.astype(f32), mask, scale, mask_is_bool, causal, normalize=False
-    )
+    s = xp.matmul(q.astype(f32), xp.swapaxes(k.astype(f32), -1, -2))
+    s *= f32(scale)
+    rows, cols = slice(0, s.shape[-2]), slice(0, s.shape[-1])
+    masked = mask_scores(xp, s, mask, mask_is_bool, causal, rows, cols)
+    m = s.max(axis=-1, keepdims=True)
+    if masked:  # a row with no allowed key: zeros, as PyTorch's
+        m = xp.where(xp.isfinite(m), m, f32(0))
+    e = xp.exp(s - m)
+    z = e.sum(axis=-1, keepdims=True)
+    if masked:
+        z = xp.where(z == 0, f32(1), z)
     y = xp.matmul(e.astype(v.dtype).astype(f32), v.astype(f32))
     y *= f32(1.0) / z  # the kernel multiplies by the reciprocal of the sum
-    e /= z  # the weights kept for backward, in the dtype q·kᵀ had before (float16 stays)
-    return y.astype(v.dtype), e.astype(q.dtype if q.dtype == xp.float16 else f32, copy=False)
+    del e
+    s -= m + xp.log(z)  # log-sum-exp per query
+    return y.astype(v.dtype), xp.exp(s, out=s)
+
+
+def half_backward(xp, gy, q, k, v, p, y, scale, needs):
+    """Gradients of (q, k, v) for float16/bfloat16 as PyTorch's fused CPU kernel computes them:
+    dS = P ⊙ (dy·vᵀ − Σ dy ⊙ y) in float32 with the output y as rounded; P and dS rounded to
+    the input dtype for the products; each gradient rounded once."""
+    f32, dtype = xp.float32, q.dtype
+    gy32 = gy.astype(f32)
+    gq = gk = gv = None
+    if needs[2]:
+        gv = xp.matmul(xp.swapaxes(p.astype(dtype).astype(f32), -1, -2), gy32).astype(dtype)
+    if needs[0] or needs[1]:
+        # both sums in one order, so that a query seeing one key gets exactly 0 (as PyTorch)
+        rowsum = xp.einsum("...id,...id->...i", gy32, y.astype(f32))
+        gs = xp.einsum("...id,...jd->...ij", gy32, v.astype(f32))
+        gs -= rowsum[..., None]
+        gs *= p
+        gs = gs.astype(dtype).astype(f32)
+        if needs[0]:
+            gq = (xp.matmul(gs, k.astype(f32)) * f32(scale)).astype(dtype)
+        if needs[1]:
+            gk = (xp.matmul(xp.swapaxes(gs, -1, -2), q.astype(f32)) * f32(scale)).astype(dtype)
+    return gq, gk, gv, None
 
 
 def dense_backward(xp, gy, q, k, v, p, dropout, scale, needs):

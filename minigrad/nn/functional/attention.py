@@ -20,7 +20,14 @@ from ...autograd.graph import names_node
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
 from ._attention_blocks import block_backward, block_forward
-from ._attention_dense import AttentionWeights, dense_backward, dense_forward, weights_backward
+from ._attention_dense import (
+    AttentionWeights,
+    dense_backward,
+    dense_forward,
+    fused_half,
+    half_backward,
+    weights_backward,
+)
 from ._attention_dropout import AttentionDropout
 from ._attention_select import choose_blocks
 
@@ -47,8 +54,13 @@ class ScaledDotProductAttention(Op):
     def forward(self, q, k, v, mask, dropout):
         settings = (self.mask_is_bool, self.causal, dropout, self.scale)
         if self.blocks is None:
-            y, p = dense_forward(self.xp, q, k, v, mask, *settings)
-            self.keep(weights=p)
+            needs = self.needs_input_grad
+            half = fused_half(self.xp, v, dropout, len(needs) > 3 and needs[3])
+            y, p = dense_forward(self.xp, q, k, v, mask, *settings, half=half)
+            if half and needs:  # float16/bfloat16: half_backward reads float32 weights
+                self.keep(half_weights=p, half_out=y)
+                p = p.astype(q.dtype) if q.dtype == self.xp.float16 else p
+            self.keep(weights=p)  # (in the dtype q·kᵀ has, for the graph-building backward)
             return y
         y, lse = block_forward(self.xp, q, k, v, mask, *settings, self.blocks)
         self.keep(lse=lse)
@@ -61,8 +73,13 @@ class ScaledDotProductAttention(Op):
             return self._graph_backward(gy, q, k, v, mask, dropout, needs) + (None,)
         arrays = [None if t is None else t._data for t in (gy, q, k, v, mask)]
         if self.blocks is None:
-            p = self.kept_arrays["weights"]
-            grads = dense_backward(self.xp, *arrays[:4], p, dropout, self.scale, needs)
+            kept = self.kept_arrays
+            if kept.get("half_out") is None:
+                p = kept["weights"]
+                grads = dense_backward(self.xp, *arrays[:4], p, dropout, self.scale, needs)
+            else:  # float16/bfloat16 as PyTorch's fused CPU kernel
+                p, y = kept["half_weights"], kept["half_out"]
+                grads = half_backward(self.xp, *arrays[:4], p, y, self.scale, needs)
         else:
             grads = block_backward(
                 self.xp, *arrays, self.mask_is_bool, self.causal, dropout, self.scale,
@@ -132,6 +149,10 @@ def scaled_dot_product_attention(
 
     Returns:
         (..., L, Ev).
+
+    float16/bfloat16 on the CPU round where PyTorch's fused CPU kernel does (the softmax
+    numerators before the product with v; in backward the weights and dS): outputs and
+    gradients are PyTorch's bit for bit for fewer than 16 keys, a rounding apart in some above.
 
     Example:
         >>> q = k = v = minigrad.randn(2, 4, 8, 16)   # (batch, heads, seq, head dim)
