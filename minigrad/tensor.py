@@ -205,7 +205,12 @@ class Tensor(InPlaceMethods):
 
     @grad.setter
     def grad(self, value) -> None:
-        if value is not None:
+        if value is not None and not (  # the common case inline (the engine's adoptions)
+            type(value) is Tensor
+            and value.device is self.device
+            and value._data.dtype == self._data.dtype
+            and value._data.shape == self._data.shape
+        ):
             _check_assigned_grad(self, value)
         self._grad = value
 

@@ -381,7 +381,15 @@ class AccumulateGrad(Node):
 
     def accumulate(self, grad, create_graph: bool) -> None:
         leaf = self.variable
-        grad = self._check(grad, 0, self.input_meta[0])
+        meta = self.input_meta[0]
+        data = grad._data if type(grad) is Tensor else None
+        if not (  # the common case inline: the engine checked it against the same input
+            data is not None
+            and grad.device is meta[2]
+            and data.shape == meta[0]
+            and data.dtype is meta[1]
+        ):
+            grad = self._check(grad, 0, meta)
         hooks = leaf._hooks
         if hooks:
             grad = self.run_tensor_hooks(grad)
@@ -477,7 +485,10 @@ def mark_adoptable(grad, *sources):
     just made and hand to the engine alone. Returns ``grad``.
     """
     data = grad._data
-    if data.base is None and not any(data is s for s in sources):
+    if data.base is None:
+        for s in sources:  # a loop, not any(): this runs once per gradient of a leaf
+            if data is s:
+                return grad
         grad._adoptable = True
     return grad
 

@@ -245,8 +245,11 @@ class Op(Node):
         """One bool per input: whether backward must compute that input's gradient (empty
         when the op is not being recorded)."""
         edges = self.next_functions
-        if len(edges) == 2:  # most ops, without a comprehension's cost
+        n = len(edges)
+        if n == 2:  # most ops, without a comprehension's cost
             return edges[0] is not None, edges[1] is not None
+        if n == 3:  # linear, layer norm, convolution: (input, weight, bias)
+            return edges[0] is not None, edges[1] is not None, edges[2] is not None
         return tuple([e is not None for e in edges])
 
     # -- helpers for backward --------------------------------------------------------------------
