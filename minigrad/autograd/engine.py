@@ -466,8 +466,17 @@ def _settle_ownership(node, grad, target, incoming, results) -> None:
     if shared:
         grad._adoptable = False
     elif not grad._adoptable and node.fresh_results and type(target) is AccumulateGrad:
-        held = [g._data for g in incoming if g is not None] + node.held_arrays()
-        mark_adoptable(grad, *held)
+        data = grad._data  # mark_adoptable's test, without building the list of held arrays
+        if data.base is None and not _held(data, incoming, node):
+            grad._adoptable = True
+
+
+def _held(data, incoming, node) -> bool:
+    """Whether ``data`` is the array of an incoming gradient or of what ``node`` saved or kept."""
+    for g in incoming:
+        if g is not None and g._data is data:
+            return True
+    return node.holds(data)
 
 
 def _add_to_buffer(buffers, node, nr, grad, plain=False):

@@ -210,7 +210,7 @@ class Op(Node):
             return _record_fallback(self, args, e)
         except MemoryError as e:  # NumPy's and CuPy's allocation failures, as PyTorch's
             raise backend.OutOfMemoryError.restating(self.label(), device, e) from e
-        if recording and dtypes.is_differentiable(out.dtype):
+        if recording and (out.dtype.kind in "fc" or dtypes.is_differentiable(out.dtype)):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:
                 saved = args if self.save_inputs is True else self._saved_for_others(args)
