@@ -816,6 +816,8 @@ class Device:
         return self.type if self.index is None else f"{self.type}:{self.index}"
 
     def __eq__(self, other) -> bool:
+        if other is self:  # one object per device: the common case
+            return True
         if isinstance(other, str):
             try:
                 other = device(other)

@@ -427,11 +427,17 @@ def bfloat16_from_bits(bits):
         return (bits.astype(np.uint32) << 16).view(np.float32)
 
 
+def is_bfloat16(numpy_dtype) -> _builtins.bool:
+    """Whether a NumPy dtype is ml_dtypes' bfloat16 (its kind is ``'V'``: the test of the kind
+    comes first, as reading a NumPy dtype's ``name`` costs a few microseconds)."""
+    return numpy_dtype.kind == "V" and numpy_dtype.name == "bfloat16"
+
+
 def kernel_dtype(numpy_dtype):
     """The NumPy dtype to run a kernel in for data of ``numpy_dtype``: float32 for bfloat16,
     for which NumPy has no einsum, linalg or float32-accumulating loops (round the result
     back once, which is what PyTorch's CPU bfloat16 kernels do in effect); else the same."""
-    return np.dtype(np.float32) if numpy_dtype.name == "bfloat16" else numpy_dtype
+    return np.dtype(np.float32) if is_bfloat16(numpy_dtype) else numpy_dtype
 
 
 def computed_in_float32(forward):
@@ -448,7 +454,7 @@ def computed_in_float32(forward):
         low = None
         for a in arrays:
             d = getattr(a, "dtype", None)
-            if d is not None and d.name == "bfloat16":
+            if d is not None and d.kind == "V" and d.name == "bfloat16":
                 low = d
                 break
         if low is None:

@@ -131,8 +131,10 @@ class Tensor(InPlaceMethods):
         """Wrap a backend array (no copy, no checks): the constructor ops use."""
         if isinstance(data, np.generic):  # NumPy gives scalars for 0-d results; keep arrays
             data = np.asarray(data)
-        t = _new(cls)
-        t._init(data, device, requires_grad, grad_fn)
+        t = _new(cls)  # _init's assignments, inline: the hottest constructor (keep them alike)
+        t._data, t.device, t._requires_grad, t.grad_fn = data, device, requires_grad, grad_fn
+        t._grad = t._version_counter = t._base = t._view = t._hooks = t._accumulator = None
+        t._output_nr, t._retains_grad, t._adoptable = 0, False, False
         return t
 
     # -- metadata -------------------------------------------------------------------------------
@@ -221,7 +223,12 @@ class Tensor(InPlaceMethods):
 
     @grad.setter
     def grad(self, value) -> None:
-        if value is not None:
+        if value is not None and not (  # the common case inline (the engine's adoptions)
+            type(value) is Tensor
+            and value.device is self.device
+            and value._data.dtype == self._data.dtype
+            and value._data.shape == self._data.shape
+        ):
             _check_assigned_grad(self, value)
         self._grad = value
 

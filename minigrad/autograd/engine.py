@@ -13,6 +13,8 @@ from __future__ import annotations
 import gc
 import threading
 
+import numpy as np
+
 from .._warnings import warn_user
 from . import anomaly, forward_ad, grad_mode, graph
 from .graph import AccumulateGrad, accumulate_into, disown, gradient_edge, mark_adoptable
@@ -178,7 +180,7 @@ def _make_root_grads(tensors, grads, create_graph):
                     f"grad can be implicitly created only for real scalar outputs but got "
                     f"{tensor.dtype}"
                 )
-            g = tensor.new_ones(tensor.shape)
+            g = _ones_like(tensor)
             if not create_graph:
                 mark_adoptable(g)
         elif not isinstance(g, graph.Tensor):
@@ -194,6 +196,15 @@ def _make_root_grads(tensors, grads, create_graph):
             )
         roots.append(g if create_graph else g.detach())
     return roots
+
+
+def _ones_like(tensor):
+    """The implicit gradient of a one-element output: ones of its shape, dtype and device (what
+    ``new_ones`` gives, without parsing a size)."""
+    dev, data = tensor.device, tensor._data
+    if type(data) is not _ndarray or dev.type != "cpu":  # other storage: the general factory
+        return tensor.new_ones(tensor.shape)
+    return graph.Tensor._make(dev.xp.ones(data.shape, dtype=data.dtype), dev)
 
 
 def _topological_order(root_nodes):
@@ -329,10 +340,15 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
         results = [None] * len(inputs)
     _tasks.stack.append(Task(order, needed))
 
-    with grad_mode.set_grad_enabled(create_graph):
-        if captures is None:
+    if captures is None:  # the grad mode switched by hand: a context manager costs µs
+        state = grad_mode._state
+        previous, state.enabled = state.enabled, bool(create_graph)
+        try:
             _walk_all(order, buffers, retain_graph, create_graph, accumulate)
-            return results
+        finally:
+            state.enabled = previous
+        return results
+    with grad_mode.set_grad_enabled(create_graph):
         for node in order:
             if needed is not None and node not in needed:
                 continue
@@ -367,6 +383,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
 
 
 anomaly_state = anomaly._state  # this thread's anomaly mode (read once per node)
+_ndarray = np.ndarray  # (a type test only: see _ones_like)
 
 # While minigrad.profiler records, ``node_hook(node, grads)`` runs each node's ``apply`` (and
 # times it); None otherwise (one global lookup per node).
@@ -435,11 +452,31 @@ def _settle_ownership(node, grad, target, incoming, results) -> None:
     alone. A new buffer that a built-in op's backward made for a leaf is: one that is not a
     view and not the array of an incoming gradient or of anything the node saved or kept.
     """
-    if any(grad is g for g in incoming) or sum(grad is r for r in results) > 1:
+    shared = False  # loops, not generator expressions: this runs once per edge to a leaf
+    for g in incoming:
+        if grad is g:
+            shared = True
+            break
+    else:
+        count = 0
+        for r in results:
+            if r is grad:
+                count += 1
+        shared = count > 1
+    if shared:
         grad._adoptable = False
     elif not grad._adoptable and node.fresh_results and type(target) is AccumulateGrad:
-        held = [g._data for g in incoming if g is not None] + node.held_arrays()
-        mark_adoptable(grad, *held)
+        data = grad._data  # mark_adoptable's test, without building the list of held arrays
+        if data.base is None and not _held(data, incoming, node):
+            grad._adoptable = True
+
+
+def _held(data, incoming, node) -> bool:
+    """Whether ``data`` is the array of an incoming gradient or of what ``node`` saved or kept."""
+    for g in incoming:
+        if g is not None and g._data is data:
+            return True
+    return node.holds(data)
 
 
 def _add_to_buffer(buffers, node, nr, grad, plain=False):

@@ -241,8 +241,13 @@ class Node:
         edges, meta = [], []
         for a in inputs:
             if isinstance(a, tensor_cls):
-                grad_fn = a.grad_fn  # gradient_edge(a), with its common case inline
-                edges.append((grad_fn, a._output_nr) if grad_fn is not None else gradient_edge(a))
+                grad_fn = a.grad_fn  # gradient_edge(a), with its common cases inline
+                if grad_fn is not None:
+                    edges.append((grad_fn, a._output_nr))
+                elif a._base is None:  # not a view: its own flag (no view to bring up to date)
+                    edges.append((grad_accumulator(a), 0) if a._requires_grad else None)
+                else:
+                    edges.append(gradient_edge(a))
                 data = a._data
                 meta.append((data.shape, data.dtype, a.device))
             else:
@@ -367,16 +372,22 @@ class Node:
             )
         return grads
 
-    def held_arrays(self) -> list:
-        """The arrays of everything this node saved or kept."""
-        held = [
-            (s.array if s.tensor is None else s.tensor._data)
-            for s in self._saved
-            if isinstance(s, SavedTensor)
-        ]
+    def holds(self, array) -> bool:
+        """Whether ``array`` is the array of a tensor this node saved or one it kept (the engine
+        asks once per gradient it may let a leaf adopt)."""
+        for s in self._saved:
+            if isinstance(s, SavedTensor) and (
+                (s.array if s.tensor is None else s.tensor._data) is array
+            ):
+                return True
         for value in (self._kept or {}).values():
-            held.extend(value if isinstance(value, tuple) else (value,))
-        return held
+            if value is array:
+                return True
+            if isinstance(value, tuple):
+                for v in value:
+                    if v is array:
+                        return True
+        return False
 
     def _check(self, grad, index: int, meta):
         """Sum a broadcast gradient down to its input's shape; match the input's dtype (the
@@ -425,7 +436,15 @@ class AccumulateGrad(Node):
 
     def accumulate(self, grad, create_graph: bool) -> None:
         leaf = self.variable
-        grad = self._check(grad, 0, self.input_meta[0])
+        meta = self.input_meta[0]
+        data = grad._data if type(grad) is Tensor else None
+        if not (  # the common case inline: the engine checked it against the same input
+            data is not None
+            and grad.device is meta[2]
+            and data.shape == meta[0]
+            and data.dtype is meta[1]
+        ):
+            grad = self._check(grad, 0, meta)
         hooks = leaf._hooks
         if hooks:
             grad = self.run_tensor_hooks(grad)
@@ -521,7 +540,10 @@ def mark_adoptable(grad, *sources):
     just made and hand to the engine alone. Returns ``grad``.
     """
     data = grad._data
-    if data.base is None and not any(data is s for s in sources):
+    if data.base is None:
+        for s in sources:  # a loop, not any(): this runs once per gradient of a leaf
+            if data is s:
+                return grad
         grad._adoptable = True
     return grad
 

@@ -139,6 +139,9 @@ def with_size(shape, dim: int, size: int) -> tuple:
     return tuple(shape[:dim]) + (size,) + tuple(shape[dim + 1 :])
 
 
+_tuple_getitem, _tuple_new = tuple.__getitem__, tuple.__new__
+
+
 class Size(tuple):
     """A tensor's shape: a tuple of ints that prints as ``minigrad.Size([2, 3])``, as
     ``torch.Size``. It equals and hashes as the plain tuple; slicing, ``+`` and ``*`` give a Size.
@@ -161,8 +164,8 @@ class Size(tuple):
     __str__ = __repr__
 
     def __getitem__(self, key):
-        item = super().__getitem__(key)
-        return tuple.__new__(Size, item) if isinstance(key, slice) else item
+        item = _tuple_getitem(self, key)  # (not super(): this runs for every shape[i])
+        return _tuple_new(Size, item) if type(key) is slice else item
 
     def __add__(self, other):
         if not isinstance(other, tuple):

@@ -210,7 +210,7 @@ class Op(Node):
             return _record_fallback(self, args, e)
         except MemoryError as e:  # NumPy's and CuPy's allocation failures, as PyTorch's
             raise backend.OutOfMemoryError.restating(self.label(), device, e) from e
-        if recording and dtypes.is_differentiable(out.dtype):
+        if recording and (out.dtype.kind in "fc" or dtypes.is_differentiable(out.dtype)):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:
                 saved = args if self.save_inputs is True else self._saved_for_others(args)
@@ -245,8 +245,11 @@ class Op(Node):
         """One bool per input: whether backward must compute that input's gradient (empty
         when the op is not being recorded)."""
         edges = self.next_functions
-        if len(edges) == 2:  # most ops, without a comprehension's cost
+        n = len(edges)
+        if n == 2:  # most ops, without a comprehension's cost
             return edges[0] is not None, edges[1] is not None
+        if n == 3:  # linear, layer norm, convolution: (input, weight, bias)
+            return edges[0] is not None, edges[1] is not None, edges[2] is not None
         return tuple([e is not None for e in edges])
 
     # -- helpers for backward --------------------------------------------------------------------

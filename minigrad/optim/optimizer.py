@@ -213,27 +213,42 @@ class Optimizer:
         if closure is not None:
             with grad_mode.enable_grad():
                 loss = closure()
-        with grad_mode.no_grad():
+        modes = grad_mode._state  # no_grad() by hand: a context manager costs µs
+        previous, modes.enabled = modes.enabled, False
+        try:
             for group in self.param_groups:
                 if isinstance(group["lr"], Tensor):  # a tensor lr: its value, for host math
                     group = dict(group, lr=group["lr"].item())
                 if group.get("capturable"):
                     _check_capturable(group)
-                for p in group["params"]:
-                    if p.grad is None:
-                        continue
-                    if type(p.grad._data) is _sparse_coo.SparseCOO and not self.takes_sparse:
-                        raise RuntimeError(_sparse_refusal(type(self).__name__))
-                    state = self.state[p]
-                    with backend.on(p.device):  # updates run on the parameter's GPU
-                        if p._data.dtype.kind == "c":
-                            self._update_complex(p, state, group)
-                        else:
-                            if not state:
-                                self._init_state(p, state, group)
-                            self._update(p, state, group)
-                    version_counter(p).value += 1
+                self._update_group(group)
+        finally:
+            modes.enabled = previous
         return loss
+
+    def _update_group(self, group: dict) -> None:
+        """Update each parameter of ``group`` that has a gradient, on the parameter's GPU."""
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            if type(grad._data) is _sparse_coo.SparseCOO and not self.takes_sparse:
+                raise RuntimeError(_sparse_refusal(type(self).__name__))
+            state, dev = self.state[p], p.device
+            if dev.index != dev.backend.current:  # updates run on the parameter's GPU
+                with dev.backend.using(dev.index):
+                    self._update_one(p, state, group)
+            else:
+                self._update_one(p, state, group)
+            version_counter(p).value += 1
+
+    def _update_one(self, p: Tensor, state: dict, group: dict) -> None:
+        if p._data.dtype.kind == "c":
+            self._update_complex(p, state, group)
+            return
+        if not state:
+            self._init_state(p, state, group)
+        self._update(p, state, group)
 
     def _update_complex(self, p: Tensor, state: dict, group: dict) -> None:
         """Update a complex parameter as PyTorch does: its real and imaginary parts as

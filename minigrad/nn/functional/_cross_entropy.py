@@ -63,6 +63,8 @@ class CrossEntropy(Op):
         loss = per.sum()
         if self.reduction == "sum":
             return loss
+        if type(denom) in _HOST_FLOATS and denom != 0:
+            return loss / denom  # a host number: no 0/0 to silence (errstate costs µs)
         with np.errstate(invalid="ignore"):  # every target ignored: 0/0 = nan, as PyTorch
             return loss / denom
 
@@ -85,7 +87,8 @@ class CrossEntropy(Op):
         kept/ignored rows, and its target weight (0 where ignored)."""
         xp = self.xp
         keep = target != self.ignore_index
-        safe = xp.clip(xp.where(keep, target, 0), 0, c - 1)  # bad targets were checked before
+        # bad targets were checked before (clipped here: NumPy's clip costs a few µs more)
+        safe = xp.minimum(xp.maximum(xp.where(keep, target, 0), 0), c - 1)
         valid = keep.astype(dtype)  # 1.0 / 0.0 in the logits' dtype: no float64 upcasts
         w_t = valid if weight is None else weight[safe] * valid
         return xp.arange(target.shape[0]), safe, valid, w_t
@@ -93,10 +96,13 @@ class CrossEntropy(Op):
     # -- backward --------------------------------------------------------------------------------
     def backward(self, g):
         x, target, weight = self.saved_tensors
+        fast = self._class_index_backward(x, g)
+        if fast is not None:
+            return fast, None, None
         denom = self.kept_arrays["denom"]
         if self.reduction == "mean":
             # Every target ignored: the loss is nan (0/0) but the gradient is 0, as in PyTorch.
-            if isinstance(denom, float):  # a host number (NumPy scalars are floats too)
+            if isinstance(denom, float):  # a host number (NumPy's float64 is a float too)
                 denom = float(denom) or 1.0
             else:  # a 0-d device array: no host sync
                 denom = constant(g.device.xp.where(denom == 0, 1, denom), g.device)
@@ -107,7 +113,7 @@ class CrossEntropy(Op):
         if self.needs_input_grad[0]:
             gx = self._fused_backward(x, target, weight, scale)
             if gx is None:
-                gx = self._class_index_backward(x, scale)
+                gx = self._class_index_backward(x, g, scale)
             if gx is None:
                 if self.probs:
                     q = _target_distribution(target, weight, self.smoothing, x.shape[1])
@@ -141,21 +147,44 @@ class CrossEntropy(Op):
         )
         return constant(gx, x.device)
 
-    def _class_index_backward(self, x, scale):
+    def _class_index_backward(self, x, g, scale=None):
         """(softmax(x) - onehot(target))·w_t·scale on the arrays forward kept, for class-index
-        targets without label smoothing in a plain backward (the common case: three array
-        ops instead of building the target distribution); None otherwise."""
+        targets without label smoothing in a plain backward (the common case: a few array
+        ops, the scale among them, instead of tensor ops and the target distribution); None
+        otherwise. The scale is computed here on arrays unless given (a tensor)."""
         kept = self.kept_arrays
         if self.probs or self.smoothing or grad_mode.is_grad_enabled() or forward_ad.active:
             return None
         indices, p = kept.get("indices"), kept.get("softmax")
-        if indices is None or p is None:
+        if indices is None or p is None or not self.needs_input_grad[0]:
             return None
+        if scale is not None:
+            scale = scale._data
+        else:
+            scale = self._array_scale(g._data, kept["denom"])
+            if scale is None:
+                return None
         rows, safe, _, w_t = indices
         gx = p * w_t[:, None]
         gx[rows, safe] -= w_t
-        gx *= scale._data  # 0-d, or (M, 1) with reduction='none'
+        gx *= scale  # 0-d, or (M, 1) with reduction='none'
         return constant(gx.astype(x._data.dtype, copy=False), x.device)
+
+    def _array_scale(self, g, denom):
+        """The gradient's factor g/denom (mean), g (sum) or g[:, None] (none) on arrays, as the
+        tensor ops of :meth:`backward` compute it; None where those would round or promote
+        (16-bit or mixed dtypes), which the tensor path then does."""
+        if self.reduction == "sum":
+            return g
+        if self.reduction == "none":
+            return g[:, None]
+        if g.dtype.itemsize == 2:
+            return None
+        if isinstance(denom, float):  # a host number: g / number, as Div computes it
+            return g / (float(denom) or 1.0)
+        if getattr(denom, "dtype", None) != g.dtype:
+            return None
+        return g / self.xp.where(denom == 0, 1, denom)  # every target ignored: 0, not nan
 
     def _index_distribution(self, x, target, weight):
         """The (M, C) array q for class-index targets: (1-ε)·w_t·onehot + ε/C·w; 0 if ignored."""
@@ -169,6 +198,9 @@ class CrossEntropy(Op):
         q = (valid[:, None] * (eps / c)) * w_row
         q[rows, safe] += (1.0 - eps) * w_t
         return q.astype(x._data.dtype, copy=False)
+
+
+_HOST_FLOATS = (float, np.float32, np.float64)  # denominators on the host: no errstate
 
 
 def _cross_entropy_vjp(ns, p, q, scale):
@@ -211,13 +243,14 @@ def _check_shapes(input, target, probs: bool, op: str):
                 f"have the input's shape {list(input.shape)})"
             )
         return
-    expected = () if input.ndim == 1 else (input.shape[0],) + tuple(input.shape[2:])
-    if input.ndim >= 2 and (target.ndim == 0 or target.shape[0] != input.shape[0]):
-        got = target.shape[0] if target.ndim else "a scalar"
+    shape, t_shape = tuple(input.shape), tuple(target.shape)  # (plain tuples index faster)
+    expected = () if len(shape) == 1 else (shape[0],) + shape[2:]
+    if len(shape) >= 2 and (not t_shape or t_shape[0] != shape[0]):
+        got = t_shape[0] if t_shape else "a scalar"
         raise ValueError(
-            f"{op}: expected input batch_size ({input.shape[0]}) to match target batch_size ({got})"
+            f"{op}: expected input batch_size ({shape[0]}) to match target batch_size ({got})"
         )
-    if tuple(target.shape) != expected:
+    if t_shape != expected:
         raise RuntimeError(
             f"{op}: expected target of shape {list(expected)} for input of shape "
             f"{list(input.shape)}, got {list(target.shape)}"

@@ -24,7 +24,7 @@ def relu(input, inplace: bool = False):
         >>> F.relu(minigrad.tensor([-1.0, 2.0]))
         tensor([0., 2.])
     """
-    return maybe_inplace(ops.relu, input, inplace, ("ReluBackward0", "ReluBackward0"))
+    return maybe_inplace(ops.relu, input, inplace, (None, "ReluBackward0"))  # (ReLUOp's name)
 
 
 def relu6(input, inplace: bool = False):

@@ -130,17 +130,18 @@ def linear(input, weight, bias=None):
         minigrad.Size([2, 3])
     """
     input, weight, bias = autocast_inputs("linear", input, weight, bias)
-    if weight.ndim != 2:
-        raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {list(weight.shape)}")
-    if input.ndim == 0 or input.shape[-1] != weight.shape[1]:
-        raise RuntimeError(linear_shape_mismatch(input.shape, *weight.shape))
+    shape, w_shape = input.shape, weight.shape  # (read once: each is a property)
+    if len(w_shape) != 2:
+        raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {list(w_shape)}")
+    if not shape or shape[-1] != w_shape[1]:
+        raise RuntimeError(linear_shape_mismatch(shape, *w_shape))
     w_dtype = weight._data.dtype
     if input._data.dtype != w_dtype or (bias is not None and bias._data.dtype != w_dtype):
         raise RuntimeError(
             f"linear: input, weight and bias must have the same dtype, got {input.dtype}, "
             f"{weight.dtype}" + (f" and {bias.dtype}" if bias is not None else "")
         )
-    if input.ndim == 1:
+    if len(shape) == 1:
         out = LinearOp()(input.unsqueeze(0), weight, bias).squeeze(0)
         return named_as(out, linear_node(1, bias is not None))
     return LinearOp()(input, weight, bias)

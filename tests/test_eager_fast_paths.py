@@ -1,0 +1,84 @@
+"""The eager fast paths of a training step (cross-entropy's array backward, the engine's
+adoption of leaf gradients, the grad setter, the optimizer loop) agree with the general paths
+they stand in for, bit for bit, and still refuse what the general paths refuse."""
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.nn.functional as F
+
+
+def _logits(dtype=minigrad.float32, device="cpu"):
+    rng = np.random.default_rng(0)
+    return minigrad.tensor(rng.standard_normal((6, 4)), dtype=dtype, device=device)
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("dtype", [minigrad.float32, minigrad.float64])
+def test_cross_entropy_array_backward_equals_the_tensor_backward(reduction, dtype):
+    """A plain backward (arrays) and a create_graph backward (tensor ops) give the same bits."""
+    target = minigrad.tensor([0, 3, -100, 1, 2, 3])
+    grads = []
+    for create_graph in (False, True):
+        x = _logits(dtype).requires_grad_()
+        loss = F.cross_entropy(x, target, reduction=reduction)
+        upstream = loss.detach() * 0 + 0.7 if reduction != "none" else minigrad.ones(6, dtype=dtype)
+        (g,) = minigrad.autograd.grad(loss, x, upstream, create_graph=create_graph)
+        grads.append(g.detach().numpy())
+    np.testing.assert_array_equal(grads[0], grads[1])
+
+
+def test_cross_entropy_every_target_ignored_gives_nan_loss_and_zero_grad():
+    x = _logits().requires_grad_()
+    loss = F.cross_entropy(x, minigrad.tensor([-100] * 6))
+    loss.backward()
+    assert np.isnan(loss.item())
+    np.testing.assert_array_equal(x.grad.numpy(), np.zeros((6, 4), np.float32))
+
+
+def test_cross_entropy_still_refuses_out_of_range_targets():
+    with pytest.raises(IndexError, match="target 4 is out of bounds"):
+        F.cross_entropy(_logits(), minigrad.tensor([0, 1, 2, 3, 4, 0]))
+    with pytest.raises(IndexError, match="target -1 is out of bounds"):
+        F.cross_entropy(_logits(), minigrad.tensor([0, 1, 2, 3, -1, 0]))
+
+
+def test_leaf_gradient_is_adopted_and_distinct_per_leaf():
+    """Each parameter's .grad is its own buffer (no copy needed, none shared)."""
+    layer = minigrad.nn.Linear(4, 3)
+    F.cross_entropy(layer(_logits()), minigrad.tensor([0, 1, 2, 0, 1, 2])).backward()
+    w, b = layer.weight.grad, layer.bias.grad
+    assert w._data.base is None and b._data.base is None
+    assert not np.shares_memory(w._data, b._data)
+
+
+def test_grad_setter_still_checks_shape_dtype_and_device():
+    p = minigrad.zeros(3, requires_grad=True)
+    p.grad = minigrad.ones(3)
+    with pytest.raises(RuntimeError, match="size"):
+        p.grad = minigrad.ones(4)
+    with pytest.raises(RuntimeError, match="dtype"):
+        p.grad = minigrad.ones(3, dtype=minigrad.float64)
+    with pytest.raises(RuntimeError, match="device"):
+        p.grad = minigrad.ones(3, device="fakegpu")
+    with pytest.raises(TypeError, match="Tensor or None"):
+        p.grad = np.ones(3, np.float32)
+
+
+def test_size_indexing():
+    s = minigrad.Size([2, 3, 4])
+    assert s[1] == 3 and s[-1] == 4
+    assert type(s[1:]) is minigrad.Size and s[1:] == (3, 4)
+
+
+def test_optimizer_step_restores_grad_mode_and_runs_on_each_device(device):
+    p = minigrad.ones(3, device=device, requires_grad=True)
+    p.grad = minigrad.full((3,), 2.0, device=device)
+    opt = minigrad.optim.SGD([p], lr=0.5)
+    opt.step()
+    assert minigrad.is_grad_enabled()
+    np.testing.assert_array_equal(p.detach().cpu().numpy(), np.zeros(3, np.float32))
+    with minigrad.no_grad():
+        opt.step()
+        assert not minigrad.is_grad_enabled()
