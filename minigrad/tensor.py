@@ -137,6 +137,16 @@ class Tensor(InPlaceMethods):
         t._output_nr, t._retains_grad, t._adoptable = 0, False, False
         return t
 
+    _make_ordinary = _make
+
+    @classmethod
+    def _make_marking(cls, data, device, requires_grad=False, grad_fn=None):
+        """``_make`` while an ``inference_mode`` block is open (see ``_init_marking``)."""
+        t = cls._make_ordinary(data, device, requires_grad, grad_fn)
+        if _grad_mode._state.inference:
+            t._version_counter = INFERENCE
+        return t
+
     # -- metadata -------------------------------------------------------------------------------
     @property
     def shape(self) -> Size:
@@ -1155,6 +1165,7 @@ def _switch_inference_marking(active: bool) -> None:
     """Installed in grad_mode: tensors are checked for inference mode at construction only
     while some ``inference_mode`` block is open (see ``Tensor._init_marking``)."""
     Tensor._init = Tensor._init_marking if active else Tensor._init_ordinary
+    Tensor._make = vars(Tensor)["_make_marking" if active else "_make_ordinary"]
 
 
 _grad_mode.switch = _switch_inference_marking
