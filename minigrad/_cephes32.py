@@ -1,0 +1,239 @@
+"""PyTorch's float32 ``log`` and ``sincos`` of its 16-wide normal transform, bit for bit.
+
+PyTorch's CPU ``randn`` in float32 turns 16 uniform numbers at a time into normal ones with
+vectorized single-precision ``log`` and ``sincos`` approximations (Julien Pommier's AVX port of
+the Cephes library's ``logf``/``sinf``/``cosf``): a reduction of the argument with its exponent
+bits (log) or by multiples of pi/4 (sincos), then short polynomials with Cephes' published
+coefficients. The compiler fuses most multiply-adds of those polynomials into fused
+multiply-adds (one rounding each); which ones was found by comparing every possible input
+with PyTorch 2.13 (``scripts/sweep_float_normal.py``).
+
+Here every step is the same float32 operation in the same order. A fused ``a * b + c`` is
+computed as the exact double product plus ``c`` rounded to double and then to float; that
+double rounding could differ from one rounding only where the double sum falls exactly halfway
+between two floats, which the sweep shows never happens for the 2**24 inputs each function
+gets (the float uniform numbers ``k / 2**24``), whose results all equal PyTorch's.
+
+This is PyTorch's computation on x86 CPUs with AVX2 (or AVX-512); builds or CPUs without AVX2
+(``ATEN_CPU_CAPABILITY=default``, ARM) take a scalar path with the C library's functions,
+whose numbers differ.
+
+NumPy runs every step as one pass over small chunks held in preallocated buffers: casts and
+mixed-type operations are several times slower than same-type ones, and fresh large temporaries
+cost page faults.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_F32 = np.float32
+_I32 = np.int32
+
+# Cephes' logf: log(1 + x) ~ x - x**2 / 2 + x**3 * P(x) for x in [sqrt(1/2) - 1, sqrt(2) - 1]
+_LOG_P = (
+    7.0376836292e-2,
+    -1.1514610310e-1,
+    1.1676998740e-1,
+    -1.2420140846e-1,
+    1.4249322787e-1,
+    -1.6668057665e-1,
+    2.0000714765e-1,
+    -2.4999993993e-1,
+    3.3333331174e-1,
+)
+_LOG_P = tuple(float(_F32(c)) for c in _LOG_P)  # the float32 coefficients, as doubles
+_LOG2_LOW, _LOG2_HIGH = _F32(-2.12194440e-4), _F32(0.693359375)  # log(2) in two parts
+_SQRT_HALF_BITS = int(np.array(0.707106781186547524, _F32).view(_I32))
+_EXPONENT_AND_SIGN = -(1 << 23)
+
+# Cephes' sinf/cosf: a reduction by pi/4 in three parts (the first two multiply exactly by the
+# small even integers used), then sin and cos polynomials in x**2 on [-pi/4, pi/4]
+_FOUR_OVER_PI = _F32(1.27323954473516)
+_PI4_A, _PI4_B = _F32(-0.78515625), _F32(-2.4187564849853515625e-4)
+_PI4_C = float(_F32(-3.77489497744594108e-8))
+_SIN_P = tuple(float(_F32(c)) for c in (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1))
+_COS_P = tuple(
+    float(_F32(c)) for c in (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2)
+)
+_TWO_PI = _F32(2.0 * np.pi)
+
+CHUNK = 1 << 14  # numbers per pass: every buffer stays in the cache
+
+
+class _Buffers:
+    """Scratch arrays for one chunk: float32 ``f[i]``, float64 ``d[i]``, int32 ``i[i]``."""
+
+    def __init__(self, n: int):
+        self.f = [np.empty(n, _F32) for _ in range(6)]
+        self.d = [np.empty(n, np.float64) for _ in range(4)]
+        self.i = [np.empty(n, _I32) for _ in range(3)]
+
+    def head(self, n: int) -> _Buffers:
+        """The same buffers cut to their first ``n`` elements (a last, shorter chunk)."""
+        view = object.__new__(_Buffers)
+        view.f, view.d, view.i = ([a[:n] for a in group] for group in (self.f, self.d, self.i))
+        return view
+
+
+def _round(value64: np.ndarray, out32: np.ndarray, out64: np.ndarray | None = None):
+    """Round doubles to float into ``out32`` (and that float back to double into ``out64``)."""
+    out32[...] = value64
+    if out64 is not None:
+        out64[...] = out32
+
+
+def _horner(y32, y64, x64, coefficients, acc64) -> None:
+    """``y = y * x + c`` fused, for each ``c`` in turn; ``y64`` holds ``y32`` as doubles."""
+    for coefficient in coefficients:
+        np.multiply(y64, x64, out=acc64)
+        acc64 += coefficient
+        _round(acc64, y32, y64)
+
+
+def log_into(x: np.ndarray, out: np.ndarray, buf: _Buffers) -> np.ndarray:
+    """PyTorch's float32 natural logarithm of positive normal float32 ``x`` into ``out``
+    (which may be ``x``)."""
+    shifted, exponent_i, _ = buf.i
+    exponent, square, tmp, *_ = buf.f
+    x64, y64, acc64, tmp64 = buf.d
+    # x = m * 2**e with m in [sqrt(1/2), sqrt(2)): from the bits of x less those of sqrt(1/2),
+    # e in the exponent field and m's bits as x's with the exponent field replaced
+    np.subtract(x.view(_I32), _SQRT_HALF_BITS, out=shifted)
+    np.right_shift(shifted, 23, out=exponent_i)
+    shifted &= _EXPONENT_AND_SIGN
+    reduced = out.view(_I32)
+    np.subtract(x.view(_I32), shifted, out=reduced)
+    exponent[...] = exponent_i
+    reduced = np.subtract(out, _F32(1), out=out)  # m - 1, exact
+    np.multiply(reduced, reduced, out=square)
+    x64[...] = reduced
+    np.multiply(x64, _LOG_P[0], out=acc64)
+    acc64 += _LOG_P[1]
+    _round(acc64, tmp, y64)
+    _horner(tmp, y64, x64, _LOG_P[2:], acc64)
+    tmp *= reduced
+    y64[...] = tmp
+    tmp64[...] = square
+    np.multiply(y64, tmp64, out=acc64)  # fused: y * x**2 + e * log2_low
+    np.multiply(exponent, _LOG2_LOW, out=tmp)
+    tmp64[...] = tmp
+    acc64 += tmp64
+    _round(acc64, tmp)
+    square *= _F32(0.5)
+    tmp -= square
+    out += tmp  # out held the reduced x
+    exponent *= _LOG2_HIGH  # exact
+    out += exponent
+    return out
+
+
+def sincos_into(theta: np.ndarray, sin: np.ndarray, cos: np.ndarray, buf: _Buffers) -> None:
+    """PyTorch's float32 sine and cosine of float32 ``theta`` in [0, 2 pi] into ``sin`` and
+    ``cos``."""
+    octant, diff, sign = buf.i
+    j, x, square, tmp, *_ = buf.f
+    x64, square64, y64, acc64 = buf.d
+    np.multiply(theta, _FOUR_OVER_PI, out=tmp)
+    octant[...] = tmp  # truncation
+    octant += 1
+    octant &= ~1  # the even multiple of pi/4 nearest: theta - j pi/4 in [-pi/4, pi/4]
+    j[...] = octant
+    np.multiply(j, _PI4_A, out=tmp)  # exact products: j is at most 8
+    np.add(theta, tmp, out=x)
+    np.multiply(j, _PI4_B, out=tmp)
+    x += tmp
+    y64[...] = j
+    np.multiply(y64, _PI4_C, out=acc64)
+    x64[...] = x
+    acc64 += x64
+    _round(acc64, x, x64)
+    np.multiply(x, x, out=square)
+    square64[...] = square
+    _cos_polynomial(square, square64, cos, y64, acc64, tmp)
+    _sin_polynomial(x, x64, square, square64, sin, y64, acc64)
+    # in odd quadrants the polynomials trade places; signs from the octant
+    sin_bits, cos_bits = sin.view(_I32), cos.view(_I32)
+    np.bitwise_xor(sin_bits, cos_bits, out=diff)
+    np.right_shift(octant, 1, out=sign)
+    sign &= 1
+    np.negative(sign, out=sign)
+    diff &= sign
+    sin_bits ^= diff
+    cos_bits ^= diff
+    np.bitwise_and(octant, 4, out=sign)
+    sign <<= 29
+    sin_bits ^= sign
+    octant -= 2
+    np.invert(octant, out=sign)
+    sign &= 4
+    sign <<= 29
+    cos_bits ^= sign
+
+
+def _cos_polynomial(square, square64, cos, y64, acc64, tmp) -> None:
+    """``1 - z / 2 + z**2 Q(z)`` for ``z = x**2``: fused steps as PyTorch's."""
+    np.multiply(square64, _COS_P[0], out=acc64)
+    acc64 += _COS_P[1]
+    _round(acc64, cos, y64)
+    _horner(cos, y64, square64, _COS_P[2:], acc64)
+    cos *= square
+    y64[...] = cos
+    np.multiply(y64, square64, out=acc64)  # fused: (y z) z - z / 2
+    np.multiply(square, _F32(0.5), out=tmp)
+    y64[...] = tmp
+    acc64 -= y64
+    _round(acc64, cos)
+    cos += _F32(1)
+
+
+def _sin_polynomial(x, x64, square, square64, sin, y64, acc64) -> None:
+    """``x + x z P(z)`` for ``z = x**2``: fused steps as PyTorch's."""
+    np.multiply(square64, _SIN_P[0], out=acc64)
+    acc64 += _SIN_P[1]
+    _round(acc64, sin, y64)
+    _horner(sin, y64, square64, _SIN_P[2:], acc64)
+    sin *= square
+    y64[...] = sin
+    np.multiply(y64, x64, out=acc64)  # fused: (y z) x + x
+    acc64 += x64
+    _round(acc64, sin)
+
+
+def box_muller_into(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
+    """PyTorch's 16-wide float32 Box-Muller: in each row of 16 uniform numbers ``u``,
+    ``radius = sqrt(-2 log(1 - u[j]))`` and ``theta = 2 pi u[j + 8]`` give
+    ``radius * cos(theta)`` at ``j`` and ``radius * sin(theta)`` at ``j + 8`` of ``out``
+    (which may be ``blocks`` itself)."""
+    rows = blocks.shape[0]
+    step = CHUNK // 8
+    full = _Buffers(min(CHUNK, 8 * rows))
+    halves = _as_halves(blocks)  # items of 8 numbers, two per row: their copies are fast
+    out_halves = _as_halves(out)
+    radius, theta, sin, cos = (np.empty(full.f[0].size, _F32) for _ in range(4))
+    for start in range(0, rows, step):
+        stop = min(start + step, rows)
+        n = 8 * (stop - start)
+        buf = full if n == full.f[0].size else full.head(n)
+        r, t, s, c = (a[:n] for a in (radius, theta, sin, cos))
+        _as_halves(r)[...] = halves[2 * start : 2 * stop : 2]
+        _as_halves(t)[...] = halves[2 * start + 1 : 2 * stop : 2]
+        np.subtract(_F32(1), r, out=r)
+        t *= _TWO_PI
+        log_into(r, r, buf)
+        r *= _F32(-2)
+        np.sqrt(r, out=r)
+        sincos_into(t, s, c, buf)
+        c *= r
+        s *= r
+        out_halves[2 * start : 2 * stop : 2] = _as_halves(c)
+        out_halves[2 * start + 1 : 2 * stop : 2] = _as_halves(s)
+    return out
+
+
+_HALF_BLOCK = np.dtype((np.void, 32))
+
+
+def _as_halves(values: np.ndarray) -> np.ndarray:
+    """A contiguous float32 array of ``8 k`` numbers as ``k`` items of 8 numbers each."""
+    return values.reshape(-1, 8).view(_HALF_BLOCK).reshape(-1)
