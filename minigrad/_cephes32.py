@@ -29,6 +29,8 @@ import numpy as np
 
 _F32 = np.float32
 _I32 = np.int32
+_U32 = np.uint32
+_SIGN_BIT = np.uint32(1 << 31)
 
 # Cephes' logf: log(1 + x) ~ x - x**2 / 2 + x**3 * P(x) for x in [sqrt(1/2) - 1, sqrt(2) - 1]
 _LOG_P = (
@@ -52,13 +54,14 @@ _EXPONENT_AND_SIGN = -(1 << 23)
 _FOUR_OVER_PI = _F32(1.27323954473516)
 _PI4_A, _PI4_B = _F32(-0.78515625), _F32(-2.4187564849853515625e-4)
 _PI4_C = float(_F32(-3.77489497744594108e-8))
+_PI4_AB = float(_PI4_A) + float(_PI4_B)  # exact in double
 _SIN_P = tuple(float(_F32(c)) for c in (-1.9515295891e-4, 8.3321608736e-3, -1.6666654611e-1))
 _COS_P = tuple(
     float(_F32(c)) for c in (2.443315711809948e-5, -1.388731625493765e-3, 4.166664568298827e-2)
 )
 _TWO_PI = _F32(2.0 * np.pi)
 
-CHUNK = 1 << 14  # numbers per pass: every buffer stays in the cache
+CHUNK = 1 << 15  # numbers per pass: few calls, buffers still in the cache (measured)
 
 
 class _Buffers:
@@ -111,7 +114,10 @@ def log_into(x: np.ndarray, out: np.ndarray, buf: _Buffers) -> np.ndarray:
     np.multiply(x64, _LOG_P[0], out=acc64)
     acc64 += _LOG_P[1]
     _round(acc64, tmp, y64)
-    _horner(tmp, y64, x64, _LOG_P[2:], acc64)
+    _horner(tmp, y64, x64, _LOG_P[2:-1], acc64)
+    np.multiply(y64, x64, out=acc64)
+    acc64 += _LOG_P[-1]
+    _round(acc64, tmp)
     tmp *= reduced
     y64[...] = tmp
     tmp64[...] = square
@@ -132,56 +138,63 @@ def sincos_into(theta: np.ndarray, sin: np.ndarray, cos: np.ndarray, buf: _Buffe
     """PyTorch's float32 sine and cosine of float32 ``theta`` in [0, 2 pi] into ``sin`` and
     ``cos``."""
     octant, diff, sign = buf.i
-    j, x, square, tmp, *_ = buf.f
+    x, square, tmp, *_ = buf.f
     x64, square64, y64, acc64 = buf.d
     np.multiply(theta, _FOUR_OVER_PI, out=tmp)
     octant[...] = tmp  # truncation
     octant += 1
     octant &= ~1  # the even multiple of pi/4 nearest: theta - j pi/4 in [-pi/4, pi/4]
-    j[...] = octant
-    np.multiply(j, _PI4_A, out=tmp)  # exact products: j is at most 8
-    np.add(theta, tmp, out=x)
-    np.multiply(j, _PI4_B, out=tmp)
-    x += tmp
-    y64[...] = j
-    np.multiply(y64, _PI4_C, out=acc64)
-    x64[...] = x
+    # theta + j A + j B is exact (the products are, and the sums lose no bit), in float as in
+    # double; then + j C, fused
+    y64[...] = octant
+    np.multiply(y64, _PI4_AB, out=acc64)
+    x64[...] = theta
+    acc64 += x64
+    np.multiply(y64, _PI4_C, out=x64)
     acc64 += x64
     _round(acc64, x, x64)
     np.multiply(x, x, out=square)
     square64[...] = square
     _cos_polynomial(square, square64, cos, y64, acc64, tmp)
     _sin_polynomial(x, x64, square, square64, sin, y64, acc64)
-    # in odd quadrants the polynomials trade places; signs from the octant
-    sin_bits, cos_bits = sin.view(_I32), cos.view(_I32)
-    np.bitwise_xor(sin_bits, cos_bits, out=diff)
-    np.right_shift(octant, 1, out=sign)
-    sign &= 1
-    np.negative(sign, out=sign)
-    diff &= sign
-    sin_bits ^= diff
-    cos_bits ^= diff
-    np.bitwise_and(octant, 4, out=sign)
-    sign <<= 29
+    # in odd quadrants the polynomials trade places; signs from the octant's bits 1 and 2
+    sin_bits, cos_bits = sin.view(_U32), cos.view(_U32)
+    octant_bits, sign = octant.view(_U32), sign.view(_U32)
+    np.left_shift(octant_bits, 30, out=sign)
+    np.right_shift(sign.view(_I32), 31, out=sign.view(_I32))  # all ones where bit 1 is set
+    np.bitwise_xor(sin_bits, cos_bits, out=diff.view(_U32))
+    diff.view(_U32)[...] &= sign
+    sin_bits ^= diff.view(_U32)
+    cos_bits ^= diff.view(_U32)
+    np.left_shift(octant_bits, 29, out=sign)  # bit 2: the sine's sign
+    sign &= _SIGN_BIT
     sin_bits ^= sign
-    octant -= 2
-    np.invert(octant, out=sign)
-    sign &= 4
-    sign <<= 29
-    cos_bits ^= sign
+    octant_bits += 2  # the cosine's: j = 2 or 4
+    octant_bits <<= 29
+    octant_bits &= _SIGN_BIT
+    cos_bits ^= octant_bits
+
+
+def _in_binade(y64, x64, c: float, exponent: int, out64) -> None:
+    """``y * x + c`` rounded once to float (kept as a double) into ``out64``, for results in
+    ``[2**exponent, 2**(exponent + 1))`` in magnitude and ``c`` a multiple of their unit in the
+    last place: adding ``1.5 * 2**(exponent + 29)`` makes the double's unit the float's."""
+    magic = 1.5 * 2.0 ** (exponent + 29)
+    np.multiply(y64, x64, out=out64)
+    out64 += c + magic  # exact
+    out64 -= magic
 
 
 def _cos_polynomial(square, square64, cos, y64, acc64, tmp) -> None:
-    """``1 - z / 2 + z**2 Q(z)`` for ``z = x**2``: fused steps as PyTorch's."""
-    np.multiply(square64, _COS_P[0], out=acc64)
-    acc64 += _COS_P[1]
-    _round(acc64, cos, y64)
-    _horner(cos, y64, square64, _COS_P[2:], acc64)
+    """``1 - z / 2 + z**2 Q(z)`` for ``z = x**2``: fused steps as PyTorch's (for ``z`` in
+    [0, (pi/4)**2] the first two results stay within one binade each)."""
+    _in_binade(square64, _COS_P[0], _COS_P[1], -10, y64)
+    _in_binade(y64, square64, _COS_P[2], -5, acc64)
+    cos[...] = acc64  # exact
     cos *= square
     y64[...] = cos
     np.multiply(y64, square64, out=acc64)  # fused: (y z) z - z / 2
-    np.multiply(square, _F32(0.5), out=tmp)
-    y64[...] = tmp
+    np.multiply(square64, 0.5, out=y64)
     acc64 -= y64
     _round(acc64, cos)
     cos += _F32(1)
@@ -189,10 +202,9 @@ def _cos_polynomial(square, square64, cos, y64, acc64, tmp) -> None:
 
 def _sin_polynomial(x, x64, square, square64, sin, y64, acc64) -> None:
     """``x + x z P(z)`` for ``z = x**2``: fused steps as PyTorch's."""
-    np.multiply(square64, _SIN_P[0], out=acc64)
-    acc64 += _SIN_P[1]
-    _round(acc64, sin, y64)
-    _horner(sin, y64, square64, _SIN_P[2:], acc64)
+    _in_binade(square64, _SIN_P[0], _SIN_P[1], -7, y64)
+    _in_binade(y64, square64, _SIN_P[2], -3, acc64)
+    sin[...] = acc64  # exact
     sin *= square
     y64[...] = sin
     np.multiply(y64, x64, out=acc64)  # fused: (y z) x + x
@@ -200,11 +212,12 @@ def _sin_polynomial(x, x64, square, square64, sin, y64, acc64) -> None:
     _round(acc64, sin)
 
 
-def box_muller_into(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
+def box_muller_into(blocks: np.ndarray, out: np.ndarray, plus_zero: bool = False) -> np.ndarray:
     """PyTorch's 16-wide float32 Box-Muller: in each row of 16 uniform numbers ``u``,
     ``radius = sqrt(-2 log(1 - u[j]))`` and ``theta = 2 pi u[j + 8]`` give
     ``radius * cos(theta)`` at ``j`` and ``radius * sin(theta)`` at ``j + 8`` of ``out``
-    (which may be ``blocks`` itself)."""
+    (which may be ``blocks`` itself). ``plus_zero`` adds 0.0 (PyTorch's mean 0): the -0.0 of
+    ``u[j] = 0`` (radius -0.0) becomes 0.0."""
     rows = blocks.shape[0]
     step = CHUNK // 8
     full = _Buffers(min(CHUNK, 8 * rows))
@@ -226,6 +239,9 @@ def box_muller_into(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
         sincos_into(t, s, c, buf)
         c *= r
         s *= r
+        if plus_zero and not r.all():  # only numbers of radius +-0.0 can be -0.0
+            c[r == 0] = 0
+            s[r == 0] = 0
         out_halves[2 * start : 2 * stop : 2] = _as_halves(c)
         out_halves[2 * start + 1 : 2 * stop : 2] = _as_halves(s)
     return out

@@ -33,6 +33,7 @@ CPU generator state (:meth:`TorchRandom.get_state`).
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 
@@ -93,7 +94,7 @@ class TorchRandom:
             out = self.mantissas53(n).astype(np.float64)
             out *= 2.0**-53
             return out
-        out = self.mantissas24(n).astype(np.float32)
+        out = self.mantissas24(n).view(np.int64).astype(np.float32)  # faster than from uint64
         out *= np.float32(2.0**-24)
         return out
 
@@ -187,23 +188,25 @@ class TorchRandom:
 
     def _normal_fill(self, n, dtype, mean, std):
         whole = n - n % 16
+        standard = (mean, std) == (0.0, 1.0)  # PyTorch still adds the mean: -0.0 becomes 0.0
         if dtype == np.float64:
             data = self.unit_floats(n, dtype)
             transform = _box_muller16_double
-        elif dtype == np.float32:
-            data = self.unit_floats(n, dtype)
-            transform = _box_muller16_float
-        else:  # float16 and bfloat16 draw only the whole blocks before the tail
-            data = np.zeros(n, np.float32)
-            data[:whole] = self.unit_floats(whole, dtype)
-            transform = _box_muller16_float
+        else:
+            if dtype == np.float32:
+                data = self.unit_floats(n, dtype)
+            else:  # float16 and bfloat16 draw only the whole blocks before the tail
+                data = np.zeros(n, np.float32)
+                data[:whole] = self.unit_floats(whole, dtype)
+            transform = functools.partial(_box_muller16_float, plus_zero=standard)
         blocks = data[:whole].reshape(-1, 16)
         transform(blocks, out=blocks)
         if whole != n:  # PyTorch redraws the last 16 numbers and transforms them again
             tail = self.unit_floats(16, dtype).astype(data.dtype).reshape(1, 16)
             data[n - 16 :] = transform(tail, out=tail).reshape(-1)
-        if (mean, std) == (0.0, 1.0):
-            data += data.dtype.type(0.0)  # PyTorch adds the mean: -0.0 (from u = 0) becomes 0.0
+        if standard:
+            if dtype == np.float64:
+                data += 0.0
             return data
         if dtype == np.float64:
             return fma64(data, std, mean)
@@ -357,10 +360,10 @@ def _float_to_int64(value) -> int:
 
 
 # -- Box-Muller ----------------------------------------------------------------------------
-def _box_muller16_float(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
+def _box_muller16_float(blocks: np.ndarray, out: np.ndarray, plus_zero=False) -> np.ndarray:
     """PyTorch's 16-wide Box-Muller in float32, with its float32 ``log`` and ``sincos``
-    reproduced bit for bit (see :mod:`minigrad._cephes32`)."""
-    return box_muller_into(blocks, out)
+    reproduced bit for bit (see :mod:`minigrad._cephes32`); ``plus_zero``: -0.0 to 0.0."""
+    return box_muller_into(blocks, out, plus_zero)
 
 
 def _box_muller16_double(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:

@@ -43,7 +43,7 @@ def torch_blocks(blocks: np.ndarray) -> np.ndarray:
 def minigrad_blocks(blocks: np.ndarray) -> np.ndarray:
     """minigrad's transform of the same rows (its generator is checked by the tests)."""
     uniform = blocks.astype(np.float32) * np.float32(2.0**-24)
-    return minigrad._torch_random._box_muller16_float(uniform, uniform) + np.float32(0)
+    return minigrad._torch_random._box_muller16_float(uniform, uniform, plus_zero=True)
 
 
 def sweep(radius_k: np.ndarray, angle_k: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
