@@ -4,15 +4,20 @@ PyTorch's CPU ``randn`` in float32 turns 16 uniform numbers at a time into norma
 vectorized single-precision ``log`` and ``sincos`` approximations (Julien Pommier's AVX port of
 the Cephes library's ``logf``/``sinf``/``cosf``): a reduction of the argument with its exponent
 bits (log) or by multiples of pi/4 (sincos), then short polynomials with Cephes' published
-coefficients. The compiler fuses most multiply-adds of those polynomials into fused
-multiply-adds (one rounding each); which ones was found by comparing every possible input
-with PyTorch 2.13 (``scripts/sweep_float_normal.py``).
+coefficients. The compiler contracts multiplies feeding adds into fused multiply-adds (one
+rounding each): every Horner step, the last step of the pi/4 reduction, the last steps of the
+sine (``y z * x + x``) and cosine (``y z * z - z / 2``) and, in the log, ``y x * x**2 + e *
+log2_low`` (that product fused, not ``e * log2_low``). This pattern was found, and is checked,
+by comparing all inputs with PyTorch 2.13 (``scripts/sweep_float_normal.py``).
 
 Here every step is the same float32 operation in the same order. A fused ``a * b + c`` is
 computed as the exact double product plus ``c`` rounded to double and then to float; that
-double rounding could differ from one rounding only where the double sum falls exactly halfway
-between two floats, which the sweep shows never happens for the 2**24 inputs each function
-gets (the float uniform numbers ``k / 2**24``), whose results all equal PyTorch's.
+double rounding could differ from one rounding only where the double sum is inexact and
+exactly halfway between two floats, which the sweep shows never happens for the 2**24 inputs
+each function gets (the float uniform numbers ``k / 2**24``; 643 sums are halfway, all
+exact): the results of all of them equal PyTorch's, and equal those of exactly rounded fused
+multiply-adds. Where a result stays within one binade for all inputs, one rounding is done
+exactly by a magic-number add (:func:`_in_binade`).
 
 This is PyTorch's computation on x86 CPUs with AVX2 (or AVX-512); builds or CPUs without AVX2
 (``ATEN_CPU_CAPABILITY=default``, ARM) take a scalar path with the C library's functions,
@@ -69,7 +74,7 @@ class _Buffers:
 
     def __init__(self, n: int):
         self.f = [np.empty(n, _F32) for _ in range(6)]
-        self.d = [np.empty(n, np.float64) for _ in range(4)]
+        self.d = [np.empty(n, np.float64) for _ in range(5)]
         self.i = [np.empty(n, _I32) for _ in range(3)]
 
     def head(self, n: int) -> _Buffers:
@@ -86,12 +91,18 @@ def _round(value64: np.ndarray, out32: np.ndarray, out64: np.ndarray | None = No
         out64[...] = out32
 
 
+def _fused(a64, b, c, acc64, out32, out64=None) -> None:
+    """``a * b + c`` (exact product) rounded to double in ``acc64``, then to float into
+    ``out32`` (and back to double into ``out64``, which may be ``a64``)."""
+    np.multiply(a64, b, out=acc64)
+    acc64 += c
+    _round(acc64, out32, out64)
+
+
 def _horner(y32, y64, x64, coefficients, acc64) -> None:
     """``y = y * x + c`` fused, for each ``c`` in turn; ``y64`` holds ``y32`` as doubles."""
     for coefficient in coefficients:
-        np.multiply(y64, x64, out=acc64)
-        acc64 += coefficient
-        _round(acc64, y32, y64)
+        _fused(y64, x64, coefficient, acc64, y32, y64)
 
 
 def log_into(x: np.ndarray, out: np.ndarray, buf: _Buffers) -> np.ndarray:
@@ -99,7 +110,7 @@ def log_into(x: np.ndarray, out: np.ndarray, buf: _Buffers) -> np.ndarray:
     (which may be ``x``)."""
     shifted, exponent_i, _ = buf.i
     exponent, square, tmp, *_ = buf.f
-    x64, y64, acc64, tmp64 = buf.d
+    x64, y64, acc64, tmp64, _ = buf.d
     # x = m * 2**e with m in [sqrt(1/2), sqrt(2)): from the bits of x less those of sqrt(1/2),
     # e in the exponent field and m's bits as x's with the exponent field replaced
     np.subtract(x.view(_I32), _SQRT_HALF_BITS, out=shifted)
@@ -111,21 +122,16 @@ def log_into(x: np.ndarray, out: np.ndarray, buf: _Buffers) -> np.ndarray:
     reduced = np.subtract(out, _F32(1), out=out)  # m - 1, exact
     np.multiply(reduced, reduced, out=square)
     x64[...] = reduced
-    np.multiply(x64, _LOG_P[0], out=acc64)
-    acc64 += _LOG_P[1]
-    _round(acc64, tmp, y64)
+    _fused(x64, _LOG_P[0], _LOG_P[1], acc64, tmp, y64)
     _horner(tmp, y64, x64, _LOG_P[2:-1], acc64)
-    np.multiply(y64, x64, out=acc64)
-    acc64 += _LOG_P[-1]
-    _round(acc64, tmp)
+    _fused(y64, x64, _LOG_P[-1], acc64, tmp)
     tmp *= reduced
     y64[...] = tmp
-    tmp64[...] = square
-    np.multiply(y64, tmp64, out=acc64)  # fused: y * x**2 + e * log2_low
+    square64 = x64
+    square64[...] = square
     np.multiply(exponent, _LOG2_LOW, out=tmp)
     tmp64[...] = tmp
-    acc64 += tmp64
-    _round(acc64, tmp)
+    _fused(y64, square64, tmp64, acc64, tmp)  # y * x**2 + e * log2_low
     square *= _F32(0.5)
     tmp -= square
     out += tmp  # out held the reduced x
@@ -139,7 +145,7 @@ def sincos_into(theta: np.ndarray, sin: np.ndarray, cos: np.ndarray, buf: _Buffe
     ``cos``."""
     octant, diff, sign = buf.i
     x, square, tmp, *_ = buf.f
-    x64, square64, y64, acc64 = buf.d
+    x64, square64, y64, acc64, extra64 = buf.d
     np.multiply(theta, _FOUR_OVER_PI, out=tmp)
     octant[...] = tmp  # truncation
     octant += 1
@@ -150,12 +156,10 @@ def sincos_into(theta: np.ndarray, sin: np.ndarray, cos: np.ndarray, buf: _Buffe
     np.multiply(y64, _PI4_AB, out=acc64)
     x64[...] = theta
     acc64 += x64
-    np.multiply(y64, _PI4_C, out=x64)
-    acc64 += x64
-    _round(acc64, x, x64)
+    _fused(y64, _PI4_C, acc64, extra64, x, x64)
     np.multiply(x, x, out=square)
     square64[...] = square
-    _cos_polynomial(square, square64, cos, y64, acc64, tmp)
+    _cos_polynomial(square, square64, cos, y64, acc64, extra64)
     _sin_polynomial(x, x64, square, square64, sin, y64, acc64)
     # in odd quadrants the polynomials trade places; signs from the octant's bits 1 and 2
     sin_bits, cos_bits = sin.view(_U32), cos.view(_U32)
@@ -185,7 +189,7 @@ def _in_binade(y64, x64, c: float, exponent: int, out64) -> None:
     out64 -= magic
 
 
-def _cos_polynomial(square, square64, cos, y64, acc64, tmp) -> None:
+def _cos_polynomial(square, square64, cos, y64, acc64, half64) -> None:
     """``1 - z / 2 + z**2 Q(z)`` for ``z = x**2``: fused steps as PyTorch's (for ``z`` in
     [0, (pi/4)**2] the first two results stay within one binade each)."""
     _in_binade(square64, _COS_P[0], _COS_P[1], -10, y64)
@@ -193,10 +197,8 @@ def _cos_polynomial(square, square64, cos, y64, acc64, tmp) -> None:
     cos[...] = acc64  # exact
     cos *= square
     y64[...] = cos
-    np.multiply(y64, square64, out=acc64)  # fused: (y z) z - z / 2
-    np.multiply(square64, 0.5, out=y64)
-    acc64 -= y64
-    _round(acc64, cos)
+    np.multiply(square64, -0.5, out=half64)
+    _fused(y64, square64, half64, acc64, cos)  # (y z) z - z / 2
     cos += _F32(1)
 
 
@@ -207,9 +209,7 @@ def _sin_polynomial(x, x64, square, square64, sin, y64, acc64) -> None:
     sin[...] = acc64  # exact
     sin *= square
     y64[...] = sin
-    np.multiply(y64, x64, out=acc64)  # fused: (y z) x + x
-    acc64 += x64
-    _round(acc64, sin)
+    _fused(y64, x64, x64, acc64, sin)  # (y z) x + x
 
 
 def box_muller_into(blocks: np.ndarray, out: np.ndarray, plus_zero: bool = False) -> np.ndarray:
