@@ -17,7 +17,7 @@ exactly halfway between two floats, which the sweep shows never happens for the 
 each function gets (the float uniform numbers ``k / 2**24``; 643 sums are halfway, all
 exact): the results of all of them equal PyTorch's, and equal those of exactly rounded fused
 multiply-adds. Where a result stays within one binade for all inputs, one rounding is done
-exactly by a magic-number add (:func:`_in_binade`).
+exactly by a magic-number add (``_STEPS``).
 
 This is PyTorch's computation on x86 CPUs with AVX2 (or AVX-512); builds or CPUs without AVX2
 (``ATEN_CPU_CAPABILITY=default``, ARM) take a scalar path with the C library's functions,
@@ -70,17 +70,19 @@ CHUNK = 1 << 15  # numbers per pass: few calls, buffers still in the cache (meas
 
 
 class _Buffers:
-    """Scratch arrays for one chunk: float32 ``f[i]``, float64 ``d[i]``, int32 ``i[i]``."""
+    """Scratch arrays for one chunk: float32 ``f[i]``, int32 ``i[i]`` and the rows of the
+    float64 ``d`` (one array, so that runs of rows make stacked arrays)."""
 
     def __init__(self, n: int):
-        self.f = [np.empty(n, _F32) for _ in range(6)]
-        self.d = [np.empty(n, np.float64) for _ in range(5)]
+        self.f = [np.empty(n, _F32) for _ in range(4)]
         self.i = [np.empty(n, _I32) for _ in range(3)]
+        self.d = np.empty((5, n))
 
     def head(self, n: int) -> _Buffers:
         """The same buffers cut to their first ``n`` elements (a last, shorter chunk)."""
         view = object.__new__(_Buffers)
-        view.f, view.d, view.i = ([a[:n] for a in group] for group in (self.f, self.d, self.i))
+        view.f, view.i = ([a[:n] for a in group] for group in (self.f, self.i))
+        view.d = self.d[:, :n]
         return view
 
 
@@ -99,10 +101,10 @@ def _fused(a64, b, c, acc64, out32, out64=None) -> None:
     _round(acc64, out32, out64)
 
 
-def _horner(y32, y64, x64, coefficients, acc64) -> None:
+def _horner(y32, y64, x64, coefficients) -> None:
     """``y = y * x + c`` fused, for each ``c`` in turn; ``y64`` holds ``y32`` as doubles."""
-    for coefficient in coefficients:
-        _fused(y64, x64, coefficient, acc64, y32, y64)
+    for coefficient in coefficients:  # in place: less memory traffic
+        _fused(y64, x64, coefficient, y64, y32, y64)
 
 
 def log_into(x: np.ndarray, out: np.ndarray, buf: _Buffers) -> np.ndarray:
@@ -110,7 +112,7 @@ def log_into(x: np.ndarray, out: np.ndarray, buf: _Buffers) -> np.ndarray:
     (which may be ``x``)."""
     shifted, exponent_i, _ = buf.i
     exponent, square, tmp, *_ = buf.f
-    x64, y64, acc64, tmp64, _ = buf.d
+    x64, y64, tmp64 = buf.d[:3]
     # x = m * 2**e with m in [sqrt(1/2), sqrt(2)): from the bits of x less those of sqrt(1/2),
     # e in the exponent field and m's bits as x's with the exponent field replaced
     np.subtract(x.view(_I32), _SQRT_HALF_BITS, out=shifted)
@@ -122,16 +124,16 @@ def log_into(x: np.ndarray, out: np.ndarray, buf: _Buffers) -> np.ndarray:
     reduced = np.subtract(out, _F32(1), out=out)  # m - 1, exact
     np.multiply(reduced, reduced, out=square)
     x64[...] = reduced
-    _fused(x64, _LOG_P[0], _LOG_P[1], acc64, tmp, y64)
-    _horner(tmp, y64, x64, _LOG_P[2:-1], acc64)
-    _fused(y64, x64, _LOG_P[-1], acc64, tmp)
+    _fused(x64, _LOG_P[0], _LOG_P[1], y64, tmp, y64)
+    _horner(tmp, y64, x64, _LOG_P[2:-1])
+    _fused(y64, x64, _LOG_P[-1], y64, tmp)
     tmp *= reduced
     y64[...] = tmp
     square64 = x64
     square64[...] = square
     np.multiply(exponent, _LOG2_LOW, out=tmp)
     tmp64[...] = tmp
-    _fused(y64, square64, tmp64, acc64, tmp)  # y * x**2 + e * log2_low
+    _fused(y64, square64, tmp64, y64, tmp)  # y * x**2 + e * log2_low
     square *= _F32(0.5)
     tmp -= square
     out += tmp  # out held the reduced x
@@ -140,29 +142,30 @@ def log_into(x: np.ndarray, out: np.ndarray, buf: _Buffers) -> np.ndarray:
     return out
 
 
-def sincos_into(theta: np.ndarray, sin: np.ndarray, cos: np.ndarray, buf: _Buffers) -> None:
-    """PyTorch's float32 sine and cosine of float32 ``theta`` in [0, 2 pi] into ``sin`` and
-    ``cos``."""
+def sincos_into(theta: np.ndarray, cos_sin: np.ndarray, buf: _Buffers) -> None:
+    """PyTorch's float32 cosine and sine of float32 ``theta`` in [0, 2 pi] into the rows of
+    ``cos_sin`` (2, n)."""
     octant, diff, sign = buf.i
-    x, square, tmp, *_ = buf.f
-    x64, square64, y64, acc64, extra64 = buf.d
+    x, square, tmp, _ = buf.f
+    square64, x64, half64 = buf.d[:3]
+    y2 = buf.d[3:5]
     np.multiply(theta, _FOUR_OVER_PI, out=tmp)
     octant[...] = tmp  # truncation
     octant += 1
     octant &= ~1  # the even multiple of pi/4 nearest: theta - j pi/4 in [-pi/4, pi/4]
     # theta + j A + j B is exact (the products are, and the sums lose no bit), in float as in
     # double; then + j C, fused
-    y64[...] = octant
-    np.multiply(y64, _PI4_AB, out=acc64)
+    j64, reduced64 = y2
+    j64[...] = octant
+    np.multiply(j64, _PI4_AB, out=reduced64)
     x64[...] = theta
-    acc64 += x64
-    _fused(y64, _PI4_C, acc64, extra64, x, x64)
+    reduced64 += x64
+    _fused(j64, _PI4_C, reduced64, j64, x, x64)
     np.multiply(x, x, out=square)
     square64[...] = square
-    _cos_polynomial(square, square64, cos, y64, acc64, extra64)
-    _sin_polynomial(x, x64, square, square64, sin, y64, acc64)
+    _polynomials(square, buf.d, cos_sin)
     # in odd quadrants the polynomials trade places; signs from the octant's bits 1 and 2
-    sin_bits, cos_bits = sin.view(_U32), cos.view(_U32)
+    cos_bits, sin_bits = cos_sin.view(_U32)
     octant_bits, sign = octant.view(_U32), sign.view(_U32)
     np.left_shift(octant_bits, 30, out=sign)
     np.right_shift(sign.view(_I32), 31, out=sign.view(_I32))  # all ones where bit 1 is set
@@ -179,37 +182,40 @@ def sincos_into(theta: np.ndarray, sin: np.ndarray, cos: np.ndarray, buf: _Buffe
     cos_bits ^= octant_bits
 
 
-def _in_binade(y64, x64, c: float, exponent: int, out64) -> None:
-    """``y * x + c`` rounded once to float (kept as a double) into ``out64``, for results in
-    ``[2**exponent, 2**(exponent + 1))`` in magnitude and ``c`` a multiple of their unit in the
-    last place: adding ``1.5 * 2**(exponent + 29)`` makes the double's unit the float's."""
-    magic = 1.5 * 2.0 ** (exponent + 29)
-    np.multiply(y64, x64, out=out64)
-    out64 += c + magic  # exact
-    out64 -= magic
+# The first two steps of the cosine's and the sine's polynomials (rows), whose results stay
+# within one binade [2**e, 2**(e + 1)) each for z in [0, (pi/4)**2]: adding the magic number
+# 1.5 * 2**(e + 29) to an exact product makes the double's unit the float's there, so that the
+# sum is rounded once, to float (ties to even as well); the coefficient added is a multiple of
+# that unit, so it is added with the magic number in one exact constant.
+_FIRST = np.array([[_COS_P[0]], [_SIN_P[0]]])
+_STEPS = tuple(
+    (np.array([[c + m], [s + n]]), np.array([[m], [n]]))
+    for c, s, m, n in (
+        (_COS_P[1], _SIN_P[1], 1.5 * 2.0 ** (-10 + 29), 1.5 * 2.0 ** (-7 + 29)),
+        (_COS_P[2], _SIN_P[2], 1.5 * 2.0 ** (-5 + 29), 1.5 * 2.0 ** (-3 + 29)),
+    )
+)
 
 
-def _cos_polynomial(square, square64, cos, y64, acc64, half64) -> None:
-    """``1 - z / 2 + z**2 Q(z)`` for ``z = x**2``: fused steps as PyTorch's (for ``z`` in
-    [0, (pi/4)**2] the first two results stay within one binade each)."""
-    _in_binade(square64, _COS_P[0], _COS_P[1], -10, y64)
-    _in_binade(y64, square64, _COS_P[2], -5, acc64)
-    cos[...] = acc64  # exact
-    cos *= square
-    y64[...] = cos
-    np.multiply(square64, -0.5, out=half64)
-    _fused(y64, square64, half64, acc64, cos)  # (y z) z - z / 2
-    cos += _F32(1)
-
-
-def _sin_polynomial(x, x64, square, square64, sin, y64, acc64) -> None:
-    """``x + x z P(z)`` for ``z = x**2``: fused steps as PyTorch's."""
-    _in_binade(square64, _SIN_P[0], _SIN_P[1], -7, y64)
-    _in_binade(y64, square64, _SIN_P[2], -3, acc64)
-    sin[...] = acc64  # exact
-    sin *= square
-    y64[...] = sin
-    _fused(y64, x64, x64, acc64, sin)  # (y z) x + x
+def _polynomials(square, d, cos_sin) -> None:
+    """Cephes' cosine ``1 - z / 2 + z**2 Q(z)`` and sine ``x + x z P(z)`` polynomials for
+    ``z = x**2`` (``square``, and in ``d``'s rows 0 and 1 ``z`` and ``x`` as doubles) into the
+    rows of ``cos_sin``, both at once; fused steps as PyTorch's."""
+    square64 = d[0]
+    y2 = d[3:5]
+    (added1, magic1), (added2, magic2) = _STEPS
+    np.multiply(square64, _FIRST, out=y2)
+    y2 += added1  # one rounding, to the float's unit ...
+    y2 -= magic1  # ... exactly undone
+    y2 *= square64
+    y2 += added2
+    y2 -= magic2
+    cos_sin[...] = y2  # exact
+    cos_sin *= square
+    y2[...] = cos_sin
+    np.multiply(square64, -0.5, out=d[2])
+    _fused(y2, d[0:2], d[2:0:-1], y2, cos_sin)  # (y z) z - z / 2 and (y z) x + x
+    cos_sin[0] += _F32(1)
 
 
 def box_muller_into(blocks: np.ndarray, out: np.ndarray, plus_zero: bool = False) -> np.ndarray:
@@ -221,14 +227,15 @@ def box_muller_into(blocks: np.ndarray, out: np.ndarray, plus_zero: bool = False
     rows = blocks.shape[0]
     step = CHUNK // 8
     full = _Buffers(min(CHUNK, 8 * rows))
+    size = full.f[0].size
     halves = _as_halves(blocks)  # items of 8 numbers, two per row: their copies are fast
     out_halves = _as_halves(out)
-    radius, theta, sin, cos = (np.empty(full.f[0].size, _F32) for _ in range(4))
+    radius, theta, trig = np.empty(size, _F32), np.empty(size, _F32), np.empty((2, size), _F32)
     for start in range(0, rows, step):
         stop = min(start + step, rows)
         n = 8 * (stop - start)
-        buf = full if n == full.f[0].size else full.head(n)
-        r, t, s, c = (a[:n] for a in (radius, theta, sin, cos))
+        buf = full if n == size else full.head(n)
+        r, t, cos_sin = radius[:n], theta[:n], trig[:, :n]
         _as_halves(r)[...] = halves[2 * start : 2 * stop : 2]
         _as_halves(t)[...] = halves[2 * start + 1 : 2 * stop : 2]
         np.subtract(_F32(1), r, out=r)
@@ -236,14 +243,12 @@ def box_muller_into(blocks: np.ndarray, out: np.ndarray, plus_zero: bool = False
         log_into(r, r, buf)
         r *= _F32(-2)
         np.sqrt(r, out=r)
-        sincos_into(t, s, c, buf)
-        c *= r
-        s *= r
-        if plus_zero and not r.all():  # only numbers of radius +-0.0 can be -0.0
-            c[r == 0] = 0
-            s[r == 0] = 0
-        out_halves[2 * start : 2 * stop : 2] = _as_halves(c)
-        out_halves[2 * start + 1 : 2 * stop : 2] = _as_halves(s)
+        sincos_into(t, cos_sin, buf)
+        cos_sin *= r
+        if plus_zero:  # only numbers of radius -0.0 can be -0.0
+            cos_sin += _F32(0)
+        out_halves[2 * start : 2 * stop : 2] = _as_halves(cos_sin[0])
+        out_halves[2 * start + 1 : 2 * stop : 2] = _as_halves(cos_sin[1])
     return out
 
 

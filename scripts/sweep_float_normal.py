@@ -71,7 +71,7 @@ class ExactFusedMultiplyAdds:
     towards its rounding error), counting those sums."""
 
     def __init__(self):
-        self.inexact_halfway = 0
+        self.halfway = self.inexact_halfway = 0
         self._fused = _cephes32._fused
 
     def __enter__(self):
@@ -82,7 +82,9 @@ class ExactFusedMultiplyAdds:
             b_part = total - product
             error = (product - (total - b_part)) + (c - b_part)
             low = total.view(np.uint64) & np.uint64((1 << 29) - 1)
-            fix = (low == np.uint64(1 << 28)) & (error != 0)
+            halfway = low == np.uint64(1 << 28)
+            self.halfway += int(np.count_nonzero(halfway))
+            fix = halfway & (error != 0)
             self.inexact_halfway += int(np.count_nonzero(fix))
             total[fix] = np.nextafter(total[fix], np.copysign(np.inf, error[fix]))
             acc64[...] = total
@@ -117,7 +119,10 @@ def main() -> None:
     print(f"minigrad as it computes: {_compare(k, theirs_radius, theirs_trig)}")
     with ExactFusedMultiplyAdds() as exact:
         print(f"with exact fused multiply-adds: {_compare(k, theirs_radius, theirs_trig)}")
-    print(f"inexact double sums exactly halfway between floats: {exact.inexact_halfway}")
+    print(
+        f"double sums exactly halfway between floats: {exact.halfway}, "
+        f"of which inexact: {exact.inexact_halfway}"
+    )
     print(f"{time.time() - start:.0f} s")
 
 
