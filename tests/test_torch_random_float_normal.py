@@ -101,7 +101,7 @@ def test_log_and_sincos_of_a_sample_of_all_inputs():
     # blocks in turn with angle 0 (the first 8 numbers are the radii: cos 1, sin 0) and with
     # radius 1.0 exactly (k = 6601320: the numbers are the cosines and sines themselves)
     rng = np.random.default_rng(5)
-    k = rng.integers(0, 1 << 24, 64 * BLOCK_WORDS).reshape(-1, 16)
+    k = rng.integers(0, 1 << 24, 256 * BLOCK_WORDS).reshape(-1, 16)
     k[:, :8] = np.where(np.arange(len(k))[:, None] % 2 == 0, k[:, :8], 6601320)
     k[::2, 8:] = 0  # angle 0: cos 1, sin 0, so the first 8 are the radius itself
     theirs, ours = _through_both(k.reshape(-1))
