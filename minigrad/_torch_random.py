@@ -188,7 +188,8 @@ class TorchRandom:
 
     def _normal_fill(self, n, dtype, mean, std):
         whole = n - n % 16
-        standard = (mean, std) == (0.0, 1.0)  # PyTorch still adds the mean: -0.0 becomes 0.0
+        # PyTorch still adds the mean: with mean 0.0 (not -0.0) a number -0.0 becomes 0.0
+        standard = (mean, std) == (0.0, 1.0) and math.copysign(1.0, mean) > 0
         if dtype == np.float64:
             data = self.unit_floats(n, dtype)
             transform = _box_muller16_double
