@@ -25,9 +25,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._std_heap import heap_select, partial_sort
 from ._std_sort import (
     _INSERTION_THRESHOLD,
-    _adjust_heap,
     _introsort_levels,
     _move_median_to_first,
     _positions,
@@ -38,7 +38,6 @@ from ._std_sort import (
 )
 
 _PARTIAL_SORT_RATIO = 64  # PyTorch's topk heap-selects where k * 64 <= n
-_BLOCK = 4096  # elements a partial_sort scan compares with the heap's top at once
 
 
 def order_keys(values: np.ndarray) -> np.ndarray:
@@ -78,7 +77,7 @@ def topk_indices(values: np.ndarray, k: int, axis: int, largest: bool, sorted: b
         if exact.any():
             chosen = keys[exact]
             if heap:
-                out[exact] = [_partial_sort(row, k) for row in chosen]
+                out[exact] = [partial_sort(row, k) for row in chosen]
             else:
                 out[exact] = _nth_then_sort(chosen, k, sorted)
     return np.moveaxis(out.reshape(moved.shape[:-1] + (k,)), -1, axis)
@@ -150,46 +149,9 @@ def _sort_short_ranges(values, perm, first, last) -> None:
 
 
 def _heap_select_range(values, perm, first: int, middle: int, last: int) -> None:
-    """libstdc++'s ``__heap_select`` on ``[first, last)``: a heap of ``[first, middle)``, then
-    each later element below its top replaces the top (which takes the element's place)."""
-    keys, items = values[first:last].tolist(), perm[first:last].tolist()
-    size = middle - first
-    heap_keys, heap_items = keys[:size], items[:size]
-    _make_heap(heap_keys, heap_items)
-    for i in range(size, len(keys)):
-        if keys[i] < heap_keys[0]:
-            key, item = keys[i], items[i]
-            keys[i], items[i] = heap_keys[0], heap_items[0]
-            _adjust_heap(heap_keys, heap_items, 0, size, key, item)
-    keys[:size], items[:size] = heap_keys, heap_items
-    values[first:last], perm[first:last] = keys, items
-
-
-def _make_heap(keys: list, items: list) -> None:
-    for parent in range((len(keys) - 2) // 2, -1, -1):
-        _adjust_heap(keys, items, parent, len(keys), keys[parent], items[parent])
-
-
-def _partial_sort(keys: np.ndarray, k: int) -> list:
-    """The first ``k`` indices after libstdc++'s ``std::partial_sort`` of one row of keys.
-
-    Only elements below the heap's top replace it, and the top only falls, so each block of the
-    row is first narrowed (in NumPy) to its elements below the top the block starts with."""
-    heap_keys, heap_items = keys[:k].tolist(), list(range(k))
-    _make_heap(heap_keys, heap_items)
-    start, size = k, 4 * k  # the top falls fastest at first: short blocks, then longer
-    while start < keys.size:
-        block = keys[start : start + size]
-        below = np.flatnonzero(block < heap_keys[0])
-        for key, at in zip(block[below].tolist(), (below + start).tolist()):
-            if key < heap_keys[0]:
-                _adjust_heap(heap_keys, heap_items, 0, k, key, at)
-        start, size = start + size, min(2 * size, _BLOCK)
-    for end in range(k - 1, 0, -1):  # sort_heap
-        key, item = heap_keys[end], heap_items[end]
-        heap_keys[end], heap_items[end] = heap_keys[0], heap_items[0]
-        _adjust_heap(heap_keys, heap_items, 0, end, key, item)
-    return heap_items
+    """libstdc++'s ``__heap_select`` on ``[first, last)`` (see :func:`heap_select`)."""
+    order = first + heap_select(values[first:last], middle - first)
+    values[first:last], perm[first:last] = values[order], perm[order]
 
 
 def kthvalue_indices(values: np.ndarray, k: int, axis: int) -> np.ndarray:

@@ -19,6 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._std_heap import heapsort
+
 _INSERTION_THRESHOLD = 16  # libstdc++'s _S_threshold: shorter ranges wait for insertion sort
 _RADIX_MIN = 32768  # PyTorch sorts 1-D integers at least this long with a stable radix sort
 
@@ -182,35 +184,7 @@ def _counts(flags, starts):
 
 
 def _heapsort(values, perm, first: int, last: int) -> None:
-    """libstdc++'s ``__partial_sort(first, last, last)``: make_heap then sort_heap, on the
-    pairs (value, index) of ``[first, last)``; for ranges past the depth limit (rare)."""
-    keys, items = values[first:last].tolist(), perm[first:last].tolist()
-    n = len(keys)
-    for parent in range((n - 2) // 2, -1, -1):
-        _adjust_heap(keys, items, parent, n, keys[parent], items[parent])
-    for end in range(n - 1, 0, -1):
-        key, item = keys[end], items[end]
-        keys[end], items[end] = keys[0], items[0]
-        _adjust_heap(keys, items, 0, end, key, item)
-    values[first:last], perm[first:last] = keys, items
-
-
-def _adjust_heap(keys, items, hole: int, length: int, key, item) -> None:
-    """``__adjust_heap``: sift the hole down to a leaf along larger children (the right one
-    unless the left is larger), then push (key, item) up from there."""
-    top, child = hole, hole
-    while child < (length - 1) // 2:
-        child = 2 * (child + 1)
-        if keys[child] < keys[child - 1]:
-            child -= 1
-        keys[hole], items[hole] = keys[child], items[child]
-        hole = child
-    if length % 2 == 0 and child == (length - 2) // 2:
-        child = 2 * (child + 1)
-        keys[hole], items[hole] = keys[child - 1], items[child - 1]
-        hole = child - 1
-    parent = (hole - 1) // 2
-    while hole > top and keys[parent] < key:
-        keys[hole], items[hole] = keys[parent], items[parent]
-        hole, parent = parent, (parent - 1) // 2
-    keys[hole], items[hole] = key, item
+    """libstdc++'s ``__partial_sort(first, last, last)`` (make_heap, sort_heap) of the pairs
+    (value, index) of ``[first, last)``; for ranges past the depth limit."""
+    order = heapsort(values[first:last])
+    values[first:last], perm[first:last] = values[first:last][order], perm[first:last][order]
