@@ -28,6 +28,7 @@ import numpy as np
 from ._std_heap import heap_select, partial_sort
 from ._std_sort import (
     _INSERTION_THRESHOLD,
+    _flat,
     _introsort_levels,
     _move_median_to_first,
     _positions,
@@ -35,6 +36,7 @@ from ._std_sort import (
     _unguarded_partitions,
     dense_ranks,
     introsort_order,
+    sorted_flat,
 )
 
 _PARTIAL_SORT_RATIO = 64  # PyTorch's topk heap-selects where k * 64 <= n
@@ -260,34 +262,30 @@ def mode_indices(values: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _mode_of_ordered(ranks: np.ndarray) -> np.ndarray:
+    """``mode`` of rows of dense ranks: of the most frequent rank (the smallest of equally
+    frequent ones), the element ``std::sort`` leaves last. That is the element of that rank
+    the introsort's partitions leave last (the final insertion sort keeps equal elements in
+    order), which lies in the range that holds the last sorted position of the rank: only that
+    range is followed, while it holds two or more of the rank."""
     rows, n = ranks.shape
-    counts = np.bincount((ranks + np.arange(rows)[:, None] * n).reshape(-1), minlength=rows * n)
-    best = counts.reshape(rows, n).argmax(axis=1)  # the smallest rank of the highest count
-    out = np.argmax(ranks == best[:, None], axis=1)
-    tied = counts.reshape(rows, n).max(axis=1) > 1
-    if tied.any():
-        order = _sort_order_of(ranks[tied], best[tied])
-        hit = np.take_along_axis(ranks[tied], order, axis=1) == best[tied, None]
-        last = n - 1 - np.argmax(hit[:, ::-1], axis=1)
-        out[tied] = order[np.arange(order.shape[0]), last]
-    return out
-
-
-def _sort_order_of(ranks: np.ndarray, tracked: np.ndarray) -> np.ndarray:
-    """:func:`introsort_order` of each row as far as the order among the elements of rank
-    ``tracked[row]`` goes: a range of the introsort holding at most one of them cannot change
-    their order, so it is left to the final insertion sort as is (the others stay exact)."""
-    rows, n = ranks.shape
-    offsets = np.arange(rows, dtype=np.int64)[:, None] * n
-    values = (ranks + offsets).reshape(-1)
-    perm = np.tile(np.arange(n, dtype=np.int64), rows)
+    values, perm = _flat(ranks)
+    counts = np.bincount(values, minlength=values.size).reshape(rows, n)
+    tracked = counts.argmax(axis=1) + np.arange(rows, dtype=np.int64) * n
     if n > _INSERTION_THRESHOLD:
-        marked = np.zeros(rows * n, bool)
-        marked[tracked + offsets[:, 0]] = True
-        first = offsets[:, 0]
-        _introsort_levels(values, perm, marked, first, first + n, 2 * (n.bit_length() - 1))
-    order = np.argsort(values.reshape(rows, n), axis=1, kind="stable")
-    return np.take_along_axis(perm.reshape(rows, n), order, axis=1)
+        ordered = sorted_flat(values)
+        end = np.searchsorted(ordered, tracked, "right")  # past each row's last tracked value
+
+        def holds_last(first, last):
+            at = end[first // n]
+            return (first < at - 1) & (last >= at)
+
+        first = np.arange(rows, dtype=np.int64) * n
+        _introsort_levels(
+            values, perm, ordered, holds_last, first, first + n, 2 * (n.bit_length() - 1)
+        )
+    hit = values.reshape(rows, n) == tracked[:, None]
+    last = n - 1 - np.argmax(hit[:, ::-1], axis=1)
+    return perm.reshape(rows, n)[np.arange(rows), last]
 
 
 def _mode_of_unordered(row: list) -> int:

@@ -69,56 +69,106 @@ def _ranked(values: np.ndarray):
 
 
 def introsort_order(ranks: np.ndarray, depth_limit: int | None = None) -> np.ndarray:
-    """The permutation ``std::sort`` puts each row of ``ranks`` (a 2-D int64 array, compared
+    """The permutation ``std::sort`` puts each row of ``ranks`` (a 2-D int64 array of dense
+    ranks: each row's values are 0, 1, ... up to its number of distinct values - 1, compared
     with ``<``) in, as int64 indices into the row.
 
     ``depth_limit`` overrides libstdc++'s ``2 * floor(log2(n))`` (tests use it to reach the
     heapsort).
     """
     rows, n = ranks.shape
-    offsets = np.arange(rows, dtype=np.int64)[:, None] * n  # ranks of different rows differ
-    values = (ranks + offsets).reshape(-1)
-    perm = np.tile(np.arange(n, dtype=np.int64), rows)
+    values, perm = _flat(ranks)
     if n > _INSERTION_THRESHOLD:
+        ordered = sorted_flat(values)
+        ties = np.concatenate([[0], np.cumsum(ordered[1:] == ordered[:-1])])
+
+        def tied(first, last):  # a repeated value in the range (ranges with none end sorted)
+            return ties[last - 1] > ties[first]
+
         depth = 2 * (n.bit_length() - 1) if depth_limit is None else depth_limit
-        repeated = np.bincount(values, minlength=rows * n) > 1
-        first = offsets[:, 0]
-        _introsort_levels(values, perm, repeated, first, first + n, depth)
+        first = np.arange(rows, dtype=np.int64) * n
+        _introsort_levels(values, perm, ordered, tied, first, first + n, depth)
     # The final insertion sort moves each element left past strictly greater ones only: a
     # stable sort of the arrangement the partitions left.
     values, perm = values.reshape(rows, n), perm.reshape(rows, n)
     return np.take_along_axis(perm, np.argsort(values, axis=1, kind="stable"), axis=1)
 
 
-def _introsort_levels(values, perm, repeated, first, last, depth: int) -> None:
-    """libstdc++'s ``__introsort_loop`` over the ranges ``[first, last)``, one depth at a time
-    (the ranges are disjoint, so the order they are worked in does not matter)."""
-    while first.size:
+def _flat(ranks: np.ndarray):
+    """The rows of dense ``ranks`` side by side, each offset by ``n`` times its row (so that
+    values of different rows differ and rise with the row), and each row's identity
+    permutation."""
+    rows, n = ranks.shape
+    values = (ranks + np.arange(rows, dtype=np.int64)[:, None] * n).reshape(-1)
+    return values, np.tile(np.arange(n, dtype=np.int64), rows)
+
+
+def sorted_flat(values: np.ndarray) -> np.ndarray:
+    """``np.sort`` of the values of :func:`_flat` (each below ``values.size``), by counting."""
+    counts = np.bincount(values, minlength=values.size)
+    return np.repeat(np.arange(values.size, dtype=np.int64), counts)
+
+
+def _introsort_levels(values, perm, ordered, keep, first, last, depth: int) -> None:
+    """libstdc++'s ``__introsort_loop`` over the ranges ``[first, last)`` (in ascending order),
+    one depth at a time (the ranges are disjoint, so the order they are worked in does not
+    matter).
+
+    ``ordered`` is ``values`` sorted: the partitions keep each range holding the values that
+    ``ordered`` holds there, so a range is of one value when its two ends in ``ordered`` are
+    equal (then it is arranged at once). Other ranges are worked on while longer than 16 and
+    ``keep(first, last)`` (a boolean per range) says their order matters.
+    """
+    while True:
+        longer = (last - first) > _INSERTION_THRESHOLD
+        first, last = first[longer], last[longer]
+        constant = ordered[first] == ordered[last - 1]
+        _arrange_constant(perm, first[constant], last[constant], depth)
+        first, last = first[~constant], last[~constant]
+        wanted = keep(first, last)
+        first, last = first[wanted], last[wanted]
+        if not first.size:
+            return
         if depth == 0:
             for a, b in zip(first.tolist(), last.tolist()):
                 _heapsort(values, perm, a, b)
             return
         depth -= 1
         _move_median_to_first(values, perm, first, last)
-        cut = _unguarded_partitions(values, perm, first, last)
-        first, last = np.concatenate([first, cut]), np.concatenate([cut, last])
-        longer = (last - first) > _INSERTION_THRESHOLD
-        first, last = first[longer], last[longer]
-        first, last = _with_ties(values, repeated, first, last)
+        cut = _unguarded_partitions(values, perm, first, last, ordered)
+        first, last = np.stack([first, cut], 1).reshape(-1), np.stack([cut, last], 1).reshape(-1)
 
 
-def _with_ties(values, repeated, first, last):
-    """The ranges that may hold a repeated value (``repeated[v]``: v occurs more than once in
-    its row): a range of distinct values ends sorted whatever the remaining steps do to it."""
-    if not first.size:
-        return first, last
-    order = np.argsort(first)
-    first, last = first[order], last[order]
-    bounds = np.stack([first, last], axis=1).reshape(-1)
-    bounds = bounds[:-1] if bounds[-1] == values.size else bounds
-    count = np.add.reduceat(repeated[values].view(np.int8), bounds, dtype=np.int64)[::2]
-    keep = count > 1
-    return first[keep], last[keep]
+def _arrange_constant(perm, first, last, depth: int) -> None:
+    """Arrange the ranges ``[first, last)`` of equal values as the introsort's remaining
+    ``depth`` levels (and heapsort) do: the same steps for every range of one length."""
+    sizes = last - first
+    memo: dict = {}
+    for size in np.unique(sizes).tolist():
+        at = first[sizes == size][:, None]
+        perm[at + np.arange(size)] = perm[at + _constant_order(size, depth, memo)]
+
+
+def _constant_order(size: int, depth: int, memo: dict) -> np.ndarray:
+    """The arrangement (indices into the range) the introsort leaves a range of ``size`` equal
+    values in, with ``depth`` levels left. Every comparison is false: the median of three is
+    the middle element, which goes first; both scans stop at every element, so the partition
+    reverses ``[1, size)`` and cuts at ``ceil(size / 2)``."""
+    depth = min(depth, size.bit_length())  # enough levels to reach 16: more change nothing
+    if (size, depth) in memo:
+        return memo[size, depth]
+    if size <= _INSERTION_THRESHOLD:
+        order = np.arange(size, dtype=np.int64)
+    elif depth == 0:
+        order = heapsort(np.zeros(size, np.int64))
+    else:
+        step = np.concatenate([[size // 2], np.arange(size - 1, 0, -1)])
+        step[size - size // 2] = 0  # (the first element went where the middle one was)
+        cut = (size + 1) // 2
+        left, right = (_constant_order(m, depth - 1, memo) for m in (cut, size - cut))
+        order = step[np.concatenate([left, cut + right])]
+    memo[size, depth] = order
+    return order
 
 
 def _positions(first, sizes):
@@ -146,41 +196,59 @@ def _move_median_to_first(values, perm, first, last) -> None:
     _swap(values, perm, first, chosen)
 
 
-def _unguarded_partitions(values, perm, first, last):
+def _unguarded_partitions(values, perm, first, last, ordered=None):
     """``__unguarded_partition(first + 1, last, pivot=first)`` of every range at once; returns
     the cuts.
 
     The left scan stops at elements not below the pivot (L, ascending), the right scan at
     elements not above it (R, descending); round k swaps L[k] and R[k] while L[k] < R[k] (a
-    condition that once false stays false). At the first round K where it fails, the left scan
-    stops at L[K] or at R[K-1], now holding a swapped element not below the pivot, whichever
-    comes first: that is the cut. (L and R are never empty: the median of three leaves an
-    element on each side of the pivot.)
+    condition that once false stays false, so the number of rounds K is found by bisection).
+    The left scan then stops at L[K] or at R[K-1], now holding a swapped element not below the
+    pivot, whichever comes first: that is the cut. (L and R are never empty: the median of
+    three leaves an element on each side of the pivot.) With ``ordered`` (see
+    :func:`_introsort_levels`) the sizes of L and R are counted in it.
     """
     sizes = last - first - 1
-    starts = np.cumsum(sizes) - sizes  # each range's start among ``positions``
     positions = _positions(first + 1, sizes)
     here, pivot = values[positions], np.repeat(values[first], sizes)
     not_below, not_above = here >= pivot, here <= pivot
-    lcount, rcount = _counts(not_below, starts), _counts(not_above, starts)
-    lstart, rend = np.cumsum(lcount) - lcount, np.cumsum(rcount) - 1
+    if ordered is None:
+        starts = np.cumsum(sizes) - sizes  # each range's start among ``positions``
+        lcount = np.add.reduceat(not_below, starts, dtype=np.int64)
+        rcount = np.add.reduceat(not_above, starts, dtype=np.int64)
+    else:
+        lcount, rcount = _side_counts(ordered, values[first], first, last)
     lpos, rpos = positions[not_below], positions[not_above]  # both ascending in a range
-    k = np.arange(lpos.size, dtype=np.int64) - np.repeat(lstart, lcount)
-    paired = k < np.repeat(rcount, lcount)  # round k has an R[k]
-    partner = rpos[np.where(paired, np.repeat(rend, lcount) - k, 0)]  # R[k]: k-th from the end
-    crossing = paired & (lpos < partner)  # true for a prefix of each range's rounds
-    swaps = _counts(crossing, lstart)
-    _swap(values, perm, lpos[crossing], partner[crossing])
+    lstart, rend = np.cumsum(lcount) - lcount, np.cumsum(rcount) - 1
+    rounds = _crossing_rounds(lpos, rpos, lstart, rend, np.minimum(lcount, rcount))
+    k = _positions(np.zeros_like(rounds), rounds)  # 0, 1, ..., rounds - 1 for each range
+    _swap(values, perm, lpos[np.repeat(lstart, rounds) + k], rpos[np.repeat(rend, rounds) - k])
     no_stop = np.iinfo(np.int64).max
-    left_stop = np.where(swaps < lcount, lpos[np.minimum(lstart + swaps, lpos.size - 1)], no_stop)
-    previous_right = rpos[rend - np.maximum(swaps - 1, 0)]  # R[K-1]
-    return np.where(swaps > 0, np.minimum(left_stop, previous_right), left_stop)
+    left_stop = np.where(rounds < lcount, lpos[lstart + np.minimum(rounds, lcount - 1)], no_stop)
+    previous_right = rpos[rend - np.maximum(rounds - 1, 0)]  # R[K-1]
+    return np.where(rounds > 0, np.minimum(left_stop, previous_right), left_stop)
 
 
-def _counts(flags, starts):
-    """The number of true flags in each segment ``[starts[i], starts[i + 1])``."""
-    total = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
-    return np.diff(total[np.append(starts, flags.size)])
+def _side_counts(ordered, pivot, first, last):
+    """The numbers of elements of ``[first + 1, last)`` not below and not above ``pivot``
+    (``values[first]``), found in ``ordered`` by bisection."""
+    below = np.clip(np.searchsorted(ordered, pivot, "left"), first, last) - first
+    not_above = np.clip(np.searchsorted(ordered, pivot, "right"), first, last) - first - 1
+    return last - first - 1 - below, not_above
+
+
+def _crossing_rounds(lpos, rpos, lstart, rend, most):
+    """Per range, the first round k < ``most`` with ``L[k] >= R[k]`` (``most`` if none), by
+    bisection (``L[k] = lpos[lstart + k]``, ``R[k] = rpos[rend - k]``)."""
+    lo, hi = np.zeros_like(most), most
+    open_ = np.flatnonzero(lo < hi)
+    while open_.size:
+        a, b = lo[open_], hi[open_]
+        mid = (a + b) // 2
+        crossing = lpos[lstart[open_] + mid] < rpos[rend[open_] - mid]
+        lo[open_], hi[open_] = np.where(crossing, mid + 1, a), np.where(crossing, b, mid)
+        open_ = open_[lo[open_] < hi[open_]]
+    return lo
 
 
 def _heapsort(values, perm, first: int, last: int) -> None:
