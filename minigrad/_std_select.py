@@ -27,15 +27,19 @@ import numpy as np
 
 from ._std_heap import heap_select, partial_sort
 from ._std_sort import (
+    _INDEX,
     _INSERTION_THRESHOLD,
-    _flat,
+    _PACKED_MAX,
+    _SHIFT,
     _introsort_levels,
     _move_median_to_first,
     _positions,
     _swap,
     _unguarded_partitions,
+    by_chunks,
     dense_ranks,
     introsort_order,
+    packed_rows,
     sorted_flat,
 )
 
@@ -113,9 +117,10 @@ def nth_element_order(keys: np.ndarray, nth: int, depth_limit: int | None = None
     """The arrangement (int64 indices into each row) libstdc++'s ``std::nth_element`` leaves
     each row of the int64 ``keys`` in, compared with ``<``. ``depth_limit`` overrides
     libstdc++'s ``2 * floor(log2(n))`` (tests use it to reach the heap selection)."""
+    if keys.size > _PACKED_MAX:
+        return by_chunks(nth_element_order, keys, nth, depth_limit)
     rows, n = keys.shape
-    values = keys.reshape(-1).copy()
-    perm = np.tile(np.arange(n, dtype=np.int64), rows)
+    packed = packed_rows(dense_ranks(keys, False))[1]
     first = np.arange(rows, dtype=np.int64) * n
     last, target = first + n, first + nth
     heaped = np.zeros(rows, bool)
@@ -124,36 +129,37 @@ def nth_element_order(keys: np.ndarray, nth: int, depth_limit: int | None = None
     while active.size:
         if depth == 0:  # rare: heap-select the rest, as libstdc++ does below its depth limit
             for r in active.tolist():
-                _heap_select_range(values, perm, first[r], target[r] + 1, last[r])
-                _swap(values, perm, first[r : r + 1], target[r : r + 1])
+                _heap_select_range(packed, first[r], target[r] + 1, last[r])
+                packed[[first[r], target[r]]] = packed[[target[r], first[r]]]
             heaped[active] = True
             break
         depth -= 1
         lo, hi = first[active], last[active]
-        _move_median_to_first(values, perm, lo, hi)
-        cut = _unguarded_partitions(values, perm, lo, hi)
+        _move_median_to_first(packed, lo, hi)
+        cut = _unguarded_partitions(packed, lo, hi)
         right = cut <= target[active]
         first[active], last[active] = np.where(right, cut, lo), np.where(right, hi, cut)
         active = active[last[active] - first[active] > 3]
-    _sort_short_ranges(values, perm, first[~heaped], last[~heaped])
-    return perm.reshape(rows, n)
+    _sort_short_ranges(packed, first[~heaped], last[~heaped])
+    return (packed & _INDEX).reshape(rows, n)
 
 
-def _sort_short_ranges(values, perm, first, last) -> None:
+def _sort_short_ranges(packed, first, last) -> None:
     """Insertion sort of ranges of at most 3 elements (stable, so adjacent swaps of strictly
     smaller elements give the same result)."""
     size = last - first
     for i, j in ((0, 1), (1, 2), (0, 1)):
         at = first[size > j]
         a, b = at + i, at + j
-        smaller = values[b] < values[a]
-        _swap(values, perm, a[smaller], b[smaller])
+        smaller = (packed[b] >> _SHIFT) < (packed[a] >> _SHIFT)
+        a, b = a[smaller], b[smaller]
+        packed[a], packed[b] = packed[b], packed[a]
 
 
-def _heap_select_range(values, perm, first: int, middle: int, last: int) -> None:
+def _heap_select_range(packed, first: int, middle: int, last: int) -> None:
     """libstdc++'s ``__heap_select`` on ``[first, last)`` (see :func:`heap_select`)."""
-    order = first + heap_select(values[first:last], middle - first)
-    values[first:last], perm[first:last] = values[order], perm[order]
+    order = first + heap_select(packed[first:last] >> _SHIFT, middle - first)
+    packed[first:last] = packed[order]
 
 
 def kthvalue_indices(values: np.ndarray, k: int, axis: int) -> np.ndarray:
@@ -267,8 +273,10 @@ def _mode_of_ordered(ranks: np.ndarray) -> np.ndarray:
     the introsort's partitions leave last (the final insertion sort keeps equal elements in
     order), which lies in the range that holds the last sorted position of the rank: only that
     range is followed, while it holds two or more of the rank."""
+    if ranks.size > _PACKED_MAX:
+        return by_chunks(_mode_of_ordered, ranks)
     rows, n = ranks.shape
-    values, perm = _flat(ranks)
+    values, packed = packed_rows(ranks)
     counts = np.bincount(values, minlength=values.size).reshape(rows, n)
     tracked = counts.argmax(axis=1) + np.arange(rows, dtype=np.int64) * n
     if n > _INSERTION_THRESHOLD:
@@ -280,12 +288,11 @@ def _mode_of_ordered(ranks: np.ndarray) -> np.ndarray:
             return (first < at - 1) & (last >= at)
 
         first = np.arange(rows, dtype=np.int64) * n
-        _introsort_levels(
-            values, perm, ordered, holds_last, first, first + n, 2 * (n.bit_length() - 1)
-        )
-    hit = values.reshape(rows, n) == tracked[:, None]
+        depth = 2 * (n.bit_length() - 1)
+        _introsort_levels(packed, ordered, holds_last, first, first + n, depth)
+    hit = (packed >> _SHIFT).reshape(rows, n) == tracked[:, None]
     last = n - 1 - np.argmax(hit[:, ::-1], axis=1)
-    return perm.reshape(rows, n)[np.arange(rows), last]
+    return (packed & _INDEX).reshape(rows, n)[np.arange(rows), last]
 
 
 def _mode_of_unordered(row: list) -> int:

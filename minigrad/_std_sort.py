@@ -23,6 +23,8 @@ from ._std_heap import heapsort
 
 _INSERTION_THRESHOLD = 16  # libstdc++'s _S_threshold: shorter ranges wait for insertion sort
 _RADIX_MIN = 32768  # PyTorch sorts 1-D integers at least this long with a stable radix sort
+_SHIFT, _INDEX = np.int64(32), np.int64(0xFFFFFFFF)  # packed = value << 32 | index
+_PACKED_MAX = 2**31 - 1  # the most elements sorted at once (values below it fit 31 bits)
 
 
 def takes_radix_sort(shape: tuple, dtype: np.dtype, descending: bool) -> bool:
@@ -76,8 +78,10 @@ def introsort_order(ranks: np.ndarray, depth_limit: int | None = None) -> np.nda
     ``depth_limit`` overrides libstdc++'s ``2 * floor(log2(n))`` (tests use it to reach the
     heapsort).
     """
+    if ranks.size > _PACKED_MAX:
+        return by_chunks(introsort_order, ranks, depth_limit)
     rows, n = ranks.shape
-    values, perm = _flat(ranks)
+    values, packed = packed_rows(ranks)
     if n > _INSERTION_THRESHOLD:
         ordered = sorted_flat(values)
         ties = np.concatenate([[0], np.cumsum(ordered[1:] == ordered[:-1])])
@@ -87,34 +91,48 @@ def introsort_order(ranks: np.ndarray, depth_limit: int | None = None) -> np.nda
 
         depth = 2 * (n.bit_length() - 1) if depth_limit is None else depth_limit
         first = np.arange(rows, dtype=np.int64) * n
-        _introsort_levels(values, perm, ordered, tied, first, first + n, depth)
+        _introsort_levels(packed, ordered, tied, first, first + n, depth)
     # The final insertion sort moves each element left past strictly greater ones only: a
     # stable sort of the arrangement the partitions left.
-    values, perm = values.reshape(rows, n), perm.reshape(rows, n)
-    return np.take_along_axis(perm, np.argsort(values, axis=1, kind="stable"), axis=1)
+    values, index = (packed >> _SHIFT).reshape(rows, n), (packed & _INDEX).reshape(rows, n)
+    return np.take_along_axis(index, np.argsort(values, axis=1, kind="stable"), axis=1)
 
 
-def _flat(ranks: np.ndarray):
-    """The rows of dense ``ranks`` side by side, each offset by ``n`` times its row (so that
-    values of different rows differ and rise with the row), and each row's identity
-    permutation."""
+def by_chunks(function, rows: np.ndarray, *args) -> np.ndarray:
+    """``function(rows, *args)`` on as many rows at once as :func:`packed_rows` packs."""
+    step = max(_PACKED_MAX // max(rows.shape[1], 1), 1)
+    if rows.shape[0] <= step:
+        return function(rows, *args)
+    return np.concatenate([function(rows[i : i + step], *args) for i in range(0, len(rows), step)])
+
+
+def packed_rows(ranks: np.ndarray):
+    """``(values, packed)``: the rows of dense ``ranks`` side by side, each offset by ``n``
+    times its row (so that values of different rows differ and rise with the row), and each
+    value packed with its index in the row as ``value << 32 | index`` (what the steps move)."""
     rows, n = ranks.shape
+    if rows * n > _PACKED_MAX:
+        raise NotImplementedError(
+            f"sorting {rows} x {n} elements with ties in PyTorch's order: at most "
+            f"{_PACKED_MAX} elements at once (sort with stable=True)"
+        )
     values = (ranks + np.arange(rows, dtype=np.int64)[:, None] * n).reshape(-1)
-    return values, np.tile(np.arange(n, dtype=np.int64), rows)
+    return values, (values << _SHIFT) | np.tile(np.arange(n, dtype=np.int64), rows)
 
 
 def sorted_flat(values: np.ndarray) -> np.ndarray:
-    """``np.sort`` of the values of :func:`_flat` (each below ``values.size``), by counting."""
+    """``np.sort`` of the values of :func:`packed_rows` (each below ``values.size``), by
+    counting."""
     counts = np.bincount(values, minlength=values.size)
     return np.repeat(np.arange(values.size, dtype=np.int64), counts)
 
 
-def _introsort_levels(values, perm, ordered, keep, first, last, depth: int) -> None:
+def _introsort_levels(packed, ordered, keep, first, last, depth: int) -> None:
     """libstdc++'s ``__introsort_loop`` over the ranges ``[first, last)`` (in ascending order),
     one depth at a time (the ranges are disjoint, so the order they are worked in does not
     matter).
 
-    ``ordered`` is ``values`` sorted: the partitions keep each range holding the values that
+    ``ordered`` is the values sorted: the partitions keep each range holding the values that
     ``ordered`` holds there, so a range is of one value when its two ends in ``ordered`` are
     equal (then it is arranged at once). Other ranges are worked on while longer than 16 and
     ``keep(first, last)`` (a boolean per range) says their order matters.
@@ -123,7 +141,7 @@ def _introsort_levels(values, perm, ordered, keep, first, last, depth: int) -> N
         longer = (last - first) > _INSERTION_THRESHOLD
         first, last = first[longer], last[longer]
         constant = ordered[first] == ordered[last - 1]
-        _arrange_constant(perm, first[constant], last[constant], depth)
+        _arrange_constant(packed, first[constant], last[constant], depth)
         first, last = first[~constant], last[~constant]
         wanted = keep(first, last)
         first, last = first[wanted], last[wanted]
@@ -131,22 +149,22 @@ def _introsort_levels(values, perm, ordered, keep, first, last, depth: int) -> N
             return
         if depth == 0:
             for a, b in zip(first.tolist(), last.tolist()):
-                _heapsort(values, perm, a, b)
+                _heapsort(packed, a, b)
             return
         depth -= 1
-        _move_median_to_first(values, perm, first, last)
-        cut = _unguarded_partitions(values, perm, first, last, ordered)
+        _move_median_to_first(packed, first, last)
+        cut = _unguarded_partitions(packed, first, last)
         first, last = np.stack([first, cut], 1).reshape(-1), np.stack([cut, last], 1).reshape(-1)
 
 
-def _arrange_constant(perm, first, last, depth: int) -> None:
+def _arrange_constant(packed, first, last, depth: int) -> None:
     """Arrange the ranges ``[first, last)`` of equal values as the introsort's remaining
     ``depth`` levels (and heapsort) do: the same steps for every range of one length."""
     sizes = last - first
     memo: dict = {}
     for size in np.unique(sizes).tolist():
         at = first[sizes == size][:, None]
-        perm[at + np.arange(size)] = perm[at + _constant_order(size, depth, memo)]
+        packed[at + np.arange(size)] = packed[at + _constant_order(size, depth, memo)]
 
 
 def _constant_order(size: int, depth: int, memo: dict) -> np.ndarray:
@@ -182,59 +200,64 @@ def _swap(values, perm, a, b) -> None:
     perm[a], perm[b] = perm[b], perm[a].copy()
 
 
-def _move_median_to_first(values, perm, first, last) -> None:
+def _move_median_to_first(packed, first, last) -> None:
     """``__move_median_to_first(first, first + 1, mid, last - 1)``: the median of three to
     ``first``, the comparisons in libstdc++'s order."""
     a, b, c = first + 1, first + (last - first) // 2, last - 1
-    va, vb, vc = values[a], values[b], values[c]
+    va, vb, vc = packed[a] >> _SHIFT, packed[b] >> _SHIFT, packed[c] >> _SHIFT
     ab, bc, ac = va < vb, vb < vc, va < vc
     chosen = np.where(
         ab,
         np.where(bc, b, np.where(ac, c, a)),
         np.where(ac, a, np.where(bc, c, b)),
     )
-    _swap(values, perm, first, chosen)
+    packed[first], packed[chosen] = packed[chosen], packed[first]
 
 
-def _unguarded_partitions(values, perm, first, last, ordered=None):
-    """``__unguarded_partition(first + 1, last, pivot=first)`` of every range at once; returns
-    the cuts.
+def _unguarded_partitions(packed, first, last):
+    """``__unguarded_partition(first + 1, last, pivot=first)`` of every range (in ascending
+    order) at once; returns the cuts.
 
     The left scan stops at elements not below the pivot (L, ascending), the right scan at
     elements not above it (R, descending); round k swaps L[k] and R[k] while L[k] < R[k] (a
     condition that once false stays false, so the number of rounds K is found by bisection).
     The left scan then stops at L[K] or at R[K-1], now holding a swapped element not below the
     pivot, whichever comes first: that is the cut. (L and R are never empty: the median of
-    three leaves an element on each side of the pivot.) With ``ordered`` (see
-    :func:`_introsort_levels`) the sizes of L and R are counted in it.
+    three leaves an element on each side of the pivot.)
     """
-    sizes = last - first - 1
-    positions = _positions(first + 1, sizes)
-    here, pivot = values[positions], np.repeat(values[first], sizes)
-    not_below, not_above = here >= pivot, here <= pivot
-    if ordered is None:
-        starts = np.cumsum(sizes) - sizes  # each range's start among ``positions``
-        lcount = np.add.reduceat(not_below, starts, dtype=np.int64)
-        rcount = np.add.reduceat(not_above, starts, dtype=np.int64)
-    else:
-        lcount, rcount = _side_counts(ordered, values[first], first, last)
-    lpos, rpos = positions[not_below], positions[not_above]  # both ascending in a range
-    lstart, rend = np.cumsum(lcount) - lcount, np.cumsum(rcount) - 1
+    lpos, rpos = _stops(packed, first, last, packed[first] >> _SHIFT)
+    lstart, lend = np.searchsorted(lpos, first + 1), np.searchsorted(lpos, last)
+    rstart, rend = np.searchsorted(rpos, first + 1), np.searchsorted(rpos, last) - 1
+    lcount, rcount = lend - lstart, rend + 1 - rstart
     rounds = _crossing_rounds(lpos, rpos, lstart, rend, np.minimum(lcount, rcount))
     k = _positions(np.zeros_like(rounds), rounds)  # 0, 1, ..., rounds - 1 for each range
-    _swap(values, perm, lpos[np.repeat(lstart, rounds) + k], rpos[np.repeat(rend, rounds) - k])
+    a, b = lpos[np.repeat(lstart, rounds) + k], rpos[np.repeat(rend, rounds) - k]
+    packed[a], packed[b] = packed[b], packed[a]
     no_stop = np.iinfo(np.int64).max
-    left_stop = np.where(rounds < lcount, lpos[lstart + np.minimum(rounds, lcount - 1)], no_stop)
+    left_stop = np.where(rounds < lcount, lpos[np.minimum(lstart + rounds, lend - 1)], no_stop)
     previous_right = rpos[rend - np.maximum(rounds - 1, 0)]  # R[K-1]
     return np.where(rounds > 0, np.minimum(left_stop, previous_right), left_stop)
 
 
-def _side_counts(ordered, pivot, first, last):
-    """The numbers of elements of ``[first + 1, last)`` not below and not above ``pivot``
-    (``values[first]``), found in ``ordered`` by bisection."""
-    below = np.clip(np.searchsorted(ordered, pivot, "left"), first, last) - first
-    not_above = np.clip(np.searchsorted(ordered, pivot, "right"), first, last) - first - 1
-    return last - first - 1 - below, not_above
+def _stops(packed, first, last, pivot):
+    """The positions in ``[first + 1, last)`` (ranges in ascending order) of the elements not
+    below (L) and not above (R) each range's ``pivot`` value, ascending. Where the ranges cover
+    most of their span the whole span is compared (no gathers)."""
+    low, high = pivot << _SHIFT, (pivot + 1) << _SHIFT  # v >= p: packed >= low; v <= p: < high
+    sizes = last - first - 1
+    if 2 * int(sizes.sum()) < last[-1] - first[0]:
+        positions = _positions(first + 1, sizes)
+        here = packed[positions]
+        lpos = positions[np.flatnonzero(here >= np.repeat(low, sizes))]
+        return lpos, positions[np.flatnonzero(here < np.repeat(high, sizes))]
+    # segments: up to and including each pivot (compared with bounds nothing passes), range
+    gaps = first + 1 - np.concatenate([first[:1], last[:-1]])
+    lengths = np.stack([gaps, sizes], 1).reshape(-1)
+    never = np.full(first.size, np.iinfo(np.int64).max)
+    low = np.repeat(np.stack([never, low], 1).reshape(-1), lengths)
+    high = np.repeat(np.stack([np.zeros_like(high), high], 1).reshape(-1), lengths)
+    span = packed[first[0] : last[-1]]
+    return np.flatnonzero(span >= low) + first[0], np.flatnonzero(span < high) + first[0]
 
 
 def _crossing_rounds(lpos, rpos, lstart, rend, most):
@@ -251,8 +274,7 @@ def _crossing_rounds(lpos, rpos, lstart, rend, most):
     return lo
 
 
-def _heapsort(values, perm, first: int, last: int) -> None:
-    """libstdc++'s ``__partial_sort(first, last, last)`` (make_heap, sort_heap) of the pairs
-    (value, index) of ``[first, last)``; for ranges past the depth limit."""
-    order = heapsort(values[first:last])
-    values[first:last], perm[first:last] = values[first:last][order], perm[first:last][order]
+def _heapsort(packed, first: int, last: int) -> None:
+    """libstdc++'s ``__partial_sort(first, last, last)`` (make_heap, sort_heap) of
+    ``[first, last)``; for ranges past the depth limit."""
+    packed[first:last] = packed[first:last][heapsort(packed[first:last] >> _SHIFT)]
