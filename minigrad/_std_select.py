@@ -31,6 +31,7 @@ from ._std_sort import (
     _INSERTION_THRESHOLD,
     _PACKED_MAX,
     _SHIFT,
+    _crossing_rounds,
     _introsort_levels,
     _move_median_to_first,
     _positions,
@@ -215,20 +216,17 @@ def _quickselect_partition(values, perm, lo, hi):
     ``j = max(R[K], L[K-1])`` (the swapped elements stop them too), which have crossed unless
     L[K] == R[K] (an element equal to the pivot): then one more round, from L[K + 1] and
     R[K + 1]. Returns the final ``(i, j)``."""
-    sizes = hi - lo - 1
-    starts = np.cumsum(sizes) - sizes
-    pivot = np.repeat(values[lo], sizes)
-    left, right = _positions(lo + 2, sizes), _positions(lo + 1, sizes)
-    not_below, not_above = values[left] >= pivot, values[right] <= pivot
-    lcount, rcount = _segment_counts(not_below, starts), _segment_counts(not_above, starts)
-    lpos, rpos = left[not_below], right[not_above]
-    lstart, rend = np.cumsum(lcount) - lcount, np.cumsum(rcount) - 1
-    k = np.arange(lpos.size, dtype=np.int64) - np.repeat(lstart, lcount)
-    paired = k < np.repeat(rcount, lcount)
-    partner = rpos[np.where(paired, np.repeat(rend, lcount) - k, 0)]
-    crossing = paired & (lpos < partner)
-    rounds = _segment_counts(crossing, lstart)
-    _swap(values, perm, lpos[crossing], partner[crossing])
+    sizes = hi - lo  # the window [lo + 1, hi] of both scans (ranges in ascending order)
+    positions = _positions(lo + 1, sizes)
+    here, pivot = values[positions], np.repeat(values[lo], sizes)
+    lpos = positions[np.flatnonzero(here >= pivot)]
+    rpos = positions[np.flatnonzero(here <= pivot)]
+    lstart, lend = np.searchsorted(lpos, lo + 2), np.searchsorted(lpos, hi + 1)
+    rstart, rend = np.searchsorted(rpos, lo + 1), np.searchsorted(rpos, hi) - 1
+    lcount, rcount = lend - lstart, rend + 1 - rstart
+    rounds = _crossing_rounds(lpos, rpos, lstart, rend, np.minimum(lcount, rcount))
+    k = _positions(np.zeros_like(rounds), rounds)  # 0, 1, ..., rounds - 1 for each range
+    _swap(values, perm, lpos[np.repeat(lstart, rounds) + k], rpos[np.repeat(rend, rounds) - k])
 
     def left_at(m, missing):
         return np.where(m >= 0, lpos[lstart + np.clip(m, 0, lcount - 1)], missing)
@@ -243,12 +241,6 @@ def _quickselect_partition(values, perm, lo, hi):
     i = np.minimum(left_at(shift, far), right_at(rounds - 1, far))
     j = np.maximum(right_at(shift, -1), left_at(rounds - 1, -1))
     return i, j
-
-
-def _segment_counts(flags, starts):
-    """The number of true flags in each segment ``[starts[i], starts[i + 1])``."""
-    total = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
-    return np.diff(total[np.append(starts, flags.size)])
 
 
 def mode_indices(values: np.ndarray, axis: int) -> np.ndarray:
