@@ -71,22 +71,16 @@ def _rows(values: np.ndarray, axis: int):
 def topk_indices(values: np.ndarray, k: int, axis: int, largest: bool, sorted: bool):
     """The int64 indices PyTorch's CPU ``topk`` returns along ``axis`` of ``values``."""
     moved, rows = _rows(values, axis)
-    keys = order_keys(rows)
-    keys = ~keys if largest else keys  # smaller keys first; ~ reverses without overflow
     n = rows.shape[1]
     out = np.empty((rows.shape[0], k), np.int64)
-    if k and rows.shape[0]:
-        heap = k * _PARTIAL_SORT_RATIO <= n
-        if heap or sorted:
-            out[:], exact = _smallest_sorted(keys, k)
-        else:  # nth_element's arrangement depends on the algorithm even without ties
-            exact = np.ones(rows.shape[0], bool)
+    if k and rows.shape[0] and k * _PARTIAL_SORT_RATIO <= n:
+        keys = order_keys(rows)
+        keys = ~keys if largest else keys  # smaller keys first; ~ reverses without overflow
+        out[:], exact = _smallest_sorted(keys, k)
         if exact.any():
-            chosen = keys[exact]
-            if heap:
-                out[exact] = [partial_sort(row, k) for row in chosen]
-            else:
-                out[exact] = _nth_then_sort(chosen, k, sorted)
+            out[exact] = [partial_sort(row, k) for row in keys[exact]]
+    elif k and rows.shape[0]:
+        out[:] = _nth_then_sort(dense_ranks(rows, largest), k, sorted)
     return np.moveaxis(out.reshape(moved.shape[:-1] + (k,)), -1, axis)
 
 
@@ -104,24 +98,40 @@ def _smallest_sorted(keys: np.ndarray, k: int):
     return np.take_along_axis(part, order, axis=1), repeated
 
 
-def _nth_then_sort(keys: np.ndarray, k: int, sorted: bool) -> np.ndarray:
-    """``nth_element`` at ``k - 1``, then (``sorted``) ``std::sort`` of the first ``k - 1``."""
-    arranged = nth_element_order(keys, k - 1)[:, :k]
+def _nth_then_sort(ranks: np.ndarray, k: int, sorted: bool) -> np.ndarray:
+    """``nth_element`` at ``k - 1``, then (``sorted``) ``std::sort`` of the first ``k - 1``, of
+    rows of dense ranks."""
+    arranged = by_chunks(_nth_element_ranked, ranks, k - 1, None)[:, :k]
     if sorted and k > 2:
         head = arranged[:, : k - 1]
-        ranks = dense_ranks(np.take_along_axis(keys, head, axis=1), False)
-        arranged[:, : k - 1] = np.take_along_axis(head, introsort_order(ranks), axis=1)
+        order = introsort_order(_redensified(np.take_along_axis(ranks, head, axis=1)))
+        arranged[:, : k - 1] = np.take_along_axis(head, order, axis=1)
     return arranged
+
+
+def _redensified(ranks: np.ndarray) -> np.ndarray:
+    """Dense ranks of rows of small non-negative ints (a subset of each row's dense ranks), by
+    counting which occur."""
+    rows = ranks.shape[0]
+    width = int(ranks.max(initial=0)) + 1
+    flat = ranks + np.arange(rows, dtype=np.int64)[:, None] * width
+    present = np.zeros(rows * width, bool)
+    present[flat] = True
+    below = np.concatenate([[0], np.cumsum(present)])  # occurring values before each
+    return below[flat] - below[np.arange(rows, dtype=np.int64) * width][:, None]
 
 
 def nth_element_order(keys: np.ndarray, nth: int, depth_limit: int | None = None):
     """The arrangement (int64 indices into each row) libstdc++'s ``std::nth_element`` leaves
     each row of the int64 ``keys`` in, compared with ``<``. ``depth_limit`` overrides
     libstdc++'s ``2 * floor(log2(n))`` (tests use it to reach the heap selection)."""
-    if keys.size > _PACKED_MAX:
-        return by_chunks(nth_element_order, keys, nth, depth_limit)
-    rows, n = keys.shape
-    packed = packed_rows(dense_ranks(keys, False))[1]
+    return by_chunks(_nth_element_ranked, dense_ranks(keys, False), nth, depth_limit)
+
+
+def _nth_element_ranked(ranks: np.ndarray, nth: int, depth_limit: int | None):
+    """:func:`nth_element_order` of rows of dense ranks."""
+    rows, n = ranks.shape
+    packed = packed_rows(ranks)[1]
     first = np.arange(rows, dtype=np.int64) * n
     last, target = first + n, first + nth
     heaped = np.zeros(rows, bool)
