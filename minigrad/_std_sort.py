@@ -25,6 +25,8 @@ _INSERTION_THRESHOLD = 16  # libstdc++'s _S_threshold: shorter ranges wait for i
 _RADIX_MIN = 32768  # PyTorch sorts 1-D integers at least this long with a stable radix sort
 _SHIFT, _INDEX = np.int64(32), np.int64(0xFFFFFFFF)  # packed = value << 32 | index
 _PACKED_MAX = 2**31 - 1  # the most elements sorted at once (values below it fit 31 bits)
+_FEW_ROUNDS = 65536  # below this many possible swap rounds, test them all (fewer NumPy calls)
+_NO_STOP = np.iinfo(np.int64).max
 
 
 def takes_radix_sort(shape: tuple, dtype: np.dtype, descending: bool) -> bool:
@@ -163,8 +165,9 @@ def _introsort_levels(packed, ordered, keep, first, last, depth: int) -> None:
         longer = (last - first) > _INSERTION_THRESHOLD
         first, last = first[longer], last[longer]
         constant = ordered[first] == ordered[last - 1]
-        _arrange_constant(packed, first[constant], last[constant], depth)
-        first, last = first[~constant], last[~constant]
+        if constant.any():
+            _arrange_constant(packed, first[constant], last[constant], depth)
+            first, last = first[~constant], last[~constant]
         wanted = keep(first, last)
         first, last = first[wanted], last[wanted]
         if not first.size:
@@ -176,7 +179,14 @@ def _introsort_levels(packed, ordered, keep, first, last, depth: int) -> None:
         depth -= 1
         _move_median_to_first(packed, first, last)
         cut = _unguarded_partitions(packed, first, last)
-        first, last = np.stack([first, cut], 1).reshape(-1), np.stack([cut, last], 1).reshape(-1)
+        first, last = _interleaved(first, cut), _interleaved(cut, last)
+
+
+def _interleaved(a, b):
+    """``[a[0], b[0], a[1], b[1], ...]``."""
+    out = np.empty(2 * a.size, a.dtype)
+    out[0::2], out[1::2] = a, b
+    return out
 
 
 def _arrange_constant(packed, first, last, depth: int) -> None:
@@ -255,8 +265,7 @@ def _unguarded_partitions(packed, first, last):
     k = _positions(np.zeros_like(rounds), rounds)  # 0, 1, ..., rounds - 1 for each range
     a, b = lpos[np.repeat(lstart, rounds) + k], rpos[np.repeat(rend, rounds) - k]
     packed[a], packed[b] = packed[b], packed[a]
-    no_stop = np.iinfo(np.int64).max
-    left_stop = np.where(rounds < lcount, lpos[np.minimum(lstart + rounds, lend - 1)], no_stop)
+    left_stop = np.where(rounds < lcount, lpos[np.minimum(lstart + rounds, lend - 1)], _NO_STOP)
     previous_right = rpos[rend - np.maximum(rounds - 1, 0)]  # R[K-1]
     return np.where(rounds > 0, np.minimum(left_stop, previous_right), left_stop)
 
@@ -274,17 +283,23 @@ def _stops(packed, first, last, pivot):
         return lpos, positions[np.flatnonzero(here < np.repeat(high, sizes))]
     # segments: up to and including each pivot (compared with bounds nothing passes), range
     gaps = first + 1 - np.concatenate([first[:1], last[:-1]])
-    lengths = np.stack([gaps, sizes], 1).reshape(-1)
-    never = np.full(first.size, np.iinfo(np.int64).max)
-    low = np.repeat(np.stack([never, low], 1).reshape(-1), lengths)
-    high = np.repeat(np.stack([np.zeros_like(high), high], 1).reshape(-1), lengths)
+    lengths = _interleaved(gaps, sizes)
+    low = np.repeat(_interleaved(np.full(first.size, _NO_STOP), low), lengths)
+    high = np.repeat(_interleaved(np.zeros_like(high), high), lengths)
     span = packed[first[0] : last[-1]]
     return np.flatnonzero(span >= low) + first[0], np.flatnonzero(span < high) + first[0]
 
 
 def _crossing_rounds(lpos, rpos, lstart, rend, most):
-    """Per range, the first round k < ``most`` with ``L[k] >= R[k]`` (``most`` if none), by
-    bisection (``L[k] = lpos[lstart + k]``, ``R[k] = rpos[rend - k]``)."""
+    """Per range, the first round k < ``most`` with ``L[k] >= R[k]`` (``most`` if none)
+    (``L[k] = lpos[lstart + k]``, ``R[k] = rpos[rend - k]``): counted over all rounds where
+    they are few, else by bisection."""
+    if int(most.sum()) < max(_FEW_ROUNDS, 16 * most.size):
+        k = _positions(np.zeros_like(most), most)
+        crossing = lpos[np.repeat(lstart, most) + k] < rpos[np.repeat(rend, most) - k]
+        total = np.concatenate([[0], np.cumsum(crossing)])  # (a prefix of each range's rounds)
+        ends = np.cumsum(most)
+        return total[ends] - total[ends - most]
     lo, hi = np.zeros_like(most), most
     open_ = np.flatnonzero(lo < hi)
     while open_.size:
