@@ -1,7 +1,7 @@
 """Sorting and selection with ties: minigrad's PyTorch-exact tie order against PyTorch and NumPy.
 
 Usage: ``python -m benchmarks.ties [--quick] [--ops OP ...] [--cases CASE ...]
-[--sizes N ...] [--budget S] [--clock wall|cpu] [--json FILE]``
+[--sizes N ...] [--budget S] [--clock wall|cpu] [--json FILE] [--compare BEFORE AFTER]``
 
 On the CPU, minigrad's ``sort`` (without ``stable=True``), ``topk``, ``kthvalue`` and ``mode``
 return equal values in the order PyTorch's kernels leave them (libstdc++'s introsort, partial
@@ -11,7 +11,8 @@ with many ties cost minigrad most. Each row times one op on one float32 input th
 minigrad, PyTorch (one thread) and NumPy doing the equivalent its own way with no tie order to
 keep (``argsort`` + ``take``; ``argpartition``; ``unique``) — the floor for a NumPy library.
 The table gives the **minimum** over the repeats (as many as fit ``--budget`` seconds per
-framework, at least 2, at most 20) in milliseconds.
+framework, at least 2, at most 20) in milliseconds. ``--compare BEFORE AFTER`` prints, from two
+``--json`` files (say of two commits), minigrad's time in each and the speed-up.
 """
 
 from __future__ import annotations
@@ -129,6 +130,29 @@ def table(results: dict, op: str) -> str:
     return "\n".join(lines)
 
 
+def compare(before: dict, after: dict) -> str:
+    """Markdown tables of minigrad's time in two reports (same ops, cases and sizes), with
+    PyTorch's and NumPy's from ``after``."""
+    lines = []
+    for op, results in after["ops"].items():
+        lines += [
+            f"**{op}** (float32, min ms)",
+            "",
+            "| case | n | before | after | speed-up | PyTorch | NumPy | after/PyTorch |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for key, r in results.items():
+            case, n = key.rsplit("@", 1)
+            old = before["ops"].get(op, {}).get(key, {}).get("minigrad", float("nan"))
+            cells = [old, r["minigrad"]]
+            cells = [f"{c:.3g}" for c in cells] + [f"{old / r['minigrad']:.1f}×"]
+            cells += [f"{r[f]:.3g}" if f in r else "–" for f in ("torch", "numpy")]
+            cells.append(f"{r['minigrad/torch']:.1f}×" if "minigrad/torch" in r else "–")
+            lines.append(f"| {case} | {int(n):,} | " + " | ".join(cells) + " |")
+        lines.append("")
+    return "\n".join(lines)
+
+
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(
         prog="python -m benchmarks.ties", description=__doc__.split("\n")[0]
@@ -141,7 +165,12 @@ def main(argv=None) -> None:
     parser.add_argument("--budget", type=float, default=1.0, help="seconds of timing per call")
     parser.add_argument("--clock", choices=list(CLOCKS), default="wall")
     parser.add_argument("--json", metavar="FILE", help="also write the results as JSON")
+    parser.add_argument("--compare", nargs=2, metavar=("BEFORE", "AFTER"), help="two --json files")
     args = parser.parse_args(argv)
+    if args.compare:
+        with open(args.compare[0]) as before, open(args.compare[1]) as after:
+            print(compare(json.load(before), json.load(after)))
+        return
     sizes = [s for s in args.sizes if s <= 10_000] if args.quick else args.sizes
     torch = _import_torch()
     set_threads(1, torch)

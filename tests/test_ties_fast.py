@@ -203,3 +203,17 @@ def test_long_tied_inputs_match_pytorch():
         assert got == torch.topk(theirs, 300).indices.tolist(), name
         got = minigrad.kthvalue(ours, n // 2).indices.item()
         assert got == torch.kthvalue(theirs, n // 2).indices.item(), name
+
+
+def test_the_ties_benchmark_runs_and_compares(tmp_path, capsys):
+    from benchmarks import ties
+
+    out = tmp_path / "ties.json"
+    ties.main(["--sizes", "300", "--cases", "all_equal", "rows_2d", "--budget", "0"])
+    ties.main(["--sizes", "300", "--cases", "all_equal", "--budget", "0", "--json", str(out)])
+    ties.main(["--compare", str(out), str(out)])
+    printed = capsys.readouterr().out
+    for op in ("sort", "topk_heap", "topk_half", "kthvalue", "mode"):
+        assert f"**{op}**" in printed
+    assert "| all_equal | 300 |" in printed and "| rows_2d | 300 |" in printed
+    assert "1.0×" in printed  # a report compared with itself
