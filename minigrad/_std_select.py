@@ -275,7 +275,7 @@ def _mode_of_ordered(ranks: np.ndarray) -> np.ndarray:
     the introsort's partitions leave last (the final insertion sort keeps equal elements in
     order), which lies in the range that holds the last sorted position of the rank: only that
     range is followed, while it holds two or more of the rank."""
-    if ranks.size > _PACKED_MAX:
+    if len(ranks) > 1 and ranks.size > _PACKED_MAX:  # (one longer row: packed_rows refuses it)
         return by_chunks(_mode_of_ordered, ranks)
     rows, n = ranks.shape
     values, packed = packed_rows(ranks)

@@ -102,7 +102,7 @@ def introsort_order(ranks: np.ndarray, depth_limit: int | None = None) -> np.nda
     ``depth_limit`` overrides libstdc++'s ``2 * floor(log2(n))`` (tests use it to reach the
     heapsort).
     """
-    if ranks.size > _PACKED_MAX:
+    if len(ranks) > 1 and ranks.size > _PACKED_MAX:  # (one longer row: packed_rows refuses it)
         return by_chunks(introsort_order, ranks, depth_limit)
     rows, n = ranks.shape
     values, packed = packed_rows(ranks)

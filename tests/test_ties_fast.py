@@ -150,8 +150,13 @@ def test_rows_packed_in_chunks_give_the_same_order(monkeypatch):
     )
     for a, b in zip(whole, chunked):
         assert a.tolist() == b.tolist()
-    with pytest.raises(NotImplementedError, match="at most 120 elements at once.*stable=True"):
-        _std_sort.packed_rows(np.zeros((1, 121), np.int64))
+    for too_long in (
+        lambda: _std_sort.introsort_order(np.zeros((1, 121), np.int64)),
+        lambda: _std_select.mode_indices(np.zeros((1, 121)), 1),
+        lambda: _std_select.nth_element_order(np.zeros((1, 121), np.int64), 3),
+    ):
+        with pytest.raises(NotImplementedError, match="at most 120 elements at once.*stable=True"):
+            too_long()
 
 
 _DTYPES = ["float16", "float32", "float64", "int8", "uint8", "int16", "int32", "int64", "bool"]
