@@ -35,6 +35,7 @@ from ._std_sort import (
     _introsort_levels,
     _move_median_to_first,
     _positions,
+    _ranked,
     _swap,
     _unguarded_partitions,
     by_chunks,
@@ -80,7 +81,17 @@ def topk_indices(values: np.ndarray, k: int, axis: int, largest: bool, sorted: b
         if exact.any():
             out[exact] = [partial_sort(row, k) for row in keys[exact]]
     elif k and rows.shape[0]:
-        out[:] = _nth_then_sort(dense_ranks(rows, largest), k, sorted)
+        order, ranks = _ranked(rows)
+        if largest:
+            order, ranks = order[:, ::-1], ranks.max(axis=1, keepdims=True) - ranks
+        # nth_element's arrangement depends on the algorithm even without ties; sorted, a row
+        # whose k first values are distinct, and its k-th unique, comes out in sorted order
+        exact = np.ones(rows.shape[0], bool)
+        if sorted:
+            exact = ((ranks < k).sum(axis=1) != k) | ~(ranks == k - 1).any(axis=1)
+            out[~exact] = order[~exact, :k]
+        if exact.any():
+            out[exact] = _nth_then_sort(ranks[exact], k, sorted)
     return np.moveaxis(out.reshape(moved.shape[:-1] + (k,)), -1, axis)
 
 
@@ -281,7 +292,7 @@ def _mode_of_ordered(ranks: np.ndarray) -> np.ndarray:
     values, packed = packed_rows(ranks)
     counts = np.bincount(values, minlength=values.size).reshape(rows, n)
     tracked = counts.argmax(axis=1) + np.arange(rows, dtype=np.int64) * n
-    if n > _INSERTION_THRESHOLD:
+    if n > _INSERTION_THRESHOLD and (counts > 1).any():  # (else each row's mode is unique)
         ordered = sorted_flat(values)
         end = np.searchsorted(ordered, tracked, "right")  # past each row's last tracked value
 

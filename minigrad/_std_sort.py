@@ -27,6 +27,9 @@ _SHIFT, _INDEX = np.int64(32), np.int64(0xFFFFFFFF)  # packed = value << 32 | in
 _PACKED_MAX = 2**31 - 1  # the most elements sorted at once (values below it fit 31 bits)
 _FEW_ROUNDS = 65536  # below this many possible swap rounds, test them all (fewer NumPy calls)
 _NO_STOP = np.iinfo(np.int64).max
+_PACKED_SORT_MIN = 2048  # rows at least this long are ranked by sorting packed (key, index)
+_SHORT_ORDER_MAX = 512  # arrangements of ranges of one value up to this long are kept for good
+_SHORT_ORDERS: dict = {}
 
 
 def takes_radix_sort(shape: tuple, dtype: np.dtype, descending: bool) -> bool:
@@ -61,7 +64,7 @@ def _ranked(values: np.ndarray):
     """``(stable ascending order, dense ranks)`` of each row; the ranks of a row are
     0, 1, ... in sort order, so a row's last sorted rank is its number of distinct values - 1."""
     rows, n = values.shape
-    keys = _short_keys(values) if n < 2**32 else None
+    keys = _short_keys(values) if _PACKED_SORT_MIN <= n < 2**32 else None
     if keys is not None:  # one sort of (key, index) pairs: stable, and faster than argsort
         pairs = np.sort((keys << _SHIFT) | np.arange(n, dtype=np.int64), axis=1, kind="stable")
         order, ordered = pairs & _INDEX, pairs >> _SHIFT
@@ -161,12 +164,13 @@ def _introsort_levels(packed, ordered, keep, first, last, depth: int) -> None:
     equal (then it is arranged at once). Other ranges are worked on while longer than 16 and
     ``keep(first, last)`` (a boolean per range) says their order matters.
     """
+    memo: dict = {}  # arrangements of ranges of one value, by length and depth left
     while True:
         longer = (last - first) > _INSERTION_THRESHOLD
         first, last = first[longer], last[longer]
         constant = ordered[first] == ordered[last - 1]
         if constant.any():
-            _arrange_constant(packed, first[constant], last[constant], depth)
+            _arrange_constant(packed, first[constant], last[constant], depth, memo)
             first, last = first[~constant], last[~constant]
         wanted = keep(first, last)
         first, last = first[wanted], last[wanted]
@@ -189,11 +193,10 @@ def _interleaved(a, b):
     return out
 
 
-def _arrange_constant(packed, first, last, depth: int) -> None:
+def _arrange_constant(packed, first, last, depth: int, memo: dict) -> None:
     """Arrange the ranges ``[first, last)`` of equal values as the introsort's remaining
     ``depth`` levels (and heapsort) do: the same steps for every range of one length."""
     sizes = last - first
-    memo: dict = {}
     for size in np.unique(sizes).tolist():
         at = first[sizes == size][:, None]
         packed[at + np.arange(size)] = packed[at + _constant_order(size, depth, memo)]
@@ -205,6 +208,7 @@ def _constant_order(size: int, depth: int, memo: dict) -> np.ndarray:
     the middle element, which goes first; both scans stop at every element, so the partition
     reverses ``[1, size)`` and cuts at ``ceil(size / 2)``."""
     depth = min(depth, size.bit_length())  # enough levels to reach 16: more change nothing
+    memo = _SHORT_ORDERS if size <= _SHORT_ORDER_MAX else memo
     if (size, depth) in memo:
         return memo[size, depth]
     if size <= _INSERTION_THRESHOLD:
@@ -217,6 +221,7 @@ def _constant_order(size: int, depth: int, memo: dict) -> np.ndarray:
         cut = (size + 1) // 2
         left, right = (_constant_order(m, depth - 1, memo) for m in (cut, size - cut))
         order = step[np.concatenate([left, cut + right])]
+    order.flags.writeable = False
     memo[size, depth] = order
     return order
 
