@@ -15,10 +15,12 @@ of equal values it returns, and where, depends on every step of its algorithm:
   pivot to its place, no depth limit).
 - ``mode`` runs ``std::sort`` and returns the index of the last pair of the first longest run.
 
-The selections are vectorized across rows (each row has one active range per step); the heap
-of ``partial_sort`` is sequential and runs in Python, so it is used only on rows where ties can
-change the answer: where the ``k`` selected values do not repeat in their row, any correct
-selection gives the same sorted result and NumPy's is used.
+The selections are vectorized across rows (each row has one active range per step), with
+the partitions of :mod:`._std_sort`; the heap of ``partial_sort`` is sequential and runs on
+Python's C ``heapq`` (:mod:`._std_heap`), so it is used only on rows where ties can change the
+answer: where the ``k`` selected values do not repeat in their row, any correct selection gives
+the same sorted result and NumPy's is used. ``mode`` follows only the one range of the
+introsort that holds the last element of the most frequent value.
 """
 
 from __future__ import annotations
