@@ -56,9 +56,9 @@ def fma_to_float32(a, b: float, c: float) -> np.ndarray:
             out[start : start + _FMA_CHUNK] = fma_to_float32(flat[start : start + _FMA_CHUNK], b, c)
         return out.reshape(a.shape)
     total = np.multiply(a, b, dtype=np.float64)
+    total += c  # exact when c is 0 (where it turns a product -0.0 into 0.0 as a FMA does)
     if c == 0.0:
         return total.astype(np.float32)
-    total += c
     ties = np.flatnonzero((total.view(np.uint64) & np.uint64((1 << 29) - 1)) == np.uint64(1 << 28))
     if ties.size:
         product = np.multiply(a[ties], b, dtype=np.float64)  # exact, as above

@@ -15,30 +15,39 @@ of equal values it returns, and where, depends on every step of its algorithm:
   pivot to its place, no depth limit).
 - ``mode`` runs ``std::sort`` and returns the index of the last pair of the first longest run.
 
-The selections are vectorized across rows (each row has one active range per step); the heap
-of ``partial_sort`` is sequential and runs in Python, so it is used only on rows where ties can
-change the answer: where the ``k`` selected values do not repeat in their row, any correct
-selection gives the same sorted result and NumPy's is used.
+The selections are vectorized across rows (each row has one active range per step), with
+the partitions of :mod:`._std_sort`; the heap of ``partial_sort`` is sequential and runs on
+Python's C ``heapq`` (:mod:`._std_heap`), so it is used only on rows where ties can change the
+answer: where the ``k`` selected values do not repeat in their row, any correct selection gives
+the same sorted result and NumPy's is used. ``mode`` follows only the one range of the
+introsort that holds the last element of the most frequent value.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ._std_heap import heap_select, partial_sort
 from ._std_sort import (
+    _INDEX,
     _INSERTION_THRESHOLD,
-    _adjust_heap,
+    _PACKED_MAX,
+    _SHIFT,
+    _crossing_rounds,
     _introsort_levels,
     _move_median_to_first,
     _positions,
+    _ranked,
     _swap,
     _unguarded_partitions,
+    by_chunks,
     dense_ranks,
     introsort_order,
+    packed_rows,
+    sorted_flat,
 )
 
 _PARTIAL_SORT_RATIO = 64  # PyTorch's topk heap-selects where k * 64 <= n
-_BLOCK = 4096  # elements a partial_sort scan compares with the heap's top at once
 
 
 def order_keys(values: np.ndarray) -> np.ndarray:
@@ -65,22 +74,26 @@ def _rows(values: np.ndarray, axis: int):
 def topk_indices(values: np.ndarray, k: int, axis: int, largest: bool, sorted: bool):
     """The int64 indices PyTorch's CPU ``topk`` returns along ``axis`` of ``values``."""
     moved, rows = _rows(values, axis)
-    keys = order_keys(rows)
-    keys = ~keys if largest else keys  # smaller keys first; ~ reverses without overflow
     n = rows.shape[1]
     out = np.empty((rows.shape[0], k), np.int64)
-    if k and rows.shape[0]:
-        heap = k * _PARTIAL_SORT_RATIO <= n
-        if heap or sorted:
-            out[:], exact = _smallest_sorted(keys, k)
-        else:  # nth_element's arrangement depends on the algorithm even without ties
-            exact = np.ones(rows.shape[0], bool)
+    if k and rows.shape[0] and k * _PARTIAL_SORT_RATIO <= n:
+        keys = order_keys(rows)
+        keys = ~keys if largest else keys  # smaller keys first; ~ reverses without overflow
+        out[:], exact = _smallest_sorted(keys, k)
         if exact.any():
-            chosen = keys[exact]
-            if heap:
-                out[exact] = [_partial_sort(row, k) for row in chosen]
-            else:
-                out[exact] = _nth_then_sort(chosen, k, sorted)
+            out[exact] = [partial_sort(row, k) for row in keys[exact]]
+    elif k and rows.shape[0]:
+        order, ranks = _ranked(rows)
+        if largest:
+            order, ranks = order[:, ::-1], ranks.max(axis=1, keepdims=True) - ranks
+        # nth_element's arrangement depends on the algorithm even without ties; sorted, a row
+        # whose k first values are distinct, and its k-th unique, comes out in sorted order
+        exact = np.ones(rows.shape[0], bool)
+        if sorted:
+            exact = ((ranks < k).sum(axis=1) != k) | ~(ranks == k - 1).any(axis=1)
+            out[~exact] = order[~exact, :k]
+        if exact.any():
+            out[exact] = _nth_then_sort(ranks[exact], k, sorted)
     return np.moveaxis(out.reshape(moved.shape[:-1] + (k,)), -1, axis)
 
 
@@ -98,23 +111,40 @@ def _smallest_sorted(keys: np.ndarray, k: int):
     return np.take_along_axis(part, order, axis=1), repeated
 
 
-def _nth_then_sort(keys: np.ndarray, k: int, sorted: bool) -> np.ndarray:
-    """``nth_element`` at ``k - 1``, then (``sorted``) ``std::sort`` of the first ``k - 1``."""
-    arranged = nth_element_order(keys, k - 1)[:, :k]
+def _nth_then_sort(ranks: np.ndarray, k: int, sorted: bool) -> np.ndarray:
+    """``nth_element`` at ``k - 1``, then (``sorted``) ``std::sort`` of the first ``k - 1``, of
+    rows of dense ranks."""
+    arranged = by_chunks(_nth_element_ranked, ranks, k - 1, None)[:, :k]
     if sorted and k > 2:
         head = arranged[:, : k - 1]
-        ranks = dense_ranks(np.take_along_axis(keys, head, axis=1), False)
-        arranged[:, : k - 1] = np.take_along_axis(head, introsort_order(ranks), axis=1)
+        order = introsort_order(_redensified(np.take_along_axis(ranks, head, axis=1)))
+        arranged[:, : k - 1] = np.take_along_axis(head, order, axis=1)
     return arranged
+
+
+def _redensified(ranks: np.ndarray) -> np.ndarray:
+    """Dense ranks of rows of small non-negative ints (a subset of each row's dense ranks), by
+    counting which occur."""
+    rows = ranks.shape[0]
+    width = int(ranks.max(initial=0)) + 1
+    flat = ranks + np.arange(rows, dtype=np.int64)[:, None] * width
+    present = np.zeros(rows * width, bool)
+    present[flat] = True
+    below = np.concatenate([[0], np.cumsum(present)])  # occurring values before each
+    return below[flat] - below[np.arange(rows, dtype=np.int64) * width][:, None]
 
 
 def nth_element_order(keys: np.ndarray, nth: int, depth_limit: int | None = None):
     """The arrangement (int64 indices into each row) libstdc++'s ``std::nth_element`` leaves
     each row of the int64 ``keys`` in, compared with ``<``. ``depth_limit`` overrides
     libstdc++'s ``2 * floor(log2(n))`` (tests use it to reach the heap selection)."""
-    rows, n = keys.shape
-    values = keys.reshape(-1).copy()
-    perm = np.tile(np.arange(n, dtype=np.int64), rows)
+    return by_chunks(_nth_element_ranked, dense_ranks(keys, False), nth, depth_limit)
+
+
+def _nth_element_ranked(ranks: np.ndarray, nth: int, depth_limit: int | None):
+    """:func:`nth_element_order` of rows of dense ranks."""
+    rows, n = ranks.shape
+    packed = packed_rows(ranks)[1]
     first = np.arange(rows, dtype=np.int64) * n
     last, target = first + n, first + nth
     heaped = np.zeros(rows, bool)
@@ -123,73 +153,37 @@ def nth_element_order(keys: np.ndarray, nth: int, depth_limit: int | None = None
     while active.size:
         if depth == 0:  # rare: heap-select the rest, as libstdc++ does below its depth limit
             for r in active.tolist():
-                _heap_select_range(values, perm, first[r], target[r] + 1, last[r])
-                _swap(values, perm, first[r : r + 1], target[r : r + 1])
+                _heap_select_range(packed, first[r], target[r] + 1, last[r])
+                packed[[first[r], target[r]]] = packed[[target[r], first[r]]]
             heaped[active] = True
             break
         depth -= 1
         lo, hi = first[active], last[active]
-        _move_median_to_first(values, perm, lo, hi)
-        cut = _unguarded_partitions(values, perm, lo, hi)
+        _move_median_to_first(packed, lo, hi)
+        cut = _unguarded_partitions(packed, lo, hi)
         right = cut <= target[active]
         first[active], last[active] = np.where(right, cut, lo), np.where(right, hi, cut)
         active = active[last[active] - first[active] > 3]
-    _sort_short_ranges(values, perm, first[~heaped], last[~heaped])
-    return perm.reshape(rows, n)
+    _sort_short_ranges(packed, first[~heaped], last[~heaped])
+    return (packed & _INDEX).reshape(rows, n)
 
 
-def _sort_short_ranges(values, perm, first, last) -> None:
+def _sort_short_ranges(packed, first, last) -> None:
     """Insertion sort of ranges of at most 3 elements (stable, so adjacent swaps of strictly
     smaller elements give the same result)."""
     size = last - first
     for i, j in ((0, 1), (1, 2), (0, 1)):
         at = first[size > j]
         a, b = at + i, at + j
-        smaller = values[b] < values[a]
-        _swap(values, perm, a[smaller], b[smaller])
+        smaller = (packed[b] >> _SHIFT) < (packed[a] >> _SHIFT)
+        a, b = a[smaller], b[smaller]
+        packed[a], packed[b] = packed[b], packed[a]
 
 
-def _heap_select_range(values, perm, first: int, middle: int, last: int) -> None:
-    """libstdc++'s ``__heap_select`` on ``[first, last)``: a heap of ``[first, middle)``, then
-    each later element below its top replaces the top (which takes the element's place)."""
-    keys, items = values[first:last].tolist(), perm[first:last].tolist()
-    size = middle - first
-    heap_keys, heap_items = keys[:size], items[:size]
-    _make_heap(heap_keys, heap_items)
-    for i in range(size, len(keys)):
-        if keys[i] < heap_keys[0]:
-            key, item = keys[i], items[i]
-            keys[i], items[i] = heap_keys[0], heap_items[0]
-            _adjust_heap(heap_keys, heap_items, 0, size, key, item)
-    keys[:size], items[:size] = heap_keys, heap_items
-    values[first:last], perm[first:last] = keys, items
-
-
-def _make_heap(keys: list, items: list) -> None:
-    for parent in range((len(keys) - 2) // 2, -1, -1):
-        _adjust_heap(keys, items, parent, len(keys), keys[parent], items[parent])
-
-
-def _partial_sort(keys: np.ndarray, k: int) -> list:
-    """The first ``k`` indices after libstdc++'s ``std::partial_sort`` of one row of keys.
-
-    Only elements below the heap's top replace it, and the top only falls, so each block of the
-    row is first narrowed (in NumPy) to its elements below the top the block starts with."""
-    heap_keys, heap_items = keys[:k].tolist(), list(range(k))
-    _make_heap(heap_keys, heap_items)
-    start, size = k, 4 * k  # the top falls fastest at first: short blocks, then longer
-    while start < keys.size:
-        block = keys[start : start + size]
-        below = np.flatnonzero(block < heap_keys[0])
-        for key, at in zip(block[below].tolist(), (below + start).tolist()):
-            if key < heap_keys[0]:
-                _adjust_heap(heap_keys, heap_items, 0, k, key, at)
-        start, size = start + size, min(2 * size, _BLOCK)
-    for end in range(k - 1, 0, -1):  # sort_heap
-        key, item = heap_keys[end], heap_items[end]
-        heap_keys[end], heap_items[end] = heap_keys[0], heap_items[0]
-        _adjust_heap(heap_keys, heap_items, 0, end, key, item)
-    return heap_items
+def _heap_select_range(packed, first: int, middle: int, last: int) -> None:
+    """libstdc++'s ``__heap_select`` on ``[first, last)`` (see :func:`heap_select`)."""
+    order = first + heap_select(packed[first:last] >> _SHIFT, middle - first)
+    packed[first:last] = packed[order]
 
 
 def kthvalue_indices(values: np.ndarray, k: int, axis: int) -> np.ndarray:
@@ -245,20 +239,17 @@ def _quickselect_partition(values, perm, lo, hi):
     ``j = max(R[K], L[K-1])`` (the swapped elements stop them too), which have crossed unless
     L[K] == R[K] (an element equal to the pivot): then one more round, from L[K + 1] and
     R[K + 1]. Returns the final ``(i, j)``."""
-    sizes = hi - lo - 1
-    starts = np.cumsum(sizes) - sizes
-    pivot = np.repeat(values[lo], sizes)
-    left, right = _positions(lo + 2, sizes), _positions(lo + 1, sizes)
-    not_below, not_above = values[left] >= pivot, values[right] <= pivot
-    lcount, rcount = _segment_counts(not_below, starts), _segment_counts(not_above, starts)
-    lpos, rpos = left[not_below], right[not_above]
-    lstart, rend = np.cumsum(lcount) - lcount, np.cumsum(rcount) - 1
-    k = np.arange(lpos.size, dtype=np.int64) - np.repeat(lstart, lcount)
-    paired = k < np.repeat(rcount, lcount)
-    partner = rpos[np.where(paired, np.repeat(rend, lcount) - k, 0)]
-    crossing = paired & (lpos < partner)
-    rounds = _segment_counts(crossing, lstart)
-    _swap(values, perm, lpos[crossing], partner[crossing])
+    sizes = hi - lo  # the window [lo + 1, hi] of both scans (ranges in ascending order)
+    positions = _positions(lo + 1, sizes)
+    here, pivot = values[positions], np.repeat(values[lo], sizes)
+    lpos = positions[np.flatnonzero(here >= pivot)]
+    rpos = positions[np.flatnonzero(here <= pivot)]
+    lstart, lend = np.searchsorted(lpos, lo + 2), np.searchsorted(lpos, hi + 1)
+    rstart, rend = np.searchsorted(rpos, lo + 1), np.searchsorted(rpos, hi) - 1
+    lcount, rcount = lend - lstart, rend + 1 - rstart
+    rounds = _crossing_rounds(lpos, rpos, lstart, rend, np.minimum(lcount, rcount))
+    k = _positions(np.zeros_like(rounds), rounds)  # 0, 1, ..., rounds - 1 for each range
+    _swap(values, perm, lpos[np.repeat(lstart, rounds) + k], rpos[np.repeat(rend, rounds) - k])
 
     def left_at(m, missing):
         return np.where(m >= 0, lpos[lstart + np.clip(m, 0, lcount - 1)], missing)
@@ -273,12 +264,6 @@ def _quickselect_partition(values, perm, lo, hi):
     i = np.minimum(left_at(shift, far), right_at(rounds - 1, far))
     j = np.maximum(right_at(shift, -1), left_at(rounds - 1, -1))
     return i, j
-
-
-def _segment_counts(flags, starts):
-    """The number of true flags in each segment ``[starts[i], starts[i + 1])``."""
-    total = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
-    return np.diff(total[np.append(starts, flags.size)])
 
 
 def mode_indices(values: np.ndarray, axis: int) -> np.ndarray:
@@ -298,34 +283,31 @@ def mode_indices(values: np.ndarray, axis: int) -> np.ndarray:
 
 
 def _mode_of_ordered(ranks: np.ndarray) -> np.ndarray:
+    """``mode`` of rows of dense ranks: of the most frequent rank (the smallest of equally
+    frequent ones), the element ``std::sort`` leaves last. That is the element of that rank
+    the introsort's partitions leave last (the final insertion sort keeps equal elements in
+    order), which lies in the range that holds the last sorted position of the rank: only that
+    range is followed, while it holds two or more of the rank."""
+    if len(ranks) > 1 and ranks.size > _PACKED_MAX:  # (one longer row: packed_rows refuses it)
+        return by_chunks(_mode_of_ordered, ranks)
     rows, n = ranks.shape
-    counts = np.bincount((ranks + np.arange(rows)[:, None] * n).reshape(-1), minlength=rows * n)
-    best = counts.reshape(rows, n).argmax(axis=1)  # the smallest rank of the highest count
-    out = np.argmax(ranks == best[:, None], axis=1)
-    tied = counts.reshape(rows, n).max(axis=1) > 1
-    if tied.any():
-        order = _sort_order_of(ranks[tied], best[tied])
-        hit = np.take_along_axis(ranks[tied], order, axis=1) == best[tied, None]
-        last = n - 1 - np.argmax(hit[:, ::-1], axis=1)
-        out[tied] = order[np.arange(order.shape[0]), last]
-    return out
+    values, packed = packed_rows(ranks)
+    counts = np.bincount(values, minlength=values.size).reshape(rows, n)
+    tracked = counts.argmax(axis=1) + np.arange(rows, dtype=np.int64) * n
+    if n > _INSERTION_THRESHOLD and (counts > 1).any():  # (else each row's mode is unique)
+        ordered = sorted_flat(values)
+        end = np.searchsorted(ordered, tracked, "right")  # past each row's last tracked value
 
+        def holds_last(first, last):
+            at = end[first // n]
+            return (first < at - 1) & (last >= at)
 
-def _sort_order_of(ranks: np.ndarray, tracked: np.ndarray) -> np.ndarray:
-    """:func:`introsort_order` of each row as far as the order among the elements of rank
-    ``tracked[row]`` goes: a range of the introsort holding at most one of them cannot change
-    their order, so it is left to the final insertion sort as is (the others stay exact)."""
-    rows, n = ranks.shape
-    offsets = np.arange(rows, dtype=np.int64)[:, None] * n
-    values = (ranks + offsets).reshape(-1)
-    perm = np.tile(np.arange(n, dtype=np.int64), rows)
-    if n > _INSERTION_THRESHOLD:
-        marked = np.zeros(rows * n, bool)
-        marked[tracked + offsets[:, 0]] = True
-        first = offsets[:, 0]
-        _introsort_levels(values, perm, marked, first, first + n, 2 * (n.bit_length() - 1))
-    order = np.argsort(values.reshape(rows, n), axis=1, kind="stable")
-    return np.take_along_axis(perm.reshape(rows, n), order, axis=1)
+        first = np.arange(rows, dtype=np.int64) * n
+        depth = 2 * (n.bit_length() - 1)
+        _introsort_levels(packed, ordered, holds_last, first, first + n, depth)
+    hit = (packed >> _SHIFT).reshape(rows, n) == tracked[:, None]
+    last = n - 1 - np.argmax(hit[:, ::-1], axis=1)
+    return (packed & _INDEX).reshape(rows, n)[np.arange(rows), last]
 
 
 def _mode_of_unordered(row: list) -> int:

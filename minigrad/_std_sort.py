@@ -13,14 +13,36 @@ one recursion depth is partitioned at once, a Hoare partition's swaps being comp
 its two scans stop (each stop is an element not below, or not above, the pivot; a swapped
 element stops the other scan, so the scans never look at an element twice). Where no value
 repeats, any correct sort gives the same order and NumPy's is used.
+
+What keeps it fast on inputs with many ties (``python -m benchmarks.ties``):
+
+- the values are dense ranks packed with their index (``rank << 32 | index``), one int64
+  array that the swaps move;
+- a partitioned range always holds the values the sorted order holds at its positions, so the
+  sorted ranks tell, without reading the range, whether it holds a repeated value (if not, it
+  ends sorted whatever the later steps do: dropped) or a single value (then every comparison is
+  false and its arrangement depends on its length and the depth left only: computed once per
+  length, applied at once);
+- each scan reads its stops from one comparison of the whole span (``flatnonzero``), and the
+  number of swap rounds is found by bisection in them;
+- the heapsort below the depth limit runs on Python's C ``heapq`` (:mod:`._std_heap`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
+from ._std_heap import heapsort
+
 _INSERTION_THRESHOLD = 16  # libstdc++'s _S_threshold: shorter ranges wait for insertion sort
 _RADIX_MIN = 32768  # PyTorch sorts 1-D integers at least this long with a stable radix sort
+_SHIFT, _INDEX = np.int64(32), np.int64(0xFFFFFFFF)  # packed = value << 32 | index
+_PACKED_MAX = 2**31 - 1  # the most elements sorted at once (values below it fit 31 bits)
+_FEW_ROUNDS = 65536  # below this many possible swap rounds, test them all (fewer NumPy calls)
+_NO_STOP = np.iinfo(np.int64).max
+_PACKED_SORT_MIN = 2048  # rows at least this long are ranked by sorting packed (key, index)
+_SHORT_ORDER_MAX = 512  # arrangements of ranges of one value up to this long are kept for good
+_SHORT_ORDERS: dict = {}
 
 
 def takes_radix_sort(shape: tuple, dtype: np.dtype, descending: bool) -> bool:
@@ -54,69 +76,167 @@ def dense_ranks(values: np.ndarray, descending: bool) -> np.ndarray:
 def _ranked(values: np.ndarray):
     """``(stable ascending order, dense ranks)`` of each row; the ranks of a row are
     0, 1, ... in sort order, so a row's last sorted rank is its number of distinct values - 1."""
-    order = np.argsort(values, axis=1, kind="stable")  # NaN last
-    ordered = np.take_along_axis(values, order, axis=1)
-    same = ordered[:, 1:] == ordered[:, :-1]
-    if ordered.dtype.kind not in "iub":  # NaN (the one value unequal to itself) ties NaN
-        same |= (ordered[:, 1:] != ordered[:, 1:]) & (ordered[:, :-1] != ordered[:, :-1])
-    steps = np.concatenate([np.zeros((len(values), 1), np.int64), ~same], axis=1)
-    sorted_ranks = np.cumsum(steps, axis=1)
+    rows, n = values.shape
+    keys = _short_keys(values) if _PACKED_SORT_MIN <= n < 2**32 else None
+    if keys is not None:  # one sort of (key, index) pairs: stable, and faster than argsort
+        pairs = np.sort((keys << _SHIFT) | np.arange(n, dtype=np.int64), axis=1, kind="stable")
+        order, ordered = pairs & _INDEX, pairs >> _SHIFT
+        same = ordered[:, 1:] == ordered[:, :-1]
+    else:
+        order = np.argsort(values, axis=1, kind="stable")  # NaN last
+        ordered = np.take_along_axis(values, order, axis=1)
+        same = ordered[:, 1:] == ordered[:, :-1]
+        if ordered.dtype.kind not in "iub":  # NaN (the one value unequal to itself) ties NaN
+            same |= (ordered[:, 1:] != ordered[:, 1:]) & (ordered[:, :-1] != ordered[:, :-1])
+    steps = np.concatenate([np.zeros((rows, 1), np.int64), ~same], axis=1)
     ranks = np.empty(values.shape, np.int64)
-    np.put_along_axis(ranks, order, sorted_ranks, axis=1)
+    flat = (order + np.arange(rows, dtype=np.int64)[:, None] * n).reshape(-1)
+    ranks.reshape(-1)[flat] = np.cumsum(steps, axis=1).reshape(-1)
     return order, ranks
 
 
+def _short_keys(values: np.ndarray):
+    """int64 keys within 32 bits that order ``values`` as PyTorch compares them (NaN above
+    every number, all NaNs equal, -0.0 equal to 0.0), or None for 64-bit dtypes."""
+    if values.dtype.kind in "biu" and values.dtype.itemsize <= 4:
+        keys = values.astype(np.int64)
+        return keys - 2**31 if values.dtype == np.uint32 else keys
+    if values.dtype.kind != "f" or values.dtype.itemsize > 4:
+        return None
+    wide = values.astype(np.float32) + np.float32(0.0)  # -0.0 + 0.0 is 0.0
+    bits = wide.view(np.int32)
+    keys = np.where(bits < 0, bits ^ np.int32(0x7FFFFFFF), bits).astype(np.int64)
+    keys[np.isnan(wide)] = 2**31 - 1  # above +inf's key
+    return keys
+
+
 def introsort_order(ranks: np.ndarray, depth_limit: int | None = None) -> np.ndarray:
-    """The permutation ``std::sort`` puts each row of ``ranks`` (a 2-D int64 array, compared
+    """The permutation ``std::sort`` puts each row of ``ranks`` (a 2-D int64 array of dense
+    ranks: each row's values are 0, 1, ... up to its number of distinct values - 1, compared
     with ``<``) in, as int64 indices into the row.
 
     ``depth_limit`` overrides libstdc++'s ``2 * floor(log2(n))`` (tests use it to reach the
     heapsort).
     """
+    if len(ranks) > 1 and ranks.size > _PACKED_MAX:  # (one longer row: packed_rows refuses it)
+        return by_chunks(introsort_order, ranks, depth_limit)
     rows, n = ranks.shape
-    offsets = np.arange(rows, dtype=np.int64)[:, None] * n  # ranks of different rows differ
-    values = (ranks + offsets).reshape(-1)
-    perm = np.tile(np.arange(n, dtype=np.int64), rows)
+    values, packed = packed_rows(ranks)
     if n > _INSERTION_THRESHOLD:
+        ordered = sorted_flat(values)
+        ties = np.concatenate([[0], np.cumsum(ordered[1:] == ordered[:-1])])
+
+        def tied(first, last):  # a repeated value in the range (ranges with none end sorted)
+            return ties[last - 1] > ties[first]
+
         depth = 2 * (n.bit_length() - 1) if depth_limit is None else depth_limit
-        repeated = np.bincount(values, minlength=rows * n) > 1
-        first = offsets[:, 0]
-        _introsort_levels(values, perm, repeated, first, first + n, depth)
+        first = np.arange(rows, dtype=np.int64) * n
+        _introsort_levels(packed, ordered, tied, first, first + n, depth)
     # The final insertion sort moves each element left past strictly greater ones only: a
     # stable sort of the arrangement the partitions left.
-    values, perm = values.reshape(rows, n), perm.reshape(rows, n)
-    return np.take_along_axis(perm, np.argsort(values, axis=1, kind="stable"), axis=1)
+    values, index = (packed >> _SHIFT).reshape(rows, n), (packed & _INDEX).reshape(rows, n)
+    return np.take_along_axis(index, np.argsort(values, axis=1, kind="stable"), axis=1)
 
 
-def _introsort_levels(values, perm, repeated, first, last, depth: int) -> None:
-    """libstdc++'s ``__introsort_loop`` over the ranges ``[first, last)``, one depth at a time
-    (the ranges are disjoint, so the order they are worked in does not matter)."""
-    while first.size:
-        if depth == 0:
-            for a, b in zip(first.tolist(), last.tolist()):
-                _heapsort(values, perm, a, b)
-            return
-        depth -= 1
-        _move_median_to_first(values, perm, first, last)
-        cut = _unguarded_partitions(values, perm, first, last)
-        first, last = np.concatenate([first, cut]), np.concatenate([cut, last])
+def by_chunks(function, rows: np.ndarray, *args) -> np.ndarray:
+    """``function(rows, *args)`` on as many rows at once as :func:`packed_rows` packs."""
+    step = max(_PACKED_MAX // max(rows.shape[1], 1), 1)
+    if rows.shape[0] <= step:
+        return function(rows, *args)
+    return np.concatenate([function(rows[i : i + step], *args) for i in range(0, len(rows), step)])
+
+
+def packed_rows(ranks: np.ndarray):
+    """``(values, packed)``: the rows of dense ``ranks`` side by side, each offset by ``n``
+    times its row (so that values of different rows differ and rise with the row), and each
+    value packed with its index in the row as ``value << 32 | index`` (what the steps move)."""
+    rows, n = ranks.shape
+    if rows * n > _PACKED_MAX:
+        raise NotImplementedError(
+            f"sorting {rows} x {n} elements with ties in PyTorch's order: at most "
+            f"{_PACKED_MAX} elements at once (sort with stable=True)"
+        )
+    values = (ranks + np.arange(rows, dtype=np.int64)[:, None] * n).reshape(-1)
+    return values, (values << _SHIFT) | np.tile(np.arange(n, dtype=np.int64), rows)
+
+
+def sorted_flat(values: np.ndarray) -> np.ndarray:
+    """``np.sort`` of the values of :func:`packed_rows` (each below ``values.size``), by
+    counting."""
+    counts = np.bincount(values, minlength=values.size)
+    return np.repeat(np.arange(values.size, dtype=np.int64), counts)
+
+
+def _introsort_levels(packed, ordered, keep, first, last, depth: int) -> None:
+    """libstdc++'s ``__introsort_loop`` over the ranges ``[first, last)`` (in ascending order),
+    one depth at a time (the ranges are disjoint, so the order they are worked in does not
+    matter).
+
+    ``ordered`` is the values sorted: the partitions keep each range holding the values that
+    ``ordered`` holds there, so a range is of one value when its two ends in ``ordered`` are
+    equal (then it is arranged at once). Other ranges are worked on while longer than 16 and
+    ``keep(first, last)`` (a boolean per range) says their order matters.
+    """
+    memo: dict = {}  # arrangements of ranges of one value, by length and depth left
+    while True:
         longer = (last - first) > _INSERTION_THRESHOLD
         first, last = first[longer], last[longer]
-        first, last = _with_ties(values, repeated, first, last)
+        constant = ordered[first] == ordered[last - 1]
+        if constant.any():
+            _arrange_constant(packed, first[constant], last[constant], depth, memo)
+            first, last = first[~constant], last[~constant]
+        wanted = keep(first, last)
+        first, last = first[wanted], last[wanted]
+        if not first.size:
+            return
+        if depth == 0:
+            for a, b in zip(first.tolist(), last.tolist()):
+                _heapsort(packed, a, b)
+            return
+        depth -= 1
+        _move_median_to_first(packed, first, last)
+        cut = _unguarded_partitions(packed, first, last)
+        first, last = _interleaved(first, cut), _interleaved(cut, last)
 
 
-def _with_ties(values, repeated, first, last):
-    """The ranges that may hold a repeated value (``repeated[v]``: v occurs more than once in
-    its row): a range of distinct values ends sorted whatever the remaining steps do to it."""
-    if not first.size:
-        return first, last
-    order = np.argsort(first)
-    first, last = first[order], last[order]
-    bounds = np.stack([first, last], axis=1).reshape(-1)
-    bounds = bounds[:-1] if bounds[-1] == values.size else bounds
-    count = np.add.reduceat(repeated[values].view(np.int8), bounds, dtype=np.int64)[::2]
-    keep = count > 1
-    return first[keep], last[keep]
+def _interleaved(a, b):
+    """``[a[0], b[0], a[1], b[1], ...]``."""
+    out = np.empty(2 * a.size, a.dtype)
+    out[0::2], out[1::2] = a, b
+    return out
+
+
+def _arrange_constant(packed, first, last, depth: int, memo: dict) -> None:
+    """Arrange the ranges ``[first, last)`` of equal values as the introsort's remaining
+    ``depth`` levels (and heapsort) do: the same steps for every range of one length."""
+    sizes = last - first
+    for size in np.unique(sizes).tolist():
+        at = first[sizes == size][:, None]
+        packed[at + np.arange(size)] = packed[at + _constant_order(size, depth, memo)]
+
+
+def _constant_order(size: int, depth: int, memo: dict) -> np.ndarray:
+    """The arrangement (indices into the range) the introsort leaves a range of ``size`` equal
+    values in, with ``depth`` levels left. Every comparison is false: the median of three is
+    the middle element, which goes first; both scans stop at every element, so the partition
+    reverses ``[1, size)`` and cuts at ``ceil(size / 2)``."""
+    depth = min(depth, size.bit_length())  # enough levels to reach 16: more change nothing
+    memo = _SHORT_ORDERS if size <= _SHORT_ORDER_MAX else memo
+    if (size, depth) in memo:
+        return memo[size, depth]
+    if size <= _INSERTION_THRESHOLD:
+        order = np.arange(size, dtype=np.int64)
+    elif depth == 0:
+        order = heapsort(np.zeros(size, np.int64))
+    else:
+        step = np.concatenate([[size // 2], np.arange(size - 1, 0, -1)])
+        step[size - size // 2] = 0  # (the first element went where the middle one was)
+        cut = (size + 1) // 2
+        left, right = (_constant_order(m, depth - 1, memo) for m in (cut, size - cut))
+        order = step[np.concatenate([left, cut + right])]
+    order.flags.writeable = False
+    memo[size, depth] = order
+    return order
 
 
 def _positions(first, sizes):
@@ -130,87 +250,86 @@ def _swap(values, perm, a, b) -> None:
     perm[a], perm[b] = perm[b], perm[a].copy()
 
 
-def _move_median_to_first(values, perm, first, last) -> None:
+def _move_median_to_first(packed, first, last) -> None:
     """``__move_median_to_first(first, first + 1, mid, last - 1)``: the median of three to
     ``first``, the comparisons in libstdc++'s order."""
     a, b, c = first + 1, first + (last - first) // 2, last - 1
-    va, vb, vc = values[a], values[b], values[c]
+    va, vb, vc = packed[a] >> _SHIFT, packed[b] >> _SHIFT, packed[c] >> _SHIFT
     ab, bc, ac = va < vb, vb < vc, va < vc
     chosen = np.where(
         ab,
         np.where(bc, b, np.where(ac, c, a)),
         np.where(ac, a, np.where(bc, c, b)),
     )
-    _swap(values, perm, first, chosen)
+    packed[first], packed[chosen] = packed[chosen], packed[first]
 
 
-def _unguarded_partitions(values, perm, first, last):
-    """``__unguarded_partition(first + 1, last, pivot=first)`` of every range at once; returns
-    the cuts.
+def _unguarded_partitions(packed, first, last):
+    """``__unguarded_partition(first + 1, last, pivot=first)`` of every range (in ascending
+    order) at once; returns the cuts.
 
     The left scan stops at elements not below the pivot (L, ascending), the right scan at
     elements not above it (R, descending); round k swaps L[k] and R[k] while L[k] < R[k] (a
-    condition that once false stays false). At the first round K where it fails, the left scan
-    stops at L[K] or at R[K-1], now holding a swapped element not below the pivot, whichever
-    comes first: that is the cut. (L and R are never empty: the median of three leaves an
-    element on each side of the pivot.)
+    condition that once false stays false, so the number of rounds K is found by bisection).
+    The left scan then stops at L[K] or at R[K-1], now holding a swapped element not below the
+    pivot, whichever comes first: that is the cut. (L and R are never empty: the median of
+    three leaves an element on each side of the pivot.)
     """
+    lpos, rpos = _stops(packed, first, last, packed[first] >> _SHIFT)
+    lstart, lend = np.searchsorted(lpos, first + 1), np.searchsorted(lpos, last)
+    rstart, rend = np.searchsorted(rpos, first + 1), np.searchsorted(rpos, last) - 1
+    lcount, rcount = lend - lstart, rend + 1 - rstart
+    rounds = _crossing_rounds(lpos, rpos, lstart, rend, np.minimum(lcount, rcount))
+    k = _positions(np.zeros_like(rounds), rounds)  # 0, 1, ..., rounds - 1 for each range
+    a, b = lpos[np.repeat(lstart, rounds) + k], rpos[np.repeat(rend, rounds) - k]
+    packed[a], packed[b] = packed[b], packed[a]
+    left_stop = np.where(rounds < lcount, lpos[np.minimum(lstart + rounds, lend - 1)], _NO_STOP)
+    previous_right = rpos[rend - np.maximum(rounds - 1, 0)]  # R[K-1]
+    return np.where(rounds > 0, np.minimum(left_stop, previous_right), left_stop)
+
+
+def _stops(packed, first, last, pivot):
+    """The positions in ``[first + 1, last)`` (ranges in ascending order) of the elements not
+    below (L) and not above (R) each range's ``pivot`` value, ascending. Where the ranges cover
+    most of their span the whole span is compared (no gathers)."""
+    low, high = pivot << _SHIFT, (pivot + 1) << _SHIFT  # v >= p: packed >= low; v <= p: < high
     sizes = last - first - 1
-    starts = np.cumsum(sizes) - sizes  # each range's start among ``positions``
-    positions = _positions(first + 1, sizes)
-    here, pivot = values[positions], np.repeat(values[first], sizes)
-    not_below, not_above = here >= pivot, here <= pivot
-    lcount, rcount = _counts(not_below, starts), _counts(not_above, starts)
-    lstart, rend = np.cumsum(lcount) - lcount, np.cumsum(rcount) - 1
-    lpos, rpos = positions[not_below], positions[not_above]  # both ascending in a range
-    k = np.arange(lpos.size, dtype=np.int64) - np.repeat(lstart, lcount)
-    paired = k < np.repeat(rcount, lcount)  # round k has an R[k]
-    partner = rpos[np.where(paired, np.repeat(rend, lcount) - k, 0)]  # R[k]: k-th from the end
-    crossing = paired & (lpos < partner)  # true for a prefix of each range's rounds
-    swaps = _counts(crossing, lstart)
-    _swap(values, perm, lpos[crossing], partner[crossing])
-    no_stop = np.iinfo(np.int64).max
-    left_stop = np.where(swaps < lcount, lpos[np.minimum(lstart + swaps, lpos.size - 1)], no_stop)
-    previous_right = rpos[rend - np.maximum(swaps - 1, 0)]  # R[K-1]
-    return np.where(swaps > 0, np.minimum(left_stop, previous_right), left_stop)
+    if 2 * int(sizes.sum()) < last[-1] - first[0]:
+        positions = _positions(first + 1, sizes)
+        here = packed[positions]
+        lpos = positions[np.flatnonzero(here >= np.repeat(low, sizes))]
+        return lpos, positions[np.flatnonzero(here < np.repeat(high, sizes))]
+    # segments: up to and including each pivot (compared with bounds nothing passes), range
+    gaps = first + 1 - np.concatenate([first[:1], last[:-1]])
+    lengths = _interleaved(gaps, sizes)
+    low = np.repeat(_interleaved(np.full(first.size, _NO_STOP), low), lengths)
+    high = np.repeat(_interleaved(np.zeros_like(high), high), lengths)
+    span = packed[first[0] : last[-1]]
+    return np.flatnonzero(span >= low) + first[0], np.flatnonzero(span < high) + first[0]
 
 
-def _counts(flags, starts):
-    """The number of true flags in each segment ``[starts[i], starts[i + 1])``."""
-    total = np.concatenate([[0], np.cumsum(flags, dtype=np.int64)])
-    return np.diff(total[np.append(starts, flags.size)])
+def _crossing_rounds(lpos, rpos, lstart, rend, most):
+    """Per range, the first round k < ``most`` with ``L[k] >= R[k]`` (``most`` if none)
+    (``L[k] = lpos[lstart + k]``, ``R[k] = rpos[rend - k]``): counted over all rounds where
+    they are few, else by bisection."""
+    if int(most.sum()) < max(_FEW_ROUNDS, 16 * most.size):
+        k = _positions(np.zeros_like(most), most)
+        crossing = lpos[np.repeat(lstart, most) + k] < rpos[np.repeat(rend, most) - k]
+        total = np.concatenate([[0], np.cumsum(crossing)])  # (a prefix of each range's rounds)
+        ends = np.cumsum(most)
+        return total[ends] - total[ends - most]
+    lo, hi = np.zeros_like(most), most
+    open_ = np.flatnonzero(lo < hi)
+    while open_.size:
+        a, b = lo[open_], hi[open_]
+        mid = (a + b) // 2
+        crossing = lpos[lstart[open_] + mid] < rpos[rend[open_] - mid]
+        lo[open_], hi[open_] = np.where(crossing, mid + 1, a), np.where(crossing, b, mid)
+        open_ = open_[lo[open_] < hi[open_]]
+    return lo
 
 
-def _heapsort(values, perm, first: int, last: int) -> None:
-    """libstdc++'s ``__partial_sort(first, last, last)``: make_heap then sort_heap, on the
-    pairs (value, index) of ``[first, last)``; for ranges past the depth limit (rare)."""
-    keys, items = values[first:last].tolist(), perm[first:last].tolist()
-    n = len(keys)
-    for parent in range((n - 2) // 2, -1, -1):
-        _adjust_heap(keys, items, parent, n, keys[parent], items[parent])
-    for end in range(n - 1, 0, -1):
-        key, item = keys[end], items[end]
-        keys[end], items[end] = keys[0], items[0]
-        _adjust_heap(keys, items, 0, end, key, item)
-    values[first:last], perm[first:last] = keys, items
-
-
-def _adjust_heap(keys, items, hole: int, length: int, key, item) -> None:
-    """``__adjust_heap``: sift the hole down to a leaf along larger children (the right one
-    unless the left is larger), then push (key, item) up from there."""
-    top, child = hole, hole
-    while child < (length - 1) // 2:
-        child = 2 * (child + 1)
-        if keys[child] < keys[child - 1]:
-            child -= 1
-        keys[hole], items[hole] = keys[child], items[child]
-        hole = child
-    if length % 2 == 0 and child == (length - 2) // 2:
-        child = 2 * (child + 1)
-        keys[hole], items[hole] = keys[child - 1], items[child - 1]
-        hole = child - 1
-    parent = (hole - 1) // 2
-    while hole > top and keys[parent] < key:
-        keys[hole], items[hole] = keys[parent], items[parent]
-        hole, parent = parent, (parent - 1) // 2
-    keys[hole], items[hole] = key, item
+def _heapsort(packed, first: int, last: int) -> None:
+    """libstdc++'s ``__partial_sort(first, last, last)`` (make_heap, sort_heap) of
+    ``[first, last)``; for ranges past the depth limit."""
+    packed[first:last] = packed[first:last][heapsort(packed[first:last] >> _SHIFT)]

@@ -24,23 +24,23 @@ by comparing PyTorch 2.13's output with the raw words):
   non-contiguous tensors take one double-precision Box-Muller pair per two numbers, the
   second number of a pair kept for the next draw (the cache is part of the generator state).
 
-Uniform numbers, integers, permutations and float64 normal numbers are bit for bit
-PyTorch's. float32 normal numbers of the 16-wide transform are within 3 units in the last
-place (about one in 13 differs; float16/bfloat16, rounded from them, within 1 and rarely):
-PyTorch computes the transform with SLEEF's vectorized ``log``/``sin``/``cos``, whose last
-bit differs from NumPy's. ``randperm`` above ``(2**32 - 1) // 20`` is refused: PyTorch
+Uniform numbers, integers, permutations and normal numbers are bit for bit PyTorch's (the
+16-wide transform in float32, and float16/bfloat16 rounded from it, with PyTorch's own float32
+``log`` and ``sincos``: :mod:`minigrad._cephes32`). ``randperm`` above ``(2**32 - 1) // 20`` is refused: PyTorch
 shuffles with 64-bit draws there, in a way not reproduced. The state is PyTorch's 5056-byte
 CPU generator state (:meth:`TorchRandom.get_state`).
 """
 
 from __future__ import annotations
 
+import functools
 import math
 import struct
 
 import numpy as np
 
 from ._c_log import c_log
+from ._cephes32 import box_muller_into
 from ._float_rounding import fma64, fma_to_float32, scaled_float_uniform
 
 # below this many elements PyTorch draws normal numbers one Box-Muller pair at a time
@@ -94,7 +94,7 @@ class TorchRandom:
             out = self.mantissas53(n).astype(np.float64)
             out *= 2.0**-53
             return out
-        out = self.mantissas24(n).astype(np.float32)
+        out = self.mantissas24(n).view(np.int64).astype(np.float32)  # faster than from uint64
         out *= np.float32(2.0**-24)
         return out
 
@@ -188,22 +188,26 @@ class TorchRandom:
 
     def _normal_fill(self, n, dtype, mean, std):
         whole = n - n % 16
+        # PyTorch still adds the mean: with mean 0.0 (not -0.0) a number -0.0 becomes 0.0
+        standard = (mean, std) == (0.0, 1.0) and math.copysign(1.0, mean) > 0
         if dtype == np.float64:
             data = self.unit_floats(n, dtype)
             transform = _box_muller16_double
-        elif dtype == np.float32:
-            data = self.unit_floats(n, dtype)
-            transform = _box_muller16_float
-        else:  # float16 and bfloat16 draw only the whole blocks before the tail
-            data = np.zeros(n, np.float32)
-            data[:whole] = self.unit_floats(whole, dtype)
-            transform = _box_muller16_float
+        else:
+            if dtype == np.float32:
+                data = self.unit_floats(n, dtype)
+            else:  # float16 and bfloat16 draw only the whole blocks before the tail
+                data = np.zeros(n, np.float32)
+                data[:whole] = self.unit_floats(whole, dtype)
+            transform = functools.partial(_box_muller16_float, plus_zero=standard)
         blocks = data[:whole].reshape(-1, 16)
         transform(blocks, out=blocks)
         if whole != n:  # PyTorch redraws the last 16 numbers and transforms them again
             tail = self.unit_floats(16, dtype).astype(data.dtype).reshape(1, 16)
             data[n - 16 :] = transform(tail, out=tail).reshape(-1)
-        if (mean, std) == (0.0, 1.0):
+        if standard:
+            if dtype == np.float64:
+                data += 0.0
             return data
         if dtype == np.float64:
             return fma64(data, std, mean)
@@ -357,16 +361,10 @@ def _float_to_int64(value) -> int:
 
 
 # -- Box-Muller ----------------------------------------------------------------------------
-def _box_muller16_float(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
-    """PyTorch's 16-wide Box-Muller in float32: in each row of 16 uniform numbers, ``1 - u[j]``
-    gives the radius and ``u[j + 8]`` the angle of the pair written to ``j`` and ``j + 8``
-    (into ``out``, which may be ``blocks`` itself)."""
-    # the float32 log rounded from float64 agrees with PyTorch's (SLEEF's) twice as often as
-    # NumPy's float32 log; NumPy's float32 cos and sin agree better than rounded ones
-    radius = np.log((np.float32(1.0) - blocks[:, :8]).astype(np.float64)).astype(np.float32)
-    radius *= np.float32(-2.0)
-    np.sqrt(radius, out=radius)
-    return _polar_to_blocks(radius, np.float32(2.0 * math.pi) * blocks[:, 8:], out)
+def _box_muller16_float(blocks: np.ndarray, out: np.ndarray, plus_zero=False) -> np.ndarray:
+    """PyTorch's 16-wide Box-Muller in float32, with its float32 ``log`` and ``sincos``
+    reproduced bit for bit (see :mod:`minigrad._cephes32`); ``plus_zero``: -0.0 to 0.0."""
+    return box_muller_into(blocks, out, plus_zero)
 
 
 def _box_muller16_double(blocks: np.ndarray, out: np.ndarray) -> np.ndarray:
