@@ -18,8 +18,8 @@ from __future__ import annotations
 import operator
 import sys
 import threading
-import warnings
 
+from ._warnings import warn_user
 from .backend import Device
 from .dtypes import dtype
 from .fx import Graph
@@ -60,10 +60,11 @@ _OPERATORS = {"__getitem__": operator.getitem, "__setitem__": operator.setitem}
 _CONTAINERS = (Sequential, ModuleList, ModuleDict)
 
 
-def _warn(message: str, stacklevel: int) -> None:
+def _warn(message: str) -> None:
+    """A TracerWarning located in the traced code (the nearest frame outside minigrad)."""
     from .jit import TracerWarning
 
-    warnings.warn(message, TracerWarning, stacklevel=stacklevel + 1)
+    warn_user(message, TracerWarning)
 
 
 def has_tensor(value) -> bool:
@@ -277,11 +278,11 @@ class Recorder(TorchFunctionMode):
         what = self._conversions.get(func)
         # (stack: this handler, the dispatch, Tensor's dispatching form, the caller)
         if what is not None and self._traced(args[:1]):
-            _warn(f"Converting a tensor to {what}{_CONSTANT_NOTE}", 4)
+            _warn(f"Converting a tensor to {what}{_CONSTANT_NOTE}")
         elif func is self._len and self._traced(args[:1]):
-            _warn(_LEN_NOTE, 4)
+            _warn(_LEN_NOTE)
         elif func is self._unbind and sys._getframe(3).f_code is _ITER_CODE:
-            _warn(_ITER_NOTE, 5)
+            _warn(_ITER_NOTE)
         if func is self._size and args and self.known(args[0]) and self.live():
             dim = args[1] if len(args) > 1 else kwargs.get("dim")
             return self.sizes(args[0], dim)
@@ -291,7 +292,7 @@ class Recorder(TorchFunctionMode):
         finally:
             self.inside = False
         if func is self._tensor:
-            _warn(_TENSOR_NOTE, 3)
+            _warn(_TENSOR_NOTE)
             return result  # a constant, as in PyTorch
         if has_tensor(result) or (self._traced(args) and _mutates(func)):
             self.bind(result, self.record(func, args, kwargs))

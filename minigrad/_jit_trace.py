@@ -7,8 +7,8 @@ from __future__ import annotations
 import difflib
 import inspect
 import threading
-import warnings
 
+from ._warnings import warn_user
 from .tensor import Tensor
 
 _state = threading.local()  # .depth: traces running in this thread (jit.is_tracing)
@@ -108,7 +108,7 @@ def _check_output(value, strict: bool) -> None:
         )
         if kind == "dict":
             raise RuntimeError(message)
-        warnings.warn(message, TracerWarning, stacklevel=4)
+        warn_user(message, TracerWarning)
     if isinstance(value, (tuple, list)):
         for v in value:
             _check_output(v, strict)
@@ -188,12 +188,11 @@ def check(rec: Recording, retrace, run_traced, run_python, inputs: list, toleran
         random_nodes = rec.nondeterministic()
         if random_nodes:
             listed = "".join(f"\t{n.format_node()}\n" for n in random_nodes)
-            warnings.warn(
+            warn_user(
                 f"Trace had nondeterministic nodes. Did you forget call .eval() on your model? "
                 f"Nodes:\n{listed}This may cause errors in trace checking. To disable trace "
                 f"checking, pass check_trace=False to torch.jit.trace()",
                 TracerWarning,
-                stacklevel=4,
             )
         traced = _leaves(run_traced(*_clone(args), **_clone(kwargs)))
         python = _leaves(run_python(*_clone(args), **_clone(kwargs)))
@@ -201,9 +200,8 @@ def check(rec: Recording, retrace, run_traced, run_python, inputs: list, toleran
             try:
                 testing.assert_close(a, b, rtol=tolerance, atol=tolerance, equal_nan=True)
             except AssertionError as error:
-                warnings.warn(
+                warn_user(
                     f"Output nr {i + 1}. of the traced function does not match the "
                     f"corresponding output of the Python function. Detailed error:\n{error}",
                     TracerWarning,
-                    stacklevel=4,
                 )
