@@ -504,6 +504,8 @@ def add(input, other, alpha=1):
         return add(input.float(), other.float(), _half_alpha(alpha, input)).to(input.dtype)
     if alpha != 1 and isinstance(other, graph.Tensor):  # alpha·other in the result's dtype
         input, other = promote(input, other)
+        if input.dtype is dtypes.bool:  # bool tensors: alpha as a bool, as PyTorch's kernel
+            alpha = bool(alpha)
     return binary(Add(), input, other if alpha == 1 else other * alpha)
 
 

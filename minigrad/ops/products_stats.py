@@ -10,7 +10,7 @@ import numpy as np
 
 from .. import _std_select, backend, return_types
 from ..autograd.graph import named_as, names_node
-from .base import constant, method_on_batched, normalize_dim, on_input_device
+from .base import coefficient, constant, method_on_batched, normalize_dim, on_input_device
 from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
 from .joining import cat
@@ -42,6 +42,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 
 
 def _scaled_sum(input, product, beta, alpha):
+    alpha, beta = coefficient(alpha, input, product), coefficient(beta, input, product)
     product = product if alpha == 1 else alpha * product
     if beta == 0:
         return (product + input.new_zeros(()).expand(input.shape)).to(product.dtype)

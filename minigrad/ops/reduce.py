@@ -93,6 +93,8 @@ class SumToSize(Op):
         lead = x.ndim - len(self.shape)
         if lead < 0 or builtins.any(s not in (1, n) for s, n in zip(self.shape, x.shape[lead:])):
             raise RuntimeError(f"size {list(self.shape)} is not expandable to size {list(x.shape)}")
+        if x.dtype.kind in "biu":  # integers and bools sum in int64, as PyTorch's sum
+            x = x.astype(self.xp.int64)
         return summed_to(x, self.shape)
 
     def name(self) -> str:

@@ -130,6 +130,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     """
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative but got {n}")
     d = normalize_dim(dim, input.ndim, "diff")
     parts = [p for p in (prepend, input, append) if p is not None]
     parts = [p if hasattr(p, "ndim") else input.new_full((), p) for p in parts]

@@ -11,7 +11,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import graph
 from ..autograd.graph import names_node
-from .base import Op, constant, normalize_dim, on_input_device
+from .base import Op, coefficient, constant, normalize_dim, on_input_device
 from .elementwise import promote, where
 from .indexing import Gather, IndexAdd, ScatterAdd, _leading_region, _pad_to, _scatter_key
 from .joining import pad
@@ -297,6 +297,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     key = _index_key(input, dim, index, "index_add")
     _check_source(input, dim, index, source, "index_add")
     input, source = promote(input, source)
+    alpha = coefficient(alpha, input, op="index_add")
     if alpha != 1:
         source = source * alpha
     return input + IndexAdd(tuple(input.shape), key, False)(source)

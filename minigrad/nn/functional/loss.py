@@ -9,7 +9,7 @@ from ... import backend, ops
 from ..._warnings import warn_user
 from ...autograd.graph import named_as
 from ...ops import Op
-from ...ops.base import autocast_inputs
+from ...ops.base import autocast_inputs, kernel_dtypes
 from ...ops.complex import real_only
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy, nll_node
 from ._utils import (
@@ -62,6 +62,7 @@ def _weighted(loss, weight, reduction: str):
 
 
 @real_only
+@kernel_dtypes("mse_cpu", pair=True)
 def mse_loss(
     input,
     target,
@@ -105,6 +106,7 @@ def _smooth(diff, beta: float):
 
 
 @real_only
+@kernel_dtypes("smooth_l1_cpu", pair=True)
 def smooth_l1_loss(
     input,
     target,
@@ -127,6 +129,7 @@ def smooth_l1_loss(
 
 
 @real_only
+@kernel_dtypes("huber_cpu", pair=True)
 def huber_loss(
     input,
     target,
@@ -148,6 +151,7 @@ def huber_loss(
 
 
 @real_only
+@kernel_dtypes("nll_loss_out_frame")
 def nll_loss(
     input,
     target,
@@ -196,6 +200,7 @@ def nll_loss(
     return named_as(loss, nll_node(input.ndim, reduction))
 
 
+@kernel_dtypes("binary_cross_entropy", bools_only=True)
 def binary_cross_entropy(
     input,
     target,
@@ -255,6 +260,7 @@ class BinaryCrossEntropy(Op):
         return gx, gt, None
 
 
+@kernel_dtypes("log_sigmoid_cpu")
 def binary_cross_entropy_with_logits(
     input,
     target,

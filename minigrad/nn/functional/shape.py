@@ -7,8 +7,10 @@ from ...autograd.graph import names_node
 
 
 def _check_factor(x, r: int, op: str) -> None:
-    if isinstance(r, bool) or not isinstance(r, int) or r <= 0:
-        raise ValueError(f"{op}: the factor must be a positive integer, got {r!r}")
+    if isinstance(r, bool) or not isinstance(r, int):
+        raise TypeError(f"{op}(): the factor must be an int, got {type(r).__name__}")
+    if r <= 0:  # (PyTorch: RuntimeError)
+        raise RuntimeError(f"{op}: expects a positive factor, but got {r}")
     if x.ndim < 3:
         raise RuntimeError(f"{op}: expected an input of at least 3 dims (*, C, H, W), got {x.ndim}")
 
