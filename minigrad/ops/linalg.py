@@ -133,7 +133,19 @@ class Einsum(Op):
     @dtypes.computed_in_float32  # NumPy's einsum has no bfloat16 loop
     def forward(self, *arrays):
         eq = ",".join(self.inputs) + "->" + self.output
+        if arrays and arrays[0].dtype.kind in "biu" and self._sums_alone():
+            arrays = [a.astype(self.xp.int64) for a in arrays]  # PyTorch's sum: int64
         return self.xp.einsum(eq, *arrays, optimize=self._worth_optimizing(arrays))
+
+    def _sums_alone(self) -> bool:
+        """Whether a letter appears in one operand only and not in the output: PyTorch sums it
+        out of that operand first (``sum``, which gives integers in int64), where letters
+        shared by two operands go through a batched product, which keeps the dtype."""
+        for i, subs in enumerate(self.inputs):
+            others = set("".join(s for j, s in enumerate(self.inputs) if j != i) + self.output)
+            if set(subs) - others:
+                return True
+        return False
 
     def _worth_optimizing(self, arrays) -> bool:
         """Whether to let NumPy plan the contraction (pairwise, through BLAS): for three or more

@@ -240,7 +240,8 @@ def transpose(input, dim0, dim1):
         normalize_dim(dim0, input.ndim, "transpose"),
         normalize_dim(dim1, input.ndim, "transpose"),
     )
-    order[d0], order[d1] = order[d1], order[d0]
+    if order:  # (a 0-d tensor takes dims 0 and -1: the identity, as PyTorch)
+        order[d0], order[d1] = order[d1], order[d0]
     return named_as(Permute(tuple(order))(input), "TransposeBackward0")
 
 
@@ -264,6 +265,8 @@ def movedim(input, source, destination):
             f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
             f"contain the same number of dims as destination ({list(dst)} dims)"
         )
+    if input.ndim == 0:  # dims 0 and -1 only (checked above): the identity, as PyTorch
+        return Permute(())(input)
     order = [None] * input.ndim
     for s, d in zip(src, dst):
         order[d] = s

@@ -486,7 +486,8 @@ def _extreme_along(input, dim, keepdim, arg, result_type):
     if input.ndim == 0:
         values = named_as(input.clone(), name)
         return result_type(values, input.new_zeros((), dtype=dtypes.int64))
-    indices = _arg_reduce(input, dim, True, arg)
+    ranked = input.to(dtypes.uint8) if input.dtype is dtypes.bool else input  # (argmax: no bool)
+    indices = _arg_reduce(ranked, dim, True, arg)
     values = input.gather(dim, indices)
     if not keepdim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)

@@ -151,7 +151,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
         nan_slice = nans > 0
     result = _interpolate(values, rank, interpolation)
     result = where(nan_slice, float("nan"), result).movedim(-1, 0)  # (len(q), ...)
-    if keepdim:
+    if keepdim and input.ndim:  # (a 0-d input has no dim to keep)
         result = (
             result.unsqueeze(d + 1)
             if dim is not None

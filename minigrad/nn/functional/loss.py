@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 
-from ... import backend, ops
+from ... import backend, dtypes, ops
 from ..._warnings import warn_user
 from ...autograd.graph import named_as
 from ...ops import Op
@@ -144,7 +144,8 @@ def huber_loss(
         raise RuntimeError(
             f"huber_loss does not support non-positive values for delta, got {delta}"
         )
-    input, target = _broadcast_pair(input, target)
+    d = dtypes.result_type(input, target)  # before broadcasting: a 0-d target does not widen
+    input, target = _broadcast_pair(input.to(d), target.to(d))
     return named_as(
         _weighted(_smooth(input - target, delta) * delta, weight, reduction), "HuberLossBackward0"
     )

@@ -61,7 +61,7 @@ def bilinear(input1, input2, weight, bias=None):
     lead = input1.shape[:-1]
     x1, x2 = input1.reshape(-1, in1), input2.reshape(-1, in2)
     mixed = (x1 @ weight.permute(1, 0, 2).reshape(in1, out * in2)).reshape(-1, out, in2)
-    y = (mixed * x2.unsqueeze(1)).sum(-1)
+    y = (mixed * x2.unsqueeze(1)).sum(-1, dtype=mixed.dtype)  # (integers stay in their dtype)
     y = y.reshape(*lead, out)
     return y if bias is None else y + bias  # (as PyTorch: the bias added last)
 
