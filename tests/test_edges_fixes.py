@@ -46,6 +46,11 @@ INTS = [
     lambda m: m.nn.functional.cross_entropy(m.ones(2, 3, dtype=m.int64), m.tensor([0, 1])),
     lambda m: m.nn.functional.threshold(m.tensor([True, False]), 0.5, 1.0),
     lambda m: m.tensor([1, 2, 3]).softmax(0),
+    lambda m: m.hypot(m.tensor([3]), m.tensor([4])),
+    lambda m: m.hypot(m.tensor([3]), m.tensor([4.0])),  # promoted to float: computed
+    lambda m: m.tensor([1, 2]).logcumsumexp(0),
+    lambda m: m.tensor([[True, False]]) @ m.tensor([[True], [False]]),
+    lambda m: m.nn.functional.kl_div(m.tensor([1.0, 2.0]), m.tensor([1, 1]), reduction="sum"),
 ]
 
 
@@ -108,6 +113,8 @@ ZERO_D = [
     lambda m: m.ones(3).masked_fill(m.ones(2, 3, dtype=m.bool), 0.0),
     lambda m: m.quantile(m.tensor(1.5), m.tensor([0.25, 0.5]), dim=0, keepdim=True),
     lambda m: m.tensor(2.0).cumprod(5),
+    lambda m: m.tensor(2.0).flatten(1),
+    lambda m: m.tensor(2.0).logcumsumexp(1),
 ]
 
 

@@ -127,7 +127,8 @@ def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False):
             if isinstance(t, graph.Tensor):
                 d = t.dtype
                 if pair:
-                    d = dtypes.result_type(t, args[1] if len(args) > 1 else kwargs.get("target"))
+                    other = args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("target"))
+                    d = dtypes.result_type(t, other)
                 if d is dtypes.bool or not (bools_only or d.is_floating_point or d.is_complex):
                     raise NotImplementedError(
                         f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(d)}' (as in "

@@ -10,7 +10,7 @@ import numpy as np
 from .. import _torch_function as _tf
 from .. import dtypes
 from ..autograd import graph
-from .base import Op
+from .base import Op, kernel_dtypes
 from .complex import conjugates
 from .elementwise import promote
 
@@ -103,6 +103,7 @@ def _mismatch(sa, sb) -> str:
     return f"matmul: shapes {list(sa)} and {list(sb)} cannot be multiplied"
 
 
+@kernel_dtypes("addmm_impl_cpu_", bools_only=True)  # (no bool matrix products in PyTorch)
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch rules for 1-D, 2-D and batched operands."""
     try:

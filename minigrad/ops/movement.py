@@ -360,10 +360,10 @@ def unsqueeze(input, dim):
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims ``start_dim..end_dim`` into one (a view when the layout allows). As in
     PyTorch, ``input`` itself is returned when nothing is merged (``start_dim == end_dim``)."""
+    start = normalize_dim(start_dim, input.ndim, "flatten")  # (0-d: dims 0 and -1 only)
+    end = normalize_dim(end_dim, input.ndim, "flatten")
     if input.ndim == 0:
         return reshape(input, 1)
-    start = normalize_dim(start_dim, input.ndim, "flatten")
-    end = normalize_dim(end_dim, input.ndim, "flatten")
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if start == end:

@@ -321,6 +321,8 @@ def kl_div(
         >>> F.kl_div(F.log_softmax(logits, 1), probs, reduction="batchmean")
     """
     input, target = autocast_inputs("kl_div", input, target)
+    if not all(t.dtype.is_floating_point or t.dtype.is_complex for t in (input, target)):
+        raise RuntimeError("kl_div: Integral inputs not supported.")  # (PyTorch's words)
     if reduction == "batchmean":
         reduction = reduction_from_legacy(size_average, reduce, "sum")
         batch = input.shape[0] if input.ndim else 1
