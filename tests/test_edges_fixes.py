@@ -96,6 +96,11 @@ DTYPES = [
     lambda m: m.tensor(True).cummax(0).values,
     lambda m: m.tensor([[True, False], [False, False]]).min(1).indices,
     lambda m: m.tensor([0, 1, -1, 2, -2, 3]) ** m.tensor([-1, -1, -1, -1, -2, -3]),
+    lambda m: m.nn.functional.hinge_embedding_loss(
+        m.tensor([-3, 0, 1]), m.tensor(1.0), margin=1.5, reduction="none"
+    ),
+    lambda m: m.ones(3, dtype=m.int64).put(m.tensor([0]), m.ones(1)),
+    lambda m: m.ones(3, dtype=m.int64).masked_scatter(m.tensor([True, False, True]), m.ones(3)),
 ]
 
 

@@ -373,6 +373,11 @@ def masked_scatter(input, mask, source):
     """
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {mask.dtype}")
+    if source.dtype != input.dtype:  # (PyTorch's words)
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got "
+            f"{input.dtype} and {source.dtype}"
+        )
     mask = mask.expand(*input.shape) if tuple(mask.shape) != tuple(input.shape) else mask
     if not _is_host_array(mask._data):  # a per-sample mask under vmap
         return _masked_scatter_by_position(input, mask, source)

@@ -140,6 +140,11 @@ def index_put(input, indices, values, accumulate=False):
 def put(input, index, source, accumulate=False):
     """``input`` with its flattened entries at ``index`` set to (or, with ``accumulate``,
     increased by) ``source``'s entries."""
+    if source.dtype != input.dtype:  # (PyTorch's words)
+        raise RuntimeError(
+            "put_(): self and source expected to have the same dtype, but got self.dtype = "
+            f"{input.dtype} and source.dtype = {source.dtype}"
+        )
     if index.numel() != source.numel():
         raise RuntimeError(
             f"put: expected source and index to have the same number of elements, but got "

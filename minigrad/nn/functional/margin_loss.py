@@ -114,7 +114,7 @@ def hinge_embedding_loss(
     """x where y != -1, plus max(0, margin - x) where y != 1 (PyTorch's exact masks: a target
     other than ±1 gets both terms)."""
     reduction = resolve_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
-    margin = coefficient(margin, input, target)  # integers: truncated, as PyTorch
+    margin = coefficient(margin, input)  # integers: truncated (the result has input.dtype)
     zeros = input * 0
     margin_term = ops.where(target != 1, (margin - input).clamp(min=0), zeros)
     self_term = ops.where(target != -1, input, zeros)
