@@ -120,6 +120,12 @@ ZERO_D = [
     lambda m: m.tensor(2.0).cumprod(5),
     lambda m: m.tensor(2.0).flatten(1),
     lambda m: m.tensor(2.0).logcumsumexp(1),
+    lambda m: m.tensor(2.0).split(1)[0],
+    lambda m: m.tensor(2.0).chunk(2)[0],
+    lambda m: m.tensor(2.0).tensor_split(2)[0],
+    lambda m: m.nn.functional.glu(m.tensor(2.0)),
+    lambda m: m.linalg.svd(m.zeros(0, 3, 3)).S,
+    lambda m: m.linalg.det(m.zeros(0, 3, 3)),
 ]
 
 

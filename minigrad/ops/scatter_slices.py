@@ -208,6 +208,8 @@ def narrow_copy(input, dim, start, length):
 
 def split_with_sizes(input, split_sizes, dim=0):
     """Split into pieces of the given sizes along ``dim`` (they must add up to its length)."""
+    if input.ndim == 0:
+        raise RuntimeError("split_with_sizes expects at least a 1-dimensional tensor")
     d = normalize_dim(dim, input.ndim, "split_with_sizes")
     if sum(split_sizes) != input.shape[d]:
         raise RuntimeError(

@@ -117,6 +117,8 @@ def softsign(input):
 @kernel_dtypes("glu_cpu")
 def glu(input, dim: int = -1):
     """Gated linear unit: a·sigmoid(b), where a and b are the halves of ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
     size = input.shape[normalize_dim(dim, input.ndim, "glu")]
     if size % 2:
         raise RuntimeError(
