@@ -126,6 +126,7 @@ ZERO_D = [
     lambda m: m.nn.functional.glu(m.tensor(2.0)),
     lambda m: m.linalg.svd(m.zeros(0, 3, 3)).S,
     lambda m: m.linalg.det(m.zeros(0, 3, 3)),
+    lambda m: m.quantile(m.ones(0, 3), 0.5, dim=1),
 ]
 
 

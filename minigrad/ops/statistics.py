@@ -125,6 +125,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
         raise RuntimeError(
             f"{name}() input tensor must be either float or double dtype, got {input.dtype.name}"
         )
+    if input.numel() == 0:  # (PyTorch refuses any empty input, whatever the dim)
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(
             f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
