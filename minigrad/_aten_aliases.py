@@ -9,6 +9,7 @@ from . import creation, dtypes
 from .autograd import grad_mode
 from .autograd.graph import names_node
 from .nn import functional as F
+from .ops.base import normalize_dim
 from .ops.complex import complex_not_implemented
 from .ops.joining import stack
 
@@ -137,6 +138,7 @@ def norm_except_dim(v, pow=2, dim=0):
     all of ``v`` for ``dim=-1`` (weight norm's helper)."""
     if dim == -1:
         return v.norm(pow)
+    dim = normalize_dim(dim, v.ndim, "norm_except_dim")  # (other negative dims count from the end)
     dims = [d for d in range(v.ndim) if d != dim]
     return v.norm(pow, dim=dims, keepdim=True)
 

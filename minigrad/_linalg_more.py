@@ -10,7 +10,7 @@ import math
 
 import numpy as np  # to tell NumPy's qr (batched) from CuPy's
 
-from . import return_types
+from . import dtypes, return_types
 from ._linalg_ex import _all_regular
 from .autograd.graph import names_node
 from .ops.base import constant, on_input_device
@@ -255,7 +255,14 @@ def linalg_vander(x, *, N=None):  # noqa: N803
     n = n if N is None else N
     if n <= 1:
         raise RuntimeError(f"linalg.vander: N must be greater than 1 (got {n}).")
-    return _powers(x, n)
+    if x.dtype in (dtypes.bool, dtypes.float16, dtypes.bfloat16):  # (no kernel in PyTorch)
+        raise RuntimeError(
+            "linalg.vander supports floating point, complex, and integer tensors, but got "
+            f"{dtypes.scalar_type_name(x.dtype)}"
+        )
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):
+        x = x.long()  # integers give int64, as PyTorch's
+    return _powers(x.reshape(1) if x.ndim == 0 else x, n)
 
 
 def vecdot(x, y, *, dim=-1):

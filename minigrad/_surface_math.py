@@ -25,7 +25,13 @@ def _gradient_dims(input, spacing, dim):
     else:
         dims = [dim] if isinstance(dim, int) else list(dim)
         dims = [d + input.ndim if d < 0 else d for d in dims]
-        if len(set(dims)) != len(dims) or any(not 0 <= d < input.ndim for d in dims):
+        for d in dims:
+            if not 0 <= d < input.ndim:
+                raise IndexError(
+                    f"torch.gradient: Dimension out of range (expected to be in range of "
+                    f"[{-input.ndim}, {input.ndim - 1}], but got {dim})"
+                )
+        if len(set(dims)) != len(dims):
             raise RuntimeError(f"torch.gradient: invalid dim {dim} for a {input.ndim}-D input")
     if isinstance(spacing, (int, float)):
         return dims, [spacing] * len(dims)

@@ -8,6 +8,7 @@ import math
 import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
 
 from . import _legacy, dtypes, return_types
+from ._warnings import warn_user
 from .autograd import graph
 from .autograd.graph import names_node, version_counter
 from .ops.complex import complex_not_implemented
@@ -74,7 +75,15 @@ def false(self) -> bool:
 
 def adjoint(self):
     """The conjugate transpose of the last two dims (the transpose for real tensors)."""
+    if self.ndim == 0:
+        return deprecated_identity(self, "adjoint()").conj()
     return self.mT.conj()
+
+
+def deprecated_identity(t, name: str):
+    """``t`` itself (a view) for a matrix transpose of a 0-d tensor, with PyTorch's warning."""
+    warn_user(f"{name} is deprecated on 0-D tensors. This function is the identity in these cases.")
+    return t.transpose(0, -1)
 
 
 def H(self):  # noqa: N802 - PyTorch's name

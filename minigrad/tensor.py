@@ -926,6 +926,8 @@ class Tensor(InPlaceMethods):
 
     @property
     def mT(self):  # noqa: N802
+        if self.ndim == 0:  # the identity, deprecated (as PyTorch)
+            return _meta.deprecated_identity(self, "Tensor.mT")
         if self.ndim < 2:
             raise RuntimeError(
                 f"tensor.mT is only supported on matrices or batches of matrices. Got {self.ndim}-D tensor."

@@ -110,6 +110,49 @@ def accepts_axis(fn):
     return run
 
 
+def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False):
+    """Refuse, as PyTorch does, an ``input`` its CPU ``kernel`` has no implementation for:
+    integer and bool tensors (``bools_only``: bool tensors only), where minigrad would
+    otherwise compute in float (a result PyTorch never gives). Checks the first argument, or
+    with ``pair`` the type the first two promote to (``mse_loss(input, target)``)::
+
+        @kernel_dtypes("elu_cpu")
+        def elu(input, alpha=1.0): ...     # elu(int tensor) -> NotImplementedError
+    """
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def run(*args, **kwargs):
+            t = args[0] if args else kwargs.get("input")
+            if isinstance(t, graph.Tensor):
+                d = t.dtype
+                if pair:
+                    other = args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("target"))
+                    d = dtypes.result_type(t, other)
+                if d is dtypes.bool or not (bools_only or d.is_floating_point or d.is_complex):
+                    raise NotImplementedError(
+                        f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(d)}' (as in "
+                        f"PyTorch, {fn.__name__} takes floating-point tensors"
+                        f"{' or integers' if bools_only else ''}; convert with .float())"
+                    )
+            return fn(*args, **kwargs)
+
+        return run
+
+    return wrap
+
+
+def coefficient(value, *tensors, op: str = ""):
+    """A number scaling tensors (``alpha=``, ``beta=``, ``value=``) as PyTorch applies it: cast
+    to the type the tensors promote to, so that integer tensors give an integer result (a float
+    coefficient truncated toward zero: ``addmm(ints, ..., alpha=1.5)`` scales by 1) and a value
+    out of the dtype's range raises, instead of NumPy's silent promotion to float."""
+    d = dtypes.result_type(*tensors)
+    if d.is_floating_point or d.is_complex or not isinstance(value, (int, float)):
+        return value
+    return dtypes.checked_scalar(value, d, op)
+
+
 class Op(Node):
     """A primitive op: ``forward`` on backend arrays, ``backward`` with Tensor ops.
 

@@ -91,7 +91,8 @@ class _Packed(Op):
     def pack(self, batch: tuple, *parts):
         self.batch = tuple(batch)
         self.parts = [p.shape[len(batch) :] for p in parts]
-        flat = [p.reshape(self.batch + (-1,)) for p in parts]
+        # explicit sizes, not -1: an empty batch (0, n, n) has no size to infer
+        flat = [p.reshape(self.batch + (math.prod(s),)) for p, s in zip(parts, self.parts)]
         return self.xp.concatenate(flat, axis=-1)
 
     def unpack(self, packed) -> list:

@@ -274,6 +274,18 @@ class Neg(Op):
         return self.formula(_neg_vjp, gz)
 
 
+def _integer_pow(xp, a, b):
+    """``a ** b`` for integer arrays, negative exponents included as PyTorch computes them
+    (NumPy refuses those): 1 for a base of 1, ±1 for -1 (by the exponent's parity), else 0."""
+    negative = b < 0
+    if not negative.any():
+        return a**b
+    out = a ** xp.where(negative, 0, b)
+    odd = (b % 2) != 0
+    small = xp.where(a == 1, 1, xp.where(a == -1, xp.where(odd, -1, 1), 0)).astype(out.dtype)
+    return xp.where(negative, small, out)
+
+
 @holomorphic
 class Pow(Op):
     """z = a ** b; dz/da = b·a^(b-1) (0 where b = 0), dz/db = z·log(a) (0 where a = 0 and b ≥ 0)"""
@@ -282,6 +294,8 @@ class Pow(Op):
     save_output = True
 
     def forward(self, a, b):
+        if getattr(b, "dtype", None) is not None and b.dtype.kind in "iu" and a.dtype.kind in "iu":
+            return _integer_pow(self.xp, a, b)
         return a**b
 
     def backward(self, gz):
@@ -504,6 +518,8 @@ def add(input, other, alpha=1):
         return add(input.float(), other.float(), _half_alpha(alpha, input)).to(input.dtype)
     if alpha != 1 and isinstance(other, graph.Tensor):  # alpha·other in the result's dtype
         input, other = promote(input, other)
+        if input.dtype is dtypes.bool:  # bool tensors: alpha as a bool, as PyTorch's kernel
+            alpha = bool(alpha)
     return binary(Add(), input, other if alpha == 1 else other * alpha)
 
 
@@ -604,7 +620,7 @@ def _describe(x) -> str:
 
 
 def masked_fill(input, mask, value):
-    """``input`` with ``value`` where ``mask`` is true (``mask`` broadcasts against input).
+    """``input`` with ``value`` where ``mask`` is true (``input`` and ``mask`` broadcast).
 
     The result keeps ``input``'s dtype, as in PyTorch: the value is converted to it (2.5 in an
     int64 tensor is 2), and a value the dtype cannot hold raises (300 in a uint8 tensor).
@@ -620,12 +636,7 @@ def masked_fill(input, mask, value):
         value = scalar_tensor(
             dtypes.checked_scalar(value, input.dtype, "masked_fill"), input.dtype, input.device
         )
-    out = where(mask, value, input)
-    if out.shape != input.shape:
-        raise RuntimeError(
-            f"masked_fill: mask of shape {list(mask.shape)} is not broadcastable to the input's "
-            f"shape {list(input.shape)}"
-        )
+    out = where(mask, value, input)  # (out of place, input and mask broadcast, as PyTorch's)
     return named_as(out, f"MaskedFillBackward{overload}")
 
 

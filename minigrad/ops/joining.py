@@ -153,7 +153,13 @@ def stack(tensors, dim=0):
 engine.stack = stack  # for autograd.grad(is_grads_batched=True)
 
 
+def _at_least_1d(t, op: str) -> None:
+    if t.ndim == 0:  # (PyTorch's words: a 0-d tensor has no dim to cut)
+        raise RuntimeError(f"{op} expects at least a 1-dimensional tensor")
+
+
 def split(tensor, split_size_or_sections, dim=0):
+    _at_least_1d(tensor, "split")
     d = normalize_dim(dim, tensor.ndim, "split")
     n = tensor.shape[d]
     if not isinstance(split_size_or_sections, (list, tuple)):
@@ -179,6 +185,7 @@ def chunk(input, chunks, dim=0):
     chunks = as_int(chunks, "chunk", "chunks")
     if chunks <= 0:
         raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+    _at_least_1d(input, "chunk")
     n = input.shape[normalize_dim(dim, input.ndim, "chunk")]
     if n == 0:  # an empty dim gives `chunks` empty pieces, as in PyTorch
         return split(input, [0] * chunks, dim)
@@ -250,6 +257,7 @@ def column_stack(tensors):
 def tensor_split(input, indices_or_sections, dim=0):
     """Views of ``input`` cut along ``dim`` into ``n`` near-equal pieces (the first ``size % n``
     one longer) or at the given indices, as ``numpy.array_split``."""
+    _at_least_1d(input, "tensor_split")
     d = normalize_dim(dim, input.ndim, "tensor_split")
     n = input.shape[d]
     cuts = indices_or_sections

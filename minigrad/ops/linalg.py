@@ -10,7 +10,7 @@ import numpy as np
 from .. import _torch_function as _tf
 from .. import dtypes
 from ..autograd import graph
-from .base import Op
+from .base import Op, kernel_dtypes
 from .complex import conjugates
 from .elementwise import promote
 
@@ -103,6 +103,7 @@ def _mismatch(sa, sb) -> str:
     return f"matmul: shapes {list(sa)} and {list(sb)} cannot be multiplied"
 
 
+@kernel_dtypes("addmm_impl_cpu_", bools_only=True)  # (no bool matrix products in PyTorch)
 def matmul(input, other):
     """Matrix product with NumPy/PyTorch rules for 1-D, 2-D and batched operands."""
     try:
@@ -133,7 +134,19 @@ class Einsum(Op):
     @dtypes.computed_in_float32  # NumPy's einsum has no bfloat16 loop
     def forward(self, *arrays):
         eq = ",".join(self.inputs) + "->" + self.output
+        if arrays and arrays[0].dtype.kind in "biu" and self._sums_alone():
+            arrays = [a.astype(self.xp.int64) for a in arrays]  # PyTorch's sum: int64
         return self.xp.einsum(eq, *arrays, optimize=self._worth_optimizing(arrays))
+
+    def _sums_alone(self) -> bool:
+        """Whether a letter appears in one operand only and not in the output: PyTorch sums it
+        out of that operand first (``sum``, which gives integers in int64), where letters
+        shared by two operands go through a batched product, which keeps the dtype."""
+        for i, subs in enumerate(self.inputs):
+            others = set("".join(s for j, s in enumerate(self.inputs) if j != i) + self.output)
+            if set(subs) - others:
+                return True
+        return False
 
     def _worth_optimizing(self, arrays) -> bool:
         """Whether to let NumPy plan the contraction (pairwise, through BLAS): for three or more

@@ -8,7 +8,7 @@ import math
 
 from .. import dtypes
 from ..autograd.graph import named_as, names_node
-from .base import normalize_dim, on_input_device
+from .base import coefficient, normalize_dim, on_input_device
 from .complex import real_only
 from .elementwise import promote
 from .indexing import GetItem, IndexAdd
@@ -132,6 +132,7 @@ def tensordot(a, b, dims=2):
 
 
 def _fma(input, product, beta, alpha):
+    alpha, beta = coefficient(alpha, input, product), coefficient(beta, input, product)
     scaled = product if alpha == 1 else product * alpha
     if beta == 0:  # input is ignored entirely (its NaNs too), as PyTorch
         return scaled.expand(*_broadcast(input.shape, scaled.shape))

@@ -251,7 +251,8 @@ def transpose(input, dim0, dim1):
         normalize_dim(dim0, input.ndim, "transpose"),
         normalize_dim(dim1, input.ndim, "transpose"),
     )
-    order[d0], order[d1] = order[d1], order[d0]
+    if order:  # (a 0-d tensor takes dims 0 and -1: the identity, as PyTorch)
+        order[d0], order[d1] = order[d1], order[d0]
     return named_as(Permute(tuple(order))(input), "TransposeBackward0")
 
 
@@ -275,6 +276,8 @@ def movedim(input, source, destination):
             f"movedim: Invalid source or destination dims: source ({list(src)} dims) should "
             f"contain the same number of dims as destination ({list(dst)} dims)"
         )
+    if input.ndim == 0:  # dims 0 and -1 only (checked above): the identity, as PyTorch
+        return Permute(())(input)
     order = [None] * input.ndim
     for s, d in zip(src, dst):
         order[d] = s
@@ -368,10 +371,10 @@ def unsqueeze(input, dim):
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dims ``start_dim..end_dim`` into one (a view when the layout allows). As in
     PyTorch, ``input`` itself is returned when nothing is merged (``start_dim == end_dim``)."""
+    start = normalize_dim(start_dim, input.ndim, "flatten")  # (0-d: dims 0 and -1 only)
+    end = normalize_dim(end_dim, input.ndim, "flatten")
     if input.ndim == 0:
         return reshape(input, 1)
-    start = normalize_dim(start_dim, input.ndim, "flatten")
-    end = normalize_dim(end_dim, input.ndim, "flatten")
     if start > end:
         raise RuntimeError("flatten() has invalid args: start_dim cannot come after end_dim")
     if start == end:

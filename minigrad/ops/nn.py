@@ -9,6 +9,7 @@ plain backward.
 
 from __future__ import annotations
 
+from .. import dtypes
 from .._warnings import warn_user
 from ..autograd import grad_mode
 from ..autograd.graph import named_as
@@ -106,8 +107,11 @@ def _softmax_dim(name: str, ndim: int) -> int:
 def _softmax_like(op_cls, name, input, dim, dtype):
     if dtype is not None:
         input = input.to(dtype)
-    elif not input.dtype.is_floating_point:
-        raise RuntimeError(f"{name}: expected a floating point input, got {input.dtype}")
+    elif not input.dtype.is_floating_point:  # (PyTorch's error: no kernel for the dtype)
+        raise NotImplementedError(
+            f"\"{name}_kernel_impl\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' "
+            f"({name} needs a floating point input, got {input.dtype}; pass dtype= to cast)"
+        )
     if dim is None:
         dim = _softmax_dim(name, input.ndim)
     dim = normalize_dim(dim, input.ndim, name)

@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import grad_mode, graph
 from ..autograd.graph import names_node
-from .base import constant, method_on_batched, on_input_device
+from .base import coefficient, constant, method_on_batched, on_input_device
 from .complex import complex as complex_of
 from .complex import complex_not_implemented, real_only
 from .elementwise import Compare, compare, isinf, isnan, promote, where
@@ -104,6 +104,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2`` (an optimizer's building block); float16/bfloat16
     in float32, rounded once."""
+    value = coefficient(value, input, tensor1, tensor2, op="addcmul")
     return in_float32(lambda a, b, c: a + value * b * c, input, tensor1, tensor2)
 
 

@@ -10,7 +10,14 @@ import numpy as np
 
 from .. import _std_select, backend, return_types
 from ..autograd.graph import named_as, names_node
-from .base import constant, method_on_batched, normalize_dim, on_input_device
+from .base import (
+    coefficient,
+    constant,
+    kernel_dtypes,
+    method_on_batched,
+    normalize_dim,
+    on_input_device,
+)
 from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
 from .joining import cat
@@ -42,6 +49,7 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
 
 
 def _scaled_sum(input, product, beta, alpha):
+    alpha, beta = coefficient(alpha, input, product), coefficient(beta, input, product)
     product = product if alpha == 1 else alpha * product
     if beta == 0:
         return (product + input.new_zeros(()).expand(input.shape)).to(product.dtype)
@@ -155,14 +163,15 @@ def renorm(input, p, dim, maxnorm):
     return input * factor  # PyTorch's renorm backward differentiates through the norm too
 
 
+@kernel_dtypes("logcumsumexp_out_cpu")
 @names_node("LogcumsumexpBackward0")
 def logcumsumexp(input, dim):
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably (no overflow or underflow
     for any spread of values) as a log-space prefix scan: ``log2(n)`` rounds of ``logaddexp``
     with the values ``2^k`` places earlier."""
+    d = normalize_dim(dim, input.ndim, "logcumsumexp")  # (0-d: dims 0 and -1 only)
     if input.ndim == 0:
         return input.clone()
-    d = normalize_dim(dim, input.ndim, "logcumsumexp")
     n = input.shape[d]
     out, step = input, 1
     while step < n:

@@ -93,6 +93,8 @@ class SumToSize(Op):
         lead = x.ndim - len(self.shape)
         if lead < 0 or builtins.any(s not in (1, n) for s, n in zip(self.shape, x.shape[lead:])):
             raise RuntimeError(f"size {list(self.shape)} is not expandable to size {list(x.shape)}")
+        if x.dtype.kind in "biu":  # integers and bools sum in int64, as PyTorch's sum
+            x = x.astype(self.xp.int64)
         return summed_to(x, self.shape)
 
     def name(self) -> str:
@@ -484,7 +486,8 @@ def _extreme_along(input, dim, keepdim, arg, result_type):
     if input.ndim == 0:
         values = named_as(input.clone(), name)
         return result_type(values, input.new_zeros((), dtype=dtypes.int64))
-    indices = _arg_reduce(input, dim, True, arg)
+    ranked = input.to(dtypes.uint8) if input.dtype is dtypes.bool else input  # (argmax: no bool)
+    indices = _arg_reduce(ranked, dim, True, arg)
     values = input.gather(dim, indices)
     if not keepdim:
         values, indices = values.squeeze(dim), indices.squeeze(dim)

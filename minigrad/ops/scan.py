@@ -69,16 +69,19 @@ def cumprod(input, dim, *, dtype=None):
     """
     if dtype is not None:
         input = input.to(dtype)
-    if input.ndim == 0:
-        return input * 1
-    return Cumprod(normalize_dim(dim, input.ndim, "cumprod"))(input)
+    d = normalize_dim(dim, input.ndim, "cumprod")
+    if input.ndim == 0:  # as a 1-element row: the same dtype rules (integers in int64)
+        return Cumprod(0)(input.reshape(1)).reshape(())
+    return Cumprod(d)(input)
 
 
 def _running_extreme(input, dim, largest: bool, name: str, result_type):
     refuse_complex(input, name)
     d = normalize_dim(dim, input.ndim, name)
     if input.ndim == 0:
-        return result_type(input * 1, constant(input.device.xp.zeros((), "int64"), input.device))
+        return result_type(
+            input.clone(), constant(input.device.xp.zeros((), "int64"), input.device)
+        )
     xp = input.device.xp
     a = xp.moveaxis(input._data, d, -1)
     n = a.shape[-1]
@@ -130,6 +133,8 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
     """
     if input.ndim == 0:
         raise RuntimeError("diff expects input to be at least one-dimensional")
+    if n < 0:
+        raise RuntimeError(f"diff: order must be non-negative but got {n}")
     d = normalize_dim(dim, input.ndim, "diff")
     parts = [p for p in (prepend, input, append) if p is not None]
     parts = [p if hasattr(p, "ndim") else input.new_full((), p) for p in parts]

@@ -11,7 +11,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import graph
 from ..autograd.graph import names_node
-from .base import Op, constant, normalize_dim, on_input_device
+from .base import Op, coefficient, constant, normalize_dim, on_input_device
 from .elementwise import promote, where
 from .indexing import Gather, IndexAdd, ScatterAdd, _leading_region, _pad_to, _scatter_key
 from .joining import pad
@@ -297,6 +297,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     key = _index_key(input, dim, index, "index_add")
     _check_source(input, dim, index, source, "index_add")
     input, source = promote(input, source)
+    alpha = coefficient(alpha, input, op="index_add")
     if alpha != 1:
         source = source * alpha
     return input + IndexAdd(tuple(input.shape), key, False)(source)
@@ -372,6 +373,11 @@ def masked_scatter(input, mask, source):
     """
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {mask.dtype}")
+    if source.dtype != input.dtype:  # (PyTorch's words)
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got "
+            f"{input.dtype} and {source.dtype}"
+        )
     mask = mask.expand(*input.shape) if tuple(mask.shape) != tuple(input.shape) else mask
     if not _is_host_array(mask._data):  # a per-sample mask under vmap
         return _masked_scatter_by_position(input, mask, source)

@@ -140,6 +140,11 @@ def index_put(input, indices, values, accumulate=False):
 def put(input, index, source, accumulate=False):
     """``input`` with its flattened entries at ``index`` set to (or, with ``accumulate``,
     increased by) ``source``'s entries."""
+    if source.dtype != input.dtype:  # (PyTorch's words)
+        raise RuntimeError(
+            "put_(): self and source expected to have the same dtype, but got self.dtype = "
+            f"{input.dtype} and source.dtype = {source.dtype}"
+        )
     if index.numel() != source.numel():
         raise RuntimeError(
             f"put: expected source and index to have the same number of elements, but got "
@@ -203,6 +208,8 @@ def narrow_copy(input, dim, start, length):
 
 def split_with_sizes(input, split_sizes, dim=0):
     """Split into pieces of the given sizes along ``dim`` (they must add up to its length)."""
+    if input.ndim == 0:
+        raise RuntimeError("split_with_sizes expects at least a 1-dimensional tensor")
     d = normalize_dim(dim, input.ndim, "split_with_sizes")
     if sum(split_sizes) != input.shape[d]:
         raise RuntimeError(

@@ -125,6 +125,8 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
         raise RuntimeError(
             f"{name}() input tensor must be either float or double dtype, got {input.dtype.name}"
         )
+    if input.numel() == 0:  # (PyTorch refuses any empty input, whatever the dim)
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
     if interpolation not in _INTERPOLATIONS:
         raise ValueError(
             f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
@@ -151,7 +153,7 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
         nan_slice = nans > 0
     result = _interpolate(values, rank, interpolation)
     result = where(nan_slice, float("nan"), result).movedim(-1, 0)  # (len(q), ...)
-    if keepdim:
+    if keepdim and input.ndim:  # (a 0-d input has no dim to keep)
         result = (
             result.unsqueeze(d + 1)
             if dim is not None

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from .base import Op
+from .base import Op, kernel_dtypes
 from .complex import holomorphic
 from .elementwise import binary, by_divisor, unary_function, where
 
@@ -294,16 +294,19 @@ def atan2(input, other):
     return binary(Atan2(), input, other, floating=True)
 
 
+@kernel_dtypes("hypot_cpu", pair=True)
 def hypot(input, other):
     """√(input² + other²) elementwise, without intermediate overflow."""
     return binary(Hypot(), input, other, floating=True)
 
 
+@kernel_dtypes("logaddexp_cpu", pair=True)
 def logaddexp(input, other):
     """log(exp(input) + exp(other)) elementwise, stable for large magnitudes."""
     return binary(LogAddExp(), input, other, floating=True)
 
 
+@kernel_dtypes("logaddexp2_cpu", pair=True)
 def logaddexp2(input, other):
     """log₂(2^input + 2^other) elementwise."""
     return binary(LogAddExp2(), input, other, floating=True)

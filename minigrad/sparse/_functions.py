@@ -9,7 +9,7 @@ from .. import backend, dtypes
 from .. import ops as _ops
 from .._sparse_compressed import SparseCompressed
 from ..autograd.graph import named_as, names_node
-from ..ops.base import Op, constant, normalize_dims, on_input_device
+from ..ops.base import Op, coefficient, constant, normalize_dims, on_input_device
 from ..ops.indexing import GetItem, IndexAdd
 from ..tensor import Tensor
 from ._core import coalesce, expect_sparse, is_sparse, make, values_of
@@ -124,6 +124,7 @@ def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
 def addmm(mat: Tensor, mat1: Tensor, mat2: Tensor, *, beta: float = 1, alpha: float = 1) -> Tensor:
     """``beta * mat + alpha * (mat1 @ mat2)`` with sparse ``mat1`` (``torch.sparse.addmm``)."""
     product = spmm(mat1, mat2, keep_pattern=True, op="sparse.addmm")
+    alpha, beta = coefficient(alpha, mat, product), coefficient(beta, mat, product)
     if alpha != 1:
         product = product * alpha
     return product + (mat if beta == 1 else mat * beta)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from ... import backend, ops
 from ...autograd.graph import named_as
-from ...ops.base import constant
+from ...ops.base import coefficient, constant, kernel_dtypes
 from ._utils import maybe_inplace
 from .activation import elu, hardtanh, leaky_relu, relu
 
@@ -17,6 +17,7 @@ SELU_ALPHA = 1.6732632423543772848170429916717
 SELU_SCALE = 1.0507009873554804934193349852946
 
 
+@kernel_dtypes("elu_cpu")
 def celu(input, alpha: float = 1.0, inplace: bool = False):
     """x where x > 0, else alpha·(exp(x/alpha) - 1).
 
@@ -35,12 +36,14 @@ def celu(input, alpha: float = 1.0, inplace: bool = False):
     )
 
 
+@kernel_dtypes("elu_cpu")
 def selu(input, inplace: bool = False):
     """scale·elu(x, alpha) with the self-normalizing constants ``SELU_SCALE``, ``SELU_ALPHA``."""
     names = ("EluBackward0", "EluBackward1")  # (PyTorch: an elu with selu's scales)
     return maybe_inplace(lambda x: ops.elu(x, SELU_ALPHA) * SELU_SCALE, input, inplace, names)
 
 
+@kernel_dtypes("hardshrink_cpu")
 def hardshrink(input, lambd: float = 0.5):
     """x where |x| > lambd, else 0."""
     return named_as(
@@ -48,6 +51,7 @@ def hardshrink(input, lambd: float = 0.5):
     )
 
 
+@kernel_dtypes("softshrink_check")
 def softshrink(input, lambd: float = 0.5):
     """x - lambd where x > lambd, x + lambd where x < -lambd, else 0 (= x - clamp(x, ±lambd))."""
     if lambd < 0:
@@ -55,6 +59,7 @@ def softshrink(input, lambd: float = 0.5):
     return named_as(input - input.clamp(-lambd, lambd), "SoftshrinkBackward0")
 
 
+@kernel_dtypes("hardsigmoid_cpu")
 def hardsigmoid(input, inplace: bool = False):
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (gradient 1/6 strictly
     between, 0 at ±3, as PyTorch)."""
@@ -66,6 +71,7 @@ def hardsigmoid(input, inplace: bool = False):
     return maybe_inplace(fn, input, inplace, ("HardsigmoidBackward0", "HardsigmoidBackward0"))
 
 
+@kernel_dtypes("hardswish_cpu")
 def hardswish(input, inplace: bool = False):
     """x·relu6(x + 3) / 6, with PyTorch's gradient at the kinks: 0 at -3, 1 at 3."""
 
@@ -82,15 +88,19 @@ def tanhshrink(input):
     return input - input.tanh()
 
 
+@kernel_dtypes("threshold_cpu", bools_only=True)
 def threshold(input, threshold: float, value: float, inplace: bool = False):
     """x where x > threshold, else ``value``."""
     names = ("ThresholdBackward0", "ThresholdBackward1")
+    threshold = coefficient(threshold, input, op="threshold")  # integers: truncated, as PyTorch
+    value = coefficient(value, input, op="threshold")
     return maybe_inplace(lambda x: ops.where(x > threshold, x, value), input, inplace, names)
 
 
 _threshold = threshold  # for threshold_, whose argument shadows the name
 
 
+@kernel_dtypes("prelu_cpu")
 def prelu(input, weight):
     """x where x > 0, else weight·x, with one learned slope per channel (dim 1) or one in all.
 
@@ -124,6 +134,7 @@ def _check_rrelu_bounds(lower: float, upper: float) -> None:
         )
 
 
+@kernel_dtypes("leaky_relu_cpu")
 def rrelu(
     input,
     lower: float = 1.0 / 8,

@@ -8,7 +8,7 @@ import numpy as np
 from ... import dtypes
 from ...autograd import forward_ad, grad_mode
 from ...autograd.graph import named_as
-from ...ops.base import Op, autocast_inputs, constant, on_input_device
+from ...ops.base import Op, autocast_inputs, constant, kernel_dtypes, on_input_device
 from ...ops.nn import LogSoftmaxOp, SoftmaxOp
 from ._utils import check_class_targets, check_reduction, reduction_from_legacy
 
@@ -257,6 +257,7 @@ def _check_shapes(input, target, probs: bool, op: str):
         )
 
 
+@kernel_dtypes("log_softmax_lastdim_kernel_impl")
 def cross_entropy(
     input,
     target,

@@ -9,6 +9,7 @@ from ... import dtypes, ops
 from ..._typeinfo import finfo
 from ...autograd.grad_mode import no_grad
 from ...creation import arange
+from ...ops.base import kernel_dtypes
 from ...ops.complex import real_only
 from .normalization import batch_norm
 
@@ -16,6 +17,7 @@ _REDUCED = (dtypes.float16, dtypes.bfloat16)
 
 
 @real_only
+@kernel_dtypes("batch_norm")
 def instance_norm(
     input,
     running_mean=None,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from ... import ops
 from ...autograd.graph import named_as
-from ...ops.base import normalize_dim
+from ...ops.base import coefficient, kernel_dtypes, normalize_dim
 from ...ops.complex import real_only
 from ...ops.nn import log_softmax, softmax  # noqa: F401 - F.log_softmax / F.softmax live here too
 from ._utils import maybe_inplace
@@ -36,6 +36,14 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at the bounds
     and beyond, as PyTorch's (``clamp``'s is 1 at the bounds)."""
     names = ("HardtanhBackward0", "HardtanhBackward0")
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):  # PyTorch's integer rules
+        if input.dtype.name == "bool":
+            raise RuntimeError("hardtanh: Bool inputs not supported for hardtanh")
+        if input.dtype.name == "uint8" and (min_val < 0 or max_val < 0):
+            raise RuntimeError(
+                "hardtanh: cannot do hardtanh on an unsigned type with negative limits"
+            )
+        min_val, max_val = coefficient(min_val, input), coefficient(max_val, input)
     return maybe_inplace(lambda x: _open_clamp(x, min_val, max_val), input, inplace, names)
 
 
@@ -46,34 +54,40 @@ def _open_clamp(x, low: float, high: float):
     return ops.where(outside, ops.clamp(x, low, high).detach(), x)
 
 
+@kernel_dtypes("leaky_relu_cpu")
 def leaky_relu(input, negative_slope: float = 0.01, inplace: bool = False):
     """x where x > 0, else negative_slope·x."""
     names = ("LeakyReluBackward0", "LeakyReluBackward1")
     return maybe_inplace(lambda x: ops.leaky_relu(x, negative_slope), input, inplace, names)
 
 
+@kernel_dtypes("elu_cpu")
 def elu(input, alpha: float = 1.0, inplace: bool = False):
     """x where x > 0, else alpha·(exp(x) - 1)."""
     names = ("EluBackward0", "EluBackward1")
     return maybe_inplace(lambda x: ops.elu(x, alpha), input, inplace, names)
 
 
+@kernel_dtypes("GeluKernelImpl")
 def gelu(input, approximate: str = "none"):
     """x·Φ(x) (``approximate='none'``) or its tanh approximation (``'tanh'``)."""
     return ops.gelu(input, approximate)
 
 
+@kernel_dtypes("silu_cpu")
 def silu(input, inplace: bool = False):
     """x·sigmoid(x) (also called swish)."""
     return maybe_inplace(ops.silu, input, inplace, ("SiluBackward0", "SiluBackward0"))
 
 
+@kernel_dtypes("mish_cpu")
 def mish(input, inplace: bool = False):
     """x·tanh(softplus(x))."""
     names = ("MishBackward0", "MishBackward0")
     return maybe_inplace(lambda x: x * ops.softplus(x).tanh(), input, inplace, names)
 
 
+@kernel_dtypes("softplus_cpu")
 def softplus(input, beta: float = 1.0, threshold: float = 20.0):
     """log(1 + exp(beta·x)) / beta, and x itself where beta·x > threshold."""
     return ops.softplus(input, beta, threshold)
@@ -88,6 +102,7 @@ def tanh(input):
     return ops.tanh(input)
 
 
+@kernel_dtypes("log_sigmoid_cpu")
 def logsigmoid(input):
     """log(sigmoid(x)) = -softplus(-x), finite for large |x|."""
     return named_as(-ops.softplus(-input), "LogSigmoidBackward0")
@@ -99,8 +114,11 @@ def softsign(input):
 
 
 @real_only
+@kernel_dtypes("glu_cpu")
 def glu(input, dim: int = -1):
     """Gated linear unit: a·sigmoid(b), where a and b are the halves of ``input`` along ``dim``."""
+    if input.ndim == 0:
+        raise RuntimeError("glu does not support scalars because halving size must be even")
     size = input.shape[normalize_dim(dim, input.ndim, "glu")]
     if size % 2:
         raise RuntimeError(

@@ -9,6 +9,7 @@ import math
 from ... import dtypes
 from ...autograd.graph import named_as
 from ...creation import shape_constant
+from ...ops.base import kernel_dtypes
 from ._windows import pair
 
 
@@ -92,6 +93,7 @@ def _adaptive_max(x, sizes, return_indices: bool, op: str, spatial: int):
 _NODES = {1: "SqueezeBackward1", 2: "AdaptiveMaxPool2DBackward0", 3: "AdaptiveMaxPool3DBackward0"}
 
 
+@kernel_dtypes("adaptive_max_pool2d")
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     """Max pooling of (N, C, H, W) or (C, H, W) to ``output_size`` (an int or a pair; None
     keeps that size). Where a window holds equal maxima the gradient is shared among them
@@ -108,12 +110,14 @@ def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     return _adaptive_max(input, tuple(size), return_indices, "adaptive_max_pool2d", 2)
 
 
+@kernel_dtypes("adaptive_max_pool2d")
 def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
     """Max pooling of (N, C, L) or (C, L) to ``output_size`` positions."""
     size = output_size[0] if isinstance(output_size, (tuple, list)) else output_size
     return _adaptive_max(input, (size,), return_indices, "adaptive_max_pool1d", 1)
 
 
+@kernel_dtypes("adaptive_max_pool3d_cpu")
 def adaptive_max_pool3d(input, output_size, return_indices: bool = False):
     """Max pooling of (N, C, D, H, W) or (C, D, H, W) to ``output_size`` (an int or a triple;
     None keeps that size).

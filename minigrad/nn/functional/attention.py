@@ -170,7 +170,9 @@ def scaled_dot_product_attention(
     _check_qkv(query, key, value)
     if enable_gqa:
         key, value = _repeat_heads(query, key), _repeat_heads(query, value)
-    scale = 1.0 / math.sqrt(query.shape[-1]) if scale is None else float(scale)
+    if scale is None:  # (an empty head dim: PyTorch divides by sqrt(0) too)
+        scale = 1.0 / math.sqrt(query.shape[-1]) if query.shape[-1] else math.inf
+    scale = float(scale)
     if is_causal and attn_mask is not None:
         raise RuntimeError(
             "scaled_dot_product_attention: explicit attn_mask should not be set when is_causal=True"

@@ -261,8 +261,13 @@ def _check_conv_args(x, weight, bias, groups, op, dims):
             )
         )
     tensors = [("input", x), ("weight", weight)] + ([("bias", bias)] if bias is not None else [])
+    if not (x.dtype.is_floating_point or x.dtype.is_complex):  # a missing kernel, as PyTorch's
+        raise NotImplementedError(
+            f"{op}: not implemented for {x.dtype} input in minigrad (PyTorch convolves int64 "
+            "only, slowly, and no other integer dtype); convert with .float()"
+        )
     for name, t in tensors:
-        if t.dtype is not x.dtype or not (t.dtype.is_floating_point or t.dtype.is_complex):
+        if t.dtype is not x.dtype:
             raise RuntimeError(
                 f"{op}: expected input, weight and bias of one floating or complex dtype, got input "
                 f"{x.dtype} and {name} {t.dtype}"

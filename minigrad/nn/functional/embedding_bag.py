@@ -55,6 +55,11 @@ def embedding_bag(
         minigrad.Size([2, 3])
     """
     check_bag_options(scale_grad_by_freq, sparse, "embedding_bag")
+    if not weight.dtype.is_floating_point:  # (PyTorch's kernel: floating weights only)
+        raise RuntimeError(
+            "embedding_bag: expected tensor for argument 'weight' to have one of the following "
+            f"scalar types: Half, BFloat16, Float, Double; but got {weight.dtype}"
+        )
     if mode not in _MODES:
         raise ValueError(f"embedding_bag: mode has to be one of sum, mean or max, got {mode!r}")
     if sparse and mode == "max":

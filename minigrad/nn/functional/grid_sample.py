@@ -278,7 +278,11 @@ def _check(input, grid, op: str) -> None:
             f"{op}: expected a grid of shape (N, *output, {nd}) with N = {input.shape[0]} for "
             f"input of shape {list(input.shape)}, got grid of shape {list(grid.shape)}"
         )
-    if input.dtype is not grid.dtype or not input.dtype.is_floating_point:
+    if not input.dtype.is_floating_point:  # (PyTorch: its kernel has no integer dtypes)
+        raise NotImplementedError(
+            f'"grid_sampler_{nd}d_cpu" not implemented for {input.dtype} input (floating only)'
+        )
+    if input.dtype is not grid.dtype:
         raise RuntimeError(
             f"{op}: expected input and grid of one floating dtype, got {input.dtype} and "
             f"{grid.dtype}"

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import math
 
-from ... import backend, ops
+from ... import backend, dtypes, ops
 from ..._warnings import warn_user
 from ...autograd.graph import named_as
 from ...ops import Op
-from ...ops.base import autocast_inputs
+from ...ops.base import autocast_inputs, kernel_dtypes
 from ...ops.complex import real_only
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy, nll_node
 from ._utils import (
@@ -63,6 +63,7 @@ def _weighted(loss, weight, reduction: str):
 
 
 @real_only
+@kernel_dtypes("mse_cpu", pair=True)
 def mse_loss(
     input,
     target,
@@ -106,6 +107,7 @@ def _smooth(diff, beta: float):
 
 
 @real_only
+@kernel_dtypes("smooth_l1_cpu", pair=True)
 def smooth_l1_loss(
     input,
     target,
@@ -128,6 +130,7 @@ def smooth_l1_loss(
 
 
 @real_only
+@kernel_dtypes("huber_cpu", pair=True)
 def huber_loss(
     input,
     target,
@@ -142,13 +145,15 @@ def huber_loss(
         raise RuntimeError(
             f"huber_loss does not support non-positive values for delta, got {delta}"
         )
-    input, target = _broadcast_pair(input, target)
+    d = dtypes.result_type(input, target)  # before broadcasting: a 0-d target does not widen
+    input, target = _broadcast_pair(input.to(d), target.to(d))
     return named_as(
         _weighted(_smooth(input - target, delta) * delta, weight, reduction), "HuberLossBackward0"
     )
 
 
 @real_only
+@kernel_dtypes("nll_loss_out_frame")
 def nll_loss(
     input,
     target,
@@ -193,6 +198,7 @@ def nll_loss(
     return named_as(loss, nll_node(input.ndim, reduction))
 
 
+@kernel_dtypes("binary_cross_entropy", bools_only=True)
 def binary_cross_entropy(
     input,
     target,
@@ -252,6 +258,7 @@ class BinaryCrossEntropy(Op):
         return gx, gt, None
 
 
+@kernel_dtypes("log_sigmoid_cpu")
 def binary_cross_entropy_with_logits(
     input,
     target,
@@ -311,6 +318,8 @@ def kl_div(
         >>> F.kl_div(F.log_softmax(logits, 1), probs, reduction="batchmean")
     """
     input, target = autocast_inputs("kl_div", input, target)
+    if not all(t.dtype.is_floating_point or t.dtype.is_complex for t in (input, target)):
+        raise RuntimeError("kl_div: Integral inputs not supported.")  # (PyTorch's words)
     if reduction == "batchmean":
         reduction = reduction_from_legacy(size_average, reduce, "sum")
         batch = input.shape[0] if input.ndim else 1

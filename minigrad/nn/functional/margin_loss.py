@@ -7,7 +7,7 @@ from __future__ import annotations
 from ... import ops
 from ...autograd.graph import names_node
 from ...creation import arange, zeros
-from ...ops.base import on_input_device
+from ...ops.base import coefficient, kernel_dtypes, on_input_device
 from ._cross_entropy import _poison
 from ._utils import check_class_targets, resolve_reduction
 from ._utils import reduce as reduce_
@@ -89,6 +89,7 @@ def cosine_embedding_loss(
     return reduce_(positive + negative, reduction)
 
 
+@kernel_dtypes("log_sigmoid_cpu")
 def multilabel_soft_margin_loss(
     input,
     target,
@@ -113,6 +114,7 @@ def hinge_embedding_loss(
     """x where y != -1, plus max(0, margin - x) where y != 1 (PyTorch's exact masks: a target
     other than ±1 gets both terms)."""
     reduction = resolve_reduction(size_average, reduce, reduction, "hinge_embedding_loss")
+    margin = coefficient(margin, input)  # integers: truncated (the result has input.dtype)
     zeros = input * 0
     margin_term = ops.where(target != 1, (margin - input).clamp(min=0), zeros)
     self_term = ops.where(target != -1, input, zeros)
@@ -154,6 +156,7 @@ def _class_rows(input, target, op: str):
 
 @on_input_device  # target checks run on the input's GPU
 @names_node("MultiMarginLossBackward0")
+@kernel_dtypes("multi_margin_loss_cpu_kernel")
 def multi_margin_loss(
     input,
     target,
@@ -205,6 +208,7 @@ def multi_margin_loss(
 
 @on_input_device
 @names_node("MultilabelMarginLossBackward0")
+@kernel_dtypes("multilabel_margin_loss_forward_out_frame")
 def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduction="mean"):
     """Multi-label hinge loss: per row, Σ_j Σ_{i ∉ targets} max(0, 1 - (x_{y_j} - x_i)) / C.
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from ...autograd.graph import names_node
-from ...ops.base import on_input_device
+from ...ops.base import kernel_dtypes, on_input_device
 from ...ops.complex import real_only
 from ._windows import pair
 
@@ -70,6 +70,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, n: in
 @on_input_device
 @real_only
 @names_node("SqueezeBackward1")
+@kernel_dtypes("max_unpool2d")
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Undo :func:`max_pool1d`: (N, C, L_in) values placed at their ``indices`` (from
     ``return_indices=True``) in a zero (N, C, L_out).
@@ -85,6 +86,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 @on_input_device
 @real_only
 @names_node("MaxUnpool2DBackward0")
+@kernel_dtypes("max_unpool2d")
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Undo :func:`max_pool2d`: values placed at their flat ``indices`` (h·W + w) in a zero
     output of the pooled input's size (or ``output_size``).
@@ -100,6 +102,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 @on_input_device
 @real_only
 @names_node("MaxUnpool3DBackward0")
+@kernel_dtypes("max_unpool3d")
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Undo :func:`max_pool3d`: values placed at their flat indices (d·H·W + h·W + w)."""
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")

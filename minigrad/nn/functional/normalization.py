@@ -8,7 +8,7 @@ from ... import backend, dtypes
 from ...autograd import grad_mode
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import named_as
-from ...ops.base import Op, constant
+from ...ops.base import Op, constant, kernel_dtypes
 from ...ops.complex import real_only
 
 
@@ -125,6 +125,7 @@ class GroupNormOp(_Normalize):
     backward_name = "NativeGroupNormBackward0"
 
 
+@kernel_dtypes("LayerNormKernelImpl")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """Normalize over the last ``len(normalized_shape)`` dims, then scale and shift.
 
@@ -168,6 +169,7 @@ def _channel_param(t, ndim: int):
 
 
 @real_only
+@kernel_dtypes("batch_norm")
 def batch_norm(
     input,
     running_mean,
@@ -254,6 +256,7 @@ def _stat(array, running):
     return rewrap(running, constant(array.reshape(shape), running.device))
 
 
+@kernel_dtypes("GroupNormKernelImpl")
 def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
     """Normalize (N, C, *) inputs over groups of C / num_groups channels, then scale and shift
     per channel.

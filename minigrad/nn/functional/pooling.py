@@ -345,7 +345,9 @@ def batched(x, dims: int, op: str):
             f"input of size {list(x.shape)}"
         )
     if not x.dtype.is_floating_point and not x.is_quantized:  # quantized: minigrad._quantized
-        raise RuntimeError(f"{op}: expected a floating point input, got {x.dtype}")
+        raise NotImplementedError(  # (PyTorch pools some integer dtypes; minigrad does not)
+            f"{op}: not implemented for {x.dtype} input in minigrad; convert with .float()"
+        )
     if any(n == 0 for n in x.shape[-dims - 1 :]):
         raise RuntimeError(f"{op}: expected input with non-zero sizes, got {list(x.shape)}")
     return (x.unsqueeze(0), True) if x.ndim == dims + 1 else (x, False)

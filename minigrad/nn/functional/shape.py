@@ -7,8 +7,10 @@ from ...autograd.graph import names_node
 
 
 def _check_factor(x, r: int, op: str) -> None:
-    if isinstance(r, bool) or not isinstance(r, int) or r <= 0:
-        raise ValueError(f"{op}: the factor must be a positive integer, got {r!r}")
+    if isinstance(r, bool) or not isinstance(r, int):
+        raise TypeError(f"{op}(): the factor must be an int, got {type(r).__name__}")
+    if r <= 0:  # (PyTorch: RuntimeError)
+        raise RuntimeError(f"{op}: expects a positive factor, but got {r}")
     if x.ndim < 3:
         raise RuntimeError(f"{op}: expected an input of at least 3 dims (*, C, H, W), got {x.ndim}")
 
@@ -59,7 +61,7 @@ def bilinear(input1, input2, weight, bias=None):
     lead = input1.shape[:-1]
     x1, x2 = input1.reshape(-1, in1), input2.reshape(-1, in2)
     mixed = (x1 @ weight.permute(1, 0, 2).reshape(in1, out * in2)).reshape(-1, out, in2)
-    y = (mixed * x2.unsqueeze(1)).sum(-1)
+    y = (mixed * x2.unsqueeze(1)).sum(-1, dtype=mixed.dtype)  # (integers stay in their dtype)
     y = y.reshape(*lead, out)
     return y if bias is None else y + bias  # (as PyTorch: the bias added last)
 
