@@ -104,17 +104,29 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype) if dtype else None, dev), dev)
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
     """``obj`` as a tensor, sharing memory when it can (``copy=None``), always copying
     (``copy=True``) or refusing to copy (``copy=False``: a ValueError when a copy is needed),
-    as ``torch.asarray``."""
+    as ``torch.asarray``.
+
+    A tensor ``obj`` keeps its graph (a conversion or copy is recorded on it) unless
+    ``requires_grad=False`` is given, which detaches the result; ``requires_grad=None`` follows
+    ``obj``, as PyTorch 2.13 does.
+    """
+    if isinstance(obj, Tensor):
+        out = obj.to(device or obj.device, dtype or obj.dtype)
+        out = out.clone() if copy and out is obj else out
+        if copy is False and out._data is not obj._data:
+            raise ValueError("asarray: copy=False, but the data needs a copy (dtype or device)")
+        if requires_grad is False:
+            return out.detach()
+        return out.requires_grad_() if requires_grad and not out.requires_grad else out
     if copy:
         out = tensor(obj, dtype=dtype, device=device)
     else:
         out = as_tensor(obj, dtype=dtype, device=device)
-        source = obj._data if isinstance(obj, Tensor) else obj
-        if copy is False and isinstance(source, np.ndarray) and out._data is not source:
-            if not np.shares_memory(out._data, source):
+        if copy is False and isinstance(obj, np.ndarray) and out._data is not obj:
+            if not np.shares_memory(out._data, obj):
                 raise ValueError("asarray: copy=False, but the data needs a copy (dtype or device)")
     return out.requires_grad_(requires_grad) if requires_grad else out
 

@@ -731,6 +731,8 @@ class Tensor(InPlaceMethods):
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
         xp = self.device.xp
+        if self.shape != other.shape:  # PyTorch's broadcast error, not NumPy's ValueError
+            _ops.movement._broadcast_pair(tuple(self.shape), tuple(other.shape))
         return bool(xp.allclose(self._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     # -- math (each a one-line delegation to minigrad.ops) ---------------------------------------

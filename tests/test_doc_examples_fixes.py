@@ -1,0 +1,94 @@
+"""Regressions for the differences that PyTorch's own docstring examples found in minigrad
+(tests/doc_examples_sweep.py), each checked against PyTorch."""
+
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+def _same(mine, ref) -> None:
+    assert repr(mine).replace("minigrad", "torch") == repr(ref)
+
+
+def test_remainder_keeps_the_sign_of_zero_as_pytorch():
+    for a, b in (([-3.0, -2, -1, 1, 2, 3], 2), ([1, 2, 3, 4, 5], -1.5), ([-3, 5, -4], 2)):
+        _same(minigrad.remainder(minigrad.tensor(a), b), torch.remainder(torch.tensor(a), b))
+    x = [-4.0, -0.0, 0.0, 2.5, 7.0]
+    mine = minigrad.remainder(minigrad.tensor(x), minigrad.tensor([2.0, -3.0, 3.0, -2.5, 2.0]))
+    ref = torch.remainder(torch.tensor(x), torch.tensor([2.0, -3.0, 3.0, -2.5, 2.0]))
+    _same(mine, ref)
+
+
+def test_xlogy_and_xlog1py_with_a_number_keep_float32():
+    for name in ("xlogy", "xlog1py"):
+        for x in ([1, 2, 3], [1.0, 0.0, 3.0]):
+            mine = getattr(minigrad.special, name)(minigrad.tensor(x), 4)
+            _same(mine, getattr(torch.special, name)(torch.tensor(x), 4))
+        mine = getattr(minigrad.special, name)(2.5, minigrad.tensor([1.0, 2.0]))
+        _same(mine, getattr(torch.special, name)(2.5, torch.tensor([1.0, 2.0])))
+
+
+def test_sparse_coo_repr_leaves_int64_unsaid():
+    for dtype in ("int64", "int32", "float64"):
+        dense = [[0, 9], [3, 0]]
+        mine = minigrad.tensor(dense, dtype=getattr(minigrad, dtype)).to_sparse()
+        _same(mine, torch.tensor(dense, dtype=getattr(torch, dtype)).to_sparse())
+
+
+def test_masked_scatter_broadcasts_input_and_mask():
+    mask = [[0, 0, 0, 1, 1], [1, 1, 0, 1, 1]]
+    source = [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    mine = minigrad.zeros(5, dtype=minigrad.int64).masked_scatter(
+        minigrad.tensor(mask, dtype=minigrad.bool), minigrad.tensor(source)
+    )
+    ref = torch.zeros(5, dtype=torch.int64).masked_scatter(
+        torch.tensor(mask, dtype=torch.bool), torch.tensor(source)
+    )
+    _same(mine, ref)
+    x = minigrad.zeros(2, 1, dtype=minigrad.float64, requires_grad=True)
+    out = minigrad.masked_scatter(x, minigrad.tensor([True, False]), minigrad.arange(4.0).double())
+    assert out.shape == (2, 2)
+    out.sum().backward()
+    assert x.grad.tolist() == [[1.0], [1.0]]
+    with pytest.raises(RuntimeError, match="masked_scatter: the shapes of input"):
+        x.masked_scatter(minigrad.ones(4, 3, dtype=minigrad.bool), minigrad.arange(4.0))
+    b = minigrad.arange(10.0)
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        minigrad.zeros(5).masked_scatter_(minigrad.tensor(mask, dtype=minigrad.bool), b)
+
+
+def test_asarray_of_a_tensor_keeps_or_drops_the_graph_as_pytorch():
+    a = minigrad.tensor([1.0, 2, 3], requires_grad=True)
+    b = a + 2
+    assert minigrad.asarray(b) is b
+    assert minigrad.asarray(b, requires_grad=True) is b
+    detached = minigrad.asarray(b, requires_grad=False)
+    assert detached.grad_fn is None and not detached.requires_grad
+    assert detached.data_ptr() == b.data_ptr()
+    assert minigrad.asarray(b, dtype=minigrad.float64).grad_fn.name() == "ToCopyBackward0"
+    copied = minigrad.asarray(a, copy=True)
+    assert copied.data_ptr() != a.data_ptr() and copied.grad_fn is not None
+    with pytest.raises(ValueError, match="copy=False"):
+        minigrad.asarray(b, dtype=minigrad.float64, copy=False)
+
+
+def test_allclose_of_shapes_that_do_not_broadcast_raises_runtime_error():
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(4\) must match .* \(5\)"):
+        minigrad.allclose(minigrad.ones(3, 4, 4), minigrad.eye(5))
+    assert minigrad.allclose(minigrad.ones(3, 1), minigrad.ones(4))
+
+
+def test_pooling_a_non_tensor_is_a_type_error():
+    with pytest.raises(TypeError, match="max_pool2d.*must be Tensor, not builtin_function"):
+        minigrad.nn.MaxPool2d(2)(input)
+    with pytest.raises(TypeError, match="avg_pool1d.*must be Tensor, not list"):
+        minigrad.nn.functional.avg_pool1d([1.0, 2.0], 2)
+
+
+def test_generator_repr_names_the_c_module_as_pytorch():
+    shown = repr(minigrad.manual_seed(0))
+    assert shown.startswith("<minigrad._C.Generator object at 0x")
+    assert repr(torch.manual_seed(0)).startswith("<torch._C.Generator object at 0x")
+    assert minigrad._C.Generator is minigrad.Generator
