@@ -92,3 +92,18 @@ def test_generator_repr_names_the_c_module_as_pytorch():
     assert shown.startswith("<minigrad._C.Generator object at 0x")
     assert repr(torch.manual_seed(0)).startswith("<torch._C.Generator object at 0x")
     assert minigrad._C.Generator is minigrad.Generator
+
+
+def test_index_select_of_an_inner_dim_and_circular_pad_match_pytorch():
+    data = torch.randn(2, 3, 4, 5, dtype=torch.float64)
+    x = minigrad.tensor(data.numpy(), requires_grad=True)
+    index = [4, 0, 4, 2]
+    out = x.index_select(3, minigrad.tensor(index))
+    assert out.tolist() == data.index_select(3, torch.tensor(index)).tolist()
+    assert x[:, [2, 0, -1]].tolist() == data[:, [2, 0, -1]].tolist()
+    padded = minigrad.nn.CircularPad3d((1, 2, 0, 1, 2, 0))(x)
+    assert padded.tolist() == torch.nn.CircularPad3d((1, 2, 0, 1, 2, 0))(data).tolist()
+    padded.sum().backward()
+    ref = data.clone().requires_grad_()
+    torch.nn.CircularPad3d((1, 2, 0, 1, 2, 0))(ref).sum().backward()
+    assert x.grad.tolist() == ref.grad.tolist()
