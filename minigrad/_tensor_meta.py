@@ -43,6 +43,36 @@ def is_inference(self) -> bool:
     return False
 
 
+def get_grad_dtype(self):
+    """The dtype backward casts this leaf's incoming gradients to (``grad_dtype``): its own
+    dtype unless set; None allows any."""
+    if not self.is_leaf:
+        raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+    return getattr(self, "_grad_dtype", self.dtype)
+
+
+def set_grad_dtype(self, value) -> None:
+    """``t.grad_dtype = dtype`` (or None), on leaf tensors only, as PyTorch 2.13."""
+    if value is not None and not isinstance(value, dtypes.dtype):
+        raise RuntimeError(
+            f"grad_dtype must be a torch.dtype or None, but got {type(value).__name__}"
+        )
+    if not self.is_leaf:
+        raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+    self._grad_dtype = value
+
+
+def check_grad_dtype(self, grad) -> None:
+    """``t.grad = grad`` where ``grad_dtype`` was set: the dtype must be it (any with None)."""
+    wanted = self._grad_dtype
+    if wanted is not None and grad.dtype is not wanted:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{grad.dtype.name}' to a tensor with "
+            f"grad_dtype '{wanted.name}'. The gradient must match the tensor's grad_dtype "
+            "(defaults to the tensor's dtype); set grad_dtype to None to allow any dtype"
+        )
+
+
 def get_device(self) -> int:
     """The GPU index, or -1 on the CPU."""
     return -1 if self.device.type == "cpu" else self.device.index

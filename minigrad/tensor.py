@@ -14,6 +14,7 @@ from . import _quantized as _qt
 from . import _tensor_meta as _meta
 from . import _torch_function as _tf
 from . import ops as _ops
+from ._hash_tensor import hash_tensor as _hash_tensor
 from ._inplace import InPlaceMethods, refresh_view
 from ._meta_ops import MetaArray as _MetaArray  # (importing it registers the meta op rule)
 from ._nested_record import NestedRecord as _NestedRecord
@@ -66,6 +67,7 @@ class Tensor(InPlaceMethods):
         "_accumulator",
         "_retains_grad",
         "_adoptable",  # a gradient buffer only the engine sees (autograd.graph.mark_adoptable)
+        "_grad_dtype",  # set only by the grad_dtype setter (minigrad._tensor_meta)
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
@@ -928,6 +930,8 @@ class Tensor(InPlaceMethods):
     )
     ndimension, new = dim, _meta.new
     is_conj = is_neg = _meta.false
+    grad_dtype = property(_meta.get_grad_dtype, _meta.set_grad_dtype)
+    hash_tensor = _hash_tensor
     is_mkldnn = property(_meta.false)
     is_nested = property(_is_nested)
     is_sparse_csr = property(_is_csr)
@@ -985,7 +989,9 @@ def _check_assigned_grad(t: Tensor, grad) -> None:
             f"device type '{t.device}'. Please ensure that the gradient and the tensor are on the "
             f"same device"
         )
-    if grad._data.dtype != t._data.dtype:
+    if getattr(t, "_grad_dtype", t.dtype) is not t.dtype:
+        _meta.check_grad_dtype(t, grad)
+    elif grad._data.dtype != t._data.dtype:
         raise RuntimeError(
             f"attempting to assign a gradient with dtype '{grad.dtype.name}' to a tensor with "
             f"dtype '{t.dtype.name}'. The gradient must match the tensor's dtype"

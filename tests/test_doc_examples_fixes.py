@@ -107,3 +107,46 @@ def test_index_select_of_an_inner_dim_and_circular_pad_match_pytorch():
     ref = data.clone().requires_grad_()
     torch.nn.CircularPad3d((1, 2, 0, 1, 2, 0))(ref).sum().backward()
     assert x.grad.tolist() == ref.grad.tolist()
+
+
+def test_grad_dtype_casts_incoming_gradients_as_pytorch():
+    for lib in (minigrad, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        assert x.grad_dtype == lib.float32
+        x.grad_dtype = lib.float16
+        (x * 3).sum().backward()
+        (x * 3).sum().backward()
+        assert x.grad.dtype == lib.float16 and x.grad.tolist() == [6.0, 6.0]
+        y = lib.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="dtype"):
+            y.grad = lib.ones(2, dtype=lib.float64)
+        y.grad_dtype = None
+        assert y.grad_dtype is None
+        y.grad = lib.ones(2, dtype=lib.float64)  # None allows any dtype
+        with pytest.raises(RuntimeError, match="grad_dtype can only be accessed on leaf"):
+            (y * 2).grad_dtype  # noqa: B018
+        with pytest.raises(RuntimeError, match="grad_dtype must be a torch.dtype or None"):
+            y.grad_dtype = 3
+
+
+def test_hash_tensor_xors_the_64_bit_patterns_as_pytorch(device):
+    cases = (
+        ([True, False, True], "bool", {}),
+        ([3, -1, 7], "int8", {}),
+        ([[0.5, -2.0, 1.0], [float("nan"), -0.0, 3.0]], "float32", {"dim": 1}),
+        ([[0.5, -2.0, 1.0], [4.0, -0.0, 3.0]], "float16", {"dim": (0, 1), "keepdim": True}),
+        ([[0.5, -2.0, 1.0], [4.0, -0.0, 3.0]], "float64", {"dim": 0}),
+    )
+    for data, dtype, kwargs in cases:
+        mine = minigrad.hash_tensor(minigrad.tensor(data, dtype=getattr(minigrad, dtype)), **kwargs)
+        ref = torch.hash_tensor(torch.tensor(data, dtype=getattr(torch, dtype)), **kwargs)
+        assert mine.dtype is minigrad.uint64 and mine.shape == ref.shape
+        assert mine.tolist() == ref.tolist()
+    x = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
+    assert (
+        x.hash_tensor(0).tolist() == torch.tensor([[1.0, 2.0], [3.0, 4.0]]).hash_tensor(0).tolist()
+    )
+    with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+        minigrad.hash_tensor(minigrad.zeros(0))
+    with pytest.raises(RuntimeError, match="Unknown hash_tensor mode: 1"):
+        minigrad.hash_tensor(minigrad.ones(2), mode=1)

@@ -421,6 +421,9 @@ def accumulate_into(tensor, grad, create_graph: bool) -> None:
     one that nobody else sees (:func:`mark_adoptable`); any other is copied, so that a later
     in-place accumulation never writes into memory that someone else holds.
     """
+    wanted = getattr(tensor, "_grad_dtype", None)  # (set by Tensor.grad_dtype's setter)
+    if wanted is not None and grad.dtype is not wanted:
+        grad = grad.to(wanted)
     if tensor.grad is None:
         if create_graph:
             tensor.grad = grad
