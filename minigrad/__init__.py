@@ -30,6 +30,7 @@ from .creation import (
     bernoulli,
     empty,
     empty_like,
+    empty_permuted,
     eye,
     from_numpy,
     full,

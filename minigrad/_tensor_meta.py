@@ -192,10 +192,43 @@ def angle(self):
     return where(x.isnan(), x, where(x < 0, math.pi, 0.0).to(x.dtype))
 
 
-def dim_order(self):
-    """The dims from outermost to innermost in memory (by stride, ties in dim order)."""
-    strides = self.stride()
-    return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
+def dim_order(self, *, ambiguity_check=False):
+    """The dims from outermost to innermost in memory (by stride; dims of size 1 or stride 0
+    keep their place). ``ambiguity_check=True`` raises where several orders are legal (a dim
+    of size 1, or equal strides); a list of memory formats raises only when the tensor is not
+    laid out in exactly one of them."""
+    from . import _memory_format as mf
+
+    formats = ambiguity_check if isinstance(ambiguity_check, list) else []
+    if not isinstance(ambiguity_check, (bool, list)) or not all(
+        isinstance(f, mf.memory_format) for f in formats
+    ):
+        raise TypeError("The ambiguity_check argument must be a bool or a list of memory formats.")
+    sizes, strides = tuple(self.shape), self.stride()
+    several = 1 in sizes or any(a == b for a, b in zip(strides, strides[1:]))
+    if ambiguity_check is not False and several:
+        if sum(bool(self.is_contiguous(memory_format=f)) for f in formats) != 1:
+            raise RuntimeError(
+                "The tensor does not have unique dim order, or cannot map to exact one of the "
+                "given memory formats."
+            )
+    order = list(range(self.ndim))
+    for i in range(1, self.ndim):  # insertion sort: a dim moves out past smaller strides
+        j = i
+        while j and _stride_outside(order[j], order[j - 1], sizes, strides):
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    if ambiguity_check is not False and (0 in strides or len(set(strides)) < len(strides)):
+        raise RuntimeError("The tensor does not have unique dim order.")
+    return tuple(order)
+
+
+def _stride_outside(a: int, b: int, sizes, strides) -> bool:
+    """Whether dim ``a`` lies outside dim ``b`` in memory (never for size-1 or stride-0 dims,
+    whose place is free)."""
+    if sizes[a] == 1 or sizes[b] == 1 or strides[a] == 0 or strides[b] == 0:
+        return False
+    return strides[a] > strides[b]
 
 
 @names_node("CholeskySolveBackward0")

@@ -189,9 +189,46 @@ def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Ten
     return _filled(_size_args(sizes, size, "ones"), "ones", 1, dtype, device, requires_grad)
 
 
-def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
-    """Uninitialised in PyTorch; zeros here (a defined value costs almost nothing)."""
-    return _filled(_size_args(sizes, size, "empty"), "empty", 0, dtype, device, requires_grad)
+def empty(
+    *sizes, size=None, dtype=None, device=None, requires_grad=False, memory_format=None
+) -> Tensor:
+    """Uninitialised in PyTorch; zeros here (a defined value costs almost nothing), laid out
+    in ``memory_format`` (``channels_last``, ...) when given."""
+    out = _filled(_size_args(sizes, size, "empty"), "empty", 0, dtype, device, requires_grad)
+    perm = _memory_format.permutation(memory_format, out.ndim, "empty")
+    if perm is not None:
+        out._data = _memory_format.lay_out(out.device.xp, out._data, perm)
+    return out
+
+
+def empty_permuted(
+    size,
+    physical_layout,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+) -> Tensor:
+    """A dense tensor of ``size`` (zeros here, uninitialised in PyTorch) whose dims lie in
+    memory in the order ``physical_layout`` (outermost first): ``(0, 2, 3, 1)`` is NHWC.
+
+    Example:
+        >>> minigrad.empty_permuted((2, 3, 5, 7), (0, 2, 3, 1)).stride()
+        (105, 1, 21, 3)
+    """
+    shape, order = factory_size((size,), "empty_permuted"), tuple(physical_layout)
+    if sorted(order) != list(range(len(shape))):
+        raise RuntimeError(
+            f"empty_permuted: physical_layout {list(order)} must be a permutation of the "
+            f"{len(shape)} dims of size {list(shape)}"
+        )
+    if layout is not None and layout is not _memory_format.strided:
+        raise NotImplementedError(f"empty_permuted: layout {layout!r}; minigrad has strided")
+    physical = zeros(tuple(shape[d] for d in order), dtype=dtype, device=device)
+    out = physical.permute(*(order.index(d) for d in range(len(order)))).detach()
+    return out.requires_grad_(requires_grad)
 
 
 def _like(input, dtype, device):

@@ -150,3 +150,45 @@ def test_hash_tensor_xors_the_64_bit_patterns_as_pytorch(device):
         minigrad.hash_tensor(minigrad.zeros(0))
     with pytest.raises(RuntimeError, match="Unknown hash_tensor mode: 1"):
         minigrad.hash_tensor(minigrad.ones(2), mode=1)
+
+
+def test_empty_permuted_and_empty_memory_format_lay_out_as_pytorch():
+    for order in ((0, 2, 3, 1), (0, 2, 1, 3), (3, 2, 1, 0)):
+        mine = minigrad.empty_permuted((2, 3, 5, 7), order)
+        assert mine.stride() == torch.empty_permuted((2, 3, 5, 7), order).stride()
+        assert mine.shape == (2, 3, 5, 7) and mine.is_leaf
+    shape = (2, 3, 5, 7)
+    mine = minigrad.empty(shape, memory_format=minigrad.channels_last)
+    assert mine.stride() == torch.empty(shape, memory_format=torch.channels_last).stride()
+    with pytest.raises(RuntimeError, match="must be a permutation"):
+        minigrad.empty_permuted((2, 3), (0, 0))
+
+
+def _dim_order_result(lib, make, check):
+    try:
+        return make(lib).dim_order(ambiguity_check=check(lib))
+    except (RuntimeError, TypeError) as e:
+        return type(e).__name__ + ": " + str(e)
+
+
+def test_dim_order_with_ambiguity_check_as_pytorch():
+    tensors = (
+        lambda lib: lib.empty(2, 3, 4),
+        lambda lib: lib.empty(1, 2, 3, 4),
+        lambda lib: lib.empty(2, 1, 3, 4),
+        lambda lib: lib.empty(2, 1, 4, 5),
+        lambda lib: lib.empty(2, 3, 4).transpose(0, 1),
+        lambda lib: lib.empty(2, 3, 4).permute(2, 0, 1),
+        lambda lib: lib.empty(2, 3).expand(4, 2, 3),
+        lambda lib: lib.empty(2, 3, 4, 5, memory_format=lib.channels_last),
+    )
+    checks = (
+        lambda lib: False,
+        lambda lib: True,
+        lambda lib: [lib.contiguous_format],
+        lambda lib: [lib.contiguous_format, lib.channels_last],
+        lambda lib: "ILLEGAL",
+    )
+    for make in tensors:
+        for check in checks:
+            assert _dim_order_result(minigrad, make, check) == _dim_order_result(torch, make, check)
