@@ -192,3 +192,25 @@ def test_dim_order_with_ambiguity_check_as_pytorch():
     for make in tensors:
         for check in checks:
             assert _dim_order_result(minigrad, make, check) == _dim_order_result(torch, make, check)
+
+
+def test_view_dtype_reinterprets_the_bytes_as_pytorch():
+    data = [[0.5, -1.25, 3.0, 1e-3], [2.0, -0.0, 7.5, -3.5]]
+    x, ref = minigrad.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    for name in ("int32", "complex64", "uint8", "float64", "float16", "float32"):
+        mine, theirs = x.view(getattr(minigrad, name)), ref.view(getattr(torch, name))
+        _same(mine.detach(), theirs.detach())
+        assert mine.requires_grad == theirs.requires_grad
+    y = x.detach().view(minigrad.int32)
+    y[0, 0] = 1000000000  # writes through to x, as PyTorch's view does
+    assert x[0, 0].item() == pytest.approx(0.0047237873)
+    for make, dtype in (
+        (lambda lib: lib.ones(3, 3).t(), "int8"),
+        (lambda lib: lib.ones(3, 3), "float64"),
+        (lambda lib: lib.ones(()), "int8"),
+    ):
+        with pytest.raises(RuntimeError) as mine:
+            make(minigrad).view(getattr(minigrad, dtype))
+        with pytest.raises(RuntimeError) as theirs:
+            make(torch).view(getattr(torch, dtype))
+        assert str(mine.value).split(" to view")[0] == str(theirs.value).split(" to view")[0]
