@@ -214,3 +214,13 @@ def test_view_dtype_reinterprets_the_bytes_as_pytorch():
         with pytest.raises(RuntimeError) as theirs:
             make(torch).view(getattr(torch, dtype))
         assert str(mine.value).split(" to view")[0] == str(theirs.value).split(" to view")[0]
+
+
+def test_narrow_copy_and_clone_of_a_4d_sparse_tensor_as_pytorch():
+    mine = minigrad.arange(16).reshape(2, 2, 2, 2).to_sparse(2)
+    ref = torch.arange(16).reshape(2, 2, 2, 2).to_sparse(2)
+    _same(minigrad.narrow_copy(mine, 0, 0, 1), torch.narrow_copy(ref, 0, 0, 1))
+    _same(minigrad.narrow_copy(mine, 1, 1, 1), torch.narrow_copy(ref, 1, 1, 1))
+    _same(mine.clone(), ref.clone())
+    with pytest.raises(NotImplementedError, match="along one sparse dim only"):
+        minigrad.narrow_copy(mine, 2, 0, 1)  # a dense dim: not built
