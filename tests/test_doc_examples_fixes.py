@@ -224,3 +224,20 @@ def test_narrow_copy_and_clone_of_a_4d_sparse_tensor_as_pytorch():
     _same(mine.clone(), ref.clone())
     with pytest.raises(NotImplementedError, match="along one sparse dim only"):
         minigrad.narrow_copy(mine, 2, 0, 1)  # a dense dim: not built
+
+
+def test_complex_cholesky_and_its_gradient_match_pytorch():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(2, 3, 3, dtype=torch.complex128, generator=gen)
+    spd = a @ a.mH + torch.eye(3)
+    weights = torch.randn(2, 3, 3, dtype=torch.complex128, generator=gen)
+    grads = []
+    for lib, x in ((minigrad, minigrad.tensor(spd.numpy())), (torch, spd.clone())):
+        x.requires_grad_()
+        low = lib.linalg.cholesky(x)
+        (low * lib.tensor(weights.numpy())).real.sum().backward()
+        grads.append((low.detach().numpy(), x.grad.numpy()))
+    for mine, ref in zip(*grads):
+        assert abs(mine - ref).max() < 1e-10
+    low, info = minigrad.linalg.cholesky_ex(minigrad.tensor(spd.numpy()))
+    assert info.tolist() == [0, 0] and abs(low.numpy() - grads[1][0]).max() < 1e-10
