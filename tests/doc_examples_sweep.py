@@ -94,7 +94,7 @@ _LAZY_CONJ = (
 ALLOWED_STATEMENTS = {
     **{(k, i): _RESIDUAL for k, idx in (
         ("torch:cholesky", (10,)), ("torch:lu_solve", (4,)), ("torch:svd", (6, 9)),
-        ("torch.linalg:cholesky", (9,)), ("torch.linalg:eig", (5, 8)),
+        ("torch:cholesky_solve", (11,)), ("torch.linalg:cholesky", (5, 9)), ("torch.linalg:eig", (5, 8)),
         ("torch.linalg:inv", (2, 5, 8)), ("torch.linalg:ldl_solve", (5,)),
         ("torch.linalg:lstsq", (5, 7)), ("torch.linalg:norm", (19,)),
         ("torch.linalg:pinv", (5, 9)), ("torch.linalg:qr", (11, 12)),
