@@ -10,7 +10,6 @@ import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
 from . import _legacy, dtypes, return_types
 from .autograd import graph
 from .autograd.graph import names_node, version_counter
-from .ops.complex import complex_not_implemented
 
 
 def is_cpu(self) -> bool:
@@ -241,13 +240,18 @@ def cholesky_solve(self, input2, upper=False):
     return linalg.solve(factor @ factor.mH, self)
 
 
-@complex_not_implemented  # (LAPACK's potri reads only the real part of a complex diagonal)
 @names_node("CholeskyInverseBackward0")
 def cholesky_inverse(self, upper=False):
-    """The inverse of ``A = L Lᴴ`` from its Cholesky factor ``self``."""
+    """The inverse of ``A = L Lᴴ`` from its Cholesky factor ``self`` (a complex factor must
+    have a real diagonal, as every Cholesky factor has)."""
     from . import linalg
 
     factor = _triangle_read(self, upper)
+    if factor.is_complex() and bool((factor.imag.diagonal(dim1=-2, dim2=-1) != 0).any()):
+        raise NotImplementedError(
+            "cholesky_inverse: a complex factor whose diagonal is not real is not supported in "
+            "minigrad (PyTorch's LAPACK potri reads only the real part of the diagonal)"
+        )
     return linalg.inv(factor @ factor.mH)
 
 

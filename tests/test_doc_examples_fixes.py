@@ -241,3 +241,14 @@ def test_complex_cholesky_and_its_gradient_match_pytorch():
         assert abs(mine - ref).max() < 1e-10
     low, info = minigrad.linalg.cholesky_ex(minigrad.tensor(spd.numpy()))
     assert info.tolist() == [0, 0] and abs(low.numpy() - grads[1][0]).max() < 1e-10
+
+
+def test_cholesky_inverse_of_a_complex_cholesky_factor_matches_pytorch():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(2, 3, 3, dtype=torch.complex128, generator=gen)
+    low = torch.linalg.cholesky(a @ a.mH + torch.eye(3))
+    for upper, factor in ((False, low), (True, low.mH.resolve_conj())):
+        mine = minigrad.tensor(factor.numpy()).cholesky_inverse(upper=upper)
+        assert abs(mine.numpy() - torch.cholesky_inverse(factor, upper=upper).numpy()).max() < 1e-12
+    with pytest.raises(NotImplementedError, match="diagonal is not real"):
+        minigrad.tensor(a.numpy()).cholesky_inverse()
