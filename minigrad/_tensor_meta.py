@@ -4,6 +4,7 @@ the complex-number methods (``conj``, ``H``, ``real``, ``angle``), and the CPU e
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
 
@@ -47,7 +48,7 @@ def get_grad_dtype(self):
     dtype unless set; None allows any."""
     if not self.is_leaf:
         raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
-    return getattr(self, "_grad_dtype", self.dtype)
+    return graph.GRAD_DTYPES.get(id(self), self.dtype)
 
 
 def set_grad_dtype(self, value) -> None:
@@ -58,12 +59,14 @@ def set_grad_dtype(self, value) -> None:
         )
     if not self.is_leaf:
         raise RuntimeError("grad_dtype can only be set on leaf tensors.")
-    self._grad_dtype = value
+    if id(self) not in graph.GRAD_DTYPES:
+        weakref.finalize(self, graph.GRAD_DTYPES.pop, id(self), None)
+    graph.GRAD_DTYPES[id(self)] = value
 
 
 def check_grad_dtype(self, grad) -> None:
     """``t.grad = grad`` where ``grad_dtype`` was set: the dtype must be it (any with None)."""
-    wanted = self._grad_dtype
+    wanted = graph.GRAD_DTYPES[id(self)]
     if wanted is not None and grad.dtype is not wanted:
         raise RuntimeError(
             f"attempting to assign a gradient with dtype '{grad.dtype.name}' to a tensor with "

@@ -67,7 +67,6 @@ class Tensor(InPlaceMethods):
         "_accumulator",
         "_retains_grad",
         "_adoptable",  # a gradient buffer only the engine sees (autograd.graph.mark_adoptable)
-        "_grad_dtype",  # set only by the grad_dtype setter (minigrad._tensor_meta)
         "__weakref__",
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
@@ -989,7 +988,7 @@ def _check_assigned_grad(t: Tensor, grad) -> None:
             f"device type '{t.device}'. Please ensure that the gradient and the tensor are on the "
             f"same device"
         )
-    if getattr(t, "_grad_dtype", t.dtype) is not t.dtype:
+    if graph.GRAD_DTYPES and id(t) in graph.GRAD_DTYPES:  # (set by grad_dtype's setter)
         _meta.check_grad_dtype(t, grad)
     elif grad._data.dtype != t._data.dtype:
         raise RuntimeError(
