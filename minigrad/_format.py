@@ -24,7 +24,7 @@ def tensor_repr(t) -> str:
     default_dtype = (
         dtypes.get_default_dtype()
         if t.dtype.is_floating_point
-        else dtypes.default_complex()
+        else dtypes.default_complex(strict=False)
         if t.dtype.is_complex
         else dtypes.int64
     )

@@ -125,7 +125,7 @@ ALLOWED_STATEMENTS = {
     ),
     ("torch:set_default_dtype", 7): (
         "minigrad has no complex32 (NumPy has no complex half): complex numbers under a float16 "
-        "default dtype are complex64"
+        "default dtype raise NotImplementedError naming it"
     ),
     **{("torch:vmap", i): "torch.dot is a C builtin in PyTorch, a Python function here (its repr)"
        for i in (0, 21, 25, 29)},

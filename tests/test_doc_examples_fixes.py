@@ -252,3 +252,18 @@ def test_cholesky_inverse_of_a_complex_cholesky_factor_matches_pytorch():
         assert abs(mine.numpy() - torch.cholesky_inverse(factor, upper=upper).numpy()).max() < 1e-12
     with pytest.raises(NotImplementedError, match="diagonal is not real"):
         minigrad.tensor(a.numpy()).cholesky_inverse()
+
+
+def test_complex_numbers_under_a_float16_default_name_the_missing_complex32():
+    previous = minigrad.get_default_dtype()
+    minigrad.set_default_dtype(minigrad.float16)
+    try:
+        assert minigrad.tensor([1.2, 3]).dtype is minigrad.float16
+        with pytest.raises(NotImplementedError, match="no complex32"):
+            minigrad.tensor([1.2, 3j])
+        shown = repr(minigrad.tensor([1 + 2j], dtype=minigrad.complex64))
+        torch.set_default_dtype(torch.float16)
+        assert shown == repr(torch.tensor([1 + 2j], dtype=torch.complex64))
+    finally:
+        minigrad.set_default_dtype(previous)
+        torch.set_default_dtype(torch.float32)
