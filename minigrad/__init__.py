@@ -30,6 +30,7 @@ from .creation import (
     bernoulli,
     empty,
     empty_like,
+    empty_permuted,
     eye,
     from_numpy,
     full,
@@ -616,6 +617,7 @@ from ._aten_aliases import *  # noqa: E402, F403
 from ._autocast_state import *  # noqa: E402, F403
 from ._copy_variants import *  # noqa: E402, F403
 from ._foreach import *  # noqa: E402, F403 - torch._foreach_mul_ and friends
+from ._hash_tensor import hash_tensor  # noqa: E402
 from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     eig,
     frobenius_norm,

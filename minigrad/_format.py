@@ -24,7 +24,7 @@ def tensor_repr(t) -> str:
     default_dtype = (
         dtypes.get_default_dtype()
         if t.dtype.is_floating_point
-        else dtypes.default_complex()
+        else dtypes.default_complex(strict=False)
         if t.dtype.is_complex
         else dtypes.int64
     )
@@ -141,7 +141,7 @@ def _float_formatter(a: np.ndarray):
     whole = bool(np.all(values == np.ceil(values)))
     scientific = OPTIONS.sci_mode
     if scientific is None:
-        scientific = big / small > 1000.0 or big > 1.0e8 or small < 1.0e-4
+        scientific = big > 1000.0 * small or big > 1.0e8 or small < 1.0e-4  # (no overflow)
     if scientific:
         width = max(len(f"{v:.{digits}e}") for v in values)
         return _sized(lambda v: f"{v:{width}.{digits}e}".rjust(width), width)

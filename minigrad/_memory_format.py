@@ -84,6 +84,8 @@ def is_in_format(array, fmt) -> bool:
 def suggest(array):
     """The format a ``preserve_format`` copy keeps: channels-last if ``array`` is laid out so
     (and not also row-major), else row-major."""
+    if not hasattr(array, "flags"):  # a sparse or nested record: no strided layout to keep
+        return contiguous_format
     for fmt, order in _ORDER.items():
         if array.ndim == len(order) and not array.flags.c_contiguous and is_in_format(array, fmt):
             return fmt

@@ -4,6 +4,7 @@ the complex-number methods (``conj``, ``H``, ``real``, ``angle``), and the CPU e
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np  # apply_/map_ run on CPU tensors, whose arrays are NumPy's
 
@@ -11,7 +12,6 @@ from . import _legacy, dtypes, return_types
 from ._warnings import warn_user
 from .autograd import graph
 from .autograd.graph import names_node, version_counter
-from .ops.complex import complex_not_implemented
 
 
 def is_cpu(self) -> bool:
@@ -42,6 +42,38 @@ def is_inference(self) -> bool:
     """True for a tensor made under ``inference_mode`` (or a view of one): it cannot be saved
     for backward or changed in place outside inference mode; ``clone()`` it first."""
     return self._version_counter is graph.INFERENCE
+
+
+def get_grad_dtype(self):
+    """The dtype backward casts this leaf's incoming gradients to (``grad_dtype``): its own
+    dtype unless set; None allows any."""
+    if not self.is_leaf:
+        raise RuntimeError("grad_dtype can only be accessed on leaf tensors.")
+    return graph.GRAD_DTYPES.get(id(self), self.dtype)
+
+
+def set_grad_dtype(self, value) -> None:
+    """``t.grad_dtype = dtype`` (or None), on leaf tensors only, as PyTorch 2.13."""
+    if value is not None and not isinstance(value, dtypes.dtype):
+        raise RuntimeError(
+            f"grad_dtype must be a torch.dtype or None, but got {type(value).__name__}"
+        )
+    if not self.is_leaf:
+        raise RuntimeError("grad_dtype can only be set on leaf tensors.")
+    if id(self) not in graph.GRAD_DTYPES:
+        weakref.finalize(self, graph.GRAD_DTYPES.pop, id(self), None)
+    graph.GRAD_DTYPES[id(self)] = value
+
+
+def check_grad_dtype(self, grad) -> None:
+    """``t.grad = grad`` where ``grad_dtype`` was set: the dtype must be it (any with None)."""
+    wanted = graph.GRAD_DTYPES[id(self)]
+    if wanted is not None and grad.dtype is not wanted:
+        raise RuntimeError(
+            f"attempting to assign a gradient with dtype '{grad.dtype.name}' to a tensor with "
+            f"grad_dtype '{wanted.name}'. The gradient must match the tensor's grad_dtype "
+            "(defaults to the tensor's dtype); set grad_dtype to None to allow any dtype"
+        )
 
 
 def get_device(self) -> int:
@@ -171,10 +203,43 @@ def angle(self):
     return where(x.isnan(), x, where(x < 0, math.pi, 0.0).to(x.dtype))
 
 
-def dim_order(self):
-    """The dims from outermost to innermost in memory (by stride, ties in dim order)."""
-    strides = self.stride()
-    return tuple(sorted(range(self.ndim), key=lambda d: -strides[d]))
+def dim_order(self, *, ambiguity_check=False):
+    """The dims from outermost to innermost in memory (by stride; dims of size 1 or stride 0
+    keep their place). ``ambiguity_check=True`` raises where several orders are legal (a dim
+    of size 1, or equal strides); a list of memory formats raises only when the tensor is not
+    laid out in exactly one of them."""
+    from . import _memory_format as mf
+
+    formats = ambiguity_check if isinstance(ambiguity_check, list) else []
+    if not isinstance(ambiguity_check, (bool, list)) or not all(
+        isinstance(f, mf.memory_format) for f in formats
+    ):
+        raise TypeError("The ambiguity_check argument must be a bool or a list of memory formats.")
+    sizes, strides = tuple(self.shape), self.stride()
+    several = 1 in sizes or any(a == b for a, b in zip(strides, strides[1:]))
+    if ambiguity_check is not False and several:
+        if sum(bool(self.is_contiguous(memory_format=f)) for f in formats) != 1:
+            raise RuntimeError(
+                "The tensor does not have unique dim order, or cannot map to exact one of the "
+                "given memory formats."
+            )
+    order = list(range(self.ndim))
+    for i in range(1, self.ndim):  # insertion sort: a dim moves out past smaller strides
+        j = i
+        while j and _stride_outside(order[j], order[j - 1], sizes, strides):
+            order[j - 1], order[j] = order[j], order[j - 1]
+            j -= 1
+    if ambiguity_check is not False and (0 in strides or len(set(strides)) < len(strides)):
+        raise RuntimeError("The tensor does not have unique dim order.")
+    return tuple(order)
+
+
+def _stride_outside(a: int, b: int, sizes, strides) -> bool:
+    """Whether dim ``a`` lies outside dim ``b`` in memory (never for size-1 or stride-0 dims,
+    whose place is free)."""
+    if sizes[a] == 1 or sizes[b] == 1 or strides[a] == 0 or strides[b] == 0:
+        return False
+    return strides[a] > strides[b]
 
 
 @names_node("CholeskySolveBackward0")
@@ -187,13 +252,18 @@ def cholesky_solve(self, input2, upper=False):
     return linalg.solve(factor @ factor.mH, self)
 
 
-@complex_not_implemented  # (LAPACK's potri reads only the real part of a complex diagonal)
 @names_node("CholeskyInverseBackward0")
 def cholesky_inverse(self, upper=False):
-    """The inverse of ``A = L Lᴴ`` from its Cholesky factor ``self``."""
+    """The inverse of ``A = L Lᴴ`` from its Cholesky factor ``self`` (a complex factor must
+    have a real diagonal, as every Cholesky factor has)."""
     from . import linalg
 
     factor = _triangle_read(self, upper)
+    if factor.is_complex() and bool((factor.imag.diagonal(dim1=-2, dim2=-1) != 0).any()):
+        raise NotImplementedError(
+            "cholesky_inverse: a complex factor whose diagonal is not real is not supported in "
+            "minigrad (PyTorch's LAPACK potri reads only the real part of the diagonal)"
+        )
     return linalg.inv(factor @ factor.mH)
 
 

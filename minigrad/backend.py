@@ -172,6 +172,9 @@ class Generator:
         self.backend, self.index = dev.backend, dev.index or 0
         self.manual_seed(seed)
 
+    def __repr__(self) -> str:  # PyTorch's, whose Generator class lives in torch._C
+        return f"<minigrad._C.Generator object at {id(self):#x}>"
+
     def manual_seed(self, seed: int) -> Generator:
         self._initial_seed = check_seed(seed)
         self._gen = self.backend.new_generator(self._initial_seed, self.index)

@@ -104,17 +104,29 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     return Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype) if dtype else None, dev), dev)
 
 
-def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=False) -> Tensor:
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
     """``obj`` as a tensor, sharing memory when it can (``copy=None``), always copying
     (``copy=True``) or refusing to copy (``copy=False``: a ValueError when a copy is needed),
-    as ``torch.asarray``."""
+    as ``torch.asarray``.
+
+    A tensor ``obj`` keeps its graph (a conversion or copy is recorded on it) unless
+    ``requires_grad=False`` is given, which detaches the result; ``requires_grad=None`` follows
+    ``obj``, as PyTorch 2.13 does.
+    """
+    if isinstance(obj, Tensor):
+        out = obj.to(device or obj.device, dtype or obj.dtype)
+        out = out.clone() if copy and out is obj else out
+        if copy is False and out._data is not obj._data:
+            raise ValueError("asarray: copy=False, but the data needs a copy (dtype or device)")
+        if requires_grad is False:
+            return out.detach()
+        return out.requires_grad_() if requires_grad and not out.requires_grad else out
     if copy:
         out = tensor(obj, dtype=dtype, device=device)
     else:
         out = as_tensor(obj, dtype=dtype, device=device)
-        source = obj._data if isinstance(obj, Tensor) else obj
-        if copy is False and isinstance(source, np.ndarray) and out._data is not source:
-            if not np.shares_memory(out._data, source):
+        if copy is False and isinstance(obj, np.ndarray) and out._data is not obj:
+            if not np.shares_memory(out._data, obj):
                 raise ValueError("asarray: copy=False, but the data needs a copy (dtype or device)")
     return out.requires_grad_(requires_grad) if requires_grad else out
 
@@ -179,10 +191,47 @@ def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Ten
     return _filled(_size_args(sizes, size, "ones"), "ones", 1, dtype, device, requires_grad)
 
 
-def empty(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
+def empty(
+    *sizes, size=None, dtype=None, device=None, requires_grad=False, memory_format=None
+) -> Tensor:
     """Uninitialised in PyTorch; zeros here (a defined value costs almost nothing), or, as in
-    PyTorch, NaN (the largest integer, True) under ``use_deterministic_algorithms(True)``."""
-    return _filled(_size_args(sizes, size, "empty"), "empty", None, dtype, device, requires_grad)
+    PyTorch, NaN (the largest integer, True) under ``use_deterministic_algorithms(True)``;
+    laid out in ``memory_format`` (``channels_last``, ...) when given."""
+    out = _filled(_size_args(sizes, size, "empty"), "empty", None, dtype, device, requires_grad)
+    perm = _memory_format.permutation(memory_format, out.ndim, "empty")
+    if perm is not None:
+        out._data = _memory_format.lay_out(out.device.xp, out._data, perm)
+    return out
+
+
+def empty_permuted(
+    size,
+    physical_layout,
+    *,
+    dtype=None,
+    layout=None,
+    device=None,
+    requires_grad=False,
+    pin_memory=False,
+) -> Tensor:
+    """A dense tensor of ``size`` (as :func:`empty`: zeros, or NaN when deterministic) whose dims lie in
+    memory in the order ``physical_layout`` (outermost first): ``(0, 2, 3, 1)`` is NHWC.
+
+    Example:
+        >>> minigrad.empty_permuted((2, 3, 5, 7), (0, 2, 3, 1)).stride()
+        (105, 1, 21, 3)
+    """
+    shape, order = factory_size((size,), "empty_permuted"), tuple(physical_layout)
+    if sorted(order) != list(range(len(shape))):
+        raise RuntimeError(
+            f"empty_permuted: physical_layout {list(order)} must be a permutation of the "
+            f"{len(shape)} dims of size {list(shape)}"
+        )
+    if layout is not None and layout is not _memory_format.strided:
+        raise NotImplementedError(f"empty_permuted: layout {layout!r}; minigrad has strided")
+    physical = empty(tuple(shape[d] for d in order), dtype=dtype, device=device)
+    out = physical.permute(*(order.index(d) for d in range(len(order)))).detach()
+    return out.requires_grad_(requires_grad)
 
 
 def _like(input, dtype, device):

@@ -194,9 +194,16 @@ def to_complex(d: dtype) -> dtype:
     return _BY_NAME[_COMPLEX_OF[d.name]]
 
 
-def default_complex() -> dtype:
+def default_complex(strict: _builtins.bool = True) -> dtype:
     """The dtype of tensors made from Python complex numbers: complex64, or complex128 when the
-    default dtype is float64, as in PyTorch."""
+    default dtype is float64, as in PyTorch. Under a float16 default PyTorch's is complex32,
+    which minigrad lacks: NotImplementedError (with ``strict=False``, complex64: the dtype
+    PyTorch's repr leaves unsaid then)."""
+    if strict and _default_float is float16:
+        raise NotImplementedError(
+            "minigrad has no complex32 (PyTorch's dtype for complex numbers while the default "
+            "dtype is float16); give dtype=complex64 or set a float32/float64 default dtype"
+        )
     return complex128 if _default_float is float64 else complex64
 
 

@@ -14,6 +14,7 @@ from . import _quantized as _qt
 from . import _tensor_meta as _meta
 from . import _torch_function as _tf
 from . import ops as _ops
+from ._hash_tensor import hash_tensor as _hash_tensor
 from ._inplace import InPlaceMethods, refresh_view
 from ._meta_ops import MetaArray as _MetaArray  # (importing it registers the meta op rule)
 from ._nested_record import NestedRecord as _NestedRecord
@@ -768,6 +769,8 @@ class Tensor(InPlaceMethods):
 
     def allclose(self, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
         xp = self.device.xp
+        if self.shape != other.shape:  # PyTorch's broadcast error, not NumPy's ValueError
+            _ops.movement._broadcast_pair(tuple(self.shape), tuple(other.shape))
         return bool(xp.allclose(self._data, other._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
     # -- math (each a one-line delegation to minigrad.ops) ---------------------------------------
@@ -965,6 +968,8 @@ class Tensor(InPlaceMethods):
     )
     ndimension, new = dim, _meta.new
     is_conj = is_neg = _meta.false
+    grad_dtype = property(_meta.get_grad_dtype, _meta.set_grad_dtype)
+    hash_tensor = _hash_tensor
     is_mkldnn = property(_meta.false)
     is_nested = property(_is_nested)
     is_sparse_csr = property(_is_csr)
@@ -1022,7 +1027,9 @@ def _check_assigned_grad(t: Tensor, grad) -> None:
             f"device type '{t.device}'. Please ensure that the gradient and the tensor are on the "
             f"same device"
         )
-    if grad._data.dtype != t._data.dtype:
+    if graph.GRAD_DTYPES and id(t) in graph.GRAD_DTYPES:  # (set by grad_dtype's setter)
+        _meta.check_grad_dtype(t, grad)
+    elif grad._data.dtype != t._data.dtype:
         raise RuntimeError(
             f"attempting to assign a gradient with dtype '{grad.dtype.name}' to a tensor with "
             f"dtype '{t.dtype.name}'. The gradient must match the tensor's dtype"

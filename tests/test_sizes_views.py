@@ -551,9 +551,8 @@ def test_in_place_on_an_expanded_view_as_pytorch(device):
     assert x.tolist() == [2.0, 2.0, 2.0]
 
 
-def test_view_as_a_dtype_is_named_as_missing():
-    with pytest.raises(NotImplementedError, match=r"view\(dtype\)"):
-        minigrad.zeros(2).view(minigrad.int32)
+def test_view_as_a_dtype_reads_the_same_bytes():
+    assert minigrad.ones(2).view(minigrad.int32).tolist() == [1065353216, 1065353216]
 
 
 @needs_torch

@@ -477,6 +477,11 @@ class PostAccumulateGradHook:
         self.fn = fn
 
 
+# Leaves given a grad_dtype (Tensor.grad_dtype's setter): id(tensor) -> dtype or None; an entry
+# leaves with its tensor (weakref.finalize), so Tensor needs no slot for this rare setting.
+GRAD_DTYPES: dict = {}
+
+
 def accumulate_into(tensor, grad, create_graph: bool) -> None:
     """``tensor.grad += grad``: in place into a buffer of its own, or as a graph with create_graph.
 
@@ -484,6 +489,9 @@ def accumulate_into(tensor, grad, create_graph: bool) -> None:
     one that nobody else sees (:func:`mark_adoptable`); any other is copied, so that a later
     in-place accumulation never writes into memory that someone else holds.
     """
+    wanted = GRAD_DTYPES.get(id(tensor)) if GRAD_DTYPES else None  # (Tensor.grad_dtype)
+    if wanted is not None and grad.dtype is not wanted:
+        grad = grad.to(wanted)
     if tensor.grad is None:
         if create_graph:
             tensor.grad = grad

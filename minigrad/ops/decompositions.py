@@ -65,11 +65,13 @@ def inverse(a):
 
 
 class Cholesky(Op):
-    """L = cholesky(A) (lower, A = L Lᵀ, A's lower triangle is read);
-    dA = L⁻ᵀ Φ L⁻¹ with T = tril(Lᵀ dL), Φ = (T + tril(T, -1)ᵀ) / 2 (symmetric, as PyTorch)"""
+    """L = cholesky(A) (lower, A = L Lᴴ, A's lower triangle is read);
+    dA = L⁻ᴴ Φ L⁻¹ with T = tril(Lᴴ dL), Φ = (T + tril(T, -1)ᴴ) / 2 (as PyTorch, whose
+    complex gradient keeps the imaginary part of T's diagonal; ᴴ is ᵀ for real A)"""
 
     backward_name = "LinalgCholeskyExBackward0"
     save_output = True
+    supports_complex = True
 
     @_lapack_errors
     def forward(self, a):
@@ -77,10 +79,10 @@ class Cholesky(Op):
 
     def backward(self, gl):
         (low,) = self.saved_tensors
-        t = (low.mT @ gl).tril()
-        phi = 0.5 * (t + t.tril(-1).mT)
-        left = Solve()(low.mT, phi)  # L⁻ᵀ Φ
-        return Solve()(low.mT, left.mT).mT  # (L⁻ᵀ Φ) L⁻¹
+        t = (low.mH @ gl).tril()
+        phi = 0.5 * (t + t.tril(-1).mH)
+        left = Solve()(low.mH, phi)  # L⁻ᴴ Φ
+        return Solve()(low.mH, left.mH).mH  # (L⁻ᴴ Φ) L⁻¹
 
 
 class _Packed(Op):

@@ -90,6 +90,12 @@ def _wrap(value: int, target) -> int:
     return (value - lo) % (hi - lo + 1) + lo
 
 
+def operand_dtype(a, b):
+    """The dtype of a promoted binary op's result: its array operand's (the other may be a
+    Python number, which must not widen float32 to float64 as NumPy's scalars would)."""
+    return a.dtype if hasattr(a, "dtype") else b.dtype
+
+
 def _already_promoted(a, b, floating: bool) -> bool:
     """True when a binary op's operands need no cast: same-dtype tensors, or a float tensor
     with a Python float or int."""
@@ -366,8 +372,14 @@ class Remainder(Op):
     save_inputs = True
 
     def forward(self, a, b):
-        check_integer_divisor(self.xp, a, b, "remainder")
-        return self.xp.remainder(a, b)
+        xp = self.xp
+        check_integer_divisor(xp, a, b, "remainder")
+        if not dtypes.is_floating(xp.result_type(a, b)):
+            return xp.remainder(a, b)
+        # C's fmod moved into the divisor's sign keeps the zero's sign as PyTorch prints it
+        # (-2 % 2 is -0.0, 3 % -1.5 is 0.0), where NumPy's remainder gives the divisor's sign
+        mod = xp.fmod(a, b)
+        return xp.where((mod != 0) & ((mod < 0) != (xp.asarray(b) < 0)), mod + b, mod)
 
     def backward(self, gz):
         a, b = self.saved_tensors

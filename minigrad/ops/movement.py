@@ -8,7 +8,8 @@ import math
 import numpy as np
 
 from .. import _memory_format, dtypes
-from ..autograd.graph import named_as
+from ..autograd import graph
+from ..autograd.graph import named_as, version_counter
 from ._size import as_int, infer_shape, parse_size, sized_by_keyword
 from .base import Op, constant, normalize_dim, normalize_dims, on_input_device
 from .elementwise import where
@@ -222,13 +223,31 @@ def view(input, *shape, size=None):
         >>> minigrad.zeros(2, 3).view(3, 2).shape   # (3, 2)
     """
     if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, type, np.dtype)):
-        raise NotImplementedError(
-            "view(dtype) (reinterpreting the bytes as another dtype) is not supported in "
-            "minigrad; use .to(dtype) to convert the values"
-        )
+        return _view_as_dtype(input, dtypes.to_dtype(shape[0]))
     shape = sized_by_keyword(shape, size, "view", "size")
     shape = infer_shape(parse_size(shape, "view", "size"), input.numel(), "view")
     return Reshape(shape, strict=True)(input)
+
+
+def _view_as_dtype(input, dtype):
+    """``input``'s bytes read as ``dtype``, sharing its memory and version counter, outside
+    the graph as in PyTorch (even for its own dtype); the last dim shrinks or grows by the
+    ratio of element sizes."""
+    old, new = input.dtype, dtype
+    what = f"to view {old} as {new} (different element sizes)"
+    if old.itemsize != new.itemsize:
+        if input.ndim == 0:
+            raise RuntimeError(f"self.dim() cannot be 0 {what}")
+        if input.shape[-1] != 1 and input.stride(-1) != 1:
+            raise RuntimeError(f"self.stride(-1) must be 1 {what}, but got {input.stride(-1)}")
+        ratio = new.itemsize // old.itemsize
+        if new.itemsize > old.itemsize and input.shape[-1] % ratio:
+            raise RuntimeError(
+                f"self.size(-1) must be divisible by {ratio} {what}, but got {input.shape[-1]}"
+            )
+    out = graph.Tensor._make(input._data.view(new.numpy), input.device)
+    out._version_counter = version_counter(input)
+    return out
 
 
 def permute(input, *order, dims=None):

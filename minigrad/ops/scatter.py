@@ -378,7 +378,15 @@ def masked_scatter(input, mask, source):
             "masked_scatter: expected self and source to have same dtypes but got "
             f"{input.dtype} and {source.dtype}"
         )
-    mask = mask.expand(*input.shape) if tuple(mask.shape) != tuple(input.shape) else mask
+    if tuple(mask.shape) != tuple(input.shape):  # the two broadcast together, as in PyTorch
+        try:
+            shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
+        except ValueError:
+            raise RuntimeError(
+                f"masked_scatter: the shapes of input {list(input.shape)} and mask "
+                f"{list(mask.shape)} cannot be broadcast together"
+            ) from None
+        input, mask = input.expand(*shape), mask.expand(*shape)
     if not _is_host_array(mask._data):  # a per-sample mask under vmap
         return _masked_scatter_by_position(input, mask, source)
     xp = input.device.xp

@@ -13,7 +13,7 @@ import math
 
 from ..autograd.graph import names_node
 from .base import Op
-from .elementwise import binary, unary, unary_function, where
+from .elementwise import binary, operand_dtype, unary, unary_function, where
 from .unary import cos, exp, log, log1p, sign
 
 _SQRT_PI = math.sqrt(math.pi)
@@ -243,7 +243,7 @@ class Xlog1py(Op):
 
     def forward(self, x, y):
         xp = self.xp
-        with_log = x * xp.log1p(y)
+        with_log = (x * xp.log1p(y)).astype(operand_dtype(x, y), copy=False)
         return xp.where((x == 0) & ~xp.isnan(y), xp.zeros_like(with_log), with_log)
 
     def backward(self, gz):

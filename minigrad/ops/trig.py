@@ -8,7 +8,7 @@ import math
 
 from .base import Op, kernel_dtypes
 from .complex import holomorphic
-from .elementwise import binary, by_divisor, unary_function, where
+from .elementwise import binary, by_divisor, operand_dtype, unary_function, where
 
 
 @holomorphic
@@ -235,7 +235,7 @@ class Xlogy(Op):
 
     def forward(self, x, y):
         xp = self.xp
-        with_log = x * xp.log(y)
+        with_log = (x * xp.log(y)).astype(operand_dtype(x, y), copy=False)
         return xp.where((x == 0) & ~xp.isnan(y), xp.zeros_like(with_log), with_log)
 
     def backward(self, gz):

@@ -277,8 +277,8 @@ def sparse_repr(t) -> str:
     head += "       values=" + _array_repr(rec.values, t.device, 14) + ",\n"
     last = f"       size={rec.shape}, nnz={rec.nnz}"
     suffixes = []
-    if t.dtype is not dtypes.get_default_dtype():
-        suffixes.append(f"dtype={t.dtype}")
+    if t.dtype not in (dtypes.get_default_dtype(), dtypes.int64, dtypes.bool):
+        suffixes.append(f"dtype={t.dtype}")  # (as for dense tensors, int64 goes unsaid)
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
     suffixes.append("layout=minigrad.sparse_coo")

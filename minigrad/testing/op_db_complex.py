@@ -259,6 +259,14 @@ PRODUCTS = [
     ),
     OpInfo("linalg.svdvals", lambda m, a: m.linalg.svdvals(a), [Sample(C((3, 2)))]),
     OpInfo(
+        "linalg.cholesky",
+        lambda m, a: m.linalg.cholesky(
+            a @ a.mH + m.eye(a.shape[-1], dtype=a.dtype, device=a.device)
+        ),
+        [Sample(C((3, 3))), Sample(C((2, 2, 2)))],
+        note="Hermitian positive-definite A Aᴴ + I",
+    ),
+    OpInfo(
         "linalg.qr",
         _qr_invariants,
         [Sample(C((3, 3))), Sample(C((4, 2))), Sample(C((2, 3)))],

@@ -338,7 +338,8 @@ def adaptive_avg_pool1d(input, output_size):
 
 
 def batched(x, dims: int, op: str):
-    """``x`` with a batch dim, and whether one was added; checks rank and dtype."""
+    """``x`` with a batch dim, and whether one was added; checks type, rank and dtype."""
+    _check_tensor(x, op)
     if x.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(
             f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input, but got "
@@ -353,7 +354,15 @@ def batched(x, dims: int, op: str):
     return (x.unsqueeze(0), True) if x.ndim == dims + 1 else (x, False)
 
 
+def _check_tensor(x, op: str) -> None:
+    if not hasattr(x, "ndim"):  # (a tensor-like with ndim and dtype passes, as under vmap)
+        raise TypeError(
+            f"{op}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+        )
+
+
 def _as_2d(x, op: str):
+    _check_tensor(x, op)
     if x.ndim not in (2, 3):
         raise RuntimeError(
             f"{op}: expected 2D (unbatched) or 3D (batched) input, but got input of size "

@@ -56,6 +56,11 @@ class _Pool(Module):
 
     def _check_input(self, x) -> None:
         n = self.dims
+        if not hasattr(x, "ndim"):
+            name = f"{type(self).__name__.lower().replace('pool', '_pool')}"
+            raise TypeError(
+                f"{name}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+            )
         if x.ndim not in (n + 1, n + 2):
             spatial = {1: "L", 2: "H, W", 3: "D, H, W"}[n]
             raise RuntimeError(

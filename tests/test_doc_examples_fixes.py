@@ -1,0 +1,269 @@
+"""Regressions for the differences that PyTorch's own docstring examples found in minigrad
+(tests/doc_examples_sweep.py), each checked against PyTorch."""
+
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+def _same(mine, ref) -> None:
+    assert repr(mine).replace("minigrad", "torch") == repr(ref)
+
+
+def test_remainder_keeps_the_sign_of_zero_as_pytorch():
+    for a, b in (([-3.0, -2, -1, 1, 2, 3], 2), ([1, 2, 3, 4, 5], -1.5), ([-3, 5, -4], 2)):
+        _same(minigrad.remainder(minigrad.tensor(a), b), torch.remainder(torch.tensor(a), b))
+    x = [-4.0, -0.0, 0.0, 2.5, 7.0]
+    mine = minigrad.remainder(minigrad.tensor(x), minigrad.tensor([2.0, -3.0, 3.0, -2.5, 2.0]))
+    ref = torch.remainder(torch.tensor(x), torch.tensor([2.0, -3.0, 3.0, -2.5, 2.0]))
+    _same(mine, ref)
+
+
+def test_xlogy_and_xlog1py_with_a_number_keep_float32():
+    for name in ("xlogy", "xlog1py"):
+        for x in ([1, 2, 3], [1.0, 0.0, 3.0]):
+            mine = getattr(minigrad.special, name)(minigrad.tensor(x), 4)
+            _same(mine, getattr(torch.special, name)(torch.tensor(x), 4))
+        mine = getattr(minigrad.special, name)(2.5, minigrad.tensor([1.0, 2.0]))
+        _same(mine, getattr(torch.special, name)(2.5, torch.tensor([1.0, 2.0])))
+
+
+def test_sparse_coo_repr_leaves_int64_unsaid():
+    for dtype in ("int64", "int32", "float64"):
+        dense = [[0, 9], [3, 0]]
+        mine = minigrad.tensor(dense, dtype=getattr(minigrad, dtype)).to_sparse()
+        _same(mine, torch.tensor(dense, dtype=getattr(torch, dtype)).to_sparse())
+
+
+def test_masked_scatter_broadcasts_input_and_mask():
+    mask = [[0, 0, 0, 1, 1], [1, 1, 0, 1, 1]]
+    source = [[0, 1, 2, 3, 4], [5, 6, 7, 8, 9]]
+    mine = minigrad.zeros(5, dtype=minigrad.int64).masked_scatter(
+        minigrad.tensor(mask, dtype=minigrad.bool), minigrad.tensor(source)
+    )
+    ref = torch.zeros(5, dtype=torch.int64).masked_scatter(
+        torch.tensor(mask, dtype=torch.bool), torch.tensor(source)
+    )
+    _same(mine, ref)
+    x = minigrad.zeros(2, 1, dtype=minigrad.float64, requires_grad=True)
+    out = minigrad.masked_scatter(x, minigrad.tensor([True, False]), minigrad.arange(4.0).double())
+    assert out.shape == (2, 2)
+    out.sum().backward()
+    assert x.grad.tolist() == [[1.0], [1.0]]
+    with pytest.raises(RuntimeError, match="masked_scatter: the shapes of input"):
+        x.masked_scatter(minigrad.ones(4, 3, dtype=minigrad.bool), minigrad.arange(4.0))
+    b = minigrad.arange(10.0)
+    with pytest.raises(RuntimeError, match="doesn't match the broadcast shape"):
+        minigrad.zeros(5).masked_scatter_(minigrad.tensor(mask, dtype=minigrad.bool), b)
+
+
+def test_asarray_of_a_tensor_keeps_or_drops_the_graph_as_pytorch():
+    a = minigrad.tensor([1.0, 2, 3], requires_grad=True)
+    b = a + 2
+    assert minigrad.asarray(b) is b
+    assert minigrad.asarray(b, requires_grad=True) is b
+    detached = minigrad.asarray(b, requires_grad=False)
+    assert detached.grad_fn is None and not detached.requires_grad
+    assert detached.data_ptr() == b.data_ptr()
+    assert minigrad.asarray(b, dtype=minigrad.float64).grad_fn.name() == "ToCopyBackward0"
+    copied = minigrad.asarray(a, copy=True)
+    assert copied.data_ptr() != a.data_ptr() and copied.grad_fn is not None
+    with pytest.raises(ValueError, match="copy=False"):
+        minigrad.asarray(b, dtype=minigrad.float64, copy=False)
+
+
+def test_allclose_of_shapes_that_do_not_broadcast_raises_runtime_error():
+    with pytest.raises(RuntimeError, match=r"size of tensor a \(4\) must match .* \(5\)"):
+        minigrad.allclose(minigrad.ones(3, 4, 4), minigrad.eye(5))
+    assert minigrad.allclose(minigrad.ones(3, 1), minigrad.ones(4))
+
+
+def test_pooling_a_non_tensor_is_a_type_error():
+    with pytest.raises(TypeError, match="max_pool2d.*must be Tensor, not builtin_function"):
+        minigrad.nn.MaxPool2d(2)(input)
+    with pytest.raises(TypeError, match="avg_pool1d.*must be Tensor, not list"):
+        minigrad.nn.functional.avg_pool1d([1.0, 2.0], 2)
+
+
+def test_generator_repr_names_the_c_module_as_pytorch():
+    shown = repr(minigrad.manual_seed(0))
+    assert shown.startswith("<minigrad._C.Generator object at 0x")
+    assert repr(torch.manual_seed(0)).startswith("<torch._C.Generator object at 0x")
+    assert minigrad._C.Generator is minigrad.Generator
+
+
+def test_index_select_of_an_inner_dim_and_circular_pad_match_pytorch():
+    data = torch.randn(2, 3, 4, 5, dtype=torch.float64)
+    x = minigrad.tensor(data.numpy(), requires_grad=True)
+    index = [4, 0, 4, 2]
+    out = x.index_select(3, minigrad.tensor(index))
+    assert out.tolist() == data.index_select(3, torch.tensor(index)).tolist()
+    assert x[:, [2, 0, -1]].tolist() == data[:, [2, 0, -1]].tolist()
+    padded = minigrad.nn.CircularPad3d((1, 2, 0, 1, 2, 0))(x)
+    assert padded.tolist() == torch.nn.CircularPad3d((1, 2, 0, 1, 2, 0))(data).tolist()
+    padded.sum().backward()
+    ref = data.clone().requires_grad_()
+    torch.nn.CircularPad3d((1, 2, 0, 1, 2, 0))(ref).sum().backward()
+    assert x.grad.tolist() == ref.grad.tolist()
+
+
+def test_grad_dtype_casts_incoming_gradients_as_pytorch():
+    for lib in (minigrad, torch):
+        x = lib.tensor([1.0, 2.0], requires_grad=True)
+        assert x.grad_dtype == lib.float32
+        x.grad_dtype = lib.float16
+        (x * 3).sum().backward()
+        (x * 3).sum().backward()
+        assert x.grad.dtype == lib.float16 and x.grad.tolist() == [6.0, 6.0]
+        y = lib.tensor([1.0, 2.0], requires_grad=True)
+        with pytest.raises(RuntimeError, match="dtype"):
+            y.grad = lib.ones(2, dtype=lib.float64)
+        y.grad_dtype = None
+        assert y.grad_dtype is None
+        y.grad = lib.ones(2, dtype=lib.float64)  # None allows any dtype
+        with pytest.raises(RuntimeError, match="grad_dtype can only be accessed on leaf"):
+            (y * 2).grad_dtype  # noqa: B018
+        with pytest.raises(RuntimeError, match="grad_dtype must be a torch.dtype or None"):
+            y.grad_dtype = 3
+
+
+def test_hash_tensor_xors_the_64_bit_patterns_as_pytorch(device):
+    cases = (
+        ([True, False, True], "bool", {}),
+        ([3, -1, 7], "int8", {}),
+        ([[0.5, -2.0, 1.0], [float("nan"), -0.0, 3.0]], "float32", {"dim": 1}),
+        ([[0.5, -2.0, 1.0], [4.0, -0.0, 3.0]], "float16", {"dim": (0, 1), "keepdim": True}),
+        ([[0.5, -2.0, 1.0], [4.0, -0.0, 3.0]], "float64", {"dim": 0}),
+    )
+    for data, dtype, kwargs in cases:
+        mine = minigrad.hash_tensor(minigrad.tensor(data, dtype=getattr(minigrad, dtype)), **kwargs)
+        ref = torch.hash_tensor(torch.tensor(data, dtype=getattr(torch, dtype)), **kwargs)
+        assert mine.dtype is minigrad.uint64 and mine.shape == ref.shape
+        assert mine.tolist() == ref.tolist()
+    x = minigrad.tensor([[1.0, 2.0], [3.0, 4.0]], device=device)
+    assert (
+        x.hash_tensor(0).tolist() == torch.tensor([[1.0, 2.0], [3.0, 4.0]]).hash_tensor(0).tolist()
+    )
+    with pytest.raises(RuntimeError, match="Expected reduction dim to be specified"):
+        minigrad.hash_tensor(minigrad.zeros(0))
+    with pytest.raises(RuntimeError, match="Unknown hash_tensor mode: 1"):
+        minigrad.hash_tensor(minigrad.ones(2), mode=1)
+
+
+def test_empty_permuted_and_empty_memory_format_lay_out_as_pytorch():
+    for order in ((0, 2, 3, 1), (0, 2, 1, 3), (3, 2, 1, 0)):
+        mine = minigrad.empty_permuted((2, 3, 5, 7), order)
+        assert mine.stride() == torch.empty_permuted((2, 3, 5, 7), order).stride()
+        assert mine.shape == (2, 3, 5, 7) and mine.is_leaf
+    shape = (2, 3, 5, 7)
+    mine = minigrad.empty(shape, memory_format=minigrad.channels_last)
+    assert mine.stride() == torch.empty(shape, memory_format=torch.channels_last).stride()
+    with pytest.raises(RuntimeError, match="must be a permutation"):
+        minigrad.empty_permuted((2, 3), (0, 0))
+
+
+def _dim_order_result(lib, make, check):
+    try:
+        return make(lib).dim_order(ambiguity_check=check(lib))
+    except (RuntimeError, TypeError) as e:
+        return type(e).__name__ + ": " + str(e)
+
+
+def test_dim_order_with_ambiguity_check_as_pytorch():
+    tensors = (
+        lambda lib: lib.empty(2, 3, 4),
+        lambda lib: lib.empty(1, 2, 3, 4),
+        lambda lib: lib.empty(2, 1, 3, 4),
+        lambda lib: lib.empty(2, 1, 4, 5),
+        lambda lib: lib.empty(2, 3, 4).transpose(0, 1),
+        lambda lib: lib.empty(2, 3, 4).permute(2, 0, 1),
+        lambda lib: lib.empty(2, 3).expand(4, 2, 3),
+        lambda lib: lib.empty(2, 3, 4, 5, memory_format=lib.channels_last),
+    )
+    checks = (
+        lambda lib: False,
+        lambda lib: True,
+        lambda lib: [lib.contiguous_format],
+        lambda lib: [lib.contiguous_format, lib.channels_last],
+        lambda lib: "ILLEGAL",
+    )
+    for make in tensors:
+        for check in checks:
+            assert _dim_order_result(minigrad, make, check) == _dim_order_result(torch, make, check)
+
+
+def test_view_dtype_reinterprets_the_bytes_as_pytorch():
+    data = [[0.5, -1.25, 3.0, 1e-3], [2.0, -0.0, 7.5, -3.5]]
+    x, ref = minigrad.tensor(data, requires_grad=True), torch.tensor(data, requires_grad=True)
+    for name in ("int32", "complex64", "uint8", "float64", "float16", "float32"):
+        mine, theirs = x.view(getattr(minigrad, name)), ref.view(getattr(torch, name))
+        _same(mine.detach(), theirs.detach())
+        assert mine.requires_grad == theirs.requires_grad
+    y = x.detach().view(minigrad.int32)
+    y[0, 0] = 1000000000  # writes through to x, as PyTorch's view does
+    assert x[0, 0].item() == pytest.approx(0.0047237873)
+    for make, dtype in (
+        (lambda lib: lib.ones(3, 3).t(), "int8"),
+        (lambda lib: lib.ones(3, 3), "float64"),
+        (lambda lib: lib.ones(()), "int8"),
+    ):
+        with pytest.raises(RuntimeError) as mine:
+            make(minigrad).view(getattr(minigrad, dtype))
+        with pytest.raises(RuntimeError) as theirs:
+            make(torch).view(getattr(torch, dtype))
+        assert str(mine.value).split(" to view")[0] == str(theirs.value).split(" to view")[0]
+
+
+def test_narrow_copy_and_clone_of_a_4d_sparse_tensor_as_pytorch():
+    mine = minigrad.arange(16).reshape(2, 2, 2, 2).to_sparse(2)
+    ref = torch.arange(16).reshape(2, 2, 2, 2).to_sparse(2)
+    _same(minigrad.narrow_copy(mine, 0, 0, 1), torch.narrow_copy(ref, 0, 0, 1))
+    _same(minigrad.narrow_copy(mine, 1, 1, 1), torch.narrow_copy(ref, 1, 1, 1))
+    _same(mine.clone(), ref.clone())
+    with pytest.raises(NotImplementedError, match="along one sparse dim only"):
+        minigrad.narrow_copy(mine, 2, 0, 1)  # a dense dim: not built
+
+
+def test_complex_cholesky_and_its_gradient_match_pytorch():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(2, 3, 3, dtype=torch.complex128, generator=gen)
+    spd = a @ a.mH + torch.eye(3)
+    weights = torch.randn(2, 3, 3, dtype=torch.complex128, generator=gen)
+    grads = []
+    for lib, x in ((minigrad, minigrad.tensor(spd.numpy())), (torch, spd.clone())):
+        x.requires_grad_()
+        low = lib.linalg.cholesky(x)
+        (low * lib.tensor(weights.numpy())).real.sum().backward()
+        grads.append((low.detach().numpy(), x.grad.numpy()))
+    for mine, ref in zip(*grads):
+        assert abs(mine - ref).max() < 1e-10
+    low, info = minigrad.linalg.cholesky_ex(minigrad.tensor(spd.numpy()))
+    assert info.tolist() == [0, 0] and abs(low.numpy() - grads[1][0]).max() < 1e-10
+
+
+def test_cholesky_inverse_of_a_complex_cholesky_factor_matches_pytorch():
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randn(2, 3, 3, dtype=torch.complex128, generator=gen)
+    low = torch.linalg.cholesky(a @ a.mH + torch.eye(3))
+    for upper, factor in ((False, low), (True, low.mH.resolve_conj())):
+        mine = minigrad.tensor(factor.numpy()).cholesky_inverse(upper=upper)
+        assert abs(mine.numpy() - torch.cholesky_inverse(factor, upper=upper).numpy()).max() < 1e-12
+    with pytest.raises(NotImplementedError, match="diagonal is not real"):
+        minigrad.tensor(a.numpy()).cholesky_inverse()
+
+
+def test_complex_numbers_under_a_float16_default_name_the_missing_complex32():
+    previous = minigrad.get_default_dtype()
+    minigrad.set_default_dtype(minigrad.float16)
+    try:
+        assert minigrad.tensor([1.2, 3]).dtype is minigrad.float16
+        with pytest.raises(NotImplementedError, match="no complex32"):
+            minigrad.tensor([1.2, 3j])
+        shown = repr(minigrad.tensor([1 + 2j], dtype=minigrad.complex64))
+        torch.set_default_dtype(torch.float16)
+        assert shown == repr(torch.tensor([1 + 2j], dtype=torch.complex64))
+    finally:
+        minigrad.set_default_dtype(previous)
+        torch.set_default_dtype(torch.float32)
