@@ -373,11 +373,6 @@ def masked_scatter(input, mask, source):
     """
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {mask.dtype}")
-    if source.dtype != input.dtype:  # (PyTorch's words)
-        raise RuntimeError(
-            "masked_scatter: expected self and source to have same dtypes but got "
-            f"{input.dtype} and {source.dtype}"
-        )
     if tuple(mask.shape) != tuple(input.shape):  # the two broadcast together, as in PyTorch
         try:
             shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
@@ -387,6 +382,11 @@ def masked_scatter(input, mask, source):
                 f"{list(mask.shape)} cannot be broadcast together"
             ) from None
         input, mask = input.expand(*shape), mask.expand(*shape)
+    if source.dtype != input.dtype:  # (PyTorch's words, after the shapes)
+        raise RuntimeError(
+            "masked_scatter: expected self and source to have same dtypes but got "
+            f"{input.dtype} and {source.dtype}"
+        )
     if not _is_host_array(mask._data):  # a per-sample mask under vmap
         return _masked_scatter_by_position(input, mask, source)
     xp = input.device.xp
