@@ -38,6 +38,18 @@ def _pytorch_on_one_thread():
         torch.set_num_threads(threads)
 
 
+@contextlib.contextmanager
+def _default_dtype_kept(torch: bool):
+    """A program that sets the default dtype and stops without setting it back must not
+    change the programs that run after it in this process."""
+    lib = pytest.importorskip("torch") if torch else minigrad
+    before = lib.get_default_dtype()
+    try:
+        yield
+    finally:
+        lib.set_default_dtype(before)
+
+
 @pytest.fixture
 def programs(monkeypatch, capsys):
     """``programs(name)`` runs a program with minigrad as ``torch``;
@@ -45,9 +57,10 @@ def programs(monkeypatch, capsys):
     monkeypatch.syspath_prepend(str(PROGRAMS))
 
     def load(name, torch=False):
-        if torch:
-            return _load(name, _pytorch_on_one_thread())
-        return _load(name, minigrad.as_torch.imports())
+        with _default_dtype_kept(torch):
+            if torch:
+                return _load(name, _pytorch_on_one_thread())
+            return _load(name, minigrad.as_torch.imports())
 
     return load
 

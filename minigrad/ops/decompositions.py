@@ -145,7 +145,13 @@ def _off_diagonal_inverse(diff):
 def _where_nonzero(x, value):
     """``value`` where ``x`` is non-zero, else 0: a gradient term ``f ∘ x`` whose factor ``f``
     is infinite at repeated (or zero) values still vanishes where ``x`` does, as PyTorch's
-    backward skips the terms of outputs that got no gradient."""
+    backward skips the terms of outputs that got no gradient.
+
+    Only for a constant ``x``: when ``x`` is itself being differentiated (a double backward,
+    or forward mode derived from the backward with a placeholder gradient of zeros), a mask
+    read from its values would cut the map's dependence on it, so ``value`` is kept whole."""
+    if x.requires_grad:
+        return value
     return where(x == 0, 0.0, value)
 
 

@@ -133,3 +133,4 @@ direct_underflows = bool(ei_direct[0] == 0) and bool(torch.isfinite(ei_log).all(
 best_found = y.min().item()
 initial_best = y[:6].min().item()
 hyper_values = [h.tolist() for h in gp.hypers()]
+torch.set_default_dtype(torch.float32)  # (as it was: the programs share a process)
