@@ -189,8 +189,11 @@ def test_gpt_fast_static_cache(programs):
 
 def test_perceiver_io(programs):
     ours, theirs = _both(programs, "perceiver_io")  # output queries, einsum, torch._assert
-    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
-    assert close(ours.latent_grad, theirs.latent_grad, 1e-4, 1e-8)
+    # the same initial values (bit for bit); float32 rounding of the steps (1e-7 from the
+    # fourth) grows over 30 Adam steps at lr 1e-2 to ~2e-5 in the losses, ~5e-5 in a gradient
+    assert close(ours.losses[:10], theirs.losses[:10], 1e-5, 1e-6)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.latent_grad, theirs.latent_grad, 5e-4, 1e-8)
     assert ours.query_gap < 1e-5 and ours.predictions == theirs.predictions
     assert ours.masked_accuracy == theirs.masked_accuracy > 0.3
     assert ours.assert_message == theirs.assert_message == "sequence of 17 tokens is longer than 16"
