@@ -152,3 +152,16 @@ def test_dims_and_orders_checked_as_pytorch(fn):
 def test_the_float_kernel_refusal_names_the_kernel_and_the_dtype():
     with pytest.raises(NotImplementedError, match=r"\"elu_cpu\" not implemented for 'Long'"):
         minigrad.nn.functional.elu(minigrad.tensor([1, 2]))
+
+
+@pytest.mark.parametrize("eps", [None, 0.1])
+def test_logit_gradient_at_and_outside_the_unit_interval(eps):
+    """PyTorch's LogitBackward: 1/(x(1-x)), NaN outside [0, 1] (inf at its ends) without eps,
+    0 outside [eps, 1 - eps] with it (the composition it was gave finite values outside)."""
+    values = [-0.5, 0.0, 0.1, 0.3, 1.0, 1.5]
+    grads = []
+    for lib in (minigrad, torch):
+        x = lib.tensor(values, dtype=lib.float64, requires_grad=True)
+        lib.special.logit(x, eps=eps).sum().backward()
+        grads.append(x.grad.tolist())
+    np.testing.assert_array_equal(np.array(grads[0]), np.array(grads[1]))

@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import grad_mode, graph
 from ..autograd.graph import names_node
-from .base import coefficient, constant, method_on_batched, on_input_device
+from .base import Op, coefficient, constant, method_on_batched, on_input_device
 from .complex import complex as complex_of
 from .complex import complex_not_implemented, real_only
 from .elementwise import Compare, compare, isinf, isnan, promote, where
@@ -120,13 +120,35 @@ def addcdiv(input, tensor1, tensor2, *, value=1):
 
 
 @real_only
-@names_node("LogitBackward0")
 def logit(input, eps=None):
     """``log(p / (1 - p))``, the inverse of sigmoid; ``eps`` clamps p to [eps, 1 - eps] first."""
-    input = _floating(input)
-    if eps is not None:
-        input = input.clamp(eps, 1.0 - eps)
-    return (input / (1.0 - input)).log()
+    return Logit(eps)(_floating(input))
+
+
+class Logit(Op):
+    """y = log(x / (1 - x)), x clamped to [eps, 1 - eps] first when ``eps`` is given;
+    dy/dx = 1 / (x (1 - x)), and as PyTorch's backward: NaN outside [0, 1] without ``eps``
+    (where the forward is NaN too), 0 outside [eps, 1 - eps] with it."""
+
+    backward_name = "LogitBackward0"
+    save_inputs = True
+
+    def __init__(self, eps):
+        self.eps = eps
+
+    def forward(self, x):
+        if self.eps is not None:
+            x = self.xp.clip(x, self.eps, 1.0 - self.eps).astype(x.dtype, copy=False)
+        return self.xp.log(x / (1.0 - x))
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        return self.formula(_logit_vjp, gy, x, self.eps)
+
+
+def _logit_vjp(ns, gy, x, eps):
+    lo, hi, outside = (0.0, 1.0, float("nan")) if eps is None else (eps, 1.0 - eps, 0.0)
+    return ns.where((x >= lo) & (x <= hi), gy / (x * (1.0 - x)), outside)
 
 
 @names_node("FracBackward0")
