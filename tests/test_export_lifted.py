@@ -361,3 +361,30 @@ def test_state_shapes_are_numbers_while_tracing():
         "USER_INPUT",
     ]
     assert mg.allclose(ep.module()(x), model(x))
+
+
+def test_layers_that_return_tuples_give_tuples_while_exporting():
+    """As torch.export, which runs the layer: ``isinstance(out, tuple)`` and unpacking of an
+    LSTM's or attention's output work as eagerly (they exported the whole tuple, or failed)."""
+
+    class Tagger(mg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = mg.nn.LSTM(4, 8, batch_first=True)
+            self.attn = mg.nn.MultiheadAttention(8, 2, batch_first=True)
+            self.fc = mg.nn.Linear(8, 2)
+
+        def forward(self, x):
+            y = self.lstm(x)
+            y = y[0] if isinstance(y, tuple) else y
+            _, (h, c) = self.lstm(x)
+            a, _ = self.attn(y, y, y)
+            return self.fc(a[:, -1] + h[-1] + c[-1])
+
+    model, x = Tagger(), mg.randn(2, 5, 4)
+    program = export(model, (x,))
+    assert mg.equal(program.module()(x), model(x))
+    saved = io.BytesIO()
+    save(program, saved)
+    saved.seek(0)
+    assert mg.equal(load(saved).module()(x), model(x))

@@ -20,8 +20,10 @@ from ..fx import Graph, GraphModule, Node, Proxy, Tracer
 from ..fx._symbolic_trace import _assert, _assert_is_none
 from ..fx.node import map_arg
 from ..nn import functional as F
+from ..nn.modules.activation import MultiheadAttention
 from ..nn.modules.batchnorm import BatchNorm1d, BatchNorm2d, BatchNorm3d
 from ..nn.modules.module import Module
+from ..nn.modules.rnn import LSTM, LSTMCell, RNNBase
 from ..nn.parameter import Parameter
 from ..nn.utils.stateless import functional_call
 from ..tensor import Tensor
@@ -80,6 +82,14 @@ class ExportTracer(Tracer):
             parameter_proxy_cache[name] = StateProxy(node, self, attr_val)
         return parameter_proxy_cache[name]
 
+    def call_module(self, m: Module, forward, args: tuple, kwargs: dict):
+        """A layer that returns a tuple (the recurrent layers, multi-head attention) gives a
+        tuple of proxies, as ``torch.export`` sees the tuple the layer returns: unpacking and
+        ``isinstance(out, tuple)`` then work as they do eagerly."""
+        out = super().call_module(m, forward, args, kwargs)
+        structure = _tuple_structure(m)
+        return out if structure is None or not isinstance(out, Proxy) else _split(out, structure)
+
     def create_arg(self, a):
         """Fresh tensors become ``lifted_tensor_<i>`` constants; the rest as the base tracer."""
         if isinstance(a, Tensor) and not isinstance(a, Parameter):
@@ -88,6 +98,21 @@ class ExportTracer(Tracer):
                 self.constants[name] = a
                 self.tensor_attrs[id(a)] = name
         return super().create_arg(a)
+
+
+def _tuple_structure(layer: Module):
+    """How a layer's output nests in tuples (None: a tensor), or None if it is no tuple."""
+    if isinstance(layer, LSTM):
+        return (None, (None, None))  # output, (h_n, c_n)
+    if isinstance(layer, (RNNBase, LSTMCell, MultiheadAttention)):
+        return (None, None)  # output, h_n; (h, c); attention output, weights
+    return None
+
+
+def _split(proxy: Proxy, structure: tuple) -> tuple:
+    return tuple(
+        proxy[i] if part is None else _split(proxy[i], part) for i, part in enumerate(structure)
+    )
 
 
 def _owns_tensors(layer: Module) -> bool:
