@@ -146,6 +146,20 @@ def _clamp(c):
     return c.g.node("Clip", [c.input(0), lo, hi])
 
 
+@converter("Logit")
+def _logit(c):
+    """log(x / (1 - x)), x clipped to [eps, 1 - eps] first when eps is given."""
+    x = c.input(0)
+    if c.op.eps is not None:
+        eps = c.op.eps
+        x = c.g.node(
+            "Clip",
+            [x, c.g.const(np.asarray(eps, c.dtype)), c.g.const(np.asarray(1 - eps, c.dtype))],
+        )
+    one_minus = c.g.node("Sub", [c.g.const(np.ones((), c.dtype)), x])
+    return c.g.node("Log", [c.g.node("Div", [x, one_minus])])
+
+
 @converter("Cast")
 def _cast(c):
     return c.g.node("Cast", [c.names[0]], to=_onnx_type(c.g, c.op.np_dtype))
