@@ -23,7 +23,7 @@ import numpy as np
 import minigrad
 from minigrad.nn import functional as F
 
-from .run import CLOCKS, _import_torch, conditions, header, set_threads
+from .run import CLOCKS, _import_torch, conditions, header, set_threads, with_ratios
 
 FRAMEWORKS = ("minigrad", "torch", "numpy")
 SLOW_DRAWS = ("gamma", "poisson")  # sequential rejection samplers: a tenth of the size
@@ -147,11 +147,7 @@ def time_draw(steps: dict, repeats: int, clock: str) -> dict:
             start = now()
             step()
             best[name] = min(best[name], now() - start)
-    out = {name: 1e3 * t for name, t in best.items()}
-    for other in ("torch", "numpy"):
-        if other in out:
-            out[f"minigrad/{other}"] = out["minigrad"] / out[other]
-    return out
+    return with_ratios({name: 1e3 * t for name, t in best.items()})
 
 
 def table(results: dict, n: int) -> str:

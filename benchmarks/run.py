@@ -107,10 +107,19 @@ def summarize(runs: dict, scale: float) -> dict:
         q1, med, q3 = np.percentile(np.array(run["times"]) * scale, [25, 50, 75])
         out[name] = {"median": float(med), "iqr": float(q3 - q1)}
         out[name]["faults"] = float(np.mean(run["faults"]))
-    base = out["minigrad"]["median"]
+    return with_ratios(out, "median")
+
+
+def with_ratios(out: dict, key: str | None = None) -> dict:
+    """``out`` (one time per framework, or one dict per framework holding it under ``key``)
+    with ``minigrad/torch`` and ``minigrad/numpy``: minigrad's time over the other's."""
+
+    def time(name):
+        return out[name] if key is None else out[name][key]
+
     for other in ("torch", "numpy"):
         if other in out:
-            out[f"minigrad/{other}"] = base / out[other]["median"]
+            out[f"minigrad/{other}"] = time("minigrad") / time(other)
     return out
 
 

@@ -44,7 +44,7 @@ from pathlib import Path
 import numpy as np
 
 from . import workloads
-from .run import CLOCKS, _import_torch, conditions, header, set_threads, time_steps
+from .run import CLOCKS, _import_torch, conditions, header, set_threads, time_steps, with_ratios
 
 ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ("minigrad", "torch", "numpy")
@@ -107,10 +107,7 @@ def measure(sweep: str, size, torch, repeats: int, budget_s: float, clock: str =
         name: {"min": min(run["times"]) * scale, "faults": float(np.mean(run["faults"]))}
         for name, run in runs.items()
     }
-    for other in ("torch", "numpy"):
-        if other in out:
-            out[f"minigrad/{other}"] = out["minigrad"]["min"] / out[other]["min"]
-    return out
+    return with_ratios(out, "min")
 
 
 # -- peak memory of one attention step, in a fresh process --------------------------------------

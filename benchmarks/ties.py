@@ -24,7 +24,7 @@ import numpy as np
 
 import minigrad
 
-from .run import CLOCKS, _import_torch, conditions, header, set_threads
+from .run import CLOCKS, _import_torch, conditions, header, set_threads, with_ratios
 
 FRAMEWORKS = ("minigrad", "torch", "numpy")
 SIZES = (1_000, 10_000, 100_000, 1_000_000)
@@ -107,11 +107,7 @@ def time_case(steps: dict, budget: float, clock: str) -> dict:
             best[name], spent[name] = min(best[name], took), spent[name] + took
         if all(spent[name] > budget for name in steps) and repeat >= 1:
             break
-    out = {name: 1e3 * t for name, t in best.items()}
-    for other in ("torch", "numpy"):
-        if other in out:
-            out[f"minigrad/{other}"] = out["minigrad"] / out[other]
-    return out
+    return with_ratios({name: 1e3 * t for name, t in best.items()})
 
 
 def table(results: dict, op: str) -> str:
