@@ -743,7 +743,7 @@ def _record_copy_slices(view, result) -> None:
     positions = _ops.movement.view_positions(base, ops)
     node = _ops.movement.CopySlices(positions, _ops.movement.view_part(ops))
     node.device, node.xp = base.device, base.device.xp  # backward runs on the base's GPU
-    node.next_functions = (graph.gradient_edge(base), graph.gradient_edge(result))
+    node.edges = (graph.gradient_edge(base), graph.gradient_edge(result))
     node.input_meta = (
         (base._data.shape, base._data.dtype, base.device),
         (result._data.shape, result._data.dtype, result.device),

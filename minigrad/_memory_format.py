@@ -10,6 +10,8 @@ import functools
 
 import numpy as np
 
+from . import _public_name
+
 
 class memory_format:  # noqa: N801 - PyTorch spells it in lower case
     """One of the memory formats; compare with ``is`` or ``==``."""
@@ -18,7 +20,7 @@ class memory_format:  # noqa: N801 - PyTorch spells it in lower case
         self.name = name
 
     def __repr__(self) -> str:
-        return f"minigrad.{self.name}"
+        return f"{_public_name.shown()}.{self.name}"
 
     def __reduce__(self):
         return self.name  # the module attribute of that name: pickles as the same object
@@ -33,7 +35,7 @@ class layout:  # noqa: N801 - PyTorch spells it in lower case
         self.name = name
 
     def __repr__(self) -> str:
-        return f"minigrad.{self.name}"
+        return f"{_public_name.shown()}.{self.name}"
 
     def __reduce__(self):
         return self.name

@@ -53,16 +53,21 @@ def _torch_modules() -> dict:
 
 @contextlib.contextmanager
 def imports():
-    """Within the block, ``import torch`` and ``torch.*`` give minigrad's modules; PyTorch's
-    modules already imported are set aside and put back afterwards."""
+    """Within the block, ``import torch`` and ``torch.*`` give minigrad's modules, and reprs
+    say ``torch`` (``torch.float32``, ``torch.Size([2])``, ``x.type() == "torch.FloatTensor"``);
+    PyTorch's modules already imported are set aside and put back afterwards."""
+    from . import _public_name
+
     saved = _torch_modules()
     for name in saved:
         del sys.modules[name]
     finder = _TorchAsMinigrad()
     sys.meta_path.insert(0, finder)
+    shown_before = _public_name.show_as("torch")
     try:
         yield
     finally:
+        _public_name.show_as(shown_before)
         sys.meta_path.remove(finder)
         for name in _torch_modules():
             del sys.modules[name]

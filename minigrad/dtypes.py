@@ -9,6 +9,8 @@ import math
 
 import numpy as np
 
+from . import _public_name
+
 
 class dtype:  # noqa: N801 - PyTorch spells it in lower case
     """An element type such as ``minigrad.float32``; wraps the NumPy dtype that stores it."""
@@ -27,7 +29,7 @@ class dtype:  # noqa: N801 - PyTorch spells it in lower case
         self._category = category
 
     def __repr__(self) -> str:
-        return f"minigrad.{self.name}"
+        return f"{_public_name.shown()}.{self.name}"
 
     def __reduce__(self):
         return (from_name, (self.name,))
@@ -396,7 +398,7 @@ _LEGACY_NAMES = {
 
 def legacy_type_name(dtype, cuda: bool = False) -> str:
     """``'minigrad.FloatTensor'`` (``'minigrad.cuda.FloatTensor'`` on a GPU) for a dtype."""
-    return f"minigrad.{'cuda.' if cuda else ''}{_LEGACY_NAMES[dtype.name]}"
+    return f"{_public_name.shown()}.{'cuda.' if cuda else ''}{_LEGACY_NAMES[dtype.name]}"
 
 
 def from_legacy_type_name(name: str):

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections import namedtuple
 
+from . import _public_name
+
 _FIELDS = {
     "aminmax": "min max",
     "cummax": "values indices",
@@ -50,7 +52,7 @@ _FIELDS = {
 
 def _repr(self) -> str:
     body = ",\n".join(f"{name}={value!r}" for name, value in zip(self._fields, self))
-    return f"minigrad.return_types.{type(self).__name__}(\n{body})"
+    return f"{_public_name.shown()}.return_types.{type(self).__name__}(\n{body})"
 
 
 def structseq(name: str, fields) -> type:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import backend, dtypes
+from . import _public_name, backend, dtypes
 
 __all__ = ["TypedStorage", "UntypedStorage"]
 
@@ -147,7 +147,8 @@ class TypedStorage(_StorageBase):
         """``'minigrad.FloatStorage'`` and so on, the legacy name of this storage's dtype."""
         if dtype is not None:
             raise NotImplementedError("TypedStorage.type(dtype): convert a tensor instead")
-        return f"minigrad.{dtypes.legacy_type_name(self.dtype).split('.')[-1][:-6]}Storage"
+        legacy = dtypes.legacy_type_name(self.dtype).split(".")[-1][: -len("Tensor")]
+        return f"{_public_name.shown()}.{legacy}Storage"
 
     @classmethod
     def from_buffer(cls, buffer, byte_order: str = "native", *, dtype=None):
@@ -164,7 +165,7 @@ class TypedStorage(_StorageBase):
         values = "\n".join(f" {v}" for v in self.tolist())
         head = f"{values}\n" if values else ""
         return (
-            f"{head}[minigrad.storage.TypedStorage(dtype={self.dtype}, device={self.device}) "
+            f"{head}[{_public_name.shown()}.storage.TypedStorage(dtype={self.dtype}, device={self.device}) "
             f"of size {len(self)}]"
         )
 

@@ -134,7 +134,7 @@ def _nodes(outs):
             continue
         seen.add(node)
         nodes.append(node)
-        stack.extend(e[0] for e in node.next_functions if e is not None)
+        stack.extend(e[0] for e in node.next_functions if e[0] is not None)
     return nodes
 
 
@@ -150,7 +150,7 @@ def _holds_array(value) -> bool:
 
 def _held(node) -> set:
     """The names of the node's attributes that hold arrays or saved tensors (not settings)."""
-    skip = {"next_functions", "input_meta"} | SETTINGS
+    skip = {"edges", "input_meta"} | SETTINGS
     return {k for k, v in vars(node).items() if k not in skip and _holds_array(v)}
 
 

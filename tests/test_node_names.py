@@ -109,3 +109,20 @@ def test_in_place_fills_and_copies_stay_in_the_graph():
     assert (x * 1).fill_(5.0).grad_fn.name() == "FillBackward2"
     assert (x * 1).copy_(x).grad_fn.name() == "torch::autograd::CopyBackwards"
     assert repr((x * 1).copy_(x)).endswith("grad_fn=<CopyBackwards>)")
+
+
+def test_next_functions_show_inputs_without_gradient_as_none_pairs():
+    """PyTorch lists ``(None, 0)`` for an input that needs no gradient, so that
+    ``for fn, _ in node.next_functions`` works over every input."""
+    w = minigrad.randn(5, 3, requires_grad=True)
+    edges = (w * 2).grad_fn.next_functions
+    assert [(fn.name() if fn is not None else None, nr) for fn, nr in edges] == [
+        ("AccumulateGrad", 0),
+        (None, 0),
+    ]
+    torch = pytest.importorskip("torch")
+    theirs = (torch.randn(5, 3, requires_grad=True) * 2).grad_fn.next_functions
+    assert [(fn.name() if fn is not None else None, nr) for fn, nr in theirs] == [
+        ("torch::autograd::AccumulateGrad", 0),
+        (None, 0),
+    ]

@@ -116,7 +116,7 @@ def _graph_types(tensors):
             continue
         seen.add(node)
         found.add(type(node))
-        stack.extend(e[0] for e in node.next_functions if e is not None)
+        stack.extend(e[0] for e in node.next_functions if e[0] is not None)
     return found
 
 

@@ -373,7 +373,7 @@ def test_learning_pytorch_with_examples(as_torch, capsys):
 def test_what_is_torch_nn_really(as_torch, capsys):
     program = as_torch("nn_really")  # map(torch.tensor, arrays), x[range(n), y], weights -= ...
     out = capsys.readouterr().out
-    assert "tensor(0) tensor(9)" in out and "minigrad.Size([1000, 64])" in out
+    assert "tensor(0) tensor(9)" in out and "torch.Size([1000, 64])" in out
     assert program.x_train.dtype is minigrad.float32 and program.y_train.dtype is minigrad.int64
     loss, acc = program.scratch
     assert loss < 0.5 and acc > 0.8  # the hand-written logistic regression learned
@@ -825,7 +825,7 @@ def test_densenet(as_torch, capsys):
 def test_state_dict_recipes(as_torch, capsys):
     program = as_torch("recipes_state_dicts")  # zero_grad, several models in one file, warmstart
     out = capsys.readouterr().out
-    assert "conv1.weight \t minigrad.Size([6, 3, 5, 5])" in out
+    assert "conv1.weight \t torch.Size([6, 3, 5, 5])" in out
     assert "'dampening': 0, 'weight_decay': 0, 'nesterov': False" in out
     assert program.opt_state_keys == ["momentum_buffer"]
     assert program.accumulated_ratio == pytest.approx(2.0) and program.zeroed
@@ -834,7 +834,7 @@ def test_state_dict_recipes(as_torch, capsys):
     assert program.missing == ["extra.bias", "extra.weight", "head.bias", "head.weight"]
     assert program.unexpected == ["fc3.bias", "fc3.weight"] and program.warm_gap == 0.0
     assert 'Missing key(s) in state_dict: "head.weight"' in program.strict_error
-    assert "copying a param with shape minigrad.Size([84, 120])" in program.shape_mismatch
+    assert "copying a param with shape torch.Size([84, 120])" in program.shape_mismatch
     assert program.default_device == program.ctx_device == "cpu"
 
 
@@ -1119,3 +1119,21 @@ def test_logistic_normal_and_tanh_flow(as_torch, capsys):
     assert program.flow_gap < 1e-4  # log_prob equals the change of variables by hand
     assert (program.fitted_shift - minigrad.tensor([0.5, -0.2])).abs().max().item() < 0.1
     assert (program.fitted_scale - minigrad.tensor([0.3, 0.6])).abs().max().item() < 0.1
+
+
+def test_reprs_say_torch_under_as_torch():
+    """A program run with ``torch`` bound to minigrad compares and prints the names it imported:
+    ``str(x.dtype) == "torch.float32"``, ``x.type() == "torch.FloatTensor"``, ``torch.Size``;
+    outside the block the names say minigrad again."""
+    x = minigrad.zeros(2, 3)
+    with minigrad.as_torch.imports():
+        shown = [str(x.dtype), x.type(), repr(x.shape), repr(minigrad.channels_last)]
+        shown.append(repr(minigrad.tensor([1], dtype=minigrad.int32)))
+    assert shown == [
+        "torch.float32",
+        "torch.FloatTensor",
+        "torch.Size([2, 3])",
+        "torch.channels_last",
+        "tensor([1], dtype=torch.int32)",
+    ]
+    assert str(x.dtype) == "minigrad.float32" and repr(x.shape) == "minigrad.Size([2, 3])"

@@ -38,7 +38,7 @@ def test_custom_op_library(programs):
 
 def test_benchmark_timer(programs):
     ours, theirs = _both(programs, "benchmark_timer")  # Timer, blocked_autorange, Compare
-    assert ours.agree and ours.dot_sample == theirs.dot_sample
+    assert ours.agree and close(ours.dot_sample, theirs.dot_sample, 1e-5)  # float32 sums, 4 places
     assert ours.fields == theirs.fields  # dedented stmt, title, number_per_run, ...
     assert ours.positive and ours.mean_matches_times and ours.adaptive_ok
     assert ours.block_sizes_equal and ours.blocked_total
@@ -97,8 +97,7 @@ def test_rng_resume_mid_epoch(programs):
 def test_state_dict_loading(programs):
     ours, theirs = _both(programs, "state_dict_loading")  # strict=False, assign=True, mmap
     assert ours.key_list == theirs.key_list and ours.calls_value == theirs.calls_value == 1
-    torch_words = [line.replace("torch.Size", "Size") for line in theirs.size_error]
-    assert [line.replace("minigrad.Size", "Size") for line in ours.size_error] == torch_words
+    assert ours.size_error == theirs.size_error  # "torch.Size([...])" under as_torch too
     assert ours.seen == theirs.seen and ours.report_fields == theirs.report_fields
     assert ours.report_repr_start == theirs.report_repr_start == "_IncompatibleKeys"
     assert ours.copied and ours.strict_fields == [[], []]

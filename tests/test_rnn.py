@@ -284,7 +284,7 @@ def _graph_nodes(t):
         if node is None or node in seen:
             continue
         seen.add(node)
-        stack.extend(e[0] for e in node.next_functions if e is not None)
+        stack.extend(e[0] for e in node.next_functions if e[0] is not None)
     return seen
 
 

@@ -219,14 +219,14 @@ def _topological_order(root_nodes):
         if root in visited:
             continue
         visited.add(root)
-        stack = [(root, iter(root.next_functions))]
+        stack = [(root, iter(root.edges))]
         while stack:
             node, edges = stack[-1]
             for edge in edges:
                 if edge is not None and edge[0] not in visited:
                     child = edge[0]
                     visited.add(child)
-                    stack.append((child, iter(child.next_functions)))
+                    stack.append((child, iter(child.edges)))
                     break
             else:
                 stack.pop()
@@ -240,7 +240,7 @@ def _needed_nodes(order, targets):
     needed = set(targets)
     for node in reversed(order):
         if node not in needed:
-            for edge in node.next_functions:
+            for edge in node.edges:
                 if edge is not None and edge[0] in needed:
                     needed.add(node)
                     break
@@ -375,7 +375,7 @@ def _walk(roots, root_grads, retain_graph, create_graph, inputs, accumulate):
                     _run_posthooks(node, (), grads)
                 continue
             if captures is not None and not any(
-                e is not None and e[0] in needed for e in node.next_functions
+                e is not None and e[0] in needed for e in node.edges
             ):
                 continue
             _run_node(node, grads, buffers, needed, retain_graph, not create_graph)
@@ -419,7 +419,7 @@ def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
     if node.post_hooks:
         input_grads = _run_posthooks(node, input_grads, grads)
     tensor_cls, detect = graph.Tensor, anomaly_state.enabled
-    for index, (edge, meta, g) in enumerate(zip(node.next_functions, node.input_meta, input_grads)):
+    for index, (edge, meta, g) in enumerate(zip(node.edges, node.input_meta, input_grads)):
         if g is None or edge is None:
             continue
         if not (

@@ -58,7 +58,7 @@ class FunctionCtx(Node):
 
     def backward(self, *grad_outputs):
         grads = self.function_cls.backward(self, *grad_outputs)
-        n = len(self.next_functions)
+        n = len(self.edges)
         if type(grads) is tuple and len(grads) > n and all(g is None for g in grads[n:]):
             grads = grads[:n]  # extra trailing Nones are allowed, as in PyTorch
         return grads

@@ -1,8 +1,8 @@
 """The backward graph: nodes, edges, saved tensors and their version checks.
 
 A tensor made by a recorded op points to its node (``grad_fn``); a node points to the nodes of
-its inputs through ``next_functions``, a tuple of ``(node, output_nr)`` edges (``None`` for
-inputs that need no gradient). A leaf that requires grad is reached through its
+its inputs through ``edges``, a tuple of ``(node, output_nr)`` pairs (``None`` for inputs
+that need no gradient; ``next_functions`` shows them as ``(None, 0)``, as PyTorch). A leaf that requires grad is reached through its
 :class:`AccumulateGrad` node, which the leaf itself holds only by weak reference. Nodes never
 reference the tensors they produce, so a graph is freed by reference counting alone.
 """
@@ -201,6 +201,9 @@ def class_name(node) -> str:
     return node.name().rpartition("::")[2]
 
 
+_NO_EDGE = (None, 0)  # how PyTorch shows an input that needs no gradient
+
+
 class Node:
     """One recorded operation: computes the gradients of its inputs from its outputs'.
 
@@ -209,7 +212,7 @@ class Node:
     dtypes, devices) as it passes it on.
     """
 
-    next_functions: tuple = ()  # one (node, output_nr) edge or None per input
+    edges: tuple = ()  # one (node, output_nr) edge or None per input (the engine walks these)
     input_meta: tuple = ()  # (shape, numpy dtype, device) per input, to check gradients
     num_outputs = 1
     # True for built-in ops: their backward returns only tensors it made (or was given), never
@@ -226,6 +229,12 @@ class Node:
     @classmethod
     def name(cls) -> str:
         return cls.__name__
+
+    @property
+    def next_functions(self) -> tuple:
+        """PyTorch's view of :attr:`edges`: a ``(node, output_nr)`` pair per input, ``(None, 0)``
+        for an input that needs no gradient (so ``for fn, _ in node.next_functions`` works)."""
+        return tuple(_NO_EDGE if e is None else e for e in self.edges)
 
     def __repr__(self) -> str:
         return f"<{class_name(self)} object at {id(self):#x}>"
@@ -253,7 +262,7 @@ class Node:
             else:
                 edges.append(None)
                 meta.append(None)
-        self.next_functions, self.input_meta = tuple(edges), tuple(meta)
+        self.edges, self.input_meta = tuple(edges), tuple(meta)
         if anomaly._state.enabled:
             self.trace = anomaly.creation_stack()
 
@@ -365,10 +374,10 @@ class Node:
             grads = self.backward(*grad_outputs)
         if type(grads) is not tuple:
             grads = grads if isinstance(grads, tuple) else (grads,)
-        if len(grads) != len(self.next_functions):
+        if len(grads) != len(self.edges):
             raise RuntimeError(
                 f"function {self.name()} returned an incorrect number of gradients "
-                f"(expected {len(self.next_functions)}, got {len(grads)})"
+                f"(expected {len(self.edges)}, got {len(grads)})"
             )
         return grads
 

@@ -60,7 +60,7 @@ def _encode(value, index: dict):
     if value is Ellipsis:
         return {"ellipsis": None}
     if isinstance(value, _dtype):
-        return {"dtype": str(value).removeprefix("minigrad.")}
+        return {"dtype": value.name}
     raise NotImplementedError(
         f"minigrad.export.save: a graph argument of type {type(value).__name__} ({value!r}) "
         f"cannot be saved; only tensors from the graph, numbers, strings, None, dtypes, slices "

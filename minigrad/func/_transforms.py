@@ -120,7 +120,7 @@ def _reaches_other_leaf(outputs, fresh: list) -> bool:
             if id(node.variable) not in mine:
                 return True
             continue
-        for edge in node.next_functions:
+        for edge in node.edges:
             if edge is not None:
                 stack.append(edge[0])
     return False

@@ -193,8 +193,9 @@ class _Writer:
             return repr(arg)
         if isinstance(arg, Device):
             return f"minigrad.device({str(arg)!r})"
-        named = (minigrad.dtype, minigrad.memory_format, minigrad.layout)  # repr: minigrad.<name>
-        if isinstance(arg, (*named, str, int, bool, complex, float)) or arg is None:
+        if isinstance(arg, (minigrad.dtype, minigrad.memory_format, minigrad.layout)):
+            return f"minigrad.{arg.name}"  # (not repr: under as_torch that says torch.<name>)
+        if isinstance(arg, (str, int, bool, complex, float)) or arg is None:
             return repr(arg)
         if arg is Ellipsis:
             return "..."

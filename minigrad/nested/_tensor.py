@@ -8,7 +8,7 @@ import functools
 import inspect
 import sys
 
-from .. import _format, _memory_format, backend, dtypes
+from .. import _format, _memory_format, _public_name, backend, dtypes
 from .. import sparse as _sparse  # noqa: F401 - its Tensor.values is wrapped below
 from .._inplace import _check_inplace_allowed
 from .._nested_record import NestedRecord, jagged
@@ -173,7 +173,7 @@ def nested_repr(t) -> str:
         suffixes.append("requires_grad=True")
     if meta.layout is jagged:
         size = "(" + ", ".join(str(s) for s in tuple(meta.shape)) + ")"
-        offs = _format.tensor_repr(offsets(t)).replace("minigrad.", "")
+        offs = _format.tensor_repr(offsets(t)).replace(_public_name.shown() + ".", "")
         fields = [f"size={size}", f"offsets={offs}", *suffixes, f"contiguous={_tight(meta)}"]
         return "NestedTensor(" + ", ".join(fields) + ")"
     parts = []

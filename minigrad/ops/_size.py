@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import operator
 
+from .. import _public_name
+
 
 def _is_sequence(value) -> bool:
     if type(value) in (tuple, list, int) or isinstance(value, (tuple, list)):
@@ -159,7 +161,7 @@ class Size(tuple):
         return super().__new__(cls, (as_int(s, "Size", "sizes") for s in sizes))
 
     def __repr__(self) -> str:
-        return f"minigrad.Size({list(self)})"
+        return f"{_public_name.shown()}.Size({list(self)})"
 
     __str__ = __repr__
 

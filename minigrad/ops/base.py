@@ -276,7 +276,7 @@ class Op(Node):
 
     def _saved_for_others(self, args) -> tuple:
         """``args`` with None for each input that no other input's gradient needs."""
-        edges = self.next_functions
+        edges = self.edges
         if len(edges) == 2:  # a product: each factor is kept for the other's gradient
             return (args[0] if edges[1] else None), (args[1] if edges[0] else None)
         needs = [e is not None for e in edges]
@@ -287,7 +287,7 @@ class Op(Node):
     def needs_input_grad(self) -> tuple:
         """One bool per input: whether backward must compute that input's gradient (empty
         when the op is not being recorded)."""
-        edges = self.next_functions
+        edges = self.edges
         n = len(edges)
         if n == 2:  # most ops, without a comprehension's cost
             return edges[0] is not None, edges[1] is not None

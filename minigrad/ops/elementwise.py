@@ -170,7 +170,7 @@ class Sub(Op):
         return a - b
 
     def backward(self, gz):
-        return gz, (self.formula(_neg_vjp, gz) if self.next_functions[1] is not None else None)
+        return gz, (self.formula(_neg_vjp, gz) if self.edges[1] is not None else None)
 
     def name(self) -> str:
         # PyTorch: ``1 - x`` (a number minus a tensor) is RsubBackward1
@@ -230,7 +230,7 @@ class Mul(Op):
         a, b = self.saved_tensors
         if gz._data.dtype.kind == "c":
             a, b = conjugates(a, b)
-        edge_a, edge_b = self.next_functions  # (needs_input_grad, without its call)
+        edge_a, edge_b = self.edges  # (needs_input_grad, without its call)
         return self.formula(_mul_vjp, gz, a, b, edge_a is not None, edge_b is not None)
 
 

@@ -31,7 +31,7 @@ class Cat(Op):
         grads, start = [], 0
         lead = (slice(None),) * self.dim
         skip = gy.ndim != 1
-        for (shape, _, _), edge in zip(self.input_meta, self.next_functions):
+        for (shape, _, _), edge in zip(self.input_meta, self.edges):
             if skip and _legacy_empty(shape):
                 grads.append(gy.new_zeros((0,)) if edge is not None else None)
                 continue

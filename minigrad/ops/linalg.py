@@ -84,7 +84,7 @@ class MatMul(Op):
         named = _PRODUCT_NAMES.get(ndims)
         if named is not None or len(ndims) != 2:
             return named or self.label() + "Backward0"
-        if ndims[0] == 2 and self.next_functions[1] is not None:
+        if ndims[0] == 2 and self.edges[1] is not None:
             return "CloneBackward0"
         return "UnsafeViewBackward0"
 
@@ -175,7 +175,7 @@ class Einsum(Op):
         if gy._data.dtype.kind == "c":
             operands = conjugates(*operands)
         grads = []
-        for i, (subs, edge) in enumerate(zip(self.inputs, self.next_functions)):
+        for i, (subs, edge) in enumerate(zip(self.inputs, self.edges)):
             if edge is None:
                 grads.append(None)
                 continue

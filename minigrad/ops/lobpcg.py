@@ -112,7 +112,7 @@ class LOBPCG(_Packed):
             shifted = a - e[..., i : i + 1].unsqueeze(-1) * eye + xi @ xi.mT
             wi = Solve()(shifted, gi - xi @ (xi.mT @ gi))
             grad = grad - wi @ xi.mT
-        return (0.5 * (grad + grad.mT),) + (None,) * (len(self.next_functions) - 1)
+        return (0.5 * (grad + grad.mT),) + (None,) * (len(self.edges) - 1)
 
 
 def _broadcast_batch(*arrays) -> tuple:

@@ -521,7 +521,7 @@ def contiguous(input, memory_format=None):
 
 # What a recorded node holds besides its settings; a replayed view op starts without them.
 _GRAPH_FIELDS = frozenset(
-    ("next_functions", "input_meta", "_saved", "_released", "trace", "pre_hooks", "post_hooks")
+    ("edges", "input_meta", "_saved", "_released", "trace", "pre_hooks", "post_hooks")
     + ("device", "xp")
 )
 

@@ -70,7 +70,7 @@ def _polynomial(kind: str):
 
 
 def _refuse_first(op, name: str, argument: str) -> None:
-    if op.next_functions[0] is not None:
+    if op.edges[0] is not None:
         raise NotImplementedError(
             f"the derivative for '{name}: {argument}' is not implemented (as in PyTorch); "
             f"only the second argument of {name} is differentiable"

@@ -251,7 +251,7 @@ class FlopCounterMode:
     def _node(self, node, grads):
         record = getattr(node, "_flop_counter_state", None)
         if record is not None and record[0] is self and threading.get_ident() == self._thread:
-            needs = tuple(e is not None for e in node.next_functions)
+            needs = tuple(e is not None for e in node.edges)
             label, flops = _backward_flops(record[1], needs)
             if flops:
                 self._add(record[2], label, flops)

@@ -117,7 +117,7 @@ def collect(outputs, names: dict) -> Graph:
         node = stack.pop()
         target = ops[node]
         metas = node.input_meta
-        for k, edge in enumerate(node.next_functions):
+        for k, edge in enumerate(node.edges):
             if edge is None:
                 continue
             child, nr = edge

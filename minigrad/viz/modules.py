@@ -92,7 +92,7 @@ class ModuleTrace:
                 self._owner[node] = (name, number)
             elif owner[1] < number:  # made by a call that ended before this one began
                 continue
-            stack.extend(edge[0] for edge in node.next_functions if edge is not None)
+            stack.extend(edge[0] for edge in node.edges if edge is not None)
 
 
 def trace_modules(model) -> ModuleTrace:

@@ -378,7 +378,7 @@ def _reachable_leaves(output) -> set[int]:
         if isinstance(node, AccumulateGrad):
             leaves.add(id(node.variable))
             continue
-        for edge in node.next_functions:
+        for edge in node.edges:
             if edge is not None:
                 roots.append(edge[0])
     return leaves
