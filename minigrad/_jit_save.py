@@ -1,0 +1,211 @@
+"""A traced module saved as its recording, as PyTorch's TorchScript archive: what
+:func:`minigrad.jit.save` writes for a :func:`minigrad.jit.trace` result, and what
+:func:`minigrad.jit.load` rebuilds in a process that does not have the model's class.
+
+The file is one minigrad checkpoint holding only minigrad's own types (it loads with
+``weights_only=True``; no pickle, no code object): for each traced method its graph as JSON node
+records (functions by public dotted name, as :mod:`minigrad.export` saves graphs), its generated
+code (the rebuilt graph must generate the same), its constant tensors and the modes frozen for
+the layers it calls whole; the module hierarchy (each module's original class name, ``training``
+flag, parameter and buffer names, and the repr of each minigrad.nn layer the graph calls whole,
+rebuilt with ``ast``, never executed); and the parameters and buffers (tensors shared between
+names stay shared). Loading gives a ``RecursiveScriptModule`` hierarchy with those names, so
+``state_dict``/``named_parameters`` keys are the traced module's, whose ``forward`` replays the
+recording. What a recording holds that cannot be written this way (a Python function passed to
+an op, a constant that is not a tensor, a layer not rebuilt from its repr) raises
+NotImplementedError at save time, naming it.
+"""
+
+from __future__ import annotations
+
+import json
+
+from .export import _serialize as records
+from .jit import RecursiveScriptModule
+from .nn.modules.module import Module
+from .tensor import Tensor
+
+FORMAT = "minigrad.jit.trace/1"
+
+
+def is_traced(module) -> bool:
+    """Whether ``module`` runs recordings (a traced module, or one loaded from such a file)."""
+    return isinstance(getattr(type(module), "_recordings", None), dict)
+
+
+def _name(module) -> str:
+    return getattr(module, "original_name", None) or type(module).__name__
+
+
+def _refused(where: str, error: NotImplementedError) -> NotImplementedError:
+    why = str(error).removeprefix("minigrad.export.save: ")
+    return NotImplementedError(f"jit.save: cannot save {where}: {why}")
+
+
+def _original(module):
+    """A traced copy of a layer as an object of the layer's class (its submodules too), for
+    rebuilding from its repr (the copy's class is a view class)."""
+    cls = getattr(type(module), "_saved_as", type(module))
+    plain = object.__new__(cls)
+    state = dict(module.__dict__)
+    state["_modules"] = {k: m if m is None else _original(m) for k, m in module._modules.items()}
+    object.__setattr__(plain, "__dict__", state)
+    return plain
+
+
+def _tree(module, path: str, layers: set, state: dict) -> dict:
+    """The record of ``module`` at ``path`` and its submodules; its tensors go to ``state``."""
+    prefix = f"{path}." if path else ""
+    node = {"name": _name(module), "training": module.training, "parameters": [], "buffers": []}
+    for kind, store in (("parameters", module._parameters), ("buffers", module._buffers)):
+        for name, value in store.items():
+            if value is not None:
+                node[kind].append(name)
+                state[prefix + name] = value
+    if path in layers:
+        try:
+            node["layer"] = records._layer_repr(_original(module), path)
+        except NotImplementedError as error:
+            raise _refused(f"the layer {path} that the trace calls whole", error) from None
+    node["children"] = {
+        name: _tree(child, prefix + name, layers, state)
+        for name, child in module._modules.items()
+        if child is not None
+    }
+    return node
+
+
+def _method(module, name: str, rec, constants: dict) -> dict:
+    """The record of one traced method; its constant tensors go to ``constants``."""
+    where = f"the trace of {_name(module)}.{name}"
+    for key, value in rec.constants.items():
+        if not isinstance(value, Tensor):
+            raise NotImplementedError(
+                f"jit.save: cannot save {where}: it holds a constant of type "
+                f"{type(value).__name__} ({value!r}) captured while tracing; only tensors can be "
+                f"saved as constants"
+            )
+        constants[key] = value
+    try:
+        nodes = records._records(rec.graph)
+    except NotImplementedError as error:
+        raise _refused(where, error) from None
+    return {"records": nodes, "code": rec.code, "names": rec.names, "modes": rec.modes}
+
+
+def save(module, f, extra_files: dict, mark: str) -> None:
+    """Write traced ``module`` (see the module docstring) with ``extra_files`` to ``f``."""
+    from .io import save as save_checkpoint
+
+    recordings = type(module)._recordings
+    layers = {target for rec in recordings.values() for target in rec.modes}
+    constants, state = {}, {}
+    methods = {name: _method(module, name, rec, constants) for name, rec in recordings.items()}
+    meta = {"format": FORMAT, "methods": methods, "tree": _tree(module, "", layers, state)}
+    payload = {mark: 2, "meta": json.dumps(meta), "state": state, "constants": constants,
+               "extra_files": extra_files}  # fmt: skip
+    save_checkpoint(payload, f)
+
+
+class LoadedModule(RecursiveScriptModule, Module):
+    """A module of a traced module loaded by :func:`minigrad.jit.load` (PyTorch's
+    ``RecursiveScriptModule``): the saved parameters, buffers, submodules and ``training`` flag,
+    under the original class name ``original_name``. The top module's methods replay the saved
+    recordings; a submodule the trace went through has no recording of its own."""
+
+    def __init__(self, original_name: str):
+        super().__init__()
+        self.original_name = original_name
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(
+            f"jit.load: this {self.original_name} submodule was traced through as part of the "
+            f"top module, whose recorded forward the file holds; it has no forward of its own "
+            f"(call the top module)"
+        )
+
+    def extra_repr(self) -> str:
+        return f"original_name={self.original_name}"
+
+    @property
+    def code(self) -> str:
+        """The Python code of the recorded ``forward`` (the top module's)."""
+        return self._recording().code
+
+    @property
+    def graph(self):
+        """The minigrad.fx Graph of the recorded ``forward`` (the top module's)."""
+        return self._recording().graph
+
+    def _recording(self):
+        recordings = getattr(type(self), "_recordings", None)
+        if recordings is None:
+            raise NotImplementedError(
+                f"jit.load: the {self.original_name} submodule has no recording of its own; "
+                f"the top module's code is the recording"
+            )
+        return recordings["forward"]
+
+
+LoadedModule.__name__ = LoadedModule.__qualname__ = "RecursiveScriptModule"
+
+
+def _corrupt(what: str) -> RuntimeError:
+    return RuntimeError(f"jit.load: the traced module in the file is corrupted: {what}")
+
+
+def _fill(module: Module, node: dict, path: str, state: dict) -> None:
+    """Give ``module`` (and its submodules, as ``node`` records them) the saved tensors and
+    ``training`` flags."""
+    prefix = f"{path}." if path else ""
+    for kind, store in (("parameters", module._parameters), ("buffers", module._buffers)):
+        if "layer" in node and set(node[kind]) != {k for k, v in store.items() if v is not None}:
+            raise _corrupt(f"the layer {path} rebuilt from {node['layer']!r} has other {kind}")
+        for name in node[kind]:
+            if prefix + name not in state:
+                raise _corrupt(f"no tensor {prefix + name}")
+            store[name] = state[prefix + name]
+    module.training = bool(node["training"])
+    for name, child in node["children"].items():
+        if "layer" not in node:
+            module._modules[name] = _build(child, prefix + name, state, LoadedModule)
+        elif module._modules.get(name) is None:
+            raise _corrupt(f"the layer {path} rebuilt from {node['layer']!r} has no {name}")
+        else:
+            _fill(module._modules[name], child, prefix + name, state)
+
+
+def _build(node: dict, path: str, state: dict, cls: type) -> Module:
+    if "layer" in node:
+        module = records._layer_from_repr(node["layer"])
+        for sub in module.modules():  # (TorchScript's state_dict holds them all)
+            sub.__dict__["_non_persistent_buffers_set"] = set()
+    else:
+        module = cls(node["name"])
+    _fill(module, node, path, state)
+    return module
+
+
+def load(payload: dict) -> Module:
+    """The module :func:`save` wrote, from the loaded checkpoint ``payload``."""
+    from ._jit_trace import Recording
+
+    meta = json.loads(payload["meta"])
+    if meta.get("format") != FORMAT:
+        raise RuntimeError(
+            f"jit.load: the file holds a traced module of format {meta.get('format')!r}; this "
+            f"minigrad reads {FORMAT!r}"
+        )
+    constants = payload["constants"]
+    recordings = {}
+    for name, method in meta["methods"].items():
+        graph = records._rebuild_graph(method["records"])
+        keys = {n.target for n in graph.find_nodes(op="get_attr") if n.target in constants}
+        rec = Recording(graph, {k: constants[k] for k in keys}, method["names"], method["modes"])
+        if rec.code != method["code"]:
+            raise _corrupt(f"the graph of {name} generates other code than the saved code")
+        recordings[name] = rec
+    attrs = {"_recordings": recordings, "__module__": __name__, **constants}
+    attrs.update((name, rec.method()) for name, rec in recordings.items())
+    top = type("RecursiveScriptModule", (LoadedModule,), attrs)
+    return _build(meta["tree"], "", payload["state"], top)

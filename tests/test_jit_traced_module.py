@@ -1,0 +1,248 @@
+"""A traced module as PyTorch's: its own ``training`` flags (the trace freezes the mode it was
+taken in; ``traced.eval()`` and ``model.eval()`` do not reach each other), shared parameters
+and buffers, and ``jit.save``/``jit.load`` of the recording, loadable in a process that does not
+have the model's class."""
+
+import io
+import os
+import subprocess
+import sys
+import textwrap
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import jit
+
+torch = pytest.importorskip("torch")
+
+
+def _jit(lib):
+    return jit if lib is minigrad else torch.jit
+
+
+def _net(lib):
+    nn = lib.nn
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(4, 4)
+            self.bn = nn.BatchNorm1d(4)
+            self.drop = nn.Dropout(0.5)
+            self.seq = nn.Sequential(nn.Linear(4, 4), nn.ReLU())
+            self.register_buffer("shift", lib.full((4,), 0.5), persistent=False)
+            self.head = nn.Linear(4, 3)
+            self.seq[0].weight = self.fc.weight  # tied
+
+        def forward(self, x):
+            return self.head(self.seq(self.drop(self.bn(self.fc(x)))) + self.shift)
+
+    return Net()
+
+
+def _same_weights(mine, theirs):
+    with torch.no_grad():
+        for (_, p), (_, q) in zip(mine.named_parameters(), theirs.named_parameters()):
+            q.copy_(torch.tensor(p.detach().numpy()))
+
+
+def _trace(lib, model, x):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return _jit(lib).trace(model, x, check_trace=False)
+
+
+def _flags(module):
+    return [(name, m.training) for name, m in module.named_modules()]
+
+
+def test_the_flags_of_the_trace_and_the_model_are_their_own_as_in_pytorch():
+    seen = {}
+    for lib in (minigrad, torch):
+        m = _net(lib)
+        t = _trace(lib, m, lib.randn(8, 4))
+        steps = []
+        for step in ("t.eval()", "m.eval()", "m.train()", "t.train()", "t.fc.eval()",
+                     "t.seq.eval()", "m.seq.eval()", "t.train(False)"):  # fmt: skip
+            eval(step, {"t": t, "m": m})
+            steps.append((step, _flags(m), _flags(t)))
+        seen[lib] = steps
+        assert t.fc is not m.fc and t.fc.weight is m.fc.weight
+        assert t.bn.running_mean is m.bn.running_mean
+    assert seen[minigrad] == seen[torch]
+
+
+@pytest.mark.parametrize("traced_in", ["train", "eval"])
+def test_batch_norm_keeps_the_mode_it_was_traced_in_as_pytorch(traced_in):
+    rng = np.random.default_rng(1)
+    x, later = (rng.standard_normal((8, 4)).astype(np.float32) for _ in range(2))
+    mine, theirs = _net(minigrad), _net(torch)
+    _same_weights(mine, theirs)
+    outs = {}
+    for lib, model in ((minigrad, mine), (torch, theirs)):
+        model.drop.p = 0.0
+        getattr(model, traced_in)()
+        t = _trace(lib, model, lib.tensor(x))
+        t.train(traced_in == "eval")  # flipped: the recording keeps the traced mode
+        y = t(lib.tensor(later)).detach().numpy()
+        outs[lib] = [y, model.bn.running_mean.detach().numpy(), model.bn.num_batches_tracked]
+    for a, b in zip(outs[minigrad], outs[torch]):
+        np.testing.assert_allclose(np.asarray(a), np.asarray(b), rtol=1e-5, atol=1e-6)
+    moved = bool(outs[minigrad][1].any())
+    assert moved == (traced_in == "train")  # batch statistics and updates only as traced
+
+
+def test_a_layer_called_whole_runs_in_the_traced_mode():
+    class Rec(minigrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = minigrad.nn.LSTM(3, 3, num_layers=2, dropout=0.9, batch_first=True)
+
+        def forward(self, x):
+            return self.lstm(x)[0]
+
+    model = Rec().eval()
+    x = minigrad.randn(2, 5, 3)
+    traced = jit.trace(model, x)
+    assert "self.lstm(" in traced.code
+    traced.train()
+    assert minigrad.equal(traced(x), model(x))  # no dropout: traced in eval mode
+    assert traced.lstm.training and not model.lstm.training  # the flags are left as set
+
+
+def test_to_converts_shared_parameters_and_the_traces_buffers_as_pytorch():
+    for lib in (minigrad, torch):
+        m = _net(lib)
+        t = _trace(lib, m, lib.randn(8, 4))
+        t.to(lib.float64)
+        assert m.fc.weight.dtype == t.fc.weight.dtype == lib.float64
+        assert (m.bn.running_mean.dtype, t.bn.running_mean.dtype) == (lib.float32, lib.float64)
+
+
+def test_state_dict_keys_are_pytorchs():
+    keys = {}
+    for lib in (minigrad, torch):
+        t = _trace(lib, _net(lib), lib.randn(8, 4))
+        keys[lib] = (list(t.state_dict()), [n for n, _ in t.named_parameters()])
+    assert keys[minigrad] == keys[torch]
+    assert "shift" in keys[minigrad][0]  # TorchScript keeps non-persistent buffers
+
+
+_LOADER = """
+import sys
+import minigrad
+from minigrad import jit
+
+extra = {"config.txt": ""}
+model = jit.load(sys.argv[1], _extra_files=extra)
+x = minigrad.load(sys.argv[2])["x"]
+assert "Net" not in dir(sys.modules["__main__"])
+out = {"y": model(x), "keys": minigrad.tensor([len(k) for k in model.state_dict()])}
+model.train()
+out["train"] = model(x)  # frozen in eval mode: the same
+model.to(minigrad.float64)
+out["y64"] = model(x.double())
+out["names"] = minigrad.tensor([ord(c) for c in ",".join(n for n, _ in model.named_parameters())])
+out["extra"] = minigrad.tensor(list(extra["config.txt"]))
+out["kind"] = minigrad.tensor([ord(c) for c in type(model).__name__ + ":" + model.original_name])
+minigrad.save(out, sys.argv[3])
+"""
+
+
+def test_a_saved_trace_loads_without_the_models_class(tmp_path):
+    model = _net(minigrad).eval()
+    x = minigrad.randn(5, 4)
+    traced = jit.trace(model, x)
+    path = tmp_path / "traced.pt"
+    jit.save(traced, path, _extra_files={"config.txt": "lr=1"})
+    assert minigrad.load(path, weights_only=True)["minigrad.jit"] == 2  # only minigrad's types
+    minigrad.save({"x": x}, tmp_path / "x.mg")
+    repo = os.path.dirname(os.path.dirname(minigrad.__file__))
+    env = {**os.environ, "PYTHONPATH": repo}
+    args = [str(tmp_path / n) for n in ("traced.pt", "x.mg", "out.mg")]
+    run = subprocess.run([sys.executable, "-c", textwrap.dedent(_LOADER), *args], env=env,
+                         cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    got = minigrad.load(tmp_path / "out.mg")
+    expected = model(x)
+    assert minigrad.equal(got["y"], expected) and minigrad.equal(got["train"], expected)
+    assert minigrad.allclose(got["y64"], expected.double(), atol=1e-6)
+    assert got["keys"].tolist() == [len(k) for k in traced.state_dict()]
+    names = ",".join(n for n, _ in traced.named_parameters())
+    assert "".join(map(chr, got["names"].tolist())) == names
+    assert bytes(got["extra"].tolist()) == b"lr=1"
+    assert "".join(map(chr, got["kind"].tolist())) == "RecursiveScriptModule:Net"
+
+
+def _round_trip(traced):
+    buffer = io.BytesIO()
+    jit.save(traced, buffer)
+    buffer.seek(0)
+    return jit.load(buffer)
+
+
+def test_the_loaded_module_as_pytorchs():
+    model = _net(minigrad)
+    x = minigrad.randn(6, 4)
+    traced = _trace(minigrad, model, x)
+    loaded = _round_trip(traced)
+    theirs = _round_trip_torch(_trace(torch, _net(torch), torch.randn(6, 4)))
+    assert _flags(loaded) == _flags(theirs)
+    kinds = [type(m).__name__ for m in loaded.modules()]
+    assert kinds == [type(m).__name__ for m in theirs.modules()]
+    assert list(loaded.state_dict()) == list(theirs.state_dict())
+    assert getattr(loaded.seq, "0").weight is loaded.fc.weight  # still tied (no [0], as PyTorch)
+    assert loaded.code == traced.code and "linear" in loaded.code
+    loaded.eval()  # the recording keeps dropout on and batch statistics, as PyTorch's
+    assert not minigrad.equal(loaded(x), loaded(x))
+    loaded.load_state_dict(traced.state_dict())
+    assert [p.requires_grad for p in loaded.parameters()] == [True] * 7  # (one tied)
+    loaded(x).sum().backward()
+    assert loaded.head.weight.grad is not None
+    again = _round_trip(loaded)  # a loaded trace saves again
+    assert again.code == loaded.code and list(again.state_dict()) == list(loaded.state_dict())
+
+
+def _round_trip_torch(traced):
+    buffer = io.BytesIO()
+    torch.jit.save(traced, buffer)
+    buffer.seek(0)
+    return torch.jit.load(buffer)
+
+
+def test_layers_called_whole_are_saved_as_layers():
+    class Rec(minigrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lstm = minigrad.nn.LSTM(3, 4, num_layers=2, dropout=0.5, batch_first=True)
+            self.norm = minigrad.nn.LayerNorm(4)
+
+        def forward(self, x):
+            return self.norm(self.lstm(x)[0])
+
+    model = Rec().eval()
+    x = minigrad.randn(2, 5, 3)
+    loaded = _round_trip(jit.trace(model, x))
+    assert isinstance(loaded.lstm, minigrad.nn.LSTM) and loaded.lstm.dropout == 0.5
+    loaded.train()
+    assert minigrad.equal(loaded(x), model(x))  # traced in eval mode: no dropout
+
+
+def test_what_cannot_be_saved_raises_at_save_time():
+    class Callback(minigrad.nn.Module):
+        def forward(self, x):
+            y = x.clone()
+            y.apply_(lambda v: v * 2)  # a Python function in the recording
+            return y
+
+    class Array(minigrad.nn.Module):
+        def forward(self, x):
+            return x + np.ones(4, dtype=np.float32)  # a NumPy array baked in
+
+    for module, what in ((Callback(), "type function"), (Array(), "constant of type ndarray")):
+        traced = _trace(minigrad, module, minigrad.randn(2, 4))
+        with pytest.raises(NotImplementedError, match=f"jit.save: cannot save .*{what}"):
+            jit.save(traced, io.BytesIO())
