@@ -7,13 +7,15 @@ The file is one minigrad checkpoint holding only minigrad's own types (it loads 
 records (functions by public dotted name, as :mod:`minigrad.export` saves graphs), its generated
 code (the rebuilt graph must generate the same), its constant tensors and the modes frozen for
 the layers it calls whole; the module hierarchy (each module's original class name, ``training``
-flag, parameter and buffer names, and the repr of each minigrad.nn layer the graph calls whole,
-rebuilt with ``ast``, never executed); and the parameters and buffers (tensors shared between
-names stay shared). Loading gives a ``RecursiveScriptModule`` hierarchy with those names, so
-``state_dict``/``named_parameters`` keys are the traced module's, whose ``forward`` replays the
-recording. What a recording holds that cannot be written this way (a Python function passed to
-an op, a constant that is not a tensor, a layer not rebuilt from its repr) raises
-NotImplementedError at save time, naming it.
+flag, parameter and buffer names, and for minigrad.nn's layers their repr, rebuilt with ``ast``,
+never executed, and for its containers their class); and the parameters and buffers (tensors
+shared between names stay shared). Loading gives a ``RecursiveScriptModule`` hierarchy with
+those names, so ``state_dict``/``named_parameters`` keys are the traced module's; the top
+module's ``forward`` replays the recording, minigrad.nn layers and containers stay callable
+(as PyTorch's loaded submodules), and a submodule of the model's own class holds its state only
+(the trace went through it). What a recording holds that cannot be written this way (a Python
+function passed to an op, a constant that is not a tensor, a layer called whole that its repr
+does not rebuild) raises NotImplementedError at save time, naming it.
 """
 
 from __future__ import annotations
@@ -21,11 +23,13 @@ from __future__ import annotations
 import json
 
 from .export import _serialize as records
-from .jit import RecursiveScriptModule
+from .jit import RecursiveScriptModule, _view_class
+from .nn.modules.container import ModuleDict, ModuleList, Sequential
 from .nn.modules.module import Module
 from .tensor import Tensor
 
 FORMAT = "minigrad.jit.trace/1"
+_CONTAINERS = (Sequential, ModuleList, ModuleDict)
 
 
 def is_traced(module) -> bool:
@@ -53,8 +57,25 @@ def _original(module):
     return plain
 
 
-def _tree(module, path: str, layers: set, state: dict) -> dict:
-    """The record of ``module`` at ``path`` and its submodules; its tensors go to ``state``."""
+def _rebuilt_as(module, path: str, required: bool) -> dict:
+    """How loading rebuilds the submodule at ``path``: ``{"container": name}`` for minigrad's
+    containers (their children follow), ``{"layer": repr}`` for a minigrad.nn layer its repr
+    rebuilds (callable after loading, as PyTorch's loaded submodules), else ``{}`` (a module
+    holding its state only), which a layer the trace calls whole (``required``) may not be."""
+    cls = getattr(type(module), "_saved_as", type(module))
+    if cls in _CONTAINERS:
+        return {"container": cls.__name__}
+    try:
+        return {"layer": records._layer_repr(_original(module), path)}
+    except NotImplementedError as error:
+        if required:
+            raise _refused(f"the layer {path} that the trace calls whole", error) from None
+        return {}
+
+
+def _tree(module, path: str, layers: set, state: dict, in_layer: bool = False) -> dict:
+    """The record of ``module`` at ``path`` and its submodules (``in_layer``: built by the
+    constructor of a layer above); its tensors go to ``state``."""
     prefix = f"{path}." if path else ""
     node = {"name": _name(module), "training": module.training, "parameters": [], "buffers": []}
     for kind, store in (("parameters", module._parameters), ("buffers", module._buffers)):
@@ -62,13 +83,10 @@ def _tree(module, path: str, layers: set, state: dict) -> dict:
             if value is not None:
                 node[kind].append(name)
                 state[prefix + name] = value
-    if path in layers:
-        try:
-            node["layer"] = records._layer_repr(_original(module), path)
-        except NotImplementedError as error:
-            raise _refused(f"the layer {path} that the trace calls whole", error) from None
+    if path and not in_layer:
+        node.update(_rebuilt_as(module, path, path in layers))
     node["children"] = {
-        name: _tree(child, prefix + name, layers, state)
+        name: _tree(child, prefix + name, layers, state, in_layer or "layer" in node)
         for name, child in module._modules.items()
         if child is not None
     }
@@ -154,35 +172,49 @@ def _corrupt(what: str) -> RuntimeError:
     return RuntimeError(f"jit.load: the traced module in the file is corrupted: {what}")
 
 
-def _fill(module: Module, node: dict, path: str, state: dict) -> None:
+def _fill(module: Module, node: dict, path: str, state: dict, built: bool = False) -> None:
     """Give ``module`` (and its submodules, as ``node`` records them) the saved tensors and
-    ``training`` flags."""
+    ``training`` flags (``built``: its submodules were made by a layer's constructor)."""
     prefix = f"{path}." if path else ""
+    built = built or "layer" in node
     for kind, store in (("parameters", module._parameters), ("buffers", module._buffers)):
-        if "layer" in node and set(node[kind]) != {k for k, v in store.items() if v is not None}:
-            raise _corrupt(f"the layer {path} rebuilt from {node['layer']!r} has other {kind}")
+        if built and set(node[kind]) != {k for k, v in store.items() if v is not None}:
+            raise _corrupt(f"the layer rebuilt at {path!r} has other {kind} than saved")
         for name in node[kind]:
             if prefix + name not in state:
                 raise _corrupt(f"no tensor {prefix + name}")
             store[name] = state[prefix + name]
     module.training = bool(node["training"])
+    module.__dict__["_non_persistent_buffers_set"] = set()  # (TorchScript's state_dict has them)
     for name, child in node["children"].items():
-        if "layer" not in node:
+        if not built:
             module._modules[name] = _build(child, prefix + name, state, LoadedModule)
         elif module._modules.get(name) is None:
-            raise _corrupt(f"the layer {path} rebuilt from {node['layer']!r} has no {name}")
+            raise _corrupt(f"the layer rebuilt at {path!r} has no submodule {name}")
         else:
-            _fill(module._modules[name], child, prefix + name, state)
+            _fill(module._modules[name], child, prefix + name, state, built=True)
+            _as_loaded(module._modules[name])
+
+
+def _as_loaded(module: Module) -> None:
+    """Make a rebuilt minigrad.nn module a ``RecursiveScriptModule`` of its class (it keeps
+    its forward), as PyTorch's loaded submodules are."""
+    object.__setattr__(module, "__class__", _view_class(type(module), RecursiveScriptModule))
 
 
 def _build(node: dict, path: str, state: dict, cls: type) -> Module:
     if "layer" in node:
         module = records._layer_from_repr(node["layer"])
-        for sub in module.modules():  # (TorchScript's state_dict holds them all)
-            sub.__dict__["_non_persistent_buffers_set"] = set()
+    elif "container" in node:
+        container = {c.__name__: c for c in _CONTAINERS}.get(node["container"])
+        if container is None:
+            raise _corrupt(f"unknown container {node['container']!r}")
+        module = container()
     else:
         module = cls(node["name"])
     _fill(module, node, path, state)
+    if not isinstance(module, LoadedModule):
+        _as_loaded(module)
     return module
 
 

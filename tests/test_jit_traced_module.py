@@ -202,6 +202,8 @@ def test_the_loaded_module_as_pytorchs():
     assert [p.requires_grad for p in loaded.parameters()] == [True] * 7  # (one tied)
     loaded(x).sum().backward()
     assert loaded.head.weight.grad is not None
+    y = minigrad.randn(2, 4)  # minigrad's layers and containers stay callable, as PyTorch's
+    assert minigrad.equal(loaded.seq(y), model.seq(y)) and loaded.fc.original_name == "Linear"
     again = _round_trip(loaded)  # a loaded trace saves again
     assert again.code == loaded.code and list(again.state_dict()) == list(loaded.state_dict())
 
@@ -246,3 +248,22 @@ def test_what_cannot_be_saved_raises_at_save_time():
         traced = _trace(minigrad, module, minigrad.randn(2, 4))
         with pytest.raises(NotImplementedError, match=f"jit.save: cannot save .*{what}"):
             jit.save(traced, io.BytesIO())
+
+
+def test_a_submodule_of_the_models_own_class_loads_with_its_state_only():
+    class Block(minigrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = minigrad.nn.Linear(2, 2)
+
+        def forward(self, x):
+            return self.fc(x).tanh()
+
+    model = minigrad.nn.Sequential(Block(), minigrad.nn.ReLU())
+    x = minigrad.randn(3, 2)
+    loaded = _round_trip(jit.trace(model, x))
+    block = getattr(loaded, "0")  # (the top module is the recording: no [0], as PyTorch's)
+    assert minigrad.equal(loaded(x), model(x)) and block.original_name == "Block"
+    assert minigrad.equal(block.fc(x), model[0].fc(x))
+    with pytest.raises(NotImplementedError, match="Block submodule was traced through"):
+        block(x)
