@@ -93,9 +93,10 @@ def _tree(module, path: str, layers: set, state: dict, in_layer: bool = False) -
     return node
 
 
-def _method(module, name: str, rec, constants: dict) -> dict:
-    """The record of one traced method; its constant tensors go to ``constants``."""
-    where = f"the trace of {_name(module)}.{name}"
+def _method(traced: str, rec, constants: dict) -> dict:
+    """The record of the recording of ``traced`` (its name, for errors); its constant tensors
+    go to ``constants``."""
+    where = f"the trace of {traced}"
     for key, value in rec.constants.items():
         if not isinstance(value, Tensor):
             raise NotImplementedError(
@@ -111,15 +112,26 @@ def _method(module, name: str, rec, constants: dict) -> dict:
     return {"records": nodes, "code": rec.code, "names": rec.names, "modes": rec.modes}
 
 
-def save(module, f, extra_files: dict, mark: str) -> None:
-    """Write traced ``module`` (see the module docstring) with ``extra_files`` to ``f``."""
+def save(traced, f, extra_files: dict, mark: str) -> None:
+    """Write ``traced`` (a traced module, or a traced function: it loads as a module whose
+    ``forward`` it is, named ``PlaceholderModule`` as in PyTorch) with ``extra_files`` to
+    ``f`` (see the module docstring)."""
     from .io import save as save_checkpoint
 
-    recordings = type(module)._recordings
-    layers = {target for rec in recordings.values() for target in rec.modes}
     constants, state = {}, {}
-    methods = {name: _method(module, name, rec, constants) for name, rec in recordings.items()}
-    meta = {"format": FORMAT, "methods": methods, "tree": _tree(module, "", layers, state)}
+    if isinstance(traced, Module):
+        recordings = type(traced)._recordings
+        layers = {target for rec in recordings.values() for target in rec.modes}
+        tree = _tree(traced, "", layers, state)
+        methods = {
+            name: _method(f"{_name(traced)}.{name}", rec, constants)
+            for name, rec in recordings.items()
+        }
+    else:
+        tree = {"name": "PlaceholderModule", "training": True, "parameters": [], "buffers": [],
+                "children": {}}  # fmt: skip
+        methods = {"forward": _method(traced.__name__, traced._recording, constants)}
+    meta = {"format": FORMAT, "methods": methods, "tree": tree}
     payload = {mark: 2, "meta": json.dumps(meta), "state": state, "constants": constants,
                "extra_files": extra_files}  # fmt: skip
     save_checkpoint(payload, f)

@@ -198,6 +198,11 @@ class ScriptFunction:
     def __call__(self, *args, **kwargs):
         return self._recording.forward(self, *args, **kwargs)
 
+    def save(self, f, _extra_files=None) -> None:
+        """Write the recording to ``f`` (see :func:`save`): it loads as a module whose
+        ``forward`` it is."""
+        save(self, f, _extra_files)
+
     @property
     def code(self) -> str:
         """The Python code of the recording."""
@@ -436,16 +441,16 @@ def save(m, f, _extra_files=None) -> None:
     repr does not rebuild) raises NotImplementedError. Any other module is written whole
     (:func:`minigrad.save`): :func:`load` rebuilds it by importing the model's class.
     """
-    if not _is_module(m):
+    if not (_is_module(m) or isinstance(m, ScriptFunction)):
         raise NotImplementedError(
-            f"jit.save: minigrad saves modules (got {type(m).__name__}); a scripted function "
-            f"is the Python function itself: import it instead"
+            f"jit.save: minigrad saves modules and traced functions (got {type(m).__name__}); "
+            f"a scripted function is the Python function itself: import it instead"
         )
     extra = {name: _as_bytes(name, data) for name, data in (_extra_files or {}).items()}
     from . import _jit_save
     from .io import save as save_checkpoint
 
-    if _jit_save.is_traced(m):
+    if isinstance(m, ScriptFunction) or _jit_save.is_traced(m):
         _jit_save.save(m, f, extra, _MARK)
         return
     save_checkpoint({_MARK: 1, "module": m, "extra_files": extra}, f)

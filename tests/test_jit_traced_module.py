@@ -267,3 +267,24 @@ def test_a_submodule_of_the_models_own_class_loads_with_its_state_only():
     assert minigrad.equal(block.fc(x), model[0].fc(x))
     with pytest.raises(NotImplementedError, match="Block submodule was traced through"):
         block(x)
+
+
+def _scaled(w):
+    def fn(x, y):
+        return x * w + y.relu()  # (w: a constant of the trace)
+
+    return fn
+
+
+def test_a_traced_function_saves_and_loads_as_pytorchs(tmp_path):
+    seen = {}
+    for lib in (minigrad, torch):
+        fn = _scaled(lib.tensor([2.0, -1.0]))
+        x, y = lib.randn(2), lib.randn(2)
+        traced = _jit(lib).trace(fn, (x, y))
+        path = str(tmp_path / f"{lib.__name__}.pt")
+        traced.save(path)
+        loaded = _jit(lib).load(path)
+        assert bool((loaded(x, y) == fn(x, y)).all())
+        seen[lib] = (type(loaded).__name__, loaded.original_name, list(loaded.state_dict()))
+    assert seen[minigrad] == seen[torch]
