@@ -4,6 +4,7 @@ and buffers, and ``jit.save``/``jit.load`` of the recording, loadable in a proce
 have the model's class."""
 
 import io
+import json
 import os
 import subprocess
 import sys
@@ -288,3 +289,39 @@ def test_a_traced_function_saves_and_loads_as_pytorchs(tmp_path):
         assert bool((loaded(x, y) == fn(x, y)).all())
         seen[lib] = (type(loaded).__name__, loaded.original_name, list(loaded.state_dict()))
     assert seen[minigrad] == seen[torch]
+
+
+@pytest.mark.parametrize(
+    ("op", "field", "value"),
+    [
+        ("call_function", 2, "builtins.exec"),  # a function a trace does not call
+        ("call_function", 2, "minigrad.load"),  # minigrad's, but not an op
+        ("call_function", 0, "x = __import__('os')"),  # code in a name
+        ("call_method", 2, "__reduce_ex__"),  # not an op of Tensor
+        ("call_method", 3, {"tuple": [{"node": 1}, {"dtype": "load"}]}),  # not a dtype
+        ("get_attr", 2, "__class__"),  # not a saved tensor
+        ("call_function", 4, {"dict": {"a=print(1),b": 1}}),  # code in a keyword
+    ],
+)
+def test_loading_refuses_records_a_trace_does_not_make(op, field, value):
+    class Net(minigrad.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.scale = minigrad.nn.Parameter(minigrad.ones(2))
+
+        def forward(self, x):
+            return minigrad.nn.functional.relu(x * self.scale).to(minigrad.float64)
+
+    buffer = io.BytesIO()
+    jit.save(jit.trace(Net(), minigrad.randn(2)), buffer)
+    buffer.seek(0)
+    payload = minigrad.load(buffer)
+    meta = json.loads(payload["meta"])
+    record = next(r for r in meta["methods"]["forward"]["records"] if r[1] == op)
+    record[field] = value
+    payload["meta"] = json.dumps(meta)
+    edited = io.BytesIO()
+    minigrad.save(payload, edited)
+    edited.seek(0)
+    with pytest.raises((RuntimeError, ValueError), match="corrupted|unknown dtype"):
+        jit.load(edited)

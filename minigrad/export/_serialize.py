@@ -92,7 +92,10 @@ def _decode(value, made: list):
     if kind == "dtype":
         import minigrad
 
-        return getattr(minigrad, body)
+        value = getattr(minigrad, str(body), None)
+        if not isinstance(value, _dtype):
+            raise ValueError(f"minigrad.export.load: unknown dtype {body!r}")
+        return value
     if kind == "device":
         return _device(body)
     raise ValueError(f"minigrad.export.load: unknown argument record {kind!r}")
