@@ -155,9 +155,6 @@ class LoadedModule(RecursiveScriptModule, Module):
             f"(call the top module)"
         )
 
-    def extra_repr(self) -> str:
-        return f"original_name={self.original_name}"
-
     @property
     def code(self) -> str:
         """The Python code of the recorded ``forward`` (the top module's)."""

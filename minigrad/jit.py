@@ -94,6 +94,10 @@ class ScriptModule:
 
         return symbolic_trace(self._plain()).graph
 
+    def extra_repr(self) -> str:
+        """What PyTorch's script modules print in their repr."""
+        return f"original_name={self.original_name}"
+
     def _plain(self):
         plain = object.__new__(self._saved_as)
         object.__setattr__(plain, "__dict__", self.__dict__)
@@ -106,6 +110,9 @@ class RecursiveScriptModule(ScriptModule):
 
 class TracedModule(ScriptModule):
     """The kind of :class:`ScriptModule` that :func:`trace` returns."""
+
+    def _get_name(self) -> str:
+        return self.original_name  # (PyTorch's traced modules print their class's name)
 
 
 class TopLevelTracedModule(TracedModule):

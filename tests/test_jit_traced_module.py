@@ -325,3 +325,15 @@ def test_loading_refuses_records_a_trace_does_not_make(op, field, value):
     edited.seek(0)
     with pytest.raises((RuntimeError, ValueError), match="corrupted|unknown dtype"):
         jit.load(edited)
+
+
+def test_the_reprs_are_pytorchs():
+    seen = {}
+    for lib in (minigrad, torch):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 2), lib.nn.ReLU())
+        traced = _trace(lib, model, lib.ones(1, 2))
+        buffer = io.BytesIO()
+        _jit(lib).save(traced, buffer)
+        buffer.seek(0)
+        seen[lib] = (repr(traced), repr(_jit(lib).load(buffer)))
+    assert seen[minigrad] == seen[torch]
