@@ -15,7 +15,9 @@ module's ``forward`` replays the recording, minigrad.nn layers and containers st
 (as PyTorch's loaded submodules), and a submodule of the model's own class holds its state only
 (the trace went through it). What a recording holds that cannot be written this way (a Python
 function passed to an op, a constant that is not a tensor, a layer called whole that its repr
-does not rebuild) raises NotImplementedError at save time, naming it.
+does not rebuild) raises NotImplementedError at save time, naming it. Loading checks the records
+before generating code from them (names are identifiers, attributes the saved tensors, calls
+Tensor's methods and minigrad's ops): an edited file cannot make the code run anything else.
 """
 
 from __future__ import annotations
