@@ -49,6 +49,7 @@ class Recording:
 
         self.graph, self.constants, self.names = graph, constants, names
         self.modes = modes or {}
+        self._lock = threading.RLock()  # (run sets flags: one call at a time)
         code = self.graph.python_code(root_module="self")
         self.code, self.forward = code.src, _compile_forward(code.src, code.globals)
 
@@ -57,15 +58,16 @@ class Recording:
         if not self.modes:
             return self.forward(module, *args, **kwargs)
         saved = []
-        try:
-            for target, flags in self.modes.items():
-                for name, sub in module.get_submodule(target).named_modules():
-                    saved.append((sub, sub.training))
-                    sub.training = flags.get(name, sub.training)
-            return self.forward(module, *args, **kwargs)
-        finally:
-            for sub, flag in reversed(saved):
-                sub.training = flag
+        with self._lock:
+            try:
+                for target, flags in self.modes.items():
+                    for name, sub in module.get_submodule(target).named_modules():
+                        saved.append((sub, sub.training))
+                        sub.training = flags.get(name, sub.training)
+                return self.forward(module, *args, **kwargs)
+            finally:
+                for sub, flag in reversed(saved):
+                    sub.training = flag
 
     def method(self):
         """:meth:`run` as a method (what a traced module's ``forward`` is)."""
