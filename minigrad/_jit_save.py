@@ -49,17 +49,6 @@ def _refused(where: str, error: NotImplementedError) -> NotImplementedError:
     return NotImplementedError(f"jit.save: cannot save {where}: {why}")
 
 
-def _original(module):
-    """A traced copy of a layer as an object of the layer's class (its submodules too), for
-    rebuilding from its repr (the copy's class is a view class)."""
-    cls = getattr(type(module), "_saved_as", type(module))
-    plain = object.__new__(cls)
-    state = dict(module.__dict__)
-    state["_modules"] = {k: m if m is None else _original(m) for k, m in module._modules.items()}
-    object.__setattr__(plain, "__dict__", state)
-    return plain
-
-
 def _rebuilt_as(module, path: str, required: bool) -> dict:
     """How loading rebuilds the submodule at ``path``: ``{"container": name}`` for minigrad's
     containers (their children follow), ``{"layer": repr}`` for a minigrad.nn layer its repr
@@ -69,7 +58,8 @@ def _rebuilt_as(module, path: str, required: bool) -> dict:
     if cls in _CONTAINERS:
         return {"container": cls.__name__}
     try:
-        return {"layer": records._layer_repr(_original(module), path)}
+        plain = module._plain() if hasattr(type(module), "_saved_as") else module
+        return {"layer": records._layer_repr(plain, path)}
     except NotImplementedError as error:
         if required:
             raise _refused(f"the layer {path} that the trace calls whole", error) from None

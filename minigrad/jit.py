@@ -99,8 +99,17 @@ class ScriptModule:
         return f"original_name={self.original_name}"
 
     def _plain(self):
+        """This module as an object of the model's class (its traced submodules too), sharing
+        its state: what ``symbolic_trace`` and rebuilding a layer from its repr read."""
         plain = object.__new__(self._saved_as)
-        object.__setattr__(plain, "__dict__", self.__dict__)
+        state = self.__dict__
+        children = state.get("_modules", {})
+        if any(isinstance(m, ScriptModule) for m in children.values()):
+            state = dict(state)
+            state["_modules"] = {
+                k: m._plain() if isinstance(m, ScriptModule) else m for k, m in children.items()
+            }
+        object.__setattr__(plain, "__dict__", state)
         return plain
 
 

@@ -268,7 +268,9 @@ def test_a_submodule_of_the_models_own_class_loads_with_its_state_only():
 
     model = minigrad.nn.Sequential(Block(), minigrad.nn.ReLU())
     x = minigrad.randn(3, 2)
-    loaded = _round_trip(jit.trace(model, x))
+    traced = jit.trace(model, x)
+    assert "self.fc(x)" in traced[0].code  # (a submodule's code calls its layers)
+    loaded = _round_trip(traced)
     block = getattr(loaded, "0")  # (the top module is the recording: no [0], as PyTorch's)
     assert minigrad.equal(loaded(x), model(x)) and block.original_name == "Block"
     assert minigrad.equal(block.fc(x), model[0].fc(x))
