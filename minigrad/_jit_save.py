@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import re
 
+from .backend import device
 from .export import _serialize as records
 from .jit import RecursiveScriptModule, _view_class
 from .nn.modules.container import ModuleDict, ModuleList, Sequential
@@ -57,8 +58,13 @@ def _rebuilt_as(module, path: str, required: bool) -> dict:
     cls = getattr(type(module), "_saved_as", type(module))
     if cls in _CONTAINERS:
         return {"container": cls.__name__}
+    plain = module._plain() if hasattr(type(module), "_saved_as") else module
     try:
-        plain = module._plain() if hasattr(type(module), "_saved_as") else module
+        with device("meta"):  # (rebuilding it to compare: no init of its tensors)
+            return {"layer": records._layer_repr(plain, path)}
+    except Exception:  # (a layer that cannot be built on meta: built as usual)
+        pass
+    try:
         return {"layer": records._layer_repr(plain, path)}
     except NotImplementedError as error:
         if required:
@@ -204,17 +210,41 @@ def _as_loaded(module: Module) -> None:
     object.__setattr__(module, "__class__", _view_class(type(module), RecursiveScriptModule))
 
 
+def _layer(node: dict, path: str, state: dict) -> Module:
+    """The layer of a saved repr with the saved tensors: built on the meta device (its
+    tensors are all replaced, so nothing is initialized), or as usual where that fails or
+    leaves a meta tensor in an attribute."""
+    try:
+        with device("meta"):
+            module = records._layer_from_repr(node["layer"])
+        _fill(module, node, path, state)
+        if not any(_holds_meta(m) for m in module.modules()):
+            return module
+    except Exception:  # (built as usual below, which says what is wrong)
+        pass
+    module = records._layer_from_repr(node["layer"])
+    _fill(module, node, path, state)
+    return module
+
+
+def _holds_meta(module: Module) -> bool:
+    stores = (module._parameters, module._buffers, vars(module))
+    return any(isinstance(v, Tensor) and v.is_meta for store in stores for v in store.values())
+
+
 def _build(node: dict, path: str, state: dict, cls: type) -> Module:
+    """The module of ``node``: a minigrad.nn layer or container, or a ``cls``."""
     if "layer" in node:
-        module = records._layer_from_repr(node["layer"])
+        module = _layer(node, path, state)
     elif "container" in node:
         container = {c.__name__: c for c in _CONTAINERS}.get(node["container"])
         if container is None:
             raise _corrupt(f"unknown container {node['container']!r}")
         module = container()
+        _fill(module, node, path, state)
     else:
         module = cls(node["name"])
-    _fill(module, node, path, state)
+        _fill(module, node, path, state)
     if not isinstance(module, LoadedModule):
         _as_loaded(module)
     return module
