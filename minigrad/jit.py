@@ -25,8 +25,10 @@ be run: loading one raises ``NotImplementedError``.
 from __future__ import annotations
 
 import contextlib
+import inspect
 import pickle
 import zipfile
+from collections import OrderedDict
 from typing import Final  # noqa: F401 - torch.jit.Final is typing.Final for eager code
 
 import numpy as np
@@ -340,7 +342,7 @@ def trace_module(
     recordings, constants = {}, {}
 
     def retrace(name):
-        python = getattr(cls, name).__get__(mod)
+        python = _traced_method(mod, cls, name)
         prefix = "" if name == "forward" else f"_{name}"
         return lambda a, k: _jit_trace.record(python, mod, a, k, strict, prefix)
 
@@ -353,14 +355,41 @@ def trace_module(
     attrs.update((name, rec.method()) for name, rec in recordings.items())
     top = type(TopLevelTracedModule.__name__, (TopLevelTracedModule, cls), attrs)
     view = _traced_copy(mod, top, {})
+    if "forward" in recordings and _hooks_recorded(mod):
+        view.__dict__.update(_forward_pre_hooks=OrderedDict(), _forward_hooks=OrderedDict())
     if check_trace:
         for name, rec in recordings.items():
             examples = [c[name] for c in check_inputs] if check_inputs else [inputs[name]]
             calls = [_as_call(c, example_inputs_is_kwarg) for c in examples]
-            python = getattr(cls, name).__get__(mod)
+            python = _traced_method(mod, cls, name)
             _jit_trace.check(rec, retrace(name), getattr(view, name), python, calls,
                              check_tolerance)  # fmt: skip
     return view
+
+
+def _hooks_recorded(mod) -> bool:
+    """Whether tracing ``mod.forward`` records its forward hooks (it has some, and no backward
+    hooks, which stay on the traced module and run around the recording)."""
+    from .nn.modules._hooks import _has_backward_hooks
+
+    has_hooks = bool(mod._forward_pre_hooks or mod._forward_hooks)
+    return has_hooks and not _has_backward_hooks(mod)
+
+
+def _traced_method(mod, cls, name: str):
+    """What :func:`trace_module` records for method ``name``: for ``forward``, the call of
+    ``mod`` with its forward hooks, as PyTorch traces it (their effect is in the recording, and
+    the traced module runs them no more)."""
+    method = getattr(cls, name).__get__(mod)
+    if name != "forward" or not _hooks_recorded(mod):
+        return method
+    from .nn.modules._hooks import call_with_hooks
+
+    def forward(*args, **kwargs):
+        return call_with_hooks(mod, args, kwargs)
+
+    forward.__signature__ = inspect.signature(method)
+    return forward
 
 
 script_method = script_if_tracing = interface = _identity_decorator

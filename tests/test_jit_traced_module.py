@@ -345,3 +345,29 @@ def test_the_reprs_are_pytorchs():
         buffer.seek(0)
         seen[lib] = (repr(traced), repr(_jit(lib).load(buffer)))
     assert seen[minigrad] == seen[torch]
+
+
+def _hook_on(model) -> list:
+    calls = []
+    model.register_forward_pre_hook(lambda mod, args: calls.append("pre") or (args[0] + 1,))
+    model.register_forward_hook(lambda mod, args, out: calls.append("post") or out * 10)
+    return calls
+
+
+def test_forward_hooks_are_baked_into_the_trace_as_pytorchs():
+    seen = {}
+    for lib in (minigrad, torch):
+        model = lib.nn.Sequential(lib.nn.Linear(2, 2))
+        calls = _hook_on(model)
+        x = lib.ones(1, 2)
+        traced = _jit(lib).trace(model, x)
+        before = len(calls)
+        out = traced(x)
+        buffer = io.BytesIO()
+        _jit(lib).save(traced, buffer)
+        buffer.seek(0)
+        loaded = _jit(lib).load(buffer)(x)
+        expected = model(x)
+        same = [bool((a - expected).abs().max() < 1e-6) for a in (out, loaded)]
+        seen[lib] = (calls[before:-2], same)  # (the last two: the model's own call)
+    assert seen[minigrad] == seen[torch] == ([], [True, True])
