@@ -265,7 +265,7 @@ def load(payload: dict) -> Module:
     tensors, layers = set(), set()
     _check_tree(meta["tree"], "", tensors, layers)
     for key, value in constants.items():
-        if not (_IDENTIFIER.fullmatch(key) and isinstance(value, Tensor)):
+        if not (_CONSTANT.fullmatch(key) and isinstance(value, Tensor)):
             raise _corrupt(f"bad constant {key!r}")
     recordings = {}
     for name, method in meta["methods"].items():
@@ -284,6 +284,7 @@ def load(payload: dict) -> Module:
 
 # -- what loading accepts: the records a trace makes, nothing that could run other code --------
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_CONSTANT = re.compile(r"(_[A-Za-z0-9_]+)?_tensor_constant[0-9]+")  # (the recorder's names)
 _MEMBER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")  # (ModuleList children are numbered)
 _OPS = {"placeholder", "get_attr", "call_function", "call_method", "call_module", "output"}
 _OPERATORS = {"getitem", "setitem", "add", "sub", "mul", "truediv", "floordiv", "mod", "pow",
