@@ -40,14 +40,44 @@ def is_tracing() -> bool:
 
 class Recording:
     """One trace: the graph, its generated ``forward`` (``self`` first), the constants it reads
-    as attributes of ``self``, and the call's signature."""
+    as attributes of ``self``, the call's signature, and ``modes``: for each layer the graph
+    calls whole (``call_module``), the ``training`` flags of it and its submodules when traced,
+    which :meth:`run` sets around the call (the trace freezes the mode, as PyTorch's)."""
 
-    def __init__(self, recorder, names: list[str]):
+    def __init__(self, graph, constants: dict, names: list[str], modes: dict | None = None):
         from .fx.graph_module import _compile_forward  # (minigrad.fx loads on first use)
 
-        self.graph, self.constants, self.names = recorder.graph, recorder.constants, names
+        self.graph, self.constants, self.names = graph, constants, names
+        self.modes = modes or {}
+        self._lock = threading.RLock()  # (run sets flags: one call at a time)
         code = self.graph.python_code(root_module="self")
         self.code, self.forward = code.src, _compile_forward(code.src, code.globals)
+
+    def run(self, module, *args, **kwargs):
+        """The recorded ops on ``module``'s state, its layers in the modes they were traced in."""
+        if not self.modes:
+            return self.forward(module, *args, **kwargs)
+        saved = []
+        with self._lock:
+            try:
+                for target, flags in self.modes.items():
+                    for name, sub in module.get_submodule(target).named_modules():
+                        saved.append((sub, sub.training))
+                        sub.training = flags.get(name, sub.training)
+                return self.forward(module, *args, **kwargs)
+            finally:
+                for sub, flag in reversed(saved):
+                    sub.training = flag
+
+    def method(self):
+        """:meth:`run` as a method (what a traced module's ``forward`` is)."""
+        if not self.modes:
+            return self.forward
+
+        def method(module, *args, **kwargs):
+            return self.run(module, *args, **kwargs)
+
+        return method
 
     def same_as(self, other: Recording) -> bool:
         if self.code != other.code or list(self.constants) != list(other.constants):
@@ -148,7 +178,11 @@ def record(fn, root, args: tuple, kwargs: dict, strict: bool, prefix: str = "") 
     _check_output(out, strict)
     recorder.graph.output(recorder.arg(out))
     recorder.graph.eliminate_dead_code(impure)
-    return Recording(recorder, names)
+    modes = {}
+    for node in recorder.graph.find_nodes(op="call_module"):
+        layer = root.get_submodule(node.target)
+        modes[node.target] = {name: m.training for name, m in layer.named_modules()}
+    return Recording(recorder.graph, recorder.constants, names, modes)
 
 
 # -- check_trace --------------------------------------------------------------------------------

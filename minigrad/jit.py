@@ -6,23 +6,29 @@ eagerly with the same results, plus TorchScript's ``save``): TorchScript compile
 control flow, so the live Python code is the faithful behaviour. ``trace`` records, as
 PyTorch's, the operations run on the example inputs and returns an object that runs that
 recording: a branch or loop on tensor values keeps the path the example took (with PyTorch's
-``TracerWarning`` where a tensor becomes a Python value), sizes passed to ops are recorded, and
-``check_trace`` traces again and compares. ``fork`` runs its call at once. The annotations
+``TracerWarning`` where a tensor becomes a Python value), sizes passed to ops are recorded, the
+``training`` mode is frozen as traced (the traced module and its submodules have ``training``
+flags of their own, and share the parameters and buffers), and ``check_trace`` traces again and
+compares. ``fork`` runs its call at once. The annotations
 that PyTorch models carry for the compiler (``@torch.jit.ignore``, ``@unused``, ``@export``,
 ``annotate``, ``Final``) leave the code as it is; ``is_scripting()`` is False and
 ``is_tracing()`` is True only while ``trace`` records.
 
-``save``/``load`` (and ``ScriptModule.save``) write and read the whole module in minigrad's
-checkpoint format, as ``minigrad.save(model)``: loading needs the model's class importable,
-where a TorchScript archive carries its code (a traced module loads as the module, running its
-Python ``forward``). A TorchScript archive written by PyTorch cannot be run: loading one raises
-``NotImplementedError``.
+``save``/``load`` (and ``ScriptModule.save``) write a traced module as its recording, as a
+TorchScript archive (:mod:`minigrad._jit_save`: graph, constants, module hierarchy, parameters
+and buffers, with minigrad's types only), which loads without the model's class; a scripted or
+plain module is written whole in minigrad's checkpoint format, as ``minigrad.save(model)``, and
+loading it needs the model's class importable. A TorchScript archive written by PyTorch cannot
+be run: loading one raises ``NotImplementedError``.
 """
 
 from __future__ import annotations
 
 import contextlib
+import inspect
+import pickle
 import zipfile
+from collections import OrderedDict
 from typing import Final  # noqa: F401 - torch.jit.Final is typing.Final for eager code
 
 import numpy as np
@@ -90,9 +96,22 @@ class ScriptModule:
 
         return symbolic_trace(self._plain()).graph
 
+    def extra_repr(self) -> str:
+        """What PyTorch's script modules print in their repr."""
+        return f"original_name={self.original_name}"
+
     def _plain(self):
+        """This module as an object of the model's class (its traced submodules too), sharing
+        its state: what ``symbolic_trace`` and rebuilding a layer from its repr read."""
         plain = object.__new__(self._saved_as)
-        object.__setattr__(plain, "__dict__", self.__dict__)
+        state = self.__dict__
+        children = state.get("_modules", {})
+        if any(isinstance(m, ScriptModule) for m in children.values()):
+            state = dict(state)
+            state["_modules"] = {
+                k: m._plain() if isinstance(m, ScriptModule) else m for k, m in children.items()
+            }
+        object.__setattr__(plain, "__dict__", state)
         return plain
 
 
@@ -103,11 +122,16 @@ class RecursiveScriptModule(ScriptModule):
 class TracedModule(ScriptModule):
     """The kind of :class:`ScriptModule` that :func:`trace` returns."""
 
+    def _get_name(self) -> str:
+        return self.original_name  # (PyTorch's traced modules print their class's name)
+
 
 class TopLevelTracedModule(TracedModule):
     """The kind of :class:`ScriptModule` that :func:`trace` returns: its ``forward`` (and each
-    method given to :func:`trace_module`) runs the recorded operations; ``code`` and ``graph``
-    are the recording's."""
+    method given to :func:`trace_module`) runs the recorded operations, in the ``training``
+    modes they were traced in; ``code`` and ``graph`` are the recording's. Its submodules are
+    :class:`TracedModule` s: copies holding the module's parameters and buffers, with
+    ``training`` flags and attributes of their own, as PyTorch's."""
 
     @property
     def code(self) -> str:
@@ -128,14 +152,42 @@ def _view(module, kind: type):
     one already)."""
     if isinstance(module, ScriptModule):
         return module
-    cls = type(module)
+    view = object.__new__(_view_class(type(module), kind))
+    object.__setattr__(view, "__dict__", module.__dict__)  # the same state, not a copy
+    return view
+
+
+def _view_class(cls: type, kind: type) -> type:
+    """The class of a ``kind`` view of a ``cls`` module (made once per pair)."""
+    cls = getattr(cls, "_saved_as", cls)
     view_cls = _views.get((cls, kind))
     if view_cls is None:
         attrs = {"_saved_as": cls, "original_name": cls.__name__, "__module__": __name__}
         view_cls = _views[cls, kind] = type(kind.__name__, (kind, cls), attrs)
-    view = object.__new__(view_cls)
-    object.__setattr__(view, "__dict__", module.__dict__)  # the same state, not a copy
-    return view
+    return view_cls
+
+
+def _traced_copy(module, view_cls: type, memo: dict):
+    """``module`` and its submodules as :class:`TracedModule` s of their own (as PyTorch's
+    trace makes them): each has its own attributes, ``training`` flag and hooks, and holds the
+    same parameter and buffer tensors (``to()`` converts the parameters of both in place, and
+    replaces the buffers of the copy only, as in PyTorch). As TorchScript's, ``state_dict``
+    holds the non-persistent buffers too. A module met twice is copied once."""
+    if id(module) in memo:
+        return memo[id(module)]
+    copy = memo[id(module)] = object.__new__(view_cls)
+    state = {}
+    for key, value in module.__dict__.items():
+        if key == "_compiled_call_impl":
+            continue  # (the original's compiled call)
+        state[key] = value.copy() if isinstance(value, (dict, set, list)) else value
+    state["_non_persistent_buffers_set"] = set()
+    state["_modules"] = {
+        name: None if m is None else _traced_copy(m, _view_class(type(m), TracedModule), memo)
+        for name, m in module._modules.items()
+    }
+    object.__setattr__(copy, "__dict__", state)
+    return copy
 
 
 def _is_module(obj) -> bool:
@@ -163,6 +215,11 @@ class ScriptFunction:
 
     def __call__(self, *args, **kwargs):
         return self._recording.forward(self, *args, **kwargs)
+
+    def save(self, f, _extra_files=None) -> None:
+        """Write the recording to ``f`` (see :func:`save`): it loads as a module whose
+        ``forward`` it is."""
+        save(self, f, _extra_files)
 
     @property
     def code(self) -> str:
@@ -206,7 +263,8 @@ def trace(
     ``torch.jit.trace``: the result runs that recording on new inputs.
 
     Python control flow is frozen where the example took it: a branch on a tensor's value, a
-    loop over a tensor or its size, dropout's ``training`` flag. Sizes passed to ops follow the
+    loop over a tensor or its size, the ``training`` mode (dropout, batch norm's statistics).
+    A module's forward hooks are recorded with its ``forward`` (PyTorch traces the call). Sizes passed to ops follow the
     input, as in PyTorch (``x.view(x.size(0), -1)`` records ``x.size(0)``). Reading a
     Python value from a tensor (``bool``, ``.item()``, ``float``, ``int``, ``.tolist()``,
     ``len``, iteration) warns with :class:`TracerWarning`, as PyTorch does. Random ops stay
@@ -223,10 +281,11 @@ def trace(
         example_kwarg_inputs: a dict of keyword example inputs (instead of example_inputs).
 
     Returns:
-        For a module, a :class:`TopLevelTracedModule` view sharing its parameters, buffers and
-        submodules (training it trains them; unlike PyTorch's traced copy it shares the
-        ``training`` flags too, which the recording does not read); for a function, a
-        :class:`ScriptFunction`.
+        For a module, a :class:`TopLevelTracedModule`: as PyTorch's, a copy of the module and
+        its submodules (:class:`TracedModule` s) holding the same parameters and buffers
+        (training it trains them), with ``training`` flags of their own that the recording does
+        not read (``traced.eval()`` leaves the model as it is, and the reverse); for a function,
+        a :class:`ScriptFunction`.
 
     Example:
         >>> traced = minigrad.jit.trace(model, minigrad.randn(2, 4))
@@ -267,9 +326,9 @@ def trace_module(
     _store_inputs: bool = True,
 ):
     """Trace the methods of ``mod`` named by ``inputs`` (a dict: method name -> its example
-    inputs), as PyTorch's: a :class:`TopLevelTracedModule` view of ``mod`` (sharing its state)
-    whose methods run their recordings (see :func:`trace`). ``check_inputs``: a list of such
-    dicts.
+    inputs), as PyTorch's: a :class:`TopLevelTracedModule` copy of ``mod`` (holding its
+    parameters and buffers, with ``training`` flags of its own) whose methods run their
+    recordings (see :func:`trace`). ``check_inputs``: a list of such dicts.
 
     Example:
         >>> traced = minigrad.jit.trace_module(model, {"forward": x, "encode": (x,)})
@@ -284,7 +343,7 @@ def trace_module(
     recordings, constants = {}, {}
 
     def retrace(name):
-        python = getattr(cls, name).__get__(mod)
+        python = _traced_method(mod, cls, name)
         prefix = "" if name == "forward" else f"_{name}"
         return lambda a, k: _jit_trace.record(python, mod, a, k, strict, prefix)
 
@@ -294,17 +353,44 @@ def trace_module(
         constants.update(recordings[name].constants)
     attrs = {"_saved_as": cls, "original_name": cls.__name__, "__module__": __name__,
              "_recordings": recordings, **constants}  # fmt: skip
-    attrs.update((name, rec.forward) for name, rec in recordings.items())
-    view = object.__new__(type(TopLevelTracedModule.__name__, (TopLevelTracedModule, cls), attrs))
-    object.__setattr__(view, "__dict__", mod.__dict__)  # the same state, not a copy
+    attrs.update((name, rec.method()) for name, rec in recordings.items())
+    top = type(TopLevelTracedModule.__name__, (TopLevelTracedModule, cls), attrs)
+    view = _traced_copy(mod, top, {})
+    if "forward" in recordings and _hooks_recorded(mod):
+        view.__dict__.update(_forward_pre_hooks=OrderedDict(), _forward_hooks=OrderedDict())
     if check_trace:
         for name, rec in recordings.items():
             examples = [c[name] for c in check_inputs] if check_inputs else [inputs[name]]
             calls = [_as_call(c, example_inputs_is_kwarg) for c in examples]
-            python = getattr(cls, name).__get__(mod)
+            python = _traced_method(mod, cls, name)
             _jit_trace.check(rec, retrace(name), getattr(view, name), python, calls,
                              check_tolerance)  # fmt: skip
     return view
+
+
+def _hooks_recorded(mod) -> bool:
+    """Whether tracing ``mod.forward`` records its forward hooks (it has some, and no backward
+    hooks, which stay on the traced module and run around the recording)."""
+    from .nn.modules._hooks import _has_backward_hooks
+
+    has_hooks = bool(mod._forward_pre_hooks or mod._forward_hooks)
+    return has_hooks and not _has_backward_hooks(mod)
+
+
+def _traced_method(mod, cls, name: str):
+    """What :func:`trace_module` records for method ``name``: for ``forward``, the call of
+    ``mod`` with its forward hooks, as PyTorch traces it (their effect is in the recording, and
+    the traced module runs them no more)."""
+    method = getattr(cls, name).__get__(mod)
+    if name != "forward" or not _hooks_recorded(mod):
+        return method
+    from .nn.modules._hooks import call_with_hooks
+
+    def forward(*args, **kwargs):
+        return call_with_hooks(mod, args, kwargs)
+
+    forward.__signature__ = inspect.signature(method)
+    return forward
 
 
 script_method = script_if_tracing = interface = _identity_decorator
@@ -391,20 +477,28 @@ _MARK = "minigrad.jit"
 
 
 def save(m, f, _extra_files=None) -> None:
-    """Write module ``m`` (scripted, traced or plain) and ``_extra_files`` (a dict of name to
+    """Write module ``m`` (traced, scripted or plain) and ``_extra_files`` (a dict of name to
     str or bytes, as PyTorch's) to ``f``, a path or a binary file object.
 
-    The file is a minigrad checkpoint of the whole module (:func:`minigrad.save`), not a
-    TorchScript archive: :func:`load` rebuilds it by importing the model's class.
+    A traced module (or one :func:`load` gave) is written as its recording, as PyTorch's
+    TorchScript archive: :func:`load` rebuilds it in a process without the model's class (see
+    :mod:`minigrad._jit_save`); what the recording holds that cannot be written so (a Python
+    function passed to an op, a constant other than a tensor, a layer called whole that its
+    repr does not rebuild) raises NotImplementedError. Any other module is written whole
+    (:func:`minigrad.save`): :func:`load` rebuilds it by importing the model's class.
     """
-    if not _is_module(m):
+    if not (_is_module(m) or isinstance(m, ScriptFunction)):
         raise NotImplementedError(
-            f"jit.save: minigrad saves modules (got {type(m).__name__}); a scripted function "
-            f"is the Python function itself: import it instead"
+            f"jit.save: minigrad saves modules and traced functions (got {type(m).__name__}); "
+            f"a scripted function is the Python function itself: import it instead"
         )
     extra = {name: _as_bytes(name, data) for name, data in (_extra_files or {}).items()}
+    from . import _jit_save
     from .io import save as save_checkpoint
 
+    if isinstance(m, ScriptFunction) or _jit_save.is_traced(m):
+        _jit_save.save(m, f, extra, _MARK)
+        return
     save_checkpoint({_MARK: 1, "module": m, "extra_files": extra}, f)
 
 
@@ -418,26 +512,46 @@ def _as_bytes(name, data) -> np.ndarray:
 
 
 def load(f, map_location=None, _extra_files=None):
-    """The module :func:`save` wrote to ``f``, as a :class:`ScriptModule` (its class must be
-    importable), with its tensors where ``map_location`` says (as :func:`minigrad.load`).
-    ``_extra_files``: a dict whose keys name the extra files to read; their contents (bytes)
-    are filled in, as PyTorch's.
+    """The module :func:`save` wrote to ``f``, with its tensors where ``map_location`` says (as
+    :func:`minigrad.load`). ``_extra_files``: a dict whose keys name the extra files to read;
+    their contents (bytes) are filled in, as PyTorch's.
 
-    Only load files you trust: the file names the classes it rebuilds (as PyTorch's TorchScript
-    files carry code). A TorchScript archive written by PyTorch raises NotImplementedError.
+    A traced module loads as PyTorch's does, without its class: a ``RecursiveScriptModule``
+    (``original_name``: the class name) with the saved submodules, parameters, buffers and
+    ``training`` flags, whose ``forward`` replays the recording (its file holds minigrad's
+    types only). A module saved whole loads as a :class:`ScriptModule` view of it; its class
+    must be importable, and such a file names the classes it rebuilds: only load files you
+    trust. A TorchScript archive written by PyTorch raises NotImplementedError.
     """
-    from .io import load as load_checkpoint
-
     _refuse_torchscript(f)
-    saved = load_checkpoint(f, map_location, weights_only=False)
-    if not (isinstance(saved, dict) and saved.get(_MARK) == 1):
+    saved = _load_checkpoint(f, map_location)
+    if not (isinstance(saved, dict) and saved.get(_MARK) in (1, 2)):
         if _is_module(saved):  # a whole module saved by minigrad.save: as good
             return _view(saved, RecursiveScriptModule)
         raise RuntimeError(f"jit.load: {_files.describe(f)} holds no module saved by jit.save")
     for name in list(_extra_files or {}):
         if name in saved["extra_files"]:
             _extra_files[name] = saved["extra_files"][name].tobytes()
+    if saved[_MARK] == 2:
+        from . import _jit_save
+
+        return _jit_save.load(saved)
     return _view(saved["module"], RecursiveScriptModule)
+
+
+def _load_checkpoint(f, map_location):
+    """The checkpoint in ``f``: read with ``weights_only=True`` (a traced module's file holds
+    only minigrad's types), else, for a file naming the model's classes, without the
+    allowlist."""
+    from .io import load as load_checkpoint
+
+    with _files.open_source(f) as (fh, _):
+        start = fh.tell()
+        try:
+            return load_checkpoint(fh, map_location, weights_only=True)
+        except pickle.UnpicklingError:
+            fh.seek(start)
+            return load_checkpoint(fh, map_location, weights_only=False)
 
 
 def _refuse_torchscript(f) -> None:

@@ -21,6 +21,8 @@ import importlib
 import json
 
 from .. import nn
+from ..backend import Device
+from ..backend import device as _device
 from ..dtypes import dtype as _dtype
 from ..fx import Graph, GraphModule, Node
 from ..fx._codegen import public_path
@@ -61,10 +63,12 @@ def _encode(value, index: dict):
         return {"ellipsis": None}
     if isinstance(value, _dtype):
         return {"dtype": value.name}
+    if isinstance(value, Device):
+        return {"device": str(value)}
     raise NotImplementedError(
         f"minigrad.export.save: a graph argument of type {type(value).__name__} ({value!r}) "
-        f"cannot be saved; only tensors from the graph, numbers, strings, None, dtypes, slices "
-        f"and tuples/lists/dicts of them can"
+        f"cannot be saved; only tensors from the graph, numbers, strings, None, dtypes, devices, "
+        f"slices and tuples/lists/dicts of them can"
     )
 
 
@@ -88,7 +92,12 @@ def _decode(value, made: list):
     if kind == "dtype":
         import minigrad
 
-        return getattr(minigrad, body)
+        value = getattr(minigrad, str(body), None)
+        if not isinstance(value, _dtype):
+            raise ValueError(f"minigrad.export.load: unknown dtype {body!r}")
+        return value
+    if kind == "device":
+        return _device(body)
     raise ValueError(f"minigrad.export.load: unknown argument record {kind!r}")
 
 
@@ -162,10 +171,11 @@ def _layer_from_repr(text: str) -> Module:
         return cls(*args, **kwargs)
 
 
-def _records(gm: GraphModule) -> list:
-    index = {n: i for i, n in enumerate(gm.graph.nodes)}
+def _records(graph: Graph) -> list:
+    """The nodes of ``graph`` as JSON records (see :func:`_rebuild_graph`)."""
+    index = {n: i for i, n in enumerate(graph.nodes)}
     out = []
-    for n in gm.graph.nodes:
+    for n in graph.nodes:
         target = _function_name(n.target) if n.op == "call_function" else n.target
         args, kwargs = _encode(n.args, index), _encode(n.kwargs, index)
         out.append([n.name, n.op, target, args, kwargs, "is_wrapped" in n.meta])
@@ -181,7 +191,7 @@ def _module_records(gm: GraphModule) -> dict:
     branches = {t: m for t, m in held.items() if isinstance(m, GraphModule)}
     layers = {t: _layer_repr(m, t) for t, m in held.items() if t not in branches}
     training = {name: m.training for name, m in gm.named_modules()}
-    records = {"records": _records(gm), "layers": layers, "training": training}
+    records = {"records": _records(gm.graph), "layers": layers, "training": training}
     if branches:
         records["branches"] = {
             t: {**_module_records(b), "code": b.code} for t, b in branches.items()
