@@ -168,8 +168,13 @@ def test_nesting_decorator_threads_and_device_types():
     with minigrad.autocast("cpu"):  # the CPU's default is bfloat16, as in PyTorch
         assert minigrad.amp.get_autocast_dtype("cpu") is minigrad.bfloat16
         assert (x @ x).dtype is minigrad.bfloat16
-    with pytest.raises(RuntimeError, match="float16 and bfloat16"):
-        minigrad.autocast("cpu", dtype=minigrad.float64)
+    with pytest.warns(UserWarning, match="target dtype is not supported. Disabling autocast"):
+        region = minigrad.autocast("cpu", dtype=minigrad.float64)  # as PyTorch: warns, disables
+    with region:
+        assert not minigrad.amp.is_autocast_enabled("cpu") and (x @ x).dtype is minigrad.float32
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        minigrad.autocast("cpu", dtype=minigrad.float32, enabled=False)  # disabled: no warning
 
 
 def test_fakegpu_follows_the_cuda_policy():

@@ -213,8 +213,8 @@ class autocast:  # noqa: N801 - PyTorch's name
             follows the CUDA policy); only tensors on devices of this type are cast.
         dtype: the low-precision dtype (default float16 on CUDA, bfloat16 on the CPU).
         enabled: False makes the region a no-op (and switches autocast off inside it). A
-            device type with no device here (``"cuda"`` without a GPU) warns and disables the
-            region, as PyTorch does.
+            device type with no device here (``"cuda"`` without a GPU), or a ``dtype`` other
+            than float16/bfloat16 off CUDA, warns and disables the region, as PyTorch does.
         cache_enabled: cast each parameter (a leaf that requires grad) once per region.
 
     Example:
@@ -231,12 +231,7 @@ class autocast:  # noqa: N801 - PyTorch's name
             )
         self.device = device_type.split(":")[0]
         self.fast_dtype = dtypes.to_dtype(dtype) if dtype is not None else None
-        if self.fast_dtype is not None and self.fast_dtype.name not in ("float16", "bfloat16"):
-            raise RuntimeError(
-                f"autocast: in autocast on {self.device}, only float16 and bfloat16 are "
-                f"supported as the low-precision dtype, got {self.fast_dtype}"
-            )
-        self._enabled = bool(enabled) and _usable(self.device)
+        self._enabled = bool(enabled) and _usable(self.device) and _supported(self)
         self._cache_enabled = True if cache_enabled is None else bool(cache_enabled)
 
     def __enter__(self):
@@ -298,6 +293,22 @@ def _usable(device_type: str) -> bool:
             f"available. Disabling autocast."
         )
     return available
+
+
+def _supported(region: autocast) -> bool:
+    """False, with PyTorch's warning, for a low-precision dtype other than float16/bfloat16 off
+    CUDA (``dtype=torch.float32`` in boilerplate that picks the dtype from a config): the region
+    runs without autocast, as PyTorch's does. CUDA regions take the dtype as given."""
+    if region.fast_dtype is None or region.device == "cuda":
+        return True
+    if region.fast_dtype.name in ("bfloat16", "float16"):
+        return True
+    name = region.device.upper()
+    warn_user(
+        f"In {name} autocast, but the target dtype is not supported. Disabling autocast.\n"
+        f"{name} Autocast only supports dtypes of {dtypes.bfloat16}, {dtypes.float16} currently."
+    )
+    return False
 
 
 def custom_fwd(fwd=None, *, device_type: str = "cuda", cast_inputs=None):
