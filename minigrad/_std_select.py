@@ -44,6 +44,7 @@ from ._std_sort import (
     dense_ranks,
     introsort_order,
     packed_rows,
+    slice_stops,
     sorted_flat,
 )
 
@@ -239,11 +240,16 @@ def _quickselect_partition(values, perm, lo, hi):
     ``j = max(R[K], L[K-1])`` (the swapped elements stop them too), which have crossed unless
     L[K] == R[K] (an element equal to the pivot): then one more round, from L[K + 1] and
     R[K + 1]. Returns the final ``(i, j)``."""
-    sizes = hi - lo  # the window [lo + 1, hi] of both scans (ranges in ascending order)
-    positions = _positions(lo + 1, sizes)
-    here, pivot = values[positions], np.repeat(values[lo], sizes)
-    lpos = positions[np.flatnonzero(here >= pivot)]
-    rpos = positions[np.flatnonzero(here <= pivot)]
+    if lo.size == 1:  # the window [lo + 1, hi] of both scans (ranges in ascending order)
+        lpos, rpos = slice_stops(
+            values, int(lo[0]) + 1, int(hi[0]) + 1, values[lo[0]], values[lo[0]]
+        )
+    else:
+        sizes = hi - lo
+        positions = _positions(lo + 1, sizes)
+        here, pivot = values[positions], np.repeat(values[lo], sizes)
+        lpos = positions[np.flatnonzero(here >= pivot)]
+        rpos = positions[np.flatnonzero(here <= pivot)]
     lstart, lend = np.searchsorted(lpos, lo + 2), np.searchsorted(lpos, hi + 1)
     rstart, rend = np.searchsorted(rpos, lo + 1), np.searchsorted(rpos, hi) - 1
     lcount, rcount = lend - lstart, rend + 1 - rstart
