@@ -20,6 +20,7 @@ from its id's reading to its lookup, so no two of them share an id).
 from __future__ import annotations
 
 import heapq
+from collections import deque
 from itertools import compress, repeat
 
 import numpy as np
@@ -80,7 +81,7 @@ def heap_select(keys: np.ndarray, middle: int) -> np.ndarray:
     """The arrangement libstdc++'s ``__heap_select(first, first + middle, last)`` leaves the 1-D
     int ``keys`` in: a heap of the first ``middle``; each later key below the heap's top
     replaces the top, which takes the key's place."""
-    heap, origins, moves = _selected(keys, middle)
+    heap, origins, moves = _selected(keys, middle, moves=True)
     arranged = np.arange(keys.size, dtype=np.int64)
     if moves:
         at, ids = (np.concatenate(part) for part in zip(*moves))
@@ -92,23 +93,23 @@ def heap_select(keys: np.ndarray, middle: int) -> np.ndarray:
 def partial_sort(keys: np.ndarray, k: int) -> np.ndarray:
     """The first ``k`` indices after libstdc++'s ``std::partial_sort`` of the 1-D int ``keys``
     (``__heap_select``, then ``sort_heap`` of the heap)."""
-    heap, origins, _ = _selected(keys, k)
+    heap, origins, _ = _selected(keys, k, moves=False)
     popped = list(map(heapq.heappop, repeat(heap, k)))
     popped.reverse()
     return origins.of(_ids(popped))
 
 
-def _selected(keys: np.ndarray, middle: int):
+def _selected(keys: np.ndarray, middle: int, moves: bool):
     """``__heap_select`` of ``keys`` at ``middle``: the heap (``make_heap`` of the first
-    ``middle`` items, each later item below its top replacing the top), the origins of every
-    item that entered it, and the moves: per block, the positions of the items that entered
+    ``middle`` items, each later item below its top replacing the top), the origins of its
+    items and, with ``moves``, the moves: per block, the positions of the items that entered
     and the ids of the items they pushed out (which take their places)."""
     base = _base(keys)
     heap = _items(keys[:middle], base)
     origins = _Origins()
     origins.add(heap.copy(), _ids(heap), np.arange(middle, dtype=np.int64))  # (heap changes)
     heapq.heapify(heap)
-    moves = []
+    moved = []
     at, size = middle, max(4 * middle, 16)
     while at < keys.size:
         # only keys below the top may enter, and the top only falls: a block is narrowed in
@@ -117,14 +118,18 @@ def _selected(keys: np.ndarray, middle: int):
         block = keys[at : at + size]
         below = np.flatnonzero(block < base - heap[0])
         items = _items(block[below], base)
-        out = list(map(heapq.heappushpop, repeat(heap), items))  # the item itself: stayed out
-        ids, out_ids = _ids(items), _ids(out)
-        entered = ids != out_ids
-        if entered.any():
+        if not moves:  # every item kept (its id stays its own): no need to know which entered
+            ids = _ids(items)
+            deque(map(heapq.heappushpop, repeat(heap), items), maxlen=0)
+            origins.add(items, ids, below + at)
+        elif items:
+            out = list(map(heapq.heappushpop, repeat(heap), items))  # the item itself: stayed out
+            ids, out_ids = _ids(items), _ids(out)
+            entered = ids != out_ids
             origins.add(list(compress(items, entered.tolist())), ids[entered], below[entered] + at)
-            moves.append((below[entered] + at, out_ids[entered]))  # (alive: they entered)
+            moved.append((below[entered] + at, out_ids[entered]))  # (alive: they entered)
         at, size = at + size, min(2 * size, _BLOCK)
-    return heap, origins, moves
+    return heap, origins, moved
 
 
 def heapsort_ranges(packed: np.ndarray, first: np.ndarray, last: np.ndarray, shift) -> None:

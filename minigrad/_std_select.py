@@ -38,6 +38,7 @@ from ._std_sort import (
     _move_median_to_first,
     _positions,
     _ranked,
+    _short_keys,
     _swap,
     _unguarded_partitions,
     by_chunks,
@@ -67,6 +68,13 @@ def order_keys(values: np.ndarray) -> np.ndarray:
     return keys
 
 
+def compact_keys(values: np.ndarray) -> np.ndarray:
+    """:func:`order_keys`, within 32 bits for dtypes of up to 32 bits (one pass fewer, and
+    heap items that Python compares faster)."""
+    keys = _short_keys(values)
+    return order_keys(values) if keys is None else keys
+
+
 def _rows(values: np.ndarray, axis: int):
     moved = np.moveaxis(values, axis, -1)
     return moved, moved.reshape(-1, moved.shape[-1])
@@ -78,7 +86,7 @@ def topk_indices(values: np.ndarray, k: int, axis: int, largest: bool, sorted: b
     n = rows.shape[1]
     out = np.empty((rows.shape[0], k), np.int64)
     if k and rows.shape[0] and k * _PARTIAL_SORT_RATIO <= n:
-        keys = order_keys(rows)
+        keys = compact_keys(rows)
         keys = ~keys if largest else keys  # smaller keys first; ~ reverses without overflow
         out[:], exact = _smallest_sorted(keys, k)
         if exact.any():
@@ -191,7 +199,7 @@ def kthvalue_indices(values: np.ndarray, k: int, axis: int) -> np.ndarray:
     """The int64 index PyTorch's CPU ``kthvalue`` returns for each slice along ``axis`` (the
     axis removed): the ``k``-th smallest (1-based), NaN above every number."""
     moved, rows = _rows(values, axis)
-    keys = order_keys(rows)
+    keys = compact_keys(rows)
     out = np.empty(rows.shape[0], np.int64)
     if rows.shape[0]:
         out[:] = np.argpartition(keys, k - 1, axis=1)[:, k - 1]
