@@ -35,12 +35,11 @@ from ._std_sort import (
     _SHIFT,
     _crossing_rounds,
     _introsort_levels,
-    _move_median_to_first,
+    _median_partitions,
     _positions,
     _ranked,
     _short_keys,
     _swap,
-    _unguarded_partitions,
     by_chunks,
     dense_ranks,
     introsort_order,
@@ -168,8 +167,7 @@ def _nth_element_ranked(ranks: np.ndarray, nth: int, depth_limit: int | None):
             break
         depth -= 1
         lo, hi = first[active], last[active]
-        _move_median_to_first(packed, lo, hi)
-        cut = _unguarded_partitions(packed, lo, hi)
+        cut = _median_partitions(packed, lo, hi)
         right = cut <= target[active]
         first[active], last[active] = np.where(right, cut, lo), np.where(right, hi, cut)
         active = active[last[active] - first[active] > 3]

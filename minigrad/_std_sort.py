@@ -193,8 +193,7 @@ def _introsort_levels(packed, ordered, keep, first, last, depth: int) -> None:
             _heapsorts(packed, first, last)
             return
         depth -= 1
-        _move_median_to_first(packed, first, last)
-        cut = _unguarded_partitions(packed, first, last)
+        cut = _median_partitions(packed, first, last)
         first, last = _interleaved(first, cut), _interleaved(cut, last)
 
 
@@ -249,6 +248,40 @@ def _swap(values, perm, a, b) -> None:
     perm[a], perm[b] = perm[b], perm[a].copy()
 
 
+def _median_partitions(packed, first, last):
+    """:func:`_move_median_to_first`, then :func:`_unguarded_partitions`, of every range; returns
+    the cuts. One range is worked with scalars and slices (a third of the NumPy calls, most of
+    what a short range costs)."""
+    if first.size == 1:
+        return np.array([_median_partition_one(packed, int(first[0]), int(last[0]))])
+    _move_median_to_first(packed, first, last)
+    return _unguarded_partitions(packed, first, last)
+
+
+def _median_partition_one(packed, first: int, last: int) -> int:
+    """:func:`_median_partitions` of the one range ``[first, last)``, the same steps: the
+    median of three (libstdc++'s comparisons) to ``first``, then the rounds of swaps of the
+    left scan's stops L[k] with the right scan's R[k] while L[k] < R[k] (all the rounds that
+    do: once false it stays false), the cut at L[K] or R[K-1], whichever comes first."""
+    a, b, c = first + 1, first + (last - first) // 2, last - 1
+    shift = int(_SHIFT)
+    va, vb, vc = (int(packed[i]) >> shift for i in (a, b, c))
+    if va < vb:
+        chosen = b if vb < vc else c if va < vc else a
+    else:
+        chosen = a if va < vc else c if vb < vc else b
+    packed[first], packed[chosen] = packed[chosen], packed[first]
+    low = (int(packed[first]) >> shift) << shift
+    lpos, rpos = slice_stops(packed, first + 1, last, low, low | int(_INDEX))
+    rpos = rpos[::-1]
+    most = min(lpos.size, rpos.size)
+    rounds = int(np.count_nonzero(lpos[:most] < rpos[:most]))
+    swapped_left, swapped_right = lpos[:rounds], rpos[:rounds]
+    packed[swapped_left], packed[swapped_right] = packed[swapped_right], packed[swapped_left]
+    cut = int(lpos[rounds]) if rounds < lpos.size else int(_NO_STOP)
+    return min(cut, int(rpos[rounds - 1])) if rounds else cut
+
+
 def _move_median_to_first(packed, first, last) -> None:
     """``__move_median_to_first(first, first + 1, mid, last - 1)``: the median of three to
     ``first``, the comparisons in libstdc++'s order."""
@@ -290,11 +323,8 @@ def _unguarded_partitions(packed, first, last):
 
 def _stops(packed, start, stop, low, high):
     """The positions in the ranges ``[start, stop)`` (in ascending order) of the ``packed``
-    elements not below the range's ``low`` (L) and not above its ``high`` (R), ascending. One
-    range is compared as a slice; where ranges cover most of their span the whole span is
-    compared (no gathers)."""
-    if start.size == 1:
-        return slice_stops(packed, int(start[0]), int(stop[0]), low[0], high[0])
+    elements not below the range's ``low`` (L) and not above its ``high`` (R), ascending. Where
+    the ranges cover most of their span the whole span is compared (no gathers)."""
     sizes = stop - start
     if 2 * int(sizes.sum()) < stop[-1] - start[0]:
         positions = _positions(start, sizes)
