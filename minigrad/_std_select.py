@@ -16,11 +16,12 @@ of equal values it returns, and where, depends on every step of its algorithm:
 - ``mode`` runs ``std::sort`` and returns the index of the last pair of the first longest run.
 
 The selections are vectorized across rows (each row has one active range per step), with
-the partitions of :mod:`._std_sort`; the heap of ``partial_sort`` is sequential and runs on
-Python's C ``heapq`` (:mod:`._std_heap`), so it is used only on rows where ties can change the
-answer: where the ``k`` selected values do not repeat in their row, any correct selection gives
-the same sorted result and NumPy's is used. ``mode`` follows only the one range of the
-introsort that holds the last element of the most frequent value.
+the partitions of :mod:`._std_sort` (one row: with scalars and slices, as the quickselect of
+one row is); the heap of ``partial_sort`` is sequential and runs on Python's C ``heapq``
+(:mod:`._std_heap`, on keys within 32 bits where the dtype has no more), so it is used only on
+rows where ties can change the answer: where the ``k`` selected values do not repeat in their
+row, any correct selection gives the same sorted result and NumPy's is used. ``mode`` follows
+only the one range of the introsort that holds the last element of the most frequent value.
 """
 
 from __future__ import annotations
@@ -274,7 +275,9 @@ def _quickselect_partition_one(values, perm, lo: int, hi: int):
     values[swapped_left], values[swapped_right] = values[swapped_right], values[swapped_left]
     perm[swapped_left], perm[swapped_right] = perm[swapped_right], perm[swapped_left]
 
-    def left_at(m: int, missing: int) -> int:  # (past the last stop: the last, as below)
+    # past its last stop a scan is clipped to it, as in _quickselect_partition (hi is always
+    # a left stop and lo + 1 a right one, so neither list is empty)
+    def left_at(m: int, missing: int) -> int:
         return int(lpos[min(m, lpos.size - 1)]) if m >= 0 else missing
 
     def right_at(m: int, missing: int) -> int:

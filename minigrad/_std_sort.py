@@ -24,8 +24,10 @@ What keeps it fast on inputs with many ties (``python -m benchmarks.ties``):
   false and its arrangement depends on its length and the depth left only: computed once per
   length, applied at once);
 - each scan reads its stops from one comparison of the whole span (``flatnonzero``), and the
-  number of swap rounds is found by bisection in them;
-- the heapsort below the depth limit runs on Python's C ``heapq`` (:mod:`._std_heap`).
+  number of swap rounds is found by bisection in them; a level of one range (the first, and
+  every level of ``nth_element`` on one row) is worked with scalars and slices;
+- the heapsort below the depth limit runs on Python's C ``heapq``, its loops in C
+  (:mod:`._std_heap`); many short ranges past the limit are heapsorted all at once in NumPy.
 """
 
 from __future__ import annotations
