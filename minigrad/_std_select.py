@@ -16,11 +16,12 @@ of equal values it returns, and where, depends on every step of its algorithm:
 - ``mode`` runs ``std::sort`` and returns the index of the last pair of the first longest run.
 
 The selections are vectorized across rows (each row has one active range per step), with
-the partitions of :mod:`._std_sort`; the heap of ``partial_sort`` is sequential and runs on
-Python's C ``heapq`` (:mod:`._std_heap`), so it is used only on rows where ties can change the
-answer: where the ``k`` selected values do not repeat in their row, any correct selection gives
-the same sorted result and NumPy's is used. ``mode`` follows only the one range of the
-introsort that holds the last element of the most frequent value.
+the partitions of :mod:`._std_sort` (one row: with scalars and slices, as the quickselect of
+one row is); the heap of ``partial_sort`` is sequential and runs on Python's C ``heapq``
+(:mod:`._std_heap`, on keys within 32 bits where the dtype has no more), so it is used only on
+rows where ties can change the answer: where the ``k`` selected values do not repeat in their
+row, any correct selection gives the same sorted result and NumPy's is used. ``mode`` follows
+only the one range of the introsort that holds the last element of the most frequent value.
 """
 
 from __future__ import annotations
@@ -35,15 +36,16 @@ from ._std_sort import (
     _SHIFT,
     _crossing_rounds,
     _introsort_levels,
-    _move_median_to_first,
+    _median_partitions,
     _positions,
     _ranked,
+    _short_keys,
     _swap,
-    _unguarded_partitions,
     by_chunks,
     dense_ranks,
     introsort_order,
     packed_rows,
+    slice_stops,
     sorted_flat,
 )
 
@@ -66,6 +68,13 @@ def order_keys(values: np.ndarray) -> np.ndarray:
     return keys
 
 
+def compact_keys(values: np.ndarray) -> np.ndarray:
+    """:func:`order_keys`, within 32 bits for dtypes of up to 32 bits (one pass fewer, and
+    heap items that Python compares faster)."""
+    keys = _short_keys(values)
+    return order_keys(values) if keys is None else keys
+
+
 def _rows(values: np.ndarray, axis: int):
     moved = np.moveaxis(values, axis, -1)
     return moved, moved.reshape(-1, moved.shape[-1])
@@ -77,7 +86,7 @@ def topk_indices(values: np.ndarray, k: int, axis: int, largest: bool, sorted: b
     n = rows.shape[1]
     out = np.empty((rows.shape[0], k), np.int64)
     if k and rows.shape[0] and k * _PARTIAL_SORT_RATIO <= n:
-        keys = order_keys(rows)
+        keys = compact_keys(rows)
         keys = ~keys if largest else keys  # smaller keys first; ~ reverses without overflow
         out[:], exact = _smallest_sorted(keys, k)
         if exact.any():
@@ -159,8 +168,7 @@ def _nth_element_ranked(ranks: np.ndarray, nth: int, depth_limit: int | None):
             break
         depth -= 1
         lo, hi = first[active], last[active]
-        _move_median_to_first(packed, lo, hi)
-        cut = _unguarded_partitions(packed, lo, hi)
+        cut = _median_partitions(packed, lo, hi)
         right = cut <= target[active]
         first[active], last[active] = np.where(right, cut, lo), np.where(right, hi, cut)
         active = active[last[active] - first[active] > 3]
@@ -190,7 +198,7 @@ def kthvalue_indices(values: np.ndarray, k: int, axis: int) -> np.ndarray:
     """The int64 index PyTorch's CPU ``kthvalue`` returns for each slice along ``axis`` (the
     axis removed): the ``k``-th smallest (1-based), NaN above every number."""
     moved, rows = _rows(values, axis)
-    keys = order_keys(rows)
+    keys = compact_keys(rows)
     out = np.empty(rows.shape[0], np.int64)
     if rows.shape[0]:
         out[:] = np.argpartition(keys, k - 1, axis=1)[:, k - 1]
@@ -210,6 +218,9 @@ def quickselect_order(keys: np.ndarray, kth: int) -> np.ndarray:
     rows, n = keys.shape
     values = keys.reshape(-1).copy()
     perm = np.tile(np.arange(n, dtype=np.int64), rows)
+    if rows == 1:
+        _quickselect_one(values, perm, kth)
+        return perm.reshape(rows, n)
     lo = np.arange(rows, dtype=np.int64) * n
     hi, target = lo + n - 1, lo + kth
     active = np.flatnonzero(hi - lo >= 2)
@@ -230,6 +241,55 @@ def quickselect_order(keys: np.ndarray, kth: int) -> np.ndarray:
     return perm.reshape(rows, n)
 
 
+def _quickselect_one(values, perm, kth: int) -> None:
+    """:func:`quickselect_order` of one row (``values`` and ``perm`` in place), the same steps
+    with scalars and slices (a third of the NumPy calls, most of what a short row costs)."""
+
+    def swap(x: int, y: int) -> None:
+        values[x], values[y] = values[y], values[x]
+        perm[x], perm[y] = perm[y], perm[x]
+
+    lo, hi = 0, values.size - 1
+    while hi - lo >= 2:
+        swap(lo + (hi - lo) // 2, lo + 1)
+        for x, y in ((lo + 1, hi), (lo, hi), (lo + 1, lo)):
+            if values[x] > values[y]:
+                swap(x, y)
+        i, j = _quickselect_partition_one(values, perm, lo, hi)
+        swap(lo, j)
+        lo, hi = (i if j <= kth else lo), (j - 1 if j >= kth else hi)
+    if hi - lo == 1 and values[lo] > values[hi]:
+        swap(lo, hi)
+
+
+def _quickselect_partition_one(values, perm, lo: int, hi: int):
+    """:func:`_quickselect_partition` of the one range ``[lo + 1, hi]``: the stops read from
+    slices, the rounds counted (a condition that once false stays false)."""
+    pivot = values[lo]
+    lpos, rpos = slice_stops(values, lo + 1, hi + 1, pivot, pivot)
+    lpos = lpos[lpos >= lo + 2]  # the left scan from lo + 2 (hi stops it: not below)
+    rpos = rpos[rpos <= hi - 1][::-1]  # the right scan from hi - 1 (lo + 1 stops it)
+    most = min(lpos.size, rpos.size)
+    rounds = int(np.count_nonzero(lpos[:most] < rpos[:most]))
+    swapped_left, swapped_right = lpos[:rounds], rpos[:rounds]
+    values[swapped_left], values[swapped_right] = values[swapped_right], values[swapped_left]
+    perm[swapped_left], perm[swapped_right] = perm[swapped_right], perm[swapped_left]
+
+    # past its last stop a scan is clipped to it, as in _quickselect_partition (hi is always
+    # a left stop and lo + 1 a right one, so neither list is empty)
+    def left_at(m: int, missing: int) -> int:
+        return int(lpos[min(m, lpos.size - 1)]) if m >= 0 else missing
+
+    def right_at(m: int, missing: int) -> int:
+        return int(rpos[min(m, rpos.size - 1)]) if m >= 0 else missing
+
+    far = np.iinfo(np.int64).max
+    shift = rounds + 1 if left_at(rounds, far) == right_at(rounds, -1) else rounds
+    i = min(left_at(shift, far), right_at(rounds - 1, far))
+    j = max(right_at(shift, -1), left_at(rounds - 1, -1))
+    return i, j
+
+
 def _quickselect_partition(values, perm, lo, hi):
     """The partition of ``[lo + 1, hi]`` around ``values[lo]`` (``values[lo + 1]`` is not
     above it, ``values[hi]`` not below): the left scan stops at elements not below the pivot in
@@ -239,11 +299,16 @@ def _quickselect_partition(values, perm, lo, hi):
     ``j = max(R[K], L[K-1])`` (the swapped elements stop them too), which have crossed unless
     L[K] == R[K] (an element equal to the pivot): then one more round, from L[K + 1] and
     R[K + 1]. Returns the final ``(i, j)``."""
-    sizes = hi - lo  # the window [lo + 1, hi] of both scans (ranges in ascending order)
-    positions = _positions(lo + 1, sizes)
-    here, pivot = values[positions], np.repeat(values[lo], sizes)
-    lpos = positions[np.flatnonzero(here >= pivot)]
-    rpos = positions[np.flatnonzero(here <= pivot)]
+    if lo.size == 1:  # the window [lo + 1, hi] of both scans (ranges in ascending order)
+        lpos, rpos = slice_stops(
+            values, int(lo[0]) + 1, int(hi[0]) + 1, values[lo[0]], values[lo[0]]
+        )
+    else:
+        sizes = hi - lo
+        positions = _positions(lo + 1, sizes)
+        here, pivot = values[positions], np.repeat(values[lo], sizes)
+        lpos = positions[np.flatnonzero(here >= pivot)]
+        rpos = positions[np.flatnonzero(here <= pivot)]
     lstart, lend = np.searchsorted(lpos, lo + 2), np.searchsorted(lpos, hi + 1)
     rstart, rend = np.searchsorted(rpos, lo + 1), np.searchsorted(rpos, hi) - 1
     lcount, rcount = lend - lstart, rend + 1 - rstart

@@ -24,15 +24,17 @@ What keeps it fast on inputs with many ties (``python -m benchmarks.ties``):
   false and its arrangement depends on its length and the depth left only: computed once per
   length, applied at once);
 - each scan reads its stops from one comparison of the whole span (``flatnonzero``), and the
-  number of swap rounds is found by bisection in them;
-- the heapsort below the depth limit runs on Python's C ``heapq`` (:mod:`._std_heap`).
+  number of swap rounds is found by bisection in them; a level of one range (the first, and
+  every level of ``nth_element`` on one row) is worked with scalars and slices;
+- the heapsort below the depth limit runs on Python's C ``heapq``, its loops in C
+  (:mod:`._std_heap`); many short ranges past the limit are heapsorted all at once in NumPy.
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-from ._std_heap import heapsort
+from ._std_heap import heapsort, heapsort_ranges
 
 _INSERTION_THRESHOLD = 16  # libstdc++'s _S_threshold: shorter ranges wait for insertion sort
 _RADIX_MIN = 32768  # PyTorch sorts 1-D integers at least this long with a stable radix sort
@@ -190,12 +192,10 @@ def _introsort_levels(packed, ordered, keep, first, last, depth: int) -> None:
         if not first.size:
             return
         if depth == 0:
-            for a, b in zip(first.tolist(), last.tolist()):
-                _heapsort(packed, a, b)
+            _heapsorts(packed, first, last)
             return
         depth -= 1
-        _move_median_to_first(packed, first, last)
-        cut = _unguarded_partitions(packed, first, last)
+        cut = _median_partitions(packed, first, last)
         first, last = _interleaved(first, cut), _interleaved(cut, last)
 
 
@@ -250,6 +250,40 @@ def _swap(values, perm, a, b) -> None:
     perm[a], perm[b] = perm[b], perm[a].copy()
 
 
+def _median_partitions(packed, first, last):
+    """:func:`_move_median_to_first`, then :func:`_unguarded_partitions`, of every range; returns
+    the cuts. One range is worked with scalars and slices (a third of the NumPy calls, most of
+    what a short range costs)."""
+    if first.size == 1:
+        return np.array([_median_partition_one(packed, int(first[0]), int(last[0]))])
+    _move_median_to_first(packed, first, last)
+    return _unguarded_partitions(packed, first, last)
+
+
+def _median_partition_one(packed, first: int, last: int) -> int:
+    """:func:`_median_partitions` of the one range ``[first, last)``, the same steps: the
+    median of three (libstdc++'s comparisons) to ``first``, then the rounds of swaps of the
+    left scan's stops L[k] with the right scan's R[k] while L[k] < R[k] (all the rounds that
+    do: once false it stays false), the cut at L[K] or R[K-1], whichever comes first."""
+    a, b, c = first + 1, first + (last - first) // 2, last - 1
+    shift = int(_SHIFT)
+    va, vb, vc = (int(packed[i]) >> shift for i in (a, b, c))
+    if va < vb:
+        chosen = b if vb < vc else c if va < vc else a
+    else:
+        chosen = a if va < vc else c if vb < vc else b
+    packed[first], packed[chosen] = packed[chosen], packed[first]
+    low = (int(packed[first]) >> shift) << shift
+    lpos, rpos = slice_stops(packed, first + 1, last, low, low | int(_INDEX))
+    rpos = rpos[::-1]
+    most = min(lpos.size, rpos.size)
+    rounds = int(np.count_nonzero(lpos[:most] < rpos[:most]))
+    swapped_left, swapped_right = lpos[:rounds], rpos[:rounds]
+    packed[swapped_left], packed[swapped_right] = packed[swapped_right], packed[swapped_left]
+    cut = int(lpos[rounds]) if rounds < lpos.size else int(_NO_STOP)
+    return min(cut, int(rpos[rounds - 1])) if rounds else cut
+
+
 def _move_median_to_first(packed, first, last) -> None:
     """``__move_median_to_first(first, first + 1, mid, last - 1)``: the median of three to
     ``first``, the comparisons in libstdc++'s order."""
@@ -275,7 +309,8 @@ def _unguarded_partitions(packed, first, last):
     pivot, whichever comes first: that is the cut. (L and R are never empty: the median of
     three leaves an element on each side of the pivot.)
     """
-    lpos, rpos = _stops(packed, first, last, packed[first] >> _SHIFT)
+    low = (packed[first] >> _SHIFT) << _SHIFT  # v >= p: packed >= low; v <= p: <= low | index
+    lpos, rpos = _stops(packed, first + 1, last, low, low | _INDEX)
     lstart, lend = np.searchsorted(lpos, first + 1), np.searchsorted(lpos, last)
     rstart, rend = np.searchsorted(rpos, first + 1), np.searchsorted(rpos, last) - 1
     lcount, rcount = lend - lstart, rend + 1 - rstart
@@ -288,24 +323,30 @@ def _unguarded_partitions(packed, first, last):
     return np.where(rounds > 0, np.minimum(left_stop, previous_right), left_stop)
 
 
-def _stops(packed, first, last, pivot):
-    """The positions in ``[first + 1, last)`` (ranges in ascending order) of the elements not
-    below (L) and not above (R) each range's ``pivot`` value, ascending. Where the ranges cover
-    most of their span the whole span is compared (no gathers)."""
-    low, high = pivot << _SHIFT, (pivot + 1) << _SHIFT  # v >= p: packed >= low; v <= p: < high
-    sizes = last - first - 1
-    if 2 * int(sizes.sum()) < last[-1] - first[0]:
-        positions = _positions(first + 1, sizes)
+def _stops(packed, start, stop, low, high):
+    """The positions in the ranges ``[start, stop)`` (in ascending order) of the ``packed``
+    elements not below the range's ``low`` (L) and not above its ``high`` (R), ascending. Where
+    the ranges cover most of their span the whole span is compared (no gathers)."""
+    sizes = stop - start
+    if 2 * int(sizes.sum()) < stop[-1] - start[0]:
+        positions = _positions(start, sizes)
         here = packed[positions]
         lpos = positions[np.flatnonzero(here >= np.repeat(low, sizes))]
-        return lpos, positions[np.flatnonzero(here < np.repeat(high, sizes))]
-    # segments: up to and including each pivot (compared with bounds nothing passes), range
-    gaps = first + 1 - np.concatenate([first[:1], last[:-1]])
+        return lpos, positions[np.flatnonzero(here <= np.repeat(high, sizes))]
+    # segments: the gap before each range (compared with bounds nothing packed passes), range
+    gaps = start - np.concatenate([start[:1], stop[:-1]])
     lengths = _interleaved(gaps, sizes)
-    low = np.repeat(_interleaved(np.full(first.size, _NO_STOP), low), lengths)
-    high = np.repeat(_interleaved(np.zeros_like(high), high), lengths)
-    span = packed[first[0] : last[-1]]
-    return np.flatnonzero(span >= low) + first[0], np.flatnonzero(span < high) + first[0]
+    low = np.repeat(_interleaved(np.full(start.size, _NO_STOP), low), lengths)
+    high = np.repeat(_interleaved(np.full(start.size, -1), high), lengths)
+    span = packed[start[0] : stop[-1]]
+    return np.flatnonzero(span >= low) + start[0], np.flatnonzero(span <= high) + start[0]
+
+
+def slice_stops(data, start: int, stop: int, low, high):
+    """The positions in ``[start, stop)`` of the elements of ``data`` not below ``low`` and
+    of those not above ``high``, ascending (one range: a slice, no gathers)."""
+    span = data[start:stop]
+    return np.flatnonzero(span >= low) + start, np.flatnonzero(span <= high) + start
 
 
 def _crossing_rounds(lpos, rpos, lstart, rend, most):
@@ -329,7 +370,25 @@ def _crossing_rounds(lpos, rpos, lstart, rend, most):
     return lo
 
 
-def _heapsort(packed, first: int, last: int) -> None:
-    """libstdc++'s ``__partial_sort(first, last, last)`` (make_heap, sort_heap) of
-    ``[first, last)``; for ranges past the depth limit."""
-    packed[first:last] = packed[first:last][heapsort(packed[first:last] >> _SHIFT)]
+def _heapsorts(packed, first, last) -> None:
+    """libstdc++'s ``__partial_sort(first, last, last)`` (make_heap, sort_heap) of the ranges
+    ``[first, last)`` past the depth limit: the shorter ones all at once where they are many
+    (as many steps as the longest of them needs, each a few NumPy calls on all), the others
+    one by one on ``heapq``, split where the estimates (µs on the 2-core machine) add up least.
+    The ranges are disjoint: the order they are worked in does not matter."""
+    sizes = last - first
+    order = np.argsort(sizes, kind="stable")
+    first, last, sizes = first[order], last[order], sizes[order]
+    after = np.concatenate([np.cumsum(sizes[::-1])[::-1], [0]])  # elements of ranges i, ...
+
+    def cost(i):  # the i shortest at once, the others one by one
+        longest = int(sizes[i - 1]) if i else 0
+        at_once = longest * longest.bit_length() * (15 + 0.05 * i)
+        return at_once + 50 * (sizes.size - i) + 0.7 * int(after[i])
+
+    splits = np.searchsorted(sizes, 2 ** np.arange(4, 40), "right")
+    split = min([0, *np.unique(splits).tolist()], key=cost)
+    if split:
+        heapsort_ranges(packed, first[:split], last[:split], _SHIFT)
+    for a, b in zip(first[split:].tolist(), last[split:].tolist()):
+        packed[a:b] = packed[a:b][heapsort(packed[a:b] >> _SHIFT)]
