@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from ... import accelerator
+from ..._warnings import warn_user
 from ._collate import default_collate
 from ._fetch import fetch_map, iterable_batches
 from ._multiprocessing_iter import MultiProcessingDataLoaderIter, get_context
@@ -24,7 +26,8 @@ class DataLoader:
         num_workers: how many worker processes load batches (0: the calling process loads
             them). See "Worker processes" below.
         collate_fn: turns a list of samples into a batch (default: :func:`default_collate`).
-        pin_memory: accepted for compatibility (no effect: there is no pinned host memory).
+        pin_memory: accepted for compatibility (no effect: there is no pinned host memory;
+            without a GPU it warns, as PyTorch).
         drop_last: drop the last, smaller batch.
         timeout: seconds to wait for a batch from the workers before a ``RuntimeError``
             (0: wait as long as it takes; a dead worker raises either way).
@@ -152,15 +155,27 @@ class DataLoader:
 
     def __iter__(self):
         if self.num_workers == 0:
+            self._warn_pin_memory()
             self._draw_base_seed()
             return self._single_process_batches()
         if not self.persistent_workers:
+            self._warn_pin_memory()
             return MultiProcessingDataLoaderIter(self, self._draw_base_seed())
         if self._iterator is None or self._iterator.closed or self._iterator.broken:
+            self._warn_pin_memory()
             self._iterator = MultiProcessingDataLoaderIter(self, self._draw_base_seed())
         else:
             self._iterator.reset()  # same workers, same seeds: no new base seed, as PyTorch
         return self._iterator
+
+    def _warn_pin_memory(self) -> None:
+        """PyTorch's warning, where each of its iterators is made, that ``pin_memory=True``
+        does nothing without an accelerator (batches are pinned for a GPU's copies only)."""
+        if self.pin_memory and not accelerator.is_available():
+            warn_user(
+                "'pin_memory' argument is set as true but no accelerator is found, then device "
+                "pinned memory won't be used."
+            )
 
     def _draw_base_seed(self) -> int:
         """The seed workers derive theirs from, drawn from ``generator`` whenever workers are
