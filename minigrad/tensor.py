@@ -252,6 +252,11 @@ class Tensor(InPlaceMethods):
         self.requires_grad  # noqa: B018 - brings a view's grad_fn up to date with its base
         return self.grad_fn is None
 
+    def _is_view(self) -> bool:
+        """Whether this tensor is a view of another (its ``_base``), as PyTorch's private method
+        that tools such as torchviz call."""
+        return self._base is not None
+
     @property
     def _version(self) -> int:
         """How many in-place changes this tensor's storage has had (an int, as PyTorch's),

@@ -677,3 +677,16 @@ def test_split_keyword_names_as_torch():
         assert [len(t) for t in x.unsafe_split(split_size=3)] == [3, 3]
         with pytest.raises(TypeError):
             x.split(split_size_or_sections=2)
+
+
+def test_is_view_as_pytorch():
+    """``Tensor._is_view()``: PyTorch's private method that graph tools (torchviz) call."""
+    x = minigrad.randn(3, 4)
+    views = [x[1:], x.view(12), x.t(), x.reshape(4, 3), x.unsqueeze(0)]
+    others = [x, x.clone(), x + 1, x.detach()]  # detach shares storage but is no view
+    assert [v._is_view() for v in views] == [True] * 5
+    assert [c._is_view() for c in others] == [False] * 4
+    torch = pytest.importorskip("torch")
+    t = torch.randn(3, 4)
+    assert [v._is_view() for v in (t[1:], t.view(12), t.t(), t.reshape(4, 3), t.unsqueeze(0))]
+    assert not any(c._is_view() for c in (t.detach(), t.clone(), t + 1))
