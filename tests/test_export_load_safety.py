@@ -178,7 +178,14 @@ def test_minigrad_load_refuses_a_pickle_naming_os_system(tmp_path, archive):
             zf.writestr("archive/data.pkl", data)
             zf.writestr("archive/version", b"3")
         data = buffer.getvalue()
+    pytorch = r"Trying to load unsupported GLOBAL (posix|nt)\.system whose module \1 is blocked"
     for weights_only in (True, None):
-        with pytest.raises(pickle.UnpicklingError, match=r"Weights only load failed.*system"):
+        with pytest.raises(pickle.UnpicklingError, match="Weights only load failed.*" + pytorch):
             minigrad.load(io.BytesIO(data), weights_only=weights_only)
+    with minigrad.serialization.safe_globals([os.system]):  # blocked even when allowed
+        with pytest.raises(pickle.UnpicklingError, match=pytorch):
+            minigrad.load(io.BytesIO(data))
     assert not os.path.exists(_marker(tmp_path))
+    torch = pytest.importorskip("torch")
+    with pytest.raises(pickle.UnpicklingError, match=pytorch):  # PyTorch's words
+        torch.load(io.BytesIO(data), weights_only=True)

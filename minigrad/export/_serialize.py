@@ -6,7 +6,9 @@ function targets are public dotted names, the reprs of the minigrad.nn layers th
 ``minigrad.cond`` calls (GraphModules, with their code), the signature, the state dict and
 the constants. Loading rebuilds the Graph from the records and the GraphModule recompiles it
 through minigrad.fx's own code generation; the result must equal the saved code. No code
-object or pickle is stored.
+object or pickle is stored, and the records are checked before anything is built from them
+(``_safe_records``, shared with ``jit.load``): an edited file cannot make loading, or the
+loaded program, run other code.
 
 Format 2 (``minigrad.export/2``) holds the lifted graph (state as inputs); files written
 before ``cond`` branches could be saved hold no ``branches`` record and load as they did.
@@ -287,7 +289,9 @@ def _signature(spec: dict) -> ExportGraphSignature:
 
 def load(f) -> ExportedProgram:
     """Read an ExportedProgram written by :func:`save` (format 2, or format 1 of earlier
-    minigrad versions, whose graph is lifted on loading).
+    minigrad versions, whose graph is lifted on loading). Raises RuntimeError, naming it, for
+    a record that saving does not write (a function other than minigrad's ops and a few
+    ``operator``/``math`` ones, a name that is not an identifier, a path into a dunder).
 
     Example:
         >>> ep = minigrad.export.load("net.mgexport")
