@@ -189,3 +189,13 @@ def test_minigrad_load_refuses_a_pickle_naming_os_system(tmp_path, archive):
     torch = pytest.importorskip("torch")
     with pytest.raises(pickle.UnpicklingError, match=pytorch):  # PyTorch's words
         torch.load(io.BytesIO(data), weights_only=True)
+
+
+def test_generated_code_quotes_attribute_names_that_are_not_identifiers():
+    from minigrad.fx import Graph
+
+    graph = Graph()
+    graph.output(graph.get_attr('0.a"); print("x'))
+    src = graph.python_code("self").src
+    assert 'getattr(getattr(self, "0"), "a\\"); print(\\"x")' in src
+    compile(src, "<generated>", "exec")  # one expression: the name stays a string
