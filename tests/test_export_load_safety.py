@@ -3,6 +3,7 @@ records (shared with ``jit.load``, see ``minigrad/export/_safe_records.py``) bef
 or generates anything from them, and ``minigrad.load(weights_only=True)`` refuses a pickle that
 names ``os.system`` as PyTorch does. Each attack must leave its marker file unwritten."""
 
+import functools
 import io
 import json
 import os
@@ -39,12 +40,16 @@ class Gate(nn.Module):
         return minigrad.cond(x.sum() > 0, lambda v: self.fc(v), lambda v: -v, (x,))
 
 
-def _saved(model) -> dict:
-    """The payload ``export.save`` writes for ``model``, with its meta parsed."""
+@functools.cache
+def _file(cls) -> bytes:
     buffer = io.BytesIO()
-    save(export(model, (minigrad.randn(2, 3),)), buffer)
-    buffer.seek(0)
-    payload = minigrad.load(buffer)
+    save(export(cls(), (minigrad.randn(2, 3),)), buffer)
+    return buffer.getvalue()
+
+
+def _saved(cls) -> dict:
+    """The payload ``export.save`` writes for a ``cls`` (exported once), its meta parsed."""
+    payload = minigrad.load(io.BytesIO(_file(cls)))
     payload["meta"] = json.loads(payload["meta"])
     return payload
 
@@ -66,7 +71,7 @@ def _marker(tmp_path) -> str:
 
 
 def test_an_unedited_file_loads():
-    payload = _saved(Net())
+    payload = _saved(Net)
     targets = {(r[1], r[2]) for r in payload["meta"]["records"]}
     assert ("call_function", "builtins.getattr") in targets
     assert ("call_method", "relu") in targets and ("call_module", "act") in targets
@@ -124,7 +129,7 @@ ATTACKS = {
 
 @pytest.mark.parametrize("attack", list(ATTACKS))
 def test_an_edited_graph_is_refused_naming_what(tmp_path, attack):
-    payload = _saved(Net())
+    payload = _saved(Net)
     expected, edit = ATTACKS[attack]
     edit(payload["meta"], _run_code(tmp_path))
     with pytest.raises(RuntimeError, match="refusing the graph") as info:
@@ -134,7 +139,7 @@ def test_an_edited_graph_is_refused_naming_what(tmp_path, attack):
 
 
 def test_an_edited_signature_target_is_refused(tmp_path):
-    payload = _saved(Net())
+    payload = _saved(Net)
     spec = next(s for s in payload["meta"]["signature"]["inputs"] if s[2] == "fc.weight")
     spec[2] = f'fc"); {_run_code(tmp_path)}; ("'
     with pytest.raises(RuntimeError, match="refusing the graph.*signature's state path"):
@@ -143,7 +148,7 @@ def test_an_edited_signature_target_is_refused(tmp_path):
 
 
 def test_the_records_of_a_cond_branch_are_checked(tmp_path):
-    payload = _saved(Gate())
+    payload = _saved(Gate)
     branches = payload["meta"]["branches"]
     assert set(branches) == {"true_graph_0", "false_graph_0"}
     branch = branches["false_graph_0"]
@@ -154,7 +159,7 @@ def test_the_records_of_a_cond_branch_are_checked(tmp_path):
 
 
 def test_a_format_1_tensor_path_into_a_dunder_is_refused():
-    payload = _saved(Net())
+    payload = _saved(Net)
     payload["format"] = "minigrad.export/1"
     payload["graph_state"] = {"__class__": minigrad.ones(1)}
     with pytest.raises(RuntimeError, match="'__class__' is not a dotted path"):
