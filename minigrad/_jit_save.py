@@ -27,6 +27,7 @@ import re
 
 from .backend import device
 from .export import _serialize as records
+from .export._safe_records import IDENTIFIER, UnsafeRecordError, check_records, is_member_path
 from .jit import RecursiveScriptModule, _view_class
 from .nn.modules.container import ModuleDict, ModuleList, Sequential
 from .nn.modules.module import Module
@@ -282,19 +283,8 @@ def load(payload: dict) -> Module:
     return _build(meta["tree"], "", payload["state"], top)
 
 
-# -- what loading accepts: the records a trace makes, nothing that could run other code --------
-_IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+# -- what loading accepts: the records a trace makes (see export._safe_records) ----------------
 _CONSTANT = re.compile(r"(_[A-Za-z0-9_]+)?_tensor_constant[0-9]+")  # (the recorder's names)
-_MEMBER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*|[0-9]+")  # (ModuleList children are numbered)
-_OPS = {"placeholder", "get_attr", "call_function", "call_method", "call_module", "output"}
-_OPERATORS = {"getitem", "setitem", "add", "sub", "mul", "truediv", "floordiv", "mod", "pow",
-              "neg", "pos", "abs", "invert", "and_", "or_", "xor", "lt", "le", "gt", "ge",
-              "eq", "ne", "matmul"}  # fmt: skip
-_ARITHMETIC = {"add", "sub", "mul", "truediv", "floordiv", "mod", "pow", "matmul", "and", "or",
-               "xor", "lshift", "rshift", "lt", "le", "gt", "ge", "eq", "ne", "neg", "pos",
-               "abs", "invert", "getitem", "setitem", "index", "bool", "float", "int",
-               "complex", "len", "iter", "contains"}  # fmt: skip
-_DUNDERS = {f"__{p}{op}__" for op in _ARITHMETIC for p in ("", "r", "i")}
 
 
 def _check_tree(node: dict, path: str, tensors: set, layers: set) -> None:
@@ -302,7 +292,7 @@ def _check_tree(node: dict, path: str, tensors: set, layers: set) -> None:
     collect the tensor and layer paths."""
     prefix = f"{path}." if path else ""
     for name in [*node["parameters"], *node["buffers"], *node["children"]]:
-        if not (isinstance(name, str) and _MEMBER.fullmatch(name)):
+        if not (is_member_path(name) and "." not in name):
             raise _corrupt(f"bad member name {name!r} in {path or 'the top module'}")
     tensors.update(prefix + name for name in [*node["parameters"], *node["buffers"]])
     if "layer" in node:
@@ -312,52 +302,15 @@ def _check_tree(node: dict, path: str, tensors: set, layers: set) -> None:
 
 
 def _check_method(name: str, method: dict, attrs: set, layers: set) -> None:
-    """Refuse records that a trace does not make, before any code is generated from them:
-    names that are not identifiers, attributes other than the saved tensors and constants,
-    layers other than the saved ones, methods other than Tensor's public ones and its
-    operators, functions other than minigrad's dispatching ops, a few ``operator`` functions
-    and ``getattr`` of a public Tensor property."""
-    if not (_IDENTIFIER.fullmatch(name) and not name.startswith("__")):
+    """Refuse records that a trace does not make, before any code is generated from them
+    (:func:`minigrad.export._safe_records.check_records`, which ``export.load`` uses too):
+    ``get_attr`` reads only the saved tensors and constants, ``call_module`` calls only the
+    saved layers."""
+    if not (IDENTIFIER.fullmatch(name) and not name.startswith("__")):
         raise _corrupt(f"bad method name {name!r}")
     if not set(method["modes"]) <= layers:
         raise _corrupt(f"{name}: modes of layers not in the file")
-    for record in method["records"]:
-        if not (isinstance(record, list) and len(record) == 6):
-            raise _corrupt(f"{name}: bad node record {record!r}")
-        node, op, target, args, kwargs = record[:5]
-        if not (isinstance(node, str) and _IDENTIFIER.fullmatch(node)) or op not in _OPS:
-            raise _corrupt(f"{name}: bad node {node!r} ({op!r})")
-        keys = kwargs.get("dict") if isinstance(kwargs, dict) and len(kwargs) == 1 else None
-        if not (isinstance(keys, dict) and all(_IDENTIFIER.fullmatch(k) for k in keys)):
-            raise _corrupt(f"{name}: node {node} has bad keyword arguments {kwargs!r}")
-        if not _allowed(op, target, args, attrs, layers):
-            raise _corrupt(f"{name}: node {node} ({op}) has a target a trace does not make: "
-                           f"{target!r}")  # fmt: skip
-
-
-def _allowed(op: str, target, args, attrs: set, layers: set) -> bool:
-    if op in ("placeholder", "output"):
-        return isinstance(target, str) and bool(_IDENTIFIER.fullmatch(target))
-    if op in ("get_attr", "call_module"):
-        return isinstance(target, str) and target in (attrs if op == "get_attr" else layers)
-    if op == "call_method":
-        if not isinstance(target, str):
-            return False
-        public = not target.startswith("_") and callable(getattr(Tensor, target, None))
-        return public or target in _DUNDERS
-    root, _, rest = str(target).partition(".")
-    if root == "operator":
-        return rest in _OPERATORS
-    if root == "builtins":
-        items = args.get("tuple") if isinstance(args, dict) else None
-        attr = items[1] if isinstance(items, list) and len(items) == 2 else None
-        return rest == "getattr" and isinstance(attr, str) and _public_property(attr)
     try:
-        fn = records._resolve(str(target))
-    except (ValueError, AttributeError, ImportError):
-        return False
-    return root == "minigrad" and bool(getattr(fn, "__torch_function_wrapped__", False))
-
-
-def _public_property(name: str) -> bool:
-    return not name.startswith("_") and isinstance(getattr(Tensor, name, None), property)
+        check_records(method["records"], attrs, layers)
+    except UnsafeRecordError as error:
+        raise _corrupt(f"{name}: {error}") from None

@@ -304,6 +304,8 @@ def test_a_traced_function_saves_and_loads_as_pytorchs(tmp_path):
     [
         ("call_function", 2, "builtins.exec"),  # a function a trace does not call
         ("call_function", 2, "minigrad.load"),  # minigrad's, but not an op
+        ("call_function", 2, "minigrad.__builtins__.exec"),  # a path into a dunder
+        ("call_function", 2, "os.system"),  # a path outside minigrad
         ("call_function", 0, "x = __import__('os')"),  # code in a name
         ("call_method", 2, "__reduce_ex__"),  # not an op of Tensor
         ("call_method", 3, {"tuple": [{"node": 1}, {"dtype": "load"}]}),  # not a dtype

@@ -6,7 +6,9 @@ function targets are public dotted names, the reprs of the minigrad.nn layers th
 ``minigrad.cond`` calls (GraphModules, with their code), the signature, the state dict and
 the constants. Loading rebuilds the Graph from the records and the GraphModule recompiles it
 through minigrad.fx's own code generation; the result must equal the saved code. No code
-object or pickle is stored.
+object or pickle is stored, and the records are checked before anything is built from them
+(``_safe_records``, shared with ``jit.load``): an edited file cannot make loading, or the
+loaded program, run other code.
 
 Format 2 (``minigrad.export/2``) holds the lifted graph (state as inputs); files written
 before ``cond`` branches could be saved hold no ``branches`` record and load as they did.
@@ -17,7 +19,6 @@ lifted on loading.
 from __future__ import annotations
 
 import ast
-import importlib
 import json
 
 from .. import nn
@@ -29,6 +30,7 @@ from ..fx._codegen import public_path
 from ..nn.modules.module import Module
 from ..nn.parameter import Parameter
 from ._layer_calls import constructor_call, same_layer
+from ._safe_records import ALLOWED_ROOTS, UnsafeRecordError, check_path, check_records, resolve
 from .exported_program import ExportedProgram
 from .graph_signature import (
     ConstantArgument,
@@ -42,7 +44,6 @@ from .graph_signature import (
 
 _FORMAT = "minigrad.export/2"
 _FORMAT_V1 = "minigrad.export/1"
-_ALLOWED_ROOTS = ("minigrad", "operator", "math", "builtins")
 
 
 def _encode(value, index: dict):
@@ -103,35 +104,16 @@ def _decode(value, made: list):
 
 def _function_name(fn) -> str:
     path = public_path(fn)
-    if path.split(".")[0] not in _ALLOWED_ROOTS or _resolve(path) is not fn:
+    try:
+        same = path.split(".")[0] in ALLOWED_ROOTS and resolve(path) is fn
+    except (ValueError, AttributeError):
+        same = False
+    if not same:
         raise NotImplementedError(
             f"minigrad.export.save: the graph calls {fn!r}, which cannot be saved by name; only "
             f"functions reachable as minigrad.*, operator.* or math.* can"
         )
     return path
-
-
-def _resolve(path: str):
-    """The object at dotted ``path`` (a module prefix, then attributes)."""
-    parts = path.split(".")
-    if parts[0] not in _ALLOWED_ROOTS:
-        raise ValueError(f"minigrad.export.load: refusing function target {path!r}")
-    obj = importlib.import_module(parts[0])
-    try:  # attributes first: a function may share its name with a submodule (interpolate)
-        for attr in parts[1:]:
-            obj = getattr(obj, attr)
-        return obj
-    except AttributeError:
-        pass
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        for attr in parts[cut:]:
-            obj = getattr(obj, attr)
-        return obj
-    raise ValueError(f"minigrad.export.load: cannot find {path!r}")
 
 
 def _layer_repr(module: Module, target: str) -> str:
@@ -258,7 +240,7 @@ def _rebuild_graph(records: list) -> Graph:
     graph, made = Graph(), []
     for name, op, target, args, kwargs, wrapped in records:
         if op == "call_function":
-            target = _resolve(target)
+            target = resolve(target)
         args, kwargs = _decode(args, made), _decode(kwargs, made)
         made.append(graph.create_node(op, target, args, kwargs, name))
         if wrapped:
@@ -307,7 +289,9 @@ def _signature(spec: dict) -> ExportGraphSignature:
 
 def load(f) -> ExportedProgram:
     """Read an ExportedProgram written by :func:`save` (format 2, or format 1 of earlier
-    minigrad versions, whose graph is lifted on loading).
+    minigrad versions, whose graph is lifted on loading). Raises RuntimeError, naming it, for
+    a record that saving does not write (a function other than minigrad's ops and a few
+    ``operator``/``math`` ones, a name that is not an identifier, a path into a dunder).
 
     Example:
         >>> ep = minigrad.export.load("net.mgexport")
@@ -323,8 +307,16 @@ def load(f) -> ExportedProgram:
             f"minigrad versions); format field: {version!r}"
         )
     meta = json.loads(payload["meta"])
-    graph = _rebuild_graph(meta["records"])
     old = version == _FORMAT_V1
+    try:
+        _check(meta, set(payload["graph_state"]) if old else set())
+        _check_signature(meta["signature"])
+    except UnsafeRecordError as error:
+        raise RuntimeError(
+            f"minigrad.export.load: refusing the graph in the file (corrupted, or edited to run "
+            f"other code): {error}"
+        ) from None
+    graph = _rebuild_graph(meta["records"])
     root = _root(meta, payload["graph_state"], graph) if old else _root(meta)
     root.update(_branch_modules(meta))
     gm = GraphModule(root, graph, "GraphModule")
@@ -343,6 +335,27 @@ def load(f) -> ExportedProgram:
     ep = ExportedProgram(gm, signature, state, constants=payload["constants"])
     ep._input_checks, ep._out_spec = meta.get("input_checks"), meta.get("out_spec")
     return ep
+
+
+def _check(meta: dict, tensors: set) -> None:
+    """Refuse records :func:`save` does not write, before anything is built from them (see
+    ``_safe_records``), in the graph and its ``cond`` branches: ``get_attr`` and
+    ``call_module`` reach the file's layers and branches (and, format 1, its ``tensors``)."""
+    held = [*meta["layers"], *meta.get("branches", {})]
+    for path in [*held, *tensors]:
+        check_path(path, "submodule or tensor")
+    for branch in meta.get("branches", {}).values():
+        _check(branch, set())
+    check_records(meta["records"], set(held) | tensors, set(held))
+
+
+def _check_signature(spec: dict) -> None:
+    """Refuse state paths in the signature that are not attribute paths: ``module()`` writes
+    them into its code."""
+    targets = [s[2] for s in spec["inputs"]] + [s[3] for s in spec["outputs"] if len(s) > 3]
+    for target in targets:
+        if target is not None:
+            check_path(target, "signature's state")
 
 
 def _lift_v1(gm: GraphModule, old: ExportGraphSignature, state: dict, checks) -> ExportedProgram:

@@ -4,6 +4,7 @@ written as torch.fx writes it (infix operators, ``self.fc(x)``, values freed aft
 from __future__ import annotations
 
 import builtins
+import json
 import keyword
 import math
 import operator
@@ -234,7 +235,10 @@ class _Writer:
     def attr_path(self, target: str) -> str:
         expr = self.root
         for part in target.split("."):
-            expr = f"{expr}.{part}" if part.isidentifier() else f'getattr({expr}, "{part}")'
+            # (a quoted literal, never pasted: torch.fx's "0", and no code from an odd name)
+            expr = (
+                f"{expr}.{part}" if part.isidentifier() else f"getattr({expr}, {json.dumps(part)})"
+            )
         return expr
 
     def operand(self, arg) -> str:

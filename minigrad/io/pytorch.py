@@ -29,7 +29,7 @@ from .. import _sparse_compressed, _sparse_coo, dtypes
 from .._memory_format import strided
 from ..tensor import Tensor
 from . import _archive
-from .safe_globals import resolve
+from .safe_globals import BLOCKED_MODULES, blocked, resolve
 from .unpickler import RestrictedUnpickler
 
 __all__ = ["is_pytorch_zip", "load_legacy", "load_zip"]
@@ -303,6 +303,13 @@ def load_legacy(fh, name: str, size: int, locate):
 
     try:
         magic = header("magic number")
+    except _HeaderGlobal as e:
+        if e.module in BLOCKED_MODULES:  # (as PyTorch: an UnpicklingError, in its words)
+            raise blocked(e.module, e.name, name) from None
+        raise RuntimeError(
+            f"{name} is not a minigrad checkpoint: it is a pickle that is not a PyTorch "
+            f"checkpoint ({e}); minigrad never unpickles arbitrary pickles"
+        ) from e
     except pickle.UnpicklingError as e:
         raise RuntimeError(
             f"{name} is not a minigrad checkpoint: it is a pickle that is not a PyTorch "
@@ -365,8 +372,16 @@ def _encode(text, encoding="latin1"):
     return text.encode(encoding)
 
 
+class _HeaderGlobal(pickle.UnpicklingError):
+    """A global in a pickle that may hold none (a legacy file's headers, its storage keys)."""
+
+    def __init__(self, module: str, name: str):
+        super().__init__(f"a header pickle names the global {module}.{name}")
+        self.module, self.name = module, name
+
+
 def _refuse_globals(module: str, name: str):
-    raise pickle.UnpicklingError(f"a header pickle names the global {module}.{name}")
+    raise _HeaderGlobal(module, name)
 
 
 def _exact(fh, n: int) -> bytes:

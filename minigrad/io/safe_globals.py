@@ -35,6 +35,9 @@ __all__ = [
 _allowed: dict[str, object] = {}
 _BUILTIN_TYPES = {t.__name__: t for t in (dict, list, set, frozenset, tuple, int, float, bool, str)}
 _FUNCTION_MODULES = ("minigrad.nn.functional", "minigrad.ops")
+# Modules whose globals are refused even when allowlisted (PyTorch's ``_blocklisted_modules``):
+# ``os.system`` pickles as ``posix.system``.
+BLOCKED_MODULES = ("sys", "os", "posix", "nt")
 
 
 def global_name(obj) -> tuple[str, str]:
@@ -120,6 +123,8 @@ def resolve(module: str, qualname: str, *, weights_only: bool = True, where: str
             ``weights_only=True``), or it does not exist.
     """
     name = f"{module}.{qualname}"
+    if weights_only and module in BLOCKED_MODULES:
+        raise blocked(module, qualname, where)
     if name in _allowed:
         return _allowed[name]
     if module == "builtins" and qualname in _BUILTIN_TYPES:
@@ -143,6 +148,14 @@ def resolve(module: str, qualname: str, *, weights_only: bool = True, where: str
         f"If you trust it, allow it with minigrad.serialization.add_safe_globals([{qualname}]) "
         f"or the minigrad.serialization.safe_globals([{qualname}]) context manager, or pass "
         f"weights_only=False if you trust the whole file."
+    )
+
+
+def blocked(module: str, qualname: str, where: str) -> pickle.UnpicklingError:
+    """The error for a global of a :data:`BLOCKED_MODULES` module, in PyTorch's words."""
+    return pickle.UnpicklingError(
+        f"Weights only load failed: {where} names a global of a blocked module. Trying to load "
+        f"unsupported GLOBAL {module}.{qualname} whose module {module} is blocked."
     )
 
 
