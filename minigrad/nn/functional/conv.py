@@ -5,14 +5,19 @@ Convolution copies the windows of its input once into an im2col array laid out
 a strided view, so the output comes out in NCHW. Its backward is written with Tensor ops
 (matmul, :class:`Im2Col`, :class:`Col2Im`), so it is differentiable again. 1-D convolution
 is 2-D convolution over a height of 1.
+
+A batch whose windows would take more than :data:`SCRATCH_BYTES` is convolved in chunks of
+samples (:func:`in_chunks`, also used by conv3d and the transposed convolutions), so the
+scratch memory of forward and backward stays bounded whatever the input size.
 """
 
 from __future__ import annotations
 
+import contextvars
 import math
 
 from ...autograd.graph import named_as, names_node
-from ...ops import Op, stack
+from ...ops import Op, cat, split, stack
 from ...ops import pad as pad_op
 from ...ops.base import autocast_inputs
 from ...ops.complex import conjugates
@@ -23,6 +28,17 @@ __all__ = ["conv1d", "conv2d", "conv3d", "fold", "unfold"]
 # The im2col matrix of a forward pass is kept for the weight gradient when it is at most this
 # large; bigger ones are rebuilt in backward (one copy), as PyTorch does, to bound memory.
 CACHE_BYTES = 64 * 2**20
+
+# The most scratch memory (im2col windows, transposed-convolution columns) one convolution
+# takes at once: a larger batch runs in chunks of samples. PyTorch's own Conv3d and
+# ConvTranspose3d docstring examples (a (20, 16, 10, 50, 100) input) need 3-4 GB of windows in
+# one piece; 64 MB chunks keep each GEMM large enough to run at full speed, and small inputs
+# (below the budget) take the unchunked path unchanged.
+SCRATCH_BYTES = 64 * 2**20
+
+# True while a convolution runs chunk by chunk: the chunks then keep no im2col cache (all the
+# chunks' caches together would be the whole im2col matrix the chunking avoids).
+_CHUNKED = contextvars.ContextVar("conv_chunked", default=False)
 
 
 # -- ops -----------------------------------------------------------------------------------------
@@ -86,7 +102,7 @@ class Convolution(Op):
             y += b.reshape(1, o, 1, 1)
         y = y.astype(x.dtype, copy=False)  # bfloat16: NumPy's matmul gives float32
         needs = self.needs_input_grad  # empty when not recorded
-        if needs and needs[1] and cols.nbytes <= CACHE_BYTES:  # only dw reads them
+        if needs and needs[1] and cols.nbytes <= CACHE_BYTES and not _CHUNKED.get():  # dw reads
             self.keep(cols=cols)
         return y
 
@@ -114,6 +130,27 @@ class Convolution(Op):
         if need_b:
             gb = gy.sum((0, 2, 3))
         return gx, gw, gb
+
+
+# -- chunks of a batch ---------------------------------------------------------------------------
+
+
+def in_chunks(run, x, per_sample: int, node: str = "ConvolutionBackward0"):
+    """``run(x)`` for a batch ``x``, or, when ``per_sample`` bytes of scratch a sample would
+    take more than :data:`SCRATCH_BYTES` for the whole batch, ``run`` on chunks of samples
+    joined along the batch (one :func:`split` node, so each chunk's input gradient is written
+    into place once). The result's node shows PyTorch's ``node``. Results equal the unchunked
+    ones up to the rounding of the weight gradient's sum over chunks."""
+    n = x.shape[0]
+    step = max(1, SCRATCH_BYTES // max(1, per_sample))
+    if step >= n:
+        return run(x)
+    token = _CHUNKED.set(True)
+    try:
+        out = cat([run(part) for part in split(x, step)], 0)
+    finally:
+        _CHUNKED.reset(token)
+    return named_as(out, node)
 
 
 # -- argument parsing -----------------------------------------------------------------------------
@@ -213,7 +250,8 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
             f"{list(kernel[-dims:])} with dilation {list(dilation[-dims:])} can't be greater "
             f"than the actual input size"
         )
-    out = Convolution(geom, groups)(x, weight, bias)
+    cols = x.shape[1] * math.prod(kernel) * math.prod(geom.out) * x.element_size()
+    out = in_chunks(lambda part: Convolution(geom, groups)(part, weight, bias), x, cols)
     if dims == 1:  # (PyTorch: one node of its own 1-D convolution)
         out = named_as(out.squeeze(2), "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
@@ -394,12 +432,20 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     if before[0] or after[0]:
         x = pad_op(x, (0, 0, 0, 0, before[0], after[0]))
     (kd, sd, dd), d_out = (kernel[0], stride[0], dilation[0]), geom.out[0]
-    n, c = x.shape[:2]
-    slices = [x[:, :, i * dd : i * dd + sd * (d_out - 1) + 1 : sd] for i in range(kd)]
-    stacked = stack(slices, 3).permute(0, 2, 1, 3, 4, 5)  # (N, D_out, C, kD, H, W)
-    stacked = stacked.reshape(n * d_out, c * kd, *x.shape[3:])
     w2 = weight.reshape(weight.shape[0], -1, *kernel[1:])
     hw_padding = padding if isinstance(padding, str) else before[1:]
-    y = conv2d(stacked, w2, bias, stride[1:], hw_padding, dilation[1:], groups)
-    y = y.reshape(n, d_out, *y.shape[1:]).permute(0, 2, 1, 3, 4)
+
+    def run(part):
+        n, c = part.shape[:2]
+        slices = [part[:, :, i * dd : i * dd + sd * (d_out - 1) + 1 : sd] for i in range(kd)]
+        stacked = stack(slices, 3).permute(0, 2, 1, 3, 4, 5)  # (N, D_out, C, kD, H, W)
+        stacked = stacked.reshape(n * d_out, c * kd, *part.shape[3:])
+        y = conv2d(stacked, w2, bias, stride[1:], hw_padding, dilation[1:], groups)
+        return y.reshape(n, d_out, *y.shape[1:]).permute(0, 2, 1, 3, 4)
+
+    # a sample's scratch: its stacked depth slices and their windows (conv2d chunks those)
+    depth_slices = d_out * x.shape[1] * kd * x.element_size()
+    y = in_chunks(
+        run, x, depth_slices * (math.prod(x.shape[3:]) + math.prod(kernel[1:] + geom.out[1:]))
+    )
     return y.squeeze(0) if unbatched else y
