@@ -16,12 +16,13 @@ from __future__ import annotations
 import contextvars
 import math
 
+from ... import dtypes
 from ...autograd.graph import named_as, names_node
 from ...ops import Op, cat, split, stack
 from ...ops import pad as pad_op
 from ...ops.base import autocast_inputs
 from ...ops.complex import conjugates
-from ._windows import Geometry, add_windows, im2col, make_geometry, pair
+from ._windows import INTEGERS, Geometry, add_windows, im2col, make_geometry, pair, refuse_dtype
 
 __all__ = ["conv1d", "conv2d", "conv3d", "fold", "unfold"]
 
@@ -229,7 +230,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
     x, weight, bias = autocast_inputs("conv", x, weight, bias)
-    _check_conv_args(x, weight, bias, groups, op, dims)
+    _check_conv_args(x, weight, bias, groups, op, dims, dilation)
     unbatched = x.ndim == dims + 1
     if unbatched:
         x = x.unsqueeze(0)
@@ -250,11 +251,32 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
             f"{list(kernel[-dims:])} with dilation {list(dilation[-dims:])} can't be greater "
             f"than the actual input size"
         )
+    check_spatial_sizes(x)
     cols = x.shape[1] * math.prod(kernel) * math.prod(geom.out) * x.element_size()
     out = in_chunks(lambda part: Convolution(geom, groups)(part, weight, bias), x, cols)
     if dims == 1:  # (PyTorch: one node of its own 1-D convolution)
         out = named_as(out.squeeze(2), "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
+
+
+def check_weight_groups(weight, groups: int) -> None:
+    """PyTorch's check that the weight has at least one output (transposed: input) channel per
+    group."""
+    if weight.shape[0] < groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+            f"but got weight of size {list(weight.shape)} instead"
+        )
+
+
+def check_spatial_sizes(x) -> None:
+    """PyTorch refuses a batched input with an empty spatial dim (that its padding made
+    convolvable); an empty batch or channel dim convolves."""
+    if 0 in x.shape[2:]:
+        raise RuntimeError(
+            "Only zero batch or zero channel inputs are supported, but got input shape: "
+            f"{list(x.shape)}"
+        )
 
 
 def conv_rank_mismatch(op: str, dims: int, shape) -> str:
@@ -276,7 +298,17 @@ def conv_channel_mismatch(given: str, weight_shape, input_shape, dims: int, chan
     )
 
 
-def _check_conv_args(x, weight, bias, groups, op, dims):
+def _refuse_integers(x, dilation: tuple, dims: int) -> None:
+    """PyTorch's CPU convolutions of integers: int64 always; int8/16/32 and uint8 without
+    dilation (its dilated kernel takes int64 only); bool never. Raises its error otherwise."""
+    if any(d != 1 for d in dilation):
+        refuse_dtype(x, "slow_conv_dilated<>", (dtypes.int64,), complex_ok=True)
+    else:
+        kernel = "compute_columns3d" if dims == 3 else "slow_conv2d_cpu"
+        refuse_dtype(x, kernel, INTEGERS, complex_ok=True)
+
+
+def _check_conv_args(x, weight, bias, groups, op, dims, dilation):
     if x.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(conv_rank_mismatch(op, dims, x.shape))
     if weight.ndim != dims + 2:
@@ -287,6 +319,7 @@ def _check_conv_args(x, weight, bias, groups, op, dims):
     if not isinstance(groups, int) or groups <= 0:
         raise RuntimeError(f"{op}: non-positive groups is not supported, got {groups!r}")
     channels = x.shape[-dims - 1]
+    check_weight_groups(weight, groups)
     if weight.shape[0] % groups:
         raise RuntimeError(
             f"{op}: expected weight of size {list(weight.shape)} to have C_out = "
@@ -298,18 +331,16 @@ def _check_conv_args(x, weight, bias, groups, op, dims):
                 f"groups={groups}", weight.shape, x.shape, dims, weight.shape[1] * groups
             )
         )
-    tensors = [("input", x), ("weight", weight)] + ([("bias", bias)] if bias is not None else [])
-    if not (x.dtype.is_floating_point or x.dtype.is_complex):  # a missing kernel, as PyTorch's
-        raise NotImplementedError(
-            f"{op}: not implemented for {x.dtype} input in minigrad (PyTorch convolves int64 "
-            "only, slowly, and no other integer dtype); convert with .float()"
+    _refuse_integers(x, pair(dilation, "dilation", op, dims), dims)
+    if weight.dtype is not x.dtype:  # (PyTorch's words)
+        raise RuntimeError(
+            f"expected scalar type {dtypes.scalar_type_name(x.dtype)} but found "
+            f"{dtypes.scalar_type_name(weight.dtype)}"
         )
-    for name, t in tensors:
-        if t.dtype is not x.dtype:
-            raise RuntimeError(
-                f"{op}: expected input, weight and bias of one floating or complex dtype, got input "
-                f"{x.dtype} and {name} {t.dtype}"
-            )
+    if bias is not None and bias.dtype is not x.dtype:
+        raise RuntimeError(
+            f"{op}: expected input and bias of one dtype, got input {x.dtype} and bias {bias.dtype}"
+        )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise RuntimeError(
             f"{op}: expected bias of shape [{weight.shape[0]}], got {list(bias.shape)}"
@@ -413,7 +444,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """
     op = "conv3d"
     x, weight, bias = autocast_inputs("conv", input, weight, bias)
-    _check_conv_args(x, weight, bias, groups, op, 3)
+    _check_conv_args(x, weight, bias, groups, op, 3, dilation)
     unbatched = x.ndim == 4
     if unbatched:
         x = x.unsqueeze(0)
@@ -429,6 +460,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             f"{list(kernel)} with dilation {list(dilation)} can't be greater than the actual "
             f"input size"
         )
+    check_spatial_sizes(x)
     if before[0] or after[0]:
         x = pad_op(x, (0, 0, 0, 0, before[0], after[0]))
     (kd, sd, dd), d_out = (kernel[0], stride[0], dilation[0]), geom.out[0]

@@ -6,9 +6,18 @@ from __future__ import annotations
 
 import math
 
+from ... import dtypes
 from ...autograd.graph import names_node
-from ._windows import pair
-from .conv import conv_channel_mismatch, conv_node, conv_rank_mismatch, fold, in_chunks
+from ._windows import pair, refuse_dtype
+from .conv import (
+    check_spatial_sizes,
+    check_weight_groups,
+    conv_channel_mismatch,
+    conv_node,
+    conv_rank_mismatch,
+    fold,
+    in_chunks,
+)
 
 
 @names_node(conv_node(2))
@@ -39,6 +48,7 @@ def conv_transpose2d(
     """
     op = "conv_transpose2d"
     input, unbatched = _batched(input, weight, 2, groups, op)
+    check_spatial_sizes(input)
     n, c_in, h, w = input.shape
     stride, padding = pair(stride, "stride", op), pair(padding, "padding", op)
     dilation, extra = pair(dilation, "dilation", op), pair(output_padding, "output_padding", op)
@@ -116,6 +126,7 @@ def conv_transpose3d(
     """
     op = "conv_transpose3d"
     x, unbatched = _batched(input, weight, 3, groups, op)
+    check_spatial_sizes(x)
     stride, padding = pair(stride, "stride", op, 3), pair(padding, "padding", op, 3)
     dilation = pair(dilation, "dilation", op, 3)
     extra = pair(output_padding, "output_padding", op, 3)
@@ -168,6 +179,14 @@ def _batched(input, weight, dims: int, groups: int, op: str):
             f"{op}: expected a {dims + 2}D weight (C_in, C_out/groups, kernel...), but got weight "
             f"of size {list(weight.shape)}"
         )
+    kernel = f"slow_conv_transpose{3 if dims == 3 else 2}d_out_cpu"
+    refuse_dtype(x, kernel, (dtypes.int64,), complex_ok=True)  # (integers: int64 only)
+    if weight.dtype is not x.dtype:
+        raise RuntimeError(
+            f"expected scalar type {dtypes.scalar_type_name(x.dtype)} but found "
+            f"{dtypes.scalar_type_name(weight.dtype)}"
+        )
+    check_weight_groups(weight, groups)
     c_in = x.shape[1]
     if weight.shape[0] != c_in:
         raise RuntimeError(
