@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ... import _quantized, dtypes
 from ...autograd.graph import named_as
 from ...creation import shape_constant
@@ -52,7 +54,7 @@ class MaxPool(Op):
 
     def forward(self, x, argmax):
         xp, geom = self.xp, self.geom
-        frame = padded_frame(xp, x, geom, lowest(xp, x.dtype))
+        frame = padded_frame(xp, x, geom, lowest(x.dtype))
         if argmax is None:
             y, argmax = _max_and_argmax(xp, frame, geom)
         else:
@@ -127,9 +129,10 @@ class AvgPoolBackward(Op):
         return AvgPool(self.geom, self.divisor)(ggx)
 
 
-def lowest(xp, dtype):
-    """The value padding never wins a max with: -inf, or an integer dtype's minimum."""
-    return xp.iinfo(dtype).min if xp.dtype(dtype).kind in "iu" else -math.inf
+def lowest(dtype):
+    """The value padding never wins a max with: -inf, or an integer dtype's minimum (``dtype``
+    an array's dtype, NumPy's or CuPy's)."""
+    return np.iinfo(dtype).min if np.dtype(dtype).kind in "iu" else -math.inf
 
 
 def trunc_divide(xp, sums, divisor):
