@@ -142,3 +142,17 @@ def test_scratch_memory_is_bounded(monkeypatch, f, x_shape, w_shape):
     monkeypatch.setattr(convolution, "SCRATCH_BYTES", 2**20)
     chunked = _peak_bytes(run)
     assert chunked < whole / 2, (chunked, whole)
+
+
+@pytest.mark.parametrize("name, f, x_shape, w_shape", CASES, ids=IDS)
+def test_empty_batch(name, f, x_shape, w_shape):
+    """A batch of no samples convolves to an empty batch, with empty and zero gradients, as in
+    PyTorch (the GEMM's inner size was once read off the empty windows: a division by zero)."""
+    x_np, w_np, b_np = _arrays((0, *x_shape[1:]), w_shape, name)
+    ms = [minigrad.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np)]
+    ts = [torch.tensor(a, requires_grad=True) for a in (x_np, w_np, b_np)]
+    y_m, y_t = f(*ms), getattr(torch.nn.functional, name)(*ts, **_torch_kwargs(name))
+    assert tuple(y_m.shape) == tuple(y_t.shape)
+    y_m.sum().backward(), y_t.sum().backward()
+    for m, t in zip(ms, ts):
+        np.testing.assert_array_equal(m.grad.numpy(), t.grad.numpy())

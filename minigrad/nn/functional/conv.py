@@ -95,7 +95,7 @@ class Convolution(Op):
         xp, g, (ho, wo) = self.xp, self.groups, self.geom.out
         n, o = x.shape[0], w.shape[0]
         cols = im2col(xp, x, self.geom)  # (C, kh, kw, N, Ho, Wo)
-        k = cols.size // (n * ho * wo * g)
+        k = math.prod(w.shape[1:])  # (C_in / groups)·kh·kw, also for an empty batch
         # One GEMM per sample and group on a view: the output comes out in NCHW, no transpose.
         per_sample = cols.reshape(g, k, n, ho * wo).transpose(2, 0, 1, 3)
         y = xp.matmul(w.reshape(g, o // g, k), per_sample).reshape(n, o, ho, wo)
