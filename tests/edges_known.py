@@ -261,7 +261,6 @@ KNOWN = {
     ('matmul', 'promote', 'silent'),
     ('matrix_power', 'dtype', 'exc_type'),
     ('matrix_power', 'dtype', 'm_raises'),
-    ('max_pool1d', 'empty', 'm_raises'),
     ('max_unpool1d', 'dims', 'exc_type'),
     ('max_unpool1d', 'empty', 'exc_type'),
     ('max_unpool1d', 'promote', 'exc_type'),

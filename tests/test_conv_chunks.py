@@ -1,6 +1,6 @@
 """Convolutions in chunks of samples (``conv.SCRATCH_BYTES``): the same values, gradients and
 second derivatives as in one piece, for every rank, transposed, with groups and dilation, and
-scratch memory bounded by the budget."""
+scratch memory bounded by the budget; batches of no samples."""
 
 import tracemalloc
 
@@ -156,3 +156,13 @@ def test_empty_batch(name, f, x_shape, w_shape):
     y_m.sum().backward(), y_t.sum().backward()
     for m, t in zip(ms, ts):
         np.testing.assert_array_equal(m.grad.numpy(), t.grad.numpy())
+
+
+@pytest.mark.parametrize("name", ["max_pool1d", "max_pool2d", "avg_pool2d", "max_pool3d"])
+def test_empty_batch_pools(name):
+    """Pooling a batch of no samples gives an empty batch, as PyTorch (max pooling's windows
+    were reshaped with a -1 that an empty array cannot resolve)."""
+    shape = {"max_pool1d": (0, 2, 7), "max_pool3d": (0, 2, 4, 5, 6)}.get(name, (0, 2, 5, 6))
+    got = getattr(F, name)(minigrad.zeros(*shape), 2)
+    want = getattr(torch.nn.functional, name)(torch.zeros(*shape), 2)
+    assert tuple(got.shape) == tuple(want.shape)

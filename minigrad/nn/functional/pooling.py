@@ -147,7 +147,7 @@ def _windows(xp, frame, geom: Geometry):
     """The windows as one contiguous (kh·kw, N, C, Ho, Wo) array: a pass over a window offset
     is then a contiguous pass (strided passes are several times slower)."""
     win = xp.ascontiguousarray(window_view(xp, frame, geom, "ijnchw"))
-    return win.reshape((-1,) + win.shape[2:])
+    return win.reshape((win.shape[0] * win.shape[1],) + win.shape[2:])  # (-1 fails if empty)
 
 
 def _max_and_argmax(xp, frame, geom: Geometry):

@@ -66,7 +66,7 @@ def max_pool3d(
     planes = planes.reshape(n, c, d, ho * wo)
     out = max_pool2d(planes, (kd, 1), (sd, 1), (pd, 0), (dd, 1), ceil_mode, return_indices)
     out, d_idx = out if return_indices else (out, None)
-    out = out.reshape(n, c, -1, ho, wo)
+    out = out.reshape(n, c, out.shape[2], ho, wo)  # (no -1: an empty batch)
     if unbatched:
         out = out.squeeze(0)
     if not return_indices:
