@@ -303,7 +303,7 @@ def test_conv_layer_names_itself_on_wrong_input():
         (
             lambda: F.conv2d(minigrad.randn(1, 3, 8, 8), minigrad.randn(8, 3, 3, 3).double()),
             RuntimeError,
-            "one floating or complex dtype",
+            "expected scalar type Float but found Double",
         ),
         (
             lambda: F.conv2d(

@@ -9,6 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from ... import dtypes
+
+# The integer dtypes PyTorch's CPU convolution and pooling kernels take where they take
+# integers at all (none of them takes bool or the 16-64 bit unsigned types)
+INTEGERS = (dtypes.int8, dtypes.int16, dtypes.int32, dtypes.int64, dtypes.uint8)
+
 
 @dataclass(frozen=True)
 class Geometry:
@@ -138,6 +144,19 @@ def add_windows(xp, part, geom: Geometry, shape: tuple, dtype):
 def im2col(xp, x, geom: Geometry, order: str = "cijnhw"):
     """Every window of ``x`` (N, C, H, W) copied into one contiguous array, axes in ``order``."""
     return xp.ascontiguousarray(window_view(xp, padded_frame(xp, x, geom), geom, order))
+
+
+def refuse_dtype(x, kernel: str, integers=(), complex_ok: bool = False) -> None:
+    """Raise what PyTorch raises for an integer, bool or complex ``x`` its CPU ``kernel`` has
+    no implementation for (``"slow_conv2d_cpu" not implemented for 'Bool'``, its exact words);
+    ``integers``: the integer dtypes the kernel does compute; ``complex_ok``: it computes
+    complex numbers too (convolutions do, pooling does not). Floats always pass."""
+    d = x.dtype
+    if d.is_floating_point or (complex_ok and d.is_complex) or d in integers:
+        return
+    if getattr(x, "is_quantized", False):  # (pooled by minigrad._quantized)
+        return
+    raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(d)}'")
 
 
 def pair(value, name: str, op: str, n: int = 2) -> tuple:

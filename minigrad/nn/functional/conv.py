@@ -5,24 +5,41 @@ Convolution copies the windows of its input once into an im2col array laid out
 a strided view, so the output comes out in NCHW. Its backward is written with Tensor ops
 (matmul, :class:`Im2Col`, :class:`Col2Im`), so it is differentiable again. 1-D convolution
 is 2-D convolution over a height of 1.
+
+A batch whose windows would take more than :data:`SCRATCH_BYTES` is convolved in chunks of
+samples (:func:`in_chunks`, also used by conv3d and the transposed convolutions), so the
+scratch memory of forward and backward stays bounded whatever the input size.
 """
 
 from __future__ import annotations
 
+import contextvars
 import math
 
+from ... import dtypes
 from ...autograd.graph import named_as, names_node
-from ...ops import Op, stack
+from ...ops import Op, cat, split, stack
 from ...ops import pad as pad_op
 from ...ops.base import autocast_inputs
 from ...ops.complex import conjugates
-from ._windows import Geometry, add_windows, im2col, make_geometry, pair
+from ._windows import INTEGERS, Geometry, add_windows, im2col, make_geometry, pair, refuse_dtype
 
 __all__ = ["conv1d", "conv2d", "conv3d", "fold", "unfold"]
 
 # The im2col matrix of a forward pass is kept for the weight gradient when it is at most this
 # large; bigger ones are rebuilt in backward (one copy), as PyTorch does, to bound memory.
 CACHE_BYTES = 64 * 2**20
+
+# The most scratch memory (im2col windows, transposed-convolution columns) one convolution
+# takes at once: a larger batch runs in chunks of samples. PyTorch's own Conv3d and
+# ConvTranspose3d docstring examples (a (20, 16, 10, 50, 100) input) need 3-4 GB of windows in
+# one piece; 64 MB chunks keep each GEMM large enough to run at full speed, and small inputs
+# (below the budget) take the unchunked path unchanged.
+SCRATCH_BYTES = 64 * 2**20
+
+# True while a convolution runs chunk by chunk: the chunks then keep no im2col cache (all the
+# chunks' caches together would be the whole im2col matrix the chunking avoids).
+_CHUNKED = contextvars.ContextVar("conv_chunked", default=False)
 
 
 # -- ops -----------------------------------------------------------------------------------------
@@ -78,7 +95,7 @@ class Convolution(Op):
         xp, g, (ho, wo) = self.xp, self.groups, self.geom.out
         n, o = x.shape[0], w.shape[0]
         cols = im2col(xp, x, self.geom)  # (C, kh, kw, N, Ho, Wo)
-        k = cols.size // (n * ho * wo * g)
+        k = math.prod(w.shape[1:])  # (C_in / groups)·kh·kw, also for an empty batch
         # One GEMM per sample and group on a view: the output comes out in NCHW, no transpose.
         per_sample = cols.reshape(g, k, n, ho * wo).transpose(2, 0, 1, 3)
         y = xp.matmul(w.reshape(g, o // g, k), per_sample).reshape(n, o, ho, wo)
@@ -86,7 +103,7 @@ class Convolution(Op):
             y += b.reshape(1, o, 1, 1)
         y = y.astype(x.dtype, copy=False)  # bfloat16: NumPy's matmul gives float32
         needs = self.needs_input_grad  # empty when not recorded
-        if needs and needs[1] and cols.nbytes <= CACHE_BYTES:  # only dw reads them
+        if needs and needs[1] and cols.nbytes <= CACHE_BYTES and not _CHUNKED.get():  # dw reads
             self.keep(cols=cols)
         return y
 
@@ -114,6 +131,27 @@ class Convolution(Op):
         if need_b:
             gb = gy.sum((0, 2, 3))
         return gx, gw, gb
+
+
+# -- chunks of a batch ---------------------------------------------------------------------------
+
+
+def in_chunks(run, x, per_sample: int, node: str = "ConvolutionBackward0"):
+    """``run(x)`` for a batch ``x``, or, when ``per_sample`` bytes of scratch a sample would
+    take more than :data:`SCRATCH_BYTES` for the whole batch, ``run`` on chunks of samples
+    joined along the batch (one :func:`split` node, so each chunk's input gradient is written
+    into place once). The result's node shows PyTorch's ``node``. Results equal the unchunked
+    ones up to the rounding of the weight gradient's sum over chunks."""
+    n = x.shape[0]
+    step = max(1, SCRATCH_BYTES // max(1, per_sample))
+    if step >= n:
+        return run(x)
+    token = _CHUNKED.set(True)
+    try:
+        out = cat([run(part) for part in split(x, step)], 0)
+    finally:
+        _CHUNKED.reset(token)
+    return named_as(out, node)
 
 
 # -- argument parsing -----------------------------------------------------------------------------
@@ -192,7 +230,7 @@ def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
 def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
     x, weight, bias = autocast_inputs("conv", x, weight, bias)
-    _check_conv_args(x, weight, bias, groups, op, dims)
+    _check_conv_args(x, weight, bias, groups, op, dims, dilation)
     unbatched = x.ndim == dims + 1
     if unbatched:
         x = x.unsqueeze(0)
@@ -213,10 +251,32 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
             f"{list(kernel[-dims:])} with dilation {list(dilation[-dims:])} can't be greater "
             f"than the actual input size"
         )
-    out = Convolution(geom, groups)(x, weight, bias)
+    check_spatial_sizes(x)
+    cols = x.shape[1] * math.prod(kernel) * math.prod(geom.out) * x.element_size()
+    out = in_chunks(lambda part: Convolution(geom, groups)(part, weight, bias), x, cols)
     if dims == 1:  # (PyTorch: one node of its own 1-D convolution)
         out = named_as(out.squeeze(2), "ConvolutionBackward0")
     return out.squeeze(0) if unbatched else out
+
+
+def check_weight_groups(weight, groups: int) -> None:
+    """PyTorch's check that the weight has at least one output (transposed: input) channel per
+    group."""
+    if weight.shape[0] < groups:
+        raise RuntimeError(
+            f"Given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+            f"but got weight of size {list(weight.shape)} instead"
+        )
+
+
+def check_spatial_sizes(x) -> None:
+    """PyTorch refuses a batched input with an empty spatial dim (that its padding made
+    convolvable); an empty batch or channel dim convolves."""
+    if 0 in x.shape[2:]:
+        raise RuntimeError(
+            "Only zero batch or zero channel inputs are supported, but got input shape: "
+            f"{list(x.shape)}"
+        )
 
 
 def conv_rank_mismatch(op: str, dims: int, shape) -> str:
@@ -238,7 +298,17 @@ def conv_channel_mismatch(given: str, weight_shape, input_shape, dims: int, chan
     )
 
 
-def _check_conv_args(x, weight, bias, groups, op, dims):
+def _refuse_integers(x, dilation: tuple, dims: int) -> None:
+    """PyTorch's CPU convolutions of integers: int64 always; int8/16/32 and uint8 without
+    dilation (its dilated kernel takes int64 only); bool never. Raises its error otherwise."""
+    if any(d != 1 for d in dilation):
+        refuse_dtype(x, "slow_conv_dilated<>", (dtypes.int64,), complex_ok=True)
+    else:
+        kernel = "compute_columns3d" if dims == 3 else "slow_conv2d_cpu"
+        refuse_dtype(x, kernel, INTEGERS, complex_ok=True)
+
+
+def _check_conv_args(x, weight, bias, groups, op, dims, dilation):
     if x.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(conv_rank_mismatch(op, dims, x.shape))
     if weight.ndim != dims + 2:
@@ -249,6 +319,7 @@ def _check_conv_args(x, weight, bias, groups, op, dims):
     if not isinstance(groups, int) or groups <= 0:
         raise RuntimeError(f"{op}: non-positive groups is not supported, got {groups!r}")
     channels = x.shape[-dims - 1]
+    check_weight_groups(weight, groups)
     if weight.shape[0] % groups:
         raise RuntimeError(
             f"{op}: expected weight of size {list(weight.shape)} to have C_out = "
@@ -260,18 +331,16 @@ def _check_conv_args(x, weight, bias, groups, op, dims):
                 f"groups={groups}", weight.shape, x.shape, dims, weight.shape[1] * groups
             )
         )
-    tensors = [("input", x), ("weight", weight)] + ([("bias", bias)] if bias is not None else [])
-    if not (x.dtype.is_floating_point or x.dtype.is_complex):  # a missing kernel, as PyTorch's
-        raise NotImplementedError(
-            f"{op}: not implemented for {x.dtype} input in minigrad (PyTorch convolves int64 "
-            "only, slowly, and no other integer dtype); convert with .float()"
+    _refuse_integers(x, pair(dilation, "dilation", op, dims), dims)
+    if weight.dtype is not x.dtype:  # (PyTorch's words)
+        raise RuntimeError(
+            f"expected scalar type {dtypes.scalar_type_name(x.dtype)} but found "
+            f"{dtypes.scalar_type_name(weight.dtype)}"
         )
-    for name, t in tensors:
-        if t.dtype is not x.dtype:
-            raise RuntimeError(
-                f"{op}: expected input, weight and bias of one floating or complex dtype, got input "
-                f"{x.dtype} and {name} {t.dtype}"
-            )
+    if bias is not None and bias.dtype is not x.dtype:
+        raise RuntimeError(
+            f"{op}: expected input and bias of one dtype, got input {x.dtype} and bias {bias.dtype}"
+        )
     if bias is not None and tuple(bias.shape) != (weight.shape[0],):
         raise RuntimeError(
             f"{op}: expected bias of shape [{weight.shape[0]}], got {list(bias.shape)}"
@@ -375,7 +444,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """
     op = "conv3d"
     x, weight, bias = autocast_inputs("conv", input, weight, bias)
-    _check_conv_args(x, weight, bias, groups, op, 3)
+    _check_conv_args(x, weight, bias, groups, op, 3, dilation)
     unbatched = x.ndim == 4
     if unbatched:
         x = x.unsqueeze(0)
@@ -391,15 +460,24 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
             f"{list(kernel)} with dilation {list(dilation)} can't be greater than the actual "
             f"input size"
         )
+    check_spatial_sizes(x)
     if before[0] or after[0]:
         x = pad_op(x, (0, 0, 0, 0, before[0], after[0]))
     (kd, sd, dd), d_out = (kernel[0], stride[0], dilation[0]), geom.out[0]
-    n, c = x.shape[:2]
-    slices = [x[:, :, i * dd : i * dd + sd * (d_out - 1) + 1 : sd] for i in range(kd)]
-    stacked = stack(slices, 3).permute(0, 2, 1, 3, 4, 5)  # (N, D_out, C, kD, H, W)
-    stacked = stacked.reshape(n * d_out, c * kd, *x.shape[3:])
     w2 = weight.reshape(weight.shape[0], -1, *kernel[1:])
     hw_padding = padding if isinstance(padding, str) else before[1:]
-    y = conv2d(stacked, w2, bias, stride[1:], hw_padding, dilation[1:], groups)
-    y = y.reshape(n, d_out, *y.shape[1:]).permute(0, 2, 1, 3, 4)
+
+    def run(part):
+        n, c = part.shape[:2]
+        slices = [part[:, :, i * dd : i * dd + sd * (d_out - 1) + 1 : sd] for i in range(kd)]
+        stacked = stack(slices, 3).permute(0, 2, 1, 3, 4, 5)  # (N, D_out, C, kD, H, W)
+        stacked = stacked.reshape(n * d_out, c * kd, *part.shape[3:])
+        y = conv2d(stacked, w2, bias, stride[1:], hw_padding, dilation[1:], groups)
+        return y.reshape(n, d_out, *y.shape[1:]).permute(0, 2, 1, 3, 4)
+
+    # a sample's scratch: its stacked depth slices and their windows (conv2d chunks those)
+    depth_slices = d_out * x.shape[1] * kd * x.element_size()
+    y = in_chunks(
+        run, x, depth_slices * (math.prod(x.shape[3:]) + math.prod(kernel[1:] + geom.out[1:]))
+    )
     return y.squeeze(0) if unbatched else y

@@ -1,11 +1,23 @@
 """Transposed convolution (``conv_transpose1d/2d/3d``): the adjoint of convolution, composed from
-a matrix product and :func:`fold`, so its gradients are the convolution's own."""
+a matrix product and :func:`fold`, so its gradients are the convolution's own. A batch whose
+columns would outgrow ``conv.SCRATCH_BYTES`` runs in chunks of samples (:func:`conv.in_chunks`)."""
 
 from __future__ import annotations
 
+import math
+
+from ... import dtypes
 from ...autograd.graph import names_node
-from ._windows import pair
-from .conv import conv_channel_mismatch, conv_node, conv_rank_mismatch, fold
+from ._windows import pair, refuse_dtype
+from .conv import (
+    check_spatial_sizes,
+    check_weight_groups,
+    conv_channel_mismatch,
+    conv_node,
+    conv_rank_mismatch,
+    fold,
+    in_chunks,
+)
 
 
 @names_node(conv_node(2))
@@ -36,6 +48,7 @@ def conv_transpose2d(
     """
     op = "conv_transpose2d"
     input, unbatched = _batched(input, weight, 2, groups, op)
+    check_spatial_sizes(input)
     n, c_in, h, w = input.shape
     stride, padding = pair(stride, "stride", op), pair(padding, "padding", op)
     dilation, extra = pair(dilation, "dilation", op), pair(output_padding, "output_padding", op)
@@ -48,11 +61,16 @@ def conv_transpose2d(
     c_out_g = weight.shape[1]
     # columns of windows: per group, weightᵀ (C_out_g·k, C_in_g) times the input (C_in_g, H·W)
     w_g = weight.reshape(groups, c_in // groups, c_out_g * kernel[0] * kernel[1]).mT
-    x_g = input.reshape(n, groups, c_in // groups, h * w)
-    cols = (w_g @ x_g).reshape(n, groups * c_out_g * kernel[0] * kernel[1], h * w)
-    out = fold(cols, out_size, kernel, dilation, padding, stride)
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1)
+
+    def run(part):
+        x_g = part.reshape(part.shape[0], groups, c_in // groups, h * w)
+        cols = (w_g @ x_g).reshape(part.shape[0], groups * c_out_g * kernel[0] * kernel[1], h * w)
+        out = fold(cols, out_size, kernel, dilation, padding, stride)
+        return out if bias is None else out + bias.reshape(1, -1, 1, 1)
+
+    # a sample's scratch: its columns and the frame fold sums them into
+    per_sample = groups * c_out_g * (kernel[0] * kernel[1] * h * w + math.prod(out_size))
+    out = in_chunks(run, input, per_sample * input.element_size())
     return out.squeeze(0) if unbatched else out
 
 
@@ -108,25 +126,44 @@ def conv_transpose3d(
     """
     op = "conv_transpose3d"
     x, unbatched = _batched(input, weight, 3, groups, op)
+    check_spatial_sizes(x)
     stride, padding = pair(stride, "stride", op, 3), pair(padding, "padding", op, 3)
     dilation = pair(dilation, "dilation", op, 3)
     extra = pair(output_padding, "output_padding", op, 3)
     n, c_in, d = x.shape[:3]
     kd, c_out_g = weight.shape[2], weight.shape[1]
-    # (N·D, C_in, H, W) through conv_transpose2d with output channels (group, c_out, depth offset)
-    slices = x.permute(0, 2, 1, 3, 4).reshape(n * d, c_in, *x.shape[3:])
     w2 = weight.reshape(weight.shape[0], c_out_g * kd, *weight.shape[3:])
-    y = conv_transpose2d(slices, w2, None, stride[1:], padding[1:], extra[1:], groups, dilation[1:])
-    ho, wo = y.shape[2:]
-    c_out = groups * c_out_g
-    cols = y.reshape(n, d, c_out, kd, ho, wo).permute(0, 2, 4, 5, 3, 1)
-    cols = cols.reshape(n, c_out * ho * wo * kd, d)
     d_out = (d - 1) * stride[0] - 2 * padding[0] + dilation[0] * (kd - 1) + extra[0] + 1
     _check_output_padding(extra[:1], stride[:1], dilation[:1], op, (extra, stride, dilation))
-    out = fold(cols, (d_out, 1), (kd, 1), (dilation[0], 1), (padding[0], 0), (stride[0], 1))
-    out = out.reshape(n, c_out, ho, wo, d_out).permute(0, 1, 4, 2, 3)
-    if bias is not None:
-        out = out + bias.reshape(1, -1, 1, 1, 1)
+    c_out = groups * c_out_g
+
+    def run(part):
+        n = part.shape[0]
+        # (N·D, C_in, H, W) through conv_transpose2d, output channels (group, c_out, depth offset)
+        slices = part.permute(0, 2, 1, 3, 4).reshape(n * d, c_in, *part.shape[3:])
+        y = conv_transpose2d(
+            slices, w2, None, stride[1:], padding[1:], extra[1:], groups, dilation[1:]
+        )
+        ho, wo = y.shape[2:]
+        # the depth fold is a 2-D fold over (depth, H·W) with a (kD, 1) kernel: the result
+        # comes out contiguous in (N, C, D, H, W), and every copy moves whole planes
+        cols = y.reshape(n, d, c_out, kd, ho * wo).permute(0, 2, 3, 1, 4)
+        cols = cols.reshape(n, c_out * kd, d * ho * wo)
+        out = fold(
+            cols, (d_out, ho * wo), (kd, 1), (dilation[0], 1), (padding[0], 0), (stride[0], 1)
+        )
+        out = out.reshape(n, c_out, d_out, ho, wo)
+        return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
+
+    # a sample's scratch: the depth slices' 2-D results twice (their columns for the depth
+    # fold) and the output; each slice's own columns are conv_transpose2d's to chunk
+    plane = math.prod(
+        (size - 1) * s - 2 * p + dl * (k - 1) + e + 1
+        for size, s, p, dl, k, e in zip(
+            x.shape[3:], stride[1:], padding[1:], dilation[1:], weight.shape[3:], extra[1:]
+        )
+    )
+    out = in_chunks(run, x, c_out * plane * (2 * d * kd + d_out) * x.element_size())
     return out.squeeze(0) if unbatched else out
 
 
@@ -142,6 +179,14 @@ def _batched(input, weight, dims: int, groups: int, op: str):
             f"{op}: expected a {dims + 2}D weight (C_in, C_out/groups, kernel...), but got weight "
             f"of size {list(weight.shape)}"
         )
+    kernel = f"slow_conv_transpose{3 if dims == 3 else 2}d_out_cpu"
+    refuse_dtype(x, kernel, (dtypes.int64,), complex_ok=True)  # (integers: int64 only)
+    if weight.dtype is not x.dtype:
+        raise RuntimeError(
+            f"expected scalar type {dtypes.scalar_type_name(x.dtype)} but found "
+            f"{dtypes.scalar_type_name(weight.dtype)}"
+        )
+    check_weight_groups(weight, groups)
     c_in = x.shape[1]
     if weight.shape[0] != c_in:
         raise RuntimeError(

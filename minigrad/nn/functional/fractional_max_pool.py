@@ -17,6 +17,7 @@ from ... import creation
 from ...autograd.graph import names_node
 from ...ops.base import on_input_device
 from ...tensor import Tensor
+from ._windows import refuse_dtype
 
 
 def _starts(u: np.ndarray, size: int, out: int, k: int) -> np.ndarray:
@@ -96,12 +97,16 @@ def _fractional_max_pool(op, n, input, kernel_size, output_size, output_ratio, s
     out = _output_size(op, spatial, kernel, output_size, output_ratio)
     _check_sizes(op, spatial, kernel, out)
     if samples is None:
+        refuse_dtype(x, "check_uniform_bounds", complex_ok=True)  # (samples drawn in x's dtype)
         samples = creation.rand(batch, channels, n, dtype=x.dtype, device=x.device)
     elif tuple(samples.shape) != (batch, channels, n):
         raise RuntimeError(
             f"{op}(): expected _random_samples of shape {(batch, channels, n)}, got "
             f"{tuple(samples.shape)}"
         )
+    elif samples.dtype is not x.dtype:
+        raise RuntimeError("Expect _random_samples to have the same dtype as input")
+    refuse_dtype(x, f"{op}_out_frame")  # (PyTorch's kernel pools floats only)
     # the samples' values place the windows (batched samples under vmap raise
     # NotImplementedError here: positions per sample have no batching rule)
     host = samples.device.backend.to_host(samples.detach()._data).reshape(batch * channels, n)

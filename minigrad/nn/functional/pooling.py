@@ -10,18 +10,22 @@ from __future__ import annotations
 
 import math
 
-from ... import _quantized
+import numpy as np
+
+from ... import _quantized, dtypes
 from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ...ops import Op
 from ...ops.base import constant, on_input_device
 from ._windows import (
+    INTEGERS,
     Geometry,
     add_windows,
     make_geometry,
     offset_view,
     padded_frame,
     pair,
+    refuse_dtype,
     window_view,
 )
 
@@ -50,7 +54,7 @@ class MaxPool(Op):
 
     def forward(self, x, argmax):
         xp, geom = self.xp, self.geom
-        frame = padded_frame(xp, x, geom, -math.inf)
+        frame = padded_frame(xp, x, geom, lowest(x.dtype))
         if argmax is None:
             y, argmax = _max_and_argmax(xp, frame, geom)
         else:
@@ -100,6 +104,8 @@ class AvgPool(Op):
         y = offset_view(frame, geom, 0, 0).copy()
         for t in range(1, kw * geom.kernel[0]):
             y += offset_view(frame, geom, t // kw, t % kw)
+        if y.dtype.kind in "iu":  # int64: PyTorch's C++ division, truncated toward zero
+            return trunc_divide(xp, y, self.divisor)
         y /= self.divisor
         return y
 
@@ -123,11 +129,25 @@ class AvgPoolBackward(Op):
         return AvgPool(self.geom, self.divisor)(ggx)
 
 
+def lowest(dtype):
+    """The value padding never wins a max with: -inf, or an integer dtype's minimum (``dtype``
+    an array's dtype, NumPy's or CuPy's)."""
+    return np.iinfo(dtype).min if np.dtype(dtype).kind in "iu" else -math.inf
+
+
+def trunc_divide(xp, sums, divisor):
+    """Integer ``sums / divisor`` truncated toward zero (C++'s integer division, PyTorch's
+    average of integers); ``divisor`` an int or an integer-valued array."""
+    divisor = xp.asarray(divisor).astype(sums.dtype)
+    quotient = xp.abs(sums) // xp.abs(divisor)
+    return xp.where((sums < 0) != (divisor < 0), -quotient, quotient).astype(sums.dtype)
+
+
 def _windows(xp, frame, geom: Geometry):
     """The windows as one contiguous (kh·kw, N, C, Ho, Wo) array: a pass over a window offset
     is then a contiguous pass (strided passes are several times slower)."""
     win = xp.ascontiguousarray(window_view(xp, frame, geom, "ijnchw"))
-    return win.reshape((-1,) + win.shape[2:])
+    return win.reshape((win.shape[0] * win.shape[1],) + win.shape[2:])  # (-1 fails if empty)
 
 
 def _max_and_argmax(xp, frame, geom: Geometry):
@@ -183,7 +203,7 @@ def max_pool2d(
         >>> max_pool2d(minigrad.randn(2, 3, 8, 8), 2).shape
         minigrad.Size([2, 3, 4, 4])
     """
-    x, unbatched = batched(input, 2, "max_pool2d")
+    x, unbatched = batched(input, 2, "max_pool2d", "max_pool2d", INTEGERS)
     geom = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool2d")
     op = MaxPool(geom)
     out = op(x, None)
@@ -220,14 +240,14 @@ def avg_pool2d(
         >>> avg_pool2d(minigrad.randn(2, 3, 8, 8), 3, stride=2, padding=1).shape
         minigrad.Size([2, 3, 4, 4])
     """
-    x, unbatched = batched(input, 2, "avg_pool2d")
+    x, unbatched = batched(input, 2, "avg_pool2d", "avg_pool2d", (dtypes.int64,))
     geom = pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool2d")
     if divisor_override is not None:
         if divisor_override == 0:
             raise RuntimeError("avg_pool2d: divisor must be not zero")
         divisor = divisor_override
     else:
-        divisor = _divisor(x, geom, count_include_pad)
+        divisor = pool_divisor(x, geom, count_include_pad)
     out = AvgPool(geom, divisor)(x)
     return named_as(out.squeeze(0), AvgPool.name()) if unbatched else out
 
@@ -250,7 +270,7 @@ def adaptive_avg_pool2d(input, output_size):
     """
     if input.is_quantized:  # averaged on the integer grid, as PyTorch
         return _quantized.on_dequantized(adaptive_avg_pool2d, input, output_size)
-    x, unbatched = batched(input, 2, "adaptive_avg_pool2d")
+    x, unbatched = batched(input, 2, "adaptive_avg_pool2d", "adaptive_avg_pool2d")
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
     size = pair(
         tuple(n if s is None else s for s, n in zip(size, x.shape[2:])),
@@ -289,6 +309,8 @@ def max_pool1d(
         minigrad.Size([2, 3, 4])
     """
     x = _as_2d(input, "max_pool1d")
+    if not return_indices:  # (PyTorch's kernel without indices pools floats only)
+        refuse_dtype(x, "max_pool1d_impl")
     result = max_pool2d(
         x,
         (1, one(kernel_size)),
@@ -337,18 +359,17 @@ def adaptive_avg_pool1d(input, output_size):
 # -- helpers --------------------------------------------------------------------------------------
 
 
-def batched(x, dims: int, op: str):
-    """``x`` with a batch dim, and whether one was added; checks type, rank and dtype."""
+def batched(x, dims: int, op: str, kernel: str, integers=()):
+    """``x`` with a batch dim, and whether one was added; checks type, rank and dtype: an
+    integer or bool ``x`` raises PyTorch's error naming its CPU ``kernel`` unless its dtype is
+    one of the ``integers`` that kernel pools."""
     _check_tensor(x, op)
     if x.ndim not in (dims + 1, dims + 2):
         raise RuntimeError(
             f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input, but got "
             f"input of size {list(x.shape)}"
         )
-    if not x.dtype.is_floating_point and not x.is_quantized:  # quantized: minigrad._quantized
-        raise NotImplementedError(  # (PyTorch pools some integer dtypes; minigrad does not)
-            f"{op}: not implemented for {x.dtype} input in minigrad; convert with .float()"
-        )
+    refuse_dtype(x, kernel, integers)  # (quantized tensors pass: minigrad._quantized)
     if any(n == 0 for n in x.shape[-dims - 1 :]):
         raise RuntimeError(f"{op}: expected input with non-zero sizes, got {list(x.shape)}")
     return (x.unsqueeze(0), True) if x.ndim == dims + 1 else (x, False)
@@ -407,9 +428,10 @@ def pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
 
 
 @on_input_device
-def _divisor(x, geom: Geometry, count_include_pad: bool):
-    """The number each window sum is divided by: a Python int, or an (Ho, Wo) array where
-    windows differ (edges without ``count_include_pad``, or past the padding in ceil mode)."""
+def pool_divisor(x, geom: Geometry, count_include_pad: bool):
+    """The number each window sum is divided by: a Python int, or an (Ho, Wo) array ((Do, Ho,
+    Wo) for a 3-D ``geom``) where windows differ (edges without ``count_include_pad``, or past
+    the padding in ceil mode)."""
     counts = []
     for n, k, s, p, o in zip(geom.size, geom.kernel, geom.stride, geom.pad, geom.out):
         starts = [i * s - p for i in range(o)]
@@ -417,13 +439,16 @@ def _divisor(x, geom: Geometry, count_include_pad: bool):
         if not count_include_pad:
             starts, ends = [max(a, 0) for a in starts], [min(b, n) for b in ends]
         counts.append([b - a for a, b in zip(starts, ends)])
-    rows, cols = counts
-    if len(set(rows)) == 1 and len(set(cols)) == 1:
-        return rows[0] * cols[0]
+    if all(len(set(c)) == 1 for c in counts):
+        return math.prod(c[0] for c in counts)
     xp = x.device.xp
-    table = [[float(r * c) for c in cols] for r in rows]
     dtype = "float64" if x.is_quantized else x._data.dtype  # quantized: averaged in float64
-    return xp.asarray(table, dtype=dtype)
+    table = xp.ones((1,) * len(counts), dtype=dtype)
+    for dim, c in enumerate(counts):  # the outer product of the per-dim counts
+        table = table * xp.asarray(c, dtype=dtype).reshape(
+            [-1 if d == dim else 1 for d in range(len(counts))]
+        )
+    return table
 
 
 def adaptive_matrix(x, n: int, out: int, mean: bool = True):

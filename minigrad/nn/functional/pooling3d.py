@@ -10,14 +10,19 @@ over (H, W) first then depth picks the first maximum in (d, h, w) order, as PyTo
 
 from __future__ import annotations
 
+from ... import dtypes
 from ...autograd.graph import names_node
+from ...ops.base import constant
+from ._windows import INTEGERS
 from .pooling import (
     adaptive_matrix,
     avg_pool2d,
     batched,
     max_pool1d,
     max_pool2d,
+    pool_divisor,
     pool_geometry,
+    trunc_divide,
 )
 
 __all__ = [
@@ -50,7 +55,7 @@ def max_pool3d(
         >>> F.max_pool3d(minigrad.randn(1, 2, 4, 4, 4), 2).shape
         minigrad.Size([1, 2, 2, 2, 2])
     """
-    x, unbatched = batched(input, 3, "max_pool3d")
+    x, unbatched = batched(input, 3, "max_pool3d", "max_pool3d", INTEGERS)
     geom = pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, "max_pool3d")
     (n, c, d, h, w), (kd, *k2), (sd, *s2) = x.shape, geom.kernel, geom.stride
     (pd, *p2), (dd, *d2) = geom.pad, geom.dilation
@@ -61,7 +66,7 @@ def max_pool3d(
     planes = planes.reshape(n, c, d, ho * wo)
     out = max_pool2d(planes, (kd, 1), (sd, 1), (pd, 0), (dd, 1), ceil_mode, return_indices)
     out, d_idx = out if return_indices else (out, None)
-    out = out.reshape(n, c, -1, ho, wo)
+    out = out.reshape(n, c, out.shape[2], ho, wo)  # (no -1: an empty batch)
     if unbatched:
         out = out.squeeze(0)
     if not return_indices:
@@ -89,10 +94,16 @@ def avg_pool3d(
         >>> F.avg_pool3d(minigrad.randn(1, 2, 4, 4, 4), 2).shape
         minigrad.Size([1, 2, 2, 2, 2])
     """
-    x, unbatched = batched(input, 3, "avg_pool3d")
+    x, unbatched = batched(input, 3, "avg_pool3d", "avg_pool3d_out_frame", (dtypes.int64,))
     geom = pool_geometry(x, kernel_size, stride, padding, 1, ceil_mode, "avg_pool3d")
     if divisor_override is not None and divisor_override == 0:
         raise RuntimeError("avg_pool3d: divisor must be not zero")
+    if x.dtype is dtypes.int64 and divisor_override is None:
+        # PyTorch truncates each box's sum over its divisor once; two averaging passes would
+        # truncate twice, so the passes only sum here
+        sums = avg_pool3d(input, kernel_size, stride, padding, ceil_mode, count_include_pad, 1)
+        divisor = pool_divisor(x, geom, count_include_pad)
+        return constant(trunc_divide(x.device.xp, sums._data, divisor), x.device)
     (n, c, d, h, w), (kd, *k2), (sd, *s2), (pd, *p2) = x.shape, geom.kernel, geom.stride, geom.pad
     # with divisor_override, the depth pass sums (divisor 1) and the (H, W) pass divides
     depth = avg_pool2d(
@@ -126,7 +137,7 @@ def adaptive_avg_pool3d(input, output_size):
         minigrad.Size([1, 2, 2, 3, 4])
     """
     op = "adaptive_avg_pool3d"
-    x, unbatched = batched(input, 3, op)
+    x, unbatched = batched(input, 3, op, "adaptive_avg_pool3d_cpu")
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 3
     if len(sizes) != 3:
         raise ValueError(f"{op}: output_size must be an int or a tuple of 3, got {output_size!r}")
