@@ -27,3 +27,28 @@ def test_pix2pix(programs):
     assert ours.pixel_accuracy == pytest.approx(theirs.pixel_accuracy, abs=2e-3)
     assert ours.eval_l1 == pytest.approx(theirs.eval_l1, rel=1e-3)
     assert ours.d_grad_none and ours.n_params == theirs.n_params
+
+
+def test_stylegan2_modconv(programs):
+    ours, theirs = _both(programs, "stylegan2_modconv")  # grouped modulated conv, R1, mixing
+    assert ours.int_betas_error == theirs.int_betas_error  # Adam(betas=(0, 0.99)) refused
+    assert close(ours.d_losses, theirs.d_losses, 1e-4, 1e-5)  # R1 gives zero (not None)
+    assert close(ours.g_losses, theirs.g_losses, 1e-4, 1e-5)  # grads before leaky_relu, so
+    assert close(ours.r1_losses, theirs.r1_losses, 1e-3, 1e-6)  # Adam steps them as PyTorch
+    assert ours.sample_shape == theirs.sample_shape == (2, 1, 8, 8)
+    assert close(ours.truncation_spread, theirs.truncation_spread, 1e-3, 1e-5)
+    assert ours.truncation_spread[1] < ours.truncation_spread[0]
+    assert close(ours.mix_sample, theirs.mix_sample, 1e-3, 1e-5)
+    assert close(ours.noise_strengths, theirs.noise_strengths, 1e-2, 1e-5)
+    assert close(ours.mapping_weight_sample, theirs.mapping_weight_sample, 1e-4, 1e-5)
+
+
+def test_glow(programs):
+    ours, theirs = _both(programs, "glow")  # ActNorm init, LU 1x1 conv, affine coupling
+    assert ours.init_flags == theirs.init_flags == [1, 1, 1]
+    assert close(ours.actnorm_loc, theirs.actnorm_loc, 1e-5, 1e-6)
+    assert close(ours.bpds, theirs.bpds, 1e-4, 1e-5) and ours.bpds[-1] < ours.bpds[0] - 0.4
+    assert ours.reconstruction_gap < 1e-5 and ours.slogdet_gap < 1e-5
+    assert ours.det_sign == theirs.det_sign
+    assert close(ours.sample_stats, theirs.sample_stats, 1e-3, 1e-5)
+    assert ours.lu_shapes == theirs.lu_shapes

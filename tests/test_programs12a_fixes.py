@@ -1,0 +1,40 @@
+"""Regression tests for what the twelfth program round (vision and generative models) found
+different from PyTorch."""
+
+import pytest
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn
+
+
+@pytest.mark.parametrize("cls", [minigrad.optim.Adam, minigrad.optim.AdamW])
+def test_adam_refuses_integer_betas_as_pytorch(cls):
+    params = [nn.Parameter(minigrad.ones(2))]
+    with pytest.raises(ValueError, match="betas must be either both floats or both Tensors"):
+        cls(params, betas=(0, 0.99))  # StyleGAN2's betas, written with an integer 0
+    with pytest.raises(ValueError, match="Invalid beta parameter at index 1"):
+        cls(params, betas=(0.9, 1))  # the range is checked first, as PyTorch
+    assert cls(params, betas=(0.0, 0.99)).defaults["betas"] == (0.0, 0.99)
+    minigrad.optim.NAdam(params, betas=(0, 0.99))  # only Adam and AdamW check the type
+
+
+@pytest.mark.parametrize(
+    "activation", [F.relu, lambda t: F.leaky_relu(t, 0.2), lambda t: t.clone().relu_()]
+)
+def test_gradient_penalty_gives_zero_not_none_before_relu(activation):
+    """PyTorch's relu/leaky_relu backward depends on the input with a zero derivative, so the
+    parameters before the activation get zero gradients from an R1 or gradient penalty (and
+    Adam then steps on them), not None."""
+    bias = nn.Parameter(minigrad.tensor([0.1, -0.2, 0.3]))
+    x = minigrad.tensor([0.5, -1.5, 2.0], requires_grad=True)
+    (gx,) = minigrad.autograd.grad(activation(x * 2 + bias).sum(), x, create_graph=True)
+    gx.pow(2).sum().backward()
+    assert bias.grad is not None and bias.grad.tolist() == [0.0, 0.0, 0.0]
+    assert x.grad.tolist() == [0.0, 0.0, 0.0]
+
+
+def test_relu_plain_backward_keeps_no_link():
+    x = minigrad.tensor([1.0, -1.0], requires_grad=True)
+    (gx,) = minigrad.autograd.grad(F.relu(x).sum(), x)
+    assert not gx.requires_grad and gx.tolist() == [1.0, 0.0]
