@@ -52,3 +52,17 @@ def test_glow(programs):
     assert ours.det_sign == theirs.det_sign
     assert close(ours.sample_stats, theirs.sample_stats, 1e-3, 1e-5)
     assert ours.lu_shapes == theirs.lu_shapes
+
+
+def test_jem_sgld(programs):
+    ours, theirs = _both(programs, "jem_sgld")  # logsumexp energy, SGLD by autograd.grad
+    assert close(ours.grad_sample, theirs.grad_sample, 1e-4, 1e-7)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.ce_losses, theirs.ce_losses, 1e-4, 1e-5)
+    assert close(ours.ebm_gaps, theirs.ebm_gaps, 1e-3, 1e-4)
+    assert ours.accuracy == theirs.accuracy and ours.accuracy > 0.95
+    energies = [ours.energy_data, ours.energy_noise, ours.energy_buffer]
+    assert close(energies, [theirs.energy_data, theirs.energy_noise, theirs.energy_buffer], 1e-4)
+    assert ours.energy_data < ours.energy_noise  # data is likelier than uniform noise
+    assert close(ours.buffer_stats, theirs.buffer_stats, 1e-3, 1e-5)
+    assert ours.conditional_shape == theirs.conditional_shape == (256, 1)
