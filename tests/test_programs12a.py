@@ -66,3 +66,11 @@ def test_jem_sgld(programs):
     assert ours.energy_data < ours.energy_noise  # data is likelier than uniform noise
     assert close(ours.buffer_stats, theirs.buffer_stats, 1e-3, 1e-5)
     assert ours.conditional_shape == theirs.conditional_shape == (256, 1)
+
+
+def test_cfg_diffusion(programs):
+    ours, theirs = _both(programs, "cfg_diffusion")  # cosine schedule, null class, guidance
+    assert close(ours.schedule, theirs.schedule, 1e-6, 1e-8)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert close(ours.class_errors, theirs.class_errors, 1e-3, 1e-4)
+    assert ours.class_errors[1] < 0.5 * ours.class_errors[0]  # conditioning puts samples home
