@@ -74,3 +74,14 @@ def test_cfg_diffusion(programs):
     assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.4 * ours.losses[0]
     assert close(ours.class_errors, theirs.class_errors, 1e-3, 1e-4)
     assert ours.class_errors[1] < 0.5 * ours.class_errors[0]  # conditioning puts samples home
+
+
+def test_partial_conv_inpainting(programs):
+    ours, theirs = _both(programs, "partial_conv_inpainting")  # PartialConv2d mask renorm
+    assert ours.probe == theirs.probe  # one hole corner: 0 there, 9 (renormalized) elsewhere
+    assert ours.maskupdater_type.split(".")[-1] == theirs.maskupdater_type.split(".")[-1]
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.5 * ours.losses[0]
+    assert close(ours.hole_losses, theirs.hole_losses, 1e-4, 1e-5)
+    assert ours.hole_mae == pytest.approx(theirs.hole_mae, rel=1e-4)
+    assert ours.hole_mae < 0.5 * ours.fill_mean_mae  # better than filling with the mean
+    assert ours.mask_coverage == theirs.mask_coverage and ours.mask_coverage[0] == 1.0
