@@ -85,3 +85,26 @@ def test_partial_conv_inpainting(programs):
     assert ours.hole_mae == pytest.approx(theirs.hole_mae, rel=1e-4)
     assert ours.hole_mae < 0.5 * ours.fill_mean_mae  # better than filling with the mean
     assert ours.mask_coverage == theirs.mask_coverage and ours.mask_coverage[0] == 1.0
+
+
+def test_fpn_roi_align(programs):
+    ours, theirs = _both(programs, "fpn_roi_align")  # RoIAlign by grid_sample, NMS by hand
+    assert close(ours.cls_losses, theirs.cls_losses, 1e-4, 1e-5)
+    assert close(ours.box_losses, theirs.box_losses, 1e-3, 1e-5)
+    assert ours.cls_losses[-1] < 0.8 * ours.cls_losses[0]
+    assert ours.kept == theirs.kept and all(len(k) >= 1 for k in ours.kept)
+    assert close(ours.best_ious, theirs.best_ious, 1e-4, 1e-5)
+    assert close(ours.proposal_ious, theirs.proposal_ious, 1e-6)
+    assert ours.level_counts == theirs.level_counts
+
+
+def test_raft_correlation(programs):
+    ours, theirs = _both(programs, "raft_correlation")  # matmul volume, pyramid, grid_sample
+    assert ours.volume_shape == theirs.volume_shape == (1, 9, 4, 4)
+    assert ours.centre_gap < 1e-5 and ours.self_match == theirs.self_match
+    assert ours.half == pytest.approx(ours.half_direct, abs=1e-5)  # bilinear lookup between
+    assert ours.half == pytest.approx(theirs.half, abs=1e-6)  # pixels = mean of their dots
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and close(ours.epes, theirs.epes, 1e-4)
+    assert close(ours.grad_norms, theirs.grad_norms, 1e-3, 1e-5)
+    assert close(ours.lrs, theirs.lrs, 1e-9, 1e-12)
+    assert ours.test_epe == pytest.approx(theirs.test_epe, rel=1e-4)

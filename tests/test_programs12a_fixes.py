@@ -38,3 +38,37 @@ def test_relu_plain_backward_keeps_no_link():
     x = minigrad.tensor([1.0, -1.0], requires_grad=True)
     (gx,) = minigrad.autograd.grad(F.relu(x).sum(), x)
     assert not gx.requires_grad and gx.tolist() == [1.0, 0.0]
+
+
+def test_numpy_scatter_add_on_flat_positions_equals_add_at():
+    """The CPU scatter-add (gather's and grid_sample's backward) adds on one flat index: the
+    same sums in the same order as ``np.add.at`` with the tuple key, negative indices and
+    repeats included, and the same IndexError out of range."""
+    np = pytest.importorskip("numpy")
+    backend = minigrad.backend.NumpyBackend()
+    rng = np.random.default_rng(0)
+    target = rng.standard_normal((5, 3, 7)).astype(np.float32)
+    key = (
+        np.arange(5).reshape(5, 1, 1),
+        np.array([[[0], [-1], [1]]]),
+        rng.integers(-7, 7, (5, 3, 9)),
+    )
+    values = rng.standard_normal((5, 3, 9)).astype(np.float32)
+    ours, expected = target.copy(), target.copy()
+    backend.scatter_add(ours, key, values)
+    np.add.at(expected, key, values)
+    assert np.array_equal(ours, expected)
+    for key in [(np.array([5]), np.array([0]), np.array([0])), (np.array([[0]]), slice(None))]:
+        ours, expected = target.copy(), target.copy()
+        try:
+            np.add.at(expected, key, 1.0)
+        except IndexError:
+            with pytest.raises(IndexError):
+                backend.scatter_add(ours, key, 1.0)
+        else:
+            backend.scatter_add(ours, key, 1.0)
+            assert np.array_equal(ours, expected)
+    before = float(target[2, 1, 0])
+    view = target.transpose(2, 1, 0)  # not C-contiguous: np.add.at on the key as it is
+    backend.scatter_add(view, (np.array([0, 0]), np.array([1, 1]), np.array([2, 2])), 1.0)
+    assert target[2, 1, 0] == np.float32(before) + np.float32(2.0)  # written through the view
