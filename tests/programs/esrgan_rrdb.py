@@ -102,8 +102,12 @@ def hr_images(n):
 
 
 net_g = RRDBNet()
-net_d = nn.Sequential(nn.Conv2d(1, 16, 3, 2, 1), nn.LeakyReLU(0.2, True), nn.Conv2d(16, 32, 3, 2, 1),
-                      nn.LeakyReLU(0.2, True), nn.Flatten(), nn.Linear(32 * 16, 1))  # fmt: skip
+# no bias on the last layer: the relativistic loss cancels it, so its gradient would be
+# rounding noise that Adam turns into steps of +-lr
+net_d = nn.Sequential(
+    nn.Conv2d(1, 16, 3, 2, 1), nn.LeakyReLU(0.2, True), nn.Conv2d(16, 32, 3, 2, 1),
+    nn.LeakyReLU(0.2, True), nn.Flatten(), nn.Linear(32 * 16, 1, bias=False),
+)  # fmt: skip
 cri_pix, cri_perceptual, cri_gan = nn.L1Loss(), PerceptualLoss(), nn.BCEWithLogitsLoss()
 opt_g = torch.optim.Adam(net_g.parameters(), lr=2e-3, betas=(0.9, 0.99))
 opt_d = torch.optim.Adam(net_d.parameters(), lr=1e-3, betas=(0.9, 0.99))
