@@ -123,3 +123,13 @@ def test_esrgan_rrdb(programs):
     assert close(
         [ours.psnr_model, ours.psnr_nearest], [theirs.psnr_model, theirs.psnr_nearest], 1e-3
     )
+
+
+def test_consistency_training(programs):
+    ours, theirs = _both(programs, "consistency_training")  # Karras sigmas, EMA by _foreach
+    assert close(ours.sigma_ends, [2.0, 0.002], 1e-5) and ours.curriculum == theirs.curriculum
+    assert ours.boundary_gap == 0.0  # c_skip = 1, c_out = 0 at sigma_min: the identity
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert close(ours.ring_errors, theirs.ring_errors, 1e-3, 1e-5)
+    assert ours.ring_errors[1] < ours.ring_errors[0] < ours.noise_error  # two steps beat one
+    assert ours.ema_gap == pytest.approx(theirs.ema_gap, rel=1e-4)
