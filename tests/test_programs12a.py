@@ -133,3 +133,14 @@ def test_consistency_training(programs):
     assert close(ours.ring_errors, theirs.ring_errors, 1e-3, 1e-5)
     assert ours.ring_errors[1] < ours.ring_errors[0] < ours.noise_error  # two steps beat one
     assert ours.ema_gap == pytest.approx(theirs.ema_gap, rel=1e-4)
+
+
+def test_hand_transforms_tta(programs):
+    ours, theirs = _both(programs, "hand_transforms_tta")  # crops, jitter, flips, TTA by hand
+    assert ours.crop_params == theirs.crop_params  # the same draws, the same rounding
+    assert close(ours.probe_stats, theirs.probe_stats, 1e-5, 1e-6)
+    assert ours.resized_sample[0] == theirs.resized_sample[0] == (3, 8, 12)
+    assert close(ours.resized_sample[1], theirs.resized_sample[1], 1e-5, 1e-6)  # antialias
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-5) and ours.losses[-1] < ours.losses[0]
+    assert ours.plain_acc == theirs.plain_acc and ours.tta_acc == theirs.tta_acc
+    assert ours.tta_acc >= ours.plain_acc > 0.9 and ours.tta_prob_sums < 1e-6
