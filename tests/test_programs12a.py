@@ -158,3 +158,13 @@ def test_centernet(programs):
     assert ours.hm_losses[-1] < 0.4 * ours.hm_losses[0]
     assert ours.peaks_kept == theirs.peaks_kept and ours.centre_hits == theirs.centre_hits == 1.0
     assert close(ours.top_scores, theirs.top_scores, 2e-2)
+
+
+def test_learned_compression(programs):
+    ours, theirs = _both(programs, "learned_compression")  # GDN, LowerBound, factorized prior
+    assert ours.lower_bound_grad == theirs.lower_bound_grad == [0.0, 1.0, -1.0]
+    assert close(ours.mse_losses, theirs.mse_losses, 1e-4, 1e-6)
+    assert close(ours.bpp_losses, theirs.bpp_losses, 1e-4, 1e-6)
+    assert ours.mse_losses[-1] < 0.2 * ours.mse_losses[0] and ours.bpp_losses[-1] < 2.3
+    assert close([ours.eval_bpp, ours.eval_psnr], [theirs.eval_bpp, theirs.eval_psnr], 1e-4)
+    assert ours.integer_codes and ours.beta_min == pytest.approx(theirs.beta_min, rel=1e-5)
