@@ -169,3 +169,13 @@ def test_learned_compression(programs):
     assert ours.mse_losses[-1] < 0.2 * ours.mse_losses[0] and ours.bpp_losses[-1] < 2.3
     assert close([ours.eval_bpp, ours.eval_psnr], [theirs.eval_bpp, theirs.eval_psnr], 1e-3)
     assert ours.integer_codes and ours.beta_min == pytest.approx(theirs.beta_min, rel=1e-5)
+
+
+def test_mask_head(programs):
+    ours, theirs = _both(programs, "mask_head")  # per-class mask logits, BCE on label channel
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-5)
+    assert sum(ours.losses[-5:]) < 0.85 * sum(ours.losses[:5])
+    assert ours.logits_shape == theirs.logits_shape == (6, 3, 16, 16)
+    assert ours.mask_iou == pytest.approx(theirs.mask_iou, abs=1e-6) and ours.mask_iou > 0.5
+    assert ours.paste_iou == pytest.approx(theirs.paste_iou, abs=1e-6)
+    assert ours.empty == theirs.empty == [0.0, True]  # no proposals: grid_sample of N = 0

@@ -72,3 +72,17 @@ def test_numpy_scatter_add_on_flat_positions_equals_add_at():
     view = target.transpose(2, 1, 0)  # not C-contiguous: np.add.at on the key as it is
     backend.scatter_add(view, (np.array([0, 0]), np.array([1, 1]), np.array([2, 2])), 1.0)
     assert target[2, 1, 0] == np.float32(before) + np.float32(2.0)  # written through the view
+
+
+@pytest.mark.parametrize("mode", ["bilinear", "nearest", "bicubic"])
+def test_grid_sample_of_an_empty_batch(mode):
+    """No proposals in a batch (Mask R-CNN's loss with no positives): N = 0 samples nothing,
+    as PyTorch, and the backward gives empty gradients (it reshaped with -1 and failed)."""
+    x = minigrad.zeros(0, 2, 5, 5, requires_grad=True)
+    grid = minigrad.zeros(0, 3, 4, 2, requires_grad=True)
+    y = F.grid_sample(x, grid, mode=mode, align_corners=False)
+    y.sum().backward()
+    assert tuple(y.shape) == (0, 2, 3, 4)
+    assert tuple(x.grad.shape) == (0, 2, 5, 5) and tuple(grid.grad.shape) == (0, 3, 4, 2)
+    empty_grid = F.grid_sample(minigrad.ones(2, 2, 5, 5), minigrad.zeros(2, 0, 4, 2))
+    assert tuple(empty_grid.shape) == (2, 2, 0, 4)
