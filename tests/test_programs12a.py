@@ -179,3 +179,14 @@ def test_mask_head(programs):
     assert ours.mask_iou == pytest.approx(theirs.mask_iou, abs=1e-6) and ours.mask_iou > 0.5
     assert ours.paste_iou == pytest.approx(theirs.paste_iou, abs=1e-6)
     assert ours.empty == theirs.empty == [0.0, True]  # no proposals: grid_sample of N = 0
+
+
+def test_deep_image_prior(programs):
+    ours, theirs = _both(programs, "deep_image_prior")  # reflection pads, CBAM, noise reg
+    assert ours.pad_sample == theirs.pad_sample == [8.0, 7.0, 6.0, 7.0, 8.0, 7.0, 6.0]
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-6) and ours.losses[-1] < 0.3 * ours.losses[0]
+    for name in ("psnr_noisy", "psnr_gt", "psnr_avg"):
+        assert close(getattr(ours, name), getattr(theirs, name), 1e-3), name
+    assert max(ours.psnr_gt) > ours.noisy_psnr + 3  # the prior denoises before it overfits
+    # float32 rounding grows ~100x over the 60 steps (float64 runs agree to 1e-14)
+    assert close(ours.eval_stats, theirs.eval_stats, 3e-3, 1e-6)
