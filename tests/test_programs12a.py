@@ -190,3 +190,14 @@ def test_deep_image_prior(programs):
     assert max(ours.psnr_gt) > ours.noisy_psnr + 3  # the prior denoises before it overfits
     # float32 rounding grows ~100x over the 60 steps (float64 runs agree to 1e-14)
     assert close(ours.eval_stats, theirs.eval_stats, 3e-3, 1e-6)
+
+
+def test_monodepth_stereo(programs):
+    ours, theirs = _both(programs, "monodepth_stereo")  # SSIM by pools, warp by grid_sample
+    assert ours.ssim_self == theirs.ssim_self == 0.0  # SSIM loss of an image with itself
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-6) and ours.losses[-1] < 0.7 * ours.losses[0]
+    assert close(ours.photo_losses, theirs.photo_losses, 1e-3, 1e-6)
+    assert close(ours.disp_means, theirs.disp_means, 1e-3, 1e-5)
+    assert ours.warped_photo == pytest.approx(theirs.warped_photo, rel=1e-3)
+    assert ours.warped_photo < 0.5 * ours.identity_photo  # the warp explains the right view
+    assert ours.disp_error < 0.5 * ours.zero_error
