@@ -70,15 +70,9 @@ def _linked(ns, grad, x):
     PyTorch's ``self: zeros_like(grad)`` derivative of relu's and leaky_relu's backward: a
     gradient penalty then gives the parameters before the activation zero gradients, not None
     (which optimizers skip, so Adam's state would differ)."""
-    if ns is _ops_module() and x.requires_grad:
+    if getattr(x, "requires_grad", False):  # a tensor (arrays have no such attribute)
         return grad + ns.sign(x) * 0.0  # sign's derivative is 0; its values here are finite
     return grad
-
-
-def _ops_module():
-    from .. import ops
-
-    return ops
 
 
 class LeakyReLUOp(Op):
