@@ -399,6 +399,17 @@ class NumpyBackend(ArrayBackend):
     def to_host(self, array):
         return array
 
+    def scatter_add(self, target, key, values):
+        """``np.add.at`` on one flat index where ``key`` is one integer array per dim: NumPy's
+        fast path for a 1-D index, some 25x faster than a tuple key (gather's and grid_sample's
+        backward) with the same additions in the same order, so bit-identical."""
+        flat = _flat_positions(target, key)
+        if flat is None:
+            np.add.at(target, key, values)
+            return
+        values = np.broadcast_to(values, flat.shape)
+        np.add.at(target.reshape(-1), flat.reshape(-1), values.reshape(-1))
+
     def is_array(self, obj):
         return isinstance(obj, np.ndarray)
 
@@ -650,6 +661,27 @@ def _import_cupy():
             "device 'cuda' needs CuPy: pip install 'minigrad[cuda]' (CuPy for CUDA 12)"
         ) from e
     return cupy
+
+
+def _flat_positions(target, key):
+    """The flat positions ``key`` (one integer array per dim of a C-contiguous ``target``)
+    addresses, or None where it is anything else or out of range (``np.add.at`` then takes the
+    key as it is, and raises as it does)."""
+    if not (isinstance(key, tuple) and len(key) == target.ndim and target.flags.c_contiguous):
+        return None
+    if not all(isinstance(k, np.ndarray) and k.dtype.kind in "iu" for k in key):
+        return None
+    flat, step = 0, 1
+    for k, n in zip(reversed(key), reversed(target.shape)):
+        if k.size:
+            low, high = k.min(), k.max()
+            if low < -n or high >= n:
+                return None
+            if low < 0:
+                k = np.where(k < 0, k + n, k)
+        flat = k.astype(np.intp, copy=False) * step + flat  # broadcasts the open grid
+        step *= n
+    return np.broadcast_to(flat, np.broadcast_shapes(*(k.shape for k in key)))
 
 
 def scatter_add_sorted(xp, target, key, values) -> None:

@@ -62,7 +62,17 @@ class ReLUOp(Op):
 
 
 def _relu_vjp(ns, gy, y):
-    return gy * (y > 0)  # a product, not where(): several times faster on arrays
+    return _linked(ns, gy * (y > 0), y)  # a product, not where(): faster on arrays
+
+
+def _linked(ns, grad, x):
+    """In a recorded backward (tensors), ``grad`` plus a zero that keeps ``x`` in its graph, as
+    PyTorch's ``self: zeros_like(grad)`` derivative of relu's and leaky_relu's backward: a
+    gradient penalty then gives the parameters before the activation zero gradients, not None
+    (which optimizers skip, so Adam's state would differ)."""
+    if getattr(x, "requires_grad", False):  # a tensor (arrays have no such attribute)
+        return grad + ns.sign(x) * 0.0  # sign's derivative is 0; its values here are finite
+    return grad
 
 
 class LeakyReLUOp(Op):
@@ -83,7 +93,7 @@ class LeakyReLUOp(Op):
 
 
 def _leaky_relu_vjp(ns, gy, x, negative_slope):
-    return ns.where(x > 0, gy, gy * negative_slope)
+    return _linked(ns, ns.where(x > 0, gy, gy * negative_slope), x)
 
 
 class ELUOp(Op):

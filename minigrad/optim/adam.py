@@ -92,6 +92,8 @@ class Adam(Optimizer):
             differentiable=differentiable,
             fused=fused,
         )
+        if not all(isinstance(beta, float) for beta in betas):  # Adam's own check, not NAdam's
+            raise ValueError("betas must be either both floats or both Tensors")  # (0, 0.99) too
 
     def _init_state(self, p, state, group) -> None:
         init_moments(p, state)

@@ -11,6 +11,7 @@ fractional parts. So it is differentiable in the input (through the gathers) and
 from __future__ import annotations
 
 import itertools
+import math
 
 import numpy as np
 
@@ -238,12 +239,12 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
     if grid.dtype in (dtypes.bfloat16, dtypes.float16):  # pixel positions need float32's bits
         grid = grid.float()
     # grid component k addresses spatial dim nd-1-k (x is the width)
-    points = grid.reshape(n, -1, nd)
+    points = grid.reshape(n, math.prod(out), nd)  # sizes, not -1: N = 0 (no boxes) works
     coords = [
         _source_coord(points[:, :, nd - 1 - k], size[k], padding_mode, align_corners, nd)
         for k in range(nd)
     ]
-    flat_input = input.reshape(n, c, -1)
+    flat_input = input.reshape(n, c, math.prod(size))
     if mode == "bicubic":
         positions = [
             _pixel_position(points[:, :, nd - 1 - k], size[k], align_corners, nd) for k in range(nd)
