@@ -26,3 +26,13 @@ def test_tabnet_sparsemax(programs):
     assert close(ours.importance, theirs.importance, 1e-8, 1e-10)
     assert ours.mask_zero_fraction == theirs.mask_zero_fraction > 0.3  # sparse masks
     assert close(ours.running_mean, theirs.running_mean, 1e-10, 1e-12)
+
+
+def test_mfcc_keyword_spotting(programs):
+    ours, theirs = _both(programs, "mfcc_keyword_spotting")  # stft, mel filterbank, DCT, deltas
+    assert ours.feature_shape == theirs.feature_shape == (96, 26, 32)
+    assert ours.fb_column_peaks == theirs.fb_column_peaks and ours.dct_orthogonal_gap < 1e-6
+    assert close(ours.mfcc[:8].tolist(), theirs.mfcc[:8].tolist(), 1e-4, 1e-3)
+    assert close(ours.features.tolist(), theirs.features.tolist(), 1e-3, 1e-4)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert ours.test_accuracy == theirs.test_accuracy > 0.9
