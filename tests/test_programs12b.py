@@ -36,3 +36,13 @@ def test_mfcc_keyword_spotting(programs):
     assert close(ours.features.tolist(), theirs.features.tolist(), 1e-3, 1e-4)
     assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.4 * ours.losses[0]
     assert ours.test_accuracy == theirs.test_accuracy > 0.9
+
+
+def test_bpe_lm_sampling(programs):
+    ours, theirs = _both(programs, "bpe_lm_sampling")  # TransformerEncoder LM, top-k/top-p
+    assert ours.roundtrip_ok and ours.first_merges == theirs.first_merges
+    assert ours.data.tolist() == theirs.data.tolist() and ours.tied
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.3 * ours.losses[0]
+    assert ours.filtered.tolist() == theirs.filtered.tolist()
+    assert ours.filtered.isinf().tolist() == [[False, True, False, True, True]]
+    assert ours.samples == theirs.samples and ours.texts == theirs.texts
