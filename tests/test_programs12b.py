@@ -46,3 +46,15 @@ def test_bpe_lm_sampling(programs):
     assert ours.filtered.tolist() == theirs.filtered.tolist()
     assert ours.filtered.isinf().tolist() == [[False, True, False, True, True]]
     assert ours.samples == theirs.samples and ours.texts == theirs.texts
+
+
+def test_deepar(programs):
+    ours, theirs = _both(programs, "deepar")  # NegativeBinomial/Normal NLL, ancestral samples
+    assert ours.counts.tolist() == theirs.counts.tolist()  # torch.poisson follows PyTorch's
+    for name in ("negbin", "normal"):
+        a, b = ours.results[name], theirs.results[name]
+        assert close(a["losses"], b["losses"], 1e-4, 1e-5) and a["losses"][-1] < a["losses"][0]
+        assert close(a["median"], b["median"], 1e-3, 1e-3) and a["coverage"] == b["coverage"]
+        assert a["integer_paths"] == (name == "negbin") == b["integer_paths"]
+        assert a["mae"] == pytest.approx(b["mae"], rel=1e-4)
+    assert close(ours.nb_stats, theirs.nb_stats, 1e-6)
