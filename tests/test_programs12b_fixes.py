@@ -1,0 +1,26 @@
+"""Regression tests for what the twelfth round's sequence, language, audio and tabular programs
+(tests/test_programs12b.py) found wrong in minigrad, one focused test per fix, each compared
+with PyTorch."""
+
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+def _where_then_in_place(lib):
+    lib.manual_seed(0)
+    x = lib.randn(2, 5, dtype=lib.float64, requires_grad=True)
+    d = x * 2
+    d[:, :2] = d[:, :2].masked_fill(lib.tensor([True, False]), float("-inf"))  # a view, refilled
+    y = lib.where(d > 0, d, lib.zeros((), dtype=lib.float64))
+    d.mul_(3)  # where's inputs change after it ran: its backward needs only the condition
+    (y.exp() * lib.arange(10.0, dtype=lib.float64).view(2, 5)).sum().backward()
+    return x.grad.flatten().tolist()
+
+
+def test_where_and_masked_fill_keep_only_the_condition_for_backward():
+    # Longformer's banded scores mask a slice and write it back into the same tensor; minigrad
+    # kept where's inputs too and refused the backward (saved tensor modified in place)
+    assert _where_then_in_place(minigrad) == pytest.approx(_where_then_in_place(torch), rel=1e-12)
