@@ -58,3 +58,13 @@ def test_deepar(programs):
         assert a["integer_paths"] == (name == "negbin") == b["integer_paths"]
         assert a["mae"] == pytest.approx(b["mae"], rel=1e-4)
     assert close(ours.nb_stats, theirs.nb_stats, 1e-6)
+
+
+def test_longformer_window(programs):
+    ours, theirs = _both(programs, "longformer_window")  # as_strided chunks, unfold windows
+    assert ours.chunk_shape == theirs.chunk_shape == (2, 3, 8, 8)
+    assert ours.chunk_stride == theirs.chunk_stride and ours.shared_storage
+    assert ours.forward_gap < 1e-5 and ours.grad_gap < 1e-5  # both forms == the band mask
+    assert close(ours.first_row, theirs.first_row, 1e-5, 1e-6) and ours.first_row[:4] == [0] * 4
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.6 * ours.losses[0]
+    assert ours.accuracy == pytest.approx(theirs.accuracy, abs=1e-3) and ours.accuracy > 0.8
