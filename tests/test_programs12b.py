@@ -68,3 +68,14 @@ def test_longformer_window(programs):
     assert close(ours.first_row, theirs.first_row, 1e-5, 1e-6) and ours.first_row[:4] == [0] * 4
     assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.6 * ours.losses[0]
     assert ours.accuracy == pytest.approx(theirs.accuracy, abs=1e-3) and ours.accuracy > 0.8
+
+
+def test_reformer_lsh(programs):
+    ours, theirs = _both(programs, "reformer_lsh")  # random rotations, argsort, gather, lse
+    assert ours.buckets.tolist() == theirs.buckets.tolist()
+    assert ours.bucket_counts == theirs.bucket_counts and sum(ours.bucket_counts) == 64
+    assert ours.pair_same_bucket == theirs.pair_same_bucket > 0.9
+    assert close(ours.approx.tolist(), theirs.approx.tolist(), 1e-4, 1e-5)
+    assert ours.cosine_to_full == pytest.approx(theirs.cosine_to_full, rel=1e-5)
+    assert ours.cosine_to_full > 0.8
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.7 * ours.losses[0]
