@@ -24,3 +24,22 @@ def test_where_and_masked_fill_keep_only_the_condition_for_backward():
     # Longformer's banded scores mask a slice and write it back into the same tensor; minigrad
     # kept where's inputs too and refused the backward (saved tensor modified in place)
     assert _where_then_in_place(minigrad) == pytest.approx(_where_then_in_place(torch), rel=1e-12)
+
+
+def _pretrained_bags(lib):
+    table = lib.arange(12.0).view(4, 3)
+    bag = lib.nn.EmbeddingBag.from_pretrained(table, mode="max", padding_idx=1)
+    out = bag(lib.tensor([0, 3, 1, 2, 2]), lib.tensor([0, 2, 2, 3]))  # an empty bag
+    trainable = lib.nn.EmbeddingBag.from_pretrained(table, freeze=False, include_last_offset=True)
+    means = trainable(lib.tensor([0, 1, 2, 3]), lib.tensor([0, 1, 4]))
+    means.sum().backward()
+    return [out.tolist(), bag.weight.requires_grad, means.tolist(), trainable.weight.grad.tolist()]
+
+
+def test_embedding_bag_from_pretrained_is_pytorchs():
+    # wide & deep code loads pretrained tables into bags; minigrad had no from_pretrained
+    assert _pretrained_bags(minigrad) == _pretrained_bags(torch)
+    for lib in (minigrad, torch):
+        for cls in (lib.nn.EmbeddingBag, lib.nn.Embedding):
+            with pytest.raises(AssertionError, match="expected to be 2-dimensional"):
+                cls.from_pretrained(lib.zeros(4))
