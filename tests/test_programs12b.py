@@ -79,3 +79,12 @@ def test_reformer_lsh(programs):
     assert ours.cosine_to_full == pytest.approx(theirs.cosine_to_full, rel=1e-5)
     assert ours.cosine_to_full > 0.8
     assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.7 * ours.losses[0]
+
+
+def test_wide_deep_bags(programs):
+    ours, theirs = _both(programs, "wide_deep_bags")  # EmbeddingBag sum/max/mean, SparseAdam
+    assert ours.sparse_grad_info == theirs.sparse_grad_info == [True, 30]
+    assert ours.tags_pad_grad == theirs.tags_pad_grad == 0.0  # padding_idx gets no gradient
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.8 * ours.losses[0]
+    assert ours.test_auc == pytest.approx(theirs.test_auc, abs=1e-3) and ours.test_auc > 0.65
+    assert ours.max_bags == theirs.max_bags and ours.max_bags[1] == [0.0, 0.0, 0.0]
