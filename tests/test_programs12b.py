@@ -88,3 +88,12 @@ def test_wide_deep_bags(programs):
     assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.8 * ours.losses[0]
     assert ours.test_auc == pytest.approx(theirs.test_auc, abs=1e-3) and ours.test_auc > 0.65
     assert ours.max_bags == theirs.max_bags and ours.max_bags[1] == [0.0, 0.0, 0.0]
+
+
+def test_seq2seq_scheduled_sampling(programs):
+    ours, theirs = _both(programs, "seq2seq_scheduled_sampling")  # coin flips, packed GRU
+    assert ours.truth_steps == theirs.truth_steps  # the same coin flips from torch.rand
+    assert close(ours.ratios, theirs.ratios, 1e-12) and ours.ratios[-1] < 0.1 < 0.9 < ours.ratios[0]
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-4) and ours.losses[-1] < 0.5 * ours.losses[0]
+    assert ours.pred.tolist() == theirs.pred.tolist()
+    assert ours.exact_match == theirs.exact_match and ours.token_accuracy > 0.6
