@@ -97,3 +97,14 @@ def test_seq2seq_scheduled_sampling(programs):
     assert close(ours.losses, theirs.losses, 1e-3, 1e-4) and ours.losses[-1] < 0.5 * ours.losses[0]
     assert ours.pred.tolist() == theirs.pred.tolist()
     assert ours.exact_match == theirs.exact_match and ours.token_accuracy > 0.6
+
+
+def test_nbeats(programs):
+    ours, theirs = _both(programs, "nbeats")  # trend/seasonality bases, doubly residual stacks
+    assert ours.basis_shapes == theirs.basis_shapes == [(3, 8), (9, 8)]
+    # float32 rounding grows through Adam's late steps (in float64 the runs agree to 1e-15)
+    assert close(ours.losses[:60], theirs.losses[:60], 1e-4, 1e-6)
+    assert close(ours.losses, theirs.losses, 2e-2, 1e-4) and ours.losses[-1] < 0.05 * ours.losses[0]
+    assert ours.test_smape == pytest.approx(theirs.test_smape, rel=2e-2)
+    assert ours.test_smape < ours.naive_smape == theirs.naive_smape
+    assert ours.decomposition_gap < 1e-4
