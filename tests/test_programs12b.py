@@ -120,3 +120,14 @@ def test_tft_variable_selection(programs):
     assert close(ours.importance, theirs.importance, 2e-2) and max(ours.importance) < 1
     assert ours.coverage == pytest.approx(theirs.coverage, abs=0.02) and ours.coverage > 0.6
     assert ours.future_attention < 1e-6 and ours.quantiles_ordered > 0.95
+
+
+def test_simcse_sbert(programs):
+    ours, theirs = _both(programs, "simcse_sbert")  # mean pooling, InfoNCE, CosineEmbeddingLoss
+    assert close(ours.simcse_losses, theirs.simcse_losses, 1e-3, 1e-5)
+    assert close(ours.sbert_losses, theirs.sbert_losses, 1e-3, 1e-5)
+    assert ours.simcse_losses[-1] < 0.1 * ours.simcse_losses[0]
+    assert ours.sbert_losses[-1] < 0.7 * ours.sbert_losses[0]
+    assert ours.rho == pytest.approx(theirs.rho, abs=1e-3) and ours.rho > 0.3
+    assert ours.retrieval == theirs.retrieval > 0.8
+    assert ours.padded_same < 1e-5  # padding changes nothing under the key padding mask
