@@ -131,3 +131,15 @@ def test_simcse_sbert(programs):
     assert ours.rho == pytest.approx(theirs.rho, abs=1e-3) and ours.rho > 0.3
     assert ours.retrieval == theirs.retrieval > 0.8
     assert ours.padded_same < 1e-5  # padding changes nothing under the key padding mask
+
+
+def test_lstm_projection_tagger(programs):
+    ours, theirs = _both(programs, "lstm_projection_tagger")  # LSTM(proj_size), packed, unsorted
+    assert ours.param_shapes == theirs.param_shapes and ours.param_shapes["weight_hr_l0"] == (8, 32)
+    assert ours.state_shapes == theirs.state_shapes == [(4, 16, 8), (4, 16, 32)]
+    assert ours.batch_sizes == theirs.batch_sizes and ours.sorted_indices == theirs.sorted_indices
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert ours.padded_width == 12 and ours.accuracy == theirs.accuracy > 0.9
+    assert ours.alone_gap < 1e-5 and ours.direct_gap < 1e-6
+    assert ours.direct_lengths == theirs.direct_lengths
+    assert close(ours.direct_pad.tolist(), theirs.direct_pad.tolist(), 1e-3, 1e-5)
