@@ -143,3 +143,12 @@ def test_lstm_projection_tagger(programs):
     assert ours.alone_gap < 1e-5 and ours.direct_gap < 1e-6
     assert ours.direct_lengths == theirs.direct_lengths
     assert close(ours.direct_pad.tolist(), theirs.direct_pad.tolist(), 1e-3, 1e-5)
+
+
+def test_transformer_xl(programs):
+    ours, theirs = _both(programs, "transformer_xl")  # segment memory, relative positions
+    assert ours.shifted == theirs.shifted  # _rel_shift's pad-view-slice trick
+    assert close(ours.losses, theirs.losses, 2e-3, 1e-4) and ours.losses[-1] < 0.1 * ours.losses[0]
+    assert ours.mem_shapes == theirs.mem_shapes == [(8, 4, 32)] * 2
+    assert not ours.mem_requires_grad and ours.future_share == 0.0
+    assert ours.first_query_keys == theirs.first_query_keys == 9  # the memory and itself
