@@ -43,3 +43,45 @@ def test_embedding_bag_from_pretrained_is_pytorchs():
         for cls in (lib.nn.EmbeddingBag, lib.nn.Embedding):
             with pytest.raises(AssertionError, match="expected to be 2-dimensional"):
                 cls.from_pretrained(lib.zeros(4))
+
+
+def _bce_logits_mixed(lib, x_dtype, t_dtype, **kwargs):
+    lib.manual_seed(0)
+    x = lib.randn(6, dtype=x_dtype, requires_grad=True)
+    t = (lib.rand(6) > 0.5).to(t_dtype)
+    loss = lib.nn.functional.binary_cross_entropy_with_logits(x, t, **kwargs)
+    loss.sum().backward()
+    return str(loss.dtype).rsplit(".")[-1], loss.tolist(), str(x.grad.dtype), x.grad.tolist()
+
+
+@pytest.mark.parametrize(
+    "x_dtype, t_dtype", [("float64", "float32"), ("float32", "float64"), ("float32", "float16")]
+)
+@pytest.mark.parametrize(
+    "kwargs", [{}, {"reduction": "none"}, {"pos_weight": [2.0]}, {"weight": [0.5] * 6}]
+)
+def test_bce_with_logits_has_the_targets_dtype(x_dtype, t_dtype, kwargs):
+    # PyTorch computes the loss in place in (1 - target): float64 logits with float32 targets
+    # (a program's .float() labels under set_default_dtype(float64)) give a float32 loss
+    results = []
+    for lib in (minigrad, torch):
+        args = {
+            k: lib.tensor(v, dtype=getattr(lib, x_dtype))
+            for k, v in kwargs.items()
+            if k != "reduction"
+        }
+        args.update({k: v for k, v in kwargs.items() if k == "reduction"})
+        results.append(_bce_logits_mixed(lib, getattr(lib, x_dtype), getattr(lib, t_dtype), **args))
+    (dt_m, loss_m, gdt_m, g_m), (dt_t, loss_t, gdt_t, g_t) = results
+    assert dt_m == dt_t == t_dtype and gdt_m.rsplit(".")[-1] == gdt_t.rsplit(".")[-1] == x_dtype
+    tol = 1e-3 if "float16" in (x_dtype, t_dtype) else 1e-6
+    assert loss_m == pytest.approx(loss_t, rel=tol) and g_m == pytest.approx(g_t, rel=tol)
+
+
+def test_bce_with_logits_refuses_an_integer_target():
+    for lib in (minigrad, torch):
+        x = lib.zeros(3, requires_grad=True)
+        with pytest.raises(
+            RuntimeError, match="result type Float can't be cast to the desired output type Long"
+        ):
+            lib.nn.functional.binary_cross_entropy_with_logits(x, lib.ones(3, dtype=lib.int64))
