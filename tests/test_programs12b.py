@@ -21,7 +21,8 @@ def test_tabnet_sparsemax(programs):
     ours, theirs = _both(programs, "tabnet_sparsemax")  # sparsemax Function, ghost BN, GLU
     assert ours.sparsemax_gradcheck and theirs.sparsemax_gradcheck
     assert ours.sparsemax_rows == theirs.sparsemax_rows == [[0.0, 0.6, 0.4, 0.0], [1, 0, 0, 0]]
-    assert close(ours.losses, theirs.losses, 1e-8, 1e-10)
+    assert ours.bce_dtype.rsplit(".")[-1] == theirs.bce_dtype.rsplit(".")[-1] == "float32"
+    assert close(ours.losses, theirs.losses, 1e-6, 1e-8)
     assert ours.losses[-1] < 0.4 * ours.losses[0] and ours.accuracy == theirs.accuracy > 0.85
     assert close(ours.importance, theirs.importance, 1e-8, 1e-10)
     assert ours.mask_zero_fraction == theirs.mask_zero_fraction > 0.3  # sparse masks

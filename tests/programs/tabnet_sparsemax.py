@@ -115,7 +115,7 @@ class TabNet(nn.Module):
 torch.manual_seed(0)
 torch.set_default_dtype(torch.float64)  # sparsemax's support flips on rounding: train in double
 X = torch.randn(256, 6)
-y = (X[:, 0] * 2 - X[:, 3] > 0).to(X.dtype)
+y = (X[:, 0] * 2 - X[:, 3] > 0).float()  # float32 labels: the loss is float32
 
 # sparsemax against gradcheck and its defining properties
 z = torch.randn(4, 5, dtype=torch.double, requires_grad=True)
@@ -130,12 +130,14 @@ losses = []
 for epoch in range(8):
     for i in range(0, 256, 64):
         logits, m_loss, _ = model(X[i : i + 64])
-        loss = F.binary_cross_entropy_with_logits(logits, y[i : i + 64]) + 1e-3 * m_loss
+        bce = F.binary_cross_entropy_with_logits(logits, y[i : i + 64])
+        loss = bce + 1e-3 * m_loss
         optimizer.zero_grad()
         loss.backward()
         optimizer.step()
         losses.append(loss.item())
 
+bce_dtype = str(bce.dtype)  # the target's: float32, with float64 logits
 model.eval()
 with torch.no_grad():
     logits, _, masks = model(X)
