@@ -153,3 +153,15 @@ def test_transformer_xl(programs):
     assert ours.mem_shapes == theirs.mem_shapes == [(8, 4, 32)] * 2
     assert not ours.mem_requires_grad and ours.future_share == 0.0
     assert ours.first_query_keys == theirs.first_query_keys == 9  # the memory and itself
+
+
+def test_albert_sop(programs):
+    ours, theirs = _both(programs, "albert_sop")  # factorized embeddings, one shared layer
+    assert ours.n_params == theirs.n_params == 33780 and ours.unshared_params == 90324
+    assert ours.factorized_saving == 784
+    assert close(ours.mlm_losses, theirs.mlm_losses, 1e-4, 1e-5)
+    assert close(ours.sop_losses, theirs.sop_losses, 1e-4, 1e-5)
+    assert ours.mlm_losses[-1] < 0.9 * ours.mlm_losses[0] and ours.sop_losses[-1] < 0.7
+    assert ours.shared_grad_norm == pytest.approx(theirs.shared_grad_norm, rel=1e-4)
+    assert ours.sop_accuracy == theirs.sop_accuracy > 0.8
+    assert ours.mlm_accuracy == pytest.approx(theirs.mlm_accuracy, abs=1e-3)
