@@ -165,3 +165,20 @@ def test_albert_sop(programs):
     assert ours.shared_grad_norm == pytest.approx(theirs.shared_grad_norm, rel=1e-4)
     assert ours.sop_accuracy == theirs.sop_accuracy > 0.8
     assert ours.mlm_accuracy == pytest.approx(theirs.mlm_accuracy, abs=1e-3)
+
+
+def test_conformer_specaugment(programs):
+    ours, theirs = _both(programs, "conformer_specaugment")  # SpecAugment masks, conv module
+    assert tuple(ours.specs.shape) == tuple(theirs.specs.shape) == (48, 37, 65)
+    assert close(ours.x.tolist(), theirs.x.tolist(), 1e-4, 1e-4)  # the same masks were drawn
+    assert ours.masked_columns == theirs.masked_columns
+    assert ours.masked_columns == [
+        [True, True, True, False, False],
+        [False, False, True, False, False],
+    ]
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.3 * ours.losses[0]
+    # the attention key bias and the bias before BatchNorm get zero gradients up to rounding,
+    # which Adam turns into float32 noise (in float64 the runs agree to 1e-9)
+    assert close(ours.logits.tolist(), theirs.logits.tolist(), 2e-3, 5e-3)
+    assert ours.accuracy == theirs.accuracy > 0.9
+    assert ours.padding_mask.tolist() == theirs.padding_mask.tolist()
