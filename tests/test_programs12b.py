@@ -182,3 +182,12 @@ def test_conformer_specaugment(programs):
     assert close(ours.logits.tolist(), theirs.logits.tolist(), 2e-3, 5e-3)
     assert ours.accuracy == theirs.accuracy > 0.9
     assert ours.padding_mask.tolist() == theirs.padding_mask.tolist()
+
+
+def test_ft_transformer(programs):
+    ours, theirs = _both(programs, "ft_transformer")  # feature tokenizer, [CLS], ReGLU, groups
+    assert ours.group_sizes == theirs.group_sizes == [12, 18]
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert ours.test_rmse == pytest.approx(theirs.test_rmse, rel=1e-4) and ours.test_rmse < 0.5
+    assert ours.map_shape == theirs.map_shape == (128, 7, 7)
+    assert close(ours.importance, theirs.importance, 1e-4, 1e-5)
