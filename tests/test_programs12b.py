@@ -1,6 +1,9 @@
 """A twelfth round of PyTorch programs, on sequences, language, audio and tabular data (TabNet's
-sparsemax, ...), run with ``torch`` bound to minigrad and with PyTorch itself; minigrad's
-generator follows PyTorch's streams, so the two runs are compared value by value."""
+sparsemax, MFCC keyword spotting, a BPE tokenizer with top-k/top-p sampling, DeepAR, Longformer
+and Reformer attention, wide & deep bags, scheduled sampling, N-BEATS, the Temporal Fusion
+Transformer's gates, SimCSE, LSTM projections, Transformer-XL, ALBERT, Conformer with
+SpecAugment, FT-Transformer), run with ``torch`` bound to minigrad and with PyTorch itself;
+minigrad's generator follows PyTorch's streams, so the two runs are compared value by value."""
 
 import pytest
 import test_programs5
