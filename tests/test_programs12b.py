@@ -2,7 +2,7 @@
 sparsemax, MFCC keyword spotting, a BPE tokenizer with top-k/top-p sampling, DeepAR, Longformer
 and Reformer attention, wide & deep bags, scheduled sampling, N-BEATS, the Temporal Fusion
 Transformer's gates, SimCSE, LSTM projections, Transformer-XL, ALBERT, Conformer with
-SpecAugment, FT-Transformer), run with ``torch`` bound to minigrad and with PyTorch itself;
+SpecAugment, FT-Transformer, DCN-V2), run with ``torch`` bound to minigrad and with PyTorch itself;
 minigrad's generator follows PyTorch's streams, so the two runs are compared value by value."""
 
 import pytest
@@ -194,3 +194,15 @@ def test_ft_transformer(programs):
     assert ours.test_rmse == pytest.approx(theirs.test_rmse, rel=1e-4) and ours.test_rmse < 0.5
     assert ours.map_shape == theirs.map_shape == (128, 7, 7)
     assert close(ours.importance, theirs.importance, 1e-4, 1e-5)
+
+
+def test_dcn_v2(programs):
+    ours, theirs = _both(programs, "dcn_v2")  # cross layers, low-rank mixture of experts
+    assert ours.labels.tolist() == theirs.labels.tolist()  # torch.bernoulli follows PyTorch's
+    for kind in ("full", "mix"):
+        a, b = ours.results[kind], theirs.results[kind]
+        assert (
+            close(a["losses"], b["losses"], 1e-4, 1e-5) and a["losses"][-1] < 0.8 * a["losses"][0]
+        )
+        assert a["auc"] == pytest.approx(b["auc"], abs=1e-4) and a["auc"] > 0.65
+    assert ours.cross_shapes == theirs.cross_shapes == [(15, 15)] * 2
