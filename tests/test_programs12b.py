@@ -2,7 +2,7 @@
 sparsemax, MFCC keyword spotting, a BPE tokenizer with top-k/top-p sampling, DeepAR, Longformer
 and Reformer attention, wide & deep bags, scheduled sampling, N-BEATS, the Temporal Fusion
 Transformer's gates, SimCSE, LSTM projections, Transformer-XL, ALBERT, Conformer with
-SpecAugment, FT-Transformer, DCN-V2), run with ``torch`` bound to minigrad and with PyTorch itself;
+SpecAugment, FT-Transformer, DCN-V2, Griffin-Lim), run with ``torch`` bound to minigrad and with PyTorch itself;
 minigrad's generator follows PyTorch's streams, so the two runs are compared value by value."""
 
 import pytest
@@ -206,3 +206,15 @@ def test_dcn_v2(programs):
         )
         assert a["auc"] == pytest.approx(b["auc"], abs=1e-4) and a["auc"] > 0.65
     assert ours.cross_shapes == theirs.cross_shapes == [(15, 15)] * 2
+
+
+def test_griffin_lim_mulaw(programs):
+    ours, theirs = _both(programs, "griffin_lim_mulaw")  # mu-law, stft/istft, unpack_sequence
+    assert ours.encoded.tolist() == theirs.encoded.tolist() and ours.encoded_range == [5, 250]
+    assert ours.mulaw_error == pytest.approx(theirs.mulaw_error, rel=1e-5)
+    for momentum in (0.0, 0.99):
+        assert close(ours.results[momentum], theirs.results[momentum], 1e-4, 1e-6)
+    assert ours.results[0.99][-1] < ours.results[0.0][-1] < 0.5 * ours.results[0.0][0]
+    assert ours.rebuilt_length == 4000 and ours.unpad_ok and theirs.unpad_ok
+    assert ours.output_lengths == theirs.output_lengths == [299, 239, 279, 199]
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.8 * ours.losses[0]
