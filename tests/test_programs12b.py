@@ -2,8 +2,9 @@
 sparsemax, MFCC keyword spotting, a BPE tokenizer with top-k/top-p sampling, DeepAR, Longformer
 and Reformer attention, wide & deep bags, scheduled sampling, N-BEATS, the Temporal Fusion
 Transformer's gates, SimCSE, LSTM projections, Transformer-XL, ALBERT, Conformer with
-SpecAugment, FT-Transformer, DCN-V2, Griffin-Lim), run with ``torch`` bound to minigrad and with PyTorch itself;
-minigrad's generator follows PyTorch's streams, so the two runs are compared value by value."""
+SpecAugment, FT-Transformer, DCN-V2, Griffin-Lim), run with ``torch`` bound to minigrad and
+with PyTorch itself; minigrad's generator follows PyTorch's streams, so the two runs are
+compared value by value."""
 
 import pytest
 import test_programs5
