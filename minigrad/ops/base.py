@@ -164,7 +164,8 @@ class Op(Node):
         save_inputs: the input tensors (``self.saved_tensors``); ``"for_others"`` keeps an
             input only when another input needs a gradient, None in its place otherwise (a
             product's factor appears only in the other factor's gradient: ``x * 2`` and
-            ``x * mask`` keep nothing of ``x``, as PyTorch's mul);
+            ``x * mask`` keep nothing of ``x``, as PyTorch's mul); a tuple of indices keeps
+            only those inputs (None for the others);
         save_output: the output (last in ``self.saved_tensors``);
         is_view: the output may share memory with input 0, so they share a version counter,
             and the output remembers its base and the view ops from it (``Tensor._view``) so
@@ -275,7 +276,10 @@ class Op(Node):
         return result
 
     def _saved_for_others(self, args) -> tuple:
-        """``args`` with None for each input that no other input's gradient needs."""
+        """``args`` with None for each input that no other input's gradient needs (or that
+        the ``save_inputs`` tuple of indices leaves out)."""
+        if type(self.save_inputs) is tuple:
+            return tuple(a if i in self.save_inputs else None for i, a in enumerate(args))
         edges = self.edges
         if len(edges) == 2:  # a product: each factor is kept for the other's gradient
             return (args[0] if edges[1] else None), (args[1] if edges[0] else None)

@@ -424,7 +424,7 @@ class Minimum(Maximum):
 class Where(Op):
     """z = cond ? a : b; dz/da = cond, dz/db = not cond"""
 
-    save_inputs = True
+    save_inputs = (0,)  # only the condition, as PyTorch: a and b may change in place afterwards
     supports_complex = True
 
     def forward(self, cond, a, b):

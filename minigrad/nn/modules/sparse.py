@@ -81,12 +81,7 @@ class Embedding(Module):
         Example:
             >>> emb = nn.Embedding.from_pretrained(minigrad.randn(10, 3))
         """
-        if embeddings.ndim != 2:
-            raise ValueError(
-                f"Embeddings parameter is expected to be 2-dimensional, got shape "
-                f"{list(embeddings.shape)}"
-            )
-        rows, dim = embeddings.shape
+        rows, dim = _pretrained_shape(embeddings)
         return cls(
             rows,
             dim,
@@ -149,6 +144,32 @@ class EmbeddingBag(Module):
             self.mode, self.sparse, per_sample_weights, self.include_last_offset, self.padding_idx,
         )  # fmt: skip
 
+    @classmethod
+    def from_pretrained(
+        cls,
+        embeddings,
+        freeze: bool = True,
+        max_norm: float | None = None,
+        norm_type: float = 2.0,
+        scale_grad_by_freq: bool = False,
+        mode: str = "mean",
+        sparse: bool = False,
+        include_last_offset: bool = False,
+        padding_idx: int | None = None,
+    ) -> EmbeddingBag:
+        """An EmbeddingBag holding ``embeddings`` (rows, dim), frozen unless ``freeze=False``.
+
+        Example:
+            >>> bag = nn.EmbeddingBag.from_pretrained(minigrad.randn(10, 3), mode="max")
+        """
+        rows, dim = _pretrained_shape(embeddings)
+        bag = cls(
+            rows, dim, max_norm, norm_type, scale_grad_by_freq, mode, sparse, embeddings,
+            include_last_offset, padding_idx,
+        )  # fmt: skip
+        bag.weight.requires_grad = not freeze
+        return bag
+
     def extra_repr(self) -> str:
         text = f"{self.num_embeddings}, {self.embedding_dim}{_norm_repr(self)}, mode='{self.mode}'"
         if self.padding_idx is not None:
@@ -177,6 +198,16 @@ def _check_padding_idx(padding_idx: int | None, num_embeddings: int) -> int | No
             f"padding_idx must be within num_embeddings ({num_embeddings}), got {padding_idx}"
         )
     return padding_idx % num_embeddings
+
+
+def _pretrained_shape(embeddings) -> tuple:
+    """(rows, dim) of a pretrained table; PyTorch asserts that it is 2-D."""
+    if embeddings.ndim != 2:
+        raise AssertionError(
+            f"Embeddings parameter is expected to be 2-dimensional, got shape "
+            f"{list(embeddings.shape)}"
+        )
+    return tuple(embeddings.shape)
 
 
 def _table(module, weight, freeze: bool, device, dtype) -> Parameter:
