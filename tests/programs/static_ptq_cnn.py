@@ -55,8 +55,9 @@ float_acc = (float_out.argmax(1) == labels).float().mean().item()
 fused = tq.fuse_modules(model, [["conv", "bn", "relu"], ["fc", "relu2"]])
 fused_gap = (fused(images) - float_out).abs().max().item()
 fused_types = [type(m).__name__ for m in fused.children()]
+# reduce_range: 7-bit activations, as PyTorch's x86 default (AVX2 saturates 16-bit pair sums)
 fused.qconfig = tq.QConfig(
-    activation=tq.MinMaxObserver.with_args(dtype=torch.quint8),
+    activation=tq.MinMaxObserver.with_args(dtype=torch.quint8, reduce_range=True),
     weight=tq.MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric),
 )
 prepared = tq.prepare(fused)
