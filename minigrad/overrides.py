@@ -199,11 +199,23 @@ def _namespaces() -> dict:
     }
 
 
+# Tensor methods that PyTorch lists as ignored and that do not dispatch here either
+_IGNORED_METHODS = (
+    "as_subclass", "__dir__", "__hash__", "__init_subclass__", "__iter__", "__subclasshook__",
+    "__torch_function__",
+)  # fmt: skip
+
+
 def get_ignored_functions() -> set:
-    """The public functions that never dispatch (factories and global-state functions)."""
+    """The public functions that never dispatch (factories and global-state functions) and
+    the Tensor methods that do not (``Tensor.as_subclass``, ``Tensor.__torch_function__``)."""
     import minigrad
 
-    return {getattr(minigrad, name) for name in IGNORED if hasattr(minigrad, name)}
+    from .tensor import Tensor
+
+    methods = _tf.tensor_methods()
+    out = {getattr(minigrad, name) for name in IGNORED if hasattr(minigrad, name)}
+    return out | {getattr(Tensor, n) for n in _IGNORED_METHODS if n not in methods}
 
 
 def get_overridable_functions() -> dict:

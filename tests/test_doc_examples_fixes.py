@@ -267,3 +267,60 @@ def test_complex_numbers_under_a_float16_default_name_the_missing_complex32():
     finally:
         minigrad.set_default_dtype(previous)
         torch.set_default_dtype(torch.float32)
+
+
+def test_sparse_init_zeroes_with_positive_zeros_as_pytorch():
+    torch.manual_seed(0)
+    minigrad.manual_seed(0)
+    ref = torch.nn.init.sparse_(torch.empty(6, 4), sparsity=0.5)
+    mine = minigrad.nn.init.sparse_(minigrad.empty(6, 4), sparsity=0.5)
+    _same(mine, ref)
+    assert not minigrad.signbit(mine[mine == 0]).any()
+
+
+def test_cosine_sum_windows_are_computed_in_their_dtype_as_pytorch():
+    for name in ("blackman", "hann", "hamming", "nuttall"):
+        for dtype in ("float32", "float64"):
+            for m, sym in ((5, True), (5, False), (1, True), (0, False)):
+                ref = getattr(torch.signal.windows, name)(m, sym=sym, dtype=getattr(torch, dtype))
+                mine = getattr(minigrad.signal.windows, name)(
+                    m, sym=sym, dtype=getattr(minigrad, dtype)
+                )
+                assert abs(mine.numpy() - ref.numpy()).max(initial=0) < 1e-7, (name, dtype, m)
+    _same(minigrad.signal.windows.blackman(5), torch.signal.windows.blackman(5))
+    _same(
+        minigrad.signal.windows.general_cosine(4, a=[0.5, 0.5], requires_grad=True),
+        torch.signal.windows.general_cosine(4, a=[0.5, 0.5], requires_grad=True),
+    )
+
+
+def test_spdiags_lists_entries_diagonal_by_diagonal_uncoalesced():
+    diags = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    for offsets, shape in (([0, -1, 1], (3, 3)), ([1, -2, 0], (4, 3)), ([2], (3, 5))):
+        d = diags[: len(offsets)]
+        ref = torch.sparse.spdiags(torch.tensor(d), torch.tensor(offsets), shape)
+        mine = minigrad.sparse.spdiags(minigrad.tensor(d), minigrad.tensor(offsets), shape)
+        _same(mine, ref)
+        assert mine.is_coalesced() == ref.is_coalesced()
+        assert mine.to_dense().tolist() == ref.to_dense().tolist()
+
+
+def test_assert_close_refuses_subclasses_when_told():
+    expected = minigrad.tensor([1.0, 2.0])
+    minigrad.testing.assert_close(minigrad.nn.Parameter(expected.clone()), expected)
+    minigrad.testing.assert_close([expected.clone()], [expected], allow_subclasses=False)
+    for actual in (minigrad.nn.Parameter(expected.clone()), {"a": minigrad.nn.Parameter(expected)}):
+        pair = (actual, {"a": expected} if isinstance(actual, dict) else expected)
+        with pytest.raises(TypeError, match="No comparison pair"):
+            minigrad.testing.assert_close(*pair, allow_subclasses=False)
+    with pytest.raises(TypeError, match="No comparison pair"):
+        torch.testing.assert_close(
+            torch.nn.Parameter(torch.ones(2)), torch.ones(2), allow_subclasses=False
+        )
+
+
+def test_ignored_functions_hold_the_tensor_methods_that_do_not_dispatch():
+    ignored = minigrad.overrides.get_ignored_functions()
+    assert minigrad.Tensor.as_subclass in ignored
+    assert torch.Tensor.as_subclass in torch.overrides.get_ignored_functions()
+    assert minigrad.Tensor.add not in ignored and minigrad.zeros in ignored
