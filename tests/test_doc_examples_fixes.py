@@ -324,3 +324,44 @@ def test_ignored_functions_hold_the_tensor_methods_that_do_not_dispatch():
     assert minigrad.Tensor.as_subclass in ignored
     assert torch.Tensor.as_subclass in torch.overrides.get_ignored_functions()
     assert minigrad.Tensor.add not in ignored and minigrad.zeros in ignored
+
+
+@pytest.mark.parametrize(
+    "pattern, lengths",
+    [
+        ("b h w c -> (b h) w c", {}),
+        ("b h w c -> h (b w) c", {}),
+        ("b (h1 h) (w1 w) c -> (b h1 w1) h w c", {"h1": 2, "w1": 2}),
+        ("b (h h1) (w w1) c -> b h w (c h1 w1)", {"h1": 2, "w1": 2}),
+        ("... c -> c ...", {}),
+        ("b ... -> (b ...) 1 ()", {}),
+        ("b h w c -> b h w c d", {}),  # a name on one side only
+        ("b h w -> b h w", {}),  # three names for four dimensions
+        ("b (h x) w c -> b h x w c", {}),  # two unknowns in one group
+        ("b (h x) w c -> b h x w c", {"x": 4}),  # 4 does not divide 6
+        ("b h w c -> b h w c ...", {}),
+    ],
+)
+def test_rearrange_follows_einops_patterns_as_pytorch(pattern, lengths):
+    x = torch.randn(2, 6, 4, 3)
+    try:
+        ref = torch.func.rearrange(x, pattern, **lengths)
+    except Exception as e:  # the same exception type (functorch's DimensionBindError: by name)
+        with pytest.raises(Exception) as info:
+            minigrad.func.rearrange(minigrad.tensor(x.numpy()), pattern, **lengths)
+        assert type(info.value).__name__ == type(e).__name__
+        return
+    mine = minigrad.func.rearrange(minigrad.tensor(x.numpy()), pattern, **lengths)
+    assert mine.shape == ref.shape and (mine.numpy() == ref.numpy()).all()
+
+
+def test_rearrange_is_a_view_with_gradients_and_stacks_sequences():
+    x = minigrad.randn(2, 6, requires_grad=True)
+    out = minigrad.func.rearrange(x, "a (b c) -> c a b", c=2)
+    assert out._base is x or out._base is x._base
+    (out * minigrad.arange(2.0).reshape(2, 1, 1)).sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0] * 3] * 2
+    pair = [minigrad.ones(3), minigrad.zeros(3)]
+    assert minigrad.func.rearrange(pair, "n b -> b n").tolist() == [[1.0, 0.0]] * 3
+    with pytest.raises(minigrad.func._einops.DimensionBindError, match="evenly fit"):
+        minigrad.func.rearrange(minigrad.ones(6), "(a b) -> a b", a=4)
