@@ -365,3 +365,41 @@ def test_rearrange_is_a_view_with_gradients_and_stacks_sequences():
     assert minigrad.func.rearrange(pair, "n b -> b n").tolist() == [[1.0, 0.0]] * 3
     with pytest.raises(minigrad.func._einops.DimensionBindError, match="evenly fit"):
         minigrad.func.rearrange(minigrad.ones(6), "(a b) -> a b", a=4)
+
+
+def _logged_runs(lib):
+    """What a logging subclass and a logging mode see of ``a * b + 1`` with redispatch."""
+    seen = []
+
+    class Logging(lib.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args, kwargs=None):
+            seen.append(("subclass", func.__name__))
+            return lib.overrides.redispatch_function(func, types, args, kwargs)
+
+    class Mode(lib.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args, kwargs=None):
+            seen.append(("mode", func.__name__))
+            with self:
+                return lib.overrides.redispatch_function(func, types, args, kwargs)
+
+    def scaled_mul(a, b):
+        if lib.overrides.has_torch_function((a, b)):
+            return lib.overrides.handle_torch_function(scaled_mul, (a, b), a, b)
+        return a * b + 1
+
+    x, y = Logging(lib.tensor([3.0])), Logging(lib.tensor([4.0]))
+    out = scaled_mul(x, y)
+    a, b = lib.tensor([3.0]), lib.tensor([4.0])
+    with Mode():
+        out2 = scaled_mul(a, b)
+    return seen, type(out).__name__, out.tolist(), out2.tolist()
+
+
+def test_redispatch_function_skips_one_level_of_dispatch_as_pytorch():
+    assert _logged_runs(minigrad) == _logged_runs(torch)
+    assert _logged_runs(minigrad)[0] == [
+        ("subclass", "scaled_mul"), ("subclass", "mul"),
+        ("mode", "scaled_mul"), ("mode", "mul"), ("mode", "add"),
+    ]  # fmt: skip
+    assert not minigrad.overrides.has_torch_function((minigrad.ones(1),))
