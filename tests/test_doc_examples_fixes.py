@@ -403,3 +403,25 @@ def test_redispatch_function_skips_one_level_of_dispatch_as_pytorch():
         ("mode", "scaled_mul"), ("mode", "mul"), ("mode", "add"),
     ]  # fmt: skip
     assert not minigrad.overrides.has_torch_function((minigrad.ones(1),))
+
+
+def test_nested_masked_select_broadcasts_the_mask_to_the_tensor():
+    x = torch.randn(6, 5)
+    for mask in ([False], [[True, False, True, True, False]], [True] * 5):
+        ref = torch.nested.masked_select(x, torch.tensor(mask))
+        mine = minigrad.nested.masked_select(minigrad.tensor(x.numpy()), minigrad.tensor(mask))
+        assert mine.offsets().tolist() == ref.offsets().tolist()
+        assert mine.values().tolist() == ref.values().tolist()
+    with pytest.raises(RuntimeError):
+        minigrad.nested.masked_select(minigrad.ones(2, 3), minigrad.ones(4, 3, dtype=minigrad.bool))
+
+
+def test_strided_nested_tensors_take_no_jagged_number():
+    def next_number(lib):
+        nt = lib.nested.masked_select(lib.ones(2, 2), lib.tensor([[True, False], [True, True]]))
+        return int(repr(nt.shape[1])[1:])
+
+    for lib in (minigrad, torch):
+        first = next_number(lib)
+        lib.nested.nested_tensor([lib.ones(2), lib.ones(3)])  # the strided layout
+        assert next_number(lib) == first + 1
