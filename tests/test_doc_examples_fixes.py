@@ -425,3 +425,22 @@ def test_strided_nested_tensors_take_no_jagged_number():
         first = next_number(lib)
         lib.nested.nested_tensor([lib.ones(2), lib.ones(3)])  # the strided layout
         assert next_number(lib) == first + 1
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin", "max", "prod", "foo"])
+def test_sparse_mm_reduces_each_rows_products_as_pytorch(reduce):
+    dense, other = [[1.0, 0, 2], [0, 0, 0], [0, -3, 1]], [[0, 1.0], [2, 0], [4, -1]]
+    results = []
+    for lib in (torch, minigrad):
+        a = lib.tensor(dense).to_sparse_csr().requires_grad_()
+        b = lib.tensor(other, requires_grad=True)
+        try:
+            y = lib.sparse.mm(a, b, reduce)
+        except RuntimeError as e:
+            results.append(str(e))
+            continue
+        (y * lib.tensor([[1.0, 2.0]])).sum().backward()
+        results.append((y.tolist(), b.grad.tolist(), a.grad.values().tolist(), y.grad_fn.name()))
+    assert results[0] == results[1]
+    with pytest.raises(NotImplementedError, match="CSR"):
+        minigrad.sparse.mm(minigrad.tensor(dense).to_sparse(), minigrad.tensor(other), "sum")
