@@ -444,3 +444,34 @@ def test_sparse_mm_reduces_each_rows_products_as_pytorch(reduce):
     assert results[0] == results[1]
     with pytest.raises(NotImplementedError, match="CSR"):
         minigrad.sparse.mm(minigrad.tensor(dense).to_sparse(), minigrad.tensor(other), "sum")
+
+
+def _grad_layouts(lib):
+    makers = (
+        lambda: lib.ones(2, 3, 4).permute(2, 0, 1),
+        lambda: lib.ones(3, 4).t(),
+        lambda: lib.ones(4, 6)[:, ::2],  # not dense: row-major
+        lambda: lib.ones(2, 3, 4, 5).to(memory_format=lib.channels_last),
+    )
+    out = []
+    for make in makers:
+        for loss in (lambda p: (p * 2).sum(), lambda p: (p.contiguous() * 3).sum()):
+            p = make().detach().requires_grad_()
+            loss(p).backward()
+            out.append((p.grad.stride(), p.grad.tolist()))
+            p = make().detach().requires_grad_()
+            with lib.autograd.enforce_grad_layout_policy(False):
+                loss(p).backward()
+            out.append(p.grad.tolist())
+    return out
+
+
+def test_leaf_gradients_follow_the_gradient_layout_contract_as_pytorch():
+    assert _grad_layouts(minigrad) == _grad_layouts(torch)
+    assert minigrad.autograd.grad_mode.is_grad_layout_enforced()
+
+    @minigrad.autograd.enforce_grad_layout_policy(False)
+    def relaxed():
+        return minigrad.autograd.grad_mode.is_grad_layout_enforced()
+
+    assert minigrad.autograd.grad_mode.is_grad_layout_enforced() and not relaxed()
