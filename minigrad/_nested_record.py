@@ -32,7 +32,10 @@ class RaggedDim:
     __slots__ = ("lengths", "number", "strided")
 
     def __init__(self, lengths, strided_layout: bool):
-        self.lengths, self.number, self.strided = tuple(lengths), next(_numbers), strided_layout
+        # a jagged dim is numbered when made, as PyTorch's nested ints; the strided layout's
+        # irregular dims (which PyTorch never numbers) only when first shown
+        self.lengths, self.strided = tuple(lengths), strided_layout
+        self.number = None if strided_layout else next(_numbers)
 
     def __eq__(self, other) -> bool:
         return isinstance(other, RaggedDim) and other.lengths == self.lengths
@@ -41,6 +44,8 @@ class RaggedDim:
         return hash(self.lengths)
 
     def __repr__(self) -> str:
+        if self.number is None:
+            self.number = next(_numbers)
         return f"j{self.number}"
 
 

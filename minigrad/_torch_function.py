@@ -46,6 +46,7 @@ class _State(threading.local):
         self.subclasses_disabled = False  # DisableTorchFunctionSubclass: arguments not asked
         self.all_disabled = False  # DisableTorchFunction: neither arguments nor modes asked
         self.modes = []  # the TorchFunctionMode stack, innermost last
+        self.skip_one_hop = False  # redispatch_function: the next dispatch runs the function
 
 
 state = _State()
@@ -149,6 +150,9 @@ def dispatch(public, impl, args: tuple, kwargs: dict, relevant=None):
     ``relevant``: the arguments to look at (default: all of ``args`` and ``kwargs``)."""
     if state.all_disabled or (state.subclasses_disabled and not state.modes):
         return impl(*args, **kwargs)  # (a subclass's handler running the function)
+    if state.skip_one_hop:  # the hop that redispatch_function skips
+        state.skip_one_hop = False
+        return impl(*args, **kwargs)
     if relevant is None:
         relevant = tuple(args) + tuple(kwargs.values())
     overloaded = [] if state.subclasses_disabled else overloaded_args(relevant)

@@ -39,6 +39,7 @@ __all__ = [
     "has_torch_function_variadic",
     "is_tensor_like",
     "is_tensor_method_or_property",
+    "redispatch_function",
     "resolve_name",
     "wrap_torch_function",
 ]
@@ -100,11 +101,15 @@ class TorchFunctionMode:
 def has_torch_function(relevant_args) -> bool:
     """Whether one of ``relevant_args`` (one level into lists and tuples) overrides
     ``__torch_function__``, or a mode is entered: whether to call :func:`handle_torch_function`."""
-    if _tf.state.all_disabled:
+    state = _tf.state
+    if state.all_disabled:
         return False
-    if _tf.state.modes:
+    if state.skip_one_hop:  # the hop that redispatch_function skips
+        state.skip_one_hop = False
+        return False
+    if state.modes:
         return True
-    return not _tf.state.subclasses_disabled and _tf.has_override(relevant_args)
+    return not state.subclasses_disabled and _tf.has_override(relevant_args)
 
 
 def has_torch_function_unary(arg) -> bool:
@@ -128,6 +133,19 @@ def handle_torch_function(public_api, relevant_args, *args, **kwargs):
         )
 
     return _tf.dispatch(public_api, unhandled, args, kwargs, tuple(relevant_args))
+
+
+def redispatch_function(func, types, args=(), kwargs=None):
+    """Call ``func(*args, **kwargs)`` skipping one level of ``__torch_function__`` dispatch:
+    what a ``__torch_function__`` (of a subclass or a mode) calls to run the function itself
+    while the ops inside it still dispatch. The function's own check of its arguments is
+    skipped, so on subclass arguments it returns what the plain function returns."""
+    state = _tf.state
+    state.skip_one_hop = True
+    try:
+        return func(*args, **(kwargs or {}))
+    finally:
+        state.skip_one_hop = False
 
 
 def wrap_torch_function(dispatcher):
@@ -199,11 +217,23 @@ def _namespaces() -> dict:
     }
 
 
+# Tensor methods that PyTorch lists as ignored and that do not dispatch here either
+_IGNORED_METHODS = (
+    "as_subclass", "__dir__", "__hash__", "__init_subclass__", "__iter__", "__subclasshook__",
+    "__torch_function__",
+)  # fmt: skip
+
+
 def get_ignored_functions() -> set:
-    """The public functions that never dispatch (factories and global-state functions)."""
+    """The public functions that never dispatch (factories and global-state functions) and
+    the Tensor methods that do not (``Tensor.as_subclass``, ``Tensor.__torch_function__``)."""
     import minigrad
 
-    return {getattr(minigrad, name) for name in IGNORED if hasattr(minigrad, name)}
+    from .tensor import Tensor
+
+    methods = _tf.tensor_methods()
+    out = {getattr(minigrad, name) for name in IGNORED if hasattr(minigrad, name)}
+    return out | {getattr(Tensor, n) for n in _IGNORED_METHODS if n not in methods}
 
 
 def get_overridable_functions() -> dict:

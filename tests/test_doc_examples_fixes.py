@@ -267,3 +267,211 @@ def test_complex_numbers_under_a_float16_default_name_the_missing_complex32():
     finally:
         minigrad.set_default_dtype(previous)
         torch.set_default_dtype(torch.float32)
+
+
+def test_sparse_init_zeroes_with_positive_zeros_as_pytorch():
+    torch.manual_seed(0)
+    minigrad.manual_seed(0)
+    ref = torch.nn.init.sparse_(torch.empty(6, 4), sparsity=0.5)
+    mine = minigrad.nn.init.sparse_(minigrad.empty(6, 4), sparsity=0.5)
+    _same(mine, ref)
+    assert not minigrad.signbit(mine[mine == 0]).any()
+
+
+def test_cosine_sum_windows_are_computed_in_their_dtype_as_pytorch():
+    for name in ("blackman", "hann", "hamming", "nuttall"):
+        for dtype in ("float32", "float64"):
+            for m, sym in ((5, True), (5, False), (1, True), (0, False)):
+                ref = getattr(torch.signal.windows, name)(m, sym=sym, dtype=getattr(torch, dtype))
+                mine = getattr(minigrad.signal.windows, name)(
+                    m, sym=sym, dtype=getattr(minigrad, dtype)
+                )
+                assert abs(mine.numpy() - ref.numpy()).max(initial=0) < 1e-7, (name, dtype, m)
+    _same(minigrad.signal.windows.blackman(5), torch.signal.windows.blackman(5))
+    _same(
+        minigrad.signal.windows.general_cosine(4, a=[0.5, 0.5], requires_grad=True),
+        torch.signal.windows.general_cosine(4, a=[0.5, 0.5], requires_grad=True),
+    )
+
+
+def test_spdiags_lists_entries_diagonal_by_diagonal_uncoalesced():
+    diags = [[1, 2, 3], [4, 5, 6], [7, 8, 9]]
+    for offsets, shape in (([0, -1, 1], (3, 3)), ([1, -2, 0], (4, 3)), ([2], (3, 5))):
+        d = diags[: len(offsets)]
+        ref = torch.sparse.spdiags(torch.tensor(d), torch.tensor(offsets), shape)
+        mine = minigrad.sparse.spdiags(minigrad.tensor(d), minigrad.tensor(offsets), shape)
+        _same(mine, ref)
+        assert mine.is_coalesced() == ref.is_coalesced()
+        assert mine.to_dense().tolist() == ref.to_dense().tolist()
+
+
+def test_assert_close_refuses_subclasses_when_told():
+    expected = minigrad.tensor([1.0, 2.0])
+    minigrad.testing.assert_close(minigrad.nn.Parameter(expected.clone()), expected)
+    minigrad.testing.assert_close([expected.clone()], [expected], allow_subclasses=False)
+    for actual in (minigrad.nn.Parameter(expected.clone()), {"a": minigrad.nn.Parameter(expected)}):
+        pair = (actual, {"a": expected} if isinstance(actual, dict) else expected)
+        with pytest.raises(TypeError, match="No comparison pair"):
+            minigrad.testing.assert_close(*pair, allow_subclasses=False)
+    with pytest.raises(TypeError, match="No comparison pair"):
+        torch.testing.assert_close(
+            torch.nn.Parameter(torch.ones(2)), torch.ones(2), allow_subclasses=False
+        )
+
+
+def test_ignored_functions_hold_the_tensor_methods_that_do_not_dispatch():
+    ignored = minigrad.overrides.get_ignored_functions()
+    assert minigrad.Tensor.as_subclass in ignored
+    assert torch.Tensor.as_subclass in torch.overrides.get_ignored_functions()
+    assert minigrad.Tensor.add not in ignored and minigrad.zeros in ignored
+
+
+@pytest.mark.parametrize(
+    "pattern, lengths",
+    [
+        ("b h w c -> (b h) w c", {}),
+        ("b h w c -> h (b w) c", {}),
+        ("b (h1 h) (w1 w) c -> (b h1 w1) h w c", {"h1": 2, "w1": 2}),
+        ("b (h h1) (w w1) c -> b h w (c h1 w1)", {"h1": 2, "w1": 2}),
+        ("... c -> c ...", {}),
+        ("b ... -> (b ...) 1 ()", {}),
+        ("b h w c -> b h w c d", {}),  # a name on one side only
+        ("b h w -> b h w", {}),  # three names for four dimensions
+        ("b (h x) w c -> b h x w c", {}),  # two unknowns in one group
+        ("b (h x) w c -> b h x w c", {"x": 4}),  # 4 does not divide 6
+        ("b h w c -> b h w c ...", {}),
+    ],
+)
+def test_rearrange_follows_einops_patterns_as_pytorch(pattern, lengths):
+    x = torch.randn(2, 6, 4, 3)
+    try:
+        ref = torch.func.rearrange(x, pattern, **lengths)
+    except Exception as e:  # the same exception type (functorch's DimensionBindError: by name)
+        with pytest.raises(Exception) as info:
+            minigrad.func.rearrange(minigrad.tensor(x.numpy()), pattern, **lengths)
+        assert type(info.value).__name__ == type(e).__name__
+        return
+    mine = minigrad.func.rearrange(minigrad.tensor(x.numpy()), pattern, **lengths)
+    assert mine.shape == ref.shape and (mine.numpy() == ref.numpy()).all()
+
+
+def test_rearrange_is_a_view_with_gradients_and_stacks_sequences():
+    x = minigrad.randn(2, 6, requires_grad=True)
+    out = minigrad.func.rearrange(x, "a (b c) -> c a b", c=2)
+    assert out._base is x or out._base is x._base
+    (out * minigrad.arange(2.0).reshape(2, 1, 1)).sum().backward()
+    assert x.grad.tolist() == [[0.0, 1.0] * 3] * 2
+    pair = [minigrad.ones(3), minigrad.zeros(3)]
+    assert minigrad.func.rearrange(pair, "n b -> b n").tolist() == [[1.0, 0.0]] * 3
+    with pytest.raises(minigrad.func._einops.DimensionBindError, match="evenly fit"):
+        minigrad.func.rearrange(minigrad.ones(6), "(a b) -> a b", a=4)
+
+
+def _logged_runs(lib):
+    """What a logging subclass and a logging mode see of ``a * b + 1`` with redispatch."""
+    seen = []
+
+    class Logging(lib.Tensor):
+        @classmethod
+        def __torch_function__(cls, func, types, args, kwargs=None):
+            seen.append(("subclass", func.__name__))
+            return lib.overrides.redispatch_function(func, types, args, kwargs)
+
+    class Mode(lib.overrides.TorchFunctionMode):
+        def __torch_function__(self, func, types, args, kwargs=None):
+            seen.append(("mode", func.__name__))
+            with self:
+                return lib.overrides.redispatch_function(func, types, args, kwargs)
+
+    def scaled_mul(a, b):
+        if lib.overrides.has_torch_function((a, b)):
+            return lib.overrides.handle_torch_function(scaled_mul, (a, b), a, b)
+        return a * b + 1
+
+    x, y = Logging(lib.tensor([3.0])), Logging(lib.tensor([4.0]))
+    out = scaled_mul(x, y)
+    a, b = lib.tensor([3.0]), lib.tensor([4.0])
+    with Mode():
+        out2 = scaled_mul(a, b)
+    return seen, type(out).__name__, out.tolist(), out2.tolist()
+
+
+def test_redispatch_function_skips_one_level_of_dispatch_as_pytorch():
+    assert _logged_runs(minigrad) == _logged_runs(torch)
+    assert _logged_runs(minigrad)[0] == [
+        ("subclass", "scaled_mul"), ("subclass", "mul"),
+        ("mode", "scaled_mul"), ("mode", "mul"), ("mode", "add"),
+    ]  # fmt: skip
+    assert not minigrad.overrides.has_torch_function((minigrad.ones(1),))
+
+
+def test_nested_masked_select_broadcasts_the_mask_to_the_tensor():
+    x = torch.randn(6, 5)
+    for mask in ([False], [[True, False, True, True, False]], [True] * 5):
+        ref = torch.nested.masked_select(x, torch.tensor(mask))
+        mine = minigrad.nested.masked_select(minigrad.tensor(x.numpy()), minigrad.tensor(mask))
+        assert mine.offsets().tolist() == ref.offsets().tolist()
+        assert mine.values().tolist() == ref.values().tolist()
+    with pytest.raises(RuntimeError):
+        minigrad.nested.masked_select(minigrad.ones(2, 3), minigrad.ones(4, 3, dtype=minigrad.bool))
+
+
+def test_strided_nested_tensors_take_no_jagged_number():
+    def next_number(lib):
+        nt = lib.nested.masked_select(lib.ones(2, 2), lib.tensor([[True, False], [True, True]]))
+        return int(repr(nt.shape[1])[1:])
+
+    for lib in (minigrad, torch):
+        first = next_number(lib)
+        lib.nested.nested_tensor([lib.ones(2), lib.ones(3)])  # the strided layout
+        assert next_number(lib) == first + 1
+
+
+@pytest.mark.parametrize("reduce", ["sum", "mean", "amax", "amin", "max", "prod", "foo"])
+def test_sparse_mm_reduces_each_rows_products_as_pytorch(reduce):
+    dense, other = [[1.0, 0, 2], [0, 0, 0], [0, -3, 1]], [[0, 1.0], [2, 0], [4, -1]]
+    results = []
+    for lib in (torch, minigrad):
+        a = lib.tensor(dense).to_sparse_csr().requires_grad_()
+        b = lib.tensor(other, requires_grad=True)
+        try:
+            y = lib.sparse.mm(a, b, reduce)
+        except RuntimeError as e:
+            results.append(str(e))
+            continue
+        (y * lib.tensor([[1.0, 2.0]])).sum().backward()
+        results.append((y.tolist(), b.grad.tolist(), a.grad.values().tolist(), y.grad_fn.name()))
+    assert results[0] == results[1]
+    with pytest.raises(NotImplementedError, match="CSR"):
+        minigrad.sparse.mm(minigrad.tensor(dense).to_sparse(), minigrad.tensor(other), "sum")
+
+
+def _grad_layouts(lib):
+    makers = (
+        lambda: lib.ones(2, 3, 4).permute(2, 0, 1),
+        lambda: lib.ones(3, 4).t(),
+        lambda: lib.ones(4, 6)[:, ::2],  # not dense: row-major
+        lambda: lib.ones(2, 3, 4, 5).to(memory_format=lib.channels_last),
+    )
+    out = []
+    for make in makers:
+        for loss in (lambda p: (p * 2).sum(), lambda p: (p.contiguous() * 3).sum()):
+            p = make().detach().requires_grad_()
+            loss(p).backward()
+            out.append((p.grad.stride(), p.grad.tolist()))
+            p = make().detach().requires_grad_()
+            with lib.autograd.enforce_grad_layout_policy(False):
+                loss(p).backward()
+            out.append(p.grad.tolist())
+    return out
+
+
+def test_leaf_gradients_follow_the_gradient_layout_contract_as_pytorch():
+    assert _grad_layouts(minigrad) == _grad_layouts(torch)
+    assert minigrad.autograd.grad_mode.is_grad_layout_enforced()
+
+    @minigrad.autograd.enforce_grad_layout_policy(False)
+    def relaxed():
+        return minigrad.autograd.grad_mode.is_grad_layout_enforced()
+
+    assert minigrad.autograd.grad_mode.is_grad_layout_enforced() and not relaxed()

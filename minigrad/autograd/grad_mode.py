@@ -19,6 +19,7 @@ class _State(threading.local):
     def __init__(self):
         self.enabled = True  # read on every op
         self.inference = False
+        self.grad_layout_enforced = True  # enforce_grad_layout_policy
 
 
 _state = _State()
@@ -154,6 +155,46 @@ class set_grad_enabled(_GradModeContext):  # noqa: N801
     def __call__(self, fn):
         _set(self._previous)  # used as a decorator: the switch applies only inside ``fn``
         return super().__call__(fn)
+
+
+class enforce_grad_layout_policy:  # noqa: N801 - PyTorch's name
+    """Whether a leaf's first gradient must follow the gradient layout contract (the default):
+    ``.grad`` has the strides of its parameter when the parameter is dense and
+    non-overlapping (a permuted or channels-last weight), else is row-major. With
+    ``enable=False`` a gradient buffer of another layout becomes ``.grad`` as it is, without a
+    copy. Takes effect at once (per thread), is undone on leaving a ``with``, and applies only
+    inside a function it decorates, as PyTorch's.
+
+    Example:
+        >>> p = minigrad.empty(2, 3, 4).permute(2, 0, 1).requires_grad_()
+        >>> with minigrad.autograd.enforce_grad_layout_policy(False):
+        ...     (p * 2).sum().backward()
+    """
+
+    def __init__(self, enable: bool = True) -> None:
+        self.prev = _state.grad_layout_enforced
+        self.mode = bool(enable)
+        _state.grad_layout_enforced = self.mode
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(self, *exc) -> bool:
+        _state.grad_layout_enforced = self.prev
+        return False
+
+    def clone(self):
+        """A fresh switch with the same setting."""
+        return type(self)(self.mode)
+
+    def __call__(self, fn):
+        _state.grad_layout_enforced = self.prev  # as a decorator: only inside ``fn``
+        return decorate(self.clone, fn)
+
+
+def is_grad_layout_enforced() -> bool:
+    """Whether the gradient layout contract is enforced (in this thread)."""
+    return _state.grad_layout_enforced
 
 
 class _Switch(_GradModeContext):

@@ -504,11 +504,11 @@ def accumulate_into(tensor, grad, create_graph: bool) -> None:
     if tensor.grad is None:
         if create_graph:
             tensor.grad = grad
-        elif grad._adoptable and grad._data.flags.c_contiguous:
+        elif grad._adoptable and _may_adopt(grad._data, tensor._data):
             grad._adoptable = False  # adopted once: the buffer now belongs to tensor.grad
             tensor.grad = Tensor._make(grad._data, grad.device)
         else:
-            tensor.grad = grad.detach().clone()
+            tensor.grad = _copy_in_layout(grad, tensor)
     elif create_graph or tensor.grad.requires_grad:
         tensor.grad = _sum(tensor.grad, grad)
     else:
@@ -520,6 +520,53 @@ def accumulate_into(tensor, grad, create_graph: bool) -> None:
                 add_sparse_into(tensor.grad, grad)
             else:  # sparse stays sparse only with sparse; nested adds to nested
                 tensor.grad = _sum(tensor.grad, grad)
+
+
+def _dense(a) -> bool:
+    """Whether array ``a`` is non-overlapping and dense: a permutation of a contiguous array
+    (the dims of length 1 aside)."""
+    expected = a.itemsize
+    for stride, n in sorted((s, n) for s, n in zip(a.strides, a.shape) if n != 1):
+        if stride != expected:
+            return False
+        expected *= n
+    return True
+
+
+def _may_adopt(g, p) -> bool:
+    """Whether gradient buffer ``g`` may become ``.grad`` of a leaf holding ``p`` as it is:
+    it obeys PyTorch's gradient layout contract (``p``'s strides when ``p`` is dense and
+    non-overlapping, else row-major), or the contract is relaxed (enforce_grad_layout_policy)."""
+    if not grad_mode._state.grad_layout_enforced:
+        return hasattr(g, "strides")
+    if not (hasattr(g, "strides") and hasattr(p, "strides")) or g.shape != p.shape:
+        return g.flags.c_contiguous
+    if p.flags.c_contiguous or not _dense(p):
+        return g.flags.c_contiguous
+    return all(
+        gs // g.itemsize == ps // p.itemsize
+        for gs, ps, n in zip(g.strides, p.strides, p.shape)
+        if n != 1
+    )
+
+
+def _copy_in_layout(grad, tensor):
+    """A copy of ``grad`` laid out as the gradient layout contract says: with the strides of
+    ``tensor`` when it is dense and non-overlapping but not row-major, else row-major."""
+    g, p = grad._data, tensor._data
+    if not (hasattr(g, "strides") and hasattr(p, "strides")) or g.shape != p.shape:
+        return grad.detach().clone()
+    if p.flags.c_contiguous or not _dense(p):
+        return grad.detach().clone(memory_format=_contiguous_format())
+    out = grad.device.xp.empty_like(p, dtype=g.dtype)  # (order "K": p's strides)
+    out[...] = g
+    return Tensor._make(out, grad.device)
+
+
+def _contiguous_format():
+    from .. import _memory_format
+
+    return _memory_format.contiguous_format
 
 
 def _sum(grad, new):

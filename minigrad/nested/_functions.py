@@ -151,7 +151,7 @@ def narrow(tensor, dim, start, length, layout=None) -> Tensor:
 def masked_select(tensor, mask) -> Tensor:
     """A jagged nested tensor of the entries of ``tensor`` where ``mask`` is True, one
     component per row of the last dim (one for a 1-D mask), as ``torch.nested.masked_select``;
-    gradients flow back to ``tensor``.
+    ``mask`` broadcasts to ``tensor``'s shape; gradients flow back to ``tensor``.
 
     Example:
         >>> t = minigrad.arange(6.0).reshape(2, 3)
@@ -163,11 +163,7 @@ def masked_select(tensor, mask) -> Tensor:
         raise RuntimeError("masked_select(): expected dense tensor and mask")
     if mask.dtype is not dtypes.bool:
         raise RuntimeError(f"masked_select(): expected a bool mask, got {mask.dtype}")
-    if tuple(mask.shape) != tuple(tensor.shape):
-        raise RuntimeError(
-            f"masked_select(): the mask's shape {list(mask.shape)} must be the tensor's "
-            f"{list(tensor.shape)}"
-        )
+    mask = mask.expand(tensor.shape)  # the mask broadcasts to the tensor, as PyTorch's
     host = mask.device.backend.to_host(mask._data).reshape(-1, mask.shape[-1] if mask.ndim else 1)
     offsets = np.concatenate([[0], np.cumsum(host.sum(1))])
     return nested_tensor_from_jagged(tensor[mask], offsets)

@@ -348,15 +348,15 @@ def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator=None) 
     rows, cols = tensor.shape
     num_zeros = math.ceil(sparsity * rows)
     normal_(tensor, 0.0, std, generator)
-    keep = [[1.0] * cols for _ in range(rows)]
+    zero = [[False] * cols for _ in range(rows)]
     for col in range(cols):
         for row in randperm(rows).tolist()[:num_zeros]:
-            keep[row][col] = 0.0
+            zero[row][col] = True
     xp = tensor.device.xp
     with backend.on(tensor.device):
-        mask = Tensor._make(xp.asarray(keep, dtype=tensor._data.dtype), tensor.device)
-    with no_grad():
-        return tensor.mul_(mask)
+        mask = Tensor._make(xp.asarray(zero, dtype=bool), tensor.device)
+    with no_grad():  # set to +0, as PyTorch's assignment (a product by 0 keeps the sign: -0.)
+        return tensor.masked_fill_(mask, 0.0)
 
 
 # -- deprecated names without the trailing underscore, as torch.nn.init keeps them ---------------

@@ -94,11 +94,18 @@ def matmul_rule(op, args, previous):
 
 
 # -- torch.sparse's products, for every layout --------------------------------------------------
-@names_node("SparseAddmmBackward0")
-def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
+def _mm_node(mat1, mat2, reduce=None) -> str:
+    return "SparseAddmmBackward0" if reduce is None else "SparseMmReduceImplBackward0"
+
+
+@names_node(_mm_node)
+def mm(mat1: Tensor, mat2: Tensor, reduce: str | None = None) -> Tensor:
     """``mat1 @ mat2`` with a sparse ``mat1`` (``torch.sparse.mm``): a sparse operand's
     gradient keeps its pattern; two sparse operands (COO x COO, CSR x CSR) give a sparse
-    result.
+    result. ``reduce`` (a CSR ``mat1`` and a dense ``mat2`` only) combines the products
+    ``mat1[i, k] * mat2[k, j]`` of each row's stored entries by ``"sum"``, ``"mean"``,
+    ``"amax"`` or ``"amin"`` (``"max"``/``"min"`` too) instead of summing them: see
+    :func:`_mm_reduce`.
 
     Example:
         >>> s = minigrad.tensor([[0.0, 2.0], [3.0, 0.0]]).to_sparse_csr()
@@ -106,6 +113,8 @@ def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
         tensor([[2.],
                 [3.]])
     """
+    if reduce is not None:
+        return _mm_reduce(mat1, mat2, reduce)
     if isinstance(mat1, Tensor) and type(mat1._data) not in _SPARSE:
         return mat1 @ mat2  # a dense mat1: the ordinary product, as PyTorch's sparse.mm
     if isinstance(mat2, Tensor) and type(mat2._data) in _SPARSE:
@@ -117,6 +126,37 @@ def mm(mat1: Tensor, mat2: Tensor) -> Tensor:
     columns = mat2.unsqueeze(1) if mat2.ndim == 1 else mat2
     out = _products.pattern_product(mat1, columns)
     return out.squeeze(1) if mat2.ndim == 1 else out
+
+
+# sparse.mm's reductions by the scatter_reduce names (PyTorch takes max/min for amax/amin too)
+_REDUCTIONS = {"sum": "sum", "mean": "mean", "amax": "amax", "max": "amax", "amin": "amin"}
+_REDUCTIONS["min"] = "amin"
+
+
+def _mm_reduce(mat1: Tensor, mat2: Tensor, reduce: str) -> Tensor:
+    """out[i, j] = reduce over the stored ``k`` of row ``i`` of ``mat1[i, k] * mat2[k, j]``
+    (0 for a row with none), as PyTorch's ``_sparse_mm_reduce_impl``; gradients reach the
+    values of ``mat1`` (a CSR gradient of its pattern) and ``mat2``."""
+    if reduce not in _REDUCTIONS:
+        if reduce == "prod":
+            raise RuntimeError("sparse_mm_reduce: reduce type of prod has not been enabled.")
+        raise RuntimeError(
+            f"reduce argument must be either sum, prod, mean, amax or amin, got {reduce}"
+        )
+    if not (isinstance(mat1, Tensor) and layout_name(mat1.layout) == "SparseCsr"):
+        raise NotImplementedError(
+            "sparse.mm with reduce: mat1 must be a sparse CSR tensor (PyTorch implements the "
+            f"reduction for CSR only), got {getattr(mat1, 'layout', type(mat1).__name__)}"
+        )
+    _check_matrix(mat1, "sparse.mm")
+    _products.check_operands(mat1, mat2, "sparse.mm")
+    from ..creation import arange, zeros
+
+    rows = arange(mat1.shape[0], device=mat1.device).repeat_interleave(mat1.crow_indices().diff())
+    products = mat1.values().unsqueeze(-1) * mat2[mat1.col_indices()]
+    out = zeros(mat1.shape[0], mat2.shape[1], dtype=products.dtype, device=products.device)
+    where = rows.unsqueeze(-1).expand(products.shape)
+    return out.scatter_reduce(0, where, products, _REDUCTIONS[reduce], include_self=False)
 
 
 @names_node("SparseAddmmBackward0")

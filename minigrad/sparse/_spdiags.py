@@ -14,7 +14,8 @@ from . import _core
 def spdiags(diagonals: Tensor, offsets: Tensor, shape, layout=None) -> Tensor:
     """The ``shape`` matrix holding row ``i`` of ``diagonals`` on diagonal ``offsets[i]``
     (0 the main one, positive above it): entry ``(r, c)`` on diagonal ``c - r = k`` takes
-    ``diagonals[i, c]``, as SciPy's and PyTorch's ``spdiags``.
+    ``diagonals[i, c]``, as SciPy's and PyTorch's ``spdiags``. A COO result lists the entries
+    diagonal by diagonal, in the order of ``offsets``, uncoalesced (as PyTorch's).
 
     Args:
         diagonals: (number of diagonals, length) values; gradients reach them.
@@ -49,7 +50,8 @@ def spdiags(diagonals: Tensor, offsets: Tensor, shape, layout=None) -> Tensor:
     device = diagonals.device
     key = tuple(backend.to_device(p, backend.CPU, device) for p in picks)
     indices = backend.to_device(coords.astype(np.int64), backend.CPU, device)
-    out = _core.coalesce(_core.make(indices, GetItem(key)(diagonals), (rows, cols)))
+    # in the order of the diagonals, uncoalesced as PyTorch's (unless at most one entry)
+    out = _core.make(indices, GetItem(key)(diagonals), (rows, cols), coords.shape[1] <= 1)
     if layout is None or layout is sparse_coo:
         return out
     return out.to_sparse(layout=layout)

@@ -27,16 +27,24 @@ def assert_close(
     """Raise AssertionError unless ``actual`` and ``expected`` (tensors, numbers, or sequences
     and mappings of them, compared item by item) are close: ``|a - e| <= atol + rtol·|e|``
     elementwise, with equal shapes, and equal dtypes and devices unless told not to check.
-    Without ``rtol``/``atol`` the tolerances follow the dtype, as PyTorch's."""
+    Without ``rtol``/``atol`` the tolerances follow the dtype, as PyTorch's. Tensors of
+    types that are not subclasses of one another (a tensor and a NumPy array), or of different
+    types with ``allow_subclasses=False`` (a ``Parameter`` and a tensor), raise TypeError."""
     if (rtol is None) != (atol is None):
         missing = "rtol" if rtol is None else "atol"
         raise ValueError(
             f"Both 'rtol' and 'atol' must be either specified or omitted, but got no {missing}."
         )
-    _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, msg, path=())
+    _compare(
+        actual, expected, rtol, atol, equal_nan, check_device, check_dtype, msg, path=(),
+        allow_subclasses=allow_subclasses,
+    )  # fmt: skip
 
 
-def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype, msg, path):
+def _compare(
+    actual, expected, rtol, atol, equal_nan, check_device, check_dtype, msg, path,
+    allow_subclasses=True,
+):  # fmt: skip
     if isinstance(expected, Mapping) and isinstance(actual, Mapping):
         if set(actual) != set(expected):
             _fail(f"The keys do not match: {sorted(actual)} != {sorted(expected)}", msg, path)
@@ -51,6 +59,7 @@ def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype,
                 check_dtype,
                 msg,
                 path + (key,),
+                allow_subclasses,
             )
         return
     if _is_sequence(expected) and _is_sequence(actual):
@@ -59,15 +68,21 @@ def _compare(actual, expected, rtol, atol, equal_nan, check_device, check_dtype,
                 f"The length of the sequences mismatch: {len(actual)} != {len(expected)}", msg, path
             )
         for i, (a, e) in enumerate(zip(actual, expected)):
-            _compare(a, e, rtol, atol, equal_nan, check_device, check_dtype, msg, path + (i,))
+            _compare(
+                a, e, rtol, atol, equal_nan, check_device, check_dtype, msg, path + (i,),
+                allow_subclasses,
+            )  # fmt: skip
         return
     if _is_number(actual) and _is_number(expected):
         actual, expected = _python_number(actual), _python_number(expected)
         _compare_numbers(actual, expected, rtol, atol, equal_nan, check_dtype, msg, path)
         return
     a, e = _as_tensor(actual), _as_tensor(expected)
-    if a is None or e is None or isinstance(actual, Tensor) != isinstance(expected, Tensor):
+    related = isinstance(actual, type(expected)) or isinstance(expected, type(actual))
+    if a is None or e is None or not related:
         _fail_type(actual, expected)  # (a NumPy array is compared with another one only)
+    if not allow_subclasses and type(actual) is not type(expected):
+        _fail_type(actual, expected)
     if tuple(a.shape) != tuple(e.shape):
         _fail(f"The values for attribute 'shape' do not match: {a.shape} != {e.shape}.", msg, path)
     if check_device and a.device is not e.device:

@@ -1,5 +1,8 @@
 """``minigrad.signal.windows``: the window functions of ``torch.signal.windows`` (SciPy-style
-``M``/``sym`` arguments); those that equal a top-level ``*_window`` factory delegate to it."""
+``M``/``sym`` arguments). The cosine sums (``general_cosine`` and the hann, hamming, blackman
+and nuttall windows built on it) are computed in their dtype with tensor ops, as PyTorch's
+are (float32 rounding included: ``blackman(5)`` ends in -1.4901e-08, not 0); the others
+delegate to a top-level ``*_window`` factory or compute in float64 on the host."""
 
 # ruff: noqa: N803 - PyTorch (and SciPy) name the window length ``M``
 
@@ -11,7 +14,7 @@ import numpy as np
 
 from ... import _windows_indices as top
 from ... import dtypes
-from ...creation import tensor
+from ...creation import arange, linspace, tensor
 from ...tensor import Tensor
 
 __all__ = [
@@ -56,27 +59,29 @@ def _make(M: int, sym: bool, dtype, device, requires_grad, values) -> Tensor:
     return tensor(host, dtype=dtype, device=device, requires_grad=requires_grad)
 
 
-def _general_cosine_values(a):
-    def values(n, m):
-        return sum((-1) ** k * c * np.cos(2 * math.pi * k * n / (m - 1)) for k, c in enumerate(a))
-
-    return values
-
-
 def general_cosine(M, *, a, sym=True, dtype=None, layout=None, device=None, requires_grad=False):
     """w[n] = Σ_k (-1)^k a_k cos(2πkn / (M - 1)) (a sum of cosines; ``sym=False`` gives the
-    periodic window, for spectral analysis).
+    periodic window, for spectral analysis), computed in ``dtype`` as PyTorch does: the
+    angles from ``linspace``, each term a product, the terms summed (the result is not a
+    leaf when ``requires_grad``, as PyTorch's).
 
     Example:
         >>> minigrad.signal.windows.general_cosine(4, a=[0.5, 0.5])
         tensor([0.0000, 0.7500, 0.7500, 0.0000])
     """
     dtype = _check("general_cosine", M, dtype, layout)
+    if M <= 1:
+        return _make(M, sym, dtype, device, requires_grad, None)
     if not isinstance(a, (list, tuple)):
         raise TypeError(f"general_cosine: Coefficients must be a list/tuple, got {type(a)}")
     if not a:
         raise ValueError("general_cosine: Coefficients cannot be empty")
-    return _make(M, sym, dtype, device, requires_grad, _general_cosine_values(a))
+    step = 2 * math.pi / (M - 1 if sym else M)
+    grad = {"dtype": dtype, "device": device, "requires_grad": requires_grad}
+    k = linspace(0, (M - 1) * step, M, **grad)
+    a_i = tensor([(-1) ** i * w for i, w in enumerate(a)], **grad)
+    i = arange(len(a), **grad)
+    return (a_i.unsqueeze(-1) * (i.unsqueeze(-1) * k).cos()).sum(0)
 
 
 def general_hamming(
@@ -91,26 +96,34 @@ def general_hamming(
 
 
 def hann(M, *, sym=True, dtype=None, layout=None, device=None, requires_grad=False):
-    """The Hann window, ``minigrad.hann_window(M, periodic=not sym)``.
+    """The Hann window: ``general_hamming`` with alpha = 0.5.
 
     Example:
         >>> minigrad.signal.windows.hann(5)
         tensor([0.0000, 0.5000, 1.0000, 0.5000, 0.0000])
     """
-    dtype = _check("general_cosine", M, dtype, layout)
-    return top.hann_window(M, not sym, dtype=dtype, device=device, requires_grad=requires_grad)
+    _check("general_cosine", M, dtype, layout)
+    return general_hamming(
+        M, alpha=0.5, sym=sym, dtype=dtype, layout=layout, device=device,
+        requires_grad=requires_grad,
+    )  # fmt: skip
 
 
 def hamming(M, *, sym=True, dtype=None, layout=None, device=None, requires_grad=False):
-    """The Hamming window, ``minigrad.hamming_window(M, periodic=not sym)``."""
-    dtype = _check("general_cosine", M, dtype, layout)
-    return top.hamming_window(M, not sym, dtype=dtype, device=device, requires_grad=requires_grad)
+    """The Hamming window: ``general_hamming`` with alpha = 0.54."""
+    _check("general_cosine", M, dtype, layout)
+    return general_hamming(
+        M, sym=sym, dtype=dtype, layout=layout, device=device, requires_grad=requires_grad
+    )
 
 
 def blackman(M, *, sym=True, dtype=None, layout=None, device=None, requires_grad=False):
-    """The Blackman window, ``minigrad.blackman_window(M, periodic=not sym)``."""
-    dtype = _check("blackman", M, dtype, layout)
-    return top.blackman_window(M, not sym, dtype=dtype, device=device, requires_grad=requires_grad)
+    """The Blackman window: ``general_cosine`` with a = [0.42, 0.5, 0.08]."""
+    _check("blackman", M, dtype, layout)
+    return general_cosine(
+        M, a=[0.42, 0.5, 0.08], sym=sym, dtype=dtype, layout=layout, device=device,
+        requires_grad=requires_grad,
+    )  # fmt: skip
 
 
 def bartlett(M, *, sym=True, dtype=None, layout=None, device=None, requires_grad=False):
