@@ -29,3 +29,25 @@ def test_c51_distributional(programs):
     top = sorted(range(51), key=lambda i: -ours.end_distribution[i])[:2]
     assert sorted(ours.atoms[i] for i in top) == pytest.approx([3.0, 7.0])  # bimodal return
     assert ours.losses[-1] < 0.5 * ours.losses[0]
+
+
+def test_td3(programs):
+    ours, theirs = _both(programs, "td3")  # twin critics, torch.min, smoothing noise, Polyak
+    assert close(ours.critic_losses, theirs.critic_losses, 2e-3, 1e-4)
+    assert close(ours.actor_losses, theirs.actor_losses, 2e-3, 1e-4)
+    assert close(ours.policy, theirs.policy, 2e-3, 1e-4)
+    assert close(ours.q_grid, theirs.q_grid, 2e-3, 1e-4)
+    assert ours.target_gap == pytest.approx(theirs.target_gap, rel=1e-3)
+    assert ours.policy[0] > 0.9 and ours.policy[-1] < -0.9  # pushes the point to the origin
+    assert not ours.target_requires_grad and ours.noise_in_range and theirs.noise_in_range
+
+
+def test_evolution_strategies(programs):
+    ours, theirs = _both(programs, "evolution_strategies")  # parameters_to_vector and back
+    assert close(ours.returns, theirs.returns, 1e-3, 1e-4)
+    assert close(ours.grad_norms, theirs.grad_norms, 1e-3, 1e-4)
+    assert ours.ranks_example == pytest.approx([1 / 6, -0.5, 0.5, -1 / 6])
+    assert ours.vector_shape == theirs.vector_shape == (33,)
+    assert ours.state_keys == theirs.state_keys == ["exp_avg", "exp_avg_sq", "step"]
+    assert ours.type_error == theirs.type_error  # a list is refused with PyTorch's message
+    assert ours.returns[-1] > 0.7 * ours.returns[0]  # the cost fell by more than 30%
