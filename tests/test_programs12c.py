@@ -51,3 +51,15 @@ def test_evolution_strategies(programs):
     assert ours.state_keys == theirs.state_keys == ["exp_avg", "exp_avg_sq", "step"]
     assert ours.type_error == theirs.type_error  # a list is refused with PyTorch's message
     assert ours.returns[-1] > 0.7 * ours.returns[0]  # the cost fell by more than 30%
+
+
+def test_gin_sum_readout(programs):
+    ours, theirs = _both(programs, "gin_sum_readout")  # scatter_reduce sum, index_add_ readout
+    assert close(ours.losses, theirs.losses, 2e-3, 1e-4)
+    assert close(ours.eps_values, theirs.eps_values, 5e-3, 1e-4)
+    assert close(ours.running_mean, theirs.running_mean, 2e-3, 1e-4)
+    assert ours.eps_grad == pytest.approx(theirs.eps_grad, rel=0.1)
+    assert ours.stale_accuracy == theirs.stale_accuracy
+    assert ours.accuracy == theirs.accuracy == 1.0  # after recomputing the statistics
+    assert ours.batches_tracked == theirs.batches_tracked == 1
+    assert max(ours.pool_gaps) < 1e-6 and ours.mean_pool_sample == theirs.mean_pool_sample
