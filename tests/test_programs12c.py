@@ -63,3 +63,12 @@ def test_gin_sum_readout(programs):
     assert ours.accuracy == theirs.accuracy == 1.0  # after recomputing the statistics
     assert ours.batches_tracked == theirs.batches_tracked == 1
     assert max(ours.pool_gaps) < 1e-6 and ours.mean_pool_sample == theirs.mean_pool_sample
+
+
+def test_egnn_equivariance(programs):
+    ours, theirs = _both(programs, "egnn")  # index_add_/scatter_add_ messages, linalg.qr, det
+    assert close(ours.losses, theirs.losses, 2e-3, 1e-4)
+    assert ours.losses[-1] < 0.05 * ours.losses[0]
+    assert ours.rotation_det == pytest.approx(1.0, abs=1e-5) and ours.orthogonality_gap < 1e-5
+    assert ours.energy_gap < 1e-4 and ours.coord_gap < 1e-4  # invariant and equivariant
+    assert close(ours.energies, theirs.energies, 1e-4)
