@@ -72,3 +72,15 @@ def test_egnn_equivariance(programs):
     assert ours.rotation_det == pytest.approx(1.0, abs=1e-5) and ours.orthogonality_gap < 1e-5
     assert ours.energy_gap < 1e-4 and ours.coord_gap < 1e-4  # invariant and equivariant
     assert close(ours.energies, theirs.energies, 1e-4)
+
+
+def test_schnet_force_matching(programs):
+    ours, theirs = _both(programs, "schnet")  # rbf filters, index_add_, grad of grad for forces
+    assert close(ours.energy_losses, theirs.energy_losses, 2e-3, 1e-5)
+    assert close(ours.force_losses, theirs.force_losses, 2e-3, 1e-5)
+    assert ours.force_losses[-1] < 0.05 * ours.force_losses[0]
+    assert ours.translation_gap < 1e-5 and ours.permutation_gap < 1e-5
+    assert ours.net_force_sum < 1e-5  # forces from an invariant energy sum to zero
+    assert ours.cdist_gap < 1e-6 and ours.cdist_diag == 0.0
+    assert ours.rbf_shape == theirs.rbf_shape == (2, 5, 5, 16)
+    assert not ours.pos_grad_none and not theirs.pos_grad_none  # backward reached pos too
