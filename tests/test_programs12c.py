@@ -84,3 +84,13 @@ def test_schnet_force_matching(programs):
     assert ours.cdist_gap < 1e-6 and ours.cdist_diag == 0.0
     assert ours.rbf_shape == theirs.rbf_shape == (2, 5, 5, 16)
     assert not ours.pos_grad_none and not theirs.pos_grad_none  # backward reached pos too
+
+
+def test_lagrangian_nn(programs):
+    ours, theirs = _both(programs, "lagrangian_nn")  # vmap(hessian), grad, linalg.solve
+    assert ours.analytic_gap < 1e-5  # the known Lagrangian's accelerations are Newton's
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-5)
+    assert ours.losses[-1] < 0.05 * ours.losses[0]
+    assert close(ours.trajectory, theirs.trajectory, 1e-5)  # transforms under no_grad
+    assert ours.pinv_gap < 1e-5 and ours.jac_gap < 1e-5
+    assert close(ours.jac_row, theirs.jac_row) and ours.hessian_shape == (4, 4)

@@ -33,3 +33,43 @@ def test_vector_to_parameters_ignores_extra_elements_and_refuses_too_few(lib):
 def test_vector_to_parameters_wants_a_tensor(lib):
     with pytest.raises(TypeError, match="^expected torch.Tensor, but got: list$"):
         lib.nn.utils.vector_to_parameters([0.0, 1.0], [lib.zeros(2)])
+
+
+def _double_well(lib):
+    return lambda s: (s**4).sum() / 4 + (s[0] * s[1]) ** 2
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch])
+@pytest.mark.parametrize("batched", [False, True])
+def test_func_hessian_of_a_function_of_its_input_only_has_no_graph(lib, batched):
+    # Lagrangian networks solve with it and then backpropagate a loss: a leaked graph of the
+    # transforms' own leaves made the second backward fail ("backward through the graph a
+    # second time")
+    hessian = lib.func.hessian(_double_well(lib))
+    x = lib.tensor([[1.0, 0.3], [0.2, -0.7]])
+    out = lib.func.vmap(hessian)(x) if batched else hessian(x[0])
+    assert not out.requires_grad and out.grad_fn is None
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch])
+def test_func_hessian_keeps_the_graph_to_a_closed_over_parameter(lib):
+    w = lib.tensor([2.0, 0.5], requires_grad=True)
+    h = lib.func.hessian(lambda s: ((s * w) ** 4).sum())(lib.tensor([1.0, 0.3]))
+    h.trace().backward()
+    assert w.grad.tolist() == pytest.approx([384.0, 0.54], rel=1e-5)
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch])
+@pytest.mark.parametrize("name", ["hessian", "jacfwd_of_grad"])
+def test_func_transforms_ignore_an_outer_no_grad(lib, name):
+    # forward-over-reverse under torch.no_grad() gave a zero Hessian (the inner gradient lost
+    # its tangents); PyTorch's transforms ignore the outer no_grad
+    f = _double_well(lib)
+    transform = {
+        "hessian": lib.func.hessian(f),
+        "jacfwd_of_grad": lib.func.jacfwd(lib.func.grad(f)),
+    }[name]
+    with lib.no_grad():
+        out = transform(lib.tensor([1.0, 0.3]))
+    assert out.tolist() == pytest.approx([[3.18, 1.2], [1.2, 2.27]], rel=1e-5)
+    assert not out.requires_grad
