@@ -94,3 +94,19 @@ def test_lagrangian_nn(programs):
     assert close(ours.trajectory, theirs.trajectory, 1e-5)  # transforms under no_grad
     assert ours.pinv_gap < 1e-5 and ours.jac_gap < 1e-5
     assert close(ours.jac_row, theirs.jac_row) and ours.hessian_shape == (4, 4)
+
+
+def test_lamb_lars_lookahead(programs):
+    ours, theirs = _both(programs, "lamb_lars")  # user Optimizer subclasses, state_dict resume
+    assert close(ours.lamb_losses, theirs.lamb_losses, 1e-4, 1e-6)
+    assert close(ours.trust_ratios, theirs.trust_ratios, 1e-4)
+    assert ours.resume_gap == theirs.resume_gap == 0.0  # resumed exactly
+    assert close(ours.resumed_losses, theirs.resumed_losses, 1e-4, 1e-6)
+    assert ours.saved_state_keys == theirs.saved_state_keys
+    assert ours.saved_group_keys == theirs.saved_group_keys and ours.step_is_tensor
+    assert close(ours.lars_losses, theirs.lars_losses, 1e-4, 1e-6)
+    assert ours.lars_groups == theirs.lars_groups == [(False, 2, 0.5), (True, 4, 0.5)]
+    assert ours.group_error.startswith(theirs.group_error)
+    assert ours.lars_repr == theirs.lars_repr
+    assert close(ours.lookahead_losses, theirs.lookahead_losses, 1e-4, 1e-6)
+    assert ours.grads_cleared and ours.lamb_losses[-1] < 0.7 * ours.lamb_losses[0]
