@@ -110,3 +110,17 @@ def test_lamb_lars_lookahead(programs):
     assert ours.lars_repr == theirs.lars_repr
     assert close(ours.lookahead_losses, theirs.lookahead_losses, 1e-4, 1e-6)
     assert ours.grads_cleared and ours.lamb_losses[-1] < 0.7 * ours.lamb_losses[0]
+
+
+def test_kfold_cross_validation(programs):
+    ours, theirs = _both(programs, "kfold_cross_validation")  # Subset, ConcatDataset, sampler
+    assert ours.split_sizes == theirs.split_sizes == [128, 32]
+    assert ours.test_indices == theirs.test_indices  # random_split with a seeded generator
+    assert ours.fold_sizes == [32] * 4 and ours.partition_ok and theirs.partition_ok
+    assert ours.fold_curves == theirs.fold_curves  # the same seeded batches, the same model
+    assert ours.fold_acc == theirs.fold_acc and ours.cv_mean > 0.85
+    assert ours.cv_std == pytest.approx(theirs.cv_std, rel=1e-6)
+    assert ours.batch_class_counts == theirs.batch_class_counts == [8, 8]
+    assert ours.batches_per_epoch == theirs.batches_per_epoch
+    assert ours.concat_lengths == theirs.concat_lengths == [32, 64, 96]
+    assert ours.first_val_label == theirs.first_val_label
