@@ -124,3 +124,19 @@ def test_kfold_cross_validation(programs):
     assert ours.batches_per_epoch == theirs.batches_per_epoch
     assert ours.concat_lengths == theirs.concat_lengths == [32, 64, 96]
     assert ours.first_val_label == theirs.first_val_label
+
+
+def test_model_surgery_and_checkpoint_averaging(programs):
+    ours, theirs = _both(programs, "model_surgery_averaging")  # setattr, LoRA, LLRD, averaging
+    assert ours.gelus == theirs.gelus and ours.lora == theirs.lora == ["blocks.2.fc"]
+    assert ours.state_keys == theirs.state_keys and "scratch" not in ours.state_keys
+    assert ours.group_lrs == pytest.approx(theirs.group_lrs) and ours.group_lrs[-1] == 0.05
+    assert ours.group_sizes == theirs.group_sizes
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.frozen_unchanged
+    assert close(ours.logit_sample, theirs.logit_sample, 1e-4, 1e-5)
+    assert (ours.accuracy_last, ours.accuracy_avg) == (theirs.accuracy_last, theirs.accuracy_avg)
+    assert ours.num_batches == theirs.num_batches == 40
+    assert str(ours.result) == str(theirs.result) == "<All keys matched successfully>"
+    assert (ours.missing, ours.unexpected) == (theirs.missing, theirs.unexpected)
+    assert ours.report_text == theirs.report_text and ours.strict_error == theirs.strict_error
+    assert ours.trainable == theirs.trainable
