@@ -140,3 +140,20 @@ def test_model_surgery_and_checkpoint_averaging(programs):
     assert (ours.missing, ours.unexpected) == (theirs.missing, theirs.unexpected)
     assert ours.report_text == theirs.report_text and ours.strict_error == theirs.strict_error
     assert ours.trainable == theirs.trainable
+
+
+def test_plateau_early_stopping(programs):
+    ours, theirs = _both(programs, "plateau_early_stopping")  # ReduceLROnPlateau, foreach clip
+    assert close(ours.train_losses, theirs.train_losses, 1e-4, 1e-6)
+    assert close(ours.val_losses, theirs.val_losses, 1e-4, 1e-6)
+    assert close(ours.total_norms, theirs.total_norms, 1e-4, 1e-6)
+    assert ours.lrs == theirs.lrs and ours.bad_epochs == theirs.bad_epochs
+    assert ours.stopped_epoch == theirs.stopped_epoch < 59  # stopped early
+    assert ours.restored_val == pytest.approx(theirs.restored_val, rel=1e-4)
+    assert ours.restored_val < 0.2 * ours.val_losses[0]
+    best = ours.scheduler_state.pop("best"), theirs.scheduler_state.pop("best")
+    assert best[0] == pytest.approx(best[1], rel=1e-4)
+    assert ours.scheduler_state == theirs.scheduler_state
+    assert ours.max_grad_after_clip <= 0.5
+    assert ours.nonfinite_error == theirs.nonfinite_error and ours.nan_norm != ours.nan_norm
+    assert ours.max_lrs == theirs.max_lrs

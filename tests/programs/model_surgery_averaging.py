@@ -1,6 +1,6 @@
 """Model surgery and checkpoint tricks as fine-tuning code does them: layers found with
-``named_modules`` and replaced by ``setattr`` on their parent (every ReLU by a GELU, the head by a
-wider one, a Linear wrapped by a LoRA adapter that freezes the base), a ``register_buffer``
+``named_modules`` and replaced by ``setattr`` on their parent (every ReLU by a GELU, a Linear
+wrapped by a LoRA adapter that freezes the base), a ``register_buffer``
 (persistent and not) added after the fact, ``load_state_dict(strict=False)`` and its
 ``missing_keys`` / ``unexpected_keys`` report, layer-wise learning-rate decay built from
 parameter names into param groups (BEiT/ELECTRA style), and checkpoint averaging: the
