@@ -157,3 +157,15 @@ def test_plateau_early_stopping(programs):
     assert ours.max_grad_after_clip <= 0.5
     assert ours.nonfinite_error == theirs.nonfinite_error and ours.nan_norm != ours.nan_norm
     assert ours.max_lrs == theirs.max_lrs
+
+
+def test_deeponet(programs):
+    ours, theirs = _both(programs, "deeponet")  # einsum, cholesky GP draws, cumulative_trapezoid
+    assert close(ours.losses[:100], theirs.losses[:100], 2e-3, 1e-5)
+    assert close(ours.losses, theirs.losses, 0.2, 1e-4)  # float32 rounding grows mid-run
+    assert ours.losses[-1] < 0.1 * ours.losses[0]
+    assert ours.rel_l2 == pytest.approx(theirs.rel_l2, rel=1e-3) and ours.rel_l2 < 0.25
+    assert ours.cos_error == pytest.approx(theirs.cos_error, rel=2e-3) and ours.cos_error < 0.06
+    assert close(ours.pred_sample, theirs.pred_sample, 1e-3, 1e-4)
+    assert ours.trapezoid_check == pytest.approx(theirs.trapezoid_check, rel=1e-6)
+    assert ours.last_lr == pytest.approx(theirs.last_lr) == 1e-4
