@@ -169,3 +169,12 @@ def test_deeponet(programs):
     assert close(ours.pred_sample, theirs.pred_sample, 1e-3, 1e-4)
     assert ours.trapezoid_check == pytest.approx(theirs.trapezoid_check, rel=1e-6)
     assert ours.last_lr == pytest.approx(theirs.last_lr) == 1e-4
+
+
+def test_graphsage_sampling(programs):
+    ours, theirs = _both(programs, "graphsage_sampling")  # CSR, sampled hops, unique/isin
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert ours.losses[-1] < 0.5 * ours.losses[0]
+    assert ours.test_accuracy == theirs.test_accuracy and ours.test_accuracy > 0.9
+    assert ours.mean_degree == pytest.approx(theirs.mean_degree) and ours.csr_ok
+    assert ours.unique_info == theirs.unique_info == ([1, 4, 9], [1, 0, 1, 2, 0])
