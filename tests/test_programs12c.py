@@ -178,3 +178,15 @@ def test_graphsage_sampling(programs):
     assert ours.test_accuracy == theirs.test_accuracy and ours.test_accuracy > 0.9
     assert ours.mean_degree == pytest.approx(theirs.mean_degree) and ours.csr_ok
     assert ours.unique_info == theirs.unique_info == ([1, 4, 9], [1, 0, 1, 2, 0])
+
+
+def test_a2c_vectorized(programs):
+    ours, theirs = _both(programs, "a2c_vectorized")  # Categorical.sample, GAE, NoisyLinear
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-5)
+    assert close(ours.entropies, theirs.entropies, 1e-3, 1e-5)
+    assert close(ours.grad_norms, theirs.grad_norms, 1e-3, 1e-5)
+    assert close(ours.state_values, theirs.state_values, 1e-3, 1e-5)
+    assert close(ours.noise_sample, theirs.noise_sample, 1e-5)  # torch.randn's stream
+    assert ours.sigma_mean == pytest.approx(theirs.sigma_mean, rel=1e-4)
+    assert ours.greedy == theirs.greedy == [1] * 5 and ours.success_rate == 1.0
+    assert ours.entropies[-1] < 0.2 * ours.entropies[0]
