@@ -190,3 +190,12 @@ def test_a2c_vectorized(programs):
     assert ours.sigma_mean == pytest.approx(theirs.sigma_mean, rel=1e-4)
     assert ours.greedy == theirs.greedy == [1] * 5 and ours.success_rate == 1.0
     assert ours.entropies[-1] < 0.2 * ours.entropies[0]
+
+
+def test_gat_edge_softmax(programs):
+    ours, theirs = _both(programs, "gat_edge_softmax")  # scatter amax softmax, seeded dropout
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)  # the same dropout masks
+    assert ours.losses[-1] < 0.3 * ours.losses[0]
+    assert ours.test_accuracy == theirs.test_accuracy and ours.test_accuracy > 0.85
+    assert ours.alpha_sum_gap < 1e-5 and ours.softmax_gap < 1e-6
+    assert ours.num_edges == theirs.num_edges
