@@ -199,3 +199,14 @@ def test_gat_edge_softmax(programs):
     assert ours.test_accuracy == theirs.test_accuracy and ours.test_accuracy > 0.85
     assert ours.alpha_sum_gap < 1e-5 and ours.softmax_gap < 1e-6
     assert ours.num_edges == theirs.num_edges
+
+
+def test_vqe_statevector(programs):
+    ours, theirs = _both(programs, "vqe_statevector")  # complex matrix_exp, kron, vdot, eigh
+    assert ours.hermitian_gap == 0.0 and ours.exact == pytest.approx(theirs.exact, rel=1e-5)
+    assert close(ours.energies, theirs.energies, 1e-3, 1e-4)
+    assert close(ours.first_grads, theirs.first_grads, 1e-4, 1e-6)
+    assert ours.shift_gap < 1e-5  # autograd through complex ops == the parameter-shift rule
+    assert ours.final_gap < 0.02 and ours.fidelity > 0.99
+    assert ours.fidelity == pytest.approx(theirs.fidelity, abs=1e-3)
+    assert abs(ours.norm - 1) < 1e-4 and ours.rotation_unitary_gap < 1e-5

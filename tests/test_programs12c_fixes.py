@@ -2,6 +2,7 @@
 (tests/test_programs12c.py) found differing from PyTorch in minigrad, each compared with
 PyTorch."""
 
+import numpy as np
 import pytest
 
 import minigrad
@@ -73,3 +74,27 @@ def test_func_transforms_ignore_an_outer_no_grad(lib, name):
         out = transform(lib.tensor([1.0, 0.3]))
     assert out.flatten().tolist() == pytest.approx([3.18, 1.2, 1.2, 2.27], rel=1e-5)
     assert not out.requires_grad
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", "complex64", "complex128"])
+@pytest.mark.parametrize("scale", [1e-3, 0.3, 1.0, 6.0])
+def test_matrix_exp_with_fewer_taylor_terms_agrees_with_pytorch(dtype, scale):
+    # the variational circuit's 2x2 rotations stop the series where the next term is below
+    # rounding (9 products in float32) instead of always taking 17
+    rng = np.random.default_rng(0)
+    a = rng.standard_normal((2, 4, 4)) * scale
+    if dtype.startswith("complex"):
+        a = a + 1j * rng.standard_normal((2, 4, 4)) * scale
+    a = a.astype(dtype)
+    ours = minigrad.linalg.matrix_exp(minigrad.tensor(a)).numpy()
+    theirs = torch.linalg.matrix_exp(torch.tensor(a)).numpy()
+    tol = 1e-5 if dtype in ("float32", "complex64") else 1e-12
+    assert np.abs(ours - theirs).max() <= tol * np.abs(theirs).max()
+
+
+def test_matrix_exp_takes_fewer_products_for_a_small_float32_matrix():
+    from minigrad.linalg import _taylor_degree
+
+    assert _taylor_degree(0.5, np.dtype("float32")) < _taylor_degree(0.5, np.dtype("float64"))
+    assert _taylor_degree(0.5, np.dtype("float64")) <= 18 and _taylor_degree(0.0, np.float32) == 1
+    assert _taylor_degree(float("nan"), np.dtype("float32")) == 18
