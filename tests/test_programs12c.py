@@ -210,3 +210,18 @@ def test_vqe_statevector(programs):
     assert ours.final_gap < 0.02 and ours.fidelity > 0.99
     assert ours.fidelity == pytest.approx(theirs.fidelity, abs=1e-3)
     assert abs(ours.norm - 1) < 1e-4 and ours.rotation_unitary_gap < 1e-5
+
+
+def test_gradual_unfreezing(programs):
+    ours, theirs = _both(programs, "gradual_unfreezing")  # add_param_group, LambdaLR per group
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert ours.lr_trace == theirs.lr_trace and ours.group_lrs == theirs.group_lrs
+    assert ours.trainable_counts == theirs.trainable_counts == [50, 650, 1250, 1418]
+    # minigrad keeps no _get_lr_called_within_step flag (a PyTorch-internal; it loads theirs)
+    assert set(theirs.scheduler_keys) - set(ours.scheduler_keys) == {"_get_lr_called_within_step"}
+    assert set(ours.scheduler_keys) <= set(theirs.scheduler_keys)
+    assert ours.last_epoch == theirs.last_epoch == 40
+    assert ours.optimizer_groups == theirs.optimizer_groups == 4
+    assert ours.frozen_grads == theirs.frozen_grads
+    assert ours.lambda_error == theirs.lambda_error == "Expected 4 lr_lambdas, but got 2"
+    assert ours.accuracy == theirs.accuracy and ours.losses[-1] < 0.7 * ours.losses[0]
