@@ -225,3 +225,18 @@ def test_gradual_unfreezing(programs):
     assert ours.frozen_grads == theirs.frozen_grads
     assert ours.lambda_error == theirs.lambda_error == "Expected 4 lr_lambdas, but got 2"
     assert ours.accuracy == theirs.accuracy and ours.losses[-1] < 0.7 * ours.losses[0]
+
+
+def test_cql_offline(programs):
+    ours, theirs = _both(programs, "cql_offline")  # logsumexp penalty, gather, quantile Huber
+    assert close(ours.cql_losses, theirs.cql_losses, 1e-4, 1e-6)
+    assert close(ours.dqn_losses, theirs.dqn_losses, 1e-4, 1e-6)
+    assert close(ours.qr_losses, theirs.qr_losses, 1e-4, 1e-6)
+    assert ours.unseen_gap_cql == pytest.approx(theirs.unseen_gap_cql, rel=1e-4)
+    assert ours.unseen_gap_dqn == pytest.approx(theirs.unseen_gap_dqn, rel=1e-4)
+    assert ours.unseen_gap_cql < ours.unseen_gap_dqn - 1  # conservative on the unlogged action
+    assert ours.cql_greedy == theirs.cql_greedy
+    assert close(ours.cql_values, theirs.cql_values, 1e-4, 1e-6)
+    assert close(ours.quantile_sample, theirs.quantile_sample, 1e-4, 1e-6)
+    assert ours.monotone_fraction == theirs.monotone_fraction
+    assert ours.qr_losses[-1] < 0.2 * ours.qr_losses[0]
