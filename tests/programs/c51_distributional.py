@@ -68,8 +68,8 @@ target_net = init_from_numpy(C51(), seed=1)
 optimizer = torch.optim.Adam(q_net.parameters(), lr=2.5e-3, eps=0.01 / 32)
 eye = torch.eye(N_STATES)
 buffer, state, losses, mass_errors = [], 0, [], []
-for step in range(600):
-    epsilon = max(0.05, 1.0 - step / 300)
+for step in range(400):
+    epsilon = max(0.05, 1.0 - step / 200)
     if rng.random() < epsilon:
         action = int(rng.integers(N_ACTIONS))
     else:

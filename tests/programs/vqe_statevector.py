@@ -78,9 +78,9 @@ rng = np.random.default_rng(0)
 params = torch.tensor(
     rng.uniform(0, 0.2, (LAYERS, N_QUBITS, 2)), dtype=torch.float32, requires_grad=True
 )
-optimizer = torch.optim.Adam([params], lr=0.15)
+optimizer = torch.optim.Adam([params], lr=0.2)
 energies = []
-for step in range(40):
+for step in range(30):
     e = energy(params, H)
     optimizer.zero_grad()
     e.backward()
