@@ -240,3 +240,15 @@ def test_cql_offline(programs):
     assert close(ours.quantile_sample, theirs.quantile_sample, 1e-4, 1e-6)
     assert ours.monotone_fraction == theirs.monotone_fraction
     assert ours.qr_losses[-1] < 0.2 * ours.qr_losses[0]
+
+
+def test_heat_inverse_problem(programs):
+    ours, theirs = _both(programs, "heat_inverse_problem")  # solve per step, diag, LBFGS, gradcheck
+    assert close(ours.losses, theirs.losses, 2e-3, 1e-8)
+    assert ours.final_loss == pytest.approx(theirs.final_loss, rel=1e-3)
+    assert ours.final_loss < 0.05 * ours.losses[0]
+    assert ours.k_error == pytest.approx(theirs.k_error, rel=0.05) and ours.k_error < 0.05
+    assert ours.lbfgs_state_keys == theirs.lbfgs_state_keys
+    assert ours.gradcheck_ok and theirs.gradcheck_ok
+    assert ours.batched_shape == theirs.batched_shape == (2, 16, 16)
+    assert close(ours.mass, theirs.mass, 1e-5)

@@ -98,3 +98,22 @@ def test_matrix_exp_takes_fewer_products_for_a_small_float32_matrix():
     assert _taylor_degree(0.5, np.dtype("float32")) < _taylor_degree(0.5, np.dtype("float64"))
     assert _taylor_degree(0.5, np.dtype("float64")) <= 18 and _taylor_degree(0.0, np.float32) == 1
     assert _taylor_degree(float("nan"), np.dtype("float32")) == 18
+
+
+@pytest.mark.parametrize("lib", [minigrad, torch])
+def test_lbfgs_state_has_al_only_after_a_two_loop_recursion(lib):
+    # a run that stops after its first iteration never made the recursion's buffer
+    x = lib.tensor([1.5, -0.5], requires_grad=True)
+    optimizer = lib.optim.LBFGS([x], max_iter=1)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = ((x - 1) ** 4).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    assert "al" not in optimizer.state[x]
+    optimizer.step(closure)
+    al = optimizer.state[x]["al"]
+    assert len(al) == 100 and al[1] is None and float(al[0]) == pytest.approx(0.0488648, rel=1e-4)
