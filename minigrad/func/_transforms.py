@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import math
 import threading
+import weakref
 
 from .. import backend, creation
 from ..autograd import engine, forward_ad, grad_mode, graph
@@ -86,6 +87,7 @@ def _prepare(t, name: str):
         outer = True
     else:
         fresh = base.detach().requires_grad_()
+        _internal_leaves[id(fresh)] = fresh
         if forward_ad.active:  # a dual input stays dual (forward-over-reverse)
             forward_ad.copy_tangents(base, fresh)
         outer = False
@@ -104,6 +106,20 @@ def _expanded_leaf(t, levels):
     for level, _ in levels:  # the outermost level's batch is the physical dim 0
         leaf = make_batched(leaf, level)
     return leaf
+
+
+_internal_leaves = weakref.WeakValueDictionary()  # id -> a leaf made by _prepare, not the user's
+
+
+def _outside_graph(t):
+    """``t`` detached where its graph reaches only leaves the transforms made themselves: at
+    the outermost transform nothing can differentiate through those, and PyTorch's result has
+    no graph (``torch.func.hessian(f)(x)`` does not require grad unless ``f`` closes over a
+    tensor that does)."""
+    base = physical(t)
+    if base.grad_fn is None or _reaches_other_leaf([base], list(_internal_leaves.values())):
+        return t
+    return t.detach()
 
 
 def _reaches_other_leaf(outputs, fresh: list) -> bool:
@@ -169,9 +185,11 @@ class _Run:
         return [p for group in self.inputs for p in group]
 
     def create_graph(self, outputs) -> bool:
+        if _depth.value > 0:  # an enclosing transform differentiates these derivatives, and
+            return True  # ignores an outer no_grad as PyTorch's (jacfwd(grad(f)) under it)
         if not grad_mode.is_grad_enabled():
             return False
-        if self.outer or _depth.value > 0:
+        if self.outer:
             return True
         fresh = [physical(p) for p in self.flat_inputs()]
         return _reaches_other_leaf(outputs, fresh)
@@ -456,6 +474,9 @@ def jvp(func, primals, tangents, *, strict: bool = False, has_aux: bool = False)
                 )
             t = forward_ad.tangent_of(o, level)
             results.append(creation.zeros_like(o) if t is None else t)
+    if _depth.value == 0:  # the outermost transform: graphs only the transforms made end here
+        flat_out = [_outside_graph(o) for o in flat_out]
+        results = [_outside_graph(t) for t in results]
     out_value = tree_unflatten(flat_out, out_spec)
     tangent_out = tree_unflatten(results, out_spec)
     return (out_value, tangent_out, aux) if has_aux else (out_value, tangent_out)

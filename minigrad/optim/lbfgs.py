@@ -240,13 +240,14 @@ class _Memory:
 
     def __init__(self, size: int, dirs, stps, ro, h_diag, al):
         self.size, self.dirs, self.stps, self.ro, self.h_diag = size, dirs, stps, ro, h_diag
-        self.al = al if al is not None else [None] * size
+        self.al = al  # made by the first two-loop recursion, as PyTorch's state["al"]
 
     @classmethod
     def from_state(cls, state: dict, size: int) -> _Memory:
         dirs = [_array(a) for a in state.get("old_dirs", [])]
         stps = [_array(a) for a in state.get("old_stps", [])]
-        return cls(size, dirs, stps, list(state.get("ro", [])), state.get("H_diag", 1), None)
+        al = list(state["al"]) if "al" in state else None
+        return cls(size, dirs, stps, list(state.get("ro", [])), state.get("H_diag", 1), al)
 
     def to_state(self, state: dict, param) -> None:
         """Store the pairs as tensors on the parameters' device, so state_dict can be saved."""
@@ -255,8 +256,9 @@ class _Memory:
             old_stps=[_tensor_like(param, a) for a in self.stps],
             ro=list(self.ro),
             H_diag=self.h_diag,
-            al=list(self.al),
         )
+        if self.al is not None:
+            state["al"] = list(self.al)
 
     def reset(self) -> None:
         self.dirs, self.stps, self.ro, self.h_diag = [], [], [], 1
@@ -275,6 +277,8 @@ class _Memory:
     def direction(self, xp, flat_grad):
         """-H·g by the two-loop recursion."""
         q = -flat_grad
+        if self.al is None:
+            self.al = [None] * self.size
         for i in range(len(self.dirs) - 1, -1, -1):
             self.al[i] = float(xp.dot(self.stps[i], q)) * self.ro[i]
             q -= self.al[i] * self.dirs[i]

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from ...autograd.grad_mode import no_grad
+from ..._surface import typename
 from ...ops import cat
+from ...tensor import Tensor
 
 
 def parameters_to_vector(parameters):
@@ -16,14 +17,13 @@ def parameters_to_vector(parameters):
 
 
 def vector_to_parameters(vec, parameters) -> None:
-    """Copy consecutive slices of the 1-D ``vec`` into ``parameters`` (in place)."""
+    """Point each parameter's ``.data`` at its consecutive slice of ``vec``, as PyTorch does:
+    the parameters then share ``vec``'s storage (a later write to ``vec`` shows in them) and
+    take its dtype; elements left over at the end of ``vec`` are ignored, too few raise."""
+    if not isinstance(vec, Tensor):
+        raise TypeError(f"expected torch.Tensor, but got: {typename(vec)}")
     start = 0
-    with no_grad():
-        for p in parameters:
-            n = p.numel()
-            p.copy_(vec[start : start + n].reshape(p.shape))
-            start += n
-    if start != vec.numel():
-        raise RuntimeError(
-            f"vector_to_parameters: vec has {vec.numel()} elements, parameters {start}"
-        )
+    for p in parameters:
+        n = p.numel()
+        p.data = vec[start : start + n].view_as(p).data
+        start += n
