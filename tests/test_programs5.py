@@ -183,7 +183,9 @@ def test_factorization_machine(programs):
 def test_temperature_scaling(programs):
     ours = programs("temperature_scaling")  # LBFGS strong_wolfe closure, bucketize, histc
     theirs = programs("temperature_scaling", torch=True)
-    assert ours.temperature == pytest.approx(theirs.temperature, rel=1e-3)
+    # 150 float32 Adam steps on 64 samples come before it, and PyTorch's float32 kernels round
+    # differently by CPU: within 1e-3 on one CI machine, 3.0798 vs 3.0829 on an AVX2-only one
+    assert ours.temperature == pytest.approx(theirs.temperature, rel=5e-3)
     assert (
         ours.temperature > 1
         and ours.nll_after < ours.nll_before
