@@ -13,6 +13,7 @@ import numpy as np  # to tell NumPy's qr (batched) from CuPy's
 from . import dtypes, return_types
 from ._linalg_ex import _all_regular
 from .autograd.graph import names_node
+from .backend import DimensionError
 from .ops.base import constant, on_input_device
 from .ops.joining import stack
 
@@ -73,7 +74,7 @@ def householder_product(A, tau):  # noqa: N803
     if tau.ndim and n < tau.shape[-1]:
         raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
     if tau.ndim != A.ndim - 1 or tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
-        raise RuntimeError(
+        raise (DimensionError if tau.ndim != A.ndim - 1 else RuntimeError)(
             f"{op}: Expected tau to have one dimension less than input and the same batch "
             f"dimensions, but got tau of shape {list(tau.shape)} and input of shape "
             f"{list(A.shape)}"

@@ -110,11 +110,13 @@ def accepts_axis(fn):
     return run
 
 
-def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False):
+def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False, min_ndim: int = 0):
     """Refuse, as PyTorch does, an ``input`` its CPU ``kernel`` has no implementation for:
     integer and bool tensors (``bools_only``: bool tensors only), where minigrad would
     otherwise compute in float (a result PyTorch never gives). Checks the first argument, or
-    with ``pair`` the type the first two promote to (``mse_loss(input, target)``)::
+    with ``pair`` the type the first two promote to (``mse_loss(input, target)``). An input
+    with fewer than ``min_ndim`` dims raises :class:`backend.DimensionError` first, as PyTorch
+    checks such an op's rank before its dtype::
 
         @kernel_dtypes("elu_cpu")
         def elu(input, alpha=1.0): ...     # elu(int tensor) -> NotImplementedError
@@ -125,6 +127,11 @@ def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False):
         def run(*args, **kwargs):
             t = args[0] if args else kwargs.get("input")
             if isinstance(t, graph.Tensor):
+                if t.ndim < min_ndim:
+                    raise backend.DimensionError(
+                        f"{fn.__name__}: input must have at least {min_ndim} dimension(s), got "
+                        f"shape {list(t.shape)}"
+                    )
                 d = t.dtype
                 if pair:
                     other = args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("target"))

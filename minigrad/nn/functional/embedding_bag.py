@@ -55,6 +55,11 @@ def embedding_bag(
         minigrad.Size([2, 3])
     """
     check_bag_options(scale_grad_by_freq, sparse, "embedding_bag")
+    if weight.ndim != 2:  # (PyTorch checks the rank first: its ValueError and words)
+        raise ValueError(
+            f"embedding_bag: weight has to be a 2D Tensor, but got Tensor of dimension "
+            f"{weight.ndim}"
+        )
     if not weight.dtype.is_floating_point:  # (PyTorch's kernel: floating weights only)
         raise RuntimeError(
             "embedding_bag: expected tensor for argument 'weight' to have one of the following "

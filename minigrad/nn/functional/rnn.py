@@ -15,6 +15,7 @@ from __future__ import annotations
 from ...autograd import forward_ad
 from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.graph import named_as
+from ...backend import DimensionError
 from ...ops import Op, cat, stack
 from ...ops.base import constant
 from . import _rnn_math as math
@@ -166,7 +167,7 @@ def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bid
             f"nn.{'GRU' if mode == 'GRU' else 'RNN'} on a PackedSequence instead"
         )
     if input.ndim != 3:
-        raise RuntimeError(f"{name}: input must be 3-D, got shape {list(input.shape)}")
+        raise DimensionError(f"{name}: input must be 3-D, got shape {list(input.shape)}")
     directions = 2 if bidirectional else 1
     per = len(params) // (num_layers * directions)
     base = 4 if has_biases else 2
