@@ -153,9 +153,9 @@ def _bag_of_each_entry(flat, bag_starts, padding_idx):
 def _reduce(rows, bag_of, bags: int, mode: str, per_sample_weights):
     """Reduce ``rows`` (N, dim) into ``bags`` rows by the bag index of each row."""
     index = constant(bag_of, rows.device)
-    out = rows.new_zeros((bags, rows.shape[1]))
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.unsqueeze(1)
+    out = rows.new_zeros((bags, rows.shape[1]))  # (the weighted rows' dtype: index_add's)
     if mode == "max":
         spread = index.unsqueeze(1).expand(rows.shape)
         return out.scatter_reduce(0, spread, rows, "amax", include_self=False)
