@@ -20,7 +20,7 @@ from .autograd.graph import names_node
 from .ops import decompositions as _d
 from .ops.base import constant, normalize_dim, on_input_device
 from .ops.decompositions import LinAlgError
-from .ops.elementwise import promote
+from .ops.indexing import same_dtype
 from .ops.joining import cat
 from .ops.linalg import matmul
 from .ops.matrix import cross as _cross
@@ -134,7 +134,14 @@ def solve(A, B, *, left=True):  # noqa: N803
     """The ``X`` with ``A @ X = B`` (or ``X @ A = B`` when ``left=False``); ``B`` is a batch
     of matrices (…, n, k) or of vectors (…, n). Batch dims broadcast."""
     _square(A, "solve")
-    A, B = promote(A, B)  # noqa: N806
+    if B.ndim == 0:  # (PyTorch's checks, in its order and words)
+        raise RuntimeError("linalg.solve: The input tensor B must have at least 1 dimension.")
+    same_dtype(
+        A,
+        B,
+        "linalg.solve: Expected A and B to have the same dtype, but found A of type {self} and "
+        "B of type {src} instead",
+    )
     if not left:
         return solve(A.mT, B.mT).mT
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
