@@ -136,17 +136,24 @@ def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False, min
                 if pair:
                     other = args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("target"))
                     d = dtypes.result_type(t, other)
-                if d is dtypes.bool or not (bools_only or d.is_floating_point or d.is_complex):
-                    raise NotImplementedError(
-                        f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(d)}' (as in "
-                        f"PyTorch, {fn.__name__} takes floating-point tensors"
-                        f"{' or integers' if bools_only else ''}; convert with .float())"
-                    )
+                refuse_dtype(d, kernel, fn.__name__, bools_only)
             return fn(*args, **kwargs)
 
         return run
 
     return wrap
+
+
+def refuse_dtype(d, kernel: str, op: str, bools_only: bool = False) -> None:
+    """Raise PyTorch's ``NotImplementedError`` for a dtype ``d`` its CPU ``kernel`` has no
+    implementation for: integer and bool (``bools_only``: bool only); see
+    :func:`kernel_dtypes`, and the linalg ops whose kernels refuse integer input."""
+    if d is dtypes.bool or not (bools_only or d.is_floating_point or d.is_complex):
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(d)}' (as in PyTorch, "
+            f"{op} takes floating-point tensors{' or integers' if bools_only else ''}; convert "
+            f"with .float())"
+        )
 
 
 def coefficient(value, *tensors, op: str = ""):
