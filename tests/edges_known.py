@@ -144,8 +144,6 @@ KNOWN = {
     ('gru_cell', 'promote', 'exc_type'),
     ('hardtanh', 'dtype', 'm_raises'),
     ('hardtanh', 'promote', 'm_raises'),
-    ('histc', 'dtype', 'exc_type'),
-    ('histc', 'promote', 'exc_type'),
     ('histc', 'promote', 'values'),
     ('huber_loss', 'promote', 'silent'),
     ('index_add', 'empty', 'exc_type'),
