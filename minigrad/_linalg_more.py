@@ -13,13 +13,16 @@ import numpy as np  # to tell NumPy's qr (batched) from CuPy's
 from . import dtypes, return_types
 from ._linalg_ex import _all_regular
 from .autograd.graph import names_node
-from .ops.base import constant, on_input_device
+from .backend import DimensionError
+from .ops.base import constant, on_input_device, refuse_dtype
 from .ops.joining import stack
 
 GeqrfResult = return_types.geqrf
 
 
-def _float_input(x, op: str, name: str = "input"):
+def _float_input(x, op: str, name: str = "input", kernel: str | None = None):
+    if kernel is not None:  # (PyTorch's kernel refuses other dtypes: NotImplementedError)
+        refuse_dtype(x.dtype, kernel, op)
     if not (x.dtype.is_floating_point or x.dtype.is_complex):
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as {name}. Got {x.dtype}"
@@ -73,12 +76,12 @@ def householder_product(A, tau):  # noqa: N803
     if tau.ndim and n < tau.shape[-1]:
         raise RuntimeError(f"{op}: input.shape[-1] must be greater than or equal to tau.shape[-1]")
     if tau.ndim != A.ndim - 1 or tuple(tau.shape[:-1]) != tuple(A.shape[:-2]):
-        raise RuntimeError(
+        raise (DimensionError if tau.ndim != A.ndim - 1 else RuntimeError)(
             f"{op}: Expected tau to have one dimension less than input and the same batch "
             f"dimensions, but got tau of shape {list(tau.shape)} and input of shape "
             f"{list(A.shape)}"
         )
-    _float_input(A, op)
+    _float_input(A, op, kernel="orgqr_cpu")
     if tau.dtype != A.dtype:
         raise RuntimeError(f"{op}: tau dtype {tau.dtype} does not match input dtype {A.dtype}")
     if A.dtype.itemsize == 2:  # float16/bfloat16: the k updates in float32, rounded once
@@ -102,7 +105,9 @@ def ormqr(input, tau, other, left=True, transpose=False):
     op = "torch.ormqr"
     if input.ndim < 2 or other.ndim < 2:
         raise RuntimeError(f"{op}: input and other must have at least 2 dimensions.")
-    _float_input(input, op)
+    if tau.ndim == 0:  # (PyTorch reads tau's last dim first)
+        raise DimensionError(f"{op}: tau must have at least 1 dimension, got shape []")
+    _float_input(input, op, kernel="ormqr_cpu")
     if tau.dtype != input.dtype or other.dtype != input.dtype:
         raise RuntimeError(
             f"{op}: Expected input, tau and other to have the same dtype, got {input.dtype}, "

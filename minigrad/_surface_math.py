@@ -12,6 +12,8 @@ import numpy as np  # histogramdd bins on the host, as Tensor.histogram does
 from . import creation, dtypes, return_types
 from .autograd import graph
 from .autograd.graph import names_node
+from .backend import DimensionError
+from .ops.base import refuse_dtype
 from .ops.complex import complex_not_implemented
 from .ops.joining import cat, stack
 
@@ -217,8 +219,14 @@ def segment_reduce(
         raise RuntimeError("segment_reduce(): Either lengths or offsets must be defined.")
     sizes = lengths if lengths is not None else offsets[..., 1:] - offsets[..., :-1]
     axis = axis + data.ndim if axis < 0 else axis
+    if data.ndim < sizes.ndim:  # (PyTorch's checks, in its order)
+        raise DimensionError(
+            f"segment_reduce(): Expected data.dim() >= lengths.dim(), got {data.ndim} and "
+            f"{sizes.ndim}"
+        )
+    refuse_dtype(data.dtype, "_segment_reduce_cpu", "segment_reduce")
     if sizes.ndim != axis + 1 or tuple(sizes.shape[:axis]) != tuple(data.shape[:axis]):
-        raise RuntimeError(
+        raise (DimensionError if sizes.ndim != axis + 1 else RuntimeError)(
             f"segment_reduce(): expected lengths/offsets with {axis + 1} dims whose leading "
             f"dims are data's before axis {axis} ({tuple(data.shape[:axis])}), got shape "
             f"{tuple(sizes.shape)}"

@@ -12,6 +12,7 @@ from . import _legacy, dtypes, return_types
 from ._warnings import warn_user
 from .autograd import graph
 from .autograd.graph import names_node, version_counter
+from .ops.base import refuse_dtype
 
 
 def is_cpu(self) -> bool:
@@ -248,6 +249,9 @@ def cholesky_solve(self, input2, upper=False):
     ``input2`` (``U`` with ``A = Uᴴ U`` when ``upper``; ᴴ is the transpose for real ones)."""
     from . import linalg
 
+    refuse_dtype(
+        dtypes.promote_types(self.dtype, input2.dtype), "cholesky_solve_cpu", "cholesky_solve"
+    )
     factor = _triangle_read(input2, upper)
     return linalg.solve(factor @ factor.mH, self)
 
@@ -258,6 +262,7 @@ def cholesky_inverse(self, upper=False):
     have a real diagonal, as every Cholesky factor has)."""
     from . import linalg
 
+    refuse_dtype(self.dtype, "cholesky_inverse_out_cpu", "cholesky_inverse")
     factor = _triangle_read(self, upper)
     if factor.is_complex() and bool((factor.imag.diagonal(dim1=-2, dim2=-1) != 0).any()):
         raise NotImplementedError(

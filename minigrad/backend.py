@@ -27,6 +27,14 @@ class IndexOutOfRangeError(IndexError, RuntimeError):
     raise), so code written for either catches it."""
 
 
+class DimensionError(IndexError, RuntimeError):
+    """A tensor with the wrong number of dimensions for an op (a 0-d input where an op wants
+    (N, C), a 3-D matrix). PyTorch's type for it depends on where each op notices: an
+    ``IndexError`` where it reads a missing dim first ("Dimension specified as 1 but tensor has
+    no dimensions"), a ``RuntimeError`` where its kernel checks the rank; this is both, so code
+    written for either catches it (as :class:`IndexOutOfRangeError`)."""
+
+
 class OutOfMemoryError(RuntimeError, MemoryError):
     """An op could not allocate its result, as ``torch.OutOfMemoryError`` (also
     ``minigrad.cuda.OutOfMemoryError``). A ``RuntimeError`` as PyTorch's, and a

@@ -18,9 +18,9 @@ from ._warnings import warn_user
 from .autograd import grad_mode
 from .autograd.graph import names_node
 from .ops import decompositions as _d
-from .ops.base import constant, normalize_dim, on_input_device
+from .ops.base import constant, normalize_dim, on_input_device, refuse_dtype
 from .ops.decompositions import LinAlgError
-from .ops.elementwise import promote
+from .ops.indexing import same_dtype
 from .ops.joining import cat
 from .ops.linalg import matmul
 from .ops.matrix import cross as _cross
@@ -56,7 +56,7 @@ __all__ = [
 ]
 
 
-def _square(a, op: str, matmul_only: bool = False):
+def _square(a, op: str, matmul_only: bool = False, kernel: str | None = None):
     """Check for batches of square float or complex matrices (the ops that take no complex
     numbers refuse them themselves); ``matmul_only`` ops (built from matmuls, as matrix_power
     and matrix_exp) accept float16/bfloat16, as PyTorch."""
@@ -67,6 +67,8 @@ def _square(a, op: str, matmul_only: bool = False):
             f"linalg.{op}: A must be batches of square matrices, but they are "
             f"{' by '.join(map(str, a.shape[-2:])) if a.ndim >= 2 else f'{a.ndim}-D'}"
         )
+    if kernel is not None:  # (PyTorch's kernel refuses other dtypes: NotImplementedError)
+        refuse_dtype(a.dtype, kernel, f"linalg.{op}")
     if not (a.dtype.is_floating_point or a.dtype.is_complex):
         raise RuntimeError(
             f"linalg.{op}: Expected a floating point or complex tensor as input. Got {a.dtype}"
@@ -134,7 +136,14 @@ def solve(A, B, *, left=True):  # noqa: N803
     """The ``X`` with ``A @ X = B`` (or ``X @ A = B`` when ``left=False``); ``B`` is a batch
     of matrices (…, n, k) or of vectors (…, n). Batch dims broadcast."""
     _square(A, "solve")
-    A, B = promote(A, B)  # noqa: N806
+    if B.ndim == 0:  # (PyTorch's checks, in its order and words)
+        raise RuntimeError("linalg.solve: The input tensor B must have at least 1 dimension.")
+    same_dtype(
+        A,
+        B,
+        "linalg.solve: Expected A and B to have the same dtype, but found A of type {self} and "
+        "B of type {src} instead",
+    )
     if not left:
         return solve(A.mT, B.mT).mT
     vector = B.ndim == 1 or (B.ndim == A.ndim - 1 and tuple(B.shape) == tuple(A.shape[:-1]))
@@ -163,7 +172,7 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):  # noqa: N
         >>> L = minigrad.linalg.cholesky(K)
         >>> v = minigrad.linalg.solve_triangular(L, B, upper=False)    # L⁻¹ B
     """
-    _square(A, "solve_triangular")
+    _square(A, "solve_triangular", kernel="triangular_solve_cpu")
     if B.ndim < 2:
         raise RuntimeError(
             "linalg.solve_triangular: The input tensor B must have at least 2 dimensions."
@@ -240,7 +249,7 @@ def eigh(A, UPLO="L"):  # noqa: N803
     ascending (real also for complex ``A``); only the ``UPLO`` ('L' or 'U') triangle is read.
     Gradients need distinct eigenvalues (and, for complex ``A``, a loss that does not depend on
     the eigenvectors' phases)."""
-    _square(A, "eigh")
+    _square(A, "eigh", kernel="linalg_eigh_cpu")
     if UPLO not in ("L", "U"):
         raise RuntimeError(f"linalg.eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     op = _d.Eigh(UPLO)

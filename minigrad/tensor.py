@@ -1048,7 +1048,7 @@ def _check_assigned_grad(t: Tensor, grad) -> None:
 
 def _expect_dims(t: Tensor, ndim: int, op: str, name: str) -> None:
     if t.ndim != ndim:
-        raise RuntimeError(
+        raise backend.DimensionError(
             f"{op}: {name} must be a {ndim}D tensor, got {t.ndim}D of shape {list(t.shape)}"
         )
 

@@ -20,8 +20,8 @@ X = np.arange(6.0).reshape(2, 3)
 OUT_OF_RANGE = [
     ("gather -1", lambda x, t: x.gather(1, t.tensor([[-1], [0]]))),
     ("gather 3", lambda x, t: x.gather(1, t.tensor([[3], [0]]))),
-    ("scatter_add -1", lambda x, t: x.scatter_add(1, t.tensor([[-1], [0]]), t.ones(2, 1))),
-    ("scatter_add 3", lambda x, t: x.scatter_add(1, t.tensor([[3], [0]]), t.ones(2, 1))),
+    ("scatter_add -1", lambda x, t: x.scatter_add(1, t.tensor([[-1], [0]]), x.new_ones(2, 1))),
+    ("scatter_add 3", lambda x, t: x.scatter_add(1, t.tensor([[3], [0]]), x.new_ones(2, 1))),
     ("index_select -1", lambda x, t: x.index_select(1, t.tensor([-1]))),
     ("index_select 3", lambda x, t: x.index_select(1, t.tensor([0, 3]))),
     ("getitem -4", lambda x, t: x[:, t.tensor([-4])]),

@@ -12,6 +12,7 @@ from .. import dtypes
 from .._memory_format import strided
 from .._nested_record import NestedMeta, NestedRecord, RaggedDim, is_nested, jagged
 from ..autograd import grad_mode
+from ..backend import DimensionError
 from ..ops import stack
 from ..ops.base import normalize_dim, normalize_dims
 from ..ops.movement import Reshape
@@ -90,7 +91,7 @@ def nested_tensor_from_jagged(values, offsets=None, lengths=None, jagged_dim=Non
         offsets, lengths = np.concatenate([[0], np.cumsum(counts)]), None
     ragged_idx = 1 if jagged_dim is None else int(jagged_dim)
     if not 1 <= ragged_idx <= values.ndim:
-        raise RuntimeError(
+        raise DimensionError(
             f"nested_tensor_from_jagged(): jagged_dim must be in [1, {values.ndim}], got "
             f"{jagged_dim}"
         )

@@ -110,11 +110,13 @@ def accepts_axis(fn):
     return run
 
 
-def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False):
+def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False, min_ndim: int = 0):
     """Refuse, as PyTorch does, an ``input`` its CPU ``kernel`` has no implementation for:
     integer and bool tensors (``bools_only``: bool tensors only), where minigrad would
     otherwise compute in float (a result PyTorch never gives). Checks the first argument, or
-    with ``pair`` the type the first two promote to (``mse_loss(input, target)``)::
+    with ``pair`` the type the first two promote to (``mse_loss(input, target)``). An input
+    with fewer than ``min_ndim`` dims raises :class:`backend.DimensionError` first, as PyTorch
+    checks such an op's rank before its dtype::
 
         @kernel_dtypes("elu_cpu")
         def elu(input, alpha=1.0): ...     # elu(int tensor) -> NotImplementedError
@@ -125,21 +127,33 @@ def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False):
         def run(*args, **kwargs):
             t = args[0] if args else kwargs.get("input")
             if isinstance(t, graph.Tensor):
+                if t.ndim < min_ndim:
+                    raise backend.DimensionError(
+                        f"{fn.__name__}: input must have at least {min_ndim} dimension(s), got "
+                        f"shape {list(t.shape)}"
+                    )
                 d = t.dtype
                 if pair:
                     other = args[1] if len(args) > 1 else kwargs.get("other", kwargs.get("target"))
                     d = dtypes.result_type(t, other)
-                if d is dtypes.bool or not (bools_only or d.is_floating_point or d.is_complex):
-                    raise NotImplementedError(
-                        f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(d)}' (as in "
-                        f"PyTorch, {fn.__name__} takes floating-point tensors"
-                        f"{' or integers' if bools_only else ''}; convert with .float())"
-                    )
+                refuse_dtype(d, kernel, fn.__name__, bools_only)
             return fn(*args, **kwargs)
 
         return run
 
     return wrap
+
+
+def refuse_dtype(d, kernel: str, op: str, bools_only: bool = False) -> None:
+    """Raise PyTorch's ``NotImplementedError`` for a dtype ``d`` its CPU ``kernel`` has no
+    implementation for: integer and bool (``bools_only``: bool only); see
+    :func:`kernel_dtypes`, and the linalg ops whose kernels refuse integer input."""
+    if d is dtypes.bool or not (bools_only or d.is_floating_point or d.is_complex):
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(d)}' (as in PyTorch, "
+            f"{op} takes floating-point tensors{' or integers' if bools_only else ''}; convert "
+            f"with .float())"
+        )
 
 
 def coefficient(value, *tensors, op: str = ""):

@@ -11,7 +11,6 @@ from .._warnings import warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
 from .base import Op, normalize_dim
-from .elementwise import promote
 from .joining import pad
 
 
@@ -387,11 +386,25 @@ def gather(input, dim, index):
     return Gather(dim, index._data)(input)
 
 
+def same_dtype(input, source, message: str) -> None:
+    """Refuse, as PyTorch's scatter and index_* ops do, a ``source`` tensor whose dtype is not
+    ``input``'s: they write into ``input``'s dtype and never promote (a float source would be
+    truncated into an integer input). ``message`` formats ``{self}`` and ``{src}``, the dtypes'
+    PyTorch names (``Float``, ``Long``), in PyTorch's words of the op."""
+    if isinstance(source, graph.Tensor) and source.dtype is not input.dtype:
+        names = dtypes.scalar_type_name(input.dtype), dtypes.scalar_type_name(source.dtype)
+        raise RuntimeError(message.format(self=names[0], src=names[1]))
+
+
+# PyTorch's words for a source of another dtype (scatter_add and scatter_reduce say scatter())
+SCATTER_DTYPE = "scatter(): Expected self.dtype to be equal to src.dtype, got {self} and {src}"
+
+
 def scatter_add(input, dim, index, src):
     """``input`` with ``src`` added at ``index`` along ``dim`` (torch.scatter_add); index in
     ``[0, size)``."""
     _check_index(input, index, "scatter_add")
-    input, src = promote(input, src)
+    same_dtype(input, src, SCATTER_DTYPE)
     dim = normalize_dim(dim, input.ndim, "scatter_add")
     size = input.shape[dim] if input.ndim else 1
     check_range(

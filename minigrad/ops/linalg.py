@@ -115,7 +115,12 @@ def matmul(input, other):
             f"both arguments to matmul need to be at least 1D, but they are {input.ndim}D and "
             f"{other.ndim}D"
         )
-    return MatMul()(*promote(input, other))
+    if input.dtype is not other.dtype:  # (PyTorch's matmul never promotes)
+        raise RuntimeError(
+            f"matmul: expected m1 and m2 to have the same dtype, but got: "
+            f"{dtypes.scalar_type_name(input.dtype)} != {dtypes.scalar_type_name(other.dtype)}"
+        )
+    return MatMul()(input, other)
 
 
 def outer(input, vec2):

@@ -8,6 +8,7 @@ import math
 
 from .. import dtypes
 from ..autograd.graph import named_as, names_node
+from ..backend import DimensionError
 from .base import coefficient, normalize_dim, on_input_device
 from .complex import real_only
 from .elementwise import promote
@@ -35,7 +36,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
         >>> minigrad.arange(9.0).reshape(3, 3).diagonal()  # tensor([0., 4., 8.])
     """
     if input.ndim < 2:
-        raise RuntimeError(f"diagonal(): input must have at least 2 dimensions, got {input.ndim}")
+        raise DimensionError(f"diagonal(): input must have at least 2 dimensions, got {input.ndim}")
     d1 = normalize_dim(dim1, input.ndim, "diagonal")
     d2 = normalize_dim(dim2, input.ndim, "diagonal")
     if d1 == d2:
@@ -59,7 +60,7 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
         >>> minigrad.diag_embed(minigrad.tensor([[1.0, 2.0]])).shape  # (1, 2, 2)
     """
     if input.ndim == 0:
-        raise RuntimeError("diag_embed(): input must have at least 1 dimension")
+        raise DimensionError("diag_embed(): input must have at least 1 dimension")
     ndim = input.ndim + 1
     d1 = normalize_dim(dim1, ndim, "diag_embed")
     d2 = normalize_dim(dim2, ndim, "diag_embed")
@@ -147,7 +148,7 @@ def _broadcast(a, b):
 
 def _expect(t, ndim, op, name):
     if t.ndim != ndim:
-        raise RuntimeError(f"{op}: {name} must be a {ndim}D tensor, got {t.ndim}D")
+        raise DimensionError(f"{op}: {name} must be a {ndim}D tensor, got {t.ndim}D")
 
 
 def addmm(input, mat1, mat2, *, beta=1, alpha=1):

@@ -105,6 +105,9 @@ def _softmax_dim(name: str, ndim: int) -> int:
 
 
 def _softmax_like(op_cls, name, input, dim, dtype):
+    if dim is None:
+        dim = _softmax_dim(name, input.ndim)
+    dim = normalize_dim(dim, input.ndim, name)  # (PyTorch checks the dim before the dtype)
     if dtype is not None:
         input = input.to(dtype)
     elif not input.dtype.is_floating_point:  # (PyTorch's error: no kernel for the dtype)
@@ -112,9 +115,6 @@ def _softmax_like(op_cls, name, input, dim, dtype):
             f"\"{name}_kernel_impl\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' "
             f"({name} needs a floating point input, got {input.dtype}; pass dtype= to cast)"
         )
-    if dim is None:
-        dim = _softmax_dim(name, input.ndim)
-    dim = normalize_dim(dim, input.ndim, name)
     if input.ndim == 0:
         return named_as(op_cls(0)(input.reshape(1)).reshape(()), op_cls.name())
     return op_cls(dim)(input)

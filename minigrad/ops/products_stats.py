@@ -29,7 +29,7 @@ ModeResult = return_types.mode
 
 def _expect(t, ndim, op, name):
     if t.ndim != ndim:
-        raise RuntimeError(
+        raise backend.DimensionError(
             f"{op}: {name} must be {ndim}-D, got {t.ndim}-D of shape {list(t.shape)}"
         )
 

@@ -12,8 +12,17 @@ from .. import dtypes
 from ..autograd import graph
 from ..autograd.graph import names_node
 from .base import Op, coefficient, constant, normalize_dim, on_input_device
-from .elementwise import promote, where
-from .indexing import Gather, IndexAdd, ScatterAdd, _leading_region, _pad_to, _scatter_key
+from .elementwise import where
+from .indexing import (
+    SCATTER_DTYPE,
+    Gather,
+    IndexAdd,
+    ScatterAdd,
+    _leading_region,
+    _pad_to,
+    _scatter_key,
+    same_dtype,
+)
 from .joining import pad
 
 
@@ -183,7 +192,7 @@ def _as_src(input, index, src, op):
                 f"{op}(): index, self and src should have the same number of dimensions, got "
                 f"{input.ndim} and {src.ndim}"
             )
-        src = src.to(input.dtype) if src.dtype is not input.dtype else src
+        same_dtype(input, src, SCATTER_DTYPE)
         return src.expand(*index.shape) if src.ndim == 0 else src
     return constant(input.device.xp.full(index.shape, src, dtype=input._data.dtype), input.device)
 
@@ -237,7 +246,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     idx = _scatter_index(input, index, d, "scatter_reduce")
     if not isinstance(src, graph.Tensor):
         raise TypeError("scatter_reduce(): src must be a Tensor")
-    input, src = promote(input, src)
+    same_dtype(input, src, SCATTER_DTYPE)
     if reduce in ("sum", "mean"):
         base = input if include_self else Scatter(d, idx)(input, input.new_zeros(index.shape))
         total = ScatterAdd(d, idx)(base, src)
@@ -296,7 +305,11 @@ def index_add(input, dim, index, source, *, alpha=1):
     """
     key = _index_key(input, dim, index, "index_add")
     _check_source(input, dim, index, source, "index_add")
-    input, source = promote(input, source)
+    same_dtype(
+        input,
+        source,
+        "index_add_(): self ({self}) and source ({src}) must have the same scalar type",
+    )
     alpha = coefficient(alpha, input, op="index_add")
     if alpha != 1:
         source = source * alpha
@@ -342,7 +355,12 @@ def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s slices."""
     key = _index_key(input, dim, index, "index_copy")
     _check_source(input, dim, index, source, "index_copy")
-    source = source.to(input.dtype)
+    same_dtype(
+        input,
+        source,
+        "index_copy_(): self and source expected to have the same dtype, but got (self) {self} "
+        "and (source) {src}",
+    )
     return where(_index_mask(input, key), IndexAdd(tuple(input.shape), key, False)(source), input)
 
 

@@ -5,9 +5,11 @@ programs use (``fliplr``, ``flipud``, ``moveaxis``, ``msort``, ``narrow_copy``,
 
 from __future__ import annotations
 
+from .. import dtypes
 from ..autograd import graph
 from ..autograd.graph import names_node
 from .base import normalize_dim, on_input_device
+from .indexing import same_dtype
 from .joining import split
 from .matrix import diag, diagonal
 from .movement import broadcast_tensors, flip, movedim, narrow
@@ -42,7 +44,7 @@ def select_scatter(input, src, dim, index):
     _check_src(src, select(input, dim, index).shape, "select_scatter")
     d = normalize_dim(dim, input.ndim, "select_scatter")
     position = shape_constant([index % input.shape[d]], _int64(), input.device)
-    return index_copy(input, d, position, src.unsqueeze(d))
+    return index_copy(input, d, position, src.to(input.dtype).unsqueeze(d))
 
 
 @names_node("SliceScatterBackward0")
@@ -55,7 +57,8 @@ def slice_scatter(input, src, dim=0, start=None, end=None, step=1):
     shape = list(input.shape)
     shape[d] = len(positions)
     _check_src(src, tuple(shape), "slice_scatter")
-    return index_copy(input, d, shape_constant(positions, _int64(), input.device), src)
+    positions = shape_constant(positions, _int64(), input.device)
+    return index_copy(input, d, positions, src.to(input.dtype))
 
 
 @names_node("DiagonalScatterBackward0")
@@ -124,13 +127,31 @@ def _linear_index(input, indices, op):
 
 @on_input_device
 @names_node("IndexPutBackward0")
+def _fills_by_mask(indices, values, accumulate) -> bool:
+    """Whether PyTorch's index_put is a masked_fill here (one bool or uint8 mask, the other
+    indices None, one value, no accumulate), which takes the value in any dtype."""
+    given = [i for i in indices if i is not None]
+    mask = len(given) == 1 and isinstance(given[0], graph.Tensor)
+    mask = mask and given[0].dtype in (dtypes.bool, dtypes.uint8)
+    return mask and not accumulate and values.numel() == 1
+
+
 def index_put(input, indices, values, accumulate=False):
     """``input`` with ``input[indices] = values`` (``+=`` with ``accumulate``, where repeated
     indices add up); differentiable in ``input`` and ``values``."""
     flat, lin, index_shape, rest = _linear_index(input, indices, "index_put")
     if not isinstance(values, graph.Tensor):
         values = input.new_tensor(values)
-    values = values.to(input.dtype).expand(index_shape + rest).reshape((-1,) + rest)
+    if _fills_by_mask(indices, values, accumulate):
+        values = values.to(input.dtype)
+    else:
+        same_dtype(
+            input,
+            values,
+            "Index put requires the source and destination dtypes match, got {self} for the "
+            "destination and {src} for the source.",
+        )
+    values = values.expand(index_shape + rest).reshape((-1,) + rest)
     put_in = index_add if accumulate else index_copy
     return put_in(flat, 0, lin, values).reshape(input.shape)
 
@@ -164,8 +185,18 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
         raise RuntimeError(
             f"index_reduce(): Expected reduce to be one of prod, mean, amax or amin, got {reduce}."
         )
+    same_dtype(
+        input,
+        source,
+        "index_reduce_(): self ({self}) and source ({src}) must have the same scalar type",
+    )
     d = normalize_dim(dim, input.ndim, "index_reduce")
-    if index.ndim > 1 or index.numel() != source.shape[d]:
+    if index.ndim <= 1 and source.ndim and index.numel() != source.shape[d]:  # (PyTorch's words)
+        raise RuntimeError(
+            f"index_reduce_(): Number of indices ({index.numel()}) should be equal to "
+            f"source.size(dim): ({source.shape[d]}), for dim: {dim}"
+        )
+    if index.ndim > 1 or not source.ndim or index.numel() != source.shape[d]:
         raise IndexError(
             "index_reduce(): Index should have dimension 1 and as many entries as source has "
             f"along dim {dim}"

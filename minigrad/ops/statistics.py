@@ -12,7 +12,7 @@ from .. import _std_select, backend, dtypes, return_types
 from ..autograd import graph
 from ..autograd.graph import names_node
 from ._size import with_size
-from .base import constant, method_on_batched, normalize_dim, on_input_device
+from .base import constant, method_on_batched, normalize_dim, on_input_device, refuse_dtype
 from .complex import refuse_complex
 from .elementwise import where
 from .reduce import amax, amin, mean, std, sum, var
@@ -246,6 +246,7 @@ def histc(input, bins=100, min=0, max=0):
     """A histogram of ``bins`` equal bins over [min, max] (the data's range when both are 0);
     entries outside are ignored. No gradient."""
     if not input.dtype.is_floating_point:
+        refuse_dtype(input.dtype, "histogram_cpu", "histc")  # (integers: PyTorch's type)
         raise RuntimeError(f'"histogram_cpu" not implemented for {input.dtype}')
     xp, data = input.device.xp, input._data.reshape(-1)
     low, high = float(min), float(max)

@@ -142,7 +142,7 @@ def _check_args(c, c_dtype, p, p_dtype, vals: Tensor, size, layout) -> tuple:
         )
     b, block_dims = c.ndim - 1, 2 if layout in BLOCKED else 0
     if vals.ndim <= b + block_dims:
-        raise RuntimeError(
+        raise backend.DimensionError(
             f"values must have dimensionality > sum of batch and block dimensionalities "
             f"(={b} + {block_dims}) but got {vals.ndim}"
         )

@@ -64,7 +64,7 @@ def dense_to(x: Tensor, layout, block: tuple, dense_dim: int, op: str) -> Tensor
             f"{dense_dim} is given"
         )
     if x.ndim < 2:
-        raise RuntimeError(f"{op}: expected a tensor of at least 2 dims, got {x.ndim}")
+        raise backend.DimensionError(f"{op}: expected a tensor of at least 2 dims, got {x.ndim}")
     bdim = x.ndim - 2 - dense_dim
     batch, (rows, cols) = tuple(x.shape[:bdim]), x.shape[bdim : bdim + 2]
     dense = tuple(x.shape[bdim + 2 :])

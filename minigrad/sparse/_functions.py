@@ -33,7 +33,7 @@ def spmm(sparse: Tensor, dense: Tensor, keep_pattern: bool = False, op: str = "m
     if not isinstance(dense, Tensor):
         raise TypeError(f"{op}: expected a dense tensor as the second operand, got {type(dense)}")
     if rec.ndim != 2 or rec.sparse_dim != 2 or dense.ndim not in (1, 2):
-        raise RuntimeError(
+        raise backend.DimensionError(
             f"{op}: expected a 2-D sparse matrix (2 sparse dims) and a 1-D or 2-D dense tensor, "
             f"got sparse of shape {list(rec.shape)} (sparse_dim {rec.sparse_dim}) and dense of "
             f"shape {list(dense.shape)}"

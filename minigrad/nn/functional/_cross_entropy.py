@@ -8,6 +8,7 @@ import numpy as np
 from ... import dtypes
 from ...autograd import forward_ad, grad_mode
 from ...autograd.graph import named_as
+from ...backend import DimensionError
 from ...ops.base import Op, autocast_inputs, constant, kernel_dtypes, on_input_device
 from ...ops.nn import LogSoftmaxOp, SoftmaxOp
 from ._utils import check_class_targets, check_reduction, reduction_from_legacy
@@ -227,8 +228,10 @@ def _as_rows(input, target, probs: bool):
 
 
 def _check_shapes(input, target, probs: bool, op: str):
-    if input.ndim == 0:
-        raise RuntimeError(f"{op}: input must have at least 1 dimension (C) or (N, C, ...)")
+    if input.ndim == 0:  # (nll_loss: PyTorch's ValueError and words)
+        raise (ValueError if op == "nll_loss" else DimensionError)(
+            f"{op}: Expected 1 or more dimensions (got 0): an input is (C) or (N, C, ...)"
+        )
     if probs:
         if tuple(target.shape) != tuple(input.shape) and target.ndim == input.ndim:
             raise RuntimeError(
@@ -257,7 +260,7 @@ def _check_shapes(input, target, probs: bool, op: str):
         )
 
 
-@kernel_dtypes("log_softmax_lastdim_kernel_impl")
+@kernel_dtypes("log_softmax_lastdim_kernel_impl", min_ndim=1)
 def cross_entropy(
     input,
     target,

@@ -71,14 +71,19 @@ def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
     """
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
-    if tuple(input.shape[input.ndim - k :]) != shape or input.ndim < k:
+    if weight is not None and tuple(weight.shape) != shape:  # (PyTorch's order of checks)
+        raise RuntimeError(
+            f"rms_norm: Expected weight to be of same shape as normalized_shape, but got weight "
+            f"of shape {list(weight.shape)} and normalized_shape = {list(shape)}"
+        )
+    if input.ndim < k:  # (PyTorch's ValueError and words)
+        raise ValueError(
+            f"rms_norm: Input tensor must have at least {k} dimensions, but got {input.ndim}"
+        )
+    if tuple(input.shape[input.ndim - k :]) != shape:
         raise RuntimeError(
             f"rms_norm: Given normalized_shape={list(shape)}, expected input with shape "
             f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}"
-        )
-    if weight is not None and tuple(weight.shape) != shape:
-        raise RuntimeError(
-            f"rms_norm: expected weight of shape {list(shape)}, got {list(weight.shape)}"
         )
     x = input.float() if input.dtype in _REDUCED else input
     if eps is None:

@@ -132,7 +132,9 @@ def linear(input, weight, bias=None):
     input, weight, bias = autocast_inputs("linear", input, weight, bias)
     shape, w_shape = input.shape, weight.shape  # (read once: each is a property)
     if len(w_shape) != 2:
-        raise RuntimeError(f"linear: weight must be 2-D (out, in), got shape {list(w_shape)}")
+        raise backend.DimensionError(
+            f"linear: weight must be 2-D (out, in), got shape {list(w_shape)}"
+        )
     if not shape or shape[-1] != w_shape[1]:
         raise RuntimeError(linear_shape_mismatch(shape, *w_shape))
     w_dtype = weight._data.dtype
@@ -339,7 +341,9 @@ def embedding(
             f"embedding: expected indices of an integer dtype (int64 or int32), got {input.dtype}"
         )
     if weight.ndim != 2:
-        raise RuntimeError(f"embedding: weight must be 2-D, got shape {list(weight.shape)}")
+        raise backend.DimensionError(
+            f"embedding: weight must be 2-D, got shape {list(weight.shape)}"
+        )
     if input.device is not weight.device:
         raise RuntimeError(
             f"embedding: indices on {input.device} but weight on {weight.device}; move them to "

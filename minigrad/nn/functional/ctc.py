@@ -11,6 +11,7 @@ import numpy as np
 
 from ... import ops
 from ...autograd import forward_ad, grad_mode
+from ...backend import DimensionError
 from ...ops.base import Op, constant, on_input_device
 from ._utils import check_reduction
 
@@ -359,7 +360,7 @@ def ctc_loss(
             log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity
         )
     if log_probs.ndim not in (2, 3):
-        raise RuntimeError(
+        raise DimensionError(
             f"ctc_loss: expected log_probs of shape (T, N, C) or (T, C), got "
             f"{list(log_probs.shape)}"
         )

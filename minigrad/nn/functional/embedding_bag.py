@@ -55,6 +55,11 @@ def embedding_bag(
         minigrad.Size([2, 3])
     """
     check_bag_options(scale_grad_by_freq, sparse, "embedding_bag")
+    if weight.ndim != 2:  # (PyTorch checks the rank first: its ValueError and words)
+        raise ValueError(
+            f"embedding_bag: weight has to be a 2D Tensor, but got Tensor of dimension "
+            f"{weight.ndim}"
+        )
     if not weight.dtype.is_floating_point:  # (PyTorch's kernel: floating weights only)
         raise RuntimeError(
             "embedding_bag: expected tensor for argument 'weight' to have one of the following "
@@ -148,9 +153,9 @@ def _bag_of_each_entry(flat, bag_starts, padding_idx):
 def _reduce(rows, bag_of, bags: int, mode: str, per_sample_weights):
     """Reduce ``rows`` (N, dim) into ``bags`` rows by the bag index of each row."""
     index = constant(bag_of, rows.device)
-    out = rows.new_zeros((bags, rows.shape[1]))
     if per_sample_weights is not None:
         rows = rows * per_sample_weights.unsqueeze(1)
+    out = rows.new_zeros((bags, rows.shape[1]))  # (the weighted rows' dtype: index_add's)
     if mode == "max":
         spread = index.unsqueeze(1).expand(rows.shape)
         return out.scatter_reduce(0, spread, rows, "amax", include_self=False)

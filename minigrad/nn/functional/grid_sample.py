@@ -18,6 +18,7 @@ import numpy as np
 from ... import dtypes
 from ..._warnings import warn_user
 from ...autograd.graph import names_node
+from ...backend import DimensionError
 from ...creation import _linspace_as_pytorch, shape_constant
 from .interpolate import cubic_convolution_weights
 
@@ -270,12 +271,12 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 
 def _check(input, grid, op: str) -> None:
     if input.ndim not in (4, 5):
-        raise RuntimeError(
+        raise DimensionError(
             f"{op}: expected a 4-D or 5-D input (N, C, *spatial), got {list(input.shape)}"
         )
     nd = input.ndim - 2
     if grid.ndim != input.ndim or grid.shape[-1] != nd or grid.shape[0] != input.shape[0]:
-        raise RuntimeError(
+        raise (DimensionError if grid.ndim != input.ndim else RuntimeError)(
             f"{op}: expected a grid of shape (N, *output, {nd}) with N = {input.shape[0]} for "
             f"input of shape {list(input.shape)}, got grid of shape {list(grid.shape)}"
         )

@@ -34,24 +34,29 @@ def _output_sizes(x, size, scale_factor, recompute: bool, op: str):
         raise ValueError(f"{op}: exactly one of size or scale_factor must be given")
     if size is not None:
         sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
-        if len(sizes) != spatial:
-            raise ValueError(
-                f"{op}: input with {spatial} spatial dims needs a size of {spatial} values, got "
-                f"{list(sizes)}"
-            )
         return tuple(int(s) for s in sizes), [i / o for i, o in zip(in_sizes, sizes)]
     factors = (
         (scale_factor,) * spatial if isinstance(scale_factor, (int, float)) else tuple(scale_factor)
     )
-    if len(factors) != spatial:
-        raise ValueError(
-            f"{op}: input with {spatial} spatial dims needs {spatial} scale factors, got "
-            f"{list(factors)}"
-        )
     sizes = tuple(int(math.floor(i * f)) for i, f in zip(in_sizes, factors))
     if recompute:
         return sizes, [i / o for i, o in zip(in_sizes, sizes)]
     return sizes, [1.0 / f for f in factors]  # PyTorch uses the given factor, not in/out
+
+
+def _check_spatial_count(x, size, scale_factor, op: str) -> None:
+    """A ``size`` or ``scale_factor`` sequence gives one value per spatial dim of ``x``, in
+    PyTorch's words (its ValueError, checked before the input's rank)."""
+    forms = ((size, "output", "output size of", "output size", "o"),)
+    forms += ((scale_factor, "scale_factor", "scale_factor of shape", "scale_factor", "s"),)
+    for given, what, got, name, letter in forms:
+        if isinstance(given, (tuple, list)) and len(given) != x.ndim - 2:
+            raise ValueError(
+                f"{op}: Input and {what} must have the same number of spatial dimensions, but "
+                f"got input with spatial dimensions of {list(x.shape[2:])} and {got} "
+                f"{tuple(given)}. Please provide input tensor in (N, C, d1, d2, ...,dK) format "
+                f"and {name} in ({letter}1, {letter}2, ...,{letter}K) format."
+            )
 
 
 def _cached(fn):
@@ -205,9 +210,12 @@ def interpolate(
             "Anti-alias option is restricted to bilinear and bicubic modes and requires a 4-D "
             "tensor as input"
         )
-    if input.ndim not in (3, 4, 5):
-        raise ValueError(
-            f"{op}: expected a 3-D, 4-D or 5-D input (N, C, *spatial), got {list(input.shape)}"
+    _check_spatial_count(input, size, scale_factor, op)
+    if input.ndim not in (3, 4, 5):  # (PyTorch's type and words)
+        raise NotImplementedError(
+            f"{op}: Input Error: Only 3D, 4D and 5D input Tensors supported (got "
+            f"{input.ndim}D) for the modes: {' | '.join(_MODES)} (got {mode}); an input is "
+            f"(N, C, *spatial), got shape {list(input.shape)}"
         )
     needs = 4 if mode == "bicubic" else _LINEAR.get(mode)
     if needs is not None and input.ndim != needs:

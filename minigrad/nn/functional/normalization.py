@@ -192,7 +192,7 @@ def batch_norm(
         >>> y = F.batch_norm(minigrad.randn(8, 3), rm, rv, training=True)
     """
     if input.ndim < 2:
-        raise ValueError(
+        raise backend.DimensionError(
             f"batch_norm: expected input of shape (N, C) or (N, C, *), got {list(input.shape)}"
         )
     channels = input.shape[1]

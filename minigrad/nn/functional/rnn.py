@@ -12,11 +12,13 @@ by step.
 
 from __future__ import annotations
 
+from ... import dtypes
 from ...autograd import forward_ad
 from ...autograd.grad_mode import is_grad_enabled
 from ...autograd.graph import named_as
+from ...backend import DimensionError
 from ...ops import Op, cat, stack
-from ...ops.base import constant
+from ...ops.base import constant, refuse_dtype
 from . import _rnn_math as math
 from ._rnn_sequence import sequence_layer
 from .basic import dropout, linear
@@ -76,6 +78,19 @@ class GRUCellOp(Op):
         return tuple(g if need else None for g, need in zip(grads, self.needs_input_grad))
 
 
+def _gates_dtype(gates, name: str) -> None:
+    """PyTorch applies the LSTM and GRU gates' sigmoid in place, which integer gates cannot
+    hold (its RuntimeError and words); bool ones fail before, in its addmm."""
+    d = gates.dtype
+    if d is dtypes.bool:
+        refuse_dtype(d, "addmm_impl_cpu_", name)
+    if not (d.is_floating_point or d.is_complex):
+        raise RuntimeError(
+            f"{name}: result type Float can't be cast to the desired output type "
+            f"{dtypes.scalar_type_name(d)}"
+        )
+
+
 # -- cells: PyTorch's torch.lstm_cell / gru_cell / rnn_tanh_cell / rnn_relu_cell ---------------
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step: ``input`` (N, I), ``hx = (h, c)`` (N, H) each → ``(h', c')``.
@@ -87,6 +102,7 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """
     h, c = hx
     gates = linear(input, w_ih, b_ih) + linear(h, w_hh, b_hh)
+    _gates_dtype(gates, "lstm_cell")
     out = LSTMCellOp()(gates, c)
     # PyTorch composes the cell: h' = o·tanh(c') ends in a product, c' = f·c + i·g in a sum
     return named_as(out[0], "MulBackward0"), named_as(out[1], "AddBackward0")
@@ -94,7 +110,9 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step: ``input`` (N, I), ``hx`` (N, H) → h' (N, H); gates [reset, update, new]."""
-    out = GRUCellOp()(linear(input, w_ih, b_ih), linear(hx, w_hh, b_hh), hx)
+    gates = linear(input, w_ih, b_ih)
+    _gates_dtype(gates, "gru_cell")
+    out = GRUCellOp()(gates, linear(hx, w_hh, b_hh), hx)
     return named_as(out, "AddBackward0")  # (PyTorch composes it: h' = (1 - z)·n + z·h)
 
 
@@ -166,7 +184,9 @@ def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bid
             f"nn.{'GRU' if mode == 'GRU' else 'RNN'} on a PackedSequence instead"
         )
     if input.ndim != 3:
-        raise RuntimeError(f"{name}: input must be 3-D, got shape {list(input.shape)}")
+        raise DimensionError(f"{name}: input must be 3-D, got shape {list(input.shape)}")
+    if mode in ("LSTM", "GRU") and params and params[0].dtype is input.dtype:
+        _gates_dtype(input, name)  # (the gates have the input's and weights' dtype)
     directions = 2 if bidirectional else 1
     per = len(params) // (num_layers * directions)
     base = 4 if has_biases else 2
