@@ -38,7 +38,12 @@ def test_sparse_variational_gp(programs):
     assert close(ours.elbos, theirs.elbos, 1e-8)
     assert close(ours.hyper_values, theirs.hyper_values, 1e-8)
     assert close(ours.inducing, theirs.inducing, 1e-6, 1e-9)
-    assert close(ours.prediction, theirs.prediction, 1e-7, 1e-10)
+    # Kuu (12 inducing points, 1e-6 jitter) has condition number 1.9e6: PyTorch's float64 kernels
+    # round differently on AVX2-only and AVX-512 CPUs, and training moves the inducing points
+    # apart (3e-8 relative after one epoch, 1.5e-7 after 15, measured on AVX2), which the
+    # conditioning carries into the predicted mean: 2.4e-7 relative, 5e-9 absolute. On the same
+    # parameters both agree with a 40-digit mpmath prediction within 2e-10 relative.
+    assert close(ours.prediction, theirs.prediction, 1e-6, 1e-9)
     assert close(ours.inducing_grad, theirs.inducing_grad, 1e-6, 1e-9)
     assert close([ours.collapsed, ours.exact], [theirs.collapsed, theirs.exact], 1e-8)
     # the bounds are ordered: ELBO <= collapsed bound <= exact log marginal likelihood
@@ -131,7 +136,7 @@ def test_complex_valued_net(programs):
     assert close(ours.weight_sample, theirs.weight_sample, 1e-5, 1e-6)
     assert close(ours.wirtinger, theirs.wirtinger, 1e-4, 1e-7)
     assert close(ours.wirtinger, ours.fd_grad, 1e-3, 1e-5)  # d/dRe + i d/dIm
-    assert ours.param_dtypes == [s.replace("torch", "minigrad") for s in theirs.param_dtypes]
+    assert ours.param_dtypes == theirs.param_dtypes  # as_torch: dtype reprs say torch
     assert ours.ser_equalized == theirs.ser_equalized < 0.1 < ours.ser_raw
 
 
