@@ -144,7 +144,14 @@ def test_tsne(programs):
     ours = programs("tsne")  # perplexity bisection with where, KL by autograd, gains
     theirs = programs("tsne", torch=True)
     assert close(ours.perplexity_beta, theirs.perplexity_beta, 1e-9)
-    assert close(ours.kls, theirs.kls, 1e-5) and ours.neighbour_purity == theirs.neighbour_purity
+    # The gains flip on the sign of each gradient entry, so the run is chaotic once early
+    # exaggeration ends (step 40): PyTorch against itself, with the initial Y scaled by
+    # 1 +- 1e-15 .. 1e-14, stays within 3.3e-6 over the first 40 steps and drifts to 2.2e-3 after.
+    # Its float64 matmul and sums round differently on AVX2-only and AVX-512 CPUs (minigrad was
+    # 1.5e-3 from it after step 40 on AVX2), so: tight early, the measured chaos band late.
+    assert close(ours.kls[:4], theirs.kls[:4], 1e-5)
+    assert close(ours.kls[4:], theirs.kls[4:], 5e-3) and ours.kls[-1] < ours.kls[3] / 10
+    assert ours.neighbour_purity == theirs.neighbour_purity
 
 
 def test_lr_finder(programs):
@@ -221,10 +228,19 @@ def test_qat_fake_quant(programs):
     ours = programs("qat_fake_quant")  # observers as buffers, fake_quantize per tensor/channel
     theirs = programs("qat_fake_quant", torch=True)
     assert close(ours.float_losses, theirs.float_losses, 1e-4, 1e-6)
-    assert close(ours.qat_losses, theirs.qat_losses, 1e-3, 1e-5)
-    assert close(ours.observers, theirs.observers, 1e-4, 1e-6)
+    # Fake quantization rounds activations to 0.013-wide steps, so a float32 rounding difference
+    # that moves one across a step boundary changes the loss by a quantum. PyTorch against itself,
+    # with x scaled by 1 +- 1e-7 .. 5e-7 (one to a few ulps), moved the first 5 QAT losses by up to
+    # 6e-5, the last 20 by up to 4e-3, the observers' ranges by 4e-4 and the accuracy by one
+    # sample of 256; its float32 kernels round differently on AVX2-only and AVX-512 CPUs (minigrad
+    # was 4e-5, 4e-3, 4e-4 and one sample from it on AVX2, and within 2e-7 of one perturbed run).
+    assert close(ours.qat_losses[:5], theirs.qat_losses[:5], 2e-4, 1e-6)
+    assert close(ours.qat_losses[5:], theirs.qat_losses[5:], 1e-2, 1e-5)
+    assert ours.qat_losses[-1] < ours.qat_losses[0] * 0.9
+    assert close(ours.observers, theirs.observers, 1e-3, 1e-6)
     assert ours.fq_values == theirs.fq_values and ours.fq_grad == theirs.fq_grad == ours.ste_grad
-    assert ours.ste_gap == ours.per_channel_gap == 0.0 and ours.qat_accuracy == theirs.qat_accuracy
+    assert ours.ste_gap == ours.per_channel_gap == 0.0
+    assert abs(ours.qat_accuracy - theirs.qat_accuracy) <= 1 / 256 and ours.qat_accuracy > 0.9
 
 
 def test_two_tower_retrieval(programs):
