@@ -183,7 +183,11 @@ def test_gpt_fast_static_cache(programs):
     assert close(ours.probs, theirs.probs, 1e-5, 1e-7) and sum(p > 0 for p in ours.probs) == 4
     assert ours.int8_dtype == "int8" and ours.quant_weight == theirs.quant_weight
     assert ours.quant_scales == theirs.quant_scales
-    assert ours.quant_gap == pytest.approx(theirs.quant_gap, rel=1e-3) and ours.quant_gap < 0.05
+    # the int8 weights round trained float32 weights (1e-7 apart): on an AVX2-only CPU PyTorch's
+    # training lands one of wo's 1024 weights on the other side of a half quantum, which moves
+    # the quantized logits (up to 2.8) by 2.7e-4 and quant_gap by 2e-5 (rel 1.7e-3)
+    assert close(ours.quant_full.tolist(), theirs.quant_full.tolist(), 1e-3, 1e-3)
+    assert ours.quant_gap == pytest.approx(theirs.quant_gap, rel=5e-3) and ours.quant_gap < 0.05
     assert ours.quant_greedy == theirs.quant_greedy
 
 

@@ -90,7 +90,11 @@ def test_lr_schedules_equal_pytorchs(programs, capsys):
 def test_uncertainty_regression(programs):
     ours = programs("uncertainty_regression")  # GaussianNLLLoss, PoissonNLLLoss, HuberLoss
     theirs = programs("uncertainty_regression", torch=True)
-    assert close(ours.nll_losses, theirs.nll_losses, 3e-3, 1e-4)
+    # float32 rounding (2e-7 apart in the first 60 Adam steps) grows in the late, spiky steps:
+    # on an AVX2-only CPU PyTorch's kernels round otherwise and step 145 is 3.3e-4 apart (rel
+    # 3.5e-3); there a float64 run sits 9e-5 from minigrad's losses and 4.2e-4 from PyTorch's
+    assert close(ours.nll_losses[:60], theirs.nll_losses[:60], 1e-5, 1e-6)
+    assert close(ours.nll_losses, theirs.nll_losses, 1e-2, 1e-4)
     assert close(ours.poisson_losses, theirs.poisson_losses, 1e-4)
     assert close(list(ours.slopes.values()), list(theirs.slopes.values()), 1e-3)
     assert max(ours.formula_gaps) < 1e-5
