@@ -259,10 +259,12 @@ def test_fgsm_adversarial_examples(as_torch, capsys):
 def test_neural_style_transfer(as_torch, capsys):
     program = as_torch("style_transfer")  # LBFGS on the image, Gram matrices, forward hooks
     out = capsys.readouterr().out
-    assert "Optimizing.." in out and out.count("Style Loss") == 4
+    assert "Optimizing.." in out and out.count("Style Loss") == 2
     style = [s for s, _ in program.history]
-    assert len(style) == 80 and program.history[0][1] == 0.0  # starts from the content image
-    assert style[-1] < 0.1 * style[0] and min(style) < 0.01 * style[0]
+    assert len(style) == 40 and program.history[0][1] == 0.0  # starts from the content image
+    # calls 0-24 track PyTorch's to 2% on any CPU (0.220 and 0.219 of 429 at call 24); later
+    # ones are chaotic (the program's comment), yet both end far below the start (0.13, 0.067)
+    assert min(style[:25]) < 1e-3 * style[0] and style[-1] < 0.01 * style[0]
     image = program.output
     assert image is program.input_img and image.requires_grad and image.grad is not None
     assert 0.0 <= image.min().item() and image.max().item() <= 1.0
