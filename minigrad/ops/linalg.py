@@ -115,12 +115,21 @@ def matmul(input, other):
             f"both arguments to matmul need to be at least 1D, but they are {input.ndim}D and "
             f"{other.ndim}D"
         )
-    if input.dtype is not other.dtype:  # (PyTorch's matmul never promotes)
+    # PyTorch's matmul never promotes; a size mismatch of matrices is reported first
+    if input.dtype is not other.dtype and _sizes_agree(input, other):
         raise RuntimeError(
             f"matmul: expected m1 and m2 to have the same dtype, but got: "
             f"{dtypes.scalar_type_name(input.dtype)} != {dtypes.scalar_type_name(other.dtype)}"
         )
     return MatMul()(input, other)
+
+
+def _sizes_agree(input, other) -> bool:
+    """Whether the contracted sizes of a matmul agree (two vectors: always, as PyTorch's dot
+    reports their dtypes first)."""
+    if input.ndim == 1 and other.ndim == 1:
+        return True
+    return input.shape[-1] == other.shape[-2 if other.ndim > 1 else -1]
 
 
 def outer(input, vec2):

@@ -125,8 +125,6 @@ def _linear_index(input, indices, op):
     return input.reshape((-1,) + rest), lin.reshape(-1), tuple(expanded[0].shape), rest
 
 
-@on_input_device
-@names_node("IndexPutBackward0")
 def _fills_by_mask(indices, values, accumulate) -> bool:
     """Whether PyTorch's index_put is a masked_fill here (one bool or uint8 mask, the other
     indices None, one value, no accumulate), which takes the value in any dtype."""
@@ -136,6 +134,8 @@ def _fills_by_mask(indices, values, accumulate) -> bool:
     return mask and not accumulate and values.numel() == 1
 
 
+@on_input_device
+@names_node("IndexPutBackward0")
 def index_put(input, indices, values, accumulate=False):
     """``input`` with ``input[indices] = values`` (``+=`` with ``accumulate``, where repeated
     indices add up); differentiable in ``input`` and ``values``."""
