@@ -264,8 +264,9 @@ def trace(
 
     Python control flow is frozen where the example took it: a branch on a tensor's value, a
     loop over a tensor or its size, the ``training`` mode (dropout, batch norm's statistics).
-    A module's forward hooks are recorded with its ``forward`` (PyTorch traces the call). Sizes passed to ops follow the
-    input, as in PyTorch (``x.view(x.size(0), -1)`` records ``x.size(0)``). Reading a
+    A module's forward hooks are recorded with its ``forward`` (PyTorch traces the call).
+    Sizes passed to ops follow the input, as in PyTorch (``x.view(x.size(0), -1)`` records
+    ``x.size(0)``). Reading a
     Python value from a tensor (``bool``, ``.item()``, ``float``, ``int``, ``.tolist()``,
     ``len``, iteration) warns with :class:`TracerWarning`, as PyTorch does. Random ops stay
     random (each call draws anew). ``check_trace`` (default) traces again on ``check_inputs``
