@@ -26,12 +26,17 @@ def fma64(a, b, c):
     """``a * b + c`` with one rounding (a fused multiply-add) in float64 arrays: Dekker's
     exact product and Knuth's exact sum, then a final rounding (exact but for results within
     2**-100 of a tie, where the last bit can differ)."""
-    a = np.asarray(a, dtype=np.float64)
+    return fused_multiply_add(np.asarray(a, dtype=np.float64), float(b), float(c))
+
+
+def fused_multiply_add(a, b: float, c: float):
+    """:func:`fma64` for anything with float64 arithmetic operators (NumPy arrays, minigrad
+    tensors on any device) and Python floats ``b`` and ``c``: only +, - and * are used."""
     product = a * b
     a_hi, a_lo = _split(a)
-    b_hi, b_lo = _split(np.float64(b))
+    b_hi, b_lo = _split(b)
     product_err = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-    total, sum_err = _two_sum(product, np.float64(c))
+    total, sum_err = _two_sum(product, c)
     return total + (sum_err + product_err)
 
 

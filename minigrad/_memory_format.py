@@ -140,3 +140,48 @@ def like_factory(make):
         return out
 
     return factory
+
+
+def output_layout(*, weighted: bool = False, volumes: bool = True):
+    """For a function of an image batch (convolution, pooling, resampling): its results laid
+    out as PyTorch's CPU kernel writes them, channels-last when the input is (or, ``weighted``,
+    a convolution's weight, its first argument after the input), row-major otherwise.
+    ``volumes=False``: the kernel writes 5-D results row-major even from ``channels_last_3d``
+    inputs (PyTorch's conv3d and 3-D pools other than max_pool3d). Values do not change;
+    ``stride()``, ``is_contiguous(memory_format=...)`` and ``view`` do. Each tensor of a tuple
+    of results (values and indices) is laid out so."""
+
+    def decorate(fn):
+        @functools.wraps(fn)
+        def run(input, *args, **kwargs):
+            out = fn(input, *args, **kwargs)
+            fmt = _suggested(input)
+            if fmt is contiguous_format and weighted:
+                fmt = _suggested(args[0] if args else kwargs.get("weight"))
+            if fmt is channels_last_3d and not volumes:
+                fmt = contiguous_format
+            for t in out if isinstance(out, tuple) else (out,):
+                _relay(t, fmt)
+            return out
+
+        return run
+
+    return decorate
+
+
+def _suggested(tensor):
+    array = getattr(tensor, "_data", None)
+    return contiguous_format if array is None else suggest(array)
+
+
+def _relay(tensor, fmt) -> None:
+    """Lay the fresh result ``tensor`` out in ``fmt`` (row-major where it lacks the rank of
+    ``fmt``) unless it already is."""
+    array = getattr(tensor, "_data", None)
+    if not hasattr(array, "flags"):  # not a strided array (sparse, nested): nothing to lay out
+        return
+    if fmt in _ORDER and array.ndim != len(_ORDER[fmt]):
+        fmt = contiguous_format
+    if not is_in_format(array, fmt):
+        perm = permutation(fmt, array.ndim, "output_layout")
+        tensor._data = lay_out(tensor.device.xp, array, perm)

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _dtype_limits, _memory_format, backend, dtypes
 from ._inplace import check_random_bounds
+from ._warnings import warn_user
 from .autograd import grad_mode
 from .ops._size import as_int, factory_size
 from .tensor import Tensor
@@ -43,15 +44,25 @@ def shape_constant(host, dtype, device) -> Tensor:
     return _finish(array, dev, False)
 
 
+_COPY_CONSTRUCT_WARNING = (
+    "To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() "
+    "or sourceTensor.detach().clone().requires_grad_(True), rather than "
+    "torch.tensor(sourceTensor)."
+)
+
+
 def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A new tensor holding a copy of ``data`` (nested lists, numbers, NumPy arrays, tensors).
 
     Python floats give float32 (the default dtype), ints int64 and bools bool, as in PyTorch.
+    A tensor ``data`` is copied with PyTorch's warning that ``detach().clone()`` says it
+    better.
 
     Example:
         >>> minigrad.tensor([[1.0, 2.0], [3.0, 4.0]], requires_grad=True)
     """
     if isinstance(data, Tensor):
+        warn_user(_COPY_CONSTRUCT_WARNING)
         data = data.detach()
         out = data.to(
             _device(device) if device is not None else data.device, dtype or data.dtype, copy=True

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from ... import dtypes
+from ..._memory_format import output_layout
 from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ...ops.base import kernel_dtypes
@@ -93,6 +94,7 @@ def _adaptive_max(x, sizes, return_indices: bool, op: str, spatial: int):
 _NODES = {1: "SqueezeBackward1", 2: "AdaptiveMaxPool2DBackward0", 3: "AdaptiveMaxPool3DBackward0"}
 
 
+@output_layout()
 @kernel_dtypes("adaptive_max_pool2d")
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     """Max pooling of (N, C, H, W) or (C, H, W) to ``output_size`` (an int or a pair; None
@@ -117,6 +119,7 @@ def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
     return _adaptive_max(input, (size,), return_indices, "adaptive_max_pool1d", 1)
 
 
+@output_layout(volumes=False)
 @kernel_dtypes("adaptive_max_pool3d_cpu")
 def adaptive_max_pool3d(input, output_size, return_indices: bool = False):
     """Max pooling of (N, C, D, H, W) or (C, D, H, W) to ``output_size`` (an int or a triple;
@@ -137,11 +140,13 @@ def adaptive_max_pool1d_with_indices(input, output_size, return_indices: bool = 
     return adaptive_max_pool1d(input, output_size, True)
 
 
+@output_layout()
 def adaptive_max_pool2d_with_indices(input, output_size, return_indices: bool = False):
     """:func:`adaptive_max_pool2d` returning ``(output, indices)``."""
     return adaptive_max_pool2d(input, output_size, True)
 
 
+@output_layout(volumes=False)
 def adaptive_max_pool3d_with_indices(input, output_size, return_indices: bool = False):
     """:func:`adaptive_max_pool3d` returning ``(output, indices)``."""
     return adaptive_max_pool3d(input, output_size, True)

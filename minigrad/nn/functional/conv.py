@@ -17,6 +17,7 @@ import contextvars
 import math
 
 from ... import dtypes
+from ..._memory_format import output_layout
 from ...autograd.graph import named_as, names_node
 from ...ops import Op, cat, split, stack
 from ...ops import pad as pad_op
@@ -186,6 +187,7 @@ def _positive(values: tuple, name: str, op: str) -> None:
 # -- functions ------------------------------------------------------------------------------------
 
 
+@output_layout(weighted=True)
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """2-D convolution (cross-correlation, as PyTorch) over an (N, C, H, W) input.
 
@@ -421,6 +423,8 @@ def conv_node(dims: int):
     )
 
 
+@output_layout(weighted=True, volumes=False)
+@output_layout(weighted=True, volumes=False)
 @names_node(conv_node(3))
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution over an (N, C, D, H, W) input, as ``torch.nn.functional.conv3d``.

@@ -7,6 +7,7 @@ from __future__ import annotations
 import math
 
 from ... import dtypes
+from ..._memory_format import output_layout
 from ...autograd.graph import names_node
 from ._windows import pair, refuse_dtype
 from .conv import (
@@ -20,6 +21,7 @@ from .conv import (
 )
 
 
+@output_layout(weighted=True)
 @names_node(conv_node(2))
 def conv_transpose2d(
     input,
@@ -102,6 +104,7 @@ def conv_transpose1d(
     return out.squeeze(0) if unbatched else out
 
 
+@output_layout(weighted=True, volumes=False)
 @names_node(conv_node(3))
 def conv_transpose3d(
     input,

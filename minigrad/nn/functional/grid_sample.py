@@ -16,6 +16,7 @@ import math
 import numpy as np
 
 from ... import dtypes
+from ..._float_rounding import fused_multiply_add
 from ..._warnings import warn_user
 from ...autograd.graph import names_node
 from ...backend import DimensionError
@@ -125,14 +126,20 @@ def _pixel_position(coord, n: int, align_corners: bool, nd: int):
     rounded as PyTorch's CPU kernels round it (the floor that picks the neighbours, and so the
     gradient in the grid, depends on the last bit): images (its vectorized 2-D kernel)
     ``(c + 1) * (n - 1) / 2`` or ``(c + 1) * n / 2 - 0.5`` as one fused multiply-add (exact in
-    float64 for float32 coordinates, then rounded once); volumes ``((c + 1) * n - 1) / 2``."""
+    float64 for float32 coordinates, then rounded once; emulated exactly for float64: at an
+    identity transform the positions land within an ulp of pixel centres, so one rounding
+    picks the neighbours); volumes ``((c + 1) * n - 1) / 2``."""
     if nd == 3:
         return (coord + 1) / 2 * (n - 1) if align_corners else ((coord + 1) * n - 1) / 2
     if align_corners:
         return (coord + 1) * ((n - 1) / 2)
     if coord.dtype is dtypes.float32:
         return ((coord + 1).double() * (n / 2) - 0.5).float()
-    return (coord + 1) * (n / 2) - 0.5
+    plain = (coord + 1) * (n / 2) - 0.5
+    if coord.dtype is not dtypes.float64:
+        return plain
+    fused = fused_multiply_add(coord.detach() + 1, n / 2, -0.5)
+    return plain + (fused - plain.detach())  # fused's value, plain's derivative
 
 
 def _padded(pos, n: int, padding_mode: str, align_corners: bool):

@@ -15,6 +15,7 @@ import math
 import numpy as np
 
 from ... import dtypes
+from ..._memory_format import output_layout
 from ..._warnings import warn_user
 from ...autograd.graph import named_as
 from ...creation import shape_constant
@@ -172,6 +173,7 @@ def _weights(w, shape, x):
     return shape_constant(w.reshape(shape), x.dtype, x.device)
 
 
+@output_layout()
 @real_only
 def interpolate(
     input,

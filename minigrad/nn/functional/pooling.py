@@ -13,6 +13,7 @@ import math
 import numpy as np
 
 from ... import _quantized, dtypes
+from ..._memory_format import output_layout
 from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ...ops import Op
@@ -175,6 +176,7 @@ def _gather(xp, frame, geom: Geometry, argmax):
 # -- functions ------------------------------------------------------------------------------------
 
 
+@output_layout()
 def max_pool2d(
     input,
     kernel_size,
@@ -214,6 +216,7 @@ def max_pool2d(
     return (out, indices) if return_indices else out
 
 
+@output_layout()
 def avg_pool2d(
     input,
     kernel_size,
@@ -252,6 +255,7 @@ def avg_pool2d(
     return named_as(out.squeeze(0), AvgPool.name()) if unbatched else out
 
 
+@output_layout()
 def adaptive_avg_pool2d(input, output_size):
     """Average pooling to a fixed output size, with PyTorch's window bounds.
 

@@ -11,6 +11,7 @@ over (H, W) first then depth picks the first maximum in (d, h, w) order, as PyTo
 from __future__ import annotations
 
 from ... import dtypes
+from ..._memory_format import output_layout
 from ...autograd.graph import names_node
 from ...ops.base import constant
 from ._windows import INTEGERS
@@ -35,6 +36,7 @@ __all__ = [
 ]
 
 
+@output_layout()
 @names_node("MaxPool3DWithIndicesBackward0")
 def max_pool3d(
     input,
@@ -77,6 +79,7 @@ def max_pool3d(
     return out, indices
 
 
+@output_layout(volumes=False)
 @names_node("AvgPool3DBackward0")
 def avg_pool3d(
     input,
@@ -127,6 +130,7 @@ def _adaptive_avg_node(input, output_size) -> str:
     return "MeanBackward1" if ones else "AdaptiveAvgPool3DBackward0"
 
 
+@output_layout(volumes=False)
 @names_node(_adaptive_avg_node)
 def adaptive_avg_pool3d(input, output_size):
     """Average pooling of (N, C, D, H, W) or (C, D, H, W) to ``output_size`` (an int or a
@@ -162,6 +166,7 @@ def max_pool1d_with_indices(
     return max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+@output_layout()
 def max_pool2d_with_indices(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):
@@ -169,6 +174,7 @@ def max_pool2d_with_indices(
     return max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, True)
 
 
+@output_layout()
 def max_pool3d_with_indices(
     input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False
 ):

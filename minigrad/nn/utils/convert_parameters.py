@@ -10,10 +10,13 @@ from ...tensor import Tensor
 def parameters_to_vector(parameters):
     """All parameters flattened and joined into one 1-D tensor.
 
+    Each is flattened with ``view(-1)``, as in PyTorch: a parameter that is not contiguous
+    (a ``channels_last`` convolution weight) raises view's error rather than being copied.
+
     Example:
         >>> vec = nn.utils.parameters_to_vector(model.parameters())
     """
-    return cat([p.reshape(-1) for p in parameters])
+    return cat([p.view(-1) for p in parameters])
 
 
 def vector_to_parameters(vec, parameters) -> None:
