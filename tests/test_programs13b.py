@@ -58,3 +58,44 @@ def test_autoformer_autocorr(programs):
         )
         assert a["test_mse"] == pytest.approx(b["test_mse"], rel=1e-4)
     assert ours.last_delays == theirs.last_delays
+
+
+def test_esim_nli(programs):
+    ours, theirs = _both(programs, "esim_nli")  # packed BiLSTMs, masked softmax alignment,
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)  # masked mean/max pooling
+    assert close(ours.logits.tolist(), theirs.logits.tolist(), 1e-3, 1e-4)
+    assert ours.accuracy == theirs.accuracy and ours.accuracy > 0.7  # chance: 1/3
+    assert ours.padding_gap < 1e-5  # extra padding changes nothing
+
+
+def test_tacotron_attention(programs):
+    ours, theirs = _both(programs, "tacotron_attention")  # location conv over cumulative
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)  # attention, prenet dropout on
+    assert close(ours.attn_losses, theirs.attn_losses, 1e-4, 1e-6)
+    assert ours.attn_losses[-1] < ours.attn_losses[0] and ours.mel_losses[-1] < ours.mel_losses[0]
+    assert ours.padded_attention == 0.0  # -inf masked encoder steps get no weight
+    assert ours.inference_steps == theirs.inference_steps  # the gate stops both at one step
+    assert close(ours.mels_inf.tolist(), theirs.mels_inf.tolist(), 1e-3, 1e-5)
+
+
+def test_hifigan_discriminators(programs):
+    ours, theirs = _both(programs, "hifigan_discriminators")  # weight_norm parametrizations,
+    assert close(ours.d_losses, theirs.d_losses, 1e-4, 1e-5)  # spectral_norm, reflect pad,
+    assert close(ours.g_losses, theirs.g_losses, 1e-4, 1e-5)  # periods viewed as 2-D
+    assert close(ours.mel_losses, theirs.mel_losses, 1e-4, 1e-5)
+    assert ours.mel_losses[-1] < 0.8 * ours.mel_losses[0]
+    assert ours.score_shapes == theirs.score_shapes == [(4, 16), (4, 15), (4, 32), (4, 17)]
+    assert ours.fmap_shapes == theirs.fmap_shapes
+    assert ours.param_names == theirs.param_names and ours.sn_buffers == theirs.sn_buffers
+    assert ours.removal_gap < 1e-6 and ours.last_lr == pytest.approx(theirs.last_lr, rel=1e-12)
+    assert close(ours.before.tolist(), theirs.before.tolist(), 1e-3, 1e-4)
+
+
+def test_xvector_tdnn(programs):
+    ours, theirs = _both(programs, "xvector_tdnn")  # dilated Conv1d, masked statistics
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)  # pooling, AAM softmax margin
+    assert ours.losses[-1] < 0.1 * ours.losses[0]
+    assert close(ours.trial_scores.tolist(), theirs.trial_scores.tolist(), 1e-3, 1e-4)
+    assert ours.eer == pytest.approx(theirs.eer, abs=1e-6) and ours.eer < 0.2
+    assert close(ours.running_var, theirs.running_var, 1e-4, 1e-6)
+    assert ours.padding_gap < 1e-5  # frames past the length are ignored
