@@ -99,3 +99,30 @@ def test_xvector_tdnn(programs):
     assert ours.eer == pytest.approx(theirs.eer, abs=1e-6) and ours.eer < 0.2
     assert close(ours.running_var, theirs.running_var, 1e-4, 1e-6)
     assert ours.padding_gap < 1e-5  # frames past the length are ignored
+
+
+def test_lightgcn_bpr(programs):
+    ours, theirs = _both(programs, "lightgcn_bpr")  # sparse COO normalized adjacency,
+    assert ours.graph_nnz == theirs.graph_nnz  # coalesce, sparse.sum, sparse.mm, BPR
+    assert close(ours.row_sums, theirs.row_sums, 1e-6, 1e-7)
+    for name in ("lightgcn", "mf"):
+        a, b = ours.results[name], theirs.results[name]
+        assert close(a["losses"], b["losses"], 1e-4, 1e-5)
+        assert close([a["recall"], a["precision"]], [b["recall"], b["precision"]], 1e-6)
+    assert ours.results["lightgcn"]["recall"] > ours.results["mf"]["recall"] + 0.2
+    assert close(ours.rating.tolist(), theirs.rating.tolist(), 1e-4, 1e-6)
+    assert ours.grad_rows == theirs.grad_rows
+
+
+def test_dlrm_interactions(programs):
+    ours, theirs = _both(programs, "dlrm_interactions")  # EmbeddingBag sum + per-sample
+    for op in ("dot", "cat"):  # weights, sparse grads under SGD, bmm dot interactions
+        a, b = ours.results[op], theirs.results[op]
+        assert (
+            close(a["losses"], b["losses"], 1e-4, 1e-5) and a["losses"][-1] < 0.7 * a["losses"][0]
+        )
+        assert a["accuracy"] == b["accuracy"] and a["accuracy"] > 0.65
+    assert ours.emb_grad_layout == theirs.emb_grad_layout == "sparse_coo"
+    assert close(ours.emb_grad_dense, theirs.emb_grad_dense, 1e-4, 1e-6)
+    assert ours.include_last_gap == 0.0  # include_last_offset=True gives the same bags
+    assert close(ours.plain.tolist(), theirs.plain.tolist(), 1e-4, 1e-5)
