@@ -126,3 +126,32 @@ def test_dlrm_interactions(programs):
     assert close(ours.emb_grad_dense, theirs.emb_grad_dense, 1e-4, 1e-6)
     assert ours.include_last_gap == 0.0  # include_last_offset=True gives the same bags
     assert close(ours.plain.tolist(), theirs.plain.tolist(), 1e-4, 1e-5)
+
+
+def test_rnnt_loss(programs):
+    ours, theirs = _both(programs, "rnnt_loss")  # (B, T, U+1, V) joint lattice, logaddexp
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)  # forward variables, greedy decode
+    assert ours.losses[-1] < 0.25 * ours.losses[0]
+    assert ours.grad_norm == pytest.approx(theirs.grad_norm, rel=1e-3)
+    assert ours.hyps == theirs.hyps and ours.correct >= 3
+
+
+def test_batched_crf_tagger(programs):
+    ours, theirs = _both(programs, "batched_crf_tagger")  # pytorch-crf: logsumexp forward
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)  # algorithm under torch.where
+    assert ours.losses[-1] < 0.1 * ours.losses[0]  # masks, Viterbi backtracking
+    assert ours.decoded == theirs.decoded and ours.token_accuracy > 0.95
+    assert ours.sum_llh == pytest.approx(theirs.sum_llh, rel=1e-4)
+    assert close(ours.transitions, theirs.transitions, 1e-3, 1e-5)
+
+
+def test_performer_favor(programs):
+    ours, theirs = _both(programs, "performer_favor")  # linalg.qr orthogonal features,
+    assert ours.orthogonality_gap < 1e-5  # einsum with '...' (gradients), cumsum causal
+    assert close(ours.proj.tolist(), theirs.proj.tolist(), 1e-4, 1e-5)  # linear attention
+    assert ours.approx_error < 0.03 and ours.causal_error < 0.03  # FAVOR+ estimates softmax
+    assert close(
+        [ours.approx_error, ours.causal_error], [theirs.approx_error, theirs.causal_error], 1e-3
+    )
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-5) and ours.losses[-1] < 0.05 * ours.losses[0]
+    assert close(ours.projection_sample, theirs.projection_sample, 1e-5, 1e-6)  # redrawn
