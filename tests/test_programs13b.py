@@ -155,3 +155,24 @@ def test_performer_favor(programs):
     )
     assert close(ours.losses, theirs.losses, 1e-3, 1e-5) and ours.losses[-1] < 0.05 * ours.losses[0]
     assert close(ours.projection_sample, theirs.projection_sample, 1e-5, 1e-6)  # redrawn
+
+
+def test_plr_numeric_embeddings(programs):
+    ours, theirs = _both(programs, "plr_numeric_embeddings")  # quantile, unique, bucketize
+    assert close(ours.bin_edges, theirs.bin_edges, 1e-6, 1e-7)  # (right=True), trunc_normal_
+    assert close(ours.sample_encoding, theirs.sample_encoding, 1e-6, 1e-7)
+    for name in ("raw", "ple", "plr"):
+        a, b = ours.results[name], theirs.results[name]
+        assert close(a["losses"], b["losses"], 1e-4, 1e-5)
+        assert a["rmse"] == pytest.approx(b["rmse"], rel=1e-4)
+    assert ours.results["plr"]["rmse"] < 0.6 * ours.results["raw"]["rmse"]
+
+
+def test_informer_probsparse(programs):
+    ours, theirs = _both(programs, "informer_probsparse")  # sampled keys, topk(sorted=False),
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)  # advanced-index writes, ProbMask
+    assert ours.losses[-1] < 0.5 * ours.losses[0]
+    # the distilling Conv1d's bias feeds BatchNorm1d, so its true gradient is 0 and Adam steps
+    # it by the sign of rounding noise: the running means (not the training losses) drift apart
+    assert ours.test_mse == pytest.approx(theirs.test_mse, rel=2e-2)
+    assert ours.lazy_row == theirs.lazy_row == [124.0, 125.0, 126.0, 127.0]  # mean of V
