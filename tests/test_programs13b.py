@@ -176,3 +176,15 @@ def test_informer_probsparse(programs):
     # it by the sign of rounding noise: the running means (not the training losses) drift apart
     assert ours.test_mse == pytest.approx(theirs.test_mse, rel=2e-2)
     assert ours.lazy_row == theirs.lazy_row == [124.0, 125.0, 126.0, 127.0]  # mean of V
+
+
+def test_electra_rtd(programs):
+    ours, theirs = _both(programs, "electra_rtd")  # bernoulli masking, multinomial sampling,
+    assert close(ours.mlm_losses, theirs.mlm_losses, 1e-4, 1e-5)  # norm_first GELU encoders
+    assert close(ours.rtd_losses, theirs.rtd_losses, 1e-4, 1e-5)  # with key padding masks
+    assert ours.mlm_losses[-1] < 0.75 * ours.mlm_losses[0]
+    assert [ours.n_masked, ours.n_replaced] == [theirs.n_masked, theirs.n_replaced]
+    assert ours.mlm_accuracy == theirs.mlm_accuracy and ours.mlm_accuracy > 0.1  # chance 0.05
+    # 40 steps teach the discriminator the base rate of replacements, not yet which ones
+    assert ours.detection_accuracy == pytest.approx(theirs.detection_accuracy, abs=1e-6)
+    assert close(ours.disc_logits.tolist(), theirs.disc_logits.tolist(), 1e-3, 1e-4)
