@@ -188,3 +188,12 @@ def test_electra_rtd(programs):
     # 40 steps teach the discriminator the base rate of replacements, not yet which ones
     assert ours.detection_accuracy == pytest.approx(theirs.detection_accuracy, abs=1e-6)
     assert close(ours.disc_logits.tolist(), theirs.disc_logits.tolist(), 1e-3, 1e-4)
+
+
+def test_xdeepfm_cin(programs):
+    ours, theirs = _both(programs, "xdeepfm_cin")  # einsum outer products, Conv1d(k=1)
+    assert ours.y.tolist() == theirs.y.tolist()  # compression, split_half, rank AUC
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.5 * ours.losses[0]
+    assert ours.test_auc == pytest.approx(theirs.test_auc, abs=1e-6) and ours.test_auc > 0.65
+    assert ours.cin_out_shape == theirs.cin_out_shape == (2, 12)
+    assert ours.conv_grad == pytest.approx(theirs.conv_grad, rel=1e-4)
