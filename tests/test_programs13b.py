@@ -198,3 +198,14 @@ def test_xdeepfm_cin(programs):
     assert ours.test_auc == pytest.approx(theirs.test_auc, abs=2e-3) and ours.test_auc > 0.65
     assert ours.cin_out_shape == theirs.cin_out_shape == (2, 12)
     assert ours.conv_grad == pytest.approx(theirs.conv_grad, rel=1e-4)
+
+
+def test_mqrnn_quantile(programs):
+    ours, theirs = _both(programs, "mqrnn_quantile")  # GRU encoder, global/local MLPs over
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)  # horizons, pinball loss by max,
+    assert ours.losses[-1] < 0.4 * ours.losses[0]  # ordered quantiles by softplus cumsum
+    assert ours.test_loss == pytest.approx(theirs.test_loss, rel=1e-4)
+    assert ours.coverage == theirs.coverage and 0.7 < ours.coverage <= 1.0
+    assert ours.crossing == theirs.crossing == 0
+    assert close(ours.weighted_ql, theirs.weighted_ql, 1e-4, 1e-6)
+    assert ours.last_lr == theirs.last_lr == 0.0025  # StepLR halved it twice
