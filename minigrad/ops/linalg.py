@@ -230,10 +230,29 @@ _EINSUM_LETTERS = [chr(c) for c in range(ord("a"), ord("z") + 1)]
 _EINSUM_LETTERS += [chr(c) for c in range(ord("A"), ord("Z") + 1)]
 
 
+def _ellipsis_as_letters(inputs, rhs, operands):
+    """``...`` spelled as unused letters (right-aligned, so an operand with fewer broadcast dims
+    takes the last ones; size-1 dims broadcast as NumPy's einsum does): ``...id,jd->...ij`` on
+    4-D and 2-D operands is ``ABid,jd->ABij``, whose backward is the ordinary one."""
+    free = [c for c in _EINSUM_LETTERS if c not in "".join(inputs) + rhs]
+    counts = []
+    for i, (subs, t) in enumerate(zip(inputs, operands)):
+        named = len(subs.replace("...", ""))
+        if "..." in subs and t.ndim < named:
+            raise RuntimeError(
+                f"einsum(): the number of subscripts in the equation ({named}) is more than the "
+                f"number of dimensions ({t.ndim}) for operand {i}"
+            )
+        counts.append(t.ndim - named if "..." in subs else 0)
+    ell = "".join(free[: max(counts)])
+    inputs = [s.replace("...", ell[len(ell) - n :]) for s, n in zip(inputs, counts)]
+    return inputs, rhs.replace("...", ell)
+
+
 def einsum(equation: str, *operands):
-    """Einstein summation, ``einsum("ij,jk->ik", a, b)`` or the sublist format
-    ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. Gradients need explicit subscripts without
-    repeats inside one operand and without ``...``."""
+    """Einstein summation, ``einsum("ij,jk->ik", a, b)``, ``einsum("...id,jd->...ij", q, w)``
+    or the sublist format ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. Gradients need subscripts
+    without repeats inside one operand (no diagonals)."""
     if not isinstance(equation, str):
         equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -243,15 +262,15 @@ def einsum(equation: str, *operands):
     inputs = lhs.split(",")
     if len(inputs) != len(operands):
         raise RuntimeError(f"einsum(): {len(inputs)} subscripts but {len(operands)} operands")
-    if "." in eq or any(len(set(s)) != len(s) for s in inputs):
-        if any(isinstance(t, graph.Tensor) and t.requires_grad for t in operands):
-            raise NotImplementedError(
-                "einsum: gradients with '...' or repeated subscripts in one operand"
-            )
     if not arrow:
         counts = {c: lhs.count(c) for c in set(re.sub(r"[^a-zA-Z]", "", lhs))}
         rhs = "".join(sorted(c for c, n in counts.items() if n == 1))
         rhs = "..." + rhs if "." in lhs else rhs  # broadcast dims lead, as in PyTorch
+    if "." in eq:
+        inputs, rhs = _ellipsis_as_letters(inputs, rhs, operands)
+    if any(len(set(s)) != len(s) for s in inputs):
+        if any(isinstance(t, graph.Tensor) and t.requires_grad for t in operands):
+            raise NotImplementedError("einsum: gradients with repeated subscripts in one operand")
     for subs, t in zip(inputs, operands):
         if "." not in subs and len(subs) != t.ndim:
             raise RuntimeError(

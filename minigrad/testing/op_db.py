@@ -494,6 +494,8 @@ def _rows():
                 Sample("ij,k->i", T((2, 3)), T((4,))),
                 Sample("ij->", T((2, 3))),
                 Sample("ij,jk", T((2, 3)), T((3, 2))),
+                Sample("...id,jd->...ij", T((2, 3, 4)), T((5, 4))),  # Performer's features
+                Sample("...ij,...jk", T((2, 1, 3, 4)), T((3, 4, 2))),  # broadcast batch dims
             ],
         ),
     ]
