@@ -21,8 +21,10 @@ import contextlib
 import importlib
 import importlib.abc
 import importlib.util
-import runpy
+import io
+import os
 import sys
+import types
 
 
 class _TorchAsMinigrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
@@ -76,14 +78,29 @@ def imports():
 
 def run_path(path: str, args: list[str] = ()) -> dict:
     """Run the script at ``path`` as ``__main__`` with ``sys.argv = [path, *args]`` and
-    ``torch`` bound to minigrad (:func:`imports`); returns its globals."""
-    argv = sys.argv
+    ``torch`` bound to minigrad (:func:`imports`); returns its globals. As ``python SCRIPT``
+    does, the script's folder comes first on ``sys.path`` (its sibling modules import), its
+    ``__file__`` is absolute (warnings and tracebacks name the full path) and ``sys.argv[0]``
+    is ``path`` as given."""
+    argv, search_path, main_module = sys.argv, list(sys.path), sys.modules.get("__main__")
+    file = os.path.abspath(path)
+    with io.open_code(file) as source:
+        code = compile(source.read(), file, "exec")
+    script = types.ModuleType("__main__")
+    script.__dict__.update(__file__=file, __cached__=None, __loader__=None, __spec__=None)
     sys.argv = [path, *args]
+    sys.path.insert(0, os.path.dirname(file))
+    sys.modules["__main__"] = script  # classes the script defines pickle as __main__.<name>
     try:
         with imports():
-            return runpy.run_path(path, run_name="__main__")
+            exec(code, script.__dict__)
+        return dict(script.__dict__)
     finally:
-        sys.argv = argv
+        sys.argv, sys.path[:] = argv, search_path
+        if main_module is None:
+            del sys.modules["__main__"]
+        else:
+            sys.modules["__main__"] = main_module
 
 
 def main(argv: list[str] | None = None) -> int:

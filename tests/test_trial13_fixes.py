@@ -3,12 +3,14 @@ under ``python -m minigrad.as_torch``), each compared with PyTorch: channels-las
 convolutions, pools and resampling keep, ``parameters_to_vector`` on channels-last weights,
 ``tensor(a_tensor)``'s warning, and float64 ``grid_sample`` at an identity transform."""
 
+import sys
 import warnings
 
 import numpy as np
 import pytest
 
 import minigrad
+import minigrad.as_torch
 import minigrad.nn.functional as F
 
 torch = pytest.importorskip("torch")
@@ -157,3 +159,27 @@ def test_grid_sample_gradient_at_an_identity_transform(dtype):
     tol = 1e-4 if dtype == "float32" else 1e-10
     for theirs, ours in zip(*grads):
         np.testing.assert_allclose(ours, theirs, rtol=tol, atol=tol)
+
+
+def test_as_torch_runs_a_script_as_python_does(tmp_path, monkeypatch):
+    """``python -m minigrad.as_torch sub/train.py`` from another folder: the script's sibling
+    modules import, ``__file__`` is absolute, ``sys.argv[0]`` is the path as given, and a
+    class the script defines pickles as ``__main__.<name>`` (``torch.save(model)``)."""
+    folder = tmp_path / "sub"
+    folder.mkdir()
+    (folder / "helpers_for_script.py").write_text("SCALE = 3\n")
+    (folder / "train.py").write_text(
+        "import sys, torch, helpers_for_script\n"
+        "class Net(torch.nn.Module):\n"
+        "    def __init__(self):\n"
+        "        super().__init__()\n"
+        "        self.fc = torch.nn.Linear(2, helpers_for_script.SCALE)\n"
+        "torch.save(Net(), sys.argv[1])\n"
+        "loaded = torch.load(sys.argv[1], weights_only=False)\n"
+        "result = (type(loaded).__module__, loaded.fc.out_features, __file__, sys.argv[0])\n"
+    )
+    monkeypatch.chdir(tmp_path)
+    before = (list(sys.path), sys.modules["__main__"])
+    out = minigrad.as_torch.run_path("sub/train.py", [str(tmp_path / "net.pt")])
+    assert out["result"] == ("__main__", 3, str(folder / "train.py"), "sub/train.py")
+    assert (list(sys.path), sys.modules["__main__"]) == before
