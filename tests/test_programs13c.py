@@ -1,0 +1,52 @@
+"""A thirteenth round of PyTorch programs, on reinforcement learning, graphs, science,
+optimization, meta-learning and training infrastructure, run with ``torch`` bound to minigrad
+and with PyTorch itself and compared value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_reptile_sine(programs):
+    ours, theirs = _both(programs, "reptile_sine")  # state_dict interpolation, p.grad = delta
+    assert close(ours.inner_losses, theirs.inner_losses, 1e-4, 1e-5)
+    assert close(ours.outer_deltas, theirs.outer_deltas, 1e-4, 1e-7)
+    assert close(ours.eval_losses, theirs.eval_losses, 1e-4, 1e-5)
+    assert ours.eval_losses[-1] < 0.8 * ours.eval_losses[0]  # adapts to a new task
+    assert ours.curve_error == pytest.approx(theirs.curve_error, rel=1e-4)
+    assert ours.restored_gap == 0.0 and ours.state_dict_is_copy and theirs.state_dict_is_copy
+    assert close(ours.meta_losses, theirs.meta_losses, 1e-4, 1e-5)
+    assert close(ours.meta_weight_sample, theirs.meta_weight_sample, 1e-4, 1e-6)
+    assert ours.grad_is_leafless
+
+
+def test_dueling_per_dqn(programs):
+    ours, theirs = _both(programs, "dueling_per_dqn")  # dueling head, double DQN, PER weights
+    assert close(ours.losses, theirs.losses, 1e-6, 1e-9)
+    assert close(ours.weight_ranges, theirs.weight_ranges, 1e-9)
+    assert ours.tree_total == pytest.approx(theirs.tree_total, rel=1e-9)
+    assert close(ours.q_table, theirs.q_table, 1e-6, 1e-9)
+    assert ours.greedy == theirs.greedy and ours.greedy[1:] == [1] * 5  # walks to the reward
+    assert ours.weights_dtype == theirs.weights_dtype == "torch.float64"
+    assert ours.losses[-1] < 0.2 * ours.losses[0]
+
+
+def test_diffpool(programs):
+    ours, theirs = _both(programs, "diffpool")  # dense_diff_pool, DenseSAGEConv, masks, BN
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert close(ours.link_losses, theirs.link_losses, 1e-4, 1e-7)
+    assert close(ours.ent_losses, theirs.ent_losses, 1e-4, 1e-6)
+    assert close(ours.assignment_rows, theirs.assignment_rows, 1e-3, 1e-5)
+    assert close(ours.running_mean, theirs.running_mean, 1e-3, 1e-5)
+    assert ours.accuracy == theirs.accuracy and ours.padding_gap == 0.0
+    assert ours.pooled_adj_shape == theirs.pooled_adj_shape == (2, 3, 3)
