@@ -50,3 +50,36 @@ def test_diffpool(programs):
     assert close(ours.running_mean, theirs.running_mean, 1e-3, 1e-5)
     assert ours.accuracy == theirs.accuracy and ours.padding_gap == 0.0
     assert ours.pooled_adj_shape == theirs.pooled_adj_shape == (2, 3, 3)
+
+
+def test_kfac(programs):
+    ours, theirs = _both(programs, "kfac")  # forward pre-hooks, full backward hooks, eigh
+    assert close(ours.sgd_losses, theirs.sgd_losses, 1e-4, 1e-6)
+    assert close(ours.kfac_losses, theirs.kfac_losses, 1e-4, 1e-6)
+    assert close(ours.kl_scales, theirs.kl_scales, 1e-4) and ours.kl_scales[0] < 1.0
+    assert close(ours.factor_A.tolist(), theirs.factor_A.tolist(), 1e-4, 1e-6)
+    assert close(ours.eigenvalues_G, theirs.eigenvalues_G, 1e-4, 1e-6)
+    assert ours.kfac_losses[-1] < 0.5 * ours.sgd_losses[-1]  # the preconditioner pays off
+    assert ours.saved_shapes == theirs.saved_shapes == [(128, 5), (128, 17)]
+    assert ours.grad_shapes == theirs.grad_shapes == [(128, 16), (128, 2)]
+    assert ours.factor_symmetric and ours.no_grad_kept and theirs.no_grad_kept
+
+
+def test_force_matching(programs):
+    ours, theirs = _both(programs, "force_matching")  # forces by autograd.grad, double backward
+    assert close(ours.energy_losses, theirs.energy_losses, 1e-4, 1e-5)
+    assert close(ours.force_losses, theirs.force_losses, 1e-4, 1e-5)
+    assert ours.force_losses[-1] < 0.3 * ours.force_losses[0]
+    assert ours.grad_norm == pytest.approx(theirs.grad_norm, rel=1e-3)
+    assert close(ours.totals, theirs.totals, 1e-4, 1e-5) and ours.energy_drift < 0.01
+    assert ours.net_force < 1e-5 and theirs.net_force < 1e-5
+
+
+def test_vmc_oscillator(programs):
+    ours, theirs = _both(programs, "vmc_oscillator")  # Laplacian by nested autograd.grad
+    assert close(ours.energies, theirs.energies, 1e-9, 1e-12)
+    assert close(ours.variances, theirs.variances, 1e-9, 1e-12)
+    assert ours.acceptance == theirs.acceptance
+    assert close(ours.widths, theirs.widths, 1e-9)
+    assert ours.exact_energies == pytest.approx([1.5] * 8, abs=1e-12)
+    assert abs(ours.energies[-1] - 1.5) < 0.25 and ours.variances[-1] < 0.1 * ours.variances[0]
