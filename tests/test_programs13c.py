@@ -83,3 +83,15 @@ def test_vmc_oscillator(programs):
     assert close(ours.widths, theirs.widths, 1e-9)
     assert ours.exact_energies == pytest.approx([1.5] * 8, abs=1e-12)
     assert abs(ours.energies[-1] - 1.5) < 0.25 and ours.variances[-1] < 0.1 * ours.variances[0]
+
+
+def test_sindy_lorenz(programs):
+    ours, theirs = _both(programs, "sindy_lorenz")  # gradient, combinations, lstsq, solve
+    assert ours.support == theirs.support == [["x", "y"], ["x", "y", "xz"], ["z", "xy"]]
+    assert close(ours.coef.tolist(), theirs.coef.tolist(), 1e-9, 1e-9)
+    assert ours.coef_error < 0.2 and ours.ridge_gap < 0.02  # the Lorenz equations recovered
+    assert close(ours.ridge.tolist(), theirs.ridge.tolist(), 1e-8, 1e-9)
+    assert ours.residual == pytest.approx(theirs.residual, rel=1e-9)
+    assert ours.trajectory_gap == pytest.approx(theirs.trajectory_gap, rel=1e-6)
+    assert ours.pinv_gap < 1e-9 and ours.names == theirs.names and ours.n_terms == 10
+    assert tuple(ours.combination_count) == tuple(theirs.combination_count) == (6, 2)
