@@ -95,3 +95,30 @@ def test_sindy_lorenz(programs):
     assert ours.trajectory_gap == pytest.approx(theirs.trajectory_gap, rel=1e-6)
     assert ours.pinv_gap < 1e-9 and ours.names == theirs.names and ours.n_terms == 10
     assert tuple(ours.combination_count) == tuple(theirs.combination_count) == (6, 2)
+
+
+def test_lista(programs):
+    ours, theirs = _both(programs, "lista")  # softshrink, matrix_norm(ord=2), ParameterList
+    assert ours.L == pytest.approx(theirs.L, rel=1e-5) and ours.svd_gap < 1e-4
+    assert close(ours.ista_objectives, theirs.ista_objectives, 1e-5, 1e-6)
+    assert close(ours.fista_objectives, theirs.fista_objectives, 1e-5, 1e-6)
+    assert ours.fista_objectives[0] < ours.ista_objectives[0]  # momentum helps
+    assert ours.untrained_gap < 1e-5  # LISTA starts as four ISTA steps
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert ours.lista_code_error < 0.75 * ours.ista_code_error  # learning beats four ISTA steps
+    assert close(ours.thresholds, theirs.thresholds, 1e-4, 1e-6)
+    assert ours.sparsity == pytest.approx(theirs.sparsity)
+    assert ours.softshrink_grad == theirs.softshrink_grad == [1, 0, 0, 0, 0, 0, 1]
+    assert ours.shrink_grad == theirs.shrink_grad
+
+
+def test_shampoo_adahessian(programs):
+    ours, theirs = _both(programs, "shampoo_adahessian")  # eigh roots, Hutchinson by autograd
+    for name in ("adam", "shampoo", "adahessian"):
+        assert close(ours.histories[name], theirs.histories[name], 1e-3, 1e-5), name
+        assert ours.histories[name][-1] < 0.1 * ours.histories[name][0], name
+    assert ours.precond_shapes == theirs.precond_shapes == [(4, 4), (9, 9)]
+    assert close(ours.inv_root_check.tolist(), theirs.inv_root_check.tolist(), 1e-2, 1e-2)
+    assert close(ours.hessian_sample, theirs.hessian_sample, 2e-3, 1e-6)
+    assert ours.kernel_trace_constant and theirs.kernel_trace_constant
+    assert ours.grad_has_graph and theirs.grad_has_graph  # backward(create_graph=True)
