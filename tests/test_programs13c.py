@@ -122,3 +122,13 @@ def test_shampoo_adahessian(programs):
     assert close(ours.hessian_sample, theirs.hessian_sample, 2e-3, 1e-6)
     assert ours.kernel_trace_constant and theirs.kernel_trace_constant
     assert ours.grad_has_graph and theirs.grad_has_graph  # backward(create_graph=True)
+
+
+def test_gflownet_tb(programs):
+    ours, theirs = _both(programs, "gflownet_tb")  # masked Categorical, log Z param group
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)
+    assert close(ours.log_zs, theirs.log_zs, 1e-4, 1e-5)
+    assert ours.terminal_counts.tolist() == theirs.terminal_counts.tolist()  # the same paths
+    assert sum(ours.losses[-5:]) < 0.2 * sum(ours.losses[:5])
+    assert ours.l1_error < 0.4 and ours.high_reward_mass > 0.9  # samples follow the reward
+    assert ours.corner_probs == theirs.corner_probs == [[0.0, 0.0, 1.0]]  # only "stop" is left
