@@ -132,3 +132,15 @@ def test_gflownet_tb(programs):
     assert sum(ours.losses[-5:]) < 0.2 * sum(ours.losses[:5])
     assert ours.l1_error < 0.4 and ours.high_reward_mass > 0.9  # samples follow the reward
     assert ours.corner_probs == theirs.corner_probs == [[0.0, 0.0, 1.0]]  # only "stop" is left
+
+
+def test_learned_optimizer(programs):
+    ours, theirs = _both(programs, "learned_optimizer")  # LSTMCell optimizer, truncated BPTT
+    assert close(ours.meta_history, theirs.meta_history, 1e-4, 1e-5)
+    assert close(ours.learned_final, theirs.learned_final, 1e-3, 1e-5)
+    assert close(ours.sgd_final, theirs.sgd_final, 1e-5, 1e-6)
+    assert close(ours.adam_final, theirs.adam_final, 1e-5, 1e-6)
+    assert sum(ours.learned_final) < sum(ours.sgd_final)  # it learned to optimize
+    assert sum(ours.meta_history[-5:]) < 0.5 * sum(ours.meta_history[:5])
+    assert close(ours.preprocessed, theirs.preprocessed, 1e-6, 1e-7)
+    assert close(ours.lstm_weight_sample, theirs.lstm_weight_sample, 1e-4, 1e-6)
