@@ -144,3 +144,15 @@ def test_learned_optimizer(programs):
     assert sum(ours.meta_history[-5:]) < 0.5 * sum(ours.meta_history[:5])
     assert close(ours.preprocessed, theirs.preprocessed, 1e-6, 1e-7)
     assert close(ours.lstm_weight_sample, theirs.lstm_weight_sample, 1e-4, 1e-6)
+
+
+def test_mpnn_set2set(programs):
+    ours, theirs = _both(programs, "mpnn_set2set")  # NNConv bmm, index_reduce_ mean, Set2Set
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)
+    assert sum(ours.losses[-4:]) < 0.5 * sum(ours.losses[:4])  # one epoch's four batches
+    assert close(ours.val_errors, theirs.val_errors, 1e-4, 1e-5)
+    assert ours.val_errors[-2] < 0.7 * ours.val_errors[0]
+    assert close(ours.lrs, theirs.lrs, 1e-9) and ours.lrs[-1] < ours.lrs[0]
+    assert close(ours.attention.tolist(), theirs.attention.tolist(), 1e-5, 1e-7)
+    assert ours.attention_sums.tolist() == pytest.approx([1.0] * 32, abs=1e-6)
+    assert ours.isolated.tolist() == theirs.isolated.tolist() == [[4, 4], [0, 0], [0, 0]]
