@@ -156,3 +156,16 @@ def test_mpnn_set2set(programs):
     assert close(ours.attention.tolist(), theirs.attention.tolist(), 1e-5, 1e-7)
     assert ours.attention_sums.tolist() == pytest.approx([1.0] * 32, abs=1e-6)
     assert ours.isolated.tolist() == theirs.isolated.tolist() == [[4, 4], [0, 0], [0, 0]]
+
+
+def test_population_based_training(programs):
+    ours, theirs = _both(programs, "population_based_training")  # exploit by state dicts
+    assert close(ours.history, theirs.history, 1e-4, 1e-6)
+    assert ours.exploits == theirs.exploits  # the same members copied each generation
+    assert close(ours.final_hparams, theirs.final_hparams, 1e-12)
+    assert close(ours.best_scores, theirs.best_scores, 1e-4, 1e-6)
+    assert ours.best_scores[-1] < 0.4 * ours.best_scores[0]  # exploit and explore paid off
+    assert ours.restored_hparams == theirs.restored_hparams and ours.resume_gap == 0.0
+    assert ours.state_keys == theirs.state_keys
+    # SGD without momentum keeps no state at all, so an empty state is "all copied"
+    assert ours.momentum_buffers_copied and theirs.momentum_buffers_copied
