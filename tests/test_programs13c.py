@@ -169,3 +169,14 @@ def test_population_based_training(programs):
     assert ours.state_keys == theirs.state_keys
     # SGD without momentum keeps no state at all, so an empty state is "all copied"
     assert ours.momentum_buffers_copied and theirs.momentum_buffers_copied
+
+
+def test_pets_cem(programs):
+    ours, theirs = _both(programs, "pets_cem")  # baddbmm ensemble, softplus bounds, topk CEM
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.logvar_bounds, theirs.logvar_bounds, 1e-5, 1e-6)
+    assert ours.model_error == pytest.approx(theirs.model_error, rel=1e-3)
+    assert ours.model_error < 0.03 and ours.log_prob_gap < 1e-5  # NLL = Normal.log_prob
+    assert close(ours.plan_costs, theirs.plan_costs, 1e-3, 1e-5)
+    assert close(ours.trajectory, theirs.trajectory, 1e-4, 1e-6)
+    assert ours.trajectory == sorted(ours.trajectory) and ours.final_distance < 0.2  # to the goal
