@@ -180,3 +180,14 @@ def test_pets_cem(programs):
     assert close(ours.plan_costs, theirs.plan_costs, 1e-3, 1e-5)
     assert close(ours.trajectory, theirs.trajectory, 1e-4, 1e-6)
     assert ours.trajectory == sorted(ours.trajectory) and ours.final_distance < 0.2  # to the goal
+
+
+def test_imaml(programs):
+    ours, theirs = _both(programs, "imaml")  # CG on (I + H / lam) v = g by double autograd.grad
+    assert close(ours.fomaml_losses, theirs.fomaml_losses, 1e-4, 1e-6)
+    assert close(ours.imaml_losses, theirs.imaml_losses, 2e-3, 1e-5)
+    # float32 rounding decides the last CG residuals (1e-4 of the first): compare the first two
+    assert close([r[:2] for r in ours.cg_residuals], [r[:2] for r in theirs.cg_residuals], 1e-2)
+    assert all(r[3] < 0.05 * r[0] for r in ours.cg_residuals)  # CG converges
+    assert close(ours.weight_sample, theirs.weight_sample, 2e-3, 1e-5)
+    assert ours.hvp_gap < 1e-5 and ours.hvp_norm == pytest.approx(theirs.hvp_norm, rel=1e-3)
