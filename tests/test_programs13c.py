@@ -191,3 +191,19 @@ def test_imaml(programs):
     assert all(r[3] < 0.05 * r[0] for r in ours.cg_residuals)  # CG converges
     assert close(ours.weight_sample, theirs.weight_sample, 2e-3, 1e-5)
     assert ours.hvp_gap < 1e-5 and ours.hvp_norm == pytest.approx(theirs.hvp_norm, rel=1e-3)
+
+
+def test_ema_use_buffers(programs):
+    ours, theirs = _both(programs, "ema_use_buffers")  # AveragedModel(use_buffers=True), cummin
+    assert close(ours.train_losses, theirs.train_losses, 1e-4, 1e-6)
+    assert close(ours.val_losses, theirs.val_losses, 1e-4, 1e-6)
+    assert close(ours.ema_val_losses, theirs.ema_val_losses, 1e-4, 1e-6)
+    assert ours.running_best == sorted(ours.running_best, reverse=True) and ours.best_epoch == 5
+    assert close(ours.ema_running_mean, theirs.ema_running_mean, 1e-4, 1e-6)
+    # without use_buffers the averaged copy keeps the model's own statistics until update_bn
+    assert close(ours.params_running_mean_untouched, ours.first_mean[:4].tolist(), 1e-6, 1e-7)
+    assert close(ours.recomputed_running_mean, theirs.recomputed_running_mean, 1e-4, 1e-6)
+    assert ours.bn_momentum_restored == theirs.bn_momentum_restored == 0.1
+    assert ours.ema_params_val == pytest.approx(theirs.ema_params_val, rel=1e-4)
+    assert ours.n_averaged == theirs.n_averaged == 36 and ours.keys == theirs.keys
+    assert ours.manual_gap == pytest.approx(theirs.manual_gap, rel=1e-3)
