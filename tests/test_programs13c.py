@@ -207,3 +207,15 @@ def test_ema_use_buffers(programs):
     assert ours.ema_params_val == pytest.approx(theirs.ema_params_val, rel=1e-4)
     assert ours.n_averaged == theirs.n_averaged == 36 and ours.keys == theirs.keys
     assert ours.manual_gap == pytest.approx(theirs.manual_gap, rel=1e-3)
+
+
+def test_iqn(programs):
+    ours, theirs = _both(programs, "iqn")  # cosine tau embedding, quantile Huber loss, CVaR
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)
+    assert sum(ours.losses[-10:]) < 0.8 * sum(ours.losses[:10])
+    assert close(ours.quantiles.tolist(), theirs.quantiles.tolist(), 1e-3, 1e-5)
+    assert close(ours.means, theirs.means, 1e-3, 1e-5)
+    assert ours.spread[0][1] > 2 * ours.spread[0][0]  # the bimodal arm's quantiles spread out
+    assert ours.risk_neutral_action == theirs.risk_neutral_action == [1, 1]
+    assert ours.risk_averse_action == theirs.risk_averse_action == [0, 0]
+    assert ours.monotone_fraction == theirs.monotone_fraction and ours.monotone_fraction > 0.8
