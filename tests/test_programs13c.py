@@ -219,3 +219,13 @@ def test_iqn(programs):
     assert ours.risk_neutral_action == theirs.risk_neutral_action == [1, 1]
     assert ours.risk_averse_action == theirs.risk_averse_action == [0, 0]
     assert ours.monotone_fraction == theirs.monotone_fraction and ours.monotone_fraction > 0.8
+
+
+def test_sparse_gat(programs):
+    ours, theirs = _both(programs, "sparse_gat")  # sparse.softmax, sparse.mm, sparse grads
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert ours.test_accuracy == pytest.approx(theirs.test_accuracy) and ours.test_accuracy > 0.7
+    assert ours.attention_gap < 1e-6  # the sparse edge softmax is the dense masked one
+    assert ours.row_sums.tolist() == pytest.approx([1.0] * 60, abs=1e-6)
+    assert close(ours.a_src_grad, theirs.a_src_grad, 1e-2, 1e-6)
+    assert ours.n_edges == theirs.n_edges
