@@ -240,6 +240,8 @@ class Optimizer:
                     self._update_one(p, state, group)
             else:
                 self._update_one(p, state, group)
+            if not state:  # nothing kept (SGD without momentum): no entry, as in PyTorch
+                del self.state[p]
             version_counter(p).value += 1
 
     def _update_one(self, p: Tensor, state: dict, group: dict) -> None:
