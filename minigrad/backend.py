@@ -348,15 +348,15 @@ class Generator:
             return Tensor._make(state, CPU)
         return state
 
-    def set_state(self, state) -> None:
+    def set_state(self, state) -> Generator:
         """Restore a state of :meth:`get_state` (on the CPU also one saved by PyTorch, whose
-        seed becomes :meth:`initial_seed`)."""
+        seed becomes :meth:`initial_seed`); returns the generator, as PyTorch's."""
         if isinstance(self._gen, TorchRandom) and not isinstance(state, dict):
-            state = _state_bytes(state)
-            self._gen.set_state(state)
+            self._gen.set_state(_state_bytes(state))
             self._initial_seed = self._gen.seed
-            return
-        self._gen.set_state(state)
+        else:
+            self._gen.set_state(state)
+        return self
 
 
 def _state_bytes(state) -> np.ndarray:

@@ -1,6 +1,7 @@
 """Regressions for the differences that PyTorch's own docstring examples found in minigrad
 (tests/doc_examples_sweep.py), each checked against PyTorch."""
 
+import numpy as np
 import pytest
 
 import minigrad
@@ -475,3 +476,146 @@ def test_leaf_gradients_follow_the_gradient_layout_contract_as_pytorch():
         return minigrad.autograd.grad_mode.is_grad_layout_enforced()
 
     assert minigrad.autograd.grad_mode.is_grad_layout_enforced() and not relaxed()
+
+
+# -- the eleventh session's sweep: methods of torch's classes, nn.grad, accelerator, compiler
+
+
+def _conv_grads(lib, d, x, w, go, args):
+    """nn.grad's input and weight gradients of a ``d``-D convolution (through ``F.grad``)."""
+    grads = lib.nn.functional.grad
+    gi = getattr(grads, f"conv{d}d_input")(tuple(x.shape), w, go, *args)
+    gw = getattr(grads, f"conv{d}d_weight")(x, tuple(w.shape), go, *args)
+    return gi, gw
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_nn_grad_convolution_gradients_equal_pytorchs(d):
+    rng = np.random.default_rng(d)
+    x, w = rng.standard_normal((2, 4) + (5,) * d), rng.standard_normal((6, 2) + (3,) * d)
+    args = (2, 1, 1, 2)  # stride, padding, dilation, groups
+    out_len = (5 + 2 - 3) // 2 + 1
+    go = rng.standard_normal((2, 6) + (out_len,) * d)
+
+    def run(lib):
+        t = [lib.tensor(a) for a in (x, w, go)]
+        t[1].requires_grad_()
+        return _conv_grads(lib, d, *t, args)
+
+    (mi, mw), (ri, rw) = run(minigrad), run(torch)
+    np.testing.assert_allclose(mi.detach().numpy(), ri.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mw.numpy(), rw.numpy(), rtol=1e-12, atol=1e-12)
+    # the input gradient depends on the weight: differentiable, PyTorch's node name
+    assert mi.grad_fn.name() == ri.grad_fn.name()
+    assert mw.grad_fn is None and rw.grad_fn is None
+
+
+def test_autograd_grad_takes_one_tensor_or_an_iterable_as_pytorch():
+    for lib in (minigrad, torch):
+        x = lib.ones(2, requires_grad=True)
+        y = (x * 2).sum()
+        with pytest.raises(TypeError, match="not iterable"):
+            lib.autograd.grad(y, 5)
+        with pytest.raises(RuntimeError):
+            lib.autograd.grad(y, [x, 3], retain_graph=True)
+        assert lib.autograd.grad(y, iter([x]))[0].tolist() == [2.0, 2.0]
+
+
+def test_generator_set_state_returns_the_generator():
+    g = minigrad.Generator().manual_seed(3)
+    other = minigrad.Generator()
+    assert other.set_state(g.get_state()) is other
+    assert (
+        other.initial_seed() == 3
+        and torch.rand(2, generator=torch.Generator().manual_seed(3)).tolist()
+        == minigrad.rand(2, generator=other).tolist()
+    )
+
+
+def test_compiler_default_backend_as_pytorch():
+    # (PyTorch's default, "inductor": not asked here, as importing Dynamo takes seconds)
+    assert minigrad.compiler.get_default_backend() == "inductor"
+    try:
+        minigrad.compiler.set_default_backend("eager")
+        assert minigrad.compiler.get_default_backend() == "eager"
+        f = minigrad.compile(lambda t: t + 1)  # the eager backend: the function itself
+        assert f(minigrad.ones(1)).tolist() == [2.0]
+        with pytest.raises(TypeError, match="string or callable"):
+            minigrad.compiler.set_default_backend(3)
+    finally:
+        minigrad.compiler.set_default_backend(None)
+    assert minigrad.compiler.get_default_backend() == "inductor"
+
+
+def test_substitute_in_graph_checks_signatures_and_calls_the_original():
+    def original(a, b, *, c=1):
+        return a + b + c
+
+    def mismatched(a, c):
+        return 0
+
+    # PyTorch's errors (torch.compiler is not imported here: Dynamo takes seconds to import)
+    with pytest.raises(TypeError, match="Signature mismatch"):
+        minigrad.compiler.substitute_in_graph(original)(mismatched)
+    with pytest.raises(TypeError, match="expects a function"):
+        minigrad.compiler.substitute_in_graph(original)(3)
+
+    @minigrad.compiler.substitute_in_graph(original)
+    def traceable(a, b, *, c=1):
+        return -1
+
+    assert traceable(1, 2) == 4 and traceable.__torch_dynamo_polyfill__.__name__ == "traceable"
+    with pytest.raises(ValueError, match="Duplicate"):
+        minigrad.compiler.substitute_in_graph(original)(traceable.__torch_dynamo_polyfill__)
+
+
+def test_region_activation_memory_budget_outside_compile_as_pytorch():
+    for lib in (minigrad, torch):
+        budget = lib.autograd.graph.region_activation_memory_budget
+        with pytest.raises(RuntimeError, match="inside a torch.compile region"):
+            budget(0.5)
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            budget(1.5)
+        with pytest.raises(TypeError, match="expects a float"):
+            budget(True)
+
+
+def test_accelerator_without_a_gpu_as_pytorch():
+    if minigrad.accelerator.is_available():
+        pytest.skip("a GPU is present")
+    for lib in (minigrad, torch):
+        with lib.accelerator.device_index(None):
+            pass
+        with pytest.raises(RuntimeError, match="none is available"):
+            with lib.accelerator.device_index(0):
+                pass
+        with pytest.raises(RuntimeError, match="none is available"):
+            lib.accelerator.synchronize()
+
+
+def test_multi_grad_hook_handle_repr_names_pytorchs_class():
+    a = minigrad.ones(2, requires_grad=True)
+    handle = minigrad.autograd.graph.register_multi_grad_hook((a, a * 2), lambda grads: None)
+    assert type(handle).__qualname__ == "_MultiHandle"
+    assert type(handle).__module__ == "minigrad.autograd.graph"
+    handle.remove()
+
+
+def _sparse_checks(lib):
+    check = lib.sparse.as_sparse_gradcheck(lib.autograd.gradcheck)
+    x = lib.tensor([[0.0, 1.0], [2.0, 0.0]], dtype=lib.float64)
+    coo, csr = x.to_sparse().requires_grad_(), x.to_sparse_csr().requires_grad_()
+    w = lib.tensor([[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]], dtype=lib.float64, requires_grad=True)
+    return [
+        check(lambda t: t.to_sparse_csr(), coo),
+        check(lambda t: t.to_sparse_csr(), coo, masked=True),
+        check(lambda t: (t.to_dense() ** 2).sum(), csr),
+        check(lambda t, m: lib.sparse.mm(t, m), (coo, w)),
+        # a wrong derivative is caught: exp's part is detached, so backward misses it
+        check(lambda t: t.to_dense().exp().detach() + t.to_dense(), coo, raise_exception=False),
+    ]
+
+
+def test_as_sparse_gradcheck_as_pytorch():
+    assert _sparse_checks(minigrad) == [True] * 4 + [False]
+    assert _sparse_checks(minigrad) == _sparse_checks(torch)
