@@ -619,3 +619,40 @@ def _sparse_checks(lib):
 def test_as_sparse_gradcheck_as_pytorch():
     assert _sparse_checks(minigrad) == [True] * 4 + [False]
     assert _sparse_checks(minigrad) == _sparse_checks(torch)
+
+
+def test_cpu_capabilities_equal_pytorchs_on_this_machine():
+    mine, ref = minigrad.cpu.get_capabilities(), torch.cpu.get_capabilities()
+    assert mine["architecture"] == ref["architecture"]
+    flags = {k: v for k, v in ref.items() if isinstance(v, bool)}
+    assert {k: mine.get(k) for k in flags} == flags
+    with pytest.raises(TypeError):
+        mine["avx2"] = False  # immutable, as PyTorch's MappingProxyType
+
+
+def test_throughput_benchmark_runs_the_module_under_threads(tmp_path):
+    from minigrad.utils import ThroughputBenchmark
+
+    calls = []
+    model = minigrad.nn.Linear(4, 2)
+
+    def module(x, scale=1.0):
+        calls.append(x.shape[0])
+        return model(x) * scale
+
+    bench = ThroughputBenchmark(module)
+    x = minigrad.randn(3, 4)
+    assert bench.run_once(x, scale=2.0).tolist() == (model(x) * 2).tolist()
+    bench.add_input(minigrad.randn(3, 4))
+    bench.add_input(minigrad.randn(5, 4), scale=0.5)
+    calls.clear()
+    stats = bench.benchmark(num_calling_threads=3, num_warmup_iters=2, num_iters=20)
+    assert stats.num_iters == 20 and len(calls) == 3 * 2 + 20 and set(calls) == {3, 5}
+    assert stats.latency_avg_ms > 0 and stats.benchmark_config.num_calling_threads == 3
+    assert str(stats).startswith("Average latency per example: ")
+    assert "Total number of iterations: 20" in str(stats)
+    trace = tmp_path / "trace.json"
+    bench.benchmark(num_iters=2, num_warmup_iters=0, profiler_output_path=str(trace))
+    assert trace.exists()
+    with pytest.raises(RuntimeError, match="add_input"):
+        ThroughputBenchmark(module).benchmark()
