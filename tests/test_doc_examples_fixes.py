@@ -656,3 +656,16 @@ def test_throughput_benchmark_runs_the_module_under_threads(tmp_path):
     assert trace.exists()
     with pytest.raises(RuntimeError, match="add_input"):
         ThroughputBenchmark(module).benchmark()
+
+
+def test_a_bare_device_index_is_the_accelerators_as_pytorch():
+    if minigrad.cuda.is_available():
+        assert minigrad.device(1 - 1) == minigrad.device("cuda:0")
+        return
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="none is available"):
+            lib.zeros(2, device=0)
+        with pytest.raises(RuntimeError, match="none is available"):
+            lib.device(0)
+    with pytest.raises(TypeError):
+        minigrad.device(True)  # a bool is no index
