@@ -667,5 +667,7 @@ def test_a_bare_device_index_is_the_accelerators_as_pytorch():
             lib.zeros(2, device=0)
         with pytest.raises(RuntimeError, match="none is available"):
             lib.device(0)
+        with pytest.raises(RuntimeError, match="none is available"):
+            lib.ones(2).to(0)
     with pytest.raises(TypeError):
         minigrad.device(True)  # a bool is no index
