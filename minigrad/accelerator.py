@@ -55,3 +55,16 @@ class device_index:  # noqa: N801 - PyTorch's name
     def __exit__(self, *exc_info: object) -> None:
         if self.idx is not None:
             cuda.set_device(self.prev_idx)
+
+
+class Graph:
+    """``torch.accelerator.Graph`` (capture of an accelerator's kernels for replay): without a
+    GPU, PyTorch's ``RuntimeError``; with one, ``NotImplementedError``: minigrad has no
+    CUDA-graph capture (its :func:`minigrad.compile` replays steps on the CPU only)."""
+
+    def __init__(self, keep_graph: bool = False, *, pool=None, capture_error_mode="default"):
+        if not is_available():
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        raise NotImplementedError(
+            "torch.accelerator.Graph: CUDA-graph capture and replay are not implemented in minigrad"
+        )

@@ -591,6 +591,8 @@ def test_accelerator_without_a_gpu_as_pytorch():
                 pass
         with pytest.raises(RuntimeError, match="none is available"):
             lib.accelerator.synchronize()
+        with pytest.raises(RuntimeError, match="none is available"):
+            lib.accelerator.Graph()
 
 
 def test_multi_grad_hook_handle_repr_names_pytorchs_class():
@@ -671,3 +673,32 @@ def test_a_bare_device_index_is_the_accelerators_as_pytorch():
             lib.ones(2).to(0)
     with pytest.raises(TypeError):
         minigrad.device(True)  # a bool is no index
+
+
+def _stream_event_results(lib):
+    out = []
+
+    def run(f):
+        try:
+            out.append(("ok", repr(f()).replace("minigrad", "torch")))
+        except (RuntimeError, ValueError) as e:
+            out.append((type(e).__name__, str(e)))
+
+    s, e = lib.Stream(), lib.Event()
+    timed = lib.Event(enable_timing=True)
+    for f in (
+        lambda: s, lambda: s.query(), s.synchronize, s.record_event, lambda: lib.Stream("cpu"),
+        lambda: e, lambda: timed, e.query, e.synchronize, e.record, e.wait,
+        lambda: e.elapsed_time(timed), lambda: timed.elapsed_time(lib.Event(enable_timing=True)),
+        lambda: e.device, lambda: s.wait_event(e), lambda: s.wait_stream(s),
+    ):  # fmt: skip
+        run(f)
+    with s:
+        run(lambda: lib.ones(1).sum())
+    return out
+
+
+def test_stream_and_event_of_the_cpu_as_pytorch():
+    if minigrad.accelerator.is_available():
+        pytest.skip("the default Stream/Event are the GPU's")
+    assert _stream_event_results(minigrad) == _stream_event_results(torch)
