@@ -4,7 +4,9 @@ Each docstring's examples (parsed with :class:`doctest.DocTestParser`) run state
 statement twice from the same seed: once with the installed PyTorch, once with ``torch`` (and
 ``torch.nn.functional`` etc.) bound to minigrad by :mod:`minigrad.as_torch`. The repr of each
 statement's value (plus what it printed), or the type of the exception it raised, is compared
-after the module names are normalised. Not collected by pytest (no ``test_`` prefix); run:
+after the module names are normalised. Docstrings are keyed ``module:name``, and the methods
+of the classes found there ``module:Class.method`` (each method's docstring once). Not
+collected by pytest (no ``test_`` prefix); run:
 
     python tests/doc_examples_sweep.py                 # summary: counts by category
     python tests/doc_examples_sweep.py -v              # plus every differing statement
