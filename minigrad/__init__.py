@@ -425,6 +425,7 @@ from . import (  # noqa: E402
 )
 from ._compile import compile  # noqa: E402 - torch.compile's name (shadows the builtin)
 from ._runtime import get_num_threads, set_num_threads  # noqa: E402
+from ._streams import Event, Stream  # noqa: E402 - torch.Stream / torch.Event
 from .amp import GradScaler, autocast  # noqa: E402
 from .backends.cuda import (  # noqa: E402 - torch.set_float32_matmul_precision's home
     get_float32_matmul_precision,

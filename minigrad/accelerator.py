@@ -31,5 +31,40 @@ def current_device_index() -> int:
 
 
 def synchronize(device=None) -> None:
-    """Wait for the GPU's queued work."""
+    """Wait for the GPU's queued work (without a GPU, PyTorch's ``RuntimeError``)."""
+    if not is_available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
     cuda.synchronize(device)
+
+
+class device_index:  # noqa: N801 - PyTorch's name
+    """Within the block the GPU ``device`` is current (``None``: nothing changes), as
+    ``torch.accelerator.device_index``; the previous one is restored on exit. Without a GPU a
+    device index is PyTorch's ``RuntimeError``."""
+
+    def __init__(self, device: int | None, /) -> None:
+        self.idx, self.prev_idx = device, -1
+
+    def __enter__(self) -> None:
+        if self.idx is not None:
+            if not is_available():
+                raise RuntimeError("Cannot access accelerator device when none is available.")
+            self.prev_idx = cuda.current_device()
+            cuda.set_device(self.idx)
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self.idx is not None:
+            cuda.set_device(self.prev_idx)
+
+
+class Graph:
+    """``torch.accelerator.Graph`` (capture of an accelerator's kernels for replay): without a
+    GPU, PyTorch's ``RuntimeError``; with one, ``NotImplementedError``: minigrad has no
+    CUDA-graph capture (its :func:`minigrad.compile` replays steps on the CPU only)."""
+
+    def __init__(self, keep_graph: bool = False, *, pool=None, capture_error_mode="default"):
+        if not is_available():
+            raise RuntimeError("Cannot access accelerator device when none is available.")
+        raise NotImplementedError(
+            "torch.accelerator.Graph: CUDA-graph capture and replay are not implemented in minigrad"
+        )

@@ -348,15 +348,15 @@ class Generator:
             return Tensor._make(state, CPU)
         return state
 
-    def set_state(self, state) -> None:
+    def set_state(self, state) -> Generator:
         """Restore a state of :meth:`get_state` (on the CPU also one saved by PyTorch, whose
-        seed becomes :meth:`initial_seed`)."""
+        seed becomes :meth:`initial_seed`); returns the generator, as PyTorch's."""
         if isinstance(self._gen, TorchRandom) and not isinstance(state, dict):
-            state = _state_bytes(state)
-            self._gen.set_state(state)
+            self._gen.set_state(_state_bytes(state))
             self._initial_seed = self._gen.seed
-            return
-        self._gen.set_state(state)
+        else:
+            self._gen.set_state(state)
+        return self
 
 
 def _state_bytes(state) -> np.ndarray:
@@ -919,6 +919,8 @@ def device(spec="cpu", index: int | None = None) -> Device:
         return found
     if isinstance(spec, Device):
         return spec
+    if isinstance(spec, int) and not isinstance(spec, bool) and index is None:
+        return _accelerator_index(spec)
     if not isinstance(spec, str):
         raise TypeError(f"device must be a string like 'cpu' or 'cuda:0', got {spec!r}")
     type_, _, idx = spec.partition(":")
@@ -934,6 +936,16 @@ def device(spec="cpu", index: int | None = None) -> Device:
     found = _DEVICES.get(canonical) or Device(type_, index)
     _DEVICES[canonical] = _DEVICES[key] = found
     return found
+
+
+def _accelerator_index(index: int) -> Device:
+    """A bare device index, as PyTorch reads it: that GPU (``0`` is ``cuda:0``); without one,
+    PyTorch's ``RuntimeError``."""
+    if not get_backend("cuda").is_available():
+        raise RuntimeError("Cannot access accelerator device when none is available.")
+    if index < 0:
+        raise RuntimeError(f"Device index must not be negative, got {index}")
+    return device("cuda", index)
 
 
 CPU = device("cpu")

@@ -6,11 +6,14 @@ from __future__ import annotations
 
 import contextlib
 
+from ._cpu_capabilities import get_capabilities
+
 __all__ = [
     "Stream",
     "current_device",
     "current_stream",
     "device_count",
+    "get_capabilities",
     "is_available",
     "is_initialized",
     "set_device",

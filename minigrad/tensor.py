@@ -1065,7 +1065,7 @@ def parse_to_args(args: tuple, kwargs: dict):
     for a in args:
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
-        elif isinstance(a, (str, backend.Device)):
+        elif isinstance(a, (str, backend.Device)) or type(a) is int:  # (0: the GPU cuda:0)
             device = a
         elif isinstance(a, (dtypes.dtype, type, np.dtype)):
             dtype = a

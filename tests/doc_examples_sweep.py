@@ -4,7 +4,9 @@ Each docstring's examples (parsed with :class:`doctest.DocTestParser`) run state
 statement twice from the same seed: once with the installed PyTorch, once with ``torch`` (and
 ``torch.nn.functional`` etc.) bound to minigrad by :mod:`minigrad.as_torch`. The repr of each
 statement's value (plus what it printed), or the type of the exception it raised, is compared
-after the module names are normalised. Not collected by pytest (no ``test_`` prefix); run:
+after the module names are normalised. Docstrings are keyed ``module:name``, and the methods
+of the classes found there ``module:Class.method`` (each method's docstring once). Not
+collected by pytest (no ``test_`` prefix); run:
 
     python tests/doc_examples_sweep.py                 # summary: counts by category
     python tests/doc_examples_sweep.py -v              # plus every differing statement
@@ -83,6 +85,22 @@ MORE_MODULES = (
     "torch.autograd.profiler",
     "torch.profiler",
     "torch.utils.flop_counter",
+    "torch.autograd.function",
+    "torch.nn.grad",
+    "torch.nn.modules.lazy",
+    "torch.nn.parallel",
+    "torch.nn.attention.varlen",
+    "torch.futures",
+    "torch.accelerator",
+    "torch.serialization",
+    "torch.random",
+    "torch.cpu",
+    "torch.amp",
+    "torch.utils",
+    "torch.fx.traceback",
+    "torch.distributions.constraints",
+    "torch.distributions.utils",
+    "torch.hub",
 )
 
 # Examples that need something outside the sweep's reach: (reason, pattern in the source).
@@ -97,6 +115,7 @@ SKIPS = (
     ("dlpack", re.compile(r"dlpack")),
     ("meta device / fake", re.compile(r"device=['\"]meta|FakeTensor")),
     ("aten-level tracing (make_fx)", re.compile(r"make_fx")),
+    ("a compiled device backend (PrivateUse1)", re.compile(r"privateuse1")),
 )
 
 # Legitimate differences: docstring key -> reason. Statements of these keys are not compared.
@@ -165,6 +184,7 @@ ALLOWED_STATEMENTS = {
     ("torch.linalg:cholesky_ex", 3): _CHOLESKY_MATMUL,
     ("torch:conv1d", 2): _CONV_SUM,
     ("torch.nn.functional:conv1d", 2): _CONV_SUM,
+    ("torch.nn.grad:conv3d_weight", 5): _CONV_SUM,
     ("torch.nn:Unfold", 14): (
         "minigrad's conv2d is this very unfold + matmul, so the difference is exactly 0; "
         "PyTorch's direct convolution sums in another order (5.7e-06)"
@@ -181,6 +201,17 @@ ALLOWED_STATEMENTS = {
     ("torch:set_default_dtype", 7): (
         "minigrad has no complex32 (NumPy has no complex half): complex numbers under a float16 "
         "default dtype raise NotImplementedError naming it"
+    ),
+    **{(key, 2): "profiler tables: measured CPU times (and PyTorch's aten-level op names)"
+       for key in ("torch.autograd.profiler:record_function", "torch.profiler:record_function")},
+    ("torch:Generator.seed", 1): "a non-deterministic seed (from std::random_device / the OS)",
+    ("torch.overrides:get_testing_overrides", 2): (
+        "PyTorch's testing dummies copy hand-written signatures; minigrad's take any arguments "
+        "(documented on minigrad.overrides.get_testing_overrides)"
+    ),
+    ("torch.compiler:substitute_in_graph", 2): (
+        "Dynamo cannot trace the builtin operator.indexOf (the docstring's point); minigrad's "
+        "compile records array calls of any Python and compiles it"
     ),
     **{(key, i): "torch.dot is a C builtin in PyTorch, a Python function here (its repr)"
        for key in ("torch:vmap", "torch.func:vmap") for i in (0, 21, 25, 29)},
@@ -201,28 +232,59 @@ def normalize(text: str) -> str:
     return _ADDR.sub(" at 0x?", text.replace("minigrad", "torch"))
 
 
+def _objects(modname: str, more: bool):
+    """``(name, object)`` for the public names of module ``modname`` (of ``more`` modules,
+    only objects whose ``__module__`` is torch's)."""
+    import torch
+
+    mod = torch.Tensor if modname == "torch.Tensor" else importlib.import_module(modname)
+    for name in dir(mod):
+        if name.startswith("_"):
+            continue
+        try:
+            obj = getattr(mod, name)
+        except Exception:
+            continue
+        if more and not str(getattr(obj, "__module__", "")).startswith("torch"):
+            continue
+        yield name, obj
+
+
+def _methods(cls) -> dict:
+    """A torch class's own public methods and properties (``vars``: inherited ones are swept
+    with the class that defines them), name -> the function that carries the docstring."""
+    out = {}
+    for name, member in vars(cls).items():
+        if not name.startswith("_"):
+            member = member.fget if isinstance(member, property) else member
+            out[name] = getattr(member, "__func__", member)
+    return out
+
+
 def collect(modules=MODULES, more=MORE_MODULES) -> dict[str, list[str]]:
-    """Docstring key (``module:name``) -> example sources, from the installed PyTorch (of
-    ``more`` modules, only objects whose ``__module__`` is torch's)."""
+    """Docstring key (``module:name``, ``module:Class.method`` for the methods of the classes
+    found there) -> example sources, from the installed PyTorch. A method's docstring is swept
+    once, and not where a module-level name (a ``torch.Tensor`` method) already carries it."""
     import torch
 
     parser = doctest.DocTestParser()
-    docs = {}
+    docs, seen, classes = {}, set(), []
+
+    def add(key, doc, method=False):
+        if isinstance(doc, str) and ">>>" in doc and not (method and doc in seen):
+            seen.add(doc)
+            with contextlib.suppress(ValueError):
+                docs[key] = [e.source for e in parser.get_examples(doc)]
+
     for modname in (*modules, *more):
-        mod = torch.Tensor if modname == "torch.Tensor" else importlib.import_module(modname)
-        for name in dir(mod):
-            if name.startswith("_"):
-                continue
-            try:
-                obj = getattr(mod, name)
-                doc = obj.__doc__
-            except Exception:
-                continue
-            if modname in more and not str(getattr(obj, "__module__", "")).startswith("torch"):
-                continue
-            if isinstance(doc, str) and ">>>" in doc:
-                with contextlib.suppress(ValueError):
-                    docs[f"{modname}:{name}"] = [e.source for e in parser.get_examples(doc)]
+        for name, obj in _objects(modname, modname in more):
+            add(f"{modname}:{name}", getattr(obj, "__doc__", None))
+            if isinstance(obj, type) and not issubclass(obj, torch.Tensor):
+                classes.append((f"{modname}:{name}", obj))
+    for key, cls in classes:
+        if str(getattr(cls, "__module__", "")).startswith("torch"):
+            for name, member in _methods(cls).items():
+                add(f"{key}.{name}", getattr(member, "__doc__", None), method=True)
     return docs
 
 
@@ -244,8 +306,10 @@ def _alarm(*_):
 
 
 def _reset(torch) -> None:
-    """Same starting state for every docstring: seeds, default device and dtype, print options."""
+    """Same starting state for every docstring: seeds, default device and dtype, print options,
+    grad mode."""
     torch.manual_seed(0)
+    torch.set_grad_enabled(True)
     random.seed(0)
     import numpy as np
 
@@ -428,8 +492,12 @@ def collect_keys(keys) -> dict[str, list[str]]:
     docs = {}
     for key in keys:
         modname, _, name = key.partition(":")
-        mod = torch.Tensor if modname == "torch.Tensor" else importlib.import_module(modname)
-        docs[key] = [e.source for e in parser.get_examples(getattr(mod, name).__doc__)]
+        obj = torch.Tensor if modname == "torch.Tensor" else importlib.import_module(modname)
+        cls, _, method = name.partition(".")
+        obj = getattr(obj, cls)
+        if method:
+            obj = _methods(obj)[method]
+        docs[key] = [e.source for e in parser.get_examples(obj.__doc__)]
     return docs
 
 

@@ -1,6 +1,7 @@
 """Regressions for the differences that PyTorch's own docstring examples found in minigrad
 (tests/doc_examples_sweep.py), each checked against PyTorch."""
 
+import numpy as np
 import pytest
 
 import minigrad
@@ -475,3 +476,229 @@ def test_leaf_gradients_follow_the_gradient_layout_contract_as_pytorch():
         return minigrad.autograd.grad_mode.is_grad_layout_enforced()
 
     assert minigrad.autograd.grad_mode.is_grad_layout_enforced() and not relaxed()
+
+
+# -- the eleventh session's sweep: methods of torch's classes, nn.grad, accelerator, compiler
+
+
+def _conv_grads(lib, d, x, w, go, args):
+    """nn.grad's input and weight gradients of a ``d``-D convolution (through ``F.grad``)."""
+    grads = lib.nn.functional.grad
+    gi = getattr(grads, f"conv{d}d_input")(tuple(x.shape), w, go, *args)
+    gw = getattr(grads, f"conv{d}d_weight")(x, tuple(w.shape), go, *args)
+    return gi, gw
+
+
+@pytest.mark.parametrize("d", [1, 2, 3])
+def test_nn_grad_convolution_gradients_equal_pytorchs(d):
+    rng = np.random.default_rng(d)
+    x, w = rng.standard_normal((2, 4) + (5,) * d), rng.standard_normal((6, 2) + (3,) * d)
+    args = (2, 1, 1, 2)  # stride, padding, dilation, groups
+    out_len = (5 + 2 - 3) // 2 + 1
+    go = rng.standard_normal((2, 6) + (out_len,) * d)
+
+    def run(lib):
+        t = [lib.tensor(a) for a in (x, w, go)]
+        t[1].requires_grad_()
+        return _conv_grads(lib, d, *t, args)
+
+    (mi, mw), (ri, rw) = run(minigrad), run(torch)
+    np.testing.assert_allclose(mi.detach().numpy(), ri.detach().numpy(), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(mw.numpy(), rw.numpy(), rtol=1e-12, atol=1e-12)
+    # the input gradient depends on the weight: differentiable, PyTorch's node name
+    assert mi.grad_fn.name() == ri.grad_fn.name()
+    assert mw.grad_fn is None and rw.grad_fn is None
+
+
+def test_autograd_grad_takes_one_tensor_or_an_iterable_as_pytorch():
+    for lib in (minigrad, torch):
+        x = lib.ones(2, requires_grad=True)
+        y = (x * 2).sum()
+        with pytest.raises(TypeError, match="not iterable"):
+            lib.autograd.grad(y, 5)
+        with pytest.raises(RuntimeError):
+            lib.autograd.grad(y, [x, 3], retain_graph=True)
+        assert lib.autograd.grad(y, iter([x]))[0].tolist() == [2.0, 2.0]
+
+
+def test_generator_set_state_returns_the_generator():
+    g = minigrad.Generator().manual_seed(3)
+    other = minigrad.Generator()
+    assert other.set_state(g.get_state()) is other
+    assert (
+        other.initial_seed() == 3
+        and torch.rand(2, generator=torch.Generator().manual_seed(3)).tolist()
+        == minigrad.rand(2, generator=other).tolist()
+    )
+
+
+def test_compiler_default_backend_as_pytorch():
+    # (PyTorch's default, "inductor": not asked here, as importing Dynamo takes seconds)
+    assert minigrad.compiler.get_default_backend() == "inductor"
+    try:
+        minigrad.compiler.set_default_backend("eager")
+        assert minigrad.compiler.get_default_backend() == "eager"
+        f = minigrad.compile(lambda t: t + 1)  # the eager backend: the function itself
+        assert f(minigrad.ones(1)).tolist() == [2.0]
+        with pytest.raises(TypeError, match="string or callable"):
+            minigrad.compiler.set_default_backend(3)
+    finally:
+        minigrad.compiler.set_default_backend(None)
+    assert minigrad.compiler.get_default_backend() == "inductor"
+
+
+def test_substitute_in_graph_checks_signatures_and_calls_the_original():
+    def original(a, b, *, c=1):
+        return a + b + c
+
+    def mismatched(a, c):
+        return 0
+
+    # PyTorch's errors (torch.compiler is not imported here: Dynamo takes seconds to import)
+    with pytest.raises(TypeError, match="Signature mismatch"):
+        minigrad.compiler.substitute_in_graph(original)(mismatched)
+    with pytest.raises(TypeError, match="expects a function"):
+        minigrad.compiler.substitute_in_graph(original)(3)
+
+    @minigrad.compiler.substitute_in_graph(original)
+    def traceable(a, b, *, c=1):
+        return -1
+
+    assert traceable(1, 2) == 4 and traceable.__torch_dynamo_polyfill__.__name__ == "traceable"
+    with pytest.raises(ValueError, match="Duplicate"):
+        minigrad.compiler.substitute_in_graph(original)(traceable.__torch_dynamo_polyfill__)
+
+
+def test_region_activation_memory_budget_outside_compile_as_pytorch():
+    for lib in (minigrad, torch):
+        budget = lib.autograd.graph.region_activation_memory_budget
+        with pytest.raises(RuntimeError, match="inside a torch.compile region"):
+            budget(0.5)
+        with pytest.raises(ValueError, match=r"\[0, 1\]"):
+            budget(1.5)
+        with pytest.raises(TypeError, match="expects a float"):
+            budget(True)
+
+
+def test_accelerator_without_a_gpu_as_pytorch():
+    if minigrad.accelerator.is_available():
+        pytest.skip("a GPU is present")
+    for lib in (minigrad, torch):
+        with lib.accelerator.device_index(None):
+            pass
+        with pytest.raises(RuntimeError, match="none is available"):
+            with lib.accelerator.device_index(0):
+                pass
+        with pytest.raises(RuntimeError, match="none is available"):
+            lib.accelerator.synchronize()
+        with pytest.raises(RuntimeError, match="none is available"):
+            lib.accelerator.Graph()
+
+
+def test_multi_grad_hook_handle_repr_names_pytorchs_class():
+    a = minigrad.ones(2, requires_grad=True)
+    handle = minigrad.autograd.graph.register_multi_grad_hook((a, a * 2), lambda grads: None)
+    assert type(handle).__qualname__ == "_MultiHandle"
+    assert type(handle).__module__ == "minigrad.autograd.graph"
+    handle.remove()
+
+
+def _sparse_checks(lib):
+    check = lib.sparse.as_sparse_gradcheck(lib.autograd.gradcheck)
+    x = lib.tensor([[0.0, 1.0], [2.0, 0.0]], dtype=lib.float64)
+    coo, csr = x.to_sparse().requires_grad_(), x.to_sparse_csr().requires_grad_()
+    w = lib.tensor([[1.0, -2.0, 0.5], [3.0, 0.25, -1.0]], dtype=lib.float64, requires_grad=True)
+    return [
+        check(lambda t: t.to_sparse_csr(), coo),
+        check(lambda t: t.to_sparse_csr(), coo, masked=True),
+        check(lambda t: (t.to_dense() ** 2).sum(), csr),
+        check(lambda t, m: lib.sparse.mm(t, m), (coo, w)),
+        # a wrong derivative is caught: exp's part is detached, so backward misses it
+        check(lambda t: t.to_dense().exp().detach() + t.to_dense(), coo, raise_exception=False),
+    ]
+
+
+def test_as_sparse_gradcheck_as_pytorch():
+    assert _sparse_checks(minigrad) == [True] * 4 + [False]
+    assert _sparse_checks(minigrad) == _sparse_checks(torch)
+
+
+def test_cpu_capabilities_equal_pytorchs_on_this_machine():
+    mine, ref = minigrad.cpu.get_capabilities(), torch.cpu.get_capabilities()
+    assert mine["architecture"] == ref["architecture"]
+    flags = {k: v for k, v in ref.items() if isinstance(v, bool)}
+    assert {k: mine.get(k) for k in flags} == flags
+    with pytest.raises(TypeError):
+        mine["avx2"] = False  # immutable, as PyTorch's MappingProxyType
+
+
+def test_throughput_benchmark_runs_the_module_under_threads(tmp_path):
+    from minigrad.utils import ThroughputBenchmark
+
+    calls = []
+    model = minigrad.nn.Linear(4, 2)
+
+    def module(x, scale=1.0):
+        calls.append(x.shape[0])
+        return model(x) * scale
+
+    bench = ThroughputBenchmark(module)
+    x = minigrad.randn(3, 4)
+    assert bench.run_once(x, scale=2.0).tolist() == (model(x) * 2).tolist()
+    bench.add_input(minigrad.randn(3, 4))
+    bench.add_input(minigrad.randn(5, 4), scale=0.5)
+    calls.clear()
+    stats = bench.benchmark(num_calling_threads=3, num_warmup_iters=2, num_iters=20)
+    assert stats.num_iters == 20 and len(calls) == 3 * 2 + 20 and set(calls) == {3, 5}
+    assert stats.latency_avg_ms > 0 and stats.benchmark_config.num_calling_threads == 3
+    assert str(stats).startswith("Average latency per example: ")
+    assert "Total number of iterations: 20" in str(stats)
+    trace = tmp_path / "trace.json"
+    bench.benchmark(num_iters=2, num_warmup_iters=0, profiler_output_path=str(trace))
+    assert trace.exists()
+    with pytest.raises(RuntimeError, match="add_input"):
+        ThroughputBenchmark(module).benchmark()
+
+
+def test_a_bare_device_index_is_the_accelerators_as_pytorch():
+    if minigrad.cuda.is_available():
+        assert minigrad.device(1 - 1) == minigrad.device("cuda:0")
+        return
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="none is available"):
+            lib.zeros(2, device=0)
+        with pytest.raises(RuntimeError, match="none is available"):
+            lib.device(0)
+        with pytest.raises(RuntimeError, match="none is available"):
+            lib.ones(2).to(0)
+    with pytest.raises(TypeError):
+        minigrad.device(True)  # a bool is no index
+
+
+def _stream_event_results(lib):
+    out = []
+
+    def run(f):
+        try:
+            out.append(("ok", repr(f()).replace("minigrad", "torch")))
+        except (RuntimeError, ValueError) as e:
+            out.append((type(e).__name__, str(e)))
+
+    s, e = lib.Stream(), lib.Event()
+    timed = lib.Event(enable_timing=True)
+    for f in (
+        lambda: s, lambda: s.query(), s.synchronize, s.record_event, lambda: lib.Stream("cpu"),
+        lambda: e, lambda: timed, e.query, e.synchronize, e.record, e.wait,
+        lambda: e.elapsed_time(timed), lambda: timed.elapsed_time(lib.Event(enable_timing=True)),
+        lambda: e.device, lambda: s.wait_event(e), lambda: s.wait_stream(s),
+    ):  # fmt: skip
+        run(f)
+    with s:
+        run(lambda: lib.ones(1).sum())
+    return out
+
+
+def test_stream_and_event_of_the_cpu_as_pytorch():
+    if minigrad.accelerator.is_available():
+        pytest.skip("the default Stream/Event are the GPU's")
+    assert _stream_event_results(minigrad) == _stream_event_results(torch)

@@ -18,6 +18,23 @@ from .symbolic import Sym
 
 _MODES = (None, "default", "reduce-overhead", "max-autotune", "max-autotune-no-cudagraphs")
 _BACKENDS = ("inductor", "minigrad", "eager")
+_default_backend = "inductor"  # compile()'s backend when none is given (set_default_backend)
+
+
+def set_default_backend(backend) -> None:
+    """The backend :func:`compile` uses when none is given (``None``: back to ``"inductor"``),
+    as ``torch.compiler.set_default_backend``; a name is checked when ``compile`` uses it."""
+    global _default_backend
+    if backend is not None and not isinstance(backend, str) and not callable(backend):
+        raise TypeError(f"backend must be a string or callable, got {type(backend)}")
+    _default_backend = "inductor" if backend is None else backend
+
+
+def get_default_backend():
+    """The backend :func:`compile` uses when none is given (initially ``"inductor"``)."""
+    return _default_backend
+
+
 _CACHE_SIZE = 8  # traces kept per compiled function (torch's cache_size_limit is 8 too)
 _GIVE_UP_AFTER = 4  # traces in a row that cannot replay (or guards that fail) before eager
 # a guard miss traces again (once the function has replayed) unless it is the third in a row
@@ -39,7 +56,7 @@ def compile(
     *,
     fullgraph: bool = False,
     dynamic: bool | None = None,
-    backend: str = "inductor",
+    backend: str | None = None,
     mode: str | None = None,
     options: dict | None = None,
     disable: bool = False,
@@ -85,7 +102,8 @@ def compile(
             shapes are always specialised (no symbolic shapes), so each new input shape traces
             again (up to 8 traces kept), with ``True`` as with ``None``/``False``.
         backend: ``"inductor"`` (torch's default name) or ``"minigrad"`` capture and replay;
-            ``"eager"`` runs ``fn`` unchanged (as torch's debugging backend).
+            ``"eager"`` runs ``fn`` unchanged (as torch's debugging backend); None: the
+            default of :func:`set_default_backend` (``"inductor"`` unless set).
         mode: accepted for torch compatibility (``"default"``, ``"reduce-overhead"``,
             ``"max-autotune"``, ...); all replay the same way on the CPU.
         options: must be empty (no backend options exist).
@@ -100,6 +118,7 @@ def compile(
         ...     opt.step()
         ...     return loss
     """
+    backend = _default_backend if backend is None else backend
     if mode not in _MODES:
         raise ValueError(f"compile(): unknown mode {mode!r}; valid: {_MODES}")
     if backend not in _BACKENDS:

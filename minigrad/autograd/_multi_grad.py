@@ -14,8 +14,11 @@ from .graph import gradient_edge
 _MODES = ("all", "any")
 
 
-class _Handles:
-    """Removes the tensor hooks of one multi-grad hook."""
+class _MultiHandle:
+    """Removes the tensor hooks of one multi-grad hook (PyTorch's class name and module path,
+    which its repr shows)."""
+
+    __module__ = "minigrad.autograd.graph"
 
     def __init__(self, handles):
         self._handles = handles
@@ -61,7 +64,7 @@ class _MultiGrad:
             self.fn(grads)
 
 
-def register(tensors, fn, mode: str) -> _Handles:
+def register(tensors, fn, mode: str) -> _MultiHandle:
     """See :func:`minigrad.autograd.graph.register_multi_grad_hook`."""
     if mode not in _MODES:
         raise ValueError(f"Expects mode to be one of {_MODES} but got {mode}")
@@ -71,4 +74,4 @@ def register(tensors, fn, mode: str) -> _Handles:
     for i, tensor in enumerate(tensors):
         if tensor.requires_grad:
             handles.append(tensor.register_hook(lambda grad, i=i: state.hook(i, grad)))
-    return _Handles(handles)
+    return _MultiHandle(handles)

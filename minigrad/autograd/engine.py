@@ -33,7 +33,7 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
     tensors = _as_tuple(tensors)
     grad_tensors = _make_root_grads(tensors, _as_tuple(grad_tensors, len(tensors)), create_graph)
     retain_graph = create_graph if retain_graph is None else retain_graph
-    inputs = None if inputs is None else _as_tuple(inputs)
+    inputs = None if inputs is None else _input_tuple(inputs)
     if inputs is not None and not inputs:
         raise RuntimeError("backward: 'inputs' argument to backward() cannot be empty")
     if inputs is not None:
@@ -68,7 +68,7 @@ def grad(
         >>> (ddx,) = minigrad.autograd.grad(dx, x)                         # 18
     """
     outputs = _as_tuple(outputs)
-    inputs = _as_tuple(inputs)
+    inputs = _input_tuple(inputs)
     _check_inputs(inputs, "grad")
     if not only_inputs:
         warn_user(
@@ -138,6 +138,12 @@ def _batched_grad(
         for i in range(size)
     ]
     return tuple(None if column[0] is None else stack(list(column)) for column in zip(*rows))
+
+
+def _input_tuple(inputs) -> tuple:
+    """``inputs`` as PyTorch takes them: one tensor, or an iterable of them (anything else is
+    PyTorch's TypeError, "'int' object is not iterable")."""
+    return (inputs,) if isinstance(inputs, graph.Tensor) else tuple(inputs)
 
 
 def _check_inputs(inputs, op: str) -> None:

@@ -38,6 +38,28 @@ def register_multi_grad_hook(tensors, fn, *, mode: str = "all"):
     return register(tensors, fn, mode)
 
 
+def region_activation_memory_budget(budget: float):
+    """PyTorch's marker of a region's activation-memory budget for the compiler's
+    recomputation planner (``torch.autograd.graph.region_activation_memory_budget``): a
+    ``RuntimeError`` outside :func:`minigrad.compile`, as PyTorch's in eager mode. Under
+    minigrad's compile the block runs as it is: its capture replays the recorded step and
+    plans no recomputation, so there is no budget to apply."""
+    import contextlib
+
+    from ..compiler import is_compiling  # a layer above: imported when called
+
+    op = "torch.autograd.graph.region_activation_memory_budget"
+    if isinstance(budget, bool) or not isinstance(budget, (int, float)):
+        raise TypeError(f"{op}: expects a float, got {type(budget).__name__}")
+    if not 0.0 <= budget <= 1.0:
+        raise ValueError(f"{op}: must be in [0, 1], got {budget}")
+    if not is_compiling():
+        raise RuntimeError(
+            f"{op} can only be used inside a torch.compile region; it has no effect in eager mode."
+        )
+    return contextlib.nullcontext()
+
+
 # The Tensor class (layer 4) registers itself here at import, so the layers below it can wrap
 # arrays in tensors without importing upward.
 Tensor = None

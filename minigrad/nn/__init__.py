@@ -6,7 +6,7 @@ vectors), the attention-kernel switch ``nn.attention``, and minigrad's own adapt
 
 from __future__ import annotations
 
-from . import adapters, attention, functional, init, lora, modules, parallel, utils
+from . import adapters, attention, functional, grad, init, lora, modules, parallel, utils
 from .modules import *  # noqa: F403
 from .modules import __all__ as _module_names
 from .modules.module import RemovableHandle

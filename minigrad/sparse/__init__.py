@@ -30,6 +30,10 @@ from ._construct import (
 from ._masked import hspmm, sampled_addmm, smm, sspaddmm
 from ._spdiags import spdiags
 
+# isort: split
+# -- branch docs13: gradcheck of functions of sparse tensors
+from ._gradcheck import as_sparse_gradcheck
+
 # Old programs' constructors (``torch.sparse.FloatTensor(indices, values, size)``)
 FloatTensor = legacy_constructor(dtypes.float32)
 DoubleTensor = legacy_constructor(dtypes.float64)
@@ -39,5 +43,5 @@ __all__ = [
     "addmm", "log_softmax", "mm", "softmax", "sparse_coo_tensor", "spmm", "sum", "to_dense",
     "to_sparse", "FloatTensor", "DoubleTensor", "LongTensor", "sparse_compressed_tensor",
     "sparse_csr_tensor", "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor",
-    "sampled_addmm", "check_sparse_tensor_invariants", "spdiags",
+    "sampled_addmm", "check_sparse_tensor_invariants", "spdiags", "as_sparse_gradcheck",
 ]  # fmt: skip

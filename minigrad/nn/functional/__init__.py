@@ -144,3 +144,7 @@ from ._grouped_mm import (
     scaled_mm,
 )
 from ._linear_cross_entropy import linear_cross_entropy
+
+# -- branch docs13: F.grad is torch.nn.grad (conv input/weight gradients), as in PyTorch
+# isort: split
+from .. import grad
