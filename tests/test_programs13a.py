@@ -1,0 +1,27 @@
+"""A thirteenth round of PyTorch programs, on vision, generative, 3-D and video models
+(factorised and shifted video convolutions, ...), run with ``torch`` bound to minigrad and with
+PyTorch itself and compared value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_r2plus1d_tsm(programs):
+    ours, theirs = _both(programs, "r2plus1d_tsm")  # Conv2Plus1D, TemporalShift by slices
+    assert ours.shift_probe == theirs.shift_probe
+    assert ours.r2_params == theirs.r2_params and ours.tsm_params == theirs.tsm_params
+    assert close(ours.r2_losses, theirs.r2_losses, 1e-4, 1e-5)
+    assert close(ours.tsm_losses, theirs.tsm_losses, 1e-4, 1e-5)
+    assert ours.r2_losses[-1] < 0.3 * ours.r2_losses[0] and ours.tsm_losses[-1] < ours.tsm_losses[0]
+    assert ours.r2_accuracy == theirs.r2_accuracy and ours.tsm_accuracy == theirs.tsm_accuracy
