@@ -25,3 +25,12 @@ def test_r2plus1d_tsm(programs):
     assert close(ours.tsm_losses, theirs.tsm_losses, 1e-4, 1e-5)
     assert ours.r2_losses[-1] < 0.3 * ours.r2_losses[0] and ours.tsm_losses[-1] < ours.tsm_losses[0]
     assert ours.r2_accuracy == theirs.r2_accuracy and ours.tsm_accuracy == theirs.tsm_accuracy
+
+
+def test_unet3d_dice(programs):
+    ours, theirs = _both(programs, "unet3d_dice")  # InstanceNorm3d, ConvTranspose3d, trilinear
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert ours.lrs == theirs.lrs
+    assert close(ours.hard_dice, theirs.hard_dice, 1e-4) and min(ours.hard_dice) > 0.8
+    assert close(ours.norm_weight_sample, theirs.norm_weight_sample, 1e-4, 1e-5)
+    assert ours.up_weight_grad_shape == theirs.up_weight_grad_shape == (8, 4, 2, 2, 2)
