@@ -34,3 +34,13 @@ def test_unet3d_dice(programs):
     assert close(ours.hard_dice, theirs.hard_dice, 1e-4) and min(ours.hard_dice) > 0.8
     assert close(ours.norm_weight_sample, theirs.norm_weight_sample, 1e-4, 1e-5)
     assert ours.up_weight_grad_shape == theirs.up_weight_grad_shape == (8, 4, 2, 2, 2)
+
+
+def test_dgcnn_edgeconv(programs):
+    ours, theirs = _both(programs, "dgcnn_edgeconv")  # knn by topk, flat-index gather, EdgeConv
+    assert ours.first_idx == theirs.first_idx
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)
+    assert ours.bn_batches == theirs.bn_batches == [2, 2, 2, 2]  # momentum=None: cumulative
+    assert ours.test_accuracy == theirs.test_accuracy and ours.test_accuracy > 0.8
+    assert ours.plain_ce == pytest.approx(theirs.plain_ce, rel=1e-4)
+    assert ours.permutation_gap < 1e-5  # max and mean pooling ignore the points' order
