@@ -44,3 +44,14 @@ def test_dgcnn_edgeconv(programs):
     assert ours.test_accuracy == theirs.test_accuracy and ours.test_accuracy > 0.8
     assert ours.plain_ce == pytest.approx(theirs.plain_ce, rel=1e-4)
     assert ours.permutation_gap < 1e-5  # max and mean pooling ignore the points' order
+
+
+def test_hashgrid_image(programs):
+    ours, theirs = _both(programs, "hashgrid_image")  # int64 xor hash, & mask, Embedding tables
+    assert ours.resolutions == theirs.resolutions == [4, 7, 13, 24]
+    assert ours.hash_dtype == theirs.hash_dtype == "torch.int64"
+    assert ours.hash_sample == theirs.hash_sample and ours.used_slots == theirs.used_slots == 128
+    assert ours.wrapped == theirs.wrapped and ours.wrapped[0][0] < 0  # int64 overflow wraps
+    assert close(ours.psnrs, theirs.psnrs, 1e-4, 1e-4) and ours.psnrs[-1] > ours.psnrs[0] + 12
+    assert ours.final_psnr == pytest.approx(theirs.final_psnr, rel=1e-4)
+    assert ours.table_grad_rows == theirs.table_grad_rows  # only the looked-up rows get grads
