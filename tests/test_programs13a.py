@@ -55,3 +55,12 @@ def test_hashgrid_image(programs):
     assert close(ours.psnrs, theirs.psnrs, 1e-4, 1e-4) and ours.psnrs[-1] > ours.psnrs[0] + 12
     assert ours.final_psnr == pytest.approx(theirs.final_psnr, rel=1e-4)
     assert ours.table_grad_rows == theirs.table_grad_rows  # only the looked-up rows get grads
+
+
+def test_gaussian_splat_2d(programs):
+    ours, theirs = _both(programs, "gaussian_splat_2d")  # linalg.inv, argsort, cumprod, SSIM
+    assert close(ours.first_grads, theirs.first_grads, 1e-4, 1e-8)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert close(ours.ssims, theirs.ssims, 1e-4, 1e-6) and ours.ssims[-1] > 0.55
+    assert ours.max_coverage == pytest.approx(theirs.max_coverage, rel=1e-4)
+    assert ours.window_sum == pytest.approx(3.0, rel=1e-6)  # three normalised 11x11 windows
