@@ -64,3 +64,12 @@ def test_gaussian_splat_2d(programs):
     assert close(ours.ssims, theirs.ssims, 1e-4, 1e-6) and ours.ssims[-1] > 0.55
     assert ours.max_coverage == pytest.approx(theirs.max_coverage, rel=1e-4)
     assert ours.window_sum == pytest.approx(3.0, rel=1e-6)  # three normalised 11x11 windows
+
+
+def test_slot_attention(programs):
+    ours, theirs = _both(programs, "slot_attention")  # GRUCell slots, softmax over slots, einsum
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert close(ours.grad_norms, theirs.grad_norms, 1e-5, 1e-6)
+    assert close(ours.attn_row_sums, [1.0, 1.0, 1.0], 1e-6)
+    assert ours.mask_total == pytest.approx(1.0) and ours.masks_shape == (8, 3, 1, 8, 8)
+    assert ours.slot_sigma == pytest.approx(theirs.slot_sigma, rel=1e-5)
