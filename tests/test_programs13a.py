@@ -73,3 +73,15 @@ def test_slot_attention(programs):
     assert close(ours.attn_row_sums, [1.0, 1.0, 1.0], 1e-6)
     assert ours.mask_total == pytest.approx(1.0) and ours.masks_shape == (8, 3, 1, 8, 8)
     assert ours.slot_sigma == pytest.approx(theirs.slot_sigma, rel=1e-5)
+
+
+def test_p4_group_cnn(programs):
+    ours, theirs = _both(programs, "p4_group_cnn")  # rot90 filter banks, roll on the group axis
+    assert ours.lifted_shape == theirs.lifted_shape == (2, 2, 4, 7, 7)
+    assert close(ours.p4_losses, theirs.p4_losses, 1e-5, 1e-6)
+    assert close(ours.plain_losses, theirs.plain_losses, 1e-5, 1e-6)
+    assert ours.p4_accuracy == theirs.p4_accuracy and ours.p4_accuracy > 0.9
+    assert ours.plain_accuracy == theirs.plain_accuracy
+    assert max(ours.p4_gap_before, ours.p4_gap_after) < 1e-5  # invariant to quarter turns
+    assert ours.plain_gap_after == pytest.approx(theirs.plain_gap_after, rel=1e-4)
+    assert ours.plain_gap_after > 1  # a plain CNN is not
