@@ -85,3 +85,13 @@ def test_p4_group_cnn(programs):
     assert max(ours.p4_gap_before, ours.p4_gap_after) < 1e-5  # invariant to quarter turns
     assert ours.plain_gap_after == pytest.approx(theirs.plain_gap_after, rel=1e-4)
     assert ours.plain_gap_after > 1  # a plain CNN is not
+
+
+def test_convlstm_frames(programs):
+    ours, theirs = _both(programs, "convlstm_frames")  # cat + one conv for 4 gates, split, stack
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert close(ours.gate_bias_sample, theirs.gate_bias_sample, 1e-5, 1e-6)
+    assert ours.rollout_bce == pytest.approx(theirs.rollout_bce, rel=1e-5)
+    assert ours.rollout_mse == pytest.approx(theirs.rollout_mse, rel=1e-5)
+    assert ours.rollout_mse < 0.6 * ours.copy_last_mse  # better than repeating the last frame
+    assert ours.rollout_shape == theirs.rollout_shape == (8, 3, 1, 8, 8)
