@@ -95,3 +95,24 @@ def test_convlstm_frames(programs):
     assert ours.rollout_mse == pytest.approx(theirs.rollout_mse, rel=1e-5)
     assert ours.rollout_mse < 0.6 * ours.copy_last_mse  # better than repeating the last frame
     assert ours.rollout_shape == theirs.rollout_shape == (8, 3, 1, 8, 8)
+
+
+def test_pgd_trades(programs):
+    ours, theirs = _both(programs, "pgd_trades")  # autograd.grad on inputs, sign, projection
+    for mode in ("standard", "pgd"):
+        mine, pytorchs = ours.results[mode], theirs.results[mode]
+        assert close(mine["losses"], pytorchs["losses"], 1e-5, 1e-6), mode
+        assert mine["clean"] == pytorchs["clean"] and mine["robust"] == pytorchs["robust"]
+    standard, trades = ours.results["standard"], ours.results["trades"]
+    assert standard["losses"][-1] < 0.1 * standard["losses"][0]
+    assert standard["robust"] < standard["clean"] == 1.0  # PGD-10 breaks a standard model
+    # TRADES attacks from x + 0.001 randn, where the KL's input gradient is near zero in many
+    # pixels, and sign() turns rounding (minigrad's float32 exp/log are NumPy's, an ulp from
+    # PyTorch's in a third of the values) into ±alpha: the losses drift 2e-6 after the first
+    # step and 2% by the last, so only the first step is compared tightly
+    assert close(trades["losses"][:2], theirs.results["trades"]["losses"][:2], 1e-5, 1e-6)
+    assert close(trades["losses"], theirs.results["trades"]["losses"], 5e-2, 1e-3)
+    assert abs(trades["robust"] - theirs.results["trades"]["robust"]) <= 0.1
+    assert all(r["linf"] <= 0.08 + 1e-6 for r in ours.results.values())  # stays in the ball
+    assert close(ours.kl_sum_vs_batchmean, theirs.kl_sum_vs_batchmean, 1e-4, 1e-6)
+    assert ours.kl_sum_vs_batchmean[0] == pytest.approx(4 * ours.kl_sum_vs_batchmean[1])
