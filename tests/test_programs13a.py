@@ -116,3 +116,12 @@ def test_pgd_trades(programs):
     assert all(r["linf"] <= 0.08 + 1e-6 for r in ours.results.values())  # stays in the ball
     assert close(ours.kl_sum_vs_batchmean, theirs.kl_sum_vs_batchmean, 1e-4, 1e-6)
     assert ours.kl_sum_vs_batchmean[0] == pytest.approx(4 * ours.kl_sum_vs_batchmean[1])
+
+
+def test_netvlad_retrieval(programs):
+    ours, theirs = _both(programs, "netvlad_retrieval")  # zeros(layout=x.layout), cdist mining
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.8 * ours.losses[0]
+    assert ours.mined == theirs.mined  # the same hardest negatives, step by step
+    assert ours.recall_at_1 == theirs.recall_at_1 == 1.0
+    assert close(ours.descriptor_norms, [1.0, 1.0, 1.0], 1e-6) and ours.descriptor_dim == 32
+    assert ours.centroids_have_grad and theirs.centroids_have_grad
