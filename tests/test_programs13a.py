@@ -138,3 +138,14 @@ def test_foldingnet_chamfer(programs):
     assert ours.one_way_gap < 1e-5 and ours.permutation_gap < 1e-5
     assert ours.recon_shape == theirs.recon_shape == (4, 49, 3)
     assert ours.final_lr == pytest.approx(theirs.final_lr, rel=1e-12)
+
+
+def test_dsnt_keypoints(programs):
+    ours, theirs = _both(programs, "dsnt_keypoints")  # flat softmax, expected coords, JS reg
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert ours.pck == theirs.pck == 1.0
+    assert ours.soft_error == pytest.approx(theirs.soft_error, rel=1e-5)
+    assert ours.hard_error == pytest.approx(theirs.hard_error, rel=1e-6)  # unravel_index
+    assert close(ours.heatmap_sums, [1.0, 1.0], 1e-6)
+    assert ours.gauss_peak == pytest.approx(theirs.gauss_peak, rel=1e-6)
+    assert ours.linspace_ends == theirs.linspace_ends
