@@ -149,3 +149,12 @@ def test_dsnt_keypoints(programs):
     assert close(ours.heatmap_sums, [1.0, 1.0], 1e-6)
     assert ours.gauss_peak == pytest.approx(theirs.gauss_peak, rel=1e-6)
     assert ours.linspace_ends == theirs.linspace_ends
+
+
+def test_aspp_lovasz(programs):
+    ours, theirs = _both(programs, "aspp_lovasz")  # dilated convs, sort + cumsum, in-place diff
+    assert ours.grad_example == theirs.grad_example
+    assert ours.n_valid == theirs.n_valid
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.3 * ours.losses[0]
+    assert close(ours.lrs, theirs.lrs, 1e-12, 1e-15)  # PolynomialLR
+    assert close(ours.ious, theirs.ious, 1e-6) and ours.miou > 0.7
