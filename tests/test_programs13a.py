@@ -158,3 +158,17 @@ def test_aspp_lovasz(programs):
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.3 * ours.losses[0]
     assert close(ours.lrs, theirs.lrs, 1e-12, 1e-15)  # PolynomialLR
     assert close(ours.ious, theirs.ious, 1e-6) and ours.miou > 0.7
+
+
+def test_conv_occupancy(programs):
+    ours, theirs = _both(programs, "conv_occupancy")  # scatter_add_ mean, 5-D grid_sample
+    assert ours.grid_counts == theirs.grid_counts
+    assert ours.occupied_fraction == theirs.occupied_fraction
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.7 * ours.losses[0]
+    assert ours.iou == pytest.approx(theirs.iou) and ours.iou > 0.5
+    # float64 from the same float32 clouds: the surface points are normalised by norm(dim=-1)
+    # over 3 coordinates, which PyTorch accumulates with fused multiply-adds (an ulp apart from
+    # minigrad's in ~10% of float32 values), so the runs agree to 1e-12 in the losses and to
+    # 1e-7 in the gradients rather than to float64 rounding
+    assert close(ours.double_losses, theirs.double_losses, 1e-10, 1e-12)
+    assert close(ours.double_grads, theirs.double_grads, 1e-6, 1e-12)
