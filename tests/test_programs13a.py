@@ -1,5 +1,7 @@
 """A thirteenth round of PyTorch programs, on vision, generative, 3-D and video models
-(factorised and shifted video convolutions, ...), run with ``torch`` bound to minigrad and with
+(factorised, shifted and two-pathway video networks, 3-D U-Nets, point clouds, occupancy
+fields, hash grids, Gaussian splatting, slots, group convolutions, adversarial training,
+retrieval, keypoints, segmentation losses), run with ``torch`` bound to minigrad and with
 PyTorch itself and compared value by value."""
 
 import pytest
@@ -172,3 +174,14 @@ def test_conv_occupancy(programs):
     # 1e-7 in the gradients rather than to float64 rounding
     assert close(ours.double_losses, theirs.double_losses, 1e-10, 1e-12)
     assert close(ours.double_grads, theirs.double_grads, 1e-6, 1e-12)
+
+
+def test_slowfast(programs):
+    ours, theirs = _both(programs, "slowfast")  # index_select packing, strided-time fusion
+    assert ours.slow_shape == theirs.slow_shape == (24, 3, 2, 8, 8)
+    assert ours.fast_shape == theirs.fast_shape == (24, 3, 8, 8, 8)
+    assert ours.fuse_out_shape == theirs.fuse_out_shape == (1, 4, 2, 4, 4)
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6)
+    assert min(ours.losses[-3:]) < 0.6 * ours.losses[0]
+    assert close(ours.lrs, theirs.lrs, 1e-12, 1e-15)  # LinearLR warm-up, then cosine
+    assert ours.train_accuracy == theirs.train_accuracy
