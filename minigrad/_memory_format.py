@@ -112,6 +112,28 @@ nested_like = None
 sparse_like = None
 
 
+def check_strided(layout, op: str) -> None:
+    """Refuse a ``layout=`` other than ``strided`` (None is strided) where ``op`` makes a dense
+    tensor: the sparse layouts have their own constructors in :mod:`minigrad.sparse`."""
+    if layout is not None and layout is not strided:
+        raise NotImplementedError(
+            f"{op}: layout {layout!r} is not implemented; minigrad has only minigrad.strided"
+        )
+
+
+def takes_layout(make):
+    """A factory (``zeros``, ``arange``, ``rand``, ...) that also takes PyTorch's ``layout``
+    keyword, as code that copies another tensor's (``layout=x.layout``) passes it."""
+
+    @functools.wraps(make)
+    def factory(*args, layout=None, **kwargs):
+        if layout is not None:
+            check_strided(layout, make.__name__)
+        return make(*args, **kwargs)
+
+    return factory
+
+
 def like_factory(make):
     """A ``*_like`` factory (``zeros_like``, ...) taking PyTorch's ``layout`` (only ``strided``
     exists here) and ``memory_format`` (default ``preserve_format``: the result is laid out as
@@ -125,11 +147,7 @@ def like_factory(make):
             out = sparse_like(make, input, args, kwargs, layout)
             if out is not None:
                 return out
-        if layout is not None and layout is not strided:
-            raise NotImplementedError(
-                f"{make.__name__}: layout {layout!r} is not implemented; minigrad has only "
-                f"minigrad.strided"
-            )
+        check_strided(layout, make.__name__)
         out = make(input, *args, **kwargs)
         fmt = memory_format
         if fmt is None or fmt is preserve_format:

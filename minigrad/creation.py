@@ -169,6 +169,7 @@ def _filled(size, op, fill_value, dtype, device, requires_grad) -> Tensor:
     return _finish(array, dev, requires_grad)
 
 
+@_memory_format.takes_layout
 def full(size, fill_value, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A tensor of ``size`` filled with ``fill_value`` (dtype from the value if not given)."""
     if dtype is None:
@@ -187,6 +188,7 @@ def _size_args(sizes: tuple, size, op: str) -> tuple:
     return (size,)
 
 
+@_memory_format.takes_layout
 def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Zeros of shape ``size`` (``zeros(2, 3)``, ``zeros((2, 3))`` or ``zeros(size=(2, 3))``);
     sizes must be ints.
@@ -197,11 +199,13 @@ def zeros(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Te
     return _filled(_size_args(sizes, size, "zeros"), "zeros", 0, dtype, device, requires_grad)
 
 
+@_memory_format.takes_layout
 def ones(*sizes, size=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Ones of shape ``size``; sizes must be ints, as in :func:`zeros`."""
     return _filled(_size_args(sizes, size, "ones"), "ones", 1, dtype, device, requires_grad)
 
 
+@_memory_format.takes_layout
 def empty(
     *sizes, size=None, dtype=None, device=None, requires_grad=False, memory_format=None
 ) -> Tensor:
@@ -238,8 +242,7 @@ def empty_permuted(
             f"empty_permuted: physical_layout {list(order)} must be a permutation of the "
             f"{len(shape)} dims of size {list(shape)}"
         )
-    if layout is not None and layout is not _memory_format.strided:
-        raise NotImplementedError(f"empty_permuted: layout {layout!r}; minigrad has strided")
+    _memory_format.check_strided(layout, "empty_permuted")
     physical = empty(tuple(shape[d] for d in order), dtype=dtype, device=device)
     out = physical.permute(*(order.index(d) for d in range(len(order)))).detach()
     return out.requires_grad_(requires_grad)
@@ -269,6 +272,7 @@ def full_like(input, fill_value, *, dtype=None, device=None, requires_grad=False
     return full(input.shape, fill_value, **_like(input, dtype, device), requires_grad=requires_grad)
 
 
+@_memory_format.takes_layout
 def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float.
 
@@ -307,6 +311,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     return _finish(array, dev, requires_grad)
 
 
+@_memory_format.takes_layout
 def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
@@ -336,6 +341,7 @@ def _linspace_as_pytorch(start, end, steps: int, dtype) -> np.ndarray:
     return np.where(index < steps // 2, up, down)
 
 
+@_memory_format.takes_layout
 def logspace(
     start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False
 ) -> Tensor:
@@ -356,6 +362,7 @@ def _steps(steps, op) -> int:
     return steps
 
 
+@_memory_format.takes_layout
 def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     n = factory_size((as_int(n, "eye", "n"),), "eye")[0]
     m = n if m is None else factory_size((as_int(m, "eye", "m"),), "eye")[0]
@@ -382,6 +389,7 @@ def _random(size, dtype, device, generator, draw, op) -> Tensor:
     return backend.per_sample_draw(make, shape), dtype
 
 
+@_memory_format.takes_layout
 def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """Uniform samples from [0, 1)."""
     size = _size_args(sizes, size, "rand")
@@ -389,6 +397,7 @@ def rand(*sizes, size=None, generator=None, dtype=None, device=None, requires_gr
     return t.requires_grad_(requires_grad)
 
 
+@_memory_format.takes_layout
 def randn(
     *sizes, size=None, generator=None, dtype=None, device=None, requires_grad=False
 ) -> Tensor:
@@ -398,6 +407,7 @@ def randn(
     return t.requires_grad_(requires_grad)
 
 
+@_memory_format.takes_layout
 def randint(
     low=0, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
 ) -> Tensor:
@@ -425,6 +435,7 @@ def randint(
     return t
 
 
+@_memory_format.takes_layout
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1."""
     if requires_grad and not dtypes.to_dtype(dtype or dtypes.int64).is_floating_point:

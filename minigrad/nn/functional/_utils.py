@@ -16,15 +16,15 @@ def reduction_from_legacy(size_average, reduce, reduction: str) -> str:
     """PyTorch's deprecated ``size_average``/``reduce`` flags as a ``reduction`` string."""
     if size_average is None and reduce is None:
         return reduction
-    warn_user(
-        "size_average and reduce args will be deprecated, please use reduction instead",
-        UserWarning,
-    )
     size_average = True if size_average is None else size_average
     reduce = True if reduce is None else reduce
-    if not reduce:
-        return "none"
-    return "mean" if size_average else "sum"
+    legacy = "none" if not reduce else "mean" if size_average else "sum"
+    warn_user(  # PyTorch's words, naming the reduction to use instead
+        "size_average and reduce args will be deprecated, please use "
+        f"reduction='{legacy}' instead.",
+        UserWarning,
+    )
+    return legacy
 
 
 def check_reduction(reduction: str, op: str) -> None:
