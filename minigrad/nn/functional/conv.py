@@ -194,11 +194,24 @@ def _join(chunks, n: int):
         rows[...] = y._data
         start += y.shape[0]
         owner = y if y._base is None else y._base  # (a view's array lives in its base)
-        if owner._data.size == rows.size:
+        if owner is y or _same_layout(y._data, owner._data):
             owner._data = rows.reshape(owner._data.shape)
             y._data = rows
-        parts.append(y)
+        parts.append(y)  # (a view in another layout keeps its base until the join)
     return JoinChunks(result)(*parts)
+
+
+def _same_layout(view, base) -> bool:
+    """Whether ``view`` is all of ``base``'s memory in its order (both C-contiguous from one
+    address), so that a copy of the view reshaped is the base."""
+    if view.size != base.size or not (view.flags.c_contiguous and base.flags.c_contiguous):
+        return False
+    key = (
+        "__array_interface__"
+        if hasattr(view, "__array_interface__")
+        else "__cuda_array_interface__"
+    )
+    return getattr(view, key)["data"][0] == getattr(base, key)["data"][0]
 
 
 # -- argument parsing -----------------------------------------------------------------------------
