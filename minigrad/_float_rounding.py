@@ -7,6 +7,7 @@ and sums (Dekker's and Knuth's error-free transformations).
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -76,19 +77,30 @@ def fma_to_float32(a, b: float, c: float) -> np.ndarray:
 def scaled_float_uniform(mantissas: np.ndarray, low: np.float32, span: np.float32):
     """``low + (m / 2**24) * span`` rounded once to float32 (PyTorch's float fused
     multiply-add) for the 24-bit integers ``m``, and the largest value any ``m`` can give."""
-    scale = float(span) * 2.0**-24  # exact in double: a power-of-two scaling
-    ends = fma_to_float32(np.array([0.0, float(_MASK_24)]), scale, float(low))
-    if low == 0 and float(np.float32(scale)) == scale:
+    how, scale, top = _uniform_plan(float(low), float(span), math.copysign(1.0, low))
+    if how == "float":
         # the exact product rounded once is the float32 product of the exact float32 factors
         values = mantissas.astype(np.float32)
         values *= np.float32(scale)
-        return values, ends.max()
-    if not _double_sum_is_exact(float(low), float(span)):
-        return fma_to_float32(mantissas.astype(np.float64), scale, float(low)), ends.max()
+        return values, top
+    if how == "fma":
+        return fma_to_float32(mantissas.astype(np.float64), scale, float(low)), top
     values = mantissas.astype(np.float64)  # exact product and sum: one rounding, to float
     values *= scale
     values += float(low)
-    return values.astype(np.float32), ends.max()
+    return values.astype(np.float32), top
+
+
+@functools.lru_cache(maxsize=256)
+def _uniform_plan(low: float, span: float, sign: float) -> tuple:
+    """How :func:`scaled_float_uniform` computes for these bounds (a float32 product, a
+    double sum or the fused multiply-add), the scale of a mantissa, and the largest value:
+    worked out once per bounds (``sign``: low's, which keeps -0.0 apart from 0.0 here)."""
+    scale = span * 2.0**-24  # exact in double: a power-of-two scaling
+    top = fma_to_float32(np.array([0.0, float(_MASK_24)]), scale, low).max()
+    if low == 0 and float(np.float32(scale)) == scale:
+        return "float", scale, top
+    return ("double" if _double_sum_is_exact(low, span) else "fma"), scale, top
 
 
 def _double_sum_is_exact(low: float, span: float) -> bool:

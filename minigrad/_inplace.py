@@ -432,7 +432,33 @@ class InPlaceMethods:
         return self._inplace(lambda s: _ops.where(keep, fill_value, s))
 
     def _fill_random(self, values):
-        return self._inplace(lambda s: graph.Tensor._make(values, s.device))
+        """Write freshly drawn ``values`` (this tensor's shape and dtype). Nothing to record
+        (a plain tensor, out of the graph, no tangents): written directly, as the optimizers'
+        in-place ufuncs, skipping :meth:`_inplace`'s snapshot and checks of a result."""
+        if (
+            (
+                grad_mode._state.enabled
+                and (
+                    self._requires_grad
+                    or (
+                        self._base is not None and (self.requires_grad or self._base._requires_grad)
+                    )
+                )
+            )
+            or forward_ad.active
+            or getattr(type(self), "_methods_batch", False)
+            or type(self._data) is not type(values)  # (other backends' arrays)
+            or type(values).__name__ == "MetaArray"  # (no values: _inplace leaves it)
+            or values.dtype != self._data.dtype
+            or values.shape != self._data.shape
+        ):
+            return self._inplace(lambda s: graph.Tensor._make(values, s.device))
+        _check_writeable(self)
+        self._data[...] = values
+        version_counter(self).value += 1
+        if self._base is not None:
+            refresh_view(self)
+        return self
 
     @_on_own_device
     def __setitem__(self, key, value) -> None:

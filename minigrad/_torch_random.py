@@ -49,6 +49,9 @@ NORMAL_FILL_MIN = 16
 _WIDE_RANGE = 1 << 28
 _MASK_53 = (1 << 53) - 1
 _MASK_24 = (1 << 24) - 1
+_MASK_24_U64 = np.uint64(_MASK_24)
+# the dtypes whose U(0, 1) numbers are unit_floats as they are (half precisions round them)
+_UNIT_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _N = 624  # MT19937's words
 # randperm's largest n shuffled with 32-bit words (PyTorch: UINT32_MAX // 20)
 _PERMUTATION_32BIT_MAX = (2**32 - 1) // 20
@@ -109,17 +112,17 @@ class TorchRandom:
     def mantissas24(self, n: int) -> np.ndarray:
         """The 24-bit integers ``m`` of ``n`` float uniforms ``m / 2**24`` (uint64)."""
         words = self.words32(n)
-        words &= np.uint64(_MASK_24)
+        words &= _MASK_24_U64
         return words
 
     def uniform(self, shape, dtype, low, high):
         """U(low, high) numbers of ``dtype`` (a real float dtype) in the C order of ``shape``."""
         dtype = np.dtype(dtype)
         n = math.prod(shape)
+        if low == 0.0 and high == 1.0 and dtype in _UNIT_DTYPES:  # U(0, 1): no scaling to round
+            return self.unit_floats(n, dtype).reshape(shape)
         if dtype == np.float64:
             low, high = float(low), float(high)
-            if (low, high) == (0.0, 1.0):
-                return self.unit_floats(n, dtype).reshape(shape)
             values = fma64(self.unit_floats(n, dtype), high - low, low)
             top = fma64(np.array([0.0, 1.0 - 2.0**-53]), high - low, low).max()
         else:

@@ -52,8 +52,7 @@ class OutOfMemoryError(RuntimeError, MemoryError):
 _TOO_BIG = ("array is too big", "Maximum allowed size exceeded", "Maximum allowed dimension")
 
 
-@contextlib.contextmanager
-def allocating(what: str, device):
+def allocating(what: str, device) -> _Allocating:
     """Within: NumPy's and CuPy's allocation failures (``MemoryError``, and NumPy's "array is
     too big" ``ValueError``) raise :class:`OutOfMemoryError` naming ``what`` and ``device``, the
     one place where factories (filled, range and random ones, ``tensor``) restate them.
@@ -62,16 +61,26 @@ def allocating(what: str, device):
         >>> with backend.allocating("randn", dev):
         ...     array = dev.xp.empty(shape)
     """
-    try:
-        yield
-    except OutOfMemoryError:
-        raise
-    except MemoryError as e:
-        raise OutOfMemoryError.restating(what, device, e) from e
-    except ValueError as e:
-        if not too_big(e):
-            raise
-        raise OutOfMemoryError.restating(what, device, e) from e
+    return _Allocating(what, device)
+
+
+class _Allocating:
+    """The context of :func:`allocating` (a class, not a generator: every factory enters one)."""
+
+    __slots__ = ("what", "device")
+
+    def __init__(self, what: str, device):
+        self.what, self.device = what, device
+
+    def __enter__(self):
+        return None
+
+    def __exit__(self, kind, error, traceback):
+        if kind is None or issubclass(kind, OutOfMemoryError):
+            return False
+        if issubclass(kind, MemoryError) or (issubclass(kind, ValueError) and too_big(error)):
+            raise OutOfMemoryError.restating(self.what, self.device, error) from error
+        return False
 
 
 def too_big(error: ValueError) -> bool:

@@ -164,6 +164,8 @@ def _filled(size, op, fill_value, dtype, device, requires_grad) -> Tensor:
     with backend.on(dev), backend.allocating(op, dev):  # as an op's: PyTorch's OutOfMemoryError
         if dtype.itemsize == 1 and dtype.is_floating_point:  # float8: PyTorch's rounding
             array = _dtype_limits.astype(np.full(shape, fill_value, np.float32), dtype.numpy)
+        elif type(fill_value) is int and fill_value == 0:  # (zeros, empty: calloc'd memory)
+            array = dev.xp.zeros(shape, dtype=dtype.numpy)
         else:
             array = dev.xp.full(shape, fill_value, dtype=dtype.numpy)
     return _finish(array, dev, requires_grad)

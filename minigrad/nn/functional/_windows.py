@@ -115,30 +115,93 @@ def offset_view(frame, geom: Geometry, i: int, j: int):
     return frame[:, :, rows, j * dw : j * dw + sw * (wo - 1) + 1 : sw]
 
 
-def add_windows(xp, part, geom: Geometry, shape: tuple, dtype):
+def add_windows(xp, part, geom: Geometry, shape: tuple, dtype, views: bool = False):
     """The adjoint of reading windows: an array of ``shape`` (N, C, H, W) where each position
     sums ``part(i, j)[n, c, h, w]`` over the windows (h, w) and offsets (i, j) that cover it.
 
-    ``part(i, j)`` gives the (N, C, Ho, Wo) values for offset (i, j) of every window. Looping
-    over the kh·kw offsets keeps each array pass long (a pass over the window axes would
-    iterate over runs of kw elements).
+    ``part(i, j)`` gives the (N, C, Ho, Wo) values for offset (i, j) of every window. The sum
+    runs by stride phase: the output positions whose padded coordinates leave remainder
+    (r_h, r_w) by the stride are reached only by the offsets of that remainder, each as a
+    dense shifted block of the phase's sub-grid. A phase of several offsets along a strided
+    row is summed in a dense buffer and written once (strided adds into the output would
+    touch every cache line of it once per offset); every other phase is added in place. The
+    offsets are added in (i, j) order onto zeros, so the sums round as one pass over the
+    offsets would. ``views``: the parts are views (cheap to slice), so a large output is
+    summed in blocks of planes that stay in a core's cache while every offset adds into them.
     """
     n, c, h, w = shape
-    (hp, wp), (pt, pl) = geom.padded, geom.pad
-    frame = xp.zeros((n, c, max(hp, pt + h), max(wp, pl + w)), dtype=dtype)
-    kh, kw = geom.kernel
-    for i in range(kh):
-        for j in range(kw):
-            view = offset_view(frame, geom, i, j)
-            if geom.disjoint:  # each frame position lies in one window at most
-                view[...] = part(i, j)
+    out = xp.zeros(shape, dtype=dtype)
+    rows = _phases(h, geom.kernel[0], geom.stride[0], geom.dilation[0], geom.pad[0], geom.out[0])
+    cols = _phases(w, geom.kernel[1], geom.stride[1], geom.dilation[1], geom.pad[1], geom.out[1])
+    phases = [
+        (
+            y0,
+            x0,
+            (count_h, count_w),
+            [(i, si, di, j, sj, dj) for i, si, di in th for j, sj, dj in tw],
+        )
+        for y0, count_h, th in rows
+        for x0, count_w, tw in cols
+    ]
+    if not views or out.nbytes <= 4 * BLOCK_BYTES or all(len(t) < 2 for *_, t in phases):
+        _add_phases(xp, part, geom, out, phases)
+        return out
+    for lead in _blocks(n, c, h * w * out.itemsize):
+        _add_phases(xp, lambda i, j, lead=lead: part(i, j)[lead], geom, out[lead], phases)
+    return out
+
+
+# Bytes of output that add_windows sums at once when its parts are views: a block of planes
+# stays in a core's cache while all the offsets add into it.
+BLOCK_BYTES = 256 * 2**10
+
+
+def _blocks(n: int, c: int, plane: int) -> list:
+    """Index tuples over (N, C) that cut an (N, C, H, W) array into blocks of whole planes of
+    about :data:`BLOCK_BYTES`."""
+    per = max(1, BLOCK_BYTES // max(1, plane))
+    if per >= c:
+        step = per // c
+        return [(slice(a, a + step),) for a in range(0, n, step)]
+    return [(a, slice(b, b + per)) for a in range(n) for b in range(0, c, per)]
+
+
+def _add_phases(xp, part, geom: Geometry, out, phases) -> None:
+    """Sum the offsets of each stride phase into ``out`` (see :func:`add_windows`)."""
+    (sh, sw), disjoint = geom.stride, geom.disjoint
+    for y0, x0, count, taps in phases:
+        if not taps:
+            continue
+        view = out[..., y0::sh, x0::sw]
+        buffered = len(taps) > 1 and sw > 1
+        acc = xp.zeros(out.shape[:-2] + count, dtype=out.dtype) if buffered else view
+        for i, src_i, dst_i, j, src_j, dst_j in taps:
+            values = part(i, j)[..., src_i, src_j]
+            if disjoint:  # each position lies in one window at most
+                acc[..., dst_i, dst_j] = values
             else:
-                view += part(i, j)
-    if frame.shape == (n, c, h, w):
-        return frame
-    # A contiguous copy, not a view into the padded frame: PyTorch's input gradients of conv
-    # and pooling are contiguous (``grad.view(n, -1)`` works), and the frame is freed.
-    return xp.ascontiguousarray(frame[:, :, pt : pt + h, pl : pl + w])
+                acc[..., dst_i, dst_j] += values
+        if buffered:
+            view[...] = acc
+
+
+def _phases(size: int, k: int, s: int, d: int, pad: int, windows: int) -> list:
+    """The stride phases of one axis of :func:`add_windows`: for each first output index y0
+    (of the positions y0, y0 + s, ... below ``size``), its count and the offsets i that reach
+    it, with the slice of windows each reads and the slice of the phase's sub-grid it adds to.
+    Window h, offset i covers padded position h·s + i·d = s·(h + i·d // s) + i·d % s."""
+    phases = []
+    for y0 in range(min(s, size)):
+        count = len(range(y0, size, s))
+        q0, r = divmod(y0 + pad, s)
+        taps = []
+        for i in range(k):
+            shift = i * d // s
+            lo, hi = max(0, q0 - shift), min(windows, q0 + count - shift)
+            if i * d % s == r and lo < hi:
+                taps.append((i, slice(lo, hi), slice(lo + shift - q0, hi + shift - q0)))
+        phases.append((y0, count, taps))
+    return phases
 
 
 def im2col(xp, x, geom: Geometry, order: str = "cijnhw"):

@@ -14,15 +14,18 @@ scratch memory of forward and backward stays bounded whatever the input size.
 from __future__ import annotations
 
 import contextvars
+import itertools
 import math
 
 from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import named_as, names_node
 from ...ops import Op, cat, split, stack
+from ...ops import base as op_base
 from ...ops import pad as pad_op
 from ...ops.base import autocast_inputs
 from ...ops.complex import conjugates
+from ...ops.joining import Cat
 from ._windows import INTEGERS, Geometry, add_windows, im2col, make_geometry, pair, refuse_dtype
 
 __all__ = ["conv1d", "conv2d", "conv3d", "fold", "unfold"]
@@ -75,7 +78,9 @@ class Col2Im(Op):
         order = self.order
         shape = (cols.shape[order.index("n")], cols.shape[order.index("c")]) + self.geom.size
         parts = cols.transpose(tuple(order.index(a) for a in "ijnchw"))
-        return add_windows(self.xp, lambda i, j: parts[i, j], self.geom, shape, cols.dtype)
+        return add_windows(
+            self.xp, lambda i, j: parts[i, j], self.geom, shape, cols.dtype, views=True
+        )
 
     def backward(self, gx):
         return Im2Col(self.geom, self.order)(gx)
@@ -149,10 +154,65 @@ def in_chunks(run, x, per_sample: int, node: str = "ConvolutionBackward0"):
         return run(x)
     token = _CHUNKED.set(True)
     try:
-        out = cat([run(part) for part in split(x, step)], 0)
+        chunks = (run(part) for part in split(x, step))
+        if op_base.interposer is None and op_base.tracer is None and not x.is_meta:
+            out = _join(chunks, n)
+        else:  # (vmap, autocast and jit.trace see one plain cat)
+            out = cat(list(chunks), 0)
     finally:
         _CHUNKED.reset(token)
     return named_as(out, node)
+
+
+class JoinChunks(Cat):
+    """y = the chunks joined along dim 0, as :class:`Cat`, whose arrays :func:`_join` has
+    already placed into ``result`` (so forward copies nothing); each dx is its slice of dy"""
+
+    backward_name = "CatBackward0"
+
+    def __init__(self, result):
+        super().__init__(0)
+        self.result = result
+
+    def forward(self, *arrays):
+        result, self.result = self.result, None  # (the node keeps no reference to it)
+        return result
+
+
+def _join(chunks, n: int):
+    """``cat(chunks, 0)`` for chunk results of ``n`` rows in all. A result larger than
+    :data:`SCRATCH_BYTES` is preallocated: each chunk is copied into it as soon as it is made
+    and then pointed at its rows there, so its own array is freed and at most one chunk lives
+    beside the result (a cat holds every chunk and their join at once). A smaller result is
+    joined by cat, whose peak is then the lower one."""
+    first = next(chunks)
+    if first._data.nbytes // first.shape[0] * n <= SCRATCH_BYTES:
+        return cat([first, *chunks], 0)
+    result = first.device.xp.empty((n,) + tuple(first.shape[1:]), dtype=first._data.dtype)
+    parts, start = [], 0
+    for y in itertools.chain((first,), chunks):
+        rows = result[start : start + y.shape[0]]
+        rows[...] = y._data
+        start += y.shape[0]
+        owner = y if y._base is None else y._base  # (a view's array lives in its base)
+        if owner is y or _same_layout(y._data, owner._data):
+            owner._data = rows.reshape(owner._data.shape)
+            y._data = rows
+        parts.append(y)  # (a view in another layout keeps its base until the join)
+    return JoinChunks(result)(*parts)
+
+
+def _same_layout(view, base) -> bool:
+    """Whether ``view`` is all of ``base``'s memory in its order (both C-contiguous from one
+    address), so that a copy of the view reshaped is the base."""
+    if view.size != base.size or not (view.flags.c_contiguous and base.flags.c_contiguous):
+        return False
+    key = (
+        "__array_interface__"
+        if hasattr(view, "__array_interface__")
+        else "__cuda_array_interface__"
+    )
+    return getattr(view, key)["data"][0] == getattr(base, key)["data"][0]
 
 
 # -- argument parsing -----------------------------------------------------------------------------

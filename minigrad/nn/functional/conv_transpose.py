@@ -9,8 +9,9 @@ import math
 from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import names_node
-from ._windows import pair, refuse_dtype
+from ._windows import Geometry, pair, refuse_dtype
 from .conv import (
+    Col2Im,
     check_spatial_sizes,
     check_weight_groups,
     conv_channel_mismatch,
@@ -148,25 +149,26 @@ def conv_transpose3d(
             slices, w2, None, stride[1:], padding[1:], extra[1:], groups, dilation[1:]
         )
         ho, wo = y.shape[2:]
-        # the depth fold is a 2-D fold over (depth, H·W) with a (kD, 1) kernel: the result
-        # comes out contiguous in (N, C, D, H, W), and every copy moves whole planes
-        cols = y.reshape(n, d, c_out, kd, ho * wo).permute(0, 2, 3, 1, 4)
-        cols = cols.reshape(n, c_out * kd, d * ho * wo)
-        out = fold(
-            cols, (d_out, ho * wo), (kd, 1), (dilation[0], 1), (padding[0], 0), (stride[0], 1)
+        # the depth fold is a 2-D fold over (depth, H·W) with a (kD, 1) kernel, read in place
+        # from the slices' layout (N, D, C, kD, 1, H·W): the result comes out contiguous in
+        # (N, C, D, H, W), and every add moves whole planes
+        hw = ho * wo
+        geom = Geometry(
+            (d_out, hw), (kd, 1), (stride[0], 1), (dilation[0], 1), (padding[0], 0), (d, hw)
         )
+        out = Col2Im(geom, "nhcijw")(y.reshape(n, d, c_out, kd, 1, hw))
         out = out.reshape(n, c_out, d_out, ho, wo)
         return out if bias is None else out + bias.reshape(1, -1, 1, 1, 1)
 
-    # a sample's scratch: the depth slices' 2-D results twice (their columns for the depth
-    # fold) and the output; each slice's own columns are conv_transpose2d's to chunk
+    # a sample's scratch: the depth slices' 2-D results (the depth fold reads them in place)
+    # and the output; each slice's own columns are conv_transpose2d's to chunk
     plane = math.prod(
         (size - 1) * s - 2 * p + dl * (k - 1) + e + 1
         for size, s, p, dl, k, e in zip(
             x.shape[3:], stride[1:], padding[1:], dilation[1:], weight.shape[3:], extra[1:]
         )
     )
-    out = in_chunks(run, x, c_out * plane * (2 * d * kd + d_out) * x.element_size())
+    out = in_chunks(run, x, c_out * plane * (d * kd + d_out) * x.element_size())
     return out.squeeze(0) if unbatched else out
 
 
