@@ -9,7 +9,7 @@ import math
 from .. import dtypes
 from ..autograd.graph import named_as, names_node
 from ..backend import DimensionError
-from .base import coefficient, normalize_dim, on_input_device
+from .base import coefficient, normalize_dim, on_input_device, refuse_dtype
 from .complex import real_only
 from .elementwise import promote
 from .indexing import GetItem, IndexAdd
@@ -93,6 +93,8 @@ def diag(input, diagonal=0):
 @names_node("TraceBackward0")
 def trace(input):
     """The sum of the main diagonal of a 2-D tensor."""
+    if input.dtype is dtypes.bool:  # (PyTorch refuses the dtype before the rank)
+        refuse_dtype(dtypes.bool, "trace", "trace")
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     return diagonal(input).sum()
@@ -108,6 +110,8 @@ def tensordot(a, b, dims=2):
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
     else:
         dims_a, dims_b = dims
@@ -115,6 +119,8 @@ def tensordot(a, b, dims=2):
         dims_b = [dims_b] if isinstance(dims_b, int) else list(dims_b)
     if len(dims_a) != len(dims_b):
         raise RuntimeError("tensordot: both dimension lists should have same length")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     dims_a = [normalize_dim(d, a.ndim, "tensordot") for d in dims_a]
     dims_b = [normalize_dim(d, b.ndim, "tensordot") for d in dims_b]
     for da, db in zip(dims_a, dims_b):
