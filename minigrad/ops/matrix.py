@@ -220,8 +220,16 @@ def kron(input, other):
 @names_node("LinalgCrossBackward0")
 def cross(input, other, dim=None):
     """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3, as
-    ``torch.cross``; ``linalg.cross`` uses the last)."""
-    a, b = broadcast_tensors(*promote(input, other))
+    ``torch.cross``; ``linalg.cross`` uses the last). Operands of one rank and one dtype, not
+    bool, as PyTorch checks them (in its order and words)."""
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input.dtype is dtypes.bool:
+        refuse_dtype(dtypes.bool, "cross", "cross", bools_only=True)
+    if input.dtype is not other.dtype:
+        names = dtypes.scalar_type_name(input.dtype), dtypes.scalar_type_name(other.dtype)
+        raise RuntimeError("expected scalar type {} but found {}".format(*names))
+    a, b = broadcast_tensors(input, other)
     shape = a.shape
     if dim is None:
         dim = next((i for i, s in enumerate(shape) if s == 3), None)
