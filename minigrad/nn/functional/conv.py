@@ -401,6 +401,12 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
             f"fold: only 3D (batched) input is supported, got shape {list(input.shape)}"
         )
     refuse_dtype(input, "col2im_out_cpu", (dtypes.bool,), complex_ok=True)
+    return fold_columns(input, output_size, kernel_size, dilation, padding, stride)
+
+
+def fold_columns(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """:func:`fold` of any dtype: the transposed convolutions sum their integer columns too
+    (PyTorch has integer kernels for them, not for ``F.fold``)."""
     size = pair(output_size, "output_size", "fold")
     geom = _fold_geometry(size, kernel_size, dilation, padding, stride, "fold")
     n, ck, length = input.shape

@@ -15,7 +15,7 @@ from .conv import (
     conv_channel_mismatch,
     conv_node,
     conv_rank_mismatch,
-    fold,
+    fold_columns,
     in_chunks,
 )
 
@@ -65,7 +65,7 @@ def conv_transpose2d(
     def run(part):
         x_g = part.reshape(part.shape[0], groups, c_in // groups, h * w)
         cols = (w_g @ x_g).reshape(part.shape[0], groups * c_out_g * kernel[0] * kernel[1], h * w)
-        out = fold(cols, out_size, kernel, dilation, padding, stride)
+        out = fold_columns(cols, out_size, kernel, dilation, padding, stride)
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
     # a sample's scratch: its columns and the frame fold sums them into
@@ -149,7 +149,7 @@ def conv_transpose3d(
         # comes out contiguous in (N, C, D, H, W), and every copy moves whole planes
         cols = y.reshape(n, d, c_out, kd, ho * wo).permute(0, 2, 3, 1, 4)
         cols = cols.reshape(n, c_out * kd, d * ho * wo)
-        out = fold(
+        out = fold_columns(
             cols, (d_out, ho * wo), (kd, 1), (dilation[0], 1), (padding[0], 0), (stride[0], 1)
         )
         out = out.reshape(n, c_out, d_out, ho, wo)
