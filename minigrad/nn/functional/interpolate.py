@@ -185,7 +185,10 @@ def interpolate(
     """Resize (N, C, *spatial) to ``size`` or by ``scale_factor``, as ``F.interpolate``.
 
     Args:
-        input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+        input: (N, C, L), (N, C, H, W) or (N, C, D, H, W); floating point, or uint8 for the
+            nearest modes (PyTorch's other integer and bool refusals are raised in its words;
+            its uint8 bilinear and bicubic kernels round fixed-point weights, which minigrad
+            does not reproduce: NotImplementedError).
         size: the output's spatial size (an int or one per dim).
         scale_factor: multiplier(s) for the spatial size (the output size is floored).
         mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D), ``'bilinear'`` (4-D),
