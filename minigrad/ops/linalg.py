@@ -144,6 +144,10 @@ def _sizes_agree(input, other) -> bool:
 
 
 def outer(input, vec2):
+    """The outer product of two vectors (``torch.outer``): 1-D operands, as PyTorch checks."""
+    for name, v in (("self", input), ("vec2", vec2)):
+        if getattr(v, "ndim", 1) != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
     return input.unsqueeze(-1) * vec2
 
 
