@@ -34,16 +34,25 @@ NAMES = (
     "take_along_dim tan tanh topk tril triu trunc var var_mean vdot vstack where zeros"
 ).split()
 
+# functions whose ``out=`` computes in out's dtype when no dtype is given, as PyTorch's do
+# (``cumsum(x, 0, out=long_tensor)`` casts x first, as ``dtype=`` would)
+IN_OUT_DTYPE = ("cumsum", "cumprod")
+
 
 def with_out(fn):
-    """``fn`` taking PyTorch's ``out=`` keyword (see the module docstring)."""
+    """``fn`` taking PyTorch's ``out=`` keyword (see the module docstring); a function's own
+    ``check_out(out, **kwargs)`` attribute, when it has one, checks ``out`` first."""
 
     @functools.wraps(fn)
     def call(*args, out=None, **kwargs):
         if out is None:
             return fn(*args, **kwargs)
-        if getattr(fn, "draws_in_out_dtype", False) and kwargs.get("dtype") is None:
+        in_out_dtype = getattr(fn, "draws_in_out_dtype", False) or fn.__name__ in IN_OUT_DTYPE
+        if in_out_dtype and kwargs.get("dtype") is None:
             kwargs["dtype"] = getattr(out, "dtype", None)  # random factories: out's numbers
+        check = getattr(fn, "check_out", None)
+        if check is not None:
+            check(out, **kwargs)
         result = fn(*args, **kwargs)
         if isinstance(result, Tensor):
             return _write(out, result, fn.__name__)

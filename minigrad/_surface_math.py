@@ -123,6 +123,8 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1) -> tuple:
     """
     if edge_order not in (1, 2):
         raise RuntimeError("torch.gradient only supports edge_order=1 and edge_order=2.")
+    if input.dtype is dtypes.uint8:
+        raise RuntimeError("torch.gradient does not support uint8 input.")
     dims, spacing = _gradient_dims(input, spacing, dim)
     if not input.is_floating_point() and not input.is_complex():
         input = input.to(dtypes.get_default_dtype())

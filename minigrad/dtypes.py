@@ -311,6 +311,17 @@ def scalar_type_name(d: dtype) -> str:
     return name
 
 
+_CPP_NAMES = {"float16": "c10::Half", "bfloat16": "c10::BFloat16", "float32": "float",
+              "float64": "double", "int64": "long int", "int32": "int", "int16": "short int",
+              "int8": "signed char", "uint8": "unsigned char", "bool": "bool"}  # fmt: skip
+
+
+def cpp_type_name(d: dtype) -> str:
+    """The C++ type of a dtype as some of PyTorch's messages spell it (``long int``,
+    ``c10::Half``: "expected dtype long int for `end` but got dtype float")."""
+    return _CPP_NAMES.get(d.name, scalar_type_name(d))
+
+
 def _check_limited_promotion(a: dtype, b: dtype) -> None:
     pair = f"{scalar_type_name(a)} and {scalar_type_name(b)}"
     if a.name.startswith("float8") or b.name.startswith("float8"):

@@ -19,7 +19,7 @@ from .. import _dtype_limits, backend, dtypes
 from .. import _torch_function as _tf
 from ..autograd import graph
 from ..autograd.graph import named_as
-from .base import Op, constant, scalar_tensor
+from .base import Op, constant, refuse_dtype, scalar_tensor
 from .complex import conjugates, holomorphic
 
 # -- type promotion -----------------------------------------------------------------------------
@@ -596,7 +596,18 @@ def remainder(input, other):
 
 
 def pow(input, exponent):
+    refuse_two_bools(input, exponent, "pow", "pow")
     return binary(Pow(), input, exponent)
+
+
+def refuse_two_bools(input, other, kernel: str, op: str) -> None:
+    """PyTorch's NotImplementedError for two bool tensors where its kernel has no bool loop
+    (``pow``, ``fmod_cpu``; a Python bool operand computes)."""
+    if (
+        getattr(input, "dtype", None) is dtypes.bool
+        and getattr(other, "dtype", None) is dtypes.bool
+    ):
+        refuse_dtype(dtypes.bool, kernel, op, bools_only=True)
 
 
 def maximum(input, other):

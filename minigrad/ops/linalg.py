@@ -10,7 +10,7 @@ import numpy as np
 from .. import _torch_function as _tf
 from .. import dtypes
 from ..autograd import graph
-from .base import Op, kernel_dtypes
+from .base import Op, kernel_dtypes, refuse_dtype
 from .complex import conjugates
 from .elementwise import promote
 
@@ -117,11 +117,22 @@ def matmul(input, other):
         )
     # PyTorch's matmul never promotes; a size mismatch of matrices is reported first
     if input.dtype is not other.dtype and _sizes_agree(input, other):
+        _refuse_compressed_integers(input, other)
         raise RuntimeError(
             f"matmul: expected m1 and m2 to have the same dtype, but got: "
             f"{dtypes.scalar_type_name(input.dtype)} != {dtypes.scalar_type_name(other.dtype)}"
         )
     return MatMul()(input, other)
+
+
+def _refuse_compressed_integers(input, other) -> None:
+    """With a sparse compressed operand, PyTorch's MKL kernel refuses integer and bool dtypes
+    before it compares the operands' dtypes."""
+    from .._sparse_compressed import SparseCompressed
+
+    if SparseCompressed in (type(input._data), type(other._data)):
+        for x in (input, other):
+            refuse_dtype(x.dtype, "addmm_out_sparse_csr_impl_mkl", "matmul")
 
 
 def _sizes_agree(input, other) -> bool:
@@ -133,6 +144,10 @@ def _sizes_agree(input, other) -> bool:
 
 
 def outer(input, vec2):
+    """The outer product of two vectors (``torch.outer``): 1-D operands, as PyTorch checks."""
+    for name, v in (("self", input), ("vec2", vec2)):
+        if getattr(v, "ndim", 1) != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {v.ndim}-D")
     return input.unsqueeze(-1) * vec2
 
 

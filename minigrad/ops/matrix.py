@@ -9,7 +9,7 @@ import math
 from .. import dtypes
 from ..autograd.graph import named_as, names_node
 from ..backend import DimensionError
-from .base import coefficient, normalize_dim, on_input_device
+from .base import coefficient, normalize_dim, on_input_device, refuse_dtype
 from .complex import real_only
 from .elementwise import promote
 from .indexing import GetItem, IndexAdd
@@ -93,6 +93,8 @@ def diag(input, diagonal=0):
 @names_node("TraceBackward0")
 def trace(input):
     """The sum of the main diagonal of a 2-D tensor."""
+    if input.dtype is dtypes.bool:  # (PyTorch refuses the dtype before the rank)
+        refuse_dtype(dtypes.bool, "trace", "trace")
     if input.ndim != 2:
         raise RuntimeError(f"trace: expected a matrix, but got tensor with dim {input.ndim}")
     return diagonal(input).sum()
@@ -108,6 +110,8 @@ def tensordot(a, b, dims=2):
     if isinstance(dims, int):
         if dims < 0:
             raise RuntimeError(f"tensordot expects dims >= 0, but got dims={dims}")
+        if dims > min(a.ndim, b.ndim):
+            raise RuntimeError(f"tensordot expects dims < ndim_a or ndim_b, but got dims={dims}")
         dims_a, dims_b = list(range(a.ndim - dims, a.ndim)), list(range(dims))
     else:
         dims_a, dims_b = dims
@@ -115,6 +119,8 @@ def tensordot(a, b, dims=2):
         dims_b = [dims_b] if isinstance(dims_b, int) else list(dims_b)
     if len(dims_a) != len(dims_b):
         raise RuntimeError("tensordot: both dimension lists should have same length")
+    if a.dtype is not b.dtype:
+        raise RuntimeError("both inputs should have same dtype")
     dims_a = [normalize_dim(d, a.ndim, "tensordot") for d in dims_a]
     dims_b = [normalize_dim(d, b.ndim, "tensordot") for d in dims_b]
     for da, db in zip(dims_a, dims_b):
@@ -214,8 +220,16 @@ def kron(input, other):
 @names_node("LinalgCrossBackward0")
 def cross(input, other, dim=None):
     """The cross product of 3-vectors along ``dim`` (by default the first dim of size 3, as
-    ``torch.cross``; ``linalg.cross`` uses the last)."""
-    a, b = broadcast_tensors(*promote(input, other))
+    ``torch.cross``; ``linalg.cross`` uses the last). Operands of one rank and one dtype, not
+    bool, as PyTorch checks them (in its order and words)."""
+    if input.ndim != other.ndim:
+        raise RuntimeError("linalg.cross: inputs must have the same number of dimensions.")
+    if input.dtype is dtypes.bool:
+        refuse_dtype(dtypes.bool, "cross", "cross", bools_only=True)
+    if input.dtype is not other.dtype:
+        names = dtypes.scalar_type_name(input.dtype), dtypes.scalar_type_name(other.dtype)
+        raise RuntimeError("expected scalar type {} but found {}".format(*names))
+    a, b = broadcast_tensors(input, other)
     shape = a.shape
     if dim is None:
         dim = next((i for i, s in enumerate(shape) if s == 3), None)

@@ -9,7 +9,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import grad_mode, graph
 from ..autograd.graph import names_node
-from .base import Op, coefficient, constant, method_on_batched, on_input_device
+from .base import Op, coefficient, constant, method_on_batched, on_input_device, refuse_dtype
 from .complex import complex as complex_of
 from .complex import complex_not_implemented, real_only
 from .elementwise import Compare, compare, isinf, isnan, promote, where
@@ -50,7 +50,20 @@ def lerp(input, end, weight):
     Example:
         >>> minigrad.lerp(minigrad.zeros(2), minigrad.ones(2), 0.25)  # tensor([0.25, 0.25])
     """
+    _lerp_dtypes(input, end, weight)
     return in_float32(_lerp, input, end, weight)
+
+
+def _lerp_dtypes(input, end, weight) -> None:
+    """PyTorch's lerp takes operands of one floating-point dtype (its words for each)."""
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, graph.Tensor) and t.dtype is not input.dtype:
+            raise RuntimeError(
+                f"expected dtype {dtypes.cpp_type_name(input.dtype)} for `{name}` but got dtype "
+                f"{dtypes.cpp_type_name(t.dtype)}"
+            )
+    kernel = "lerp_kernel_tensor" if isinstance(weight, graph.Tensor) else "lerp_kernel_scalar"
+    refuse_dtype(input.dtype, kernel, "lerp")
 
 
 def _lerp(input, end, weight):

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from .. import _std_select, backend, return_types
+from .. import _std_select, backend, dtypes, return_types
 from ..autograd.graph import named_as, names_node
 from .base import (
     coefficient,
@@ -98,10 +98,10 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         raise RuntimeError(
             f"cov(): expected input to have two or fewer dimensions but got an input with {input.ndim} dimensions"
         )
+    if input.dtype is dtypes.bool:
+        raise RuntimeError("cov(): bool dtype is not supported for input")
     x = input.reshape(1, -1) if input.ndim < 2 else input
     if not x.dtype.is_floating_point:
-        from .. import dtypes
-
         x = x.to(dtypes.get_default_dtype())
     n = x.shape[1]
     w = None
@@ -125,6 +125,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         norm = total - correction
     else:
         total = w.sum()
+        if not total.item():  # (PyTorch checks it too: a sync)
+            raise RuntimeError("cov(): weights sum to zero, can't be normalized")
         avg = (x * w).sum(1) / total
         norm = total - (
             correction * (w * aweights).sum() / total if aweights is not None else correction

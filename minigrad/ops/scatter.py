@@ -11,7 +11,7 @@ import numpy as np
 from .. import dtypes
 from ..autograd import graph
 from ..autograd.graph import names_node
-from .base import Op, coefficient, constant, normalize_dim, on_input_device
+from .base import Op, coefficient, constant, normalize_dim, on_input_device, refuse_dtype
 from .elementwise import where
 from .indexing import (
     SCATTER_DTYPE,
@@ -247,6 +247,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if not isinstance(src, graph.Tensor):
         raise TypeError("scatter_reduce(): src must be a Tensor")
     same_dtype(input, src, SCATTER_DTYPE)
+    if reduce == "mean" and input.dtype is dtypes.bool:
+        refuse_dtype(dtypes.bool, "scatter_gather_tensor_cpu_reduce_mean", "scatter_reduce", True)
     if reduce in ("sum", "mean"):
         base = input if include_self else Scatter(d, idx)(input, input.new_zeros(index.shape))
         total = ScatterAdd(d, idx)(base, src)

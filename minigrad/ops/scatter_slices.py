@@ -8,7 +8,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..autograd import graph
 from ..autograd.graph import names_node
-from .base import normalize_dim, on_input_device
+from .base import normalize_dim, on_input_device, refuse_dtype
 from .indexing import same_dtype
 from .joining import split
 from .matrix import diag, diagonal
@@ -190,6 +190,9 @@ def index_reduce(input, dim, index, source, reduce, *, include_self=True):
         source,
         "index_reduce_(): self ({self}) and source ({src}) must have the same scalar type",
     )
+    if input.dtype is dtypes.bool and not include_self:  # (PyTorch's kernel for it)
+        kernel = "index_reduce_func_exclude_input_init"
+        refuse_dtype(dtypes.bool, kernel, "index_reduce", bools_only=True)
     d = normalize_dim(dim, input.ndim, "index_reduce")
     if index.ndim <= 1 and source.ndim and index.numel() != source.shape[d]:  # (PyTorch's words)
         raise RuntimeError(

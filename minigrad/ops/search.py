@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from .. import dtypes
 from ..autograd import graph
-from .base import constant, normalize_dim, on_input_device
+from .base import constant, normalize_dim, on_input_device, refuse_dtype
 from .complex import refuse_complex
 
 
@@ -87,6 +87,7 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         if right and side == "left":
             raise RuntimeError("searchsorted: side and right can't be set to opposites")
         right = side == "right"
+    _searchsorted_dtypes(sorted_sequence, input)
     how = "right" if right else "left"
     dev = sorted_sequence.device
     xp = dev.xp
@@ -94,6 +95,12 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     if sorter is not None:
         seq = xp.take_along_axis(seq, sorter._data, axis=-1)
     scalar = not isinstance(input, graph.Tensor)
+    if seq.ndim != 1 and (scalar or input.ndim == 0):
+        raise RuntimeError(
+            "torch.searchsorted(): input value can be a scalar only when boundaries tensor "
+            f"dimension is 1, but we got boundaries tensor dim({seq.ndim}) and input value's "
+            f"dim(0) numel(1)"
+        )
     values = xp.asarray(input, dtype=seq.dtype) if scalar else input._data
     out_dtype = "int32" if out_int32 else "int64"
     if seq.ndim == 1:
@@ -111,12 +118,33 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return constant(found.reshape(values.shape).astype(out_dtype), dev)
 
 
+def _searchsorted_dtypes(sorted_sequence, input) -> None:
+    """PyTorch's kernel searches the dtype both operands promote to: any but bool."""
+    if dtypes.result_type(sorted_sequence, input) is dtypes.bool:
+        refuse_dtype(dtypes.bool, "searchsorted_out_cpu", "searchsorted", bools_only=True)
+
+
+def _check_out(out, *args, out_int32=False, **kwargs) -> None:
+    """``out=`` of searchsorted and bucketize: int64 (int32 with ``out_int32``), as PyTorch."""
+    want = dtypes.int32 if out_int32 else dtypes.int64
+    if getattr(out, "dtype", want) is not want:
+        raise RuntimeError(
+            "torch.searchsorted(): output tensor's dtype is wrong, it can only be Int(int32) or "
+            "Long(int64) depending on whether out_int32 flag is True, but we got output "
+            f"tensor's dtype {dtypes.scalar_type_name(out.dtype)} and out_int32 flag is "
+            f"{bool(out_int32)}"
+        )
+
+
 def bucketize(input, boundaries, *, out_int32=False, right=False):
     """The bucket of each value given 1-D increasing ``boundaries``: i with
     ``boundaries[i-1] < x <= boundaries[i]`` (``<`` and ``<=`` swap with ``right=True``)."""
     if boundaries.ndim != 1:
         raise RuntimeError(f"boundaries tensor must be 1 dimension, but got dim({boundaries.ndim})")
     return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+searchsorted.check_out = bucketize.check_out = _check_out
 
 
 def unravel_index(indices, shape):

@@ -82,6 +82,10 @@ def _median(input, dim, keepdim, ignore_nan: bool, name: str):
 def median(input, dim=None, keepdim=False):
     """The lower median (of an even count, the smaller middle value) of all entries, or
     ``(values, indices)`` along ``dim``; NaN where a slice holds NaN."""
+    if input.dtype is dtypes.bool:  # (after the dim's range check, as PyTorch)
+        if dim is not None:
+            normalize_dim(dim, input.ndim, "median")
+        refuse_dtype(dtypes.bool, "median_cpu" if dim is None else "median_out", "median")
     return _median(input, dim, keepdim, False, "median")
 
 

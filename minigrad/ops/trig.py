@@ -8,7 +8,14 @@ import math
 
 from .base import Op, kernel_dtypes
 from .complex import holomorphic
-from .elementwise import binary, by_divisor, operand_dtype, unary_function, where
+from .elementwise import (
+    binary,
+    by_divisor,
+    operand_dtype,
+    refuse_two_bools,
+    unary_function,
+    where,
+)
 
 
 @holomorphic
@@ -325,4 +332,5 @@ def copysign(input, other):
 def fmod(input, other):
     """The remainder of input/other with the sign of input (C's fmod; ``remainder`` follows
     the divisor's sign)."""
+    refuse_two_bools(input, other, "fmod_cpu", "fmod")
     return binary(Fmod(), input, other, floating=False)

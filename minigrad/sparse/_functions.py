@@ -9,7 +9,14 @@ from .. import backend, dtypes
 from .. import ops as _ops
 from .._sparse_compressed import SparseCompressed
 from ..autograd.graph import named_as, names_node
-from ..ops.base import Op, coefficient, constant, normalize_dims, on_input_device
+from ..ops.base import (
+    Op,
+    coefficient,
+    constant,
+    normalize_dims,
+    on_input_device,
+    refuse_dtype,
+)
 from ..ops.indexing import GetItem, IndexAdd
 from ..tensor import Tensor
 from ._core import coalesce, expect_sparse, is_sparse, make, values_of
@@ -43,6 +50,8 @@ def spmm(sparse: Tensor, dense: Tensor, keep_pattern: bool = False, op: str = "m
             f"{op}: mat1 and mat2 shapes cannot be multiplied ({rec.shape[0]}x{rec.shape[1]} and "
             f"{'x'.join(map(str, dense.shape))})"
         )
+    for x in (sparse, dense):  # (PyTorch's kernel takes integers, not bool)
+        refuse_dtype(x.dtype, "addmm_sparse_dense", op, bools_only=True)
     if dense.dtype != sparse.dtype:
         raise RuntimeError(
             f"{op}: expected mat1 and mat2 to have the same dtype, but got: {sparse.dtype} != "

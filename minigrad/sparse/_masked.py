@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import backend
+from .. import backend, dtypes
 from .._sparse_compressed import SparseCompressed, sparse_csr
 from .._sparse_coo import SparseCOO
 from ..ops import cat
@@ -107,6 +107,23 @@ def sspaddmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1, alpha=1) -> T
     return _core.make(indices, values, rec.shape)
 
 
+def _sampled_dtypes(input: Tensor, mat1: Tensor, mat2: Tensor) -> None:
+    """PyTorch's dtype checks of ``sampled_addmm``, in its order: mat1, mat2 and input of one
+    dtype, a floating-point one."""
+    names = [dtypes.scalar_type_name(t.dtype) for t in (mat1, mat2, input)]
+    for other, name in (("mat2", names[1]), ("self", names[2])):
+        if name != names[0]:
+            raise RuntimeError(
+                f"sampled_addmm: Expected mat1 and {other} to have the same dtype, but got "
+                f"{names[0]} and {name}"
+            )
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(
+            "sparse_sampled_addmm: Expected self to be a floating-point or complex tensor, but "
+            f"got {names[2]}"
+        )
+
+
 def sampled_addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1.0, alpha=1.0, out=None):
     """``beta * input + alpha * (mat1 @ mat2)`` at the entries of the CSR tensor ``input`` only
     (``torch.sparse.sampled_addmm``): a CSR tensor of ``input``'s pattern.
@@ -135,6 +152,7 @@ def sampled_addmm(input: Tensor, mat1: Tensor, mat2: Tensor, *, beta=1.0, alpha=
         raise RuntimeError("sampled_addmm: self.shape[-2] must match mat1.shape[-2]")
     if mat2.shape[1] != rec.shape[1]:
         raise RuntimeError("sampled_addmm: self.shape[-1] must match mat2.shape[-1]")
+    _sampled_dtypes(input, mat1, mat2)
     with backend.on(input.device):
         (_, rows, cols), values = _convert.elements_of(input)
         sampled = (GetItem((rows,))(mat1) * GetItem((cols,))(mat2.t())).sum(1)

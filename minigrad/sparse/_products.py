@@ -11,6 +11,7 @@ from .. import backend
 from .._sparse_compressed import BLOCKED, SparseCompressed, sparse_csr
 from .._sparse_coo import SparseCOO
 from ..ops import Op
+from ..ops.base import refuse_dtype
 from ..ops.indexing import GetItem, IndexAdd
 from ..tensor import Tensor
 from . import _convert, _core
@@ -36,12 +37,22 @@ def matrix_elements(x: Tensor) -> tuple:
     return rows, cols, values
 
 
+def refuse_integers(kernel: str, op: str, *operands, bools_only: bool = False) -> None:
+    """PyTorch's ``NotImplementedError`` for a sparse product whose CPU ``kernel`` has floating
+    point (``bools_only``: and integer) implementations only, naming the first refused dtype
+    among the ``operands``; it comes before the same-dtype check, as in PyTorch."""
+    for x in operands:
+        if isinstance(x, Tensor):
+            refuse_dtype(x.dtype, kernel, op, bools_only)
+
+
 def check_operands(s: Tensor, d: Tensor, op: str, transposed: bool = False) -> None:
-    """PyTorch's errors for ``s @ d`` (``d @ s`` when ``transposed``) with dense ``d``."""
+    """PyTorch's errors for ``s @ d`` (``d @ s`` when ``transposed``) with dense ``d``; a
+    compressed ``s`` multiplies floating-point operands only (MKL's kernel)."""
     if not isinstance(d, Tensor):
         raise TypeError(f"{op}: expected a tensor as the dense operand, got {type(d).__name__}")
     if d.ndim not in (1, 2):
-        raise RuntimeError(f"{op}: expected a 1-D or 2-D dense operand, got {d.ndim}-D")
+        raise backend.DimensionError(f"{op}: expected a 1-D or 2-D dense operand, got {d.ndim}-D")
     left, right = (d.shape, s.shape) if transposed else (s.shape, d.shape)
     inner_left = left[-1]
     inner_right = right[0]
@@ -50,6 +61,8 @@ def check_operands(s: Tensor, d: Tensor, op: str, transposed: bool = False) -> N
             "mat1 and mat2 shapes cannot be multiplied "
             f"({'x'.join(map(str, left))} and {'x'.join(map(str, right))})"
         )
+    if type(s._data) is SparseCompressed:
+        refuse_integers("addmm_out_sparse_csr_impl_mkl", op, *((d, s) if transposed else (s, d)))
     if d.dtype != s.dtype:
         raise RuntimeError(
             f"{op}: expected mat1 and mat2 to have the same dtype, but got: "
@@ -166,6 +179,8 @@ def sparse_product(a: Tensor, b: Tensor, op: str = "mm") -> Tensor:
             f"mat1 and mat2 shapes cannot be multiplied ({a.shape[0]}x{a.shape[1]} and "
             f"{b.shape[0]}x{b.shape[1]})"
         )
+    kernel = "addmm_out_sparse_csr_impl_mkl_sparse" if la is sparse_csr else "sparse_matmul"
+    refuse_integers(kernel, op, b, a)  # (PyTorch names mat2's dtype first)
     if a.dtype != b.dtype:
         raise RuntimeError(
             f"{op}: expected mat1 and mat2 to have the same dtype, but got: {a.dtype} != {b.dtype}"

@@ -6,7 +6,7 @@ Each formula is PyTorch's, elementwise and exact, so the gradients come from the
 
 from __future__ import annotations
 
-from ... import backend, ops
+from ... import backend, dtypes, ops
 from ...autograd.graph import named_as
 from ...ops.base import coefficient, constant, kernel_dtypes
 from ._utils import maybe_inplace
@@ -112,6 +112,9 @@ def prelu(input, weight):
         raise RuntimeError(
             f"prelu: Expected `weight` to be a scalar or 1D tensor, but got: ndim = {weight.ndim}"
         )
+    if weight.dtype is not input.dtype:
+        names = dtypes.scalar_type_name(input.dtype), dtypes.scalar_type_name(weight.dtype)
+        raise RuntimeError("prelu: Type promoting not supported. Got {} and {}".format(*names))
     count = weight.numel()
     if count != 1:
         channels = input.shape[1] if input.ndim >= 2 else 1

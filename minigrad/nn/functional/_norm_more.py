@@ -9,7 +9,7 @@ from ... import dtypes, ops
 from ..._typeinfo import finfo
 from ...autograd.grad_mode import no_grad
 from ...creation import arange
-from ...ops.base import kernel_dtypes
+from ...ops.base import kernel_dtypes, refuse_dtype
 from ...ops.complex import real_only
 from .normalization import batch_norm
 
@@ -85,6 +85,7 @@ def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
             f"rms_norm: Given normalized_shape={list(shape)}, expected input with shape "
             f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}"
         )
+    refuse_dtype(input.dtype, "rms_norm", "rms_norm")
     x = input.float() if input.dtype in _REDUCED else input
     if eps is None:
         eps = finfo(x.dtype).eps

@@ -222,6 +222,16 @@ def refuse_dtype(x, kernel: str, integers=(), complex_ok: bool = False) -> None:
     raise NotImplementedError(f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(d)}'")
 
 
+def adaptive_rank(input, output_size) -> None:
+    """PyTorch's ValueError for adaptive pooling of an input with no more dims than a sequence
+    ``output_size`` has entries ("Input dimension should be at least 3"), which its Python
+    wrappers raise before the kernel sees the input (its rank, its dtype)."""
+    from ..modules.utils import _list_with_default
+
+    if hasattr(input, "shape") and isinstance(output_size, (tuple, list)):
+        _list_with_default(output_size, tuple(input.shape))
+
+
 def pair(value, name: str, op: str, n: int = 2) -> tuple:
     """An int or a sequence of ``n`` ints as an ``n``-tuple of ints (PyTorch's ``_pair``)."""
     if isinstance(value, int) and not isinstance(value, bool):

@@ -4,6 +4,7 @@ the max over rows of the max over columns)."""
 
 from __future__ import annotations
 
+import functools
 import math
 
 from ... import dtypes
@@ -11,7 +12,7 @@ from ..._memory_format import output_layout
 from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ...ops.base import kernel_dtypes
-from ._windows import pair
+from ._windows import adaptive_rank, pair
 
 
 def _window_rows(n: int, n_out: int):
@@ -78,6 +79,12 @@ def _adaptive_max(x, sizes, return_indices: bool, op: str, spatial: int):
         raise RuntimeError(
             f"{op}: expected a {spatial + 1}-D or {spatial + 2}-D input, got {list(x.shape)}"
         )
+    for d in range(1, x.ndim):
+        if x.shape[d] == 0:
+            raise RuntimeError(
+                f"{op}(): Expected input to have non-zero size for non-batch dimensions, but "
+                f"input has sizes {list(x.shape)} with dimension {d} being empty"
+            )
     first = x.ndim - spatial
     sizes = tuple(n if s is None else s for s, n in zip(sizes, x.shape[first:]))
     if any(s <= 0 for s in sizes):
@@ -90,11 +97,24 @@ def _adaptive_max(x, sizes, return_indices: bool, op: str, spatial: int):
     return named_as(x, _NODES[spatial])
 
 
+def adaptive_rank_first(fn):
+    """``fn`` with PyTorch's rank check of a sequence ``output_size`` (its ValueError) before
+    the kernel's dtype check."""
+
+    @functools.wraps(fn)
+    def run(input, output_size, *args, **kwargs):
+        adaptive_rank(input, output_size)
+        return fn(input, output_size, *args, **kwargs)
+
+    return run
+
+
 # PyTorch's last node per spatial dims (1-D pools in 2-D, then squeezes)
 _NODES = {1: "SqueezeBackward1", 2: "AdaptiveMaxPool2DBackward0", 3: "AdaptiveMaxPool3DBackward0"}
 
 
 @output_layout()
+@adaptive_rank_first
 @kernel_dtypes("adaptive_max_pool2d")
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     """Max pooling of (N, C, H, W) or (C, H, W) to ``output_size`` (an int or a pair; None
@@ -120,6 +140,7 @@ def adaptive_max_pool1d(input, output_size, return_indices: bool = False):
 
 
 @output_layout(volumes=False)
+@adaptive_rank_first
 @kernel_dtypes("adaptive_max_pool3d_cpu")
 def adaptive_max_pool3d(input, output_size, return_indices: bool = False):
     """Max pooling of (N, C, D, H, W) or (C, D, H, W) to ``output_size`` (an int or a triple;

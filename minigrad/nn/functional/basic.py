@@ -12,7 +12,7 @@ from ..._warnings import warn_user
 from ...autograd import grad_mode, graph
 from ...autograd.graph import named_as
 from ...ops import Op
-from ...ops.base import autocast_inputs, constant
+from ...ops.base import autocast_inputs, constant, refuse_dtype
 from ...ops.complex import conjugates
 from ...ops.indexing import GetItem, IndexAdd, check_range
 from ...ops.linalg import times_transposed
@@ -143,6 +143,8 @@ def linear(input, weight, bias=None):
             f"linear: input, weight and bias must have the same dtype, got {input.dtype}, "
             f"{weight.dtype}" + (f" and {bias.dtype}" if bias is not None else "")
         )
+    if w_dtype.kind == "b":  # (PyTorch's addmm has no bool kernel)
+        refuse_dtype(dtypes.bool, "addmm_impl_cpu_", "linear")
     if len(shape) == 1:
         out = LinearOp()(input.unsqueeze(0), weight, bias).squeeze(0)
         return named_as(out, linear_node(1, bias is not None))

@@ -17,7 +17,7 @@ import contextvars
 import itertools
 import math
 
-from ... import dtypes
+from ... import backend, dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import named_as, names_node
 from ...ops import Op, cat, split, stack
@@ -423,14 +423,25 @@ def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
         >>> unfold(minigrad.randn(1, 2, 4, 4), 2, stride=2).shape
         minigrad.Size([1, 8, 4])
     """
+    if input.ndim < 2:  # (PyTorch: an IndexError)
+        raise backend.DimensionError(
+            f"unfold: expected a 4D (batched image) input, got shape {list(input.shape)}"
+        )
     if input.ndim != 4:
         raise NotImplementedError(
             f"unfold: only 4D (batched image) input is supported, got shape {list(input.shape)}"
         )
+    refuse_dtype(input, "im2col_out_cpu", (dtypes.bool,), complex_ok=True)
+    if not all(input.shape[1:]):
+        raise RuntimeError(
+            "Expected 3D or 4D (batch mode) tensor with possibly 0 batch size and other non-zero "
+            f"dimensions for input, but got: {list(input.shape)}"
+        )
     geom = _fold_geometry(input.shape[2:], kernel_size, dilation, padding, stride, "unfold")
     n, c = input.shape[:2]
     cols = Im2Col(geom, "ncijhw")(input)
-    return named_as(cols.reshape(n, c * math.prod(geom.kernel), -1), "Im2ColBackward0")
+    blocks = math.prod(geom.kernel)
+    return named_as(cols.reshape(n, c * blocks, math.prod(geom.out)), "Im2ColBackward0")
 
 
 def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
@@ -451,6 +462,13 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise NotImplementedError(
             f"fold: only 3D (batched) input is supported, got shape {list(input.shape)}"
         )
+    refuse_dtype(input, "col2im_out_cpu", (dtypes.bool,), complex_ok=True)
+    return fold_columns(input, output_size, kernel_size, dilation, padding, stride)
+
+
+def fold_columns(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """:func:`fold` of any dtype: the transposed convolutions sum their integer columns too
+    (PyTorch has integer kernels for them, not for ``F.fold``)."""
     size = pair(output_size, "output_size", "fold")
     geom = _fold_geometry(size, kernel_size, dilation, padding, stride, "fold")
     n, ck, length = input.shape

@@ -17,7 +17,7 @@ from .conv import (
     conv_channel_mismatch,
     conv_node,
     conv_rank_mismatch,
-    fold,
+    fold_columns,
     in_chunks,
 )
 
@@ -68,7 +68,7 @@ def conv_transpose2d(
     def run(part):
         x_g = part.reshape(part.shape[0], groups, c_in // groups, h * w)
         cols = (w_g @ x_g).reshape(part.shape[0], groups * c_out_g * kernel[0] * kernel[1], h * w)
-        out = fold(cols, out_size, kernel, dilation, padding, stride)
+        out = fold_columns(cols, out_size, kernel, dilation, padding, stride)
         return out if bias is None else out + bias.reshape(1, -1, 1, 1)
 
     # a sample's scratch: its columns and the frame fold sums them into

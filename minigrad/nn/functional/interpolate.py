@@ -187,7 +187,10 @@ def interpolate(
     """Resize (N, C, *spatial) to ``size`` or by ``scale_factor``, as ``F.interpolate``.
 
     Args:
-        input: (N, C, L), (N, C, H, W) or (N, C, D, H, W).
+        input: (N, C, L), (N, C, H, W) or (N, C, D, H, W); floating point, or uint8 for the
+            nearest modes (PyTorch's other integer and bool refusals are raised in its words;
+            its uint8 bilinear and bicubic kernels round fixed-point weights, which minigrad
+            does not reproduce: NotImplementedError).
         size: the output's spatial size (an int or one per dim).
         scale_factor: multiplier(s) for the spatial size (the output size is floored).
         mode: ``'nearest'``, ``'nearest-exact'``, ``'linear'`` (3-D), ``'bilinear'`` (4-D),
@@ -232,6 +235,8 @@ def interpolate(
     sizes, scales = _output_sizes(input, size, scale_factor, bool(recompute_scale_factor), op)
     if mode == "area":
         return _area(input, sizes, op)
+    _check_dtype(input, mode, antialias)
+    _check_nonempty(input, sizes)
     if antialias:
         out = _antialiased(input, sizes, scales, bool(align_corners), mode)
         return named_as(out, _upsample_node(mode, input.ndim, True))
@@ -255,6 +260,56 @@ def interpolate(
         w = _weights(weight, shape, input)
         out = _take(out, dim, left) * (1 - w) + _take(out, dim, right) * w
     return named_as(out, _upsample_node(mode, input.ndim, False))
+
+
+def _kernel(mode: str, ndim: int, antialias: bool) -> str:
+    """The CPU kernel PyTorch names when it refuses an input's dtype for ``mode``."""
+    if antialias:
+        return "compute_index_ranges_weights"
+    if mode.startswith("nearest"):
+        return (
+            "upsample_nearest2d_channels_last" if ndim == 4 else "compute_indices_weights_nearest"
+        )
+    if mode == "bilinear":
+        return "upsample_bilinear2d_channels_last"
+    return (
+        "compute_indices_weights_cubic" if mode == "bicubic" else "compute_indices_weights_linear"
+    )
+
+
+def _check_dtype(x, mode: str, antialias: bool) -> None:
+    """PyTorch resizes floating-point tensors, and uint8 in every mode but linear and
+    trilinear; other integers and bool raise its NotImplementedError. Its uint8 kernels of the
+    interpolating modes round fixed-point weights, pass by pass, which minigrad does not
+    reproduce: they raise rather than differ."""
+    d = x.dtype
+    if d.is_floating_point or getattr(x, "is_quantized", False):
+        return
+    if d is not dtypes.uint8 or mode in ("linear", "trilinear"):
+        raise NotImplementedError(
+            f'"{_kernel(mode, x.ndim, antialias)}" not implemented for '
+            f"'{dtypes.scalar_type_name(d)}'"
+        )
+    if not mode.startswith("nearest"):
+        raise NotImplementedError(
+            f"interpolate: mode {mode!r} of a uint8 tensor is not implemented in minigrad "
+            "(PyTorch's uint8 kernel rounds fixed-point weights pass by pass); resize "
+            "x.float() and round"
+        )
+
+
+def _check_nonempty(x, sizes) -> None:
+    """PyTorch's RuntimeError for an empty spatial input or output size."""
+    in_sizes = tuple(x.shape[2:])
+    if all(in_sizes) and all(sizes):
+        return
+    names = "DHW"[3 - len(sizes) :]
+    fmt = lambda ns: ", ".join(f"{a}: {n}" for a, n in zip(names, ns))  # noqa: E731
+    joint = " and " if len(sizes) == 1 else " "
+    raise RuntimeError(
+        f"Input and output sizes should be greater than 0, but got input ({fmt(in_sizes)})"
+        f"{joint}output ({fmt(sizes)})"
+    )
 
 
 _KINDS = {"nearest": "Nearest", "nearest-exact": "NearestExact", "linear": "Linear",

@@ -9,7 +9,7 @@ from ... import backend, dtypes, ops
 from ..._warnings import warn_user
 from ...autograd.graph import named_as
 from ...ops import Op
-from ...ops.base import autocast_inputs, kernel_dtypes
+from ...ops.base import autocast_inputs, kernel_dtypes, refuse_dtype
 from ...ops.complex import real_only
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy, nll_node
 from ._utils import (
@@ -220,6 +220,11 @@ def binary_cross_entropy(
             f"Using a target size ({list(target.shape)}) that is different to the input size "
             f"({list(input.shape)}) is deprecated. Please ensure they have the same size."
         )
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):  # (PyTorch's order)
+        if target.dtype is not input.dtype:
+            names = dtypes.scalar_type_name(target.dtype), dtypes.scalar_type_name(input.dtype)
+            raise RuntimeError("Found dtype {} but expected {}".format(*names))
+        refuse_dtype(input.dtype, "binary_cross_entropy", "binary_cross_entropy")
     if input.device.type == "cpu" and input.numel() and _outside_unit(input._all_elements()):
         raise RuntimeError(
             "binary_cross_entropy: all elements of input should be between 0 and 1 "

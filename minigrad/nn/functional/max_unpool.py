@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import math
 
+from ... import backend
 from ...autograd.graph import names_node
 from ...ops.base import kernel_dtypes, on_input_device
 from ...ops.complex import real_only
@@ -21,7 +22,7 @@ def _output_size(x, kernel, stride, padding, output_size, op: str) -> tuple:
         (x.shape[x.ndim - n + d] - 1) * stride[d] + kernel[d] - 2 * padding[d] for d in range(n)
     ]
     if output_size is None:
-        return tuple(default)
+        return _non_negative(default)
     size = list(output_size)
     if len(size) == n + 2:
         size = size[2:]
@@ -36,23 +37,33 @@ def _output_size(x, kernel, stride, padding, output_size, op: str) -> tuple:
             raise ValueError(
                 f'{op}: invalid output_size "{size}" (dim {d} must be between {low} and {high})'
             )
-    return tuple(int(s) for s in size)
+    return _non_negative([int(s) for s in size])
+
+
+def _non_negative(size: list) -> tuple:
+    for d, s in enumerate(size):
+        if s < 0:
+            raise ValueError(
+                "max_unpooling: output_size must contain non-negative spatial dimensions, but "
+                f"got output_size[{d}]={s}"
+            )
+    return tuple(size)
 
 
 def _max_unpool(input, indices, kernel_size, stride, padding, output_size, n: int, op: str):
     if input.ndim not in (n + 1, n + 2):
-        raise RuntimeError(
+        raise backend.DimensionError(
             f"{op}: expected a {n + 1}D or {n + 2}D input, got shape {list(input.shape)}"
         )
+    kernel = pair(kernel_size, "kernel_size", op, n)
+    stride = kernel if stride is None else pair(stride, "stride", op, n)
+    padding = pair(padding, "padding", op, n)
+    size = _output_size(input, kernel, stride, padding, output_size, op)  # (PyTorch's first)
     if tuple(indices.shape) != tuple(input.shape) or indices.dtype.is_floating_point:
         raise RuntimeError(
             f"{op}: expected integer indices of the input's shape {list(input.shape)}, got "
             f"{indices.dtype} of shape {list(indices.shape)}"
         )
-    kernel = pair(kernel_size, "kernel_size", op, n)
-    stride = kernel if stride is None else pair(stride, "stride", op, n)
-    padding = pair(padding, "padding", op, n)
-    size = _output_size(input, kernel, stride, padding, output_size, op)
     lead = tuple(input.shape[: input.ndim - n])
     flat, idx = input.reshape(*lead, -1), indices.reshape(*lead, -1)
     total = math.prod(size)
@@ -70,7 +81,7 @@ def _max_unpool(input, indices, kernel_size, stride, padding, output_size, n: in
 @on_input_device
 @real_only
 @names_node("SqueezeBackward1")
-@kernel_dtypes("max_unpool2d")
+@kernel_dtypes("max_unpool2d", min_ndim=1)  # (fewer dims: an IndexError, as PyTorch)
 def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Undo :func:`max_pool1d`: (N, C, L_in) values placed at their ``indices`` (from
     ``return_indices=True``) in a zero (N, C, L_out).
@@ -86,7 +97,7 @@ def max_unpool1d(input, indices, kernel_size, stride=None, padding=0, output_siz
 @on_input_device
 @real_only
 @names_node("MaxUnpool2DBackward0")
-@kernel_dtypes("max_unpool2d")
+@kernel_dtypes("max_unpool2d", min_ndim=2)  # (fewer dims: an IndexError, as PyTorch)
 def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Undo :func:`max_pool2d`: values placed at their flat ``indices`` (h·W + w) in a zero
     output of the pooled input's size (or ``output_size``).
@@ -102,7 +113,7 @@ def max_unpool2d(input, indices, kernel_size, stride=None, padding=0, output_siz
 @on_input_device
 @real_only
 @names_node("MaxUnpool3DBackward0")
-@kernel_dtypes("max_unpool3d")
+@kernel_dtypes("max_unpool3d", min_ndim=3)  # (fewer dims: an IndexError, as PyTorch)
 def max_unpool3d(input, indices, kernel_size, stride=None, padding=0, output_size=None):
     """Undo :func:`max_pool3d`: values placed at their flat indices (d·H·W + h·W + w)."""
     return _max_unpool(input, indices, kernel_size, stride, padding, output_size, 3, "max_unpool3d")

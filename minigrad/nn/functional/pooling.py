@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ... import _quantized, dtypes
+from ... import _quantized, backend, dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import named_as
 from ...creation import shape_constant
@@ -21,6 +21,7 @@ from ...ops.base import constant, on_input_device
 from ._windows import (
     INTEGERS,
     Geometry,
+    adaptive_rank,
     add_windows,
     make_geometry,
     offset_view,
@@ -274,6 +275,7 @@ def adaptive_avg_pool2d(input, output_size):
     """
     if input.is_quantized:  # averaged on the integer grid, as PyTorch
         return _quantized.on_dequantized(adaptive_avg_pool2d, input, output_size)
+    adaptive_rank(input, output_size)
     x, unbatched = batched(input, 2, "adaptive_avg_pool2d", "adaptive_avg_pool2d")
     size = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 2
     size = pair(
@@ -368,8 +370,8 @@ def batched(x, dims: int, op: str, kernel: str, integers=()):
     integer or bool ``x`` raises PyTorch's error naming its CPU ``kernel`` unless its dtype is
     one of the ``integers`` that kernel pools."""
     _check_tensor(x, op)
-    if x.ndim not in (dims + 1, dims + 2):
-        raise RuntimeError(
+    if x.ndim not in (dims + 1, dims + 2):  # (PyTorch: an IndexError for 0-d input)
+        raise backend.DimensionError(
             f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input, but got "
             f"input of size {list(x.shape)}"
         )
@@ -389,7 +391,7 @@ def _check_tensor(x, op: str) -> None:
 def _as_2d(x, op: str):
     _check_tensor(x, op)
     if x.ndim not in (2, 3):
-        raise RuntimeError(
+        raise backend.DimensionError(
             f"{op}: expected 2D (unbatched) or 3D (batched) input, but got input of size "
             f"{list(x.shape)}"
         )

@@ -14,7 +14,7 @@ from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import names_node
 from ...ops.base import constant
-from ._windows import INTEGERS
+from ._windows import INTEGERS, adaptive_rank
 from .pooling import (
     adaptive_matrix,
     avg_pool2d,
@@ -141,6 +141,7 @@ def adaptive_avg_pool3d(input, output_size):
         minigrad.Size([1, 2, 2, 3, 4])
     """
     op = "adaptive_avg_pool3d"
+    adaptive_rank(input, output_size)
     x, unbatched = batched(input, 3, op, "adaptive_avg_pool3d_cpu")
     sizes = output_size if isinstance(output_size, (tuple, list)) else (output_size,) * 3
     if len(sizes) != 3:

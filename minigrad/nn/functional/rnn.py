@@ -91,6 +91,42 @@ def _gates_dtype(gates, name: str) -> None:
         )
 
 
+def _check_cell(gates: int, input, hiddens, w_ih, w_hh) -> None:
+    """PyTorch's checks of a cell's operands, in its order and words: the weights' rows (gates
+    times the hidden size, ``w_hh``'s columns), the input's features, each hidden state's
+    batch and size (``hidden0``, ``hidden1``); a 0-d operand is its IndexError."""
+    if w_ih.ndim == 2 and w_hh.ndim == 2:
+        size = w_hh.shape[1]
+        for label, w in (("ih", w_ih), ("hh", w_hh)):
+            if w.shape[0] != gates * size:
+                raise RuntimeError(
+                    f"weight_{label} first dim must be {gates} * hidden_size = {gates * size}, "
+                    f"but got {w.shape[0]}"
+                )
+    for t, dim in ((input, 1),) + tuple((h, 0) for h in hiddens):
+        if t.ndim == 0:
+            raise DimensionError(f"Dimension specified as {dim} but tensor has no dimensions")
+    if input.ndim != 2 or w_ih.ndim != 2 or w_hh.ndim != 2:
+        return
+    if input.shape[1] != w_ih.shape[1]:
+        raise RuntimeError(
+            f"input has inconsistent input_size: got {input.shape[1]} expected {w_ih.shape[1]}"
+        )
+    for label, h in enumerate(hiddens):
+        if h.ndim != 2:
+            continue
+        if h.shape[0] != input.shape[0]:
+            raise RuntimeError(
+                f"Input batch size {input.shape[0]} doesn't match hidden{label} batch size "
+                f"{h.shape[0]}"
+            )
+        if h.shape[1] != w_hh.shape[1]:
+            raise RuntimeError(
+                f"hidden{label} has inconsistent hidden_size: got {h.shape[1]}, expected "
+                f"{w_hh.shape[1]}"
+            )
+
+
 # -- cells: PyTorch's torch.lstm_cell / gru_cell / rnn_tanh_cell / rnn_relu_cell ---------------
 def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One LSTM step: ``input`` (N, I), ``hx = (h, c)`` (N, H) each → ``(h', c')``.
@@ -101,6 +137,7 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
         >>> h, c = minigrad.lstm_cell(x, (h, c), w_ih, w_hh, b_ih, b_hh)
     """
     h, c = hx
+    _check_cell(4, input, (h, c), w_ih, w_hh)
     gates = linear(input, w_ih, b_ih) + linear(h, w_hh, b_hh)
     _gates_dtype(gates, "lstm_cell")
     out = LSTMCellOp()(gates, c)
@@ -110,6 +147,7 @@ def lstm_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 
 def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One GRU step: ``input`` (N, I), ``hx`` (N, H) → h' (N, H); gates [reset, update, new]."""
+    _check_cell(3, input, (hx,), w_ih, w_hh)
     gates = linear(input, w_ih, b_ih)
     _gates_dtype(gates, "gru_cell")
     out = GRUCellOp()(gates, linear(hx, w_hh, b_hh), hx)
@@ -118,11 +156,13 @@ def gru_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
 
 def rnn_tanh_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman RNN step: h' = tanh(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
+    _check_cell(1, input, (hx,), w_ih, w_hh)
     return (linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh)).tanh()
 
 
 def rnn_relu_cell(input, hx, w_ih, w_hh, b_ih=None, b_hh=None):
     """One Elman RNN step with ReLU: h' = relu(x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh)."""
+    _check_cell(1, input, (hx,), w_ih, w_hh)
     return (linear(input, w_ih, b_ih) + linear(hx, w_hh, b_hh)).relu()
 
 
