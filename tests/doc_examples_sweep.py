@@ -352,6 +352,7 @@ def run_docs(docs: dict[str, list[str]], timeout: int = 5, seconds: dict | None 
     import torch.nn as nn
     import torch.nn.functional as F
 
+    _import_lazy_dependencies(torch)
     previous = signal.signal(signal.SIGALRM, _alarm)
     out = {}
     try:
@@ -366,6 +367,16 @@ def run_docs(docs: dict[str, list[str]], timeout: int = 5, seconds: dict | None 
         signal.signal(signal.SIGALRM, previous)
         _reset(torch)
     return out
+
+
+def _import_lazy_dependencies(torch) -> None:
+    """Import what PyTorch imports on first use (sympy, through ``torch.testing``) before any
+    statement's alarm is set: an alarm firing inside that import (a busy machine) would leave
+    it half-initialised for every later docstring ("module 'sympy' has no attribute
+    'printing'")."""
+    with contextlib.suppress(ImportError):
+        import sympy  # noqa: F401
+    torch.testing.assert_close(torch.zeros(1), torch.zeros(1))
 
 
 def run_both(docs: dict[str, list[str]], timeout: int = 5, seconds=None) -> tuple[dict, dict]:
