@@ -153,6 +153,12 @@ def _elementwise(op, vals, flags, size):
     return op(*_align(vals, flags))
 
 
+@rule("ZeroLink")
+def _zero_link(op, vals, flags, size):
+    a, x = vals  # (x only joins the graph: its shape never meets a's)
+    return op(a if flags[0] else a.expand(size, *a.shape), x)
+
+
 # -- dims ------------------------------------------------------------------------------------
 @rule("Sum", "Amax", "Amin", "LogSumExp", "Norm2", "Flip", "FFT", "RFFT", "IRFFT")
 def _dims(op, vals, flags, size):

@@ -12,7 +12,7 @@ import math
 
 from .. import dtypes
 from ..autograd import grad_mode
-from .base import Op, constant
+from .base import Op, constant, zero_link
 from .complex import holomorphic
 from .elementwise import opmath_forward, unary, unary_function, where
 from .unary import Erf
@@ -62,17 +62,7 @@ class ReLUOp(Op):
 
 
 def _relu_vjp(ns, gy, y):
-    return _linked(ns, gy * (y > 0), y)  # a product, not where(): faster on arrays
-
-
-def _linked(ns, grad, x):
-    """In a recorded backward (tensors), ``grad`` plus a zero that keeps ``x`` in its graph, as
-    PyTorch's ``self: zeros_like(grad)`` derivative of relu's and leaky_relu's backward: a
-    gradient penalty then gives the parameters before the activation zero gradients, not None
-    (which optimizers skip, so Adam's state would differ)."""
-    if getattr(x, "requires_grad", False):  # a tensor (arrays have no such attribute)
-        return grad + ns.sign(x) * 0.0  # sign's derivative is 0; its values here are finite
-    return grad
+    return zero_link(gy * (y > 0), y)  # a product, not where(): faster on arrays
 
 
 class LeakyReLUOp(Op):
@@ -93,7 +83,7 @@ class LeakyReLUOp(Op):
 
 
 def _leaky_relu_vjp(ns, gy, x, negative_slope):
-    return _linked(ns, ns.where(x > 0, gy, gy * negative_slope), x)
+    return zero_link(ns.where(x > 0, gy, gy * negative_slope), x)
 
 
 class ELUOp(Op):

