@@ -93,3 +93,37 @@ def test_linked_ops_still_pass_gradgradcheck():
         lambda t: F.adaptive_max_pool2d(t, 3) ** 2,
     ):
         assert minigrad.autograd.gradgradcheck(fn, (x,))
+
+
+def _hardsigmoid_double_backward(lib, inplace: bool):
+    x = lib.tensor([-4.0, -1.0, 0.5, 2.0], requires_grad=True)
+    y = lib.nn.functional.hardsigmoid(x * 1, inplace=inplace)
+    (g,) = lib.autograd.grad((y * lib.tensor([1.0, 2.0, 3.0, 4.0])).sum(), x, create_graph=True)
+    with pytest.raises(RuntimeError) as info:
+        g.sum().backward()
+    return g.tolist(), str(info.value)
+
+
+@pytest.mark.parametrize("inplace", [False, True])
+def test_hardsigmoid_double_backward_raises_as_pytorch(inplace):
+    """PyTorch implements no derivative of hardsigmoid_backward; hardswish's it does."""
+    assert _hardsigmoid_double_backward(minigrad, inplace) == _hardsigmoid_double_backward(
+        torch, inplace
+    )
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "bfloat16"])
+def test_hardsigmoid_values_and_gradient_bitwise_as_pytorch(dtype):
+    """PyTorch's backward multiplies by 1.0f / 6.0f, a float32 constant, in float64 too."""
+    rng = np.random.default_rng(0)
+    xs, gys = rng.uniform(-5, 5, 200), rng.standard_normal(200)
+    xs[:4] = [-3.0, 3.0, float("nan"), 0.0]
+    results = []
+    for lib in (torch, minigrad):
+        x = lib.tensor(xs, dtype=getattr(lib, dtype), requires_grad=True)
+        y = lib.nn.functional.hardsigmoid(x)
+        y.backward(lib.tensor(gys, dtype=getattr(lib, dtype)))
+        results.append([np.array(t.detach().double().tolist()) for t in (y, x.grad)])
+        assert y.grad_fn.name() == "HardsigmoidBackward0"
+    for a, b in zip(*results):
+        np.testing.assert_array_equal(a, b)

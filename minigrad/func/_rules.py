@@ -133,7 +133,7 @@ def _with(op, **attrs):
     "Where", "Cast", "Compare", "Exp", "Log", "Log1p", "Expm1", "Sqrt", "Rsqrt", "Abs", "Sin",
     "Cos", "Tan", "Tanh", "Erf", "Clamp", "Logit", "_ZeroGrad", "Sign", "Round", "Floor", "Ceil",
     "Trunc",
-    "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "Clone", "Tril", "Triu",
+    "Sigmoid", "ReLU", "LeakyReLU", "ELU", "Hardsigmoid", "GELU", "SiLU", "Softplus", "Clone", "Tril", "Triu",
     "Pad", "ToDevice", "ScaledDotProductAttention", "AttentionWeights", "BinaryCrossEntropy",
     "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Log2", "Log10", "Exp2",
     "Atan2", "Hypot", "LogAddExp", "LogAddExp2", "Xlogy", "Copysign", "Fmod",
@@ -153,10 +153,10 @@ def _elementwise(op, vals, flags, size):
     return op(*_align(vals, flags))
 
 
-@rule("ZeroLink")
-def _zero_link(op, vals, flags, size):
-    a, x = vals  # (x only joins the graph: its shape never meets a's)
-    return op(a if flags[0] else a.expand(size, *a.shape), x)
+@rule("ZeroLink", "NoDerivative")
+def _joined(op, vals, flags, size):
+    a, *inputs = vals  # (the inputs only join the graph: their shapes never meet a's)
+    return op(a if flags[0] else a.expand(size, *a.shape), *inputs)
 
 
 # -- dims ------------------------------------------------------------------------------------

@@ -493,6 +493,34 @@ def linked_to(out, x):
     return ZeroLink()(out, x)
 
 
+class NoDerivative(Op):
+    """z = a gradient computed in a recorded backward, joined to what it was computed from
+    (``inputs``) where PyTorch implements no derivative of that backward
+    (``hardsigmoid_backward``): differentiating z raises PyTorch's error"""
+
+    backward_name = "NotImplemented"  # (PyTorch's node: torch::autograd::NotImplemented)
+
+    def __init__(self, function: str):
+        self.function = function
+
+    def forward(self, value, *inputs):
+        return value  # (an array no one else holds: the backward's own result)
+
+    def backward(self, gz):
+        raise RuntimeError(f"derivative for aten::{self.function} is not implemented")
+
+
+def no_derivative(function: str, grad, *inputs):
+    """``grad`` (computed by a backward from ``inputs``) as is, unless a graph is being recorded
+    (``create_graph``) and an input requires grad: then a node that raises when differentiated,
+    as PyTorch's for the backward ``function`` it does not differentiate."""
+    if not (_grad_state.enabled and any(t.requires_grad for t in inputs)):
+        return grad
+    with grad_mode.no_grad():
+        value = grad.detach()
+    return NoDerivative(function)(value, *inputs)
+
+
 def constant(array, device):
     """Wrap a backend array as a tensor that needs no grad (masks, indices in backward)."""
     return graph.Tensor._make(array, device)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from ... import backend, ops
 from ...autograd.graph import named_as
+from ...ops.activation import hardsigmoid as _hardsigmoid
 from ...ops.base import coefficient, constant, kernel_dtypes
 from ...ops.elementwise import linked_where
 from ._utils import maybe_inplace
@@ -66,13 +67,8 @@ def softshrink(input, lambd: float = 0.5):
 @kernel_dtypes("hardsigmoid_cpu")
 def hardsigmoid(input, inplace: bool = False):
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (gradient 1/6 strictly
-    between, 0 at ±3, as PyTorch)."""
-
-    def fn(x):
-        inside = (x > -3.0) & (x < 3.0)  # NaN is outside: no gradient, as in PyTorch
-        return ops.where(inside, (x + 3.0) / 6.0, ((x + 3.0).clamp(0.0, 6.0) / 6.0).detach())
-
-    return maybe_inplace(fn, input, inplace, ("HardsigmoidBackward0", "HardsigmoidBackward0"))
+    between, 0 at ±3, as PyTorch); its gradient is not differentiable again, as PyTorch's."""
+    return maybe_inplace(_hardsigmoid, input, inplace, ("HardsigmoidBackward0",) * 2)
 
 
 @kernel_dtypes("hardswish_cpu")
