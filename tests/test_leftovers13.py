@@ -127,3 +127,61 @@ def test_hardsigmoid_values_and_gradient_bitwise_as_pytorch(dtype):
         assert y.grad_fn.name() == "HardsigmoidBackward0"
     for a, b in zip(*results):
         np.testing.assert_array_equal(a, b)
+
+
+def _bce_logits_case(lib, kwargs: dict, dtypes=("float64", "float64")):
+    rng = np.random.default_rng(3)
+    x = lib.tensor(rng.standard_normal((3, 4)) * 3, dtype=getattr(lib, dtypes[0]))
+    t = lib.tensor(rng.uniform(0, 1, (3, 4)), dtype=getattr(lib, dtypes[1]))
+    x.requires_grad_()
+    t.requires_grad_()
+    kw = {k: lib.tensor(v, dtype=t.dtype) if k.endswith("weight") else v for k, v in kwargs.items()}
+    loss = lib.nn.functional.binary_cross_entropy_with_logits(x, t, **kw)
+    edges = [None if n is None else type(n).__name__ for n, _ in loss.grad_fn.next_functions]
+    up = lib.tensor(
+        np.linspace(0.5, 1.5, loss.numel()).reshape(tuple(loss.shape)), dtype=loss.dtype
+    )
+    grads = lib.autograd.grad(loss, (x, t), up)
+    values = [np.array(v.detach().tolist()) for v in (loss, *grads)]
+    return loss.grad_fn.name(), edges, [str(v.dtype).split(".")[1] for v in (loss, *grads)], values
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"reduction": "sum", "pos_weight": [0.5, 1.0, 2.0, 3.0]},
+        {"reduction": "none", "weight": [0.5, 1.0, 2.0, 3.0], "pos_weight": [2.0, 1, 1, 1]},
+    ],
+)
+@pytest.mark.parametrize("dtypes", [("float64", "float64"), ("float64", "float32")])
+def test_bce_with_logits_is_one_node_as_pytorch(kwargs, dtypes):
+    """One node on the logits and the targets (no edges to the weights), gradients of both."""
+    name, edges, kinds, values = _bce_logits_case(minigrad, kwargs, dtypes)
+    t_name, t_edges, t_kinds, t_values = _bce_logits_case(torch, kwargs, dtypes)
+    assert (name, edges, kinds) == (t_name, t_edges, t_kinds)
+    for a, b in zip(values, t_values):
+        np.testing.assert_allclose(a, b, rtol=1e-6 if "float32" in dtypes else 1e-12)
+
+
+def test_bce_with_logits_gradgradcheck_and_refused_weights():
+    F = minigrad.nn.functional
+    x = minigrad.randn(3, 4, dtype=minigrad.float64, requires_grad=True)
+    t = minigrad.rand(3, 4, dtype=minigrad.float64, requires_grad=True)
+    w, p = minigrad.rand(4, dtype=minigrad.float64), minigrad.rand(4, dtype=minigrad.float64) + 0.5
+    for kw in ({"weight": w, "pos_weight": p}, {"pos_weight": p, "reduction": "none"}):
+        assert minigrad.autograd.gradgradcheck(
+            lambda a, b, kw=kw: F.binary_cross_entropy_with_logits(a, b, **kw), (x, t)
+        )
+    for lib in (torch, minigrad):  # PyTorch defines no derivative for the weights
+        w = lib.rand(4, requires_grad=True)
+        for name in ("weight", "pos_weight"):
+            message = f"not differentiable with respect to argument '{name}'"
+            with pytest.raises(RuntimeError, match=message):
+                lib.nn.functional.binary_cross_entropy_with_logits(
+                    lib.randn(3, 4), lib.rand(3, 4), **{name: w}
+                )
+        with lib.no_grad():  # (checked only while grad mode is on)
+            lib.nn.functional.binary_cross_entropy_with_logits(
+                lib.randn(3, 4), lib.rand(3, 4), weight=w
+            )

@@ -159,6 +159,16 @@ def _joined(op, vals, flags, size):
     return op(a if flags[0] else a.expand(size, *a.shape), *inputs)
 
 
+@rule("BinaryCrossEntropyWithLogits")
+def _bce_with_logits(op, vals, flags, size):
+    reduction = op.reduction
+    loss = _with(op, reduction="none")(*_align(vals, flags))  # then reduced per sample
+    dims = tuple(range(1, loss.ndim))
+    if reduction == "none" or not dims:  # (0-d samples: each loss is its own reduction)
+        return loss
+    return loss.sum(dims) if reduction == "sum" else loss.mean(dims)
+
+
 # -- dims ------------------------------------------------------------------------------------
 @rule("Sum", "Amax", "Amin", "LogSumExp", "Norm2", "Flip", "FFT", "RFFT", "IRFFT")
 def _dims(op, vals, flags, size):
