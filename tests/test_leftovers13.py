@@ -185,3 +185,31 @@ def test_bce_with_logits_gradgradcheck_and_refused_weights():
             lib.nn.functional.binary_cross_entropy_with_logits(
                 lib.randn(3, 4), lib.rand(3, 4), weight=w
             )
+
+
+def _scripted_flags(lib):
+    class Net(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.lin, self.drop, self.k = lib.nn.Linear(2, 2), lib.nn.Dropout(0.5), 3
+
+        def forward(self, x):
+            return self.drop(self.lin(x)) * self.k
+
+    model = Net()
+    scripted = lib.jit.script(model)
+    scripted.eval()
+    model.k = 4
+    flags = [model.training, model.drop.training, scripted.training, scripted.drop.training]
+    model.eval()
+    again = lib.jit.script(model.train())
+    model.eval()
+    shared = scripted.lin.weight is model.lin.weight
+    return flags + [again.training, again.drop.training, scripted.k, shared, type(scripted.lin)]
+
+
+def test_jit_script_has_training_flags_of_its_own_as_pytorch():
+    """As PyTorch's script: a copy with its own flags and attributes, holding the parameters."""
+    got, expected = _scripted_flags(minigrad), _scripted_flags(torch)
+    assert got[:-1] == expected[:-1]
+    assert got[-1].__name__ == expected[-1].__name__ == "RecursiveScriptModule"
