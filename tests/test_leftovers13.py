@@ -2,6 +2,8 @@
 penalty's second backward of activations and pools, hardsigmoid's double backward, BCE with
 logits as one node, ``jit.script``'s training flags and default object reprs under as_torch."""
 
+import importlib
+
 import numpy as np
 import pytest
 
@@ -213,3 +215,40 @@ def test_jit_script_has_training_flags_of_its_own_as_pytorch():
     got, expected = _scripted_flags(minigrad), _scripted_flags(torch)
     assert got[:-1] == expected[:-1]
     assert got[-1].__name__ == expected[-1].__name__ == "RecursiveScriptModule"
+
+
+def _default_reprs(lib):
+    """The default reprs a program may print, without their addresses."""
+    importlib.import_module(f"{lib.__name__}.nn.utils.prune")
+    data = lib.utils.data
+    layer = lib.nn.Linear(3, 2)
+    lib.nn.utils.prune.random_unstructured(layer, "weight", amount=0.5)
+    lib.nn.utils.prune.l1_unstructured(layer, "weight", amount=0.2)
+    dataset = data.TensorDataset(lib.arange(6.0))
+    objects = [
+        *layer._forward_pre_hooks.values(),
+        layer.register_forward_hook(lambda *a: None),
+        lib.zeros(2, requires_grad=True).register_hook(lambda g: g),
+        dataset,
+        data.Subset(dataset, [0, 1]),
+        data.ConcatDataset([dataset, dataset]),
+        data.RandomSampler(dataset),
+        data.SequentialSampler(dataset),
+        data.BatchSampler(data.SequentialSampler(dataset), 2, False),
+        data.DataLoader(dataset),
+        lib.amp.GradScaler("cpu", enabled=False),
+    ]
+    return [repr(o).split(" object at ")[0] for o in objects]
+
+
+def test_default_object_reprs_name_the_imported_module():
+    """Under as_torch, ``print(list(hooks))`` shows torch.nn.utils.prune..., as PyTorch."""
+    from minigrad import _public_name
+
+    before = _public_name.show_as("torch")
+    try:
+        got = _default_reprs(minigrad)
+    finally:
+        _public_name.show_as(before)
+    assert got == _default_reprs(torch)
+    assert _default_reprs(minigrad)[0] == "<minigrad.nn.utils.prune.PruningContainer"
