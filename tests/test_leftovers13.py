@@ -252,3 +252,19 @@ def test_default_object_reprs_name_the_imported_module():
         _public_name.show_as(before)
     assert got == _default_reprs(torch)
     assert _default_reprs(minigrad)[0] == "<minigrad.nn.utils.prune.PruningContainer"
+
+
+def test_version_compares_as_pytorchs_torch_version():
+    """``__version__ >= (2, 0)``, ``< "1.13"``: PEP 440's order, as torch.torch_version's."""
+    from minigrad.torch_version import TorchVersion
+
+    versions = ["2.13.0+cpu", "0.1.0", "2.0", "1.13.0a0", "1.13.0.dev2022", "1.13.0rc1"]
+    versions += ["1.13.0.post1", "1.10", "1.9", "2.1.0a0+git12", "1.0+1", "1.0+abc", "parrot"]
+    others = versions + [(2, 0), (1, 13), [1, 9]]
+    for a, b in ((a, b) for a in versions for b in others):
+        for op in ("__gt__", "__lt__", "__ge__", "__le__", "__eq__"):
+            expected = getattr(torch.torch_version.TorchVersion(a), op)(b)
+            assert getattr(TorchVersion(a), op)(b) == expected, (a, op, b)
+    version = minigrad.__version__
+    assert isinstance(version, str) and version.split(".")[0].isdigit() and {version: 1}
+    assert version >= (0, 1) and version < "999"
