@@ -50,6 +50,10 @@ def _ops(lib):
         ),
         "dropout_eval": lambda h: F.dropout(h, 0.5, training=False),  # (None in PyTorch too)
         "interpolate": lambda h: F.interpolate(h, scale_factor=2),  # (None in PyTorch too)
+        "nll_loss": lambda h: F.nll_loss(h.reshape(4, 8), lib.tensor([0, 3, 7, 2])),
+        "nll_loss_none": lambda h: F.nll_loss(
+            h[0], lib.tensor([[0, 1, 1, 0], [3, 2, 1, 0]]), reduction="none"
+        ),
     }
 
 
@@ -268,3 +272,14 @@ def test_version_compares_as_pytorchs_torch_version():
     version = minigrad.__version__
     assert isinstance(version, str) and version.split(".")[0].isdigit() and {version: 1}
     assert version >= (0, 1) and version < "999"
+
+
+def test_rrelu_in_training_keeps_its_input_in_a_penalty_graph():
+    """Random slopes: the gradient penalty's derivative in x is zero (not an error), as PyTorch's."""
+    for lib in (torch, minigrad):
+        x = lib.tensor([-1.0, 0.5, -0.2], requires_grad=True)
+        (g,) = lib.autograd.grad(
+            lib.nn.functional.rrelu(x, training=True).sum(), x, create_graph=True
+        )
+        (h,) = lib.autograd.grad((g * g).sum(), x)
+        assert h.tolist() == [0.0, 0.0, 0.0]

@@ -166,7 +166,8 @@ def rrelu(
             return constant(slopes, dev)
 
     slopes = backend.per_sample_draw(make, tuple(input.shape))
-    return maybe_inplace(lambda x: x * ops.where(x <= 0, slopes, 1.0), input, inplace, names)
+    # (linked_where: the input stays in a recorded backward's graph, as PyTorch's)
+    return maybe_inplace(lambda x: linked_where(x <= 0, x * slopes, x), input, inplace, names)
 
 
 # -- the in-place forms, as torch.nn.functional has them ----------------------------------------

@@ -9,7 +9,7 @@ from ... import backend, dtypes, ops
 from ..._warnings import warn_user
 from ...autograd.graph import named_as
 from ...ops import Op
-from ...ops.base import autocast_inputs, kernel_dtypes
+from ...ops.base import autocast_inputs, kernel_dtypes, linked_to
 from ...ops.complex import real_only
 from ._bce_logits import binary_cross_entropy_with_logits
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy, nll_node
@@ -196,7 +196,8 @@ def nll_loss(
     if bad is not None:
         loss = _poison(loss, bad, reduction)
     loss = loss.reshape(out_shape) if reduction == "none" else loss
-    return named_as(loss, nll_node(input.ndim, reduction))
+    # (linked_to: the input stays in a recorded backward's graph, as PyTorch's)
+    return named_as(linked_to(loss, input), nll_node(input.ndim, reduction))
 
 
 @kernel_dtypes("binary_cross_entropy", bools_only=True)
