@@ -76,14 +76,19 @@ def _as_dtype(t, dtype):
 
 def _bce_logits_dtype(input, target):
     """The loss's dtype: PyTorch computes it in place in ``1 - target``, so it has the target's
-    dtype (float32 for float64 logits and float32 targets), and an integer target raises."""
-    if target.dtype.is_floating_point or target.dtype is dtypes.bool:  # (bool: 1 - t raises)
-        return target.dtype
-    result = dtypes.promote_types(input.dtype, target.dtype)
-    raise RuntimeError(
-        f"result type {dtypes.scalar_type_name(result)} can't be cast to the desired output "
-        f"type {dtypes.scalar_type_name(target.dtype)}"
-    )
+    dtype (float32 for float64 logits and float32 targets); floating logits with an integer
+    target raise as that in-place product does, and integer logits as log_sigmoid does."""
+    if not (target.dtype.is_floating_point or target.dtype is dtypes.bool):
+        result = dtypes.promote_types(input.dtype, target.dtype)
+        if result.is_floating_point:
+            raise RuntimeError(
+                f"result type {dtypes.scalar_type_name(result)} can't be cast to the desired "
+                f"output type {dtypes.scalar_type_name(target.dtype)}"
+            )
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
+        name = dtypes.scalar_type_name(input.dtype)
+        raise NotImplementedError(f"\"log_sigmoid_cpu\" not implemented for '{name}'")
+    return target.dtype
 
 
 def binary_cross_entropy_with_logits(
