@@ -190,8 +190,9 @@ from .ops import (
 )
 from .ops._size import Size
 from .tensor import Tensor
+from .torch_version import TorchVersion
 
-__version__ = "0.1.0"
+__version__ = TorchVersion("0.1.0")  # a str comparable with tuples, as torch.__version__
 
 clip = clamp
 concat = concatenate = cat

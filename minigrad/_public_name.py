@@ -19,3 +19,34 @@ def show_as(name: str) -> str:
     global _shown
     previous, _shown = _shown, name
     return previous
+
+
+# PyTorch's path of a class that minigrad keeps in another module (less the top name)
+_TORCH_PATHS = {
+    "autograd.graph.RemovableHandle": "utils.hooks.RemovableHandle",
+    "cuda.amp.GradScaler": "cuda.amp.grad_scaler.GradScaler",
+    "utils.data._multiprocessing_iter.MultiProcessingDataLoaderIter": (
+        "utils.data.dataloader._MultiProcessingDataLoaderIter"
+    ),
+}
+
+
+class PublicRepr:
+    """Mixin of the public classes that keep ``object``'s repr, ``<module.Class object at
+    0x...>``, which programs print (a pruning method from a module's hooks, a hook's handle, a
+    sampler, a dataset): the module is named as the program imported it (``torch.nn.utils.
+    prune.L1Unstructured`` under :mod:`minigrad.as_torch`), at PyTorch's path where minigrad
+    keeps the class elsewhere. Classes of user code (``__main__.MyDataset``) are shown as
+    Python shows them."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        cls = type(self)
+        module, name = cls.__module__, cls.__qualname__
+        if module.startswith("minigrad."):
+            path = module[len("minigrad.") :] + "." + name
+            path = _TORCH_PATHS.get(path, path)
+            module, name = path.rsplit(".", 1)
+            module = f"{_shown}.{module}"
+        return f"<{module}.{name} object at {hex(id(self))}>"

@@ -167,9 +167,10 @@ def _view_class(cls: type, kind: type) -> type:
     return view_cls
 
 
-def _traced_copy(module, view_cls: type, memo: dict):
-    """``module`` and its submodules as :class:`TracedModule` s of their own (as PyTorch's
-    trace makes them): each has its own attributes, ``training`` flag and hooks, and holds the
+def _traced_copy(module, view_cls: type, memo: dict, kind: type = TracedModule):
+    """``module`` and its submodules as :class:`ScriptModule` s of their own, of ``kind``
+    (``TracedModule`` as PyTorch's trace makes them, ``RecursiveScriptModule`` as its script
+    does): each has its own attributes, ``training`` flag and hooks, and holds the
     same parameter and buffer tensors (``to()`` converts the parameters of both in place, and
     replaces the buffers of the copy only, as in PyTorch). As TorchScript's, ``state_dict``
     holds the non-persistent buffers too. A module met twice is copied once."""
@@ -183,7 +184,7 @@ def _traced_copy(module, view_cls: type, memo: dict):
         state[key] = value.copy() if isinstance(value, (dict, set, list)) else value
     state["_non_persistent_buffers_set"] = set()
     state["_modules"] = {
-        name: None if m is None else _traced_copy(m, _view_class(type(m), TracedModule), memo)
+        name: None if m is None else _traced_copy(m, _view_class(type(m), kind), memo, kind)
         for name, m in module._modules.items()
     }
     object.__setattr__(copy, "__dict__", state)
@@ -197,10 +198,16 @@ def _is_module(obj) -> bool:
 
 
 def script(obj, optimize=None, _frames_up=0, _rcb=None, example_inputs=None):
-    """``obj`` itself (a function or method), or for a module its :class:`ScriptModule` view,
-    as PyTorch's with ``PYTORCH_JIT=0`` plus ``save``: its eager code is what TorchScript would
-    compile, so results are the same."""
-    return _view(obj, RecursiveScriptModule) if _is_module(obj) else obj
+    """``obj`` itself (a function or method), or for a module a :class:`RecursiveScriptModule`
+    copy (as PyTorch's with ``PYTORCH_JIT=0`` plus ``save``: its eager code is what TorchScript
+    would compile, so results are the same). As PyTorch's, the copy and its submodules have
+    ``training`` flags and attributes of their own, taken when scripted, and hold the module's
+    parameters and buffers (see :func:`_traced_copy`); a script module is returned as is."""
+    if not _is_module(obj) or isinstance(obj, ScriptModule):
+        return obj
+    return _traced_copy(
+        obj, _view_class(type(obj), RecursiveScriptModule), {}, RecursiveScriptModule
+    )
 
 
 class ScriptFunction:

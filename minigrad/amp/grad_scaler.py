@@ -13,6 +13,7 @@ from collections import defaultdict
 from enum import Enum
 
 from .. import backend
+from .._public_name import PublicRepr
 from .._warnings import warn_user
 from ..autograd import grad_mode, graph
 
@@ -33,7 +34,7 @@ def _tensor(value, dtype: str, device):
         return graph.Tensor._make(xp.full((1,), value, dtype=dtype), device)
 
 
-class GradScaler:
+class GradScaler(PublicRepr):
     """Scale the loss, unscale gradients, skip steps with inf/NaN gradients, adapt the scale.
 
     Args:

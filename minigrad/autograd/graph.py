@@ -14,11 +14,11 @@ import itertools
 import warnings
 import weakref
 
+# saved-tensor hooks live beside the graph, under PyTorch's path torch.autograd.graph
+from .._public_name import PublicRepr
 from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
 from . import _saved_hooks, anomaly, grad_mode
-
-# saved-tensor hooks live beside the graph, under PyTorch's path torch.autograd.graph
 from ._saved_hooks import (  # noqa: F401
     allow_mutation_on_saved_tensors,
     disable_saved_tensors_hooks,
@@ -676,7 +676,7 @@ class RetainGrad:
             accumulate_into(tensor, grad, grad_mode.is_grad_enabled())
 
 
-class RemovableHandle:
+class RemovableHandle(PublicRepr):
     """Returned by every ``register_*hook`` (tensors, graph nodes, modules): ``remove()``
     unregisters the hook; also a context manager (``torch.utils.hooks.RemovableHandle``).
 

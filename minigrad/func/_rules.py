@@ -133,7 +133,7 @@ def _with(op, **attrs):
     "Where", "Cast", "Compare", "Exp", "Log", "Log1p", "Expm1", "Sqrt", "Rsqrt", "Abs", "Sin",
     "Cos", "Tan", "Tanh", "Erf", "Clamp", "Logit", "_ZeroGrad", "Sign", "Round", "Floor", "Ceil",
     "Trunc",
-    "Sigmoid", "ReLU", "LeakyReLU", "ELU", "GELU", "SiLU", "Softplus", "Clone", "Tril", "Triu",
+    "Sigmoid", "ReLU", "LeakyReLU", "ELU", "Hardsigmoid", "GELU", "SiLU", "Softplus", "Clone", "Tril", "Triu",
     "Pad", "ToDevice", "ScaledDotProductAttention", "AttentionWeights", "BinaryCrossEntropy",
     "Asin", "Acos", "Atan", "Sinh", "Cosh", "Asinh", "Acosh", "Atanh", "Log2", "Log10", "Exp2",
     "Atan2", "Hypot", "LogAddExp", "LogAddExp2", "Xlogy", "Copysign", "Fmod",
@@ -151,6 +151,22 @@ def _with(op, **attrs):
 )  # fmt: skip
 def _elementwise(op, vals, flags, size):
     return op(*_align(vals, flags))
+
+
+@rule("ZeroLink", "NoDerivative")
+def _joined(op, vals, flags, size):
+    a, *inputs = vals  # (the inputs only join the graph: their shapes never meet a's)
+    return op(a if flags[0] else a.expand(size, *a.shape), *inputs)
+
+
+@rule("BinaryCrossEntropyWithLogits")
+def _bce_with_logits(op, vals, flags, size):
+    reduction = op.reduction
+    loss = _with(op, reduction="none")(*_align(vals, flags))  # then reduced per sample
+    dims = tuple(range(1, loss.ndim))
+    if reduction == "none" or not dims:  # (0-d samples: each loss is its own reduction)
+        return loss
+    return loss.sum(dims) if reduction == "sum" else loss.mean(dims)
 
 
 # -- dims ------------------------------------------------------------------------------------

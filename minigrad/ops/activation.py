@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import math
 
+import numpy as np  # (a host-side constant)
+
 from .. import dtypes
 from ..autograd import grad_mode
-from .base import Op, constant
+from .base import Op, constant, no_derivative, zero_link
 from .complex import holomorphic
 from .elementwise import opmath_forward, unary, unary_function, where
 from .unary import Erf
@@ -62,17 +64,7 @@ class ReLUOp(Op):
 
 
 def _relu_vjp(ns, gy, y):
-    return _linked(ns, gy * (y > 0), y)  # a product, not where(): faster on arrays
-
-
-def _linked(ns, grad, x):
-    """In a recorded backward (tensors), ``grad`` plus a zero that keeps ``x`` in its graph, as
-    PyTorch's ``self: zeros_like(grad)`` derivative of relu's and leaky_relu's backward: a
-    gradient penalty then gives the parameters before the activation zero gradients, not None
-    (which optimizers skip, so Adam's state would differ)."""
-    if getattr(x, "requires_grad", False):  # a tensor (arrays have no such attribute)
-        return grad + ns.sign(x) * 0.0  # sign's derivative is 0; its values here are finite
-    return grad
+    return zero_link(gy * (y > 0), y)  # a product, not where(): faster on arrays
 
 
 class LeakyReLUOp(Op):
@@ -93,7 +85,36 @@ class LeakyReLUOp(Op):
 
 
 def _leaky_relu_vjp(ns, gy, x, negative_slope):
-    return _linked(ns, ns.where(x > 0, gy, gy * negative_slope), x)
+    return zero_link(ns.where(x > 0, gy, gy * negative_slope), x)
+
+
+class HardsigmoidOp(Op):
+    """y = relu6(x + 3) / 6; dy/dx = 1/6 strictly inside (-3, 3), else 0 (0 at ±3 and for NaN,
+    as PyTorch). PyTorch implements no derivative of this backward: differentiating the
+    gradient raises, as there (:func:`~minigrad.ops.base.no_derivative`)"""
+
+    save_inputs = True
+
+    @opmath_forward
+    def forward(self, x):
+        return self.xp.clip(x + 3.0, 0.0, 6.0) / 6.0  # (PyTorch's order: a division by 6)
+
+    def backward(self, gy):
+        (x,) = self.saved_tensors
+        if _sixteen_bit(x):  # in float32, rounded once, as PyTorch's kernel
+            gx = self.formula(_hardsigmoid_vjp, gy.float(), x.float()).to(x.dtype)
+        else:
+            gx = self.formula(_hardsigmoid_vjp, gy, x)
+        return no_derivative("hardsigmoid_backward", gx, gy, x)
+
+
+_ONE_SIXTH = float(
+    np.float32(1.0 / 6.0)
+)  # PyTorch's kernel multiplies by 1.0f / 6.0f (float64 too)
+
+
+def _hardsigmoid_vjp(ns, gy, x):
+    return ns.where((x > -3.0) & (x < 3.0), gy * _ONE_SIXTH, 0.0)
 
 
 class ELUOp(Op):
@@ -245,6 +266,10 @@ def leaky_relu(input, negative_slope=0.01):
 
 def elu(input, alpha=1.0):
     return unary(ELUOp(alpha), input)
+
+
+def hardsigmoid(input):
+    return unary(HardsigmoidOp(), input)
 
 
 def gelu(input, approximate="none"):

@@ -452,6 +452,75 @@ def _complex_unsupported(op) -> NotImplementedError:
     )
 
 
+def zero_link(grad, x):
+    """``grad``, plus a zero that keeps ``x`` in its graph while a backward is being recorded
+    (``create_graph``) and ``x`` requires grad; otherwise ``grad`` itself (also when ``grad``
+    and ``x`` are a plain backward's arrays, see :meth:`Op.formula`).
+
+    PyTorch's derivative ``self: zeros_like(grad)`` of the backward of relu, hardtanh,
+    threshold, the shrinks, prelu and the pools, whose gradient reads the input only through a
+    mask or an argmax: a gradient penalty then gives the parameters before such an op zero
+    gradients, not None (which optimizers skip, so Adam's state would differ).
+    """
+    if _grad_state.enabled and getattr(x, "requires_grad", False):  # (arrays have no such flag)
+        return grad + x.sign() * 0.0  # sign's derivative is 0; its values here are finite
+    return grad
+
+
+class ZeroLink(Op):
+    """z = a (a copy), remembering x; dz/da = 1, and in a recorded backward a's gradient keeps x
+    in its graph with zero derivative (:func:`zero_link`); x gets no gradient of its own"""
+
+    save_inputs = (1,)
+
+    def forward(self, a, x):
+        return a.copy()
+
+    def backward(self, gz):
+        x = self.saved_tensors[1]
+        if _grad_state.enabled and x.requires_grad:  # a 0-d zero, as gz and x differ in shape
+            return zero_link(gz, (x.sign() * 0.0).sum()), None
+        return gz, None
+
+
+def linked_to(out, x):
+    """``out``, computed from ``x`` by a function PyTorch differentiates as one node whose
+    backward reads ``x`` only through indices or sizes (the adaptive and fractional pools), made
+    so that in a recorded backward the gradients keep ``x`` in their graph (:func:`zero_link`);
+    ``out`` itself when no graph is recorded. Costs a copy of ``out`` (a pool's small output)."""
+    if out.grad_fn is None or not (_grad_state.enabled and x.requires_grad):
+        return out
+    return ZeroLink()(out, x)
+
+
+class NoDerivative(Op):
+    """z = a gradient computed in a recorded backward, joined to what it was computed from
+    (``inputs``) where PyTorch implements no derivative of that backward
+    (``hardsigmoid_backward``): differentiating z raises PyTorch's error"""
+
+    backward_name = "NotImplemented"  # (PyTorch's node: torch::autograd::NotImplemented)
+
+    def __init__(self, function: str):
+        self.function = function
+
+    def forward(self, value, *inputs):
+        return value  # (an array no one else holds: the backward's own result)
+
+    def backward(self, gz):
+        raise RuntimeError(f"derivative for aten::{self.function} is not implemented")
+
+
+def no_derivative(function: str, grad, *inputs):
+    """``grad`` (computed by a backward from ``inputs``) as is, unless a graph is being recorded
+    (``create_graph``) and an input requires grad: then a node that raises when differentiated,
+    as PyTorch's for the backward ``function`` it does not differentiate."""
+    if not (_grad_state.enabled and any(t.requires_grad for t in inputs)):
+        return grad
+    with grad_mode.no_grad():
+        value = grad.detach()
+    return NoDerivative(function)(value, *inputs)
+
+
 def constant(array, device):
     """Wrap a backend array as a tensor that needs no grad (masks, indices in backward)."""
     return graph.Tensor._make(array, device)

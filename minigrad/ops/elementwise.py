@@ -19,7 +19,7 @@ from .. import _dtype_limits, backend, dtypes
 from .. import _torch_function as _tf
 from ..autograd import graph
 from ..autograd.graph import named_as
-from .base import Op, constant, refuse_dtype, scalar_tensor
+from .base import Op, constant, refuse_dtype, scalar_tensor, zero_link
 from .complex import conjugates, holomorphic
 
 # -- type promotion -----------------------------------------------------------------------------
@@ -434,6 +434,9 @@ class Where(Op):
         return out
 
     def backward(self, gz):
+        if self.save_inputs is True:  # linked_where's: each gradient keeps its input in the graph
+            cond, a, b = self.saved_tensors
+            return self.formula(_linked_where_vjp, gz, cond, a, b, self.needs_input_grad)
         cond = self.saved_tensors[0]
         return self.formula(_where_vjp, gz, cond, self.needs_input_grad)
 
@@ -445,6 +448,11 @@ def _where_vjp(ns, gz, cond, needs):
         ns.where(cond, gz, 0.0) if need_a else None,
         ns.where(cond, 0.0, gz) if need_b else None,
     )
+
+
+def _linked_where_vjp(ns, gz, cond, a, b, needs):
+    _, ga, gb = _where_vjp(ns, gz, cond, needs)
+    return None, None if ga is None else zero_link(ga, a), None if gb is None else zero_link(gb, b)
 
 
 class Cast(Op):
@@ -628,6 +636,20 @@ def where(condition, input=None, other=None):
     """
     if input is None and other is None:
         return condition.nonzero(as_tuple=True)
+    return _where(Where(), condition, input, other)
+
+
+def linked_where(condition, input, other):
+    """``where(condition, input, other)`` as the last op of a function PyTorch differentiates as
+    one node whose backward reads its input only through a mask (hardtanh, threshold, the
+    shrinks, prelu): in a recorded backward each gradient keeps its input in the graph, with
+    zero derivative (:func:`~minigrad.ops.base.zero_link`), as PyTorch's."""
+    op = Where()
+    op.save_inputs = True  # the values too, for zero_link (they share version checks, as PyTorch)
+    return _where(op, condition, input, other)
+
+
+def _where(op, condition, input, other):
     tensor_cls = graph.Tensor
     if not isinstance(condition, tensor_cls) or condition.dtype is not dtypes.bool:
         raise TypeError(f"where: condition must be a bool tensor, got {_describe(condition)}")
@@ -635,7 +657,7 @@ def where(condition, input=None, other=None):
         input, other = promote(input, other)
     else:
         input = scalar_tensor(input, dtypes.result_type(input, other), condition.device)
-    return Where()(condition, input, other)
+    return op(condition, input, other)
 
 
 def _describe(x) -> str:

@@ -28,6 +28,8 @@ def _activation_samples(away=KINKS, low=-2.0, high=2.0):
 SHRINK_KINKS = (-0.5, 0.5)
 HARD_KINKS = (-3.0, 3.0)
 ONES = (-1.0, 1.0)
+# (tests/test_leftovers13.py checks PyTorch's error)
+NO_DOUBLE_BACKWARD = "PyTorch implements no derivative of hardsigmoid_backward: it raises"
 
 
 def _cross_map_lrn2d(m, x, *args):
@@ -44,7 +46,13 @@ ACTIVATIONS = [
     OpInfo("hardshrink_lambd", _call("hardshrink", 1.0), _activation_samples(ONES)),
     OpInfo("softshrink", _call("softshrink"), _activation_samples(SHRINK_KINKS)),
     OpInfo("softshrink_lambd", _call("softshrink", 1.0), _activation_samples(ONES)),
-    OpInfo("hardsigmoid", _call("hardsigmoid"), _activation_samples(HARD_KINKS, -4.5, 4.5)),
+    OpInfo(
+        "hardsigmoid",
+        _call("hardsigmoid"),
+        _activation_samples(HARD_KINKS, -4.5, 4.5),
+        gradgrad=False,
+        note=NO_DOUBLE_BACKWARD,
+    ),
     OpInfo("hardswish", _call("hardswish"), _activation_samples(HARD_KINKS, -4.5, 4.5)),
     OpInfo("tanhshrink", _call("tanhshrink"), _activation_samples(())),
     OpInfo("threshold", _call("threshold", 0.5, -2.0), _activation_samples((0.5,))),
@@ -77,6 +85,8 @@ IN_PLACE = [
         "hardsigmoid_inplace",
         _inplace("hardsigmoid", inplace=True),
         [Sample(T((3, 4), -4.5, 4.5, away=HARD_KINKS))],
+        gradgrad=False,
+        note=NO_DOUBLE_BACKWARD,
     ),
     OpInfo(
         "hardswish_inplace",

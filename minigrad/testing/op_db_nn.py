@@ -156,6 +156,16 @@ def _basic_rows():
     ]
 
 
+def _weights(m, kwargs: dict, x) -> dict:
+    """``kwargs`` with the (pos_)weight lists as float64 tensors on ``x``'s device: constants,
+    not arguments of the row, as PyTorch refuses a gradient for them (and vmap/grad rows take
+    one of each argument)."""
+    return {
+        k: m.tensor(v, dtype=m.float64, device=x.device) if k.endswith("weight") else v
+        for k, v in kwargs.items()
+    }
+
+
 def _binary_rows():
     probs, targets = T((3, 4), 0.05, 0.95), T((3, 4), 0.0, 1.0)
     return [
@@ -170,17 +180,17 @@ def _binary_rows():
         ),
         OpInfo(
             "bce_with_logits",
-            lambda m, x, t, *w, **kw: F(m).binary_cross_entropy_with_logits(x, t, *w, **kw),
+            lambda m, x, t, **kw: F(m).binary_cross_entropy_with_logits(x, t, **_weights(m, kw, x)),
             [
                 Sample(T((3, 4)), targets),
                 Sample(BIG_LOGITS, V([[1.0, 0.0, 0.5, 1.0], [1.0, 0.0, 1.0, 0.0]])),
-                Sample(T((3, 4)), targets, T((3, 4), 0.5, 2.0, grad=False), reduction="none"),
+                Sample(T((3, 4)), targets, weight=[[0.5, 2.0, 1.0, 1.5]] * 3, reduction="none"),
             ],
         ),
         OpInfo(
             "bce_with_logits_pos_weight",
-            lambda m, x, t, pw: F(m).binary_cross_entropy_with_logits(x, t, pos_weight=pw),
-            [Sample(T((3, 4)), targets, T((4,), 0.5, 3.0, grad=False))],
+            lambda m, x, t, **kw: F(m).binary_cross_entropy_with_logits(x, t, **_weights(m, kw, x)),
+            [Sample(T((3, 4)), targets, pos_weight=[0.5, 3.0, 1.0, 2.0])],
         ),
     ]
 

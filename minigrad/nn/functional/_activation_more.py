@@ -8,7 +8,9 @@ from __future__ import annotations
 
 from ... import backend, dtypes, ops
 from ...autograd.graph import named_as
+from ...ops.activation import hardsigmoid as _hardsigmoid
 from ...ops.base import coefficient, constant, kernel_dtypes
+from ...ops.elementwise import linked_where
 from ._utils import maybe_inplace
 from .activation import elu, hardtanh, leaky_relu, relu
 
@@ -46,9 +48,8 @@ def selu(input, inplace: bool = False):
 @kernel_dtypes("hardshrink_cpu")
 def hardshrink(input, lambd: float = 0.5):
     """x where |x| > lambd, else 0."""
-    return named_as(
-        ops.where((input > lambd) | (input < -lambd), input, 0.0), "HardshrinkBackward0"
-    )
+    inside = (input >= -lambd) & (input <= lambd)  # NaN is outside: it passes, as PyTorch
+    return named_as(linked_where(inside, 0.0, input), "HardshrinkBackward0")
 
 
 @kernel_dtypes("softshrink_check")
@@ -56,19 +57,18 @@ def softshrink(input, lambd: float = 0.5):
     """x - lambd where x > lambd, x + lambd where x < -lambd, else 0 (= x - clamp(x, ±lambd))."""
     if lambd < 0:
         raise RuntimeError(f"softshrink: lambda must be greater or equal to 0, but found {lambd}")
-    return named_as(input - input.clamp(-lambd, lambd), "SoftshrinkBackward0")
+    inside = (input >= -lambd) & (input <= lambd)  # NaN is outside: it passes, as PyTorch
+    zero = (input * 0.0).detach()  # PyTorch's x·0 inside: -0.0 for negative x
+    return named_as(
+        linked_where(inside, zero, input - input.clamp(-lambd, lambd)), "SoftshrinkBackward0"
+    )
 
 
 @kernel_dtypes("hardsigmoid_cpu")
 def hardsigmoid(input, inplace: bool = False):
     """relu6(x + 3) / 6: 0 below -3, 1 above 3, linear between (gradient 1/6 strictly
-    between, 0 at ±3, as PyTorch)."""
-
-    def fn(x):
-        inside = (x > -3.0) & (x < 3.0)  # NaN is outside: no gradient, as in PyTorch
-        return ops.where(inside, (x + 3.0) / 6.0, ((x + 3.0).clamp(0.0, 6.0) / 6.0).detach())
-
-    return maybe_inplace(fn, input, inplace, ("HardsigmoidBackward0", "HardsigmoidBackward0"))
+    between, 0 at ±3, as PyTorch); its gradient is not differentiable again, as PyTorch's."""
+    return maybe_inplace(_hardsigmoid, input, inplace, ("HardsigmoidBackward0",) * 2)
 
 
 @kernel_dtypes("hardswish_cpu")
@@ -94,7 +94,7 @@ def threshold(input, threshold: float, value: float, inplace: bool = False):
     names = ("ThresholdBackward0", "ThresholdBackward1")
     threshold = coefficient(threshold, input, op="threshold")  # integers: truncated, as PyTorch
     value = coefficient(value, input, op="threshold")
-    return maybe_inplace(lambda x: ops.where(x > threshold, x, value), input, inplace, names)
+    return maybe_inplace(lambda x: linked_where(x <= threshold, value, x), input, inplace, names)
 
 
 _threshold = threshold  # for threshold_, whose argument shadows the name
@@ -126,7 +126,7 @@ def prelu(input, weight):
         weight = weight.reshape((count,) + (1,) * (input.ndim - 2))
     elif weight.ndim:
         weight = weight.reshape(())
-    return named_as(ops.where(input > 0, input, weight * input), "PreluKernelBackward0")
+    return named_as(linked_where(input > 0, input, weight * input), "PreluKernelBackward0")
 
 
 def _check_rrelu_bounds(lower: float, upper: float) -> None:
@@ -169,7 +169,8 @@ def rrelu(
             return constant(slopes, dev)
 
     slopes = backend.per_sample_draw(make, tuple(input.shape))
-    return maybe_inplace(lambda x: x * ops.where(x <= 0, slopes, 1.0), input, inplace, names)
+    # (linked_where: the input stays in a recorded backward's graph, as PyTorch's)
+    return maybe_inplace(lambda x: linked_where(x <= 0, x * slopes, x), input, inplace, names)
 
 
 # -- the in-place forms, as torch.nn.functional has them ----------------------------------------

@@ -6,6 +6,7 @@ from ... import ops
 from ...autograd.graph import named_as
 from ...ops.base import coefficient, kernel_dtypes, normalize_dim
 from ...ops.complex import real_only
+from ...ops.elementwise import linked_where
 from ...ops.nn import log_softmax, softmax  # noqa: F401 - F.log_softmax / F.softmax live here too
 from ._utils import maybe_inplace
 
@@ -51,7 +52,7 @@ def _open_clamp(x, low: float, high: float):
     """``clamp(x, low, high)`` whose gradient is 0 at ``low`` and ``high`` (a kink belongs to
     the flat side, as in PyTorch's hardtanh, relu6 and hardsigmoid)."""
     outside = (x <= low) | (x >= high)  # NaN is inside: it passes through with gradient 1
-    return ops.where(outside, ops.clamp(x, low, high).detach(), x)
+    return linked_where(outside, ops.clamp(x, low, high).detach(), x)  # (PyTorch's zero link)
 
 
 @kernel_dtypes("leaky_relu_cpu")

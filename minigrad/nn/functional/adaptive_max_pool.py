@@ -11,7 +11,7 @@ from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import named_as
 from ...creation import shape_constant
-from ...ops.base import kernel_dtypes
+from ...ops.base import kernel_dtypes, linked_to
 from ._windows import adaptive_rank, pair
 
 
@@ -89,12 +89,13 @@ def _adaptive_max(x, sizes, return_indices: bool, op: str, spatial: int):
     sizes = tuple(n if s is None else s for s, n in zip(sizes, x.shape[first:]))
     if any(s <= 0 for s in sizes):
         raise RuntimeError(f"{op}: output_size must be positive, got {list(sizes)}")
-    if return_indices:
+    if return_indices:  # (linked_to: the input stays in a recorded backward's graph, as PyTorch)
         values, indices = _with_indices(x, sizes, first)
-        return named_as(values, _NODES[spatial]), indices
+        return named_as(linked_to(values, x), _NODES[spatial]), indices
+    out = x
     for i, size in enumerate(sizes):
-        x = _windows_along(x, first + i, size)
-    return named_as(x, _NODES[spatial])
+        out = _windows_along(out, first + i, size)
+    return named_as(linked_to(out, x), _NODES[spatial])
 
 
 def adaptive_rank_first(fn):

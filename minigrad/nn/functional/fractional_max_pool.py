@@ -15,7 +15,7 @@ import numpy as np  # window starts are computed on the host (from a few numbers
 
 from ... import creation
 from ...autograd.graph import names_node
-from ...ops.base import on_input_device
+from ...ops.base import linked_to, on_input_device
 from ...tensor import Tensor
 from ._windows import refuse_dtype
 
@@ -116,6 +116,7 @@ def _fractional_max_pool(op, n, input, kernel_size, output_size, output_ratio, s
     windows = x.reshape(batch, channels, -1).gather(2, index)
     windows = windows.reshape((batch, channels) + tuple(out) + (positions.shape[-1],))
     values, which = windows.max(-1)
+    values = linked_to(values, x)  # the input stays in a recorded backward's graph, as PyTorch
     index = index.reshape(windows.shape).gather(-1, which.unsqueeze(-1)).squeeze(-1)
     if unbatched:
         values, index = values.squeeze(0), index.squeeze(0)

@@ -9,8 +9,9 @@ from ... import backend, dtypes, ops
 from ..._warnings import warn_user
 from ...autograd.graph import named_as
 from ...ops import Op
-from ...ops.base import autocast_inputs, kernel_dtypes, refuse_dtype
+from ...ops.base import autocast_inputs, kernel_dtypes, linked_to, refuse_dtype
 from ...ops.complex import real_only
+from ._bce_logits import binary_cross_entropy_with_logits
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy, nll_node
 from ._utils import (
     check_class_targets,
@@ -195,7 +196,8 @@ def nll_loss(
     if bad is not None:
         loss = _poison(loss, bad, reduction)
     loss = loss.reshape(out_shape) if reduction == "none" else loss
-    return named_as(loss, nll_node(input.ndim, reduction))
+    # (linked_to: the input stays in a recorded backward's graph, as PyTorch's)
+    return named_as(linked_to(loss, input), nll_node(input.ndim, reduction))
 
 
 @kernel_dtypes("binary_cross_entropy", bools_only=True)
@@ -264,66 +266,6 @@ class BinaryCrossEntropy(Op):
 
 
 @kernel_dtypes("log_sigmoid_cpu")
-def binary_cross_entropy_with_logits(
-    input,
-    target,
-    weight=None,
-    size_average=None,
-    reduce=None,
-    reduction: str = "mean",
-    pos_weight=None,
-):
-    """Sigmoid and binary cross-entropy in one stable expression:
-    loss = (1 - t)·x + (1 + (pos_weight - 1)·t)·softplus(-x), finite for |x| of any size.
-
-    Args:
-        input: logits of any shape.
-        target: targets in [0, 1] of the same shape, floating: the loss has its dtype, as in
-            PyTorch (float64 logits with float32 targets give a float32 loss).
-        weight: optional rescaling weight, broadcast against the loss.
-        pos_weight: optional weight of positive examples, broadcast along the last dim (C,).
-
-    Example:
-        >>> F.binary_cross_entropy_with_logits(minigrad.tensor([1000.0, -3.0]), minigrad.tensor([1.0, 0.0]))
-    """
-    input, target = autocast_inputs("binary_cross_entropy_with_logits", input, target)
-    reduction = resolve_reduction(
-        size_average, reduce, reduction, "binary_cross_entropy_with_logits"
-    )
-    if tuple(target.shape) != tuple(input.shape):
-        raise ValueError(
-            f"Target size ({list(target.shape)}) must be the same as input size "
-            f"({list(input.shape)})"
-        )
-    out_dtype = _bce_logits_dtype(input, target)
-    softplus_neg = ops.softplus(-input)  # log(1 + e^-x), stable at both ends
-    if pos_weight is not None:
-        softplus_neg = _as_dtype((1.0 + (pos_weight - 1.0) * target) * softplus_neg, input.dtype)
-    # PyTorch computes (1 - t)·x in place in 1 - t, then the sum and the weighting in it: each
-    # step rounds to the target's dtype
-    loss = _as_dtype(_as_dtype((1.0 - target) * input, out_dtype) + softplus_neg, out_dtype)
-    if weight is not None:
-        loss = _as_dtype(loss * weight, out_dtype)
-    return named_as(reduce_(loss, reduction), "BinaryCrossEntropyWithLogitsBackward0")
-
-
-def _as_dtype(t, dtype):
-    """``t`` in ``dtype`` (itself when it has it already)."""
-    return t if t.dtype == dtype else t.to(dtype)
-
-
-def _bce_logits_dtype(input, target):
-    """The loss's dtype: PyTorch computes it in place in ``1 - target``, so it has the target's
-    dtype (float32 for float64 logits and float32 targets), and an integer target raises."""
-    if target.dtype.is_floating_point or target.dtype is dtypes.bool:  # (bool: 1 - t raises)
-        return target.dtype
-    result = dtypes.promote_types(input.dtype, target.dtype)
-    raise RuntimeError(
-        f"result type {dtypes.scalar_type_name(result)} can't be cast to the desired output "
-        f"type {dtypes.scalar_type_name(target.dtype)}"
-    )
-
-
 @real_only
 def kl_div(
     input,

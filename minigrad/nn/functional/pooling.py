@@ -17,7 +17,7 @@ from ..._memory_format import output_layout
 from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ...ops import Op
-from ...ops.base import constant, on_input_device
+from ...ops.base import constant, linked_to, on_input_device, zero_link
 from ._windows import (
     INTEGERS,
     Geometry,
@@ -50,6 +50,7 @@ class MaxPool(Op):
     """
 
     backward_name = "MaxPool2DWithIndicesBackward0"
+    save_inputs = (0,)  # x, only for zero_link (as PyTorch's backward, which reads it)
 
     def __init__(self, geom: Geometry):
         self.geom = geom
@@ -66,7 +67,8 @@ class MaxPool(Op):
 
     def backward(self, gy):
         argmax = self.kept_arrays["argmax"]
-        return MaxPoolBackward(self.geom, self.input_meta[0][0])(gy, argmax), None
+        gx = MaxPoolBackward(self.geom, self.input_meta[0][0])(gy, argmax)
+        return zero_link(gx, self.saved_tensors[0]), None
 
 
 class MaxPoolBackward(Op):
@@ -95,6 +97,7 @@ class AvgPool(Op):
     """y = (Σ of each window) / divisor; dx = dy / divisor spread over each window"""
 
     backward_name = "AvgPool2DBackward0"
+    save_inputs = True  # only for zero_link (as PyTorch's backward, which reads it)
 
     def __init__(self, geom: Geometry, divisor):
         self.geom, self.divisor = geom, divisor
@@ -112,7 +115,8 @@ class AvgPool(Op):
         return y
 
     def backward(self, gy):
-        return AvgPoolBackward(self.geom, self.divisor, self.input_meta[0][0])(gy)
+        gx = AvgPoolBackward(self.geom, self.divisor, self.input_meta[0][0])(gy)
+        return zero_link(gx, self.saved_tensors[0])
 
 
 class AvgPoolBackward(Op):
@@ -294,6 +298,7 @@ def adaptive_avg_pool2d(input, output_size):
         # as PyTorch divides each sum (a quantized mean on a rounding tie stays on it)
         rows, cols = adaptive_matrix(x, h, oh, False), adaptive_matrix(x, w, ow, False)
         out = rows @ x @ cols.mT / (rows.sum(1, keepdim=True) * cols.sum(1))
+        out = linked_to(out, x)  # the input stays in a recorded backward's graph, as PyTorch
     out = out.squeeze(0) if unbatched else out
     # PyTorch: a mean for a 1x1 output, else a node of its own
     return named_as(out, "MeanBackward1" if (oh, ow) == (1, 1) else "AdaptiveAvgPool2DBackward0")

@@ -13,7 +13,7 @@ from __future__ import annotations
 from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import names_node
-from ...ops.base import constant
+from ...ops.base import constant, linked_to
 from ._windows import INTEGERS, adaptive_rank
 from .pooling import (
     adaptive_matrix,
@@ -149,6 +149,7 @@ def adaptive_avg_pool3d(input, output_size):
     sizes = tuple(n if s is None else int(s) for s, n in zip(sizes, x.shape[2:]))
     if any(s <= 0 for s in sizes):
         raise RuntimeError(f"{op}: output_size must be positive, got {list(sizes)}")
+    pooled = x
     for dim, size in zip((2, 3, 4), sizes):
         n = x.shape[dim]
         if size == n:
@@ -157,6 +158,8 @@ def adaptive_avg_pool3d(input, output_size):
             x = x.reshape(*x.shape[:dim], size, n // size, *x.shape[dim + 1 :]).mean(dim + 1)
         else:  # windows of varying size: a product with the averaging matrix
             x = (x.transpose(dim, -1) @ adaptive_matrix(x, n, size).mT).transpose(dim, -1)
+    if sizes != (1, 1, 1):  # (a mean: PyTorch's gradient is free of the input)
+        x = linked_to(x, pooled)  # the input stays in a recorded backward's graph, as PyTorch
     return x.squeeze(0) if unbatched else x
 
 

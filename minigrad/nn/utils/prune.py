@@ -18,12 +18,13 @@ import numbers
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 
+from ..._public_name import PublicRepr
 from ...creation import ones_like, rand, rand_like, zeros_like
 from ...ops import topk
 from .convert_parameters import parameters_to_vector
 
 
-class BasePruningMethod(ABC):
+class BasePruningMethod(PublicRepr, ABC):
     """A way to compute a mask; subclasses set ``PRUNING_TYPE`` (``"unstructured"``,
     ``"structured"`` or ``"global"``) and define ``compute_mask(t, default_mask)``."""
 

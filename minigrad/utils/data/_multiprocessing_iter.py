@@ -20,6 +20,7 @@ import threading
 import time
 import weakref
 
+from ..._public_name import PublicRepr
 from ._worker import ExceptionWrapper, IterationEnd, WorkerConfig, worker_loop
 
 # Longest wait (seconds) between checks that the workers are alive.
@@ -50,7 +51,7 @@ def get_context(multiprocessing_context):
     return multiprocessing_context
 
 
-class MultiProcessingDataLoaderIter:
+class MultiProcessingDataLoaderIter(PublicRepr):
     """Iterates over a DataLoader's batches loaded by ``loader.num_workers`` processes.
 
     Holds no reference to the loader (the loader may hold this iterator, for persistent

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ... import accelerator
+from ..._public_name import PublicRepr
 from ..._warnings import warn_user
 from ._collate import default_collate
 from ._fetch import fetch_map, iterable_batches
@@ -14,7 +15,7 @@ from .sampler import BatchSampler, RandomSampler, SequentialSampler, random_seed
 __all__ = ["DataLoader", "WorkerInfo", "default_collate", "get_worker_info"]
 
 
-class DataLoader:
+class DataLoader(PublicRepr):
     """Iterates over a dataset in batches.
 
     Args:

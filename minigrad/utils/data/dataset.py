@@ -10,11 +10,12 @@ from collections.abc import Sequence
 import numpy as np
 
 from ... import creation
+from ..._public_name import PublicRepr
 from ..._warnings import warn_user
 from ...tensor import Tensor
 
 
-class Dataset:
+class Dataset(PublicRepr):
     """A map-style dataset: ``__getitem__(index)`` and ``__len__``."""
 
     def __getitem__(self, index):

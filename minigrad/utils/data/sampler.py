@@ -12,6 +12,7 @@ from collections.abc import Iterable, Iterator
 import numpy as np
 
 from ... import backend, creation, dtypes
+from ..._public_name import PublicRepr
 
 # Indices drawn with replacement per call of the generator (PyTorch draws 32 at a time).
 _CHUNK = 32
@@ -44,7 +45,7 @@ def _check_num_samples(name: str, num_samples) -> None:
         )
 
 
-class Sampler:
+class Sampler(PublicRepr):
     """Yields dataset indices (or, for a batch sampler, lists of them)."""
 
     def __init__(self, data_source=None) -> None:
