@@ -187,16 +187,25 @@ def output_layout(*, weighted: bool = False, volumes: bool = True):
     return decorate
 
 
-def _suggested(tensor):
+def _strided_array(tensor):
+    """``tensor``'s NumPy or CuPy array, or None for records without strides (vmap's batched
+    arrays, sparse and nested records), whose layout is not this decorator's to change."""
     array = getattr(tensor, "_data", None)
+    if isinstance(array, np.ndarray) or type(array).__name__ == "ndarray":  # CuPy's
+        return array
+    return None
+
+
+def _suggested(tensor):
+    array = _strided_array(tensor)
     return contiguous_format if array is None else suggest(array)
 
 
 def _relay(tensor, fmt) -> None:
     """Lay the fresh result ``tensor`` out in ``fmt`` (row-major where it lacks the rank of
     ``fmt``) unless it already is."""
-    array = getattr(tensor, "_data", None)
-    if not hasattr(array, "flags"):  # not a strided array (sparse, nested): nothing to lay out
+    array = _strided_array(tensor)
+    if array is None:
         return
     if fmt in _ORDER and array.ndim != len(_ORDER[fmt]):
         fmt = contiguous_format

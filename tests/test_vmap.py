@@ -33,6 +33,10 @@ UNSUPPORTED = {
     "predicates-0": "argwhere: a data-dependent output shape per sample",
     # PyTorch refuses these too: per-sample values written into a tensor shared by the samples
     "inplace_on_view_of_no_grad_base-0": "a batched value written into an unbatched tensor",
+    # cov's check that the weights do not sum to zero reads a value per sample (PyTorch's
+    # vmap refuses weighted cov too: no batching rule for aten::equal)
+    "cov_weights-1": "a Python value (the weights' sum) per sample",
+    "cov_weights-2": "a Python value (the weights' sum) per sample",
     # -- branch sparse: vmap refuses sparse COO tensors
     **{f"{row.name}-0": "sparse COO tensors" for row in op_db_sparse.ROWS},
     **{f"{row.name}-0": "sparse tensors" for row in op_db_sparse_compressed.ROWS},
@@ -56,7 +60,11 @@ UNSUPPORTED = {
 }
 
 # rows refused with PyTorch's exception type rather than NotImplementedError
-REFUSED_AS_TORCH = {"inplace_on_view_of_no_grad_base-0": RuntimeError}
+REFUSED_AS_TORCH = {
+    "inplace_on_view_of_no_grad_base-0": RuntimeError,
+    "cov_weights-1": RuntimeError,
+    "cov_weights-2": RuntimeError,
+}
 
 
 def _batched_args(op, index):
@@ -173,7 +181,8 @@ def test_every_op_has_a_batching_rule():
     from minigrad.func._dispatch import op_name
     from minigrad.func._rules import RULES
 
-    looped = {"MaxPoolBackward", "AvgPoolBackward", "CopySlices"}
+    # JoinChunks: only convolution results above SCRATCH_BYTES outside vmap take it
+    looped = {"MaxPoolBackward", "AvgPoolBackward", "CopySlices", "JoinChunks"}
     bases = {"_Fused", "_Normalize", "_Packed"}  # abstract
     names = {op_name(c) for c in _op_classes()}
     missing = names - set(RULES) - looped - bases
