@@ -92,21 +92,24 @@ def _is_sparse(x) -> bool:
     return isinstance(x, graph.Tensor) and type(x._data) in (SparseCOO, SparseCompressed)
 
 
+def dense_results(result):
+    """``result`` with every sparse tensor in it (nested in tuples and lists) made dense: the
+    form in which gradcheck compares a function's outputs."""
+    if _is_sparse(result):
+        return result.to_dense()
+    if isinstance(result, (tuple, list)):
+        return type(result)(dense_results(r) for r in result)
+    return result
+
+
 def _sparse_through_values(func, inputs: tuple):
     """``(func, inputs)`` with sparse COO tensors checked through their values: a sparse input
     that requires grad becomes a leaf of its values, which ``func`` is given back as a sparse
     tensor of the same indices (the derivative with respect to its specified entries, as
     PyTorch's gradcheck takes it), and a sparse output is compared in its dense form."""
 
-    def dense(result):
-        if _is_sparse(result):
-            return result.to_dense()
-        if isinstance(result, (tuple, list)):
-            return type(result)(dense(r) for r in result)
-        return result
-
     if not any(_is_sparse(x) for x in inputs):
-        return (lambda *args: dense(func(*args))), inputs
+        return (lambda *args: dense_results(func(*args))), inputs
     from ..sparse import _compressed, _core  # (the sparse layer sits above autograd)
 
     patterns = {}
@@ -129,7 +132,7 @@ def _sparse_through_values(func, inputs: tuple):
             else:
                 compressed, plain, shape, layout = pattern
                 args[i] = make(compressed, plain, args[i], shape, layout)
-        return dense(func(*args))
+        return dense_results(func(*args))
 
     return through_values, tuple(leaves)
 

@@ -8,7 +8,7 @@ import functools
 from .. import dtypes
 from .._sparse_compressed import sparse_csc, sparse_csr
 from .._sparse_coo import sparse_coo
-from ..autograd.gradcheck import _as_inputs, _is_sparse, _sparse_through_values
+from ..autograd.gradcheck import _as_inputs, _is_sparse, _sparse_through_values, dense_results
 from ..creation import ones
 from ._core import sparse_coo_tensor
 
@@ -56,19 +56,12 @@ def _through_dense(func, inputs: tuple):
             layouts[i] = (x.layout, x.sparse_dim(), tuple(x.shape))
             leaves[i] = x.to_dense().detach().requires_grad_()
 
-    def dense(result):
-        if _is_sparse(result):
-            return result.to_dense()
-        if isinstance(result, (tuple, list)):
-            return type(result)(dense(r) for r in result)
-        return result
-
     def restored(*args):
         args = list(args)
         for i, (layout, sparse_dim, shape) in layouts.items():
             every = ones(shape[:sparse_dim], dtype=dtypes.bool).nonzero().T
             full = sparse_coo_tensor(every, args[i].reshape(-1, *shape[sparse_dim:]), shape)
             args[i] = full if layout is sparse_coo else getattr(full, _CONVERT[layout])()
-        return dense(func(*args))
+        return dense_results(func(*args))
 
     return restored, tuple(leaves)
