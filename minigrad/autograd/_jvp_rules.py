@@ -167,6 +167,14 @@ def _logsumexp(op, args, ts, out):
 
 _ZERO = unary(lambda op, x, y, t: t * 0.0)  # piecewise constant: sign, round, floor, ...
 
+
+def _hardsigmoid(op, x, y, t):
+    """PyTorch's forward rule (its backward has no derivative, so no double-vjp here)."""
+    from ..ops.activation import _ONE_SIXTH  # (ops import this module: resolved on use)
+
+    return (t * _ONE_SIXTH).where((x > -3.0) & (x < 3.0), 0.0)
+
+
 RULES = {
     # arithmetic
     "Add": linear,
@@ -202,6 +210,7 @@ RULES = {
     "Trunc": _ZERO,
     # activations
     "SigmoidOp": unary(lambda op, x, y, t: t * y * (1.0 - y)),
+    "HardsigmoidOp": unary(_hardsigmoid),
     "ReLUOp": unary(lambda op, x, y, t: t * (y > 0)),
     "LeakyReLUOp": unary(lambda op, x, y, t: t.where(x > 0, t * op.negative_slope)),
     "ELUOp": unary(lambda op, x, y, t: t.where(x > 0, t * op.alpha * x.clamp(max=0.0).exp())),

@@ -163,3 +163,37 @@ def _gru_cell(c):
     n = g.node("Tanh", [g.node("Add", [i_n, g.node("Mul", [r, h_n])])])
     one_minus_z = g.node("Sub", [g.const(np.ones((), c.dtype)), z])
     return g.node("Add", [g.node("Mul", [one_minus_z, n]), g.node("Mul", [z, h])])
+
+
+@converter("ZeroLink")
+def _zero_link(c):
+    """The pooled output itself: the link to the pool's input only keeps it in a recorded
+    backward's graph (with a zero derivative)."""
+    return c.g.node("Identity", [c.input(0)])
+
+
+@converter("Hardsigmoid")
+def _hardsigmoid(c):
+    return c.g.node("HardSigmoid", [c.input(0)], alpha=1.0 / 6.0, beta=0.5)
+
+
+@converter("BinaryCrossEntropyWithLogits")
+def _bce_with_logits(c):
+    """(1 - t)·x + (1 + (p - 1)·t)·softplus(-x), weighted, then reduced (the op's formula; its
+    weights are settings of the op, exported as constants)."""
+    g, dt = c.g, c.dtype
+    x, t, one = c.input(0), c.input(1), g.const(np.ones((), dt))
+    softplus_neg = g.node("Softplus", [g.node("Neg", [x])])
+    if c.op.pos_weight is not None:
+        p = g.const(c.op.pos_weight.detach().cpu().numpy().astype(dt))
+        factor = g.node("Add", [one, g.node("Mul", [g.node("Sub", [p, one]), t])])
+        softplus_neg = g.node("Mul", [factor, softplus_neg])
+    loss = g.node("Add", [g.node("Mul", [g.node("Sub", [one, t]), x]), softplus_neg])
+    if c.op.weight is not None:
+        loss = g.node("Mul", [loss, g.const(c.op.weight.detach().cpu().numpy().astype(dt))])
+    if c.op.reduction == "none":
+        return loss
+    flat = g.node("Reshape", [loss, g.ints([-1])])
+    if c.op.reduction == "sum":
+        return g.node("ReduceSum", [flat, g.ints([0])], keepdims=0)
+    return g.node("ReduceMean", [flat], axes=[0], keepdims=0)
