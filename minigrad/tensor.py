@@ -354,14 +354,16 @@ class Tensor(InPlaceMethods):
         return self.device.backend.to_host(self._data).tolist()
 
     def numpy(self, force: bool = False) -> np.ndarray:
-        """The data as a NumPy array, sharing memory on the CPU (``force=True`` copies from a GPU)."""
+        """The data as a NumPy array, sharing memory on the CPU (``force=True`` copies from a GPU).
+        Refused for a tensor that requires grad while grad mode is on (the array would escape
+        the graph); under ``no_grad`` (and in a custom Function's forward) it is allowed."""
         if type(self._data) in (_sparse_coo.SparseCOO, _SparseCompressed):
             raise TypeError(
                 "can't convert Sparse layout tensor to numpy. Use Tensor.to_dense() first."
             )
         if type(self._data) is _qt.QuantizedArray:
             raise TypeError(f"can't convert a {self.dtype} tensor to numpy: dequantize() first")
-        if self._requires_grad and not force:
+        if self.requires_grad and _grad_mode._state.enabled and not force:  # as PyTorch's
             raise RuntimeError(
                 "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
             )

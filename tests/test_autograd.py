@@ -284,7 +284,7 @@ def test_modifying_a_saved_input_in_place_is_caught():
     a = x * 1
     b = (a * a).sum()
     a.mul_(2)
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         b.backward()
 
 
@@ -294,7 +294,8 @@ def test_modifying_a_saved_output_in_place_is_caught():
     z = y.sum()
     with minigrad.no_grad():
         y.add_(1)
-    with pytest.raises(RuntimeError, match="ExpBackward0 is at version 1; expected version 0"):
+    expected = r"\[minigrad.DoubleTensor \[2\]\], which is output 0 of Exp, is at version 1"
+    with pytest.raises(RuntimeError, match=expected):
         z.backward()
 
 
@@ -331,7 +332,7 @@ def test_detach_shares_storage_and_version():
     s = y.sum()
     d.zero_()
     assert y.tolist() == [0.0, 0.0]
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         s.backward()
 
 

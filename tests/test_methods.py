@@ -248,7 +248,7 @@ def test_shape_changes_in_place_guard_saved_values():
         x, w = minigrad.ones(2, 3), minigrad.ones(2, 3, requires_grad=True)
         y = (w * x).sum()
         change(x)
-        with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+        with pytest.raises(RuntimeError, match="modified by an inplace operation"):
             y.backward()
 
 

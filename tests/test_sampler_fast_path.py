@@ -58,5 +58,5 @@ def test_a_saved_tensor_filled_in_place_is_refused_by_backward():
     z = (y * y).sum()  # saves y
     with minigrad.no_grad():
         y.uniform_()
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         z.backward()

@@ -230,7 +230,7 @@ def test_views_share_the_version_counter_with_their_base():
     y = (h * h).sum()  # saves h
     with minigrad.no_grad():
         v.mul_(3)
-    with pytest.raises(RuntimeError, match="modified by an in-place operation"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
 
 

@@ -191,11 +191,14 @@ def test_every_op_has_a_batching_rule():
 
 
 def test_custom_functions_under_vmap():
-    class Cube(minigrad.autograd.Function):
+    class Cube(minigrad.autograd.Function):  # the transforms need setup_context, as PyTorch's
         @staticmethod
-        def forward(ctx, x):
-            ctx.save_for_backward(x)
+        def forward(x):
             return x**3
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            ctx.save_for_backward(*inputs)
 
         @staticmethod
         def backward(ctx, g):

@@ -63,12 +63,10 @@ class HookedSavedTensor:
         from .graph import Tensor
 
         if self.counter is not None and self.counter.value != self.version:
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an "
-                f"in-place operation: saved tensor {index} of {node.name()} (packed by a saved "
-                f"tensors hook as itself) is at version {self.counter.value}; expected version "
-                f"{self.version} instead"
-            )
+            from .graph import modified_error
+
+            t = self.packed  # the tensor itself (pack returned it)
+            raise modified_error(t._data, t.device, t.grad_fn, t._output_nr, self)
         value = self.unpack_hook(self.packed)
         if not isinstance(value, Tensor):
             raise TypeError(

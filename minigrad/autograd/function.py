@@ -76,6 +76,16 @@ class FunctionCtx(Node):
 # minigrad.func.vmap installs ``interposer(cls, args, kwargs) -> (handled, result)`` here while
 # it runs, to batch custom Functions given batched tensors; None otherwise (one global lookup).
 interposer = None
+# minigrad.func installs ``transforms_active() -> bool`` here: whether this thread runs inside
+# one of its transforms (grad, vjp, jvp, jacrev, vmap, ...), which need setup_context-style
+# Functions, as PyTorch's do
+transforms_active = None
+
+_NEEDS_SETUP_CONTEXT = (
+    "In order to use an autograd.Function with functorch transforms (vmap, grad, jvp, jacrev, "
+    "...), it must override the setup_context staticmethod. For more details, please see "
+    "https://pytorch.org/docs/main/notes/extending.func.html"
+)
 
 
 class Function:
@@ -125,6 +135,8 @@ class Function:
 
     @classmethod
     def apply(cls, *args, **kwargs):
+        if cls.setup_context is Function.setup_context and transforms_active is not None:
+            _check_transformable(cls)
         if interposer is not None:
             handled, result = interposer(cls, args, kwargs)
             if handled:
@@ -132,6 +144,20 @@ class Function:
         if forward_ad.active:  # dual inputs: forward, then cls.jvp for the tangents
             return _forward_ops.function_call(cls, args, kwargs, _apply)
         return _apply(cls, args, kwargs)[0]
+
+
+def _check_transformable(cls) -> None:
+    """Refuse a user's Function with ``forward(ctx, ...)`` (no ``setup_context``) inside a
+    ``minigrad.func`` transform, in PyTorch's words (minigrad's own Functions are exempt: the
+    transforms have rules for them)."""
+    if transforms_active() and not cls.__module__.startswith("minigrad."):
+        raise RuntimeError(_NEEDS_SETUP_CONTEXT)
+
+
+def run_forward(cls, args, kwargs):
+    """``cls.apply(*args, **kwargs)`` past the transforms' interposer, for when no input needs a
+    gradient (vmap's generated rule runs forward on batched tensors this way)."""
+    return _apply(cls, args, kwargs)[0]
 
 
 def _apply(cls, args, kwargs):

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import itertools
+import re
 import warnings
 import weakref
 
@@ -128,6 +129,27 @@ def version_counter(tensor) -> VersionCounter:
     return counter
 
 
+def modified_error(array, device, grad_fn, output_nr: int, saved) -> RuntimeError:
+    """PyTorch's error (its words, which people search for) for a tensor saved for backward
+    that an in-place op changed since: its legacy type and shape, the node whose output it is
+    (none for a leaf), and its version now and when it was saved."""
+    from .. import dtypes  # a layer above the graph: imported on this error path only
+    from .._public_name import shown
+
+    kind = dtypes.legacy_type_name(array.dtype, device.type == "cuda")
+    which = ""
+    if grad_fn is not None:
+        op = re.sub(r"Backward\d*$", "", class_name(grad_fn))
+        which = f", which is output {output_nr} of {op},"
+    return RuntimeError(
+        f"one of the variables needed for gradient computation has been modified by an inplace "
+        f"operation: [{kind} {list(array.shape)}]{which} is at version {saved.counter.value}; "
+        f"expected version {saved.version} instead. Hint: enable anomaly detection to find the "
+        f"operation that failed to compute its gradient, with "
+        f"{shown()}.autograd.set_detect_anomaly(True, check_nan=False)."
+    )
+
+
 class SavedTensor:
     """A tensor kept for backward, with the version it had when saved.
 
@@ -154,12 +176,10 @@ class SavedTensor:
 
     def unpack(self, node: Node, index: int):
         if self.counter.value != self.version:
-            raise RuntimeError(
-                f"one of the variables needed for gradient computation has been modified by an "
-                f"in-place operation: saved tensor {index} of {node.name()} is at version "
-                f"{self.counter.value}; expected version {self.version} instead. Hint: clone the "
-                f"tensor before changing it in place, or use the out-of-place op."
-            )
+            if self.output_nr is None:
+                t = self.tensor
+                raise modified_error(t._data, t.device, t.grad_fn, t._output_nr, self)
+            raise modified_error(self.array, self.device, node, self.output_nr, self)
         if self.output_nr is None:
             return self.tensor
         out = Tensor._make(self.array, self.device, True, node)
@@ -167,6 +187,33 @@ class SavedTensor:
         if self.tangents is not None:
             self.tangents(out)
         return out
+
+
+class RawSavedTensor:
+    """``grad_fn._raw_saved_<name>``: one saved tensor of a node, as PyTorch's SavedVariable,
+    whose :meth:`register_hooks` packs it now and unpacks it when backward reads it."""
+
+    __slots__ = ("node", "index")
+
+    def __init__(self, node: Node, index: int):
+        self.node, self.index = node, index
+
+    def register_hooks(self, pack_hook, unpack_hook) -> None:
+        """Keep what ``pack_hook(tensor)`` returns in place of the saved tensor; backward reads
+        ``unpack_hook(packed)``. Once per saved tensor, as in PyTorch."""
+        node, index = self.node, self.index
+        saved = node._saved[index] if index < len(node._saved) else None
+        if node._released:
+            node._raise_released()
+        if isinstance(saved, _saved_hooks.HookedSavedTensor):
+            raise RuntimeError("SavedTensor hooks have already been set on this SavedTensor")
+        if not isinstance(saved, SavedTensor):
+            raise RuntimeError(
+                "Setting hooks on a saved tensor that is None (nothing was saved) is forbidden"
+            )
+        tensor = saved.unpack(node, index)
+        hooked = _saved_hooks.HookedSavedTensor(tensor, node, unpack_hook, pack_hook(tensor))
+        node._saved = node._saved[:index] + (hooked,) + node._saved[index + 1 :]
 
 
 def named_as(tensor, name: str):
@@ -341,6 +388,23 @@ class Node:
             kind = type(s)
             saved.append(s.unpack(self, i) if kind is saved_cls or kind is hooked_cls else s)
         return tuple(saved)
+
+    # -- PyTorch's view of what was saved: grad_fn._saved_self, grad_fn._raw_saved_self ----------
+    def saved_slot_names(self) -> tuple:
+        """PyTorch's names of the entries of ``_saved`` (``("self", "other", "result")``), which
+        ``grad_fn._saved_<name>`` reads; none for a node that does not name them."""
+        return ()
+
+    def __getattr__(self, attr: str):
+        # only reached for attributes a node does not have: _saved_<name> / _raw_saved_<name>
+        raw = attr.startswith("_raw_saved_")
+        if raw or attr.startswith("_saved_"):
+            names = self.saved_slot_names()
+            name = attr[len("_raw_saved_") if raw else len("_saved_") :]
+            if name in names:
+                index = names.index(name)
+                return RawSavedTensor(self, index) if raw else self.saved_tensors[index]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
     def _raise_released(self) -> None:
         raise RuntimeError(

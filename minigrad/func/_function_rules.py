@@ -3,6 +3,8 @@ custom Functions may define), a rule of ours, or a loop over the batch with a wa
 
 from __future__ import annotations
 
+from ..autograd import function as _function
+from ..autograd import graph
 from ._batched import make_batched
 from ._rules import stack_samples, unwrap_level, warn_slow
 
@@ -13,6 +15,10 @@ def batched_function_call(cls, args, kwargs, level: int, randomness: str = "erro
     """``cls.apply(*args)`` with some args batched at ``level``: the Function's own rule (a
     ``vmap(info, in_dims, *args)`` staticmethod, as PyTorch's custom Functions may define), one
     of ours, or a loop over the batch."""
+    if getattr(cls, "generate_vmap_rule", False) and not _any_requires_grad(args, kwargs):
+        # PyTorch's generated rule: forward runs once on the batched tensors, each of its ops
+        # by its own batching rule (no graph to record: no input requires grad)
+        return _function.run_forward(cls, args, kwargs)
     vals, flags, size = unwrap_level(args, level)
     own = cls.__dict__.get("vmap")
     if own is not None:
@@ -34,6 +40,10 @@ def batched_function_call(cls, args, kwargs, level: int, randomness: str = "erro
     if isinstance(outs, tuple):
         return tuple(make_batched(o, level) for o in outs)
     return make_batched(outs, level)
+
+
+def _any_requires_grad(args, kwargs) -> bool:
+    return any(isinstance(a, graph.Tensor) and a.requires_grad for a in (*args, *kwargs.values()))
 
 
 class _VmapInfo:

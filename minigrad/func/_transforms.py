@@ -21,6 +21,7 @@ import weakref
 
 from .. import backend, creation
 from ..autograd import engine, forward_ad, grad_mode, graph
+from ..autograd import function as _function
 from ..autograd.graph import AccumulateGrad
 from ._batched import BatchedTensor, DataDependentError, levels_of, make_batched, physical, rewrap
 from ._pytree import tree_flatten, tree_unflatten
@@ -34,6 +35,14 @@ class _Depth(threading.local):
 
 
 _depth = _Depth()
+
+
+def inside_transform() -> bool:
+    """Whether this thread runs inside a transform (grad, vjp, jvp, jacrev, ..., or vmap)."""
+    return _depth.value > 0 or bool(active_levels())
+
+
+_function.transforms_active = inside_transform
 
 
 def _batch_all(t, levels):

@@ -201,6 +201,15 @@ class Op(Node):
     supports_complex = False
     fresh_results = True  # see Node: backward formulas hand out only tensors they made
 
+    # PyTorch's argument names of the inputs, for grad_fn._saved_<name> (see saved_slot_names)
+    input_names: tuple = ("self", "other")
+
+    def saved_slot_names(self) -> tuple:
+        """The names of what this op saved, as PyTorch's node attributes: its inputs by
+        :attr:`input_names` when it saves them, then ``result`` when it saves its output."""
+        names = self.input_names[: len(self.edges)] if self.save_inputs else ()
+        return names + ("result",) if self.save_output else names
+
     @classmethod
     def label(cls) -> str:
         """The op's label in forward errors, profiles, graph pictures and exported graphs: the

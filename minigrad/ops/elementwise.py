@@ -298,6 +298,7 @@ class Pow(Op):
 
     save_inputs = True
     save_output = True
+    input_names = ("self", "exponent")
 
     def forward(self, a, b):
         if getattr(b, "dtype", None) is not None and b.dtype.kind in "iu" and a.dtype.kind in "iu":

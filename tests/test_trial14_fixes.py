@@ -1,0 +1,141 @@
+"""What the twelfth session's tutorial trial found (each compared with PyTorch where installed):
+grad_fn's saved-tensor attributes, the in-place modification error in PyTorch's words,
+``numpy()`` under no_grad, the functorch transforms' refusal of ctx-style Functions, and
+vmap's generated rule for custom Functions."""
+
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad.func import grad, vmap
+
+
+def test_saved_attributes_name_inputs_and_result():
+    x = minigrad.randn(5, requires_grad=True)
+    y = x.pow(2)
+    assert y.grad_fn._saved_self is x
+    assert y.grad_fn._saved_exponent == 2
+    e = x.exp()
+    assert e.grad_fn._saved_result.equal(e) and e.grad_fn._saved_result is not e
+    with pytest.raises(AttributeError, match="_saved_self"):
+        getattr(e.grad_fn, "_saved_self")  # noqa: B009 - exp keeps only its result, as PyTorch's ExpBackward0
+    z = x * minigrad.randn(5, requires_grad=True)
+    assert z.grad_fn._saved_self is x
+
+
+def test_saved_attribute_after_backward_is_the_freed_error():
+    x = minigrad.randn(3, requires_grad=True)
+    y = x.exp()
+    y.sum().backward()
+    with pytest.raises(RuntimeError, match="after they have already been freed"):
+        getattr(y.grad_fn, "_saved_result")  # noqa: B009
+
+
+def test_raw_saved_register_hooks_pack_now_unpack_in_backward():
+    calls = []
+    x = minigrad.tensor([1.0, 2.0, 3.0], requires_grad=True)
+    y = x.pow(2)
+    y.grad_fn._raw_saved_self.register_hooks(
+        lambda t: calls.append("pack") or t * 2, lambda t: calls.append("unpack") or t
+    )
+    assert calls == ["pack"]
+    y.sum().backward()
+    assert calls == ["pack", "unpack"]
+    np.testing.assert_allclose(x.grad.numpy(), 2 * (2 * x.detach().numpy()))  # saw 2x
+    with pytest.raises(RuntimeError, match="already been set"):
+        z = x.pow(2)
+        z.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
+        z.grad_fn._raw_saved_self.register_hooks(lambda t: t, lambda t: t)
+
+
+def _modified_messages(lib):
+    out = []
+    a = lib.randn(5, requires_grad=True)
+    y = a.exp()
+    y.add_(1)
+    b = a * 1
+    s = b.sin()
+    b.add_(1)
+    w = lib.randn(5, dtype=lib.float64)
+    p = a.double() * w
+    w.add_(1)
+    for root in (y, s, p):
+        with pytest.raises(RuntimeError) as info:
+            root.sum().backward()
+        out.append(str(info.value).replace(lib.__name__ + ".", "torch."))
+    return out
+
+
+def test_modified_in_place_error_is_pytorchs():
+    got = _modified_messages(minigrad)
+    assert "[torch.FloatTensor [5]], which is output 0 of Exp, is at version 1" in got[0]
+    assert "[torch.FloatTensor [5]], which is output 0 of Add, is at version 1" in got[1]
+    assert "[torch.DoubleTensor [5]] is at version 1; expected version 0 instead." in got[2]
+    torch = pytest.importorskip("torch")
+    assert got == _modified_messages(torch)
+
+
+def test_numpy_of_a_tensor_that_requires_grad_under_no_grad():
+    x = minigrad.ones(2, requires_grad=True)
+    with pytest.raises(RuntimeError, match="Use tensor.detach"):
+        x.numpy()
+    with minigrad.no_grad():
+        np.testing.assert_array_equal(x.numpy(), [1.0, 1.0])
+
+
+class _CtxStyle(minigrad.autograd.Function):
+    @staticmethod
+    def forward(ctx, x):
+        return x * 2
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 2
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: grad(lambda x: _CtxStyle.apply(x).sum())(minigrad.randn(3)),
+        lambda: minigrad.func.jacrev(_CtxStyle.apply)(minigrad.randn(3)),
+        lambda: minigrad.func.vjp(_CtxStyle.apply, minigrad.randn(3)),
+        lambda: vmap(_CtxStyle.apply)(minigrad.randn(3)),
+    ],
+)
+def test_transforms_refuse_a_function_without_setup_context(call):
+    with pytest.raises(RuntimeError, match="it must override the setup_context staticmethod"):
+        call()
+    x = minigrad.randn(3, requires_grad=True)  # outside transforms it runs as before
+    minigrad.autograd.functional.jacobian(_CtxStyle.apply, x)
+    _CtxStyle.apply(x).sum().backward()
+
+
+class _GeneratedMul(minigrad.autograd.Function):
+    generate_vmap_rule = True
+
+    @staticmethod
+    def forward(x, y):
+        return x * y
+
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        ctx.save_for_backward(*inputs)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return g * y, g * x
+
+
+def test_generated_vmap_rule_runs_forward_batched():
+    a, b = minigrad.arange(3.0), minigrad.ones(3) * 2
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no per-sample loop warning
+        out = vmap(_GeneratedMul.apply)(a, b)
+    np.testing.assert_array_equal(out.numpy(), [0.0, 2.0, 4.0])
+    g = vmap(grad(lambda p, q: _GeneratedMul.apply(p, q).sum()))(
+        minigrad.ones(4, 2), minigrad.full((4, 2), 3.0)
+    )
+    np.testing.assert_array_equal(g.numpy(), np.full((4, 2), 3.0))
