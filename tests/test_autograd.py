@@ -430,7 +430,10 @@ def test_gradcheck_reports_the_worst_element():
             (x,) = ctx.saved_tensors
             return g * 2 * x**2
 
-    with pytest.raises(minigrad.autograd.GradcheckError, match=r"analytic .* numeric"):
+    with pytest.raises(
+        minigrad.autograd.GradcheckError,
+        match=r"(?s)numerical:tensor.*analytical:tensor.*worst at index",
+    ):
         gradcheck(WrongCube.apply, (leaf([0.5, 1.0]),))
     assert gradcheck(WrongCube.apply, (leaf([0.5, 1.0]),), raise_exception=False) is False
 
@@ -447,9 +450,7 @@ def test_gradcheck_of_several_outputs_and_inputs_names_the_wrong_pair():
     a, b = leaf([0.5, 1.0, -0.3]), leaf([0.2, -0.7, 1.1])
     assert gradcheck(lambda x, y: pair(x, y, False), (a, b))
     assert len(calls) == 1 + 2 * (3 + 3)  # the first call, then 2 per element of each input
-    with pytest.raises(
-        minigrad.autograd.GradcheckError, match="output 1 with respect to input 1: worst"
-    ):
+    with pytest.raises(minigrad.autograd.GradcheckError, match="output 1 with respect to input 1,"):
         gradcheck(lambda x, y: pair(x, y, True), (a, b))
 
 

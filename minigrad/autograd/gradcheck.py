@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
 from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
 from . import engine, graph
@@ -165,7 +165,7 @@ def _check_backward(func, inputs, checked, eps, atol, rtol, nondet_tol, seed) ->
                     )
             failure = _compare(a, numeric[i][k], atol, rtol)
             if failure is not None:
-                return f"Jacobian mismatch for output {k} with respect to input {i}: {failure}"
+                return f"Jacobian mismatch for output {k} with respect to input {i},{failure}"
     return None
 
 
@@ -204,7 +204,7 @@ def _check_forward(func, inputs, checked, eps, atol, rtol) -> str | None:
                 if failure is not None:
                     return (
                         f"Jacobian computed with forward mode mismatch for output {k} with "
-                        f"respect to input {i}, direction {idx}: {failure}"
+                        f"respect to input {i}, direction {idx},{failure}"
                     )
     return None
 
@@ -397,19 +397,23 @@ def _widened(a: np.ndarray) -> np.ndarray:
 
 
 def _compare(analytic, numeric: np.ndarray, atol: float, rtol: float) -> str | None:
+    """None where ``analytic`` matches ``numeric``; else PyTorch's lines (``numerical:tensor(...)``,
+    ``analytical:tensor(...)``, of what was compared: vᵀJ, or a column of J) and the worst element."""
     if analytic is None:
         a = np.zeros_like(numeric)
     else:
         a = analytic.device.backend.to_host(analytic._data).astype(numeric.dtype)
     if a.shape != numeric.shape:
-        return f"analytic gradient has shape {a.shape}, numeric {numeric.shape}"
+        return f" analytic gradient has shape {a.shape}, numeric {numeric.shape}"
     error = np.abs(a - numeric) - (atol + rtol * np.abs(numeric))
     bad = ~(error <= 0)  # NaN counts as a failure
     if not bad.any():
         return None
     worst = np.unravel_index(np.nanargmax(np.where(np.isnan(error), np.inf, error)), a.shape)
     return (
-        f"worst at index {tuple(int(i) for i in worst)}: analytic {a[worst]!r}, numeric "
-        f"{numeric[worst]!r} ({int(bad.sum())} of {a.size} elements out of tolerance "
-        f"atol={atol}, rtol={rtol})"
+        f"\nnumerical:{graph.Tensor._make(numeric, backend.device('cpu'))!r}"
+        f"\nanalytical:{graph.Tensor._make(a, backend.device('cpu'))!r}\n"
+        f"(worst at index {tuple(int(i) for i in worst)}: analytical {a[worst].item()!r}, "
+        f"numerical {numeric[worst].item()!r}; {int(bad.sum())} of {a.size} elements out of "
+        f"tolerance atol={atol}, rtol={rtol})"
     )
