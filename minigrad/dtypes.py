@@ -34,6 +34,24 @@ class dtype:  # noqa: N801 - PyTorch spells it in lower case
     def __reduce__(self):
         return (from_name, (self.name,))
 
+    def to_real(self) -> dtype:
+        """PyTorch's ``dtype.to_real()``: the type of a complex dtype's parts (complex64 ->
+        float32, complex32 -> float16); any other dtype is itself."""
+        real = _PARTS_OF.get(self.name)
+        return self if real is None else _BY_NAME[real]
+
+    def to_complex(self) -> dtype:
+        """PyTorch's ``dtype.to_complex()``: the complex dtype with parts of this type (float32
+        -> complex64; float16 -> complex32, a name minigrad has but cannot compute with;
+        bfloat16 -> complex64); a complex dtype is itself; integer types raise."""
+        if self.is_complex:
+            return self
+        name = _WITH_PARTS.get(self.name)
+        if name is None:
+            name = _SCALAR_TYPE_NAMES.get(self.name, self.name)
+            raise RuntimeError(f"Unknown Complex ScalarType for {name}")
+        return _BY_NAME[name]
+
 
 class _OptionalDtype(dtype):
     """A dtype whose NumPy type comes from an optional package (bfloat16 from ``ml_dtypes``),
@@ -173,6 +191,18 @@ def is_differentiable(numpy_dtype) -> _builtins.bool:
     return numpy_dtype.kind in "fc" or is_floating(numpy_dtype)
 
 
+# dtype.to_real / to_complex, PyTorch's pairs (complex32 exists by name only)
+_PARTS_OF = {"complex32": "float16", "complex64": "float32", "complex128": "float64"}
+_WITH_PARTS = {"float16": "complex32", "bfloat16": "complex64", "float32": "complex64",
+               "float64": "complex128"}  # fmt: skip
+# PyTorch's C++ ScalarType names, which its messages use
+_SCALAR_TYPE_NAMES = {
+    "bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int",
+    "int64": "Long", "uint16": "UInt16", "uint32": "UInt32", "uint64": "UInt64",
+    "float8_e4m3fn": "Float8_e4m3fn", "float8_e5m2": "Float8_e5m2",
+    "float8_e4m3fnuz": "Float8_e4m3fnuz", "float8_e5m2fnuz": "Float8_e5m2fnuz",
+    "float8_e8m0fnu": "Float8_e8m0fnu", "qint8": "QInt8", "quint8": "QUInt8", "qint32": "QInt32",
+}  # fmt: skip
 _REAL_OF = {"complex64": "float32", "complex128": "float64"}
 _COMPLEX_OF = {"float32": "complex64", "float64": "complex128"}
 

@@ -6,6 +6,8 @@ the Python protocols, and in-place updates (with the version counter that guards
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 
 from . import _format, _legacy, _memory_format, _shared_memory, _sparse_coo, backend, dtypes
@@ -43,6 +45,15 @@ def _initialized(tensor) -> bool:
     except AttributeError:
         return False
     return True
+
+
+_NON_LEAF_GRAD = (
+    "The .grad attribute of a Tensor that is not a leaf Tensor is being accessed. Its .grad "
+    "attribute won't be populated during autograd.backward(). If you indeed want the .grad "
+    "field to be populated for a non-leaf Tensor, use .retain_grad() on the non-leaf Tensor. If "
+    "you access the non-leaf Tensor by mistake, make sure you access the leaf Tensor instead. "
+    "See github.com/pytorch/pytorch/pull/30531 for more information."
+)
 
 
 class Tensor(InPlaceMethods):
@@ -229,8 +240,12 @@ class Tensor(InPlaceMethods):
     @property
     def grad(self):
         """The gradient accumulated by backward (None until then); assign None or a tensor of
-        this tensor's shape, dtype and device, as PyTorch checks."""
-        return self._grad
+        this tensor's shape, dtype and device, as PyTorch checks. Read on a non-leaf that does
+        not retain its gradient (so it stays None), it warns as PyTorch does."""
+        grad = self._grad
+        if grad is None and self.grad_fn is not None and not self._retains_grad:
+            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+        return grad
 
     @grad.setter
     def grad(self, value) -> None:

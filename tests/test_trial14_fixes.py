@@ -139,3 +139,33 @@ def test_generated_vmap_rule_runs_forward_batched():
         minigrad.ones(4, 2), minigrad.full((4, 2), 3.0)
     )
     np.testing.assert_array_equal(g.numpy(), np.full((4, 2), 3.0))
+
+
+def test_grad_of_a_non_leaf_warns_as_pytorch():
+    x = minigrad.ones(2, requires_grad=True)
+    y = x * 2
+    with pytest.warns(UserWarning, match="not a leaf Tensor is being accessed"):
+        assert y.grad is None
+    y.retain_grad()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        y.sum().backward()
+        assert y.grad is not None and x.grad is not None
+        with minigrad.no_grad():
+            assert (x * 2).grad is None  # a leaf: no warning
+
+
+@pytest.mark.parametrize(
+    "name", ["float16", "float32", "float64", "complex64", "complex128", "int32", "bool"]
+)
+def test_dtype_to_real_and_to_complex(name):
+    torch = pytest.importorskip("torch")
+    mine, theirs = getattr(minigrad, name), getattr(torch, name)
+    assert mine.to_real().name == str(theirs.to_real()).split(".")[1]
+    try:
+        expected = str(theirs.to_complex()).split(".")[1]
+    except RuntimeError as e:
+        with pytest.raises(RuntimeError, match=str(e)):
+            mine.to_complex()
+    else:
+        assert mine.to_complex().name == expected
