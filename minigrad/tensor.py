@@ -10,7 +10,16 @@ import warnings
 
 import numpy as np
 
-from . import _format, _legacy, _memory_format, _shared_memory, _sparse_coo, backend, dtypes
+from . import (
+    _format,
+    _legacy,
+    _memory_format,
+    _public_name,
+    _shared_memory,
+    _sparse_coo,
+    backend,
+    dtypes,
+)
 from . import _linalg_top as _linalg
 from . import _quantized as _qt
 from . import _tensor_meta as _meta
@@ -56,7 +65,21 @@ _NON_LEAF_GRAD = (
 )
 
 
-class Tensor(InPlaceMethods):
+class _TensorType(type):
+    """Tensor's metaclass, for the class's repr only: ``<class 'minigrad.Tensor'>`` (under
+    :mod:`minigrad.as_torch`, ``<class 'torch.Tensor'>``) as PyTorch shows ``type(x)``, and
+    minigrad's subclasses at their module's path (``torch.nn.parameter.Parameter``)."""
+
+    def __repr__(cls) -> str:
+        module = cls.__module__
+        if module == "minigrad.tensor":
+            module = "minigrad"
+        if module == "minigrad" or module.startswith("minigrad."):
+            module = _public_name.shown() + module[len("minigrad") :]
+        return f"<class '{module}.{cls.__qualname__}'>"
+
+
+class Tensor(InPlaceMethods, metaclass=_TensorType):
     """A multi-dimensional array that records the ops applied to it for backpropagation.
 
     Make tensors with :func:`minigrad.tensor` and the factory functions. The legacy

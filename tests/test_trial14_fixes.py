@@ -169,3 +169,20 @@ def test_dtype_to_real_and_to_complex(name):
             mine.to_complex()
     else:
         assert mine.to_complex().name == expected
+
+
+def test_tensor_class_repr_is_the_public_path():
+    from minigrad import _public_name
+
+    assert repr(type(minigrad.ones(1))) == "<class 'minigrad.Tensor'>"
+    before = _public_name.show_as("torch")
+    try:
+        assert repr(minigrad.Tensor) == "<class 'torch.Tensor'>"
+        assert repr(minigrad.nn.Parameter) == "<class 'torch.nn.parameter.Parameter'>"
+    finally:
+        _public_name.show_as(before)
+
+    class Mine(minigrad.Tensor):
+        pass
+
+    assert repr(Mine).endswith("test_tensor_class_repr_is_the_public_path.<locals>.Mine'>")

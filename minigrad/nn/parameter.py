@@ -8,7 +8,7 @@ from ..creation import empty
 from ..tensor import Tensor
 
 
-class _ParameterMeta(type):
+class _ParameterMeta(type(Tensor)):
     """``isinstance(x, Parameter)`` is also true of a Tensor subclass instance made a parameter
     (``Parameter(subclass_tensor)`` keeps the subclass, marked ``_is_param``, as PyTorch)."""
 
