@@ -186,3 +186,20 @@ def test_tensor_class_repr_is_the_public_path():
         pass
 
     assert repr(Mine).endswith("test_tensor_class_repr_is_the_public_path.<locals>.Mine'>")
+
+
+def test_scheduler_state_and_get_lr_warning_as_pytorch():
+    torch = pytest.importorskip("torch")
+    keys = []
+    for lib in (minigrad, torch):
+        opt = lib.optim.SGD([lib.nn.Parameter(lib.ones(1))], lr=0.1)
+        sched = lib.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=3)
+        opt.step()
+        sched.step()
+        keys.append(sorted(sched.state_dict()))
+        with pytest.warns(UserWarning, match="please use `get_last_lr"):
+            sched.get_lr()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            sched.step()
+    assert keys[0] == keys[1]

@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import functools
+
 from ..._warnings import warn_user
 from ...tensor import Tensor
 from ..optimizer import Optimizer
 
-_EPOCH_DEPRECATION = (
-    "The epoch parameter in `scheduler.step()` is deprecated (as in PyTorch): call "
-    "`scheduler.step()` without it. With an epoch, the closed form is used where there is one."
+_EPOCH_DEPRECATION = (  # PyTorch's words
+    "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
+    "possible. Please use `scheduler.step()` to step the scheduler. During the deprecation, if "
+    "epoch is different from None, the closed form is used instead of the new chainable form, "
+    "where available. Please open an issue if you are unable to replicate your use case: "
+    "https://github.com/pytorch/pytorch/issues/new/choose."
 )
 
 
@@ -35,6 +40,12 @@ class LRScheduler:
     """
 
     _is_initial = False
+    _get_lr_called_within_step = False  # (PyTorch's flag, in the state dict as in PyTorch)
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        if "get_lr" in cls.__dict__:  # each scheduler's get_lr warns when called from outside
+            cls.get_lr = _warning_outside_step(cls.__dict__["get_lr"])
 
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         _check_optimizer(optimizer)
@@ -56,6 +67,7 @@ class LRScheduler:
     def _initial_step(self) -> None:
         """Reset the step count and take the step that sets the epoch-0 learning rates."""
         self._step_count = 0
+        self._get_lr_called_within_step = False
         self._is_initial = True
         try:
             self.step()
@@ -65,6 +77,14 @@ class LRScheduler:
     def get_lr(self) -> list:
         """The learning rates for ``self.last_epoch``; called by :meth:`step`."""
         raise NotImplementedError
+
+    def lrs_within_step(self) -> list:
+        """``get_lr()`` as :meth:`step` calls it (without the warning a direct call gives)."""
+        self._get_lr_called_within_step = True
+        try:
+            return self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
 
     def get_last_lr(self) -> list:
         """The learning rates set by the last :meth:`step`, one per param group."""
@@ -80,11 +100,11 @@ class LRScheduler:
     def _update_lr(self, epoch: int | None = None) -> None:
         if epoch is None:
             self.last_epoch += 1
-            values = self.get_lr()
+            values = self.lrs_within_step()
         else:
             self.last_epoch = epoch
             closed_form = getattr(self, "_get_closed_form_lr", None)
-            values = closed_form() if closed_form is not None else self.get_lr()
+            values = closed_form() if closed_form is not None else self.lrs_within_step()
         values, groups = list(values), self.optimizer.param_groups
         if len(values) != len(groups):  # PyTorch's zip(..., strict=True) raises here too
             raise ValueError(
@@ -114,21 +134,32 @@ class LRScheduler:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self._last_lr})"
 
 
+def _warning_outside_step(get_lr):
+    """``get_lr`` warning, as PyTorch's, when a program calls it rather than ``step``: it
+    computes the next rates (recursive formulas from the current ones), not the last ones."""
+
+    @functools.wraps(get_lr)
+    def checked(self):
+        if not self._get_lr_called_within_step:
+            warn_user(
+                "To get the last learning rate computed by the scheduler, please use "
+                "`get_last_lr()`.",
+                UserWarning,
+            )
+        return get_lr(self)
+
+    return checked
+
+
 def _check_optimizer(optimizer) -> None:
     if not isinstance(optimizer, Optimizer):
         raise TypeError(f"{type(optimizer).__name__} is not an Optimizer")
 
 
-# What PyTorch's schedulers keep for their own bookkeeping (not state): dropped on loading.
-_PYTORCH_ONLY_KEYS = frozenset({"_get_lr_called_within_step"})
-
-
 def _check_keys(scheduler, state_dict) -> dict:
-    """``state_dict`` without PyTorch's bookkeeping keys (a scheduler saved by PyTorch loads),
-    after checking it has no key this kind of scheduler lacks."""
+    """``state_dict``, after checking it has no key this kind of scheduler lacks."""
     if not isinstance(state_dict, dict):
         raise TypeError(f"state_dict must be a dict, got {type(state_dict).__name__}")
-    state_dict = {k: v for k, v in state_dict.items() if k not in _PYTORCH_ONLY_KEYS}
     unknown = set(state_dict) - set(scheduler.__dict__)
     if unknown:
         name = type(scheduler).__name__

@@ -163,7 +163,7 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         else:
             self._jump_to(epoch)
         self.last_epoch = math.floor(epoch)
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        for group, lr in zip(self.optimizer.param_groups, self.lrs_within_step()):
             set_lr(group, lr)
         self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
 
