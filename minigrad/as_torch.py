@@ -6,6 +6,8 @@ torch.utils.data import DataLoader``, ...) gives minigrad's modules.
 Here every ``torch`` import resolves to the minigrad module of the same path:
 
     python -m minigrad.as_torch train.py --epochs 3     # the script runs as __main__
+    python -m minigrad.as_torch -m pytest tests/        # a module, as python -m runs it
+    python -m minigrad.as_torch -c "import torch; print(torch.ones(2))"
 
     with minigrad.as_torch.imports():
         import torch.nn as nn                            # minigrad.nn
@@ -23,6 +25,7 @@ import importlib.abc
 import importlib.util
 import io
 import os
+import runpy
 import sys
 import types
 
@@ -103,12 +106,53 @@ def run_path(path: str, args: list[str] = ()) -> dict:
             sys.modules["__main__"] = main_module
 
 
+def run_module(name: str, args: list[str] = ()) -> dict:
+    """Run the module ``name`` as ``python -m NAME ARGS`` does (``sys.argv[0]`` its file, the
+    module as ``__main__``), with ``torch`` bound to minigrad: ``python -m minigrad.as_torch
+    -m pytest tests/`` runs a project's PyTorch tests on minigrad. Returns its globals."""
+    argv = sys.argv
+    sys.argv = [name, *args]
+    try:
+        with imports():
+            return runpy.run_module(name, run_name="__main__", alter_sys=True)
+    finally:
+        sys.argv = argv
+
+
+def run_code(source: str, args: list[str] = ()) -> dict:
+    """Run ``source`` as ``python -c SOURCE ARGS`` does, with ``torch`` bound to minigrad."""
+    argv, main_module = sys.argv, sys.modules.get("__main__")
+    script = types.ModuleType("__main__")
+    sys.argv = ["-c", *args]
+    sys.modules["__main__"] = script
+    try:
+        with imports():
+            exec(compile(source, "<string>", "exec"), script.__dict__)
+        return dict(script.__dict__)
+    finally:
+        sys.argv = argv
+        if main_module is None:
+            del sys.modules["__main__"]
+        else:
+            sys.modules["__main__"] = main_module
+
+
+_USAGE = "usage: python -m minigrad.as_torch (SCRIPT | -m MODULE | -c CODE) [ARGS...]"
+
+
 def main(argv: list[str] | None = None) -> int:
-    """``python -m minigrad.as_torch SCRIPT [ARGS...]``."""
+    """``python -m minigrad.as_torch SCRIPT [ARGS...]`` (or ``-m MODULE``, ``-c CODE``)."""
     argv = list(sys.argv[1:] if argv is None else argv)
     if not argv or argv[0] in ("-h", "--help"):
-        print("usage: python -m minigrad.as_torch SCRIPT [ARGS...]\n\n" + __doc__.split("\n\n")[1])
+        print(_USAGE + "\n\n" + __doc__.split("\n\n")[1])
         return 0 if argv else 2
+    if argv[0] in ("-m", "-c"):
+        if len(argv) < 2:
+            print(f"{_USAGE}\nArgument expected for the {argv[0]} option", file=sys.stderr)
+            return 2
+        run = run_module if argv[0] == "-m" else run_code
+        run(argv[1], argv[2:])
+        return 0
     run_path(argv[0], argv[1:])
     return 0
 

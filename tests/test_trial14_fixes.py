@@ -203,3 +203,23 @@ def test_scheduler_state_and_get_lr_warning_as_pytorch():
             warnings.simplefilter("error")
             sched.step()
     assert keys[0] == keys[1]
+
+
+def test_as_torch_runs_a_module_and_code(tmp_path, monkeypatch, capsys):
+    from minigrad import as_torch
+
+    (tmp_path / "trainpkg").mkdir()
+    (tmp_path / "trainpkg" / "__init__.py").write_text("")
+    (tmp_path / "trainpkg" / "run.py").write_text(
+        "import sys, torch\nprint(torch.__name__, type(torch.ones(1)), sys.argv[1:], __name__)\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert as_torch.main(["-m", "trainpkg.run", "--lr", "0.1"]) == 0
+    assert as_torch.main(["-c", "import torch; print(torch.zeros(2).sum().item())", "x"]) == 0
+    assert as_torch.main(["-m"]) == 2
+    out = capsys.readouterr()
+    assert out.out.splitlines() == [
+        "minigrad <class 'torch.Tensor'> ['--lr', '0.1'] __main__",
+        "0.0",
+    ]
+    assert "Argument expected for the -m option" in out.err
