@@ -223,3 +223,15 @@ def test_as_torch_runs_a_module_and_code(tmp_path, monkeypatch, capsys):
         "0.0",
     ]
     assert "Argument expected for the -m option" in out.err
+
+
+def test_default_collate_keeps_string_fields_as_pytorch():
+    from minigrad.utils.data import default_collate
+
+    batch = [(1, "a", b"x"), (2, "b", b"y")]
+    ours = default_collate(batch)
+    assert ours[1] == ("a", "b") and ours[2] == (b"x", b"y")
+    assert default_collate([{"n": "a"}, {"n": "b"}])["n"] == ["a", "b"]
+    torch = pytest.importorskip("torch")
+    theirs = torch.utils.data.default_collate(batch)
+    assert ours[1:] == theirs[1:]

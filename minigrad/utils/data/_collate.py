@@ -28,16 +28,16 @@ def default_collate(batch):
         return creation.tensor(batch, dtype=dtypes.float64)
     if isinstance(first, (bool, int, np.number, np.bool_)):
         return creation.tensor(batch)
-    if isinstance(first, str):
-        return list(batch)
+    if isinstance(first, (str, bytes)):  # as given: a tuple of a field, the list of a batch
+        return batch
     if isinstance(first, Mapping):
         return {key: default_collate([sample[key] for sample in batch]) for key in first}
     if isinstance(first, tuple) and hasattr(first, "_fields"):
-        return type(first)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(first)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(first, Sequence):
         if any(len(sample) != len(first) for sample in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        return [default_collate(list(field)) for field in zip(*batch)]
+        return [default_collate(field) for field in zip(*batch)]
     raise TypeError(
         f"default_collate: batch must contain tensors, NumPy arrays, numbers, dicts or lists; "
         f"found {type(first).__name__}"

@@ -109,7 +109,7 @@ class DataLoader(PublicRepr):
             )
         if num_workers == 0 and prefetch_factor is not None:
             raise ValueError(
-                "prefetch_factor option could only be specified in multiprocessing. Let "
+                "prefetch_factor option could only be specified in multiprocessing.let "
                 "num_workers > 0 to enable multiprocessing, otherwise set prefetch_factor to None."
             )
         if prefetch_factor is not None and prefetch_factor < 0:
