@@ -21,6 +21,14 @@ def show_as(name: str) -> str:
     return previous
 
 
+def public_path(path: str) -> str:
+    """``path`` (``minigrad.cuda.amp.GradScaler``) as the program imported it: ``torch.`` in
+    front under :mod:`minigrad.as_torch` (for messages that name minigrad's objects)."""
+    if path == "minigrad" or path.startswith("minigrad."):
+        return _shown + path[len("minigrad") :]
+    return path
+
+
 # PyTorch's path of a class that minigrad keeps in another module (less the top name)
 _TORCH_PATHS = {
     "autograd.graph.RemovableHandle": "utils.hooks.RemovableHandle",

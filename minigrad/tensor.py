@@ -71,12 +71,8 @@ class _TensorType(type):
     minigrad's subclasses at their module's path (``torch.nn.parameter.Parameter``)."""
 
     def __repr__(cls) -> str:
-        module = cls.__module__
-        if module == "minigrad.tensor":
-            module = "minigrad"
-        if module == "minigrad" or module.startswith("minigrad."):
-            module = _public_name.shown() + module[len("minigrad") :]
-        return f"<class '{module}.{cls.__qualname__}'>"
+        module = "minigrad" if cls.__module__ == "minigrad.tensor" else cls.__module__
+        return f"<class '{_public_name.public_path(module)}.{cls.__qualname__}'>"
 
 
 class Tensor(InPlaceMethods, metaclass=_TensorType):

@@ -235,3 +235,22 @@ def test_default_collate_keeps_string_fields_as_pytorch():
     torch = pytest.importorskip("torch")
     theirs = torch.utils.data.default_collate(batch)
     assert ours[1:] == theirs[1:]
+
+
+def test_amp_warnings_name_the_program_imports():
+    if minigrad.cuda.is_available():
+        pytest.skip("a GPU is here")
+    from minigrad import _public_name
+
+    before = _public_name.show_as("torch")
+    try:
+        with pytest.warns(UserWarning) as caught:
+            minigrad.cuda.amp.GradScaler()
+        texts = [str(w.message) for w in caught]
+        assert "`torch.cuda.amp.GradScaler(args...)` is deprecated. Please use " in texts[0]
+        assert "`torch.amp.GradScaler('cuda', args...)` instead." in texts[0]
+        assert texts[1] == (
+            "torch.cuda.amp.GradScaler is enabled, but CUDA is not available.  Disabling."
+        )
+    finally:
+        _public_name.show_as(before)

@@ -11,6 +11,7 @@ import functools
 import sys
 import types
 
+from .._public_name import public_path
 from .._warnings import warn_user
 from .autocast_mode import (
     autocast,
@@ -34,6 +35,7 @@ __all__ = [
 def _warn_deprecated(module: str, what: str, replacement: str) -> None:
     """PyTorch's FutureWarning for the device-specific spellings (``torch.cuda.amp.autocast``
     and the rest), which it keeps working but deprecates in favour of ``torch.amp``'s."""
+    module, replacement = public_path(module), public_path(replacement)
     warn_user(
         f"`{module}.{what}(args...)` is deprecated. Please use `{replacement}` instead.",
         FutureWarning,

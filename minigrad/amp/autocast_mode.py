@@ -289,7 +289,9 @@ def _usable(device_type: str) -> bool:
         return True  # not a device type minigrad has: accepted as before, it casts nothing
     if not available:
         warn_user(
-            f"User provided device_type of '{device_type}', but {device_type} is not "
+            "CUDA is not available or torch_xla is imported. Disabling autocast."  # PyTorch's
+            if device_type == "cuda"
+            else f"User provided device_type of '{device_type}', but {device_type} is not "
             f"available. Disabling autocast."
         )
     return available

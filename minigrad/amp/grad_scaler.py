@@ -13,7 +13,7 @@ from collections import defaultdict
 from enum import Enum
 
 from .. import backend
-from .._public_name import PublicRepr
+from .._public_name import PublicRepr, public_path
 from .._warnings import warn_user
 from ..autograd import grad_mode, graph
 
@@ -65,10 +65,7 @@ class GradScaler(PublicRepr):
     ):
         self._device = str(device)
         if enabled and not _available(self._device):
-            warn_user(
-                f"minigrad.amp.GradScaler is enabled, but {self._device} is not available. "
-                f"Disabling.",
-            )
+            warn_user(_unavailable_message(self._device))
             enabled = False
         self._enabled = bool(enabled)
         if self._enabled:
@@ -286,6 +283,15 @@ class GradScaler(PublicRepr):
         self._init_growth_tracker = int(state_dict["_growth_tracker"])
         if self._growth_tracker is not None:
             self._growth_tracker._data[...] = state_dict["_growth_tracker"]
+
+
+def _unavailable_message(device: str) -> str:
+    """PyTorch's warning for a scaler made for a device type this machine lacks."""
+    if device.split(":")[0] == "cuda":  # PyTorch's words, its two spaces included
+        name, what = public_path("minigrad.cuda.amp.GradScaler"), "CUDA is not available. "
+    else:
+        name, what = public_path("minigrad.amp.GradScaler"), f"{device} is not available."
+    return f"{name} is enabled, but {what} Disabling."
 
 
 def _available(device: str) -> bool:
