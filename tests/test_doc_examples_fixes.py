@@ -702,3 +702,32 @@ def test_stream_and_event_of_the_cpu_as_pytorch():
     if minigrad.accelerator.is_available():
         pytest.skip("the default Stream/Event are the GPU's")
     assert _stream_event_results(minigrad) == _stream_event_results(torch)
+
+
+def test_module_to_a_complex_dtype_converts_floating_tensors_as_pytorch():
+    for lib in (minigrad, torch):
+        lib.manual_seed(0)
+    mine, ref = minigrad.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    mine.register_buffer("steps", minigrad.tensor(3))
+    ref.register_buffer("steps", torch.tensor(3))
+    with pytest.warns(UserWarning, match="Complex modules"):
+        mine.to(minigrad.cdouble)
+    with pytest.warns(UserWarning, match="Complex modules"):
+        ref.to(torch.cdouble)
+    assert mine.weight.dtype == minigrad.complex128 and mine.steps.dtype == minigrad.int64
+    x = np.ones((3, 2), dtype=np.complex128)
+    out = mine(minigrad.tensor(x))
+    np.testing.assert_allclose(out.detach().numpy(), ref(torch.tensor(x)).detach().numpy(), 1e-6)
+    with pytest.raises(TypeError, match="only accepts floating point or complex dtypes"):
+        mine.to(minigrad.int32)
+
+
+def test_sparse_coo_tensor_casts_its_indices_to_int64_as_pytorch():
+    _same(
+        minigrad.sparse_coo_tensor(minigrad.empty([1, 0]), [], [1]),
+        torch.sparse_coo_tensor(torch.empty([1, 0]), [], [1]),
+    )
+    for indices in ([[0.9, 1.7]], [[True, False]]):
+        mine = minigrad.sparse_coo_tensor(minigrad.tensor(indices), minigrad.tensor([1.0, 2]), (2,))
+        ref = torch.sparse_coo_tensor(torch.tensor(indices), torch.tensor([1.0, 2]), (2,))
+        _same(mine.coalesce(), ref.coalesce())
