@@ -619,6 +619,7 @@ from ._aten_aliases import *  # noqa: E402, F403
 from ._autocast_state import *  # noqa: E402, F403
 from ._copy_variants import *  # noqa: E402, F403
 from ._foreach import *  # noqa: E402, F403 - torch._foreach_mul_ and friends
+from ._from_file import from_file  # noqa: E402
 from ._hash_tensor import hash_tensor  # noqa: E402
 from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     eig,

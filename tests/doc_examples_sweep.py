@@ -116,7 +116,6 @@ SKIPS = (
     ("named tensors", re.compile(r"names=|refine_names|\.rename\(|align_to|align_as|\.names")),
     ("plotting", re.compile(r"matplotlib|mpl_toolkits|plt\.")),
     ("distributed", re.compile(r"torch\.distributed|process_group|init_process_group")),
-    ("dlpack", re.compile(r"dlpack")),
     ("meta device / fake", re.compile(r"device=['\"]meta|FakeTensor")),
     ("aten-level tracing (make_fx)", re.compile(r"make_fx")),
     ("a compiled device backend (PrivateUse1)", re.compile(r"privateuse1")),

@@ -731,3 +731,56 @@ def test_sparse_coo_tensor_casts_its_indices_to_int64_as_pytorch():
         mine = minigrad.sparse_coo_tensor(minigrad.tensor(indices), minigrad.tensor([1.0, 2]), (2,))
         ref = torch.sparse_coo_tensor(torch.tensor(indices), torch.tensor([1.0, 2]), (2,))
         _same(mine.coalesce(), ref.coalesce())
+
+
+def test_generator_clone_state_draws_as_the_original_as_pytorch():
+    mine, ref = minigrad.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    minigrad.rand(3, generator=mine), torch.rand(3, generator=ref)
+    twin, ref_twin = mine.clone_state(), ref.clone_state()
+    assert twin.initial_seed() == ref_twin.initial_seed() == 3
+    _same(minigrad.rand(2, generator=twin), torch.rand(2, generator=ref_twin))
+    _same(minigrad.rand(2, generator=mine), torch.rand(2, generator=ref))
+    for name, args in (("graphsafe_get_state", ()), ("graphsafe_set_state", (mine,))):
+        with pytest.raises(NotImplementedError, match=f"{name} is not supported"):
+            getattr(mine, name)(*args)
+
+
+def test_cpu_stream_and_accelerator_capability_without_a_gpu_as_pytorch():
+    assert minigrad.Stream(device="cpu").is_capturing() is False
+    if not minigrad.accelerator.is_available():
+        with pytest.raises(RuntimeError, match="Accelerator expected"):
+            minigrad.accelerator.get_device_capability()
+
+
+def test_from_file_reads_or_maps_a_binary_file_as_pytorch(tmp_path):
+    path = tmp_path / "x.bin"
+    np.arange(4.0).tofile(path)
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="smaller than the required mapping size <40>"):
+            lib.from_file(str(path), size=5, dtype=lib.float64)
+        with pytest.raises(RuntimeError, match="unable to open file"):
+            lib.from_file(str(tmp_path / "missing.bin"), size=2)
+    _same(
+        minigrad.from_file(str(path), size=3, dtype=minigrad.float64),
+        torch.from_file(str(path), size=3, dtype=torch.float64),
+    )
+    private = minigrad.from_file(str(path), shared=False, size=4, dtype=minigrad.float64)
+    private[0] = 9.0  # a copy: the file keeps its bytes
+    shared = minigrad.from_file(str(path), shared=True, size=6, dtype=minigrad.float64)
+    shared[0] = 7.0  # maps the file, extended with zeros to 6 elements
+    del shared
+    np.testing.assert_array_equal(np.fromfile(path), [7.0, 1, 2, 3, 0, 0])
+    _same(minigrad.from_file(str(path), size=4), torch.from_file(str(path), size=4))
+
+
+def test_dlpack_capsule_of_to_dlpack_shares_memory_once_as_pytorch():
+    t = minigrad.arange(4)
+    capsule = minigrad.utils.dlpack.to_dlpack(t)
+    assert repr(capsule).startswith('<capsule object "dltensor"')
+    shared = minigrad.from_dlpack(capsule)
+    shared[0] = -9  # writable, as PyTorch's import of a capsule
+    assert t.tolist() == [-9, 1, 2, 3]
+    with pytest.raises(RuntimeError, match="consumed already"):
+        minigrad.from_dlpack(capsule)
+    ref = torch.from_dlpack(minigrad.utils.dlpack.to_dlpack(minigrad.arange(3.0)))
+    assert ref.tolist() == [0.0, 1.0, 2.0]
