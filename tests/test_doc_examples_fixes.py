@@ -784,3 +784,28 @@ def test_dlpack_capsule_of_to_dlpack_shares_memory_once_as_pytorch():
         minigrad.from_dlpack(capsule)
     ref = torch.from_dlpack(minigrad.utils.dlpack.to_dlpack(minigrad.arange(3.0)))
     assert ref.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_custom_op_register_autocast_casts_inputs_as_pytorch():
+    def run(lib, tag):
+        seen = []
+
+        @lib.library.custom_op(f"{tag}::ac_sin", mutates_args=())
+        def ac_sin(x: lib.Tensor, y: lib.Tensor) -> lib.Tensor:
+            seen.append((str(x.dtype), str(y.dtype), lib.is_autocast_enabled("cpu")))
+            return lib.sin(x) + y.to(x.dtype)
+
+        lib.library.register_autocast(f"{tag}::ac_sin", "cpu", lib.float16)
+        ac_sin.register_autocast("cpu", lib.bfloat16)  # the first rule stays
+        x, d = lib.ones(3), lib.ones(3, dtype=lib.float64)
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            out = [ac_sin(x, x).dtype, ac_sin(x, d).dtype]
+        out.append(ac_sin(x, x).dtype)
+        with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+            lib.library.register_autocast(f"{tag}::nope", "cpu", lib.float16)
+        with pytest.raises(ValueError, match="does not support autocast"):
+            ac_sin.register_autocast("meta", lib.float16)
+        return [str(d) for d in out] + [repr(s) for s in seen]
+
+    mine, ref = run(minigrad, "mg_docfix"), run(torch, "tc_docfix")
+    assert [s.replace("minigrad", "torch") for s in mine] == ref
