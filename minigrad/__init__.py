@@ -653,6 +653,12 @@ from ._quantized import (  # noqa: E402 - branch quant: quantized tensors
     quantize_per_tensor,
     quantize_per_tensor_dynamic,
 )
+from ._quantized_top import (  # noqa: E402
+    quantized_batch_norm,
+    quantized_max_pool1d,
+    quantized_max_pool2d,
+    quantized_max_pool3d,
+)
 from ._sampling import _sample_dirichlet, _standard_gamma, binomial, poisson  # noqa: E402
 from ._scaled_mm import _scaled_mm  # noqa: E402 - float8 products (torch._scaled_mm)
 from ._sparse_compressed import sparse_bsc, sparse_bsr, sparse_csc, sparse_csr  # noqa: E402

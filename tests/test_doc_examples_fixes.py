@@ -809,3 +809,21 @@ def test_custom_op_register_autocast_casts_inputs_as_pytorch():
 
     mine, ref = run(minigrad, "mg_docfix"), run(torch, "tc_docfix")
     assert [s.replace("minigrad", "torch") for s in mine] == ref
+
+
+def test_quantized_max_pool_and_batch_norm_as_pytorch():
+    results = []
+    for lib in (minigrad, torch):
+        lib.manual_seed(0)
+        qx = lib.quantize_per_tensor(lib.randn(2, 3, 4, 4) * 3, 0.05, 10, lib.quint8)
+        w, b, m, v = lib.rand(3) + 0.5, lib.randn(3), lib.randn(3), lib.rand(3) + 0.1
+        out = lib.quantized_batch_norm(qx, w, b, m, v, 1e-5, 0.07, 5)
+        pooled = lib.quantized_max_pool2d(qx, [2, 2])
+        pooled1d = lib.quantized_max_pool1d(qx[0, 0], [3], [1])
+        results.append([out.int_repr().tolist(), pooled.int_repr().tolist(), pooled.q_scale()])
+        results[-1].append(pooled1d.int_repr().tolist())
+        with pytest.raises(NotImplementedError, match="quantized_max_pool2d"):
+            lib.quantized_max_pool2d(lib.rand(1, 2, 2), [2, 2])
+        with pytest.raises(RuntimeError, match="Weight must be provided"):
+            lib.quantized_batch_norm(qx, None, b, m, v, 1e-5, 0.2, 2)
+    assert results[0] == results[1]
