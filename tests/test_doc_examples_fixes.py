@@ -827,3 +827,28 @@ def test_quantized_max_pool_and_batch_norm_as_pytorch():
         with pytest.raises(RuntimeError, match="Weight must be provided"):
             lib.quantized_batch_norm(qx, None, b, m, v, 1e-5, 0.2, 2)
     assert results[0] == results[1]
+
+
+def test_saved_tensors_hooks_pack_in_pytorchs_order():
+    def order(lib, fn, *shapes):
+        xs = [lib.full(s, float(i + 2), requires_grad=True) for i, s in enumerate(shapes)]
+        seen = []
+
+        def pack(t):
+            seen.append(next((i for i, x in enumerate(xs) if t.shape == x.shape and
+                              lib.equal(t.detach(), x.detach())), "other"))  # fmt: skip
+            return t
+
+        with lib.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            fn(lib, *xs)
+        return seen
+
+    cases = (
+        (lambda lib, a, b: a * b, (3,), (3,)),
+        (lambda lib, a, b: a / b, (3,), (3,)),
+        (lambda lib, a, b: lib.atan2(a, b), (3,), (3,)),
+        (lambda lib, a, b: a @ b, (2, 3), (3, 4)),
+        (lambda lib, a, b: lib.mv(a, b), (2, 3), (3,)),
+    )
+    for fn, *shapes in cases:
+        assert order(minigrad, fn, *shapes) == order(torch, fn, *shapes)
