@@ -210,6 +210,11 @@ ALLOWED_STATEMENTS = {
     **{(key, 2): "profiler tables: measured CPU times (and PyTorch's aten-level op names)"
        for key in ("torch.autograd.profiler:record_function", "torch.profiler:record_function")},
     ("torch:Generator.seed", 1): "a non-deterministic seed (from std::random_device / the OS)",
+    ("torch.serialization:safe_globals", 4): (
+        "PyTorch 2.13 lists its own classes (NestedTensor, _rebuild_njt, DeviceMesh layouts) as "
+        "safe globals from import on, so the docstring's assertion fails in PyTorch itself; "
+        "minigrad's list starts empty"
+    ),
     ("torch.overrides:get_testing_overrides", 2): (
         "PyTorch's testing dummies copy hand-written signatures; minigrad's take any arguments "
         "(documented on minigrad.overrides.get_testing_overrides)"
