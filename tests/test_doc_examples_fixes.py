@@ -852,3 +852,41 @@ def test_saved_tensors_hooks_pack_in_pytorchs_order():
     )
     for fn, *shapes in cases:
         assert order(minigrad, fn, *shapes) == order(torch, fn, *shapes)
+
+
+def test_torch_version_version_parses_and_sorts_as_pytorchs():
+    from torch.torch_version import Version as Ref
+
+    from minigrad.torch_version import InvalidVersion, Version
+
+    texts = ["1.0a5", "1.0", "1!2.0.0.post0", "1.2.3rc1", "1.2.3dev1", "1.2.3+abc.dev1",
+             "1.0.0-1", "v1.2", "1.0ALPHA2", "1.0c3", "1.0.post", "2.0.dev", "1.0+Ubuntu-1", "1",
+             "1.0b2.post3.dev4"]  # fmt: skip
+    fields = ("epoch", "release", "pre", "post", "dev", "local", "public", "base_version",
+              "is_prerelease", "is_postrelease", "is_devrelease", "major", "minor", "micro")  # fmt: skip
+    for text in texts:
+        mine, ref = Version(text), Ref(text)
+        assert repr(mine) == repr(ref) and str(mine) == str(ref)
+        assert [getattr(mine, f) for f in fields] == [getattr(ref, f) for f in fields]
+    assert [str(v) for v in sorted(map(Version, texts))] == [
+        str(v) for v in sorted(map(Ref, texts))
+    ]
+    assert Version("1.0") == Version("1.0.0") and Version("1.0") != "1.0"
+    with pytest.raises(InvalidVersion, match="Invalid version: 'invalid'"):
+        Version("invalid")
+
+
+def test_library_def_namespace_and_poisson_of_integers_as_pytorch():
+    for lib, tag in ((minigrad, "mg_defns"), (torch, "tc_defns")):
+
+        @lib.library.custom_op(f"{tag}::f", mutates_args=())
+        def f(x: lib.Tensor) -> lib.Tensor:
+            return x.clone()
+
+        first = lib.library.Library(tag, "DEF")  # custom_op does not hold the namespace
+        assert first.define("g(Tensor self) -> Tensor") == "g"
+        with pytest.raises(RuntimeError, match="Only a single TORCH_LIBRARY"):
+            lib.library.Library(tag, "DEF")
+        with pytest.raises(NotImplementedError, match="\"poisson_cpu\" not implemented for 'Long'"):
+            lib.poisson(lib.tensor([1, 2]))
+        assert lib.distributions.utils.is_tensor_like(lib.ones(1))
