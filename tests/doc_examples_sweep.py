@@ -197,6 +197,18 @@ ALLOWED_STATEMENTS = {
     ),
     ("torch:cholesky_inverse", 8): _RESIDUAL,
     ("torch.nn.utils.parametrizations:orthogonal", 3): _RESIDUAL,
+    **{(key, 4): (
+        "the grad_fn of a create_graph=True result names the last op of each library's formula "
+        "(PyTorch computes jvp/hvp by the double-vjp trick); the values are equal"
+    ) for key in ("torch.autograd.functional:hvp", "torch.autograd.functional:jvp")},
+    ("torch.distributions:LKJCholesky", 1): (
+        "on purpose (minigrad.distributions.LKJCholesky._row_beta): PyTorch 2.13's onion method "
+        "draws rows i >= 2 from Beta(i - 1/2, ...), which lacks LKJ's marginals"
+    ),
+    ("torch.distributions:Wishart", 1): (
+        "on purpose (minigrad.distributions.Wishart.rsample): PyTorch 2.13 tests singularity the "
+        "wrong way round and replaces every valid draw by a second one"
+    ),
     ("torch.nn.attention.varlen:varlen_attn", 12): (
         "the CPU variant of a CUDA example: PyTorch's varlen_attn runs only through CUDA "
         "flash-attention kernels, minigrad's (the same attention, per sequence) on the CPU too"
