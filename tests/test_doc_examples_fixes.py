@@ -890,3 +890,9 @@ def test_library_def_namespace_and_poisson_of_integers_as_pytorch():
         with pytest.raises(NotImplementedError, match="\"poisson_cpu\" not implemented for 'Long'"):
             lib.poisson(lib.tensor([1, 2]))
         assert lib.distributions.utils.is_tensor_like(lib.ones(1))
+
+
+def test_to_sparse_semi_structured_refuses_a_cpu_tensor_as_pytorch():
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="Only CUDA tensors are currently supported"):
+            lib.sparse.to_sparse_semi_structured(lib.ones(128, 128))
