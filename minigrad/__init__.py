@@ -619,6 +619,7 @@ from ._aten_aliases import *  # noqa: E402, F403
 from ._autocast_state import *  # noqa: E402, F403
 from ._copy_variants import *  # noqa: E402, F403
 from ._foreach import *  # noqa: E402, F403 - torch._foreach_mul_ and friends
+from ._from_file import from_file  # noqa: E402
 from ._hash_tensor import hash_tensor  # noqa: E402
 from ._linalg_top import (  # noqa: E402 - branch linalg2: torch.lu and friends
     eig,
@@ -651,6 +652,12 @@ from ._quantized import (  # noqa: E402 - branch quant: quantized tensors
     quantize_per_channel,
     quantize_per_tensor,
     quantize_per_tensor_dynamic,
+)
+from ._quantized_top import (  # noqa: E402
+    quantized_batch_norm,
+    quantized_max_pool1d,
+    quantized_max_pool2d,
+    quantized_max_pool3d,
 )
 from ._sampling import _sample_dirichlet, _standard_gamma, binomial, poisson  # noqa: E402
 from ._scaled_mm import _scaled_mm  # noqa: E402 - float8 products (torch._scaled_mm)

@@ -73,7 +73,10 @@ def poisson(input, generator=None) -> Tensor:
         >>> minigrad.poisson(minigrad.tensor([0.5, 4.0, 300.0]))
     """
     if not input.is_floating_point():
-        raise RuntimeError(f"poisson: expected a floating point rate tensor, got {input.dtype}")
+        raise NotImplementedError(  # PyTorch's: its CPU kernel has no integer rates
+            f"\"poisson_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}': "
+            "poisson takes floating point rates"
+        )
     backend.check_draw_from(input)
     with grad_mode.no_grad():
         rate = input.detach().double()

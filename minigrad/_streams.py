@@ -50,6 +50,11 @@ class Stream:
         if self._cuda is not None:
             self._cuda.synchronize()
 
+    def is_capturing(self) -> bool:
+        """True while the stream is capturing a CUDA graph: never in minigrad, which has no
+        graph capture (:class:`minigrad.accelerator.Graph` refuses it)."""
+        return False
+
     def wait_event(self, event: Event) -> None:
         """Make later work on this stream wait for ``event`` (a CPU event is never recorded:
         nothing to wait for)."""

@@ -7,7 +7,7 @@ minigrad's only accelerator is CUDA through CuPy.
 
 from __future__ import annotations
 
-from . import backend, cuda
+from . import backend, cuda, dtypes
 
 
 def is_available() -> bool:
@@ -28,6 +28,25 @@ def current_accelerator(check_available: bool = False):
 def current_device_index() -> int:
     """The index of the current GPU."""
     return cuda.current_device()
+
+
+def get_device_capability(device=None, /) -> dict:
+    """What the accelerator ``device`` (a GPU index, ``"cuda:N"``; None: the current one) can
+    do: ``{"supported_dtypes": {...}}``, the dtypes whose tensors can be put on it (CuPy has no
+    bfloat16 or float8). Without a GPU, PyTorch's ``RuntimeError``."""
+    if not is_available():
+        raise RuntimeError("Accelerator expected")
+    if device is None or isinstance(device, int):
+        device = f"cuda:{current_device_index() if device is None else device}"
+    dev = backend.device(device)
+    supported = set()
+    for dt in dtypes.ALL:
+        try:
+            dev.backend.check_dtype(dt.numpy)
+        except (TypeError, ImportError):  # not on this device (or ml_dtypes is not installed)
+            continue
+        supported.add(dt)
+    return {"supported_dtypes": supported}
 
 
 def synchronize(device=None) -> None:

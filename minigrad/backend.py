@@ -357,6 +357,20 @@ class Generator:
             return Tensor._make(state, CPU)
         return state
 
+    def clone_state(self) -> Generator:
+        """A new generator on the same device in this one's state and with its initial seed:
+        both draw the same numbers from here on (``torch.Generator.clone_state``)."""
+        return type(self)(self.device, self._initial_seed).set_state(self.get_state())
+
+    def graphsafe_get_state(self):
+        """PyTorch's state for CUDA-graph capture: minigrad has no graph capture (PyTorch's
+        CPU generators raise the same)."""
+        raise NotImplementedError("graphsafe_get_state is not supported in this Generator")
+
+    def graphsafe_set_state(self, state) -> None:
+        """See :meth:`graphsafe_get_state`: not supported."""
+        raise NotImplementedError("graphsafe_set_state is not supported in this Generator")
+
     def set_state(self, state) -> Generator:
         """Restore a state of :meth:`get_state` (on the CPU also one saved by PyTorch, whose
         seed becomes :meth:`initial_seed`); returns the generator, as PyTorch's."""

@@ -702,3 +702,197 @@ def test_stream_and_event_of_the_cpu_as_pytorch():
     if minigrad.accelerator.is_available():
         pytest.skip("the default Stream/Event are the GPU's")
     assert _stream_event_results(minigrad) == _stream_event_results(torch)
+
+
+def test_module_to_a_complex_dtype_converts_floating_tensors_as_pytorch():
+    for lib in (minigrad, torch):
+        lib.manual_seed(0)
+    mine, ref = minigrad.nn.Linear(2, 2), torch.nn.Linear(2, 2)
+    mine.register_buffer("steps", minigrad.tensor(3))
+    ref.register_buffer("steps", torch.tensor(3))
+    with pytest.warns(UserWarning, match="Complex modules"):
+        mine.to(minigrad.cdouble)
+    with pytest.warns(UserWarning, match="Complex modules"):
+        ref.to(torch.cdouble)
+    assert mine.weight.dtype == minigrad.complex128 and mine.steps.dtype == minigrad.int64
+    x = np.ones((3, 2), dtype=np.complex128)
+    out = mine(minigrad.tensor(x))
+    np.testing.assert_allclose(out.detach().numpy(), ref(torch.tensor(x)).detach().numpy(), 1e-6)
+    with pytest.raises(TypeError, match="only accepts floating point or complex dtypes"):
+        mine.to(minigrad.int32)
+
+
+def test_sparse_coo_tensor_casts_its_indices_to_int64_as_pytorch():
+    _same(
+        minigrad.sparse_coo_tensor(minigrad.empty([1, 0]), [], [1]),
+        torch.sparse_coo_tensor(torch.empty([1, 0]), [], [1]),
+    )
+    for indices in ([[0.9, 1.7]], [[True, False]]):
+        mine = minigrad.sparse_coo_tensor(minigrad.tensor(indices), minigrad.tensor([1.0, 2]), (2,))
+        ref = torch.sparse_coo_tensor(torch.tensor(indices), torch.tensor([1.0, 2]), (2,))
+        _same(mine.coalesce(), ref.coalesce())
+
+
+def test_generator_clone_state_draws_as_the_original_as_pytorch():
+    mine, ref = minigrad.Generator().manual_seed(3), torch.Generator().manual_seed(3)
+    minigrad.rand(3, generator=mine), torch.rand(3, generator=ref)
+    twin, ref_twin = mine.clone_state(), ref.clone_state()
+    assert twin.initial_seed() == ref_twin.initial_seed() == 3
+    _same(minigrad.rand(2, generator=twin), torch.rand(2, generator=ref_twin))
+    _same(minigrad.rand(2, generator=mine), torch.rand(2, generator=ref))
+    for name, args in (("graphsafe_get_state", ()), ("graphsafe_set_state", (mine,))):
+        with pytest.raises(NotImplementedError, match=f"{name} is not supported"):
+            getattr(mine, name)(*args)
+
+
+def test_cpu_stream_and_accelerator_capability_without_a_gpu_as_pytorch():
+    assert minigrad.Stream(device="cpu").is_capturing() is False
+    if not minigrad.accelerator.is_available():
+        with pytest.raises(RuntimeError, match="Accelerator expected"):
+            minigrad.accelerator.get_device_capability()
+
+
+def test_from_file_reads_or_maps_a_binary_file_as_pytorch(tmp_path):
+    path = tmp_path / "x.bin"
+    np.arange(4.0).tofile(path)
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="smaller than the required mapping size <40>"):
+            lib.from_file(str(path), size=5, dtype=lib.float64)
+        with pytest.raises(RuntimeError, match="unable to open file"):
+            lib.from_file(str(tmp_path / "missing.bin"), size=2)
+    _same(
+        minigrad.from_file(str(path), size=3, dtype=minigrad.float64),
+        torch.from_file(str(path), size=3, dtype=torch.float64),
+    )
+    private = minigrad.from_file(str(path), shared=False, size=4, dtype=minigrad.float64)
+    private[0] = 9.0  # a copy: the file keeps its bytes
+    shared = minigrad.from_file(str(path), shared=True, size=6, dtype=minigrad.float64)
+    shared[0] = 7.0  # maps the file, extended with zeros to 6 elements
+    del shared
+    np.testing.assert_array_equal(np.fromfile(path), [7.0, 1, 2, 3, 0, 0])
+    _same(minigrad.from_file(str(path), size=4), torch.from_file(str(path), size=4))
+
+
+def test_dlpack_capsule_of_to_dlpack_shares_memory_once_as_pytorch():
+    t = minigrad.arange(4)
+    capsule = minigrad.utils.dlpack.to_dlpack(t)
+    assert repr(capsule).startswith('<capsule object "dltensor"')
+    shared = minigrad.from_dlpack(capsule)
+    shared[0] = -9  # writable, as PyTorch's import of a capsule
+    assert t.tolist() == [-9, 1, 2, 3]
+    with pytest.raises(RuntimeError, match="consumed already"):
+        minigrad.from_dlpack(capsule)
+    ref = torch.from_dlpack(minigrad.utils.dlpack.to_dlpack(minigrad.arange(3.0)))
+    assert ref.tolist() == [0.0, 1.0, 2.0]
+
+
+def test_custom_op_register_autocast_casts_inputs_as_pytorch():
+    def run(lib, tag):
+        seen = []
+
+        @lib.library.custom_op(f"{tag}::ac_sin", mutates_args=())
+        def ac_sin(x: lib.Tensor, y: lib.Tensor) -> lib.Tensor:
+            seen.append((str(x.dtype), str(y.dtype), lib.is_autocast_enabled("cpu")))
+            return lib.sin(x) + y.to(x.dtype)
+
+        lib.library.register_autocast(f"{tag}::ac_sin", "cpu", lib.float16)
+        ac_sin.register_autocast("cpu", lib.bfloat16)  # the first rule stays
+        x, d = lib.ones(3), lib.ones(3, dtype=lib.float64)
+        with lib.autocast("cpu", dtype=lib.bfloat16):
+            out = [ac_sin(x, x).dtype, ac_sin(x, d).dtype]
+        out.append(ac_sin(x, x).dtype)
+        with pytest.raises(AttributeError, match="has no attribute 'nope'"):
+            lib.library.register_autocast(f"{tag}::nope", "cpu", lib.float16)
+        with pytest.raises(ValueError, match="does not support autocast"):
+            ac_sin.register_autocast("meta", lib.float16)
+        return [str(d) for d in out] + [repr(s) for s in seen]
+
+    mine, ref = run(minigrad, "mg_docfix"), run(torch, "tc_docfix")
+    assert [s.replace("minigrad", "torch") for s in mine] == ref
+
+
+def test_quantized_max_pool_and_batch_norm_as_pytorch():
+    results = []
+    for lib in (minigrad, torch):
+        lib.manual_seed(0)
+        qx = lib.quantize_per_tensor(lib.randn(2, 3, 4, 4) * 3, 0.05, 10, lib.quint8)
+        w, b, m, v = lib.rand(3) + 0.5, lib.randn(3), lib.randn(3), lib.rand(3) + 0.1
+        out = lib.quantized_batch_norm(qx, w, b, m, v, 1e-5, 0.07, 5)
+        pooled = lib.quantized_max_pool2d(qx, [2, 2])
+        pooled1d = lib.quantized_max_pool1d(qx[0, 0], [3], [1])
+        results.append([out.int_repr().tolist(), pooled.int_repr().tolist(), pooled.q_scale()])
+        results[-1].append(pooled1d.int_repr().tolist())
+        with pytest.raises(NotImplementedError, match="quantized_max_pool2d"):
+            lib.quantized_max_pool2d(lib.rand(1, 2, 2), [2, 2])
+        with pytest.raises(RuntimeError, match="Weight must be provided"):
+            lib.quantized_batch_norm(qx, None, b, m, v, 1e-5, 0.2, 2)
+    assert results[0] == results[1]
+
+
+def test_saved_tensors_hooks_pack_in_pytorchs_order():
+    def order(lib, fn, *shapes):
+        xs = [lib.full(s, float(i + 2), requires_grad=True) for i, s in enumerate(shapes)]
+        seen = []
+
+        def pack(t):
+            seen.append(next((i for i, x in enumerate(xs) if t.shape == x.shape and
+                              lib.equal(t.detach(), x.detach())), "other"))  # fmt: skip
+            return t
+
+        with lib.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
+            fn(lib, *xs)
+        return seen
+
+    cases = (
+        (lambda lib, a, b: a * b, (3,), (3,)),
+        (lambda lib, a, b: a / b, (3,), (3,)),
+        (lambda lib, a, b: lib.atan2(a, b), (3,), (3,)),
+        (lambda lib, a, b: a @ b, (2, 3), (3, 4)),
+        (lambda lib, a, b: lib.mv(a, b), (2, 3), (3,)),
+    )
+    for fn, *shapes in cases:
+        assert order(minigrad, fn, *shapes) == order(torch, fn, *shapes)
+
+
+def test_torch_version_version_parses_and_sorts_as_pytorchs():
+    from torch.torch_version import Version as Ref
+
+    from minigrad.torch_version import InvalidVersion, Version
+
+    texts = ["1.0a5", "1.0", "1!2.0.0.post0", "1.2.3rc1", "1.2.3dev1", "1.2.3+abc.dev1",
+             "1.0.0-1", "v1.2", "1.0ALPHA2", "1.0c3", "1.0.post", "2.0.dev", "1.0+Ubuntu-1", "1",
+             "1.0b2.post3.dev4"]  # fmt: skip
+    fields = ("epoch", "release", "pre", "post", "dev", "local", "public", "base_version",
+              "is_prerelease", "is_postrelease", "is_devrelease", "major", "minor", "micro")  # fmt: skip
+    for text in texts:
+        mine, ref = Version(text), Ref(text)
+        assert repr(mine) == repr(ref) and str(mine) == str(ref)
+        assert [getattr(mine, f) for f in fields] == [getattr(ref, f) for f in fields]
+    assert [str(v) for v in sorted(map(Version, texts))] == [
+        str(v) for v in sorted(map(Ref, texts))
+    ]
+    assert Version("1.0") == Version("1.0.0") and Version("1.0") != "1.0"
+    with pytest.raises(InvalidVersion, match="Invalid version: 'invalid'"):
+        Version("invalid")
+
+
+def test_library_def_namespace_and_poisson_of_integers_as_pytorch():
+    for lib, tag in ((minigrad, "mg_defns"), (torch, "tc_defns")):
+
+        @lib.library.custom_op(f"{tag}::f", mutates_args=())
+        def f(x: lib.Tensor) -> lib.Tensor:
+            return x.clone()
+
+        first = lib.library.Library(tag, "DEF")  # custom_op does not hold the namespace
+        assert first.define("g(Tensor self) -> Tensor") == "g"
+        with pytest.raises(RuntimeError, match="Only a single TORCH_LIBRARY"):
+            lib.library.Library(tag, "DEF")
+        with pytest.raises(NotImplementedError, match="\"poisson_cpu\" not implemented for 'Long'"):
+            lib.poisson(lib.tensor([1, 2]))
+        assert lib.distributions.utils.is_tensor_like(lib.ones(1))
+
+
+def test_to_sparse_semi_structured_refuses_a_cpu_tensor_as_pytorch():
+    for lib in (minigrad, torch):
+        with pytest.raises(RuntimeError, match="Only CUDA tensors are currently supported"):
+            lib.sparse.to_sparse_semi_structured(lib.ones(128, 128))

@@ -235,15 +235,13 @@ def test_register_kernel_fake_and_functional_forms():
     mlib.register_fake("mgt_k::f", lambda x, y: x.sum())
     with pytest.raises(mlib.OpCheckError, match="fake impl"):
         mlib.opcheck(op, (minigrad.ones(2), minigrad.ones(2)), test_utils="test_faketensor")
-    with pytest.raises(RuntimeError, match="no operator"):
+    with pytest.raises(AttributeError, match="has no attribute 'nope'"):  # as torch.ops' lookup
         mlib.register_autograd("mgt_k::nope", lambda ctx, g: g)
     with op.set_kernel_enabled("cpu", False):  # back to the op's own function
         assert op(minigrad.ones(1), minigrad.ones(1)).item() == 2
     assert op(minigrad.ones(1), minigrad.ones(1)).item() == 10
     with pytest.raises(NotImplementedError, match="register_vmap is not supported"):
         op.register_vmap(lambda *a: a)
-    with pytest.raises(NotImplementedError, match="register_autocast"):
-        mlib.register_autocast("mgt_k::f", "cpu", minigrad.float16)
 
 
 def test_namespace_named_like_a_builtin_stays_reachable():

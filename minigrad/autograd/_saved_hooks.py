@@ -92,6 +92,28 @@ def packed(tensor, node):
     return HookedSavedTensor(tensor, node, unpack_hook, pack_hook(tensor))
 
 
+# Binary ops whose PyTorch backward saves its second input before its first (derivatives.yaml
+# lists ``other`` first: ``self``'s gradient needs it), so that pack hooks see them in that
+# order; by class name, as several live in layers above this one.
+_OTHER_FIRST = frozenset(
+    "Mul Div Pow Remainder Fmod Maximum Minimum Atan2 Hypot LogAddExp LogAddExp2 Xlogy "
+    "Complex".split()
+)
+
+
+def pack_order(tensors: tuple, node) -> range | tuple:
+    """The order in which ``node``'s saved ``tensors`` reach the pack hook: PyTorch's, which
+    is the inputs' order except for the binary ops of ``_OTHER_FIRST`` and matrix products
+    of matrices (``mm``/``bmm``: ``mat2`` first; ``dot``/``mv`` keep the order)."""
+    if len(tensors) >= 2 and tensors[0] is not None and tensors[1] is not None:
+        name = type(node).__name__
+        if name in _OTHER_FIRST or (
+            name == "MatMul" and tensors[0].ndim >= 2 and tensors[1].ndim >= 2
+        ):
+            return (1, 0, *range(2, len(tensors)))
+    return range(len(tensors))
+
+
 class saved_tensors_hooks:  # noqa: N801 - PyTorch's name
     """Context manager: ``pack_hook(tensor) -> object`` runs on every tensor saved for backward
     inside it, ``unpack_hook(object) -> tensor`` when backward reads it.

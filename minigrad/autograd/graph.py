@@ -346,14 +346,17 @@ class Node:
         rebuilt on unpacking: holding the tensor would make a reference cycle.
         """
         tensor_cls = Tensor
-        hooked = _saved_hooks.active  # saved_tensors_hooks open in some thread
+        if _saved_hooks.active and _saved_hooks._state.stack:  # saved_tensors_hooks open here
+            saved = list(tensors)
+            for i in _saved_hooks.pack_order(tensors, self):  # PyTorch's order of pack calls
+                if isinstance(saved[i], tensor_cls):
+                    saved[i] = _saved_hooks.packed(saved[i], self)
+            self._saved = tuple(saved)
+            return
         saved = []  # a loop, not a comprehension: this runs once per recorded op
         for t in tensors:
             if isinstance(t, tensor_cls):
-                if hooked and _saved_hooks._state.stack:
-                    t = _saved_hooks.packed(t, self)
-                else:
-                    t = SavedTensor(t, t._output_nr if t.grad_fn is self else None)
+                t = SavedTensor(t, t._output_nr if t.grad_fn is self else None)
             saved.append(t)
         self._saved = tuple(saved)
 

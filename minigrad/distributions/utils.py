@@ -7,6 +7,7 @@ import numbers
 from .. import creation, dtypes
 from .._typeinfo import finfo
 from ..ops import broadcast_tensors
+from ..overrides import is_tensor_like  # noqa: F401 - PyTorch's module has it too
 from ..tensor import Tensor
 
 

@@ -28,6 +28,7 @@ __all__ = [
     "infer_schema",
     "opcheck",
     "ops",
+    "register_autocast",
     "register_autograd",
     "register_fake",
     "register_kernel",
@@ -86,15 +87,19 @@ def custom_op(name, fn=None, /, *, mutates_args, device_types=None, schema=None)
     return wrap if fn is None else wrap(fn)
 
 
-def _lookup(op, who: str) -> CustomOpDef:
+def _lookup(op, who: str, missing=RuntimeError) -> CustomOpDef:
+    """The operator ``op`` names (an op, ``ops.<ns>.<name>``, or ``"ns::name"``); a name not
+    defined raises ``missing``: AttributeError where PyTorch looks it up in ``torch.ops``."""
     if isinstance(op, CustomOpDef):
         return op
     if isinstance(op, _OpPacket):
         return op._op
     if isinstance(op, str):
-        _split_name(op)
+        namespace, name = _split_name(op)
         if op in registry:
             return registry[op]
+        if missing is AttributeError:
+            raise AttributeError(f"'_OpNamespace' '{namespace}' object has no attribute '{name}'")
         raise RuntimeError(
             f"{who}: no operator {op!r}; define it first with minigrad.library.custom_op or "
             "minigrad.library.define"
@@ -104,7 +109,15 @@ def _lookup(op, who: str) -> CustomOpDef:
 
 def register_autograd(op, backward, /, *, setup_context=None, lib=None) -> None:
     """``op.register_autograd(backward, setup_context=...)`` for an op or its name."""
-    _lookup(op, "register_autograd").register_autograd(backward, setup_context=setup_context)
+    target = _lookup(op, "register_autograd", AttributeError)
+    target.register_autograd(backward, setup_context=setup_context)
+
+
+def register_autocast(op, device_type, cast_inputs, /, *, lib=None) -> None:
+    """``op.register_autocast(device_type, cast_inputs)`` for an op or its name: inside an
+    autocast region of ``device_type`` the op gets its floating inputs in ``cast_inputs`` and
+    runs with autocast off."""
+    _lookup(op, "register_autocast", AttributeError).register_autocast(device_type, cast_inputs)
 
 
 def register_fake(op, func=None, /, *, lib=None, _stacklevel=1, allow_override=True):
@@ -188,7 +201,6 @@ def _unsupported(what: str):
 
 register_vmap = _unsupported("register_vmap")
 register_torch_dispatch = _unsupported("register_torch_dispatch")
-register_autocast = _unsupported("register_autocast")
 get_ctx = _unsupported("get_ctx")
 triton_op = _unsupported("triton_op")
 wrap_triton = _unsupported("wrap_triton")

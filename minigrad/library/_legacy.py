@@ -3,6 +3,8 @@ kernel per device type, and the ``Library`` object that groups both under one na
 
 from __future__ import annotations
 
+import weakref
+
 from ._op import CustomOpDef, registry
 from ._schema import parse_schema
 
@@ -17,6 +19,10 @@ _KEYS = {
     "cuda": "cuda",
     "CUDA": "cuda",
 }
+
+
+# namespaces held by a living Library(ns, "DEF"): PyTorch's one TORCH_LIBRARY block per namespace
+_DEF_NAMESPACES: set[str] = set()
 
 
 def fallthrough_kernel():
@@ -75,13 +81,16 @@ class Library:
     def __init__(self, ns: str, kind: str, dispatch_key: str = ""):
         if kind not in ("DEF", "IMPL", "FRAGMENT"):
             raise ValueError(f"Unsupported kind: {kind!r} (expected 'DEF', 'IMPL' or 'FRAGMENT')")
-        if kind == "DEF" and any(q.startswith(ns + "::") for q in registry):
+        if kind == "DEF" and ns in _DEF_NAMESPACES:
             raise RuntimeError(
                 f"Only a single TORCH_LIBRARY can be used to register the namespace {ns}; use "
                 "Library(ns, 'FRAGMENT') to add to it"
             )
         self.ns, self.kind, self.dispatch_key = ns, kind, dispatch_key
         self._defined: list[str] = []
+        if kind == "DEF":  # the namespace is this object's while it lives (custom_op's are not)
+            _DEF_NAMESPACES.add(ns)
+            weakref.finalize(self, _DEF_NAMESPACES.discard, ns)
 
     def define(self, schema: str, alias_analysis: str = "", *, tags=()) -> str:
         """Declare ``"name(Tensor x) -> Tensor"`` in this namespace; returns ``name``."""
@@ -107,6 +116,8 @@ class Library:
         for qualname in self._defined:
             registry.pop(qualname, None)
         self._defined.clear()
+        if self.kind == "DEF":
+            _DEF_NAMESPACES.discard(self.ns)
 
     def __repr__(self) -> str:
         return f"Library(kind={self.kind}, ns={self.ns}, dispatch_key={self.dispatch_key})"

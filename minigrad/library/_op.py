@@ -7,6 +7,7 @@ import contextlib
 import numbers
 import re
 
+from .. import dtypes
 from .._warnings import warn_user
 from ..autograd import grad_mode
 from ..autograd.function import Function
@@ -15,7 +16,7 @@ from ._schema import _split_top
 
 _UNSUPPORTED = (
     "minigrad.library: {what} is not supported: minigrad has no dispatcher modes, batching "
-    "rules for custom ops, autocast kernels or Triton; call the op directly"
+    "rules for custom ops or Triton; call the op directly"
 )
 
 # every operator by qualified name ("mylib::foo"); custom_op / define add to it
@@ -61,6 +62,7 @@ class CustomOpDef:
         self._abstract_fn = None
         self._backward_fn = None
         self._setup_context_fn = None
+        self._autocast: dict[str, object] = {}  # device type -> the dtype inputs are cast to
         self._param_types = _param_types(schema, signature)
         self._function = _autograd_function(self)
 
@@ -138,7 +140,22 @@ class CustomOpDef:
         raise NotImplementedError(_UNSUPPORTED.format(what="register_torch_dispatch"))
 
     def register_autocast(self, device_type, cast_inputs, /):
-        raise NotImplementedError(_UNSUPPORTED.format(what="register_autocast"))
+        """Inside an autocast region of ``device_type`` (``"cpu"``, ``"cuda"``), cast the
+        op's floating-point tensor inputs on that device (float64 apart) to ``cast_inputs``
+        and run the op with autocast off, as PyTorch's rule; the first rule for a device type
+        stays, as in PyTorch.
+
+        Example:
+            >>> mysin.register_autocast("cpu", minigrad.bfloat16)
+            >>> with minigrad.autocast("cpu"):
+            ...     mysin(minigrad.randn(3)).dtype
+            minigrad.bfloat16
+        """
+        if not isinstance(device_type, str):
+            raise ValueError(f"Expected `device_type` of type `str`, got: `{type(device_type)}`")
+        if device_type not in ("cpu", "cuda"):
+            raise ValueError(f"Device type '{device_type}' does not support autocast.")
+        self._autocast.setdefault(device_type, dtypes.to_dtype(cast_inputs))
 
     # -- calling ------------------------------------------------------------------------------
     def _bind(self, args, kwargs) -> tuple:
@@ -200,10 +217,35 @@ class CustomOpDef:
 
     def __call__(self, *args, **kwargs):
         values = self._bind(args, kwargs)
+        if self._autocast:
+            from ..amp import autocast, is_autocast_enabled
+
+            for device_type, dtype in self._autocast.items():
+                if is_autocast_enabled(device_type):
+                    with autocast(device_type, enabled=False):
+                        return self._call(_autocast_inputs(values, device_type, dtype))
+        return self._call(values)
+
+    def _call(self, values):
         needs_graph = grad_mode.is_grad_enabled() and any(t.requires_grad for t in _tensors(values))
         if not needs_graph:
             return self._run(values)
         return self._function.apply(*values)
+
+
+def _autocast_inputs(value, device_type: str, dtype):
+    """``value`` (an argument, or a list/tuple of them) with its floating-point tensors on
+    ``device_type`` cast to ``dtype``; float64 and other tensors stay (PyTorch's ``_cast``)."""
+    if isinstance(value, Tensor):
+        eligible = (
+            value.is_floating_point()
+            and value.device.type == device_type
+            and value.dtype is not dtypes.float64
+        )
+        return value.to(dtype) if eligible else value
+    if isinstance(value, (list, tuple)):
+        return type(value)(_autocast_inputs(v, device_type, dtype) for v in value)
+    return value
 
 
 def _param_types(schema, signature) -> dict:

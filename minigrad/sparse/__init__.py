@@ -28,6 +28,7 @@ from ._construct import (
     sparse_csr_tensor,
 )
 from ._masked import hspmm, sampled_addmm, smm, sspaddmm
+from ._semi_structured import to_sparse_semi_structured
 from ._spdiags import spdiags
 
 # isort: split
@@ -44,4 +45,5 @@ __all__ = [
     "to_sparse", "FloatTensor", "DoubleTensor", "LongTensor", "sparse_compressed_tensor",
     "sparse_csr_tensor", "sparse_csc_tensor", "sparse_bsr_tensor", "sparse_bsc_tensor",
     "sampled_addmm", "check_sparse_tensor_invariants", "spdiags", "as_sparse_gradcheck",
+    "to_sparse_semi_structured",
 ]  # fmt: skip

@@ -127,11 +127,10 @@ def coalesce(x: Tensor) -> Tensor:
 
 
 def _as_index_array(indices, device) -> object:
+    """``indices`` as an int64 array on ``device``: a tensor of another dtype (float, bool,
+    int32) is cast, as PyTorch's "will be cast to a torch.LongTensor internally" (floats
+    truncate toward zero)."""
     if isinstance(indices, Tensor):
-        if indices.is_floating_point() or indices.dtype is dtypes.bool:
-            raise RuntimeError(
-                f"sparse_coo_tensor: indices must be an int64 tensor, got {indices.dtype}"
-            )
         array = backend.to_device(indices._data, indices.device, device)
     else:
         array = backend.as_array(indices, dtypes.int64, device)

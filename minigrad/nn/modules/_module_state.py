@@ -8,6 +8,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ... import dtypes
+from ..._warnings import warn_user
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import RemovableHandle
 from ...creation import as_tensor, empty_like
@@ -52,7 +53,8 @@ class StateMixin:
         return self
 
     def to(self, *args, **kwargs) -> StateMixin:
-        """Move parameters, gradients and buffers to a device and/or floating dtype, in place.
+        """Move parameters, gradients and buffers to a device and/or a floating or complex dtype,
+        in place.
 
         Accepts ``to(device)``, ``to(dtype)``, ``to(device, dtype)``, ``to(tensor)`` and the
         keywords ``device``, ``dtype``, ``memory_format`` (for 4-D and 5-D tensors, e.g.
@@ -65,14 +67,22 @@ class StateMixin:
         """
         memory_format = kwargs.pop("memory_format", None)
         device, dtype, _ = parse_to_args(args, kwargs)
-        if dtype is not None and not dtype.is_floating_point:
+        if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
-                f"nn.Module.to only accepts floating point dtypes, but got desired dtype={dtype}"
+                "nn.Module.to only accepts floating point or complex dtypes, but got desired "
+                f"dtype={dtype}"
+            )
+        if dtype is not None and dtype.is_complex:
+            warn_user(
+                "Complex modules are a new feature under active development whose design may "
+                "change, and some modules might not work as expected when using complex tensors "
+                "as parameters or buffers."
             )
 
         def convert(t: Tensor) -> Tensor:
+            cast = t.is_floating_point() or t.is_complex()  # integer buffers keep their dtype
             try:
-                out = t.to(device=device, dtype=dtype if t.is_floating_point() else None)
+                out = t.to(device=device, dtype=dtype if cast else None)
             except NotImplementedError as error:
                 if not t.is_meta:
                     raise
