@@ -340,7 +340,7 @@ class InPlaceMethods:
         more takes the 16-wide Box-Muller fill, any other one pair by pair in memory order."""
         _check_float(self, "normal_")
         if std < 0:
-            raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+            raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
         gen = generator or backend.default_generator(self.device)
         filled = self.is_contiguous()
         values = _in_memory_order(
@@ -838,7 +838,7 @@ def check_random_bounds(dtype, low: int, high: int, op: str = "random_") -> None
     ``dtype`` (a NumPy dtype) holds, as PyTorch."""
     if low >= high:
         raise RuntimeError(
-            f"{op} expects 'from' to be less than 'to', but got from={low} >= to={high}"
+            f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}"
         )
     if dtype.kind == "c":
         raise RuntimeError(

@@ -220,7 +220,8 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
         raise RuntimeError("range: step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError(
-            f"range: upper bound {end} and lower bound {start} inconsistent with step sign {step}"
+            f"upper bound and lower bound inconsistent with step sign (range: start={start}, "
+            f"end={end}, step={step})"
         )
     count = int(math.floor((end - start) / step)) + 1
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()

@@ -287,7 +287,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         raise RuntimeError("arange: step must be nonzero")
     if (end - start) * step < 0:
         raise RuntimeError(
-            f"arange: upper bound {end} and lower bound {start} inconsistent with step sign {step}"
+            f"upper bound and lower bound inconsistent with step sign (arange: start={start}, "
+            f"end={end}, step={step})"
         )
     if dtype is None:
         dtype = dtypes.result_type(start, end, step)
@@ -517,7 +518,7 @@ def _normal_draw(size, dtype, device, generator, mean, std) -> Tensor:
 
 def _check_std(std) -> None:
     if std < 0:
-        raise RuntimeError(f"normal expects std >= 0.0, but found std {std}")
+        raise RuntimeError(f"normal expects std >= 0.0, but found std {float(std):g}")
 
 
 def bernoulli(input, p=None, *, generator=None) -> Tensor:

@@ -185,9 +185,11 @@ def test_index_dtypes_pytorch_rejects():
 
 def test_embedding_layer_checks_its_indices():
     emb = nn.Embedding(3, 2)
-    with pytest.raises(IndexError, match="index 3 is out of range for 3 embeddings"):
+    with pytest.raises(
+        IndexError, match=r"index out of range in self \(embedding: index 3 for 3 embeddings"
+    ):
         emb(minigrad.tensor([[0, 3]]))
-    with pytest.raises(IndexError, match="index -1 is out of range"):
+    with pytest.raises(IndexError, match="index out of range in self"):
         emb(minigrad.tensor([-1]))
 
 
@@ -213,7 +215,9 @@ def test_gpu_index_error_names_op_size_and_index():
     ):
         y.cpu()
     y = F.embedding(minigrad.tensor([1, 9, 4], device="fakegpu"), x)
-    with pytest.raises(IndexError, match="embedding.*index 9 is out of range for 2 embeddings"):
+    with pytest.raises(
+        IndexError, match=r"index out of range in self \(embedding: index 9 for 2 embeddings"
+    ):
         minigrad.cuda.synchronize("fakegpu")
     x[minigrad.tensor([0, 2], device="fakegpu")] = 1.0  # a write: flagged too
     with pytest.raises(IndexError, match="index 2 is out of bounds for dimension 0 with size 2"):
@@ -264,7 +268,10 @@ def test_training_loop_with_embedding_makes_no_host_transfers():
 
 
 def test_one_hot_checks_class_values_on_every_device():
-    with pytest.raises(RuntimeError, match=r"one_hot\(\): class value 3 is out of range"):
+    with pytest.raises(
+        RuntimeError,
+        match=r"Class values must be smaller than num_classes. \(one_hot: class value 3",
+    ):
         F.one_hot(minigrad.tensor([0, 3]), 3)
     with pytest.raises(RuntimeError, match="class value -1"):
         F.one_hot(minigrad.tensor([-1, 0]), 3)

@@ -218,13 +218,13 @@ def test_embedding_and_one_hot():
     w = minigrad.randn(4, 2)
     out = F.embedding(minigrad.tensor([[3, 0]]), w)
     np.testing.assert_array_equal(out.numpy()[0], w.numpy()[[3, 0]])
-    with pytest.raises(IndexError, match="index -1 is out of range"):
+    with pytest.raises(IndexError, match="index out of range in self"):
         F.embedding(minigrad.tensor([-1]), w)
     hot = F.one_hot(minigrad.tensor([2, 0]))
     assert hot.dtype is minigrad.int64 and hot.tolist() == [[0, 0, 1], [1, 0, 0]]
-    with pytest.raises(RuntimeError, match="int64"):
+    with pytest.raises(RuntimeError, match="LongTensor"):
         F.one_hot(minigrad.tensor([1.0]))
-    with pytest.raises(RuntimeError, match="class values"):
+    with pytest.raises(RuntimeError, match="Class values must be smaller"):
         F.one_hot(minigrad.tensor([5]), 3)
 
 

@@ -412,10 +412,10 @@ class Node:
     def _raise_released(self) -> None:
         raise RuntimeError(
             f"Trying to backward through the graph a second time (or directly access saved "
-            f"tensors of {self.name()} after they have already been freed). Saved "
-            f"intermediate values of the graph are freed when you call .backward() or "
-            f"autograd.grad(). Specify retain_graph=True if you need to backward through the "
-            f"graph a second time or if you need to access saved tensors after calling backward."
+            f"tensors after they have already been freed). Saved intermediate values of the "
+            f"graph are freed when you call .backward() or autograd.grad(). Specify "
+            f"retain_graph=True if you need to backward through the graph a second time or if "
+            f"you need to access saved tensors after calling backward. (The node: {self.name()}.)"
         )
 
     def release(self) -> None:

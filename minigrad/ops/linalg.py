@@ -119,8 +119,8 @@ def matmul(input, other):
     if input.dtype is not other.dtype and _sizes_agree(input, other):
         _refuse_compressed_integers(input, other)
         raise RuntimeError(
-            f"matmul: expected m1 and m2 to have the same dtype, but got: "
-            f"{dtypes.scalar_type_name(input.dtype)} != {dtypes.scalar_type_name(other.dtype)}"
+            f"expected m1 and m2 to have the same dtype, but got: "  # PyTorch's words
+            f"{dtypes.cpp_type_name(input.dtype)} != {dtypes.cpp_type_name(other.dtype)}"
         )
     return MatMul()(input, other)
 

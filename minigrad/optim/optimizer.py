@@ -93,7 +93,7 @@ class Optimizer:
         if isinstance(params, Tensor):
             raise TypeError(
                 "params argument given to the optimizer should be an iterable of Tensors or "
-                f"dicts, but got a {type(params).__name__}"
+                f"dicts, but got {params.type()}"
             )
         if isinstance(params, (set, frozenset)):
             raise TypeError(_SET_ERROR)

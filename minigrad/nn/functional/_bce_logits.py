@@ -120,8 +120,7 @@ def binary_cross_entropy_with_logits(
     reduction = resolve_reduction(size_average, reduce, reduction, _NAME)
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
-            f"Target size ({list(target.shape)}) must be the same as input size "
-            f"({list(input.shape)})"
+            f"Target size ({target.shape}) must be the same as input size ({input.shape})"
         )
     _bce_logits_dtype(input, target)  # (an integer target raises before anything runs)
     if any(getattr(type(w), "_methods_batch", False) for w in (weight, pos_weight)):

@@ -139,9 +139,11 @@ def linear(input, weight, bias=None):
         raise RuntimeError(linear_shape_mismatch(shape, *w_shape))
     w_dtype = weight._data.dtype
     if input._data.dtype != w_dtype or (bias is not None and bias._data.dtype != w_dtype):
+        # PyTorch's words: its addmm's mat1 is the input, self the bias, mat2 the weight
+        first, name = (input, "mat1") if input.dtype is not weight.dtype else (bias, "self")
         raise RuntimeError(
-            f"linear: input, weight and bias must have the same dtype, got {input.dtype}, "
-            f"{weight.dtype}" + (f" and {bias.dtype}" if bias is not None else "")
+            f"{name} and mat2 must have the same dtype, but got "
+            f"{dtypes.scalar_type_name(first.dtype)} and {dtypes.scalar_type_name(weight.dtype)}"
         )
     if w_dtype.kind == "b":  # (PyTorch's addmm has no bool kernel)
         refuse_dtype(dtypes.bool, "addmm_impl_cpu_", "linear")
@@ -339,8 +341,10 @@ def embedding(
         args = (weight, padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse)
         return map_components(input, lambda ids: embedding(ids, *args))
     if input.dtype.is_floating_point or input.dtype is dtypes.bool:
-        raise RuntimeError(
-            f"embedding: expected indices of an integer dtype (int64 or int32), got {input.dtype}"
+        raise RuntimeError(  # PyTorch's words
+            f"Expected tensor for argument #1 'indices' to have one of the following scalar "
+            f"types: Long, Int; but got {input.type()} instead (while checking arguments for "
+            f"embedding)"
         )
     if weight.ndim != 2:
         raise backend.DimensionError(
@@ -364,7 +368,8 @@ def _check_indices(input, num: int) -> None:
     # PyTorch raises IndexError for any index outside [0, num); on a GPU, at the next sync
     check_range(
         input._all_elements(), num, input.device,
-        f"embedding(): index {{}} is out of range for {num} embeddings (valid: 0 to {num - 1})",
+        f"index out of range in self (embedding: index {{}} for {num} embeddings, valid 0 to "
+        f"{num - 1})",
         negative=False,
     )  # fmt: skip
 
@@ -380,8 +385,8 @@ def one_hot(tensor, num_classes: int = -1):
                 [0, 0, 1]])
     """
     if tensor.dtype is not dtypes.int64:
-        raise RuntimeError(
-            f"one_hot is only applicable to index tensor of type int64, got {tensor.dtype}"
+        raise RuntimeError(  # PyTorch's words
+            f"one_hot is only applicable to index tensor of type LongTensor. (got {tensor.dtype})"
         )
     data = tensor._data
     if num_classes == -1:
@@ -391,7 +396,8 @@ def one_hot(tensor, num_classes: int = -1):
     # a RuntimeError as in PyTorch (also an IndexError); on a GPU raised at the next sync
     check_range(
         data, num_classes, tensor.device,
-        f"one_hot(): class value {{}} is out of range: class values must be in [0, {num_classes})",
+        f"Class values must be smaller than num_classes. (one_hot: class value {{}}, "
+        f"num_classes={num_classes})",
         negative=False,
     )  # fmt: skip
     xp = tensor.device.xp

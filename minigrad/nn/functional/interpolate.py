@@ -224,8 +224,8 @@ def interpolate(
         )
     needs = 4 if mode == "bicubic" else _LINEAR.get(mode)
     if needs is not None and input.ndim != needs:
-        raise NotImplementedError(
-            f"{op}: mode {mode!r} needs a {needs}-D input, got {input.ndim}-D"
+        raise NotImplementedError(  # PyTorch's words
+            f"Got {input.ndim}D input, but {mode} mode needs {needs}D input"
         )
     if align_corners is not None and mode not in _LINEAR and mode != "bicubic":
         raise ValueError(

@@ -219,8 +219,8 @@ def binary_cross_entropy(
     reduction = resolve_reduction(size_average, reduce, reduction, "binary_cross_entropy")
     if tuple(target.shape) != tuple(input.shape):
         raise ValueError(
-            f"Using a target size ({list(target.shape)}) that is different to the input size "
-            f"({list(input.shape)}) is deprecated. Please ensure they have the same size."
+            f"Using a target size ({target.shape}) that is different to the input size "
+            f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
     if not (input.dtype.is_floating_point or input.dtype.is_complex):  # (PyTorch's order)
         if target.dtype is not input.dtype:

@@ -208,8 +208,7 @@ def batch_norm(
     count = math.prod(input.shape[a] for a in axes)
     if count <= 1:
         raise ValueError(
-            f"Expected more than 1 value per channel when training, got input size "
-            f"{list(input.shape)}"
+            f"Expected more than 1 value per channel when training, got input size {input.shape}"
         )
     op = BatchNormOp(axes, eps)
     out = op(input, weight, bias)

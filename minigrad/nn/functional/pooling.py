@@ -431,9 +431,11 @@ def pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
             )
     geom = make_geometry(x.shape[2:], kernel, stride, dilation, pad, pad, ceil_mode)
     if any(o <= 0 for o in geom.out):
-        raise RuntimeError(
-            f"{op}: given input size {list(x.shape[1:])}, the calculated output size "
-            f"{[x.shape[1], *geom.out]} is too small"
+        given = "x".join(map(str, x.shape[1:]))
+        calculated = "x".join(map(str, (x.shape[1], *geom.out)))
+        raise RuntimeError(  # PyTorch's words
+            f"Given input size: ({given}). Calculated output size: ({calculated}). Output size is "
+            f"too small"
         )
     return geom
 

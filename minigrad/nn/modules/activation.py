@@ -250,10 +250,10 @@ class MultiheadAttention(Module):
                 f"MultiheadAttention: embed_dim and num_heads must be greater than 0, got "
                 f"embed_dim={embed_dim} and num_heads={num_heads} instead"
             )
-        if embed_dim % num_heads:
-            raise ValueError(
-                f"MultiheadAttention: embed_dim ({embed_dim}) must be divisible by num_heads "
-                f"({num_heads})"
+        if embed_dim % num_heads:  # PyTorch asserts (AssertionError), in these words
+            raise AssertionError(
+                f"embed_dim must be divisible by num_heads (MultiheadAttention: embed_dim="
+                f"{embed_dim}, num_heads={num_heads})"
             )
         factory = dict(device=device, dtype=dtype)
         self.embed_dim, self.num_heads, self.head_dim = embed_dim, num_heads, embed_dim // num_heads

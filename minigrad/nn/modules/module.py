@@ -9,6 +9,7 @@ from collections import OrderedDict
 from collections.abc import Iterator
 from types import MappingProxyType
 
+from ..._public_name import public_path
 from ...autograd.graph import RemovableHandle
 from ...tensor import Tensor
 from ..parameter import Buffer, Parameter
@@ -293,9 +294,10 @@ class Module(StateMixin):
             self.register_parameter(name, value)
         elif params is not None and name in params:
             if value is not None:
+                given = value.type() if isinstance(value, Tensor) else type(value).__name__
                 raise TypeError(
-                    f"cannot assign '{type(value).__name__}' as parameter '{name}' "
-                    f"(minigrad.nn.Parameter or None expected)"
+                    f"cannot assign '{given}' as parameter '{name}' "
+                    f"({public_path('minigrad.nn.Parameter')} or None expected)"
                 )
             params[name] = None
         elif isinstance(value, Module):
