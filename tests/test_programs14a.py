@@ -1,0 +1,43 @@
+"""A fourteenth round of PyTorch programs: the official tutorials and recipes and popular
+repositories' training loops (makemore, minGPT, pytorch/examples, timm, fairseq), run with
+``torch`` bound to minigrad and with PyTorch itself and compared value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_makemore_mlp(programs):
+    ours, theirs = _both(programs, "makemore_mlp")  # counts table, multinomial(generator=)
+    assert ours.count_total == theirs.count_total and ours.n_params == theirs.n_params == 1537
+    assert ours.bigram_samples == theirs.bigram_samples  # the same Generator draws
+    assert ours.count_nll == pytest.approx(theirs.count_nll, rel=1e-6)
+    assert close(ours.net_losses, theirs.net_losses, 1e-5, 1e-6)
+    assert ours.net_losses[-1] < 0.65 * ours.net_losses[0]
+    assert close(ours.lossi, theirs.lossi, 1e-5, 1e-6)
+    assert close(ours.split_losses, theirs.split_losses, 1e-5)
+    assert ours.mlp_samples == theirs.mlp_samples and ours.saturated == theirs.saturated
+
+
+def test_makemore_backprop_ninja(programs):
+    ours, theirs = _both(programs, "makemore_backprop_ninja")  # retain_grad, manual backward
+    assert ours.autograd_loss == pytest.approx(theirs.autograd_loss, rel=1e-6)
+    assert set(ours.comparisons) == set(theirs.comparisons) and len(ours.comparisons) == 28
+    assert all(a and b for a, b in ours.comparisons.values())  # every hand gradient allclose
+    assert all(a and b for a, b in theirs.comparisons.values())
+    # the exact (==) checks of the top of the graph hold in both; lower ones depend on rounding
+    for name in ("logprobs", "probs", "counts_sum_inv", "counts_sum", "counts", "logits"):
+        assert ours.exact[name] and theirs.exact[name], name
+    assert ours.logit_max_grad < 1e-6 and ours.fused_loss_gap < 1e-6
+    assert close(ours.manual_losses, theirs.manual_losses, 1e-5, 1e-6)
+    assert ours.manual_losses[-1] < 0.4 * ours.manual_losses[0]
