@@ -41,3 +41,13 @@ def test_makemore_backprop_ninja(programs):
     assert ours.logit_max_grad < 1e-6 and ours.fused_loss_gap < 1e-6
     assert close(ours.manual_losses, theirs.manual_losses, 1e-5, 1e-6)
     assert ours.manual_losses[-1] < 0.4 * ours.manual_losses[0]
+
+
+def test_mingpt_sort(programs):
+    ours, theirs = _both(programs, "mingpt_sort")  # CfgNode, Trainer callbacks, decay sets
+    assert ours.first_example == theirs.first_example  # the same global-RNG draws
+    assert ours.config_dict == theirs.config_dict and ours.config_dict["block_size"] == 7
+    assert ours.decay_sizes == theirs.decay_sizes == [5, 12]
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and len(ours.losses) == 40
+    assert ours.losses[-1] < 0.4 * ours.losses[0]
+    assert ours.sorted_fraction == theirs.sorted_fraction > 0.3
