@@ -53,3 +53,18 @@ def test_mingpt_sort(programs):
     assert close(ours.losses, theirs.losses, 1e-2, 1e-4)
     assert ours.losses[-1] < 0.4 * ours.losses[0]
     assert ours.sorted_fraction == theirs.sorted_fraction > 0.3
+
+
+def test_fused_conv_bn_function(programs):
+    ours, theirs = _both(programs, "fused_conv_bn_function")  # custom Functions, fuse_conv_bn
+    assert ours.gradchecks == theirs.gradchecks == [True, True, True]
+    assert max(ours.library_gaps) < 1e-12  # hand conv backward == torch.nn.grad's
+    for name in ("fused", "plain"):
+        assert close(ours.runs[name], theirs.runs[name], 1e-4, 1e-5), name
+    # the same network: the tutorial's batch norm divides by sqrt(unbiased var) + eps
+    assert close(ours.runs["fused"], ours.runs["plain"], 2e-3, 1e-4)
+    assert ours.runs["fused"][-1] < 0.7 * ours.runs["fused"][0]
+    assert ours.fused_accuracy == theirs.fused_accuracy
+    assert max(ours.fold_gaps) < 1e-5
+    assert close(ours.library_fused_bias, theirs.library_fused_bias, 1e-5, 1e-6)
+    assert close(ours.running_var, theirs.running_var, 1e-5)
