@@ -1,7 +1,9 @@
 """Ops on meta tensors (minigrad._meta_device): an op's forward fails on a meta record, and
 :class:`minigrad.ops.base.Op` calls :func:`_meta_rule` (registered in
 ``base.record_fallbacks``), which finds the result's shape and dtype by running the op's
-forward on data-less stand-ins, and refuses ops whose result shape depends on values."""
+forward on data-less stand-ins (or, for an op with a ``meta_shape(*inputs)`` method returning
+``(shape, dtype)``, by that rule: a convolution's stand-in run would allocate its im2col
+columns), and refuses ops whose result shape depends on values."""
 
 from __future__ import annotations
 
@@ -69,6 +71,9 @@ def _meta_rule(op, args):
             raise RuntimeError(
                 f"{op.label()}: Tensor on device {a.device} is not on the expected device meta!"
             )
+    shape_rule = getattr(op, "meta_shape", None)  # ops whose stand-in run would be too large
+    if shape_rule is not None:
+        return graph.Tensor._make(MetaArray(*shape_rule(*args)), META)
     plain = [_stand_in(a) if type(getattr(a, "_data", None)) is MetaArray else a for a in args]
     try:
         with grad_mode.no_grad(), np.errstate(all="ignore"):

@@ -68,3 +68,20 @@ def test_fused_conv_bn_function(programs):
     assert max(ours.fold_gaps) < 1e-5
     assert close(ours.library_fused_bias, theirs.library_fused_bias, 1e-5, 1e-6)
     assert close(ours.running_var, theirs.running_var, 1e-5)
+
+
+def test_shapes_meta_recipe(programs):
+    ours, theirs = _both(programs, "shapes_meta_recipe")  # meta device, Dropout2d on 2-D
+    # minigrad's meta ops record no autograd graph (PyTorch's repr adds grad_fn=<...>)
+    assert theirs.meta_repr.startswith(ours.meta_repr[:-1])
+    assert ours.meta_repr == "tensor(..., device='meta', size=(2, 5, 9, 9))"
+    assert ours.large_shape == theirs.large_shape == (1024, 5, 65535, 65535)
+    assert ours.large_device == "meta" and ours.weight_is_meta
+    assert ours.hook_lines == theirs.hook_lines and len(ours.hook_lines) == 8
+    assert ours.lenet_out[:2] == theirs.lenet_out[:2] == ((1024, 10), "meta")
+    assert ours.meta_params == theirs.meta_params == 62006
+    assert ours.dropout_warnings == theirs.dropout_warnings and len(ours.dropout_warnings) == 1
+    assert close(ours.train_result, theirs.train_result, 1e-5, 1e-6)
+    assert ours.dropped_mask == theirs.dropped_mask and ours.kept_values == [0.0, 2.0]
+    assert close(ours.eval_result, theirs.eval_result, 1e-5, 1e-6)
+    assert ours.module_repr == theirs.module_repr

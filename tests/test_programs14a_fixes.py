@@ -16,3 +16,55 @@ def test_reductions_take_numpys_keepdims_alias():
     assert x.std(0, keepdims=True).shape == (1, 3)
     with pytest.raises(TypeError, match="'keepdim' and its alias 'keepdims'"):
         x.sum(1, keepdim=True, keepdims=True)
+
+
+def test_meta_convolution_of_any_size_costs_nothing():
+    """The shapes recipe convolves a 2**10 x 3 x 2**16 x 2**16 meta batch: the result's shape
+    comes from the geometry, not from running im2col on stand-in values (192 GiB)."""
+    with minigrad.device("meta"):
+        conv = minigrad.nn.Conv2d(3, 5, 2, stride=(1, 2), padding=1)
+        out = conv(minigrad.rand(2**10, 3, 2**16, 2**16))
+    assert out.shape == (1024, 5, 65537, 32769) and out.is_meta
+
+
+def _dropout_warnings(fn, shape):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        minigrad.manual_seed(0)
+        out = fn(minigrad.ones(shape), 0.5)
+    return out, [str(w.message) for w in caught]
+
+
+@pytest.mark.parametrize(
+    ("name", "shape", "warned", "mask_shape"),
+    [
+        ("dropout2d", (6, 10), "Received a 2-D input to dropout2d", (6, 10)),
+        ("dropout2d", (2, 3, 4, 5, 6), "Received a 5-D input to dropout2d", (2, 3, 1, 1, 1)),
+        ("dropout3d", (6, 10), "Received a 2-D input to dropout3d", (6, 1)),
+        ("dropout3d", (2, 3, 4), "Received a 3-D input to dropout3d", (2, 1, 1)),
+        ("dropout3d", (5,), "Received a 1-D input to dropout3d", (5,)),
+    ],
+)
+def test_channel_dropout_of_other_ranks_warns_and_drops_as_pytorch(name, shape, warned, mask_shape):
+    """The "Defining a Neural Network" recipe feeds a flattened (N, C) batch to Dropout2d:
+    PyTorch warns that the rank is deprecated and applies its feature dropout (one draw per
+    (dim 0, dim 1) pair; dropout3d adds a batch of one first) instead of raising."""
+    fn = getattr(minigrad.nn.functional, name)
+    out, messages = _dropout_warnings(fn, shape)
+    assert any(warned in m and "please use dropout instead" in m for m in messages)
+    flat = out.reshape(*mask_shape, -1)
+    assert ((flat == 0).all(-1) | (flat == 2).all(-1)).all()  # constant over the shared dims
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(0)
+    theirs = getattr(torch.nn.functional, name)(torch.ones(shape), 0.5)
+    assert out.tolist() == theirs.tolist()  # the same draws
+
+
+def test_channel_dropout_rank_errors_in_pytorchs_words():
+    F = minigrad.nn.functional
+    with pytest.raises(RuntimeError, match="dropout1d: Expected 2D or 3D input, but received a 4D"):
+        F.dropout1d(minigrad.ones(2, 3, 4, 5))
+    with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
+        F.dropout2d(minigrad.ones(5))
