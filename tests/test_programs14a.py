@@ -85,3 +85,15 @@ def test_shapes_meta_recipe(programs):
     assert ours.dropped_mask == theirs.dropped_mask and ours.kept_values == [0.0, 2.0]
     assert close(ours.eval_result, theirs.eval_result, 1e-5, 1e-6)
     assert ours.module_repr == theirs.module_repr
+
+
+def test_char_rnn_generation(programs):
+    ours, theirs = _both(programs, "char_rnn_generation")  # Tensor([0]) += loss, str[tensor]
+    assert (
+        ours.ascii_sample == theirs.ascii_sample == ["ukasz", "Kasia", "Bozena", "Angel", "Inigo"]
+    )
+    assert ours.example_shapes == theirs.example_shapes
+    assert ours.example_target == theirs.example_target and ours.example_target[-1] == 58  # EOS
+    assert close(ours.all_losses, theirs.all_losses, 1e-5, 1e-6)
+    assert ours.all_losses[-1] < 0.7 * ours.all_losses[0]
+    assert ours.loss_requires_grad and ours.samples == theirs.samples
