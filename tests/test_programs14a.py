@@ -97,3 +97,27 @@ def test_char_rnn_generation(programs):
     assert close(ours.all_losses, theirs.all_losses, 1e-5, 1e-6)
     assert ours.all_losses[-1] < 0.7 * ours.all_losses[0]
     assert ours.loss_requires_grad and ours.samples == theirs.samples
+
+
+def _fields(lines):
+    """ProgressMeter lines split into their loss values and the rest (printed exactly)."""
+    split = [line.split("\t") for line in lines]
+    losses = [float(x) for f in split for x in f[1].replace("(", " ").strip(")").split()[1:]]
+    return losses, [[f[0], *f[2:]] for f in split]
+
+
+def test_imagenet_example_loop(programs):
+    ours, theirs = _both(programs, "imagenet_example_loop")  # AverageMeter of 0-d tensors
+    our_losses, our_rest = _fields(ours.lines)
+    their_losses, their_rest = _fields(theirs.lines)
+    assert our_rest == their_rest and len(our_rest) == 8  # '{val:6.2f}' of 0-d tensors
+    assert our_rest[0][0] == "Epoch: [0][1/4]" and "Acc@1" in our_rest[0][1]
+    assert close(our_losses, their_losses, 1e-4)
+    assert close(ours.epoch_losses, theirs.epoch_losses, 1e-5, 1e-6)
+    assert ours.summaries == theirs.summaries and ours.bests == theirs.bests
+    assert ours.lrs == theirs.lrs and ours.resumed_lr == theirs.resumed_lr
+    assert ours.files == ["checkpoint.pth.tar", "model_best.pth.tar"]
+    assert ours.best_acc1_type == theirs.best_acc1_type == "Tensor"  # max(tensor, float)
+    assert ours.start_epoch == theirs.start_epoch == 2  # the best epoch's copy
+    assert ours.momentum_keys == ["momentum_buffer"]
+    assert ours.resumed_summary == theirs.resumed_summary == theirs.summaries[1]
