@@ -121,3 +121,18 @@ def test_imagenet_example_loop(programs):
     assert ours.start_epoch == theirs.start_epoch == 2  # the best epoch's copy
     assert ours.momentum_keys == ["momentum_buffer"]
     assert ours.resumed_summary == theirs.resumed_summary == theirs.summaries[1]
+
+
+def test_timm_vit_blocks(programs):
+    ours, theirs = _both(programs, "timm_vit_blocks")  # erfinv_ init, DropPath, layer decay
+    assert close(ours.trunc_stats, theirs.trunc_stats, 1e-4, 1e-8)
+    assert ours.trunc_stats[2] <= 0.08 and abs(ours.trunc_stats[1] - 0.02) < 0.002
+    assert ours.dp_repr == theirs.dp_repr == "DropPath(drop_prob=0.200)"
+    assert ours.group_summary == theirs.group_summary and len(ours.group_summary) == 10
+    assert close(ours.lrs, theirs.lrs, 1e-9, 0.0)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)  # the same bernoulli_ drop paths
+    assert ours.losses[-1] < 0.8 * ours.losses[0]
+    assert ours.smoothing_gap < 1e-6 and ours.explicit_gap < 1e-5
+    assert ours.accuracy == theirs.accuracy and close(ours.gammas, theirs.gammas, 1e-4)
+    assert close(ours.big_out, theirs.big_out, 1e-4, 1e-5)
+    assert ours.resampled[0] == 37 and close(ours.resampled[1], theirs.resampled[1], 1e-4, 1e-7)
