@@ -136,3 +136,16 @@ def test_timm_vit_blocks(programs):
     assert ours.accuracy == theirs.accuracy and close(ours.gammas, theirs.gammas, 1e-4)
     assert close(ours.big_out, theirs.big_out, 1e-4, 1e-5)
     assert ours.resampled[0] == 37 and close(ours.resampled[1], theirs.resampled[1], 1e-4, 1e-7)
+
+
+def test_annotated_transformer(programs):
+    ours, theirs = _both(programs, "annotated_transformer")  # KLDivLoss sum, index_fill_, Noam
+    assert ours.mask_example == theirs.mask_example
+    assert close(ours.true_dist_example, theirs.true_dist_example, 1e-6, 1e-7)
+    assert ours.true_dist_example[2] == [0.0] * 5  # the padding row, by nonzero + index_fill_
+    assert close(ours.lrs, theirs.lrs, 1e-9, 0.0)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and len(ours.losses) == 40
+    assert ours.losses[-1] < 0.85 * ours.losses[0]
+    assert ours.decoded == theirs.decoded and ours.decoded[0] == 1
+    assert close(ours.fairseq, theirs.fairseq, 1e-5)
+    assert ours.fairseq[0] == pytest.approx(ours.fairseq[2], rel=1e-5)  # fairseq == F.cross_entropy
