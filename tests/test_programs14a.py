@@ -149,3 +149,18 @@ def test_annotated_transformer(programs):
     assert ours.decoded == theirs.decoded and ours.decoded[0] == 1
     assert close(ours.fairseq, theirs.fairseq, 1e-5)
     assert ours.fairseq[0] == pytest.approx(ours.fairseq[2], rel=1e-5)  # fairseq == F.cross_entropy
+
+
+def test_deep_learning_nlp_tutorial(programs):
+    ours, theirs = _both(programs, "deep_learning_nlp_tutorial")  # BoW, N-gram, CBOW, tagger
+    assert ours.creo_before == theirs.creo_before  # manual_seed(1) draws the same weights
+    assert close(ours.creo_after, theirs.creo_after, 1e-5, 1e-6)
+    assert close(ours.bow_test, theirs.bow_test, 1e-5, 1e-6)
+    assert ours.bow_test[0][0][0] > ours.bow_test[0][0][1]  # "Yo creo que si" is Spanish
+    assert close(ours.losses, theirs.losses, 1e-6) and ours.losses[1] < ours.losses[0]
+    assert close(ours.beauty, theirs.beauty, 1e-5, 1e-6)
+    assert close(ours.cbow_losses, theirs.cbow_losses, 1e-5)
+    assert ours.cbow_losses[-1] < 0.2 * ours.cbow_losses[0]
+    assert ours.stepwise_gap < 1e-6 and close(ours.lstm_out_last, theirs.lstm_out_last, 1e-5)
+    assert close(ours.tagger_losses, theirs.tagger_losses, 1e-5, 1e-6)
+    assert ours.predicted_tags == theirs.predicted_tags == [0, 1, 2, 0, 1]  # DET NN V DET NN
