@@ -674,14 +674,14 @@ class Tensor(InPlaceMethods):
     __abs__ = _ops.abs
     __getitem__ = _ops.getitem
 
-    def __radd__(self, other):
-        return _ops.add(other, self)
+    def __radd__(self, other):  # self.add(other), as PyTorch: the graph's edges in that order
+        return _ops.add(self, other)
 
     def __rsub__(self, other):
         return _ops.sub(other, self)
 
-    def __rmul__(self, other):
-        return _ops.mul(other, self)
+    def __rmul__(self, other):  # self.mul(other), as PyTorch
+        return _ops.mul(self, other)
 
     def __rtruediv__(self, other):
         # PyTorch computes ``number / tensor`` as ``tensor.reciprocal() * number``: two roundings

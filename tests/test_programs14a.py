@@ -164,3 +164,25 @@ def test_deep_learning_nlp_tutorial(programs):
     assert ours.stepwise_gap < 1e-6 and close(ours.lstm_out_last, theirs.lstm_out_last, 1e-5)
     assert close(ours.tagger_losses, theirs.tagger_losses, 1e-5, 1e-6)
     assert ours.predicted_tags == theirs.predicted_tags == [0, 1, 2, 0, 1]  # DET NN V DET NN
+
+
+def test_autograd_fundamentals(programs):
+    ours, theirs = _both(programs, "autograd_fundamentals")  # next_functions, vjp, hvp
+    assert ours.chain == theirs.chain  # 2 * b records b first, as PyTorch's __rmul__
+    assert ours.chain[-1] == [("torch::autograd::AccumulateGrad", 0)] and ours.leaf_is_a
+    assert ours.sin_grad_gap == 0.0 and ours.param_info == theirs.param_info
+    assert ours.fc3_grad_norm == pytest.approx(theirs.fc3_grad_norm, rel=1e-5)
+    # minigrad composes mse_loss and records no TBackward0 under addmm: only the loss node and
+    # the leaves agree
+    assert ours.loss_graph[0] == theirs.loss_graph[0] == "MseLossBackward0"
+    leaves = [n for n in ours.loss_graph if n.endswith("AccumulateGrad")]
+    assert len(leaves) == len([n for n in theirs.loss_graph if n.endswith("AccumulateGrad")]) == 10
+    assert ours.bias_grad_before is None and theirs.bias_grad_before is None
+    assert close(ours.bias_grad_after, theirs.bias_grad_after, 1e-5, 1e-7)
+    assert close(ours.blitz_losses, theirs.blitz_losses, 1e-5)
+    assert ours.grad_before_backward is None and close(ours.accumulated, theirs.accumulated, 1e-5)
+    assert close(ours.accumulated[2], [3 * g for g in ours.accumulated[0]], 1e-5)
+    assert ours.zeroed == [0.0, 0.0, 0.0] and ours.switches == theirs.switches
+    assert ours.inplace_error.startswith(theirs.inplace_error)
+    assert ours.doublings == theirs.doublings and close(ours.vjp, theirs.vjp, 1e-6)
+    assert close(ours.jac, theirs.jac, 1e-6) and ours.hvp_gap < 1e-6

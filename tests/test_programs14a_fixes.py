@@ -68,3 +68,21 @@ def test_channel_dropout_rank_errors_in_pytorchs_words():
         F.dropout1d(minigrad.ones(2, 3, 4, 5))
     with pytest.raises(RuntimeError, match="Feature dropout requires at least 2 dimensions"):
         F.dropout2d(minigrad.ones(5))
+
+
+def test_reflected_add_and_mul_record_the_tensor_first():
+    """``2 * b`` is ``b.mul(2)`` in PyTorch: the node's first edge is ``b``'s, which the
+    autograd tutorial reads as ``c.grad_fn.next_functions[0][0]``."""
+    b = minigrad.ones(3, requires_grad=True).sin()
+    for y in (2 * b, 2.5 + b):
+        (first, _), (second, _) = y.grad_fn.next_functions
+        assert first.name() == "SinBackward0" and second is None
+    assert (2 * b).tolist() == (b * 2).tolist() and (1 + b).tolist() == (b + 1).tolist()
+
+
+def test_accumulate_grad_name_is_pytorchs():
+    """``node.name()`` of a leaf's node is PyTorch's C++ name; its repr keeps the class name."""
+    w = minigrad.ones(2, requires_grad=True)
+    (node, _), _ = (w * 2).grad_fn.next_functions
+    assert node.name() == "torch::autograd::AccumulateGrad"
+    assert repr(node).startswith("<AccumulateGrad object at 0x")
