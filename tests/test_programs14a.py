@@ -186,3 +186,19 @@ def test_autograd_fundamentals(programs):
     assert ours.inplace_error.startswith(theirs.inplace_error)
     assert ours.doublings == theirs.doublings and close(ours.vjp, theirs.vjp, 1e-6)
     assert close(ours.jac, theirs.jac, 1e-6) and ours.hvp_gap < 1e-6
+
+
+def test_yolov5_train_loop(programs):
+    ours, theirs = _both(programs, "yolov5_train_loop")  # np.interp warm-up, ModelEMA, CIoU
+    assert ours.norm_names == theirs.norm_names  # 'Norm' in k over nn.__dict__
+    assert ours.group_sizes == theirs.group_sizes == [3, 2, 3]
+    assert close(ours.warmup_log, theirs.warmup_log, 1e-12, 0.0) and len(ours.warmup_log) == 7
+    assert ours.accumulates == theirs.accumulates
+    assert close(ours.epoch_losses, theirs.epoch_losses, 1e-4, 1e-6)
+    assert ours.epoch_losses[-1][0] < ours.epoch_losses[0][0]  # the box loss goes down
+    assert ours.final_lrs == theirs.final_lrs and ours.lr_types == theirs.lr_types
+    assert ours.ema_updates == theirs.ema_updates == 22 and ours.ema_gap > 0
+    assert ours.ema_gap == pytest.approx(theirs.ema_gap, rel=1e-3)
+    assert close(ours.ema_running_mean, theirs.ema_running_mean, 1e-4, 1e-6)  # buffers too
+    assert close([ours.ema_iou, ours.model_iou], [theirs.ema_iou, theirs.model_iou], 1e-4)
+    assert close(ours.iou_variants, theirs.iou_variants, 1e-6, 1e-7)
