@@ -2,6 +2,8 @@
 repositories' training loops (makemore, minGPT, pytorch/examples, timm, fairseq), run with
 ``torch`` bound to minigrad and with PyTorch itself and compared value by value."""
 
+import re
+
 import pytest
 import test_programs5
 from test_programs5 import close
@@ -202,3 +204,22 @@ def test_yolov5_train_loop(programs):
     assert close(ours.ema_running_mean, theirs.ema_running_mean, 1e-4, 1e-6)  # buffers too
     assert close([ours.ema_iou, ours.model_iou], [theirs.ema_iou, theirs.model_iou], 1e-4)
     assert close(ours.iou_variants, theirs.iou_variants, 1e-6, 1e-7)
+
+
+def _numbers(text):
+    """The numbers in ``text`` and the text with each replaced by '#'."""
+    pattern = r"-?\d+\.?\d*(?:e[-+]?\d+)?"
+    return [float(x) for x in re.findall(pattern, text)], re.sub(pattern, "#", text)
+
+
+def test_torchvision_references_cls(programs):
+    ours, theirs = _both(programs, "torchvision_references_cls")  # SmoothedValue, EMA, groups
+    assert ours.group_summary == theirs.group_summary == [(6, 1e-4), (4, 0.0), (1, 0.0)]
+    for mine, their in zip(ours.logs, theirs.logs, strict=True):  # MetricLogger lines
+        (a, text), (b, their_text) = _numbers(mine), _numbers(their)
+        assert text == their_text and close(a, b, 1e-3, 1e-4), (mine, their)
+    assert ours.lrs == theirs.lrs and ours.n_averaged == theirs.n_averaged == [0, 0, 2, 4, 6, 8]
+    assert ours.evals == theirs.evals and ours.evals[-1][0] == 100.0
+    assert close(ours.ema_running_var, theirs.ema_running_var, 1e-4)  # use_buffers=True
+    assert ours.acc_dtype == theirs.acc_dtype == "torch.float32"
+    assert ours.meter_str == theirs.meter_str == ["2.0000 (2.5000)", 2.0, 3.0, 2.0]
