@@ -223,3 +223,14 @@ def test_torchvision_references_cls(programs):
     assert close(ours.ema_running_var, theirs.ema_running_var, 1e-4)  # use_buffers=True
     assert ours.acc_dtype == theirs.acc_dtype == "torch.float32"
     assert ours.meter_str == theirs.meter_str == ["2.0000 (2.5000)", 2.0, 3.0, 2.0]
+
+
+def test_torchscript_intro(programs):
+    ours, theirs = _both(programs, "torchscript_intro")  # trace vs script, save / jit.load
+    assert ours.tracer_warnings == theirs.tracer_warnings and len(ours.tracer_warnings) == 1
+    assert ours.traced_repr == theirs.traced_repr and ours.traced_class == "TopLevelTracedModule"
+    assert ours.traced_gap == 0.0 and ours.scripted_class == theirs.scripted_class
+    assert close(ours.branches, theirs.branches, 1e-5) and ours.gate_outputs == theirs.gate_outputs
+    assert ours.loaded_repr == theirs.loaded_repr
+    assert close(ours.loaded_sums, theirs.loaded_sums, 1e-5) and ours.loaded_gaps == [0.0, 0.0]
+    assert close(ours.loop_out, theirs.loop_out, 1e-5)

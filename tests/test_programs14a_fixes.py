@@ -86,3 +86,20 @@ def test_accumulate_grad_name_is_pytorchs():
     (node, _), _ = (w * 2).grad_fn.next_functions
     assert node.name() == "torch::autograd::AccumulateGrad"
     assert repr(node).startswith("<AccumulateGrad object at 0x")
+
+
+def test_script_code_of_a_value_dependent_forward_names_what_is_missing():
+    """The TorchScript tutorial prints ``scripted_gate.code``: minigrad's code comes from
+    fx.symbolic_trace, which cannot record ``if x.sum() > 0``; it says so instead of leaking
+    fx's TraceError."""
+
+    class Gate(minigrad.nn.Module):
+        def forward(self, x):
+            return x if x.sum() > 0 else -x
+
+    gate = minigrad.jit.script(Gate())
+    with pytest.raises(NotImplementedError, match="Gate.code: minigrad has no TorchScript"):
+        print(gate.code)
+    with pytest.raises(NotImplementedError, match="Gate.graph"):
+        print(gate.graph)
+    assert "def forward" in minigrad.jit.script(minigrad.nn.Linear(2, 2)).code
