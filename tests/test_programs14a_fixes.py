@@ -18,6 +18,34 @@ def test_reductions_take_numpys_keepdims_alias():
         x.sum(1, keepdim=True, keepdims=True)
 
 
+@pytest.mark.parametrize(
+    ("call", "shape"),
+    [
+        (lambda x: x.median(1, keepdims=True).values, (2, 1)),
+        (lambda x: x.nanmedian(axis=1, keepdims=True).values, (2, 1)),
+        (lambda x: x.nansum(1, keepdims=True), (2, 1)),
+        (lambda x: x.nanmean(axis=1, keepdims=True), (2, 1)),
+        (lambda x: minigrad.var_mean(x, 1, keepdims=True)[0], (2, 1)),
+        (lambda x: minigrad.std_mean(x, axis=1, keepdims=True)[1], (2, 1)),
+        (lambda x: x.quantile(0.5, dim=1, keepdims=True), (2, 1)),
+        (lambda x: x.mode(1, keepdims=True).values, (2, 1)),
+        (lambda x: x.kthvalue(1, 1, keepdims=True).values, (2, 1)),
+        (lambda x: minigrad.aminmax(x, dim=1, keepdims=True).min, (2, 1)),
+        (lambda x: x.count_nonzero(axis=1), (2,)),
+        (lambda x: x.cummax(axis=1).values, (2, 3)),
+        (lambda x: x.cumprod(axis=1), (2, 3)),
+        (lambda x: x.logcumsumexp(axis=1), (2, 3)),
+        (lambda x: x.sort(axis=1).values, (2, 3)),
+        (lambda x: x.argsort(axis=1), (2, 3)),
+        (lambda x: minigrad.linalg.norm(x, dim=1, keepdims=True), (2, 1)),
+    ],
+)
+def test_statistics_sorts_and_scans_take_numpys_aliases(call, shape):
+    """PyTorch's argument parser takes ``axis``/``keepdims`` for every C++-bound function with
+    ``dim``/``keepdim``, not only the plain reductions."""
+    assert call(minigrad.arange(6.0).reshape(2, 3)).shape == shape
+
+
 def test_meta_convolution_of_any_size_costs_nothing():
     """The shapes recipe convolves a 2**10 x 3 x 2**16 x 2**16 meta batch: the result's shape
     comes from the geometry, not from running im2col on stand-in values (192 GiB)."""
