@@ -279,6 +279,8 @@ class Tensor(InPlaceMethods):
     def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        if value.device != self.device or value._data.dtype != self._data.dtype:
+            self._accumulator = None  # as PyTorch's set_data: a new leaf node for the new type
         self._data, self.device = value._data, value.device
 
     def detach(self) -> Tensor:

@@ -131,3 +131,31 @@ def test_script_code_of_a_value_dependent_forward_names_what_is_missing():
     with pytest.raises(NotImplementedError, match="Gate.graph"):
         print(gate.graph)
     assert "def forward" in minigrad.jit.script(minigrad.nn.Linear(2, 2)).code
+
+
+def test_meta_results_are_recorded_in_the_graph():
+    """The shapes recipe prints a meta convolution's output: PyTorch records autograd graphs
+    on meta tensors (``grad_fn=<ConvolutionBackward0>``, ``requires_grad``)."""
+    with minigrad.device("meta"):
+        conv = minigrad.nn.Conv2d(3, 5, 2)
+    out = conv(minigrad.rand(2, 3, 10, 10, device="meta"))
+    assert (
+        repr(out) == "tensor(..., device='meta', size=(2, 5, 9, 9), grad_fn=<ConvolutionBackward0>)"
+    )
+    assert out.requires_grad and out.grad_fn.next_functions[1][0].variable is conv.weight
+    with minigrad.no_grad():
+        assert conv(minigrad.rand(2, 3, 10, 10, device="meta")).grad_fn is None
+    with pytest.raises(
+        NotImplementedError, match="SumBackward0: minigrad cannot run this backward"
+    ):
+        out.sum().backward()
+
+
+def test_setting_data_of_another_dtype_gives_the_leaf_a_new_node():
+    """As PyTorch's ``set_data``: after ``p.data = <other dtype or device>`` the leaf's next
+    graph gets a new AccumulateGrad node, not the one checked against the old type."""
+    p = minigrad.nn.Parameter(minigrad.ones(3))
+    (p * 2).sum()  # a graph (dropped) whose node checks float32 gradients
+    p.data = p.data.double()
+    (p * 2).sum().backward()
+    assert p.grad.dtype == minigrad.float64 and p.grad.tolist() == [2.0, 2.0, 2.0]
