@@ -1,7 +1,9 @@
 """Ops on meta tensors (minigrad._meta_device): an op's forward fails on a meta record, and
 :class:`minigrad.ops.base.Op` calls :func:`_meta_rule` (registered in
 ``base.record_fallbacks``), which finds the result's shape and dtype by running the op's
-forward on data-less stand-ins, and refuses ops whose result shape depends on values."""
+forward on data-less stand-ins (or, for an op with a ``meta_shape(*inputs)`` method returning
+``(shape, dtype)``, by that rule: a convolution's stand-in run would allocate its im2col
+columns), and refuses ops whose result shape depends on values."""
 
 from __future__ import annotations
 
@@ -48,8 +50,9 @@ def _as_meta(result):
 
 
 def _meta_rule(op, args):
-    """``op`` on meta tensors: a meta result of the shape and dtype the op gives (no gradient
-    graph, no values); NotImplementedError naming the op outside :data:`SHAPE_ONLY`."""
+    """``op`` on meta tensors: a meta result of the shape and dtype the op gives (no values;
+    recorded in the graph as any result); NotImplementedError naming the op outside
+    :data:`SHAPE_ONLY`."""
     from .autograd import grad_mode, graph
 
     name = type(op).__name__
@@ -69,6 +72,9 @@ def _meta_rule(op, args):
             raise RuntimeError(
                 f"{op.label()}: Tensor on device {a.device} is not on the expected device meta!"
             )
+    shape_rule = getattr(op, "meta_shape", None)  # ops whose stand-in run would be too large
+    if shape_rule is not None:
+        return _recorded(op, args, graph.Tensor._make(MetaArray(*shape_rule(*args)), META))
     plain = [_stand_in(a) if type(getattr(a, "_data", None)) is MetaArray else a for a in args]
     try:
         with grad_mode.no_grad(), np.errstate(all="ignore"):
@@ -80,7 +86,40 @@ def _meta_rule(op, args):
             f"{op.label()}: minigrad could not find this op's result shape on meta tensors "
             f"({error})"
         ) from error
-    return _as_meta(result)
+    return _recorded(op, args, _as_meta(result))
+
+
+def _recorded(op, args, result):
+    """``result`` with ``op`` as its ``grad_fn`` where :meth:`Op.__call__` recorded the op
+    (an input requires grad), keeping what the op's backward reads, as PyTorch's meta tensors
+    carry autograd graphs (``grad_fn=<ConvolutionBackward0>``). Tuple results stay bare."""
+    from .autograd import graph
+
+    if not op.edges or not isinstance(result, graph.Tensor) or result._data.dtype.kind not in "fc":
+        return result
+    out = graph.Tensor._make(result._data, META, True, op)
+    op.backward = _meta_backward(op.backward, op.name())
+    if op.save_inputs:
+        saved = args if op.save_inputs is True else op._saved_for_others(args)
+        op.save(saved + (out,) if op.save_output else saved)
+    elif op.save_output:
+        op.save((out,))
+    return out
+
+
+def _meta_backward(backward, name: str):
+    """``backward`` of a node recorded on meta tensors, whose formulas may need values:
+    NotImplementedError naming the node where they do (PyTorch propagates only shapes)."""
+
+    def run(*grads):
+        try:
+            return backward(*grads)
+        except NotImplementedError as error:
+            raise NotImplementedError(
+                f"{name}: minigrad cannot run this backward on meta tensors ({error})"
+            ) from error
+
+    return run
 
 
 _base.record_fallbacks[MetaArray] = _meta_rule

@@ -85,16 +85,26 @@ class ScriptModule:
     def code(self) -> str:
         """The Python code of ``forward`` as :func:`minigrad.fx.symbolic_trace` records it (in
         place of TorchScript's code: minigrad has none)."""
-        from .fx import symbolic_trace
-
-        return symbolic_trace(self._plain()).code
+        return self._symbolic("code").code
 
     @property
     def graph(self):
         """The graph of ``forward`` as :func:`minigrad.fx.symbolic_trace` records it."""
-        from .fx import symbolic_trace
+        return self._symbolic("graph").graph
 
-        return symbolic_trace(self._plain()).graph
+    def _symbolic(self, what: str):
+        """``forward`` traced by fx; a forward that branches on tensor values (which TorchScript
+        compiles to an ``if``) has no such trace: NotImplementedError saying so."""
+        from .fx import symbolic_trace
+        from .fx.proxy import TraceError
+
+        try:
+            return symbolic_trace(self._plain())
+        except TraceError as error:
+            raise NotImplementedError(
+                f"{self.original_name}.{what}: minigrad has no TorchScript compiler; its {what} "
+                f"comes from fx.symbolic_trace, which cannot record this forward ({error})"
+            ) from error
 
     def extra_repr(self) -> str:
         """What PyTorch's script modules print in their repr."""

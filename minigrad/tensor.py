@@ -313,6 +313,8 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     def data(self, value: Tensor) -> None:
         if not isinstance(value, Tensor):
             raise TypeError(f"data must be a Tensor, got {type(value).__name__}")
+        if value.device != self.device or value._data.dtype != self._data.dtype:
+            self._accumulator = None  # as PyTorch's set_data: a new leaf node for the new type
         self._data, self.device = value._data, value.device
 
     def detach(self) -> Tensor:
@@ -710,14 +712,14 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     __abs__ = _ops.abs
     __getitem__ = _ops.getitem
 
-    def __radd__(self, other):
-        return _ops.add(other, self)
+    def __radd__(self, other):  # self.add(other), as PyTorch: the graph's edges in that order
+        return _ops.add(self, other)
 
     def __rsub__(self, other):
         return _ops.sub(other, self)
 
-    def __rmul__(self, other):
-        return _ops.mul(other, self)
+    def __rmul__(self, other):  # self.mul(other), as PyTorch
+        return _ops.mul(self, other)
 
     def __rtruediv__(self, other):
         # PyTorch computes ``number / tensor`` as ``tensor.reciprocal() * number``: two roundings

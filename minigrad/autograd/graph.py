@@ -532,6 +532,10 @@ class AccumulateGrad(Node):
         self.variable = leaf
         self.input_meta = ((leaf._data.shape, leaf._data.dtype, leaf.device),)
 
+    @classmethod
+    def name(cls) -> str:
+        return "torch::autograd::AccumulateGrad"  # PyTorch's name() (repr: AccumulateGrad)
+
     def accumulate(self, grad, create_graph: bool) -> None:
         leaf = self.variable
         meta = self.input_meta[0]

@@ -11,6 +11,7 @@ import numpy as np
 from .. import _std_select, backend, dtypes, return_types
 from ..autograd.graph import named_as, names_node
 from .base import (
+    accepts_axis,
     coefficient,
     constant,
     kernel_dtypes,
@@ -165,6 +166,7 @@ def renorm(input, p, dim, maxnorm):
     return input * factor  # PyTorch's renorm backward differentiates through the norm too
 
 
+@accepts_axis
 @kernel_dtypes("logcumsumexp_out_cpu")
 @names_node("LogcumsumexpBackward0")
 def logcumsumexp(input, dim):
@@ -184,6 +186,7 @@ def logcumsumexp(input, dim):
     return out if n > 1 else input.clone()
 
 
+@accepts_axis
 @method_on_batched
 @on_input_device
 @names_node("ModeBackward0")

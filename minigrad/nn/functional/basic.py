@@ -206,29 +206,58 @@ def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False)
     return _dropout(input, p, training, inplace, tuple(input.shape))
 
 
-def _channel_dropout(input, p, training, inplace, spatial: int, name: str):
-    if input.ndim not in (spatial + 1, spatial + 2):
-        raise RuntimeError(
-            f"{name}: expected {spatial + 1}-D or {spatial + 2}-D input (channels first), got "
-            f"shape {list(input.shape)}"
-        )
-    mask_shape = tuple(input.shape[: input.ndim - spatial]) + (1,) * spatial
+def _feature_dropout(input, p, training, inplace):
+    """PyTorch's ``feature_dropout``: one draw per (dim 0, dim 1) pair, shared over the rest."""
+    if input.ndim < 2:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    mask_shape = tuple(input.shape[:2]) + (1,) * (input.ndim - 2)
     return _dropout(input, p, training, inplace, mask_shape)
+
+
+def _unbatched_feature_dropout(input, p, training, inplace, batched: int):
+    """Feature dropout of an input that has ``batched`` dims with a batch, else of the input
+    with a batch of one added (its first dim is the channel: one draw per channel)."""
+    if input.ndim == batched:
+        return _feature_dropout(input, p, training, inplace)
+    if input.ndim < 1:
+        raise RuntimeError("Feature dropout requires at least 2 dimensions in the input")
+    mask_shape = (input.shape[0],) + (1,) * (input.ndim - 1)
+    return _dropout(input, p, training, inplace, mask_shape)
+
+
+def _deprecated_dims(name: str, ndim: int, spatial: int) -> str:
+    return (
+        f"{name}: Received a {ndim}-D input to {name}, which is deprecated and will result in "
+        "an error in a future release. To retain the behavior and silence this warning, please "
+        f"use dropout instead. Note that {name} exists to provide channel-wise dropout on inputs "
+        f"with {spatial} spatial dimensions, a channel dimension, and an optional batch dimension "
+        f"(i.e. {spatial + 1}D or {spatial + 2}D inputs)."
+    )
 
 
 def dropout1d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
     """Zero whole channels of (N, C, L) or (C, L) inputs with probability ``p``."""
-    return _channel_dropout(input, p, training, inplace, 1, "dropout1d")
+    _check_p(p)
+    if input.ndim not in (2, 3):
+        raise RuntimeError(
+            f"dropout1d: Expected 2D or 3D input, but received a {input.ndim}D input. Note that "
+            "dropout1d exists to provide channel-wise dropout on inputs with 1 spatial "
+            "dimension, a channel dimension, and an optional batch dimension (i.e. 2D or 3D "
+            "inputs)."
+        )
+    return _unbatched_feature_dropout(input, p, training, inplace, 3)
 
 
 def dropout2d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
-    """Zero whole channels of (N, C, H, W) inputs with probability ``p``; a 3-D input is read
-    as (N, C, L), with PyTorch's warning (channel-wise 1-D dropout, one draw per (N, C))."""
+    """Zero whole channels of (N, C, H, W) inputs with probability ``p``. As PyTorch, other
+    inputs warn and get its feature dropout (one draw per (dim 0, dim 1) pair): a 3-D input is
+    read as (N, C, L), a 2-D one (N, C) is dropped elementwise."""
+    _check_p(p)
+    if input.ndim not in (3, 4):
+        warn_user(_deprecated_dims("dropout2d", input.ndim, 2))
     if input.ndim == 3:
         warn_user(_DROPOUT2D_3D)
-        _check_p(p)
-        return _dropout(input, p, training, inplace, tuple(input.shape[:2]) + (1,))
-    return _channel_dropout(input, p, training, inplace, 2, "dropout2d")
+    return _feature_dropout(input, p, training, inplace)
 
 
 _DROPOUT2D_3D = (
@@ -241,8 +270,12 @@ _DROPOUT2D_3D = (
 
 
 def dropout3d(input, p: float = 0.5, training: bool = True, inplace: bool = False):
-    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p``."""
-    return _channel_dropout(input, p, training, inplace, 3, "dropout3d")
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) inputs with probability ``p``;
+    other inputs warn, as PyTorch, and are read as unbatched (one draw per first-dim slice)."""
+    _check_p(p)
+    if input.ndim not in (4, 5):
+        warn_user(_deprecated_dims("dropout3d", input.ndim, 3))
+    return _unbatched_feature_dropout(input, p, training, inplace, 5)
 
 
 class EmbeddingOp(Op):

@@ -113,6 +113,10 @@ class Convolution(Op):
             self.keep(cols=cols)
         return y
 
+    def meta_shape(self, x, w, b):
+        """The output's shape and dtype on meta inputs, from the geometry alone."""
+        return (x.shape[0], w.shape[0], *self.geom.out), x._data.dtype
+
     def backward(self, gy):
         x, w, _ = self.saved_tensors
         complex_grad = gy._data.dtype.kind == "c"
@@ -150,7 +154,7 @@ def in_chunks(run, x, per_sample: int, node: str = "ConvolutionBackward0"):
     ones up to the rounding of the weight gradient's sum over chunks."""
     n = x.shape[0]
     step = max(1, SCRATCH_BYTES // max(1, per_sample))
-    if step >= n:
+    if step >= n or x.is_meta:  # (meta tensors hold no scratch)
         return run(x)
     token = _CHUNKED.set(True)
     try:
