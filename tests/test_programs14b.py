@@ -41,3 +41,23 @@ def test_d2l_softmax_regression(programs):
     assert close(ours.concise_history, theirs.concise_history, 1e-4, 1e-6)
     assert ours.predictions == theirs.predictions and ours.net_was_eval
     assert ours.scratch_history[-1][2] > 0.8 and ours.concise_history[-1][2] > 0.8
+
+
+def test_d2l_regularization(programs):
+    ours, theirs = _both(programs, "d2l_regularization")  # l2_penalty, dropout_layer, groups
+    for lambd in (0, 3):
+        assert close(ours.scratch[lambd], theirs.scratch[lambd], 1e-4, 1e-6)
+        assert close(ours.concise[lambd], theirs.concise[lambd], 1e-4, 1e-6)
+    assert ours.scratch[3][1] < 0.7 * ours.scratch[0][1]  # weight decay: a smaller test loss
+    assert ours.concise[3][2] < 0.5 * ours.concise[0][2]  # and a smaller weight norm
+    assert ours.dropout_demo == theirs.dropout_demo and ours.dropout_demo[2] == [[0.0] * 8] * 2
+    for name in ("scratch", "concise"):
+        assert close(ours.dropout_losses[name], theirs.dropout_losses[name], 1e-4, 1e-6)
+        assert ours.dropout_accuracy[name] == theirs.dropout_accuracy[name] > 0.85
+        assert ours.eval_repeatable[name]
+    assert close(ours.sigmoid_grad_ends, theirs.sigmoid_grad_ends, 1e-5, 1e-9)
+    assert ours.product_magnitude == pytest.approx(theirs.product_magnitude, rel=1e-4)
+    assert (
+        ours.xavier_bound == pytest.approx(theirs.xavier_bound)
+        and ours.xavier_bound <= (6 / 320) ** 0.5
+    )
