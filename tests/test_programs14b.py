@@ -61,3 +61,18 @@ def test_d2l_regularization(programs):
         ours.xavier_bound == pytest.approx(theirs.xavier_bound)
         and ours.xavier_bound <= (6 / 320) ** 0.5
     )
+
+
+def test_d2l_batch_norm(programs):
+    ours, theirs = _both(programs, "d2l_batch_norm")  # is_grad_enabled branch, moving averages
+    assert ours.shapes == theirs.shapes and ours.shapes[8] == ("Flatten", (2, 32))
+    assert ours.param_counts == [1275, 1275] and ours.buffers == [0, 9]
+    for name in ("scratch", "concise"):
+        assert close(ours.losses[name], theirs.losses[name], 1e-4, 1e-6)
+    assert close(ours.losses["scratch"], ours.losses["concise"], 1e-5, 1e-6)
+    assert ours.losses["scratch"][-1] < 0.1 * ours.losses["scratch"][0]
+    assert close(ours.gamma_first, theirs.gamma_first, 1e-4, 1e-6)
+    assert ours.gamma_gap < 1e-5 and ours.moving_mean_gap < 1e-6
+    assert 1e-6 < ours.moving_var_gap < 1e-4  # biased batch variance against unbiased running
+    assert ours.predict_gap < 3e-3 and ours.predict_gap == pytest.approx(theirs.predict_gap, 0.1)
+    assert ours.accuracy == theirs.accuracy and ours.num_batches_tracked == 18
