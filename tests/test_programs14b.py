@@ -76,3 +76,34 @@ def test_d2l_batch_norm(programs):
     assert 1e-6 < ours.moving_var_gap < 1e-4  # biased batch variance against unbiased running
     assert ours.predict_gap < 3e-3 and ours.predict_gap == pytest.approx(theirs.predict_gap, 0.1)
     assert ours.accuracy == theirs.accuracy and ours.num_batches_tracked == 18
+
+
+def test_d2l_builders_guide(programs):
+    ours, theirs = _both(programs, "d2l_builders_guide")  # add_module, apply, tied, save/load
+    assert (
+        ours.output_shapes
+        == theirs.output_shapes
+        == {
+            "mlp": (2, 10),
+            "my_seq": (2, 10),
+            "chimera": (),
+        }
+    )
+    assert ours.chimera_value == pytest.approx(theirs.chimera_value, rel=1e-5)
+    for name in ("mlp", "my_seq"):
+        assert close(ours.outputs[name].tolist(), theirs.outputs[name].tolist(), 1e-5, 1e-7)
+    assert ours.state_keys == ["weight", "bias"] and ours.bias_type == "Parameter"
+    assert ours.grad_is_none and ours.all_params == theirs.all_params
+    assert ours.rgnet_repr == theirs.rgnet_repr and ours.clone_repr == theirs.clone_repr
+    assert close(ours.rgnet_out, theirs.rgnet_out, 1e-5, 1e-7) and ours.rgnet_bias == pytest.approx(
+        theirs.rgnet_bias
+    )
+    for name in ("normal_init", "constant_init", "xavier_row", "fortytwo", "my_init_rows"):
+        assert close(getattr(ours, name), getattr(theirs, name), 1e-6), name
+    assert ours.edited_row == pytest.approx(theirs.edited_row) and ours.edited_row[0] == 42
+    assert ours.tied_same and ours.tied_shares and ours.tied_param_count == 6
+    assert close(ours.tied_grad, theirs.tied_grad, 1e-5, 1e-7)
+    assert ours.centered == [-2.0, -1.0, 0.0, 1.0, 2.0] and abs(ours.centered_mean) < 1e-6
+    assert close(ours.my_linear_weight, theirs.my_linear_weight, 1e-6)
+    assert close([ours.my_linear_out, ours.my_net_out], [theirs.my_linear_out, theirs.my_net_out])
+    assert ours.loaded == theirs.loaded and ours.clone_equal
