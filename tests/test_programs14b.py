@@ -107,3 +107,15 @@ def test_d2l_builders_guide(programs):
     assert close(ours.my_linear_weight, theirs.my_linear_weight, 1e-6)
     assert close([ours.my_linear_out, ours.my_net_out], [theirs.my_linear_out, theirs.my_net_out])
     assert ours.loaded == theirs.loaded and ours.clone_equal
+
+
+def test_d2l_rnn_scratch(programs):
+    ours, theirs = _both(programs, "d2l_rnn_scratch")  # one_hot(X.T), grad_clipping, detach_
+    assert ours.scratch_shapes == [(10, 16), 1, (2, 32)]
+    assert ours.concise_shapes == [(8, 4, 32), (1, 4, 32)]
+    assert ours.untrained == theirs.untrained
+    assert close(ours.scratch_ppl, theirs.scratch_ppl, 1e-4) and ours.scratch_ppl[-1] < 5
+    assert close(ours.scratch_norms, theirs.scratch_norms, 1e-4, 1e-6)
+    assert close(ours.concise_ppl, theirs.concise_ppl, 1e-3) and ours.concise_ppl[-1] < 1.5
+    assert ours.scratch_prediction == theirs.scratch_prediction
+    assert ours.concise_prediction == theirs.concise_prediction == "time machine by"
