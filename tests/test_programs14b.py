@@ -119,3 +119,24 @@ def test_d2l_rnn_scratch(programs):
     assert close(ours.concise_ppl, theirs.concise_ppl, 1e-3) and ours.concise_ppl[-1] < 1.5
     assert ours.scratch_prediction == theirs.scratch_prediction
     assert ours.concise_prediction == theirs.concise_prediction == "time machine by"
+
+
+def test_d2l_attention(programs):
+    ours, theirs = _both(programs, "d2l_attention")  # masked_softmax, LazyLinear, transpose_qkv
+    assert ours.demo_mask == [[1, 0, 0], [4, 5, 0]] and ours.masked_zero_tail == [0.0, 0.0]
+    assert close(ours.masked_1d.tolist(), theirs.masked_1d.tolist(), 1e-6)
+    assert close(ours.masked_2d.tolist(), theirs.masked_2d.tolist(), 1e-6)
+    assert close(ours.additive_weights, theirs.additive_weights, 1e-5, 1e-7)
+    assert close(ours.additive_out.tolist(), theirs.additive_out.tolist(), 1e-5, 1e-6)
+    assert ours.lazy_shapes == theirs.lazy_shapes == [(8, 2), (8, 20), (1, 8)]
+    assert close(ours.dot_weights, theirs.dot_weights, 1e-5, 1e-7)
+    assert close(ours.dot_out.tolist(), theirs.dot_out.tolist(), 1e-5, 1e-6)
+    assert ours.mha_shape == (2, 4, 16) and ours.mha_weights_shape == (8, 4, 6)
+    assert close(ours.mha_out.tolist(), theirs.mha_out.tolist(), 1e-5, 1e-6)
+    assert close(ours.nw_losses, theirs.nw_losses, 1e-5) and ours.nw_losses[-1] < ours.nw_losses[0]
+    assert ours.nw_width == pytest.approx(theirs.nw_width, rel=1e-5)
+    assert close(ours.nw_prediction.tolist(), theirs.nw_prediction.tolist(), 1e-5, 1e-6)
+    assert close(ours.ce_demo.tolist(), [2.3026, 1.1513, 0.0], 1e-4)
+    assert close(ours.seq_loss.tolist(), theirs.seq_loss.tolist(), 1e-5)
+    assert ours.pred_grad_masked == 0.0
+    assert close(ours.pred_grad_sample, theirs.pred_grad_sample, 1e-5, 1e-7)
