@@ -140,3 +140,18 @@ def test_d2l_attention(programs):
     assert close(ours.seq_loss.tolist(), theirs.seq_loss.tolist(), 1e-5)
     assert ours.pred_grad_masked == 0.0
     assert close(ours.pred_grad_sample, theirs.pred_grad_sample, 1e-5, 1e-7)
+
+
+def test_cs231n_network_visualization(programs):
+    ours, theirs = _both(programs, "cs231n_network_visualization")  # saliency, fooling, classvis
+    assert close(ours.train_losses, theirs.train_losses, 1e-5, 1e-6)
+    assert ours.saliency_shape == (5, 12, 12) and ours.params_have_no_grad
+    assert close(ours.saliency.tolist(), theirs.saliency.tolist(), 1e-4, 1e-6)
+    assert ours.fooling_steps == theirs.fooling_steps and ours.fooled_prediction == ours.target_y
+    assert ours.fooling_diff == pytest.approx(theirs.fooling_diff, rel=1e-4)
+    assert ours.jitter_gap == 0.0  # two torch.cat's of slices are a torch.roll
+    assert close(ours.class_scores, theirs.class_scores, 1e-4, 1e-5)
+    assert ours.class_scores[-1] > ours.class_scores[0] + 0.5
+    assert close(ours.visualization.tolist(), theirs.visualization.tolist(), 1e-4, 1e-5)
+    assert 0 <= ours.visualization_range[0] and ours.visualization_range[1] <= 1
+    assert ours.visualization_class == theirs.visualization_class
