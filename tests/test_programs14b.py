@@ -155,3 +155,15 @@ def test_cs231n_network_visualization(programs):
     assert close(ours.visualization.tolist(), theirs.visualization.tolist(), 1e-4, 1e-5)
     assert 0 <= ours.visualization_range[0] and ours.visualization_range[1] <= 1
     assert ours.visualization_class == theirs.visualization_class
+
+
+def test_cs231n_layers_gradcheck(programs):
+    ours, theirs = _both(programs, "cs231n_layers_gradcheck")  # numeric vs hand vs autograd
+    assert set(ours.errors) == set(theirs.errors) and max(ours.errors.values()) < 1e-7
+    assert close(ours.bn_test_stats, theirs.bn_test_stats, 1e-9)
+    assert close(ours.dropout_means, theirs.dropout_means, 1e-9)
+    assert ours.softmax_value == pytest.approx(theirs.softmax_value, rel=1e-12)
+    for name in ("sgd_momentum", "adam"):
+        assert close(ours.histories[name], theirs.histories[name], 1e-9)
+    assert ours.histories["sgd_momentum"][-1] < 0.1 and ours.adam_t == 30
+    assert close(ours.autograd_history, ours.histories["adam"], 1e-12) and ours.adam_gap < 1e-12
