@@ -167,3 +167,13 @@ def test_cs231n_layers_gradcheck(programs):
         assert close(ours.histories[name], theirs.histories[name], 1e-9)
     assert ours.histories["sgd_momentum"][-1] < 0.1 and ours.adam_t == 30
     assert close(ours.autograd_history, ours.histories["adam"], 1e-12) and ours.adam_gap < 1e-12
+
+
+def test_cs224n_dependency_parser(programs):
+    ours, theirs = _both(programs, "cs224n_dependency_parser")  # index_select lookup, legal mask
+    assert ours.oracle_ok and ours.n_instances == theirs.n_instances
+    assert ours.embedding_shape == (16, 8) and ours.lookup_shape == (4, 48)
+    assert ours.uas_before == theirs.uas_before
+    assert close(ours.losses, theirs.losses, 1e-4) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert ours.uas == theirs.uas and ours.uas[-1] > 0.95
+    assert ours.embedding_grad_rows == theirs.embedding_grad_rows
