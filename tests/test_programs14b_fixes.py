@@ -42,3 +42,17 @@ def test_float_samplers_refuse_integer_dtypes(make, dtype):
 def test_float_samplers_draw_complex():
     assert minigrad.randn(2, dtype=minigrad.complex64).dtype == minigrad.complex64
     assert minigrad.rand(2, dtype=minigrad.complex64).dtype == minigrad.complex64
+
+
+def test_typed_storage_warns_once_with_pytorchs_words(recwarn):
+    """Deep Learning with PyTorch's chapter 3 reads ``points.storage()`` many times: PyTorch
+    warns once a process."""
+    import warnings
+
+    minigrad._strided._storage_warned.clear()
+    x = minigrad.ones(2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        for _ in range(3):
+            x.storage()
+    assert len(caught) == 1 and "This should only matter to you" in str(caught[0].message)
