@@ -177,3 +177,25 @@ def test_cs224n_dependency_parser(programs):
     assert close(ours.losses, theirs.losses, 1e-4) and ours.losses[-1] < 0.2 * ours.losses[0]
     assert ours.uas == theirs.uas and ours.uas[-1] > 0.95
     assert ours.embedding_grad_rows == theirs.embedding_grad_rows
+
+
+def test_dlwpt_thermometer(programs):
+    ours, theirs = _both(programs, "dlwpt_thermometer")  # storages, hand grads, no_grad updates
+    assert ours.storage_facts == theirs.storage_facts
+    assert ours.storage_facts[-1] == 9.0  # the transposed view shares the storage
+    assert close(ours.manual_params.tolist(), theirs.manual_params.tolist(), 1e-5)
+    assert close(ours.auto_params.tolist(), ours.manual_params.tolist(), 1e-5)
+    assert ours.auto_loss == pytest.approx(ours.manual_loss, rel=1e-5)
+    assert ours.diverged == pytest.approx(theirs.diverged, rel=1e-4) and ours.diverged > 1e15
+    assert close(ours.first_grad, [4517.2969, 82.6], 1e-5)
+    assert close(ours.sgd_result, theirs.sgd_result, 1e-5) and close(
+        ours.adam_result, theirs.adam_result, 1e-4
+    )
+    assert ours.shuffled_indices.tolist() == theirs.shuffled_indices.tolist()
+    assert close(ours.split_history, theirs.split_history, 1e-5)
+    assert ours.grad_enabled == [True, False] and ours.linear_shapes == [(1, 1), (1,)]
+    assert close(ours.linear_fit, theirs.linear_fit, 1e-4)
+    assert ours.named == theirs.named and ours.seq_repr == theirs.seq_repr
+    assert close(ours.seq_losses, theirs.seq_losses, 1e-4)
+    assert close(ours.output_bias_grad, theirs.output_bias_grad, 1e-4)
+    assert close(ours.seq_val, theirs.seq_val, 1e-4)
