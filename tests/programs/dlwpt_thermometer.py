@@ -89,7 +89,7 @@ def autograd_loop(n_epochs, learning_rate, params, t_u, t_c):
 
 
 auto_params, auto_loss = autograd_loop(
-    200, 1e-2, torch.tensor([1.0, 0.0], requires_grad=True), t_un, t_c
+    100, 1e-2, torch.tensor([1.0, 0.0], requires_grad=True), t_un, t_c
 )
 first_grad = None
 params = torch.tensor([1.0, 0.0], requires_grad=True)
