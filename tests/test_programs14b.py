@@ -199,3 +199,18 @@ def test_dlwpt_thermometer(programs):
     assert close(ours.seq_losses, theirs.seq_losses, 1e-4)
     assert close(ours.output_bias_grad, theirs.output_bias_grad, 1e-4)
     assert close(ours.seq_val, theirs.seq_val, 1e-4)
+
+
+def test_dlwpt_birds_airplanes(programs):
+    ours, theirs = _both(programs, "dlwpt_birds_airplanes")  # Module subclasses, hand L2, ResBlock
+    assert ours.n_cifar2 == theirs.n_cifar2 == 33
+    assert close(ours.mean.tolist(), theirs.mean.tolist(), 1e-6)
+    assert close(ours.std.tolist(), theirs.std.tolist(), 1e-6)
+    assert ours.numel_list == [49152, 64, 128, 2]
+    assert close(ours.fc_history, theirs.fc_history, 1e-4) and ours.fc_history[-1] < 0.3
+    assert ours.param_counts == theirs.param_counts and ours.param_counts["resdeep"] == 2914
+    for name, (history, accuracy) in theirs.results.items():
+        assert close(ours.results[name][0], history, 1e-3, 1e-5), name
+        assert ours.results[name][1] == accuracy, name
+    assert ours.results["batchnorm"][0][-1] < 0.5 * ours.results["batchnorm"][0][0]
+    assert ours.shared_blocks  # n_blocks * [ResBlock(...)] repeats one block
