@@ -214,3 +214,22 @@ def test_dlwpt_birds_airplanes(programs):
         assert ours.results[name][1] == accuracy, name
     assert ours.results["batchnorm"][0][-1] < 0.5 * ours.results["batchnorm"][0][0]
     assert ours.shared_blocks  # n_blocks * [ResBlock(...)] repeats one block
+
+
+def test_fastai_foundations(programs):
+    ours, theirs = _both(programs, "fastai_foundations")  # callbacks, hooks + histc, LSUV, lerp_
+    assert close(ours.lsuv, theirs.lsuv, 1e-4, 1e-6) and all(
+        abs(s - 1) < 2e-3 for _, s in ours.lsuv
+    )
+    assert close(ours.sched_values, [0.05, 0.175, 0.3, 0.155, 0.01], 1e-6)
+    assert close(ours.recorder.lrs, theirs.recorder.lrs, 1e-6)
+    assert close(ours.recorder.losses, theirs.recorder.losses, 2e-3, 1e-5)
+    assert ours.recorder.losses[-1] < 0.05 * ours.recorder.losses[0]
+    assert close(ours.run.valid_losses, theirs.run.valid_losses, 2e-3, 1e-5)
+    assert close(ours.layer_means, theirs.layer_means, 1e-3, 1e-5)
+    assert close(ours.layer_stds, theirs.layer_stds, 1e-3, 1e-5)
+    assert ours.first_hist == theirs.first_hist and ours.last_hist_total == theirs.last_hist_total
+    assert ours.hooks_removed and ours.stopped == [True, 3, 0]
+    assert ours.bn_buffers == ["0.2.vars", "0.2.means", "1.2.vars", "1.2.means"]
+    assert close(ours.bn_recorder.losses, theirs.bn_recorder.losses, 1e-4, 1e-6)
+    assert close([ours.bn_means, ours.bn_vars], [theirs.bn_means, theirs.bn_vars], 1e-4, 1e-6)
