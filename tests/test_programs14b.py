@@ -233,3 +233,17 @@ def test_fastai_foundations(programs):
     assert ours.bn_buffers == ["0.2.vars", "0.2.means", "1.2.vars", "1.2.means"]
     assert close(ours.bn_recorder.losses, theirs.bn_recorder.losses, 1e-4, 1e-6)
     assert close([ours.bn_means, ours.bn_vars], [theirs.bn_means, theirs.bn_vars], 1e-4, 1e-6)
+
+
+def test_d2l_modern_cnns(programs):
+    ours, theirs = _both(programs, "d2l_modern_cnns")  # Lazy modules, layer_summary, apply_init
+    assert ours.summaries == theirs.summaries and ours.resnet_summary == theirs.resnet_summary
+    assert ours.summaries["inception"][1] == "Inception output shape:\t(2, 24, 16, 16)"
+    assert ours.param_counts == theirs.param_counts
+    for name, values in theirs.outputs.items():
+        assert close(ours.outputs[name], values, 1e-4, 1e-5), name
+    assert ours.lazy_before == ["LazyConv2d"] and ours.lazy_after == ["Conv2d"]
+    assert ours.grouped_weight == (16, 4, 3, 3) and ours.bn_type == "BatchNorm2d"
+    assert close(ours.resnet_losses, theirs.resnet_losses, 1e-4, 1e-6)
+    assert ours.resnet_losses[-1] < 0.7 * ours.resnet_losses[0]
+    assert ours.accuracy == theirs.accuracy
