@@ -247,3 +247,19 @@ def test_d2l_modern_cnns(programs):
     assert close(ours.resnet_losses, theirs.resnet_losses, 1e-4, 1e-6)
     assert ours.resnet_losses[-1] < 0.7 * ours.resnet_losses[0]
     assert ours.accuracy == theirs.accuracy
+
+
+def test_d2l_anchor_boxes(programs):
+    ours, theirs = _both(programs, "d2l_anchor_boxes")  # meshgrid, nonzero, argsort, unique
+    assert ours.prior_shape == (1, 240, 4) and ours.roundtrip_gap < 1e-6
+    assert close(ours.first_box, [0.15625, 0.0416667, 0.71875, 0.7916667], 1e-5)
+    assert close(ours.Y.tolist(), theirs.Y.tolist(), 1e-6, 1e-7)
+    assert close(ours.ious, theirs.ious, 1e-6)
+    assert ours.target_classes == theirs.target_classes == [[0, 1, 2, 0, 2]]  # as the book's
+    assert ours.target_mask == theirs.target_mask
+    assert close(ours.target_offsets, theirs.target_offsets, 1e-5, 1e-5)
+    assert close(ours.detections, theirs.detections, 1e-6) and len(ours.kept) == 2
+    assert ours.random_keep == theirs.random_keep and ours.concat_shape == (2, 25300)
+    assert close(ours.ssd_loss.tolist(), theirs.ssd_loss.tolist(), 1e-5)
+    assert ours.positive_anchors == theirs.positive_anchors
+    assert ours.feature_grad_norm == pytest.approx(theirs.feature_grad_norm, rel=1e-4)
