@@ -263,3 +263,17 @@ def test_d2l_anchor_boxes(programs):
     assert close(ours.ssd_loss.tolist(), theirs.ssd_loss.tolist(), 1e-5)
     assert ours.positive_anchors == theirs.positive_anchors
     assert ours.feature_grad_norm == pytest.approx(theirs.feature_grad_norm, rel=1e-4)
+
+
+def test_d2l_optimizers_scratch(programs):
+    ours, theirs = _both(programs, "d2l_optimizers_scratch")  # p[:] -= ..., scheduler.__module__
+    for name, (history, w) in theirs.scratch.items():
+        assert close(ours.scratch[name][0], history, 1e-4, 1e-6), name
+        assert close(ours.scratch[name][1], w, 1e-4, 1e-6), name
+    for name, history in theirs.concise.items():
+        assert close(ours.concise[name], history, 1e-4, 1e-6), name
+    assert ours.scratch["adagrad"][0][-1] < 0.2 and ours.concise["adagrad"][-1] < 0.2
+    assert ours.builtin_is_recognised and ours.last_lr == pytest.approx([0.0125])
+    for name, (lrs, history) in theirs.schedules.items():
+        assert close(ours.schedules[name][0], lrs, 1e-9), name
+        assert close(ours.schedules[name][1], history, 1e-4, 1e-6), name

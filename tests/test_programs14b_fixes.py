@@ -56,3 +56,14 @@ def test_typed_storage_warns_once_with_pytorchs_words(recwarn):
         for _ in range(3):
             x.storage()
     assert len(caught) == 1 and "This should only matter to you" in str(caught[0].message)
+
+
+def test_lr_schedulers_live_in_torch_optim_lr_scheduler():
+    """d2l's ``train`` tells a built-in scheduler from its own by ``scheduler.__module__ ==
+    torch.optim.lr_scheduler.__name__``; PyTorch's schedulers are all in that one module."""
+    ours = minigrad.optim.lr_scheduler
+    for name in ours.__all__:
+        theirs = getattr(torch.optim.lr_scheduler, name)
+        assert theirs.__module__ == torch.optim.lr_scheduler.__name__
+        assert getattr(ours, name).__module__ == ours.__name__, name
+    assert ours._LRScheduler.__module__ == ours.__name__
