@@ -277,3 +277,15 @@ def test_d2l_optimizers_scratch(programs):
     for name, (lrs, history) in theirs.schedules.items():
         assert close(ours.schedules[name][0], lrs, 1e-9), name
         assert close(ours.schedules[name][1], history, 1e-4, 1e-6), name
+
+
+def test_cs231n_transformer_captioning(programs):
+    ours, theirs = _both(programs, "cs231n_transformer_captioning")  # tril mask, padding_idx
+    assert close(ours.pe_rows, theirs.pe_rows, 1e-6, 1e-7) and ours.pe_buffers == ["pe"]
+    assert close(ours.masked_out.tolist(), theirs.masked_out.tolist(), 1e-5, 1e-6)
+    assert ours.causal_gap == 0.0  # a later token never reaches an earlier one
+    assert ours.param_count == theirs.param_count == 4906
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.3 * ours.losses[0]
+    assert ours.null_row_grad == 0.0
+    assert ours.sampled.tolist() == theirs.sampled.tolist()
+    assert ours.decoded == ["a red dog runs", "a blue cat sleeps", "a red cat"]
