@@ -289,3 +289,13 @@ def test_cs231n_transformer_captioning(programs):
     assert ours.null_row_grad == 0.0
     assert ours.sampled.tolist() == theirs.sampled.tolist()
     assert ours.decoded == ["a red dog runs", "a blue cat sleeps", "a red cat"]
+
+
+def test_cs224n_nmt(programs):
+    ours, theirs = _both(programs, "cs224n_nmt")  # packed bi-LSTM, masked_fill_ on .data, beam
+    assert close(ours.losses, theirs.losses, 1e-3, 1e-5) and ours.losses[-1] < 0.6 * ours.losses[0]
+    assert close(ours.grad_norms, theirs.grad_norms, 2e-3, 1e-5)
+    assert ours.masks == [[0.0] * 5, [0.0, 0.0, 0.0, 1.0, 1.0], [0.0] + [1.0] * 4]
+    assert sorted(ours.loaded["state_dict"]) == sorted(theirs.loaded["state_dict"])
+    assert ours.best == theirs.best
+    assert close(ours.beam_scores, theirs.beam_scores, 1e-3, 2e-4)
