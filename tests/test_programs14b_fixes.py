@@ -67,3 +67,34 @@ def test_lr_schedulers_live_in_torch_optim_lr_scheduler():
         assert theirs.__module__ == torch.optim.lr_scheduler.__name__
         assert getattr(ours, name).__module__ == ours.__name__, name
     assert ours._LRScheduler.__module__ == ours.__name__
+
+
+@pytest.mark.parametrize(
+    "name", ["sum", "mean", "std", "var", "amax", "logsumexp", "max", "median", "nansum", "mode"]
+)
+def test_reductions_take_numpy_keepdims(name):
+    """d2l writes ``A / A.sum(axis=1, keepdims=True)``: PyTorch's argument parser takes
+    NumPy's ``keepdims`` (and ``axis``) for ``keepdim`` (and ``dim``)."""
+    values = [[1.0, 5.0, 2.0, 2.0], [4.0, 3.0, 3.0, 0.0]]
+    results = []
+    for lib in (minigrad, torch):
+        a = lib.tensor(values)
+        out = getattr(a, name)(axis=1, keepdims=True)
+        function = getattr(lib, name)(a, 1, keepdims=True)
+        out, function = (o[0] if isinstance(o, tuple) else o for o in (out, function))
+        assert tuple(out.shape) == tuple(function.shape) == (2, 1)
+        results.append(out.flatten().tolist())
+    assert results[0] == pytest.approx(results[1])
+    with pytest.raises(TypeError, match="keepdim"):
+        minigrad.ones(2, 2).sum(1, keepdim=True, keepdims=True)
+
+
+def test_statistics_take_numpy_axis():
+    a = [[1.0, float("nan"), 2.0], [4.0, 3.0, 3.0]]
+    for name, args in [("nanmean", ()), ("quantile", (0.5,)), ("nanmedian", ())]:
+        ours = getattr(minigrad, name)(minigrad.tensor(a), *args, axis=1, keepdims=True)
+        theirs = getattr(torch, name)(torch.tensor(a), *args, axis=1, keepdims=True)
+        ours, theirs = (o[0] if isinstance(o, tuple) else o for o in (ours, theirs))
+        assert ours.flatten().tolist() == pytest.approx(theirs.flatten().tolist(), nan_ok=True)
+    ours = minigrad.aminmax(minigrad.tensor(a[1:]), axis=1, keepdims=True)
+    assert ours.min.tolist() == [[3.0]] and ours.max.tolist() == [[4.0]]

@@ -95,16 +95,21 @@ def method_on_batched(fn):
     return functional
 
 
+_NUMPY_ALIASES = {"axis": "dim", "keepdims": "keepdim"}
+
+
 def accepts_axis(fn):
-    """Let ``fn`` take NumPy's ``axis=`` for its ``dim=``, as PyTorch's reductions and joins do
-    (``x.sum(axis=1)``, ``torch.cat(ts, axis=0)``)."""
+    """Let ``fn`` take NumPy's ``axis=`` for its ``dim=`` and ``keepdims=`` for its
+    ``keepdim=``, as PyTorch's reductions and joins do (``x.sum(axis=1)``,
+    ``torch.cat(ts, axis=0)``, d2l's ``X.sum(1, keepdims=True)``)."""
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        if "axis" in kwargs:
-            if "dim" in kwargs:
-                raise TypeError(f"{fn.__name__}() got both 'dim' and its alias 'axis'")
-            kwargs["dim"] = kwargs.pop("axis")
+        for alias, name in _NUMPY_ALIASES.items():
+            if alias in kwargs:
+                if name in kwargs:
+                    raise TypeError(f"{fn.__name__}() got both '{name}' and its alias '{alias}'")
+                kwargs[name] = kwargs.pop(alias)
         return fn(*args, **kwargs)
 
     return run

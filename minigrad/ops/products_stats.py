@@ -11,6 +11,7 @@ import numpy as np
 from .. import _std_select, backend, dtypes, return_types
 from ..autograd.graph import named_as, names_node
 from .base import (
+    accepts_axis,
     coefficient,
     constant,
     kernel_dtypes,
@@ -184,6 +185,7 @@ def logcumsumexp(input, dim):
     return out if n > 1 else input.clone()
 
 
+@accepts_axis
 @method_on_batched
 @on_input_device
 @names_node("ModeBackward0")

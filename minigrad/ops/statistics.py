@@ -12,7 +12,14 @@ from .. import _std_select, backend, dtypes, return_types
 from ..autograd import graph
 from ..autograd.graph import names_node
 from ._size import with_size
-from .base import constant, method_on_batched, normalize_dim, on_input_device, refuse_dtype
+from .base import (
+    accepts_axis,
+    constant,
+    method_on_batched,
+    normalize_dim,
+    on_input_device,
+    refuse_dtype,
+)
 from .complex import refuse_complex
 from .elementwise import where
 from .reduce import amax, amin, mean, std, sum, var
@@ -78,6 +85,7 @@ def _median(input, dim, keepdim, ignore_nan: bool, name: str):
     return return_types.nanmedian(*result) if name == "nanmedian" else result
 
 
+@accepts_axis
 @names_node(lambda input, dim=None, keepdim=False: f"MedianBackward{int(dim is not None)}")
 def median(input, dim=None, keepdim=False):
     """The lower median (of an even count, the smaller middle value) of all entries, or
@@ -89,6 +97,7 @@ def median(input, dim=None, keepdim=False):
     return _median(input, dim, keepdim, False, "median")
 
 
+@accepts_axis
 @names_node(lambda input, dim=None, keepdim=False: f"NanmedianBackward{int(dim is not None)}")
 def nanmedian(input, dim=None, keepdim=False):
     """:func:`median` of the non-NaN entries (NaN only where a slice is all NaN)."""
@@ -186,6 +195,7 @@ def _interpolate(values, rank, interpolation):
     return below + (above - below) * (rank - low.to(rank.dtype))
 
 
+@accepts_axis
 @names_node("SqueezeBackward4")
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """The ``q``-quantiles (a number or a 1-D tensor in [0, 1]) of all entries or along
@@ -193,12 +203,14 @@ def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     return _quantile(input, q, dim, keepdim, interpolation, False, "quantile")
 
 
+@accepts_axis
 @names_node("SqueezeBackward4")
 def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
     """:func:`quantile` of the non-NaN entries."""
     return _quantile(input, q, dim, keepdim, interpolation, True, "nanquantile")
 
 
+@accepts_axis
 @names_node("NansumBackward0")
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """The sum with NaN counted as zero."""
@@ -207,6 +219,7 @@ def nansum(input, dim=None, keepdim=False, *, dtype=None):
     return sum(input, dim, keepdim, dtype=dtype)
 
 
+@accepts_axis
 def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN entries (NaN where a slice is all NaN)."""
     if not input.dtype.is_floating_point:
@@ -217,6 +230,7 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     return nansum(input, dim, keepdim, dtype=dtype) / kept
 
 
+@accepts_axis
 @names_node("StdMeanBackward0")
 def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """``(std, mean)`` over ``dim`` in one call."""
@@ -225,6 +239,7 @@ def std_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     )
 
 
+@accepts_axis
 @names_node("VarMeanBackward0")
 def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     """``(var, mean)`` over ``dim`` in one call."""
@@ -233,6 +248,7 @@ def var_mean(input, dim=None, *, correction=1, keepdim=False, unbiased=None):
     )
 
 
+@accepts_axis
 @names_node("AminmaxBackward0")
 def aminmax(input, *, dim=None, keepdim=False):
     """``(min, max)`` over ``dim`` (all entries by default)."""
