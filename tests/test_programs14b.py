@@ -299,3 +299,23 @@ def test_cs224n_nmt(programs):
     assert sorted(ours.loaded["state_dict"]) == sorted(theirs.loaded["state_dict"])
     assert ours.best == theirs.best
     assert close(ours.beam_scores, theirs.beam_scores, 1e-3, 2e-4)
+
+
+def test_d2l_preliminaries(programs):
+    ours, theirs = _both(programs, "d2l_preliminaries")  # keepdims=, axis=[0, 1], Multinomial
+    assert ours.basics == [12, (12,), (3, 4), (2, 3, 4), 3]
+    assert close(ours.R.tolist(), theirs.R.tolist(), 1e-6)
+    assert ours.operators == theirs.operators and close(ours.exp_x, theirs.exp_x, 1e-6)
+    assert ours.concat_shapes == [(6, 4), (3, 8)] and ours.equal == theirs.equal
+    assert ours.broadcast == [[0, 1], [1, 2], [2, 3]] and ours.slices == theirs.slices
+    assert ours.new_object and ours.same_after_slice and ours.same_after_iadd
+    assert ours.types == ["ndarray", True] and ours.scalars == [3.5, 3.5, 3]
+    assert set(ours.linalg) == set(theirs.linalg)
+    for name, value in theirs.linalg.items():
+        assert close(ours.linalg[name], value, 1e-6), name
+    assert ours.grads == theirs.grads and ours.control_flow == theirs.control_flow
+    assert ours.one_roll == theirs.one_roll and ours.ten_rolls == theirs.ten_rolls
+    assert close(ours.frequencies, theirs.frequencies, 1e-6)
+    assert close(ours.estimate_rows, theirs.estimate_rows, 1e-6)
+    assert ours.filled_rows == [[3.0, 1.0], [2.0, 0.0], [4.0, 0.5], [3.0, 0.5]]
+    assert ours.np_back == theirs.np_back
