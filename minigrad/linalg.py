@@ -18,7 +18,7 @@ from ._warnings import warn_user
 from .autograd import grad_mode
 from .autograd.graph import names_node
 from .ops import decompositions as _d
-from .ops.base import constant, normalize_dim, on_input_device, refuse_dtype
+from .ops.base import accepts_axis, constant, normalize_dim, on_input_device, refuse_dtype
 from .ops.decompositions import LinAlgError
 from .ops.indexing import same_dtype
 from .ops.joining import cat
@@ -385,6 +385,7 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     return out
 
 
+@accepts_axis
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: N803
     """A vector or matrix norm, chosen as PyTorch does: by ``dim`` (an int: vector, a
     2-tuple: matrix) or, without ``dim``, by ``A.ndim`` when ``ord`` is given (1-D: vector,

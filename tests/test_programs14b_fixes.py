@@ -98,3 +98,39 @@ def test_statistics_take_numpy_axis():
         assert ours.flatten().tolist() == pytest.approx(theirs.flatten().tolist(), nan_ok=True)
     ours = minigrad.aminmax(minigrad.tensor(a[1:]), axis=1, keepdims=True)
     assert ours.min.tolist() == [[3.0]] and ours.max.tolist() == [[4.0]]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib, a: a.unsqueeze(axis=1),
+        lambda lib, a: lib.softmax(a, axis=1),
+        lambda lib, a: a.log_softmax(axis=0),
+        lambda lib, a: a.cumprod(axis=1),
+        lambda lib, a: lib.stack(a.chunk(2, axis=1), axis=0),
+        lambda lib, a: lib.stack(a.unbind(axis=1)),
+        lambda lib, a: a.sort(axis=1, descending=True)[0],
+        lambda lib, a: a.argsort(axis=0),
+        lambda lib, a: a.topk(1, axis=1).indices,
+        lambda lib, a: a.gather(axis=1, index=lib.tensor([[1], [0]])),
+        lambda lib, a: a.index_select(axis=1, index=lib.tensor([2, 0])),
+        lambda lib, a: lib.count_nonzero(a - 2, axis=0),
+        lambda lib, a: a.repeat_interleave(2, axis=0),
+        lambda lib, a: lib.diff(a, axis=1),
+        lambda lib, a: a.cummax(axis=1)[0],
+        lambda lib, a: a.logcumsumexp(axis=1),
+        lambda lib, a: lib.take_along_dim(a, lib.tensor([[0], [3]]), axis=1),
+        lambda lib, a: a.kthvalue(2, axis=1, keepdims=True)[0],
+        lambda lib, a: a.select(axis=1, index=2),
+        lambda lib, a: lib.linalg.norm(a, axis=1, keepdims=True),
+        lambda lib, a: a.unsqueeze(0).squeeze(axis=0),
+    ],
+)
+def test_dim_taking_ops_take_numpy_axis(call):
+    """PyTorch's argument parser takes ``axis=`` wherever an op has a ``dim`` (and
+    ``keepdims=`` for ``keepdim``): ported NumPy code and d2l use them."""
+    values = [[1.0, 5.0, 2.0, 2.0], [4.0, 3.0, 3.0, 0.0]]
+    ours = call(minigrad, minigrad.tensor(values))
+    theirs = call(torch, torch.tensor(values))
+    assert tuple(ours.shape) == tuple(theirs.shape)
+    assert ours.flatten().tolist() == pytest.approx(theirs.flatten().tolist())

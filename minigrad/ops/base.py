@@ -105,11 +105,14 @@ def accepts_axis(fn):
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        for alias, name in _NUMPY_ALIASES.items():
-            if alias in kwargs:
-                if name in kwargs:
-                    raise TypeError(f"{fn.__name__}() got both '{name}' and its alias '{alias}'")
-                kwargs[name] = kwargs.pop(alias)
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            for alias, name in _NUMPY_ALIASES.items():
+                if alias in kwargs:
+                    if name in kwargs:
+                        raise TypeError(
+                            f"{fn.__name__}() got both '{name}' and its alias '{alias}'"
+                        )
+                    kwargs[name] = kwargs.pop(alias)
         return fn(*args, **kwargs)
 
     return run

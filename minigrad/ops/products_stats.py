@@ -166,6 +166,7 @@ def renorm(input, p, dim, maxnorm):
     return input * factor  # PyTorch's renorm backward differentiates through the norm too
 
 
+@accepts_axis
 @kernel_dtypes("logcumsumexp_out_cpu")
 @names_node("LogcumsumexpBackward0")
 def logcumsumexp(input, dim):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from .. import dtypes, return_types
 from ..autograd.graph import names_node
 from ._size import with_size
-from .base import Op, constant, method_on_batched, normalize_dim, on_input_device
+from .base import Op, accepts_axis, constant, method_on_batched, normalize_dim, on_input_device
 from .complex import refuse_complex
 from .elementwise import where
 from .joining import cat
@@ -61,6 +61,7 @@ CummaxResult = return_types.cummax
 CumminResult = return_types.cummin
 
 
+@accepts_axis
 def cumprod(input, dim, *, dtype=None):
     """Cumulative product along ``dim``: ``y[i] = x[0]·x[1]···x[i]``.
 
@@ -106,6 +107,7 @@ def _running_extreme(input, dim, largest: bool, name: str, result_type):
     return result_type(input.gather(d, indices), indices)
 
 
+@accepts_axis
 @method_on_batched
 @on_input_device
 @names_node("CummaxBackward0")
@@ -115,6 +117,7 @@ def cummax(input, dim):
     return _running_extreme(input, dim, True, "cummax", CummaxResult)
 
 
+@accepts_axis
 @method_on_batched
 @on_input_device
 @names_node("CumminBackward0")
@@ -123,6 +126,7 @@ def cummin(input, dim):
     return _running_extreme(input, dim, False, "cummin", CumminResult)
 
 
+@accepts_axis
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim``: ``y[i] = x[i+1] - x[i]``, applied n times.
 

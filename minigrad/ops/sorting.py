@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from .. import _std_select, _std_sort, backend, dtypes, return_types
 from ..autograd.graph import named_as
-from .base import constant, method_on_batched, normalize_dim, on_input_device
+from .base import accepts_axis, constant, method_on_batched, normalize_dim, on_input_device
 from .complex import refuse_complex
 
 SortResult = return_types.sort
 TopkResult = return_types.topk
 
 
+@accepts_axis
 @method_on_batched
 @on_input_device
 def argsort(input, dim=-1, descending=False, stable=False):
@@ -39,6 +40,7 @@ def argsort(input, dim=-1, descending=False, stable=False):
     return constant(order.astype("int64", copy=False), input.device)
 
 
+@accepts_axis
 @method_on_batched
 def sort(input, dim=-1, descending=False, stable=False):
     """``(values, indices)`` sorted along ``dim``; the gradient flows to the original places.
@@ -50,6 +52,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     return SortResult(named_as(values, "SortBackward0"), indices)
 
 
+@accepts_axis
 @method_on_batched
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``.

@@ -104,6 +104,7 @@ def nanmedian(input, dim=None, keepdim=False):
     return _median(input, dim, keepdim, True, "nanmedian")
 
 
+@accepts_axis
 @method_on_batched
 @names_node("KthvalueBackward0")
 def kthvalue(input, k, dim=-1, keepdim=False):
@@ -256,6 +257,7 @@ def aminmax(input, *, dim=None, keepdim=False):
     return AminmaxResult(amin(input, dims, keepdim), amax(input, dims, keepdim))
 
 
+@accepts_axis
 def count_nonzero(input, dim=None):
     """The number of non-zero entries over ``dim`` (an int64 tensor)."""
     return (input != 0).sum(dim)
