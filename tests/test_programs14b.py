@@ -319,3 +319,18 @@ def test_d2l_preliminaries(programs):
     assert close(ours.estimate_rows, theirs.estimate_rows, 1e-6)
     assert ours.filled_rows == [[3.0, 1.0], [2.0, 0.0], [4.0, 0.5], [3.0, 0.5]]
     assert ours.np_back == theirs.np_back
+
+
+def test_cs231n_gans(programs):
+    ours, theirs = _both(programs, "cs231n_gans")  # np.prod(p.size()), ConvTranspose2d, LSGAN
+    assert ours.noise_range == [True, True, True] and close(
+        ours.noise.tolist(), theirs.noise.tolist()
+    )
+    assert close(ours.loss_values, theirs.loss_values, 1e-5)
+    assert ours.count_type == theirs.count_type == "int64"
+    for name, (counts, history, sample_mean, shape) in theirs.results.items():
+        assert ours.results[name][0] == counts and ours.results[name][3] == shape == (4, 64)
+        assert close(ours.results[name][1], history, 1e-3, 1e-5), name
+        assert ours.results[name][2] == pytest.approx(sample_mean, rel=1e-3, abs=1e-5), name
+    assert ours.results["dcgan"][0] == [649, 2061]
+    assert ours.results["lsgan"][1][-1][0] < 0.1 * ours.results["lsgan"][1][0][0]
