@@ -272,7 +272,8 @@ def test_d2l_optimizers_scratch(programs):
         assert close(ours.scratch[name][1], w, 1e-4, 1e-6), name
     for name, history in theirs.concise.items():
         assert close(ours.concise[name], history, 1e-4, 1e-6), name
-    assert ours.scratch["adagrad"][0][-1] < 0.2 and ours.concise["adagrad"][-1] < 0.2
+    assert ours.scratch["adagrad"][0][-1] < 0.1 * ours.scratch["sgd"][0][0]
+    assert ours.concise["adagrad"][-1] < 0.5
     assert ours.builtin_is_recognised and ours.last_lr == pytest.approx([0.0125])
     for name, (lrs, history) in theirs.schedules.items():
         assert close(ours.schedules[name][0], lrs, 1e-9), name

@@ -179,7 +179,7 @@ for p in model.parameters():
 optimizer = torch.optim.Adam(model.parameters(), lr=0.05)
 letters = list("abcd")
 losses, grad_norms = [], []
-for step in range(30):
+for step in range(24):
     lengths = sorted(torch.randint(2, 5, (16,)).tolist(), reverse=True)
     src = [[letters[i] for i in torch.randint(0, 4, (n,)).tolist()] for n in lengths]
     tgt = [["<s>"] + s + ["</s>"] for s in src]

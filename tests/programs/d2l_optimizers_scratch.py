@@ -18,8 +18,8 @@ from torch.utils import data
 torch.manual_seed(0)
 feature_dim = 5
 true_w = torch.tensor([[1.5], [-2.0], [0.5], [3.0], [-1.0]])
-features = torch.randn(300, feature_dim)
-labels = features @ true_w + 0.2 + 0.1 * torch.randn(300, 1)
+features = torch.randn(200, feature_dim)
+labels = features @ true_w + 0.2 + 0.1 * torch.randn(200, 1)
 data_iter = data.DataLoader(data.TensorDataset(features, labels), batch_size=30, shuffle=True)
 
 
@@ -250,7 +250,7 @@ class CosineScheduler:
         return self.base_lr
 
 
-def train(net, trainer, num_epochs=6, scheduler=None):
+def train(net, trainer, num_epochs=5, scheduler=None):
     loss, lrs, history = nn.MSELoss(), [], []
     for epoch in range(num_epochs):
         for X, y in data_iter:

@@ -72,7 +72,7 @@ def training_loop(n_epochs, learning_rate, params, t_u, t_c):
 
 
 t_un = 0.1 * t_u
-manual_params, manual_loss = training_loop(100, 1e-2, torch.tensor([1.0, 0.0]), t_un, t_c)
+manual_params, manual_loss = training_loop(60, 1e-2, torch.tensor([1.0, 0.0]), t_un, t_c)
 diverged = training_loop(5, 1e-2, torch.tensor([1.0, 0.0]), t_u, t_c)[1]
 
 
@@ -89,7 +89,7 @@ def autograd_loop(n_epochs, learning_rate, params, t_u, t_c):
 
 
 auto_params, auto_loss = autograd_loop(
-    100, 1e-2, torch.tensor([1.0, 0.0], requires_grad=True), t_un, t_c
+    60, 1e-2, torch.tensor([1.0, 0.0], requires_grad=True), t_un, t_c
 )
 first_grad = None
 params = torch.tensor([1.0, 0.0], requires_grad=True)
@@ -108,9 +108,9 @@ def optim_loop(n_epochs, optimizer, params, t_u, t_c):
 
 
 params = torch.tensor([1.0, 0.0], requires_grad=True)
-sgd_result = optim_loop(100, optim.SGD([params], lr=1e-2), params, t_un, t_c)
+sgd_result = optim_loop(60, optim.SGD([params], lr=1e-2), params, t_un, t_c)
 params = torch.tensor([1.0, 0.0], requires_grad=True)
-adam_result = optim_loop(150, optim.Adam([params], lr=1e-1), params, t_u, t_c)  # unnormalised
+adam_result = optim_loop(80, optim.Adam([params], lr=1e-1), params, t_u, t_c)  # unnormalised
 
 n_samples = t_u.shape[0]
 n_val = int(0.2 * n_samples)
@@ -130,14 +130,14 @@ def split_loop(n_epochs, optimizer, params, train_t_u, val_t_u, train_t_c, val_t
         optimizer.zero_grad()
         train_loss.backward()
         optimizer.step()
-        if epoch in (1, 2, 3, 50, 100):
+        if epoch in (1, 2, 3, 30, 60):
             history.append((train_loss.item(), val_loss.item()))
     return history
 
 
 params = torch.tensor([1.0, 0.0], requires_grad=True)
 split_history = split_loop(
-    100, optim.SGD([params], lr=1e-2), params, train_t_u, val_t_u, train_t_c, val_t_c
+    60, optim.SGD([params], lr=1e-2), params, train_t_u, val_t_u, train_t_c, val_t_c
 )
 grad_enabled = []
 for is_train in (True, False):
@@ -148,7 +148,7 @@ t_c1, t_un1 = t_c.unsqueeze(1), t_un.unsqueeze(1)
 linear_model = nn.Linear(1, 1)
 linear_shapes = [tuple(linear_model.weight.shape), tuple(linear_model.bias.shape)]
 optimizer = optim.SGD(linear_model.parameters(), lr=1e-2)
-for epoch in range(100):
+for epoch in range(60):
     loss = nn.MSELoss()(linear_model(t_un1[train_indices]), t_c1[train_indices])
     optimizer.zero_grad()
     loss.backward()
@@ -167,12 +167,12 @@ seq_model = nn.Sequential(
 named = [(name, tuple(param.shape)) for name, param in seq_model.named_parameters()]
 optimizer = optim.SGD(seq_model.parameters(), lr=1e-3)
 seq_losses = []
-for epoch in range(1, 201):
+for epoch in range(1, 121):
     loss = nn.MSELoss()(seq_model(t_un1[train_indices]), t_c1[train_indices])
     optimizer.zero_grad()
     loss.backward()
     optimizer.step()
-    if epoch % 100 == 0:
+    if epoch % 60 == 0:
         seq_losses.append(loss.item())
 output_bias_grad = seq_model.output_linear.bias.grad.tolist()
 seq_repr = repr(seq_model)
