@@ -177,13 +177,20 @@ def untyped_storage(self) -> UntypedStorage:
     return UntypedStorage._wrap(_root_array(self), self.device)
 
 
+_storage_warned = []  # PyTorch warns once a process (a loop over .storage() says it once)
+
+
 def storage(self) -> TypedStorage:
     """Deprecated: this tensor's memory in elements of its dtype (shared)."""
-    warn_user(
-        "TypedStorage is deprecated. It will be removed in the future and UntypedStorage will "
-        "be the only storage class. Use tensor.untyped_storage() instead of tensor.storage()",
-        UserWarning,
-    )
+    if not _storage_warned:
+        _storage_warned.append(True)
+        warn_user(
+            "TypedStorage is deprecated. It will be removed in the future and UntypedStorage "
+            "will be the only storage class. This should only matter to you if you are using "
+            "storages directly.  To access UntypedStorage directly, use "
+            "tensor.untyped_storage() instead of tensor.storage()",
+            UserWarning,
+        )
     return TypedStorage._wrap(_root_array(self), self.device)
 
 

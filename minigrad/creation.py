@@ -377,10 +377,17 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False) -> Tensor:
     return _finish(array, dev, requires_grad)
 
 
+_FLOAT_KERNELS = {"rand": "check_uniform_bounds", "randn": "normal_kernel_cpu"}
+_FLOAT_KERNELS["normal"] = _FLOAT_KERNELS["randn"]
+
+
 def _random(size, dtype, device, generator, draw, op) -> Tensor:
     shape = factory_size(size, op)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
+    if op in _FLOAT_KERNELS and not (dtype.is_floating_point or dtype.is_complex):
+        name = dtypes.scalar_type_name(dtype)  # PyTorch's kernels draw floats only
+        raise NotImplementedError(f"\"{_FLOAT_KERNELS[op]}\" not implemented for '{name}'")
     _dtype_limits.check_factory(op, dtype)
     gen = generator or backend.default_generator(dev)
     dev.backend.check_dtype(dtype.numpy)
@@ -472,20 +479,30 @@ def randint_like(input, low, high=None, *, dtype=None, device=None) -> Tensor:
     return randint(low, high, tuple(input.shape), **_like(input, dtype, device))
 
 
-def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None) -> Tensor:
+@_memory_format.takes_layout
+def normal(
+    mean=0.0, std=1.0, size=None, *, generator=None, dtype=None, device=None, requires_grad=False
+) -> Tensor:
     """Normal samples with ``mean`` and ``std`` (tensors broadcast together, or numbers with
     ``size``), as ``torch.normal``'s overloads, drawing what PyTorch draws: ``randn`` of the
     broadcast shape times ``std`` plus ``mean`` for a tensor ``std``, ``normal_(0, std)`` plus
     ``mean`` for a tensor ``mean`` and a number ``std``, and ``normal_(mean, std)`` of ``size``
-    for two numbers. Not differentiable (as PyTorch's sampler)."""
+    for two numbers. Not differentiable (as PyTorch's sampler); only the numbers' overload
+    takes ``requires_grad`` (a new leaf, as d2l's ``torch.normal(0, 0.01, size=...,
+    requires_grad=True)`` makes its weights)."""
     tensors = [t for t in (mean, std) if isinstance(t, Tensor)]
     if not tensors:
         if size is None:
             raise TypeError("normal(): with numbers for mean and std, size is required")
         _check_std(std)
-        return _normal_draw(size, dtype, device, generator, mean, std)
+        return _normal_draw(size, dtype, device, generator, mean, std).requires_grad_(requires_grad)
     if size is not None:
         raise RuntimeError("normal: size is only allowed when mean and std are both numbers")
+    if requires_grad or dtype is not None:
+        raise TypeError(
+            "normal() received an invalid combination of arguments: dtype and requires_grad "
+            "are only taken with numbers for mean and std and a size"
+        )
     if not isinstance(std, Tensor):
         _check_std(std)
     elif std.numel() and bool((std < 0).any()):

@@ -95,18 +95,18 @@ def method_on_batched(fn):
     return functional
 
 
-_NUMPY_ALIASES = (("axis", "dim"), ("keepdims", "keepdim"))
+_NUMPY_ALIASES = {"axis": "dim", "keepdims": "keepdim"}
 
 
 def accepts_axis(fn):
     """Let ``fn`` take NumPy's ``axis=`` for its ``dim=`` and ``keepdims=`` for its
-    ``keepdim=``, as PyTorch's argument parser does for reductions and joins
-    (``x.sum(axis=1)``, ``torch.cat(ts, axis=0)``, makemore's ``P.sum(1, keepdims=True)``)."""
+    ``keepdim=``, as PyTorch's reductions and joins do (``x.sum(axis=1)``,
+    ``torch.cat(ts, axis=0)``, d2l's ``X.sum(1, keepdims=True)``, makemore's ``P.sum(1, keepdims=True)``)."""
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
-        if kwargs:
-            for alias, name in _NUMPY_ALIASES:
+        if kwargs and ("axis" in kwargs or "keepdims" in kwargs):
+            for alias, name in _NUMPY_ALIASES.items():
                 if alias in kwargs:
                     if name in kwargs:
                         raise TypeError(

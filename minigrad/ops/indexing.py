@@ -10,7 +10,7 @@ from .. import backend, dtypes
 from .._warnings import warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
-from .base import Op, normalize_dim
+from .base import Op, accepts_axis, normalize_dim
 from .joining import pad
 
 
@@ -350,6 +350,7 @@ def check_range(index, size: int, device, message: str, negative: bool = True) -
         device.backend.check_indices(bad, index, message, device.index)
 
 
+@accepts_axis
 def index_select(input, dim, index):
     """The entries of ``input`` at ``index`` (a vector of int64/int32 positions) along ``dim``.
 
@@ -373,6 +374,7 @@ def index_select(input, dim, index):
     return named_as(GetItem((slice(None),) * dim + (data,))(input), "IndexSelectBackward0")
 
 
+@accepts_axis
 def gather(input, dim, index):
     """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (torch.gather); index in ``[0, size)``."""
     _check_index(input, index, "gather")

@@ -181,6 +181,7 @@ def split(tensor, split_size_or_sections, dim=0):
     return _pieces(tensor, d, sizes, squeeze=False)
 
 
+@accepts_axis
 def chunk(input, chunks, dim=0):
     chunks = as_int(chunks, "chunk", "chunks")
     if chunks <= 0:
@@ -192,6 +193,7 @@ def chunk(input, chunks, dim=0):
     return split(input, max(1, -(-n // chunks)), dim)
 
 
+@accepts_axis
 def unbind(input, dim=0):
     d = normalize_dim(dim, input.ndim, "unbind")
     return _pieces(input, d, [1] * input.shape[d], squeeze=True)

@@ -11,7 +11,7 @@ from .. import _memory_format, dtypes
 from ..autograd import graph
 from ..autograd.graph import named_as, version_counter
 from ._size import as_int, infer_shape, parse_size, sized_by_keyword
-from .base import Op, constant, normalize_dim, normalize_dims, on_input_device
+from .base import Op, accepts_axis, constant, normalize_dim, normalize_dims, on_input_device
 from .elementwise import where
 from .reduce import summed_to
 
@@ -372,6 +372,7 @@ def _broadcast_pair(a: tuple, b: tuple) -> tuple:
     return tuple(out)
 
 
+@accepts_axis
 def squeeze(input, dim=None):
     dims = normalize_dims(dim, input.ndim, "squeeze") if dim is not None else range(input.ndim)
     shape = tuple(n for i, n in enumerate(input.shape) if not (i in dims and n == 1))
@@ -380,6 +381,7 @@ def squeeze(input, dim=None):
     return named_as(reshape(input, shape), f"SqueezeBackward{overload}")
 
 
+@accepts_axis
 def unsqueeze(input, dim):
     dim = normalize_dim(dim, input.ndim + 1, "unsqueeze")
     shape = list(input.shape)

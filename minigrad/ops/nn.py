@@ -13,7 +13,7 @@ from .. import dtypes
 from .._warnings import warn_user
 from ..autograd import grad_mode
 from ..autograd.graph import named_as
-from .base import Op, constant, normalize_dim
+from .base import Op, accepts_axis, constant, normalize_dim
 from .reduce import accumulator
 
 
@@ -120,6 +120,7 @@ def _softmax_like(op_cls, name, input, dim, dtype):
     return op_cls(dim)(input)
 
 
+@accepts_axis
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
     """Softmax along ``dim``: exp(x) / Σ exp(x), computed stably (the max is subtracted).
 
@@ -135,6 +136,7 @@ def softmax(input, dim=None, _stacklevel=3, dtype=None):
     return _softmax_like(SoftmaxOp, "softmax", input, dim, dtype)
 
 
+@accepts_axis
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
     """log(softmax(x)) along ``dim``, computed stably: finite for logits of any size.
 

@@ -117,6 +117,7 @@ def cummax(input, dim):
     return _running_extreme(input, dim, True, "cummax", CummaxResult)
 
 
+@accepts_axis
 @method_on_batched
 @on_input_device
 @names_node("CumminBackward0")
@@ -125,6 +126,7 @@ def cummin(input, dim):
     return _running_extreme(input, dim, False, "cummin", CumminResult)
 
 
+@accepts_axis
 def diff(input, n=1, dim=-1, prepend=None, append=None):
     """The ``n``-th forward difference along ``dim``: ``y[i] = x[i+1] - x[i]``, applied n times.
 

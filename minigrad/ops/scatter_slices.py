@@ -8,7 +8,7 @@ from __future__ import annotations
 from .. import dtypes
 from ..autograd import graph
 from ..autograd.graph import names_node
-from .base import normalize_dim, on_input_device, refuse_dtype
+from .base import accepts_axis, normalize_dim, on_input_device, refuse_dtype
 from .indexing import same_dtype
 from .joining import split
 from .matrix import diag, diagonal
@@ -16,6 +16,7 @@ from .movement import broadcast_tensors, flip, movedim, narrow
 from .scatter import index_add, index_copy, scatter_reduce
 
 
+@accepts_axis
 def select(input, dim, index):
     """The slice at ``index`` along ``dim`` (that dim removed), a view as ``input[..., index]``."""
     d = normalize_dim(dim, input.ndim, "select")

@@ -8,7 +8,7 @@ from .. import dtypes
 from ..autograd import graph
 from ..autograd.graph import names_node
 from ._size import as_int, with_size
-from .base import constant, normalize_dim, on_input_device
+from .base import accepts_axis, constant, normalize_dim, on_input_device
 from .movement import broadcast_tensors
 from .sorting import nonzero
 
@@ -20,6 +20,7 @@ def take(input, index):
     return input.reshape(-1)[index]
 
 
+@accepts_axis
 def take_along_dim(input, indices, dim=None):
     """``gather`` along ``dim`` with ``indices`` broadcast against ``input`` (the flattened input
     when ``dim`` is None), as ``numpy.take_along_axis``."""
@@ -55,6 +56,7 @@ def masked_select(input, mask):
         "IndexSelectBackward0" if isinstance(repeats, graph.Tensor) else "ViewBackward0"
     )
 )
+@accepts_axis
 def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
     """Each entry (or slice along ``dim``) repeated ``repeats`` times in place: ``[1, 2]`` with
     2 repeats is ``[1, 1, 2, 2]``. ``repeats`` is an int or a tensor of one count per entry.

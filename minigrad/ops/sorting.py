@@ -52,6 +52,7 @@ def sort(input, dim=-1, descending=False, stable=False):
     return SortResult(named_as(values, "SortBackward0"), indices)
 
 
+@accepts_axis
 @method_on_batched
 def topk(input, k, dim=-1, largest=True, sorted=True):
     """The ``k`` largest (or smallest) entries along ``dim`` as ``(values, indices)``.

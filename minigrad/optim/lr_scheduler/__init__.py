@@ -47,3 +47,10 @@ __all__ = [
     "ConstantLR",
     "MultiplicativeLR",
 ]
+
+# PyTorch's schedulers live in one module, and code checks it (d2l's training loops tell a
+# built-in scheduler from their own by ``scheduler.__module__ == torch.optim.lr_scheduler
+# .__name__``): the classes carry this package's name, not their submodules'.
+for _name in (*__all__, "_LRScheduler"):
+    globals()[_name].__module__ = __name__
+del _name
