@@ -1,0 +1,144 @@
+"""Semantic leftovers matched to PyTorch 2.13: ``load(weights_only=True)``'s default allowlist."""
+
+import collections
+import io
+import pickle
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import _public_name, nn
+
+torch = pytest.importorskip("torch")
+
+
+def _saved(save, obj) -> io.BytesIO:
+    buffer = io.BytesIO()
+    save(obj, buffer)
+    buffer.seek(0)
+    return buffer
+
+
+def _refusal(load, buffer) -> str:
+    with pytest.raises(pickle.UnpicklingError) as info:
+        load(buffer)
+    buffer.seek(0)
+    return str(info.value)
+
+
+def _key_sentence(message: str) -> str:
+    """PyTorch's searchable sentence: from "Unsupported global" to "class/function."."""
+    start = message.index("Unsupported global")
+    return message[start : message.index("class/function.", start) + len("class/function.")]
+
+
+def test_a_whole_module_is_refused_in_pytorchs_words():
+    theirs = _refusal(torch.load, _saved(torch.save, torch.nn.Linear(2, 3)))
+    mine = _saved(minigrad.save, nn.Linear(2, 3))
+    assert _key_sentence(_refusal(minigrad.load, mine)) == _key_sentence(theirs).replace(
+        "torch.", "minigrad."
+    )
+    previous = _public_name.show_as("torch")  # as minigrad.as_torch runs a program
+    try:
+        assert _key_sentence(_refusal(minigrad.load, mine)) == _key_sentence(theirs)
+        assert minigrad.serialization.get_unsafe_globals_in_checkpoint(mine) == [
+            "torch.nn.modules.linear.Linear"
+        ]
+    finally:
+        _public_name.show_as(previous)
+    assert type(minigrad.load(mine, weights_only=False)) is nn.Linear
+    mine.seek(0)
+    with minigrad.serialization.safe_globals([nn.Linear]):
+        assert type(minigrad.load(mine)) is nn.Linear
+
+
+def _trained(lib):
+    lib.manual_seed(0)
+    model = lib.nn.Sequential(lib.nn.Linear(2, 3), lib.nn.BatchNorm1d(3))
+    opt = lib.optim.Adam(model.parameters(), lr=0.1)
+    sched = lib.optim.lr_scheduler.MultiStepLR(opt, [1, 2])
+    model(lib.randn(4, 2)).sum().backward()
+    opt.step()
+    sched.step()
+    return model, opt, sched
+
+
+def test_state_dicts_load_by_default_as_in_pytorch():
+    for lib, save, load in ((torch, torch.save, torch.load), (minigrad, minigrad.save, None)):
+        model, opt, sched = _trained(lib)
+        obj = {"model": model.state_dict(), "opt": opt.state_dict(), "sched": sched.state_dict()}
+        buffer = _saved(save, obj)
+        if load is None:
+            assert minigrad.serialization.get_unsafe_globals_in_checkpoint(buffer) == []
+            buffer.seek(0)
+            out = minigrad.load(buffer)
+            model.load_state_dict(out["model"])
+            opt.load_state_dict(out["opt"])
+            assert out["opt"]["state"][0]["exp_avg"].shape == (3, 2)
+        else:
+            assert torch.serialization.get_unsafe_globals_in_checkpoint(buffer) == []
+            buffer.seek(0)
+            load(buffer)
+
+
+def test_what_is_refused_by_default_is_pytorchs():
+    cases = {
+        "module and optimizer": lambda lib: _trained(lib)[:2],
+        "defaultdict": lambda lib: {"d": collections.defaultdict(list, {"a": [1]})},
+        "frozenset": lambda lib: [frozenset({1})],
+        "allowed": lambda lib: {
+            "odict": collections.OrderedDict(a=lib.ones(1)),
+            "set": {1, 2},
+            "parameter": lib.nn.Parameter(lib.ones(2)),
+            "dtype": lib.float64,
+            "device": lib.device("cpu"),
+            "layout": lib.strided,
+            "plain": [1, 2.5, None, True, "s", (1,), {"k": float("inf")}],
+        },
+    }
+    for case, make in cases.items():
+        theirs = torch.serialization.get_unsafe_globals_in_checkpoint(
+            _saved(torch.save, make(torch))
+        )
+        buffer = _saved(minigrad.save, make(minigrad))
+        mine = minigrad.serialization.get_unsafe_globals_in_checkpoint(buffer)
+        assert sorted(mine) == sorted(n.replace("torch.", "minigrad.") for n in theirs), case
+        buffer.seek(0)
+        if mine:
+            with pytest.raises(pickle.UnpicklingError, match="was not an allowed global"):
+                minigrad.load(buffer)
+        else:
+            out = minigrad.load(buffer)
+            assert case != "allowed" or (
+                type(out["parameter"]) is nn.Parameter and out["layout"] == minigrad.strided
+            )
+
+
+def test_numpy_arrays_need_numpys_globals_as_in_pytorch():
+    array = np.arange(3.0)
+    theirs = torch.serialization.get_unsafe_globals_in_checkpoint(_saved(torch.save, [array]))
+    buffer = _saved(minigrad.save, [array])
+    mine = minigrad.serialization.get_unsafe_globals_in_checkpoint(buffer)
+    # PyTorch's static scan misses the dtype's class, which its loading asks for next
+    assert set(theirs) < set(mine) and "numpy.dtypes.Float64DType" in mine
+    buffer.seek(0)
+    with pytest.raises(pickle.UnpicklingError, match="GLOBAL numpy._core.multiarray._reconstruct"):
+        minigrad.load(buffer)
+    needed = [np._core.multiarray._reconstruct, np.ndarray, np.dtype, np.dtypes.Float64DType]
+    with minigrad.serialization.safe_globals(needed):
+        assert minigrad.serialization.get_unsafe_globals_in_checkpoint(buffer) == []
+        buffer.seek(0)
+        np.testing.assert_array_equal(minigrad.load(buffer)[0], array)
+    with torch.serialization.safe_globals(needed):
+        np.testing.assert_array_equal(torch.load(_saved(torch.save, [array]))[0], array)
+
+
+def test_unsafe_globals_of_a_pytorch_file():
+    for obj in (torch.nn.Linear(2, 2), {"w": torch.ones(2), "c": collections.Counter("ab")}):
+        buffer = _saved(torch.save, obj)
+        theirs = torch.serialization.get_unsafe_globals_in_checkpoint(buffer)
+        buffer.seek(0)
+        assert minigrad.serialization.get_unsafe_globals_in_checkpoint(buffer) == theirs
+    minigrad.serialization.clear_safe_globals()
+    assert minigrad.serialization.get_safe_globals() == []
