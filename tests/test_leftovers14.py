@@ -142,3 +142,57 @@ def test_unsafe_globals_of_a_pytorch_file():
         assert minigrad.serialization.get_unsafe_globals_in_checkpoint(buffer) == theirs
     minigrad.serialization.clear_safe_globals()
     assert minigrad.serialization.get_safe_globals() == []
+
+
+# -- double backward of multi_margin_loss, multilabel_margin_loss, pdist, cdist ---------------
+def _second_order_cases(lib):
+    F = lib.nn.functional
+    t, mt = lib.tensor([1, 0, 3]), lib.tensor([[1, 0, -1, 0], [2, -1, 0, 0], [3, 1, -1, 0]])
+    return {
+        "multi_margin": lambda x, y: F.multi_margin_loss(x, t, p=2, margin=0.7),
+        "multilabel_margin": lambda x, y: F.multilabel_margin_loss(x, mt, reduction="sum"),
+        "pdist": lambda x, y: F.pdist(x, p=1.5).sum(),
+        "cdist": lambda x, y: (lib.cdist(x, y) * lib.arange(6.0).reshape(3, 2)).sum(),
+        "cdist_p1": lambda x, y: lib.cdist(x, y, p=1.0).sum(),
+        "cdist_mm": lambda x, y: lib.cdist(x, y, compute_mode="use_mm_for_euclid_dist").sum(),
+    }
+
+
+def _first_order(lib, case):
+    gen = np.random.default_rng(3)
+    x = lib.tensor(gen.standard_normal((3, 4)), requires_grad=True)
+    y = lib.tensor(gen.standard_normal((2, 4)), requires_grad=True)
+    out = _second_order_cases(lib)[case](x, y)
+    grads = lib.autograd.grad(out, (x, y), create_graph=True, allow_unused=True)
+    return x, y, [g for g in grads if g is not None]
+
+
+@pytest.mark.parametrize("case", list(_second_order_cases(torch)))
+def test_double_backward_raises_where_pytorchs_does(case):
+    x, y, theirs = _first_order(torch, case)
+    mx, my, mine = _first_order(minigrad, case)
+    for a, b in zip(mine, theirs):
+        np.testing.assert_allclose(a.detach().numpy(), b.detach().numpy(), rtol=1e-10)
+        assert a.grad_fn.name() == b.grad_fn.name() or case == "cdist_mm"
+    try:
+        expected = torch.autograd.grad(sum((g * g).sum() for g in theirs), (x, y))
+    except (RuntimeError, NotImplementedError) as e:
+        with pytest.raises(type(e), match=f"^{e}$"):
+            minigrad.autograd.grad(sum((g * g).sum() for g in mine), (mx, my))
+        return
+    assert case == "cdist_mm"  # PyTorch's composite of matrix products
+    found = minigrad.autograd.grad(sum((g * g).sum() for g in mine), (mx, my))
+    for a, b in zip(found, expected):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-9)
+
+
+def test_first_order_gradients_stay_checked():
+    gen = np.random.default_rng(0)
+    x = minigrad.tensor(gen.standard_normal((3, 4)), requires_grad=True)
+    y = minigrad.tensor(gen.standard_normal((5, 4)), requires_grad=True)
+    F = minigrad.nn.functional
+    assert minigrad.autograd.gradcheck(lambda a: F.pdist(a), (x,))
+    assert minigrad.autograd.gradcheck(lambda a, b: minigrad.cdist(a, b, p=3.0), (x, y))
+    assert minigrad.autograd.gradcheck(
+        lambda a: F.multi_margin_loss(a, minigrad.tensor([0, 2, 3])), (x,)
+    )
