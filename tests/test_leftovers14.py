@@ -234,3 +234,55 @@ def test_kl_div_at_zero_targets_is_pytorchs(reduction):
         np.testing.assert_allclose(a, b, rtol=1e-12)
         numbers = ~np.isnan(b)  # -0.0 where PyTorch's (a NaN's sign means nothing)
         np.testing.assert_array_equal(np.signbit(a[numbers]), np.signbit(b[numbers]))
+
+
+# -- sparse reprs under as_torch; searchsorted's non-contiguous warnings --------------------------
+def test_sparse_reprs_name_the_layout_as_the_program_imported_it():
+    indices, values = [[0, 1], [1, 0]], [1.0, 2.0]
+    theirs = torch.sparse_coo_tensor(indices, values, (2, 2))
+    ours = minigrad.sparse_coo_tensor(indices, values, (2, 2))
+    previous = _public_name.show_as("torch")
+    try:
+        for convert in (lambda s: s, lambda s: s.to_sparse_csr(), lambda s: s.to_sparse_csc()):
+            assert repr(convert(ours)) == repr(convert(theirs))
+    finally:
+        _public_name.show_as(previous)
+    assert repr(ours).endswith("layout=minigrad.sparse_coo)")
+
+
+def test_searchsorted_warns_once_of_non_contiguous_operands_as_pytorch():
+    from minigrad.ops import search
+
+    def run(lib):
+        boundaries = lib.arange(10.0)[::2]
+        values = lib.tensor([[1.0, 3.0], [2.0, 5.0]]).t()
+        sorter = lib.stack([lib.arange(5), lib.arange(5)], 1)[:, 0]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            found = [lib.bucketize(lib.tensor([1.0, 3.0]), boundaries)]
+            found.append(lib.searchsorted(boundaries, lib.tensor([1.0, 3.0])))
+            found.append(lib.searchsorted(boundaries, values, sorter=sorter))
+            found.append(lib.searchsorted(boundaries, values, right=True))
+        messages = [str(w.message).split(" (Triggered internally")[0] for w in caught]
+        return [f.tolist() for f in found], messages, {w.filename for w in caught}
+
+    saved = set(search._WARNED)
+    search._WARNED.clear()
+    try:
+        theirs, theirs_said, _ = run(torch)
+        ours, said, where = run(minigrad)
+        assert ours == theirs and where == {__file__}
+        # (PyTorch warns once per process: an earlier test in this process may have used it up)
+        assert said == theirs_said or not theirs_said
+        kinds = ["boundary", "input value", "sorter"]
+        assert said == [
+            f"torch.searchsorted(): {k} tensor is non-contiguous, this will lower the performance "
+            f"due to extra data copy when converting non-contiguous tensor to contiguous, please "
+            f"use contiguous {k} tensor if possible. This message will only appear once per "
+            f"program."
+            for k in kinds
+        ]
+        assert run(minigrad)[1] == []  # once per program
+    finally:
+        search._WARNED.clear()
+        search._WARNED.update(saved)
