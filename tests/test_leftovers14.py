@@ -286,3 +286,32 @@ def test_searchsorted_warns_once_of_non_contiguous_operands_as_pytorch():
     finally:
         search._WARNED.clear()
         search._WARNED.update(saved)
+
+
+# -- retained gradients of non-leaf channels-last tensors -----------------------------------------
+def _retained_grads(lib, create_graph=False):
+    lib.manual_seed(0)
+    leaf = lib.randn(2, 3, 5, 5, requires_grad=True)
+    conv = lib.nn.Conv2d(3, 4, 3)
+    x = leaf.to(memory_format=lib.channels_last)
+    x.retain_grad()
+    y = conv(x)
+    y.retain_grad()
+    (y * y).sum().backward(create_graph=create_graph)
+    cl = lib.channels_last
+    found = [(t.stride(), t.is_contiguous(), t.is_contiguous(memory_format=cl)) for t in (x, y)]
+    found += [(t.grad.stride(), t.grad.is_contiguous()) for t in (x, y, leaf)]
+    if create_graph:
+        found.append([t.grad.grad_fn.name() for t in (x, y)])
+    return found
+
+
+@pytest.mark.parametrize("create_graph", [False, True])
+def test_retained_gradients_are_row_major_as_pytorchs(create_graph):
+    # PyTorch keeps a non-leaf's gradient as grad.clone(contiguous_format); leaves keep theirs
+    # in the leaf's layout
+    theirs = _retained_grads(torch, create_graph)
+    assert _retained_grads(minigrad, create_graph) == theirs
+    x = minigrad.randn(2, 3, 4, 4).to(memory_format=minigrad.channels_last).requires_grad_()
+    (x * 2).sum().backward()
+    assert x.grad.is_contiguous(memory_format=minigrad.channels_last)
