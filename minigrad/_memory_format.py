@@ -12,12 +12,23 @@ import numpy as np
 
 from . import _public_name
 
+# name -> every layout and memory format made (for checkpoints, which save them by name)
+_NAMED: dict[str, object] = {}
+
+
+def named(name: str):
+    """The layout or memory format called ``name`` (``"strided"``, ``"channels_last"``)."""
+    if name not in _NAMED:
+        raise ValueError(f"unknown layout or memory format {name!r}")
+    return _NAMED[name]
+
 
 class memory_format:  # noqa: N801 - PyTorch spells it in lower case
     """One of the memory formats; compare with ``is`` or ``==``."""
 
     def __init__(self, name: str):
         self.name = name
+        _NAMED[name] = self
 
     def __repr__(self) -> str:
         return f"{_public_name.shown()}.{self.name}"
@@ -33,6 +44,7 @@ class layout:  # noqa: N801 - PyTorch spells it in lower case
 
     def __init__(self, name: str):
         self.name = name
+        _NAMED[name] = self
 
     def __repr__(self) -> str:
         return f"{_public_name.shown()}.{self.name}"

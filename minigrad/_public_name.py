@@ -51,10 +51,14 @@ class PublicRepr:
 
     def __repr__(self) -> str:
         cls = type(self)
-        module, name = cls.__module__, cls.__qualname__
-        if module.startswith("minigrad."):
-            path = module[len("minigrad.") :] + "." + name
-            path = _TORCH_PATHS.get(path, path)
-            module, name = path.rsplit(".", 1)
-            module = f"{_shown}.{module}"
-        return f"<{module}.{name} object at {hex(id(self))}>"
+        return f"<{public_path(cls.__module__, cls.__qualname__)} object at {hex(id(self))}>"
+
+
+def public_path(module: str, name: str) -> str:
+    """``module.name`` as a program sees it: minigrad's own names under the name shown now
+    (``torch.nn.modules.linear.Linear`` under :mod:`minigrad.as_torch`), at PyTorch's path where
+    minigrad keeps the class elsewhere; other names as they are."""
+    if not module.startswith("minigrad."):
+        return f"{module}.{name}"
+    path = module[len("minigrad.") :] + "." + name
+    return f"{_shown}.{_TORCH_PATHS.get(path, path)}"

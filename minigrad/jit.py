@@ -520,13 +520,16 @@ def save(m, f, _extra_files=None) -> None:
     save_checkpoint({_MARK: 1, "module": m, "extra_files": extra}, f)
 
 
-def _as_bytes(name, data) -> np.ndarray:
-    """An extra file's contents as a uint8 array (what the checkpoint format stores)."""
+def _as_bytes(name, data):
+    """An extra file's contents as a uint8 tensor (what the checkpoint stores: a tensor, which
+    ``weights_only=True`` loading allows, where a NumPy array needs NumPy's globals allowed)."""
     if isinstance(data, str):
         data = data.encode()
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError(f"jit.save: _extra_files[{name!r}] must be str or bytes, got {type(data)}")
-    return np.frombuffer(bytes(data), dtype=np.uint8)
+    from .creation import from_numpy
+
+    return from_numpy(np.frombuffer(bytearray(data), dtype=np.uint8))
 
 
 def load(f, map_location=None, _extra_files=None):
@@ -549,7 +552,7 @@ def load(f, map_location=None, _extra_files=None):
         raise RuntimeError(f"jit.load: {_files.describe(f)} holds no module saved by jit.save")
     for name in list(_extra_files or {}):
         if name in saved["extra_files"]:
-            _extra_files[name] = saved["extra_files"][name].tobytes()
+            _extra_files[name] = np.asarray(saved["extra_files"][name]).tobytes()
     if saved[_MARK] == 2:
         from . import _jit_save
 

@@ -2,21 +2,26 @@
 
 As ``torch.serialization``: :func:`safe_globals` (a context manager), :func:`add_safe_globals`,
 :func:`get_safe_globals` and :func:`clear_safe_globals` say which classes and functions
-``minigrad.load`` may rebuild from a file besides minigrad's own (``weights_only=True``).
+``minigrad.load`` may rebuild from a file besides PyTorch's default allowlist (tensors,
+parameters, plain containers: ``weights_only=True``); :func:`get_unsafe_globals_in_checkpoint`
+lists those a file names that are not allowed yet.
 
 Example:
-    >>> minigrad.save(Net(), "net.mg")
-    >>> with minigrad.serialization.safe_globals([Net]):
+    >>> minigrad.save(Net(), "net.mg")  # Net holds two nn.Linear
+    >>> minigrad.serialization.get_unsafe_globals_in_checkpoint("net.mg")
+    ['__main__.Net', 'minigrad.nn.modules.linear.Linear']
+    >>> with minigrad.serialization.safe_globals([Net, nn.Linear]):
     ...     model = minigrad.load("net.mg")
 """
 
-from .io.api import load, save
+from .io.api import get_unsafe_globals_in_checkpoint, load, save
 from .io.safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 
 __all__ = [
     "add_safe_globals",
     "clear_safe_globals",
     "get_safe_globals",
+    "get_unsafe_globals_in_checkpoint",
     "load",
     "safe_globals",
     "save",

@@ -211,6 +211,9 @@ RULES = {
     # activations
     "SigmoidOp": unary(lambda op, x, y, t: t * y * (1.0 - y)),
     "HardsigmoidOp": unary(_hardsigmoid),
+    # an identity whose backward's gradient is not differentiable: no double-vjp (PyTorch
+    # refuses forward AD of pdist, cdist and the margin losses; minigrad computes it)
+    "FirstOrderOnly": unary(lambda op, x, y, t: t),
     "ReLUOp": unary(lambda op, x, y, t: t * (y > 0)),
     "LeakyReLUOp": unary(lambda op, x, y, t: t.where(x > 0, t * op.negative_slope)),
     "ELUOp": unary(lambda op, x, y, t: t.where(x > 0, t * op.alpha * x.clamp(max=0.0).exp())),

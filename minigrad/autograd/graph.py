@@ -741,10 +741,29 @@ class RetainGrad:
 
     def __call__(self, grad):
         tensor = self.ref()
-        if tensor is not None:
-            from . import grad_mode
+        if tensor is None:
+            return
+        create_graph = grad_mode.is_grad_enabled()
+        own_dtype = GRAD_DTYPES and id(tensor) in GRAD_DTYPES
+        if tensor.grad is None and hasattr(grad._data, "flags") and not own_dtype:
+            tensor.grad = _retained(grad, create_graph)
+        else:
+            accumulate_into(tensor, grad, create_graph)
 
-            accumulate_into(tensor, grad, grad_mode.is_grad_enabled())
+
+def _retained(grad, create_graph: bool):
+    """A non-leaf's first retained gradient, as PyTorch's ``grad.clone(contiguous_format)``:
+    row-major whatever the tensor's layout (the leaves' layout contract is not for it), and in
+    a recorded backward a ``CloneBackward0`` node."""
+    if create_graph:
+        from .._memory_format import contiguous_format
+
+        return grad.clone(memory_format=contiguous_format)
+    data = grad._data
+    if grad._adoptable and data.flags.c_contiguous:  # a buffer nobody else sees: as it is
+        grad._adoptable = False
+        return Tensor._make(data, grad.device)
+    return Tensor._make(data.copy(order="C"), grad.device)
 
 
 class RemovableHandle(PublicRepr):

@@ -148,6 +148,8 @@ def _with(op, **attrs):
     "_IncompleteGamma",
     # -- complex numbers
     "Real", "Imag", "Conj", "Angle", "ViewAsReal", "Complex", "Polar",
+    # -- autograd's own
+    "FirstOrderOnly",
 )  # fmt: skip
 def _elementwise(op, vals, flags, size):
     return op(*_align(vals, flags))

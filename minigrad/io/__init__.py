@@ -7,7 +7,7 @@
 - The allowlist of classes loading may build: :mod:`minigrad.serialization`.
 """
 
-from .api import load, load_pytorch, save
+from .api import get_unsafe_globals_in_checkpoint, load, load_pytorch, save
 from .safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from .safetensors import load_metadata, load_safetensors, save_safetensors
 
@@ -15,6 +15,7 @@ __all__ = [
     "add_safe_globals",
     "clear_safe_globals",
     "get_safe_globals",
+    "get_unsafe_globals_in_checkpoint",
     "load",
     "load_metadata",
     "load_pytorch",

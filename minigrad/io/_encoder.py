@@ -8,7 +8,7 @@ import types
 
 import numpy as np
 
-from .. import backend, dtypes
+from .. import _memory_format, backend, dtypes
 from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
 from ..tensor import Tensor
@@ -56,6 +56,8 @@ class Encoder:
             return {"$dtype": obj.name}
         if isinstance(obj, backend.Device):
             return {"$device": str(obj)}
+        if isinstance(obj, (_memory_format.layout, _memory_format.memory_format)):
+            return {"$layout": obj.name}  # (by name: loads as the same object)
         if isinstance(obj, (dict, list, tuple, set, frozenset)):
             return self._container(obj, where)
         if isinstance(obj, _FUNCTIONS):

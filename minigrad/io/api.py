@@ -11,10 +11,12 @@ import os
 import zipfile
 
 from .. import backend
+from .._public_name import public_path
 from . import _archive, checkpoint, pytorch, safetensors
 from ._files import atomic_write, describe, open_source
+from .safe_globals import is_allowed
 
-__all__ = ["load", "load_pytorch", "save"]
+__all__ = ["get_unsafe_globals_in_checkpoint", "load", "load_pytorch", "save"]
 
 
 def save(obj, f) -> None:
@@ -51,9 +53,13 @@ def load(f, map_location=None, *, weights_only: bool | None = None, mmap: bool |
 
     Nothing in the file is ever run: minigrad's format is JSON and ``.npy`` arrays, PyTorch's
     pickles are read by a restricted reader that rebuilds only tensors and plain containers,
-    and classes named in a file are built only if allowed (minigrad's own, or those given to
-    :func:`minigrad.serialization.add_safe_globals`), as with ``weights_only=True``. Declared
-    sizes are checked against the file before anything is allocated.
+    and with ``weights_only=True`` classes and functions named in a file are built only if
+    allowed: PyTorch's default allowlist (tensors, ``nn.Parameter``, layouts, ``OrderedDict``,
+    ``Counter``, ``set``, ``complex``), or those given to
+    :func:`minigrad.serialization.add_safe_globals`. A whole module or optimizer, a
+    ``defaultdict``, a ``frozenset``, a function or a NumPy array is refused, as
+    ``torch.load`` refuses it. Declared sizes are checked against the file before anything is
+    allocated.
 
     Args:
         f: a path or a readable, seekable binary file object.
@@ -61,9 +67,10 @@ def load(f, map_location=None, *, weights_only: bool | None = None, mmap: bool |
             (``"cpu"``, ``"cuda"``, ``"cuda:1"``, a ``minigrad.device``), a dict mapping saved
             device names to devices (``{"cuda:0": "cpu"}``), or PyTorch's function form
             ``lambda storage, loc: storage`` (the device of what it returns).
-        weights_only: True (the default, as in PyTorch 2.6+): build only allowed classes.
-            False, for files you trust: classes that minigrad's format names are imported and
-            rebuilt whatever they are. PyTorch pickles are always read restrictedly.
+        weights_only: True (the default, as in PyTorch 2.6+): build only allowed globals.
+            False, for files you trust: classes and functions that minigrad's format names are
+            imported and rebuilt whatever they are. PyTorch pickles are always read
+            restrictedly.
         mmap: accepted for PyTorch programs (``torch.load(f, mmap=True)``); the file is read
             into memory either way (``f`` must then be a path, as in PyTorch).
 
@@ -76,8 +83,8 @@ def load(f, map_location=None, *, weights_only: bool | None = None, mmap: bool |
         RuntimeError: the file is empty, truncated, corrupted, or in no format minigrad reads
             (the message names the file and what is wrong), or a tensor's device is not
             available here (pass ``map_location``).
-        pickle.UnpicklingError: the file names a class that is not allowed (the message says
-            how to allow it).
+        pickle.UnpicklingError: the file names a global that is not allowed (PyTorch's
+            "Weights only load failed ... Unsupported global" message, saying how to allow it).
 
     Example:
         >>> model.load_state_dict(minigrad.load("resnet.pt", map_location="cpu"))
@@ -123,6 +130,51 @@ def load_pytorch(f, map_location=None):
                     _archive.check_unique(zf)
                     return pytorch.load_zip(zf, name, locate)
         raise RuntimeError(f"{name} is not a PyTorch checkpoint (it starts with {head!r})")
+
+
+def get_unsafe_globals_in_checkpoint(f) -> list[str]:
+    """The globals (classes, functions) a checkpoint names that ``weights_only=True`` loading
+    refuses: neither in the default allowlist nor added with
+    :func:`~minigrad.serialization.add_safe_globals` (``torch.serialization``'s function).
+
+    The file is read, never built: minigrad's index, or a PyTorch file's pickle opcodes. Names
+    are ``module.qualname`` (``torch.`` for minigrad's own under :mod:`minigrad.as_torch`).
+
+    Example:
+        >>> minigrad.save(model, "model.mg")
+        >>> minigrad.serialization.get_unsafe_globals_in_checkpoint("model.mg")
+        ['minigrad.nn.modules.container.Sequential', 'minigrad.nn.modules.linear.Linear']
+    """
+    name = describe(f)
+    with open_source(f) as (fh, size):
+        start = fh.tell()
+        head = fh.read(16)
+        fh.seek(start)
+        if head.startswith(b"PK"):
+            found = _unsafe_in_zip(fh, name, size, head)
+        elif head.startswith(b"\x80"):
+            found = pytorch.unsafe_globals(fh, name)
+        elif safetensors.looks_like_safetensors(head, size - start):
+            found = []
+        else:
+            raise RuntimeError(f"{name} is not a minigrad checkpoint: {_why_not_zip(head, None)}")
+    return [public_path(module, qualname) for module, qualname in found]
+
+
+def _unsafe_in_zip(fh, name, size, head) -> list[tuple[str, str]]:
+    start = fh.tell()
+    try:
+        with zipfile.ZipFile(fh) as zf:
+            names = zf.namelist()
+            if checkpoint.INDEX in names:
+                root = checkpoint.read_index(zf, name, size)["root"]
+                return [g for g in checkpoint.globals_in_index(root) if not is_allowed(".".join(g))]
+    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as e:
+        raise RuntimeError(f"{name} is not a minigrad checkpoint: {_why_not_zip(head, e)}") from e
+    if not pytorch.is_pytorch_zip(names):
+        raise RuntimeError(f"{name} is not a checkpoint: a zip archive without {checkpoint.INDEX}")
+    fh.seek(start)
+    return pytorch.unsafe_globals(fh, name)
 
 
 def _load_zip(fh, name, size, head, locate, weights_only):

@@ -11,7 +11,7 @@ the index declares.
 What can be saved: tensors (dtype, shape, device, ``requires_grad`` and their class, such as
 ``nn.Parameter``, are kept), NumPy arrays, dicts (any hashable keys that can be saved),
 OrderedDicts, defaultdicts, lists, tuples, sets, ``None``, bools, ints, floats (nan and inf
-included), strings, dtypes, devices, classes and functions with an importable name (as a
+included), strings, dtypes, devices, layouts and memory formats, classes and functions with an importable name (as a
 reference), and objects of classes with an importable name, through their ``__dict__`` (or
 ``__getstate__``/``__setstate__``): whole ``nn.Module``s and optimizers. An object or tensor
 that appears several times is stored once and loaded as one object (so an optimizer saved with
@@ -27,18 +27,39 @@ import zipfile
 
 import numpy as np
 
-from .. import backend, dtypes
+from .. import _memory_format, backend, dtypes
 from ..tensor import Tensor
 from . import _archive
 from ._encoder import Encoder
-from .safe_globals import resolve
+from .safe_globals import global_name, require, resolve
 
-__all__ = ["INDEX", "load_archive", "save_checkpoint"]
+__all__ = ["INDEX", "globals_in_index", "load_archive", "read_index", "save_checkpoint"]
 
 INDEX = "minigrad.json"
 _FORMAT = "minigrad"
 _VERSION = 2
 _READS = (1, 2)
+# The globals a pickle of these would name (``torch.save``), which ``weights_only`` checks
+_IMPLIED = {
+    "$defaultdict": [("collections", "defaultdict")],
+    "$frozenset": [("builtins", "frozenset")],
+    "$ndarray": [
+        global_name(np._core.multiarray._reconstruct), global_name(np.ndarray),
+        global_name(np.dtype),
+    ],
+}  # fmt: skip
+
+
+def _implied(tag: str, value) -> list[tuple[str, str]]:
+    """The globals ``torch.save`` would write for this entry: :data:`_IMPLIED`'s, and for a NumPy
+    array its dtype's class (``numpy.dtypes.Float64DType``), as PyTorch asks for it too."""
+    found = _IMPLIED.get(tag, [])
+    if tag == "$ndarray" and isinstance(value, dict) and isinstance(value.get("dtype"), str):
+        try:
+            found = [*found, global_name(type(np.dtype(value["dtype"])))]
+        except TypeError:
+            pass  # (a malformed dtype: decode reports it)
+    return found
 
 
 # -- save -----------------------------------------------------------------------------------------
@@ -79,7 +100,7 @@ def load_archive(
     zf: zipfile.ZipFile, name: str, size: int, locate, weights_only: bool = True
 ) -> object:
     """Rebuild the object saved in the open minigrad archive ``zf`` (``size`` bytes long)."""
-    index = _read_index(zf, name, size)
+    index = read_index(zf, name, size)
     decoder = _Decoder(zf, name, locate, weights_only)
     decoder.check_declared_sizes(index["root"])
     try:
@@ -88,7 +109,8 @@ def load_archive(
         raise decoder.fail("the index is nested too deeply") from None
 
 
-def _read_index(zf: zipfile.ZipFile, name: str, size: int) -> dict:
+def read_index(zf: zipfile.ZipFile, name: str, size: int) -> dict:
+    """The parsed JSON index of the open minigrad archive ``zf`` (``size`` bytes long)."""
     try:
         info = zf.getinfo(INDEX)
         # A stored index is at most the file; a compressed one may not inflate past that either.
@@ -186,6 +208,8 @@ class _Decoder:
         if not isinstance(node, dict) or len(node) != 1:
             raise self.fail(f"unexpected entry {str(node)[:80]} in the index")
         ((tag, value),) = node.items()
+        for module, qualname in _implied(tag, value):
+            require(module, qualname, self.weights_only)
         handler = _HANDLERS.get(tag)
         if handler is None:
             raise self.fail(f"unknown tag {tag!r} in the index")
@@ -300,6 +324,33 @@ class _Decoder:
         return obj
 
 
+def globals_in_index(root) -> list[tuple[str, str]]:
+    """Every global a saved object's index names or implies, ``(module, qualname)``, in order
+    (the classes of objects and tensors, functions, and :data:`_IMPLIED`'s)."""
+    found, stack = [], [root]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+            continue
+        if not isinstance(node, dict) or len(node) != 1:
+            continue
+        ((tag, value),) = node.items()
+        found += _implied(tag, value)
+        if tag == "$global":
+            found.append(tuple(value))
+        elif tag in ("$object", "$tensor") and isinstance(value, dict):
+            found += [tuple(value["class"])] if "class" in value else []
+            stack.extend(value.get(k) for k in ("attrs", "state") if k in value)
+        elif tag == "$sparse" and isinstance(value, dict):
+            stack.extend({"$tensor": part} for part in value.get("parts", ()))
+        elif tag in ("$dict", "$odict") and isinstance(value, dict):
+            stack.extend(reversed(list(value.values())))
+        elif tag not in ("$ndarray", "$float", "$dtype", "$device", "$layout", "$ref"):
+            stack.append(value)
+    return list(dict.fromkeys((str(m), str(q)) for m, q in found))
+
+
 def _decode_dict(dec: _Decoder, value, cls=dict):
     if isinstance(value, dict):
         return cls((k, dec.decode(v)) for k, v in value.items())
@@ -336,4 +387,5 @@ _HANDLERS = {
     "$float": _decode_float,
     "$dtype": lambda dec, name: dtypes.from_name(name),
     "$device": lambda dec, name: backend.device(name),
+    "$layout": lambda dec, name: _memory_format.named(name),
 }

@@ -20,6 +20,7 @@ from __future__ import annotations
 import collections
 import io
 import pickle
+import pickletools
 import struct
 import zipfile
 
@@ -30,9 +31,9 @@ from .._memory_format import strided
 from ..tensor import Tensor
 from . import _archive
 from .safe_globals import BLOCKED_MODULES, blocked, resolve
-from .unpickler import RestrictedUnpickler
+from .unpickler import PY2_MODULES, RestrictedUnpickler
 
-__all__ = ["is_pytorch_zip", "load_legacy", "load_zip"]
+__all__ = ["is_pytorch_zip", "load_legacy", "load_zip", "unsafe_globals"]
 
 _MAGIC = 0x1950A86A20F9469CFC6C
 _PROTOCOL = 1001
@@ -267,12 +268,60 @@ def load_zip(zf: zipfile.ZipFile, name: str, locate):
             raise RuntimeError(f"{name}: cannot read {member} ({e})") from e
 
     reader = _Reader(name, locate, read_storage)
+    data = _pickle_bytes(zf, pkl, name)
+    return _unpickle(reader, io.BytesIO(data), len(data))
+
+
+def _pickle_bytes(zf: zipfile.ZipFile, pkl: str, name: str) -> bytes:
     try:
         info = zf.getinfo(pkl)
-        data = _archive.read_member(zf, info, info.compress_size * 1032 + 64, "its size")
+        return _archive.read_member(zf, info, info.compress_size * 1032 + 64, "its size")
     except (_archive.ArchiveError, *_archive.ERRORS) as e:
         raise RuntimeError(f"{name}: cannot read {pkl} ({e})") from e
-    return _unpickle(reader, io.BytesIO(data), len(data))
+
+
+def unsafe_globals(fh, name: str) -> list[tuple[str, str]]:
+    """The globals of the ``torch.save`` file ``fh`` (zip or legacy) that loading refuses, in
+    order: its pickles' opcodes are read, nothing is built or run (as PyTorch's
+    ``get_unsafe_globals_in_checkpoint``)."""
+    start = fh.tell()
+    if fh.read(2) == b"PK":
+        fh.seek(start)
+        with zipfile.ZipFile(fh) as zf:
+            names = zf.namelist()
+            pkl = next(n for n in names if n == "data.pkl" or n.endswith("/data.pkl"))
+            found = _globals_in_pickles(io.BytesIO(_pickle_bytes(zf, pkl, name)), 1, name)
+    else:  # legacy: magic number, protocol, system info, then the object's pickle
+        fh.seek(start)
+        found = _globals_in_pickles(fh, 4, name)
+    reader = _Reader(name, None, None)
+    found = [(PY2_MODULES.get(module, module), qualname) for module, qualname in found]
+    return [g for g in dict.fromkeys(found) if not _finds(reader, *g)]
+
+
+def _globals_in_pickles(fh, count: int, name: str) -> list[tuple[str, str]]:
+    """The ``GLOBAL`` and ``STACK_GLOBAL`` names of the next ``count`` pickles in ``fh``."""
+    found, strings = [], []
+    try:
+        for _ in range(count):
+            for op, arg, _pos in pickletools.genops(fh):
+                if op.name == "GLOBAL":
+                    found.append(tuple(arg.split(" ", 1)))
+                elif op.name == "STACK_GLOBAL" and len(strings) >= 2:
+                    found.append((strings[-2], strings[-1]))
+                elif isinstance(arg, str) and "UNICODE" in op.name:
+                    strings.append(arg)
+    except (ValueError, EOFError, struct.error) as e:
+        raise RuntimeError(f"{name}: corrupted PyTorch checkpoint ({e})") from e
+    return found
+
+
+def _finds(reader: _Reader, module: str, qualname: str) -> bool:
+    try:
+        reader.find_class(module, qualname)
+    except pickle.UnpicklingError:
+        return False
+    return True
 
 
 def _record(zf: zipfile.ZipFile, member: str) -> bytes | None:

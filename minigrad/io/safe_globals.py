@@ -2,42 +2,63 @@
 
 Loading a checkpoint never runs code from the file, but a file may name classes (a saved
 ``nn.Module``, an optimizer, a user's ``class Net``) and functions (an activation held by a
-layer). A name is only turned into an object when it is allowed:
+layer). With ``weights_only=True`` (the default) a name is only turned into an object when it
+is allowed, as in ``torch.load``:
 
-- minigrad's own classes (anything defined under ``minigrad.``) and the pure functions of
-  ``minigrad.nn.functional`` and ``minigrad.ops``; a few builtin types (``dict``, ``list``,
-  ``set``, ...) that optimizers use as ``defaultdict`` factories;
+- PyTorch's default allowlist (``torch._weights_only_unpickler._get_allowed_globals``) in
+  minigrad's names: tensors and ``nn.Parameter``, layouts and memory formats, ``OrderedDict``,
+  ``Counter``, ``set``, ``complex`` and ``bytearray``; dtypes, devices, plain containers and
+  scalars need no name. A whole ``nn.Module`` or optimizer, a ``defaultdict``, a ``frozenset``,
+  a function or a NumPy array is refused, as PyTorch refuses it;
 - what the caller allowlists with :func:`add_safe_globals` or the :func:`safe_globals`
   context manager, as with ``torch.serialization``.
 
-Anything else is an :class:`pickle.UnpicklingError` (PyTorch raises the same type) that names
-the global and says how to allow it. ``weights_only=False`` lifts the allowlist: any
-importable name is then imported, for files you trust.
+Anything else is a :class:`pickle.UnpicklingError` in PyTorch's words ("Weights only load
+failed ... Unsupported global: GLOBAL minigrad.nn.modules.linear.Linear was not an allowed
+global by default"). ``weights_only=False`` lifts the allowlist: any importable name is then
+imported, for files you trust.
 """
 
 from __future__ import annotations
 
+import collections
 import contextlib
+import functools
 import importlib
 import pickle
 import sys
+
+from .._public_name import public_path, shown
 
 __all__ = [
     "add_safe_globals",
     "clear_safe_globals",
     "get_safe_globals",
     "global_name",
+    "is_allowed",
+    "require",
     "resolve",
     "safe_globals",
+    "unsupported",
 ]
 
 # name -> object, in the order they were added (a dict keeps it)
 _allowed: dict[str, object] = {}
-_BUILTIN_TYPES = {t.__name__: t for t in (dict, list, set, frozenset, tuple, int, float, bool, str)}
-_FUNCTION_MODULES = ("minigrad.nn.functional", "minigrad.ops")
 # Modules whose globals are refused even when allowlisted (PyTorch's ``_blocklisted_modules``):
 # ``os.system`` pickles as ``posix.system``.
 BLOCKED_MODULES = ("sys", "os", "posix", "nt")
+
+
+@functools.cache
+def _defaults() -> dict[str, object]:
+    """PyTorch's default allowlist, in minigrad's names (built on first use: it imports nn)."""
+    from .._memory_format import layout, memory_format
+    from ..nn.parameter import Parameter
+    from ..tensor import Tensor
+
+    objs = (Tensor, Parameter, layout, memory_format, collections.OrderedDict)
+    objs += (collections.Counter, set, complex, bytearray)
+    return {".".join(global_name(obj)): obj for obj in objs}
 
 
 def global_name(obj) -> tuple[str, str]:
@@ -115,39 +136,57 @@ def _default_name(obj) -> str | None:
         return None
 
 
+def is_allowed(name: str) -> bool:
+    """True if ``weights_only`` loading may build the global ``module.qualname`` ``name``."""
+    return name in _allowed or name in _defaults()
+
+
 def resolve(module: str, qualname: str, *, weights_only: bool = True, where: str = "the file"):
     """The object a file names as ``module.qualname``, if it is allowed.
 
     Raises:
-        pickle.UnpicklingError: the name is neither minigrad's own nor allowlisted (with
-            ``weights_only=True``), or it does not exist.
+        pickle.UnpicklingError: with ``weights_only=True``, the name is neither in PyTorch's
+            default allowlist nor allowlisted by the caller (PyTorch's message); or the name
+            does not exist.
     """
     name = f"{module}.{qualname}"
     if weights_only and module in BLOCKED_MODULES:
         raise blocked(module, qualname, where)
-    if name in _allowed:
-        return _allowed[name]
-    if module == "builtins" and qualname in _BUILTIN_TYPES:
-        return _BUILTIN_TYPES[qualname]
+    obj = _allowed.get(name) or _defaults().get(name)
+    if obj is not None:
+        return obj
+    if weights_only:
+        raise unsupported(module, qualname)
     # Importing a __main__ module runs a program (minigrad/__main__.py runs the CLI): never.
-    own = (module == "minigrad" or module.startswith("minigrad.")) and "__main__" not in module
-    if own or not weights_only:
-        obj = _import(module, qualname, where)
-        if not weights_only:
-            return obj
-        # Only what is defined under that name, not something reached through it (np.load).
-        defined = (getattr(obj, "__module__", None), getattr(obj, "__qualname__", None)) == (
-            module,
-            qualname,
-        )
-        if defined and (isinstance(obj, type) or module.startswith(_FUNCTION_MODULES)):
-            return obj
-    raise pickle.UnpicklingError(
-        f"Weights only load failed: {where} names the global {name}, which is not an allowed "
-        f"global by default (minigrad builds only its own classes and the globals you allow). "
-        f"If you trust it, allow it with minigrad.serialization.add_safe_globals([{qualname}]) "
-        f"or the minigrad.serialization.safe_globals([{qualname}]) context manager, or pass "
-        f"weights_only=False if you trust the whole file."
+    if module.endswith(".__main__"):
+        raise pickle.UnpicklingError(f"{where} names the global {name}, of a program's __main__")
+    return _import(module, qualname, where)
+
+
+def require(module: str, qualname: str, weights_only: bool) -> None:
+    """Refuse, as :func:`resolve` does, a global the file implies without naming an object to
+    build (a ``defaultdict`` or ``frozenset`` container, a NumPy array's rebuilders)."""
+    if weights_only and not is_allowed(f"{module}.{qualname}"):
+        raise unsupported(module, qualname)
+
+
+def unsupported(module: str, qualname: str) -> pickle.UnpicklingError:
+    """PyTorch's ``weights_only`` error for a global outside the allowlist, in the names the
+    program uses (``torch.`` under :mod:`minigrad.as_torch`)."""
+    top = shown()
+    path = qualname if module == "builtins" else public_path(module, qualname)
+    return pickle.UnpicklingError(
+        f"Weights only load failed. This file can still be loaded, to do so you have two "
+        f"options, do those steps only if you trust the source of the checkpoint. \n\t(1) "
+        f"Re-running `{top}.load` with `weights_only` set to `False` will likely succeed, but it "
+        f"can result in arbitrary code execution. Do it only if you got the file from a trusted "
+        f"source.\n\t(2) Alternatively, to load with `weights_only=True` please check the "
+        f"recommended steps in the following error message.\n\tWeightsUnpickler error: "
+        f"Unsupported global: GLOBAL {path} was not an allowed global by default. Please use "
+        f"`{top}.serialization.add_safe_globals([{path}])` or the "
+        f"`{top}.serialization.safe_globals([{path}])` context manager to allowlist this global "
+        f"if you trust this class/function.\n\nCheck the documentation of {top}.load to learn "
+        f"more about types accepted by default with weights_only."
     )
 
 

@@ -16,7 +16,7 @@ import pickle
 import struct
 from collections import OrderedDict
 
-__all__ = ["RestrictedUnpickler"]
+__all__ = ["PY2_MODULES", "RestrictedUnpickler"]
 
 
 class _Mark:
@@ -24,7 +24,7 @@ class _Mark:
 
 
 _MARK = _Mark()
-_PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
+PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
 
 
 class RestrictedUnpickler:
@@ -127,7 +127,7 @@ class RestrictedUnpickler:
 
     def global_(self, module: str, name: str):
         # Protocols 0-2 spell Python 3's modules as Python 2's (pickle's fix_imports).
-        return self.find_class(_PY2_MODULES.get(module, module), name)
+        return self.find_class(PY2_MODULES.get(module, module), name)
 
     def text_global(self) -> None:
         module = self.readline().decode("utf-8")

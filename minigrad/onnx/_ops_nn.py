@@ -165,10 +165,10 @@ def _gru_cell(c):
     return g.node("Add", [g.node("Mul", [one_minus_z, n]), g.node("Mul", [z, h])])
 
 
-@converter("ZeroLink")
+@converter("ZeroLink", "FirstOrderOnly")
 def _zero_link(c):
     """The pooled output itself: the link to the pool's input only keeps it in a recorded
-    backward's graph (with a zero derivative)."""
+    backward's graph (with a zero derivative); FirstOrderOnly is an identity too."""
     return c.g.node("Identity", [c.input(0)])
 
 

@@ -513,29 +513,66 @@ def linked_to(out, x):
 class NoDerivative(Op):
     """z = a gradient computed in a recorded backward, joined to what it was computed from
     (``inputs``) where PyTorch implements no derivative of that backward
-    (``hardsigmoid_backward``): differentiating z raises PyTorch's error"""
+    (``hardsigmoid_backward``): differentiating z raises PyTorch's error. PyTorch has two: a
+    backward with no formula at all (node ``NotImplemented``, a RuntimeError), and one whose
+    formula is ``not_implemented`` (node ``node``, e.g. ``PdistBackwardBackward0``, a
+    NotImplementedError)."""
 
-    backward_name = "NotImplemented"  # (PyTorch's node: torch::autograd::NotImplemented)
+    def __init__(self, function: str, node: str | None = None):
+        self.function, self.node = function, node
 
-    def __init__(self, function: str):
-        self.function = function
+    def name(self) -> str:
+        return self.node or "torch::autograd::NotImplemented"  # (its repr: NotImplemented)
 
     def forward(self, value, *inputs):
         return value  # (an array no one else holds: the backward's own result)
 
     def backward(self, gz):
+        if self.node is not None:
+            raise NotImplementedError(f"the derivative for '{self.function}' is not implemented.")
         raise RuntimeError(f"derivative for aten::{self.function} is not implemented")
 
 
-def no_derivative(function: str, grad, *inputs):
+def no_derivative(function: str, grad, *inputs, node: str | None = None):
     """``grad`` (computed by a backward from ``inputs``) as is, unless a graph is being recorded
     (``create_graph``) and an input requires grad: then a node that raises when differentiated,
-    as PyTorch's for the backward ``function`` it does not differentiate."""
+    as PyTorch's for the backward ``function`` it does not differentiate (see
+    :class:`NoDerivative` for ``node``)."""
     if not (_grad_state.enabled and any(t.requires_grad for t in inputs)):
         return grad
     with grad_mode.no_grad():
         value = grad.detach()
-    return NoDerivative(function)(value, *inputs)
+    return NoDerivative(function, node)(value, *inputs)
+
+
+class FirstOrderOnly(Op):
+    """z = x (a copy); dz/dx = 1, the gradient passed through :func:`no_derivative`: the entry
+    of a function minigrad composes where PyTorch's one node has a backward it does not
+    differentiate (``multi_margin_loss``, ``pdist``)"""
+
+    save_inputs = True
+
+    def __init__(self, function: str, node: str | None):
+        self.function, self.node = function, node
+
+    def forward(self, x):
+        return x.copy()
+
+    def backward(self, gz):
+        return no_derivative(self.function, gz, gz, self.saved_tensors[0], node=self.node)
+
+
+def first_order_only(x, function: str, node: str | None = None):
+    """``x``, through a node whose backward's gradient raises when differentiated, as PyTorch's
+    for the backward ``function`` (see :class:`NoDerivative`); ``x`` itself when no graph is
+    recorded. The function's first-order gradient is unchanged.
+
+    Example:
+        >>> rows = first_order_only(input, "multi_margin_loss_backward")
+    """
+    if not (_grad_state.enabled and getattr(x, "requires_grad", False)):
+        return x
+    return FirstOrderOnly(function, node)(x)
 
 
 def constant(array, device):

@@ -9,7 +9,7 @@ import math
 from .. import dtypes
 from ..autograd.graph import named_as, names_node
 from ..backend import DimensionError
-from .base import coefficient, normalize_dim, on_input_device, refuse_dtype
+from .base import coefficient, first_order_only, normalize_dim, on_input_device, refuse_dtype
 from .complex import real_only
 from .elementwise import promote
 from .indexing import GetItem, IndexAdd
@@ -179,13 +179,22 @@ def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
 
 
 @real_only
-@names_node("CdistBackward0")
+@names_node(
+    lambda x1, x2, p=2.0, compute_mode=None: (
+        "ViewBackward0" if _cdist_uses_mm(x1, x2, p, compute_mode) else "CdistBackward0"
+    )
+)
 def cdist(x1, x2, p=2.0, compute_mode=None):
     """The p-norm distance between each row of ``x1`` (…, P, M) and each row of ``x2``
     (…, R, M): a (…, P, R) tensor. Computed from the differences (exact, no ‖a‖²+‖b‖²-2ab).
 
     Example:
         >>> minigrad.cdist(minigrad.zeros(2, 3), minigrad.ones(4, 3)).shape  # (2, 4)
+
+    Its gradient is differentiable where PyTorch's is: p = 2 computed through matrix products
+    (``compute_mode="use_mm_for_euclid_dist"``, or by default when P or R is over 25);
+    otherwise differentiating it raises, as PyTorch (``the derivative for '_cdist_backward' is
+    not implemented.``).
     """
     if x1.ndim < 2 or x2.ndim < 2:
         raise RuntimeError(
@@ -197,11 +206,23 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
         )
     if p < 0:
         raise RuntimeError(f"cdist only supports non-negative p values, got {p}")
-    if dtypes.bfloat16 in (x1.dtype, x2.dtype):  # as PyTorch, which has no bfloat16 kernel
+    mm = _cdist_uses_mm(x1, x2, p, compute_mode)
+    if dtypes.bfloat16 in (x1.dtype, x2.dtype) and not mm:  # (PyTorch: no bfloat16 kernel)
         raise NotImplementedError(
             "\"cdist\" not implemented for 'BFloat16' (as in PyTorch): convert with .float()"
         )
+    if not mm:
+        x1 = first_order_only(x1, "_cdist_backward", "CdistBackwardBackward0")
+        x2 = first_order_only(x2, "_cdist_backward", "CdistBackwardBackward0")
     return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, dim=-1)
+
+
+def _cdist_uses_mm(x1, x2, p, compute_mode) -> bool:
+    """Whether PyTorch computes this cdist through matrix products (a twice-differentiable
+    composite) rather than its own kernel, whose backward it does not differentiate."""
+    if p != 2 or compute_mode == "donot_use_mm_for_euclid_dist":
+        return False
+    return compute_mode == "use_mm_for_euclid_dist" or max(x1.shape[-2], x2.shape[-2]) > 25
 
 
 @names_node("UnsafeViewBackward0")

@@ -4,6 +4,7 @@ bucketize, unravel_index."""
 from __future__ import annotations
 
 from .. import dtypes
+from .._warnings import warn_user
 from ..autograd import graph
 from .base import constant, normalize_dim, on_input_device, refuse_dtype
 from .complex import refuse_complex
@@ -88,6 +89,12 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
             raise RuntimeError("searchsorted: side and right can't be set to opposites")
         right = side == "right"
     _searchsorted_dtypes(sorted_sequence, input)
+    for operand, what in (
+        (input, "input value"),
+        (sorted_sequence, "boundary"),
+        (sorter, "sorter"),
+    ):
+        _warn_non_contiguous(operand, what)
     how = "right" if right else "left"
     dev = sorted_sequence.device
     xp = dev.xp
@@ -116,6 +123,24 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     rows_val = values.reshape(-1, values.shape[-1])
     found = xp.stack([xp.searchsorted(s, v, side=how) for s, v in zip(rows_seq, rows_val)])
     return constant(found.reshape(values.shape).astype(out_dtype), dev)
+
+
+# PyTorch's once-per-program warnings of a non-contiguous operand that were given
+_WARNED: set[str] = set()
+
+
+def _warn_non_contiguous(operand, what: str) -> None:
+    """PyTorch's warning (once per program, as its TORCH_WARN_ONCE) that searchsorted and
+    bucketize copy a non-contiguous ``what`` tensor (``input value``, ``boundary``, ``sorter``)."""
+    if what in _WARNED or not isinstance(operand, graph.Tensor) or operand.is_contiguous():
+        return
+    _WARNED.add(what)
+    warn_user(
+        f"torch.searchsorted(): {what} tensor is non-contiguous, this will lower the "
+        f"performance due to extra data copy when converting non-contiguous tensor to "
+        f"contiguous, please use contiguous {what} tensor if possible. This message will only "
+        f"appear once per program."
+    )
 
 
 def _searchsorted_dtypes(sorted_sequence, input) -> None:

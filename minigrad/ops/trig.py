@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from .base import Op, kernel_dtypes
 from .complex import holomorphic
 from .elementwise import (
@@ -242,12 +244,14 @@ class Xlogy(Op):
 
     def forward(self, x, y):
         xp = self.xp
-        with_log = (x * xp.log(y)).astype(operand_dtype(x, y), copy=False)
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(y < 0) = nan, silently
+            with_log = (x * xp.log(y)).astype(operand_dtype(x, y), copy=False)
         return xp.where((x == 0) & ~xp.isnan(y), xp.zeros_like(with_log), with_log)
 
     def backward(self, gz):
         x, y = self.saved_tensors
-        return where(x == 0, 0.0, gz * y.log()), gz * x / y
+        with np.errstate(divide="ignore", invalid="ignore"):  # log(0), 0/0: silently, as PyTorch
+            return where(x == 0, 0.0, gz * y.log()), gz * x / y
 
 
 class Copysign(Op):

@@ -281,7 +281,7 @@ def sparse_repr(t) -> str:
         suffixes.append(f"dtype={t.dtype}")  # (as for dense tensors, int64 goes unsaid)
     if t.device.type != "cpu":
         suffixes.append(f"device='{t.device}'")
-    suffixes.append("layout=minigrad.sparse_coo")
+    suffixes.append(f"layout={t.layout!r}")  # (torch.sparse_coo under minigrad.as_torch)
     if t.grad_fn is not None:
         suffixes.append(f"grad_fn=<{class_name(t.grad_fn)}>")
     elif t.requires_grad:

@@ -298,6 +298,14 @@ def _rows():
                 Sample(T((2, 3, 4)), T((2, 2, 4)), p=3.0),
                 Sample(T((3, 2)), T((2, 2)), p=INF),
             ],
+            gradgrad=False,
+            note="PyTorch implements no derivative of _cdist_backward: differentiating raises "
+            "(tests/test_leftovers14.py checks its error)",
+        ),
+        OpInfo(  # p = 2 through matrix products: twice differentiable, as PyTorch's composite
+            "cdist_mm",
+            lambda m, a, b, **kw: m.cdist(a, b, **kw),
+            [Sample(T((3, 4)), T((5, 4)), compute_mode="use_mm_for_euclid_dist")],
         ),
         OpInfo(
             "lerp",

@@ -8,6 +8,8 @@ from .samples import F, Index, OpInfo, Sample, T, V
 
 _SIGNS = [[1.0, -1.0, 1.0, -1.0], [-1.0, -1.0, 1.0, 1.0], [1.0, 1.0, -1.0, 1.0]]
 _LISTS = [[0, 3, -1, 1, 2], [4, -1, 0, 0, 0], [1, 2, 3, 4, 0]]
+# (tests/test_leftovers14.py checks PyTorch's error)
+NO_DOUBLE_BACKWARD = "PyTorch implements no derivative of {}: differentiating the gradient raises"
 
 
 def _ctc(m, x, targets, input_lengths, target_lengths, **kw):
@@ -60,6 +62,8 @@ ROWS = [
             Sample(T((3, 4)), Index([1, 0, 3]), V([0.5, 1.0, 2.0, 0.3], grad=False)),
             Sample(T((4,)), Index(2), reduction="none"),
         ],
+        gradgrad=False,
+        note=NO_DOUBLE_BACKWARD.format("multi_margin_loss_backward"),
     ),
     OpInfo(
         "multilabel_margin_loss",
@@ -69,6 +73,8 @@ ROWS = [
             Sample(T((3, 5)), Index(_LISTS), reduction="none"),
             Sample(T((5,)), Index([3, 0, -1, 2, 2]), reduction="sum"),
         ],
+        gradgrad=False,
+        note=NO_DOUBLE_BACKWARD.format("multilabel_margin_loss_backward"),
     ),
     OpInfo(
         "triplet_margin_with_distance_loss",

@@ -129,7 +129,8 @@ def main(rnn_type, path, epochs=3, lr=2.0, bptt=8, clip=0.25):
 
     with open(path, "wb") as f:
         torch.save(model, f)
-    with torch.serialization.safe_globals([RNNModel]):
+    allowed = [RNNModel, nn.Dropout, nn.Embedding, nn.LSTM, nn.GRU, nn.RNN, nn.Linear]
+    with torch.serialization.safe_globals(allowed):  # every class the whole model holds
         with open(path, "rb") as f:
             model = torch.load(f)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from ... import dtypes, ops
 from ...autograd.graph import named_as, names_node
 from ...creation import shape_constant
+from ...ops.base import first_order_only
 from ...ops.complex import real_only
 
 
@@ -38,7 +39,9 @@ def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool =
 @names_node("PdistBackward0")
 def pdist(input, p: float = 2.0):
     """The p-norm distances between the rows of an (N, M) input, for every pair i < j in
-    row-major order: a vector of N·(N-1)/2, as ``torch.nn.functional.pdist``.
+    row-major order: a vector of N·(N-1)/2, as ``torch.nn.functional.pdist``. Its gradient is
+    not differentiable, as in PyTorch (``the derivative for '_pdist_backward' is not
+    implemented.``).
 
     Example:
         >>> F.pdist(minigrad.randn(4, 3)).shape
@@ -48,6 +51,7 @@ def pdist(input, p: float = 2.0):
         raise RuntimeError(f"pdist only supports 2D tensors, got: {input.ndim}D")
     if p < 0:
         raise RuntimeError(f"pdist only supports non-negative p values, got p={p}")
+    input = first_order_only(input, "_pdist_backward", "PdistBackwardBackward0")
     n = input.shape[0]
     first = [i for i in range(n) for _ in range(i + 1, n)]
     second = [j for i in range(n) for j in range(i + 1, n)]

@@ -276,7 +276,9 @@ def kl_div(
     log_target: bool = False,
 ):
     """Kullback-Leibler divergence KL(target ‖ exp(input)) with ``input`` log-probabilities:
-    target·(log target - input) (0 where target = 0), or exp(t)·(t - input) with ``log_target``.
+    xlogy(target, target) - target·input (0 where target = 0, where the gradient with respect
+    to a target that requires grad is NaN, as PyTorch's), or exp(t)·(t - input) with
+    ``log_target``.
 
     ``reduction='batchmean'`` divides the sum by the batch size (the mathematically correct
     KL); 'mean' divides by the number of elements, as PyTorch.
@@ -296,9 +298,9 @@ def kl_div(
     if log_target:
         loss = target.exp() * (target - input)
     else:
-        positive = target > 0
-        safe_log = ops.where(positive, target, 1.0).log()
-        loss = ops.where(positive, target * (safe_log - input), input * 0.0)
+        # PyTorch's formula: 0 where target = 0, but there the target's gradient is NaN
+        # (xlogy's t/t), and a negative target gives NaN, as in PyTorch
+        loss = ops.xlogy(target, target) - target * input
     if reduction == "mean":
         warn_user(
             # PyTorch's text, spacing included, so that filters written for it match

@@ -7,7 +7,7 @@ from __future__ import annotations
 from ... import ops
 from ...autograd.graph import names_node
 from ...creation import arange, zeros
-from ...ops.base import coefficient, kernel_dtypes, on_input_device
+from ...ops.base import coefficient, first_order_only, kernel_dtypes, on_input_device
 from ._cross_entropy import _poison
 from ._utils import check_class_targets, resolve_reduction
 from ._utils import reduce as reduce_
@@ -172,6 +172,8 @@ def multi_margin_loss(
 
     Shapes: input (N, C) or (C,); target (N,) or () class indices; weight (C,).
     Differs on purpose: a weight that requires grad gets its gradient, where PyTorch refuses.
+    The input's gradient is not differentiable, as in PyTorch (``derivative for
+    aten::multi_margin_loss_backward is not implemented``).
     """
     reduction = resolve_reduction(size_average, reduce, reduction, "multi_margin_loss")
     if p not in (1, 2):
@@ -180,6 +182,7 @@ def multi_margin_loss(
         raise ValueError("weight must be one-dimensional")
     _no_half(input, "multi_margin_loss")
     rows, labels = _class_rows(input, target, "multi_margin_loss")
+    rows = first_order_only(rows, "multi_margin_loss_backward")
     c = rows.shape[1]
     if weight is not None and weight.numel() != c:
         raise RuntimeError(
@@ -213,7 +216,8 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
     """Multi-label hinge loss: per row, Σ_j Σ_{i ∉ targets} max(0, 1 - (x_{y_j} - x_i)) / C.
 
     ``target`` has input's shape and lists each row's classes first, then -1 (the rest of the
-    row is ignored from the first -1 on), as PyTorch.
+    row is ignored from the first -1 on), as PyTorch. Its gradient is not differentiable, as
+    in PyTorch (``derivative for aten::multilabel_margin_loss_backward is not implemented``).
     """
     reduction = resolve_reduction(size_average, reduce, reduction, "multilabel_margin_loss")
     _no_half(input, "multilabel_margin_loss")
@@ -223,6 +227,7 @@ def multilabel_margin_loss(input, target, size_average=None, reduce=None, reduct
             f"of size: {list(input.shape)}"
         )
     rows = input.reshape(1, -1) if input.ndim < 2 else input
+    rows = first_order_only(rows, "multilabel_margin_loss_backward")
     labels = target.reshape(tuple(rows.shape))
     c = rows.shape[1]
     try:
