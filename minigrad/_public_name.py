@@ -21,14 +21,6 @@ def show_as(name: str) -> str:
     return previous
 
 
-def public_path(path: str) -> str:
-    """``path`` (``minigrad.cuda.amp.GradScaler``) as the program imported it: ``torch.`` in
-    front under :mod:`minigrad.as_torch` (for messages that name minigrad's objects)."""
-    if path == "minigrad" or path.startswith("minigrad."):
-        return _shown + path[len("minigrad") :]
-    return path
-
-
 # PyTorch's path of a class that minigrad keeps in another module (less the top name)
 _TORCH_PATHS = {
     "autograd.graph.RemovableHandle": "utils.hooks.RemovableHandle",
@@ -51,14 +43,17 @@ class PublicRepr:
 
     def __repr__(self) -> str:
         cls = type(self)
-        return f"<{public_path(cls.__module__, cls.__qualname__)} object at {hex(id(self))}>"
+        return f"<{public_path(f'{cls.__module__}.{cls.__qualname__}')} object at {hex(id(self))}>"
 
 
-def public_path(module: str, name: str) -> str:
-    """``module.name`` as a program sees it: minigrad's own names under the name shown now
-    (``torch.nn.modules.linear.Linear`` under :mod:`minigrad.as_torch`), at PyTorch's path where
-    minigrad keeps the class elsewhere; other names as they are."""
-    if not module.startswith("minigrad."):
-        return f"{module}.{name}"
-    path = module[len("minigrad.") :] + "." + name
+def public_path(path: str) -> str:
+    """A dotted ``path`` as a program sees it: minigrad's own names under the name shown now
+    (``torch.nn.modules.linear.Linear`` under :mod:`minigrad.as_torch`, ``torch.cuda.amp`` in
+    messages), at PyTorch's path where minigrad keeps the class elsewhere; other names as they
+    are."""
+    if path == "minigrad":
+        return _shown
+    if not path.startswith("minigrad."):
+        return path
+    path = path[len("minigrad.") :]
     return f"{_shown}.{_TORCH_PATHS.get(path, path)}"

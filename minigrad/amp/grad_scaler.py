@@ -288,7 +288,7 @@ class GradScaler(PublicRepr):
 def _unavailable_message(device: str) -> str:
     """PyTorch's warning for a scaler made for a device type this machine lacks."""
     if device.split(":")[0] == "cuda":  # PyTorch's words, its two spaces included
-        name, what = public_path("minigrad.cuda.amp.GradScaler"), "CUDA is not available. "
+        name, what = public_path("minigrad.cuda.amp") + ".GradScaler", "CUDA is not available. "
     else:
         name, what = public_path("minigrad.amp.GradScaler"), f"{device} is not available."
     return f"{name} is enabled, but {what} Disabling."

@@ -158,7 +158,7 @@ def get_unsafe_globals_in_checkpoint(f) -> list[str]:
             found = []
         else:
             raise RuntimeError(f"{name} is not a minigrad checkpoint: {_why_not_zip(head, None)}")
-    return [public_path(module, qualname) for module, qualname in found]
+    return [public_path(f"{module}.{qualname}") for module, qualname in found]
 
 
 def _unsafe_in_zip(fh, name, size, head) -> list[tuple[str, str]]:

@@ -174,7 +174,7 @@ def unsupported(module: str, qualname: str) -> pickle.UnpicklingError:
     """PyTorch's ``weights_only`` error for a global outside the allowlist, in the names the
     program uses (``torch.`` under :mod:`minigrad.as_torch`)."""
     top = shown()
-    path = qualname if module == "builtins" else public_path(module, qualname)
+    path = qualname if module == "builtins" else public_path(f"{module}.{qualname}")
     return pickle.UnpicklingError(
         f"Weights only load failed. This file can still be loaded, to do so you have two "
         f"options, do those steps only if you trust the source of the checkpoint. \n\t(1) "
