@@ -156,6 +156,17 @@ def refuse_dtype(d, kernel: str, op: str, bools_only: bool = False) -> None:
         )
 
 
+def refuse_cast(result, out, op: str) -> None:
+    """PyTorch's ``RuntimeError`` where an op writes a result of dtype ``result`` into a tensor
+    of dtype ``out`` (in place, or an output that keeps its input's dtype) of a lower category
+    (float into integer, integer into bool)."""
+    if dtypes.category(result) > dtypes.category(out):
+        raise RuntimeError(
+            f"{op}: result type {dtypes.scalar_type_name(result)} can't be cast to the desired "
+            f"output type {dtypes.scalar_type_name(out)}"
+        )
+
+
 def coefficient(value, *tensors, op: str = ""):
     """A number scaling tensors (``alpha=``, ``beta=``, ``value=``) as PyTorch applies it: cast
     to the type the tensors promote to, so that integer tensors give an integer result (a float

@@ -168,7 +168,11 @@ def _logit_vjp(ns, gy, x, eps):
 def frac(input):
     """The fractional part, ``input - trunc(input)`` (sign of input); d/dx = 1."""
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f'"frac" not implemented for {input.dtype}: it needs a floating dtype')
+        refuse_dtype(input.dtype, "frac_cpu", "frac")
+        raise NotImplementedError(
+            f"\"frac_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' (as in "
+            f"PyTorch, frac takes real floating-point tensors)"
+        )
     return input - input.trunc()
 
 

@@ -119,6 +119,9 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
             "local_response_norm: Expected 3D or higher dimensionality input (got "
             f"{input.ndim} dimensions)"
         )
+    if input.dtype is not dtypes.int64:  # (PyTorch average-pools int64 in int64: ALLOWED)
+        kernel = "avg_pool2d" if input.ndim == 3 else "avg_pool3d_out_frame"
+        refuse_dtype(input.dtype, kernel, "local_response_norm")
     if input.numel() == 0:
         return input
     mean = _channel_window_sum(input * input, size // 2, (size - 1) // 2) / size

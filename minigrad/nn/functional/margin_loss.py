@@ -4,10 +4,10 @@ with PyTorch's formulas."""
 
 from __future__ import annotations
 
-from ... import ops
+from ... import dtypes, ops
 from ...autograd.graph import names_node
 from ...creation import arange, zeros
-from ...ops.base import coefficient, kernel_dtypes, on_input_device
+from ...ops.base import coefficient, kernel_dtypes, on_input_device, refuse_cast
 from ._cross_entropy import _poison
 from ._utils import check_class_targets, resolve_reduction
 from ._utils import reduce as reduce_
@@ -128,7 +128,10 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     Differs on purpose: a target that requires grad gets its gradient -x·σ(-y·x), where PyTorch
     refuses one (it defines no derivative for the target)."""
     reduction = resolve_reduction(size_average, reduce, reduction, "soft_margin_loss")
-    return reduce_(softplus(-input * target), reduction)
+    if input.dtype is not dtypes.bool:  # (PyTorch negates it first, which raises)
+        refuse_cast(dtypes.get_default_dtype(), input.dtype, "soft_margin_loss")
+    loss = reduce_(softplus(-input * target), reduction)
+    return loss.to(input.dtype)  # (PyTorch's output has the input's dtype)
 
 
 def _no_half(input, op: str) -> None:
