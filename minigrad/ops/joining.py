@@ -118,6 +118,11 @@ def cat(tensors, dim=0):
     tensors = list(promote(*tensors)) if len({t.dtype for t in tensors}) > 1 else tensors
     # ... but a legacy empty tensor of shape (0,) is not held to the others' shape
     shaped = [t for t in tensors if not _legacy_empty(t.shape)] or tensors[:1]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(
+                f"cat(): zero-dimensional tensor (at position {i}) cannot be concatenated"
+            )
     ref = shaped[0]
     d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):

@@ -13,10 +13,10 @@ from ..autograd.graph import named_as, names_node
 from .base import (
     coefficient,
     constant,
-    kernel_dtypes,
     method_on_batched,
     normalize_dim,
     on_input_device,
+    refuse_dtype,
 )
 from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
@@ -158,6 +158,10 @@ def renorm(input, p, dim, maxnorm):
         raise RuntimeError(f"renorm: non-positive-norm not supported (got p={p})")
     if maxnorm < 0:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions"
+        )
     d = normalize_dim(dim, input.ndim, "renorm")
     others = tuple(i for i in range(input.ndim) if i != d)
     norms = input.norm(p, dim=others, keepdim=True)
@@ -165,13 +169,13 @@ def renorm(input, p, dim, maxnorm):
     return input * factor  # PyTorch's renorm backward differentiates through the norm too
 
 
-@kernel_dtypes("logcumsumexp_out_cpu")
 @names_node("LogcumsumexpBackward0")
 def logcumsumexp(input, dim):
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably (no overflow or underflow
     for any spread of values) as a log-space prefix scan: ``log2(n)`` rounds of ``logaddexp``
     with the values ``2^k`` places earlier."""
     d = normalize_dim(dim, input.ndim, "logcumsumexp")  # (0-d: dims 0 and -1 only)
+    refuse_dtype(input.dtype, "logcumsumexp_out_cpu", "logcumsumexp")  # (after the dim's check)
     if input.ndim == 0:
         return input.clone()
     n = input.shape[d]

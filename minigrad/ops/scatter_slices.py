@@ -167,9 +167,9 @@ def put(input, index, source, accumulate=False):
             f"{input.dtype} and source.dtype = {source.dtype}"
         )
     if index.numel() != source.numel():
-        raise RuntimeError(
-            f"put: expected source and index to have the same number of elements, but got "
-            f"{source.numel()} and {index.numel()}"
+        raise IndexError(
+            f"put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}"
         )
     flat = input.reshape(-1)
     return index_put(flat, (index.reshape(-1),), source.reshape(-1), accumulate).reshape(

@@ -162,7 +162,6 @@ def huber_loss(
 
 
 @real_only
-@kernel_dtypes("nll_loss_out_frame")
 def nll_loss(
     input,
     target,
@@ -186,10 +185,18 @@ def nll_loss(
     """
     input, target = autocast_inputs("nll_loss", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "nll_loss")
+    if input.ndim == 0:  # (PyTorch checks the rank before the dtype)
+        _check_shapes(input, target, False, "nll_loss")
+    refuse_dtype(input.dtype, "nll_loss_out_frame", "nll_loss")
     check_target_dtype(target, "nll_loss")
     _check_shapes(input, target, False, "nll_loss")
     rows, flat, out_shape = _as_rows(input, target, False)
     c = rows.shape[1]
+    if weight is not None and weight.numel() != c:
+        raise RuntimeError(
+            f"nll_loss: weight tensor should be defined either for all {c} classes or no "
+            f"classes but got weight tensor of shape: {list(weight.shape)}"
+        )
     bad = check_class_targets(flat, c, ignore_index, "nll_loss")
     valid = flat != ignore_index
     safe = ops.where(valid, flat.long(), 0).clamp(0, c - 1)

@@ -56,10 +56,11 @@ def triplet_margin_loss(
     """max(0, d(a, p) - d(a, n) + margin) with d the pairwise p-distance; ``swap`` uses
     min(d(a, n), d(p, n)) (Balntas et al., 2016)."""
     reduction = resolve_reduction(size_average, reduce, reduction, "triplet_margin_loss")
-    if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
+    if not anchor.ndim == positive.ndim == negative.ndim:
         raise RuntimeError(
-            f"triplet_margin_loss: the anchor, positive and negative must all be 1-D or all 2-D, "
-            f"got {anchor.ndim}-D, {positive.ndim}-D and {negative.ndim}-D"
+            f"triplet_margin_loss: The anchor, positive, and negative tensors are expected to "
+            f"have the same number of dimensions, but got: anchor {anchor.ndim}D, positive "
+            f"{positive.ndim}D, and negative {negative.ndim}D inputs"
         )
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
