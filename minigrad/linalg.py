@@ -56,10 +56,13 @@ __all__ = [
 ]
 
 
-def _square(a, op: str, matmul_only: bool = False, kernel: str | None = None):
+def _square(
+    a, op: str, matmul_only: bool = False, kernel: str | None = None, integers: bool = False
+):
     """Check for batches of square float or complex matrices (the ops that take no complex
     numbers refuse them themselves); ``matmul_only`` ops (built from matmuls, as matrix_power
-    and matrix_exp) accept float16/bfloat16, as PyTorch."""
+    and matrix_exp) accept float16/bfloat16, as PyTorch, and with ``integers`` integer and
+    bool matrices too (matrix_power with n >= 0)."""
     if not isinstance(a, Tensor):
         raise TypeError(f"linalg.{op}: expected a Tensor, got {type(a).__name__}")
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
@@ -69,7 +72,7 @@ def _square(a, op: str, matmul_only: bool = False, kernel: str | None = None):
         )
     if kernel is not None:  # (PyTorch's kernel refuses other dtypes: NotImplementedError)
         refuse_dtype(a.dtype, kernel, f"linalg.{op}")
-    if not (a.dtype.is_floating_point or a.dtype.is_complex):
+    if not (a.dtype.is_floating_point or a.dtype.is_complex or integers):
         raise RuntimeError(
             f"linalg.{op}: Expected a floating point or complex tensor as input. Got {a.dtype}"
         )
@@ -420,7 +423,9 @@ def cross(input, other, *, dim=-1):
 def matrix_power(A, n):  # noqa: N803
     """``A`` multiplied by itself ``n`` times (the inverse's powers for negative ``n``;
     the identity for 0), by repeated squaring."""
-    _square(A, "matrix_power", matmul_only=n >= 0)
+    _square(A, "matrix_power", matmul_only=n >= 0, integers=n >= 0)
+    if n >= 2:  # (PyTorch's integer matmuls; no bool one)
+        refuse_dtype(A.dtype, "addmm_impl_cpu_", "linalg.matrix_power", bools_only=True)
     power = inv(A) if n < 0 else A
     n, result = abs(n), None
     while n:
@@ -432,7 +437,7 @@ def matrix_power(A, n):  # noqa: N803
     if result is None:
         eye = constant(A.device.xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)
         return eye.expand(*A.shape).clone()
-    return result
+    return result.clone() if result is A else result  # (n = 1: a new tensor, as PyTorch's)
 
 
 def multi_dot(tensors):

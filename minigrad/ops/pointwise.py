@@ -117,6 +117,8 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2`` (an optimizer's building block); float16/bfloat16
     in float32, rounded once."""
+    result = dtypes.result_type(input, tensor1, tensor2)
+    refuse_dtype(result, "addcmul_cpu_out", "addcmul", bools_only=True)
     value = coefficient(value, input, tensor1, tensor2, op="addcmul")
     return in_float32(lambda a, b, c: a + value * b * c, input, tensor1, tensor2)
 

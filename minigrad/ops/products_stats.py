@@ -11,6 +11,7 @@ import numpy as np
 from .. import _std_select, backend, dtypes, return_types
 from ..autograd.graph import named_as, names_node
 from .base import (
+    check_alpha,
     coefficient,
     constant,
     method_on_batched,
@@ -45,6 +46,8 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """``beta * input + alpha * outer(vec1, vec2)``."""
     _expect(vec1, 1, "addr", "vec1")
     _expect(vec2, 1, "addr", "vec2")
+    check_alpha(beta, "beta", input, vec1, vec2)  # (PyTorch checks addr's, not addmm's)
+    check_alpha(alpha, "alpha", input, vec1, vec2)
     return named_as(_scaled_sum(input, outer(vec1, vec2), beta, alpha), "AddrBackward0")
 
 
