@@ -370,13 +370,13 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     moved = A.permute(*rest, d0, d1)
     if ord in ("nuc", 2, -2):
         s = svdvals(moved)
-        out = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+        out = s.sum(-1) if ord == "nuc" else _largest(s) if ord == 2 else s.amin(-1)
     elif ord in (1, -1):
         sums = moved.abs().sum(-2)
-        out = sums.amax(-1) if ord == 1 else sums.amin(-1)
+        out = _largest(sums) if ord == 1 else sums.amin(-1)
     elif ord in (math.inf, -math.inf):
         sums = moved.abs().sum(-1)
-        out = sums.amax(-1) if ord > 0 else sums.amin(-1)
+        out = _largest(sums) if ord > 0 else sums.amin(-1)
     else:
         raise RuntimeError(
             f"linalg.matrix_norm: Order {ord} not supported (valid: 'fro', 'nuc', 2, -2, 1, -1, "
@@ -386,6 +386,12 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
         for d in sorted((d0, d1)):
             out = out.unsqueeze(d)
     return out
+
+
+def _largest(values):
+    """The largest of the non-negative ``values`` along the last dim; 0 where it is empty, as
+    PyTorch's matrix norms of an empty matrix (the smallest of none raises, as its amin)."""
+    return values.amax(-1) if values.shape[-1] else values.sum(-1)
 
 
 def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):  # noqa: N803

@@ -201,7 +201,10 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
         raise NotImplementedError(
             "\"cdist\" not implemented for 'BFloat16' (as in PyTorch): convert with .float()"
         )
-    return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, dim=-1)
+    differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if x1.shape[-1] == 0:  # no features: every distance is 0 (PyTorch's, any p)
+        return differences.sum(-1)
+    return norm(differences, p, dim=-1)
 
 
 @names_node("UnsafeViewBackward0")

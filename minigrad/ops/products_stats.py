@@ -68,10 +68,11 @@ def inner(input, other):
             f"inner() the last dimension must match on both input tensors but got shapes "
             f"{list(input.shape)} and {list(other.shape)}"
         )
-    lead = input.shape[:-1]
-    return matmul(
-        input.reshape(-1, input.shape[-1]), other.reshape(-1, other.shape[-1]).mT
-    ).reshape(lead + other.shape[:-1])
+    lead, k = input.shape[:-1], input.shape[-1]
+    rows, columns = math.prod(lead), math.prod(other.shape[:-1])  # (-1 is ambiguous for k = 0)
+    return matmul(input.reshape(rows, k), other.reshape(columns, k).mT).reshape(
+        lead + other.shape[:-1]
+    )
 
 
 def vdot(input, other):

@@ -5,6 +5,8 @@ programs use (``fliplr``, ``flipud``, ``moveaxis``, ``msort``, ``narrow_copy``,
 
 from __future__ import annotations
 
+import math
+
 from .. import dtypes
 from ..autograd import graph
 from ..autograd.graph import names_node
@@ -122,7 +124,8 @@ def _linear_index(input, indices, op):
         ix = ix % n if n else ix
         lin = ix if lin is None else lin * n + ix
     rest = tuple(input.shape[k:])
-    return input.reshape((-1,) + rest), lin.reshape(-1), tuple(expanded[0].shape), rest
+    lead = math.prod(input.shape[:k])  # (-1 is ambiguous where rest holds a 0)
+    return input.reshape((lead,) + rest), lin.reshape(-1), tuple(expanded[0].shape), rest
 
 
 def _fills_by_mask(indices, values, accumulate) -> bool:
@@ -151,7 +154,7 @@ def index_put(input, indices, values, accumulate=False):
             "Index put requires the source and destination dtypes match, got {self} for the "
             "destination and {src} for the source.",
         )
-    values = values.expand(index_shape + rest).reshape((-1,) + rest)
+    values = values.expand(index_shape + rest).reshape((math.prod(index_shape),) + rest)
     put_in = index_add if accumulate else index_copy
     return put_in(flat, 0, lin, values).reshape(input.shape)
 
