@@ -252,6 +252,11 @@ def heaviside(input, values):
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """A bool tensor of ``elements``' shape: True where the element is among ``test_elements``
     (a tensor or a scalar)."""
+    if any(
+        x is True or x is False or isinstance(x, graph.Tensor) and x.dtype is dtypes.bool
+        for x in (elements, test_elements)
+    ):
+        raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     if getattr(type(elements), "_methods_batch", False) or getattr(
         type(test_elements), "_methods_batch", False
     ):  # under vmap
