@@ -621,6 +621,8 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
             f"gelss), got {driver!r}"
         )
     _matrix(A, "lstsq")
+    if B.ndim == 0:
+        raise RuntimeError("torch.linalg.lstsq: other must have at least 1 dimension.")
     vector = B.ndim == A.ndim - 1
     rhs = B.unsqueeze(-1) if vector else B
     if rhs.shape[-2] != A.shape[-2]:

@@ -373,6 +373,11 @@ def _masked_scatter_by_position(input, mask, source):
 def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s slices."""
     key = _index_key(input, dim, index, "index_copy")
+    if source.ndim == 0 and index.numel() != 1:  # (PyTorch's check, before the shapes')
+        raise IndexError(
+            f"index_copy_(): When source is scalar, index should have one element (got "
+            f"{index.numel()})"
+        )
     _check_source(input, dim, index, source, "index_copy")
     same_dtype(
         input,

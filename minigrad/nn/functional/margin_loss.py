@@ -7,7 +7,7 @@ from __future__ import annotations
 from ... import dtypes, ops
 from ...autograd.graph import names_node
 from ...creation import arange, zeros
-from ...ops.base import coefficient, kernel_dtypes, on_input_device, refuse_cast
+from ...ops.base import coefficient, kernel_dtypes, on_input_device, refuse_cast, refuse_dtype
 from ._cross_entropy import _poison
 from ._utils import check_class_targets, resolve_reduction
 from ._utils import reduce as reduce_
@@ -160,7 +160,6 @@ def _class_rows(input, target, op: str):
 
 @on_input_device  # target checks run on the input's GPU
 @names_node("MultiMarginLossBackward0")
-@kernel_dtypes("multi_margin_loss_cpu_kernel")
 def multi_margin_loss(
     input,
     target,
@@ -182,6 +181,7 @@ def multi_margin_loss(
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.ndim != 1:
         raise ValueError("weight must be one-dimensional")
+    refuse_dtype(input.dtype, "multi_margin_loss_cpu_kernel", "multi_margin_loss")  # (after)
     _no_half(input, "multi_margin_loss")
     rows, labels = _class_rows(input, target, "multi_margin_loss")
     c = rows.shape[1]
