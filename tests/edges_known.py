@@ -32,7 +32,6 @@ KNOWN = {
     ('nested_from_jagged_values', 'empty', 'm_raises'),
     ('nested_strided_unbind', 'promote', 'm_raises'),
     ('scaled_dot_product_attention', 'empty', 'm_raises'),
-    ('scaled_dot_product_attention_blockwise', 'empty', 'm_raises'),
     ('searchsorted', 'empty', 'm_raises'),
     ('segment_reduce', 'empty', 'm_raises'),
     ('topk', 'empty', 'm_raises'),
