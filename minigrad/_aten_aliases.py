@@ -115,7 +115,15 @@ def native_layer_norm(input, normalized_shape, weight, bias, eps):
 def native_batch_norm(input, weight, bias, running_mean, running_var, training, momentum, eps):
     """``(output, save_mean, save_invstd)``: batch norm and, in training, the batch's mean and
     inverse standard deviation per channel (empty tensors in evaluation, as ATen's)."""
-    out = F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
+    if input.numel() == 0 and training:
+        raise RuntimeError(
+            f"native_batch_norm: input tensor must have at least one element, but got "
+            f"input_sizes = {list(input.shape)}"
+        )
+    if input.numel() == 0:  # (ATen's kernel reads no statistics: F.batch_norm's check skipped)
+        out = input.clone()
+    else:
+        out = F.batch_norm(input, running_mean, running_var, weight, bias, training, momentum, eps)
     if not training and running_mean is not None:
         empty = input.new_zeros((0,))
         return out, empty, empty.clone()
@@ -127,6 +135,11 @@ def native_batch_norm(input, weight, bias, running_mean, running_var, training, 
 @names_node("NativeGroupNormBackward0")
 def native_group_norm(input, weight, bias, N, C, HxW, group, eps):  # noqa: N803 - ATen names
     """``(output, mean, rstd)``: group norm and its statistics of shape ``(N, group)``."""
+    if input.numel() != N * C * HxW:
+        raise RuntimeError(
+            f"native_group_norm: Expected X.numel() == N * C * HxW to be true, but got false "
+            f"({input.numel()} elements, N={N}, C={C}, HxW={HxW})"
+        )
     out = F.group_norm(input, group, weight, bias, eps)
     grouped = input.reshape(N, group, -1)
     mean, rstd = _stats(grouped, (2,), eps, differentiable=True)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import math
 
-from . import return_types
+from . import dtypes, return_types
 from .ops.base import constant, on_input_device
 from .ops.lu import _abs1
 
@@ -114,10 +114,13 @@ def _check_square(A, op: str):  # noqa: N803 - PyTorch's argument name
             f"{op}: A must be batches of square matrices, but they are {A.shape[-2]} by "
             f"{A.shape[-1]} matrices"
         )
-    if not (A.dtype.is_complex or (A.dtype.is_floating_point and A.dtype.itemsize > 2)):
+    if not (A.dtype.is_complex or A.dtype.is_floating_point):
         raise RuntimeError(
             f"{op}: Expected a floating point or complex tensor as input. Got {A.dtype}"
         )
+    if A.dtype.itemsize == 2:  # (float16, bfloat16: PyTorch's kernel has neither)
+        name = dtypes.scalar_type_name(A.dtype)
+        raise NotImplementedError(f"{op}: \"ldl_factor_kernel_cpu\" not implemented for '{name}'")
 
 
 @on_input_device

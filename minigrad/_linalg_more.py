@@ -184,6 +184,8 @@ def cond(A, p=None):  # noqa: N803
         raise RuntimeError("linalg.cond: The input tensor A must have at least 2 dimensions.")
     if p in (None, 2, -2):
         s = linalg.svdvals(A)
+        if s.shape[-1] == 0:  # an empty matrix: 0, as PyTorch's
+            return s.sum(-1)
         largest, smallest = s[..., 0], s[..., -1]
         return largest / smallest if p != -2 else smallest / largest
     if A.shape[-1] != A.shape[-2]:

@@ -16,7 +16,7 @@ from ._out import with_out
 from ._warnings import warn_user
 from .autograd import anomaly
 from .autograd.graph import named_as, names_node
-from .ops import where
+from .ops import sub, where
 from .ops._size import Size
 from .tensor import Tensor
 
@@ -231,7 +231,10 @@ def range(start=0, end=None, step=1, *, dtype=None, device=None, requires_grad=F
 
 def rsub(input, other, *, alpha=1) -> Tensor:
     """``other - alpha * input`` (``sub`` with its operands swapped)."""
-    out = other - input * alpha if alpha != 1 else other - input
+    if isinstance(other, Tensor):  # (sub's checks: bool operands, alpha's type)
+        out = sub(other, input, alpha=alpha)
+    else:
+        out = other - input * alpha if alpha != 1 else other - input
     return named_as(out, f"RsubBackward{int(not isinstance(other, Tensor))}")  # (two overloads)
 
 

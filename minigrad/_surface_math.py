@@ -126,6 +126,18 @@ def gradient(input, *, spacing=1, dim=None, edge_order=1) -> tuple:
     if input.dtype is dtypes.uint8:
         raise RuntimeError("torch.gradient does not support uint8 input.")
     dims, spacing = _gradient_dims(input, spacing, dim)
+    # (PyTorch differences the coordinates, then the values: bool ones raise, in that order)
+    if any(isinstance(s, graph.Tensor) and s.dtype is dtypes.bool for s in spacing):
+        raise RuntimeError(
+            "torch.gradient: Negation, the `-` operator, on a bool tensor is not supported. If "
+            "you are trying to invert a mask, use the `~` or `logical_not()` operator instead."
+        )
+    coordinates = [isinstance(s, graph.Tensor) for s in spacing]
+    if input.dtype is dtypes.bool and dims and not (all(coordinates) and edge_order == 2):
+        raise RuntimeError(  # (only coordinates' second-order formulas weigh without "-")
+            "torch.gradient: Subtraction, the `-` operator, with two bool tensors is not "
+            "supported. Use the `^` or `logical_xor()` operator instead."
+        )
     if not input.is_floating_point() and not input.is_complex():
         input = input.to(dtypes.get_default_dtype())
     out = []

@@ -56,10 +56,13 @@ __all__ = [
 ]
 
 
-def _square(a, op: str, matmul_only: bool = False, kernel: str | None = None):
+def _square(
+    a, op: str, matmul_only: bool = False, kernel: str | None = None, integers: bool = False
+):
     """Check for batches of square float or complex matrices (the ops that take no complex
     numbers refuse them themselves); ``matmul_only`` ops (built from matmuls, as matrix_power
-    and matrix_exp) accept float16/bfloat16, as PyTorch."""
+    and matrix_exp) accept float16/bfloat16, as PyTorch, and with ``integers`` integer and
+    bool matrices too (matrix_power with n >= 0)."""
     if not isinstance(a, Tensor):
         raise TypeError(f"linalg.{op}: expected a Tensor, got {type(a).__name__}")
     if a.ndim < 2 or a.shape[-1] != a.shape[-2]:
@@ -69,7 +72,7 @@ def _square(a, op: str, matmul_only: bool = False, kernel: str | None = None):
         )
     if kernel is not None:  # (PyTorch's kernel refuses other dtypes: NotImplementedError)
         refuse_dtype(a.dtype, kernel, f"linalg.{op}")
-    if not (a.dtype.is_floating_point or a.dtype.is_complex):
+    if not (a.dtype.is_floating_point or a.dtype.is_complex or integers):
         raise RuntimeError(
             f"linalg.{op}: Expected a floating point or complex tensor as input. Got {a.dtype}"
         )
@@ -367,13 +370,13 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
     moved = A.permute(*rest, d0, d1)
     if ord in ("nuc", 2, -2):
         s = svdvals(moved)
-        out = s.sum(-1) if ord == "nuc" else s.amax(-1) if ord == 2 else s.amin(-1)
+        out = s.sum(-1) if ord == "nuc" else _largest(s) if ord == 2 else s.amin(-1)
     elif ord in (1, -1):
         sums = moved.abs().sum(-2)
-        out = sums.amax(-1) if ord == 1 else sums.amin(-1)
+        out = _largest(sums) if ord == 1 else sums.amin(-1)
     elif ord in (math.inf, -math.inf):
         sums = moved.abs().sum(-1)
-        out = sums.amax(-1) if ord > 0 else sums.amin(-1)
+        out = _largest(sums) if ord > 0 else sums.amin(-1)
     else:
         raise RuntimeError(
             f"linalg.matrix_norm: Order {ord} not supported (valid: 'fro', 'nuc', 2, -2, 1, -1, "
@@ -383,6 +386,12 @@ def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):  # no
         for d in sorted((d0, d1)):
             out = out.unsqueeze(d)
     return out
+
+
+def _largest(values):
+    """The largest of the non-negative ``values`` along the last dim; 0 where it is empty, as
+    PyTorch's matrix norms of an empty matrix (the smallest of none raises, as its amin)."""
+    return values.amax(-1) if values.shape[-1] else values.sum(-1)
 
 
 @accepts_axis
@@ -421,7 +430,9 @@ def cross(input, other, *, dim=-1):
 def matrix_power(A, n):  # noqa: N803
     """``A`` multiplied by itself ``n`` times (the inverse's powers for negative ``n``;
     the identity for 0), by repeated squaring."""
-    _square(A, "matrix_power", matmul_only=n >= 0)
+    _square(A, "matrix_power", matmul_only=n >= 0, integers=n >= 0)
+    if n >= 2:  # (PyTorch's integer matmuls; no bool one)
+        refuse_dtype(A.dtype, "addmm_impl_cpu_", "linalg.matrix_power", bools_only=True)
     power = inv(A) if n < 0 else A
     n, result = abs(n), None
     while n:
@@ -433,7 +444,7 @@ def matrix_power(A, n):  # noqa: N803
     if result is None:
         eye = constant(A.device.xp.eye(A.shape[-1], dtype=A._data.dtype), A.device)
         return eye.expand(*A.shape).clone()
-    return result
+    return result.clone() if result is A else result  # (n = 1: a new tensor, as PyTorch's)
 
 
 def multi_dot(tensors):
@@ -611,6 +622,8 @@ def lstsq(A, B, rcond=None, *, driver=None):  # noqa: N803
             f"gelss), got {driver!r}"
         )
     _matrix(A, "lstsq")
+    if B.ndim == 0:
+        raise RuntimeError("torch.linalg.lstsq: other must have at least 1 dimension.")
     vector = B.ndim == A.ndim - 1
     rhs = B.unsqueeze(-1) if vector else B
     if rhs.shape[-2] != A.shape[-2]:

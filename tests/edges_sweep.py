@@ -583,6 +583,16 @@ ALLOWED: dict = {
         "PyTorch's out= overload of where takes tensors only; minigrad's also takes a Python "
         "number for other, as where without out= does in both"
     ),
+    ("pad_modes", "dims", "arg3-neg"): (
+        "PyTorch 2.13's circular pad reads uninitialised memory where a negative width crops "
+        "more than the other side's width leaves to wrap (its output holds garbage, or it "
+        "raises an internal-overlap error); minigrad raises that the padding wraps around more "
+        "than once"
+    ),
+    ("lobpcg", "promote", "*"): (
+        "PyTorch 2.13's lobpcg fails on float16 and integer matrices inside its Python code (a "
+        "KeyError, an IndexError); minigrad raises a RuntimeError naming the dtypes it takes"
+    ),
     ("narrow_copy", "dims", "arg1-oob"): (
         "PyTorch raises a RuntimeError from an internal assert; minigrad's IndexError names "
         "the dim and its range, as every other op's"

@@ -164,6 +164,36 @@ def refuse_dtype(d, kernel: str, op: str, bools_only: bool = False) -> None:
         )
 
 
+def refuse_cast(result, out, op: str) -> None:
+    """PyTorch's ``RuntimeError`` where an op writes a result of dtype ``result`` into a tensor
+    of dtype ``out`` (in place, or an output that keeps its input's dtype) of a lower category
+    (float into integer, integer into bool)."""
+    if dtypes.category(result) > dtypes.category(out):
+        raise RuntimeError(
+            f"{op}: result type {dtypes.scalar_type_name(result)} can't be cast to the desired "
+            f"output type {dtypes.scalar_type_name(out)}"
+        )
+
+
+def check_alpha(value, name: str, *operands) -> None:
+    """PyTorch's check of a scaling number (``alpha``, addr's ``beta``) against the dtype the
+    operands promote to: no float for integer or bool results (not even 1.0), no complex for
+    real ones, and a bool only for bool ones. Int values always pass (the hot path)."""
+    if type(value) is int:
+        return
+    d = dtypes.result_type(*operands)
+    if isinstance(value, bool) and d is not dtypes.bool:
+        raise RuntimeError(f"Boolean {name} only supported for Boolean results.")
+    if isinstance(value, float) and not (d.is_floating_point or d.is_complex):
+        raise RuntimeError(
+            f"For integral input tensors, argument {name} must not be a floating point number."
+        )
+    if isinstance(value, complex) and not d.is_complex:
+        raise RuntimeError(
+            f"For non-complex input tensors, argument {name} must not be a complex number."
+        )
+
+
 def coefficient(value, *tensors, op: str = ""):
     """A number scaling tensors (``alpha=``, ``beta=``, ``value=``) as PyTorch applies it: cast
     to the type the tensors promote to, so that integer tensors give an integer result (a float

@@ -19,7 +19,7 @@ from .. import _dtype_limits, backend, dtypes
 from .. import _torch_function as _tf
 from ..autograd import graph
 from ..autograd.graph import named_as
-from .base import Op, constant, refuse_dtype, scalar_tensor, zero_link
+from .base import Op, check_alpha, constant, refuse_dtype, scalar_tensor, zero_link
 from .complex import conjugates, holomorphic
 
 # -- type promotion -----------------------------------------------------------------------------
@@ -535,6 +535,8 @@ _COMPARE_METHODS = {
 
 def add(input, other, alpha=1):
     """``input + alpha * other`` (PyTorch's argument names, so ``x.add(other=y)`` works)."""
+    if type(alpha) is not int:
+        check_alpha(alpha, "alpha", input, other)
     if alpha != 1 and _both_half(input, other):  # as PyTorch's kernel: see _half_alpha
         return add(input.float(), other.float(), _half_alpha(alpha, input)).to(input.dtype)
     if alpha != 1 and isinstance(other, graph.Tensor):  # alpha·other in the result's dtype
@@ -552,6 +554,8 @@ def sub(input, other, alpha=1):
             "Subtraction, the `-` operator, with a bool tensor is not supported. If you are "
             "trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
+    if type(alpha) is not int:
+        check_alpha(alpha, "alpha", input, other)
     if alpha != 1 and _both_half(input, other):  # as PyTorch's kernel: see _half_alpha
         return sub(input.float(), other.float(), _half_alpha(alpha, input)).to(input.dtype)
     if alpha != 1 and isinstance(other, graph.Tensor):  # alpha·other in the result's dtype

@@ -7,7 +7,7 @@ from ..autograd import engine, grad_mode, graph
 from ..autograd.function import Function
 from ..autograd.graph import named_as, names_node, version_counter
 from ._size import as_int, parse_size
-from .base import Op, accepts_axis, autocast_inputs, normalize_dim, on_input_device
+from .base import Op, accepts_axis, autocast_inputs, normalize_dim, on_input_device, refuse_dtype
 from .elementwise import promote
 
 
@@ -57,9 +57,10 @@ class Pad(Op):
     def forward(self, x):
         pairs = _pad_pairs(self.widths, x.ndim)
         shape = tuple(n + lo + hi for n, (lo, hi) in zip(x.shape, pairs))
-        if any(n < 0 for n in shape):
-            raise RuntimeError(
-                f"pad: widths {list(self.widths)} crop input of shape {list(x.shape)} below zero"
+        if any(n + min(lo, 0) + min(hi, 0) < 0 for n, (lo, hi) in zip(x.shape, pairs)):
+            raise RuntimeError(  # (PyTorch crops first, with narrow)
+                f"pad: widths {list(self.widths)} crop input of shape {list(x.shape)} below "
+                f"zero: narrow(): length must be non-negative."
             )
         out = self.xp.full(shape, self.value, dtype=x.dtype)
         dst = tuple(slice(max(lo, 0), n - max(hi, 0)) for n, (lo, hi) in zip(shape, pairs))
@@ -117,6 +118,11 @@ def cat(tensors, dim=0):
     tensors = list(promote(*tensors)) if len({t.dtype for t in tensors}) > 1 else tensors
     # ... but a legacy empty tensor of shape (0,) is not held to the others' shape
     shaped = [t for t in tensors if not _legacy_empty(t.shape)] or tensors[:1]
+    for i, t in enumerate(tensors):
+        if t.ndim == 0:
+            raise RuntimeError(
+                f"cat(): zero-dimensional tensor (at position {i}) cannot be concatenated"
+            )
     ref = shaped[0]
     d = normalize_dim(dim, ref.ndim, "cat")
     for i, t in enumerate(tensors):
@@ -392,28 +398,48 @@ def pad(input, pad, mode="constant", value=None):
         return Pad(widths, 0 if value is None else value)(input)
     if value:
         raise RuntimeError(f"pad: padding mode {mode!r} doesn't take in value argument")
+    if mode != "circular":
+        kernel = {"reflect": "reflection", "replicate": "replication"}[mode]
+        refuse_dtype(input.dtype, f"{kernel}_pad{len(widths) // 2}d", "pad", bools_only=True)
     out = input
-    for dim, (before, after) in enumerate(_pad_pairs(widths, input.ndim)):
+    pairs = _pad_pairs(widths, input.ndim)
+    for dim, (before, after) in enumerate(pairs):
         if before or after:
-            out = out.index_select(dim, _source_positions(out, dim, before, after, mode))
+            name = "WHD"[input.ndim - 1 - dim] if input.ndim - dim <= 3 else f"dim {dim}"
+            positions = _source_positions(out, dim, before, after, mode, name)
+            out = out.index_select(dim, positions)
     return out
 
 
 @on_input_device
-def _source_positions(x, dim: int, before: int, after: int, mode: str):
-    """Where each position of the padded dim reads from, as an int64 tensor on x's device."""
+def _source_positions(x, dim: int, before: int, after: int, mode: str, name: str):
+    """Where each position of the padded dim reads from, as an int64 tensor on x's device.
+    A negative width crops that side; reflect and replicate read about the uncropped edges,
+    circular wraps around what is left after cropping, as PyTorch's kernels do."""
     n = x.shape[dim]
-    limit = n - 1 if mode == "reflect" else n
-    if before > limit or after > limit or before < 0 or after < 0:
+    if mode == "reflect" and (before >= n or after >= n):
         raise RuntimeError(
-            f"pad: padding ({before}, {after}) for mode {mode!r} must be non-negative and at "
-            f"most {limit} for a dimension of size {n}"
+            f"pad: Argument #4: Padding size should be less than the corresponding input "
+            f"dimension, but got: padding ({before}, {after}) at dimension {dim} of input "
+            f"{list(x.shape)}"
         )
-    positions = range(-before, n + after)
-    if mode == "replicate":
-        source = [min(max(i, 0), n - 1) for i in positions]
-    elif mode == "circular":
-        source = [i % n for i in positions]
+    if mode != "circular" and n + before + after <= 0:
+        raise RuntimeError(
+            f"pad: input ({name}: {n}) is too small. Calculated output {name}: {n + before + after}"
+        )
+    if mode == "circular":
+        kept = n + min(before, 0) + min(after, 0)
+        if kept < 0 or before > kept or after > kept:
+            raise RuntimeError(
+                f"pad: Padding value causes wrapping around more than once: padding "
+                f"({before}, {after}) of a dimension of size {n}"
+            )
+        first = max(-before, 0)
+        positions = range(-before, n + after)
+        source = [first + (i - first) % kept for i in positions]
+    elif mode == "replicate":
+        source = [min(max(i, 0), n - 1) for i in range(-before, n + after)]
     else:  # reflect: mirror about the first and last element
+        positions = range(-before, n + after)
         source = [-i if i < 0 else (2 * (n - 1) - i if i >= n else i) for i in positions]
     return graph.Tensor._make(x.device.xp.asarray(source, dtype="int64"), x.device)

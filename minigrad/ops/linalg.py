@@ -292,4 +292,34 @@ def einsum(equation: str, *operands):
                 f"einsum(): the number of subscripts in the equation ({len(subs)}) does not match "
                 f"the number of dimensions ({t.ndim}) for operand {inputs.index(subs)}"
             )
+    _bmm_dtypes(inputs, rhs, operands)
     return Einsum(inputs, rhs)(*promote(*operands))
+
+
+def _bmm_dtypes(inputs, rhs, operands) -> None:
+    """Raise where PyTorch's einsum would: it folds the operands left to right, first summing
+    the letters an operand alone has (bool and integers sum to int64), then multiplying the
+    result with the next operand, through ``bmm`` where they share a letter summed away there;
+    ``bmm`` takes one dtype, and no bool."""
+    dts = [t.dtype if isinstance(t, graph.Tensor) else dtypes.result_type(t) for t in operands]
+
+    def own_sum(i, d):
+        others = rhs + "".join(s for j, s in enumerate(inputs) if j != i)
+        summed = any(c not in others for c in inputs[i])
+        return dtypes.int64 if summed and not (d.is_floating_point or d.is_complex) else d
+
+    letters, d = set(inputs[0]), own_sum(0, dts[0])
+    for i in range(1, len(inputs)):
+        later = set(rhs + "".join(inputs[i + 1 :]))
+        other = own_sum(i, dts[i])
+        if any(c in letters and c not in later for c in inputs[i]):
+            if d is dtypes.bool:
+                raise NotImplementedError("einsum(): \"bmm\" not implemented for 'Bool'")
+            if d is not other:
+                raise RuntimeError(
+                    f"einsum(): expected scalar type {dtypes.scalar_type_name(d)} but found "
+                    f"{dtypes.scalar_type_name(other)} (operands {i - 1} and {i} are contracted "
+                    f"with bmm, which takes one dtype)"
+                )
+        letters = (letters | set(inputs[i])) & later
+        d = dtypes.promote_types(d, other)

@@ -214,7 +214,10 @@ def cdist(x1, x2, p=2.0, compute_mode=None):
     if not mm:
         x1 = first_order_only(x1, "_cdist_backward", "CdistBackwardBackward0")
         x2 = first_order_only(x2, "_cdist_backward", "CdistBackwardBackward0")
-    return norm(x1.unsqueeze(-2) - x2.unsqueeze(-3), p, dim=-1)
+    differences = x1.unsqueeze(-2) - x2.unsqueeze(-3)
+    if x1.shape[-1] == 0:  # no features: every distance is 0 (PyTorch's, any p)
+        return differences.sum(-1)
+    return norm(differences, p, dim=-1)
 
 
 def _cdist_uses_mm(x1, x2, p, compute_mode) -> bool:

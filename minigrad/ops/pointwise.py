@@ -117,6 +117,8 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2`` (an optimizer's building block); float16/bfloat16
     in float32, rounded once."""
+    result = dtypes.result_type(input, tensor1, tensor2)
+    refuse_dtype(result, "addcmul_cpu_out", "addcmul", bools_only=True)
     value = coefficient(value, input, tensor1, tensor2, op="addcmul")
     return in_float32(lambda a, b, c: a + value * b * c, input, tensor1, tensor2)
 
@@ -168,7 +170,11 @@ def _logit_vjp(ns, gy, x, eps):
 def frac(input):
     """The fractional part, ``input - trunc(input)`` (sign of input); d/dx = 1."""
     if not input.dtype.is_floating_point:
-        raise RuntimeError(f'"frac" not implemented for {input.dtype}: it needs a floating dtype')
+        refuse_dtype(input.dtype, "frac_cpu", "frac")
+        raise NotImplementedError(
+            f"\"frac_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' (as in "
+            f"PyTorch, frac takes real floating-point tensors)"
+        )
     return input - input.trunc()
 
 
@@ -246,6 +252,11 @@ def heaviside(input, values):
 def isin(elements, test_elements, *, assume_unique=False, invert=False):
     """A bool tensor of ``elements``' shape: True where the element is among ``test_elements``
     (a tensor or a scalar)."""
+    if any(
+        x is True or x is False or isinstance(x, graph.Tensor) and x.dtype is dtypes.bool
+        for x in (elements, test_elements)
+    ):
+        raise RuntimeError("Unsupported input type encountered for isin(): Bool")
     if getattr(type(elements), "_methods_batch", False) or getattr(
         type(test_elements), "_methods_batch", False
     ):  # under vmap

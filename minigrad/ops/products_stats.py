@@ -12,12 +12,13 @@ from .. import _std_select, backend, dtypes, return_types
 from ..autograd.graph import named_as, names_node
 from .base import (
     accepts_axis,
+    check_alpha,
     coefficient,
     constant,
-    kernel_dtypes,
     method_on_batched,
     normalize_dim,
     on_input_device,
+    refuse_dtype,
 )
 from .complex import complex_not_implemented, conj, refuse_complex
 from .elementwise import where
@@ -46,6 +47,8 @@ def addr(input, vec1, vec2, *, beta=1, alpha=1):
     """``beta * input + alpha * outer(vec1, vec2)``."""
     _expect(vec1, 1, "addr", "vec1")
     _expect(vec2, 1, "addr", "vec2")
+    check_alpha(beta, "beta", input, vec1, vec2)  # (PyTorch checks addr's, not addmm's)
+    check_alpha(alpha, "alpha", input, vec1, vec2)
     return named_as(_scaled_sum(input, outer(vec1, vec2), beta, alpha), "AddrBackward0")
 
 
@@ -66,10 +69,11 @@ def inner(input, other):
             f"inner() the last dimension must match on both input tensors but got shapes "
             f"{list(input.shape)} and {list(other.shape)}"
         )
-    lead = input.shape[:-1]
-    return matmul(
-        input.reshape(-1, input.shape[-1]), other.reshape(-1, other.shape[-1]).mT
-    ).reshape(lead + other.shape[:-1])
+    lead, k = input.shape[:-1], input.shape[-1]
+    rows, columns = math.prod(lead), math.prod(other.shape[:-1])  # (-1 is ambiguous for k = 0)
+    return matmul(input.reshape(rows, k), other.reshape(columns, k).mT).reshape(
+        lead + other.shape[:-1]
+    )
 
 
 def vdot(input, other):
@@ -159,6 +163,10 @@ def renorm(input, p, dim, maxnorm):
         raise RuntimeError(f"renorm: non-positive-norm not supported (got p={p})")
     if maxnorm < 0:
         raise RuntimeError(f"renorm: expected maxnorm to be >= 0 but got {maxnorm}")
+    if input.ndim < 2:
+        raise RuntimeError(
+            f"renorm: input needs at least 2 dimensions, got {input.ndim} dimensions"
+        )
     d = normalize_dim(dim, input.ndim, "renorm")
     others = tuple(i for i in range(input.ndim) if i != d)
     norms = input.norm(p, dim=others, keepdim=True)
@@ -167,13 +175,13 @@ def renorm(input, p, dim, maxnorm):
 
 
 @accepts_axis
-@kernel_dtypes("logcumsumexp_out_cpu")
 @names_node("LogcumsumexpBackward0")
 def logcumsumexp(input, dim):
     """``log(cumsum(exp(input)))`` along ``dim``, computed stably (no overflow or underflow
     for any spread of values) as a log-space prefix scan: ``log2(n)`` rounds of ``logaddexp``
     with the values ``2^k`` places earlier."""
     d = normalize_dim(dim, input.ndim, "logcumsumexp")  # (0-d: dims 0 and -1 only)
+    refuse_dtype(input.dtype, "logcumsumexp_out_cpu", "logcumsumexp")  # (after the dim's check)
     if input.ndim == 0:
         return input.clone()
     n = input.shape[d]

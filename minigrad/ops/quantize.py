@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from .. import backend
 from .base import Op, constant
 
 
@@ -106,6 +107,14 @@ def _bounds(array) -> tuple:
     return (host.min(), host.max()) if host.size else (0, 0)
 
 
+def _check_channel_dim(op: str, input, axis) -> None:
+    """PyTorch reads the input's size along ``axis`` first: a 0-d input is its IndexError."""
+    if input.ndim == 0:
+        raise backend.DimensionError(
+            f"{op}: Dimension specified as {axis} but tensor has no dimensions"
+        )
+
+
 def _check_input(op: str, input) -> None:
     if not input.is_floating_point():
         raise NotImplementedError(
@@ -150,6 +159,7 @@ def fake_quantize_per_channel_affine(input, scale, zero_point, axis, quant_min, 
         ...     dtype=int32), 1, -128, 127)  # x of shape (N, 2)
     """
     op = "fake_quantize_per_channel_affine"
+    _check_channel_dim(op, input, axis)
     _check_input(op, input)
     _check_range(op, quant_min, quant_max)
     if scale.ndim != 1:
@@ -264,6 +274,7 @@ def _fake_quantize_learnable_per_channel_affine(
     """Per-channel fake quantization with learnable 1-D ``scale`` and ``zero_point`` along
     ``axis``, as PyTorch's function of this name."""
     op = "_fake_quantize_learnable_per_channel_affine"
+    _check_channel_dim(op, input, axis)
     _learnable_checks(op, input, scale, zero_point, quant_min, quant_max)
     if not isinstance(axis, int) or not 0 <= axis < max(input.ndim, 1):
         raise RuntimeError(f"{op}: `axis` must be between 0 and {input.ndim - 1}, got {axis}")

@@ -554,6 +554,8 @@ def norm(input, p="fro", dim=None, keepdim=False):
             f"{input.dtype.name}"
         )
     dims = normalize_dims(dim, input.ndim, "norm")
+    if isinstance(p, (int, float)) and p < 0 or p in (math.inf, -math.inf):
+        _no_identity(input, p, dim, dims)
     if p in ("fro", 2, 2.0):
         return Norm2(dims, keepdim)(input)
     if p not in (math.inf, -math.inf, 0) and isinstance(p, (int, float)):
@@ -561,6 +563,22 @@ def norm(input, p="fro", dim=None, keepdim=False):
     else:
         out = _p_norm(input, p, dims, keepdim)
     return named_as(out, "LinalgVectorNormBackward0")
+
+
+def _no_identity(input, p, dim, dims) -> None:
+    """PyTorch's error for a max, min or negative-power norm over an empty dim (it has no
+    identity to give), in its words (the missing space included)."""
+    if dim is None and input.numel() == 0:
+        raise RuntimeError(
+            f"linalg.vector_norm cannot compute the {p} norm on an empty tensor because the "
+            f"operation does not have an identity"
+        )
+    for d in dims if dim is not None else ():
+        if input.shape[d] == 0:
+            raise RuntimeError(
+                f"linalg.vector_norm cannot compute the {p} norm on the dimension {d}because "
+                f"this dimension is empty and the operation does not have an identity"
+            )
 
 
 def _p_norm(input, p, dims, keepdim):

@@ -141,6 +141,11 @@ def diff(input, n=1, dim=-1, prepend=None, append=None):
         raise RuntimeError(f"diff: order must be non-negative but got {n}")
     d = normalize_dim(dim, input.ndim, "diff")
     parts = [p for p in (prepend, input, append) if p is not None]
+    if any(hasattr(p, "ndim") and p.ndim != input.ndim for p in parts):
+        raise RuntimeError(
+            f"diff expects prepend or append to be the same dimension as input (got shapes "
+            f"{[list(p.shape) for p in parts]})"
+        )
     parts = [p if hasattr(p, "ndim") else input.new_full((), p) for p in parts]
     parts = [
         p.unsqueeze(d).expand(*with_size(input.shape, d, 1)) if p.ndim == 0 else p for p in parts

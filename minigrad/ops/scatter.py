@@ -157,8 +157,10 @@ def _untouched(like, dim, index):
 # -- functions --------------------------------------------------------------------------------
 
 
-def _scatter_index(input, index, dim: int, op: str):
-    """The index array of a scatter along ``dim``: int64, on input's device, in ``[0, size)``."""
+def _scatter_index(input, index, dim: int, op: str, src=None):
+    """The index array of a scatter along ``dim``: int64, on input's device, in ``[0, size)``,
+    no larger than ``input`` in the other dims nor than a tensor ``src`` in any (PyTorch's
+    shape check, before it reads an index)."""
     if not isinstance(index, graph.Tensor) or index.dtype is not dtypes.int64:
         kind = index.dtype if isinstance(index, graph.Tensor) else type(index).__name__
         raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {kind}")
@@ -167,9 +169,24 @@ def _scatter_index(input, index, dim: int, op: str):
             f"{op}(): expected all tensors to be on the same device, but found at least two "
             f"devices, {input.device} (input) and {index.device} (index)"
         )
+    _check_no_larger(input, index, dim, src if isinstance(src, graph.Tensor) else None, op)
     size = input.shape[dim] if input.ndim else 1
     _check_range(index._all_elements(), size, dim, RuntimeError, False)  # under vmap: all samples'
     return index._data
+
+
+def _check_no_larger(input, index, dim: int, src, op: str) -> None:
+    if index.ndim != input.ndim:
+        return
+    larger = any(i > n for k, (i, n) in enumerate(zip(index.shape, input.shape)) if k != dim)
+    if src is not None and src.ndim == index.ndim:
+        larger = larger or any(i > n for i, n in zip(index.shape, src.shape))
+    if larger:
+        also = f" and to be no larger size than src {list(src.shape)}" if src is not None else ""
+        raise RuntimeError(
+            f"{op}(): Expected index {list(index.shape)} to be no larger than self "
+            f"{list(input.shape)} apart from dimension {dim}{also}"
+        )
 
 
 def _check_range(data, size: int, dim: int, error, negative: bool) -> None:
@@ -219,7 +236,7 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     if src is None:
         raise TypeError("scatter(): expected either 'src' or 'value'")
     d = normalize_dim(dim, input.ndim, "scatter")
-    idx = _scatter_index(input, index, d, "scatter")
+    idx = _scatter_index(input, index, d, "scatter", src)
     src = _as_src(input, index, src, "scatter")
     if reduce is not None:
         modes = {"add": "sum", "multiply": "prod"}
@@ -243,7 +260,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         >>> x.scatter_reduce(0, minigrad.tensor([0, 0, 2]), minigrad.tensor([1.0, 5.0, 2.0]), "amax")
     """
     d = normalize_dim(dim, input.ndim, "scatter_reduce")
-    idx = _scatter_index(input, index, d, "scatter_reduce")
+    idx = _scatter_index(input, index, d, "scatter_reduce", src)
     if not isinstance(src, graph.Tensor):
         raise TypeError("scatter_reduce(): src must be a Tensor")
     same_dtype(input, src, SCATTER_DTYPE)
@@ -356,6 +373,11 @@ def _masked_scatter_by_position(input, mask, source):
 def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s slices."""
     key = _index_key(input, dim, index, "index_copy")
+    if source.ndim == 0 and index.numel() != 1:  # (PyTorch's check, before the shapes')
+        raise IndexError(
+            f"index_copy_(): When source is scalar, index should have one element (got "
+            f"{index.numel()})"
+        )
     _check_source(input, dim, index, source, "index_copy")
     same_dtype(
         input,

@@ -5,6 +5,8 @@ programs use (``fliplr``, ``flipud``, ``moveaxis``, ``msort``, ``narrow_copy``,
 
 from __future__ import annotations
 
+import math
+
 from .. import dtypes
 from ..autograd import graph
 from ..autograd.graph import names_node
@@ -123,7 +125,8 @@ def _linear_index(input, indices, op):
         ix = ix % n if n else ix
         lin = ix if lin is None else lin * n + ix
     rest = tuple(input.shape[k:])
-    return input.reshape((-1,) + rest), lin.reshape(-1), tuple(expanded[0].shape), rest
+    lead = math.prod(input.shape[:k])  # (-1 is ambiguous where rest holds a 0)
+    return input.reshape((lead,) + rest), lin.reshape(-1), tuple(expanded[0].shape), rest
 
 
 def _fills_by_mask(indices, values, accumulate) -> bool:
@@ -152,7 +155,7 @@ def index_put(input, indices, values, accumulate=False):
             "Index put requires the source and destination dtypes match, got {self} for the "
             "destination and {src} for the source.",
         )
-    values = values.expand(index_shape + rest).reshape((-1,) + rest)
+    values = values.expand(index_shape + rest).reshape((math.prod(index_shape),) + rest)
     put_in = index_add if accumulate else index_copy
     return put_in(flat, 0, lin, values).reshape(input.shape)
 
@@ -168,9 +171,9 @@ def put(input, index, source, accumulate=False):
             f"{input.dtype} and source.dtype = {source.dtype}"
         )
     if index.numel() != source.numel():
-        raise RuntimeError(
-            f"put: expected source and index to have the same number of elements, but got "
-            f"{source.numel()} and {index.numel()}"
+        raise IndexError(
+            f"put_(): Expected source and index to have the same number of elements, but got "
+            f"source.numel() = {source.numel()}, index.numel() = {index.numel()}"
         )
     flat = input.reshape(-1)
     return index_put(flat, (index.reshape(-1),), source.reshape(-1), accumulate).reshape(

@@ -27,12 +27,14 @@ def take_along_dim(input, indices, dim=None):
     _check_long(indices, "take_along_dim")
     if dim is None:
         return input.reshape(-1).gather(0, indices.reshape(-1))
-    d = normalize_dim(dim, input.ndim, "take_along_dim")
-    if indices.ndim != input.ndim:
+    if indices.ndim != input.ndim:  # (checked before the dim, as PyTorch)
         raise RuntimeError(
             f"take_along_dim(): input and indices should have the same number of dimensions, "
             f"but got {input.ndim} dimensions for input, and {indices.ndim} dimensions for indices"
         )
+    d = normalize_dim(dim, input.ndim, "take_along_dim")
+    if input.ndim == 0:
+        raise IndexError(f"take_along_dim: Dimension specified as {d} but tensor has no dimensions")
     shape_in, shape_ix = list(input.shape), list(indices.shape)
     shape_in[d] = shape_ix[d] = 1
     common = _broadcast_shape(shape_in, shape_ix, "take_along_dim")
@@ -72,7 +74,11 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
         input, d = input.reshape(-1), 0
     else:
         d = normalize_dim(dim, input.ndim, "repeat_interleave")
-    size = input.shape[d] if input.ndim else 1
+        if input.ndim == 0:  # (PyTorch repeats along a dim of the input, which has none)
+            raise IndexError(
+                f"repeat_interleave: Dimension specified as {d} but tensor has no dimensions"
+            )
+    size = input.shape[d]
     xp = input.device.xp
     if isinstance(repeats, graph.Tensor):
         _check_long(repeats, "repeat_interleave")
@@ -94,7 +100,7 @@ def repeat_interleave(input, repeats=None, dim=None, *, output_size=None):
             f"repeat_interleave: output_size ({output_size}) does not match the repeated size "
             f"({with_index.shape[0]})"
         )
-    return input.index_select(d, with_index) if input.ndim else input.reshape(1)[with_index]
+    return input.index_select(d, with_index)
 
 
 def argwhere(input):

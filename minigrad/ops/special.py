@@ -31,11 +31,12 @@ class _Special(Op):
 
     save_inputs = True
     scipy_name = ""
-    bfloat16 = True  # False: PyTorch has no bfloat16 kernel, so neither do we
+    half = True  # False: PyTorch has no float16/bfloat16 CPU kernel, so neither do we
 
     def forward(self, x):
-        if not self.bfloat16:
-            _no_bfloat16(x.dtype, self.scipy_name)
+        if not self.half and x.dtype.name in ("float16", "bfloat16"):
+            name = "Half" if x.dtype.name == "float16" else "BFloat16"
+            raise NotImplementedError(f"\"{self.scipy_name}_cpu\" not implemented for '{name}'")
         return self.device.backend.special(self.scipy_name, x)
 
 
@@ -92,7 +93,7 @@ class Erfcx(_Special):
 
     backward_name = "SpecialErfcxBackward0"
     scipy_name = "erfcx"
-    bfloat16 = False
+    half = False
 
     def backward(self, gy):
         (x,) = self.saved_tensors
@@ -129,7 +130,7 @@ class Ndtri(_Special):
     save_inputs = False
     save_output = True
     scipy_name = "ndtri"
-    bfloat16 = False
+    half = False
 
     def backward(self, gy):
         (y,) = self.saved_tensors
@@ -142,7 +143,7 @@ class LogNdtr(_Special):
     backward_name = "SpecialLogNdtrBackward0"
     save_output = True
     scipy_name = "log_ndtr"
-    bfloat16 = False
+    half = False
 
     def backward(self, gy):
         x, y = self.saved_tensors

@@ -110,12 +110,11 @@ def nanmedian(input, dim=None, keepdim=False):
 def kthvalue(input, k, dim=-1, keepdim=False):
     """The ``k``-th smallest entry (1-based) along ``dim``, with its index: on the CPU, of equal
     values the one PyTorch's CPU quickselect returns (:mod:`minigrad._std_select`)."""
-    if input.dtype is dtypes.bool:
-        raise RuntimeError("kthvalue(): not implemented for bool tensors, as in PyTorch")
+    refuse_dtype(input.dtype, "kthvalue_cpu", "kthvalue", bools_only=True)
     refuse_complex(input, "kthvalue")
     x, d = _slices(input, dim, "kthvalue")
     if not 1 <= k <= x.shape[d]:
-        raise IndexError(
+        raise RuntimeError(
             f"kthvalue(): selected number k ({k}) out of range for dimension {d} of size "
             f"{x.shape[d]}"
         )

@@ -105,6 +105,8 @@ def to_dense(x: Tensor) -> Tensor:
     rec = x._data
     if type(rec) is not SparseCOO:
         return x  # PyTorch's to_dense of a dense tensor is itself
+    if rec.indices.shape[0] == 0:  # no sparse dims (a 0-d tensor's): the values add up
+        return values_of(x).sum(0, dtype=x.dtype)
     return IndexAdd(rec.shape, _key(rec.indices), False)(values_of(x))
 
 
@@ -240,9 +242,15 @@ def to_sparse(x: Tensor, sparse_dim: int | None = None, layout=None) -> Tensor:
     if is_sparse(x):
         return x
     sd = x.ndim if sparse_dim is None else int(sparse_dim)
-    if not 0 < sd <= x.ndim:
-        raise RuntimeError(f"to_sparse: sparse_dim must be in [1, {x.ndim}], got {sparse_dim}")
+    if not (0 < sd <= x.ndim or sd == x.ndim == 0):  # (a 0-d x: one value or none, no indices)
+        raise RuntimeError(
+            f"to_sparse: sparse_dim must be in [{min(x.ndim, 1)}, {x.ndim}], got {sparse_dim}"
+        )
     xp, data = x.device.xp, x._data
+    if x.ndim == 0:
+        nnz = int(bool(data != 0))
+        indices = xp.zeros((0, nnz), dtype=np.int64)
+        return make(indices, x.reshape(1)[:nnz], x.shape, True)
     with backend.on(x.device):
         mask = xp.asarray(data) != 0  # (asarray: a vmap-batched tensor's _data refuses here)
         if sd < x.ndim:

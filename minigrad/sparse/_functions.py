@@ -181,8 +181,8 @@ def _softmax(input: Tensor, dim: int, dtype, log: bool, op: str) -> Tensor:
         raise NotImplementedError(f"{op}: minigrad supports sparse tensors without dense dims only")
     dim = normalize_dims(dim, rec.ndim, op)[0]
     dt = input.dtype if dtype is None else dtypes.to_dtype(dtype)
-    if dt in (dtypes.bfloat16, dtypes.float16):  # as PyTorch's CPU kernels
-        kind = "BFloat16" if dt is dtypes.bfloat16 else "Half"
+    if dt in (dtypes.bfloat16, dtypes.float16) or not (dt.is_floating_point or dt.is_complex):
+        kind = dtypes.scalar_type_name(dt)  # (as PyTorch's CPU kernels: no integers either)
         raise NotImplementedError(f"\"{op.split('.')[1]}\" not implemented for '{kind}'")
     x = coalesce(input if dtype is None else input.to(dtype))
     rec, device = x._data, x.device

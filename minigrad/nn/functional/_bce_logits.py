@@ -8,6 +8,7 @@ from ... import dtypes, ops
 from ...autograd import grad_mode
 from ...ops import Op
 from ...ops.base import autocast_inputs, constant
+from ...ops.movement import _broadcast_shape
 from ._utils import reduce as reduce_
 from ._utils import resolve_reduction
 
@@ -125,6 +126,13 @@ def binary_cross_entropy_with_logits(
     _bce_logits_dtype(input, target)  # (an integer target raises before anything runs)
     if any(getattr(type(w), "_methods_batch", False) for w in (weight, pos_weight)):
         return reduce_(_loss(input, target, weight, pos_weight), reduction)  # (vmap: batched)
+    weights = [tuple(w.shape) for w in (weight, pos_weight) if w is not None]
+    broadcast = _broadcast_shape(tuple(target.shape), *weights)  # (PyTorch's error if not)
+    if broadcast != tuple(target.shape):
+        raise RuntimeError(  # (PyTorch computes in place in 1 - target: the target's shape)
+            f"{_NAME}: output with shape {list(target.shape)} doesn't match the broadcast shape "
+            f"{list(broadcast)}"
+        )
     if grad_mode.is_grad_enabled():
         for name, value in (("weight", weight), ("pos_weight", pos_weight)):
             if value is not None and value.requires_grad:

@@ -3,6 +3,8 @@ backward softmax(x)·Σq - q, for class-index and class-probability targets."""
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from ... import dtypes
@@ -239,6 +241,13 @@ def _check_shapes(input, target, probs: bool, op: str):
                 f"got target of shape {list(target.shape)}"
             )
         if tuple(target.shape) != tuple(input.shape):
+            # (read as class indices, as PyTorch: their batch size is checked first)
+            batch = target.shape[0] if target.ndim else 0
+            if input.ndim >= 2 and batch != input.shape[0]:
+                raise ValueError(
+                    f"{op}: Expected input batch_size ({input.shape[0]}) to match target "
+                    f"batch_size ({batch})."
+                )
             raise RuntimeError(
                 f"{op}: expected target dtype to be Long or Byte, but got "
                 f"{dtypes.scalar_type_name(target.dtype)}: a target of "
@@ -307,6 +316,13 @@ def cross_entropy(
     bad = None if probs else check_class_targets(flat_target, c, ignore_index, "cross_entropy")
     if probs:
         flat_target = flat_target.to(rows.dtype)
+    if probs and c == 0:  # no classes: each loss is -0, and 'mean' divides by 0/0 (NaN)
+        loss = -(rows * flat_target).sum(1)
+        loss = (
+            loss if reduction == "none" else loss.sum() * (math.nan if reduction == "mean" else 1)
+        )
+        loss = loss.reshape(out_shape) if reduction == "none" else loss
+        return named_as(loss, _cross_entropy_node(input.ndim, probs, label_smoothing, reduction))
     op = CrossEntropy(reduction, ignore_index, label_smoothing, probs)
     loss = op(rows, flat_target, weight)
     if bad is not None:

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import math
 
-from ... import dtypes, ops
+from ... import backend, dtypes, ops
 from ..._typeinfo import finfo
 from ...autograd.grad_mode import no_grad
 from ...creation import arange
-from ...ops.base import kernel_dtypes, refuse_dtype
+from ...ops.base import refuse_dtype
 from ...ops.complex import real_only
 from .normalization import batch_norm
 
@@ -17,7 +17,6 @@ _REDUCED = (dtypes.float16, dtypes.bfloat16)
 
 
 @real_only
-@kernel_dtypes("batch_norm")
 def instance_norm(
     input,
     running_mean=None,
@@ -38,15 +37,17 @@ def instance_norm(
     Example:
         >>> y = F.instance_norm(minigrad.randn(2, 3, 5))
     """
-    if input.ndim < 2:
-        raise ValueError(
-            f"instance_norm: expected input of shape (N, C, *), got {list(input.shape)}"
-        )
+    # (PyTorch's order: the spatial size in training, the rank, then the dtype)
     if use_input_stats and math.prod(input.shape[2:]) == 1:
         raise ValueError(
             "instance_norm: Expected more than 1 spatial element when training, got input "
             f"size {list(input.shape)}"
         )
+    if input.ndim < 2:
+        raise backend.DimensionError(
+            f"instance_norm: expected input of shape (N, C, *), got {list(input.shape)}"
+        )
+    refuse_dtype(input.dtype, "batch_norm", "instance_norm")
     n, c = input.shape[0], input.shape[1]
     repeated = [None if t is None else t.repeat(n) for t in (running_mean, running_var)]
     wb = [None if t is None else t.repeat(n) for t in (weight, bias)]
@@ -119,6 +120,9 @@ def local_response_norm(input, size: int, alpha: float = 1e-4, beta: float = 0.7
             "local_response_norm: Expected 3D or higher dimensionality input (got "
             f"{input.ndim} dimensions)"
         )
+    if input.dtype is not dtypes.int64:  # (PyTorch average-pools int64 in int64: ALLOWED)
+        kernel = "avg_pool2d" if input.ndim == 3 else "avg_pool3d_out_frame"
+        refuse_dtype(input.dtype, kernel, "local_response_norm")
     if input.numel() == 0:
         return input
     mean = _channel_window_sum(input * input, size // 2, (size - 1) // 2) / size

@@ -40,11 +40,12 @@ def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool =
     if not (input.dtype.is_floating_point or input.dtype.is_complex):  # PyTorch's integer rules
         if input.dtype.name == "bool":
             raise RuntimeError("hardtanh: Bool inputs not supported for hardtanh")
-        if input.dtype.name == "uint8" and (min_val < 0 or max_val < 0):
+        # (the limits in the input's type first: -0.5 truncates to 0)
+        if input.dtype.name == "uint8" and (int(min_val) < 0 or int(max_val) < 0):
             raise RuntimeError(
                 "hardtanh: cannot do hardtanh on an unsigned type with negative limits"
             )
-        min_val, max_val = coefficient(min_val, input), coefficient(max_val, input)
+        min_val, max_val = coefficient(int(min_val), input), coefficient(int(max_val), input)
     return maybe_inplace(lambda x: _open_clamp(x, min_val, max_val), input, inplace, names)
 
 

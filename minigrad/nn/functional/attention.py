@@ -177,6 +177,11 @@ def scaled_dot_product_attention(
         raise RuntimeError(
             "scaled_dot_product_attention: explicit attn_mask should not be set when is_causal=True"
         )
+    if 0 in (key.shape[-2], query.shape[-2], value.shape[-1]):
+        # no keys, queries or value features: PyTorch reads no mask; a query over no keys gets
+        # zeros (the weighted sum of none). (An empty batch still has its mask checked.)
+        weights = (query @ key.transpose(-2, -1)).softmax(-1)
+        return weights @ value
     mask_is_bool = False
     if attn_mask is not None:
         attn_mask, mask_is_bool = _canonical_mask(attn_mask, query)

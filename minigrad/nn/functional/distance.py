@@ -18,6 +18,17 @@ def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
         minigrad.Size([4])
     """
     x1, x2 = ops.broadcast_tensors(x1, x2)
+    common = dtypes.result_type(x1, x2)  # (after broadcasting: a 0-d operand widens too)
+    if not (common.is_floating_point or common.is_complex):
+        raise RuntimeError(
+            f"cosine_similarity: expected common dtype to be floating point, yet common dtype "
+            f"is {dtypes.scalar_type_name(common)}"
+        )
+    # (integer and bool operands in the common float dtype; a float one keeps its own for its
+    # norm, as PyTorch's)
+    x1, x2 = (
+        x if x.dtype.is_floating_point or x.dtype.is_complex else x.to(common) for x in (x1, x2)
+    )
     # the 2-norm op, whose gradient at a zero vector is 0 as PyTorch's (sqrt of the summed
     # squares would give 0 · inf = NaN there, where the clamp has already cut the path)
     n1 = ops.norm(x1, 2, dim, True).clamp(min=eps)

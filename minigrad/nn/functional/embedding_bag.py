@@ -55,7 +55,13 @@ def embedding_bag(
         minigrad.Size([2, 3])
     """
     check_bag_options(scale_grad_by_freq, sparse, "embedding_bag")
-    if weight.ndim != 2:  # (PyTorch checks the rank first: its ValueError and words)
+    # (PyTorch checks the weights' shape first)
+    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
+        raise ValueError(
+            f"embedding_bag: per_sample_weights (shape {list(per_sample_weights.shape)}) and "
+            f"input (shape {list(input.shape)}) must have the same shape"
+        )
+    if weight.ndim != 2:  # (PyTorch checks the rank next: its ValueError and words)
         raise ValueError(
             f"embedding_bag: weight has to be a 2D Tensor, but got Tensor of dimension "
             f"{weight.ndim}"
@@ -73,11 +79,6 @@ def embedding_bag(
         raise NotImplementedError(
             f"embedding_bag: per_sample_weights is only supported for mode='sum' (got "
             f"mode={mode!r})"
-        )
-    if per_sample_weights is not None and tuple(per_sample_weights.shape) != tuple(input.shape):
-        raise ValueError(
-            f"embedding_bag: per_sample_weights (shape {list(per_sample_weights.shape)}) and "
-            f"input (shape {list(input.shape)}) must have the same shape"
         )
     flat, bag_starts = _flatten_bags(input, offsets, include_last_offset)
     num = weight.shape[0] if weight.ndim == 2 else 0

@@ -9,7 +9,7 @@ from ... import backend, dtypes, ops
 from ..._warnings import warn_user
 from ...autograd.graph import named_as
 from ...ops import Op
-from ...ops.base import autocast_inputs, kernel_dtypes, linked_to, refuse_dtype
+from ...ops.base import autocast_inputs, kernel_dtypes, linked_to, refuse_cast, refuse_dtype
 from ...ops.complex import real_only
 from ._bce_logits import binary_cross_entropy_with_logits
 from ._cross_entropy import _as_rows, _check_shapes, _poison, cross_entropy, nll_node
@@ -48,6 +48,13 @@ def _broadcast_pair(input, target):
     return ops.broadcast_tensors(input, target)
 
 
+def _promoted(input, target):
+    """Both in the dtype they promote to, as PyTorch's loss kernels compute (a bool input with
+    a float target is a float difference, not a bool subtraction)."""
+    d = dtypes.result_type(input, target)
+    return input.to(d), target.to(d)
+
+
 def _weighted(loss, weight, reduction: str):
     """PyTorch's weighted regression losses: 'mean' divides by the sum of the weights."""
     if weight is None:
@@ -81,7 +88,7 @@ def mse_loss(
     """
     input, target = autocast_inputs("mse_loss", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "mse_loss")
-    input, target = _broadcast_pair(input, target)
+    input, target = _promoted(*_broadcast_pair(input, target))  # (0-d widens, broadcast)
     diff = input - target
     return named_as(_weighted(diff * diff, weight, reduction), "MseLossBackward0")
 
@@ -122,7 +129,7 @@ def smooth_l1_loss(
     reduction = resolve_reduction(size_average, reduce, reduction, "smooth_l1_loss")
     if beta < 0:
         raise RuntimeError(f"smooth_l1_loss does not support negative values for beta, got {beta}")
-    input, target = _broadcast_pair(input, target)
+    input, target = _promoted(*_broadcast_pair(input, target))  # (0-d widens, broadcast)
     diff = input - target
     return named_as(
         reduce_(diff.abs() if beta == 0 else _smooth(diff, beta), reduction),
@@ -146,15 +153,15 @@ def huber_loss(
         raise RuntimeError(
             f"huber_loss does not support non-positive values for delta, got {delta}"
         )
-    d = dtypes.result_type(input, target)  # before broadcasting: a 0-d target does not widen
-    input, target = _broadcast_pair(input.to(d), target.to(d))
-    return named_as(
-        _weighted(_smooth(input - target, delta) * delta, weight, reduction), "HuberLossBackward0"
-    )
+    out_dtype = input.dtype  # (PyTorch's output has the input's dtype)
+    refuse_cast(dtypes.result_type(input, target), out_dtype, "huber_loss")
+    # (promoted before broadcasting: a 0-d target does not widen)
+    input, target = _broadcast_pair(*_promoted(input, target))
+    loss = _weighted(_smooth(input - target, delta) * delta, weight, reduction)
+    return named_as(loss.to(out_dtype), "HuberLossBackward0")
 
 
 @real_only
-@kernel_dtypes("nll_loss_out_frame")
 def nll_loss(
     input,
     target,
@@ -178,10 +185,18 @@ def nll_loss(
     """
     input, target = autocast_inputs("nll_loss", input, target)
     reduction = resolve_reduction(size_average, reduce, reduction, "nll_loss")
+    if input.ndim == 0:  # (PyTorch checks the rank before the dtype)
+        _check_shapes(input, target, False, "nll_loss")
+    refuse_dtype(input.dtype, "nll_loss_out_frame", "nll_loss")
     check_target_dtype(target, "nll_loss")
     _check_shapes(input, target, False, "nll_loss")
     rows, flat, out_shape = _as_rows(input, target, False)
     c = rows.shape[1]
+    if weight is not None and weight.numel() != c:
+        raise RuntimeError(
+            f"nll_loss: weight tensor should be defined either for all {c} classes or no "
+            f"classes but got weight tensor of shape: {list(weight.shape)}"
+        )
     bad = check_class_targets(flat, c, ignore_index, "nll_loss")
     valid = flat != ignore_index
     safe = ops.where(valid, flat.long(), 0).clamp(0, c - 1)
@@ -338,6 +353,8 @@ def gaussian_nll_loss(
         negative = bool((var._all_elements() < 0).any())
     if negative:
         raise ValueError("var has negative entry/entries")
+    # (PyTorch clamps a copy of var in place, which an integer var cannot hold)
+    refuse_cast(dtypes.get_default_dtype(), var.dtype, "gaussian_nll_loss")
     floor = var.detach().clamp(min=eps) - var.detach()  # clamp the value, not the gradient
     var = var + floor
     loss = 0.5 * (var.log() + (input - target) ** 2 / var)

@@ -4,10 +4,17 @@ with PyTorch's formulas."""
 
 from __future__ import annotations
 
-from ... import ops
+from ... import dtypes, ops
 from ...autograd.graph import names_node
 from ...creation import arange, zeros
-from ...ops.base import coefficient, first_order_only, kernel_dtypes, on_input_device
+from ...ops.base import (
+    coefficient,
+    first_order_only,
+    kernel_dtypes,
+    on_input_device,
+    refuse_cast,
+    refuse_dtype,
+)
 from ._cross_entropy import _poison
 from ._utils import check_class_targets, resolve_reduction
 from ._utils import reduce as reduce_
@@ -56,10 +63,11 @@ def triplet_margin_loss(
     """max(0, d(a, p) - d(a, n) + margin) with d the pairwise p-distance; ``swap`` uses
     min(d(a, n), d(p, n)) (Balntas et al., 2016)."""
     reduction = resolve_reduction(size_average, reduce, reduction, "triplet_margin_loss")
-    if not (anchor.ndim == positive.ndim == negative.ndim) or anchor.ndim not in (1, 2):
+    if not anchor.ndim == positive.ndim == negative.ndim:
         raise RuntimeError(
-            f"triplet_margin_loss: the anchor, positive and negative must all be 1-D or all 2-D, "
-            f"got {anchor.ndim}-D, {positive.ndim}-D and {negative.ndim}-D"
+            f"triplet_margin_loss: The anchor, positive, and negative tensors are expected to "
+            f"have the same number of dimensions, but got: anchor {anchor.ndim}D, positive "
+            f"{positive.ndim}D, and negative {negative.ndim}D inputs"
         )
     d_pos = pairwise_distance(anchor, positive, p, eps)
     d_neg = pairwise_distance(anchor, negative, p, eps)
@@ -128,7 +136,10 @@ def soft_margin_loss(input, target, size_average=None, reduce=None, reduction="m
     Differs on purpose: a target that requires grad gets its gradient -x·σ(-y·x), where PyTorch
     refuses one (it defines no derivative for the target)."""
     reduction = resolve_reduction(size_average, reduce, reduction, "soft_margin_loss")
-    return reduce_(softplus(-input * target), reduction)
+    if input.dtype is not dtypes.bool:  # (PyTorch negates it first, which raises)
+        refuse_cast(dtypes.get_default_dtype(), input.dtype, "soft_margin_loss")
+    loss = reduce_(softplus(-input * target), reduction)
+    return loss.to(input.dtype)  # (PyTorch's output has the input's dtype)
 
 
 def _no_half(input, op: str) -> None:
@@ -156,7 +167,6 @@ def _class_rows(input, target, op: str):
 
 @on_input_device  # target checks run on the input's GPU
 @names_node("MultiMarginLossBackward0")
-@kernel_dtypes("multi_margin_loss_cpu_kernel")
 def multi_margin_loss(
     input,
     target,
@@ -180,6 +190,7 @@ def multi_margin_loss(
         raise ValueError("only p == 1 and p == 2 supported")
     if weight is not None and weight.ndim != 1:
         raise ValueError("weight must be one-dimensional")
+    refuse_dtype(input.dtype, "multi_margin_loss_cpu_kernel", "multi_margin_loss")  # (after)
     _no_half(input, "multi_margin_loss")
     rows, labels = _class_rows(input, target, "multi_margin_loss")
     rows = first_order_only(rows, "multi_margin_loss_backward")

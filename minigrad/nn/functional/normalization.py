@@ -169,7 +169,7 @@ def _channel_param(t, ndim: int):
 
 
 @real_only
-@kernel_dtypes("batch_norm")
+@kernel_dtypes("batch_norm", min_ndim=2)  # (a 0-d or 1-d input: its IndexError first)
 def batch_norm(
     input,
     running_mean,
@@ -195,18 +195,16 @@ def batch_norm(
         raise backend.DimensionError(
             f"batch_norm: expected input of shape (N, C) or (N, C, *), got {list(input.shape)}"
         )
-    channels = input.shape[1]
-    for name, t in (("running_mean", running_mean), ("running_var", running_var)):
-        if t is not None and tuple(t.shape) != (channels,):
-            raise RuntimeError(
-                f"batch_norm: {name} should contain {channels} elements not {t.numel()}"
-            )
+    evaluating = not training and running_mean is not None and running_var is not None
+    _check_channel_params(input, running_mean, running_var, weight, bias, evaluating)
     weight, bias = _channel_param(weight, input.ndim), _channel_param(bias, input.ndim)
     if not training and running_mean is not None and running_var is not None:
         return _batch_norm_eval(input, running_mean, running_var, weight, bias, eps)
     axes = (0,) + tuple(range(2, input.ndim))
     count = math.prod(input.shape[a] for a in axes)
-    if count <= 1:
+    if count == 0:  # an empty batch: an empty output, the running statistics left as they are
+        return _batch_norm_eval(input, input.new_zeros(()), input.new_ones(()), weight, bias, 0)
+    if count == 1:  # (PyTorch's _verify_batch_size)
         raise ValueError(
             f"Expected more than 1 value per channel when training, got input size {input.shape}"
         )
@@ -215,6 +213,29 @@ def batch_norm(
     if training and running_mean is not None:
         _update_running(op.kept_arrays, running_mean, running_var, momentum, count)
     return out
+
+
+def _check_channel_params(input, running_mean, running_var, weight, bias, evaluating) -> None:
+    """PyTorch's checks of batch norm's per-channel tensors: C elements each; of an empty
+    input, one of none that is used (the running statistics in evaluation only) fails first
+    where its kernel selects channel 0 (an IndexError)."""
+    named = {"weight": weight, "bias": bias, "running_mean": running_mean}
+    named["running_var"] = running_var
+    given = {n: t for n, t in named.items() if t is not None}
+    if input.numel() == 0:
+        for name, t in given.items():
+            if t.numel() == 0 and (evaluating or not name.startswith("running")):
+                raise IndexError(
+                    f"batch_norm: {name} is empty: select(): index 0 out of range for tensor of "
+                    f"size [0] at dimension 0"
+                )
+        return
+    channels = input.shape[1]
+    for name in ("running_mean", "running_var", "weight", "bias"):
+        if name in given and given[name].numel() != channels:
+            raise RuntimeError(
+                f"batch_norm: {name} should contain {channels} elements not {given[name].numel()}"
+            )
 
 
 def _batch_norm_eval(input, running_mean, running_var, weight, bias, eps):
@@ -268,11 +289,19 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
             f"group_norm: expected input of shape (N, C, *) with C divisible by "
             f"num_groups={num_groups}, got input of shape {list(input.shape)}"
         )
+    for name, t in (("weight", weight), ("bias", bias)):
+        if t is not None and (t.ndim != 1 or t.numel() != input.shape[1]):
+            raise RuntimeError(
+                f"group_norm: Expected {name} to be a vector of size equal to the number of "
+                f"channels in input, but got {name} of shape {list(t.shape)} and input of shape "
+                f"{list(input.shape)}"
+            )
     if _sixteen_bit(input):  # as PyTorch: in float32, the input's dtype out
         weight, bias = (None if t is None else t.float() for t in (weight, bias))
         return group_norm(input.float(), num_groups, weight, bias, eps).to(input.dtype)
     n = input.shape[0]
-    grouped = input.reshape(n, num_groups, -1)
+    per_group = input.shape[1] // num_groups * math.prod(input.shape[2:])
+    grouped = input.reshape(n, num_groups, per_group)  # (-1 is ambiguous for n = 0)
     out = GroupNormOp((2,), eps)(grouped, None, None).reshape(input.shape)
     if weight is not None:
         out = out * _channel_param(weight, input.ndim)

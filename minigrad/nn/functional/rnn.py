@@ -225,8 +225,18 @@ def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bid
         )
     if input.ndim != 3:
         raise DimensionError(f"{name}: input must be 3-D, got shape {list(input.shape)}")
+    states = hx if isinstance(hx, (tuple, list)) else (hx,)
+    if any(h.ndim == 0 for h in states):
+        raise DimensionError(f"{name}: Dimension specified as 0 but tensor has no dimensions")
+    if input.dtype is dtypes.bool:  # (PyTorch's input projection: a bmm)
+        refuse_dtype(input.dtype, "bmm", name)
     if mode in ("LSTM", "GRU") and params and params[0].dtype is input.dtype:
         _gates_dtype(input, name)  # (the gates have the input's and weights' dtype)
+    elif mode == "RNN_TANH" and not (input.dtype.is_floating_point or input.dtype.is_complex):
+        raise RuntimeError(  # (its tanh in place; rnn_relu computes integers)
+            f"{name}: expected m1 and m2 to have the same dtype, but got: float != "
+            f"{dtypes.cpp_type_name(input.dtype)}"
+        )
     directions = 2 if bidirectional else 1
     per = len(params) // (num_layers * directions)
     base = 4 if has_biases else 2
@@ -237,6 +247,10 @@ def _padded(mode, input, hx, params, has_biases, num_layers, dropout, train, bid
             + (f" (or {base + 1} with projections)" if extra else "")
             + f" for {num_layers} layer(s), {directions} direction(s), got {len(params)} in all"
         )
+    if states[0].shape[0] < num_layers * directions:
+        raise RuntimeError(f"{name}: Expected more hidden states in stacked_rnn")
+    if input.shape[1 if batch_first else 0] == 0:
+        raise RuntimeError(f"{name}: Expected sequence length to be larger than 0 in RNN")
     groups = [list(params[k : k + per]) for k in range(0, len(params), per)]
     weights = [
         (g[0], g[1], *(g[2:4] if has_biases else (None, None)), g[base] if per > base else None)

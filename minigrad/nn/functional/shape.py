@@ -3,7 +3,11 @@ and ``bilinear``."""
 
 from __future__ import annotations
 
+import math
+
+from ... import dtypes
 from ...autograd.graph import names_node
+from ...backend import DimensionError
 
 
 def _check_factor(x, r: int, op: str) -> None:
@@ -52,18 +56,49 @@ def bilinear(input1, input2, weight, bias=None):
         >>> F.bilinear(minigrad.randn(4, 3), minigrad.randn(4, 5), minigrad.randn(2, 3, 5)).shape
         minigrad.Size([4, 2])
     """
+    _check_bilinear(input1, input2, weight, bias)
     out, in1, in2 = weight.shape
-    if input1.shape[-1] != in1 or input2.shape[-1] != in2 or input1.shape[:-1] != input2.shape[:-1]:
-        raise RuntimeError(
-            f"bilinear: expected inputs (*, {in1}) and (*, {in2}) with the same leading dims for "
-            f"weight {list(weight.shape)}, got {list(input1.shape)} and {list(input2.shape)}"
-        )
     lead = input1.shape[:-1]
-    x1, x2 = input1.reshape(-1, in1), input2.reshape(-1, in2)
-    mixed = (x1 @ weight.permute(1, 0, 2).reshape(in1, out * in2)).reshape(-1, out, in2)
+    rows = math.prod(lead)  # (-1 is ambiguous for an empty input)
+    x1, x2 = input1.reshape(rows, in1), input2.reshape(rows, in2)
+    mixed = (x1 @ weight.permute(1, 0, 2).reshape(in1, out * in2)).reshape(rows, out, in2)
     y = (mixed * x2.unsqueeze(1)).sum(-1, dtype=mixed.dtype)  # (integers stay in their dtype)
     y = y.reshape(*lead, out)
     return y if bias is None else y + bias  # (as PyTorch: the bias added last)
+
+
+def _check_bilinear(input1, input2, weight, bias) -> None:
+    """PyTorch's checks of bilinear's operands, in its order and words."""
+    named = [("input1", input1), ("input2", input2), ("weight", weight), ("bias", bias)]
+    named = [(n, t) for n, t in named if t is not None]
+    if len({t.dtype for _, t in named}) > 1:
+        got = ", ".join(f"{n}: {dtypes.cpp_type_name(t.dtype)}" for n, t in named)
+        raise RuntimeError(f"bilinear(): All tensors must have the same dtype, got {got}")
+    if input1.ndim != input2.ndim:
+        raise RuntimeError(
+            f"bilinear(): input dimensions do not match: got {input1.ndim} and {input2.ndim}"
+        )
+    if input1.ndim == 0 or weight.ndim != 3:
+        raise DimensionError(
+            f"bilinear(): expected inputs of at least 1 dim and a 3-D weight (out, in1, in2), "
+            f"got {input1.ndim}-D inputs and weight of shape {list(weight.shape)}"
+        )
+    for i, (a, b) in enumerate(zip(input1.shape[:-1], input2.shape[:-1])):
+        if a != b:
+            raise RuntimeError(
+                f"bilinear(): input batch dimensions do not match at dim {i}: got {a} and {b}"
+            )
+    for k, x in ((1, input1), (2, input2)):
+        if x.shape[-1] != weight.shape[k]:
+            raise RuntimeError(
+                f"bilinear(): input{k} size does not match weight size: got {x.shape[-1]} but "
+                f"expected {weight.shape[k]}"
+            )
+    if bias is not None and (bias.ndim != 1 or bias.shape[0] != weight.shape[0]):
+        raise RuntimeError(
+            f"bilinear(): bias size does not match weight size: got {list(bias.shape)} but "
+            f"expected {weight.shape[0]}"
+        )
 
 
 @names_node("ChannelShuffleBackward0")
