@@ -209,6 +209,8 @@ class CrossEntropy(Op):
             return g / (float(denom) or 1.0)
         if getattr(denom, "dtype", None) != g.dtype:
             return None
+        if isinstance(denom, np.generic):  # a host scalar: a test, not where() (µs on scalars)
+            return g / (denom if denom != 0 else denom.dtype.type(1))
         return g / self.xp.where(denom == 0, 1, denom)  # every target ignored: 0, not nan
 
     def _index_distribution(self, x, target, weight):
