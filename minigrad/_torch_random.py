@@ -227,9 +227,13 @@ class TorchRandom:
         count = n - start
         if count:
             unit = self.unit_floats(2 * ((count + 1) // 2), np.float64).reshape(-1, 2)
-            radius = np.sqrt(-2.0 * c_log1p(-unit[:, 1]))
-            theta = (2.0 * math.pi) * unit[:, 0]
-            pairs = np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1).reshape(-1)
+            if count <= _SCALAR_PAIRS_MAX:  # a few numbers: Python's floats, without array calls
+                pairs = _box_muller_pairs(unit.tolist())
+            else:
+                radius = np.sqrt(-2.0 * c_log1p(-unit[:, 1]))
+                theta = (2.0 * math.pi) * unit[:, 0]
+                pairs = np.stack([radius * np.cos(theta), radius * np.sin(theta)], axis=1)
+                pairs = pairs.reshape(-1)
             out[start:] = pairs[:count]
             if count % 2:
                 self._next_normal = float(pairs[-1])
@@ -387,6 +391,20 @@ def _polar_to_blocks(radius: np.ndarray, theta: np.ndarray, out: np.ndarray) -> 
 
 
 _c_log1p_one = np.frompyfunc(math.log1p, 1, 1)
+
+_SCALAR_PAIRS_MAX = 8  # up to here the pair sampler runs on Python floats (measured: faster)
+
+
+def _box_muller_pairs(units: list) -> list:
+    """The scalar sampler's pairs (see ``TorchRandom._normal_pairs``) from ``[u0, u1]`` rows of
+    float64 uniform numbers, on Python floats: the same double operations in the same order
+    and the C library's ``log1p``, ``cos`` and ``sin``, as the array form computes them."""
+    out = []
+    for u0, u1 in units:
+        radius = math.sqrt(-2.0 * math.log1p(-u1))
+        theta = (2.0 * math.pi) * u0
+        out += (radius * math.cos(theta), radius * math.sin(theta))
+    return out
 
 
 def c_log1p(x: np.ndarray) -> np.ndarray:

@@ -188,7 +188,8 @@ def _make_root_grads(tensors, grads, create_graph):
                 )
             g = _ones_like(tensor)
             if not create_graph:
-                mark_adoptable(g)
+                roots.append(mark_adoptable(g))  # new, out of the graph: no detach needed
+                continue
         elif not isinstance(g, graph.Tensor):
             raise TypeError(f"gradient {i} must be a Tensor, got {type(g).__name__}")
         elif g.shape != tensor.shape:
@@ -210,7 +211,9 @@ def _ones_like(tensor):
     dev, data = tensor.device, tensor._data
     if type(data) is not _ndarray or dev.type != "cpu":  # other storage: the general factory
         return tensor.new_ones(tensor.shape)
-    return graph.Tensor._make(dev.xp.ones(data.shape, dtype=data.dtype), dev)
+    ones = np.empty(data.shape, dtype=data.dtype)  # (np.ones is a Python function around
+    ones.fill(1)  # these two calls)
+    return graph.Tensor._make(ones, dev)
 
 
 def _topological_order(root_nodes):

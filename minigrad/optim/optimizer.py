@@ -228,21 +228,28 @@ class Optimizer:
 
     def _update_group(self, group: dict) -> None:
         """Update each parameter of ``group`` that has a gradient, on the parameter's GPU."""
+        states = self.state
+        no_init = type(self)._init_state is Optimizer._init_state  # (SGD: nothing to fill)
         for p in group["params"]:
             grad = p.grad
             if grad is None:
                 continue
             if type(grad._data) is _sparse_coo.SparseCOO and not self.takes_sparse:
                 raise RuntimeError(_sparse_refusal(type(self).__name__))
-            state, dev = self.state[p], p.device
+            state, dev = states[p], p.device
             if dev.index != dev.backend.current:  # updates run on the parameter's GPU
                 with dev.backend.using(dev.index):
                     self._update_one(p, state, group)
+            elif (state or no_init) and p._data.dtype.kind != "c":
+                self._update(p, state, group)  # _update_one's common case, without its call
             else:
                 self._update_one(p, state, group)
             if not state:  # nothing kept (SGD without momentum): no entry, as in PyTorch
-                del self.state[p]
-            version_counter(p).value += 1
+                del states[p]
+            counter = p._version_counter
+            if counter is None:
+                counter = version_counter(p)
+            counter.value += 1
 
     def _update_one(self, p: Tensor, state: dict, group: dict) -> None:
         if p._data.dtype.kind == "c":

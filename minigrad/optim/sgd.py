@@ -74,18 +74,18 @@ class SGD(Optimizer):
             )
 
     def _update(self, p, state, group) -> None:
-        if type(p.grad._data) is _sparse_coo.SparseCOO:
+        grad, dev = p.grad._data, p.device
+        if type(grad) is _sparse_coo.SparseCOO:
             self._sparse_update(p, state, group)
             return
         buf = state.get("momentum_buffer")
-        kit = p.device.backend.fused if group.get("fused") is not False else None
-        if kit is not None and kit.supports(
-            p._data, p.grad._data, None if buf is None else buf._data
-        ):
+        kit = dev.backend.fused if group.get("fused") is not False else None
+        if kit is not None and kit.supports(p._data, grad, None if buf is None else buf._data):
             self._fused_update(kit, p, state, group)
             return
-        xp = p.device.xp
-        g = grad_with_decay(p, group)
+        xp = dev.xp
+        plain = not (group.get("maximize") or group.get("weight_decay", 0))
+        g = grad if plain else grad_with_decay(p, group)
         momentum = group["momentum"]
         if momentum != 0:
             buf = state.get("momentum_buffer")

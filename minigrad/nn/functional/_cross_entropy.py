@@ -13,7 +13,13 @@ from ...autograd.graph import named_as
 from ...backend import DimensionError
 from ...ops.base import Op, autocast_inputs, constant, kernel_dtypes, on_input_device
 from ...ops.nn import LogSoftmaxOp, SoftmaxOp
-from ._utils import check_class_targets, check_reduction, reduction_from_legacy
+from ._utils import (
+    check_class_targets,
+    check_reduction,
+    check_target_dtype,
+    reduction_from_legacy,
+    targets_in_range,
+)
 
 
 class CrossEntropy(Op):
@@ -26,9 +32,17 @@ class CrossEntropy(Op):
 
     save_inputs = True
 
-    def __init__(self, reduction: str, ignore_index: int, smoothing: float, probs: bool):
+    def __init__(
+        self,
+        reduction: str,
+        ignore_index: int,
+        smoothing: float,
+        probs: bool,
+        all_kept: bool = False,
+    ):
         self.reduction, self.ignore_index = reduction, ignore_index
         self.smoothing, self.probs = smoothing, probs
+        self.all_kept = all_kept  # every class index is in range and none is ignore_index
 
     # -- forward ---------------------------------------------------------------------------------
     @dtypes.computed_in_float32  # log-sum-exp of bfloat16 logits in float32, as PyTorch
@@ -72,6 +86,12 @@ class CrossEntropy(Op):
             return loss / denom
 
     def _forward_indices(self, shifted, lse, target, weight):
+        n = target.shape[0]
+        if self.all_kept and weight is None and not self.smoothing and n <= _EXACT_COUNT:
+            # every row kept with weight 1: the losses are the nll itself (x·1 is x) and the
+            # denominator the row count (a float sum of n ones is exactly n)
+            rows = self.xp.arange(n)
+            return lse - shifted[rows, target], shifted.dtype.type(n), (rows, target, None, None)
         indices = self._row_targets(target, weight, shifted.dtype, shifted.shape[1])
         rows, safe, valid, w_t = indices
         nll = lse - shifted[rows, safe]
@@ -168,8 +188,12 @@ class CrossEntropy(Op):
             if scale is None:
                 return None
         rows, safe, _, w_t = indices
-        gx = p * w_t[:, None]
-        gx[rows, safe] -= w_t
+        if w_t is None:  # every row kept with weight 1 (see _forward_indices)
+            gx = p.copy()
+            gx[rows, safe] -= 1
+        else:
+            gx = p * w_t[:, None]
+            gx[rows, safe] -= w_t
         gx *= scale  # 0-d, or (M, 1) with reduction='none'
         return constant(gx.astype(x._data.dtype, copy=False), x.device)
 
@@ -187,6 +211,8 @@ class CrossEntropy(Op):
             return g / (float(denom) or 1.0)
         if getattr(denom, "dtype", None) != g.dtype:
             return None
+        if isinstance(denom, np.generic):  # a host scalar: a test, not where() (µs on scalars)
+            return g / (denom if denom != 0 else denom.dtype.type(1))
         return g / self.xp.where(denom == 0, 1, denom)  # every target ignored: 0, not nan
 
     def _index_distribution(self, x, target, weight):
@@ -197,6 +223,8 @@ class CrossEntropy(Op):
         if indices is None:  # the fused forward keeps none
             indices = self._row_targets(target._data, w_data, x._data.dtype, c)
         rows, safe, valid, w_t = indices
+        if valid is None:  # every row kept with weight 1 (see _forward_indices)
+            valid = w_t = xp.ones(target.shape[0], dtype=x._data.dtype)
         w_row = xp.ones(c, dtype=x._data.dtype) if weight is None else weight._data
         q = (valid[:, None] * (eps / c)) * w_row
         q[rows, safe] += (1.0 - eps) * w_t
@@ -204,6 +232,7 @@ class CrossEntropy(Op):
 
 
 _HOST_FLOATS = (float, np.float32, np.float64)  # denominators on the host: no errstate
+_EXACT_COUNT = 2**24  # up to here a float32 sum of ones counts exactly
 
 
 def _cross_entropy_vjp(ns, p, q, scale):
@@ -313,8 +342,14 @@ def cross_entropy(
                 f"no classes but got weight tensor of shape: {list(weight.shape)}"
             )
         weight = weight.detach().to(rows.dtype)
-    bad = None if probs else check_class_targets(flat_target, c, ignore_index, "cross_entropy")
-    if probs:
+    bad, all_kept = None, False
+    if not probs:
+        check_target_dtype(flat_target, "cross_entropy")
+        if targets_in_range(flat_target, c):
+            all_kept = not 0 <= ignore_index < c
+        else:
+            bad = check_class_targets(flat_target, c, ignore_index, "cross_entropy")
+    else:
         flat_target = flat_target.to(rows.dtype)
     if probs and c == 0:  # no classes: each loss is -0, and 'mean' divides by 0/0 (NaN)
         loss = -(rows * flat_target).sum(1)
@@ -323,7 +358,7 @@ def cross_entropy(
         )
         loss = loss.reshape(out_shape) if reduction == "none" else loss
         return named_as(loss, _cross_entropy_node(input.ndim, probs, label_smoothing, reduction))
-    op = CrossEntropy(reduction, ignore_index, label_smoothing, probs)
+    op = CrossEntropy(reduction, ignore_index, label_smoothing, probs, all_kept)
     loss = op(rows, flat_target, weight)
     if bad is not None:
         loss = _poison(loss, bad, reduction)

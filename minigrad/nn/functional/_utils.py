@@ -87,6 +87,18 @@ def check_target_dtype(target, op: str) -> None:
         )
 
 
+def targets_in_range(target, num_classes: int) -> bool:
+    """Whether ``target`` (class indices) is a non-empty CPU tensor whose every element, also
+    of a batch under vmap, lies in ``[0, num_classes)``: one reduction for int64 (a negative
+    index read as unsigned is 2⁶³ or more, so the largest unsigned value settles both ends)."""
+    data = target._all_elements()
+    if type(data) is not np.ndarray or not data.size:
+        return False
+    if data.dtype == np.int64:
+        return int(np.maximum.reduce(data.view(np.uint64), None)) < num_classes
+    return 0 <= data.min() and data.max() < num_classes
+
+
 def check_class_targets(target, num_classes: int, ignore_index: int | None, op: str):
     """Check class indices in ``[0, num_classes)`` (``ignore_index`` allowed).
 
@@ -96,9 +108,9 @@ def check_class_targets(target, num_classes: int, ignore_index: int | None, op: 
     failure, never a silently wrong value.
     """
     check_target_dtype(target, op)
-    data = target._all_elements()  # every element, also of a batch under vmap
-    if type(data) is np.ndarray and data.size and 0 <= data.min() and data.max() < num_classes:
-        return None  # all in range (two reductions: the common case on the CPU)
+    if targets_in_range(target, num_classes):
+        return None  # the common case on the CPU
+    data = target._all_elements()
     with backend.on(target.device):  # kernels on the target's GPU (cuda:1 and up)
         bad = (data < 0) | (data >= num_classes)
         if ignore_index is not None:

@@ -48,8 +48,14 @@ class LinearOp(Op):
         x, w, _ = self.saved_tensors
         if gy._data.dtype.kind == "c":
             x, w = conjugates(x, w)
-        vjp = _stacked_linear_vjp if w.ndim == 3 else _linear_vjp
-        return self.formula(vjp, gy, x, w, self.needs_input_grad)
+        if w.ndim == 3:
+            return self.formula(_stacked_linear_vjp, gy, x, w, self.needs_input_grad)
+        grads = self.formula(_linear_vjp, gy, x, w, self.needs_input_grad)
+        if not grad_mode._state.enabled:  # plain backward: new products and a new sum, which
+            for g in grads:  # only the engine holds; marked here, which spares the engine
+                if g is not None:  # its search of what this node saved (graph.mark_adoptable)
+                    graph.mark_adoptable(g)
+        return grads
 
     def name(self) -> str:
         meta = self.input_meta
@@ -130,7 +136,9 @@ def linear(input, weight, bias=None):
         minigrad.Size([2, 3])
     """
     input, weight, bias = autocast_inputs("linear", input, weight, bias)
-    shape, w_shape = input.shape, weight.shape  # (read once: each is a property)
+    # (the input's shape as a plain tuple, which indexes in C; the weight's through the
+    # property, which refuses an uninitialized parameter)
+    shape, w_shape = input._data.shape, tuple(weight.shape)
     if len(w_shape) != 2:
         raise backend.DimensionError(
             f"linear: weight must be 2-D (out, in), got shape {list(w_shape)}"

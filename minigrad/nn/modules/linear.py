@@ -55,7 +55,8 @@ class Linear(Module):
         init.layer_default_(self.weight, self.bias)
 
     def forward(self, input):
-        if isinstance(input, Tensor) and (input.ndim == 0 or input.shape[-1] != self.in_features):
+        shape = input._data.shape if isinstance(input, Tensor) else None  # (a plain tuple)
+        if shape is not None and (not shape or shape[-1] != self.in_features):
             raise RuntimeError(
                 linear_shape_mismatch(input.shape, self.out_features, self.in_features)
                 + f": {self._get_name()}({self.extra_repr()}) expects input with last dimension "

@@ -98,6 +98,14 @@ class Module(StateMixin):
         compiled = self.__dict__.get("_compiled_call_impl")
         if compiled is not None:
             return compiled(*args, **kwargs)
+        if type(self)._call_impl is _plain_call_impl and not (  # _call_impl's fast path inline
+            self._forward_pre_hooks
+            or self._forward_hooks
+            or self._backward_hooks
+            or self._backward_pre_hooks
+            or _GLOBAL_CALL_HOOKS
+        ):
+            return self.forward(*args, **kwargs)
         return self._call_impl(*args, **kwargs)
 
     def _call_impl(self, *args, **kwargs):
@@ -566,3 +574,6 @@ def _registered_module(module: Module, name: str, child):
     """``child`` after the global module registration hooks."""
     hooks = _hooks.global_module_registration_hooks
     return _hooks.registered(hooks, module, name, child) if hooks else child
+
+
+_plain_call_impl = Module._call_impl  # (a subclass overriding _call_impl is called through it)
