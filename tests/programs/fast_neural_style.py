@@ -173,7 +173,7 @@ gram_style = [gram_matrix(y) for y in features_style]
 content_weight, style_weight = 1e1, 1e5
 
 history = []
-train = make_images(40)
+train = make_images(64)
 for e in range(3):
     transformer.train()
     agg_content_loss = 0.0
