@@ -146,7 +146,8 @@ def test_seq2seq_translation_with_attention(as_torch, capsys):
 def test_reinforce_example(as_torch, capsys):
     program = as_torch("reinforce")  # Categorical, log_prob, std-normalized returns, torch.cat
     out = capsys.readouterr().out
-    assert "Solved!" in out and program.running_reward > 30
+    assert "Solved!" in out and program.running_reward > 18  # 0.6 * max_steps
+    assert program.i_episode == 141  # PyTorch's run (same seed)
     lengths = program.episode_lengths
     assert sum(lengths[-10:]) > 2 * sum(lengths[:10])  # the policy learned to balance longer
     assert program.policy.saved_log_probs == [] and program.policy.rewards == []
@@ -182,8 +183,8 @@ def test_bilstm_crf_tutorial(as_torch, capsys):
     program = as_torch("bilstm_crf")  # scalar indexing, log-sum-exp, Viterbi, weight_decay
     assert capsys.readouterr().out.count("tensor(") == 2
     losses = program.losses
-    assert len(losses) == 80 and min(losses) >= 0  # log-sum-exp over paths >= the gold path
-    assert sum(losses[-10:]) < 0.75 * sum(losses[:10])  # PyTorch's run (same seed): 0.687
+    assert len(losses) == 48 and min(losses) >= 0  # log-sum-exp over paths >= the gold path
+    assert sum(losses[-10:]) < 0.75 * sum(losses[:10])  # PyTorch's run (same seed): 0.682
     score, path = program.after
     assert len(path) == 11 and set(path) <= {0, 1, 2}
     with minigrad.no_grad():  # the Viterbi score is the score of the path it returns
@@ -297,7 +298,7 @@ def test_realnvp_normalizing_flow(as_torch, capsys):
     out = capsys.readouterr().out
     assert out.count("loss = ") == 4 and "samples (1000, 1, 2)" in out
     losses = program.losses
-    assert len(losses) == 301 and sum(losses[-20:]) / 20 < 0.4 * losses[0]
+    assert len(losses) == 151 and sum(losses[-20:]) / 20 < 0.5 * losses[0]  # PyTorch: 0.34
     assert program.test_nll < 1.0  # two moons are far from the N(0, I) the flow starts near
     assert program.round_trip < 1e-4  # g inverts f
     assert program.prior_gap < 1e-5 and program.logdet_gap < 1e-4
@@ -364,6 +365,9 @@ def test_learning_pytorch_with_examples(as_torch, capsys):
     results = program.results
     for name in ("tensors", "autograd", "function", "nn", "optim", "module"):
         assert results[name] < 30.0, name  # sum of squares over 2000 points: sin is fitted
+    pytorch = {"tensors": 12.277172, "autograd": 11.400602, "function": 8.943642}
+    pytorch |= {"nn": 9.419125, "optim": 18.022346, "module": 11.211002, "dynamic": 500.81863}
+    assert results == pytest.approx(pytorch, rel=1e-5)  # PyTorch's run (same seed)
     assert results["function"] < 10.0  # a + b P3(c + d x) fits better than the cubic
     assert results["dynamic"] < 2000.0
     assert program.P3_check is True
@@ -440,7 +444,7 @@ def test_mixture_density_network(as_torch, capsys):
     out = capsys.readouterr().out
     assert "samples (200,) (50, 200) (200,)" in out and "2-D mixture (2000, 2) (2,)" in out
     losses = program.losses
-    assert len(losses) == 700 and losses[-1] < 0.3 * losses[0] and losses[-1] < 2.5
+    assert len(losses) == 500 and losses[-1] < 0.3 * losses[0] and losses[-1] < 2.5
     assert max(program.gaps) < 1e-4  # the hand-written NLL equals MixtureSameFamily's
     assert (program.mixture_mean - program.manual_mean).abs().max().item() < 1e-4
     assert program.residual.median().item() < 2.5  # samples of p(y | x) fit x = f(y) + noise
@@ -474,7 +478,7 @@ def test_temporal_convolutional_network(as_torch, capsys):
     assert "weight_g (16, 1, 1) weight_v (16, 2, 2)" in out and out.count("Average loss") == 16
     for losses in (program.legacy_losses, program.param_losses):
         # the adding problem: the variance is 1/6 at first. PyTorch's run (same seed) reaches
-        # 0.58 and 0.62 of the first loss, the parametrized one then jumps at the last epoch
+        # 0.66 and 0.61 of the first loss
         assert min(losses) < 0.7 * losses[0]
     assert program.names == ["bias", "weight_g", "weight_v"]
     assert program.names_after == ["bias", "weight"]
@@ -491,7 +495,7 @@ def test_bert_masked_lm_and_fine_tuning(as_torch, capsys):
     out = capsys.readouterr().out
     assert out.count("mlm loss") == 3 and "classification accuracy" in out
     losses = program.mlm_losses
-    assert len(losses) == 150 and sum(losses[-10:]) < 0.3 * sum(losses[:10])
+    assert len(losses) == 90 and sum(losses[-10:]) < 0.3 * sum(losses[:10])
     assert sum(losses[-10:]) / 10 < math.log(program.n_words)  # better than a uniform guess
     assert program.fill_accuracy > 1 / program.n_words
     assert sum(program.clf_losses[-5:]) < sum(program.clf_losses[:5])
@@ -525,7 +529,7 @@ def test_ctc_sequence_recognition(as_torch, capsys):
     out = capsys.readouterr().out
     assert out.count("ctc loss") == 5 and "CER" in out
     losses = program.losses
-    assert len(losses) == 200 and sum(losses[-20:]) < 0.1 * sum(losses[:20])
+    assert len(losses) == 120 and sum(losses[-20:]) < 0.1 * sum(losses[:20])
     assert max(program.gaps) < 1e-4  # both target layouts give the same loss
     assert program.cer < 0.2 and program.exact > 32
     lengths = program.out_lengths.tolist()
@@ -559,8 +563,8 @@ def test_physics_informed_network(as_torch, capsys):
     out = capsys.readouterr().out
     assert out.count("Adam epoch") == 4 and "relative L2 error" in out
     history = program.history
-    assert len(history) == 202 and history[-1] < 0.01 * history[0]
-    assert history[-1] <= history[199]  # LBFGS improves on Adam
+    assert len(history) == 122 and history[-1] < 0.01 * history[0]
+    assert history[-1] <= history[119]  # LBFGS improves on Adam
     assert program.rel_l2 < 0.1  # close to exp(-k pi^2 t) sin(pi x)
     assert program.second_order_ok is True
     assert program.x_f.requires_grad and program.x_f.grad is not None  # a leaf: backward fills it
@@ -613,13 +617,13 @@ def test_soft_actor_critic(as_torch, capsys):
     program = as_torch("sac")  # Normal.rsample, tanh log-prob correction, torch.min, log_alpha
     out = capsys.readouterr().out
     assert out.count("global_step=") == 2 and "evaluation return" in out
-    # returns are negative costs; PyTorch's run (same seed): -293 -> -93
+    # returns are negative costs; PyTorch's run (same seed): -293 -> -106
     assert program.final_return > 0.4 * program.initial_return
     alphas = program.alphas
     assert alphas[-1] < alphas[0] < 1.0 and all(a > 0 for a in alphas)
-    assert all(math.isfinite(q) for q in program.q_losses) and len(program.q_losses) == 849
+    assert all(math.isfinite(q) for q in program.q_losses) and len(program.q_losses) == 549
     assert 0 < program.target_gap < 1  # Polyak-averaged targets trail the critics
-    assert program.log_alpha.grad is not None and program.rb.size == 1000
+    assert program.log_alpha.grad is not None and program.rb.size == 700
 
 
 def test_siamese_and_triplet_networks(as_torch, capsys):
@@ -628,6 +632,8 @@ def test_siamese_and_triplet_networks(as_torch, capsys):
     assert out.count("Test set: Average loss") == 6 and out.count("triplets: loss") == 2
     # (six small epochs are too few for the pair classifier to learn; the pipeline must run)
     assert len(program.train_losses) == 6 and all(math.isfinite(v) for v in program.train_losses)
+    pytorch = [0.7884589, 0.7030770, 0.6936347, 0.6986220, 0.6921225, 0.6958708]
+    assert program.train_losses == pytest.approx(pytorch, rel=1e-5)  # PyTorch's (same seed)
     assert all(0.0 <= a <= 1.0 for a in program.accuracies)
     assert program.scheduler.get_last_lr()[0] == pytest.approx(0.7**6)
     for name in ("euclidean", "cosine"):

@@ -70,7 +70,7 @@ optimizer = torch.optim.Adam(model.parameters(), lr=2e-2)
 num_batches = 1
 kl_weight = 0.02  # a tempered posterior: the full KL of ~1,200 weights would swamp 128 points
 elbo_history = []
-for epoch in range(200):
+for epoch in range(120):
     optimizer.zero_grad()
     mean, log_std = model(x)
     nll = -Normal(mean, log_std.exp()).log_prob(y).sum()

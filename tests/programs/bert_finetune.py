@@ -137,7 +137,7 @@ grouped = [
 ]
 group_sizes = [len(g["params"]) for g in grouped]
 optimizer = torch.optim.AdamW(grouped, lr=6e-3, eps=1e-8)
-accumulation, updates = 2, 30
+accumulation, updates = 2, 18
 scheduler = get_linear_schedule_with_warmup(optimizer, 3, updates)
 train = make_pairs(128)
 losses, grad_norms, lrs = [], [], []

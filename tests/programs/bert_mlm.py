@@ -136,9 +136,9 @@ grouped = [
         "weight_decay": 0.0,
     },
 ]
-steps = 150
+steps = 90
 optimizer = torch.optim.AdamW(grouped, lr=3e-3)
-scheduler = get_linear_schedule_with_warmup(optimizer, 15, steps)
+scheduler = get_linear_schedule_with_warmup(optimizer, 9, steps)
 mlm_losses = []
 for step in range(steps):
     input_ids, attention_mask = collate([make_sentence(1) for _ in range(32)])
@@ -151,7 +151,7 @@ for step in range(steps):
     scheduler.step()
     optimizer.zero_grad()
     mlm_losses.append(loss.item())
-    if step % 50 == 0:
+    if step % 30 == 0:
         print(f"step {step}: mlm loss {loss.item():.4f} lr {scheduler.get_last_lr()[0]:.2e}")
 
 # Fill in a masked word: the successor table makes it predictable from its left neighbour

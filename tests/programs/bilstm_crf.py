@@ -188,7 +188,7 @@ for sentence, tags in training_data:
 tag_to_ix = {"B": 0, "I": 1, "O": 2, START_TAG: 3, STOP_TAG: 4}
 
 model = BiLSTM_CRF(len(word_to_ix), tag_to_ix, EMBEDDING_DIM, HIDDEN_DIM)
-optimizer = optim.SGD(model.parameters(), lr=0.01, weight_decay=1e-4)
+optimizer = optim.SGD(model.parameters(), lr=0.02, weight_decay=1e-4)
 
 # Check predictions before training
 with torch.no_grad():
@@ -199,7 +199,7 @@ with torch.no_grad():
 
 # Make sure prepare_sequence from earlier in the LSTM section is loaded
 losses = []
-for epoch in range(40):  # the tutorial runs 300 epochs; again, normally you would NOT do this
+for epoch in range(24):  # the tutorial runs 300 epochs; again, normally you would NOT do this
     for sentence, tags in training_data:
         # Step 1. Remember that Pytorch accumulates gradients.
         # We need to clear them out before each instance

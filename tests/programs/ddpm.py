@@ -33,7 +33,7 @@ def make_images(n):
     return x
 
 
-loader = DataLoader(TensorDataset(make_images(256)), batch_size=batch_size, shuffle=True)
+loader = DataLoader(TensorDataset(make_images(160)), batch_size=batch_size, shuffle=True)
 
 # Linear beta schedule and the quantities the forward and reverse processes need
 betas = torch.linspace(1e-4, 0.2, T)

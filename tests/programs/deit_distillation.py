@@ -185,7 +185,7 @@ for kind in ("hard", "soft"):
     optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.05)
     losses = []
     model.train()
-    for step in range(12):
+    for step in range(8):
         x, y = images(16)
         loss = criterion(x, model(x), y)
         optimizer.zero_grad()

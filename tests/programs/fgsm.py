@@ -65,7 +65,7 @@ class Net(nn.Module):
 
 
 train_loader = DataLoader(TensorDataset(*make_data(512)), batch_size=64, shuffle=True)
-test_loader = DataLoader(TensorDataset(*make_data(100)), batch_size=1, shuffle=True)
+test_loader = DataLoader(TensorDataset(*make_data(50)), batch_size=1, shuffle=True)
 
 model = Net().to(device)
 optimizer = optim.Adadelta(model.parameters(), lr=1.0)

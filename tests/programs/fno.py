@@ -109,7 +109,7 @@ n_params = sum(p.numel() for p in model.parameters())
 complex_params = [name for name, p in model.named_parameters() if p.is_complex()]
 
 history = []
-for ep in range(40):
+for ep in range(25):
     model.train()
     train_l2 = 0.0
     for x, y in train_loader:

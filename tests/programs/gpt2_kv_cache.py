@@ -186,7 +186,7 @@ optimizer = torch.optim.AdamW(
     betas=(0.9, 0.95),
 )
 losses = []
-for step in range(30):
+for step in range(15):
     start = torch.randint(0, VOCAB, (8, 1))
     seq = (start + torch.arange(17) * torch.randint(1, 4, (8, 1))) % VOCAB
     logits, _ = model(seq[:, :-1])

@@ -49,7 +49,7 @@ embeddings = nn.Embedding(num_tasks, 4)
 optimizer = torch.optim.Adam(list(hyper.parameters()) + list(embeddings.parameters()), lr=3e-3)
 x = torch.linspace(-math.pi, math.pi, 32).unsqueeze(1)
 losses = []
-for step in range(120):
+for step in range(50):
     loss = 0.0
     for i in range(num_tasks):
         params = hyper(embeddings(torch.tensor(i)))
@@ -74,7 +74,7 @@ hyper_weight_before = hyper.net[0].weight.clone()
 z_new = torch.zeros(4, requires_grad=True)
 opt_z = torch.optim.Adam([z_new], lr=5e-2)
 new_losses = []
-for step in range(60):
+for step in range(30):
     loss = F.mse_loss(functional_call(target, hyper(z_new), (x,)), task(2.5, x))
     opt_z.zero_grad()
     loss.backward()

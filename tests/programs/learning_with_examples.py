@@ -25,8 +25,8 @@ b = torch.randn((), device=device, dtype=dtype)
 c = torch.randn((), device=device, dtype=dtype)
 d = torch.randn((), device=device, dtype=dtype)
 
-learning_rate = 1e-6
-for t in range(2000):
+learning_rate = 2e-6
+for t in range(1000):
     # Forward pass: compute predicted y
     y_pred = a + b * x + c * x**2 + d * x**3
 
@@ -57,7 +57,7 @@ b = torch.randn((), dtype=dtype, requires_grad=True)
 c = torch.randn((), dtype=dtype, requires_grad=True)
 d = torch.randn((), dtype=dtype, requires_grad=True)
 
-for t in range(2000):
+for t in range(1000):
     y_pred = a + b * x + c * x**2 + d * x**3
     loss = (y_pred - y).pow(2).sum()
     if t % 500 == 99:
@@ -141,8 +141,8 @@ xx = x.unsqueeze(-1).pow(p)
 model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1))
 loss_fn = torch.nn.MSELoss(reduction="sum")
 
-learning_rate = 1e-6
-for t in range(2000):
+learning_rate = 2e-6
+for t in range(1000):
     y_pred = model(xx)
     loss = loss_fn(y_pred, y)
     if t % 500 == 99:
@@ -162,9 +162,9 @@ results["nn"] = loss.item()
 
 # -- optim ------------------------------------------------------------------------------------
 model = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1))
-learning_rate = 1e-3
+learning_rate = 2e-3
 optimizer = torch.optim.RMSprop(model.parameters(), lr=learning_rate)
-for t in range(2000):
+for t in range(1000):
     y_pred = model(xx)
     loss = loss_fn(y_pred, y)
     if t % 500 == 99:
@@ -195,8 +195,8 @@ class Polynomial3(torch.nn.Module):
 
 model = Polynomial3()
 criterion = torch.nn.MSELoss(reduction="sum")
-optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
-for t in range(2000):
+optimizer = torch.optim.SGD(model.parameters(), lr=2e-6)
+for t in range(1000):
     y_pred = model(x)
     loss = criterion(y_pred, y)
     if t % 500 == 99:
@@ -234,8 +234,8 @@ class DynamicNet(torch.nn.Module):
 
 model = DynamicNet()
 criterion = torch.nn.MSELoss(reduction="sum")
-optimizer = torch.optim.SGD(model.parameters(), lr=1e-8, momentum=0.9)
-for t in range(3000):
+optimizer = torch.optim.SGD(model.parameters(), lr=2e-8, momentum=0.9)
+for t in range(1500):
     y_pred = model(x)
     loss = criterion(y_pred, y)
     if t % 1000 == 999:

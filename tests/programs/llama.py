@@ -218,9 +218,9 @@ def get_batch(batch_size=32, seq_len=16):
 
 
 optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2, betas=(0.9, 0.95), weight_decay=0.1)
-scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=150)
+scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=1e-2, total_steps=90)
 losses = []
-for it in range(150):
+for it in range(90):
     xb, yb = get_batch()
     _, loss = model(xb, targets=yb)
     optimizer.zero_grad(set_to_none=True)
@@ -229,7 +229,7 @@ for it in range(150):
     optimizer.step()
     scheduler.step()
     losses.append(loss.item())
-    if it % 50 == 0 or it == 149:
+    if it % 30 == 0 or it == 89:
         print(f"iter {it}: loss {loss.item():.4f}")
 
 model.eval()

@@ -148,7 +148,7 @@ def make_batch(n):
 model = Mamba(vocab)
 optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
 losses = []
-for step in range(50):
+for step in range(35):
     seq = make_batch(16)
     logits = model(seq[:, :-1])
     loss = F.cross_entropy(logits[:, 2:].reshape(-1, vocab), seq[:, 3:].reshape(-1))

@@ -60,7 +60,7 @@ network = MDN(n_hidden=n_hidden, n_gaussians=n_gaussians)
 optimizer = torch.optim.Adam(network.parameters(), lr=0.01)
 
 losses, gaps = [], []
-for epoch in range(600):
+for epoch in range(400):
     pi_variable, sigma_variable, mu_variable = network(x_tensor)
     loss = mdn_loss_fn(pi_variable, sigma_variable, mu_variable, y_tensor)
     optimizer.zero_grad()

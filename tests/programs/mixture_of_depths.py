@@ -94,7 +94,7 @@ skip_gap = (out[skipped] - x[skipped]).abs().max().item()
 model = MoDLM()
 optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
 losses, auxes, agreements, selections = [], [], [], []
-for step in range(20):
+for step in range(12):
     start = torch.randint(0, VOCAB, (8, 1))
     seq = (start + torch.arange(SEQ + 1) * torch.randint(1, 3, (8, 1))) % VOCAB
     logits, aux, agreement, sel = model(seq[:, :-1])

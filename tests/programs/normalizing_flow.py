@@ -80,9 +80,9 @@ masks = torch.from_numpy(np.array([[0, 1], [1, 0]] * 3).astype(np.float32))
 prior = distributions.MultivariateNormal(torch.zeros(2), torch.eye(2))
 flow = RealNVP(nets, nett, masks, prior)
 
-optimizer = torch.optim.Adam([p for p in flow.parameters() if p.requires_grad == True], lr=3e-3)  # noqa: E712
+optimizer = torch.optim.Adam([p for p in flow.parameters() if p.requires_grad == True], lr=5e-3)  # noqa: E712
 losses = []
-for t in range(301):
+for t in range(151):
     noisy_moons = make_moons(n_samples=128, noise=0.05)[0].astype(np.float32)
     loss = -flow.log_prob(torch.from_numpy(noisy_moons)).mean()
 
@@ -91,7 +91,7 @@ for t in range(301):
     optimizer.step()
     losses.append(loss.item())
 
-    if t % 100 == 0:
+    if t % 50 == 0:
         print("iter %s:" % t, "loss = %.3f" % loss)
 
 # The data mapped to the latent space, and new samples mapped back

@@ -95,7 +95,7 @@ def batch(n):
 model = PerceiverIO()
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
 losses = []
-for step in range(30):
+for step in range(20):
     inputs, clean, valid, masked = batch(16)
     logits = model(inputs, valid)
     labels = clean.masked_fill(~masked, -100)

@@ -71,13 +71,13 @@ def loss_fn():
 
 history = []
 optimizer = torch.optim.Adam(model.parameters(), lr=1e-2)
-for epoch in range(200):
+for epoch in range(120):
     optimizer.zero_grad()
     loss = loss_fn()
     loss.backward()
     optimizer.step()
     history.append(loss.item())
-    if epoch % 50 == 0:
+    if epoch % 30 == 0:
         print(f"Adam epoch {epoch}: loss {loss.item():.3e}")
 
 lbfgs = torch.optim.LBFGS(

@@ -15,7 +15,7 @@ from torch.distributions.categorical import Categorical
 
 seed, num_envs, num_steps, total_timesteps = 1, 4, 64, 4 * 64 * 14
 learning_rate, gamma, gae_lambda = 2.5e-3, 0.99, 0.95
-num_minibatches, update_epochs, clip_coef = 4, 4, 0.2
+num_minibatches, update_epochs, clip_coef = 2, 4, 0.2
 ent_coef, vf_coef, max_grad_norm, target_kl = 0.01, 0.5, 0.5, None
 batch_size = int(num_envs * num_steps)
 minibatch_size = int(batch_size // num_minibatches)

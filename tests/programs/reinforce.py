@@ -32,7 +32,7 @@ class Balance:
     1 pushes it right, 0 pushes it left. Each step inside [-1, 1] pays 1, and the episode ends
     when the point leaves it or after max_steps."""
 
-    def __init__(self, max_steps=50):
+    def __init__(self, max_steps=30):
         self.max_steps = max_steps
         self.rng = np.random.default_rng()
 

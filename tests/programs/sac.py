@@ -121,13 +121,13 @@ qf1_target, qf2_target = SoftQNetwork(env).to(device), SoftQNetwork(env).to(devi
 qf1_target.load_state_dict(qf1.state_dict())
 qf2_target.load_state_dict(qf2.state_dict())
 q_optimizer = optim.Adam(list(qf1.parameters()) + list(qf2.parameters()), lr=1e-3)
-actor_optimizer = optim.Adam(list(actor.parameters()), lr=3e-4)
+actor_optimizer = optim.Adam(list(actor.parameters()), lr=1e-3)
 
 # Automatic entropy tuning
 target_entropy = -torch.prod(torch.Tensor([env.act_dim]).to(device)).item()
 log_alpha = torch.zeros(1, requires_grad=True, device=device)
 alpha = log_alpha.exp().item()
-a_optimizer = optim.Adam([log_alpha], lr=1e-3)
+a_optimizer = optim.Adam([log_alpha], lr=3e-3)
 
 gamma, tau, batch_size, learning_starts = 0.99, 0.005, 64, 150
 rb = ReplayBuffer(5000, env.obs_dim, env.act_dim)
@@ -149,7 +149,7 @@ def evaluate(episodes=5):
 initial_return = evaluate()
 obs = env.reset()
 episode_returns, episode_return, alphas, q_losses = [], 0.0, [], []
-for global_step in range(1000):
+for global_step in range(700):
     if global_step < learning_starts:
         action = np.random.uniform(-1, 1, env.act_dim).astype(np.float32)
     else:
@@ -212,7 +212,7 @@ for global_step in range(1000):
         for param, target_param in zip(qf2.parameters(), qf2_target.parameters()):
             target_param.data.copy_(tau * param.data + (1 - tau) * target_param.data)
 
-    if global_step % 500 == 499:
+    if global_step % 350 == 349:
         print(
             f"global_step={global_step}, alpha={alpha:.3f}, last return={episode_returns[-1]:.2f}"
         )

@@ -380,7 +380,7 @@ def evaluateRandomly(encoder, decoder, n=10):
 
 
 hidden_size = 32
-batch_size = 4
+batch_size = 10
 
 input_lang, output_lang, pairs, train_dataloader = get_dataloader(batch_size)
 

@@ -145,8 +145,8 @@ def test(model, device, test_loader):
     return correct / len(test_loader.dataset)
 
 
-train_loader = DataLoader(APP_MATCHER(512), batch_size=64, shuffle=True)
-test_loader = DataLoader(APP_MATCHER(256), batch_size=128, shuffle=False)
+train_loader = DataLoader(APP_MATCHER(128), batch_size=64, shuffle=True)
+test_loader = DataLoader(APP_MATCHER(64), batch_size=64, shuffle=False)
 model = SiameseNetwork().to(device)
 optimizer = optim.Adadelta(model.parameters(), lr=1.0)
 scheduler = StepLR(optimizer, step_size=1, gamma=0.7)
@@ -157,7 +157,7 @@ for epoch in range(1, 7):
     scheduler.step()
 
 # Metric learning with triplets: anchor and positive share a class, the negative does not
-images, labels = make_images(600)
+images, labels = make_images(300)
 by_class = [torch.nonzero(labels == c).flatten() for c in range(n_classes)]
 
 
@@ -184,8 +184,8 @@ for name, criterion in [
     encoder = Encoder().to(device)
     opt = optim.Adam(encoder.parameters(), lr=3e-3)
     history = []
-    for step in range(60):
-        a, p, n = triplets(64)
+    for step in range(40):
+        a, p, n = triplets(32)
         loss = criterion(encoder(a).flatten(1), encoder(p).flatten(1), encoder(n).flatten(1))
         opt.zero_grad()
         loss.backward()

@@ -80,7 +80,7 @@ optG = torch.optim.Adam(netG.parameters(), lr=2e-3, betas=(0.0, 0.9))
 optD = torch.optim.Adam(netD.parameters(), lr=2e-3, betas=(0.0, 0.9))
 n_dis, batch = 2, 64
 d_losses, g_losses = [], []
-for it in range(100):
+for it in range(75):
     for _ in range(n_dis):
         real, y_real = sample_real(batch)
         z = torch.randn(batch, z_dim)

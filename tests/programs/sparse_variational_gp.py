@@ -72,7 +72,7 @@ class SVGP(nn.Module):
 model = SVGP(torch.linspace(-2.5, 2.5, M).unsqueeze(1))
 optimizer = torch.optim.Adam(model.parameters(), lr=0.04)
 elbos = []
-for epoch in range(15):
+for epoch in range(10):
     for idx in torch.randperm(N).split(50):
         optimizer.zero_grad()
         loss = -model.elbo(X[idx], y[idx])

@@ -40,7 +40,7 @@ def svgd_step(x, step=0.3):
 
 particles = torch.randn(60, 2) * 0.5
 svgd_log_probs = []
-for it in range(60):
+for it in range(40):
     particles = svgd_step(particles)
     if it % 10 == 9:
         svgd_log_probs.append(mixture.log_prob(particles).mean().item())
@@ -95,7 +95,7 @@ sigmas = torch.exp(torch.linspace(math.log(2.0), math.log(0.1), 6))
 ncsn = ScoreNet(noise_conditional=True)
 optimizer = torch.optim.Adam(ncsn.parameters(), lr=2e-3)
 dsm_losses = []
-for it in range(80):
+for it in range(50):
     batch = data[torch.randint(0, len(data), (128,))]
     sigma = sigmas[torch.randint(0, len(sigmas), (128,))].unsqueeze(1)
     noise = torch.randn_like(batch) * sigma

@@ -129,7 +129,7 @@ class TCN(nn.Module):
         return self.linear(y1[:, :, -1])
 
 
-seq_length, batch_size, epochs = 16, 32, 8
+seq_length, batch_size, epochs = 16, 64, 8
 X_train, Y_train = data_generator(640, seq_length)
 X_test, Y_test = data_generator(128, seq_length)
 channel_sizes = [16] * 4  # receptive field 1 + 2 * (1 + 2 + 4 + 8) = 31: every step

@@ -88,7 +88,7 @@ def corrupt(batch):
 model = TransE(num_entities, num_relations)
 optimizer = torch.optim.SGD(model.parameters(), lr=0.05)
 losses = []
-for epoch in range(80):
+for epoch in range(50):
     perm = torch.randperm(len(train_triples))
     epoch_loss = 0.0
     for i in range(0, len(perm), 25):

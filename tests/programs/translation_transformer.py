@@ -141,7 +141,7 @@ TGT_VOCAB_SIZE = len(vocab_transform["en"])
 EMB_SIZE = 32
 NHEAD = 4
 FFN_HID_DIM = 64
-BATCH_SIZE = 32
+BATCH_SIZE = 64
 NUM_ENCODER_LAYERS = 2
 NUM_DECODER_LAYERS = 2
 
@@ -158,7 +158,7 @@ transformer = transformer.to(DEVICE)
 
 loss_fn = torch.nn.CrossEntropyLoss(ignore_index=PAD_IDX)
 
-optimizer = torch.optim.Adam(transformer.parameters(), lr=0.003, betas=(0.9, 0.98), eps=1e-9)
+optimizer = torch.optim.Adam(transformer.parameters(), lr=0.005, betas=(0.9, 0.98), eps=1e-9)
 
 
 # function to collate data samples into batch tensors

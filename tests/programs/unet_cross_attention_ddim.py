@@ -145,7 +145,7 @@ def images(labels):
 model = UNet()
 optimizer = torch.optim.AdamW(model.parameters(), lr=2e-3, weight_decay=0.0)
 losses = []
-for step in range(30):
+for step in range(15):
     labels = torch.randint(0, 2, (16,))
     x0 = images(labels)
     drop = torch.rand(16) < 0.1

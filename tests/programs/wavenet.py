@@ -124,7 +124,7 @@ with torch.no_grad():
 optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
 seq_len, batch = 96, 16
 losses = []
-for step in range(60):
+for step in range(40):
     starts = torch.randint(0, len(encoded) - seq_len - 1, (batch,))
     idx = starts[:, None] + torch.arange(seq_len + 1)
     chunk = encoded[idx]

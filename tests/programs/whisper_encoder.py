@@ -197,7 +197,7 @@ params = list(encoder.parameters()) + list(decoder.parameters())
 optimizer = torch.optim.AdamW(params, lr=1e-2)
 tokens = torch.cat([torch.full((24, 1), SOT), labels, torch.full((24, 1), EOT)], dim=1)
 losses = []
-for step in range(25):
+for step in range(15):
     idx = torch.randperm(24)[:12]
     logits = decoder(tokens[idx, :-1], encoder(mels[idx]))
     loss = F.cross_entropy(logits.reshape(-1, 6), tokens[idx, 1:].reshape(-1))
