@@ -6,8 +6,6 @@ the Python protocols, and in-place updates (with the version counter that guards
 
 from __future__ import annotations
 
-import warnings
-
 import numpy as np
 
 from . import (
@@ -17,6 +15,7 @@ from . import (
     _public_name,
     _shared_memory,
     _sparse_coo,
+    _warnings,
     backend,
     dtypes,
 )
@@ -263,7 +262,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         not retain its gradient (so it stays None), it warns as PyTorch does."""
         grad = self._grad
         if grad is None and self.grad_fn is not None and not self._retains_grad:
-            warnings.warn(_NON_LEAF_GRAD, UserWarning, stacklevel=2)
+            _warnings.warn_user(_NON_LEAF_GRAD)
         return grad
 
     @grad.setter
