@@ -243,3 +243,33 @@ def test_swap_tensors_tutorial():
     assert ours == theirs
     assert ours[1] == (True, True, "MyQuantizedLinearWeight")
     np.testing.assert_allclose(ours[-1][0], np.arange(15.0).reshape(5, 3) / 4)
+
+
+@pytest.mark.parametrize(
+    "expr",
+    [
+        lambda t: 2 - t,
+        lambda t: 2.5 - t.double(),
+        lambda t: 2**t,
+        lambda t: t**2,
+        lambda t: 1 / t,
+        lambda t: t - 2,
+        lambda t: t ** t.detach(),
+    ],
+)
+def test_scalar_operand_nodes_have_pytorch_edges(expr):
+    """PyTorch's ``2 - t`` is one RsubBackward1 node with one edge (the number is a Scalar
+    argument), ``2 ** t`` one PowBackward2; ``t - 2`` wraps the number, keeping its edge."""
+
+    def graph(lib):
+        def walk(fn):
+            return None if fn is None else (fn.name(), [walk(f) for f, _ in fn.next_functions])
+
+        t = lib.tensor([1.0, 2.0], requires_grad=True)
+        y = expr(t)
+        y.sum().backward()
+        return walk(y.grad_fn), t.grad.tolist()
+
+    ours, theirs = _both(graph)
+    assert ours[0] == theirs[0]
+    np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
