@@ -273,3 +273,22 @@ def test_scalar_operand_nodes_have_pytorch_edges(expr):
     ours, theirs = _both(graph)
     assert ours[0] == theirs[0]
     np.testing.assert_allclose(ours[1], theirs[1], rtol=1e-6)
+
+
+def test_conversion_poisons_only_the_old_graph():
+    """A parameter held only by its AccumulateGrad (``w + 1`` saves nothing) is swapped; the
+    old graph's backward raises, a new forward after the conversion trains normally."""
+
+    def run(lib):
+        lib.__future__.set_swap_module_params_on_conversion(True)
+        m = lib.nn.Module()
+        m.w = lib.nn.Parameter(lib.ones(2))
+        old = (m.w + 1).sum()
+        m.double()
+        (m.w * 3).sum().backward()
+        with pytest.raises(RuntimeError, match="AccumulateGrad node that was poisoned"):
+            old.backward()
+        return m.w.grad.tolist(), _dtype(m.w.grad)
+
+    ours, theirs = _both(run)
+    assert ours == theirs == ([3.0, 3.0], "float64")
