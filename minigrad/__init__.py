@@ -405,6 +405,7 @@ def t(input):
 
 
 from . import (  # noqa: E402
+    __future__,  # torch.__future__: module conversion switches (not Python's __future__)
     _checkout,  # minigrad.models from a source checkout
     _runtime,  # BLAS thread policy and malloc tuning, applied below
     accelerator,

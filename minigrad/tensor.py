@@ -322,6 +322,13 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         out._version_counter = version_counter(self)
         return out
 
+    def module_load(self, other, assign: bool = False) -> Tensor:
+        """How ``load_state_dict`` turns ``other`` (the state dict's value) into what swaps with
+        this parameter or buffer under ``set_swap_module_params_on_conversion(True)``:
+        ``other.detach()`` if ``assign``, else ``self.copy_(other).detach()``. Subclasses
+        override it (or take it in ``__torch_function__``); it must return a new object."""
+        return other.detach() if assign else self.copy_(other).detach()
+
     def detach_(self) -> Tensor:
         self.grad_fn, self._requires_grad = None, False
         return self

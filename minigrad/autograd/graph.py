@@ -271,6 +271,10 @@ def class_name(node) -> str:
 
 
 _NO_EDGE = (None, 0)  # how PyTorch shows an input that needs no gradient
+# nodes whose PyTorch op takes the number operand as a Scalar argument, not an input
+_SCALAR_ARGUMENT_NODES = frozenset(
+    {"RsubBackward1", "PowBackward0", "PowBackward2", "ReciprocalBackward0"}
+)
 
 
 class Node:
@@ -302,8 +306,13 @@ class Node:
     @property
     def next_functions(self) -> tuple:
         """PyTorch's view of :attr:`edges`: a ``(node, output_nr)`` pair per input, ``(None, 0)``
-        for an input that needs no gradient (so ``for fn, _ in node.next_functions`` works)."""
-        return tuple(_NO_EDGE if e is None else e for e in self.edges)
+        for an input that needs no gradient (so ``for fn, _ in node.next_functions`` works).
+        The nodes of PyTorch's ops that take a number as a ``Scalar`` (``2 - t``, ``t ** 2``,
+        ``2 ** t``, ``1 / t``) have no entry for it, as there."""
+        edges = self.edges
+        if self.name() in _SCALAR_ARGUMENT_NODES:
+            edges = tuple(e for e, meta in zip(edges, self.input_meta) if meta is not None)
+        return tuple(_NO_EDGE if e is None else e for e in edges)
 
     def __repr__(self) -> str:
         return f"<{class_name(self)} object at {id(self):#x}>"

@@ -1,4 +1,6 @@
-"""Utilities built on the core: data loading, hook handles, activation checkpointing, DLPack."""
+"""Utilities built on the core: data loading, hook handles, activation checkpointing, DLPack,
+``swap_tensors``."""
 
 from . import benchmark, checkpoint, data, deterministic, dlpack, hooks, weak
+from .swap import swap_tensors
 from .throughput_benchmark import ThroughputBenchmark

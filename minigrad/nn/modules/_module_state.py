@@ -7,12 +7,14 @@ from collections.abc import Mapping
 
 import numpy as np
 
+from ... import __future__ as _future
 from ... import dtypes
 from ..._warnings import warn_user
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import RemovableHandle
 from ...creation import as_tensor, empty_like
 from ...tensor import Tensor, parse_to_args
+from ...utils.swap import swap_tensors
 from ..parameter import Parameter
 
 
@@ -32,14 +34,21 @@ class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpec
 class StateMixin:
     """Device/dtype moves and state dicts of :class:`~minigrad.nn.Module` (its base class)."""
 
-    def _apply(self, fn) -> StateMixin:
+    def _apply(self, fn, recurse: bool = True) -> StateMixin:
         """Replace the data of every parameter, gradient and buffer with ``fn(tensor)``.
 
-        Parameters keep their identity (their data is swapped in place), so optimizers that
-        hold them keep working.
+        Parameters keep their identity (their data is set in place, or with
+        ``minigrad.__future__.set_swap_module_params_on_conversion(True)`` their whole contents
+        swapped in), so optimizers that hold them keep working; with
+        ``set_overwrite_module_params_on_conversion(True)`` they are new Parameter objects.
         """
-        for module in self.children():
-            module._apply(fn)
+        if recurse:
+            for module in self.children():
+                module._apply(fn)
+        if _future.get_swap_module_params_on_conversion():
+            return _apply_swapping(self, fn)
+        if _future.get_overwrite_module_params_on_conversion():
+            return _apply_overwriting(self, fn)
         with no_grad():
             for param in self._parameters.values():
                 if param is None:
@@ -100,6 +109,10 @@ class StateMixin:
         """Give every parameter and buffer new, uninitialized storage of the same shape and
         dtype on ``device`` (a model built elsewhere, then initialized by ``reset_parameters``
         or ``load_state_dict``). Only this module's own tensors with ``recurse=False``."""
+        if _future.get_swap_module_params_on_conversion() or (
+            _future.get_overwrite_module_params_on_conversion()
+        ):  # as PyTorch's to_empty: an _apply (its gradients too), swapping or overwriting
+            return self._apply(lambda t: empty_like(t, device=device), recurse=recurse)
         modules = self.modules() if recurse else [self]
         with no_grad():
             for module in modules:
@@ -327,6 +340,8 @@ class StateMixin:
                     f"size mismatch for {key}: copying a param with shape {value.shape!r} "
                     f"from checkpoint, the shape in current model is {current.shape!r}."
                 )
+            elif _future.get_swap_module_params_on_conversion():
+                _load_swapping(self, key, current, value, assign, errors)
             else:
                 self._load_one(name, current, value, assign)
 
@@ -338,6 +353,85 @@ class StateMixin:
                 self._parameters[name] = Parameter(value.detach(), current.requires_grad)
             else:
                 self._buffers[name] = value.detach()
+
+
+def _apply_swapping(module, fn) -> StateMixin:
+    """``_apply`` under ``set_swap_module_params_on_conversion(True)``, as PyTorch's: each
+    parameter swaps contents with ``Parameter(fn(param))`` and its gradient with
+    ``fn(grad)``, so both keep their identity (a failed swap names the parameter)."""
+    for key, param in module._parameters.items():
+        if param is None:
+            continue
+        with no_grad():
+            applied = fn(param)
+        grad = param._grad
+        try:
+            param.grad = None
+            swap_tensors(param, Parameter(applied, requires_grad=param.requires_grad))
+        except Exception as error:
+            param._grad = grad
+            raise RuntimeError(f"_apply(): Couldn't swap {module._get_name()}.{key}") from error
+        if grad is not None:
+            with no_grad():
+                grad_applied = fn(grad)
+            grad_applied.requires_grad_(grad.requires_grad)
+            try:
+                swap_tensors(grad, grad_applied)
+            except Exception as error:
+                raise RuntimeError(
+                    f"_apply(): Couldn't swap {module._get_name()}.{key}.grad"
+                ) from error
+            param.grad = grad
+    _apply_buffers(module, fn)
+    return module
+
+
+def _apply_overwriting(module, fn) -> StateMixin:
+    """``_apply`` under ``set_overwrite_module_params_on_conversion(True)``: each parameter is
+    replaced by a new ``Parameter(fn(param))`` (and given ``fn(grad)``), as PyTorch does."""
+    for key, param in module._parameters.items():
+        if param is None:
+            continue
+        with no_grad():
+            new = Parameter(fn(param), param.requires_grad)
+            if param._grad is not None:
+                new.grad = fn(param._grad).requires_grad_(param._grad.requires_grad)
+        module._parameters[key] = new
+    _apply_buffers(module, fn)
+    return module
+
+
+def _apply_buffers(module, fn) -> None:
+    with no_grad():
+        for name, buf in module._buffers.items():
+            if buf is not None:
+                module._buffers[name] = fn(buf)
+
+
+def _load_swapping(module, key: str, current, value, assign: bool, errors: list) -> None:
+    """``load_state_dict`` under ``set_swap_module_params_on_conversion(True)``, as PyTorch's:
+    ``current`` swaps contents with ``current.module_load(value, assign=assign)`` (a Parameter
+    where ``current`` is one); a failure is reported among the state dict's errors."""
+    try:
+        with no_grad():
+            new = current.module_load(value, assign=assign)
+            if new is value or new is current:
+                raise RuntimeError(
+                    "module_load returned one of self or other, please .detach() the result "
+                    "if returning one of the inputs in module_load"
+                )
+            if isinstance(current, Parameter):
+                if isinstance(new, Parameter):
+                    new.requires_grad_(current.requires_grad)
+                else:
+                    new = Parameter(new, requires_grad=current.requires_grad)
+            swap_tensors(current, new)
+    except Exception as error:
+        errors.append(
+            f'While swapping the parameter named "{key}", whose dimensions in the model are '
+            f"{current.size()} and whose dimensions in the checkpoint are {value.size()}, an "
+            f"exception occurred : {error.args}."
+        )
 
 
 _EXTRA_STATE = "_extra_state"
