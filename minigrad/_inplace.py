@@ -372,6 +372,7 @@ class InPlaceMethods:
     @_on_own_device
     def exponential_(self, lambd=1.0, *, generator=None):
         """Exponential draws with rate ``lambd``: -log(1 - u) / λ."""
+        _check_continuous(self, "Exponential")
         _require(lambd > 0, f"exponential_ expects lambda > 0.0, but found lambda={lambd}")
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.exponential(self.shape, self._data.dtype, lambd))
@@ -386,6 +387,7 @@ class InPlaceMethods:
     @_on_own_device
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         """exp of N(mean, std²) draws."""
+        _check_float(self, "log_normal_")
         _require(std > 0, f"log_normal_ expects std > 0.0, but found std={std}")
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.log_normal(self.shape, self._data.dtype, mean, std))
@@ -393,6 +395,7 @@ class InPlaceMethods:
     @_on_own_device
     def cauchy_(self, median=0.0, sigma=1.0, *, generator=None):
         """Cauchy draws: median + σ·tan(π(u - ½))."""
+        _check_continuous(self, "Cauchy", dtypes.cpp_type_name)
         _require(sigma > 0, f"cauchy_ expects sigma > 0.0, but found sigma={sigma}")
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.cauchy(self.shape, self._data.dtype, median, sigma))
@@ -429,7 +432,8 @@ class InPlaceMethods:
         mask = xp.zeros(self.shape, dtype=bool)
         xp.fill_diagonal(mask, True, wrap=wrap)
         keep = graph.Tensor._make(mask, self.device)
-        return self._inplace(lambda s: _ops.where(keep, fill_value, s))
+        # masked_fill casts the value to this tensor's dtype (1.5 fills an int64 diagonal with 1)
+        return self._inplace(lambda s: _ops.masked_fill(s, keep, fill_value))
 
     def _fill_random(self, values):
         """Write freshly drawn ``values`` (this tensor's shape and dtype). Nothing to record
@@ -830,6 +834,17 @@ def _check_float(tensor, op: str) -> None:
         raise NotImplementedError(
             f"{op} is not implemented for {tensor.dtype} tensors: it fills floating-point and "
             "complex tensors"
+        )
+
+
+def _check_continuous(tensor, distribution: str, name=dtypes.scalar_type_name) -> None:
+    """exponential_ and cauchy_ draw floats only: PyTorch's words for an integer tensor (also
+    what gumbel_softmax of integer logits raises), its dtype spelt by ``name``."""
+    dtype = tensor._data.dtype
+    if not (dtypes.is_floating(dtype) or dtype.kind == "c"):
+        raise RuntimeError(
+            f"{distribution} distribution is a continuous probability distribution. dtype must "
+            f"be a floating point but you specified {name(tensor.dtype)}"
         )
 
 

@@ -36,6 +36,7 @@ def _norm(norm) -> str:
 
 def _one_dim(input, n, dim, op: str) -> tuple:
     """``((dim,), (n,) or None)`` for the 1-D transforms."""
+    _refuse_half(input, op)
     if input.ndim == 0:
         raise IndexError(f"{op}: Dimension specified as {dim} but tensor has no dimensions")
     return (normalize_dim(dim, input.ndim, op),), None if n is None else (n,)
@@ -48,6 +49,11 @@ def _many_dims(input, s, dim, op: str, default_dims=None) -> tuple:
         s = (s,) if isinstance(s, int) else tuple(s)
     if dim is None:
         if s is not None:
+            if len(s) > input.ndim:
+                raise RuntimeError(
+                    f"{op}: Got shape with {len(s)} values but input tensor only has "
+                    f"{input.ndim} dimensions."
+                )
             dim = tuple(range(input.ndim - len(s), input.ndim))
         else:
             dim = default_dims if default_dims is not None else tuple(range(input.ndim))
@@ -81,16 +87,23 @@ def _resized(x, dims, sizes):
     return pad(x, widths) if any(widths) else x
 
 
+def _refuse_half(x, op: str):
+    """Refuse the real floating dtypes other than float32 and float64 (float16, bfloat16),
+    before a 1-D transform reads its dim: PyTorch's order (a 0-d float16 input gets
+    "Unsupported dtype Half", not the missing dim; the n-D transforms read their dims first)."""
+    if x.dtype.is_floating_point and x.dtype not in (dtypes.float32, dtypes.float64):
+        raise RuntimeError(
+            f"{op}: Unsupported dtype {x.dtype} (PyTorch's CPU FFT takes float32 and float64)"
+        )
+
+
 def _real_input(x, op: str):
     """``x`` as a floating tensor for a real-input transform; complex and half refused."""
     if x.is_complex():
         raise RuntimeError(f"{op} expects a real input tensor, but got {x.dtype}")
     if not x.dtype.is_floating_point:
         x = x.to(dtypes.get_default_dtype())
-    if x.dtype not in (dtypes.float32, dtypes.float64):
-        raise RuntimeError(
-            f"{op}: Unsupported dtype {x.dtype} (PyTorch's CPU FFT takes float32 and float64)"
-        )
+    _refuse_half(x, op)
     return x
 
 
@@ -143,7 +156,14 @@ def ifftn(input, s=None, dim=None, norm=None):
 # -- real-to-complex and complex-to-real ---------------------------------------------------------
 
 
+def _at_least_one(dims, op: str):
+    """The one-sided transforms need a last dim to halve (``rfftn`` of a 0-d tensor)."""
+    if not dims:
+        raise RuntimeError(f"{op} must transform at least one axis")
+
+
 def _r2c(input, dims, sizes, norm, op: str):
+    _at_least_one(dims, op)
     x = _real_input(input, op)
     x = _resized(x, dims, _sizes(x, dims, sizes, op))
     return RFFT(dims, _norm(norm), dtypes.to_complex(x.dtype).numpy)(x)
@@ -152,6 +172,7 @@ def _r2c(input, dims, sizes, norm, op: str):
 def _c2r(input, dims, sizes, norm, op: str):
     """The real signal with the one-sided spectrum ``input``: along the last dim, ``n`` points
     (default ``2·(m - 1)`` for ``m`` given frequencies) from its first ``n//2 + 1`` bins."""
+    _at_least_one(dims, op)
     x = _complex_input(input, op)
     last = dims[-1]
     if sizes is not None and sizes[-1] != -1:
@@ -222,6 +243,7 @@ def ihfft2(input, s=None, dim=(-2, -1), norm=None):
 def hfftn(input, s=None, dim=None, norm=None):
     """The N-D Fourier transform (real) of a Hermitian signal, one-sided along the last dim."""
     dims, sizes = _many_dims(input, s, dim, "hfftn")
+    _at_least_one(dims, "hfftn")
     x = conj(_complex_input(input, "hfftn"))
     return _c2r(x, dims, sizes, _DUAL[_norm(norm)], "hfftn")
 
@@ -268,8 +290,8 @@ def ifftshift(input, dim=None):
 def _shift(input, dim, amount):
     dims = range(input.ndim) if dim is None else (dim,) if isinstance(dim, int) else dim
     dims = tuple(normalize_dim(d, input.ndim, "fftshift") for d in dims)
-    if not dims:
-        return input
+    if not dims:  # (PyTorch's roll with no dims)
+        raise RuntimeError("`shifts` required")
     return input.roll(tuple(amount(input.shape[d]) for d in dims), dims)
 
 

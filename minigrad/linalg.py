@@ -165,6 +165,7 @@ def solve(A, B, *, left=True):  # noqa: N803
 
 
 @on_input_device
+@names_node("LinalgSolveTriangularBackward0")
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):  # noqa: N803
     """The ``X`` with ``A @ X = B`` (``X @ A = B`` when ``left=False``) for triangular ``A``:
     only its ``upper`` or lower triangle is read, and with ``unitriangular`` its diagonal is
@@ -596,6 +597,8 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):  # noqa: N803
         >>> minigrad.linalg.matrix_rank(minigrad.ones(3, 3))  # tensor(1)
     """
     _matrix(A, "matrix_rank")
+    if A.numel() == 0:  # rank 0, before hermitian's square check (PyTorch's empty shortcut)
+        return A.new_zeros(A.shape[:-2], dtype=dtypes.int64)
     with grad_mode.no_grad():
         s = eigvalsh(A).abs() if hermitian else svdvals(A)
         m, n = A.shape[-2:]

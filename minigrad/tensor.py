@@ -923,8 +923,9 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     kron, cross, rot90, swapdims = _ops.kron, _ops.cross, _ops.rot90, _ops.transpose
 
     def ravel(self):
-        """The entries as a 1-D tensor (a view when the layout allows)."""
-        return self.reshape(-1)
+        """The entries as a 1-D tensor (a view when the layout allows): ``contiguous().view(-1)``,
+        as PyTorch's (a copy then a view, ViewBackward0, where reshape records UnsafeView)."""
+        return self.contiguous().view(-1)
 
     roll, diff, unique, bincount = _ops.roll, _ops.diff, _ops.unique, _ops.bincount
     cumprod, cummax, cummin = _ops.cumprod, _ops.cummax, _ops.cummin

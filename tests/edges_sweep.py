@@ -536,7 +536,14 @@ _VIEW_BUG = (
     "PyTorch 2.13 calls .view() inside on a non-contiguous input and fails ('view size is not "
     "compatible'); minigrad computes the same values as for a contiguous copy"
 )
+_MKL_EMPTY_BATCH = (
+    "PyTorch 2.13's CPU FFT (oneMKL) fails on an empty batch dim ('Inconsistent configuration "
+    "parameters'); minigrad returns the empty spectrum, as for any batch size (an empty "
+    "transformed dim raises 'Invalid number of data points (0)' in both)"
+)
+_FFT_EMPTY_BATCH = ("fft", "ifft", "rfft", "ihfft", "irfft", "hfft", "fft2", "rfftn", "irfft2")
 ALLOWED: dict = {
+    **{(f"{name}_real", "empty", "*"): _MKL_EMPTY_BATCH for name in _FFT_EMPTY_BATCH},
     ("pixel_unshuffle", "empty", "*"): (
         "PyTorch 2.13 returns an empty input unchanged (its empty shortcut skips the reshape); "
         "minigrad gives the unshuffled shape (*, C*r*r, H/r, W/r), as for non-empty input"

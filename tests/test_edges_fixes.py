@@ -165,3 +165,41 @@ def test_logit_gradient_at_and_outside_the_unit_interval(eps):
         lib.special.logit(x, eps=eps).sum().backward()
         grads.append(x.grad.tolist())
     np.testing.assert_array_equal(np.array(grads[0]), np.array(grads[1]))
+
+
+# -- edges15: what the widened sweep (minigrad/testing/op_db_widen.py) found ------------------
+
+WIDENED = {
+    "fill_diagonal_ int": lambda m: m.arange(6).reshape(2, 3).fill_diagonal_(1.7),
+    "fill_diagonal_ bool": lambda m: m.zeros(2, 2, dtype=m.bool).fill_diagonal_(0.5),
+    "fft 0-d half": lambda m: m.fft.fft(m.tensor(1.0, dtype=m.float16)),
+    "fftn s longer than rank": lambda m: m.fft.ifftn(m.tensor(1.0), s=(2, 5)),
+    "rfftn 0-d": lambda m: m.fft.rfftn(m.tensor(1.0)),
+    "hfftn 0-d": lambda m: m.fft.hfftn(m.tensor(1.0)),
+    "rfftn no dims": lambda m: m.fft.rfftn(m.ones(2, 3), dim=()),
+    "fftshift 0-d": lambda m: m.fft.fftshift(m.tensor(1.0)),
+    "matrix_rank empty hermitian": lambda m: m.linalg.matrix_rank(m.ones(2, 0, 3), hermitian=True),
+    "exponential_ int": lambda m: m.zeros(2, dtype=m.int64).exponential_(),
+    "cauchy_ int": lambda m: m.zeros(2, dtype=m.int64).cauchy_(),
+    "log_normal_ int": lambda m: m.zeros(2, dtype=m.int64).log_normal_(),
+    "gumbel_softmax int": lambda m: m.nn.functional.gumbel_softmax(m.ones(2, 3, dtype=m.int64)),
+}
+
+
+@pytest.mark.parametrize("name", WIDENED)
+def test_widened_sweep_fixes(name):
+    same(WIDENED[name])
+
+
+def test_widened_sweep_messages_and_names():
+    with pytest.raises(RuntimeError, match="dtype must be a floating point but you specified Long"):
+        minigrad.zeros(2, dtype=minigrad.int64).exponential_()
+    with pytest.raises(RuntimeError, match="Unsupported dtype"):
+        minigrad.fft.fft(minigrad.tensor(1.0, dtype=minigrad.float16))
+    x = minigrad.ones(4, 3, dtype=minigrad.float64, requires_grad=True).mT
+    assert x.ravel().grad_fn.name() == "ViewBackward0"  # contiguous().view(-1), as PyTorch
+    a = minigrad.eye(3, dtype=minigrad.float64, requires_grad=True)
+    solved = minigrad.linalg.solve_triangular(
+        a, minigrad.ones(3, 2, dtype=minigrad.float64), upper=True
+    )
+    assert solved.grad_fn.name() == "LinalgSolveTriangularBackward0"

@@ -28,6 +28,17 @@ DIFFERENT = {
     "layout handling (CloneBackward0); minigrad's in the product (MulBackward0)",
     "norm_except_dim": "an internal of weight_norm whose last node in PyTorch depends on dim "
     "and shape (Transpose, View or Norm); minigrad's is the vector norm",
+    # -- edges15's rows (op_db_widen), found open
+    "multi_dot": "PyTorch reshapes a 1-D end operand back (ViewBackward0); minigrad squeezes it "
+    "(SqueezeBackward1)",
+    "fill_diagonal_": "PyTorch writes the diagonal through a strided view (CopySlices); minigrad "
+    "fills through a mask (MaskedFillBackward0)",
+    "fill_diagonal_wrap": "as fill_diagonal_",
+    **{
+        f"{name}_real": "minigrad names its complex-to-real transform node IRFFTBackward0 "
+        "(PyTorch: FftC2RBackward0; likewise FFT/RFFT for FftC2C/FftR2C)"
+        for name in ("irfft", "hfft", "irfftn", "irfft2", "hfftn")
+    },
 }
 
 

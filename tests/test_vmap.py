@@ -59,8 +59,23 @@ UNSUPPORTED = {
     },
 }
 
+# -- edges15's rows (op_db_widen)
+UNSUPPORTED.update(
+    {
+        "resize_-0": "resize_ replaces the tensor's own array",
+        "resize_-1": "resize_ replaces the tensor's own array",
+        "nonzero_method-0": "a data-dependent output shape per sample",
+        **{
+            f"gumbel_softmax_sums-{i}": "a random draw under randomness='error' (as PyTorch)"
+            for i in range(3)
+        },
+    }
+)
+
 # rows refused with PyTorch's exception type rather than NotImplementedError
 REFUSED_AS_TORCH = {
+    "nonzero_method-0": RuntimeError,
+    **{f"gumbel_softmax_sums-{i}": RuntimeError for i in range(3)},
     "inplace_on_view_of_no_grad_base-0": RuntimeError,
     "cov_weights-1": RuntimeError,
     "cov_weights-2": RuntimeError,

@@ -616,3 +616,7 @@ EXEMPT.update(op_db_quant.EXEMPT)
 from . import op_db_sparse_compressed  # noqa: E402 - branch sparse2: CSR, CSC, BSR, BSC
 
 OP_DB += op_db_sparse_compressed.ROWS
+
+from . import op_db_widen  # noqa: E402 - edges15: methods, linalg and real FFTs the sweep missed
+
+OP_DB += op_db_widen.ROWS + op_db_widen.FORWARD_ONLY
