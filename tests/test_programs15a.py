@@ -1,0 +1,78 @@
+"""A fifteenth round of PyTorch programs, on patterns the earlier rounds left out (anomaly
+thresholds by quantiles, knowledge tracing, contrastive predictive coding, proxy-based metric
+learning, negative sampling with SparseAdam, a callback-driven trainer), run with ``torch``
+bound to minigrad and with PyTorch itself and compared value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_anomaly_ae_quantile(programs):
+    ours, theirs = _both(programs, "anomaly_ae_quantile")  # quantile modes, nanquantile, kthvalue
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.05 * ours.losses[0]
+    assert close(list(ours.thresholds.values()), list(theirs.thresholds.values()), 1e-4, 1e-7)
+    assert ours.thresholds["lower"] <= ours.thresholds["linear"] <= ours.thresholds["higher"]
+    assert close(ours.multi_q, theirs.multi_q, 1e-4, 1e-7) and close(ours.kth, theirs.kth, 1e-4)
+    assert [ours.precision, ours.recall, ours.auc] == pytest.approx(
+        [theirs.precision, theirs.recall, theirs.auc]
+    )
+    assert ours.recall == 1.0 and ours.auc > 0.95
+    assert ours.nan_q == pytest.approx(theirs.nan_q, rel=1e-4) and ours.plain_q_is_nan
+    assert ours.per_feature_shape == theirs.per_feature_shape == (1, 8)
+    assert close(ours.per_feature, theirs.per_feature, 1e-4, 1e-6)
+    assert ours.errors == theirs.errors == ["RuntimeError", "RuntimeError"]
+
+
+def test_dkt_knowledge_tracing(programs):
+    ours, theirs = _both(programs, "dkt_knowledge_tracing")  # packed LSTM, gather next skill
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.6 * ours.losses[0]
+    assert ours.n_targets == theirs.n_targets and ours.padded_shape == theirs.padded_shape
+    assert ours.accuracy == pytest.approx(theirs.accuracy) and ours.accuracy > 0.8
+    assert ours.auc == pytest.approx(theirs.auc, rel=1e-5)
+    assert ours.pad_row_grad == theirs.pad_row_grad == 0.0  # padding_idx gets no gradient
+    assert close(ours.mastery, theirs.mastery, 1e-4, 1e-6)
+
+
+def test_cpc_infonce(programs):
+    ours, theirs = _both(programs, "cpc_infonce")  # Conv1d encoder, GRU context, einsum InfoNCE
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.7 * ours.losses[0]
+    assert ours.accuracy_curve == theirs.accuracy_curve and ours.z_shape == (8, 16, 16)
+    assert close(ours.predictor_grad_norms, theirs.predictor_grad_norms, 1e-3, 1e-6)
+    assert ours.final_accuracy == theirs.final_accuracy
+    assert ours.mutual_info_bound == pytest.approx(theirs.mutual_info_bound, rel=1e-4, abs=1e-5)
+
+
+def test_proxy_anchor(programs):
+    ours, theirs = _both(programs, "proxy_anchor")  # cdist, masked logsumexp with -inf, groups
+    for name in ("proxy_nca", "proxy_anchor"):
+        (l_ours, b_ours, a_ours, n_ours), (l_theirs, b_theirs, a_theirs, _) = (
+            ours.results[name],
+            theirs.results[name],
+        )
+        assert close(l_ours, l_theirs, 1e-3, 1e-4), name
+        assert l_ours[-1] < 0.05 * l_ours[0], name
+        assert (b_ours, a_ours) == (b_theirs, a_theirs) and a_ours == 1.0, name
+        assert n_ours < 1e-6  # F.normalize: unit embeddings
+
+
+def test_negsample_sparseadam(programs):
+    ours, theirs = _both(programs, "negsample_sparseadam")  # sparse=True, SparseAdam, multinomial
+    assert ours.neg_sample == theirs.neg_sample and ours.no_repeat == theirs.no_repeat
+    assert len(set(ours.no_repeat)) == 5
+    assert ours.first_grad == theirs.first_grad and ours.first_grad[0] is True
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.5 * ours.losses[0]
+    assert ours.hit_rate == pytest.approx(theirs.hit_rate) and ours.hit_rate > 0.5
+    assert ours.untouched == theirs.untouched
+    assert len(ours.errors) == len(theirs.errors) == 2  # n_sample > size, p < 0: PyTorch's words
+    assert all(words in message for message, words in zip(ours.errors, theirs.errors))
