@@ -76,3 +76,16 @@ def test_negsample_sparseadam(programs):
     assert ours.untouched == theirs.untouched
     assert len(ours.errors) == len(theirs.errors) == 2  # n_sample > size, p < 0: PyTorch's words
     assert all(words in message for message, words in zip(ours.errors, theirs.errors))
+
+
+def test_callback_trainer(programs):
+    ours, theirs = _both(programs, "callback_trainer")  # checkpoint(use_reentrant=False), _foreach
+    assert ours.checkpoint_grad_gap < 1e-6 and theirs.checkpoint_grad_gap < 1e-6
+    assert close(ours.input_grad_sample, theirs.input_grad_sample, 1e-4, 1e-6)
+    assert close(ours.history.train, theirs.history.train, 1e-4, 1e-5)
+    assert close(ours.history.val, theirs.history.val, 1e-4, 1e-5)
+    assert ours.history.lr == theirs.history.lr and ours.last_epoch == theirs.last_epoch < 29
+    assert ours.stopper.best == pytest.approx(theirs.stopper.best, rel=1e-4)
+    assert ours.restored_val == pytest.approx(ours.stopper.best, rel=1e-6)  # best state restored
+    assert ours.ema_val == pytest.approx(theirs.ema_val, rel=1e-4)
+    assert ours.foreach_gap < 1e-5  # _foreach_mul_ + _foreach_add_ == _foreach_lerp_
