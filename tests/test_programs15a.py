@@ -89,3 +89,10 @@ def test_callback_trainer(programs):
     assert ours.restored_val == pytest.approx(ours.stopper.best, rel=1e-6)  # best state restored
     assert ours.ema_val == pytest.approx(theirs.ema_val, rel=1e-4)
     assert ours.foreach_gap < 1e-5  # _foreach_mul_ + _foreach_add_ == _foreach_lerp_
+
+
+def test_ode_adjoint(programs):
+    ours, theirs = _both(programs, "ode_adjoint")  # autograd.Function, grad inside enable_grad
+    assert ours.adjoint_vs_direct < 1e-5 and theirs.adjoint_vs_direct < 1e-5
+    assert close(ours.adjoint_grad_sample, theirs.adjoint_grad_sample, 1e-4, 1e-6)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.1 * ours.losses[0]
