@@ -96,3 +96,13 @@ def test_ode_adjoint(programs):
     assert ours.adjoint_vs_direct < 1e-5 and theirs.adjoint_vs_direct < 1e-5
     assert close(ours.adjoint_grad_sample, theirs.adjoint_grad_sample, 1e-4, 1e-6)
     assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.1 * ours.losses[0]
+
+
+def test_logistic_hazard_survival(programs):
+    ours, theirs = _both(programs, "logistic_hazard_survival")  # bucketize, scatter, cumsum mask
+    assert close(ours.cut_points, theirs.cut_points, 1e-5, 1e-7)
+    assert ours.interval_counts == theirs.interval_counts == [20] * 8
+    assert ours.emb_dims == theirs.emb_dims == [3, 5]
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.5 * ours.losses[0]
+    assert close(ours.mean_curve, theirs.mean_curve, 1e-4, 1e-6) and ours.monotone
+    assert ours.c_index == pytest.approx(theirs.c_index) and ours.c_index > 0.75
