@@ -98,7 +98,7 @@ true_traj = torch.stack(
 )
 optimizer = torch.optim.Adam(func.parameters(), lr=0.01)
 losses = []
-for it in range(20):
+for it in range(14):
     optimizer.zero_grad()
     z = true_traj[:1]
     preds = []

@@ -86,7 +86,7 @@ for name, criterion_cls in (("proxy_nca", ProxyNCA), ("proxy_anchor", ProxyAncho
         before = recall_at_1(model(x), labels)
     model.train()
     losses = []
-    for epoch in range(25):
+    for epoch in range(15):
         perm = torch.from_numpy(rng.permutation(len(x)))
         for idx in perm.split(20):
             optimizer.zero_grad()
