@@ -126,3 +126,19 @@ def test_weibull_aft(programs):
     assert close(ours.hazard_ratio_weibull, theirs.hazard_ratio_weibull, 1e-5)
     assert close(ours.weibull_mean, theirs.weibull_mean, 1e-5)
     assert close(ours.weibull_entropy, theirs.weibull_entropy, 1e-5, 1e-6)
+
+
+def test_lstm_ae_timeseries_anomaly(programs):
+    ours, theirs = _both(programs, "lstm_ae_timeseries_anomaly")  # unfold, median, MAD, histc
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.5 * ours.losses[0]
+    assert ours.windows.shape == theirs.windows.shape == (57, 16, 1)
+    assert ours.threshold.item() == pytest.approx(theirs.threshold.item(), rel=1e-4)
+    assert ours.median_idx.item() == theirs.median_idx.item()
+    assert ours.flagged_windows == theirs.flagged_windows
+    assert set(range(34, 39)) <= set(ours.flagged_windows)  # the windows over the level shift
+    assert ours.onsets == theirs.onsets and 150 in ours.onsets
+    assert ours.peak_step == theirs.peak_step and ours.uncovered == theirs.uncovered == 0
+    assert ours.nan_median == pytest.approx(theirs.nan_median, rel=1e-5)
+    assert close(ours.column_medians, theirs.column_medians, 1e-4, 1e-6)
+    assert ours.column_idx == theirs.column_idx
+    assert ours.hist == theirs.hist and ours.bucket_counts == theirs.bucket_counts
