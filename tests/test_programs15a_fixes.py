@@ -1,5 +1,9 @@
 """Fixes found by the fifteenth round's programs (tests/test_programs15a.py), each checked
-against PyTorch: torch.multinomial's argument checks, in PyTorch's order and words."""
+against PyTorch: torch.multinomial's argument checks, in PyTorch's order and words, and
+torch.utils.checkpoint's reentrant variant (PyTorch's default) and its rules."""
+
+import warnings
+from importlib import import_module
 
 import pytest
 
@@ -40,3 +44,39 @@ def test_multinomial_float_inputs_still_draw_pytorchs_samples():
         g = lib.Generator().manual_seed(3)
         draws.append(lib.multinomial(lib.tensor(weights).double(), 6, True, generator=g).tolist())
     assert draws[0] == draws[1]
+
+
+def _checkpoint_cases(lib):
+    """What a training script sees from checkpoint's two variants, recorded for comparison."""
+    checkpoint = import_module(f"{lib.__name__}.utils.checkpoint").checkpoint
+    lin = lib.nn.Linear(3, 3)
+    frozen_input = lib.ones(2, 3)  # e.g. embeddings of a frozen stem
+    seen = []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        out = checkpoint(lin, frozen_input, use_reentrant=True)
+        seen.append((out.requires_grad, out.grad_fn is None))
+        out = checkpoint(lin, frozen_input, use_reentrant=False)
+        seen.append((out.requires_grad, out.grad_fn is None))
+        out = checkpoint(lin, frozen_input.clone().requires_grad_())  # left out: reentrant
+        seen.append((out.requires_grad, out.grad_fn is None))
+    seen.append(sorted({str(w.message)[:40] for w in caught}))
+    for kwargs in ({"use_reentrant": True, "scale": 2.0}, {"use_reentrant": True, "debug": True}):
+        try:
+            checkpoint(lambda t, scale=1.0: t * scale, frozen_input, **kwargs)
+        except ValueError as exc:
+            seen.append(str(exc))
+    out = checkpoint(lambda t, scale=1.0: t * scale, frozen_input, use_reentrant=False, scale=2.0)
+    seen.append(out.sum().item())
+    return seen
+
+
+def test_checkpoint_reentrant_variant_rules_match_pytorch():
+    """use_reentrant=True (PyTorch's default when left out, with its warning) gives no gradient
+    when no input requires grad, even to the parameters inside: the trap PyTorch warns about
+    ("Gradients will be None"); minigrad gave the parameters gradients. Keyword arguments for
+    the function are refused in that variant and accepted in the other."""
+    ours, theirs = _checkpoint_cases(minigrad), _checkpoint_cases(torch)
+    assert ours == theirs
+    assert ours[0] == (False, True) and ours[1] == (True, False)
+    assert ours[4] == "Unexpected keyword arguments: scale"
