@@ -142,3 +142,15 @@ def test_lstm_ae_timeseries_anomaly(programs):
     assert close(ours.column_medians, theirs.column_medians, 1e-4, 1e-6)
     assert ours.column_idx == theirs.column_idx
     assert ours.hist == theirs.hist and ours.bucket_counts == theirs.bucket_counts
+
+
+def test_mahalanobis_ood(programs):
+    ours, theirs = _both(programs, "mahalanobis_ood")  # torch.cov fweights, pinv, cholesky_solve
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.1 * ours.losses[0]
+    assert close(list(ours.aurocs.values()), list(theirs.aurocs.values()), 1e-6)
+    assert ours.aurocs["mahalanobis"] > 0.95 > 0.5 > ours.aurocs["msp"]  # overconfident far out
+    assert close(ours.cov_diag, theirs.cov_diag, 1e-4, 1e-7)
+    assert ours.between_trace == pytest.approx(theirs.between_trace, rel=1e-4)
+    assert ours.solve_gap < 1e-8 and ours.logdet == pytest.approx(theirs.logdet, rel=1e-4)
+    assert ours.grad_sign_sample == theirs.grad_sign_sample
+    assert close(ours.odin_gain, theirs.odin_gain, 1e-3, 1e-6) and min(ours.odin_gain) > 0
