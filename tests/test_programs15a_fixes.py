@@ -80,3 +80,30 @@ def test_checkpoint_reentrant_variant_rules_match_pytorch():
     assert ours == theirs
     assert ours[0] == (False, True) and ours[1] == (True, False)
     assert ours[4] == "Unexpected keyword arguments: scale"
+
+
+def _quantile_cov_errors(lib):
+    """The errors a scoring script meets with quantile thresholds and weighted covariances."""
+    x = lib.arange(12.0).reshape(3, 4)
+    calls = [
+        lambda: lib.quantile(x, lib.tensor([0.5], dtype=lib.float64)),  # q double, input float
+        lambda: lib.quantile(x.double(), lib.tensor([0.5])),
+        lambda: lib.nanquantile(x, lib.tensor(0.5).double(), dim=1),
+        lambda: lib.quantile(x, 0.5, interpolation="cubic"),
+        lambda: lib.cov(x, fweights=lib.tensor([1, -1, 2, 1])),
+        lambda: lib.cov(x, aweights=lib.tensor([0.5, -0.5, 1.0, 1.0])),
+    ]
+    seen = []
+    for call in calls:
+        with pytest.raises(RuntimeError) as info:  # not ValueError, nor a matrix of infs
+            call()
+        seen.append(str(info.value).split(". Got")[0].removeprefix("nan"))  # names the op
+    seen.append(lib.cov(x, fweights=lib.tensor([1, 0, 2, 1])).tolist())  # zeros are allowed
+    return seen
+
+
+def test_quantile_and_cov_argument_checks_match_pytorch():
+    """quantile converted a q tensor of another dtype silently and raised ValueError for an
+    unknown interpolation; cov with a negative frequency or observation weight returned infs.
+    PyTorch raises RuntimeError for all of them, in these words."""
+    assert _quantile_cov_errors(minigrad) == _quantile_cov_errors(torch)
