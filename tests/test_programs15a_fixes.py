@@ -97,7 +97,7 @@ def _quantile_cov_errors(lib):
     for call in calls:
         with pytest.raises(RuntimeError) as info:  # not ValueError, nor a matrix of infs
             call()
-        seen.append(str(info.value).split(". Got")[0].removeprefix("nan"))  # names the op
+        seen.append(str(info.value).removeprefix("nan"))  # names the op
     seen.append(lib.cov(x, fweights=lib.tensor([1, 0, 2, 1])).tolist())  # zeros are allowed
     return seen
 
