@@ -554,11 +554,19 @@ def multinomial(input, num_samples, replacement=False, *, generator=None) -> Ten
     """Draw category indices from rows of (unnormalised) probabilities ``input`` (1-D or 2-D)."""
     if input.ndim not in (1, 2):
         raise RuntimeError(f"multinomial: prob_dist must be 1 or 2 dim, got {input.ndim}")
+    if not input.dtype.is_floating_point:  # PyTorch's checks, in its order
+        name = dtypes.scalar_type_name(input.dtype)
+        raise RuntimeError(
+            f"multinomial only supports floating-point dtypes for input, got: {name}"
+        )
+    if num_samples <= 0:
+        raise RuntimeError(f"multinomial: cannot sample n_sample <= 0 samples (got {num_samples})")
     rows = input.detach().reshape(-1, input.shape[-1])
     n_cat = rows.shape[1]
     if not replacement and num_samples > n_cat:
         raise RuntimeError(
-            f"multinomial: cannot sample n_sample ({num_samples}) > prob_dist.size(-1) ({n_cat}) samples without replacement"
+            f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without replacement"
+            f" (n_sample {num_samples}, prob_dist.size(-1) {n_cat})"
         )
     backend.check_draw_from(input)
     totals = rows.sum(-1, keepdim=True)
@@ -596,7 +604,7 @@ def _check_distributions(rows, totals) -> None:
     invalid = ((rows < 0) | ~rows.isfinite()).any(-1)
     empty = (totals <= 0).reshape(-1)
     checks = [
-        (invalid, "multinomial: probability tensor contains either inf, nan or element < 0"),
+        (invalid, "multinomial: probability tensor contains either `inf`, `nan` or element < 0"),
         (empty, "multinomial: invalid multinomial distribution (sum of probabilities <= 0)"),
     ]
     dev = rows.device

@@ -124,6 +124,8 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
                 f"cov(): expected {name} to have one dimension of size {n}, got shape "
                 f"{list(weights.shape)}"
             )
+        if weights is not None and n and bool((weights < 0).any()):  # (a sync, as in PyTorch)
+            raise RuntimeError(f"cov(): {name} cannot be negative")
     if w is None:
         total = x.new_tensor(float(n))
         avg = x.mean(1)

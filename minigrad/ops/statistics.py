@@ -141,12 +141,14 @@ def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
     if input.numel() == 0:  # (PyTorch refuses any empty input, whatever the dim)
         raise RuntimeError(f"{name}() input tensor must be non-empty")
     if interpolation not in _INTERPOLATIONS:
-        raise ValueError(
-            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest. "
-            f"Got {interpolation}"
+        raise RuntimeError(
+            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"but got {interpolation}"
         )
     scalar_q = not isinstance(q, graph.Tensor)
-    q = input.new_tensor(q) if scalar_q else q.to(input.dtype)
+    if not scalar_q and q.dtype != input.dtype:
+        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+    q = input.new_tensor(q) if scalar_q else q
     if q.ndim > 1:
         raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
     every_q = q._all_elements()  # the whole batch under vmap

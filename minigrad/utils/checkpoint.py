@@ -11,6 +11,7 @@ result is the plain run's gradients, with one segment's activations alive at a t
 from __future__ import annotations
 
 import threading
+import warnings
 
 from .. import backend
 from ..autograd import engine, grad_mode, graph
@@ -120,13 +121,17 @@ def checkpoint(
 
     Gradients equal the plain run's (the random state of the forward is restored for the
     recomputation, so dropout masks match). Works with ``backward()``, ``autograd.grad``,
-    parameters the function closes over, and ``create_graph``. ``use_reentrant`` is accepted
-    for compatibility; minigrad has one implementation, with PyTorch's non-reentrant semantics.
+    parameters the function closes over, and ``create_graph``. minigrad has one implementation,
+    with PyTorch's non-reentrant semantics; ``use_reentrant=True`` (the default when left out,
+    with PyTorch's warning) adds the reentrant variant's rules: no keyword arguments for
+    ``function``, and when no input tensor requires grad the output does not either (a warning
+    says "Gradients will be None", and closed-over parameters get none).
 
     Example:
         >>> h = checkpoint(block, x, use_reentrant=False)   # block's activations are not kept
         >>> h.sum().backward()                               # block runs again here
     """
+    reentrant = _check_reentrant_arguments(use_reentrant, kwargs, context_fn, debug)
     if context_fn is not None:
         raise NotImplementedError("checkpoint: context_fn (selective activation checkpointing)")
     tensor_cls = graph.Tensor
@@ -140,6 +145,12 @@ def checkpoint(
         if preserve_rng_state
         else None
     )
+    if reentrant and not any(a.requires_grad for a in explicit):
+        warnings.warn(
+            "None of the inputs have requires_grad=True. Gradients will be None", stacklevel=2
+        )
+        with grad_mode.no_grad():  # PyTorch's reentrant variant: no input needs grad, so none
+            return function(*args, **kwargs)
     if not grad_mode.is_grad_enabled():
         return function(*args, **kwargs)
     found: dict = {}
@@ -157,6 +168,31 @@ def checkpoint(
     if not (any(a.requires_grad for a in explicit) or run.discovered):
         return out
     return _Checkpoint.apply(run, *explicit, *run.discovered)
+
+
+def _check_reentrant_arguments(use_reentrant, kwargs, context_fn, debug) -> bool:
+    """PyTorch's checks on the variant: ``use_reentrant`` left out warns and means True; the
+    reentrant variant takes no keyword arguments for ``function``, nor ``context_fn``/``debug``.
+    Returns whether the call is reentrant."""
+    if use_reentrant is None:
+        warnings.warn(
+            "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. "
+            "Starting in PyTorch 2.9, calling checkpoint without use_reentrant will raise an "
+            "exception. use_reentrant=False is recommended, but if you need to preserve the "
+            "current default behavior, you can pass use_reentrant=True. Refer to docs for more "
+            "details on the differences between the two variants.",
+            stacklevel=3,
+        )
+        use_reentrant = True
+    if not use_reentrant:
+        return False
+    if kwargs:
+        raise ValueError("Unexpected keyword arguments: " + ",".join(kwargs))
+    if context_fn is not None or debug:
+        raise ValueError(
+            "Passing `context_fn` or `debug` is only supported when use_reentrant=False."
+        )
+    return True
 
 
 def _start() -> None:

@@ -203,7 +203,8 @@ def _attend_chunks(query, key, value, score_mod, block_mask, scale, need):
         return tuple(t for t in res if t is not None)
 
     parts = [
-        checkpoint(run, query[:, :, i : i + rows], key, value, i) for i in range(0, q_len, rows)
+        checkpoint(run, query[:, :, i : i + rows], key, value, i, use_reentrant=False)
+        for i in range(0, q_len, rows)
     ]
     joined = iter([cat([p[j] for p in parts], 2) for j in range(len(parts[0]))])
     out = next(joined)

@@ -104,7 +104,12 @@ def _chunked(input, linear_weight, linear_bias, target, reduction, kwargs, optio
 
     pieces = [
         checkpoint(
-            chunk_loss, input[i : i + step], linear_weight, linear_bias, target[i : i + step]
+            chunk_loss,
+            input[i : i + step],
+            linear_weight,
+            linear_bias,
+            target[i : i + step],
+            use_reentrant=False,
         )
         for i in range(0, rows, step)
     ]
