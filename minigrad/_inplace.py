@@ -429,8 +429,9 @@ class InPlaceMethods:
                 "be of equal length"
             )
         xp = self.device.xp
-        mask = xp.zeros(self.shape, dtype=bool)
-        xp.fill_diagonal(mask, True, wrap=wrap)
+        with backend.on(self.device):  # (allocated on the tensor's GPU: cuda:1 and up)
+            mask = xp.zeros(self.shape, dtype=bool)
+            xp.fill_diagonal(mask, True, wrap=wrap)
         keep = graph.Tensor._make(mask, self.device)
         # masked_fill casts the value to this tensor's dtype (1.5 fills an int64 diagonal with 1)
         return self._inplace(lambda s: _ops.masked_fill(s, keep, fill_value))

@@ -11,9 +11,10 @@ result is the plain run's gradients, with one segment's activations alive at a t
 from __future__ import annotations
 
 import threading
-import warnings
 
 from .. import backend
+from .._public_name import public_path
+from .._warnings import warn_user
 from ..autograd import engine, grad_mode, graph
 from ..autograd.function import Function
 from ..func import _dispatch
@@ -146,9 +147,7 @@ def checkpoint(
         else None
     )
     if reentrant and not any(a.requires_grad for a in explicit):
-        warnings.warn(
-            "None of the inputs have requires_grad=True. Gradients will be None", stacklevel=2
-        )
+        warn_user("None of the inputs have requires_grad=True. Gradients will be None")
         with grad_mode.no_grad():  # PyTorch's reentrant variant: no input needs grad, so none
             return function(*args, **kwargs)
     if not grad_mode.is_grad_enabled():
@@ -175,13 +174,13 @@ def _check_reentrant_arguments(use_reentrant, kwargs, context_fn, debug) -> bool
     reentrant variant takes no keyword arguments for ``function``, nor ``context_fn``/``debug``.
     Returns whether the call is reentrant."""
     if use_reentrant is None:
-        warnings.warn(
-            "torch.utils.checkpoint: the use_reentrant parameter should be passed explicitly. "
+        warn_user(
+            f"{public_path('minigrad.utils.checkpoint')}: the use_reentrant parameter should be "
+            "passed explicitly. "
             "Starting in PyTorch 2.9, calling checkpoint without use_reentrant will raise an "
             "exception. use_reentrant=False is recommended, but if you need to preserve the "
             "current default behavior, you can pass use_reentrant=True. Refer to docs for more "
-            "details on the differences between the two variants.",
-            stacklevel=3,
+            "details on the differences between the two variants."
         )
         use_reentrant = True
     if not use_reentrant:
