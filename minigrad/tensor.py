@@ -6,6 +6,8 @@ the Python protocols, and in-place updates (with the version counter that guards
 
 from __future__ import annotations
 
+import copy
+
 import numpy as np
 
 from . import (
@@ -99,6 +101,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         "_retains_grad",
         "_adoptable",  # a gradient buffer only the engine sees (autograd.graph.mark_adoptable)
         "__weakref__",
+        "__dict__",  # users' own attributes (``p.no_decay = True``), as PyTorch's tensors allow
     )
     __array_priority__ = 1000  # numpy scalars defer to Tensor's reflected operators
 
@@ -682,12 +685,12 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
                 "process would get a copy, not the shared storage; start processes with fork"
             )
         host = backend.to_device(self._data, self.device, backend.CPU)
-        state = dict(getattr(self, "__dict__", {}))  # Parameter/Buffer subclasses' attributes
+        state = dict(self.__dict__)  # users' and subclasses' attributes (Buffer.persistent)
         return _unpickle, (type(self), host, str(self.device), self.requires_grad, state)
 
     def __copy__(self) -> Tensor:
         """``copy.copy``: a new leaf over the same data (as PyTorch's: changes show in both)."""
-        attributes = getattr(self, "__dict__", None)
+        attributes = self.__dict__
         out = _new_leaf(type(self), self._data, self.device, self.requires_grad, attributes)
         out._version_counter = graph.version_counter(self)
         return out
@@ -703,6 +706,8 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         memo[id(self)] = out
         if self.grad is not None:
             out.grad = self.grad.__deepcopy__(memo)
+        if self.__dict__:  # users' attributes, deep-copied as PyTorch does
+            out.__dict__.update(copy.deepcopy(self.__dict__, memo))
         return out
 
     # -- operators ------------------------------------------------------------------------------

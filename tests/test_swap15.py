@@ -112,8 +112,6 @@ def test_swap_refusals_match_pytorch():
 
 
 def test_swap_refuses_what_it_cannot_do():
-    with pytest.raises(NotImplementedError, match="object layout differs"):
-        minigrad.utils.swap_tensors(minigrad.nn.Parameter(minigrad.ones(2)), minigrad.ones(2))
     with pytest.raises(TypeError, match="t2 must be a Tensor, got list"):
         minigrad.utils.swap_tensors(minigrad.ones(2), [1])
     a = minigrad.ones(2)

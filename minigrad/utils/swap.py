@@ -36,9 +36,7 @@ def swap_tensors(t1, t2) -> None:
     Raises ``RuntimeError`` as PyTorch does when either has a weak reference, when their
     classes have different slots, or when the graph holds a tensor (saved for backward, the
     base of a view). A leaf whose only other holder is its ``AccumulateGrad`` node is swapped,
-    and that node is poisoned: a backward reaching it raises. A plain ``Tensor`` cannot swap
-    with a subclass that has a ``__dict__`` (``Parameter``): minigrad's plain tensors have
-    none, so the objects' layouts differ (``NotImplementedError``).
+    and that node is poisoned: a backward reaching it raises.
     """
     for name, t in (("t1", t1), ("t2", t2)):
         if not isinstance(t, Tensor):
@@ -50,20 +48,13 @@ def swap_tensors(t1, t2) -> None:
     slots = set(copyreg._slotnames(type(t1)))
     if slots != set(copyreg._slotnames(type(t2))):
         raise RuntimeError("Cannot swap t1 and t2 if they have different slots")
-    if hasattr(t1, "__dict__") != hasattr(t2, "__dict__"):
-        raise NotImplementedError(
-            f"swap_tensors(): cannot swap a {type(t1).__name__} with a {type(t2).__name__}: "
-            "minigrad's plain Tensor has no __dict__, so its object layout differs from a "
-            "subclass's that has one (swap two tensors of the same kind)"
-        )
     holders = _graph_holders(t1, t2)
     for name, t in (("t1", t1), ("t2", t2)):
         _check_use_count(t, name, holders.get(id(t), []))
     if t1 is t2:
         return
     t1.__class__, t2.__class__ = t2.__class__, t1.__class__
-    if hasattr(t1, "__dict__"):
-        t1.__dict__, t2.__dict__ = t2.__dict__, t1.__dict__
+    t1.__dict__, t2.__dict__ = t2.__dict__, t1.__dict__
     for slot in slots:
         _swap_slot(t1, t2, slot)
 
