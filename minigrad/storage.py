@@ -104,6 +104,10 @@ class UntypedStorage(_StorageBase):
     def __init__(self, *args, device=None):
         self._array, self.device = _new_array(args, np.uint8, device, "UntypedStorage")
 
+    def __sizeof__(self) -> int:
+        """The object and its bytes, as PyTorch's (``sys.getsizeof``: torchinfo's input size)."""
+        return object.__sizeof__(self) + self.nbytes()
+
     def __repr__(self) -> str:
         values = "\n".join(f" {v}" for v in self.tolist())
         head = f"{values}\n" if values else ""

@@ -3,6 +3,7 @@
 import copy
 import io
 import pickle
+import sys
 
 import pytest
 
@@ -57,3 +58,9 @@ def test_user_attributes_match_pytorch():
         t.tag = 1
         assert (copy.deepcopy(t).tag, copy.copy(t).tag, vars(t)) == (1, 1, {"tag": 1})
         assert not hasattr(t.detach(), "tag")
+
+
+def test_getsizeof_of_a_storage_counts_its_bytes_as_pytorch():
+    # torchinfo sums sys.getsizeof(t.untyped_storage()) for its "Input size (MB)" line.
+    small = sys.getsizeof(minigrad.ones(2).untyped_storage())
+    assert sys.getsizeof(minigrad.ones(1002).untyped_storage()) - small == 4000
