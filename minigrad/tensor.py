@@ -43,7 +43,7 @@ from .autograd.graph import (
     named_as,
     version_counter,
 )
-from .ops._size import Size, factory_size
+from .ops._size import Size, dim_entry, factory_size
 
 _new = object.__new__
 
@@ -194,7 +194,15 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         return self._data.ndim
 
     def size(self, dim=None):
-        return tuple.__new__(Size, self._data.shape) if dim is None else self._data.shape[dim]
+        shape = self._data.shape
+        if dim is None:
+            return tuple.__new__(Size, shape)
+        if type(dim) is int:  # the common case, at once
+            try:
+                return shape[dim]
+            except IndexError:
+                pass
+        return dim_entry(shape, dim, "size")  # PyTorch's errors (a name, a float, out of range)
 
     def dim(self) -> int:
         return self._data.ndim
@@ -498,7 +506,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     def stride(self, dim=None):
         """Steps in elements between neighbours along each dim (of one dim when given)."""
         steps = tuple(s // self._data.itemsize for s in self._data.strides)
-        return steps if dim is None else steps[dim]
+        return steps if dim is None else dim_entry(steps, dim, "stride")
 
     def data_ptr(self) -> int:
         """The address of the first element (equal for tensors that share it)."""

@@ -28,6 +28,26 @@ def as_int(value, op: str, name: str) -> int:
     raise TypeError(f"{op}(): argument '{name}' must be int, not {type(value).__name__}")
 
 
+def dim_entry(sizes: tuple, dim, op: str):
+    """``sizes[dim]`` for ``Tensor.size(dim)`` and ``stride(dim)``, with ``dim`` read as PyTorch
+    reads it: an int, a NumPy integer or a one-element integer tensor; a dim name (PyTorch
+    2.13 has no named tensors), a float or a bool raises ``TypeError``, a dim out of range
+    ``IndexError``, in PyTorch's words."""
+    if isinstance(dim, bool) or not hasattr(dim, "__index__"):
+        raise TypeError(
+            f"{op}(): argument 'dim' (position 1) must be int, not {type(dim).__name__}"
+        )
+    dim = operator.index(dim)
+    n = len(sizes)
+    if n == 0:
+        raise IndexError(f"Dimension specified as {dim} but tensor has no dimensions")
+    if not -n <= dim < n:
+        raise IndexError(
+            f"Dimension out of range (expected to be in range of [{-n}, {n - 1}], but got {dim})"
+        )
+    return sizes[dim]
+
+
 def sized_by_keyword(args: tuple, keyword, op: str, name: str) -> tuple:
     """The positional sizes ``args``, or ``(keyword,)`` when the sizes came by name, as PyTorch
     also accepts (``x.reshape(shape=(2, 3))``, ``x.view(size=...)``, ``x.permute(dims=...)``).
