@@ -16,7 +16,7 @@ import numpy as np  # flat positions are computed on the host (shapes, not tenso
 
 from . import backend, dtypes
 from ._out import with_out
-from ._warnings import warn_user
+from ._warnings import warn_user, warn_user_once
 from .autograd.graph import names_node, version_counter
 from .ops.strided import AsStrided
 from .storage import TypedStorage, UntypedStorage
@@ -177,20 +177,15 @@ def untyped_storage(self) -> UntypedStorage:
     return UntypedStorage._wrap(_root_array(self), self.device)
 
 
-_storage_warned = []  # PyTorch warns once a process (a loop over .storage() says it once)
-
-
 def storage(self) -> TypedStorage:
     """Deprecated: this tensor's memory in elements of its dtype (shared)."""
-    if not _storage_warned:
-        _storage_warned.append(True)
-        warn_user(
-            "TypedStorage is deprecated. It will be removed in the future and UntypedStorage "
-            "will be the only storage class. This should only matter to you if you are using "
-            "storages directly.  To access UntypedStorage directly, use "
-            "tensor.untyped_storage() instead of tensor.storage()",
-            UserWarning,
-        )
+    warn_user_once(  # PyTorch warns once a process (a loop over .storage() says it once)
+        "TypedStorage",
+        "TypedStorage is deprecated. It will be removed in the future and UntypedStorage "
+        "will be the only storage class. This should only matter to you if you are using "
+        "storages directly.  To access UntypedStorage directly, use "
+        "tensor.untyped_storage() instead of tensor.storage()",
+    )
     return TypedStorage._wrap(_root_array(self), self.device)
 
 

@@ -22,3 +22,14 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
     while frame is not None and frame.f_code.co_filename.startswith(_PACKAGE_DIR):
         frame, level = frame.f_back, level + 1
     warnings.warn(message, category, stacklevel=level)
+
+
+_said_once: set = set()  # the keys of the once-per-program warnings already given
+
+
+def warn_user_once(key, message: str, category: type[Warning] = UserWarning) -> None:
+    """:func:`warn_user`, but only the first time for ``key`` in this process (PyTorch's
+    ``TORCH_WARN_ONCE``: a loop over the call says it once)."""
+    if key not in _said_once:
+        _said_once.add(key)
+        warn_user(message, category)

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _dtype_limits, _memory_format, backend, dtypes
 from ._inplace import check_random_bounds
-from ._warnings import warn_user
+from ._warnings import warn_user, warn_user_once
 from .autograd import grad_mode
 from .ops._size import as_int, factory_size
 from .tensor import Tensor
@@ -112,7 +112,10 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     if isinstance(data, Tensor):
         return data.to(device or data.device, dtype or data.dtype)
     dev = _device(device)
-    return Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype) if dtype else None, dev), dev)
+    out = Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype) if dtype else None, dev), dev)
+    if isinstance(data, np.ndarray):
+        _warn_if_read_only(out)
+    return out
 
 
 def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> Tensor:
@@ -152,7 +155,23 @@ def from_numpy(array) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     dtypes.from_numpy(array.dtype)  # refuses element types minigrad has no name for
-    return Tensor._make(array, backend.CPU)
+    return _warn_if_read_only(Tensor._make(array, backend.CPU))
+
+
+def _warn_if_read_only(out: Tensor) -> Tensor:
+    """PyTorch's once-per-program warning when a tensor shares a read-only NumPy array (pandas'
+    copy-on-write ``df.to_numpy()``, a broadcast view). PyTorch lets writes through (undefined
+    behavior); minigrad refuses them, so the advice names that."""
+    if not getattr(out._data.flags, "writeable", True):
+        warn_user_once(
+            "read-only array",
+            "The given NumPy array is not writable, and PyTorch does not support non-writable "
+            "tensors. This means writing to this tensor will result in undefined behavior "
+            "(minigrad raises on in-place writes to it). You may want to copy the array to "
+            "protect its data or make it writable before converting it to a tensor. This type of "
+            "warning will be suppressed for the rest of this program.",
+        )
+    return out
 
 
 def _filled(size, op, fill_value, dtype, device, requires_grad) -> Tensor:

@@ -416,10 +416,8 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
             )
         if type(self._data) is _qt.QuantizedArray:
             raise TypeError(f"can't convert a {self.dtype} tensor to numpy: dequantize() first")
-        if self.requires_grad and _grad_mode._state.enabled and not force:  # as PyTorch's
-            raise RuntimeError(
-                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
-            )
+        if not force:
+            self._refuse_numpy_of_graph()
         if self.device.type != "cpu" and not force:
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
@@ -626,6 +624,11 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         return self.item()
 
     def __float__(self) -> float:
+        if self.requires_grad:  # PyTorch's hint: the number leaves the graph
+            _warnings.warn_user(
+                "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+                "behavior.\nConsider using tensor.detach() first."
+            )
         return float(self._python_scalar())
 
     def __complex__(self) -> complex:
@@ -644,12 +647,23 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
             return format(self.item(), spec)
         return format(repr(self), spec)
 
+    def _refuse_numpy_of_graph(self) -> None:
+        """PyTorch's refusal to hand NumPy a tensor that requires grad while grad mode is on:
+        the array would escape the graph (``numpy()``, ``np.asarray(t)``, matplotlib)."""
+        if self.requires_grad and _grad_mode._state.enabled:
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() instead."
+            )
+
     def __array__(self, dtype=None, copy=None):
+        """``np.asarray(t)``: the data, shared on the CPU, refused where ``numpy()`` refuses."""
+        self._refuse_numpy_of_graph()
         if self.device.type != "cpu":
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() first."
             )
-        return self._data if dtype is None else self._data.astype(dtype, copy=False)
+        array = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return array.copy() if copy else array
 
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         """Export this tensor's memory through DLPack (``torch.from_dlpack(t)``, ``np.from_dlpack``)."""

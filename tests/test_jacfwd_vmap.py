@@ -9,7 +9,7 @@ import pytest
 
 import minigrad
 from minigrad import nn
-from minigrad.func import _rules, functional_call, hessian, jacfwd, jacrev, vmap
+from minigrad.func import functional_call, hessian, jacfwd, jacrev, vmap
 
 torch = pytest.importorskip("torch")
 
@@ -85,7 +85,7 @@ def test_randomness_as_torch():
 
 
 def test_the_loop_where_vmap_cannot_batch_warns_and_matches_torch(monkeypatch):
-    monkeypatch.setattr(_rules, "_warned", set())
+    monkeypatch.setattr(minigrad._warnings, "_said_once", set())
 
     def make(lib):
         return lambda a: a * a.sum().item() + (a * 2 if a.sum() > -100 else a)

@@ -251,7 +251,6 @@ def test_sparse_reprs_name_the_layout_as_the_program_imported_it():
 
 
 def test_searchsorted_warns_once_of_non_contiguous_operands_as_pytorch():
-    from minigrad.ops import search
 
     def run(lib):
         boundaries = lib.arange(10.0)[::2]
@@ -266,8 +265,8 @@ def test_searchsorted_warns_once_of_non_contiguous_operands_as_pytorch():
         messages = [str(w.message).split(" (Triggered internally")[0] for w in caught]
         return [f.tolist() for f in found], messages, {w.filename for w in caught}
 
-    saved = set(search._WARNED)
-    search._WARNED.clear()
+    saved = set(minigrad._warnings._said_once)
+    minigrad._warnings._said_once.clear()
     try:
         theirs, theirs_said, _ = run(torch)
         ours, said, where = run(minigrad)
@@ -284,8 +283,8 @@ def test_searchsorted_warns_once_of_non_contiguous_operands_as_pytorch():
         ]
         assert run(minigrad)[1] == []  # once per program
     finally:
-        search._WARNED.clear()
-        search._WARNED.update(saved)
+        minigrad._warnings._said_once.clear()
+        minigrad._warnings._said_once.update(saved)
 
 
 # -- retained gradients of non-leaf channels-last tensors -----------------------------------------

@@ -285,7 +285,7 @@ def test_storage_and_set():
     x = minigrad.arange(4.0)
     s = x.untyped_storage()
     assert len(s) == s.nbytes() == 16 and s.data_ptr() == x.data_ptr()
-    minigrad._strided._storage_warned.clear()  # PyTorch warns once a process
+    minigrad._warnings._said_once.discard("TypedStorage")  # PyTorch warns once a process
     with pytest.warns(UserWarning, match="TypedStorage"):
         typed = x.storage()
     assert typed.size() == 4 and typed[1] == 1.0 and typed.dtype is minigrad.float32

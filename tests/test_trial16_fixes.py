@@ -4,7 +4,9 @@ import copy
 import io
 import pickle
 import sys
+import warnings
 
+import numpy as np
 import pytest
 
 import minigrad
@@ -64,3 +66,41 @@ def test_getsizeof_of_a_storage_counts_its_bytes_as_pytorch():
     # torchinfo sums sys.getsizeof(t.untyped_storage()) for its "Input size (MB)" line.
     small = sys.getsizeof(minigrad.ones(2).untyped_storage())
     assert sys.getsizeof(minigrad.ones(1002).untyped_storage()) - small == 4000
+
+
+def test_numpy_conversions_refuse_a_tensor_in_the_graph_as_pytorch():
+    # matplotlib's plt.plot(w[0]) and np.exp(w) go through __array__: PyTorch refuses them.
+    w = minigrad.ones(2, requires_grad=True)
+    for convert in (np.asarray, np.exp, lambda t: np.array(t * 2)):
+        with pytest.raises(RuntimeError, match=r"Can't call numpy\(\) on Tensor that requires"):
+            convert(w)
+    with minigrad.no_grad():
+        assert np.asarray(w).tolist() == [1.0, 1.0]
+    plain = minigrad.ones(2)
+    shared, copied = np.asarray(plain), np.array(plain, copy=True)
+    shared[0] = 5.0
+    assert plain.tolist() == [5.0, 1.0] and copied.tolist() == [1.0, 1.0]
+
+
+def test_float_of_a_tensor_in_the_graph_warns_as_pytorch():
+    loss = minigrad.ones(2, requires_grad=True).sum()
+    with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar"):
+        assert float(loss) == 2.0
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert (int(loss), loss.item(), float(loss.detach())) == (2, 2.0, 2.0)
+
+
+def test_a_read_only_array_warns_once_and_refuses_writes(monkeypatch):
+    # pandas 3's df.to_numpy() is read-only (copy-on-write); PyTorch warns once a program.
+    monkeypatch.setattr(minigrad._warnings, "_said_once", set())
+    array = np.arange(3.0)
+    array.flags.writeable = False
+    with pytest.warns(UserWarning, match="The given NumPy array is not writable"):
+        shared = minigrad.as_tensor(array)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        minigrad.from_numpy(array)  # said once
+        minigrad.tensor(array).add_(1)  # a copy: writable, no warning
+    with pytest.raises(RuntimeError, match="read-only"):
+        shared.add_(1)

@@ -26,13 +26,12 @@ import copy
 
 import numpy as np
 
-from .._warnings import warn_user
+from .._warnings import warn_user_once
 from ..autograd import graph
 from ._batched import BatchedTensor, LogicalArray, make_batched
 from ._dispatch import op_name
 
 RULES: dict = {}
-_warned: set = set()
 
 
 def rule(*names):
@@ -460,12 +459,10 @@ def _einsum(op, vals, flags, size):
 # -- the fallback ----------------------------------------------------------------------------
 def warn_slow(what: str) -> None:
     """Warn once per ``what`` (an op, a custom Function) that vmap loops over the batch."""
-    if what not in _warned:
-        _warned.add(what)
-        warn_user(
-            f"vmap: there is a performance drop because {what}; falling back to a loop over the "
-            f"batch",
-        )
+    warn_user_once(
+        ("vmap fallback", what),
+        f"vmap: there is a performance drop because {what}; falling back to a loop over the batch",
+    )
 
 
 def _fallback(op, vals, flags, size):

@@ -4,7 +4,7 @@ bucketize, unravel_index."""
 from __future__ import annotations
 
 from .. import dtypes
-from .._warnings import warn_user
+from .._warnings import warn_user_once
 from ..autograd import graph
 from .base import constant, normalize_dim, on_input_device, refuse_dtype
 from .complex import refuse_complex
@@ -125,21 +125,17 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     return constant(found.reshape(values.shape).astype(out_dtype), dev)
 
 
-# PyTorch's once-per-program warnings of a non-contiguous operand that were given
-_WARNED: set[str] = set()
-
-
 def _warn_non_contiguous(operand, what: str) -> None:
     """PyTorch's warning (once per program, as its TORCH_WARN_ONCE) that searchsorted and
     bucketize copy a non-contiguous ``what`` tensor (``input value``, ``boundary``, ``sorter``)."""
-    if what in _WARNED or not isinstance(operand, graph.Tensor) or operand.is_contiguous():
+    if not isinstance(operand, graph.Tensor) or operand.is_contiguous():
         return
-    _WARNED.add(what)
-    warn_user(
+    warn_user_once(
+        ("searchsorted non-contiguous", what),
         f"torch.searchsorted(): {what} tensor is non-contiguous, this will lower the "
         f"performance due to extra data copy when converting non-contiguous tensor to "
         f"contiguous, please use contiguous {what} tensor if possible. This message will only "
-        f"appear once per program."
+        f"appear once per program.",
     )
 
 
