@@ -195,12 +195,14 @@ def test_embedding_from_pretrained_and_padding_gradient(device):
         (
             nn.BatchNorm1d(3),
             minigrad.zeros(2, 4),
-            r"BatchNorm1d\(3, .*\) expected input of shape \(N, 3\) or \(N, 3, L\), got shape \[2, 4\]",
+            r"^running_mean should contain 4 elements not 3: BatchNorm1d\(3, .*\) expected input "
+            r"of shape \(N, 3\) or \(N, 3, L\), got shape \[2, 4\]",
         ),
         (
             nn.BatchNorm2d(3),
             minigrad.zeros(2, 3),
-            r"BatchNorm2d\(3, .*\) expected input of shape \(N, 3, H, W\), got shape \[2, 3\]",
+            r"^expected 4D input \(got 2D input\): BatchNorm2d\(3, .*\) expected input of shape "
+            r"\(N, 3, H, W\), got shape \[2, 3\]",
         ),
         (
             nn.LayerNorm(4),

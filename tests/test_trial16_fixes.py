@@ -104,3 +104,43 @@ def test_a_read_only_array_warns_once_and_refuses_writes(monkeypatch):
         minigrad.tensor(array).add_(1)  # a copy: writable, no warning
     with pytest.raises(RuntimeError, match="read-only"):
         shared.add_(1)
+
+
+@pytest.mark.parametrize(
+    "case",
+    [
+        "bce_long_target",
+        "bce_double_target",
+        "one_hot_negative",
+        "batchnorm_channels",
+        "batchnorm_rank",
+        "syncbatchnorm_rank",
+        "batchnorm_no_state_any_channels",
+    ],
+)
+def test_beginner_errors_match_pytorch(case):
+    torch = pytest.importorskip("torch")
+
+    def run(lib):
+        F, nn_ = lib.nn.functional, lib.nn
+        calls = {
+            "bce_long_target": lambda: F.binary_cross_entropy(lib.rand(2), lib.tensor([1, 0])),
+            "bce_double_target": lambda: F.binary_cross_entropy(
+                lib.rand(2), lib.tensor([1.0, 0.0], dtype=lib.float64)
+            ),
+            "one_hot_negative": lambda: F.one_hot(lib.tensor([-1]), 3),
+            "batchnorm_channels": lambda: nn_.BatchNorm2d(4)(lib.randn(2, 3, 4, 4)),
+            "batchnorm_rank": lambda: nn_.BatchNorm1d(4)(lib.randn(2, 3, 4, 4)),
+            "syncbatchnorm_rank": lambda: nn_.SyncBatchNorm(3)(lib.randn(2)),
+            "batchnorm_no_state_any_channels": lambda: (
+                nn_.BatchNorm2d(4, affine=False, track_running_stats=False)(
+                    lib.randn(2, 3, 4, 4)
+                ).shape
+            ),
+        }
+        try:
+            return "ok", tuple(calls[case]())
+        except Exception as e:  # the exception is the result compared
+            return type(e), str(e).split(":")[0].split(" (one_hot")[0]
+
+    assert run(minigrad) == run(torch)

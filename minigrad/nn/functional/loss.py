@@ -237,10 +237,10 @@ def binary_cross_entropy(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):  # (PyTorch's order)
-        if target.dtype is not input.dtype:
-            names = dtypes.scalar_type_name(target.dtype), dtypes.scalar_type_name(input.dtype)
-            raise RuntimeError("Found dtype {} but expected {}".format(*names))
+    if target.dtype is not input.dtype:  # (before the input's own dtype, as PyTorch)
+        names = dtypes.scalar_type_name(target.dtype), dtypes.scalar_type_name(input.dtype)
+        raise RuntimeError("Found dtype {} but expected {}".format(*names))
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         refuse_dtype(input.dtype, "binary_cross_entropy", "binary_cross_entropy")
     if input.device.type == "cpu" and input.numel() and _outside_unit(input._all_elements()):
         raise RuntimeError(

@@ -91,11 +91,23 @@ class _BatchNorm(_NormBase):
     _ndims: tuple = ()
 
     def _check_input(self, input) -> None:
-        if input.ndim not in self._ndims or input.shape[1] != self.num_features:
-            shapes = self._shapes.format(C=self.num_features)
+        """PyTorch's errors (a ValueError for the rank, batch_norm's RuntimeError for the
+        channels), then which layer and the shapes it accepts."""
+        if input.ndim in self._ndims and input.shape[1] == self.num_features:
+            return
+        expected = (
+            f"{self._get_name()}({self.extra_repr()}) expected input of shape "
+            f"{self._shapes.format(C=self.num_features)}, got shape {list(input.shape)}"
+        )
+        if input.ndim not in self._ndims:
             raise ValueError(
-                f"{self._get_name()}({self.extra_repr()}) expected input of shape {shapes}, got "
-                f"shape {list(input.shape)}"
+                f"expected {_rank_words(self._ndims)} input (got {input.ndim}D input): {expected}"
+            )
+        held = "running_mean" if self.running_mean is not None else "weight"
+        if getattr(self, held) is not None:  # (without either, PyTorch normalizes any channels)
+            raise RuntimeError(
+                f"{held} should contain {input.shape[1]} elements not {self.num_features}: "
+                f"{expected}"
             )
 
     def forward(self, input):
@@ -308,3 +320,10 @@ class LazyBatchNorm3d(_LazyNormBase):
 
     cls_to_become = BatchNorm3d
     _ndims, _shapes = BatchNorm3d._ndims, BatchNorm3d._shapes
+
+
+def _rank_words(ndims: tuple) -> str:
+    """PyTorch's words for the accepted ranks: ``2D or 3D``, ``4D``, ``at least 2D``."""
+    if len(ndims) > 2:
+        return f"at least {ndims[0]}D"
+    return " or ".join(f"{n}D" for n in ndims)
