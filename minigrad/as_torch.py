@@ -13,6 +13,7 @@ Here every ``torch`` import resolves to the minigrad module of the same path:
         import torch.nn as nn                            # minigrad.nn
         module = importlib.import_module("my_pytorch_code")
 
+``import torchvision`` gives :mod:`minigrad.vision` (transforms, datasets, utils).
 A name minigrad lacks fails as it would in an old PyTorch: ``ModuleNotFoundError`` for a
 module, ``AttributeError`` or ``ImportError`` for a name.
 """
@@ -37,14 +38,15 @@ class _TorchAsMinigrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
     module)."""
 
     def find_spec(self, name, path=None, target=None):
-        if name == "torch" or name.startswith("torch."):
-            if importlib.util.find_spec("minigrad" + name[len("torch") :]) is None:
-                return None  # no such minigrad module: ModuleNotFoundError, as for a typo
-            return importlib.util.spec_from_loader(name, self)
-        return None
+        mapped = _minigrad_name(name)
+        if mapped is None:
+            return None
+        if importlib.util.find_spec(mapped) is None:
+            return None  # no such minigrad module: ModuleNotFoundError, as for a typo
+        return importlib.util.spec_from_loader(name, self)
 
     def create_module(self, spec):
-        module = importlib.import_module("minigrad" + spec.name[len("torch") :])
+        module = importlib.import_module(_minigrad_name(spec.name))
         self._spec = module.__spec__  # the import system overwrites __spec__; put it back
         return module
 
@@ -52,13 +54,25 @@ class _TorchAsMinigrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__spec__ = self._spec
 
 
+_PACKAGES = {"torch": "minigrad", "torchvision": "minigrad.vision"}
+
+
+def _minigrad_name(name: str) -> str | None:
+    """The minigrad module that stands in for ``name`` (``torch.nn`` → ``minigrad.nn``,
+    ``torchvision.transforms`` → ``minigrad.vision.transforms``), or None for other names."""
+    top, dot, rest = name.partition(".")
+    return _PACKAGES[top] + dot + rest if top in _PACKAGES else None
+
+
 def _torch_modules() -> dict:
-    return {n: m for n, m in sys.modules.items() if n == "torch" or n.startswith("torch.")}
+    """The imported modules named ``torch``/``torchvision`` or under them."""
+    return {n: m for n, m in sys.modules.items() if n.partition(".")[0] in _PACKAGES}
 
 
 @contextlib.contextmanager
 def imports():
-    """Within the block, ``import torch`` and ``torch.*`` give minigrad's modules, and reprs
+    """Within the block, ``import torch`` and ``torch.*`` give minigrad's modules
+    (``torchvision`` gives :mod:`minigrad.vision`), and reprs
     say ``torch`` (``torch.float32``, ``torch.Size([2])``, ``x.type() == "torch.FloatTensor"``);
     PyTorch's modules already imported are set aside and put back afterwards."""
     from . import _public_name

@@ -431,7 +431,9 @@ def one_hot(tensor, num_classes: int = -1):
         )
     data = tensor._data
     if tensor.device.type == "cpu" and data.size and data.min() < 0:  # PyTorch's first check
-        raise RuntimeError(f"Class values must be non-negative. (one_hot: class value {data.min()})")
+        raise RuntimeError(
+            f"Class values must be non-negative. (one_hot: class value {data.min()})"
+        )
     if num_classes == -1:
         if data.size == 0:
             raise RuntimeError("Can not infer total number of classes from empty tensor.")

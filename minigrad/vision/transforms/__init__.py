@@ -1,0 +1,8 @@
+"""``torchvision.transforms``: the classic image transforms and their functional forms."""
+
+from . import functional
+from .functional import InterpolationMode
+from .transforms import *  # noqa: F403 - the public names, listed in transforms.__all__
+from .transforms import __all__ as _names
+
+__all__ = ["functional", *_names]
