@@ -896,3 +896,68 @@ def test_to_sparse_semi_structured_refuses_a_cpu_tensor_as_pytorch():
     for lib in (minigrad, torch):
         with pytest.raises(RuntimeError, match="Only CUDA tensors are currently supported"):
             lib.sparse.to_sparse_semi_structured(lib.ones(128, 128))
+
+
+def _outcome(call):
+    """``(repr or exception type and message, warning messages)`` of ``call()``."""
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            shown = repr(call()).replace("minigrad", "torch")
+        except Exception as e:
+            shown = f"{type(e).__name__}: {e}"
+    return shown, [str(w.message) for w in caught]
+
+
+def test_load_takes_pickle_module_and_pickle_load_args_as_pytorch(tmp_path):
+    import pickle
+
+    path = tmp_path / "t.pt"
+    torch.save(torch.arange(3), path)
+    for kwargs in (
+        {"encoding": "ascii"},  # (the torch.load docstring's own call)
+        {"encoding": "bytes", "weights_only": False},
+        {"errors": "strict"},
+        {"errors": "strict", "weights_only": False},
+        {"foo": 1, "weights_only": False},
+        {"pickle_module": pickle},
+        {"pickle_module": pickle, "weights_only": True},
+    ):
+        mine = _outcome(lambda kw=kwargs: minigrad.load(path, **kw))
+        assert mine == _outcome(lambda kw=kwargs: torch.load(path, **kw)), kwargs
+
+
+def test_python2_strings_decode_with_the_loads_encoding_as_pickle():
+    import pickle
+
+    from minigrad.io import unpickler
+
+    short, long_ = b"\x80\x02U\x04caf\xe9q\x00.", b"\x80\x02T\x04\x00\x00\x00caf\xe9q\x00."
+    for data in (short, long_, b"(S'caf\\xe9'\nS\"b'c\"\nt."):
+        for encoding, errors in (("latin1", "strict"), ("bytes", "strict"), ("ascii", "replace")):
+            with unpickler.py2_strings(encoding, errors):
+                mine = unpickler.loads(data, lambda *a: None)
+            assert mine == pickle.loads(data, encoding=encoding, errors=errors)
+
+
+def test_save_refuses_a_class_its_name_does_not_find_as_pytorch(tmp_path):
+    import pickle
+
+    ns = {}
+    for lib in (minigrad, torch):  # a Tensor subclass made by exec: its module is builtins
+        exec("class MyTensor(lib.Tensor):\n    pass", {"lib": lib}, ns)
+        t = ns["MyTensor"](lib.ones(2))
+        with pytest.raises(pickle.PicklingError, match="attribute lookup MyTensor on builtins"):
+            lib.save(t, tmp_path / "t.pt")
+
+
+def test_checkpoint_and_flop_counter_modules_expose_tree_map_as_pytorch():
+    import minigrad.utils.checkpoint
+    import minigrad.utils.flop_counter
+
+    tree = {"x": 7, "y": (42, 64)}
+    ref = torch.utils.checkpoint.tree_map(lambda v: v + 1, tree)
+    assert minigrad.utils.checkpoint.tree_map(lambda v: v + 1, tree) == ref
+    assert minigrad.utils.flop_counter.tree_map is minigrad.utils.checkpoint.tree_map
