@@ -961,3 +961,47 @@ def test_checkpoint_and_flop_counter_modules_expose_tree_map_as_pytorch():
     ref = torch.utils.checkpoint.tree_map(lambda v: v + 1, tree)
     assert minigrad.utils.checkpoint.tree_map(lambda v: v + 1, tree) == ref
     assert minigrad.utils.flop_counter.tree_map is minigrad.utils.checkpoint.tree_map
+
+
+def test_fuser_methods_and_get_combined_dict_as_pytorch():
+    import torch.ao.quantization.fuser_method_mappings as ref_f
+
+    import minigrad.ao.quantization.fuser_method_mappings as mine_f
+
+    assert mine_f.get_combined_dict({"a": 1, "b": 1}, {"b": 2, "c": 3}) == {"a": 1, "b": 2, "c": 3}
+    x = np.random.default_rng(0).standard_normal((1, 2, 5, 5)).astype(np.float32)
+    cases = (
+        ("fuse_conv_bn", lambda nn: (nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3))),
+        ("fuse_conv_bn_relu", lambda nn: (nn.Conv2d(2, 3, 3), nn.BatchNorm2d(3), nn.ReLU())),
+        ("fuse_convtranspose_bn", lambda nn: (nn.ConvTranspose2d(2, 3, 3), nn.BatchNorm2d(3))),
+    )
+    for name, make in cases:
+        ref_mods, mine_mods = make(torch.nn), make(minigrad.nn)
+        for r, m in zip(ref_mods, mine_mods):
+            m.load_state_dict({k: minigrad.tensor(v.numpy()) for k, v in r.state_dict().items()})
+            r.eval(), m.eval()
+        ref = getattr(ref_f, name)(False, *ref_mods)(torch.tensor(x))
+        mine = getattr(mine_f, name)(False, *mine_mods)(minigrad.tensor(x))
+        np.testing.assert_allclose(mine.detach().numpy(), ref.detach().numpy(), atol=1e-5)
+    for lib, f in ((torch, ref_f), (minigrad, mine_f)):
+        with pytest.raises(TypeError, match="missing 1 required positional argument: 'bn'"):
+            f.fuse_conv_bn(lib.nn.Conv2d(2, 3, 3), lib.nn.BatchNorm2d(3))  # (the docstring's)
+        with pytest.raises(Exception, match="not yet supported in QAT"):
+            f.fuse_convtranspose_bn(True, lib.nn.ConvTranspose2d(2, 3, 3), lib.nn.BatchNorm2d(3))
+
+
+def test_quantize_dynamic_keeps_the_relu_of_a_fused_linear_relu():
+    outs = []
+    for lib in (torch, minigrad):
+        nni = lib.ao.nn.intrinsic
+        fc = lib.nn.Linear(4, 3)
+        with lib.no_grad():
+            fc.weight.copy_(lib.tensor((np.arange(12.0).reshape(3, 4) / 6 - 1).tolist()))
+            fc.bias.zero_()
+        model = lib.nn.Sequential(nni.LinearReLU(fc, lib.nn.ReLU()))
+        q = lib.ao.quantization.quantize_dynamic(model, {nni.LinearReLU})
+        assert type(q[0]).__name__ == "LinearReLU"
+        outs.append((repr(q[0]).replace("minigrad", "torch"), q(lib.tensor([[1.0, 2, 3, 4]]))))
+    assert outs[0][0] == outs[1][0]  # DynamicQuantizedLinearReLU(...)
+    np.testing.assert_allclose(outs[1][1].numpy(), outs[0][1].numpy(), atol=1e-6)
+    assert (outs[1][1].numpy() >= 0).all()
