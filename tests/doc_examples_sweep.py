@@ -106,7 +106,22 @@ MORE_MODULES = (
     "torch.distributions.utils",
     "torch.hub",
     "torch.torch_version",
+    "torch.ao.quantization",
+    "torch.ao.quantization.observer",
+    "torch.ao.quantization.fuse_modules",
+    "torch.ao.quantization.fuser_method_mappings",
+    "torch.ao.quantization.utils",
+    "torch.ao.nn.quantized",
+    "torch.ao.nn.quantized.dynamic",
+    "torch.ao.nn.intrinsic.qat",
+    "torch.ao.nn.intrinsic.quantized",
+    "torch.ao.nn.intrinsic.quantized.dynamic",
+    "torch.ao.pruning",
 )
+# Not walked: torch.utils.data.datapipes (their examples import torchdata, a separate package;
+# minigrad has no DataPipes), torch.ao.quantization.backend_config (no DTypeConfig/BackendConfig
+# in minigrad), torch.monitor (no event handlers), torch.fx.experimental.unification (internal
+# helpers), torch.utils.cpp_extension (compiles C++), torch.cuda/xpu/mps/distributed.
 
 # Examples that need something outside the sweep's reach: (reason, pattern in the source).
 # Examples written for CUDA run as their CPU variant first (:func:`cpu_variant`); what they still
@@ -119,7 +134,7 @@ SKIPS = (
     ("distributed", re.compile(r"torch\.distributed|process_group|init_process_group|symm_mem")),
     ("meta device / fake", re.compile(r"device=['\"]meta|FakeTensor")),
     ("aten-level tracing (make_fx)", re.compile(r"make_fx")),
-    ("a compiled device backend (PrivateUse1)", re.compile(r"privateuse1")),
+    ("a compiled device backend (PrivateUse1)", re.compile(r"privateuse1|\bipu\b")),
 )
 
 # Legitimate differences: docstring key -> reason. Statements of these keys are not compared.
@@ -429,16 +444,22 @@ def run_docs(docs: dict[str, list[str]], timeout: int = 5, seconds: dict | None 
 
 def _own_name(key: str) -> dict:
     """The documented object under its bare name (``Version`` for ``torch.torch_version:
-    Version.epoch``), from whatever ``torch`` is now: doctest runs examples in the globals of
-    the module that defines them, and some use the name so (``Version("1.0a5")``)."""
+    Version.epoch``) and its module under its last name (``prune`` for ``torch.nn.utils.prune:
+    l1_unstructured``), from whatever ``torch`` is now: doctest runs examples in the globals of
+    the module that defines them, and examples use the names so (``Version("1.0a5")``,
+    ``prune.l1_unstructured(...)``, ``linalg.vecdot(...)``)."""
     modname, _, name = key.partition(":")
     top = name.partition(".")[0]
     if modname == "torch.Tensor":
         return {}
     try:
-        return {top: getattr(importlib.import_module(modname), top)}
-    except (ImportError, AttributeError):
+        module = importlib.import_module(modname)
+    except ImportError:
         return {}
+    names = {modname.rpartition(".")[2]: module}
+    with contextlib.suppress(AttributeError):
+        names[top] = getattr(module, top)
+    return names
 
 
 def _import_lazy_dependencies(torch) -> None:

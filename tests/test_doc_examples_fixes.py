@@ -1005,3 +1005,17 @@ def test_quantize_dynamic_keeps_the_relu_of_a_fused_linear_relu():
     assert outs[0][0] == outs[1][0]  # DynamicQuantizedLinearReLU(...)
     np.testing.assert_allclose(outs[1][1].numpy(), outs[0][1].numpy(), atol=1e-6)
     assert (outs[1][1].numpy() >= 0).all()
+
+
+def test_skip_data_saves_zeros_and_loads_unread_storages_as_pytorch(tmp_path):
+    for lib in (torch, minigrad):
+        t = lib.arange(6.0).reshape(2, 3)
+        with lib.serialization.skip_data():
+            lib.save(t, tmp_path / "skipped.pt")
+        loaded = lib.load(tmp_path / "skipped.pt", weights_only=True)
+        assert repr(loaded).startswith("tensor([[0., 0., 0.],")
+    torch.save(torch.arange(6.0).reshape(2, 3), tmp_path / "full.pt")
+    with minigrad.serialization.skip_data():  # a PyTorch file: its structure, no bytes read
+        unread = minigrad.load(tmp_path / "full.pt")
+    assert (unread.shape, unread.dtype) == ((2, 3), minigrad.float32)
+    assert minigrad.load(tmp_path / "full.pt").tolist() == [[0, 1, 2], [3, 4, 5]]
