@@ -1019,3 +1019,55 @@ def test_skip_data_saves_zeros_and_loads_unread_storages_as_pytorch(tmp_path):
         unread = minigrad.load(tmp_path / "full.pt")
     assert (unread.shape, unread.dtype) == ((2, 3), minigrad.float32)
     assert minigrad.load(tmp_path / "full.pt").tolist() == [[0, 1, 2], [3, 4, 5]]
+
+
+def test_emit_itt_and_emit_nvtx_exist_and_say_what_is_missing():
+    for name in ("emit_itt", "emit_nvtx"):
+        for lib in (torch, minigrad):
+            with getattr(lib.autograd.profiler, name)(enabled=False):
+                lib.ones(2).sum()
+        with pytest.raises(NotImplementedError, match=f"{name}: minigrad emits no"):
+            with getattr(minigrad.autograd.profiler, name)():
+                pass
+
+
+def _annotated_export(lib, strict: bool) -> list:
+    """The ``custom`` metadata of the operation nodes of an export with annotated code."""
+    import importlib
+
+    tb = importlib.import_module(lib.__name__ + ".fx.traceback")
+
+    class M(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = lib.nn.Linear(2, 2)
+
+        def forward(self, x):
+            with tb.annotate({"stage": 1}):
+                z = x + 1
+                with tb.annotate({"tag": "in"}):
+                    w = self.fc(z).sin()
+            return w - 1
+
+    ep = lib.export.export(M(), (lib.ones(1, 2),), strict=strict)
+    return [n.meta.get("custom") for n in ep.graph.nodes if n.op.startswith("call_")]
+
+
+def test_fx_traceback_annotate_marks_strict_export_nodes_as_pytorch():
+    import torch.fx.traceback as ref_tb
+
+    import minigrad.fx.traceback as mine_tb
+
+    for tb in (ref_tb, mine_tb):
+        with tb.annotate({"a": 1}):
+            with tb.annotate({"b": 2}):
+                assert tb.get_current_meta() == {"custom": {"a": 1, "b": 2}}
+            assert tb.get_current_meta() == {"custom": {"a": 1}}
+        seen = tb.annotate_fn({"c": 3})(lambda t=tb: dict(t.get_current_meta()))()
+        assert seen == {"custom": {"c": 3}}
+        assert tb.get_current_meta() == {}
+    # PyTorch 2.13's (not rerun here: its strict export compiles with Dynamo, seconds): the
+    # add, the inlined linear and the sin carry the pairs in force, the final sub none
+    inner = {"stage": 1, "tag": "in"}
+    assert _annotated_export(minigrad, True) == [{"stage": 1}, inner, inner, None]
+    assert _annotated_export(minigrad, False) == [None] * 4
