@@ -1071,3 +1071,9 @@ def test_fx_traceback_annotate_marks_strict_export_nodes_as_pytorch():
     inner = {"stage": 1, "tag": "in"}
     assert _annotated_export(minigrad, True) == [{"stage": 1}, inner, inner, None]
     assert _annotated_export(minigrad, False) == [None] * 4
+
+
+def test_library_get_kernel_says_there_is_no_dispatcher():
+    assert torch.library.get_kernel("aten::sin", "CPU") is not None
+    with pytest.raises(NotImplementedError, match="minigrad has no dispatcher"):
+        minigrad.library.get_kernel("aten::sin", "CPU")
