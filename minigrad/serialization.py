@@ -4,7 +4,8 @@ As ``torch.serialization``: :func:`safe_globals` (a context manager), :func:`add
 :func:`get_safe_globals` and :func:`clear_safe_globals` say which classes and functions
 ``minigrad.load`` may rebuild from a file besides PyTorch's default allowlist (tensors,
 parameters, plain containers: ``weights_only=True``); :func:`get_unsafe_globals_in_checkpoint`
-lists those a file names that are not allowed yet.
+lists those a file names that are not allowed yet; :class:`skip_data` saves and loads a
+checkpoint's structure without its tensors' bytes.
 
 Example:
     >>> minigrad.save(Net(), "net.mg")  # Net holds two nn.Linear
@@ -16,6 +17,7 @@ Example:
 
 from .io.api import get_unsafe_globals_in_checkpoint, load, save
 from .io.safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
+from .io.skip_data import skip_data
 
 __all__ = [
     "add_safe_globals",
@@ -25,4 +27,5 @@ __all__ = [
     "load",
     "safe_globals",
     "save",
+    "skip_data",
 ]

@@ -8,6 +8,7 @@ import os
 import traceback
 
 from ..fx import GraphModule, Node, TraceError
+from ..fx import traceback as fx_traceback
 from ..nn.modules.module import Module
 from ._guards import make_guards
 from ._lift import ExportTracer, Lifter, inline_layers
@@ -182,8 +183,9 @@ def export(
     program to check it. The graph
     holds no shapes, but the program's ``module()`` checks its inputs as PyTorch's guards do:
     each dimension equals the example's unless ``dynamic_shapes`` gives it a :class:`Dim`
-    (then it stays within the Dim's bounds). ``strict`` selects nothing: both modes trace the
-    same way. A branch on a tensor's value raises :class:`minigrad.fx.TraceError` naming the
+    (then it stays within the Dim's bounds). Both modes trace the same way; ``strict=True``
+    also copies :func:`minigrad.fx.traceback.annotate`'s pairs to ``node.meta["custom"]``, as
+    PyTorch's strict (Dynamo) export does. A branch on a tensor's value raises :class:`minigrad.fx.TraceError` naming the
     line; ``minigrad.cond`` records both branches.
 
     Args:
@@ -191,7 +193,8 @@ def export(
         args: example positional inputs (a tuple).
         kwargs: example keyword inputs.
         dynamic_shapes: None, or a dict/tuple of per-input dimension specs.
-        strict: accepted for PyTorch compatibility.
+        strict: whether nodes carry ``fx.traceback.annotate``'s pairs (PyTorch's strict
+            export records them, its non-strict one does not).
         preserve_module_call_signature: must be empty (not supported).
 
     Returns:
@@ -214,7 +217,7 @@ def export(
     names = list(inspect.signature(mod.forward).parameters)
     _check_dynamic_shapes(dynamic_shapes, names)
     constants: dict = {}
-    with _buffers_kept(mod):
+    with _buffers_kept(mod), fx_traceback.recording(strict):
         gm, lifter, out_spec = lift_program(mod, _trace(mod, constants), constants)
         examples = {**dict(zip(names, args)), **(kwargs or {})}
         signature = _signature(lifter, gm.graph, examples)

@@ -17,6 +17,7 @@ import inspect
 import operator
 
 from ..fx import Graph, GraphModule, Node, Proxy, Tracer
+from ..fx import traceback as fx_traceback
 from ..fx._symbolic_trace import _assert, _assert_is_none
 from ..fx.node import map_arg
 from ..nn import functional as F
@@ -69,6 +70,14 @@ class ExportTracer(Tracer):
     def __init__(self, constants: dict):
         super().__init__()
         self.constants = constants
+
+    def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
+        """A node as minigrad.fx records it, with fx.traceback.annotate's pairs (strict)."""
+        node = super().create_node(kind, target, args, kwargs, name, type_expr)
+        custom = fx_traceback.custom_for_node()
+        if custom is not None and kind not in ("placeholder", "output"):
+            node.meta["custom"] = custom
+        return node
 
     def getattr(self, attr: str, attr_val, parameter_proxy_cache: dict):
         """A parameter or buffer of the root read from a module: its :class:`StateProxy`."""
@@ -144,6 +153,7 @@ def inline_layers(root: Module, graph: Graph, constants: dict) -> None:
 
 
 def _expand(graph: Graph, node: Node, layer: Module, constants: dict) -> None:
+    before = set(graph.nodes)
     with graph.inserting_before(node):
         out = None
         if type(layer) in (BatchNorm1d, BatchNorm2d, BatchNorm3d):
@@ -152,6 +162,10 @@ def _expand(graph: Graph, node: Node, layer: Module, constants: dict) -> None:
             out = _inline_forward(graph, node, layer, constants)
         if out is None:
             out = _functional_call(graph, node, layer)
+    if "custom" in node.meta:  # the layer call's annotations go to its operations
+        for new in graph.nodes:
+            if new not in before:
+                new.meta["custom"] = {**node.meta["custom"], **new.meta.get("custom", {})}
     node.replace_all_uses_with(out)
     graph.erase_node(node)
 

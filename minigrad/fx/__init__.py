@@ -8,7 +8,7 @@ Example:
     >>> print(gm.code)               # the generated forward
 """
 
-from . import passes
+from . import passes, traceback
 from ._symbolic_trace import Tracer, symbolic_trace, wrap
 from .graph import Graph
 from .graph_module import GraphModule
@@ -20,4 +20,5 @@ from .subgraph_rewriter import replace_pattern
 __all__ = [
     "symbolic_trace", "Tracer", "wrap", "Graph", "GraphModule", "Node", "map_arg",
     "Proxy", "TraceError", "Interpreter", "Transformer", "replace_pattern", "passes",
+    "traceback",
 ]  # fmt: skip

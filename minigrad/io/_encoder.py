@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import collections
+import importlib
 import math
+import pickle
 import types
 
 import numpy as np
@@ -66,9 +68,11 @@ class Encoder:
 
     def _name(self, obj, where: str) -> list:
         try:
-            return list(global_name(obj))
+            module, qualname = global_name(obj)
         except TypeError as e:
             raise TypeError(f"minigrad.save cannot save {where}: {e}") from None
+        _check_lookup(obj, module, qualname)
+        return [module, qualname]
 
     def _container(self, obj, where: str):
         if id(obj) in self._active:
@@ -161,3 +165,29 @@ class Encoder:
         self._keep.append(obj)
         state = obj.__getstate__() if custom else obj.__dict__
         return {"$object": {"id": k, "class": name, "state": self.encode(state, f"{where}.state")}}
+
+
+def _check_lookup(obj, module: str, qualname: str) -> None:
+    """Refuse, as pickle (so ``torch.save``) does, a class or function whose recorded name does
+    not lead back to it (defined by ``exec`` in a namespace, or redefined since): a file naming
+    it could not be loaded.
+
+    Raises:
+        pickle.PicklingError: in pickle's words ("attribute lookup ... failed").
+    """
+    try:
+        found = importlib.import_module(module)
+        for part in qualname.split("."):
+            found = getattr(found, part)
+    except ImportError:
+        raise pickle.PicklingError(
+            f"Can't pickle {obj!r}: import of module {module!r} failed"
+        ) from None
+    except AttributeError:
+        raise pickle.PicklingError(
+            f"Can't pickle {obj!r}: attribute lookup {qualname} on {module} failed"
+        ) from None
+    if found is not obj:
+        raise pickle.PicklingError(
+            f"Can't pickle {obj!r}: it's not the same object as {module}.{qualname}"
+        )

@@ -8,11 +8,13 @@ writes minigrad's format, or safetensors when the path ends in ``.safetensors``.
 from __future__ import annotations
 
 import os
+import pickle
 import zipfile
 
 from .. import backend
 from .._public_name import public_path
-from . import _archive, checkpoint, pytorch, safetensors
+from .._warnings import warn_user
+from . import _archive, checkpoint, pytorch, safetensors, unpickler
 from ._files import atomic_write, describe, open_source
 from .safe_globals import is_allowed
 
@@ -48,7 +50,15 @@ def save(obj, f) -> None:
         atomic_write(f, lambda fh: checkpoint.save_checkpoint(obj, fh))
 
 
-def load(f, map_location=None, *, weights_only: bool | None = None, mmap: bool | None = None):
+def load(
+    f,
+    map_location=None,
+    pickle_module=None,
+    *,
+    weights_only: bool | None = None,
+    mmap: bool | None = None,
+    **pickle_load_args,
+):
     """Read an object written by :func:`save`, ``torch.save`` or safetensors (``torch.load``).
 
     Nothing in the file is ever run: minigrad's format is JSON and ``.npy`` arrays, PyTorch's
@@ -73,6 +83,12 @@ def load(f, map_location=None, *, weights_only: bool | None = None, mmap: bool |
             restrictedly.
         mmap: accepted for PyTorch programs (``torch.load(f, mmap=True)``); the file is read
             into memory either way (``f`` must then be a path, as in PyTorch).
+        pickle_module: None or the standard ``pickle`` (given, ``weights_only`` defaults to
+            False, and ``weights_only=True`` is refused, as in PyTorch); minigrad reads
+            pickles with its own restricted reader, never another module's.
+        pickle_load_args: ``encoding`` (default "utf-8"; "bytes" keeps them bytes) and, with
+            ``weights_only=False``, ``errors``: how the 8-bit strings of Python 2 pickles
+            are decoded (``torch.load(f, encoding="latin1")``).
 
     Returns:
         The saved object. Dicts, lists, tuples, sets, OrderedDicts and defaultdicts come back
@@ -89,12 +105,15 @@ def load(f, map_location=None, *, weights_only: bool | None = None, mmap: bool |
     Example:
         >>> model.load_state_dict(minigrad.load("resnet.pt", map_location="cpu"))
     """
-    weights_only = True if weights_only is None else bool(weights_only)
+    if weights_only is None:
+        weights_only = pickle_module is None
+    weights_only = bool(weights_only)
+    strings = _py2_string_args(pickle_module, weights_only, pickle_load_args)
     if mmap and not isinstance(f, (str, os.PathLike)):
         raise ValueError("f must be a file path in order to use the mmap argument")
     name = describe(f)
     locate = _location_mapper(map_location, name)
-    with open_source(f) as (fh, size):
+    with open_source(f) as (fh, size), unpickler.py2_strings(**strings):
         start = fh.tell()
         head = fh.read(16)
         fh.seek(start)
@@ -106,6 +125,30 @@ def load(f, map_location=None, *, weights_only: bool | None = None, mmap: bool |
             tensors = safetensors.load(fh.read(), "cpu")
             return {k: _place(t, locate) for k, t in tensors.items()}
         raise RuntimeError(f"{name} is not a minigrad checkpoint: {_why_not_zip(head, None)}")
+
+
+def _py2_string_args(pickle_module, weights_only: bool, pickle_load_args: dict) -> dict:
+    """``torch.load``'s ``pickle_module`` and ``**pickle_load_args`` checked as PyTorch checks
+    them, as the keyword arguments of :func:`unpickler.py2_strings`."""
+    if pickle_module is not None:
+        if weights_only:
+            raise RuntimeError(
+                "Can not safely load weights when explicit pickle_module is specified"
+            )
+        if pickle_module is not pickle:
+            raise NotImplementedError(
+                f"load: pickle_module={getattr(pickle_module, '__name__', pickle_module)!r}: "
+                f"minigrad reads pickles with its own restricted reader, never another module's "
+                f"(pass None or the standard pickle)"
+            )
+    if pickle_load_args and weights_only:
+        warn_user("pickle_load_args only works if `weights_only=False`.")
+    for key in pickle_load_args:
+        if weights_only and key != "encoding":
+            raise TypeError(f"Unpickler.__init__() got an unexpected keyword argument '{key}'")
+        if key not in ("encoding", "errors"):
+            raise TypeError(f"'{key}' is an invalid keyword argument for Unpickler()")
+    return dict(pickle_load_args)
 
 
 def load_pytorch(f, map_location=None):

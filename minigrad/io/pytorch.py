@@ -31,6 +31,7 @@ from .._memory_format import strided
 from ..tensor import Tensor
 from . import _archive
 from .safe_globals import BLOCKED_MODULES, blocked, resolve
+from .skip_data import skipping
 from .unpickler import PY2_MODULES, RestrictedUnpickler
 
 __all__ = ["is_pytorch_zip", "load_legacy", "load_zip", "unsafe_globals"]
@@ -257,6 +258,8 @@ def load_zip(zf: zipfile.ZipFile, name: str, locate):
                     f"{member} holds {info.file_size} bytes; its storage id declares {need}"
                 )
             storage.array = np.empty(storage.numel, dtype)
+            if skipping():  # (skip_data: the memory stays unread)
+                return
             with zf.open(info) as fp:
                 _archive.read_into(fp, storage.array, member)
                 fp.read(1)  # reaching the end checks the CRC

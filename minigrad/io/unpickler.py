@@ -11,12 +11,30 @@ checked against the bytes that are there before they are read.
 
 from __future__ import annotations
 
+import ast
+import contextlib
+import contextvars
 import io
 import pickle
 import struct
 from collections import OrderedDict
 
-__all__ = ["PY2_MODULES", "RestrictedUnpickler"]
+__all__ = ["PY2_MODULES", "RestrictedUnpickler", "py2_strings"]
+
+# How the 8-bit strings of Python 2 pickles (STRING, BINSTRING, SHORT_BINSTRING) are decoded:
+# (encoding, errors), as ``torch.load(f, encoding=...)`` passes them to its unpickler; the
+# encoding "bytes" keeps them as bytes. Set for one load by :func:`py2_strings`.
+_PY2_STRINGS = contextvars.ContextVar("py2_strings", default=("utf-8", "strict"))
+
+
+@contextlib.contextmanager
+def py2_strings(encoding: str = "utf-8", errors: str = "strict"):
+    """Decode Python 2 strings with ``encoding`` and ``errors`` in the unpicklers made inside."""
+    token = _PY2_STRINGS.set((encoding, errors))
+    try:
+        yield
+    finally:
+        _PY2_STRINGS.reset(token)
 
 
 class _Mark:
@@ -46,6 +64,7 @@ class RestrictedUnpickler:
         self.fh, self.find_class, self.persistent_load = fh, find_class, persistent_load
         self.limit = limit
         self.built: set[int] = set()  # ids of objects made by allowed callables
+        self.encoding, self.errors = _PY2_STRINGS.get()
 
     def read(self, n: int) -> bytes:
         if n < 0 or n > self.limit:
@@ -226,6 +245,19 @@ def _string(u: RestrictedUnpickler, fmt: str) -> str:
     return u.read(u.unpack(fmt)).decode("utf-8", "surrogatepass")
 
 
+def _py2_string(u: RestrictedUnpickler, data: bytes):
+    """A Python 2 ``str`` (8-bit) as the load's encoding gives it (bytes for "bytes")."""
+    return data if u.encoding == "bytes" else data.decode(u.encoding, u.errors)
+
+
+def _text_string(u: RestrictedUnpickler):
+    """The quoted bytes literal of protocol 0's STRING opcode (``'abc'``, ``"\\xe9"``)."""
+    line = u.readline()
+    if len(line) < 2 or line[0] != line[-1] or line[:1] not in (b"'", b'"'):
+        raise pickle.UnpicklingError("the STRING opcode argument must be quoted")
+    return _py2_string(u, ast.literal_eval("b" + line.decode("latin-1")))
+
+
 def _frame(u: RestrictedUnpickler) -> None:
     u.unpack("<Q")  # frames only group opcodes; the bytes are read as they come
 
@@ -264,6 +296,9 @@ _DISPATCH = {
     pickle.SHORT_BINUNICODE: lambda u: u.stack.append(_string(u, "<B")),
     pickle.BINUNICODE8: lambda u: u.stack.append(_string(u, "<Q")),
     pickle.UNICODE: lambda u: u.stack.append(u.readline().decode("raw-unicode-escape")),
+    pickle.STRING: lambda u: u.stack.append(_text_string(u)),
+    pickle.BINSTRING: lambda u: u.stack.append(_py2_string(u, u.read(u.unpack("<i")))),
+    pickle.SHORT_BINSTRING: lambda u: u.stack.append(_py2_string(u, u.read(u.unpack("<B")))),
     pickle.SHORT_BINBYTES: lambda u: u.stack.append(u.read(u.unpack("<B"))),
     pickle.BINBYTES: lambda u: u.stack.append(u.read(u.unpack("<I"))),
     pickle.BINBYTES8: lambda u: u.stack.append(u.read(u.unpack("<Q"))),

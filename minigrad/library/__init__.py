@@ -24,6 +24,7 @@ __all__ = [
     "custom_op",
     "define",
     "fallthrough_kernel",
+    "get_kernel",
     "impl",
     "infer_schema",
     "opcheck",
@@ -33,6 +34,20 @@ __all__ = [
     "register_fake",
     "register_kernel",
 ]
+
+
+def get_kernel(op, dispatch_key):
+    """``torch.library.get_kernel``: the kernel an operator runs for one dispatch key.
+
+    Raises:
+        NotImplementedError: always; minigrad has no dispatcher (an op is one Python
+            function per device, with no dispatch keys or keysets), so there is no per-key
+            kernel to return (as ``Library.impl(with_keyset=True)``).
+    """
+    raise NotImplementedError(
+        f"get_kernel({op!r}, {dispatch_key!r}): minigrad has no dispatcher, so no per-dispatch-"
+        f"key kernels; call the operator itself (a custom op's kernels: register_kernel)"
+    )
 
 
 def _split_name(qualname) -> tuple[str, str]:

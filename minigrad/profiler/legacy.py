@@ -6,7 +6,7 @@ from __future__ import annotations
 from . import EventList, FunctionEventAvg, record_function
 from . import profile as _profile
 
-__all__ = ["EventList", "FunctionEventAvg", "profile", "record_function"]
+__all__ = ["EventList", "FunctionEventAvg", "emit_itt", "emit_nvtx", "profile", "record_function"]
 
 
 class profile(_profile):  # noqa: N801 - PyTorch spells it in lower case
@@ -28,3 +28,37 @@ class profile(_profile):  # noqa: N801 - PyTorch spells it in lower case
     def self_cpu_time_total(self) -> float:
         """The time of all recorded events, nested ones counted once (µs)."""
         return sum(r.self_cpu_time_total for r in self.key_averages())
+
+
+class _VendorRanges:
+    """Context managers that mark each autograd op as a range of a vendor's profiler (Intel
+    VTune's ITT, NVIDIA Nsight's NVTX): minigrad's ops are NumPy/CuPy calls with no such
+    instrumentation, so entering one raises, naming what to use instead."""
+
+    _api = ""
+
+    def __init__(self, enabled: bool = True, record_shapes: bool = False):
+        self.enabled, self.record_shapes = enabled, record_shapes
+
+    def __enter__(self):
+        if self.enabled:
+            raise NotImplementedError(
+                f"{type(self).__name__}: minigrad emits no {self._api} ranges (its ops are "
+                f"NumPy/CuPy calls); record them with minigrad.profiler.profile instead"
+            )
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+
+class emit_itt(_VendorRanges):  # noqa: N801 - PyTorch's name
+    """``torch.autograd.profiler.emit_itt`` (Intel VTune ITT ranges): not available."""
+
+    _api = "Intel ITT"
+
+
+class emit_nvtx(_VendorRanges):  # noqa: N801 - PyTorch's name
+    """``torch.autograd.profiler.emit_nvtx`` (NVIDIA NVTX ranges): not available."""
+
+    _api = "NVTX"

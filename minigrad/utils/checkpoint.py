@@ -18,6 +18,7 @@ from .._warnings import warn_user
 from ..autograd import engine, grad_mode, graph
 from ..autograd.function import Function
 from ..func import _dispatch
+from ._pytree import tree_map  # noqa: F401  (as torch.utils.checkpoint.tree_map)
 
 
 class _Observed(threading.local):

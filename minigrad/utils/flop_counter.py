@@ -35,6 +35,7 @@ from collections import defaultdict
 from ..autograd import engine
 from ..nn.modules.module import Module
 from ..ops import base
+from ._pytree import tree_map  # noqa: F401  (as torch.utils.flop_counter.tree_map)
 
 __all__ = ["FlopCounterMode", "conv_flop", "mm_flop"]
 

@@ -18,6 +18,12 @@ from .fake_quantize import (
     enable_observer,
 )
 from .fuse_modules import fuse_known_modules, fuse_modules, fuse_modules_qat, get_fuser_method
+from .fuser_method_mappings import (
+    fuse_conv_bn,
+    fuse_conv_bn_relu,
+    fuse_convtranspose_bn,
+    fuse_linear_bn,
+)
 from .observer import (
     HistogramObserver,
     MinMaxObserver,

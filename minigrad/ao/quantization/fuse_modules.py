@@ -7,63 +7,14 @@ from __future__ import annotations
 import copy
 
 from ... import nn
-from ...nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
-from ..nn import intrinsic as nni
-
-
-def _fuse_conv_bn(is_qat, conv, bn):
-    if conv.training != bn.training:
-        raise AssertionError("Conv and BN both must be in the same mode (train or eval).")
-    if not is_qat:
-        return fuse_conv_bn_eval(conv, bn)
-    _check_qat_bn(conv.out_channels, bn)
-    return nni.ConvBn2d(conv, bn)
-
-
-def _fuse_conv_bn_relu(is_qat, conv, bn, relu):
-    if conv.training != bn.training or bn.training != relu.training:
-        raise AssertionError("Conv and BN both must be in the same mode (train or eval).")
-    if not is_qat:
-        return nni.ConvReLU2d(fuse_conv_bn_eval(conv, bn), relu)
-    _check_qat_bn(conv.out_channels, bn)
-    return nni.ConvBnReLU2d(conv, bn, relu)
-
-
-def _fuse_linear_bn(is_qat, linear, bn):
-    if linear.training != bn.training:
-        raise AssertionError("Linear and BN both must be in the same mode (train or eval).")
-    if is_qat:
-        raise NotImplementedError(
-            "fuse_modules_qat: minigrad has no LinearBn1d (QAT batch-norm folding) yet"
-        )
-    return fuse_linear_bn_eval(linear, bn)
-
-
-def _check_qat_bn(channels: int, bn) -> None:
-    if bn.num_features != channels:
-        raise AssertionError("Output channel of Conv2d must match num_features of BatchNorm2d")
-    if not bn.affine:
-        raise AssertionError("Only support fusing BatchNorm2d with affine set to True")
-    if not bn.track_running_stats:
-        raise AssertionError(
-            "Only support fusing BatchNorm2d with tracking_running_stats set to True"
-        )
-
-
-DEFAULT_OP_LIST_TO_FUSER_METHOD = {
-    (nn.Conv2d, nn.BatchNorm2d): _fuse_conv_bn,
-    (nn.Conv2d, nn.BatchNorm2d, nn.ReLU): _fuse_conv_bn_relu,
-    (nn.Conv2d, nn.ReLU): lambda is_qat, conv, relu: nni.ConvReLU2d(conv, relu),
-    (nn.Linear, nn.BatchNorm1d): _fuse_linear_bn,
-    (nn.Linear, nn.ReLU): lambda is_qat, linear, relu: nni.LinearReLU(linear, relu),
-    (nn.BatchNorm2d, nn.ReLU): lambda is_qat, bn, relu: nni.BNReLU2d(bn, relu),
-}
-
-
-def get_fuser_method(op_list, additional_fuser_method_mapping=None):
-    """The function fusing modules of the types ``op_list`` (None if there is none)."""
-    table = {**DEFAULT_OP_LIST_TO_FUSER_METHOD, **(additional_fuser_method_mapping or {})}
-    return table.get(tuple(op_list))
+from .fuser_method_mappings import (  # noqa: F401  (torch.ao.quantization.fuse_modules has them)
+    DEFAULT_OP_LIST_TO_FUSER_METHOD,
+    fuse_conv_bn,
+    fuse_conv_bn_relu,
+    fuse_convtranspose_bn,
+    fuse_linear_bn,
+    get_fuser_method,
+)
 
 
 def fuse_known_modules(mod_list, is_qat, additional_fuser_method_mapping=None):

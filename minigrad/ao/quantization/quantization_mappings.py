@@ -9,6 +9,7 @@ from ..nn import qat as nnqat
 from ..nn import quantized as nnq
 from ..nn.intrinsic import qat as nniqat
 from ..nn.intrinsic import quantized as nniq
+from ..nn.intrinsic.quantized import dynamic as nniqd
 from ..nn.quantized import dynamic as nnqd
 from .stubs import DeQuantStub, QuantStub
 
@@ -54,7 +55,7 @@ DEFAULT_QAT_MODULE_MAPPINGS = {
 DEFAULT_DYNAMIC_QUANT_MODULE_MAPPINGS = {
     nn.Linear: nnqd.Linear,
     nn.modules.linear.NonDynamicallyQuantizableLinear: nnqd.Linear,
-    nni.LinearReLU: nnqd.Linear,
+    nni.LinearReLU: nniqd.LinearReLU,
     nn.Embedding: nnq.Embedding,
     nn.EmbeddingBag: nnq.EmbeddingBag,
     nn.LSTM: nnqd.LSTM,
@@ -79,6 +80,7 @@ nnq.Conv2d._FLOAT_MODULE = (nn.Conv2d, nnqat.Conv2d)  # (nniqat.ConvBn2d is a qa
 nnq.Conv1d._FLOAT_MODULE, nnq.Conv3d._FLOAT_MODULE = (nn.Conv1d,), (nn.Conv3d,)
 nniq.ConvReLU2d._FLOAT_MODULE = (nniqat.ConvReLU2d, nni.ConvReLU2d, nniqat.ConvBnReLU2d)
 nnqd.Linear._FLOAT_MODULE = (nn.Linear, nni.LinearReLU)
+nniqd.LinearReLU._FLOAT_MODULE = (nni.LinearReLU,)
 
 
 def get_default_static_quant_module_mappings() -> dict:

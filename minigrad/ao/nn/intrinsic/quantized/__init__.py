@@ -23,4 +23,6 @@ class ConvReLU2d(_QConv2d):
         return "QuantizedConvReLU2d"
 
 
-__all__ = ["ConvReLU2d", "LinearReLU"]
+from . import dynamic  # noqa: E402  (after the classes: nn.intrinsic.quantized.dynamic)
+
+__all__ = ["ConvReLU2d", "LinearReLU", "dynamic"]
