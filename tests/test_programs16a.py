@@ -1,0 +1,40 @@
+"""A sixteenth round of PyTorch programs, from the official documentation's notes and beginner
+pages (autograd mechanics, broadcasting, numerical accuracy, reproducibility, serialization,
+modules, ``torch.Size`` and type promotion, the "Learn the Basics" series), run with ``torch``
+bound to minigrad and with PyTorch itself and compared value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_autograd_mechanics_note(programs):
+    ours, theirs = _both(programs, "autograd_mechanics_note")  # version counter, threads, complex
+    assert ours.versions == theirs.versions == [0, 1]
+    assert ours.inplace_error_head == theirs.inplace_error_head and ours.names_version
+    assert ours.sin_grad_ok and ours.input_modified_raises == theirs.input_modified_raises is True
+    assert ours.frozen == theirs.frozen and ours.no_grad_flags == theirs.no_grad_flags
+    assert ours.inference_flags == theirs.inference_flags
+    assert ours.inference_use == theirs.inference_use
+    assert ours.inference_inplace == theirs.inference_inplace
+    assert ours.thread_grads == theirs.thread_grads == [i + 4.5 for i in range(10)]
+    assert ours.shared_accumulated and theirs.shared_accumulated
+    assert ours.flags == theirs.flags == {"worker": True, "main": False}  # thread-local mode
+    assert close(ours.abs2_grad, theirs.abs2_grad, 1e-6, 1e-7) and ours.abs2_is_2z
+    assert close(ours.abs_grad, theirs.abs_grad, 1e-6, 1e-7)
+    assert close(ours.angle_grad, theirs.angle_grad, 1e-6, 1e-7)
+    assert ours.complex_vs_real_gap < 1e-6 and ours.complex_loss == pytest.approx(
+        theirs.complex_loss, rel=1e-6
+    )
+    assert ours.complex_grad_dtype == theirs.complex_grad_dtype == "torch.complex64"
+    assert ours.complex_output_error == theirs.complex_output_error
