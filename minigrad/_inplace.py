@@ -132,9 +132,12 @@ class InPlaceMethods:
             ) from e
         except AttributeError:  # a storage record (meta: minigrad._meta_device) is no array
             return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
-        except ValueError as e:
+        except ValueError:
+            # PyTorch's words: the pair's own mismatch, else the shape the result would take
+            wide = _ops.movement._broadcast_shape(self.shape, np.shape(data))
             raise RuntimeError(
-                f"{ufunc}_: output with shape {list(self.shape)} doesn't match the broadcast shape ({e})"
+                f"{ufunc}_: output with shape {list(self.shape)} doesn't match the broadcast "
+                f"shape {list(wide)}"
             ) from None
         version_counter(self).value += 1
         return self

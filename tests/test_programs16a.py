@@ -38,3 +38,23 @@ def test_autograd_mechanics_note(programs):
     )
     assert ours.complex_grad_dtype == theirs.complex_grad_dtype == "torch.complex64"
     assert ours.complex_output_error == theirs.complex_output_error
+
+
+def test_broadcasting_note(programs):
+    ours, theirs = _both(programs, "broadcasting_note")  # broadcast_shapes, in-place shape rule
+    for name in ("same", "lined_up", "result_shapes", "broadcast_shapes", "inplace_ok"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    for name in ("empty_error", "mismatch_error", "inplace_error", "mul_inplace_error"):
+        assert getattr(theirs, name) in getattr(ours, name), name  # ours also names the op
+    assert ours.shapes_error == theirs.shapes_error
+    assert ours.add_table == theirs.add_table and ours.pointwise == theirs.pointwise
+    assert ours.grad_shapes == theirs.grad_shapes == [[3], [1, 3], []]
+    assert close(ours.bias_grad, theirs.bias_grad, 1e-6) and close(
+        ours.bias_grad, ours.bias_grad_by_hand, 1e-6
+    )
+    assert close(ours.weight_grad, theirs.weight_grad, 1e-6)
+    assert ours.scale_grad == pytest.approx(theirs.scale_grad, rel=1e-6)
+    assert ours.expanded_strides == theirs.expanded_strides == [0, 1] and ours.shares_storage
+    assert ours.broadcast_tensor_shapes == theirs.broadcast_tensor_shapes
+    assert ours.expanded_write_error == theirs.expanded_write_error
+    assert ours.expand_minus_one == theirs.expand_minus_one == [2, 4, 3]
