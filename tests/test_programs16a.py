@@ -58,3 +58,19 @@ def test_broadcasting_note(programs):
     assert ours.broadcast_tensor_shapes == theirs.broadcast_tensor_shapes
     assert ours.expanded_write_error == theirs.expanded_write_error
     assert ours.expand_minus_one == theirs.expand_minus_one == [2, 4, 3]
+
+
+def test_type_promotion_and_size(programs):
+    ours, theirs = _both(programs, "type_promotion_size")  # result_type, can_cast, torch.Size
+    assert ours.promoted == theirs.promoted
+    for name in ("uint8_wrap", "true_div", "floor_div", "trunc_div", "remainder", "fmod"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert ours.result_types == theirs.result_types and ours.promote == theirs.promote
+    assert ours.can_cast == theirs.can_cast
+    assert ours.inplace_dtypes == theirs.inplace_dtypes  # int32 into uint8 in place: allowed
+    for mine, message in zip(ours.inplace_errors, theirs.inplace_errors, strict=True):
+        assert mine.endswith(message)  # ours also names the op
+    assert ours.out_values == theirs.out_values and ours.out_error.endswith(theirs.out_error)
+    assert ours.size_facts == theirs.size_facts
+    assert list(ours.batch_shape) == list(theirs.batch_shape) == [2, 3, 8]
+    assert ours.reshaped == theirs.reshaped

@@ -34,3 +34,38 @@ def test_broadcast_shapes_error_shows_the_argument_as_given(shape):
         lib.broadcast_shapes((5, 2, 4, 1), given)
 
     assert _message(call, minigrad) == _message(call, torch).replace("torch.Size", "minigrad.Size")
+
+
+@pytest.mark.parametrize("requires_grad", [False, True])
+def test_inplace_integer_narrowing_wraps_as_pytorch(requires_grad):
+    """uint8 *= int32 computes in int32 and wraps into uint8 (NumPy's same_kind refuses it);
+    only a change of category (float into int) is an error, with PyTorch's dtype names."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (minigrad, torch):
+        a = lib.tensor([200, 3], dtype=lib.uint8)
+        w = lib.ones(2, requires_grad=requires_grad)
+        a *= lib.tensor([2, -1], dtype=lib.int32)
+        b = lib.tensor([1, 2], dtype=lib.int32)
+        with pytest.raises(RuntimeError) as info:
+            b *= w * 1.5
+        results.append((a.tolist(), str(a.dtype).split(".")[1], str(info.value).split(": ")[-1]))
+    assert results[0] == results[1]
+
+
+def test_out_cast_error_uses_pytorch_dtype_names():
+    torch = pytest.importorskip("torch")
+
+    def add(lib):
+        lib.add(lib.tensor([1.5]), lib.tensor([1.0]), out=lib.empty(1, dtype=lib.long))
+
+    assert _message(add, minigrad) == "add(): " + _message(add, torch)
+
+
+def test_tuple_plus_size_is_a_size():
+    torch = pytest.importorskip("torch")
+    ours, theirs = (1,) + minigrad.Size([2, 3]), (1,) + torch.Size([2, 3])
+    assert type(ours) is minigrad.Size and type(theirs) is torch.Size
+    assert list(ours) == list(theirs) == [1, 2, 3]
+    with pytest.raises(TypeError):
+        [1] + minigrad.Size([2])
