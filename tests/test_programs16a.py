@@ -74,3 +74,19 @@ def test_type_promotion_and_size(programs):
     assert ours.size_facts == theirs.size_facts
     assert list(ours.batch_shape) == list(theirs.batch_shape) == [2, 3, 8]
     assert ours.reshaped == theirs.reshaped
+
+
+def test_modules_note(programs):
+    ours, theirs = _both(programs, "modules_note")  # global module hooks, state-dict hooks, meta
+    for name in ("net_repr", "children", "module_types", "state_keys", "buffer_names", "calls"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert ours.calls_after_remove == theirs.calls_after_remove == 8  # removed hooks stay quiet
+    assert [n for n, _ in ours.grad_norms] == [n for n, _ in theirs.grad_norms]
+    assert close([g for _, g in ours.grad_norms], [g for _, g in theirs.grad_norms], 1e-4)
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.6 * ours.losses[0]
+    assert ours.steps == theirs.steps == 32 and ours.eval_mean_unchanged
+    assert close(ours.running_mean, theirs.running_mean, 1e-5, 1e-6)
+    assert ours.saved_keys == theirs.saved_keys and ours.saved_keys[-1] == "format_version"
+    assert ours.meta_device == "meta" and ours.load_report == theirs.load_report == [[], []]
+    assert ours.reload_gap == 0.0 and ours.fresh_steps == theirs.fresh_steps == 0
+    assert ours.size_error == theirs.size_error
