@@ -90,3 +90,19 @@ def test_modules_note(programs):
     assert ours.meta_device == "meta" and ours.load_report == theirs.load_report == [[], []]
     assert ours.reload_gap == 0.0 and ours.fresh_steps == theirs.fresh_steps == 0
     assert ours.size_error == theirs.size_error
+
+
+def test_serialization_note(programs):
+    ours, theirs = _both(programs, "serialization_note")  # state_dicts, nested containers, Size
+    # Not compared: views_shared and storage_bytes. PyTorch saves storages, so a loaded view
+    # still shares its base's memory and a saved slice carries its whole storage; minigrad's
+    # format saves each tensor's own elements (minigrad/io/checkpoint.py says so).
+    assert ours.original_untouched == theirs.original_untouched
+    assert ours.small_values == theirs.small_values == [1, 2, 3, 4, 5]
+    for name in ("param_names", "buffer_names", "bn_keys", "bn_tracked", "module_keys"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert close(ours.bn_running_mean, theirs.bn_running_mean, 1e-6, 1e-7)
+    assert ours.module_gap == theirs.module_gap == 0.0
+    assert ours.nested == theirs.nested and ours.nested["meta_shape_type"] == "Size"
+    assert ours.weights_only_error is theirs.weights_only_error is True
+    assert ours.allowed_width == theirs.allowed_width == ours.unsafe == 16

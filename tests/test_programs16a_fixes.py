@@ -69,3 +69,11 @@ def test_tuple_plus_size_is_a_size():
     assert list(ours) == list(theirs) == [1, 2, 3]
     with pytest.raises(TypeError):
         [1] + minigrad.Size([2])
+
+
+def test_saved_size_loads_as_a_size(tmp_path):
+    path = tmp_path / "size.pt"
+    minigrad.save({"shape": minigrad.Size([2, 3]), "plain": (2, 3)}, path)
+    back = minigrad.load(path)
+    assert type(back["shape"]) is minigrad.Size and back["shape"] == (2, 3)
+    assert type(back["plain"]) is tuple
