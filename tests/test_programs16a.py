@@ -106,3 +106,23 @@ def test_serialization_note(programs):
     assert ours.nested == theirs.nested and ours.nested["meta_shape_type"] == "Size"
     assert ours.weights_only_error is theirs.weights_only_error is True
     assert ours.allowed_width == theirs.allowed_width == ours.unsafe == 16
+
+
+def test_numerical_accuracy_note(programs):
+    ours, theirs = _both(programs, "numerical_accuracy_note")  # finfo, stable forms, TF32 flags
+    assert ours.sums == theirs.sums == {"float32": 1.0, "float64": 2.0, "pairs": 0.0}
+    assert ours.mean32 == theirs.mean32 and ours.mean64 == pytest.approx(theirs.mean64, rel=1e-15)
+    assert ours.cumsum_last == theirs.cumsum_last  # float32 scanned in float64 on the CPU
+    assert ours.finfo == theirs.finfo and ours.overflow == theirs.overflow
+    assert ours.subnormal_facts == theirs.subnormal_facts and ours.nan_facts == theirs.nan_facts
+    assert ours.stable.keys() == theirs.stable.keys()
+    for name, value in theirs.stable.items():
+        # (sigmoid(-100) in float32: PyTorch's 1 / (1 + inf) gives 0, minigrad the subnormal 4e-44)
+        assert close(ours.stable[name], value, 1e-6, 1e-30), name
+    assert ours.flags_before == theirs.flags_before and ours.flags_set == theirs.flags_set
+    assert ours.tf32_cpu_gap == theirs.tf32_cpu_gap == 0.0  # TF32 changes nothing on a CPU
+    assert ours.medium_precision == "medium" and ours.precision_error == theirs.precision_error
+    assert ours.flags_after == theirs.flags_after == [False, "highest"]
+    # LAPACK builds differ in how they lose digits on an ill-conditioned system: bounds only
+    assert ours.cond == pytest.approx(theirs.cond, rel=1e-6)
+    assert ours.err64 < 1e-5 and theirs.err64 < 1e-5 and ours.err32 > 1e-2 and theirs.err32 > 1e-2

@@ -77,3 +77,18 @@ def test_saved_size_loads_as_a_size(tmp_path):
     back = minigrad.load(path)
     assert type(back["shape"]) is minigrad.Size and back["shape"] == (2, 3)
     assert type(back["plain"]) is tuple
+
+
+@pytest.mark.parametrize("dtype", ["float32", "complex64"])
+def test_cpu_cumsum_accumulates_in_double_as_pytorch(dtype):
+    """PyTorch's CPU scan accumulates float32 in double and rounds each partial sum once, so a
+    long float32 cumsum ends at 5000.5 where a float32 running sum drifts to 5000.4995."""
+    torch = pytest.importorskip("torch")
+    np = pytest.importorskip("numpy")
+    data = np.random.default_rng(0).random((3, 4001)).astype(dtype)
+    if dtype == "complex64":
+        data = data + 1j * data[::-1]
+    ours = minigrad.tensor(data).cumsum(1).numpy()
+    assert np.array_equal(ours, torch.tensor(data).cumsum(1).numpy())
+    assert ours.dtype == np.dtype(dtype)
+    assert minigrad.linspace(0, 1, 10001).cumsum(0)[-1].item() == 5000.5
