@@ -126,3 +126,18 @@ def test_numerical_accuracy_note(programs):
     # LAPACK builds differ in how they lose digits on an ill-conditioned system: bounds only
     assert ours.cond == pytest.approx(theirs.cond, rel=1e-6)
     assert ours.err64 < 1e-5 and theirs.err64 < 1e-5 and ours.err32 > 1e-2 and theirs.err32 > 1e-2
+
+
+def test_reproducibility_and_worker_seeds(programs):
+    ours, theirs = _both(programs, "reproducibility_workers")  # seed_worker, generator=g
+    assert ours.same_init and close(ours.init_sample, theirs.init_sample, 1e-6, 1e-7)
+    assert ours.dropout_masks == theirs.dropout_masks and ours.initial == theirs.initial == 1
+    assert ours.det_flags == theirs.det_flags == [False, True, False, True, False]
+    assert ours.deterministic_sum == theirs.deterministic_sum
+    assert ours.det_type_error == theirs.det_type_error == "TypeError"
+    # every batch equal: indices, worker ids, torch/NumPy/random draws and worker seeds
+    assert ours.run_one == theirs.run_one and ours.default_run == theirs.default_run
+    assert ours.worker_seeds == theirs.worker_seeds and ours.workers_used == [0, 1]
+    assert ours.worker_seeds[1] == ours.worker_seeds[0] + 1  # base_seed + worker_id
+    assert ours.numpy_distinct and ours.default_numpy_distinct
+    assert ours.default_torch_noise == theirs.default_torch_noise

@@ -92,3 +92,17 @@ def test_cpu_cumsum_accumulates_in_double_as_pytorch(dtype):
     assert np.array_equal(ours, torch.tensor(data).cumsum(1).numpy())
     assert ours.dtype == np.dtype(dtype)
     assert minigrad.linspace(0, 1, 10001).cumsum(0)[-1].item() == 5000.5
+
+
+@pytest.mark.parametrize("args", [("yes",), (1,), (None,), (True, 1)])
+def test_use_deterministic_algorithms_rejects_non_bools_with_typeerror(args):
+    torch = pytest.importorskip("torch")
+    messages = []
+    for lib in (minigrad, torch):
+        with pytest.raises(TypeError) as info:
+            lib.use_deterministic_algorithms(
+                args[0], **({"warn_only": args[1]} if args[1:] else {})
+            )
+        messages.append(str(info.value))
+        assert not lib.are_deterministic_algorithms_enabled()
+    assert messages[0] == messages[1]
