@@ -141,3 +141,21 @@ def test_reproducibility_and_worker_seeds(programs):
     assert ours.worker_seeds[1] == ours.worker_seeds[0] + 1  # base_seed + worker_id
     assert ours.numpy_distinct and ours.default_numpy_distinct
     assert ours.default_torch_noise == theirs.default_torch_noise
+
+
+def test_learn_the_basics(programs):
+    ours, theirs = _both(programs, "learn_the_basics")  # custom Dataset, one-hot scatter_, save
+    assert ours.sample_facts == theirs.sample_facts  # incl. the one-hot of a 0-dim index
+    assert sum(ours.sample_facts[3]) == 1.0
+    assert ours.batch_facts == theirs.batch_facts and ours.model_repr == theirs.model_repr
+    assert ours.first_pred[0] == theirs.first_pred[0]
+    assert ours.first_pred[1] == pytest.approx(theirs.first_pred[1], rel=1e-6)
+    assert ours.layer_shapes == theirs.layer_shapes and ours.param_shapes == theirs.param_shapes
+    assert close(ours.autograd_grads, theirs.autograd_grads, 1e-6, 1e-7)
+    assert ours.requires == theirs.requires == [False, False]
+    assert ours.jacobian_calls == theirs.jacobian_calls  # accumulated, then zeroed
+    assert close(ours.train_losses, theirs.train_losses, 1e-5, 1e-6)
+    assert close(ours.test_results, theirs.test_results, 1e-5, 1e-6)
+    assert ours.test_results[-1][0] < 0.9 * ours.test_results[0][0]
+    assert ours.reload_gaps == theirs.reload_gaps == [0.0, 0.0]
+    assert ours.model3_type == theirs.model3_type == "NeuralNetwork"

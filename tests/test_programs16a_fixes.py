@@ -106,3 +106,41 @@ def test_use_deterministic_algorithms_rejects_non_bools_with_typeerror(args):
         messages.append(str(info.value))
         assert not lib.are_deterministic_algorithms_enabled()
     assert messages[0] == messages[1]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.zeros(5).scatter_(0, lib.tensor(3), value=1),  # the one-hot of the tutorial
+        lambda lib: lib.zeros(5).scatter(0, lib.tensor(3), lib.tensor(7.0)),
+        lambda lib: lib.zeros(5).scatter_add(0, lib.tensor(3), lib.tensor(7.0)),
+        lambda lib: lib.zeros(5).scatter_add(0, lib.tensor([3]), lib.tensor(7.0)),
+        lambda lib: lib.zeros(5).scatter_reduce(0, lib.tensor(3), lib.tensor(7.0), "amax"),
+        lambda lib: lib.tensor(2.0).scatter(0, lib.tensor(0), 5.0),
+    ],
+)
+def test_scatter_with_a_zero_dim_index_writes_one_element(call):
+    """A 0-dim index counts as a 1-element one: it wrote every element before."""
+    torch = pytest.importorskip("torch")
+    assert call(minigrad).tolist() == call(torch).tolist()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda lib: lib.zeros(2, 3).scatter_(1, lib.tensor(1), 1.0),
+        lambda lib: lib.zeros(2, 3).scatter_(1, lib.tensor([1, 0]), 1.0),
+        lambda lib: lib.zeros(2, 3).scatter_add(1, lib.tensor([1, 0]), lib.ones(2)),
+        lambda lib: lib.zeros(5).scatter(0, lib.tensor([[3]]), 1.0),
+    ],
+)
+def test_scatter_index_of_another_dim_count_raises(call):
+    torch = pytest.importorskip("torch")
+    assert _message(call, torch) in _message(call, minigrad)
+
+
+def test_scatter_zero_dim_src_gets_its_gradient():
+    src = minigrad.tensor(7.0, requires_grad=True)
+    out = minigrad.zeros(5).scatter_add(0, minigrad.tensor(2), src)
+    (out * minigrad.arange(5.0)).sum().backward()
+    assert src.grad.shape == () and src.grad.item() == 2.0
