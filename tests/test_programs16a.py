@@ -159,3 +159,17 @@ def test_learn_the_basics(programs):
     assert ours.test_results[-1][0] < 0.9 * ours.test_results[0][0]
     assert ours.reload_gaps == theirs.reload_gaps == [0.0, 0.0]
     assert ours.model3_type == theirs.model3_type == "NeuralNetwork"
+
+
+def test_tensor_views_note(programs):
+    ours, theirs = _both(programs, "tensor_views_note")  # views share data; reshape may copy
+    for name in ("same_storage", "view_facts", "copy_facts", "view_error", "reshape_copies"):
+        assert getattr(ours, name) == getattr(theirs, name), name
+    assert ours.written_through == theirs.written_through == pytest.approx(3.14)
+    assert ours.reshape_views and ours.strides == theirs.strides
+    # diagonal and unfold are copies in minigrad, views in PyTorch (README, their docstrings)
+    copies = {"diagonal", "unfold"}
+    assert {k for k, v in theirs.views.items() if v != ours.views[k]} == copies
+    assert ours.shapes == theirs.shapes
+    assert ours.unflatten_error == theirs.unflatten_error
+    assert ours.view_size_error == theirs.view_size_error
