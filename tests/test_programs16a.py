@@ -173,3 +173,14 @@ def test_tensor_views_note(programs):
     assert ours.shapes == theirs.shapes
     assert ours.unflatten_error == theirs.unflatten_error
     assert ours.view_size_error == theirs.view_size_error
+
+
+def test_backward_hooks_note(programs):
+    ours, theirs = _both(programs, "backward_hooks_note")  # hook order, in-place, grad() paths
+    assert ours.order == theirs.order and ours.order[-1] == "post_accumulate"
+    assert ours.payloads == theirs.payloads
+    assert ours.retained == theirs.retained == [12.0, 24.0]  # retain_grad sees the doubled grad
+    assert ours.leaf_grad == theirs.leaf_grad
+    assert ours.grad_only_x == theirs.grad_only_x == [30.0, ["u"]]
+    assert close(ours.inplace_hooks, theirs.inplace_hooks, 1e-6, 1e-6)
+    assert ours.hook_error == theirs.hook_error and ours.removed == theirs.removed
