@@ -127,14 +127,23 @@ class InPlaceMethods:
         except TypeError as e:
             if "cast" not in str(e):
                 raise
-            raise RuntimeError(
-                f"{ufunc}_: result type can't be cast to the desired output type {self.dtype}"
-            ) from e
+            # PyTorch refuses only a change of category (float into int, int into bool);
+            # NumPy's same_kind also refuses int32 into uint8, which PyTorch wraps
+            result = dtypes.result_type(self, other)
+            if dtypes.category(result) > dtypes.category(self.dtype):
+                raise RuntimeError(
+                    f"{ufunc}_: result type {dtypes.scalar_type_name(result)} can't be cast to the "
+                    f"desired output type {dtypes.scalar_type_name(self.dtype)}"
+                ) from None
+            getattr(xp, name)(self._data, data, out=self._data, casting="unsafe")
         except AttributeError:  # a storage record (meta: minigrad._meta_device) is no array
             return self._inplace(lambda s: getattr(_ops, ufunc)(s, other), other)
-        except ValueError as e:
+        except ValueError:
+            # PyTorch's words: the pair's own mismatch, else the shape the result would take
+            wide = _ops.movement._broadcast_shape(self.shape, np.shape(data))
             raise RuntimeError(
-                f"{ufunc}_: output with shape {list(self.shape)} doesn't match the broadcast shape ({e})"
+                f"{ufunc}_: output with shape {list(self.shape)} doesn't match the broadcast "
+                f"shape {list(wide)}"
             ) from None
         version_counter(self).value += 1
         return self
@@ -725,10 +734,10 @@ def _write(target, result) -> None:
         raise RuntimeError(
             f"in-place op: result on {result.device} cannot be written to {target.device}"
         )
-    if not np.can_cast(result._data.dtype, target._data.dtype, casting="same_kind"):
+    if dtypes.category(result.dtype) > dtypes.category(target.dtype):  # int32 into uint8 wraps
         raise RuntimeError(
-            f"result type {result.dtype.name} can't be cast to the desired output type "
-            f"{target.dtype.name}"
+            f"result type {dtypes.scalar_type_name(result.dtype)} can't be cast to the desired "
+            f"output type {dtypes.scalar_type_name(target.dtype)}"
         )
     if result.shape != target.shape:
         raise RuntimeError(

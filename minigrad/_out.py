@@ -76,8 +76,8 @@ def _write(out, result, name: str):
         )
     if dtypes.category(result.dtype) > dtypes.category(out.dtype):
         raise RuntimeError(
-            f"{name}(): result type {result.dtype.name} can't be cast to the desired output "
-            f"type {out.dtype.name}"
+            f"{name}(): result type {dtypes.scalar_type_name(result.dtype)} can't be cast to "
+            f"the desired output type {dtypes.scalar_type_name(out.dtype)}"
         )
     if out.device is not result.device:
         raise RuntimeError(

@@ -185,8 +185,8 @@ def broadcast_shapes(*shapes) -> Size:
         minigrad.Size([2, 3])
     """
     out: list[int] = []
-    for index, shape in enumerate(shapes):
-        shape = (shape,) if isinstance(shape, int) else tuple(shape)
+    for index, given in enumerate(shapes):
+        shape = (given,) if isinstance(given, int) else tuple(given)
         for size in shape:
             if not isinstance(size, int) or size < 0:
                 raise RuntimeError(f"broadcast_shapes: shape {shape} has an invalid size {size}")
@@ -197,7 +197,7 @@ def broadcast_shapes(*shapes) -> Size:
             if size != have and size != 1 and have != 1:
                 raise RuntimeError(
                     f"Attempting to broadcast a dimension of length {size} at {-back}! "
-                    f"Mismatching argument at index {index} had {shape}; but expected shape "
+                    f"Mismatching argument at index {index} had {given}; but expected shape "
                     f"should be broadcastable to {out}"
                 )
             out[-back] = have if size == 1 else size

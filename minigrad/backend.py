@@ -1140,10 +1140,13 @@ def uninitialized_value(np_dtype):
 
 def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
     """Make ops choose deterministic implementations (see :class:`_Determinism`)."""
-    if not isinstance(mode, bool):
-        raise RuntimeError(
-            f"use_deterministic_algorithms expects a bool, but got {type(mode).__name__}"
-        )
+    for name, value in (("mode", mode), ("warn_only", warn_only)):
+        if not isinstance(value, bool):  # PyTorch's words (its binding's argument check)
+            where = " (position 1)" if name == "mode" else ""
+            raise TypeError(
+                f"_set_deterministic_algorithms(): argument '{name}'{where} must be bool, not "
+                f"{type(value).__name__}"
+            )
     DETERMINISM.enabled, DETERMINISM.warn_only = mode, warn_only
 
 

@@ -55,7 +55,7 @@ def test_seed_and_deterministic_mode():
         assert minigrad.is_deterministic_algorithms_warn_only_enabled()
     finally:
         minigrad.use_deterministic_algorithms(False)
-    with pytest.raises(RuntimeError, match="bool"):
+    with pytest.raises(TypeError, match="must be bool"):
         minigrad.use_deterministic_algorithms(1)
 
 

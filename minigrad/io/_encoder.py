@@ -13,6 +13,7 @@ import numpy as np
 from .. import _memory_format, backend, dtypes
 from .._sparse_compressed import SparseCompressed
 from .._sparse_coo import SparseCOO
+from ..ops._size import Size
 from ..tensor import Tensor
 from .safe_globals import global_name
 
@@ -84,7 +85,9 @@ class Encoder:
             items = [self.encode(v, f"{where}[{i}]") for i, v in enumerate(obj)]
             if isinstance(obj, (set, frozenset)):
                 return {"$frozenset" if isinstance(obj, frozenset) else "$set": items}
-            return items if isinstance(obj, list) else {"$tuple": items}
+            if isinstance(obj, list):
+                return items
+            return {"$size" if isinstance(obj, Size) else "$tuple": items}  # Size loads as Size
         finally:
             self._active.discard(id(obj))
 

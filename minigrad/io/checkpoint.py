@@ -10,9 +10,9 @@ the index declares.
 
 What can be saved: tensors (dtype, shape, device, ``requires_grad`` and their class, such as
 ``nn.Parameter``, are kept), NumPy arrays, dicts (any hashable keys that can be saved),
-OrderedDicts, defaultdicts, lists, tuples, sets, ``None``, bools, ints, floats (nan and inf
-included), strings, dtypes, devices, layouts and memory formats, classes and functions with an importable name (as a
-reference), and objects of classes with an importable name, through their ``__dict__`` (or
+OrderedDicts, defaultdicts, lists, tuples, ``Size``s, sets, ``None``, bools, ints, floats (nan and
+inf included), strings, dtypes, devices, layouts and memory formats, classes and functions with an
+importable name (as a reference), and objects of classes with an importable name, through their ``__dict__`` (or
 ``__getstate__``/``__setstate__``): whole ``nn.Module``s and optimizers. An object or tensor
 that appears several times is stored once and loaded as one object (so an optimizer saved with
 its model still refers to the model's parameters); distinct tensors that share memory (views)
@@ -28,6 +28,7 @@ import zipfile
 import numpy as np
 
 from .. import _memory_format, backend, dtypes
+from ..ops._size import Size
 from ..tensor import Tensor
 from . import _archive
 from ._encoder import Encoder
@@ -173,7 +174,15 @@ class _Decoder:
                 stack.extend(value.values())
             elif tag == "$object" and isinstance(value, dict):
                 stack.append(value.get("state"))
-            elif tag in ("$dict", "$odict", "$defaultdict", "$tuple", "$set", "$frozenset"):
+            elif tag in (
+                "$dict",
+                "$odict",
+                "$defaultdict",
+                "$tuple",
+                "$size",
+                "$set",
+                "$frozenset",
+            ):
                 stack.append(value)
 
     def _check_declared(self, tag: str, meta: dict) -> None:
@@ -388,6 +397,7 @@ _HANDLERS = {
     "$odict": lambda dec, value: _decode_dict(dec, value, collections.OrderedDict),
     "$defaultdict": _decode_defaultdict,
     "$tuple": lambda dec, items: tuple(dec.decode(x) for x in items),
+    "$size": lambda dec, items: Size(dec.decode(x) for x in items),
     "$set": lambda dec, items: {dec.decode(x) for x in items},
     "$frozenset": lambda dec, items: frozenset(dec.decode(x) for x in items),
     "$float": _decode_float,

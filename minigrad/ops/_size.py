@@ -194,6 +194,11 @@ class Size(tuple):
             return NotImplemented
         return tuple.__new__(Size, tuple(self) + other)
 
+    def __radd__(self, other):  # (1,) + size is a Size too, as in PyTorch
+        if not isinstance(other, tuple):
+            return NotImplemented
+        return tuple.__new__(Size, other + tuple(self))
+
     def __mul__(self, times):
         return tuple.__new__(Size, tuple(self) * times)
 

@@ -406,6 +406,7 @@ def scatter_add(input, dim, index, src):
     """``input`` with ``src`` added at ``index`` along ``dim`` (torch.scatter_add); index in
     ``[0, size)``."""
     _check_index(input, index, "scatter_add")
+    index, src = index_dims(input, index, src, "scatter_add")
     same_dtype(input, src, SCATTER_DTYPE)
     dim = normalize_dim(dim, input.ndim, "scatter_add")
     size = input.shape[dim] if input.ndim else 1
@@ -415,6 +416,22 @@ def scatter_add(input, dim, index, src):
         negative=False,
     )  # fmt: skip
     return ScatterAdd(dim, index._data)(input, src)
+
+
+def index_dims(input, index, src, op: str):
+    """``index`` and ``src`` for a scatter along a dim of ``input``, where PyTorch counts a
+    0-dim tensor as one dimension: a 0-dim index (or src) with a vector is a 1-element one (the
+    index once broadcast over every element). Other dimension counts must agree, as PyTorch
+    checks."""
+    if max(index.ndim, 1) != max(input.ndim, 1):
+        raise RuntimeError(
+            f"{op}(): Index tensor must have the same number of dimensions as self tensor"
+        )
+    if index.ndim == 0 and input.ndim == 1:
+        index = index.reshape(1)
+    if isinstance(src, graph.Tensor) and src.ndim == 0 and index.ndim == 1:
+        src = src.reshape(1)
+    return index, src
 
 
 def _check_index(input, index, op):

@@ -412,7 +412,7 @@ def unflatten(input, dim, sizes):
         sizes = tuple(input.shape[dim] // known if s == -1 else s for s in sizes)
     if math.prod(sizes) != input.shape[dim]:
         raise RuntimeError(
-            f"unflatten: provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
+            f"unflatten: Provided sizes {list(sizes)} don't multiply up to the size of dim {dim} "
             f"({input.shape[dim]}) in the input tensor"
         )
     return reshape(input, input.shape[:dim] + sizes + input.shape[dim + 1 :])

@@ -254,9 +254,13 @@ class Norm2(Op):
         return where(zero, 0.0, gy * x / where(zero, 1.0, y))
 
 
+_CPU_SCAN = {"f": np.float64, "F": np.complex128}
+
+
 class Cumsum(Op):
     """yᵢ = Σ_{j≤i} xⱼ along dim; dx = reverse cumulative sum of dy (float16 accumulates in
-    float32; integers give int64 unless ``out`` says otherwise)"""
+    float32, and on the CPU float32 in float64 as PyTorch's CPU scan does, each partial sum
+    rounded once; integers give int64 unless ``out`` says otherwise)"""
 
     supports_complex = True
 
@@ -265,7 +269,10 @@ class Cumsum(Op):
 
     def forward(self, x):
         out = result_dtype(x.dtype, self.out)
-        return x.cumsum(axis=self.dim, dtype=accumulator(out)).astype(out, copy=False)
+        acc = accumulator(out)
+        if isinstance(x, np.ndarray):  # PyTorch's CPU acc_type of float is double
+            acc = _CPU_SCAN.get(np.dtype(acc).char, acc)
+        return x.cumsum(axis=self.dim, dtype=acc).astype(out, copy=False)
 
     def backward(self, gy):
         return gy.flip(self.dim).cumsum(self.dim).flip(self.dim)

@@ -21,6 +21,7 @@ from .indexing import (
     _leading_region,
     _pad_to,
     _scatter_key,
+    index_dims,
     same_dtype,
 )
 from .joining import pad
@@ -236,6 +237,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
     if src is None:
         raise TypeError("scatter(): expected either 'src' or 'value'")
     d = normalize_dim(dim, input.ndim, "scatter")
+    if isinstance(index, graph.Tensor):
+        index, src = index_dims(input, index, src, "scatter")
     idx = _scatter_index(input, index, d, "scatter", src)
     src = _as_src(input, index, src, "scatter")
     if reduce is not None:
@@ -260,6 +263,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         >>> x.scatter_reduce(0, minigrad.tensor([0, 0, 2]), minigrad.tensor([1.0, 5.0, 2.0]), "amax")
     """
     d = normalize_dim(dim, input.ndim, "scatter_reduce")
+    if isinstance(index, graph.Tensor):
+        index, src = index_dims(input, index, src, "scatter_reduce")
     idx = _scatter_index(input, index, d, "scatter_reduce", src)
     if not isinstance(src, graph.Tensor):
         raise TypeError("scatter_reduce(): src must be a Tensor")

@@ -112,7 +112,8 @@ def argwhere(input):
 @names_node("UnfoldBackward0")
 def unfold(input, dimension, size, step):
     """Every window of ``size`` entries along ``dimension``, ``step`` apart, as a new last
-    dimension (``Tensor.unfold``): shape (..., n_windows, ..., size)."""
+    dimension (``Tensor.unfold``): shape (..., n_windows, ..., size). A copy here, a view in
+    PyTorch (writes to it do not reach ``input``)."""
     d = normalize_dim(dimension, max(input.ndim, 1), "unfold")
     length = input.shape[d] if input.ndim else 1
     if size > length:
