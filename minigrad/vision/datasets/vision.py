@@ -61,7 +61,7 @@ class VisionDataset(Dataset):
         if self.root is not None:
             body.append(f"Root location: {self.root}")
         body += self.extra_repr().splitlines()
-        if self.transforms is not None:
-            body += repr(self.transforms).splitlines()
+        if self.transforms is not None:  # one entry: only its first line is indented, as
+            body.append(repr(self.transforms))  # torchvision prints it
         pad = " " * self._repr_indent
         return "\n".join([f"Dataset {type(self).__name__}"] + [pad + line for line in body])
