@@ -118,7 +118,7 @@ class Convolution(Op):
         return (x.shape[0], w.shape[0], *self.geom.out), x._data.dtype
 
     def backward(self, gy):
-        x, w, _ = self.saved_tensors
+        x, w, _ = self.saved
         complex_grad = gy._data.dtype.kind == "c"
         if complex_grad:
             (w,) = conjugates(w)

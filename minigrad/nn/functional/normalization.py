@@ -44,7 +44,7 @@ class _Normalize(Op):
         return y
 
     def backward(self, gy):
-        x, w, _ = self.saved_tensors
+        x, w, _ = self.saved
         xhat, rstd = self.reuse(("xhat", "rstd"), lambda: self._statistics(x), x)
         need_x, need_w, need_b = self.needs_input_grad
         gx = gw = None
@@ -87,7 +87,7 @@ class LayerNormOp(_Normalize):
 
     def backward(self, gy):
         kit, kept = self.device.backend.fused, self.kept_arrays
-        x, w, _ = self.saved_tensors
+        x, w, _ = self.saved
         arrays = (gy._data, x._data, None if w is None else w._data)
         if kit is None or "row_rstd" not in kept or grad_mode.is_grad_enabled():
             return super().backward(gy)
