@@ -239,6 +239,7 @@ def _rename(node, name: str) -> None:
 # ``__dict__`` (the class they name), by which code that walks ``__subclasses__()`` skips them.
 _NAMED: dict = {}  # (class, name, renamed) -> the subclass
 _RECORDED: dict = {}  # node class -> its recorded subclass; None where name() reads the node
+_PER_NODE: dict = {}  # (node class, name) -> its recorded subclass, where name() reads the node
 
 
 def node_subclass(cls, name: str, renamed: bool = False) -> type:
@@ -264,19 +265,24 @@ def is_node_subclass(cls) -> bool:
 
 
 def recorded_class(node) -> type:
-    """The class ``node`` takes when recorded: its op class's subclass named ``node.name()``,
-    found with one dict lookup where the name is the class's (most ops)."""
+    """The class ``node`` takes when recorded: its op class's subclass named ``node.name()``.
+    Op.__call__ looks up :data:`_RECORDED` itself and calls this on a miss: for ops whose
+    name depends on the node (``SubBackward0``/``RsubBackward1``), one call of ``name()`` and
+    one lookup here."""
     cls = type(node)
-    sub = _RECORDED.get(cls)
-    if sub is not None:
-        return sub
+    if cls in _RECORDED:  # name() reads the node
+        sub = _PER_NODE.get((cls, node.name()))
+        if sub is not None:
+            return sub
     base = cls.__dict__.get("_node_base", cls)
-    if cls not in _RECORDED:  # first time: does name() depend on the node?
-        fixed = isinstance(inspect.getattr_static(base, "name"), (classmethod, staticmethod))
-        _RECORDED[cls] = node_subclass(base, base.name()) if fixed else None
-        if fixed:
-            return _RECORDED[cls]
-    return node_subclass(base, node.name())
+    fixed = isinstance(inspect.getattr_static(base, "name"), (classmethod, staticmethod))
+    if fixed:
+        sub = _RECORDED[cls] = node_subclass(base, base.name())
+        return sub
+    _RECORDED[cls] = None
+    name = node.name()
+    sub = _PER_NODE[cls, name] = node_subclass(base, name)
+    return sub
 
 
 def renamed_class(cls, name: str) -> type:
