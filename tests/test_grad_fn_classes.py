@@ -203,3 +203,18 @@ def test_torchviz_make_dot_draws_pytorchs_graph():
     # (C,) weight and bias to (1, C, 1, 1) with recorded views before its one node.
     assert ours["mlp"][0] == theirs["mlp"][0] - collections.Counter({"TBackward0": 2})
     assert ours["cnn"][0] == theirs["cnn"][0] + collections.Counter({"ViewBackward0": 2})
+
+
+def test_saved_tensors_of_layers_have_pytorchs_attribute_names():
+    """``make_dot(show_saved=True)`` labels a node's saved tensors by these names (linear's
+    are ``input``/``weight``, where PyTorch's addmm has ``mat1`` and the transposed ``mat2``)."""
+    torch = pytest.importorskip("torch")
+
+    def names(lib):
+        x = lib.randn(2, 2, 4, 4, requires_grad=True)
+        nn = lib.nn
+        outs = [nn.Conv2d(2, 2, 3)(x), nn.BatchNorm2d(2)(x), nn.LayerNorm(4)(x)]
+        return [{d for d in dir(y.grad_fn) if d.startswith("_saved_")} for y in outs]
+
+    for ours, theirs in zip(names(minigrad), names(torch)):
+        assert ours and ours <= theirs

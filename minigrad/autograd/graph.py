@@ -258,6 +258,13 @@ def node_subclass(cls, name: str, renamed: bool = False) -> type:
     return sub
 
 
+def op_class(node) -> type:
+    """The class ``node`` was made as: its op class, not the named class it takes when recorded
+    (for code that looks an op up by its class or class name: forward-AD rules, pack order)."""
+    cls = type(node)
+    return cls.__dict__.get("_node_base", cls)
+
+
 def is_node_subclass(cls) -> bool:
     """Whether ``cls`` is one of the generated node classes of :func:`node_subclass` (walkers of
     the op classes' ``__subclasses__()`` skip them)."""

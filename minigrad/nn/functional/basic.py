@@ -28,7 +28,7 @@ class LinearOp(Op):
 
     save_inputs = "for_others"  # x for dW, W for dx: see _inputs_to_save
     supports_complex = True
-    input_names = ("input", "weight", "bias")
+    input_names = ("input", "weight")  # (grad_fn._saved_input; the bias is never saved)
 
     def _inputs_to_save(self, args) -> tuple:
         """x only when W needs a gradient, W only when x does, never b (as PyTorch's

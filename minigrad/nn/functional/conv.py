@@ -93,6 +93,7 @@ class Convolution(Op):
 
     save_inputs = True
     supports_complex = True
+    input_names = ("input", "weight")  # grad_fn._saved_input, as PyTorch's (its bias: unnamed)
 
     def __init__(self, geom: Geometry, groups: int):
         self.geom, self.groups = geom, groups

@@ -22,6 +22,7 @@ class _Normalize(Op):
     """
 
     save_inputs = True
+    input_names = ("input", "weight")  # grad_fn._saved_input, as PyTorch's native norms
 
     def __init__(self, axes: tuple, eps: float):
         self.axes, self.eps = axes, eps
@@ -72,6 +73,8 @@ class LayerNormOp(_Normalize):
     1/√(var + eps) per row, and backward recomputes x̂ from them (under ``create_graph`` it
     recomputes x̂ with tensor ops, as on the unfused path).
     """
+
+    input_names = ("input", "weight", "bias")  # (PyTorch's layer norm saves its bias too)
 
     backward_name = "NativeLayerNormBackward0"
 
