@@ -100,7 +100,7 @@ def _recorded(op, args, result):
     out = graph.Tensor._make(result._data, META, True, op)
     op.backward = _meta_backward(op.backward, op.name())
     if op.save_inputs:
-        saved = args if op.save_inputs is True else op._saved_for_others(args)
+        saved = args if op.save_inputs is True else op._inputs_to_save(args)
         op.save(saved + (out,) if op.save_output else saved)
     elif op.save_output:
         op.save((out,))

@@ -173,7 +173,7 @@ def test_nothing_kept_survives_a_plain_backward(op, index):
         assert node._saved == () and not node._kept
         if before[node]:  # reading what was freed is the "backward twice" error
             with pytest.raises(RuntimeError, match="backward through the graph a second time"):
-                node.saved_tensors  # noqa: B018 - the access is the test
+                node.saved  # noqa: B018 - the access is the test
             with pytest.raises(RuntimeError, match="backward through the graph a second time"):
                 node.kept_arrays  # noqa: B018
 

@@ -149,8 +149,8 @@ def test_module_conversion_switches(swap, overwrite):
 
 
 def test_conversion_between_forward_and_backward_is_refused_or_poisoned():
-    """PyTorch poisons the AccumulateGrad node (its linear keeps only a view of the weight);
-    minigrad's linear saves the weight itself, so the swap is refused: an error either way."""
+    """PyTorch poisons the AccumulateGrad node: its linear keeps no weight where the input needs
+    no gradient, nor does minigrad's, whose swap then poisons the node too, in PyTorch's words."""
 
     def run(lib):
         lib.__future__.set_swap_module_params_on_conversion(True)
@@ -164,7 +164,7 @@ def test_conversion_between_forward_and_backward_is_refused_or_poisoned():
 
     ours, theirs = _both(run)
     assert theirs.startswith("Trying to execute AccumulateGrad node that was poisoned")
-    assert ours == "_apply(): Couldn't swap Linear.weight"
+    assert ours == theirs
 
 
 def test_load_state_dict_swaps():

@@ -50,7 +50,7 @@ def jvp_of(op, args, tangents, out, level: int):
     """The tangent of ``op(*args) = out`` given the inputs' ``tangents`` (None: no tangent)."""
     from ._jvp_rules import RULES
 
-    rule = RULES.get(type(op).__name__)
+    rule = RULES.get(graph.op_class(op).__name__)  # (a copy of a recorded node: its op's rule)
     if rule is not None:
         return rule(op, args, tangents, out)
     return double_vjp(lambda *a: copy.copy(op)(*a), args, tangents, level)

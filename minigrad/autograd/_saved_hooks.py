@@ -106,7 +106,8 @@ def pack_order(tensors: tuple, node) -> range | tuple:
     is the inputs' order except for the binary ops of ``_OTHER_FIRST`` and matrix products
     of matrices (``mm``/``bmm``: ``mat2`` first; ``dot``/``mv`` keep the order)."""
     if len(tensors) >= 2 and tensors[0] is not None and tensors[1] is not None:
-        name = type(node).__name__
+        cls = type(node)  # the op class (graph.op_class; graph imports this module)
+        name = cls.__dict__.get("_node_base", cls).__name__
         if name in _OTHER_FIRST or (
             name == "MatMul" and tensors[0].ndim >= 2 and tensors[1].ndim >= 2
         ):

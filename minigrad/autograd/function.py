@@ -30,7 +30,7 @@ class FunctionCtx(Node):
         """What ``save_for_backward`` kept; inside ``jvp``, what ``save_for_forward`` kept."""
         if self.forward_saved is not None:
             return self.forward_saved
-        return Node.saved_tensors.fget(self)
+        return Node.saved.fget(self)
 
     def name(self) -> str:
         # built-in ops written as Functions carry PyTorch's name (``backward_name``)
@@ -163,7 +163,7 @@ def run_forward(cls, args, kwargs):
 def _apply(cls, args, kwargs):
     """``cls.apply``'s work once transforms are done: ``(outputs, ctx)``."""
     tensor_cls = graph.Tensor
-    ctx = FunctionCtx(cls)
+    ctx = (cls.__dict__.get("_backward_cls") or backward_class(cls))(cls)
     separate = cls.setup_context is not Function.setup_context
     if separate and (kwargs or len(args) < _arity(cls)):
         # inputs as setup_context sees them: every argument, in order, defaults filled in
@@ -184,6 +184,21 @@ def _apply(cls, args, kwargs):
     if grad_mode.is_grad_enabled() and any(ctx.needs_input_grad):
         outputs = _connect(ctx, args, outputs)
     return (outputs[0] if single else outputs), ctx
+
+
+def backward_class(cls) -> type:
+    """The class of the nodes (and ``ctx``) of Function ``cls``, as PyTorch's
+    ``cls._backward_cls``: a subclass of :class:`FunctionCtx` named ``<Name>Backward`` (of
+    module ``minigrad.autograd.function``, as PyTorch's ``torch.autograd.function``), or the
+    class's ``backward_name`` (a built-in op written as a Function, module ``builtins``)."""
+    named = cls.__dict__.get("backward_name") or getattr(cls, "backward_name", None)
+    name = named or f"{cls.__name__}Backward"
+    body = {"__slots__": (), "__qualname__": name, "__doc__": FunctionCtx.__doc__}
+    body["__module__"] = "builtins" if named else __name__
+    node_cls = type(name, (FunctionCtx,), body)
+    node_cls._node_base = node_cls  # (graph.is_node_subclass; renames derive from it)
+    cls._backward_cls = node_cls
+    return node_cls
 
 
 @functools.cache

@@ -10,6 +10,7 @@ reference the tensors they produce, so a graph is freed by reference counting al
 from __future__ import annotations
 
 import functools
+import inspect
 import itertools
 import re
 import warnings
@@ -227,7 +228,73 @@ def named_as(tensor, name: str):
 
 
 def _rename(node, name: str) -> None:
-    node.name = lambda: name  # (shadows the class's name(); read by reprs and errors)
+    node.__class__ = renamed_class(type(node), name)  # (its name() and its class name)
+
+
+# -- a recorded node's Python class, named as PyTorch's node (type(y.grad_fn).__name__) --------
+# Each node class gets one subclass per PyTorch node name its nodes show (Mul's nodes are of
+# class ``MulBackward0``, a subclass of Mul, so isinstance(node, Mul) holds), made once and
+# cached; a node takes it when it is recorded (Op.__call__) or renamed (_rename). The subclasses
+# add no slots, so assigning ``__class__`` is allowed, and carry ``_node_base`` in their own
+# ``__dict__`` (the class they name), by which code that walks ``__subclasses__()`` skips them.
+_NAMED: dict = {}  # (class, name, renamed) -> the subclass
+_RECORDED: dict = {}  # node class -> its recorded subclass; None where name() reads the node
+_PER_NODE: dict = {}  # (node class, name) -> its recorded subclass, where name() reads the node
+
+
+def node_subclass(cls, name: str, renamed: bool = False) -> type:
+    """The subclass of node class ``cls`` whose ``__name__`` and ``__qualname__`` are PyTorch's
+    node ``name`` (less a C++ namespace), module ``builtins`` as PyTorch's generated node
+    classes; with ``renamed``, its ``name()`` returns ``name`` (see :func:`named_as`)."""
+    key = (cls, name, renamed)
+    sub = _NAMED.get(key)
+    if sub is None:
+        short = name.rpartition("::")[2]
+        body = {"__slots__": (), "__qualname__": short, "__module__": "builtins"}
+        body.update(_node_base=cls, __doc__=cls.__doc__)
+        if renamed:
+            body["name"] = staticmethod(lambda: name)
+        sub = _NAMED[key] = type(cls)(short, (cls,), body)
+    return sub
+
+
+def op_class(node) -> type:
+    """The class ``node`` was made as: its op class, not the named class it takes when recorded
+    (for code that looks an op up by its class or class name: forward-AD rules, pack order)."""
+    cls = type(node)
+    return cls.__dict__.get("_node_base", cls)
+
+
+def is_node_subclass(cls) -> bool:
+    """Whether ``cls`` is one of the generated node classes of :func:`node_subclass` (walkers of
+    the op classes' ``__subclasses__()`` skip them)."""
+    return "_node_base" in cls.__dict__
+
+
+def recorded_class(node) -> type:
+    """The class ``node`` takes when recorded: its op class's subclass named ``node.name()``.
+    Op.__call__ looks up :data:`_RECORDED` itself and calls this on a miss: for ops whose
+    name depends on the node (``SubBackward0``/``RsubBackward1``), one call of ``name()`` and
+    one lookup here."""
+    cls = type(node)
+    if cls in _RECORDED:  # name() reads the node
+        sub = _PER_NODE.get((cls, node.name()))
+        if sub is not None:
+            return sub
+    base = cls.__dict__.get("_node_base", cls)
+    fixed = isinstance(inspect.getattr_static(base, "name"), (classmethod, staticmethod))
+    if fixed:
+        sub = _RECORDED[cls] = node_subclass(base, base.name())
+        return sub
+    _RECORDED[cls] = None
+    name = node.name()
+    sub = _PER_NODE[cls, name] = node_subclass(base, name)
+    return sub
+
+
+def renamed_class(cls, name: str) -> type:
+    """The class of a node of class ``cls`` renamed ``name`` (:func:`named_as`)."""
+    return node_subclass(cls.__dict__.get("_node_base", cls), name, renamed=True)
 
 
 def names_node(name):
@@ -390,8 +457,11 @@ class Node:
         return self._kept if self._kept is not None else {}
 
     @property
-    def saved_tensors(self) -> tuple:
-        """The saved tensors, checked against in-place changes since they were saved."""
+    def saved(self) -> tuple:
+        """The saved tensors, checked against in-place changes since they were saved (what
+        backward reads). Not named ``saved_tensors``: PyTorch's built-in nodes have no such
+        attribute (only a custom Function's ``ctx`` has it), and graph walkers such as
+        torchviz's ``make_dot`` take its presence for a custom Function's node."""
         if self._released:
             self._raise_released()
         saved_cls, hooked_cls = SavedTensor, _saved_hooks.HookedSavedTensor
@@ -407,6 +477,14 @@ class Node:
         ``grad_fn._saved_<name>`` reads; none for a node that does not name them."""
         return ()
 
+    def __dir__(self):
+        """With the ``_saved_<name>`` / ``_raw_saved_<name>`` attributes, as PyTorch's nodes
+        list them (torchviz's ``make_dot(show_attrs=True, show_saved=True)`` reads ``dir``)."""
+        names = self.saved_slot_names()
+        return [*super().__dir__(), *(f"_saved_{n}" for n in names)] + [
+            f"_raw_saved_{n}" for n in names
+        ]
+
     def __getattr__(self, attr: str):
         # only reached for attributes a node does not have: _saved_<name> / _raw_saved_<name>
         raw = attr.startswith("_raw_saved_")
@@ -415,7 +493,7 @@ class Node:
             name = attr[len("_raw_saved_") if raw else len("_saved_") :]
             if name in names:
                 index = names.index(name)
-                return RawSavedTensor(self, index) if raw else self.saved_tensors[index]
+                return RawSavedTensor(self, index) if raw else self.saved[index]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{attr}'")
 
     def _raise_released(self) -> None:

@@ -35,7 +35,7 @@ class SigmoidOp(Op):
         return xp.where(x >= 0, 1.0 / (1.0 + e), e / (1.0 + e)).astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         if y.dtype is dtypes.bfloat16:  # in float32, rounded once, as PyTorch's kernel
             return self.formula(_sigmoid_vjp, gy.float(), y.float()).to(y.dtype)
         return self.formula(_sigmoid_vjp, gy, y)
@@ -59,7 +59,7 @@ class ReLUOp(Op):
         return self.xp.maximum(x, 0)
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         return self.formula(_relu_vjp, gy, y)
 
 
@@ -80,7 +80,7 @@ class LeakyReLUOp(Op):
         return self.xp.where(x > 0, x, x * self.negative_slope)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return self.formula(_leaky_relu_vjp, gy, x, self.negative_slope)
 
 
@@ -100,7 +100,7 @@ class HardsigmoidOp(Op):
         return self.xp.clip(x + 3.0, 0.0, 6.0) / 6.0  # (PyTorch's order: a division by 6)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         if _sixteen_bit(x):  # in float32, rounded once, as PyTorch's kernel
             gx = self.formula(_hardsigmoid_vjp, gy.float(), x.float()).to(x.dtype)
         else:
@@ -131,7 +131,7 @@ class ELUOp(Op):
         return xp.where(x > 0, x, self.alpha * xp.expm1(xp.minimum(x, 0)))
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return self.formula(_elu_vjp, gy, x, self.alpha)
 
 
@@ -182,7 +182,7 @@ class GELUOp(Op):
         return x * cdf
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         kit = self.device.backend.fused
         if kit is not None and not grad_mode.is_grad_enabled() and kit.supports(x._data, gy._data):
             # the formula of _gelu_vjp as one kernel (plain backward only: see minigrad._fused)
@@ -224,7 +224,7 @@ class SiLUOp(Op):
         return x * SigmoidOp.forward(self, x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         if _sixteen_bit(x):  # in float32, rounded once, as PyTorch's kernel
             xf = x.float()
             s = xf.sigmoid()
@@ -247,7 +247,7 @@ class SoftplusOp(Op):
         return xp.where(bx > self.threshold, x, xp.logaddexp(0, bx) / self.beta).astype(x.dtype)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         bx = x * self.beta
         return where(bx > self.threshold, gy, gy * bx.sigmoid())
 

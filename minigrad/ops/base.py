@@ -17,6 +17,8 @@ from ..autograd.graph import Node, version_counter
 tracer = None
 
 
+_RECORDED = graph._RECORDED  # op class -> the class of its recorded nodes (graph.recorded_class)
+
 # This thread's grad and anomaly modes (thread-local objects, bound once: read on every op).
 _grad_state, _anomaly_state = grad_mode._state, anomaly._state
 
@@ -213,12 +215,12 @@ class Op(Node):
     requires grad, the instance becomes the output's ``grad_fn``; otherwise it is dropped.
 
     Class flags say what backward needs, so that nothing else is kept alive:
-        save_inputs: the input tensors (``self.saved_tensors``); ``"for_others"`` keeps an
+        save_inputs: the input tensors (``self.saved``); ``"for_others"`` keeps an
             input only when another input needs a gradient, None in its place otherwise (a
             product's factor appears only in the other factor's gradient: ``x * 2`` and
             ``x * mask`` keep nothing of ``x``, as PyTorch's mul); a tuple of indices keeps
             only those inputs (None for the others);
-        save_output: the output (last in ``self.saved_tensors``);
+        save_output: the output (last in ``self.saved``);
         is_view: the output may share memory with input 0, so they share a version counter,
             and the output remembers its base and the view ops from it (``Tensor._view``) so
             that an in-place change through it can be recorded on the base (CopySlices);
@@ -253,7 +255,7 @@ class Op(Node):
         """The op's label in forward errors, profiles, graph pictures and exported graphs: the
         class name less an ``Op`` suffix, which only keeps op classes apart from Module classes
         (``ReLUOp`` is labelled ``ReLU``, as ``nn.ReLU`` is the layer)."""
-        name = cls.__name__
+        name = cls.__dict__.get("_node_base", cls).__name__  # (a recorded node's op class)
         return name[:-2] if name.endswith("Op") else name
 
     # PyTorch's name for the op's grad_fn where it is not label() + "Backward0" (ReluBackward0
@@ -318,10 +320,11 @@ class Op(Node):
         if recording and (out.dtype.kind in "fc" or dtypes.is_differentiable(out.dtype)):
             result = tensor_cls._make(out, device, True, self)
             if self.save_inputs:
-                saved = args if self.save_inputs is True else self._saved_for_others(args)
+                saved = args if self.save_inputs is True else self._inputs_to_save(args)
                 self.save(saved + (result,) if self.save_output else saved)
             elif self.save_output:
                 self.save((result,))
+            self.__class__ = _RECORDED.get(self.__class__) or graph.recorded_class(self)
         else:
             result = tensor_cls._make(out, device)
         if self.is_view:  # share the version counter; keep the chain of view ops from the base
@@ -336,7 +339,7 @@ class Op(Node):
             tracer(self, args, result)
         return result
 
-    def _saved_for_others(self, args) -> tuple:
+    def _inputs_to_save(self, args) -> tuple:
         """``args`` with None for each input that no other input's gradient needs (or that
         the ``save_inputs`` tuple of indices leaves out)."""
         if type(self.save_inputs) is tuple:
@@ -524,7 +527,7 @@ class ZeroLink(Op):
         return a.copy()
 
     def backward(self, gz):
-        x = self.saved_tensors[1]
+        x = self.saved[1]
         if _grad_state.enabled and x.requires_grad:  # a 0-d zero, as gz and x differ in shape
             return zero_link(gz, (x.sign() * 0.0).sum()), None
         return gz, None
@@ -589,7 +592,7 @@ class FirstOrderOnly(Op):
         return x.copy()
 
     def backward(self, gz):
-        return no_derivative(self.function, gz, gz, self.saved_tensors[0], node=self.node)
+        return no_derivative(self.function, gz, gz, self.saved[0], node=self.node)
 
 
 def first_order_only(x, function: str, node: str | None = None):

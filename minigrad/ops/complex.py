@@ -124,7 +124,7 @@ class Abs(Op):
         return self.xp.abs(z)
 
     def backward(self, gw):
-        z, w = self.saved_tensors
+        z, w = self.saved
         return self.formula(_abs_vjp, gw, z, w)
 
 
@@ -142,7 +142,7 @@ class Angle(Op):
         return self.xp.angle(z)
 
     def backward(self, gw):
-        (z,) = self.saved_tensors
+        (z,) = self.saved
         return self.formula(_angle_vjp, gw, z)
 
 
@@ -195,7 +195,7 @@ class Polar(Op):
         return r * (self.xp.cos(theta) + self.xp.sin(theta) * 1j)
 
     def backward(self, gw):
-        r, theta, w = self.saved_tensors
+        r, theta, w = self.saved
         return self.formula(_polar_vjp, gw, theta, w, *self.needs_input_grad)
 
 

@@ -52,7 +52,7 @@ class Solve(Op):
         return self.xp.linalg.solve(a, b)
 
     def backward(self, gx):
-        a, _, x = self.saved_tensors
+        a, _, x = self.saved
         need_a, _ = self.needs_input_grad
         gb = Solve()(a.mH, gx)
         return (-(gb @ x.mH) if need_a else None), gb
@@ -78,7 +78,7 @@ class Cholesky(Op):
         return self.xp.linalg.cholesky(a)
 
     def backward(self, gl):
-        (low,) = self.saved_tensors
+        (low,) = self.saved
         t = (low.mH @ gl).tril()
         phi = 0.5 * (t + t.tril(-1).mH)
         left = Solve()(low.mH, phi)  # L⁻ᴴ Φ
@@ -122,7 +122,7 @@ class Slogdet(_Packed):
         return self.pack(a.shape[:-2], self.xp.asarray(sign), self.xp.asarray(logabsdet))
 
     def backward(self, g):
-        (a,) = self.saved_tensors
+        (a,) = self.saved
         gs, gl = self.unpack(g)
         if g.is_complex():  # l is real: its gradient's real part; the sign turns with A's phase
             sign = self.reuse("sign", lambda: self._sign(a), a)
@@ -178,7 +178,7 @@ class Eigh(_Packed):
         return self.pack(a.shape[:-2], w, v)
 
     def backward(self, g):
-        (out,) = self.saved_tensors
+        (out,) = self.saved
         w, v = self.unpack(out)
         gw, gv = self.unpack(g)
         vh_gv = v.mH @ gv
@@ -208,7 +208,7 @@ class Eig(_Packed):
         return self.pack(a.shape[:-2], w, v)
 
     def backward(self, g):
-        (out,) = self.saved_tensors
+        (out,) = self.saved
         w, v = self.unpack(out)
         gw, gv = self.unpack(g)
         vh = v.mH
@@ -232,7 +232,7 @@ class SVD(_Packed):
         return self.pack(a.shape[:-2], u, s, vh)
 
     def backward(self, g):
-        (out,) = self.saved_tensors
+        (out,) = self.saved
         u, s, vh = self.unpack(out)
         gu, gs, gvh = self.unpack(g)
         m, n = self.input_meta[0][0][-2:]
@@ -271,7 +271,7 @@ class QR(_Packed):
         return self.pack(a.shape[:-2], q, r)
 
     def backward(self, g):
-        (out,) = self.saved_tensors
+        (out,) = self.saved
         q, r = self.unpack(out)
         gq, gr = self.unpack(g)
         m, n = self.input_meta[0][0][-2:]

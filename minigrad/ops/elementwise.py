@@ -227,7 +227,7 @@ class Mul(Op):
         return a * b
 
     def backward(self, gz):
-        a, b = self.saved_tensors
+        a, b = self.saved
         if gz._data.dtype.kind == "c":
             a, b = conjugates(a, b)
         edge_a, edge_b = self.edges  # (needs_input_grad, without its call)
@@ -250,7 +250,7 @@ class Div(Op):
         return a / b
 
     def backward(self, gz):
-        a, b = self.saved_tensors
+        a, b = self.saved
         if gz._data.dtype.kind == "c":
             a, b = conjugates(a, b)
         return self.formula(_div_vjp, gz, a, b, *self.needs_input_grad)
@@ -306,7 +306,7 @@ class Pow(Op):
         return a**b
 
     def backward(self, gz):
-        a, b, z = self.saved_tensors
+        a, b, z = self.saved
         need_a, need_b = self.needs_input_grad
         ga = gb = None
         if need_a:
@@ -383,7 +383,7 @@ class Remainder(Op):
         return xp.where((mod != 0) & ((mod < 0) != (xp.asarray(b) < 0)), mod + b, mod)
 
     def backward(self, gz):
-        a, b = self.saved_tensors
+        a, b = self.saved
         need_b = self.needs_input_grad[1]
         return gz, (-gz * (a / b).floor() if need_b else None)
 
@@ -408,7 +408,7 @@ class Maximum(Op):
         return getattr(self.xp, self.ufunc_name)(a, b)
 
     def backward(self, gz):
-        a, b = (x._data if isinstance(x, graph.Tensor) else x for x in self.saved_tensors)
+        a, b = (x._data if isinstance(x, graph.Tensor) else x for x in self.saved)
         xp = gz.device.xp
         share_a = xp.where(a == b, 0.5, getattr(xp, self.wins)(a, b)).astype(gz._data.dtype)
         share_a = constant(share_a, gz.device)
@@ -436,9 +436,9 @@ class Where(Op):
 
     def backward(self, gz):
         if self.save_inputs is True:  # linked_where's: each gradient keeps its input in the graph
-            cond, a, b = self.saved_tensors
+            cond, a, b = self.saved
             return self.formula(_linked_where_vjp, gz, cond, a, b, self.needs_input_grad)
-        cond = self.saved_tensors[0]
+        cond = self.saved[0]
         return self.formula(_where_vjp, gz, cond, self.needs_input_grad)
 
 

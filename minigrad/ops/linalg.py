@@ -54,7 +54,7 @@ class MatMul(Op):
             raise RuntimeError(_mismatch(a.shape, b.shape)) from None
 
     def backward(self, gc):
-        a, b = self.saved_tensors
+        a, b = self.saved
         need_a, need_b = self.needs_input_grad
         if gc._data.dtype.kind == "c":
             a, b = conjugates(a, b)
@@ -200,7 +200,7 @@ class Einsum(Op):
         return "ViewBackward0" if summed else "MulBackward0"
 
     def backward(self, gy):
-        operands = self.saved_tensors
+        operands = self.saved
         if gy._data.dtype.kind == "c":
             operands = conjugates(*operands)
         grads = []

@@ -99,8 +99,8 @@ class LOBPCG(_Packed):
         return self.pack(batch, e, v)
 
     def backward(self, g):
-        a = self.saved_tensors[0]
-        out = self.saved_tensors[-1]
+        a = self.saved[0]
+        out = self.saved[-1]
         if self.generalized:
             raise ValueError("lobpcg.backward does not support backward with B != I yet.")
         e, x = self.unpack(out)

@@ -149,7 +149,7 @@ class LUFactor(_Packed):
         )
 
     def backward(self, g):
-        (out,) = self.saved_tensors
+        (out,) = self.saved
         lu, pivots, _ = self.unpack(out)
         g = self.unpack(g)[0]
         m, n = lu.shape[-2:]

@@ -38,7 +38,7 @@ class SoftmaxOp(Op):
         return y.astype(dtype, copy=False)
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         fused = _fused_softmax_backward(self, gy, y, False)
         if fused is not None:
             return fused
@@ -66,7 +66,7 @@ class LogSoftmaxOp(Op):
         return shifted.astype(dtype, copy=False)
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         fused = _fused_softmax_backward(self, gy, y, True)
         if fused is not None:
             return fused

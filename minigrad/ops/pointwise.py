@@ -157,7 +157,7 @@ class Logit(Op):
         return self.xp.log(x / (1.0 - x))
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return self.formula(_logit_vjp, gy, x, self.eps)
 
 

@@ -217,7 +217,7 @@ class FakeQuantizeLearnablePerTensorAffine(Op):
         return out
 
     def backward(self, gy):
-        x, scale, zero_point = self.saved_tensors
+        x, scale, zero_point = self.saved
         xp, qmin, qmax = self.xp, self.quant_min, self.quant_max
         s = self._broadcast(scale._data.astype(xp.float32), x.ndim)
         # the backward's zero point: z + 0.5 truncated after clamping, as PyTorch's kernel

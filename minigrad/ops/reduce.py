@@ -129,7 +129,7 @@ class Prod(Op):
         return y.astype(out, copy=False)
 
     def backward(self, gy):
-        x, y = self.saved_tensors
+        x, y = self.saved
         if self.dim is None:
             flat = x.reshape(-1)
             return gy * self.others(flat, 0, y.reshape(1)).reshape(x.shape)
@@ -182,7 +182,7 @@ class Amax(Op):
         return getattr(x, self.reduce_name)(axis=self.dims, keepdims=self.keepdim)
 
     def backward(self, gy):
-        x, y = self.saved_tensors
+        x, y = self.saved
         if not self.keepdim:
             shape = kept_shape(x.shape, self.dims)
             gy, y = gy.reshape(shape), y.reshape(shape)
@@ -223,7 +223,7 @@ class LogSumExp(Op):
         )
 
     def backward(self, gy):
-        x, y = self.saved_tensors
+        x, y = self.saved
         if not self.keepdim:
             shape = kept_shape(x.shape, self.dims)
             gy, y = gy.reshape(shape), y.reshape(shape)
@@ -246,7 +246,7 @@ class Norm2(Op):
         return self.xp.sqrt((xa * xa).sum(axis=self.dims, keepdims=self.keepdim)).astype(x.dtype)
 
     def backward(self, gy):
-        x, y = self.saved_tensors
+        x, y = self.saved
         if not self.keepdim:
             shape = kept_shape(x.shape, self.dims)
             gy, y = gy.reshape(shape), y.reshape(shape)

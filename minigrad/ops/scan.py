@@ -26,7 +26,7 @@ class Cumprod(Op):
         return self.xp.cumprod(x, axis=self.dim, dtype=dtype)
 
     def backward(self, gy):
-        x, y = self.saved_tensors
+        x, y = self.saved
         return _cumprod_backward(x, y, gy, self.dim)
 
 

@@ -80,7 +80,7 @@ class ScatterExtreme(Op):
         return out
 
     def backward(self, gy):
-        base, src, y = self.saved_tensors
+        base, src, y = self.saved
         need_base, need_src = self.needs_input_grad
         dim, index = self.dim, self.index
         region = src[tuple(slice(0, n) for n in index.shape)]
@@ -121,7 +121,7 @@ class ScatterProd(Op):
         return out
 
     def backward(self, gy):
-        base, src, y = self.saved_tensors
+        base, src, y = self.saved
         if not bool((base._data != 0).all()) or not bool((src._data != 0).all()):
             raise NotImplementedError(
                 "scatter_reduce(reduce='prod'): gradient when input or src holds zeros"

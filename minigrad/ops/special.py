@@ -46,7 +46,7 @@ class Lgamma(_Special):
     scipy_name = "gammaln"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * digamma(x)
 
 
@@ -56,7 +56,7 @@ class Digamma(_Special):
     scipy_name = "digamma"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * polygamma(1, x)
 
 
@@ -74,7 +74,7 @@ class Polygamma(Op):
         return self.device.backend.special("polygamma", x, self.n)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * polygamma(self.n + 1, x)
 
 
@@ -84,7 +84,7 @@ class Erfc(_Special):
     scipy_name = "erfc"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * (-2.0 / _SQRT_PI) * exp(-(x * x))
 
 
@@ -96,7 +96,7 @@ class Erfcx(_Special):
     half = False
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * (2.0 * x * erfcx(x) - 2.0 / _SQRT_PI)
 
 
@@ -108,7 +108,7 @@ class Erfinv(_Special):
     scipy_name = "erfinv"
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         return gy * (0.5 * _SQRT_PI) * exp(y * y)
 
 
@@ -119,7 +119,7 @@ class Ndtr(_Special):
     scipy_name = "ndtr"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * exp(-0.5 * x * x) / _SQRT_2PI
 
 
@@ -133,7 +133,7 @@ class Ndtri(_Special):
     half = False
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         return gy * _SQRT_2PI * exp(0.5 * y * y)
 
 
@@ -146,7 +146,7 @@ class LogNdtr(_Special):
     half = False
 
     def backward(self, gy):
-        x, y = self.saved_tensors
+        x, y = self.saved
         return gy * exp(-0.5 * x * x - y) / _SQRT_2PI
 
 
@@ -156,7 +156,7 @@ class I0(_Special):
     scipy_name = "i0"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * i1(x)
 
 
@@ -168,7 +168,7 @@ class I0e(_Special):
     scipy_name = "i0e"
 
     def backward(self, gy):
-        x, y = self.saved_tensors
+        x, y = self.saved
         return gy * (i1e(x) - sign(x) * y)
 
 
@@ -186,7 +186,7 @@ class I1(_Special):
     scipy_name = "i1"
 
     def backward(self, gy):
-        x, y = self.saved_tensors
+        x, y = self.saved
         _no_bfloat16(x.dtype, "i1_backward")
         return gy * where(x == 0, 0.5, i0(x) - _over_x(x, y, 0.0))
 
@@ -199,7 +199,7 @@ class I1e(_Special):
     scipy_name = "i1e"
 
     def backward(self, gy):
-        x, y = self.saved_tensors
+        x, y = self.saved
         _no_bfloat16(x.dtype, "i1e_backward")
         return gy * where(x == 0, 0.5, i0e(x) - sign(x) * y - _over_x(x, y, 0.0))
 
@@ -214,7 +214,7 @@ class Sinc(Op):
         return self.xp.sinc(x)
 
     def backward(self, gy):
-        x, y = self.saved_tensors
+        x, y = self.saved
         return gy * _over_x(x, cos(math.pi * x) - y, 0.0)
 
 
@@ -231,7 +231,7 @@ class Entr(Op):
         return xp.where(xp.isnan(x), x, y)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * -(1.0 + log(x))
 
 
@@ -248,7 +248,7 @@ class Xlog1py(Op):
         return xp.where((x == 0) & ~xp.isnan(y), xp.zeros_like(with_log), with_log)
 
     def backward(self, gz):
-        x, y = self.saved_tensors
+        x, y = self.saved
         return where(x == 0, 0.0, gz * log1p(y)), gz * x / (1.0 + y)
 
 

@@ -50,7 +50,7 @@ class BesselJ0(_BesselOp):
     kernel = "bessel_j0"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return -gy * bessel_j1(x)
 
 
@@ -60,7 +60,7 @@ class BesselJ1(_BesselOp):
     kernel = "bessel_j1"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * where(x == 0, 0.5, bessel_j0(x) - _over_x(x, bessel_j1(x), 0.0))
 
 
@@ -70,7 +70,7 @@ class BesselY0(_BesselOp):
     kernel = "bessel_y0"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return -gy * bessel_y1(x)
 
 
@@ -80,7 +80,7 @@ class BesselY1(_BesselOp):
     kernel = "bessel_y1"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * (bessel_y0(x) - bessel_y1(x) / x)
 
 
@@ -90,7 +90,7 @@ class ModifiedBesselK0(_BesselOp):
     kernel = "modified_bessel_k0"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return -gy * modified_bessel_k1(x)
 
 
@@ -100,7 +100,7 @@ class ModifiedBesselK1(_BesselOp):
     kernel = "modified_bessel_k1"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return -gy * (modified_bessel_k0(x) + modified_bessel_k1(x) / x)
 
 
@@ -110,7 +110,7 @@ class ScaledModifiedBesselK0(_BesselOp):
     kernel = "scaled_modified_bessel_k0"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * (scaled_modified_bessel_k0(x) - scaled_modified_bessel_k1(x))
 
 
@@ -120,7 +120,7 @@ class ScaledModifiedBesselK1(_BesselOp):
     kernel = "scaled_modified_bessel_k1"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         k1e = scaled_modified_bessel_k1(x)
         return gy * (k1e - scaled_modified_bessel_k0(x) - k1e / x)
 
@@ -131,7 +131,7 @@ class SphericalBesselJ0(_BesselOp):
     kernel = "spherical_bessel_j0"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return -gy * SphericalBesselJ1()(x)
 
 
@@ -141,7 +141,7 @@ class SphericalBesselJ1(_BesselOp):
     kernel = "spherical_bessel_j1"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         j1 = SphericalBesselJ1()(x)
         return gy * where(x == 0, 1.0 / 3.0, spherical_bessel_j0(x) - _over_x(x, 2.0 * j1, 0.0))
 
@@ -152,7 +152,7 @@ class AiryAi(_BesselOp):
     kernel = "airy_ai"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * AiryAiPrime()(x)
 
 
@@ -162,7 +162,7 @@ class AiryAiPrime(_BesselOp):
     kernel = "airy_ai_prime"
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * x * airy_ai(x)
 
 

@@ -39,7 +39,7 @@ class OrthogonalPolynomial(Op):
         return out.astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        x, n = self.saved_tensors
+        x, n = self.saved
         return gy * OrthogonalPolynomial(self.kind, self.order + 1)(x, n), None
 
 
@@ -94,7 +94,7 @@ class _IncompleteGamma(Op):
         return (q if self.upper else p).astype(np.result_type(a.dtype, x.dtype), copy=False)
 
     def backward(self, gy):
-        a, x = self.saved_tensors
+        a, x = self.saved
         _refuse_first(self, "igammac" if self.upper else "igamma", "input")
         density = exp((a - 1.0).xlogy(x) - x - lgamma(a))
         return None, (-gy if self.upper else gy) * density
@@ -123,7 +123,7 @@ class Zeta(Op):
         return out.astype(np.result_type(s.dtype, q.dtype), copy=False)
 
     def backward(self, gy):
-        s, q = self.saved_tensors
+        s, q = self.saved
         _refuse_first(self, "zeta", "self")
         return None, -gy * s * zeta(s + 1.0, q)
 

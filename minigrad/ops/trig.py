@@ -30,7 +30,7 @@ class Asin(Op):
         return self.xp.arcsin(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * (1.0 - x * x).rsqrt()
 
 
@@ -44,7 +44,7 @@ class Acos(Op):
         return self.xp.arccos(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return -gy * (1.0 - x * x).rsqrt()
 
 
@@ -58,7 +58,7 @@ class Atan(Op):
         return self.xp.arctan(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy / (1.0 + x * x)
 
 
@@ -72,7 +72,7 @@ class Sinh(Op):
         return self.xp.sinh(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * x.cosh()
 
 
@@ -86,7 +86,7 @@ class Cosh(Op):
         return self.xp.cosh(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * x.sinh()
 
 
@@ -100,7 +100,7 @@ class Asinh(Op):
         return self.xp.arcsinh(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * (x * x + 1.0).rsqrt()
 
 
@@ -114,7 +114,7 @@ class Acosh(Op):
         return self.xp.arccosh(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * (x * x - 1.0).rsqrt()
 
 
@@ -128,7 +128,7 @@ class Atanh(Op):
         return self.xp.arctanh(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy / (1.0 - x * x)
 
 
@@ -142,7 +142,7 @@ class Log2(Op):
         return self.xp.log2(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy / (x * math.log(2.0))
 
 
@@ -156,7 +156,7 @@ class Log10(Op):
         return self.xp.log10(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy / (x * math.log(10.0))
 
 
@@ -170,7 +170,7 @@ class Exp2(Op):
         return self.xp.exp2(x)
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         return gy * y * math.log(2.0)
 
 
@@ -184,7 +184,7 @@ class Atan2(Op):
         return self.xp.arctan2(y, x)
 
     def backward(self, gz):
-        y, x = self.saved_tensors
+        y, x = self.saved
         r2 = x * x + y * y
         origin = r2 == 0
         scale = where(origin, 0.0, gz / where(origin, 1.0, r2))
@@ -201,7 +201,7 @@ class Hypot(Op):
         return self.xp.hypot(x, y)
 
     def backward(self, gz):
-        x, y, z = self.saved_tensors
+        x, y, z = self.saved
         scale = gz / z
         return scale * x, scale * y
 
@@ -217,7 +217,7 @@ class LogAddExp(Op):
         return self.xp.logaddexp(x, y)
 
     def backward(self, gz):
-        x, y, z = self.saved_tensors
+        x, y, z = self.saved
         return gz * (x - z).exp(), gz * (y - z).exp()
 
 
@@ -232,7 +232,7 @@ class LogAddExp2(Op):
         return self.xp.logaddexp2(x, y)
 
     def backward(self, gz):
-        x, y, z = self.saved_tensors
+        x, y, z = self.saved
         return gz * (x - z).exp2(), gz * (y - z).exp2()
 
 
@@ -249,7 +249,7 @@ class Xlogy(Op):
         return xp.where((x == 0) & ~xp.isnan(y), xp.zeros_like(with_log), with_log)
 
     def backward(self, gz):
-        x, y = self.saved_tensors
+        x, y = self.saved
         with np.errstate(divide="ignore", invalid="ignore"):  # log(0), 0/0: silently, as PyTorch
             return where(x == 0, 0.0, gz * y.log()), gz * x / y
 
@@ -264,7 +264,7 @@ class Copysign(Op):
         return self.xp.copysign(x, y)
 
     def backward(self, gz):
-        x, _, z = self.saved_tensors
+        x, _, z = self.saved
         return where(x == 0, 0.0, gz * z / x), gz * 0.0
 
 
@@ -277,7 +277,7 @@ class Fmod(Op):
         return self.xp.fmod(x, y)
 
     def backward(self, gz):
-        x, y = self.saved_tensors
+        x, y = self.saved
         return gz, -gz * (x / y).trunc()
 
     def name(self) -> str:

@@ -27,7 +27,7 @@ class Exp(Op):
         return self.xp.exp(x)
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         return self.formula(_exp_vjp, gy, y)
 
 
@@ -45,7 +45,7 @@ class Log(Op):
         return self.xp.log(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return self.formula(_log_vjp, gy, x)
 
 
@@ -64,7 +64,7 @@ class Log1p(Op):
         return self.xp.log1p(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return self.formula(_log1p_vjp, gy, x)
 
 
@@ -82,7 +82,7 @@ class Expm1(Op):
         return self.xp.expm1(x)
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         return self.formula(_expm1_vjp, gy, y)
 
 
@@ -100,7 +100,7 @@ class Sqrt(Op):
         return self.xp.sqrt(x)
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         return self.formula(_sqrt_vjp, gy, y)
 
 
@@ -119,7 +119,7 @@ class Rsqrt(Op):
         return 1.0 / self.xp.sqrt(x)
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         return self.formula(_rsqrt_vjp, gy, y)
 
 
@@ -136,7 +136,7 @@ class Abs(Op):
         return self.xp.abs(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return gy * x.sign()  # a tensor formula: NumPy's sign of NaN is NaN, minigrad's 0
 
 
@@ -150,7 +150,7 @@ class Sin(Op):
         return self.xp.sin(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return self.formula(_sin_vjp, gy, x)
 
 
@@ -168,7 +168,7 @@ class Cos(Op):
         return self.xp.cos(x)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return self.formula(_cos_vjp, gy, x)
 
 
@@ -186,7 +186,7 @@ class Tan(Op):
         return self.xp.tan(x)
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         return self.formula(_tan_vjp, gy, y)
 
 
@@ -204,7 +204,7 @@ class TanhOp(Op):
         return self.xp.tanh(x)
 
     def backward(self, gy):
-        (y,) = self.saved_tensors
+        (y,) = self.saved
         return self.formula(_tanh_vjp, gy, y)
 
 
@@ -221,7 +221,7 @@ class Erf(Op):
         return self.device.backend.erf(x).astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return self.formula(_erf_vjp, gy, x)
 
 
@@ -243,7 +243,7 @@ class Clamp(Op):
         return self.xp.clip(x, self.lo, self.hi).astype(x.dtype, copy=False)
 
     def backward(self, gy):
-        (x,) = self.saved_tensors
+        (x,) = self.saved
         return self.formula(_clamp_vjp, gy, x, self.lo, self.hi)
 
 

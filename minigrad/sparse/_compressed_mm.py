@@ -27,7 +27,7 @@ class CompressedMM(Op):
         return _products.block_product(self.device, brow, bcol, v, nrb, d)
 
     def backward(self, gy):
-        s, d = self.saved_tensors
+        s, d = self.saved
         needs = self.needs_input_grad
         gs = gy.matmul(d.t()) if needs[0] else None
         gd = _products.pattern_product(s, gy, transpose=True) if needs[1] else None
@@ -55,7 +55,7 @@ class DenseCompressedMM(Op):
         return self.xp.ascontiguousarray(out.T)
 
     def backward(self, gy):
-        d, s = self.saved_tensors
+        d, s = self.saved
         needs = self.needs_input_grad
         gd = _products.pattern_product(s, gy.t()).t() if needs[0] else None
         gs = d.t().matmul(gy) if needs[1] else None

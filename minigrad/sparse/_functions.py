@@ -84,7 +84,7 @@ class SparseMM(Op):
         return out
 
     def backward(self, gy):
-        s, d = self.saved_tensors
+        s, d = self.saved
         needs = self.needs_input_grad
         gs = _ops.matmul(gy, d.t()) if needs[0] else None
         gd = spmm(transpose(s), gy, keep_pattern=True) if needs[1] else None

@@ -115,7 +115,7 @@ class BlockProduct(Op):
         return block_product(self.device, self.brow, self.bcol, v, self.nrb, d)
 
     def backward(self, gy):
-        v, d = self.saved_tensors
+        v, d = self.saved
         needs = self.needs_input_grad
         n, br, bc = v.shape
         gv = gd = None

@@ -191,7 +191,7 @@ class AttentionWeights(Op):
         return scores_softmax(self.xp, q, k, mask, self.scale, self.mask_is_bool, self.causal)
 
     def backward(self, gp):
-        q, k, _, p = self.saved_tensors
+        q, k, _, p = self.saved
         needs = self.needs_input_grad
         if grad_mode.is_grad_enabled():  # create_graph: a differentiable backward
             return weights_backward(p, gp, q, k, self.scale, needs)

@@ -34,7 +34,7 @@ class BinaryCrossEntropyWithLogits(Op):
             return reduce_(loss, self.reduction)._data
 
     def backward(self, g):
-        x, t = self.saved_tensors
+        x, t = self.saved
         w, p = self.weight, self.pos_weight
         need_x, need_t = self.needs_input_grad
         if self.reduction == "mean":

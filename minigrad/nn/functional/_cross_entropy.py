@@ -118,7 +118,7 @@ class CrossEntropy(Op):
 
     # -- backward --------------------------------------------------------------------------------
     def backward(self, g):
-        x, target, weight = self.saved_tensors
+        x, target, weight = self.saved
         fast = self._class_index_backward(x, g)
         if fast is not None:
             return fast, None, None

@@ -146,7 +146,7 @@ class RecurrentSequenceOp(Op):
         return out.astype(proj.dtype, copy=False)  # bfloat16: matmul gives float32
 
     def backward(self, grad):
-        inputs = self.saved_tensors
+        inputs = self.saved
         proj, h0, c0, w_hh, b_hh = inputs
         step, order, needs = STEPS[self.mode], self.order(proj.shape[0]), self.needs_input_grad
         if is_grad_enabled() or forward_ad.active:  # a graph of the backward: recompute

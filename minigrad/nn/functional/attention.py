@@ -67,7 +67,7 @@ class ScaledDotProductAttention(Op):
         return y
 
     def backward(self, gy):
-        q, k, v, mask, dropout, *out = self.saved_tensors
+        q, k, v, mask, dropout, *out = self.saved
         needs = self.needs_input_grad[:4]
         if grad_mode.is_grad_enabled():  # create_graph: a differentiable backward
             return self._graph_backward(gy, q, k, v, mask, dropout, needs) + (None,)

@@ -26,8 +26,17 @@ class LinearOp(Op):
     With a stack of weights (vmap's per-sample weights) x is (B, M, in), W (B, out, in) and b
     (B, out): each of the B products uses its own weight, and dW is one per sample."""
 
-    save_inputs = True
+    save_inputs = "for_others"  # x for dW, W for dx: see _inputs_to_save
     supports_complex = True
+    input_names = ("input", "weight")  # (grad_fn._saved_input; the bias is never saved)
+
+    def _inputs_to_save(self, args) -> tuple:
+        """x only when W needs a gradient, W only when x does, never b (as PyTorch's
+        AddmmBackward0 saves ``mat1``/``mat2``): a frozen layer keeps no activations, a first
+        layer's weight is not kept for an input gradient no one asked for."""
+        x, w, _ = args
+        need_x, need_w = self.edges[0] is not None, self.edges[1] is not None
+        return (x if need_w else None), (w if need_x else None), None
 
     def forward(self, x, w, b):
         if w.ndim == 3:
@@ -45,10 +54,10 @@ class LinearOp(Op):
         return y.astype(x.dtype, copy=False)  # bfloat16: NumPy's matmul gives float32
 
     def backward(self, gy):
-        x, w, _ = self.saved_tensors
+        x, w, _ = self.saved  # (None where no gradient needs it)
         if gy._data.dtype.kind == "c":
             x, w = conjugates(x, w)
-        if w.ndim == 3:
+        if len(self.input_meta[1][0]) == 3:  # a stack of weights
             return self.formula(_stacked_linear_vjp, gy, x, w, self.needs_input_grad)
         grads = self.formula(_linear_vjp, gy, x, w, self.needs_input_grad)
         if not grad_mode._state.enabled:  # plain backward: new products and a new sum, which

@@ -93,6 +93,7 @@ class Convolution(Op):
 
     save_inputs = True
     supports_complex = True
+    input_names = ("input", "weight")  # grad_fn._saved_input, as PyTorch's (its bias: unnamed)
 
     def __init__(self, geom: Geometry, groups: int):
         self.geom, self.groups = geom, groups
@@ -118,7 +119,7 @@ class Convolution(Op):
         return (x.shape[0], w.shape[0], *self.geom.out), x._data.dtype
 
     def backward(self, gy):
-        x, w, _ = self.saved_tensors
+        x, w, _ = self.saved
         complex_grad = gy._data.dtype.kind == "c"
         if complex_grad:
             (w,) = conjugates(w)

@@ -231,7 +231,7 @@ class CTCLossOp(Op):
         return nll
 
     def backward(self, g):
-        (lp,) = self.saved_tensors
+        (lp,) = self.saved
         kept, xp = self.kept_arrays, self.xp
         infeasible = xp.isinf(kept["nll"])
         if grad_mode.is_grad_enabled() or forward_ad.active:  # a differentiable gradient

@@ -269,7 +269,7 @@ class BinaryCrossEntropy(Op):
         return loss if w is None else loss * w
 
     def backward(self, g):
-        x, t, w = self.saved_tensors
+        x, t, w = self.saved
         if w is not None:
             g = g * w
         need_x, need_t, _ = self.needs_input_grad

@@ -22,6 +22,7 @@ class _Normalize(Op):
     """
 
     save_inputs = True
+    input_names = ("input", "weight")  # grad_fn._saved_input, as PyTorch's native norms
 
     def __init__(self, axes: tuple, eps: float):
         self.axes, self.eps = axes, eps
@@ -44,7 +45,7 @@ class _Normalize(Op):
         return y
 
     def backward(self, gy):
-        x, w, _ = self.saved_tensors
+        x, w, _ = self.saved
         xhat, rstd = self.reuse(("xhat", "rstd"), lambda: self._statistics(x), x)
         need_x, need_w, need_b = self.needs_input_grad
         gx = gw = None
@@ -73,6 +74,8 @@ class LayerNormOp(_Normalize):
     recomputes x̂ with tensor ops, as on the unfused path).
     """
 
+    input_names = ("input", "weight", "bias")  # (PyTorch's layer norm saves its bias too)
+
     backward_name = "NativeLayerNormBackward0"
 
     def forward(self, x, w, b):
@@ -87,7 +90,7 @@ class LayerNormOp(_Normalize):
 
     def backward(self, gy):
         kit, kept = self.device.backend.fused, self.kept_arrays
-        x, w, _ = self.saved_tensors
+        x, w, _ = self.saved
         arrays = (gy._data, x._data, None if w is None else w._data)
         if kit is None or "row_rstd" not in kept or grad_mode.is_grad_enabled():
             return super().backward(gy)

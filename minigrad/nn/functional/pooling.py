@@ -68,7 +68,7 @@ class MaxPool(Op):
     def backward(self, gy):
         argmax = self.kept_arrays["argmax"]
         gx = MaxPoolBackward(self.geom, self.input_meta[0][0])(gy, argmax)
-        return zero_link(gx, self.saved_tensors[0]), None
+        return zero_link(gx, self.saved[0]), None
 
 
 class MaxPoolBackward(Op):
@@ -116,7 +116,7 @@ class AvgPool(Op):
 
     def backward(self, gy):
         gx = AvgPoolBackward(self.geom, self.divisor, self.input_meta[0][0])(gy)
-        return zero_link(gx, self.saved_tensors[0])
+        return zero_link(gx, self.saved[0])
 
 
 class AvgPoolBackward(Op):

@@ -38,7 +38,7 @@ class LSTMCellOp(Op):
         return xp.stack([o * tanh_c, c_new])
 
     def backward(self, grad):
-        gates, c = self.saved_tensors
+        gates, c = self.saved
         # a graph of the backward (the gates as functions of the inputs); also for tangents
         if is_grad_enabled() or forward_ad.active:
             ns = math.TENSOR_MATH
@@ -66,7 +66,7 @@ class GRUCellOp(Op):
         return h_new
 
     def backward(self, grad):
-        gi, gh, h = self.saved_tensors
+        gi, gh, h = self.saved
         if is_grad_enabled() or forward_ad.active:
             ns = math.TENSOR_MATH
             r, z, n, gh_n, _ = math.gru_activations(ns, gi, gh, h)
