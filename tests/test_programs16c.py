@@ -1,0 +1,65 @@
+"""A sixteenth round of PyTorch programs, on domains the earlier rounds left out (option pricing
+and hedging, portfolios, robotics and control, causal inference, federated, active and
+semi-supervised learning, fairness, protein language models, symbolic music, soft
+rasterization), run with ``torch`` bound to minigrad and with PyTorch itself and compared value
+by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_mc_option_greeks(programs):
+    ours, theirs = _both(programs, "mc_option_greeks")  # pathwise AAD greeks, double backward
+    assert close(ours.mc_greeks, theirs.mc_greeks, 1e-9, 1e-12)
+    assert ours.mc_price == pytest.approx(theirs.mc_price, rel=1e-10)
+    assert close(ours.bs_greeks, theirs.bs_greeks, 1e-10) and ours.bs_price == theirs.bs_price
+    assert abs(ours.mc_price - ours.bs_price) < 3 * ours.std_error  # Monte Carlo agrees with BS
+    assert close(ours.mc_greeks[:1], ours.bs_greeks[:1], 0.02)  # delta within 2 %
+    assert [ours.smooth_gamma, ours.bs_gamma] == pytest.approx(
+        [theirs.smooth_gamma, theirs.bs_gamma]
+    )
+    assert ours.smooth_gamma == pytest.approx(ours.bs_gamma, rel=0.2)  # 2000 paths, smoothed
+    assert close(ours.exotic, theirs.exotic, 1e-9) and ours.knocked_out == theirs.knocked_out
+    assert ours.price32 == pytest.approx(theirs.price32, rel=1e-5)
+
+
+def test_deep_hedging(programs):
+    ours, theirs = _both(programs, "deep_hedging")  # entropic risk by logsumexp, OCE shortfall
+    for name in ("entropic", "shortfall"):
+        a, b = ours.results[name], theirs.results[name]
+        assert close(a["losses"], b["losses"], 1e-4, 1e-6), name
+        assert a["losses"][-1] < a["losses"][0], name
+        assert close(
+            [a["test_mean"], a["test_std"], a["q05"], a["w"]],
+            [b["test_mean"], b["test_std"], b["q05"], b["w"]],
+            1e-4,
+            1e-6,
+        ), name
+        assert a["test_std"] < ours.no_hedge  # hedging reduces the P&L's spread
+    assert close(ours.learned_first_hedge, theirs.learned_first_hedge, 1e-5)
+    assert close(ours.bs_first_hedge, theirs.bs_first_hedge, 1e-6)
+    assert ours.last_grad_norm == pytest.approx(theirs.last_grad_norm, rel=1e-3, abs=1e-7)
+
+
+def test_sharpe_portfolio(programs):
+    ours, theirs = _both(programs, "sharpe_portfolio")  # LSTM allocator, unfold windows, cov
+    for name in ("long_only", "long_short"):
+        a, b = ours.results[name], theirs.results[name]
+        assert close(a["losses"], b["losses"], 1e-4, 1e-6) and a["losses"][-1] < a["losses"][0]
+        assert close(a["mean_weights"], b["mean_weights"], 1e-4, 1e-6)
+        assert a["gross"] == pytest.approx(1.0, rel=1e-5)  # weights normalised by gross exposure
+    assert close(ours.results["long_only"]["weight_sums"], [1.0, 1.0], 1e-6)
+    assert close(list(ours.sharpes.values()), list(theirs.sharpes.values()), 1e-5, 1e-6)
+    assert close(ours.min_var_weights, theirs.min_var_weights, 1e-5, 1e-6)
+    assert ours.tangency_grad_norm < 1e-6 and theirs.tangency_grad_norm < 1e-6
