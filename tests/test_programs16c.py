@@ -63,3 +63,19 @@ def test_sharpe_portfolio(programs):
     assert close(list(ours.sharpes.values()), list(theirs.sharpes.values()), 1e-5, 1e-6)
     assert close(ours.min_var_weights, theirs.min_var_weights, 1e-5, 1e-6)
     assert ours.tangency_grad_norm < 1e-6 and theirs.tangency_grad_norm < 1e-6
+
+
+def test_robot_arm_ik(programs):
+    ours, theirs = _both(programs, "robot_arm_ik")  # DH transforms, jacobian, DLS, LBFGS closure
+    assert close(ours.adam_errors, theirs.adam_errors, 1e-9, 1e-12)
+    assert ours.adam_errors[-1] < 0.1 * ours.adam_errors[0]
+    assert close(ours.dls_errors, theirs.dls_errors, 1e-8, 1e-12) and ours.dls_errors[-1] < 0.01
+    assert ours.manipulability == pytest.approx(theirs.manipulability, rel=1e-10)
+    assert close(ours.singular_values, theirs.singular_values, 1e-10)
+    assert ours.stretched_svals[1] == theirs.stretched_svals[1] == 0.0
+    assert [ours.closure_calls, ours.lbfgs_n_iter] == [theirs.closure_calls, theirs.lbfgs_n_iter]
+    assert (
+        ours.lbfgs_error == pytest.approx(theirs.lbfgs_error, rel=1e-6) and ours.lbfgs_error < 1e-4
+    )
+    assert close(ours.reached_3d, theirs.reached_3d, 1e-10)
+    assert tuple(ours.batch_3d) == (6, 3) and ours.orthonormal_gap < 1e-12
