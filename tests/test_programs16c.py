@@ -79,3 +79,18 @@ def test_robot_arm_ik(programs):
     )
     assert close(ours.reached_3d, theirs.reached_3d, 1e-10)
     assert tuple(ours.batch_3d) == (6, 3) and ours.orthonormal_gap < 1e-12
+
+
+def test_lqr_mpc_sysid(programs):
+    ours, theirs = _both(programs, "lqr_mpc_sysid")  # lstsq, Riccati by solve, BPTT, shooting MPC
+    assert ours.lstsq_error == pytest.approx(theirs.lstsq_error, rel=1e-3, abs=1e-6)
+    assert ours.lstsq_error < 0.01 and ours.gd_error < 0.1  # both identify the system
+    assert close(ours.sysid_losses, theirs.sysid_losses, 1e-4, 1e-8)
+    assert close(ours.closed_loop_eigs, theirs.closed_loop_eigs, 1e-5)
+    assert max(ours.closed_loop_eigs) < 1.0  # the LQR gain stabilises the identified model
+    assert close(ours.policy_costs, theirs.policy_costs, 1e-4, 1e-6)
+    assert ours.lqr_cost == pytest.approx(theirs.lqr_cost, rel=1e-5)
+    assert ours.lqr_cost < ours.policy_costs[-1] < 0.25 * ours.policy_costs[0]  # LQR is optimal
+    assert close(ours.learned_gain, theirs.learned_gain, 1e-4)
+    assert close(ours.mpc_actions, theirs.mpc_actions, 1e-4, 1e-6)
+    assert close(ours.mpc_states, theirs.mpc_states, 1e-4, 1e-6)
