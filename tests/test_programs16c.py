@@ -94,3 +94,25 @@ def test_lqr_mpc_sysid(programs):
     assert close(ours.learned_gain, theirs.learned_gain, 1e-4)
     assert close(ours.mpc_actions, theirs.mpc_actions, 1e-4, 1e-6)
     assert close(ours.mpc_states, theirs.mpc_states, 1e-4, 1e-6)
+
+
+def test_dragonnet(programs):
+    ours, theirs = _both(programs, "dragonnet")  # two heads, propensity BCE, targeted epsilon
+    assert ours.naive_ate == theirs.naive_ate and ours.true_ate == theirs.true_ate
+    for name in ("tarnet", "dragonnet"):
+        a, b = ours.results[name], theirs.results[name]
+        assert (
+            close(a["losses"], b["losses"], 1e-5, 1e-6) and a["losses"][-1] < 0.3 * a["losses"][0]
+        )
+        assert close(
+            [a["plug_in"], a["targeted"], a["pehe"], a["epsilon"]],
+            [b["plug_in"], b["targeted"], b["pehe"], b["epsilon"]],
+            1e-5,
+            1e-6,
+        ), name
+        # adjusting for the confounders beats the naive difference of means
+        assert abs(a["plug_in"] - ours.true_ate) < abs(ours.naive_ate - ours.true_ate)
+    assert ours.results["tarnet"]["epsilon"] == 0.0 and ours.results["dragonnet"]["epsilon"] != 0
+    assert ours.tarnet_eps_grad is None and theirs.tarnet_eps_grad is None  # unused: Adam skips
+    assert ours.propensity_auc_pairs == pytest.approx(theirs.propensity_auc_pairs, rel=1e-6)
+    assert ours.propensity_auc_pairs > 0.75
