@@ -116,3 +116,20 @@ def test_dragonnet(programs):
     assert ours.tarnet_eps_grad is None and theirs.tarnet_eps_grad is None  # unused: Adam skips
     assert ours.propensity_auc_pairs == pytest.approx(theirs.propensity_auc_pairs, rel=1e-6)
     assert ours.propensity_auc_pairs > 0.75
+
+
+def test_fedavg_fedprox(programs):
+    ours, theirs = _both(programs, "fedavg_fedprox")  # deepcopy, state_dict averaging, Dirichlet
+    assert ours.client_idx == theirs.client_idx and ours.shard_sizes == theirs.shard_sizes
+    assert ours.state_keys == theirs.state_keys and ours.tracked_dtype == "torch.int64"
+    for name in ("fedavg", "fedprox"):
+        a, b = ours.results[name], theirs.results[name]
+        assert close(a["history"], b["history"], 1e-5, 1e-6), name
+        assert close(a["drifts"], b["drifts"], 1e-5, 1e-6), name
+        assert a["tracked"] == b["tracked"] and isinstance(a["tracked"], int)
+        assert close(a["running_mean"], b["running_mean"], 1e-5, 1e-6), name
+        assert a["history"][-1][1] > 0.9 and a["history"][-1][0] < a["history"][0][0]
+    # the proximal term keeps the clients closer to the global model
+    assert all(
+        p < a for p, a in zip(ours.results["fedprox"]["drifts"], ours.results["fedavg"]["drifts"])
+    )
