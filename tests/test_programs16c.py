@@ -133,3 +133,16 @@ def test_fedavg_fedprox(programs):
     assert all(
         p < a for p, a in zip(ours.results["fedprox"]["drifts"], ours.results["fedavg"]["drifts"])
     )
+
+
+def test_bald_active_learning(programs):
+    ours, theirs = _both(programs, "bald_active_learning")  # MC dropout, entr, logsumexp, topk
+    for name in ("bald", "entropy", "random"):
+        a, b = ours.results[name], theirs.results[name]
+        assert a["picks"] == b["picks"], name  # the same points are queried
+        assert a["accs"] == pytest.approx(b["accs"]) and a["n_labelled"] == b["n_labelled"] == 30
+        assert close(a["scores"], b["scores"], 1e-5, 1e-6), name
+        assert a["accs"][-1] > 0.9
+    assert ours.bald_bounds[0] >= -1e-6 and ours.bald_bounds[1] >= -1e-6  # 0 <= MI <= entropy
+    assert ours.bald_bounds[2] <= 1e-6  # entropy <= log C
+    assert close(ours.bald_bounds, theirs.bald_bounds, 1e-4, 1e-6)
