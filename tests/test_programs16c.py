@@ -146,3 +146,19 @@ def test_bald_active_learning(programs):
     assert ours.bald_bounds[0] >= -1e-6 and ours.bald_bounds[1] >= -1e-6  # 0 <= MI <= entropy
     assert ours.bald_bounds[2] <= 1e-6  # entropy <= log C
     assert close(ours.bald_bounds, theirs.bald_bounds, 1e-4, 1e-6)
+
+
+def test_fixmatch_mean_teacher(programs):
+    ours, theirs = _both(programs, "fixmatch_mean_teacher")  # confidence masks, EMA AveragedModel
+    assert close(ours.fixmatch_log, theirs.fixmatch_log, 1e-5, 1e-6)
+    assert ours.fixmatch_log[-1][2] > ours.fixmatch_log[0][2]  # more pseudo-labels pass the bar
+    assert ours.fixmatch_acc == pytest.approx(theirs.fixmatch_acc) and ours.fixmatch_acc > 0.7
+    assert close(ours.mt_log, theirs.mt_log, 1e-5, 1e-6)
+    assert [ours.student_acc, ours.teacher_acc] == pytest.approx(
+        [theirs.student_acc, theirs.teacher_acc]
+    )
+    assert ours.n_averaged == theirs.n_averaged == 40
+    # use_buffers=True: the teacher's BatchNorm statistics are an EMA of the student's
+    assert close(ours.teacher_running_mean, theirs.teacher_running_mean, 1e-5, 1e-6)
+    assert close(ours.student_running_mean, theirs.student_running_mean, 1e-5, 1e-6)
+    assert ours.teacher_running_mean != ours.student_running_mean
