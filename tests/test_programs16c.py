@@ -162,3 +162,18 @@ def test_fixmatch_mean_teacher(programs):
     assert close(ours.teacher_running_mean, theirs.teacher_running_mean, 1e-5, 1e-6)
     assert close(ours.student_running_mean, theirs.student_running_mean, 1e-5, 1e-6)
     assert ours.teacher_running_mean != ours.student_running_mean
+
+
+def test_adversarial_debiasing(programs):
+    ours, theirs = _both(programs, "adversarial_debiasing")  # projection update, reversal, hook
+    for name in ("baseline", "projection", "reversal", "hook"):
+        a, b = ours.results[name], theirs.results[name]
+        assert [a["dp"], a["eo"], a["acc"]] == pytest.approx([b["dp"], b["eo"], b["acc"]]), name
+        assert close(a["adv_losses"], b["adv_losses"], 1e-5, 1e-6), name
+    r = ours.results
+    assert r["reversal"] == r["hook"]  # a reversal Function and a sign-flipping hook agree
+    assert (
+        r["projection"]["dp"] < 0.5 * r["baseline"]["dp"]
+        and r["reversal"]["dp"] < r["baseline"]["dp"]
+    )
+    assert ours.reversal_hook_gap == 0.0
