@@ -177,3 +177,15 @@ def test_adversarial_debiasing(programs):
         and r["reversal"]["dp"] < r["baseline"]["dp"]
     )
     assert ours.reversal_hook_gap == 0.0
+
+
+def test_protein_contact_lm(programs):
+    ours, theirs = _both(programs, "protein_contact_lm")  # BERT masking, padding mask, einsum
+    assert close(ours.mlm_losses, theirs.mlm_losses, 1e-5, 1e-6)
+    assert close(ours.contact_losses, theirs.contact_losses, 1e-5, 1e-6)
+    assert ours.contact_losses[-1] < 0.8 * ours.contact_losses[0]
+    assert ours.precisions == pytest.approx(theirs.precisions)
+    assert sum(ours.precisions) / len(ours.precisions) > ours.contact_rate  # beats chance
+    assert ours.perplexity == pytest.approx(theirs.perplexity, rel=1e-5) and ours.perplexity < 20
+    assert ours.symmetric_gap == 0.0 and ours.pad_embedding_norm == 0.0
+    assert ours.n_masked == theirs.n_masked and ours.contact_rate == theirs.contact_rate
