@@ -189,3 +189,13 @@ def test_protein_contact_lm(programs):
     assert ours.perplexity == pytest.approx(theirs.perplexity, rel=1e-5) and ours.perplexity < 20
     assert ours.symmetric_gap == 0.0 and ours.pad_embedding_norm == 0.0
     assert ours.n_masked == theirs.n_masked and ours.contact_rate == theirs.contact_rate
+
+
+def test_music_relative_attention(programs):
+    ours, theirs = _both(programs, "music_relative_attention")  # skewing by F.pad and reshape
+    assert ours.skew_gap < 1e-6 and theirs.skew_gap < 1e-6  # skewing is the gather by distance
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert ours.accuracy == pytest.approx(theirs.accuracy)
+    assert ours.greedy_tokens == theirs.greedy_tokens
+    assert ours.sampled_tokens == theirs.sampled_tokens  # multinomial draws PyTorch's samples
+    assert ours.greedy_match == theirs.greedy_match
