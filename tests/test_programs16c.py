@@ -199,3 +199,15 @@ def test_music_relative_attention(programs):
     assert ours.greedy_tokens == theirs.greedy_tokens
     assert ours.sampled_tokens == theirs.sampled_tokens  # multinomial draws PyTorch's samples
     assert ours.greedy_match == theirs.greedy_match
+
+
+def test_soft_rasterizer(programs):
+    ours, theirs = _both(programs, "soft_rasterizer")  # edge distances, soft z-buffer, union
+    assert ours.inside_count == theirs.inside_count
+    assert close(ours.first_vertex_grad, theirs.first_vertex_grad, 1e-5, 1e-8)
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-7) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert close(ours.fitted_colors, theirs.fitted_colors, 1e-5, 1e-6)
+    assert ours.fitted_colors[0][0] > 0.8  # the red triangle's colour is recovered
+    assert ours.vertex_error == pytest.approx(theirs.vertex_error, rel=1e-5)
+    assert ours.far_grad_norm == pytest.approx(theirs.far_grad_norm, rel=1e-5)
+    assert ours.far_grad_norm > 0  # soft edges pass gradients from pixels outside the triangle
