@@ -172,10 +172,9 @@ def test_adversarial_debiasing(programs):
         assert close(a["adv_losses"], b["adv_losses"], 1e-5, 1e-6), name
     r = ours.results
     assert r["reversal"] == r["hook"]  # a reversal Function and a sign-flipping hook agree
-    assert (
-        r["projection"]["dp"] < 0.5 * r["baseline"]["dp"]
-        and r["reversal"]["dp"] < r["baseline"]["dp"]
-    )
+    # both push demographic parity well below the unconstrained predictor's
+    assert r["projection"]["dp"] < 0.6 * r["baseline"]["dp"]
+    assert r["reversal"]["dp"] < 0.6 * r["baseline"]["dp"]
     assert ours.reversal_hook_gap == 0.0
 
 

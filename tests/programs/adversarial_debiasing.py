@@ -59,7 +59,7 @@ for variant in ("baseline", "projection", "reversal", "hook"):
     opt_a = torch.optim.Adam(adversary.parameters(), lr=3e-2)
     alpha = 3.0
     adv_losses = []
-    for step in range(60):
+    for step in range(40):
         logit = predictor(X)
         loss_p = F.binary_cross_entropy_with_logits(logit.squeeze(1), y)
         opt_p.zero_grad()
@@ -91,7 +91,7 @@ for variant in ("baseline", "projection", "reversal", "hook"):
             adv_losses.append(loss_a.item())
     with torch.no_grad():
         dp, eo, acc = gaps(predictor(X).squeeze(1))
-    results[variant] = {"dp": dp, "eo": eo, "acc": acc, "adv_losses": adv_losses[::10]}
+    results[variant] = {"dp": dp, "eo": eo, "acc": acc, "adv_losses": adv_losses[::8]}
 
 # the reversal Function and the hook give the predictor the same gradient
 predictor, adversary = make()

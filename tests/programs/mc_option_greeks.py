@@ -76,4 +76,3 @@ paths32 = simulate_paths(
 )
 price32 = (torch.exp(torch.tensor(-0.03)) * (paths32[:, -1] - K).clamp_min(0)).mean().item()
 knocked_out = int((paths.min(dim=1).values < barrier_level).sum())
-print(f"MC {mc_price:.4f} +- {std_error:.4f}  BS {bs_price:.4f}  gamma {smooth_gamma:.5f}")

@@ -98,10 +98,10 @@ with torch.no_grad():
     lower = dist >= 0
     skew_gap = (srel - naive)[..., lower].abs().max().item()
 
-opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+opt = torch.optim.Adam(model.parameters(), lr=5e-3)
 sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 5))
 losses = []
-for step in range(30):
+for step in range(20):
     logits = model(inputs)
     loss = F.cross_entropy(logits.reshape(-1, VOCAB), targets.reshape(-1), label_smoothing=0.1)
     opt.zero_grad()
