@@ -210,3 +210,18 @@ def test_soft_rasterizer(programs):
     assert ours.vertex_error == pytest.approx(theirs.vertex_error, rel=1e-5)
     assert ours.far_grad_norm == pytest.approx(theirs.far_grad_norm, rel=1e-5)
     assert ours.far_grad_norm > 0  # soft edges pass gradients from pixels outside the triangle
+
+
+def test_fedopt_dp(programs):
+    ours, theirs = _both(programs, "fedopt_dp")  # parameters_to_vector, pseudo-gradient Adam, DP
+    for name in ("fedadam", "dp_fedadam"):
+        a, b = ours.results[name], theirs.results[name]
+        assert (
+            close(a["losses"], b["losses"], 1e-5, 1e-6) and a["losses"][-1] < 0.6 * a["losses"][0]
+        )
+        assert a["clip_fractions"] == pytest.approx(b["clip_fractions"])
+    assert ours.results["dp_fedadam"]["clip_fractions"][0] == 1.0  # every early update clipped
+    assert ours.restored_step == theirs.restored_step == 6.0
+    assert ours.restored_betas == theirs.restored_betas == [0.9, 0.99]  # load_state_dict wins
+    assert ours.exp_avg_sq_sum == pytest.approx(theirs.exp_avg_sq_sum, rel=1e-5)
+    assert ours.aliased_sum == theirs.aliased_sum == 48.0  # the parameters view the vector
