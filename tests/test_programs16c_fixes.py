@@ -1,7 +1,9 @@
 """Fixes found by the sixteenth round's programs (tests/test_programs16c.py), each checked
 against PyTorch: a 0/1 float or integer mask given to masked_fill, masked_scatter or where (a
 common slip when a mask is built by arithmetic, as in fairness and active-learning code) raises
-RuntimeError in PyTorch's words instead of a TypeError of minigrad's own."""
+RuntimeError in PyTorch's words instead of a TypeError of minigrad's own; ``torch.bernoulli`` of
+integer or bool probabilities (a 0/1 label tensor passed where probabilities were meant) raises
+PyTorch's NotImplementedError instead of echoing the labels back."""
 
 import pytest
 
@@ -53,3 +55,39 @@ def test_where_accepts_a_uint8_condition_with_pytorchs_deprecation_warning():
         with pytest.warns(UserWarning, match="where received a uint8 condition tensor"):
             out = lib.where(lib.tensor([1, 0], dtype=lib.uint8), lib.zeros(2), lib.ones(2))
         assert out.tolist() == [0.0, 1.0]
+
+
+BERNOULLI_REFUSED = {
+    "bernoulli_long": lambda t: t.bernoulli(t.tensor([1, 0])),
+    "bernoulli_bool": lambda t: t.bernoulli(t.tensor([True, False])),
+    "bernoulli_uint8": lambda t: t.bernoulli(t.tensor([1, 0], dtype=t.uint8)),
+    "method": lambda t: t.tensor([1, 0]).bernoulli(),
+    "inplace_long_p": lambda t: t.zeros(2).bernoulli_(t.tensor([1, 0])),
+}
+
+
+@pytest.mark.parametrize("name", list(BERNOULLI_REFUSED))
+def test_bernoulli_of_integer_probabilities_raises_as_pytorch(name):
+    """PyTorch has no kernel drawing from integer or bool probabilities; minigrad returned the
+    0/1 input unchanged (a silent non-random answer)."""
+    call = BERNOULLI_REFUSED[name]
+    with pytest.raises(NotImplementedError) as theirs:
+        call(torch)
+    with pytest.raises(NotImplementedError) as ours:
+        call(minigrad)
+    assert str(theirs.value) in str(ours.value)  # '"bernoulli_tensor_cpu_p_" not implemented ...'
+
+
+def test_bernoulli_integer_outputs_with_float_probabilities_still_draw_pytorchs_samples():
+    """An integer tensor filled with draws from a number or float tensor is allowed, as in
+    PyTorch, and draws PyTorch's samples."""
+    calls = [
+        lambda t: t.bernoulli(t.tensor([1, 0, 1, 1]), 0.5),
+        lambda t: t.zeros(5, dtype=t.long).bernoulli_(0.5),
+        lambda t: t.zeros(3, dtype=t.long).bernoulli_(t.tensor([0.2, 0.5, 0.9])),
+    ]
+    for call in calls:
+        torch.manual_seed(3)
+        minigrad.manual_seed(3)
+        theirs, ours = call(torch), call(minigrad)
+        assert ours.tolist() == theirs.tolist() and ours.dtype.name == str(theirs.dtype)[6:]
