@@ -91,3 +91,20 @@ def test_bernoulli_integer_outputs_with_float_probabilities_still_draw_pytorchs_
         minigrad.manual_seed(3)
         theirs, ours = call(torch), call(minigrad)
         assert ours.tolist() == theirs.tolist() and ours.dtype.name == str(theirs.dtype)[6:]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: t.normal(t.zeros(2), t.ones(2), size=(2,)),
+        lambda t: t.normal(0.0, t.ones(2), size=(2,)),
+        lambda t: t.normal(t.zeros(2), 1.0, (2,)),
+    ],
+)
+def test_normal_with_a_tensor_and_a_size_is_a_type_error(call):
+    """DP noise code writes ``torch.normal(mean_tensor, std, size=...)``; PyTorch's argument
+    parser refuses it with TypeError ("received an invalid combination of arguments"), which
+    minigrad raised as RuntimeError."""
+    for lib in (torch, minigrad):
+        with pytest.raises(TypeError, match="invalid combination of arguments"):
+            call(lib)
