@@ -157,7 +157,7 @@ def test_fixmatch_mean_teacher(programs):
     assert [ours.student_acc, ours.teacher_acc] == pytest.approx(
         [theirs.student_acc, theirs.teacher_acc]
     )
-    assert ours.n_averaged == theirs.n_averaged == 40
+    assert ours.n_averaged == theirs.n_averaged == 30
     # use_buffers=True: the teacher's BatchNorm statistics are an EMA of the student's
     assert close(ours.teacher_running_mean, theirs.teacher_running_mean, 1e-5, 1e-6)
     assert close(ours.student_running_mean, theirs.student_running_mean, 1e-5, 1e-6)
@@ -193,7 +193,7 @@ def test_protein_contact_lm(programs):
 def test_music_relative_attention(programs):
     ours, theirs = _both(programs, "music_relative_attention")  # skewing by F.pad and reshape
     assert ours.skew_gap < 1e-6 and theirs.skew_gap < 1e-6  # skewing is the gather by distance
-    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.5 * ours.losses[0]
     assert ours.accuracy == pytest.approx(theirs.accuracy)
     assert ours.greedy_tokens == theirs.greedy_tokens
     assert ours.sampled_tokens == theirs.sampled_tokens  # multinomial draws PyTorch's samples
@@ -221,7 +221,7 @@ def test_fedopt_dp(programs):
         )
         assert a["clip_fractions"] == pytest.approx(b["clip_fractions"])
     assert ours.results["dp_fedadam"]["clip_fractions"][0] == 1.0  # every early update clipped
-    assert ours.restored_step == theirs.restored_step == 6.0
+    assert ours.restored_step == theirs.restored_step == 4.0
     assert ours.restored_betas == theirs.restored_betas == [0.9, 0.99]  # load_state_dict wins
     assert ours.exp_avg_sq_sum == pytest.approx(theirs.exp_avg_sq_sum, rel=1e-5)
     assert ours.aliased_sum == theirs.aliased_sum == 48.0  # the parameters view the vector

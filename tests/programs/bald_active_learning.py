@@ -40,7 +40,7 @@ class MCDropoutNet(nn.Module):
         return self.net(x)
 
 
-def train(model, x, y, epochs=25):
+def train(model, x, y, epochs=20):
     opt = torch.optim.Adam(model.parameters(), lr=2e-2)
     model.train()
     for _ in range(epochs):
@@ -52,7 +52,7 @@ def train(model, x, y, epochs=25):
 
 
 @torch.no_grad()
-def mc_log_probs(model, x, T=8):
+def mc_log_probs(model, x, T=6):
     model.train()  # keep dropout on: Monte Carlo samples of the posterior
     return torch.stack([F.log_softmax(model(x), -1) for _ in range(T)])
 

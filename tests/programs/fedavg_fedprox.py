@@ -44,7 +44,7 @@ class Net(nn.Module):
         return self.fc2(F.relu(self.bn(self.fc1(x))))
 
 
-def local_train(model, global_model, x, y, mu, steps=5, lr=0.1):
+def local_train(model, global_model, x, y, mu, steps=4, lr=0.1):
     opt = torch.optim.SGD(model.parameters(), lr=lr)
     global_params = [p.detach().clone() for p in global_model.parameters()]
     model.train()
@@ -85,7 +85,7 @@ for name, mu in (("fedavg", 0.0), ("fedprox", 0.5)):
     torch.manual_seed(1)
     global_model = Net()
     history, drifts = [], []
-    for rnd in range(4):
+    for rnd in range(3):
         states = []
         drift = 0.0
         for k in range(N_CLIENTS):

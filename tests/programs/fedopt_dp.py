@@ -31,7 +31,7 @@ def make_model():
     return nn.Sequential(nn.Linear(D, 8), nn.Tanh(), nn.Linear(8, 1))
 
 
-def local_update(global_vec, x, y, steps=4, lr=0.2):
+def local_update(global_vec, x, y, steps=3, lr=0.3):
     model = make_model()
     # vector_to_parameters makes the parameters views of the vector: give it a copy
     vector_to_parameters(global_vec.clone(), model.parameters())
@@ -61,7 +61,7 @@ for name, clip, noise_multiplier in (("fedadam", None, 0.0), ("dp_fedadam", 0.2,
     server_model = make_model()
     server_opt = torch.optim.Adam(server_model.parameters(), lr=0.05, betas=(0.9, 0.99), eps=1e-3)
     losses, clip_fractions = [global_loss(server_model)], []
-    for rnd in range(6):
+    for rnd in range(4):
         global_vec = parameters_to_vector(server_model.parameters()).detach()
         updates = torch.stack([local_update(global_vec, x, y) for x, y in clients])
         if clip is not None:

@@ -57,13 +57,13 @@ def accuracy(model):
     return acc
 
 
-STEPS = 40
+STEPS = 30
 torch.manual_seed(1)
 model = make_model()
 opt = torch.optim.SGD(model.parameters(), lr=0.05, momentum=0.9, nesterov=True, weight_decay=5e-4)
 fixmatch_log = []
 for step in range(STEPS):
-    u = x_unlab[torch.randint(0, len(x_unlab), (64,))]
+    u = x_unlab[torch.randint(0, len(x_unlab), (48,))]
     inputs = torch.cat([weak(x_lab), weak(u), strong(u)])
     logits = model(inputs)
     logits_x = logits[: len(x_lab)]
@@ -93,7 +93,7 @@ teacher = AveragedModel(student, multi_avg_fn=get_ema_multi_avg_fn(0.95), use_bu
 opt = torch.optim.Adam(student.parameters(), lr=1e-2)
 mt_log = []
 for step in range(STEPS):
-    u = x_unlab[torch.randint(0, len(x_unlab), (64,))]
+    u = x_unlab[torch.randint(0, len(x_unlab), (48,))]
     x = torch.cat([x_lab, u])
     student_logits = student(weak(x))
     with torch.no_grad():

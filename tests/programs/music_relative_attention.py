@@ -31,7 +31,7 @@ def make_melody():
     return torch.tensor([START] + events)[: L + 1]
 
 
-data = torch.stack([make_melody() for _ in range(16)])
+data = torch.stack([make_melody() for _ in range(8)])
 inputs, targets = data[:, :-1], data[:, 1:]
 
 
@@ -101,7 +101,7 @@ with torch.no_grad():
 opt = torch.optim.Adam(model.parameters(), lr=5e-3)
 sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: min(1.0, (s + 1) / 5))
 losses = []
-for step in range(20):
+for step in range(16):
     logits = model(inputs)
     loss = F.cross_entropy(logits.reshape(-1, VOCAB), targets.reshape(-1), label_smoothing=0.1)
     opt.zero_grad()
