@@ -363,7 +363,8 @@ class InPlaceMethods:
         """1 with probability ``p`` (a number or a tensor of probabilities), else 0; drawn as
         PyTorch's CPU kernel on non-Intel CPUs (see :mod:`minigrad._torch_samplers`)."""
         gen = generator or backend.default_generator(self.device)
-        if isinstance(p, graph.Tensor):
+        if isinstance(p, graph.Tensor):  # integer or bool probabilities: no kernel (PyTorch)
+            _ops.base.refuse_dtype(p.dtype, "bernoulli_tensor_cpu_p_", "bernoulli")
             if p.device.type == "cpu":  # a GPU would wait for the check (PyTorch asserts there)
                 bad = p.detach()
                 _require(not bool(((bad < 0) | (bad > 1)).any()), "bernoulli_: p must be in [0, 1]")

@@ -516,7 +516,10 @@ def normal(
         _check_std(std)
         return _normal_draw(size, dtype, device, generator, mean, std).requires_grad_(requires_grad)
     if size is not None:
-        raise RuntimeError("normal: size is only allowed when mean and std are both numbers")
+        raise TypeError(  # PyTorch's argument parser: no overload takes a tensor and a size
+            "normal() received an invalid combination of arguments: size is only taken with "
+            "numbers for mean and std"
+        )
     if requires_grad or dtype is not None:
         raise TypeError(
             "normal() received an invalid combination of arguments: dtype and requires_grad "

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import _dtype_limits, backend, dtypes
 from .. import _torch_function as _tf
+from .._warnings import warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
 from .base import Op, check_alpha, constant, refuse_dtype, scalar_tensor, zero_link
@@ -656,8 +657,19 @@ def linked_where(condition, input, other):
 
 def _where(op, condition, input, other):
     tensor_cls = graph.Tensor
-    if not isinstance(condition, tensor_cls) or condition.dtype is not dtypes.bool:
+    if not isinstance(condition, tensor_cls):
         raise TypeError(f"where: condition must be a bool tensor, got {_describe(condition)}")
+    if condition.dtype is dtypes.uint8:  # still accepted by PyTorch, with this warning
+        warn_user(
+            "where received a uint8 condition tensor. This behavior is deprecated and will be "
+            "removed in a future version of PyTorch. Use a boolean condition instead."
+        )
+        condition = condition.to(dtypes.bool)
+    if condition.dtype is not dtypes.bool:  # PyTorch's words
+        raise RuntimeError(
+            "where expected condition to be a boolean tensor, but got a tensor with dtype "
+            + dtypes.scalar_type_name(condition.dtype)
+        )
     if isinstance(input, tensor_cls) or isinstance(other, tensor_cls):
         input, other = promote(input, other)
     else:
@@ -675,6 +687,11 @@ def masked_fill(input, mask, value):
     The result keeps ``input``'s dtype, as in PyTorch: the value is converted to it (2.5 in an
     int64 tensor is 2), and a value the dtype cannot hold raises (300 in a uint8 tensor).
     """
+    if isinstance(mask, graph.Tensor) and mask.dtype is not dtypes.bool:  # a 0/1 float mask
+        raise RuntimeError(
+            "masked_fill_ only supports boolean masks, but got mask with dtype "
+            + dtypes.cpp_type_name(mask.dtype)
+        )
     overload = int(isinstance(value, graph.Tensor))  # PyTorch: MaskedFillBackward0 / 1
     if overload:
         if value.ndim:

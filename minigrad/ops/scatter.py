@@ -419,7 +419,10 @@ def masked_scatter(input, mask, source):
         >>> x.masked_scatter(minigrad.tensor([[True, False], [True, True]]), minigrad.arange(4.0))
     """
     if mask.dtype is not dtypes.bool:
-        raise RuntimeError(f"masked_scatter_: expected BoolTensor for mask, got {mask.dtype}")
+        raise RuntimeError(
+            "masked_scatter_ only supports boolean masks, but got mask with dtype "
+            + dtypes.scalar_type_name(mask.dtype)
+        )
     if tuple(mask.shape) != tuple(input.shape):  # the two broadcast together, as in PyTorch
         try:
             shape = np.broadcast_shapes(tuple(input.shape), tuple(mask.shape))
