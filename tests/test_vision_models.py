@@ -208,4 +208,149 @@ def test_torchvision_models_import_under_as_torch():
 
     with minigrad.as_torch.imports():
         tv_models = importlib.import_module("torchvision.models")
+        tv_ops = importlib.import_module("torchvision.ops")
     assert tv_models.resnet50 is models.resnet50 and tv_models.ResNet is models.ResNet
+    assert tv_ops.nms is ops.nms
+
+
+# ---- minigrad.vision.ops: box operations ---------------------------------------------------
+
+from minigrad.vision import ops  # noqa: E402
+
+
+def _random_boxes(rng, n, scale=20.0):
+    """Valid ``xyxy`` boxes with integer corners, so overlaps and ties are common."""
+    xy = rng.integers(0, int(scale), (n, 2)).astype(np.float64)
+    wh = rng.integers(1, int(scale) // 2, (n, 2)).astype(np.float64)
+    return np.concatenate([xy, xy + wh], axis=1)
+
+
+def _iou_by_hand(a, b):
+    """Pairwise IoU with explicit loops: the reference."""
+    out = np.zeros((len(a), len(b)))
+    for i, p in enumerate(a):
+        for j, q in enumerate(b):
+            w = max(0.0, min(p[2], q[2]) - max(p[0], q[0]))
+            h = max(0.0, min(p[3], q[3]) - max(p[1], q[1]))
+            union = (p[2] - p[0]) * (p[3] - p[1]) + (q[2] - q[0]) * (q[3] - q[1]) - w * h
+            out[i, j] = w * h / union
+    return out
+
+
+def _nms_by_hand(boxes, scores, threshold, labels=None):
+    """The greedy rule written the slow way: best remaining box first (ties: lower index)."""
+    labels = np.zeros(len(boxes)) if labels is None else labels
+    iou = _iou_by_hand(boxes, boxes)
+    alive = list(sorted(range(len(boxes)), key=lambda i: (-scores[i], i)))
+    keep = []
+    while alive:
+        best = alive.pop(0)
+        keep.append(best)
+        alive = [j for j in alive if not (labels[j] == labels[best] and iou[best, j] > threshold)]
+    return keep
+
+
+def test_box_convert_area_and_iou_against_hand_references():
+    rng = np.random.default_rng(0)
+    a, b = _random_boxes(rng, 5), _random_boxes(rng, 3)
+    ta, tb = minigrad.tensor(a), minigrad.tensor(b)
+    np.testing.assert_allclose(ops.box_iou(ta, tb).numpy(), _iou_by_hand(a, b))
+    areas = (a[:, 2] - a[:, 0]) * (a[:, 3] - a[:, 1])
+    np.testing.assert_allclose(ops.box_area(ta).numpy(), areas)
+    xywh = np.concatenate([a[:, :2], a[:, 2:] - a[:, :2]], axis=1)
+    cxcywh = np.concatenate([(a[:, :2] + a[:, 2:]) / 2, a[:, 2:] - a[:, :2]], axis=1)
+    np.testing.assert_allclose(ops.box_convert(ta, "xyxy", "xywh").numpy(), xywh)
+    np.testing.assert_allclose(ops.box_convert(ta, "xyxy", "cxcywh").numpy(), cxcywh)
+    t_xywh, t_cxcywh = minigrad.tensor(xywh), minigrad.tensor(cxcywh)
+    np.testing.assert_allclose(ops.box_convert(t_xywh, "xywh", "cxcywh").numpy(), cxcywh)
+    np.testing.assert_allclose(ops.box_convert(t_cxcywh, "cxcywh", "xywh").numpy(), xywh)
+    np.testing.assert_allclose(ops.box_convert(t_cxcywh, "cxcywh", "xyxy").numpy(), a)
+    np.testing.assert_allclose(ops.box_area(t_xywh, fmt="xywh").numpy(), areas)
+    iou_cx = ops.box_iou(t_cxcywh, minigrad.tensor(cxcywh[:2]), fmt="cxcywh")
+    np.testing.assert_allclose(iou_cx.numpy(), _iou_by_hand(a, a[:2]))
+    assert tuple(ops.box_iou(ta[None].expand(2, 5, 4), tb).shape) == (2, 5, 3)  # batched
+    assert ops.box_area(minigrad.tensor([[0, 0, 300, 300]], dtype=minigrad.int16)).item() == 90000
+    with pytest.raises(ValueError, match="Unsupported Bounding Box Conversions"):
+        ops.box_convert(ta, "xyxy", "yxyx")
+    with pytest.raises(NotImplementedError, match="rotated"):
+        ops.box_convert(ta, "xywh", "cxcywhr")
+    with pytest.raises(ValueError, match="Unsupported Bounding Box area"):
+        ops.box_area(ta, fmt="xywhr")
+
+
+def test_generalized_box_iou_and_its_gradient_match_pytorch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(1)
+    a, b = _random_boxes(rng, 4), _random_boxes(rng, 3) + 0.25
+    ours_a = minigrad.tensor(a, requires_grad=True)
+    theirs_a = torch.tensor(a, requires_grad=True)
+    giou = ops.generalized_box_iou(ours_a, minigrad.tensor(b))
+
+    tb = torch.tensor(b)  # the GIoU formula written in PyTorch
+    lt = torch.max(theirs_a[:, None, :2], tb[None, :, :2])
+    rb = torch.min(theirs_a[:, None, 2:], tb[None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(-1)
+    area = lambda t: (t[:, 2] - t[:, 0]) * (t[:, 3] - t[:, 1])  # noqa: E731
+    union = area(theirs_a)[:, None] + area(tb)[None, :] - inter
+    hull = (
+        torch.max(theirs_a[:, None, 2:], tb[None, :, 2:])
+        - torch.min(theirs_a[:, None, :2], tb[None, :, :2])
+    ).prod(-1)
+    expected = inter / union - (hull - union) / hull
+    np.testing.assert_allclose(giou.detach().numpy(), expected.detach().numpy(), rtol=1e-12)
+    weights = rng.standard_normal((4, 3))
+    (giou * minigrad.tensor(weights)).sum().backward()
+    (expected * torch.tensor(weights)).sum().backward()
+    np.testing.assert_allclose(ours_a.grad.numpy(), theirs_a.grad.numpy(), rtol=1e-10)
+    assert ops.generalized_box_iou(minigrad.tensor(a), minigrad.tensor(a)).diagonal().eq(1).all()
+
+
+def test_box_iou_gradcheck():
+    rng = np.random.default_rng(2)
+    a = minigrad.tensor(_random_boxes(rng, 3) + 0.3, requires_grad=True)
+    b = minigrad.tensor(_random_boxes(rng, 2) + 0.1, requires_grad=True)
+    assert minigrad.autograd.gradcheck(ops.box_iou, (a, b))
+
+
+def test_clip_and_remove_small_boxes():
+    boxes = minigrad.tensor([[-3.0, 2.0, 12.0, 40.0], [1.0, 1.0, 2.5, 9.0], [4, 5, 9, 7]])
+    clipped = ops.clip_boxes_to_image(boxes, (30, 10))  # (height, width)
+    assert clipped.tolist() == [[0.0, 2.0, 10.0, 30.0], [1.0, 1.0, 2.5, 9.0], [4, 5, 9, 7]]
+    assert ops.remove_small_boxes(boxes, 2.0).tolist() == [0, 2]  # width 1.5 is too small
+    assert ops.remove_small_boxes(boxes, 1.5).tolist() == [0, 1, 2]  # sides equal to it stay
+
+
+@pytest.mark.parametrize("threshold", [0.0, 0.3, 0.5, 0.7])
+def test_nms_matches_the_greedy_rule(threshold):
+    rng = np.random.default_rng(3)
+    boxes = _random_boxes(rng, 40, scale=12.0).astype(np.float32)
+    scores = rng.integers(0, 6, 40).astype(np.float32)  # many equal scores
+    labels = rng.integers(0, 3, 40)
+    keep = ops.nms(minigrad.tensor(boxes), minigrad.tensor(scores), threshold)
+    assert keep.dtype == minigrad.int64
+    assert keep.tolist() == _nms_by_hand(boxes, scores, threshold)
+    kept = ops.batched_nms(
+        minigrad.tensor(boxes), minigrad.tensor(scores), minigrad.tensor(labels), threshold
+    )
+    assert kept.tolist() == _nms_by_hand(boxes, scores, threshold, labels)
+
+
+def test_nms_ties_and_edge_cases():
+    # IoU exactly 0.5: kept at threshold 0.5 (only a greater IoU suppresses), dropped below it.
+    boxes = minigrad.tensor([[0.0, 0.0, 2.0, 1.0], [0.0, 0.0, 1.0, 1.0]])
+    assert ops.nms(boxes, minigrad.tensor([0.9, 0.8]), 0.5).tolist() == [0, 1]
+    assert ops.nms(boxes, minigrad.tensor([0.9, 0.8]), 0.49).tolist() == [0]
+    # The IoU is computed in the boxes' dtype and compared with the threshold as a double, as
+    # torchvision's kernel: 3/10 in float32 is a little above 0.3, in float64 it is 0.3.
+    pair = [[0.0, 0.0, 10.0, 1.0], [0.0, 0.0, 3.0, 1.0]]
+    for dtype, kept in ((minigrad.float32, [0]), (minigrad.float64, [0, 1])):
+        two = ops.nms(minigrad.tensor(pair, dtype=dtype), minigrad.tensor([2.0, 1.0]), 0.3)
+        assert two.tolist() == kept
+    # Equal scores: the lower index is visited first and wins.
+    assert ops.nms(boxes, minigrad.tensor([0.7, 0.7]), 0.1).tolist() == [0]
+    empty = ops.nms(minigrad.zeros(0, 4), minigrad.zeros(0), 0.5)
+    assert empty.tolist() == [] and empty.dtype == minigrad.int64
+    with pytest.raises(RuntimeError, match="boxes should have 4 elements in dimension 1"):
+        ops.nms(minigrad.zeros(3, 5), minigrad.zeros(3), 0.5)
+    with pytest.raises(RuntimeError, match="same number of elements in dimension 0"):
+        ops.nms(minigrad.zeros(3, 4), minigrad.zeros(2), 0.5)

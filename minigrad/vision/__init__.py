@@ -13,8 +13,8 @@ importing them fails as for a module that does not exist. PIL (``pip install pil
 needed for PIL images, the datasets' ``__getitem__`` and ``save_image``.
 """
 
-from . import datasets, models, transforms, utils
+from . import datasets, models, ops, transforms, utils
 
 __version__ = "0.28.0"  # the torchvision release whose API this follows (PyTorch 2.13's)
 
-__all__ = ["datasets", "models", "transforms", "utils"]
+__all__ = ["datasets", "models", "ops", "transforms", "utils"]
