@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import minigrad
-from minigrad.vision import models
+from minigrad.vision import models, ops
 
 TORCHVISION_NUM_PARAMS = {
     "resnet18": 11_689_512,
@@ -21,6 +21,16 @@ TORCHVISION_NUM_PARAMS = {
     "resnext101_64x4d": 83_455_272,
     "wide_resnet50_2": 68_883_240,
     "wide_resnet101_2": 126_886_696,
+    "vgg11": 132_863_336,
+    "vgg11_bn": 132_868_840,
+    "vgg13": 133_047_848,
+    "vgg13_bn": 133_053_736,
+    "vgg16": 138_357_544,
+    "vgg16_bn": 138_365_992,
+    "vgg19": 143_667_240,
+    "vgg19_bn": 143_678_248,
+    "alexnet": 61_100_840,
+    "mobilenet_v2": 3_504_872,
 }
 
 
@@ -63,6 +73,49 @@ def test_resnet_state_dict_keys_and_shapes():
     assert tuple(r50["fc.weight"].shape) == (1000, 2048)
     rx = _on_meta(models.resnext50_32x4d).state_dict()
     assert tuple(rx["layer1.0.conv2.weight"].shape) == (128, 4, 3, 3)  # 32 groups of width 4
+
+
+def test_vgg_alexnet_mobilenet_state_dict_layout():
+    vgg = _on_meta(models.vgg16_bn).state_dict()
+    assert tuple(vgg["features.0.weight"].shape) == (64, 3, 3, 3)
+    assert "features.1.running_var" in vgg and "features.2.weight" not in vgg  # conv, bn, relu
+    assert tuple(vgg["features.41.weight"].shape) == (512,)  # the last batch norm
+    assert tuple(vgg["classifier.6.weight"].shape) == (1000, 4096)
+    alex = _on_meta(models.alexnet).state_dict()
+    assert tuple(alex["features.3.weight"].shape) == (192, 64, 5, 5)
+    assert tuple(alex["classifier.1.weight"].shape) == (4096, 9216)
+    mb = _on_meta(models.mobilenet_v2).state_dict()
+    assert tuple(mb["features.0.0.weight"].shape) == (32, 3, 3, 3)
+    assert tuple(mb["features.1.conv.0.0.weight"].shape) == (32, 1, 3, 3)  # t=1: no expansion
+    assert tuple(mb["features.1.conv.1.weight"].shape) == (16, 32, 1, 1)
+    assert tuple(mb["features.2.conv.0.0.weight"].shape) == (96, 16, 1, 1)
+    assert tuple(mb["features.18.0.weight"].shape) == (1280, 320, 1, 1)
+    assert tuple(mb["classifier.1.weight"].shape) == (1000, 1280)
+    with pytest.raises(RuntimeError, match="vgg16_bn"):
+        models.vgg16_bn(weights=models.VGG16_BN_Weights.DEFAULT)
+    assert models.VGG16_Weights.DEFAULT is models.VGG16_Weights.IMAGENET1K_V1
+
+
+def test_mobilenet_v2_forward_backward():
+    minigrad.manual_seed(0)
+    model = models.mobilenet_v2(num_classes=5, width_mult=0.25)
+    x = minigrad.randn(2, 3, 32, 32, requires_grad=True)
+    out = model(x)
+    assert tuple(out.shape) == (2, 5)
+    out.sum().backward()
+    assert x.grad is not None and model.features[0][0].weight.grad is not None
+    assert model.features[2].use_res_connect is False and model.features[3].use_res_connect
+    with pytest.raises(ValueError, match="stride should be 1 or 2 instead of 3"):
+        models.mobilenetv2.InvertedResidual(8, 8, 3, 6)
+
+
+def test_conv2d_norm_activation_layout():
+    block = ops.Conv2dNormActivation(3, 4, kernel_size=5, stride=2)
+    assert [type(m).__name__ for m in block] == ["Conv2d", "BatchNorm2d", "ReLU"]
+    assert block[0].padding == (2, 2) and block[0].bias is None and block[2].inplace
+    bare = ops.Conv2dNormActivation(3, 4, dilation=2, norm_layer=None, activation_layer=None)
+    assert len(bare) == 1 and bare[0].bias is not None and bare[0].padding == (2, 2)
+    assert tuple(block(minigrad.randn(2, 3, 8, 8)).shape) == (2, 4, 4, 4)
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +267,6 @@ def test_torchvision_models_import_under_as_torch():
 
 
 # ---- minigrad.vision.ops: box operations ---------------------------------------------------
-
-from minigrad.vision import ops  # noqa: E402
 
 
 def _random_boxes(rng, n, scale=20.0):

@@ -1,9 +1,16 @@
-"""``torchvision.models`` on minigrad: the classification architectures with torchvision's
-module names, shapes and initialisation, so a state dict saved by PyTorch
-(``minigrad.load('resnet18.pth')``) loads into them. No pretrained weights are shipped or
-downloaded: ``weights=`` other than ``None`` and ``pretrained=True`` raise ``RuntimeError``."""
+"""``torchvision.models`` on minigrad: the classification architectures (ResNet, ResNeXt,
+Wide ResNet, VGG, AlexNet, MobileNetV2) with torchvision's module names, shapes and
+initialisation, so a state dict saved by PyTorch (``minigrad.load('resnet18.pth')``) loads into
+them. No pretrained weights are shipped or downloaded: ``weights=`` other than ``None`` and
+``pretrained=True`` raise ``RuntimeError``."""
 
+from .alexnet import *  # noqa: F403
+from .alexnet import __all__ as _alexnet_all
+from .mobilenetv2 import *  # noqa: F403
+from .mobilenetv2 import __all__ as _mobilenetv2_all
 from .resnet import *  # noqa: F403
 from .resnet import __all__ as _resnet_all
+from .vgg import *  # noqa: F403
+from .vgg import __all__ as _vgg_all
 
-__all__ = list(_resnet_all)
+__all__ = [*_resnet_all, *_vgg_all, *_alexnet_all, *_mobilenetv2_all]

@@ -11,11 +11,11 @@ from __future__ import annotations
 import enum
 
 
-def weights_enum(name: str, versions: tuple[str, ...]) -> type[enum.Enum]:
-    """An enum named as torchvision's (``ResNet50_Weights``) with its ``IMAGENET1K_V*``
-    members; ``DEFAULT`` aliases the newest, as torchvision's does."""
+def weights_enum(name: str, versions: tuple[str, ...], default: str = "") -> type[enum.Enum]:
+    """An enum named as torchvision's (``ResNet50_Weights``) with its members
+    (``IMAGENET1K_V1``, ...); ``DEFAULT`` aliases ``default``, else the last, as torchvision's."""
     members = [(version, version) for version in versions]
-    members.append(("DEFAULT", versions[-1]))
+    members.append(("DEFAULT", default or versions[-1]))
     return enum.Enum(name, members, module=__name__)
 
 

@@ -1,6 +1,7 @@
 """``torchvision.ops`` on minigrad: the box operations of object detection (conversion, areas,
-IoU and GIoU, clipping, filtering, NMS). RoI pooling/align, deformable convolution and the
-layer helpers (``FeaturePyramidNetwork``, ``Conv2dNormActivation``, ...) are not here yet."""
+IoU and GIoU, clipping, filtering, NMS) and the ``Conv2dNormActivation`` layer helper. RoI
+pooling/align, deformable convolution and the other layer helpers (``FeaturePyramidNetwork``,
+``SqueezeExcitation``, ...) are not here yet."""
 
 from .boxes import (
     batched_nms,
@@ -12,8 +13,10 @@ from .boxes import (
     nms,
     remove_small_boxes,
 )
+from .misc import Conv2dNormActivation
 
 __all__ = [
+    "Conv2dNormActivation",
     "batched_nms",
     "box_area",
     "box_convert",
