@@ -46,8 +46,23 @@ def _num_params(model) -> int:
 
 @pytest.mark.parametrize("name", sorted(TORCHVISION_NUM_PARAMS))
 def test_parameter_counts_match_torchvision(name):
-    model = _on_meta(getattr(models, name))
+    model = _on_meta(models.get_model, name=name)
     assert _num_params(model) == TORCHVISION_NUM_PARAMS[name]
+
+
+def test_model_registry():
+    assert models.list_models() == sorted(TORCHVISION_NUM_PARAMS)
+    assert models.list_models(module=models, include="vgg1[16]*", exclude="*_bn") == [
+        "vgg11",
+        "vgg16",
+    ]
+    assert models.list_models(include=["alex*", "mobile*"]) == ["alexnet", "mobilenet_v2"]
+    assert models.get_model_builder("ResNet50") is models.resnet50
+    assert models.get_model_weights("resnet50") is models.ResNet50_Weights
+    assert models.get_model_weights(models.vgg16).DEFAULT is models.VGG16_Weights.IMAGENET1K_V1
+    assert type(_on_meta(models.get_model, name="resnet18", num_classes=3).fc).__name__ == "Linear"
+    with pytest.raises(ValueError, match="Unknown model resnet7"):
+        models.get_model("resnet7")
 
 
 def test_resnet_state_dict_keys_and_shapes():

@@ -7,6 +7,7 @@ from __future__ import annotations
 import minigrad
 from minigrad import nn
 
+from ._api import register_model
 from ._weights import check_no_weights, weights_enum
 
 __all__ = ["AlexNet", "AlexNet_Weights", "alexnet"]
@@ -51,6 +52,7 @@ class AlexNet(nn.Module):
 AlexNet_Weights = weights_enum("AlexNet_Weights", ("IMAGENET1K_V1",))
 
 
+@register_model(AlexNet_Weights)
 def alexnet(*, weights=None, progress: bool = True, **kwargs) -> AlexNet:
     """AlexNet (61.1 M parameters)."""
     check_no_weights("alexnet", weights, kwargs)

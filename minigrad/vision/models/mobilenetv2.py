@@ -11,6 +11,7 @@ from minigrad import nn
 from minigrad.nn import functional as F
 
 from ..ops.misc import Conv2dNormActivation
+from ._api import register_model
 from ._weights import check_no_weights, weights_enum
 
 __all__ = ["MobileNetV2", "MobileNet_V2_Weights", "mobilenet_v2"]
@@ -167,6 +168,7 @@ class MobileNetV2(nn.Module):
 MobileNet_V2_Weights = weights_enum("MobileNet_V2_Weights", ("IMAGENET1K_V1", "IMAGENET1K_V2"))
 
 
+@register_model(MobileNet_V2_Weights)
 def mobilenet_v2(*, weights=None, progress: bool = True, **kwargs) -> MobileNetV2:
     """MobileNetV2 (3.5 M parameters)."""
     check_no_weights("mobilenet_v2", weights, kwargs)

@@ -11,6 +11,7 @@ from collections.abc import Callable
 import minigrad
 from minigrad import nn
 
+from ._api import register_model
 from ._weights import check_no_weights, weights_enum
 
 __all__ = [
@@ -248,31 +249,37 @@ def _resnet(name, block, layers, weights, kwargs, **defaults) -> ResNet:
     return ResNet(block, layers, **{**defaults, **kwargs})
 
 
+@register_model(ResNet18_Weights)
 def resnet18(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-18 (11.7 M parameters)."""
     return _resnet("resnet18", BasicBlock, [2, 2, 2, 2], weights, kwargs)
 
 
+@register_model(ResNet34_Weights)
 def resnet34(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-34 (21.8 M parameters)."""
     return _resnet("resnet34", BasicBlock, [3, 4, 6, 3], weights, kwargs)
 
 
+@register_model(ResNet50_Weights)
 def resnet50(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-50 (25.6 M parameters)."""
     return _resnet("resnet50", Bottleneck, [3, 4, 6, 3], weights, kwargs)
 
 
+@register_model(ResNet101_Weights)
 def resnet101(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-101 (44.5 M parameters)."""
     return _resnet("resnet101", Bottleneck, [3, 4, 23, 3], weights, kwargs)
 
 
+@register_model(ResNet152_Weights)
 def resnet152(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNet-152 (60.2 M parameters)."""
     return _resnet("resnet152", Bottleneck, [3, 8, 36, 3], weights, kwargs)
 
 
+@register_model(ResNeXt50_32X4D_Weights)
 def resnext50_32x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNeXt-50 32×4d: bottlenecks with 32 groups of width 4."""
     return _resnet(
@@ -280,6 +287,7 @@ def resnext50_32x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     )
 
 
+@register_model(ResNeXt101_32X8D_Weights)
 def resnext101_32x8d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNeXt-101 32×8d."""
     return _resnet(
@@ -287,6 +295,7 @@ def resnext101_32x8d(*, weights=None, progress: bool = True, **kwargs) -> ResNet
     )
 
 
+@register_model(ResNeXt101_64X4D_Weights)
 def resnext101_64x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """ResNeXt-101 64×4d."""
     return _resnet(
@@ -294,6 +303,7 @@ def resnext101_64x4d(*, weights=None, progress: bool = True, **kwargs) -> ResNet
     )
 
 
+@register_model(Wide_ResNet50_2_Weights)
 def wide_resnet50_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """Wide ResNet-50-2: bottlenecks twice as wide inside."""
     return _resnet(
@@ -301,6 +311,7 @@ def wide_resnet50_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     )
 
 
+@register_model(Wide_ResNet101_2_Weights)
 def wide_resnet101_2(*, weights=None, progress: bool = True, **kwargs) -> ResNet:
     """Wide ResNet-101-2."""
     return _resnet(

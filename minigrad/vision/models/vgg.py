@@ -7,9 +7,10 @@ from __future__ import annotations
 import minigrad
 from minigrad import nn
 
+from ._api import register_model
 from ._weights import check_no_weights, weights_enum
 
-__all__ = ["VGG", "make_layers", "cfgs"]
+__all__ = ["VGG"]
 
 # The convolution widths of each configuration of the VGG paper ("M": a 2×2 max pool).
 cfgs: dict[str, list[str | int]] = {
@@ -91,8 +92,9 @@ def _define(name: str, cfg: str, batch_norm: bool, weights_name: str, versions=(
     builder.__doc__ = (
         f"VGG-{layers} (configuration {cfg}){' with batch norm' if batch_norm else ''}."
     )
-    globals()[name] = builder
-    globals()[weights_name] = weights_enum(weights_name, versions, default="IMAGENET1K_V1")
+    weights_cls = weights_enum(weights_name, versions, default="IMAGENET1K_V1")
+    globals()[name] = register_model(weights_cls)(builder)
+    globals()[weights_name] = weights_cls
     __all__.extend([name, weights_name])
 
 
