@@ -425,3 +425,81 @@ def test_nms_ties_and_edge_cases():
         ops.nms(minigrad.zeros(3, 5), minigrad.zeros(3), 0.5)
     with pytest.raises(RuntimeError, match="same number of elements in dimension 0"):
         ops.nms(minigrad.zeros(3, 4), minigrad.zeros(2), 0.5)
+
+
+def test_distance_and_complete_box_iou():
+    a = minigrad.tensor([[0.0, 0.0, 2.0, 2.0]])
+    b = minigrad.tensor([[1.0, 1.0, 3.0, 3.0], [0.0, 0.0, 2.0, 2.0]])
+    # IoU 1/7; centres (1, 1) and (2, 2): distance² 2 over the enclosing diagonal² 18.
+    expected = [[1 / 7 - 2 / 18, 1.0]]
+    np.testing.assert_allclose(ops.distance_box_iou(a, b).numpy(), expected, rtol=1e-6)
+    np.testing.assert_allclose(ops.complete_box_iou(a, b).numpy(), expected, rtol=1e-6)  # v = 0
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    p, g = _random_boxes(rng, 3) + 0.5, _random_boxes(rng, 2)
+    ours = minigrad.tensor(p, requires_grad=True)
+    theirs = torch.tensor(p, requires_grad=True)
+    ciou = ops.complete_box_iou(ours, minigrad.tensor(g))
+    tg = torch.tensor(g)  # CIoU in PyTorch, alpha held constant as the paper says
+    lt = torch.max(theirs[:, None, :2], tg[None, :, :2])
+    rb = torch.min(theirs[:, None, 2:], tg[None, :, 2:])
+    inter = (rb - lt).clamp(min=0).prod(-1)
+    area = lambda t: (t[:, 2] - t[:, 0]) * (t[:, 3] - t[:, 1])  # noqa: E731
+    iou = inter / (area(theirs)[:, None] + area(tg)[None, :] - inter)
+    hull = torch.max(theirs[:, None, 2:], tg[None, :, 2:]) - torch.min(
+        theirs[:, None, :2], tg[None, :, :2]
+    )
+    centre = (theirs[:, None, :2] + theirs[:, None, 2:]) / 2 - (
+        tg[None, :, :2] + tg[None, :, 2:]
+    ) / 2
+    diou = iou - (centre**2).sum(-1) / ((hull**2).sum(-1) + 1e-7)
+    ratio = lambda t: torch.atan((t[..., 2] - t[..., 0]) / (t[..., 3] - t[..., 1]))  # noqa: E731
+    v = 4 / torch.pi**2 * (ratio(theirs[:, None]) - ratio(tg[None])) ** 2
+    alpha = (v / (1 - iou + v + 1e-7)).detach()
+    expected = diou - alpha * v
+    np.testing.assert_allclose(ciou.detach().numpy(), expected.detach().numpy(), rtol=1e-10)
+    ciou.sum().backward()
+    expected.sum().backward()
+    np.testing.assert_allclose(ours.grad.numpy(), theirs.grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_masks_to_boxes():
+    masks = minigrad.zeros(3, 4, 5)
+    masks[0, 1:3, 2:5] = 1
+    masks[1, 3, 0] = 1  # a single pixel: x1 == x2, y1 == y2
+    boxes = ops.masks_to_boxes(masks)
+    assert boxes.dtype == minigrad.float32
+    assert boxes.tolist() == [[2, 1, 4, 2], [0, 3, 0, 3], [0, 0, 0, 0]]  # empty: zeros
+    assert tuple(ops.masks_to_boxes(minigrad.zeros(0, 4, 5)).shape) == (0, 4)
+
+
+def test_generalized_box_iou_loss_and_sigmoid_focal_loss():
+    rng = np.random.default_rng(5)
+    p, g = _random_boxes(rng, 4), _random_boxes(rng, 4)
+    pm = minigrad.tensor(p, requires_grad=True)
+    loss = ops.generalized_box_iou_loss(pm, minigrad.tensor(g))
+    pair = ops.generalized_box_iou(minigrad.tensor(p), minigrad.tensor(g)).diagonal()
+    np.testing.assert_allclose(loss.detach().numpy(), 1 - pair.numpy(), rtol=1e-6)
+    ops.generalized_box_iou_loss(pm, minigrad.tensor(g), reduction="mean").backward()
+    assert pm.grad is not None and np.isfinite(pm.grad.numpy()).all()
+    empty = ops.generalized_box_iou_loss(minigrad.zeros(0, 4), minigrad.zeros(0, 4), "mean")
+    assert empty.item() == 0.0
+    with pytest.raises(ValueError, match="Invalid Value for arg 'reduction'"):
+        ops.generalized_box_iou_loss(pm, pm, reduction="avg")
+
+    torch = pytest.importorskip("torch")
+    logits = rng.standard_normal((3, 5))
+    targets = (rng.random((3, 5)) > 0.5).astype(np.float64)
+    x, t = minigrad.tensor(logits), minigrad.tensor(targets)
+    bce = torch.nn.functional.binary_cross_entropy_with_logits(
+        torch.tensor(logits), torch.tensor(targets), reduction="none"
+    )  # gamma 0 and no alpha: plain binary cross-entropy
+    no_focus = ops.sigmoid_focal_loss(x, t, alpha=-1, gamma=0)
+    np.testing.assert_allclose(no_focus.numpy(), bce.numpy(), rtol=1e-12)
+    p_t = torch.sigmoid(torch.tensor(logits)) * torch.tensor(targets)
+    p_t = p_t + (1 - torch.sigmoid(torch.tensor(logits))) * (1 - torch.tensor(targets))
+    weight = 0.25 * torch.tensor(targets) + 0.75 * (1 - torch.tensor(targets))
+    expected = (weight * bce * (1 - p_t) ** 2).sum()
+    np.testing.assert_allclose(ops.sigmoid_focal_loss(x, t, reduction="sum").item(), expected)
+    with pytest.raises(ValueError, match="Invalid alpha value: 1.5"):
+        ops.sigmoid_focal_loss(x, t, alpha=1.5)

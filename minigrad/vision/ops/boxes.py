@@ -9,6 +9,8 @@ IoU with a kept box is strictly greater than the threshold.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 import minigrad
@@ -19,7 +21,10 @@ __all__ = [
     "box_convert",
     "box_iou",
     "clip_boxes_to_image",
+    "complete_box_iou",
+    "distance_box_iou",
     "generalized_box_iou",
+    "masks_to_boxes",
     "nms",
     "remove_small_boxes",
 ]
@@ -122,6 +127,56 @@ def generalized_box_iou(boxes1, boxes2):
     wh = _upcast(rb - lt).clamp(min=0)
     enclosing = wh[..., 0] * wh[..., 1]
     return inter / union - (enclosing - union) / enclosing
+
+
+def _diou_and_iou(boxes1, boxes2, eps: float):
+    """DIoU (IoU less the squared centre distance over the squared diagonal of the enclosing
+    box) and IoU, pairwise."""
+    iou = box_iou(boxes1, boxes2)
+    lt = minigrad.minimum(boxes1[..., :, None, :2], boxes2[..., None, :, :2])
+    rb = minigrad.maximum(boxes1[..., :, None, 2:], boxes2[..., None, :, 2:])
+    wh = _upcast(rb - lt).clamp(min=0)
+    diagonal2 = wh[..., 0] ** 2 + wh[..., 1] ** 2 + eps
+    cx1, cy1 = (boxes1[..., 0] + boxes1[..., 2]) / 2, (boxes1[..., 1] + boxes1[..., 3]) / 2
+    cx2, cy2 = (boxes2[..., 0] + boxes2[..., 2]) / 2, (boxes2[..., 1] + boxes2[..., 3]) / 2
+    dx = _upcast(cx1[..., :, None] - cx2[..., None, :])
+    dy = _upcast(cy1[..., :, None] - cy2[..., None, :])
+    return iou - (dx**2 + dy**2) / diagonal2, iou
+
+
+def distance_box_iou(boxes1, boxes2, eps: float = 1e-7):
+    """Distance IoU of every pair of ``xyxy`` boxes (Zheng et al., 2020)."""
+    return _diou_and_iou(_upcast(boxes1), _upcast(boxes2), eps)[0]
+
+
+def complete_box_iou(boxes1, boxes2, eps: float = 1e-7):
+    """Complete IoU of every pair of ``xyxy`` boxes: DIoU less an aspect-ratio term whose
+    weight ``alpha`` is held constant (no gradient), as in the paper and torchvision."""
+    boxes1, boxes2 = _upcast(boxes1), _upcast(boxes2)
+    diou, iou = _diou_and_iou(boxes1, boxes2, eps)
+    w1 = boxes1[..., :, None, 2] - boxes1[..., :, None, 0]
+    h1 = boxes1[..., :, None, 3] - boxes1[..., :, None, 1]
+    w2 = boxes2[..., None, :, 2] - boxes2[..., None, :, 0]
+    h2 = boxes2[..., None, :, 3] - boxes2[..., None, :, 1]
+    v = (4 / math.pi**2) * (minigrad.atan(w1 / h1) - minigrad.atan(w2 / h2)) ** 2
+    with minigrad.no_grad():
+        alpha = v / (1 - iou + v + eps)
+    return diou - alpha * v
+
+
+def masks_to_boxes(masks):
+    """The ``xyxy`` box (float32, inclusive pixel indices) around each nonzero mask of
+    ``masks [N, H, W]``; an empty mask gives ``[0, 0, 0, 0]``."""
+    if masks.numel() == 0:
+        return minigrad.zeros((0, 4), device=masks.device, dtype=minigrad.float32)
+    _, h, w = masks.shape
+    rows = masks.bool().any(dim=2).float()
+    cols = masks.bool().any(dim=1).float()
+    y1, x1 = rows.argmax(dim=1), cols.argmax(dim=1)
+    y2 = (h - 1) - rows.flip(dims=[1]).argmax(dim=1)
+    x2 = (w - 1) - cols.flip(dims=[1]).argmax(dim=1)
+    boxes = minigrad.stack([x1, y1, x2, y2], dim=1).float()
+    return minigrad.where((rows.sum(dim=1) > 0)[:, None], boxes, minigrad.zeros_like(boxes))
 
 
 def clip_boxes_to_image(boxes, size: tuple[int, int]):
