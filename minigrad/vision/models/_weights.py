@@ -26,7 +26,10 @@ def check_no_weights(builder: str, weights, kwargs: dict) -> None:
     pretrained = kwargs.pop("pretrained", False)
     if weights is None and not pretrained:
         return
-    asked = f"weights={weights!r}" if weights is not None else f"pretrained={pretrained!r}"
+    if weights is None:
+        asked = f"pretrained={pretrained!r}"
+    else:  # an enum member reads as ResNet18_Weights.IMAGENET1K_V1, a string with its quotes
+        asked = f"weights={weights if isinstance(weights, enum.Enum) else repr(weights)}"
     raise RuntimeError(
         f"{builder}({asked}): minigrad.vision has no pretrained weights and downloads "
         f"nothing. Build the model with weights=None and load a state dict saved by PyTorch: "
