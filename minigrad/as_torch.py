@@ -13,7 +13,7 @@ Here every ``torch`` import resolves to the minigrad module of the same path:
         import torch.nn as nn                            # minigrad.nn
         module = importlib.import_module("my_pytorch_code")
 
-``import torchvision`` gives :mod:`minigrad.vision` (transforms, datasets, utils).
+``import torchvision`` gives :mod:`minigrad.vision` (transforms, datasets, models, ops, utils).
 A name minigrad lacks fails as it would in an old PyTorch: ``ModuleNotFoundError`` for a
 module, ``AttributeError`` or ``ImportError`` for a name.
 """
