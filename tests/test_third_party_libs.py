@@ -227,3 +227,96 @@ def _transformer(torch):
 def test_x_transformers_decoder_as_with_pytorch():
     ours, theirs = _both(_transformer, "x_transformers", "einops", "einx", "torch_einops_utils")
     _close(ours, theirs)
+
+
+# -- what the libraries needed, checked against PyTorch without them ---------------------------
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        "x.add_(2, o)",
+        "x.sub_(2, o)",
+        "x.add(2, o)",
+        "torch.sub(x, 2, o)",
+        "x.addcmul_(2, o, o)",
+        "torch.addcmul(x, 2, o, o)",
+        "x.addcdiv_(2, o, o)",
+        "x.addcdiv(2, o, o)",
+    ],
+)
+def test_deprecated_number_first_overloads_as_pytorchs(call, monkeypatch):
+    torch = pytest.importorskip("torch")
+    monkeypatch.setattr(minigrad._warnings, "_deprecated_overload_warned", False)
+    results = []
+    for lib in (minigrad, torch):
+        x, o = lib.tensor([1.0, -2.0]), lib.tensor([3.0, 0.5])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            result = eval(call, {"torch": lib, "x": x, "o": o})
+        results.append((result.tolist(), x.tolist()))
+        if lib is minigrad:  # (PyTorch warns once per process: maybe not here)
+            name = call.split("(")[0].split(".")[-1]
+            assert [str(w.message).split(":")[0] for w in caught] == [
+                f"This overload of {name} is deprecated"
+            ]
+    assert results[0] == results[1]
+
+
+def test_deprecated_overload_warns_once_per_process(monkeypatch):
+    monkeypatch.setattr(minigrad._warnings, "_deprecated_overload_warned", False)
+    x, o = minigrad.zeros(2), minigrad.ones(2)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        x.add_(2, o)
+        x.addcmul_(2, o, o)
+    assert len(caught) == 1 and x.tolist() == [4.0, 4.0]
+    with pytest.raises(TypeError, match="multiple values for argument 'value'"):
+        x.addcmul_(2, o, o, value=3)
+
+
+def test_randint_like_takes_high_alone_as_pytorch():
+    torch = pytest.importorskip("torch")
+    draws = []
+    for lib in (minigrad, torch):
+        lib.manual_seed(0)
+        x = lib.zeros(6)
+        draws.append(
+            [lib.randint_like(x, high=3).tolist(), lib.randint_like(x, 1, high=3).tolist()]
+        )
+    assert draws[0] == draws[1]
+
+
+def test_requires_grad_on_a_non_leaf_as_pytorch():
+    x = minigrad.ones(2, requires_grad=True)
+    y = x * 2
+    assert y.requires_grad_() is y and not y.is_leaf
+    with pytest.raises(RuntimeError, match=r"leaf variables\.$"):
+        y.requires_grad = True
+    with pytest.raises(RuntimeError, match="var_no_grad = var.detach"):
+        y.requires_grad_(False)
+
+
+def test_semi_private_names_libraries_reach(capfd, monkeypatch):
+    monkeypatch.setenv("PYTORCH_API_USAGE_STDERR", "1")
+    minigrad._C._log_api_usage_once("libs16.test.event")
+    minigrad._C._log_api_usage_once("libs16.test.event")
+    assert capfd.readouterr().err == "PYTORCH_API_USAGE libs16.test.event\n"
+    assert minigrad.torch is minigrad
+    assert minigrad.futures.Future[minigrad.Tensor].__origin__ is minigrad.futures.Future
+    assert minigrad.backends.mkldnn.is_available() is False
+    with minigrad.backends.mkldnn.flags(enabled=False):
+        assert minigrad.backends.mkldnn.enabled is False
+    assert minigrad.backends.mkldnn.enabled is True
+
+
+def test_scatter_gather_refuse_the_cpu_as_pytorch():
+    from minigrad.nn.parallel import gather, scatter
+    from minigrad.nn.parallel.scatter_gather import scatter_kwargs
+
+    assert scatter(3, [0, 1]) == [3, 3]
+    assert scatter_kwargs((), {}, [0]) == ((), ())
+    with pytest.raises(ValueError, match="Expected a non cpu device, but got: cpu"):
+        scatter((minigrad.ones(4), 3), ["cpu"])
+    with pytest.raises(AssertionError, match="Gather function not implemented for CPU tensors"):
+        gather([minigrad.ones(2)], "cpu")
