@@ -11,6 +11,9 @@ import sys
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass
 from ._torch_function import disabled_torch_function_impl as _disabled_torch_function_impl
 from .backend import Generator
+from .tensor import Tensor
+
+_TensorMeta = type(Tensor)  # the metaclass of Tensor, as torch._C._TensorMeta (Lightning's hints)
 
 _api_usage_seen: set[str] = set()
 
@@ -36,4 +39,5 @@ __all__ = [
     "DisableTorchFunctionSubclass",
     "_disabled_torch_function_impl",
     "_log_api_usage_once",
+    "_TensorMeta",
 ]

@@ -303,6 +303,12 @@ def test_semi_private_names_libraries_reach(capfd, monkeypatch):
     minigrad._C._log_api_usage_once("libs16.test.event")
     assert capfd.readouterr().err == "PYTORCH_API_USAGE libs16.test.event\n"
     assert minigrad.torch is minigrad
+    assert isinstance(minigrad.Tensor, minigrad._C._TensorMeta)
+    import minigrad.distributed.constants as constants
+
+    assert constants.default_pg_timeout.total_seconds() == 1800
+    dist = minigrad.distributed
+    assert isinstance(dist.ReduceOp.SUM, dist.ReduceOp.RedOpType)
     assert minigrad.futures.Future[minigrad.Tensor].__origin__ is minigrad.futures.Future
     assert minigrad.backends.mkldnn.is_available() is False
     with minigrad.backends.mkldnn.flags(enabled=False):
