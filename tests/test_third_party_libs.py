@@ -80,7 +80,8 @@ def _optimizers(torch):
     return results
 
 
-def test_torch_optimizer_steps_as_with_pytorch():
+def test_torch_optimizer_steps_as_with_pytorch(monkeypatch):
+    monkeypatch.setattr(minigrad._warnings, "_deprecated_overload_warned", False)  # once a run
     with pytest.warns(UserWarning, match="This overload of addcmul_ is deprecated"):
         ours, theirs = _both(_optimizers, "torch_optimizer", "pytorch_ranger")
     for name, values in ours.items():
