@@ -2,15 +2,42 @@
 """The names PyTorch programs reach through ``torch._C`` for the ``__torch_function__``
 protocol (``torch._C.DisableTorchFunctionSubclass``, ``torch._C._disabled_torch_function_impl``);
 minigrad has no C extension, and this module holds nothing else but ``Generator`` (whose repr
-names this module, as PyTorch's does)."""
+names this module, as PyTorch's does) and ``_log_api_usage_once``, which libraries built on
+PyTorch (torchvision, torchmetrics, Lightning) call when they build a module or a metric."""
+
+import os
+import sys
 
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass
 from ._torch_function import disabled_torch_function_impl as _disabled_torch_function_impl
 from .backend import Generator
+from .tensor import Tensor
+
+_TensorMeta = type(Tensor)  # the metaclass of Tensor, as torch._C._TensorMeta (Lightning's hints)
+
+_api_usage_seen: set[str] = set()
+
+
+def _log_api_usage_once(event: str) -> None:
+    """Logs ``event`` the first time it is seen, as PyTorch's API usage logger does: nothing
+    unless ``PYTORCH_API_USAGE_STDERR`` is set (non-empty), then ``PYTORCH_API_USAGE <event>``
+    on stderr."""
+    if not isinstance(event, str):
+        raise TypeError(
+            f"_log_api_usage_once(): argument 'event' must be str, not {type(event).__name__}"
+        )
+    if event in _api_usage_seen:
+        return
+    _api_usage_seen.add(event)
+    if os.environ.get("PYTORCH_API_USAGE_STDERR"):
+        print(f"PYTORCH_API_USAGE {event}", file=sys.stderr)
+
 
 __all__ = [
     "DisableTorchFunction",
     "Generator",
     "DisableTorchFunctionSubclass",
     "_disabled_torch_function_impl",
+    "_log_api_usage_once",
+    "_TensorMeta",
 ]

@@ -712,3 +712,7 @@ from . import _C, overrides  # noqa: E402 - last: public functions take part in 
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: E402
 
 overrides.install()
+
+# ``torch.torch`` is ``torch`` itself (PyTorch's __init__ imports its own package); kornia
+# annotates with ``torch.torch.Tensor``, so under ``minigrad.as_torch`` it must resolve too.
+torch = __import__("sys").modules[__name__]

@@ -9,6 +9,7 @@ import numpy as np
 
 from . import _torch_samplers, backend, dtypes
 from . import ops as _ops
+from ._warnings import number_first_overload
 from .autograd import anomaly, forward_ad, grad_mode, graph
 from .autograd.graph import version_counter
 
@@ -148,11 +149,13 @@ class InPlaceMethods:
         version_counter(self).value += 1
         return self
 
+    @number_first_overload("add_", "alpha", "other", method=True)
     def add_(self, other, alpha=1):
         if alpha != 1 and isinstance(other, graph.Tensor):
             return self._add_scaled(other, alpha)
         return self._inplace_ufunc("add", other if alpha == 1 else other * alpha)
 
+    @number_first_overload("sub_", "alpha", "other", method=True)
     def sub_(self, other, alpha=1):
         if alpha != 1 and isinstance(other, graph.Tensor):
             return self._add_scaled(other, -alpha)
@@ -186,13 +189,17 @@ class InPlaceMethods:
             return self._inplace_ufunc("div", other)
         return self._inplace(lambda s: _ops.div(s, other, rounding_mode=rounding_mode), other)
 
-    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+    # (``x += y`` takes one operand: no deprecated overload to check)
+    __iadd__, __isub__ = add_.__wrapped__, sub_.__wrapped__
+    __imul__, __itruediv__ = mul_, div_
 
+    @number_first_overload("addcmul_", "value", "tensor1, tensor2", method=True)
     def addcmul_(self, tensor1, tensor2, *, value=1):
         return self._inplace(
             lambda s: _ops.addcmul(s, tensor1, tensor2, value=value), tensor1, tensor2
         )
 
+    @number_first_overload("addcdiv_", "value", "tensor1, tensor2", method=True)
     def addcdiv_(self, tensor1, tensor2, *, value=1):
         return self._inplace(
             lambda s: _ops.addcdiv(s, tensor1, tensor2, value=value), tensor1, tensor2

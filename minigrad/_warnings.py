@@ -9,6 +9,8 @@ Python 3.12's ``skip_file_prefixes`` does).
 
 from __future__ import annotations
 
+import functools
+import numbers
 import os
 import sys
 import warnings
@@ -33,3 +35,53 @@ def warn_user_once(key, message: str, category: type[Warning] = UserWarning) -> 
     if key not in _said_once:
         _said_once.add(key)
         warn_user(message, category)
+
+
+def warn_deprecated_overload(name: str, old: str, new: str) -> None:
+    """PyTorch's warning for a call in a deprecated signature (``add_(Number alpha, Tensor
+    other)``, which pre-1.5 optimizers still use: ``p.data.add_(-lr, grad)``), in its words and
+    once per process, as its argument parser warns (one flag for every deprecated overload)."""
+    warn_user_once(
+        "deprecated overload",  # one flag for every deprecated overload, as PyTorch's parser
+        f"This overload of {name} is deprecated:\n\t{old}\n"
+        f"Consider using one of the following signatures instead:\n\t{new}",
+    )
+
+
+def number_first_signatures(name: str, coefficient: str, tensors: str, *, method: bool):
+    """The deprecated and the current signature PyTorch's warning shows for ``name`` called
+    with the number first: ``tensors`` names the tensor arguments after ``self``/``input``
+    (``"tensor1, tensor2"``), ``method`` picks the Tensor method's words or the function's."""
+    typed = ", ".join(f"Tensor {t.strip()}" for t in tensors.split(","))
+    if method:
+        return (
+            f"{name}(Number {coefficient}, {typed})",
+            f"{name}({typed}, *, Number {coefficient} = 1)",
+        )
+    return (
+        f"{name}(Tensor input, Number {coefficient}, {typed}, *, Tensor out = None)",
+        f"{name}(Tensor input, {typed}, *, Number {coefficient} = 1, Tensor out = None)",
+    )
+
+
+def number_first_overload(name: str, coefficient: str, tensors: str, *, method: bool):
+    """Decorates ``fn(self, tensor1, tensor2, *, value=1)`` to take PyTorch's deprecated
+    overload with the number first as well, ``fn(self, Number value, tensor1, tensor2)``
+    (``exp_avg_sq.addcmul_(1 - beta2, grad, grad)``), warning as PyTorch does (see
+    :func:`number_first_signatures` for the arguments)."""
+    count = len(tensors.split(",")) + 1
+    signatures = number_first_signatures(name, coefficient, tensors, method=method)
+
+    def wrap(fn):
+        @functools.wraps(fn)
+        def call(self, *args, **kwargs):
+            if len(args) == count and isinstance(args[0], numbers.Number):
+                if coefficient in kwargs:
+                    raise TypeError(f"{name}() got multiple values for argument '{coefficient}'")
+                warn_deprecated_overload(name, *signatures)
+                return fn(self, *args[1:], **kwargs, **{coefficient: args[0]})
+            return fn(self, *args, **kwargs)
+
+        return call
+
+    return wrap

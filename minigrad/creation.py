@@ -490,9 +490,9 @@ def randn_like(input, *, dtype=None, device=None, requires_grad=False) -> Tensor
 
 
 @_memory_format.like_factory
-def randint_like(input, low, high=None, *, dtype=None, device=None) -> Tensor:
-    """Integers in [low, high) (``randint_like(x, high)`` counts from 0), of ``input``'s shape,
-    dtype and device."""
+def randint_like(input, low=0, high=None, *, dtype=None, device=None) -> Tensor:
+    """Integers in [low, high) (``randint_like(x, high)`` and ``randint_like(x, high=h)`` count
+    from 0), of ``input``'s shape, dtype and device."""
     if high is None:
         low, high = 0, low
     return randint(low, high, tuple(input.shape), **_like(input, dtype, device))

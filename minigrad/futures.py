@@ -8,12 +8,17 @@ completes (at once if it has). ``minigrad.jit.fork`` returns completed Futures.
 from __future__ import annotations
 
 import threading
+from typing import Generic, TypeVar
 
 __all__ = ["Future", "collect_all", "wait_all"]
 
 
-class Future:
-    """A result that another thread (or a later call) provides.
+_T = TypeVar("_T")
+
+
+class Future(Generic[_T]):
+    """A result that another thread (or a later call) provides (``Future[Tensor]`` in a type
+    annotation, as PyTorch's generic Future).
 
     Example:
         >>> fut = Future()

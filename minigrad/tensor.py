@@ -244,11 +244,15 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
 
     @requires_grad.setter
     def requires_grad(self, value: bool) -> None:
-        if self.grad_fn is not None:
+        if self.grad_fn is not None:  # PyTorch's words: the hint only when turning it off
             raise RuntimeError(
-                "you can only change requires_grad flags of leaf variables. If you want to use a "
-                "computed variable in a subgraph that doesn't require differentiation use "
-                "var_no_grad = var.detach()."
+                "you can only change requires_grad flags of leaf variables."
+                + (
+                    ""
+                    if value
+                    else " If you want to use a computed variable in a subgraph that doesn't "
+                    "require differentiation use var_no_grad = var.detach()."
+                )
             )
         if value and self._version_counter is INFERENCE and not _grad_mode._state.inference:
             raise RuntimeError(
@@ -263,6 +267,10 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         self._requires_grad = bool(value)
 
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
+        """Sets ``requires_grad`` in place; on a non-leaf (which already requires grad) True is
+        a no-op, as in PyTorch (captum's ``torch.cat(scaled).requires_grad_()``)."""
+        if requires_grad and self.grad_fn is not None:
+            return self
         self.requires_grad = requires_grad
         return self
 

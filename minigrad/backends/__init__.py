@@ -6,6 +6,6 @@ cuDNN, and CuPy fixes its TF32 mode when it starts (``CUPY_TF32``), so these fla
 accepted and kept but change nothing; each one's docstring says so.
 """
 
-from . import cuda, cudnn, mha, mps, quantized
+from . import cuda, cudnn, mha, mkldnn, mps, quantized
 
-__all__ = ["cuda", "cudnn", "mha", "mps", "quantized"]
+__all__ = ["cuda", "cudnn", "mha", "mkldnn", "mps", "quantized"]

@@ -33,6 +33,11 @@ class ReduceOp(enum.Enum):
         return f"<ReduceOp.{self.name}>"
 
 
+# PyTorch's ReduceOp wraps an enum, ReduceOp.RedOpType, whose values ReduceOp.SUM, ... are
+# (Lightning annotates with it); here the members are the enum's own.
+ReduceOp.RedOpType = ReduceOp
+
+
 class Backend:
     """The backend names ``init_process_group`` accepts.
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from .. import _dtype_limits, backend, dtypes
 from .. import _torch_function as _tf
-from .._warnings import warn_user
+from .._warnings import number_first_signatures, warn_deprecated_overload, warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
 from .base import Op, check_alpha, constant, refuse_dtype, scalar_tensor, zero_link
@@ -537,6 +537,7 @@ _COMPARE_METHODS = {
 def add(input, other, alpha=1):
     """``input + alpha * other`` (PyTorch's argument names, so ``x.add(other=y)`` works)."""
     if type(alpha) is not int:
+        other, alpha = _number_first("add", other, alpha)
         check_alpha(alpha, "alpha", input, other)
     if alpha != 1 and _both_half(input, other):  # as PyTorch's kernel: see _half_alpha
         return add(input.float(), other.float(), _half_alpha(alpha, input)).to(input.dtype)
@@ -556,12 +557,24 @@ def sub(input, other, alpha=1):
             "trying to invert a mask, use the `~` or `logical_not()` operator instead."
         )
     if type(alpha) is not int:
+        other, alpha = _number_first("sub", other, alpha)
         check_alpha(alpha, "alpha", input, other)
     if alpha != 1 and _both_half(input, other):  # as PyTorch's kernel: see _half_alpha
         return sub(input.float(), other.float(), _half_alpha(alpha, input)).to(input.dtype)
     if alpha != 1 and isinstance(other, graph.Tensor):  # alpha·other in the result's dtype
         input, other = promote(input, other)
     return binary(Sub(), input, other if alpha == 1 else other * alpha)
+
+
+def _number_first(name, other, alpha):
+    """``(other, alpha)`` of a call in PyTorch's deprecated ``add(input, Number alpha, Tensor
+    other)`` overload (``torch.add(x, 2, y)``), which is warned about and swapped, or as given."""
+    if isinstance(alpha, graph.Tensor) and not isinstance(other, graph.Tensor):
+        warn_deprecated_overload(
+            name, *number_first_signatures(name, "alpha", "other", method=False)
+        )
+        return alpha, other
+    return other, alpha
 
 
 def _half_alpha(alpha, tensor) -> float:

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from .. import dtypes
+from .._warnings import number_first_overload
 from ..autograd import grad_mode, graph
 from ..autograd.graph import names_node
 from .base import Op, coefficient, constant, method_on_batched, on_input_device, refuse_dtype
@@ -114,6 +115,7 @@ def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False) -> bool:
 
 
 @names_node("AddcmulBackward0")
+@number_first_overload("addcmul", "value", "tensor1, tensor2", method=False)
 def addcmul(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 * tensor2`` (an optimizer's building block); float16/bfloat16
     in float32, rounded once."""
@@ -124,6 +126,7 @@ def addcmul(input, tensor1, tensor2, *, value=1):
 
 
 @names_node("AddcdivBackward0")
+@number_first_overload("addcdiv", "value", "tensor1, tensor2", method=False)
 def addcdiv(input, tensor1, tensor2, *, value=1):
     """``input + value * tensor1 / tensor2``; integer tensors are refused, as PyTorch."""
     if not (tensor1.dtype.is_floating_point or tensor2.dtype.is_floating_point):
