@@ -14,6 +14,8 @@ Here every ``torch`` import resolves to the minigrad module of the same path:
         module = importlib.import_module("my_pytorch_code")
 
 ``import torchvision`` gives :mod:`minigrad.vision` (transforms, datasets, models, ops, utils).
+``torch.__version__`` reads ``2.13.0+minigrad0.1.0`` there: the PyTorch API minigrad follows, with
+minigrad's own version as the local label (``minigrad.__version__`` outside stays ``0.1.0``).
 A name minigrad lacks fails as it would in an old PyTorch: ``ModuleNotFoundError`` for a
 module, ``AttributeError`` or ``ImportError`` for a name.
 """
@@ -83,14 +85,35 @@ def imports():
     finder = _TorchAsMinigrad()
     sys.meta_path.insert(0, finder)
     shown_before = _public_name.show_as("torch")
+    version_before = _show_torch_version()
     try:
         yield
     finally:
+        _show_torch_version(version_before)
         _public_name.show_as(shown_before)
         sys.meta_path.remove(finder)
         for name in _torch_modules():
             del sys.modules[name]
         sys.modules.update(saved)
+
+
+TORCH_API = "2.13.0"  # the PyTorch release whose API minigrad follows (DESIGN.md's contract)
+
+
+def _show_torch_version(version=None):
+    """Set ``__version__`` (of ``minigrad`` and ``minigrad.version``) to ``version``, or by
+    default to PyTorch's API version with minigrad's as a PEP 440 local label
+    (``2.13.0+minigrad0.1.0``), so that libraries checking ``torch.__version__ >= "2.0"`` run;
+    returns the version it replaced."""
+    import minigrad
+    from minigrad import version as version_module
+    from minigrad.torch_version import TorchVersion
+
+    before = minigrad.__version__
+    if version is None:
+        version = TorchVersion(f"{TORCH_API}+minigrad{before.split('+minigrad')[-1]}")
+    minigrad.__version__ = version_module.__version__ = version
+    return before
 
 
 def run_path(path: str, args: list[str] = ()) -> dict:

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 import minigrad
+import minigrad.as_torch
 from minigrad import nn
 
 
@@ -144,3 +145,14 @@ def test_beginner_errors_match_pytorch(case):
             return type(e), str(e).split(":")[0].split(" (one_hot")[0]
 
     assert run(minigrad) == run(torch)
+
+
+def test_torch_version_under_as_torch_is_pytorchs_api_with_minigrads_label():
+    # Libraries check torch.__version__ (skorch refuses anything below 1.x).
+    before = minigrad.__version__
+    with minigrad.as_torch.imports():
+        import torch
+
+        assert torch.__version__ == f"2.13.0+minigrad{before}" and torch.__version__ >= (2, 0)
+        assert torch.version.__version__ == torch.__version__
+    assert minigrad.__version__ == before and minigrad.version.__version__ == before
