@@ -74,6 +74,23 @@ class _TensorType(type):
         return f"<class '{_public_name.public_path(module)}.{cls.__qualname__}'>"
 
 
+_float_grad_warned = []  # PyTorch warns once a process (its TORCH_WARN_ONCE)
+
+
+def _warn_float_of_grad_tensor() -> None:
+    """``float(t)`` of a tensor that requires grad, with grad mode on: PyTorch's warning, once
+    a process unless ``torch.set_warn_always(True)`` (the value is cut from the graph)."""
+    from ._surface import is_warn_always_enabled
+
+    if _float_grad_warned and not is_warn_always_enabled():
+        return
+    _float_grad_warned.append(True)
+    _warnings.warn_user(
+        "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
+        "behavior.\nConsider using tensor.detach() first."
+    )
+
+
 class Tensor(InPlaceMethods, metaclass=_TensorType):
     """A multi-dimensional array that records the ops applied to it for backpropagation.
 
@@ -615,6 +632,8 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         return self.item()
 
     def __float__(self) -> float:
+        if self.requires_grad and _grad_mode.is_grad_enabled():
+            _warn_float_of_grad_tensor()
         return float(self._python_scalar())
 
     def __complex__(self) -> complex:
