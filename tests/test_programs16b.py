@@ -35,3 +35,17 @@ def test_makemore_activations_bn(programs):
     assert close(ours.grad_data_ratios, theirs.grad_data_ratios, 1e-4, 1e-8)
     assert close(ours.split_losses, theirs.split_losses, 1e-5) and ours.split_losses[0] < 2.7
     assert close(ours.running_var_sample, theirs.running_var_sample, 1e-5)
+
+
+def test_makemore_wavenet(programs):
+    ours, theirs = _both(programs, "makemore_wavenet")  # FlattenConsecutive, var over (0, 1)
+    assert ours.shape_walk == theirs.shape_walk and ours.shape_walk[-1] == ("Linear", (4, 23))
+    assert ours.shape_walk[5] == ("FlattenConsecutive", (4, 2, 32))
+    assert ours.n_params == theirs.n_params == 1841
+    assert close(ours.lossi, theirs.lossi, 1e-5, 1e-6)
+    assert (
+        close(ours.smoothed, theirs.smoothed, 1e-5) and ours.smoothed[-1] < ours.smoothed[0] - 0.08
+    )
+    assert close(ours.split_losses, theirs.split_losses, 1e-5)
+    assert ours.running_mean_shape == theirs.running_mean_shape == (1, 1, 16)
+    assert ours.samples == theirs.samples
