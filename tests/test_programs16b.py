@@ -49,3 +49,23 @@ def test_makemore_wavenet(programs):
     assert close(ours.split_losses, theirs.split_losses, 1e-5)
     assert ours.running_mean_shape == theirs.running_mean_shape == (1, 1, 16)
     assert ours.samples == theirs.samples
+
+
+def test_uva_optim_init(programs):
+    ours, theirs = _both(programs, "uva_optim_init")  # hand-written SGD/momentum/Adam, init
+    for name, (acts, grads) in theirs.init_stats.items():
+        assert close(ours.init_stats[name][0], acts, 1e-4, 1e-12), name
+        assert close(ours.init_stats[name][1], grads, 1e-4, 1e-12), name
+    acts = ours.init_stats["const_variance"][0]
+    assert acts[0] > 2 * acts[1] > 4 * acts[2]  # std 0.1 shrinks the variance layer by layer
+    assert ours.init_stats["const"][1][:3] == [0.0, 0.0, 0.0]  # identical units: no spread
+    for name in theirs.curve_ends:
+        assert close(ours.curve_ends[name], theirs.curve_ends[name], 1e-4, 1e-5), name
+        assert close(ours.bumpy_ends[name], theirs.bumpy_ends[name], 1e-4, 1e-6), name
+    assert abs(ours.curve_ends["Adam"][0]) < 0.2 < 4 < ours.curve_ends["SGD"][0]
+    assert ours.bumpy_ends["Adam"][2] < -3 < -0.01 < ours.bumpy_ends["SGD"][2]
+    assert ours.points_shape == theirs.points_shape == (3, 3)
+    assert ours.adam_gap < 1e-5  # the hand-written Adam steps as torch.optim.Adam
+    for name, losses in theirs.train_losses.items():
+        assert close(ours.train_losses[name], losses, 1e-4, 1e-6), name
+    assert ours.train_losses["Adam"][-1] < 0.2 * ours.train_losses["Adam"][0]
