@@ -85,3 +85,14 @@ def test_uva_transformer_reverse(programs):
     assert close(ours.pe_sample, theirs.pe_sample, 1e-6)
     assert ours.masked_upper == theirs.masked_upper == 0.0
     assert ours.mask_shapes == theirs.mask_shapes
+
+
+def test_fastai_titanic_scratch(programs):
+    ours, theirs = _both(programs, "fastai_titanic_scratch")  # sub_ on grads, f"{loss:.3f}"
+    assert ours.first_loss == pytest.approx(theirs.first_loss, rel=1e-6)
+    for name in ("linear", "sigmoid", "matrix", "nn", "deep"):
+        assert getattr(ours, f"{name}_printed") == getattr(theirs, f"{name}_printed"), name
+        assert getattr(ours, f"{name}_acc") == getattr(theirs, f"{name}_acc") > 0.85, name
+    assert ours.linear_printed[-1] < "0.26" and ours.nn_printed[-1] < "0.11"
+    assert ours.coeffs_shown == theirs.coeffs_shown
+    assert ours.const_is_leaf and theirs.const_is_leaf
