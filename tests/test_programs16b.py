@@ -96,3 +96,16 @@ def test_fastai_titanic_scratch(programs):
     assert ours.linear_printed[-1] < "0.26" and ours.nn_printed[-1] < "0.11"
     assert ours.coeffs_shown == theirs.coeffs_shown
     assert ours.const_is_leaf and theirs.const_is_leaf
+
+
+def test_fastai_collab_scratch(programs):
+    ours, theirs = _both(programs, "fastai_collab_scratch")  # create_params, res +=, svd
+    assert ours.n_params == theirs.n_params == 450
+    assert close(ours.dot_history, theirs.dot_history, 1e-3, 1e-5)
+    assert ours.dot_history[-1][1] < 0.75 * ours.dot_history[0][1]
+    assert ours.lowest == theirs.lowest and ours.highest == theirs.highest
+    assert ours.bias_corr == pytest.approx(theirs.bias_corr, rel=1e-4) and ours.bias_corr > 0.8
+    assert ours.nearest == theirs.nearest
+    assert close(ours.top_singular, theirs.top_singular, 1e-4) and ours.pca_shape == (20, 3)
+    assert close(ours.nn_history, theirs.nn_history, 1e-3, 1e-5)
+    assert close(ours.nn_pred_range, theirs.nn_pred_range, 1e-4)
