@@ -109,3 +109,15 @@ def test_fastai_collab_scratch(programs):
     assert close(ours.top_singular, theirs.top_singular, 1e-4) and ours.pca_shape == (20, 3)
     assert close(ours.nn_history, theirs.nn_history, 1e-3, 1e-5)
     assert close(ours.nn_pred_range, theirs.nn_pred_range, 1e-4)
+
+
+def test_uva_cnn_architectures(programs):
+    ours, theirs = _both(programs, "uva_cnn_architectures")  # inception, (pre-act) res, dense
+    for kind, (n_params, losses, acc, feats, running_var) in theirs.results.items():
+        mine = ours.results[kind]
+        assert mine[0] == n_params and mine[3] == feats, kind
+        assert close(mine[1], losses, 1e-5, 1e-6) and mine[1][-1] < mine[1][0], kind
+        assert mine[2] == acc > 0.3, kind
+        assert close(mine[4], running_var, 1e-5, 1e-7), kind
+    assert [r[0] for r in ours.results.values()] == [1252, 5148, 5148, 1244]
+    assert ours.gelu_error == theirs.gelu_error == "Unsupported nonlinearity gelu"
