@@ -121,3 +121,15 @@ def test_uva_cnn_architectures(programs):
         assert close(mine[4], running_var, 1e-5, 1e-7), kind
     assert [r[0] for r in ours.results.values()] == [1252, 5148, 5148, 1244]
     assert ours.gelu_error == theirs.gelu_error == "Unsupported nonlinearity gelu"
+
+
+def test_uva_gnn_by_hand(programs):
+    ours, theirs = _both(programs, "uva_gnn_by_hand")  # bmm GCN, nonzero/index_select GAT
+    assert ours.gcn_example == theirs.gcn_example == [[[1, 2], [3, 4], [4, 5], [4, 5]]]
+    assert close(ours.gat_example, theirs.gat_example, 1e-6)
+    assert close(ours.gat_attn, theirs.gat_attn, 1e-6) and sum(ours.gat_attn) == pytest.approx(1)
+    assert ours.n_edges == theirs.n_edges
+    for name, (losses, val_acc) in theirs.results.items():
+        assert close(ours.results[name][0], losses, 1e-4, 1e-6), name
+        assert ours.results[name][1] == val_acc > 0.7, name
+        assert ours.results[name][0][-1] < 0.5 * ours.results[name][0][0], name
