@@ -133,3 +133,20 @@ def test_uva_gnn_by_hand(programs):
         assert close(ours.results[name][0], losses, 1e-4, 1e-6), name
         assert ours.results[name][1] == val_acc > 0.7, name
         assert ours.results[name][0][-1] < 0.5 * ours.results[name][0][0], name
+
+
+def test_uva_activation_functions(programs):
+    ours, theirs = _both(programs, "uva_activation_functions")  # hand-written activations
+    for name, grads in theirs.grad_table.items():
+        assert close(ours.grad_table[name], grads, 1e-6, 1e-7), name
+    assert [ours.grad_table[k][5] for k in ("sigmoid", "relu", "leakyrelu", "swish")] == (
+        pytest.approx([0.25, 0.0, 0.1, 0.5])
+    )  # at x = 0: (x > 0).float() gates ReLU's gradient off, where() takes the alpha branch
+    assert ours.matches_builtin == theirs.matches_builtin == [True] * 4
+    for name, (stds, losses, dead, acc) in theirs.results.items():
+        mine = ours.results[name]
+        assert close(mine[0], stds, 1e-5, 1e-9) and close(mine[1], losses, 1e-5, 1e-6), name
+        assert mine[2] == dead and mine[3] == acc, name
+    assert ours.results["sigmoid"][0][0] < 0.01 * ours.results["sigmoid"][0][-1]  # vanishing
+    assert ours.results["tanh"][1][-1] < 0.1 < 1.0 < ours.results["sigmoid"][1][-1]
+    assert ours.saved_config == theirs.saved_config and ours.reload_gap == 0.0
