@@ -150,3 +150,15 @@ def test_uva_activation_functions(programs):
     assert ours.results["sigmoid"][0][0] < 0.01 * ours.results["sigmoid"][0][-1]  # vanishing
     assert ours.results["tanh"][1][-1] < 0.1 < 1.0 < ours.results["sigmoid"][1][-1]
     assert ours.saved_config == theirs.saved_config and ours.reload_gap == 0.0
+
+
+def test_uva_image_flows(programs):
+    ours, theirs = _both(programs, "uva_image_flows")  # dequantization, couplings, squeeze
+    assert ours.n_params == theirs.n_params == 9454 and ours.buffers == theirs.buffers
+    assert close(ours.bpds, theirs.bpds, 1e-5) and ours.bpds[-1] < 0.5 * ours.bpds[0]
+    assert close(ours.scaling, theirs.scaling, 1e-5)
+    assert ours.exact and theirs.exact  # encode then decode gives the discrete images back
+    assert ours.latent_shape == theirs.latent_shape == (4, 4, 4, 4)
+    assert close(ours.log_px, theirs.log_px, 1e-5)
+    assert ours.sample_info == theirs.sample_info == ["torch.int32", (3, 1, 8, 8), 0, 7]
+    assert ours.checker == theirs.checker and ours.squeeze_roundtrip
