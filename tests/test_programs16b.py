@@ -162,3 +162,20 @@ def test_uva_image_flows(programs):
     assert close(ours.log_px, theirs.log_px, 1e-5)
     assert ours.sample_info == theirs.sample_info == ["torch.int32", (3, 1, 8, 8), 0, 7]
     assert ours.checker == theirs.checker and ours.squeeze_roundtrip
+
+
+def test_raschka_pytorch_mechanics(programs):
+    ours, theirs = _both(programs, "raschka_pytorch_mechanics")  # NoisyLinear, bucketize, XOR
+    assert close(ours.tensor_facts, theirs.tensor_facts, 1e-6, 1e-7)
+    assert ours.epoch_batches == theirs.epoch_batches
+    assert close(ours.grad_check, theirs.grad_check, 1e-6) and ours.grad_check[0] == pytest.approx(
+        ours.grad_check[2]
+    )
+    assert ours.feature_facts == theirs.feature_facts
+    assert close(ours.loss_hist_train, theirs.loss_hist_train, 1e-5, 1e-6)
+    assert close(ours.loss_hist_valid, theirs.loss_hist_valid, 1e-5, 1e-6)
+    assert ours.accuracy_hist_train == theirs.accuracy_hist_train
+    assert ours.accuracy_hist_valid == theirs.accuracy_hist_valid
+    assert ours.accuracy_hist_valid[-1] > 0.85 and ours.loss_hist_train[-1] < 0.5
+    assert ours.train_acc_type == theirs.train_acc_type == "Tensor"  # += of a 0-dim mean
+    assert ours.predicted == theirs.predicted and ours.params == theirs.params
