@@ -179,3 +179,13 @@ def test_raschka_pytorch_mechanics(programs):
     assert ours.accuracy_hist_valid[-1] > 0.85 and ours.loss_hist_train[-1] < 0.5
     assert ours.train_acc_type == theirs.train_acc_type == "Tensor"  # += of a 0-dim mean
     assert ours.predicted == theirs.predicted and ours.params == theirs.params
+
+
+def test_raschka_graph_conv(programs):
+    ours, theirs = _both(programs, "raschka_graph_conv")  # block-diagonal collate, sum pool
+    assert ours.first_batch == theirs.first_batch and ours.first_batch[0] == (47, 47)
+    assert ours.block_offdiag == theirs.block_offdiag == 0.0
+    assert close(ours.initial_probs, theirs.initial_probs, 1e-4)
+    assert close(ours.single, theirs.single, 1e-4)  # one graph: the batch matrix is None
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6)  # rand weights: large sums, 5e-6 apart
+    assert ours.accuracy == theirs.accuracy > 0.7 and ours.positives == theirs.positives == 21
