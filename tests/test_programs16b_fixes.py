@@ -52,3 +52,21 @@ def test_float_of_a_tensor_that_requires_grad_warns_once(monkeypatch):
         minigrad.set_warn_always(False)
     theirs = _float_warnings(torch, lambda t: t.ones(1, requires_grad=True))
     assert theirs in ([], first)  # PyTorch's own once-a-process flag may be spent already
+
+
+def test_lbfgs_takes_the_loss_value_without_the_warning(monkeypatch):
+    monkeypatch.setattr(sys.modules["minigrad.tensor"], "_float_grad_warned", [])
+    w = minigrad.tensor([1.5, -0.5], requires_grad=True)
+    opt = minigrad.optim.LBFGS([w], lr=1, max_iter=5, line_search_fn="strong_wolfe")
+
+    def closure():
+        opt.zero_grad()
+        loss = ((w - 2) ** 2).sum()
+        loss.backward()
+        return loss
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        opt.step(closure)
+    assert [str(c.message) for c in caught] == []  # PyTorch's step runs under no_grad
+    assert w.tolist() == pytest.approx([2.0, 2.0], abs=1e-4)
