@@ -13,24 +13,14 @@ import numpy as np  # frombuffer reads host memory
 from . import _legacy, backend, creation, dtypes
 from . import _torch_function as _tf
 from ._out import with_out
-from ._warnings import warn_user
+from ._warnings import is_warn_always_enabled, set_warn_always, warn_user
 from .autograd import anomaly
 from .autograd.graph import named_as, names_node
 from .ops import sub, where
 from .ops._size import Size
 from .tensor import Tensor
 
-_FLAGS = {"warn_always": False, "interop_threads": None}
-
-
-def set_warn_always(b: bool) -> None:
-    """Ask warnings that PyTorch shows once per process to show every time (a global flag)."""
-    _FLAGS["warn_always"] = bool(b)
-
-
-def is_warn_always_enabled() -> bool:
-    """The flag :func:`set_warn_always` sets."""
-    return _FLAGS["warn_always"]
+_FLAGS = {"interop_threads": None}
 
 
 _DEBUG_MODES = {"default": 0, "warn": 1, "error": 2}
@@ -411,3 +401,4 @@ __all__ = [
     for name, obj in dict(globals()).items()
     if callable(obj) and not name.startswith("_") and getattr(obj, "__module__", None) == __name__
 ]
+__all__ += ["is_warn_always_enabled", "set_warn_always"]  # kept with the warnings they control

@@ -298,18 +298,25 @@ def triangular_solve(self, A, upper=True, transpose=False, unitriangular=False):
 HistogramResult = return_types.histogram
 
 
-def histogram(self, bins, *, range=None, weight=None, density=False):
+def histogram(self, bins=100, *, range=None, weight=None, density=False):
     """``(hist, bin_edges)`` of the values (CPU float tensors, no gradient), ``bins`` a count
-    or a tensor of edges, as ``torch.histogram``."""
+    (100 by default, as PyTorch's native signature) or a tensor of edges, as
+    ``torch.histogram``."""
     if self.device.type != "cpu" or not self.dtype.is_floating_point:
         raise RuntimeError(
             f"torch.histogram: input tensor and bins tensors should have the same dtype and be "
             f"floating point CPU tensors, got {self.dtype} on {self.device}"
         )
-    edges = bins._data if isinstance(bins, graph.Tensor) else int(bins)
     data = self._data.reshape(-1)
-    if range is None and not isinstance(bins, graph.Tensor) and data.size:
-        range = (float(data.min()), float(data.max()))
+    if isinstance(bins, graph.Tensor):
+        edges = bins._data
+    else:  # PyTorch's edges: its linspace in the input's dtype, which decides ties at the edges
+        from .creation import _linspace_as_pytorch
+
+        if range is None and data.size:
+            range = (float(data.min()), float(data.max()))
+        lo, hi = np.histogram_bin_edges(data[:0], bins=1, range=range)
+        edges = _linspace_as_pytorch(lo, hi, int(bins) + 1, data.dtype)
     w = None if weight is None else weight._data.reshape(-1)
     hist, edges = np.histogram(data, bins=edges, range=range, weights=w, density=density)
     make = graph.Tensor._make

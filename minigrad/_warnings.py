@@ -27,12 +27,24 @@ def warn_user(message: str, category: type[Warning] = UserWarning) -> None:
 
 
 _said_once: set = set()  # the keys of the once-per-program warnings already given
+_warn_always = [False]  # torch.set_warn_always
+
+
+def set_warn_always(b: bool) -> None:
+    """Ask warnings that PyTorch shows once per process to show every time (a global flag)."""
+    _warn_always[0] = bool(b)
+
+
+def is_warn_always_enabled() -> bool:
+    """The flag :func:`set_warn_always` sets."""
+    return _warn_always[0]
 
 
 def warn_user_once(key, message: str, category: type[Warning] = UserWarning) -> None:
-    """:func:`warn_user`, but only the first time for ``key`` in this process (PyTorch's
-    ``TORCH_WARN_ONCE``: a loop over the call says it once)."""
-    if key not in _said_once:
+    """:func:`warn_user`, but only the first time for ``key`` in this process, unless
+    :func:`set_warn_always` asks for every time (PyTorch's ``TORCH_WARN_ONCE``: a loop over
+    the call says it once)."""
+    if key not in _said_once or _warn_always[0]:
         _said_once.add(key)
         warn_user(message, category)
 

@@ -632,10 +632,11 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         return self.item()
 
     def __float__(self) -> float:
-        if self.requires_grad:  # PyTorch's hint: the number leaves the graph
-            _warnings.warn_user(
+        if self.requires_grad and _grad_mode.is_grad_enabled():
+            _warnings.warn_user_once(  # (the value is cut from the graph)
+                "float of grad tensor",
                 "Converting a tensor with requires_grad=True to a scalar may lead to unexpected "
-                "behavior.\nConsider using tensor.detach() first."
+                "behavior.\nConsider using tensor.detach() first.",
             )
         return float(self._python_scalar())
 

@@ -83,7 +83,8 @@ def test_numpy_conversions_refuse_a_tensor_in_the_graph_as_pytorch():
     assert plain.tolist() == [5.0, 1.0] and copied.tolist() == [1.0, 1.0]
 
 
-def test_float_of_a_tensor_in_the_graph_warns_as_pytorch():
+def test_float_of_a_tensor_in_the_graph_warns_as_pytorch(monkeypatch):
+    monkeypatch.setattr(minigrad._warnings, "_said_once", set())  # once a process
     loss = minigrad.ones(2, requires_grad=True).sum()
     with pytest.warns(UserWarning, match="Converting a tensor with requires_grad=True to a scalar"):
         assert float(loss) == 2.0

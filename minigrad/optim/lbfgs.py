@@ -139,7 +139,8 @@ class LBFGS(Optimizer):
 
     def _evaluate(self, closure) -> float:
         with grad_mode.enable_grad():
-            return float(closure())
+            loss = closure()
+        return float(loss)  # called under no_grad (as PyTorch): float() of it does not warn
 
     def _directional_evaluate(self, closure, start, t: float, d):
         """Loss and flat gradient at ``start + t d``; the parameters are put back at ``start``."""
@@ -165,10 +166,9 @@ class LBFGS(Optimizer):
         state.setdefault("n_iter", 0)
         with grad_mode.enable_grad():
             orig_loss = closure()
-        loss = float(orig_loss)
         state["func_evals"] += 1
         with grad_mode.no_grad(), backend.on(self._params[0].device):  # the params' GPU
-            self._iterate(closure, group, state, loss)
+            self._iterate(closure, group, state, float(orig_loss))
         return orig_loss
 
     def _iterate(self, closure, group: dict, state: dict, loss: float) -> None:
