@@ -1,5 +1,6 @@
 """The benchmark commands run and report every workload (smoke runs: no timing is judged)."""
 
+import functools
 import json
 import subprocess
 import sys
@@ -10,11 +11,34 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+@pytest.fixture
+def in_process(capsys):
+    """Run a benchmark command's ``main`` in this process (its imports of PyTorch and
+    minigrad are already paid here) and return what it printed; the thread counts it sets
+    are restored afterwards."""
+    torch = pytest.importorskip("torch")
+    import minigrad
+
+    threads = minigrad.get_num_threads(), torch.get_num_threads()
+
+    def run(main, *args) -> str:
+        capsys.readouterr()
+        main(list(args))
+        return capsys.readouterr().out
+
+    yield run
+    minigrad.set_num_threads(threads[0])
+    torch.set_num_threads(threads[1])
+
+
 @pytest.mark.slow
-def test_benchmarks_run_and_write_json(tmp_path):
-    pytest.importorskip("torch")
+def test_benchmarks_run_and_write_json(tmp_path, in_process, monkeypatch):
+    from benchmarks import run
+
+    # the memory drift over 200 steps is a figure for a real run; 5 steps give its field
+    monkeypatch.setattr(run, "memory_report", functools.partial(run.memory_report, repeats=5))
     out = tmp_path / "bench.json"
-    printed = _run("benchmarks", "--repeats", "1", "--json", str(out))
+    printed = in_process(run.main, "--repeats", "1", "--json", str(out))
     assert "minigrad BLAS threads 1;" in printed and ", 1 threads;" in printed
     assert "faults/step" in printed
     report = json.loads(out.read_text())
@@ -53,10 +77,11 @@ def _run(module, *args) -> str:
 
 
 @pytest.mark.slow
-def test_scaling_quick_prints_every_table(tmp_path):
-    pytest.importorskip("torch")
+def test_scaling_quick_prints_every_table(tmp_path, in_process):
+    from benchmarks import scaling
+
     out = tmp_path / "scaling.json"
-    printed = _run("benchmarks.scaling", "--quick", "--repeats", "3", "--json", str(out))
+    printed = in_process(scaling.main, "--quick", "--repeats", "3", "--json", str(out))
     report = json.loads(out.read_text())
     assert list(report["sweeps"]) == ["width", "depth", "batch", "graph", "attention"]
     for sweep, rows in report["sweeps"].items():

@@ -32,11 +32,39 @@ def upstream(shape, is_complex, seed=1):
     return v + 1j * rng.uniform(-1, 1, shape) if is_complex else v
 
 
+# Finite differences on the CPU and a real GPU; the CuPy stand-in (``fakegpu``) computes with
+# NumPy as the CPU does, and ``test_devices_agree`` proves its outputs and gradients equal to
+# the CPU's (as tests/test_ops.py does for the real rows), at a fraction of gradcheck's cost.
+NUMERIC_DEVICES = ["cpu"] + (["cuda"] if minigrad.cuda.is_available() else [])
+
+
+@pytest.mark.parametrize("device", NUMERIC_DEVICES)
 @pytest.mark.parametrize("op,index", CASES, ids=IDS)
 def test_gradcheck(op, index, device):
     args, grads = build(op, index, minigrad, "float64", device)
     assert grads
     assert gradcheck(lambda *a: outputs(call(op, index, a)), tuple(args))
+
+
+def _output_and_gradients(op, index, device):
+    """A complex row's output and its inputs' gradients (for a fixed upstream gradient) as
+    NumPy arrays, computed on ``device``."""
+    args, grads = build(op, index, minigrad, "float64", device)
+    (out,) = outputs(call(op, index, args))
+    v = upstream(tuple(out.shape), out.is_complex())
+    v = minigrad.tensor(v, dtype=out.dtype, device=device)
+    return [host(out)] + [host(g) for g in minigrad.autograd.grad(out, grads, v)]
+
+
+@pytest.mark.parametrize("op,index", CASES, ids=IDS)
+def test_devices_agree(op, index):
+    """The stand-in device computes what the CPU computes: every complex row's output and
+    gradients, equal to 1e-12 (gradcheck proves the CPU's right)."""
+    cpu = _output_and_gradients(op, index, "cpu")
+    stand_in = _output_and_gradients(op, index, "fakegpu")
+    assert len(cpu) == len(stand_in)
+    for a, b in zip(cpu, stand_in):
+        np.testing.assert_allclose(b, a, rtol=1e-12, atol=1e-12)
 
 
 @pytest.mark.parametrize("op,index", CASES, ids=IDS)

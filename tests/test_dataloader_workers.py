@@ -103,7 +103,7 @@ class SpawnSquares(Dataset):
         return minigrad.tensor(float(i * i)), info.id, info.seed
 
 
-@pytest.mark.parametrize("workers", [1, 2, 3])
+@pytest.mark.parametrize("workers", [1, 3])  # one worker; several, batches not a multiple
 def test_same_batches_as_the_calling_process(workers):
     for options in (dict(batch_size=3), dict(batch_size=None), dict(batch_size=4, drop_last=True)):
         ref = [plain(b) for b in DataLoader(Samples(), **options)]

@@ -12,10 +12,15 @@ from __future__ import annotations
 from .samples import C, Index, OpInfo, Sample, T, V
 
 
-def _rows_per_norm(name, fn, samples):
-    """One row per normalization mode of a transform."""
+def _rows_per_norm(name, fn, samples, scaled=None):
+    """One row per normalization mode of a transform: the default mode with every sample, and
+    ``"forward"``/``"ortho"`` with the samples ``scaled`` picks (indices into ``samples``; all
+    of them when None): a mode only scales the result and its gradient by a power of the
+    transform's length, so those rows need the samples whose length differs from the
+    input's (``n``/``s`` given), where a scale by the wrong length would show."""
+    chosen = samples if scaled is None else [samples[i] for i in scaled]
     return [
-        OpInfo(f"{name}-{norm or 'default'}", _with_norm(fn, norm), samples)
+        OpInfo(f"{name}-{norm or 'default'}", _with_norm(fn, norm), chosen if norm else samples)
         for norm in (None, "forward", "ortho")
     ]
 
@@ -307,37 +312,44 @@ FOURIER = [
         "fft.fft",
         lambda m, a, **kw: m.fft.fft(a, **kw),
         [Sample(_SIGNAL), Sample(T((2, 5))), Sample(C((3, 2)), n=4, dim=0)],
+        scaled=[2],
     ),
     *_rows_per_norm("fft.ifft", lambda m, a, **kw: m.fft.ifft(a, **kw), [Sample(_SIGNAL, n=4)]),
     *_rows_per_norm(
         "fft.fftn",
         lambda m, a, **kw: m.fft.fftn(a, **kw),
         [Sample(C((2, 3, 2))), Sample(C((2, 3)), s=(3, 2))],
+        scaled=[1],
     ),
     *_rows_per_norm(
         "fft.rfft",
         lambda m, a, **kw: m.fft.rfft(a, **kw),
         [Sample(T((2, 6))), Sample(T((2, 5))), Sample(T((3, 2)), n=5, dim=0)],
+        scaled=[2],
     ),
     *_rows_per_norm(
         "fft.irfft",
         lambda m, a, **kw: m.fft.irfft(a, **kw),
         [Sample(_SPECTRUM), Sample(_SPECTRUM, n=7), Sample(C((3, 2)), n=3, dim=0)],
+        scaled=[1, 2],
     ),
     *_rows_per_norm(
         "fft.rfftn",
         lambda m, a, **kw: m.fft.rfftn(a, **kw),
         [Sample(T((3, 4))), Sample(T((2, 3)), s=(2, 5))],
+        scaled=[1],
     ),
     *_rows_per_norm(
         "fft.irfftn",
         lambda m, a, **kw: m.fft.irfftn(a, **kw),
         [Sample(C((2, 3))), Sample(C((2, 3)), s=(3, 3))],
+        scaled=[1],
     ),
     *_rows_per_norm(
         "fft.hfft",
         lambda m, a, **kw: m.fft.hfft(a, **kw),
         [Sample(_SPECTRUM), Sample(_SPECTRUM, n=5)],
+        scaled=[1],
     ),
     *_rows_per_norm("fft.ihfft", lambda m, a, **kw: m.fft.ihfft(a, **kw), [Sample(T((2, 5)))]),
     *_rows_per_norm("fft.hfftn", lambda m, a, **kw: m.fft.hfftn(a, **kw), [Sample(C((2, 3)))]),
