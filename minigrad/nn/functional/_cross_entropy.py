@@ -330,7 +330,7 @@ def cross_entropy(
     check_reduction(reduction, "cross_entropy")
     input, target = autocast_inputs("cross_entropy", input, target)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     probs = target.dtype.is_floating_point
     _check_shapes(input, target, probs, "cross_entropy")
     rows, flat_target, out_shape = _as_rows(input, target, probs)

@@ -110,8 +110,10 @@ def _stacked_product(a, b):
 
 def linear_shape_mismatch(input_shape, out_features: int, in_features: int) -> str:
     """PyTorch's words for an input whose last dimension is not ``in_features``: the matrix
-    product of the input's rows (all leading dimensions flattened) with the weight's transpose.
-    """
+    product of the input's rows (all leading dimensions flattened) with the weight's transpose
+    (a 0-d input: PyTorch's words for it)."""
+    if not len(input_shape):
+        return "both arguments to linear need to be at least 1D, but they are 0D and 2D"
     last = input_shape[-1] if len(input_shape) else 1
     rows = math.prod(input_shape) // last if len(input_shape) and last else 1
     return (

@@ -125,6 +125,21 @@ class GroupNormOp(_Normalize):
     backward_name = "NativeGroupNormBackward0"
 
 
+def layer_norm_shape_error(normalized_shape, input_shape) -> str:
+    """PyTorch's words for an input whose trailing dims are not ``normalized_shape`` (or an
+    empty ``normalized_shape``)."""
+    shape = list(normalized_shape)
+    if not shape:
+        return (
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least "
+            "one element, but got normalized_shape = []"
+        )
+    return (
+        f"Given normalized_shape={shape}, expected input with shape "
+        f"[*, {', '.join(map(str, shape))}], but got input of size{list(input_shape)}"
+    )
+
+
 @kernel_dtypes("LayerNormKernelImpl")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """Normalize over the last ``len(normalized_shape)`` dims, then scale and shift.
@@ -141,10 +156,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or tuple(input.shape[input.ndim - k :]) != shape or input.ndim < k:
-        raise RuntimeError(
-            f"layer_norm: given normalized_shape={list(shape)}, expected input with shape "
-            f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}"
-        )
+        raise RuntimeError(layer_norm_shape_error(shape, input.shape))
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != shape:
             raise RuntimeError(

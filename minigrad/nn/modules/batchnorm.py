@@ -91,12 +91,22 @@ class _BatchNorm(_NormBase):
     _ndims: tuple = ()
 
     def _check_input(self, input) -> None:
-        if input.ndim not in self._ndims or input.shape[1] != self.num_features:
-            shapes = self._shapes.format(C=self.num_features)
-            raise ValueError(
-                f"{self._get_name()}({self.extra_repr()}) expected input of shape {shapes}, got "
-                f"shape {list(input.shape)}"
-            )
+        """PyTorch's words (a ValueError for the rank, a RuntimeError for the channels), then
+        the module and the shapes it takes."""
+        if input.ndim in self._ndims and input.shape[1] == self.num_features:
+            return
+        shapes = self._shapes.format(C=self.num_features)
+        detail = (
+            f"({self._get_name()}({self.extra_repr()}) expected input of shape {shapes}, got "
+            f"shape {list(input.shape)})"
+        )
+        if input.ndim not in self._ndims:
+            ranks = " or ".join(f"{n}D" for n in self._ndims)
+            raise ValueError(f"expected {ranks} input (got {input.ndim}D input) {detail}")
+        stat = "running_mean" if self.track_running_stats else "weight"
+        raise RuntimeError(
+            f"{stat} should contain {input.shape[1]} elements not {self.num_features} {detail}"
+        )
 
     def forward(self, input):
         self._check_input(input)
