@@ -216,6 +216,61 @@ CASES = [
     ("ReLU-int64", C, lambda m: m.nn.ReLU()(m.tensor([-1, 2])), {"values": True}),
     ("GELU-approx", C, lambda m: m.nn.GELU(approximate="fast")(m.ones(2))),
     ("Sequential-extra-arg", C, lambda m: m.nn.Sequential(m.nn.ReLU())(m.ones(2), m.ones(2))),
+    ("MaxPool1d-1d", C, lambda m: m.nn.MaxPool1d(2)(m.ones(4))),
+    ("MaxPool3d-2d", C, lambda m: m.nn.MaxPool3d(2)(m.ones(4, 4))),
+    ("AvgPool1d-1d", C, lambda m: m.nn.AvgPool1d(2)(m.ones(4))),
+    ("AvgPool3d-2d", C, lambda m: m.nn.AvgPool3d(2)(m.ones(4, 4))),
+    ("AdaptiveMaxPool2d-2d", C, lambda m: m.nn.AdaptiveMaxPool2d(2)(m.ones(4, 4))),
+    ("AdaptiveAvgPool1d-1d", C, lambda m: m.nn.AdaptiveAvgPool1d(2)(m.ones(4))),
+    ("AdaptiveAvgPool3d-2d", C, lambda m: m.nn.AdaptiveAvgPool3d(2)(m.ones(4, 4))),
+    ("MaxPool2d-unbatched", C, lambda m: m.nn.MaxPool2d(2)(m.ones(1, 4, 4))),
+    ("GRU-hx-batch", C, lambda m: m.nn.GRU(3, 4)(m.zeros(5, 2, 3), m.zeros(1, 3, 4))),
+    ("GRU-batched-hx-2d", C, lambda m: m.nn.GRU(3, 4)(m.zeros(5, 2, 3), m.zeros(1, 4))),
+    ("LSTM-batched-hx-2d", C, lambda m: m.nn.LSTM(3, 4)(m.zeros(5, 2, 3), (m.zeros(1, 4),) * 2)),
+    ("RNN-float64", C, lambda m: m.nn.RNN(3, 4)(m.zeros(5, 2, 3, dtype=m.float64))),
+    ("LSTM-input-size-float", C, lambda m: m.nn.LSTM(3.0, 4)),
+    (
+        "MHA-key-rank",
+        C,
+        lambda m: m.nn.MultiheadAttention(8, 2)(m.zeros(5, 1, 8), m.zeros(6, 8), m.zeros(6, 8)),
+    ),
+    (
+        "MHA-key-value",
+        C,
+        lambda m: m.nn.MultiheadAttention(8, 2)(
+            m.zeros(5, 1, 8), m.zeros(6, 1, 8), m.zeros(6, 1, 4)
+        ),
+    ),
+    (
+        "MHA-vdim-value",
+        C,
+        lambda m: m.nn.MultiheadAttention(8, 2, kdim=4, vdim=4)(
+            m.zeros(5, 1, 8), m.zeros(6, 1, 4), m.zeros(6, 1, 8)
+        ),
+    ),
+    ("MHA-unbatched", C, lambda m: m.nn.MultiheadAttention(8, 2)(*[m.zeros(5, 8)] * 3)[0]),
+    ("BatchNorm3d-4d", C, lambda m: m.nn.BatchNorm3d(2)(m.ones(2, 2, 2, 2))),
+    (
+        "BatchNorm1d-no-stats",
+        C,
+        lambda m: m.nn.BatchNorm1d(3, track_running_stats=False)(m.ones(2, 4)),
+    ),
+    ("GroupNorm-1d", C, lambda m: m.nn.GroupNorm(2, 4)(m.ones(4))),
+    ("GroupNorm-wrong-C", C, lambda m: m.nn.GroupNorm(2, 4)(m.ones(2, 6, 3))),
+    ("LayerNorm-2d-shape", C, lambda m: m.nn.LayerNorm((2, 3))(m.ones(3))),
+    ("Dropout-int32", C, lambda m: m.nn.Dropout()(m.ones(4, dtype=m.int32))),
+    (
+        "Dropout-bool-eval",
+        C,
+        lambda m: m.nn.Dropout().eval()(m.ones(4, dtype=m.bool)),
+        {"values": True},
+    ),
+    (
+        "Conv1d-float64-no-bias",
+        C,
+        lambda m: m.nn.Conv1d(3, 4, 3, bias=False)(m.zeros(1, 3, 8, dtype=m.float64)),
+    ),
+    ("Conv2d-dilated-small", C, lambda m: m.nn.Conv2d(3, 4, 3, dilation=2)(m.zeros(1, 3, 4, 4))),
     # -- losses on bad targets ----------------------------------------------------------------
     ("CE-float-index", L, lambda m: _ce(m, LOGITS, [0.0, 1.0])),
     (
@@ -286,6 +341,31 @@ CASES = [
             m.zeros(4, 1, 3).log_softmax(2), m.tensor([[1, 2]]), [4], [2]
         ),
     ),
+    (
+        "BCE-float64-target",
+        L,
+        lambda m: m.nn.BCELoss()(m.full((2,), 0.5), m.tensor([0.0, 1.0], dtype=m.float64)),
+    ),
+    (
+        "BCE-ok",
+        L,
+        lambda m: m.nn.BCELoss()(m.full((2,), 0.5), m.tensor([0.0, 1.0])),
+        {"values": True},
+    ),
+    (
+        "CE-3d-target-size",
+        L,
+        lambda m: m.nn.CrossEntropyLoss()(m.zeros(2, 3, 4), m.zeros(2, 3, dtype=m.int64)),
+    ),
+    (
+        "CE-probs-ignore-neg",
+        L,
+        lambda m: _ce(m, LOGITS, [[1.0, 0, 0, 0], [0, 1.0, 0, 0]], ignore_index=-5),
+        {"values": True},
+    ),
+    ("CE-smoothing-neg", L, lambda m: _ce(m, LOGITS, [0, 1], label_smoothing=-0.1)),
+    ("NLL-reduction", L, lambda m: _nll(m, [0, 1], reduction="average")),
+    ("LayerNorm-empty-rows", L, lambda m: m.nn.LayerNorm(3)(m.zeros(0, 3))),
     # -- optimizers ---------------------------------------------------------------------------
     ("SGD-lr-neg", P, lambda m: m.optim.SGD(_params(m), lr=-1)),
     ("SGD-momentum-neg", P, lambda m: _sgd(m, momentum=-0.5)),
@@ -324,6 +404,15 @@ CASES = [
         "load_state_dict-groups",
         P,
         lambda m: _sgd(m).load_state_dict({"state": {}, "param_groups": []}),
+    ),
+    ("SGD-set-group", P, lambda m: m.optim.SGD([{"params": set(_params(m))}], lr=0.1)),
+    ("SGD-not-tensor", P, lambda m: m.optim.SGD([m.nn.Parameter(m.ones(1)), 3.0], lr=0.1)),
+    ("SGD-group-not-dict", P, lambda m: _sgd(m).add_param_group([m.nn.Parameter(m.ones(1))])),
+    ("Adam-amsgrad-str", P, lambda m: m.optim.Adam(_params(m), amsgrad="yes").defaults["amsgrad"]),
+    (
+        "Adam-step-no-grad",
+        P,
+        lambda m: (lambda o: (o.step(), o.state_dict()["state"]))(m.optim.Adam(_params(m)))[1],
     ),
     # -- learning-rate schedulers -------------------------------------------------------------
     (
@@ -445,6 +534,32 @@ CASES = [
         S,
         lambda m: _stepped(m, lambda m, o: m.optim.lr_scheduler.ExponentialLR(o, 0.0), 2),
     ),
+    (
+        "StepLR-after-step",
+        S,
+        lambda m: (lambda o: (o.step(), m.optim.lr_scheduler.StepLR(o, 1).step()))(_sgd(m)),
+    ),
+    (
+        "two-schedulers",
+        S,
+        lambda m: (
+            lambda o: (
+                m.optim.lr_scheduler.StepLR(o, 1),
+                o.step(),
+                m.optim.lr_scheduler.ExponentialLR(o, 0.5).step(),
+            )
+        )(_sgd(m)),
+    ),
+    (
+        "CosineWR-before-optimizer",
+        S,
+        lambda m: m.optim.lr_scheduler.CosineAnnealingWarmRestarts(_sgd(m), 2).step(),
+    ),
+    (
+        "Plateau-threshold-mode-bad",
+        S,
+        lambda m: m.optim.lr_scheduler.ReduceLROnPlateau(_sgd(m), threshold_mode="absolute"),
+    ),
     # -- data utilities -----------------------------------------------------------------------
     ("DataLoader-batch-0", D, lambda m: _batches(m, batch_size=0)),
     ("DataLoader-batch-neg", D, lambda m: _batches(m, batch_size=-2)),
@@ -528,4 +643,27 @@ CASES = [
     ("WeightedSampler-neg", D, lambda m: list(m.utils.data.WeightedRandomSampler([1.0, -2.0], 2))),
     ("WeightedSampler-zero", D, lambda m: list(m.utils.data.WeightedRandomSampler([0.0, 0.0], 2))),
     ("SubsetRandomSampler-len", D, lambda m: len(m.utils.data.SubsetRandomSampler([3, 4, 5]))),
+    (
+        "WeightedSampler-nan",
+        D,
+        lambda m: list(m.utils.data.WeightedRandomSampler([1.0, float("nan")], 2)),
+    ),
+    (
+        "WeightedSampler-inf",
+        D,
+        lambda m: list(m.utils.data.WeightedRandomSampler([1.0, float("inf")], 2)),
+    ),
+    ("ConcatDataset-oob-pos", D, lambda m: m.utils.data.ConcatDataset([_ds(m)])[10]),
+    (
+        "ConcatDataset-neg",
+        D,
+        lambda m: m.utils.data.ConcatDataset([_ds(m), _ds(m)])[-20],
+        {"values": True},
+    ),
+    ("random_split-one", D, lambda m: [len(s) for s in m.utils.data.random_split(_ds(m, 1), [1])]),
+    (
+        "random_split-fractions-zero",
+        D,
+        lambda m: [len(s) for s in m.utils.data.random_split(_ds(m, 3), [0.9, 0.1, 0.0])],
+    ),
 ]

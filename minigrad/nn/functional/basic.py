@@ -172,8 +172,14 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
     _check_p(p)
     if not training or p == 0.0:
         return input
-    if not input.dtype.is_floating_point:
+    if input.dtype.is_complex:
         raise RuntimeError(f"dropout: expected a floating point input, got {input.dtype}")
+    if not input.dtype.is_floating_point:  # (PyTorch's words: its float mask times the input)
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type "
+            f"{dtypes.scalar_type_name(input.dtype)} (dropout: expected a floating point input, "
+            f"got {input.dtype})"
+        )
     np_dtype, dev = input._data.dtype, input.device
 
     # a mask of the input's shape is drawn in the input's memory order, as PyTorch's

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ... import backend, dtypes, ops
 from ..._warnings import warn_user
 from ...autograd.graph import named_as
@@ -205,7 +207,8 @@ def nll_loss(
         w_t = weight.detach().to(rows.dtype)[safe] * w_t
     per = -rows.gather(1, safe.unsqueeze(1)).squeeze(1) * w_t
     if reduction == "mean":
-        loss = per.sum() / w_t.sum()
+        with np.errstate(invalid="ignore"):  # every target ignored: 0/0 = nan, as PyTorch
+            loss = per.sum() / w_t.sum()
     else:
         loss = reduce_(per, reduction)
     if bad is not None:
@@ -237,10 +240,10 @@ def binary_cross_entropy(
             f"Using a target size ({target.shape}) that is different to the input size "
             f"({input.shape}) is deprecated. Please ensure they have the same size."
         )
-    if not (input.dtype.is_floating_point or input.dtype.is_complex):  # (PyTorch's order)
-        if target.dtype is not input.dtype:
-            names = dtypes.scalar_type_name(target.dtype), dtypes.scalar_type_name(input.dtype)
-            raise RuntimeError("Found dtype {} but expected {}".format(*names))
+    if target.dtype is not input.dtype:  # (PyTorch's order: before the input's own dtype)
+        names = dtypes.scalar_type_name(target.dtype), dtypes.scalar_type_name(input.dtype)
+        raise RuntimeError("Found dtype {} but expected {}".format(*names))
+    if not (input.dtype.is_floating_point or input.dtype.is_complex):
         refuse_dtype(input.dtype, "binary_cross_entropy", "binary_cross_entropy")
     if input.device.type == "cpu" and input.numel() and _outside_unit(input._all_elements()):
         raise RuntimeError(

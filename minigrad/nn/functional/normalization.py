@@ -12,6 +12,14 @@ from ...ops.base import Op, constant, kernel_dtypes
 from ...ops.complex import real_only
 
 
+def _mean(xp, a, axes):
+    """``a``'s mean over ``axes`` (kept); NaN where they are empty, without NumPy's warning
+    (PyTorch normalizes an empty input silently)."""
+    if all(a.shape[i] for i in axes):
+        return a.mean(axis=axes, keepdims=True)
+    return a.sum(axis=axes, keepdims=True) * xp.nan
+
+
 class _Normalize(Op):
     """y = x̂·w + b with x̂ = (x - mean)/√(var + eps), statistics over ``axes`` (biased var);
     with g = dy·w: dx = rstd·(g - mean(g) - x̂·mean(g·x̂)), dw = Σ dy·x̂, db = Σ dy.
@@ -29,9 +37,9 @@ class _Normalize(Op):
     @dtypes.computed_in_float32  # statistics of bfloat16 inputs in float32, as PyTorch
     def forward(self, x, w, b):
         xp = self.xp
-        mean = x.mean(axis=self.axes, keepdims=True)
+        mean = _mean(xp, x, self.axes)
         xhat = x - mean
-        var = xp.square(xhat).mean(axis=self.axes, keepdims=True)
+        var = _mean(xp, xp.square(xhat), self.axes)
         rstd = 1.0 / xp.sqrt(var + self.eps)
         xhat *= rstd
         self.keep(xhat=xhat, rstd=rstd, mean=mean, var=var)
