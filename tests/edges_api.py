@@ -214,6 +214,14 @@ ALLOWED: dict = {
         "both raise IndexError; PyTorch's is Python's 'list index out of range' from its "
         "lookup, minigrad's names the index and the dataset's length"
     ),
+    "random_split-float-int": (
+        "both raise TypeError; PyTorch's comes from randperm's argument parser on the float sum "
+        "of the lengths, minigrad's says that lengths must be ints or fractions summing to 1"
+    ),
+    "SGD-lr-str": (
+        "both raise TypeError; PyTorch's is Python's from comparing the string with 0.0, "
+        "minigrad's says that lr must be a Python number"
+    ),
     "TensorDataset-empty": (
         "PyTorch fails indexing its empty tuple of tensors (IndexError: tuple index out of "
         "range); minigrad raises a ValueError saying that a tensor is needed"

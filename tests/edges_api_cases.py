@@ -414,6 +414,19 @@ CASES = [
         P,
         lambda m: (lambda o: (o.step(), o.state_dict()["state"]))(m.optim.Adam(_params(m)))[1],
     ),
+    ("SGD-module", P, lambda m: m.optim.SGD(m.nn.Linear(2, 2), lr=0.1)),
+    ("SGD-lr-str", P, lambda m: m.optim.SGD(_params(m), lr="0.1")),
+    ("LBFGS-no-closure", P, lambda m: m.optim.LBFGS(_params(m)).step()),
+    (
+        "SGD-maximize",
+        P,
+        lambda m: (lambda p: (m.optim.SGD(p, lr=0.1, maximize=True), p))(_params(m))[1],
+    ),
+    (
+        "zero_grad-none",
+        P,
+        lambda m: (lambda p: (m.optim.SGD(p, lr=0.1).zero_grad(), p[0].grad))(_params(m))[1],
+    ),
     # -- learning-rate schedulers -------------------------------------------------------------
     (
         "StepLR-0",
@@ -666,4 +679,27 @@ CASES = [
         D,
         lambda m: [len(s) for s in m.utils.data.random_split(_ds(m, 3), [0.9, 0.1, 0.0])],
     ),
+    (
+        "DataLoader-tensor",
+        D,
+        lambda m: (
+            _batches(m.utils.data.DataLoader(m.arange(5.0), batch_size=2) and m, batch_size=3)[0][
+                0
+            ].shape
+        ),
+    ),
+    (
+        "DataLoader-of-tensor",
+        D,
+        lambda m: list(m.utils.data.DataLoader(m.arange(5.0), batch_size=2)),
+        {"values": True},
+    ),
+    ("Subset-float-index", D, lambda m: m.utils.data.Subset(_ds(m), [1.5])[0]),
+    ("DataLoader-len-None", D, lambda m: len(m.utils.data.DataLoader(_ds(m), batch_size=None))),
+    (
+        "DataLoader-sampler-len",
+        D,
+        lambda m: len(m.utils.data.DataLoader(_ds(m), sampler=[1, 2, 3], batch_size=2)),
+    ),
+    ("random_split-float-int", D, lambda m: m.utils.data.random_split(_ds(m), [5.0, 5.0])),
 ]

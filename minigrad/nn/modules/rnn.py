@@ -167,8 +167,9 @@ class RNNBase(Module):
             batch, unbatched = batch_sizes[0], False
         else:
             data, batch_sizes, batch, unbatched = self._steps(input)
-        weight = getattr(self, self._flat_weights_names[0])
-        if data.dtype != weight.dtype:
+        names = getattr(self, "_flat_weights_names", None)  # (dynamic quantized RNNs: none)
+        weight = getattr(self, names[0], None) if names else None
+        if weight is not None and data.dtype != weight.dtype:
             raise ValueError(
                 f"RNN input dtype ({data.dtype}) does not match weight dtype ({weight.dtype}). "
                 f"Convert input: input.to({weight.dtype}), or convert model: "

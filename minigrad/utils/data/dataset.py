@@ -192,6 +192,10 @@ def random_split(dataset: Dataset, lengths, generator=None) -> list[Subset]:
             f"Sum of input lengths does not equal the length of the input dataset! (lengths "
             f"{list(lengths)} sum to {sum(lengths)}, the dataset has {n} items)"
         )
+    if any(isinstance(k, float) for k in lengths):
+        raise TypeError(
+            f"random_split: lengths must be ints, or fractions summing to 1, got {list(lengths)}"
+        )
     order = creation.randperm(n, generator=generator).tolist()
     subsets, start = [], 0
     for length in lengths:
