@@ -35,6 +35,13 @@ class DimensionError(IndexError, RuntimeError):
     written for either catches it (as :class:`IndexOutOfRangeError`)."""
 
 
+class AssertedArgumentError(AssertionError, ValueError, RuntimeError):
+    """A bad argument or input that PyTorch reports with an ``assert`` (an ``AssertionError``:
+    an Embedding's padding_idx, the sizes of a TensorDataset, a MultiheadAttention key). Also a
+    ``ValueError`` and a ``RuntimeError``, as minigrad's own checks for these raise, so code
+    written for any of them catches it."""
+
+
 class OutOfMemoryError(RuntimeError, MemoryError):
     """An op could not allocate its result, as ``torch.OutOfMemoryError`` (also
     ``minigrad.cuda.OutOfMemoryError``). A ``RuntimeError`` as PyTorch's, and a

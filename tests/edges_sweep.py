@@ -657,18 +657,26 @@ def _table(counts, out=sys.stdout):
         print(f"{cat:<10}" + "".join(f"{n:>12}" for n in row) + f"{sum(row):>8}", file=out)
 
 
-def _write_known(mismatches):
-    keys = sorted({(c.op.name, c.category, o.kind) for c, o in mismatches})
-    lines = [f"    {k!r}," for k in keys]
-    text = KNOWN_HEADER + "KNOWN = {\n" + "\n".join(lines) + "\n}\n"
+def write_known(ops=None, api=None):
+    """Rewrite tests/edges_known.py with the op sweep's open ``ops`` keys and the API sweep's
+    ``api`` keys (tests/edges_api.py); either left None keeps the file's current set."""
+    import edges_known
+
+    sets = {"KNOWN": ops, "KNOWN_API": api}
+    text = KNOWN_HEADER
+    for name, keys in sets.items():
+        keys = sorted(getattr(edges_known, name) if keys is None else keys)
+        text += f"{name} = {{\n" + "".join(f"    {k!r},\n" for k in keys) + "}\n"
     (Path(__file__).parent / "edges_known.py").write_text(text)
 
 
-KNOWN_HEADER = '''"""The edge-sweep mismatches triaged and still open (tests/edges_sweep.py writes this file
-with ``--write-known`` over the full sweep): (row, category, outcome). They are not deliberate
-(those are ``edges_sweep.ALLOWED``, each with its reason); most are ops where PyTorch has no
-integer or bool kernel and minigrad computes in float, or raises another exception type. The
-test fails on any mismatch not listed, so the list can only shrink."""
+KNOWN_HEADER = '''"""The edge-sweep mismatches triaged and still open (``--write-known`` of tests/edges_sweep.py
+and tests/edges_api.py writes this file over the full sweep). ``KNOWN``: (row, category,
+outcome) of the op sweep; most are ops where PyTorch has no integer or bool kernel and minigrad
+computes in float, or raises another exception type. ``KNOWN_API``: (case, category, outcome)
+of the modules, optimizers and data utilities sweep. They are not deliberate (those are the
+``ALLOWED`` tables, each with its reason). The tests fail on any mismatch not listed, so the
+lists can only shrink."""
 
 # fmt: off
 '''
@@ -691,7 +699,7 @@ def main(argv=None):
     counts, mismatches = sweep(all_cases, ns.verbose, trace=ns.trace)
     _table(counts)
     if ns.write_known:
-        _write_known(mismatches)
+        write_known(ops={(c.op.name, c.category, o.kind) for c, o in mismatches})
     print(
         f"{len(all_cases)} cases, {len(mismatches)} mismatches, {time.perf_counter() - start:.1f} s"
     )

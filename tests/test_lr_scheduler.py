@@ -204,7 +204,7 @@ def test_scheduler_errors_name_the_problem():
         lr_scheduler.OneCycleLR(opt, max_lr=[1.0, 2.0], total_steps=5)
     with pytest.raises(ValueError, match="Factor should be < 1.0"):
         lr_scheduler.ReduceLROnPlateau(opt, factor=1.0)
-    with pytest.raises(ValueError, match="mode 'up' is unknown"):
+    with pytest.raises(ValueError, match="mode up is unknown"):
         lr_scheduler.ReduceLROnPlateau(opt, mode="up")
     with pytest.raises(ValueError, match="Expected 1 lr_lambdas, but got 2"):
         lr_scheduler.LambdaLR(opt, [lambda e: 1, lambda e: 1])

@@ -207,12 +207,15 @@ def test_embedding_from_pretrained_and_padding_gradient(device):
         (
             nn.LayerNorm(4),
             minigrad.zeros(2, 3),
-            r"LayerNorm\(\(4,\), .*\) expected input with trailing shape \[4\], got shape \[2, 3\]",
+            r"^Given normalized_shape=\[4\], expected input with shape \[\*, 4\], but got input of "
+            r"size\[2, 3\] \(LayerNorm\(\(4,\), .*\) expected input with trailing shape \[4\]",
         ),
         (
             nn.GroupNorm(2, 4),
             minigrad.zeros(2, 6, 3),
-            r"GroupNorm\(2, 4, .*\) expected input of shape \(N, 4, \*\), got shape \[2, 6, 3\]",
+            r"^Expected weight to be a vector of size equal to the number of channels in input, "
+            r"but got weight of shape \[4\] and input of shape \[2, 6, 3\] \(GroupNorm\(2, 4, .*\) "
+            r"expected input of shape \(N, 4, \*\), got shape \[2, 6, 3\]",
         ),
         (
             nn.Embedding(5, 2),

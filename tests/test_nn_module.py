@@ -98,7 +98,7 @@ def test_setattr_semantics():
         m.buf = 3
     with pytest.raises(KeyError, match="already exists"):
         m.register_buffer("weight", minigrad.zeros(1))
-    with pytest.raises(KeyError, match="must not contain"):
+    with pytest.raises(KeyError, match=r"can\\?'t contain"):  # (a KeyError's repr escapes ')
         m.register_parameter("a.b", None)
     with pytest.raises(TypeError, match="not a Module subclass"):
         m.add_module("x", 3)

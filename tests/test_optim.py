@@ -404,8 +404,11 @@ def test_bad_params_are_rejected():
     with pytest.raises(TypeError, match="should be an iterable of Tensors or dicts"):
         optim.SGD(_p(), lr=0.1)
     with pytest.raises(TypeError, match="ordered collections"):
-        optim.SGD({_p()}, lr=0.1)
-    with pytest.raises(TypeError, match="can only optimize Tensors, but parameter 1"):
+        optim.SGD([{"params": {_p()}}], lr=0.1)
+    assert len(optim.SGD({_p()}, lr=0.1).param_groups[0]["params"]) == 1  # as PyTorch
+    with pytest.raises(
+        TypeError, match="can only optimize Tensors, but one of the params is float \\(parameter 1"
+    ):
         optim.SGD([_p(), 3.0], lr=0.1)
     with pytest.raises(ValueError, match="can't optimize a non-leaf Tensor"):
         optim.SGD([_p() * 2], lr=0.1)

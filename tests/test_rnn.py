@@ -215,7 +215,9 @@ def test_errors_name_the_problem():
     lstm = nn.LSTM(4, 5)
     with pytest.raises(RuntimeError, match="input_size. Expected 4, got 3"):
         lstm(minigrad.randn(2, 1, 3))
-    with pytest.raises(RuntimeError, match=r"expected hidden size \[1, 1, 5\] for h_0"):
+    with pytest.raises(
+        RuntimeError, match=r"Expected hidden\[0\] size \(1, 1, 5\), got \[1, 2, 5\]"
+    ):
         lstm(minigrad.randn(2, 1, 4), (minigrad.zeros(1, 2, 5), minigrad.zeros(1, 1, 5)))
     with pytest.raises(ValueError, match="proj_size has to be smaller"):
         nn.LSTM(4, 5, proj_size=5)

@@ -129,7 +129,7 @@ def test_upsample_aliases_warn_and_interpolate():
 
 ERRORS = [
     (lambda: F.conv3d(minigrad.randn(1, 2, 3, 3, 3), minigrad.randn(4, 2, 4, 1, 1)), RuntimeError,
-     "conv3d: calculated padded input size"),
+     "Calculated padded input size per channel: \\(3 x 3 x 3\\). Kernel size: \\(4 x 1 x 1\\)"),
     (lambda: F.conv3d(minigrad.randn(1, 3, 3, 3, 3), minigrad.randn(4, 2, 1, 1, 1)), RuntimeError,
      "Given groups=1, weight of size"),
     (lambda: F.conv_transpose3d(minigrad.randn(2, 3, 3), minigrad.randn(2, 2, 1, 1, 1)),

@@ -156,7 +156,9 @@ class GELUOp(Op):
 
     def __init__(self, approximate: str = "none"):
         if approximate not in ("none", "tanh"):
-            raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+            raise RuntimeError(
+                f"approximate argument must be either none or tanh. (gelu: got {approximate!r})"
+            )
         self.approximate = approximate
 
     @opmath_forward

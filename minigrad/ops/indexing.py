@@ -257,6 +257,11 @@ def normalize_key(input, key):
             if host.dtype.kind not in "ub":
                 host = host.astype(np.int64)
             k = input.device.backend.from_host(host, input.device.index)
+        elif type(k) is float:  # (PyTorch's words; NumPy's name its own index types)
+            raise IndexError(
+                "only integers, slices (`:`), ellipsis (`...`), None and long or byte Variables "
+                "are valid indices (got float)"
+            )
         if _is_array_index(k) and k.dtype == np.uint8:
             warn_user(
                 "indexing with dtype uint8 is deprecated (as in PyTorch), use a bool mask",

@@ -75,6 +75,7 @@ def with_step_hooks(step):
     @functools.wraps(step)
     def hooked(*args, **kwargs):
         state = args[0].__dict__
+        state["_opt_called"] = True  # (PyTorch's flag: a scheduler warns when it is unset)
         pre = state.get("_step_pre_hooks")
         if pre or _global_pre_hooks:
             args, kwargs = _run_pre(args, kwargs, pre)

@@ -95,8 +95,8 @@ class Optimizer:
                 "params argument given to the optimizer should be an iterable of Tensors or "
                 f"dicts, but got {params.type()}"
             )
-        if isinstance(params, (set, frozenset)):
-            raise TypeError(_SET_ERROR)
+        # (a set of parameters is listed in its iteration order, as PyTorch's; only a group's
+        # "params" given as a set is refused, in add_param_group)
         self.defaults = self._ordered(dict(defaults, **switches))  # switches join them
         self._validate(
             {k: v for k, v in self.defaults.items() if v is not required}, "the defaults"
@@ -127,7 +127,7 @@ class Optimizer:
                 another), a missing required hyperparameter, or an invalid hyperparameter.
         """
         if not isinstance(param_group, dict):
-            raise TypeError(f"param_group must be a dict, but got {type(param_group).__name__}")
+            raise TypeError(f"param_group must be a dict, but got {type(param_group)}")
         group = param_group  # kept, not copied, as in PyTorch: the caller's dict is the group
         group["params"], names = _split_params(group.get("params"), len(self.param_groups))
         if names is not None:
@@ -497,8 +497,8 @@ def _split_params(params, group_index: int):
     for i, p in enumerate(params):
         if not isinstance(p, Tensor):
             raise TypeError(
-                f"optimizer can only optimize Tensors, but parameter {i} of param group "
-                f"{group_index} is a {type(p).__name__}"
+                f"optimizer can only optimize Tensors, but one of the params is "
+                f"{type(p).__name__} (parameter {i} of param group {group_index})"
             )
         if not p.is_leaf and not p.retains_grad:
             raise ValueError(

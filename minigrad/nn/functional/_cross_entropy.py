@@ -266,8 +266,9 @@ def _check_shapes(input, target, probs: bool, op: str):
     if probs:
         if tuple(target.shape) != tuple(input.shape) and target.ndim == input.ndim:
             raise RuntimeError(
-                f"{op}: expected class probabilities of the input's shape {list(input.shape)}, "
-                f"got target of shape {list(target.shape)}"
+                _target_shape_words(input.shape, target.shape)
+                + f" ({op}: expected class probabilities of the input's shape "
+                f"{list(input.shape)}, got target of shape {list(target.shape)})"
             )
         if tuple(target.shape) != tuple(input.shape):
             # (read as class indices, as PyTorch: their batch size is checked first)
@@ -292,10 +293,25 @@ def _check_shapes(input, target, probs: bool, op: str):
             f"{op}: expected input batch_size ({shape[0]}) to match target batch_size ({got})"
         )
     if t_shape != expected:
+        words = _target_shape_words(shape, t_shape)
+        if t_shape == shape and len(shape) <= 2 and op == "cross_entropy":
+            words = (
+                f"Expected floating point type for target with class probabilities, got "
+                f"{dtypes.scalar_type_name(target.dtype)}"
+            )
         raise RuntimeError(
-            f"{op}: expected target of shape {list(expected)} for input of shape "
-            f"{list(input.shape)}, got {list(target.shape)}"
+            f"{words} ({op}: expected target of shape {list(expected)} for input of shape "
+            f"{list(input.shape)}, got {list(target.shape)})"
         )
+
+
+def _target_shape_words(shape, t_shape) -> str:
+    """PyTorch's words for class-index targets of the wrong shape: an (N, C) input takes only
+    one class per row; a (N, C, d1, ...) input a target of shape (N, d1, ...)."""
+    if len(shape) <= 2:
+        return "0D or 1D target tensor expected, multi-target not supported"
+    expected = [shape[0], *shape[2:]]
+    return f"Expected target size {expected}, got {list(t_shape)}"
 
 
 @kernel_dtypes("log_softmax_lastdim_kernel_impl", min_ndim=1)
@@ -330,9 +346,11 @@ def cross_entropy(
     check_reduction(reduction, "cross_entropy")
     input, target = autocast_inputs("cross_entropy", input, target)
     if not 0.0 <= label_smoothing <= 1.0:
-        raise ValueError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
+        raise RuntimeError(f"label_smoothing must be between 0.0 and 1.0. Got: {label_smoothing}")
     probs = target.dtype.is_floating_point
     _check_shapes(input, target, probs, "cross_entropy")
+    if probs and ignore_index >= 0:
+        raise RuntimeError("ignore_index is not supported for floating point target")
     rows, flat_target, out_shape = _as_rows(input, target, probs)
     c = rows.shape[1]
     if weight is not None:

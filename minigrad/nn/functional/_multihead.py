@@ -6,6 +6,7 @@ from __future__ import annotations
 import math
 
 from ... import dtypes
+from ...backend import AssertedArgumentError
 from ...ops import cat, pad
 from .attention import AttentionWeights, scaled_dot_product_attention
 from .basic import dropout, linear
@@ -187,15 +188,22 @@ def _batch_first(query, key, value, dims, batch_first: bool, name: str):
     e, kdim, vdim = dims
     if query.ndim not in (2, 3) or query.shape[-1] != e:
         layout = "(N, L, E)" if batch_first else "(L, N, E)"
-        raise RuntimeError(
-            f"{name} expected query of shape {layout} or (L, E) with E={e}, got shape "
-            f"{list(query.shape)}"
+        words = (
+            f"query should be unbatched 2D or batched 3D tensor but received {query.ndim}-D "
+            f"query tensor"
+            if query.ndim not in (2, 3)
+            else f"was expecting embedding dimension of {e}, but got {query.shape[-1]}"
+        )
+        raise AssertedArgumentError(
+            f"{words} ({name} expected query of shape {layout} or (L, E) with E={e}, got shape "
+            f"{list(query.shape)})"
         )
     for label, t, dim in (("key", key, kdim), ("value", value, vdim)):
         if t.ndim != query.ndim or t.shape[-1] != dim:
-            raise RuntimeError(
-                f"{name}: expected {label} with {query.ndim} dims and last dim {dim} (like the "
-                f"query {list(query.shape)}), got shape {list(t.shape)}"
+            raise AssertedArgumentError(
+                _key_value_words(query, key, value, label, dims)
+                + f" ({name}: expected {label} with {query.ndim} dims and last dim {dim} (like "
+                f"the query {list(query.shape)}), got shape {list(t.shape)})"
             )
     if key.shape[:-1] != value.shape[:-1]:
         raise RuntimeError(
@@ -217,6 +225,26 @@ def _batch_first(query, key, value, dims, batch_first: bool, name: str):
             f"{name}: query and key have different batch sizes, {q.shape[0]} and {k.shape[0]}"
         )
     return q, k, v
+
+
+def _key_value_words(query, key, value, label: str, dims) -> str:
+    """PyTorch's words (its asserts, in its order) for a key or value of the wrong rank or last
+    dim: the ranks, then with one packed projection (kdim = vdim = E) key against value, else
+    the projection weight the given size would need against the one there is."""
+    e, kdim, vdim = dims
+    if key.ndim != query.ndim or value.ndim != query.ndim:
+        kind = "batched (3-D)" if query.ndim == 3 else "unbatched (2-D)"
+        return (
+            f"For {kind} `query`, expected `key` and `value` to be {query.ndim}-D but found "
+            f"{key.ndim}-D and {value.ndim}-D tensors respectively"
+        )
+    if kdim == e and vdim == e:
+        if key.shape != value.shape:
+            return f"key shape {key.shape} does not match value shape {value.shape}"
+        return f"expected {label} embedding dimension of {e}, but got {key.shape[-1]}"
+    t, dim = (key, kdim) if label == "key" else (value, vdim)
+    wanted = type(t.shape)((e, dim))
+    return f"expecting {label} weights shape of ({e}, {t.shape[-1]}), but got {wanted}"
 
 
 def _static(t, label: str, rows: int, head_dim: int, name: str):

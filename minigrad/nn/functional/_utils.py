@@ -30,7 +30,7 @@ def reduction_from_legacy(size_average, reduce, reduction: str) -> str:
 def check_reduction(reduction: str, op: str) -> None:
     if reduction not in _REDUCTIONS:
         raise ValueError(
-            f"{op}: {reduction!r} is not a valid value for reduction; use 'none', 'mean' or 'sum'"
+            f"{reduction} is not a valid value for reduction ({op}: use 'none', 'mean' or 'sum')"
         )
 
 

@@ -119,8 +119,10 @@ def _stacked_product(a, b):
 
 def linear_shape_mismatch(input_shape, out_features: int, in_features: int) -> str:
     """PyTorch's words for an input whose last dimension is not ``in_features``: the matrix
-    product of the input's rows (all leading dimensions flattened) with the weight's transpose.
-    """
+    product of the input's rows (all leading dimensions flattened) with the weight's transpose
+    (a 0-d input: PyTorch's words for it)."""
+    if not len(input_shape):
+        return "both arguments to linear need to be at least 1D, but they are 0D and 2D"
     last = input_shape[-1] if len(input_shape) else 1
     rows = math.prod(input_shape) // last if len(input_shape) and last else 1
     return (
@@ -179,8 +181,14 @@ def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
     _check_p(p)
     if not training or p == 0.0:
         return input
-    if not input.dtype.is_floating_point:
+    if input.dtype.is_complex:
         raise RuntimeError(f"dropout: expected a floating point input, got {input.dtype}")
+    if not input.dtype.is_floating_point:  # (PyTorch's words: its float mask times the input)
+        raise RuntimeError(
+            f"result type Float can't be cast to the desired output type "
+            f"{dtypes.scalar_type_name(input.dtype)} (dropout: expected a floating point input, "
+            f"got {input.dtype})"
+        )
     np_dtype, dev = input._data.dtype, input.device
 
     # a mask of the input's shape is drawn in the input's memory order, as PyTorch's

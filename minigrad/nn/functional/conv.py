@@ -223,6 +223,16 @@ def _same_layout(view, base) -> bool:
 # -- argument parsing -----------------------------------------------------------------------------
 
 
+def _kernel_too_big(op: str, size, kernel, dilation) -> str:
+    """PyTorch's words for a (dilated) kernel larger than the padded input, then ``op``."""
+    dilated = [(k - 1) * d + 1 for k, d in zip(kernel, dilation)]
+    return (
+        f"Calculated padded input size per channel: ({' x '.join(map(str, size))}). Kernel size: "
+        f"({' x '.join(map(str, dilated))}). Kernel size can't be greater than actual input size "
+        f"({op})"
+    )
+
+
 def conv_padding(padding, kernel, stride, dilation, op: str):
     """(before, after) padding tuples from an int, a tuple, ``'valid'`` or ``'same'``."""
     n = len(kernel)
@@ -231,7 +241,7 @@ def conv_padding(padding, kernel, stride, dilation, op: str):
             return (0,) * n, (0,) * n
         if padding != "same":
             raise ValueError(
-                f"{op}: invalid padding string {padding!r}; expected 'same' or 'valid'"
+                f"Invalid padding string {padding!r}, should be one of {{'valid', 'same'}} ({op})"
             )
         if any(s != 1 for s in stride):
             raise ValueError(f"{op}: padding='same' is not supported for strided convolutions")
@@ -313,11 +323,7 @@ def _conv(x, weight, bias, stride, padding, dilation, groups, op, dims):
     geom = make_geometry(x.shape[2:], kernel, stride, dilation, before, after)
     if any(o <= 0 for o in geom.out):
         size = [n + a + b for n, a, b in zip(x.shape[2:], before, after)][-dims:]
-        raise RuntimeError(
-            f"{op}: calculated padded input size per channel: {size}; kernel size "
-            f"{list(kernel[-dims:])} with dilation {list(dilation[-dims:])} can't be greater "
-            f"than the actual input size"
-        )
+        raise RuntimeError(_kernel_too_big(op, size, kernel[-dims:], dilation[-dims:]))
     check_spatial_sizes(x)
     cols = x.shape[1] * math.prod(kernel) * math.prod(geom.out) * x.element_size()
     out = in_chunks(lambda part: Convolution(geom, groups)(part, weight, bias), x, cols)
@@ -399,6 +405,11 @@ def _check_conv_args(x, weight, bias, groups, op, dims, dilation):
             )
         )
     _refuse_integers(x, pair(dilation, "dilation", op, dims), dims)
+    if bias is not None and bias.dtype is not x.dtype:  # (PyTorch's words and order)
+        raise RuntimeError(
+            f"Input type ({dtypes.cpp_type_name(x.dtype)}) and bias type "
+            f"({dtypes.cpp_type_name(bias.dtype)}) should be the same"
+        )
     if weight.dtype is not x.dtype:  # (PyTorch's words)
         raise RuntimeError(
             f"expected scalar type {dtypes.scalar_type_name(x.dtype)} but found "
@@ -542,11 +553,7 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     geom = make_geometry(x.shape[2:], kernel, stride, dilation, before, after)
     if any(o <= 0 for o in geom.out):
         size = [n + a + b for n, a, b in zip(x.shape[2:], before, after)]
-        raise RuntimeError(
-            f"{op}: calculated padded input size per channel: {size}; kernel size "
-            f"{list(kernel)} with dilation {list(dilation)} can't be greater than the actual "
-            f"input size"
-        )
+        raise RuntimeError(_kernel_too_big(op, size, kernel, dilation))
     check_spatial_sizes(x)
     if before[0] or after[0]:
         x = pad_op(x, (0, 0, 0, 0, before[0], after[0]))

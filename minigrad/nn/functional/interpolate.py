@@ -31,8 +31,10 @@ def _output_sizes(x, size, scale_factor, recompute: bool, op: str):
     """The output size of each spatial dim, and the scale (input/output) each position uses."""
     spatial = x.ndim - 2
     in_sizes = tuple(x.shape[2:])
-    if (size is None) == (scale_factor is None):
-        raise ValueError(f"{op}: exactly one of size or scale_factor must be given")
+    if size is None and scale_factor is None:
+        raise ValueError(f"either size or scale_factor should be defined ({op})")
+    if size is not None and scale_factor is not None:
+        raise ValueError(f"only one of size or scale_factor should be defined ({op})")
     if size is not None:
         sizes = (size,) * spatial if isinstance(size, int) else tuple(size)
         return tuple(int(s) for s in sizes), [i / o for i, o in zip(in_sizes, sizes)]

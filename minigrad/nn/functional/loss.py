@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from ... import backend, dtypes, ops
 from ..._warnings import warn_user
 from ...autograd.graph import named_as
@@ -205,7 +207,8 @@ def nll_loss(
         w_t = weight.detach().to(rows.dtype)[safe] * w_t
     per = -rows.gather(1, safe.unsqueeze(1)).squeeze(1) * w_t
     if reduction == "mean":
-        loss = per.sum() / w_t.sum()
+        with np.errstate(invalid="ignore"):  # every target ignored: 0/0 = nan, as PyTorch
+            loss = per.sum() / w_t.sum()
     else:
         loss = reduce_(per, reduction)
     if bad is not None:

@@ -12,6 +12,14 @@ from ...ops.base import Op, constant, kernel_dtypes
 from ...ops.complex import real_only
 
 
+def _mean(xp, a, axes):
+    """``a``'s mean over ``axes`` (kept); NaN where they are empty, without NumPy's warning
+    (PyTorch normalizes an empty input silently)."""
+    if all(a.shape[i] for i in axes):
+        return a.mean(axis=axes, keepdims=True)
+    return a.sum(axis=axes, keepdims=True) * xp.nan
+
+
 class _Normalize(Op):
     """y = x̂·w + b with x̂ = (x - mean)/√(var + eps), statistics over ``axes`` (biased var);
     with g = dy·w: dx = rstd·(g - mean(g) - x̂·mean(g·x̂)), dw = Σ dy·x̂, db = Σ dy.
@@ -30,9 +38,9 @@ class _Normalize(Op):
     @dtypes.computed_in_float32  # statistics of bfloat16 inputs in float32, as PyTorch
     def forward(self, x, w, b):
         xp = self.xp
-        mean = x.mean(axis=self.axes, keepdims=True)
+        mean = _mean(xp, x, self.axes)
         xhat = x - mean
-        var = xp.square(xhat).mean(axis=self.axes, keepdims=True)
+        var = _mean(xp, xp.square(xhat), self.axes)
         rstd = 1.0 / xp.sqrt(var + self.eps)
         xhat *= rstd
         self.keep(xhat=xhat, rstd=rstd, mean=mean, var=var)
@@ -128,6 +136,21 @@ class GroupNormOp(_Normalize):
     backward_name = "NativeGroupNormBackward0"
 
 
+def layer_norm_shape_error(normalized_shape, input_shape) -> str:
+    """PyTorch's words for an input whose trailing dims are not ``normalized_shape`` (or an
+    empty ``normalized_shape``)."""
+    shape = list(normalized_shape)
+    if not shape:
+        return (
+            "Expected normalized_shape to be at least 1-dimensional, i.e., containing at least "
+            "one element, but got normalized_shape = []"
+        )
+    return (
+        f"Given normalized_shape={shape}, expected input with shape "
+        f"[*, {', '.join(map(str, shape))}], but got input of size{list(input_shape)}"
+    )
+
+
 @kernel_dtypes("LayerNormKernelImpl")
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """Normalize over the last ``len(normalized_shape)`` dims, then scale and shift.
@@ -144,10 +167,7 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or tuple(input.shape[input.ndim - k :]) != shape or input.ndim < k:
-        raise RuntimeError(
-            f"layer_norm: given normalized_shape={list(shape)}, expected input with shape "
-            f"[*, {', '.join(map(str, shape))}], but got input of size {list(input.shape)}"
-        )
+        raise RuntimeError(layer_norm_shape_error(shape, input.shape))
     for name, t in (("weight", weight), ("bias", bias)):
         if t is not None and tuple(t.shape) != shape:
             raise RuntimeError(

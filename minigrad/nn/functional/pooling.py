@@ -422,7 +422,14 @@ def pool_geometry(x, kernel_size, stride, padding, dilation, ceil_mode, op):
     pad, dilation = pair(padding, "padding", op, n), pair(dilation, "dilation", op, n)
     for name, v in (("kernel_size", kernel), ("stride", stride), ("dilation", dilation)):
         if any(n <= 0 for n in v):
-            raise RuntimeError(f"{op}: {name} must be greater than zero, but got {list(v)}")
+            words = (
+                "stride should not be zero"
+                if name == "stride"
+                else f"{name} should be greater than zero"
+            )
+            raise RuntimeError(
+                f"{words} ({op}: {name} must be greater than zero, but got {list(v)})"
+            )
     for p, k, d in zip(pad, kernel, dilation):
         if p < 0 or 2 * p > d * (k - 1) + 1:
             raise RuntimeError(

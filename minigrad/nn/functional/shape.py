@@ -27,7 +27,8 @@ def pixel_shuffle(input, upscale_factor: int):
     *lead, c, h, w = input.shape
     if c % (r * r):
         raise RuntimeError(
-            f"{op}: the channels ({c}) must be divisible by the square of upscale_factor ({r * r})"
+            f"{op} expects its input's 'channel' dimension to be divisible by the square of "
+            f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}"
         )
     n = len(lead)
     x = input.reshape(*lead, c // (r * r), r, r, h, w)

@@ -52,12 +52,13 @@ class _ConvNd(Module):
         for what, channels in (("in_channels", in_channels), ("out_channels", out_channels)):
             if channels % groups:
                 raise ValueError(
-                    f"{name}: {what} ({channels}) must be divisible by groups ({groups})"
+                    f"{what} must be divisible by groups ({name}: {what}={channels}, "
+                    f"groups={groups})"
                 )
         if padding_mode not in self._padding_modes:
             raise ValueError(
-                f"{name}: padding_mode must be one of {list(self._padding_modes)}, got "
-                f"{padding_mode!r}"
+                f"padding_mode must be one of {set(self._padding_modes)}, but got "
+                f"padding_mode={padding_mode!r} ({name})"
             )
         if padding_mode != "zeros" and self.transposed:
             raise ValueError(f'Only "zeros" padding mode is supported for {name}')
@@ -218,7 +219,9 @@ class _ConvTransposeNd(_ConvNd):
         dtype=None,
     ):
         if isinstance(padding, str):
-            raise ValueError(f"{type(self).__name__}: padding must be an int or a tuple of ints")
+            raise TypeError(
+                f"{type(self).__name__}: argument 'padding' must be tuple of ints, but found element of type str"
+            )
         name, n = type(self).__name__, self.dims
         self.output_padding = pair(output_padding, "output_padding", name, n)
         super().__init__(

@@ -41,9 +41,9 @@ def _check_name(kind: str, name) -> None:
     if not isinstance(name, str):
         raise TypeError(f"{kind} name should be a string. Got {type(name).__name__}")
     if "." in name:
-        raise KeyError(f'{kind} name must not contain ".", got "{name}"')
+        raise KeyError(f'{kind} name can\'t contain ".", got: {name}')
     if name == "":
-        raise KeyError(f"{kind} name must not be empty")
+        raise KeyError(f'{kind} name can\'t be empty string ""')
 
 
 class Module(StateMixin):

@@ -8,6 +8,7 @@ from ...tensor import Tensor
 from .. import functional as F
 from .. import init
 from ..functional._norm_more import cross_map_lrn2d
+from ..functional.normalization import layer_norm_shape_error
 from ..parameter import Parameter
 from .module import Module
 
@@ -57,8 +58,9 @@ class LayerNorm(Module):
         shape = tuple(input.shape) if isinstance(input, Tensor) else self.normalized_shape
         if shape[len(shape) - k :] != self.normalized_shape or len(shape) < k:
             raise RuntimeError(
-                f"{self._get_name()}({self.extra_repr()}) expected input with trailing shape "
-                f"{list(self.normalized_shape)}, got shape {list(input.shape)}"
+                layer_norm_shape_error(self.normalized_shape, input.shape)
+                + f" ({self._get_name()}({self.extra_repr()}) expected input with trailing shape "
+                f"{list(self.normalized_shape)}, got shape {list(input.shape)})"
             )
         return F.layer_norm(input, self.normalized_shape, self.weight, self.bias, self.eps)
 
@@ -92,8 +94,7 @@ class GroupNorm(Module):
         super().__init__()
         if num_channels % num_groups:
             raise ValueError(
-                f"num_channels must be divisible by num_groups, got num_channels={num_channels} "
-                f"and num_groups={num_groups}"
+                f"num_channels ({num_channels}) must be divisible by num_groups ({num_groups})"
             )
         self.num_groups, self.num_channels, self.eps, self.affine = (
             num_groups,
@@ -121,9 +122,23 @@ class GroupNorm(Module):
 
     def forward(self, input):
         if input.ndim < 2 or input.shape[1] != self.num_channels:
+            shape = list(input.shape)
+            if input.ndim < 2:
+                words = f"Expected at least 2 dimensions for input tensor but received {input.ndim}"
+            elif input.shape[1] % self.num_groups:
+                words = (
+                    f"Expected number of channels in input to be divisible by num_groups, but "
+                    f"got input of shape {shape} and num_groups={self.num_groups}"
+                )
+            else:
+                words = (
+                    f"Expected weight to be a vector of size equal to the number of channels in "
+                    f"input, but got weight of shape [{self.num_channels}] and input of shape "
+                    f"{shape}"
+                )
             raise RuntimeError(
-                f"{self._get_name()}({self.extra_repr()}) expected input of shape "
-                f"(N, {self.num_channels}, *), got shape {list(input.shape)}"
+                f"{words} ({self._get_name()}({self.extra_repr()}) expected input of shape "
+                f"(N, {self.num_channels}, *), got shape {shape})"
             )
         return F.group_norm(input, self.num_groups, self.weight, self.bias, self.eps)
 

@@ -49,6 +49,27 @@ __all__ = [
 ]
 
 
+def _rank_words(cls: str, n: int, shape: list) -> str:
+    """PyTorch's words for a pooling input of the wrong rank (they differ by kernel)."""
+    op = cls.replace("Pool", "_pool").replace("Adaptive", "adaptive_").lower()
+    if cls.startswith("Adaptive") and n > 1:
+        return (
+            f"{op}(): Expected {n + 1}D or {n + 2}D tensor, but got{':' * ('Max' in cls)} {shape}"
+        )
+    if n == 1 and not cls.startswith("MaxPool"):
+        kernel = op.replace("lp_pool", "avg_pool")
+        return (
+            f"Expected 2 to 3 dimensions, but got {len(shape)}-dimensional tensor for argument "
+            f"#1 'self' (while checking arguments for {kernel})"
+        )
+    if n == 1:
+        return (
+            f"max_pool1d: Expected 2D or 3D (batch mode) tensor with optional 0 dim batch size "
+            f"for input, but got:{shape}"
+        )
+    return f"non-empty {n + 1}D or {n + 2}D (batch mode) tensor expected for input"
+
+
 class _Pool(Module):
     """Input checks shared by the pooling layers: the rank they accept, named in errors."""
 
@@ -64,8 +85,9 @@ class _Pool(Module):
         if x.ndim not in (n + 1, n + 2):
             spatial = {1: "L", 2: "H, W", 3: "D, H, W"}[n]
             raise RuntimeError(
-                f"{self._get_name()}({self.extra_repr()}) expected a {n + 1}D (C, {spatial}) or "
-                f"{n + 2}D (N, C, {spatial}) input, got shape {list(x.shape)}"
+                _rank_words(type(self).__name__, n, list(x.shape))
+                + f" ({self._get_name()}({self.extra_repr()}) expected a {n + 1}D (C, {spatial}) "
+                f"or {n + 2}D (N, C, {spatial}) input, got shape {list(x.shape)})"
             )
 
 

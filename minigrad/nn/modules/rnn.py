@@ -31,8 +31,11 @@ _GATES = {"LSTM": 4, "GRU": 3, "RNN_TANH": 1, "RNN_RELU": 1}
 
 
 def _check_size(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    """``value`` if it is a positive int; PyTorch's TypeError or ValueError otherwise."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"{name} should be of type int, got: {type(value).__name__}")
+    if value <= 0:
+        raise ValueError(f"{name} must be greater than zero, got {value}")
     return value
 
 
@@ -77,8 +80,12 @@ class RNNBase(Module):
                 f"num_layers={num_layers}",
                 UserWarning,
             )
-        if proj_size < 0 or (proj_size and mode != "LSTM"):
-            raise ValueError("proj_size should be a positive integer or zero; only LSTM has it")
+        if proj_size < 0:
+            raise ValueError(
+                "proj_size should be a positive integer or zero to disable projections"
+            )
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if proj_size >= hidden_size:
             raise ValueError("proj_size has to be smaller than hidden_size")
         self.dropout, self.proj_size = float(dropout), proj_size
@@ -160,6 +167,14 @@ class RNNBase(Module):
             batch, unbatched = batch_sizes[0], False
         else:
             data, batch_sizes, batch, unbatched = self._steps(input)
+        names = getattr(self, "_flat_weights_names", None)  # (dynamic quantized RNNs: none)
+        weight = getattr(self, names[0], None) if names else None
+        if weight is not None and data.dtype != weight.dtype:
+            raise ValueError(
+                f"RNN input dtype ({data.dtype}) does not match weight dtype ({weight.dtype}). "
+                f"Convert input: input.to({weight.dtype}), or convert model: "
+                f"model.to({data.dtype})"
+            )
         hx = self._initial_state(hx, batch, data, unbatched)
         if packed and input.sorted_indices is not None:
             hx = self._permute(hx, input.sorted_indices)
@@ -185,7 +200,7 @@ class RNNBase(Module):
         if input.ndim not in (2, 3):
             raise ValueError(
                 f"{type(self).__name__}: Expected input to be 2D or 3D, got {input.ndim}D "
-                f"tensor of shape {list(input.shape)}"
+                f"instead (shape {list(input.shape)})"
             )
         if input.shape[-1] != self.input_size:
             raise RuntimeError(
@@ -215,15 +230,31 @@ class RNNBase(Module):
         given = list(hx) if self.mode == "LSTM" else [hx]
         if self.mode == "LSTM" and len(given) != 2:
             raise RuntimeError("LSTM: hx must be a tuple (h_0, c_0)")
+        self._check_state_ranks(given, unbatched)
         if unbatched:
-            given = [t.unsqueeze(1) if t.ndim == 2 else t for t in given]
-        for name, t, shape in zip(("h_0", "c_0"), given, shapes):
+            given = [t.unsqueeze(1) for t in given]
+        for i, (t, shape) in enumerate(zip(given, shapes)):
             if tuple(t.shape) != shape:
+                which = f"hidden[{i}]" if self.mode == "LSTM" else "hidden"
                 raise RuntimeError(
-                    f"{type(self).__name__}: expected hidden size {list(shape)} for {name}, "
-                    f"got {list(t.shape)}"
+                    f"Expected {which} size {shape}, got {list(t.shape)} "
+                    f"({type(self).__name__}: (num_layers * num_directions, batch, hidden))"
                 )
         return tuple(given) if self.mode == "LSTM" else given[0]
+
+    def _check_state_ranks(self, given, unbatched: bool) -> None:
+        """PyTorch's error for an initial state whose rank does not match the input's."""
+        want, kind = (2, "unbatched 2-D") if unbatched else (3, "batched 3-D")
+        if all(t.ndim == want for t in given):
+            return
+        if self.mode == "LSTM":
+            got = ", ".join(f"{t.ndim}-D" for t in given)
+            raise RuntimeError(
+                f"For {kind} input, hx and cx should also be {want}-D but got ({got}) tensors"
+            )
+        raise RuntimeError(
+            f"For {kind} input, hx should also be {want}-D but got {given[0].ndim}-D tensor"
+        )
 
     def _map(self, state, fn):
         return tuple(fn(t) for t in state) if self.mode == "LSTM" else fn(state)

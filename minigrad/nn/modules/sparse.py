@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ...autograd.grad_mode import no_grad
+from ...backend import AssertedArgumentError
 from ...creation import empty
 from .. import functional as F
 from .. import init
@@ -190,12 +191,14 @@ def _norm_repr(module) -> str:
 
 
 def _check_padding_idx(padding_idx: int | None, num_embeddings: int) -> int | None:
-    """``padding_idx`` made non-negative; a ValueError when outside the table."""
+    """``padding_idx`` made non-negative; PyTorch's AssertionError (also a ValueError) when
+    outside the table."""
     if padding_idx is None:
         return None
     if not -num_embeddings <= padding_idx < num_embeddings:
-        raise ValueError(
-            f"padding_idx must be within num_embeddings ({num_embeddings}), got {padding_idx}"
+        raise AssertedArgumentError(
+            f"Padding_idx must be within num_embeddings (num_embeddings={num_embeddings}, "
+            f"got padding_idx={padding_idx})"
         )
     return padding_idx % num_embeddings
 

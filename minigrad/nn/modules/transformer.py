@@ -49,7 +49,7 @@ def _activation_function(activation, name: str):
         return F.gelu
     if callable(activation):
         return activation
-    raise RuntimeError(f"{name}: activation should be relu/gelu or a callable, not {activation!r}")
+    raise RuntimeError(f"activation should be relu/gelu, not {activation} ({name}: or a callable)")
 
 
 class TransformerEncoderLayer(Module):

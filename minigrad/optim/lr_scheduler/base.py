@@ -8,6 +8,13 @@ from ..._warnings import warn_user
 from ...tensor import Tensor
 from ..optimizer import Optimizer
 
+_STEP_ORDER = (  # PyTorch's words
+    "Detected call of `lr_scheduler.step()` before `optimizer.step()`. In PyTorch 1.1.0 and "
+    "later, you should call them in the opposite order: `optimizer.step()` before "
+    "`lr_scheduler.step()`.  Failure to do this will result in PyTorch skipping the first value "
+    "of the learning rate schedule. See more details at "
+    "https://pytorch.org/docs/stable/optim.html#how-to-adjust-learning-rate"
+)
 _EPOCH_DEPRECATION = (  # PyTorch's words
     "The epoch parameter in `scheduler.step()` was not necessary and is being deprecated where "
     "possible. Please use `scheduler.step()` to step the scheduler. During the deprecation, if "
@@ -50,6 +57,8 @@ class LRScheduler:
     def __init__(self, optimizer: Optimizer, last_epoch: int = -1):
         _check_optimizer(optimizer)
         self.optimizer = optimizer
+        if not optimizer.__dict__.get("_step_tracked"):  # steps count from the first scheduler
+            optimizer.__dict__.update(_step_tracked=True, _opt_called=False)  # (as PyTorch's)
         for i, group in enumerate(optimizer.param_groups):
             if last_epoch == -1:
                 lr = group["lr"]  # a tensor lr is filled in place later: keep its first value
@@ -92,10 +101,17 @@ class LRScheduler:
 
     def step(self, epoch: int | None = None) -> None:
         """Advance one epoch (or, deprecated, jump to ``epoch``) and set the new learning rates."""
+        self._warn_if_optimizer_not_stepped()
         self._step_count += 1
         if epoch is not None:
             warn_user(_EPOCH_DEPRECATION, UserWarning)
         self._update_lr(epoch)
+
+    def _warn_if_optimizer_not_stepped(self) -> None:
+        """PyTorch's warning when the first ``step()`` after construction comes before any
+        ``optimizer.step()`` (the first learning rate of the schedule is then skipped)."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warn_user(_STEP_ORDER, UserWarning)
 
     def _update_lr(self, epoch: int | None = None) -> None:
         if epoch is None:

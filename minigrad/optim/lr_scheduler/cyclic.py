@@ -53,7 +53,10 @@ class CyclicLR(MomentumCycling, LRScheduler):
         self.total_size = up + down
         self.step_ratio = up / self.total_size
         if mode not in _MODES and scale_fn is None:
-            raise ValueError(f"CyclicLR: mode must be one of {list(_MODES)} or give scale_fn")
+            raise ValueError(
+                f"mode is invalid and scale_fn is None (CyclicLR: mode must be one of "
+                f"{list(_MODES)}, or give scale_fn)"
+            )
         self.mode, self.gamma = mode, gamma
         self._scale_fn_custom, self.scale_mode = scale_fn, scale_mode
         if scale_fn is None:  # the built-in modes fix their scale mode, as in PyTorch
@@ -140,7 +143,9 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         if not isinstance(T_mult, int) or T_mult < 1:
             raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
         if not isinstance(eta_min, (float, int)):
-            raise ValueError(f"Expected float or int eta_min, but got {eta_min!r}")
+            raise ValueError(
+                f"Expected float or int eta_min, but got {eta_min} of type {type(eta_min)}"
+            )
         self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
         self.T_cur = last_epoch
         super().__init__(optimizer, last_epoch)
@@ -150,7 +155,8 @@ class CosineAnnealingWarmRestarts(LRScheduler):
         return [self.eta_min + (base - self.eta_min) * cos / 2 for base in self.base_lrs]
 
     def step(self, epoch=None) -> None:
-        """Advance one epoch, or jump to ``epoch`` (which may be fractional)."""
+        """Advance one epoch, or jump to ``epoch`` (which may be fractional); without the
+        warning of a step before ``optimizer.step()`` (PyTorch's own step has none)."""
         self._step_count += 1
         if epoch is None and self.last_epoch < 0:
             epoch = 0

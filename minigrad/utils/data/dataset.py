@@ -12,6 +12,7 @@ import numpy as np
 from ... import creation
 from ..._public_name import PublicRepr
 from ..._warnings import warn_user
+from ...backend import AssertedArgumentError
 from ...tensor import Tensor
 
 
@@ -81,7 +82,7 @@ class TensorDataset(Dataset):
         n = tensors[0].shape[0] if tensors[0].ndim else None
         for i, t in enumerate(tensors):
             if t.ndim == 0 or t.shape[0] != n:
-                raise ValueError(
+                raise AssertedArgumentError(  # (PyTorch asserts, in these words)
                     f"Size mismatch between tensors: tensor 0 has {n} rows, tensor {i} has shape "
                     f"{list(t.shape)}"
                 )
@@ -114,6 +115,8 @@ class ConcatDataset(Dataset):
 
     def __init__(self, datasets):
         self.datasets = list(datasets)
+        if not self.datasets:  # (PyTorch asserts, in these words)
+            raise AssertedArgumentError("datasets should not be an empty iterable")
         self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
 
     def __len__(self) -> int:
@@ -121,6 +124,11 @@ class ConcatDataset(Dataset):
 
     def __getitem__(self, index):
         if index < 0:
+            if -index > len(self):
+                raise ValueError(
+                    f"absolute value of index should not exceed dataset length (index {index}, "
+                    f"length {len(self)})"
+                )
             index += len(self)
         if not 0 <= index < len(self):
             raise IndexError(f"index {index} out of range for a dataset of length {len(self)}")
@@ -166,7 +174,10 @@ def random_split(dataset: Dataset, lengths, generator=None) -> list[Subset]:
     """Split into non-overlapping random subsets of the given lengths (or fractions summing to 1)."""
     n = len(dataset)
     lengths = list(lengths)
-    if all(0 <= f <= 1 for f in lengths) and math.isclose(sum(lengths), 1) and sum(lengths) != n:
+    if math.isclose(sum(lengths), 1) and sum(lengths) <= 1:  # fractions (PyTorch's test)
+        for i, f in enumerate(lengths):
+            if not 0 <= f <= 1:
+                raise ValueError(f"Fraction at index {i} is not between 0 and 1")
         counts = [int(math.floor(n * f)) for f in lengths]
         for i in range(n - sum(counts)):  # the remainder goes round-robin, as PyTorch
             counts[i % len(counts)] += 1
@@ -178,8 +189,12 @@ def random_split(dataset: Dataset, lengths, generator=None) -> list[Subset]:
         lengths = counts
     if sum(lengths) != n:
         raise ValueError(
-            f"Sum of input lengths ({sum(lengths)}) does not equal the length of the input "
-            f"dataset ({n})"
+            f"Sum of input lengths does not equal the length of the input dataset! (lengths "
+            f"{list(lengths)} sum to {sum(lengths)}, the dataset has {n} items)"
+        )
+    if any(isinstance(k, float) for k in lengths):
+        raise TypeError(
+            f"random_split: lengths must be ints, or fractions summing to 1, got {list(lengths)}"
         )
     order = creation.randperm(n, generator=generator).tolist()
     subsets, start = [], 0

@@ -169,8 +169,17 @@ class WeightedRandomSampler(Sampler):
                 f"shape {tuple(w.shape)}"
             )
         if (w < 0).any() or not np.isfinite(w).all() or w.sum() <= 0:
-            raise ValueError(
-                "WeightedRandomSampler: weights must be finite, non-negative, with a positive sum"
+            # (PyTorch's words, from the multinomial draw; raised here, before any draw)
+            words = (  # (a NaN fails PyTorch's test entry >= 0 first)
+                "encountering probability entry < 0"
+                if not (w >= 0).all()
+                else "encountering probability entry = infinity or NaN"
+                if np.isinf(w).any()
+                else "sum of probabilities <= 0"
+            )
+            raise RuntimeError(
+                f"invalid multinomial distribution ({words}) (WeightedRandomSampler: weights "
+                f"must be finite, non-negative, with a positive sum)"
             )
         if not replacement and num_samples > np.count_nonzero(w):
             raise RuntimeError(
