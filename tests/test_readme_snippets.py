@@ -13,6 +13,8 @@ from __future__ import annotations
 import importlib.util
 import re
 import shutil
+import sys
+import types
 from pathlib import Path
 
 import pytest
@@ -38,8 +40,13 @@ FIRST_MODEL = "optimizer = optim.Adam(model.parameters(), lr=0.05)"
 
 
 def _reader_namespace(setup: str) -> dict:
-    """What a reader has after "A first model" (set up, not trained), then ``setup`` run."""
-    ns = {"__name__": "readme_snippet", "Path": Path}
+    """What a reader has after "A first model" (set up, not trained), then ``setup`` run: the
+    globals of an importable module ``readme_snippet``, as a reader's script is, so that
+    ``minigrad.save`` finds the classes it defines."""
+    module = types.ModuleType("readme_snippet")
+    sys.modules["readme_snippet"] = module
+    ns = module.__dict__
+    ns["Path"] = Path
     exec("import minigrad\nimport minigrad.nn.functional as F\n", ns)
     exec(_snippet(FIRST_MODEL).split("\nfor step in")[0], ns)
     exec(setup, ns)
