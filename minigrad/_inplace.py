@@ -713,7 +713,8 @@ def _check_writeable(t) -> None:
     if t._base is not None and any(getattr(op, "overlaps", False) for op in t._view[0]):
         raise RuntimeError(  # an as_strided window that reads some element twice
             "unsupported operation: some elements of the written-to tensor refer to a single "
-            "memory location (an overlapping as_strided window); clone() it first"
+            "memory location (overlapping as_strided or unfold windows, where the result would "
+            "depend on the order of the writes); clone() it first"
         )
     if not getattr(data.flags, "writeable", True):  # e.g. wrapping a read-only NumPy array
         raise RuntimeError(
@@ -755,6 +756,12 @@ def _check_inplace_allowed(t) -> None:
         )
     base = t._base
     if base is not None:
+        if any(getattr(op, "joins_complex", False) for op in t._view[0]):
+            raise NotImplementedError(
+                "an in-place operation through a view_as_complex view is not recorded by "
+                "minigrad's autograd (the base requires grad); use the out-of-place operation "
+                "and view_as_complex its result, or write under no_grad()"
+            )
         if base.grad_fn is None and base._requires_grad:
             raise RuntimeError(
                 "a view of a leaf Variable that requires grad is being used in an in-place "

@@ -152,15 +152,40 @@ def _angle_vjp(ns, g, z):
 
 
 class ViewAsReal(Op):
-    """w = the parts of z on a last dim of 2 (a copy); grad_z = grad_w[..., 0] + i·grad_w[..., 1]"""
+    """w = the parts of z on a last dim of 2, a view sharing z's memory (as PyTorch's: writes
+    through it reach z); grad_z = grad_w[..., 0] + i·grad_w[..., 1]"""
 
     supports_complex = True
+    is_view = True
+    splits_complex = True  # (an in-place write through it: see movement.view_positions)
 
     def forward(self, z):
-        return self.xp.stack([z.real, z.imag], axis=-1)
+        re = z.real  # a view of the real parts; the imaginary part is one real item further
+        shape, strides = z.shape + (2,), z.strides + (re.itemsize,)
+        return self.xp.lib.stride_tricks.as_strided(re, shape=shape, strides=strides)
 
     def backward(self, gw):
         return self.formula(_view_as_real_vjp, gw)
+
+
+class ViewAsComplex(Op):
+    """w = x[..., 0] + i·x[..., 1], a view sharing x's memory (as PyTorch's); grad_x = the
+    parts of grad_w on a last dim of 2"""
+
+    supports_complex = True
+    is_view = True
+    joins_complex = True  # in-place writes through it under autograd are refused (not recorded)
+
+    def forward(self, x):
+        cdtype = self.xp.complex64 if x.dtype == self.xp.float32 else self.xp.complex128
+        return x.view(cdtype)[..., 0]
+
+    def backward(self, gw):
+        return self.formula(_view_as_complex_vjp, gw)
+
+
+def _view_as_complex_vjp(ns, g):
+    return ns.stack([g.real, g.imag], -1)
 
 
 def _view_as_real_vjp(ns, g):
@@ -307,8 +332,8 @@ def view_as_real(input):
 
 
 def view_as_complex(input):
-    """A complex tensor from a float32/float64 tensor whose last dimension (size 2) holds the
-    real and imaginary parts."""
+    """A complex tensor viewing a float32/float64 tensor whose last dimension (size 2, stride
+    1) holds the real and imaginary parts: it shares ``input``'s memory, as PyTorch's."""
     if input.dtype not in (dtypes.float32, dtypes.float64):
         raise RuntimeError(
             "view_as_complex is only supported for float and double tensors (float16 would need "
@@ -316,7 +341,17 @@ def view_as_complex(input):
         )
     if input.ndim == 0 or input.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
-    return Complex()(input[..., 0], input[..., 1])
+    try:
+        strides, offset = input.stride(), input.storage_offset()
+    except NotImplementedError:  # under vmap: the op's forward checks the batch's array
+        strides, offset = (1,), 0
+    if strides[-1] != 1:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if any(st % 2 for st in strides[:-1]):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if offset % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
+    return ViewAsComplex()(input)
 
 
 def complex(real, imag):
