@@ -11,6 +11,7 @@ from . import _torch_samplers, backend, dtypes
 from . import ops as _ops
 from .autograd import anomaly, forward_ad, grad_mode, graph
 from .autograd.graph import version_counter
+from .ops.complex import refuse_conj_write
 
 
 def _on_own_device(method):
@@ -703,6 +704,7 @@ def _full_like(t, value):
 
 
 def _check_writeable(t) -> None:
+    refuse_conj_write(t)
     data = t._data  # an expanded view has stride 0 along a repeated dim (on any backend)
     # (NumPy gives an empty array stride 0 everywhere: nothing to write, nothing shared)
     if data.size and any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import weakref
 
 from .. import dtypes
 from ..autograd import graph
@@ -40,7 +41,7 @@ def conjugates(*factors) -> tuple:
 
 def _conjugate(x):
     if isinstance(x, graph.Tensor):
-        return conj(x)
+        return conj_physical(x)
     return x.conjugate() if isinstance(x, builtins.complex) else x
 
 
@@ -54,10 +55,10 @@ def holomorphic(op_cls):
     def backward(self, gy):
         if gy._data.dtype.kind != "c":
             return real_backward(self, gy)
-        grads = real_backward(self, conj(gy))
+        grads = real_backward(self, conj_physical(gy))
         if isinstance(grads, tuple):
-            return tuple(None if g is None else conj(g) for g in grads)
-        return conj(grads)
+            return tuple(None if g is None else conj_physical(g) for g in grads)
+        return conj_physical(grads)
 
     backward.__doc__ = real_backward.__doc__
     op_cls.backward, op_cls.supports_complex = backward, True
@@ -110,7 +111,7 @@ class Conj(Op):
 
 
 def _conj_vjp(ns, g):
-    return ns.conj(g)
+    return ns.conj_physical(g) if hasattr(ns, "conj_physical") else ns.conj(g)
 
 
 class Abs(Op):
@@ -298,20 +299,48 @@ def set_imag(input, value) -> None:
     imag(input).copy_(value)
 
 
+# The conjugates that ``conj()`` (``.H``, ``.mH``, ``adjoint()``) returned, by id: PyTorch's are
+# lazy views of the input, minigrad's are computed copies, so an in-place write through one
+# would not reach the input; :func:`refuse_conj_write` refuses it instead.
+_CONJ_COPIES = weakref.WeakValueDictionary()
+
+
 def conj(input):
-    """The complex conjugate; a real tensor itself. Computed at once (PyTorch marks a view
-    conjugated lazily, with the same values)."""
-    return Conj()(input) if input._data.dtype.kind == "c" else input
+    """The complex conjugate; a real tensor itself. Computed at once (PyTorch returns a lazy
+    conjugated view, with the same values): an in-place write to the result raises rather than
+    miss ``input`` (write to ``input``, or ``clone()`` the result first)."""
+    if input._data.dtype.kind != "c":
+        return input
+    out = Conj()(input)
+    _CONJ_COPIES[id(out)] = out
+    return out
+
+
+def _is_conj_copy(t) -> bool:
+    """Whether ``t`` is (a view of) a conjugate :func:`conj` computed."""
+    return any(c is not None and _CONJ_COPIES.get(id(c)) is c for c in (t, t._base))
+
+
+def refuse_conj_write(t) -> None:
+    """Raise for an in-place write to (a view of) a conjugate :func:`conj` computed."""
+    if _is_conj_copy(t):
+        raise RuntimeError(
+            "in-place write to the result of conj() (or .H, .mH, adjoint()) of a complex "
+            "tensor: PyTorch's is a view that writes through to the tensor, minigrad's is a "
+            "computed copy, so the write would be lost; write to the tensor itself "
+            "(x.conj_() conjugates it in place) or clone() the conjugate first"
+        )
 
 
 def conj_physical(input):
-    """The complex conjugate, computed (as :func:`conj` always is here)."""
-    return conj(input)
+    """The complex conjugate, computed (an ordinary new tensor)."""
+    return Conj()(input) if input._data.dtype.kind == "c" else input
 
 
 def resolve_conj(input):
-    """``input``: minigrad tensors never carry a lazy conjugation to resolve."""
-    return input
+    """``input``, or for a conjugate :func:`conj` returned, a copy that may be written to (as
+    PyTorch's materializes its lazy conjugation)."""
+    return input.clone() if _is_conj_copy(input) else input
 
 
 def complex_abs(input):
