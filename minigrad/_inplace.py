@@ -12,6 +12,7 @@ from . import ops as _ops
 from ._warnings import number_first_overload
 from .autograd import anomaly, forward_ad, grad_mode, graph
 from .autograd.graph import version_counter
+from .ops.complex import refuse_conj_write
 
 
 def _on_own_device(method):
@@ -711,6 +712,7 @@ def _full_like(t, value):
 
 
 def _check_writeable(t) -> None:
+    refuse_conj_write(t)
     data = t._data  # an expanded view has stride 0 along a repeated dim (on any backend)
     # (NumPy gives an empty array stride 0 everywhere: nothing to write, nothing shared)
     if data.size and any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
@@ -721,7 +723,8 @@ def _check_writeable(t) -> None:
     if t._base is not None and any(getattr(op, "overlaps", False) for op in t._view[0]):
         raise RuntimeError(  # an as_strided window that reads some element twice
             "unsupported operation: some elements of the written-to tensor refer to a single "
-            "memory location (an overlapping as_strided window); clone() it first"
+            "memory location (overlapping as_strided or unfold windows, where the result would "
+            "depend on the order of the writes); clone() it first"
         )
     if not getattr(data.flags, "writeable", True):  # e.g. wrapping a read-only NumPy array
         raise RuntimeError(
@@ -763,6 +766,12 @@ def _check_inplace_allowed(t) -> None:
         )
     base = t._base
     if base is not None:
+        if any(getattr(op, "joins_complex", False) for op in t._view[0]):
+            raise NotImplementedError(
+                "an in-place operation through a view_as_complex view is not recorded by "
+                "minigrad's autograd (the base requires grad); use the out-of-place operation "
+                "and view_as_complex its result, or write under no_grad()"
+            )
         if base.grad_fn is None and base._requires_grad:
             raise RuntimeError(
                 "a view of a leaf Variable that requires grad is being used in an in-place "

@@ -17,7 +17,7 @@ import numpy as np
 from . import dtypes
 from .creation import tensor as _tensor
 from .ops.base import normalize_dim
-from .ops.complex import conj
+from .ops.complex import conj_physical as conj
 from .ops.joining import pad
 from .ops.spectral import FFT, IRFFT, NORMS, RFFT
 

@@ -146,7 +146,7 @@ def _with(op, **attrs):
     "AiryAi", "AiryAiPrime", "OrthogonalPolynomial", "Igamma", "Igammac", "Zeta", "_Bessel",
     "_IncompleteGamma",
     # -- complex numbers
-    "Real", "Imag", "Conj", "Angle", "ViewAsReal", "Complex", "Polar",
+    "Real", "Imag", "Conj", "Angle", "ViewAsReal", "ViewAsComplex", "Complex", "Polar",
     # -- autograd's own
     "FirstOrderOnly",
 )  # fmt: skip
@@ -199,6 +199,19 @@ def _prod(op, vals, flags, size):
 @rule("Permute")
 def _permute(op, vals, flags, size):
     return _with(op, dims=(0,) + tuple(d + 1 for d in op.dims))(*vals)
+
+
+@rule("Diagonal")
+def _diagonal(op, vals, flags, size):
+    return _with(op, d1=op.d1 + 1, d2=op.d2 + 1)(*vals)
+
+
+@rule("Unfold")
+def _unfold(op, vals, flags, size):
+    (v,) = vals
+    if v.ndim == 1:  # 0-d samples: one window of the one element, along a dim of one
+        return _with(op, d=1)(v.unsqueeze(1)).reshape((size, op.size))
+    return _with(op, d=op.d + 1)(v)
 
 
 @rule("Cat")

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import weakref
 
 from .. import dtypes
 from ..autograd import graph
@@ -40,7 +41,7 @@ def conjugates(*factors) -> tuple:
 
 def _conjugate(x):
     if isinstance(x, graph.Tensor):
-        return conj(x)
+        return conj_physical(x)
     return x.conjugate() if isinstance(x, builtins.complex) else x
 
 
@@ -54,10 +55,10 @@ def holomorphic(op_cls):
     def backward(self, gy):
         if gy._data.dtype.kind != "c":
             return real_backward(self, gy)
-        grads = real_backward(self, conj(gy))
+        grads = real_backward(self, conj_physical(gy))
         if isinstance(grads, tuple):
-            return tuple(None if g is None else conj(g) for g in grads)
-        return conj(grads)
+            return tuple(None if g is None else conj_physical(g) for g in grads)
+        return conj_physical(grads)
 
     backward.__doc__ = real_backward.__doc__
     op_cls.backward, op_cls.supports_complex = backward, True
@@ -110,7 +111,7 @@ class Conj(Op):
 
 
 def _conj_vjp(ns, g):
-    return ns.conj(g)
+    return ns.conj_physical(g) if hasattr(ns, "conj_physical") else ns.conj(g)
 
 
 class Abs(Op):
@@ -152,15 +153,40 @@ def _angle_vjp(ns, g, z):
 
 
 class ViewAsReal(Op):
-    """w = the parts of z on a last dim of 2 (a copy); grad_z = grad_w[..., 0] + i·grad_w[..., 1]"""
+    """w = the parts of z on a last dim of 2, a view sharing z's memory (as PyTorch's: writes
+    through it reach z); grad_z = grad_w[..., 0] + i·grad_w[..., 1]"""
 
     supports_complex = True
+    is_view = True
+    splits_complex = True  # (an in-place write through it: see movement.view_positions)
 
     def forward(self, z):
-        return self.xp.stack([z.real, z.imag], axis=-1)
+        re = z.real  # a view of the real parts; the imaginary part is one real item further
+        shape, strides = z.shape + (2,), z.strides + (re.itemsize,)
+        return self.xp.lib.stride_tricks.as_strided(re, shape=shape, strides=strides)
 
     def backward(self, gw):
         return self.formula(_view_as_real_vjp, gw)
+
+
+class ViewAsComplex(Op):
+    """w = x[..., 0] + i·x[..., 1], a view sharing x's memory (as PyTorch's); grad_x = the
+    parts of grad_w on a last dim of 2"""
+
+    supports_complex = True
+    is_view = True
+    joins_complex = True  # in-place writes through it under autograd are refused (not recorded)
+
+    def forward(self, x):
+        cdtype = self.xp.complex64 if x.dtype == self.xp.float32 else self.xp.complex128
+        return x.view(cdtype)[..., 0]
+
+    def backward(self, gw):
+        return self.formula(_view_as_complex_vjp, gw)
+
+
+def _view_as_complex_vjp(ns, g):
+    return ns.stack([g.real, g.imag], -1)
 
 
 def _view_as_real_vjp(ns, g):
@@ -273,20 +299,48 @@ def set_imag(input, value) -> None:
     imag(input).copy_(value)
 
 
+# The conjugates that ``conj()`` (``.H``, ``.mH``, ``adjoint()``) returned, by id: PyTorch's are
+# lazy views of the input, minigrad's are computed copies, so an in-place write through one
+# would not reach the input; :func:`refuse_conj_write` refuses it instead.
+_CONJ_COPIES = weakref.WeakValueDictionary()
+
+
 def conj(input):
-    """The complex conjugate; a real tensor itself. Computed at once (PyTorch marks a view
-    conjugated lazily, with the same values)."""
-    return Conj()(input) if input._data.dtype.kind == "c" else input
+    """The complex conjugate; a real tensor itself. Computed at once (PyTorch returns a lazy
+    conjugated view, with the same values): an in-place write to the result raises rather than
+    miss ``input`` (write to ``input``, or ``clone()`` the result first)."""
+    if input._data.dtype.kind != "c":
+        return input
+    out = Conj()(input)
+    _CONJ_COPIES[id(out)] = out
+    return out
+
+
+def _is_conj_copy(t) -> bool:
+    """Whether ``t`` is (a view of) a conjugate :func:`conj` computed."""
+    return any(c is not None and _CONJ_COPIES.get(id(c)) is c for c in (t, t._base))
+
+
+def refuse_conj_write(t) -> None:
+    """Raise for an in-place write to (a view of) a conjugate :func:`conj` computed."""
+    if _is_conj_copy(t):
+        raise RuntimeError(
+            "in-place write to the result of conj() (or .H, .mH, adjoint()) of a complex "
+            "tensor: PyTorch's is a view that writes through to the tensor, minigrad's is a "
+            "computed copy, so the write would be lost; write to the tensor itself "
+            "(x.conj_() conjugates it in place) or clone() the conjugate first"
+        )
 
 
 def conj_physical(input):
-    """The complex conjugate, computed (as :func:`conj` always is here)."""
-    return conj(input)
+    """The complex conjugate, computed (an ordinary new tensor)."""
+    return Conj()(input) if input._data.dtype.kind == "c" else input
 
 
 def resolve_conj(input):
-    """``input``: minigrad tensors never carry a lazy conjugation to resolve."""
-    return input
+    """``input``, or for a conjugate :func:`conj` returned, a copy that may be written to (as
+    PyTorch's materializes its lazy conjugation)."""
+    return input.clone() if _is_conj_copy(input) else input
 
 
 def complex_abs(input):
@@ -307,8 +361,8 @@ def view_as_real(input):
 
 
 def view_as_complex(input):
-    """A complex tensor from a float32/float64 tensor whose last dimension (size 2) holds the
-    real and imaginary parts."""
+    """A complex tensor viewing a float32/float64 tensor whose last dimension (size 2, stride
+    1) holds the real and imaginary parts: it shares ``input``'s memory, as PyTorch's."""
     if input.dtype not in (dtypes.float32, dtypes.float64):
         raise RuntimeError(
             "view_as_complex is only supported for float and double tensors (float16 would need "
@@ -316,7 +370,17 @@ def view_as_complex(input):
         )
     if input.ndim == 0 or input.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
-    return Complex()(input[..., 0], input[..., 1])
+    try:
+        strides, offset = input.stride(), input.storage_offset()
+    except NotImplementedError:  # under vmap: the op's forward checks the batch's array
+        strides, offset = (1,), 0
+    if strides[-1] != 1:
+        raise RuntimeError("Tensor must have a last dimension with stride 1")
+    if any(st % 2 for st in strides[:-1]):
+        raise RuntimeError("Tensor must have a stride divisible by 2 for all but last dimension")
+    if offset % 2:
+        raise RuntimeError("Tensor must have a storage_offset divisible by 2")
+    return ViewAsComplex()(input)
 
 
 def complex(real, imag):

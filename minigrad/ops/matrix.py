@@ -12,10 +12,10 @@ from ..backend import DimensionError
 from .base import coefficient, first_order_only, normalize_dim, on_input_device, refuse_dtype
 from .complex import real_only
 from .elementwise import promote
-from .indexing import GetItem, IndexAdd
+from .indexing import IndexAdd
 from .joining import cat, pad, stack
 from .linalg import matmul
-from .movement import broadcast_tensors
+from .movement import Diagonal, broadcast_tensors
 from .reduce import norm
 
 
@@ -27,10 +27,10 @@ def _diagonal_index(xp, rows: int, cols: int, offset: int):
 
 
 @on_input_device
-@names_node("DiagonalBackward0")
 def diagonal(input, offset=0, dim1=0, dim2=1):
     """The diagonal of the 2-D slices over ``dim1`` and ``dim2``, as the last dim of the result
-    (``offset`` > 0 above the main diagonal). A copy here, a view in PyTorch.
+    (``offset`` > 0 above the main diagonal): a view, as PyTorch's, so
+    ``A.diagonal().add_(lam)`` changes ``A``.
 
     Example:
         >>> minigrad.arange(9.0).reshape(3, 3).diagonal()  # tensor([0., 4., 8.])
@@ -41,10 +41,7 @@ def diagonal(input, offset=0, dim1=0, dim2=1):
     d2 = normalize_dim(dim2, input.ndim, "diagonal")
     if d1 == d2:
         raise RuntimeError(f"diagonal(): dim1 and dim2 cannot be identical, got {dim1} and {dim2}")
-    rest = [d for d in range(input.ndim) if d not in (d1, d2)]
-    moved = input.permute(*rest, d1, d2)
-    r, c = _diagonal_index(input.device.xp, moved.shape[-2], moved.shape[-1], offset)
-    return GetItem((Ellipsis, r, c))(moved)
+    return Diagonal(int(offset), d1, d2)(input)
 
 
 _diagonal_of = diagonal  # diag's argument ``diagonal`` hides the function inside diag

@@ -105,6 +105,85 @@ class Permute(Op):
         return gy.permute(inverse)
 
 
+class Diagonal(Op):
+    """y = the ``offset`` diagonal of x's 2-D slices over dims ``d1``, ``d2`` as the last dim
+    (a view, as PyTorch's: writes through it reach x); dx = zeros with dy on that diagonal"""
+
+    supports_complex = True
+    is_view = True
+    backward_name = "DiagonalBackward0"
+
+    def __init__(self, offset: int, d1: int, d2: int):
+        self.offset, self.d1, self.d2 = offset, d1, d2
+
+    def forward(self, x):
+        d1, d2 = self.d1, self.d2
+        rows, cols = x.shape[d1], x.shape[d2]
+        r0, c0 = min(max(-self.offset, 0), rows), min(max(self.offset, 0), cols)
+        n = max(0, min(rows - r0, cols - c0))
+        key = [slice(None)] * x.ndim
+        key[d1], key[d2] = slice(r0, None), slice(c0, None)
+        corner = x[tuple(key)]  # starts at the diagonal's first element (a view)
+        rest = [i for i in range(x.ndim) if i not in (d1, d2)]
+        shape = tuple(x.shape[i] for i in rest) + (n,)
+        strides = tuple(x.strides[i] for i in rest) + (x.strides[d1] + x.strides[d2],)
+        return self.xp.lib.stride_tricks.as_strided(corner, shape=shape, strides=strides)
+
+    def backward(self, gy):
+        from .indexing import IndexAdd  # indexing imports joining, which sits above this
+
+        shape = self.input_meta[0][0]
+        rest = [i for i in range(len(shape)) if i not in (self.d1, self.d2)]
+        rows, cols = shape[self.d1], shape[self.d2]
+        r0, c0 = max(-self.offset, 0), max(self.offset, 0)
+        n = gy.shape[-1]
+        xp = gy.device.xp
+        r, c = xp.arange(n, dtype="int64") + r0, xp.arange(n, dtype="int64") + c0
+        moved = tuple(shape[i] for i in rest) + (rows, cols)
+        out = IndexAdd(moved, (Ellipsis, r, c), False)(gy)  # dims in the order rest, d1, d2
+        order = rest + [self.d1, self.d2]
+        inverse = [0] * len(order)
+        for i, d in enumerate(order):
+            inverse[d] = i
+        return out.permute(inverse)
+
+
+class Unfold(Op):
+    """y = every window of ``size`` entries ``step`` apart along dim ``d`` of x, as a new last
+    dim (``Tensor.unfold``: a view, as PyTorch's; an in-place write through overlapping windows
+    is refused); dx = dy summed into the positions each window read"""
+
+    supports_complex = True
+    is_view = True
+    backward_name = "UnfoldBackward0"
+
+    def __init__(self, d: int, size: int, step: int, windows: int):
+        self.d, self.size, self.step, self.windows = d, size, step, windows
+        self.overlaps = windows > 1 and step < size  # (read by the in-place writability check)
+
+    def forward(self, x):
+        tricks = self.xp.lib.stride_tricks
+        if x.ndim == 0:  # a 0-d tensor is one window of its one element, as PyTorch
+            return tricks.as_strided(x.reshape(1), shape=(self.size,), strides=(x.itemsize,))
+        d, st = self.d, x.strides
+        shape = x.shape[:d] + (self.windows,) + x.shape[d + 1 :] + (self.size,)
+        strides = st[:d] + (self.step * st[d],) + st[d + 1 :] + (st[d],)
+        return tricks.as_strided(x, shape=shape, strides=strides)
+
+    def backward(self, gy):
+        from .scatter import index_add  # scatter imports modules that import this one
+
+        shape = self.input_meta[0][0]
+        if not shape:
+            return gy.sum().reshape(())
+        d, xp = self.d, gy.device.xp
+        index = xp.arange(self.windows)[:, None] * self.step + xp.arange(self.size)[None, :]
+        index = constant(index.reshape(-1).astype("int64"), gy.device)
+        flat = gy.movedim(-1, d + 1).reshape(shape[:d] + (index.shape[0],) + shape[d + 1 :])
+        zeros = constant(xp.zeros(shape, dtype=gy._data.dtype), gy.device)
+        return index_add(zeros, d, index, flat)
+
+
 class Expand(Op):
     """y = x broadcast to a larger shape (a view; read-only where elements repeat, since an
     in-place write there would be ambiguous, as PyTorch refuses it); dx = dy summed back"""
@@ -547,13 +626,24 @@ def view_positions(base, ops: tuple):
     ``base``, as an int64 tensor of the view's shape."""
     xp = base.device.xp
     positions = constant(xp.arange(base.numel(), dtype="int64").reshape(base.shape), base.device)
-    return replay_view(positions, tuple(op for op in ops if view_part((op,)) is None))
+    pending = []
+    for op in ops:
+        if getattr(op, "splits_complex", False):  # view_as_real: the parts' positions, in
+            p = replay_view(positions, tuple(pending))._data  # the base read as reals
+            positions, pending = constant(xp.stack([2 * p, 2 * p + 1], -1), base.device), []
+        elif view_part((op,)) is None:
+            pending.append(op)
+    return replay_view(positions, tuple(pending))
 
 
 def view_part(ops: tuple) -> str | None:
     """``"real"`` or ``"imag"`` when the view ops select one part of complex numbers (``z.real``,
-    ``z.imag``: they keep positions, and a write through them replaces that part only)."""
+    ``z.imag``: they keep positions, and a write through them replaces that part only);
+    ``"pairs"`` when they view complex numbers as (real, imag) pairs (``view_as_real``: the
+    positions count in the base read as reals)."""
     for op in ops:
+        if getattr(op, "splits_complex", False):
+            return "pairs"
         part = getattr(op, "selects_part", None)
         if part is not None:
             return part
@@ -578,6 +668,8 @@ class CopySlices(Op):
 
     def backward(self, gy):
         need_base, need_src = self.needs_input_grad
+        if self.part == "pairs":
+            return self._pairs_backward(gy, need_base, need_src)
         g_base = g_src = None
         if need_src:
             g_src = gy.reshape(-1)[self.positions]
@@ -591,4 +683,18 @@ class CopySlices(Op):
             if self.part is not None:
                 replaced = gy.imag * 1j if self.part == "real" else gy.real
             g_base = where(constant(keep.reshape(gy.shape), gy.device), gy, replaced)
+        return g_base, g_src
+
+    def _pairs_backward(self, gy, need_base, need_src):
+        """The gradients where the view read the complex base as (real, imag) pairs."""
+        from .complex import view_as_complex, view_as_real  # complex sits above this module
+
+        parts = view_as_real(gy)
+        g_src = parts.reshape(-1)[self.positions] if need_src else None
+        g_base = None
+        if need_base:
+            keep = gy.device.xp.ones(parts.numel(), dtype=bool)
+            keep[self.positions._data.reshape(-1)] = False
+            kept = where(constant(keep.reshape(parts.shape), gy.device), parts, 0.0)
+            g_base = view_as_complex(kept.contiguous())
         return g_base, g_src

@@ -9,7 +9,7 @@ from ..autograd import graph
 from ..autograd.graph import names_node
 from ._size import as_int, with_size
 from .base import accepts_axis, constant, normalize_dim, on_input_device
-from .movement import broadcast_tensors
+from .movement import Unfold, broadcast_tensors
 from .sorting import nonzero
 
 
@@ -109,11 +109,11 @@ def argwhere(input):
 
 
 @on_input_device
-@names_node("UnfoldBackward0")
 def unfold(input, dimension, size, step):
     """Every window of ``size`` entries along ``dimension``, ``step`` apart, as a new last
-    dimension (``Tensor.unfold``): shape (..., n_windows, ..., size). A copy here, a view in
-    PyTorch (writes to it do not reach ``input``)."""
+    dimension (``Tensor.unfold``): shape (..., n_windows, ..., size). A view, as PyTorch's
+    (writes through it reach ``input``; through overlapping windows, ``step < size``, they
+    raise)."""
     d = normalize_dim(dimension, max(input.ndim, 1), "unfold")
     length = input.shape[d] if input.ndim else 1
     if size > length:
@@ -122,13 +122,9 @@ def unfold(input, dimension, size, step):
         )
     if step <= 0:
         raise RuntimeError(f"unfold: step is {step} but must be > 0")
-    xp = input.device.xp
-    windows = (length - size) // step + 1
-    index = xp.arange(windows)[:, None] * step + xp.arange(size)[None, :]  # (windows, size)
-    x = input if input.ndim else input.reshape(1)
-    picked = x.index_select(d, constant(index.reshape(-1), input.device))
-    shape = tuple(x.shape[:d]) + (windows, size) + tuple(x.shape[d + 1 :])
-    return picked.reshape(shape).movedim(d + 1, -1)
+    if size < 0:
+        raise RuntimeError(f"unfold: size is {size} but must be >= 0")
+    return Unfold(d, int(size), int(step), (length - size) // step + 1)(input)
 
 
 def _check_long(index, op: str) -> None:
