@@ -26,7 +26,7 @@ SHAPE_ONLY = {
     "Tan", "Atan", "Asin", "Acos", "Atan2", "Hypot", "Fmod", "Remainder", "Sinc", "Real",
     "Imag", "Conj", "ELUOp", "SoftplusOp", "Flip", "Tril", "Triu", "Pad",
     "Sum", "Amax", "Amin", "Prod", "Norm2", "MatMul", "LinearOp", "Einsum", "LayerNormOp",
-    "GroupNormOp", "Convolution", "MaxPool", "AvgPool", "Diagonal", "Unfold", "ViewAsReal",
+    "GroupNormOp", "Convolution", "MaxPool", "AvgPool", "Diagonal", "UnfoldWindows", "ViewAsReal",
     "ScaledDotProductAttention", "AttentionWeights",
 }  # fmt: skip
 

@@ -98,10 +98,11 @@ def test_example_rejects_missing_cuda(tmp_path):
 _DEFAULT_RUNS = """
 import runpy, sys
 sys.modules["matplotlib"] = sys.modules["cupy"] = None
-sys.path.insert(0, sys.argv[1])
+examples = sys.argv[1]  # (a script may put its own folder first on sys.path)
+sys.path.insert(0, examples)
 for name, out in zip(sys.argv[2::2], sys.argv[3::2]):
     sys.argv = [name + ".py", "--no-progress", "--out", out]
-    runpy.run_path(f"{sys.path[0]}/{name}.py", run_name="__main__")
+    runpy.run_path(f"{examples}/{name}.py", run_name="__main__")
 """
 
 

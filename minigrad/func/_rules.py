@@ -206,7 +206,7 @@ def _diagonal(op, vals, flags, size):
     return _with(op, d1=op.d1 + 1, d2=op.d2 + 1)(*vals)
 
 
-@rule("Unfold")
+@rule("UnfoldWindows")
 def _unfold(op, vals, flags, size):
     (v,) = vals
     if v.ndim == 1:  # 0-d samples: one window of the one element, along a dim of one

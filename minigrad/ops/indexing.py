@@ -46,14 +46,17 @@ class GetItem(Op):
         for k in reversed(key):
             if k is None:
                 return "UnsqueezeBackward0"
-            if isinstance(k, slice) and k != _WHOLE:
+            if isinstance(k, slice) and not _is_whole(k):
                 return "SliceBackward0"
             if k is not Ellipsis and not isinstance(k, slice):
                 return "SelectBackward0"
-        return "SliceBackward0" if key == (_WHOLE,) else "AliasBackward0"
+        return "SliceBackward0" if len(key) == 1 and _is_whole(key[0]) else "AliasBackward0"
 
 
-_WHOLE = slice(None)
+def _is_whole(k) -> bool:
+    """``k`` is ``:`` (compared field by field: a bound may be a tensor, whose ``==`` is
+    elementwise)."""
+    return isinstance(k, slice) and k.start is None and k.stop is None and k.step is None
 
 
 class IndexAdd(Op):
@@ -83,7 +86,7 @@ def _takes_along(key: tuple, x) -> bool:
         last.ndim == 1
         and last.dtype.kind in "iu"
         and x.ndim >= len(key)
-        and all(isinstance(k, slice) and k == _WHOLE for k in key[:-1])
+        and all(_is_whole(k) for k in key[:-1])
     )
 
 

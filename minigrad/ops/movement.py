@@ -148,7 +148,7 @@ class Diagonal(Op):
         return out.permute(inverse)
 
 
-class Unfold(Op):
+class UnfoldWindows(Op):
     """y = every window of ``size`` entries ``step`` apart along dim ``d`` of x, as a new last
     dim (``Tensor.unfold``: a view, as PyTorch's; an in-place write through overlapping windows
     is refused); dx = dy summed into the positions each window read"""

@@ -9,7 +9,7 @@ from ..autograd import graph
 from ..autograd.graph import names_node
 from ._size import as_int, with_size
 from .base import accepts_axis, constant, normalize_dim, on_input_device
-from .movement import Unfold, broadcast_tensors
+from .movement import UnfoldWindows, broadcast_tensors
 from .sorting import nonzero
 
 
@@ -124,7 +124,7 @@ def unfold(input, dimension, size, step):
         raise RuntimeError(f"unfold: step is {step} but must be > 0")
     if size < 0:
         raise RuntimeError(f"unfold: size is {size} but must be >= 0")
-    return Unfold(d, int(size), int(step), (length - size) // step + 1)(input)
+    return UnfoldWindows(d, int(size), int(step), (length - size) // step + 1)(input)
 
 
 def _check_long(index, op: str) -> None:

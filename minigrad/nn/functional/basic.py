@@ -447,9 +447,10 @@ def one_hot(tensor, num_classes: int = -1):
             f"one_hot is only applicable to index tensor of type LongTensor. (got {tensor.dtype})"
         )
     data = tensor._data
-    if tensor.device.type == "cpu" and data.size and data.min() < 0:  # PyTorch's first check
+    values = data.all_elements() if hasattr(type(data), "all_elements") else data  # (vmap)
+    if tensor.device.type == "cpu" and values.size and values.min() < 0:  # PyTorch's first check
         raise RuntimeError(
-            f"Class values must be non-negative. (one_hot: class value {data.min()})"
+            f"Class values must be non-negative. (one_hot: class value {values.min()})"
         )
     if num_classes == -1:
         if data.size == 0:

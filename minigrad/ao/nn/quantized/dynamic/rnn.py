@@ -162,6 +162,7 @@ class RNNBase(_WeightState, Module):
     _steps = nn.RNNBase._steps
     _state_shapes = nn.RNNBase._state_shapes
     _initial_state = nn.RNNBase._initial_state
+    _check_state_ranks = nn.RNNBase._check_state_ranks
     _map = nn.RNNBase._map
     _permute = nn.RNNBase._permute
 
