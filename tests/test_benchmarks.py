@@ -81,7 +81,8 @@ def test_scaling_quick_prints_every_table(tmp_path, in_process):
     from benchmarks import scaling
 
     out = tmp_path / "scaling.json"
-    printed = in_process(scaling.main, "--quick", "--repeats", "3", "--json", str(out))
+    args = ("--quick", "--repeats", "3", "--no-memory", "--json", str(out))
+    printed = in_process(scaling.main, *args)
     report = json.loads(out.read_text())
     assert list(report["sweeps"]) == ["width", "depth", "batch", "graph", "attention"]
     for sweep, rows in report["sweeps"].items():
@@ -89,15 +90,14 @@ def test_scaling_quick_prints_every_table(tmp_path, in_process):
         assert len(rows) == 2
         for row in rows.values():
             assert row["minigrad/torch"] > 0 and row["minigrad/numpy"] > 0
-    for row in report["sweeps"]["attention"].values():
-        memory = row["memory"]
-        assert set(memory) == {"minigrad", "torch", "numpy"}
-        if sys.platform.startswith("linux"):
-            # RSS growth over a warm step may be 0 (malloc keeps freed pages resident and reuses
-            # them); what the step allocates is traced
-            assert memory["minigrad"]["rss_mib"] >= 0 and memory["minigrad"]["traced_mib"] > 0
-            assert memory["numpy"]["traced_mib"] > 0
-            assert "traced_mib" not in memory["torch"]
+    # The peak-memory probe (a fresh process each) of the two frameworks it traces; the
+    # table's memory columns are the same calls (--no-memory above keeps the sweep quick).
+    if sys.platform.startswith("linux"):
+        for framework in ("minigrad", "numpy"):
+            memory = scaling.peak_memory(framework, 64, 1)
+            # RSS growth over a warm step may be 0 (malloc keeps freed pages resident and
+            # reuses them); what the step allocates is traced
+            assert memory["rss_mib"] >= 0 and memory["traced_mib"] > 0, memory
 
 
 @pytest.mark.slow
