@@ -24,9 +24,9 @@ UNPOOL_3D = Index([[[[[0, 7], [18, 29]], [[37, 42], [56, 63]]]]])  # (1, 1, 2, 2
 def _grid_rows():
     rows = []
     for nd, (x, grid) in {
-        # small: six samples each, and gradgradcheck differentiates every input twice
+        # small (2-D): six samples each, and gradgradcheck differentiates every input twice
         2: (T((2, 1, 4, 3)), T((2, 2, 2, 2), -1.3, 1.3)),
-        3: (T((1, 1, 3, 3, 2)), T((1, 2, 1, 2, 3), -1.3, 1.3)),
+        3: (T((1, 2, 3, 3, 2)), T((1, 2, 2, 2, 3), -1.3, 1.3)),
     }.items():
         samples = [
             Sample(x, grid, mode="bilinear", padding_mode=pm, align_corners=ac)
