@@ -54,17 +54,17 @@ class dtype:  # noqa: N801 - PyTorch spells it in lower case
 
 
 class _OptionalDtype(dtype):
-    """A dtype whose NumPy type comes from an optional package (bfloat16 from ``ml_dtypes``),
-    imported the first time the type is used, so that ``import minigrad`` neither needs nor
-    pays for the package; without it, using the dtype raises an ImportError naming it."""
+    """A dtype whose NumPy type comes from another package (bfloat16 from ``ml_dtypes``, a
+    dependency), imported the first time the type is used, so that ``import minigrad`` does not
+    pay for it; where the package is missing, using the dtype raises an ImportError naming it."""
 
-    __slots__ = ("_numpy", "_package", "_extra")
+    __slots__ = ("_numpy", "_package")
 
-    def __init__(self, name: str, itemsize: _builtins.int, package: str, extra: str):
+    def __init__(self, name: str, itemsize: _builtins.int, package: str):
         self.name, self.itemsize, self._category = name, itemsize, _FLOAT
         self.is_floating_point, self.is_complex = True, False
         self.is_signed = name != "float8_e8m0fnu"  # (an exponent only: no sign bit)
-        self._numpy, self._package, self._extra = None, package, extra
+        self._numpy, self._package = None, package
 
     @property
     def numpy(self):
@@ -73,8 +73,8 @@ class _OptionalDtype(dtype):
                 module = importlib.import_module(self._package)
             except ImportError:
                 raise ImportError(
-                    f"minigrad.{self.name} needs the optional package {self._package!r}: "
-                    f"pip install 'minigrad[{self._extra}]' (or pip install {self._package})"
+                    f"minigrad.{self.name} needs the package {self._package!r} (a dependency "
+                    f"of minigrad, missing here): pip install {self._package}"
                 ) from None
             self._numpy = np.dtype(getattr(module, self.name))
         return self._numpy
@@ -102,7 +102,7 @@ _BOOL, _INT, _FLOAT, _COMPLEX = 0, 1, 2, 3
 float16 = half = dtype("float16", np.float16, _FLOAT)
 float32 = float = dtype("float32", np.float32, _FLOAT)
 float64 = double = dtype("float64", np.float64, _FLOAT)
-bfloat16 = _OptionalDtype("bfloat16", 2, "ml_dtypes", "bf16")  # NumPy's storage: ml_dtypes
+bfloat16 = _OptionalDtype("bfloat16", 2, "ml_dtypes")  # NumPy's storage: ml_dtypes
 uint8 = dtype("uint8", np.uint8, _INT)
 uint16 = dtype("uint16", np.uint16, _INT)  # uint16/32/64: few ops, as in PyTorch (_dtype_limits)
 uint32 = dtype("uint32", np.uint32, _INT)
@@ -116,11 +116,11 @@ complex64 = cfloat = dtype("complex64", np.complex64, _COMPLEX)
 complex128 = cdouble = dtype("complex128", np.complex128, _COMPLEX)
 complex32 = chalf = _UnsupportedDtype("complex32", 4, _COMPLEX)
 # float8 storage from ml_dtypes, as bfloat16; conversions and allowed ops: _dtype_limits
-float8_e4m3fn = _OptionalDtype("float8_e4m3fn", 1, "ml_dtypes", "bf16")
-float8_e5m2 = _OptionalDtype("float8_e5m2", 1, "ml_dtypes", "bf16")
-float8_e4m3fnuz = _OptionalDtype("float8_e4m3fnuz", 1, "ml_dtypes", "bf16")
-float8_e5m2fnuz = _OptionalDtype("float8_e5m2fnuz", 1, "ml_dtypes", "bf16")
-float8_e8m0fnu = _OptionalDtype("float8_e8m0fnu", 1, "ml_dtypes", "bf16")
+float8_e4m3fn = _OptionalDtype("float8_e4m3fn", 1, "ml_dtypes")
+float8_e5m2 = _OptionalDtype("float8_e5m2", 1, "ml_dtypes")
+float8_e4m3fnuz = _OptionalDtype("float8_e4m3fnuz", 1, "ml_dtypes")
+float8_e5m2fnuz = _OptionalDtype("float8_e5m2fnuz", 1, "ml_dtypes")
+float8_e8m0fnu = _OptionalDtype("float8_e8m0fnu", 1, "ml_dtypes")
 
 FLOAT8 = (float8_e4m3fn, float8_e5m2, float8_e4m3fnuz, float8_e5m2fnuz, float8_e8m0fnu)
 ALL = (

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import collections
-import math
 import re
 import sys
 import warnings
@@ -27,6 +26,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch
+from edges_sweep import Outcome, compare_values, flat
 
 import minigrad
 
@@ -65,14 +65,6 @@ def cases(categories=CATEGORIES) -> list[ApiCase]:
 # -- running and comparing -------------------------------------------------------------------
 
 
-@dataclass
-class Outcome:
-    """How a case ended: ``kind`` is one of AGREE or a mismatch category."""
-
-    kind: str
-    detail: str = ""
-
-
 def _run(case, m):
     """(result, warnings, exception) of the case in module ``m``."""
     m.manual_seed(0)
@@ -107,6 +99,11 @@ def _short(e) -> str:
     return f"{type(e).__name__}: {_first(e)[:160]}"
 
 
+def _allclose_tolerance(name: str) -> tuple[float, float]:
+    """(rtol, atol) of ``torch.allclose``'s defaults, for every dtype."""
+    return 1e-5, 1e-8
+
+
 def compare(case) -> Outcome:
     """Run ``case`` in both frameworks and say how they compare."""
     res_t, warn_t, t_err = _run(case, torch)
@@ -118,7 +115,8 @@ def compare(case) -> Outcome:
     if m_err is not None:
         kind = "missing" if isinstance(m_err, NotImplementedError) else "m_raises"
         return Outcome(kind, f"minigrad raises {_short(m_err)}")
-    outcome = _compare_values(_flat(res_m), _flat(res_t), case.values)
+    tolerance = _allclose_tolerance if case.values else None
+    outcome = compare_values(flat(res_m), flat(res_t), tolerance)
     return outcome if outcome.kind != "same" else _compare_warnings(warn_m, warn_t)
 
 
@@ -143,47 +141,6 @@ def _compare_warnings(warn_m, warn_t) -> Outcome:
         if not any(e in g for e in expected):
             return Outcome("warning", f"minigrad warns {g[:160]!r}; PyTorch does not")
     return Outcome("same")
-
-
-def _flat(result):
-    if isinstance(result, dict):
-        return [x for k in sorted(result, key=str) for x in (k, *_flat(result[k]))]
-    if isinstance(result, (tuple, list)) and not isinstance(result, (torch.Size, minigrad.Size)):
-        return [x for r in result for x in _flat(r)]
-    return [result]
-
-
-def _compare_values(outs_m, outs_t, values) -> Outcome:
-    if len(outs_m) != len(outs_t):
-        return Outcome("shape", f"{len(outs_m)} results, PyTorch {len(outs_t)}")
-    for a, b in zip(outs_m, outs_t):
-        outcome = _compare_one(a, b, values)
-        if outcome.kind != "same":
-            return outcome
-    return Outcome("same")
-
-
-def _compare_one(a, b, values) -> Outcome:
-    if isinstance(b, torch.Tensor):
-        if not isinstance(a, minigrad.Tensor):
-            return Outcome("type", f"{type(a).__name__} where PyTorch gives a tensor")
-        name = str(b.dtype).split(".")[-1]
-        if a.dtype.name != name:
-            return Outcome("dtype", f"dtype {a.dtype.name}, PyTorch {name}")
-        if tuple(a.shape) != tuple(b.shape):
-            return Outcome("shape", f"shape {tuple(a.shape)}, PyTorch {tuple(b.shape)}")
-        if values and not torch.allclose(
-            torch.tensor(a.detach().tolist(), dtype=b.dtype), b.detach(), equal_nan=True
-        ):
-            return Outcome("values", f"{a.detach().tolist()} vs PyTorch {b.detach().tolist()}")
-        return Outcome("same")
-    if isinstance(b, (bool, int, float, str, type(None))) or isinstance(b, torch.Size):
-        same = a == b or (isinstance(b, float) and math.isclose(a, b, rel_tol=1e-6))
-        same = same or (isinstance(b, float) and a != a and b != b)
-        if isinstance(b, torch.Size):
-            same = isinstance(a, minigrad.Size) and tuple(a) == tuple(b)
-        return Outcome("same") if same else Outcome("values", f"{a!r} where PyTorch gives {b!r}")
-    return Outcome("same")  # modules, optimizers, iterators: built is what is compared
 
 
 # -- the allow-list --------------------------------------------------------------------------

@@ -139,6 +139,21 @@ def test_cifar10_image_folder_and_fake_data(tmp_path):
     assert fake[1][0].tolist() == fake[1][0].tolist() and fake[1][0].shape == (3, 4, 4)
 
 
+def test_fakedata_gives_torchvisions_images_and_targets():
+    """torchvision draws image ``i`` as ``manual_seed(i + random_offset); randn; randint`` and
+    converts it with ``ToPILImage`` (``mul(255).byte()``): PyTorch's draws give the same."""
+    torch = pytest.importorskip("torch")
+    fake = datasets.FakeData(
+        size=3, image_size=(3, 4, 5), num_classes=7, random_offset=5,
+        transform=transforms.PILToTensor(),
+    )  # fmt: skip
+    for i in range(3):
+        torch.manual_seed(i + 5)
+        image = torch.randn(3, 4, 5).mul(255).byte()
+        target = torch.randint(0, 7, size=(1,))[0].item()
+        assert fake[i][1] == target and fake[i][0].tolist() == image.tolist()
+
+
 def test_make_grid_and_save_image(tmp_path):
     batch = minigrad.rand(5, 1, 4, 4)
     grid = utils.make_grid(batch, nrow=3, padding=1, pad_value=0.5)

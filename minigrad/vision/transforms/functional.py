@@ -191,13 +191,14 @@ def crop(img, top: int, left: int, height: int, width: int):
 
 
 def _pair(size, what: str) -> tuple[int, int]:
+    """``size`` as (h, w): a number or a one-element sequence is square."""
     if isinstance(size, numbers.Number):
         return int(size), int(size)
     if isinstance(size, (list, tuple)) and len(size) == 1:
         return int(size[0]), int(size[0])
     if isinstance(size, (list, tuple)) and len(size) == 2:
         return int(size[0]), int(size[1])
-    raise ValueError(f"{what}: please provide only two dimensions (h, w) for size.")
+    raise ValueError(f"{what}: Please provide only two dimensions (h, w) for size.")
 
 
 def center_crop(img, output_size):

@@ -124,16 +124,6 @@ class Normalize(Module):
         return f"{type(self).__name__}(mean={self.mean}, std={self.std})"
 
 
-def _size_pair(size, what: str) -> tuple[int, int]:
-    if isinstance(size, numbers.Number):
-        return int(size), int(size)
-    if isinstance(size, (tuple, list)) and len(size) == 1:
-        return int(size[0]), int(size[0])
-    if not isinstance(size, (tuple, list)) or len(size) != 2:
-        raise ValueError(f"{what}: Please provide only two dimensions (h, w) for size.")
-    return int(size[0]), int(size[1])
-
-
 class Resize(Module):
     """Resize to ``size``: an int matches the shorter side (keeping the aspect ratio), a pair
     is (h, w) (see :func:`functional.resize`)."""
@@ -166,7 +156,7 @@ class CenterCrop(Module):
 
     def __init__(self, size):
         super().__init__()
-        self.size = _size_pair(size, "CenterCrop")
+        self.size = F._pair(size, "CenterCrop")
 
     def forward(self, img):
         return F.center_crop(img, self.size)
@@ -198,7 +188,7 @@ class RandomCrop(Module):
 
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0, padding_mode="constant"):
         super().__init__()
-        self.size = _size_pair(size, "RandomCrop")
+        self.size = F._pair(size, "RandomCrop")
         self.padding, self.pad_if_needed = padding, pad_if_needed
         self.fill, self.padding_mode = fill, padding_mode
 
@@ -259,7 +249,7 @@ class RandomResizedCrop(Module):
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
                  interpolation=InterpolationMode.BILINEAR, antialias=True):  # fmt: skip
         super().__init__()
-        self.size = _size_pair(size, "RandomResizedCrop")
+        self.size = F._pair(size, "RandomResizedCrop")
         if scale[0] > scale[1] or ratio[0] > ratio[1]:
             warn_user("Scale and ratio should be of kind (min, max)")
         self.scale, self.ratio, self.antialias = scale, ratio, antialias
