@@ -272,6 +272,12 @@ class RandomResizedCrop(Module):
         """(top, left, height, width): ten tries at a window of random area and aspect ratio
         inside the image, then the central crop of the nearest allowed ratio."""
         _, height, width = F.get_dimensions(img)
+        return RandomResizedCrop._window(height, width, scale, ratio)
+
+    @staticmethod
+    def _window(height: int, width: int, scale, ratio) -> tuple[int, int, int, int]:
+        """:meth:`get_params` for an image of ``height×width`` (v2 reads the size from the
+        sample)."""
         area = height * width
         log_ratio = log(tensor(ratio))
         for _ in range(10):

@@ -1,0 +1,360 @@
+"""``torchvision.transforms.v2.functional``: each operation dispatched on its input's kind.
+
+A functional looks up the kernel registered for the input's class (along its MRO): images
+(a plain tensor, :class:`~minigrad.vision.tv_tensors.Image`, a PIL image), videos, masks and
+bounding boxes each get the right one, and TVTensor inputs come back as the same TVTensor
+(boxes with their new ``canvas_size``). The pixel work is v1's
+(:mod:`minigrad.vision.transforms.functional`); what is here is the dispatch and the
+mask and box geometry (boxes follow the image's flips, crops, pads and resizes).
+"""
+
+from __future__ import annotations
+
+from ....creation import from_numpy
+from ....tensor import Tensor
+from ... import tv_tensors
+from ...ops import boxes as box_ops
+from ...tv_tensors import BoundingBoxes, BoundingBoxFormat, Image, Mask, TVTensor, Video
+from .. import functional as _F
+from ..functional import Image as _PIL  # noqa: N814 - PIL.Image, or None without PIL
+from ..functional import (
+    InterpolationMode,
+    get_image_num_channels,
+    get_image_size,
+    pil_to_tensor,
+    to_pil_image,
+)
+
+_KERNELS: dict = {}  # functional -> {input class -> kernel}
+
+
+def _register(functional, *classes):
+    """Decorator: the kernel of ``functional`` for inputs of ``classes``."""
+
+    def decorate(kernel):
+        for cls in classes:
+            if cls is not None:
+                _KERNELS.setdefault(functional, {})[cls] = kernel
+        return kernel
+
+    return decorate
+
+
+def _get_kernel(functional, input_type, allow_passthrough: bool = False):
+    """The kernel for ``input_type`` (its own or the nearest base class's); with
+    ``allow_passthrough`` an identity for kinds the functional does not touch."""
+    registry = _KERNELS.get(functional, {})
+    for cls in input_type.__mro__:
+        if cls in registry:
+            return registry[cls]
+        if cls is TVTensor:
+            break
+    if allow_passthrough:
+        return lambda inpt, *args, **kwargs: inpt
+    raise TypeError(
+        f"Functional F.{functional.__name__} supports inputs of type {registry.keys()}, "
+        f"but got {input_type} instead."
+    )
+
+
+def _dispatch(functional, inpt, *args, **kwargs):
+    return _get_kernel(functional, type(inpt))(inpt, *args, **kwargs)
+
+
+def is_pure_tensor(inpt) -> bool:
+    """A Tensor that is not a TVTensor (what the transforms treat as an image)."""
+    return isinstance(inpt, Tensor) and not isinstance(inpt, TVTensor)
+
+
+def _pure(inpt):
+    return inpt.as_subclass(Tensor) if isinstance(inpt, TVTensor) else inpt
+
+
+def _image_kernels(functional, v1_op, *, video: bool = True, pil: bool = True):
+    """Register v1's ``v1_op`` as the kernel for plain tensors, Images, Videos and PIL images;
+    TVTensor inputs are unwrapped for the op and rewrapped after."""
+
+    def kernel(inpt, *args, **kwargs):
+        out = v1_op(_pure(inpt), *args, **kwargs)
+        return tv_tensors.wrap(out, like=inpt) if isinstance(inpt, TVTensor) else out
+
+    _register(
+        functional, Tensor, Image, Video if video else None, _PIL.Image if pil and _PIL else None
+    )(kernel)
+
+
+# -- sizes ----------------------------------------------------------------------------------------
+def get_dimensions(inpt) -> list[int]:
+    """``[C, H, W]`` of an image or video."""
+    return _dispatch(get_dimensions, inpt)
+
+
+def get_size(inpt) -> list[int]:
+    """``[H, W]`` of an image, video, mask, or the canvas of bounding boxes."""
+    return _dispatch(get_size, inpt)
+
+
+def get_num_channels(inpt) -> int:
+    return get_dimensions(inpt)[0]
+
+
+_register(get_dimensions, Tensor, Image, Video, _PIL.Image if _PIL else None)(
+    lambda inpt: _F.get_dimensions(_pure(inpt))
+)
+_register(get_size, Tensor, Image, Video, _PIL.Image if _PIL else None)(
+    lambda inpt: _F.get_dimensions(_pure(inpt))[1:]
+)
+_register(get_size, Mask)(lambda mask: list(mask.shape[-2:]))
+_register(get_size, BoundingBoxes)(lambda boxes: list(boxes.canvas_size))
+
+
+# -- type conversion ------------------------------------------------------------------------------
+def to_image(inpt) -> Image:
+    """A PIL image, an ``H×W×C`` ndarray or a tensor as an :class:`Image` (values unscaled)."""
+    import numpy as np
+
+    if isinstance(inpt, np.ndarray):
+        array = np.atleast_3d(inpt)
+        return Image(from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1))))
+    if _F._is_pil_image(inpt):
+        return Image(pil_to_tensor(inpt))
+    if isinstance(inpt, Tensor):
+        return Image(inpt)
+    raise TypeError(
+        "Input can either be a pure Tensor, a numpy array, or a PIL image, but got "
+        f"{type(inpt)} instead."
+    )
+
+
+def to_dtype(inpt, dtype=None, scale: bool = False):
+    """``inpt`` as ``dtype``; with ``scale`` images and videos rescale their values (uint8
+    0..255 ↔ float 0..1, as v1's ``convert_image_dtype``); masks and boxes never scale."""
+    return _dispatch(to_dtype, inpt, dtype=dtype, scale=scale)
+
+
+def _to_dtype_image(image, dtype=None, scale=False):
+    from .... import dtypes
+
+    dtype = dtypes.float32 if dtype is None else dtype
+    if image.dtype is dtype:
+        return image
+    return _F.convert_image_dtype(image, dtype) if scale else image.to(dtype)
+
+
+def _to_dtype_image_kernel(inpt, dtype=None, scale=False):
+    out = _to_dtype_image(_pure(inpt), dtype, scale)
+    return tv_tensors.wrap(out, like=inpt) if isinstance(inpt, TVTensor) else out
+
+
+_register(to_dtype, Tensor, Image, Video)(_to_dtype_image_kernel)
+_register(to_dtype, Mask, BoundingBoxes)(lambda inpt, dtype=None, scale=False: inpt.to(dtype))
+
+
+def convert_image_dtype(image, dtype=None):
+    """Deprecated in torchvision for :func:`to_dtype` with ``scale=True``."""
+    return to_dtype(image, dtype, scale=True)
+
+
+# -- colour ---------------------------------------------------------------------------------------
+def normalize(inpt, mean, std, inplace: bool = False):
+    """``(x - mean) / std`` per channel of a float image or video."""
+    return _dispatch(normalize, inpt, mean, std, inplace)
+
+
+def rgb_to_grayscale(inpt, num_output_channels: int = 1):
+    return _dispatch(rgb_to_grayscale, inpt, num_output_channels)
+
+
+def adjust_brightness(inpt, brightness_factor: float):
+    return _dispatch(adjust_brightness, inpt, brightness_factor)
+
+
+def adjust_contrast(inpt, contrast_factor: float):
+    return _dispatch(adjust_contrast, inpt, contrast_factor)
+
+
+def adjust_saturation(inpt, saturation_factor: float):
+    return _dispatch(adjust_saturation, inpt, saturation_factor)
+
+
+def adjust_hue(inpt, hue_factor: float):
+    return _dispatch(adjust_hue, inpt, hue_factor)
+
+
+def permute_channels(inpt, permutation):
+    """The channels reordered: output channel ``i`` is input channel ``permutation[i]``."""
+    return _dispatch(permute_channels, inpt, permutation)
+
+
+def _permute_channels(img, permutation):
+    if _F._is_pil_image(img):
+        return to_pil_image(_permute_channels(pil_to_tensor(img), permutation))
+    return img[..., list(permutation.tolist() if isinstance(permutation, Tensor) else permutation),
+               :, :]  # fmt: skip
+
+
+_image_kernels(normalize, _F.normalize, pil=False)
+_image_kernels(adjust_hue, _F.adjust_hue)
+_image_kernels(permute_channels, _permute_channels)
+_image_kernels(rgb_to_grayscale, _F.rgb_to_grayscale)
+_image_kernels(adjust_brightness, _F.adjust_brightness)
+_image_kernels(adjust_contrast, _F.adjust_contrast)
+_image_kernels(adjust_saturation, _F.adjust_saturation)
+to_grayscale = rgb_to_grayscale
+
+
+# -- bounding-box formats -------------------------------------------------------------------------
+def _convert_format(boxes: Tensor, old: BoundingBoxFormat, new: BoundingBoxFormat) -> Tensor:
+    """Plain boxes from ``old`` to ``new`` (ops.box_convert's arithmetic, in float for integer
+    boxes, cast back: non-negative coordinates round down as torchvision's)."""
+    if old is new:
+        return boxes
+    work = boxes if boxes.is_floating_point() else boxes.float()
+    out = box_ops.box_convert(work, old.value.lower(), new.value.lower())
+    return out.to(boxes.dtype)
+
+
+def convert_bounding_box_format(inpt, old_format=None, new_format=None, inplace: bool = False):
+    """Boxes in ``new_format``; a plain tensor needs ``old_format``, BoundingBoxes carry it."""
+    if new_format is None:
+        raise TypeError("convert_bounding_box_format() missing 1 required argument: 'new_format'")
+    new_format = tv_tensors._parse_format(new_format)
+    if is_pure_tensor(inpt):
+        if old_format is None:
+            raise ValueError("For pure tensor inputs, `old_format` has to be passed.")
+        return _convert_format(inpt, tv_tensors._parse_format(old_format), new_format)
+    if isinstance(inpt, BoundingBoxes):
+        if old_format is not None:
+            raise ValueError("For bounding box tv_tensor inputs, `old_format` must not be passed.")
+        out = _convert_format(_pure(inpt), inpt.format, new_format)
+        return tv_tensors.wrap(out, like=inpt, format=new_format)
+    raise TypeError(
+        "Input can either be a plain tensor or a bounding box tv_tensor, but got "
+        f"{type(inpt)} instead."
+    )
+
+
+def _clamp(boxes: Tensor, format: BoundingBoxFormat, canvas_size, clamping_mode="soft"):
+    """Plain boxes with their corners clamped to the canvas ``(H, W)`` (``None``: unclamped)."""
+    if clamping_mode is None:
+        return boxes.clone()
+    work = boxes if boxes.is_floating_point() else boxes.float()
+    xyxy = _convert_format(work, format, BoundingBoxFormat.XYXY)
+    height, width = canvas_size
+    x1, y1, x2, y2 = xyxy.unbind(-1)
+    x1, x2 = x1.clamp(0, width), x2.clamp(0, width)
+    y1, y2 = y1.clamp(0, height), y2.clamp(0, height)
+    from ....ops.joining import stack
+
+    clamped = stack((x1, y1, x2, y2), dim=-1)
+    return _convert_format(clamped, BoundingBoxFormat.XYXY, format).to(boxes.dtype)
+
+
+def clamp_bounding_boxes(inpt, format=None, canvas_size=None, clamping_mode="auto"):
+    """Boxes clamped to their canvas (a plain tensor needs ``format`` and ``canvas_size``)."""
+    if clamping_mode is not None and clamping_mode not in ("soft", "hard", "auto"):
+        raise ValueError(f"clamping_mode must be soft, hard, auto or None, got {clamping_mode}")
+    if is_pure_tensor(inpt):
+        if format is None or canvas_size is None or clamping_mode == "auto":
+            raise ValueError(
+                "For pure tensor inputs, `format`, `canvas_size` and `clamping_mode` have to be "
+                "passed."
+            )
+        return _clamp(inpt, tv_tensors._parse_format(format), canvas_size, clamping_mode)
+    if isinstance(inpt, BoundingBoxes):
+        if format is not None or canvas_size is not None:
+            raise ValueError(
+                "For bounding box tv_tensor inputs, `format` and `canvas_size` must not be passed."
+            )
+        mode = inpt.clamping_mode if clamping_mode == "auto" else clamping_mode
+        return tv_tensors.wrap(_clamp(_pure(inpt), inpt.format, inpt.canvas_size, mode), like=inpt)
+    raise TypeError(
+        "Input can either be a plain tensor or a bounding box tv_tensor, but got "
+        f"{type(inpt)} instead."
+    )
+
+
+def _sanitize_mask(boxes, format, canvas_size, min_size=1.0, min_area=1.0) -> Tensor:
+    """Which boxes are kept: at least ``min_size`` wide and high, ``min_area`` in area, and
+    inside the canvas."""
+    xyxy = _convert_format(_pure(boxes), format, BoundingBoxFormat.XYXY)
+    x1, y1, x2, y2 = xyxy.unbind(-1)
+    ws, hs = x2 - x1, y2 - y1
+    height, width = canvas_size
+    valid = (ws >= min_size) & (hs >= min_size) & (xyxy >= 0).all(dim=-1) & (ws * hs >= min_area)
+    return valid & (x1 <= width) & (x2 <= width) & (y1 <= height) & (y2 <= height)
+
+
+def sanitize_bounding_boxes(bounding_boxes, format=None, canvas_size=None, min_size=1.0,
+                            min_area=1.0):  # fmt: skip
+    """``(kept boxes, valid mask)``: boxes too small or outside the canvas removed."""
+    if is_pure_tensor(bounding_boxes):
+        if format is None or canvas_size is None:
+            raise ValueError(
+                "format and canvas_size cannot be None if bounding_boxes is a pure tensor. "
+                f"Got format={format} and canvas_size={canvas_size}."
+                "Set those to appropriate values or pass bounding_boxes as a "
+                "tv_tensors.BoundingBoxes object."
+            )
+        fmt = tv_tensors._parse_format(format)
+        valid = _sanitize_mask(bounding_boxes, fmt, canvas_size, min_size, min_area)
+        return bounding_boxes[valid], valid
+    if not isinstance(bounding_boxes, BoundingBoxes):
+        raise ValueError(
+            "bounding_boxes must be a tv_tensors.BoundingBoxes instance or a pure tensor."
+        )
+    if format is not None or canvas_size is not None:
+        raise ValueError(
+            "format and canvas_size must be None when bounding_boxes is a tv_tensors.BoundingBoxes. "
+            f"Got format={format} and canvas_size={canvas_size}."
+        )
+    valid = _sanitize_mask(bounding_boxes, bounding_boxes.format, bounding_boxes.canvas_size,
+                           min_size, min_area)  # fmt: skip
+    return tv_tensors.wrap(_pure(bounding_boxes)[valid], like=bounding_boxes), valid
+
+
+from ._functional_geometry import (  # noqa: E402 - the geometry registers on the dispatch above
+    center_crop,
+    crop,
+    hflip,
+    horizontal_flip,
+    pad,
+    resize,
+    resized_crop,
+    vertical_flip,
+    vflip,
+)
+
+__all__ = [
+    "InterpolationMode",
+    "adjust_brightness",
+    "adjust_contrast",
+    "adjust_hue",
+    "adjust_saturation",
+    "center_crop",
+    "clamp_bounding_boxes",
+    "convert_bounding_box_format",
+    "convert_image_dtype",
+    "crop",
+    "get_dimensions",
+    "get_image_num_channels",
+    "get_image_size",
+    "get_num_channels",
+    "get_size",
+    "hflip",
+    "horizontal_flip",
+    "normalize",
+    "pad",
+    "permute_channels",
+    "pil_to_tensor",
+    "resize",
+    "resized_crop",
+    "rgb_to_grayscale",
+    "sanitize_bounding_boxes",
+    "to_dtype",
+    "to_grayscale",
+    "to_image",
+    "to_pil_image",
+    "vertical_flip",
+    "vflip",
+]
