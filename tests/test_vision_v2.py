@@ -3,6 +3,7 @@ samples whose image, masks and boxes move together, torchvision's random draws, 
 scaling, and torchvision's error messages."""
 
 import colorsys
+import textwrap
 
 import numpy as np
 import pytest
@@ -269,3 +270,61 @@ def test_photometric_distort_and_iou_crop_on_a_detection_sample():
         assert out["image"].shape[-2:] == tuple(out["masks"].shape[-2:])
         assert out["boxes"].canvas_size == tuple(out["image"].shape[-2:])
         assert len(out["boxes"]) == len(out["labels"]) >= 1
+
+
+def test_the_detection_tutorials_dataset_and_transforms_run_with_import_torchvision(
+    tmp_path, capsys
+):
+    import minigrad.as_torch
+
+    script = tmp_path / "finetune.py"
+    script.write_text(
+        textwrap.dedent("""
+        import torch
+        from torchvision import tv_tensors
+        from torchvision.ops.boxes import masks_to_boxes
+        from torchvision.transforms import v2 as T
+        from torchvision.transforms.v2 import functional as F
+
+        class PennFudanLike(torch.utils.data.Dataset):
+            def __init__(self, transforms):
+                self.transforms = transforms
+            def __len__(self):
+                return 2
+            def __getitem__(self, idx):
+                img = torch.randint(0, 256, (3, 12, 16), dtype=torch.uint8)
+                mask = torch.zeros(12, 16, dtype=torch.uint8)
+                mask[2:6, 3:9], mask[7:11, 10:15] = 1, 2
+                obj_ids = torch.unique(mask)[1:]
+                masks = (mask == obj_ids[:, None, None]).to(dtype=torch.uint8)
+                boxes = masks_to_boxes(masks)
+                target = {
+                    "boxes": tv_tensors.BoundingBoxes(boxes, format="XYXY", canvas_size=F.get_size(img)),
+                    "masks": tv_tensors.Mask(masks),
+                    "labels": torch.ones((len(obj_ids),), dtype=torch.int64),
+                    "image_id": idx,
+                }
+                return self.transforms(tv_tensors.Image(img), target)
+
+        def get_transform(train):
+            transforms = [T.RandomHorizontalFlip(0.5)] if train else []
+            transforms += [T.ToDtype(torch.float, scale=True), T.ToPureTensor()]
+            return T.Compose(transforms)
+
+        torch.manual_seed(0)
+        loader = torch.utils.data.DataLoader(
+            PennFudanLike(get_transform(train=True)), batch_size=2,
+            collate_fn=lambda batch: tuple(zip(*batch)))
+        images, targets = next(iter(loader))
+        print(type(images[0]).__name__, images[0].dtype, targets[0]["boxes"].tolist()[0][1:4:2])
+        print(hasattr(T, "RandomRotation"), sorted(targets[1]))
+    """)
+    )
+    minigrad.as_torch.run_path(str(script))
+    lines = capsys.readouterr().out.splitlines()
+    assert lines == [
+        "Tensor torch.float32 [2.0, 5.0]",
+        "False ['boxes', 'image_id', 'labels', 'masks']",
+    ]
+    with pytest.raises(NotImplementedError, match="v2.RandomRotation is not implemented"):
+        v2.RandomRotation(10)

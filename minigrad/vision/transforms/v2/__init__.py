@@ -14,6 +14,7 @@ from ._geometry import __all__ as _geometry_names
 from ._transform import Compose, RandomApply, RandomChoice, RandomOrder, Transform
 from ._transforms import *  # noqa: F403 - the public names, listed in _transforms.__all__
 from ._transforms import __all__ as _names
+from .functional import _missing_names
 
 __all__ = [
     "Compose",
@@ -26,3 +27,13 @@ __all__ = [
     *_geometry_names,
     *_names,
 ]
+
+__getattr__ = _missing_names(
+    __name__,
+    "AugMix AutoAugment AutoAugmentPolicy ClampKeyPoints CutMix ElasticTransform FiveCrop "
+    "GaussianBlur GaussianNoise JPEG LinearTransformation MixUp RGB RandAugment "
+    "RandomAdjustSharpness RandomAffine RandomAutocontrast RandomChannelPermutation "
+    "RandomEqualize RandomErasing RandomInvert RandomPerspective RandomPosterize RandomResize "
+    "RandomRotation RandomShortestSize RandomSolarize RandomZoomOut SanitizeKeyPoints "
+    "ScaleJitter SetClampingMode TenCrop TrivialAugmentWide UniformTemporalSubsample",
+)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ...._warnings import warn_user
 from ....creation import empty, rand, randperm
 from ....tensor import Tensor
 from ....utils._pytree import tree_flatten, tree_unflatten
@@ -66,6 +67,24 @@ class ToPILImage(Transform):
 
     def transform(self, inpt, params):
         return F.to_pil_image(_pure(inpt), mode=self.mode)
+
+
+class ToTensor(Transform):
+    """Deprecated in torchvision for ``Compose([ToImage(), ToDtype(torch.float32,
+    scale=True)])``: v1's ``to_tensor`` (a plain tensor, bytes scaled to [0, 1])."""
+
+    _transformed_types = (is_pure_tensor, _PIL_IMAGE, np.ndarray)
+
+    def __init__(self) -> None:
+        warn_user(
+            "The transform `ToTensor()` is deprecated and will be removed in a future release. "
+            "Instead, please use `v2.Compose([v2.ToImage(), v2.ToDtype(torch.float32, "
+            "scale=True)])`.Output is equivalent up to float precision."
+        )
+        super().__init__()
+
+    def transform(self, inpt, params):
+        return inpt if isinstance(inpt, Tensor) else F.to_tensor(inpt)
 
 
 class ToDtype(Transform):
@@ -384,4 +403,5 @@ __all__ = [
     "ToImage",
     "ToPILImage",
     "ToPureTensor",
+    "ToTensor",
 ]

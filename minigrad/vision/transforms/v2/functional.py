@@ -23,6 +23,7 @@ from ..functional import (
     get_image_size,
     pil_to_tensor,
     to_pil_image,
+    to_tensor,
 )
 
 _KERNELS: dict = {}  # functional -> {input class -> kernel}
@@ -313,6 +314,34 @@ def sanitize_bounding_boxes(bounding_boxes, format=None, canvas_size=None, min_s
     return tv_tensors.wrap(_pure(bounding_boxes)[valid], like=bounding_boxes), valid
 
 
+class _MissingNameError(NotImplementedError, AttributeError):
+    """A torchvision name minigrad lacks: ``NotImplementedError`` for the user, and an
+    ``AttributeError`` so that ``hasattr(v2, name)`` is False for feature checks."""
+
+
+def _missing_names(module: str, names: str):
+    """A module ``__getattr__`` for ``module`` (``__name__``): torchvision's ``names`` that
+    minigrad lacks raise ``NotImplementedError`` naming them; others an ``AttributeError``."""
+    missing = frozenset(names.split())
+    public = module.replace("minigrad.vision", "torchvision")
+
+    def module_getattr(name: str):
+        if name in missing:
+            raise _MissingNameError(f"{public}.{name} is not implemented in minigrad.vision")
+        raise AttributeError(f"module {module!r} has no attribute {name!r}")
+
+    return module_getattr
+
+
+__getattr__ = _missing_names(
+    __name__,
+    "adjust_gamma adjust_sharpness affine autocontrast clamp_keypoints elastic elastic_transform "
+    "equalize erase five_crop gaussian_blur gaussian_noise grayscale_to_rgb invert jpeg "
+    "perspective posterize register_kernel rotate sanitize_keypoints solarize ten_crop "
+    "uniform_temporal_subsample",
+)
+
+
 from ._functional_geometry import (  # noqa: E402 - the geometry registers on the dispatch above
     center_crop,
     crop,
@@ -354,6 +383,7 @@ __all__ = [
     "to_dtype",
     "to_grayscale",
     "to_image",
+    "to_tensor",
     "to_pil_image",
     "vertical_flip",
     "vflip",
