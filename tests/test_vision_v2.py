@@ -83,6 +83,8 @@ def test_crop_pad_resize_and_formats_move_boxes_by_hand_computed_amounts():
     ints = boxes_of([[2, 3, 8, 7]], XYXY, dtype=minigrad.int64)
     assert F.resize(ints, [15, 30]).dtype is minigrad.int64
     assert F.resize(ints, [15, 30]).tolist() == [[3, 4, 12, 10]]  # truncated, as torchvision
+    labels = tv_tensors.Mask(minigrad.tensor([[0, 300], [7, 1000]]))  # resized as labels
+    assert F.resize(labels, [4, 4]).tolist() == [[0, 0, 300, 300]] * 2 + [[7, 7, 1000, 1000]] * 2
 
 
 def test_sanitize_drops_small_and_outside_boxes_with_their_labels_and_masks():

@@ -306,7 +306,7 @@ def _resized_size(height: int, width: int, size, max_size) -> tuple[int, int]:
 def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
     """Resize to ``size`` (see :func:`_resized_size`); tensors through
     :func:`minigrad.nn.functional.interpolate` (antialiased when shrinking, as torchvision's
-    default), uint8 tensors rounded back to bytes; PIL images through PIL's filters."""
+    default), integer tensors rounded back to their dtype; PIL images through PIL's filters."""
     interpolation = (
         InterpolationMode(interpolation) if isinstance(interpolation, str) else interpolation
     )
@@ -326,8 +326,9 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
         floating, size=(new_h, new_w), mode=interpolation.value,
         align_corners=False if smooth else None, antialias=bool(antialias) and smooth,
     )  # fmt: skip
-    if not batched.dtype.is_floating_point:
-        out = out.round().clamp(0, 255).to(batched.dtype)
+    if not batched.dtype.is_floating_point:  # back to the integers, within the dtype's range
+        limits = np.iinfo(batched.dtype.numpy)
+        out = out.round().clamp(float(limits.min), float(limits.max)).to(batched.dtype)
     return out.reshape(*img.shape[:-2], new_h, new_w)
 
 

@@ -26,7 +26,7 @@ _PIL_IMAGE = _PIL.Image if _PIL is not None else ()
 def check_type(obj, types_or_checks) -> bool:
     """Whether ``obj`` is one of the types or passes one of the predicates."""
     return any(
-        isinstance(obj, kind) if isinstance(kind, type) or kind == () else kind(obj)
+        isinstance(obj, kind) if isinstance(kind, (type, tuple)) else kind(obj)
         for kind in types_or_checks
     )
 

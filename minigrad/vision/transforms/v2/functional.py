@@ -10,6 +10,9 @@ mask and box geometry (boxes follow the image's flips, crops, pads and resizes).
 
 from __future__ import annotations
 
+import numpy as np
+
+from .... import dtypes
 from ....creation import from_numpy
 from ....tensor import Tensor
 from ... import tv_tensors
@@ -112,8 +115,6 @@ _register(get_size, BoundingBoxes)(lambda boxes: list(boxes.canvas_size))
 # -- type conversion ------------------------------------------------------------------------------
 def to_image(inpt) -> Image:
     """A PIL image, an ``H×W×C`` ndarray or a tensor as an :class:`Image` (values unscaled)."""
-    import numpy as np
-
     if isinstance(inpt, np.ndarray):
         array = np.atleast_3d(inpt)
         return Image(from_numpy(np.ascontiguousarray(array.transpose(2, 0, 1))))
@@ -130,13 +131,11 @@ def to_image(inpt) -> Image:
 def to_dtype(inpt, dtype=None, scale: bool = False):
     """``inpt`` as ``dtype``; with ``scale`` images and videos rescale their values (uint8
     0..255 ↔ float 0..1, as v1's ``convert_image_dtype``); masks and boxes never scale."""
+    dtype = dtypes.float32 if dtype is None else dtype
     return _dispatch(to_dtype, inpt, dtype=dtype, scale=scale)
 
 
-def _to_dtype_image(image, dtype=None, scale=False):
-    from .... import dtypes
-
-    dtype = dtypes.float32 if dtype is None else dtype
+def _to_dtype_image(image, dtype, scale=False):
     if image.dtype is dtype:
         return image
     return _F.convert_image_dtype(image, dtype) if scale else image.to(dtype)
