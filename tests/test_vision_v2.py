@@ -156,6 +156,7 @@ def test_random_draws_follow_torchvision_order_under_the_same_seed():
     top, left = int(torch.randint(0, 16 - 8 + 1, size=())), int(torch.randint(0, 20 - 10 + 1, ()))
     order = torch.randperm(4).tolist()
     factors = [float(torch.empty(1).uniform_(lo, hi)) for lo, hi in [(0.5, 1.5), (0.7, 1.3)]]
+    hue = float(torch.empty(1).uniform_(-0.1, 0.1))
     minigrad.manual_seed(4)
     flip = v2.RandomHorizontalFlip()
     for flipped in flips:
@@ -168,8 +169,9 @@ def test_random_draws_follow_torchvision_order_under_the_same_seed():
     expected = np.pad(img.numpy(), [(0, 0), (2, 2), (2, 2)])[:, top : top + 8, left : left + 10]
     assert np.array_equal(cropped.numpy(), expected)
     assert cropped_boxes.tolist() == F.crop(F.pad(boxes, 2), top, left, 8, 10).tolist()
-    params = v2.ColorJitter(brightness=0.5, contrast=0.3).make_params([img])
+    params = v2.ColorJitter(brightness=0.5, contrast=0.3, hue=0.1).make_params([img])
     assert params["order"] == order and params["factors"][:2] == pytest.approx(factors)
+    assert params["factors"][3] == pytest.approx(hue)
     # RandomResizedCrop draws its window as v1's get_params (checked against torch in
     # test_vision.py), from the sample's size
     minigrad.manual_seed(9)

@@ -193,30 +193,13 @@ class RandomGrayscale(_RandomApplyTransform):
 
 class ColorJitter(Transform):
     """Random brightness, contrast, saturation and hue changes in a random order (v1's
-    ranges for the first three; ``hue`` is a number in [0, 0.5] or a range in [-0.5, 0.5])."""
+    ranges and draws), the same for every image of the sample."""
 
     def __init__(self, brightness=None, contrast=None, saturation=None, hue=None) -> None:
         super().__init__()
-        ranges = _v1.ColorJitter(brightness or 0, contrast or 0, saturation or 0)
+        ranges = _v1.ColorJitter(brightness or 0, contrast or 0, saturation or 0, hue)
         self.brightness, self.contrast = ranges.brightness, ranges.contrast
-        self.saturation, self.hue = ranges.saturation, self._hue_range(hue)
-
-    @staticmethod
-    def _hue_range(hue):
-        if hue is None:
-            return None
-        if isinstance(hue, (int, float)):
-            if hue < 0:
-                raise ValueError("If hue is a single number, it must be non negative.")
-            hue = [-hue, hue]
-        elif not (isinstance(hue, (tuple, list)) and len(hue) == 2):
-            raise TypeError(f"hue={hue} should be a single number or a sequence with length 2.")
-        low, high = float(hue[0]), float(hue[1])
-        if not -0.5 <= low <= high <= 0.5:
-            raise ValueError(
-                f"hue values should be between (-0.5, 0.5) and increasing, but got {[low, high]}."
-            )
-        return None if low == high == 0 else (low, high)
+        self.saturation, self.hue = ranges.saturation, ranges.hue
 
     @staticmethod
     def _generate_value(left: float, right: float) -> float:
