@@ -71,6 +71,13 @@ def test_crop_pad_resize_and_formats_move_boxes_by_hand_computed_amounts():
     assert F.resize(boxes, 5).canvas_size == (5, 10)  # the shorter side
     centre = F.center_crop(boxes, [6, 10])  # top 2, left 5
     assert centre.tolist() == [[0, 1, 3, 5]] and centre.canvas_size == (6, 10)
+    image = tv_tensors.Image(minigrad.zeros(1, 10, 20))
+    image[:, 3:7, 2:8] = 1  # the box's pixels
+    for size in ([13, 20], [13, 23], [7, 25]):  # larger windows pad: the box stays on its pixels
+        window, moved = v2.CenterCrop(size)(image, boxes)
+        rows, cols = np.nonzero(window.numpy()[0])
+        x1, y1, x2, y2 = moved.tolist()[0]
+        assert (x1, y1, x2, y2) == (cols.min(), rows.min(), cols.max() + 1, rows.max() + 1)
     xywh = F.convert_bounding_box_format(boxes, new_format=XYWH)
     assert xywh.tolist() == [[2, 3, 6, 4]] and xywh.format.value == XYWH
     cxcywh = v2.ConvertBoundingBoxFormat("cxcywh")(boxes)

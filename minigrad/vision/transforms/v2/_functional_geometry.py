@@ -94,10 +94,18 @@ def center_crop(inpt, output_size):
     return _dispatch(center_crop, inpt, output_size)
 
 
+def _center_offset(size: int, crop: int) -> int:
+    """Where the central window starts along a side: inside the image as v1's ``center_crop``
+    rounds it; for a larger window, minus the padding ``center_crop`` puts before the image
+    (torchvision rounds ``(size - crop) / 2`` there too, which puts boxes a pixel off the
+    padded image when ``crop - size`` is 3, 7, 11, ...)."""
+    return -((crop - size) // 2) if crop > size else int(round((size - crop) / 2.0))
+
+
 def _center_crop_boxes(boxes, like, output_size):
     crop_h, crop_w = _F._pair(output_size, "center_crop")
     height, width = like.canvas_size
-    top, left = int(round((height - crop_h) / 2.0)), int(round((width - crop_w) / 2.0))
+    top, left = _center_offset(height, crop_h), _center_offset(width, crop_w)
     return _crop_boxes(boxes, like, top, left, crop_h, crop_w)
 
 
