@@ -339,3 +339,26 @@ def test_the_detection_tutorials_dataset_and_transforms_run_with_import_torchvis
     ]
     with pytest.raises(NotImplementedError, match="v2.RandomRotation is not implemented"):
         v2.RandomRotation(10)
+
+
+def test_a_tv_tensor_of_your_own_with_a_registered_kernel():
+    class Heatmap(tv_tensors.TVTensor):
+        pass
+
+    @F.register_kernel(functional="hflip", tv_tensor_cls=Heatmap)
+    def hflip_heatmap(heatmap):
+        return tv_tensors.wrap(heatmap.as_subclass(minigrad.Tensor).flip(-1) * 10, like=heatmap)
+
+    heat = minigrad.tensor([[1.0, 2.0]]).as_subclass(Heatmap)
+    img = tv_tensors.Image(minigrad.zeros(1, 1, 2))
+    out_img, out_heat, out_again = v2.Compose([v2.RandomHorizontalFlip(p=1), v2.Resize(1)])(
+        img, heat, heat
+    )
+    assert type(out_heat) is Heatmap and out_heat.tolist() == [[20, 10]]  # resize: passed through
+    assert out_again.tolist() == [[20, 10]] and out_img.shape == (1, 1, 2)  # every TVTensor
+    with pytest.raises(ValueError, match="already has a kernel registered"):
+        F.register_kernel(F.horizontal_flip, Heatmap)(hflip_heatmap)
+    with pytest.raises(ValueError, match="cannot be registered for the builtin tv_tensor"):
+        F.register_kernel("resize", tv_tensors.Mask)
+    with pytest.raises(ValueError, match="Could not find functional with name 'spin'"):
+        F.register_kernel("spin", Heatmap)

@@ -61,6 +61,43 @@ def _get_kernel(functional, input_type, allow_passthrough: bool = False):
     )
 
 
+def register_kernel(functional, tv_tensor_cls):
+    """Decorator: ``kernel(inpt, *args)`` runs ``functional`` (a functional of this module or
+    its name) on inputs of ``tv_tensor_cls``, a TVTensor subclass of your own. The kernel gets
+    the TVTensor itself and returns what the functional should::
+
+        @register_kernel(functional="hflip", tv_tensor_cls=MyTVTensor)
+        def hflip_my_tv_tensor(my_tv_tensor, *args, **kwargs): ...
+    """
+    if isinstance(functional, str):
+        found = globals().get(functional)
+        if found is None:
+            raise ValueError(
+                f"Could not find functional with name '{functional}' in "
+                "torchvision.transforms.v2.functional."
+            )
+        functional = found
+    if functional not in _KERNELS:
+        raise ValueError(
+            "Kernels can only be registered on functionals from the "
+            f"torchvision.transforms.v2.functional namespace, but got {functional}."
+        )
+    if not (isinstance(tv_tensor_cls, type) and issubclass(tv_tensor_cls, TVTensor)):
+        raise ValueError(
+            "Kernels can only be registered for subclasses of torchvision.tv_tensors.TVTensor, "
+            f"but got {tv_tensor_cls}."
+        )
+    if tv_tensor_cls in (Image, Video, Mask, BoundingBoxes):
+        raise ValueError(
+            f"Kernels cannot be registered for the builtin tv_tensor classes, but got {tv_tensor_cls}"
+        )
+    if tv_tensor_cls in _KERNELS[functional]:
+        raise ValueError(
+            f"Functional {functional} already has a kernel registered for type {tv_tensor_cls}."
+        )
+    return _register(functional, tv_tensor_cls)
+
+
 def _dispatch(functional, inpt, *args, **kwargs):
     return _get_kernel(functional, type(inpt))(inpt, *args, **kwargs)
 
@@ -336,7 +373,7 @@ __getattr__ = _missing_names(
     __name__,
     "adjust_gamma adjust_sharpness affine autocontrast clamp_keypoints elastic elastic_transform "
     "equalize erase five_crop gaussian_blur gaussian_noise grayscale_to_rgb invert jpeg "
-    "perspective posterize register_kernel rotate sanitize_keypoints solarize ten_crop "
+    "perspective posterize rotate sanitize_keypoints solarize ten_crop "
     "uniform_temporal_subsample",
 )
 
@@ -375,6 +412,7 @@ __all__ = [
     "pad",
     "permute_channels",
     "pil_to_tensor",
+    "register_kernel",
     "resize",
     "resized_crop",
     "rgb_to_grayscale",
