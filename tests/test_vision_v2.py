@@ -190,6 +190,13 @@ def test_random_draws_follow_torchvision_order_under_the_same_seed():
         img.as_subclass(minigrad.Tensor), (0.08, 1.0), (3 / 4, 4 / 3)
     )
     assert tuple(window.values()) == v1
+    mask = tv_tensors.Mask(minigrad.ones(12, 16, dtype=minigrad.uint8))
+    minigrad.manual_seed(9)
+    out_img, out_boxes, out_mask = v2.RandomResizedCrop(8)(img, boxes, mask)
+    assert out_img.shape == (3, 8, 8) and out_mask.shape == (8, 8)
+    expected = F.resize(F.crop(boxes, *v1), [8, 8])
+    assert out_boxes.tolist() == expected.tolist() and out_boxes.canvas_size == (8, 8)
+    assert np.allclose(out_img.numpy(), F.resized_crop(img, *v1, size=[8, 8]).numpy())
 
 
 def test_plain_tensors_heuristic_and_pass_through_of_other_values():

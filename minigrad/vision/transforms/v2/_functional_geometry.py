@@ -9,11 +9,15 @@ canvas, a resize scales them.
 from __future__ import annotations
 
 from ....creation import tensor
+from ....tensor import Tensor
 from ... import tv_tensors
-from ...tv_tensors import BoundingBoxes, BoundingBoxFormat, Mask
+from ...tv_tensors import BoundingBoxes, BoundingBoxFormat, Image, Mask, Video
 from .. import functional as _F
+from ..functional import Image as _PIL  # noqa: N814 - PIL.Image, or None without PIL
 from ..functional import InterpolationMode
 from .functional import _clamp, _dispatch, _image_kernels, _pure, _register
+
+_PIL_IMAGE = _PIL.Image if _PIL is not None else None
 
 
 def horizontal_flip(inpt):
@@ -182,5 +186,13 @@ _register(resize, BoundingBoxes)(_boxes_kernel(_resize_boxes))
 def resized_crop(inpt, top: int, left: int, height: int, width: int, size,
                  interpolation=InterpolationMode.BILINEAR, antialias=True):  # fmt: skip
     """:func:`crop`, then :func:`resize` to ``size``."""
+    return _dispatch(resized_crop, inpt, top, left, height, width, size,
+                     interpolation=interpolation, antialias=antialias)  # fmt: skip
+
+
+def _resized_crop(inpt, top, left, height, width, size, interpolation, antialias):
     window = crop(inpt, top, left, height, width)
     return resize(window, size, interpolation=interpolation, antialias=antialias)
+
+
+_register(resized_crop, Tensor, Image, Video, Mask, BoundingBoxes, _PIL_IMAGE)(_resized_crop)
