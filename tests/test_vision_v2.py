@@ -369,3 +369,26 @@ def test_a_tv_tensor_of_your_own_with_a_registered_kernel():
         F.register_kernel("resize", tv_tensors.Mask)
     with pytest.raises(ValueError, match="Could not find functional with name 'spin'"):
         F.register_kernel("spin", Heatmap)
+
+
+def test_a_detection_sample_stays_on_its_device(device):
+    sample = _detection_sample(np.random.default_rng(3))
+    sample = {k: v.to(device) if isinstance(v, minigrad.Tensor) else v for k, v in sample.items()}
+    pipeline = v2.Compose(
+        [
+            v2.RandomPhotometricDistort(p=1.0),
+            v2.RandomIoUCrop(),
+            v2.Pad(1),
+            v2.Resize(20),
+            v2.ClampBoundingBoxes(),
+            v2.SanitizeBoundingBoxes(),
+            v2.ToDtype(minigrad.float32, scale=True),
+            v2.Normalize([0.5] * 3, [0.25] * 3),
+        ]
+    )
+    out = pipeline(sample)
+    for key in ("image", "boxes", "masks", "labels"):
+        assert out[key].device.type == minigrad.device(device).type, key
+    assert (
+        out["boxes"].canvas_size == tuple(out["image"].shape[-2:]) == tuple(out["masks"].shape[-2:])
+    )

@@ -236,7 +236,7 @@ class RandomIoUCrop(Transform):
                 inside = (left < cx) & (cx < right) & (top < cy) & (cy < bottom)
                 if not bool(inside.any()):
                     continue
-                window = tensor([[left, top, right, bottom]], dtype=xyxy.dtype)
+                window = tensor([[left, top, right, bottom]], dtype=xyxy.dtype, device=xyxy.device)
                 if float(box_iou(xyxy[inside], window).max()) < threshold:
                     continue
                 return dict(top=top, left=left, height=new_h, width=new_w, inside=inside)
