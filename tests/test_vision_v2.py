@@ -69,6 +69,7 @@ def test_crop_pad_resize_and_formats_move_boxes_by_hand_computed_amounts():
     resized = F.resize(boxes, [20, 30])  # x * 1.5, y * 2
     assert resized.tolist() == [[3, 6, 12, 14]] and resized.canvas_size == (20, 30)
     assert F.resize(boxes, 5).canvas_size == (5, 10)  # the shorter side
+    assert v2.Resize(None, max_size=8)(boxes).canvas_size == (4, 8)  # the longer side
     centre = F.center_crop(boxes, [6, 10])  # top 2, left 5
     assert centre.tolist() == [[0, 1, 3, 5]] and centre.canvas_size == (6, 10)
     image = tv_tensors.Image(minigrad.zeros(1, 10, 20))

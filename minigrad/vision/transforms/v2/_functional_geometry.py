@@ -15,7 +15,7 @@ from ...tv_tensors import BoundingBoxes, BoundingBoxFormat, Image, Mask, Video
 from .. import functional as _F
 from ..functional import Image as _PIL  # noqa: N814 - PIL.Image, or None without PIL
 from ..functional import InterpolationMode
-from .functional import _clamp, _dispatch, _image_kernels, _pure, _register
+from .functional import _KERNELS, _clamp, _dispatch, _image_kernels, _pure, _register, get_size
 
 _PIL_IMAGE = _PIL.Image if _PIL is not None else None
 
@@ -151,10 +151,23 @@ _register(pad, BoundingBoxes)(_boxes_kernel(_pad_boxes))
 
 # -- resize ---------------------------------------------------------------------------------------
 def resize(inpt, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
-    """Resize to ``size`` (an int or 1-list sets the shorter side); masks resize with nearest
-    neighbours, boxes scale by the same factors as the image."""
+    """Resize to ``size`` (an int or 1-list sets the shorter side; ``None`` sets the longer
+    side to ``max_size``); masks resize with nearest neighbours, boxes scale by the same
+    factors as the image."""
     return _dispatch(resize, inpt, size, interpolation=interpolation, max_size=max_size,
                      antialias=antialias)  # fmt: skip
+
+
+def _longer_side_to(size, max_size) -> list[int]:
+    """``[H, W]`` scaled so that the longer side is ``max_size`` (``Resize(None, max_size)``)."""
+    if not isinstance(max_size, int):
+        raise ValueError(
+            f"max_size must be an integer when size is None, but got {max_size} instead."
+        )
+    height, width = size
+    short, long = sorted((height, width))
+    new_short = int(max_size * short / long)
+    return [max_size, new_short] if height > width else [new_short, max_size]
 
 
 def _resize_boxes(boxes, like, size, interpolation=None, max_size=None, antialias=None):
@@ -181,6 +194,21 @@ def _resize_mask(mask, size, interpolation=None, max_size=None, antialias=None):
 _image_kernels(resize, _F.resize)
 _register(resize, Mask)(_resize_mask)
 _register(resize, BoundingBoxes)(_boxes_kernel(_resize_boxes))
+
+
+def _size_none_resolved(kernel):
+    """``kernel`` with ``size=None`` turned into the size whose longer side is ``max_size``."""
+
+    def resolved(inpt, size, *args, max_size=None, **kwargs):
+        if size is None:
+            size, max_size = _longer_side_to(get_size(inpt), max_size), None
+        return kernel(inpt, size, *args, max_size=max_size, **kwargs)
+
+    return resolved
+
+
+for _cls, _kernel in list(_KERNELS[resize].items()):
+    _KERNELS[resize][_cls] = _size_none_resolved(_kernel)
 
 
 def resized_crop(inpt, top: int, left: int, height: int, width: int, size,

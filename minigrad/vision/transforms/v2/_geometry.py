@@ -46,7 +46,8 @@ def _interpolation(mode):
 
 
 class Resize(Transform):
-    """Resize to ``size`` (an int sets the shorter side); boxes scale, masks use nearest."""
+    """Resize to ``size`` (an int sets the shorter side; ``None`` with ``max_size`` sets the
+    longer one); boxes scale, masks use nearest."""
 
     def __init__(self, size, interpolation=InterpolationMode.BILINEAR, max_size=None,
                  antialias=True) -> None:  # fmt: skip
@@ -56,7 +57,10 @@ class Resize(Transform):
         elif isinstance(size, (list, tuple)) and len(size) in (1, 2):
             size = list(size)
         elif size is None:
-            raise NotImplementedError("Resize(size=None, max_size=...) is not implemented")
+            if not isinstance(max_size, int):
+                raise ValueError(
+                    f"max_size must be an integer when size is None, but got {max_size} instead."
+                )
         else:
             raise ValueError(
                 "size can be an integer, a sequence of one or two integers, or None, but got "
