@@ -18,6 +18,8 @@ from .._torch_function import DisableTorchFunctionSubclass
 from ..creation import as_tensor
 from ..tensor import Tensor
 from ..utils._pytree import tree_leaves
+from ._missing import missing_names
+from .ops.boxes import _ROTATED
 
 __all__ = [
     "BoundingBoxFormat",
@@ -26,6 +28,7 @@ __all__ = [
     "Mask",
     "TVTensor",
     "Video",
+    "is_rotated_bounding_format",
     "set_return_type",
     "wrap",
 ]
@@ -162,7 +165,13 @@ class BoundingBoxFormat(enum.Enum):
     CXCYWH = "CXCYWH"
 
 
-_ROTATED = ("XYWHR", "CXCYWHR", "XYXYXYXY")
+def is_rotated_bounding_format(format) -> bool:
+    """Whether ``format`` (a name or a :class:`BoundingBoxFormat`) is a rotated-box format."""
+    if isinstance(format, BoundingBoxFormat):
+        return False  # minigrad's formats are the axis-aligned ones
+    if isinstance(format, str):
+        return format.lower() in _ROTATED
+    raise ValueError(f"format should be str or BoundingBoxFormat, got {type(format)}")
 
 
 def _parse_format(format) -> BoundingBoxFormat:
@@ -171,7 +180,7 @@ def _parse_format(format) -> BoundingBoxFormat:
         return format
     if not isinstance(format, str):
         raise ValueError(f"format should be str or BoundingBoxFormat, got {type(format)}")
-    if format.upper() in _ROTATED:
+    if is_rotated_bounding_format(format):
         raise NotImplementedError(
             f"BoundingBoxes(format={format!r}): rotated boxes are not implemented in "
             "minigrad.vision; use XYXY, XYWH or CXCYWH"
@@ -254,3 +263,6 @@ def wrap(wrappee: Tensor, *, like: TVTensor, **kwargs) -> TVTensor:
     if wrap_method is not None:
         return wrap_method(wrappee, like, **kwargs)
     return wrappee.as_subclass(type(like))
+
+
+__getattr__ = missing_names(__name__, "KeyPoints")

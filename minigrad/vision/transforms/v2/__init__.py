@@ -7,6 +7,7 @@ and masks follow the image's flips, crops and resizes. Plain non-tensor values p
 plain tensor is an image when the sample has no Image, Video or PIL image (the first one only).
 """
 
+from ..._missing import missing_names as _missing_names
 from ..functional import InterpolationMode
 from . import functional
 from ._geometry import *  # noqa: F403 - the public names, listed in _geometry.__all__
@@ -14,7 +15,6 @@ from ._geometry import __all__ as _geometry_names
 from ._transform import Compose, RandomApply, RandomChoice, RandomOrder, Transform
 from ._transforms import *  # noqa: F403 - the public names, listed in _transforms.__all__
 from ._transforms import __all__ as _names
-from .functional import _missing_names
 
 __all__ = [
     "Compose",

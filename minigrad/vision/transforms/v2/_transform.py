@@ -17,7 +17,7 @@ from ....creation import multinomial, rand, randperm, tensor
 from ....nn.modules.module import Module
 from ....tensor import Tensor
 from ....utils._pytree import tree_flatten, tree_unflatten
-from ...tv_tensors import BoundingBoxes, Image, Mask, TVTensor, Video
+from ...tv_tensors import BoundingBoxes, Image, Mask, Video
 from .functional import _PIL, _get_kernel, get_dimensions, get_size, is_pure_tensor
 
 _PIL_IMAGE = _PIL.Image if _PIL is not None else ()
@@ -233,4 +233,4 @@ class RandomOrder(_Container):
         return _chain(order, inputs)
 
 
-__all__ = ["Compose", "RandomApply", "RandomChoice", "RandomOrder", "TVTensor", "Transform"]
+__all__ = ["Compose", "RandomApply", "RandomChoice", "RandomOrder", "Transform"]

@@ -16,6 +16,7 @@ from .... import dtypes
 from ....creation import from_numpy
 from ....tensor import Tensor
 from ... import tv_tensors
+from ..._missing import missing_names as _missing_names
 from ...ops import boxes as box_ops
 from ...tv_tensors import BoundingBoxes, BoundingBoxFormat, Image, Mask, TVTensor, Video
 from .. import functional as _F
@@ -348,25 +349,6 @@ def sanitize_bounding_boxes(bounding_boxes, format=None, canvas_size=None, min_s
     valid = _sanitize_mask(bounding_boxes, bounding_boxes.format, bounding_boxes.canvas_size,
                            min_size, min_area)  # fmt: skip
     return tv_tensors.wrap(_pure(bounding_boxes)[valid], like=bounding_boxes), valid
-
-
-class _MissingNameError(NotImplementedError, AttributeError):
-    """A torchvision name minigrad lacks: ``NotImplementedError`` for the user, and an
-    ``AttributeError`` so that ``hasattr(v2, name)`` is False for feature checks."""
-
-
-def _missing_names(module: str, names: str):
-    """A module ``__getattr__`` for ``module`` (``__name__``): torchvision's ``names`` that
-    minigrad lacks raise ``NotImplementedError`` naming them; others an ``AttributeError``."""
-    missing = frozenset(names.split())
-    public = module.replace("minigrad.vision", "torchvision")
-
-    def module_getattr(name: str):
-        if name in missing:
-            raise _MissingNameError(f"{public}.{name} is not implemented in minigrad.vision")
-        raise AttributeError(f"module {module!r} has no attribute {name!r}")
-
-    return module_getattr
 
 
 __getattr__ = _missing_names(
