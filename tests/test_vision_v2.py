@@ -162,6 +162,9 @@ def test_random_draws_follow_torchvision_order_under_the_same_seed():
     flips = [bool(torch.rand(1) < 0.5) for _ in range(6)]
     # RandomCrop((8, 10), padding=2): padded 16×20, top then left, as 0-d draws
     top, left = int(torch.randint(0, 16 - 8 + 1, size=())), int(torch.randint(0, 20 - 10 + 1, ()))
+    applied = bool(torch.rand(1) < 0.5)  # RandomApply, then RandomOrder, then RandomChoice
+    shuffled = torch.randperm(3).tolist()
+    chosen = int(torch.multinomial(torch.tensor([0.2, 0.3, 0.5]), 1))
     order = torch.randperm(4).tolist()
     factors = [float(torch.empty(1).uniform_(lo, hi)) for lo, hi in [(0.5, 1.5), (0.7, 1.3)]]
     hue = float(torch.empty(1).uniform_(-0.1, 0.1))
@@ -177,6 +180,12 @@ def test_random_draws_follow_torchvision_order_under_the_same_seed():
     expected = np.pad(img.numpy(), [(0, 0), (2, 2), (2, 2)])[:, top : top + 8, left : left + 10]
     assert np.array_equal(cropped.numpy(), expected)
     assert cropped_boxes.tolist() == F.crop(F.pad(boxes, 2), top, left, 8, 10).tolist()
+    calls = []
+    steps = [v2.Lambda(lambda x, k=k: calls.append(k) or x) for k in range(3)]
+    v2.RandomApply(steps[:1])(img)
+    v2.RandomOrder(steps)(img)
+    v2.RandomChoice(steps, p=[2, 3, 5])(img)
+    assert calls == [0] * applied + shuffled + [chosen]
     params = v2.ColorJitter(brightness=0.5, contrast=0.3, hue=0.1).make_params([img])
     assert params["order"] == order and params["factors"][:2] == pytest.approx(factors)
     assert params["factors"][3] == pytest.approx(hue)
