@@ -15,7 +15,8 @@ from ...tv_tensors import BoundingBoxes, BoundingBoxFormat, Image, Mask, Video
 from .. import functional as _F
 from ..functional import Image as _PIL  # noqa: N814 - PIL.Image, or None without PIL
 from ..functional import InterpolationMode
-from .functional import _KERNELS, _clamp, _dispatch, _image_kernels, _pure, _register, get_size
+from ._functional_meta import _clamp
+from .functional import _KERNELS, _dispatch, _image_kernels, _pure, _register, get_size
 
 _PIL_IMAGE = _PIL.Image if _PIL is not None else None
 

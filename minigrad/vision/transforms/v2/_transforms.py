@@ -16,6 +16,7 @@ from ... import tv_tensors
 from ...tv_tensors import BoundingBoxes, Image, Mask, TVTensor, Video
 from .. import transforms as _v1
 from . import functional as F
+from ._functional_meta import _sanitize_mask
 from ._transform import (
     _PIL_IMAGE,
     Transform,
@@ -353,9 +354,7 @@ class SanitizeBoundingBoxes(Transform):
                     f"Number of boxes (shape={boxes.shape}) and must match the number of labels."
                     f"Found labels with shape={label.shape})."
                 )
-        valid = F._sanitize_mask(
-            boxes, boxes.format, boxes.canvas_size, self.min_size, self.min_area
-        )
+        valid = _sanitize_mask(boxes, boxes.format, boxes.canvas_size, self.min_size, self.min_area)
         params = dict(valid=valid, labels=labels or ())
         return tree_unflatten([self.transform(x, params) for x in flat_inputs], spec)
 
