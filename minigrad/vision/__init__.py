@@ -3,18 +3,19 @@ tutorials import (``from torchvision import datasets, transforms``).
 
 The pure-Python core of torchvision 0.28's public API (the release paired with PyTorch 2.13),
 written for minigrad: :mod:`.transforms` (the classic v1 transforms and their functional
-forms, on PIL images and tensors), :mod:`.datasets` (MNIST, FashionMNIST, CIFAR-10/100,
+forms, on PIL images and tensors; ``transforms.v2``), :mod:`.datasets` (MNIST, FashionMNIST, CIFAR-10/100,
 ImageFolder, FakeData, in torchvision's on-disk layouts), :mod:`.utils` (``make_grid``,
 ``save_image``), :mod:`.models` (ResNet, VGG, AlexNet, MobileNetV2, with torchvision's
 state-dict layout; no pretrained weights) and :mod:`.ops` (box operations, NMS). Under
 ``python -m minigrad.as_torch`` a script's ``import torchvision`` imports this package.
-Detection models, video and the v2 transforms are not here: importing them fails as for a
-module that does not exist. PIL (``pip install pillow``) is
+``transforms.v2`` and :mod:`.tv_tensors` transform images, masks and bounding boxes
+together. Detection models and video are not here: importing them fails as for a module that
+does not exist. PIL (``pip install pillow``) is
 needed for PIL images, the datasets' ``__getitem__`` and ``save_image``.
 """
 
-from . import datasets, models, ops, transforms, utils
+from . import datasets, models, ops, transforms, tv_tensors, utils
 
 __version__ = "0.28.0"  # the torchvision release whose API this follows (PyTorch 2.13's)
 
-__all__ = ["datasets", "models", "ops", "transforms", "utils"]
+__all__ = ["datasets", "models", "ops", "transforms", "tv_tensors", "utils"]

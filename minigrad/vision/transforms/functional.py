@@ -307,7 +307,7 @@ def _resized_size(height: int, width: int, size, max_size) -> tuple[int, int]:
 def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, antialias=True):
     """Resize to ``size`` (see :func:`_resized_size`); tensors through
     :func:`minigrad.nn.functional.interpolate` (antialiased when shrinking, as torchvision's
-    default), uint8 tensors rounded back to bytes; PIL images through PIL's filters."""
+    default), integer tensors rounded back to their dtype; PIL images through PIL's filters."""
     interpolation = (
         InterpolationMode(interpolation) if isinstance(interpolation, str) else interpolation
     )
@@ -327,8 +327,9 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
         floating, size=(new_h, new_w), mode=interpolation.value,
         align_corners=False if smooth else None, antialias=bool(antialias) and smooth,
     )  # fmt: skip
-    if not batched.dtype.is_floating_point:
-        out = out.round().clamp(0, 255).to(batched.dtype)
+    if not batched.dtype.is_floating_point:  # back to the integers, within the dtype's range
+        limits = np.iinfo(batched.dtype.numpy)
+        out = out.round().clamp(float(limits.min), float(limits.max)).to(batched.dtype)
     return out.reshape(*img.shape[:-2], new_h, new_w)
 
 
@@ -414,3 +415,66 @@ def adjust_saturation(img, saturation_factor: float):
     if img.shape[-3] == 1:
         return img
     return _blend(img, rgb_to_grayscale(img), saturation_factor)
+
+
+def _rgb_to_hsv(img: Tensor) -> Tensor:
+    """Float RGB ``[..., 3, H, W]`` in [0, 1] → HSV, hue in [0, 1) (grey pixels get hue 0)."""
+    from ...ops.elementwise import where
+    from ...ops.joining import stack
+
+    r, g, b = img.unbind(dim=-3)
+    maxc, minc = img.amax(dim=-3), img.amin(dim=-3)
+    delta = maxc - minc
+    grey = delta == 0
+    safe = where(grey, 1.0, delta)
+    s = delta / where(grey, 1.0, maxc)
+    rc, gc, bc = (maxc - r) / safe, (maxc - g) / safe, (maxc - b) / safe
+    h = where(maxc == r, bc - gc, where(maxc == g, 2.0 + rc - bc, 4.0 + gc - rc))
+    return stack(((h / 6.0 + 1.0).fmod(1.0), s, maxc), dim=-3)
+
+
+def _hsv_to_rgb(img: Tensor) -> Tensor:
+    """HSV ``[..., 3, H, W]`` → RGB: the sextant ``i`` of the hue picks which of v, p, q, t each
+    channel takes."""
+    from ...ops.elementwise import where
+    from ...ops.joining import stack
+
+    h, s, v = img.unbind(dim=-3)
+    i = (h * 6).floor()
+    f = h * 6 - i
+    i = i.to(dtypes.int32).remainder(6)
+    p = (v * (1.0 - s)).clamp(0.0, 1.0)
+    q = (v * (1.0 - s * f)).clamp(0.0, 1.0)
+    t = (v * (1.0 - s * (1.0 - f))).clamp(0.0, 1.0)
+    r = where((i == 0) | (i == 5), v, where(i == 1, q, where(i == 4, t, p)))
+    g = where(i == 0, t, where((i == 1) | (i == 2), v, where(i == 3, q, p)))
+    b = where(i == 2, t, where((i == 3) | (i == 4), v, where(i == 5, q, p)))
+    return stack((r, g, b), dim=-3)
+
+
+def adjust_hue(img, hue_factor: float):
+    """Rotate the hue by ``hue_factor`` of a turn (in [-0.5, 0.5]) in HSV space; one-channel
+    images are returned as they are (as PIL does)."""
+    if not -0.5 <= hue_factor <= 0.5:
+        raise ValueError(f"hue_factor ({hue_factor}) is not in [-0.5, 0.5].")
+    if not isinstance(img, Tensor):
+        _check_image(img, "adjust_hue")
+        if img.mode in ("L", "1", "I", "F"):
+            return img
+        h, s, v = img.convert("HSV").split()
+        hue = np.array(h, dtype=np.uint8)
+        hue += np.int32(hue_factor * 255).astype(np.uint8)  # wraps around, as a hue should
+        return Image.merge("HSV", (Image.fromarray(hue, "L"), s, v)).convert(img.mode)
+    channels = img.shape[-3]
+    if channels not in (1, 3):
+        raise TypeError(
+            f"Input image tensor permitted channel values are 1 or 3, but found {channels}"
+        )
+    if channels == 1 or img.numel() == 0:
+        return img
+    hsv = _rgb_to_hsv(convert_image_dtype(img, dtypes.float32))
+    from ...ops.joining import stack
+
+    h, s, v = hsv.unbind(dim=-3)
+    rotated = stack(((h + hue_factor).remainder(1.0), s, v), dim=-3)
+    return convert_image_dtype(_hsv_to_rgb(rotated), img.dtype)

@@ -262,6 +262,12 @@ class RandomResizedCrop(Module):
         """(top, left, height, width): ten tries at a window of random area and aspect ratio
         inside the image, then the central crop of the nearest allowed ratio."""
         _, height, width = F.get_dimensions(img)
+        return RandomResizedCrop._window(height, width, scale, ratio)
+
+    @staticmethod
+    def _window(height: int, width: int, scale, ratio) -> tuple[int, int, int, int]:
+        """:meth:`get_params` for an image of ``height×width`` (v2 reads the size from the
+        sample)."""
         area = height * width
         log_ratio = log(tensor(ratio))
         for _ in range(10):
@@ -336,19 +342,16 @@ class ConvertImageDtype(Module):
 
 
 class ColorJitter(Module):
-    """Random brightness, contrast and saturation changes in a random order. Hue jitter
-    (a hue rotation in HSV) is not implemented: a nonzero ``hue`` raises."""
+    """Random brightness, contrast, saturation and hue changes in a random order: a number
+    ``b`` draws the factor from ``[max(0, 1 - b), 1 + b]`` (hue: the rotation from
+    ``[-h, h]``, ``h <= 0.5``), a pair is the range itself."""
 
     def __init__(self, brightness=0, contrast=0, saturation=0, hue=0):
         super().__init__()
         self.brightness = self._range(brightness, "brightness")
         self.contrast = self._range(contrast, "contrast")
         self.saturation = self._range(saturation, "saturation")
-        if hue:
-            raise NotImplementedError(
-                "ColorJitter(hue=...): hue jitter is not implemented in minigrad.vision"
-            )
-        self.hue = None
+        self.hue = self._hue_range(hue)
 
     @staticmethod
     def _range(value, name: str):
@@ -363,13 +366,29 @@ class ColorJitter(Module):
             raise TypeError(f"{name} should be a single number or a list/tuple with length 2.")
         return None if value[0] == value[1] == 1 else (float(value[0]), float(value[1]))
 
+    @staticmethod
+    def _hue_range(hue):
+        """The hue rotation range: ``h`` gives ``[-h, h]``; within [-0.5, 0.5] (None: none)."""
+        if hue is None:
+            return None
+        if isinstance(hue, numbers.Number):
+            if hue < 0:
+                raise ValueError("If hue is a single number, it must be non negative.")
+            hue = [-hue, hue]
+        elif not (isinstance(hue, (tuple, list)) and len(hue) == 2):
+            raise TypeError("hue should be a single number or a list/tuple with length 2.")
+        low, high = float(hue[0]), float(hue[1])
+        if not -0.5 <= low <= high <= 0.5:
+            raise ValueError(f"hue values should be between (-0.5, 0.5), but got {[low, high]}.")
+        return None if low == high == 0 else (low, high)
+
     def forward(self, img):
         permutation = randperm(4)  # torchvision's draws, in its order
         factors = [
             None if r is None else float(empty(1).uniform_(r[0], r[1]))
             for r in (self.brightness, self.contrast, self.saturation, self.hue)
         ]
-        adjust = (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, None)
+        adjust = (F.adjust_brightness, F.adjust_contrast, F.adjust_saturation, F.adjust_hue)
         for index in permutation.tolist():
             if factors[index] is not None:
                 img = adjust[index](img, factors[index])

@@ -1,0 +1,39 @@
+"""``torchvision.transforms.v2``: transforms for images, videos, masks and bounding boxes.
+
+A v2 transform takes any nested sample (``img``; ``(img, target)``; ``{"image": img, "boxes":
+boxes, "masks": masks, "labels": labels}``) and transforms each
+:mod:`~minigrad.vision.tv_tensors` input by its kind with the same random parameters, so boxes
+and masks follow the image's flips, crops and resizes. Plain non-tensor values pass through; a
+plain tensor is an image when the sample has no Image, Video or PIL image (the first one only).
+"""
+
+from ..._missing import missing_names as _missing_names
+from ..functional import InterpolationMode
+from . import functional
+from ._geometry import *  # noqa: F403 - the public names, listed in _geometry.__all__
+from ._geometry import __all__ as _geometry_names
+from ._transform import Compose, RandomApply, RandomChoice, RandomOrder, Transform
+from ._transforms import *  # noqa: F403 - the public names, listed in _transforms.__all__
+from ._transforms import __all__ as _names
+
+__all__ = [
+    "Compose",
+    "InterpolationMode",
+    "RandomApply",
+    "RandomChoice",
+    "RandomOrder",
+    "Transform",
+    "functional",
+    *_geometry_names,
+    *_names,
+]
+
+__getattr__ = _missing_names(
+    __name__,
+    "AugMix AutoAugment AutoAugmentPolicy ClampKeyPoints CutMix ElasticTransform FiveCrop "
+    "GaussianBlur GaussianNoise JPEG LinearTransformation MixUp RGB RandAugment "
+    "RandomAdjustSharpness RandomAffine RandomAutocontrast RandomChannelPermutation "
+    "RandomEqualize RandomErasing RandomInvert RandomPerspective RandomPosterize RandomResize "
+    "RandomRotation RandomShortestSize RandomSolarize RandomZoomOut SanitizeKeyPoints "
+    "ScaleJitter SetClampingMode TenCrop TrivialAugmentWide UniformTemporalSubsample",
+)
