@@ -13,6 +13,7 @@ import numpy as np
 
 from . import backend
 from ._storage_record import StorageRecord
+from ._unsupported import UnsupportedAttributeError
 
 NO_DATA = "Cannot copy out of meta tensor; no data!"
 
@@ -79,15 +80,9 @@ def _shape(shape) -> tuple:
     return (int(shape),) if isinstance(shape, (int, np.integer)) else tuple(shape)
 
 
-class MetaUnsupportedError(NotImplementedError, AttributeError):
-    """An array function asked of the meta device's array module, which has none: an
-    AttributeError to :class:`minigrad.ops.base.Op` (so the op's meta rule runs), a
-    NotImplementedError naming the function to anyone else."""
-
-
 class _MetaType(type):
     def __getattr__(cls, name):
-        raise MetaUnsupportedError(
+        raise UnsupportedAttributeError(
             f"{name}: minigrad does not run this on meta tensors (they have no data); "
             "README's 'Devices' section says what runs on them"
         )
@@ -95,8 +90,8 @@ class _MetaType(type):
 
 class _MetaModule(metaclass=_MetaType):
     """The few array-module functions the factories call, making records; any other name
-    raises :class:`MetaUnsupportedError`, so an op's forward fails on the meta device and its meta
-    rule runs instead."""
+    raises :class:`~minigrad._unsupported.UnsupportedAttributeError`, so an op's forward fails
+    on the meta device and its meta rule runs instead."""
 
     int64 = staticmethod(np.int64)
 

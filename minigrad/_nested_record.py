@@ -21,6 +21,7 @@ import numpy as np
 
 from ._memory_format import jagged, strided
 from ._storage_record import StorageRecord
+from ._unsupported import UnsupportedAttributeError
 
 _numbers = itertools.count(1)
 
@@ -142,12 +143,6 @@ def _same_array(a, b) -> bool:
     return a.shape == b.shape and bool((a == b).all())
 
 
-class NestedUnsupportedError(AttributeError, NotImplementedError):
-    """An array attribute that a nested tensor's storage lacks: code outside an op that reads
-    it gets a NotImplementedError naming it; an op's forward, an AttributeError (so that
-    ``Op.__call__`` hands the op to its nested rule or refuses it by name)."""
-
-
 class NestedRecord(StorageRecord):
     """A packed ``buffer`` array and its :class:`NestedMeta`."""
 
@@ -157,7 +152,7 @@ class NestedRecord(StorageRecord):
     def __getattr__(self, name: str):
         if name.startswith("__"):
             raise AttributeError(name)
-        raise NestedUnsupportedError(
+        raise UnsupportedAttributeError(
             f"this operation does not support nested tensors (it needs the array attribute "
             f"{name!r}, which a nested tensor's packed storage has not); call "
             ".to_padded_tensor(padding) or .unbind() first"

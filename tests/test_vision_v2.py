@@ -242,7 +242,7 @@ def test_to_dtype_scales_images_only_and_to_image_reads_pil_and_arrays():
     assert type(mask64) is tv_tensors.Mask and mask64.tolist() == [[1, 1], [1, 1]]
     back = F.to_dtype(scaled, minigrad.uint8, scale=True)
     assert back.tolist() == image.tolist() and type(back) is tv_tensors.Image
-    with pytest.raises(RuntimeError, match="cannot be performed safely"):
+    with pytest.raises(RuntimeError, match="The conversion from .* cannot be performed safely"):
         F.to_dtype(scaled, minigrad.int64, scale=True)
     with pytest.raises(ValueError, match="No dtype was specified for type"):
         v2.ToDtype({tv_tensors.Image: minigrad.float32})(image, mask)
@@ -402,3 +402,17 @@ def test_a_detection_sample_stays_on_its_device(device):
     assert (
         out["boxes"].canvas_size == tuple(out["image"].shape[-2:]) == tuple(out["masks"].shape[-2:])
     )
+
+
+def test_int_to_float_scaling_is_torchvisions_to_the_last_bit():
+    """v2 multiplies by 1/255 where v1 divides by 255: the results differ in the last bit, as
+    torchvision's two do."""
+    from minigrad.vision.transforms import functional as F1
+
+    pixels = np.arange(256, dtype=np.uint8).reshape(1, 16, 16)
+    image = minigrad.tensor(pixels)
+    v2_scaled = F.to_dtype(tv_tensors.Image(image), minigrad.float32, scale=True).numpy()
+    v1_scaled = F1.convert_image_dtype(image, minigrad.float32).numpy()
+    assert np.array_equal(v2_scaled, pixels.astype(np.float32) * np.float32(1.0 / 255))
+    assert np.array_equal(v1_scaled, pixels.astype(np.float32) / np.float32(255))
+    assert not np.array_equal(v1_scaled, v2_scaled)

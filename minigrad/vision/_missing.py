@@ -2,10 +2,7 @@
 
 from __future__ import annotations
 
-
-class _MissingNameError(NotImplementedError, AttributeError):
-    """A torchvision name minigrad lacks: ``NotImplementedError`` for the user, and an
-    ``AttributeError`` so that ``hasattr(v2, name)`` is False for feature checks."""
+from .._unsupported import UnsupportedAttributeError
 
 
 def missing_names(module: str, names: str):
@@ -16,7 +13,9 @@ def missing_names(module: str, names: str):
 
     def module_getattr(name: str):
         if name in missing:
-            raise _MissingNameError(f"{public}.{name} is not implemented in minigrad.vision")
+            raise UnsupportedAttributeError(
+                f"{public}.{name} is not implemented in minigrad.vision"
+            )
         raise AttributeError(f"module {module!r} has no attribute {name!r}")
 
     return module_getattr

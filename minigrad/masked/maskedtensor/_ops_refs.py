@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import builtins
 
+from ..._unsupported import UnsupportedAttributeError
 from .. import _ops
 from .core import MaskedTensor, is_masked_tensor
 
@@ -41,11 +42,6 @@ def _mg():
     import minigrad
 
     return minigrad
-
-
-class _UnsupportedError(NotImplementedError, AttributeError):
-    """An operation MaskedTensor does not define (an AttributeError too, so ``hasattr``
-    answers False)."""
 
 
 def _masks_match(a: MaskedTensor, b: MaskedTensor) -> None:
@@ -351,7 +347,9 @@ def _iter(self):
 
 def _getattr(self, name: str):
     if not name.startswith("_") and hasattr(_mg().Tensor, name):
-        raise _UnsupportedError(f"MaskedTensor.{name} is not implemented (minigrad.Tensor has it)")
+        raise UnsupportedAttributeError(
+            f"MaskedTensor.{name} is not implemented (minigrad.Tensor has it)"
+        )
     raise AttributeError(f"'MaskedTensor' object has no attribute {name!r}")
 
 

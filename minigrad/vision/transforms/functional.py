@@ -337,6 +337,14 @@ def convert_image_dtype(image: Tensor, dtype=dtypes.float32) -> Tensor:
     """Convert an image tensor's dtype, rescaling values (uint8 0..255 ↔ float 0..1)."""
     if not isinstance(image, Tensor):
         raise TypeError("Input img should be Tensor Image")
+    return scale_image_dtype(image, dtype, v2=False)
+
+
+def scale_image_dtype(image: Tensor, dtype, *, v2: bool) -> Tensor:
+    """``image`` as ``dtype`` with its values rescaled, as torchvision's v1 ``convert_image_dtype``
+    or (``v2``) v2's ``to_dtype(scale=True)``: integers become floats by a division by the
+    integer dtype's maximum in v1, by a product with its reciprocal in v2 (so the last bit
+    differs, as it does between torchvision's two), and v2 words its refusal differently."""
     if image.dtype is dtype:
         return image
     if image.dtype.is_floating_point:
@@ -344,15 +352,16 @@ def convert_image_dtype(image: Tensor, dtype=dtypes.float32) -> Tensor:
             return image.to(dtype)
         if (image.dtype, dtype) in ((dtypes.float32, dtypes.int32), (dtypes.float32, dtypes.int64),
                                     (dtypes.float64, dtypes.int64)):  # fmt: skip
+            verb = "conversion" if v2 else "cast"
             raise RuntimeError(
-                f"The cast from {image.dtype} to {dtype} cannot be performed safely."
+                f"The {verb} from {image.dtype} to {dtype} cannot be performed safely."
             )
         eps = 1e-3
         top = float(np.iinfo(dtype.numpy).max)
         return image.mul(top + 1.0 - eps).to(dtype)
     top_in = float(np.iinfo(image.dtype.numpy).max)
     if dtype.is_floating_point:
-        return image.to(dtype).div(top_in)
+        return image.to(dtype).mul(1.0 / top_in) if v2 else image.to(dtype).div(top_in)
     top_out = float(np.iinfo(dtype.numpy).max)
     if top_in > top_out:
         factor = int((top_in + 1) // (top_out + 1))

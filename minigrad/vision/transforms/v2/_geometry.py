@@ -79,7 +79,7 @@ class CenterCrop(Transform):
 
     def __init__(self, size) -> None:
         super().__init__()
-        self.size = _v1._size_pair(size, "CenterCrop")
+        self.size = _F1._pair(size, "CenterCrop")
 
     def transform(self, inpt, params):
         return self._call_kernel(F.center_crop, inpt, self.size)
@@ -92,7 +92,7 @@ class RandomResizedCrop(Transform):
     def __init__(self, size, scale=(0.08, 1.0), ratio=(3.0 / 4.0, 4.0 / 3.0),
                  interpolation=InterpolationMode.BILINEAR, antialias=True) -> None:  # fmt: skip
         super().__init__()
-        self.size = _v1._size_pair(size, "RandomResizedCrop")
+        self.size = _F1._pair(size, "RandomResizedCrop")
         if not isinstance(scale, (list, tuple)) or len(scale) != 2:
             raise TypeError("Scale should be a sequence of two floats.")
         if not isinstance(ratio, (list, tuple)) or len(ratio) != 2:
@@ -152,7 +152,7 @@ class RandomCrop(Transform):
     def __init__(self, size, padding=None, pad_if_needed=False, fill=0,
                  padding_mode="constant") -> None:  # fmt: skip
         super().__init__()
-        self.size = _v1._size_pair(size, "RandomCrop")
+        self.size = _F1._pair(size, "RandomCrop")
         if pad_if_needed or padding is not None:
             _check_padding(0 if padding is None else padding, padding_mode)
         self.padding = (

@@ -175,7 +175,7 @@ def to_dtype(inpt, dtype=None, scale: bool = False):
 def _to_dtype_image(image, dtype, scale=False):
     if image.dtype is dtype:
         return image
-    return _F.convert_image_dtype(image, dtype) if scale else image.to(dtype)
+    return _F.scale_image_dtype(image, dtype, v2=True) if scale else image.to(dtype)
 
 
 def _to_dtype_image_kernel(inpt, dtype=None, scale=False):
