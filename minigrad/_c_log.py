@@ -19,6 +19,7 @@ polynomial.
 from __future__ import annotations
 
 import decimal
+import functools
 import math
 
 import numpy as np
@@ -38,8 +39,10 @@ def _round_to(value: decimal.Decimal, quantum_bits: int) -> float:
     return math.ldexp(round(value * (1 << quantum_bits)), -quantum_bits)
 
 
+@functools.cache
 def _tables():
-    """For each of the intervals of ``m``: ``r`` (12 bits, near 1/centre) and ``-log(r)`` as
+    """(Computed on first use: 1024 logarithms to 50 digits cost about 0.1 s, which ``import
+    minigrad`` should not pay.) For each of the intervals of ``m``: ``r`` (12 bits, near 1/centre) and ``-log(r)`` as
     hi (a multiple of ``2**-42``) and lo; ``ln 2`` as hi (also a multiple of ``2**-42``, so
     that ``e * ln2_hi + hi + t_hi`` is exact) and lo."""
     with decimal.localcontext() as context:
@@ -54,9 +57,6 @@ def _tables():
         ln2_hi = _round_to(ln2, 42)
         ln2_lo = float(ln2 - decimal.Decimal(ln2_hi))
     return np.array(recip), np.array(log_hi), np.array(log_lo), ln2_hi, ln2_lo
-
-
-_RECIP, _LOG_HI, _LOG_LO, _LN2_HI, _LN2_LO = _tables()
 
 
 def _log1p_tail(s: np.ndarray) -> np.ndarray:
@@ -77,12 +77,13 @@ def _estimate(x: np.ndarray) -> tuple:
     mantissa = mantissa_bits.view(np.float64)
     top_bits = mantissa_bits & np.uint64(~((1 << 23) - 1) & (2**64 - 1))  # m's top 30 bits
     mantissa_hi = top_bits.view(np.float64)
-    recip = _RECIP[index]
+    table_recip, table_log_hi, table_log_lo, ln2_hi, ln2_lo = _tables()
+    recip = table_recip[index]
     t_hi = mantissa_hi * recip - 1.0  # exact: a 42-bit product within a factor 2 of 1
     t_lo = (mantissa - mantissa_hi) * recip  # exact: 23 bits times 12
     # multiples of 2**-42 below 2**10: the sum is exact
-    head = exponent * _LN2_HI + _LOG_HI[index] + t_hi
-    low = (t_lo + _log1p_tail(t_hi + t_lo)) + (exponent * _LN2_LO + _LOG_LO[index])
+    head = exponent * ln2_hi + table_log_hi[index] + t_hi
+    low = (t_lo + _log1p_tail(t_hi + t_lo)) + (exponent * ln2_lo + table_log_lo[index])
     rounded = head + low
     return rounded, (head - rounded) + low
 
