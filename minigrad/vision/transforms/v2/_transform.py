@@ -49,26 +49,26 @@ def query_chw(flat_inputs) -> tuple[int, int, int]:
     """The one ``(C, H, W)`` of the sample's images and videos."""
     kinds = (is_pure_tensor, Image, _PIL_IMAGE, Video)
     chws = {tuple(get_dimensions(x)) for x in flat_inputs if check_type(x, kinds)}
-    if not chws:
-        raise TypeError("No image or video was found in the sample")
-    if len(chws) > 1:
-        raise ValueError(
-            f"Found multiple CxHxW dimensions in the sample: {_sequence_to_str(sorted(chws))}"
-        )
-    return chws.pop()
+    return _the_one(chws, "CxHxW", "No image or video was found in the sample")
 
 
 def query_size(flat_inputs) -> tuple[int, int]:
     """The one ``(H, W)`` shared by the sample's images, videos, masks and box canvases."""
     kinds = (is_pure_tensor, Image, _PIL_IMAGE, Video, Mask, BoundingBoxes)
     sizes = {tuple(get_size(x)) for x in flat_inputs if check_type(x, kinds)}
-    if not sizes:
-        raise TypeError("No image, video, mask, bounding box of keypoint was found in the sample")
-    if len(sizes) > 1:
+    # (torchvision's words, "of" for "or" included)
+    nothing = "No image, video, mask, bounding box of keypoint was found in the sample"
+    return _the_one(sizes, "HxW", nothing)
+
+
+def _the_one(found: set, dims: str, nothing: str) -> tuple:
+    if not found:
+        raise TypeError(nothing)
+    if len(found) > 1:
         raise ValueError(
-            f"Found multiple HxW dimensions in the sample: {_sequence_to_str(sorted(sizes))}"
+            f"Found multiple {dims} dimensions in the sample: {_sequence_to_str(sorted(found))}"
         )
-    return sizes.pop()
+    return found.pop()
 
 
 def get_bounding_boxes(flat_inputs) -> BoundingBoxes:
