@@ -1,0 +1,66 @@
+"""A seventeenth round of PyTorch programs: the semantics that surprise people in Stack Overflow
+answers and GitHub issues (in-place ops and autograd's version counter, ``expand`` against
+``repeat``, ``chunk`` and ``split`` sizes, loss targets, index rules, ties in sorting, dtype
+promotion, parameter registration, ``state_dict`` and optimizer loading), each a small script
+run with ``torch`` bound to minigrad and with PyTorch itself, its values and error messages
+compared."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def _same(ours, theirs, *names):
+    for name in names:
+        assert getattr(ours, name) == getattr(theirs, name), name
+
+
+def _same_error(ours, theirs, *names):
+    """The same error type, and PyTorch's message inside minigrad's (which may name the op)."""
+    for name in names:
+        mine, pytorchs = getattr(ours, name), getattr(theirs, name)
+        assert pytorchs is not None and mine is not None, name
+        assert mine[0] == pytorchs[0], (name, mine, pytorchs)
+        assert pytorchs[1].lower() in mine[1].lower(), (name, mine, pytorchs)
+
+
+def test_inplace_autograd_gotchas(programs):
+    ours, theirs = _both(programs, "inplace_autograd_gotchas")
+    _same(ours, theirs, "sigmoid_error", "relu_error", "masked_error", "detach_error")
+    assert "is at version 1; expected version 0 instead" in ours.sigmoid_error[1]
+    _same_error(ours, theirs, "leaf_error", "leaf_index_error", "second_error")
+    assert ours.relu_ok_grad == pytest.approx(theirs.relu_ok_grad, rel=1e-5)
+    assert close(ours.masked_fix_grad, theirs.masked_fix_grad, 1e-6)
+    _same(ours, theirs, "leaf_after", "data_grad", "detach_flags", "versions", "nonleaf")
+    assert close(ours.first_grad, theirs.first_grad, 1e-6) and ours.first_grad[1] == 0.0
+    assert close(ours.retained_grad, theirs.retained_grad, 1e-6)
+    for name in ("int_error", "int_error_method"):  # (PyTorch words the two a little apart)
+        mine, pytorchs = getattr(ours, name), getattr(theirs, name)
+        assert mine[0] == pytorchs[0] == "RuntimeError"
+        assert "tensors of floating point" in mine[1].lower() and "can require gradients" in mine[1]
+    assert ours.float_ok and theirs.float_ok
+
+
+def test_expand_repeat_split_gotchas(programs):
+    ours, theirs = _both(programs, "expand_repeat_split_gotchas")
+    _same(ours, theirs, "expand_facts", "seen", "write_error", "write_error_index")
+    assert ours.write_error_index is None  # ``expanded[0, 0] = v`` writes the shared element
+    _same(ours, theirs, "ok_after_clone", "bad_expand", "expand_minus_one", "expand_new_dims")
+    _same(ours, theirs, "repeat_shapes", "repeat_error", "repeat_interleave", "view_error")
+    _same(ours, theirs, "reshape_facts", "view_infer_error", "chunk_sizes", "split_sizes")
+    _same(ours, theirs, "split_error", "chunk_error", "narrow_facts", "shapes", "stack_error")
+    _same(ours, theirs, "cat_error", "cat_dim_error", "stack_empty_error", "mixed")
+    _same(ours, theirs, "squeeze_facts")
+    _same_error(ours, theirs, "narrow_error", "unsqueeze_error", "view_two_minus")
+    assert close(ours.tile_results, theirs.tile_results, 1e-5, 1e-6)
+    assert ours.tile_results[-1] == 0.0

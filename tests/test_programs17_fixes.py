@@ -1,0 +1,48 @@
+"""Focused tests for what the seventeenth round of programs (tests/test_programs17.py) found
+different from PyTorch."""
+
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+def lib_tensor(like, value):
+    """A 0-d tensor of ``like``'s library."""
+    return like.new_tensor(value)
+
+
+def _outcome(lib, change):
+    """The base row after ``change(row.expand(4, 3))``, or the error's type and message."""
+    row = lib.arange(3.0).reshape(1, 3)
+    try:
+        change(row.expand(4, 3))
+    except RuntimeError as e:
+        return ["RuntimeError", str(e)]
+    return row.tolist()
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda e: e.__setitem__((0, 0), 5.0),  # one element: allowed, the shared one changes
+        lambda e: e.__setitem__(0, 5.0),  # one row: three distinct elements
+        lambda e: e.__setitem__((slice(0, 1),), 5.0),
+        lambda e: e.__setitem__((slice(None), 0), 5.0),  # a column: one element four times
+        lambda e: e[1].add_(1),
+        lambda e: e[1].exp_(),
+        lambda e: e[:, 2].mul_(2),
+        lambda e: e.fill_(1.0),  # the same value into every copy: allowed
+        lambda e: e.zero_(),
+        lambda e: e.fill_(lib_tensor(e, 2.0)),
+        lambda e: e[0].copy_(e[0] * 3),
+    ],
+)
+def test_writes_into_an_expanded_tensor_as_pytorch(change):
+    # PyTorch refuses a write only where the written region repeats an element
+    ours, theirs = _outcome(minigrad, change), _outcome(torch, change)
+    if theirs[0] == "RuntimeError":
+        assert ours == theirs
+    else:
+        assert ours[0] == pytest.approx(theirs[0], rel=1e-6)
