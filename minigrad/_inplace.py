@@ -232,9 +232,9 @@ class InPlaceMethods:
 
     def fill_(self, value):
         """Set every element to ``value`` (a number, or a 0-d tensor, differentiable in it)."""
-        once = _without_repeats(self)
+        once = None if isinstance(value, graph.Tensor) else _without_repeats(self)
         if once is not None:  # an expanded tensor: filling each shared element once is the same
-            once.fill_(value)
+            once.fill_(value)  # (PyTorch refuses a 0-d tensor value there, as other writes)
             return self
         if isinstance(value, graph.Tensor):
             if value.ndim != 0:
