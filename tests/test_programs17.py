@@ -28,10 +28,13 @@ def _same(ours, theirs, *names):
 def _same_error(ours, theirs, *names):
     """The same error type, and PyTorch's message inside minigrad's (which may name the op)."""
     for name in names:
-        mine, pytorchs = getattr(ours, name), getattr(theirs, name)
-        assert pytorchs is not None and mine is not None, name
-        assert mine[0] == pytorchs[0], (name, mine, pytorchs)
-        assert pytorchs[1].lower() in mine[1].lower(), (name, mine, pytorchs)
+        _error_matches(getattr(ours, name), getattr(theirs, name), name)
+
+
+def _error_matches(mine, pytorchs, name=""):
+    assert pytorchs is not None and mine is not None, name
+    assert mine[0] == pytorchs[0], (name, mine, pytorchs)
+    assert pytorchs[1].lower().rstrip(".") in mine[1].lower(), (name, mine, pytorchs)
 
 
 def test_inplace_autograd_gotchas(programs):
@@ -64,3 +67,26 @@ def test_expand_repeat_split_gotchas(programs):
     _same_error(ours, theirs, "narrow_error", "unsqueeze_error", "view_two_minus")
     assert close(ours.tile_results, theirs.tile_results, 1e-5, 1e-6)
     assert ours.tile_results[-1] == 0.0
+
+
+def test_loss_target_gotchas(programs):
+    ours, theirs = _both(programs, "loss_target_gotchas")
+    for name in ("same_for_one_hot", "smoothing", "weighted", "bce_values", "nll_values"):
+        assert close(getattr(ours, name), getattr(theirs, name), 1e-5, 1e-6), name
+    assert ours.same_for_one_hot[0] == pytest.approx(ours.same_for_one_hot[1], rel=1e-6)
+    assert ours.double_softmax == pytest.approx(theirs.double_softmax, rel=1e-5)
+    assert ours.soft_loss == pytest.approx(theirs.soft_loss, rel=1e-5)
+    assert close(ours.ignore, theirs.ignore, 1e-5, 1e-6) and ours.ignore[1][1] == 0.0
+    assert ours.all_ignored != ours.all_ignored and theirs.all_ignored != theirs.all_ignored  # nan
+    for mine, pytorchs in zip(
+        ours.ce_errors + ours.bce_errors, theirs.ce_errors + theirs.bce_errors
+    ):
+        _error_matches(mine, pytorchs)
+    assert ours.seq_loss == pytest.approx(theirs.seq_loss, rel=1e-5)
+    assert ours.seq_loss == pytest.approx(ours.flat_loss, rel=1e-6)
+    _same_error(ours, theirs, "seq_error", "nll_error")
+    assert ours.mse_warning == theirs.mse_warning and len(ours.mse_warning) == 1
+    assert ours.broadcast_mse == pytest.approx(theirs.broadcast_mse, rel=1e-5)
+    assert ours.right_mse == pytest.approx(theirs.right_mse, rel=1e-5)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.7 * ours.losses[0]
+    assert ours.agreement == theirs.agreement

@@ -46,3 +46,19 @@ def test_writes_into_an_expanded_tensor_as_pytorch(change):
         assert ours == theirs
     else:
         assert ours[0] == pytest.approx(theirs[0], rel=1e-6)
+
+
+@pytest.mark.parametrize(
+    "target", [lambda lib: lib.zeros(5, 4), lambda lib: lib.zeros(2, 5), lambda lib: lib.zeros(5)]
+)
+def test_nll_loss_checks_the_target_shape_before_its_dtype(target):
+    # log_softmax outputs with one-hot float targets: PyTorch's shape words, not the dtype's
+    def error(lib, shape):
+        try:
+            lib.nn.functional.nll_loss(lib.zeros(*shape), target(lib))
+        except (RuntimeError, ValueError) as e:
+            return type(e), str(e)
+
+    for shape in ((5, 4), (2, 4, 3)):
+        ours, theirs = error(minigrad, shape), error(torch, shape)
+        assert ours[0] is theirs[0] and theirs[1].rstrip(".").lower() in ours[1].lower()
