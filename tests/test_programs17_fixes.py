@@ -62,3 +62,41 @@ def test_nll_loss_checks_the_target_shape_before_its_dtype(target):
     for shape in ((5, 4), (2, 4, 3)):
         ours, theirs = error(minigrad, shape), error(torch, shape)
         assert ours[0] is theirs[0] and theirs[1].rstrip(".").lower() in ours[1].lower()
+
+
+def _call(lib, fn):
+    try:
+        return fn(lib).tolist()
+    except (RuntimeError, IndexError) as e:
+        return str(e)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        # a repeated index without accumulate: the last write wins (not the sum of the writes)
+        lambda m: m.zeros(3).index_put_((m.tensor([0, 0, 1, 1, 0]),), m.arange(1.0, 6.0)),
+        lambda m: m.zeros(3, 2).index_copy(1, m.tensor([1, 1]), m.arange(6.0).reshape(3, 2)),
+        lambda m: m.zeros(4).index_put((m.tensor([2, 2]),), m.tensor(7.0)),
+        # scatter and scatter_reduce take int32 indices, as gather does
+        lambda m: m.zeros(3, 4).scatter(1, m.tensor([[1], [0], [3]], dtype=m.int32), 1.0),
+        lambda m: m.zeros(2, 3).scatter_reduce(
+            1, m.tensor([[0, 0], [2, 1]], dtype=m.int32), m.ones(2, 2), "sum"
+        ),
+        # PyTorch's words: gather's dims, index dtypes, scatter_reduce's reduce names,
+        # masked_fill's value, index tensors that do not broadcast
+        lambda m: m.gather(m.zeros(3, 4), 1, m.tensor([0, 1])),
+        lambda m: m.gather(m.zeros(3, 4), 1, m.zeros(3, 1)),
+        lambda m: m.zeros(3, 4).scatter(1, m.zeros(3, 1), 1.0),
+        lambda m: m.zeros(2, 2).scatter_reduce(1, m.tensor([[0]]), m.ones(1, 1), "avg"),
+        lambda m: m.zeros(2, 2).masked_fill(m.tensor([True, False]), m.ones(2)),
+        lambda m: m.zeros(5, 3)[[0, 1], [0, 1, 2]],
+        lambda m: m.zeros(5, 3)[m.tensor([[0], [1]]), m.tensor([[0, 1, 2]] * 3)],
+    ],
+)
+def test_index_writes_and_index_errors_as_pytorch(fn):
+    ours, theirs = _call(minigrad, fn), _call(torch, fn)
+    if isinstance(theirs, str):
+        assert isinstance(ours, str) and theirs.rstrip(".") in ours, (ours, theirs)
+    else:
+        assert ours == theirs

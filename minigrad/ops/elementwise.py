@@ -709,7 +709,8 @@ def masked_fill(input, mask, value):
     if overload:
         if value.ndim:
             raise RuntimeError(
-                f"masked_fill only supports a 0-dimensional value tensor, got shape {list(value.shape)}"
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
             )
         value = value.to(input.dtype)
     else:
