@@ -110,3 +110,16 @@ def test_index_scatter_gotchas(programs):
                 _error_matches(mine, pytorchs, name)
     assert close(ours.take, theirs.take, 1e-6) and close(ours.class_means, ours.reference, 1e-5)
     assert close(ours.class_means, theirs.class_means, 1e-5, 1e-6)
+
+
+def test_sort_unique_ties(programs):
+    ours, theirs = _both(programs, "sort_unique_ties")
+    _same(ours, theirs, "tie_results", "sorted_pairs", "stable_sort", "nan_results")
+    assert ours.tie_results[:3] == [1, 1, 1]  # ties: the first index
+    assert ours.sorted_pairs == [[3, 3, 3, 2, 2, 1, 1], [1, 4, 6, 0, 3, 2, 5]]
+    assert close(ours.order_stats, theirs.order_stats, 1e-6)
+    assert ours.order_stats[4] == 2.0 and ours.order_stats[5] == 2.5  # median is no mean
+    _same(ours, theirs, "unique_results", "row_results", "cols", "run_results", "unique_float")
+    _same(ours, theirs, "unique_2d_flat", "search", "encoding", "rank_list")
+    assert ours.mrr == pytest.approx(theirs.mrr, rel=1e-6)
+    assert theirs.topk_error in ours.topk_error
