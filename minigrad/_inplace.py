@@ -118,6 +118,13 @@ class InPlaceMethods:
                 f"{ufunc}_: expected all tensors to be on the same device, but found {self.device} and {other.device}"
             )
         _check_writeable(self)
+        if ufunc == "div" and dtypes.category(self.dtype) < 2:  # true division: a float result
+            # (NumPy's true_divide would write it truncated into the integers)
+            result = dtypes.scalar_type_name(_ops.div(self, other).dtype)
+            raise RuntimeError(
+                f"div_: result type {result} can't be cast to the desired output type "
+                f"{dtypes.scalar_type_name(self.dtype)}"
+            )
         xp = self.device.xp
         name = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}[ufunc]
         try:

@@ -123,3 +123,17 @@ def test_sort_unique_ties(programs):
     _same(ours, theirs, "unique_2d_flat", "search", "encoding", "rank_list")
     assert ours.mrr == pytest.approx(theirs.mrr, rel=1e-6)
     assert theirs.topk_error in ours.topk_error
+
+
+def test_dtype_division_where(programs):
+    ours, theirs = _both(programs, "dtype_division_where")
+    _same(ours, theirs, "division", "zero_div", "where_dtypes", "where_values", "where_error")
+    assert ours.a.tolist() == theirs.a.tolist() == [7, -7, 7, -7]  # the refused int div_ left it as it was
+    for mine, pytorchs in zip(ours.div_errors, theirs.div_errors):
+        _error_matches(mine, pytorchs)
+    _same(ours, theirs, "clamps", "reductions", "mean_error", "mean_dtype_ok", "wrapping")
+    _same(ours, theirs, "iadd_ok", "rounding", "float_compare", "quant")
+    _same_error(ours, theirs, "iadd_error", "isclose_error")
+    # (minigrad takes a tensor bound with a number bound, where PyTorch has no such overload)
+    _error_matches(ours.clamp_errors[0], theirs.clamp_errors[0])
+    assert close(ours.dequant.tolist(), theirs.dequant.tolist(), 1e-6)

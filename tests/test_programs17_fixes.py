@@ -100,3 +100,27 @@ def test_index_writes_and_index_errors_as_pytorch(fn):
         assert isinstance(ours, str) and theirs.rstrip(".") in ours, (ours, theirs)
     else:
         assert ours == theirs
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        # true division in place into integers: refused (it wrote the truncated quotient)
+        lambda m: m.tensor([7, -7]).div_(m.tensor([2, 2])),
+        lambda m: m.tensor([7, -7]).div_(2),
+        lambda m: m.tensor([7, -7], dtype=m.uint8).div_(2.0),
+        lambda m: m.tensor([7, -7]).div_(m.tensor([2.0, 2.0], dtype=m.float64)),
+        lambda m: m.tensor([7, -7]).div_(2, rounding_mode="floor"),  # (an integer result: fine)
+        # PyTorch's words: div's rounding_mode, isclose's dtypes, mean of integers, clamp
+        lambda m: m.div(m.ones(2), 2, rounding_mode="round"),
+        lambda m: m.isclose(m.ones(2), m.ones(2).double()),
+        lambda m: m.arange(3).mean(),
+        lambda m: m.ones(2).clamp(),
+    ],
+)
+def test_division_and_dtype_words_as_pytorch(fn):
+    ours, theirs = _call(minigrad, fn), _call(torch, fn)
+    if isinstance(theirs, str):
+        assert isinstance(ours, str) and theirs.rstrip(".") in ours, (ours, theirs)
+    else:
+        assert ours == theirs
