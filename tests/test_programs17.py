@@ -128,7 +128,9 @@ def test_sort_unique_ties(programs):
 def test_dtype_division_where(programs):
     ours, theirs = _both(programs, "dtype_division_where")
     _same(ours, theirs, "division", "zero_div", "where_dtypes", "where_values", "where_error")
-    assert ours.a.tolist() == theirs.a.tolist() == [7, -7, 7, -7]  # the refused int div_ left it as it was
+    assert (
+        ours.a.tolist() == theirs.a.tolist() == [7, -7, 7, -7]
+    )  # the refused int div_ left it as it was
     for mine, pytorchs in zip(ours.div_errors, theirs.div_errors):
         _error_matches(mine, pytorchs)
     _same(ours, theirs, "clamps", "reductions", "mean_error", "mean_dtype_ok", "wrapping")
@@ -137,3 +139,21 @@ def test_dtype_division_where(programs):
     # (minigrad takes a tensor bound with a number bound, where PyTorch has no such overload)
     _error_matches(ours.clamp_errors[0], theirs.clamp_errors[0])
     assert close(ours.dequant.tolist(), theirs.dequant.tolist(), 1e-6)
+
+
+def test_param_registration_gotchas(programs):
+    ours, theirs = _both(programs, "param_registration_gotchas")
+    for name in ("ListOfParams", "Registered"):
+        mine, pytorchs = ours.results[name], theirs.results[name]
+        assert mine[:5] == pytorchs[:5] and mine[6:] == pytorchs[6:], name
+        assert close(mine[5], pytorchs[5], 1e-5), name
+    assert ours.results["ListOfParams"][0] == 0  # a list of Parameters registers none
+    _same(ours, theirs, "optimizer_error", "strict_error", "load_report", "loaded_equal")
+    _same(ours, theirs, "shape_error", "assign_error", "assign_ok", "del_ok", "bias_keys")
+    _same_error(ours, theirs, "group_error")
+    # PyTorch loads a saved state into groups of the same sizes whatever their parameters'
+    # shapes (the next step fails); minigrad refuses the mismatched shapes when loading
+    assert theirs.size_error is None and "has shape" in ours.size_error[1]
+    assert ours.optimizer_facts[:6] == theirs.optimizer_facts[:6]
+    assert close(ours.optimizer_facts[6], theirs.optimizer_facts[6], 1e-4, 1e-8)
+    assert repr(ours.fresh) == repr(theirs.fresh)

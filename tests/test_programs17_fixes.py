@@ -124,3 +124,11 @@ def test_division_and_dtype_words_as_pytorch(fn):
         assert isinstance(ours, str) and theirs.rstrip(".") in ours, (ours, theirs)
     else:
         assert ours == theirs
+
+
+def test_optimizer_repr_separates_groups_as_pytorch():
+    def text(lib):
+        p = [lib.nn.Parameter(lib.zeros(1)) for _ in range(3)]
+        return repr(lib.optim.Adam([{"params": [q]} for q in p], lr=0.1))
+
+    assert text(minigrad) == text(torch)
