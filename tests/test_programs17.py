@@ -157,3 +157,19 @@ def test_param_registration_gotchas(programs):
     assert ours.optimizer_facts[:6] == theirs.optimizer_facts[:6]
     assert close(ours.optimizer_facts[6], theirs.optimizer_facts[6], 1e-4, 1e-8)
     assert repr(ours.fresh) == repr(theirs.fresh)
+
+
+def test_eval_nograd_inference(programs):
+    ours, theirs = _both(programs, "eval_nograd_inference")
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6)
+    assert close(ours.running_after_train, theirs.running_after_train, 1e-5, 1e-6)
+    assert close(ours.nograd_updates, theirs.nograd_updates, 1e-5, 1e-6)
+    assert ours.nograd_updates[0] == 8  # the three no_grad passes in train mode counted
+    _same(ours, theirs, "eval_facts", "flags", "single_error", "single_ok", "single_2d")
+    assert ours.eval_facts[:4] == [False, True, True, False]
+    assert close(ours.eval_out, theirs.eval_out, 1e-5, 1e-6)
+    assert close(ours.bn_variants, theirs.bn_variants, 1e-6)
+    _same(ours, theirs, "dropout_eval", "dropout_scale", "inside", "modes", "ng_grad")
+    _same(ours, theirs, "cloned_ok", "inf_after", "normal_facts", "decorated", "grad_modes")
+    for mine, pytorchs in zip(ours.inference_errors, theirs.inference_errors):
+        assert mine[0] == pytorchs[0] and mine[1][:70] == pytorchs[1][:70]
