@@ -173,3 +173,15 @@ def test_eval_nograd_inference(programs):
     _same(ours, theirs, "cloned_ok", "inf_after", "normal_facts", "decorated", "grad_modes")
     for mine, pytorchs in zip(ours.inference_errors, theirs.inference_errors):
         assert mine[0] == pytorchs[0] and mine[1][:70] == pytorchs[1][:70]
+
+
+def test_einsum_edge_cases(programs):
+    ours, theirs = _both(programs, "einsum_edge_cases")
+    _same(ours, theirs, "basics", "ellipsis_facts")
+    assert ours.basics[0] == [0.0, 4.0, 8.0] and ours.basics[1] == 12.0
+    for mine, pytorchs in zip(ours.errors, theirs.errors):
+        _error_matches(mine, pytorchs)
+    assert close(ours.bilinear[0], theirs.bilinear[0], 1e-5, 1e-5) and ours.bilinear[1] < 1e-3
+    assert close(ours.bilinear[2], theirs.bilinear[2], 1e-5, 1e-4)
+    assert ours.attention[0] and theirs.attention[0]
+    assert close(ours.attention[1:], theirs.attention[1:], 1e-5, 1e-5)

@@ -132,3 +132,24 @@ def test_optimizer_repr_separates_groups_as_pytorch():
         return repr(lib.optim.Adam([{"params": [q]} for q in p], lr=0.1))
 
     assert text(minigrad) == text(torch)
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [  # PyTorch's words for einsum's equation errors
+        lambda m: m.einsum("ij,jk->ik", m.ones(2, 3), m.ones(4, 5)),
+        lambda m: m.einsum("ij,jk->ik", m.ones(2, 3)),
+        lambda m: m.einsum("i->i", m.ones(2), m.ones(2)),
+        lambda m: m.einsum("ij->ik", m.ones(2, 2)),
+        lambda m: m.einsum("ij->ii", m.ones(2, 2)),
+        lambda m: m.einsum("ijk->i", m.ones(2, 2)),
+        lambda m: m.einsum("ii->i", m.ones(2, 3)),
+        lambda m: m.einsum("ij,jk", m.ones(2, 1), m.ones(3, 2)),  # size 1 broadcasts
+    ],
+)
+def test_einsum_errors_as_pytorch(fn):
+    ours, theirs = _call(minigrad, fn), _call(torch, fn)
+    if isinstance(theirs, str):
+        assert isinstance(ours, str) and theirs.rstrip(".") in ours, (ours, theirs)
+    else:
+        assert ours == theirs

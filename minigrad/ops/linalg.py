@@ -276,7 +276,12 @@ def einsum(equation: str, *operands):
     lhs, arrow, rhs = eq.partition("->")
     inputs = lhs.split(",")
     if len(inputs) != len(operands):
-        raise RuntimeError(f"einsum(): {len(inputs)} subscripts but {len(operands)} operands")
+        fewer = "fewer" if len(operands) < len(inputs) else "more"
+        raise RuntimeError(
+            f"einsum(): {fewer} operands were provided than specified in the equation "
+            f"({len(inputs)} subscripts, {len(operands)} operands)"
+        )
+    _check_output_subscripts(lhs, rhs if arrow else "")
     if not arrow:
         counts = {c: lhs.count(c) for c in set(re.sub(r"[^a-zA-Z]", "", lhs))}
         rhs = "".join(sorted(c for c, n in counts.items() if n == 1))
@@ -290,10 +295,50 @@ def einsum(equation: str, *operands):
         if "." not in subs and len(subs) != t.ndim:
             raise RuntimeError(
                 f"einsum(): the number of subscripts in the equation ({len(subs)}) does not match "
-                f"the number of dimensions ({t.ndim}) for operand {inputs.index(subs)}"
+                f"the number of dimensions ({t.ndim}) for operand {inputs.index(subs)} and no "
+                f"ellipsis was given"
             )
+    _check_subscript_sizes(inputs, operands, set(lhs))
     _bmm_dtypes(inputs, rhs, operands)
     return Einsum(inputs, rhs)(*promote(*operands))
+
+
+def _check_output_subscripts(lhs: str, rhs: str) -> None:
+    """PyTorch's errors for an output letter that no operand has, or that comes twice."""
+    for c in dict.fromkeys(rhs.replace(".", "")):
+        if rhs.count(c) > 1:
+            raise RuntimeError(
+                f"einsum(): output subscript {c} appears more than once in the output"
+            )
+        if c not in lhs:
+            raise RuntimeError(
+                f"einsum(): output subscript {c} does not appear in the equation for any input "
+                f"operand"
+            )
+
+
+def _check_subscript_sizes(inputs, operands, named) -> None:
+    """PyTorch's errors for a letter (of the equation, ``named``; not one standing for ``...``)
+    whose sizes differ: repeated in one operand, or across operands where neither is 1."""
+    seen = {}
+    for i, (subs, t) in enumerate(zip(inputs, operands)):
+        own = {}
+        for c, n in zip(subs, getattr(t, "shape", ())):
+            if c not in named:
+                continue
+            if c in own and own[c] != n:
+                raise RuntimeError(
+                    f"einsum(): subscript {c} is repeated for operand {i} but the sizes don't "
+                    f"match, {n} != {own[c]}"
+                )
+            own[c] = n
+        for c, n in own.items():
+            if c in seen and n != seen[c] and 1 not in (n, seen[c]):
+                raise RuntimeError(
+                    f"einsum(): subscript {c} has size {n} for operand {i} which does not "
+                    f"broadcast with previously seen size {seen[c]}"
+                )
+            seen[c] = n if seen.get(c, 1) == 1 else seen[c]
 
 
 def _bmm_dtypes(inputs, rhs, operands) -> None:
