@@ -185,3 +185,15 @@ def test_einsum_edge_cases(programs):
     assert close(ours.bilinear[2], theirs.bilinear[2], 1e-5, 1e-4)
     assert ours.attention[0] and theirs.attention[0]
     assert close(ours.attention[1:], theirs.attention[1:], 1e-5, 1e-5)
+
+
+def test_tensor_creation_conversion(programs):
+    ours, theirs = _both(programs, "tensor_creation_conversion")
+    assert ours.ctor[1:] == theirs.ctor[1:] and ours.ctor[0] == theirs.ctor[0] == [3]
+    _same(ours, theirs, "legacy", "inference", "copy_warning", "copy_facts", "scalars_ok")
+    assert len(ours.copy_warning) == 1 and "detach().clone()" in ours.copy_warning[0]
+    _same(ours, theirs, "stacked", "ragged_error", "sharing", "dtype_from_numpy", "numpy_error")
+    assert ours.sharing[0] == [5.0, 7.0, 0.0] and ours.sharing[2] == [0.0, 0.0, 0.0]
+    _same(ours, theirs, "numpy_ok", "noncontig_from_numpy", "negative_stride", "scalar_errors")
+    _same(ours, theirs, "scalars", "likes", "like_error", "ranges")
+    _same_error(ours, theirs, "list_error", "range_error")

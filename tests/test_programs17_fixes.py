@@ -153,3 +153,18 @@ def test_einsum_errors_as_pytorch(fn):
         assert isinstance(ours, str) and theirs.rstrip(".") in ours, (ours, theirs)
     else:
         assert ours == theirs
+
+
+@pytest.mark.parametrize("make", ["from_numpy", "as_tensor", "tensor", "asarray"])
+def test_negative_numpy_strides_refused_as_pytorch(make):
+    # np.flip / a[::-1] / an image's [..., ::-1]: PyTorch asks for a copy
+    import numpy as np
+
+    flipped = np.arange(6.0).reshape(2, 3)[:, ::-1]
+    errors = []
+    for lib in (minigrad, torch):
+        with pytest.raises(ValueError) as info:
+            getattr(lib, make)(flipped)
+        errors.append(str(info.value))
+    assert errors[0] == errors[1] and "with array.copy()" in errors[0]
+    assert getattr(minigrad, make)(flipped.copy()).tolist() == flipped.tolist()
