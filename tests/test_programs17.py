@@ -197,3 +197,18 @@ def test_tensor_creation_conversion(programs):
     _same(ours, theirs, "numpy_ok", "noncontig_from_numpy", "negative_stride", "scalar_errors")
     _same(ours, theirs, "scalars", "likes", "like_error", "ranges")
     _same_error(ours, theirs, "list_error", "range_error")
+
+
+def test_optimizer_grad_gotchas(programs):
+    ours, theirs = _both(programs, "optimizer_grad_gotchas")
+    _same(ours, theirs, "accumulated", "after_zero", "after_zero_false", "skipped", "frozen")
+    assert ours.accumulated and ours.after_zero == [True, True]
+    assert ours.skipped[1] == [1.0, 1.0]  # b had no grad: no weight decay, no momentum state
+    _same(ours, theirs, "empty_error", "groups", "order_warning", "lrs")
+    _same_error(ours, theirs, "dup_error", "add_error", "nonfinite_error")
+    assert close(ours.clipping, theirs.clipping, 1e-5) and ours.clipping[2] == pytest.approx(1.0)
+    assert close(ours.clipped_values, theirs.clipped_values, 1e-6)
+    assert ours.accumulation_gap < 1e-6
+    for name in ("adam", "adamw"):
+        assert close(ours.results[name], theirs.results[name], 1e-5, 1e-6), name
+    assert ours.results["adam"][1] != ours.results["adamw"][1]

@@ -18,12 +18,14 @@ torch.manual_seed(0)
 def error_of(fn):
     try:
         fn()
-    except Exception as e:  # noqa: BLE001 - the program records whichever error it gets
+    except Exception as e:  # the program records whichever error it gets
         return [type(e).__name__, str(e)]
     return None
 
 
-model = nn.Sequential(nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 2))
+model = nn.Sequential(
+    nn.Linear(4, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 2)
+)
 x = torch.randn(16, 4)
 y = torch.randint(0, 2, (16,))
 opt = torch.optim.SGD(model.parameters(), lr=0.1)
@@ -35,7 +37,11 @@ for _ in range(5):
     opt.step()
     losses.append(loss.item())
 bn = model[1]
-running_after_train = [bn.running_mean.tolist(), bn.running_var.tolist(), bn.num_batches_tracked.item()]
+running_after_train = [
+    bn.running_mean.tolist(),
+    bn.running_var.tolist(),
+    bn.num_batches_tracked.item(),
+]
 
 # Evaluating in train mode: dropout is random and batch statistics depend on the batch.
 probe = torch.randn(4, 4)

@@ -17,7 +17,7 @@ torch.manual_seed(0)
 def error_of(fn):
     try:
         fn()
-    except Exception as e:  # noqa: BLE001 - the program records whichever error it gets
+    except Exception as e:  # the program records whichever error it gets
         return [type(e).__name__, str(e)]
     return None
 
@@ -44,7 +44,10 @@ ok_after_clone = ex.clone().add_(1)[3].tolist()
 bad_expand = error_of(lambda: torch.zeros(2, 3).expand(4, 3))
 expand_minus_one = list(torch.zeros(2, 1).expand(-1, 5).shape)
 expand_new_dims = list(torch.zeros(3).expand(2, 4, 3).shape)
-repeat_shapes = [list(torch.zeros(2, 3).repeat(2, 2).shape), list(torch.zeros(3).repeat(2, 1, 2).shape)]
+repeat_shapes = [
+    list(torch.zeros(2, 3).repeat(2, 2).shape),
+    list(torch.zeros(3).repeat(2, 1, 2).shape),
+]
 repeat_error = error_of(lambda: torch.zeros(2, 3).repeat(2))
 repeat_interleave = torch.tensor([1, 2, 3]).repeat_interleave(2).tolist()
 
@@ -129,4 +132,9 @@ loss_e = (tiled_e * weights).tanh().sum()
 loss_r = (tiled_r * weights).tanh().sum()
 g_e = torch.autograd.grad(loss_e, feat)[0]
 g_r = torch.autograd.grad(loss_r, feat)[0]
-tile_results = [loss_e.item(), loss_r.item(), g_e.flatten().tolist(), (g_e - g_r).abs().max().item()]
+tile_results = [
+    loss_e.item(),
+    loss_r.item(),
+    g_e.flatten().tolist(),
+    (g_e - g_r).abs().max().item(),
+]

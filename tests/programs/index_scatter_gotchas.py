@@ -17,7 +17,7 @@ torch.manual_seed(0)
 def error_of(fn):
     try:
         fn()
-    except Exception as e:  # noqa: BLE001 - the program records whichever error it gets
+    except Exception as e:  # the program records whichever error it gets
         return [type(e).__name__, str(e)]
     return None
 
@@ -50,13 +50,17 @@ scatter_values = [
         1, torch.tensor([[0, 0], [2, 2], [3, 1]]), scatter_src, "mean", include_self=False
     )
     .tolist(),
-    torch.ones(3, 5).scatter_reduce(0, torch.tensor([[0, 1, 0, 2, 2]]), torch.full((1, 5), 4.0), "sum").tolist(),
+    torch.ones(3, 5)
+    .scatter_reduce(0, torch.tensor([[0, 1, 0, 2, 2]]), torch.full((1, 5), 4.0), "sum")
+    .tolist(),
 ]
 scatter_errors = [
     error_of(lambda: zeros.clone().scatter_(1, torch.tensor([0, 1]), 1.0)),
     error_of(lambda: zeros.clone().scatter_(1, torch.tensor([[0, 5]]), 1.0)),
     error_of(lambda: zeros.clone().scatter_(1, torch.tensor([[0, 1, 2]]), torch.ones(1, 2))),
-    error_of(lambda: zeros.clone().scatter_reduce_(1, torch.tensor([[0]]), torch.ones(1, 1), "avg")),
+    error_of(
+        lambda: zeros.clone().scatter_reduce_(1, torch.tensor([[0]]), torch.ones(1, 1), "avg")
+    ),
 ]
 
 # x[idx] += 1 with repeated indices: one increment per distinct index.

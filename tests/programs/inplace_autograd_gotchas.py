@@ -21,7 +21,7 @@ def error_of(fn):
     """The error's type name and message, or None when fn runs."""
     try:
         fn()
-    except Exception as e:  # noqa: BLE001 - the program records whichever error it gets
+    except Exception as e:  # the program records whichever error it gets
         return [type(e).__name__, str(e)]
     return None
 

@@ -17,7 +17,7 @@ torch.manual_seed(0)
 def error_of(fn):
     try:
         fn()
-    except Exception as e:  # noqa: BLE001 - the program records whichever error it gets
+    except Exception as e:  # the program records whichever error it gets
         return [type(e).__name__, str(e)]
     return None
 
