@@ -179,6 +179,7 @@ def test_einsum_edge_cases(programs):
     ours, theirs = _both(programs, "einsum_edge_cases")
     _same(ours, theirs, "basics", "ellipsis_facts")
     assert ours.basics[0] == [0.0, 4.0, 8.0] and ours.basics[1] == 12.0
+    assert close(ours.diagonal_grad, theirs.diagonal_grad, 1e-6)
     for mine, pytorchs in zip(ours.errors, theirs.errors):
         _error_matches(mine, pytorchs)
     assert close(ours.bilinear[0], theirs.bilinear[0], 1e-5, 1e-5) and ours.bilinear[1] < 1e-3

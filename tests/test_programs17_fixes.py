@@ -168,3 +168,22 @@ def test_negative_numpy_strides_refused_as_pytorch(make):
         errors.append(str(info.value))
     assert errors[0] == errors[1] and "with array.copy()" in errors[0]
     assert getattr(minigrad, make)(flipped.copy()).tolist() == flipped.tolist()
+
+
+@pytest.mark.parametrize("equation", ["ii->i", "ii", "iij->ij", "iji->j", "ii,i->i", "ii->"])
+def test_einsum_repeated_subscripts_are_differentiable(equation):
+    # (minigrad raised NotImplementedError for gradients through a diagonal)
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    shapes = {"ii->i": [(3, 3)], "ii": [(3, 3)], "iij->ij": [(3, 3, 2)], "iji->j": [(2, 3, 2)]}
+    shapes.update({"ii,i->i": [(3, 3), (3,)], "ii->": [(3, 3)]})
+    arrays = [rng.standard_normal(s) for s in shapes[equation]]
+    ours = [minigrad.tensor(a, requires_grad=True) for a in arrays]
+    assert minigrad.autograd.gradcheck(lambda *t: minigrad.einsum(equation, *t), ours)
+    theirs = [torch.tensor(a, requires_grad=True) for a in arrays]
+    out_m, out_t = minigrad.einsum(equation, *ours), torch.einsum(equation, *theirs)
+    g_m = minigrad.autograd.grad((out_m * out_m).sum(), ours)
+    g_t = torch.autograd.grad((out_t * out_t).sum(), theirs)
+    assert np.allclose(out_m.tolist(), out_t.tolist())
+    assert all(np.allclose(a.tolist(), b.tolist()) for a, b in zip(g_m, g_t))

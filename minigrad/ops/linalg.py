@@ -266,8 +266,8 @@ def _ellipsis_as_letters(inputs, rhs, operands):
 
 def einsum(equation: str, *operands):
     """Einstein summation, ``einsum("ij,jk->ik", a, b)``, ``einsum("...id,jd->...ij", q, w)``
-    or the sublist format ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. Gradients need subscripts
-    without repeats inside one operand (no diagonals)."""
+    or the sublist format ``einsum(a, [0, 1], b, [1, 2], [0, 2])``; a letter repeated in one
+    operand takes its diagonal (``"ii->i"``, the trace ``"ii"``), differentiably."""
     if not isinstance(equation, str):
         equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -288,9 +288,6 @@ def einsum(equation: str, *operands):
         rhs = "..." + rhs if "." in lhs else rhs  # broadcast dims lead, as in PyTorch
     if "." in eq:
         inputs, rhs = _ellipsis_as_letters(inputs, rhs, operands)
-    if any(len(set(s)) != len(s) for s in inputs):
-        if any(isinstance(t, graph.Tensor) and t.requires_grad for t in operands):
-            raise NotImplementedError("einsum: gradients with repeated subscripts in one operand")
     for subs, t in zip(inputs, operands):
         if "." not in subs and len(subs) != t.ndim:
             raise RuntimeError(
@@ -299,8 +296,24 @@ def einsum(equation: str, *operands):
                 f"ellipsis was given"
             )
     _check_subscript_sizes(inputs, operands, set(lhs))
+    if any(len(set(sub)) != len(sub) for sub in inputs):  # "ii->i", "iij->ij": diagonals first
+        inputs, operands = zip(*(_take_diagonals(sub, t) for sub, t in zip(inputs, operands)))
+        inputs = list(inputs)
     _bmm_dtypes(inputs, rhs, operands)
     return Einsum(inputs, rhs)(*promote(*operands))
+
+
+def _take_diagonals(subs: str, t):
+    """An operand whose subscripts repeat a letter (``"ii"``) as its diagonal over the two
+    dims, the letter then last (``diagonal`` is differentiable: the gradient of a trace or a
+    diagonal needs no rule of its own); repeated until every letter is once."""
+    while len(set(subs)) != len(subs):
+        c = next(c for c in subs if subs.count(c) > 1)
+        p = subs.index(c)
+        q = subs.index(c, p + 1)
+        t = t.diagonal(dim1=p, dim2=q)
+        subs = subs[:p] + subs[p + 1 : q] + subs[q + 1 :] + c
+    return subs, t
 
 
 def _check_output_subscripts(lhs: str, rhs: str) -> None:

@@ -54,6 +54,11 @@ ellipsis_facts = [
     list(torch.einsum("ij,kj->ikj", torch.randn(3, 1), torch.randn(2, 5)).shape),  # size-1
 ]
 
+# Gradients through a repeated subscript: the trace's is the identity, the diagonal's a mask.
+d = torch.randn(3, 3, requires_grad=True)
+diag_loss = torch.einsum("ii", d) + torch.einsum("ii->i", d).pow(2).sum()
+diagonal_grad = torch.autograd.grad(diag_loss, d)[0].tolist()
+
 errors = [
     error_of(lambda: torch.einsum("ij,jk->ik", torch.randn(2, 3), torch.randn(4, 5))),
     error_of(lambda: torch.einsum("ij,jk->ik", torch.randn(2, 3))),
