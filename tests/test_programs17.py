@@ -213,3 +213,13 @@ def test_optimizer_grad_gotchas(programs):
     for name in ("adam", "adamw"):
         assert close(ours.results[name], theirs.results[name], 1e-5, 1e-6), name
     assert ours.results["adam"][1] != ours.results["adamw"][1]
+
+
+def test_tied_weights_module_gotchas(programs):
+    ours, theirs = _both(programs, "tied_weights_module_gotchas")
+    _same(ours, theirs, "counts", "copies", "loaded", "conversions", "hook_calls")
+    assert ours.counts[:3] == [3, 4, 108]  # the tied weight once, twice with duplicates
+    _same(ours, theirs, "module_names", "shared_params")
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.75 * ours.losses[0]
+    assert ours.tied_after[:2] == theirs.tied_after[:2] == [True, 3]
+    assert ours.tied_after[2] == pytest.approx(theirs.tied_after[2], rel=1e-4)
