@@ -520,8 +520,11 @@ class InPlaceMethods:
         basic = split is None and not any(_ops.indexing._is_array_index(k) for k in key)
         # a basic key writes through a view: only the region it selects must not repeat
         # elements (``expanded[0, 0] = v`` is allowed, as in PyTorch: it writes the shared one)
-        region = self._data[key if Ellipsis in key else (*key, Ellipsis)] if basic else None
-        _check_writeable(self, region)  # (the Ellipsis keeps a 0-d view, not a NumPy scalar)
+        try:  # (the Ellipsis keeps a 0-d view, not a NumPy scalar)
+            region = self._data[key if Ellipsis in key else (*key, Ellipsis)] if basic else None
+        except IndexError as e:
+            raise _ops.indexing.in_dimensions(e) from None
+        _check_writeable(self, region)
         try:
             if split is None:
                 self._data[key] = data

@@ -187,3 +187,11 @@ def test_einsum_repeated_subscripts_are_differentiable(equation):
     g_t = torch.autograd.grad((out_t * out_t).sum(), theirs)
     assert np.allclose(out_m.tolist(), out_t.tolist())
     assert all(np.allclose(a.tolist(), b.tolist()) for a, b in zip(g_m, g_t))
+
+
+@pytest.mark.parametrize("dtype", ["bfloat16", "float8_e5m2", "float16", "bool", "complex64"])
+def test_expanded_rows_are_written_through_in_every_dtype(dtype):
+    row = minigrad.zeros(1, 3, dtype=getattr(minigrad, dtype))
+    wide = row.expand(2, 3)
+    wide[1, 2] = 1
+    assert wide.dtype is row.dtype and row.tolist()[0][2] == 1 and wide.tolist()[0][2] == 1

@@ -205,7 +205,9 @@ class Expand(Op):
             raise RuntimeError(_expand_mismatch(self.shape, x.shape)) from None
         if type(x) is np.ndarray and x.flags.writeable:  # NumPy's broadcast is read-only; a
             # part of it without repeats (``expanded[0]``) is written through, as in PyTorch
-            out = np.lib.stride_tricks.as_strided(x, out.shape, out.strides)
+            plain = x if x.dtype.type.__module__ == "numpy" else x.view(f"u{x.dtype.itemsize}")
+            # (ml_dtypes' float8/bfloat16 do not survive as_strided's array interface: as uints)
+            out = np.lib.stride_tricks.as_strided(plain, out.shape, out.strides).view(x.dtype)
         return out
 
     def backward(self, gy):
