@@ -118,6 +118,13 @@ class InPlaceMethods:
                 f"{ufunc}_: expected all tensors to be on the same device, but found {self.device} and {other.device}"
             )
         _check_writeable(self)
+        if ufunc == "div" and dtypes.category(self.dtype) < 2:  # true division: a float result
+            # (NumPy's true_divide would write it truncated into the integers)
+            result = dtypes.scalar_type_name(_ops.div(self, other).dtype)
+            raise RuntimeError(
+                f"div_: result type {result} can't be cast to the desired output type "
+                f"{dtypes.scalar_type_name(self.dtype)}"
+            )
         xp = self.device.xp
         name = {"add": "add", "sub": "subtract", "mul": "multiply", "div": "true_divide"}[ufunc]
         try:
@@ -227,10 +234,15 @@ class InPlaceMethods:
         return self._inplace(lambda s: _copied(src.to(s.device, s.dtype).expand(s.shape)), src)
 
     def zero_(self):
-        return self._fill_number(0, "ZeroBackward0")
+        once = _without_repeats(self)
+        return self._fill_number(0, "ZeroBackward0") if once is None else (once.zero_(), self)[1]
 
     def fill_(self, value):
         """Set every element to ``value`` (a number, or a 0-d tensor, differentiable in it)."""
+        once = None if isinstance(value, graph.Tensor) else _without_repeats(self)
+        if once is not None:  # an expanded tensor: filling each shared element once is the same
+            once.fill_(value)  # (PyTorch refuses a 0-d tensor value there, as other writes)
+            return self
         if isinstance(value, graph.Tensor):
             if value.ndim != 0:
                 raise RuntimeError(
@@ -503,9 +515,16 @@ class InPlaceMethods:
             self[key].copy_(value)  # a view: the change is recorded on this tensor (CopySlices)
             return
         data = value.to(self.device, self.dtype)._data if isinstance(value, graph.Tensor) else value
-        _check_writeable(self)
         key = _ops.indexing.normalize_key(self, key)
         split = _ops.indexing.split_int_key(key)
+        basic = split is None and not any(_ops.indexing._is_array_index(k) for k in key)
+        # a basic key writes through a view: only the region it selects must not repeat
+        # elements (``expanded[0, 0] = v`` is allowed, as in PyTorch: it writes the shared one)
+        try:  # (the Ellipsis keeps a 0-d view, not a NumPy scalar)
+            region = self._data[key if Ellipsis in key else (*key, Ellipsis)] if basic else None
+        except IndexError as e:
+            raise _ops.indexing.in_dimensions(e) from None
+        _check_writeable(self, region)
         try:
             if split is None:
                 self._data[key] = data
@@ -711,9 +730,25 @@ def _full_like(t, value):
     return graph.Tensor._make(t.device.xp.full(t.shape, value, dtype=t._data.dtype), t.device)
 
 
-def _check_writeable(t) -> None:
+def _without_repeats(t):
+    """The view of ``t`` that holds each of its elements once, where ``t`` repeats elements
+    (an expanded tensor: stride 0 along a dim longer than 1), else None. PyTorch fills such a
+    tensor (``fill_``, ``zero_``: every copy gets the same value) but refuses other writes."""
+    data = t._data
+    strides = getattr(data, "strides", None)
+    if not strides or not data.size or all(st or n == 1 for st, n in zip(strides, data.shape)):
+        return None
+    return t[
+        tuple(slice(None) if st or n == 1 else slice(0, 1) for st, n in zip(strides, data.shape))
+    ]
+
+
+def _check_writeable(t, region=None) -> None:
+    """Refuse an in-place write into ``t`` (or into ``region``, the part of ``t._data`` that
+    a basic-key assignment writes) where elements repeat, or whose memory is read-only."""
     refuse_conj_write(t)
-    data = t._data  # an expanded view has stride 0 along a repeated dim (on any backend)
+    data = t._data if region is None else region  # an expanded view has stride 0 along a
+    # repeated dim (on any backend)
     # (NumPy gives an empty array stride 0 everywhere: nothing to write, nothing shared)
     if data.size and any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
         raise RuntimeError(

@@ -72,6 +72,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         data = _tensors_as_scalars(data)
     if hasattr(data, "_storage_array"):  # a TypedStorage: its elements, in its dtype
         data = data._storage_array()
+    _refuse_negative_strides(data)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else None
     with backend.allocating("tensor", dev):
@@ -79,6 +80,17 @@ def tensor(data, dtype=None, device=None, requires_grad=False) -> Tensor:
         if array is data or getattr(array, "base", None) is data:
             array = array.copy()
     return _finish(array, dev, requires_grad)
+
+
+def _refuse_negative_strides(data) -> None:
+    """PyTorch's error for a NumPy array with a negative stride (``a[::-1]``, ``np.flip``, an
+    image's ``[:, :, ::-1]``) given to ``tensor``, ``as_tensor`` or ``from_numpy``."""
+    if isinstance(data, np.ndarray) and any(st < 0 for st in data.strides):
+        raise ValueError(
+            "At least one stride in the given numpy array is negative, and tensors with negative "
+            "strides are not currently supported. (You can probably work around this by making "
+            "a copy of your array  with array.copy().) "
+        )
 
 
 def _tensors_as_scalars(data):
@@ -111,6 +123,7 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like :func:`tensor`, but shares memory with a NumPy array or tensor when it can."""
     if isinstance(data, Tensor):
         return data.to(device or data.device, dtype or data.dtype)
+    _refuse_negative_strides(data)
     dev = _device(device)
     out = Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype) if dtype else None, dev), dev)
     if isinstance(data, np.ndarray):
@@ -155,6 +168,7 @@ def from_numpy(array) -> Tensor:
     if not isinstance(array, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(array).__name__})")
     dtypes.from_numpy(array.dtype)  # refuses element types minigrad has no name for
+    _refuse_negative_strides(array)
     return _warn_if_read_only(Tensor._make(array, backend.CPU))
 
 

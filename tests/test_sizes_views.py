@@ -543,12 +543,19 @@ def test_setitem_with_index_tensors_and_masks_in_the_graph_as_pytorch():
 @pytest.mark.parametrize("device", ["cpu", "fakegpu"])
 def test_in_place_on_an_expanded_view_as_pytorch(device):
     x = minigrad.zeros(3, device=device)
-    for change in (lambda e: e.add_(1), lambda e: e.fill_(2.0), lambda e: e.__setitem__(0, 1.0)):
+    column = (slice(None), 0)  # a column of an expanded row: the same element twice
+    for change in (lambda e: e.add_(1), lambda e: e.mul_(2.0), lambda e: e.__setitem__(column, 1)):
         with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
             change(x.expand(2, 3))
     x.expand(1, 3).add_(1)  # nothing repeated: a writable view, as in PyTorch
     x.expand(3).add_(1)
     assert x.tolist() == [2.0, 2.0, 2.0]
+    x.expand(2, 3)[0] = 3.0  # one row repeats nothing: written through, as in PyTorch
+    x.expand(2, 3)[1, 2] = 4.0
+    x.expand(2, 3)[1][:1].sub_(1)
+    assert x.tolist() == [2.0, 3.0, 4.0]
+    x.expand(2, 3).fill_(5.0)  # every copy of an element gets the same value: allowed
+    assert x.tolist() == [5.0, 5.0, 5.0]
 
 
 def test_view_as_a_dtype_reads_the_same_bytes():

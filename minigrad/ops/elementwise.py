@@ -611,7 +611,10 @@ def div(input, other, rounding_mode=None):
         if not getattr(a, "dtype", getattr(b, "dtype", None)).is_floating_point:
             return TruncDivide()(a, b)
         return Div()(a, b).trunc()
-    raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    raise RuntimeError(  # (PyTorch's type and words)
+        f"div expected rounding_mode to be one of None, 'trunc', or 'floor' but found "
+        f"{rounding_mode!r}"
+    )
 
 
 def floor_divide(input, other):
@@ -709,7 +712,8 @@ def masked_fill(input, mask, value):
     if overload:
         if value.ndim:
             raise RuntimeError(
-                f"masked_fill only supports a 0-dimensional value tensor, got shape {list(value.shape)}"
+                "masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                f"{value.ndim} dimension(s)."
             )
         value = value.to(input.dtype)
     else:

@@ -3,6 +3,8 @@ index_select, gather and scatter_add."""
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from .. import _torch_function as _tf
@@ -142,9 +144,9 @@ class ScatterAdd(Op):
 def _leading_region(x, index_shape, dim, whole_dim=True):
     """``x`` cut to ``index_shape`` in every dim (but ``dim`` when ``whole_dim``), as gather reads."""
     if x.ndim != len(index_shape):
-        raise RuntimeError(
-            f"gather/scatter: index has {len(index_shape)} dims but the tensor has {x.ndim}; "
-            f"they must have the same number of dimensions"
+        raise RuntimeError(  # (PyTorch's words for gather; scatter checks self's dims first)
+            f"Index tensor must have the same number of dimensions as input tensor (gather/"
+            f"scatter: index has {len(index_shape)} dims, the tensor {x.ndim})"
         )
     for d, (n, m) in enumerate(zip(index_shape, x.shape)):
         if n > m and (d != dim or not whole_dim):
@@ -198,10 +200,19 @@ def getitem(input, key):
 
 
 def in_dimensions(error: Exception) -> Exception:
-    """NumPy's "out of bounds for axis 0" as PyTorch words it: "for dimension 0"."""
+    """NumPy's "out of bounds for axis 0" as PyTorch words it: "for dimension 0"; its index
+    arrays that do not broadcast as PyTorch words them ("indexing tensors", shapes as lists)."""
     text = str(error)
     if isinstance(error, IndexError) and " for axis " in text:
         return type(error)(text.replace(" for axis ", " for dimension "))
+    if isinstance(error, IndexError) and "indexing arrays could not be broadcast" in text:
+        shapes = re.findall(r"\(([\d, ]*)\)", text.split("shapes", 1)[1])
+        lists = ", ".join(
+            "[" + ", ".join(n for n in s.replace(" ", "").split(",") if n) + "]" for s in shapes
+        )
+        return IndexError(
+            f"shape mismatch: indexing tensors could not be broadcast together with shapes {lists}"
+        )
     return error
 
 
@@ -447,7 +458,8 @@ def _check_index(input, index, op):
     if not isinstance(index, graph.Tensor):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
     if index.dtype not in (dtypes.int64, dtypes.int32):
-        raise RuntimeError(f"{op}(): Expected dtype int32 or int64 for index, got {index.dtype}")
+        allowed = "int32 or int64" if op == "index_select" else "int32/int64"  # (PyTorch's)
+        raise RuntimeError(f"{op}(): Expected dtype {allowed} for index, got {index.dtype}")
     if index.device is not input.device:
         raise RuntimeError(
             f"{op}(): expected all tensors to be on the same device, but found at least two "

@@ -266,8 +266,8 @@ def _ellipsis_as_letters(inputs, rhs, operands):
 
 def einsum(equation: str, *operands):
     """Einstein summation, ``einsum("ij,jk->ik", a, b)``, ``einsum("...id,jd->...ij", q, w)``
-    or the sublist format ``einsum(a, [0, 1], b, [1, 2], [0, 2])``. Gradients need subscripts
-    without repeats inside one operand (no diagonals)."""
+    or the sublist format ``einsum(a, [0, 1], b, [1, 2], [0, 2])``; a letter repeated in one
+    operand takes its diagonal (``"ii->i"``, the trace ``"ii"``), differentiably."""
     if not isinstance(equation, str):
         equation, operands = _sublist_equation((equation, *operands))
     if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
@@ -276,24 +276,82 @@ def einsum(equation: str, *operands):
     lhs, arrow, rhs = eq.partition("->")
     inputs = lhs.split(",")
     if len(inputs) != len(operands):
-        raise RuntimeError(f"einsum(): {len(inputs)} subscripts but {len(operands)} operands")
+        fewer = "fewer" if len(operands) < len(inputs) else "more"
+        raise RuntimeError(
+            f"einsum(): {fewer} operands were provided than specified in the equation "
+            f"({len(inputs)} subscripts, {len(operands)} operands)"
+        )
+    _check_output_subscripts(lhs, rhs if arrow else "")
     if not arrow:
         counts = {c: lhs.count(c) for c in set(re.sub(r"[^a-zA-Z]", "", lhs))}
         rhs = "".join(sorted(c for c, n in counts.items() if n == 1))
         rhs = "..." + rhs if "." in lhs else rhs  # broadcast dims lead, as in PyTorch
     if "." in eq:
         inputs, rhs = _ellipsis_as_letters(inputs, rhs, operands)
-    if any(len(set(s)) != len(s) for s in inputs):
-        if any(isinstance(t, graph.Tensor) and t.requires_grad for t in operands):
-            raise NotImplementedError("einsum: gradients with repeated subscripts in one operand")
     for subs, t in zip(inputs, operands):
         if "." not in subs and len(subs) != t.ndim:
             raise RuntimeError(
                 f"einsum(): the number of subscripts in the equation ({len(subs)}) does not match "
-                f"the number of dimensions ({t.ndim}) for operand {inputs.index(subs)}"
+                f"the number of dimensions ({t.ndim}) for operand {inputs.index(subs)} and no "
+                f"ellipsis was given"
             )
+    _check_subscript_sizes(inputs, operands, set(lhs))
+    if any(len(set(sub)) != len(sub) for sub in inputs):  # "ii->i", "iij->ij": diagonals first
+        inputs, operands = zip(*(_take_diagonals(sub, t) for sub, t in zip(inputs, operands)))
+        inputs = list(inputs)
     _bmm_dtypes(inputs, rhs, operands)
     return Einsum(inputs, rhs)(*promote(*operands))
+
+
+def _take_diagonals(subs: str, t):
+    """An operand whose subscripts repeat a letter (``"ii"``) as its diagonal over the two
+    dims, the letter then last (``diagonal`` is differentiable: the gradient of a trace or a
+    diagonal needs no rule of its own); repeated until every letter is once."""
+    while len(set(subs)) != len(subs):
+        c = next(c for c in subs if subs.count(c) > 1)
+        p = subs.index(c)
+        q = subs.index(c, p + 1)
+        t = t.diagonal(dim1=p, dim2=q)
+        subs = subs[:p] + subs[p + 1 : q] + subs[q + 1 :] + c
+    return subs, t
+
+
+def _check_output_subscripts(lhs: str, rhs: str) -> None:
+    """PyTorch's errors for an output letter that no operand has, or that comes twice."""
+    for c in dict.fromkeys(rhs.replace(".", "")):
+        if rhs.count(c) > 1:
+            raise RuntimeError(
+                f"einsum(): output subscript {c} appears more than once in the output"
+            )
+        if c not in lhs:
+            raise RuntimeError(
+                f"einsum(): output subscript {c} does not appear in the equation for any input "
+                f"operand"
+            )
+
+
+def _check_subscript_sizes(inputs, operands, named) -> None:
+    """PyTorch's errors for a letter (of the equation, ``named``; not one standing for ``...``)
+    whose sizes differ: repeated in one operand, or across operands where neither is 1."""
+    seen = {}
+    for i, (subs, t) in enumerate(zip(inputs, operands)):
+        own = {}
+        for c, n in zip(subs, getattr(t, "shape", ())):
+            if c not in named:
+                continue
+            if c in own and own[c] != n:
+                raise RuntimeError(
+                    f"einsum(): subscript {c} is repeated for operand {i} but the sizes don't "
+                    f"match, {n} != {own[c]}"
+                )
+            own[c] = n
+        for c, n in own.items():
+            if c in seen and n != seen[c] and 1 not in (n, seen[c]):
+                raise RuntimeError(
+                    f"einsum(): subscript {c} has size {n} for operand {i} which does not "
+                    f"broadcast with previously seen size {seen[c]}"
+                )
+            seen[c] = n if seen.get(c, 1) == 1 else seen[c]
 
 
 def _bmm_dtypes(inputs, rhs, operands) -> None:

@@ -185,8 +185,9 @@ class UnfoldWindows(Op):
 
 
 class Expand(Op):
-    """y = x broadcast to a larger shape (a view; read-only where elements repeat, since an
-    in-place write there would be ambiguous, as PyTorch refuses it); dx = dy summed back"""
+    """y = x broadcast to a larger shape (a view; in-place writes are refused where elements
+    repeat, as PyTorch refuses them, but a part without repeats writes through); dx = dy
+    summed back"""
 
     supports_complex = True
     is_view = True
@@ -199,9 +200,15 @@ class Expand(Op):
         if self.shape[lead:] == x.shape and all(n == 1 for n in self.shape[:lead]):
             return x.reshape(self.shape)  # nothing repeated: a writable view, as in PyTorch
         try:
-            return self.xp.broadcast_to(x, self.shape)
+            out = self.xp.broadcast_to(x, self.shape)
         except ValueError:
             raise RuntimeError(_expand_mismatch(self.shape, x.shape)) from None
+        if type(x) is np.ndarray and x.flags.writeable:  # NumPy's broadcast is read-only; a
+            # part of it without repeats (``expanded[0]``) is written through, as in PyTorch
+            plain = x if x.dtype.type.__module__ == "numpy" else x.view(f"u{x.dtype.itemsize}")
+            # (ml_dtypes' float8/bfloat16 do not survive as_strided's array interface: as uints)
+            out = np.lib.stride_tricks.as_strided(plain, out.shape, out.strides).view(x.dtype)
+        return out
 
     def backward(self, gy):
         return self.formula(_expand_vjp, gy, self.input_meta[0][0])

@@ -101,7 +101,8 @@ def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
     if isinstance(input, graph.Tensor) and isinstance(other, graph.Tensor):
         if input.dtype is not other.dtype:
             raise RuntimeError(
-                f"isclose: {input.dtype} did not match {other.dtype} (both need the same dtype)"
+                f"{dtypes.scalar_type_name(input.dtype)} did not match "
+                f"{dtypes.scalar_type_name(other.dtype)} (isclose: both need the same dtype)"
             )
     a, b = promote(input, other)
     if a.dtype is dtypes.bool:

@@ -322,7 +322,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None):
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
             f"mean(): could not infer output dtype. Input dtype must be either a floating point "
-            f"or complex dtype. Got: {input.dtype.name}"
+            f"or complex dtype. Got: {dtypes.scalar_type_name(input.dtype)}"
         )
     dims = normalize_dims(dim, input.ndim, "mean")
     count = math.prod(input.shape[d] for d in dims)

@@ -159,12 +159,12 @@ def _untouched(like, dim, index):
 
 
 def _scatter_index(input, index, dim: int, op: str, src=None):
-    """The index array of a scatter along ``dim``: int64, on input's device, in ``[0, size)``,
-    no larger than ``input`` in the other dims nor than a tensor ``src`` in any (PyTorch's
-    shape check, before it reads an index)."""
-    if not isinstance(index, graph.Tensor) or index.dtype is not dtypes.int64:
+    """The index array of a scatter along ``dim``: int64 or int32, on input's device, in
+    ``[0, size)``, no larger than ``input`` in the other dims nor than a tensor ``src`` in any
+    (PyTorch's shape check, before it reads an index)."""
+    if not isinstance(index, graph.Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
         kind = index.dtype if isinstance(index, graph.Tensor) else type(index).__name__
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index, got {kind}")
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index, got {kind}")
     if index.device is not input.device:
         raise RuntimeError(
             f"{op}(): expected all tensors to be on the same device, but found at least two "
@@ -288,8 +288,8 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     if reduce == "prod":
         return ScatterProd(d, idx, include_self)(input, src)
     raise RuntimeError(
-        f"scatter_reduce(): reduce argument must be one of 'sum', 'prod', 'mean', 'amax', "
-        f"'amin', got {reduce!r}"
+        "scatter_reduce(): reduce argument must be either sum, prod, mean, amax or amin, got "
+        f"{reduce}"
     )
 
 
@@ -390,7 +390,25 @@ def index_copy(input, dim, index, source):
         "index_copy_(): self and source expected to have the same dtype, but got (self) {self} "
         "and (source) {src}",
     )
+    source = _last_of_repeats(source, key[-1], len(key) - 1)
     return where(_index_mask(input, key), IndexAdd(tuple(input.shape), key, False)(source), input)
+
+
+def _last_of_repeats(source, index, d):
+    """``source`` with the slices (along ``d``) whose index comes again later set to zero, so
+    that adding them up leaves the last one: PyTorch's CPU kernels copy in order, and with a
+    repeated index the last write wins (``index_copy_``, ``index_put_`` without accumulate)."""
+    xp = source.device.xp
+    if type(index) is not xp.ndarray or index.ndim != 1 or index.size < 2:
+        return source  # (under vmap a per-sample index is no plain array: left as it was)
+    _, first = xp.unique(index[::-1], return_index=True)  # first in reverse: last in order
+    if first.size == index.size:
+        return source
+    keep = xp.zeros(index.size, dtype=bool)
+    keep[index.size - 1 - first] = True
+    shape = [1] * source.ndim
+    shape[d] = index.size
+    return where(constant(keep.reshape(shape), source.device), source, 0)
 
 
 @on_input_device

@@ -66,7 +66,10 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
     d = normalize_dim(dim, input.ndim, "topk")
     size = input.shape[d] if input.ndim else 1
     if not 0 <= k <= size:
-        raise RuntimeError(f"topk: k ({k}) must be between 0 and the size of dim {d} ({size})")
+        raise RuntimeError(
+            f"selected index k out of range (topk: k ({k}) must be between 0 and the size of "
+            f"dim {d} ({size}))"
+        )
     if input.ndim == 0:
         return TopkResult(named_as(input.clone(), "TopkBackward0"), argsort(input))
     if input.device.type == "cpu":

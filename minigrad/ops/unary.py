@@ -363,7 +363,7 @@ def reciprocal(input):
 def clamp(input, min=None, max=None):
     """Limit values to [min, max]; tensor bounds use maximum/minimum."""
     if min is None and max is None:
-        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     tensor_cls = graph.Tensor
     if isinstance(min, tensor_cls) or isinstance(max, tensor_cls):
         out = input

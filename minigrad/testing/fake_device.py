@@ -338,6 +338,14 @@ def _take_along_axis(a, indices, axis):
     return _wrap(np.take_along_axis(a, indices, axis))
 
 
+def _broadcast_to(data, shape):
+    """``cupy.broadcast_to``: a writable view, as CuPy's is (NumPy's is read-only)."""
+    view = np.broadcast_to(data, shape)
+    if data.flags.writeable:
+        view = np.lib.stride_tricks.as_strided(data, view.shape, view.strides)
+    return view
+
+
 class _MemoryPool:
     """``cupy.get_default_memory_pool()``: bytes held by live arrays, per device."""
 
@@ -495,6 +503,7 @@ class _FakeCupy(_Namespace):
     cuda = _FakeCuda
     asnumpy = staticmethod(_asnumpy)
     take_along_axis = staticmethod(_take_along_axis)
+    broadcast_to = staticmethod(_device_call(_broadcast_to))
     asarray = staticmethod(_upload(np.asarray))
     array = staticmethod(_upload(np.array))
     ascontiguousarray = staticmethod(_upload(np.ascontiguousarray))

@@ -190,8 +190,8 @@ def nll_loss(
     if input.ndim == 0:  # (PyTorch checks the rank before the dtype)
         _check_shapes(input, target, False, "nll_loss")
     refuse_dtype(input.dtype, "nll_loss_out_frame", "nll_loss")
+    _check_shapes(input, target, False, "nll_loss")  # (PyTorch: the shapes before the dtype)
     check_target_dtype(target, "nll_loss")
-    _check_shapes(input, target, False, "nll_loss")
     rows, flat, out_shape = _as_rows(input, target, False)
     c = rows.shape[1]
     if weight is not None and weight.numel() != c:
