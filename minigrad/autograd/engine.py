@@ -424,7 +424,13 @@ def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
     in ``Node._check``) and, in anomaly mode, for NaN and infinity."""
     if node.num_outputs != 1:
         grads = _materialize(node, grads)
-    input_grads = node.apply(grads) if node_hook is None else node_hook(node, grads)
+    device = getattr(node, "device", None)  # Node.apply's common case inline: the op's device
+    if node_hook is None and device is not None and device.index == device.backend.current:
+        input_grads = node.backward(*grads)  # is current (a custom Function's node has none)
+        if type(input_grads) is not tuple or len(input_grads) != len(node.edges):
+            input_grads = node.one_per_input(input_grads)
+    else:
+        input_grads = node.apply(grads) if node_hook is None else node_hook(node, grads)
     if node.post_hooks:
         input_grads = _run_posthooks(node, input_grads, grads)
     tensor_cls, detect = graph.Tensor, anomaly_state.enabled

@@ -548,6 +548,11 @@ class Node:
                 grads = self.backward(*grad_outputs)
         else:
             grads = self.backward(*grad_outputs)
+        return self.one_per_input(grads)
+
+    def one_per_input(self, grads) -> tuple:
+        """What backward returned, as a tuple of one gradient (or None) per input edge; an
+        error naming the node when the count differs."""
         if type(grads) is not tuple:
             grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) != len(self.edges):
@@ -681,7 +686,8 @@ def accumulate_into(tensor, grad, create_graph: bool) -> None:
     wanted = GRAD_DTYPES.get(id(tensor)) if GRAD_DTYPES else None  # (Tensor.grad_dtype)
     if wanted is not None and grad.dtype is not wanted:
         grad = grad.to(wanted)
-    if tensor.grad is None:
+    held = tensor._grad if type(tensor).grad is Tensor.grad else tensor.grad  # (no call)
+    if held is None:
         if create_graph:
             tensor.grad = grad
         elif grad._adoptable and _may_adopt(grad._data, tensor._data):

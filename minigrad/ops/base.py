@@ -404,10 +404,19 @@ class Op(Node):
         make, device = tensor_cls._make, self.device
         if type(out) is not tuple:
             return make(out, device)
-        if len(out) == 2:  # most ops: spelled out, as the loop below costs a microsecond
+        n = len(out)
+        if n == 2:  # most ops: spelled out, as the loop below costs a microsecond
             a, b = out
             a = None if a is None else make(a, device)
             return a, (None if b is None else a if b is out[0] else make(b, device))
+        if n == 3:  # linear, layer norm, convolution: three distinct arrays, spelled out too
+            a, b, c = out
+            if a is not b and b is not c and a is not c:
+                return (
+                    None if a is None else make(a, device),
+                    None if b is None else make(b, device),
+                    None if c is None else make(c, device),
+                )
         wrapped = []
         for g in out:
             if g is not None:
