@@ -389,7 +389,8 @@ class Node:
         """Record this node's edges to ``inputs`` (tensors and other values, one per input of
         forward) and the metadata that backward's gradients are checked against.
 
-        The one recording path of both built-in ops and custom Functions.
+        The recording path of custom Functions; ``Op.__call__`` collects the same edges and
+        metadata in its own loop over the arguments (keep the two alike).
         """
         tensor_cls = Tensor
         edges, meta = [], []
@@ -468,7 +469,10 @@ class Node:
         saved = []  # a loop: this runs once per node of a backward
         for i, s in enumerate(self._saved):
             kind = type(s)
-            saved.append(s.unpack(self, i) if kind is saved_cls or kind is hooked_cls else s)
+            if kind is saved_cls and s.output_nr is None and s.counter.value == s.version:
+                saved.append(s.tensor)  # an unchanged input: SavedTensor.unpack's common case
+            else:
+                saved.append(s.unpack(self, i) if kind is saved_cls or kind is hooked_cls else s)
         return tuple(saved)
 
     # -- PyTorch's view of what was saved: grad_fn._saved_self, grad_fn._raw_saved_self ----------

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import _sparse_coo
 from ..autograd.graph import version_counter
+from ..tensor import Tensor
 from .optimizer import Optimizer, add, add_, grad_with_decay, state_tensor
 
 
@@ -89,9 +90,9 @@ class SGD(Optimizer):
         ):
             super()._update_group(group)
             return
-        alpha, rest = -group["lr"], []
+        alpha, rest, plain = -group["lr"], [], Tensor.grad
         for p in group["params"]:
-            grad = p.grad
+            grad = p._grad if type(p).grad is plain else p.grad  # (the property's call spared)
             if grad is None:
                 continue
             g, data = grad._data, p._data
