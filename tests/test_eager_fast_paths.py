@@ -82,3 +82,62 @@ def test_optimizer_step_restores_grad_mode_and_runs_on_each_device(device):
     with minigrad.no_grad():
         opt.step()
         assert not minigrad.is_grad_enabled()
+
+
+def test_plain_sgd_loop_matches_pytorch_on_mixed_parameters():
+    """The group-wide plain SGD loop: real float32/float64 parameters in it, a complex one and
+    a sparse gradient handed to the general loop, in one group, as PyTorch updates them."""
+    torch = pytest.importorskip("torch")
+    values = [
+        np.arange(6, dtype=np.float32).reshape(2, 3),
+        np.arange(3, dtype=np.float64),
+        np.array([1 + 2j, -1j], dtype=np.complex64),
+    ]
+    grads = [v * 0.5 + 1 for v in values]
+    ours = [minigrad.tensor(v, requires_grad=True) for v in values]
+    theirs = [torch.tensor(v, requires_grad=True) for v in values]
+    for p, q, g in zip(ours, theirs, grads):
+        p.grad, q.grad = minigrad.tensor(g), torch.tensor(g)
+    emb = minigrad.nn.Embedding(4, 2, sparse=True)
+    emb(minigrad.tensor([1, 3])).sum().backward()
+    before = emb.weight.detach().numpy().copy()
+    minigrad.optim.SGD(ours + [emb.weight], lr=0.25).step()
+    torch.optim.SGD(theirs, lr=0.25).step()
+    for p, q in zip(ours, theirs):
+        np.testing.assert_array_equal(p.detach().numpy(), q.detach().numpy())
+        assert p._version == 1
+    moved = emb.weight.detach().numpy() != before
+    assert moved[[1, 3]].all() and not moved[[0, 2]].any()
+
+
+def test_sgd_subclass_update_and_zero_grad_of_a_grad_property_override_still_run():
+    """A subclass's own ``_update`` is still called (the plain loop steps aside), and
+    zero_grad resets a parameter whose class overrides ``grad`` through that property."""
+    calls = []
+
+    class Counting(minigrad.optim.SGD):
+        def _update(self, p, state, group):
+            calls.append(p)
+            super()._update(p, state, group)
+
+    p = minigrad.ones(2, requires_grad=True)
+    p.grad = minigrad.ones(2)
+    Counting([p], lr=1.0).step()
+    assert calls == [p] and p.detach().tolist() == [0.0, 0.0]
+
+    class Shadowed(minigrad.Tensor):
+        seen = None
+
+        @property
+        def grad(self):
+            return type(self).seen
+
+        @grad.setter
+        def grad(self, value):
+            type(self).seen = value
+
+    q = Shadowed._make(np.ones(2, np.float32), p.device, True)
+    q.grad = minigrad.ones(2)
+    opt = minigrad.optim.SGD([q], lr=1.0)
+    opt.zero_grad()
+    assert Shadowed.seen is None

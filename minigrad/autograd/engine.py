@@ -235,9 +235,11 @@ def _topological_order(root_nodes):
                 if edge is not None and edge[0] not in visited:
                     child = edge[0]
                     visited.add(child)
-                    stack.append((child, iter(child.edges)))
-                    break
-            else:
+                    if child.edges:
+                        stack.append((child, iter(child.edges)))
+                        break
+                    order.append(child)  # no inputs (a leaf's node): finished at once, as the
+            else:  # stack would finish it, without its entry
                 stack.pop()
                 order.append(node)
     order.reverse()
@@ -424,7 +426,15 @@ def _run_node(node, grads, buffers, needed, retain_graph, plain) -> None:
     in ``Node._check``) and, in anomaly mode, for NaN and infinity."""
     if node.num_outputs != 1:
         grads = _materialize(node, grads)
-    input_grads = node.apply(grads) if node_hook is None else node_hook(node, grads)
+    device = getattr(node, "device", None)  # Node.apply's common case inline: the op's device
+    if node_hook is None and device is not None and device.index == device.backend.current:
+        input_grads = node.backward(*grads)  # is current (a custom Function's node has none)
+        if type(input_grads) is not tuple:  # one gradient (a one-input op's backward)
+            input_grads = input_grads if isinstance(input_grads, tuple) else (input_grads,)
+        if len(input_grads) != len(node.edges):
+            node.one_per_input(input_grads)  # (raises, naming the node)
+    else:
+        input_grads = node.apply(grads) if node_hook is None else node_hook(node, grads)
     if node.post_hooks:
         input_grads = _run_posthooks(node, input_grads, grads)
     tensor_cls, detect = graph.Tensor, anomaly_state.enabled

@@ -389,7 +389,8 @@ class Node:
         """Record this node's edges to ``inputs`` (tensors and other values, one per input of
         forward) and the metadata that backward's gradients are checked against.
 
-        The one recording path of both built-in ops and custom Functions.
+        The recording path of custom Functions; ``Op.__call__`` collects the same edges and
+        metadata in its own loop over the arguments (keep the two alike).
         """
         tensor_cls = Tensor
         edges, meta = [], []
@@ -468,7 +469,10 @@ class Node:
         saved = []  # a loop: this runs once per node of a backward
         for i, s in enumerate(self._saved):
             kind = type(s)
-            saved.append(s.unpack(self, i) if kind is saved_cls or kind is hooked_cls else s)
+            if kind is saved_cls and s.output_nr is None and s.counter.value == s.version:
+                saved.append(s.tensor)  # an unchanged input: SavedTensor.unpack's common case
+            else:
+                saved.append(s.unpack(self, i) if kind is saved_cls or kind is hooked_cls else s)
         return tuple(saved)
 
     # -- PyTorch's view of what was saved: grad_fn._saved_self, grad_fn._raw_saved_self ----------
@@ -548,6 +552,11 @@ class Node:
                 grads = self.backward(*grad_outputs)
         else:
             grads = self.backward(*grad_outputs)
+        return self.one_per_input(grads)
+
+    def one_per_input(self, grads) -> tuple:
+        """What backward returned, as a tuple of one gradient (or None) per input edge; an
+        error naming the node when the count differs."""
         if type(grads) is not tuple:
             grads = grads if isinstance(grads, tuple) else (grads,)
         if len(grads) != len(self.edges):
@@ -681,7 +690,8 @@ def accumulate_into(tensor, grad, create_graph: bool) -> None:
     wanted = GRAD_DTYPES.get(id(tensor)) if GRAD_DTYPES else None  # (Tensor.grad_dtype)
     if wanted is not None and grad.dtype is not wanted:
         grad = grad.to(wanted)
-    if tensor.grad is None:
+    held = tensor._grad if type(tensor).grad is Tensor.grad else tensor.grad  # (no call)
+    if held is None:
         if create_graph:
             tensor.grad = grad
         elif grad._adoptable and _may_adopt(grad._data, tensor._data):

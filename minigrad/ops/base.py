@@ -17,6 +17,7 @@ from ..autograd.graph import Node, version_counter
 tracer = None
 
 
+_grad_accumulator = graph.grad_accumulator
 _RECORDED = graph._RECORDED  # op class -> the class of its recorded nodes (graph.recorded_class)
 
 # This thread's grad and anomaly modes (thread-local objects, bound once: read on every op).
@@ -281,6 +282,12 @@ class Op(Node):
         requires_grad = False
         complex_ok = self.supports_complex  # (read once: most ops are called on real tensors)
         arrays = []
+        # While the op may be recorded, the loop also collects what Node.connect would (the
+        # edges and the metadata of the inputs; kept only if an input requires grad), sparing
+        # a second loop over the arguments.
+        edges = meta = None
+        if self.differentiable and _grad_state.enabled:
+            edges, meta = [], []
         for a in args:
             if isinstance(a, tensor_cls):
                 if device is None:
@@ -296,12 +303,26 @@ class Op(Node):
                 if data.dtype.char not in _PLAIN_CHARS:  # complex, uint16+, ml_dtypes' types
                     _check_input_dtype(self, data.dtype, complex_ok, args)
                 arrays.append(data)
+                if edges is not None:  # Node.connect's loop body for a tensor
+                    grad_fn = a.grad_fn
+                    if grad_fn is not None:
+                        edges.append((grad_fn, a._output_nr))
+                    elif a._base is None:
+                        edges.append((_grad_accumulator(a), 0) if a._requires_grad else None)
+                    else:
+                        edges.append(graph.gradient_edge(a))
+                    meta.append((data.shape, data.dtype, a.device))
             else:
                 arrays.append(a)
+                if edges is not None:
+                    edges.append(None)
+                    meta.append(None)
         self.device, self.xp = device, device.xp_cache or device.xp
-        recording = requires_grad and self.differentiable and _grad_state.enabled
+        recording = requires_grad and edges is not None
         if recording:
-            self.connect(args)
+            self.edges, self.input_meta = tuple(edges), tuple(meta)
+            if _anomaly_state.enabled:
+                self.trace = anomaly.creation_stack()
         try:
             if device.index != device.backend.current:  # kernels run on the data's GPU
                 with device.backend.using(device.index):
@@ -404,10 +425,19 @@ class Op(Node):
         make, device = tensor_cls._make, self.device
         if type(out) is not tuple:
             return make(out, device)
-        if len(out) == 2:  # most ops: spelled out, as the loop below costs a microsecond
+        n = len(out)
+        if n == 2:  # most ops: spelled out, as the loop below costs a microsecond
             a, b = out
             a = None if a is None else make(a, device)
             return a, (None if b is None else a if b is out[0] else make(b, device))
+        if n == 3:  # linear, layer norm, convolution: three distinct arrays, spelled out too
+            a, b, c = out
+            if a is not b and b is not c and a is not c:
+                return (
+                    None if a is None else make(a, device),
+                    None if b is None else make(b, device),
+                    None if c is None else make(c, device),
+                )
         wrapped = []
         for g in out:
             if g is not None:

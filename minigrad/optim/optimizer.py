@@ -183,8 +183,12 @@ class Optimizer:
     # -- the update -----------------------------------------------------------------------------
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all parameters: to None (the default), or to zeros in place."""
+        plain = Tensor.grad  # the property: a class that keeps it holds .grad in _grad
         for group in self.param_groups:
             for p in group["params"]:
+                if set_to_none and type(p).grad is plain:
+                    p._grad = None  # (the setter's None case, without its call)
+                    continue
                 grad = p.grad
                 if grad is None:
                     continue

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from .. import _sparse_coo
+from ..autograd.graph import version_counter
+from ..tensor import Tensor
 from .optimizer import Optimizer, add, add_, grad_with_decay, state_tensor
 
 
@@ -72,6 +76,44 @@ class SGD(Optimizer):
                 f"Nesterov momentum requires a momentum and zero dampening, got momentum="
                 f"{group['momentum']} and dampening={group['dampening']} in {where}"
             )
+
+    def _update_group(self, group: dict) -> None:
+        """Plain SGD (no momentum, weight decay or maximize) of a group's dense real parameters
+        on the CPU as one loop over the group (foreach-style): the general loop's calls per
+        parameter (``_update``, ``add_``, the state entry) were most of a small model's
+        update. The same array operations as :meth:`_update`, so the same results."""
+        if (
+            group["momentum"] != 0
+            or group["weight_decay"] != 0
+            or group["maximize"]
+            or type(self)._update is not SGD._update  # a subclass's own update
+        ):
+            super()._update_group(group)
+            return
+        alpha, rest, plain = -group["lr"], [], Tensor.grad
+        for p in group["params"]:
+            grad = p._grad if type(p).grad is plain else p.grad  # (the property's call spared)
+            if grad is None:
+                continue
+            g, data = grad._data, p._data
+            if (
+                type(g) is not np.ndarray
+                or type(data) is not np.ndarray
+                or g.dtype.kind == "c"
+                or p.device.type != "cpu"
+            ):
+                rest.append(p)  # sparse, complex or not on the CPU: the general loop
+                continue
+            if alpha == 1:  # add_(np, data, g, alpha), inline
+                data += g
+            else:
+                data += np.multiply(g, alpha)
+            counter = p._version_counter
+            if counter is None:
+                counter = version_counter(p)
+            counter.value += 1
+        if rest:
+            super()._update_group(dict(group, params=rest))
 
     def _update(self, p, state, group) -> None:
         grad, dev = p.grad._data, p.device
