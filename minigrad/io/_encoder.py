@@ -205,10 +205,9 @@ def _window_of(array):
             root = seen
     if not (root.flags.c_contiguous or root.flags.f_contiguous) or root.nbytes % item:
         return None
-    start = root.__array_interface__["data"][0]
-    flat = np.lib.stride_tricks.as_strided(root, (root.size,), (root.itemsize,), writeable=False)
-    flat = flat.view(array.dtype)  # (a view_as_real window of complex memory: its reals)
-    gap = array.__array_interface__["data"][0] - start
+    # (a contiguous root ravels to a view; a view_as_real window of complex memory: its reals)
+    flat = root.ravel(order="K").view(array.dtype)
+    gap = array.ctypes.data - root.ctypes.data
     if gap % item or any(s % item or s < 0 for s in array.strides):
         return None
     stride = [s // item for s in array.strides]
