@@ -71,7 +71,8 @@ class _Held:
 
 _LINKS: dict = {}  # id(counter) -> (counter, [_Link, ...]) in the order the views were made
 # id(array) -> (its weak reference, its memory's first and past-the-end addresses, whether its
-# values are conjugated): the views of a conjugate view are the tensors whose memory lies there
+# values are conjugated): the views of a conjugate view are the tensors whose memory it owns
+# (NumPy: found through their bases) or whose memory lies there (device arrays)
 _OWNERS: dict = {}
 
 
@@ -102,15 +103,14 @@ def _sync(counter) -> None:
 
 
 def _forget(counter, link, key: int) -> None:
-    """The view's array is gone: drop its link; a counter left without links is plain again."""
+    """The view's array is gone: drop its link."""
     _OWNERS.pop(key, None)
     entry = _LINKS.get(id(counter))
     if entry is None or link not in entry[1]:
         return
     entry[1].remove(link)
-    if not entry[1]:
+    if not entry[1]:  # (the counter stays synced: a loop conjugates the same tensor again)
         del _LINKS[id(counter)]
-        counter.__class__ = VersionCounter
 
 
 def _read_only(array) -> None:
@@ -139,7 +139,7 @@ def _link(source, view, conjugated: bool) -> None:
         link.ref = weakref.ref(array, lambda _: _forget(counter, link, key))
     except TypeError:  # (CuPy's arrays take no weak references)
         link.ref = _Held(array)
-    start = _address(array)
+    start = 0 if isinstance(array, np.ndarray) else _address(array)  # (see is_conj)
     _OWNERS[key] = (link.ref, start, start + array.nbytes, conjugated)
     if not getattr(src.flags, "writeable", True) or any(
         st == 0 and n > 1 for st, n in zip(src.strides, src.shape)
@@ -199,9 +199,16 @@ def is_conj(input) -> bool:
     if not _OWNERS:
         return False
     try:
-        if getattr(getattr(input._data, "dtype", None), "kind", None) != "c":
+        data = input._data
+        if getattr(getattr(data, "dtype", None), "kind", None) != "c":
             return False
-        address = _address(input._data)
+        if isinstance(data, np.ndarray):  # NumPy: the array that owns the memory, by identity
+            owner = data
+            while owner.base is not None:  # (through as_strided's DummyArray too)
+                owner = owner.base
+            entry = _OWNERS.get(id(owner))
+            return entry is not None and entry[0]() is owner and entry[3]
+        address = _address(data)  # (device arrays: by address)
     except NotImplementedError:  # a vmap batch: its samples are values, never views
         return False
     for ref, start, stop, conjugated in list(_OWNERS.values()):
