@@ -89,11 +89,10 @@ def test_grad_fn_names():
     assert names[1] == names[0]
 
 
-@pytest.mark.parametrize("name", sorted(VIEWS))
+# (a detached view is outside the graph)
+@pytest.mark.parametrize("name", sorted(set(VIEWS) - {"detached"}))
 def test_autograd_through_the_view_and_an_in_place_write_on_it(name):
     make = VIEWS[name]
-    if name == "detached":
-        pytest.skip("a detached view is outside the graph")
     grads = []
     for lib in (torch, mg):
         z = _z(lib, True)
