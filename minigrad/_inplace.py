@@ -12,7 +12,6 @@ from . import ops as _ops
 from ._warnings import number_first_overload
 from .autograd import anomaly, forward_ad, grad_mode, graph
 from .autograd.graph import version_counter
-from .ops.complex import refuse_conj_write
 
 
 def _on_own_device(method):
@@ -746,7 +745,6 @@ def _without_repeats(t):
 def _check_writeable(t, region=None) -> None:
     """Refuse an in-place write into ``t`` (or into ``region``, the part of ``t._data`` that
     a basic-key assignment writes) where elements repeat, or whose memory is read-only."""
-    refuse_conj_write(t)
     data = t._data if region is None else region  # an expanded view has stride 0 along a
     # repeated dim (on any backend)
     # (NumPy gives an empty array stride 0 everywhere: nothing to write, nothing shared)
@@ -833,7 +831,8 @@ def _record_copy_slices(view, result) -> None:
     base = view._base
     ops = view._view[0]
     positions = _ops.movement.view_positions(base, ops)
-    node = _ops.movement.CopySlices(positions, _ops.movement.view_part(ops))
+    part, conjugated = _ops.movement.view_part(ops), _ops.conj_view.view_conjugates(ops)
+    node = _ops.movement.CopySlices(positions, part, conjugated)
     node.device, node.xp = base.device, base.device.xp  # backward runs on the base's GPU
     node.edges = (graph.gradient_edge(base), graph.gradient_edge(result))
     node.input_meta = (

@@ -24,7 +24,7 @@ SHAPE_ONLY = {
     "SiLUOp", "LeakyReLUOp", "SoftmaxOp", "LogSoftmaxOp", "LogSumExp",
     "Compare", "Clamp", "Ceil", "Floor", "Round", "Trunc", "Sign", "Rsqrt", "Erf", "Erfc",
     "Tan", "Atan", "Asin", "Acos", "Atan2", "Hypot", "Fmod", "Remainder", "Sinc", "Real",
-    "Imag", "Conj", "ELUOp", "SoftplusOp", "Flip", "Tril", "Triu", "Pad",
+    "Imag", "Conj", "ConjView", "ELUOp", "SoftplusOp", "Flip", "Tril", "Triu", "Pad",
     "Sum", "Amax", "Amin", "Prod", "Norm2", "MatMul", "LinearOp", "Einsum", "LayerNormOp",
     "GroupNormOp", "Convolution", "MaxPool", "AvgPool", "Diagonal", "UnfoldWindows", "ViewAsReal",
     "ScaledDotProductAttention", "AttentionWeights",

@@ -232,9 +232,13 @@ def _window(flat, size, stride, offset, xp):
             f"need a storage of {need} elements, but it has {flat.size}"
         )
     item = flat.itemsize
-    return xp.lib.stride_tricks.as_strided(
-        flat[offset:], shape=size, strides=tuple(s * item for s in stride)
-    )
+    strides = tuple(s * item for s in stride)
+    try:
+        return xp.lib.stride_tricks.as_strided(flat[offset:], shape=size, strides=strides)
+    except TypeError:  # ml_dtypes' types (float8, bfloat16): the array interface cannot name
+        raw = flat.view(f"V{item}")  # them, so the window is taken of the raw bytes
+        window = xp.lib.stride_tricks.as_strided(raw[offset:], shape=size, strides=strides)
+        return window.view(flat.dtype)
 
 
 def resize(self, *sizes):

@@ -96,13 +96,8 @@ def output_nr(self) -> int:
     return self._output_nr
 
 
-def itself(self):
-    """``self``: on real tensors conjugation and negation bits are no-ops."""
-    return self
-
-
 def false(self) -> bool:
-    """False for every minigrad tensor (no conjugate/negative bit, sparse, quantized, ...)."""
+    """False for every minigrad tensor (no MKL-DNN layout, not distributed, ...)."""
     return False
 
 

@@ -426,6 +426,16 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
             raise TypeError(f"can't convert a {self.dtype} tensor to numpy: dequantize() first")
         if not force:
             self._refuse_numpy_of_graph()
+        if self._data.dtype.kind == "c" and _ops.is_conj(self):
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that has conjugate bit set. Use "
+                "tensor.resolve_conj().numpy() instead."
+            )
+        if self._base is not None and _ops.is_neg(self):
+            raise RuntimeError(
+                "Can't call numpy() on Tensor that has negative bit set. Use "
+                "tensor.resolve_neg().numpy() instead."
+            )
         if self.device.type != "cpu" and not force:
             raise TypeError(
                 f"can't convert {self.device} device type tensor to numpy. Use Tensor.cpu() to "
@@ -1053,7 +1063,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         _meta.get_device,
     )
     ndimension, new = dim, _meta.new
-    is_conj = is_neg = _meta.false
+    is_conj, is_neg = _ops.is_conj, _ops.is_neg
     grad_dtype = property(_meta.get_grad_dtype, _meta.set_grad_dtype)
     hash_tensor = _hash_tensor
     is_mkldnn = property(_meta.false)
@@ -1069,7 +1079,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         _qt.q_per_channel_axis, _qt.dequantize,
     )  # fmt: skip
     conj, conj_physical, resolve_conj = _ops.conj, _ops.conj_physical, _ops.resolve_conj
-    resolve_neg = _meta.itself
+    resolve_neg, _conj = _ops.resolve_neg, _ops.conj
     real, imag = property(_ops.real, _ops.set_real), property(_ops.imag, _ops.set_imag)
     H, mH = property(_meta.H), property(_meta.adjoint)  # noqa: N815 - PyTorch's names
     adjoint = _meta.adjoint

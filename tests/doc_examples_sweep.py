@@ -172,10 +172,6 @@ _CONV_SUM = (
     "float32 convolution sums in another order (values 2 units apart in the 5th digit); "
     "PyTorch's own digits depend on the CPU's oneDNN kernel (ONEDNN_MAX_CPU_ISA changes them)"
 )
-_LAZY_CONJ = (
-    "minigrad conjugates at once, without PyTorch's lazy conj/neg bits (documented in "
-    "minigrad/ops/complex.py): is_conj()/is_neg() are False"
-)
 
 # Legitimate differences of single statements: (docstring key, statement index) -> reason.
 ALLOWED_STATEMENTS = {
@@ -230,9 +226,6 @@ ALLOWED_STATEMENTS = {
         "flash-attention kernels, minigrad's (the same attention, per sequence) on the CPU too"
     ),
     ("torch.linalg:eigh", 6): _RESIDUAL,
-    ("torch:conj", 3): _LAZY_CONJ,
-    ("torch:resolve_conj", 2): _LAZY_CONJ,
-    ("torch:resolve_neg", 3): _LAZY_CONJ,
     ("torch:inference_mode", 4): (
         "no inference tensors in minigrad (documented on Tensor.is_inference): a tensor made "
         "under inference_mode keeps its version counter"

@@ -115,7 +115,7 @@ def test_file_is_an_npz_readable_by_numpy(tmp_path):
         assert npz["arrays/0"].tolist() == [0, 1, 2]
     with zipfile.ZipFile(tmp_path / "w.mg") as zf:
         index = json.loads(zf.read("minigrad.json"))
-    assert index["format"] == "minigrad" and index["version"] == 2
+    assert index["format"] == "minigrad" and index["version"] == 3
 
 
 def test_map_location(device, tmp_path):

@@ -193,27 +193,6 @@ def test_meta_and_vmap():
         assert got.tolist() == torch.vmap(fn)(torch.tensor(a)).tolist()
 
 
-@pytest.mark.parametrize(
-    "conjugate",
-    [
-        lambda z: z.conj(),
-        lambda z: mg.conj(z),
-        lambda z: z.reshape(2, 2).H,
-        lambda z: z.reshape(2, 2).mH[0],  # a view of the conjugate
-        lambda z: z.reshape(2, 2).adjoint(),
-    ],
-)
-def test_writes_through_a_conjugate_raise_instead_of_being_lost(conjugate):
-    # PyTorch's conj() is a lazy view that writes through; minigrad's is a computed copy
-    z = mg.complex(mg.arange(4.0), mg.ones(4))
-    with pytest.raises(RuntimeError, match=r"result of conj\(\).*clone\(\) the conjugate"):
-        conjugate(z).mul_(2)
-    assert z.tolist() == [complex(i, 1) for i in range(4)]
-    writable = conjugate(z).resolve_conj()  # a copy to write to, as PyTorch's
-    writable.mul_(2)
-    assert writable.tolist() == (2 * conjugate(z)).tolist()
-
-
 def test_conjugates_that_stay_writable():
     z = mg.complex(mg.arange(3.0), mg.ones(3))
     physical = mg.conj_physical(z)  # a new tensor in PyTorch too

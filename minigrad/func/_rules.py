@@ -146,7 +146,7 @@ def _with(op, **attrs):
     "AiryAi", "AiryAiPrime", "OrthogonalPolynomial", "Igamma", "Igammac", "Zeta", "_Bessel",
     "_IncompleteGamma",
     # -- complex numbers
-    "Real", "Imag", "Conj", "Angle", "ViewAsReal", "ViewAsComplex", "Complex", "Polar",
+    "Real", "Imag", "Conj", "ConjView", "Angle", "ViewAsReal", "ViewAsComplex", "Complex", "Polar",
     # -- autograd's own
     "FirstOrderOnly",
 )  # fmt: skip

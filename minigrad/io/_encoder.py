@@ -32,7 +32,8 @@ class Encoder:
 
     def __init__(self):
         self.arrays: list = []  # (array, device or None for host NumPy arrays)
-        self._tensors: dict[int, int] = {}  # id(tensor) -> its array index (saved once)
+        self._tensors: dict[int, dict] = {}  # id(tensor) -> its entry (saved once)
+        self._storages: dict[tuple, int] = {}  # (id(memory), dtype) -> its array index
         self._objects: dict[int, int] = {}  # id(object) -> its object number (saved once)
         self._keep: list = []  # keeps encoded tensors and objects alive, so ids stay unique
         self._active: set[int] = set()  # containers being encoded, to catch cycles
@@ -131,12 +132,12 @@ class Encoder:
                 f"minigrad.save cannot save {where}: nested tensors are not supported in "
                 f"checkpoints; save its .unbind() components instead"
             )
-        i = self._tensors.get(id(t))
-        if i is None:
-            i = self._tensors[id(t)] = self._array(t._data, t.device)
+        place = self._tensors.get(id(t))
+        if place is None:
+            place = self._tensors[id(t)] = self._place(t)
             self._keep.append(t)
         meta = {
-            "array": i, "dtype": t.dtype.name, "shape": list(t.shape),
+            **place, "dtype": t.dtype.name, "shape": list(t.shape),
             "requires_grad": t.requires_grad, "device": str(t.device),
         }  # fmt: skip
         if type(t) is not Tensor:
@@ -145,6 +146,26 @@ class Encoder:
         if attrs:
             meta["attrs"] = self.encode(attrs, f"{where}.__dict__")
         return meta
+
+    def _place(self, t: Tensor) -> dict:
+        """Where ``t``'s values are saved: a window (``offset``, ``stride``) of the whole memory
+        it views, saved once for all the tensors that view it, as ``torch.save`` saves a
+        storage once (so views load sharing memory again); else its own array."""
+        window = _window_of(t._data)
+        if window is None:
+            return {"array": self._array(t._data, t.device)}
+        flat, offset, stride, key = window
+        i = self._storages.get(key)
+        if i is None:
+            i = self._storages[key] = self._array(flat, t.device)
+        number = len(self._tensors)  # (tensors sharing an array are told apart by it)
+        return {
+            "array": i,
+            "tensor": number,
+            "storage": flat.size,
+            "offset": offset,
+            "stride": stride,
+        }
 
     def _array(self, array, device) -> int:
         self.arrays.append((array, device))
@@ -168,6 +189,29 @@ class Encoder:
         self._keep.append(obj)
         state = obj.__getstate__() if custom else obj.__dict__
         return {"$object": {"id": k, "class": name, "state": self.encode(state, f"{where}.state")}}
+
+
+def _window_of(array):
+    """``(flat, offset, stride, key)``: ``array`` as a strided window of the whole contiguous
+    host memory it views (``flat``, 1-D, in ``array``'s dtype; ``key`` names that memory), or
+    None where it cannot be described so (device arrays, record types, odd alignments)."""
+    if type(array) is not np.ndarray or array.dtype.hasobject:
+        return None
+    root, item = array, array.itemsize
+    seen = array
+    while getattr(seen, "base", None) is not None:  # (through as_strided's DummyArray too)
+        seen = seen.base
+        if isinstance(seen, np.ndarray):
+            root = seen
+    if not (root.flags.c_contiguous or root.flags.f_contiguous) or root.nbytes % item:
+        return None
+    # (a contiguous root ravels to a view; a view_as_real window of complex memory: its reals)
+    flat = root.ravel(order="K").view(array.dtype)
+    gap = array.ctypes.data - root.ctypes.data
+    if gap % item or any(s % item or s < 0 for s in array.strides):
+        return None
+    stride = [s // item for s in array.strides]
+    return flat, gap // item, stride, (id(root), array.dtype.str)
 
 
 def _check_lookup(obj, module: str, qualname: str) -> None:

@@ -15,8 +15,11 @@ inf included), strings, dtypes, devices, layouts and memory formats, classes and
 importable name (as a reference), and objects of classes with an importable name, through their ``__dict__`` (or
 ``__getstate__``/``__setstate__``): whole ``nn.Module``s and optimizers. An object or tensor
 that appears several times is stored once and loaded as one object (so an optimizer saved with
-its model still refers to the model's parameters); distinct tensors that share memory (views)
-are stored separately.
+its model still refers to the model's parameters). Distinct tensors that share host memory
+(views: ``x[1:]``, ``x.t()``, tied weights) save that memory once, as ``torch.save`` saves a
+storage once, each as a window of it (offset and strides, version 3 of the index), and load
+sharing memory again; so saving ``x[:2]`` saves all of ``x``'s memory (``clone()`` it to save
+only its own). Device (GPU) tensors save their own values.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import zipfile
 import numpy as np
 
 from .. import _memory_format, backend, dtypes
+from .._strided import _window
 from ..ops._size import Size
 from ..tensor import Tensor
 from . import _archive
@@ -39,8 +43,8 @@ __all__ = ["INDEX", "globals_in_index", "load_archive", "read_index", "save_chec
 
 INDEX = "minigrad.json"
 _FORMAT = "minigrad"
-_VERSION = 2
-_READS = (1, 2)
+_VERSION = 3  # 3: tensors that view the same memory save it once (offset, stride, storage)
+_READS = (1, 2, 3)
 # The globals a pickle of these would name (``torch.save``), which ``weights_only`` checks
 _IMPLIED = {
     "$defaultdict": [("collections", "defaultdict")],
@@ -138,7 +142,8 @@ class _Decoder:
 
     def __init__(self, zf: zipfile.ZipFile, name: str, locate, weights_only: bool):
         self.zf, self.name, self.locate, self.weights_only = zf, name, locate, weights_only
-        self._tensors: dict[int, Tensor] = {}
+        self._tensors: dict = {}  # array index (or ("tensor", number)) -> the tensor
+        self._storages: dict = {}  # (array index, device) -> the flat memory, loaded once
         self._objects: dict[int, object] = {}
 
     def fail(self, what: str) -> RuntimeError:
@@ -207,7 +212,7 @@ class _Decoder:
             dtype = dtypes.from_name(meta["dtype"]).numpy
         else:
             dtype = np.dtype(str(meta["dtype"]))
-        shape = tuple(meta["shape"])
+        shape = (int(meta["storage"]),) if "storage" in meta else tuple(meta["shape"])
         _archive.nbytes(shape, dtype)  # validates the shape
         if dtype.hasobject:
             raise ValueError("arrays of Python objects are never loaded")
@@ -237,8 +242,9 @@ class _Decoder:
 
     def tensor(self, meta: dict) -> Tensor:
         i = meta["array"]
-        if i in self._tensors:
-            return self._tensors[i]
+        key = ("tensor", int(meta["tensor"])) if "tensor" in meta else i
+        if key in self._tensors:
+            return self._tensors[key]
         dtype, shape = dtypes.from_name(meta["dtype"]), tuple(meta["shape"])
         requires_grad, saved_device = bool(meta["requires_grad"]), str(meta["device"])
         if requires_grad and not dtype.is_floating_point:
@@ -247,13 +253,34 @@ class _Decoder:
         if not (isinstance(cls, type) and issubclass(cls, Tensor)):
             raise self.fail(f"array {i} has the class {cls!r}, which is not a Tensor class")
         dev = self.locate(saved_device)
-        array = self.array(i, (shape, dtype.numpy))
-        t = cls._make(dev.backend.from_host(array, dev.index), dev)
+        if "storage" in meta:  # a window of memory other tensors may share
+            t = cls._make(self._window(meta, dtype, dev), dev)
+        else:
+            array = self.array(i, (shape, dtype.numpy))
+            t = cls._make(dev.backend.from_host(array, dev.index), dev)
         t.requires_grad_(requires_grad)
-        self._tensors[i] = t
+        self._tensors[key] = t
         if "attrs" in meta:
             t.__dict__.update(self.decode(meta["attrs"]))
         return t
+
+    def _window(self, meta: dict, dtype, dev):
+        """The tensor's window (``offset``, ``stride``, ``shape``) of the flat memory it was
+        saved in, which is read and moved to ``dev`` once for all the windows of it."""
+        i = meta["array"]
+        flat = self._storages.get((i, str(dev)))
+        if flat is None:
+            host = self.array(i, ((int(meta["storage"]),), dtype.numpy))
+            flat = self._storages[(i, str(dev))] = dev.backend.from_host(host, dev.index)
+        if flat.dtype != dtype.numpy:
+            raise self.fail(
+                f"array {i} is {flat.dtype.name}, but a tensor reads it as {dtype.name}"
+            )
+        size, stride = [int(n) for n in meta["shape"]], [int(s) for s in meta["stride"]]
+        try:
+            return _window(flat, size, stride, int(meta["offset"]), dev.xp)
+        except RuntimeError as e:  # (set_'s bounds check, in its words)
+            raise self.fail(str(e)) from None
 
     def sparse(self, meta: dict) -> Tensor:
         """A sparse tensor from its parts, checked as its constructor checks them."""

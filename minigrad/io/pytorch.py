@@ -9,8 +9,9 @@ else with an error that names it, as ``torch.load(weights_only=True)`` does (cla
 with :func:`minigrad.serialization.add_safe_globals` are built too).
 
 Every storage's declared size is checked against the bytes in the file before it is allocated.
-Differences from PyTorch, on purpose: tensors come back as minigrad tensors that do not share
-memory with each other unless PyTorch's did and the layout is contiguous; a bare storage comes
+Tensors that view one storage in the file (``torch.save([x, x[1:], x.t()])``, tied weights) come
+back as windows of one array, sharing memory again with PyTorch's offsets and strides.
+Differences from PyTorch, on purpose: a bare storage comes
 back as a 1-D tensor; ``bfloat16`` comes back as ``bfloat16`` when the optional ``ml_dtypes``
 package is installed, else as ``float32`` (exactly the same values); a whole pickled ``torch.nn.Module`` is refused (save its ``state_dict()`` instead).
 """
@@ -28,6 +29,7 @@ import numpy as np
 
 from .. import _sparse_compressed, _sparse_coo, dtypes
 from .._memory_format import strided
+from .._strided import _window
 from ..tensor import Tensor
 from . import _archive
 from .safe_globals import BLOCKED_MODULES, blocked, resolve
@@ -89,6 +91,7 @@ class _Reader:
     def __init__(self, name: str, locate, read_storage):
         self.name, self.locate, self.read_storage = name, locate, read_storage
         self.storages: dict[str, _Storage] = {}
+        self.flats: dict = {}  # (id(storage), dtype, device) -> its elements there (_flat)
         self.first_pass = False  # the legacy format's first pass, before storages are read
 
     def fail(self, what: str) -> RuntimeError:
@@ -144,6 +147,22 @@ class _Reader:
         return storage
 
     # -- the rebuilders that torch._utils names --------------------------------------------------
+    def _flat(self, storage: _Storage, array, dtype_name: str, dev):
+        """The storage's elements as ``dtype_name`` on ``dev``, converted and moved once for
+        all the tensors that view it."""
+        key = (id(storage), dtype_name, str(dev))
+        flat = self.flats.get(key)
+        if flat is None:
+            host = array
+            if dtype_name == "bfloat16":  # read as uint16 bit patterns
+                host = dtypes.bfloat16_from_bits(host)
+            elif dtype_name.startswith("float8"):  # read as uint8 bit patterns (needs ml_dtypes)
+                host = host.view(dtypes.from_name(dtype_name).numpy)
+            host = host.astype(host.dtype.newbyteorder("="), copy=False)
+            host = host if host.flags.writeable else host.copy()  # (a read-only mapping)
+            flat = self.flats[key] = dev.backend.from_host(host, dev.index)
+        return flat
+
     def rebuild_v2(self, storage, offset, size, stride, requires_grad, hooks, metadata=None):
         return self._tensor(storage, offset, size, stride, requires_grad, None)
 
@@ -200,22 +219,13 @@ class _Reader:
                 f"a tensor of size {list(shape)} at offset {offset} reaches element {last} of "
                 f"a storage of {len(array)}"
             )
-        if 0 in shape:
-            host = np.empty(shape, array.dtype)
-        else:
-            item = array.dtype.itemsize
-            view = np.lib.stride_tricks.as_strided(
-                array[offset:], shape, tuple(s * item for s in strides), writeable=False
-            )
-            host = view if view.flags.c_contiguous else np.ascontiguousarray(view)
-            host = host if host.flags.writeable else host.copy()
-        if dtype_name == "bfloat16":  # read as uint16 bit patterns
-            host = dtypes.bfloat16_from_bits(host)
-        elif dtype_name.startswith("float8"):  # read as uint8 bit patterns (needs ml_dtypes)
-            host = host.view(dtypes.from_name(dtype_name).numpy)
-        host = host.astype(host.dtype.newbyteorder("="), copy=False)
         dev = self.locate(storage.location)
-        t = Tensor._make(dev.backend.from_host(host, dev.index), dev)
+        flat = self._flat(storage, array, dtype_name, dev)
+        if 0 in shape:
+            data = dev.backend.from_host(np.empty(shape, flat.dtype), dev.index)
+        else:  # a window of the storage: tensors of one storage share memory, as PyTorch's
+            data = _window(flat, shape, strides, offset, dev.xp)
+        t = Tensor._make(data, dev)
         if requires_grad and t.dtype.is_floating_point:
             t.requires_grad_(True)
         return t

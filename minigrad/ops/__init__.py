@@ -11,18 +11,16 @@ from .arrange import cartesian_prod, combinations, meshgrid, roll, rot90
 from .base import Op
 from .complex import (
     complex,
-    conj,
-    conj_physical,
     imag,
     is_complex,
     polar,
     real,
-    resolve_conj,
     set_imag,
     set_real,
     view_as_complex,
     view_as_real,
 )
+from .conj_view import conj, conj_physical, is_conj, is_neg, resolve_conj, resolve_neg
 from .elementwise import (
     add,
     compare,

@@ -17,19 +17,19 @@ Only ops that declare ``supports_complex`` accept complex tensors; the others ra
 (NumPy would happily order complex numbers for ``max`` or ``relu``).
 
 ``x.real`` and ``x.imag`` are views that write through to ``x``, as PyTorch's (an in-place
-change through one is recorded on ``x`` as replacing that part only); ``conj`` is materialised
-at once (PyTorch sets a lazy bit), so ``is_conj()`` is False.
+change through one is recorded on ``x`` as replacing that part only); ``x.conj()`` is a lazy
+conjugate view (:mod:`minigrad.ops.conj_view`).
 """
 
 from __future__ import annotations
 
 import builtins
 import functools
-import weakref
 
 from .. import dtypes
 from ..autograd import graph
 from .base import Op
+from .conj_view import conj_physical, refuse_conj
 
 
 def conjugates(*factors) -> tuple:
@@ -96,22 +96,6 @@ class Imag(Op):
 
 def _times_i(ns, g):
     return g * 1j
-
-
-class Conj(Op):
-    """w = conj(z); grad_z = conj(grad_w)"""
-
-    supports_complex = True
-
-    def forward(self, z):
-        return self.xp.conj(z)
-
-    def backward(self, gw):
-        return self.formula(_conj_vjp, gw)
-
-
-def _conj_vjp(ns, g):
-    return ns.conj_physical(g) if hasattr(ns, "conj_physical") else ns.conj(g)
 
 
 class Abs(Op):
@@ -299,50 +283,6 @@ def set_imag(input, value) -> None:
     imag(input).copy_(value)
 
 
-# The conjugates that ``conj()`` (``.H``, ``.mH``, ``adjoint()``) returned, by id: PyTorch's are
-# lazy views of the input, minigrad's are computed copies, so an in-place write through one
-# would not reach the input; :func:`refuse_conj_write` refuses it instead.
-_CONJ_COPIES = weakref.WeakValueDictionary()
-
-
-def conj(input):
-    """The complex conjugate; a real tensor itself. Computed at once (PyTorch returns a lazy
-    conjugated view, with the same values): an in-place write to the result raises rather than
-    miss ``input`` (write to ``input``, or ``clone()`` the result first)."""
-    if input._data.dtype.kind != "c":
-        return input
-    out = Conj()(input)
-    _CONJ_COPIES[id(out)] = out
-    return out
-
-
-def _is_conj_copy(t) -> bool:
-    """Whether ``t`` is (a view of) a conjugate :func:`conj` computed."""
-    return any(c is not None and _CONJ_COPIES.get(id(c)) is c for c in (t, t._base))
-
-
-def refuse_conj_write(t) -> None:
-    """Raise for an in-place write to (a view of) a conjugate :func:`conj` computed."""
-    if _is_conj_copy(t):
-        raise RuntimeError(
-            "in-place write to the result of conj() (or .H, .mH, adjoint()) of a complex "
-            "tensor: PyTorch's is a view that writes through to the tensor, minigrad's is a "
-            "computed copy, so the write would be lost; write to the tensor itself "
-            "(x.conj_() conjugates it in place) or clone() the conjugate first"
-        )
-
-
-def conj_physical(input):
-    """The complex conjugate, computed (an ordinary new tensor)."""
-    return Conj()(input) if input._data.dtype.kind == "c" else input
-
-
-def resolve_conj(input):
-    """``input``, or for a conjugate :func:`conj` returned, a copy that may be written to (as
-    PyTorch's materializes its lazy conjugation)."""
-    return input.clone() if _is_conj_copy(input) else input
-
-
 def complex_abs(input):
     """``|z|`` of a complex tensor, a real tensor of the matching precision."""
     return Abs()(input)
@@ -357,6 +297,12 @@ def view_as_real(input):
     """The real and imaginary parts of a complex tensor on a new last dimension of size 2."""
     if not is_complex(input):
         raise RuntimeError(f"view_as_real is only supported for complex tensors, got {input.dtype}")
+    refuse_conj(
+        input,
+        "view_as_real doesn't work on unresolved conjugated tensors.  To resolve the conjugate "
+        "tensor so you can view it as real, use self.resolve_conj(); however, be warned that the "
+        "resulting tensor will NOT alias the original.",
+    )
     return ViewAsReal()(input)
 
 

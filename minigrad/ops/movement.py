@@ -638,7 +638,7 @@ def view_positions(base, ops: tuple):
         if getattr(op, "splits_complex", False):  # view_as_real: the parts' positions, in
             p = replay_view(positions, tuple(pending))._data  # the base read as reals
             positions, pending = constant(xp.stack([2 * p, 2 * p + 1], -1), base.device), []
-        elif view_part((op,)) is None:
+        elif view_part((op,)) is None and not getattr(op, "conjugates", False):
             pending.append(op)
     return replay_view(positions, tuple(pending))
 
@@ -669,9 +669,10 @@ class CopySlices(Op):
     backward_name = "torch::autograd::CopySlices"  # (PyTorch's name(); repr: CopySlices)
     supports_complex = True
 
-    def __init__(self, positions, part: str | None = None):
+    def __init__(self, positions, part: str | None = None, conjugated: bool = False):
         self.positions = positions  # int64 tensor: the base position of each view element
         self.part = part  # "real"/"imag": the view replaced that part of complex numbers only
+        self.conjugated = conjugated  # a conjugate view: its values are the region's conjugate
 
     def backward(self, gy):
         need_base, need_src = self.needs_input_grad
@@ -682,6 +683,8 @@ class CopySlices(Op):
             g_src = gy.reshape(-1)[self.positions]
             if self.part is not None:
                 g_src = g_src.real if self.part == "real" else g_src.imag
+            if self.conjugated:  # the base got conj(src): conj(g) (for the imaginary part, -g)
+                g_src = -g_src if self.part == "imag" else g_src.conj_physical()
         if need_base:
             xp = gy.device.xp
             keep = xp.ones(gy.numel(), dtype=bool)

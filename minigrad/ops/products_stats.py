@@ -20,7 +20,8 @@ from .base import (
     on_input_device,
     refuse_dtype,
 )
-from .complex import complex_not_implemented, conj, refuse_complex
+from .complex import complex_not_implemented, refuse_complex
+from .conj_view import conj
 from .elementwise import where
 from .joining import cat
 from .linalg import matmul, outer

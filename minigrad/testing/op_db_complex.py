@@ -114,6 +114,8 @@ PARTS = [
     OpInfo("imag", lambda m, a: m.imag(a), [Sample(C((2, 3)))]),
     OpInfo("conj", lambda m, a: a.conj() * a.conj(), [Sample(C((2, 3)))]),
     OpInfo("conj_physical", lambda m, a: m.conj_physical(a), [Sample(C((3,)))]),
+    OpInfo("conj_view_adjoint", lambda m, a: a.mH @ a.conj().conj(), [Sample(C((2, 3)))]),
+    OpInfo("conj_view_write", lambda m, a: _write_through_conj(a), [Sample(C((2, 3)))]),
     OpInfo("abs", lambda m, a: a.abs(), [Sample(C((2, 3), 0.3, 2.0))]),
     OpInfo("angle", lambda m, a: a.angle(), [Sample(C((2, 3), 0.3, 2.0))]),
     OpInfo("view_as_real", lambda m, a: m.view_as_real(a), [Sample(C((2, 3)))]),
@@ -148,6 +150,16 @@ REDUCTIONS_AND_SHAPES = [
 ]
 
 _WELL_SEPARATED = V([[4.0, 1.0, -0.5], [0.3, 1.0, 0.8], [-0.6, 0.2, -2.5]])
+
+
+def _write_through_conj(a):
+    """In-place writes through a conjugate view (recorded on its base, conjugated). (The view
+    is kept: on the test stand-in device, views do not hold the array they view.)"""
+    b = a * 1
+    c = b.conj()
+    c[0].mul_(a[1])
+    c.imag[1].add_(b[0].real)  # (the imaginary part of a conjugate: negated)
+    return b
 
 
 def _eig_invariants(m, a):
