@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Generic
+
 from ... import accelerator
 from ..._public_name import PublicRepr
 from ..._warnings import warn_user
@@ -9,13 +11,13 @@ from ._collate import default_collate
 from ._fetch import fetch_map, iterable_batches
 from ._multiprocessing_iter import MultiProcessingDataLoaderIter, get_context
 from ._worker import WorkerInfo, get_worker_info
-from .dataset import IterableDataset
+from .dataset import IterableDataset, _T_co
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, random_seed
 
 __all__ = ["DataLoader", "WorkerInfo", "default_collate", "get_worker_info"]
 
 
-class DataLoader(PublicRepr):
+class DataLoader(PublicRepr, Generic[_T_co]):
     """Iterates over a dataset in batches.
 
     Args:
