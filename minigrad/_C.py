@@ -2,8 +2,9 @@
 """The names PyTorch programs reach through ``torch._C`` for the ``__torch_function__``
 protocol (``torch._C.DisableTorchFunctionSubclass``, ``torch._C._disabled_torch_function_impl``);
 minigrad has no C extension, and this module holds nothing else but ``Generator`` (whose repr
-names this module, as PyTorch's does) and ``_log_api_usage_once``, which libraries built on
-PyTorch (torchvision, torchmetrics, Lightning) call when they build a module or a metric."""
+names this module, as PyTorch's does), ``_log_api_usage_once``, which libraries built on
+PyTorch (torchvision, torchmetrics, Lightning) call when they build a module or a metric, and
+``_are_functorch_transforms_active``, which they ask before a fast path (kornia)."""
 
 import os
 import sys
@@ -33,11 +34,19 @@ def _log_api_usage_once(event: str) -> None:
         print(f"PYTORCH_API_USAGE {event}", file=sys.stderr)
 
 
+def _are_functorch_transforms_active() -> bool:
+    """Whether this thread runs inside a ``minigrad.func`` transform (vmap, grad, jvp, ...)."""
+    from .func._transforms import inside_transform
+
+    return inside_transform()
+
+
 __all__ = [
     "DisableTorchFunction",
     "Generator",
     "DisableTorchFunctionSubclass",
     "_disabled_torch_function_impl",
     "_log_api_usage_once",
+    "_are_functorch_transforms_active",
     "_TensorMeta",
 ]

@@ -700,6 +700,7 @@ from .nn import quantized as _nn_quantized  # noqa: E402
 # isort: split
 # -- branch surface2: torch.futures, torch.return_types, torch.storage, torch.types
 from . import futures, mps, mtia, return_types, storage, types, xpu  # noqa: E402
+from ._symbolic import SymBool, SymFloat, SymInt  # noqa: E402 - isinstance checks only
 from .storage import *  # noqa: E402, F403 - UntypedStorage, TypedStorage, FloatStorage, ...
 
 # isort: split
