@@ -4,10 +4,12 @@ protocol (``torch._C.DisableTorchFunctionSubclass``, ``torch._C._disabled_torch_
 minigrad has no C extension, and this module holds nothing else but ``Generator`` (whose repr
 names this module, as PyTorch's does), ``_log_api_usage_once``, which libraries built on
 PyTorch (torchvision, torchmetrics, Lightning) call when they build a module or a metric, and
-``_are_functorch_transforms_active``, which they ask before a fast path (kornia)."""
+``_are_functorch_transforms_active``, which they ask before a fast path (kornia), and
+``_nn._parse_to``, ``Module.to``'s argument parser (Lightning's ``DeviceDtypeModuleMixin``)."""
 
 import os
 import sys
+import types
 
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass
 from ._torch_function import disabled_torch_function_impl as _disabled_torch_function_impl
@@ -39,6 +41,22 @@ def _are_functorch_transforms_active() -> bool:
     from .func._transforms import inside_transform
 
     return inside_transform()
+
+
+def _parse_to(*args, **kwargs) -> tuple:
+    """``(device, dtype, non_blocking, memory_format)`` of ``Tensor.to``/``Module.to``
+    arguments (a device, a dtype, a tensor, by position or keyword), None where not given."""
+    from .tensor import parse_to_args
+
+    kwargs = dict(kwargs)
+    memory_format = kwargs.pop("memory_format", None)
+    positional = [a for a in args if type(a) is bool]
+    non_blocking = bool(kwargs.get("non_blocking", positional[0] if positional else False))
+    device, dtype, _ = parse_to_args(args, kwargs)
+    return device, dtype, non_blocking, memory_format
+
+
+_nn = types.SimpleNamespace(_parse_to=_parse_to)  # torch._C._nn: only its argument parser
 
 
 __all__ = [
