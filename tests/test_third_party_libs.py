@@ -636,3 +636,42 @@ def test_resized_crop_and_kmnist():
     assert out.tolist() == F.resize(F.crop(img, 1, 2, 4, 4), [2, 2]).tolist()
     with pytest.raises(NotImplementedError, match="KMNIST.download=True.: minigrad has no"):
         KMNIST("/nonexistent-root", download=True)
+
+
+def _pytorch_form_overrides(torch):
+    """Modules overriding ``_load_from_state_dict`` with PyTorch's arguments, as torchmetrics,
+    timm (a key deleted before ``super()``) and kornia do, on a plain module and a
+    ``BatchNorm2d``; ``strict=False`` reports the rest."""
+
+    class DropsCounter(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.register_buffer("running_mean", torch.zeros(2))
+
+        def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, *lists):
+            state_dict.pop(prefix + "num_batches_tracked", None)
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, *lists)
+
+    class Norm(torch.nn.BatchNorm2d):
+        def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, *lists):
+            state_dict[prefix + "bias"] = state_dict[prefix + "bias"] + 1
+            super()._load_from_state_dict(state_dict, prefix, local_metadata, strict, *lists)
+
+    model = torch.nn.Sequential(DropsCounter(), Norm(2))
+    given = {
+        "0.running_mean": torch.ones(2),
+        "0.num_batches_tracked": torch.tensor(3),
+        **{f"1.{k}": v + 2 for k, v in torch.nn.BatchNorm2d(2).state_dict().items()},
+        "1.extra": torch.ones(1),
+    }
+    result = model.load_state_dict(given, strict=False)
+    with pytest.raises(RuntimeError, match="Unexpected key.*1.extra"):
+        model.load_state_dict(given)
+    values = [v.tolist() for v in model.state_dict().values()]
+    return [result.missing_keys, result.unexpected_keys, values, sorted(given)]
+
+
+def test_pytorch_form_load_from_state_dict_overrides_as_pytorch():
+    ours, theirs = _both(_pytorch_form_overrides)
+    assert ours == theirs or theirs is None
+    assert ours[1] == ["1.extra"] and ours[2][0] == [1.0, 1.0] and ours[2][2] == [3.0, 3.0]
