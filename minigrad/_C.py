@@ -2,11 +2,14 @@
 """The names PyTorch programs reach through ``torch._C`` for the ``__torch_function__``
 protocol (``torch._C.DisableTorchFunctionSubclass``, ``torch._C._disabled_torch_function_impl``);
 minigrad has no C extension, and this module holds nothing else but ``Generator`` (whose repr
-names this module, as PyTorch's does) and ``_log_api_usage_once``, which libraries built on
-PyTorch (torchvision, torchmetrics, Lightning) call when they build a module or a metric."""
+names this module, as PyTorch's does), ``_log_api_usage_once``, which libraries built on
+PyTorch (torchvision, torchmetrics, Lightning) call when they build a module or a metric, and
+``_are_functorch_transforms_active``, which they ask before a fast path (kornia), and
+``_nn._parse_to``, ``Module.to``'s argument parser (Lightning's ``DeviceDtypeModuleMixin``)."""
 
 import os
 import sys
+import types
 
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass
 from ._torch_function import disabled_torch_function_impl as _disabled_torch_function_impl
@@ -33,11 +36,35 @@ def _log_api_usage_once(event: str) -> None:
         print(f"PYTORCH_API_USAGE {event}", file=sys.stderr)
 
 
+def _are_functorch_transforms_active() -> bool:
+    """Whether this thread runs inside a ``minigrad.func`` transform (vmap, grad, jvp, ...)."""
+    from .func._transforms import inside_transform
+
+    return inside_transform()
+
+
+def _parse_to(*args, **kwargs) -> tuple:
+    """``(device, dtype, non_blocking, memory_format)`` of ``Tensor.to``/``Module.to``
+    arguments (a device, a dtype, a tensor, by position or keyword), None where not given."""
+    from .tensor import parse_to_args
+
+    kwargs = dict(kwargs)
+    memory_format = kwargs.pop("memory_format", None)
+    positional = [a for a in args if type(a) is bool]
+    non_blocking = bool(kwargs.get("non_blocking", positional[0] if positional else False))
+    device, dtype, _ = parse_to_args(args, kwargs)
+    return device, dtype, non_blocking, memory_format
+
+
+_nn = types.SimpleNamespace(_parse_to=_parse_to)  # torch._C._nn: only its argument parser
+
+
 __all__ = [
     "DisableTorchFunction",
     "Generator",
     "DisableTorchFunctionSubclass",
     "_disabled_torch_function_impl",
     "_log_api_usage_once",
+    "_are_functorch_transforms_active",
     "_TensorMeta",
 ]

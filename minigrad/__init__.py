@@ -10,10 +10,10 @@ from .autograd import (
     no_grad,
     set_grad_enabled,
 )
+from .backend import DeviceType as device  # noqa: N813 - torch.device: a type that parses
 from .backend import (
     OutOfMemoryError,
     are_deterministic_algorithms_enabled,
-    device,
     get_default_device,
     initial_seed,
     is_deterministic_algorithms_warn_only_enabled,
@@ -434,6 +434,8 @@ from .backends.cuda import (  # noqa: E402 - torch.set_float32_matmul_precision'
     set_float32_matmul_precision,
 )
 from .io import load, save  # noqa: E402
+from .io.file_reader import PyTorchFileReader  # noqa: E402 - torch._C.PyTorchFileReader
+from .jit import ScriptModule  # noqa: E402 - torch.ScriptModule (Lightning's hints)
 from .nn.functional.rnn import (  # noqa: E402 - torch.lstm_cell and friends, as PyTorch has them
     gru,
     gru_cell,
@@ -700,6 +702,7 @@ from .nn import quantized as _nn_quantized  # noqa: E402
 # isort: split
 # -- branch surface2: torch.futures, torch.return_types, torch.storage, torch.types
 from . import futures, mps, mtia, return_types, storage, types, xpu  # noqa: E402
+from ._symbolic import SymBool, SymFloat, SymInt  # noqa: E402 - isinstance checks only
 from .storage import *  # noqa: E402, F403 - UntypedStorage, TypedStorage, FloatStorage, ...
 
 # isort: split

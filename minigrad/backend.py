@@ -968,6 +968,26 @@ def device(spec="cpu", index: int | None = None) -> Device:
     return found
 
 
+class _DeviceType(type):
+    """The metaclass of :class:`DeviceType`: calling it is :func:`device` (the one cached
+    Device per device), and every Device is an instance of it."""
+
+    def __instancecheck__(cls, obj) -> bool:
+        return isinstance(obj, Device)
+
+    def __subclasscheck__(cls, sub) -> bool:
+        return issubclass(sub, Device)
+
+    def __call__(cls, spec="cpu", index: int | None = None) -> Device:
+        return device(spec, index)
+
+
+class DeviceType(metaclass=_DeviceType):
+    """``torch.device`` as a type: ``minigrad.device("cuda:1")`` parses as :func:`device`, and
+    ``isinstance(d, minigrad.device)`` (or ``Union[str, torch.device]`` in a hint) holds for
+    every Device, as libraries check (Lightning's strategies)."""
+
+
 def _accelerator_index(index: int) -> Device:
     """A bare device index, as PyTorch reads it: that GPU (``0`` is ``cuda:0``); without one,
     PyTorch's ``RuntimeError``."""

@@ -19,6 +19,9 @@ import sys
 import tempfile
 import urllib.parse
 import urllib.request
+from urllib.error import HTTPError, URLError  # noqa: F401  (torch.hub's names, imported from it)
+from urllib.parse import urlparse  # noqa: F401
+from urllib.request import urlopen  # noqa: F401
 
 HASH_REGEX = re.compile(r"-([a-f0-9]*)\.")  # the sha256 prefix in names like resnet18-f37072fd.pth
 _hub_dir = None

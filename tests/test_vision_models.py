@@ -31,6 +31,10 @@ TORCHVISION_NUM_PARAMS = {
     "vgg19_bn": 143_678_248,
     "alexnet": 61_100_840,
     "mobilenet_v2": 3_504_872,
+    "densenet121": 7_978_856,
+    "densenet161": 28_681_000,
+    "densenet169": 14_149_480,
+    "densenet201": 20_013_928,
 }
 
 
@@ -48,6 +52,23 @@ def _num_params(model) -> int:
 def test_parameter_counts_match_torchvision(name):
     model = _on_meta(models.get_model, name=name)
     assert _num_params(model) == TORCHVISION_NUM_PARAMS[name]
+
+
+def test_densenet_memory_efficient_gives_the_same_gradients():
+    """``memory_efficient=True`` recomputes each bottleneck in the backward pass (checkpoint):
+    same outputs and gradients; torchvision's state-dict names."""
+    results = []
+    for efficient in (False, True):
+        minigrad.manual_seed(0)
+        model = models.DenseNet(8, (2, 2, 2, 2), 16, num_classes=3, memory_efficient=efficient)
+        out = model(minigrad.randn(2, 3, 32, 32))
+        out.sum().backward()
+        results.append((out.flatten().tolist(), model.features.conv0.weight.grad.sum().item()))
+    assert results[0][0] == pytest.approx(results[1][0], rel=1e-5, abs=1e-6)
+    assert results[0][1] == pytest.approx(results[1][1], rel=1e-4)
+    keys = list(model.state_dict())
+    assert "features.denseblock1.denselayer2.conv2.weight" in keys
+    assert "features.transition3.conv.weight" in keys and keys[-1] == "classifier.bias"
 
 
 def test_model_registry():

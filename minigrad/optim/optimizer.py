@@ -164,7 +164,13 @@ class Optimizer:
                 )
 
     def _validate(self, group: dict, where: str) -> None:
-        """Raise ValueError for an invalid hyperparameter; subclasses add their own checks."""
+        """Raise ValueError for an invalid hyperparameter; subclasses add their own checks.
+        Only minigrad's optimizers (and their subclasses) check: PyTorch's base class checks
+        nothing, so a third-party optimizer takes what its own ``__init__`` accepts (timm's Adan
+        has three betas)."""
+        mro = type(self).__mro__
+        if not any(c.__module__.startswith("minigrad.") and c is not Optimizer for c in mro):
+            return
         for key, check in _CHECKS.items():
             if key in group:
                 check(group[key], where)

@@ -171,6 +171,9 @@ def _node_type(tree):
     return cls if cls in SUPPORTED_NODES or not is_namedtuple_class(cls) else namedtuple
 
 
+_get_node_type = _node_type  # PyTorch's name (Lightning's own flatten calls it)
+
+
 def tree_is_leaf(tree, is_leaf=None) -> bool:
     """Whether ``tree`` is a leaf (not a registered container, or ``is_leaf`` says so)."""
     if is_leaf is not None and is_leaf(tree):

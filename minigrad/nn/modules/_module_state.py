@@ -277,17 +277,21 @@ class StateMixin:
             )
         missing, used, errors, loaded, hooked_unexpected = [], set(), [], [], []
         saved_metadata = getattr(state_dict, "_metadata", None) or {}  # (PyTorch's files)
-        pre_hooked = _any_hooks(self, "_load_state_dict_pre_hooks")
-        if pre_hooked:  # hooks may rename keys: they change a copy, as in PyTorch
-            state_dict = OrderedDict(state_dict)
+        # hooks and overrides may rename or delete keys: they change a copy, as in PyTorch
+        state_dict = OrderedDict(state_dict)
 
         def load(module: StateMixin, prefix: str) -> None:
+            metadata = saved_metadata.get(prefix[:-1], {})
             for hook in list(_hooks(module, "_load_state_dict_pre_hooks").values()):
-                metadata = saved_metadata.get(prefix[:-1], {})
                 hook(
                     module, state_dict, prefix, metadata, strict, missing, hooked_unexpected, errors
                 )
-            module._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
+            if type(module)._load_from_state_dict.__module__.startswith("minigrad."):
+                module._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
+            else:  # a library's override (torchmetrics, timm, kornia) takes PyTorch's arguments
+                metadata = {**metadata, "assign_to_params_buffers": assign, _USED: used}
+                args = (metadata, strict, missing, hooked_unexpected, errors)
+                module._load_from_state_dict(state_dict, prefix, *args)
             _load_extra_state(module, state_dict, prefix, missing, used)
             for name, child in module._modules.items():
                 if child is not None:
@@ -313,8 +317,17 @@ class StateMixin:
             )
         return _IncompatibleKeys(missing, unexpected)
 
-    def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign) -> None:
-        """Load this module's own parameters and persistent buffers (not its children's)."""
+    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:
+        """Load this module's own parameters and persistent buffers (not its children's).
+        ``args`` are minigrad's ``(missing, used, errors, assign)``, or PyTorch's
+        ``(local_metadata, strict, missing_keys, unexpected_keys, error_msgs)`` as a library's
+        override passes them on to ``super()``."""
+        if len(args) == 5:
+            local_metadata, _, missing, _, errors = args
+            used = local_metadata.get(_USED, set())
+            assign = local_metadata.get("assign_to_params_buffers", False)
+        else:
+            missing, used, errors, assign = args
         local = {**self._parameters}
         local.update(
             (k, v) for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set
@@ -437,6 +450,9 @@ def _load_swapping(module, key: str, current, value, assign: bool, errors: list)
 _EXTRA_STATE = "_extra_state"
 
 
+_USED = "_minigrad_used_keys"  # in local_metadata: the keys loaded so far (PyTorch-form calls)
+
+
 def _load_extra_state(module, state_dict, prefix: str, missing, used) -> None:
     """Hand ``prefix + "_extra_state"`` to a module that overrides ``set_extra_state`` (a
     missing one is listed as missing, as any missing key)."""
@@ -454,10 +470,6 @@ def _hooks(module, name: str) -> dict:
     """A module's state-dict hooks of one kind (made on first registration: modules from
     older files and most modules have none)."""
     return module.__dict__.get(name) or {}
-
-
-def _any_hooks(module, name: str) -> bool:
-    return bool(_hooks(module, name)) or any(_any_hooks(m, name) for m in module.children())
 
 
 def _add(module, name: str, hook) -> RemovableHandle:

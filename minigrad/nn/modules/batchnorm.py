@@ -68,13 +68,13 @@ class _NormBase(Module):
             if self.bias is not None:
                 init.zeros_(self.bias)
 
-    def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign) -> None:
+    def _load_from_state_dict(self, state_dict, prefix, *args) -> None:
         key = prefix + "num_batches_tracked"
         if self.num_batches_tracked is not None and key not in state_dict:
             # older checkpoints have no counter: keep this module's, as PyTorch does, so that
             # they still load with strict=True and the key is not reported missing
             state_dict = ChainMap({key: self.num_batches_tracked}, state_dict)
-        super()._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
+        super()._load_from_state_dict(state_dict, prefix, *args)  # minigrad's or PyTorch's
 
     def extra_repr(self) -> str:
         return (

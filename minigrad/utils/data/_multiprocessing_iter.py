@@ -51,7 +51,15 @@ def get_context(multiprocessing_context):
     return multiprocessing_context
 
 
-class MultiProcessingDataLoaderIter(PublicRepr):
+class _BaseDataLoaderIter(PublicRepr):
+    """What ``iter(loader)`` returns, with or without workers (PyTorch's common base of its
+    DataLoader iterators, which libraries test with ``isinstance``)."""
+
+    def __iter__(self):
+        return self
+
+
+class MultiProcessingDataLoaderIter(_BaseDataLoaderIter):
     """Iterates over a DataLoader's batches loaded by ``loader.num_workers`` processes.
 
     Holds no reference to the loader (the loader may hold this iterator, for persistent
@@ -239,6 +247,8 @@ class MultiProcessingDataLoaderIter(PublicRepr):
     def shutdown(self) -> None:
         """Stop the workers now (also done when this iterator is garbage-collected)."""
         self._finalizer()
+
+    _shutdown_workers = shutdown  # PyTorch's name (Lightning calls it)
 
     @property
     def closed(self) -> bool:

@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+from typing import Generic
+
 from ... import accelerator
 from ..._public_name import PublicRepr
 from ..._warnings import warn_user
 from ._collate import default_collate
 from ._fetch import fetch_map, iterable_batches
-from ._multiprocessing_iter import MultiProcessingDataLoaderIter, get_context
+from ._multiprocessing_iter import MultiProcessingDataLoaderIter, _BaseDataLoaderIter, get_context
 from ._worker import WorkerInfo, get_worker_info
-from .dataset import IterableDataset
+from .dataset import IterableDataset, _T_co
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, random_seed
 
 __all__ = ["DataLoader", "WorkerInfo", "default_collate", "get_worker_info"]
 
 
-class DataLoader(PublicRepr):
+_MultiProcessingDataLoaderIter = MultiProcessingDataLoaderIter  # PyTorch's name
+
+
+class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
+    """The batches of a DataLoader without workers, loaded in this process as they are asked
+    for; ``len()`` is the loader's."""
+
+    def __init__(self, loader, batches) -> None:
+        self._loader, self._batches = loader, batches
+
+    def __next__(self):
+        return next(self._batches)
+
+    def __len__(self) -> int:
+        return len(self._loader)
+
+
+class DataLoader(PublicRepr, Generic[_T_co]):
     """Iterates over a dataset in batches.
 
     Args:
@@ -158,7 +177,7 @@ class DataLoader(PublicRepr):
         if self.num_workers == 0:
             self._warn_pin_memory()
             self._draw_base_seed()
-            return self._single_process_batches()
+            return _SingleProcessDataLoaderIter(self, self._single_process_batches())
         if not self.persistent_workers:
             self._warn_pin_memory()
             return MultiProcessingDataLoaderIter(self, self._draw_base_seed())

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -15,8 +16,11 @@ from ..._warnings import warn_user
 from ...backend import AssertedArgumentError
 from ...tensor import Tensor
 
+# the item type, as PyTorch's: ``Dataset[int]`` and ``Subset[T]`` subscript in annotations
+_T_co = TypeVar("_T_co", covariant=True)
 
-class Dataset(PublicRepr):
+
+class Dataset(PublicRepr, Generic[_T_co]):
     """A map-style dataset: ``__getitem__(index)`` and ``__len__``."""
 
     def __getitem__(self, index):
@@ -29,7 +33,7 @@ class Dataset(PublicRepr):
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset[_T_co]):
     """An iterable-style dataset: ``__iter__`` yields the samples (a stream, a generator, a file
     read line by line). The DataLoader batches them in the order they come; it cannot shuffle
     them or use a sampler.
@@ -95,7 +99,7 @@ class TensorDataset(Dataset):
         return self.tensors[0].shape[0]
 
 
-class Subset(Dataset):
+class Subset(Dataset[_T_co]):
     """The samples of ``dataset`` at ``indices``."""
 
     def __init__(self, dataset: Dataset, indices: Sequence[int]):

@@ -8,6 +8,7 @@ asks for them.
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from typing import Generic, TypeVar
 
 import numpy as np
 
@@ -16,6 +17,9 @@ from ..._public_name import PublicRepr
 
 # Indices drawn with replacement per call of the generator (PyTorch draws 32 at a time).
 _CHUNK = 32
+
+# what a sampler yields, as PyTorch's: ``Sampler[list[int]]`` subscripts in annotations
+_T_co = TypeVar("_T_co", covariant=True)
 
 
 def _generator(generator):
@@ -45,7 +49,7 @@ def _check_num_samples(name: str, num_samples) -> None:
         )
 
 
-class Sampler(PublicRepr):
+class Sampler(PublicRepr, Generic[_T_co]):
     """Yields dataset indices (or, for a batch sampler, lists of them)."""
 
     def __init__(self, data_source=None) -> None:

@@ -1,10 +1,10 @@
-"""``torchvision.datasets``: MNIST, FashionMNIST, CIFAR10/100, ImageFolder, DatasetFolder and
+"""``torchvision.datasets``: MNIST, FashionMNIST, KMNIST, CIFAR10/100, ImageFolder, DatasetFolder and
 FakeData in torchvision's layouts and item types."""
 
 from .cifar import CIFAR10, CIFAR100
 from .fakedata import FakeData
 from .folder import DatasetFolder, ImageFolder
-from .mnist import MNIST, FashionMNIST
+from .mnist import KMNIST, MNIST, FashionMNIST
 from .vision import VisionDataset
 
 __all__ = [
@@ -14,6 +14,7 @@ __all__ = [
     "FakeData",
     "FashionMNIST",
     "ImageFolder",
+    "KMNIST",
     "MNIST",
     "VisionDataset",
 ]

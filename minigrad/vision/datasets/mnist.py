@@ -1,4 +1,4 @@
-"""MNIST and Fashion-MNIST in torchvision's layout: IDX files in ``root/<ClassName>/raw/``."""
+"""MNIST, Fashion-MNIST and Kuzushiji-MNIST in torchvision's layout: IDX files in ``root/<ClassName>/raw/``."""
 
 from __future__ import annotations
 
@@ -54,6 +54,11 @@ class MNIST(VisionDataset):
                 return read_idx(folder / name)
         if not download:
             raise RuntimeError(_NOT_FOUND)
+        if self._source is None:
+            raise NotImplementedError(
+                f"{type(self).__name__}(download=True): minigrad has no verified digests for "
+                f"its files; copy them (MNIST's IDX format) into {folder}"
+            )
         name = f"{stem}.gz"
         path = _cache.fetch(name, self._source.resources[name], folder, self._source.mirrors, True)
         return read_idx(path)
@@ -81,3 +86,11 @@ class FashionMNIST(MNIST):
         "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
         "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
     ]  # fmt: skip
+
+
+class KMNIST(MNIST):
+    """Kuzushiji-MNIST (cursive Japanese characters) in MNIST's format
+    (``root/KMNIST/raw/``). It reads files already there; downloading is not supported."""
+
+    _source = None
+    classes = ["o", "ki", "su", "tsu", "na", "ha", "ma", "ya", "re", "wo"]

@@ -1,6 +1,6 @@
 """``torchvision.ops`` on minigrad: the box operations of object detection (conversion, areas,
 IoU/GIoU/DIoU/CIoU, clipping, filtering, NMS, boxes from masks), the GIoU and focal losses and
-the ``Conv2dNormActivation`` layer helper. RoI pooling/align, deformable convolution, rotated
+the ``Conv2dNormActivation`` and ``FrozenBatchNorm2d`` layers. RoI pooling/align, deformable convolution, rotated
 boxes and the other layer helpers (``FeaturePyramidNetwork``, ``SqueezeExcitation``, ...) are
 not here yet."""
 
@@ -19,10 +19,11 @@ from .boxes import (
 )
 from .focal_loss import sigmoid_focal_loss
 from .giou_loss import generalized_box_iou_loss
-from .misc import Conv2dNormActivation
+from .misc import Conv2dNormActivation, FrozenBatchNorm2d
 
 __all__ = [
     "Conv2dNormActivation",
+    "FrozenBatchNorm2d",
     "batched_nms",
     "box_area",
     "box_convert",

@@ -1,14 +1,16 @@
-"""torchvision's layer helper ``Conv2dNormActivation`` (convolution, optional norm, optional
+"""torchvision's layer helpers: ``Conv2dNormActivation`` (convolution, optional norm, optional
 activation, as one ``Sequential`` whose children are named ``0``, ``1``, ``2`` as
-torchvision's, so state dicts of models built from it match)."""
+torchvision's, so state dicts of models built from it match) and ``FrozenBatchNorm2d`` (batch
+norm with fixed statistics and affine terms, as detection backbones and timm use)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+import minigrad
 from minigrad import nn
 
-__all__ = ["Conv2dNormActivation"]
+__all__ = ["Conv2dNormActivation", "FrozenBatchNorm2d"]
 
 
 class Conv2dNormActivation(nn.Sequential):
@@ -56,3 +58,31 @@ class Conv2dNormActivation(nn.Sequential):
             layers.append(activation_layer(**({} if inplace is None else {"inplace": inplace})))
         super().__init__(*layers)
         self.out_channels = out_channels
+
+
+class FrozenBatchNorm2d(nn.Module):
+    """``BatchNorm2d`` whose statistics and affine terms are buffers, never trained or updated:
+    ``x * scale + shift`` with ``scale = weight / sqrt(running_var + eps)``. Loading a
+    ``BatchNorm2d`` state dict drops its ``num_batches_tracked``, as torchvision's does."""
+
+    def __init__(self, num_features: int, eps: float = 1e-5) -> None:
+        super().__init__()
+        self.eps = eps
+        self.register_buffer("weight", minigrad.ones(num_features))
+        self.register_buffer("bias", minigrad.zeros(num_features))
+        self.register_buffer("running_mean", minigrad.zeros(num_features))
+        self.register_buffer("running_var", minigrad.ones(num_features))
+        self._register_load_state_dict_pre_hook(_drop_batches_tracked)
+
+    def forward(self, x):
+        scale = self.weight * (self.running_var + self.eps).rsqrt()
+        shift = self.bias - self.running_mean * scale
+        return x * scale.reshape(1, -1, 1, 1) + shift.reshape(1, -1, 1, 1)
+
+    def __repr__(self) -> str:
+        return f"{self.__class__.__name__}({self.weight.shape[0]}, eps={self.eps})"
+
+
+def _drop_batches_tracked(state_dict, prefix, *_) -> None:
+    """A ``BatchNorm2d`` checkpoint's step counter has no place in a frozen one."""
+    state_dict.pop(prefix + "num_batches_tracked", None)

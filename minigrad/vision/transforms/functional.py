@@ -333,6 +333,20 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     return out.reshape(*img.shape[:-2], new_h, new_w)
 
 
+def resized_crop(
+    img,
+    top: int,
+    left: int,
+    height: int,
+    width: int,
+    size,
+    interpolation=InterpolationMode.BILINEAR,
+    antialias=True,
+):
+    """:func:`crop` then :func:`resize` to ``size`` (``RandomResizedCrop``'s two steps)."""
+    return resize(crop(img, top, left, height, width), size, interpolation, antialias=antialias)
+
+
 def convert_image_dtype(image: Tensor, dtype=dtypes.float32) -> Tensor:
     """Convert an image tensor's dtype, rescaling values (uint8 0..255 ↔ float 0..1)."""
     if not isinstance(image, Tensor):

@@ -29,14 +29,14 @@ import inspect
 import pickle
 import zipfile
 from collections import OrderedDict
-from typing import Final  # noqa: F401 - torch.jit.Final is typing.Final for eager code
+from typing import Final
 
 import numpy as np
 
-from . import _jit_trace
-from ._jit_trace import TracingCheckError  # noqa: F401 - torch.jit's name
-from .futures import Future
-from .io import _files
+from .. import _jit_trace
+from .._jit_trace import TracingCheckError
+from ..futures import Future
+from ..io import _files
 
 _INSTEAD = (
     "minigrad has no TorchScript; run the module eagerly, capture a training step with "
@@ -95,8 +95,8 @@ class ScriptModule:
     def _symbolic(self, what: str):
         """``forward`` traced by fx; a forward that branches on tensor values (which TorchScript
         compiles to an ``if``) has no such trace: NotImplementedError saying so."""
-        from .fx import symbolic_trace
-        from .fx.proxy import TraceError
+        from ..fx import symbolic_trace
+        from ..fx.proxy import TraceError
 
         try:
             return symbolic_trace(self._plain())
@@ -202,7 +202,7 @@ def _traced_copy(module, view_cls: type, memo: dict, kind: type = TracedModule):
 
 
 def _is_module(obj) -> bool:
-    from .nn import Module
+    from ..nn import Module
 
     return isinstance(obj, Module)
 
@@ -389,7 +389,7 @@ def trace_module(
 def _hooks_recorded(mod) -> bool:
     """Whether tracing ``mod.forward`` records its forward hooks (it has some, and no backward
     hooks, which stay on the traced module and run around the recording)."""
-    from .nn.modules._hooks import _has_backward_hooks
+    from ..nn.modules._hooks import _has_backward_hooks
 
     has_hooks = bool(mod._forward_pre_hooks or mod._forward_hooks)
     return has_hooks and not _has_backward_hooks(mod)
@@ -402,7 +402,7 @@ def _traced_method(mod, cls, name: str):
     method = getattr(cls, name).__get__(mod)
     if name != "forward" or not _hooks_recorded(mod):
         return method
-    from .nn.modules._hooks import call_with_hooks
+    from ..nn.modules._hooks import call_with_hooks
 
     def forward(*args, **kwargs):
         return call_with_hooks(mod, args, kwargs)
@@ -511,8 +511,8 @@ def save(m, f, _extra_files=None) -> None:
             f"a scripted function is the Python function itself: import it instead"
         )
     extra = {name: _as_bytes(name, data) for name, data in (_extra_files or {}).items()}
-    from . import _jit_save
-    from .io import save as save_checkpoint
+    from .. import _jit_save
+    from ..io import save as save_checkpoint
 
     if isinstance(m, ScriptFunction) or _jit_save.is_traced(m):
         _jit_save.save(m, f, extra, _MARK)
@@ -527,7 +527,7 @@ def _as_bytes(name, data):
         data = data.encode()
     if not isinstance(data, (bytes, bytearray)):
         raise TypeError(f"jit.save: _extra_files[{name!r}] must be str or bytes, got {type(data)}")
-    from .creation import from_numpy
+    from ..creation import from_numpy
 
     return from_numpy(np.frombuffer(bytearray(data), dtype=np.uint8))
 
@@ -554,7 +554,7 @@ def load(f, map_location=None, _extra_files=None):
         if name in saved["extra_files"]:
             _extra_files[name] = np.asarray(saved["extra_files"][name]).tobytes()
     if saved[_MARK] == 2:
-        from . import _jit_save
+        from .. import _jit_save
 
         return _jit_save.load(saved)
     return _view(saved["module"], RecursiveScriptModule)
@@ -564,7 +564,7 @@ def _load_checkpoint(f, map_location):
     """The checkpoint in ``f``: read with ``weights_only=True`` (a traced module's file holds
     only minigrad's types), else, for a file naming the model's classes, without the
     allowlist."""
-    from .io import load as load_checkpoint
+    from ..io import load as load_checkpoint
 
     with _files.open_source(f) as (fh, _):
         start = fh.tell()
