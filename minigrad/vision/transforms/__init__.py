@@ -1,8 +1,9 @@
 """``torchvision.transforms``: the classic image transforms and their functional forms."""
 
 from . import functional
+from ._augment import GaussianBlur, RandomAffine, RandomErasing, RandomRotation
 from .functional import InterpolationMode
 from .transforms import *  # noqa: F403 - the public names, listed in transforms.__all__
 from .transforms import __all__ as _names
 
-__all__ = ["functional", *_names]
+__all__ = ["functional", *_names, "GaussianBlur", "RandomAffine", "RandomErasing", "RandomRotation"]

@@ -487,3 +487,6 @@ def adjust_hue(img, hue_factor: float):
     h, s, v = hsv.unbind(dim=-3)
     rotated = stack(((h + hue_factor).remainder(1.0), s, v), dim=-3)
     return convert_image_dtype(_hsv_to_rgb(rotated), img.dtype)
+
+
+from ._warp import affine, erase, gaussian_blur, rotate  # noqa: E402, F401 - warps use the above

@@ -10,6 +10,7 @@ plain tensor is an image when the sample has no Image, Video or PIL image (the f
 from ..._missing import missing_names as _missing_names
 from ..functional import InterpolationMode
 from . import functional
+from ._augment import GaussianBlur, RandomAffine, RandomErasing, RandomRotation
 from ._geometry import *  # noqa: F403 - the public names, listed in _geometry.__all__
 from ._geometry import __all__ as _geometry_names
 from ._transform import Compose, RandomApply, RandomChoice, RandomOrder, Transform
@@ -18,10 +19,14 @@ from ._transforms import __all__ as _names
 
 __all__ = [
     "Compose",
+    "GaussianBlur",
     "InterpolationMode",
+    "RandomAffine",
     "RandomApply",
     "RandomChoice",
+    "RandomErasing",
     "RandomOrder",
+    "RandomRotation",
     "Transform",
     "functional",
     *_geometry_names,
@@ -31,9 +36,9 @@ __all__ = [
 __getattr__ = _missing_names(
     __name__,
     "AugMix AutoAugment AutoAugmentPolicy ClampKeyPoints CutMix ElasticTransform FiveCrop "
-    "GaussianBlur GaussianNoise JPEG LinearTransformation MixUp RGB RandAugment "
-    "RandomAdjustSharpness RandomAffine RandomAutocontrast RandomChannelPermutation "
-    "RandomEqualize RandomErasing RandomInvert RandomPerspective RandomPosterize RandomResize "
-    "RandomRotation RandomShortestSize RandomSolarize RandomZoomOut SanitizeKeyPoints "
+    "GaussianNoise JPEG LinearTransformation MixUp RGB RandAugment "
+    "RandomAdjustSharpness RandomAutocontrast RandomChannelPermutation "
+    "RandomEqualize RandomInvert RandomPerspective RandomPosterize RandomResize "
+    "RandomShortestSize RandomSolarize RandomZoomOut SanitizeKeyPoints "
     "ScaleJitter SetClampingMode TenCrop TrivialAugmentWide UniformTemporalSubsample",
 )

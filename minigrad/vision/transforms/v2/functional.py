@@ -242,9 +242,9 @@ to_grayscale = rgb_to_grayscale
 
 __getattr__ = _missing_names(
     __name__,
-    "adjust_gamma adjust_sharpness affine autocontrast clamp_keypoints elastic elastic_transform "
-    "equalize erase five_crop gaussian_blur gaussian_noise grayscale_to_rgb invert jpeg "
-    "perspective posterize rotate sanitize_keypoints solarize ten_crop "
+    "adjust_gamma adjust_sharpness autocontrast clamp_keypoints elastic elastic_transform "
+    "equalize five_crop gaussian_noise grayscale_to_rgb invert jpeg "
+    "perspective posterize sanitize_keypoints solarize ten_crop "
     "uniform_temporal_subsample",
 )
 
@@ -265,6 +265,7 @@ from ._functional_meta import (  # noqa: E402 - the box functionals use the help
     convert_bounding_box_format,
     sanitize_bounding_boxes,
 )
+from ._functional_warp import affine, erase, gaussian_blur, rotate  # noqa: E402
 
 __all__ = [
     "InterpolationMode",
@@ -272,11 +273,14 @@ __all__ = [
     "adjust_contrast",
     "adjust_hue",
     "adjust_saturation",
+    "affine",
     "center_crop",
     "clamp_bounding_boxes",
     "convert_bounding_box_format",
     "convert_image_dtype",
     "crop",
+    "erase",
+    "gaussian_blur",
     "get_dimensions",
     "get_image_num_channels",
     "get_image_size",
@@ -292,6 +296,7 @@ __all__ = [
     "resize",
     "resized_crop",
     "rgb_to_grayscale",
+    "rotate",
     "sanitize_bounding_boxes",
     "to_dtype",
     "to_grayscale",

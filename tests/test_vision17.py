@@ -1,0 +1,192 @@
+"""More of torchvision on minigrad: rotations, affine warps, blur and erasing (v1 and v2,
+boxes and masks moving with the image), checked by hand, against torchvision's
+grid_sample construction rebuilt in PyTorch, and against torchvision's random draws
+reproduced with PyTorch's generator under the same seed."""
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad.vision import transforms as T
+from minigrad.vision import tv_tensors
+from minigrad.vision.transforms import functional as TF
+from minigrad.vision.transforms import v2
+from minigrad.vision.transforms._warp import inverse_affine_matrix
+from minigrad.vision.transforms.v2 import functional as F
+
+NEAREST, BILINEAR = TF.InterpolationMode.NEAREST, TF.InterpolationMode.BILINEAR
+
+
+def _image(shape=(2, 3, 5, 6), seed=0):
+    return np.random.RandomState(seed).rand(*shape).astype(np.float32)
+
+
+def _torch_warp(torch, img, matrix, mode, fill, out_hw=None):
+    """torchvision's tensor warp, rebuilt in PyTorch: the grid of output pixel centres about
+    the centre through ``matrix``, over half the input size; a ones channel carries fill."""
+    t = torch.tensor(img)
+    h, w = t.shape[-2:]
+    oh, ow = out_hw or (h, w)
+    base = torch.empty(1, oh, ow, 3)
+    base[..., 0].copy_(torch.linspace((1.0 - ow) * 0.5, (ow - 1.0) * 0.5, steps=ow))
+    base[..., 1].copy_(torch.linspace((1.0 - oh) * 0.5, (oh - 1.0) * 0.5, steps=oh)[:, None])
+    base[..., 2].fill_(1)
+    theta = torch.tensor(matrix).reshape(1, 2, 3).transpose(1, 2) / torch.tensor([w / 2, h / 2])
+    grid = base.view(1, -1, 3).bmm(theta).view(1, oh, ow, 2).expand(t.shape[0], -1, -1, -1)
+    if fill is not None:
+        t = torch.cat((t, torch.ones(t.shape[0], 1, h, w)), 1)
+    out = torch.nn.functional.grid_sample(t, grid, mode=mode, align_corners=False)
+    if fill is not None:
+        out, mask = out[:, :-1], out[:, -1:]
+        colour = torch.tensor(fill).view(1, -1, 1, 1)
+        nearest = torch.where(mask < 0.5, colour.expand_as(out), out)
+        out = nearest if mode == "nearest" else (out - colour) * mask + colour
+    return out.numpy()
+
+
+@pytest.mark.parametrize("mode", [NEAREST, BILINEAR])
+@pytest.mark.parametrize("fill", [None, [0.5, 0.25, 1.0]])
+def test_affine_and_rotate_match_torchvisions_grid_sample_warp(mode, fill):
+    torch = pytest.importorskip("torch")
+    img = _image()
+    got = TF.affine(minigrad.tensor(img), 30.0, [1, -2], 1.2, [10.0, 5.0], mode, fill)
+    matrix = inverse_affine_matrix([0, 0], 30.0, [1, -2], 1.2, [10.0, 5.0])
+    want = _torch_warp(torch, img, matrix, mode.value, fill)
+    np.testing.assert_allclose(got.numpy(), want, atol=1e-6)
+    got = TF.rotate(minigrad.tensor(img), 33.0, mode, expand=True, fill=fill)
+    matrix = inverse_affine_matrix([0, 0], -33.0, [0, 0], 1.0, [0, 0])
+    assert got.shape == (2, 3, 9, 8)  # PIL sizes a 6x5 image turned by 33 degrees 8x9
+    np.testing.assert_allclose(
+        got.numpy(), _torch_warp(torch, img, matrix, mode.value, fill, (9, 8)), atol=1e-6
+    )
+
+
+def test_warps_by_hand():
+    img = minigrad.arange(1.0, 10.0).reshape(1, 3, 3)
+    # a quarter turn counter-clockwise: the top row becomes the left column, read upwards
+    assert TF.rotate(img, 90.0).tolist() == [[[3, 6, 9], [2, 5, 8], [1, 4, 7]]]
+    shifted = TF.affine(img, 0.0, [1, 0], 1.0, 0.0, fill=[7.0])
+    assert shifted.tolist() == [[[7, 1, 2], [7, 4, 5], [7, 7, 8]]]
+    half = TF.affine(img, 0.0, [0.5, 0], 1.0, 0.0, interpolation=BILINEAR)
+    assert half[0, 1].tolist() == [2.0, 4.5, 5.5]  # (0+4)/2 at the zero border, then means
+    u8 = TF.rotate(minigrad.tensor([[[0, 100], [200, 255]]], dtype=minigrad.uint8), 180.0)
+    assert u8.dtype is minigrad.uint8 and u8.tolist() == [[[255, 200], [100, 0]]]
+    with pytest.raises(ValueError, match="Interpolation mode 'bicubic' is unsupported"):
+        TF.rotate(img, 10.0, TF.InterpolationMode.BICUBIC)
+    with pytest.raises(ValueError, match="Argument scale should be positive"):
+        TF.affine(img, 0.0, [0, 0], 0.0, 0.0)
+
+
+def test_gaussian_blur_and_erase():
+    torch = pytest.importorskip("torch")
+    img = _image((1, 3, 6, 7))
+    got = TF.gaussian_blur(minigrad.tensor(img), [3, 5], [0.8, 1.3])
+
+    def k1(size, sigma):
+        x = torch.linspace(-(size - 1) / 2, (size - 1) / 2, size)
+        pdf = torch.exp(-0.5 * (x / sigma) ** 2)
+        return pdf / pdf.sum()
+
+    kernel = (k1(5, 1.3)[:, None] * k1(3, 0.8)[None]).expand(3, 1, 5, 3)
+    padded = torch.nn.functional.pad(torch.tensor(img), [1, 1, 2, 2], mode="reflect")
+    want = torch.nn.functional.conv2d(padded, kernel, groups=3)
+    np.testing.assert_allclose(got.numpy(), want.numpy(), atol=1e-6)
+    np.testing.assert_allclose(
+        F.gaussian_blur(tv_tensors.Image(img[0]), [3, 5], [0.8, 1.3]).numpy(), want[0], atol=1e-6
+    )
+    with pytest.raises(ValueError, match="kernel_size should have odd and positive integers"):
+        TF.gaussian_blur(minigrad.tensor(img), 4)
+    erased = TF.erase(minigrad.zeros(1, 3, 4), 1, 2, 2, 1, minigrad.tensor(5.0))
+    assert erased.tolist() == [[[0, 0, 0, 0], [0, 0, 5, 0], [0, 0, 5, 0]]]
+
+
+def _uniform(torch, low, high):
+    return torch.empty(1).uniform_(low, high).item()
+
+
+def test_random_affine_rotation_blur_draw_as_torchvision():
+    torch = pytest.importorskip("torch")
+    img = minigrad.rand(3, 8, 10)
+    for seed in (0, 1):
+        torch.manual_seed(seed)
+        angle = _uniform(torch, -20, 20)
+        tx = int(round(_uniform(torch, -1.0, 1.0)))
+        ty = int(round(_uniform(torch, -1.6, 1.6)))
+        rest = [_uniform(torch, 0.8, 1.2), _uniform(torch, -5, 5), _uniform(torch, -3, 3)]
+        want = (angle, (tx, ty), rest[0], (rest[1], rest[2]))
+        minigrad.manual_seed(seed)
+        args = ([-20.0, 20.0], (0.1, 0.2), (0.8, 1.2), [-5.0, 5.0, -3.0, 3.0], [10, 8])
+        assert T.RandomAffine.get_params(*args) == want
+        minigrad.manual_seed(seed)
+        warped = T.RandomAffine(20, (0.1, 0.2), (0.8, 1.2), (-5, 5, -3, 3))(img)
+        assert warped.tolist() == TF.affine(img, *want).tolist()
+        minigrad.manual_seed(seed)
+        sample = v2.RandomAffine(20, (0.1, 0.2), (0.8, 1.2), (-5, 5, -3, 3))(tv_tensors.Image(img))
+        assert sample.tolist() == warped.tolist()
+    torch.manual_seed(5)
+    angle, sigma = _uniform(torch, -30, 30), _uniform(torch, 0.1, 2.0)
+    minigrad.manual_seed(5)
+    assert T.RandomRotation(30)(img).tolist() == TF.rotate(img, angle).tolist()
+    assert T.GaussianBlur(3)(img).tolist() == TF.gaussian_blur(img, 3, sigma).tolist()
+    minigrad.manual_seed(5)
+    assert v2.RandomRotation(30)(img).tolist() == TF.rotate(img, angle).tolist()
+
+
+def test_random_erasing_draws_as_torchvision():
+    torch = pytest.importorskip("torch")
+    img = minigrad.zeros(3, 10, 12)
+    torch.manual_seed(2)
+    applied = torch.rand(1).item() < 1.0
+    log_ratio = torch.log(torch.tensor((0.3, 3.3)))
+    while True:  # torchvision's loop, until a window fits
+        area = 120 * _uniform(torch, 0.02, 0.33)
+        aspect = torch.exp(torch.empty(1).uniform_(log_ratio[0], log_ratio[1])).item()
+        h, w = int(round((area * aspect) ** 0.5)), int(round((area / aspect) ** 0.5))
+        if h < 10 and w < 12:
+            noise = torch.empty([3, h, w], dtype=torch.float32).normal_()
+            i, j = (
+                torch.randint(0, 10 - h + 1, (1,)).item(),
+                torch.randint(0, 12 - w + 1, (1,)).item(),
+            )
+            break
+    want = torch.zeros(3, 10, 12)
+    want[..., i : i + h, j : j + w] = noise
+    for erasing in (T.RandomErasing(p=1.0, value="random"), v2.RandomErasing(1.0, value="random")):
+        minigrad.manual_seed(2)
+        assert applied and np.array_equal(erasing(img).numpy(), want.numpy())
+    with pytest.raises(ValueError, match="either a single value or 3"):
+        T.RandomErasing(p=1.0, value=[1, 2])(img)
+
+
+def test_v2_rotation_and_affine_move_boxes_and_masks_with_the_image():
+    boxes = tv_tensors.BoundingBoxes([[2, 2, 6, 4]], format="XYXY", canvas_size=(8, 10))
+    # turned a quarter counter-clockwise about (5, 4): x' = y - 4 + 5, y' = 5 - x + 4
+    assert F.rotate(boxes, 90.0).tolist() == [[3, 3, 5, 7]]
+    expanded = F.rotate(boxes, 90.0, expand=True)
+    assert expanded.tolist() == [[2, 4, 4, 8]] and expanded.canvas_size == (10, 8)
+    cxcywh = tv_tensors.BoundingBoxes([[4.0, 3.0, 4.0, 2.0]], format="CXCYWH", canvas_size=(8, 10))
+    # 45 degrees about (5, 4): the centre (-1, -1) from the pivot goes to (-sqrt 2, 0); the
+    # enclosing box of a 4x2 box turned 45 degrees is (4 + 2) / sqrt 2 on each side
+    root2 = 2**0.5
+    want = [[5 - root2, 4.0, 6 / root2, 6 / root2]]
+    np.testing.assert_allclose(F.rotate(cxcywh, 45.0).tolist(), want, atol=1e-5)
+    assert F.affine(boxes, 0.0, [1, 2], 1.0, 0.0).tolist() == [[3, 4, 7, 6]]
+    image = tv_tensors.Image(minigrad.zeros(1, 8, 10))
+    image[..., 2:4, 2:6] = 1.0
+    mask = tv_tensors.Mask(image[0].to(minigrad.uint8))
+    out = v2.RandomRotation((90, 90))({"image": image, "boxes": boxes, "mask": mask})
+    assert type(out["mask"]) is tv_tensors.Mask and type(out["boxes"]) is tv_tensors.BoundingBoxes
+    ys, xs = np.nonzero(out["mask"].numpy())
+    assert [xs.min(), ys.min(), xs.max() + 1, ys.max() + 1] == out["boxes"].tolist()[0]
+    assert np.array_equal(out["image"][0].numpy(), out["mask"].numpy())
+
+
+def test_pil_images_rotate_and_warp_through_pil():
+    Image = pytest.importorskip("PIL.Image")
+    array = np.arange(3 * 4 * 3, dtype=np.uint8).reshape(3, 4, 3)
+    pil = Image.fromarray(array)
+    assert np.array_equal(np.asarray(TF.rotate(pil, 180.0)), array[::-1, ::-1])
+    shifted = np.asarray(TF.affine(pil, 0.0, [1, 0], 1.0, 0.0, fill=[9, 9, 9]))
+    assert np.array_equal(shifted[:, 1:], array[:, :-1]) and (shifted[:, 0] == 9).all()
+    assert np.asarray(v2.RandomRotation((180, 180))(pil)).tolist() == array[::-1, ::-1].tolist()
+    assert T.GaussianBlur(3)(pil).size == (4, 3)
