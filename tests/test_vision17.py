@@ -190,3 +190,132 @@ def test_pil_images_rotate_and_warp_through_pil():
     assert np.array_equal(shifted[:, 1:], array[:, :-1]) and (shifted[:, 0] == 9).all()
     assert np.asarray(v2.RandomRotation((180, 180))(pil)).tolist() == array[::-1, ::-1].tolist()
     assert T.GaussianBlur(3)(pil).size == (4, 3)
+
+
+def test_colour_operations_match_pil():
+    Image = pytest.importorskip("PIL.Image")
+    from PIL import ImageEnhance, ImageOps
+
+    array = np.random.RandomState(0).randint(0, 256, (6, 7, 3)).astype(np.uint8)
+    pil, img = Image.fromarray(array), minigrad.tensor(array.transpose(2, 0, 1).copy())
+    pairs = [
+        (TF.invert(img), ImageOps.invert(pil)),
+        (TF.posterize(img, 3), ImageOps.posterize(pil, 3)),
+        (TF.solarize(img, 100), ImageOps.solarize(pil, 100)),
+        (TF.equalize(img), ImageOps.equalize(pil)),
+        (TF.adjust_sharpness(img, 1.7), ImageEnhance.Sharpness(pil).enhance(1.7)),
+        (F.autocontrast(tv_tensors.Image(img)), ImageOps.autocontrast(pil)),
+    ]
+    for ours, theirs in pairs:
+        diff = ours.numpy().astype(int) - np.asarray(theirs).transpose(2, 0, 1)
+        assert np.abs(diff).max() <= 1 and ours.dtype is minigrad.uint8
+    assert TF.invert(minigrad.tensor([[[0.25]]])).tolist() == [[[0.75]]]
+    with pytest.raises(TypeError, match="Only torch.uint8 image tensors are supported"):
+        TF.posterize(minigrad.zeros(3, 2, 2), 4)
+    with pytest.raises(TypeError, match="Threshold should be less than bound of img."):
+        TF.solarize(minigrad.zeros(3, 2, 2), 128.0)
+
+
+_RAND_OPS = ["Identity", "ShearX", "ShearY", "TranslateX", "TranslateY", "Rotate", "Brightness",
+             "Color", "Contrast", "Sharpness", "Posterize", "Solarize", "AutoContrast", "Equalize"]  # fmt: skip
+
+
+def _torch_magnitude(torch, name, index, bins, height, width, wide, v2):
+    """The magnitude torchvision's tables give ``name`` at bin ``index``."""
+    top = 0.99 if wide else 0.9
+    tables = {
+        "ShearX": (0.99 if wide else 0.3), "ShearY": (0.99 if wide else 0.3),
+        "TranslateX": 32.0 if wide else 150.0 / 331.0 * width,
+        "TranslateY": 32.0 if wide else 150.0 / 331.0 * height,
+        "Rotate": 135.0 if wide else 30.0, "Brightness": top, "Color": top, "Contrast": top,
+        "Sharpness": top,
+    }  # fmt: skip
+    if name in tables:
+        return torch.linspace(0.0, tables[name], bins)[index].item(), True
+    if name == "Posterize":
+        steps = torch.arange(bins) / ((bins - 1) / (6 if wide else 4))
+        return ((8 - steps).round().int() if v2 else 8 - steps.round().int())[index].item(), False
+    if name == "Solarize":
+        return torch.linspace(1.0 if v2 else 255.0, 0.0, bins)[index].item(), False
+    return 0.0, False
+
+
+def test_rand_and_trivial_augment_draw_as_torchvision_v1_and_v2():
+    torch = pytest.importorskip("torch")
+    from minigrad.vision.transforms.autoaugment import apply_op
+
+    img = minigrad.tensor(np.random.RandomState(1).randint(0, 256, (3, 6, 7)), dtype=minigrad.uint8)
+    for seed in range(3):
+        for v2_draws in (False, True):
+            torch.manual_seed(seed)
+            want = img
+            for _ in range(2):  # RandAugment(num_ops=2, magnitude=9, bins=31)
+                name = _RAND_OPS[int(torch.randint(14, () if v2_draws else (1,)))]
+                magnitude, signed = _torch_magnitude(torch, name, 9, 31, 6, 7, False, v2_draws)
+                flip = bool(torch.rand(()) <= 0.5) if v2_draws else bool(torch.randint(2, (1,)))
+                magnitude = -magnitude if signed and flip else magnitude
+                functional = F if v2_draws else TF
+                want = apply_op(functional, want, name, magnitude, NEAREST, None, v2=v2_draws)
+            minigrad.manual_seed(seed)
+            got = (v2.RandAugment() if v2_draws else T.RandAugment())(img)
+            assert got.tolist() == want.tolist()
+            torch.manual_seed(seed)
+            name = _RAND_OPS[int(torch.randint(14, () if v2_draws else (1,)))]
+            magnitude, signed = 0.0, False
+            if name not in ("Identity", "AutoContrast", "Equalize"):
+                index = int(torch.randint(31, () if v2_draws else (1,)))
+                magnitude, signed = _torch_magnitude(torch, name, index, 31, 6, 7, True, v2_draws)
+            flip = signed and (
+                bool(torch.rand(()) <= 0.5) if v2_draws else bool(torch.randint(2, (1,)))
+            )
+            functional = F if v2_draws else TF
+            want = apply_op(functional, img, name, -magnitude if flip else magnitude, NEAREST,
+                            None, v2=v2_draws)  # fmt: skip
+            minigrad.manual_seed(seed)
+            got = (v2.TrivialAugmentWide() if v2_draws else T.TrivialAugmentWide())(img)
+            assert got.tolist() == want.tolist()
+
+
+def test_auto_augment_policies_draw_as_torchvision():
+    torch = pytest.importorskip("torch")
+    torch.manual_seed(4)
+    want = (
+        int(torch.randint(25, (1,))),
+        torch.rand((2,)).tolist(),
+        torch.randint(2, (2,)).tolist(),
+    )
+    minigrad.manual_seed(4)
+    policy_id, probs, signs = T.AutoAugment.get_params(25)
+    assert (policy_id, probs.tolist(), signs.tolist()) == want
+    img = minigrad.tensor(np.random.RandomState(2).randint(0, 256, (3, 6, 7)), dtype=minigrad.uint8)
+    for policy in T.AutoAugmentPolicy:
+        for seed in range(3):
+            minigrad.manual_seed(seed)
+            out = T.AutoAugment(policy)(img)
+            assert out.shape == img.shape and out.dtype is minigrad.uint8
+            minigrad.manual_seed(seed)
+            out = v2.AutoAugment(policy)({"image": tv_tensors.Image(img), "label": 1})
+            assert type(out["image"]) is tv_tensors.Image and out["label"] == 1
+    policies = T.autoaugment._POLICIES
+    assert policies[T.AutoAugmentPolicy.IMAGENET][0] == (("Posterize", 0.4, 8), ("Rotate", 0.6, 9))
+    assert policies[T.AutoAugmentPolicy.CIFAR10][3] == (("ShearY", 0.5, 8), ("TranslateY", 0.7, 9))
+    assert policies[T.AutoAugmentPolicy.SVHN][24] == (("ShearX", 0.7, 2), ("Invert", 0.1, None))
+    assert [len(p) for p in policies.values()] == [25, 25, 25]
+    from minigrad.vision.transforms.autoaugment import apply_op
+
+    for seed in range(4):  # v2: the sub-policy, then per operation a probability and a sign
+        torch.manual_seed(seed)
+        want = img
+        for name, p, index in policies[T.AutoAugmentPolicy.SVHN][int(torch.randint(25, ()))]:
+            if not torch.rand(()) <= p:
+                continue
+            magnitude, signed = 0.0, False
+            if index is not None:
+                magnitude, signed = _torch_magnitude(torch, name, index, 10, 6, 7, False, True)
+                magnitude = -magnitude if signed and torch.rand(()) <= 0.5 else magnitude
+            want = apply_op(F, want, name, magnitude, NEAREST, None, v2=True)
+        minigrad.manual_seed(seed)
+        assert v2.AutoAugment(T.AutoAugmentPolicy.SVHN)(img).tolist() == want.tolist()
+    boxes = tv_tensors.BoundingBoxes([[0, 0, 1, 1]], format="XYXY", canvas_size=(6, 7))
+    with pytest.raises(TypeError, match="Inputs of type BoundingBoxes are not supported"):
+        v2.AutoAugment()(tv_tensors.Image(img), boxes)

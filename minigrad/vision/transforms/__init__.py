@@ -2,8 +2,20 @@
 
 from . import functional
 from ._augment import GaussianBlur, RandomAffine, RandomErasing, RandomRotation
+from .autoaugment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .functional import InterpolationMode
 from .transforms import *  # noqa: F403 - the public names, listed in transforms.__all__
 from .transforms import __all__ as _names
 
-__all__ = ["functional", *_names, "GaussianBlur", "RandomAffine", "RandomErasing", "RandomRotation"]
+__all__ = [
+    "functional",
+    *_names,
+    "AutoAugment",
+    "AutoAugmentPolicy",
+    "GaussianBlur",
+    "RandAugment",
+    "RandomAffine",
+    "RandomErasing",
+    "RandomRotation",
+    "TrivialAugmentWide",
+]

@@ -489,4 +489,12 @@ def adjust_hue(img, hue_factor: float):
     return convert_image_dtype(_hsv_to_rgb(rotated), img.dtype)
 
 
+from ._color import (  # noqa: E402, F401 - the colour operations use the above
+    adjust_sharpness,
+    autocontrast,
+    equalize,
+    invert,
+    posterize,
+    solarize,
+)
 from ._warp import affine, erase, gaussian_blur, rotate  # noqa: E402, F401 - warps use the above

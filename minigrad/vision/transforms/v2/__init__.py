@@ -11,6 +11,7 @@ from ..._missing import missing_names as _missing_names
 from ..functional import InterpolationMode
 from . import functional
 from ._augment import GaussianBlur, RandomAffine, RandomErasing, RandomRotation
+from ._auto_augment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from ._geometry import *  # noqa: F403 - the public names, listed in _geometry.__all__
 from ._geometry import __all__ as _geometry_names
 from ._transform import Compose, RandomApply, RandomChoice, RandomOrder, Transform
@@ -18,9 +19,12 @@ from ._transforms import *  # noqa: F403 - the public names, listed in _transfor
 from ._transforms import __all__ as _names
 
 __all__ = [
+    "AutoAugment",
+    "AutoAugmentPolicy",
     "Compose",
     "GaussianBlur",
     "InterpolationMode",
+    "RandAugment",
     "RandomAffine",
     "RandomApply",
     "RandomChoice",
@@ -28,6 +32,7 @@ __all__ = [
     "RandomOrder",
     "RandomRotation",
     "Transform",
+    "TrivialAugmentWide",
     "functional",
     *_geometry_names,
     *_names,
@@ -35,10 +40,10 @@ __all__ = [
 
 __getattr__ = _missing_names(
     __name__,
-    "AugMix AutoAugment AutoAugmentPolicy ClampKeyPoints CutMix ElasticTransform FiveCrop "
-    "GaussianNoise JPEG LinearTransformation MixUp RGB RandAugment "
+    "AugMix ClampKeyPoints CutMix ElasticTransform FiveCrop "
+    "GaussianNoise JPEG LinearTransformation MixUp RGB "
     "RandomAdjustSharpness RandomAutocontrast RandomChannelPermutation "
     "RandomEqualize RandomInvert RandomPerspective RandomPosterize RandomResize "
     "RandomShortestSize RandomSolarize RandomZoomOut SanitizeKeyPoints "
-    "ScaleJitter SetClampingMode TenCrop TrivialAugmentWide UniformTemporalSubsample",
+    "ScaleJitter SetClampingMode TenCrop UniformTemporalSubsample",
 )

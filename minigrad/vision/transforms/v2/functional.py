@@ -237,14 +237,43 @@ _image_kernels(rgb_to_grayscale, _F.rgb_to_grayscale)
 _image_kernels(adjust_brightness, _F.adjust_brightness)
 _image_kernels(adjust_contrast, _F.adjust_contrast)
 _image_kernels(adjust_saturation, _F.adjust_saturation)
+
+
+def adjust_sharpness(inpt, sharpness_factor: float):
+    return _dispatch(adjust_sharpness, inpt, sharpness_factor)
+
+
+def invert(inpt):
+    return _dispatch(invert, inpt)
+
+
+def posterize(inpt, bits: int):
+    return _dispatch(posterize, inpt, bits)
+
+
+def solarize(inpt, threshold: float):
+    return _dispatch(solarize, inpt, threshold)
+
+
+def autocontrast(inpt):
+    return _dispatch(autocontrast, inpt)
+
+
+def equalize(inpt):
+    """Equalise each channel's histogram (uint8 images, as v1's)."""
+    return _dispatch(equalize, inpt)
+
+
+for _name in ("adjust_sharpness", "invert", "posterize", "solarize", "autocontrast", "equalize"):
+    _image_kernels(globals()[_name], getattr(_F, _name))
 to_grayscale = rgb_to_grayscale
 
 
 __getattr__ = _missing_names(
     __name__,
-    "adjust_gamma adjust_sharpness autocontrast clamp_keypoints elastic elastic_transform "
-    "equalize five_crop gaussian_noise grayscale_to_rgb invert jpeg "
-    "perspective posterize sanitize_keypoints solarize ten_crop "
+    "adjust_gamma clamp_keypoints elastic elastic_transform "
+    "five_crop gaussian_noise grayscale_to_rgb jpeg "
+    "perspective sanitize_keypoints ten_crop "
     "uniform_temporal_subsample",
 )
 
@@ -273,12 +302,15 @@ __all__ = [
     "adjust_contrast",
     "adjust_hue",
     "adjust_saturation",
+    "adjust_sharpness",
+    "autocontrast",
     "affine",
     "center_crop",
     "clamp_bounding_boxes",
     "convert_bounding_box_format",
     "convert_image_dtype",
     "crop",
+    "equalize",
     "erase",
     "gaussian_blur",
     "get_dimensions",
@@ -287,10 +319,12 @@ __all__ = [
     "get_num_channels",
     "get_size",
     "hflip",
+    "invert",
     "horizontal_flip",
     "normalize",
     "pad",
     "permute_channels",
+    "posterize",
     "pil_to_tensor",
     "register_kernel",
     "resize",
@@ -298,6 +332,7 @@ __all__ = [
     "rgb_to_grayscale",
     "rotate",
     "sanitize_bounding_boxes",
+    "solarize",
     "to_dtype",
     "to_grayscale",
     "to_image",
