@@ -319,3 +319,65 @@ def test_auto_augment_policies_draw_as_torchvision():
     boxes = tv_tensors.BoundingBoxes([[0, 0, 1, 1]], format="XYXY", canvas_size=(6, 7))
     with pytest.raises(TypeError, match="Inputs of type BoundingBoxes are not supported"):
         v2.AutoAugment()(tv_tensors.Image(img), boxes)
+
+
+def test_mixup_and_cutmix_draw_lam_from_beta_as_torchvision():
+    torch = pytest.importorskip("torch")
+    images = np.random.RandomState(3).rand(4, 3, 8, 10).astype(np.float32)
+    labels = [1, 0, 2, 1]
+    torch.manual_seed(0)
+    lam = float(torch.distributions.Beta(torch.tensor([0.4]), torch.tensor([0.4])).sample(()))
+    minigrad.manual_seed(0)
+    mixed, mixed_labels = v2.MixUp(alpha=0.4, num_classes=3)(
+        minigrad.tensor(images), minigrad.tensor(labels)
+    )
+    want = lam * images + (1 - lam) * np.roll(images, 1, 0)
+    np.testing.assert_allclose(mixed.numpy(), want, atol=1e-6)
+    onehot = np.eye(3, dtype=np.float32)[labels]
+    np.testing.assert_allclose(
+        mixed_labels.numpy(), lam * onehot + (1 - lam) * np.roll(onehot, 1, 0), atol=1e-6
+    )
+    torch.manual_seed(1)
+    lam = float(torch.distributions.Beta(torch.tensor([1.0]), torch.tensor([1.0])).sample(()))
+    r_x, r_y = int(torch.randint(10, (1,))), int(torch.randint(8, (1,)))
+    r = 0.5 * (1.0 - lam) ** 0.5
+    x1, y1 = max(r_x - int(r * 10), 0), max(r_y - int(r * 8), 0)
+    x2, y2 = min(r_x + int(r * 10), 10), min(r_y + int(r * 8), 8)
+    kept = 1.0 - (x2 - x1) * (y2 - y1) / 80
+    minigrad.manual_seed(1)
+    batch = {"image": tv_tensors.Image(images), "labels": minigrad.tensor(labels), "id": 7}
+    out = v2.CutMix(num_classes=3)(batch)
+    want = images.copy()
+    want[..., y1:y2, x1:x2] = np.roll(images, 1, 0)[..., y1:y2, x1:x2]
+    assert type(out["image"]) is tv_tensors.Image and out["id"] == 7
+    np.testing.assert_array_equal(out["image"].numpy(), want)
+    np.testing.assert_allclose(
+        out["labels"].numpy(), kept * onehot + (1 - kept) * np.roll(onehot, 1, 0), atol=1e-6
+    )
+    with pytest.raises(ValueError, match="num_classes must be passed if the labels are index"):
+        v2.MixUp()(minigrad.tensor(images), minigrad.tensor(labels))
+    with pytest.raises(ValueError, match="Expected a batched input with 4 dims, but got 3"):
+        v2.MixUp(num_classes=3)(minigrad.tensor(images[0]), minigrad.tensor(labels))
+
+
+def test_the_cutmix_mixup_tutorials_collate_fn_runs_with_import_torchvision(tmp_path, capsys):
+    import minigrad.as_torch
+
+    script = tmp_path / "cutmix.py"
+    script.write_text(
+        "import torch\n"
+        "from torch.utils.data import DataLoader, TensorDataset, default_collate\n"
+        "from torchvision.transforms import v2\n"
+        "NUM_CLASSES = 5\n"
+        "data = TensorDataset(torch.rand(8, 3, 6, 6), torch.randint(0, NUM_CLASSES, (8,)))\n"
+        "cutmix = v2.CutMix(num_classes=NUM_CLASSES)\n"
+        "mixup = v2.MixUp(num_classes=NUM_CLASSES)\n"
+        "cutmix_or_mixup = v2.RandomChoice([cutmix, mixup])\n"
+        "def collate_fn(batch):\n"
+        "    return cutmix_or_mixup(*default_collate(batch))\n"
+        "loader = DataLoader(data, batch_size=4, shuffle=True, collate_fn=collate_fn)\n"
+        "for images, labels in loader:\n"
+        "    print(tuple(images.shape), tuple(labels.shape), round(float(labels.sum()), 4))\n"
+    )
+    minigrad.as_torch.run_path(str(script))
+    assert capsys.readouterr().out.splitlines() == ["(4, 3, 6, 6) (4, 5) 4.0"] * 2

@@ -14,6 +14,7 @@ from ._augment import GaussianBlur, RandomAffine, RandomErasing, RandomRotation
 from ._auto_augment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from ._geometry import *  # noqa: F403 - the public names, listed in _geometry.__all__
 from ._geometry import __all__ as _geometry_names
+from ._mixing import CutMix, MixUp
 from ._transform import Compose, RandomApply, RandomChoice, RandomOrder, Transform
 from ._transforms import *  # noqa: F403 - the public names, listed in _transforms.__all__
 from ._transforms import __all__ as _names
@@ -22,8 +23,10 @@ __all__ = [
     "AutoAugment",
     "AutoAugmentPolicy",
     "Compose",
+    "CutMix",
     "GaussianBlur",
     "InterpolationMode",
+    "MixUp",
     "RandAugment",
     "RandomAffine",
     "RandomApply",
@@ -40,8 +43,8 @@ __all__ = [
 
 __getattr__ = _missing_names(
     __name__,
-    "AugMix ClampKeyPoints CutMix ElasticTransform FiveCrop "
-    "GaussianNoise JPEG LinearTransformation MixUp RGB "
+    "AugMix ClampKeyPoints ElasticTransform FiveCrop "
+    "GaussianNoise JPEG LinearTransformation RGB "
     "RandomAdjustSharpness RandomAutocontrast RandomChannelPermutation "
     "RandomEqualize RandomInvert RandomPerspective RandomPosterize RandomResize "
     "RandomShortestSize RandomSolarize RandomZoomOut SanitizeKeyPoints "
