@@ -381,3 +381,58 @@ def test_the_cutmix_mixup_tutorials_collate_fn_runs_with_import_torchvision(tmp_
     )
     minigrad.as_torch.run_path(str(script))
     assert capsys.readouterr().out.splitlines() == ["(4, 3, 6, 6) (4, 5) 4.0"] * 2
+
+
+def test_io_png_round_trip_is_exact_and_jpeg_decodes(tmp_path):
+    pytest.importorskip("PIL")
+    from minigrad.vision import io
+
+    img = minigrad.tensor(np.random.RandomState(4).randint(0, 256, (3, 5, 7)), dtype=minigrad.uint8)
+    io.write_png(img, tmp_path / "a.png")
+    back = io.read_image(str(tmp_path / "a.png"))
+    assert back.dtype is minigrad.uint8 and np.array_equal(back.numpy(), img.numpy())
+    raw = io.read_file(tmp_path / "a.png")
+    assert raw.dtype is minigrad.uint8 and raw.ndim == 1 and raw[:4].tolist() == [137, 80, 78, 71]
+    assert np.array_equal(io.decode_image(raw).numpy(), img.numpy())
+    grey = io.decode_png(raw, mode=io.ImageReadMode.GRAY)
+    assert grey.shape == (1, 5, 7) and io.decode_png(raw, mode="RGBA").shape == (4, 5, 7)
+    flat = minigrad.full((3, 8, 8), 200, dtype=minigrad.uint8)
+    io.write_jpeg(flat, str(tmp_path / "b.jpg"), quality=95)
+    decoded = io.read_image(tmp_path / "b.jpg", io.ImageReadMode.RGB)
+    assert decoded.shape == (3, 8, 8) and np.abs(decoded.numpy().astype(int) - 200).max() <= 2
+    assert [t.shape for t in io.decode_jpeg(io.encode_jpeg([flat, flat[:1]]))] == [
+        (3, 8, 8),
+        (1, 8, 8),
+    ]
+    with pytest.raises(ValueError, match="Image quality should be a positive number"):
+        io.encode_jpeg(flat, quality=0)
+    with pytest.raises(RuntimeError, match="decode_jpeg: the bytes are not JPEG"):
+        io.decode_jpeg(raw)
+    with pytest.raises(NotImplementedError, match="torchvision.io.read_video is not implemented"):
+        io.read_video  # noqa: B018 - the attribute access is what raises
+
+
+def test_draw_bounding_boxes_and_segmentation_masks():
+    pytest.importorskip("PIL")
+    from minigrad.vision import utils
+
+    canvas = minigrad.zeros(3, 20, 30, dtype=minigrad.uint8)
+    drawn = utils.draw_bounding_boxes(canvas, minigrad.tensor([[2, 3, 10, 12]]), colors="red")
+    outline = np.zeros((20, 30), bool)
+    outline[3, 2:11] = outline[12, 2:11] = outline[3:13, 2] = outline[3:13, 10] = True
+    assert (drawn[0].numpy() == 255 * outline).all() and not drawn[1:].numpy().any()
+    box = minigrad.tensor([[2, 3, 25, 18]])
+    labelled = utils.draw_bounding_boxes(canvas, box, labels=["cat"], colors="yellow")
+    text = labelled[:, 5:17, 4:24].numpy()  # inside the outline: only the label's text
+    assert text.any() and not text[2].any()  # written in the box's colour, yellow
+    grey = utils.draw_bounding_boxes(minigrad.zeros(1, 4, 4), minigrad.tensor([[0, 0, 3, 3]]),
+                                     colors=(255, 0, 0), fill=True)  # fmt: skip
+    assert grey.shape == (3, 4, 4) and grey.dtype is minigrad.float32 and grey[0, 0, 0] == 1.0
+    with pytest.raises(ValueError, match="Boxes need to be in \\(xmin, ymin, xmax, ymax\\)"):
+        utils.draw_bounding_boxes(canvas, minigrad.tensor([[5, 0, 2, 3]]))
+    masks = minigrad.zeros(2, 20, 30, dtype=minigrad.bool)
+    masks[0, :5], masks[1, 3:8] = True, True
+    painted = utils.draw_segmentation_masks(canvas, masks, alpha=0.5, colors=["blue", (0, 255, 0)])
+    assert painted[:, [1, 4, 6, 9], 0].tolist() == [[0, 0, 0, 0], [0, 0, 127, 0], [127, 0, 0, 0]]
+    with pytest.raises(ValueError, match="The masks must be of dtype bool"):
+        utils.draw_segmentation_masks(canvas, masks.to(minigrad.uint8))
