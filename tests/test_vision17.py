@@ -436,3 +436,57 @@ def test_draw_bounding_boxes_and_segmentation_masks():
     assert painted[:, [1, 4, 6, 9], 0].tolist() == [[0, 0, 0, 0], [0, 0, 127, 0], [127, 0, 0, 0]]
     with pytest.raises(ValueError, match="The masks must be of dtype bool"):
         utils.draw_segmentation_masks(canvas, masks.to(minigrad.uint8))
+
+
+def test_perspective_matches_torchvisions_coefficients_grid_and_draws():
+    torch = pytest.importorskip("torch")
+    from minigrad.vision.transforms._warp import perspective_coeffs
+
+    start, end = [[0, 0], [7, 0], [7, 5], [0, 5]], [[1, 1], [6, 0], [7, 4], [0, 5]]
+    rows = torch.zeros(8, 8, dtype=torch.float64)
+    for i, ((x, y), (u, v)) in enumerate(zip(end, start)):
+        rows[2 * i] = torch.tensor([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows[2 * i + 1] = torch.tensor([0, 0, 0, x, y, 1, -v * x, -v * y])
+    target = torch.tensor(start, dtype=torch.float64).view(8)
+    c = torch.linalg.lstsq(rows, target, driver="gels").solution.to(torch.float32).tolist()
+    assert perspective_coeffs(start, end) == c
+    base = torch.ones(1, 6, 8, 3)
+    base[..., 0], base[..., 1] = torch.linspace(0.5, 7.5, 8), torch.linspace(0.5, 5.5, 6)[:, None]
+    flat = base.view(1, -1, 3)
+    numer = flat.bmm(torch.tensor([[c[:3], c[3:6]]]).transpose(1, 2) / torch.tensor([4.0, 3.0]))
+    denom = flat.bmm(torch.tensor([[[c[6], c[7], 1.0]] * 2]).transpose(1, 2))
+    img = _image((1, 3, 6, 8))
+    grid = (numer / denom - 1.0).view(1, 6, 8, 2)
+    want = torch.nn.functional.grid_sample(torch.tensor(img), grid, align_corners=False)
+    np.testing.assert_allclose(
+        TF.perspective(minigrad.tensor(img), start, end).numpy(), want, atol=1e-6
+    )
+    corners = tv_tensors.BoundingBoxes([[0.0, 0.0, 0.0, 0.0], [7.0, 5.0, 7.0, 5.0]], format="XYXY",
+                                       canvas_size=(6, 8))  # fmt: skip
+    np.testing.assert_allclose(F.perspective(corners, start, end).tolist(), [[1, 1, 1, 1], [7, 4, 7, 4]],
+                               atol=1e-4)  # fmt: skip  # corners go where the endpoints say
+    torch.manual_seed(0)
+    draws = [int(torch.randint(lo, hi, (1,))) for lo, hi in
+             [(0, 3), (0, 2), (5, 8), (0, 2), (5, 8), (4, 6), (0, 3), (4, 6)]]  # fmt: skip
+    minigrad.manual_seed(0)
+    points = T.RandomPerspective.get_params(8, 6, 0.5)
+    assert points == (start, [draws[0:2], draws[2:4], draws[4:6], draws[6:8]])
+    torch.manual_seed(0)
+    applied = torch.rand(1).item() < 0.5
+    rest = [int(torch.randint(lo, hi, (1,))) for lo, hi in
+            [(0, 3), (0, 2), (5, 8), (0, 2), (5, 8), (4, 6), (0, 3), (4, 6)]]  # fmt: skip
+    pts = [rest[0:2], rest[2:4], rest[4:6], rest[6:8]]
+    minigrad.manual_seed(0)
+    out = v2.RandomPerspective()(tv_tensors.Image(img[0]))
+    want = (
+        TF.perspective(minigrad.tensor(img[0]), start, pts, fill=[0.0] * 3) if applied else img[0]
+    )
+    np.testing.assert_allclose(out.numpy(), np.asarray(want), atol=1e-6)
+
+
+def test_warps_are_differentiable():
+    x = minigrad.rand(1, 2, 4, 5, dtype=minigrad.float64, requires_grad=True)
+    assert minigrad.autograd.gradcheck(
+        lambda t: TF.affine(t, 20.0, [1, 0], 1.1, [5.0, 0.0], BILINEAR, fill=[0.5, 0.5]), (x,)
+    )
+    assert minigrad.autograd.gradcheck(lambda t: TF.gaussian_blur(t, 3, 0.9), (x,))

@@ -1,7 +1,13 @@
 """``torchvision.transforms``: the classic image transforms and their functional forms."""
 
 from . import functional
-from ._augment import GaussianBlur, RandomAffine, RandomErasing, RandomRotation
+from ._augment import (
+    GaussianBlur,
+    RandomAffine,
+    RandomErasing,
+    RandomPerspective,
+    RandomRotation,
+)
 from .autoaugment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .functional import InterpolationMode
 from .transforms import *  # noqa: F403 - the public names, listed in transforms.__all__
@@ -16,6 +22,7 @@ __all__ = [
     "RandAugment",
     "RandomAffine",
     "RandomErasing",
+    "RandomPerspective",
     "RandomRotation",
     "TrivialAugmentWide",
 ]

@@ -22,7 +22,7 @@ from . import functional as F
 from ._warp import _interpolation_mode
 from .functional import InterpolationMode
 
-__all__ = ["GaussianBlur", "RandomAffine", "RandomErasing", "RandomRotation"]
+__all__ = ["GaussianBlur", "RandomAffine", "RandomErasing", "RandomPerspective", "RandomRotation"]
 
 
 def _uniform(low, high) -> float:
@@ -288,3 +288,46 @@ class RandomErasing(Module):
             f"{type(self).__name__}(p={self.p}, scale={self.scale}, ratio={self.ratio}, "
             f"value={self.value}, inplace={self.inplace})"
         )
+
+
+def draw_perspective_points(width: int, height: int, distortion_scale: float):
+    """(startpoints, endpoints): the image's corners, and each corner moved inwards by up to
+    ``distortion_scale`` of half the size (torchvision's eight ``randint`` draws, in order)."""
+    bound_w = int(distortion_scale * (width // 2)) + 1
+    bound_h = int(distortion_scale * (height // 2)) + 1
+
+    def draw(low, high):
+        return int(randint(low, high, size=(1,)).item())
+
+    topleft = [draw(0, bound_w), draw(0, bound_h)]
+    topright = [draw(width - bound_w, width), draw(0, bound_h)]
+    botright = [draw(width - bound_w, width), draw(height - bound_h, height)]
+    botleft = [draw(0, bound_w), draw(height - bound_h, height)]
+    startpoints = [[0, 0], [width - 1, 0], [width - 1, height - 1], [0, height - 1]]
+    return startpoints, [topleft, topright, botright, botleft]
+
+
+class RandomPerspective(Module):
+    """With probability ``p``, a perspective warp moving each corner inwards by up to
+    ``distortion_scale`` of half the image."""
+
+    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR,
+                 fill=0):  # fmt: skip
+        super().__init__()
+        self.p, self.distortion_scale = p, distortion_scale
+        self.interpolation, self.fill = _interpolation_mode(interpolation), check_fill(fill)
+
+    @staticmethod
+    def get_params(width: int, height: int, distortion_scale: float):
+        return draw_perspective_points(width, height, distortion_scale)
+
+    def forward(self, img):
+        fill = _tensor_fill(img, self.fill)
+        _, height, width = F.get_dimensions(img)
+        if rand(1) < self.p:
+            start, end = self.get_params(width, height, self.distortion_scale)
+            return F.perspective(img, start, end, self.interpolation, fill)
+        return img
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(p={self.p})"

@@ -81,7 +81,7 @@ def adjust_sharpness(img, sharpness_factor: float):
 def _smoothed(img: Tensor) -> Tensor:
     dtype = img.dtype if img.dtype.is_floating_point else dtypes.float32
     channels = img.shape[-3]
-    kernel = ones(3, 3, dtype=dtype)
+    kernel = ones(3, 3, dtype=dtype, device=img.device)
     kernel[1, 1] = 5.0
     kernel = (kernel / 13.0).expand(channels, 1, 3, 3)
     flat = img.reshape(-1, channels, *img.shape[-2:])

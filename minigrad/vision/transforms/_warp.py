@@ -75,7 +75,8 @@ def apply_grid(img: Tensor, grid: Tensor, mode: str, fill) -> Tensor:
     if flat.shape[0] > 1:
         grid = grid.expand(flat.shape[0], -1, -1, -1)
     if fill is not None:
-        floating = cat((floating, ones(flat.shape[0], 1, height, width, dtype=grid.dtype)), 1)
+        mask = ones(flat.shape[0], 1, height, width, dtype=grid.dtype, device=img.device)
+        floating = cat((floating, mask), 1)
     out = nnf.grid_sample(floating, grid, mode=mode, padding_mode="zeros", align_corners=False)
     if fill is not None:
         out, mask = out[:, :-1], out[:, -1:]
@@ -156,7 +157,7 @@ def warp_tensor(img: Tensor, matrix, interpolation, fill, out_size=None) -> Tens
     height, width = img.shape[-2:]
     ow, oh = out_size or (width, height)
     dtype = img.dtype if img.dtype.is_floating_point else dtypes.float32
-    grid = affine_grid_for(matrix, width, height, ow, oh, dtype)
+    grid = affine_grid_for(matrix, width, height, ow, oh, dtype).to(img.device)
     return apply_grid(img, grid, interpolation.value, fill)
 
 
@@ -278,7 +279,8 @@ def gaussian_blur(img, kernel_size, sigma=None):
     dtype = img.dtype if img.dtype.is_floating_point else dtypes.float32
     kx = _gaussian_kernel1d(kernel_size[0], sigma[0], dtype)
     ky = _gaussian_kernel1d(kernel_size[1], sigma[1], dtype)
-    kernel = (ky[:, None] * kx[None, :]).expand(channels, 1, kernel_size[1], kernel_size[0])
+    kernel = (ky[:, None] * kx[None, :]).to(img.device)
+    kernel = kernel.expand(channels, 1, kernel_size[1], kernel_size[0])
     flat = img.reshape(-1, channels, height, width)
     floating = flat if flat.dtype is dtype else flat.to(dtype)
     pads = [kernel_size[0] // 2] * 2 + [kernel_size[1] // 2] * 2
@@ -295,3 +297,71 @@ def erase(img: Tensor, i: int, j: int, h: int, w: int, v, inplace: bool = False)
     out = img if inplace else img.clone()
     out[..., i : i + h, j : j + w] = v
     return out
+
+
+def perspective_coeffs(startpoints, endpoints) -> list[float]:
+    """The eight coefficients ``(a, b, c, d, e, f, g, h)`` mapping each output pixel
+    ``(x, y)`` to the input at ``((ax + by + c) / (gx + hy + 1), (dx + ey + f) / (gx + hy +
+    1))`` so that ``endpoints`` land on ``startpoints`` (four corners each; solved in float64,
+    rounded to float32 as torchvision does)."""
+    if len(startpoints) != 4 or len(endpoints) != 4:
+        raise ValueError(
+            f"Please provide exactly four corners, got {len(startpoints)} startpoints and "
+            f"{len(endpoints)} endpoints."
+        )
+    rows = []
+    for (x, y), (u, v) in zip(endpoints, startpoints):
+        rows.append([x, y, 1, 0, 0, 0, -u * x, -u * y])
+        rows.append([0, 0, 0, x, y, 1, -v * x, -v * y])
+    solution = np.linalg.lstsq(np.array(rows, np.float64),
+                               np.array(startpoints, np.float64).reshape(8), rcond=None)[0]  # fmt: skip
+    return solution.astype(np.float32).tolist()
+
+
+def perspective_grid(coeffs, ow: int, oh: int, dtype) -> Tensor:
+    """The ``[1, oh, ow, 2]`` grid of a perspective warp: pixel centres through ``coeffs``,
+    normalised to [-1, 1] by the output size (torchvision's construction)."""
+    npdtype = dtype.numpy
+    base = np.ones((oh, ow, 3), npdtype)
+    base[..., 0] = np.linspace(0.5, ow - 0.5, ow, dtype=np.float32)[None, :]
+    base[..., 1] = np.linspace(0.5, oh - 0.5, oh, dtype=np.float32)[:, None]
+    a, b, c, d, e, f, g, h = coeffs
+    theta1 = np.array([[a, b, c], [d, e, f]], npdtype).T / np.array([0.5 * ow, 0.5 * oh], npdtype)
+    theta2 = np.array([[g, h, 1.0], [g, h, 1.0]], npdtype).T
+    flat = base.reshape(-1, 3)
+    grid = (flat @ theta1) / (flat @ theta2) - 1.0
+    return from_numpy(grid.reshape(1, oh, ow, 2).astype(npdtype))
+
+
+def perspective(img, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR, fill=None,
+                coefficients=None):  # fmt: skip
+    """Warp so that the four ``startpoints`` corners (top-left, top-right, bottom-right,
+    bottom-left) move to ``endpoints``; ``coefficients`` may be given instead of the points."""
+    _check_image(img, "perspective")
+    interpolation = _interpolation_mode(interpolation)
+    coeffs = _perspective_args(startpoints, endpoints, coefficients)
+    if not isinstance(img, Tensor):
+        _need_pil("perspective")
+        return img.transform(img.size, Image.Transform.PERSPECTIVE, coeffs,
+                             _pil_resample(interpolation), **_pil_fill(fill, img))  # fmt: skip
+    _check_grid_inputs(img, interpolation, fill)
+    height, width = img.shape[-2:]
+    dtype = img.dtype if img.dtype.is_floating_point else dtypes.float32
+    grid = perspective_grid(coeffs, width, height, dtype).to(img.device)
+    return apply_grid(img, grid, interpolation.value, fill)
+
+
+def _perspective_args(startpoints, endpoints, coefficients) -> list[float]:
+    if coefficients is not None:
+        if startpoints is not None or endpoints is not None:
+            raise ValueError(
+                "The startpoints/endpoints and the coefficients shouldn't be defined concurrently."
+            )
+        if len(coefficients) != 8:
+            raise ValueError("Argument coefficients should have 8 float values")
+        return list(coefficients)
+    if startpoints is None or endpoints is None:
+        raise ValueError(
+            "The startpoints/endpoints or the coefficients must have non `None` values."
+        )
+    return perspective_coeffs(startpoints, endpoints)

@@ -497,4 +497,10 @@ from ._color import (  # noqa: E402, F401 - the colour operations use the above
     posterize,
     solarize,
 )
-from ._warp import affine, erase, gaussian_blur, rotate  # noqa: E402, F401 - warps use the above
+from ._warp import (  # noqa: E402, F401 - the warps use the above
+    affine,
+    erase,
+    gaussian_blur,
+    perspective,
+    rotate,
+)

@@ -10,7 +10,13 @@ plain tensor is an image when the sample has no Image, Video or PIL image (the f
 from ..._missing import missing_names as _missing_names
 from ..functional import InterpolationMode
 from . import functional
-from ._augment import GaussianBlur, RandomAffine, RandomErasing, RandomRotation
+from ._augment import (
+    GaussianBlur,
+    RandomAffine,
+    RandomErasing,
+    RandomPerspective,
+    RandomRotation,
+)
 from ._auto_augment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from ._geometry import *  # noqa: F403 - the public names, listed in _geometry.__all__
 from ._geometry import __all__ as _geometry_names
@@ -33,6 +39,7 @@ __all__ = [
     "RandomChoice",
     "RandomErasing",
     "RandomOrder",
+    "RandomPerspective",
     "RandomRotation",
     "Transform",
     "TrivialAugmentWide",
@@ -46,7 +53,7 @@ __getattr__ = _missing_names(
     "AugMix ClampKeyPoints ElasticTransform FiveCrop "
     "GaussianNoise JPEG LinearTransformation RGB "
     "RandomAdjustSharpness RandomAutocontrast RandomChannelPermutation "
-    "RandomEqualize RandomInvert RandomPerspective RandomPosterize RandomResize "
+    "RandomEqualize RandomInvert RandomPosterize RandomResize "
     "RandomShortestSize RandomSolarize RandomZoomOut SanitizeKeyPoints "
     "ScaleJitter SetClampingMode TenCrop UniformTemporalSubsample",
 )

@@ -7,12 +7,13 @@ from __future__ import annotations
 from ...._warnings import warn_user
 from ...tv_tensors import BoundingBoxes, Mask
 from .. import _augment as _v1
+from .. import _warp
 from ..functional import InterpolationMode
 from . import functional as F
 from ._geometry import _fill_for, _interpolation
 from ._transform import Transform, _RandomApplyTransform, query_chw, query_size
 
-__all__ = ["GaussianBlur", "RandomAffine", "RandomErasing", "RandomRotation"]
+__all__ = ["GaussianBlur", "RandomAffine", "RandomErasing", "RandomPerspective", "RandomRotation"]
 
 
 class RandomRotation(Transform):
@@ -108,3 +109,25 @@ class RandomErasing(_RandomApplyTransform):
                 f"tv_tensors.{type(inpt).__name__}. This will likely change in the future."
             )
         return self._call_kernel(F.erase, inpt, **params, inplace=self.inplace)
+
+
+class RandomPerspective(_RandomApplyTransform):
+    """With probability ``p``, one perspective warp (v1's corner draws) for every image,
+    mask and box set."""
+
+    def __init__(self, distortion_scale=0.5, p=0.5, interpolation=InterpolationMode.BILINEAR,
+                 fill=0) -> None:  # fmt: skip
+        super().__init__(p=p)
+        if not 0 <= distortion_scale <= 1:
+            raise ValueError("Argument distortion_scale value should be between 0 and 1")
+        self.distortion_scale, self.fill = distortion_scale, fill
+        self.interpolation = _interpolation(interpolation)
+
+    def make_params(self, flat_inputs):
+        height, width = query_size(flat_inputs)
+        start, end = _v1.draw_perspective_points(width, height, self.distortion_scale)
+        return dict(coefficients=_warp.perspective_coeffs(start, end))
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.perspective, inpt, None, None, fill=_fill_for(self.fill, inpt),
+                                 interpolation=self.interpolation, **params)  # fmt: skip

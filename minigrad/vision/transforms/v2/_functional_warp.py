@@ -41,6 +41,14 @@ def affine(inpt, angle, translate, scale, shear, interpolation=InterpolationMode
                      fill=fill, center=center)  # fmt: skip
 
 
+def perspective(inpt, startpoints, endpoints, interpolation=InterpolationMode.BILINEAR,
+                fill=None, coefficients=None):  # fmt: skip
+    """Move the corners ``startpoints`` to ``endpoints`` (or warp by ``coefficients``); boxes
+    become the enclosing box of their corners through the inverse map."""
+    return _dispatch(perspective, inpt, startpoints, endpoints, interpolation=interpolation,
+                     fill=fill, coefficients=coefficients)  # fmt: skip
+
+
 def gaussian_blur(inpt, kernel_size, sigma=None):
     """Blur images and videos with a Gaussian kernel (masks and boxes pass through)."""
     return _dispatch(gaussian_blur, inpt, kernel_size, sigma)
@@ -85,11 +93,13 @@ def _mask_kernel(op):
 
 
 for _functional, _op in ((rotate, _rotate_image), (affine, _warp.affine),
+                         (perspective, _warp.perspective),
                          (gaussian_blur, _warp.gaussian_blur), (erase, _warp.erase)):  # fmt: skip
     kinds = (Tensor, Image, Video, _PIL_IMAGE if _functional is not erase else None)
     _register(_functional, *kinds)(_image_kernel(_op))
 _register(rotate, Mask)(_mask_kernel(_rotate_image))
 _register(affine, Mask)(_mask_kernel(_warp.affine))
+_register(perspective, Mask)(_mask_kernel(_warp.perspective))
 
 
 def affine_boxes(boxes, format: BoundingBoxFormat, canvas_size, angle, translate, scale, shear,
@@ -137,3 +147,37 @@ def _affine_boxes(boxes, angle, translate, scale, shear, interpolation=None, fil
 
 _register(rotate, BoundingBoxes)(_rotate_boxes)
 _register(affine, BoundingBoxes)(_affine_boxes)
+
+
+def _perspective_boxes(boxes, startpoints, endpoints, interpolation=None, fill=None,
+                       coefficients=None):  # fmt: skip
+    """Boxes through a perspective warp: the corners through the inverse of the (output →
+    input) map ``coefficients``, then their enclosing box, clamped."""
+    plain = _pure(boxes)
+    if plain.numel() == 0:
+        return boxes
+    a, b, c, d, e, f, g, h = _warp._perspective_args(startpoints, endpoints, coefficients)
+    denom = a * e - b * d
+    if denom == 0:
+        raise RuntimeError(
+            f"Provided perspective_coeffs {[a, b, c, d, e, f, g, h]} can not be inverted to "
+            f"transform bounding boxes. Denominator is zero, denom={denom}"
+        )
+    inverse = [(e - f * h) / denom, (-b + c * h) / denom, (b * f - c * e) / denom,
+               (-d + f * g) / denom, (a - c * g) / denom, (-a * f + c * d) / denom,
+               (-e * g + d * h) / denom, (-a * h + b * g) / denom]  # fmt: skip
+    work = plain if plain.is_floating_point() else plain.float()
+    npdtype = work.dtype.numpy
+    numer = from_numpy(np.array([inverse[0:3], inverse[3:6]], npdtype).T.copy())
+    below = from_numpy(np.array([[inverse[6], inverse[7], 1.0]] * 2, npdtype).T.copy())
+    xyxy = _convert_format(work, boxes.format, BoundingBoxFormat.XYXY).reshape(-1, 4)
+    corners = xyxy[:, [0, 1, 2, 1, 2, 3, 0, 3]].reshape(-1, 2)
+    points = cat((corners, corners.new_ones(corners.shape[0], 1)), -1)
+    moved = (points.matmul(numer) / points.matmul(below)).reshape(-1, 4, 2)
+    out = cat((moved.amin(1), moved.amax(1)), 1)
+    out = _clamp(out, BoundingBoxFormat.XYXY, boxes.canvas_size, boxes.clamping_mode)
+    out = _convert_format(out, BoundingBoxFormat.XYXY, boxes.format).reshape(plain.shape)
+    return tv_tensors.wrap(out.to(plain.dtype), like=boxes)
+
+
+_register(perspective, BoundingBoxes)(_perspective_boxes)

@@ -273,7 +273,7 @@ __getattr__ = _missing_names(
     __name__,
     "adjust_gamma clamp_keypoints elastic elastic_transform "
     "five_crop gaussian_noise grayscale_to_rgb jpeg "
-    "perspective sanitize_keypoints ten_crop "
+    "sanitize_keypoints ten_crop "
     "uniform_temporal_subsample",
 )
 
@@ -294,7 +294,13 @@ from ._functional_meta import (  # noqa: E402 - the box functionals use the help
     convert_bounding_box_format,
     sanitize_bounding_boxes,
 )
-from ._functional_warp import affine, erase, gaussian_blur, rotate  # noqa: E402
+from ._functional_warp import (  # noqa: E402
+    affine,
+    erase,
+    gaussian_blur,
+    perspective,
+    rotate,
+)
 
 __all__ = [
     "InterpolationMode",
@@ -324,6 +330,7 @@ __all__ = [
     "normalize",
     "pad",
     "permute_channels",
+    "perspective",
     "posterize",
     "pil_to_tensor",
     "register_kernel",
