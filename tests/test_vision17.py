@@ -490,3 +490,23 @@ def test_warps_are_differentiable():
         lambda t: TF.affine(t, 20.0, [1, 0], 1.1, [5.0, 0.0], BILINEAR, fill=[0.5, 0.5]), (x,)
     )
     assert minigrad.autograd.gradcheck(lambda t: TF.gaussian_blur(t, 3, 0.9), (x,))
+
+
+def test_random_colour_operations_v1_and_v2():
+    torch = pytest.importorskip("torch")
+    img = minigrad.tensor(np.random.RandomState(5).randint(0, 256, (3, 4, 5)), dtype=minigrad.uint8)
+    torch.manual_seed(0)
+    applied = [torch.rand(1).item() < 0.5 for _ in range(6)]
+    cases = [("RandomInvert", (), TF.invert), ("RandomPosterize", (3,), TF.posterize),
+             ("RandomSolarize", (100,), TF.solarize),
+             ("RandomAdjustSharpness", (2.0,), TF.adjust_sharpness),
+             ("RandomAutocontrast", (), TF.autocontrast), ("RandomEqualize", (), TF.equalize)]  # fmt: skip
+    for module in (T, v2):
+        minigrad.manual_seed(0)
+        for (name, args, op), hit in zip(cases, applied):
+            want = op(img, *args) if hit else img
+            assert getattr(module, name)(*args, 0.5)(img).tolist() == want.tolist()
+    assert T.RandomPosterize(bits=2, p=1.0)(img).tolist() == TF.posterize(img, 2).tolist()
+    assert repr(v2.RandomSolarize(threshold=9)).startswith("RandomSolarize(")
+    with pytest.raises(TypeError, match="missing required argument: 'bits'"):
+        v2.RandomPosterize(p=1.0)

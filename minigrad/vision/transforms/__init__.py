@@ -1,13 +1,8 @@
 """``torchvision.transforms``: the classic image transforms and their functional forms."""
 
 from . import functional
-from ._augment import (
-    GaussianBlur,
-    RandomAffine,
-    RandomErasing,
-    RandomPerspective,
-    RandomRotation,
-)
+from ._augment import *  # noqa: F403 - the public names, listed in _augment.__all__
+from ._augment import __all__ as _augment_names
 from .autoaugment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .functional import InterpolationMode
 from .transforms import *  # noqa: F403 - the public names, listed in transforms.__all__
@@ -18,11 +13,7 @@ __all__ = [
     *_names,
     "AutoAugment",
     "AutoAugmentPolicy",
-    "GaussianBlur",
     "RandAugment",
-    "RandomAffine",
-    "RandomErasing",
-    "RandomPerspective",
-    "RandomRotation",
     "TrivialAugmentWide",
+    *_augment_names,
 ]

@@ -10,13 +10,8 @@ plain tensor is an image when the sample has no Image, Video or PIL image (the f
 from ..._missing import missing_names as _missing_names
 from ..functional import InterpolationMode
 from . import functional
-from ._augment import (
-    GaussianBlur,
-    RandomAffine,
-    RandomErasing,
-    RandomPerspective,
-    RandomRotation,
-)
+from ._augment import *  # noqa: F403 - the public names, listed in _augment.__all__
+from ._augment import __all__ as _augment_names
 from ._auto_augment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from ._geometry import *  # noqa: F403 - the public names, listed in _geometry.__all__
 from ._geometry import __all__ as _geometry_names
@@ -30,20 +25,16 @@ __all__ = [
     "AutoAugmentPolicy",
     "Compose",
     "CutMix",
-    "GaussianBlur",
     "InterpolationMode",
     "MixUp",
     "RandAugment",
-    "RandomAffine",
     "RandomApply",
     "RandomChoice",
-    "RandomErasing",
     "RandomOrder",
-    "RandomPerspective",
-    "RandomRotation",
     "Transform",
     "TrivialAugmentWide",
     "functional",
+    *_augment_names,
     *_geometry_names,
     *_names,
 ]
@@ -52,8 +43,8 @@ __getattr__ = _missing_names(
     __name__,
     "AugMix ClampKeyPoints ElasticTransform FiveCrop "
     "GaussianNoise JPEG LinearTransformation RGB "
-    "RandomAdjustSharpness RandomAutocontrast RandomChannelPermutation "
-    "RandomEqualize RandomInvert RandomPosterize RandomResize "
-    "RandomShortestSize RandomSolarize RandomZoomOut SanitizeKeyPoints "
+    "RandomChannelPermutation "
+    "RandomResize "
+    "RandomShortestSize RandomZoomOut SanitizeKeyPoints "
     "ScaleJitter SetClampingMode TenCrop UniformTemporalSubsample",
 )

@@ -13,7 +13,19 @@ from . import functional as F
 from ._geometry import _fill_for, _interpolation
 from ._transform import Transform, _RandomApplyTransform, query_chw, query_size
 
-__all__ = ["GaussianBlur", "RandomAffine", "RandomErasing", "RandomPerspective", "RandomRotation"]
+__all__ = [
+    "GaussianBlur",
+    "RandomAdjustSharpness",
+    "RandomAffine",
+    "RandomAutocontrast",
+    "RandomEqualize",
+    "RandomErasing",
+    "RandomInvert",
+    "RandomPerspective",
+    "RandomPosterize",
+    "RandomRotation",
+    "RandomSolarize",
+]
 
 
 class RandomRotation(Transform):
@@ -131,3 +143,36 @@ class RandomPerspective(_RandomApplyTransform):
     def transform(self, inpt, params):
         return self._call_kernel(F.perspective, inpt, None, None, fill=_fill_for(self.fill, inpt),
                                  interpolation=self.interpolation, **params)  # fmt: skip
+
+
+class _RandomColorOp(_RandomApplyTransform):
+    """Apply ``v2.functional.<op>`` to every image and video with probability ``p``."""
+
+    op = ""
+    arg_names: tuple = ()
+
+    def __init__(self, *args, **kwargs) -> None:
+        bound = _v1.bind_args(type(self).__name__, self.arg_names, args, kwargs)
+        super().__init__(p=bound.pop("p"))
+        for name, value in bound.items():
+            setattr(self, name, value)
+
+    def transform(self, inpt, params):
+        args = [getattr(self, n) for n in self.arg_names]
+        return self._call_kernel(getattr(F, self.op), inpt, *args)
+
+
+def _color_op(name: str, op: str, arg_names=(), doc: str = ""):
+    return type(name, (_RandomColorOp,), {"op": op, "arg_names": arg_names, "__doc__": doc,
+                                          "__module__": __name__})  # fmt: skip
+
+
+RandomInvert = _color_op("RandomInvert", "invert", doc="Invert with probability ``p``.")
+RandomPosterize = _color_op("RandomPosterize", "posterize", ("bits",), "Posterize to ``bits``.")
+RandomSolarize = _color_op(
+    "RandomSolarize", "solarize", ("threshold",), "Solarize above ``threshold``."
+)
+RandomAdjustSharpness = _color_op("RandomAdjustSharpness", "adjust_sharpness",
+                                  ("sharpness_factor",), "Sharpen by ``sharpness_factor``.")  # fmt: skip
+RandomAutocontrast = _color_op("RandomAutocontrast", "autocontrast", doc="Autocontrast.")
+RandomEqualize = _color_op("RandomEqualize", "equalize", doc="Equalise the histogram.")
