@@ -252,8 +252,10 @@ def test_rand_and_trivial_augment_draw_as_torchvision_v1_and_v2():
             for _ in range(2):  # RandAugment(num_ops=2, magnitude=9, bins=31)
                 name = _RAND_OPS[int(torch.randint(14, () if v2_draws else (1,)))]
                 magnitude, signed = _torch_magnitude(torch, name, 9, 31, 6, 7, False, v2_draws)
-                flip = bool(torch.rand(()) <= 0.5) if v2_draws else bool(torch.randint(2, (1,)))
-                magnitude = -magnitude if signed and flip else magnitude
+                flip = signed and (  # drawn only for signed operations
+                    bool(torch.rand(()) <= 0.5) if v2_draws else bool(torch.randint(2, (1,)))
+                )
+                magnitude = -magnitude if flip else magnitude
                 functional = F if v2_draws else TF
                 want = apply_op(functional, want, name, magnitude, NEAREST, None, v2=v2_draws)
             minigrad.manual_seed(seed)
@@ -510,3 +512,45 @@ def test_random_colour_operations_v1_and_v2():
     assert repr(v2.RandomSolarize(threshold=9)).startswith("RandomSolarize(")
     with pytest.raises(TypeError, match="missing required argument: 'bits'"):
         v2.RandomPosterize(p=1.0)
+
+
+def _torch_augmix(torch, img, v2_draws, severity=3, width=3, alpha=1.0):
+    """torchvision's AugMix draws, reproduced with PyTorch's generator; the operations are
+    applied with minigrad's own (checked against PIL and by hand above)."""
+    from minigrad.vision.transforms.autoaugment import apply_op, augmentation_space
+
+    space = augmentation_space("augmix-all", 10, *img.shape[-2:], v2=v2_draws)
+    batch = img[None]
+    m = torch._sample_dirichlet(torch.tensor([alpha, alpha]).expand(1, -1))
+    weights = torch._sample_dirichlet(torch.tensor([alpha] * width).expand(1, -1)) * m[:, 1:]
+    mix = float(m[0, 0]) * batch.float()
+    for i in range(width):
+        aug = batch
+        for _ in range(int(torch.randint(1, 4, (1,)))):
+            name = list(space)[int(torch.randint(len(space), () if v2_draws else (1,)))]
+            magnitudes, signed = space[name]
+            magnitude = 0.0
+            if magnitudes is not None:
+                magnitude = float(
+                    magnitudes[int(torch.randint(severity, () if v2_draws else (1,)))]
+                )
+            flip = signed and (  # drawn only for signed operations
+                bool(torch.rand(()) <= 0.5) if v2_draws else bool(torch.randint(2, (1,)))
+            )
+            magnitude = -magnitude if flip else magnitude
+            aug = apply_op(F if v2_draws else TF, aug, name, magnitude, BILINEAR, None, v2=v2_draws)
+        mix = mix + float(weights[0, i]) * aug
+    return mix[0].to(img.dtype)
+
+
+def test_augmix_draws_as_torchvision_v1_and_v2():
+    torch = pytest.importorskip("torch")
+    img = minigrad.tensor(np.random.RandomState(6).randint(0, 256, (3, 6, 7)), dtype=minigrad.uint8)
+    for v2_draws in (False, True):
+        torch.manual_seed(1)
+        want = _torch_augmix(torch, img, v2_draws)
+        minigrad.manual_seed(1)
+        got = (v2.AugMix() if v2_draws else T.AugMix())(img)
+        assert got.tolist() == want.tolist()
+    with pytest.raises(ValueError, match="The severity must be between \\[1, 10\\]"):
+        T.AugMix(severity=11)

@@ -3,7 +3,7 @@
 from . import functional
 from ._augment import *  # noqa: F403 - the public names, listed in _augment.__all__
 from ._augment import __all__ as _augment_names
-from .autoaugment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
+from .autoaugment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from .functional import InterpolationMode
 from .transforms import *  # noqa: F403 - the public names, listed in transforms.__all__
 from .transforms import __all__ as _names
@@ -11,6 +11,7 @@ from .transforms import __all__ as _names
 __all__ = [
     "functional",
     *_names,
+    "AugMix",
     "AutoAugment",
     "AutoAugmentPolicy",
     "RandAugment",

@@ -1,5 +1,6 @@
 """Learned and random augmentation policies (``torchvision.transforms.autoaugment``):
-AutoAugment (the ImageNet, CIFAR-10 and SVHN policies), RandAugment and TrivialAugmentWide.
+AutoAugment (the ImageNet, CIFAR-10 and SVHN policies), RandAugment, TrivialAugmentWide and
+AugMix.
 
 Each picks operations and magnitudes from minigrad's global generator exactly as
 torchvision's v1 classes draw from PyTorch's; :func:`apply_op` and :func:`augmentation_space`
@@ -11,7 +12,8 @@ from __future__ import annotations
 import enum
 import math
 
-from ...creation import arange, linspace, rand, randint
+from ... import _sample_dirichlet
+from ...creation import arange, linspace, rand, randint, tensor
 from ...nn.modules.module import Module
 from ...tensor import Tensor
 from . import functional as F
@@ -19,7 +21,7 @@ from ._color import max_value
 from ._warp import _interpolation_mode
 from .functional import InterpolationMode
 
-__all__ = ["AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide"]
+__all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide"]
 
 
 class AutoAugmentPolicy(enum.Enum):
@@ -84,8 +86,10 @@ _POLICIES = {
 
 def augmentation_space(kind: str, num_bins: int, height: int, width: int, *, v2: bool) -> dict:
     """``{operation: (magnitudes or None, signed)}`` in torchvision's order (the order the
-    random pick indexes): ``kind`` is "auto", "rand" or "trivial"; v2's solarize thresholds
-    are fractions of the image's bound, v1's are 0..255."""
+    random pick indexes): ``kind`` is "auto", "rand", "trivial", "augmix" or "augmix-all";
+    v2's solarize thresholds are fractions of the image's bound, v1's are 0..255."""
+    if kind.startswith("augmix"):
+        return _augmix_space(num_bins, height, width, kind == "augmix-all", v2)
     wide = kind == "trivial"
     top, shift = (0.99, 32.0) if wide else (0.9, None)
     space = {} if kind == "auto" else {"Identity": (None, False)}
@@ -102,6 +106,24 @@ def augmentation_space(kind: str, num_bins: int, height: int, width: int, *, v2:
     space["AutoContrast"] = space["Equalize"] = (None, False)
     if kind == "auto":
         space["Invert"] = (None, False)
+    return space
+
+
+def _augmix_space(num_bins: int, height: int, width: int, all_ops: bool, v2: bool) -> dict:
+    """AugMix's operations: the geometric ones scaled to a third of the image, posterize to
+    4..0 bits, then (``all_ops``) the four colour enhancements."""
+    space = {name: (linspace(0.0, 0.3, num_bins), True) for name in ("ShearX", "ShearY")}
+    space["TranslateX"] = (linspace(0.0, width / 3.0, num_bins), True)
+    space["TranslateY"] = (linspace(0.0, height / 3.0, num_bins), True)
+    space["Rotate"] = (linspace(0.0, 30.0, num_bins), True)
+    steps = arange(num_bins) / ((num_bins - 1) / 4)
+    space["Posterize"] = ((4 - steps).round().int() if v2 else 4 - steps.round().int(), False)
+    space["Solarize"] = (linspace(1.0, 0.0, num_bins) if v2 else linspace(255.0, 0.0, num_bins),
+                         False)  # fmt: skip
+    space["AutoContrast"] = space["Equalize"] = (None, False)
+    if all_ops:
+        for name in ("Brightness", "Color", "Contrast", "Sharpness"):
+            space[name] = (linspace(0.0, 0.9, num_bins), True)
     return space
 
 
@@ -241,5 +263,77 @@ class TrivialAugmentWide(Module):
     def __repr__(self) -> str:
         return (
             f"{type(self).__name__}(num_magnitude_bins={self.num_magnitude_bins}, "
+            f"interpolation={self.interpolation}, fill={self.fill})"
+        )
+
+
+def augmix(img, alpha, mixture_width, chain_depth, draw_op, apply):
+    """AugMix on a tensor: ``mixture_width`` chains of 1..3 (or ``chain_depth``) random
+    operations, mixed with Dirichlet(``alpha``) weights, then blended with the image by a
+    Beta(``alpha``, ``alpha``) weight (both through ``_sample_dirichlet``, as torchvision).
+    ``draw_op()`` gives (name, magnitude) in the caller's draw order; ``apply`` applies it."""
+    dims = list(img.shape)
+    batch = img.reshape([1] * max(4 - img.ndim, 0) + dims)
+    count = batch.shape[0]
+    ones = [count] + [1] * (batch.ndim - 1)
+    m = _sample_dirichlet(tensor([alpha, alpha], device=batch.device).expand(count, -1))
+    weights = _sample_dirichlet(
+        tensor([alpha] * mixture_width, device=batch.device).expand(count, -1)
+    )
+    weights = weights * m[:, 1].reshape(count, -1)
+    mix = m[:, 0].reshape(ones) * batch
+    for i in range(mixture_width):
+        aug = batch
+        depth = chain_depth if chain_depth > 0 else int(randint(low=1, high=4, size=(1,)).item())
+        for _ in range(depth):
+            aug = apply(aug, *draw_op())
+        mix = mix + weights[:, i].reshape(ones) * aug
+    return mix.reshape(dims).to(img.dtype)
+
+
+class AugMix(Module):
+    """AugMix (Hendrycks et al., 2020): blend the image with a Dirichlet mixture of
+    ``mixture_width`` chains of random operations of strength up to ``severity`` (1..10)."""
+
+    _PARAMETER_MAX = 10
+
+    def __init__(self, severity=3, mixture_width=3, chain_depth=-1, alpha=1.0, all_ops=True,
+                 interpolation=InterpolationMode.BILINEAR, fill=None):  # fmt: skip
+        super().__init__()
+        if not 1 <= severity <= self._PARAMETER_MAX:
+            raise ValueError(
+                f"The severity must be between [1, {self._PARAMETER_MAX}]. Got {severity} instead."
+            )
+        self.severity, self.mixture_width, self.chain_depth = severity, mixture_width, chain_depth
+        self.alpha, self.all_ops, self.fill = alpha, all_ops, fill
+        self.interpolation = _interpolation_mode(interpolation)
+
+    def forward(self, orig_img):
+        fill = _v1_fill(orig_img, self.fill)
+        _, height, width = F.get_dimensions(orig_img)
+        img = orig_img if isinstance(orig_img, Tensor) else F.pil_to_tensor(orig_img)
+        kind = "augmix-all" if self.all_ops else "augmix"
+        space = augmentation_space(kind, self._PARAMETER_MAX, height, width, v2=False)
+
+        def draw_op():
+            name = list(space)[int(randint(len(space), (1,)).item())]
+            magnitudes, signed = space[name]
+            magnitude = 0.0
+            if magnitudes is not None:
+                magnitude = float(magnitudes[int(randint(self.severity, (1,)).item())].item())
+            if signed and bool(randint(2, (1,))):
+                magnitude *= -1.0
+            return name, magnitude
+
+        def apply(aug, name, magnitude):
+            return apply_op(F, aug, name, magnitude, self.interpolation, fill)
+
+        mix = augmix(img, self.alpha, self.mixture_width, self.chain_depth, draw_op, apply)
+        return mix if isinstance(orig_img, Tensor) else F.to_pil_image(mix)
+
+    def __repr__(self) -> str:
+        return (
+            f"{type(self).__name__}(severity={self.severity}, mixture_width={self.mixture_width}, "
+            f"chain_depth={self.chain_depth}, alpha={self.alpha}, all_ops={self.all_ops}, "
             f"interpolation={self.interpolation}, fill={self.fill})"
         )

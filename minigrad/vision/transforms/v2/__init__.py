@@ -12,7 +12,7 @@ from ..functional import InterpolationMode
 from . import functional
 from ._augment import *  # noqa: F403 - the public names, listed in _augment.__all__
 from ._augment import __all__ as _augment_names
-from ._auto_augment import AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
+from ._auto_augment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
 from ._geometry import *  # noqa: F403 - the public names, listed in _geometry.__all__
 from ._geometry import __all__ as _geometry_names
 from ._mixing import CutMix, MixUp
@@ -21,6 +21,7 @@ from ._transforms import *  # noqa: F403 - the public names, listed in _transfor
 from ._transforms import __all__ as _names
 
 __all__ = [
+    "AugMix",
     "AutoAugment",
     "AutoAugmentPolicy",
     "Compose",
@@ -41,7 +42,7 @@ __all__ = [
 
 __getattr__ = _missing_names(
     __name__,
-    "AugMix ClampKeyPoints ElasticTransform FiveCrop "
+    "ClampKeyPoints ElasticTransform FiveCrop "
     "GaussianNoise JPEG LinearTransformation RGB "
     "RandomChannelPermutation "
     "RandomResize "

@@ -1,11 +1,13 @@
-"""The v2 AutoAugment, RandAugment and TrivialAugmentWide: v1's policies, operations and
+"""The v2 AutoAugment, RandAugment, TrivialAugmentWide and AugMix: v1's policies, operations and
 magnitude tables, drawn in v2's order (``randint(n, ())``, ``rand(()) <= p``, a sign from
 ``rand(()) <= 0.5``) and applied to the sample's one image or video."""
 
 from __future__ import annotations
 
 from ....creation import rand, randint
+from ....tensor import Tensor
 from ....utils._pytree import tree_flatten, tree_unflatten
+from ... import tv_tensors
 from ...tv_tensors import BoundingBoxes, Image, Mask, Video
 from .. import autoaugment as _v1
 from ..autoaugment import AutoAugmentPolicy
@@ -13,9 +15,9 @@ from ..functional import InterpolationMode
 from . import functional as F
 from ._geometry import _fill_for, _interpolation
 from ._transform import _PIL_IMAGE, Transform, check_type
-from .functional import get_size, is_pure_tensor
+from .functional import get_size, is_pure_tensor, pil_to_tensor, to_pil_image
 
-__all__ = ["AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide"]
+__all__ = ["AugMix", "AutoAugment", "AutoAugmentPolicy", "RandAugment", "TrivialAugmentWide"]
 
 
 class _AutoAugmentBase(Transform):
@@ -114,3 +116,41 @@ class TrivialAugmentWide(_AutoAugmentBase):
         magnitudes, signed = space[name]
         index = int(randint(self.num_magnitude_bins, ())) if magnitudes is not None else 0
         return self._apply(image, name, self._signed(magnitudes, index, signed))
+
+
+class AugMix(_AutoAugmentBase):
+    """AugMix (see v1's): chains of random operations mixed by Dirichlet weights (v2's
+    draws: the operation by ``randint(n, ())``, its strength by ``randint(severity, ())``, its
+    sign by ``rand(()) <= 0.5``)."""
+
+    _PARAMETER_MAX = 10
+
+    def __init__(self, severity=3, mixture_width=3, chain_depth=-1, alpha=1.0, all_ops=True,
+                 interpolation=InterpolationMode.BILINEAR, fill=None) -> None:  # fmt: skip
+        super().__init__(interpolation=interpolation, fill=fill)
+        if not 1 <= severity <= self._PARAMETER_MAX:
+            raise ValueError(
+                f"The severity must be between [1, {self._PARAMETER_MAX}]. Got {severity} instead."
+            )
+        self.severity, self.mixture_width, self.chain_depth = severity, mixture_width, chain_depth
+        self.alpha, self.all_ops = alpha, all_ops
+
+    def _augment(self, image, height, width):
+        kind = "augmix-all" if self.all_ops else "augmix"
+        space = _v1.augmentation_space(kind, self._PARAMETER_MAX, height, width, v2=True)
+        tensor_image = pil_to_tensor(image) if isinstance(image, _PIL_IMAGE) else image
+        plain = (
+            tensor_image.as_subclass(Tensor) if isinstance(image, (Image, Video)) else tensor_image
+        )
+
+        def draw_op():
+            name = list(space)[int(randint(len(space), ()))]
+            magnitudes, signed = space[name]
+            index = int(randint(self.severity, ())) if magnitudes is not None else 0
+            return name, self._signed(magnitudes, index, signed)
+
+        mix = _v1.augmix(plain, self.alpha, self.mixture_width, self.chain_depth, draw_op,
+                         lambda aug, name, magnitude: self._apply(aug, name, magnitude))  # fmt: skip
+        if isinstance(image, (Image, Video)):
+            return tv_tensors.wrap(mix, like=image)
+        return to_pil_image(mix) if isinstance(image, _PIL_IMAGE) else mix
