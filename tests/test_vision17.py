@@ -554,3 +554,19 @@ def test_augmix_draws_as_torchvision_v1_and_v2():
         assert got.tolist() == want.tolist()
     with pytest.raises(ValueError, match="The severity must be between \\[1, 10\\]"):
         T.AugMix(severity=11)
+
+
+def test_v2_posterize_and_equalize_take_float_images_as_torchvision_v2():
+    x = minigrad.tensor([[[0.1, 0.3, 0.6, 0.99]]])
+    assert F.posterize(x, 2).tolist() == [[[0.0, 0.25, 0.5, 0.75]]]
+    u8 = minigrad.tensor(
+        np.random.RandomState(7).randint(0, 256, (2, 3, 4, 5)), dtype=minigrad.uint8
+    )
+    assert F.equalize(u8).tolist() == TF.equalize(u8).tolist()
+    as_float = F.to_dtype(u8, minigrad.float32, scale=True)
+    want = F.to_dtype(TF.equalize(u8), minigrad.float32, scale=True)
+    assert F.equalize(as_float).tolist() == want.tolist()
+    minigrad.manual_seed(0)
+    assert v2.AugMix()(as_float[0]).dtype is minigrad.float32
+    with pytest.raises(TypeError, match="bits must be a positive integer in the range \\[0, 8\\]"):
+        F.posterize(u8, 9)

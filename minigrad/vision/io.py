@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import enum
 import io as _io
+import os
 
 import numpy as np
 
@@ -115,7 +116,8 @@ def _decode(data: bytes, mode, apply_exif_orientation: bool, formats, op: str) -
 
 def decode_image(input, mode=ImageReadMode.UNCHANGED, apply_exif_orientation=False) -> Tensor:
     """Decode a PNG, JPEG, GIF or WEBP image (a 1-D uint8 tensor of its bytes, or a path)."""
-    data = _bytes_of(read_file(input) if isinstance(input, str) else input, "decode_image")
+    is_path = isinstance(input, (str, os.PathLike))
+    data = _bytes_of(read_file(input) if is_path else input, "decode_image")
     return _decode(data, mode, apply_exif_orientation, None, "decode_image")
 
 

@@ -54,6 +54,12 @@ def posterize(img, bits: int):
     return img & (-int(2 ** (8 - bits)) & 0xFF)
 
 
+def posterize_float(img: Tensor, bits: int) -> Tensor:
+    """v2's posterize of a float image: ``2**bits`` levels, ``floor(x * levels) / levels``."""
+    levels = 1 << bits
+    return (img * levels).floor().clamp(0, levels - 1) * (1.0 / levels)
+
+
 def solarize(img, threshold: float):
     """Invert the values at or above ``threshold``."""
     _check_image(img, "solarize")
@@ -129,6 +135,11 @@ def equalize(img):
     if not 3 <= img.ndim <= 4:
         raise TypeError(f"Input image tensor should have 3 or 4 dimensions, but found {img.ndim}")
     _need_image_tensor(img, "equalize", uint8=True)
+    return equalize_planes(img)
+
+
+def equalize_planes(img: Tensor) -> Tensor:
+    """Equalise every ``H×W`` plane of a uint8 tensor of any rank."""
     planes = img.detach().cpu().numpy().reshape(-1, *img.shape[-2:])
     out = np.stack([_equalize_channel(plane) for plane in planes]).reshape(img.shape)
     return from_numpy(out).to(img.device)

@@ -18,6 +18,7 @@ from ....tensor import Tensor
 from ... import tv_tensors
 from ..._missing import missing_names as _missing_names
 from ...tv_tensors import BoundingBoxes, Image, Mask, TVTensor, Video
+from .. import _color
 from .. import functional as _F
 from ..functional import Image as _PIL  # noqa: N814 - PIL.Image, or None without PIL
 from ..functional import (
@@ -264,8 +265,29 @@ def equalize(inpt):
     return _dispatch(equalize, inpt)
 
 
-for _name in ("adjust_sharpness", "invert", "posterize", "solarize", "autocontrast", "equalize"):
+def _posterize_v2(img, bits: int):
+    """v2's posterize: float images too (``2**bits`` levels)."""
+    if not isinstance(bits, int) or not 0 <= bits <= 8:
+        raise TypeError(f"bits must be a positive integer in the range [0, 8], got {bits} instead.")
+    if isinstance(img, Tensor) and img.dtype.is_floating_point:
+        return _color.posterize_float(img, bits)
+    return _F.posterize(img, bits)
+
+
+def _equalize_v2(img):
+    """v2's equalize: any dtype (floats through uint8, scaled), any number of leading dims."""
+    if not isinstance(img, Tensor):
+        return _F.equalize(img)
+    if img.numel() == 0:
+        return img
+    as_bytes = _F.scale_image_dtype(img, dtypes.uint8, v2=True)
+    return _F.scale_image_dtype(_color.equalize_planes(as_bytes), img.dtype, v2=True)
+
+
+for _name in ("adjust_sharpness", "invert", "solarize", "autocontrast"):
     _image_kernels(globals()[_name], getattr(_F, _name))
+_image_kernels(posterize, _posterize_v2)
+_image_kernels(equalize, _equalize_v2)
 to_grayscale = rgb_to_grayscale
 
 
