@@ -8,6 +8,7 @@ from ...._warnings import warn_user
 from ...tv_tensors import BoundingBoxes, Mask
 from .. import _augment as _v1
 from .. import _warp
+from .._random_color import bind_args as _bind_args
 from ..functional import InterpolationMode
 from . import functional as F
 from ._geometry import _fill_for, _interpolation
@@ -152,7 +153,7 @@ class _RandomColorOp(_RandomApplyTransform):
     arg_names: tuple = ()
 
     def __init__(self, *args, **kwargs) -> None:
-        bound = _v1.bind_args(type(self).__name__, self.arg_names, args, kwargs)
+        bound = _bind_args(type(self).__name__, self.arg_names, args, kwargs)
         super().__init__(p=bound.pop("p"))
         for name, value in bound.items():
             setattr(self, name, value)
