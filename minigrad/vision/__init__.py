@@ -5,17 +5,18 @@ The pure-Python core of torchvision 0.28's public API (the release paired with P
 written for minigrad: :mod:`.transforms` (the classic v1 transforms and their functional
 forms, on PIL images and tensors; ``transforms.v2``), :mod:`.datasets` (MNIST, FashionMNIST, CIFAR-10/100,
 ImageFolder, FakeData, in torchvision's on-disk layouts), :mod:`.utils` (``make_grid``,
-``save_image``), :mod:`.models` (ResNet, VGG, AlexNet, MobileNetV2, with torchvision's
+``save_image``, ``draw_bounding_boxes``, ``draw_segmentation_masks``), :mod:`.io` (image
+files and bytes ↔ uint8 tensors, through PIL), :mod:`.models` (ResNet, VGG, AlexNet, MobileNetV2, with torchvision's
 state-dict layout; no pretrained weights) and :mod:`.ops` (box operations, NMS). Under
 ``python -m minigrad.as_torch`` a script's ``import torchvision`` imports this package.
 ``transforms.v2`` and :mod:`.tv_tensors` transform images, masks and bounding boxes
 together. Detection models and video are not here: importing them fails as for a module that
 does not exist. PIL (``pip install pillow``) is
-needed for PIL images, the datasets' ``__getitem__`` and ``save_image``.
+needed for PIL images, the datasets' ``__getitem__``, ``save_image``, ``io`` and drawing.
 """
 
-from . import datasets, models, ops, transforms, tv_tensors, utils
+from . import datasets, io, models, ops, transforms, tv_tensors, utils
 
 __version__ = "0.28.0"  # the torchvision release whose API this follows (PyTorch 2.13's)
 
-__all__ = ["datasets", "models", "ops", "transforms", "tv_tensors", "utils"]
+__all__ = ["datasets", "io", "models", "ops", "transforms", "tv_tensors", "utils"]

@@ -501,3 +501,20 @@ def adjust_hue(img, hue_factor: float):
     h, s, v = hsv.unbind(dim=-3)
     rotated = stack(((h + hue_factor).remainder(1.0), s, v), dim=-3)
     return convert_image_dtype(_hsv_to_rgb(rotated), img.dtype)
+
+
+from ._color import (  # noqa: E402, F401 - the colour operations use the above
+    adjust_sharpness,
+    autocontrast,
+    equalize,
+    invert,
+    posterize,
+    solarize,
+)
+from ._warp import (  # noqa: E402, F401 - the warps use the above
+    affine,
+    erase,
+    gaussian_blur,
+    perspective,
+    rotate,
+)

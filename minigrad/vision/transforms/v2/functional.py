@@ -18,6 +18,7 @@ from ....tensor import Tensor
 from ... import tv_tensors
 from ..._missing import missing_names as _missing_names
 from ...tv_tensors import BoundingBoxes, Image, Mask, TVTensor, Video
+from .. import _color
 from .. import functional as _F
 from ..functional import Image as _PIL  # noqa: N814 - PIL.Image, or None without PIL
 from ..functional import (
@@ -237,14 +238,64 @@ _image_kernels(rgb_to_grayscale, _F.rgb_to_grayscale)
 _image_kernels(adjust_brightness, _F.adjust_brightness)
 _image_kernels(adjust_contrast, _F.adjust_contrast)
 _image_kernels(adjust_saturation, _F.adjust_saturation)
+
+
+def adjust_sharpness(inpt, sharpness_factor: float):
+    return _dispatch(adjust_sharpness, inpt, sharpness_factor)
+
+
+def invert(inpt):
+    return _dispatch(invert, inpt)
+
+
+def posterize(inpt, bits: int):
+    return _dispatch(posterize, inpt, bits)
+
+
+def solarize(inpt, threshold: float):
+    return _dispatch(solarize, inpt, threshold)
+
+
+def autocontrast(inpt):
+    return _dispatch(autocontrast, inpt)
+
+
+def equalize(inpt):
+    """Equalise each channel's histogram (uint8 images, as v1's)."""
+    return _dispatch(equalize, inpt)
+
+
+def _posterize_v2(img, bits: int):
+    """v2's posterize: float images too (``2**bits`` levels)."""
+    if not isinstance(bits, int) or not 0 <= bits <= 8:
+        raise TypeError(f"bits must be a positive integer in the range [0, 8], got {bits} instead.")
+    if isinstance(img, Tensor) and img.dtype.is_floating_point:
+        return _color.posterize_float(img, bits)
+    return _F.posterize(img, bits)
+
+
+def _equalize_v2(img):
+    """v2's equalize: any dtype (floats through uint8, scaled), any number of leading dims."""
+    if not isinstance(img, Tensor):
+        return _F.equalize(img)
+    if img.numel() == 0:
+        return img
+    as_bytes = _F.scale_image_dtype(img, dtypes.uint8, v2=True)
+    return _F.scale_image_dtype(_color.equalize_planes(as_bytes), img.dtype, v2=True)
+
+
+for _name in ("adjust_sharpness", "invert", "solarize", "autocontrast"):
+    _image_kernels(globals()[_name], getattr(_F, _name))
+_image_kernels(posterize, _posterize_v2)
+_image_kernels(equalize, _equalize_v2)
 to_grayscale = rgb_to_grayscale
 
 
 __getattr__ = _missing_names(
     __name__,
-    "adjust_gamma adjust_sharpness affine autocontrast clamp_keypoints elastic elastic_transform "
-    "equalize erase five_crop gaussian_blur gaussian_noise grayscale_to_rgb invert jpeg "
-    "perspective posterize rotate sanitize_keypoints solarize ten_crop "
+    "adjust_gamma clamp_keypoints elastic elastic_transform "
+    "five_crop gaussian_noise grayscale_to_rgb jpeg "
+    "sanitize_keypoints ten_crop "
     "uniform_temporal_subsample",
 )
 
@@ -265,6 +316,13 @@ from ._functional_meta import (  # noqa: E402 - the box functionals use the help
     convert_bounding_box_format,
     sanitize_bounding_boxes,
 )
+from ._functional_warp import (  # noqa: E402
+    affine,
+    erase,
+    gaussian_blur,
+    perspective,
+    rotate,
+)
 
 __all__ = [
     "InterpolationMode",
@@ -272,27 +330,38 @@ __all__ = [
     "adjust_contrast",
     "adjust_hue",
     "adjust_saturation",
+    "adjust_sharpness",
+    "autocontrast",
+    "affine",
     "center_crop",
     "clamp_bounding_boxes",
     "convert_bounding_box_format",
     "convert_image_dtype",
     "crop",
+    "equalize",
+    "erase",
+    "gaussian_blur",
     "get_dimensions",
     "get_image_num_channels",
     "get_image_size",
     "get_num_channels",
     "get_size",
     "hflip",
+    "invert",
     "horizontal_flip",
     "normalize",
     "pad",
     "permute_channels",
+    "perspective",
+    "posterize",
     "pil_to_tensor",
     "register_kernel",
     "resize",
     "resized_crop",
     "rgb_to_grayscale",
+    "rotate",
     "sanitize_bounding_boxes",
+    "solarize",
     "to_dtype",
     "to_grayscale",
     "to_image",
