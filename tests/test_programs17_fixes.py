@@ -116,6 +116,8 @@ def test_index_writes_and_index_errors_as_pytorch(fn):
         lambda m: m.isclose(m.ones(2), m.ones(2).double()),
         lambda m: m.arange(3).mean(),
         lambda m: m.ones(2).clamp(),
+        lambda m: m.ones(3).topk(4),  # and the order statistics' k
+        lambda m: m.ones(3).kthvalue(4),
     ],
 )
 def test_division_and_dtype_words_as_pytorch(fn):
