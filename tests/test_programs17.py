@@ -136,8 +136,10 @@ def test_dtype_division_where(programs):
     _same(ours, theirs, "clamps", "reductions", "mean_error", "mean_dtype_ok", "wrapping")
     _same(ours, theirs, "iadd_ok", "rounding", "float_compare", "quant")
     _same_error(ours, theirs, "iadd_error", "isclose_error")
-    # (minigrad takes a tensor bound with a number bound, where PyTorch has no such overload)
     _error_matches(ours.clamp_errors[0], theirs.clamp_errors[0])
+    for mine, pytorchs in zip(ours.clamp_errors[1:], theirs.clamp_errors[1:]):  # no mixed bounds
+        assert mine[0] == pytorchs[0] == "TypeError"
+        assert mine[1].startswith("clamp() received an invalid combination of arguments - got")
     assert close(ours.dequant.tolist(), theirs.dequant.tolist(), 1e-6)
 
 

@@ -116,6 +116,8 @@ def test_index_writes_and_index_errors_as_pytorch(fn):
         lambda m: m.isclose(m.ones(2), m.ones(2).double()),
         lambda m: m.arange(3).mean(),
         lambda m: m.ones(2).clamp(),
+        lambda m: m.ones(3).topk(4),  # and the order statistics' k
+        lambda m: m.ones(3).kthvalue(4),
     ],
 )
 def test_division_and_dtype_words_as_pytorch(fn):
@@ -195,3 +197,19 @@ def test_expanded_rows_are_written_through_in_every_dtype(dtype):
     wide = row.expand(2, 3)
     wide[1, 2] = 1
     assert wide.dtype is row.dtype and row.tolist()[0][2] == 1 and wide.tolist()[0][2] == 1
+
+
+@pytest.mark.parametrize(
+    "fn",
+    [
+        lambda m: m.ones(2, 3).clamp(min=m.zeros(3), max=1.0),
+        lambda m: m.clamp(m.ones(2, 3), 0.0, m.ones(3)),
+        lambda m: m.ones(2, 3).clamp_(m.zeros(3), 1),
+    ],
+)
+def test_clamp_refuses_a_tensor_bound_with_a_number_bound(fn):
+    # PyTorch's clamp has a (Tensor, Tensor) and a (Number, Number) overload, no mix of the two
+    for lib in (minigrad, torch):
+        with pytest.raises(TypeError, match="received an invalid combination of arguments"):
+            fn(lib)
+    assert minigrad.ones(2).clamp(min=minigrad.zeros(2)).tolist() == [1.0, 1.0]  # one: fine

@@ -115,8 +115,8 @@ def kthvalue(input, k, dim=-1, keepdim=False):
     x, d = _slices(input, dim, "kthvalue")
     if not 1 <= k <= x.shape[d]:
         raise RuntimeError(
-            f"kthvalue(): selected number k ({k}) out of range for dimension {d} of size "
-            f"{x.shape[d]}"
+            f"kthvalue(): selected number k out of range for dimension {d} (k={k}, size "
+            f"{x.shape[d]})"
         )
     if x.device.type == "cpu":
         found = backend.array_kernel(_std_select.kthvalue_indices, x._data, k, d)

@@ -365,6 +365,14 @@ def clamp(input, min=None, max=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     tensor_cls = graph.Tensor
+    mixed = isinstance(min, tensor_cls) != isinstance(max, tensor_cls)
+    if mixed and min is not None and max is not None:
+        kinds = ", ".join(type(b).__name__ for b in (min, max))
+        raise TypeError(  # (PyTorch has a Tensor-bounds and a Number-bounds overload, no mix)
+            f"clamp() received an invalid combination of arguments - got bounds ({kinds}), but "
+            "expected one of:\n * (Tensor input, Tensor min = None, Tensor max = None)\n"
+            " * (Tensor input, Number min = None, Number max = None)"
+        )
     if isinstance(min, tensor_cls) or isinstance(max, tensor_cls):
         out = input
         if min is not None:
