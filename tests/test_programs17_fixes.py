@@ -71,6 +71,34 @@ def _call(lib, fn):
         return str(e)
 
 
+def _set_items(x, i, v):
+    y = x.clone()
+    y[i] = v
+    return y
+
+
+@pytest.mark.parametrize(
+    "write",
+    [
+        lambda x, i, v: x.index_put((i,), v),
+        lambda x, i, v: x.index_copy(0, i, v),
+        _set_items,
+    ],
+)
+def test_every_write_of_a_repeated_index_gets_its_places_gradient(write):
+    """The last write wins in the forward, yet PyTorch gives each write (overwritten or not)
+    the gradient of the place it was written to."""
+    torch = pytest.importorskip("torch")
+    got = []
+    for m in (minigrad, torch):
+        x = m.zeros(3, dtype=m.float64, requires_grad=True)
+        v = m.tensor([1.0, 2.0, 5.0], dtype=m.float64, requires_grad=True)
+        y = write(x, m.tensor([0, 0, 2]), v)
+        (y * m.tensor([10.0, 20.0, 30.0], dtype=m.float64)).sum().backward()
+        got.append((y.tolist(), v.grad.tolist(), x.grad.tolist()))
+    assert got[0] == got[1] == ([2.0, 0.0, 5.0], [10.0, 10.0, 30.0], [0.0, 20.0, 0.0])
+
+
 @pytest.mark.parametrize(
     "fn",
     [

@@ -397,7 +397,8 @@ def index_copy(input, dim, index, source):
 def _last_of_repeats(source, index, d):
     """``source`` with the slices (along ``d``) whose index comes again later set to zero, so
     that adding them up leaves the last one: PyTorch's CPU kernels copy in order, and with a
-    repeated index the last write wins (``index_copy_``, ``index_put_`` without accumulate)."""
+    repeated index the last write wins (``index_copy_``, ``index_put_`` without accumulate).
+    The gradient still reaches every slice, as PyTorch's (each gets its place's gradient)."""
     xp = source.device.xp
     if type(index) is not xp.ndarray or index.ndim != 1 or index.size < 2:
         return source  # (under vmap a per-sample index is no plain array: left as it was)
@@ -408,7 +409,23 @@ def _last_of_repeats(source, index, d):
     keep[index.size - 1 - first] = True
     shape = [1] * source.ndim
     shape[d] = index.size
-    return where(constant(keep.reshape(shape), source.device), source, 0)
+    return LastWrites(keep.reshape(shape))(source)
+
+
+class LastWrites(Op):
+    """y = source with the overwritten slices zeroed (``keep`` False); dy passes unchanged, so
+    that every write of a repeated index gets its place's gradient, as in PyTorch."""
+
+    supports_complex = True
+
+    def __init__(self, keep):
+        self.keep = keep
+
+    def forward(self, source):
+        return self.xp.where(self.keep, source, source.dtype.type(0))
+
+    def backward(self, gy):
+        return gy
 
 
 @on_input_device

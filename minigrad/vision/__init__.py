@@ -15,8 +15,19 @@ does not exist. PIL (``pip install pillow``) is
 needed for PIL images, the datasets' ``__getitem__``, ``save_image``, ``io`` and drawing.
 """
 
-from . import datasets, io, models, ops, transforms, tv_tensors, utils
+import importlib
+
+from . import datasets, io, models, ops, transforms, utils
 
 __version__ = "0.28.0"  # the torchvision release whose API this follows (PyTorch 2.13's)
 
 __all__ = ["datasets", "io", "models", "ops", "transforms", "tv_tensors", "utils"]
+
+
+def __getattr__(name: str):
+    """``tv_tensors`` on first use: its Tensor subclasses take part in ``__torch_function__``,
+    and while such a class lives every Tensor method dispatches (10–30% more per call), a cost
+    that scripts using only the v1 transforms, datasets and models should not pay."""
+    if name == "tv_tensors":
+        return importlib.import_module(f"{__name__}.tv_tensors")
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
