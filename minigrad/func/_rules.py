@@ -147,8 +147,8 @@ def _with(op, **attrs):
     "_IncompleteGamma",
     # -- complex numbers
     "Real", "Imag", "Conj", "ConjView", "Angle", "ViewAsReal", "ViewAsComplex", "Complex", "Polar",
-    # -- autograd's own
-    "FirstOrderOnly",
+    # -- autograd's own; index_copy's fixed mask of kept writes (broadcasts over the batch)
+    "FirstOrderOnly", "LastWrites",
 )  # fmt: skip
 def _elementwise(op, vals, flags, size):
     return op(*_align(vals, flags))

@@ -567,6 +567,9 @@ EXEMPT = {
     "ToDevice": "tests/test_devices.py::test_gradient_crosses_devices (needs two devices)",
     "JoinChunks": "tests/test_windows_phases.py::test_chunks_join_into_one_result (only "
     "convolution results above SCRATCH_BYTES take it; its backward is Cat's)",
+    "LastWrites": "tests/test_programs17_fixes.py::test_every_write_of_a_repeated_index_gets_"
+    "its_places_gradient (a repeated index's overwritten writes get PyTorch's gradient, which "
+    "finite differences, seeing no change, cannot confirm)",
 }
 
 from . import op_db_layers2  # noqa: E402 - branch layers2: activations, alpha dropout, norms
