@@ -4,6 +4,8 @@ under ``minigrad.as_torch``, checked against PyTorch's numbers and RNG where the
 import gzip
 import pickle
 import struct
+import subprocess
+import sys
 import textwrap
 
 import numpy as np
@@ -195,3 +197,17 @@ def test_the_classic_tutorial_runs_with_import_torchvision(tmp_path, capsys):
         "torch.int64",
         "True",
     ]
+
+
+def test_importing_vision_leaves_tensor_methods_plain():
+    """tv_tensors' classes make every Tensor method dispatch while they live, so
+    ``import torchvision`` (and v1 transforms, datasets, models) must not define them."""
+    code = (
+        "import minigrad.vision as v, minigrad._torch_function as tf\n"
+        "from minigrad.vision import datasets, io, models, ops, transforms, utils\n"
+        "assert tf._holders[0] == 0, tf._holders\n"
+        "v.tv_tensors.Image\n"
+        "assert tf._holders[0] > 0\n"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
