@@ -8,10 +8,12 @@ import weakref
 from collections import OrderedDict
 
 from .._warnings import warn_user
+from ..autograd import grad_mode
 from ..nn.modules.module import Module
 from ..tensor import Tensor
 from . import arrays, guards
 from .capture import Capture, raw
+from .joint import JointTrace, NotJointError, tensor_leaves
 from .module import OptimizedModule
 from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
 from .symbolic import Sym
@@ -210,10 +212,13 @@ class CompiledFunction:
 
     # -- internals ----------------------------------------------------------------------------
     def _replay(self, program, inputs, slots, args, kwargs):
+        joint = program.joint
+        if joint is not None:
+            joint.before_forward()  # (an earlier call's saved activations are kept aside)
         out = program.replay(inputs, slots)
         if out is not MISS:
             self._failures, self._replayed = 0, True
-            return out
+            return out if joint is None else joint.attach(out, inputs, self)
         self._fast = None
         self._failed("a value read on the host (bool(), .item()) changes between calls")
         if (
@@ -261,27 +266,35 @@ class CompiledFunction:
                 "through CuPy is not implemented)"
             )
             return self._orig_mod(*args, **kwargs)
-        if any(t.requires_grad for t in inputs):
-            self._give_up("an input tensor requires grad (its .grad would not be replayed)")
-            return self._orig_mod(*args, **kwargs)
         counters = self._counters if all(p in slots for p in self._counters) else ()
         capture = Capture(inputs, [slots[p][:2] for p in counters])
+        joint = None
         with capture:
             result = self._orig_mod(*args, **kwargs)
+            if grad_mode.is_grad_enabled() and _live(result, inputs):
+                try:  # its backward, recorded too (see joint.py)
+                    joint = JointTrace(result, inputs, pre_tensors)
+                    joint.record(capture.recorder)
+                except NotJointError as e:
+                    joint = None
+                    capture.recorder.poison(str(e))
+        if joint is None and any(t.requires_grad for t in inputs):
+            self._give_up("an input tensor requires grad (its .grad would not be replayed)")
+            return result
         try:
             _, post_key, post_tensors, post_slots = self._signature(args, kwargs)
             _unstore_syms(capture, post_slots)
             if capture.recorder.poisoned:
                 raise NotReplayableError(capture.recorder.poisoned)
-            spec = output_spec(result, inputs)
-            program = Program(capture, spec, post_tensors, capture.escaped())
+            spec = output_spec(result, inputs, live=joint is not None)
+            program = Program(capture, spec, post_tensors, capture.escaped(), joint)
             program.counters = tuple(zip(counters, capture.counter_fns))
-        except NotReplayableError as e:
+        except (NotReplayableError, NotJointError) as e:
             self._give_up(str(e))
             return result
         if not _apart(inputs, frozenset(), program.written_inputs):
             self._give_up(_ALIASED_WRITE)
-            return build_outputs(spec, inputs)
+            return result if joint is not None else build_outputs(spec, inputs)
         position = {}
         for i, t in enumerate(pre_tensors):
             position.setdefault(id(t), i)
@@ -294,7 +307,7 @@ class CompiledFunction:
                 "so a replay could not tell that a later call reads another one: pass it as an "
                 "argument"
             )
-            return build_outputs(spec, inputs)
+            return result if joint is not None else build_outputs(spec, inputs)
         if post_key == key and program.valid(post_tensors):
             self._traces[key] = program
             if len(self._traces) > _CACHE_SIZE:
@@ -308,6 +321,8 @@ class CompiledFunction:
                 "the Python state it reads changes on every call (state replaced instead of "
                 "updated in place, or a number that changes and is not a step counter)"
             )
+        if joint is not None:  # the traced values are this call's: its backward replays
+            return program.joint.attach(build_outputs(spec, inputs), inputs, self)
         return build_outputs(spec, inputs)
 
 
@@ -339,6 +354,15 @@ def _apart(inputs, state_roots, written) -> bool:
         if id(a) in state_roots:
             return False
     return True
+
+
+def _live(result, inputs) -> bool:
+    """Whether ``result`` holds a tensor whose graph a later backward may need."""
+    for t in tensor_leaves(result, inputs):
+        fn = t.grad_fn
+        if fn is not None and not fn._released:
+            return True
+    return False
 
 
 def _split(obj, inputs, tokens, others) -> None:
