@@ -8,7 +8,7 @@ import weakref
 from collections import OrderedDict
 
 from .._warnings import warn_user
-from ..autograd import grad_mode
+from ..autograd import engine, grad_mode
 from ..nn.modules.module import Module
 from ..tensor import Tensor
 from . import arrays, guards
@@ -160,6 +160,9 @@ class CompiledFunction:
         self._counters = ()  # walk positions of the step counters (see symbolic.py)
         self._fast = None
         self._roots = [fn]
+        # a module's call (compile(model), Module.compile): its outputs' backward and the
+        # optimizer step run outside it, so tensors' .grad and hooks are not part of its key
+        self._outside = _module_call(fn)
         if not isinstance(fn, (types.FunctionType, types.MethodType)):
             self._roots.append(getattr(type(fn), "forward", type(fn).__call__))
         functools.update_wrapper(self, fn, updated=())
@@ -191,7 +194,7 @@ class CompiledFunction:
                 return self._replay(fast[1], inputs, fast[3], args, kwargs)
         self._fast = None
         snapshot = guards.Snapshot(roots)
-        state, tensors, slots = guards.signature(roots, self._counters, snapshot)
+        state, tensors, slots = guards.signature(roots, self._counters, snapshot, self._outside)
         state_roots = frozenset(_root_id(raw(t)) for t in tensors)
         if not _apart(inputs, state_roots, ()):
             self._give_up(
@@ -241,7 +244,8 @@ class CompiledFunction:
     def _signature(self, args, kwargs):
         inputs, arg_tokens, others = [], [], []
         _split((args, kwargs), inputs, arg_tokens, others)
-        state, tensors, slots = guards.signature(self._roots + others, self._counters)
+        roots = self._roots + others
+        state, tensors, slots = guards.signature(roots, self._counters, None, self._outside)
         return inputs, (tuple(arg_tokens), guards.modes(), state), tensors, slots
 
     def _give_up(self, reason: str) -> None:
@@ -270,15 +274,16 @@ class CompiledFunction:
         capture = Capture(inputs, [slots[p][:2] for p in counters])
         joint = None
         with capture:
-            result = self._orig_mod(*args, **kwargs)
-            if grad_mode.is_grad_enabled() and _live(result, inputs):
+            result = _no_backward(self._orig_mod, args, kwargs, capture.recorder, self._outside)
+            live = grad_mode.is_grad_enabled() and _live(result, inputs)
+            if live and not capture.recorder.poisoned:
                 try:  # its backward, recorded too (see joint.py)
                     joint = JointTrace(result, inputs, pre_tensors)
                     joint.record(capture.recorder)
                 except NotJointError as e:
                     joint = None
                     capture.recorder.poison(str(e))
-        if joint is None and any(t.requires_grad for t in inputs):
+        if joint is None and not live and any(t.requires_grad for t in inputs):
             self._give_up("an input tensor requires grad (its .grad would not be replayed)")
             return result
         try:
@@ -354,6 +359,32 @@ def _apart(inputs, state_roots, written) -> bool:
         if id(a) in state_roots:
             return False
     return True
+
+
+def _module_call(fn) -> bool:
+    """Whether ``fn`` is a module or its ``_call_impl`` (as ``Module.compile`` compiles)."""
+    if isinstance(fn, types.MethodType):
+        return isinstance(fn.__self__, Module) and fn.__func__ is Module._call_impl
+    return isinstance(fn, Module)
+
+
+def _no_backward(fn, args, kwargs, rec, outside: bool):
+    """``fn(*args, **kwargs)``; with ``outside`` (a module's call, keyed without .grad and
+    hooks), a backward run inside it ends the capture: its hooks could read state the key
+    left out."""
+    if not outside:
+        return fn(*args, **kwargs)
+    run = engine._run
+
+    def watched(*a, **k):
+        rec.poison("it runs a backward inside a compiled module's forward")
+        return run(*a, **k)
+
+    engine._run = watched
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        engine._run = run
 
 
 def _live(result, inputs) -> bool:

@@ -220,12 +220,12 @@ class Joint:
 
     def attach(self, out, inputs, compiled):
         """``out`` (a forward's fresh outputs) attached to autograd through one node."""
-        call = Call(self, inputs)
+        targets = [inputs[i] for i in self.input_targets] + list(self.params)
+        call = Call(self, inputs, targets)
         self.owner = weakref.ref(call)
         self.compiled = weakref.ref(compiled)
         leaves = tensor_leaves(out, inputs)
         call.leaves = leaves
-        targets = [inputs[i] for i in self.input_targets] + list(self.params)
         attached = _ReplayedCall.apply(call, *targets)
         call.leaves = None
         return _rebuild(out, {id(t): a for t, a in zip(leaves, attached)})
@@ -260,10 +260,12 @@ class Joint:
 class Call:
     """One call's claim on a program's saved arrays (held by its node)."""
 
-    __slots__ = ("joint", "stash", "done", "leaves", "checked", "versions", "__weakref__")
+    __slots__ = ("joint", "stash", "done", "leaves", "targets", "checked", "versions")
+    __slots__ += ("__weakref__",)
 
-    def __init__(self, joint: Joint, inputs):
+    def __init__(self, joint: Joint, inputs, targets):
         self.joint, self.stash, self.done, self.leaves = joint, None, False, None
+        self.targets = targets  # the parameters and inputs its gradients are for
         self.checked = [inputs[i] for i in joint.checked_inputs] + list(joint.checked_state)
         self.versions = [version_counter(t).value for t in self.checked]
 
@@ -298,6 +300,7 @@ class _ReplayedCall(Function):
                     "backward through a replay is not supported)"
                 )
             tracked = [g for g in grads if isinstance(g, Tensor) and g.requires_grad]
+            tracked += [t for t in call.targets if t.requires_grad]
             if tracked:
                 results = tuple(
                     r
