@@ -5,7 +5,8 @@ op chain three ways, interleaved call by call, and reports the fastest call of e
 least disturbed by other processes on a shared machine) and the ratios. Then
 ``mlp_small_compiled_module``: the same MLP step with the model compiled
 (``minigrad.compile(model)``: forward and backward replayed, loss and optimizer step eager)
-against the eager step and the whole compiled step. CPU only.
+against the eager step and the whole compiled step; ``op_overhead_compiled_module`` likewise
+(the op chain compiled, its backward outside). CPU only.
 """
 
 from __future__ import annotations
@@ -24,6 +25,10 @@ MODULE_CASES = {
     "mlp_small_compiled_module": (
         lambda: workloads.mlp([64, 256, 256, 10], 128, "cpu", compile_model=True),
         "mlp_small",
+    ),
+    "op_overhead_compiled_module": (
+        lambda: workloads.op_overhead("cpu", compile_chain=True),
+        "op_overhead",
     ),
 }
 

@@ -93,9 +93,10 @@ def _mlp_step(lib, weights, x, y, device, sync, compile_model=False):
 N_CHAIN_OPS = 100
 
 
-def op_overhead(device, torch=None, n_ops=N_CHAIN_OPS):
+def op_overhead(device, torch=None, n_ops=N_CHAIN_OPS, compile_chain=False):
     """A chain of ``n_ops`` (100) small elementwise ops on a (16, 16) tensor, fwd and bwd:
-    ``y * (1 + 1/n_ops)`` and ``y + 0.1`` in turn (the factor keeps long chains finite)."""
+    ``y * (1 + 1/n_ops)`` and ``y + 0.1`` in turn (the factor keeps long chains finite).
+    ``compile_chain``: minigrad's chain is ``minigrad.compile(chain)``, its backward outside."""
     x = np.random.default_rng(RNG_SEED).standard_normal((16, 16)).astype(np.float32)
     factor = 1 + 1 / n_ops
 
@@ -106,9 +107,10 @@ def op_overhead(device, torch=None, n_ops=N_CHAIN_OPS):
         return y.sum()
 
     xm = minigrad.tensor(x, device=device, requires_grad=True)
+    chain_minigrad = minigrad.compile(chain, fullgraph=True) if compile_chain else chain
 
     def step_minigrad():
-        chain(xm).backward()
+        chain_minigrad(xm).backward()
         xm.grad = None
         _sync(device)
 

@@ -82,8 +82,9 @@ def compile(
     (``.numpy()``, printing, a tensor made from a list or NumPy array inside the step), a
     tensor read that the walk cannot find again (one an iterator hands out), replacing an input
     tensor's data (``x.data = ...``), an input tensor that shares memory with state the
-    function reaches, input tensors that require grad, outputs that still carry an autograd
-    graph (compile the whole step), state that changes on every call (other than optimizers'
+    function reaches, input tensors that require grad in a call whose outputs carry no graph,
+    a graph that a later backward needs but that cannot be captured with it (see below),
+    state that changes on every call (other than optimizers'
     step counters, which are traced as expressions), tensors on a GPU (CUDA-graph replay is
     not implemented). Other host reads become guards: flags, counts and indices (``bool()``,
     ``int()``, ``.tolist()`` of a small integer tensor, the shape of ``x[mask]``) anywhere,
@@ -94,7 +95,16 @@ def compile(
     after each replay. Python numbers from sources the walk cannot see (Python's ``random``,
     the clock, files) are baked in: pass them as arguments.
 
-    Outputs are fresh tensors (copies), detached from autograd.
+    Outputs are fresh tensors (copies), detached from autograd, unless they carry a graph that
+    a backward outside the call needs (``model = compile(model)`` in an eager loop): then the
+    traced call also records that backward (to the parameters and to the inputs that require
+    grad), and replays return outputs attached through one ``CompiledFunctionBackward`` node
+    whose backward replays it (PyTorch's AOTAutograd; see :mod:`minigrad._compile.joint`).
+    That falls back to eager, with the one warning, for a hook set on the graph inside the
+    call, a graph reaching tensors computed before the call other than its arguments, a host
+    read inside the backward; ``create_graph=True`` through a replay gives gradients that
+    cannot be differentiated again (PyTorch's error) and makes the function run eagerly. A
+    module's key leaves out tensors' ``.grad`` and hooks (they act outside its call).
 
     Args:
         fn: the function (or module) to compile; omitted, returns a decorator.
