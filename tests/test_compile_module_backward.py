@@ -257,3 +257,36 @@ def test_a_hook_in_the_graph_falls_back_with_one_warning():
         (eager, _, _), (compiled, _, c) = _both(loop, Hooked)
     assert len(record) == 1 and "hook" in c.eager_reason
     _same(eager, compiled)
+
+
+def test_autograd_grad_backward_inputs_and_returned_inputs():
+    """``autograd.grad`` and ``backward(inputs=...)`` through the node; an output returned
+    twice, a view of an input and the input itself (returned as it is)."""
+
+    class Views(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(3, 3)
+
+        def forward(self, x):
+            y = self.a(x)
+            return y, y, x[0], x
+
+    def loop(m, model, rng, log):
+        for _ in range(3):
+            x = minigrad.tensor(rng.normal(size=(2, 3)), requires_grad=True)
+            y1, y2, x0, same = m(x)
+            loss = (y1 * y2).sum() + x0.sum() * 3
+            log += [
+                same is x,
+                *minigrad.autograd.grad(loss, [model.a.weight, x], retain_graph=True),
+            ]
+            (y1.sum() + (same**2).sum()).backward(inputs=[model.a.bias])
+            log += [model.a.bias.grad.clone(), model.a.weight.grad is None, x.grad is None]
+            model.zero_grad()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, _, _), (compiled, _, c) = _both(loop, Views)
+    _same(eager, compiled)
+    assert _replayed(c)

@@ -104,8 +104,9 @@ class JointTrace:
             seen.add(node)
             if node in before:
                 raise NotJointError(
-                    "its outputs' graph reaches tensors computed before the call that are not "
-                    "its arguments, or an argument computed from another (pass them detached)"
+                    "its outputs' graph reaches a tensor with history made before the call "
+                    "that is not one of its arguments (pass it as an argument), or one "
+                    "argument's history reaches another's"
                 )
             if type(node) is AccumulateGrad:
                 params.append(node.variable)
