@@ -23,14 +23,14 @@ import weakref
 
 import numpy as np
 
-from .. import dtypes
+from .. import backend, dtypes
 from ..autograd import engine, grad_mode
 from ..autograd.function import Function, FunctionCtx
 from ..autograd.graph import AccumulateGrad, gradient_edge, modified_error, version_counter
 from ..tensor import Tensor
 from .arrays import plain
 from .capture import raw
-from .recorder import root
+from .recorder import _arrays_in, root
 from .symbolic import contains
 
 _DOUBLE_BACKWARD = "torch.compile with aot_autograd does not currently support double backward"
@@ -161,8 +161,6 @@ def saved_roots(rec, joint: JointTrace, input_bufs) -> set:
     """Roots that the forward writes (inputs' copies included) and the backward reads: the
     saved activations, kept out of memory planning. Raises :class:`NotJointError` for a
     backward that cannot replay on its own (host reads, random draws, writes to them)."""
-    from .. import backend
-
     written = {id(root(b)) for b in input_bufs}
     for ins in rec.instrs[: joint.start]:
         if ins[0] != "guard":
@@ -176,8 +174,6 @@ def saved_roots(rec, joint: JointTrace, input_bufs) -> set:
             raise NotJointError("its backward draws random numbers")
         if contains(args) or contains(kwargs):
             raise NotJointError("its backward reads an optimizer's step counter")
-        from .recorder import _arrays_in
-
         read |= {id(root(a)) for a in _arrays_in((args, kwargs), [])}
         wrote |= dests
     saved = written & read
