@@ -290,3 +290,33 @@ def test_autograd_grad_backward_inputs_and_returned_inputs():
         (eager, _, _), (compiled, _, c) = _both(loop, Views)
     _same(eager, compiled)
     assert _replayed(c)
+
+
+def test_a_branch_on_a_value_retraces_while_a_backward_is_pending():
+    """A host read in forward is a guard: a replay that reads another value puts back what it
+    changed and runs eagerly (or traces again); a call whose backward is pending keeps its
+    saved values."""
+
+    class Branch(Two):
+        def forward(self, x):
+            h = self.a(x)
+            if bool(h.sum() > 0):
+                h = h * 2
+            return self.b(h.relu())
+
+    def loop(m, model, rng, log):
+        pending = []
+        for i in range(8):
+            pending.append(m(minigrad.tensor(rng.normal(size=(2, 3)))))
+            if i % 2:
+                for y in pending:
+                    (y**2).sum().backward()
+                pending = []
+                log += [p.grad.clone() for p in model.parameters()]
+                model.zero_grad()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, _, _), (compiled, _, c) = _both(loop, Branch)
+    _same(eager, compiled)
+    assert _replayed(c)
