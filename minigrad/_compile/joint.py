@@ -185,7 +185,7 @@ def saved_roots(rec, joint: JointTrace, input_bufs) -> set:
 class Joint:
     """A program's backward part and the bookkeeping that hands out outputs attached to it."""
 
-    def __init__(self, trace: JointTrace, calls, saved, read_roots, capture):
+    def __init__(self, trace: JointTrace, calls, saved, read_roots, capture, output_roots):
         self.holders, self.grads, self.calls = trace.holders, trace.grads, tuple(calls)
         self.saved = tuple(saved)  # the saved activations' arrays, stashed per call on need
         self.input_targets, self.params = trace.input_targets, trace.params
@@ -198,6 +198,7 @@ class Joint:
         self.checked_state = tuple(
             t for t, arr, _ in capture.externals.values() if id(root(arr)) in read_roots
         )
+        self.checked_outputs = tuple(k for k, r in enumerate(output_roots) if r in read_roots)
         self.owner = None  # weak reference to the Call whose values self.saved hold
         self.compiled = None  # weak reference to the CompiledFunction (set by attach)
         self.stash_count = 0  # how many times a call's saved arrays were copied aside
@@ -225,6 +226,10 @@ class Joint:
         call.leaves = leaves
         attached = _ReplayedCall.apply(call, *targets)
         call.leaves = None
+        for k in self.checked_outputs:  # (outputs the backward reads, as tanh's)
+            t = attached[k]
+            counter = version_counter(t)
+            call.outputs.append((counter, counter.value, t._data, t.device, t.grad_fn, k))
         return _rebuild(out, {id(t): a for t, a in zip(leaves, attached)})
 
     def backward(self, call, grads):
@@ -233,6 +238,10 @@ class Joint:
             if version_counter(t).value != v:
                 saved = types.SimpleNamespace(counter=version_counter(t), version=v)
                 raise modified_error(t._data, t.device, t.grad_fn, t._output_nr, saved)
+        for counter, v, array, device, fn, k in call.outputs:
+            if counter.value != v:
+                saved = types.SimpleNamespace(counter=counter, version=v)
+                raise modified_error(array, device, fn, k, saved)
         if self.owner is None or self.owner() is not call:
             if self.owner is not None:
                 self._stash_owner()
@@ -257,7 +266,7 @@ class Joint:
 class Call:
     """One call's claim on a program's saved arrays (held by its node)."""
 
-    __slots__ = ("joint", "stash", "done", "leaves", "targets", "checked", "versions")
+    __slots__ = ("joint", "stash", "done", "leaves", "targets", "checked", "versions", "outputs")
     __slots__ += ("__weakref__",)
 
     def __init__(self, joint: Joint, inputs, targets):
@@ -265,6 +274,7 @@ class Call:
         self.targets = targets  # the parameters and inputs its gradients are for
         self.checked = [inputs[i] for i in joint.checked_inputs] + list(joint.checked_state)
         self.versions = [version_counter(t).value for t in self.checked]
+        self.outputs = []  # (version counter, version, array, device, node, index) per output
 
 
 class _ReplayedCall(Function):

@@ -71,7 +71,8 @@ class Program:
                       for d in ins[4]}  # fmt: skip
             arrays.update((id(root(b)), root(b)) for b in capture.input_bufs)
             kept = [np.ndarray.view(arrays[r], np.ndarray) for r in saved]
-            self.joint = Joint(joint, calls, kept, reads, capture)
+            out_roots = [id(root(leaf[1])) for leaf in _leaves(outputs) if leaf[0] == "T"]
+            self.joint = Joint(joint, calls, kept, reads, capture, out_roots)
         self.segments, self.undo = _segments(instrs, state_visible, moved, rec.env, rec.errstates)
         # A replay that stops at a guard puts the generators back, so the eager call that
         # follows draws what it would have drawn, and the state it changed (batch norm's
