@@ -326,3 +326,30 @@ def test_a_branch_on_a_value_retraces_while_a_backward_is_pending():
         (eager, _, _), (compiled, _, c) = _both(loop, Branch)
     _same(eager, compiled)
     assert _replayed(c)
+
+
+def test_graphs_it_cannot_capture_fall_back_with_one_warning():
+    """A graph that reaches a tensor with history made before the call (not an argument),
+    and a backward inside a compiled module's forward, run eagerly with the one warning."""
+    w = minigrad.ones(3, 3, dtype=minigrad.float64, requires_grad=True)
+    v = w * 2  # history made before the call
+
+    def uses_v(x):
+        return (x @ v).sum(1)
+
+    class InnerBackward(Two):
+        def forward(self, x):
+            x = x.detach().requires_grad_()
+            (g,) = minigrad.autograd.grad(self.a(x).sum(), x, create_graph=True)
+            return self.b(self.a(g)).sum()
+
+    for fn, match in ((uses_v, "history made before"), (InnerBackward().double(), "inside")):
+        compiled = minigrad.compile(fn)
+        with pytest.warns(RuntimeWarning, match=match) as record:
+            for _ in range(3):
+                x = minigrad.ones(2, 3, dtype=minigrad.float64)
+                out, expected = compiled(x), fn(x)
+                np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy())
+                assert out.grad_fn is not None and out.grad_fn.name() != "CompiledFunctionBackward"
+                out.sum().backward(retain_graph=True)
+        assert len(record) == 1
