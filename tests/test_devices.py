@@ -450,8 +450,10 @@ def test_cuda_module_functions_on_the_stand_in():
     end.record()
     end.synchronize()
     assert start.elapsed_time(end) >= 0 and end.query()
-    with cuda.stream(cuda.Stream("fakegpu")) as s:
+    s = cuda.Stream("fakegpu")
+    with cuda.stream(s) as entered:  # (PyTorch's StreamContext enters as None)
         s.synchronize()
+    assert entered is None
 
 
 def test_set_device_makes_new_kernels_run_there():
