@@ -113,6 +113,20 @@ class UntypedStorage(_StorageBase):
         head = f"{values}\n" if values else ""
         return f"{head}[minigrad.storage.UntypedStorage(device={self.device}) of size {len(self)}]"
 
+    def __getitem__(self, index):
+        """A byte's value, or for a slice (step 1) the storage of those bytes, sharing them."""
+        if not isinstance(index, slice):
+            return super().__getitem__(index)
+        if index.step not in (None, 1):
+            raise RuntimeError(
+                f"Trying to slice with a step of {index.step}, but only a step of 1 is supported"
+            )
+        return UntypedStorage._wrap(self._flat()[index], self.device)
+
+    def untyped(self) -> UntypedStorage:
+        """Itself (a storage is already untyped)."""
+        return self
+
 
 class TypedStorage(_StorageBase):
     """Deprecated in PyTorch: a storage counted in elements of ``dtype`` (float32 unless given):
