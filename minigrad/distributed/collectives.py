@@ -249,6 +249,53 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: 
     return _run(pg, requests, finish, what, async_op)
 
 
+def all_to_all_single(
+    output, input, output_split_sizes=None, input_split_sizes=None, group=None,
+    async_op: bool = False,
+):  # fmt: skip
+    """Split ``input`` along dim 0 (into ``input_split_sizes`` rows, or world-size equal
+    parts), send part r to rank r, and concatenate what each rank sent this one, in rank
+    order, into ``output``. Runs as all-gathers (of the split sizes, then of the inputs padded
+    to the longest), so it moves world-size times the data of an MPI all-to-all."""
+    what = "all_to_all_single"
+    pg = _group(group, what)
+    _check_tensor(output, what, "output")
+    _check_tensor(input, what, "input")
+    n, me = pg.size(), pg.rank()
+    rows = input.shape[0] if input.ndim else 1
+    if input_split_sizes is None:
+        if rows % n:
+            raise ValueError(f"{what}: input's {rows} rows do not split into {n} equal parts")
+        input_split_sizes = [rows // n] * n
+    splits = [int(k) for k in input_split_sizes]
+    if len(splits) != n or sum(splits) != rows:
+        raise ValueError(
+            f"{what}: input_split_sizes {splits} must have one size per rank ({n}) summing to "
+            f"input's {rows} rows"
+        )
+    everyone = [None] * n
+    all_gather_object(everyone, (splits, rows), group=group)
+    longest = max(r for _, r in everyone)
+    padded = input.new_zeros((longest, *input.shape[1:]))
+    padded[:rows] = input
+    gathered = _empty_like_stack(padded, n)
+    all_gather_into_tensor(gathered, padded, group=group)
+    received = [sizes[me] for sizes, _ in everyone]
+    if output_split_sizes is not None and [int(k) for k in output_split_sizes] != received:
+        raise ValueError(
+            f"{what}: output_split_sizes {list(output_split_sizes)} but the ranks send "
+            f"{received} rows"
+        )
+    if output.shape[0] != sum(received):
+        raise ValueError(f"{what}: output has {output.shape[0]} rows; {sum(received)} arrive")
+    pieces = []
+    for r, (sizes, _) in enumerate(everyone):
+        start = sum(sizes[:me])
+        pieces.append(gathered._data[r][start : start + sizes[me]])
+    _write(output, output.device.xp.concatenate(pieces, 0) if pieces else output._data)
+    return _finish_or_work(lambda timeout=None: None, what, async_op)
+
+
 def gather(tensor: Tensor, gather_list=None, dst: int = 0, group=None, async_op: bool = False):
     """Every rank's ``tensor`` into ``gather_list`` (in rank order) on rank ``dst`` only."""
     what = "gather"

@@ -325,6 +325,11 @@ def get_default_group() -> ProcessGroup:
     return _group(None, "get_default_group")
 
 
+def get_process_group_ranks(group: ProcessGroup | None) -> list:
+    """The global ranks of ``group``: every rank (minigrad's one group is the world)."""
+    return list(range(_group(group, "get_process_group_ranks").size()))
+
+
 def new_group(ranks=None, timeout=None, backend=None, pg_options=None, **kwargs):
     """Only the whole world is a group in minigrad: ``new_group()`` (all ranks) returns it."""
     pg = _group(None, "new_group")
@@ -339,6 +344,7 @@ from .collectives import (  # noqa: E402
     all_gather_into_tensor,
     all_gather_object,
     all_reduce,
+    all_to_all_single,
     barrier,
     broadcast,
     broadcast_object_list,
@@ -365,6 +371,7 @@ __all__ = [
     "all_gather_into_tensor",
     "all_gather_object",
     "all_reduce",
+    "all_to_all_single",
     "barrier",
     "broadcast",
     "broadcast_object_list",
@@ -372,6 +379,7 @@ __all__ = [
     "destroy_process_group",
     "gather",
     "get_backend",
+    "get_process_group_ranks",
     "get_rank",
     "get_world_size",
     "group",

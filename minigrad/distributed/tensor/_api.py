@@ -47,13 +47,20 @@ def _coordinate(mesh: DeviceMesh, mesh_dim: int) -> int:
     return mesh.get_coordinate()[mesh_dim]
 
 
-def _local_shape(shape, mesh: DeviceMesh, placements) -> tuple:
-    """This rank's local shape of a global ``shape`` placed on ``mesh``."""
-    shape = list(shape)
+def local_shape_and_offset(shape, mesh: DeviceMesh, placements) -> tuple[tuple, tuple]:
+    """This rank's local shape of a global ``shape`` placed on ``mesh``, and where its part
+    starts in the global tensor (mesh dimensions shard in order, outer first)."""
+    shape, offset = list(shape), [0] * len(shape)
     for mesh_dim, p in enumerate(placements):
         if isinstance(p, Shard):
-            shape[p.dim] = _chunk(shape[p.dim], mesh.size(mesh_dim), _coordinate(mesh, mesh_dim))[1]
-    return tuple(shape)
+            n, i = mesh.size(mesh_dim), _coordinate(mesh, mesh_dim)
+            start, shape[p.dim] = _chunk(shape[p.dim], n, i)
+            offset[p.dim] += start
+    return tuple(shape), tuple(offset)
+
+
+def _local_shape(shape, mesh: DeviceMesh, placements) -> tuple:
+    return local_shape_and_offset(shape, mesh, placements)[0]
 
 
 def _take_chunk(t: Tensor, mesh: DeviceMesh, mesh_dim: int, dim: int) -> Tensor:
