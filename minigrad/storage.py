@@ -69,7 +69,10 @@ class _StorageBase:
             if not isinstance(self, UntypedStorage):
                 raise RuntimeError("slices are only supported in UntypedStorage.__getitem__")
             if index.step not in (None, 1):
-                raise RuntimeError("slices with steps are not supported in UntypedStorage")
+                raise RuntimeError(
+                    f"Trying to slice with a step of {index.step}, but only a step of 1 is "
+                    f"supported"
+                )
             return UntypedStorage._wrap(self._flat()[index], self.device)
         values = self._flat()[index]
         return values.item() if np.ndim(values) == 0 else self._host(values).tolist()

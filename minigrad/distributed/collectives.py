@@ -76,13 +76,14 @@ class _Staged:
         version_counter(t).value += 1
 
 
-def _run(pg: ProcessGroup, requests, finish, what: str, async_op: bool):
+def _run(pg: ProcessGroup, requests, finish, what: str, async_op: bool, outputs=None):
     def wait(timeout=None):
         pg._mpi.wait(requests, what, timeout)
         finish()
 
     if async_op:
-        return Work(wait, what, test=lambda: pg._mpi.MPI.Request.Testall(requests))
+        test = lambda: pg._mpi.MPI.Request.Testall(requests)  # noqa: E731
+        return Work(wait, what, test=test, outputs=outputs)
     wait()
     return None
 
@@ -125,7 +126,8 @@ def all_reduce(tensor: Tensor, op=ReduceOp.SUM, group=None, async_op: bool = Fal
     op = _reduce_op(op, what)
     _check_avg(tensor, op, what)
     if _use_nccl(pg, [tensor], what):
-        return _nccl_call(pg, "all_reduce", what, async_op, tensor, op)
+        wait = _nccl_comm(pg, tensor.device).all_reduce(tensor, op)
+        return _finish_or_work(wait, what, async_op, [tensor])
     staged = _Staged(tensor, reduce=True)
 
     def finish():
@@ -133,7 +135,7 @@ def all_reduce(tensor: Tensor, op=ReduceOp.SUM, group=None, async_op: bool = Fal
             staged.buf /= pg.size()
         staged.write_back()
 
-    return _run(pg, pg._mpi.allreduce(staged.buf, op), finish, what, async_op)
+    return _run(pg, pg._mpi.allreduce(staged.buf, op), finish, what, async_op, [tensor])
 
 
 def broadcast(tensor: Tensor, src: int = 0, group=None, async_op: bool = False, group_src=None):
@@ -440,9 +442,9 @@ def _write(t: Tensor, values) -> None:
     version_counter(t).value += 1
 
 
-def _finish_or_work(wait, what: str, async_op: bool):
+def _finish_or_work(wait, what: str, async_op: bool, outputs=None):
     if async_op:
-        return Work(wait, what)
+        return Work(wait, what, outputs=outputs)
     wait()
     return None
 

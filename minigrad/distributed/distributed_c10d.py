@@ -103,8 +103,9 @@ class Work:
         >>> work.wait()
     """
 
-    def __init__(self, wait, what: str, test=None):
+    def __init__(self, wait, what: str, test=None, outputs=None):
         self._wait, self._what, self._done, self._test = wait, what, False, test
+        self._outputs = outputs
 
     def wait(self, timeout=None) -> bool:
         """Block until the operation finished and its result is in the output tensors."""
@@ -122,6 +123,12 @@ class Work:
 
     def is_success(self) -> bool:
         return self._done
+
+    def result(self) -> list:
+        """The operation's output tensors (their values are final once :meth:`wait` returned)."""
+        if self._outputs is None:
+            raise NotImplementedError(f"Work.result() for {self._what} (all_reduce has it)")
+        return list(self._outputs)
 
     def __repr__(self) -> str:
         return f"Work({self._what}, completed={self._done})"

@@ -427,14 +427,11 @@ def _dtensor_torch_function(cls, func, types, args=(), kwargs=None):
     for d in dts[1:]:
         if d._mesh != first._mesh:
             raise RuntimeError(f"DTensor: {name} on DTensors of different device meshes")
-    for v in _flat(values):
-        if isinstance(v, Tensor) and not isinstance(v, DTensor) and v.ndim > 0:
-            raise RuntimeError(
-                f"{name}: got mixed torch.Tensor and DTensor, need to convert all torch.Tensor "
-                f"to DTensor before calling distributed operators!"
-            )
     placements = first._placements
     replicated = all(p.is_replicate() for d in dts for p in d._placements)
+    for v in _flat(values):
+        if isinstance(v, Tensor) and not isinstance(v, DTensor) and v.ndim > 0:
+            _check_implicit_replication(name, replicated)
     if not replicated and not _runs_locally(name, dts, values):
         raise NotImplementedError(
             f"DTensor: {name} on placements {[d._placements for d in dts]}: minigrad runs ops "
@@ -445,6 +442,26 @@ def _dtensor_torch_function(cls, func, types, args=(), kwargs=None):
     with _tf.DisableTorchFunctionSubclass():
         out = func(*_locals(list(args)), **{k: _locals(v) for k, v in kwargs.items()})
     return _wrap_outputs(out, first, dts, placements, replicated)
+
+
+# Set by ``experimental.implicit_replication()``: plain tensors count as replicated DTensors.
+_allow_implicit_replication = False
+
+
+def _check_implicit_replication(name: str, replicated: bool) -> None:
+    """A plain tensor among DTensors: PyTorch's error, unless inside
+    ``implicit_replication()``, where it counts as a replica (which minigrad runs where every
+    DTensor is replicated too)."""
+    if not _allow_implicit_replication:
+        raise RuntimeError(
+            f"{name}: got mixed torch.Tensor and DTensor, need to convert all torch.Tensor "
+            f"to DTensor before calling distributed operators!"
+        )
+    if not replicated:
+        raise NotImplementedError(
+            f"DTensor: {name} on a plain tensor (implicitly replicated) with sharded or partial "
+            f"DTensors; minigrad mixes plain tensors only with Replicate DTensors"
+        )
 
 
 def _runs_locally(name: str, dts, values) -> bool:
