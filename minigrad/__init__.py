@@ -571,6 +571,7 @@ for _name in (
 # when ``import minigrad`` has imported it already)
 _LAZY_SUBMODULES = ("onnx", "multiprocessing", "version", "as_torch", "quasirandom", "masked", "fx")
 _LAZY_SUBMODULES += ("export",)  # minigrad.export, as torch.export
+_LAZY_SUBMODULES += ("__config__",)  # torch.__config__.show()
 
 
 def __getattr__(name: str):

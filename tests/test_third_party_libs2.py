@@ -1,0 +1,106 @@
+"""More third-party libraries built on PyTorch (PyG, ...), run with ``torch`` bound to minigrad
+(as under ``python -m minigrad.as_torch``) and with PyTorch, the two runs compared number by
+number (the helpers of ``test_third_party_libs``). Each skips where its library is not
+installed."""
+
+import importlib
+
+import numpy as np
+import pytest
+from test_third_party_libs import _both, _close
+
+import minigrad
+
+
+def _pyg(torch):
+    """PyG's README example, in small: GCN, GAT and GraphSAGE layers on random graphs batched by
+    its ``DataLoader``, ``global_mean_pool``, two epochs of Adam (message passing is
+    ``index_select`` then ``scatter``/``index_add``)."""
+    pyg_data = importlib.import_module("torch_geometric.data")
+    loader_module = importlib.import_module("torch_geometric.loader")
+    nn = importlib.import_module("torch_geometric.nn")
+    F = torch.nn.functional
+    torch.manual_seed(0)
+    graphs = [
+        pyg_data.Data(
+            x=torch.randn(5 + i % 3, 4),
+            edge_index=torch.randint(0, 5, (2, 10)),
+            y=torch.tensor([i % 2]),
+        )
+        for i in range(6)
+    ]
+
+    class Net(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.gcn, self.gat = nn.GCNConv(4, 8), nn.GATConv(8, 8, heads=2, concat=False)
+            self.sage, self.out = nn.SAGEConv(8, 8), torch.nn.Linear(8, 2)
+
+        def forward(self, batch):
+            x = F.relu(self.gcn(batch.x, batch.edge_index))
+            x = F.relu(self.gat(x, batch.edge_index))
+            x = self.sage(x, batch.edge_index)
+            return self.out(nn.global_mean_pool(x, batch.batch))
+
+    model = Net()
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.01)
+    losses = []
+    for _ in range(2):
+        for batch in loader_module.DataLoader(graphs, batch_size=3):
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(batch), batch.y)
+            loss.backward()
+            optimizer.step()
+            losses.append(loss.item())
+    return losses + [p.detach().double().sum().item() for p in model.parameters()]
+
+
+def test_torch_geometric_gnn_training_as_with_pytorch():
+    ours, theirs = _both(_pyg, "torch_geometric")
+    _close(ours, theirs)
+
+
+def test_aten_operators_by_name_as_pytorchs():
+    """``torch.ops.aten.<op>.<overload>`` (PyG keys its ``__torch_dispatch__`` tables by them at
+    import; other libraries call them to bypass a subclass)."""
+    torch = pytest.importorskip("torch")
+    aten = minigrad.ops.aten
+    x, i = np.arange(12.0, dtype=np.float32).reshape(3, 4), np.array([2, 0])
+    for name, call in [
+        ("add", lambda t, m: m.ops.aten.add.Tensor(t, t, alpha=2)),
+        ("slice", lambda t, m: m.ops.aten.slice.Tensor(t, 1, 1, 4, 2)),
+        ("index", lambda t, m: m.ops.aten.index.Tensor(t, [None, m.tensor(i)])),
+        ("select", lambda t, m: m.ops.aten.select.int(t, 0, 1)),
+        ("sort", lambda t, m: m.ops.aten.sort.stable(-t, stable=True, dim=1)[1]),
+        ("_to_copy", lambda t, m: m.ops.aten._to_copy.default(t, dtype=m.float64)),
+        ("cat", lambda t, m: m.ops.aten.cat.default([t, t], 1)),
+    ]:
+        ours, theirs = call(minigrad.tensor(x), minigrad), call(torch.tensor(x), torch)
+        assert ours.dtype.itemsize == theirs.dtype.itemsize, name
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy(), err_msg=name)
+    y = minigrad.ones(2)
+    assert aten.add_.Tensor(y, y) is y and y.tolist() == [2.0, 2.0]
+    assert aten.clone.default == aten.clone.default and len({aten.add.Tensor, aten.add.Tensor}) == 1
+    assert aten.clone.default.name() == "aten::clone.default"
+    with pytest.raises(NotImplementedError, match="aten._sparse_addmm"):
+        aten._sparse_addmm.default(y, y, y)
+
+
+def test_names_pyg_reaches_as_pytorchs():
+    """``torch.__config__``, ``torch._tensor_str``, ``torch.jit._overload``,
+    ``torch.onnx.is_in_onnx_export``, ``torch.distributed.rpc`` (built without RPC)."""
+    from minigrad import __config__, _tensor_str
+    from minigrad.distributed import rpc
+
+    assert "USE_MKL=OFF" in __config__.show() and "get_num_threads" in __config__.parallel_info()
+    assert not rpc.is_available() and not minigrad.onnx.is_in_onnx_export()
+    assert _tensor_str.PRINT_OPTS.threshold == 1000
+
+    def f(x):
+        return x
+
+    assert minigrad.jit._overload(f) is f
+    torch = pytest.importorskip("torch")
+    values = np.linspace(-2, 3, 12, dtype=np.float32).reshape(3, 4)
+    theirs = importlib.import_module("torch._tensor_str")._tensor_str(torch.tensor(values), 2)
+    assert _tensor_str._tensor_str(minigrad.tensor(values), 2) == theirs
