@@ -580,7 +580,7 @@ def __getattr__(name: str):
     if name in _LAZY_SUBMODULES:
         import importlib
 
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(f"minigrad.{name}")  # __name__ is torch under as_torch
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
 

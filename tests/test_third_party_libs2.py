@@ -60,6 +60,40 @@ def test_torch_geometric_gnn_training_as_with_pytorch():
     _close(ours, theirs)
 
 
+def _pyro(torch):
+    """pyro's Bayesian regression: ``AutoNormal`` fitted by ``SVI`` with ``Trace_ELBO`` (its
+    guide's transforms are ``torch.distributions``' constraints and biject_to), then
+    ``Predictive`` samples."""
+    pyro = importlib.import_module("pyro")
+    dist = importlib.import_module("pyro.distributions")
+    infer = importlib.import_module("pyro.infer")
+    autoguide = importlib.import_module("pyro.infer.autoguide")
+    pyro.set_rng_seed(0)
+    x = torch.randn(20, 2)
+    y = x @ torch.tensor([1.5, -0.7]) + 0.3 + 0.1 * torch.randn(20)
+
+    def model(x, y=None):
+        w = pyro.sample("w", dist.Normal(torch.zeros(2), torch.ones(2)).to_event(1))
+        b = pyro.sample("b", dist.Normal(0.0, 1.0))
+        sigma = pyro.sample("sigma", dist.HalfNormal(1.0))
+        with pyro.plate("data", x.shape[0]):
+            pyro.sample("obs", dist.Normal(x @ w + b, sigma), obs=y)
+
+    pyro.clear_param_store()
+    guide = autoguide.AutoNormal(model)
+    optim = importlib.import_module("pyro.optim").Adam({"lr": 0.05})
+    svi = infer.SVI(model, guide, optim, loss=infer.Trace_ELBO())
+    losses = [svi.step(x, y) for _ in range(8)]
+    params = [v.detach().double().sum().item() for v in pyro.get_param_store().values()]
+    predicted = infer.Predictive(model, guide=guide, num_samples=3)(x)["obs"]
+    return losses + params + [predicted.double().sum().item(), *predicted.shape]
+
+
+def test_pyro_svi_autonormal_as_with_pytorch():
+    ours, theirs = _both(_pyro, "pyro")
+    _close(ours, theirs)
+
+
 def test_aten_operators_by_name_as_pytorchs():
     """``torch.ops.aten.<op>.<overload>`` (PyG keys its ``__torch_dispatch__`` tables by them at
     import; other libraries call them to bypass a subclass)."""
@@ -104,3 +138,44 @@ def test_names_pyg_reaches_as_pytorchs():
     values = np.linspace(-2, 3, 12, dtype=np.float32).reshape(3, 4)
     theirs = importlib.import_module("torch._tensor_str")._tensor_str(torch.tensor(values), 2)
     assert _tensor_str._tensor_str(minigrad.tensor(values), 2) == theirs
+
+
+def test_distribution_names_pyro_reaches_as_pytorchs():
+    """``constraints.__all__`` and ``MixtureSameFamilyConstraint`` (a mixture's support),
+    ``Distribution._validate_args`` (the class default pyro's settings read and set),
+    ``distributions.utils``' ``_sum_rightmost``, ``tril_matrix_to_vec``/``vec_to_tril_matrix``,
+    ``_C._get_tracing_state``, ``serialization.MAP_LOCATION``."""
+    torch = pytest.importorskip("torch")
+    D, ours_utils = minigrad.distributions, minigrad.distributions.utils
+    assert D.constraints.__all__ == torch.distributions.constraints.__all__
+    assert all(hasattr(D.constraints, name) for name in D.constraints.__all__)
+    mix = [
+        m.distributions.MixtureSameFamily(
+            m.distributions.Categorical(m.ones(3)),
+            m.distributions.Gamma(m.ones(3), m.ones(3)),
+        )
+        for m in (minigrad, torch)
+    ]
+    assert repr(mix[0].support) == repr(mix[1].support)
+    values = [[0.5, -1.0], [2.0, 3.0]]
+    assert mix[0].support.check(minigrad.tensor(values)).tolist() == (
+        mix[1].support.check(torch.tensor(values)).tolist()
+    )
+    assert D.Distribution._validate_args is True
+    D.Distribution.set_default_validate_args(False)
+    try:
+        assert not D.Normal(0.0, -1.0)._validate_args  # no check: -1 passes, as in PyTorch
+    finally:
+        D.Distribution.set_default_validate_args(True)
+    theirs_utils = torch.distributions.utils
+    m = np.arange(16.0).reshape(2, 2, 4)[..., :2].reshape(2, 2, 2).astype(np.float32)
+    for diag in (0, -1):
+        ours = ours_utils.tril_matrix_to_vec(minigrad.tensor(m), diag)
+        theirs = theirs_utils.tril_matrix_to_vec(torch.tensor(m), diag)
+        assert ours.tolist() == theirs.tolist()
+        assert ours_utils.vec_to_tril_matrix(ours, diag).tolist() == (
+            theirs_utils.vec_to_tril_matrix(theirs, diag).tolist()
+        )
+    assert ours_utils._sum_rightmost(minigrad.ones(2, 3, 4), 2).tolist() == [12.0, 12.0]
+    assert minigrad._C._get_tracing_state() is None
+    assert minigrad.serialization.MAP_LOCATION is not None
