@@ -94,6 +94,59 @@ def test_pyro_svi_autonormal_as_with_pytorch():
     _close(ours, theirs)
 
 
+def _gpytorch(torch):
+    """GPyTorch's ExactGP regression tutorial, in small: an RBF kernel, Adam on the exact
+    marginal log likelihood (Cholesky factors, triangular solves), then predictions with
+    ``fast_pred_var``."""
+    gpytorch = importlib.import_module("gpytorch")
+    torch.manual_seed(0)
+    train_x = torch.linspace(0, 1, 12)
+    train_y = torch.sin(train_x * 6.283) + 0.2 * torch.randn(12)
+
+    class ExactGP(gpytorch.models.ExactGP):
+        def __init__(self, likelihood):
+            super().__init__(train_x, train_y, likelihood)
+            self.mean = gpytorch.means.ConstantMean()
+            self.covar = gpytorch.kernels.ScaleKernel(gpytorch.kernels.RBFKernel())
+
+        def forward(self, x):
+            return gpytorch.distributions.MultivariateNormal(self.mean(x), self.covar(x))
+
+    likelihood = gpytorch.likelihoods.GaussianLikelihood()
+    model = ExactGP(likelihood)
+    optimizer = torch.optim.Adam(model.parameters(), lr=0.1)
+    mll = gpytorch.mlls.ExactMarginalLogLikelihood(likelihood, model)
+    losses = []
+    for _ in range(4):
+        optimizer.zero_grad()
+        loss = -mll(model(train_x), train_y)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    with torch.no_grad(), gpytorch.settings.fast_pred_var():
+        predicted = likelihood(model(torch.linspace(0, 1, 4)))
+        low, high = predicted.confidence_region()
+    return losses + predicted.mean.tolist() + predicted.variance.tolist() + low.tolist()
+
+
+def test_gpytorch_exact_gp_as_with_pytorch():
+    ours, theirs = _both(_gpytorch, "gpytorch", "linear_operator")
+    _close(ours, theirs)
+
+
+def test_linalg_takes_out_as_pytorchs():
+    """``torch.linalg``'s functions take ``out=`` (gpytorch's ``psd_safe_cholesky`` passes
+    ``out=None``), a tuple for those returning several tensors."""
+    a = minigrad.tensor([[4.0, 2.0], [2.0, 3.0]])
+    out = minigrad.empty(2, 2)
+    assert minigrad.linalg.cholesky(a, out=out) is out
+    factor, info = minigrad.empty(2, 2), minigrad.empty((), dtype=minigrad.int32)
+    result = minigrad.linalg.cholesky_ex(a, out=(factor, info))
+    assert result[0] is factor and result[1] is info and info.item() == 0
+    assert factor.tolist() == minigrad.linalg.cholesky(a, out=None).tolist()
+
+
 def test_aten_operators_by_name_as_pytorchs():
     """``torch.ops.aten.<op>.<overload>`` (PyG keys its ``__torch_dispatch__`` tables by them at
     import; other libraries call them to bypass a subclass)."""
