@@ -1,7 +1,9 @@
 """More third-party libraries built on PyTorch (PyG, ...), run with ``torch`` bound to minigrad
 (as under ``python -m minigrad.as_torch``) and with PyTorch, the two runs compared number by
 number (the helpers of ``test_third_party_libs``). Each skips where its library is not
-installed."""
+installed; torch-ema, ema-pytorch and zuko (light, pure Python) are in the ``compat`` extra,
+which CI installs. The others import much (PyG and pyro import ``torch._dynamo`` under PyTorch:
+seconds per run), so they are left to those who install them."""
 
 import importlib
 
@@ -89,8 +91,31 @@ def _pyro(torch):
     return losses + params + [predicted.double().sum().item(), *predicted.shape]
 
 
+def _restoring_distributions(program):
+    """``program`` run with ``torch.distributions``' classes put back afterwards: pyro patches
+    some of their methods at import and sets ``Distribution._validate_args`` (in minigrad's and
+    PyTorch's) for the whole process."""
+
+    def run(torch):
+        D = torch.distributions
+        classes = [D.Distribution, D.transforms.Transform, D.TransformedDistribution]
+        classes += [D.HalfCauchy, type(D.constraints.corr_cholesky)]
+        saved = [(cls, dict(vars(cls))) for cls in classes]
+        try:
+            return program(torch)
+        finally:
+            for cls, attributes in saved:
+                for name in set(vars(cls)) - set(attributes):
+                    delattr(cls, name)
+                for name, value in attributes.items():
+                    if vars(cls).get(name) is not value:
+                        setattr(cls, name, value)
+
+    return run
+
+
 def test_pyro_svi_autonormal_as_with_pytorch():
-    ours, theirs = _both(_pyro, "pyro")
+    ours, theirs = _both(_restoring_distributions(_pyro), "pyro")
     _close(ours, theirs)
 
 
@@ -132,6 +157,99 @@ def _gpytorch(torch):
 
 def test_gpytorch_exact_gp_as_with_pytorch():
     ours, theirs = _both(_gpytorch, "gpytorch", "linear_operator")
+    _close(ours, theirs)
+
+
+def _zuko(torch):
+    """zuko's conditional MAF (a few Adam steps on ``-log_prob``) and a spline NSF's
+    ``log_prob`` backward and ``rsample`` (its transforms subclass ``torch.distributions``')."""
+    zuko = importlib.import_module("zuko")
+    torch.manual_seed(0)
+    flow = zuko.flows.MAF(features=3, context=2, transforms=2, hidden_features=(8, 8))
+    x, c = torch.randn(6, 3), torch.randn(6, 2)
+    optimizer = torch.optim.Adam(flow.parameters(), lr=1e-2)
+    losses = []
+    for _ in range(2):
+        loss = -flow(c).log_prob(x).mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    spline = zuko.flows.NSF(features=2, transforms=1, hidden_features=(8,))
+    log_prob = spline().log_prob(torch.randn(4, 2))
+    log_prob.sum().backward()
+    grads = [p.grad.double().sum().item() for p in spline.parameters() if p.grad is not None]
+    return losses + log_prob.tolist() + grads + list(spline().rsample((3,)).shape)
+
+
+def test_zuko_flows_as_with_pytorch():
+    ours, theirs = _both(_zuko, "zuko")
+    _close(ours, theirs)
+
+
+def _nflows(torch):
+    """nflows' README flow: masked affine autoregressive layers with permutations and a
+    rational-quadratic spline layer, ``-log_prob`` trained with Adam, then ``sample``."""
+    base = importlib.import_module("nflows.flows.base")
+    normal = importlib.import_module("nflows.distributions.normal")
+    transforms = importlib.import_module("nflows.transforms")
+    torch.manual_seed(0)
+    layers = []
+    for _ in range(2):
+        layers.append(transforms.ReversePermutation(features=2))
+        layers.append(transforms.MaskedAffineAutoregressiveTransform(features=2, hidden_features=8))
+    layers.append(
+        transforms.MaskedPiecewiseRationalQuadraticAutoregressiveTransform(
+            features=2, hidden_features=8, num_bins=4, tails="linear", tail_bound=3.0
+        )
+    )
+    flow = base.Flow(transforms.CompositeTransform(layers), normal.StandardNormal(shape=[2]))
+    optimizer = torch.optim.Adam(flow.parameters())
+    x, losses = torch.randn(8, 2), []
+    for _ in range(2):
+        optimizer.zero_grad()
+        loss = -flow.log_prob(inputs=x).mean()
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    return losses + flow.sample(4).double().sum(0).tolist()
+
+
+def test_nflows_as_with_pytorch():
+    ours, theirs = _both(_nflows, "nflows")
+    _close(ours, theirs)
+
+
+def _ema(torch):
+    """torch-ema's ``ExponentialMovingAverage`` (``average_parameters``, ``state_dict``) and
+    ema-pytorch's ``EMA`` wrapper (a deep copy of the model, buffers included) over five SGD
+    steps."""
+    torch_ema = importlib.import_module("torch_ema")
+    ema_pytorch = importlib.import_module("ema_pytorch")
+    torch.manual_seed(0)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(3, 4), torch.nn.BatchNorm1d(4), torch.nn.Linear(4, 1)
+    )
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    ema = torch_ema.ExponentialMovingAverage(model.parameters(), decay=0.9)
+    wrapped = ema_pytorch.EMA(model, beta=0.9, update_after_step=0, update_every=1)
+    x, y = torch.randn(16, 3), torch.randn(16, 1)
+    for _ in range(5):
+        optimizer.zero_grad()
+        torch.nn.functional.mse_loss(model(x), y).backward()
+        optimizer.step()
+        ema.update()
+        wrapped.update()
+    with ema.average_parameters():
+        averaged = [p.sum().item() for p in model.parameters()]
+    after = [p.sum().item() for p in model.parameters()]
+    wrapped.eval()
+    sums = [p.sum().item() for p in wrapped.ema_model.parameters()]
+    return averaged + after + sums + wrapped(x[:2]).flatten().tolist() + [ema.num_updates]
+
+
+def test_torch_ema_and_ema_pytorch_as_with_pytorch():
+    ours, theirs = _both(_ema, "torch_ema", "ema_pytorch")
     _close(ours, theirs)
 
 
@@ -214,12 +332,13 @@ def test_distribution_names_pyro_reaches_as_pytorchs():
     assert mix[0].support.check(minigrad.tensor(values)).tolist() == (
         mix[1].support.check(torch.tensor(values)).tolist()
     )
-    assert D.Distribution._validate_args is True
+    before = D.Distribution._validate_args
     D.Distribution.set_default_validate_args(False)
     try:
         assert not D.Normal(0.0, -1.0)._validate_args  # no check: -1 passes, as in PyTorch
     finally:
-        D.Distribution.set_default_validate_args(True)
+        D.Distribution.set_default_validate_args(before)
+    assert D.Distribution._validate_args is before
     theirs_utils = torch.distributions.utils
     m = np.arange(16.0).reshape(2, 2, 4)[..., :2].reshape(2, 2, 2).astype(np.float32)
     for diag in (0, -1):

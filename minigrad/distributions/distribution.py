@@ -99,6 +99,17 @@ class Distribution:
             f"shape {tuple(batch_shape)}"
         )
 
+    def _get_checked_instance(self, cls, _instance=None):
+        """``_instance``, or a blank instance of this distribution's class for ``cls.expand``
+        to fill in (PyTorch's helper, which subclasses' ``expand`` call, as zuko's do); a
+        subclass of ``cls`` with its own ``__init__`` must define its own ``expand``."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(
+                f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom "
+                "__init__ method must also define a custom .expand() method."
+            )
+        return type(self).__new__(type(self)) if _instance is None else _instance
+
     def _expanded(self, batch_shape, _instance=None, **parameters):
         """The common body of ``expand``: a new instance of this family (or ``_instance``, a
         subclass's) with ``parameters`` set (already broadcast to ``batch_shape``), this
