@@ -6,12 +6,34 @@ which CI installs. The others import much (PyG and pyro import ``torch._dynamo``
 seconds per run), so they are left to those who install them."""
 
 import importlib
+import types
 
 import numpy as np
 import pytest
 from test_third_party_libs import _both, _close
 
 import minigrad
+
+
+def _restoring_torch(program):
+    """``program`` run with the ``torch`` module's functions and ``serialization``'s safe
+    globals put back afterwards: PyG replaces ``torch.index_select``/``torch.select`` (to
+    dispatch its ``HashTensor``) and allows its classes in ``torch.load`` at import."""
+
+    def run(torch):
+        names, safe = dict(vars(torch)), torch.serialization.get_safe_globals()
+        try:
+            return program(torch)
+        finally:
+            for name, value in list(vars(torch).items()):
+                if name not in names and not isinstance(value, types.ModuleType):
+                    delattr(torch, name)
+                elif name in names and value is not names[name]:
+                    setattr(torch, name, names[name])
+            torch.serialization.clear_safe_globals()
+            torch.serialization.add_safe_globals(safe)
+
+    return run
 
 
 def _pyg(torch):
@@ -58,7 +80,7 @@ def _pyg(torch):
 
 
 def test_torch_geometric_gnn_training_as_with_pytorch():
-    ours, theirs = _both(_pyg, "torch_geometric")
+    ours, theirs = _both(_restoring_torch(_pyg), "torch_geometric")
     _close(ours, theirs)
 
 
