@@ -15,6 +15,7 @@ import weakref
 
 import numpy as np  # flat positions are computed on the host (shapes, not tensor data)
 
+from . import _torch_function as _tf
 from . import backend, dtypes
 from ._out import with_out
 from ._warnings import warn_user, warn_user_once
@@ -293,6 +294,7 @@ def as_subclass(self, cls):
     in the autograd graph (an alias)."""
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
         raise TypeError(f"as_subclass: cls must be a subclass of Tensor, got {cls!r}")
+    _tf.refuse_dispatching(cls)
     alias = self[...] if self.requires_grad else self.detach()  # AliasBackward0, as PyTorch
     out = _new(cls)
     for slot in Tensor.__slots__:
