@@ -163,6 +163,43 @@ def mesh_layout(mesh, rank, world):
     equal(d.full_tensor(), glob((4, 4)), "2-d mesh full_tensor")
 
 
+@check
+def local_shape_and_offset(mesh, rank, world):
+    from minigrad.distributed.tensor._utils import compute_local_shape_and_global_offset
+
+    shape, offset = compute_local_shape_and_global_offset((5, 4), mesh, [Shard(0)])
+    start = min(rank * -(-5 // world), 5)
+    assert shape == chunk(glob((5, 4)), 0, world, rank).shape and offset == (start, 0)
+    assert compute_local_shape_and_global_offset((5, 4), mesh, [Replicate()]) == ((5, 4), (0, 0))
+
+
+@check
+def all_to_all_and_functional_collectives(mesh, rank, world):
+    import minigrad.distributed._functional_collectives as funcol
+
+    # rank r sends r + 1 rows to every rank, row values 10 * r + destination
+    splits = [rank + 1] * world
+    rows = [np.full((rank + 1, 2), 10 * rank + d, np.float32) for d in range(world)]
+    out = minigrad.empty(sum(r + 1 for r in range(world)), 2)
+    dist.all_to_all_single(out, minigrad.tensor(np.concatenate(rows)), None, splits)
+    expected = np.concatenate(
+        [np.full((r + 1, 2), 10 * r + rank, np.float32) for r in range(world)]
+    )
+    equal(out, expected, "all_to_all_single with split sizes")
+    x = minigrad.tensor(np.arange(2 * world, dtype=np.float32) + 100 * rank, requires_grad=True)
+    y = funcol.all_to_all_single_autograd(x, None, None, mesh)
+    mine = np.concatenate([np.arange(2 * rank, 2 * rank + 2) + 100 * r for r in range(world)])
+    equal(y, mine.astype(np.float32), "functional all_to_all_single")
+    (y * minigrad.arange(2.0 * world)).sum().backward()  # the gradient goes back the same way
+    # y[2r + k] on rank m is x[2m + k] of rank r, with gradient 2r + k
+    equal(x.grad, np.tile([2.0 * rank, 2.0 * rank + 1], world), "all_to_all backward")
+    total = funcol.wait_tensor(funcol.all_reduce(minigrad.ones(2) * (rank + 1), "sum", mesh))
+    equal(total, np.full(2, world * (world + 1) / 2), "functional all_reduce")
+    gathered = funcol.all_gather_tensor(minigrad.ones(1, 2) * rank, 0, mesh)
+    equal(gathered, np.repeat(np.arange(world, dtype=np.float32), 2).reshape(world, 2), "gather")
+    assert dist.get_process_group_ranks(dist.group.WORLD) == list(range(world))
+
+
 def torch_oracle(rank, world):
     """Alone: the same programs on PyTorch's DTensor (a one-process gloo group) give the same
     placements, shapes, values, gradients, reprs and errors."""

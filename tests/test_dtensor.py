@@ -28,6 +28,8 @@ CHECKS = [
     "pointwise_ops_keep_placements",
     "errors",
     "mesh_layout",
+    "local_shape_and_offset",
+    "all_to_all_and_functional_collectives",
 ]
 
 

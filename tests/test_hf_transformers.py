@@ -1,6 +1,7 @@
 """HuggingFace transformers (and peft) with ``torch`` bound to minigrad, as under ``python -m
 minigrad.as_torch``: tiny GPT-2, BERT and Llama models built from configs (no weights are
-downloaded) train, generate, save and load.
+downloaded) train, generate (greedy, sampled, beam search), save and load; T5 as an
+encoder-decoder; peft's LoRA and the Trainer where installed.
 
 One program runs every model once per binding, each in a process of its own: transformers'
 modules hold the ``torch`` they imported, and so does safetensors' compiled module (for the
@@ -90,6 +91,14 @@ def _gpt2(torch, tf, out):
     prompt = ids[:1, :3]
     out["gpt2_generate"] = model.generate(prompt, max_new_tokens=4, do_sample=False).tolist()
     out["gpt2_greedy"] = _greedy(model, torch, prompt, 4).tolist()
+    samples = []
+    for _ in range(2):  # seeded sampling: PyTorch's generator, so PyTorch's tokens
+        torch.manual_seed(1)
+        samples.append(
+            model.generate(prompt, max_new_tokens=5, do_sample=True, top_k=10, top_p=0.9).tolist()
+        )
+    out["gpt2_samples"] = samples
+    out["gpt2_beam"] = model.generate(prompt, max_new_tokens=4, num_beams=3).tolist()
     with tempfile.TemporaryDirectory() as folder:
         model.save_pretrained(folder)  # safetensors
         loaded = tf.GPT2LMHeadModel.from_pretrained(folder)
@@ -148,6 +157,28 @@ def _llama(torch, tf, out):
     out["llama_greedy"] = _greedy(model, torch, prompt, 4).tolist()
 
 
+def _t5(torch, tf, out):
+    torch.manual_seed(0)
+    cfg = tf.T5Config(
+        vocab_size=50,
+        d_model=32,
+        d_kv=8,
+        d_ff=64,
+        num_layers=2,
+        num_heads=4,
+        decoder_start_token_id=0,
+        pad_token_id=0,
+        eos_token_id=1,
+    )  # fmt: skip  (an encoder-decoder, relative position buckets)
+    model = tf.T5ForConditionalGeneration(cfg)
+    source, target = torch.tensor([[5, 6, 7, 1]]), torch.tensor([[8, 9, 1]])
+    result = model(input_ids=source, labels=target)
+    result.loss.backward()
+    out["t5_loss"] = result.loss.item()
+    out["t5_grad"] = _np(model.shared.weight.grad)
+    out["t5_generate"] = model.eval().generate(source, max_new_tokens=4).tolist()
+
+
 def _lora(torch, model, ids, out):
     peft = importlib.import_module("peft")
     base = {n: _np(p) for n, p in model.named_parameters()}
@@ -199,6 +230,7 @@ def _program(torch):
     model, ids = _gpt2(torch, tf, out)
     _bert(torch, tf, out)
     _llama(torch, tf, out)
+    _t5(torch, tf, out)
     if importlib.util.find_spec("peft") is not None:
         _lora(torch, model, ids, out)
     if importlib.util.find_spec("accelerate") is not None:  # Trainer needs accelerate
@@ -222,6 +254,17 @@ def test_greedy_generate_is_the_argmax_loop(ours):
     assert ours["gpt2_generate"] == ours["gpt2_greedy"]
     assert ours["llama_generate"] == ours["llama_greedy"]
     assert len(ours["llama_generate"][0]) == 8
+
+
+def test_seeded_sampling_repeats_and_beam_search_runs(ours):
+    first, second = ours["gpt2_samples"]
+    assert first == second and len(first[0]) == 8
+    assert len(ours["gpt2_beam"][0]) == 7
+
+
+def test_t5_encoder_decoder(ours):
+    assert np.isfinite(ours["t5_loss"]) and np.abs(ours["t5_grad"]).sum() > 0
+    assert len(ours["t5_generate"][0]) <= 5  # the start token and up to 4 more
 
 
 def test_save_pretrained_from_pretrained_round_trip(ours):
