@@ -202,8 +202,11 @@ class StreamContext:
         self.stream = stream
 
     def __enter__(self):
+        """Enter the stream (and give it, as minigrad's ``with cuda.stream(s) as s`` always
+        has; PyTorch's gives None)."""
         if self.stream is not None:
             self.stream.__enter__()
+        return self.stream
 
     def __exit__(self, *exc):
         return self.stream.__exit__(*exc) if self.stream is not None else False

@@ -6,6 +6,7 @@ there (test_world_of_one_without_a_launcher).
 
 import pytest
 
+import minigrad
 from minigrad.distributed.algorithms import Join, Joinable, JoinHook
 from minigrad.distributed.algorithms.join import _JoinConfig
 from minigrad.nn.parallel import DistributedDataParallel
@@ -44,3 +45,13 @@ def test_outside_a_context_notify_does_nothing_and_ddp_is_a_joinable():
     assert issubclass(DistributedDataParallel, Joinable)
     with pytest.raises(TypeError, match="abstract"):
         Joinable()
+
+
+def test_work_result_holds_the_reduced_tensor_or_names_what_lacks_it():
+    from minigrad.distributed import Work
+
+    t = minigrad.ones(1)
+    work = Work(lambda timeout=None: None, "all_reduce", outputs=[t])
+    assert work.result()[0] is t  # what notify_join_context's caller reads the count from
+    with pytest.raises(NotImplementedError, match=r"Work.result\(\) for all_gather"):
+        Work(lambda timeout=None: None, "all_gather").result()
