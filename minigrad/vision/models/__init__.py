@@ -24,8 +24,12 @@ from .shufflenetv2 import *  # noqa: F403
 from .shufflenetv2 import __all__ as _shufflenetv2_all
 from .squeezenet import *  # noqa: F403
 from .squeezenet import __all__ as _squeezenet_all
+from .swin_transformer import *  # noqa: F403
+from .swin_transformer import __all__ as _swin_transformer_all
 from .vgg import *  # noqa: F403
 from .vgg import __all__ as _vgg_all
+from .vision_transformer import *  # noqa: F403
+from .vision_transformer import __all__ as _vision_transformer_all
 
 __all__ = [
     "get_model",
@@ -42,4 +46,6 @@ __all__ = [
     *_convnext_all,
     *_shufflenetv2_all,
     *_squeezenet_all,
+    *_vision_transformer_all,
+    *_swin_transformer_all,
 ]
