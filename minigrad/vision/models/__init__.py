@@ -18,6 +18,8 @@ from .mobilenetv2 import *  # noqa: F403
 from .mobilenetv2 import __all__ as _mobilenetv2_all
 from .mobilenetv3 import *  # noqa: F403
 from .mobilenetv3 import __all__ as _mobilenetv3_all
+from .regnet import *  # noqa: F403
+from .regnet import __all__ as _regnet_all
 from .resnet import *  # noqa: F403
 from .resnet import __all__ as _resnet_all
 from .shufflenetv2 import *  # noqa: F403
@@ -48,4 +50,5 @@ __all__ = [
     *_squeezenet_all,
     *_vision_transformer_all,
     *_swin_transformer_all,
+    *_regnet_all,
 ]
