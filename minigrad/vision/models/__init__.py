@@ -14,6 +14,10 @@ from .densenet import *  # noqa: F403
 from .densenet import __all__ as _densenet_all
 from .efficientnet import *  # noqa: F403
 from .efficientnet import __all__ as _efficientnet_all
+from .googlenet import *  # noqa: F403
+from .googlenet import __all__ as _googlenet_all
+from .inception import *  # noqa: F403
+from .inception import __all__ as _inception_all
 from .mobilenetv2 import *  # noqa: F403
 from .mobilenetv2 import __all__ as _mobilenetv2_all
 from .mobilenetv3 import *  # noqa: F403
@@ -51,4 +55,6 @@ __all__ = [
     *_vision_transformer_all,
     *_swin_transformer_all,
     *_regnet_all,
+    *_googlenet_all,
+    *_inception_all,
 ]
