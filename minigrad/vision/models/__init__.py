@@ -18,6 +18,8 @@ from .googlenet import *  # noqa: F403
 from .googlenet import __all__ as _googlenet_all
 from .inception import *  # noqa: F403
 from .inception import __all__ as _inception_all
+from .mnasnet import *  # noqa: F403
+from .mnasnet import __all__ as _mnasnet_all
 from .mobilenetv2 import *  # noqa: F403
 from .mobilenetv2 import __all__ as _mobilenetv2_all
 from .mobilenetv3 import *  # noqa: F403
@@ -57,4 +59,5 @@ __all__ = [
     *_regnet_all,
     *_googlenet_all,
     *_inception_all,
+    *_mnasnet_all,
 ]
