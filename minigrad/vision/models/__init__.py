@@ -5,6 +5,7 @@ them. No pretrained weights are shipped or downloaded: ``weights=`` other than `
 ``pretrained=True`` raise ``RuntimeError``. ``list_models()`` / ``get_model(name, **config)``
 pick them by name, as torchvision's registry does."""
 
+from . import segmentation
 from ._api import get_model, get_model_builder, get_model_weights, list_models
 from .alexnet import *  # noqa: F403
 from .alexnet import __all__ as _alexnet_all
