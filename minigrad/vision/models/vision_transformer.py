@@ -30,6 +30,7 @@ __all__ = [
     "vit_l_16",
     "vit_l_32",
     "vit_h_14",
+    "interpolate_embeddings",
 ]
 
 _LAYER_NORM = partial(nn.LayerNorm, eps=1e-6)
@@ -238,6 +239,44 @@ class VisionTransformer(nn.Module):
         token = self.class_token.expand(x.shape[0], -1, -1)
         x = self.encoder(minigrad.cat([token, x], dim=1))
         return self.heads(x[:, 0])
+
+
+def interpolate_embeddings(
+    image_size: int,
+    patch_size: int,
+    model_state: OrderedDict,
+    interpolation_mode: str = "bicubic",
+    reset_heads: bool = False,
+) -> OrderedDict:
+    """``model_state`` (a ViT state dict) with ``encoder.pos_embedding`` resized for
+    ``image_size`` / ``patch_size`` images: the patch grid's embeddings interpolated
+    (``interpolation_mode``, corners aligned), the class token's kept; ``heads.*`` dropped when
+    ``reset_heads`` — to fine-tune a checkpoint at another resolution."""
+    pos_embedding = model_state["encoder.pos_embedding"]
+    n, seq_length, hidden_dim = pos_embedding.shape
+    if n != 1:
+        raise ValueError(f"Unexpected position embedding shape: {pos_embedding.shape}")
+    new_seq_length = (image_size // patch_size) ** 2 + 1
+    if new_seq_length == seq_length:
+        return model_state
+    side = int(math.sqrt(seq_length - 1))
+    if side * side != seq_length - 1:
+        raise ValueError(
+            f"seq_length is not a perfect square! Instead got seq_length_1d * seq_length_1d = "
+            f"{side * side} and seq_length = {seq_length - 1}"
+        )
+    grid = pos_embedding[:, 1:, :].permute(0, 2, 1).reshape(1, hidden_dim, side, side)
+    new_side = image_size // patch_size
+    grid = nn.functional.interpolate(
+        grid, size=new_side, mode=interpolation_mode, align_corners=True
+    )
+    grid = grid.reshape(1, hidden_dim, new_side * new_side).permute(0, 2, 1)
+    model_state["encoder.pos_embedding"] = minigrad.cat([pos_embedding[:, :1, :], grid], dim=1)
+    if reset_heads:
+        model_state = OrderedDict(
+            (k, v) for k, v in model_state.items() if not k.startswith("heads")
+        )
+    return model_state
 
 
 def _conv_stem(configs: list[ConvStemConfig], hidden_dim: int) -> nn.Sequential:
