@@ -446,7 +446,8 @@ def test_segmentation_models(tv):
 
 
 def test_vit_checkpoint_helpers(tv):
-    """``interpolate_embeddings`` as torchvision's; version-1 checkpoints' MLP names load."""
+    """``interpolate_embeddings`` as torchvision's; version-1 checkpoints' MLP names load; a
+    version-1 MNASNet checkpoint (another stem) says it is not supported."""
     import torch
 
     torch.manual_seed(0)
@@ -470,6 +471,11 @@ def test_vit_checkpoint_helpers(tv):
     metadata = {prefix[:-1]: {"version": 1}}
     old = type("StateDict", (dict,), {"_metadata": metadata})(old)
     model.load_state_dict(old)
+    with minigrad.device("meta"):
+        mnasnet = models.mnasnet0_5()
+    legacy = type("StateDict", (dict,), {"_metadata": {"": {"version": 1}}})(mnasnet.state_dict())
+    with pytest.raises(NotImplementedError, match="version-1 checkpoint"):
+        mnasnet.load_state_dict(legacy)
 
 
 def test_stochastic_depth_and_misc_layers(tv):

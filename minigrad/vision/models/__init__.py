@@ -1,5 +1,7 @@
 """``torchvision.models`` on minigrad: the classification architectures (ResNet, ResNeXt,
-Wide ResNet, VGG, AlexNet, MobileNetV2, DenseNet, MobileNetV3, EfficientNet and EfficientNetV2) with torchvision's module names, shapes and
+Wide ResNet, VGG, AlexNet, MobileNetV2/V3, DenseNet, EfficientNet/V2, ConvNeXt, ShuffleNetV2,
+SqueezeNet, RegNet, ViT, Swin/V2, GoogLeNet, Inception v3, MNASNet) and, in
+:mod:`.segmentation`, FCN, DeepLabV3 and LR-ASPP, with torchvision's module names, shapes and
 initialisation, so a state dict saved by PyTorch (``minigrad.load('resnet18.pth')``) loads into
 them. No pretrained weights are shipped or downloaded: ``weights=`` other than ``None`` and
 ``pretrained=True`` raise ``RuntimeError``. ``list_models()`` / ``get_model(name, **config)``
