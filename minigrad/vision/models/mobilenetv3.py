@@ -14,7 +14,7 @@ from minigrad import nn
 from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ._api import register_model
 from ._weights import check_no_weights, weights_enum
-from .mobilenetv2 import _make_divisible
+from .mobilenetv2 import _init_mobilenet, _make_divisible
 
 __all__ = [
     "MobileNetV3",
@@ -166,22 +166,6 @@ class MobileNetV3(nn.Module):
 
     def forward(self, x):
         return self._forward_impl(x)
-
-
-def _init_mobilenet(model: nn.Module) -> None:
-    """He-normal (fan_out) convolutions, unit norms, N(0, 0.01) linear; biases zero (in module
-    order, so the draws follow torchvision's)."""
-    for m in model.modules():
-        if isinstance(m, nn.Conv2d):
-            nn.init.kaiming_normal_(m.weight, mode="fan_out")
-            if m.bias is not None:
-                nn.init.zeros_(m.bias)
-        elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-            nn.init.ones_(m.weight)
-            nn.init.zeros_(m.bias)
-        elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0, 0.01)
-            nn.init.zeros_(m.bias)
 
 
 # input, kernel, expanded, output, SE, activation, stride; "/r": divided by 2 with reduced_tail.
