@@ -1,7 +1,8 @@
 """``torchvision.ops`` on minigrad: the box operations of object detection (conversion, areas,
 IoU/GIoU/DIoU/CIoU, clipping, filtering, NMS, boxes from masks), the GIoU and focal losses and
-the ``Conv2dNormActivation`` and ``FrozenBatchNorm2d`` layers. RoI pooling/align, deformable convolution, rotated
-boxes and the other layer helpers (``FeaturePyramidNetwork``, ``SqueezeExcitation``, ...) are
+the ``Conv2dNormActivation``, ``FrozenBatchNorm2d``, ``SqueezeExcitation``, ``MLP`` and ``Permute``
+layers and stochastic depth. RoI pooling/align, deformable convolution, rotated
+boxes and the other layer helpers (``FeaturePyramidNetwork``, ...) are
 not here yet."""
 
 from .boxes import (
@@ -19,11 +20,16 @@ from .boxes import (
 )
 from .focal_loss import sigmoid_focal_loss
 from .giou_loss import generalized_box_iou_loss
-from .misc import Conv2dNormActivation, FrozenBatchNorm2d
+from .misc import MLP, Conv2dNormActivation, FrozenBatchNorm2d, Permute, SqueezeExcitation
+from .stochastic_depth import StochasticDepth, stochastic_depth
 
 __all__ = [
+    "MLP",
     "Conv2dNormActivation",
     "FrozenBatchNorm2d",
+    "Permute",
+    "SqueezeExcitation",
+    "StochasticDepth",
     "batched_nms",
     "box_area",
     "box_convert",
@@ -37,4 +43,5 @@ __all__ = [
     "nms",
     "remove_small_boxes",
     "sigmoid_focal_loss",
+    "stochastic_depth",
 ]
