@@ -131,9 +131,15 @@ def pointwise_ops_keep_placements(mesh, rank, world):
     ):
         da = distribute_tensor(minigrad.tensor(a), mesh, [pa])
         db = distribute_tensor(minigrad.tensor(b), mesh, [pb])
+        da.requires_grad_(), db.requires_grad_()
         prod = da @ db
         assert prod.placements == (out,), (pa, pb, prod.placements)
-        equal(prod.full_tensor(), a @ b, f"matmul {pa} @ {pb}")
+        full = prod.full_tensor()
+        equal(full, a @ b, f"matmul {pa} @ {pb}")
+        (full * minigrad.tensor(c := glob((4, 5), salt=5))).sum().backward()
+        for leaf, place, grad in ((da, pa, c @ b.T), (db, pb, a.T @ c)):  # replicated: whole
+            local = chunk(grad, place.dim, world, rank) if place.is_shard() else grad
+            equal(leaf.grad.to_local(), local, f"matmul {pa} @ {pb} gradient ({place})")
     for bad in (lambda: d.mean(), lambda: p + 1, lambda: d @ d):
         try:
             bad()

@@ -150,6 +150,20 @@ class _Reduce(Function):
         return grad, None, None, None
 
 
+class _SumGradient(Function):
+    """Identity forward; backward all-reduces the gradient over ``mesh_dim`` (a replicated
+    input whose uses on each rank see only that rank's part of the output)."""
+
+    @staticmethod
+    def forward(ctx, t, mesh, mesh_dim):
+        ctx.args = (mesh, mesh_dim)
+        return t.view_as(t)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _all_reduce(grad, *ctx.args, "sum"), None, None
+
+
 # -- the spec and the DTensor --------------------------------------------------------------------
 def _normalize(placements, mesh: DeviceMesh, ndim: int, what: str) -> tuple:
     """Placements as a tuple, one per mesh dimension, with non-negative shard dims."""
@@ -441,9 +455,12 @@ def _dtensor_torch_function(cls, func, types, args=(), kwargs=None):
     rule = None if replicated else _SHARDING_RULES.get(name)
     spec = rule(args, kwargs) if rule is not None else None
     if spec is not None:  # a reduction or matmul whose local results are a placed whole
+        local_args = _locals(list(args))
+        for i in spec[2]:  # a replicated operand whose gradient is a sum over the ranks
+            local_args[i] = _SumGradient.apply(local_args[i], first._mesh, 0)
         with _tf.DisableTorchFunctionSubclass():
-            out = func(*_locals(list(args)), **{k: _locals(v) for k, v in kwargs.items()})
-        return DTensor._wrap(out, first._mesh, *spec)
+            out = func(*local_args, **{k: _locals(v) for k, v in kwargs.items()})
+        return DTensor._wrap(out, first._mesh, spec[0], spec[1])
     if not replicated and not _runs_locally(name, dts, values):
         raise NotImplementedError(
             f"DTensor: {name} on placements {[d._placements for d in dts]}: minigrad runs ops "
@@ -458,7 +475,8 @@ def _dtensor_torch_function(cls, func, types, args=(), kwargs=None):
 
 def _sum_rule(args, kwargs):
     """``sum(x)`` over all elements: each rank's sum of its shard is a part of the total
-    (Shard and Partial("sum") → Partial("sum")); ``(placements, shape)`` or None."""
+    (Shard and Partial("sum") → Partial("sum")); ``(placements, shape, operands whose
+    gradient is summed over the ranks)`` or None."""
     if len(args) != 1 or set(kwargs) - {"dtype"}:
         return None
     out = []
@@ -469,7 +487,7 @@ def _sum_rule(args, kwargs):
             out.append(p)
         else:
             return None
-    return tuple(out), ()
+    return tuple(out), (), ()
 
 
 # (left, right) placements of a 2-d matmul on a 1-d mesh -> the result's placement
@@ -492,7 +510,12 @@ def _matmul_rule(args, kwargs):
     if a.ndim != 2 or b.ndim != 2 or a._mesh.ndim != 1 or a.shape[1] != b.shape[0]:
         return None
     placement = _MATMUL.get((a._placements[0], b._placements[0]))
-    return None if placement is None else ((placement,), (a.shape[0], b.shape[1]))
+    if placement is None:
+        return None
+    # A replicated operand times a sharded or partial one: each rank's gradient for it is a
+    # part, summed over the ranks (PyTorch's gradient placement, Partial, made Replicate).
+    summed = tuple(i for i, d in enumerate(args) if d._placements[0].is_replicate())
+    return (placement,), (a.shape[0], b.shape[1]), summed
 
 
 _SHARDING_RULES = {
