@@ -120,7 +120,27 @@ def pointwise_ops_keep_placements(mesh, rank, world):
     equal(mm.to_local(), g @ g.T, "matmul on replicas")
     p = DTensor.from_local(minigrad.tensor(g), mesh, [Partial()])
     equal((p * 2 - p).full_tensor(), g * world, "linear ops on Partial")
-    for bad in (lambda: d.sum(), lambda: p + 1, lambda: d @ d.T):
+    total = d.sum()  # a sum of shards: partial sums, reduced by full_tensor
+    assert total.placements == (Partial(),) and total.shape == ()
+    equal(total.full_tensor(), g.sum(), "sum of shards")
+    a, b = glob((4, 6), salt=3), glob((6, 5), salt=4)
+    for pa, pb, out in (
+        (Shard(0), Replicate(), Shard(0)),
+        (Replicate(), Shard(1), Shard(1)),
+        (Shard(1), Shard(0), Partial()),
+    ):
+        da = distribute_tensor(minigrad.tensor(a), mesh, [pa])
+        db = distribute_tensor(minigrad.tensor(b), mesh, [pb])
+        da.requires_grad_(), db.requires_grad_()
+        prod = da @ db
+        assert prod.placements == (out,), (pa, pb, prod.placements)
+        full = prod.full_tensor()
+        equal(full, a @ b, f"matmul {pa} @ {pb}")
+        (full * minigrad.tensor(c := glob((4, 5), salt=5))).sum().backward()
+        for leaf, place, grad in ((da, pa, c @ b.T), (db, pb, a.T @ c)):  # replicated: whole
+            local = chunk(grad, place.dim, world, rank) if place.is_shard() else grad
+            equal(leaf.grad.to_local(), local, f"matmul {pa} @ {pb} gradient ({place})")
+    for bad in (lambda: d.mean(), lambda: p + 1, lambda: d @ d):
         try:
             bad()
         except NotImplementedError:
@@ -228,6 +248,22 @@ def torch_oracle(rank, world):
         assert repr(tt.distribute_tensor(torch.tensor(g), tmesh, [tt.Shard(0)])).replace(
             "torch", "minigrad"
         ) == repr(distribute_tensor(minigrad.tensor(g), mesh, [Shard(0)]))
+        a, b = glob((4, 6), salt=3), glob((6, 5), salt=4)
+        pairs = ((Shard(0), Replicate()), (Replicate(), Shard(1)), (Shard(1), Shard(0)))
+        theirs_of = {Shard(0): tt.Shard(0), Shard(1): tt.Shard(1), Replicate(): tt.Replicate()}
+        for pa, pb in pairs:  # the placements PyTorch's sharding propagation gives
+            tpa, tpb = theirs_of[pa], theirs_of[pb]
+            theirs = tt.distribute_tensor(torch.tensor(a), tmesh, [tpa]) @ tt.distribute_tensor(
+                torch.tensor(b), tmesh, [tpb]
+            )
+            ours = distribute_tensor(minigrad.tensor(a), mesh, [pa]) @ distribute_tensor(
+                minigrad.tensor(b), mesh, [pb]
+            )
+            assert repr(ours.placements) == repr(theirs.placements), (pa, pb)
+            equal(ours.to_local(), theirs.to_local().numpy(), f"matmul {pa} @ {pb}")
+        ts = tt.distribute_tensor(torch.tensor(g), tmesh, [tt.Shard(0)]).sum()
+        ms = distribute_tensor(minigrad.tensor(g), mesh, [Shard(0)]).sum()
+        assert repr(ms.placements) == repr(ts.placements) == "(Partial(sum),)"
         tw = torch.tensor(g, requires_grad=True)
         tx = tt.DTensor.from_local(tw * 2, tmesh, [tt.Partial()])
         (tx.full_tensor() ** 2).sum().backward()

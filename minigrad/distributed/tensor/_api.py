@@ -12,8 +12,11 @@ gradient itself, of taking a chunk an all-gather).
 Ops on DTensors: an op on DTensors that are all ``Replicate`` runs on the local tensors and
 gives a replicated DTensor; a pointwise op on DTensors of one placement and one shape runs on
 the local tensors and keeps the placement (on ``Partial`` only the linear ones: add, sub,
-neg, and multiplying or dividing by a number). Other ops raise ``NotImplementedError`` (PyTorch
-propagates shardings through each op; minigrad does not): ``full_tensor()`` or
+neg, and multiplying or dividing by a number). A whole ``sum`` of shards is a ``Partial("sum")``
+scalar, and a 2-d matmul on a 1-d mesh follows PyTorch's rules for row-sharded × replicated
+(row-sharded), replicated × column-sharded (column-sharded) and inner-dimension-sharded on
+both sides (partial sums). Other ops raise ``NotImplementedError`` (PyTorch propagates
+shardings through every op; minigrad through these): ``full_tensor()`` or
 ``redistribute(placements=[Replicate()])`` first.
 
 Making the first DTensor turns on ``__torch_function__`` dispatch for it (importing the module
@@ -145,6 +148,20 @@ class _Reduce(Function):
                 f"implemented in minigrad (sum and avg are)"
             )
         return grad, None, None, None
+
+
+class _SumGradient(Function):
+    """Identity forward; backward all-reduces the gradient over ``mesh_dim`` (a replicated
+    input whose uses on each rank see only that rank's part of the output)."""
+
+    @staticmethod
+    def forward(ctx, t, mesh, mesh_dim):
+        ctx.args = (mesh, mesh_dim)
+        return t.view_as(t)
+
+    @staticmethod
+    def backward(ctx, grad):
+        return _all_reduce(grad, *ctx.args, "sum"), None, None
 
 
 # -- the spec and the DTensor --------------------------------------------------------------------
@@ -432,6 +449,15 @@ def _dtensor_torch_function(cls, func, types, args=(), kwargs=None):
     for v in _flat(values):
         if isinstance(v, Tensor) and not isinstance(v, DTensor) and v.ndim > 0:
             _check_implicit_replication(name, replicated)
+    rule = None if replicated else _SHARDING_RULES.get(name)
+    spec = rule(args, kwargs) if rule is not None else None
+    if spec is not None:  # a reduction or matmul whose local results are a placed whole
+        local_args = _locals(list(args))
+        for i in spec[2]:  # a replicated operand whose gradient is a sum over the ranks
+            local_args[i] = _SumGradient.apply(local_args[i], first._mesh, 0)
+        with _tf.DisableTorchFunctionSubclass():
+            out = func(*local_args, **{k: _locals(v) for k, v in kwargs.items()})
+        return DTensor._wrap(out, first._mesh, spec[0], spec[1])
     if not replicated and not _runs_locally(name, dts, values):
         raise NotImplementedError(
             f"DTensor: {name} on placements {[d._placements for d in dts]}: minigrad runs ops "
@@ -462,6 +488,59 @@ def _check_implicit_replication(name: str, replicated: bool) -> None:
             f"DTensor: {name} on a plain tensor (implicitly replicated) with sharded or partial "
             f"DTensors; minigrad mixes plain tensors only with Replicate DTensors"
         )
+
+
+def _sum_rule(args, kwargs):
+    """``sum(x)`` over all elements: each rank's sum of its shard is a part of the total
+    (Shard and Partial("sum") → Partial("sum")); ``(placements, shape, operands whose
+    gradient is summed over the ranks)`` or None."""
+    if len(args) != 1 or set(kwargs) - {"dtype"}:
+        return None
+    out = []
+    for p in args[0]._placements:
+        if isinstance(p, Shard) or p == Partial("sum"):
+            out.append(Partial("sum"))
+        elif p.is_replicate():
+            out.append(p)
+        else:
+            return None
+    return tuple(out), (), ()
+
+
+# (left, right) placements of a 2-d matmul on a 1-d mesh -> the result's placement
+_MATMUL = {
+    (Shard(0), Replicate()): Shard(0),
+    (Replicate(), Shard(1)): Shard(1),
+    (Shard(1), Shard(0)): Partial("sum"),
+    (Partial("sum"), Replicate()): Partial("sum"),
+    (Replicate(), Partial("sum")): Partial("sum"),
+}
+
+
+def _matmul_rule(args, kwargs):
+    """``a @ b`` of 2-d DTensors on a 1-d mesh: rows sharded times replicated stays
+    row-sharded, replicated times column-sharded column-sharded, and the inner dimension
+    sharded on both gives partial sums (PyTorch's rules for these placements)."""
+    if len(args) != 2 or kwargs or not all(isinstance(a, DTensor) for a in args):
+        return None
+    a, b = args
+    if a.ndim != 2 or b.ndim != 2 or a._mesh.ndim != 1 or a.shape[1] != b.shape[0]:
+        return None
+    placement = _MATMUL.get((a._placements[0], b._placements[0]))
+    if placement is None:
+        return None
+    # A replicated operand times a sharded or partial one: each rank's gradient for it is a
+    # part, summed over the ranks (PyTorch's gradient placement, Partial, made Replicate).
+    summed = tuple(i for i, d in enumerate(args) if d._placements[0].is_replicate())
+    return (placement,), (a.shape[0], b.shape[1]), summed
+
+
+_SHARDING_RULES = {
+    "sum": _sum_rule,
+    "matmul": _matmul_rule,
+    "mm": _matmul_rule,
+    "__matmul__": _matmul_rule,
+}
 
 
 def _runs_locally(name: str, dts, values) -> bool:
