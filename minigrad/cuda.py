@@ -201,12 +201,10 @@ class StreamContext:
     def __init__(self, stream: Stream | None):
         self.stream = stream
 
-    def __enter__(self):
-        """Enter the stream (and give it, as minigrad's ``with cuda.stream(s) as s`` always
-        has; PyTorch's gives None)."""
+    def __enter__(self) -> None:
+        """Queue kernels on the stream; ``with cuda.stream(s) as x`` binds None, as PyTorch's."""
         if self.stream is not None:
             self.stream.__enter__()
-        return self.stream
 
     def __exit__(self, *exc):
         return self.stream.__exit__(*exc) if self.stream is not None else False
