@@ -98,6 +98,25 @@ def async_all_reduce(rank, world):
 
 
 @check
+def dropped_async_handles_still_complete(rank, world):
+    """A program may drop an async collective's handle (PyTorch's process group keeps its
+    tensors): the operation still finishes into live memory, its result there after a
+    barrier (or once a later collective finds it done)."""
+    import gc
+
+    staged = minigrad.tensor(data(rank, (50_000,), np.float16))  # reduced through a float32 copy
+    shared = minigrad.tensor(data(rank, (50_000,), np.float64))
+    dist.all_reduce(staged, async_op=True)
+    dist.all_reduce(shared, async_op=True)
+    gc.collect()
+    _ = [np.ones(50_000) for _ in range(20)]  # reuse of freed memory would corrupt the sums
+    dist.barrier()  # waits for the dropped ones and writes them back
+    for t, dtype in ((staged, np.float16), (shared, np.float64)):
+        want = sum(data(r, (50_000,), dtype).astype(np.float32) for r in range(world))
+        close(t.numpy().astype(np.float32), want, f"dropped {dtype.__name__} all_reduce", 1e-2)
+
+
+@check
 def broadcast_and_reduce(rank, world):
     for src in range(world):
         t = minigrad.tensor(data(rank, (2, 3), np.float32))

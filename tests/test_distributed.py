@@ -25,6 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CHECKS = [
     "all_reduce_ops_and_dtypes",
     "async_all_reduce",
+    "dropped_async_handles_still_complete",
     "broadcast_and_reduce",
     "gathers_and_scatters",
     "point_to_point_and_objects",

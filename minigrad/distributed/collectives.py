@@ -18,7 +18,10 @@ from .distributed_c10d import (
     Work,
     _group,
     _seconds,
+    finish_in_flight,
     is_nccl_available,
+    keep_until_done,
+    settle_in_flight,
 )
 
 # -- tensors to buffers ------------------------------------------------------------------------
@@ -81,9 +84,10 @@ def _run(pg: ProcessGroup, requests, finish, what: str, async_op: bool, outputs=
         pg._mpi.wait(requests, what, timeout)
         finish()
 
+    settle_in_flight()  # (dropped handles of earlier operations)
     if async_op:
         test = lambda: pg._mpi.MPI.Request.Testall(requests)  # noqa: E731
-        return Work(wait, what, test=test, outputs=outputs)
+        return keep_until_done(Work(wait, what, test=test, outputs=outputs))
     wait()
     return None
 
@@ -391,8 +395,10 @@ def recv(tensor: Tensor, src: int | None = None, group=None, tag: int = 0) -> in
 
 
 def barrier(group=None, async_op: bool = False, device_ids=None):
-    """Wait until every rank of the group has reached the barrier."""
+    """Wait until every rank of the group has reached the barrier, and this rank's earlier
+    operations whose handles were dropped have finished (their results written back)."""
     pg = _group(group, "barrier")
+    finish_in_flight()
     return _run(pg, pg._mpi.barrier(), lambda: None, "barrier", async_op)
 
 

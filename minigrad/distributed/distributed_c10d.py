@@ -134,6 +134,31 @@ class Work:
         return f"Work({self._what}, completed={self._done})"
 
 
+# Started MPI operations whose handle the program may drop before they finish (PyTorch lets it:
+# its process group keeps a work's tensors). Each is kept here, its requests and buffers alive,
+# until a later collective finds it done (its results written back then) or a barrier or
+# destroy_process_group waits for it; otherwise MPI would write into freed memory.
+_in_flight: list[Work] = []
+
+
+def settle_in_flight() -> None:
+    """Let go of the held operations that are done (their results written back)."""
+    if _in_flight:
+        _in_flight[:] = [w for w in _in_flight if not w.is_completed()]
+
+
+def keep_until_done(work: Work) -> Work:
+    """Hold ``work`` until a later :func:`settle_in_flight` finds it done."""
+    _in_flight.append(work)
+    return work
+
+
+def finish_in_flight() -> None:
+    """Wait for every held operation (a barrier's and the group's end's promise)."""
+    while _in_flight:
+        _in_flight.pop().wait()
+
+
 # -- availability and the process group ------------------------------------------------------
 
 
@@ -286,6 +311,7 @@ def destroy_process_group(group: ProcessGroup | None = None) -> None:
     global _world, _previous_excepthook
     if _world is None:
         raise ValueError("Default process group has not been initialized")
+    finish_in_flight()
     if _world._nccl is not None:
         _world._nccl.destroy()
     _world._mpi.free()
