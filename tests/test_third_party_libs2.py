@@ -1,9 +1,9 @@
 """More third-party libraries built on PyTorch (PyG, ...), run with ``torch`` bound to minigrad
 (as under ``python -m minigrad.as_torch``) and with PyTorch, the two runs compared number by
 number (the helpers of ``test_third_party_libs``). Each skips where its library is not
-installed; torch-ema, ema-pytorch and zuko (light, pure Python) are in the ``compat`` extra,
-which CI installs. The others import much (PyG and pyro import ``torch._dynamo`` under PyTorch:
-seconds per run), so they are left to those who install them."""
+installed; torch-ema, ema-pytorch, zuko and torchsde (light, pure Python) are in the ``compat``
+extra, which CI installs. The others import much (PyG and pyro import ``torch._dynamo`` under
+PyTorch: seconds per run), so they are left to those who install them."""
 
 import importlib
 import types
@@ -339,6 +339,40 @@ def test_pad_packed_sequence_layout_as_pytorchs():
                 out, sizes = rnn.pad_packed_sequence(packed, batch_first=batch_first)
                 results.append((out.stride(), out.tolist(), sizes.tolist()))
     assert results[:4] == results[4:]
+
+
+def _sde(torch):
+    """torchsde's ``sdeint`` (Euler–Maruyama, a seeded ``BrownianInterval``) of a neural SDE
+    with diagonal noise, and the gradient of its path."""
+    torchsde = importlib.import_module("torchsde")
+
+    class SDE(torch.nn.Module):
+        noise_type, sde_type = "diagonal", "ito"
+
+        def __init__(self):
+            super().__init__()
+            self.mu, self.sigma = torch.nn.Linear(3, 3), torch.nn.Linear(3, 3)
+
+        def f(self, t, y):
+            return self.mu(y)
+
+        def g(self, t, y):
+            return torch.sigmoid(self.sigma(y))
+
+    torch.manual_seed(0)
+    sde = SDE()
+    brownian = torchsde.BrownianInterval(t0=0.0, t1=1.0, size=(4, 3), entropy=0)
+    ys = torchsde.sdeint(
+        sde, torch.full((4, 3), 0.1), torch.linspace(0, 1, 3), bm=brownian, dt=0.1,
+        method="euler",
+    )  # fmt: skip
+    ys.sum().backward()
+    return ys.double().sum((1, 2)).tolist() + [sde.mu.weight.grad.sum().item()]
+
+
+def test_torchsde_sdeint_as_with_pytorch():
+    ours, theirs = _both(_sde, "torchsde")
+    _close(ours, theirs)
 
 
 def test_linalg_takes_out_as_pytorchs():
