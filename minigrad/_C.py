@@ -43,6 +43,23 @@ def _are_functorch_transforms_active() -> bool:
     return inside_transform()
 
 
+class Type:
+    """TorchScript's type of a value (``torch.Type``), which library code names in annotations
+    (``str | torch.DeviceObjType``). minigrad has no TorchScript, so no value is one; making
+    one raises."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        raise NotImplementedError(
+            f"torch.{type(self).__name__}: TorchScript's types are not supported by minigrad, "
+            "which has no TorchScript"
+        )
+
+
+class DeviceObjType(Type):
+    """TorchScript's type of ``torch.device`` values (never made in minigrad: see
+    :class:`Type`)."""
+
+
 class TracingState:
     """What :func:`_get_tracing_state` returns while ``jit.trace`` records in this thread
     (PyTorch's holds the graph being built; libraries test only whether there is one)."""

@@ -714,6 +714,7 @@ _out.install(globals())
 
 # isort: split
 from . import _C, overrides  # noqa: E402 - last: public functions take part in __torch_function__
+from ._C import DeviceObjType, Type  # noqa: E402 - TorchScript's types, for annotations
 from ._torch_function import DisableTorchFunction, DisableTorchFunctionSubclass  # noqa: E402
 
 overrides.install()

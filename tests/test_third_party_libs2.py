@@ -1,12 +1,13 @@
 """More third-party libraries built on PyTorch (PyG, ...), run with ``torch`` bound to minigrad
 (as under ``python -m minigrad.as_torch``) and with PyTorch, the two runs compared number by
 number (the helpers of ``test_third_party_libs``). Each skips where its library is not
-installed; torch-ema, ema-pytorch and zuko (light, pure Python) are in the ``compat`` extra,
-which CI installs. The others import much (PyG and pyro import ``torch._dynamo`` under PyTorch:
-seconds per run), so they are left to those who install them."""
+installed; torch-ema, ema-pytorch, zuko and torchsde (light, pure Python) are in the ``compat``
+extra, which CI installs. The others import much (PyG and pyro import ``torch._dynamo`` under
+PyTorch: seconds per run), so they are left to those who install them."""
 
 import importlib
 import types
+import warnings
 
 import numpy as np
 import pytest
@@ -275,6 +276,105 @@ def test_torch_ema_and_ema_pytorch_as_with_pytorch():
     _close(ours, theirs)
 
 
+def _forecasting(torch):
+    """pytorch-forecasting's ``TemporalFusionTransformer`` on a ``TimeSeriesDataSet`` of three
+    random walks, a Lightning ``Trainer.fit`` of three batches (dropout on, its LSTMs fed
+    packed sequences), then a prediction."""
+    np_random = np.random.default_rng(0)
+    pd = pytest.importorskip("pandas")
+    pl = importlib.import_module("lightning.pytorch")
+    forecasting = importlib.import_module("pytorch_forecasting")
+    metrics = importlib.import_module("pytorch_forecasting.metrics")
+    pl.seed_everything(0, verbose=False)
+    frame = pd.DataFrame(
+        {
+            "time_idx": np.tile(np.arange(30), 3),
+            "group": np.repeat(["a", "b", "c"], 30),
+            "value": np_random.normal(size=90).cumsum().astype("float32"),
+        }
+    )
+    dataset = forecasting.TimeSeriesDataSet(
+        frame, time_idx="time_idx", target="value", group_ids=["group"], max_encoder_length=8,
+        max_prediction_length=4, time_varying_unknown_reals=["value"],
+    )  # fmt: skip
+    model = forecasting.TemporalFusionTransformer.from_dataset(
+        dataset, hidden_size=8, attention_head_size=1, hidden_continuous_size=4,
+        loss=metrics.QuantileLoss(), learning_rate=0.01,
+    )  # fmt: skip
+    trainer = pl.Trainer(
+        max_epochs=1, limit_train_batches=3, accelerator="cpu", logger=False,
+        enable_checkpointing=False, enable_progress_bar=False, enable_model_summary=False,
+    )  # fmt: skip
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        trainer.fit(model, train_dataloaders=dataset.to_dataloader(batch_size=8, num_workers=0))
+    x, _ = next(iter(dataset.to_dataloader(train=False, batch_size=4, num_workers=0)))
+    model.eval()
+    with torch.no_grad():
+        prediction = model(x)["prediction"]
+    return prediction.double().sum((0, 1)).tolist() + list(prediction.shape)
+
+
+def test_pytorch_forecasting_tft_as_with_pytorch():
+    packages = ("pytorch_forecasting", "lightning", "pytorch_lightning", "torchmetrics")
+    ours, theirs = _both(_forecasting, *packages, "lightning_utilities")
+    _close(ours, theirs)
+
+
+def test_pad_packed_sequence_layout_as_pytorchs():
+    """With ``enforce_sorted=False`` and ``batch_first`` the padded batch comes out contiguous,
+    as PyTorch's (the memory order a following dropout's mask is drawn in: pytorch-forecasting's
+    TFT drew other masks)."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for m in (minigrad, torch):
+        rnn = m.nn.utils.rnn
+        x = m.arange(24.0).reshape(3, 4, 2)
+        for batch_first in (True, False):
+            for lengths in ([4, 3, 2], [3, 4, 2]):
+                packed = rnn.pack_padded_sequence(
+                    x if batch_first else x.transpose(0, 1), m.tensor(lengths),
+                    batch_first=batch_first, enforce_sorted=lengths == [4, 3, 2],
+                )  # fmt: skip
+                out, sizes = rnn.pad_packed_sequence(packed, batch_first=batch_first)
+                results.append((out.stride(), out.tolist(), sizes.tolist()))
+    assert results[:4] == results[4:]
+
+
+def _sde(torch):
+    """torchsde's ``sdeint`` (Euler–Maruyama, a seeded ``BrownianInterval``) of a neural SDE
+    with diagonal noise, and the gradient of its path."""
+    torchsde = importlib.import_module("torchsde")
+
+    class SDE(torch.nn.Module):
+        noise_type, sde_type = "diagonal", "ito"
+
+        def __init__(self):
+            super().__init__()
+            self.mu, self.sigma = torch.nn.Linear(3, 3), torch.nn.Linear(3, 3)
+
+        def f(self, t, y):
+            return self.mu(y)
+
+        def g(self, t, y):
+            return torch.sigmoid(self.sigma(y))
+
+    torch.manual_seed(0)
+    sde = SDE()
+    brownian = torchsde.BrownianInterval(t0=0.0, t1=1.0, size=(4, 3), entropy=0)
+    ys = torchsde.sdeint(
+        sde, torch.full((4, 3), 0.1), torch.linspace(0, 1, 3), bm=brownian, dt=0.1,
+        method="euler",
+    )  # fmt: skip
+    ys.sum().backward()
+    return ys.double().sum((1, 2)).tolist() + [sde.mu.weight.grad.sum().item()]
+
+
+def test_torchsde_sdeint_as_with_pytorch():
+    ours, theirs = _both(_sde, "torchsde")
+    _close(ours, theirs)
+
+
 def test_linalg_takes_out_as_pytorchs():
     """``torch.linalg``'s functions take ``out=`` (gpytorch's ``psd_safe_cholesky`` passes
     ``out=None``), a tuple for those returning several tensors."""
@@ -372,4 +472,7 @@ def test_distribution_names_pyro_reaches_as_pytorchs():
         )
     assert ours_utils._sum_rightmost(minigrad.ones(2, 3, 4), 2).tolist() == [12.0, 12.0]
     assert minigrad._C._get_tracing_state() is None
+    assert not isinstance(minigrad.device("cpu"), minigrad.DeviceObjType)  # as PyTorch's
+    with pytest.raises(NotImplementedError, match="TorchScript"):
+        minigrad.DeviceObjType()
     assert minigrad.serialization.MAP_LOCATION is not None

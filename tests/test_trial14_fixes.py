@@ -219,7 +219,7 @@ def test_as_torch_runs_a_module_and_code(tmp_path, monkeypatch, capsys):
     assert as_torch.main(["-m"]) == 2
     out = capsys.readouterr()
     assert out.out.splitlines() == [
-        "minigrad <class 'torch.Tensor'> ['--lr', '0.1'] __main__",
+        "torch <class 'torch.Tensor'> ['--lr', '0.1'] __main__",  # named as imported
         "0.0",
     ]
     assert "Argument expected for the -m option" in out.err

@@ -160,12 +160,14 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     padded = cat([data, padding]).index_select(0, index)
     padded = padded.reshape((steps, batch) + tuple(data.shape[1:]))
     lengths = [sum(1 for size in batch_sizes if size > b) for b in range(batch)]
-    if sequence.unsorted_indices is not None:
-        padded = padded.index_select(1, sequence.unsorted_indices)
-        order = sequence.unsorted_indices.tolist()
-        lengths = [lengths[i] for i in order]
     if batch_first:
         padded = padded.transpose(0, 1)
+    if sequence.unsorted_indices is not None:
+        # after the transpose, as PyTorch: the reordered batch comes out contiguous (N, L, *),
+        # whose memory order random ops (dropout's mask) follow
+        padded = padded.index_select(0 if batch_first else 1, sequence.unsorted_indices)
+        order = sequence.unsorted_indices.tolist()
+        lengths = [lengths[i] for i in order]
     return padded, tensor(lengths, dtype=dtypes.int64)
 
 

@@ -45,7 +45,7 @@ def list_models(
     names = {
         key
         for key, fn in BUILTIN_MODELS.items()
-        if module is None or fn.__module__.rsplit(".", 1)[0] == module.__name__
+        if module is None or fn.__module__.rsplit(".", 1)[0] == module.__spec__.name
     }
     chosen = names
     if include:
