@@ -1,8 +1,9 @@
 """``torchvision.ops`` on minigrad: the box operations of object detection (conversion, areas,
 IoU/GIoU/DIoU/CIoU, clipping, filtering, NMS, boxes from masks), the GIoU and focal losses and
-the ``Conv2dNormActivation`` and ``FrozenBatchNorm2d`` layers. RoI pooling/align, deformable convolution, rotated
-boxes and the other layer helpers (``FeaturePyramidNetwork``, ``SqueezeExcitation``, ...) are
-not here yet."""
+the ``Conv2dNormActivation`` and ``FrozenBatchNorm2d`` layers, the RoI operations of two-stage
+detectors (``roi_align``, ``roi_pool`` and their modules, ``MultiScaleRoIAlign``) and the
+``FeaturePyramidNetwork``. Position-sensitive RoI ops, deformable convolution, rotated boxes
+and the other layer helpers (``SqueezeExcitation``, ...) are not here yet."""
 
 from .boxes import (
     batched_nms,
@@ -17,13 +18,21 @@ from .boxes import (
     nms,
     remove_small_boxes,
 )
+from .feature_pyramid_network import FeaturePyramidNetwork
 from .focal_loss import sigmoid_focal_loss
 from .giou_loss import generalized_box_iou_loss
 from .misc import Conv2dNormActivation, FrozenBatchNorm2d
+from .poolers import MultiScaleRoIAlign
+from .roi_align import RoIAlign, roi_align
+from .roi_pool import RoIPool, roi_pool
 
 __all__ = [
     "Conv2dNormActivation",
+    "FeaturePyramidNetwork",
     "FrozenBatchNorm2d",
+    "MultiScaleRoIAlign",
+    "RoIAlign",
+    "RoIPool",
     "batched_nms",
     "box_area",
     "box_convert",
@@ -36,5 +45,7 @@ __all__ = [
     "masks_to_boxes",
     "nms",
     "remove_small_boxes",
+    "roi_align",
+    "roi_pool",
     "sigmoid_focal_loss",
 ]
