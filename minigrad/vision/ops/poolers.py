@@ -98,6 +98,12 @@ class MultiScaleRoIAlign(nn.Module):
                 roi_align(feature, rois[idx], self.output_size, scale, self.sampling_ratio)
             )
             order.append(idx)
+        unpooled = minigrad.where(levels >= len(features))[0]
+        if unpooled.numel():  # a level between the maps given (torchvision leaves them at 0)
+            pooled.append(
+                features[0].new_zeros((unpooled.numel(), features[0].shape[1], *self.output_size))
+            )
+            order.append(unpooled)
         # Put each box's result back in its place (a gather, so gradients flow per level).
         return minigrad.cat(pooled, dim=0)[minigrad.argsort(minigrad.cat(order))]
 

@@ -20,13 +20,8 @@ from .roi_heads import RoIHeads
 from .rpn import RegionProposalNetwork, RPNHead
 from .transform import GeneralizedRCNNTransform
 
-__all__ = [
-    "FasterRCNN",
-    "FasterRCNN_ResNet50_FPN_Weights",
-    "FastRCNNPredictor",
-    "TwoMLPHead",
-    "fasterrcnn_resnet50_fpn",
-]
+# torchvision's public names of this module (its heads are importable from here, unlisted).
+__all__ = ["FasterRCNN", "FasterRCNN_ResNet50_FPN_Weights", "fasterrcnn_resnet50_fpn"]
 
 
 def _default_anchorgen() -> AnchorGenerator:

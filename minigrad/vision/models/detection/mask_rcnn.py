@@ -16,13 +16,7 @@ from .._weights import weights_enum
 from ..resnet import ResNet50_Weights
 from .faster_rcnn import FasterRCNN, _resnet50_fpn_backbone, check_detection_weights
 
-__all__ = [
-    "MaskRCNN",
-    "MaskRCNNHeads",
-    "MaskRCNNPredictor",
-    "MaskRCNN_ResNet50_FPN_Weights",
-    "maskrcnn_resnet50_fpn",
-]
+__all__ = ["MaskRCNN", "MaskRCNN_ResNet50_FPN_Weights", "maskrcnn_resnet50_fpn"]
 
 
 class MaskRCNN(FasterRCNN):

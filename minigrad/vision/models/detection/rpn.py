@@ -11,8 +11,10 @@ from minigrad.nn import functional as F
 from ...ops import boxes as box_ops
 from ...ops.misc import Conv2dNormActivation
 from . import _utils as det_utils
+from .anchor_utils import AnchorGenerator
 
-__all__ = ["RPNHead", "RegionProposalNetwork", "concat_box_prediction_layers"]
+# AnchorGenerator is importable from here, as in torchvision (the fine-tuning tutorial does).
+__all__ = ["AnchorGenerator", "RPNHead", "RegionProposalNetwork", "concat_box_prediction_layers"]
 
 
 class RPNHead(nn.Module):
