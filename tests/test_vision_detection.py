@@ -429,6 +429,15 @@ def test_parameter_counts_equal_torchvision():
     assert model.roi_heads.mask_predictor.conv5_mask.in_channels == 256
 
 
+def test_registry_lists_the_detection_builders():
+    from minigrad.vision import models
+
+    names = ["fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn"]
+    assert models.list_models(module=detection) == names
+    assert set(names) <= set(models.list_models())
+    assert models.get_model_weights("maskrcnn_resnet50_fpn").DEFAULT.name == "COCO_V1"
+
+
 def test_weights_and_missing_models_raise():
     with pytest.raises(RuntimeError, match="no pretrained weights"):
         detection.fasterrcnn_resnet50_fpn(weights="DEFAULT")
