@@ -104,6 +104,54 @@ def _roi_pool_loops(torch, x, rois, out, scale):
     return torch.stack(results)
 
 
+def _ps_roi_align_loops(torch, x, rois, out, scale, ratio):
+    ph, pw = out
+    results = []
+    for r in rois:
+        img = x[int(r[0])]
+        x1, y1, x2, y2 = (v * scale - 0.5 for v in r[1:])
+        w, h = x2 - x1, y2 - y1
+        gh = ratio if ratio > 0 else math.ceil(h / ph)
+        gw = ratio if ratio > 0 else math.ceil(w / pw)
+        bins = []
+        for c in range(x.shape[1] // (ph * pw)):
+            for i in range(ph):
+                for j in range(pw):
+                    plane = img[(c * ph + i) * pw + j][None]
+                    acc = x.new_zeros(1)
+                    for iy in range(gh):
+                        yy = y1 + i * h / ph + (iy + 0.5) * h / ph / gh
+                        for ix in range(gw):
+                            xx = x1 + j * w / pw + (ix + 0.5) * w / pw / gw
+                            acc = acc + _bilinear(plane, yy, xx)
+                    bins.append(acc[0] / (gh * gw))
+        results.append(torch.stack(bins).reshape(-1, ph, pw))
+    return torch.stack(results)
+
+
+def _ps_roi_pool_loops(torch, x, rois, out, scale):
+    ph, pw = out
+    height, width = x.shape[2:]
+    results = []
+    for r in rois:
+        img = x[int(r[0])]
+        sw, sh, ew, eh = (int(math.copysign(math.floor(abs(v * scale) + 0.5), v)) for v in r[1:])
+        bh, bw = max(eh - sh, 1) / ph, max(ew - sw, 1) / pw
+        bins = []
+        for c in range(x.shape[1] // (ph * pw)):
+            for i in range(ph):
+                for j in range(pw):
+                    hs = min(max(math.floor(i * bh) + sh, 0), height - 1)
+                    he = min(max(math.ceil((i + 1) * bh) + sh, 0), height - 1)
+                    ws = min(max(math.floor(j * bw) + sw, 0), width - 1)
+                    we = min(max(math.ceil((j + 1) * bw) + sw, 0), width - 1)
+                    plane = img[(c * ph + i) * pw + j]
+                    empty = he <= hs or we <= ws
+                    bins.append(x.new_zeros(()) if empty else plane[hs:he, ws:we].mean())
+        results.append(torch.stack(bins).reshape(-1, ph, pw))
+    return torch.stack(results)
+
+
 @pytest.fixture(scope="module")
 def features():
     return np.random.default_rng(0).standard_normal((2, 3, 10, 12))
@@ -177,6 +225,32 @@ def test_roi_pool_matches_kernel_loops_and_its_gradient(features):
     x = minigrad.tensor(features[:1, :1, :5, :5], requires_grad=True)
     rois = minigrad.tensor([[0, 0.0, 0.0, 4.0, 3.0]])
     assert minigrad.autograd.gradcheck(lambda t: ops.roi_pool(t, rois, 2), (x,))
+
+
+def test_position_sensitive_ops_match_kernel_loops():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal((2, 8, 7, 9))  # 2 output channels × 2×2 bins
+    g = rng.standard_normal((len(ROIS), 2, 2, 2))
+    rois = minigrad.tensor(ROIS, dtype=minigrad.float64)
+    for ratio, scale in ((2, 1.0), (-1, 0.5)):
+        expected = _ps_roi_align_loops(torch, torch.tensor(x), ROIS, (2, 2), scale, ratio)
+        got = ops.PSRoIAlign(2, scale, ratio)(minigrad.tensor(x), rois)
+        np.testing.assert_allclose(got.numpy(), expected.numpy(), rtol=1e-12, atol=1e-12)
+    for scale in (1.0, 0.5):
+        xt = torch.tensor(x, requires_grad=True)
+        expected = _ps_roi_pool_loops(torch, xt, ROIS, (2, 2), scale)
+        (expected * torch.tensor(g)).sum().backward()
+        xm = minigrad.tensor(x, requires_grad=True)
+        got = ops.PSRoIPool((2, 2), scale)(xm, rois)
+        (got * minigrad.tensor(g)).sum().backward()
+        np.testing.assert_allclose(got.detach().numpy(), expected.detach().numpy(), atol=1e-12)
+        np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), atol=1e-12)
+    small = minigrad.tensor(x[:1, :4, :4, :4], requires_grad=True)
+    box = minigrad.tensor([[0, 0.3, 0.6, 3.2, 2.9]], dtype=minigrad.float64)
+    assert minigrad.autograd.gradcheck(lambda t: ops.ps_roi_align(t, box, 2, 1.0, 2), (small,))
+    with pytest.raises(RuntimeError, match="multiple of pooling height"):
+        ops.ps_roi_align(minigrad.tensor(x[:, :6]), rois, 2)
 
 
 def test_multiscale_roi_align_levels():

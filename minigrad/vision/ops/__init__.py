@@ -1,9 +1,10 @@
 """``torchvision.ops`` on minigrad: the box operations of object detection (conversion, areas,
 IoU/GIoU/DIoU/CIoU, clipping, filtering, NMS, boxes from masks), the GIoU and focal losses and
 the ``Conv2dNormActivation`` and ``FrozenBatchNorm2d`` layers, the RoI operations of two-stage
-detectors (``roi_align``, ``roi_pool`` and their modules, ``MultiScaleRoIAlign``) and the
-``FeaturePyramidNetwork``. Position-sensitive RoI ops, deformable convolution, rotated boxes
-and the other layer helpers (``SqueezeExcitation``, ...) are not here yet."""
+detectors (``roi_align``, ``roi_pool``, their position-sensitive forms ``ps_roi_align``,
+``ps_roi_pool``, their modules, ``MultiScaleRoIAlign``) and the ``FeaturePyramidNetwork``.
+Deformable convolution, rotated boxes and the other layer helpers (``SqueezeExcitation``, ...)
+are not here yet."""
 
 from .boxes import (
     batched_nms,
@@ -23,6 +24,8 @@ from .focal_loss import sigmoid_focal_loss
 from .giou_loss import generalized_box_iou_loss
 from .misc import Conv2dNormActivation, FrozenBatchNorm2d
 from .poolers import MultiScaleRoIAlign
+from .ps_roi_align import PSRoIAlign, ps_roi_align
+from .ps_roi_pool import PSRoIPool, ps_roi_pool
 from .roi_align import RoIAlign, roi_align
 from .roi_pool import RoIPool, roi_pool
 
@@ -31,6 +34,8 @@ __all__ = [
     "FeaturePyramidNetwork",
     "FrozenBatchNorm2d",
     "MultiScaleRoIAlign",
+    "PSRoIAlign",
+    "PSRoIPool",
     "RoIAlign",
     "RoIPool",
     "batched_nms",
@@ -44,6 +49,8 @@ __all__ = [
     "generalized_box_iou_loss",
     "masks_to_boxes",
     "nms",
+    "ps_roi_align",
+    "ps_roi_pool",
     "remove_small_boxes",
     "roi_align",
     "roi_pool",

@@ -69,26 +69,43 @@ def sampling_grid(start, size, pooled: int, grid, length: int):
     return index, weight.reshape(len(start), pooled, 2 * g_max).astype(dtype)
 
 
-def bilinear_pool(input, batch, rows, row_w, cols, col_w):
-    """``out[k, c, p, q] = Σ_a Σ_b row_w[k,p,a] col_w[k,q,b] input[batch[k], c, rows[k,p,a],
-    cols[k,q,b]]``, in chunks of rois; a differentiable gather and contraction."""
+def bilinear_pool(input, batch, rows, row_w, cols, col_w, channels=None):
+    """``out[k, c, p, q] = Σ_a Σ_b row_w[k,p,a] col_w[k,q,b] input[batch[k], ch, rows[k,p,a],
+    cols[k,q,b]]`` with ``ch = c``, or ``ch = channels[c, p, q]`` (position-sensitive pooling),
+    in chunks of rois; a differentiable gather and contraction."""
     k_total = len(batch)
-    channels = input.shape[1]
-    pixels = input.permute(0, 2, 3, 1)  # [N, H, W, C]: one gather picks all channels
-    per_roi = max(channels * rows[0].size * cols[0].size, 1) if k_total else 1
+    out_channels = input.shape[1] if channels is None else channels.shape[0]
+    pixels = input.permute(0, 2, 3, 1)  # [N, H, W, C]: one gather picks the channels
+    per_roi = max(out_channels * rows[0].size * cols[0].size, 1) if k_total else 1
     step = max(1, _CHUNK_ELEMENTS // per_roi)
     device, dtype = input.device, input.dtype
+    if channels is not None:  # [1, P, 1, Q, 1, C_out], broadcast against the pixel indices
+        ch = minigrad.tensor(channels.transpose(1, 2, 0), device=device)[None, :, None, :, None]
     outputs = []
     for lo in range(0, max(k_total, 1), step):
         sl = slice(lo, lo + step)
         b = minigrad.tensor(batch[sl], device=device)[:, None, None, None, None]
         r = minigrad.tensor(rows[sl], device=device)[:, :, :, None, None]
         c = minigrad.tensor(cols[sl], device=device)[:, None, None, :, :]
-        gathered = pixels[b, r, c]  # [k, P, A, Q, B, C]
+        if channels is None:
+            gathered = pixels[b, r, c]  # [k, P, A, Q, B, C]
+        else:
+            gathered = pixels[b[..., None], r[..., None], c[..., None], ch]
         wy = minigrad.tensor(row_w[sl], dtype=dtype, device=device)
         wx = minigrad.tensor(col_w[sl], dtype=dtype, device=device)
         outputs.append(minigrad.einsum("kpa,kqb,kpaqbc->kcpq", wy, wx, gathered))
     return outputs[0] if len(outputs) == 1 else minigrad.cat(outputs, dim=0)
+
+
+def position_channels(input, ph: int, pw: int, op: str) -> np.ndarray:
+    """Position-sensitive pooling's input channel of each output ``(c, p, q)``:
+    ``(c·PH + p)·PW + q`` (torchvision's ``channel_mapping``)."""
+    if input.shape[1] % (ph * pw):
+        raise RuntimeError(
+            f"{op}: input channels must be a multiple of pooling height * pooling width "
+            f"(got {input.shape[1]} channels for a {ph}x{pw} output)"
+        )
+    return np.arange(input.shape[1], dtype=np.int64).reshape(-1, ph, pw)
 
 
 def _check_batch(batch, input) -> None:

@@ -27,18 +27,19 @@ def _round_half_away(values: np.ndarray) -> np.ndarray:
     return (np.sign(values) * np.floor(np.abs(values) + 0.5)).astype(np.int64)
 
 
-def bin_windows(start, size, pooled: int, length: int):
-    """Each bin's pixels along one axis: ``index [K, pooled, L]`` (clamped into the map) and
-    ``valid [K, pooled, L]`` with ``L`` the widest window, as the kernel's floor/ceil split of
-    ``size`` whole pixels from ``start``."""
-    bin_size = size.astype(np.float32) / np.float32(pooled)
-    p = np.arange(pooled, dtype=np.float32)
+def bin_windows(start, size, pooled: int, limit: int, dtype):
+    """Each bin's pixels along one axis: ``index [K, pooled, L]`` (clamped to ``limit - 1``)
+    and ``valid [K, pooled, L]`` with ``L`` the widest window, as the kernels' floor/ceil
+    split of ``size`` whole pixels from ``start``, the window's ends clipped to
+    ``[0, limit]`` (computed in the input's ``dtype``, as the kernels)."""
+    bin_size = size.astype(dtype) / dtype.type(pooled)
+    p = np.arange(pooled, dtype=dtype)
     lo = np.floor(p[None, :] * bin_size[:, None]).astype(np.int64) + start[:, None]
     hi = np.ceil((p[None, :] + 1) * bin_size[:, None]).astype(np.int64) + start[:, None]
-    lo, hi = np.clip(lo, 0, length), np.clip(hi, 0, length)
+    lo, hi = np.clip(lo, 0, limit), np.clip(hi, 0, limit)
     widest = max(int((hi - lo).max(initial=0)), 1)
     index = lo[..., None] + np.arange(widest)[None, None, :]
-    return np.minimum(index, length - 1), index < hi[..., None]
+    return np.clip(index, 0, max(limit - 1, 0)), index < hi[..., None]
 
 
 def _pool_chunk(pixels, batch, rows, row_ok, cols, col_ok):
@@ -87,8 +88,8 @@ def roi_pool(input, boxes, output_size, spatial_scale: float = 1.0):
     _check_batch(batch, input)
     width = np.maximum(corners[:, 2] - corners[:, 0] + 1, 1)
     height = np.maximum(corners[:, 3] - corners[:, 1] + 1, 1)
-    rows, row_ok = bin_windows(corners[:, 1], height, ph, input.shape[2])
-    cols, col_ok = bin_windows(corners[:, 0], width, pw, input.shape[3])
+    rows, row_ok = bin_windows(corners[:, 1], height, ph, input.shape[2], rois.dtype)
+    cols, col_ok = bin_windows(corners[:, 0], width, pw, input.shape[3], rois.dtype)
     pixels = input.permute(0, 2, 3, 1)
     step = max(1, _CHUNK_ELEMENTS // max(input.shape[1] * rows[0].size * cols[0].size, 1))
     outputs = [
