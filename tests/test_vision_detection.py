@@ -184,7 +184,9 @@ def test_roi_align_list_boxes_module_and_float32(features):
     )
     module = ops.RoIAlign((2, 2), spatial_scale=0.5, sampling_ratio=2, aligned=True)
     np.testing.assert_allclose(module(x, per_image).numpy(), by_list.numpy())
-    single = ops.roi_align(x.float(), per_image, 2, 0.5, 2, True)
+    with pytest.raises(RuntimeError, match="same type"):
+        ops.roi_align(x.float(), per_image, 2)  # float32 features, float64 boxes
+    single = ops.roi_align(x.float(), [b.float() for b in per_image], 2, 0.5, 2, True)
     assert single.dtype == minigrad.float32
     np.testing.assert_allclose(single.numpy(), by_list.numpy(), rtol=1e-5, atol=1e-6)
     assert "aligned=True" in repr(module)
@@ -223,7 +225,7 @@ def test_roi_pool_matches_kernel_loops_and_its_gradient(features):
         np.testing.assert_array_equal(got.detach().numpy(), expected.detach().numpy())
         np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
     x = minigrad.tensor(features[:1, :1, :5, :5], requires_grad=True)
-    rois = minigrad.tensor([[0, 0.0, 0.0, 4.0, 3.0]])
+    rois = minigrad.tensor([[0, 0.0, 0.0, 4.0, 3.0]], dtype=minigrad.float64)
     assert minigrad.autograd.gradcheck(lambda t: ops.roi_pool(t, rois, 2), (x,))
 
 
@@ -262,7 +264,8 @@ def test_multiscale_roi_align_levels():
     )
     # sqrt(area) 20, 100, 400 → FPN level floor(4 + log2(s / 224)) clamped to [2, 4]
     boxes = minigrad.tensor(
-        [[0.0, 0.0, 100.0, 100.0], [10.0, 10.0, 30.0, 30.0], [0, 0, 400, 400.0]]
+        [[0.0, 0.0, 100.0, 100.0], [10.0, 10.0, 30.0, 30.0], [0, 0, 400, 400.0]],
+        dtype=minigrad.float64,
     )
     pool = ops.MultiScaleRoIAlign(["feat1", "feat3"], 3, 2)
     out = pool(feats, [boxes], [(128, 128)])

@@ -43,6 +43,11 @@ def host_rois(input, boxes) -> np.ndarray:
             f"Expected all tensors to be on the same device, but found input on {input.device} "
             f"and rois on {boxes.device}"
         )
+    if boxes.dtype != input.dtype:  # the kernels' checkAllSameType, in its words
+        raise RuntimeError(
+            "Expected tensor for argument #1 'input' to have the same type as tensor for "
+            f"argument #2 'rois'; but type {input.dtype} does not equal {boxes.dtype}"
+        )
     if input.dim() != 4:
         raise RuntimeError(f"input should be a 4d tensor [N, C, H, W], got {input.dim()}D")
     return boxes.detach().cpu().numpy().astype(np.float64)
