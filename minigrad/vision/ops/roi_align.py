@@ -69,30 +69,64 @@ def sampling_grid(start, size, pooled: int, grid, length: int):
     return index, weight.reshape(len(start), pooled, 2 * g_max).astype(dtype)
 
 
+def distinct_pixels(index, weight):
+    """The same sampling with each pixel read once per roi: ``index [K, P, S]`` and
+    ``weight [K, P, S]`` (``S`` slots per bin, pixels repeating across slots and bins) become
+    each roi's distinct pixels ``[K, U]`` (padded with pixel 0 at weight 0) and the weights
+    ``[K, P, U]`` of every bin on them (the slots of a pixel summed). A roi a few pixels high
+    with 7 bins of 2 samples has 28 slots but only its few rows, so the gather shrinks by the
+    square of that ratio."""
+    k, p, s = index.shape
+    flat = index.reshape(k, p * s)
+    order = np.argsort(flat, axis=1, kind="stable")
+    ordered = np.take_along_axis(flat, order, axis=1)
+    first = np.ones(ordered.shape, dtype=bool)
+    first[:, 1:] = ordered[:, 1:] != ordered[:, :-1]
+    rank = np.cumsum(first, axis=1) - 1  # each sorted slot's place among the distinct pixels
+    distinct = int(rank[:, -1].max()) + 1 if rank.size else 1
+    pixels = np.zeros((k, distinct), dtype=np.int64)
+    roi, _ = np.nonzero(first)
+    pixels[roi, rank[first]] = ordered[first]
+    slot_rank = np.empty_like(rank)
+    np.put_along_axis(slot_rank, order, rank, axis=1)
+    local = np.zeros((k, p, distinct), dtype=weight.dtype)
+    ks, ps = np.meshgrid(np.arange(k), np.arange(p), indexing="ij")
+    np.add.at(local, (ks[..., None], ps[..., None], slot_rank.reshape(k, p, s)), weight)
+    return pixels, local
+
+
 def bilinear_pool(input, batch, rows, row_w, cols, col_w, channels=None):
     """``out[k, c, p, q] = Σ_a Σ_b row_w[k,p,a] col_w[k,q,b] input[batch[k], ch, rows[k,p,a],
-    cols[k,q,b]]`` with ``ch = c``, or ``ch = channels[c, p, q]`` (position-sensitive pooling),
-    in chunks of rois; a differentiable gather and contraction."""
+    cols[k,q,b]]`` with ``ch = c`` (each roi's distinct pixels gathered once, see
+    :func:`distinct_pixels`), or ``ch = channels[c, p, q]`` (position-sensitive pooling: per
+    bin), in chunks of rois; a differentiable gather and contraction."""
+    if channels is None:
+        rows, row_w = distinct_pixels(rows, row_w)
+        cols, col_w = distinct_pixels(cols, col_w)
     k_total = len(batch)
     out_channels = input.shape[1] if channels is None else channels.shape[0]
-    pixels = input.permute(0, 2, 3, 1)  # [N, H, W, C]: one gather picks the channels
     per_roi = max(out_channels * rows[0].size * cols[0].size, 1) if k_total else 1
     step = max(1, _CHUNK_ELEMENTS // per_roi)
     device, dtype = input.device, input.dtype
+    pixels = input.permute(0, 2, 3, 1)  # [N, H, W, C]: one gather picks the channels
     if channels is not None:  # [1, P, 1, Q, 1, C_out], broadcast against the pixel indices
         ch = minigrad.tensor(channels.transpose(1, 2, 0), device=device)[None, :, None, :, None]
     outputs = []
     for lo in range(0, max(k_total, 1), step):
         sl = slice(lo, lo + step)
-        b = minigrad.tensor(batch[sl], device=device)[:, None, None, None, None]
-        r = minigrad.tensor(rows[sl], device=device)[:, :, :, None, None]
-        c = minigrad.tensor(cols[sl], device=device)[:, None, None, :, :]
-        if channels is None:
-            gathered = pixels[b, r, c]  # [k, P, A, Q, B, C]
-        else:
-            gathered = pixels[b[..., None], r[..., None], c[..., None], ch]
+        b = minigrad.tensor(batch[sl], device=device)
         wy = minigrad.tensor(row_w[sl], dtype=dtype, device=device)
         wx = minigrad.tensor(col_w[sl], dtype=dtype, device=device)
+        if channels is None:
+            r = minigrad.tensor(rows[sl], device=device)[:, :, None]
+            c = minigrad.tensor(cols[sl], device=device)[:, None, :]
+            gathered = pixels[b[:, None, None], r, c]  # [k, U, V, C]
+            outputs.append(minigrad.einsum("kpa,kqb,kabc->kcpq", wy, wx, gathered))
+            continue
+        b = b[:, None, None, None, None, None]
+        r = minigrad.tensor(rows[sl], device=device)[:, :, :, None, None, None]
+        c = minigrad.tensor(cols[sl], device=device)[:, None, None, :, :, None]
+        gathered = pixels[b, r, c, ch]  # [k, P, A, Q, B, C_out]
         outputs.append(minigrad.einsum("kpa,kqb,kpaqbc->kcpq", wy, wx, gathered))
     return outputs[0] if len(outputs) == 1 else minigrad.cat(outputs, dim=0)
 
