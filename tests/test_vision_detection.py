@@ -491,12 +491,15 @@ def test_parameter_counts_equal_torchvision():
     predictor = (1024 * 91 + 91) + (1024 * 91 * 4 + 91 * 4)
     assert resnet50_convs + fpn + rpn + box_head + predictor == 41_755_286
     mask_branch = 4 * (256 * 256 * 9 + 256) + (256 * 256 * 4 + 256) + (256 * 91 + 91)
-    for builder, expected in (
-        (detection.fasterrcnn_resnet50_fpn, 41_755_286),
-        (detection.maskrcnn_resnet50_fpn, 41_755_286 + mask_branch),
+    # state dict entries of torchvision's models (checked with torchvision's Python code by
+    # scripts/check_detection_against_torchvision.py's loader: keys, order and shapes agree)
+    for builder, expected, entries in (
+        (detection.fasterrcnn_resnet50_fpn, 41_755_286, 348),
+        (detection.maskrcnn_resnet50_fpn, 41_755_286 + mask_branch, 360),
     ):
         with minigrad.device("meta"):  # no initialisation: only the shapes are counted
             model = builder(weights=None, weights_backbone=None)
+        assert len(model.state_dict()) == entries
         norms = {
             id(p) for m in model.modules() if isinstance(m, nn.BatchNorm2d) for p in m.parameters()
         }
