@@ -19,7 +19,11 @@ from minigrad.vision.models import detection
 from minigrad.vision.models.detection import _utils as det_utils
 from minigrad.vision.models.detection.anchor_utils import AnchorGenerator
 from minigrad.vision.models.detection.backbone_utils import BackboneWithFPN
-from minigrad.vision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+from minigrad.vision.models.detection.faster_rcnn import (
+    FastRCNNConvFCHead,
+    FastRCNNPredictor,
+    TwoMLPHead,
+)
 from minigrad.vision.models.detection.mask_rcnn import MaskRCNNPredictor
 
 ROIS = [
@@ -374,7 +378,7 @@ def test_sampler_draws_as_torchvision():
     assert pos[0].dtype == minigrad.uint8
 
 
-def _tiny_faster_rcnn(cls=detection.FasterRCNN, **extra):
+def _tiny_faster_rcnn(cls=detection.FasterRCNN, box_head=None, **extra):
     """A Faster R-CNN small enough for a unit test: a 3-convolution backbone with a 2-level
     FPN (plus its pool level), 64-pixel images, few proposals."""
     body = nn.Sequential(
@@ -392,7 +396,7 @@ def _tiny_faster_rcnn(cls=detection.FasterRCNN, **extra):
         max_size=64,
         rpn_anchor_generator=AnchorGenerator(((16,), (32,), (64,)), ((0.5, 1.0, 2.0),) * 3),
         box_roi_pool=ops.MultiScaleRoIAlign(["0", "1"], 7, 2),
-        box_head=TwoMLPHead(8 * 49, 32),
+        box_head=box_head or TwoMLPHead(8 * 49, 32),
         rpn_pre_nms_top_n_train=50,
         rpn_post_nms_top_n_train=20,
         rpn_pre_nms_top_n_test=50,
@@ -461,7 +465,8 @@ def test_mask_rcnn_train_step_and_eval_masks():
         detection.MaskRCNN,
         box_predictor=FastRCNNPredictor(32, 3),
         mask_roi_pool=ops.MultiScaleRoIAlign(["0", "1"], 6, 2),
-        mask_head=detection.mask_rcnn.MaskRCNNHeads(8, (8,), 1),
+        box_head=FastRCNNConvFCHead((8, 7, 7), [8], [32], norm_layer=nn.BatchNorm2d),  # v2's
+        mask_head=detection.mask_rcnn.MaskRCNNHeads(8, (8,), 1, norm_layer=nn.BatchNorm2d),
         mask_predictor=MaskRCNNPredictor(8, 8, 3),
     )
     images = [minigrad.rand(3, 64, 64), minigrad.rand(3, 48, 64)]
@@ -505,6 +510,15 @@ def test_parameter_counts_equal_torchvision():
         }
         assert sum(p.numel() for p in model.parameters() if id(p) not in norms) == expected
     assert expected == 44_401_393
+    # the v2 recipe keeps BatchNorm2d everywhere, so its num_params counts them
+    for builder, expected, entries in (
+        (detection.fasterrcnn_resnet50_fpn_v2, 43_712_278, 404),
+        (detection.maskrcnn_resnet50_fpn_v2, 46_359_409, 432),
+    ):
+        with minigrad.device("meta"):
+            v2 = builder(num_classes=91)  # weights_backbone defaults to None in v2
+        assert sum(p.numel() for p in v2.parameters()) == expected
+        assert len(v2.state_dict()) == entries
     assert model.roi_heads.box_predictor.cls_score.in_features == 1024
     assert model.roi_heads.mask_predictor.conv5_mask.in_channels == 256
 
@@ -512,7 +526,12 @@ def test_parameter_counts_equal_torchvision():
 def test_registry_lists_the_detection_builders():
     from minigrad.vision import models
 
-    names = ["fasterrcnn_resnet50_fpn", "maskrcnn_resnet50_fpn"]
+    names = [
+        "fasterrcnn_resnet50_fpn",
+        "fasterrcnn_resnet50_fpn_v2",
+        "maskrcnn_resnet50_fpn",
+        "maskrcnn_resnet50_fpn_v2",
+    ]
     assert models.list_models(module=detection) == names
     assert set(names) <= set(models.list_models())
     assert models.get_model_weights("maskrcnn_resnet50_fpn").DEFAULT.name == "COCO_V1"

@@ -1,6 +1,6 @@
 """``torchvision.models.detection`` on minigrad: Faster R-CNN and Mask R-CNN (ResNet-50-FPN
 builders, or any backbone with ``out_channels``) and their parts (anchor generator, RPN, RoI
-heads, transform), as torchvision 0.28 builds them. RetinaNet, FCOS, SSD and Keypoint R-CNN
+heads, transform), as torchvision 0.28 builds them, in the v1 and v2 recipes. RetinaNet, FCOS, SSD and Keypoint R-CNN
 are not implemented: naming them raises ``NotImplementedError``."""
 
 from ..._missing import missing_names
@@ -15,6 +15,5 @@ __getattr__ = missing_names(
     __name__,
     "RetinaNet retinanet_resnet50_fpn retinanet_resnet50_fpn_v2 FCOS fcos_resnet50_fpn SSD "
     "ssd300_vgg16 ssdlite320_mobilenet_v3_large KeypointRCNN keypointrcnn_resnet50_fpn "
-    "fasterrcnn_resnet50_fpn_v2 fasterrcnn_mobilenet_v3_large_fpn "
-    "fasterrcnn_mobilenet_v3_large_320_fpn maskrcnn_resnet50_fpn_v2",
+    "fasterrcnn_mobilenet_v3_large_fpn fasterrcnn_mobilenet_v3_large_320_fpn",
 )

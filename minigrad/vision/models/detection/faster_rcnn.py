@@ -21,7 +21,13 @@ from .rpn import RegionProposalNetwork, RPNHead
 from .transform import GeneralizedRCNNTransform
 
 # torchvision's public names of this module (its heads are importable from here, unlisted).
-__all__ = ["FasterRCNN", "FasterRCNN_ResNet50_FPN_Weights", "fasterrcnn_resnet50_fpn"]
+__all__ = [
+    "FasterRCNN",
+    "FasterRCNN_ResNet50_FPN_Weights",
+    "FasterRCNN_ResNet50_FPN_V2_Weights",
+    "fasterrcnn_resnet50_fpn",
+    "fasterrcnn_resnet50_fpn_v2",
+]
 
 
 def _default_anchorgen() -> AnchorGenerator:
@@ -147,6 +153,31 @@ class TwoMLPHead(nn.Module):
         return F.relu(self.fc7(F.relu(self.fc6(x.flatten(start_dim=1)))))
 
 
+class FastRCNNConvFCHead(nn.Sequential):
+    """The v2 box head: 3×3 convolutions (with ``norm_layer``) on the pooled ``input_size =
+    (C, H, W)`` features, flattened, then fully connected layers with ReLU."""
+
+    def __init__(self, input_size, conv_layers, fc_layers, norm_layer=None) -> None:
+        channels, height, width = input_size
+        blocks: list[nn.Module] = []
+        for width_out in conv_layers:
+            blocks.append(
+                misc_nn_ops.Conv2dNormActivation(channels, width_out, norm_layer=norm_layer)
+            )
+            channels = width_out
+        blocks.append(nn.Flatten())
+        features = channels * height * width
+        for width_out in fc_layers:
+            blocks += [nn.Linear(features, width_out), nn.ReLU(inplace=True)]
+            features = width_out
+        super().__init__(*blocks)
+        for layer in self.modules():
+            if isinstance(layer, nn.Conv2d):
+                nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+                if layer.bias is not None:
+                    nn.init.zeros_(layer.bias)
+
+
 class FastRCNNPredictor(nn.Module):
     """Class logits (``cls_score``) and per-class box deltas (``bbox_pred``) from the box
     head's features; ``num_classes`` includes the background."""
@@ -167,6 +198,9 @@ class FastRCNNPredictor(nn.Module):
 
 
 FasterRCNN_ResNet50_FPN_Weights = weights_enum("FasterRCNN_ResNet50_FPN_Weights", ("COCO_V1",))
+FasterRCNN_ResNet50_FPN_V2_Weights = weights_enum(
+    "FasterRCNN_ResNet50_FPN_V2_Weights", ("COCO_V1",)
+)
 
 
 def check_detection_weights(builder: str, weights, weights_backbone, kwargs: dict) -> None:
@@ -210,3 +244,34 @@ def fasterrcnn_resnet50_fpn(
     check_detection_weights("fasterrcnn_resnet50_fpn", weights, weights_backbone, kwargs)
     backbone = _resnet50_fpn_backbone(None, trainable_backbone_layers)
     return FasterRCNN(backbone, num_classes=91 if num_classes is None else num_classes, **kwargs)
+
+
+def _v2_parts(trainable_backbone_layers):
+    """The v2 recipe's backbone (BatchNorm2d in ResNet-50 and the FPN), two-convolution RPN
+    head and four-convolution box head, as torchvision's ``*_resnet50_fpn_v2``."""
+    trainable = _validate_trainable_layers(False, trainable_backbone_layers, 5, 3)
+    backbone = _resnet_fpn_extractor(resnet50(weights=None), trainable, norm_layer=nn.BatchNorm2d)
+    anchors = _default_anchorgen()
+    rpn_head = RPNHead(backbone.out_channels, anchors.num_anchors_per_location()[0], conv_depth=2)
+    box_head = FastRCNNConvFCHead(
+        (backbone.out_channels, 7, 7), [256, 256, 256, 256], [1024], norm_layer=nn.BatchNorm2d
+    )
+    return backbone, {"rpn_anchor_generator": anchors, "rpn_head": rpn_head, "box_head": box_head}
+
+
+@register_model(FasterRCNN_ResNet50_FPN_V2_Weights)
+def fasterrcnn_resnet50_fpn_v2(
+    *,
+    weights=None,
+    progress: bool = True,
+    num_classes: int | None = None,
+    weights_backbone=None,
+    trainable_backbone_layers: int | None = None,
+    **kwargs,
+) -> FasterRCNN:
+    """Faster R-CNN v2 (Li et al., 2021: batch norms in the FPN and heads, a convolutional
+    box head); its ``weights_backbone`` defaults to None, as torchvision's."""
+    check_detection_weights("fasterrcnn_resnet50_fpn_v2", weights, weights_backbone, kwargs)
+    backbone, parts = _v2_parts(trainable_backbone_layers)
+    num_classes = 91 if num_classes is None else num_classes
+    return FasterRCNN(backbone, num_classes=num_classes, **parts, **kwargs)

@@ -14,9 +14,15 @@ from ...ops import misc as misc_nn_ops
 from .._api import register_model
 from .._weights import weights_enum
 from ..resnet import ResNet50_Weights
-from .faster_rcnn import FasterRCNN, _resnet50_fpn_backbone, check_detection_weights
+from .faster_rcnn import FasterRCNN, _resnet50_fpn_backbone, _v2_parts, check_detection_weights
 
-__all__ = ["MaskRCNN", "MaskRCNN_ResNet50_FPN_Weights", "maskrcnn_resnet50_fpn"]
+__all__ = [
+    "MaskRCNN",
+    "MaskRCNN_ResNet50_FPN_Weights",
+    "MaskRCNN_ResNet50_FPN_V2_Weights",
+    "maskrcnn_resnet50_fpn",
+    "maskrcnn_resnet50_fpn_v2",
+]
 
 
 class MaskRCNN(FasterRCNN):
@@ -96,6 +102,7 @@ class MaskRCNNPredictor(nn.Sequential):
 
 
 MaskRCNN_ResNet50_FPN_Weights = weights_enum("MaskRCNN_ResNet50_FPN_Weights", ("COCO_V1",))
+MaskRCNN_ResNet50_FPN_V2_Weights = weights_enum("MaskRCNN_ResNet50_FPN_V2_Weights", ("COCO_V1",))
 
 
 @register_model(MaskRCNN_ResNet50_FPN_Weights)
@@ -112,3 +119,23 @@ def maskrcnn_resnet50_fpn(
     check_detection_weights("maskrcnn_resnet50_fpn", weights, weights_backbone, kwargs)
     backbone = _resnet50_fpn_backbone(None, trainable_backbone_layers)
     return MaskRCNN(backbone, num_classes=91 if num_classes is None else num_classes, **kwargs)
+
+
+@register_model(MaskRCNN_ResNet50_FPN_V2_Weights)
+def maskrcnn_resnet50_fpn_v2(
+    *,
+    weights=None,
+    progress: bool = True,
+    num_classes: int | None = None,
+    weights_backbone=None,
+    trainable_backbone_layers: int | None = None,
+    **kwargs,
+) -> MaskRCNN:
+    """Mask R-CNN v2: the v2 Faster R-CNN parts and a mask head with batch norms."""
+    check_detection_weights("maskrcnn_resnet50_fpn_v2", weights, weights_backbone, kwargs)
+    backbone, parts = _v2_parts(trainable_backbone_layers)
+    mask_head = MaskRCNNHeads(
+        backbone.out_channels, [256, 256, 256, 256], 1, norm_layer=nn.BatchNorm2d
+    )
+    num_classes = 91 if num_classes is None else num_classes
+    return MaskRCNN(backbone, num_classes=num_classes, mask_head=mask_head, **parts, **kwargs)
