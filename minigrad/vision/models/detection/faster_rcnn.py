@@ -214,7 +214,7 @@ def check_detection_weights(builder: str, weights, weights_backbone, kwargs: dic
     asked = weights_backbone if weights_backbone is not None else "pretrained_backbone=True"
     raise RuntimeError(
         f"{builder}: minigrad.vision has no pretrained weights and downloads nothing, and the "
-        f"backbone was asked for {asked} (torchvision's default). Build it with "
+        f"backbone was asked for {asked} (the default of torchvision's v1 builders). Build it with "
         f"{builder}(weights=None, weights_backbone=None, num_classes=...) and load a state dict "
         "saved by PyTorch if you have one."
     )
