@@ -36,13 +36,15 @@ def _torch_sync(torch, device):
         torch.cuda.synchronize()
 
 
-def mlp(sizes, batch, device, torch=None):
-    """MLP with ReLU, cross-entropy and one SGD step per iteration."""
+def mlp(sizes, batch, device, torch=None, compile_model=False):
+    """MLP with ReLU, cross-entropy and one SGD step per iteration (``compile_model``: the
+    minigrad model is ``minigrad.compile(model)``, the loop around it eager)."""
     rng = np.random.default_rng(RNG_SEED)
     weights = _weights(sizes, rng)
     x = rng.standard_normal((batch, sizes[0])).astype(np.float32)
     y = rng.integers(0, sizes[-1], batch)
-    steps = {"minigrad": _mlp_step(minigrad, weights, x, y, device, lambda _m, d: _sync(d))}
+    sync = lambda _m, d: _sync(d)  # noqa: E731
+    steps = {"minigrad": _mlp_step(minigrad, weights, x, y, device, sync, compile_model)}
     if torch is not None:
         steps["torch"] = _mlp_step(torch, weights, x, y, device, _torch_sync)
     if device == "cpu":
@@ -67,12 +69,14 @@ def _load_linear_weights(model, weights, to_tensor):
         layer.bias.data.copy_(to_tensor(b))
 
 
-def _mlp_step(lib, weights, x, y, device, sync):
+def _mlp_step(lib, weights, x, y, device, sync, compile_model=False):
     """One SGD step of the MLP, written once for ``lib`` = minigrad or torch."""
     model = _mlp_layers(lib.nn, [weights[0][0].shape[0]] + [w.shape[1] for w, _ in weights])
     with lib.no_grad():
         _load_linear_weights(model, weights, lib.tensor)
     model.to(device)
+    if compile_model:
+        model = lib.compile(model, fullgraph=True)
     opt = lib.optim.SGD(model.parameters(), lr=0.01)
     xt, yt = lib.tensor(x, device=device), lib.tensor(y, device=device)
     loss_fn = lib.nn.CrossEntropyLoss()
@@ -89,9 +93,10 @@ def _mlp_step(lib, weights, x, y, device, sync):
 N_CHAIN_OPS = 100
 
 
-def op_overhead(device, torch=None, n_ops=N_CHAIN_OPS):
+def op_overhead(device, torch=None, n_ops=N_CHAIN_OPS, compile_chain=False):
     """A chain of ``n_ops`` (100) small elementwise ops on a (16, 16) tensor, fwd and bwd:
-    ``y * (1 + 1/n_ops)`` and ``y + 0.1`` in turn (the factor keeps long chains finite)."""
+    ``y * (1 + 1/n_ops)`` and ``y + 0.1`` in turn (the factor keeps long chains finite).
+    ``compile_chain``: minigrad's chain is ``minigrad.compile(chain)``, its backward outside."""
     x = np.random.default_rng(RNG_SEED).standard_normal((16, 16)).astype(np.float32)
     factor = 1 + 1 / n_ops
 
@@ -102,9 +107,10 @@ def op_overhead(device, torch=None, n_ops=N_CHAIN_OPS):
         return y.sum()
 
     xm = minigrad.tensor(x, device=device, requires_grad=True)
+    chain_minigrad = minigrad.compile(chain, fullgraph=True) if compile_chain else chain
 
     def step_minigrad():
-        chain(xm).backward()
+        chain_minigrad(xm).backward()
         xm.grad = None
         _sync(device)
 

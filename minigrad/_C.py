@@ -43,6 +43,22 @@ def _are_functorch_transforms_active() -> bool:
     return inside_transform()
 
 
+class TracingState:
+    """What :func:`_get_tracing_state` returns while ``jit.trace`` records in this thread
+    (PyTorch's holds the graph being built; libraries test only whether there is one)."""
+
+    def __repr__(self) -> str:
+        return "<TracingState: jit.trace is recording>"
+
+
+def _get_tracing_state():
+    """A :class:`TracingState` while ``jit.trace`` records in this thread, else None (as
+    PyTorch's): libraries skip shape checks and warnings inside a trace (pyro does)."""
+    from ._jit_trace import is_tracing
+
+    return TracingState() if is_tracing() else None
+
+
 def _parse_to(*args, **kwargs) -> tuple:
     """``(device, dtype, non_blocking, memory_format)`` of ``Tensor.to``/``Module.to``
     arguments (a device, a dtype, a tensor, by position or keyword), None where not given."""

@@ -571,6 +571,8 @@ for _name in (
 # when ``import minigrad`` has imported it already)
 _LAZY_SUBMODULES = ("onnx", "multiprocessing", "version", "as_torch", "quasirandom", "masked", "fx")
 _LAZY_SUBMODULES += ("export",)  # minigrad.export, as torch.export
+_LAZY_SUBMODULES += ("_dynamo",)  # torch._dynamo.eval_frame.OptimizedModule, as PyTorch's
+_LAZY_SUBMODULES += ("__config__",)  # torch.__config__.show()
 
 
 def __getattr__(name: str):
@@ -579,7 +581,7 @@ def __getattr__(name: str):
     if name in _LAZY_SUBMODULES:
         import importlib
 
-        return importlib.import_module(f".{name}", __name__)
+        return importlib.import_module(f"minigrad.{name}")  # __name__ is torch under as_torch
     raise AttributeError(f"module 'minigrad' has no attribute {name!r}")
 
 

@@ -14,9 +14,7 @@ def tensor_repr(t) -> str:
     prefix = (
         type(t).__name__ if getattr(type(t), "_dispatching_methods", False) else "tensor"
     ) + "("
-    host = t.device.backend.to_host(t._data)
-    if t.dtype is dtypes.bfloat16 or t.dtype in dtypes.FLOAT8:
-        host = host.astype(np.float32)  # exact; NumPy's printing knows only its own floats
+    host = _printable(t)
     body = format_array(host, prefix)
     suffix = []
     if t.device.type != "cpu":
@@ -42,6 +40,20 @@ def tensor_repr(t) -> str:
     text = _add_suffixes(text, suffix, len(prefix)) + ")"
     # a subclass tensor made a parameter (nn.Parameter(sub)) is shown as PyTorch shows it
     return f"Parameter({text})" if getattr(t, "_is_param", False) else text
+
+
+def _printable(t) -> np.ndarray:
+    """``t``'s values on the host, in a dtype NumPy prints."""
+    host = t.device.backend.to_host(t._data)
+    if t.dtype is dtypes.bfloat16 or t.dtype in dtypes.FLOAT8:
+        host = host.astype(np.float32)  # exact; NumPy's printing knows only its own floats
+    return host
+
+
+def tensor_str(t, indent: int) -> str:
+    """The values part of ``t``'s repr, continuation lines indented by ``indent`` spaces
+    (PyTorch's ``torch._tensor_str._tensor_str``)."""
+    return format_array(_printable(t), " " * indent)
 
 
 def _add_suffixes(text: str, suffixes: list, indent: int) -> str:

@@ -9,7 +9,7 @@ import numpy as np
 
 from . import _torch_samplers, backend, dtypes
 from . import ops as _ops
-from ._warnings import number_first_overload
+from ._warnings import number_first_overload, warn_user
 from .autograd import anomaly, forward_ad, grad_mode, graph
 from .autograd.graph import version_counter
 
@@ -224,6 +224,10 @@ class InPlaceMethods:
     clip_ = clamp_
 
     def masked_fill_(self, mask, value):
+        once = _without_repeats(self)
+        if once is not None and isinstance(mask, graph.Tensor):
+            _fill_shared(self, once, mask, value)
+            return self
         return self._inplace(lambda s: _ops.masked_fill(s, mask, value), value)
 
     def copy_(self, src, non_blocking=False):
@@ -514,6 +518,11 @@ class InPlaceMethods:
             self[key].copy_(value)  # a view: the change is recorded on this tensor (CopySlices)
             return
         data = value.to(self.device, self.dtype)._data if isinstance(value, graph.Tensor) else value
+        once = _without_repeats(self) if _is_one_mask(key, self) else None
+        if once is not None and np.ndim(data) == 0:  # a number or a 0-d tensor
+            _warn_expanded_write("index_put_", "tensor[indices] = tensor")
+            self.masked_fill_(key, value)
+            return
         key = _ops.indexing.normalize_key(self, key)
         split = _ops.indexing.split_int_key(key)
         basic = split is None and not any(_ops.indexing._is_array_index(k) for k in key)
@@ -740,6 +749,29 @@ def _without_repeats(t):
     return t[
         tuple(slice(None) if st or n == 1 else slice(0, 1) for st, n in zip(strides, data.shape))
     ]
+
+
+def _is_one_mask(key, t) -> bool:
+    """Whether the index ``key`` is one boolean mask tensor of ``t``'s shape."""
+    return isinstance(key, graph.Tensor) and key.dtype == dtypes.bool and key.shape == t.shape
+
+
+def _warn_expanded_write(op: str, example: str) -> None:
+    warn_user(
+        f"Use of {op} on expanded tensors is deprecated. Please clone() the tensor before "
+        f"performing this operation. This also applies to advanced indexing e.g. {example}"
+    )
+
+
+def _fill_shared(t, once, mask, value) -> None:
+    """``t.masked_fill_(mask, value)`` where ``t`` repeats elements (an expanded tensor, whose
+    view holding each element once is ``once``): PyTorch's deprecated behaviour, with its
+    warning. A shared element is filled when the mask selects any of its copies, so every copy
+    reads the value (whatever the order of the writes)."""
+    _warn_expanded_write("masked_fill_", "tensor[mask] = scalar")
+    repeated = tuple(d for d in range(t.ndim) if once.shape[d] == 1 and t.shape[d] > 1)
+    hit = mask.to(t.device).expand(t.shape).any(dim=repeated, keepdim=True)
+    once.masked_fill_(hit, value)
 
 
 def _check_writeable(t, region=None) -> None:

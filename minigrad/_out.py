@@ -34,6 +34,14 @@ NAMES = (
     "take_along_dim tan tanh topk tril triu trunc var var_mean vdot vstack where zeros"
 ).split()
 
+# ``torch.linalg``'s functions with an ``out=`` argument (gpytorch passes ``out=None``)
+LINALG_NAMES = (
+    "cholesky cholesky_ex cond cross det eig eigh eigvals eigvalsh householder_product inv inv_ex "
+    "ldl_factor ldl_factor_ex ldl_solve lu lu_factor lu_factor_ex lu_solve matmul matrix_norm "
+    "matrix_power matrix_rank multi_dot norm pinv qr slogdet solve solve_ex solve_triangular svd "
+    "svdvals tensorinv tensorsolve vecdot vector_norm"
+).split()
+
 # functions whose ``out=`` computes in out's dtype when no dtype is given, as PyTorch's do
 # (``cumsum(x, 0, out=long_tensor)`` casts x first, as ``dtype=`` would)
 IN_OUT_DTYPE = ("cumsum", "cumprod")
@@ -101,11 +109,12 @@ def _write(out, result, name: str):
     return out
 
 
-def install(namespace: dict) -> None:
-    """Replace each function of :data:`NAMES` in ``namespace`` (and every alias bound to the
-    same function, such as ``multiply`` for ``mul``) by its ``out=``-taking wrapper."""
+def install(namespace: dict, names=NAMES) -> None:
+    """Replace each function of ``names`` (:data:`NAMES`, or :data:`LINALG_NAMES` for
+    ``linalg``) in ``namespace`` (and every alias bound to the same function, such as
+    ``multiply`` for ``mul``) by its ``out=``-taking wrapper."""
     wrapped = {}
-    for name in NAMES:
+    for name in names:
         fn = namespace[name]
         wrapped[id(fn)] = with_out(fn)
     for name, value in list(namespace.items()):

@@ -11,9 +11,11 @@ into the rest of its base get a clear error.
 from __future__ import annotations
 
 import math
+import weakref
 
 import numpy as np  # flat positions are computed on the host (shapes, not tensor data)
 
+from . import _torch_function as _tf
 from . import backend, dtypes
 from ._out import with_out
 from ._warnings import warn_user, warn_user_once
@@ -160,9 +162,34 @@ def new_empty_strided(self, size, stride, *, dtype=None, device=None, requires_g
     return out.requires_grad_(requires_grad)
 
 
+# Windows of a flat storage made by set_ and torch.load: id(window array) -> (the flat storage
+# array, the window's offset in it). A window's tensor has no base, yet PyTorch reports its
+# storage (the whole flat memory, shared) and its offset in it; an entry lives as the window does.
+_windows: dict[int, tuple] = {}
+
+
+def _remember_window(window, flat, offset: int) -> None:
+    try:
+        weakref.finalize(window, _windows.pop, id(window), None)
+    except TypeError:  # an array type without weak references: its storage is its own
+        return
+    _windows[id(window)] = (flat, offset)
+
+
+def window_offset(tensor) -> int:
+    """Where the memory of ``tensor`` (or of its base) starts in the flat storage it is a
+    window of (0 when it is no window)."""
+    found = _windows.get(id(tensor._data))
+    return 0 if found is None else found[1]
+
+
 def _root_array(tensor):
-    """The array of the tensor that owns ``tensor``'s memory (its base, or itself)."""
+    """The array of the tensor that owns ``tensor``'s memory (its base, or itself), or the
+    whole flat storage that array is a window of."""
     root = tensor._base if tensor._base is not None else tensor
+    found = _windows.get(id(root._data))
+    if found is not None:
+        return found[0]
     data = root._data
     if not data.flags.c_contiguous:
         raise NotImplementedError(
@@ -234,11 +261,13 @@ def _window(flat, size, stride, offset, xp):
     item = flat.itemsize
     strides = tuple(s * item for s in stride)
     try:
-        return xp.lib.stride_tricks.as_strided(flat[offset:], shape=size, strides=strides)
+        window = xp.lib.stride_tricks.as_strided(flat[offset:], shape=size, strides=strides)
     except TypeError:  # ml_dtypes' types (float8, bfloat16): the array interface cannot name
         raw = flat.view(f"V{item}")  # them, so the window is taken of the raw bytes
         window = xp.lib.stride_tricks.as_strided(raw[offset:], shape=size, strides=strides)
-        return window.view(flat.dtype)
+        window = window.view(flat.dtype)
+    _remember_window(window, flat, offset)
+    return window
 
 
 def resize(self, *sizes):
@@ -265,6 +294,7 @@ def as_subclass(self, cls):
     in the autograd graph (an alias)."""
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
         raise TypeError(f"as_subclass: cls must be a subclass of Tensor, got {cls!r}")
+    _tf.refuse_dispatching(cls)
     alias = self[...] if self.requires_grad else self.detach()  # AliasBackward0, as PyTorch
     out = _new(cls)
     for slot in Tensor.__slots__:

@@ -322,10 +322,15 @@ def histogram(self, bins=100, *, range=None, weight=None, density=False):
 
 
 def storage_offset(self) -> int:
-    """Where this tensor's first element sits in its base's memory, in elements."""
-    if self._base is None:
-        return 0
-    return (self.data_ptr() - self._base.data_ptr()) // self._data.itemsize
+    """Where this tensor's first element sits in its storage, in elements: its base's memory,
+    or the flat storage that memory is a window of (``set_``, ``torch.load``)."""
+    from ._strided import window_offset
+
+    root = self if self._base is None else self._base
+    start = window_offset(root)
+    if root is self:
+        return start
+    return start + (self.data_ptr() - root.data_ptr()) // self._data.itemsize
 
 
 def nonzero_static(self, *, size, fill_value=-1):

@@ -22,7 +22,7 @@ tensor's method or operator call where the plain computation fails on it (arithm
 comparisons, matmul, indexing: :func:`operand_takes`), and any method call while a Tensor
 subclass is alive or a mode is entered; PyTorch hands it every method call.
 ``__torch_dispatch__`` (the ATen-level protocol) does not exist here; a subclass defining it
-is refused when it is defined.
+may be defined (libraries define some at import) but making an instance of it is refused.
 """
 
 from __future__ import annotations
@@ -377,10 +377,8 @@ def wrap_subclass(cls) -> None:
     (its methods are inherited), unless it disables the protocol; refuse
     ``__torch_dispatch__``, which minigrad does not have."""
     if "__torch_dispatch__" in vars(cls):
-        raise NotImplementedError(
-            f"{cls.__name__}: minigrad has no __torch_dispatch__ (it has no ATen layer below its "
-            f"Python functions); override __torch_function__ instead"
-        )
+        cls._refuses_instances = True  # libraries define such classes at import (PyG's Index)
+        return
     impl = getattr(cls, "__torch_function__", None)
     if getattr(impl, "__func__", impl) is disabled_torch_function_impl:
         return
@@ -389,6 +387,17 @@ def wrap_subclass(cls) -> None:
     _overriding_subclasses.add(id(cls))
     _hold()
     weakref.finalize(cls, _forget, id(cls)).atexit = False
+
+
+def refuse_dispatching(cls) -> None:
+    """Refuse to make an instance of ``cls`` if it (or a base) defines ``__torch_dispatch__``,
+    which minigrad does not have. The class itself may be defined: libraries define such
+    subclasses at import (PyG's ``Index``, ``EdgeIndex``) and use them only when asked."""
+    if getattr(cls, "_refuses_instances", False):
+        raise NotImplementedError(
+            f"{cls.__name__}: minigrad has no __torch_dispatch__ (it has no ATen layer below its "
+            f"Python functions); override __torch_function__ instead"
+        )
 
 
 def _forget(cls_id: int) -> None:

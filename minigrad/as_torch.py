@@ -49,11 +49,13 @@ class _TorchAsMinigrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
 
     def create_module(self, spec):
         module = importlib.import_module(_minigrad_name(spec.name))
+        self._name = spec.name
         self._spec = module.__spec__  # the import system overwrites __spec__; put it back
         return module
 
     def exec_module(self, module):
         module.__spec__ = self._spec
+        module.__name__ = self._name  # ``torch.nn.__name__ == "torch.nn"`` (pyro asserts it)
 
 
 _PACKAGES = {"torch": "minigrad", "torchvision": "minigrad.vision"}
@@ -74,8 +76,8 @@ def _torch_modules() -> dict:
 @contextlib.contextmanager
 def imports():
     """Within the block, ``import torch`` and ``torch.*`` give minigrad's modules
-    (``torchvision`` gives :mod:`minigrad.vision`), and reprs
-    say ``torch`` (``torch.float32``, ``torch.Size([2])``, ``x.type() == "torch.FloatTensor"``);
+    (``torchvision`` gives :mod:`minigrad.vision`), named as imported (``torch.__name__ ==
+    "torch"``, which libraries check), and reprs say ``torch`` (``torch.float32``, ``torch.Size([2])``, ``x.type() == "torch.FloatTensor"``);
     PyTorch's modules already imported are set aside and put back afterwards."""
     from . import _public_name
 
@@ -92,7 +94,9 @@ def imports():
         _show_torch_version(version_before)
         _public_name.show_as(shown_before)
         sys.meta_path.remove(finder)
-        for name in _torch_modules():
+        for name, module in _torch_modules().items():
+            if getattr(module, "__name__", None) == name:  # named by the finder: minigrad's again
+                module.__name__ = _minigrad_name(name)
             del sys.modules[name]
         sys.modules.update(saved)
 

@@ -902,7 +902,7 @@ class Device:
         return hash((self.type, self.index))
 
     def __reduce__(self):
-        return (device, (str(self),))
+        return (DeviceType, (str(self),))  # (keeps a CPU's index, as minigrad.device does)
 
     def __enter__(self) -> Device:
         """``with minigrad.device("cuda"):`` makes this the default device of factory
@@ -955,8 +955,8 @@ def device(spec="cpu", index: int | None = None) -> Device:
         raise TypeError(f"device must be a string like 'cpu' or 'cuda:0', got {spec!r}")
     type_, _, idx = spec.partition(":")
     if idx:
-        if index is not None or not idx.isdigit():
-            raise ValueError(f"invalid device string {spec!r}; expected e.g. 'cpu' or 'cuda:0'")
+        if index is not None or not idx.isdigit() or idx != str(int(idx)):
+            raise RuntimeError(f"Invalid device string: {spec!r}")  # (PyTorch's words)
         index = int(idx)
     if type_ in ("cpu", "meta"):  # (PyTorch's meta device has no index)
         index = None
@@ -979,13 +979,32 @@ class _DeviceType(type):
         return issubclass(sub, Device)
 
     def __call__(cls, spec="cpu", index: int | None = None) -> Device:
-        return device(spec, index)
+        return _named_device(spec, index)
 
 
 class DeviceType(metaclass=_DeviceType):
     """``torch.device`` as a type: ``minigrad.device("cuda:1")`` parses as :func:`device`, and
     ``isinstance(d, minigrad.device)`` (or ``Union[str, torch.device]`` in a hint) holds for
     every Device, as libraries check (Lightning's strategies)."""
+
+
+def _named_device(spec, index: int | None) -> Device:
+    """``minigrad.device(...)``: :func:`device`, except that a CPU named with an index
+    (``"cpu:0"``, ``("cpu", 0)``) keeps it, as PyTorch's does (``device(type='cpu', index=0)``,
+    unequal to ``device("cpu")``). Tensors are never placed on it: :func:`device` reads it as
+    the CPU, so ``zeros(2, device="cpu:0").device`` is ``cpu``, as in PyTorch."""
+    if isinstance(spec, str) and spec.startswith("cpu:") and index is None:
+        spec, index = "cpu", device(spec) and int(spec[4:])  # (device() checks the string)
+    if spec != "cpu" or index is None:
+        return device(spec, index)
+    if isinstance(index, bool) or not isinstance(index, int) or index < 0:
+        raise RuntimeError(f"Device index must not be negative, got {index}")
+    key = ("cpu", index)
+    found = _DEVICES.get(key)
+    if found is None:
+        found = _DEVICES[key] = Device("cpu", index)
+        _DEVICES[(found, None)] = CPU  # where tensors asked to go there are placed
+    return found
 
 
 def _accelerator_index(index: int) -> Device:

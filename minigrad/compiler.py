@@ -20,11 +20,13 @@ from ._compile import compile
 from ._compile.api import get_default_backend, reset, set_default_backend
 
 __all__ = [
+    "allow_in_graph",
     "compile",
     "disable",
     "get_default_backend",
     "is_compiling",
     "is_dynamo_compiling",
+    "is_exporting",
     "reset",
     "set_default_backend",
     "substitute_in_graph",
@@ -37,6 +39,21 @@ def is_compiling() -> bool:
 
 
 is_dynamo_compiling = is_compiling
+
+
+def is_exporting() -> bool:
+    """False: minigrad has no ``torch.export`` tracing."""
+    return False
+
+
+def allow_in_graph(fn):
+    """``fn`` itself (a list or tuple: each): PyTorch's hint to put ``fn`` into a captured
+    graph unexamined; minigrad's capture records what ``fn`` runs anyway."""
+    if isinstance(fn, (list, tuple)):
+        return [allow_in_graph(f) for f in fn]
+    if not callable(fn):
+        raise AssertionError("allow_in_graph expects a callable")
+    return fn
 
 
 def disable(fn=None, recursive: bool = True):

@@ -12,6 +12,7 @@ from ._inplace import check_random_bounds
 from ._warnings import warn_user, warn_user_once
 from .autograd import grad_mode
 from .ops._size import as_int, factory_size
+from .storage import _StorageBase
 from .tensor import Tensor
 
 
@@ -148,7 +149,14 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> T
         if requires_grad is False:
             return out.detach()
         return out.requires_grad_() if requires_grad and not out.requires_grad else out
-    if copy:
+    if isinstance(obj, _StorageBase):
+        shared = _from_storage(obj, dtype)
+        out = shared.to(device) if device is not None else shared
+        if copy and out is shared:
+            out = out.clone()
+        if copy is False and out is not shared:
+            raise ValueError("asarray: copy=False, but the data needs a copy (device)")
+    elif copy:
         out = tensor(obj, dtype=dtype, device=device)
     else:
         out = as_tensor(obj, dtype=dtype, device=device)
@@ -156,6 +164,19 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad=None) -> T
             if not np.shares_memory(out._data, obj):
                 raise ValueError("asarray: copy=False, but the data needs a copy (dtype or device)")
     return out.requires_grad_(requires_grad) if requires_grad else out
+
+
+def _from_storage(storage, dtype) -> Tensor:
+    """The bytes of ``storage`` as a 1-D tensor of ``dtype`` sharing its memory (``uint8`` for
+    an untyped storage without one), as ``torch.asarray(storage, dtype=...)``."""
+    dt = dtypes.to_dtype(dtype if dtype is not None else getattr(storage, "dtype", "uint8"))
+    flat = storage._array.reshape(-1).view(np.uint8)
+    if flat.size % dt.itemsize:
+        raise ValueError(
+            f"asarray: the storage's {flat.size} bytes are not a whole number of {dt} "
+            f"elements ({dt.itemsize} bytes each)"
+        )
+    return Tensor._make(flat.view(dt.numpy), storage.device)
 
 
 def from_numpy(array) -> Tensor:

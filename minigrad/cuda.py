@@ -194,11 +194,25 @@ class Stream:
         return self._stream.__exit__(*exc)
 
 
-def stream(s: Stream | None):
-    """A context that queues kernels on ``s`` (``None``: no change)."""
-    import contextlib
+class StreamContext:
+    """The context :func:`stream` returns: kernels queue on ``stream`` inside it (``None``:
+    no change)."""
 
-    return s if s is not None else contextlib.nullcontext()
+    def __init__(self, stream: Stream | None):
+        self.stream = stream
+
+    def __enter__(self) -> None:
+        """Queue kernels on the stream; ``with cuda.stream(s) as x`` binds None, as PyTorch's."""
+        if self.stream is not None:
+            self.stream.__enter__()
+
+    def __exit__(self, *exc):
+        return self.stream.__exit__(*exc) if self.stream is not None else False
+
+
+def stream(s: Stream | None) -> StreamContext:
+    """A context that queues kernels on ``s`` (``None``: no change)."""
+    return StreamContext(s)
 
 
 class Event:
@@ -231,3 +245,23 @@ class Event:
     def elapsed_time(self, end_event: Event) -> float:
         """Milliseconds between this event and ``end_event`` (both recorded)."""
         return float(self._backend.xp.cuda.get_elapsed_time(self._event, end_event._event))
+
+
+class CUDAGraph:
+    """A captured CUDA graph (``torch.cuda.CUDAGraph``): minigrad does not capture CUDA
+    graphs, so making one raises (the class is here for code that names it)."""
+
+    def __init__(self, keep_graph: bool = False):
+        raise NotImplementedError(
+            "torch.cuda.CUDAGraph: minigrad does not capture CUDA graphs; run the code eagerly"
+        )
+
+
+class graph:  # noqa: N801 - PyTorch's name
+    """``torch.cuda.graph``, the context that captures a :class:`CUDAGraph`: not in minigrad
+    (making one raises)."""
+
+    def __init__(self, cuda_graph, pool=None, stream=None, capture_error_mode: str = "global"):
+        raise NotImplementedError(
+            "torch.cuda.graph: minigrad does not capture CUDA graphs; run the code eagerly"
+        )

@@ -673,3 +673,7 @@ __all__ += ["vander", "vecdot", "cross", "matrix_power"]
 from ._linalg_ldl import ldl_factor, ldl_factor_ex, ldl_solve  # noqa: E402
 
 __all__ += ["ldl_factor", "ldl_factor_ex", "ldl_solve"]
+
+from . import _out  # noqa: E402
+
+_out.install(globals(), _out.LINALG_NAMES)  # PyTorch's out= on each function that has it

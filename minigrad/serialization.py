@@ -15,9 +15,17 @@ Example:
     ...     model = minigrad.load("net.mg")
 """
 
+from collections.abc import Callable
+from typing import Union
+
 from .io.api import get_unsafe_globals_in_checkpoint, load, save
 from .io.safe_globals import add_safe_globals, clear_safe_globals, get_safe_globals, safe_globals
 from .io.skip_data import skip_data
+from .types import Storage, _device
+
+# the type aliases PyTorch's signatures use (pyro annotates with MAP_LOCATION)
+MAP_LOCATION = Union[Callable[[Storage, str], Storage], _device, str, dict[str, str], None]  # noqa: UP007
+STORAGE = Storage
 
 __all__ = [
     "add_safe_globals",

@@ -65,6 +65,15 @@ class _StorageBase:
         return self._array.reshape(-1).view(np.uint8)
 
     def __getitem__(self, index):
+        if isinstance(index, slice):  # PyTorch: a storage over those bytes (UntypedStorage only)
+            if not isinstance(self, UntypedStorage):
+                raise RuntimeError("slices are only supported in UntypedStorage.__getitem__")
+            if index.step not in (None, 1):
+                raise RuntimeError(
+                    f"Trying to slice with a step of {index.step}, but only a step of 1 is "
+                    f"supported"
+                )
+            return UntypedStorage._wrap(self._flat()[index], self.device)
         values = self._flat()[index]
         return values.item() if np.ndim(values) == 0 else self._host(values).tolist()
 
@@ -103,6 +112,19 @@ class UntypedStorage(_StorageBase):
 
     def __init__(self, *args, device=None):
         self._array, self.device = _new_array(args, np.uint8, device, "UntypedStorage")
+
+    def untyped(self) -> UntypedStorage:
+        """This storage itself (already untyped)."""
+        return self
+
+    @classmethod
+    def from_file(cls, filename, shared: bool = False, nbytes: int = 0) -> UntypedStorage:
+        """The first ``nbytes`` bytes of ``filename`` (``shared=True``: mapped, so writes reach
+        the file; see :func:`minigrad.from_file`, which this reads with)."""
+        from ._from_file import from_file
+
+        t = from_file(filename, shared, nbytes, dtype=dtypes.uint8)
+        return cls._wrap(t._data, t.device)
 
     def __sizeof__(self) -> int:
         """The object and its bytes, as PyTorch's (``sys.getsizeof``: torchinfo's input size)."""

@@ -108,6 +108,8 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     def __new__(cls, *args, **kwargs):
         # A subclass's own __new__ calling super().__new__(cls, data) gets its tensor here, as
         # in PyTorch (an alias of a tensor ``data``); otherwise __init__ fills it in.
+        if cls is not Tensor:
+            _tf.refuse_dispatching(cls)
         self = _new(cls)
         if args and cls.__new__ is not Tensor.__new__:
             data = args[0]
@@ -153,11 +155,22 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
     def _make_subclass(cls, data, require_grad=False):
         """An instance of the Tensor subclass ``cls`` sharing ``data``'s storage, outside the
         graph, requiring grad if ``require_grad`` (PyTorch's ``Tensor._make_subclass``)."""
+        _tf.refuse_dispatching(cls)
         out = _new(cls)
         out._init(data._data, data.device, False, None)
         out._version_counter = version_counter(data)
         out.requires_grad = require_grad
         return out
+
+    @staticmethod
+    def _make_wrapper_subclass(cls, size, *args, **kwargs):
+        """PyTorch's wrapper-subclass constructor (an empty tensor whose ``__torch_dispatch__``
+        supplies the data): refused, minigrad has no ``__torch_dispatch__``."""
+        _tf.refuse_dispatching(cls)
+        raise NotImplementedError(
+            f"Tensor._make_wrapper_subclass({cls.__name__}): minigrad has no wrapper subclasses "
+            "(they need __torch_dispatch__); subclass Tensor with __torch_function__ instead"
+        )
 
     @classmethod
     def _make(cls, data, device, requires_grad=False, grad_fn=None):

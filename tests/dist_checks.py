@@ -1,13 +1,14 @@
 """Checks that run inside a 2-rank job (started by tests/test_distributed.py through the
 launcher): every collective against NumPy, DDP against one process, no_sync, unused
-parameters, buffers, and DistributedSampler. Each check's result ("ok" or its traceback) on
-every rank is written by rank 0 as JSON to the path in argv[1]."""
+parameters, buffers, DistributedSampler, and Join (tests/join_checks.py). Each check's result
+("ok" or its traceback) on every rank is written by rank 0 as JSON to the path in argv[1]."""
 
 import json
 import sys
 import traceback
 
 import numpy as np
+from join_checks import CHECKS as JOIN_CHECKS
 
 import minigrad
 import minigrad.distributed as dist
@@ -340,6 +341,10 @@ def torchrun_environment(rank, world):
     assert torch.distributed.get_rank() == rank
     assert torch.nn.parallel.DistributedDataParallel is DDP
     assert torch.utils.data.distributed.DistributedSampler is DistributedSampler
+
+
+# Join (uneven inputs): tests/join_checks.py, run in this job too.
+CHECKS.update(JOIN_CHECKS)
 
 
 def main():

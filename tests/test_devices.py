@@ -16,8 +16,25 @@ def test_device_parsing():
         minigrad.device("tpu")
     with pytest.raises(NotImplementedError, match="'mps' device is not implemented"):
         minigrad.zeros(2).to("mps")  # a PyTorch device type minigrad lacks
-    with pytest.raises(ValueError, match="invalid device string"):
-        minigrad.device("cuda:x")
+    for bad in ("cuda:x", "cpu:x", "cuda:01", "cuda:1:2"):
+        with pytest.raises(RuntimeError, match=f"Invalid device string: '{bad}'"):
+            minigrad.device(bad)
+
+
+def test_a_cpu_named_with_an_index_keeps_it_but_tensors_are_on_the_cpu():
+    """As PyTorch: ``device("cpu", 0)`` is ``device(type='cpu', index=0)``, unequal to
+    ``device("cpu")`` and kept through pickling; a tensor asked to go there is on ``cpu``."""
+    import pickle
+
+    named = minigrad.device("cpu", 0)
+    assert repr(named) == "device(type='cpu', index=0)" and str(named) == "cpu:0"
+    assert named.index == 0 and named is minigrad.device("cpu:0") and named != "cpu"
+    assert named != minigrad.device("cpu") and isinstance(named, minigrad.device)
+    assert pickle.loads(pickle.dumps(named)) == named
+    assert minigrad.zeros(2, device=named).device is backend.CPU
+    assert minigrad.zeros(2, device="cpu:0").to(named).device is backend.CPU
+    with pytest.raises(RuntimeError, match="must not be negative"):
+        minigrad.device("cpu", -1)
 
 
 def test_set_default_device_moves_factories_and_layers_but_not_explicit_devices(device):
@@ -433,8 +450,10 @@ def test_cuda_module_functions_on_the_stand_in():
     end.record()
     end.synchronize()
     assert start.elapsed_time(end) >= 0 and end.query()
-    with cuda.stream(cuda.Stream("fakegpu")) as s:
+    s = cuda.Stream("fakegpu")
+    with cuda.stream(s) as entered:  # (PyTorch's StreamContext enters as None)
         s.synchronize()
+    assert entered is None
 
 
 def test_set_device_makes_new_kernels_run_there():

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import pytest
+from join_checks import CHECKS as JOIN_CHECKS
 
 import minigrad
 import minigrad.distributed as dist
@@ -34,6 +35,7 @@ CHECKS = [
     "sync_batch_norm_is_batch_norm_over_the_global_batch",
     "distributed_sampler_covers_the_dataset",
     "torchrun_environment",
+    *JOIN_CHECKS,  # tests/join_checks.py: Join and DDP.join() on uneven inputs
 ]
 
 
@@ -241,7 +243,8 @@ def test_world_of_one_without_a_launcher(tmp_path):
             from minigrad.nn.parallel import DistributedDataParallel
             dist.init_process_group("gloo")
             model = DistributedDataParallel(minigrad.nn.Linear(3, 1))
-            model(minigrad.ones(2, 3)).sum().backward()
+            with model.join():  # one rank: the context just runs
+                model(minigrad.ones(2, 3)).sum().backward()
             t = minigrad.tensor([2.0])
             dist.all_reduce(t, op=dist.ReduceOp.AVG)
             print(dist.get_rank(), dist.get_world_size(), t.item(), model.module.bias.grad.item())

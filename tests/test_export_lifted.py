@@ -388,3 +388,49 @@ def test_layers_that_return_tuples_give_tuples_while_exporting():
     save(program, saved)
     saved.seek(0)
     assert mg.equal(load(saved).module()(x), model(x))
+
+
+def _optional_args_model(lib):
+    class Scaled(lib.nn.Module):
+        def __init__(self):
+            super().__init__()
+            lib.manual_seed(0)
+            self.fc = lib.nn.Linear(4, 3)
+
+        def forward(self, x, scale=None, shift: bool = True):
+            h = self.fc(x)
+            if scale is not None:
+                h = h * scale
+            if shift:
+                h = h + 1
+            return h
+
+    return Scaled()
+
+
+@pytest.mark.parametrize(
+    "args, kwargs", [((), {}), ((2.0,), {}), ((), {"shift": False}), ((None, False), {})]
+)
+def test_non_tensor_inputs_are_specialized_and_defaults_are_not_inputs(args, kwargs):
+    """As PyTorch's export: a number, flag or None given is traced as that value (a constant
+    input the guards check), and a parameter left at its default is no input at all."""
+    runs = {}
+    for lib in (mg, torch):
+        model, x = _optional_args_model(lib), lib.ones(2, 4)
+        ep = lib.export.export(model, (x, *args), kwargs)
+        specs = [
+            (s.kind.name, type(s.arg).__name__, s.arg.name) for s in ep.graph_signature.input_specs
+        ]
+        runs[lib] = (
+            specs,
+            ep.module()(x, *args, **kwargs).detach().numpy(),
+            model(x, *args, **kwargs),
+        )
+    assert runs[mg][0] == runs[torch][0]
+    np.testing.assert_allclose(runs[mg][1], runs[torch][1], rtol=1e-6)
+    np.testing.assert_allclose(runs[mg][1], runs[mg][2].detach().numpy(), rtol=1e-6)
+    if args or kwargs:  # a different value breaks the guard
+        changed = {k: not v for k, v in kwargs.items()}
+        with pytest.raises(AssertionError, match="Guard failed"):
+            ep_mg = mg.export.export(_optional_args_model(mg), (mg.ones(2, 4), *args), kwargs)
+            ep_mg.module()(mg.ones(2, 4), *(3.0 if a == 2.0 else True for a in args), **changed)

@@ -195,13 +195,26 @@ def test_disable_subclass_inside_a_handler():
         assert type(minigrad.exp(logged)) is minigrad.Tensor and not type(logged).calls
 
 
-def test_torch_dispatch_is_refused():
-    with pytest.raises(NotImplementedError, match="no __torch_dispatch__"):
+def test_torch_dispatch_is_refused_when_an_instance_is_made():
+    """The class may be defined (PyG defines ``Index`` at import); every way of making one
+    refuses, naming what is missing."""
 
-        class Dispatching(minigrad.Tensor):
-            @classmethod
-            def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
-                return NotImplemented
+    class Dispatching(minigrad.Tensor):
+        @classmethod
+        def __torch_dispatch__(cls, func, types, args=(), kwargs=None):
+            return NotImplemented
+
+    class Derived(Dispatching):
+        pass
+
+    for make in (
+        lambda: Dispatching([1.0]),
+        lambda: minigrad.ones(2).as_subclass(Derived),
+        lambda: minigrad.Tensor._make_subclass(Dispatching, minigrad.ones(2)),
+        lambda: minigrad.Tensor._make_wrapper_subclass(Dispatching, (2,), dtype=minigrad.float32),
+    ):
+        with pytest.raises(NotImplementedError, match="no __torch_dispatch__"):
+            make()
 
 
 class Diagonal:

@@ -1065,7 +1065,7 @@ def test_a_pytorch_script_runs_unchanged_from_the_command_line(tmp_path):
         timeout=120,
     )
     assert out.returncode == 0, out.stderr
-    assert out.stdout.split() == ["minigrad", "minigrad.nn", "['--epochs',", "'2']"]
+    assert out.stdout.split() == ["torch", "torch.nn", "['--epochs',", "'2']"]  # as imported
 
 
 def test_as_torch_puts_pytorch_back():

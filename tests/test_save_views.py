@@ -1,7 +1,7 @@
 """Saving tensors that share memory saves that memory once, as ``torch.save`` saves a storage
 once: views load sharing memory again (a write to one shows in the others), with their places
-in it and strides (minigrad's ``storage_offset()`` counts from a view's ``_base``, so it is 0
-for them: the places are compared by ``data_ptr``); tied weights stay tied; a saved slice carries its whole memory. Both in minigrad's
+in it (``storage_offset()``, one ``untyped_storage()``) and strides; tied weights stay tied; a
+saved slice carries its whole memory. Both in minigrad's
 own format and when minigrad reads ``torch.save`` files."""
 
 import io
@@ -21,9 +21,14 @@ def _views(lib):
 
 
 def _geometry(ts):
-    """Values, shapes, strides, and each first element's place in the first tensor's memory."""
-    first = ts[0].data_ptr()
-    return [(t.tolist(), tuple(t.shape), t.stride(), t.data_ptr() - first) for t in ts]
+    """Values, shapes, strides, each first element's place in the first tensor's memory and
+    in its storage, and whether that storage is the first tensor's (its size, in bytes)."""
+    first, memory = ts[0].data_ptr(), ts[0].untyped_storage()
+    return [
+        (t.tolist(), tuple(t.shape), t.stride(), t.data_ptr() - first, t.storage_offset())
+        + (t.untyped_storage().data_ptr() == memory.data_ptr(), t.untyped_storage().nbytes())
+        for t in ts
+    ]
 
 
 def _round_trip(lib, obj):
@@ -49,6 +54,29 @@ def test_views_load_sharing_memory_with_their_geometry(writer):
         ts[3].mul_(-1)  # through the transpose: every view sees it
         ts[5].fill_(100)
     assert [t.tolist() for t in loaded] == [t.tolist() for t in theirs]
+
+
+def test_a_view_saved_alone_and_set_windows_report_their_storage_offset():
+    """As PyTorch: a loaded slice, and a tensor ``set_`` to a window of a storage, start at
+    their offset in the whole storage (a view of them adds its own); ``from_numpy`` of a
+    NumPy slice starts its own storage."""
+    got = []
+    for lib in (mg, torch):
+        loaded, _ = _round_trip(lib, lib.arange(10.0)[3:7])
+        base = lib.arange(10.0)
+        window = lib.empty(0).set_(base.untyped_storage(), 3, (2, 2), (1, 2))
+        same = window.untyped_storage().data_ptr() == base.untyped_storage().data_ptr()
+        numpy_slice = lib.from_numpy(__import__("numpy").arange(5.0)[2:])
+        got.append(
+            (
+                loaded.storage_offset(),
+                loaded[1:].storage_offset(),
+                loaded.untyped_storage().nbytes(),
+            )
+            + (window.storage_offset(), window[1].storage_offset(), same)
+            + (numpy_slice.storage_offset(),)
+        )
+    assert got[0] == got[1] == (3, 4, 40, 3, 4, True, 0)
 
 
 def test_tied_weights_stay_tied():

@@ -668,6 +668,29 @@ def test_as_strided_is_a_view_that_writes_through_as_torch():
         overlapping.add_(1)
 
 
+def test_masked_fill_of_an_expanded_tensor_warns_and_fills_the_shared_elements_as_torch():
+    """PyTorch's deprecated behaviour: ``masked_fill_`` (and ``t[mask] = number``) into an
+    expanded tensor warns and fills every element any selected copy shares; writes whose
+    result depends on their order (``t[mask] = values``, ``add_``) still raise."""
+    got = []
+    for lib in (minigrad, torch):
+        row_mask = lib.tensor([True, False, False])
+        grid_mask = lib.tensor([[False, True, False], [False, False, False], [True, True, True]])
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            a = lib.zeros(3).expand(2, 3).masked_fill_(row_mask, lib.tensor(3.0))
+            b = lib.zeros(3, 1).expand(3, 3).masked_fill_(grid_mask, -1)
+            c = lib.zeros(3).expand(2, 3)
+            c[lib.tensor([[True, False, False], [False, False, True]])] = 2.0
+        said = sorted({str(w.message).split(" on expanded")[0] for w in caught})
+        got.append((a.tolist(), b.tolist(), c.tolist(), said))
+    assert got[0] == got[1]
+    assert got[0][3] == ["Use of index_put_", "Use of masked_fill_"]
+    c = minigrad.zeros(3).expand(2, 3)
+    with pytest.raises(RuntimeError, match="single memory location"):
+        c[minigrad.tensor([[True, False, False], [False, False, True]])] = minigrad.tensor([1.0, 2])
+
+
 def test_allocation_failure_is_pytorchs_out_of_memory_error():
     # `except torch.cuda.OutOfMemoryError:` in a batch-size search must catch it
     huge = minigrad.ones(1).expand(2**42)  # a view; copying it needs 16 TiB

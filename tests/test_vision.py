@@ -189,7 +189,7 @@ def test_the_classic_tutorial_runs_with_import_torchvision(tmp_path, capsys):
     minigrad.as_torch.run_path(str(script))
     assert capsys.readouterr().out.split() == [
         "module",
-        "minigrad.vision",
+        "torchvision",  # (under as_torch modules are named as imported, as PyTorch's are)
         "torch.Size([16,",
         "1,",
         "28,",

@@ -8,10 +8,12 @@ import weakref
 from collections import OrderedDict
 
 from .._warnings import warn_user
+from ..autograd import engine, grad_mode
 from ..nn.modules.module import Module
 from ..tensor import Tensor
 from . import arrays, guards
 from .capture import Capture, raw
+from .joint import JointTrace, NotJointError, tensor_leaves
 from .module import OptimizedModule
 from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
 from .symbolic import Sym
@@ -80,8 +82,9 @@ def compile(
     (``.numpy()``, printing, a tensor made from a list or NumPy array inside the step), a
     tensor read that the walk cannot find again (one an iterator hands out), replacing an input
     tensor's data (``x.data = ...``), an input tensor that shares memory with state the
-    function reaches, input tensors that require grad, outputs that still carry an autograd
-    graph (compile the whole step), state that changes on every call (other than optimizers'
+    function reaches, input tensors that require grad in a call whose outputs carry no graph,
+    a graph that a later backward needs but that cannot be captured with it (see below),
+    state that changes on every call (other than optimizers'
     step counters, which are traced as expressions), tensors on a GPU (CUDA-graph replay is
     not implemented). Other host reads become guards: flags, counts and indices (``bool()``,
     ``int()``, ``.tolist()`` of a small integer tensor, the shape of ``x[mask]``) anywhere,
@@ -92,7 +95,16 @@ def compile(
     after each replay. Python numbers from sources the walk cannot see (Python's ``random``,
     the clock, files) are baked in: pass them as arguments.
 
-    Outputs are fresh tensors (copies), detached from autograd.
+    Outputs are fresh tensors (copies), detached from autograd, unless they carry a graph that
+    a backward outside the call needs (``model = compile(model)`` in an eager loop): then the
+    traced call also records that backward (to the parameters and to the inputs that require
+    grad), and replays return outputs attached through one ``CompiledFunctionBackward`` node
+    whose backward replays it (PyTorch's AOTAutograd; see :mod:`minigrad._compile.joint`).
+    That falls back to eager, with the one warning, for a hook set on the graph inside the
+    call, a graph reaching tensors computed before the call other than its arguments, a host
+    read inside the backward; ``create_graph=True`` through a replay gives gradients that
+    cannot be differentiated again (PyTorch's error) and makes the function run eagerly. A
+    module's key leaves out tensors' ``.grad`` and hooks (they act outside its call).
 
     Args:
         fn: the function (or module) to compile; omitted, returns a decorator.
@@ -158,6 +170,9 @@ class CompiledFunction:
         self._counters = ()  # walk positions of the step counters (see symbolic.py)
         self._fast = None
         self._roots = [fn]
+        # a module's call (compile(model), Module.compile): its outputs' backward and the
+        # optimizer step run outside it, so tensors' .grad and hooks are not part of its key
+        self._outside = _module_call(fn)
         if not isinstance(fn, (types.FunctionType, types.MethodType)):
             self._roots.append(getattr(type(fn), "forward", type(fn).__call__))
         functools.update_wrapper(self, fn, updated=())
@@ -189,7 +204,7 @@ class CompiledFunction:
                 return self._replay(fast[1], inputs, fast[3], args, kwargs)
         self._fast = None
         snapshot = guards.Snapshot(roots)
-        state, tensors, slots = guards.signature(roots, self._counters, snapshot)
+        state, tensors, slots = guards.signature(roots, self._counters, snapshot, self._outside)
         state_roots = frozenset(_root_id(raw(t)) for t in tensors)
         if not _apart(inputs, state_roots, ()):
             self._give_up(
@@ -210,10 +225,13 @@ class CompiledFunction:
 
     # -- internals ----------------------------------------------------------------------------
     def _replay(self, program, inputs, slots, args, kwargs):
+        joint = program.joint
+        if joint is not None:
+            joint.before_forward()  # (an earlier call's saved activations are kept aside)
         out = program.replay(inputs, slots)
         if out is not MISS:
             self._failures, self._replayed = 0, True
-            return out
+            return out if joint is None else joint.attach(out, inputs, self)
         self._fast = None
         self._failed("a value read on the host (bool(), .item()) changes between calls")
         if (
@@ -236,7 +254,8 @@ class CompiledFunction:
     def _signature(self, args, kwargs):
         inputs, arg_tokens, others = [], [], []
         _split((args, kwargs), inputs, arg_tokens, others)
-        state, tensors, slots = guards.signature(self._roots + others, self._counters)
+        roots = self._roots + others
+        state, tensors, slots = guards.signature(roots, self._counters, None, self._outside)
         return inputs, (tuple(arg_tokens), guards.modes(), state), tensors, slots
 
     def _give_up(self, reason: str) -> None:
@@ -261,27 +280,36 @@ class CompiledFunction:
                 "through CuPy is not implemented)"
             )
             return self._orig_mod(*args, **kwargs)
-        if any(t.requires_grad for t in inputs):
-            self._give_up("an input tensor requires grad (its .grad would not be replayed)")
-            return self._orig_mod(*args, **kwargs)
         counters = self._counters if all(p in slots for p in self._counters) else ()
         capture = Capture(inputs, [slots[p][:2] for p in counters])
+        joint = None
         with capture:
-            result = self._orig_mod(*args, **kwargs)
+            result = _no_backward(self._orig_mod, args, kwargs, capture.recorder, self._outside)
+            live = grad_mode.is_grad_enabled() and _live(result, inputs)
+            if live and not capture.recorder.poisoned:
+                try:  # its backward, recorded too (see joint.py)
+                    joint = JointTrace(result, inputs, pre_tensors)
+                    joint.record(capture.recorder)
+                except NotJointError as e:
+                    joint = None
+                    capture.recorder.poison(str(e))
+        if joint is None and not live and any(t.requires_grad for t in inputs):
+            self._give_up("an input tensor requires grad (its .grad would not be replayed)")
+            return result
         try:
             _, post_key, post_tensors, post_slots = self._signature(args, kwargs)
             _unstore_syms(capture, post_slots)
             if capture.recorder.poisoned:
                 raise NotReplayableError(capture.recorder.poisoned)
-            spec = output_spec(result, inputs)
-            program = Program(capture, spec, post_tensors, capture.escaped())
+            spec = output_spec(result, inputs, live=joint is not None)
+            program = Program(capture, spec, post_tensors, capture.escaped(), joint)
             program.counters = tuple(zip(counters, capture.counter_fns))
-        except NotReplayableError as e:
+        except (NotReplayableError, NotJointError) as e:
             self._give_up(str(e))
             return result
         if not _apart(inputs, frozenset(), program.written_inputs):
             self._give_up(_ALIASED_WRITE)
-            return build_outputs(spec, inputs)
+            return result if joint is not None else build_outputs(spec, inputs)
         position = {}
         for i, t in enumerate(pre_tensors):
             position.setdefault(id(t), i)
@@ -294,7 +322,7 @@ class CompiledFunction:
                 "so a replay could not tell that a later call reads another one: pass it as an "
                 "argument"
             )
-            return build_outputs(spec, inputs)
+            return result if joint is not None else build_outputs(spec, inputs)
         if post_key == key and program.valid(post_tensors):
             self._traces[key] = program
             if len(self._traces) > _CACHE_SIZE:
@@ -308,6 +336,8 @@ class CompiledFunction:
                 "the Python state it reads changes on every call (state replaced instead of "
                 "updated in place, or a number that changes and is not a step counter)"
             )
+        if joint is not None:  # the traced values are this call's: its backward replays
+            return program.joint.attach(build_outputs(spec, inputs), inputs, self)
         return build_outputs(spec, inputs)
 
 
@@ -339,6 +369,41 @@ def _apart(inputs, state_roots, written) -> bool:
         if id(a) in state_roots:
             return False
     return True
+
+
+def _module_call(fn) -> bool:
+    """Whether ``fn`` is a module or its ``_call_impl`` (as ``Module.compile`` compiles)."""
+    if isinstance(fn, types.MethodType):
+        return isinstance(fn.__self__, Module) and fn.__func__ is Module._call_impl
+    return isinstance(fn, Module)
+
+
+def _no_backward(fn, args, kwargs, rec, outside: bool):
+    """``fn(*args, **kwargs)``; with ``outside`` (a module's call, keyed without .grad and
+    hooks), a backward run inside it ends the capture: its hooks could read state the key
+    left out."""
+    if not outside:
+        return fn(*args, **kwargs)
+    run = engine._run
+
+    def watched(*a, **k):
+        rec.poison("it runs a backward inside a compiled module's forward")
+        return run(*a, **k)
+
+    engine._run = watched
+    try:
+        return fn(*args, **kwargs)
+    finally:
+        engine._run = run
+
+
+def _live(result, inputs) -> bool:
+    """Whether ``result`` holds a tensor whose graph a later backward may need."""
+    for t in tensor_leaves(result, inputs):
+        fn = t.grad_fn
+        if fn is not None and not fn._released:
+            return True
+    return False
 
 
 def _split(obj, inputs, tokens, others) -> None:

@@ -76,7 +76,11 @@ class Snapshot:
                 if type(c[k]) not in _NUMBERS:
                     return False
             for t, a, g, rg in self.tensors:
-                if t._data is not a or t._grad is not g or t._requires_grad is not rg:
+                if (
+                    t._data is not a
+                    or t._requires_grad is not rg
+                    or (t._grad is not g and g is not ANY)
+                ):
                     return False
         except (KeyError, IndexError, ValueError):
             return False
@@ -85,9 +89,11 @@ class Snapshot:
 
 class _Walk:
     __slots__ = ("tokens", "tensors", "seen", "slots", "counter_maps", "snap", "counters")
+    __slots__ += ("outside",)
 
-    def __init__(self, snap=None, counters=()):
+    def __init__(self, snap=None, counters=(), outside=False):
         self.tokens, self.tensors, self.seen = [], [], {}
+        self.outside = outside  # tensors' .grad and hooks are left out (see signature)
         self.slots = {}  # token position -> (mapping, key) of each number (counter candidates)
         self.counter_maps = set()  # ids of optimizers' per-parameter state dicts
         self.snap, self.counters = snap, frozenset(counters)
@@ -108,6 +114,10 @@ class _Walk:
             d = obj._data
             tokens.append(("T", d.shape, d.dtype, obj.device.type, obj._requires_grad))
             self.tensors.append(obj)
+            if self.outside:
+                if self.snap is not None:
+                    self.snap.tensors.append((obj, d, ANY, obj._requires_grad))
+                return
             if self.snap is not None:
                 self.snap.tensors.append((obj, d, obj._grad, obj._requires_grad))
                 self.snap.attrs.append((obj, "_hooks", obj._hooks))
@@ -245,18 +255,23 @@ def modes() -> tuple:
     return (g.enabled, g.inference, a.enabled, get_default_dtype(), base.interposer, base.tracer)
 
 
+ANY = object()  # a snapshot's .grad entry that any value matches (a compiled module's call)
 _NUMBERS = (int, float)
 _COUNTABLE = frozenset((int, float, Sym))
 COUNTER = ("counter",)  # the token of a counter position in a key
 
 
-def signature(roots, counters=(), snap: Snapshot | None = None) -> tuple[tuple, list, dict]:
+def signature(
+    roots, counters=(), snap: Snapshot | None = None, outside: bool = False
+) -> tuple[tuple, list, dict]:
     """``(key, tensors, slots)`` of the state reachable from ``roots`` (see the module
     docstring); the tokens at the positions ``counters`` are masked (see :mod:`.symbolic`).
     ``slots`` maps the position of each number kept in a dict to ``(dict, key)``, plus
     ``True`` where the dict is an optimizer's per-parameter state. With ``snap``, also fills
-    that :class:`Snapshot` of the same state."""
-    walk = _Walk(snap, counters)
+    that :class:`Snapshot` of the same state. ``outside``: a compiled module's call, whose
+    tensors' ``.grad`` and hooks are used by the backward and optimizer step outside it (a
+    ``.grad`` its forward reads is not found in the walk: such a trace does not replay)."""
+    walk = _Walk(snap, counters, outside)
     for r in roots:
         walk.visit(r)
     tokens = walk.tokens

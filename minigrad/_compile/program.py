@@ -9,8 +9,9 @@ import numpy as np
 from ..autograd.graph import version_counter
 from ..tensor import Tensor
 from .capture import Capture, raw
+from .joint import Joint, saved_roots
 from .plan import plan, remap
-from .recorder import root
+from .recorder import _arrays_in, root
 from .symbolic import Sym, contains, evaluate
 
 _UNDO_BYTES = 1 << 20  # state a replay may save to undo its writes when a guard fails
@@ -29,7 +30,7 @@ class Program:
     trace made), checks each guard, and returns fresh copies of the outputs.
     """
 
-    def __init__(self, capture: Capture, outputs, visible_tensors, escaped=()):
+    def __init__(self, capture: Capture, outputs, visible_tensors, escaped=(), joint=None):
         rec = capture.recorder
         self.input_dests = [np.ndarray.view(b, np.ndarray) for b in capture.input_bufs]
         self.env = rec.env
@@ -44,6 +45,10 @@ class Program:
         for leaf in _leaves(outputs):
             if leaf[0] == "T":
                 visible.add(id(root(leaf[1])))
+        state_visible = set(visible)  # what a guard that fails must put back
+        if joint is not None:  # the saved activations and the gradients' arrays stay apart
+            saved = saved_roots(rec, joint, capture.input_bufs)
+            visible |= saved | joint.roots()
         instrs = _needed(rec, visible)
         # inputs written in place (a running mean passed as an argument): copied back into
         # the caller's tensors at the end of each replay, as the eager call writes them
@@ -55,7 +60,20 @@ class Program:
         self.bumps = tuple((i, d) for i, d in enumerate(capture.versions) if d)
         candidates = {r: rec.known[r] for r in rec.produced if r not in visible}
         moved = plan(instrs, {r: a for r, a in candidates.items() if a.nbytes})
-        self.segments, self.undo = _segments(instrs, visible, moved, rec.env, rec.errstates)
+        self.joint = None  # the backward part (joint.Joint) of a call traced with its backward
+        if joint is not None:
+            backward = {id(ins) for ins in rec.instrs[joint.start : joint.end]}
+            tail = [ins for ins in instrs if id(ins) in backward]
+            instrs = [ins for ins in instrs if id(ins) not in backward]
+            calls = [_callable(ins, moved, rec.env) for ins in tail]
+            reads = {id(root(a)) for ins in tail for a in _arrays_in((ins[2], ins[3]), [])}
+            arrays = {id(root(d)): root(d) for ins in rec.instrs[: joint.start] if ins[0] != "guard"
+                      for d in ins[4]}  # fmt: skip
+            arrays.update((id(root(b)), root(b)) for b in capture.input_bufs)
+            kept = [np.ndarray.view(arrays[r], np.ndarray) for r in saved]
+            out_roots = [id(root(leaf[1])) for leaf in _leaves(outputs) if leaf[0] == "T"]
+            self.joint = Joint(joint, calls, kept, reads, capture, out_roots)
+        self.segments, self.undo = _segments(instrs, state_visible, moved, rec.env, rec.errstates)
         # A replay that stops at a guard puts the generators back, so the eager call that
         # follows draws what it would have drawn, and the state it changed (batch norm's
         # running statistics before cross_entropy's target check) in ``self.undo``.
@@ -238,19 +256,22 @@ def _leaves(spec):
 _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 
 
-def output_spec(result, inputs):
+def output_spec(result, inputs, live=False):
     """How to rebuild ``result`` after a replay: tensors become ("T", array, device) (copied on
-    each call), the inputs ("in", i), Python scalars stay, named tuples keep their class. Raises :class:`NotReplayableError`."""
+    each call), the inputs ("in", i), Python scalars stay, named tuples keep their class
+    (``live``: tensors may carry a graph, captured with its backward). Raises
+    :class:`NotReplayableError`."""
     cls = type(result)
     if cls in (tuple, list):
-        return (cls.__name__, tuple(output_spec(r, inputs) for r in result))
+        return (cls.__name__, tuple(output_spec(r, inputs, live) for r in result))
     if isinstance(result, tuple) and hasattr(cls, "_fields"):  # values, indices = x.max(0)
-        return ("named", tuple(output_spec(r, inputs) for r in result), cls)
+        return ("named", tuple(output_spec(r, inputs, live) for r in result), cls)
     if cls is dict:
-        return ("dict", tuple(result), tuple(output_spec(v, inputs) for v in result.values()))
+        values = tuple(output_spec(v, inputs, live) for v in result.values())
+        return ("dict", tuple(result), values)
     if isinstance(result, Tensor):
         fn = result.grad_fn
-        if fn is not None and not fn._released:
+        if fn is not None and not fn._released and not live:
             raise NotReplayableError(
                 "it returns a tensor whose autograd graph is still alive (a backward outside "
                 "the compiled function is not captured: compile the whole step)"

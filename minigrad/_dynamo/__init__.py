@@ -1,8 +1,29 @@
 """``torch._dynamo``: the names libraries import from it to recognise what ``torch.compile``
 returned. ``OptimizedModule`` is :func:`minigrad.compile`'s module wrapper (``_orig_mod`` is
-the module it wraps); minigrad's compiler is not TorchDynamo, and the rest (``config``,
-``mark_dynamic``, ``explain``, ...) is not here."""
+the module it wraps); ``assume_constant_result``, ``allow_in_graph`` and
+``mark_static_address`` mark functions and tensors as PyTorch's do (tracing hints, nothing in
+eager code). minigrad's compiler is not TorchDynamo, and the rest
+(``config``, ``mark_dynamic``, ``explain``, ...) is not here."""
 
 from .._compile.module import OptimizedModule
+from ..compiler import allow_in_graph
+from . import eval_frame
 
-__all__ = ["OptimizedModule"]
+__all__ = ["OptimizedModule", "allow_in_graph", "assume_constant_result", "mark_static_address"]
+
+
+def assume_constant_result(fn):
+    """Mark ``fn`` as returning a constant for tracing (``fn._dynamo_marked_constant``);
+    returns ``fn`` itself, unchanged in eager code."""
+    fn._dynamo_marked_constant = True
+    return fn
+
+
+def mark_static_address(t, guard: bool = False) -> None:
+    """Mark tensor ``t``'s storage as fixed across compiled calls (a hint for CUDA graphs,
+    recorded as PyTorch records it: ``t._dynamo_static_input_type``)."""
+    from ..tensor import Tensor
+
+    if not isinstance(t, Tensor):
+        raise TypeError(f"mark_static_address expects a tensor but received {type(t)}")
+    t._dynamo_static_input_type = "guarded" if guard else "unguarded"

@@ -76,13 +76,14 @@ class _Staged:
         version_counter(t).value += 1
 
 
-def _run(pg: ProcessGroup, requests, finish, what: str, async_op: bool):
+def _run(pg: ProcessGroup, requests, finish, what: str, async_op: bool, outputs=None):
     def wait(timeout=None):
         pg._mpi.wait(requests, what, timeout)
         finish()
 
     if async_op:
-        return Work(wait, what, test=lambda: pg._mpi.MPI.Request.Testall(requests))
+        test = lambda: pg._mpi.MPI.Request.Testall(requests)  # noqa: E731
+        return Work(wait, what, test=test, outputs=outputs)
     wait()
     return None
 
@@ -125,7 +126,8 @@ def all_reduce(tensor: Tensor, op=ReduceOp.SUM, group=None, async_op: bool = Fal
     op = _reduce_op(op, what)
     _check_avg(tensor, op, what)
     if _use_nccl(pg, [tensor], what):
-        return _nccl_call(pg, "all_reduce", what, async_op, tensor, op)
+        wait = _nccl_comm(pg, tensor.device).all_reduce(tensor, op)
+        return _finish_or_work(wait, what, async_op, [tensor])
     staged = _Staged(tensor, reduce=True)
 
     def finish():
@@ -133,7 +135,7 @@ def all_reduce(tensor: Tensor, op=ReduceOp.SUM, group=None, async_op: bool = Fal
             staged.buf /= pg.size()
         staged.write_back()
 
-    return _run(pg, pg._mpi.allreduce(staged.buf, op), finish, what, async_op)
+    return _run(pg, pg._mpi.allreduce(staged.buf, op), finish, what, async_op, [tensor])
 
 
 def broadcast(tensor: Tensor, src: int = 0, group=None, async_op: bool = False, group_src=None):
@@ -245,6 +247,53 @@ def reduce_scatter_tensor(output, input, op=ReduceOp.SUM, group=None, async_op: 
 
     requests = pg._mpi.reduce_scatter_block(send.buf, recv.buf, op)
     return _run(pg, requests, finish, what, async_op)
+
+
+def all_to_all_single(
+    output, input, output_split_sizes=None, input_split_sizes=None, group=None,
+    async_op: bool = False,
+):  # fmt: skip
+    """Split ``input`` along dim 0 (into ``input_split_sizes`` rows, or world-size equal
+    parts), send part r to rank r, and concatenate what each rank sent this one, in rank
+    order, into ``output``. Runs as all-gathers (of the split sizes, then of the inputs padded
+    to the longest), so it moves world-size times the data of an MPI all-to-all."""
+    what = "all_to_all_single"
+    pg = _group(group, what)
+    _check_tensor(output, what, "output")
+    _check_tensor(input, what, "input")
+    n, me = pg.size(), pg.rank()
+    rows = input.shape[0] if input.ndim else 1
+    if input_split_sizes is None:
+        if rows % n:
+            raise ValueError(f"{what}: input's {rows} rows do not split into {n} equal parts")
+        input_split_sizes = [rows // n] * n
+    splits = [int(k) for k in input_split_sizes]
+    if len(splits) != n or sum(splits) != rows:
+        raise ValueError(
+            f"{what}: input_split_sizes {splits} must have one size per rank ({n}) summing to "
+            f"input's {rows} rows"
+        )
+    everyone = [None] * n
+    all_gather_object(everyone, (splits, rows), group=group)
+    longest = max(r for _, r in everyone)
+    padded = input.new_zeros((longest, *input.shape[1:]))
+    padded[:rows] = input
+    gathered = _empty_like_stack(padded, n)
+    all_gather_into_tensor(gathered, padded, group=group)
+    received = [sizes[me] for sizes, _ in everyone]
+    if output_split_sizes is not None and [int(k) for k in output_split_sizes] != received:
+        raise ValueError(
+            f"{what}: output_split_sizes {list(output_split_sizes)} but the ranks send "
+            f"{received} rows"
+        )
+    if output.shape[0] != sum(received):
+        raise ValueError(f"{what}: output has {output.shape[0]} rows; {sum(received)} arrive")
+    pieces = []
+    for r, (sizes, _) in enumerate(everyone):
+        start = sum(sizes[:me])
+        pieces.append(gathered._data[r][start : start + sizes[me]])
+    _write(output, output.device.xp.concatenate(pieces, 0) if pieces else output._data)
+    return _finish_or_work(lambda timeout=None: None, what, async_op)
 
 
 def gather(tensor: Tensor, gather_list=None, dst: int = 0, group=None, async_op: bool = False):
@@ -393,9 +442,9 @@ def _write(t: Tensor, values) -> None:
     version_counter(t).value += 1
 
 
-def _finish_or_work(wait, what: str, async_op: bool):
+def _finish_or_work(wait, what: str, async_op: bool, outputs=None):
     if async_op:
-        return Work(wait, what)
+        return Work(wait, what, outputs=outputs)
     wait()
     return None
 

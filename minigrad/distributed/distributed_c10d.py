@@ -103,8 +103,9 @@ class Work:
         >>> work.wait()
     """
 
-    def __init__(self, wait, what: str, test=None):
+    def __init__(self, wait, what: str, test=None, outputs=None):
         self._wait, self._what, self._done, self._test = wait, what, False, test
+        self._outputs = outputs
 
     def wait(self, timeout=None) -> bool:
         """Block until the operation finished and its result is in the output tensors."""
@@ -122,6 +123,12 @@ class Work:
 
     def is_success(self) -> bool:
         return self._done
+
+    def result(self) -> list:
+        """The operation's output tensors (their values are final once :meth:`wait` returned)."""
+        if self._outputs is None:
+            raise NotImplementedError(f"Work.result() for {self._what} (all_reduce has it)")
+        return list(self._outputs)
 
     def __repr__(self) -> str:
         return f"Work({self._what}, completed={self._done})"
@@ -318,6 +325,11 @@ def get_default_group() -> ProcessGroup:
     return _group(None, "get_default_group")
 
 
+def get_process_group_ranks(group: ProcessGroup | None) -> list:
+    """The global ranks of ``group``: every rank (minigrad's one group is the world)."""
+    return list(range(_group(group, "get_process_group_ranks").size()))
+
+
 def new_group(ranks=None, timeout=None, backend=None, pg_options=None, **kwargs):
     """Only the whole world is a group in minigrad: ``new_group()`` (all ranks) returns it."""
     pg = _group(None, "new_group")
@@ -332,6 +344,7 @@ from .collectives import (  # noqa: E402
     all_gather_into_tensor,
     all_gather_object,
     all_reduce,
+    all_to_all_single,
     barrier,
     broadcast,
     broadcast_object_list,
@@ -358,6 +371,7 @@ __all__ = [
     "all_gather_into_tensor",
     "all_gather_object",
     "all_reduce",
+    "all_to_all_single",
     "barrier",
     "broadcast",
     "broadcast_object_list",
@@ -365,6 +379,7 @@ __all__ = [
     "destroy_process_group",
     "gather",
     "get_backend",
+    "get_process_group_ranks",
     "get_rank",
     "get_world_size",
     "group",

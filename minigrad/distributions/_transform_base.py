@@ -9,13 +9,7 @@ import weakref
 from .. import creation
 from ..ops._size import Size
 from . import constraints
-
-
-def _sum_rightmost(value, dim: int):
-    """``value`` summed over its rightmost ``dim`` dims (unchanged for ``dim <= 0``)."""
-    if dim <= 0:
-        return value
-    return value.reshape(tuple(value.shape[: value.dim() - dim]) + (-1,)).sum(-1)
+from .utils import _sum_rightmost
 
 
 def _broadcast_shape(*shapes) -> Size:

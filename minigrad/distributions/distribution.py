@@ -24,11 +24,12 @@ class Distribution:
     has_enumerate_support = False
     arg_constraints: dict = {}
     support = None
-    _validate_default = True
+    _validate_args = __debug__  # PyTorch's class default, which pyro's settings read and set
 
     def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
         self._batch_shape, self._event_shape = Size(batch_shape), Size(event_shape)
-        self._validate_args = self._validate_default if validate_args is None else validate_args
+        if validate_args is not None:
+            self._validate_args = validate_args
         if self._validate_args:
             self._check_parameters()
 
@@ -37,7 +38,7 @@ class Distribution:
         """Turn argument validation on or off for every distribution made afterwards."""
         if value not in (True, False):
             raise ValueError("set_default_validate_args expects a bool")
-        Distribution._validate_default = value
+        Distribution._validate_args = value
 
     @property
     def batch_shape(self) -> Size:
@@ -97,6 +98,17 @@ class Distribution:
             f"{type(self).__name__}.expand is not implemented: cannot broadcast it to batch "
             f"shape {tuple(batch_shape)}"
         )
+
+    def _get_checked_instance(self, cls, _instance=None):
+        """``_instance``, or a blank instance of this distribution's class for ``cls.expand``
+        to fill in (PyTorch's helper, which subclasses' ``expand`` call, as zuko's do); a
+        subclass of ``cls`` with its own ``__init__`` must define its own ``expand``."""
+        if _instance is None and type(self).__init__ != cls.__init__:
+            raise NotImplementedError(
+                f"Subclass {type(self).__name__} of {cls.__name__} that defines a custom "
+                "__init__ method must also define a custom .expand() method."
+            )
+        return type(self).__new__(type(self)) if _instance is None else _instance
 
     def _expanded(self, batch_shape, _instance=None, **parameters):
         """The common body of ``expand``: a new instance of this family (or ``_instance``, a

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .distribution import Distribution
+from .utils import _sum_rightmost
 
 
 class Independent(Distribution):
@@ -69,7 +70,3 @@ class Independent(Distribution):
 
     def __repr__(self) -> str:
         return f"Independent({self.base_dist!r}, {self.reinterpreted_batch_ndims})"
-
-
-def _sum_rightmost(value, dims: int):
-    return value.sum(tuple(range(-dims, 0))) if dims else value

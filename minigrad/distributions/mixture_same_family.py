@@ -4,6 +4,7 @@ distribution (a Gaussian mixture is ``MixtureSameFamily(Categorical(w), Normal(m
 from __future__ import annotations
 
 from ..autograd import grad_mode
+from . import constraints
 from .categorical import Categorical
 from .distribution import Distribution
 
@@ -89,7 +90,7 @@ class MixtureSameFamily(Distribution):
 
     @property
     def support(self):
-        return self._component_distribution.support
+        return constraints.MixtureSameFamilyConstraint(self._component_distribution.support)
 
     def _per_component(self, weights):
         """Mixture weights (..., K) shaped to broadcast against component values

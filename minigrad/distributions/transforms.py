@@ -25,6 +25,7 @@ from ._transform_base import (
     ReshapeTransform,
     Transform,
     _broadcast_shape,
+    _InverseTransform,  # noqa: F401 - PyTorch's private name, which zuko renames
     _sum_rightmost,
     identity_transform,
 )

@@ -83,3 +83,48 @@ def one_matrix(covariance_matrix, precision_matrix, scale_tril):
             "Exactly one of covariance_matrix or precision_matrix or scale_tril may be specified."
         )
     return given[0]
+
+
+euler_constant = 0.5772156649015329  # Euler–Mascheroni constant (torch.distributions.utils)
+
+
+def _sum_rightmost(value, dim: int):
+    """``value`` summed over its rightmost ``dim`` dims (unchanged for ``dim <= 0``)."""
+    if dim <= 0:
+        return value
+    return value.reshape(tuple(value.shape[: value.dim() - dim]) + (-1,)).sum(-1)
+
+
+def _standard_normal(shape, dtype, device):
+    """Standard normal draws of ``shape`` (PyTorch's helper: ``empty(shape).normal_()``)."""
+    return creation.empty(shape, dtype=dtype, device=device).normal_()
+
+
+def _tril_mask(n: int, diag: int, device):
+    arange = creation.arange(n, device=device)
+    return arange < arange.view(-1, 1) + (diag + 1)
+
+
+def tril_matrix_to_vec(mat, diag: int = 0):
+    """The lower-triangular elements (below diagonal ``diag``) of a (batch of) D×D matrix, in
+    row order."""
+    n = mat.shape[-1]
+    if diag < -n or diag >= n:
+        raise ValueError(f"diag ({diag}) provided is outside [{-n}, {n - 1}].")
+    return mat[..., _tril_mask(n, diag, mat.device)]
+
+
+def vec_to_tril_matrix(vec, diag: int = 0):
+    """The D×D lower-triangular matrix (below diagonal ``diag``) whose elements, in row order,
+    are ``vec``'s last dimension (the inverse of :func:`tril_matrix_to_vec`)."""
+    k = vec.shape[-1]
+    n = (-(1 + 2 * diag) + ((1 + 2 * diag) ** 2 + 8 * k + 4 * abs(diag) * (diag + 1)) ** 0.5) / 2
+    if round(n) - n > finfo(vec.dtype).eps:
+        raise ValueError(
+            f"The size of last dimension is {k} which cannot be expressed as "
+            "the lower triangular part of a square D x D matrix."
+        )
+    n = round(n)
+    mat = vec.new_zeros(tuple(vec.shape[:-1]) + (n, n))
+    mat[..., _tril_mask(n, diag, vec.device)] = vec
+    return mat

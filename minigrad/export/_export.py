@@ -77,9 +77,21 @@ def _where(exc: BaseException) -> str:
     return f"{f.filename}:{f.lineno} in {f.name}: {f.line}"
 
 
-def _trace(mod: Module, constants: dict):
+def _specialized(mod: Module, args: tuple, kwargs: dict) -> tuple[dict, set[str]]:
+    """forward's non-tensor inputs, which PyTorch's export specializes: those given (numbers,
+    flags, strings, None) and the defaults of those not given, and the names given."""
+    bound = inspect.signature(mod.forward).bind(*args, **kwargs)
+    given = set(bound.arguments)
+    bound.apply_defaults()
+    constant = (type(None), bool, int, float, str)  # (*args and **kwargs bind a tuple, a dict)
+    fixed = {name: v for name, v in bound.arguments.items() if isinstance(v, constant)}
+    return fixed, given
+
+
+def _trace(mod: Module, constants: dict, args: tuple, kwargs: dict):
+    fixed, given = _specialized(mod, args, kwargs)
     try:
-        return ExportTracer(constants).trace(mod)
+        return ExportTracer(constants, given).trace(mod, concrete_args=fixed)
     except TraceError as exc:
         if type(mod).__module__.startswith("minigrad.nn."):
             raise NotImplementedError(
@@ -218,7 +230,9 @@ def export(
     _check_dynamic_shapes(dynamic_shapes, names)
     constants: dict = {}
     with _buffers_kept(mod), fx_traceback.recording(strict):
-        gm, lifter, out_spec = lift_program(mod, _trace(mod, constants), constants)
+        gm, lifter, out_spec = lift_program(
+            mod, _trace(mod, constants, args, kwargs or {}), constants
+        )
         examples = {**dict(zip(names, args)), **(kwargs or {})}
         signature = _signature(lifter, gm.graph, examples)
         state = _parameters_then_buffers(mod)

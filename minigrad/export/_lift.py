@@ -67,9 +67,21 @@ class ExportTracer(Tracer):
     :class:`StateProxy` s: what the traced code does to them, in place included
     (``self.count.add_(1)``), is recorded rather than run, while their shapes are numbers."""
 
-    def __init__(self, constants: dict):
+    def __init__(self, constants: dict, given: set[str] | None = None):
         super().__init__()
         self.constants = constants
+        self.given = given  # forward's inputs the export was given (None: fx's concrete_args)
+
+    def _concrete(self, param, value):
+        """A non-tensor input specialized as PyTorch's export does: a value the export was
+        given is a placeholder the graph ignores (the program's guards check it), one left at
+        its default is no input at all; either way tracing uses the value. (Layers traced on
+        their own keep fx's checked placeholders.)"""
+        if self.given is None:
+            return super()._concrete(param, value)
+        if param.name in self.given:
+            self.create_proxy("placeholder", param.name, (), {}, name=param.name)
+        return value
 
     def create_node(self, kind, target, args, kwargs, name=None, type_expr=None):
         """A node as minigrad.fx records it, with fx.traceback.annotate's pairs (strict)."""

@@ -53,6 +53,15 @@ def _identity_decorator(fn=None, **kwargs):
 ignore = unused = export = _identity_decorator
 
 
+def _overload(func):
+    """``torch.jit._overload``: TorchScript records the declaration; here it is returned as is
+    and the later definition of the same name replaces it (as ``typing.overload``'s)."""
+    return func
+
+
+_overload_method = _overload
+
+
 def annotate(the_type, the_value):
     """``the_value`` itself: the annotation only guides the TorchScript compiler."""
     return the_value

@@ -4,7 +4,7 @@ Needs the ``onnx`` package (``pip install 'minigrad[onnx]'``; add ``onnxruntime`
 exported model). See :func:`export`.
 """
 
-from ._export import TrainingMode, export
+from ._export import TrainingMode, export, is_in_onnx_export
 from ._ops import CONVERTERS as _CONVERTERS
 
 
@@ -13,4 +13,4 @@ def is_supported(op_name: str) -> bool:
     return op_name in _CONVERTERS
 
 
-__all__ = ["TrainingMode", "export", "is_supported"]
+__all__ = ["TrainingMode", "export", "is_in_onnx_export", "is_supported"]

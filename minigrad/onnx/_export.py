@@ -83,9 +83,23 @@ def export(
         raise NotImplementedError("onnx.export: export_params=False is not supported")
     if keep_initializers_as_inputs:
         raise NotImplementedError("onnx.export: keep_initializers_as_inputs=True is not supported")
-    with _training_mode(model, TrainingMode.EVAL if training is None else training):
-        return _export(onnx, model, args, f, input_names, output_names, dynamic_axes,
-                       opset_version, verbose)  # fmt: skip
+    global _exporting
+    _exporting, before = True, _exporting
+    try:
+        with _training_mode(model, TrainingMode.EVAL if training is None else training):
+            return _export(onnx, model, args, f, input_names, output_names, dynamic_axes,
+                           opset_version, verbose)  # fmt: skip
+    finally:
+        _exporting = before
+
+
+_exporting = False  # while export traces the model (is_in_onnx_export)
+
+
+def is_in_onnx_export() -> bool:
+    """Whether :func:`export` is tracing a model now (``torch.onnx.is_in_onnx_export``):
+    libraries take an export-friendly path in their forward then (PyG does)."""
+    return _exporting
 
 
 class TrainingMode(enum.IntEnum):

@@ -261,9 +261,14 @@ __all__ = [name for name in dir() if not name.startswith("_")]
 
 def __getattr__(name: str):
     """``minigrad.ops.<namespace>``: the custom ops ``minigrad.library`` registered there (as
-    ``torch.ops.mylib.foo``); consulted only for names this package does not define."""
+    ``torch.ops.mylib.foo``), and ``aten``; consulted only for names this package does not
+    define."""
     import sys
 
+    if name == "aten":  # PyTorch's operators by name (minigrad.library._aten)
+        from ..library._aten import aten
+
+        return aten
     library = sys.modules.get("minigrad.library")  # no upward import: None until it is loaded
     found = library.namespace(name) if library and not name.startswith("_") else None
     if found is None:

@@ -301,13 +301,18 @@ def reshape(input, *sizes, shape=None):
     return Reshape(shape)(input)
 
 
-def view(input, *shape, size=None):
+def view(input, *shape, size=None, dtype=None):
     """``input`` with a new shape, sharing its memory; raises (as PyTorch) when the layout
-    does not allow a view (``t().view(-1)``): use :func:`reshape` there.
+    does not allow a view (``t().view(-1)``): use :func:`reshape` there. ``view(dtype)`` (or
+    ``view(dtype=...)``) reads the same bytes as another dtype.
 
     Example:
         >>> minigrad.zeros(2, 3).view(3, 2).shape   # (3, 2)
     """
+    if dtype is not None:
+        if shape or size is not None:
+            raise TypeError("view(): pass either a shape or dtype=, not both")
+        return _view_as_dtype(input, dtypes.to_dtype(dtype))
     if len(shape) == 1 and isinstance(shape[0], (dtypes.dtype, type, np.dtype)):
         return _view_as_dtype(input, dtypes.to_dtype(shape[0]))
     shape = sized_by_keyword(shape, size, "view", "size")

@@ -301,6 +301,22 @@ def _dict_keys(kind, context):
     return context[1] if kind is defaultdict else context
 
 
+def _dict_flatten(d: dict) -> tuple[list, list]:
+    """A dict's values and, as the context, its keys (PyTorch's flatten function for dicts,
+    which libraries reuse for dict-like classes)."""
+    return list(d.values()), list(d.keys())
+
+
+def _dict_unflatten(values, context) -> dict:
+    return dict(zip(context, values))
+
+
+def _dict_flatten_with_keys(d: dict) -> tuple[list, list]:
+    """:func:`_dict_flatten` with each value paired with its :class:`MappingKey`."""
+    values, context = _dict_flatten(d)
+    return [(MappingKey(k), v) for k, v in zip(context, values)], context
+
+
 def treespec_leaf() -> TreeSpec:
     """The spec of one leaf."""
     return LeafSpec()

@@ -10,6 +10,9 @@ from ._flex_mask import eval_mask_mod, mod_arity, noop_mask
 
 __all__ = ["BlockMask", "create_block_mask"]
 
+#: The block size of a block mask when none is given (PyTorch's, which libraries import).
+_DEFAULT_SPARSE_BLOCK_SIZE = 128
+
 
 def _blocks(dense: Tensor, bq: int, bkv: int):
     """(any, all) over the (bq, bkv) tiles of a (B, H, Q, KV) bool mask padded with False."""
@@ -46,7 +49,7 @@ def create_block_mask(
     Q_LEN: int,  # noqa: N803
     KV_LEN: int,  # noqa: N803
     device=None,
-    BLOCK_SIZE: int | tuple[int, int] = 128,  # noqa: N803
+    BLOCK_SIZE: int | tuple[int, int] = _DEFAULT_SPARSE_BLOCK_SIZE,  # noqa: N803
     _compile: bool = False,
     separate_full_blocks: bool = True,
     compute_dq_write_order: bool = False,
@@ -111,7 +114,7 @@ class BlockMask:
         q_indices,
         full_q_num_blocks,
         full_q_indices,
-        BLOCK_SIZE=(128, 128),  # noqa: N803 - PyTorch's name
+        BLOCK_SIZE=(_DEFAULT_SPARSE_BLOCK_SIZE, _DEFAULT_SPARSE_BLOCK_SIZE),  # noqa: N803 - PyTorch's name
         mask_mod=noop_mask,
         **_kernel_orders,
     ):
@@ -135,7 +138,7 @@ class BlockMask:
         kv_indices,
         full_kv_num_blocks=None,
         full_kv_indices=None,
-        BLOCK_SIZE=128,  # noqa: N803 - PyTorch's name
+        BLOCK_SIZE=_DEFAULT_SPARSE_BLOCK_SIZE,  # noqa: N803 - PyTorch's name
         mask_mod=None,
         seq_lengths=None,
         compute_q_blocks: bool = True,

@@ -32,7 +32,7 @@ from ...ops import cat
 from ...ops.nn import softmax
 from ...tensor import Tensor
 from ..functional.attention import scaled_dot_product_attention
-from ._block_mask import BlockMask, create_block_mask
+from ._block_mask import _DEFAULT_SPARSE_BLOCK_SIZE, BlockMask, create_block_mask
 from ._flex_mask import (
     _expand,
     _mask_mod_signature,
@@ -57,7 +57,7 @@ __all__ = [
     "and_masks",
     "noop_mask",
 ]
-_ = (_mask_mod_signature, _score_mod_signature)  # re-exported for annotations, as PyTorch
+_ = (_mask_mod_signature, _score_mod_signature, _DEFAULT_SPARSE_BLOCK_SIZE)  # as PyTorch has
 
 
 #: The dense path (a score_mod, or the lse asked for) runs over chunks of queries, each

@@ -213,10 +213,12 @@ class ModuleDict(Module):
         return self._modules.values()
 
     def update(self, modules: Mapping | Iterable) -> None:
-        """Add (or replace) modules from a mapping or an iterable of ``(key, module)`` pairs."""
-        pairs = modules.items() if isinstance(modules, Mapping) else modules
+        """Add (or replace) modules from a mapping (another ModuleDict too) or an iterable
+        of ``(key, module)`` pairs."""
+        mapping = isinstance(modules, (Mapping, ModuleDict))
+        pairs = modules.items() if mapping else modules
         for j, pair in enumerate(pairs):
-            if isinstance(modules, Mapping):
+            if mapping:
                 key, module = pair
             elif not isinstance(pair, (tuple, list)) or len(pair) != 2:
                 raise ValueError(

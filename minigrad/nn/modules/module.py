@@ -25,6 +25,7 @@ from ._hooks import (  # noqa: F401 - PyTorch's names in torch.nn.modules.module
     register_module_parameter_registration_hook,
 )
 from ._hooks import global_call_hooks as _GLOBAL_CALL_HOOKS  # never rebound: one dict
+from ._module_state import _EXTRA_STATE as _EXTRA_STATE_KEY_SUFFIX  # noqa: F401 - PyTorch's name
 from ._module_state import StateMixin, _IncompatibleKeys  # noqa: F401 - re-exported
 
 

@@ -70,7 +70,7 @@ class DistributedDataParallel(Module):
             compatibility; they do not change the result.
 
     Use :meth:`no_sync` to accumulate gradients locally over several micro-batches and reduce
-    once. ``.module`` is the wrapped model (save ``ddp.module.state_dict()`` to get keys
+    once, and :meth:`join` around a loop whose ranks have different numbers of batches. ``.module`` is the wrapped model (save ``ddp.module.state_dict()`` to get keys
     without the ``module.`` prefix).
 
     Overlap: the MPI engine progresses a started reduction when the process next calls into
@@ -102,6 +102,7 @@ class DistributedDataParallel(Module):
     ):
         super().__init__()
         from ... import distributed as dist  # the layer above nn: imported only when used
+        from ...distributed.algorithms.join import _JoinConfig
 
         if not dist.is_initialized():
             raise ValueError(
@@ -169,6 +170,11 @@ class DistributedDataParallel(Module):
         self._started = False  # backward has marked at least one gradient ready
         self._next_bucket = 0
         self._used = None
+        # Join (uneven inputs): the context's configuration, and what to divide the summed
+        # gradients by (the world size, or the ranks still training this iteration).
+        self._join_config = _JoinConfig.construct_disabled_join_config()
+        self._divide_by_initial_world_size = True
+        self._divisor = dist.get_world_size()
 
     # -- setup ---------------------------------------------------------------------------------
     def _verify_same_shapes(self) -> None:
@@ -187,11 +193,12 @@ class DistributedDataParallel(Module):
                     f"{rank}'s (first difference: {diff}); every rank must build the same model"
                 )
 
-    def _sync_module_states(self) -> None:
-        """Copy rank 0's parameters and buffers to every rank."""
+    def _sync_module_states(self, src: int = 0, buffers: bool = True) -> None:
+        """Copy rank ``src``'s parameters (and buffers) to every rank."""
+        tensors = [*self.module.parameters(), *(self.module.buffers() if buffers else ())]
         with grad_mode.no_grad():
-            for t in [*self.module.parameters(), *self.module.buffers()]:
-                self._dist.broadcast(t, src=0)
+            for t in tensors:
+                self._dist.broadcast(t, src=src)
 
     def _make_buckets(self) -> list[_Bucket]:
         """Buckets in reverse parameter order, split by dtype and by the size cap."""
@@ -217,18 +224,35 @@ class DistributedDataParallel(Module):
         if self.device_ids:
             inputs = tuple(_to_device(x, self.device) for x in inputs)
             kwargs = {k: _to_device(v, self.device) for k, v in kwargs.items()}
-        if self.broadcast_buffers and self.require_forward_param_sync:
-            buffers = list(self.module.buffers())
-            if buffers and self._dist.get_world_size() > 1:
-                with grad_mode.no_grad():
-                    for b in buffers:
-                        self._dist.broadcast(b, src=0)
+        will_reduce = grad_mode.is_grad_enabled() and self.require_backward_grad_sync
+        self._notify_join_context()
+        if self._will_sync_buffers():
+            joined = self._join_config.enable
+            self._sync_buffers(self._find_common_rank(True) if joined else 0)
+        if self._join_config.enable:  # tell joined ranks whether to shadow a backward
+            self._all_reduce_flag(will_reduce)
+        # As PyTorch: a forward that prepares no reduction (no_grad, no_sync) skips the buffer
+        # broadcast of the next one.
+        self.require_forward_param_sync = will_reduce
         output = self.module(*inputs, **kwargs)
-        if grad_mode.is_grad_enabled() and self.require_backward_grad_sync:
+        if will_reduce:
             self._prepare_for_backward(output)
         else:
             self._expecting = False
         return output
+
+    def _will_sync_buffers(self) -> bool:
+        return (
+            self.broadcast_buffers
+            and self.require_forward_param_sync
+            and self._dist.get_world_size() > 1
+            and any(True for _ in self.module.buffers())
+        )
+
+    def _sync_buffers(self, src: int) -> None:
+        with grad_mode.no_grad():
+            for b in self.module.buffers():
+                self._dist.broadcast(b, src=src)
 
     def _prepare_for_backward(self, output) -> None:
         self._expecting, self._started, self._next_bucket = True, False, 0
@@ -312,7 +336,7 @@ class DistributedDataParallel(Module):
         for bucket in self._buckets:
             bucket.work.wait()
             flat = bucket.flat._data
-            flat /= world
+            flat /= world if self._divide_by_initial_world_size else self._divisor
             for i, offset in zip(bucket.indices, bucket.offsets):
                 if globally_used is not None and not globally_used[i]:
                     continue  # no rank used it: its .grad stays as it was, as PyTorch
@@ -340,6 +364,107 @@ class DistributedDataParallel(Module):
             yield
         finally:
             self.require_backward_grad_sync = previous
+
+    # -- uneven inputs (Join) --------------------------------------------------------------------
+    def join(
+        self,
+        divide_by_initial_world_size: bool = True,
+        enable: bool = True,
+        throw_on_early_termination: bool = False,
+    ):
+        """Context manager for a training loop whose ranks have different numbers of inputs.
+
+        A rank that runs out of inputs leaves the loop and waits at the end of the context,
+        answering the other ranks' reductions with zero gradients (and their buffer
+        broadcasts) until every rank is done; then the model of a rank that joined last
+        is copied to every rank, so all end with the same model.
+
+        Args:
+            divide_by_initial_world_size: divide the summed gradients by the world size
+                (every sample weighs the same); False divides by the number of ranks still
+                training in that iteration.
+            enable: False turns the uneven-input handling off.
+            throw_on_early_termination: raise on every rank once one rank runs out of
+                inputs (needed when the loop has collectives of its own, e.g. SyncBatchNorm).
+
+        Example:
+            >>> inputs = [minigrad.ones(1) for _ in range(10 + dist.get_rank())]
+            >>> with ddp.join():
+            ...     for x in inputs:
+            ...         ddp(x).sum().backward()
+        """
+        from ...distributed.algorithms.join import Join
+
+        return Join(
+            [self],
+            enable,
+            throw_on_early_termination,
+            divide_by_initial_world_size=divide_by_initial_world_size,
+        )
+
+    def join_hook(self, **kwargs):
+        """The join hook that shadows this model's collectives on a joined rank; takes
+        ``divide_by_initial_world_size`` (default True)."""
+        from ...distributed.algorithms.join import _DDPJoinHook
+
+        return _DDPJoinHook(self, kwargs.get("divide_by_initial_world_size", True))
+
+    @property
+    def join_device(self):
+        return self.device
+
+    @property
+    def join_process_group(self):
+        return self._group
+
+    def _notify_join_context(self) -> None:
+        """Tell the join context (if any) that this rank is still training, and learn how
+        many ranks are."""
+        from ...distributed.algorithms.join import Join
+
+        work = Join.notify_join_context(self)
+        if work is not None:
+            work.wait()
+            self._divisor = int(work.result()[0].item())
+
+    def _all_reduce_flag(self, value: bool) -> bool:
+        """Sum a 0/1 over the ranks; True when some rank sent a one."""
+        flag = Tensor._make(self.device.xp.asarray([1 if value else 0], dtype="int64"), self.device)
+        self._dist.all_reduce(flag, group=self._group)
+        return flag.item() != 0
+
+    def _find_common_rank(self, candidate: bool) -> int:
+        """The highest rank among those with ``candidate`` True (every rank calls it)."""
+        rank = self._dist.get_rank(self._group) if candidate else -1
+        t = Tensor._make(self.device.xp.asarray([rank], dtype="int64"), self.device)
+        self._dist.all_reduce(t, op=self._dist.ReduceOp.MAX, group=self._group)
+        if t.item() == -1:
+            raise ValueError("DistributedDataParallel join: no rank offered to be the source")
+        return int(t.item())
+
+    def _shadow_iteration(self) -> None:
+        """On a joined rank: answer one iteration of the ranks still training, collective for
+        collective: the buffer broadcast, the will-it-reduce flag, the bucket all-reduces
+        with zero gradients, and the used-parameter mask."""
+        if self._will_sync_buffers():
+            self._sync_buffers(self._find_common_rank(False))
+        should_reduce = self._all_reduce_flag(False)
+        self.require_forward_param_sync = should_reduce
+        if not should_reduce:
+            return
+        works = []
+        for bucket in self._buckets:
+            bucket.flat._data[...] = 0
+            works.append(self._dist.all_reduce(bucket.flat, group=self._group, async_op=True))
+        if self.find_unused_parameters:
+            zeros = self.device.xp.zeros(len(self._params), dtype="int64")
+            self._dist.all_reduce(Tensor._make(zeros, self.device), group=self._group)
+        for work in works:
+            work.wait()
+
+    def _sync_final_model(self, is_last_joiner: bool) -> None:
+        """After every rank joined: copy a last joiner's model (the most trained) to all."""
+        self._sync_module_states(self._find_common_rank(is_last_joiner), self.broadcast_buffers)
 
     def bytes_per_reduction(self) -> int:
         """Bytes of gradient all-reduced per synchronised backward (all buckets)."""

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Generic
+from collections.abc import Callable
+from typing import Any, Generic, TypeVar
 
 from ... import accelerator
 from ..._public_name import PublicRepr
@@ -13,6 +14,11 @@ from ._multiprocessing_iter import MultiProcessingDataLoaderIter, _BaseDataLoade
 from ._worker import WorkerInfo, get_worker_info
 from .dataset import IterableDataset, _T_co
 from .sampler import BatchSampler, RandomSampler, SequentialSampler, random_seed
+
+# PyTorch's type aliases, which libraries import to annotate (opacus: _collate_fn_t).
+_T = TypeVar("_T")
+_worker_init_fn_t = Callable[[int], None]
+_collate_fn_t = Callable[[list[_T]], Any]
 
 __all__ = ["DataLoader", "WorkerInfo", "default_collate", "get_worker_info"]
 

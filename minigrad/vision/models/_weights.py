@@ -35,3 +35,24 @@ def check_no_weights(builder: str, weights, kwargs: dict) -> None:
         f"nothing. Build the model with weights=None and load a state dict saved by PyTorch: "
         f"model = {builder}(); model.load_state_dict(minigrad.load('{builder}.pth'))"
     )
+
+
+def check_no_backbone_weights(builder: str, weights_backbone, kwargs: dict) -> None:
+    """Raise unless the backbone is asked for without pretrained weights. torchvision's
+    segmentation and detection builders default ``weights_backbone`` to ImageNet weights, so it
+    must be passed as None here (a silently random backbone would be a wrong answer). Pops the
+    legacy ``pretrained_backbone`` keyword."""
+    pretrained_backbone = kwargs.pop("pretrained_backbone", False)
+    if weights_backbone is None and not pretrained_backbone:
+        return
+    asked = (
+        f"weights_backbone={weights_backbone}"
+        if weights_backbone is not None
+        else "pretrained_backbone=True"
+    )
+    raise RuntimeError(
+        f"{builder}({asked}): minigrad.vision has no pretrained weights and downloads nothing, "
+        f"and torchvision's default backbone weights are ImageNet's. Build it with "
+        f"{builder}(weights=None, weights_backbone=None, num_classes=...) and load a state dict "
+        "saved by PyTorch if you have one."
+    )

@@ -25,6 +25,22 @@ def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int
     return new_v + divisor if new_v < 0.9 * v else new_v
 
 
+def _init_mobilenet(model: nn.Module) -> None:
+    """MobileNetV2/V3's init: He-normal (fan_out) convolutions, unit norms, N(0, 0.01) linear;
+    biases zero (in module order, so the draws follow torchvision's)."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            nn.init.kaiming_normal_(m.weight, mode="fan_out")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+        elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
+            nn.init.ones_(m.weight)
+            nn.init.zeros_(m.bias)
+        elif isinstance(m, nn.Linear):
+            nn.init.normal_(m.weight, 0, 0.01)
+            nn.init.zeros_(m.bias)
+
+
 class InvertedResidual(nn.Module):
     """Expand by ``expand_ratio`` (1×1), filter depthwise (3×3, ``stride``), project to ``oup``
     without activation; a residual connection when the shape is unchanged."""
@@ -144,18 +160,7 @@ class MobileNetV2(nn.Module):
         self._init_weights()
 
     def _init_weights(self) -> None:
-        """He-normal (fan_out) convolutions, unit norms, N(0, 0.01) linear; biases zero."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                nn.init.normal_(m.weight, 0, 0.01)
-                nn.init.zeros_(m.bias)
+        _init_mobilenet(self)
 
     def _forward_impl(self, x):
         x = F.adaptive_avg_pool2d(self.features(x), (1, 1))

@@ -1,7 +1,9 @@
 """torchvision's layer helpers: ``Conv2dNormActivation`` (convolution, optional norm, optional
 activation, as one ``Sequential`` whose children are named ``0``, ``1``, ``2`` as
-torchvision's, so state dicts of models built from it match) and ``FrozenBatchNorm2d`` (batch
-norm with fixed statistics and affine terms, as detection backbones and timm use)."""
+torchvision's, so state dicts of models built from it match), ``FrozenBatchNorm2d`` (batch
+norm with fixed statistics and affine terms, as detection backbones and timm use),
+``SqueezeExcitation`` (channel attention of MobileNetV3, EfficientNet, RegNet), ``MLP`` (the
+Linear/activation/Dropout stack of the vision transformers) and ``Permute``."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from collections.abc import Callable
 import minigrad
 from minigrad import nn
 
-__all__ = ["Conv2dNormActivation", "FrozenBatchNorm2d"]
+__all__ = ["MLP", "Conv2dNormActivation", "FrozenBatchNorm2d", "Permute", "SqueezeExcitation"]
 
 
 class Conv2dNormActivation(nn.Sequential):
@@ -86,3 +88,68 @@ class FrozenBatchNorm2d(nn.Module):
 def _drop_batches_tracked(state_dict, prefix, *_) -> None:
     """A ``BatchNorm2d`` checkpoint's step counter has no place in a frozen one."""
     state_dict.pop(prefix + "num_batches_tracked", None)
+
+
+class SqueezeExcitation(nn.Module):
+    """Squeeze-and-Excitation (Hu et al. 2017, Fig. 1): average-pool each channel, squeeze to
+    ``squeeze_channels`` (1×1 ``fc1``, ``activation``), expand back (``fc2``) and scale the
+    input by ``scale_activation`` of the result."""
+
+    def __init__(
+        self,
+        input_channels: int,
+        squeeze_channels: int,
+        activation: Callable[..., nn.Module] = nn.ReLU,
+        scale_activation: Callable[..., nn.Module] = nn.Sigmoid,
+    ) -> None:
+        super().__init__()
+        self.avgpool = nn.AdaptiveAvgPool2d(1)
+        self.fc1 = nn.Conv2d(input_channels, squeeze_channels, 1)
+        self.fc2 = nn.Conv2d(squeeze_channels, input_channels, 1)
+        self.activation = activation()
+        self.scale_activation = scale_activation()
+
+    def _scale(self, x):
+        return self.scale_activation(self.fc2(self.activation(self.fc1(self.avgpool(x)))))
+
+    def forward(self, x):
+        return self._scale(x) * x
+
+
+class MLP(nn.Sequential):
+    """``Linear`` layers to each width of ``hidden_channels``; between them ``norm_layer`` (if
+    any), ``activation_layer`` and ``Dropout(dropout)``; a ``Dropout`` after the last. Children
+    are numbered as torchvision's, so state dicts match."""
+
+    def __init__(
+        self,
+        in_channels: int,
+        hidden_channels: list[int],
+        norm_layer: Callable[..., nn.Module] | None = None,
+        activation_layer: Callable[..., nn.Module] | None = nn.ReLU,
+        inplace: bool | None = None,
+        bias: bool = True,
+        dropout: float = 0.0,
+    ) -> None:
+        extra = {} if inplace is None else {"inplace": inplace}
+        layers: list[nn.Module] = []
+        width = in_channels
+        for hidden in hidden_channels[:-1]:
+            layers.append(nn.Linear(width, hidden, bias=bias))
+            if norm_layer is not None:
+                layers.append(norm_layer(hidden))
+            layers += [activation_layer(**extra), nn.Dropout(dropout, **extra)]
+            width = hidden
+        layers += [nn.Linear(width, hidden_channels[-1], bias=bias), nn.Dropout(dropout, **extra)]
+        super().__init__(*layers)
+
+
+class Permute(nn.Module):
+    """``x.permute(dims)`` as a module (ConvNeXt and Swin move channels last and back)."""
+
+    def __init__(self, dims: list[int]) -> None:
+        super().__init__()
+        self.dims = dims
+
+    def forward(self, x):
+        return minigrad.permute(x, self.dims)

@@ -1,0 +1,355 @@
+"""``minigrad.compile(model)`` in an eager loop: forward and backward captured together.
+
+The compiled call's outputs carry one ``CompiledFunctionBackward`` node; ``loss.backward()``
+outside replays the recorded backward. Every test compares with the same loop run eagerly
+(float64), and checks that replays happened without the one-time fallback warning.
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import numpy as np
+import pytest
+
+import minigrad
+import minigrad.nn.functional as F
+from minigrad import nn, optim
+
+
+class Block(nn.Module):
+    """A tiny pre-norm transformer block."""
+
+    def __init__(self, d=8, heads=2):
+        super().__init__()
+        self.ln1, self.ln2 = nn.LayerNorm(d), nn.LayerNorm(d)
+        self.att = nn.MultiheadAttention(d, heads, batch_first=True)
+        self.ff = nn.Sequential(nn.Linear(d, 2 * d), nn.GELU(), nn.Linear(2 * d, d))
+
+    def forward(self, x):
+        h = self.ln1(x)
+        x = x + self.att(h, h, h, need_weights=False)[0]
+        return x + self.ff(self.ln2(x))
+
+
+class Two(nn.Module):
+    """Several outputs: a differentiable pair in a dict and an integer tensor."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(3, 4), nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = self.a(x).tanh()
+        return h, {"b": self.b(h), "i": h.argmax(1)}
+
+
+def _mlp():
+    return nn.Sequential(nn.Linear(5, 12), nn.ReLU(), nn.Dropout(0.3), nn.Linear(12, 3))
+
+
+def _cnn():
+    return nn.Sequential(
+        nn.Conv2d(2, 3, 3, padding=1), nn.BatchNorm2d(3), nn.ReLU(), nn.Flatten(), nn.Linear(48, 3)
+    )
+
+
+CASES = {  # build, input shape, loss, optimizer
+    "mlp_dropout_adam": (_mlp, (4, 5), "ce", lambda ps: optim.Adam(ps, lr=0.01)),
+    "cnn_batchnorm_sgd": (_cnn, (3, 2, 4, 4), "ce", lambda ps: optim.SGD(ps, 0.1, momentum=0.9)),
+    "transformer_adamw": (Block, (2, 3, 8), "mse", lambda ps: optim.AdamW(ps, lr=0.01)),
+}
+
+
+def _both(scenario, build=Two):
+    """Run ``scenario(model_or_compiled, model, rng, log)`` eagerly and compiled, seeded alike;
+    returns both logs, both models and the compiled module."""
+    runs = []
+    for compiled in (False, True):
+        minigrad.manual_seed(0)
+        model = build().double()
+        called = minigrad.compile(model) if compiled else model
+        log = []
+        minigrad.manual_seed(1)
+        scenario(called, model, np.random.default_rng(0), log)
+        runs.append((log, model, called))
+    return runs
+
+
+def _same(a, b):
+    assert len(a) == len(b)
+    for u, v in zip(a, b):
+        if isinstance(u, minigrad.Tensor):
+            u, v = u.detach().numpy(), v.detach().numpy()
+        if isinstance(u, np.ndarray):
+            np.testing.assert_allclose(u, v, rtol=1e-12, atol=1e-13)
+        else:
+            assert u == v
+
+
+def _same_models(m1, m2):
+    s1, s2 = m1.state_dict(), m2.state_dict()
+    for k in s1:
+        np.testing.assert_allclose(s1[k].numpy(), s2[k].numpy(), rtol=1e-12, atol=1e-13)
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        assert (p1.grad is None) == (p2.grad is None)
+        if p1.grad is not None:
+            np.testing.assert_allclose(p1.grad.numpy(), p2.grad.numpy(), rtol=1e-12, atol=1e-13)
+
+
+def _replayed(compiled):
+    """Whether the compiled module replayed (and never fell back)."""
+    return compiled.eager_reason is None and compiled._compiled._replayed
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_models_train_as_eagerly_with_the_step_outside(case):
+    build, shape, loss_name, make_opt = CASES[case]
+
+    def loop(m, model, rng, log):
+        opt = make_opt(model.parameters())
+        for _ in range(4):
+            x = minigrad.tensor(rng.normal(size=shape))
+            opt.zero_grad()
+            out = m(x)
+            if loss_name == "ce":
+                loss = F.cross_entropy(out, minigrad.tensor(rng.integers(0, 3, size=shape[0])))
+            else:
+                loss = F.mse_loss(out, minigrad.tensor(rng.normal(size=shape)))
+            loss.backward()
+            opt.step()
+            log.append(loss.item())
+            log.append(out.grad_fn.name())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, m1, _), (compiled, m2, c) = _both(loop, build)
+    assert compiled[-1] == "CompiledFunctionBackward" and _replayed(c)
+    assert eager[::2] == pytest.approx(compiled[::2], rel=1e-12, abs=1e-13)
+    _same_models(m1, m2)  # parameters, running statistics, Adam's state through the steps
+    assert len(c._compiled._traces) == 1
+
+
+def test_several_outputs_an_unused_one_and_retain_graph():
+    """An output left out of the loss gets no gradient (its layer's .grad stays None); an
+    integer output is not differentiable; retain_graph lets a second backward through, a
+    third raises as eagerly."""
+
+    def loop(m, model, rng, log):
+        for i in range(3):
+            h, d = m(minigrad.tensor(rng.normal(size=(2, 3))))
+            log += [h, d["b"], d["i"], d["i"].requires_grad]
+            if i < 2:
+                (h**2).sum().backward()  # d["b"] unused: model.b gets no gradient
+                log += [model.a.weight.grad.clone(), model.b.weight.grad is None]
+            else:
+                loss = (h**2).sum() + d["b"].sum()
+                loss.backward(retain_graph=True)
+                loss.backward()
+                with pytest.raises(RuntimeError, match="backward through the graph a second"):
+                    loss.backward()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, m1, _), (compiled, m2, c) = _both(loop)
+    _same(eager, compiled)
+    _same_models(m1, m2)
+    assert _replayed(c)
+
+
+def test_second_forward_before_first_backward_keeps_each_calls_saved_values():
+    def loop(m, model, rng, log):
+        for _ in range(3):
+            h1, d1 = m(minigrad.tensor(rng.normal(size=(2, 3))))
+            h2, d2 = m(minigrad.tensor(rng.normal(size=(2, 3))))
+            h3, _ = m(minigrad.tensor(rng.normal(size=(2, 3))))
+            (h2 * 3).sum().backward(retain_graph=True)
+            (d1["b"] ** 2).sum().backward(retain_graph=True)
+            (h1.sum() + (d2["b"] ** 3).sum()).backward()
+            del h3  # its saved values were kept aside for nothing: freed with it
+            log += [p.grad.clone() for p in model.parameters()]
+
+    (eager, _, _), (compiled, _, c) = _both(loop)
+    _same(eager, compiled)
+    joint = next(iter(c._compiled._traces.values())).joint
+    assert _replayed(c) and joint.stash_count > 0
+
+
+def test_parameter_hooks_grad_accumulation_and_inputs_that_require_grad():
+    def loop(m, model, rng, log):
+        seen = []
+        model.a.weight.register_hook(lambda g: seen.append(g.sum().item()) or g * 2)
+        for i in range(4):
+            x = minigrad.tensor(rng.normal(size=(2, 3)), requires_grad=True)
+            arg = x if i % 2 else x * 2  # a leaf, then a tensor with history
+            h, d = m(arg)
+            (h.sum() + (d["b"] ** 2).sum()).backward()  # no zero_grad: .grad accumulates
+            log += [x.grad, model.a.weight.grad.clone(), model.b.bias.grad.clone()]
+        log += seen
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, _, _), (compiled, _, c) = _both(loop)
+    _same(eager, compiled)
+    assert _replayed(c) and len(c._compiled._traces) == 1  # (one trace: leaf or not alike)
+
+
+def test_in_place_change_before_backward_raises_as_eagerly():
+    def loop(m, model, rng, log):
+        for _ in range(3):
+            h, d = m(minigrad.tensor(rng.normal(size=(2, 3))))
+            with minigrad.no_grad():
+                model.b.weight.mul_(1.0)  # saved for d["b"]'s gradient with respect to h
+            with pytest.raises(RuntimeError, match="modified by an inplace operation") as err:
+                d["b"].sum().backward()
+            log.append(str(err.value).split(",")[0])
+            h, d = m(minigrad.tensor(rng.normal(size=(2, 3))))
+            with minigrad.no_grad():
+                h.add_(1)  # tanh's output: its backward reads it
+            with pytest.raises(RuntimeError, match="modified by an inplace operation") as err:
+                h.sum().backward()
+            log.append(str(err.value).split(",")[0])
+
+    (eager, _, _), (compiled, _, c) = _both(loop)
+    assert eager == compiled and _replayed(c)
+
+
+def test_double_backward_raises_torchs_error_and_falls_back_to_eager():
+    def loop(m, model, rng, log):
+        for i in range(4):
+            h, _ = m(minigrad.tensor(rng.normal(size=(2, 3))))
+            if i == 1:
+                (h**2).sum().backward(create_graph=True)
+                g = model.a.weight.grad
+                try:
+                    g.sum().backward()
+                    log.append("differentiable")
+                except RuntimeError as e:
+                    log.append(str(e))
+                model.zero_grad()
+            else:
+                (h**2).sum().backward()
+                log.append(model.a.weight.grad.clone())
+                model.zero_grad()
+
+    with pytest.warns(RuntimeWarning, match="double backward through a replay") as record:
+        (eager, _, _), (compiled, _, c) = _both(loop)
+    assert len(record) == 1 and eager[1] == "differentiable"
+    assert (
+        compiled[1] == "torch.compile with aot_autograd does not currently support double backward"
+    )
+    _same(eager[:1] + eager[2:], compiled[:1] + compiled[2:])
+    assert "double backward through a replay" in c.eager_reason
+
+
+def test_a_hook_in_the_graph_falls_back_with_one_warning():
+    """Python that the recorded backward would skip (a tensor hook set inside forward) makes
+    the module run eagerly, never replay stale results."""
+
+    class Hooked(Two):
+        def forward(self, x):
+            h, d = super().forward(x)
+            h.register_hook(lambda g: g * 3)
+            return h, d
+
+    def loop(m, model, rng, log):
+        for _ in range(3):
+            h, d = m(minigrad.tensor(rng.normal(size=(2, 3))))
+            (h.sum() + d["b"].sum()).backward()
+            log.append(model.a.weight.grad.clone())
+            model.zero_grad()
+
+    with pytest.warns(RuntimeWarning, match="hook on its graph") as record:
+        (eager, _, _), (compiled, _, c) = _both(loop, Hooked)
+    assert len(record) == 1 and "hook" in c.eager_reason
+    _same(eager, compiled)
+
+
+def test_autograd_grad_backward_inputs_and_returned_inputs():
+    """``autograd.grad`` and ``backward(inputs=...)`` through the node; an output returned
+    twice, a view of an input and the input itself (returned as it is)."""
+
+    class Views(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = nn.Linear(3, 3)
+
+        def forward(self, x):
+            y = self.a(x)
+            return y, y, x[0], x
+
+    def loop(m, model, rng, log):
+        for _ in range(3):
+            x = minigrad.tensor(rng.normal(size=(2, 3)), requires_grad=True)
+            y1, y2, x0, same = m(x)
+            loss = (y1 * y2).sum() + x0.sum() * 3
+            log += [
+                same is x,
+                *minigrad.autograd.grad(loss, [model.a.weight, x], retain_graph=True),
+            ]
+            (y1.sum() + (same**2).sum()).backward(inputs=[model.a.bias])
+            log += [model.a.bias.grad.clone(), model.a.weight.grad is None, x.grad is None]
+            model.zero_grad()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, _, _), (compiled, _, c) = _both(loop, Views)
+    _same(eager, compiled)
+    assert _replayed(c)
+
+
+def test_a_branch_on_a_value_retraces_while_a_backward_is_pending():
+    """A host read in forward is a guard: a replay that reads another value puts back what it
+    changed and runs eagerly (or traces again); a call whose backward is pending keeps its
+    saved values."""
+
+    class Branch(Two):
+        def forward(self, x):
+            h = self.a(x)
+            if bool(h.sum() > 0):
+                h = h * 2
+            return self.b(h.relu())
+
+    def loop(m, model, rng, log):
+        pending = []
+        for i in range(8):
+            pending.append(m(minigrad.tensor(rng.normal(size=(2, 3)))))
+            if i % 2:
+                for y in pending:
+                    (y**2).sum().backward()
+                pending = []
+                log += [p.grad.clone() for p in model.parameters()]
+                model.zero_grad()
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, _, _), (compiled, _, c) = _both(loop, Branch)
+    _same(eager, compiled)
+    assert _replayed(c)
+
+
+def test_graphs_it_cannot_capture_fall_back_with_one_warning():
+    """A graph that reaches a tensor with history made before the call (not an argument),
+    and a backward inside a compiled module's forward, run eagerly with the one warning."""
+    w = minigrad.ones(3, 3, dtype=minigrad.float64, requires_grad=True)
+    v = w * 2  # history made before the call
+
+    def uses_v(x):
+        return (x @ v).sum(1)
+
+    class InnerBackward(Two):
+        def forward(self, x):
+            x = x.detach().requires_grad_()
+            (g,) = minigrad.autograd.grad(self.a(x).sum(), x, create_graph=True)
+            return self.b(self.a(g)).sum()
+
+    for fn, match in ((uses_v, "history made before"), (InnerBackward().double(), "inside")):
+        compiled = minigrad.compile(fn)
+        with pytest.warns(RuntimeWarning, match=match) as record:
+            for _ in range(3):
+                x = minigrad.ones(2, 3, dtype=minigrad.float64)
+                out, expected = compiled(x), fn(x)
+                np.testing.assert_allclose(out.detach().numpy(), expected.detach().numpy())
+                assert out.grad_fn is not None and out.grad_fn.name() != "CompiledFunctionBackward"
+                out.sum().backward(retain_graph=True)
+        assert len(record) == 1
