@@ -6,12 +6,13 @@ written for minigrad: :mod:`.transforms` (the classic v1 transforms and their fu
 forms, on PIL images and tensors; ``transforms.v2``), :mod:`.datasets` (MNIST, FashionMNIST, CIFAR-10/100,
 ImageFolder, FakeData, in torchvision's on-disk layouts), :mod:`.utils` (``make_grid``,
 ``save_image``, ``draw_bounding_boxes``, ``draw_segmentation_masks``), :mod:`.io` (image
-files and bytes ↔ uint8 tensors, through PIL), :mod:`.models` (ResNet, VGG, AlexNet, MobileNetV2, with torchvision's
-state-dict layout; no pretrained weights) and :mod:`.ops` (box operations, NMS). Under
-``python -m minigrad.as_torch`` a script's ``import torchvision`` imports this package.
-``transforms.v2`` and :mod:`.tv_tensors` transform images, masks and bounding boxes
-together. Detection models and video are not here: importing them fails as for a module that
-does not exist. PIL (``pip install pillow``) is
+files and bytes ↔ uint8 tensors, through PIL), :mod:`.models` (classification
+models with torchvision's state-dict layout, no pretrained weights; ``models.segmentation``;
+``models.detection``: Faster and Mask R-CNN) and :mod:`.ops` (box operations, NMS, RoI
+Align/Pool, FPN, layer helpers). Under ``python -m minigrad.as_torch`` a script's
+``import torchvision`` imports this package. ``transforms.v2`` and :mod:`.tv_tensors`
+transform images, masks and bounding boxes together. Video is not here: importing it fails
+as for a module that does not exist. PIL (``pip install pillow``) is
 needed for PIL images, the datasets' ``__getitem__``, ``save_image``, ``io`` and drawing.
 """
 

@@ -5,9 +5,10 @@ SqueezeNet, RegNet, ViT, Swin/V2, GoogLeNet, Inception v3, MNASNet) and, in
 initialisation, so a state dict saved by PyTorch (``minigrad.load('resnet18.pth')``) loads into
 them. No pretrained weights are shipped or downloaded: ``weights=`` other than ``None`` and
 ``pretrained=True`` raise ``RuntimeError``. ``list_models()`` / ``get_model(name, **config)``
-pick them by name, as torchvision's registry does."""
+pick them by name, as torchvision's registry does. :mod:`.detection` holds Faster R-CNN and
+Mask R-CNN."""
 
-from . import segmentation
+from . import detection, segmentation
 from ._api import get_model, get_model_builder, get_model_weights, list_models
 from .alexnet import *  # noqa: F403
 from .alexnet import __all__ as _alexnet_all

@@ -1,9 +1,10 @@
 """``torchvision.ops`` on minigrad: the box operations of object detection (conversion, areas,
 IoU/GIoU/DIoU/CIoU, clipping, filtering, NMS, boxes from masks), the GIoU and focal losses and
 the ``Conv2dNormActivation``, ``FrozenBatchNorm2d``, ``SqueezeExcitation``, ``MLP`` and ``Permute``
-layers and stochastic depth. RoI pooling/align, deformable convolution, rotated
-boxes and the other layer helpers (``FeaturePyramidNetwork``, ...) are
-not here yet."""
+layers and stochastic depth, the RoI operations of two-stage detectors (``roi_align``,
+``roi_pool``, their position-sensitive forms ``ps_roi_align``, ``ps_roi_pool``, their modules,
+``MultiScaleRoIAlign``) and the ``FeaturePyramidNetwork``. Deformable convolution, rotated
+boxes and the other layer helpers are not here yet."""
 
 from .boxes import (
     batched_nms,
@@ -18,15 +19,27 @@ from .boxes import (
     nms,
     remove_small_boxes,
 )
+from .feature_pyramid_network import FeaturePyramidNetwork
 from .focal_loss import sigmoid_focal_loss
 from .giou_loss import generalized_box_iou_loss
 from .misc import MLP, Conv2dNormActivation, FrozenBatchNorm2d, Permute, SqueezeExcitation
+from .poolers import MultiScaleRoIAlign
+from .ps_roi_align import PSRoIAlign, ps_roi_align
+from .ps_roi_pool import PSRoIPool, ps_roi_pool
+from .roi_align import RoIAlign, roi_align
+from .roi_pool import RoIPool, roi_pool
 from .stochastic_depth import StochasticDepth, stochastic_depth
 
 __all__ = [
     "MLP",
     "Conv2dNormActivation",
+    "FeaturePyramidNetwork",
     "FrozenBatchNorm2d",
+    "MultiScaleRoIAlign",
+    "PSRoIAlign",
+    "PSRoIPool",
+    "RoIAlign",
+    "RoIPool",
     "Permute",
     "SqueezeExcitation",
     "StochasticDepth",
@@ -41,7 +54,11 @@ __all__ = [
     "generalized_box_iou_loss",
     "masks_to_boxes",
     "nms",
+    "ps_roi_align",
+    "ps_roi_pool",
     "remove_small_boxes",
+    "roi_align",
+    "roi_pool",
     "sigmoid_focal_loss",
     "stochastic_depth",
 ]

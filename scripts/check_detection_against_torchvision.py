@@ -1,0 +1,208 @@
+"""minigrad.vision's Mask R-CNN against torchvision's own Python code, run on PyTorch.
+
+torchvision's wheel cannot import next to this PyTorch (its compiled ops), but its detection
+models are Python: this unpacks the wheel's Python files, stubs the compiled ops' meta
+registrations, defines ``torchvision::nms`` in Python (torchvision's RoI Align already falls
+back to its Python version without the extension), builds the same tiny Mask R-CNN in both
+libraries with minigrad's weights copied into torchvision's, and compares, for three seeds,
+the training losses (the seeded ``randperm`` sampling and the random training size included)
+and parameter gradients, then the evaluation detections (boxes, labels, scores, pasted
+masks). It fails (exit 1) on a mismatch.
+
+Run: ``python scripts/check_detection_against_torchvision.py [torchvision-*.whl]`` (about
+half a minute of CPU; the wheel defaults to /opt/pypi-more/files/torchvision-0.28.0-*.whl).
+"""
+
+from __future__ import annotations
+
+import glob
+import sys
+import tempfile
+import types
+import zipfile
+from collections import OrderedDict
+
+import numpy as np
+import torch
+
+import minigrad
+from minigrad.vision import ops as mg_ops
+from minigrad.vision.models.detection import MaskRCNN
+from minigrad.vision.models.detection.anchor_utils import AnchorGenerator
+from minigrad.vision.models.detection.backbone_utils import BackboneWithFPN
+from minigrad.vision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+from minigrad.vision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
+
+WHEEL = "/opt/pypi-more/files/torchvision-0.28.0-*.whl"
+
+
+def _python_nms(dets, scores, threshold):
+    """torchvision's greedy NMS, for the stubbed ``torchvision::nms``."""
+    order = torch.sort(scores, descending=True, stable=True)[1]
+    x1, y1, x2, y2 = dets.unbind(1)
+    areas = (x2 - x1) * (y2 - y1)
+    suppressed = torch.zeros(len(scores), dtype=torch.bool)
+    keep = []
+    for i in order.tolist():
+        if suppressed[i]:
+            continue
+        keep.append(i)
+        w = (torch.minimum(x2[i], x2) - torch.maximum(x1[i], x1)).clamp(min=0)
+        h = (torch.minimum(y2[i], y2) - torch.maximum(y1[i], y1)).clamp(min=0)
+        suppressed |= w * h / (areas[i] + areas - w * h) > threshold
+    return torch.tensor(keep, dtype=torch.int64)
+
+
+def import_torchvision(wheel: str):
+    """torchvision's Python code from ``wheel``, its compiled ops replaced as described."""
+    target = tempfile.mkdtemp(prefix="tv-")
+    with zipfile.ZipFile(wheel) as archive:
+        archive.extractall(target, [n for n in archive.namelist() if n.endswith(".py")])
+    sys.path.insert(0, target)
+    sys.modules["torchvision._meta_registrations"] = types.ModuleType("stub")
+    library = torch.library.Library("torchvision", "DEF")
+    library.define("nms(Tensor dets, Tensor scores, float iou_threshold) -> Tensor")
+    library.impl("nms", _python_nms, "CPU")
+    import torchvision
+    import torchvision.ops.boxes
+
+    torchvision.ops.boxes._assert_has_ops = lambda: None
+    torchvision._stub_library = library  # keep the definitions alive
+    return torchvision
+
+
+def build(nn, parts):
+    """The same tiny Mask R-CNN from either library's ``nn`` and detection ``parts``."""
+    body = nn.Sequential(
+        OrderedDict(
+            stem=nn.Conv2d(3, 4, 3, 2, 1),
+            relu=nn.ReLU(),
+            layer1=nn.Conv2d(4, 8, 3, 2, 1),
+            layer2=nn.Conv2d(8, 16, 3, 2, 1),
+        )
+    )
+    backbone = parts["BackboneWithFPN"](body, {"layer1": "0", "layer2": "1"}, [8, 16], 8)
+    pool = parts["MultiScaleRoIAlign"]
+    return parts["MaskRCNN"](
+        backbone,
+        min_size=(56, 64),  # a random training size: the draw must match too
+        max_size=80,
+        rpn_anchor_generator=parts["AnchorGenerator"](
+            ((16,), (32,), (64,)), ((0.5, 1.0, 2.0),) * 3
+        ),
+        box_roi_pool=pool(["0", "1"], 7, 2),
+        box_head=parts["TwoMLPHead"](8 * 49, 32),
+        box_predictor=parts["FastRCNNPredictor"](32, 3),
+        mask_roi_pool=pool(["0", "1"], 6, 2),
+        mask_head=parts["MaskRCNNHeads"](8, (8,), 1),
+        mask_predictor=parts["MaskRCNNPredictor"](8, 8, 3),
+        rpn_pre_nms_top_n_train=60,
+        rpn_post_nms_top_n_train=30,
+        rpn_pre_nms_top_n_test=60,
+        rpn_post_nms_top_n_test=30,
+        rpn_batch_size_per_image=32,
+        box_batch_size_per_image=24,
+        box_score_thresh=0.0,
+    )
+
+
+def sample():
+    """Two images of different sizes with boxes, labels and box-shaped masks."""
+    rng = np.random.default_rng(0)
+    images = [rng.random((3, 64, 72), np.float32), rng.random((3, 50, 64), np.float32)]
+    boxes = [
+        np.array([[4, 6, 30, 40], [20, 10, 60, 50]], np.float32),
+        np.array([[10, 5, 40, 30]], np.float32),
+    ]
+    labels = [np.array([1, 2]), np.array([2])]
+    masks = []
+    for b, image in zip(boxes, images):
+        mask = np.zeros((len(b), *image.shape[1:]), np.uint8)
+        for i, (x1, y1, x2, y2) in enumerate(b.astype(int)):
+            mask[i, y1:y2, x1:x2] = 1
+        masks.append(mask)
+    return images, [{"boxes": b, "labels": c, "masks": m} for b, c, m in zip(boxes, labels, masks)]
+
+
+def main() -> int:
+    wheel = sys.argv[1] if len(sys.argv) > 1 else sorted(glob.glob(WHEEL))[-1]
+    tv = import_torchvision(wheel)
+    from torchvision.models import detection as tv_det
+    from torchvision.models.detection import backbone_utils, faster_rcnn, mask_rcnn
+
+    ours_parts = {
+        "BackboneWithFPN": BackboneWithFPN,
+        "AnchorGenerator": AnchorGenerator,
+        "TwoMLPHead": TwoMLPHead,
+        "FastRCNNPredictor": FastRCNNPredictor,
+        "MaskRCNNHeads": MaskRCNNHeads,
+        "MaskRCNNPredictor": MaskRCNNPredictor,
+        "MaskRCNN": MaskRCNN,
+        "MultiScaleRoIAlign": mg_ops.MultiScaleRoIAlign,
+    }
+    theirs_parts = {
+        "BackboneWithFPN": backbone_utils.BackboneWithFPN,
+        "AnchorGenerator": tv_det.anchor_utils.AnchorGenerator,
+        "TwoMLPHead": faster_rcnn.TwoMLPHead,
+        "FastRCNNPredictor": faster_rcnn.FastRCNNPredictor,
+        "MaskRCNNHeads": mask_rcnn.MaskRCNNHeads,
+        "MaskRCNNPredictor": mask_rcnn.MaskRCNNPredictor,
+        "MaskRCNN": mask_rcnn.MaskRCNN,
+        "MultiScaleRoIAlign": tv.ops.MultiScaleRoIAlign,
+    }
+    minigrad.manual_seed(0)
+    ours = build(minigrad.nn, ours_parts)
+    theirs = build(torch.nn, theirs_parts)
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    images, targets = sample()
+    worst = 0.0
+    for seed in (0, 1, 2):
+        ours.train()
+        theirs.train()
+        minigrad.manual_seed(seed)
+        torch.manual_seed(seed)
+        ours_losses = ours(
+            [minigrad.tensor(i) for i in images],
+            [{k: minigrad.tensor(v) for k, v in t.items()} for t in targets],
+        )
+        their_losses = theirs(
+            [torch.tensor(i) for i in images],
+            [{k: torch.tensor(v) for k, v in t.items()} for t in targets],
+        )
+        for key, value in their_losses.items():
+            diff = abs(ours_losses[key].item() - value.item())
+            worst = max(worst, diff)
+            print(
+                f"seed {seed} {key:18s} minigrad {ours_losses[key].item():.6f}  torchvision {value.item():.6f}"
+            )
+        sum(ours_losses.values()).backward()
+        sum(their_losses.values()).backward()
+        their_params = dict(theirs.named_parameters())
+        grad_diff = max(
+            float(np.abs(p.grad.numpy() - their_params[n].grad.numpy()).max())
+            for n, p in ours.named_parameters()
+        )
+        print(f"seed {seed} largest gradient difference {grad_diff:.2e}")
+        worst = max(worst, grad_diff)
+        ours.zero_grad()
+        theirs.zero_grad()
+    ours.eval()
+    theirs.eval()
+    with minigrad.no_grad(), torch.no_grad():
+        ours_out = ours([minigrad.tensor(i) for i in images])
+        their_out = theirs([torch.tensor(i) for i in images])
+    for a, b in zip(ours_out, their_out):
+        for key in b:
+            if tuple(a[key].shape) != tuple(b[key].shape):
+                print(f"{key}: shapes differ {tuple(a[key].shape)} vs {tuple(b[key].shape)}")
+                return 1
+            diff = float(np.abs(a[key].numpy().astype(np.float64) - b[key].numpy()).max())
+            print(f"detections {key:7s} {tuple(b[key].shape)} largest difference {diff:.2e}")
+            worst = max(worst, diff)
+    ok = worst < 1e-4
+    print("OK: matches torchvision" if ok else f"MISMATCH: largest difference {worst}")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
