@@ -17,7 +17,7 @@ from ..ops.misc import Conv2dNormActivation, SqueezeExcitation
 from ..ops.stochastic_depth import StochasticDepth
 from ._api import register_model
 from ._weights import check_no_weights, weights_enum
-from .mobilenetv2 import _make_divisible
+from .mobilenetv2 import _init_mobilenet, _make_divisible
 
 __all__ = ["EfficientNet"]
 
@@ -202,23 +202,7 @@ class EfficientNet(nn.Module):
         self.classifier = nn.Sequential(
             nn.Dropout(p=dropout, inplace=True), nn.Linear(last_out, num_classes)
         )
-        self._init_weights()
-
-    def _init_weights(self) -> None:
-        """He-normal (fan_out) convolutions, unit norms, U(±1/√out_features) linear; biases
-        zero."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                nn.init.kaiming_normal_(m.weight, mode="fan_out")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
-            elif isinstance(m, (nn.BatchNorm2d, nn.GroupNorm)):
-                nn.init.ones_(m.weight)
-                nn.init.zeros_(m.bias)
-            elif isinstance(m, nn.Linear):
-                bound = 1.0 / math.sqrt(m.out_features)
-                nn.init.uniform_(m.weight, -bound, bound)
-                nn.init.zeros_(m.bias)
+        _init_mobilenet(self, _uniform_linear)
 
     def _forward_impl(self, x):
         x = self.avgpool(self.features(x))
@@ -226,6 +210,12 @@ class EfficientNet(nn.Module):
 
     def forward(self, x):
         return self._forward_impl(x)
+
+
+def _uniform_linear(weight) -> None:
+    """EfficientNet's linear init: U(±1/√out_features)."""
+    bound = 1.0 / math.sqrt(weight.shape[0])
+    nn.init.uniform_(weight, -bound, bound)
 
 
 # expand, kernel, stride, in, out, layers — B0 (Table 1 of the paper), scaled per variant.

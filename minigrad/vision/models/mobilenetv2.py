@@ -25,9 +25,14 @@ def _make_divisible(v: float, divisor: int, min_value: int | None = None) -> int
     return new_v + divisor if new_v < 0.9 * v else new_v
 
 
-def _init_mobilenet(model: nn.Module) -> None:
-    """MobileNetV2/V3's init: He-normal (fan_out) convolutions, unit norms, N(0, 0.01) linear;
-    biases zero (in module order, so the draws follow torchvision's)."""
+def _normal_linear(weight) -> None:
+    nn.init.normal_(weight, 0, 0.01)
+
+
+def _init_mobilenet(model: nn.Module, init_linear: Callable = _normal_linear) -> None:
+    """MobileNetV2/V3's and EfficientNet's init: He-normal (fan_out) convolutions, unit norms,
+    ``init_linear`` on linear weights (MobileNet's N(0, 0.01)); biases zero (in module order, so
+    the draws follow torchvision's)."""
     for m in model.modules():
         if isinstance(m, nn.Conv2d):
             nn.init.kaiming_normal_(m.weight, mode="fan_out")
@@ -37,7 +42,7 @@ def _init_mobilenet(model: nn.Module) -> None:
             nn.init.ones_(m.weight)
             nn.init.zeros_(m.bias)
         elif isinstance(m, nn.Linear):
-            nn.init.normal_(m.weight, 0, 0.01)
+            init_linear(m.weight)
             nn.init.zeros_(m.bias)
 
 
