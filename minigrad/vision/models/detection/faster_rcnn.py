@@ -171,11 +171,16 @@ class FastRCNNConvFCHead(nn.Sequential):
             blocks += [nn.Linear(features, width_out), nn.ReLU(inplace=True)]
             features = width_out
         super().__init__(*blocks)
-        for layer in self.modules():
-            if isinstance(layer, nn.Conv2d):
-                nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
-                if layer.bias is not None:
-                    nn.init.zeros_(layer.bias)
+        init_head_convs(self)
+
+
+def init_head_convs(head: nn.Module) -> None:
+    """The box and mask heads' init: He-normal (fan_out, ReLU) convolutions, zero biases."""
+    for layer in head.modules():
+        if isinstance(layer, nn.Conv2d):
+            nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
+            if layer.bias is not None:
+                nn.init.zeros_(layer.bias)
 
 
 class FastRCNNPredictor(nn.Module):

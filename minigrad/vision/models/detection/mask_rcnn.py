@@ -14,7 +14,13 @@ from ...ops import misc as misc_nn_ops
 from .._api import register_model
 from .._weights import weights_enum
 from ..resnet import ResNet50_Weights
-from .faster_rcnn import FasterRCNN, _resnet50_fpn_backbone, _v2_parts, check_detection_weights
+from .faster_rcnn import (
+    FasterRCNN,
+    _resnet50_fpn_backbone,
+    _v2_parts,
+    check_detection_weights,
+    init_head_convs,
+)
 
 __all__ = [
     "MaskRCNN",
@@ -75,11 +81,7 @@ class MaskRCNNHeads(nn.Sequential):
             )  # fmt: skip
             width = features
         super().__init__(*blocks)
-        for layer in self.modules():
-            if isinstance(layer, nn.Conv2d):
-                nn.init.kaiming_normal_(layer.weight, mode="fan_out", nonlinearity="relu")
-                if layer.bias is not None:
-                    nn.init.zeros_(layer.bias)
+        init_head_convs(self)
 
 
 class MaskRCNNPredictor(nn.Sequential):
