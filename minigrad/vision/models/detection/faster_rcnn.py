@@ -11,7 +11,7 @@ from minigrad.nn import functional as F
 from ...ops import MultiScaleRoIAlign
 from ...ops import misc as misc_nn_ops
 from .._api import register_model
-from .._weights import check_no_weights, weights_enum
+from .._weights import check_no_backbone_weights, check_no_weights, weights_enum
 from ..resnet import ResNet50_Weights, resnet50
 from .anchor_utils import AnchorGenerator
 from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
@@ -210,19 +210,9 @@ FasterRCNN_ResNet50_FPN_V2_Weights = weights_enum(
 
 def check_detection_weights(builder: str, weights, weights_backbone, kwargs: dict) -> None:
     """Raise unless both the detector and its backbone are asked for without pretrained
-    weights (``weights_backbone`` defaults to ImageNet weights in torchvision, so it must be
-    passed as None here; a silently random backbone would be a wrong answer)."""
+    weights (``weights_backbone`` defaults to ImageNet weights in torchvision's v1 builders)."""
     check_no_weights(builder, weights, kwargs)
-    pretrained_backbone = kwargs.pop("pretrained_backbone", False)
-    if weights_backbone is None and not pretrained_backbone:
-        return
-    asked = weights_backbone if weights_backbone is not None else "pretrained_backbone=True"
-    raise RuntimeError(
-        f"{builder}: minigrad.vision has no pretrained weights and downloads nothing, and the "
-        f"backbone was asked for {asked} (the default of torchvision's v1 builders). Build it with "
-        f"{builder}(weights=None, weights_backbone=None, num_classes=...) and load a state dict "
-        "saved by PyTorch if you have one."
-    )
+    check_no_backbone_weights(builder, weights_backbone, kwargs)
 
 
 def _resnet50_fpn_backbone(weights_backbone, trainable_backbone_layers):
