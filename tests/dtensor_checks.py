@@ -4,13 +4,12 @@ installed) and on 2 ranks through the launcher (against NumPy: every rank knows 
 tensors). Each check's result ("ok" or its traceback) on every rank is written by rank 0 as
 JSON to the path in argv[1]."""
 
-import json
 import os
 import socket
 import sys
-import traceback
 
 import numpy as np
+from dist_checks import run_checks
 
 import minigrad
 import minigrad.distributed as dist
@@ -283,27 +282,17 @@ def torch_oracle(rank, world):
 
 
 def main():
-    dist.init_process_group("gloo", timeout=60)
-    rank, world = dist.get_rank(), dist.get_world_size()
-    mesh = init_device_mesh("cpu", (world,))
-    results = {}
     checks = dict(CHECKS)
-    if world == 1 and "--torch" in sys.argv:
+    if "--torch" in sys.argv:  # (a world of one: the oracle's DTensor runs in one process)
         checks["torch_oracle"] = lambda mesh, rank, world: torch_oracle(rank, world)
-    for name, fn in checks.items():
-        try:
-            fn(mesh, rank, world)
-            results[name] = "ok"
-        except Exception:
-            results[name] = traceback.format_exc()
-            print(f"[rank {rank}] check {name} failed:\n{results[name]}", file=sys.stderr)
-        dist.barrier()
-    everyone = [None] * world
-    dist.all_gather_object(everyone, results)
-    if rank == 0:
-        with open(sys.argv[1], "w") as f:
-            json.dump({"world_size": world, "ranks": everyone}, f)
-    dist.destroy_process_group()
+    mesh = []  # made once the group is up
+
+    def call(fn, rank, world):
+        if not mesh:
+            mesh.append(init_device_mesh("cpu", (world,)))
+        fn(mesh[0], rank, world)
+
+    run_checks(checks, call)
 
 
 if __name__ == "__main__":

