@@ -353,3 +353,139 @@ def test_graphs_it_cannot_capture_fall_back_with_one_warning():
                 assert out.grad_fn is not None and out.grad_fn.name() != "CompiledFunctionBackward"
                 out.sum().backward(retain_graph=True)
         assert len(record) == 1
+
+
+def test_autocast_and_other_modes_are_part_of_the_key():
+    """A function traced outside autocast and called inside it (another dtype, a nested
+    disabled region) traces again, as under deterministic mode; a compiled model inside one
+    autocast region replays its forward and backward (parameters cast afresh by each trace);
+    a call that leaves a global mode changed runs eagerly with the one warning."""
+    minigrad.manual_seed(0)
+    lin = nn.Linear(4, 3)
+
+    def fn(x):
+        return lin(x).float() * 2 + minigrad.empty(3, dtype=minigrad.float64)
+
+    f = minigrad.compile(fn)
+    x = minigrad.randn(2, 4)
+    regions = [(), ("cpu", minigrad.bfloat16), ("cpu", minigrad.float16), ("off",), ("det",)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for region in regions * 2:
+            for _ in range(2):
+                if region == ("off",):
+                    with minigrad.autocast("cpu"), minigrad.autocast("cpu", enabled=False):
+                        y, e = f(x), fn(x)
+                elif region == ("det",):
+                    minigrad.use_deterministic_algorithms(True)
+                    try:
+                        y, e = f(x), fn(x)
+                    finally:
+                        minigrad.use_deterministic_algorithms(False)
+                    assert bool(y.isnan().all())
+                elif region:
+                    with minigrad.autocast(*region[:1], dtype=region[1]):
+                        y, e = f(x), fn(x)
+                else:
+                    y, e = f(x), fn(x)
+                assert y.dtype == e.dtype
+                np.testing.assert_array_equal(y.detach().numpy(), e.detach().numpy())
+    assert f._replayed and len(f._traces) == len(regions)
+
+    def loop(m, model, rng, log):
+        model.float()  # (autocast leaves float64 alone)
+        with minigrad.autocast("cpu"):
+            model[0](minigrad.tensor(rng.normal(size=(2, 5))).float())  # a cached cast
+            for _ in range(3):
+                out = m(minigrad.tensor(rng.normal(size=(2, 5))).float())
+                out.float().sum().backward()
+                log += [out.float(), model[0].weight.grad.clone()]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, _, _), (compiled, _, c) = _both(loop, lambda: nn.Sequential(nn.Linear(5, 3)))
+    _same(eager, compiled)
+    assert _replayed(c)
+
+    def leaves_grad_off(x):
+        minigrad.set_grad_enabled(False)
+        return lin(x) * 2
+
+    g = minigrad.compile(leaves_grad_off)
+    with pytest.warns(RuntimeWarning, match="leaves a global mode changed") as record:
+        for _ in range(3):
+            minigrad.set_grad_enabled(True)
+            assert g(x).grad_fn is None and not minigrad.is_grad_enabled()
+    minigrad.set_grad_enabled(True)
+    assert len(record) == 1
+
+
+SCALE = [2.0]  # read by _Tanh's backward: a change traces again
+
+
+class _Tanh(minigrad.autograd.Function):
+    """A pure custom Function: tensor work only, in forward and backward."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return (x @ w).tanh()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        y = (x @ w).tanh()
+        g = g * (1 - y * y) * SCALE[0]
+        return g @ w.T, x.T @ g
+
+
+class _Counting(_Tanh):
+    calls = 0
+
+    @staticmethod
+    def backward(ctx, g):
+        _Counting.calls += 1
+        return _Tanh.backward(ctx, g)
+
+
+class _Printing(_Tanh):
+    @staticmethod
+    def forward(ctx, x, w):
+        print("forward")
+        return _Tanh.forward(ctx, x, w)
+
+
+@pytest.mark.parametrize("fn", [_Tanh, _Counting, _Printing], ids=lambda f: f.__name__)
+def test_custom_function_python_replays_only_when_pure(fn, capsys):
+    """A custom Function's array work replays (a global its backward reads is part of the
+    key); Python effects in it (a counter on the class, a print) make the module run eagerly
+    with the one warning, never skip them silently."""
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(minigrad.randn(3, 3))
+
+        def forward(self, x):
+            return fn.apply(x, self.w).sum(1)
+
+    def loop(m, model, rng, log):
+        for i in range(5):
+            SCALE[0] = 2.0 if i < 3 else 3.0
+            x = minigrad.tensor(rng.normal(size=(2, 3)), requires_grad=True)
+            (m(x) ** 2).sum().backward()
+            log += [x.grad, model.w.grad.clone()]
+            model.zero_grad()
+
+    _Counting.calls = 0
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        (eager, _, _), (compiled, _, c) = _both(loop, Model)
+    _same(eager, compiled)
+    printed = capsys.readouterr().out.count("forward")
+    if fn is _Tanh:
+        assert not record and _replayed(c) and len(c._compiled._traces) == 2
+    else:  # every call ran its Python (the trace's recorded backward ran it once more)
+        assert len(record) == 1 and "replay would skip" in str(record[0].message)
+        assert c.eager_reason is not None
+        assert (_Counting.calls, printed) == ((11, 0) if fn is _Counting else (0, 10))

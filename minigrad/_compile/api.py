@@ -293,6 +293,19 @@ class CompiledFunction:
                 except NotJointError as e:
                     joint = None
                     capture.recorder.poison(str(e))
+        for cls in capture.changed_functions():
+            capture.recorder.poison(
+                f"custom autograd.Function {cls.__name__} changes Python state in its forward or "
+                "backward (a counter, a list), which a replay would skip"
+            )
+        for cls, _ in capture.functions.values():  # reached outside the walk (mod.Fn.apply):
+            if guards.FUNCTION_CLASS + (id(cls),) not in key[2]:  # keyed from the next call
+                self._roots.append(cls)
+        if guards.modes() != key[1]:  # a replay would not change it: run eagerly instead
+            capture.recorder.poison(
+                "it leaves a global mode changed (grad mode, default dtype or device, autocast, "
+                "deterministic mode)"
+            )
         if joint is None and not live and any(t.requires_grad for t in inputs):
             self._give_up("an input tensor requires grad (its .grad would not be replayed)")
             return result
