@@ -7,6 +7,7 @@ outside replays the recorded backward. Every test compares with the same loop ru
 
 from __future__ import annotations
 
+import io
 import warnings
 
 import numpy as np
@@ -489,3 +490,76 @@ def test_custom_function_python_replays_only_when_pure(fn, capsys):
         assert len(record) == 1 and "replay would skip" in str(record[0].message)
         assert c.eager_reason is not None
         assert (_Counting.calls, printed) == ((11, 0) if fn is _Counting else (0, 10))
+
+
+class _Attn(nn.Module):
+    """Token classifier: embedding, self-attention with a key padding mask (and dropout)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(11, 8)
+        self.mha = nn.MultiheadAttention(8, 2, batch_first=True, dropout=0.1)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, tok, pad):
+        h = self.emb(tok)
+        a, _ = self.mha(h, h, h, key_padding_mask=pad)
+        return self.head(a.masked_fill(pad.unsqueeze(-1), 0.0).sum(1))
+
+
+def test_realistic_loop_autocast_accumulation_clipping_validation_and_checkpoint():
+    """A loop as people write it around ``model = torch.compile(model)``: bfloat16 autocast
+    with a disabled GradScaler, two micro-batches per step, ``clip_grad_norm_``, a smaller
+    last batch, validation under ``eval()`` and ``no_grad()``, a checkpoint round trip."""
+
+    def loop(m, model, rng, log):
+        model.float()
+        opt = optim.AdamW(model.parameters(), lr=0.01)
+        scaler = minigrad.amp.GradScaler("cpu", enabled=False)
+        for step in range(6):
+            n = 2 if step % 3 == 2 else 3  # (a last batch of another size)
+            tok = minigrad.tensor(rng.integers(0, 11, size=(n, 4)))
+            pad = minigrad.arange(4)[None, :] >= minigrad.tensor(rng.integers(1, 5, size=(n, 1)))
+            model.train()
+            with minigrad.autocast("cpu", dtype=minigrad.bfloat16):
+                loss = F.cross_entropy(m(tok, pad), minigrad.tensor(rng.integers(0, 3, n))) / 2
+            scaler.scale(loss).backward()
+            if step % 2:
+                scaler.unscale_(opt)
+                log.append(nn.utils.clip_grad_norm_(model.parameters(), 0.5))
+                scaler.step(opt)
+                scaler.update()
+                opt.zero_grad()
+            model.eval()
+            with minigrad.no_grad(), minigrad.autocast("cpu", dtype=minigrad.bfloat16):
+                log += [loss.float(), m(tok, pad).float()]
+            if step == 3:
+                buf = io.BytesIO()
+                minigrad.save({"model": m.state_dict(), "opt": opt.state_dict()}, buf)
+                buf.seek(0)
+                saved = minigrad.load(buf)
+                m.load_state_dict(saved["model"])
+                opt.load_state_dict(saved["opt"])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, m1, _), (compiled, m2, c) = _both(loop, _Attn)
+    _same(eager, compiled)
+    _same_models(m1, m2)
+    assert _replayed(c) and len(c._compiled._traces) == 4  # (train and eval, two sizes)
+
+
+def test_more_shapes_in_turn_than_the_cache_holds_fall_back_with_one_warning():
+    """Inputs whose shapes cycle through more values than the 8 traces kept would trace on
+    every call (slower than eager): after 8 traces dropped unreplayed it runs eagerly."""
+
+    def loop(m, model, rng, log):
+        for i in range(20):
+            out = m(minigrad.tensor(rng.normal(size=(1 + i % 10, 3))))
+            (out[1]["b"] ** 2).sum().backward()
+            log.append(model.a.weight.grad.clone())
+
+    with pytest.warns(RuntimeWarning, match="cache_size_limit") as record:
+        (eager, _, _), (compiled, _, c) = _both(loop)
+    _same(eager, compiled)
+    assert len(record) == 1 and c.eager_reason is not None

@@ -50,7 +50,7 @@ def reset() -> None:
     for compiled in list(_LIVE):
         compiled._traces.clear()
         compiled._fast = compiled._eager_reason = None
-        compiled._failures, compiled._replayed = 0, False
+        compiled._failures, compiled._replayed, compiled._wasted = 0, False, 0
 
 
 def compile(
@@ -166,6 +166,7 @@ class CompiledFunction:
         self._traces: OrderedDict = OrderedDict()
         self._eager_reason = None  # set once: the function runs eagerly from then on
         self._failures = 0
+        self._wasted = 0  # traces dropped from the cache that never replayed
         self._replayed = False  # whether a replay ran to the end (then a guard miss traces)
         self._counters = ()  # walk positions of the step counters (see symbolic.py)
         self._fast = None
@@ -230,7 +231,7 @@ class CompiledFunction:
             joint.before_forward()  # (an earlier call's saved activations are kept aside)
         out = program.replay(inputs, slots)
         if out is not MISS:
-            self._failures, self._replayed = 0, True
+            self._failures, self._replayed, program.replayed = 0, True, True
             return out if joint is None else joint.attach(out, inputs, self)
         self._fast = None
         self._failed("a value read on the host (bool(), .item()) changes between calls")
@@ -339,7 +340,14 @@ class CompiledFunction:
         if post_key == key and program.valid(post_tensors):
             self._traces[key] = program
             if len(self._traces) > _CACHE_SIZE:
-                self._traces.popitem(last=False)
+                _, old = self._traces.popitem(last=False)
+                self._wasted += not old.replayed
+                if self._wasted >= _CACHE_SIZE:  # (every call traces: slower than eager)
+                    self._give_up(
+                        f"{_CACHE_SIZE} traces were dropped from its cache without replaying "
+                        "once: its inputs' shapes or the state it reads take more than "
+                        f"{_CACHE_SIZE} values in turn (PyTorch's cache_size_limit)"
+                    )
             self._failures = 0
         else:
             found = guards.counter_positions(key[2], post_key[2], slots)

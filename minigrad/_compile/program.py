@@ -37,6 +37,7 @@ class Program:
         self.counters = ()  # (walk position, new value from env) of each step counter
         self.outputs = outputs
         self.checks = []  # (tensor, array, walk position or None): state the trace read
+        self.replayed = False  # whether a replay of it ran to the end (see CompiledFunction)
         visible = set(escaped)
         for t in visible_tensors:
             visible.add(id(root(raw(t))))
