@@ -7,6 +7,7 @@ outside replays the recorded backward. Every test compares with the same loop ru
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import warnings
 
@@ -563,3 +564,30 @@ def test_more_shapes_in_turn_than_the_cache_holds_fall_back_with_one_warning():
         (eager, _, _), (compiled, _, c) = _both(loop)
     _same(eager, compiled)
     assert len(record) == 1 and c.eager_reason is not None
+
+
+@dataclasses.dataclass
+class _Output:  # a model's output record, as transformers' ModelOutput
+    logits: minigrad.Tensor
+    loss: minigrad.Tensor | None = None
+
+
+def test_a_dataclass_output_replays_as_eagerly():
+    class Model(Two):
+        def forward(self, x, labels=None):
+            logits = self.b(self.a(x).tanh())
+            loss = None if labels is None else F.cross_entropy(logits, labels)
+            return _Output(logits, loss)
+
+    def loop(m, model, rng, log):
+        for _ in range(3):
+            x = minigrad.tensor(rng.normal(size=(4, 3)))
+            out = m(x, labels=minigrad.tensor(rng.integers(0, 2, size=4)))
+            out.loss.backward()
+            log += [out.loss, out.logits, model.a.weight.grad.clone(), m(x).loss is None]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, _, _), (compiled, _, c) = _both(loop, Model)
+    _same(eager, compiled)
+    assert _replayed(c)

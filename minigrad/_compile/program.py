@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.graph import version_counter
 from ..tensor import Tensor
 from .capture import Capture, raw
-from .joint import Joint, saved_roots
+from .joint import Joint, dataclass_fields, saved_roots
 from .plan import plan, remap
 from .recorder import _arrays_in, root
 from .symbolic import Sym, contains, evaluate
@@ -260,7 +260,7 @@ _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 def output_spec(result, inputs, live=False):
     """How to rebuild ``result`` after a replay: tensors become ("T", array, device) (copied on
     each call), the inputs ("in", i), Python scalars stay, named tuples keep their class
-    (``live``: tensors may carry a graph, captured with its backward). Raises
+    (and dataclasses theirs; ``live``: tensors may carry a graph, captured with its backward). Raises
     :class:`NotReplayableError`."""
     cls = type(result)
     if cls in (tuple, list):
@@ -285,6 +285,10 @@ def output_spec(result, inputs, live=False):
         return ("py", result)
     if cls is Sym:  # a number computed from a step counter: recomputed on each replay
         return ("sym", result.fn, result.value)
+    fields = dataclass_fields(result)
+    if fields is not None:  # a model's output record (transformers' ModelOutput)
+        values = tuple(output_spec(getattr(result, f), inputs, live) for f in fields)
+        return ("dataclass", cls, fields, values)
     raise NotReplayableError(
         f"it returns a {cls.__name__} (tensors and Python scalars can be replayed)"
     )
@@ -304,6 +308,8 @@ def build_outputs(spec, inputs, env=None):
         return inputs[spec[1]]
     if kind == "dict":
         return {k: build_outputs(s, inputs, env) for k, s in zip(spec[1], spec[2])}
+    if kind == "dataclass":
+        return spec[1](**{f: build_outputs(s, inputs, env) for f, s in zip(spec[2], spec[3])})
     items = [build_outputs(s, inputs, env) for s in spec[1]]
     if kind == "named":
         return spec[2](*items)
