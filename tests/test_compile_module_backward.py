@@ -56,10 +56,19 @@ def _cnn():
     )
 
 
+def _normed():  # weight and spectral norm: the power iteration updates _u, _v in place
+    return nn.Sequential(
+        nn.utils.parametrizations.weight_norm(nn.Linear(5, 6)),
+        nn.Tanh(),
+        nn.utils.parametrizations.spectral_norm(nn.Linear(6, 3)),
+    )
+
+
 CASES = {  # build, input shape, loss, optimizer
     "mlp_dropout_adam": (_mlp, (4, 5), "ce", lambda ps: optim.Adam(ps, lr=0.01)),
     "cnn_batchnorm_sgd": (_cnn, (3, 2, 4, 4), "ce", lambda ps: optim.SGD(ps, 0.1, momentum=0.9)),
     "transformer_adamw": (Block, (2, 3, 8), "mse", lambda ps: optim.AdamW(ps, lr=0.01)),
+    "normed_rmsprop": (_normed, (4, 5), "ce", lambda ps: optim.RMSprop(ps, lr=0.01)),
 }
 
 
