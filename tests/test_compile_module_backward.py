@@ -64,11 +64,23 @@ def _normed():  # weight and spectral norm: the power iteration updates _u, _v i
     )
 
 
+class _LSTMClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(5, 6, batch_first=True, num_layers=2, dropout=0.2)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.fc(h[-1])
+
+
 CASES = {  # build, input shape, loss, optimizer
     "mlp_dropout_adam": (_mlp, (4, 5), "ce", lambda ps: optim.Adam(ps, lr=0.01)),
     "cnn_batchnorm_sgd": (_cnn, (3, 2, 4, 4), "ce", lambda ps: optim.SGD(ps, 0.1, momentum=0.9)),
     "transformer_adamw": (Block, (2, 3, 8), "mse", lambda ps: optim.AdamW(ps, lr=0.01)),
     "normed_rmsprop": (_normed, (4, 5), "ce", lambda ps: optim.RMSprop(ps, lr=0.01)),
+    "lstm_adam": (_LSTMClassifier, (2, 3, 5), "ce", lambda ps: optim.Adam(ps, lr=0.01)),
 }
 
 

@@ -70,16 +70,19 @@ def compile(
     eagerly while recording every NumPy call made on tensor data; later calls with the same
     signature skip Python and replay the recorded calls into the same preallocated arrays.
     The signature is: the input tensors' shapes, dtypes, devices and ``requires_grad``, grad
-    mode and the default dtype, and every Python value reachable from ``fn`` (its arguments,
-    closure, the globals it names, modules' attributes such as ``training``, optimizers'
-    hyperparameters and state): a change (a new learning rate from a scheduler, ``model.eval()``)
-    traces again. Random draws are replayed as new draws from the same generator, so a seeded
-    compiled run equals a seeded eager run. Results equal eager's.
+    mode, the default dtype and device, autocast's state and deterministic mode, and every
+    Python value reachable from ``fn`` (its arguments, closure, the globals it names, modules'
+    attributes such as ``training``, optimizers' hyperparameters and state, the code of the
+    custom ``autograd.Function`` classes it uses): a change (a new learning rate from a
+    scheduler, ``model.eval()``) traces again. Random draws are replayed as new draws from the
+    same generator, so a seeded compiled run equals a seeded eager run. Results equal eager's.
 
     What cannot be replayed falls back to eager execution, with one warning, for the rest of
     the function's life (never a stale result): a floating-point number read on the host after
     the state changed (``loss.item()`` after ``optimizer.step()``), host transfers
-    (``.numpy()``, printing, a tensor made from a list or NumPy array inside the step), a
+    (``.numpy()``, ``print()``, a tensor made from a list or NumPy array inside the step),
+    Python state changed by a custom ``autograd.Function`` (its Python runs only when traced),
+    a global mode the call leaves changed, 8 traces dropped from the cache unreplayed, a
     tensor read that the walk cannot find again (one an iterator hands out), replacing an input
     tensor's data (``x.data = ...``), an input tensor that shares memory with state the
     function reaches, input tensors that require grad in a call whose outputs carry no graph,

@@ -42,8 +42,9 @@ class NotJointError(Exception):
 
 
 def tensor_leaves(obj, inputs, found=None) -> list:
-    """The tensors in ``obj`` (tuples, lists, named tuples, dict values, dataclass fields, in the order
-    ``program.output_spec`` walks them) that are not input tensors returned as they are."""
+    """The tensors in ``obj`` (tuples, lists, named tuples, dict values, dataclass fields, in
+    the order ``program.output_spec`` walks them) that are not input tensors returned as they
+    are."""
     found = [] if found is None else found
     if isinstance(obj, Tensor):
         if not any(obj is t for t in inputs):

@@ -259,8 +259,8 @@ _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 
 def output_spec(result, inputs, live=False):
     """How to rebuild ``result`` after a replay: tensors become ("T", array, device) (copied on
-    each call), the inputs ("in", i), Python scalars stay, named tuples keep their class
-    (and dataclasses theirs; ``live``: tensors may carry a graph, captured with its backward). Raises
+    each call), the inputs ("in", i), Python scalars stay, named tuples and dataclasses keep
+    their class (``live``: tensors may carry a graph, captured with its backward). Raises
     :class:`NotReplayableError`."""
     cls = type(result)
     if cls in (tuple, list):
