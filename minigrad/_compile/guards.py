@@ -287,10 +287,13 @@ def modes() -> tuple:
     it casts for and to which dtype, its parameter cache) and deterministic mode (``empty``'s
     fill, ops that refuse to run). A call under other modes traces again."""
     g, a, c, d = grad_mode._state, anomaly._state, autocast_mode._state, backend.DETERMINISM
+    cast = None  # (autocast never entered nor set: nothing to key)
+    if c.depth or c.dtypes or c.enabled:
+        cast = (tuple(c.enabled.items()), tuple(c.dtypes.items()), c.__dict__.get("cache_enabled"))
     return (
         g.enabled, g.inference, a.enabled, get_default_dtype(), backend.get_default_device(),
-        base.interposer, base.tracer, tuple(c.enabled.items()), tuple(c.dtypes.items()),
-        getattr(c, "cache_enabled", True), d.enabled, d.warn_only, d.fill_uninitialized_memory,
+        base.interposer, base.tracer, cast,
+        (d.enabled, d.warn_only, d.fill_uninitialized_memory) if d.enabled else None,
     )  # fmt: skip
 
 
