@@ -612,3 +612,47 @@ def test_a_dataclass_output_replays_as_eagerly():
         (eager, _, _), (compiled, _, c) = _both(loop, Model)
     _same(eager, compiled)
     assert _replayed(c)
+
+
+class _Checkpointed(nn.Module):
+    def __init__(self, p=0.0):
+        super().__init__()
+        self.a = nn.Sequential(nn.Linear(3, 6), nn.Dropout(p), nn.Tanh())
+        self.b = nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.b(minigrad.utils.checkpoint.checkpoint(self.a, x, use_reentrant=False))
+
+
+def test_checkpoint_replays_its_saved_random_state():
+    """``checkpoint`` keeps the generator's state for its recompute: recorded as a read and a
+    set of that state, so a compiled model replays (a backward that draws, its dropout, runs
+    eagerly) and a whole compiled step returning its loss redraws the same mask in backward."""
+
+    def loop(m, model, rng, log):
+        for _ in range(3):
+            (m(minigrad.tensor(rng.normal(size=(2, 3)))) ** 2).sum().backward()
+            log.append(model.a[0].weight.grad.clone())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, _, _), (compiled, _, c) = _both(loop, _Checkpointed)
+    _same(eager, compiled)
+    assert _replayed(c)
+
+    runs = []
+    for compile_it in (False, True):
+        minigrad.manual_seed(0)
+        model = _Checkpointed(0.5).double()
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, model=model, opt=opt):
+            opt.zero_grad()
+            loss = (model(x) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return loss  # (its graph went through a backward: returned as a copy)
+
+        f = minigrad.compile(step) if compile_it else step
+        runs.append([f(minigrad.ones(4, 3, dtype=minigrad.float64)).item() for _ in range(5)])
+    assert runs[0] == runs[1] and f._replayed and f.eager_reason is None

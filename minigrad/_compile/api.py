@@ -13,7 +13,7 @@ from ..nn.modules.module import Module
 from ..tensor import Tensor
 from . import arrays, guards
 from .capture import Capture, raw
-from .joint import JointTrace, NotJointError, tensor_leaves
+from .joint import JointTrace, NotJointError, released, tensor_leaves
 from .module import OptimizedModule
 from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
 from .symbolic import Sym
@@ -422,10 +422,11 @@ def _no_backward(fn, args, kwargs, rec, outside: bool):
 
 
 def _live(result, inputs) -> bool:
-    """Whether ``result`` holds a tensor whose graph a later backward may need."""
+    """Whether ``result`` holds a tensor whose graph a later backward may need (not one that a
+    backward inside the call went through: ``loss.backward()`` then ``return loss``)."""
     for t in tensor_leaves(result, inputs):
         fn = t.grad_fn
-        if fn is not None and not fn._released:
+        if fn is not None and not released(fn):
             return True
     return False
 

@@ -11,6 +11,7 @@ tensor gets a plain array again. The call itself runs exactly as eagerly: tracin
 from __future__ import annotations
 
 import builtins
+import functools
 import weakref
 
 import numpy as np
@@ -119,6 +120,7 @@ class Capture:
         np_cls.to_host = to_host
         self._saved.append((backend, "as_array", backend.as_array))
         self._watch_python()
+        self._watch_generator_state()
         # autocast's casts of parameters made outside the call (or by an earlier trace) are
         # tensors no replay could check: the call casts afresh into a cache of its own
         cast_state = autocast_mode._state
@@ -178,6 +180,37 @@ class Capture:
             (builtins, "print", show),
         ]
         _function._apply, _function.FunctionCtx.backward, builtins.print = apply, backward, print_
+
+    def _watch_generator_state(self) -> None:
+        """``Generator.get_state``/``set_state`` (``checkpoint`` keeps the state its recompute
+        restores) recorded: a replay reads the state into the traced array, and sets it from
+        there, at the same point (a state that is not a tensor cannot be recorded)."""
+        rec, gen_cls = self.recorder, backend.Generator
+        get_state, set_state = gen_cls.__dict__["get_state"], gen_cls.__dict__["set_state"]
+
+        def read(gen):
+            return _get_slot(get_state(gen))
+
+        def write(gen, array):
+            set_state(gen, Tensor._make(array, backend.CPU))
+
+        def get_state_(gen):
+            state = get_state(gen)
+            if arrays.active is rec and isinstance(state, Tensor):
+                _set_slot(state, rec.generator_state(functools.partial(read, gen), gen))
+            return state
+
+        def set_state_(gen, state):
+            if arrays.active is rec:
+                array = state._data if isinstance(state, Tensor) else None
+                if type(array) is Traced:
+                    rec.set_generator_state(functools.partial(write, gen), array, gen)
+                else:
+                    rec.poison("a random generator's state set from data the trace did not make")
+            return set_state(gen, state)
+
+        self._saved += [(gen_cls, "get_state", get_state), (gen_cls, "set_state", set_state)]
+        gen_cls.get_state, gen_cls.set_state = get_state_, set_state_
 
     def changed_functions(self) -> list:
         """The user ``autograd.Function`` classes that ran whose reachable state (a counter

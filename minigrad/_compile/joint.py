@@ -99,6 +99,12 @@ def _reachable(nodes) -> set:
     return seen
 
 
+def released(fn) -> bool:
+    """Whether a backward without ``retain_graph`` went through the graph of node ``fn``: a
+    node in it freed what it saved (``sum``'s node saves nothing, so it is never marked)."""
+    return fn._released or any(n._released for n in _reachable([fn]))
+
+
 class JointTrace:
     """The outputs, parameters and inputs of one traced call whose graph outlives it; made
     inside the capture, after the forward (raises :class:`NotJointError`)."""

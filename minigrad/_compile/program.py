@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.graph import version_counter
 from ..tensor import Tensor
 from .capture import Capture, raw
-from .joint import Joint, dataclass_fields, saved_roots
+from .joint import Joint, dataclass_fields, released, saved_roots
 from .plan import plan, remap
 from .recorder import _arrays_in, root
 from .symbolic import Sym, contains, evaluate
@@ -272,7 +272,7 @@ def output_spec(result, inputs, live=False):
         return ("dict", tuple(result), values)
     if isinstance(result, Tensor):
         fn = result.grad_fn
-        if fn is not None and not fn._released and not live:
+        if fn is not None and not live and not released(fn):
             raise NotReplayableError(
                 "it returns a tensor whose autograd graph is still alive (a backward outside "
                 "the compiled function is not captured: compile the whole step)"
