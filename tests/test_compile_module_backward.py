@@ -656,3 +656,23 @@ def test_checkpoint_replays_its_saved_random_state():
         f = minigrad.compile(step) if compile_it else step
         runs.append([f(minigrad.ones(4, 3, dtype=minigrad.float64)).item() for _ in range(5)])
     assert runs[0] == runs[1] and f._replayed and f.eager_reason is None
+
+
+def test_an_attribute_name_is_not_a_global_it_reads():
+    """``opt.step()`` names the attribute ``step``, not a script's loop variable ``step``
+    (a global here): the key leaves it out, so the step replays."""
+    global step
+    model = nn.Linear(3, 1).double()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @minigrad.compile
+    def train(x):
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    for step in range(4):  # noqa: B007 - the global a script's loop binds
+        train(minigrad.ones(2, 3, dtype=minigrad.float64))
+    assert train._replayed and len(train._traces) == 1

@@ -12,6 +12,7 @@ can be found in the same places later.
 
 from __future__ import annotations
 
+import dis
 import types
 
 import numpy as np
@@ -269,11 +270,17 @@ def _is_library(fn, _cache={}) -> bool:  # noqa: B006 - a per-code-object memo
     return found
 
 
+_GLOBAL_OPS = frozenset(("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL"))
+
+
 def _global_names(code, _cache={}) -> tuple:  # noqa: B006 - a per-code-object memo
-    """The names a code object (and the functions defined inside it) may read as globals."""
+    """The names a code object (and the functions defined inside it) may read as globals:
+    those its bytecode loads as globals, not every name in ``co_names`` (``opt.step()``'s
+    attribute name would pick up a global loop variable ``step`` and change the key on every
+    call)."""
     names = _cache.get(code)
     if names is None:
-        found = list(code.co_names)
+        found = [i.argval for i in dis.get_instructions(code) if i.opname in _GLOBAL_OPS]
         for c in code.co_consts:
             if isinstance(c, types.CodeType):
                 found.extend(_global_names(c))
