@@ -19,6 +19,7 @@ def _ops(m):
     t = m.tensor([0, 1, 2, 3])
     return {
         "matmul": lambda a: a @ a,
+        "matmul_mixed": lambda a: a @ a.float(),  # (MultiheadAttention's weights @ v)
         "mm": lambda a: a.mm(a),
         "bmm": lambda a: m.bmm(a.unsqueeze(0), a.unsqueeze(0)),
         "linear": lambda a: F.linear(a, a),

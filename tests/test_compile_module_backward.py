@@ -7,6 +7,8 @@ outside replays the recorded backward. Every test compares with the same loop ru
 
 from __future__ import annotations
 
+import dataclasses
+import io
 import warnings
 
 import numpy as np
@@ -54,10 +56,31 @@ def _cnn():
     )
 
 
+def _normed():  # weight and spectral norm: the power iteration updates _u, _v in place
+    return nn.Sequential(
+        nn.utils.parametrizations.weight_norm(nn.Linear(5, 6)),
+        nn.Tanh(),
+        nn.utils.parametrizations.spectral_norm(nn.Linear(6, 3)),
+    )
+
+
+class _LSTMClassifier(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(5, 6, batch_first=True, num_layers=2, dropout=0.2)
+        self.fc = nn.Linear(6, 3)
+
+    def forward(self, x):
+        _, (h, _) = self.lstm(x)
+        return self.fc(h[-1])
+
+
 CASES = {  # build, input shape, loss, optimizer
     "mlp_dropout_adam": (_mlp, (4, 5), "ce", lambda ps: optim.Adam(ps, lr=0.01)),
     "cnn_batchnorm_sgd": (_cnn, (3, 2, 4, 4), "ce", lambda ps: optim.SGD(ps, 0.1, momentum=0.9)),
     "transformer_adamw": (Block, (2, 3, 8), "mse", lambda ps: optim.AdamW(ps, lr=0.01)),
+    "normed_rmsprop": (_normed, (4, 5), "ce", lambda ps: optim.RMSprop(ps, lr=0.01)),
+    "lstm_adam": (_LSTMClassifier, (2, 3, 5), "ce", lambda ps: optim.Adam(ps, lr=0.01)),
 }
 
 
@@ -353,3 +376,303 @@ def test_graphs_it_cannot_capture_fall_back_with_one_warning():
                 assert out.grad_fn is not None and out.grad_fn.name() != "CompiledFunctionBackward"
                 out.sum().backward(retain_graph=True)
         assert len(record) == 1
+
+
+def test_autocast_and_other_modes_are_part_of_the_key():
+    """A function traced outside autocast and called inside it (another dtype, a nested
+    disabled region) traces again, as under deterministic mode; a compiled model inside one
+    autocast region replays its forward and backward (parameters cast afresh by each trace);
+    a call that leaves a global mode changed runs eagerly with the one warning."""
+    minigrad.manual_seed(0)
+    lin = nn.Linear(4, 3)
+
+    def fn(x):
+        return lin(x).float() * 2 + minigrad.empty(3, dtype=minigrad.float64)
+
+    f = minigrad.compile(fn)
+    x = minigrad.randn(2, 4)
+    regions = [(), ("cpu", minigrad.bfloat16), ("cpu", minigrad.float16), ("off",), ("det",)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        for region in regions * 2:
+            for _ in range(2):
+                if region == ("off",):
+                    with minigrad.autocast("cpu"), minigrad.autocast("cpu", enabled=False):
+                        y, e = f(x), fn(x)
+                elif region == ("det",):
+                    minigrad.use_deterministic_algorithms(True)
+                    try:
+                        y, e = f(x), fn(x)
+                    finally:
+                        minigrad.use_deterministic_algorithms(False)
+                    assert bool(y.isnan().all())
+                elif region:
+                    with minigrad.autocast(*region[:1], dtype=region[1]):
+                        y, e = f(x), fn(x)
+                else:
+                    y, e = f(x), fn(x)
+                assert y.dtype == e.dtype
+                np.testing.assert_array_equal(y.detach().numpy(), e.detach().numpy())
+    assert f._replayed and len(f._traces) == len(regions)
+
+    def loop(m, model, rng, log):
+        model.float()  # (autocast leaves float64 alone)
+        with minigrad.autocast("cpu"):
+            model[0](minigrad.tensor(rng.normal(size=(2, 5))).float())  # a cached cast
+            for _ in range(3):
+                out = m(minigrad.tensor(rng.normal(size=(2, 5))).float())
+                out.float().sum().backward()
+                log += [out.float(), model[0].weight.grad.clone()]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, _, _), (compiled, _, c) = _both(loop, lambda: nn.Sequential(nn.Linear(5, 3)))
+    _same(eager, compiled)
+    assert _replayed(c)
+
+    def leaves_grad_off(x):
+        minigrad.set_grad_enabled(False)
+        return lin(x) * 2
+
+    g = minigrad.compile(leaves_grad_off)
+    with pytest.warns(RuntimeWarning, match="leaves a global mode changed") as record:
+        for _ in range(3):
+            minigrad.set_grad_enabled(True)
+            assert g(x).grad_fn is None and not minigrad.is_grad_enabled()
+    minigrad.set_grad_enabled(True)
+    assert len(record) == 1
+
+
+SCALE = [2.0]  # read by _Tanh's backward: a change traces again
+
+
+class _Tanh(minigrad.autograd.Function):
+    """A pure custom Function: tensor work only, in forward and backward."""
+
+    @staticmethod
+    def forward(ctx, x, w):
+        ctx.save_for_backward(x, w)
+        return (x @ w).tanh()
+
+    @staticmethod
+    def backward(ctx, g):
+        x, w = ctx.saved_tensors
+        y = (x @ w).tanh()
+        g = g * (1 - y * y) * SCALE[0]
+        return g @ w.T, x.T @ g
+
+
+class _Counting(_Tanh):
+    calls = 0
+
+    @staticmethod
+    def backward(ctx, g):
+        _Counting.calls += 1
+        return _Tanh.backward(ctx, g)
+
+
+class _Printing(_Tanh):
+    @staticmethod
+    def forward(ctx, x, w):
+        print("forward")
+        return _Tanh.forward(ctx, x, w)
+
+
+@pytest.mark.parametrize("fn", [_Tanh, _Counting, _Printing], ids=lambda f: f.__name__)
+def test_custom_function_python_replays_only_when_pure(fn, capsys):
+    """A custom Function's array work replays (a global its backward reads is part of the
+    key); Python effects in it (a counter on the class, a print) make the module run eagerly
+    with the one warning, never skip them silently."""
+
+    class Model(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = nn.Parameter(minigrad.randn(3, 3))
+
+        def forward(self, x):
+            return fn.apply(x, self.w).sum(1)
+
+    def loop(m, model, rng, log):
+        for i in range(5):
+            SCALE[0] = 2.0 if i < 3 else 3.0
+            x = minigrad.tensor(rng.normal(size=(2, 3)), requires_grad=True)
+            (m(x) ** 2).sum().backward()
+            log += [x.grad, model.w.grad.clone()]
+            model.zero_grad()
+
+    _Counting.calls = 0
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        (eager, _, _), (compiled, _, c) = _both(loop, Model)
+    _same(eager, compiled)
+    printed = capsys.readouterr().out.count("forward")
+    if fn is _Tanh:
+        assert not record and _replayed(c) and len(c._compiled._traces) == 2
+    else:  # every call ran its Python (the trace's recorded backward ran it once more)
+        assert len(record) == 1 and "replay would skip" in str(record[0].message)
+        assert c.eager_reason is not None
+        assert (_Counting.calls, printed) == ((11, 0) if fn is _Counting else (0, 10))
+
+
+class _Attn(nn.Module):
+    """Token classifier: embedding, self-attention with a key padding mask (and dropout)."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = nn.Embedding(11, 8)
+        self.mha = nn.MultiheadAttention(8, 2, batch_first=True, dropout=0.1)
+        self.head = nn.Linear(8, 3)
+
+    def forward(self, tok, pad):
+        h = self.emb(tok)
+        a, _ = self.mha(h, h, h, key_padding_mask=pad)
+        return self.head(a.masked_fill(pad.unsqueeze(-1), 0.0).sum(1))
+
+
+def test_realistic_loop_autocast_accumulation_clipping_validation_and_checkpoint():
+    """A loop as people write it around ``model = torch.compile(model)``: bfloat16 autocast
+    with a disabled GradScaler, two micro-batches per step, ``clip_grad_norm_``, a smaller
+    last batch, validation under ``eval()`` and ``no_grad()``, a checkpoint round trip."""
+
+    def loop(m, model, rng, log):
+        model.float()
+        opt = optim.AdamW(model.parameters(), lr=0.01)
+        scaler = minigrad.amp.GradScaler("cpu", enabled=False)
+        for step in range(6):
+            n = 2 if step % 3 == 2 else 3  # (a last batch of another size)
+            tok = minigrad.tensor(rng.integers(0, 11, size=(n, 4)))
+            pad = minigrad.arange(4)[None, :] >= minigrad.tensor(rng.integers(1, 5, size=(n, 1)))
+            model.train()
+            with minigrad.autocast("cpu", dtype=minigrad.bfloat16):
+                loss = F.cross_entropy(m(tok, pad), minigrad.tensor(rng.integers(0, 3, n))) / 2
+            scaler.scale(loss).backward()
+            if step % 2:
+                scaler.unscale_(opt)
+                log.append(nn.utils.clip_grad_norm_(model.parameters(), 0.5))
+                scaler.step(opt)
+                scaler.update()
+                opt.zero_grad()
+            model.eval()
+            with minigrad.no_grad(), minigrad.autocast("cpu", dtype=minigrad.bfloat16):
+                log += [loss.float(), m(tok, pad).float()]
+            if step == 3:
+                buf = io.BytesIO()
+                minigrad.save({"model": m.state_dict(), "opt": opt.state_dict()}, buf)
+                buf.seek(0)
+                saved = minigrad.load(buf)
+                m.load_state_dict(saved["model"])
+                opt.load_state_dict(saved["opt"])
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, m1, _), (compiled, m2, c) = _both(loop, _Attn)
+    _same(eager, compiled)
+    _same_models(m1, m2)
+    assert _replayed(c) and len(c._compiled._traces) == 4  # (train and eval, two sizes)
+
+
+def test_more_shapes_in_turn_than_the_cache_holds_fall_back_with_one_warning():
+    """Inputs whose shapes cycle through more values than the 8 traces kept would trace on
+    every call (slower than eager): after 8 traces dropped unreplayed it runs eagerly."""
+
+    def loop(m, model, rng, log):
+        for i in range(20):
+            out = m(minigrad.tensor(rng.normal(size=(1 + i % 10, 3))))
+            (out[1]["b"] ** 2).sum().backward()
+            log.append(model.a.weight.grad.clone())
+
+    with pytest.warns(RuntimeWarning, match="cache_size_limit") as record:
+        (eager, _, _), (compiled, _, c) = _both(loop)
+    _same(eager, compiled)
+    assert len(record) == 1 and c.eager_reason is not None
+
+
+@dataclasses.dataclass
+class _Output:  # a model's output record, as transformers' ModelOutput
+    logits: minigrad.Tensor
+    loss: minigrad.Tensor | None = None
+
+
+def test_a_dataclass_output_replays_as_eagerly():
+    class Model(Two):
+        def forward(self, x, labels=None):
+            logits = self.b(self.a(x).tanh())
+            loss = None if labels is None else F.cross_entropy(logits, labels)
+            return _Output(logits, loss)
+
+    def loop(m, model, rng, log):
+        for _ in range(3):
+            x = minigrad.tensor(rng.normal(size=(4, 3)))
+            out = m(x, labels=minigrad.tensor(rng.integers(0, 2, size=4)))
+            out.loss.backward()
+            log += [out.loss, out.logits, model.a.weight.grad.clone(), m(x).loss is None]
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, _, _), (compiled, _, c) = _both(loop, Model)
+    _same(eager, compiled)
+    assert _replayed(c)
+
+
+class _Checkpointed(nn.Module):
+    def __init__(self, p=0.0):
+        super().__init__()
+        self.a = nn.Sequential(nn.Linear(3, 6), nn.Dropout(p), nn.Tanh())
+        self.b = nn.Linear(6, 2)
+
+    def forward(self, x):
+        return self.b(minigrad.utils.checkpoint.checkpoint(self.a, x, use_reentrant=False))
+
+
+def test_checkpoint_replays_its_saved_random_state():
+    """``checkpoint`` keeps the generator's state for its recompute: recorded as a read and a
+    set of that state, so a compiled model replays (a backward that draws, its dropout, runs
+    eagerly) and a whole compiled step returning its loss redraws the same mask in backward."""
+
+    def loop(m, model, rng, log):
+        for _ in range(3):
+            (m(minigrad.tensor(rng.normal(size=(2, 3)))) ** 2).sum().backward()
+            log.append(model.a[0].weight.grad.clone())
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        (eager, _, _), (compiled, _, c) = _both(loop, _Checkpointed)
+    _same(eager, compiled)
+    assert _replayed(c)
+
+    runs = []
+    for compile_it in (False, True):
+        minigrad.manual_seed(0)
+        model = _Checkpointed(0.5).double()
+        opt = optim.SGD(model.parameters(), lr=0.1)
+
+        def step(x, model=model, opt=opt):
+            opt.zero_grad()
+            loss = (model(x) ** 2).sum()
+            loss.backward()
+            opt.step()
+            return loss  # (its graph went through a backward: returned as a copy)
+
+        f = minigrad.compile(step) if compile_it else step
+        runs.append([f(minigrad.ones(4, 3, dtype=minigrad.float64)).item() for _ in range(5)])
+    assert runs[0] == runs[1] and f._replayed and f.eager_reason is None
+
+
+def test_an_attribute_name_is_not_a_global_it_reads():
+    """``opt.step()`` names the attribute ``step``, not a script's loop variable ``step``
+    (a global here): the key leaves it out, so the step replays."""
+    global step
+    model = nn.Linear(3, 1).double()
+    opt = optim.SGD(model.parameters(), lr=0.1)
+
+    @minigrad.compile
+    def train(x):
+        opt.zero_grad()
+        loss = model(x).sum()
+        loss.backward()
+        opt.step()
+        return loss
+
+    for step in range(4):  # noqa: B007 - the global a script's loop binds
+        train(minigrad.ones(2, 3, dtype=minigrad.float64))
+    assert train._replayed and len(train._traces) == 1

@@ -13,7 +13,7 @@ from ..nn.modules.module import Module
 from ..tensor import Tensor
 from . import arrays, guards
 from .capture import Capture, raw
-from .joint import JointTrace, NotJointError, tensor_leaves
+from .joint import JointTrace, NotJointError, released, tensor_leaves
 from .module import OptimizedModule
 from .program import MISS, NotReplayableError, Program, build_outputs, output_spec
 from .symbolic import Sym
@@ -50,7 +50,7 @@ def reset() -> None:
     for compiled in list(_LIVE):
         compiled._traces.clear()
         compiled._fast = compiled._eager_reason = None
-        compiled._failures, compiled._replayed = 0, False
+        compiled._failures, compiled._replayed, compiled._wasted = 0, False, 0
 
 
 def compile(
@@ -70,16 +70,19 @@ def compile(
     eagerly while recording every NumPy call made on tensor data; later calls with the same
     signature skip Python and replay the recorded calls into the same preallocated arrays.
     The signature is: the input tensors' shapes, dtypes, devices and ``requires_grad``, grad
-    mode and the default dtype, and every Python value reachable from ``fn`` (its arguments,
-    closure, the globals it names, modules' attributes such as ``training``, optimizers'
-    hyperparameters and state): a change (a new learning rate from a scheduler, ``model.eval()``)
-    traces again. Random draws are replayed as new draws from the same generator, so a seeded
-    compiled run equals a seeded eager run. Results equal eager's.
+    mode, the default dtype and device, autocast's state and deterministic mode, and every
+    Python value reachable from ``fn`` (its arguments, closure, the globals it names, modules'
+    attributes such as ``training``, optimizers' hyperparameters and state, the code of the
+    custom ``autograd.Function`` classes it uses): a change (a new learning rate from a
+    scheduler, ``model.eval()``) traces again. Random draws are replayed as new draws from the
+    same generator, so a seeded compiled run equals a seeded eager run. Results equal eager's.
 
     What cannot be replayed falls back to eager execution, with one warning, for the rest of
     the function's life (never a stale result): a floating-point number read on the host after
     the state changed (``loss.item()`` after ``optimizer.step()``), host transfers
-    (``.numpy()``, printing, a tensor made from a list or NumPy array inside the step), a
+    (``.numpy()``, ``print()``, a tensor made from a list or NumPy array inside the step),
+    Python state changed by a custom ``autograd.Function`` (its Python runs only when traced),
+    a global mode the call leaves changed, 8 traces dropped from the cache unreplayed, a
     tensor read that the walk cannot find again (one an iterator hands out), replacing an input
     tensor's data (``x.data = ...``), an input tensor that shares memory with state the
     function reaches, input tensors that require grad in a call whose outputs carry no graph,
@@ -166,6 +169,7 @@ class CompiledFunction:
         self._traces: OrderedDict = OrderedDict()
         self._eager_reason = None  # set once: the function runs eagerly from then on
         self._failures = 0
+        self._wasted = 0  # traces dropped from the cache that never replayed
         self._replayed = False  # whether a replay ran to the end (then a guard miss traces)
         self._counters = ()  # walk positions of the step counters (see symbolic.py)
         self._fast = None
@@ -230,7 +234,7 @@ class CompiledFunction:
             joint.before_forward()  # (an earlier call's saved activations are kept aside)
         out = program.replay(inputs, slots)
         if out is not MISS:
-            self._failures, self._replayed = 0, True
+            self._failures, self._replayed, program.replayed = 0, True, True
             return out if joint is None else joint.attach(out, inputs, self)
         self._fast = None
         self._failed("a value read on the host (bool(), .item()) changes between calls")
@@ -293,6 +297,19 @@ class CompiledFunction:
                 except NotJointError as e:
                     joint = None
                     capture.recorder.poison(str(e))
+        for cls in capture.changed_functions():
+            capture.recorder.poison(
+                f"custom autograd.Function {cls.__name__} changes Python state in its forward or "
+                "backward (a counter, a list), which a replay would skip"
+            )
+        for cls, _ in capture.functions.values():  # reached outside the walk (mod.Fn.apply):
+            if guards.FUNCTION_CLASS + (id(cls),) not in key[2]:  # keyed from the next call
+                self._roots.append(cls)
+        if guards.modes() != key[1]:  # a replay would not change it: run eagerly instead
+            capture.recorder.poison(
+                "it leaves a global mode changed (grad mode, default dtype or device, autocast, "
+                "deterministic mode)"
+            )
         if joint is None and not live and any(t.requires_grad for t in inputs):
             self._give_up("an input tensor requires grad (its .grad would not be replayed)")
             return result
@@ -326,7 +343,14 @@ class CompiledFunction:
         if post_key == key and program.valid(post_tensors):
             self._traces[key] = program
             if len(self._traces) > _CACHE_SIZE:
-                self._traces.popitem(last=False)
+                _, old = self._traces.popitem(last=False)
+                self._wasted += not old.replayed
+                if self._wasted >= _CACHE_SIZE:  # (every call traces: slower than eager)
+                    self._give_up(
+                        f"{_CACHE_SIZE} traces were dropped from its cache without replaying "
+                        "once: its inputs' shapes or the state it reads take more than "
+                        f"{_CACHE_SIZE} values in turn (PyTorch's cache_size_limit)"
+                    )
             self._failures = 0
         else:
             found = guards.counter_positions(key[2], post_key[2], slots)
@@ -398,10 +422,11 @@ def _no_backward(fn, args, kwargs, rec, outside: bool):
 
 
 def _live(result, inputs) -> bool:
-    """Whether ``result`` holds a tensor whose graph a later backward may need."""
+    """Whether ``result`` holds a tensor whose graph a later backward may need (not one that a
+    backward inside the call went through: ``loss.backward()`` then ``return loss``)."""
     for t in tensor_leaves(result, inputs):
         fn = t.grad_fn
-        if fn is not None and not fn._released:
+        if fn is not None and not released(fn):
             return True
     return False
 

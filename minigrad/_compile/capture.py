@@ -10,14 +10,18 @@ tensor gets a plain array again. The call itself runs exactly as eagerly: tracin
 
 from __future__ import annotations
 
+import builtins
+import functools
 import weakref
 
 import numpy as np
 
 from .. import backend
+from ..amp import autocast_mode
+from ..autograd import function as _function
 from ..optim import optimizer as _optimizer
 from ..tensor import Tensor
-from . import arrays, symbolic
+from . import arrays, guards, symbolic
 from .arrays import Traced, XpProxy, _view
 from .recorder import Recorder, root
 
@@ -51,6 +55,7 @@ class Capture:
         self._saved = []
         self._saved_inputs = []  # (input tensor, its own array), restored on exit
         self._alive = []
+        self.functions = {}  # id -> (user autograd.Function class that ran, its state's key)
 
     # -- the tensor slot ----------------------------------------------------------------------
     def _adopt(self, t, arr):
@@ -114,6 +119,13 @@ class Capture:
 
         np_cls.to_host = to_host
         self._saved.append((backend, "as_array", backend.as_array))
+        self._watch_python()
+        self._watch_generator_state()
+        # autocast's casts of parameters made outside the call (or by an earlier trace) are
+        # tensors no replay could check: the call casts afresh into a cache of its own
+        cast_state = autocast_mode._state
+        self._saved.append((cast_state, "cache", cast_state.cache))
+        cast_state.cache = {}
         self._saved.append((backend, "shape_constant", backend.shape_constant))
         self._saved.append((backend, "array_kernel", backend.array_kernel))
         backend.array_kernel = _recorded_kernel(rec)
@@ -129,6 +141,85 @@ class Capture:
             setattr(
                 gen_cls, name, _poisoning(rec, gen_cls.__dict__[name], f"Generator.{name}", kind)
             )
+
+    def _watch_python(self) -> None:
+        """Python a replay skips, watched while the call is traced: ``print`` ends the capture
+        (it would print once); each user ``autograd.Function`` that runs (its forward, or its
+        backward inside a recorded backward) is noted with the state its code reaches, which
+        the caller compares afterwards (see :attr:`functions`)."""
+        rec, functions = self.recorder, self.functions
+        run_apply, run_backward = _function._apply, _function.FunctionCtx.backward
+        show = builtins.print
+
+        def note(cls):
+            if id(cls) not in functions and guards.user_function_class(cls):
+                active, arrays.active = arrays.active, None  # (a walk adopts no arrays)
+                try:
+                    functions[id(cls)] = (cls, guards.signature([cls], outside=True)[0])
+                finally:
+                    arrays.active = active
+
+        def apply(cls, args, kwargs):
+            if arrays.active is rec:
+                note(cls)
+            return run_apply(cls, args, kwargs)
+
+        def backward(node, *grads):
+            if arrays.active is rec:
+                note(node.function_cls)
+            return run_backward(node, *grads)
+
+        def print_(*args, **kwargs):
+            if arrays.active is rec:
+                rec.poison("it calls print(), which a replay would skip")
+            return show(*args, **kwargs)
+
+        self._saved += [
+            (_function, "_apply", run_apply),
+            (_function.FunctionCtx, "backward", run_backward),
+            (builtins, "print", show),
+        ]
+        _function._apply, _function.FunctionCtx.backward, builtins.print = apply, backward, print_
+
+    def _watch_generator_state(self) -> None:
+        """``Generator.get_state``/``set_state`` (``checkpoint`` keeps the state its recompute
+        restores) recorded: a replay reads the state into the traced array, and sets it from
+        there, at the same point (a state that is not a tensor cannot be recorded)."""
+        rec, gen_cls = self.recorder, backend.Generator
+        get_state, set_state = gen_cls.__dict__["get_state"], gen_cls.__dict__["set_state"]
+
+        def read(gen):
+            return _get_slot(get_state(gen))
+
+        def write(gen, array):
+            set_state(gen, Tensor._make(array, backend.CPU))
+
+        def get_state_(gen):
+            state = get_state(gen)
+            if arrays.active is rec and isinstance(state, Tensor):
+                _set_slot(state, rec.generator_state(functools.partial(read, gen), gen))
+            return state
+
+        def set_state_(gen, state):
+            if arrays.active is rec:
+                array = state._data if isinstance(state, Tensor) else None
+                if type(array) is Traced:
+                    rec.set_generator_state(functools.partial(write, gen), array, gen)
+                else:
+                    rec.poison("a random generator's state set from data the trace did not make")
+            return set_state(gen, state)
+
+        self._saved += [(gen_cls, "get_state", get_state), (gen_cls, "set_state", set_state)]
+        gen_cls.get_state, gen_cls.set_state = get_state_, set_state_
+
+    def changed_functions(self) -> list:
+        """The user ``autograd.Function`` classes that ran whose reachable state (a counter
+        on the class, a list a global names) is not what it was before they first ran."""
+        return [
+            cls
+            for cls, before in self.functions.values()
+            if guards.signature([cls], outside=True)[0] != before
+        ]
 
     def _share_writes(self) -> None:
         """Inputs that share memory (``x[:2]`` and ``x[1:]``) are traced on separate copies:

@@ -12,11 +12,15 @@ can be found in the same places later.
 
 from __future__ import annotations
 
+import dis
 import types
 
 import numpy as np
 
+from .. import backend
+from ..amp import autocast_mode
 from ..autograd import anomaly, grad_mode
+from ..autograd.function import Function
 from ..dtypes import get_default_dtype
 from ..ops import base
 from ..optim.optimizer import Optimizer
@@ -151,6 +155,10 @@ class _Walk:
                 self.snap.opaque = True  # a copy of the locals: only a full walk can compare
             if obj.gi_frame is not None:
                 self._mapping(dict(obj.gi_frame.f_locals), depth)
+        elif cls is type and user_function_class(obj):
+            self._function_class(obj, depth)
+        elif cls in (staticmethod, classmethod):
+            self.visit(obj.__func__, depth + 1)
         elif isinstance(obj, (types.ModuleType, type, types.BuiltinFunctionType)) or getattr(
             cls, "_walk_by_identity", False
         ):
@@ -197,6 +205,24 @@ class _Walk:
                     (snap.values if type(v) in _SCALARS else snap.idents).append((obj, k, v))
             self.visit(v, depth + 1)
 
+    def _function_class(self, cls, depth) -> None:
+        """A user's ``autograd.Function``: its forward and backward run only when traced, so
+        what they read (their closures and globals, attributes kept on the class such as a
+        call counter) is part of the key, as the step's own code is."""
+        self.tokens.append(FUNCTION_CLASS + (id(cls),))
+        snap = self.snap
+        for klass in cls.__mro__:
+            if klass is Function or not user_function_class(klass):
+                break
+            attrs = klass.__dict__
+            for name, v in attrs.items():
+                if name.startswith("__") or name == "_backward_cls":  # (set by its first apply)
+                    continue
+                self.tokens.append(name)
+                if snap is not None:
+                    (snap.values if type(v) in _SCALARS else snap.idents).append((attrs, name, v))
+                self.visit(v, depth + 1)
+
     def _function(self, fn, depth) -> None:
         """A function's identity; for user code also what it closes over and the globals it
         names (library functions are part of minigrad and change only with its code)."""
@@ -229,6 +255,14 @@ class _Walk:
                 snap.absent.append((g, name))
 
 
+FUNCTION_CLASS = ("Function",)  # the token of a user's autograd.Function class, + its id
+
+
+def user_function_class(cls) -> bool:
+    """Whether ``cls`` is a subclass of ``autograd.Function`` written outside minigrad."""
+    return issubclass(cls, Function) and not cls.__module__.startswith("minigrad.")
+
+
 def _is_library(fn, _cache={}) -> bool:  # noqa: B006 - a per-code-object memo
     found = _cache.get(fn.__code__)
     if found is None:
@@ -236,11 +270,17 @@ def _is_library(fn, _cache={}) -> bool:  # noqa: B006 - a per-code-object memo
     return found
 
 
+_GLOBAL_OPS = frozenset(("LOAD_GLOBAL", "LOAD_NAME", "STORE_GLOBAL", "DELETE_GLOBAL"))
+
+
 def _global_names(code, _cache={}) -> tuple:  # noqa: B006 - a per-code-object memo
-    """The names a code object (and the functions defined inside it) may read as globals."""
+    """The names a code object (and the functions defined inside it) may read as globals:
+    those its bytecode loads as globals, not every name in ``co_names`` (``opt.step()``'s
+    attribute name would pick up a global loop variable ``step`` and change the key on every
+    call)."""
     names = _cache.get(code)
     if names is None:
-        found = list(code.co_names)
+        found = [i.argval for i in dis.get_instructions(code) if i.opname in _GLOBAL_OPS]
         for c in code.co_consts:
             if isinstance(c, types.CodeType):
                 found.extend(_global_names(c))
@@ -249,10 +289,19 @@ def _global_names(code, _cache={}) -> tuple:  # noqa: B006 - a per-code-object m
 
 
 def modes() -> tuple:
-    """The global modes a trace bakes in (grad, inference and anomaly modes, the default
-    dtype, an active transform or ONNX tracer)."""
-    g, a = grad_mode._state, anomaly._state
-    return (g.enabled, g.inference, a.enabled, get_default_dtype(), base.interposer, base.tracer)
+    """The global modes a trace bakes in: grad, inference and anomaly modes, the default
+    dtype and device, an active transform or ONNX tracer, autocast's state (which device types
+    it casts for and to which dtype, its parameter cache) and deterministic mode (``empty``'s
+    fill, ops that refuse to run). A call under other modes traces again."""
+    g, a, c, d = grad_mode._state, anomaly._state, autocast_mode._state, backend.DETERMINISM
+    cast = None  # (autocast never entered nor set: nothing to key)
+    if c.depth or c.dtypes or c.enabled:
+        cast = (tuple(c.enabled.items()), tuple(c.dtypes.items()), c.__dict__.get("cache_enabled"))
+    return (
+        g.enabled, g.inference, a.enabled, get_default_dtype(), backend.get_default_device(),
+        base.interposer, base.tracer, cast,
+        (d.enabled, d.warn_only, d.fill_uninitialized_memory) if d.enabled else None,
+    )  # fmt: skip
 
 
 ANY = object()  # a snapshot's .grad entry that any value matches (a compiled module's call)

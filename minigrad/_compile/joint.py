@@ -18,6 +18,7 @@ them back: the common loop (forward, backward, forward, ...) copies nothing.
 
 from __future__ import annotations
 
+import dataclasses
 import types
 import weakref
 
@@ -41,8 +42,9 @@ class NotJointError(Exception):
 
 
 def tensor_leaves(obj, inputs, found=None) -> list:
-    """The tensors in ``obj`` (tuples, lists, named tuples, dict values, in the order
-    ``program.output_spec`` walks them) that are not input tensors returned as they are."""
+    """The tensors in ``obj`` (tuples, lists, named tuples, dict values, dataclass fields, in
+    the order ``program.output_spec`` walks them) that are not input tensors returned as they
+    are."""
     found = [] if found is None else found
     if isinstance(obj, Tensor):
         if not any(obj is t for t in inputs):
@@ -53,7 +55,20 @@ def tensor_leaves(obj, inputs, found=None) -> list:
     elif type(obj) is dict:
         for o in obj.values():
             tensor_leaves(o, inputs, found)
+    else:
+        for f in dataclass_fields(obj) or ():
+            tensor_leaves(getattr(obj, f), inputs, found)
     return found
+
+
+def dataclass_fields(obj) -> tuple | None:
+    """The field names of a dataclass instance that its constructor takes (a model's output
+    record, as transformers' ``ModelOutput``), or None for anything else (or a dataclass with
+    fields set outside ``__init__``, which cannot be rebuilt from them)."""
+    if not dataclasses.is_dataclass(obj) or isinstance(obj, type):
+        return None
+    fields = dataclasses.fields(obj)
+    return tuple(f.name for f in fields) if all(f.init for f in fields) else None
 
 
 def _rebuild(obj, new: dict):
@@ -66,6 +81,9 @@ def _rebuild(obj, new: dict):
         return type(obj)(*(_rebuild(o, new) for o in obj))
     if type(obj) is dict:
         return {k: _rebuild(v, new) for k, v in obj.items()}
+    fields = dataclass_fields(obj)
+    if fields:
+        return type(obj)(**{f: _rebuild(getattr(obj, f), new) for f in fields})
     return obj
 
 
@@ -79,6 +97,12 @@ def _reachable(nodes) -> set:
         seen.add(node)
         stack.extend(e[0] for e in node.edges if e is not None)
     return seen
+
+
+def released(fn) -> bool:
+    """Whether a backward without ``retain_graph`` went through the graph of node ``fn``: a
+    node in it freed what it saved (``sum``'s node saves nothing, so it is never marked)."""
+    return fn._released or any(n._released for n in _reachable([fn]))
 
 
 class JointTrace:

@@ -9,7 +9,7 @@ import numpy as np
 from ..autograd.graph import version_counter
 from ..tensor import Tensor
 from .capture import Capture, raw
-from .joint import Joint, saved_roots
+from .joint import Joint, dataclass_fields, released, saved_roots
 from .plan import plan, remap
 from .recorder import _arrays_in, root
 from .symbolic import Sym, contains, evaluate
@@ -37,6 +37,7 @@ class Program:
         self.counters = ()  # (walk position, new value from env) of each step counter
         self.outputs = outputs
         self.checks = []  # (tensor, array, walk position or None): state the trace read
+        self.replayed = False  # whether a replay of it ran to the end (see CompiledFunction)
         visible = set(escaped)
         for t in visible_tensors:
             visible.add(id(root(raw(t))))
@@ -258,8 +259,8 @@ _SCALARS = (bool, int, float, complex, str, bytes, type(None))
 
 def output_spec(result, inputs, live=False):
     """How to rebuild ``result`` after a replay: tensors become ("T", array, device) (copied on
-    each call), the inputs ("in", i), Python scalars stay, named tuples keep their class
-    (``live``: tensors may carry a graph, captured with its backward). Raises
+    each call), the inputs ("in", i), Python scalars stay, named tuples and dataclasses keep
+    their class (``live``: tensors may carry a graph, captured with its backward). Raises
     :class:`NotReplayableError`."""
     cls = type(result)
     if cls in (tuple, list):
@@ -271,7 +272,7 @@ def output_spec(result, inputs, live=False):
         return ("dict", tuple(result), values)
     if isinstance(result, Tensor):
         fn = result.grad_fn
-        if fn is not None and not fn._released and not live:
+        if fn is not None and not live and not released(fn):
             raise NotReplayableError(
                 "it returns a tensor whose autograd graph is still alive (a backward outside "
                 "the compiled function is not captured: compile the whole step)"
@@ -284,6 +285,10 @@ def output_spec(result, inputs, live=False):
         return ("py", result)
     if cls is Sym:  # a number computed from a step counter: recomputed on each replay
         return ("sym", result.fn, result.value)
+    fields = dataclass_fields(result)
+    if fields is not None:  # a model's output record (transformers' ModelOutput)
+        values = tuple(output_spec(getattr(result, f), inputs, live) for f in fields)
+        return ("dataclass", cls, fields, values)
     raise NotReplayableError(
         f"it returns a {cls.__name__} (tensors and Python scalars can be replayed)"
     )
@@ -303,6 +308,8 @@ def build_outputs(spec, inputs, env=None):
         return inputs[spec[1]]
     if kind == "dict":
         return {k: build_outputs(s, inputs, env) for k, s in zip(spec[1], spec[2])}
+    if kind == "dataclass":
+        return spec[1](**{f: build_outputs(s, inputs, env) for f, s in zip(spec[2], spec[3])})
     items = [build_outputs(s, inputs, env) for s in spec[1]]
     if kind == "named":
         return spec[2](*items)

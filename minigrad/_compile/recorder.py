@@ -280,6 +280,22 @@ class Recorder:
         self.produced.add(id(buf))
         return buf
 
+    def generator_state(self, read, gen) -> Traced:
+        """A random generator's state as ``read()`` returns it now, read again at this point
+        of each replay."""
+        buf = self.fresh(read())
+        self.generators[id(gen)] = gen
+        self._emit("copy", read, (), {}, (plain(buf),), source=True)
+        self.produced.add(id(buf))
+        return buf
+
+    def set_generator_state(self, write, array, gen) -> None:
+        """``write(array)`` sets a generator's state from a traced array at this point of each
+        replay (the array read by :meth:`generator_state`)."""
+        self._check((array,))
+        self.generators[id(gen)] = gen
+        self._emit("call", write, (plain(array),), {}, ())
+
     def host_read(self, array, what: str) -> None:
         """A value read on the host: nothing to check if it is a function of the trace's
         constants alone (shapes, Python numbers: the key holds them); else a guard the replay

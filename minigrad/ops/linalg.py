@@ -10,7 +10,7 @@ import numpy as np
 from .. import _torch_function as _tf
 from .. import dtypes
 from ..autograd import graph
-from .base import Op, kernel_dtypes, refuse_dtype
+from .base import Op, autocast_inputs, kernel_dtypes, refuse_dtype
 from .complex import conjugates
 from .elementwise import promote
 
@@ -115,6 +115,8 @@ def matmul(input, other):
             f"both arguments to matmul need to be at least 1D, but they are {input.ndim}D and "
             f"{other.ndim}D"
         )
+    if input.dtype is not other.dtype:  # (autocast casts both first, as PyTorch's)
+        input, other = autocast_inputs("MatMul", input, other)
     # PyTorch's matmul never promotes; a size mismatch of matrices is reported first
     if input.dtype is not other.dtype and _sizes_agree(input, other):
         _refuse_compressed_integers(input, other)

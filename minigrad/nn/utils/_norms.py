@@ -34,14 +34,15 @@ def weight_to_matrix(weight: Tensor, dim: int) -> Tensor:
 def power_iteration(weight_mat: Tensor, u: Tensor, v: Tensor, steps: int, eps: float,
                     v_first: bool) -> None:  # fmt: skip
     """Run ``steps`` power iterations on ``weight_mat``, updating the vectors ``u`` and ``v`` in
-    place (``v ← normalize(Wᵀu)``, ``u ← normalize(Wv)``; the old API updates v first)."""
+    place (``v ← normalize(Wᵀu)``, ``u ← normalize(Wv)``; the old API updates v first), into
+    their own memory as PyTorch's ``out=`` does (so a compiled model replays the update)."""
     with no_grad():
         for _ in range(steps):
             if v_first:
-                v.data = normalize(weight_mat.t() @ u, dim=0, eps=eps)
-            u.data = normalize(weight_mat @ v, dim=0, eps=eps)
+                v.copy_(normalize(weight_mat.t() @ u, dim=0, eps=eps))
+            u.copy_(normalize(weight_mat @ v, dim=0, eps=eps))
             if not v_first:
-                v.data = normalize(weight_mat.t() @ u, dim=0, eps=eps)
+                v.copy_(normalize(weight_mat.t() @ u, dim=0, eps=eps))
 
 
 def sigma(weight_mat: Tensor, u: Tensor, v: Tensor) -> Tensor:
