@@ -134,26 +134,29 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 @on_input_device
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
+    # (PyTorch names quantile() in these errors, nanquantile's too)
+    scalar_q = not isinstance(q, graph.Tensor)
+    if isinstance(q, (int, float)) and not 0 <= q <= 1:  # a Python q is checked first; NaN fails
+        raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
     if input.dtype not in (dtypes.float32, dtypes.float64):
         raise RuntimeError(
-            f"{name}() input tensor must be either float or double dtype, got {input.dtype.name}"
+            f"quantile() input tensor must be either float or double dtype, got {input.dtype.name}"
         )
     if input.numel() == 0:  # (PyTorch refuses any empty input, whatever the dim)
-        raise RuntimeError(f"{name}() input tensor must be non-empty")
+        raise RuntimeError("quantile() input tensor must be non-empty")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(
-            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
             f"but got {interpolation}"
         )
-    scalar_q = not isinstance(q, graph.Tensor)
     if not scalar_q and q.dtype != input.dtype:
-        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
     q = input.new_tensor(q) if scalar_q else q
     if q.ndim > 1:
-        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
     every_q = q._all_elements()  # the whole batch under vmap
-    if bool(((every_q < 0) | (every_q > 1)).any()):
-        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    if not bool(((every_q >= 0) & (every_q <= 1)).all()):  # NaN is out of range too
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
     x = input.reshape(-1) if dim is None else input
     x, d = _slices(x, 0 if dim is None else dim, name)
     values = x.sort(d, stable=True).values.movedim(d, -1)  # (..., n), NaN last

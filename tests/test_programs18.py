@@ -1,0 +1,50 @@
+"""An eighteenth round of PyTorch programs, on evaluation, metrics and decoding code written by
+hand in torch (ROC/PR curves, calibration and bootstrap intervals, detection mAP, n-gram and
+edit-distance scores, sampling strategies, image-quality and distribution metrics, rank
+correlations and retrieval, segmentation scores), run with ``torch`` bound to minigrad and with
+PyTorch itself and compared value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_roc_pr_auc_by_hand(programs):
+    ours, theirs = _both(programs, "roc_pr_auc_by_hand")  # sort+cumsum curves, bincount, F1
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6)
+    assert ours.n_thresholds == theirs.n_thresholds == 11  # tied scores merged
+    assert close(ours.roc_points, theirs.roc_points, 1e-6, 1e-7)
+    assert close(ours.pr_points, theirs.pr_points, 1e-6, 1e-7)
+    assert close(ours.auc_values, theirs.auc_values, 1e-5, 1e-6)
+    assert ours.auc_values[0] == pytest.approx(ours.auc_values[2], abs=1e-6)  # trapezoid == U
+    assert ours.best_threshold == theirs.best_threshold and ours.auc_dtype == theirs.auc_dtype
+    assert ours.class_metrics == theirs.class_metrics
+    assert close(ours.averaged, theirs.averaged, 1e-6, 1e-7)
+    assert ours.dtypes == theirs.dtypes == ["torch.int64", "torch.float32", "torch.float64"]
+    assert str(ours.raw_precision) == str(theirs.raw_precision)  # nan for a never-predicted class
+    assert close(ours.ovr_auc, theirs.ovr_auc, 1e-5, 1e-6)
+
+
+def test_calibration_bootstrap(programs):
+    ours, theirs = _both(programs, "calibration_bootstrap")  # bucketize ECE, quantile CIs
+    assert close(ours.calibration, theirs.calibration, 1e-5, 1e-6)
+    assert ours.calibration[5] < ours.calibration[0]  # tempering the logits calibrates them
+    assert close(ours.tables, theirs.tables, 1e-6, 1e-7)
+    assert close(ours.classwise_ece, theirs.classwise_ece, 1e-5, 1e-6)
+    assert ours.first_draws == theirs.first_draws  # the seeded generator draws the same indices
+    assert ours.boot_ci == pytest.approx(theirs.boot_ci, rel=1e-6)
+    assert close(ours.ece_ci, theirs.ece_ci, 1e-5, 1e-6)
+    assert close(ours.boot_stats, theirs.boot_stats, 1e-6, 1e-7)
+    assert str(ours.nan_results) == str(theirs.nan_results)
+    for mine, pytorchs in zip(ours.errors, theirs.errors):
+        assert mine[0] == pytorchs[0] and mine[1].startswith(pytorchs[1])
