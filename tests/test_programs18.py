@@ -48,3 +48,27 @@ def test_calibration_bootstrap(programs):
     assert str(ours.nan_results) == str(theirs.nan_results)
     for mine, pytorchs in zip(ours.errors, theirs.errors):
         assert mine[0] == pytorchs[0] and mine[1].startswith(pytorchs[1])
+
+
+def test_detection_map_coco(programs):
+    ours, theirs = _both(programs, "detection_map_coco")  # IoU matching, cummax, searchsorted
+    assert ours.classes == theirs.classes and ours.first_order == theirs.first_order
+    assert close(ours.iou_sample, theirs.iou_sample, 1e-5, 1e-6)
+    assert close(ours.voc, theirs.voc, 1e-5, 1e-6) and close(ours.envelopes, theirs.envelopes)
+    assert close(ours.coco_table, theirs.coco_table, 1e-5, 1e-6)
+    assert close([ours.coco_map, ours.ap50, ours.ap75], [theirs.coco_map, theirs.ap50, theirs.ap75])
+    assert ours.ap50 > ours.ap75 > ours.coco_table[-1][0]  # stricter IoU, lower AP
+    assert close(ours.thresholds, theirs.thresholds, 1e-7) and ours.small == theirs.small
+
+
+def test_text_generation_metrics(programs):
+    ours, theirs = _both(programs, "text_generation_metrics")  # unfold n-grams, unique(dim=0)
+    assert close(ours.bleu_results, theirs.bleu_results, 1e-6, 1e-7)
+    assert ours.self_bleu == theirs.self_bleu == 1.0
+    assert ours.gram_results == theirs.gram_results and ours.gram_results[2] == "torch.int64"
+    assert ours.rouge == theirs.rouge
+    assert ours.wer == theirs.wer and ours.op_counts == theirs.op_counts
+    assert ours.wer_dtype == theirs.wer_dtype == "torch.int32"
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.ppl_results, theirs.ppl_results, 1e-5, 1e-6)
+    assert ours.gather_gap < 1e-5 and close(ours.pad_nll, theirs.pad_nll, 1e-5, 1e-6)
