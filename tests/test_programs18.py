@@ -72,3 +72,17 @@ def test_text_generation_metrics(programs):
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
     assert close(ours.ppl_results, theirs.ppl_results, 1e-5, 1e-6)
     assert ours.gather_gap < 1e-5 and close(ours.pad_nll, theirs.pad_nll, 1e-5, 1e-6)
+
+
+def test_decoding_search_strategies(programs):
+    ours, theirs = _both(programs, "decoding_search_strategies")  # exponential_ race, beams
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6)
+    assert ours.greedy_runs == theirs.greedy_runs
+    assert ours.greedy_runs["no_repeat_2"] != ours.greedy_runs["plain"]
+    assert ours.greedy_runs["penalties"] != ours.greedy_runs["plain"]
+    assert close(ours.truncation, theirs.truncation, 1e-5, 1e-6)
+    assert ours.samples == theirs.samples and ours.truncated_ok and theirs.truncated_ok
+    assert [b[0] for b in ours.beams] == [b[0] for b in theirs.beams]
+    assert close([b[1] for b in ours.beams], [b[1] for b in theirs.beams], 1e-4, 1e-5)
+    assert ours.contrastive == theirs.contrastive
+    assert close(ours.last_degeneration, theirs.last_degeneration, 1e-5, 1e-6)
