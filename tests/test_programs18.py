@@ -86,3 +86,15 @@ def test_decoding_search_strategies(programs):
     assert close([b[1] for b in ours.beams], [b[1] for b in theirs.beams], 1e-4, 1e-5)
     assert ours.contrastive == theirs.contrastive
     assert close(ours.last_degeneration, theirs.last_degeneration, 1e-5, 1e-6)
+
+
+def test_image_quality_metrics(programs):
+    ours, theirs = _both(programs, "image_quality_metrics")  # depthwise Gaussian SSIM, MS-SSIM
+    assert close(ours.metrics, theirs.metrics, 1e-4, 1e-5)
+    assert ours.ssim_self == pytest.approx([1.0, 1.0], abs=1e-6)
+    assert close(ours.gms, theirs.gms, 1e-4, 1e-5) and close(
+        ours.window_values, theirs.window_values
+    )
+    assert close(ours.first_grad, theirs.first_grad, 1e-3, 1e-6)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.after, theirs.after, 1e-4, 1e-5) and ours.gain > 0.1 and ours.log_check
