@@ -98,3 +98,18 @@ def test_image_quality_metrics(programs):
     assert close(ours.first_grad, theirs.first_grad, 1e-3, 1e-6)
     assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < ours.losses[0]
     assert close(ours.after, theirs.after, 1e-4, 1e-5) and ours.gain > 0.1 and ours.log_check
+
+
+def test_fid_kid_mmd(programs):
+    ours, theirs = _both(programs, "fid_kid_mmd")  # eigvals/eigh sqrtm, cov, randperm subsets
+    for name in ("close", "far"):
+        assert close(ours.fids[name], theirs.fids[name], 1e-4, 1e-7), name
+        assert ours.fids[name][0] == pytest.approx(ours.fids[name][1], rel=1e-9)
+        assert close(ours.kids[name], theirs.kids[name], 1e-4, 1e-7), name
+        assert ours.prd[name] == theirs.prd[name], name
+    assert ours.fids["far"][0] > 10 * ours.fids["close"][0]
+    assert ours.ns_error < 1e-10 and ours.sqrt_gap < 1e-10
+    assert close(ours.cov_check, theirs.cov_check, 1e-6) and ours.cov_check[0] == "torch.float64"
+    assert close(ours.weighted_cov, theirs.weighted_cov, 1e-4, 1e-7)
+    assert close(ours.mmd_results, theirs.mmd_results, 1e-4, 1e-7)
+    assert ours.p_value == theirs.p_value
