@@ -26,3 +26,21 @@ def test_quantile_q_out_of_range(call):
     torch = pytest.importorskip("torch")
     (mine, message), (pytorchs, pytorch_message) = _error(minigrad, call), _error(torch, call)
     assert mine == pytorchs and message.startswith(pytorch_message)  # (ours may add the dtype)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda t: t.tensor([0.0, 1.0]),
+        lambda t: t.tensor([True, False]),
+        lambda t: t.tensor([[0.5]], dtype=t.float64),  # the dtype is refused before the shape
+        lambda t: t.tensor([[0, 1]]),
+        lambda t: t.tensor([0, -1]),
+    ],
+)
+def test_bincount_refuses_floats_with_pytorchs_error(make):
+    torch = pytest.importorskip("torch")
+    (mine, message), (pytorchs, pytorch_message) = (
+        _error(lib, lambda t: t.bincount(make(t))) for lib in (minigrad, torch)
+    )
+    assert mine == pytorchs and message.startswith(pytorch_message)

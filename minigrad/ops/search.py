@@ -44,7 +44,12 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 def bincount(input, weights=None, minlength=0):
     """How often each value 0, 1, …, max occurs in a 1-D non-negative integer tensor (summing
     ``weights`` instead of counting ones, when given); at least ``minlength`` bins."""
-    if input.ndim != 1 or input.dtype.is_floating_point or input.dtype is dtypes.bool:
+    if input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is dtypes.bool:
+        raise NotImplementedError(  # PyTorch's kernel refuses the dtype before the shape
+            f"\"bincount_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' "
+            "(bincount counts integer values; convert with .long())"
+        )
+    if input.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     xp = input.device.xp
     data = input._data
