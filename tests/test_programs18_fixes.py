@@ -44,3 +44,23 @@ def test_bincount_refuses_floats_with_pytorchs_error(make):
         _error(lib, lambda t: t.bincount(make(t))) for lib in (minigrad, torch)
     )
     assert mine == pytorchs and message.startswith(pytorch_message)
+
+
+def test_cov_warns_when_degrees_of_freedom_run_out():
+    torch = pytest.importorskip("torch")
+    for lib in (minigrad, torch):
+        with pytest.warns(UserWarning, match=r"cov\(\): degrees of freedom is <= 0"):
+            out = lib.cov(lib.tensor([[1.0, 2.0]]), correction=3)
+        assert str(out.item()) == "inf" and out.shape == ()  # one variable: a 0-d result
+        with pytest.warns(UserWarning, match="degrees of freedom"):
+            lib.cov(lib.tensor([[1.0, 2.0]]), aweights=lib.tensor([1.0, 1.0]), correction=2)
+
+
+def test_cov_and_corrcoef_of_one_row_are_0d():
+    torch = pytest.importorskip("torch")
+    rows = [[1.0, 2.0, 4.0, 3.0]]
+    for fn in ("cov", "corrcoef"):
+        mine = getattr(minigrad, fn)(minigrad.tensor(rows))
+        pytorchs = getattr(torch, fn)(torch.tensor(rows))
+        assert tuple(mine.shape) == tuple(pytorchs.shape) == ()
+        assert mine.item() == pytest.approx(pytorchs.item())
