@@ -113,3 +113,15 @@ def test_fid_kid_mmd(programs):
     assert close(ours.weighted_cov, theirs.weighted_cov, 1e-4, 1e-7)
     assert close(ours.mmd_results, theirs.mmd_results, 1e-4, 1e-7)
     assert ours.p_value == theirs.p_value
+
+
+def test_rank_correlation_retrieval(programs):
+    ours, theirs = _both(programs, "rank_correlation_retrieval")  # average ranks, tau-b, NDCG
+    assert close(ours.correlations, theirs.correlations, 1e-5, 1e-6)
+    assert ours.rank_samples == theirs.rank_samples  # tied ranks averaged; argsort-twice ties
+    assert close(ours.perfect, [1.0, -1.0], 1e-6, 1e-6)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert ours.retrieval[0] == theirs.retrieval[0] and ours.retrieval[4] == theirs.retrieval[4]
+    assert close(ours.retrieval[1:4], theirs.retrieval[1:4], 1e-5, 1e-6)
+    assert ours.top_indices == theirs.top_indices
+    assert (ours.score_shape, ours.score_dtype) == (theirs.score_shape, theirs.score_dtype)
