@@ -23,9 +23,10 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     refuse_complex(input, "unique")
     xp = input.device.xp
     data = input._data
-    if dim is None:
+    if dim is None:  # every NaN is a distinct value to PyTorch (NumPy merges them by default)
+        nans_apart = {"equal_nan": False} if input.dtype.is_floating_point else {}
         values, inverse, counts = xp.unique(
-            data.reshape(-1), return_inverse=True, return_counts=True
+            data.reshape(-1), return_inverse=True, return_counts=True, **nans_apart
         )
         inverse = inverse.reshape(data.shape)
     else:

@@ -8,6 +8,8 @@ median or a quantile flows to the entries it was taken from, as in PyTorch.
 
 from __future__ import annotations
 
+import math
+
 from .. import _std_select, backend, dtypes, return_types
 from ..autograd import graph
 from ..autograd.graph import names_node
@@ -229,7 +231,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN entries (NaN where a slice is all NaN)."""
     if not input.dtype.is_floating_point:
         raise RuntimeError(
-            f"nanmean(): expected input to have floating point dtype but got {input.dtype}"
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{dtypes.scalar_type_name(input.dtype)}"
         )
     kept = (~input.isnan()).sum(dim, keepdim).to(input.dtype)
     return nansum(input, dim, keepdim, dtype=dtype) / kept
@@ -267,6 +270,14 @@ def count_nonzero(input, dim=None):
     return (input != 0).sum(dim)
 
 
+def check_bin_count(bins) -> None:
+    """PyTorch's error for a bin count below one (histc, histogram): NumPy's would differ."""
+    if int(bins) <= 0:
+        raise RuntimeError(
+            f"torch.histogram(): bins must be > 0, but got {int(bins)} for dimension 0"
+        )
+
+
 @on_input_device
 def histc(input, bins=100, min=0, max=0):
     """A histogram of ``bins`` equal bins over [min, max] (the data's range when both are 0);
@@ -275,12 +286,15 @@ def histc(input, bins=100, min=0, max=0):
         refuse_dtype(input.dtype, "histogram_cpu", "histc")  # (integers: PyTorch's type)
         raise RuntimeError(f'"histogram_cpu" not implemented for {input.dtype}')
     xp, data = input.device.xp, input._data.reshape(-1)
+    check_bin_count(bins)
     low, high = float(min), float(max)
     if low == high and data.size:
         low, high = float(data.min()), float(data.max())
     if low == high:
         low, high = low - 1, high + 1
     if low > high:
-        raise RuntimeError(f"histc: max ({max}) must be larger than min ({min})")
+        raise RuntimeError(f"torch.histc: max must be larger than min (got min {min}, max {max})")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(f"torch.histc: range of [{low:g}, {high:g}] is not finite")
     counts, _ = xp.histogram(data, bins=bins, range=(low, high))
     return constant(counts.astype(input._data.dtype), input.device)
