@@ -125,3 +125,17 @@ def test_rank_correlation_retrieval(programs):
     assert close(ours.retrieval[1:4], theirs.retrieval[1:4], 1e-5, 1e-6)
     assert ours.top_indices == theirs.top_indices
     assert (ours.score_shape, ours.score_dtype) == (theirs.score_shape, theirs.score_dtype)
+
+
+def test_streaming_segmentation_metrics(programs):
+    ours, theirs = _both(programs, "streaming_segmentation_metrics")  # buffers, bincount, histc
+    assert ours.metrics[0] == theirs.metrics[0] and ours.metrics[2] == theirs.metrics[2]  # nan
+    assert close(ours.metrics[1::2], theirs.metrics[1::2], 1e-9, 1e-12)
+    assert ours.merge_equal and ours.counted == ours.expected == theirs.expected
+    assert ours.state_keys == theirs.state_keys == ["mat"] and ours.restored_equal
+    assert ours.after_reset == 0
+    assert ours.pr_curve[0] == theirs.pr_curve[0] and close(ours.pr_curve[1:], theirs.pr_curve[1:])
+    assert close(ours.running, theirs.running, 1e-9, 1e-12)
+    assert close(ours.batch_check, theirs.batch_check, 1e-6, 1e-9)
+    assert close(ours.running[1:], ours.batch_check, 1e-6, 1e-9)  # Welford == two-pass
+    assert close([ours.hausdorff, ours.hd95], [theirs.hausdorff, theirs.hd95], 1e-6)
