@@ -139,3 +139,15 @@ def test_streaming_segmentation_metrics(programs):
     assert close(ours.batch_check, theirs.batch_check, 1e-6, 1e-9)
     assert close(ours.running[1:], ours.batch_check, 1e-6, 1e-9)  # Welford == two-pass
     assert close([ours.hausdorff, ours.hd95], [theirs.hausdorff, theirs.hd95], 1e-6)
+
+
+def test_agreement_forecast_metrics(programs):
+    ours, theirs = _both(programs, "agreement_forecast_metrics")  # kappas, CRPS, histogram
+    assert close(ours.kappas, theirs.kappas, 1e-9, 1e-12) and ours.self_kappa == 1.0
+    assert ours.kappas[0] < ours.kappas[1] < ours.kappas[2]  # near misses count less
+    assert ours.fleiss == pytest.approx(theirs.fleiss, rel=1e-9)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.3 * ours.losses[0]
+    assert close(ours.point_scores, theirs.point_scores, 1e-4, 1e-5)
+    assert close(ours.crps, theirs.crps, 1e-4, 1e-5)
+    assert close(ours.pit_results, theirs.pit_results, 1e-4, 1e-5)
+    assert ours.pit_dtypes == theirs.pit_dtypes == ["torch.float32", "torch.float32"]
