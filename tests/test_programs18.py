@@ -97,7 +97,8 @@ def test_image_quality_metrics(programs):
     )
     assert close(ours.first_grad, theirs.first_grad, 1e-3, 1e-6)
     assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < ours.losses[0]
-    assert close(ours.after, theirs.after, 1e-4, 1e-5) and ours.gain > 0.1 and ours.log_check
+    assert close(ours.after, theirs.after, 1e-4, 1e-5) and ours.gain > 0.03 and ours.log_check
+    assert min(a - b for a, b in zip(ours.after[1], ours.metrics[2])) > 0.005  # SSIM rose
 
 
 def test_fid_kid_mmd(programs):
