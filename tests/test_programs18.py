@@ -152,3 +152,17 @@ def test_agreement_forecast_metrics(programs):
     assert close(ours.crps, theirs.crps, 1e-4, 1e-5)
     assert close(ours.pit_results, theirs.pit_results, 1e-4, 1e-5)
     assert ours.pit_dtypes == theirs.pit_dtypes == ["torch.float32", "torch.float32"]
+
+
+def test_ab_test_significance(programs):
+    ours, theirs = _both(programs, "ab_test_significance")  # Chi2/Binomial/Normal, cummax
+    assert close(ours.acc, theirs.acc, 1e-7)
+    assert ours.mcnemar[:2] == theirs.mcnemar[:2]
+    assert close(ours.mcnemar, theirs.mcnemar, 1e-6, 1e-9)
+    assert close(ours.z_test, theirs.z_test, 1e-5, 1e-7)
+    assert ours.resampling[4] == theirs.resampling[4]  # the seeded generator's draws
+    assert close(ours.resampling, theirs.resampling, 1e-5, 1e-7)
+    assert ours.corrections[2:] == theirs.corrections[2:]
+    assert close(ours.corrections[:2], theirs.corrections[:2], 1e-6, 1e-9)
+    assert close([ours.bonferroni, ours.sidak], [theirs.bonferroni, theirs.sidak], 1e-5, 1e-8)
+    assert close(ours.effect, theirs.effect, 1e-5)
