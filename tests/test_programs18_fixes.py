@@ -94,3 +94,18 @@ def test_histogram_nanmean_and_target_errors_as_pytorchs(call):
     (mine, message), (pytorchs, pytorch_message) = _error(minigrad, call), _error(torch, call)
     assert mine == pytorchs or (mine, pytorchs) == ("IndexOutOfRangeError", "IndexError")
     assert message.startswith(pytorch_message.split(" (got")[0])
+
+
+@pytest.mark.parametrize("right", [False, True])
+def test_searchsorted_with_nan_in_the_sequence_searches_as_pytorch(right):
+    torch = pytest.importorskip("torch")
+    nan = float("nan")
+    values = [-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, nan]
+    for seq in ([0.0, 1.0, nan], [nan, 0.0, 1.0], [0.0, nan, 1.0, 2.0, nan], [nan]):
+        mine = minigrad.searchsorted(minigrad.tensor(seq), minigrad.tensor(values), right=right)
+        pytorchs = torch.searchsorted(torch.tensor(seq), torch.tensor(values), right=right)
+        assert mine.tolist() == pytorchs.tolist(), seq
+    rows, queries = [[0.0, nan], [1.0, 2.0]], [[0.5, 3.0], [1.5, nan]]
+    mine = minigrad.searchsorted(minigrad.tensor(rows), minigrad.tensor(queries), right=right)
+    pytorchs = torch.searchsorted(torch.tensor(rows), torch.tensor(queries), right=right)
+    assert mine.tolist() == pytorchs.tolist()

@@ -116,6 +116,9 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         )
     values = xp.asarray(input, dtype=seq.dtype) if scalar else input._data
     out_dtype = "int32" if out_int32 else "int64"
+    if seq.dtype.kind == "f" and bool(xp.isnan(seq).any()) and (seq.ndim == 1 or not scalar):
+        if seq.ndim == 1 or values.shape[:-1] == seq.shape[:-1]:
+            return constant(_search_as_pytorch(xp, seq, values, right).astype(out_dtype), dev)
     if seq.ndim == 1:
         found = xp.searchsorted(seq, values, side=how)
         return constant(xp.asarray(found).astype(out_dtype), dev)
@@ -129,6 +132,25 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     rows_val = values.reshape(-1, values.shape[-1])
     found = xp.stack([xp.searchsorted(s, v, side=how) for s, v in zip(rows_seq, rows_val)])
     return constant(found.reshape(values.shape).astype(out_dtype), dev)
+
+
+def _search_as_pytorch(xp, seq, values, right: bool):
+    """PyTorch's binary search, step for step (``!(mid >= v)``, or ``!(mid > v)`` for
+    ``right``, moves right): a sequence holding NaN sends values past it, where NumPy's
+    NaN-last order would stop before it."""
+    n = seq.shape[-1]
+    rows = seq.reshape(-1, n)
+    vals = xp.asarray(values).reshape(rows.shape[0] if seq.ndim > 1 else 1, -1)
+    lo = xp.zeros(vals.shape, dtype="int64")
+    hi = xp.full(vals.shape, n, dtype="int64")
+    for _ in range(n.bit_length()):  # enough halvings for n + 1 outcomes
+        mid = (lo + hi) // 2
+        at_mid = xp.take_along_axis(rows, xp.minimum(mid, n - 1), axis=-1)
+        go_right = ~(at_mid > vals) if right else ~(at_mid >= vals)
+        active = lo < hi
+        lo = xp.where(active & go_right, mid + 1, lo)
+        hi = xp.where(active & ~go_right, mid, hi)
+    return lo.reshape(xp.asarray(values).shape)
 
 
 def _warn_non_contiguous(operand, what: str) -> None:
