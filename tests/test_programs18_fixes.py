@@ -109,3 +109,19 @@ def test_searchsorted_with_nan_in_the_sequence_searches_as_pytorch(right):
     mine = minigrad.searchsorted(minigrad.tensor(rows), minigrad.tensor(queries), right=right)
     pytorchs = torch.searchsorted(torch.tensor(rows), torch.tensor(queries), right=right)
     assert mine.tolist() == pytorchs.tolist()
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: t.nn.functional.softmax(t.tensor([[1, 2]]), 0),
+        lambda t: t.nn.functional.softmax(t.tensor([[1, 2]]), 1),  # the last dim's kernel
+        lambda t: t.nn.functional.log_softmax(t.tensor([[1, 2]]), -1),
+        lambda t: t.softmax(t.tensor(1), 0),
+        lambda t: t.nn.functional.huber_loss(t.tensor([1.0]), t.tensor([0.0]), delta=0.0),
+    ],
+)
+def test_softmax_kernel_and_huber_errors_as_pytorchs(call):
+    torch = pytest.importorskip("torch")
+    (mine, message), (pytorchs, pytorch_message) = _error(minigrad, call), _error(torch, call)
+    assert mine == pytorchs and message.startswith(pytorch_message)
