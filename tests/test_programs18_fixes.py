@@ -66,12 +66,19 @@ def test_cov_and_corrcoef_of_one_row_are_0d():
         assert mine.item() == pytest.approx(pytorchs.item())
 
 
-def test_unique_keeps_every_nan_apart():
+def test_unique_keeps_every_nan_apart(device):
     torch = pytest.importorskip("torch")
     values = [float("nan"), 1.0, float("nan"), 1.0]
-    mine = minigrad.unique(minigrad.tensor(values), return_inverse=True, return_counts=True)
+    mine = minigrad.unique(
+        minigrad.tensor(values, device=device), return_inverse=True, return_counts=True
+    )
     pytorchs = torch.unique(torch.tensor(values), return_inverse=True, return_counts=True)
     assert [str(t.tolist()) for t in mine] == [str(t.tolist()) for t in pytorchs]
+    rows = [[float("nan"), 1.0], [float("nan"), 1.0]]  # NaN rows stay apart too
+    mine = minigrad.unique(minigrad.tensor(rows, device=device), dim=0, return_counts=True)
+    assert (
+        mine[1].tolist() == torch.unique(torch.tensor(rows), dim=0, return_counts=True)[1].tolist()
+    )
 
 
 @pytest.mark.parametrize(
@@ -97,16 +104,20 @@ def test_histogram_nanmean_and_target_errors_as_pytorchs(call):
 
 
 @pytest.mark.parametrize("right", [False, True])
-def test_searchsorted_with_nan_in_the_sequence_searches_as_pytorch(right):
+def test_searchsorted_with_nan_in_the_sequence_searches_as_pytorch(right, device):
     torch = pytest.importorskip("torch")
     nan = float("nan")
     values = [-1.0, 0.0, 0.5, 1.0, 1.5, 2.0, 3.0, nan]
-    for seq in ([0.0, 1.0, nan], [nan, 0.0, 1.0], [0.0, nan, 1.0, 2.0, nan], [nan]):
-        mine = minigrad.searchsorted(minigrad.tensor(seq), minigrad.tensor(values), right=right)
+    for seq in ([0.0, 1.0, nan], [nan, 0.0, 1.0], [0.0, nan, 1.0, 2.0, nan], [nan], [0.5, 1.0]):
+        mine = minigrad.searchsorted(
+            minigrad.tensor(seq, device=device), minigrad.tensor(values, device=device), right=right
+        )
         pytorchs = torch.searchsorted(torch.tensor(seq), torch.tensor(values), right=right)
         assert mine.tolist() == pytorchs.tolist(), seq
     rows, queries = [[0.0, nan], [1.0, 2.0]], [[0.5, 3.0], [1.5, nan]]
-    mine = minigrad.searchsorted(minigrad.tensor(rows), minigrad.tensor(queries), right=right)
+    mine = minigrad.searchsorted(
+        minigrad.tensor(rows, device=device), minigrad.tensor(queries, device=device), right=right
+    )
     pytorchs = torch.searchsorted(torch.tensor(rows), torch.tensor(queries), right=right)
     assert mine.tolist() == pytorchs.tolist()
 

@@ -23,15 +23,18 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     refuse_complex(input, "unique")
     xp = input.device.xp
     data = input._data
-    if dim is None:  # every NaN is a distinct value to PyTorch (NumPy merges them by default)
-        nans_apart = {"equal_nan": False} if input.dtype.is_floating_point else {}
+    # every NaN is a distinct value to PyTorch (NumPy and CuPy merge them by default)
+    nans_apart = {"equal_nan": False} if input.dtype.is_floating_point else {}
+    if dim is None:
         values, inverse, counts = xp.unique(
             data.reshape(-1), return_inverse=True, return_counts=True, **nans_apart
         )
         inverse = inverse.reshape(data.shape)
     else:
         d = normalize_dim(dim, input.ndim, "unique")
-        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True, axis=d)
+        values, inverse, counts = xp.unique(
+            data, return_inverse=True, return_counts=True, axis=d, **nans_apart
+        )
         inverse = inverse.reshape(-1)
     out = [constant(values, input.device)]
     if return_inverse:
@@ -116,7 +119,13 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         )
     values = xp.asarray(input, dtype=seq.dtype) if scalar else input._data
     out_dtype = "int32" if out_int32 else "int64"
-    if seq.dtype.kind == "f" and bool(xp.isnan(seq).any()) and (seq.ndim == 1 or not scalar):
+    # NaN in the sequence: PyTorch's own search (on a GPU always, to spare a sync for the check)
+    floats = seq.dtype.kind == "f"
+    if (
+        floats
+        and (dev.type != "cpu" or bool(xp.isnan(seq).any()))
+        and (seq.ndim == 1 or not scalar)
+    ):
         if seq.ndim == 1 or values.shape[:-1] == seq.shape[:-1]:
             return constant(_search_as_pytorch(xp, seq, values, right).astype(out_dtype), dev)
     if seq.ndim == 1:
