@@ -136,3 +136,20 @@ def test_softmax_kernel_and_huber_errors_as_pytorchs(call):
     torch = pytest.importorskip("torch")
     (mine, message), (pytorchs, pytorch_message) = _error(minigrad, call), _error(torch, call)
     assert mine == pytorchs and message.startswith(pytorch_message)
+
+
+def test_take_along_dim_wraps_indices_as_pytorch():
+    torch = pytest.importorskip("torch")
+    values, index = [[1.0, 2.0, 3.0]], [[-1, -1, 4, 0]]
+    for lib in (minigrad, torch):
+        x = lib.tensor(values, requires_grad=True)
+        y = lib.take_along_dim(x, lib.tensor(index), dim=1)
+        y.backward(lib.tensor([[1.0, 2.0, 3.0, 4.0]]))
+        result = (y.tolist(), x.grad.tolist())
+        rows = lib.take_along_dim(lib.arange(6).view(2, 3), lib.tensor([[-1], [5]]), dim=0)
+        result += (rows.tolist(),)
+        if lib is minigrad:
+            mine = result
+    assert mine == result
+    with pytest.raises(IndexError):  # without a dim, out-of-range indices are refused (PyTorch)
+        minigrad.take_along_dim(minigrad.tensor([1, 2, 3]), minigrad.tensor([-1]))
