@@ -166,3 +166,16 @@ def test_ab_test_significance(programs):
     assert close(ours.corrections[:2], theirs.corrections[:2], 1e-6, 1e-9)
     assert close([ours.bonferroni, ours.sidak], [theirs.bonferroni, theirs.sidak], 1e-5, 1e-8)
     assert close(ours.effect, theirs.effect, 1e-5)
+
+
+def test_ctr_group_metrics(programs):
+    ours, theirs = _both(programs, "ctr_group_metrics")  # segment_reduce, take_along_dim(-1)
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.5 * ours.losses[0]
+    assert close(ours.overall, theirs.overall, 1e-5, 1e-6)
+    assert close(ours.gauc, theirs.gauc, 1e-5, 1e-6) and ours.gauc[1] == theirs.gauc[1] == 12
+    assert ours.segments[:3] == theirs.segments[:3] and close(ours.segments, theirs.segments)
+    assert close(ours.scatter_stats, theirs.scatter_stats, 1e-5, 1e-6) and ours.same_max
+    assert close(ours.last, theirs.last, 1e-5, 1e-6)
+    assert close(ours.ctr_by_position, theirs.ctr_by_position, 1e-6)
+    assert close(ours.pred_by_position, theirs.pred_by_position, 1e-5, 1e-6)
+    assert close(ours.bias_weights, theirs.bias_weights, 1e-4, 1e-5)
