@@ -27,9 +27,9 @@ def random_boxes(n, size=64.0):
     return torch.cat([xy, xy + wh], dim=1)
 
 
-# ground truth: 3 images, 3 classes; detections: jittered copies plus false alarms.
+# ground truth: 2 images, 3 classes; detections: jittered copies plus false alarms.
 images = []
-for i in range(3):
+for i in range(2):
     gt = random_boxes(5)
     gt_labels = torch.randint(0, 3, (5,))
     ignore = torch.zeros(5, dtype=torch.bool)

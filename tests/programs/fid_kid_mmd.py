@@ -44,7 +44,7 @@ def fid_eigh(mu1, s1, mu2, s2):
     return (mu1 - mu2).square().sum() + torch.trace(s1 + s2) - 2 * tr_covmean
 
 
-def sqrtm_newton_schulz(a, iters=40):
+def sqrtm_newton_schulz(a, iters=30):
     norm = torch.linalg.matrix_norm(a)  # Frobenius
     y = a / norm
     eye = torch.eye(a.shape[0], dtype=a.dtype)
@@ -79,7 +79,7 @@ def poly_kernel(x, y):
     return (x @ y.T / x.shape[1] + 1) ** 3
 
 
-def kid(x, y, n_subsets=5, subset_size=40, generator=None):
+def kid(x, y, n_subsets=3, subset_size=40, generator=None):
     scores = []
     for _ in range(n_subsets):
         xs = x[torch.randperm(x.shape[0], generator=generator)[:subset_size]]
@@ -109,7 +109,7 @@ observed = gaussian_mmd(real, far, bandwidth)
 pooled = torch.cat([real, far])
 perm_gen = torch.Generator().manual_seed(11)
 null = []
-for _ in range(20):
+for _ in range(12):
     p = pooled[torch.randperm(pooled.shape[0], generator=perm_gen)]
     null.append(gaussian_mmd(p[:120], p[120:], bandwidth))
 null = torch.stack(null)

@@ -89,7 +89,7 @@ def edit_ops(hyp, ref):
 
 
 V = 12
-refs = [torch.randint(1, V, (int(n),)) for n in torch.randint(5, 9, (4,))]
+refs = [torch.randint(1, V, (int(n),)) for n in torch.randint(4, 7, (4,))]
 hyps = []
 for r in refs:  # corrupt each reference: drop, replace, insert
     h = r.clone()
