@@ -153,3 +153,21 @@ def test_take_along_dim_wraps_indices_as_pytorch():
     assert mine == result
     with pytest.raises(IndexError):  # without a dim, out-of-range indices are refused (PyTorch)
         minigrad.take_along_dim(minigrad.tensor([1, 2, 3]), minigrad.tensor([-1]))
+
+
+def test_topk_of_an_empty_dim_and_empty_reduction_message():
+    torch = pytest.importorskip("torch")
+    for shape, dim in (((0, 3), 0), ((2, 0), 1)):
+        mine = minigrad.zeros(*shape).topk(0, dim=dim)
+        assert tuple(mine.values.shape) == tuple(torch.zeros(*shape).topk(0, dim=dim)[0].shape)
+    for call in (lambda t: t.zeros(0, 3).kthvalue(1, dim=0), lambda t: t.zeros(0, 3).median(0)):
+        assert _error(minigrad, call) == _error(torch, call)
+
+
+def test_var_and_std_warn_when_degrees_of_freedom_run_out():
+    torch = pytest.importorskip("torch")
+    for lib in (minigrad, torch):
+        with pytest.warns(UserWarning, match=r"^var\(\): degrees of freedom is <= 0"):
+            assert str(lib.tensor([1.0]).var().item()) == "nan"
+        with pytest.warns(UserWarning, match=r"^std\(\): degrees of freedom is <= 0"):
+            lib.tensor([[1.0, 2.0]]).std(dim=1, correction=2)

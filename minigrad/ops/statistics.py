@@ -52,7 +52,7 @@ def _slices(input, dim, name):
         input = input.reshape(1)
     d = normalize_dim(dim, input.ndim, name)
     if input.shape[d] == 0:
-        raise IndexError(f"{name}(): expected a non-empty dimension {d} to reduce")
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     return input, d
 
 
