@@ -302,14 +302,31 @@ def histogram(self, bins=100, *, range=None, weight=None, density=False):
             f"torch.histogram: input tensor and bins tensors should have the same dtype and be "
             f"floating point CPU tensors, got {self.dtype} on {self.device}"
         )
+    from .ops.statistics import check_bin_count
+
     data = self._data.reshape(-1)
     if isinstance(bins, graph.Tensor):
+        if bins.ndim != 1:
+            raise RuntimeError(
+                "torch.histogramdd: bins tensor should have one dimension, but got "
+                f"{bins.ndim} dimensions in the bins tensor for dimension 0"
+            )
         edges = bins._data
     else:  # PyTorch's edges: its linspace in the input's dtype, which decides ties at the edges
         from .creation import _linspace_as_pytorch
 
+        check_bin_count(bins)
         if range is None and data.size:
             range = (float(data.min()), float(data.max()))
+        if range is not None and range[0] > range[1]:
+            raise RuntimeError(
+                "torch.histogramdd: min should not exceed max, but got min "
+                f"{range[0]:g} max {range[1]:g} for dimension 0"
+            )
+        if range is not None and not all(np.isfinite(range)):
+            raise RuntimeError(
+                f"torch.histogramdd: dimension 0's range [{range[0]:g}, {range[1]:g}] is not finite"
+            )
         lo, hi = np.histogram_bin_edges(data[:0], bins=1, range=range)
         edges = _linspace_as_pytorch(lo, hi, int(bins) + 1, data.dtype)
     w = None if weight is None else weight._data.reshape(-1)

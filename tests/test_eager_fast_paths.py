@@ -38,9 +38,9 @@ def test_cross_entropy_every_target_ignored_gives_nan_loss_and_zero_grad():
 
 
 def test_cross_entropy_still_refuses_out_of_range_targets():
-    with pytest.raises(IndexError, match="target 4 is out of bounds"):
+    with pytest.raises(IndexError, match="Target 4 is out of bounds"):
         F.cross_entropy(_logits(), minigrad.tensor([0, 1, 2, 3, 4, 0]))
-    with pytest.raises(IndexError, match="target -1 is out of bounds"):
+    with pytest.raises(IndexError, match="Target -1 is out of bounds"):
         F.cross_entropy(_logits(), minigrad.tensor([0, 1, 2, 3, -1, 0]))
 
 

@@ -40,7 +40,7 @@ def test_cross_entropy_ignore_index_inside_the_classes_is_still_ignored():
 
 def test_cross_entropy_refuses_negative_targets_read_as_unsigned():
     x = minigrad.randn(3, 4)
-    with pytest.raises(IndexError, match="target -5 is out of bounds"):
+    with pytest.raises(IndexError, match="Target -5 is out of bounds"):
         F.cross_entropy(x, minigrad.tensor([0, -5, 1]))
 
 

@@ -108,9 +108,9 @@ def test_loss_module_matches_torch(name, device):
 
 def test_cross_entropy_out_of_range_target_names_the_value():
     x = minigrad.randn(3, 4)
-    with pytest.raises(IndexError, match="target 7 is out of bounds"):
+    with pytest.raises(IndexError, match="Target 7 is out of bounds"):
         F.cross_entropy(x, minigrad.tensor([0, 7, 1]))
-    with pytest.raises(IndexError, match="target -3 is out of bounds"):
+    with pytest.raises(IndexError, match="Target -3 is out of bounds"):
         F.nll_loss(x, minigrad.tensor([0, -3, 1]))
 
 

@@ -111,8 +111,9 @@ def _softmax_like(op_cls, name, input, dim, dtype):
     if dtype is not None:
         input = input.to(dtype)
     elif not input.dtype.is_floating_point:  # (PyTorch's error: no kernel for the dtype)
+        kernel = f"{name}_lastdim" if dim == max(input.ndim - 1, 0) else name
         raise NotImplementedError(
-            f"\"{name}_kernel_impl\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' "
+            f"\"{kernel}_kernel_impl\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' "
             f"({name} needs a floating point input, got {input.dtype}; pass dtype= to cast)"
         )
     if input.ndim == 0:

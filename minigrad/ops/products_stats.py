@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 
 import numpy as np
 
@@ -139,11 +140,19 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         norm = total - (
             correction * (w * aweights).sum() / total if aweights is not None else correction
         )
+    # (the weighted count is already on the host: its sum was checked above)
+    if (n - correction if w is None else float(norm)) <= 0:
+        warnings.warn(
+            "cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "number of observations.",
+            UserWarning,
+            stacklevel=2,
+        )
     norm = where(norm <= 0, 0.0, norm)
     centered = x - avg.unsqueeze(1)
     weighted = centered if w is None else centered * w
     c = matmul(weighted, centered.mT) / norm
-    return c.squeeze() if input.ndim < 2 else c
+    return c.squeeze()  # as PyTorch: one variable (a 1-row input too) gives a 0-d tensor
 
 
 @complex_not_implemented

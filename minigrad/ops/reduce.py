@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import dtypes, return_types
+from .._warnings import warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
 from .base import (
@@ -341,7 +342,7 @@ def prod(input, dim=None, keepdim=False, *, dtype=None):
     return Prod(dim, keepdim, out)(input)
 
 
-def _var(input, dim, correction, keepdim):
+def _var(input, dim, correction, keepdim, name="var"):
     """The variance; of complex numbers, the mean squared magnitude of the deviations (real)."""
     if not (input.dtype.is_floating_point or input.dtype.is_complex):
         raise RuntimeError(
@@ -349,6 +350,11 @@ def _var(input, dim, correction, keepdim):
         )
     dims = normalize_dims(dim, input.ndim, "var")
     count = math.prod(input.shape[d] for d in dims)
+    if count - correction <= 0:  # (shapes only: no sync)
+        warn_user(
+            f"{name}(): degrees of freedom is <= 0. Correction should be strictly less than the "
+            "reduction factor (input numel divided by output numel)."
+        )
     centered = input - mean(input, dims, keepdim=True)
     squares = (centered * centered.conj()).real if input.dtype.is_complex else centered * centered
     return squares.sum(dims, keepdim=keepdim) / builtins.max(0, count - correction)
@@ -380,7 +386,7 @@ def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
 def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
     """Standard deviation: the square root of :func:`var` (float16 computed in float32)."""
     dim, correction = _variance_args(dim, unbiased, correction)
-    std = in_accumulator(lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim)), input)
+    std = in_accumulator(lambda x: _sqrt_zero_safe(_var(x, dim, correction, keepdim, "std")), input)
     return named_as(std, "StdBackward0")
 
 

@@ -23,14 +23,18 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     refuse_complex(input, "unique")
     xp = input.device.xp
     data = input._data
+    # every NaN is a distinct value to PyTorch (NumPy and CuPy merge them by default)
+    nans_apart = {"equal_nan": False} if input.dtype.is_floating_point else {}
     if dim is None:
         values, inverse, counts = xp.unique(
-            data.reshape(-1), return_inverse=True, return_counts=True
+            data.reshape(-1), return_inverse=True, return_counts=True, **nans_apart
         )
         inverse = inverse.reshape(data.shape)
     else:
         d = normalize_dim(dim, input.ndim, "unique")
-        values, inverse, counts = xp.unique(data, return_inverse=True, return_counts=True, axis=d)
+        values, inverse, counts = xp.unique(
+            data, return_inverse=True, return_counts=True, axis=d, **nans_apart
+        )
         inverse = inverse.reshape(-1)
     out = [constant(values, input.device)]
     if return_inverse:
@@ -44,7 +48,12 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 def bincount(input, weights=None, minlength=0):
     """How often each value 0, 1, …, max occurs in a 1-D non-negative integer tensor (summing
     ``weights`` instead of counting ones, when given); at least ``minlength`` bins."""
-    if input.ndim != 1 or input.dtype.is_floating_point or input.dtype is dtypes.bool:
+    if input.dtype.is_floating_point or input.dtype.is_complex or input.dtype is dtypes.bool:
+        raise NotImplementedError(  # PyTorch's kernel refuses the dtype before the shape
+            f"\"bincount_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' "
+            "(bincount counts integer values; convert with .long())"
+        )
+    if input.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     xp = input.device.xp
     data = input._data
@@ -110,6 +119,15 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
         )
     values = xp.asarray(input, dtype=seq.dtype) if scalar else input._data
     out_dtype = "int32" if out_int32 else "int64"
+    # NaN in the sequence: PyTorch's own search (on a GPU always, to spare a sync for the check)
+    floats = seq.dtype.kind == "f"
+    if (
+        floats
+        and (dev.type != "cpu" or bool(xp.isnan(seq).any()))
+        and (seq.ndim == 1 or not scalar)
+    ):
+        if seq.ndim == 1 or values.shape[:-1] == seq.shape[:-1]:
+            return constant(_search_as_pytorch(xp, seq, values, right).astype(out_dtype), dev)
     if seq.ndim == 1:
         found = xp.searchsorted(seq, values, side=how)
         return constant(xp.asarray(found).astype(out_dtype), dev)
@@ -123,6 +141,25 @@ def searchsorted(sorted_sequence, input, *, out_int32=False, right=False, side=N
     rows_val = values.reshape(-1, values.shape[-1])
     found = xp.stack([xp.searchsorted(s, v, side=how) for s, v in zip(rows_seq, rows_val)])
     return constant(found.reshape(values.shape).astype(out_dtype), dev)
+
+
+def _search_as_pytorch(xp, seq, values, right: bool):
+    """PyTorch's binary search, step for step (``!(mid >= v)``, or ``!(mid > v)`` for
+    ``right``, moves right): a sequence holding NaN sends values past it, where NumPy's
+    NaN-last order would stop before it."""
+    n = seq.shape[-1]
+    rows = seq.reshape(-1, n)
+    vals = xp.asarray(values).reshape(rows.shape[0] if seq.ndim > 1 else 1, -1)
+    lo = xp.zeros(vals.shape, dtype="int64")
+    hi = xp.full(vals.shape, n, dtype="int64")
+    for _ in range(n.bit_length()):  # enough halvings for n + 1 outcomes
+        mid = (lo + hi) // 2
+        at_mid = xp.take_along_axis(rows, xp.minimum(mid, n - 1), axis=-1)
+        go_right = ~(at_mid > vals) if right else ~(at_mid >= vals)
+        active = lo < hi
+        lo = xp.where(active & go_right, mid + 1, lo)
+        hi = xp.where(active & ~go_right, mid, hi)
+    return lo.reshape(xp.asarray(values).shape)
 
 
 def _warn_non_contiguous(operand, what: str) -> None:

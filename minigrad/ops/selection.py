@@ -23,7 +23,9 @@ def take(input, index):
 @accepts_axis
 def take_along_dim(input, indices, dim=None):
     """``gather`` along ``dim`` with ``indices`` broadcast against ``input`` (the flattened input
-    when ``dim`` is None), as ``numpy.take_along_axis``."""
+    when ``dim`` is None), as ``numpy.take_along_axis``. With a ``dim``, PyTorch takes the
+    indices modulo the size (``-1`` is the last entry, and so is ``size - 1 + size``); without
+    one they must be in range, as for ``gather``."""
     _check_long(indices, "take_along_dim")
     if dim is None:
         return input.reshape(-1).gather(0, indices.reshape(-1))
@@ -40,6 +42,8 @@ def take_along_dim(input, indices, dim=None):
     common = _broadcast_shape(shape_in, shape_ix, "take_along_dim")
     input = input.expand(*with_size(common, d, input.shape[d]))
     indices = indices.expand(*with_size(common, d, indices.shape[d]))
+    if input.shape[d]:  # PyTorch's kernel takes indices modulo the size: -1 is the last
+        indices = indices.remainder(input.shape[d])
     return input.gather(d, indices)
 
 

@@ -72,7 +72,7 @@ def topk(input, k, dim=-1, largest=True, sorted=True):
         )
     if input.ndim == 0:
         return TopkResult(named_as(input.clone(), "TopkBackward0"), argsort(input))
-    if input.device.type == "cpu":
+    if input.device.type == "cpu" and input.numel():  # (nothing to select: the sort's slice)
         found = backend.array_kernel(_std_select.topk_indices, input._data, k, d, largest, sorted)
         indices = constant(found, input.device)
     else:

@@ -8,6 +8,8 @@ median or a quantile flows to the entries it was taken from, as in PyTorch.
 
 from __future__ import annotations
 
+import math
+
 from .. import _std_select, backend, dtypes, return_types
 from ..autograd import graph
 from ..autograd.graph import names_node
@@ -50,7 +52,7 @@ def _slices(input, dim, name):
         input = input.reshape(1)
     d = normalize_dim(dim, input.ndim, name)
     if input.shape[d] == 0:
-        raise IndexError(f"{name}(): expected a non-empty dimension {d} to reduce")
+        raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
     return input, d
 
 
@@ -134,26 +136,29 @@ def kthvalue(input, k, dim=-1, keepdim=False):
 
 @on_input_device
 def _quantile(input, q, dim, keepdim, interpolation, ignore_nan, name):
+    # (PyTorch names quantile() in these errors, nanquantile's too)
+    scalar_q = not isinstance(q, graph.Tensor)
+    if isinstance(q, (int, float)) and not 0 <= q <= 1:  # a Python q is checked first; NaN fails
+        raise RuntimeError(f"quantile() q must be in the range [0, 1] but got {q}")
     if input.dtype not in (dtypes.float32, dtypes.float64):
         raise RuntimeError(
-            f"{name}() input tensor must be either float or double dtype, got {input.dtype.name}"
+            f"quantile() input tensor must be either float or double dtype, got {input.dtype.name}"
         )
     if input.numel() == 0:  # (PyTorch refuses any empty input, whatever the dim)
-        raise RuntimeError(f"{name}() input tensor must be non-empty")
+        raise RuntimeError("quantile() input tensor must be non-empty")
     if interpolation not in _INTERPOLATIONS:
         raise RuntimeError(
-            f"{name}() interpolation must be one of linear, lower, higher, midpoint or nearest, "
+            f"quantile() interpolation must be one of linear, lower, higher, midpoint or nearest, "
             f"but got {interpolation}"
         )
-    scalar_q = not isinstance(q, graph.Tensor)
     if not scalar_q and q.dtype != input.dtype:
-        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+        raise RuntimeError("quantile() q tensor must be same dtype as the input tensor")
     q = input.new_tensor(q) if scalar_q else q
     if q.ndim > 1:
-        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor")
+        raise RuntimeError("quantile() q must be a scalar or 1D tensor")
     every_q = q._all_elements()  # the whole batch under vmap
-    if bool(((every_q < 0) | (every_q > 1)).any()):
-        raise RuntimeError(f"{name}() q values must be in the range [0, 1]")
+    if not bool(((every_q >= 0) & (every_q <= 1)).all()):  # NaN is out of range too
+        raise RuntimeError("quantile() q values must be in the range [0, 1]")
     x = input.reshape(-1) if dim is None else input
     x, d = _slices(x, 0 if dim is None else dim, name)
     values = x.sort(d, stable=True).values.movedim(d, -1)  # (..., n), NaN last
@@ -226,7 +231,8 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
     """The mean of the non-NaN entries (NaN where a slice is all NaN)."""
     if not input.dtype.is_floating_point:
         raise RuntimeError(
-            f"nanmean(): expected input to have floating point dtype but got {input.dtype}"
+            "nanmean(): expected input to have floating point or complex dtype but got "
+            f"{dtypes.scalar_type_name(input.dtype)}"
         )
     kept = (~input.isnan()).sum(dim, keepdim).to(input.dtype)
     return nansum(input, dim, keepdim, dtype=dtype) / kept
@@ -264,6 +270,14 @@ def count_nonzero(input, dim=None):
     return (input != 0).sum(dim)
 
 
+def check_bin_count(bins) -> None:
+    """PyTorch's error for a bin count below one (histc, histogram): NumPy's would differ."""
+    if int(bins) <= 0:
+        raise RuntimeError(
+            f"torch.histogram(): bins must be > 0, but got {int(bins)} for dimension 0"
+        )
+
+
 @on_input_device
 def histc(input, bins=100, min=0, max=0):
     """A histogram of ``bins`` equal bins over [min, max] (the data's range when both are 0);
@@ -272,12 +286,15 @@ def histc(input, bins=100, min=0, max=0):
         refuse_dtype(input.dtype, "histogram_cpu", "histc")  # (integers: PyTorch's type)
         raise RuntimeError(f'"histogram_cpu" not implemented for {input.dtype}')
     xp, data = input.device.xp, input._data.reshape(-1)
+    check_bin_count(bins)
     low, high = float(min), float(max)
     if low == high and data.size:
         low, high = float(data.min()), float(data.max())
     if low == high:
         low, high = low - 1, high + 1
     if low > high:
-        raise RuntimeError(f"histc: max ({max}) must be larger than min ({min})")
+        raise RuntimeError(f"torch.histc: max must be larger than min (got min {min}, max {max})")
+    if not (math.isfinite(low) and math.isfinite(high)):
+        raise RuntimeError(f"torch.histc: range of [{low:g}, {high:g}] is not finite")
     counts, _ = xp.histogram(data, bins=bins, range=(low, high))
     return constant(counts.astype(input._data.dtype), input.device)

@@ -120,7 +120,8 @@ def check_class_targets(target, num_classes: int, ignore_index: int | None, op: 
     if bad.any():
         value = int(data[bad].reshape(-1)[0])
         raise IndexError(
-            f"{op}: target {value} is out of bounds: class indices must be in [0, {num_classes})"
+            f"Target {value} is out of bounds. ({op}: class indices must be in [0, {num_classes})"
             + (f" or equal ignore_index={ignore_index}" if ignore_index is not None else "")
+            + ")"
         )
     return None

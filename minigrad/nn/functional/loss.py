@@ -153,7 +153,7 @@ def huber_loss(
     check_reduction(reduction, "huber_loss")
     if delta <= 0:
         raise RuntimeError(
-            f"huber_loss does not support non-positive values for delta, got {delta}"
+            f"huber_loss does not support non-positive values for delta. (got {delta})"
         )
     out_dtype = input.dtype  # (PyTorch's output has the input's dtype)
     refuse_cast(dtypes.result_type(input, target), out_dtype, "huber_loss")
