@@ -5,11 +5,11 @@
 from __future__ import annotations
 
 import math
-import warnings
 
 import numpy as np
 
 from .. import _std_select, backend, dtypes, return_types
+from .._warnings import warn_user
 from ..autograd.graph import named_as, names_node
 from .base import (
     accepts_axis,
@@ -142,11 +142,9 @@ def cov(input, *, correction=1, fweights=None, aweights=None):
         )
     # (the weighted count is already on the host: its sum was checked above)
     if (n - correction if w is None else float(norm)) <= 0:
-        warnings.warn(
+        warn_user(
             "cov(): degrees of freedom is <= 0. Correction should be strictly less than the "
-            "number of observations.",
-            UserWarning,
-            stacklevel=2,
+            "number of observations."
         )
     norm = where(norm <= 0, 0.0, norm)
     centered = x - avg.unsqueeze(1)
