@@ -31,20 +31,15 @@ NUMERIC_DEVICES = ["cpu"] + (["cuda"] if minigrad.cuda.is_available() else [])
 @pytest.mark.parametrize("device", NUMERIC_DEVICES)
 @pytest.mark.parametrize("op,index", GRAD_CASES, ids=GRAD_IDS)
 def test_gradcheck(op, index, device):
+    """gradcheck, and gradgradcheck for the rows with ``gradgrad`` (one item per row: the
+    two checks share the row's setup)."""
     args, grad_args = build(op, index, minigrad, "float64", device)
     assert grad_args, "a differentiable row needs at least one input that requires grad"
-    assert gradcheck(lambda *a: outputs(_call(op, index, a)), tuple(args))
-
-
-@pytest.mark.parametrize(
-    "op,index",
-    [c for c in GRAD_CASES if c[0].gradgrad],
-    ids=[i for c, i in zip(GRAD_CASES, GRAD_IDS) if c[0].gradgrad],
-)
-@pytest.mark.parametrize("device", NUMERIC_DEVICES)
-def test_gradgradcheck(op, index, device):
-    args, _ = build(op, index, minigrad, "float64", device)
-    assert gradgradcheck(lambda *a: outputs(_call(op, index, a)), tuple(args))
+    assert gradcheck(lambda *a: outputs(_call(op, index, a)), tuple(args)), "gradcheck"
+    if op.gradgrad:
+        minigrad.manual_seed(0)  # (from the seed a test starts with)
+        args, _ = build(op, index, minigrad, "float64", device)
+        assert gradgradcheck(lambda *a: outputs(_call(op, index, a)), tuple(args)), "gradgrad"
 
 
 @pytest.mark.parametrize("op,index", CASES, ids=IDS)
