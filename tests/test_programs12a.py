@@ -71,7 +71,10 @@ def test_jem_sgld(programs):
 def test_cfg_diffusion(programs):
     ours, theirs = _both(programs, "cfg_diffusion")  # cosine schedule, null class, guidance
     assert close(ours.schedule, theirs.schedule, 1e-6, 1e-8)
-    assert close(ours.losses, theirs.losses, 1e-4, 1e-5) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)
+    # 60 steps: the last ten losses average under 0.75 of the first ten's (0.47-0.63 over seeds
+    # 0-3 in PyTorch; a single step's loss is too noisy to compare)
+    assert sum(ours.losses[-10:]) < 0.75 * sum(ours.losses[:10])
     assert close(ours.class_errors, theirs.class_errors, 1e-3, 1e-4)
     assert ours.class_errors[1] < 0.5 * ours.class_errors[0]  # conditioning puts samples home
 

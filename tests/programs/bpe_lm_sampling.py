@@ -122,7 +122,7 @@ optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.01)
 scheduler = torch.optim.lr_scheduler.LambdaLR(optimizer, lambda s: min(1.0, (s + 1) / 10))
 windows = data.unfold(0, 25, 3)  # (n, 25) overlapping training windows
 losses = []
-for step in range(80):
+for step in range(50):
     batch = windows[torch.randint(0, windows.size(0), (8,))]
     logits = model(batch[:, :-1])
     loss = F.cross_entropy(logits.reshape(-1, logits.size(-1)), batch[:, 1:].reshape(-1))

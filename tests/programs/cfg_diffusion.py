@@ -83,7 +83,7 @@ def data(n):
 model = Denoiser()
 optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3, weight_decay=0.0)
 losses = []
-for step in range(120):
+for step in range(60):
     x0, classes = data(128)
     t = torch.randint(0, timesteps, (128,)).long()
     noise = torch.randn_like(x0)
