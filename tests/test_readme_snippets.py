@@ -126,6 +126,7 @@ RUN = {
 SKIPPED = {
     'device="cuda")  # CuPy array underneath': "needs a GPU",
     'dist.init_process_group("gloo")': "needs several processes (minigrad run -n 2 train.py)",
+    "with model.join():": "needs several processes with uneven data (tests/join_checks.py runs it)",
 }
 
 NEEDS = {  # marker -> optional package (or program) it needs

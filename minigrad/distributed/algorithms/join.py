@@ -16,11 +16,11 @@ first rank to join sends a one instead, and every rank raises.
 
 from __future__ import annotations
 
-import warnings
 from abc import ABC, abstractmethod
 from typing import Any, NamedTuple
 
 from ... import ones, zeros
+from ..._warnings import warn_user
 from ...nn.parallel import DistributedDataParallel
 from .. import distributed_c10d as c10d
 from ..collectives import all_reduce
@@ -158,12 +158,11 @@ class Join:
         is_last_joiner, shadowed = True, 0
         while self._get_num_nonjoined_procs() != 0:
             if shadowed == _WARN_THRESHOLD + 1:
-                warnings.warn(
+                warn_user(
                     f"Detected uneven input skew of greater than {_WARN_THRESHOLD}. This "
                     f"means that rank {self._rank} has at least {_WARN_THRESHOLD} fewer inputs "
                     "than other currently-active ranks. This level of skew could lead to "
-                    "performance degradation during training.",
-                    stacklevel=2,
+                    "performance degradation during training."
                 )
             if self._throw_on_early_termination:
                 self._notify_procs_to_terminate()

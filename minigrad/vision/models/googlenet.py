@@ -5,7 +5,6 @@ convolutions as torchvision has them; torchvision's module names, initialisation
 
 from __future__ import annotations
 
-import warnings
 from collections import namedtuple
 from collections.abc import Callable
 
@@ -13,6 +12,7 @@ import minigrad
 from minigrad import nn
 from minigrad.nn import functional as F
 
+from ..._warnings import warn_user
 from ._api import register_model
 from ._weights import check_no_weights, weights_enum
 
@@ -66,13 +66,12 @@ class GoogLeNet(nn.Module):
         super().__init__()
         blocks = blocks or [BasicConv2d, Inception, InceptionAux]
         if init_weights is None:
-            warnings.warn(
+            warn_user(
                 "The default weight initialization of GoogleNet will be changed in future "
                 "releases of torchvision. If you wish to keep the old behavior (which leads to "
                 "long initialization times due to scipy/scipy#11299), please set "
                 "init_weights=True.",
                 FutureWarning,
-                stacklevel=2,
             )
             init_weights = True
         if len(blocks) != 3:

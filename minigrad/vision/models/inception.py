@@ -5,7 +5,6 @@ names and truncated-normal initialisation. Inputs are at least 75×75 (299×299 
 
 from __future__ import annotations
 
-import warnings
 from collections import namedtuple
 from collections.abc import Callable
 
@@ -13,6 +12,7 @@ import minigrad
 from minigrad import nn
 from minigrad.nn import functional as F
 
+from ..._warnings import warn_user
 from ._api import register_model
 from ._weights import check_no_weights, weights_enum
 from .googlenet import BasicConv2d, _normalize_as_imagenet
@@ -51,13 +51,12 @@ class Inception3(nn.Module):
                 InceptionAux,
             ]  # fmt: skip
         if init_weights is None:
-            warnings.warn(
+            warn_user(
                 "The default weight initialization of inception_v3 will be changed in future "
                 "releases of torchvision. If you wish to keep the old behavior (which leads to "
                 "long initialization times due to scipy/scipy#11299), please set "
                 "init_weights=True.",
                 FutureWarning,
-                stacklevel=2,
             )
             init_weights = True
         if len(inception_blocks) != 7:

@@ -4,11 +4,11 @@ torchvision's freezing of the early layers (``trainable_layers``)."""
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 
 from minigrad import nn
 
+from ...._warnings import warn_user
 from ...ops import misc as misc_nn_ops
 from ...ops.feature_pyramid_network import (
     ExtraFPNBlock,
@@ -95,11 +95,10 @@ def _validate_trainable_layers(is_trained: bool, trainable, max_value: int, defa
     number was asked for)."""
     if not is_trained:
         if trainable is not None:
-            warnings.warn(
+            warn_user(
                 "Changing trainable_backbone_layers has no effect if neither pretrained nor "
                 "pretrained_backbone have been set to True, falling back to "
-                f"trainable_backbone_layers={max_value} so that all layers are trainable",
-                stacklevel=3,
+                f"trainable_backbone_layers={max_value} so that all layers are trainable"
             )
         trainable = max_value
     if trainable is None:
