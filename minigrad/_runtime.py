@@ -110,13 +110,17 @@ def set_num_threads(num_threads: int) -> None:
 
 
 def get_num_threads() -> int:
-    """The number of threads of NumPy's BLAS (the largest pool when several are loaded).
+    """The number of threads of NumPy's BLAS, which runs minigrad's matrix math.
 
-    As ``torch.get_num_threads``. Returns 1 when no BLAS pool is visible to threadpoolctl
-    (threadpoolctl missing, or a BLAS it does not know such as Apple's Accelerate).
+    As ``torch.get_num_threads``. A BLAS loaded after minigrad (SciPy's own OpenBLAS, loaded by
+    ``import scipy.linalg``) starts with its library's default count, so NumPy's pool is the one
+    asked (told by its file living in NumPy's folder; where no pool does, the largest). Returns 1
+    when no BLAS pool is visible to threadpoolctl (threadpoolctl missing, or a BLAS it does not
+    know such as Apple's Accelerate).
     """
     pools = blas_info()
-    return max((pool["num_threads"] for pool in pools), default=1)
+    numpys = [p for p in pools if "numpy" in os.path.basename(os.path.dirname(p["filepath"]))]
+    return max((pool["num_threads"] for pool in numpys or pools), default=1)
 
 
 def blas_info() -> list[dict]:

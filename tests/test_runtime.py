@@ -99,6 +99,20 @@ def test_set_and_get_num_threads(restore_threads):
     assert _runtime.thread_policy == "set_num_threads(1)"
 
 
+def test_get_num_threads_is_numpys_pool_when_another_blas_loads_later(monkeypatch):
+    """SciPy's OpenBLAS, loaded after minigrad's policy, keeps its default count: reporting the
+    largest pool made ``utils.benchmark.Timer`` restore 2 threads to NumPy's pool."""
+    site = "/venv/lib/python3.11/site-packages"
+    pools = [
+        {"filepath": f"{site}/scipy.libs/libscipy_openblas-1.so", "num_threads": 2},
+        {"filepath": f"{site}/numpy.libs/libscipy_openblas64_-2.so", "num_threads": 1},
+    ]
+    monkeypatch.setattr(_runtime, "blas_info", lambda: pools)
+    assert minigrad.get_num_threads() == 1
+    monkeypatch.setattr(_runtime, "blas_info", lambda: pools[:1])  # (a conda MKL: no NumPy folder)
+    assert minigrad.get_num_threads() == 2
+
+
 @pytest.mark.parametrize(
     "bad, message",
     [(0, "positive integer"), (-2, "positive integer"), (1.5, "got float"), (True, "got bool")],
