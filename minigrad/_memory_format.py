@@ -107,14 +107,17 @@ def suggest(array):
 
 
 def lay_out(xp, array, perm):
-    """A copy of ``array`` whose memory follows ``perm`` (row-major if None); same values."""
+    """A copy of ``array`` (never ``array`` itself) whose memory follows ``perm`` (row-major if
+    None); same values."""
     if perm is None:
         return xp.array(array, copy=True, order="C")
     extra = array.ndim - len(perm)  # leading batch dims (vmap): each sample laid out as asked
     if extra > 0:
         perm = (*range(extra), *(p + extra for p in perm))
     inverse = tuple(np.argsort(perm))
-    return xp.ascontiguousarray(array.transpose(perm)).transpose(inverse)
+    # always a copy: ``ascontiguousarray`` would hand back an array already laid out so, and
+    # a clone of a channels-last tensor would share its memory
+    return xp.array(array.transpose(perm), copy=True, order="C").transpose(inverse)
 
 
 # minigrad.nested installs the *_like of nested tensors here (the factory on their values).

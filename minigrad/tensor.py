@@ -749,6 +749,14 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         out._version_counter = graph.version_counter(self)
         return out
 
+    def _copied_data(self):
+        """A copy of the array laid out as this tensor's (a channels-last one stays so)."""
+        fmt = _memory_format.suggest(self._data)
+        if fmt is _memory_format.contiguous_format:
+            return self._data.copy()
+        perm = _memory_format.permutation(fmt, self._data.ndim, "deepcopy")
+        return _memory_format.lay_out(self.device.xp, self._data, perm)
+
     def __deepcopy__(self, memo) -> Tensor:
         """A leaf copy with its own data (and grad), as ``copy.deepcopy`` gives in PyTorch."""
         if self.grad_fn is not None:
@@ -756,7 +764,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
                 "Only Tensors created explicitly by the user (graph leaves) support the deepcopy "
                 "protocol at the moment. Use .detach().clone() for a copy of a computed tensor."
             )
-        out = type(self)._make(self._data.copy(), self.device, self._requires_grad)
+        out = type(self)._make(self._copied_data(), self.device, self._requires_grad)
         memo[id(self)] = out
         if self.grad is not None:
             out.grad = self.grad.__deepcopy__(memo)

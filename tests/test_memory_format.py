@@ -106,3 +106,17 @@ def test_like_factories_take_memory_format_and_layout_as_torch(name, fmt):
     assert strides[0] == strides[1]
     with pytest.raises(RuntimeError, match="required rank 5"):
         minigrad.zeros_like(minigrad.zeros(2, 3), memory_format=minigrad.channels_last_3d)
+
+
+def test_copies_of_channels_last_tensors_own_their_memory():
+    """A clone (or deepcopy) of a channels-last tensor was once a view of it: in-place ops on
+    the copy (an optimizer's or an EMA's ``lerp_``) wrote into the original."""
+    import copy
+
+    a = minigrad.arange(24.0).reshape(2, 3, 2, 2).to(memory_format=minigrad.channels_last)
+    for copied in (a.clone(), copy.deepcopy(a), a.clone(memory_format=minigrad.channels_last)):
+        assert not np.shares_memory(copied._data, a._data)
+        assert copied.stride() == a.stride() == (12, 1, 6, 3)
+        copied.mul_(2)
+        assert np.array_equal(a.numpy(), np.arange(24.0).reshape(2, 3, 2, 2))
+        assert np.array_equal(copied.numpy(), 2 * a.numpy())

@@ -93,3 +93,23 @@ def test_swalr_made_at_the_start_anneals_from_the_current_rate_as_torch(anneal_e
             lrs.append(opt.param_groups[0]["lr"])
         rates.append(lrs)
     np.testing.assert_allclose(rates[0], rates[1], rtol=1e-12)
+
+
+@pytest.mark.parametrize("multi_avg_fn", [None, "ema"])
+def test_integer_buffers_are_averaged_and_truncated_as_torch(multi_avg_fn):
+    """``num_batches_tracked`` under ``use_buffers=True``: PyTorch averages it as a float and
+    copies the result back truncated (it stays 1 here), rather than following the model."""
+    torch = pytest.importorskip("torch")
+    counts = []
+    for lib in (minigrad, torch):
+        lib.manual_seed(0)
+        model = lib.nn.Sequential(lib.nn.Linear(3, 4), lib.nn.BatchNorm1d(4))
+        fn = lib.optim.swa_utils.get_ema_multi_avg_fn(0.9) if multi_avg_fn else None
+        averaged = lib.optim.swa_utils.AveragedModel(model, multi_avg_fn=fn, use_buffers=True)
+        seen = []
+        for _ in range(3):
+            model(lib.randn(5, 3))
+            averaged.update_parameters(model)
+            seen.append(int(averaged.module[1].num_batches_tracked))
+        counts.append(seen)
+    assert counts[0] == counts[1] == [1, 1, 1]

@@ -33,8 +33,8 @@ def get_ema_multi_avg_fn(decay: float = 0.999):
         for ema, current in zip(ema_param_list, current_param_list):
             if ema.dtype.is_floating_point:
                 ema.lerp_(current, 1.0 - decay)
-            else:
-                ema.copy_(current)  # integer buffers (step counts) follow the model
+            else:  # integer buffers (step counts): the same formula, truncated as PyTorch's copy
+                ema.copy_(ema * decay + current * (1 - decay))
 
     return ema_update
 
@@ -47,8 +47,8 @@ def get_swa_multi_avg_fn():
         for avg, current in zip(averaged_param_list, current_param_list):
             if avg.dtype.is_floating_point:
                 avg.add_((current - avg) / (n + 1))
-            else:
-                avg.copy_(current)
+            else:  # integer buffers: the same mean, truncated (PyTorch's per-tensor CPU path)
+                avg.copy_(avg + (current - avg) / (n + 1))
 
     return swa_update
 
