@@ -123,3 +123,30 @@ def test_per_channel_dynamic_rnn_matches_torch_and_round_trips(kind):
     again = fresh(minigrad.tensor(x))
     again = again[0] if kind == "LSTM" else again
     np.testing.assert_array_equal(again.numpy(), out_m.numpy())
+
+
+@pytest.mark.parametrize("kind", ["LSTM", "GRU"])
+def test_made_directly_and_training_mode_as_torch(kind):
+    """A dynamic recurrent layer made directly holds PyTorch's stand-in weights (the same
+    draws from the global generator) and starts in eval mode; ``quantize_dynamic`` keeps the
+    layers in eval mode, and after ``.train()`` dropout between layers draws as PyTorch's."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (minigrad, torch):
+        lib.manual_seed(0)
+        made = getattr(lib.ao.nn.quantized.dynamic, kind)(2, 3, num_layers=2, bidirectional=True)
+        x = lib.randn(4, 1, 2)
+        float_model = lib.nn.Sequential(getattr(lib.nn, kind)(2, 4, num_layers=2, dropout=0.5))
+        q = lib.ao.quantization.quantize_dynamic(float_model.eval(), {getattr(lib.nn, kind)})
+        q_eval, q_training = q(x)[0], q[0].training
+        q.train()
+        lib.manual_seed(3)
+        q_train = q(x)[0]
+        results.append(
+            (made.training, q_training, made(x)[0].detach().numpy(), q_eval.numpy(),
+             q_train.numpy())
+        )  # fmt: skip
+    (m_made, m_q, *m_out), (t_made, t_q, *t_out) = results
+    assert m_made is t_made is False and m_q is t_q is False
+    for mine, theirs in zip(m_out, t_out):
+        np.testing.assert_allclose(mine, theirs, rtol=1e-5, atol=1e-6)

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..... import _quantized, dtypes, nn
 from .....autograd.grad_mode import no_grad
-from .....creation import tensor
+from .....creation import randn, tensor
 from .....nn.functional.rnn import GRUCellOp, LSTMCellOp
 from .....nn.modules.module import Module
 from .....nn.utils.rnn import PackedSequence
@@ -157,7 +157,27 @@ class RNNBase(_WeightState, Module):
         self.num_layers, self.bias, self.batch_first = num_layers, bias, batch_first
         self.dropout, self.bidirectional = float(dropout), bidirectional
         self.dtype, self.proj_size, self.version = _check_dtype(dtype, mode), 0, 2
-        self._all_weight_values = []
+        self._all_weight_values = self._placeholder_weights()
+        self.training = False  # made in eval mode, as PyTorch's (dropout only after .train())
+
+    def _placeholder_weights(self) -> list:
+        """PyTorch's stand-in weights of a layer made directly: standard normal draws (the
+        same draws from the global generator, so later random numbers stay in step), qint8
+        weights at scale 0.1, or float16-rounded ones. ``from_float`` replaces them."""
+        gate = {"LSTM": 4, "GRU": 3}.get(self.mode, 1) * self.hidden_size
+        directions, values = self._directions(), []
+        for layer in range(self.num_layers):
+            for _ in range(directions):
+                width = self.input_size if layer == 0 else self.hidden_size * directions
+                w_ih, w_hh = randn(gate, width), randn(gate, self.hidden_size)
+                b_ih, b_hh = randn(gate), randn(gate)
+                if self.dtype is dtypes.qint8:
+                    w_ih, w_hh = (_quantized.quantize_per_tensor(w, 0.1, 0, dtypes.qint8)
+                                  for w in (w_ih, w_hh))  # fmt: skip
+                else:
+                    w_ih, w_hh = w_ih.half().float(), w_hh.half().float()
+                values.append((w_ih, w_hh, b_ih, b_hh))
+        return values
 
     _steps = nn.RNNBase._steps
     _state_shapes = nn.RNNBase._state_shapes
@@ -211,11 +231,6 @@ class RNNBase(_WeightState, Module):
         return 2 if self.bidirectional else 1
 
     def forward(self, input, hx=None):
-        if self.training and self.dropout > 0 and self.num_layers > 1:
-            raise NotImplementedError(
-                f"dynamic quantized {type(self).__name__}: dropout between layers in training "
-                "mode is not supported by minigrad (call .eval())"
-            )
         if not isinstance(input, PackedSequence) and input.ndim != 3:
             # (PyTorch's dynamic layers take no unbatched input)
             raise RuntimeError(f"input must have 3 dimensions, got {input.ndim}")
@@ -242,6 +257,8 @@ class RNNBase(_WeightState, Module):
                 if lstm:
                     finals_c.append(final[1])
             layer_input = outputs[0] if len(outputs) == 1 else cat(outputs, -1)
+            if self.training and self.dropout > 0 and layer < self.num_layers - 1:
+                layer_input = nn.functional.dropout(layer_input, self.dropout, True)  # as float
         h_n = stack(finals_h)
         return layer_input, ((h_n, stack(finals_c)) if lstm else h_n)
 
@@ -264,6 +281,7 @@ class RNNBase(_WeightState, Module):
             mod.dropout, mod.bidirectional, dtype=_check_dtype(dtype, cls.__name__),
         )  # fmt: skip
         qconfig = getattr(mod, "qconfig", None)
+        new._all_weight_values = []
         for row in mod._layers():
             for w_ih, w_hh, b_ih, b_hh, _ in row:
                 new._all_weight_values.append((
