@@ -337,3 +337,28 @@ def test_bound_as_torchaudio():
 
         assert torchaudio is ta and TT is T and torchaudio.__name__ == "torchaudio"
         assert TT.MelSpectrogram(n_fft=32, n_mels=4)(torch.randn(1, 64)).shape == (1, 4, 5)
+
+
+# the program's first losses under PyTorch 2.13 + torchaudio 2.11.1 (torchaudio.load replaced
+# by a wave reader there: torchaudio 2.9+ needs torchcodec to decode)
+PYTORCH_LOSSES = [1.0482547283172607, 1.1452952623367310, 0.5265632867813110]
+
+
+def test_speech_commands_tutorial_program(monkeypatch):
+    import importlib
+
+    from minigrad import as_torch
+
+    monkeypatch.syspath_prepend(os.path.join(os.path.dirname(__file__), "programs"))
+    for name in ("speech_commands_audio", "numpy_init"):
+        sys.modules.pop(name, None)
+    with as_torch.imports():
+        run = importlib.import_module("speech_commands_audio")
+    for name in ("speech_commands_audio", "numpy_init"):
+        sys.modules.pop(name, None)
+    assert run.first_item == ((1, 2400), 16000, "no", "s00", 0)
+    assert run.sizes == (15, 3) and run.labels == ["no", "up", "yes"]
+    assert run.buffer_keys == ["0.kernel", "1.mel_scale.fb", "1.spectrogram.window"]
+    assert run.feature_shape == (5, 1, 16, 19)
+    np.testing.assert_allclose(run.losses[:3], PYTORCH_LOSSES, rtol=1e-5)
+    assert run.losses[-1] < 0.05 and run.accuracy == 1.0
