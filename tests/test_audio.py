@@ -58,6 +58,20 @@ def _cases(x, noise, kernel, tone):
         "griffinlim": lambda: F.griffinlim(power, w, 16, 4, 16, 2.0, 3, 0.99, 64, False),
         "linear_fbanks": lambda: F.linear_fbanks(17, 0.0, 4000.0, 5, 8000),
     }
+    masks = t(np.abs(x).reshape(2, 1, 8, 8) + 1.0)
+
+    def seeded(seed, call):  # the masks and random phases match torchaudio's under one seed
+        torch.manual_seed(seed)
+        return call()
+
+    out["mask_along_axis_iid_seed0"] = lambda: seeded(
+        0, lambda: F.mask_along_axis_iid(masks, 5, 0.0, 3)
+    )
+    out["mask_along_axis_seed1"] = lambda: seeded(1, lambda: F.mask_along_axis(masks, 5, -1.0, 2))
+    out["SpecAugment_seed2"] = lambda: seeded(2, lambda: T.SpecAugment(2, 4, 2, 3)(masks))
+    out["griffinlim_rand_init_seed3"] = lambda: seeded(
+        3, lambda: F.griffinlim(power, w, 16, 4, 16, 2.0, 2, 0.5, 64, True)
+    )
     for mode in ("full", "valid", "same"):
         out[f"convolve_{mode}"] = lambda m=mode: F.convolve(t(x), t(kernel), m)
         out[f"fftconvolve_{mode}"] = lambda m=mode: F.fftconvolve(t(x), t(kernel), m)
@@ -146,6 +160,16 @@ def test_gradcheck_transforms():
         lambda v: F.add_noise(v, noise, torch.tensor([5.0], dtype=torch.float64)), (x,)
     )
     assert gradcheck(lambda v: T.AmplitudeToDB(top_db=20)(v.abs() + 0.1), (x,))
+
+
+def test_gradcheck_griffinlim_and_phase_vocoder():
+    torch.manual_seed(0)
+    w = torch.hann_window(8, dtype=torch.float64)
+    spec = (torch.rand(1, 5, 3, dtype=torch.float64) + 0.5).requires_grad_()
+    assert gradcheck(lambda s: F.griffinlim(s, w, 8, 4, 8, 2.0, 1, 0.5, 8, False), (spec,))
+    c = torch.randn(1, 5, 4, dtype=torch.complex128, requires_grad=True)
+    advance = torch.linspace(0, math.pi * 4, 5, dtype=torch.float64)[:, None]
+    assert gradcheck(lambda c: torch.view_as_real(F.phase_vocoder(c, 1.3, advance)), (c,))
 
 
 def test_lfilter_gradients_in_signal_and_both_coefficients():

@@ -57,6 +57,15 @@ def cases(x, noise, kernel, tone):
         "detect_pitch_frequency": F.detect_pitch_frequency(t(tone), 4000),
         "griffinlim": F.griffinlim(power, w, 16, 4, 16, 2.0, 3, 0.99, 64, False),
     }
+    masks = t(np.abs(x).reshape(2, 1, 8, 8) + 1.0)
+    torch.manual_seed(0)
+    out["mask_along_axis_iid_seed0"] = F.mask_along_axis_iid(masks, 5, 0.0, 3)
+    torch.manual_seed(1)
+    out["mask_along_axis_seed1"] = F.mask_along_axis(masks, 5, -1.0, 2)
+    torch.manual_seed(2)
+    out["SpecAugment_seed2"] = T.SpecAugment(2, 4, 2, 3)(masks)
+    torch.manual_seed(3)
+    out["griffinlim_rand_init_seed3"] = F.griffinlim(power, w, 16, 4, 16, 2.0, 2, 0.5, 64, True)
     for mode in ("full", "valid", "same"):
         out[f"convolve_{mode}"] = F.convolve(t(x), t(kernel), mode)
         out[f"fftconvolve_{mode}"] = F.fftconvolve(t(x), t(kernel), mode)
