@@ -19,7 +19,7 @@ from minigrad.audio import transforms as T
 from minigrad.autograd import gradcheck, gradgradcheck
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "data"))
-from make_torchaudio_reference import inputs
+from make_torchaudio_reference import TASNET, fill_from_numpy, inputs
 
 with open(os.path.join(os.path.dirname(__file__), "data", "torchaudio_reference.json")) as _f:
     REF = json.load(_f)
@@ -83,6 +83,7 @@ def _cases(x, noise, kernel, tone):
     for norm in (None, "ortho"):
         out[f"create_dct_{norm}"] = lambda n=norm: F.create_dct(4, 6, n)
     x32 = t(x, torch.float32)
+    out["ConvTasNet"] = lambda: fill_from_numpy(M.ConvTasNet(**TASNET), torch)(x32[:, None, :61])
     out["MelSpectrogram"] = lambda: T.MelSpectrogram(8000, n_fft=16, n_mels=6)(x32)
     out["MFCC"] = lambda: T.MFCC(8000, n_mfcc=4, melkwargs={"n_fft": 16, "n_mels": 6})(x32)
     out["LFCC"] = lambda: T.LFCC(8000, n_filter=6, n_lfcc=4, speckwargs={"n_fft": 16})(x32)
@@ -117,8 +118,10 @@ def test_state_dict_keys_and_parameter_counts(name):
         "Wav2Letter": lambda: M.Wav2Letter(),
         "Wav2Letter_mfcc": lambda: M.Wav2Letter(num_classes=10, input_type="mfcc", num_features=13),
         "DeepSpeech": lambda: M.DeepSpeech(n_feature=20, n_hidden=32, n_class=5),
+        "ConvTasNet": lambda: M.ConvTasNet(**TASNET),
+        "conv_tasnet_base": M.conv_tasnet_base,
     }
-    with torch.device("meta" if name.startswith("Wav2Letter") else "cpu"):
+    with torch.device("meta" if name.startswith(("Wav2Letter", "conv_")) else "cpu"):
         module = make[name]()  # 23-26M parameters: shapes only (initializing them takes ~10 s)
     want = REF["modules"][name]
     assert {k: list(v.shape) for k, v in module.state_dict().items()} == want["state_dict"]
@@ -136,6 +139,8 @@ def test_model_forward_shapes():
     np.testing.assert_allclose(out.exp().sum(-1).detach().numpy(), 1.0, rtol=1e-5)
     with pytest.raises(ValueError, match="input_type"):
         M.Wav2Letter(input_type="spectrum")
+    with pytest.raises(ValueError, match="channel==1"):
+        M.ConvTasNet(**TASNET)(torch.randn(1, 2, 16))
 
 
 def _dbl(*shape, seed=0):
@@ -347,8 +352,8 @@ def test_librispeech_metadata(tmp_path):
 def test_missing_names_raise_not_implemented():
     with pytest.raises(NotImplementedError, match="torchaudio.functional.flanger"):
         _ = F.flanger
-    with pytest.raises(NotImplementedError, match="torchaudio.models.ConvTasNet"):
-        _ = M.ConvTasNet
+    with pytest.raises(NotImplementedError, match="torchaudio.models.Conformer"):
+        _ = M.Conformer
     assert not hasattr(ta, "pipelines") and not hasattr(T, "PitchShift")
 
 

@@ -9,6 +9,18 @@ import os
 
 import numpy as np
 
+TASNET = dict(num_sources=2, enc_kernel_size=8, enc_num_feats=16, msk_num_feats=8,
+              msk_num_hidden_feats=12, msk_num_layers=3, msk_num_stacks=2)  # fmt: skip
+
+
+def fill_from_numpy(model, torch):
+    """Every parameter U(-0.3, 0.3) from one NumPy stream, in named_parameters order."""
+    rng = np.random.default_rng(5)
+    with torch.no_grad():
+        for _, p in model.named_parameters():
+            p.copy_(torch.tensor(rng.uniform(-0.3, 0.3, tuple(p.shape)), dtype=p.dtype))
+    return model
+
 
 def inputs():
     """The inputs, shared with tests/test_audio.py (NumPy's PCG64 streams are stable)."""
@@ -78,6 +90,10 @@ def cases(x, noise, kernel, tone):
     for norm in (None, "ortho"):
         out[f"create_dct_{norm}"] = F.create_dct(4, 6, norm)
     x32 = t(x, dtype=torch.float32)
+    import torchaudio.models as M
+
+    tasnet = fill_from_numpy(M.ConvTasNet(**TASNET), torch)
+    out["ConvTasNet"] = tasnet(x32[:, None, :61])  # 61: padded to whole strides, then cut
     out["MelSpectrogram"] = T.MelSpectrogram(8000, n_fft=16, n_mels=6)(x32)
     out["MFCC"] = T.MFCC(8000, n_mfcc=4, melkwargs={"n_fft": 16, "n_mels": 6})(x32)
     out["LFCC"] = T.LFCC(8000, n_filter=6, n_lfcc=4, speckwargs={"n_fft": 16})(x32)
@@ -99,6 +115,8 @@ def keys_and_counts():
         "Wav2Letter": M.Wav2Letter(),
         "Wav2Letter_mfcc": M.Wav2Letter(num_classes=10, input_type="mfcc", num_features=13),
         "DeepSpeech": M.DeepSpeech(n_feature=20, n_hidden=32, n_class=5),
+        "ConvTasNet": M.ConvTasNet(**TASNET),
+        "conv_tasnet_base": M.conv_tasnet_base(),
     }
     return {
         name: {
