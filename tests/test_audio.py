@@ -3,6 +3,7 @@ outputs on tiny inputs (tests/data/torchaudio_reference.json, written by
 tests/data/make_torchaudio_reference.py), gradients, WAV I/O, datasets over tiny folder
 trees, models' parameter counts, and the ``torchaudio`` binding under as_torch."""
 
+import io
 import json
 import math
 import os
@@ -276,6 +277,16 @@ def test_wav_matches_the_standard_library(tmp_path):
     np.testing.assert_array_equal(raw.numpy(), samples)
     scaled, _ = ta.load(tmp_path / "std.wav")
     np.testing.assert_allclose(scaled.numpy(), samples / 32768.0, rtol=1e-6)
+    wide = np.array([0, 1, -1, 2**23 - 1, -(2**23)], dtype=np.int64)  # 24-bit mono
+    with wave.open(str(tmp_path / "w24.wav"), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(3)
+        w.setframerate(8000)
+        w.writeframes(b"".join(int(v).to_bytes(3, "little", signed=True) for v in wide))
+    with open(tmp_path / "w24.wav", "rb") as f:  # a file object reads as a path does
+        y, _ = ta.load(io.BytesIO(f.read()))
+    np.testing.assert_allclose(y.numpy()[0], wide / 2.0**23, rtol=1e-6)
+    assert ta.info(tmp_path / "w24.wav").bits_per_sample == 24
 
 
 def test_other_formats_raise_naming_what_works(tmp_path):
