@@ -8,11 +8,12 @@ import dataclasses
 import io
 import os
 import struct
-import warnings
 
 import numpy as np
 
 import minigrad as torch
+
+from .._warnings import warn_user
 
 _PCM, _FLOAT, _EXTENSIBLE = 1, 3, 0xFFFE
 _SUPPORTED = "WAV (RIFF/WAVE: PCM 8/16/24/32-bit integer, 32/64-bit float)"
@@ -198,7 +199,7 @@ def save(uri, src, sample_rate: int, channels_first: bool = True, format=None, e
             f"torchaudio.save: format {fmt!r} is not supported; minigrad.audio writes {_SUPPORTED}."
         )
     if compression is not None:
-        warnings.warn("torchaudio.save: compression has no effect on WAV files", stacklevel=2)
+        warn_user("torchaudio.save: compression has no effect on WAV files")
     if src.ndim == 1:
         src = src.unsqueeze(0 if channels_first else 1)
     if src.ndim != 2:

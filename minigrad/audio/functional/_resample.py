@@ -4,10 +4,11 @@ windowed-sinc kernel (Hann or Kaiser) per output phase, applied by one strided c
 from __future__ import annotations
 
 import math
-import warnings
 
 import minigrad as torch
 from minigrad.nn import functional as nnf
+
+from ..._warnings import warn_user
 
 _OLD_NAMES = {"sinc_interpolation": "sinc_interp_hann", "kaiser_window": "sinc_interp_kaiser"}
 _KAISER_BETA = 14.769656459379492  # torchaudio's default (librosa's kaiser_best)
@@ -28,11 +29,10 @@ def _sinc_resample_kernel(orig_freq, new_freq, gcd, lowpass_filter_width=6, roll
             "that maintain their resampling rate ratio before passing them into the function."
         )
     if resampling_method in _OLD_NAMES:
-        warnings.warn(
+        warn_user(
             f'"{resampling_method}" resampling method name is being deprecated and replaced by '
             f'"{_OLD_NAMES[resampling_method]}" in the next release. '
-            "The default behavior remains unchanged.",
-            stacklevel=3,
+            "The default behavior remains unchanged."
         )
         resampling_method = _OLD_NAMES[resampling_method]
     elif resampling_method not in ("sinc_interp_hann", "sinc_interp_kaiser"):

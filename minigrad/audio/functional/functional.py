@@ -8,11 +8,11 @@ torchaudio function differentiates is differentiable here too, on every device.
 from __future__ import annotations
 
 import math
-import warnings
 
 import minigrad as torch
 from minigrad.nn import functional as nnf
 
+from ..._warnings import warn_user
 from ._convolve import add_noise, convolve, deemphasis, fftconvolve, preemphasis
 from ._resample import resample, speed
 from .filtering import biquad, gain, highpass_biquad, lfilter, lowpass_biquad
@@ -44,11 +44,10 @@ def spectrogram(waveform, pad, window, n_fft, hop_length, win_length, power, nor
     """The spectrogram ``(..., n_fft // 2 + 1, frames)`` of ``waveform (..., time)``:
     ``|stft|**power``, or the complex STFT when ``power`` is None."""
     if return_complex is not None:
-        warnings.warn(
+        warn_user(
             "`return_complex` argument is now deprecated and is not effective."
             "`torchaudio.functional.spectrogram(power=None)` always returns a tensor with "
-            "complex dtype. Please remove the argument in the function call.",
-            stacklevel=2,
+            "complex dtype. Please remove the argument in the function call."
         )
     if pad > 0:
         waveform = nnf.pad(waveform, (pad, pad), "constant")
@@ -198,11 +197,10 @@ def melscale_fbanks(n_freqs, f_min, f_max, n_mels, sample_rate, norm=None, mel_s
     if norm == "slaney":
         fb = fb * (2.0 / (f_pts[2 : n_mels + 2] - f_pts[:n_mels])).unsqueeze(0)
     if bool((fb.amax(dim=0) == 0.0).any()):
-        warnings.warn(
+        warn_user(
             "At least one mel filterbank has all zero values. "
             f"The value for `n_mels` ({n_mels}) may be set too high. "
-            f"Or, the value for `n_freqs` ({n_freqs}) may be set too low.",
-            stacklevel=2,
+            f"Or, the value for `n_freqs` ({n_freqs}) may be set too low."
         )
     return fb
 
@@ -232,10 +230,8 @@ def mu_law_encoding(x, quantization_channels):
     """Mu-law companding of ``x`` in [-1, 1] to int64 codes in [0, quantization_channels)."""
     mu = quantization_channels - 1.0
     if not x.is_floating_point():
-        warnings.warn(
-            "The input Tensor must be of floating type. This will be an error in the v0.12 "
-            "release.",
-            stacklevel=2,
+        warn_user(
+            "The input Tensor must be of floating type. This will be an error in the v0.12 release."
         )
         x = x.to(torch.float)
     mu = torch.tensor(mu, dtype=x.dtype, device=x.device)

@@ -5,12 +5,12 @@ torchaudio's constructor arguments, attributes and buffers (so their state_dict 
 from __future__ import annotations
 
 import math
-import warnings
 from collections.abc import Callable
 
 import minigrad as torch
 from minigrad import nn
 
+from ..._warnings import warn_user
 from .. import functional as F
 from ..functional._convolve import _check_convolve_mode
 from ..functional._resample import _apply_sinc_resample_kernel, _sinc_resample_kernel
@@ -36,11 +36,10 @@ class Spectrogram(nn.Module):
         self.pad, self.power, self.normalized = pad, power, normalized
         self.center, self.pad_mode, self.onesided = center, pad_mode, onesided
         if return_complex is not None:
-            warnings.warn(
+            warn_user(
                 "`return_complex` argument is now deprecated and is not effective."
                 "`torchaudio.transforms.Spectrogram(power=None)` always returns a tensor with "
-                "complex dtype. Please remove the argument in the function call.",
-                stacklevel=2,
+                "complex dtype. Please remove the argument in the function call."
             )
 
     def forward(self, waveform):
@@ -144,10 +143,9 @@ class MelSpectrogram(nn.Module):
                  mel_scale: str = "htk"):  # fmt: skip
         super().__init__()
         if onesided is not None:
-            warnings.warn(
+            warn_user(
                 "Argument 'onesided' has been deprecated and has no influence on the behavior "
-                "of this module.",
-                stacklevel=2,
+                "of this module."
             )
         self.sample_rate, self.n_fft = sample_rate, n_fft
         self.win_length = win_length if win_length is not None else n_fft
@@ -301,10 +299,9 @@ class TimeStretch(nn.Module):
 
     def forward(self, complex_specgrams, overriding_rate=None):
         if not torch.is_complex(complex_specgrams):
-            warnings.warn(
+            warn_user(
                 "The input to TimeStretch must be complex type. Providing non-complex tensor "
-                "produces invalid results.",
-                stacklevel=2,
+                "produces invalid results."
             )
         if overriding_rate is None:
             if self.fixed_rate is None:
