@@ -9,6 +9,7 @@ thread, as minigrad does.
 
 from __future__ import annotations
 
+import argparse
 import time
 
 import numpy as np
@@ -56,8 +57,12 @@ def run(repeats: int = 5) -> dict:
     return results
 
 
-def main():
-    for name, (ours, theirs) in run().items():
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.audio", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)  # fmt: skip
+    parser.add_argument("--repeats", type=int, default=5, help="rounds per variant (min kept)")
+    args = parser.parse_args(argv)
+    for name, (ours, theirs) in run(args.repeats).items():
         line = f"{name:28s} minigrad {ours:8.2f} ms"
         if theirs is not None:
             line += f"   torchaudio {theirs:8.2f} ms   ratio {ours / theirs:5.2f}"
