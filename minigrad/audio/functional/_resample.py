@@ -71,7 +71,7 @@ def _apply_sinc_resample_kernel(waveform, orig_freq, new_freq, gcd, kernel, widt
     packed = waveform.reshape(-1, shape[-1])
     num_wavs, length = packed.shape
     padded = nnf.pad(packed, (width, width + orig_freq))
-    out = nnf.conv1d(padded[:, None], kernel.to(waveform.dtype), stride=orig_freq)
+    out = nnf.conv1d(padded[:, None], kernel, stride=orig_freq)
     out = out.transpose(1, 2).reshape(num_wavs, -1)
     out = out[..., : math.ceil(new_freq * length / orig_freq)]
     return out.reshape(tuple(shape[:-1]) + tuple(out.shape[-1:]))
