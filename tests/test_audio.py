@@ -20,7 +20,7 @@ from minigrad.audio import transforms as T
 from minigrad.autograd import gradcheck, gradgradcheck
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "data"))
-from make_torchaudio_reference import TASNET, fill_from_numpy, inputs
+from make_torchaudio_reference import EFFECTS, TASNET, fill_from_numpy, inputs
 
 with open(os.path.join(os.path.dirname(__file__), "data", "torchaudio_reference.json")) as _f:
     REF = json.load(_f)
@@ -59,6 +59,9 @@ def _cases(x, noise, kernel, tone):
         "griffinlim": lambda: F.griffinlim(power, w, 16, 4, 16, 2.0, 3, 0.99, 64, False),
         "linear_fbanks": lambda: F.linear_fbanks(17, 0.0, 4000.0, 5, 8000),
     }
+    for name, args in EFFECTS:  # (dcshift is given a fresh waveform: torchaudio's edits it)
+        out[f"{name}{args}"] = lambda n=name, a=args: getattr(F, n)(t(x), *a)
+    out["filtfilt"] = lambda: F.filtfilt(t(x), a2[0], b2[0])
     masks = t(np.abs(x).reshape(2, 1, 8, 8) + 1.0)
 
     def seeded(seed, call):  # the masks and random phases match torchaudio's under one seed
@@ -361,6 +364,7 @@ def test_librispeech_metadata(tmp_path):
 
 
 def test_missing_names_raise_not_implemented():
+    assert callable(F.equalizer_biquad) and callable(F.filtfilt)
     with pytest.raises(NotImplementedError, match="torchaudio.functional.flanger"):
         _ = F.flanger
     with pytest.raises(NotImplementedError, match="torchaudio.models.Conformer"):

@@ -13,6 +13,15 @@ TASNET = dict(num_sources=2, enc_kernel_size=8, enc_num_feats=16, msk_num_feats=
               msk_num_hidden_feats=12, msk_num_layers=3, msk_num_stacks=2)  # fmt: skip
 
 
+EFFECTS = [  # (functional name, arguments after the waveform)
+    ("allpass_biquad", (8000, 1000.0)), ("bandpass_biquad", (8000, 1000.0, 0.5, True)),
+    ("bandreject_biquad", (8000, 1200.0)), ("band_biquad", (8000, 900.0, 0.7, True)),
+    ("equalizer_biquad", (8000, 1000.0, 6.0)), ("bass_biquad", (8000, 5.0)),
+    ("treble_biquad", (8000, -4.0)), ("deemph_biquad", (44100,)), ("contrast", (60.0,)),
+    ("dcshift", (0.3, 0.05)), ("dcshift", (-0.3, 0.05)), ("dcshift", (0.2,)),
+]  # fmt: skip
+
+
 def fill_from_numpy(model, torch):
     """Every parameter U(-0.3, 0.3) from one NumPy stream, in named_parameters order."""
     rng = np.random.default_rng(5)
@@ -69,6 +78,9 @@ def cases(x, noise, kernel, tone):
         "detect_pitch_frequency": F.detect_pitch_frequency(t(tone), 4000),
         "griffinlim": F.griffinlim(power, w, 16, 4, 16, 2.0, 3, 0.99, 64, False),
     }
+    for name, args in EFFECTS:
+        out[f"{name}{args}"] = getattr(F, name)(t(x), *args)
+    out["filtfilt"] = F.filtfilt(t(x), a2[0], b2[0])
     masks = t(np.abs(x).reshape(2, 1, 8, 8) + 1.0)
     torch.manual_seed(0)
     out["mask_along_axis_iid_seed0"] = F.mask_along_axis_iid(masks, 5, 0.0, 3)

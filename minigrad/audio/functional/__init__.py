@@ -4,7 +4,24 @@ torchaudio's other names (the effects such as ``flanger``, beamforming, ``rnnt_l
 alignment) raise ``NotImplementedError`` naming them."""
 
 from ...vision._missing import missing_names
-from .filtering import biquad, gain, highpass_biquad, lfilter, lowpass_biquad
+from .filtering import (
+    allpass_biquad,
+    band_biquad,
+    bandpass_biquad,
+    bandreject_biquad,
+    bass_biquad,
+    biquad,
+    contrast,
+    dcshift,
+    deemph_biquad,
+    equalizer_biquad,
+    filtfilt,
+    gain,
+    highpass_biquad,
+    lfilter,
+    lowpass_biquad,
+    treble_biquad,
+)  # fmt: skip
 from .functional import (
     DB_to_amplitude,
     add_noise,
@@ -32,6 +49,8 @@ from .functional import (
 )  # fmt: skip
 
 __all__ = [
+    "allpass_biquad", "band_biquad", "bandpass_biquad", "bandreject_biquad", "bass_biquad",
+    "contrast", "dcshift", "deemph_biquad", "equalizer_biquad", "filtfilt", "treble_biquad",
     "DB_to_amplitude", "add_noise", "amplitude_to_DB", "biquad", "compute_deltas", "convolve",
     "create_dct", "deemphasis", "detect_pitch_frequency", "fftconvolve", "gain", "griffinlim",
     "highpass_biquad", "inverse_spectrogram", "lfilter", "linear_fbanks", "lowpass_biquad",
@@ -42,9 +61,9 @@ __all__ = [
 
 __getattr__ = missing_names(
     __name__,
-    "forced_align merge_tokens TokenSpan allpass_biquad band_biquad bandpass_biquad "
-    "bandreject_biquad bass_biquad contrast dcshift deemph_biquad dither equalizer_biquad "
-    "filtfilt flanger overdrive phaser riaa_biquad treble_biquad vad apply_beamforming "
+    "forced_align merge_tokens TokenSpan "
+    "dither "
+    "flanger overdrive phaser riaa_biquad vad apply_beamforming "
     "edit_distance frechet_distance loudness mvdr_weights_rtf mvdr_weights_souden pitch_shift "
     "psd rnnt_loss rtf_evd rtf_power sliding_window_cmn",
     package=("minigrad.audio", "torchaudio"),
