@@ -13,7 +13,8 @@ Here every ``torch`` import resolves to the minigrad module of the same path:
         import torch.nn as nn                            # minigrad.nn
         module = importlib.import_module("my_pytorch_code")
 
-``import torchvision`` gives :mod:`minigrad.vision` (transforms, datasets, models, ops, utils).
+``import torchvision`` gives :mod:`minigrad.vision` (transforms, datasets, models, ops, utils);
+``import torchaudio`` gives :mod:`minigrad.audio` (functional, transforms, WAV I/O, datasets).
 ``torch.__version__`` reads ``2.13.0+minigrad0.1.0`` there: the PyTorch API minigrad follows, with
 minigrad's own version as the local label (``minigrad.__version__`` outside stays ``0.1.0``).
 A name minigrad lacks fails as it would in an old PyTorch: ``ModuleNotFoundError`` for a
@@ -58,7 +59,7 @@ class _TorchAsMinigrad(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         module.__name__ = self._name  # ``torch.nn.__name__ == "torch.nn"`` (pyro asserts it)
 
 
-_PACKAGES = {"torch": "minigrad", "torchvision": "minigrad.vision"}
+_PACKAGES = {"torch": "minigrad", "torchvision": "minigrad.vision", "torchaudio": "minigrad.audio"}
 
 
 def _minigrad_name(name: str) -> str | None:
@@ -69,14 +70,14 @@ def _minigrad_name(name: str) -> str | None:
 
 
 def _torch_modules() -> dict:
-    """The imported modules named ``torch``/``torchvision`` or under them."""
+    """The imported modules named ``torch``/``torchvision``/``torchaudio`` or under them."""
     return {n: m for n, m in sys.modules.items() if n.partition(".")[0] in _PACKAGES}
 
 
 @contextlib.contextmanager
 def imports():
     """Within the block, ``import torch`` and ``torch.*`` give minigrad's modules
-    (``torchvision`` gives :mod:`minigrad.vision`), named as imported (``torch.__name__ ==
+    (``torchvision`` gives :mod:`minigrad.vision`, ``torchaudio`` :mod:`minigrad.audio`), named as imported (``torch.__name__ ==
     "torch"``, which libraries check), and reprs say ``torch`` (``torch.float32``, ``torch.Size([2])``, ``x.type() == "torch.FloatTensor"``);
     PyTorch's modules already imported are set aside and put back afterwards."""
     from . import _public_name

@@ -1,0 +1,160 @@
+"""Writes torchaudio_reference.json: torchaudio's outputs on tiny inputs, which
+tests/test_audio.py compares minigrad.audio with (torchaudio is rarely installed next to
+minigrad's tests). Run with torch and torchaudio importable (torchaudio 2.11.1 was used; its
+C++ extension is not needed):  python tests/data/make_torchaudio_reference.py"""
+
+import json
+import math
+import os
+
+import numpy as np
+
+TASNET = dict(num_sources=2, enc_kernel_size=8, enc_num_feats=16, msk_num_feats=8,
+              msk_num_hidden_feats=12, msk_num_layers=3, msk_num_stacks=2)  # fmt: skip
+
+
+EFFECTS = [  # (functional name, arguments after the waveform)
+    ("allpass_biquad", (8000, 1000.0)), ("bandpass_biquad", (8000, 1000.0, 0.5, True)),
+    ("bandreject_biquad", (8000, 1200.0)), ("band_biquad", (8000, 900.0, 0.7, True)),
+    ("equalizer_biquad", (8000, 1000.0, 6.0)), ("bass_biquad", (8000, 5.0)),
+    ("treble_biquad", (8000, -4.0)), ("deemph_biquad", (44100,)), ("contrast", (60.0,)),
+    ("dcshift", (0.3, 0.05)), ("dcshift", (-0.3, 0.05)), ("dcshift", (0.2,)),
+]  # fmt: skip
+
+
+def fill_from_numpy(model, torch):
+    """Every parameter U(-0.3, 0.3) from one NumPy stream, in named_parameters order."""
+    rng = np.random.default_rng(5)
+    with torch.no_grad():
+        for _, p in model.named_parameters():
+            p.copy_(torch.tensor(rng.uniform(-0.3, 0.3, tuple(p.shape)), dtype=p.dtype))
+    return model
+
+
+def inputs():
+    """The inputs, shared with tests/test_audio.py (NumPy's PCG64 streams are stable)."""
+    rng = np.random.default_rng(19)
+    x = rng.standard_normal((2, 64)) * 0.3
+    noise = rng.standard_normal((2, 64))
+    kernel = rng.standard_normal((2, 5))
+    tone = np.sin(2 * np.pi * 250 * np.arange(800) / 4000)[None]
+    return x, noise, kernel, tone
+
+
+def cases(x, noise, kernel, tone):
+    """name -> output tensor, for every checked call."""
+    import torch
+    import torchaudio.functional as F
+    import torchaudio.transforms as T
+
+    t = torch.tensor
+    w = torch.hann_window(16, dtype=torch.float64)
+    spec = F.spectrogram(t(x), 0, w, 16, 4, 16, None, False)
+    power = spec.abs() ** 2
+    a2 = t([[1.0, -0.5, 0.2], [2.0, 0.3, 0.1]], dtype=torch.float64)
+    b2 = t([[0.4, 0.2, 0.1], [1.0, 0.0, 0.5]], dtype=torch.float64)
+    out = {
+        "spectrogram": F.spectrogram(t(x), 2, w, 16, 4, 16, 2.0, False),
+        "spectrogram_complex_window_norm": torch.view_as_real(
+            F.spectrogram(t(x), 0, w, 16, 4, 16, None, True)
+        ),
+        "inverse_spectrogram": F.inverse_spectrogram(spec, 64, 0, w, 16, 4, 16, False),
+        "amplitude_to_DB_3d": F.amplitude_to_DB(power[None], 10.0, 1e-10, 0.0, 30.0)[0],
+        "amplitude_to_DB_4d": F.amplitude_to_DB(power[None, None], 20.0, 1e-10, 0.0, 10.0),
+        "mu_law_encoding": F.mu_law_encoding(t(np.clip(x, -1, 1)), 256),
+        "resample_hann_5_3": F.resample(t(x), 5, 3),
+        "resample_kaiser_3_4": F.resample(t(x), 3, 4, resampling_method="sinc_interp_kaiser"),
+        "compute_deltas": F.compute_deltas(power),
+        "phase_vocoder_1.3": torch.view_as_real(
+            F.phase_vocoder(
+                spec, 1.3, torch.linspace(0, math.pi * 4, 9, dtype=torch.float64)[:, None]
+            )
+        ),
+        "lfilter_2d": F.lfilter(t(x), a2, b2),
+        "lowpass_biquad": F.lowpass_biquad(t(x), 8000, 1000.0),
+        "highpass_biquad": F.highpass_biquad(t(x), 8000, 1500.0, 0.5),
+        "add_noise": F.add_noise(t(x), t(noise), t([3.0, 10.0]), t([40, 64])),
+        "deemphasis": F.deemphasis(t(x)),
+        "detect_pitch_frequency": F.detect_pitch_frequency(t(tone), 4000),
+        "griffinlim": F.griffinlim(power, w, 16, 4, 16, 2.0, 3, 0.99, 64, False),
+    }
+    for name, args in EFFECTS:
+        out[f"{name}{args}"] = getattr(F, name)(t(x), *args)
+    out["filtfilt"] = F.filtfilt(t(x), a2[0], b2[0])
+    masks = t(np.abs(x).reshape(2, 1, 8, 8) + 1.0)
+    torch.manual_seed(0)
+    out["mask_along_axis_iid_seed0"] = F.mask_along_axis_iid(masks, 5, 0.0, 3)
+    torch.manual_seed(1)
+    out["mask_along_axis_seed1"] = F.mask_along_axis(masks, 5, -1.0, 2)
+    torch.manual_seed(2)
+    out["SpecAugment_seed2"] = T.SpecAugment(2, 4, 2, 3)(masks)
+    torch.manual_seed(3)
+    out["griffinlim_rand_init_seed3"] = F.griffinlim(power, w, 16, 4, 16, 2.0, 2, 0.5, 64, True)
+    for mode in ("full", "valid", "same"):
+        out[f"convolve_{mode}"] = F.convolve(t(x), t(kernel), mode)
+        out[f"fftconvolve_{mode}"] = F.fftconvolve(t(x), t(kernel), mode)
+    for scale in ("htk", "slaney"):
+        for norm in (None, "slaney"):
+            out[f"melscale_fbanks_{scale}_{norm}"] = F.melscale_fbanks(
+                17, 30.0, 3500.0, 6, 8000, norm, scale
+            )
+    out["linear_fbanks"] = F.linear_fbanks(17, 0.0, 4000.0, 5, 8000)
+    for norm in (None, "ortho"):
+        out[f"create_dct_{norm}"] = F.create_dct(4, 6, norm)
+    x32 = t(x, dtype=torch.float32)
+    import torchaudio.models as M
+
+    tasnet = fill_from_numpy(M.ConvTasNet(**TASNET), torch)
+    out["ConvTasNet"] = tasnet(x32[:, None, :61])  # 61: padded to whole strides, then cut
+    out["MelSpectrogram"] = T.MelSpectrogram(8000, n_fft=16, n_mels=6)(x32)
+    out["MFCC"] = T.MFCC(8000, n_mfcc=4, melkwargs={"n_fft": 16, "n_mels": 6})(x32)
+    out["LFCC"] = T.LFCC(8000, n_filter=6, n_lfcc=4, speckwargs={"n_fft": 16})(x32)
+    out["Resample_8000_6000"] = T.Resample(8000, 6000)(x32)
+    return out
+
+
+def keys_and_counts():
+    """state_dict keys/shapes of transforms and parameter counts of models."""
+    import torchaudio.models as M
+    import torchaudio.transforms as T
+
+    mods = {
+        "MelSpectrogram": T.MelSpectrogram(8000, n_fft=16, n_mels=6),
+        "MFCC": T.MFCC(8000, n_mfcc=4, melkwargs={"n_fft": 16, "n_mels": 6}),
+        "LFCC": T.LFCC(8000, n_filter=6, n_lfcc=4, speckwargs={"n_fft": 16}),
+        "Resample": T.Resample(8000, 6000),
+        "TimeStretch": T.TimeStretch(n_freq=9),
+        "Wav2Letter": M.Wav2Letter(),
+        "Wav2Letter_mfcc": M.Wav2Letter(num_classes=10, input_type="mfcc", num_features=13),
+        "DeepSpeech": M.DeepSpeech(n_feature=20, n_hidden=32, n_class=5),
+        "ConvTasNet": M.ConvTasNet(**TASNET),
+        "conv_tasnet_base": M.conv_tasnet_base(),
+    }
+    return {
+        name: {
+            "state_dict": {k: list(v.shape) for k, v in m.state_dict().items()},
+            "parameters": sum(p.numel() for p in m.parameters()),
+        }
+        for name, m in mods.items()
+    }
+
+
+def _rounded(values):
+    """Nested lists with floats to 10 significant digits (the tests compare to 1e-6)."""
+    if isinstance(values, list):
+        return [_rounded(v) for v in values]
+    return float(f"{values:.10g}") if isinstance(values, float) else values
+
+
+def main():
+    import torchaudio
+
+    outputs = {k: _rounded(v.tolist()) for k, v in cases(*inputs()).items()}
+    ref = {"torchaudio": torchaudio.__version__, "outputs": outputs, "modules": keys_and_counts()}
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torchaudio_reference.json")
+    with open(path, "w") as f:
+        json.dump(ref, f, separators=(",", ":"))
+
+
+if __name__ == "__main__":
+    main()
