@@ -202,6 +202,59 @@ def full_and_sharded_state_dicts(mesh, rank, world):
     same_weights(again, ref, "a sharded state dict")
 
 
+def fsdp1(model, strategy):
+    from minigrad.distributed.fsdp import ShardingStrategy
+    from minigrad.distributed.fsdp.wrap import ModuleWrapPolicy
+
+    return FullyShardedDataParallel(
+        model, auto_wrap_policy=ModuleWrapPolicy({Block}), device_id="cpu",
+        sharding_strategy=ShardingStrategy[strategy],
+    )  # fmt: skip
+
+
+@check
+def fsdp1_flat_parameters_match_full_batch(mesh, rank, world):
+    for strategy in ("FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD"):
+        _, ref = models()
+        model = Net()
+        model.load_state_dict(ref.state_dict())
+        model = fsdp1(model, strategy)
+        n = 1 if strategy == "NO_SHARD" else world
+        sizes = [3 * 4 + 4 + 4 + 1, 4 + 4 + 4 * 9 + 9 + 9 * 4 + 4]  # root's (inp, out), a block's
+        names = ["_fsdp_wrapped_module._flat_param"] + [
+            f"_fsdp_wrapped_module.blocks.{i}._fsdp_wrapped_module._flat_param" for i in (0, 1)
+        ]
+        got = [(k, tuple(p.shape)) for k, p in model.named_parameters()]
+        assert got == [(k, (-(-t // n),)) for k, t in zip(names, sizes[:1] + sizes[1:] * 2)], got
+        opt = minigrad.optim.AdamW(model.parameters(), lr=0.05)
+        ref_opt = minigrad.optim.AdamW(ref.parameters(), lr=0.05)
+        (x0, y0), (xr0, yr0) = batch(5, rank, world)
+        (x, y), (xr, yr) = batch(6, rank, world)
+        with model.no_sync():
+            (((model(xr0) - yr0) ** 2).mean() / 2).backward()
+        (((model(xr) - yr) ** 2).mean() / 2).backward()
+        norm = model.clip_grad_norm_(0.5)
+        ((((ref(x0) - y0) ** 2).mean() + ((ref(x) - y) ** 2).mean()) / 2).backward()
+        ref_norm = nn.utils.clip_grad_norm_(ref.parameters(), 0.5)
+        np.testing.assert_allclose(norm.item(), ref_norm.item(), rtol=1e-6, err_msg=strategy)
+        opt.step()
+        ref_opt.step()
+        with FullyShardedDataParallel.summon_full_params(model):
+            with minigrad.no_grad():
+                model.out.bias.add_(1.0)  # written back to the shards on leaving
+        with minigrad.no_grad():
+            ref.out.bias.add_(1.0)
+        full = model.state_dict()
+        assert list(full) == list(ref.state_dict()), strategy
+        for k, v in ref.state_dict().items():
+            np.testing.assert_allclose(full[k].numpy(), v.numpy(), rtol=1e-6, atol=1e-6,
+                                       err_msg=f"{strategy} {k}")  # fmt: skip
+    fresh = fsdp1(Net(), "FULL_SHARD")
+    fresh.load_state_dict(full)
+    for k, v in fresh.state_dict().items():
+        np.testing.assert_array_equal(v.numpy(), full[k].numpy(), err_msg=f"loaded {k}")
+
+
 @check
 def refusals(mesh, rank, world):
     mesh2 = init_device_mesh("cpu", (1, world))
@@ -210,11 +263,11 @@ def refusals(mesh, rank, world):
         (lambda: fully_shard(nn.Linear(2, 2), mesh=mesh2), "2-d mesh"),
         (lambda: fully_shard(nn.Linear(2, 2), reshard_after_forward=2), "as an int"),
         (lambda: fully_shard(fully_shard(nn.Linear(2, 2))), "already sharded"),
-        (lambda: FullyShardedDataParallel(nn.Linear(2, 2)), "FSDP1"),
+        (lambda: FullyShardedDataParallel(nn.Linear(2, 2)), "non-CPU accelerator"),
     ):
         try:
             call()
-        except (NotImplementedError, ValueError) as e:
+        except (NotImplementedError, ValueError, RuntimeError) as e:
             assert match in str(e), (match, str(e))
         else:
             raise AssertionError(f"no error for {match}")

@@ -40,6 +40,7 @@ CHECKS += [
     "gradient_accumulation_without_sync",
     "mixed_precision",
     "full_and_sharded_state_dicts",
+    "fsdp1_flat_parameters_match_full_batch",
     "refusals",
 ]
 

@@ -29,8 +29,16 @@ def test_refusals_before_any_process_group():
         fsdp.fully_shard([nn.Linear(2, 2), nn.Linear(2, 2)])
     with pytest.raises(ValueError, match="do not implement forward"):
         fsdp.fully_shard(object())
-    with pytest.raises(NotImplementedError, match="FSDP1.*fully_shard"):
+    with pytest.raises(RuntimeError, match="non-CPU accelerator"):  # PyTorch's, without device_id
         fsdp.FullyShardedDataParallel(nn.Linear(2, 2))
+    with pytest.raises(NotImplementedError, match="use_orig_params=True"):
+        fsdp.FullyShardedDataParallel(nn.Linear(2, 2), device_id="cpu", use_orig_params=True)
+    with pytest.raises(NotImplementedError, match="HYBRID_SHARD"):
+        fsdp.FullyShardedDataParallel(
+            nn.Linear(2, 2), device_id="cpu", sharding_strategy=fsdp.ShardingStrategy.HYBRID_SHARD
+        )
+    with pytest.raises(NotImplementedError, match="CPU only"):
+        fsdp.FullyShardedDataParallel(nn.Linear(2, 2), device_id="cuda")
     with pytest.raises(NotImplementedError, match="broadcast_from_rank0"):
         get_model_state_dict(nn.Linear(2, 2), options=StateDictOptions(broadcast_from_rank0=True))
 

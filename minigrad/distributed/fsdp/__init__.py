@@ -1,7 +1,7 @@
 """``torch.distributed.fsdp``: FSDP2's ``fully_shard`` (see
 :mod:`minigrad.distributed.fsdp._fully_shard`) with its policies, and FSDP1's
-``FullyShardedDataParallel``, which raises ``NotImplementedError``: its flat parameters are
-not in minigrad (``fully_shard`` is PyTorch's recommended FSDP)."""
+``FullyShardedDataParallel`` with flat parameters (:mod:`minigrad.distributed.fsdp._fsdp1`),
+on the world process group."""
 
 from __future__ import annotations
 
@@ -11,17 +11,14 @@ from dataclasses import dataclass
 __all__ = [
     "CPUOffloadPolicy",
     "FSDPModule",
+    "FullStateDictConfig",
     "FullyShardedDataParallel",
     "MixedPrecisionPolicy",
     "OffloadPolicy",
     "ShardingStrategy",
+    "StateDictType",
     "fully_shard",
 ]
-
-_MISSING = (
-    "FSDP1 (flat parameters, summon_full_params, state_dict_type) is not in minigrad; use "
-    "FSDP2: torch.distributed.fsdp.fully_shard(module)"
-)
 
 
 @dataclass(frozen=True)
@@ -57,11 +54,6 @@ class ShardingStrategy(enum.Enum):
     _HYBRID_SHARD_ZERO2 = enum.auto()
 
 
-class FullyShardedDataParallel:
-    """FSDP1's wrapper: not in minigrad (making one raises; use ``fully_shard``)."""
-
-    def __init__(self, module, *args, **kwargs):
-        raise NotImplementedError(f"FullyShardedDataParallel: {_MISSING}")
-
-
-from ._fully_shard import FSDPModule, fully_shard  # noqa: E402  (it uses the policies above)
+# (below the policies, which they use)
+from ._fsdp1 import FullStateDictConfig, FullyShardedDataParallel, StateDictType  # noqa: E402
+from ._fully_shard import FSDPModule, fully_shard  # noqa: E402
