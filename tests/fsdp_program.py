@@ -1,10 +1,11 @@
 """An FSDP2 program written for PyTorch (tests/test_fsdp.py runs it with torchrun on gloo,
 and on minigrad with ``python -m minigrad.distributed.run -n 2 -m minigrad.as_torch``): nested
 ``fully_shard``, AdamW with ``clip_grad_norm_``, gradient accumulation without sync, mixed
-precision, full state dicts. Rank 0 writes losses, norms and full weights as JSON to argv[1]."""
+precision, full state dicts; FSDP1 with each sharding strategy. Rank 0 writes losses, norms and full weights as JSON to argv[1]."""
 
 import json
 import sys
+from functools import partial
 
 import numpy as np
 import torch
@@ -15,7 +16,16 @@ from torch.distributed.checkpoint.state_dict import (
     get_model_state_dict,
     set_model_state_dict,
 )
-from torch.distributed.fsdp import FSDPModule, MixedPrecisionPolicy, fully_shard
+from torch.distributed.fsdp import (
+    FSDPModule,
+    FullStateDictConfig,
+    MixedPrecisionPolicy,
+    ShardingStrategy,
+    StateDictType,
+    fully_shard,
+)
+from torch.distributed.fsdp import FullyShardedDataParallel as FSDP
+from torch.distributed.fsdp.wrap import ModuleWrapPolicy, size_based_auto_wrap_policy
 
 dist.init_process_group("gloo")
 rank, world = dist.get_rank(), dist.get_world_size()
@@ -133,6 +143,38 @@ shard(m2)
 full_sd = get_model_state_dict(m, options=StateDictOptions(full_state_dict=True))
 set_model_state_dict(m2, full_sd, options=StateDictOptions(full_state_dict=True))
 out["loaded"] = {"weights": full(m2)}
+# E: FSDP1 (flat parameters) with each sharding strategy: no_sync, clipping, summoned writes
+for strategy in ("FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD"):
+    m = Net()
+    init(m)
+    m = FSDP(m, auto_wrap_policy=ModuleWrapPolicy({Block}), device_id=torch.device("cpu"),
+             sharding_strategy=ShardingStrategy[strategy])  # fmt: skip
+    names = [(k, list(p.shape)) for k, p in m.named_parameters()]
+    opt = torch.optim.AdamW(m.parameters(), lr=0.05, weight_decay=0.1)
+    norms = []
+    for step in range(2):
+        with m.no_sync():
+            x, y = data(10 + step)
+            (((m(x) - y) ** 2).mean() / 2).backward()
+        x, y = data(step)
+        (((m(x) - y) ** 2).mean() / 2).backward()
+        norms.append(float(m.clip_grad_norm_(0.5)))
+        opt.step()
+        opt.zero_grad()
+    with FSDP.summon_full_params(m), torch.no_grad():
+        m.out.bias.add_(1.0)
+    # (offload_to_cpu=True fails in PyTorch 2.13 on a CPU device: "setStorage ... out of bounds")
+    rank0 = FullStateDictConfig(rank0_only=True)
+    with FSDP.state_dict_type(m, StateDictType.FULL_STATE_DICT, rank0):
+        sd = m.state_dict()
+    out[f"fsdp1_{strategy}"] = {
+        "names": names, "norms": norms, "rank0_only": len(sd) > 0,
+        "weights": {k: v.double().numpy().tolist() for k, v in sd.items()} if rank == 0 else {},
+    }  # fmt: skip
+m = Net()
+m = FSDP(m, auto_wrap_policy=partial(size_based_auto_wrap_policy, min_num_params=40),
+         device_id=torch.device("cpu"))  # fmt: skip
+out["fsdp1_size_based"] = [(k, list(p.shape)) for k, p in m.named_parameters()]
 if rank == 0:
     json.dump(out, open(sys.argv[1], "w"))
 dist.destroy_process_group()

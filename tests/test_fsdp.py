@@ -1,4 +1,4 @@
-"""FSDP2 (``minigrad.distributed.fsdp.fully_shard``).
+"""FSDP2 (``minigrad.distributed.fsdp.fully_shard``) and FSDP1 (``FullyShardedDataParallel``).
 
 Its checks on 2 ranks and alone (tests/fsdp_checks.py) run in the DTensor jobs of
 tests/test_dtensor.py (a job of their own would cost ~5 s of start-up). Here: what raises
@@ -81,7 +81,14 @@ def test_the_program_matches_pytorch_fsdp2_on_gloo(tmp_path):
     assert ours["mixed"]["out_dtype"].split(".")[-1] == theirs["mixed"]["out_dtype"].split(".")[-1]
     for key in ("losses", "norms"):
         np.testing.assert_allclose(ours["adamw"][key], theirs["adamw"][key], rtol=1e-5)
-    for case in ("adamw", "accumulate", "mixed", "loaded"):
+    assert ours["fsdp1_size_based"] == theirs["fsdp1_size_based"]
+    for strategy in ("FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD"):
+        case = f"fsdp1_{strategy}"
+        assert ours[case]["names"] == theirs[case]["names"], case
+        assert ours[case]["rank0_only"] == theirs[case]["rank0_only"] is True, case
+        np.testing.assert_allclose(ours[case]["norms"], theirs[case]["norms"], rtol=1e-5)
+    for case in ("adamw", "accumulate", "mixed", "loaded", *(f"fsdp1_{s}" for s in (
+            "FULL_SHARD", "SHARD_GRAD_OP", "NO_SHARD"))):  # fmt: skip
         assert list(ours[case]["weights"]) == list(theirs[case]["weights"])
         for name, w in theirs[case]["weights"].items():
             np.testing.assert_allclose(
