@@ -122,6 +122,12 @@ def adamw_steps_match_full_batch(mesh, rank, world):
             o.step()
             o.zero_grad()
         same_weights(model, ref, f"AdamW step {step}")
+    state = opt.state[next(iter(model.parameters()))]
+    assert isinstance(state["exp_avg"], DTensor) and state["exp_avg"].placements == (Shard(0),)
+    opt.load_state_dict(opt.state_dict())
+    model(batch(0, rank, world)[1][0]).sum().backward()
+    opt.zero_grad(set_to_none=False)  # zeros in place, on the local parts
+    assert all(p.grad.to_local().abs().sum().item() == 0 for p in model.parameters())
 
 
 @check

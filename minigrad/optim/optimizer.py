@@ -204,6 +204,7 @@ class Optimizer:
                     continue
                 if grad.grad_fn is not None:
                     grad = p.grad = grad.detach()
+                grad = getattr(grad, "_local_tensor", grad)  # a DTensor's: its local part
                 if type(grad._data) is _sparse_coo.SparseCOO:  # zeros of a sparse grad: no entries
                     grad._data = _sparse_coo.emptied(grad._data)
                 else:

@@ -388,8 +388,8 @@ _SCALED = frozenset(
 )
 _LAYOUT = frozenset(
     "clone contiguous detach to float double half bfloat16 type_as __deepcopy__ "
-    "requires_grad_ detach_".split()
-)
+    "requires_grad_ detach_ is_floating_point is_complex is_signed element_size".split()
+)  # (the last ones read the dtype only: the same on every part)
 _POINTWISE = (
     _LINEAR
     | _SCALED
@@ -718,20 +718,27 @@ def randn(*size, **kwargs):
 def update_on_shards(optimizer, group: dict) -> None:
     """``optimizer``'s update of ``group`` where parameters are DTensors: the pointwise
     updates of SGD, Adam, AdamW, ... run on each parameter's local part (its gradient's local
-    part alongside), as PyTorch's run on the shards. The state kept for such a parameter holds
-    local tensors (PyTorch's holds DTensors of the parameter's placements)."""
+    part alongside), as PyTorch's run on the shards. Between steps the state of such a
+    parameter holds DTensors of its placements (``exp_avg``, ...), as PyTorch's."""
     params, state = group["params"], optimizer.state
     pairs = [(p, p._local_tensor) for p in params if isinstance(p, DTensor)]
     for p, local in pairs:
         if p in state:
-            state[local] = state.pop(p)
+            state[local] = {k: _locals(v) for k, v in state.pop(p).items()}
     local_params = [p._local_tensor if isinstance(p, DTensor) else p for p in params]
     try:
         optimizer._update_group(dict(group, params=local_params))
     finally:
         for p, local in pairs:
             if local in state:
-                state[p] = state.pop(local)
+                state[p] = {k: _placed_like(v, p, local) for k, v in state.pop(local).items()}
+
+
+def _placed_like(value, p: DTensor, local: Tensor):
+    """A state tensor of ``local``'s shape as a DTensor placed as ``p``; others as they are."""
+    if isinstance(value, Tensor) and value.ndim and value.shape == local.shape:
+        return DTensor._wrap(value, p._mesh, p._placements, p.shape)
+    return value
 
 
 def total_norm(grads, norm_type: float, norm_of):
