@@ -751,9 +751,10 @@ def total_norm(grads, norm_type: float, norm_of):
     from ..distributed_c10d import ReduceOp
 
     sharded = [g for g in grads if isinstance(g, DTensor) and not _replicated(g)]
-    local = norm_of([g._local_tensor if isinstance(g, DTensor) else g for g in grads])
     mesh = (sharded or [g for g in grads if isinstance(g, DTensor)])[0]._mesh
-    if sharded:
+    if not sharded:  # all replicated: every rank has the whole norm
+        local = norm_of([g._local_tensor if isinstance(g, DTensor) else g for g in grads])
+    else:
         if any(p.is_partial() for g in sharded for p in g._placements):
             raise NotImplementedError("clip_grad_norm_: Partial gradients (shard them first)")
         if mesh.ndim != 1 or any(g._mesh != mesh for g in sharded):
