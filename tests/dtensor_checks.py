@@ -10,6 +10,7 @@ import sys
 
 import numpy as np
 from dist_checks import run_checks
+from fsdp_checks import CHECKS as FSDP_CHECKS
 
 import minigrad
 import minigrad.distributed as dist
@@ -283,6 +284,7 @@ def torch_oracle(rank, world):
 
 def main():
     checks = dict(CHECKS)
+    checks.update(FSDP_CHECKS)  # (FSDP2's ride in this job: see tests/fsdp_checks.py)
     if "--torch" in sys.argv:  # (a world of one: the oracle's DTensor runs in one process)
         checks["torch_oracle"] = lambda mesh, rank, world: torch_oracle(rank, world)
     mesh = []  # made once the group is up

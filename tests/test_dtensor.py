@@ -31,6 +31,18 @@ CHECKS = [
     "local_shape_and_offset",
     "all_to_all_and_functional_collectives",
 ]
+# FSDP2's checks (tests/fsdp_checks.py) run in these jobs too: a job of their own would cost
+# its start-up (~5 s of CPU); tests/test_fsdp.py has the rest of FSDP's tests.
+CHECKS += [
+    "parameters_are_row_shards",
+    "adamw_steps_match_full_batch",
+    "reshard_after_forward_and_backward",
+    "gradient_accumulation_without_sync",
+    "mixed_precision",
+    "full_and_sharded_state_dicts",
+    "fsdp1_flat_parameters_match_full_batch",
+    "refusals",
+]
 
 
 def _mpi_missing() -> str | None:

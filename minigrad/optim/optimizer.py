@@ -12,6 +12,7 @@ kernels step by step, so that float64 trajectories match ``torch.optim`` to roun
 from __future__ import annotations
 
 import numbers
+import sys
 from collections import defaultdict
 from itertools import chain
 
@@ -203,6 +204,7 @@ class Optimizer:
                     continue
                 if grad.grad_fn is not None:
                     grad = p.grad = grad.detach()
+                grad = getattr(grad, "_local_tensor", grad)  # a DTensor's: its local part
                 if type(grad._data) is _sparse_coo.SparseCOO:  # zeros of a sparse grad: no entries
                     grad._data = _sparse_coo.emptied(grad._data)
                 else:
@@ -231,6 +233,10 @@ class Optimizer:
                     group = dict(group, lr=group["lr"].item())
                 if group.get("capturable"):
                     _check_capturable(group)
+                dtensors = sys.modules.get("minigrad.distributed.tensor._api")
+                if dtensors is not None and dtensors._ACTIVE[0]:  # DTensor params: their shards
+                    dtensors.update_on_shards(self, group)
+                    continue
                 self._update_group(group)
         finally:
             modes.enabled = previous

@@ -1,8 +1,7 @@
-"""``torch.distributed.fsdp``: the names programs and libraries import (FSDP2's
-``fully_shard`` with its policies, FSDP1's ``FullyShardedDataParallel``). Fully sharded data
-parallelism is not in minigrad: the policies are PyTorch's plain records, nothing is an
-``FSDPModule``, and sharding a module raises ``NotImplementedError`` (use
-``nn.parallel.DistributedDataParallel``)."""
+"""``torch.distributed.fsdp``: FSDP2's ``fully_shard`` (see
+:mod:`minigrad.distributed.fsdp._fully_shard`) with its policies, and FSDP1's
+``FullyShardedDataParallel`` with flat parameters (:mod:`minigrad.distributed.fsdp._fsdp1`),
+on the world process group."""
 
 from __future__ import annotations
 
@@ -12,17 +11,14 @@ from dataclasses import dataclass
 __all__ = [
     "CPUOffloadPolicy",
     "FSDPModule",
+    "FullStateDictConfig",
     "FullyShardedDataParallel",
     "MixedPrecisionPolicy",
     "OffloadPolicy",
     "ShardingStrategy",
+    "StateDictType",
     "fully_shard",
 ]
-
-_MISSING = (
-    "fully sharded data parallelism (FSDP) is not in minigrad; use "
-    "torch.nn.parallel.DistributedDataParallel"
-)
 
 
 @dataclass(frozen=True)
@@ -48,10 +44,6 @@ class CPUOffloadPolicy(OffloadPolicy):
     pin_memory: bool = True
 
 
-class FSDPModule:
-    """The class FSDP2 mixes into the modules it shards (none, in minigrad)."""
-
-
 class ShardingStrategy(enum.Enum):
     """FSDP1's sharding strategies."""
 
@@ -62,13 +54,6 @@ class ShardingStrategy(enum.Enum):
     _HYBRID_SHARD_ZERO2 = enum.auto()
 
 
-def fully_shard(module, **kwargs):
-    """FSDP2's sharding of ``module``: not in minigrad."""
-    raise NotImplementedError(f"torch.distributed.fsdp.fully_shard: {_MISSING}")
-
-
-class FullyShardedDataParallel:
-    """FSDP1's wrapper: not in minigrad (making one raises)."""
-
-    def __init__(self, module, *args, **kwargs):
-        raise NotImplementedError(f"FullyShardedDataParallel: {_MISSING}")
+# (below the policies, which they use)
+from ._fsdp1 import FullStateDictConfig, FullyShardedDataParallel, StateDictType  # noqa: E402
+from ._fully_shard import FSDPModule, fully_shard  # noqa: E402

@@ -1,6 +1,6 @@
 """``torch.distributed.fsdp.fully_sharded_data_parallel``: FSDP1's module path (see
-:mod:`minigrad.distributed.fsdp`: not in minigrad; making one raises)."""
+:mod:`minigrad.distributed.fsdp._fsdp1`)."""
 
-from . import FullyShardedDataParallel, ShardingStrategy
+from . import FullStateDictConfig, FullyShardedDataParallel, ShardingStrategy, StateDictType
 
-__all__ = ["FullyShardedDataParallel", "ShardingStrategy"]
+__all__ = ["FullStateDictConfig", "FullyShardedDataParallel", "ShardingStrategy", "StateDictType"]

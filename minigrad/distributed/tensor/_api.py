@@ -388,8 +388,8 @@ _SCALED = frozenset(
 )
 _LAYOUT = frozenset(
     "clone contiguous detach to float double half bfloat16 type_as __deepcopy__ "
-    "requires_grad_ detach_".split()
-)
+    "requires_grad_ detach_ is_floating_point is_complex is_signed element_size".split()
+)  # (the last ones read the dtype only: the same on every part)
 _POINTWISE = (
     _LINEAR
     | _SCALED
@@ -712,3 +712,71 @@ def randn(*size, **kwargs):
     raise NotImplementedError(
         "torch.distributed.tensor.randn is not in minigrad: distribute_tensor(torch.randn(...))"
     )
+
+
+# -- optimizers and gradient clipping on DTensor parameters --------------------------------------
+def update_on_shards(optimizer, group: dict) -> None:
+    """``optimizer``'s update of ``group`` where parameters are DTensors: the pointwise
+    updates of SGD, Adam, AdamW, ... run on each parameter's local part (its gradient's local
+    part alongside), as PyTorch's run on the shards. Between steps the state of such a
+    parameter holds DTensors of its placements (``exp_avg``, ...), as PyTorch's."""
+    params, state = group["params"], optimizer.state
+    pairs = [(p, p._local_tensor) for p in params if isinstance(p, DTensor)]
+    for p, local in pairs:
+        if p in state:
+            state[local] = {k: _locals(v) for k, v in state.pop(p).items()}
+    local_params = [p._local_tensor if isinstance(p, DTensor) else p for p in params]
+    try:
+        optimizer._update_group(dict(group, params=local_params))
+    finally:
+        for p, local in pairs:
+            if local in state:
+                state[p] = {k: _placed_like(v, p, local) for k, v in state.pop(local).items()}
+
+
+def _placed_like(value, p: DTensor, local: Tensor):
+    """A state tensor of ``local``'s shape as a DTensor placed as ``p``; others as they are."""
+    if isinstance(value, Tensor) and value.ndim and value.shape == local.shape:
+        return DTensor._wrap(value, p._mesh, p._placements, p.shape)
+    return value
+
+
+def total_norm(grads, norm_type: float, norm_of):
+    """The ``norm_type``-norm of DTensor (and plain) ``grads`` together: ``norm_of`` (the
+    local norm of a list of plain tensors) on each rank's parts, combined over the ranks of
+    each sharded gradient's mesh (a sum of p-th powers, or a max / min for ±inf), as a
+    replicated DTensor (PyTorch's is one too)."""
+    import math
+
+    from ..distributed_c10d import ReduceOp
+
+    sharded = [g for g in grads if isinstance(g, DTensor) and not _replicated(g)]
+    mesh = (sharded or [g for g in grads if isinstance(g, DTensor)])[0]._mesh
+    if not sharded:  # all replicated: every rank has the whole norm
+        local = norm_of([g._local_tensor if isinstance(g, DTensor) else g for g in grads])
+    else:
+        if any(p.is_partial() for g in sharded for p in g._placements):
+            raise NotImplementedError("clip_grad_norm_: Partial gradients (shard them first)")
+        if mesh.ndim != 1 or any(g._mesh != mesh for g in sharded):
+            raise NotImplementedError("clip_grad_norm_: DTensor gradients on several meshes")
+        # only the sharded part is split over the ranks: a replicated part counts once
+        replicated = [g._local_tensor if isinstance(g, DTensor) else g for g in grads
+                      if not (isinstance(g, DTensor) and not _replicated(g))]  # fmt: skip
+        rep = norm_of(replicated) if replicated else None
+        part = norm_of([g._local_tensor for g in sharded])
+        if math.isinf(norm_type):
+            op = ReduceOp.MAX if norm_type > 0 else ReduceOp.MIN
+            collectives.all_reduce(part, op, group=mesh._group(0, "clip_grad_norm_"))
+            local = part if rep is None else (part.maximum(rep) if norm_type > 0 else
+                                              part.minimum(rep))  # fmt: skip
+        else:
+            power = part if norm_type == 0 else part**norm_type
+            collectives.all_reduce(power, ReduceOp.SUM, group=mesh._group(0, "clip_grad_norm_"))
+            if rep is not None:
+                power = power + (rep if norm_type == 0 else rep**norm_type)
+            local = power if norm_type == 0 else power ** (1.0 / norm_type)
+    return DTensor._wrap(local, mesh, (Replicate(),) * mesh.ndim, ())
+
+
+def _replicated(d: DTensor) -> bool:
+    return all(p.is_replicate() for p in d._placements)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import sys
 
 from ... import backend
 from ..._sparse_coo import SparseCOO
@@ -57,6 +58,11 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     p = float(norm_type)
     if not tensors:
         return tensor(0.0)
+    dtensors = sys.modules.get("minigrad.distributed.tensor._api")
+    if dtensors is not None and any(isinstance(t, dtensors.DTensor) for t in tensors):
+        total = dtensors.total_norm(tensors, p, lambda ts: get_total_norm(ts, p))
+        _check_finite(total._local_tensor, p, error_if_nonfinite)
+        return total
     first = tensors[0].device
     norms = []
     for t in tensors:
@@ -70,13 +76,17 @@ def get_total_norm(tensors, norm_type=2.0, error_if_nonfinite=False, foreach=Non
     xp = first.xp
     with backend.on(first):
         total = Tensor._make(xp.asarray(_vector_norm(xp, xp.stack(norms), p)), first)
+    _check_finite(total, p, error_if_nonfinite)
+    return total
+
+
+def _check_finite(total: Tensor, p: float, error_if_nonfinite: bool) -> None:
     if error_if_nonfinite and not math.isfinite(total.item()):
         raise RuntimeError(
             f"The total norm of order {p} for gradients from `parameters` is non-finite, so it "
             f"cannot be clipped. To disable this error and scale the gradients by the "
             f"non-finite norm anyway, set `error_if_nonfinite=False`"
         )
-    return total
 
 
 def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor, foreach=None) -> None:
@@ -88,6 +98,9 @@ def clip_grads_with_norm_(parameters, max_norm: float, total_norm: Tensor, forea
     grads = _grads(parameters)
     if not grads:
         return
+    if hasattr(total_norm, "_local_tensor"):  # DTensors: each rank scales its parts
+        total_norm = total_norm._local_tensor
+        grads = [getattr(g, "_local_tensor", g) for g in grads]
     xp = total_norm.device.xp
     with backend.on(total_norm.device):
         coef = xp.minimum(float(max_norm) / (total_norm._data + 1e-6), 1.0)
