@@ -2,6 +2,8 @@
 copies, exported ``module()`` argument errors, writes into expanded tensors, compile
 fallbacks, nested-vmap indexing, PIL interpolation constants, ElasticTransform."""
 
+import pytest
+
 import minigrad
 from minigrad import nn
 
@@ -24,3 +26,38 @@ def test_to_indexed_cpu_copies_as_pytorch():
     assert layer.weight.data_ptr() == pointer
     layer.to("cpu:0")  # the same Parameter, new storage, as PyTorch's
     assert layer.weight is weight and layer.weight.data_ptr() != pointer
+
+
+class _AddOptional(nn.Module):
+    def forward(self, x, y=None):
+        return x + 1 if y is None else x + y
+
+
+@pytest.mark.parametrize(
+    "call, message",
+    [
+        (lambda m, z: m(z, z), "exported with 1 positional inputs but got 2"),
+        (lambda m, z: m(), "exported with 1 positional inputs but got 0"),
+        (lambda m, z: m(z, w=z), r"Got the following keywords \['w'\] but expected \[\]"),
+        (lambda m, z: m(x=z), r"Got the following keywords \['x'\] but expected \[\]"),
+    ],
+)
+def test_exported_module_call_structure_raises_value_error(call, message):
+    """PyTorch flattens an exported module's call against the exported inputs first: another
+    number of positional inputs, or other keywords, raise its ValueError, not a TypeError."""
+    z = minigrad.zeros(2, 3)
+    module = minigrad.export.export(_AddOptional(), (z,)).module()
+    with pytest.raises(ValueError, match=message):
+        call(module, z)
+    with pytest.raises(AssertionError, match=r"Guard failed: x.size\(\)\[1\] == 3"):
+        module(minigrad.zeros(2, 4))
+    assert module(z).tolist() == [[1.0] * 3] * 2
+
+
+def test_exported_module_keywords_as_exported():
+    """Exported with ``y`` by keyword, the module wants ``y`` by keyword (PyTorch's words)."""
+    z = minigrad.ones(2, 3)
+    module = minigrad.export.export(_AddOptional(), (z,), {"y": z}).module()
+    assert module(z, y=z).tolist() == [[2.0] * 3] * 2
+    with pytest.raises(ValueError, match=r"keywords \[\] but expected \['y'\]"):
+        module(z, z)
