@@ -1205,7 +1205,7 @@ def _inplace_of(function):
 
 for _fn in (
     _ops.scatter, _ops.scatter_add, _ops.scatter_reduce, _ops.index_add, _ops.index_copy,
-    _ops.index_fill, _ops.masked_scatter, _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.nan_to_num,
+    _ops.masked_scatter, _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.nan_to_num,
     _ops.cumsum, _ops.cumprod,
 ):  # fmt: skip
     setattr(Tensor, f"{_fn.__name__}_", _inplace_of(_fn))

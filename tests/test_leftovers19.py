@@ -61,3 +61,33 @@ def test_exported_module_keywords_as_exported():
     assert module(z, y=z).tolist() == [[2.0] * 3] * 2
     with pytest.raises(ValueError, match=r"keywords \[\] but expected \['y'\]"):
         module(z, z)
+
+
+def _expanded():
+    return minigrad.zeros(3).expand(4, 3)
+
+
+def test_index_writes_into_expanded_tensor_warn_and_write_as_pytorch():
+    """PyTorch's deprecated index writes into an expanded tensor: a warning, then the write
+    through the shared memory (the last write wins; accumulated copies all add)."""
+    mask = minigrad.tensor([[True, False, False]] * 4)
+    values = minigrad.tensor([1.0, 2.0, 3.0, 4.0])
+    rows, zeros = minigrad.arange(4), minigrad.zeros(4, dtype=minigrad.int64)
+    cases = [
+        (lambda t: t.__setitem__(mask, values), "index_put_", [4.0, 0.0, 0.0]),
+        (lambda t: t.index_put_((rows, zeros), values), "index_put_", [4.0, 0.0, 0.0]),
+        (lambda t: t.index_put_((rows, zeros), values, True), "index_put_", [10.0, 0.0, 0.0]),
+        (lambda t: t.index_fill_(1, minigrad.tensor([2]), 5.0), "index_fill_", [0.0, 0.0, 5.0]),
+        (lambda t: t.masked_fill_(mask, 2.0), "masked_fill_", [2.0, 0.0, 0.0]),
+    ]
+    for write, op, row in cases:
+        t = _expanded()
+        with pytest.warns(UserWarning, match=f"Use of {op} on expanded tensors is deprecated"):
+            write(t)
+        assert t.tolist() == [row] * 4
+    for write in (lambda t: t.add_(1), lambda t: t.copy_(minigrad.ones(4, 3)),
+                  lambda t: t.__setitem__((slice(None), 0), 1.0)):  # fmt: skip
+        with pytest.raises(RuntimeError, match="more than one element of the written-to tensor"):
+            write(_expanded())
+    t = minigrad.zeros(2, 3)  # not expanded: no warning, ordinary index_fill_
+    assert t.index_fill_(1, minigrad.tensor([0]), 1.0).tolist() == [[1.0, 0.0, 0.0]] * 2
