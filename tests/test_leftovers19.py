@@ -2,10 +2,16 @@
 copies, exported ``module()`` argument errors, writes into expanded tensors, compile
 fallbacks, nested-vmap indexing, PIL interpolation constants, ElasticTransform."""
 
+import builtins
+import io
+import threading
+
 import pytest
 
 import minigrad
 from minigrad import nn
+
+print_builtin = builtins.print
 
 
 def test_to_indexed_cpu_copies_as_pytorch():
@@ -91,3 +97,29 @@ def test_index_writes_into_expanded_tensor_warn_and_write_as_pytorch():
             write(_expanded())
     t = minigrad.zeros(2, 3)  # not expanded: no warning, ordinary index_fill_
     assert t.index_fill_(1, minigrad.tensor([0]), 1.0).tolist() == [[1.0, 0.0, 0.0]] * 2
+
+
+def test_print_from_another_thread_during_a_trace_does_not_end_the_capture():
+    """``print`` is watched only in the thread that traces: another thread printing while a
+    call is traced prints normally and leaves the trace replayable."""
+    started, printed, buffer = threading.Event(), threading.Event(), io.StringIO()
+
+    def other():
+        started.wait(5)
+        print("from another thread", file=buffer)
+        printed.set()
+
+    @minigrad.compile
+    def double(x):
+        started.set()
+        printed.wait(5)  # the other thread prints while this call is traced
+        return x * 2
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    for _ in range(4):
+        out = double(minigrad.ones(3))
+    thread.join()
+    assert buffer.getvalue() == "from another thread\n"
+    assert double.eager_reason is None and out.tolist() == [2.0, 2.0, 2.0]
+    assert builtins.print is print_builtin
