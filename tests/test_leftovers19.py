@@ -123,3 +123,41 @@ def test_print_from_another_thread_during_a_trace_does_not_end_the_capture():
     assert buffer.getvalue() == "from another thread\n"
     assert double.eager_reason is None and out.tolist() == [2.0, 2.0, 2.0]
     assert builtins.print is print_builtin
+
+
+def _over_bhqkv(fn):
+    """transformers' ``_vmap_expansion_sdpa``: ``fn`` vmapped over kv, q, head, batch."""
+    for dims in [(None, None, None, 0), (None, None, 0, None), (None, 0, None, None),
+                 (0, None, None, None)]:  # fmt: skip
+        fn = minigrad.vmap(fn, in_dims=dims, out_dims=0)
+    return fn
+
+
+def test_nested_vmap_indexing_with_indices_of_different_levels():
+    """transformers' mask functions (Gemma3's ``or_mask`` of causal and same-token-type,
+    ``and_mask`` with a padding mask): indexing with indices batched at different vmap levels,
+    as torch.func.vmap (values from torch 2.13)."""
+    padding = minigrad.tensor([[True, True, False, True], [False, True, True, True]])
+    token_type = minigrad.tensor([[0, 1, 1, 0], [1, 1, 0, 0]])
+
+    def mask_fn(b, h, q, kv):
+        same_type = token_type[b, q] == token_type[b, kv]
+        return ((kv <= q) | same_type) & padding[b, kv]
+
+    r2, r4 = minigrad.arange(2), minigrad.arange(4)
+    out = _over_bhqkv(mask_fn)(r2, minigrad.arange(1), r4, r4)
+    assert out.shape == (2, 1, 4, 4)
+    assert out.int().flatten().tolist() == [
+        1, 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 1, 1, 0, 1,
+        0, 1, 0, 0, 0, 1, 0, 0, 0, 1, 1, 1, 0, 1, 1, 1,
+    ]  # fmt: skip
+    x = minigrad.arange(60.0).reshape(3, 4, 5)
+    inner = minigrad.vmap(lambda i, j: x[i, j, 1:3], in_dims=(None, 0))
+    got = minigrad.vmap(inner, in_dims=(0, None))(minigrad.tensor([0, 2]), minigrad.tensor([1, 3]))
+    assert got.tolist() == [[[6.0, 7.0], [16.0, 17.0]], [[46.0, 47.0], [56.0, 57.0]]]
+    w = minigrad.arange(12.0).reshape(3, 4).requires_grad_()
+    square = minigrad.vmap(lambda i, j: w[i, j] * w[i, j], in_dims=(None, 0))
+    minigrad.vmap(square, in_dims=(0, None))(
+        minigrad.tensor([0, 2, 2]), r2 * 2 + 1
+    ).sum().backward()
+    assert w.grad.tolist() == [[0.0, 2.0, 0.0, 6.0], [0.0] * 4, [0.0, 36.0, 0.0, 44.0]]
