@@ -161,3 +161,25 @@ def test_nested_vmap_indexing_with_indices_of_different_levels():
         minigrad.tensor([0, 2, 2]), r2 * 2 + 1
     ).sum().backward()
     assert w.grad.tolist() == [[0.0, 2.0, 0.0, 6.0], [0.0] * 4, [0.0, 36.0, 0.0, 44.0]]
+
+
+def test_pil_integer_interpolation_constants_as_torchvision():
+    """torchvision 0.28 maps Pillow's integer constants (``Image.BILINEAR`` = 2, ...) to
+    InterpolationMode in v1 and v2 transforms and functionals, silently."""
+    image_module = pytest.importorskip("PIL.Image")
+    from minigrad.vision.transforms import InterpolationMode as Mode
+    from minigrad.vision.transforms import functional as F
+    from minigrad.vision.transforms import v2
+
+    transforms = minigrad.vision.transforms
+    x = minigrad.rand(3, 6, 6)
+    assert transforms.Resize(3, interpolation=image_module.BICUBIC).interpolation is Mode.BICUBIC
+    assert transforms.RandomRotation(5, interpolation=2).interpolation is Mode.BILINEAR
+    assert transforms.RandomResizedCrop(3, interpolation=0).interpolation is Mode.NEAREST
+    assert v2.Resize(3, interpolation=image_module.LANCZOS).interpolation is Mode.LANCZOS
+    expected = F.resize(x, [3, 3], Mode.BILINEAR)
+    for got in (F.resize(x, [3, 3], image_module.BILINEAR), v2.functional.resize(x, [3, 3], 2)):
+        assert got.equal(expected)
+    assert F.rotate(x, 10.0, interpolation=2).equal(F.rotate(x, 10.0, Mode.BILINEAR))
+    with pytest.raises(KeyError):  # (torchvision's error for another integer)
+        F.resize(x, [3, 3], 7)

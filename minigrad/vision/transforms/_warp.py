@@ -21,7 +21,13 @@ from ...nn import functional as nnf
 from ...ops.elementwise import where
 from ...ops.joining import cat
 from ...tensor import Tensor
-from .functional import InterpolationMode, _check_image, _need_pil, get_dimensions
+from .functional import (
+    InterpolationMode,
+    _as_interpolation,
+    _check_image,
+    _need_pil,
+    get_dimensions,
+)
 
 try:
     from PIL import Image
@@ -118,8 +124,7 @@ def affine_output_size(matrix, w: int, h: int) -> tuple[int, int]:
 
 
 def _interpolation_mode(interpolation) -> InterpolationMode:
-    if isinstance(interpolation, str):
-        return InterpolationMode(interpolation)
+    interpolation = _as_interpolation(interpolation)
     if not isinstance(interpolation, InterpolationMode):
         raise TypeError(
             "Argument interpolation should be a InterpolationMode or a corresponding Pillow "
