@@ -183,3 +183,60 @@ def test_pil_integer_interpolation_constants_as_torchvision():
     assert F.rotate(x, 10.0, interpolation=2).equal(F.rotate(x, 10.0, Mode.BILINEAR))
     with pytest.raises(KeyError):  # (torchvision's error for another integer)
         F.resize(x, [3, 3], 7)
+
+
+def test_elastic_transform_v1_as_torchvision():
+    """v1 ``ElasticTransform``: torchvision 0.28's displacement field for the same seed, its
+    output (values recorded from torchvision), repr, argument errors and the warning for an
+    integer interpolation in ``functional.elastic_transform``."""
+    from minigrad.vision import transforms as T
+    from minigrad.vision.transforms import functional as F
+
+    minigrad.manual_seed(0)
+    img = (minigrad.rand(3, 29, 31) * 255).to(minigrad.uint8)
+    t = T.ElasticTransform(alpha=20.0, sigma=(3.0, 2.0), fill=7)
+    assert repr(t) == (
+        "ElasticTransform(alpha=[20.0, 20.0], sigma=(3.0, 2.0), "
+        "interpolation=InterpolationMode.BILINEAR, fill=[7.0])"
+    )
+    minigrad.manual_seed(1)
+    d = t.get_params(t.alpha, t.sigma, [29, 31])
+    assert d.shape == (1, 29, 31, 2)
+    assert abs(d.sum().item() - 3.82072) < 1e-4 and abs(d.abs().max().item() - 0.144) < 1e-4
+    minigrad.manual_seed(1)
+    out = t(img)
+    assert out.flatten()[:12].tolist() == [7, 7, 7, 7, 12, 74, 120, 172, 151, 81, 112, 8]
+    assert out.sum().item() == 316491
+    with pytest.warns(UserWarning, match="should be of type InterpolationMode instead of int"):
+        assert F.elastic_transform(img, d, 2).equal(F.elastic_transform(img, d))
+    with pytest.raises(ValueError, match=r"displacement shape should be .*1, 29, 31, 2"):
+        F.elastic_transform(img, d[:, :3])
+    with pytest.raises(TypeError, match="alpha should be float or a sequence of floats"):
+        T.ElasticTransform(alpha=50)
+
+
+def test_elastic_transform_v2_as_torchvision():
+    """v2 ``ElasticTransform`` over an image, a mask and boxes together (values recorded from
+    torchvision 0.28 with the same seeds): one field for all, masks nearest, boxes moved by
+    the approximate inverse grid."""
+    from minigrad.vision import tv_tensors
+    from minigrad.vision.transforms import v2
+
+    minigrad.manual_seed(0)
+    img = tv_tensors.Image((minigrad.rand(3, 29, 31) * 255).to(minigrad.uint8))
+    mask = tv_tensors.Mask((minigrad.rand(29, 31) * 4).to(minigrad.int64))
+    boxes = tv_tensors.BoundingBoxes(
+        minigrad.tensor([[2.0, 3.0, 20.0, 25.0], [10.5, 1.2, 30.0, 28.0]]),
+        format="XYXY", canvas_size=(29, 31),
+    )  # fmt: skip
+    t = v2.ElasticTransform(alpha=25.0, sigma=(3, 2.5),
+                            fill={tv_tensors.Image: 9, tv_tensors.Mask: 255})  # fmt: skip
+    minigrad.manual_seed(5)
+    out_img, out_mask, out_boxes = t(img, mask, boxes)
+    assert type(out_img) is tv_tensors.Image and out_img.sum().item() == 297577
+    assert out_img.flatten()[:8].tolist() == [9, 9, 9, 8, 10, 10, 9, 9]
+    assert type(out_mask) is tv_tensors.Mask and out_mask.sum().item() == 27661
+    expected = [2.4471, 3.0689, 20.701, 25.2704, 9.9991, 2.7008, 31.0, 27.5258]
+    assert out_boxes.flatten().tolist() == pytest.approx(expected, abs=1e-4)
+    with pytest.raises(ValueError, match="If sigma is a sequence its length should be 1 or 2"):
+        v2.ElasticTransform(sigma=[1, 2, 3])

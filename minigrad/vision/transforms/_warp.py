@@ -92,8 +92,8 @@ def apply_grid(img: Tensor, grid: Tensor, mode: str, fill) -> Tensor:
             out = where(mask < 0.5, colour.expand_as(out), out)
         else:
             out = (out - colour) * mask + colour
-    if flat.dtype is not grid.dtype:
-        out = out.round().to(flat.dtype)
+    if flat.dtype is not grid.dtype:  # (integer images rounded back, as torchvision's)
+        out = (out if flat.dtype.is_floating_point else out.round()).to(flat.dtype)
     return out.reshape(out_shape)
 
 

@@ -532,6 +532,7 @@ from ._color import (  # noqa: E402, F401 - the colour operations use the above
     posterize,
     solarize,
 )
+from ._elastic import elastic_transform  # noqa: E402, F401 - uses the warps above
 from ._warp import (  # noqa: E402, F401 - the warps use the above
     affine,
     erase,
