@@ -240,3 +240,46 @@ def test_elastic_transform_v2_as_torchvision():
     assert out_boxes.flatten().tolist() == pytest.approx(expected, abs=1e-4)
     with pytest.raises(ValueError, match="If sigma is a sequence its length should be 1 or 2"):
         v2.ElasticTransform(sigma=[1, 2, 3])
+
+
+class _FakeLib:
+    """A BLAS library as threadpoolctl's controller shows it."""
+
+    def __init__(self, filepath, num_threads):
+        self.filepath, self.num_threads = filepath, num_threads
+
+    def set_num_threads(self, n):
+        self.num_threads = n
+
+
+class _FakeController:
+    def __init__(self, libs):
+        self.lib_controllers = libs
+
+    def select(self, user_api):
+        return self
+
+    def info(self):
+        return [{"filepath": lib.filepath, "num_threads": lib.num_threads}
+                for lib in self.lib_controllers]  # fmt: skip
+
+
+def test_a_blas_loaded_later_gets_minigrads_thread_count_when_threads_are_asked_about(
+    monkeypatch,
+):
+    """SciPy's own OpenBLAS, imported after minigrad, starts at its library default;
+    ``get_num_threads`` first gives it the count minigrad set (here 1), as if it had been
+    there then; where the count was left to a ``*_NUM_THREADS`` variable, nothing changes."""
+    from minigrad import _runtime
+
+    numpy_blas = _FakeLib("/site-packages/numpy.libs/libscipy_openblas64_.so", 1)
+    scipy_blas = _FakeLib("/site-packages/scipy.libs/libscipy_openblas.so", 2)
+    monkeypatch.setattr(_runtime, "_applied_count", 1)
+    monkeypatch.setattr(_runtime, "_applied_files", {numpy_blas.filepath})
+    monkeypatch.setattr(_runtime, "_controller", lambda: _FakeController([numpy_blas, scipy_blas]))
+    assert minigrad.get_num_threads() == 1 and scipy_blas.num_threads == 1
+    scipy_blas.num_threads = 2  # (known now: not set again)
+    assert minigrad.get_num_threads() == 1 and scipy_blas.num_threads == 2
+    monkeypatch.setattr(_runtime, "_applied_count", None)  # left to OPENBLAS_NUM_THREADS & co.
+    monkeypatch.setattr(_runtime, "_applied_files", {numpy_blas.filepath})
+    assert minigrad.get_num_threads() == 1 and scipy_blas.num_threads == 2
