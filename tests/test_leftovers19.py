@@ -283,3 +283,34 @@ def test_a_blas_loaded_later_gets_minigrads_thread_count_when_threads_are_asked_
     monkeypatch.setattr(_runtime, "_applied_count", None)  # left to OPENBLAS_NUM_THREADS & co.
     monkeypatch.setattr(_runtime, "_applied_files", {numpy_blas.filepath})
     assert minigrad.get_num_threads() == 1 and scipy_blas.num_threads == 2
+
+
+class _PackedGRU(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.GRU(3, 4, batch_first=True)
+
+    def forward(self, x, lengths):
+        packed = nn.utils.rnn.pack_padded_sequence(x, lengths, batch_first=True,
+                                                   enforce_sorted=False)  # fmt: skip
+        out, h = self.rnn(packed)
+        padded, lens = nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+        return padded.sum() + h.sum(), lens
+
+
+def test_pack_padded_sequence_inside_a_compiled_model_replays():
+    """The index tensors of packing (from lengths: guarded host reads) are trace constants,
+    so a compiled model that packs replays instead of falling back, and equals eager."""
+    minigrad.manual_seed(0)
+    eager = _PackedGRU()
+    model = _PackedGRU()
+    model.load_state_dict(eager.state_dict())
+    compiled = minigrad.compile(model)
+    for lengths in ([5, 3], [5, 3], [5, 3], [2, 4]):
+        x, lengths = minigrad.randn(2, 5, 3), minigrad.tensor(lengths)
+        (want, want_lengths), (got, got_lengths) = eager(x, lengths), compiled(x, lengths)
+        want.backward()
+        got.backward()
+        assert abs(want.item() - got.item()) < 1e-5 and want_lengths.equal(got_lengths)
+        assert (eager.rnn.weight_hh_l0.grad - model.rnn.weight_hh_l0.grad).abs().max() < 1e-5
+    assert compiled.eager_reason is None and compiled._compiled._replayed
