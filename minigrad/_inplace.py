@@ -786,7 +786,10 @@ def _without_repeats(t):
     (an expanded tensor: stride 0 along a dim longer than 1), else None. PyTorch fills such a
     tensor (``fill_``, ``zero_``: every copy gets the same value) but refuses other writes."""
     data = t._data
-    strides = getattr(data, "strides", None)
+    try:
+        strides = getattr(data, "strides", None)
+    except NotImplementedError:  # a vmap batch's logical array: no memory layout of its own
+        return None
     if not strides or not data.size or all(st or n == 1 for st, n in zip(strides, data.shape)):
         return None
     return t[

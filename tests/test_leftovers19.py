@@ -98,6 +98,15 @@ def test_index_writes_into_expanded_tensor_warn_and_write_as_pytorch():
     t = minigrad.zeros(2, 3)  # not expanded: no warning, ordinary index_fill_
     assert t.index_fill_(1, minigrad.tensor([0]), 1.0).tolist() == [[1.0, 0.0, 0.0]] * 2
 
+    def write(row):  # under vmap: a batch's rows have no memory layout to check
+        return (
+            row.clone()
+            .index_put_((minigrad.tensor([1]),), row[0] + 1)
+            .index_fill_(0, minigrad.tensor([2]), 7.0)
+        )
+
+    assert minigrad.vmap(write)(minigrad.ones(2, 3)).tolist() == [[1.0, 2.0, 7.0]] * 2
+
 
 def test_print_from_another_thread_during_a_trace_does_not_end_the_capture():
     """``print`` is watched only in the thread that traces: another thread printing while a
