@@ -505,12 +505,7 @@ class InPlaceMethods:
         ``t[key].copy_(value)``, as in PyTorch; a key with index tensors or masks as an
         ``index_put_`` at the flat positions it selects (differentiable in ``t`` and ``value``).
         """
-        recording = grad_mode._state.enabled and (
-            self.requires_grad
-            or (isinstance(value, graph.Tensor) and value.requires_grad)
-            or (self._base is not None and self._base._requires_grad)
-        )
-        if recording or (forward_ad.active and forward_ad.has_tangents((self, value, self._base))):
+        if self._records_write(value):
             indexing = _ops.indexing
             if any(indexing._is_array_index(k) for k in indexing.normalize_key(self, key)):
                 self._put_at_index(key, value)
@@ -532,7 +527,10 @@ class InPlaceMethods:
             region = self._data[key if Ellipsis in key else (*key, Ellipsis)] if basic else None
         except IndexError as e:
             raise _ops.indexing.in_dimensions(e) from None
-        _check_writeable(self, region)
+        shared = not basic and _without_repeats(self) is not None
+        if shared:  # PyTorch's deprecated write through the shared memory (the last one wins)
+            _warn_expanded_write("index_put_", "tensor[indices] = tensor")
+        _check_writeable(self, region, repeats_ok=shared)
         try:
             if split is None:
                 self._data[key] = data
@@ -542,6 +540,51 @@ class InPlaceMethods:
         except IndexError as e:
             raise _ops.indexing.in_dimensions(e) from None
         version_counter(self).value += 1
+
+    def _records_write(self, value) -> bool:
+        """Whether writing ``value`` into this tensor is recorded (grad or forward AD)."""
+        recording = grad_mode._state.enabled and (
+            self.requires_grad
+            or (isinstance(value, graph.Tensor) and value.requires_grad)
+            or (self._base is not None and self._base._requires_grad)
+        )
+        return recording or (
+            forward_ad.active and forward_ad.has_tangents((self, value, self._base))
+        )
+
+    def index_put_(self, indices, values, accumulate=False):
+        """``self[indices] = values`` (``+=`` with ``accumulate``, repeated indices summed).
+        Into an expanded tensor, unrecorded: PyTorch's deprecated write through the shared
+        memory, with its warning (accumulated copies all add to the one element)."""
+        shared = isinstance(indices, (tuple, list)) and _without_repeats(self) is not None
+        if not shared or self._records_write(values):
+            return self._index_put_twin(indices, values, accumulate)
+        if not accumulate:
+            self[tuple(indices)] = values
+            return self
+        _warn_expanded_write("index_put_", "tensor[indices] = tensor")
+        _check_writeable(self, repeats_ok=True)
+        key = []
+        for k in indices:  # (a mask as the index arrays of its True positions)
+            k = k._data if isinstance(k, graph.Tensor) else k
+            key.extend(k.nonzero() if k.dtype == bool else (k,))
+        data = (
+            values.to(self.device, self.dtype)._data if isinstance(values, graph.Tensor) else values
+        )
+        self.device.xp.add.at(self._data, tuple(key), data)
+        version_counter(self).value += 1
+        return self
+
+    def index_fill_(self, dim, index, value):
+        """Fill the entries at ``index`` along ``dim`` with ``value``. Into an expanded tensor:
+        PyTorch's deprecated write, with its warning (a shared element selected in any copy
+        is filled)."""
+        once = _without_repeats(self)
+        if once is None or not isinstance(index, graph.Tensor):
+            return self._inplace(lambda s: _ops.index_fill(s, dim, index, value), value)
+        mask = self.new_zeros(self.shape, dtype=dtypes.bool).index_fill_(dim, index, True)
+        _fill_shared(self, once, mask, value, "index_fill_")
+        return self
 
     def _put_at_index(self, key, value) -> None:
         """``t[key] = value`` for an advanced key, recorded: the flat positions ``key``
@@ -614,7 +657,7 @@ class InPlaceMethods:
     ldexp_, nextafter_, sgn_, fix_ = _twin("ldexp"), _twin("nextafter"), _twin("sgn"), _twin("fix")
     logical_and_, logical_or_ = _twin("logical_and"), _twin("logical_or")
     logical_xor_, logical_not_ = _twin("logical_xor"), _twin("logical_not")
-    addmv_, addr_, index_put_ = _twin("addmv"), _twin("addr"), _twin("index_put")
+    addmv_, addr_, _index_put_twin = _twin("addmv"), _twin("addr"), _twin("index_put")
     put_, index_reduce_ = _twin("put"), _twin("index_reduce")
     del _twin
 
@@ -743,7 +786,10 @@ def _without_repeats(t):
     (an expanded tensor: stride 0 along a dim longer than 1), else None. PyTorch fills such a
     tensor (``fill_``, ``zero_``: every copy gets the same value) but refuses other writes."""
     data = t._data
-    strides = getattr(data, "strides", None)
+    try:
+        strides = getattr(data, "strides", None)
+    except NotImplementedError:  # a vmap batch's logical array: no memory layout of its own
+        return None
     if not strides or not data.size or all(st or n == 1 for st, n in zip(strides, data.shape)):
         return None
     return t[
@@ -763,24 +809,29 @@ def _warn_expanded_write(op: str, example: str) -> None:
     )
 
 
-def _fill_shared(t, once, mask, value) -> None:
+def _fill_shared(t, once, mask, value, op: str = "masked_fill_") -> None:
     """``t.masked_fill_(mask, value)`` where ``t`` repeats elements (an expanded tensor, whose
     view holding each element once is ``once``): PyTorch's deprecated behaviour, with its
-    warning. A shared element is filled when the mask selects any of its copies, so every copy
-    reads the value (whatever the order of the writes)."""
-    _warn_expanded_write("masked_fill_", "tensor[mask] = scalar")
+    warning naming ``op``. A shared element is filled when the mask selects any of its copies,
+    so every copy reads the value (whatever the order of the writes)."""
+    _warn_expanded_write(op, "tensor[mask] = scalar")
     repeated = tuple(d for d in range(t.ndim) if once.shape[d] == 1 and t.shape[d] > 1)
     hit = mask.to(t.device).expand(t.shape).any(dim=repeated, keepdim=True)
     once.masked_fill_(hit, value)
 
 
-def _check_writeable(t, region=None) -> None:
+def _check_writeable(t, region=None, repeats_ok: bool = False) -> None:
     """Refuse an in-place write into ``t`` (or into ``region``, the part of ``t._data`` that
-    a basic-key assignment writes) where elements repeat, or whose memory is read-only."""
+    a basic-key assignment writes) where elements repeat (unless ``repeats_ok``: PyTorch's
+    deprecated index writes), or whose memory is read-only."""
     data = t._data if region is None else region  # an expanded view has stride 0 along a
     # repeated dim (on any backend)
     # (NumPy gives an empty array stride 0 everywhere: nothing to write, nothing shared)
-    if data.size and any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape)):
+    if (
+        not repeats_ok
+        and data.size
+        and any(st == 0 and n > 1 for st, n in zip(data.strides, data.shape))
+    ):
         raise RuntimeError(
             "unsupported operation: more than one element of the written-to tensor refers to a "
             "single memory location. Please clone() the tensor before performing the operation."

@@ -18,7 +18,8 @@ slowest: measured 10–80× slower small-MLP steps beside one CPU-bound process 
 machine. Big matrices on an idle many-core machine are the case to opt in:
 ``minigrad.set_num_threads(os.cpu_count())`` or ``MINIGRAD_NUM_THREADS``. The setting is
 process-wide and applies to every BLAS pool loaded (NumPy's, SciPy's), as PyTorch's does to
-its own pool. minigrad has no inter-op thread pool, so there is no ``set_num_interop_threads``.
+its own pool; a BLAS loaded later gets it when threads are next asked about or set
+(:func:`get_num_threads`, :func:`set_num_threads`). minigrad has no inter-op thread pool, so there is no ``set_num_interop_threads``.
 
 **Memory.** glibc's malloc hands blocks above its mmap threshold (at most 32 MiB, adjusted at
 run time) straight back to the OS when they are freed, and trims the heap top above its trim
@@ -89,6 +90,8 @@ thread_policy = "not applied"  # how the current BLAS thread count was chosen (m
 malloc_tuning = "not applied"  # what the malloc tuning did (minigrad info, tests)
 gc_tuning = "not applied"  # what the collector tuning did (minigrad info, tests)
 numpy_warnings = "not applied"  # whether NumPy's floating-point warnings are filtered
+_applied_count = None  # the BLAS thread count minigrad set last (None: left to the library)
+_applied_files: set = set()  # the BLAS libraries it was set on
 
 
 def set_num_threads(num_threads: int) -> None:
@@ -116,18 +119,41 @@ def get_num_threads() -> int:
     ``import scipy.linalg``) starts with its library's default count, so NumPy's pool is the one
     asked (told by its file living in NumPy's folder; where no pool does, the largest). Returns 1
     when no BLAS pool is visible to threadpoolctl (threadpoolctl missing, or a BLAS it does not
-    know such as Apple's Accelerate).
+    know such as Apple's Accelerate). Such a later BLAS is first given the count minigrad set
+    (its default policy or the last ``set_num_threads``), as if it had been there then.
     """
-    pools = blas_info()
+    controller = _controller()
+    _catch_up(controller)
+    pools = blas_info(controller)
     numpys = [p for p in pools if "numpy" in os.path.basename(os.path.dirname(p["filepath"]))]
     return max((pool["num_threads"] for pool in numpys or pools), default=1)
 
 
-def blas_info() -> list[dict]:
+def blas_info(controller=None) -> list[dict]:
     """threadpoolctl's description of each BLAS pool loaded: library, version, architecture,
     threading layer, thread count, file. Empty when threadpoolctl is not installed."""
-    controller = _controller()
+    controller = _controller() if controller is None else controller
     return [] if controller is None else controller.select(user_api="blas").info()
+
+
+def _catch_up(controller) -> None:
+    """Give each BLAS library loaded since minigrad last set the thread count (SciPy's own
+    OpenBLAS, loaded by a later ``import scipy.linalg`` with its library default) that count;
+    nothing where the count was left to the library (a ``*_NUM_THREADS`` variable, which a
+    later library reads too). Costs nothing beyond the controller's scan when none is new."""
+    if _applied_count is None or controller is None:
+        return
+    for lib in controller.select(user_api="blas").lib_controllers:
+        if lib.filepath not in _applied_files:
+            lib.set_num_threads(_applied_count)
+            _applied_files.add(lib.filepath)
+
+
+def _note_applied(blas, count: int) -> None:
+    """Remember ``count`` and the libraries of ``blas`` it was set on (see :func:`_catch_up`)."""
+    global _applied_count
+    _applied_count = count
+    _applied_files.update(lib.filepath for lib in blas.lib_controllers)
 
 
 def apply(environ=None) -> None:
@@ -174,6 +200,7 @@ def _limit_blas(num_threads: int) -> None:
         )
         return
     blas.limit(limits=num_threads)
+    _note_applied(blas, num_threads)
 
 
 def _apply_thread_policy(environ) -> str:
@@ -204,6 +231,7 @@ def _limited(count: int, reason: str) -> str:
     if not blas.lib_controllers:
         return f"{reason} not applied: threadpoolctl sees no BLAS library it can control"
     blas.limit(limits=count)
+    _note_applied(blas, count)
     return reason
 
 

@@ -468,7 +468,7 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
             out = ToDevice(device)(out)
         if memory_format not in (None, _memory_format.preserve_format):
             out = out.contiguous(memory_format)
-        return out.clone() if copy and out is self else out
+        return ToDevice(out.device)(out) if copy and out is self else out
 
     def cpu(self) -> Tensor:
         return self.to(backend.CPU)
@@ -1185,9 +1185,19 @@ def parse_to_args(args: tuple, kwargs: dict):
             raise TypeError(
                 f"to() received an invalid argument {a!r}: expected a device, dtype or tensor"
             )
+    if _indexed_cpu(device):  # PyTorch's "cpu:0" is not the tensor's "cpu": it copies
+        copy = True
     device = backend.device(device) if device is not None else None
     dtype = dtypes.to_dtype(dtype) if dtype is not None else None
     return device, dtype, copy
+
+
+def _indexed_cpu(device) -> bool:
+    """Whether ``device`` names the CPU with an index (``"cpu:0"``, ``device("cpu", 0)``): a
+    device unequal to a CPU tensor's ``cpu``, so ``to`` copies there as PyTorch does."""
+    if isinstance(device, str):
+        return device.startswith("cpu:")
+    return isinstance(device, backend.Device) and device.type == "cpu" and device.index is not None
 
 
 def _inplace_of(function):
@@ -1203,7 +1213,7 @@ def _inplace_of(function):
 
 for _fn in (
     _ops.scatter, _ops.scatter_add, _ops.scatter_reduce, _ops.index_add, _ops.index_copy,
-    _ops.index_fill, _ops.masked_scatter, _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.nan_to_num,
+    _ops.masked_scatter, _ops.addmm, _ops.baddbmm, _ops.addbmm, _ops.nan_to_num,
     _ops.cumsum, _ops.cumprod,
 ):  # fmt: skip
     setattr(Tensor, f"{_fn.__name__}_", _inplace_of(_fn))
@@ -1219,7 +1229,8 @@ class ToDevice(_ops.Op):
         self.target = target
 
     def forward(self, x):
-        return backend.to_device(x, self.device, self.target)
+        out = backend.to_device(x, self.device, self.target)
+        return x.copy(order="K") if out is x else out  # to(copy=True) / to("cpu:0"): a copy
 
     def __call__(self, x):
         out = super().__call__(x)

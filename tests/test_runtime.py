@@ -107,9 +107,11 @@ def test_get_num_threads_is_numpys_pool_when_another_blas_loads_later(monkeypatc
         {"filepath": f"{site}/scipy.libs/libscipy_openblas-1.so", "num_threads": 2},
         {"filepath": f"{site}/numpy.libs/libscipy_openblas64_-2.so", "num_threads": 1},
     ]
-    monkeypatch.setattr(_runtime, "blas_info", lambda: pools)
+    monkeypatch.setattr(_runtime, "blas_info", lambda *controller: pools)
     assert minigrad.get_num_threads() == 1
-    monkeypatch.setattr(_runtime, "blas_info", lambda: pools[:1])  # (a conda MKL: no NumPy folder)
+    monkeypatch.setattr(
+        _runtime, "blas_info", lambda *controller: pools[:1]
+    )  # (a conda MKL: no NumPy folder)
     assert minigrad.get_num_threads() == 2
 
 

@@ -670,8 +670,8 @@ def test_as_strided_is_a_view_that_writes_through_as_torch():
 
 def test_masked_fill_of_an_expanded_tensor_warns_and_fills_the_shared_elements_as_torch():
     """PyTorch's deprecated behaviour: ``masked_fill_`` (and ``t[mask] = number``) into an
-    expanded tensor warns and fills every element any selected copy shares; writes whose
-    result depends on their order (``t[mask] = values``, ``add_``) still raise."""
+    expanded tensor warns and fills every element any selected copy shares; ``t[mask] =
+    values`` warns and writes through the shared memory (the last write wins); ``add_`` raises."""
     got = []
     for lib in (minigrad, torch):
         row_mask = lib.tensor([True, False, False])
@@ -687,8 +687,13 @@ def test_masked_fill_of_an_expanded_tensor_warns_and_fills_the_shared_elements_a
     assert got[0] == got[1]
     assert got[0][3] == ["Use of index_put_", "Use of masked_fill_"]
     c = minigrad.zeros(3).expand(2, 3)
+    with pytest.warns(UserWarning, match="Use of index_put_ on expanded tensors"):
+        c[minigrad.tensor([[True, False, True], [True, False, False]])] = minigrad.tensor(
+            [1.0, 2, 3]
+        )
+    assert c.tolist() == [[3.0, 0.0, 2.0]] * 2  # (PyTorch's too)
     with pytest.raises(RuntimeError, match="single memory location"):
-        c[minigrad.tensor([[True, False, False], [False, False, True]])] = minigrad.tensor([1.0, 2])
+        c.add_(1)
 
 
 def test_allocation_failure_is_pytorchs_out_of_memory_error():

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import builtins
 import functools
+import threading
 import weakref
 
 import numpy as np
@@ -169,8 +170,11 @@ class Capture:
                 note(node.function_cls)
             return run_backward(node, *grads)
 
-        def print_(*args, **kwargs):
-            if arrays.active is rec:
+        tracing_thread = threading.get_ident()
+
+        @functools.wraps(show)
+        def print_(*args, **kwargs):  # (process-wide: other threads print as ever, unwatched)
+            if arrays.active is rec and threading.get_ident() == tracing_thread:
                 rec.poison("it calls print(), which a replay would skip")
             return show(*args, **kwargs)
 

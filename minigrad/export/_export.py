@@ -241,7 +241,8 @@ def export(
         ep._out_spec = out_spec
         _check_run(ep, args, kwargs or {})
     guards = make_guards(names, args, kwargs or {}, dynamic_shapes)
-    ep._input_checks = {"names": names, "positional": len(args), "guards": guards}
+    ep._input_checks = {"names": names, "positional": len(args), "guards": guards,
+                        "keywords": list(kwargs or {})}  # fmt: skip
     return ep
 
 

@@ -62,15 +62,33 @@ def make_guards(names: list[str], args: tuple, kwargs: dict, dynamic_shapes) -> 
 _HOLDS = {"==": int.__eq__, ">=": int.__ge__, "<=": int.__le__}
 
 
-def check_guards(names: list[str], n_positional: int, guards: list, args, kwargs) -> None:
-    """Raise as PyTorch's exported module does when ``args``/``kwargs`` break a guard."""
-    if len(args) != n_positional:  # (in-graph checks get every input, in order)
+def _check_count(n_positional: int, args) -> None:
+    """PyTorch's ``ValueError`` when a call has other positional inputs than the export."""
+    if len(args) != n_positional:
         raise ValueError(
             f"Trying to flatten user inputs with exported input tree spec: the program was "
             f"exported with {n_positional} positional inputs but got {len(args)}. Please check "
             f"that the inputs have the same number and type of args and kwargs as the ones you "
             f"used when tracing."
         )
+
+
+def check_call(n_positional: int, keywords: list | None, module, args, kwargs) -> None:
+    """Forward pre-hook of ``ExportedProgram.module()`` (``functools.partial``-bound, so the
+    module still pickles): PyTorch flattens the call against the exported input structure
+    before running anything, so other keywords, or another number of positional inputs, raise
+    its ``ValueError`` (keywords checked first, as it does), not Python's ``TypeError``."""
+    if keywords is not None and set(kwargs) != set(keywords):
+        raise ValueError(
+            f"Ran into a kwarg keyword mismatch: Got the following keywords {list(kwargs)} but "
+            f"expected {list(keywords)}"
+        )
+    _check_count(n_positional, args)
+
+
+def check_guards(names: list[str], n_positional: int, guards: list, args, kwargs) -> None:
+    """Raise as PyTorch's exported module does when ``args``/``kwargs`` break a guard."""
+    _check_count(n_positional, args)  # (in-graph checks get every input, in order)
     inputs = dict(zip(names, args))
     inputs.update(kwargs)
     for name, d, op, value in guards:

@@ -3,9 +3,11 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from ..fx import Graph, GraphModule
 from ._functionalize import functionalize
-from ._guards import with_guards
+from ._guards import check_call, with_guards
 from ._lift import attr
 from ._outputs import unflatten_output
 from .graph_signature import ExportGraphSignature, InputKind, OutputKind
@@ -43,7 +45,7 @@ class ExportedProgram:
         self._constants = {} if constants is None else constants
         self.example_inputs = example_inputs
         self.dynamic_shapes = dynamic_shapes
-        self._input_checks = None  # {"names", "positional", "guards"}: see _guards.py
+        self._input_checks = None  # {"names", "positional", "guards", "keywords"}: see _guards.py
         self._out_spec = None  # the user's output nest over the flat outputs: see _outputs.py
 
     @property
@@ -109,6 +111,10 @@ class ExportedProgram:
         module = GraphModule(root, new, class_name)
         module.training = self._graph_module.training
         self._place_state(module)
+        if guards and self._input_checks is not None:  # the call's structure, before the graph
+            checks = self._input_checks
+            hook = partial(check_call, checks["positional"], checks.get("keywords"))
+            module.register_forward_pre_hook(hook, with_kwargs=True)
         return module
 
     def _tensor(self, target: str):

@@ -60,13 +60,19 @@ def unwrap_level(args, level: int):
 
 def batched_call(op, args, level: int):
     vals, flags, size = unwrap_level(args, level)
-    for index in _held_indices(op):  # per-sample indices (gather, scatter, indexing, embedding)
-        if index.tensor._level != level:
-            raise NotImplementedError(
-                f"vmap: {op_name(type(op))} with an index batched at another vmap level than its "
-                f"input (nested vmap) is not supported"
-            )
-        size = index.tensor._value.shape[0]
+    held = _held_indices(op)  # per-sample indices (gather, scatter, indexing, embedding)
+    for index in held:
+        if index.tensor._level == level:
+            size = index.tensor._value.shape[0]
+    nested = any(index.tensor._level != level or type(index.tensor._value) is BatchedTensor
+                 for index in held)  # fmt: skip
+    if nested and op_name(type(op)) == "GetItem":
+        return make_batched(_getitem_levels(op, vals, flags, size, level), level)
+    if nested:
+        raise NotImplementedError(
+            f"vmap: {op_name(type(op))} with an index batched at another vmap level than its "
+            f"input (nested vmap) is not supported"
+        )
     fn = RULES.get(op_name(type(op)), _fallback)
     return make_batched(fn(op, vals, flags, size), level)
 
@@ -333,6 +339,37 @@ def _batch_key(key, size: int, xp, ndim: int):
     together = adv == list(range(adv[0], adv[-1] + 1))
     before = _dims_before(key, adv[0], ndim) if together else 0
     return (batch,) + tuple(new), rank, before
+
+
+def _getitem_levels(op, vals, flags, size: int, level: int):
+    """Indexing under nested vmap with index arrays batched at other levels (or at several):
+    ``padding_mask[batch_idx, kv_idx]`` with each index from its own vmap, as transformers'
+    mask functions. At ``level`` the indices batched there give their batch in front, the
+    others (batched at outer levels only) broadcast over it; the key, ``arange(batch)`` in
+    front, is applied as index tensors, so each outer level's rule runs in turn on what is
+    still batched (the input, those indices)."""
+    v = _expanded(vals[0], flags[0], size)
+    rank = max(k.ndim for k in op.key if _is_array_index(k))
+    key = []
+    for k in op.key:
+        if isinstance(k, LogicalArray):
+            t = k.tensor
+            if t._level == level:  # its batch in front, samples padded to the common rank
+                t = t._value
+                t = t.reshape((size,) + (1,) * (rank - (t.ndim - 1)) + tuple(t.shape[1:]))
+            else:  # the same for every sample of this level: broadcast over its batch
+                t = t.reshape((1,) * (1 + rank - t.ndim) + tuple(t.shape))
+            k = t
+        key.append(k)
+    batch = graph.Tensor._make(v.device.xp.arange(size).reshape((size,) + (1,) * rank), v.device)
+    adv = [i for i, k in enumerate(op.key) if _is_array_index(k) or isinstance(k, int)]
+    together = adv == list(range(adv[0], adv[-1] + 1))
+    before = _dims_before(op.key, adv[0], v.ndim - 1) if together else 0
+    out = v[(batch, *key)]
+    if not before:
+        return out
+    moved = tuple(range(1, 1 + rank))  # the index dims, after the batch
+    return out.movedim(moved, tuple(d + before for d in moved))
 
 
 @rule("IndexAdd")

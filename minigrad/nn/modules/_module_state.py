@@ -75,7 +75,7 @@ class StateMixin:
             >>> model.to(minigrad.float64)
         """
         memory_format = kwargs.pop("memory_format", None)
-        device, dtype, _ = parse_to_args(args, kwargs)
+        device, dtype, copy = parse_to_args(args, kwargs)  # (copy: to "cpu:0", as PyTorch)
         if dtype is not None and not (dtype.is_floating_point or dtype.is_complex):
             raise TypeError(
                 "nn.Module.to only accepts floating point or complex dtypes, but got desired "
@@ -91,7 +91,7 @@ class StateMixin:
         def convert(t: Tensor) -> Tensor:
             cast = t.is_floating_point() or t.is_complex()  # integer buffers keep their dtype
             try:
-                out = t.to(device=device, dtype=dtype if cast else None)
+                out = t.to(device=device, dtype=dtype if cast else None, copy=copy)
             except NotImplementedError as error:
                 if not t.is_meta:
                     raise

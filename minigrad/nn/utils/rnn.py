@@ -14,7 +14,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ... import _std_sort, dtypes
-from ...creation import full, tensor
+from ...creation import full, shape_constant
 from ...ops import cat, stack
 from ...tensor import Tensor
 
@@ -68,6 +68,12 @@ def _lengths_list(lengths) -> list:
     return [int(v) for v in lengths]
 
 
+def _index_constant(values, device) -> Tensor:
+    """An int64 tensor of ``values`` computed from the lengths (guarded host reads or
+    arguments): a constant of a ``minigrad.compile`` trace, so a compiled packing replays."""
+    return shape_constant(np.asarray(values, dtype=np.int64), dtypes.int64, device)
+
+
 def _batch_sizes(lengths: list) -> list:
     """Sequences still running at each step, for lengths sorted in decreasing order."""
     return [sum(1 for n in lengths if n > t) for t in range(lengths[0])]
@@ -119,14 +125,14 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
         # PyTorch's sort(lengths, descending=True): equal lengths in its order (the rows'
         # order matters where dropout or printing follows)
         order = _std_sort.pytorch_argsort(np.array(lengths), 0, descending=True).tolist()
-        sorted_indices = tensor(order, dtype=dtypes.int64, device=input.device)
-        unsorted_indices = tensor(list(np.argsort(order)), dtype=dtypes.int64, device=input.device)
+        sorted_indices = _index_constant(order, input.device)
+        unsorted_indices = _index_constant(np.argsort(order), input.device)
     lengths = [lengths[i] for i in order]
     sizes = _batch_sizes(lengths)
     rows = [t * batch + order[b] for t, size in enumerate(sizes) for b in range(size)]
     flat = input.reshape((steps * batch,) + tuple(input.shape[2:]))
-    data = flat.index_select(0, tensor(rows, dtype=dtypes.int64, device=input.device))
-    return PackedSequence(data, tensor(sizes, dtype=dtypes.int64), sorted_indices, unsorted_indices)
+    data = flat.index_select(0, _index_constant(rows, input.device))
+    return PackedSequence(data, _index_constant(sizes, "cpu"), sorted_indices, unsorted_indices)
 
 
 def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
@@ -156,7 +162,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     padding = full(
         (1,) + tuple(data.shape[1:]), padding_value, dtype=data.dtype, device=data.device
     )
-    index = tensor([r for step in slots for r in step], dtype=dtypes.int64, device=data.device)
+    index = _index_constant([r for step in slots for r in step], data.device)
     padded = cat([data, padding]).index_select(0, index)
     padded = padded.reshape((steps, batch) + tuple(data.shape[1:]))
     lengths = [sum(1 for size in batch_sizes if size > b) for b in range(batch)]
@@ -168,7 +174,7 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
         padded = padded.index_select(0 if batch_first else 1, sequence.unsorted_indices)
         order = sequence.unsorted_indices.tolist()
         lengths = [lengths[i] for i in order]
-    return padded, tensor(lengths, dtype=dtypes.int64)
+    return padded, _index_constant(lengths, "cpu")
 
 
 def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):

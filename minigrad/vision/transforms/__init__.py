@@ -3,6 +3,7 @@
 from . import functional
 from ._augment import *  # noqa: F403 - the public names, listed in _augment.__all__
 from ._augment import __all__ as _augment_names
+from ._elastic import ElasticTransform
 from ._random_color import *  # noqa: F403 - the public names, listed in _random_color.__all__
 from ._random_color import __all__ as _color_names
 from .autoaugment import AugMix, AutoAugment, AutoAugmentPolicy, RandAugment, TrivialAugmentWide
@@ -14,6 +15,7 @@ __all__ = [
     "functional",
     *_names,
     "AugMix",
+    "ElasticTransform",
     "AutoAugment",
     "AutoAugmentPolicy",
     "RandAugment",

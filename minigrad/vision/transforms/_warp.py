@@ -21,7 +21,13 @@ from ...nn import functional as nnf
 from ...ops.elementwise import where
 from ...ops.joining import cat
 from ...tensor import Tensor
-from .functional import InterpolationMode, _check_image, _need_pil, get_dimensions
+from .functional import (
+    InterpolationMode,
+    _as_interpolation,
+    _check_image,
+    _need_pil,
+    get_dimensions,
+)
 
 try:
     from PIL import Image
@@ -86,8 +92,8 @@ def apply_grid(img: Tensor, grid: Tensor, mode: str, fill) -> Tensor:
             out = where(mask < 0.5, colour.expand_as(out), out)
         else:
             out = (out - colour) * mask + colour
-    if flat.dtype is not grid.dtype:
-        out = out.round().to(flat.dtype)
+    if flat.dtype is not grid.dtype:  # (integer images rounded back, as torchvision's)
+        out = (out if flat.dtype.is_floating_point else out.round()).to(flat.dtype)
     return out.reshape(out_shape)
 
 
@@ -118,8 +124,7 @@ def affine_output_size(matrix, w: int, h: int) -> tuple[int, int]:
 
 
 def _interpolation_mode(interpolation) -> InterpolationMode:
-    if isinstance(interpolation, str):
-        return InterpolationMode(interpolation)
+    interpolation = _as_interpolation(interpolation)
     if not isinstance(interpolation, InterpolationMode):
         raise TypeError(
             "Argument interpolation should be a InterpolationMode or a corresponding Pillow "

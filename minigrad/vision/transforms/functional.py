@@ -35,6 +35,29 @@ class InterpolationMode(enum.Enum):
     LANCZOS = "lanczos"
 
 
+_PIL_CONSTANTS = {
+    0: InterpolationMode.NEAREST, 2: InterpolationMode.BILINEAR, 3: InterpolationMode.BICUBIC,
+    4: InterpolationMode.BOX, 5: InterpolationMode.HAMMING, 1: InterpolationMode.LANCZOS,
+}  # fmt: skip
+
+
+def _interpolation_modes_from_int(i: int) -> InterpolationMode:
+    """The mode of Pillow's integer constant (``Image.BILINEAR`` is 2), as torchvision maps it
+    (another integer: its ``KeyError``)."""
+    return _PIL_CONSTANTS[i]
+
+
+def _as_interpolation(interpolation):
+    """An :class:`InterpolationMode` from a mode, its string value or Pillow's integer constant
+    (``Image.BILINEAR``), as torchvision's transforms take them; anything else is returned for
+    the caller to check."""
+    if isinstance(interpolation, str):
+        return InterpolationMode(interpolation)
+    if isinstance(interpolation, int) and not isinstance(interpolation, bool):
+        return _interpolation_modes_from_int(interpolation)
+    return interpolation
+
+
 def _pil_filter(mode: InterpolationMode):
     names = {"nearest-exact": "NEAREST"}
     return getattr(Image.Resampling, names.get(mode.value, mode.name))
@@ -308,9 +331,7 @@ def resize(img, size, interpolation=InterpolationMode.BILINEAR, max_size=None, a
     """Resize to ``size`` (see :func:`_resized_size`); tensors through
     :func:`minigrad.nn.functional.interpolate` (antialiased when shrinking, as torchvision's
     default), integer tensors rounded back to their dtype; PIL images through PIL's filters."""
-    interpolation = (
-        InterpolationMode(interpolation) if isinstance(interpolation, str) else interpolation
-    )
+    interpolation = _as_interpolation(interpolation)
     _, height, width = get_dimensions(img)
     new_h, new_w = _resized_size(height, width, size, max_size)
     if (new_h, new_w) == (height, width):
@@ -511,6 +532,7 @@ from ._color import (  # noqa: E402, F401 - the colour operations use the above
     posterize,
     solarize,
 )
+from ._elastic import elastic_transform  # noqa: E402, F401 - uses the warps above
 from ._warp import (  # noqa: E402, F401 - the warps use the above
     affine,
     erase,

@@ -137,9 +137,7 @@ class Resize(Module):
         if isinstance(size, (list, tuple)) and len(size) not in (1, 2):
             raise ValueError("If size is a sequence, it should have 1 or 2 values")
         self.size, self.max_size, self.antialias = size, max_size, antialias
-        self.interpolation = (
-            InterpolationMode(interpolation) if isinstance(interpolation, str) else interpolation
-        )
+        self.interpolation = F._as_interpolation(interpolation)
 
     def forward(self, img):
         return F.resize(img, self.size, self.interpolation, self.max_size, self.antialias)
@@ -253,9 +251,7 @@ class RandomResizedCrop(Module):
         if scale[0] > scale[1] or ratio[0] > ratio[1]:
             warn_user("Scale and ratio should be of kind (min, max)")
         self.scale, self.ratio, self.antialias = scale, ratio, antialias
-        self.interpolation = (
-            InterpolationMode(interpolation) if isinstance(interpolation, str) else interpolation
-        )
+        self.interpolation = F._as_interpolation(interpolation)
 
     @staticmethod
     def get_params(img, scale, ratio) -> tuple[int, int, int, int]:

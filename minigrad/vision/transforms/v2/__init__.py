@@ -42,7 +42,7 @@ __all__ = [
 
 __getattr__ = _missing_names(
     __name__,
-    "ClampKeyPoints ElasticTransform FiveCrop "
+    "ClampKeyPoints FiveCrop "
     "GaussianNoise JPEG LinearTransformation RGB "
     "RandomChannelPermutation "
     "RandomResize "

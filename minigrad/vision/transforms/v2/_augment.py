@@ -4,10 +4,13 @@ masks rotate and shift with the image."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from ...._warnings import warn_user
 from ...tv_tensors import BoundingBoxes, Mask
 from .. import _augment as _v1
 from .. import _warp
+from .._elastic import elastic_displacement
 from .._random_color import bind_args as _bind_args
 from ..functional import InterpolationMode
 from . import functional as F
@@ -15,6 +18,7 @@ from ._geometry import _fill_for, _interpolation
 from ._transform import Transform, _RandomApplyTransform, query_chw, query_size
 
 __all__ = [
+    "ElasticTransform",
     "GaussianBlur",
     "RandomAdjustSharpness",
     "RandomAffine",
@@ -177,3 +181,39 @@ RandomAdjustSharpness = _color_op("RandomAdjustSharpness", "adjust_sharpness",
                                   ("sharpness_factor",), "Sharpen by ``sharpness_factor``.")  # fmt: skip
 RandomAutocontrast = _color_op("RandomAutocontrast", "autocontrast", doc="Autocontrast.")
 RandomEqualize = _color_op("RandomEqualize", "equalize", doc="Equalise the histogram.")
+
+
+def _number_or_seq(value, name: str) -> list[float]:
+    """v2's ``alpha``/``sigma``: a number or a sequence of 1 or 2 numbers, as ``[x, y]``
+    (torchvision's checks and messages)."""
+    if not isinstance(value, (int, float, Sequence)):
+        raise TypeError(f"{name} should be a number or a sequence of numbers. Got {type(value)}")
+    if isinstance(value, Sequence) and len(value) not in (1, 2):
+        raise ValueError(f"If {name} is a sequence its length should be 1 or 2. Got {len(value)}")
+    if isinstance(value, Sequence):
+        for element in value:
+            if not isinstance(element, (int, float)):
+                raise ValueError(f"{name} should be a sequence of numbers. Got {type(element)}")
+        return [float(value[0]), float(value[-1])]
+    return [float(value), float(value)]
+
+
+class ElasticTransform(Transform):
+    """Deform images, videos, masks and boxes by one random displacement field (v1's
+    :func:`~minigrad.vision.transforms._elastic.elastic_displacement`, the same draws as
+    torchvision's for the same seed); boxes follow approximately (see ``F.elastic``)."""
+
+    def __init__(self, alpha=50.0, sigma=5.0, interpolation=InterpolationMode.BILINEAR,
+                 fill=0) -> None:  # fmt: skip
+        super().__init__()
+        self.alpha = _number_or_seq(alpha, "alpha")
+        self.sigma = _number_or_seq(sigma, "sigma")
+        self.interpolation, self.fill = _interpolation(interpolation), fill
+
+    def make_params(self, flat_inputs):
+        height, width = query_size(flat_inputs)
+        return dict(displacement=elastic_displacement(self.alpha, self.sigma, (height, width)))
+
+    def transform(self, inpt, params):
+        return self._call_kernel(F.elastic, inpt, **params, fill=_fill_for(self.fill, inpt),
+                                 interpolation=self.interpolation)  # fmt: skip

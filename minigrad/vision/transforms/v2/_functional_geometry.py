@@ -182,8 +182,7 @@ def _resize_boxes(boxes, like, size, interpolation=None, max_size=None, antialia
 
 
 def _resize_mask(mask, size, interpolation=None, max_size=None, antialias=None):
-    interpolation = InterpolationMode(interpolation) if isinstance(interpolation, str) else (
-        interpolation)  # fmt: skip
+    interpolation = _F._as_interpolation(interpolation)
     if interpolation is not InterpolationMode.NEAREST_EXACT:
         interpolation = InterpolationMode.NEAREST  # masks hold labels: never blended
     plain = _pure(mask)

@@ -12,7 +12,7 @@ from ... import tv_tensors
 from ...tv_tensors import BoundingBoxes, Image
 from .. import functional as _F1
 from .. import transforms as _v1
-from ..functional import InterpolationMode
+from ..functional import InterpolationMode, _as_interpolation
 from . import functional as F
 from ._transform import (
     _PIL_IMAGE,
@@ -42,7 +42,7 @@ class RandomVerticalFlip(_RandomApplyTransform):
 
 
 def _interpolation(mode):
-    return InterpolationMode(mode) if isinstance(mode, str) else mode
+    return _as_interpolation(mode)  # (a mode, its string or Pillow's integer constant)
 
 
 class Resize(Transform):

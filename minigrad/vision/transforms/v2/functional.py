@@ -293,13 +293,14 @@ to_grayscale = rgb_to_grayscale
 
 __getattr__ = _missing_names(
     __name__,
-    "adjust_gamma clamp_keypoints elastic elastic_transform "
+    "adjust_gamma clamp_keypoints "
     "five_crop gaussian_noise grayscale_to_rgb jpeg "
     "sanitize_keypoints ten_crop "
     "uniform_temporal_subsample",
 )
 
 
+from ._functional_elastic import elastic, elastic_transform  # noqa: E402
 from ._functional_geometry import (  # noqa: E402 - the geometry registers on the dispatch above
     center_crop,
     crop,
@@ -338,6 +339,8 @@ __all__ = [
     "convert_bounding_box_format",
     "convert_image_dtype",
     "crop",
+    "elastic",
+    "elastic_transform",
     "equalize",
     "erase",
     "gaussian_blur",
