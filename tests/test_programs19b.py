@@ -1,0 +1,29 @@
+"""A nineteenth round of PyTorch programs (b), on recent LLM and architecture code copied from
+papers' reference repositories (2023-2026): latent attention, auxiliary-loss-free mixture of
+experts, differential and normalized transformers, xLSTM, retention, quantized low-rank
+adapters, paged caches, blockwise attention and preference losses, run with ``torch`` bound to
+minigrad and with PyTorch itself and compared value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_mla_latent_attention(programs):
+    ours, theirs = _both(programs, "mla_latent_attention")  # polar, view_as_complex, einsum absorb
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.5 * ours.losses[0]
+    assert close(ours.rope_grad_sample, theirs.rope_grad_sample, 1e-3, 1e-7)
+    assert ours.absorb_gap < 1e-5 and theirs.absorb_gap < 1e-5  # the latent cache decodes alike
+    assert ours.copy_accuracy == theirs.copy_accuracy == 1.0
+    assert ours.freqs_dtype == theirs.freqs_dtype == "torch.complex64" and ours.rope_norm_kept
+    assert ours.odd_rope_error == theirs.odd_rope_error
