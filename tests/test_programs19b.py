@@ -27,3 +27,14 @@ def test_mla_latent_attention(programs):
     assert ours.copy_accuracy == theirs.copy_accuracy == 1.0
     assert ours.freqs_dtype == theirs.freqs_dtype == "torch.complex64" and ours.rope_norm_kept
     assert ours.odd_rope_error == theirs.odd_rope_error
+
+
+def test_moe_aux_free_balance(programs):
+    ours, theirs = _both(programs, "moe_aux_free_balance")  # bincount, where, index_add_, chunk
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.4 * ours.losses[0]
+    assert ours.first_counts == theirs.first_counts and ours.last_counts == theirs.last_counts
+    assert ours.imbalance == theirs.imbalance and ours.imbalance[-1] < 0.6 * ours.imbalance[0]
+    assert close(ours.bias, theirs.bias, 1e-5, 1e-6) and not ours.bias_requires_grad
+    assert close(ours.gate_grad_sample, theirs.gate_grad_sample, 1e-4, 1e-7)
+    assert ours.counts_dtype == theirs.counts_dtype == "torch.int64" and ours.untouched == []
+    assert ours.negative_error == theirs.negative_error
