@@ -38,3 +38,15 @@ def test_moe_aux_free_balance(programs):
     assert close(ours.gate_grad_sample, theirs.gate_grad_sample, 1e-4, 1e-7)
     assert ours.counts_dtype == theirs.counts_dtype == "torch.int64" and ours.untouched == []
     assert ours.negative_error == theirs.negative_error
+
+
+def test_diff_transformer(programs):
+    ours, theirs = _both(programs, "diff_transformer")  # two softmaxes subtracted, per-head RMSNorm
+    assert close(ours.diff_losses, theirs.diff_losses, 1e-4, 1e-6)
+    assert close(ours.softmax_losses, theirs.softmax_losses, 1e-4, 1e-6)
+    assert sum(ours.diff_losses[-3:]) < 0.9 * sum(ours.diff_losses[:3])
+    assert ours.lambda_inits == theirs.lambda_inits
+    assert close(ours.lambda_grad, theirs.lambda_grad, 1e-4, 1e-8)
+    assert close(ours.first_row_sums, [ours.one_minus_lambda] * 3, 1e-5)  # rows sum to 1 - lambda
+    assert ours.one_minus_lambda == pytest.approx(theirs.one_minus_lambda, rel=1e-5)
+    assert ours.has_negative_weights and ours.masked_future == 0.0
