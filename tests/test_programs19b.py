@@ -50,3 +50,14 @@ def test_diff_transformer(programs):
     assert close(ours.first_row_sums, [ours.one_minus_lambda] * 3, 1e-5)  # rows sum to 1 - lambda
     assert ours.one_minus_lambda == pytest.approx(theirs.one_minus_lambda, rel=1e-5)
     assert ours.has_negative_weights and ours.masked_future == 0.0
+
+
+def test_ngpt_normalized(programs):
+    ours, theirs = _both(programs, "ngpt_normalized")  # F.normalize, SDPA scale=, eigen rates
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.5 * ours.losses[0]
+    assert close(ours.hidden_norm_range, [1.0, 1.0], 1e-6)  # hidden states stay on the sphere
+    assert close(ours.embedding_row_norms + ours.proj_col_norms, [1.0] * 8, 1e-6)
+    assert close(ours.alpha_sample, theirs.alpha_sample, 1e-4, 1e-7)
+    assert close(ours.sz_grad_sample, theirs.sz_grad_sample, 1e-4, 1e-7)
+    assert ours.normalize_zero == theirs.normalize_zero == [[0.0] * 3] * 2
+    assert ours.justnorm_zero_is_nan and theirs.justnorm_zero_is_nan
