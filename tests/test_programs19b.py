@@ -61,3 +61,15 @@ def test_ngpt_normalized(programs):
     assert close(ours.sz_grad_sample, theirs.sz_grad_sample, 1e-4, 1e-7)
     assert ours.normalize_zero == theirs.normalize_zero == [[0.0] * 3] * 2
     assert ours.justnorm_zero_is_nan and theirs.justnorm_zero_is_nan
+
+
+def test_xlstm_cells(programs):
+    ours, theirs = _both(programs, "xlstm_cells")  # logsigmoid cumsum decay, stabiliser, einsum R
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.8 * ours.losses[0]
+    # the recurrent weights' gradients are ~1e-5: Adam's normalised steps spread float32 rounding
+    assert close(ours.r_grad_sample, theirs.r_grad_sample, 1e-3, 1e-9)
+    assert close(ours.gate_grad_sample, theirs.gate_grad_sample, 1e-3, 1e-8)
+    assert close(ours.slstm_m_sample, theirs.slstm_m_sample, 1e-2, 1e-3)
+    assert close(ours.final_m_sample, theirs.final_m_sample, 1e-2, 1e-3)
+    assert ours.parallel_recurrent_gap < 1e-5 and theirs.parallel_recurrent_gap < 1e-5
+    assert ours.stable_finite and ours.naive_overflows and theirs.naive_overflows
