@@ -73,3 +73,15 @@ def test_xlstm_cells(programs):
     assert close(ours.final_m_sample, theirs.final_m_sample, 1e-2, 1e-3)
     assert ours.parallel_recurrent_gap < 1e-5 and theirs.parallel_recurrent_gap < 1e-5
     assert ours.stable_finite and ours.naive_overflows and theirs.naive_overflows
+
+
+def test_retnet_retention(programs):
+    ours, theirs = _both(programs, "retnet_retention")  # decay masks, ::2 slices, recurrent state
+    # a per-head RMSNorm makes the retention scale-free: the gradients along the scale are float32
+    # noise, which Adam's normalised steps grow (a float64 run also drifts 1e-3 by step 20)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.5 * ours.losses[0]
+    assert close(ours.first_q_grad, theirs.first_q_grad, 1e-5, 1e-8)
+    assert ours.parallel_recurrent_gap < 1e-4 and theirs.parallel_recurrent_gap < 1e-4
+    assert close(ours.decays, theirs.decays, 1e-6) and close(ours.final_scales, theirs.final_scales)
+    assert close(ours.mask_row_norms, theirs.mask_row_norms, 1e-6)
+    assert ours.rotated == theirs.rotated == [-1.0, 0.0, -3.0, 2.0, -5.0, 4.0, -7.0, 6.0]
