@@ -85,3 +85,19 @@ def test_retnet_retention(programs):
     assert close(ours.decays, theirs.decays, 1e-6) and close(ours.final_scales, theirs.final_scales)
     assert close(ours.mask_row_norms, theirs.mask_row_norms, 1e-6)
     assert ours.rotated == theirs.rotated == [-1.0, 0.0, -3.0, 2.0, -5.0, 4.0, -7.0, 6.0]
+
+
+def test_qlora_nf4_dora(programs):
+    ours, theirs = _both(programs, "qlora_nf4_dora")  # ndtri levels, uint8 packing, DoRA norms
+    assert close(ours.nf4_levels, theirs.nf4_levels, 1e-6) and len(ours.nf4_levels) == 16
+    assert ours.nf4_levels[0] == -1.0 and ours.nf4_levels[7] == 0.0 and ours.nf4_levels[-1] == 1.0
+    assert ours.packed_dtype == theirs.packed_dtype == "torch.uint8" and ours.packed_numel == 1024
+    assert ours.quant_error == pytest.approx(theirs.quant_error, rel=1e-6)
+    assert ours.relative_quant_error == pytest.approx(theirs.relative_quant_error, rel=1e-5)
+    assert close(ours.lora_losses, theirs.lora_losses, 1e-4, 1e-7)
+    assert close(ours.dora_losses, theirs.dora_losses, 1e-4, 1e-7)
+    assert ours.lora_losses[-1] < 0.2 * ours.lora_losses[0] and ours.dora_losses[-1] < 0.2
+    assert (ours.lora_trainable, ours.dora_trainable) == (theirs.lora_trainable, 3)
+    assert close(ours.magnitude_grad_sample, theirs.magnitude_grad_sample, 1e-3, 1e-7)
+    assert ours.bias_grad_is_none and ours.merge_gap < 1e-5
+    assert ours.float_shift_error.startswith(theirs.float_shift_error)  # "lshift_cpu" ... 'Float'

@@ -1,0 +1,60 @@
+"""Focused tests for what the nineteenth round of programs (b) (tests/test_programs19b.py) found
+different from PyTorch, each compared with PyTorch itself."""
+
+import pytest
+
+import minigrad
+
+
+def _error(lib, fn):
+    with pytest.raises(Exception) as info:
+        fn(lib)
+    return type(info.value).__name__, str(info.value)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: t.tensor([1.5]) << 2,  # NF4 packing on a float tensor by mistake
+        lambda t: t.tensor([1.5], dtype=t.float64) >> 2,
+        lambda t: t.tensor([1]) << 1.5,  # a Python float promotes to the default dtype
+        lambda t: 2 << t.tensor([1.5]),
+        lambda t: t.tensor([1.5]) & 2,  # the operators went to NumPy, which raised TypeError
+        lambda t: t.tensor([1.5], dtype=t.bfloat16) | 1,
+        lambda t: t.tensor([1.5]) ^ 1,
+        lambda t: 3 & t.tensor([1.5]),
+        lambda t: t.tensor([1 + 1j]) & 1,
+        lambda t: t.gcd(t.tensor([1.5]), t.tensor([2.5])),
+        lambda t: t.bitwise_not(t.tensor([1.5])),
+        lambda t: ~t.tensor([1.5]),  # the operator: a TypeError with its own words
+    ],
+)
+def test_bitwise_on_floats_raises_pytorchs_error(call):
+    torch = pytest.importorskip("torch")
+    (mine, message), (pytorchs, pytorch_message) = _error(minigrad, call), _error(torch, call)
+    assert mine == pytorchs and message.startswith(pytorch_message)  # (ours adds a hint)
+
+
+@pytest.mark.parametrize("op", ["__iand__", "__ior__", "__ixor__", "__ilshift__", "__irshift__"])
+def test_inplace_bitwise_operators_write_through_views(op):
+    """``x[:2] &= 1`` changed a new tensor, not ``x`` (Python fell back to ``x = x & 1``)."""
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (minigrad, torch):
+        base = lib.tensor([5, 6, 7])
+        view = base[:2]
+        out = getattr(view, op)(1)
+        results.append((base.tolist(), out is view))
+    assert results[0] == results[1] and results[0][1]
+
+
+def test_inplace_bitwise_on_bool_masks():
+    torch = pytest.importorskip("torch")
+    results = []
+    for lib in (minigrad, torch):
+        mask = lib.tensor([[True, False], [True, True]])
+        row = mask[1]
+        row &= lib.tensor([False, True])
+        mask[0] |= lib.tensor([False, True])
+        results.append(mask.tolist())
+    assert results[0] == results[1] == [[True, True], [False, True]]
