@@ -101,3 +101,15 @@ def test_qlora_nf4_dora(programs):
     assert close(ours.magnitude_grad_sample, theirs.magnitude_grad_sample, 1e-3, 1e-7)
     assert ours.bias_grad_is_none and ours.merge_gap < 1e-5
     assert ours.float_shift_error.startswith(theirs.float_shift_error)  # "lshift_cpu" ... 'Float'
+
+
+def test_paged_kv_cache(programs):
+    ours, theirs = _both(programs, "paged_kv_cache")  # index_copy_ slots, index_select, gather
+    assert ours.prefill_tables == theirs.prefill_tables  # randperm's free list, in the same order
+    assert ours.prefill_slots == theirs.prefill_slots and ours.prefill_slots[2] == [12, 13, 14]
+    assert ours.paged_tokens == theirs.paged_tokens == theirs.reference_tokens
+    assert ours.tokens_match and ours.paged_gap < 1e-5
+    assert close(ours.logits_sample, theirs.logits_sample, 1e-5, 1e-6)
+    assert ours.blocks_used == theirs.blocks_used and ours.free_after_release == 18
+    assert ours.kept_sizes == ours.allowed_per_row == theirs.allowed_per_row
+    assert ours.streaming_gap < 1e-6 and theirs.streaming_gap < 1e-6
