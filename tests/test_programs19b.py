@@ -113,3 +113,12 @@ def test_paged_kv_cache(programs):
     assert ours.blocks_used == theirs.blocks_used and ours.free_after_release == 18
     assert ours.kept_sizes == ours.allowed_per_row == theirs.allowed_per_row
     assert ours.streaming_gap < 1e-6 and theirs.streaming_gap < 1e-6
+
+
+def test_ring_attention_online(programs):
+    ours, theirs = _both(programs, "ring_attention_online")  # lse merging, autograd.Function
+    for gap in ("ring_gap", "ring_grad_gap", "noncausal_gap", "flash_gap", "flash_grad_gap"):
+        assert getattr(ours, gap) < 5e-6 and getattr(theirs, gap) < 5e-6, gap
+    assert close(ours.dk_sample, theirs.dk_sample, 1e-5, 1e-7)
+    assert ours.gradcheck_ok and ours.grad_fn_name == theirs.grad_fn_name
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-7) and ours.losses[-1] < 0.6 * ours.losses[0]
