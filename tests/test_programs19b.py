@@ -122,3 +122,15 @@ def test_ring_attention_online(programs):
     assert close(ours.dk_sample, theirs.dk_sample, 1e-5, 1e-7)
     assert ours.gradcheck_ok and ours.grad_fn_name == theirs.grad_fn_name
     assert close(ours.losses, theirs.losses, 1e-4, 1e-7) and ours.losses[-1] < 0.6 * ours.losses[0]
+
+
+def test_preference_losses(programs):
+    ours, theirs = _both(programs, "preference_losses")  # logsigmoid, log1p(-exp), gather, -100
+    assert close(ours.rm_losses, theirs.rm_losses, 1e-4, 1e-7) and ours.rm_accuracy == 1.0
+    assert ours.rm_losses[-1] < 0.5 * ours.rm_losses[0]
+    assert close(ours.results, theirs.results, 1e-4, 1e-6)
+    for name in ("simpo", "orpo", "kto"):  # each loss widened the chosen-rejected margin
+        assert ours.results[name]["margin"] > ours.start_margin + 0.5, name
+        assert ours.results[name]["losses"][-1] < ours.results[name]["losses"][0], name
+    assert ours.start_margin == pytest.approx(theirs.start_margin, rel=1e-4)
+    assert ours.reference_frozen and ours.label_mask_count == theirs.label_mask_count == 80
