@@ -134,3 +134,14 @@ def test_preference_losses(programs):
         assert ours.results[name]["losses"][-1] < ours.results[name]["losses"][0], name
     assert ours.start_margin == pytest.approx(theirs.start_margin, rel=1e-4)
     assert ours.reference_frozen and ours.label_mask_count == theirs.label_mask_count == 80
+
+
+def test_yarn_rope_scaling(programs):
+    ours, theirs = _both(programs, "yarn_rope_scaling")  # NTK, dynamic NTK, YaRN ramp, QK-norm
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.85 * ours.losses[0]
+    assert close(ours.long_losses, theirs.long_losses, 1e-5, 1e-6)
+    assert list(ours.long_losses) == ["default", "linear", "ntk", "dynamic", "yarn"]
+    assert close(ours.yarn_freq, theirs.yarn_freq, 1e-6) and ours.yarn_range == theirs.yarn_range
+    assert ours.yarn_mscale == theirs.yarn_mscale and ours.ntk_base == theirs.ntk_base
+    assert ours.dynamic_short_is_default and theirs.dynamic_short_is_default
+    assert close(ours.q_norm_grad, theirs.q_norm_grad, 1e-4, 1e-7)
