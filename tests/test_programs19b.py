@@ -145,3 +145,15 @@ def test_yarn_rope_scaling(programs):
     assert ours.yarn_mscale == theirs.yarn_mscale and ours.ntk_base == theirs.ntk_base
     assert ours.dynamic_short_is_default and theirs.dynamic_short_is_default
     assert close(ours.q_norm_grad, theirs.q_norm_grad, 1e-4, 1e-7)
+
+
+def test_mtp_medusa_mup(programs):
+    ours, theirs = _both(programs, "mtp_medusa_mup")  # detach().requires_grad_(), h.backward(g)
+    assert ours.group_lrs == theirs.group_lrs == [0.01, 0.005]
+    assert close(ours.mtp_losses, theirs.mtp_losses, 1e-4, 1e-6)
+    assert ours.mtp_losses[-1] < 0.8 * ours.mtp_losses[0]
+    assert ours.detached_grad_gap < 1e-6 and theirs.detached_grad_gap < 1e-6
+    assert close(ours.medusa_losses, theirs.medusa_losses, 1e-4, 1e-6)
+    assert ours.medusa_losses[-1] < 0.6 * ours.medusa_losses[0] and ours.trunk_grads_none
+    assert ours.draft_list == theirs.draft_list and ours.draft_accuracy == theirs.draft_accuracy
+    assert ours.next_accuracy == theirs.next_accuracy
