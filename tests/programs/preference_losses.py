@@ -51,7 +51,7 @@ reward_model = Policy()
 reward_model.head = nn.Linear(32, 1)
 optimizer = torch.optim.AdamW(reward_model.parameters(), lr=1e-2)
 rm_losses = []
-for step in range(10):
+for step in range(6):
     r_c, r_r = reward_model(chosen)[:, -1, 0], reward_model(rejected)[:, -1, 0]
     loss = -F.logsigmoid(r_c - r_r).mean()
     optimizer.zero_grad()
@@ -102,7 +102,7 @@ for name, loss_fn in [("simpo", simpo), ("orpo", orpo), ("kto", kto)]:
     policy = copy.deepcopy(start)
     optimizer = torch.optim.Adam(policy.parameters(), lr=1e-2)
     losses, kls = [], []
-    for step in range(8):
+    for step in range(6):
         loss = loss_fn(policy)
         if isinstance(loss, tuple):
             loss, kl = loss

@@ -110,7 +110,7 @@ model = RetNet()
 optimizer = torch.optim.AdamW(model.parameters(), lr=5e-3)
 data = torch.randint(0, VOCAB, (8, SEQ // 2)).repeat(1, 2)
 losses = []
-for step in range(15):
+for step in range(12):
     logits = model(data[:, :-1])
     loss = F.cross_entropy(logits.reshape(-1, VOCAB), data[:, 1:].reshape(-1))
     optimizer.zero_grad()

@@ -143,7 +143,7 @@ optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
 bits = torch.randint(0, 2, (16, SEQ))
 parity = bits.cumsum(dim=1) % 2
 losses = []
-for step in range(15):
+for step in range(10):
     logits, slstm_m = model(bits)
     loss = F.cross_entropy(logits.reshape(-1, 2), parity.reshape(-1))
     optimizer.zero_grad()

@@ -103,13 +103,15 @@ def batch(n, length):
 
 
 model = LM()
-optimizer = torch.optim.AdamW(model.parameters(), lr=1e-2)
+optimizer = torch.optim.AdamW(model.parameters(), lr=2e-2)
 losses = []
-for step in range(25):
-    tokens = batch(16, TRAIN_LEN)
+tokens = batch(32, TRAIN_LEN)
+for step in range(18):
     loss = F.cross_entropy(model(tokens[:, :-1]).flatten(0, 1), tokens[:, 1:].flatten())
     optimizer.zero_grad()
     loss.backward()
+    if step == 0:
+        q_norm_grad = model.attn1.q_norm.weight.grad[:4].tolist()
     optimizer.step()
     losses.append(loss.item())
 
@@ -124,4 +126,3 @@ yarn_freq = yarn_freq.tolist()
 ntk_base = BASE * FACTOR ** (HD / (HD - 2))
 short_cos, _ = rope_tables("dynamic", TRAIN_LEN)
 dynamic_short_is_default = torch.equal(short_cos, rope_tables("default", TRAIN_LEN)[0])
-q_norm_grad = model.attn1.q_norm.weight.grad[:4].tolist()
