@@ -58,3 +58,28 @@ def test_inplace_bitwise_on_bool_masks():
         mask[0] |= lib.tensor([False, True])
         results.append(mask.tolist())
     assert results[0] == results[1] == [[True, True], [False, True]]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: t.polar(t.tensor([1.0], dtype=t.float64), t.tensor([0.5])),  # C++ dtype names
+        lambda t: t.complex(t.tensor([1.0]), t.tensor([0.5], dtype=t.float64)),
+        lambda t: t.view_as_complex(t.ones(2, 2, dtype=t.int64)),
+        lambda t: t.view_as_complex(t.ones(2, 2, dtype=t.bfloat16)),
+        lambda t: t.zeros(3).index_copy_(0, t.tensor([0], dtype=t.int32), t.tensor([1.0])),
+        lambda t: t.index_copy(t.zeros(3), 0, t.tensor([0.0]), t.tensor([1.0])),  # was IndexError
+    ],
+)
+def test_rope_and_paged_cache_errors(call):
+    """view_as_complex (rotary embeddings), polar (their tables), index_copy_ (paged caches)."""
+    torch = pytest.importorskip("torch")
+    (mine, message), (pytorchs, pytorch_message) = _error(minigrad, call), _error(torch, call)
+    assert mine == pytorchs and message.startswith(pytorch_message)
+
+
+def test_view_as_complex_of_half_is_not_implemented():
+    """PyTorch gives complex32, which minigrad cannot compute with: refused by name, not with a
+    wrong message."""
+    with pytest.raises(NotImplementedError, match="complex32"):
+        minigrad.view_as_complex(minigrad.ones(2, 2, dtype=minigrad.float16))
