@@ -158,3 +158,16 @@ def test_mtp_medusa_mup(programs):
     assert ours.medusa_losses[-1] < 0.6 * ours.medusa_losses[0] and ours.trunk_grads_none
     assert ours.draft_list == theirs.draft_list and ours.draft_accuracy == theirs.draft_accuracy
     assert ours.next_accuracy == theirs.next_accuracy
+
+
+def test_blt_entropy_patching(programs):
+    ours, theirs = _both(programs, "blt_entropy_patching")  # Categorical entropy, scatter_reduce
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.6 * ours.losses[0]
+    assert close(ours.entropy_sample, theirs.entropy_sample, 1e-5, 1e-6)
+    assert ours.threshold == pytest.approx(theirs.threshold, rel=1e-5)
+    assert ours.patch_lengths_list == theirs.patch_lengths_list and ours.lengths_agree
+    assert sum(ours.patch_lengths_list) == 48 and ours.n_patches == theirs.n_patches
+    assert ours.relative_count == theirs.relative_count
+    assert ours.hash_sample == theirs.hash_sample  # 257 ** arange(3): integer powers
+    assert close(ours.pooled_sample, theirs.pooled_sample, 1e-5, 1e-6) and ours.mean_check < 1e-6
+    assert ours.decoded_first_patch == theirs.decoded_first_patch

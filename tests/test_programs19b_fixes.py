@@ -83,3 +83,23 @@ def test_view_as_complex_of_half_is_not_implemented():
     wrong message."""
     with pytest.raises(NotImplementedError, match="complex32"):
         minigrad.view_as_complex(minigrad.ones(2, 2, dtype=minigrad.float16))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: 257 ** t.arange(3),  # a rolling n-gram hash's powers: an AttributeError
+        lambda t: t.pow(3, t.arange(3)),
+        lambda t: (-2) ** t.arange(4),
+        lambda t: 2 ** t.arange(3, dtype=t.uint8),
+        lambda t: 2 ** t.tensor([-1, 0]),  # negative integer exponents give 0 (or +-1)
+        lambda t: (-1) ** t.tensor([-3, -2]),
+        lambda t: True ** t.arange(3),
+        lambda t: t.arange(3) ** 2,
+    ],
+)
+def test_python_int_to_integer_tensor_power(call):
+    torch = pytest.importorskip("torch")
+    mine, theirs = call(minigrad), call(torch)
+    assert str(mine.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    assert mine.tolist() == theirs.tolist()
