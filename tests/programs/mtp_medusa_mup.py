@@ -56,7 +56,7 @@ optimizer = torch.optim.Adam(
 )
 group_lrs = [group["lr"] for group in optimizer.param_groups]
 mtp_losses = []
-for step in range(20):
+for step in range(14):
     tokens = progressions(16)
     h = model.trunk(tokens)
     d = h.detach().requires_grad_()
@@ -108,7 +108,7 @@ model.requires_grad_(False)
 medusa = nn.ModuleList(MedusaHead(model.unembed) for _ in range(2))
 medusa_optimizer = torch.optim.AdamW(medusa.parameters(), lr=1e-2)
 medusa_losses = []
-for step in range(15):
+for step in range(10):
     tokens = progressions(16)
     with torch.no_grad():
         h = model.trunk(tokens)

@@ -108,7 +108,7 @@ optimizer = torch.optim.Adam(model.parameters(), lr=2e-2, betas=(0.9, 0.95), wei
 base = torch.randint(0, VOCAB, (8, 4))
 data = base.repeat(1, SEQ // 4)  # a period-4 pattern: learnable from the context
 losses = []
-for step in range(15):
+for step in range(11):
     logits = model(data[:, :-1])
     loss = F.cross_entropy(logits.flatten(0, 1), data[:, 1:].flatten())
     optimizer.zero_grad(set_to_none=True)

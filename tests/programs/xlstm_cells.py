@@ -15,7 +15,7 @@ import torch.nn as nn
 import torch.nn.functional as F
 
 torch.manual_seed(0)
-SEQ, DIM, HEADS = 10, 16, 2
+SEQ, DIM, HEADS = 8, 16, 2
 HD = DIM // HEADS
 
 
