@@ -103,3 +103,20 @@ def test_python_int_to_integer_tensor_power(call):
     mine, theirs = call(minigrad), call(torch)
     assert str(mine.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
     assert mine.tolist() == theirs.tolist()
+
+
+@pytest.mark.parametrize(
+    "shapes",
+    [((1, 4, 2, 4), (1, 2, 2, 4)), ((3, 2, 5, 4), (2, 2, 5, 4)), ((4, 5, 8), (2, 5, 8))],
+)
+def test_sdpa_heads_that_do_not_broadcast(shapes):
+    """Fewer key/value heads without enable_gqa=True (the differential and latent attention
+    programs' GQA): PyTorch's RuntimeError, not an internal TypeError."""
+    torch = pytest.importorskip("torch")
+
+    def call(t):
+        q, k = t.ones(*shapes[0]), t.ones(*shapes[1])
+        return t.nn.functional.scaled_dot_product_attention(q, k, k)
+
+    (mine, message), (pytorchs, pytorch_message) = _error(minigrad, call), _error(torch, call)
+    assert mine == pytorchs and message.startswith(pytorch_message)
