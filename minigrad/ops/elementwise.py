@@ -293,7 +293,7 @@ def _integer_pow(xp, a, b):
     return xp.where(negative, small, out)
 
 
-def _integral(x) -> bool:
+def _integer_operand(x) -> bool:
     """An integer array, or a Python int (a scalar operand reaches the kernel as a number)."""
     dtype = getattr(x, "dtype", None)
     return dtype.kind in "iu" if dtype is not None else isinstance(x, int)
@@ -308,7 +308,8 @@ class Pow(Op):
     input_names = ("self", "exponent")
 
     def forward(self, a, b):
-        if hasattr(b, "dtype") and _integral(b) and _integral(a):  # (2 ** arange(3): an int base)
+        # (2 ** arange(3): the base reaches the kernel as a Python int)
+        if hasattr(b, "dtype") and _integer_operand(b) and _integer_operand(a):
             return _integer_pow(self.xp, a, b)
         return a**b
 
