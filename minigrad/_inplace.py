@@ -654,6 +654,9 @@ class InPlaceMethods:
     )
     bitwise_not_, bitwise_left_shift_ = _twin("bitwise_not"), _twin("bitwise_left_shift")
     bitwise_right_shift_, gcd_, lcm_ = _twin("bitwise_right_shift"), _twin("gcd"), _twin("lcm")
+    # ``mask &= other`` writes in place (a view's base sees it), as in PyTorch
+    __iand__, __ior__, __ixor__ = bitwise_and_, bitwise_or_, bitwise_xor_
+    __ilshift__, __irshift__ = bitwise_left_shift_, bitwise_right_shift_
     ldexp_, nextafter_, sgn_, fix_ = _twin("ldexp"), _twin("nextafter"), _twin("sgn"), _twin("fix")
     logical_and_, logical_or_ = _twin("logical_and"), _twin("logical_or")
     logical_xor_, logical_not_ = _twin("logical_xor"), _twin("logical_not")

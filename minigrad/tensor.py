@@ -832,13 +832,13 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         return _ops.compare("greater_equal", self, other)
 
     def __and__(self, other):
-        return _ops.compare("bitwise_and", self, other)
+        return _ops.bitwise_and(self, other)
 
     def __or__(self, other):
-        return _ops.compare("bitwise_or", self, other)
+        return _ops.bitwise_or(self, other)
 
     def __xor__(self, other):
-        return _ops.compare("bitwise_xor", self, other)
+        return _ops.bitwise_xor(self, other)
 
     __rand__, __ror__, __rxor__ = __and__, __or__, __xor__
 
@@ -865,6 +865,10 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         return bool((self == element).any())
 
     def __invert__(self):
+        if self.dtype.is_floating_point or self.dtype.is_complex:
+            raise TypeError(
+                "~ (operator.invert) is only implemented on integer and Boolean-type tensors"
+            )
         return _ops.compare("invert", self)
 
     eq, ne, lt, le, gt, ge = __eq__, __ne__, __lt__, __le__, __gt__, __ge__

@@ -15,14 +15,25 @@ from .elementwise import Compare, compare, isinf, promote, where
 FrexpResult = return_types.frexp
 
 
+_KERNELS = {"bitwise_left_shift": "lshift", "bitwise_right_shift": "rshift"}
+
+
 def _integral(name: str, *operands) -> None:
-    """Refuse floating operands, with PyTorch's message (bitwise ops need integers or bools)."""
+    """Refuse floating and complex operands with PyTorch's message, which names its kernel and
+    the C++ dtype (``"lshift_cpu" not implemented for 'Float'``): bitwise ops need integers or
+    bools."""
+    from .. import dtypes
+
+    tensors = [x for x in operands if isinstance(x, graph.Tensor)]
     for x in operands:
         dtype = x.dtype if isinstance(x, graph.Tensor) else None
-        if (dtype is not None and dtype.is_floating_point) or isinstance(x, float):
-            shown = dtype.name.capitalize() if dtype is not None else "Float"
+        if dtype is None and isinstance(x, float):
+            dtype = dtypes.get_default_dtype()  # a Python float promotes to the default dtype
+        if dtype is not None and (dtype.is_floating_point or dtype.is_complex):
+            device = "cuda" if any(t.device.type == "cuda" for t in tensors) else "cpu"
             raise NotImplementedError(
-                f"\"{name}\" not implemented for '{shown}': it needs integer or bool tensors"
+                f'"{_KERNELS.get(name, name)}_{device}" not implemented for '
+                f"'{dtypes.scalar_type_name(dtype)}': it needs integer or bool tensors"
             )
 
 

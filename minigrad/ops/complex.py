@@ -310,9 +310,11 @@ def view_as_complex(input):
     """A complex tensor viewing a float32/float64 tensor whose last dimension (size 2, stride
     1) holds the real and imaginary parts: it shares ``input``'s memory, as PyTorch's."""
     if input.dtype not in (dtypes.float32, dtypes.float64):
+        if input.dtype is dtypes.float16:  # PyTorch's complex32 has no counterpart here
+            raise NotImplementedError("view_as_complex of a float16 tensor (complex32)")
         raise RuntimeError(
-            "view_as_complex is only supported for float and double tensors (float16 would need "
-            f"complex32), but got a tensor of scalar type: {input.dtype}"
+            "view_as_complex is only supported for half, float and double tensors, but got a "
+            f"tensor of scalar type: {dtypes.scalar_type_name(input.dtype)}"
         )
     if input.ndim == 0 or input.shape[-1] != 2:
         raise RuntimeError("Tensor must have a last dimension of size 2")
@@ -349,9 +351,9 @@ def _check_parts(a, b, op: str, names: tuple) -> None:
                 f"{type(x).__name__}"
             )
     if a.dtype is not b.dtype:
-        raise RuntimeError(
-            f"{op}: expected object of scalar type {a.dtype} but got scalar type {b.dtype} "
-            "for second argument"
+        raise RuntimeError(  # (PyTorch's words; ours name the op after them)
+            f"Expected object of scalar type {dtypes.scalar_type_name(a.dtype)} but got scalar "
+            f"type {dtypes.scalar_type_name(b.dtype)} for second argument (in {op}())"
         )
     if a.dtype not in (dtypes.float32, dtypes.float64):
         raise RuntimeError(

@@ -293,6 +293,12 @@ def _integer_pow(xp, a, b):
     return xp.where(negative, small, out)
 
 
+def _integer_operand(x) -> bool:
+    """An integer array, or a Python int (a scalar operand reaches the kernel as a number)."""
+    dtype = getattr(x, "dtype", None)
+    return dtype.kind in "iu" if dtype is not None else isinstance(x, int)
+
+
 @holomorphic
 class Pow(Op):
     """z = a ** b; dz/da = b·a^(b-1) (0 where b = 0), dz/db = z·log(a) (0 where a = 0 and b ≥ 0)"""
@@ -302,7 +308,8 @@ class Pow(Op):
     input_names = ("self", "exponent")
 
     def forward(self, a, b):
-        if getattr(b, "dtype", None) is not None and b.dtype.kind in "iu" and a.dtype.kind in "iu":
+        # (2 ** arange(3): the base reaches the kernel as a Python int)
+        if hasattr(b, "dtype") and _integer_operand(b) and _integer_operand(a):
             return _integer_pow(self.xp, a, b)
         return a**b
 

@@ -377,6 +377,11 @@ def _masked_scatter_by_position(input, mask, source):
 @names_node("IndexCopyBackward0")
 def index_copy(input, dim, index, source):
     """``input`` with the slices at ``index`` along ``dim`` replaced by ``source``'s slices."""
+    if isinstance(index, graph.Tensor) and index.dtype is not dtypes.int64:  # (no int32 here)
+        raise RuntimeError(
+            "index_copy_(): Expected a long tensor for index, but got "
+            + dtypes.scalar_type_name(index.dtype)
+        )
     key = _index_key(input, dim, index, "index_copy")
     if source.ndim == 0 and index.numel() != 1:  # (PyTorch's check, before the shapes')
         raise IndexError(

@@ -266,6 +266,15 @@ def _scores_shape(q, k, mask) -> tuple:
     shapes = [q.shape[:-2], k.shape[:-2]]
     length, source = q.shape[-2], k.shape[-2]
     batch = _broadcast(shapes)
+    if batch is None:  # (PyTorch's words from its matmul of q and k)
+        ndim = max(len(s) for s in shapes)
+        a, b = ((1,) * (ndim - len(s)) + tuple(s) for s in shapes)
+        d = next(i for i in range(ndim) if a[i] != b[i] and 1 not in (a[i], b[i]))
+        raise RuntimeError(
+            f"The size of tensor a ({a[d]}) must match the size of tensor b ({b[d]}) at "
+            f"non-singleton dimension {d} (scaled_dot_product_attention: query and key batch "
+            "dims; for fewer key/value heads pass enable_gqa=True)"
+        )
     if mask is not None:
         full = batch + (length, source)
         m = tuple(mask.shape)
