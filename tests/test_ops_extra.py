@@ -472,3 +472,15 @@ def test_atan2_gradient_at_the_origin_is_zero_as_torch():
 def test_isin_takes_a_number_as_its_elements_as_pytorch():
     assert minigrad.isin(2.0, minigrad.tensor([1.0, 2.0])).tolist() is True
     assert minigrad.isin(5, minigrad.tensor([1, 2]), invert=True).item() is True
+
+
+def test_bincount_of_differentiable_weights_raises_in_backward_as_torch():
+    """PyTorch has no derivative for bincount: with weights that require grad the result
+    requires grad and backward raises, rather than leaving the weights without a gradient."""
+    w = minigrad.rand(3, requires_grad=True)
+    counts = minigrad.bincount(minigrad.tensor([0, 1, 1]), weights=w)
+    assert counts.requires_grad and counts.dtype is minigrad.float32
+    with pytest.raises(RuntimeError, match="derivative for aten::bincount is not implemented"):
+        counts.sum().backward()
+    with minigrad.no_grad():
+        assert not minigrad.bincount(minigrad.tensor([0, 1, 1]), weights=w).requires_grad

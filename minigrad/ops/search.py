@@ -6,7 +6,7 @@ from __future__ import annotations
 from .. import dtypes
 from .._warnings import warn_user_once
 from ..autograd import graph
-from .base import constant, normalize_dim, on_input_device, refuse_dtype
+from .base import constant, no_derivative, normalize_dim, on_input_device, refuse_dtype
 from .complex import refuse_complex
 
 
@@ -68,7 +68,9 @@ def bincount(input, weights=None, minlength=0):
     # as PyTorch: float32 weights give float32 counts, every other dtype float64
     out_dtype = "float32" if weights.dtype is dtypes.float32 else "float64"
     counts = xp.bincount(data, weights=weights._data, minlength=minlength)
-    return constant(counts.astype(out_dtype), input.device)
+    # differentiable weights give a result that requires grad and raises in backward, as
+    # PyTorch's (it has no derivative for bincount): never a silently missing gradient
+    return no_derivative("bincount", constant(counts.astype(out_dtype), input.device), weights)
 
 
 @on_input_device
