@@ -21,13 +21,14 @@ from minigrad.autograd import gradcheck, gradgradcheck
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "data"))
 from make_torchaudio_reference import (
+    CONFORMER,
     EFFECTS,
     TASNET,
     W2V,
     W2V_BUILDERS,
     fill_from_numpy,
     inputs,
-    wav2vec2_cases,
+    model_cases,
 )  # fmt: skip
 
 with open(os.path.join(os.path.dirname(__file__), "data", "torchaudio_reference.json")) as _f:
@@ -100,7 +101,7 @@ def _cases(x, noise, kernel, tone):
     out["MFCC"] = lambda: T.MFCC(8000, n_mfcc=4, melkwargs={"n_fft": 16, "n_mels": 6})(x32)
     out["LFCC"] = lambda: T.LFCC(8000, n_filter=6, n_lfcc=4, speckwargs={"n_fft": 16})(x32)
     out["Resample_8000_6000"] = lambda: T.Resample(8000, 6000)(x32)
-    out.update(wav2vec2_cases(M, torch, x32))
+    out.update(model_cases(M, torch, x32))
     return out
 
 
@@ -133,6 +134,7 @@ def test_state_dict_keys_and_parameter_counts(name):
         "DeepSpeech": lambda: M.DeepSpeech(n_feature=20, n_hidden=32, n_class=5),
         "ConvTasNet": lambda: M.ConvTasNet(**TASNET),
         "conv_tasnet_base": M.conv_tasnet_base,
+        "Conformer": lambda: M.Conformer(**CONFORMER),
         "wav2vec2_model_tiny": lambda: M.wav2vec2_model(
             "group_norm", **W2V, encoder_layer_norm_first=False, aux_num_out=5
         ),
@@ -404,8 +406,8 @@ def test_missing_names_raise_not_implemented():
     assert callable(F.equalizer_biquad) and callable(F.filtfilt)
     with pytest.raises(NotImplementedError, match="torchaudio.functional.flanger"):
         _ = F.flanger
-    with pytest.raises(NotImplementedError, match="torchaudio.models.Conformer"):
-        _ = M.Conformer
+    with pytest.raises(NotImplementedError, match="torchaudio.models.Emformer"):
+        _ = M.Emformer
     assert not hasattr(ta, "pipelines") and not hasattr(T, "PitchShift")
 
 

@@ -16,6 +16,7 @@ W2V = dict(extractor_conv_layer_config=[(8, 10, 5), (8, 3, 2), (8, 2, 2)], extra
            encoder_pos_conv_groups=3, encoder_num_layers=2, encoder_num_heads=3,
            encoder_attention_dropout=0.0, encoder_ff_interm_features=16,
            encoder_ff_interm_dropout=0.0, encoder_dropout=0.0, encoder_layer_drop=0.0)  # fmt: skip
+CONFORMER = dict(input_dim=8, num_heads=2, ffn_dim=12, num_layers=2, depthwise_conv_kernel_size=3)
 W2V_BUILDERS = ("wav2vec2_base", "hubert_base", "wav2vec2_large_lv60k")
 
 
@@ -37,21 +38,32 @@ def fill_from_numpy(model, torch):
     return model
 
 
-def wav2vec2_cases(M, torch, x32):
+def model_cases(M, torch, x32):
     """name -> call, of tiny wav2vec 2.0 models (both extractor modes, both layer norm orders,
-    valid lengths masking the attention, an aux head, extract_features) with filled weights."""
+    valid lengths masking the attention, an aux head, extract_features) and Conformers (batch
+    norm in eval and training mode, group norm with the convolution first), weights filled."""
 
     def model(mode, first, aux):
         m = M.wav2vec2_model(mode, encoder_layer_norm_first=first, aux_num_out=aux, **W2V)
         return fill_from_numpy(m, torch).eval()
 
+    def conformer(group_norm, convolution_first, train):
+        m = M.Conformer(**CONFORMER, use_group_norm=group_norm, convolution_first=convolution_first)
+        return fill_from_numpy(m, torch).train(train)
+
     wave, lengths = x32.repeat(1, 3), torch.tensor([192, 120])  # 9 frames; 5 valid in the second
+    feats, flen = x32.reshape(2, 8, 8), torch.tensor([8, 5])
     return {
         "Wav2Vec2_group_norm_aux_lengths": lambda: model("group_norm", False, 5)(wave, lengths)[0],
         "Wav2Vec2_out_lengths": lambda: model("group_norm", False, 5)(wave, lengths)[1],
         "Wav2Vec2_layer_norm_first_extract_features": lambda: torch.stack(
             model("layer_norm", True, None).extract_features(wave, None, 1)[0]
         ),
+        "Conformer_eval": lambda: conformer(False, False, False)(feats, flen)[0],
+        "Conformer_group_norm_convolution_first": lambda: conformer(True, True, False)(feats, flen)[
+            0
+        ],
+        "Conformer_train_batch_norm": lambda: conformer(False, False, True)(feats, flen)[0],
     }
 
 
@@ -134,7 +146,7 @@ def cases(x, noise, kernel, tone):
     out["MFCC"] = T.MFCC(8000, n_mfcc=4, melkwargs={"n_fft": 16, "n_mels": 6})(x32)
     out["LFCC"] = T.LFCC(8000, n_filter=6, n_lfcc=4, speckwargs={"n_fft": 16})(x32)
     out["Resample_8000_6000"] = T.Resample(8000, 6000)(x32)
-    out.update({k: call() for k, call in wav2vec2_cases(M, torch, x32).items()})
+    out.update({k: call() for k, call in model_cases(M, torch, x32).items()})
     return out
 
 
@@ -154,6 +166,7 @@ def keys_and_counts():
         "DeepSpeech": M.DeepSpeech(n_feature=20, n_hidden=32, n_class=5),
         "ConvTasNet": M.ConvTasNet(**TASNET),
         "conv_tasnet_base": M.conv_tasnet_base(),
+        "Conformer": M.Conformer(**CONFORMER),
         "wav2vec2_model_tiny": M.wav2vec2_model(
             "group_norm", **W2V, encoder_layer_norm_first=False, aux_num_out=5
         ),

@@ -1,10 +1,11 @@
-"""``torchaudio.models`` on minigrad: :class:`Wav2Letter`, :class:`DeepSpeech` and
-:class:`ConvTasNet` (``conv_tasnet_base``), :class:`Wav2Vec2Model` (``wav2vec2_model`` and the
-wav2vec 2.0 / HuBERT builders) with
-torchaudio's layers and state_dict keys (no pretrained weights). The other models
-(Conformer, WavLM, Tacotron2, ...) raise ``NotImplementedError``."""
+"""``torchaudio.models`` on minigrad: :class:`Wav2Letter`, :class:`DeepSpeech`,
+:class:`ConvTasNet` (``conv_tasnet_base``), :class:`Conformer` and :class:`Wav2Vec2Model`
+(``wav2vec2_model`` and the wav2vec 2.0 / HuBERT builders) with torchaudio's layers and
+state_dict keys (no pretrained weights). The other models (Emformer, WavLM, Tacotron2, ...)
+raise ``NotImplementedError``."""
 
 from ...vision._missing import missing_names
+from .conformer import Conformer
 from .conv_tasnet import ConvTasNet, conv_tasnet_base
 from .deepspeech import DeepSpeech
 from .wav2letter import Wav2Letter
@@ -20,14 +21,14 @@ from .wav2vec2 import (
 )
 
 __all__ = [
-    "ConvTasNet", "DeepSpeech", "Wav2Letter", "Wav2Vec2Model", "conv_tasnet_base",
+    "Conformer", "ConvTasNet", "DeepSpeech", "Wav2Letter", "Wav2Vec2Model", "conv_tasnet_base",
     "hubert_base", "hubert_large", "hubert_xlarge", "wav2vec2_base", "wav2vec2_large",
     "wav2vec2_large_lv60k", "wav2vec2_model",
 ]  # fmt: skip
 
 __getattr__ = missing_names(
     __name__,
-    "Conformer Emformer HDemucs RNNT RNNTBeamSearch SquimObjective SquimSubjective "
+    "Emformer HDemucs RNNT RNNTBeamSearch SquimObjective SquimSubjective "
     "Tacotron2 WaveRNN conformer_rnnt_model emformer_rnnt_model "
     "hdemucs_high hdemucs_low hdemucs_medium hubert_pretrain_model wav2vec2_xlsr_300m "
     "wavlm_base wavlm_model",
