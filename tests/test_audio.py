@@ -23,12 +23,14 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "data"))
 from make_torchaudio_reference import (
     CONFORMER,
     EFFECTS,
+    RNNT_CASES,
     TASNET,
     W2V,
     W2V_BUILDERS,
     fill_from_numpy,
     inputs,
     model_cases,
+    rnnt_inputs,
 )  # fmt: skip
 
 with open(os.path.join(os.path.dirname(__file__), "data", "torchaudio_reference.json")) as _f:
@@ -102,7 +104,20 @@ def _cases(x, noise, kernel, tone):
     out["LFCC"] = lambda: T.LFCC(8000, n_filter=6, n_lfcc=4, speckwargs={"n_fft": 16})(x32)
     out["Resample_8000_6000"] = lambda: T.Resample(8000, 6000)(x32)
     out.update(model_cases(M, torch, x32))
+    for blank, clamp, fused in RNNT_CASES:
+        name = f"rnnt_loss_{blank}_{clamp}_{fused}"
+        out[name] = lambda a=(blank, clamp, fused): _rnnt(*a)[0]
+        out[name + "_grad"] = lambda a=(blank, clamp, fused): _rnnt(*a)[1]
     return out
+
+
+def _rnnt(blank, clamp, fused):
+    """Per-sequence costs and the gradient of their sum weighted [1, 2, 0.5] (RNNTLoss)."""
+    x, targets, t_len, u_len = (torch.tensor(a) for a in rnnt_inputs())
+    logits = x.requires_grad_()
+    costs = T.RNNTLoss(blank, clamp, "none", fused)(logits, targets, t_len, u_len)
+    (costs * torch.tensor([1.0, 2.0, 0.5])).sum().backward()
+    return costs, logits.grad
 
 
 CASES = _cases(*inputs())
@@ -181,6 +196,33 @@ def test_wav2vec2_fine_tuning_step_and_errors():
         M.wav2vec2_model("group_norm", **dict(W2V, encoder_num_heads=5), **_NO_AUX)
     with pytest.raises(ValueError, match="norm mode"):
         M.wav2vec2_model("batch_norm", **W2V, **_NO_AUX)
+
+
+def test_rnnt_loss_reductions_gradcheck_and_errors():
+    from minigrad.audio.functional._rnnt import _RNNTLoss
+
+    x, targets, t_len, u_len = (torch.tensor(a) for a in rnnt_inputs())
+    costs = F.rnnt_loss(x, targets, t_len, u_len, reduction="none")
+    assert torch.allclose(F.rnnt_loss(x, targets, t_len, u_len), costs.mean())
+    assert torch.allclose(T.RNNTLoss(reduction="sum")(x, targets, t_len, u_len), costs.sum())
+    small = _dbl(2, 3, 3, 4)  # float64 through the Function (the public op takes float32/16)
+    lens = (
+        torch.tensor([[1, 2], [3, 1]], dtype=torch.int32),
+        torch.tensor([3, 2], dtype=torch.int32),
+        u_len[:2].clamp(max=2),
+    )
+    for fused in (True, False):
+        assert gradcheck(lambda a, f=fused: _RNNTLoss.apply(a, *lens, 0, -1.0, f), (small,))
+    with pytest.raises(RuntimeError, match="targets must be int32 type"):
+        F.rnnt_loss(x, targets.long(), t_len, u_len)
+    with pytest.raises(RuntimeError, match="logits must be float32 or float16"):
+        F.rnnt_loss(x.double(), targets, t_len, u_len)
+    with pytest.raises(RuntimeError, match="input length mismatch"):
+        F.rnnt_loss(x[:, :4], targets, t_len, u_len)
+    with pytest.raises(RuntimeError, match="blank must be within"):
+        F.rnnt_loss(x, targets, t_len, u_len, blank=6)
+    with pytest.raises(ValueError, match="reduction should be one of"):
+        F.rnnt_loss(x, targets, t_len, u_len, reduction="avg")
 
 
 _NO_AUX = {"encoder_layer_norm_first": False, "aux_num_out": None}

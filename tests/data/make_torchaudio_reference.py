@@ -67,6 +67,41 @@ def model_cases(M, torch, x32):
     }
 
 
+def rnnt_inputs():
+    """Logits (3, 5, 4, 6), int32 targets and lengths (the longest sets the lattice's size)."""
+    logits = np.random.default_rng(0).standard_normal((3, 5, 4, 6)).astype(np.float32)
+    targets = np.array([[1, 2, 3], [4, 1, 0], [2, 0, 0]], np.int32)
+    return logits, targets, np.array([5, 3, 4], np.int32), np.array([3, 2, 1], np.int32)
+
+
+RNNT_CASES = [(0, -1.0, True), (-1, -1.0, False), (0, 0.05, True)]  # (blank, clamp, fused)
+
+
+def rnnt_reference(torch, blank, clamp, fused):
+    """torchaudio's rnnt_loss (its C++ op does not load next to PyTorch 2.13) by its defining
+    recursion under PyTorch's autograd: per-sequence costs and d(sum of costs * [1, 2, 0.5]) /
+    d logits, clamped to [-clamp, clamp] before the weights as torchaudio's kernel."""
+    x, targets, t_len, u_len = rnnt_inputs()
+    logits = torch.tensor(x, requires_grad=True)
+    blank = blank % x.shape[-1]
+    lp = torch.log_softmax(logits, -1) if fused else logits
+    costs = []
+    for b in range(x.shape[0]):
+        alpha = {(0, 0): lp[b, 0, 0, 0] * 0}
+        for t in range(t_len[b]):
+            for u in range(u_len[b] + 1):
+                terms = [alpha[t - 1, u] + lp[b, t - 1, u, blank]] if t else []
+                terms += [alpha[t, u - 1] + lp[b, t, u - 1, targets[b, u - 1]]] if u else []
+                if terms:
+                    alpha[t, u] = terms[0] if len(terms) == 1 else torch.logaddexp(*terms)
+        costs.append(-(alpha[t, u] + lp[b, t, u, blank]))
+    costs = torch.stack(costs)
+    (grad,) = torch.autograd.grad(costs.sum(), logits)
+    if clamp > 0:
+        grad = grad.clamp(-clamp, clamp)
+    return costs, grad * torch.tensor([1.0, 2.0, 0.5])[:, None, None, None]
+
+
 def inputs():
     """The inputs, shared with tests/test_audio.py (NumPy's PCG64 streams are stable)."""
     rng = np.random.default_rng(19)
@@ -147,6 +182,10 @@ def cases(x, noise, kernel, tone):
     out["LFCC"] = T.LFCC(8000, n_filter=6, n_lfcc=4, speckwargs={"n_fft": 16})(x32)
     out["Resample_8000_6000"] = T.Resample(8000, 6000)(x32)
     out.update({k: call() for k, call in model_cases(M, torch, x32).items()})
+    for blank, clamp, fused in RNNT_CASES:
+        costs, grad = rnnt_reference(torch, blank, clamp, fused)
+        out[f"rnnt_loss_{blank}_{clamp}_{fused}"] = costs.detach()
+        out[f"rnnt_loss_{blank}_{clamp}_{fused}_grad"] = grad
     return out
 
 
