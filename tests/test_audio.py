@@ -27,6 +27,7 @@ from make_torchaudio_reference import (
     TASNET,
     W2V,
     W2V_BUILDERS,
+    WAVERNN,
     fill_from_numpy,
     inputs,
     model_cases,
@@ -150,6 +151,7 @@ def test_state_dict_keys_and_parameter_counts(name):
         "ConvTasNet": lambda: M.ConvTasNet(**TASNET),
         "conv_tasnet_base": M.conv_tasnet_base,
         "Conformer": lambda: M.Conformer(**CONFORMER),
+        "WaveRNN": lambda: M.WaveRNN(**WAVERNN),
         "wav2vec2_model_tiny": lambda: M.wav2vec2_model(
             "group_norm", **W2V, encoder_layer_norm_first=False, aux_num_out=5
         ),
@@ -176,6 +178,10 @@ def test_model_forward_shapes():
         M.Wav2Letter(input_type="spectrum")
     with pytest.raises(ValueError, match="channel==1"):
         M.ConvTasNet(**TASNET)(torch.randn(1, 2, 16))
+    with pytest.raises(ValueError, match="total_scale == hop_length"):
+        M.WaveRNN([2, 3], 16, 5)
+    with pytest.raises(ValueError, match="input channel of specgram"):
+        M.WaveRNN(**WAVERNN)(torch.randn(1, 1, 12), torch.randn(1, 2, 5, 4))
 
 
 def test_wav2vec2_fine_tuning_step_and_errors():

@@ -17,6 +17,8 @@ W2V = dict(extractor_conv_layer_config=[(8, 10, 5), (8, 3, 2), (8, 2, 2)], extra
            encoder_attention_dropout=0.0, encoder_ff_interm_features=16,
            encoder_ff_interm_dropout=0.0, encoder_dropout=0.0, encoder_layer_drop=0.0)  # fmt: skip
 CONFORMER = dict(input_dim=8, num_heads=2, ffn_dim=12, num_layers=2, depthwise_conv_kernel_size=3)
+WAVERNN = dict(upsample_scales=[2, 3], n_classes=16, hop_length=6, n_res_block=1, n_rnn=8,
+               n_fc=6, kernel_size=3, n_freq=5, n_hidden=6, n_output=8)  # fmt: skip
 W2V_BUILDERS = ("wav2vec2_base", "hubert_base", "wav2vec2_large_lv60k")
 
 
@@ -41,7 +43,8 @@ def fill_from_numpy(model, torch):
 def model_cases(M, torch, x32):
     """name -> call, of tiny wav2vec 2.0 models (both extractor modes, both layer norm orders,
     valid lengths masking the attention, an aux head, extract_features) and Conformers (batch
-    norm in eval and training mode, group norm with the convolution first), weights filled."""
+    norm in eval and training mode, group norm with the convolution first) and a WaveRNN
+    (training and eval mode, ``infer`` sampling under a seed), weights filled."""
 
     def model(mode, first, aux):
         m = M.wav2vec2_model(mode, encoder_layer_norm_first=first, aux_num_out=aux, **W2V)
@@ -50,6 +53,14 @@ def model_cases(M, torch, x32):
     def conformer(group_norm, convolution_first, train):
         m = M.Conformer(**CONFORMER, use_group_norm=group_norm, convolution_first=convolution_first)
         return fill_from_numpy(m, torch).train(train)
+
+    def wavernn(train, infer=False):
+        m = fill_from_numpy(M.WaveRNN(**WAVERNN), torch).train(train)
+        spec = x32.reshape(2, 1, 8, 8)[:, :, :5, :6]
+        if infer:
+            torch.manual_seed(0)
+            return m.infer(spec[:, 0, :, :3], torch.tensor([3, 2]))[0]
+        return m(x32[:, None, :24], spec)
 
     wave, lengths = x32.repeat(1, 3), torch.tensor([192, 120])  # 9 frames; 5 valid in the second
     feats, flen = x32.reshape(2, 8, 8), torch.tensor([8, 5])
@@ -64,6 +75,9 @@ def model_cases(M, torch, x32):
             0
         ],
         "Conformer_train_batch_norm": lambda: conformer(False, False, True)(feats, flen)[0],
+        "WaveRNN_train": lambda: wavernn(True),
+        "WaveRNN_eval": lambda: wavernn(False),
+        "WaveRNN_infer_seed0": lambda: wavernn(False, infer=True),
     }
 
 
@@ -206,6 +220,7 @@ def keys_and_counts():
         "ConvTasNet": M.ConvTasNet(**TASNET),
         "conv_tasnet_base": M.conv_tasnet_base(),
         "Conformer": M.Conformer(**CONFORMER),
+        "WaveRNN": M.WaveRNN(**WAVERNN),
         "wav2vec2_model_tiny": M.wav2vec2_model(
             "group_norm", **W2V, encoder_layer_norm_first=False, aux_num_out=5
         ),

@@ -1,7 +1,7 @@
 """``torchaudio.models`` on minigrad: :class:`Wav2Letter`, :class:`DeepSpeech`,
-:class:`ConvTasNet` (``conv_tasnet_base``), :class:`Conformer` and :class:`Wav2Vec2Model`
-(``wav2vec2_model`` and the wav2vec 2.0 / HuBERT builders) with torchaudio's layers and
-state_dict keys (no pretrained weights). The other models (Emformer, WavLM, Tacotron2, ...)
+:class:`ConvTasNet` (``conv_tasnet_base``), :class:`Conformer`, :class:`WaveRNN` and
+:class:`Wav2Vec2Model` (``wav2vec2_model`` and the wav2vec 2.0 / HuBERT builders) with
+torchaudio's layers and state_dict keys (no pretrained weights). The other models (Emformer, WavLM, Tacotron2, ...)
 raise ``NotImplementedError``."""
 
 from ...vision._missing import missing_names
@@ -19,9 +19,11 @@ from .wav2vec2 import (
     wav2vec2_large_lv60k,
     wav2vec2_model,
 )
+from .wavernn import WaveRNN
 
 __all__ = [
-    "Conformer", "ConvTasNet", "DeepSpeech", "Wav2Letter", "Wav2Vec2Model", "conv_tasnet_base",
+    "Conformer", "ConvTasNet", "DeepSpeech", "Wav2Letter", "Wav2Vec2Model", "WaveRNN",
+    "conv_tasnet_base",
     "hubert_base", "hubert_large", "hubert_xlarge", "wav2vec2_base", "wav2vec2_large",
     "wav2vec2_large_lv60k", "wav2vec2_model",
 ]  # fmt: skip
@@ -29,7 +31,7 @@ __all__ = [
 __getattr__ = missing_names(
     __name__,
     "Emformer HDemucs RNNT RNNTBeamSearch SquimObjective SquimSubjective "
-    "Tacotron2 WaveRNN conformer_rnnt_model emformer_rnnt_model "
+    "Tacotron2 conformer_rnnt_model emformer_rnnt_model "
     "hdemucs_high hdemucs_low hdemucs_medium hubert_pretrain_model wav2vec2_xlsr_300m "
     "wavlm_base wavlm_model",
     package=("minigrad.audio", "torchaudio"),
