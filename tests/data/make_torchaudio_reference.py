@@ -19,7 +19,7 @@ W2V = dict(extractor_conv_layer_config=[(8, 10, 5), (8, 3, 2), (8, 2, 2)], extra
 CONFORMER = dict(input_dim=8, num_heads=2, ffn_dim=12, num_layers=2, depthwise_conv_kernel_size=3)
 WAVERNN = dict(upsample_scales=[2, 3], n_classes=16, hop_length=6, n_res_block=1, n_rnn=8,
                n_fc=6, kernel_size=3, n_freq=5, n_hidden=6, n_output=8)  # fmt: skip
-W2V_BUILDERS = ("wav2vec2_base", "hubert_base", "wav2vec2_large_lv60k")
+W2V_BUILDERS = ("wav2vec2_base", "wav2vec2_large_lv60k")  # hubert_base: wav2vec2_base's shapes
 
 
 EFFECTS = [  # (functional name, arguments after the waveform)
