@@ -20,7 +20,19 @@ from minigrad.audio import transforms as T
 from minigrad.autograd import gradcheck, gradgradcheck
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "data"))
-from make_torchaudio_reference import EFFECTS, TASNET, fill_from_numpy, inputs
+from make_torchaudio_reference import (
+    CONFORMER,
+    EFFECTS,
+    RNNT_CASES,
+    TASNET,
+    W2V,
+    W2V_BUILDERS,
+    WAVERNN,
+    fill_from_numpy,
+    inputs,
+    model_cases,
+    rnnt_inputs,
+)  # fmt: skip
 
 with open(os.path.join(os.path.dirname(__file__), "data", "torchaudio_reference.json")) as _f:
     REF = json.load(_f)
@@ -92,7 +104,21 @@ def _cases(x, noise, kernel, tone):
     out["MFCC"] = lambda: T.MFCC(8000, n_mfcc=4, melkwargs={"n_fft": 16, "n_mels": 6})(x32)
     out["LFCC"] = lambda: T.LFCC(8000, n_filter=6, n_lfcc=4, speckwargs={"n_fft": 16})(x32)
     out["Resample_8000_6000"] = lambda: T.Resample(8000, 6000)(x32)
+    out.update(model_cases(M, torch, x32))
+    for blank, clamp, fused in RNNT_CASES:
+        name = f"rnnt_loss_{blank}_{clamp}_{fused}"
+        out[name] = lambda a=(blank, clamp, fused): _rnnt(*a)[0]
+        out[name + "_grad"] = lambda a=(blank, clamp, fused): _rnnt(*a)[1]
     return out
+
+
+def _rnnt(blank, clamp, fused):
+    """Per-sequence costs and the gradient of their sum weighted [1, 2, 0.5] (RNNTLoss)."""
+    x, targets, t_len, u_len = (torch.tensor(a) for a in rnnt_inputs())
+    logits = x.requires_grad_()
+    costs = T.RNNTLoss(blank, clamp, "none", fused)(logits, targets, t_len, u_len)
+    (costs * torch.tensor([1.0, 2.0, 0.5])).sum().backward()
+    return costs, logits.grad
 
 
 CASES = _cases(*inputs())
@@ -124,9 +150,16 @@ def test_state_dict_keys_and_parameter_counts(name):
         "DeepSpeech": lambda: M.DeepSpeech(n_feature=20, n_hidden=32, n_class=5),
         "ConvTasNet": lambda: M.ConvTasNet(**TASNET),
         "conv_tasnet_base": M.conv_tasnet_base,
+        "Conformer": lambda: M.Conformer(**CONFORMER),
+        "WaveRNN": lambda: M.WaveRNN(**WAVERNN),
+        "wav2vec2_model_tiny": lambda: M.wav2vec2_model(
+            "group_norm", **W2V, encoder_layer_norm_first=False, aux_num_out=5
+        ),
+        **{name: getattr(M, name) for name in W2V_BUILDERS},
     }
-    with torch.device("meta" if name.startswith(("Wav2Letter", "conv_")) else "cpu"):
-        module = make[name]()  # 23-26M parameters: shapes only (initializing them takes ~10 s)
+    big = ("Wav2Letter", "conv_") + W2V_BUILDERS
+    with torch.device("meta" if name.startswith(big) else "cpu"):
+        module = make[name]()  # 23-315M parameters: shapes only (initializing them takes ~10 s)
     want = REF["modules"][name]
     assert {k: list(v.shape) for k, v in module.state_dict().items()} == want["state_dict"]
     assert sum(p.numel() for p in module.parameters()) == want["parameters"]
@@ -145,6 +178,57 @@ def test_model_forward_shapes():
         M.Wav2Letter(input_type="spectrum")
     with pytest.raises(ValueError, match="channel==1"):
         M.ConvTasNet(**TASNET)(torch.randn(1, 2, 16))
+    with pytest.raises(ValueError, match="total_scale == hop_length"):
+        M.WaveRNN([2, 3], 16, 5)
+    with pytest.raises(ValueError, match="input channel of specgram"):
+        M.WaveRNN(**WAVERNN)(torch.randn(1, 1, 12), torch.randn(1, 2, 5, 4))
+
+
+def test_wav2vec2_fine_tuning_step_and_errors():
+    torch.manual_seed(0)
+    w2v = dict(W2V, encoder_dropout=0.1, encoder_layer_drop=0.5)
+    model = M.wav2vec2_model("layer_norm", **w2v, encoder_layer_norm_first=True, aux_num_out=4)
+    logits, lengths = model(torch.randn(2, 192), torch.tensor([192, 100]))  # training mode
+    assert logits.shape == (2, 9, 4) and lengths.tolist() == [9, 4]
+    logits.log_softmax(-1).sum().backward()
+    conv = model.encoder.transformer.pos_conv_embed.conv.parametrizations.weight
+    assert conv.original0.grad is not None and conv.original1.grad.abs().sum() > 0
+    assert model.feature_extractor.conv_layers[0].conv.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match="2D"):
+        model(torch.randn(2, 1, 192))
+    with pytest.raises(ValueError, match="num_layers"):
+        model.extract_features(torch.randn(1, 192), num_layers=3)
+    with pytest.raises(ValueError, match="not divisible"):
+        M.wav2vec2_model("group_norm", **dict(W2V, encoder_num_heads=5), **_NO_AUX)
+    with pytest.raises(ValueError, match="norm mode"):
+        M.wav2vec2_model("batch_norm", **W2V, **_NO_AUX)
+
+
+def test_rnnt_loss_reductions_gradcheck_and_errors():
+    from minigrad.audio.functional._rnnt import _RNNTLoss
+
+    x, targets, t_len, u_len = (torch.tensor(a) for a in rnnt_inputs())
+    costs = F.rnnt_loss(x, targets, t_len, u_len, reduction="none")
+    assert torch.allclose(F.rnnt_loss(x, targets, t_len, u_len), costs.mean())
+    assert torch.allclose(T.RNNTLoss(reduction="sum")(x, targets, t_len, u_len), costs.sum())
+    small = _dbl(2, 2, 3, 3)  # float64 through the Function (the public op takes float32/16)
+    i32 = lambda a: torch.tensor(a, dtype=torch.int32)  # noqa: E731
+    lens = (i32([[1, 2], [2, 1]]), i32([2, 1]), i32([2, 1]))
+    for fused in (True, False):
+        assert gradcheck(lambda a, f=fused: _RNNTLoss.apply(a, *lens, 0, -1.0, f), (small,))
+    with pytest.raises(RuntimeError, match="targets must be int32 type"):
+        F.rnnt_loss(x, targets.long(), t_len, u_len)
+    with pytest.raises(RuntimeError, match="logits must be float32 or float16"):
+        F.rnnt_loss(x.double(), targets, t_len, u_len)
+    with pytest.raises(RuntimeError, match="input length mismatch"):
+        F.rnnt_loss(x[:, :4], targets, t_len, u_len)
+    with pytest.raises(RuntimeError, match="blank must be within"):
+        F.rnnt_loss(x, targets, t_len, u_len, blank=6)
+    with pytest.raises(ValueError, match="reduction should be one of"):
+        F.rnnt_loss(x, targets, t_len, u_len, reduction="avg")
+
+
+_NO_AUX = {"encoder_layer_norm_first": False, "aux_num_out": None}
 
 
 def _dbl(*shape, seed=0):
@@ -367,8 +451,8 @@ def test_missing_names_raise_not_implemented():
     assert callable(F.equalizer_biquad) and callable(F.filtfilt)
     with pytest.raises(NotImplementedError, match="torchaudio.functional.flanger"):
         _ = F.flanger
-    with pytest.raises(NotImplementedError, match="torchaudio.models.Conformer"):
-        _ = M.Conformer
+    with pytest.raises(NotImplementedError, match="torchaudio.models.Emformer"):
+        _ = M.Emformer
     assert not hasattr(ta, "pipelines") and not hasattr(T, "PitchShift")
 
 

@@ -11,6 +11,15 @@ import numpy as np
 
 TASNET = dict(num_sources=2, enc_kernel_size=8, enc_num_feats=16, msk_num_feats=8,
               msk_num_hidden_feats=12, msk_num_layers=3, msk_num_stacks=2)  # fmt: skip
+W2V = dict(extractor_conv_layer_config=[(8, 10, 5), (8, 3, 2), (8, 2, 2)], extractor_conv_bias=True,
+           encoder_embed_dim=12, encoder_projection_dropout=0.0, encoder_pos_conv_kernel=6,
+           encoder_pos_conv_groups=3, encoder_num_layers=2, encoder_num_heads=3,
+           encoder_attention_dropout=0.0, encoder_ff_interm_features=16,
+           encoder_ff_interm_dropout=0.0, encoder_dropout=0.0, encoder_layer_drop=0.0)  # fmt: skip
+CONFORMER = dict(input_dim=8, num_heads=2, ffn_dim=12, num_layers=2, depthwise_conv_kernel_size=3)
+WAVERNN = dict(upsample_scales=[2, 3], n_classes=16, hop_length=6, n_res_block=1, n_rnn=8,
+               n_fc=6, kernel_size=3, n_freq=5, n_hidden=6, n_output=8)  # fmt: skip
+W2V_BUILDERS = ("wav2vec2_base", "wav2vec2_large_lv60k")  # hubert_base: wav2vec2_base's shapes
 
 
 EFFECTS = [  # (functional name, arguments after the waveform)
@@ -29,6 +38,82 @@ def fill_from_numpy(model, torch):
         for _, p in model.named_parameters():
             p.copy_(torch.tensor(rng.uniform(-0.3, 0.3, tuple(p.shape)), dtype=p.dtype))
     return model
+
+
+def model_cases(M, torch, x32):
+    """name -> call, of tiny wav2vec 2.0 models (both extractor modes, both layer norm orders,
+    valid lengths masking the attention, an aux head, extract_features) and Conformers (batch
+    norm in eval and training mode, group norm with the convolution first) and a WaveRNN
+    (training and eval mode, ``infer`` sampling under a seed), weights filled."""
+
+    def model(mode, first, aux):
+        m = M.wav2vec2_model(mode, encoder_layer_norm_first=first, aux_num_out=aux, **W2V)
+        return fill_from_numpy(m, torch).eval()
+
+    def conformer(group_norm, convolution_first, train):
+        m = M.Conformer(**CONFORMER, use_group_norm=group_norm, convolution_first=convolution_first)
+        return fill_from_numpy(m, torch).train(train)
+
+    def wavernn(train, infer=False):
+        m = fill_from_numpy(M.WaveRNN(**WAVERNN), torch).train(train)
+        spec = x32.reshape(2, 1, 8, 8)[:, :, :5, :6]
+        if infer:
+            torch.manual_seed(0)
+            return m.infer(spec[:, 0, :, :3], torch.tensor([3, 2]))[0]
+        return m(x32[:, None, :24], spec)
+
+    wave, lengths = x32.repeat(1, 3), torch.tensor([192, 120])  # 9 frames; 5 valid in the second
+    feats, flen = x32.reshape(2, 8, 8), torch.tensor([8, 5])
+    return {
+        "Wav2Vec2_group_norm_aux_lengths": lambda: model("group_norm", False, 5)(wave, lengths)[0],
+        "Wav2Vec2_out_lengths": lambda: model("group_norm", False, 5)(wave, lengths)[1],
+        "Wav2Vec2_layer_norm_first_extract_features": lambda: torch.stack(
+            model("layer_norm", True, None).extract_features(wave, None, 1)[0]
+        ),
+        "Conformer_eval": lambda: conformer(False, False, False)(feats, flen)[0],
+        "Conformer_group_norm_convolution_first": lambda: conformer(True, True, False)(feats, flen)[
+            0
+        ],
+        "Conformer_train_batch_norm": lambda: conformer(False, False, True)(feats, flen)[0],
+        "WaveRNN_train": lambda: wavernn(True),
+        "WaveRNN_eval": lambda: wavernn(False),
+        "WaveRNN_infer_seed0": lambda: wavernn(False, infer=True),
+    }
+
+
+def rnnt_inputs():
+    """Logits (3, 5, 4, 6), int32 targets and lengths (the longest sets the lattice's size)."""
+    logits = np.random.default_rng(0).standard_normal((3, 5, 4, 6)).astype(np.float32)
+    targets = np.array([[1, 2, 3], [4, 1, 0], [2, 0, 0]], np.int32)
+    return logits, targets, np.array([5, 3, 4], np.int32), np.array([3, 2, 1], np.int32)
+
+
+RNNT_CASES = [(0, -1.0, True), (-1, -1.0, False), (0, 0.05, True)]  # (blank, clamp, fused)
+
+
+def rnnt_reference(torch, blank, clamp, fused):
+    """torchaudio's rnnt_loss (its C++ op does not load next to PyTorch 2.13) by its defining
+    recursion under PyTorch's autograd: per-sequence costs and d(sum of costs * [1, 2, 0.5]) /
+    d logits, clamped to [-clamp, clamp] before the weights as torchaudio's kernel."""
+    x, targets, t_len, u_len = rnnt_inputs()
+    logits = torch.tensor(x, requires_grad=True)
+    blank = blank % x.shape[-1]
+    lp = torch.log_softmax(logits, -1) if fused else logits
+    costs = []
+    for b in range(x.shape[0]):
+        alpha = {(0, 0): lp[b, 0, 0, 0] * 0}
+        for t in range(t_len[b]):
+            for u in range(u_len[b] + 1):
+                terms = [alpha[t - 1, u] + lp[b, t - 1, u, blank]] if t else []
+                terms += [alpha[t, u - 1] + lp[b, t, u - 1, targets[b, u - 1]]] if u else []
+                if terms:
+                    alpha[t, u] = terms[0] if len(terms) == 1 else torch.logaddexp(*terms)
+        costs.append(-(alpha[t, u] + lp[b, t, u, blank]))
+    costs = torch.stack(costs)
+    (grad,) = torch.autograd.grad(costs.sum(), logits)
+    if clamp > 0:
+        grad = grad.clamp(-clamp, clamp)
+    return costs, grad * torch.tensor([1.0, 2.0, 0.5])[:, None, None, None]
 
 
 def inputs():
@@ -110,6 +195,11 @@ def cases(x, noise, kernel, tone):
     out["MFCC"] = T.MFCC(8000, n_mfcc=4, melkwargs={"n_fft": 16, "n_mels": 6})(x32)
     out["LFCC"] = T.LFCC(8000, n_filter=6, n_lfcc=4, speckwargs={"n_fft": 16})(x32)
     out["Resample_8000_6000"] = T.Resample(8000, 6000)(x32)
+    out.update({k: call() for k, call in model_cases(M, torch, x32).items()})
+    for blank, clamp, fused in RNNT_CASES:
+        costs, grad = rnnt_reference(torch, blank, clamp, fused)
+        out[f"rnnt_loss_{blank}_{clamp}_{fused}"] = costs.detach()
+        out[f"rnnt_loss_{blank}_{clamp}_{fused}_grad"] = grad
     return out
 
 
@@ -129,6 +219,12 @@ def keys_and_counts():
         "DeepSpeech": M.DeepSpeech(n_feature=20, n_hidden=32, n_class=5),
         "ConvTasNet": M.ConvTasNet(**TASNET),
         "conv_tasnet_base": M.conv_tasnet_base(),
+        "Conformer": M.Conformer(**CONFORMER),
+        "WaveRNN": M.WaveRNN(**WAVERNN),
+        "wav2vec2_model_tiny": M.wav2vec2_model(
+            "group_norm", **W2V, encoder_layer_norm_first=False, aux_num_out=5
+        ),
+        **{name: getattr(M, name)() for name in W2V_BUILDERS},
     }
     return {
         name: {

@@ -1,9 +1,10 @@
 """``torchaudio.functional`` on minigrad: spectrograms, filter banks, resampling, filtering,
-masking, companding and convolution (see :mod:`.functional` and :mod:`.filtering`).
-torchaudio's other names (the effects such as ``flanger``, beamforming, ``rnnt_loss``,
+masking, companding, convolution (see :mod:`.functional` and :mod:`.filtering`) and the RNN-T
+loss (:mod:`._rnnt`). torchaudio's other names (the effects such as ``flanger``, beamforming,
 alignment) raise ``NotImplementedError`` naming them."""
 
 from ...vision._missing import missing_names
+from ._rnnt import rnnt_loss
 from .filtering import (
     allpass_biquad,
     band_biquad,
@@ -55,8 +56,8 @@ __all__ = [
     "create_dct", "deemphasis", "detect_pitch_frequency", "fftconvolve", "gain", "griffinlim",
     "highpass_biquad", "inverse_spectrogram", "lfilter", "linear_fbanks", "lowpass_biquad",
     "mask_along_axis", "mask_along_axis_iid", "melscale_fbanks", "mu_law_decoding",
-    "mu_law_encoding", "phase_vocoder", "preemphasis", "resample", "spectral_centroid",
-    "spectrogram", "speed",
+    "mu_law_encoding", "phase_vocoder", "preemphasis", "resample", "rnnt_loss",
+    "spectral_centroid", "spectrogram", "speed",
 ]  # fmt: skip
 
 __getattr__ = missing_names(
@@ -65,6 +66,6 @@ __getattr__ = missing_names(
     "dither "
     "flanger overdrive phaser riaa_biquad vad apply_beamforming "
     "edit_distance frechet_distance loudness mvdr_weights_rtf mvdr_weights_souden pitch_shift "
-    "psd rnnt_loss rtf_evd rtf_power sliding_window_cmn",
+    "psd rtf_evd rtf_power sliding_window_cmn",
     package=("minigrad.audio", "torchaudio"),
 )

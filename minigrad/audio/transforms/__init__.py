@@ -22,6 +22,7 @@ from ._transforms import (
     MuLawEncoding,
     Preemphasis,
     Resample,
+    RNNTLoss,
     SpecAugment,
     SpectralCentroid,
     Spectrogram,
@@ -33,13 +34,14 @@ from ._transforms import (
 __all__ = [
     "AddNoise", "AmplitudeToDB", "ComputeDeltas", "Convolve", "Deemphasis", "Fade",
     "FFTConvolve", "FrequencyMasking", "GriffinLim", "InverseSpectrogram", "LFCC", "MFCC",
-    "MelScale", "MelSpectrogram", "MuLawDecoding", "MuLawEncoding", "Preemphasis", "Resample",
+    "MelScale", "MelSpectrogram", "MuLawDecoding", "MuLawEncoding", "Preemphasis", "RNNTLoss",
+    "Resample",
     "SpecAugment", "SpectralCentroid", "Spectrogram", "TimeMasking", "TimeStretch", "Vol",
 ]  # fmt: skip
 
 __getattr__ = missing_names(
     __name__,
-    "InverseMelScale Loudness MVDR PSD PitchShift RNNTLoss RTFMVDR SlidingWindowCmn "
+    "InverseMelScale Loudness MVDR PSD PitchShift RTFMVDR SlidingWindowCmn "
     "SoudenMVDR Speed SpeedPerturbation Vad",
     package=("minigrad.audio", "torchaudio"),
 )

@@ -487,3 +487,17 @@ class SpectralCentroid(nn.Module):
     def forward(self, waveform):
         return F.spectral_centroid(waveform, self.sample_rate, self.pad, self.window, self.n_fft,
                                    self.hop_length, self.win_length)  # fmt: skip
+
+
+class RNNTLoss(nn.Module):
+    """:func:`~minigrad.audio.functional.rnnt_loss` as a module (its options stored)."""
+
+    def __init__(self, blank: int = -1, clamp: float = -1.0, reduction: str = "mean",
+                 fused_log_softmax: bool = True):  # fmt: skip
+        super().__init__()
+        self.blank, self.clamp, self.reduction = blank, clamp, reduction
+        self.fused_log_softmax = fused_log_softmax
+
+    def forward(self, logits, targets, logit_lengths, target_lengths):
+        return F.rnnt_loss(logits, targets, logit_lengths, target_lengths, self.blank,
+                           self.clamp, self.reduction, self.fused_log_softmax)  # fmt: skip
