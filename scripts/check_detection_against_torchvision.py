@@ -9,8 +9,12 @@ the training losses (the seeded ``randperm`` sampling and the random training si
 and parameter gradients, then the evaluation detections (boxes, labels, scores, pasted
 masks). It fails (exit 1) on a mismatch.
 
-Run: ``python scripts/check_detection_against_torchvision.py [torchvision-*.whl]`` (about
-half a minute of CPU; the wheel defaults to /opt/pypi-more/files/torchvision-0.28.0-*.whl).
+The same comparison runs for tiny RetinaNets (v1: L1 box loss; v2: GroupNorm heads, GIoU
+loss, P6 from C5).
+
+Run: ``python scripts/check_detection_against_torchvision.py [torchvision-*.whl] [names]``
+(about a minute of CPU; the wheel defaults to /opt/pypi-more/files/torchvision-0.28.0-*.whl;
+``names`` picks models: maskrcnn, retinanet, retinanet_v2, ...).
 """
 
 from __future__ import annotations
@@ -27,11 +31,13 @@ import torch
 
 import minigrad
 from minigrad.vision import ops as mg_ops
+from minigrad.vision.models import detection as mg_det
 from minigrad.vision.models.detection import MaskRCNN
 from minigrad.vision.models.detection.anchor_utils import AnchorGenerator
 from minigrad.vision.models.detection.backbone_utils import BackboneWithFPN
 from minigrad.vision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
 from minigrad.vision.models.detection.mask_rcnn import MaskRCNNHeads, MaskRCNNPredictor
+from minigrad.vision.ops.feature_pyramid_network import LastLevelP6P7
 
 WHEEL = "/opt/pypi-more/files/torchvision-0.28.0-*.whl"
 
@@ -124,39 +130,12 @@ def sample():
     return images, [{"boxes": b, "labels": c, "masks": m} for b, c, m in zip(boxes, labels, masks)]
 
 
-def main() -> int:
-    wheel = sys.argv[1] if len(sys.argv) > 1 else sorted(glob.glob(WHEEL))[-1]
-    tv = import_torchvision(wheel)
-    from torchvision.models import detection as tv_det
-    from torchvision.models.detection import backbone_utils, faster_rcnn, mask_rcnn
-
-    ours_parts = {
-        "BackboneWithFPN": BackboneWithFPN,
-        "AnchorGenerator": AnchorGenerator,
-        "TwoMLPHead": TwoMLPHead,
-        "FastRCNNPredictor": FastRCNNPredictor,
-        "MaskRCNNHeads": MaskRCNNHeads,
-        "MaskRCNNPredictor": MaskRCNNPredictor,
-        "MaskRCNN": MaskRCNN,
-        "MultiScaleRoIAlign": mg_ops.MultiScaleRoIAlign,
-    }
-    theirs_parts = {
-        "BackboneWithFPN": backbone_utils.BackboneWithFPN,
-        "AnchorGenerator": tv_det.anchor_utils.AnchorGenerator,
-        "TwoMLPHead": faster_rcnn.TwoMLPHead,
-        "FastRCNNPredictor": faster_rcnn.FastRCNNPredictor,
-        "MaskRCNNHeads": mask_rcnn.MaskRCNNHeads,
-        "MaskRCNNPredictor": mask_rcnn.MaskRCNNPredictor,
-        "MaskRCNN": mask_rcnn.MaskRCNN,
-        "MultiScaleRoIAlign": tv.ops.MultiScaleRoIAlign,
-    }
-    minigrad.manual_seed(0)
-    ours = build(minigrad.nn, ours_parts)
-    theirs = build(torch.nn, theirs_parts)
+def compare(name, ours, theirs, images, targets, seeds=(0, 1, 2)) -> float:
+    """Load ``ours``' weights into ``theirs``, then print and return the largest difference
+    of the training losses and gradients (for each seed) and of the evaluation detections."""
     theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
-    images, targets = sample()
     worst = 0.0
-    for seed in (0, 1, 2):
+    for seed in seeds:
         ours.train()
         theirs.train()
         minigrad.manual_seed(seed)
@@ -173,7 +152,8 @@ def main() -> int:
             diff = abs(ours_losses[key].item() - value.item())
             worst = max(worst, diff)
             print(
-                f"seed {seed} {key:18s} minigrad {ours_losses[key].item():.6f}  torchvision {value.item():.6f}"
+                f"{name} seed {seed} {key:18s} minigrad {ours_losses[key].item():.6f}  "
+                f"torchvision {value.item():.6f}"
             )
         sum(ours_losses.values()).backward()
         sum(their_losses.values()).backward()
@@ -181,8 +161,9 @@ def main() -> int:
         grad_diff = max(
             float(np.abs(p.grad.numpy() - their_params[n].grad.numpy()).max())
             for n, p in ours.named_parameters()
+            if p.grad is not None or their_params[n].grad is not None
         )
-        print(f"seed {seed} largest gradient difference {grad_diff:.2e}")
+        print(f"{name} seed {seed} largest gradient difference {grad_diff:.2e}")
         worst = max(worst, grad_diff)
         ours.zero_grad()
         theirs.zero_grad()
@@ -194,14 +175,115 @@ def main() -> int:
     for a, b in zip(ours_out, their_out):
         for key in b:
             if tuple(a[key].shape) != tuple(b[key].shape):
-                print(f"{key}: shapes differ {tuple(a[key].shape)} vs {tuple(b[key].shape)}")
-                return 1
-            diff = float(np.abs(a[key].numpy().astype(np.float64) - b[key].numpy()).max())
-            print(f"detections {key:7s} {tuple(b[key].shape)} largest difference {diff:.2e}")
+                print(f"{name} {key}: shapes differ {tuple(a[key].shape)} vs {tuple(b[key].shape)}")
+                return float("inf")
+            diff = float(np.abs(a[key].numpy().astype(np.float64) - b[key].numpy()).max(initial=0))
+            print(f"{name} detections {key:9s} {tuple(b[key].shape)} largest difference {diff:.2e}")
             worst = max(worst, diff)
-    ok = worst < 1e-4
-    print("OK: matches torchvision" if ok else f"MISMATCH: largest difference {worst}")
-    return 0 if ok else 1
+    return worst
+
+
+def tiny_retinanet(nn, parts, v2: bool):
+    """A tiny RetinaNet (v1: L1 loss; v2: GroupNorm heads and GIoU loss) from either
+    library."""
+    body = nn.Sequential(
+        OrderedDict(
+            stem=nn.Conv2d(3, 4, 3, 2, 1),
+            relu=nn.ReLU(),
+            layer1=nn.Conv2d(4, 8, 3, 2, 1),
+            layer2=nn.Conv2d(8, 16, 3, 2, 1),
+        )
+    )
+    extra = parts["LastLevelP6P7"](16 if v2 else 8, 8)
+    backbone = parts["BackboneWithFPN"](
+        body, {"layer1": "0", "layer2": "1"}, [8, 16], 8, extra_blocks=extra
+    )
+    sizes = tuple((s, int(s * 2 ** (1 / 3)), int(s * 2 ** (2 / 3))) for s in (8, 16, 32, 64))
+    anchors = parts["AnchorGenerator"](sizes, ((0.5, 1.0, 2.0),) * 4)
+    norm = (lambda c: nn.GroupNorm(4, c)) if v2 else None
+    head = parts["RetinaNetHead"](8, 9, 3, norm_layer=norm)
+    if v2:
+        head.regression_head._loss_type = "giou"
+    model = parts["RetinaNet"](
+        backbone,
+        3,
+        min_size=(56, 64),
+        max_size=80,
+        anchor_generator=anchors,
+        head=head,
+        score_thresh=0.0,
+        topk_candidates=40,
+        detections_per_img=30,
+    )
+    return model
+
+
+def spread_head(model) -> None:
+    """Wider head weights (std 0.1 instead of 0.01): freshly initialised heads give nearly
+    equal scores, whose ties the two libraries' ``topk`` may order differently."""
+    for module in model.head.modules():
+        if isinstance(module, minigrad.nn.Conv2d):
+            minigrad.nn.init.normal_(module.weight, std=0.1)
+
+
+def main() -> int:
+    wheels = [a for a in sys.argv[1:] if a.endswith(".whl")]
+    only = set(a for a in sys.argv[1:] if not a.endswith(".whl"))
+    wheel = wheels[0] if wheels else sorted(glob.glob(WHEEL))[-1]
+    tv = import_torchvision(wheel)
+    from torchvision.models import detection as tv_det
+    from torchvision.models.detection import backbone_utils, faster_rcnn, mask_rcnn, retinanet
+
+    ours_parts = {
+        "BackboneWithFPN": BackboneWithFPN,
+        "AnchorGenerator": AnchorGenerator,
+        "TwoMLPHead": TwoMLPHead,
+        "FastRCNNPredictor": FastRCNNPredictor,
+        "MaskRCNNHeads": MaskRCNNHeads,
+        "MaskRCNNPredictor": MaskRCNNPredictor,
+        "MaskRCNN": MaskRCNN,
+        "MultiScaleRoIAlign": mg_ops.MultiScaleRoIAlign,
+        "LastLevelP6P7": LastLevelP6P7,
+        "RetinaNet": mg_det.RetinaNet,
+        "RetinaNetHead": mg_det.retinanet.RetinaNetHead,
+    }
+    theirs_parts = {
+        "BackboneWithFPN": backbone_utils.BackboneWithFPN,
+        "AnchorGenerator": tv_det.anchor_utils.AnchorGenerator,
+        "TwoMLPHead": faster_rcnn.TwoMLPHead,
+        "FastRCNNPredictor": faster_rcnn.FastRCNNPredictor,
+        "MaskRCNNHeads": mask_rcnn.MaskRCNNHeads,
+        "MaskRCNNPredictor": mask_rcnn.MaskRCNNPredictor,
+        "MaskRCNN": mask_rcnn.MaskRCNN,
+        "MultiScaleRoIAlign": tv.ops.MultiScaleRoIAlign,
+        "LastLevelP6P7": tv.ops.feature_pyramid_network.LastLevelP6P7,
+        "RetinaNet": retinanet.RetinaNet,
+        "RetinaNetHead": retinanet.RetinaNetHead,
+    }
+    images, targets = sample()
+    no_masks = [{k: v for k, v in t.items() if k != "masks"} for t in targets]
+    worst = {}
+    if not only or "maskrcnn" in only:
+        minigrad.manual_seed(0)
+        worst["maskrcnn"] = compare(
+            "maskrcnn",
+            build(minigrad.nn, ours_parts),
+            build(torch.nn, theirs_parts),
+            images,
+            targets,
+        )
+    for v2 in (False, True):
+        name = "retinanet_v2" if v2 else "retinanet"
+        if only and name not in only:
+            continue
+        minigrad.manual_seed(1)
+        ours = tiny_retinanet(minigrad.nn, ours_parts, v2)
+        spread_head(ours)
+        theirs = tiny_retinanet(torch.nn, theirs_parts, v2)
+        worst[name] = compare(name, ours, theirs, images, no_masks)
+    bad = {k: v for k, v in worst.items() if not v < 1e-4}
+    print("OK: matches torchvision" if not bad else f"MISMATCH: largest differences {bad}")
+    return 0 if not bad else 1
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
 """The bookkeeping of two-stage detectors, as torchvision's ``models.detection._utils``:
 ``BoxCoder`` (boxes ↔ regression targets), ``Matcher`` (anchors/proposals to ground truth by
 IoU) and ``BalancedPositiveNegativeSampler`` (a fixed-size training sample with a positive
-fraction, drawn with ``randperm`` in torchvision's order so seeded runs pick the same boxes)."""
+fraction, drawn with ``randperm`` in torchvision's order so seeded runs pick the same boxes),
+and ``_box_loss``, the box regression loss the one-stage detectors choose by name."""
 
 from __future__ import annotations
 
 import math
 
 import minigrad
+from minigrad.nn import functional as F
+
+from ...ops.giou_loss import generalized_box_iou_loss
 
 __all__ = ["BalancedPositiveNegativeSampler", "BoxCoder", "Matcher"]
 
@@ -148,3 +152,27 @@ class Matcher:
         best_per_gt = match_quality_matrix.max(dim=1)[0]
         preds = minigrad.where(match_quality_matrix == best_per_gt[:, None])[1]
         matches[preds] = all_matches[preds]
+
+
+def _box_loss(kind: str, box_coder, anchors, matched_gt_boxes, bbox_regression, cnf=None):
+    """The summed regression loss of one image's positive anchors: ``'l1'`` or
+    ``'smooth_l1'`` on the encoded targets, ``'giou'`` on the decoded boxes (RetinaNet v1
+    uses L1, v2 GIoU). ``cnf`` may give ``beta`` (smooth L1) and ``eps`` (GIoU)."""
+    cnf = cnf or {}
+    if kind == "l1":
+        target = box_coder.encode_single(matched_gt_boxes, anchors)
+        return F.l1_loss(bbox_regression, target, reduction="sum")
+    if kind == "smooth_l1":
+        target = box_coder.encode_single(matched_gt_boxes, anchors)
+        return F.smooth_l1_loss(bbox_regression, target, reduction="sum", beta=cnf.get("beta", 1.0))
+    if kind == "giou":
+        boxes = box_coder.decode_single(bbox_regression, anchors)
+        return generalized_box_iou_loss(
+            boxes, matched_gt_boxes, reduction="sum", eps=cnf.get("eps", 1e-7)
+        )
+    if kind in ("ciou", "diou"):
+        raise NotImplementedError(
+            f"_box_loss: the {kind!r} loss (complete/distance IoU loss) is not implemented in "
+            "minigrad.vision; use 'l1', 'smooth_l1' or 'giou'"
+        )
+    raise ValueError(f"Unsupported loss: {kind}")

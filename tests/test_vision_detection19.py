@@ -1,0 +1,155 @@
+"""minigrad.vision's one-stage and keypoint detectors (RetinaNet, FCOS, Keypoint R-CNN):
+builders whose state dicts have torchvision's keys and parameter counts, tiny models' training
+steps (finite losses that fall) and evaluation outputs. The exact match with torchvision's
+code (losses, gradients, detections) is scripts/check_detection_against_torchvision.py."""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+
+import numpy as np
+import pytest
+
+import minigrad
+from minigrad import nn
+from minigrad.vision.models import detection
+from minigrad.vision.models.detection.anchor_utils import AnchorGenerator
+from minigrad.vision.models.detection.backbone_utils import BackboneWithFPN
+from minigrad.vision.ops.feature_pyramid_network import LastLevelP6P7
+
+
+def _tiny_backbone(extra_blocks=None):
+    """Three strided convolutions and a two-level FPN of 8 channels (plus ``extra_blocks``)."""
+    body = nn.Sequential(
+        OrderedDict(
+            stem=nn.Conv2d(3, 4, 3, 2, 1),
+            relu=nn.ReLU(),
+            layer1=nn.Conv2d(4, 8, 3, 2, 1),
+            layer2=nn.Conv2d(8, 16, 3, 2, 1),
+        )
+    )
+    return BackboneWithFPN(
+        body, {"layer1": "0", "layer2": "1"}, [8, 16], 8, extra_blocks=extra_blocks
+    )
+
+
+def _targets():
+    return [
+        {
+            "boxes": minigrad.tensor([[4.0, 6.0, 30.0, 40.0], [20.0, 10.0, 60.0, 50.0]]),
+            "labels": minigrad.tensor([1, 2]),
+        },
+        {"boxes": minigrad.tensor([[10.0, 5.0, 40.0, 30.0]]), "labels": minigrad.tensor([2])},
+    ]
+
+
+def _train_steps(model, images, steps=3, lr=0.01):
+    """The summed losses of ``steps`` SGD steps on the same batch (they must fall)."""
+    optimizer = minigrad.optim.SGD([p for p in model.parameters() if p.requires_grad], lr=lr)
+    model.train()
+    totals = []
+    for _ in range(steps):
+        losses = model(images, _targets())
+        total = sum(losses.values())
+        optimizer.zero_grad()
+        total.backward()
+        optimizer.step()
+        totals.append(total.item())
+    return losses, totals
+
+
+def _check_detections(out, sizes, labels) -> None:
+    assert len(out) == len(sizes)
+    for det, (h, w) in zip(out, sizes):
+        assert set(det) >= {"boxes", "labels", "scores"}
+        n = det["boxes"].shape[0]
+        assert n > 0 and det["boxes"].shape == (n, 4) and det["scores"].shape == (n,)
+        assert det["labels"].dtype == minigrad.int64 and set(det["labels"].tolist()) <= labels
+        boxes = det["boxes"].numpy()
+        assert (boxes >= 0).all() and (boxes[:, 2] <= w).all() and (boxes[:, 3] <= h).all()
+        assert (np.diff(det["scores"].numpy()) <= 0).all()  # best first
+
+
+def _meta_counts(builder, **kwargs):
+    """State dict entries and parameter count of a full-size model, built on the meta device
+    (shapes only, no initialisation)."""
+    with minigrad.device("meta"):
+        model = builder(weights=None, weights_backbone=None, **kwargs)
+    return len(model.state_dict()), sum(p.numel() for p in model.parameters())
+
+
+# Figures read from torchvision 0.28's builders (weights=None, weights_backbone=None, on the
+# meta device; /tmp/detect19/tvcounts.py loaded torchvision's Python code as the check script
+# does): state dict entries and parameter counts (norms included). Their state dict keys and
+# shapes equal ours, key for key, in the same run.
+TORCHVISION_COUNTS = {
+    "retinanet_resnet50_fpn": (354, 34_068_119),
+    "retinanet_resnet50_fpn_v2": (362, 38_198_935),
+}
+
+
+@pytest.mark.parametrize("name", sorted(TORCHVISION_COUNTS))
+def test_builders_match_torchvision_counts(name):
+    assert _meta_counts(getattr(detection, name)) == TORCHVISION_COUNTS[name]
+
+
+def test_retinanet_v1_count_matches_torchvision_metadata():
+    """torchvision's weight metadata (``num_params`` 34,014,999) counts the pretrained model,
+    whose ResNet norms are FrozenBatchNorm2d buffers: ours less the backbone's norm
+    parameters is that figure."""
+    with minigrad.device("meta"):
+        model = detection.retinanet_resnet50_fpn(weights=None, weights_backbone=None)
+    norms = sum(
+        p.numel()
+        for m in model.backbone.body.modules()
+        if isinstance(m, nn.BatchNorm2d)
+        for p in m.parameters()
+    )
+    assert sum(p.numel() for p in model.parameters()) - norms == 34_014_999
+    assert model.head.regression_head._loss_type == "l1"
+    assert model.anchor_generator.sizes[0] == (32, 40, 50)
+
+
+def _tiny_retinanet(v2=False):
+    backbone = _tiny_backbone(LastLevelP6P7(16 if v2 else 8, 8))
+    sizes = tuple((s, int(s * 2 ** (1 / 3)), int(s * 2 ** (2 / 3))) for s in (8, 16, 32, 64))
+    anchors = AnchorGenerator(sizes, ((0.5, 1.0, 2.0),) * 4)
+    norm = (lambda c: nn.GroupNorm(4, c)) if v2 else None
+    head = detection.retinanet.RetinaNetHead(8, 9, 3, norm_layer=norm)
+    if v2:
+        head.regression_head._loss_type = "giou"
+    return detection.RetinaNet(
+        backbone,
+        3,
+        min_size=64,
+        max_size=64,
+        anchor_generator=anchors,
+        head=head,
+        score_thresh=0.0,
+        topk_candidates=20,
+        detections_per_img=10,
+    )
+
+
+@pytest.mark.parametrize("v2", [False, True])
+def test_retinanet_trains_and_detects(v2):
+    minigrad.manual_seed(0)
+    model = _tiny_retinanet(v2)
+    images = [minigrad.rand(3, 64, 64), minigrad.rand(3, 48, 64)]
+    losses, totals = _train_steps(model, images, steps=2, lr=0.02)
+    assert set(losses) == {"classification", "bbox_regression"}
+    assert all(np.isfinite(t) for t in totals) and totals[-1] < totals[0]
+    model.eval()
+    with minigrad.no_grad():
+        out = model(images)
+    _check_detections(out, [(64, 64), (48, 64)], {0, 1, 2})
+    assert out[0]["boxes"].shape[0] <= 10
+
+
+def test_retinanet_empty_target_is_all_background():
+    minigrad.manual_seed(0)
+    model = _tiny_retinanet()
+    model.train()
+    empty = {"boxes": minigrad.zeros((0, 4)), "labels": minigrad.zeros((0,), dtype=minigrad.int64)}
+    losses = model([minigrad.rand(3, 64, 64)], [empty])
+    assert losses["bbox_regression"].item() == 0.0 and losses["classification"].item() > 0
