@@ -10,11 +10,11 @@ and parameter gradients, then the evaluation detections (boxes, labels, scores, 
 masks). It fails (exit 1) on a mismatch.
 
 The same comparison runs for tiny RetinaNets (v1: L1 box loss; v2: GroupNorm heads, GIoU
-loss, P6 from C5).
+loss, P6 from C5) and a tiny FCOS.
 
 Run: ``python scripts/check_detection_against_torchvision.py [torchvision-*.whl] [names]``
 (about a minute of CPU; the wheel defaults to /opt/pypi-more/files/torchvision-0.28.0-*.whl;
-``names`` picks models: maskrcnn, retinanet, retinanet_v2, ...).
+``names`` picks models: maskrcnn, retinanet, retinanet_v2, fcos, ...).
 """
 
 from __future__ import annotations
@@ -226,13 +226,47 @@ def spread_head(model) -> None:
             minigrad.nn.init.normal_(module.weight, std=0.1)
 
 
+def tiny_fcos(nn, parts):
+    """A tiny FCOS (32-channel FPN for the heads' GroupNorm(32), towers of two convolutions,
+    four levels) from either library."""
+    body = nn.Sequential(
+        OrderedDict(
+            stem=nn.Conv2d(3, 4, 3, 2, 1),
+            relu=nn.ReLU(),
+            layer1=nn.Conv2d(4, 8, 3, 2, 1),
+            layer2=nn.Conv2d(8, 16, 3, 2, 1),
+        )
+    )
+    backbone = parts["BackboneWithFPN"](
+        body,
+        {"layer1": "0", "layer2": "1"},
+        [8, 16],
+        32,
+        extra_blocks=parts["LastLevelP6P7"](32, 32),
+    )
+    anchors = parts["AnchorGenerator"](((4,), (8,), (16,), (32,)), ((1.0,),) * 4)
+    head = parts["FCOSHead"](32, 1, 3, num_convs=2)
+    return parts["FCOS"](
+        backbone,
+        3,
+        min_size=(56, 64),
+        max_size=80,
+        anchor_generator=anchors,
+        head=head,
+        center_sampling_radius=2.5,
+        score_thresh=0.0,
+        topk_candidates=40,
+        detections_per_img=30,
+    )
+
+
 def main() -> int:
     wheels = [a for a in sys.argv[1:] if a.endswith(".whl")]
     only = set(a for a in sys.argv[1:] if not a.endswith(".whl"))
     wheel = wheels[0] if wheels else sorted(glob.glob(WHEEL))[-1]
     tv = import_torchvision(wheel)
     from torchvision.models import detection as tv_det
-    from torchvision.models.detection import backbone_utils, faster_rcnn, mask_rcnn, retinanet
+    from torchvision.models.detection import backbone_utils, faster_rcnn, fcos, mask_rcnn, retinanet
 
     ours_parts = {
         "BackboneWithFPN": BackboneWithFPN,
@@ -246,6 +280,8 @@ def main() -> int:
         "LastLevelP6P7": LastLevelP6P7,
         "RetinaNet": mg_det.RetinaNet,
         "RetinaNetHead": mg_det.retinanet.RetinaNetHead,
+        "FCOS": mg_det.FCOS,
+        "FCOSHead": mg_det.fcos.FCOSHead,
     }
     theirs_parts = {
         "BackboneWithFPN": backbone_utils.BackboneWithFPN,
@@ -259,6 +295,8 @@ def main() -> int:
         "LastLevelP6P7": tv.ops.feature_pyramid_network.LastLevelP6P7,
         "RetinaNet": retinanet.RetinaNet,
         "RetinaNetHead": retinanet.RetinaNetHead,
+        "FCOS": fcos.FCOS,
+        "FCOSHead": fcos.FCOSHead,
     }
     images, targets = sample()
     no_masks = [{k: v for k, v in t.items() if k != "masks"} for t in targets]
@@ -281,6 +319,11 @@ def main() -> int:
         spread_head(ours)
         theirs = tiny_retinanet(torch.nn, theirs_parts, v2)
         worst[name] = compare(name, ours, theirs, images, no_masks)
+    if not only or "fcos" in only:
+        minigrad.manual_seed(2)
+        ours = tiny_fcos(minigrad.nn, ours_parts)
+        spread_head(ours)
+        worst["fcos"] = compare("fcos", ours, tiny_fcos(torch.nn, theirs_parts), images, no_masks)
     bad = {k: v for k, v in worst.items() if not v < 1e-4}
     print("OK: matches torchvision" if not bad else f"MISMATCH: largest differences {bad}")
     return 0 if not bad else 1

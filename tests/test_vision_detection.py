@@ -529,6 +529,7 @@ def test_registry_lists_the_detection_builders():
     names = [
         "fasterrcnn_resnet50_fpn",
         "fasterrcnn_resnet50_fpn_v2",
+        "fcos_resnet50_fpn",
         "maskrcnn_resnet50_fpn",
         "maskrcnn_resnet50_fpn_v2",
         "retinanet_resnet50_fpn",

@@ -18,8 +18,9 @@ from minigrad.vision.models.detection.backbone_utils import BackboneWithFPN
 from minigrad.vision.ops.feature_pyramid_network import LastLevelP6P7
 
 
-def _tiny_backbone(extra_blocks=None):
-    """Three strided convolutions and a two-level FPN of 8 channels (plus ``extra_blocks``)."""
+def _tiny_backbone(extra_blocks=None, channels=8):
+    """Three strided convolutions and a two-level FPN of ``channels`` channels (plus
+    ``extra_blocks``)."""
     body = nn.Sequential(
         OrderedDict(
             stem=nn.Conv2d(3, 4, 3, 2, 1),
@@ -29,7 +30,7 @@ def _tiny_backbone(extra_blocks=None):
         )
     )
     return BackboneWithFPN(
-        body, {"layer1": "0", "layer2": "1"}, [8, 16], 8, extra_blocks=extra_blocks
+        body, {"layer1": "0", "layer2": "1"}, [8, 16], channels, extra_blocks=extra_blocks
     )
 
 
@@ -85,6 +86,7 @@ def _meta_counts(builder, **kwargs):
 TORCHVISION_COUNTS = {
     "retinanet_resnet50_fpn": (354, 34_068_119),
     "retinanet_resnet50_fpn_v2": (362, 38_198_935),
+    "fcos_resnet50_fpn": (372, 32_322_720),
 }
 
 
@@ -93,21 +95,22 @@ def test_builders_match_torchvision_counts(name):
     assert _meta_counts(getattr(detection, name)) == TORCHVISION_COUNTS[name]
 
 
-def test_retinanet_v1_count_matches_torchvision_metadata():
-    """torchvision's weight metadata (``num_params`` 34,014,999) counts the pretrained model,
-    whose ResNet norms are FrozenBatchNorm2d buffers: ours less the backbone's norm
-    parameters is that figure."""
+@pytest.mark.parametrize(
+    "name, num_params", [("retinanet_resnet50_fpn", 34_014_999), ("fcos_resnet50_fpn", 32_269_600)]
+)
+def test_v1_counts_match_torchvision_metadata(name, num_params):
+    """torchvision's weight metadata (``num_params``) counts the pretrained models, whose
+    ResNet norms are FrozenBatchNorm2d buffers: ours less the backbone's norm parameters is
+    that figure."""
     with minigrad.device("meta"):
-        model = detection.retinanet_resnet50_fpn(weights=None, weights_backbone=None)
+        model = getattr(detection, name)(weights=None, weights_backbone=None)
     norms = sum(
         p.numel()
         for m in model.backbone.body.modules()
         if isinstance(m, nn.BatchNorm2d)
         for p in m.parameters()
     )
-    assert sum(p.numel() for p in model.parameters()) - norms == 34_014_999
-    assert model.head.regression_head._loss_type == "l1"
-    assert model.anchor_generator.sizes[0] == (32, 40, 50)
+    assert sum(p.numel() for p in model.parameters()) - norms == num_params
 
 
 def _tiny_retinanet(v2=False):
@@ -153,3 +156,69 @@ def test_retinanet_empty_target_is_all_background():
     empty = {"boxes": minigrad.zeros((0, 4)), "labels": minigrad.zeros((0,), dtype=minigrad.int64)}
     losses = model([minigrad.rand(3, 64, 64)], [empty])
     assert losses["bbox_regression"].item() == 0.0 and losses["classification"].item() > 0
+
+
+def test_retinanet_builder_recipes():
+    with minigrad.device("meta"):
+        v1 = detection.retinanet_resnet50_fpn(weights=None, weights_backbone=None)
+        v2 = detection.retinanet_resnet50_fpn_v2(num_classes=5)
+    assert v1.head.regression_head._loss_type == "l1" and v1.backbone.fpn.extra_blocks.use_P5
+    assert v2.head.regression_head._loss_type == "giou"
+    assert not v2.backbone.fpn.extra_blocks.use_P5  # P6 from C5
+    assert isinstance(v2.head.classification_head.conv[0][1], nn.GroupNorm)
+    assert v1.anchor_generator.sizes[0] == (32, 40, 50)
+    assert v2.head.classification_head.cls_logits.out_channels == 9 * 5
+
+
+def _tiny_fcos():
+    backbone = _tiny_backbone(LastLevelP6P7(32, 32), channels=32)  # 32 for GroupNorm(32)
+    anchors = AnchorGenerator(((4,), (8,), (16,), (32,)), ((1.0,),) * 4)
+    head = detection.fcos.FCOSHead(32, 1, 3, num_convs=1)
+    return detection.FCOS(
+        backbone,
+        3,
+        min_size=64,
+        max_size=64,
+        anchor_generator=anchors,
+        head=head,
+        center_sampling_radius=2.5,
+        score_thresh=0.0,
+        topk_candidates=20,
+        detections_per_img=10,
+    )
+
+
+def test_fcos_trains_and_detects():
+    minigrad.manual_seed(0)
+    model = _tiny_fcos()
+    images = [minigrad.rand(3, 64, 64), minigrad.rand(3, 48, 64)]
+    losses, totals = _train_steps(model, images, steps=2, lr=0.02)
+    assert set(losses) == {"classification", "bbox_regression", "bbox_ctrness"}
+    assert all(np.isfinite(t) for t in totals) and totals[-1] < totals[0]
+    model.eval()
+    with minigrad.no_grad():
+        out = model(images)
+    _check_detections(out, [(64, 64), (48, 64)], {0, 1, 2})
+    with pytest.raises(ValueError, match="should be 1"):
+        detection.FCOS(_tiny_backbone(), 3, anchor_generator=AnchorGenerator(((8, 16),), ((1.0,),)))
+
+
+def test_fcos_matching_and_centerness():
+    """A location matches a box when its centre lies inside the box, near the box's centre
+    and its largest edge distance suits the level; the smaller box wins an overlap."""
+    model = _tiny_fcos()
+    # two levels of stride 8 and 16: four cells of 8 px, one of 16 px
+    anchors = minigrad.tensor(
+        [[0, 0, 8, 8], [8, 0, 16, 8], [0, 8, 8, 16], [8, 8, 16, 16], [0, 0, 16, 16]],
+        dtype=minigrad.float32,
+    )
+    gt = minigrad.tensor([[0.0, 0.0, 16.0, 16.0], [2.0, 2.0, 10.0, 10.0]])
+    matched = model.match(anchors, gt, [4, 1])
+    # cell (4, 4) lies in both boxes: the smaller (index 1) wins; cells (12, 4), (4, 12),
+    # (12, 12) lie in box 0 only; the coarse cell's largest edge distance (8) is under its
+    # level's lower bound (4 strides = 64): background
+    assert matched.tolist() == [1, 0, 0, 0, -1]
+    targets = detection._utils.BoxLinearCoder().encode(anchors[:1], gt[1:])
+    assert np.allclose(targets.numpy(), [[0.25, 0.25, 0.75, 0.75]])
+    ctr = detection.fcos._centerness(targets)
+    assert np.allclose(ctr.numpy(), [1 / 3])

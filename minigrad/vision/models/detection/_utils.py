@@ -13,7 +13,7 @@ from minigrad.nn import functional as F
 
 from ...ops.giou_loss import generalized_box_iou_loss
 
-__all__ = ["BalancedPositiveNegativeSampler", "BoxCoder", "Matcher"]
+__all__ = ["BalancedPositiveNegativeSampler", "BoxCoder", "BoxLinearCoder", "Matcher"]
 
 
 class BalancedPositiveNegativeSampler:
@@ -109,6 +109,52 @@ class BoxCoder:
         )
         corners = (pred_x - half_w, pred_y - half_h, pred_x + half_w, pred_y + half_h)
         return minigrad.stack(corners, dim=2).flatten(1)
+
+
+class BoxLinearCoder:
+    """FCOS's parametrisation: a box as the distances ``(l, t, r, b)`` from the reference
+    box's centre to its four edges, divided by the reference box's width/height when
+    ``normalize_by_size``. Works on any leading shape (``[..., 4]``)."""
+
+    def __init__(self, normalize_by_size: bool = True) -> None:
+        self.normalize_by_size = normalize_by_size
+
+    def _sizes(self, boxes):
+        w, h = boxes[..., 2] - boxes[..., 0], boxes[..., 3] - boxes[..., 1]
+        return minigrad.stack((w, h, w, h), dim=-1)
+
+    def encode(self, reference_boxes, proposals):
+        """The distances from ``reference_boxes``' centres to the edges of ``proposals``."""
+        ctr_x = 0.5 * (reference_boxes[..., 0] + reference_boxes[..., 2])
+        ctr_y = 0.5 * (reference_boxes[..., 1] + reference_boxes[..., 3])
+        targets = minigrad.stack(
+            (
+                ctr_x - proposals[..., 0],
+                ctr_y - proposals[..., 1],
+                proposals[..., 2] - ctr_x,
+                proposals[..., 3] - ctr_y,
+            ),
+            dim=-1,
+        )
+        return targets / self._sizes(reference_boxes) if self.normalize_by_size else targets
+
+    def decode(self, rel_codes, boxes):
+        """Boxes from the distances ``rel_codes`` around ``boxes``' centres (same leading
+        shape)."""
+        boxes = boxes.to(dtype=rel_codes.dtype)
+        ctr_x = 0.5 * (boxes[..., 0] + boxes[..., 2])
+        ctr_y = 0.5 * (boxes[..., 1] + boxes[..., 3])
+        if self.normalize_by_size:
+            rel_codes = rel_codes * self._sizes(boxes)
+        return minigrad.stack(
+            (
+                ctr_x - rel_codes[..., 0],
+                ctr_y - rel_codes[..., 1],
+                ctr_x + rel_codes[..., 2],
+                ctr_y + rel_codes[..., 3],
+            ),
+            dim=-1,
+        )
 
 
 class Matcher:

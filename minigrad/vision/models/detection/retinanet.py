@@ -179,6 +179,28 @@ class RetinaNetHead(nn.Module):
         }
 
 
+def _top_candidates(scores, score_thresh: float, topk: int):
+    """One level's ``[anchors, classes]`` scores: the ``topk`` best (anchor, class) pairs
+    above ``score_thresh`` as ``(scores, anchor indices, labels)``, best first."""
+    num_classes = scores.shape[-1]
+    scores = scores.flatten()
+    keep = scores > score_thresh
+    scores, candidates = scores[keep], minigrad.where(keep)[0]
+    scores, idxs = scores.topk(min(topk, candidates.shape[0]))
+    candidates = candidates[idxs]
+    anchor_idxs = minigrad.div(candidates, num_classes, rounding_mode="floor")
+    return scores, anchor_idxs, candidates % num_classes
+
+
+def _nms_detections(boxes, scores, labels, nms_thresh: float, detections_per_img: int):
+    """One image's detections from its levels' candidates: class-wise NMS, the best
+    ``detections_per_img``."""
+    boxes, scores = minigrad.cat(boxes, dim=0), minigrad.cat(scores, dim=0)
+    labels = minigrad.cat(labels, dim=0)
+    keep = box_ops.batched_nms(boxes, scores, labels, nms_thresh)[:detections_per_img]
+    return {"boxes": boxes[keep], "scores": scores[keep], "labels": labels[keep]}
+
+
 def _split_per_level(features, head_outputs, anchors):
     """Head outputs and anchors cut into one piece per pyramid level (``H·W·A`` rows each)."""
     locations = [f.shape[2] * f.shape[3] for f in features]
@@ -297,25 +319,19 @@ class RetinaNet(nn.Module):
                 anchors[index],
                 strict=True,
             ):
-                num_classes = logits.shape[-1]
-                scores = minigrad.sigmoid(logits).flatten()
-                keep = scores > self.score_thresh
-                scores, candidates = scores[keep], minigrad.where(keep)[0]
-                scores, idxs = scores.topk(min(self.topk_candidates, candidates.shape[0]))
-                candidates = candidates[idxs]
-                anchor_idxs = minigrad.div(candidates, num_classes, rounding_mode="floor")
+                scores, anchor_idxs, labels = _top_candidates(
+                    minigrad.sigmoid(logits), self.score_thresh, self.topk_candidates
+                )
                 boxes = self.box_coder.decode_single(
                     regression[anchor_idxs], anchors_l[anchor_idxs]
                 )
                 boxes_all.append(box_ops.clip_boxes_to_image(boxes, image_shape))
                 scores_all.append(scores)
-                labels_all.append(candidates % num_classes)
-            boxes, scores = minigrad.cat(boxes_all, dim=0), minigrad.cat(scores_all, dim=0)
-            labels = minigrad.cat(labels_all, dim=0)
-            keep = box_ops.batched_nms(boxes, scores, labels, self.nms_thresh)
-            keep = keep[: self.detections_per_img]
+                labels_all.append(labels)
             detections.append(
-                {"boxes": boxes[keep], "scores": scores[keep], "labels": labels[keep]}
+                _nms_detections(
+                    boxes_all, scores_all, labels_all, self.nms_thresh, self.detections_per_img
+                )
             )
         return detections
 
