@@ -10,11 +10,11 @@ and parameter gradients, then the evaluation detections (boxes, labels, scores, 
 masks). It fails (exit 1) on a mismatch.
 
 The same comparison runs for tiny RetinaNets (v1: L1 box loss; v2: GroupNorm heads, GIoU
-loss, P6 from C5) and a tiny FCOS.
+loss, P6 from C5), a tiny FCOS and a tiny Keypoint R-CNN.
 
 Run: ``python scripts/check_detection_against_torchvision.py [torchvision-*.whl] [names]``
 (about a minute of CPU; the wheel defaults to /opt/pypi-more/files/torchvision-0.28.0-*.whl;
-``names`` picks models: maskrcnn, retinanet, retinanet_v2, fcos, ...).
+``names`` picks models: maskrcnn, retinanet, retinanet_v2, fcos, keypointrcnn).
 """
 
 from __future__ import annotations
@@ -260,6 +260,63 @@ def tiny_fcos(nn, parts):
     )
 
 
+def tiny_keypointrcnn(nn, parts):
+    """The tiny Mask R-CNN's detector with a keypoint branch instead of the mask branch
+    (5 keypoints, 6×6 pooling to 24×24 heatmaps)."""
+    body = nn.Sequential(
+        OrderedDict(
+            stem=nn.Conv2d(3, 4, 3, 2, 1),
+            relu=nn.ReLU(),
+            layer1=nn.Conv2d(4, 8, 3, 2, 1),
+            layer2=nn.Conv2d(8, 16, 3, 2, 1),
+        )
+    )
+    backbone = parts["BackboneWithFPN"](body, {"layer1": "0", "layer2": "1"}, [8, 16], 8)
+    pool = parts["MultiScaleRoIAlign"]
+    return parts["KeypointRCNN"](
+        backbone,
+        min_size=(56, 64),
+        max_size=80,
+        rpn_anchor_generator=parts["AnchorGenerator"](
+            ((16,), (32,), (64,)), ((0.5, 1.0, 2.0),) * 3
+        ),
+        box_roi_pool=pool(["0", "1"], 7, 2),
+        box_head=parts["TwoMLPHead"](8 * 49, 32),
+        box_predictor=parts["FastRCNNPredictor"](32, 3),
+        keypoint_roi_pool=pool(["0", "1"], 6, 2),
+        keypoint_head=parts["KeypointRCNNHeads"](8, (8, 8)),
+        keypoint_predictor=parts["KeypointRCNNPredictor"](8, 5),
+        rpn_pre_nms_top_n_train=60,
+        rpn_post_nms_top_n_train=30,
+        rpn_pre_nms_top_n_test=60,
+        rpn_post_nms_top_n_test=30,
+        rpn_batch_size_per_image=32,
+        box_batch_size_per_image=24,
+        box_score_thresh=0.0,
+    )
+
+
+def with_keypoints(targets):
+    """Five keypoints per box: its corners' neighbourhood and centre, one of them invisible
+    and one on the box's right edge (the heatmap's boundary case)."""
+    out = []
+    for t in targets:
+        points = []
+        for x1, y1, x2, y2 in t["boxes"]:
+            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+            points.append(
+                [
+                    [x1 + 2, y1 + 3, 2],
+                    [x2, cy, 1],
+                    [cx, cy, 2],
+                    [x1 + 5, y2 - 2, 0],
+                    [cx, y2 - 1, 1],
+                ]
+            )
+        out.append({**t, "keypoints": np.array(points, np.float32)})
+    return out
+
+
 def main() -> int:
     wheels = [a for a in sys.argv[1:] if a.endswith(".whl")]
     only = set(a for a in sys.argv[1:] if not a.endswith(".whl"))
@@ -282,6 +339,9 @@ def main() -> int:
         "RetinaNetHead": mg_det.retinanet.RetinaNetHead,
         "FCOS": mg_det.FCOS,
         "FCOSHead": mg_det.fcos.FCOSHead,
+        "KeypointRCNN": mg_det.KeypointRCNN,
+        "KeypointRCNNHeads": mg_det.keypoint_rcnn.KeypointRCNNHeads,
+        "KeypointRCNNPredictor": mg_det.keypoint_rcnn.KeypointRCNNPredictor,
     }
     theirs_parts = {
         "BackboneWithFPN": backbone_utils.BackboneWithFPN,
@@ -297,6 +357,9 @@ def main() -> int:
         "RetinaNetHead": retinanet.RetinaNetHead,
         "FCOS": fcos.FCOS,
         "FCOSHead": fcos.FCOSHead,
+        "KeypointRCNN": tv_det.keypoint_rcnn.KeypointRCNN,
+        "KeypointRCNNHeads": tv_det.keypoint_rcnn.KeypointRCNNHeads,
+        "KeypointRCNNPredictor": tv_det.keypoint_rcnn.KeypointRCNNPredictor,
     }
     images, targets = sample()
     no_masks = [{k: v for k, v in t.items() if k != "masks"} for t in targets]
@@ -324,6 +387,15 @@ def main() -> int:
         ours = tiny_fcos(minigrad.nn, ours_parts)
         spread_head(ours)
         worst["fcos"] = compare("fcos", ours, tiny_fcos(torch.nn, theirs_parts), images, no_masks)
+    if not only or "keypointrcnn" in only:
+        minigrad.manual_seed(3)
+        worst["keypointrcnn"] = compare(
+            "keypointrcnn",
+            tiny_keypointrcnn(minigrad.nn, ours_parts),
+            tiny_keypointrcnn(torch.nn, theirs_parts),
+            images,
+            with_keypoints(no_masks),
+        )
     bad = {k: v for k, v in worst.items() if not v < 1e-4}
     print("OK: matches torchvision" if not bad else f"MISMATCH: largest differences {bad}")
     return 0 if not bad else 1

@@ -530,6 +530,7 @@ def test_registry_lists_the_detection_builders():
         "fasterrcnn_resnet50_fpn",
         "fasterrcnn_resnet50_fpn_v2",
         "fcos_resnet50_fpn",
+        "keypointrcnn_resnet50_fpn",
         "maskrcnn_resnet50_fpn",
         "maskrcnn_resnet50_fpn_v2",
         "retinanet_resnet50_fpn",

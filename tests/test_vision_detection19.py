@@ -12,6 +12,7 @@ import pytest
 
 import minigrad
 from minigrad import nn
+from minigrad.vision import ops
 from minigrad.vision.models import detection
 from minigrad.vision.models.detection.anchor_utils import AnchorGenerator
 from minigrad.vision.models.detection.backbone_utils import BackboneWithFPN
@@ -87,6 +88,7 @@ TORCHVISION_COUNTS = {
     "retinanet_resnet50_fpn": (354, 34_068_119),
     "retinanet_resnet50_fpn_v2": (362, 38_198_935),
     "fcos_resnet50_fpn": (372, 32_322_720),
+    "keypointrcnn_resnet50_fpn": (366, 59_190_378),
 }
 
 
@@ -96,7 +98,12 @@ def test_builders_match_torchvision_counts(name):
 
 
 @pytest.mark.parametrize(
-    "name, num_params", [("retinanet_resnet50_fpn", 34_014_999), ("fcos_resnet50_fpn", 32_269_600)]
+    "name, num_params",
+    [
+        ("retinanet_resnet50_fpn", 34_014_999),
+        ("fcos_resnet50_fpn", 32_269_600),
+        ("keypointrcnn_resnet50_fpn", 59_137_258),
+    ],
 )
 def test_v1_counts_match_torchvision_metadata(name, num_params):
     """torchvision's weight metadata (``num_params``) counts the pretrained models, whose
@@ -222,3 +229,109 @@ def test_fcos_matching_and_centerness():
     assert np.allclose(targets.numpy(), [[0.25, 0.25, 0.75, 0.75]])
     ctr = detection.fcos._centerness(targets)
     assert np.allclose(ctr.numpy(), [1 / 3])
+
+
+def _tiny_keypoint_rcnn():
+    from minigrad.vision.models.detection.faster_rcnn import FastRCNNPredictor, TwoMLPHead
+    from minigrad.vision.models.detection.keypoint_rcnn import (
+        KeypointRCNNHeads,
+        KeypointRCNNPredictor,
+    )
+
+    return detection.KeypointRCNN(
+        _tiny_backbone(),
+        min_size=64,
+        max_size=64,
+        rpn_anchor_generator=AnchorGenerator(((16,), (32,), (64,)), ((0.5, 1.0, 2.0),) * 3),
+        box_roi_pool=ops.MultiScaleRoIAlign(["0", "1"], 7, 2),
+        box_head=TwoMLPHead(8 * 49, 32),
+        box_predictor=FastRCNNPredictor(32, 3),
+        keypoint_roi_pool=ops.MultiScaleRoIAlign(["0", "1"], 6, 2),
+        keypoint_head=KeypointRCNNHeads(8, (8,)),
+        keypoint_predictor=KeypointRCNNPredictor(8, 4),
+        rpn_pre_nms_top_n_train=40,
+        rpn_post_nms_top_n_train=16,
+        rpn_pre_nms_top_n_test=40,
+        rpn_post_nms_top_n_test=16,
+        rpn_batch_size_per_image=32,
+        box_batch_size_per_image=16,
+        box_score_thresh=0.0,
+    )
+
+
+def _keypoint_targets():
+    targets = _targets()
+    for t in targets:
+        points = []
+        for x1, y1, x2, y2 in t["boxes"].tolist():
+            cx, cy = (x1 + x2) / 2, (y1 + y2) / 2
+            points.append([[x1 + 2, y1 + 3, 2], [x2, cy, 1], [cx, cy, 2], [x1 + 5, y2 - 2, 0]])
+        t["keypoints"] = minigrad.tensor(points)
+    return targets
+
+
+def test_keypoint_rcnn_trains_and_detects():
+    minigrad.manual_seed(0)
+    model = _tiny_keypoint_rcnn()
+    images = [minigrad.rand(3, 64, 64), minigrad.rand(3, 48, 64)]
+    model.train()
+    losses = model(images, _keypoint_targets())
+    assert "loss_keypoint" in losses and np.isfinite(losses["loss_keypoint"].item())
+    assert losses["loss_keypoint"].item() > 0
+    sum(losses.values()).backward()
+    assert model.roi_heads.keypoint_predictor.kps_score_lowres.weight.grad.abs().sum().item() > 0
+    with pytest.raises(TypeError, match="target keypoints must of float type"):
+        bad = _keypoint_targets()
+        bad[0]["keypoints"] = bad[0]["keypoints"].double()
+        model(images, bad)
+    model.eval()
+    with minigrad.no_grad():
+        out = model(images)
+    _check_detections(out, [(64, 64), (48, 64)], {1, 2})
+    for det in out:
+        n = det["boxes"].shape[0]
+        assert det["keypoints"].shape == (n, 4, 3) and det["keypoints_scores"].shape == (n, 4)
+        kp, boxes = det["keypoints"].numpy(), det["boxes"].numpy()
+        assert (kp[..., 2] == 1).all()
+        # each keypoint is a cell centre of its box's grid: inside the box (at least 1 px wide)
+        x1, y1 = boxes[:, None, 0], boxes[:, None, 1]
+        x2 = x1 + np.maximum(boxes[:, None, 2] - x1, 1)
+        y2 = y1 + np.maximum(boxes[:, None, 3] - y1, 1)
+        assert ((kp[..., 0] >= x1) & (kp[..., 0] <= x2 + 1e-4)).all()
+        assert ((kp[..., 1] >= y1) & (kp[..., 1] <= y2 + 1e-4)).all()
+
+
+def test_keypoints_to_heatmap_and_back():
+    from minigrad.vision.models.detection import roi_heads
+
+    rois = minigrad.tensor([[0.0, 0.0, 8.0, 8.0], [4.0, 4.0, 12.0, 20.0]])
+    keypoints = minigrad.tensor(
+        [
+            [[1.0, 1.0, 1.0], [8.0, 3.0, 1.0], [5.0, 5.0, 0.0]],  # the 2nd on the right edge
+            [[6.0, 12.0, 2.0], [13.0, 5.0, 1.0], [4.0, 4.0, 1.0]],  # the 2nd outside
+        ]
+    )
+    heatmaps, valid = roi_heads.keypoints_to_heatmap(keypoints, rois, 4)
+    # roi 0: scale 0.5 -> (0, 0) = 0 and (x edge -> 3, y 1) = 7; invisible -> 0
+    # roi 1: scale (0.5, 0.25) -> x 1, y 2 -> 9; outside -> 0; (0, 0) -> 0
+    assert heatmaps.tolist() == [[0, 7, 0], [9, 0, 0]]
+    assert valid.tolist() == [[1, 1, 0], [1, 0, 1]]
+    maps = minigrad.zeros((1, 2, 4, 4))
+    maps[0, 0, 1, 2] = 5.0
+    maps[0, 1, 3, 0] = 5.0
+    points, scores = roi_heads.heatmaps_to_keypoints(
+        maps, minigrad.tensor([[10.0, 20.0, 18.0, 28.0]])
+    )
+    # an 8x8 RoI: the 4x4 map resized to 8x8 (bicubic); the peak cell's centre + offset
+    assert points.shape == (1, 2, 3) and scores.shape == (1, 2)
+    x, y = points[0, 0, :2].tolist()
+    assert 14 <= x <= 16 and 22 <= y <= 24
+    x, y = points[0, 1, :2].tolist()
+    assert 10 <= x <= 12 and 26 <= y <= 28
+    loss = roi_heads.keypointrcnn_loss(
+        minigrad.zeros((2, 3, 4, 4), requires_grad=True),
+        [rois],
+        [keypoints],
+        [minigrad.tensor([0, 1])],
+    )
+    assert abs(loss.item() - np.log(16)) < 1e-6  # uniform logits: log(H·W)
