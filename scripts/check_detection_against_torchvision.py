@@ -10,11 +10,11 @@ and parameter gradients, then the evaluation detections (boxes, labels, scores, 
 masks). It fails (exit 1) on a mismatch.
 
 The same comparison runs for tiny RetinaNets (v1: L1 box loss; v2: GroupNorm heads, GIoU
-loss, P6 from C5), a tiny FCOS and a tiny Keypoint R-CNN.
+loss, P6 from C5), a tiny FCOS, a tiny Keypoint R-CNN and a tiny SSD.
 
 Run: ``python scripts/check_detection_against_torchvision.py [torchvision-*.whl] [names]``
 (about a minute of CPU; the wheel defaults to /opt/pypi-more/files/torchvision-0.28.0-*.whl;
-``names`` picks models: maskrcnn, retinanet, retinanet_v2, fcos, keypointrcnn).
+``names`` picks models: maskrcnn, retinanet, retinanet_v2, fcos, keypointrcnn, ssd).
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ import torch
 import minigrad
 from minigrad.vision import ops as mg_ops
 from minigrad.vision.models import detection as mg_det
+from minigrad.vision.models._utils import IntermediateLayerGetter
 from minigrad.vision.models.detection import MaskRCNN
 from minigrad.vision.models.detection.anchor_utils import AnchorGenerator
 from minigrad.vision.models.detection.backbone_utils import BackboneWithFPN
@@ -317,6 +318,27 @@ def with_keypoints(targets):
     return out
 
 
+def tiny_ssd(nn, parts):
+    """A tiny SSD: three maps (strides 4, 8, 16) of a 64×64 input, no ``out_channels`` (the
+    channels are found by a trial run), default boxes with steps."""
+    body = nn.Sequential(
+        OrderedDict(
+            stem=nn.Conv2d(3, 4, 3, 2, 1),
+            relu=nn.ReLU(),
+            layer1=nn.Conv2d(4, 8, 3, 2, 1),
+            layer2=nn.Conv2d(8, 16, 3, 2, 1),
+            layer3=nn.Conv2d(16, 16, 3, 2, 1),
+        )
+    )
+    backbone = parts["IntermediateLayerGetter"](body, {"layer1": "0", "layer2": "1", "layer3": "2"})
+    anchors = parts["DefaultBoxGenerator"](
+        [[2], [2, 3], [2]], scales=[0.1, 0.3, 0.6, 0.9], steps=[4, 8, 16]
+    )
+    return parts["SSD"](
+        backbone, anchors, (64, 64), 3, score_thresh=0.2, topk_candidates=30, detections_per_img=40
+    )
+
+
 def main() -> int:
     wheels = [a for a in sys.argv[1:] if a.endswith(".whl")]
     only = set(a for a in sys.argv[1:] if not a.endswith(".whl"))
@@ -342,6 +364,9 @@ def main() -> int:
         "KeypointRCNN": mg_det.KeypointRCNN,
         "KeypointRCNNHeads": mg_det.keypoint_rcnn.KeypointRCNNHeads,
         "KeypointRCNNPredictor": mg_det.keypoint_rcnn.KeypointRCNNPredictor,
+        "SSD": mg_det.ssd.SSD,
+        "DefaultBoxGenerator": mg_det.anchor_utils.DefaultBoxGenerator,
+        "IntermediateLayerGetter": IntermediateLayerGetter,
     }
     theirs_parts = {
         "BackboneWithFPN": backbone_utils.BackboneWithFPN,
@@ -360,6 +385,9 @@ def main() -> int:
         "KeypointRCNN": tv_det.keypoint_rcnn.KeypointRCNN,
         "KeypointRCNNHeads": tv_det.keypoint_rcnn.KeypointRCNNHeads,
         "KeypointRCNNPredictor": tv_det.keypoint_rcnn.KeypointRCNNPredictor,
+        "SSD": tv_det.ssd.SSD,
+        "DefaultBoxGenerator": tv_det.anchor_utils.DefaultBoxGenerator,
+        "IntermediateLayerGetter": tv.models._utils.IntermediateLayerGetter,
     }
     images, targets = sample()
     no_masks = [{k: v for k, v in t.items() if k != "masks"} for t in targets]
@@ -396,6 +424,10 @@ def main() -> int:
             images,
             with_keypoints(no_masks),
         )
+    if not only or "ssd" in only:
+        minigrad.manual_seed(4)
+        ours = tiny_ssd(minigrad.nn, ours_parts)
+        worst["ssd"] = compare("ssd", ours, tiny_ssd(torch.nn, theirs_parts), images, no_masks)
     bad = {k: v for k, v in worst.items() if not v < 1e-4}
     print("OK: matches torchvision" if not bad else f"MISMATCH: largest differences {bad}")
     return 0 if not bad else 1

@@ -89,6 +89,7 @@ TORCHVISION_COUNTS = {
     "retinanet_resnet50_fpn_v2": (362, 38_198_935),
     "fcos_resnet50_fpn": (372, 32_322_720),
     "keypointrcnn_resnet50_fpn": (366, 59_190_378),
+    "ssd300_vgg16": (71, 35_641_826),  # also torchvision's num_params metadata
 }
 
 
@@ -335,3 +336,64 @@ def test_keypoints_to_heatmap_and_back():
         [minigrad.tensor([0, 1])],
     )
     assert abs(loss.item() - np.log(16)) < 1e-6  # uniform logits: log(H·W)
+
+
+def _tiny_ssd():
+    from minigrad.vision.models._utils import IntermediateLayerGetter
+    from minigrad.vision.models.detection.anchor_utils import DefaultBoxGenerator
+
+    body = nn.Sequential(
+        OrderedDict(
+            stem=nn.Conv2d(3, 4, 3, 2, 1),
+            relu=nn.ReLU(),
+            layer1=nn.Conv2d(4, 8, 3, 2, 1),
+            layer2=nn.Conv2d(8, 16, 3, 2, 1),
+            layer3=nn.Conv2d(16, 16, 3, 2, 1),
+        )
+    )
+    # no out_channels: SSD finds the maps' channels with a trial run
+    backbone = IntermediateLayerGetter(body, {"layer1": "0", "layer2": "1", "layer3": "2"})
+    anchors = DefaultBoxGenerator([[2], [2, 3], [2]], scales=[0.1, 0.3, 0.6, 0.9], steps=[4, 8, 16])
+    return detection.SSD(backbone, anchors, (64, 64), 3, score_thresh=0.2, detections_per_img=20)
+
+
+def test_ssd_trains_and_detects():
+    minigrad.manual_seed(0)
+    model = _tiny_ssd()
+    assert [m.in_channels for m in model.head.regression_head.module_list] == [8, 16, 16]
+    images = [minigrad.rand(3, 64, 64), minigrad.rand(3, 48, 64)]  # both resized to 64x64
+    losses, totals = _train_steps(model, images, steps=2, lr=0.01)
+    assert set(losses) == {"bbox_regression", "classification"}
+    assert all(np.isfinite(t) for t in totals) and totals[-1] < totals[0]
+    model.eval()
+    with minigrad.no_grad():
+        out = model(images)
+    _check_detections(out, [(64, 64), (48, 64)], {1, 2})
+
+
+def test_ssd_default_boxes_and_hard_negatives():
+    from minigrad.vision.models.detection.anchor_utils import DefaultBoxGenerator
+
+    gen = DefaultBoxGenerator(
+        [[2], [2, 3], [2, 3], [2, 3], [2], [2]],
+        scales=[0.07, 0.15, 0.33, 0.51, 0.69, 0.87, 1.05],
+        steps=[8, 16, 32, 64, 100, 300],
+    )
+    grids = [(38, 38), (19, 19), (10, 10), (5, 5), (3, 3), (1, 1)]
+    boxes = gen._grid_default_boxes(grids, (300, 300))
+    assert boxes.shape == (8732, 4)  # SSD300's default boxes
+    # the first cell of the first map: centre (0.5/37.5, ...), squares 0.07 and sqrt(0.07·0.15)
+    first = boxes[:4].numpy()
+    assert np.allclose(first[:, :2], 0.5 / 37.5)
+    root2 = np.sqrt(2)
+    expected = [[0.07, 0.07], [np.sqrt(0.07 * 0.15)] * 2, [0.07 * root2, 0.07 / root2],
+                [0.07 / root2, 0.07 * root2]]  # fmt: skip
+    assert np.allclose(first[:, 2:], expected)
+    assert (boxes[:, 2:].numpy() <= 1).all()  # clipped (the last map's 1.05 squares)
+    loss = minigrad.tensor([[0.1, 0.9, 0.5, 0.7, 0.2, 0.3], [0.4, 0.3, 0.2, 0.1, 0.8, 0.6]])
+    foreground = minigrad.tensor(
+        [[False, True, False, False, False, False], [False, False, False, False, False, False]]
+    )
+    mask = detection.ssd.hard_negative_mask(loss, foreground, 3.0)
+    # row 0: one positive -> the three hardest negatives (0.7, 0.5, 0.3); row 1: none
+    assert mask.tolist() == [[False, False, True, True, False, True], [False] * 6]

@@ -13,7 +13,14 @@ from minigrad.nn import functional as F
 
 from ...ops.giou_loss import generalized_box_iou_loss
 
-__all__ = ["BalancedPositiveNegativeSampler", "BoxCoder", "BoxLinearCoder", "Matcher"]
+__all__ = [
+    "BalancedPositiveNegativeSampler",
+    "BoxCoder",
+    "BoxLinearCoder",
+    "Matcher",
+    "SSDMatcher",
+    "retrieve_out_channels",
+]
 
 
 class BalancedPositiveNegativeSampler:
@@ -198,6 +205,36 @@ class Matcher:
         best_per_gt = match_quality_matrix.max(dim=1)[0]
         preds = minigrad.where(match_quality_matrix == best_per_gt[:, None])[1]
         matches[preds] = all_matches[preds]
+
+
+class SSDMatcher(Matcher):
+    """SSD's matching: IoU at least ``threshold``, and every ground truth keeps its best
+    prediction whatever the IoU (the later ground truth wins a shared one)."""
+
+    def __init__(self, threshold: float) -> None:
+        super().__init__(threshold, threshold, allow_low_quality_matches=False)
+
+    def __call__(self, match_quality_matrix):
+        matches = super().__call__(match_quality_matrix)
+        best_pred = match_quality_matrix.max(dim=1)[1]
+        matches[best_pred] = minigrad.arange(best_pred.shape[0], dtype=minigrad.int64,
+                                             device=best_pred.device)  # fmt: skip
+        return matches
+
+
+def retrieve_out_channels(model, size):
+    """The channel counts of ``model``'s output maps, found by running it on a zero image of
+    ``size = (w, h)`` in evaluation mode."""
+    was_training = model.training
+    model.eval()
+    with minigrad.no_grad():
+        device = next(model.parameters()).device
+        features = model(minigrad.zeros((1, 3, size[1], size[0]), device=device))
+    if isinstance(features, minigrad.Tensor):
+        features = {"0": features}
+    if was_training:
+        model.train()
+    return [x.shape[1] for x in features.values()]
 
 
 def _box_loss(kind: str, box_coder, anchors, matched_gt_boxes, bbox_regression, cnf=None):
