@@ -90,10 +90,13 @@ TORCHVISION_COUNTS = {
     "fcos_resnet50_fpn": (372, 32_322_720),
     "keypointrcnn_resnet50_fpn": (366, 59_190_378),
     "ssd300_vgg16": (71, 35_641_826),  # also torchvision's num_params metadata
+    "ssdlite320_mobilenet_v3_large": (476, 3_440_060),  # likewise
 }
 
 
-@pytest.mark.parametrize("name", sorted(TORCHVISION_COUNTS))
+@pytest.mark.parametrize(
+    "name", sorted(set(TORCHVISION_COUNTS) - {"ssdlite320_mobilenet_v3_large"})
+)
 def test_builders_match_torchvision_counts(name):
     assert _meta_counts(getattr(detection, name)) == TORCHVISION_COUNTS[name]
 
@@ -338,7 +341,7 @@ def test_keypoints_to_heatmap_and_back():
     assert abs(loss.item() - np.log(16)) < 1e-6  # uniform logits: log(H·W)
 
 
-def _tiny_ssd():
+def _tiny_ssd(lite=False):
     from minigrad.vision.models._utils import IntermediateLayerGetter
     from minigrad.vision.models.detection.anchor_utils import DefaultBoxGenerator
 
@@ -354,13 +357,20 @@ def _tiny_ssd():
     # no out_channels: SSD finds the maps' channels with a trial run
     backbone = IntermediateLayerGetter(body, {"layer1": "0", "layer2": "1", "layer3": "2"})
     anchors = DefaultBoxGenerator([[2], [2, 3], [2]], scales=[0.1, 0.3, 0.6, 0.9], steps=[4, 8, 16])
-    return detection.SSD(backbone, anchors, (64, 64), 3, score_thresh=0.2, detections_per_img=20)
+    head = None
+    if lite:  # SSDlite's depthwise-separable prediction blocks
+        head = detection.ssdlite.SSDLiteHead([8, 16, 16], [4, 6, 4], 3, nn.BatchNorm2d)
+    return detection.SSD(
+        backbone, anchors, (64, 64), 3, head=head, score_thresh=0.2, detections_per_img=20
+    )
 
 
-def test_ssd_trains_and_detects():
+@pytest.mark.parametrize("lite", [False, True])
+def test_ssd_trains_and_detects(lite):
     minigrad.manual_seed(0)
-    model = _tiny_ssd()
-    assert [m.in_channels for m in model.head.regression_head.module_list] == [8, 16, 16]
+    model = _tiny_ssd(lite)
+    if not lite:
+        assert [m.in_channels for m in model.head.regression_head.module_list] == [8, 16, 16]
     images = [minigrad.rand(3, 64, 64), minigrad.rand(3, 48, 64)]  # both resized to 64x64
     losses, totals = _train_steps(model, images, steps=2, lr=0.01)
     assert set(losses) == {"bbox_regression", "classification"}
@@ -397,3 +407,17 @@ def test_ssd_default_boxes_and_hard_negatives():
     mask = detection.ssd.hard_negative_mask(loss, foreground, 3.0)
     # row 0: one positive -> the three hardest negatives (0.7, 0.5, 0.3); row 1: none
     assert mask.tolist() == [[False, False, True, True, False, True], [False] * 6]
+
+
+def test_ssdlite_builder_structure():
+    with minigrad.device("meta"):
+        model = detection.ssdlite320_mobilenet_v3_large(weights_backbone=None)
+    counts = len(model.state_dict()), sum(p.numel() for p in model.parameters())
+    assert counts == TORCHVISION_COUNTS["ssdlite320_mobilenet_v3_large"]
+    assert model.transform.fixed_size == (320, 320) and model.transform.size_divisible == 1
+    # C4 is the expansion of MobileNetV3's last stride-2 block (672 channels), C5 the
+    # reduced tail's 480, then the extra blocks
+    widths = [b[-1].in_channels for b in model.head.classification_head.module_list]
+    assert widths == [672, 480, 512, 256, 256, 128]
+    assert model.anchor_generator.num_anchors_per_location() == [6] * 6
+    assert (model.score_thresh, model.nms_thresh, model.topk_candidates) == (0.001, 0.55, 300)

@@ -1,4 +1,4 @@
-"""``torchvision.models.detection`` on minigrad: Faster R-CNN, Mask R-CNN, Keypoint R-CNN, RetinaNet, FCOS and SSD
+"""``torchvision.models.detection`` on minigrad: Faster R-CNN, Mask R-CNN, Keypoint R-CNN, RetinaNet, FCOS, SSD and SSDlite
 (ResNet-50-FPN builders, or any backbone with ``out_channels``) and their parts (anchor
 generator, RPN, RoI heads, one-stage heads, transform), as torchvision 0.28 builds them, in the
 v1 and v2 recipes. Models not implemented yet raise ``NotImplementedError`` when named."""
@@ -16,11 +16,20 @@ from .retinanet import *  # noqa: F403
 from .retinanet import __all__ as _retina_all
 from .ssd import *  # noqa: F403
 from .ssd import __all__ as _ssd_all
+from .ssdlite import *  # noqa: F403
+from .ssdlite import __all__ as _ssdlite_all
 
-__all__ = [*_faster_all, *_fcos_all, *_keypoint_all, *_mask_all, *_retina_all, *_ssd_all]
+__all__ = [
+    *_faster_all,
+    *_fcos_all,
+    *_keypoint_all,
+    *_mask_all,
+    *_retina_all,
+    *_ssd_all,
+    *_ssdlite_all,
+]
 
 __getattr__ = missing_names(
     __name__,
-    "ssdlite320_mobilenet_v3_large "
     "fasterrcnn_mobilenet_v3_large_fpn fasterrcnn_mobilenet_v3_large_320_fpn",
 )
