@@ -421,3 +421,19 @@ def test_ssdlite_builder_structure():
     assert widths == [672, 480, 512, 256, 256, 128]
     assert model.anchor_generator.num_anchors_per_location() == [6] * 6
     assert (model.score_thresh, model.nms_thresh, model.topk_candidates) == (0.001, 0.55, 300)
+
+
+def test_gather_rows_repeats_and_second_derivatives():
+    """The RoI ops' row gather: repeated rows add up in the backward, and the backward is
+    itself differentiable."""
+    from minigrad.vision.ops._utils import gather_rows
+
+    x = minigrad.tensor(np.arange(12.0).reshape(4, 3), requires_grad=True)
+    index = np.array([[2, 0], [2, 2]])
+    out = gather_rows(x, index)
+    assert out.shape == (2, 2, 3) and out[1, 0].tolist() == [6.0, 7.0, 8.0]
+    out.sum().backward()
+    assert x.grad[:, 0].tolist() == [1.0, 0.0, 3.0, 0.0]
+    assert minigrad.autograd.gradgradcheck(
+        lambda t: gather_rows(t, index) ** 2, (x.detach().double().requires_grad_(),)
+    )
