@@ -27,7 +27,7 @@ SHAPE_ONLY = {
     "Imag", "Conj", "ConjView", "ELUOp", "SoftplusOp", "Flip", "Tril", "Triu", "Pad",
     "Sum", "Amax", "Amin", "Prod", "Norm2", "MatMul", "LinearOp", "Einsum", "LayerNormOp",
     "GroupNormOp", "Convolution", "MaxPool", "AvgPool", "Diagonal", "UnfoldWindows", "ViewAsReal",
-    "ScaledDotProductAttention", "AttentionWeights",
+    "ScaledDotProductAttention", "AttentionWeights", "HardsigmoidOp",
 }  # fmt: skip
 
 

@@ -529,8 +529,14 @@ def test_registry_lists_the_detection_builders():
     names = [
         "fasterrcnn_resnet50_fpn",
         "fasterrcnn_resnet50_fpn_v2",
+        "fcos_resnet50_fpn",
+        "keypointrcnn_resnet50_fpn",
         "maskrcnn_resnet50_fpn",
         "maskrcnn_resnet50_fpn_v2",
+        "retinanet_resnet50_fpn",
+        "retinanet_resnet50_fpn_v2",
+        "ssd300_vgg16",
+        "ssdlite320_mobilenet_v3_large",
     ]
     assert models.list_models(module=detection) == names
     assert set(names) <= set(models.list_models())
@@ -542,8 +548,8 @@ def test_weights_and_missing_models_raise():
         detection.fasterrcnn_resnet50_fpn(weights="DEFAULT")
     with pytest.raises(RuntimeError, match="weights_backbone=None"):
         detection.fasterrcnn_resnet50_fpn(num_classes=2)  # torchvision's default backbone weights
-    with pytest.raises(NotImplementedError, match="retinanet_resnet50_fpn"):
-        detection.retinanet_resnet50_fpn  # noqa: B018
+    with pytest.raises(NotImplementedError, match="fasterrcnn_mobilenet_v3_large_fpn"):
+        detection.fasterrcnn_mobilenet_v3_large_fpn  # noqa: B018
     with pytest.raises(ValueError, match="num_classes should not be None"):
         detection.FasterRCNN(
             BackboneWithFPN(

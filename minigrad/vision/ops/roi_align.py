@@ -4,8 +4,10 @@
 Vectorised over all rois, bins and samples: the sample coordinates, the pixel rows and
 columns each one reads and their bilinear weights are computed on the host from the boxes (no
 gradient flows to the boxes, as in torchvision); the pixels are then gathered from the input
-with one advanced index and contracted with the weights (``einsum``), both differentiable
-tensor ops, so the gradient with respect to the input (and higher ones) comes from autograd.
+as rows of its ``[N·H·W, C]`` pixel matrix (``gather_rows``: its backward adds repeated
+pixels with one flat ``np.add.at``) and contracted with the weights (``einsum``), both
+differentiable, so the gradient with respect to the input (and higher ones) comes from
+autograd.
 Because a bilinear weight is a product of a row weight and a column weight, and
 torchvision's out-of-image test (a sample more than one pixel outside is zero) is a product
 of a row test and a column test, the rows and columns are weighted separately.
@@ -18,7 +20,7 @@ import numpy as np
 import minigrad
 from minigrad import nn
 
-from ._utils import host_rois, pair
+from ._utils import gather_rows, host_rois, pair
 
 __all__ = ["RoIAlign", "roi_align"]
 
@@ -89,10 +91,10 @@ def distinct_pixels(index, weight):
     pixels[roi, rank[first]] = ordered[first]
     slot_rank = np.empty_like(rank)
     np.put_along_axis(slot_rank, order, rank, axis=1)
-    local = np.zeros((k, p, distinct), dtype=weight.dtype)
-    ks, ps = np.meshgrid(np.arange(k), np.arange(p), indexing="ij")
-    np.add.at(local, (ks[..., None], ps[..., None], slot_rank.reshape(k, p, s)), weight)
-    return pixels, local
+    # each slot's flat place in [K, P, U], its weights summed there (bincount: no add.at)
+    bins = (np.arange(k * p).reshape(k, p, 1) * distinct + slot_rank.reshape(k, p, s)).ravel()
+    local = np.bincount(bins, weights=weight.ravel(), minlength=k * p * distinct)
+    return pixels, local.reshape(k, p, distinct).astype(weight.dtype)
 
 
 def bilinear_pool(input, batch, rows, row_w, cols, col_w, channels=None):
@@ -111,6 +113,9 @@ def bilinear_pool(input, batch, rows, row_w, cols, col_w, channels=None):
     pixels = input.permute(0, 2, 3, 1)  # [N, H, W, C]: one gather picks the channels
     if channels is not None:  # [1, P, 1, Q, 1, C_out], broadcast against the pixel indices
         ch = minigrad.tensor(channels.transpose(1, 2, 0), device=device)[None, :, None, :, None]
+    else:
+        height, width = input.shape[2], input.shape[3]
+        pixel_rows = pixels.reshape(-1, input.shape[1])
     outputs = []
     for lo in range(0, max(k_total, 1), step):
         sl = slice(lo, lo + step)
@@ -118,9 +123,9 @@ def bilinear_pool(input, batch, rows, row_w, cols, col_w, channels=None):
         wy = minigrad.tensor(row_w[sl], dtype=dtype, device=device)
         wx = minigrad.tensor(col_w[sl], dtype=dtype, device=device)
         if channels is None:
-            r = minigrad.tensor(rows[sl], device=device)[:, :, None]
-            c = minigrad.tensor(cols[sl], device=device)[:, None, :]
-            gathered = pixels[b[:, None, None], r, c]  # [k, U, V, C]
+            # each (roi, row, column)'s pixel as a row of the [N·H·W, C] pixel matrix
+            flat = (batch[sl, None, None] * height + rows[sl][:, :, None]) * width
+            gathered = gather_rows(pixel_rows, flat + cols[sl][:, None, :])  # [k, U, V, C]
             outputs.append(minigrad.einsum("kpa,kqb,kabc->kcpq", wy, wx, gathered))
             continue
         b = b[:, None, None, None, None, None]

@@ -4,9 +4,9 @@ pixels, is cut into an ``output_size`` grid of bins and each bin is the maximum 
 
 Vectorised: the bins' pixel windows are computed on the host from the boxes, every window is
 gathered at once (padded to the largest, the padding at ``-inf``) to find each maximum's place
-without recording a graph, and the output is one differentiable gather of those places, so the
-gradient reaches the input where torchvision's kernel sends it (the first maximum in row-major
-order of its bin).
+without recording a graph, and the output is one differentiable gather of those places
+(``gather_rows`` on the flat input), so the gradient reaches the input where torchvision's
+kernel sends it (the first maximum in row-major order of its bin).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import numpy as np
 import minigrad
 from minigrad import nn
 
-from ._utils import host_rois, pair
+from ._utils import gather_rows, host_rois, pair
 from .roi_align import _CHUNK_ELEMENTS, _check_batch, _float_dtype
 
 __all__ = ["RoIPool", "roi_pool"]
@@ -43,28 +43,31 @@ def bin_windows(start, size, pooled: int, limit: int, dtype):
 
 
 def _pool_chunk(pixels, batch, rows, row_ok, cols, col_ok):
-    """The pooled values ``[k, C, PH, PW]`` of one chunk of rois (see the module docstring)."""
-    device = pixels.device
+    """The pooled values ``[k, C, PH, PW]`` of one chunk of rois (see the module docstring);
+    ``pixels`` is the input as ``[N, H, W, C]``."""
+    n, h, w, channels = pixels.shape
     k, ph, lh = rows.shape
     pw, lw = cols.shape[1:]
-    b = minigrad.tensor(batch, device=device)
-    r = minigrad.tensor(rows, device=device)
-    c = minigrad.tensor(cols, device=device)
+    # each bin's window as [k, PH, PW, Lh, Lw]: the gathered [..., C] rows reshape (no copy)
+    # to [k, PH, PW, Lh·Lw, C] for one argmax over the window
+    base = batch[:, None, None, None, None] * h + rows[:, :, None, :, None]
+    window_pixels = base * w + cols[:, None, :, None, :]
     with minigrad.no_grad():
-        window = pixels.detach()[
-            b[:, None, None, None, None], r[:, :, :, None, None], c[:, None, None, :, :]
-        ]  # [k, PH, Lh, PW, Lw, C]
-        ok = minigrad.tensor(row_ok[:, :, :, None, None] & col_ok[:, None, None, :, :])
-        window = window.masked_fill(~ok.to(device)[..., None], float("-inf"))
-        place = window.permute(0, 1, 3, 5, 2, 4).reshape(k, ph, pw, -1, lh * lw).argmax(-1)
-    ki = minigrad.arange(k, device=device)[:, None, None, None]
-    pi = minigrad.arange(ph, device=device)[None, :, None, None]
-    qi = minigrad.arange(pw, device=device)[None, None, :, None]
-    ci = minigrad.arange(pixels.shape[-1], device=device)[None, None, None, :]
-    row, col = r[ki, pi, place // lw], c[ki, qi, place % lw]
+        window = gather_rows(pixels.detach().reshape(-1, channels), window_pixels)
+        ok = row_ok[:, :, None, :, None] & col_ok[:, None, :, None, :]
+        window = window.masked_fill(
+            minigrad.tensor(~ok[..., None], device=pixels.device), float("-inf")
+        )
+        place = window.reshape(k, ph, pw, lh * lw, channels).argmax(3)
+    place = place.cpu().numpy()  # [k, PH, PW, C]: each maximum's slot in its bin's window
+    ki, pi, qi = np.ogrid[:k, :ph, :pw]
+    row = rows[ki[..., None], pi[..., None], place // lw]
+    col = cols[ki[..., None], qi[..., None], place % lw]
+    element = ((batch[:, None, None, None] * h + row) * w + col) * channels + np.arange(channels)
+    values = gather_rows(pixels.reshape(-1, 1), element)[..., 0]  # [k, PH, PW, C]
     nonempty = row_ok.any(-1)[:, :, None] & col_ok.any(-1)[:, None, :]
-    mask = minigrad.tensor(nonempty, dtype=pixels.dtype, device=device)[..., None]
-    return (pixels[b[:, None, None, None], row, col, ci] * mask).permute(0, 3, 1, 2)
+    mask = minigrad.tensor(nonempty, dtype=pixels.dtype, device=pixels.device)[..., None]
+    return (values * mask).permute(0, 3, 1, 2)
 
 
 def roi_pool(input, boxes, output_size, spatial_scale: float = 1.0):

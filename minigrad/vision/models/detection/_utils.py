@@ -1,15 +1,26 @@
 """The bookkeeping of two-stage detectors, as torchvision's ``models.detection._utils``:
 ``BoxCoder`` (boxes ↔ regression targets), ``Matcher`` (anchors/proposals to ground truth by
 IoU) and ``BalancedPositiveNegativeSampler`` (a fixed-size training sample with a positive
-fraction, drawn with ``randperm`` in torchvision's order so seeded runs pick the same boxes)."""
+fraction, drawn with ``randperm`` in torchvision's order so seeded runs pick the same boxes),
+and ``_box_loss``, the box regression loss the one-stage detectors choose by name."""
 
 from __future__ import annotations
 
 import math
 
 import minigrad
+from minigrad.nn import functional as F
 
-__all__ = ["BalancedPositiveNegativeSampler", "BoxCoder", "Matcher"]
+from ...ops.giou_loss import generalized_box_iou_loss
+
+__all__ = [
+    "BalancedPositiveNegativeSampler",
+    "BoxCoder",
+    "BoxLinearCoder",
+    "Matcher",
+    "SSDMatcher",
+    "retrieve_out_channels",
+]
 
 
 class BalancedPositiveNegativeSampler:
@@ -107,6 +118,52 @@ class BoxCoder:
         return minigrad.stack(corners, dim=2).flatten(1)
 
 
+class BoxLinearCoder:
+    """FCOS's parametrisation: a box as the distances ``(l, t, r, b)`` from the reference
+    box's centre to its four edges, divided by the reference box's width/height when
+    ``normalize_by_size``. Works on any leading shape (``[..., 4]``)."""
+
+    def __init__(self, normalize_by_size: bool = True) -> None:
+        self.normalize_by_size = normalize_by_size
+
+    def _sizes(self, boxes):
+        w, h = boxes[..., 2] - boxes[..., 0], boxes[..., 3] - boxes[..., 1]
+        return minigrad.stack((w, h, w, h), dim=-1)
+
+    def encode(self, reference_boxes, proposals):
+        """The distances from ``reference_boxes``' centres to the edges of ``proposals``."""
+        ctr_x = 0.5 * (reference_boxes[..., 0] + reference_boxes[..., 2])
+        ctr_y = 0.5 * (reference_boxes[..., 1] + reference_boxes[..., 3])
+        targets = minigrad.stack(
+            (
+                ctr_x - proposals[..., 0],
+                ctr_y - proposals[..., 1],
+                proposals[..., 2] - ctr_x,
+                proposals[..., 3] - ctr_y,
+            ),
+            dim=-1,
+        )
+        return targets / self._sizes(reference_boxes) if self.normalize_by_size else targets
+
+    def decode(self, rel_codes, boxes):
+        """Boxes from the distances ``rel_codes`` around ``boxes``' centres (same leading
+        shape)."""
+        boxes = boxes.to(dtype=rel_codes.dtype)
+        ctr_x = 0.5 * (boxes[..., 0] + boxes[..., 2])
+        ctr_y = 0.5 * (boxes[..., 1] + boxes[..., 3])
+        if self.normalize_by_size:
+            rel_codes = rel_codes * self._sizes(boxes)
+        return minigrad.stack(
+            (
+                ctr_x - rel_codes[..., 0],
+                ctr_y - rel_codes[..., 1],
+                ctr_x + rel_codes[..., 2],
+                ctr_y + rel_codes[..., 3],
+            ),
+            dim=-1,
+        )
+
+
 class Matcher:
     """Each prediction (column of an IoU matrix ``[gt, pred]``) to its best ground truth, or
     ``BELOW_LOW_THRESHOLD`` (-1) below ``low_threshold``, ``BETWEEN_THRESHOLDS`` (-2) between
@@ -148,3 +205,57 @@ class Matcher:
         best_per_gt = match_quality_matrix.max(dim=1)[0]
         preds = minigrad.where(match_quality_matrix == best_per_gt[:, None])[1]
         matches[preds] = all_matches[preds]
+
+
+class SSDMatcher(Matcher):
+    """SSD's matching: IoU at least ``threshold``, and every ground truth keeps its best
+    prediction whatever the IoU (the later ground truth wins a shared one)."""
+
+    def __init__(self, threshold: float) -> None:
+        super().__init__(threshold, threshold, allow_low_quality_matches=False)
+
+    def __call__(self, match_quality_matrix):
+        matches = super().__call__(match_quality_matrix)
+        best_pred = match_quality_matrix.max(dim=1)[1]
+        matches[best_pred] = minigrad.arange(best_pred.shape[0], dtype=minigrad.int64,
+                                             device=best_pred.device)  # fmt: skip
+        return matches
+
+
+def retrieve_out_channels(model, size):
+    """The channel counts of ``model``'s output maps, found by running it on a zero image of
+    ``size = (w, h)`` in evaluation mode."""
+    was_training = model.training
+    model.eval()
+    with minigrad.no_grad():
+        device = next(model.parameters()).device
+        features = model(minigrad.zeros((1, 3, size[1], size[0]), device=device))
+    if isinstance(features, minigrad.Tensor):
+        features = {"0": features}
+    if was_training:
+        model.train()
+    return [x.shape[1] for x in features.values()]
+
+
+def _box_loss(kind: str, box_coder, anchors, matched_gt_boxes, bbox_regression, cnf=None):
+    """The summed regression loss of one image's positive anchors: ``'l1'`` or
+    ``'smooth_l1'`` on the encoded targets, ``'giou'`` on the decoded boxes (RetinaNet v1
+    uses L1, v2 GIoU). ``cnf`` may give ``beta`` (smooth L1) and ``eps`` (GIoU)."""
+    cnf = cnf or {}
+    if kind == "l1":
+        target = box_coder.encode_single(matched_gt_boxes, anchors)
+        return F.l1_loss(bbox_regression, target, reduction="sum")
+    if kind == "smooth_l1":
+        target = box_coder.encode_single(matched_gt_boxes, anchors)
+        return F.smooth_l1_loss(bbox_regression, target, reduction="sum", beta=cnf.get("beta", 1.0))
+    if kind == "giou":
+        boxes = box_coder.decode_single(bbox_regression, anchors)
+        return generalized_box_iou_loss(
+            boxes, matched_gt_boxes, reduction="sum", eps=cnf.get("eps", 1e-7)
+        )
+    if kind in ("ciou", "diou"):
+        raise NotImplementedError(
+            f"_box_loss: the {kind!r} loss (complete/distance IoU loss) is not implemented in "
+            "minigrad.vision; use 'l1', 'smooth_l1' or 'giou'"
+        )
+    raise ValueError(f"Unsupported loss: {kind}")

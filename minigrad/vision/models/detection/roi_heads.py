@@ -1,7 +1,8 @@
 """The second stage of Faster/Mask R-CNN, as torchvision's ``RoIHeads``: proposals matched to
 the targets and subsampled (training), their features pooled and classified, boxes refined per
 class, and in evaluation scored, filtered and NMS-ed into detections; optionally the mask
-branch. Keypoint heads are not implemented."""
+branch (Mask R-CNN) and the keypoint branch (Keypoint R-CNN: ground-truth keypoints as one-hot
+heatmap targets, predicted keypoints at the heatmaps' maxima)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,16 @@ from ...ops import boxes as box_ops
 from ...ops import roi_align
 from . import _utils as det_utils
 
-__all__ = ["RoIHeads", "fastrcnn_loss", "maskrcnn_inference", "maskrcnn_loss"]
+__all__ = [
+    "RoIHeads",
+    "fastrcnn_loss",
+    "heatmaps_to_keypoints",
+    "keypointrcnn_inference",
+    "keypointrcnn_loss",
+    "keypoints_to_heatmap",
+    "maskrcnn_inference",
+    "maskrcnn_loss",
+]
 
 
 def fastrcnn_loss(class_logits, box_regression, labels, regression_targets):
@@ -63,6 +73,87 @@ def maskrcnn_loss(mask_logits, proposals, gt_masks, gt_labels, mask_matched_idxs
     return F.binary_cross_entropy_with_logits(mask_logits[rows, labels], targets)
 
 
+def keypoints_to_heatmap(keypoints, rois, heatmap_size: int):
+    """Keypoints ``[R, K, 3]`` (x, y, visibility) as the flat index ``y·S + x`` of their cell
+    in each RoI's ``S × S`` heatmap, and whether each is usable (visible and inside the RoI;
+    a keypoint on the RoI's right/bottom edge goes to the last cell). Both ``[R, K]`` int64;
+    unusable keypoints have index 0."""
+    offset_x, offset_y = rois[:, 0][:, None], rois[:, 1][:, None]
+    scale_x = (heatmap_size / (rois[:, 2] - rois[:, 0]))[:, None]
+    scale_y = (heatmap_size / (rois[:, 3] - rois[:, 1]))[:, None]
+    x, y = keypoints[..., 0], keypoints[..., 1]
+    x_boundary = x == rois[:, 2][:, None]
+    y_boundary = y == rois[:, 3][:, None]
+    x = ((x - offset_x) * scale_x).floor().long()
+    y = ((y - offset_y) * scale_y).floor().long()
+    x[x_boundary] = heatmap_size - 1
+    y[y_boundary] = heatmap_size - 1
+    inside = (x >= 0) & (y >= 0) & (x < heatmap_size) & (y < heatmap_size)
+    valid = (inside & (keypoints[..., 2] > 0)).long()
+    return (y * heatmap_size + x) * valid, valid
+
+
+def heatmaps_to_keypoints(maps, rois):
+    """Keypoints ``[R, K, 3]`` (x, y, 1) and their scores ``[R, K]`` from heatmap logits
+    ``[R, K, H, W]``: each map resized (bicubic) to its RoI's whole-pixel size, its maximum
+    taken, and the cell's centre (``d + 0.5``, Heckbert's convention) mapped to the image."""
+    offset_x, offset_y = rois[:, 0], rois[:, 1]
+    widths = (rois[:, 2] - rois[:, 0]).clamp(min=1)
+    heights = (rois[:, 3] - rois[:, 1]).clamp(min=1)
+    widths_ceil, heights_ceil = widths.ceil(), heights.ceil()
+    num_keypoints = maps.shape[1]
+    xy_preds = minigrad.zeros((len(rois), 3, num_keypoints), dtype=minigrad.float32,
+                              device=maps.device)  # fmt: skip
+    end_scores = minigrad.zeros((len(rois), num_keypoints), dtype=minigrad.float32,
+                                device=maps.device)  # fmt: skip
+    keypoint_index = minigrad.arange(num_keypoints, device=maps.device)
+    for i in range(len(rois)):
+        roi_w, roi_h = int(widths_ceil[i].item()), int(heights_ceil[i].item())
+        roi_map = F.interpolate(maps[i][:, None], size=(roi_h, roi_w), mode="bicubic",
+                                align_corners=False)[:, 0]  # fmt: skip
+        pos = roi_map.reshape(num_keypoints, -1).argmax(dim=1)
+        x_int = pos % roi_w
+        y_int = minigrad.div(pos - x_int, roi_w, rounding_mode="floor")
+        xy_preds[i, 0, :] = (x_int.float() + 0.5) * (widths[i] / roi_w) + offset_x[i]
+        xy_preds[i, 1, :] = (y_int.float() + 0.5) * (heights[i] / roi_h) + offset_y[i]
+        xy_preds[i, 2, :] = 1
+        end_scores[i, :] = roi_map[keypoint_index, y_int, x_int]
+    return xy_preds.permute(0, 2, 1), end_scores
+
+
+def keypointrcnn_loss(keypoint_logits, proposals, gt_keypoints, keypoint_matched_idxs):
+    """Cross-entropy of each usable keypoint's ``H·W`` heatmap logits against the cell of its
+    matched ground-truth keypoint (a softmax over the heatmap); 0 (with a gradient path)
+    when no keypoint is usable."""
+    n, k, h, w = keypoint_logits.shape
+    if h != w:
+        raise ValueError(
+            "keypoint_logits height and width (last two elements of shape) should be equal. "
+            f"Instead got H = {h} and W = {w}"
+        )
+    heatmaps, valid = [], []
+    for props, gt_kp, midx in zip(proposals, gt_keypoints, keypoint_matched_idxs, strict=True):
+        heatmap, usable = keypoints_to_heatmap(gt_kp[midx], props, h)
+        heatmaps.append(heatmap.view(-1))
+        valid.append(usable.view(-1))
+    keypoint_targets = minigrad.cat(heatmaps, dim=0)
+    valid = minigrad.where(minigrad.cat(valid, dim=0).to(minigrad.uint8))[0]
+    if keypoint_targets.numel() == 0 or len(valid) == 0:
+        return keypoint_logits.sum() * 0
+    logits = keypoint_logits.view(n * k, h * w)
+    return F.cross_entropy(logits[valid], keypoint_targets[valid])
+
+
+def keypointrcnn_inference(x, boxes):
+    """Per image the keypoints ``[K_i, num_keypoints, 3]`` and their scores."""
+    kp_probs, kp_scores = [], []
+    for maps, image_boxes in zip(x.split([len(b) for b in boxes], dim=0), boxes, strict=True):
+        probs, scores = heatmaps_to_keypoints(maps, image_boxes)
+        kp_probs.append(probs)
+        kp_scores.append(scores)
+    return kp_probs, kp_scores
+
+
 class RoIHeads(nn.Module):
     """Box (and optionally mask) heads on the proposals. ``forward(features, proposals,
     image_shapes, targets)`` returns ``(detections, losses)``: in training the losses
@@ -90,10 +181,6 @@ class RoIHeads(nn.Module):
         keypoint_predictor=None,
     ) -> None:
         super().__init__()
-        if any(m is not None for m in (keypoint_roi_pool, keypoint_head, keypoint_predictor)):
-            raise NotImplementedError(
-                "RoIHeads: keypoint heads (Keypoint R-CNN) are not implemented in minigrad.vision"
-            )
         self.box_similarity = box_ops.box_iou
         self.proposal_matcher = det_utils.Matcher(
             fg_iou_thresh, bg_iou_thresh, allow_low_quality_matches=False
@@ -111,13 +198,18 @@ class RoIHeads(nn.Module):
         self.mask_roi_pool = mask_roi_pool
         self.mask_head = mask_head
         self.mask_predictor = mask_predictor
-        self.keypoint_roi_pool = self.keypoint_head = self.keypoint_predictor = None
+        self.keypoint_roi_pool = keypoint_roi_pool
+        self.keypoint_head = keypoint_head
+        self.keypoint_predictor = keypoint_predictor
 
     def has_mask(self) -> bool:
         return all(m is not None for m in (self.mask_roi_pool, self.mask_head, self.mask_predictor))
 
     def has_keypoint(self) -> bool:
-        return False
+        return all(
+            m is not None
+            for m in (self.keypoint_roi_pool, self.keypoint_head, self.keypoint_predictor)
+        )
 
     def assign_targets_to_proposals(self, proposals, gt_boxes, gt_labels):
         """Per image: the matched ground-truth index (clamped) and the label (0 background,
@@ -211,6 +303,10 @@ class RoIHeads(nn.Module):
                     raise TypeError(
                         f"target labels must of int64 type, instead got {t['labels'].dtype}"
                     )
+                if self.has_keypoint() and t["keypoints"].dtype != minigrad.float32:
+                    raise TypeError(
+                        f"target keypoints must of float type, instead got {t['keypoints'].dtype}"
+                    )
         labels = regression_targets = matched_idxs = None
         if self.training:
             proposals, matched_idxs, labels, regression_targets = self.select_training_samples(
@@ -235,7 +331,34 @@ class RoIHeads(nn.Module):
         if self.has_mask():
             losses.update(self._mask_forward(features, proposals, image_shapes, targets, result,
                                              labels, matched_idxs))  # fmt: skip
+        if self.has_keypoint():
+            losses.update(self._keypoint_forward(features, proposals, image_shapes, targets,
+                                                 result, labels, matched_idxs))  # fmt: skip
         return result, losses
+
+    def _keypoint_forward(self, features, proposals, image_shapes, targets, result, labels,
+                          matched):  # fmt: skip
+        """The keypoint branch: on the positive proposals in training (returns
+        ``loss_keypoint``), on the detections in evaluation (adds ``keypoints`` and
+        ``keypoints_scores`` to ``result``)."""
+        if self.training:
+            positives = [minigrad.where(label > 0)[0] for label in labels]
+            kp_proposals = [p[pos] for p, pos in zip(proposals, positives, strict=True)]
+            pos_matched = [m[pos] for m, pos in zip(matched, positives, strict=True)]
+        else:
+            kp_proposals = [r["boxes"] for r in result]
+        kp_features = self.keypoint_head(self.keypoint_roi_pool(features, kp_proposals,
+                                                                 image_shapes))  # fmt: skip
+        kp_logits = self.keypoint_predictor(kp_features)
+        if self.training:
+            gt_keypoints = [t["keypoints"] for t in targets]
+            loss = keypointrcnn_loss(kp_logits, kp_proposals, gt_keypoints, pos_matched)
+            return {"loss_keypoint": loss}
+        probs, scores = keypointrcnn_inference(kp_logits, kp_proposals)
+        for prob, score, r in zip(probs, scores, result, strict=True):
+            r["keypoints"] = prob
+            r["keypoints_scores"] = score
+        return {}
 
     def _mask_forward(self, features, proposals, image_shapes, targets, result, labels, matched):
         """The mask branch: on the positive proposals in training (returns ``loss_mask``),

@@ -14,7 +14,7 @@ from minigrad.nn import functional as F
 from .image_list import ImageList
 from .roi_heads import paste_masks_in_image
 
-__all__ = ["GeneralizedRCNNTransform", "resize_boxes"]
+__all__ = ["GeneralizedRCNNTransform", "resize_boxes", "resize_keypoints"]
 
 
 def _resize_image_and_masks(image, self_min_size, self_max_size, target=None, fixed_size=None):
@@ -52,6 +52,20 @@ def resize_boxes(boxes, original_size, new_size):
     )
     xmin, ymin, xmax, ymax = boxes.unbind(1)
     return minigrad.stack((xmin * ratio_w, ymin * ratio_h, xmax * ratio_w, ymax * ratio_h), dim=1)
+
+
+def resize_keypoints(keypoints, original_size, new_size):
+    """Keypoints ``[N, K, 3]`` (x, y, visibility) scaled from ``original_size`` to
+    ``new_size`` (``(h, w)``); the visibility is kept."""
+    ratio_h, ratio_w = (
+        minigrad.tensor(float(s), dtype=minigrad.float32, device=keypoints.device)
+        / minigrad.tensor(float(s_orig), dtype=minigrad.float32, device=keypoints.device)
+        for s, s_orig in zip(new_size, original_size, strict=True)
+    )
+    resized = keypoints.clone()
+    resized[..., 0] *= ratio_w
+    resized[..., 1] *= ratio_h
+    return resized
 
 
 class GeneralizedRCNNTransform(nn.Module):
@@ -126,10 +140,7 @@ class GeneralizedRCNNTransform(nn.Module):
             return image, target
         target["boxes"] = resize_boxes(target["boxes"], (h, w), image.shape[-2:])
         if "keypoints" in target:
-            raise NotImplementedError(
-                "GeneralizedRCNNTransform: keypoint targets (Keypoint R-CNN) are not "
-                "implemented in minigrad.vision"
-            )
+            target["keypoints"] = resize_keypoints(target["keypoints"], (h, w), image.shape[-2:])
         return image, target
 
     def max_by_axis(self, the_list):
@@ -167,6 +178,8 @@ class GeneralizedRCNNTransform(nn.Module):
             pred["boxes"] = resize_boxes(pred["boxes"], im_s, o_im_s)
             if "masks" in pred:
                 pred["masks"] = paste_masks_in_image(pred["masks"], pred["boxes"], o_im_s)
+            if "keypoints" in pred:
+                pred["keypoints"] = resize_keypoints(pred["keypoints"], im_s, o_im_s)
         return result
 
     def __repr__(self) -> str:
