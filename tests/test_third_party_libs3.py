@@ -1,5 +1,5 @@
 """Third-party libraries of the sixteenth session (pytorch-ignite, stable-baselines3, botorch,
-sentence-transformers, diffusers, monai), run with ``torch`` bound to minigrad (as under
+sentence-transformers, diffusers, monai, fastai), run with ``torch`` bound to minigrad (as under
 ``python -m minigrad.as_torch``) and with PyTorch, compared number by number (the helpers of
 ``test_third_party_libs``); each skips where its library is not installed. pytorch-ignite is
 in the ``compat`` extra, which CI installs. The last tests check, without the libraries, the
@@ -220,6 +220,34 @@ def test_monai_unet_dice_transforms_and_loader_as_with_pytorch():
     _close(ours, theirs and theirs[0])
 
 
+def _fastai(torch):
+    """fastai's ``Learner`` on a tiny ``DataLoaders`` of its own ``DataLoader`` (which drives
+    PyTorch's private ``_SingleProcessDataLoaderIter`` with a stand-in loader):
+    ``fit_one_cycle`` for two epochs with ``accuracy``."""
+    core = importlib.import_module("fastai.data.core")
+    load = importlib.import_module("fastai.data.load")
+    learner = importlib.import_module("fastai.learner")
+    importlib.import_module("fastai.callback.schedule")  # adds Learner.fit_one_cycle
+    accuracy = importlib.import_module("fastai.metrics").accuracy
+    importlib.import_module("fastai.torch_core").set_seed(0)
+    x = torch.randn(32, 4)
+    pairs = list(zip(x, (x[:, 0] > 0).long()))
+    dls = core.DataLoaders(
+        load.DataLoader(pairs[:24], bs=8, shuffle=True), load.DataLoader(pairs[24:], bs=8)
+    )
+    model = torch.nn.Sequential(torch.nn.Linear(4, 8), torch.nn.ReLU(), torch.nn.Linear(8, 2))
+    learn = learner.Learner(dls, model, loss_func=torch.nn.CrossEntropyLoss(), metrics=accuracy)
+    with learn.no_bar(), learn.no_logging():
+        learn.fit_one_cycle(2, 1e-2)
+    values = [v for epoch in learn.recorder.values for v in epoch]
+    return values + [p.detach().sum().item() for p in model.parameters()]
+
+
+def test_fastai_learner_fit_one_cycle_as_with_pytorch():
+    ours, theirs = _both(_fastai, "fastai", "fastcore", "fastprogress", "fasttransform")
+    _close(ours, theirs)
+
+
 def _sentence_transformers(torch) -> list:
     """sentence-transformers on a tiny BERT built from a config (saved with a word-piece
     vocabulary, loaded by ``models.Transformer``), mean ``Pooling``: ``encode``, ``cos_sim``,
@@ -397,6 +425,40 @@ def test_checkpoint_device_states_as_pytorch():
         first = minigrad.rand(3, device="cuda")
         minigrad.utils.checkpoint.set_device_states(ids, states)
         assert ids == [0] and minigrad.equal(minigrad.rand(3, device="cuda"), first)
+
+
+def test_private_loader_iterator_and_flatten_helpers_as_pytorch():
+    """``_SingleProcessDataLoaderIter(loader)`` over any object with PyTorch's private loader
+    fields (fastai's stand-in), map-style and iterable; ``torch._utils``' flatten helpers."""
+    torch = pytest.importorskip("torch")
+    for lib in (minigrad, torch):
+        module = importlib.import_module(f"{lib.__name__}.utils.data.dataloader")
+        kind = module._DatasetKind
+
+        class Stand:
+            collate_fn, drop_last, _auto_collation = staticmethod(lambda b: b), True, True
+            _index_sampler, _dataset_kind, dataset = [[0, 1], [2, 3], [4]], kind.Map, "abcde"
+            # what PyTorch's iterator reads besides (fastai's stand-in has them)
+            _IterableDataset_len_called = generator = pin_memory_device = None
+            num_workers, prefetch_factor, timeout, pin_memory, in_order = 0, 2, 0, False, True
+            persistent_workers, multiprocessing_context = False, None
+
+            def _get_shared_seed(self):
+                return 0
+
+        batches = [["a", "b"], ["c", "d"], ["e"]]  # (the batch sampler drops a short one)
+        assert list(module._SingleProcessDataLoaderIter(Stand())) == batches
+        Stand._dataset_kind = kind.Iterable  # the fetcher drops a batch the data cut short
+        Stand._index_sampler = [[0, 1], [2, 3], [4, 5]]
+        assert list(module._SingleProcessDataLoaderIter(Stand())) == batches[:2]
+        Stand._auto_collation, Stand._index_sampler = False, range(10)
+        assert list(module._SingleProcessDataLoaderIter(Stand())) == list("abcde")
+        utils = importlib.import_module(f"{lib.__name__}._utils")
+        parts = [lib.arange(4.0).reshape(2, 2), lib.ones(3)]
+        flat = utils._flatten_dense_tensors(parts)
+        assert flat.tolist() == [0.0, 1.0, 2.0, 3.0, 1.0, 1.0, 1.0]
+        back = utils._unflatten_dense_tensors(flat * 2, parts)
+        assert [b.tolist() for b in back] == [[[0.0, 2.0], [4.0, 6.0]], [2.0, 2.0, 2.0]]
 
 
 def test_reduce_op_bitwise_members_refused_where_pytorch_refuses():
