@@ -1,6 +1,6 @@
 """minigrad: a small autograd framework with PyTorch's API, on NumPy (CPU) or CuPy (GPU)."""
 
-from . import autograd, cpu, cuda, dtypes
+from . import _tensor_str, autograd, cpu, cuda, dtypes
 from ._format import set_printoptions
 from .autograd import (
     enable_grad,

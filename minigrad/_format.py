@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 
 from . import dtypes
@@ -110,6 +112,24 @@ def set_printoptions(
         OPTIONS.update(**PrintOptions.PROFILES[profile])
     OPTIONS.update(precision, threshold, edgeitems, linewidth)
     OPTIONS.sci_mode = sci_mode
+
+
+def get_printoptions() -> dict:
+    """The current print options, as keyword arguments of :func:`set_printoptions`."""
+    names = ("precision", "threshold", "edgeitems", "linewidth", "sci_mode")
+    return {name: getattr(OPTIONS, name) for name in names}
+
+
+@contextlib.contextmanager
+def printoptions(**kwargs):
+    """Print options set for a ``with`` block, then put back (``torch._tensor_str``'s;
+    sentence-transformers' model cards print with it)."""
+    old = get_printoptions()
+    set_printoptions(**kwargs)
+    try:
+        yield
+    finally:
+        set_printoptions(**old)
 
 
 def format_array(a: np.ndarray, prefix: str = "tensor(") -> str:

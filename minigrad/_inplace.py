@@ -512,6 +512,9 @@ class InPlaceMethods:
                 return
             self[key].copy_(value)  # a view: the change is recorded on this tensor (CopySlices)
             return
+        if type(self._data).__name__ == "MetaArray":  # no values to write (the key is checked)
+            self[key]  # an out-of-range key raises, as with PyTorch's meta tensors
+            return
         data = value.to(self.device, self.dtype)._data if isinstance(value, graph.Tensor) else value
         once = _without_repeats(self) if _is_one_mask(key, self) else None
         if once is not None and np.ndim(data) == 0:  # a number or a 0-d tensor

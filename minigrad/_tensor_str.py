@@ -3,8 +3,8 @@
 (``_tensor_str``). The printing itself is :mod:`minigrad._format`'s."""
 
 from ._format import OPTIONS as PRINT_OPTS
-from ._format import set_printoptions
+from ._format import get_printoptions, printoptions, set_printoptions
 from ._format import tensor_str as _tensor_str
 
-__all__ = ["PRINT_OPTS", "set_printoptions"]
+__all__ = ["PRINT_OPTS", "get_printoptions", "printoptions", "set_printoptions"]
 _ = _tensor_str  # PyTorch's private name, imported by libraries

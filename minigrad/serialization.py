@@ -26,6 +26,7 @@ from .types import Storage, _device
 # the type aliases PyTorch's signatures use (pyro annotates with MAP_LOCATION)
 MAP_LOCATION = Union[Callable[[Storage, str], Storage], _device, str, dict[str, str], None]  # noqa: UP007
 STORAGE = Storage
+DEFAULT_PROTOCOL = 2  # PyTorch's pickle protocol constant (monai's StateCacher imports it)
 
 __all__ = [
     "add_safe_globals",

@@ -1179,6 +1179,8 @@ def parse_to_args(args: tuple, kwargs: dict):
     if kwargs:
         raise TypeError(f"to() got unexpected keyword arguments {sorted(kwargs)}")
     for a in args:
+        if a is None:  # to(None), to(None, dtype): PyTorch's optional device and dtype
+            continue
         if isinstance(a, Tensor):
             device, dtype = a.device, a.dtype
         elif isinstance(a, (str, backend.Device)) or type(a) is int:  # (0: the GPU cuda:0)

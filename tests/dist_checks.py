@@ -87,6 +87,18 @@ def all_reduce_ops_and_dtypes(rank, world):
         assert "AVG" in str(e)
     else:
         raise AssertionError("AVG on an integer tensor must be an error")
+    bitwise = {"BAND": np.bitwise_and, "BOR": np.bitwise_or, "BXOR": np.bitwise_xor}
+    for name, fn in bitwise.items():  # pytorch-ignite's idist names them
+        t = minigrad.tensor(data(rank, (6,), np.int64))
+        dist.all_reduce(t, op=getattr(dist.ReduceOp, name))
+        expected = fn.reduce([data(r, (6,), np.int64) for r in range(world)])
+        close(t.numpy(), expected, f"all_reduce {name}")
+    try:
+        dist.all_reduce(minigrad.tensor([1.0]), op=dist.ReduceOp.BAND)
+    except ValueError as e:
+        assert "non-integral" in str(e)
+    else:
+        raise AssertionError("BAND on a float tensor must be an error")
 
 
 @check

@@ -9,6 +9,8 @@ Example (run with ``python -m minigrad.distributed.run --nproc-per-node 2 script
     >>> dist.all_reduce(t)  # the sum over ranks, on every rank
 """
 
+from . import device_mesh  # imported with the package, as PyTorch's (diffusers annotates)
+from .device_mesh import DeviceMesh, init_device_mesh
 from .distributed_c10d import (
     Backend,
     DistBackendError,

@@ -44,7 +44,10 @@ def load_mpi():
 
 
 def _mpi_op(MPI, op: str):  # noqa: N803 - the module's own name
-    return {"SUM": MPI.SUM, "AVG": MPI.SUM, "PRODUCT": MPI.PROD, "MIN": MPI.MIN, "MAX": MPI.MAX}[op]
+    return {
+        **{"SUM": MPI.SUM, "AVG": MPI.SUM, "PRODUCT": MPI.PROD, "MIN": MPI.MIN, "MAX": MPI.MAX},
+        **{"BAND": MPI.BAND, "BOR": MPI.BOR, "BXOR": MPI.BXOR},
+    }[op]
 
 
 class MPIComm:

@@ -57,6 +57,8 @@ def _nccl_op(nccl, op: str, what: str):
         "MAX": nccl.NCCL_MAX,
         "AVG": getattr(nccl, "NCCL_AVG", None),
     }
+    if op not in table:  # PyTorch's NCCL backend refuses the bitwise ones too
+        raise ValueError(f"{what}: Cannot use ReduceOp.{op} with NCCL")
     if table[op] is None:
         raise NotImplementedError(f"{what}: ReduceOp.AVG needs NCCL 2.10 or newer")
     return table[op]

@@ -97,12 +97,15 @@ def _reduce_op(op, what: str) -> str:
         return op.value
     if isinstance(op, str) and op.upper() in ReduceOp.__members__:
         return op.upper()
-    raise ValueError(f"{what}: op must be a ReduceOp (SUM, AVG, PRODUCT, MIN, MAX), got {op!r}")
+    names = ", ".join(ReduceOp.__members__)
+    raise ValueError(f"{what}: op must be a ReduceOp ({names}), got {op!r}")
 
 
 def _check_avg(t: Tensor, op: str, what: str) -> None:
     if op == "AVG" and not t.dtype.is_floating_point:
         raise ValueError(f"{what}: ReduceOp.AVG needs a floating-point tensor, got {t.dtype}")
+    if op in ("BAND", "BOR", "BXOR") and (t.dtype.is_floating_point or t.dtype.is_complex):
+        raise ValueError(f"{what}: Cannot use ReduceOp.{op} with non-integral dtype {t.dtype}")
 
 
 def _check_rank(pg: ProcessGroup, r, what: str, name: str) -> int:

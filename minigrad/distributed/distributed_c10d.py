@@ -28,6 +28,9 @@ class ReduceOp(enum.Enum):
     PRODUCT = "PRODUCT"
     MIN = "MIN"
     MAX = "MAX"
+    BAND = "BAND"  # bitwise and, or, xor: integer and bool tensors only
+    BOR = "BOR"
+    BXOR = "BXOR"
 
     def __repr__(self) -> str:
         return f"<ReduceOp.{self.name}>"

@@ -599,3 +599,13 @@ def _refuse_torchscript(f) -> None:
             f"minigrad cannot run TorchScript code. Save the model's state_dict with "
             f"torch.save and load it into the model class with minigrad.load"
         )
+
+
+def __getattr__(name: str):
+    """``torch.jit.isinstance`` (:mod:`._isinstance`), kept out of this module's globals where
+    it would shadow the builtin."""
+    if name == "isinstance":
+        from ._isinstance import jit_isinstance
+
+        return jit_isinstance
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -18,7 +18,7 @@ from .._warnings import warn_user
 from ..autograd import engine, grad_mode, graph
 from ..autograd.function import Function
 from ..func import _dispatch
-from ._pytree import tree_map  # noqa: F401  (as torch.utils.checkpoint.tree_map)
+from ._pytree import tree_map  # (also torch.utils.checkpoint.tree_map)
 
 
 class _Observed(threading.local):
@@ -234,3 +234,25 @@ def checkpoint_sequential(functions, segments: int, input, use_reentrant=None, *
         end = start + size - 1
         input = checkpoint(run_range(start, end), input, use_reentrant=use_reentrant, **kwargs)
     return run_range(end + 1, len(funcs) - 1)(input)
+
+
+def get_device_states(*args) -> tuple[list, list]:
+    """The indices of the GPUs the tensors in ``args`` (nested) are on, and those GPUs'
+    generator states, as PyTorch's (sentence-transformers' GradCache losses keep them to
+    replay a forward with the same dropout masks); CPU tensors add none."""
+    ids = []
+
+    def note(a):
+        if isinstance(a, graph.Tensor) and a.device.type not in ("cpu", "meta"):
+            if a.get_device() not in ids:
+                ids.append(a.get_device())
+        return a
+
+    tree_map(note, args)
+    return ids, [backend.default_generator(backend.device("cuda", i)).get_state() for i in ids]
+
+
+def set_device_states(devices, states, *, device_type=None) -> None:
+    """Restore the generator states :func:`get_device_states` returned."""
+    for index, state in zip(devices, states, strict=True):
+        backend.default_generator(backend.device(device_type or "cuda", index)).set_state(state)

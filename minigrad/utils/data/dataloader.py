@@ -26,11 +26,46 @@ __all__ = ["DataLoader", "WorkerInfo", "default_collate", "get_worker_info"]
 _MultiProcessingDataLoaderIter = MultiProcessingDataLoaderIter  # PyTorch's name
 
 
+class _DatasetKind:
+    """PyTorch's kinds of dataset, as a loader's private ``_dataset_kind`` names them (fastai's
+    stand-in loader sets ``Iterable``)."""
+
+    Map = 0
+    Iterable = 1
+
+
+def _batches_from_private_fields(loader):
+    """The batches PyTorch's single-process iterator makes of any object with its loader's
+    private fields (``_index_sampler``, ``_dataset_kind``, ``_auto_collation``, ``dataset``,
+    ``collate_fn``, ``drop_last``): what ``_SingleProcessDataLoaderIter(loader)`` iterates
+    over when a library (fastai) hands it a loader of its own."""
+    indices = iter(loader._index_sampler)
+    if loader._dataset_kind == _DatasetKind.Iterable:
+        items = iter(loader.dataset)
+        for index in indices:
+            if loader._auto_collation:
+                batch = [item for _, item in zip(index, items)]
+                if not batch or (loader.drop_last and len(batch) < len(index)):
+                    return
+            else:
+                batch = next(items, _DatasetKind)
+                if batch is _DatasetKind:  # (a marker no dataset yields) the data ran out
+                    return
+            yield loader.collate_fn(batch)
+    else:
+        for index in indices:
+            data = [loader.dataset[i] for i in index] if loader._auto_collation else None
+            yield loader.collate_fn(loader.dataset[index] if data is None else data)
+
+
 class _SingleProcessDataLoaderIter(_BaseDataLoaderIter):
     """The batches of a DataLoader without workers, loaded in this process as they are asked
-    for; ``len()`` is the loader's."""
+    for; ``len()`` is the loader's. Made as PyTorch's, from the loader alone, it reads the
+    loader's private fields (:func:`_batches_from_private_fields`)."""
 
-    def __init__(self, loader, batches) -> None:
+    def __init__(self, loader, batches=None) -> None:
+        if batches is None:
+            batches = _batches_from_private_fields(loader)
         self._loader, self._batches = loader, batches
 
     def __next__(self):
