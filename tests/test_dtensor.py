@@ -47,6 +47,7 @@ CHECKS += [
 CHECKS += [
     "tp_layer_matches_one_process",
     "tp_layouts_and_prepare_hooks",
+    "sequence_parallel_norm_matches_one_process",
     "tp_sharding_rules_and_refusals",
 ]
 

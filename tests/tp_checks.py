@@ -14,6 +14,7 @@ from minigrad.distributed.tensor.parallel import (
     PrepareModuleInput,
     PrepareModuleOutput,
     RowwiseParallel,
+    SequenceParallel,
     parallelize_module,
 )
 
@@ -134,6 +135,33 @@ def tp_layouts_and_prepare_hooks(mesh, rank, world):
     probe(x, y=x)
     assert seen["x"].placements == (Shard(0),) and seen["y"].placements == (Replicate(),)
     close(seen["x"], x, "PrepareModuleInput")
+
+
+@check
+def sequence_parallel_norm_matches_one_process(mesh, rank, world):
+    """A LayerNorm on sequence shards between an all-gathering colwise and a
+    reduce-scattering rowwise layer: outputs and gradients (the norm's summed)."""
+    g = np.random.default_rng(2)
+    nets = [nn.Sequential(nn.LayerNorm(D), nn.Linear(D, 2 * D), nn.Linear(2 * D, D)).double()
+            for _ in range(2)]  # fmt: skip
+    for p in nets[1].parameters():
+        p.data.copy_(minigrad.tensor(g.normal(size=tuple(p.shape))))
+    nets[0].load_state_dict(nets[1].state_dict())
+    plan = {
+        "0": SequenceParallel(),
+        "1": ColwiseParallel(input_layouts=Shard(1)),
+        "2": RowwiseParallel(output_layouts=Shard(1), use_local_output=False),
+    }
+    model, ref = parallelize_module(nets[0], mesh, plan), nets[1]
+    x = minigrad.tensor(g.normal(size=(2, 2 * world, D)))
+    out = model(x.chunk(world, 1)[rank])  # (this rank's positions)
+    assert out.placements == (Shard(1),) and model[0].weight.placements == (Replicate(),)
+    want = ref(x)
+    close(out, want, "output")
+    (out.to_local() ** 3).sum().backward()
+    (want**3).sum().backward()
+    for (name, p), q in zip(model.named_parameters(), ref.parameters()):
+        close(p.grad, q.grad, f"gradient of {name}")
 
 
 @check

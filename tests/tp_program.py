@@ -2,8 +2,9 @@
 torchrun on gloo, and on minigrad with ``python -m minigrad.distributed.run -n 2 -m
 minigrad.as_torch``): a small transformer layer whose embedding is rowwise (vocabulary
 sharded), attention q/k/v colwise and o rowwise, MLP colwise then rowwise (a DTensor between
-them), head colwise gathered to Replicate; AdamW steps next to the same model unsharded in
-each process. Rank 0 writes losses, first gradients and final weights as JSON to argv[1]."""
+them), head colwise gathered to Replicate; the same with sequence parallelism (the
+residual stream and the norm on sequence shards); AdamW steps next to the same model
+unsharded in each process. Rank 0 writes losses, first gradients and final weights as JSON to argv[1]."""
 
 import json
 import sys
@@ -14,15 +15,16 @@ import torch.distributed as dist
 import torch.nn.functional as F
 from torch import nn
 from torch.distributed.device_mesh import init_device_mesh
-from torch.distributed.tensor import DTensor, Replicate
+from torch.distributed.tensor import DTensor, Replicate, Shard
 from torch.distributed.tensor.parallel import (
     ColwiseParallel,
     PrepareModuleInput,
     RowwiseParallel,
+    SequenceParallel,
     parallelize_module,
 )
 
-V, D, HEADS, B, T = 10, 8, 2, 2, 5
+V, D, HEADS, B, T = 10, 8, 2, 2, 4  # (sequence shards must be even, as in PyTorch)
 
 
 class Attention(nn.Module):
@@ -71,6 +73,18 @@ PLAN = {
     "head": ColwiseParallel(output_layouts=Replicate()),
 }
 
+# Sequence parallelism: the residual stream sharded on the sequence, the norm on its shards.
+SP_PLAN = {
+    "emb": RowwiseParallel(input_layouts=Replicate(), output_layouts=Shard(1)),
+    "attn": PrepareModuleInput(input_layouts=Shard(1), desired_input_layouts=Replicate()),
+    "attn.[qkv]": ColwiseParallel(),
+    "attn.o": RowwiseParallel(output_layouts=Shard(1)),
+    "norm": SequenceParallel(),
+    "mlp.fc1": ColwiseParallel(input_layouts=Shard(1)),
+    "mlp.fc2": RowwiseParallel(output_layouts=Shard(1)),
+    "head": ColwiseParallel(input_layouts=Shard(1), output_layouts=Replicate()),
+}
+
 
 def full(t):
     return (t.full_tensor() if isinstance(t, DTensor) else t).detach().numpy().tolist()
@@ -84,18 +98,19 @@ def main():
     with torch.no_grad():
         for p in ref.parameters():
             p.copy_(torch.tensor(rng.standard_normal(tuple(p.shape)) * 0.4))
-    model = Net().double()
+    model, sp = Net().double(), Net().double()
     model.load_state_dict(ref.state_dict())
+    sp.load_state_dict(ref.state_dict())
     parallelize_module(model, mesh, PLAN)
+    parallelize_module(sp, mesh, SP_PLAN)
     out = {"placements": {n: str(p.placements) for n, p in model.named_parameters()
                           if isinstance(p, DTensor)}}  # fmt: skip
-    for name, net in (("tp", model), ("ref", ref)):
+    out["sp_placements"] = {n: str(p.placements) for n, p in sp.named_parameters()}
+    batches = [torch.tensor(rng.integers(0, V, (B, T))) for _ in range(3)]
+    for name, net in (("tp", model), ("sp", sp), ("ref", ref)):
         opt = torch.optim.AdamW(net.parameters(), lr=0.05, foreach=False)
         losses = []
-        for step in range(3):
-            ids = torch.tensor(rng.integers(0, V, (B, T))) if name == "tp" else ids_seen[step]
-            if name == "tp":
-                ids_seen.append(ids)
+        for step, ids in enumerate(batches):
             loss = F.cross_entropy(net(ids).view(-1, V), ids.roll(-1, 1).reshape(-1))
             opt.zero_grad()
             loss.backward()
@@ -110,6 +125,5 @@ def main():
     dist.destroy_process_group()
 
 
-ids_seen = []
 if __name__ == "__main__":
     main()

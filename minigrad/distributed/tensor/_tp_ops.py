@@ -1,5 +1,6 @@
 """DTensor sharding rules for tensor parallelism: ``linear`` and ``embedding`` on a 1-d mesh
-with the placements of PyTorch's ``ColwiseParallel`` / ``RowwiseParallel`` (registered in
+with the placements of PyTorch's ``ColwiseParallel`` / ``RowwiseParallel``, and the norms of
+``SequenceParallel`` (``layer_norm``, ``rms_norm`` on sequence shards) (registered in
 ``_api._SHARDING_RULES``; each rule gives the output's placements, its global shape, the
 replicated operands whose gradient is summed over the ranks, and the local computation)."""
 
@@ -82,6 +83,37 @@ def embedding_rule(args, kwargs):
     return (Partial("sum"),), shape, (), run
 
 
+def _norm_rule(n_affine: int):
+    """``F.layer_norm(x, normalized_shape, weight, bias, eps)`` / ``F.rms_norm(x,
+    normalized_shape, weight, eps)`` on an input sharded on a dimension it does not normalize
+    (sequence parallelism): the output keeps the sharding; replicated weights' gradients are
+    summed over the ranks (each rank sees its part of the positions)."""
+
+    def rule(args, kwargs):
+        from ._api import DTensor
+
+        if kwargs or len(args) < 2 or not isinstance(args[0], DTensor):
+            return None
+        x, affine = args[0], [a for a in args[2 : 2 + n_affine] if a is not None]
+        if not all(isinstance(a, DTensor) for a in affine) or not _one_dim_mesh(x, *affine):
+            return None
+        normalized = len(args[1]) if isinstance(args[1], (list, tuple)) else 1
+        p = x._placements[0]
+        if not (isinstance(p, Shard) and p.dim < x.ndim - normalized):
+            return None
+        if not all(a._placements[0].is_replicate() for a in affine):
+            return None
+        summed = tuple(i for i in range(2, 2 + n_affine) if i < len(args) and args[i] is not None)
+        return (p,), tuple(x.shape), summed
+
+    return rule
+
+
 def register(rules: dict) -> None:
     """Add these rules to DTensor's table of sharding rules."""
-    rules.update(linear=linear_rule, embedding=embedding_rule)
+    rules.update(
+        linear=linear_rule,
+        embedding=embedding_rule,
+        layer_norm=_norm_rule(2),
+        rms_norm=_norm_rule(1),
+    )

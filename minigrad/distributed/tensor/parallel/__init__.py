@@ -1,5 +1,6 @@
 """``torch.distributed.tensor.parallel``: tensor parallelism on DTensor (Megatron-LM's
-column- and row-wise sharded linear layers) over a 1-d mesh of the world process group."""
+column- and row-wise sharded linear layers, sequence-parallel norms) over a 1-d mesh of the
+world process group."""
 
 from .api import parallelize_module
 from .style import (

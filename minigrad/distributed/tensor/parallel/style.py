@@ -247,11 +247,44 @@ class PrepareModuleOutput(ParallelStyle):
 
 
 class SequenceParallel(ParallelStyle):
-    """PyTorch's sequence parallelism (norms and dropout on sequence shards) is not in minigrad:
-    making one raises."""
+    """Run a norm (``nn.LayerNorm``, ``nn.RMSNorm``) on sequence shards: its parameters
+    replicated (each rank's own, as PyTorch assumes they are equal), its input a DTensor
+    sharded on ``sequence_dim`` (a plain tensor is this rank's shard; a DTensor is
+    redistributed), its output the same shards (a DTensor unless ``use_local_output``). The
+    parameters' gradients are summed over the ranks. Pair it with
+    ``ColwiseParallel(input_layouts=Shard(1))`` (all-gathers the sequence) and
+    ``RowwiseParallel(output_layouts=Shard(1))`` (reduces and scatters it)."""
 
     def __init__(self, *, sequence_dim: int = 1, use_local_output: bool = False):
-        raise NotImplementedError(
-            "torch.distributed.tensor.parallel.SequenceParallel is not in minigrad (DTensor has "
-            "no sharding rules for layer_norm/dropout): leave the norms replicated"
+        self.sequence_sharding = (Shard(sequence_dim),)
+        self.use_local_output = use_local_output
+
+    def _apply(self, module, device_mesh):
+        def partition(name, submodule, mesh):
+            for key, param in list(submodule._parameters.items()):
+                if param is not None:
+                    replica = distribute_tensor(param.data, mesh, [Replicate()], src_data_rank=None)
+                    submodule.register_parameter(key, Parameter(replica, param.requires_grad))
+
+        def prepare_input(mod, inputs, mesh):
+            x = inputs[0]
+            if not isinstance(x, Tensor):
+                raise ValueError(
+                    f"expecting input of {mod} to be a torch.Tensor or DTensor, but got {x}"
+                )
+            if isinstance(x, DTensor) and x.placements != self.sequence_sharding:
+                x = x.redistribute(placements=self.sequence_sharding)
+            elif not isinstance(x, DTensor):
+                x = DTensor.from_local(x, mesh, self.sequence_sharding, run_check=False)
+            return (x, *inputs[1:])
+
+        def prepare_output(mod, outputs, mesh):
+            return outputs.to_local() if self.use_local_output else outputs
+
+        return distribute_module(module, device_mesh, partition, prepare_input, prepare_output)
+
+    def __repr__(self) -> str:
+        return (
+            f"SequenceParallel(sequence_dim={self.sequence_sharding[0].dim}, "
+            f"use_local_output={self.use_local_output})"
         )
