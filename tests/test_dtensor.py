@@ -48,6 +48,7 @@ CHECKS += [
     "tp_layer_matches_one_process",
     "tp_layouts_and_prepare_hooks",
     "sequence_parallel_norm_matches_one_process",
+    "loss_parallel_matches_cross_entropy",
     "tp_sharding_rules_and_refusals",
 ]
 

@@ -5,7 +5,8 @@ layer unsharded, outputs, gradients and AdamW steps) run in the DTensor jobs of
 tests/test_dtensor.py. Here: what raises before any process group (none is started in the
 pytest process), and, opt-in (``MINIGRAD_TORCH_TP=1``: ~30 s of CPU), tests/tp_program.py run
 by PyTorch's tensor parallelism with torchrun on gloo and by minigrad's launcher, whose
-placements, losses, gradients and weights must agree (tensor and sequence parallelism).
+placements, losses, gradients and weights must agree (tensor and sequence parallelism,
+``loss_parallel``).
 """
 
 import json
@@ -46,8 +47,8 @@ def test_styles_hold_pytorchs_layouts_and_refuse_what_is_missing():
     with pytest.raises(AssertionError, match="same length"):
         PrepareModuleOutput(output_layouts=Shard(0), desired_output_layouts=(Replicate(),) * 2)
     assert repr(SequenceParallel()) == "SequenceParallel(sequence_dim=1, use_local_output=False)"
-    with pytest.raises(NotImplementedError, match="loss_parallel"):
-        loss_parallel()
+    with loss_parallel():  # (no process group: a plain loss is untouched)
+        assert loss_parallel.__module__.endswith("parallel.loss")
 
 
 def _run(command, out: Path) -> dict:
@@ -76,13 +77,15 @@ def test_the_program_matches_pytorch_tensor_parallel_on_gloo(tmp_path):
     for key in ("placements", "sp_placements"):
         assert ours[key] == theirs[key]
     for run in (ours, theirs):  # each framework's TP and SP against its own unsharded model
-        for mode in ("tp", "sp"):
+        for mode in ("tp", "sp", "lp"):
             np.testing.assert_allclose(run[f"{mode}_losses"], run["ref_losses"], rtol=1e-12)
-    for mode in ("tp", "sp"):
+    assert ours["lp_loss_placements"] == theirs["lp_loss_placements"] == "(Replicate(),)"
+    for mode in ("tp", "sp", "lp"):
         np.testing.assert_allclose(ours[f"{mode}_losses"], theirs[f"{mode}_losses"], rtol=1e-12)
     # (AdamW's first steps divide round-off by itself: weights agree to ~1e-12, gradients closer)
-    for key, atol in (("tp_grads", 1e-14), ("sp_grads", 1e-14), ("tp_weights", 1e-10),
-                      ("sp_weights", 1e-10), ("ref_weights", 1e-10)):  # fmt: skip
+    for key, atol in (("tp_grads", 1e-14), ("sp_grads", 1e-14), ("lp_grads", 1e-14),
+                      ("tp_weights", 1e-10), ("sp_weights", 1e-10), ("lp_weights", 1e-10),
+                      ("ref_weights", 1e-10)):  # fmt: skip
         assert list(ours[key]) == list(theirs[key])
         for name, w in theirs[key].items():
             np.testing.assert_allclose(ours[key][name], w, atol=atol, err_msg=f"{key} {name}")

@@ -15,6 +15,7 @@ from minigrad.distributed.tensor.parallel import (
     PrepareModuleOutput,
     RowwiseParallel,
     SequenceParallel,
+    loss_parallel,
     parallelize_module,
 )
 
@@ -162,6 +163,24 @@ def sequence_parallel_norm_matches_one_process(mesh, rank, world):
     (want**3).sum().backward()
     for (name, p), q in zip(model.named_parameters(), ref.parameters()):
         close(p.grad, q.grad, f"gradient of {name}")
+
+
+@check
+def loss_parallel_matches_cross_entropy(mesh, rank, world):
+    """Cross-entropy of vocabulary-sharded logits (flattened on their shards), ignored labels
+    included: the loss and the logits' sharded gradient as the gathered ones give."""
+    g = np.random.default_rng(3)
+    logits = minigrad.tensor(g.normal(size=(2, 3, 2 * world + 1)), requires_grad=True)
+    labels = minigrad.tensor([[0, 2 * world, -100], [1, 2, 0]])
+    want = F.cross_entropy(logits.flatten(0, 1), labels.flatten(0, 1))
+    want.backward()
+    sharded = distribute_tensor(logits.detach(), mesh, [Shard(2)]).requires_grad_()
+    with loss_parallel():
+        got = F.cross_entropy(sharded.flatten(0, 1), labels.flatten(0, 1), reduction="mean")
+        got.backward()
+    assert got.placements == (Replicate(),) and sharded.grad.placements == (Shard(2),)
+    close(got, want, "loss")
+    close(sharded.grad, logits.grad, "gradient")
 
 
 @check

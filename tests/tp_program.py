@@ -3,9 +3,11 @@ torchrun on gloo, and on minigrad with ``python -m minigrad.distributed.run -n 2
 minigrad.as_torch``): a small transformer layer whose embedding is rowwise (vocabulary
 sharded), attention q/k/v colwise and o rowwise, MLP colwise then rowwise (a DTensor between
 them), head colwise gathered to Replicate; the same with sequence parallelism (the
-residual stream and the norm on sequence shards); AdamW steps next to the same model
+residual stream and the norm on sequence shards); with ``loss_parallel`` (the logits
+sharded into the loss); AdamW steps next to the same model
 unsharded in each process. Rank 0 writes losses, first gradients and final weights as JSON to argv[1]."""
 
+import contextlib
 import json
 import sys
 
@@ -21,6 +23,7 @@ from torch.distributed.tensor.parallel import (
     PrepareModuleInput,
     RowwiseParallel,
     SequenceParallel,
+    loss_parallel,
     parallelize_module,
 )
 
@@ -85,6 +88,9 @@ SP_PLAN = {
     "head": ColwiseParallel(input_layouts=Shard(1), output_layouts=Replicate()),
 }
 
+# loss_parallel: the logits stay sharded on the vocabulary into the loss.
+LP_PLAN = dict(PLAN, head=ColwiseParallel(use_local_output=False))
+
 
 def full(t):
     return (t.full_tensor() if isinstance(t, DTensor) else t).detach().numpy().tolist()
@@ -98,22 +104,26 @@ def main():
     with torch.no_grad():
         for p in ref.parameters():
             p.copy_(torch.tensor(rng.standard_normal(tuple(p.shape)) * 0.4))
-    model, sp = Net().double(), Net().double()
-    model.load_state_dict(ref.state_dict())
-    sp.load_state_dict(ref.state_dict())
-    parallelize_module(model, mesh, PLAN)
-    parallelize_module(sp, mesh, SP_PLAN)
+    model, sp, lp = Net().double(), Net().double(), Net().double()
+    for net, plan in ((model, PLAN), (sp, SP_PLAN), (lp, LP_PLAN)):
+        net.load_state_dict(ref.state_dict())
+        parallelize_module(net, mesh, plan)
     out = {"placements": {n: str(p.placements) for n, p in model.named_parameters()
                           if isinstance(p, DTensor)}}  # fmt: skip
     out["sp_placements"] = {n: str(p.placements) for n, p in sp.named_parameters()}
     batches = [torch.tensor(rng.integers(0, V, (B, T))) for _ in range(3)]
-    for name, net in (("tp", model), ("sp", sp), ("ref", ref)):
+    for name, net in (("tp", model), ("sp", sp), ("lp", lp), ("ref", ref)):
         opt = torch.optim.AdamW(net.parameters(), lr=0.05, foreach=False)
         losses = []
         for step, ids in enumerate(batches):
-            loss = F.cross_entropy(net(ids).view(-1, V), ids.roll(-1, 1).reshape(-1))
             opt.zero_grad()
-            loss.backward()
+            with loss_parallel() if name == "lp" else contextlib.nullcontext():
+                labels = ids.roll(-1, 1).masked_fill(ids == 3, -100)  # (some ignored)
+                loss = F.cross_entropy(net(ids).flatten(0, 1), labels.flatten(0, 1))
+                loss.backward()
+            if name == "lp":
+                out["lp_loss_placements"] = str(loss.placements)
+                loss = loss.full_tensor()
             if step == 0:
                 out[f"{name}_grads"] = {n: full(p.grad) for n, p in net.named_parameters()}
             opt.step()

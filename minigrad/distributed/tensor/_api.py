@@ -448,11 +448,11 @@ def _dtensor_torch_function(cls, func, types, args=(), kwargs=None):
             raise RuntimeError(f"DTensor: {name} on DTensors of different device meshes")
     placements = first._placements
     replicated = all(p.is_replicate() for d in dts for p in d._placements)
-    for v in _flat(values):
-        if isinstance(v, Tensor) and not isinstance(v, DTensor) and v.ndim > 0:
-            _check_implicit_replication(name, replicated)
     rule = None if replicated else _SHARDING_RULES.get(name)
     spec = rule(args, kwargs) if rule is not None else None
+    for v in _flat(values):  # (a rule that took plain tensors, as loss_parallel's, knows them)
+        if spec is None and isinstance(v, Tensor) and not isinstance(v, DTensor) and v.ndim > 0:
+            _check_implicit_replication(name, replicated)
     if spec is not None:  # a reduction or matmul whose local results are a placed whole
         local_args = _locals(list(args))
         for i in spec[2]:  # a replicated operand whose gradient is a sum over the ranks

@@ -109,6 +109,35 @@ def _norm_rule(n_affine: int):
     return rule
 
 
+def flatten_rule(args, kwargs):
+    """``x.flatten(start_dim, end_dim)`` of a DTensor sharded outside the flattened dims: the
+    local parts flatten alone (the sharded dimension moves left by the dims merged)."""
+    from ._api import DTensor
+
+    if kwargs or not 1 <= len(args) <= 3 or not isinstance(args[0], DTensor):
+        return None
+    x = args[0]
+    if x._mesh.ndim != 1 or x.ndim == 0 or not isinstance(x._placements[0], Shard):
+        return None
+    start, end = (list(args[1:]) + [0, -1][len(args) - 1 :])[:2]
+    start, end = start % x.ndim, end % x.ndim
+    d = x._placements[0].dim
+    if start <= d <= end or start > end:
+        return None
+    merged = 1
+    for n in x.shape[start : end + 1]:
+        merged *= n
+    shape = (*x.shape[:start], merged, *x.shape[end + 1 :])
+    return (Shard(d if d < start else d - (end - start)),), shape, ()
+
+
+def cross_entropy_rule(args, kwargs):
+    """Inside ``loss_parallel()``: cross-entropy of class-sharded logits (see there)."""
+    from .parallel.loss import cross_entropy_rule as rule
+
+    return rule(args, kwargs)
+
+
 def register(rules: dict) -> None:
     """Add these rules to DTensor's table of sharding rules."""
     rules.update(
@@ -116,4 +145,6 @@ def register(rules: dict) -> None:
         embedding=embedding_rule,
         layer_norm=_norm_rule(2),
         rms_norm=_norm_rule(1),
+        flatten=flatten_rule,
+        cross_entropy=cross_entropy_rule,
     )

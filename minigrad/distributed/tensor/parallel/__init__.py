@@ -3,6 +3,7 @@ column- and row-wise sharded linear layers, sequence-parallel norms) over a 1-d 
 world process group."""
 
 from .api import parallelize_module
+from .loss import loss_parallel
 from .style import (
     ColwiseParallel,
     ParallelStyle,
@@ -11,15 +12,6 @@ from .style import (
     RowwiseParallel,
     SequenceParallel,
 )
-
-
-def loss_parallel():
-    """PyTorch's cross-entropy on class-sharded logits is not in minigrad."""
-    raise NotImplementedError(
-        "torch.distributed.tensor.parallel.loss_parallel is not in minigrad: gather the logits "
-        "(RowwiseParallel/ColwiseParallel with output_layouts=Replicate()) before the loss"
-    )
-
 
 __all__ = [
     "ColwiseParallel",
