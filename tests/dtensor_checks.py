@@ -11,6 +11,7 @@ import sys
 import numpy as np
 from dist_checks import run_checks
 from fsdp_checks import CHECKS as FSDP_CHECKS
+from tp_checks import CHECKS as TP_CHECKS
 
 import minigrad
 import minigrad.distributed as dist
@@ -285,6 +286,7 @@ def torch_oracle(rank, world):
 def main():
     checks = dict(CHECKS)
     checks.update(FSDP_CHECKS)  # (FSDP2's ride in this job: see tests/fsdp_checks.py)
+    checks.update(TP_CHECKS)  # (and tensor parallelism's: tests/tp_checks.py)
     if "--torch" in sys.argv:  # (a world of one: the oracle's DTensor runs in one process)
         checks["torch_oracle"] = lambda mesh, rank, world: torch_oracle(rank, world)
     mesh = []  # made once the group is up

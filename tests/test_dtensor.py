@@ -43,6 +43,14 @@ CHECKS += [
     "fsdp1_flat_parameters_match_full_batch",
     "refusals",
 ]
+# Tensor parallelism's (tests/tp_checks.py) too; tests/test_tensor_parallel.py has the rest.
+CHECKS += [
+    "tp_layer_matches_one_process",
+    "tp_layouts_and_prepare_hooks",
+    "sequence_parallel_norm_matches_one_process",
+    "loss_parallel_matches_cross_entropy",
+    "tp_sharding_rules_and_refusals",
+]
 
 
 def _mpi_missing() -> str | None:

@@ -128,6 +128,7 @@ SKIPPED = {
     'dist.init_process_group("gloo")': "needs several processes (minigrad run -n 2 train.py)",
     "with model.join():": "needs several processes with uneven data (tests/join_checks.py runs it)",
     "    fully_shard(block)": "needs several processes (tests/fsdp_checks.py runs it on 2 ranks)",
+    '"attn.o": Row()': "needs several processes (tests/tp_checks.py runs it on 2 ranks)",
 }
 
 NEEDS = {  # marker -> optional package (or program) it needs

@@ -15,9 +15,10 @@ the local tensors and keeps the placement (on ``Partial`` only the linear ones: 
 neg, and multiplying or dividing by a number). A whole ``sum`` of shards is a ``Partial("sum")``
 scalar, and a 2-d matmul on a 1-d mesh follows PyTorch's rules for row-sharded × replicated
 (row-sharded), replicated × column-sharded (column-sharded) and inner-dimension-sharded on
-both sides (partial sums). Other ops raise ``NotImplementedError`` (PyTorch propagates
-shardings through every op; minigrad through these): ``full_tensor()`` or
-``redistribute(placements=[Replicate()])`` first.
+both sides (partial sums); ``linear`` and ``embedding`` follow the rules of tensor
+parallelism's colwise and rowwise layers (``_tp_ops``). Other ops raise
+``NotImplementedError`` (PyTorch propagates shardings through every op; minigrad through
+these): ``full_tensor()`` or ``redistribute(placements=[Replicate()])`` first.
 
 Making the first DTensor turns on ``__torch_function__`` dispatch for it (importing the module
 does not, so that programs which only import it, as transformers does, keep Tensor's fast
@@ -32,6 +33,7 @@ from ...autograd.function import Function
 from ...tensor import Tensor
 from .. import collectives
 from ..device_mesh import DeviceMesh, init_device_mesh
+from . import _tp_ops
 from .placement_types import Partial, Placement, Replicate, Shard
 
 __all__ = ["DTensor", "distribute_tensor", "distribute_module", "zeros", "ones", "empty", "full"]
@@ -446,17 +448,18 @@ def _dtensor_torch_function(cls, func, types, args=(), kwargs=None):
             raise RuntimeError(f"DTensor: {name} on DTensors of different device meshes")
     placements = first._placements
     replicated = all(p.is_replicate() for d in dts for p in d._placements)
-    for v in _flat(values):
-        if isinstance(v, Tensor) and not isinstance(v, DTensor) and v.ndim > 0:
-            _check_implicit_replication(name, replicated)
     rule = None if replicated else _SHARDING_RULES.get(name)
     spec = rule(args, kwargs) if rule is not None else None
+    for v in _flat(values):  # (a rule that took plain tensors, as loss_parallel's, knows them)
+        if spec is None and isinstance(v, Tensor) and not isinstance(v, DTensor) and v.ndim > 0:
+            _check_implicit_replication(name, replicated)
     if spec is not None:  # a reduction or matmul whose local results are a placed whole
         local_args = _locals(list(args))
         for i in spec[2]:  # a replicated operand whose gradient is a sum over the ranks
             local_args[i] = _SumGradient.apply(local_args[i], first._mesh, 0)
+        run = spec[3] if len(spec) > 3 else func  # (a rule's own local computation)
         with _tf.DisableTorchFunctionSubclass():
-            out = func(*local_args, **{k: _locals(v) for k, v in kwargs.items()})
+            out = run(*local_args, **{k: _locals(v) for k, v in kwargs.items()})
         return DTensor._wrap(out, first._mesh, spec[0], spec[1])
     if not replicated and not _runs_locally(name, dts, values):
         raise NotImplementedError(
@@ -541,6 +544,7 @@ _SHARDING_RULES = {
     "mm": _matmul_rule,
     "__matmul__": _matmul_rule,
 }
+_tp_ops.register(_SHARDING_RULES)  # (linear and embedding: tensor parallelism's layers)
 
 
 def _runs_locally(name: str, dts, values) -> bool:
@@ -630,11 +634,39 @@ def distribute_tensor(tensor, device_mesh=None, placements=None, *, src_data_ran
 
 
 def distribute_module(module, device_mesh=None, partition_fn=None, input_fn=None, output_fn=None):
-    """PyTorch's module distribution (parameters replaced by DTensors) is not in minigrad."""
-    raise NotImplementedError(
-        "torch.distributed.tensor.distribute_module is not in minigrad: distribute the "
-        "parameters with distribute_tensor"
-    )
+    """PyTorch's ``distribute_module``: ``partition_fn(name, submodule, device_mesh)`` on every
+    submodule (it replaces parameters with DTensor ones), then every parameter and buffer
+    still plain is replicated; ``input_fn(module, inputs, device_mesh)`` runs as a forward
+    pre-hook and ``output_fn(module, outputs, device_mesh)`` as a forward hook. Returns
+    ``module``, changed in place.
+
+    Example:
+        >>> distribute_module(model, mesh)  # every parameter a replicated DTensor
+    """
+    from ...nn.parameter import Parameter
+
+    mesh = device_mesh if device_mesh is not None else _default_mesh("cpu")
+    if getattr(module, "_distribute_module_applied", False):
+        raise RuntimeError(
+            "distribute_module should only be called once on a module, but it has already been "
+            "called on this module!"
+        )
+    for name, submodule in module.named_modules():
+        if partition_fn is not None:
+            partition_fn(name, submodule, mesh)
+        for key, param in list(submodule._parameters.items()):
+            if param is not None and not isinstance(param, DTensor):
+                replica = distribute_tensor(param.data, mesh, [Replicate()] * mesh.ndim)
+                submodule.register_parameter(key, Parameter(replica, param.requires_grad))
+        for key, buf in list(submodule._buffers.items()):
+            if buf is not None and not isinstance(buf, DTensor):
+                submodule._buffers[key] = distribute_tensor(buf, mesh, [Replicate()] * mesh.ndim)
+    if input_fn is not None:
+        module.register_forward_pre_hook(lambda mod, inputs: input_fn(mod, inputs, mesh))
+    if output_fn is not None:
+        module.register_forward_hook(lambda mod, inputs, outputs: output_fn(mod, outputs, mesh))
+    module._distribute_module_applied = True
+    return module
 
 
 def _factory(fill):
