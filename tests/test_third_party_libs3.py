@@ -477,3 +477,19 @@ def test_reduce_op_bitwise_members_refused_where_pytorch_refuses():
     with pytest.raises(ValueError, match="Cannot use ReduceOp.BAND with NCCL"):
         _nccl._nccl_op(FakeNccl, "BAND", "all_reduce")
     assert pickle.loads(pickle.dumps(minigrad.distributed.ReduceOp.BAND)).name == "BAND"
+
+
+def test_save_takes_torch_saves_pickle_arguments():
+    """monai's StateCacher passes ``pickle_module``/``pickle_protocol`` through to ``torch.save``;
+    PyTorch's legacy non-zip format is refused by name."""
+    import io
+    import pickle
+
+    import minigrad
+
+    buffer = io.BytesIO()
+    minigrad.save({"a": minigrad.ones(2)}, buffer, pickle_module=pickle, pickle_protocol=4)
+    buffer.seek(0)
+    assert minigrad.load(buffer)["a"].tolist() == [1.0, 1.0]
+    with pytest.raises(NotImplementedError, match="_use_new_zipfile_serialization"):
+        minigrad.save({}, io.BytesIO(), _use_new_zipfile_serialization=False)

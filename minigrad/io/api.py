@@ -21,7 +21,14 @@ from .safe_globals import is_allowed
 __all__ = ["get_unsafe_globals_in_checkpoint", "load", "load_pytorch", "save"]
 
 
-def save(obj, f) -> None:
+def save(
+    obj,
+    f,
+    pickle_module=None,
+    pickle_protocol: int = 2,
+    _use_new_zipfile_serialization: bool = True,
+    _disable_byteorder_record: bool = False,
+) -> None:
     """Write ``obj`` to ``f`` (a path or a binary file object), as ``torch.save``.
 
     Args:
@@ -32,6 +39,10 @@ def save(obj, f) -> None:
         f: a path (str or ``os.PathLike``) or a writable binary file object. A path is written
             atomically: to a temporary file in the same directory, renamed over ``f`` at the
             end; an existing file's permissions are kept.
+        pickle_module, pickle_protocol: taken as ``torch.save`` takes them (libraries pass
+            them through); minigrad's format is JSON and ``.npy`` arrays, pickled by neither.
+        _use_new_zipfile_serialization: True (a zip archive); PyTorch's legacy non-zip format
+            (False) is not written (``NotImplementedError``).
 
     Raises:
         TypeError: ``obj`` holds a value of an unsupported type (the message gives its place,
@@ -42,6 +53,11 @@ def save(obj, f) -> None:
         >>> minigrad.save({"model": model.state_dict(), "epoch": 3}, "ckpt.mg")
         >>> minigrad.save(model, "model.mg")  # the whole model
     """
+    if not _use_new_zipfile_serialization:
+        raise NotImplementedError(
+            "save: _use_new_zipfile_serialization=False (PyTorch's legacy format) is not "
+            "written by minigrad; it writes a zip archive"
+        )
     if not hasattr(f, "write") and os.fspath(f).endswith(".safetensors"):
         safetensors.save_file(obj, f)
     elif hasattr(f, "write"):
