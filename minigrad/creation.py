@@ -351,6 +351,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     dtype = dtypes.to_dtype(dtype)
     _dtype_limits.check_factory("arange", dtype)
     dev = _device(device)
+    _no_bool_kernel("arange", dtype, dev)
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     with backend.on(dev), backend.allocating("arange", dev):
         if integral and not dtype.is_floating_point:
@@ -386,6 +387,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _dtype_limits.check_factory("linspace", dtype)
     steps = _steps(steps, "linspace")
+    if steps > 1:  # one step is a fill, which takes bool
+        _no_bool_kernel("linspace", dtype, dev)
     if _exact_on_cpu(start, end, steps, dtype, dev):
         with backend.allocating("linspace", dev):
             array = _range_factories.linspace_values(start, end, steps, dtype.numpy)
@@ -393,6 +396,13 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     with backend.on(dev), backend.allocating("linspace", dev):
         array = dev.xp.linspace(start, end, steps).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
+
+
+def _no_bool_kernel(op: str, dtype, dev) -> None:
+    """PyTorch's range kernels have no bool version: its error, naming the kernel."""
+    if dtype == dtypes.bool:
+        kernel = f"{op}_{'cuda' if dev.type == 'cuda' else 'cpu'}"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
 
 
 def _exact_on_cpu(start, end, steps: int, dtype, dev) -> bool:
@@ -410,6 +420,8 @@ def logspace(
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _dtype_limits.check_factory("logspace", dtype)
     steps = _steps(steps, "logspace")
+    if steps > 1:
+        _no_bool_kernel("logspace", dtype, dev)
     if _exact_on_cpu(start, end, steps, dtype, dev):
         with backend.allocating("logspace", dev):
             array = _range_factories.logspace_values(start, end, steps, float(base), dtype.numpy)

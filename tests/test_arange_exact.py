@@ -124,3 +124,17 @@ def test_fma_exact_against_fractions():
         assert got == np.float32(
             float(Fraction(float(p)) * Fraction(float(q)) + Fraction(float(r)))
         )
+
+
+def test_bool_dtype_has_no_range_kernel():
+    for make in (
+        lambda lib: lib.arange(0, 3, dtype=lib.bool),
+        lambda lib: lib.linspace(0, 1, 3, dtype=lib.bool),
+        lambda lib: lib.logspace(0, 1, 3, dtype=lib.bool),
+    ):
+        with pytest.raises(NotImplementedError) as theirs:
+            make(torch)
+        with pytest.raises(NotImplementedError, match="not implemented for 'Bool'") as ours:
+            make(minigrad)
+        assert str(ours.value) == str(theirs.value)
+    assert minigrad.linspace(0, 1, 1, dtype=minigrad.bool).tolist() == [False]
