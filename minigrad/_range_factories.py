@@ -63,6 +63,8 @@ def _chunks(count: int, threads: int) -> list[tuple[int, int]]:
 def arange_float(start: float, step: float, count: int, dtype, threads: int | None = None):
     """``torch.arange``'s ``count`` values for a float ``dtype`` (a NumPy type)."""
     dtype = np.dtype(dtype)
+    if _all_exact(start, step, count, dtype):  # every rounding exact: any order gives these
+        return (np.arange(count, dtype=np.float64) * step + start).astype(dtype)
     lanes = _VECTOR_BYTES // dtype.itemsize
     out = np.empty(count, dtype)
     for begin, end in _chunks(count, threads or intra_op_threads()):
@@ -77,6 +79,18 @@ def arange_float(start: float, step: float, count: int, dtype, threads: int | No
             start, step, np.arange(begin + whole, end, dtype=np.int64), dtype
         )
     return out
+
+
+_MANTISSA_BITS = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
+
+
+def _all_exact(start: float, step: float, count: int, dtype: np.dtype) -> bool:
+    """Whether integer ``start`` and ``step`` keep every value and partial sum an integer the
+    dtype holds exactly (``arange(0., 10.)``, ``arange(0, 64, 2, dtype=float)``)."""
+    if not (float(start).is_integer() and float(step).is_integer()):
+        return False
+    top = max(abs(start), abs(start + step * max(count - 1, 0))) + abs(step) * 2 * _VECTOR_BYTES
+    return top <= 2.0 ** _MANTISSA_BITS.get(dtype.name, 0)
 
 
 def _scalar_values(start: float, step: float, idx: np.ndarray, dtype: np.dtype):

@@ -76,6 +76,11 @@ def test_arange_float64_is_blockwise_fused():
     ours = minigrad.arange(start, 3.0, step, dtype=minigrad.float64).numpy()
     assert ours.tobytes() == torch.arange(start, 3.0, step, dtype=torch.float64).numpy().tobytes()
     assert not np.array_equal(ours, np.arange(len(ours)) * step + start)  # the point
+    for dtype in FLOATS:  # integer steps: exact values (a shortcut) up to where they round
+        for bounds in [(0.0, 3000.0, 1.0), (0, 64, 2), (5.0, -2050.0, -1.0), (1e8, 1e8 + 99, 3)]:
+            assert _bits(minigrad.arange(*bounds, dtype=getattr(minigrad, dtype))) == _bits(
+                torch.arange(*bounds, dtype=getattr(torch, dtype))
+            )
 
 
 def test_arange_chunks_per_thread():
