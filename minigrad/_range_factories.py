@@ -60,6 +60,7 @@ def _chunks(count: int, threads: int) -> list[tuple[int, int]]:
     return [(b, min(count, b + size)) for b in range(0, count, size)]
 
 
+@np.errstate(over="ignore")  # values beyond the dtype's range become inf, as in C++
 def arange_float(start: float, step: float, count: int, dtype, threads: int | None = None):
     """``torch.arange``'s ``count`` values for a float ``dtype`` (a NumPy type)."""
     dtype = np.dtype(dtype)
