@@ -114,3 +114,60 @@ def _double_sum_is_exact(low: float, span: float) -> bool:
     if low != 0:
         quantum = min(quantum, math.frexp(low)[1] - 24)
     return top - quantum <= 53
+
+
+def _round_to_odd_sum(a, b):
+    """``a + b`` in float64 arrays rounded to odd: an inexact sum takes whichever neighbour
+    has an odd last bit, so a later rounding to fewer bits is as if done once (Boldo and
+    Melquiond's emulated FMA)."""
+    total, err = _two_sum(a, b)
+    even = (total.view(np.int64) & 1) == 0
+    nudge = (err != 0) & even
+    return np.where(nudge, np.nextafter(total, np.copysign(np.inf, err)), total)
+
+
+def fma64_exact(a, b, c) -> np.ndarray:
+    """``a * b + c`` rounded once in float64, correct to the last bit (ties included) for
+    broadcastable float64 arrays whose product neither overflows nor underflows: Dekker's exact
+    product, Knuth's exact sum, and the low parts added rounded to odd."""
+    a, b, c = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c)))
+    with np.errstate(invalid="ignore", over="ignore"):
+        product = a * b
+        a_hi, a_lo = _split(a)
+        b_hi, b_lo = _split(b)
+        product_err = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+        total, sum_err = _two_sum(c, product)
+        fused = total + _round_to_odd_sum(sum_err, product_err)
+    finite = np.isfinite(product) & np.isfinite(c)
+    return np.where(finite, fused, product + c)  # inf/nan: as the plain expression
+
+
+def fma64_lanes(c: np.ndarray, lanes: np.ndarray, step: float) -> np.ndarray:
+    """:func:`fma64_exact` of ``lanes * step + c`` for a column ``c`` and a short row of
+    ``lanes``: the exact products are split once for the row, and only the columns whose
+    product is inexact need the exact sum and the rounding to odd."""
+    step = np.float64(step)
+    product = lanes * step
+    l_hi, l_lo = _split(lanes)
+    s_hi, s_lo = _split(step)
+    product_err = ((l_hi * s_hi - product) + l_hi * s_lo + l_lo * s_hi) + l_lo * s_lo
+    out = c + product
+    inexact = np.flatnonzero(product_err != 0)
+    if inexact.size and np.isfinite(step) and np.isfinite(c).all():
+        with np.errstate(invalid="ignore", over="ignore"):
+            total, sum_err = _two_sum(c, product[inexact])
+            err = np.broadcast_to(product_err[inexact], sum_err.shape)
+            fused = total + _round_to_odd_sum(sum_err, err)
+        out[:, inexact] = np.where(np.isfinite(fused), fused, out[:, inexact])
+    return out
+
+
+def fma32_exact(a, b, c) -> np.ndarray:
+    """``a * b + c`` rounded once to float32 for float32 values (broadcastable arrays): the
+    product is exact in double, the sum rounded to odd in double, then rounded to float32."""
+    a, b, c = (np.asarray(v, dtype=np.float32).astype(np.float64) for v in (a, b, c))
+    product = a * b
+    with np.errstate(invalid="ignore"):
+        odd = _round_to_odd_sum(*np.broadcast_arrays(product, c))
+    finite = np.isfinite(product) & np.isfinite(c)
+    return np.where(finite, odd, product + c).astype(np.float32)

@@ -313,7 +313,7 @@ def histogram(self, bins=100, *, range=None, weight=None, density=False):
             )
         edges = bins._data
     else:  # PyTorch's edges: its linspace in the input's dtype, which decides ties at the edges
-        from .creation import _linspace_as_pytorch
+        from ._range_factories import linspace_values
 
         check_bin_count(bins)
         if range is None and data.size:
@@ -328,7 +328,7 @@ def histogram(self, bins=100, *, range=None, weight=None, density=False):
                 f"torch.histogramdd: dimension 0's range [{range[0]:g}, {range[1]:g}] is not finite"
             )
         lo, hi = np.histogram_bin_edges(data[:0], bins=1, range=range)
-        edges = _linspace_as_pytorch(lo, hi, int(bins) + 1, data.dtype)
+        edges = linspace_values(lo, hi, int(bins) + 1, data.dtype)
     w = None if weight is None else weight._data.reshape(-1)
     hist, edges = np.histogram(data, bins=edges, range=range, weights=w, density=density)
     make = graph.Tensor._make

@@ -7,7 +7,7 @@ import numbers
 
 import numpy as np
 
-from . import _dtype_limits, _memory_format, backend, dtypes
+from . import _dtype_limits, _memory_format, _range_factories, backend, dtypes
 from ._inplace import check_random_bounds
 from ._warnings import warn_user, warn_user_once
 from .autograd import grad_mode
@@ -333,7 +333,9 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     """Values from ``start`` to ``end`` (exclusive) by ``step``; int64 unless a bound is a float.
 
     Integer bounds with an integer dtype are computed in integers, so int64 ranges are exact
-    beyond 2**53 (``arange(2**53, 2**53 + 4)``), as in PyTorch.
+    beyond 2**53 (``arange(2**53, 2**53 + 4)``), as in PyTorch; float bounds with an integer
+    dtype are truncated first, as PyTorch does. Float values on the CPU are PyTorch's bit for
+    bit (its AVX2 kernel's blocks and fused multiply-adds: :mod:`minigrad._range_factories`).
     """
     if end is None:
         start, end = 0, start
@@ -349,6 +351,7 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
     dtype = dtypes.to_dtype(dtype)
     _dtype_limits.check_factory("arange", dtype)
     dev = _device(device)
+    _no_bool_kernel("arange", dtype, dev)
     integral = all(isinstance(v, (int, np.integer)) for v in (start, end, step))
     with backend.on(dev), backend.allocating("arange", dev):
         if integral and not dtype.is_floating_point:
@@ -362,9 +365,19 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
             # value itself fits in int64 (checked above for the first and last values)
             array = dev.xp.arange(count, dtype="int64") * step + dev.xp.int64(start)
             array = array.astype(dtype.numpy, copy=False)
+        elif not (dtype.is_floating_point or dtype.is_complex):  # bounds truncated first
+            first, step, count = _range_factories.arange_integer_count(
+                start, end, step, dtype.numpy
+            )
+            array = dev.xp.arange(count, dtype="int64") * step + dev.xp.int64(first)
+            array = array.astype(dtype.numpy, copy=False)
         else:
             count = max(0, math.ceil((end - start) / step))
-            array = (dev.xp.arange(count, dtype="float64") * step + start).astype(dtype.numpy)
+            if dev.type == "cpu" and not dtype.is_complex:
+                array = _range_factories.arange_float(float(start), float(step), count, dtype.numpy)
+            else:
+                array = dev.xp.arange(count, dtype="float64") * step + start
+                array = array.astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 
@@ -374,28 +387,29 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _dtype_limits.check_factory("linspace", dtype)
     steps = _steps(steps, "linspace")
-    real = isinstance(start, numbers.Real) and isinstance(end, numbers.Real)
-    if real and dev.type == "cpu" and dtype.numpy in (np.float32, np.float64) and steps > 1:
+    if steps > 1:  # one step is a fill, which takes bool
+        _no_bool_kernel("linspace", dtype, dev)
+    if _exact_on_cpu(start, end, steps, dtype, dev):
         with backend.allocating("linspace", dev):
-            array = _linspace_as_pytorch(start, end, steps, dtype.numpy)
+            array = _range_factories.linspace_values(start, end, steps, dtype.numpy)
         return _finish(array, dev, requires_grad)
     with backend.on(dev), backend.allocating("linspace", dev):
         array = dev.xp.linspace(start, end, steps).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 
-def _linspace_as_pytorch(start, end, steps: int, dtype) -> np.ndarray:
-    """PyTorch's CPU values: start, end and the step rounded to ``dtype``; the first half counts
-    up from start, the rest down from end, each value one fused multiply-add (exact for float32
-    through float64; float64 through long double, where the platform has a wider one)."""
-    kind = np.dtype(dtype).type
-    wide = np.float64 if kind is np.float32 else np.longdouble
-    first, last = kind(start), kind(end)
-    step = (last - first) / kind(steps - 1)
-    index = np.arange(steps)
-    up = (wide(first) + wide(step) * index.astype(wide)).astype(dtype)
-    down = (wide(last) - wide(step) * (steps - 1 - index).astype(wide)).astype(dtype)
-    return np.where(index < steps // 2, up, down)
+def _no_bool_kernel(op: str, dtype, dev) -> None:
+    """PyTorch's range kernels have no bool version: its error, naming the kernel."""
+    if dtype == dtypes.bool:
+        kernel = f"{op}_{'cuda' if dev.type == 'cuda' else 'cpu'}"
+        raise NotImplementedError(f"\"{kernel}\" not implemented for 'Bool'")
+
+
+def _exact_on_cpu(start, end, steps: int, dtype, dev) -> bool:
+    """Whether linspace/logspace repeat PyTorch's CPU kernel (:mod:`._range_factories`): real
+    bounds, a real or integer dtype, on the CPU, at least one step."""
+    real = isinstance(start, numbers.Real) and isinstance(end, numbers.Real)
+    return real and dev.type == "cpu" and not dtype.is_complex and steps > 0
 
 
 @_memory_format.takes_layout
@@ -405,10 +419,15 @@ def logspace(
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _dtype_limits.check_factory("logspace", dtype)
+    steps = _steps(steps, "logspace")
+    if steps > 1:
+        _no_bool_kernel("logspace", dtype, dev)
+    if _exact_on_cpu(start, end, steps, dtype, dev):
+        with backend.allocating("logspace", dev):
+            array = _range_factories.logspace_values(start, end, steps, float(base), dtype.numpy)
+        return _finish(array, dev, requires_grad)
     with backend.on(dev), backend.allocating("logspace", dev):
-        array = dev.xp.logspace(start, end, _steps(steps, "logspace"), base=base).astype(
-            dtype.numpy
-        )
+        array = dev.xp.logspace(start, end, steps, base=base).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
 
 

@@ -1,6 +1,7 @@
 """Leftovers of the sixteenth session, each checked against PyTorch 2.13: ``to("cpu:0")``
 copies, exported ``module()`` argument errors, writes into expanded tensors, compile
-fallbacks, nested-vmap indexing, PIL interpolation constants, ElasticTransform."""
+fallbacks, nested-vmap indexing (and gather/scatter/index_select/embedding), PIL interpolation
+constants, ElasticTransform."""
 
 import builtins
 import io
@@ -170,6 +171,46 @@ def test_nested_vmap_indexing_with_indices_of_different_levels():
         minigrad.tensor([0, 2, 2]), r2 * 2 + 1
     ).sum().backward()
     assert w.grad.tolist() == [[0.0, 2.0, 0.0, 6.0], [0.0] * 4, [0.0, 36.0, 0.0, 44.0]]
+
+
+def test_nested_vmap_gather_scatter_index_select_embedding_as_torch():
+    """gather, scatter/scatter_add, index_select and F.embedding with the input batched at one
+    vmap level and the indices at another (either order) equal torch.func.vmap; gradients too."""
+    torch = pytest.importorskip("torch")
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(3, 5, 4)).astype(np.float32)
+    idx = rng.integers(0, 4, size=(2, 6))
+    src = rng.normal(size=(5, 6)).astype(np.float32)
+    weights = rng.normal(size=(3, 7, 3)).astype(np.float32)
+    tokens = rng.integers(0, 7, size=(3, 4))
+
+    def cases(lib):
+        vmap, emb = lib.func.vmap, lib.nn.functional.embedding
+        t = lib.tensor
+        spread = lambda i: i.reshape(1, 6).expand(5, 6)  # noqa: E731
+        return [
+            vmap(lambda a: vmap(lambda i: a.gather(1, spread(i)))(t(idx)))(t(x)),
+            vmap(lambda a: vmap(lambda i: a.index_select(1, i))(t(idx[:, :3])))(t(x)),
+            vmap(lambda i: vmap(lambda a: a.index_select(1, i))(t(x)))(t(idx[:, :3])),
+            vmap(lambda a: vmap(lambda i: a.scatter_add(1, spread(i), t(src)))(t(idx)))(t(x)),
+            vmap(lambda a: vmap(lambda i: a.scatter(1, spread(i), t(src)))(t(idx)))(t(x)),
+            vmap(lambda w: vmap(lambda i: emb(i, w))(t(tokens)))(t(weights)),
+            vmap(lambda i: vmap(lambda w: emb(i, w))(t(weights)))(t(tokens)),
+        ]
+
+    for ours, theirs in zip(cases(minigrad), cases(torch)):
+        assert ours.shape == tuple(theirs.shape)
+        np.testing.assert_array_equal(ours.numpy(), theirs.numpy())
+    grads = []
+    for lib in (minigrad, torch):
+        a, i = lib.tensor(x, requires_grad=True), lib.tensor(idx[:, :3])
+        vmap = lib.func.vmap
+        out = vmap(lambda r, i=i, vmap=vmap: vmap(lambda j: r.index_select(1, j))(i))(a)
+        (out**2).sum().backward()
+        grads.append(a.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-6)
 
 
 def test_pil_integer_interpolation_constants_as_torchvision():

@@ -68,11 +68,8 @@ def batched_call(op, args, level: int):
                  for index in held)  # fmt: skip
     if nested and op_name(type(op)) == "GetItem":
         return make_batched(_getitem_levels(op, vals, flags, size, level), level)
-    if nested:
-        raise NotImplementedError(
-            f"vmap: {op_name(type(op))} with an index batched at another vmap level than its "
-            f"input (nested vmap) is not supported"
-        )
+    if nested:  # gather, scatter, index_select, embedding: sample by sample at this level
+        return make_batched(_nested_samples(op, vals, flags, size, level), level)
     fn = RULES.get(op_name(type(op)), _fallback)
     return make_batched(fn(op, vals, flags, size), level)
 
@@ -529,6 +526,29 @@ def _fallback(op, vals, flags, size):
                     new, k, tuple(_array_of(e)[i] if isinstance(e, LogicalArray) else e for e in v)
                 )
         outs.append(new(*sample))
+    return stack_samples(outs)
+
+
+def _nested_samples(op, vals, flags, size: int, level: int):
+    """An op holding index arrays batched at other levels of a nested vmap (or at several),
+    one sample of ``level`` at a time: an index batched at ``level`` gives its sample (still
+    batched at the outer levels it has), one batched only at outer levels stays as it is, and
+    each call then batches over the outer levels by their own rules."""
+
+    def sample_of(e, i):
+        if not isinstance(e, LogicalArray) or e.tensor._level != level:
+            return e
+        return e.tensor._value[i]._data
+
+    outs = []
+    for i in range(size):
+        new = copy.copy(op)  # one node per sample
+        for k, v in vars(op).items():
+            if isinstance(v, LogicalArray):
+                setattr(new, k, sample_of(v, i))
+            elif isinstance(v, tuple) and any(isinstance(e, LogicalArray) for e in v):
+                setattr(new, k, tuple(sample_of(e, i) for e in v))
+        outs.append(new(*[v[i] if f else v for v, f in zip(vals, flags)]))
     return stack_samples(outs)
 
 

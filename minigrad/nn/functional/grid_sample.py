@@ -17,10 +17,11 @@ import numpy as np
 
 from ... import dtypes
 from ..._float_rounding import fused_multiply_add
+from ..._range_factories import linspace_values
 from ..._warnings import warn_user
 from ...autograd.graph import names_node
 from ...backend import DimensionError
-from ...creation import _linspace_as_pytorch, shape_constant
+from ...creation import shape_constant
 from .interpolate import cubic_convolution_weights
 
 __all__ = ["affine_grid", "grid_sample"]
@@ -48,7 +49,7 @@ def _base_coords(n: int, align_corners: bool, dtype) -> np.ndarray:
     kind = kind if kind in (np.float32, np.float64) else np.float32
     if n <= 1:
         return np.zeros(n, kind)
-    steps = _linspace_as_pytorch(-1.0, 1.0, n, kind)
+    steps = linspace_values(-1.0, 1.0, n, kind)
     return steps if align_corners else steps * kind(n - 1) / kind(n)
 
 

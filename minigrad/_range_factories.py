@@ -1,0 +1,235 @@
+"""PyTorch's CPU values of ``arange``, ``linspace`` and ``logspace``, bit for bit.
+
+PyTorch computes these in its own order of roundings, which NumPy's ``arange``/``linspace``
+do not share, so values can differ in the last bit (enough to make a program pick other
+frames or bins). This module repeats aten's kernels (``RangeFactoriesKernel.cpp`` and
+``RangeFactories.cpp``) with NumPy:
+
+- ``arange`` works in the accumulate type (double for float32/float64, float for
+  float16/bfloat16, int64 for integers) on blocks of two AVX2 vectors (256 bits: 4 doubles,
+  8 floats, 16 halves): each vector starts at ``start + step * idx`` (one fused multiply-add,
+  rounded to the dtype) and its lanes are ``base + lane * step`` (another fused multiply-add);
+  the elements after the last whole block are ``start + step * idx`` each. The blocks restart
+  at each thread's chunk of ``at::parallel_for`` (32768 elements a grain).
+- ``linspace`` counts the first half up from ``start`` and the rest down from ``end``, one
+  fused multiply-add each in the dtype (double for integers); float16/bfloat16 round after
+  every operation (c10's Half arithmetic).
+- ``logspace`` raises ``base`` to the same exponents, in double without fusing (that file is
+  built for the baseline instruction set).
+
+The fused multiply-adds are what PyTorch's AVX2 build gives (it compiles these kernels with
+``-mfma``); checked against PyTorch 2.13 on an AVX2 CPU. Under AVX512 kernels (wider blocks)
+or on ARM, PyTorch's last bits can differ from these.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+import os
+
+import numpy as np
+
+from ._float_rounding import fma32_exact, fma64_exact, fma64_lanes
+
+GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE
+_VECTOR_BYTES = 32  # AVX2
+_ROWS = 4096  # vectors per NumPy pass
+_LOW_29, _TIE_29 = (1 << 29) - 1, 1 << 28  # a double's mantissa bits below a float's; its tie
+_FLOAT32_TINY = 2.0**-126  # below: float32 subnormals, whose ties lie elsewhere
+
+
+@functools.lru_cache(None)
+def intra_op_threads() -> int:
+    """PyTorch's default intra-op thread count: ``OMP_NUM_THREADS`` or the physical cores."""
+    env = os.environ.get("OMP_NUM_THREADS", "")
+    if env.isdigit() and int(env) > 0:
+        return int(env)
+    from ._cpu_capabilities import get_capabilities
+
+    caps = get_capabilities()
+    return caps.get("num_physical_cores", caps["num_logical_cores"])
+
+
+def _chunks(count: int, threads: int) -> list[tuple[int, int]]:
+    """``at::parallel_for``'s (begin, end) per thread (OpenMP: equal chunks, rounded up)."""
+    if count <= GRAIN_SIZE or threads <= 1:
+        return [(0, count)]
+    threads = min(threads, -(-count // GRAIN_SIZE))
+    size = -(-count // threads)
+    return [(b, min(count, b + size)) for b in range(0, count, size)]
+
+
+@np.errstate(over="ignore")  # values beyond the dtype's range become inf, as in C++
+def arange_float(start: float, step: float, count: int, dtype, threads: int | None = None):
+    """``torch.arange``'s ``count`` values for a float ``dtype`` (a NumPy type)."""
+    dtype = np.dtype(dtype)
+    if _all_exact(start, step, count, dtype):  # every rounding exact: any order gives these
+        return (np.arange(count, dtype=np.float64) * step + start).astype(dtype)
+    lanes = _VECTOR_BYTES // dtype.itemsize
+    out = np.empty(count, dtype)
+    for begin, end in _chunks(count, threads or intra_op_threads()):
+        whole = (end - begin) - (end - begin) % (2 * lanes)  # two vectors per loop step
+        firsts = np.arange(begin, begin + whole, lanes, dtype=np.int64)
+        bases = _scalar_values(start, step, firsts, dtype)
+        block = out[begin : begin + whole].reshape(-1, lanes)
+        for row in range(0, len(block), _ROWS):  # passes whose temporaries stay in the cache
+            rows = slice(row, row + _ROWS)
+            block[rows] = _lane_values(bases[rows], step, lanes, dtype)
+        out[begin + whole : end] = _scalar_values(
+            start, step, np.arange(begin + whole, end, dtype=np.int64), dtype
+        )
+    return out
+
+
+_MANTISSA_BITS = {"float64": 53, "float32": 24, "float16": 11, "bfloat16": 8}
+
+
+def _all_exact(start: float, step: float, count: int, dtype: np.dtype) -> bool:
+    """Whether integer ``start`` and ``step`` keep every value and partial sum an integer the
+    dtype holds exactly (``arange(0., 10.)``, ``arange(0, 64, 2, dtype=float)``)."""
+    if not (float(start).is_integer() and float(step).is_integer()):
+        return False
+    top = max(abs(start), abs(start + step * max(count - 1, 0))) + abs(step) * 2 * _VECTOR_BYTES
+    return top <= 2.0 ** _MANTISSA_BITS.get(dtype.name, 0)
+
+
+def _scalar_values(start: float, step: float, idx: np.ndarray, dtype: np.dtype):
+    """``start + step * idx`` fused in the accumulate type, rounded to ``dtype``."""
+    if dtype.itemsize >= 4:  # double
+        return fma64_exact(step, idx.astype(np.float64), start).astype(dtype)
+    return fma32_exact(np.float32(step), idx.astype(np.float32), np.float32(start)).astype(dtype)
+
+
+def _lane_values(bases: np.ndarray, step: float, lanes: int, dtype: np.dtype):
+    """A vector's lanes ``base + lane * step`` (fused, in the accumulate type) for each base
+    (a column), rounded to ``dtype``: the exact products ``lane * step`` are worked out once."""
+    lane = np.arange(lanes, dtype=np.float64)
+    if dtype.itemsize < 4:  # float: the product of a float step and a small lane is exact
+        return fma32_exact(lane.astype(np.float32), np.float32(step), bases[:, None]).astype(dtype)
+    bases = bases.astype(np.float64)[:, None]
+    if dtype == np.float64:
+        return fma64_lanes(bases, lane, step)
+    # float32: the plain double sum rounds to the same float but near a float tie
+    values = bases + lane * step
+    close = np.abs((values.view(np.int64) & _LOW_29) - _TIE_29) <= 4
+    close |= np.abs(values) < _FLOAT32_TINY
+    rows, cols = np.nonzero(close)
+    if rows.size:
+        values[rows, cols] = fma64_exact(lane[cols], step, bases[rows, 0])
+    return values.astype(np.float32)
+
+
+def _integral(value) -> int:
+    """``Scalar::to<int64_t>``: a float truncated toward zero."""
+    return int(value)
+
+
+_C_NAMES = {"int8": "int8_t", "uint8": "uint8_t", "int16": "int16_t", "int32": "int",
+            "int64": "int64_t", "float16": "c10::Half", "float32": "float"}  # fmt: skip
+
+
+def checked_bound(value, dtype):
+    """``Scalar::to<scalar_t>`` of a bound: PyTorch's error where the value does not fit."""
+    dtype = np.dtype(dtype)
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        fits = info.min <= value <= info.max
+    elif dtype.name in _C_NAMES:
+        fits = not math.isfinite(value) or abs(value) <= float(np.finfo(dtype).max)
+    else:
+        fits = True
+    if not fits:
+        raise RuntimeError(
+            f"value cannot be converted to type {_C_NAMES[dtype.name]} without overflow"
+        )
+    return value
+
+
+def _double_to(values: np.ndarray, dtype: np.dtype) -> np.ndarray:
+    """C++'s conversion of doubles to ``dtype`` on x86: integers truncate toward zero, a value
+    out of int32's range (int64's for int64) or NaN gives its lowest value, and a narrower type
+    keeps the low bits of the int32; float16/bfloat16 go through float."""
+    if dtype.kind not in "iu":
+        with np.errstate(over="ignore"):  # beyond the dtype's range: inf, as C++'s cast
+            return values.astype(np.float32 if dtype.itemsize == 2 else dtype).astype(dtype)
+    wide = np.int64 if dtype == np.int64 else np.int32
+    info = np.iinfo(wide)
+    with np.errstate(invalid="ignore"):
+        inside = (values > info.min - 1.0) & (values < info.max + 1.0)  # NaN: False
+        whole = np.trunc(np.where(inside, values, 0.0)).astype(wide)
+    return np.where(inside, whole, wide(info.min)).astype(dtype)
+
+
+def arange_integer_count(start, end, step, dtype) -> tuple[int, int, int]:
+    """The truncated (start, step) and element count of an integer ``arange`` whose bounds
+    are not all integers: int64 computes its count in integers from the truncated bounds,
+    narrower types in double from the given ones (``compute_arange_size``)."""
+    istart, iend, istep = _integral(start), _integral(end), _integral(step)
+    if np.dtype(dtype) == np.int64:
+        if istep == 0:  # PyTorch raises ValueError here (a float step truncated to 0)
+            raise ValueError("arange: step must be nonzero")
+        sign = 1 if istep > 0 else -1
+        span = iend - istart + istep - sign
+        count = abs(span) // abs(istep) * (1 if (span >= 0) == (istep > 0) else -1)
+    else:
+        count = math.ceil((float(end) - float(start)) / float(step))
+    return istart, istep, max(0, count)
+
+
+def linspace_values(start, end, steps: int, dtype) -> np.ndarray:
+    """``torch.linspace``'s values for a real ``dtype`` (a NumPy type)."""
+    dtype = np.dtype(dtype)
+    if steps <= 1:  # PyTorch fills with start
+        return _double_to(np.full(steps, float(checked_bound(start, dtype))), dtype)
+    idx = np.arange(steps, dtype=np.int64)
+    up, down = idx < steps // 2, steps - idx - 1
+    if dtype.kind in "iub":  # step and arithmetic in double, then truncated
+        first, last = (_integral(checked_bound(v, dtype)) for v in (start, end))
+        step = (float(last) - float(first)) / (steps - 1)
+        values = np.where(
+            up,
+            fma64_exact(step, idx.astype(np.float64), float(first)),
+            fma64_exact(-step, down.astype(np.float64), float(last)),
+        )
+        return _double_to(values, dtype)
+    first, last = (dtype.type(checked_bound(v, dtype)) for v in (start, end))
+    if dtype.itemsize == 8:
+        step = (last - first) / np.float64(steps - 1)
+        fma = fma64_exact
+    elif dtype.itemsize == 4:
+        step = (last - first) / np.float32(steps - 1)
+        fma = fma32_exact
+    else:  # c10::Half/BFloat16: every operation rounded to the dtype
+        step = dtype.type(np.float32(last - first) / np.float32(dtype.type(steps - 1)))
+        wide = np.float32
+
+        def fma(a, b, c):
+            product = (np.asarray(a, wide) * np.asarray(b).astype(dtype).astype(wide)).astype(dtype)
+            return (product.astype(wide) + wide(c)).astype(dtype)
+
+    values = np.where(up, fma(step, idx.astype(dtype), first), fma(-step, down.astype(dtype), last))
+    return values.astype(dtype)
+
+
+def logspace_values(start, end, steps: int, base: float, dtype) -> np.ndarray:
+    """``torch.logspace``'s values for a real ``dtype`` (a NumPy type)."""
+    dtype = np.dtype(dtype)
+    if steps <= 1:  # PyTorch fills with base ** start
+        with np.errstate(over="ignore"):
+            value = float(np.power(np.float64(base), float(start)))
+        return _double_to(np.full(steps, checked_bound(value, dtype)), dtype)
+    if dtype.kind in "iub":
+        first, last = (_integral(checked_bound(v, dtype)) for v in (start, end))
+        span = float(last - first)
+    else:
+        first, last = (dtype.type(checked_bound(v, dtype)) for v in (start, end))
+        span = float(dtype.type(last - first))  # the difference in the dtype, then double
+    step = span / (steps - 1)
+    idx = np.arange(steps, dtype=np.float64)
+    exponent = np.where(
+        idx < steps // 2, float(first) + step * idx, float(last) - step * (steps - 1 - idx)
+    )
+    with np.errstate(over="ignore", invalid="ignore"):
+        values = np.power(float(base), exponent)
+    return _double_to(values, dtype)
