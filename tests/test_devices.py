@@ -489,12 +489,14 @@ def _run_case(op, index, device):
 def test_op_table_on_a_second_gpu_matches_the_cpu():
     """Every op-table sample on fakegpu:1, forward and backward: the stand-in refuses a kernel
     whose arrays are not on the current device, so an op that runs xp outside its device
-    context fails here as it would on cuda:1."""
+    context fails here as it would on cuda:1. The differentiable rows are checked there by
+    test_ops.py's test_devices_agree (outputs, gradients and second-order gradients): here the
+    others."""
     from minigrad.testing.op_db import OP_DB
 
     failures = []
     for op in OP_DB:
-        for index in range(len(op.samples)):
+        for index in range(len(op.samples) if not op.grad or op.raises is not None else 0):
             if op.raises is not None:  # refused on every device alike
                 with pytest.raises(op.raises):
                     _run_case(op, index, "fakegpu:1")

@@ -304,9 +304,11 @@ def test_rsample_gradients_estimate_the_derivatives_of_the_mean():
 
 
 def test_gamma_family_rsample_gradients_estimate_the_derivatives_of_the_mean():
-    """Beta, Dirichlet and StudentT draw through Gamma's reparameterized draws."""
+    """Beta, Dirichlet and StudentT draw through Gamma's reparameterized draws. (15,000 draws:
+    the estimates' errors stay under a sixth of the tolerances over seeds 1-6; the draws and the
+    Dirichlet gradient series cost time linear in their number.)"""
     minigrad.manual_seed(6)
-    n = 40000
+    n = 15000
     a, b = np.array([0.7, 3.0]), np.array([2.0, 1.5])
     ga, gb = _rsample_gradient(D.Beta, (a, b), n)  # E x = a/(a + b)
     np.testing.assert_allclose(ga, b / (a + b) ** 2, rtol=0.05)

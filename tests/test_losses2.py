@@ -97,7 +97,8 @@ def test_ctc_loss_unbatched_and_float32():
 
 def test_ctc_gradient_is_the_derivative_pytorch_adds_exp_log_probs():
     """On raw log-probabilities PyTorch's gradient is exp(lp) - gamma on the frames inside each
-    input; ours is the loss's derivative -gamma, which gradcheck confirms."""
+    input; ours is the loss's derivative -gamma, which gradcheck confirms (the op table's
+    ctc_loss_raw row checks its second order)."""
     shape, targets, il, tl, _ = CTC_CASES["shorter_inputs"]
     x = np.random.default_rng(5).uniform(-3, 0, shape)
     xm, xt = _pair(x)
@@ -107,7 +108,7 @@ def test_ctc_gradient_is_the_derivative_pytorch_adds_exp_log_probs():
     np.testing.assert_allclose(xm.grad.numpy() + np.exp(x) * inside, xt.grad.numpy(), atol=1e-9)
     f = lambda a: F.ctc_loss(a, minigrad.tensor(targets), il, tl, reduction="none")  # noqa: E731
     x64 = minigrad.tensor(x, requires_grad=True)
-    assert gradcheck(f, (x64,)) and gradgradcheck(f, (x64,))
+    assert gradcheck(f, (x64,))
 
 
 def test_ctc_create_graph_backward_agrees_with_plain():

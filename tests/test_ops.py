@@ -101,7 +101,8 @@ def _first_and_second_order(op, index, device):
     """A row's outputs, gradients and (for rows with ``gradgrad``) the gradients of those
     gradients, as NumPy arrays, on ``device``."""
     args, grad_args = build(op, index, minigrad, "float64", device)
-    outs = [o for o in outputs(_call(op, index, args)) if o.requires_grad]
+    every = [o for o in outputs(_call(op, index, args)) if isinstance(o, minigrad.Tensor)]
+    outs = [o for o in every if o.requires_grad]
     second = op.gradgrad
     grads = minigrad.autograd.grad(
         outs,
@@ -110,7 +111,7 @@ def _first_and_second_order(op, index, device):
         allow_unused=True,
         create_graph=second,
     )
-    found = [to_numpy(o) for o in outs] + [to_numpy(g) for g in grads if g is not None]
+    found = [to_numpy(o) for o in every] + [to_numpy(g) for g in grads if g is not None]
     differentiable = [g for g in grads if g is not None and g.requires_grad]
     if second and differentiable:
         grads2 = minigrad.autograd.grad(
@@ -124,9 +125,11 @@ def _first_and_second_order(op, index, device):
 def test_devices_agree(op, index):
     """The stand-in device computes what the CPU computes: outputs, gradients and
     second-order gradients of every differentiable row, equal to 1e-12 (its fused kernels'
-    NumPy twins may round a last bit differently)."""
+    NumPy twins may round a last bit differently). On its second device: the stand-in refuses
+    a kernel whose arrays are not on the current device, so an op that runs outside its
+    device's context fails here as it would on cuda:1 (test_devices checks the other rows)."""
     cpu = _first_and_second_order(op, index, "cpu")
-    stand_in = _first_and_second_order(op, index, "fakegpu")
+    stand_in = _first_and_second_order(op, index, "fakegpu:1")
     assert len(cpu) == len(stand_in)
     for a, b in zip(cpu, stand_in):
         np.testing.assert_allclose(a, b, rtol=1e-12, atol=1e-12)

@@ -183,7 +183,8 @@ def test_minimizes_rosenbrock_and_least_squares(name, kwargs, rosen_max, lsq_max
     a = minigrad.tensor(rng.standard_normal((20, 5)), dtype=minigrad.float64)
     b = a @ minigrad.tensor(rng.standard_normal(5), dtype=minigrad.float64)
     w = minigrad.zeros(5, dtype=minigrad.float64, requires_grad=True)
-    loss = _minimize(getattr(optim, name)([w], **kwargs), lambda: ((a @ w - b) ** 2).mean(), 1000)
+    # 800 steps: every optimizer is 25x or more under its bound (Lion, the slowest: 4e-5)
+    loss = _minimize(getattr(optim, name)([w], **kwargs), lambda: ((a @ w - b) ** 2).mean(), 800)
     assert loss < lsq_max, f"least squares: final loss {loss}"
 
 

@@ -63,7 +63,7 @@ rebuilt_length = len(rebuilt)
 
 # next-sample prediction over mu-law classes from a few clips of different lengths
 torch.manual_seed(0)
-clips = [encoded[s : s + n] for s, n in [(0, 300), (500, 240), (1000, 280), (2000, 200)]]
+clips = [encoded[s : s + n] for s, n in [(0, 150), (500, 120), (1000, 140), (2000, 100)]]
 lengths = torch.tensor([len(c) for c in clips])
 padded = pad_sequence(clips, batch_first=True)
 restored = unpad_sequence(padded, lengths, batch_first=True)
