@@ -199,6 +199,14 @@ def output_layout(*, weighted: bool = False, volumes: bool = True):
     return decorate
 
 
+def keep_layout(input, out):
+    """``out``, a fresh result of a function of ``input``, laid out as PyTorch's kernels that
+    allocate with the input's suggested format write it: channels-last when ``input`` is,
+    row-major otherwise (``F.pad``, ``group_norm``). Values do not change."""
+    _relay(out, _suggested(input))
+    return out
+
+
 def _strided_array(tensor):
     """``tensor``'s NumPy or CuPy array, or None for records without strides (vmap's batched
     arrays, sparse and nested records), whose layout is not this decorator's to change."""
