@@ -29,3 +29,22 @@ def test_channels_last_tutorial(programs):
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6)
     assert ours.losses["torch.channels_last"][-1] < ours.losses["torch.channels_last"][0]
     assert ours.grads_format == theirs.grads_format and ours.weight_format
+
+
+def test_sdpa_tutorial(programs):
+    ours, theirs = _both(programs, "sdpa_tutorial")  # sdpa_kernel, CausalSelfAttention, jagged
+    assert close(ours.basic.tolist(), theirs.basic.tolist(), 1e-5, 1e-6)
+    assert (
+        list(ours.backends)
+        == list(theirs.backends)
+        == ["SDPBackend.MATH", "SDPBackend.FLASH_ATTENTION"]
+    )
+    assert close(list(ours.backends.values()), list(theirs.backends.values()), 1e-5, 1e-6)
+    assert ours.backend_gap < 1e-5
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert ours.causal_gap == theirs.causal_gap == 0.0
+    assert ours.lengths == theirs.lengths and ours.padded_shape == theirs.padded_shape
+    assert close(ours.nested_sums, theirs.nested_sums, 1e-5, 1e-5) and ours.nested_gap < 1e-5
+    assert ours.compile_gap < 1e-6 and theirs.compile_gap < 1e-6
+    assert ours.bias_repr == theirs.bias_repr and ours.bias_error == theirs.bias_error
+    assert close(ours.bias_outputs, theirs.bias_outputs, 1e-5) and ours.last_query_gap < 1e-6

@@ -26,7 +26,16 @@ class Cat(Op):
 
     def forward(self, *arrays):
         kept = [a for a in arrays if not _legacy_empty(a.shape)] or arrays[:1]
-        return self.xp.concatenate(kept, axis=self.dim)
+        out = self.xp.concatenate(kept, axis=self.dim)
+        # PyTorch lays the result out in the inputs' common format (channels-last where all
+        # are), else row-major: NumPy would follow transposed inputs' order
+        formats = {_memory_format.suggest(a) for a in kept}
+        fmt = formats.pop() if len(formats) == 1 else _memory_format.contiguous_format
+        if _memory_format.is_in_format(out, fmt):
+            return out
+        return _memory_format.lay_out(
+            self.xp, out, _memory_format.permutation(fmt, out.ndim, "cat")
+        )
 
     def backward(self, gy):
         grads, start = [], 0
