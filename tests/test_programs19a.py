@@ -48,3 +48,15 @@ def test_sdpa_tutorial(programs):
     assert ours.compile_gap < 1e-6 and theirs.compile_gap < 1e-6
     assert ours.bias_repr == theirs.bias_repr and ours.bias_error == theirs.bias_error
     assert close(ours.bias_outputs, theirs.bias_outputs, 1e-5) and ours.last_query_gap < 1e-6
+
+
+def test_mario_double_dqn(programs):
+    ours, theirs = _both(programs, "mario_double_dqn")  # FrameStack by cat, deepcopy target
+    assert ours.state_info == theirs.state_info == ((4, 8, 8), "torch.float32")
+    assert ours.target_frozen == theirs.target_frozen and not any(ours.target_frozen)
+    assert ours.episode_rewards == theirs.episode_rewards and ours.steps == theirs.steps == 36
+    assert len(ours.losses) == 13 and close(ours.losses, theirs.losses, 1e-4, 1e-6)
+    assert close(ours.q_values, theirs.q_values, 1e-4, 1e-6)
+    assert ours.target_gap == pytest.approx(theirs.target_gap, rel=1e-3, abs=1e-6)
+    assert ours.target_grads == theirs.target_grads and all(ours.target_grads)  # frozen: no grads
+    assert ours.exploration_rate == pytest.approx(theirs.exploration_rate)
