@@ -60,3 +60,25 @@ def test_mario_double_dqn(programs):
     assert ours.target_gap == pytest.approx(theirs.target_gap, rel=1e-3, abs=1e-6)
     assert ours.target_grads == theirs.target_grads and all(ours.target_grads)  # frozen: no grads
     assert ours.exploration_rate == pytest.approx(theirs.exploration_rate)
+
+
+def test_performance_tuning_guide(programs):
+    ours, theirs = _both(programs, "performance_tuning_guide")  # fused/foreach, inference_mode
+    assert ours.settings == theirs.settings == [True, "high", False]
+    assert ours.pin_warnings == theirs.pin_warnings and len(ours.pin_warnings) == 1
+    assert ours.pinned == theirs.pinned == [False] * 3
+    assert close(ours.gelus, theirs.gelus, 1e-5, 1e-6)
+    assert ours.conv_biases == theirs.conv_biases == [None] * 3
+    assert list(ours.runs) == list(theirs.runs) and len(ours.runs) == 9
+    for name, losses in theirs.runs.items():
+        assert close(ours.runs[name], losses, 1e-5, 1e-6), name
+        assert close(ours.last_weights[name], theirs.last_weights[name], 1e-5, 1e-6), name
+        kind = name.split()[0]  # the three implementations of one optimizer agree
+        assert close(ours.runs[name], ours.runs[f"{kind} for-loop"], 1e-5, 1e-6), name
+    assert close(ours.checkpointed, ours.runs["Adam for-loop"], 1e-6, 1e-7)
+    assert ours.none_after_zero_grad and ours.none_by_hand
+    assert ours.inference == theirs.inference == [False, True, False]
+    assert ours.inference_error == theirs.inference_error
+    assert ours.clone_ok == pytest.approx(theirs.clone_ok, rel=1e-5)
+    assert ours.prof is None and theirs.prof is None and ours.profiler_off
+    assert ours.accuracy == theirs.accuracy

@@ -131,3 +131,18 @@ def test_sdp_backend_prints_as_pytorchs():
         assert (str(backend), f"{backend}", int(backend)) == ("SDPBackend.FLASH_ATTENTION",) * 2 + (
             1,
         )
+
+
+def test_switched_off_profilers_bind_none():
+    """``with torch.autograd.profiler.profile(enabled=False) as prof`` binds None, as
+    PyTorch's (the performance guide's way to switch the profiler off)."""
+    torch = pytest.importorskip("torch")
+    for lib in (minigrad, torch):
+        with lib.autograd.profiler.profile(enabled=False) as prof:
+            lib.ones(2).sum()
+        with lib.autograd.profiler.emit_nvtx(enabled=False) as ranges:
+            lib.ones(2).sum()
+        assert prof is None and ranges is None
+    with minigrad.autograd.profiler.profile() as prof:
+        minigrad.ones(2).sum()
+    assert prof is not None and len(prof.key_averages()) > 0
