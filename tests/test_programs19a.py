@@ -82,3 +82,18 @@ def test_performance_tuning_guide(programs):
     assert ours.clone_ok == pytest.approx(theirs.clone_ok, rel=1e-5)
     assert ours.prof is None and theirs.prof is None and ours.profiler_off
     assert ours.accuracy == theirs.accuracy
+
+
+def test_kd_intermediate_regressor(programs):
+    ours, theirs = _both(programs, "kd_intermediate_regressor")  # MSE on regressed feature maps
+    assert ours.accuracies == theirs.accuracies and ours.accuracies[0] == 100.0
+    assert ours.accuracies[2] > ours.accuracies[1]  # the hint from the teacher's map helps
+    assert (
+        close(ours.mse_losses, theirs.mse_losses, 1e-5) and ours.mse_losses[-1] < ours.mse_losses[0]
+    )
+    assert ours.load_report == theirs.load_report
+    assert ours.load_report == [["regressor.0.bias", "regressor.0.weight"], []]
+    assert ours.total_params_deep == theirs.total_params_deep == "8,188"
+    assert ours.total_params_light == theirs.total_params_light
+    assert ours.teacher_map_shape == theirs.teacher_map_shape == (1, 8, 4, 4)
+    assert ours.teacher_unchanged and ours.teacher_grads == theirs.teacher_grads
