@@ -97,3 +97,14 @@ def test_kd_intermediate_regressor(programs):
     assert ours.total_params_light == theirs.total_params_light
     assert ours.teacher_map_shape == theirs.teacher_map_shape == (1, 8, 4, 4)
     assert ours.teacher_unchanged and ours.teacher_grads == theirs.teacher_grads
+
+
+def test_jit_fork_parallelism(programs):
+    ours, theirs = _both(programs, "jit_fork_parallelism")  # jit.fork/wait, scripted ensemble
+    assert ours.fork_results == theirs.fork_results == [[-1.0], [-1.0]]
+    assert ours.sums == theirs.sums == [6.0, 6.0]
+    assert ours.out_shape == theirs.out_shape == (5, 2, 16)
+    assert close(ours.eager_out.tolist(), theirs.eager_out.tolist(), 1e-5, 1e-6)
+    assert ours.member_gap == 0.0 and ours.script_gap < 1e-6 and theirs.script_gap < 1e-6
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert ours.grad_norm == pytest.approx(theirs.grad_norm, rel=1e-4)
