@@ -108,3 +108,38 @@ def test_jit_fork_parallelism(programs):
     assert ours.member_gap == 0.0 and ours.script_gap < 1e-6 and theirs.script_gap < 1e-6
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
     assert ours.grad_norm == pytest.approx(theirs.grad_norm, rel=1e-4)
+
+
+# PyTorch's answers for compile_vs_trace (its torch.compile runs Inductor: ~15 s on one core,
+# so the side-by-side run is marked slow; the fast test checks minigrad against these)
+_TRACE_RESULTS = {
+    "traced 1, 1": True,
+    "traced 1, 2": False,  # the trace recorded one branch
+    "fx 1, 1": True,
+    "fx 1, 2": False,  # concrete_args specialised x
+    "compile 1, 1": True,
+    "compile 1, 2": True,
+    "script 1, 1": True,
+    "script 1, 2": True,
+}
+_FX_ERROR = ["TraceError", "symbolically traced variables cannot be used as inputs to control flow"]
+
+
+def _check_compile_vs_trace(ours):
+    assert ours.results == _TRACE_RESULTS and ours.fx_error == _FX_ERROR
+    assert ours.tracer_warnings == ["TracerWarning", "TracerWarning"]
+    assert ours.eval_gap < 1e-6 and ours.timings_positive
+    assert close(ours.compiled_losses, ours.eager_losses, 1e-6, 1e-7)
+
+
+def test_compile_vs_trace(programs):
+    _check_compile_vs_trace(programs("compile_vs_trace"))  # trace, fx, script, compile
+
+
+@pytest.mark.slow
+def test_compile_vs_trace_with_pytorch(programs):
+    ours, theirs = _both(programs, "compile_vs_trace")
+    _check_compile_vs_trace(ours)
+    _check_compile_vs_trace(theirs)
+    assert close(ours.eager_losses, theirs.eager_losses, 1e-5, 1e-6)
+    assert close(ours.eager_out.tolist(), theirs.eager_out.tolist(), 1e-5, 1e-6)
