@@ -79,7 +79,7 @@ def timed(fn):
 
 
 def generate_data(b):
-    return (torch.randn(b, 3, 16, 16), torch.randint(4, (b,)))
+    return (torch.randn(b, 3, 8, 8), torch.randint(4, (b,)))
 
 
 class MyModel(nn.Module):
@@ -130,7 +130,7 @@ def train_losses(compiled):
 
     step = torch.compile(train, mode="reduce-overhead") if compiled else train
     torch.manual_seed(2)
-    batches = [generate_data(8) for _ in range(4)]
+    batches = [generate_data(8) for _ in range(3)]
     return [step(model, data).item() for data in batches]
 
 

@@ -4,7 +4,7 @@ on 3-D inputs, explicit dispatcher control with ``sdpa_kernel(SDPBackend.MATH)``
 ``FLASH_ATTENTION`` (the same numbers), the tutorial's ``CausalSelfAttention`` module
 (``is_causal=True``, dropout only in training) trained for a few steps, run on a jagged
 ``torch.nested`` batch of random sequence lengths and compared with each sequence on its own,
-``torch.compile`` of the module, and the ``causal_upper_left`` / ``causal_lower_right`` biases
+and the ``causal_upper_left`` / ``causal_lower_right`` biases
 for a decoding step whose queries are fewer than its keys."""
 
 import random
@@ -140,12 +140,6 @@ with torch.no_grad():
 nested_gap = max((a - b).abs().max().item() for a, b in zip(nested_out.unbind(), per_sequence))
 nested_sums = [t.sum().item() for t in nested_out.unbind()]
 padded_shape = tuple(torch.nested.to_padded_tensor(nested_out, 0.0).shape)
-
-# torch.compile
-compiled_model = torch.compile(model)
-with torch.no_grad():
-    dense = torch.randn(2, 5, embed_dimension)
-    compile_gap = (compiled_model(dense) - model(dense)).abs().max().item()
 
 # Using SDPA with attn_bias subclasses
 sequence_length_q, sequence_length_kv = 2, 6
