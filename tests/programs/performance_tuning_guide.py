@@ -6,7 +6,7 @@
 the error when one is saved for backward), the profiler and anomaly detection switched off,
 ``set_float32_matmul_precision``, activation checkpointing (``use_reentrant=False``), and
 the same training run with the for-loop, ``foreach=True`` and ``fused=True`` implementations of
-Adam, AdamW and SGD, which must agree."""
+Adam and SGD, which must agree."""
 
 import math
 import warnings
@@ -91,7 +91,6 @@ def train(optimizer_cls, use_checkpoint=False, steps=1, **flags):
 runs, last_weights = {}, {}
 for name, cls, extra in [
     ("Adam", torch.optim.Adam, {}),
-    ("AdamW", torch.optim.AdamW, {"weight_decay": 0.1}),
     ("SGD", torch.optim.SGD, {"momentum": 0.9, "nesterov": True}),
 ]:
     for impl, flags in [
