@@ -1,6 +1,8 @@
 """A nineteenth round of PyTorch programs, from PyTorch's official tutorials and recipes not yet
-covered (channels-last memory format, ...), run with ``torch`` bound to minigrad and with
-PyTorch itself and compared value by value."""
+covered (channels-last memory format, scaled dot product attention, the Mario double DQN,
+the performance tuning guide, distillation through an intermediate regressor, dynamic
+parallelism in TorchScript, torch.compile against tracing and scripting), run with ``torch``
+bound to minigrad and with PyTorch itself and compared value by value."""
 
 import pytest
 import test_programs5
