@@ -202,6 +202,28 @@ def output_layout(*, weighted: bool = False, volumes: bool = True):
     return decorate
 
 
+def keep_layout(input, out):
+    """``out``, a fresh result of a function of ``input``, laid out as PyTorch's kernels that
+    allocate with the input's suggested format write it: channels-last when ``input`` is,
+    row-major otherwise (``F.pad``, ``group_norm``). Values do not change."""
+    _relay(out, _suggested(input))
+    return out
+
+
+def follow_layout(out, like):
+    """``out``, a fresh result of ``like``'s shape, laid out with its dims in the order of
+    ``like``'s strides (largest first), as a kernel that allocates its result in its input's
+    stride order writes it (PyTorch's CPU flash attention). Values do not change."""
+    array, model = _strided_array(out), _strided_array(like)
+    if array is None or model is None or model.flags.c_contiguous or array.shape != model.shape:
+        return out
+    if 0 in model.strides:  # broadcast dims: no order to follow
+        return out
+    order = tuple(sorted(range(model.ndim), key=lambda d: -model.strides[d]))
+    out._data = lay_out(out.device.xp, array, order)
+    return out
+
+
 def _strided_array(tensor):
     """``tensor``'s NumPy or CuPy array, or None for records without strides (vmap's batched
     arrays, sparse and nested records), whose layout is not this decorator's to change."""

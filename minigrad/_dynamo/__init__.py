@@ -2,14 +2,21 @@
 returned. ``OptimizedModule`` is :func:`minigrad.compile`'s module wrapper (``_orig_mod`` is
 the module it wraps); ``assume_constant_result``, ``allow_in_graph`` and
 ``mark_static_address`` mark functions and tensors as PyTorch's do (tracing hints, nothing in
-eager code). minigrad's compiler is not TorchDynamo, and the rest
+eager code); ``reset`` (tutorials call ``torch._dynamo.reset()`` between compile modes) is
+``torch.compiler.reset``. minigrad's compiler is not TorchDynamo, and the rest
 (``config``, ``mark_dynamic``, ``explain``, ...) is not here."""
 
 from .._compile.module import OptimizedModule
-from ..compiler import allow_in_graph
+from ..compiler import allow_in_graph, reset
 from . import eval_frame
 
-__all__ = ["OptimizedModule", "allow_in_graph", "assume_constant_result", "mark_static_address"]
+__all__ = [
+    "OptimizedModule",
+    "allow_in_graph",
+    "assume_constant_result",
+    "mark_static_address",
+    "reset",
+]
 
 
 def assume_constant_result(fn):

@@ -3,8 +3,9 @@ any op runs (``F.dropout`` and ``F.scaled_dot_product_attention`` hand nested in
 
 from __future__ import annotations
 
+from .._memory_format import jagged
 from ..tensor import Tensor
-from ._core import buffer_of, components, make
+from ._core import buffer_of, components, make, pack
 from ._rules import _map, _nt, _repack
 
 
@@ -48,4 +49,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         dense_sdpa(q, k, v, None, dropout_p, is_causal, scale, enable_gqa)
         for q, k, v in zip(*parts)
     ]
-    return _repack(out, query._data.meta)
+    meta = query._data.meta
+    if meta.layout is jagged and meta.ragged_idx == 2 and len(meta.shape) == 4:
+        # (B, H, j, D) from a (B, j, H, D) batch: PyTorch's kernel writes (sum j, H, D)
+        # values, so that ``out.transpose(1, 2).view(B, -1, H * D)`` works as there
+        return pack([o.transpose(0, 1) for o in out], jagged, 1, like=meta).transpose(1, 2)
+    return _repack(out, meta)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from .. import _memory_format
 from ..autograd import engine, grad_mode, graph
 from ..autograd.function import Function
 from ..autograd.graph import named_as, names_node, version_counter
@@ -25,7 +26,16 @@ class Cat(Op):
 
     def forward(self, *arrays):
         kept = [a for a in arrays if not _legacy_empty(a.shape)] or arrays[:1]
-        return self.xp.concatenate(kept, axis=self.dim)
+        out = self.xp.concatenate(kept, axis=self.dim)
+        # PyTorch lays the result out in the inputs' common format (channels-last where all
+        # are), else row-major: NumPy would follow transposed inputs' order
+        formats = {_memory_format.suggest(a) for a in kept}
+        fmt = formats.pop() if len(formats) == 1 else _memory_format.contiguous_format
+        if _memory_format.is_in_format(out, fmt):
+            return out
+        return _memory_format.lay_out(
+            self.xp, out, _memory_format.permutation(fmt, out.ndim, "cat")
+        )
 
     def backward(self, gy):
         grads, start = [], 0
@@ -395,9 +405,10 @@ def pad(input, pad, mode="constant", value=None):
         raise NotImplementedError(f"pad: mode {mode!r} is not one of {list(_PAD_MODES)}")
     widths = parse_size((pad,), "pad", "pad")
     if mode == "constant":
-        return Pad(widths, 0 if value is None else value)(input)
+        return _memory_format.keep_layout(input, Pad(widths, 0 if value is None else value)(input))
     if value:
         raise RuntimeError(f"pad: padding mode {mode!r} doesn't take in value argument")
+    _check_pad_rank(input.ndim, len(widths))
     if mode != "circular":
         kernel = {"reflect": "reflection", "replicate": "replication"}[mode]
         refuse_dtype(input.dtype, f"{kernel}_pad{len(widths) // 2}d", "pad", bools_only=True)
@@ -408,7 +419,20 @@ def pad(input, pad, mode="constant", value=None):
             name = "WHD"[input.ndim - 1 - dim] if input.ndim - dim <= 3 else f"dim {dim}"
             positions = _source_positions(out, dim, before, after, mode, name)
             out = out.index_select(dim, positions)
-    return out
+    return out if mode == "circular" else _memory_format.keep_layout(input, out)
+
+
+def _check_pad_rank(ndim: int, size: int) -> None:
+    """PyTorch's reflect/replicate/circular kernels pad the last 1, 2 or 3 dims of an input
+    with or without its batch dim, and refuse other combinations."""
+    if ndim not in {2: (2, 3), 4: (3, 4), 6: (4, 5)}.get(size, ()):
+        raise NotImplementedError(
+            f"Padding size {size} is not supported for {ndim}D input tensor.\n"
+            "Supported combinations for non-constant padding:\n"
+            "  - 2D or 3D input: padding size = 2 (pads last dimension)\n"
+            "  - 3D or 4D input: padding size = 4 (pads last 2 dimensions)\n"
+            "  - 4D or 5D input: padding size = 6 (pads last 3 dimensions)"
+        )
 
 
 @on_input_device

@@ -35,7 +35,7 @@ class SoftmaxOp(Op):
         dtype, x = x.dtype, x.astype(accumulator(x.dtype), copy=False)
         y = self.xp.exp(x - x.max(axis=self.dim, keepdims=True))
         y /= y.sum(axis=self.dim, keepdims=True)
-        return y.astype(dtype, copy=False)
+        return _row_major(self.xp, y.astype(dtype, copy=False))
 
     def backward(self, gy):
         (y,) = self.saved
@@ -63,7 +63,7 @@ class LogSoftmaxOp(Op):
         dtype, x = x.dtype, x.astype(accumulator(x.dtype), copy=False)
         shifted = x - x.max(axis=self.dim, keepdims=True)
         shifted -= xp.log(xp.exp(shifted).sum(axis=self.dim, keepdims=True))
-        return shifted.astype(dtype, copy=False)
+        return _row_major(xp, shifted.astype(dtype, copy=False))
 
     def backward(self, gy):
         (y,) = self.saved
@@ -71,6 +71,12 @@ class LogSoftmaxOp(Op):
         if fused is not None:
             return fused
         return gy - y.exp() * gy.sum(self.dim, keepdim=True)
+
+
+def _row_major(xp, y):
+    """PyTorch's (log-)softmax kernels write a fresh row-major result whatever the input's
+    layout (a transposed or channels-last input), so ``view`` works on it as there."""
+    return xp.ascontiguousarray(y)
 
 
 def _fused_softmax(op, x, log: bool):

@@ -21,6 +21,10 @@ class profile(_profile):  # noqa: N801 - PyTorch spells it in lower case
         if self.enabled:
             super().start()
 
+    def __enter__(self):
+        entered = super().__enter__()
+        return entered if self.enabled else None  # as PyTorch: ``as prof`` binds None when off
+
     def table(self, sort_by: str | None = None, row_limit: int = 100, **options) -> str:
         return self.key_averages().table(sort_by=sort_by, row_limit=row_limit)
 
@@ -46,7 +50,7 @@ class _VendorRanges:
                 f"{type(self).__name__}: minigrad emits no {self._api} ranges (its ops are "
                 f"NumPy/CuPy calls); record them with minigrad.profiler.profile instead"
             )
-        return self
+        return None  # as PyTorch's, switched off
 
     def __exit__(self, *exc):
         return False

@@ -51,6 +51,12 @@ class SDPBackend(enum.IntEnum):
     CUDNN_ATTENTION = 3
     OVERRIDEABLE = 4
 
+    def __str__(self) -> str:  # PyTorch's enum prints "SDPBackend.MATH", not IntEnum's "0"
+        return f"SDPBackend.{self.name}"
+
+    def __format__(self, spec: str) -> str:
+        return format(str(self), spec)
+
 
 _BLOCKWISE = (SDPBackend.FLASH_ATTENTION, SDPBackend.EFFICIENT_ATTENTION)
 _ALL = tuple(b for b in SDPBackend if b is not SDPBackend.ERROR)
@@ -112,6 +118,18 @@ def block_sizes(queries: int, keys: int):
         yield
     finally:
         _forced_blocks = previous
+
+
+def pytorch_flash_layout(query, value, dropout_p: float) -> bool:
+    """Whether PyTorch's CPU dispatcher would pick its flash kernel (4-D inputs, no dropout,
+    equal head dims, the query's last dim of stride 1, FLASH_ATTENTION enabled): that kernel lays its output out as the query is, so a query made by
+    ``view(B, L, H, D).transpose(1, 2)`` gives an output that
+    ``transpose(1, 2).view(B, L, H * D)`` accepts. Values do not depend on it."""
+    if query.ndim != 4 or dropout_p or query.shape[-1] != value.shape[-1]:
+        return False
+    if query.shape[-1] > 1 and query.stride(-1) != 1:
+        return False
+    return SDPBackend.FLASH_ATTENTION in _enabled  # (its CPU dispatcher ignores set_priority)
 
 
 def choose_blocks(length: int, source: int, batch: int, causal: bool = False) -> tuple | None:

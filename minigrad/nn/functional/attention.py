@@ -15,6 +15,7 @@ from __future__ import annotations
 import math
 
 from ... import backend, dtypes
+from ..._memory_format import follow_layout
 from ...autograd import grad_mode
 from ...autograd.graph import names_node
 from ...ops import Op
@@ -29,7 +30,7 @@ from ._attention_dense import (
     weights_backward,
 )
 from ._attention_dropout import AttentionDropout
-from ._attention_select import choose_blocks
+from ._attention_select import choose_blocks, pytorch_flash_layout
 
 __all__ = ["AttentionWeights", "scaled_dot_product_attention"]
 
@@ -189,7 +190,10 @@ def scaled_dot_product_attention(
     dropout = _dropout(query, shape, dropout_p)
     blocks = choose_blocks(shape[-2], shape[-1], math.prod(shape[:-2]), is_causal)
     op = ScaledDotProductAttention(scale, mask_is_bool, is_causal, blocks)
-    return op(query, key, value, attn_mask, dropout)
+    out = op(query, key, value, attn_mask, dropout)
+    if pytorch_flash_layout(query, value, dropout_p):
+        follow_layout(out, query)
+    return out
 
 
 def _dropout(query, shape: tuple, p: float):

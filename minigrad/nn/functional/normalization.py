@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 from ... import backend, dtypes
+from ..._memory_format import keep_layout
 from ...autograd import grad_mode
 from ...autograd.grad_mode import no_grad
 from ...autograd.graph import named_as
@@ -330,7 +331,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
         out = out * _channel_param(weight, input.ndim)
     if bias is not None:
         out = out + _channel_param(bias, input.ndim)
-    return named_as(out, "NativeGroupNormBackward0")
+    return named_as(keep_layout(input, out), "NativeGroupNormBackward0")
 
 
 def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12, out=None):

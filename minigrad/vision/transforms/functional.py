@@ -286,14 +286,13 @@ def pad(img, padding, fill=0, padding_mode: str = "constant"):
     mode = _PAD_MODES[padding_mode]
     if mode == "constant":
         return nnf.pad(img, [left, right, top, bottom], value=float(fill))
-    flat = img.unsqueeze(0) if img.ndim == 3 else img
+    flat = img.reshape(1, -1, *img.shape[-2:])  # 4-D, as F.pad's non-constant modes take
     out = nnf.pad(
         flat.float() if not flat.dtype.is_floating_point else flat,
         [left, right, top, bottom],
         mode=mode,
     )
-    out = out.to(img.dtype)
-    return out.squeeze(0) if img.ndim == 3 else out
+    return out.to(img.dtype).reshape(*img.shape[:-2], *out.shape[-2:])
 
 
 def _resized_size(height: int, width: int, size, max_size) -> tuple[int, int]:
