@@ -374,7 +374,8 @@ def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=Fa
         else:
             count = max(0, math.ceil((end - start) / step))
             if dev.type == "cpu" and not dtype.is_complex:
-                array = _range_factories.arange_float(float(start), float(step), count, dtype.numpy)
+                host = _range_factories.arange_float(float(start), float(step), count, dtype.numpy)
+                array = backend.shape_constant(host, dtype, dev)  # a compile trace's constant
             else:
                 array = dev.xp.arange(count, dtype="float64") * step + start
                 array = array.astype(dtype.numpy)
@@ -391,7 +392,8 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
         _no_bool_kernel("linspace", dtype, dev)
     if _exact_on_cpu(start, end, steps, dtype, dev):
         with backend.allocating("linspace", dev):
-            array = _range_factories.linspace_values(start, end, steps, dtype.numpy)
+            host = _range_factories.linspace_values(start, end, steps, dtype.numpy)
+            array = backend.shape_constant(host, dtype, dev)  # a compile trace's constant
         return _finish(array, dev, requires_grad)
     with backend.on(dev), backend.allocating("linspace", dev):
         array = dev.xp.linspace(start, end, steps).astype(dtype.numpy)
@@ -424,7 +426,8 @@ def logspace(
         _no_bool_kernel("logspace", dtype, dev)
     if _exact_on_cpu(start, end, steps, dtype, dev):
         with backend.allocating("logspace", dev):
-            array = _range_factories.logspace_values(start, end, steps, float(base), dtype.numpy)
+            host = _range_factories.logspace_values(start, end, steps, float(base), dtype.numpy)
+            array = backend.shape_constant(host, dtype, dev)  # a compile trace's constant
         return _finish(array, dev, requires_grad)
     with backend.on(dev), backend.allocating("logspace", dev):
         array = dev.xp.logspace(start, end, steps, base=base).astype(dtype.numpy)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import builtins
 import types
 import typing
-import warnings
+
+from .._warnings import warn_user
 
 
 def jit_isinstance(obj, target_type) -> bool:
@@ -42,11 +43,10 @@ def _container(obj, target_type) -> bool:
     if not builtins.isinstance(obj, origin):
         return False
     if not obj:
-        warnings.warn(
+        warn_user(
             "The inner type of a container is lost when calling torch.jit.isinstance in eager "
             "mode. For example, List[int] would become list and therefore falsely return True "
-            "for List[float] or List[str].",
-            stacklevel=3,
+            "for List[float] or List[str]."
         )
     if origin is list:
         return all(jit_isinstance(x, args[0]) for x in obj)

@@ -32,11 +32,11 @@ def linear_rule(args, kwargs):
     if not _one_dim_mesh(x, w) or w.ndim != 2 or x.ndim < 1 or x.shape[-1] != w.shape[1]:
         return None
     shape = (*x.shape[:-1], w.shape[0])
-    xp, wp = x._placements[0], w._placements[0]
-    bp = None if b is None else b._placements[0]
-    if xp.is_replicate() and wp == Shard(0) and bp in (None, Shard(0)):
+    x_place, w_place = x._placements[0], w._placements[0]
+    b_place = None if b is None else b._placements[0]
+    if x_place.is_replicate() and w_place == Shard(0) and b_place in (None, Shard(0)):
         return (Shard(len(shape) - 1),), shape, (0,)
-    if xp == Shard(x.ndim - 1) and wp == Shard(1) and bp in (None, Replicate()):
+    if x_place == Shard(x.ndim - 1) and w_place == Shard(1) and b_place in (None, Replicate()):
         n = w._mesh.size(0)
 
         def run(x_local, w_local, b_local=None):

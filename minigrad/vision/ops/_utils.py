@@ -1,14 +1,13 @@
 """Shared checks of the RoI operations: the two ways torchvision accepts boxes (a ``[K, 5]``
 tensor of ``(batch_index, x1, y1, x2, y2)`` rows, or one ``[L, 4]`` tensor per image) and
 their conversion to the first — and ``gather_rows``, the differentiable row gather they pool
-with, whose backward adds repeated rows by one flat ``np.add.at`` (NumPy's fast path)."""
+with."""
 
 from __future__ import annotations
 
 import numpy as np
 
 import minigrad
-from minigrad.ops.base import Op
 
 
 def check_roi_boxes_shape(boxes) -> None:
@@ -67,45 +66,11 @@ def pair(value, name: str) -> tuple[int, int]:
     return int(value[0]), int(value[1])
 
 
-class GatherRows(Op):
-    """y = x[index] along dim 0 of a 2-D ``x`` (``[R, C] -> [M, C]``, ``index`` a host int64
-    vector); dx = dy's rows added into their rows (:class:`ScatterRows`)."""
-
-    def __init__(self, index: np.ndarray) -> None:
-        self.index = index
-
-    def forward(self, x):
-        return self.xp.take(x, self.xp.asarray(self.index), axis=0)
-
-    def backward(self, gy):
-        return ScatterRows(self.index, self.input_meta[0][0][0])(gy)
-
-
-class ScatterRows(Op):
-    """y = zeros ``[R, C]`` with the rows of x ``[M, C]`` added at ``index`` (the backward of
-    :class:`GatherRows`; dy/dx gathers the rows back). On the CPU one ``np.add.at`` over the
-    flat element positions (NumPy's fast 1-D path: about 3x faster than adding rows by a row
-    key, with the same additions in the same order)."""
-
-    def __init__(self, index: np.ndarray, num_rows: int) -> None:
-        self.index, self.num_rows = index, num_rows
-
-    def forward(self, x):
-        out = self.xp.zeros((self.num_rows, *x.shape[1:]), dtype=x.dtype)
-        if self.xp is np:
-            width = int(np.prod(x.shape[1:], dtype=np.int64))
-            flat = (self.index[:, None] * width + np.arange(width)).reshape(-1)
-            np.add.at(out.reshape(-1), flat, x.reshape(-1))
-        else:  # the device backend's scatter-add (atomic on CUDA)
-            self.device.backend.scatter_add(out, (self.xp.asarray(self.index),), x)
-        return out
-
-    def backward(self, gy):
-        return GatherRows(self.index)(gy)
-
-
 def gather_rows(x, index: np.ndarray):
     """``x[index]`` for a 2-D tensor ``x`` and a host integer row index of any shape: rows of
-    ``x`` in ``index``'s shape plus ``x``'s last dim; differentiable (to any order)."""
+    ``x`` in ``index``'s shape plus ``x``'s last dim; differentiable (to any order). An
+    ``index_select``, whose backward adds repeated rows by one flat ``np.add.at`` (the CPU
+    backend's fast path, see ``backend._flat_positions``)."""
     flat = np.ascontiguousarray(index, dtype=np.int64).reshape(-1)
-    return GatherRows(flat)(x).reshape(*index.shape, x.shape[-1])
+    rows = minigrad.index_select(x, 0, minigrad.from_numpy(flat).to(x.device))
+    return rows.reshape(*index.shape, x.shape[-1])
