@@ -702,16 +702,15 @@ def _import_cupy():
 
 
 def _flat_positions(target, key):
-    """The flat positions ``key`` addresses in a C-contiguous ``target``: one integer array per
-    leading dim, the dims after them whole (``index_select`` along dim 0 and its backward:
-    rows), in the shape of ``target[key]``; or None where the key is anything else or out of
-    range (``np.add.at`` then takes the key as it is, and raises as it does)."""
-    if not (isinstance(key, tuple) and 0 < len(key) <= target.ndim and target.flags.c_contiguous):
+    """The flat positions ``key`` (one integer array per dim of a C-contiguous ``target``)
+    addresses, or None where it is anything else or out of range (``np.add.at`` then takes the
+    key as it is, and raises as it does)."""
+    if not (isinstance(key, tuple) and len(key) == target.ndim and target.flags.c_contiguous):
         return None
     if not all(isinstance(k, np.ndarray) and k.dtype.kind in "iu" for k in key):
         return None
     flat, step = 0, 1
-    for k, n in zip(reversed(key), reversed(target.shape[: len(key)])):
+    for k, n in zip(reversed(key), reversed(target.shape)):
         if k.size:
             low, high = k.min(), k.max()
             if low < -n or high >= n:
@@ -720,12 +719,7 @@ def _flat_positions(target, key):
                 k = np.where(k < 0, k + n, k)
         flat = k.astype(np.intp, copy=False) * step + flat  # broadcasts the open grid
         step *= n
-    lead = np.broadcast_to(flat, np.broadcast_shapes(*(k.shape for k in key)))
-    rest = target.shape[len(key) :]
-    if not rest:
-        return lead
-    width = math.prod(rest)  # whole trailing dims: each addressed position is a block of them
-    return (lead[..., None] * width + np.arange(width)).reshape(*lead.shape, *rest)
+    return np.broadcast_to(flat, np.broadcast_shapes(*(k.shape for k in key)))
 
 
 def scatter_add_sorted(xp, target, key, values) -> None:

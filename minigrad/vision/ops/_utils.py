@@ -68,9 +68,12 @@ def pair(value, name: str) -> tuple[int, int]:
 
 def gather_rows(x, index: np.ndarray):
     """``x[index]`` for a 2-D tensor ``x`` and a host integer row index of any shape: rows of
-    ``x`` in ``index``'s shape plus ``x``'s last dim; differentiable (to any order). An
-    ``index_select``, whose backward adds repeated rows by one flat ``np.add.at`` (the CPU
-    backend's fast path, see ``backend._flat_positions``)."""
-    flat = np.ascontiguousarray(index, dtype=np.int64).reshape(-1)
-    rows = minigrad.index_select(x, 0, minigrad.from_numpy(flat).to(x.device))
-    return rows.reshape(*index.shape, x.shape[-1])
+    ``x`` in ``index``'s shape plus ``x``'s last dim; differentiable (to any order). Indexes
+    the flattened ``x`` with the rows' element positions (one 1-D index), so that its
+    backward adds repeated rows by one flat ``np.add.at``, the CPU backend's fast path
+    (``backend.scatter_add``)."""
+    width = x.shape[-1]
+    rows = np.ascontiguousarray(index, dtype=np.int64).reshape(-1, 1)
+    positions = (rows * width + np.arange(width, dtype=np.int64)).reshape(-1)
+    picked = x.reshape(-1)[minigrad.from_numpy(positions).to(x.device)]
+    return picked.reshape(*index.shape, width)
