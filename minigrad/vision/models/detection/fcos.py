@@ -9,7 +9,6 @@ torchvision's. No pretrained weights."""
 from __future__ import annotations
 
 import math
-from collections import OrderedDict
 from functools import partial
 
 import minigrad
@@ -26,9 +25,8 @@ from . import _utils as det_utils
 from .anchor_utils import AnchorGenerator
 from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
 from .faster_rcnn import check_detection_weights
-from .generalized_rcnn import _check_degenerate, _check_targets
 from .retinanet import (
-    _check_images,
+    DenseDetector,
     _flatten_level,
     _nms_detections,
     _split_per_level,
@@ -175,7 +173,7 @@ class FCOSHead(nn.Module):
         }
 
 
-class FCOS(nn.Module):
+class FCOS(DenseDetector):
     """``forward(images, targets=None)`` as RetinaNet's: training returns
     ``{'classification', 'bbox_regression', 'bbox_ctrness'}``, evaluation per image
     ``boxes``, ``scores`` (``sqrt(class prob · centre-ness)``), ``labels``. The anchor
@@ -234,9 +232,6 @@ class FCOS(nn.Module):
         self.nms_thresh = nms_thresh
         self.detections_per_img = detections_per_img
         self.topk_candidates = topk_candidates
-
-    def eager_outputs(self, losses, detections):
-        return losses if self.training else detections
 
     def match(self, anchors, gt_boxes, num_anchors_per_level):
         """Each location's ground-truth index (-1: background): its centre within
@@ -304,29 +299,13 @@ class FCOS(nn.Module):
             )
         return detections
 
-    def forward(self, images, targets=None):
-        if self.training:
-            _check_targets(targets)
-        original_image_sizes = _check_images(images)
-        images, targets = self.transform(images, targets)
-        if targets is not None:
-            _check_degenerate(targets)
-        features = self.backbone(images.tensors)
-        if isinstance(features, minigrad.Tensor):
-            features = OrderedDict([("0", features)])
-        features = list(features.values())
-        head_outputs = self.head(features)
-        anchors = self.anchor_generator(images, features)
-        if self.training:
-            per_level = [f.shape[2] * f.shape[3] for f in features]
-            losses = self.compute_loss(targets, head_outputs, anchors, per_level)
-            return self.eager_outputs(losses, [])
+    def training_losses(self, targets, head_outputs, anchors, features) -> dict:
+        per_level = [f.shape[2] * f.shape[3] for f in features]
+        return self.compute_loss(targets, head_outputs, anchors, per_level)
+
+    def detections(self, head_outputs, anchors, features, image_sizes) -> list:
         split_outputs, split_anchors = _split_per_level(features, head_outputs, anchors)
-        detections = self.postprocess_detections(split_outputs, split_anchors, images.image_sizes)
-        detections = self.transform.postprocess(
-            detections, images.image_sizes, original_image_sizes
-        )
-        return self.eager_outputs({}, detections)
+        return self.postprocess_detections(split_outputs, split_anchors, image_sizes)
 
 
 FCOS_ResNet50_FPN_Weights = weights_enum("FCOS_ResNet50_FPN_Weights", ("COCO_V1",))

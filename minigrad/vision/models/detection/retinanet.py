@@ -224,7 +224,45 @@ def _check_images(images) -> list[tuple[int, int]]:
     return sizes
 
 
-class RetinaNet(nn.Module):
+class DenseDetector(nn.Module):
+    """The forward of the one-stage detectors (RetinaNet, FCOS, SSD), as torchvision's: the
+    images through the transform, the backbone's feature maps through the head, anchors for
+    them; in training :meth:`training_losses`, in evaluation :meth:`detections` mapped back to
+    the original image sizes. The three models give those two methods."""
+
+    def eager_outputs(self, losses, detections):
+        return losses if self.training else detections
+
+    def training_losses(self, targets, head_outputs, anchors, features) -> dict:
+        raise NotImplementedError
+
+    def detections(self, head_outputs, anchors, features, image_sizes) -> list:
+        raise NotImplementedError
+
+    def forward(self, images, targets=None):
+        if self.training:
+            _check_targets(targets)
+        original_image_sizes = _check_images(images)
+        images, targets = self.transform(images, targets)
+        if targets is not None:
+            _check_degenerate(targets)
+        features = self.backbone(images.tensors)
+        if isinstance(features, minigrad.Tensor):
+            features = OrderedDict([("0", features)])
+        features = list(features.values())
+        head_outputs = self.head(features)
+        anchors = self.anchor_generator(images, features)
+        if self.training:
+            losses = self.training_losses(targets, head_outputs, anchors, features)
+            return self.eager_outputs(losses, [])
+        detections = self.detections(head_outputs, anchors, features, images.image_sizes)
+        detections = self.transform.postprocess(
+            detections, images.image_sizes, original_image_sizes
+        )
+        return self.eager_outputs({}, detections)
+
+
+class RetinaNet(DenseDetector):
     """``forward(images, targets=None)`` as the R-CNN models: a list of ``[C, H, W]`` images
     (and in training targets with ``boxes`` and ``labels``); training mode returns
     ``{'classification', 'bbox_regression'}`` losses, evaluation mode per image ``boxes``,
@@ -290,9 +328,6 @@ class RetinaNet(nn.Module):
         self.detections_per_img = detections_per_img
         self.topk_candidates = topk_candidates
 
-    def eager_outputs(self, losses, detections):
-        return losses if self.training else detections
-
     def compute_loss(self, targets, head_outputs, anchors):
         """Anchors matched to the ground truth by IoU (low-quality matches kept); an image
         without boxes makes every anchor background."""
@@ -335,27 +370,12 @@ class RetinaNet(nn.Module):
             )
         return detections
 
-    def forward(self, images, targets=None):
-        if self.training:
-            _check_targets(targets)
-        original_image_sizes = _check_images(images)
-        images, targets = self.transform(images, targets)
-        if targets is not None:
-            _check_degenerate(targets)
-        features = self.backbone(images.tensors)
-        if isinstance(features, minigrad.Tensor):
-            features = OrderedDict([("0", features)])
-        features = list(features.values())
-        head_outputs = self.head(features)
-        anchors = self.anchor_generator(images, features)
-        if self.training:
-            return self.eager_outputs(self.compute_loss(targets, head_outputs, anchors), [])
+    def training_losses(self, targets, head_outputs, anchors, features) -> dict:
+        return self.compute_loss(targets, head_outputs, anchors)
+
+    def detections(self, head_outputs, anchors, features, image_sizes) -> list:
         split_outputs, split_anchors = _split_per_level(features, head_outputs, anchors)
-        detections = self.postprocess_detections(split_outputs, split_anchors, images.image_sizes)
-        detections = self.transform.postprocess(
-            detections, images.image_sizes, original_image_sizes
-        )
-        return self.eager_outputs({}, detections)
+        return self.postprocess_detections(split_outputs, split_anchors, image_sizes)
 
 
 RetinaNet_ResNet50_FPN_Weights = weights_enum("RetinaNet_ResNet50_FPN_Weights", ("COCO_V1",))

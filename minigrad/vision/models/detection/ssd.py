@@ -22,8 +22,7 @@ from . import _utils as det_utils
 from .anchor_utils import DefaultBoxGenerator
 from .backbone_utils import _validate_trainable_layers
 from .faster_rcnn import check_detection_weights
-from .generalized_rcnn import _check_degenerate, _check_targets
-from .retinanet import _check_images, _flatten_level
+from .retinanet import DenseDetector, _flatten_level
 from .transform import GeneralizedRCNNTransform
 
 __all__ = ["SSD", "SSD300_VGG16_Weights", "ssd300_vgg16"]
@@ -107,7 +106,7 @@ def hard_negative_mask(cls_loss, foreground, neg_to_pos_ratio: float):
     return order.sort(1)[1] < num_negative
 
 
-class SSD(nn.Module):
+class SSD(DenseDetector):
     """``forward(images, targets=None)``: images are resized to ``size = (w, h)`` (no
     padding); training returns ``{'bbox_regression', 'classification'}``, evaluation per image
     ``boxes``, ``scores`` (softmax), ``labels``: per class the ``topk_candidates`` best above
@@ -163,9 +162,6 @@ class SSD(nn.Module):
         self.detections_per_img = detections_per_img
         self.topk_candidates = topk_candidates
         self.neg_to_pos_ratio = (1.0 - positive_fraction) / positive_fraction
-
-    def eager_outputs(self, losses, detections):
-        return losses if self.training else detections
 
     def compute_loss(self, targets, head_outputs, anchors, matched_idxs):
         """Smooth L1 of the positives' codes and cross-entropy of the positives and the hard
@@ -250,27 +246,11 @@ class SSD(nn.Module):
             matched.append(self.proposal_matcher(box_ops.box_iou(target["boxes"], anchors_i)))
         return matched
 
-    def forward(self, images, targets=None):
-        if self.training:
-            _check_targets(targets)
-        original_image_sizes = _check_images(images)
-        images, targets = self.transform(images, targets)
-        if targets is not None:
-            _check_degenerate(targets)
-        features = self.backbone(images.tensors)
-        if isinstance(features, minigrad.Tensor):
-            features = OrderedDict([("0", features)])
-        features = list(features.values())
-        head_outputs = self.head(features)
-        anchors = self.anchor_generator(images, features)
-        if self.training:
-            losses = self.compute_loss(targets, head_outputs, anchors, self.match(anchors, targets))
-            return self.eager_outputs(losses, [])
-        detections = self.postprocess_detections(head_outputs, anchors, images.image_sizes)
-        detections = self.transform.postprocess(
-            detections, images.image_sizes, original_image_sizes
-        )
-        return self.eager_outputs({}, detections)
+    def training_losses(self, targets, head_outputs, anchors, features) -> dict:
+        return self.compute_loss(targets, head_outputs, anchors, self.match(anchors, targets))
+
+    def detections(self, head_outputs, anchors, features, image_sizes) -> list:
+        return self.postprocess_detections(head_outputs, anchors, image_sizes)
 
 
 class SSDFeatureExtractorVGG(nn.Module):
