@@ -413,6 +413,34 @@ def mpi_missing() -> str | None:
     return None
 
 
+def run_beside_torchrun(program: str, tmp_path) -> tuple[dict, dict]:
+    """``tests/<program>`` (a PyTorch script that writes its results as JSON to the path it
+    is given) on 2 ranks: by minigrad's launcher under ``as_torch`` and by PyTorch's
+    ``torchrun`` on gloo; ``(ours, theirs)``. Skips (pytest) without MPI or torchrun."""
+    import shutil
+    import subprocess
+    from pathlib import Path
+
+    import pytest
+
+    if mpi_missing() or shutil.which("torchrun") is None:
+        pytest.skip(mpi_missing() or "no torchrun")
+    root = Path(__file__).resolve().parents[1]
+    script = str(root / "tests" / program)
+    launcher = [sys.executable, "-m", "minigrad.distributed.run", "-n", "2", "-m"]
+    results = []
+    for command, out in (
+        ([*launcher, "minigrad.as_torch", script], tmp_path / "ours.json"),
+        (["torchrun", "--nproc_per_node", "2", script], tmp_path / "theirs.json"),
+    ):
+        proc = subprocess.run(
+            [*command, str(out)], cwd=root, capture_output=True, text=True, timeout=300
+        )
+        assert proc.returncode == 0, proc.stdout + proc.stderr
+        results.append(json.loads(out.read_text()))
+    return results[0], results[1]
+
+
 if __name__ == "__main__":
     run_checks(
         CHECKS,

@@ -7,12 +7,7 @@ before any process group (none is started in the pytest process), and, opt-in
 torchrun on gloo and by minigrad's launcher, whose losses, norms and weights must agree.
 """
 
-import json
 import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,8 +15,6 @@ import pytest
 from minigrad import nn
 from minigrad.distributed import fsdp
 from minigrad.distributed.checkpoint.state_dict import StateDictOptions, get_model_state_dict
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_refusals_before_any_process_group():
@@ -52,14 +45,6 @@ def test_state_dict_of_an_unsharded_model_is_its_own():
     assert list(got) == ["weight"]
 
 
-def _run(command, out: Path) -> dict:
-    proc = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(out.read_text())
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(
     not os.environ.get("MINIGRAD_TORCH_FSDP"),
@@ -67,15 +52,9 @@ def _run(command, out: Path) -> dict:
 )
 def test_the_program_matches_pytorch_fsdp2_on_gloo(tmp_path):
     pytest.importorskip("torch")
-    from dist_checks import mpi_missing
+    from dist_checks import run_beside_torchrun
 
-    if mpi_missing() or shutil.which("torchrun") is None:
-        pytest.skip(mpi_missing() or "no torchrun")
-    program = str(ROOT / "tests" / "fsdp_program.py")
-    theirs = _run(["torchrun", "--nproc_per_node", "2", program, tmp_path / "t.json"],
-                  tmp_path / "t.json")  # fmt: skip
-    launcher = [sys.executable, "-m", "minigrad.distributed.run", "-n", "2", "-m"]
-    ours = _run([*launcher, "minigrad.as_torch", program, tmp_path / "m.json"], tmp_path / "m.json")
+    ours, theirs = run_beside_torchrun("fsdp_program.py", tmp_path)
     assert ours["adamw"]["types"] == theirs["adamw"]["types"] == ["FSDPNet", "FSDPBlock", True]
     assert ours["adamw"]["local_rows"] == theirs["adamw"]["local_rows"]
     assert ours["mixed"]["out_dtype"].split(".")[-1] == theirs["mixed"]["out_dtype"].split(".")[-1]

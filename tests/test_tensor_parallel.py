@@ -9,12 +9,7 @@ placements, losses, gradients and weights must agree (tensor and sequence parall
 ``loss_parallel``).
 """
 
-import json
 import os
-import shutil
-import subprocess
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -29,8 +24,6 @@ from minigrad.distributed.tensor.parallel import (
     SequenceParallel,
     loss_parallel,
 )
-
-ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_styles_hold_pytorchs_layouts_and_refuse_what_is_missing():
@@ -51,29 +44,15 @@ def test_styles_hold_pytorchs_layouts_and_refuse_what_is_missing():
         assert loss_parallel.__module__.endswith("parallel.loss")
 
 
-def _run(command, out: Path) -> dict:
-    proc = subprocess.run(
-        command, cwd=ROOT, capture_output=True, text=True, timeout=300, check=False
-    )
-    assert proc.returncode == 0, proc.stdout + proc.stderr
-    return json.loads(out.read_text())
-
-
 @pytest.mark.slow
 @pytest.mark.skipif(
     not os.environ.get("MINIGRAD_TORCH_TP"), reason="PyTorch's TP on gloo: MINIGRAD_TORCH_TP=1"
 )
 def test_the_program_matches_pytorch_tensor_parallel_on_gloo(tmp_path):
     pytest.importorskip("torch")
-    from dist_checks import mpi_missing
+    from dist_checks import run_beside_torchrun
 
-    if mpi_missing() or shutil.which("torchrun") is None:
-        pytest.skip(mpi_missing() or "no torchrun")
-    program = str(ROOT / "tests" / "tp_program.py")
-    theirs = _run(["torchrun", "--nproc_per_node", "2", program, tmp_path / "t.json"],
-                  tmp_path / "t.json")  # fmt: skip
-    launcher = [sys.executable, "-m", "minigrad.distributed.run", "-n", "2", "-m"]
-    ours = _run([*launcher, "minigrad.as_torch", program, tmp_path / "m.json"], tmp_path / "m.json")
+    ours, theirs = run_beside_torchrun("tp_program.py", tmp_path)
     for key in ("placements", "sp_placements"):
         assert ours[key] == theirs[key]
     for run in (ours, theirs):  # each framework's TP and SP against its own unsharded model
