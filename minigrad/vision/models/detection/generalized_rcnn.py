@@ -38,6 +38,20 @@ def _check_degenerate(targets) -> None:
             )
 
 
+def _check_images(images) -> list[tuple[int, int]]:
+    """The images' ``(H, W)`` before the transform, with torchvision's message for a tensor
+    of fewer than two dimensions."""
+    sizes = []
+    for img in images:
+        if img.dim() < 2:
+            raise ValueError(
+                "expecting the last two dimensions of the Tensor to be H and W instead got "
+                f"{img.shape[-2:]}"
+            )
+        sizes.append((int(img.shape[-2]), int(img.shape[-1])))
+    return sizes
+
+
 class GeneralizedRCNN(nn.Module):
     """``forward(images, targets=None)``: images a list of ``[C, H, W]`` tensors (any sizes),
     targets a list of dicts with ``boxes [N, 4]`` (``xyxy``, float) and ``labels [N]``
@@ -58,14 +72,7 @@ class GeneralizedRCNN(nn.Module):
     def forward(self, images, targets=None):
         if self.training:
             _check_targets(targets)
-        original_image_sizes = []
-        for img in images:
-            if img.dim() < 2:
-                raise ValueError(
-                    "expecting the last two dimensions of the Tensor to be H and W instead got "
-                    f"{img.shape[-2:]}"
-                )
-            original_image_sizes.append((int(img.shape[-2]), int(img.shape[-1])))
+        original_image_sizes = _check_images(images)
         images, targets = self.transform(images, targets)
         if targets is not None:
             _check_degenerate(targets)

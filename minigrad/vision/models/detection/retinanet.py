@@ -25,7 +25,7 @@ from . import _utils as det_utils
 from .anchor_utils import AnchorGenerator
 from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
 from .faster_rcnn import check_detection_weights
-from .generalized_rcnn import _check_degenerate, _check_targets
+from .generalized_rcnn import _check_degenerate, _check_images, _check_targets
 from .transform import GeneralizedRCNNTransform
 
 __all__ = [
@@ -208,20 +208,6 @@ def _split_per_level(features, head_outputs, anchors):
     counts = [n * per_location for n in locations]
     split_outputs = {k: list(v.split(counts, dim=1)) for k, v in head_outputs.items()}
     return split_outputs, [list(a.split(counts)) for a in anchors]
-
-
-def _check_images(images) -> list[tuple[int, int]]:
-    """The images' ``(H, W)`` before the transform, with torchvision's message for a tensor
-    of fewer than two dimensions."""
-    sizes = []
-    for img in images:
-        if img.dim() < 2:
-            raise ValueError(
-                "expecting the last two dimensions of the Tensor to be H and W instead got "
-                f"{img.shape[-2:]}"
-            )
-        sizes.append((int(img.shape[-2]), int(img.shape[-1])))
-    return sizes
 
 
 class DenseDetector(nn.Module):
