@@ -484,3 +484,10 @@ def test_bincount_of_differentiable_weights_raises_in_backward_as_torch():
         counts.sum().backward()
     with minigrad.no_grad():
         assert not minigrad.bincount(minigrad.tensor([0, 1, 1]), weights=w).requires_grad
+
+
+def test_cross_entropy_of_a_non_tensor_raises_pytorchs_type_error():
+    """A tuple of logits (a model returning ``(logits,)``) gets PyTorch's binding error."""
+    for lib in (minigrad, torch):
+        with pytest.raises(TypeError, match=r"cross_entropy_loss\(\): argument 'input' \(posi"):
+            lib.nn.functional.cross_entropy((lib.randn(2, 3),), lib.tensor([0, 1]))

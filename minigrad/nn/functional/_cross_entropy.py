@@ -17,6 +17,7 @@ from ._utils import (
     check_class_targets,
     check_reduction,
     check_target_dtype,
+    check_tensor_input,
     reduction_from_legacy,
     targets_in_range,
 )
@@ -342,6 +343,7 @@ def cross_entropy(
         >>> loss = F.cross_entropy(logits, minigrad.tensor([0, 2, 1, 2]))
         >>> loss.backward()   # logits.grad = (softmax(logits) - one_hot) / 4
     """
+    check_tensor_input(input, "cross_entropy_loss")
     reduction = reduction_from_legacy(size_average, reduce, reduction)
     check_reduction(reduction, "cross_entropy")
     input, target = autocast_inputs("cross_entropy", input, target)

@@ -12,6 +12,16 @@ from ...autograd.graph import named_as
 _REDUCTIONS = ("none", "mean", "sum")
 
 
+def check_tensor_input(x, op: str) -> None:
+    """PyTorch's binding error for a first argument that is no tensor (a tuple of logits, a
+    list), instead of an AttributeError from deep inside; a tensor-like with ``ndim`` passes,
+    as under vmap."""
+    if not hasattr(x, "ndim"):
+        raise TypeError(
+            f"{op}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
+        )
+
+
 def reduction_from_legacy(size_average, reduce, reduction: str) -> str:
     """PyTorch's deprecated ``size_average``/``reduce`` flags as a ``reduction`` string."""
     if size_average is None and reduce is None:

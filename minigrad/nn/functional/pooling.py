@@ -18,6 +18,7 @@ from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ...ops import Op
 from ...ops.base import constant, linked_to, on_input_device, zero_link
+from ._utils import check_tensor_input
 from ._windows import (
     INTEGERS,
     Geometry,
@@ -374,7 +375,7 @@ def batched(x, dims: int, op: str, kernel: str, integers=()):
     """``x`` with a batch dim, and whether one was added; checks type, rank and dtype: an
     integer or bool ``x`` raises PyTorch's error naming its CPU ``kernel`` unless its dtype is
     one of the ``integers`` that kernel pools."""
-    _check_tensor(x, op)
+    check_tensor_input(x, op)
     if x.ndim not in (dims + 1, dims + 2):  # (PyTorch: an IndexError for 0-d input)
         raise backend.DimensionError(
             f"{op}: expected {dims + 1}D (unbatched) or {dims + 2}D (batched) input, but got "
@@ -386,15 +387,8 @@ def batched(x, dims: int, op: str, kernel: str, integers=()):
     return (x.unsqueeze(0), True) if x.ndim == dims + 1 else (x, False)
 
 
-def _check_tensor(x, op: str) -> None:
-    if not hasattr(x, "ndim"):  # (a tensor-like with ndim and dtype passes, as under vmap)
-        raise TypeError(
-            f"{op}(): argument 'input' (position 1) must be Tensor, not {type(x).__name__}"
-        )
-
-
 def _as_2d(x, op: str):
-    _check_tensor(x, op)
+    check_tensor_input(x, op)
     if x.ndim not in (2, 3):
         raise backend.DimensionError(
             f"{op}: expected 2D (unbatched) or 3D (batched) input, but got input of size "
