@@ -236,6 +236,31 @@ def test_inference_mode_tensors_refuse_autograd_until_cloned():
     assert w.grad.tolist() == [2.0, 2.0]
 
 
+_INDEXING_SAVES_ITS_INDEX = {  # each op keeps its index for backward, as PyTorch saves it
+    "embedding": lambda w, i: minigrad.nn.functional.embedding(i, w),
+    "getitem": lambda w, i: w[i],
+    "gather": lambda w, i: w.gather(0, i[:, None].expand(2, 3)),
+    "index_select": lambda w, i: w.index_select(0, i),
+    "scatter_add": lambda w, i: minigrad.zeros(5, 3).scatter_add(0, i[:, None].expand(2, 3), w),
+    "index_add": lambda w, i: minigrad.zeros(5, 3).index_add(0, i, w[:2]),
+}
+
+
+@pytest.mark.parametrize("op", list(_INDEXING_SAVES_ITS_INDEX))
+def test_an_inference_index_refuses_a_graph_that_would_save_it(op):
+    """A batch collated under inference_mode (a validation loop) and then fed to a model with
+    grad on: PyTorch raises where the op saves the index; only without a graph it runs."""
+    with minigrad.inference_mode():
+        index = minigrad.tensor([0, 2])
+    weight = minigrad.randn(5, 3, requires_grad=True)
+    f = _INDEXING_SAVES_ITS_INDEX[op]
+    with pytest.raises(RuntimeError, match="Inference tensors cannot be saved for backward"):
+        f(weight, index)
+    with minigrad.no_grad():
+        f(weight, index)
+    f(weight, index.clone())
+
+
 def test_set_detect_anomaly_is_a_switch_and_a_context_manager():
     set_detect_anomaly(True)
     try:

@@ -122,6 +122,18 @@ def refuse_inference_save() -> None:
     )
 
 
+def refuse_inference_index(index, *inputs) -> None:
+    """Refuse an inference tensor used as the index of an op that records a graph: PyTorch
+    saves an op's index tensor for backward (embedding's, gather's, ``x[idx]``'s), so it raises
+    as it does for a saved input; minigrad's ops keep the bare index array, checked here."""
+    if (
+        index._version_counter is INFERENCE
+        and grad_mode._state.enabled
+        and any(getattr(t, "requires_grad", False) for t in inputs)
+    ):
+        refuse_inference_save()
+
+
 def version_counter(tensor) -> VersionCounter:
     """The tensor's counter, created on first need (most tensors are never saved or mutated)."""
     counter = tensor._version_counter

@@ -261,6 +261,7 @@ def normalize_key(input, key):
                     "tensors used as indices must be long, int, byte or bool tensors, got "
                     f"{k.dtype}"
                 )
+            graph.refuse_inference_index(k, input)
             k = k._data
         elif isinstance(k, (list, tuple, np.ndarray)):
             host = np.asarray(k)
@@ -424,7 +425,7 @@ SCATTER_DTYPE = "scatter(): Expected self.dtype to be equal to src.dtype, got {s
 def scatter_add(input, dim, index, src):
     """``input`` with ``src`` added at ``index`` along ``dim`` (torch.scatter_add); index in
     ``[0, size)``."""
-    _check_index(input, index, "scatter_add")
+    _check_index(input, index, "scatter_add", src)
     index, src = index_dims(input, index, src, "scatter_add")
     same_dtype(input, src, SCATTER_DTYPE)
     dim = normalize_dim(dim, input.ndim, "scatter_add")
@@ -453,7 +454,7 @@ def index_dims(input, index, src, op: str):
     return index, src
 
 
-def _check_index(input, index, op):
+def _check_index(input, index, op, source=None):
     """An index tensor: int64 or int32, on the input's device (PyTorch's errors and types)."""
     if not isinstance(index, graph.Tensor):
         raise TypeError(f"{op}(): argument 'index' must be Tensor, not {type(index).__name__}")
@@ -466,3 +467,4 @@ def _check_index(input, index, op):
             f"devices, {input.device} (input) and {index.device} (index); move the index with "
             f".to(device)"
         )
+    graph.refuse_inference_index(index, input, source)

@@ -171,6 +171,7 @@ def _scatter_index(input, index, dim: int, op: str, src=None):
             f"devices, {input.device} (input) and {index.device} (index)"
         )
     _check_no_larger(input, index, dim, src if isinstance(src, graph.Tensor) else None, op)
+    graph.refuse_inference_index(index, input, src)
     size = input.shape[dim] if input.ndim else 1
     _check_range(index._all_elements(), size, dim, RuntimeError, False)  # under vmap: all samples'
     return index._data
@@ -293,7 +294,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     )
 
 
-def _index_key(input, dim, index, op, negative=False):
+def _index_key(input, dim, index, op, negative=False, source=None):
     if not isinstance(index, graph.Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
         raise IndexError(f"{op}(): Expected dtype int32/int64 for index")
     if index.ndim > 1:
@@ -303,6 +304,7 @@ def _index_key(input, dim, index, op, negative=False):
             f"{op}(): expected all tensors to be on the same device, but found at least two "
             f"devices, {input.device} (input) and {index.device} (index)"
         )
+    graph.refuse_inference_index(index, input, source)
     d = normalize_dim(dim, input.ndim, op)
     data = index.reshape(-1)._data  # (a reshape op: a per-sample index batches under vmap)
     _check_range(data, input.shape[d] if input.ndim else 1, d, IndexError, negative)
@@ -327,7 +329,7 @@ def index_add(input, dim, index, source, *, alpha=1):
     Example:
         >>> minigrad.zeros(3, 2).index_add(0, minigrad.tensor([0, 0]), minigrad.ones(2, 2))
     """
-    key = _index_key(input, dim, index, "index_add")
+    key = _index_key(input, dim, index, "index_add", source=source)
     _check_source(input, dim, index, source, "index_add")
     same_dtype(
         input,
@@ -382,7 +384,7 @@ def index_copy(input, dim, index, source):
             "index_copy_(): Expected a long tensor for index, but got "
             + dtypes.scalar_type_name(index.dtype)
         )
-    key = _index_key(input, dim, index, "index_copy")
+    key = _index_key(input, dim, index, "index_copy", source=source)
     if source.ndim == 0 and index.numel() != 1:  # (PyTorch's check, before the shapes')
         raise IndexError(
             f"index_copy_(): When source is scalar, index should have one element (got "

@@ -417,6 +417,7 @@ def embedding(
     if padding_idx is not None and padding_idx < 0:
         padding_idx += num
     _check_indices(input, num)
+    graph.refuse_inference_index(input, weight)
     if max_norm is not None:
         embedding_renorm_(weight, input, max_norm, norm_type)
     return EmbeddingOp(input._data, padding_idx, scale_grad_by_freq, bool(sparse))(weight)
