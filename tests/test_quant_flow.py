@@ -388,3 +388,31 @@ def test_quantized_conv1d_conv3d_match_torch(dims):
     (out_t, scale_t, name_t), (out_m, _, name_m) = outs
     assert name_m == name_t == f"QuantizedConv{dims}d"
     assert np.abs(out_m - out_t).max() / scale_t <= 1.0 + 1e-4
+
+
+def test_qat_conv_bn_draws_what_torch_draws():
+    """Preparing a model for QAT makes the fused conv-bn modules, which draw from the global
+    generator as PyTorch's do (the conv's weight, the batch norm's weight, then the conv's bias):
+    the batch drawn after ``prepare_qat`` is PyTorch's (it was not: every later number differed)."""
+    drawn = []
+    for m in (torch, minigrad):
+        q = m.ao.quantization
+        m.manual_seed(0)
+        net = m.nn.Sequential(m.nn.Conv2d(1, 2, 3), m.nn.BatchNorm2d(2), m.nn.ReLU()).train()
+        net = q.fuse_modules_qat(net, [["0", "1", "2"]])
+        net.qconfig = q.get_default_qat_qconfig("x86")
+        q.prepare_qat(net, inplace=True)
+        drawn.append((m.randn(3).tolist(), net[0].bn.weight.tolist(), list(net[0].state_dict())))
+    assert drawn[1][0] == drawn[0][0] and drawn[1][2] == drawn[0][2]
+    assert drawn[1][1] == [1.0, 1.0]  # the float batch norm's weight, shared
+
+
+@pytest.mark.filterwarnings("always::DeprecationWarning")
+def test_entry_points_warn_their_deprecation_as_torch():
+    q = minigrad.ao.quantization
+    net = minigrad.nn.Sequential(q.QuantStub(), minigrad.nn.Linear(2, 2), q.DeQuantStub()).eval()
+    net.qconfig = q.get_default_qconfig("x86")
+    with pytest.warns(DeprecationWarning, match="torch.ao.quantization is deprecated") as seen:
+        q.convert(q.prepare(net))
+    deprecations = [w for w in seen if w.category is DeprecationWarning]
+    assert len(deprecations) == 2 and deprecations[0].filename == __file__  # the caller's line

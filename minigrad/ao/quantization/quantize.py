@@ -30,6 +30,7 @@ from .quantization_mappings import (
     get_default_static_quant_module_mappings,
 )
 from .stubs import DeQuantStub
+from .utils import deprecated_entry_point
 
 _RECURRENT = (nn.LSTM, nn.GRU, nn.LSTMCell, nn.RNNCell, nn.GRUCell)
 _QAT_UNSUPPORTED = (nni.BNReLU2d,)
@@ -85,6 +86,7 @@ def _add_observer_(module, propagation_list, non_leaf_module_list=None) -> None:
         _insert_observer(module)
 
 
+@deprecated_entry_point
 def prepare(
     model, inplace=False, allow_list=None, observer_non_leaf_module_list=None,
     prepare_custom_config_dict=None,
@@ -131,6 +133,7 @@ def _remove_observers(module) -> None:
             del module._forward_hooks[key]
 
 
+@deprecated_entry_point
 def convert(
     module, mapping=None, inplace=False, remove_qconfig=True, is_reference=False,
     convert_custom_config_dict=None, use_precomputed_fake_quant=False,
@@ -196,6 +199,7 @@ def swap_module(
     return new
 
 
+@deprecated_entry_point
 def quantize(model, run_fn, run_args, mapping=None, inplace=False):
     """Post-training static quantization in one call: prepare, ``run_fn(model, *run_args)``
     to calibrate, convert."""
@@ -208,6 +212,7 @@ def quantize(model, run_fn, run_args, mapping=None, inplace=False):
     return model
 
 
+@deprecated_entry_point
 def prepare_qat(model, mapping=None, inplace=False):
     """Swap layers for their fake-quantized (QAT) forms and attach fake-quantize modules to
     their outputs, for quantization-aware training; ``model`` must be in training mode.
@@ -235,6 +240,7 @@ def prepare_qat(model, mapping=None, inplace=False):
     return model
 
 
+@deprecated_entry_point
 def quantize_qat(model, run_fn, run_args, inplace=False):
     """Quantization-aware training in one call: prepare_qat, ``run_fn(model, *run_args)`` to
     train, convert."""
@@ -261,6 +267,7 @@ _DYNAMIC_TYPES = {  # the layers each dtype quantizes by default
 }
 
 
+@deprecated_entry_point
 def quantize_dynamic(model, qconfig_spec=None, dtype=dtypes.qint8, mapping=None, inplace=False):
     """Dynamic quantization: the chosen layer types (default ``nn.Linear`` and the recurrent
     layers) get qint8 (or float16) weights, activations quantized on the fly per call; with

@@ -33,6 +33,7 @@ from .fuse_modules import DEFAULT_OP_LIST_TO_FUSER_METHOD
 from .observer import ObserverBase
 from .qconfig_mapping import QConfigMapping
 from .quantization_mappings import get_default_qat_module_mappings
+from .utils import deprecated_entry_point
 
 _OBSERVER_PREFIX = "activation_post_process_"
 _META = "minigrad_qconfig"  # node.meta key: the node's qconfig (copied with the graph)
@@ -413,6 +414,7 @@ def _prepare(model, qconfig_mapping, is_qat: bool, prepare_custom_config, backen
     return prepared
 
 
+@deprecated_entry_point
 def prepare_fx(model, qconfig_mapping, example_inputs, prepare_custom_config=None,
                _equalization_config=None, backend_config=None):  # fmt: skip
     """Trace ``model`` (in eval mode), fuse it and insert observers, ready for calibration.
@@ -433,6 +435,7 @@ def prepare_fx(model, qconfig_mapping, example_inputs, prepare_custom_config=Non
     return _prepare(model, qconfig_mapping, False, prepare_custom_config, backend_config)
 
 
+@deprecated_entry_point
 def prepare_qat_fx(model, qconfig_mapping, example_inputs, prepare_custom_config=None,
                    backend_config=None):  # fmt: skip
     """As :func:`prepare_fx` for quantization-aware training: the model in training mode,
@@ -587,6 +590,7 @@ class _Converter:
         return self.dequantized[arg]
 
 
+@deprecated_entry_point
 def convert_fx(graph_module, convert_custom_config=None, _remove_qconfig=True,
                qconfig_mapping=None, backend_config=None):  # fmt: skip
     """The quantized GraphModule of a prepared and calibrated one (a copy): inputs quantized

@@ -5,9 +5,13 @@ the convolution, where the batch norm itself runs (PyTorch's one-pass approximat
 
 from __future__ import annotations
 
-from .....creation import zeros
+import math
+
+from .....creation import empty, zeros
 from .....nn import functional as F
+from .....nn import init
 from .....nn.modules.batchnorm import BatchNorm2d
+from .....nn.parameter import Parameter
 from .....nn.utils.fusion import fuse_conv_bn_weights
 from ....nn.qat.modules import Conv2d as _QATConv2d
 from ..modules import ConvBn2d as _FloatConvBn2d
@@ -27,16 +31,31 @@ class ConvBn2d(_QATConv2d):
     ):  # fmt: skip
         super().__init__(
             in_channels, out_channels, kernel_size, stride, padding, dilation, groups,
-            bool(bias), padding_mode, qconfig=qconfig,
+            False, padding_mode, qconfig=qconfig,
         )  # fmt: skip
         self.bn = BatchNorm2d(out_channels, eps, momentum, True, True)
         if "weight_fake_quant" in self._modules:  # PyTorch's child order: bn first (printing)
             self._modules["weight_fake_quant"] = self._modules.pop("weight_fake_quant")
+        if bias:
+            self.bias = Parameter(empty(out_channels))
+        self.reset_bn_parameters()
         self.freeze_bn = freeze_bn if self.training else True
         if self.training and not freeze_bn:
             self.update_bn_stats()
         else:
             self.freeze_bn_stats()
+
+    def reset_bn_parameters(self):
+        """PyTorch's draws, in its order (the conv's weight was drawn first, without a bias): the
+        batch norm's weight uniform in [0, 1), then the conv's bias uniform in +-1/sqrt(fan_in),
+        so that a model prepared for QAT draws what PyTorch's draws and later numbers match."""
+        self.bn.reset_running_stats()
+        init.uniform_(self.bn.weight)
+        init.zeros_(self.bn.bias)
+        if self.bias is not None:
+            fan_in, _ = init._calculate_fan_in_and_fan_out(self.weight)
+            bound = 1 / math.sqrt(fan_in)
+            init.uniform_(self.bias, -bound, bound)
 
     def update_bn_stats(self):
         """Let the batch norm update its running statistics while training."""
