@@ -94,6 +94,11 @@ class UniformQuantizationObserverBase(ObserverBase):
     ):  # fmt: skip
         super().__init__(dtype=dtype, is_dynamic=is_dynamic)
         self.qscheme, self.reduce_range = qscheme, reduce_range
+        if reduce_range:  # (PyTorch's words; the x86 default qconfigs set it)
+            warn_user(
+                "Please use quant_min and quant_max to specify the range for observers. "
+                "reduce_range will be deprecated in a future release of PyTorch."
+            )
         self.register_buffer("eps", tensor([eps]))
         if qscheme not in _quantized.SCHEMES:
             raise AssertionError(f"observers take the schemes {_quantized.SCHEMES}, got {qscheme}")
