@@ -28,6 +28,8 @@ class Conv2dNormActivation(nn.Sequential):
     bias only when there is no norm layer, unless ``bias`` says), then ``norm_layer`` and
     ``activation_layer`` where they are not None."""
 
+    _conv = nn.Conv2d  # the convolution class (Conv3dNormActivation: nn.Conv3d)
+
     def __init__(
         self,
         in_channels: int,
