@@ -132,3 +132,49 @@ def test_small_parts_match_torchvision(tv, case):
     ours = importlib.import_module(f"minigrad.vision.models.{file}")
     theirs = getattr(tv, file.replace(".", "_"))
     _same_init_outputs_and_grads(torch, partial(make, theirs), partial(make, ours), shape)
+
+
+# ---- MobileNetV3-Large FPN Faster R-CNN ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn"]
+)
+def test_fasterrcnn_mobilenet_builders(name):
+    """330 state dict entries and 19,410,754 parameters (torchvision's builders, weights=None,
+    weights_backbone=None, read by scripts/check_video_against_torchvision.py); less the
+    backbone's batch-norm parameters, torchvision's ``num_params`` (its pretrained backbone's
+    norms are frozen buffers)."""
+    from minigrad import nn
+    from minigrad.vision.models import detection
+
+    model = _meta(getattr(detection, name), weights_backbone=None, num_classes=None)
+    count = sum(p.numel() for p in model.parameters())
+    assert (len(model.state_dict()), count) == (330, 19_410_754)
+    norms = [m for m in model.backbone.body.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert count - sum(p.numel() for m in norms for p in m.parameters()) == 19_386_354
+    assert list(model.backbone.body) == [str(i) for i in range(17)]
+    assert model.backbone.body.return_layers == {"13": "0", "16": "1"}
+    assert model.rpn.score_thresh == 0.05
+    assert model.transform.min_size == ((320,) if "320" in name else (800,))
+    assert model.rpn._pre_nms_top_n["testing"] == (150 if "320" in name else 1000)
+    with pytest.raises(RuntimeError, match="weights_backbone=None"):
+        getattr(detection, name)()
+
+
+def test_mobilenet_backbone_freezes_early_stages():
+    from minigrad import nn
+    from minigrad.vision.models.detection.backbone_utils import mobilenet_backbone
+
+    with minigrad.device("meta"):
+        plain = mobilenet_backbone(
+            backbone_name="mobilenet_v3_small", fpn=False, norm_layer=nn.BatchNorm2d
+        )
+        fpn = mobilenet_backbone(backbone_name="mobilenet_v2", fpn=True, trainable_layers=0)
+    assert plain.out_channels == 256 and plain[1].in_channels == 576
+    trainable = [i for i, b in enumerate(plain[0]) if all(p.requires_grad for p in b.parameters())]
+    assert trainable == [9, 10, 11, 12]  # the last two stages (from the last stride-2 block)
+    assert not any(p.requires_grad for p in fpn.body.parameters())
+    assert fpn.body.return_layers == {"14": "0", "18": "1"}
+    with pytest.raises(ValueError, match=r"range \[0,6\], got 7"):
+        mobilenet_backbone(backbone_name="mobilenet_v3_small", fpn=True, trainable_layers=7)
