@@ -6,6 +6,7 @@ variants the same initial values, eval outputs and gradients (float64)."""
 
 import contextlib
 
+import numpy as np
 import pytest
 from test_vision_models18 import _load_torchvision_files, _same_init_outputs_and_grads, _shapes
 
@@ -13,7 +14,7 @@ import minigrad
 from minigrad.vision import models
 from minigrad.vision.models import video
 
-_TV_FILES = ["video.resnet", "video.s3d"]
+_TV_FILES = ["video.resnet", "video.s3d", "optical_flow._utils", "optical_flow.raft"]
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +33,8 @@ _COUNTS = {
     "mc3_18": ("video_resnet", 11_695_440),
     "r2plus1d_18": ("video_resnet", 31_505_325),
     "s3d": ("video_s3d", 8_320_048),
+    "raft_small": ("optical_flow_raft", 990_162),
+    "raft_large": ("optical_flow_raft", 5_257_536),
 }
 
 
@@ -72,7 +75,10 @@ def test_builders_match_torchvision_keys_counts_and_enums(tv, name):
     their_enum = vars(module)[ours_enum.__name__]
     assert [w.name for w in ours_enum] == [w.name for w in their_enum]
     assert their_enum.DEFAULT.meta["num_params"] == count
-    with pytest.raises(RuntimeError, match=rf"{name}\(weights=.*_Weights.KINETICS400_V1"):
+    assert ours_enum.DEFAULT.name == their_enum.DEFAULT.name
+    with pytest.raises(
+        RuntimeError, match=rf"{name}\(weights=.*_Weights.{their_enum.DEFAULT.name}"
+    ):
         models.get_model(name, weights=ours_enum.DEFAULT)
 
 
@@ -81,7 +87,8 @@ def test_registry_and_as_torch():
 
     import minigrad.as_torch
 
-    assert models.list_models(module=video) == sorted(_COUNTS)
+    assert models.list_models(module=video) == ["mc3_18", "r2plus1d_18", "r3d_18", "s3d"]
+    assert models.list_models(module=models.optical_flow) == ["raft_large", "raft_small"]
     with minigrad.as_torch.imports():
         tv_video = importlib.import_module("torchvision.models.video")
     assert tv_video.r2plus1d_18 is video.r2plus1d_18
@@ -106,6 +113,44 @@ def _tiny_s3d_block(module):
         module.TemporalSeparableConv(3, 4, 3, 2, 1, norm),
         module.SepInceptionBlock3D(4, 2, 3, 4, 2, 3, 2, norm),
     )
+
+
+def _tiny_raft(module, large=False):
+    """A narrow RAFT with a 2-level pyramid (images from 32 pixels), run for two updates on
+    the frame pair ``x[0]``, ``x[1]``; the output stacks the two flow estimates. ``large``:
+    residual blocks, instance/batch norms, two separable GRUs and convex upsampling, as
+    raft_large; else bottleneck blocks, no context norm, one GRU, bilinear, as raft_small."""
+    nn = module.nn
+    lib = getattr(module, "torch", None) or getattr(module, "minigrad", None)
+    block = module.ResidualBlock if large else module.BottleneckBlock
+    raft = module._raft(
+        feature_encoder_layers=(8, 8, 8, 12, 16),
+        feature_encoder_block=block,
+        feature_encoder_norm_layer=nn.InstanceNorm2d,
+        context_encoder_layers=(8, 8, 8, 12, 20),
+        context_encoder_block=block,
+        context_encoder_norm_layer=nn.BatchNorm2d if large else None,
+        corr_block_num_levels=2,
+        corr_block_radius=1,
+        motion_encoder_corr_layers=(12, 8) if large else (8,),
+        motion_encoder_flow_layers=(8, 6),
+        motion_encoder_out_channels=10,
+        recurrent_block_hidden_state_size=12,
+        recurrent_block_kernel_size=((1, 5), (5, 1)) if large else (3,),
+        recurrent_block_padding=((0, 2), (2, 0)) if large else (1,),
+        flow_head_hidden_size=8,
+        use_mask_predictor=large,
+    )
+
+    class Pair(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.raft = raft
+
+        def forward(self, x):
+            return lib.stack(self.raft(x[0], x[1], num_flow_updates=2))
+
+    return Pair()
 
 
 _SMALL = {
@@ -176,5 +221,42 @@ def test_mobilenet_backbone_freezes_early_stages():
     assert trainable == [9, 10, 11, 12]  # the last two stages (from the last stride-2 block)
     assert not any(p.requires_grad for p in fpn.body.parameters())
     assert fpn.body.return_layers == {"14": "0", "18": "1"}
-    with pytest.raises(ValueError, match=r"range \[0,6\], got 7"):
+    with pytest.raises(ValueError, match=r"range \[0,6\], got 7"), minigrad.device("meta"):
         mobilenet_backbone(backbone_name="mobilenet_v3_small", fpn=True, trainable_layers=7)
+
+
+@pytest.mark.parametrize("large", [True, False], ids=["raft_large_parts", "raft_small_parts"])
+def test_tiny_raft_matches_torchvision(tv, large):
+    """torchvision's RAFT runs in float32 only (its coordinate grids are float32, and
+    PyTorch's grid_sample refuses mixed dtypes): same init, then the two flow estimates and
+    the gradients of their squared sum, in eval mode, to float32 rounding."""
+    import torch
+
+    torch.manual_seed(0)
+    theirs = _tiny_raft(tv.optical_flow_raft, large)
+    minigrad.manual_seed(0)
+    ours = _tiny_raft(models.optical_flow.raft, large)
+    for (k, a), (j, b) in zip(theirs.state_dict().items(), ours.state_dict().items()):
+        assert k == j and tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-6, atol=1e-7, err_msg=k)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.add_(torch.randn(p.shape, generator=gen) * 0.1)
+    ours.load_state_dict({k: minigrad.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    theirs.eval()
+    ours.eval()
+    x = np.random.default_rng(0).random((2, 1, 3, 32, 40), np.float32)
+    xt, xm = torch.tensor(x, requires_grad=True), minigrad.tensor(x, requires_grad=True)
+    yt, ym = theirs(xt), ours(xm)
+    np.testing.assert_allclose(ym.detach().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+    (yt**2).sum().backward()
+    (ym**2).sum().backward()
+    scale = np.abs(xt.grad.numpy()).max()
+    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), atol=1e-4 * scale)
+    # one scale for all: a bias before an instance norm has a gradient of rounding noise only
+    scale = max(np.abs(p.grad.numpy()).max() for p in theirs.parameters())
+    for (name, pt), (_, pm) in zip(theirs.named_parameters(), ours.named_parameters()):
+        np.testing.assert_allclose(
+            pm.grad.numpy(), pt.grad.numpy(), atol=1e-5 * scale, err_msg=name
+        )
