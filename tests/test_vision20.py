@@ -14,7 +14,7 @@ import minigrad
 from minigrad.vision import models
 from minigrad.vision.models import video
 
-_TV_FILES = ["video.resnet", "video.s3d", "optical_flow._utils", "optical_flow.raft"]
+_TV_FILES = ["video.resnet", "video.s3d", "optical_flow._utils", "optical_flow.raft", "maxvit"]
 
 
 @pytest.fixture(scope="module")
@@ -35,6 +35,7 @@ _COUNTS = {
     "s3d": ("video_s3d", 8_320_048),
     "raft_small": ("optical_flow_raft", 990_162),
     "raft_large": ("optical_flow_raft", 5_257_536),
+    "maxvit_t": ("maxvit", 30_919_624),
 }
 
 
@@ -115,6 +116,14 @@ def _tiny_s3d_block(module):
     )
 
 
+def _tiny_maxvit(module):
+    """Two stages on 16×16 images (maps 4×4 and 2×2), 2×2 windows and grids, stochastic depth
+    (identity in eval mode)."""
+    return module.MaxVit(
+        (16, 16), 8, 2, [8, 16], [1, 2], head_dim=4, stochastic_depth_prob=0.2, num_classes=3
+    )
+
+
 def _tiny_raft(module, large=False):
     """A narrow RAFT with a 2-level pyramid (images from 32 pixels), run for two updates on
     the frame pair ``x[0]``, ``x[1]``; the output stacks the two flow estimates. ``large``:
@@ -163,6 +172,7 @@ _SMALL = {
         (1, 3, 4, 16, 16),
     ),
     "s3d": ("video.s3d", _tiny_s3d_block, (1, 3, 4, 8, 8)),
+    "maxvit": ("maxvit", _tiny_maxvit, (2, 3, 16, 16)),
 }
 
 

@@ -22,6 +22,8 @@ from .googlenet import *  # noqa: F403
 from .googlenet import __all__ as _googlenet_all
 from .inception import *  # noqa: F403
 from .inception import __all__ as _inception_all
+from .maxvit import *  # noqa: F403
+from .maxvit import __all__ as _maxvit_all
 from .mnasnet import *  # noqa: F403
 from .mnasnet import __all__ as _mnasnet_all
 from .mobilenetv2 import *  # noqa: F403
@@ -64,4 +66,5 @@ __all__ = [
     *_googlenet_all,
     *_inception_all,
     *_mnasnet_all,
+    *_maxvit_all,
 ]
