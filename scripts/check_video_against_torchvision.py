@@ -6,7 +6,7 @@ are unpacked and its compiled ops stubbed as ``check_detection_against_torchvisi
 model is built by both libraries' builders (``weights=None``), minigrad's weights are copied
 into torchvision's (so the state dict keys and shapes must agree), and the eval-mode outputs
 are compared: classifier logits for ``r3d_18``, ``mc3_18``, ``r2plus1d_18``, ``s3d``,
-``swin3d_t``/``s``/``b`` and ``maxvit_t``; every flow estimate of ``raft_small`` and ``raft_large`` (float32: torchvision's
+``swin3d_t``/``s``/``b``, ``mvit_v1_b``, ``mvit_v2_s`` and ``maxvit_t``; every flow estimate of ``raft_small`` and ``raft_large`` (float32: torchvision's
 RAFT has float32 coordinate grids); the training losses, gradients and detections of the two
 MobileNetV3-Large FPN Faster R-CNNs (float64). It also prints both libraries' state dict sizes
 and parameter counts. It fails (exit 1) on a mismatch.
@@ -39,6 +39,8 @@ CLASSIFIERS = {
     "swin3d_t": ("video", (1, 3, 16, 112, 112)),
     "swin3d_s": ("video", (1, 3, 8, 64, 64)),
     "swin3d_b": ("video", (1, 3, 8, 64, 64)),
+    "mvit_v1_b": ("video", (1, 3, 16, 224, 224)),  # its position embeddings fix the size
+    "mvit_v2_s": ("video", (1, 3, 16, 224, 224)),
     "maxvit_t": ("", (1, 3, 224, 224)),
 }
 FLOW = {"raft_small": (1, 3, 128, 160), "raft_large": (1, 3, 128, 160)}

@@ -87,6 +87,7 @@ def _load_torchvision_files(torch, names):
         loaded["stochastic_depth"] = real("torchvision.ops.stochastic_depth")
         sys.modules["torchvision.ops"].StochasticDepth = loaded["stochastic_depth"].StochasticDepth
         sys.modules["torchvision.ops"].Conv2dNormActivation = loaded["misc"].Conv2dNormActivation
+        sys.modules["torchvision.ops"].MLP = loaded["misc"].MLP
         for name in ["_api", "_meta", "_utils", *names]:
             loaded[name] = real("torchvision.models." + name)
     finally:

@@ -1,12 +1,12 @@
 """``torchvision.models`` on minigrad: the classification architectures (ResNet, ResNeXt,
 Wide ResNet, VGG, AlexNet, MobileNetV2/V3, DenseNet, EfficientNet/V2, ConvNeXt, ShuffleNetV2,
-SqueezeNet, RegNet, ViT, Swin/V2, GoogLeNet, Inception v3, MNASNet) and, in
+SqueezeNet, RegNet, ViT, Swin/V2, GoogLeNet, Inception v3, MNASNet, MaxViT) and, in
 :mod:`.segmentation`, FCN, DeepLabV3 and LR-ASPP, with torchvision's module names, shapes and
 initialisation, so a state dict saved by PyTorch (``minigrad.load('resnet18.pth')``) loads into
 them. No pretrained weights are shipped or downloaded: ``weights=`` other than ``None`` and
 ``pretrained=True`` raise ``RuntimeError``. ``list_models()`` / ``get_model(name, **config)``
-pick them by name, as torchvision's registry does. :mod:`.detection` holds Faster R-CNN and
-Mask R-CNN."""
+pick them by name, as torchvision's registry does. :mod:`.detection` holds the detectors,
+:mod:`.video` the video classifiers and :mod:`.optical_flow` RAFT."""
 
 from . import detection, optical_flow, segmentation, video
 from ._api import get_model, get_model_builder, get_model_weights, list_models
