@@ -8,7 +8,12 @@ import contextlib
 
 import numpy as np
 import pytest
-from test_vision_models18 import _load_torchvision_files, _same_init_outputs_and_grads, _shapes
+from test_vision_models18 import (
+    _load_into,
+    _load_torchvision_files,
+    _same_init_outputs_and_grads,
+    _shapes,
+)
 
 import minigrad
 from minigrad.vision import models
@@ -280,6 +285,27 @@ def test_mobilenet_backbone_freezes_early_stages():
     assert fpn.body.return_layers == {"14": "0", "18": "1"}
     with pytest.raises(ValueError, match=r"range \[0,6\], got 7"), minigrad.device("meta"):
         mobilenet_backbone(backbone_name="mobilenet_v3_small", fpn=True, trainable_layers=7)
+
+
+@pytest.mark.parametrize("case", ["maxvit", "swin3d", "mvit_v2"])
+def test_training_mode_draws_the_same_stochastic_depth(tv, case):
+    """Training mode (batch statistics, stochastic depth): the same masks under the same
+    seed, so the same outputs."""
+    import importlib
+
+    import torch
+
+    file, make, shape = _SMALL[case]
+    torch.manual_seed(0)
+    theirs = make(getattr(tv, file.replace(".", "_"))).double()
+    ours = make(importlib.import_module(f"minigrad.vision.models.{file}")).double()
+    _load_into(ours, theirs)
+    x = np.random.default_rng(1).standard_normal((4, *shape[1:]))
+    torch.manual_seed(5)
+    yt = theirs(torch.tensor(x))
+    minigrad.manual_seed(5)
+    ym = ours(minigrad.tensor(x))
+    np.testing.assert_allclose(ym.detach().numpy(), yt.detach().numpy(), rtol=1e-7, atol=1e-10)
 
 
 def test_tiny_raft_matches_torchvision(tv):
