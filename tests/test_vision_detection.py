@@ -527,6 +527,8 @@ def test_registry_lists_the_detection_builders():
     from minigrad.vision import models
 
     names = [
+        "fasterrcnn_mobilenet_v3_large_320_fpn",
+        "fasterrcnn_mobilenet_v3_large_fpn",
         "fasterrcnn_resnet50_fpn",
         "fasterrcnn_resnet50_fpn_v2",
         "fcos_resnet50_fpn",
@@ -548,8 +550,6 @@ def test_weights_and_missing_models_raise():
         detection.fasterrcnn_resnet50_fpn(weights="DEFAULT")
     with pytest.raises(RuntimeError, match="weights_backbone=None"):
         detection.fasterrcnn_resnet50_fpn(num_classes=2)  # torchvision's default backbone weights
-    with pytest.raises(NotImplementedError, match="fasterrcnn_mobilenet_v3_large_fpn"):
-        detection.fasterrcnn_mobilenet_v3_large_fpn  # noqa: B018
     with pytest.raises(ValueError, match="num_classes should not be None"):
         detection.FasterRCNN(
             BackboneWithFPN(

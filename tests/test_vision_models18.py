@@ -70,7 +70,8 @@ def _load_torchvision_files(torch, names):
 
     loaded = {}
     try:
-        for package in ["", ".ops", ".models", ".transforms", ".models.segmentation"]:
+        packages = ["", ".ops", ".models", ".transforms", ".models.segmentation"]
+        for package in packages + [".models.video", ".models.optical_flow"]:
             stub("torchvision" + package, package=True)
         ntuple = lambda x, n: tuple(x) if isinstance(x, (list, tuple)) else (x,) * n  # noqa: E731
         stub("torchvision.utils", _log_api_usage_once=lambda obj: None, _make_ntuple=ntuple)
@@ -79,11 +80,14 @@ def _load_torchvision_files(torch, names):
         stub(
             "torchvision.transforms._presets", ImageClassification=object,
             SemanticSegmentation=object, InterpolationMode=modes,
+            VideoClassification=object, OpticalFlow=object,
         )  # fmt: skip
         real("torchvision._utils")
         loaded["misc"] = real("torchvision.ops.misc")
         loaded["stochastic_depth"] = real("torchvision.ops.stochastic_depth")
         sys.modules["torchvision.ops"].StochasticDepth = loaded["stochastic_depth"].StochasticDepth
+        sys.modules["torchvision.ops"].Conv2dNormActivation = loaded["misc"].Conv2dNormActivation
+        sys.modules["torchvision.ops"].MLP = loaded["misc"].MLP
         for name in ["_api", "_meta", "_utils", *names]:
             loaded[name] = real("torchvision.models." + name)
     finally:

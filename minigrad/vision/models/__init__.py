@@ -1,14 +1,14 @@
 """``torchvision.models`` on minigrad: the classification architectures (ResNet, ResNeXt,
 Wide ResNet, VGG, AlexNet, MobileNetV2/V3, DenseNet, EfficientNet/V2, ConvNeXt, ShuffleNetV2,
-SqueezeNet, RegNet, ViT, Swin/V2, GoogLeNet, Inception v3, MNASNet) and, in
+SqueezeNet, RegNet, ViT, Swin/V2, GoogLeNet, Inception v3, MNASNet, MaxViT) and, in
 :mod:`.segmentation`, FCN, DeepLabV3 and LR-ASPP, with torchvision's module names, shapes and
 initialisation, so a state dict saved by PyTorch (``minigrad.load('resnet18.pth')``) loads into
 them. No pretrained weights are shipped or downloaded: ``weights=`` other than ``None`` and
 ``pretrained=True`` raise ``RuntimeError``. ``list_models()`` / ``get_model(name, **config)``
-pick them by name, as torchvision's registry does. :mod:`.detection` holds Faster R-CNN and
-Mask R-CNN."""
+pick them by name, as torchvision's registry does. :mod:`.detection` holds the detectors,
+:mod:`.video` the video classifiers and :mod:`.optical_flow` RAFT."""
 
-from . import detection, segmentation
+from . import detection, optical_flow, segmentation, video
 from ._api import get_model, get_model_builder, get_model_weights, list_models
 from .alexnet import *  # noqa: F403
 from .alexnet import __all__ as _alexnet_all
@@ -22,6 +22,8 @@ from .googlenet import *  # noqa: F403
 from .googlenet import __all__ as _googlenet_all
 from .inception import *  # noqa: F403
 from .inception import __all__ as _inception_all
+from .maxvit import *  # noqa: F403
+from .maxvit import __all__ as _maxvit_all
 from .mnasnet import *  # noqa: F403
 from .mnasnet import __all__ as _mnasnet_all
 from .mobilenetv2 import *  # noqa: F403
@@ -64,4 +66,5 @@ __all__ = [
     *_googlenet_all,
     *_inception_all,
     *_mnasnet_all,
+    *_maxvit_all,
 ]

@@ -6,6 +6,7 @@ torchvision's module names, buffers and initialisation."""
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Callable
 from functools import partial
@@ -88,17 +89,19 @@ class PatchMergingV2(nn.Module):
 def _shift_mask(pad_h: int, pad_w: int, window_size: list[int], shift_size: list[int]):
     """The ``(windows, N, N)`` additive mask (0 or -100) that keeps a shifted window's tokens
     from attending across the regions the cyclic shift brought together."""
-    regions = np.zeros((pad_h, pad_w))
-    h_slices = ((0, -window_size[0]), (-window_size[0], -shift_size[0]), (-shift_size[0], None))
-    w_slices = ((0, -window_size[1]), (-window_size[1], -shift_size[1]), (-shift_size[1], None))
-    count = 0
-    for h0, h1 in h_slices:
-        for w0, w1 in w_slices:
-            regions[h0:h1, w0:w1] = count
-            count += 1
-    wh, ww = window_size
-    regions = regions.reshape(pad_h // wh, wh, pad_w // ww, ww).transpose(0, 2, 1, 3)
-    regions = regions.reshape(-1, wh * ww)
+    return shift_mask_nd([pad_h, pad_w], window_size, shift_size)
+
+
+def shift_mask_nd(padded: list[int], window_size: list[int], shift_size: list[int]):
+    """:func:`_shift_mask` for a padded map of any rank (the video Swin's 3-D windows)."""
+    regions = np.zeros(padded)
+    slices = [((0, -w), (-w, -s), (-s, None)) for w, s in zip(window_size, shift_size)]
+    for count, corner in enumerate(itertools.product(*slices)):
+        regions[tuple(slice(a, b) for a, b in corner)] = count
+    n = len(padded)
+    blocks = [d for p, w in zip(padded, window_size) for d in (p // w, w)]
+    regions = regions.reshape(blocks).transpose([*range(0, 2 * n, 2), *range(1, 2 * n, 2)])
+    regions = regions.reshape(-1, int(np.prod(window_size)))
     diff = regions[:, None, :] - regions[:, :, None]
     return np.where(diff != 0, -100.0, 0.0)
 

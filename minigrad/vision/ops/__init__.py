@@ -1,6 +1,6 @@
 """``torchvision.ops`` on minigrad: the box operations of object detection (conversion, areas,
 IoU/GIoU/DIoU/CIoU, clipping, filtering, NMS, boxes from masks), the GIoU and focal losses and
-the ``Conv2dNormActivation``, ``FrozenBatchNorm2d``, ``SqueezeExcitation``, ``MLP`` and ``Permute``
+the ``Conv2dNormActivation`` (``Conv3dNormActivation``), ``FrozenBatchNorm2d``, ``SqueezeExcitation``, ``MLP`` and ``Permute``
 layers and stochastic depth, the RoI operations of two-stage detectors (``roi_align``,
 ``roi_pool``, their position-sensitive forms ``ps_roi_align``, ``ps_roi_pool``, their modules,
 ``MultiScaleRoIAlign``) and the ``FeaturePyramidNetwork``. Deformable convolution, rotated
@@ -22,7 +22,14 @@ from .boxes import (
 from .feature_pyramid_network import FeaturePyramidNetwork
 from .focal_loss import sigmoid_focal_loss
 from .giou_loss import generalized_box_iou_loss
-from .misc import MLP, Conv2dNormActivation, FrozenBatchNorm2d, Permute, SqueezeExcitation
+from .misc import (
+    MLP,
+    Conv2dNormActivation,
+    Conv3dNormActivation,
+    FrozenBatchNorm2d,
+    Permute,
+    SqueezeExcitation,
+)
 from .poolers import MultiScaleRoIAlign
 from .ps_roi_align import PSRoIAlign, ps_roi_align
 from .ps_roi_pool import PSRoIPool, ps_roi_pool
@@ -33,6 +40,7 @@ from .stochastic_depth import StochasticDepth, stochastic_depth
 __all__ = [
     "MLP",
     "Conv2dNormActivation",
+    "Conv3dNormActivation",
     "FeaturePyramidNetwork",
     "FrozenBatchNorm2d",
     "MultiScaleRoIAlign",

@@ -1,6 +1,7 @@
 """torchvision's layer helpers: ``Conv2dNormActivation`` (convolution, optional norm, optional
 activation, as one ``Sequential`` whose children are named ``0``, ``1``, ``2`` as
-torchvision's, so state dicts of models built from it match), ``FrozenBatchNorm2d`` (batch
+torchvision's, so state dicts of models built from it match; ``Conv3dNormActivation`` for
+clips), ``FrozenBatchNorm2d`` (batch
 norm with fixed statistics and affine terms, as detection backbones and timm use),
 ``SqueezeExcitation`` (channel attention of MobileNetV3, EfficientNet, RegNet), ``MLP`` (the
 Linear/activation/Dropout stack of the vision transformers) and ``Permute``."""
@@ -12,13 +13,22 @@ from collections.abc import Callable
 import minigrad
 from minigrad import nn
 
-__all__ = ["MLP", "Conv2dNormActivation", "FrozenBatchNorm2d", "Permute", "SqueezeExcitation"]
+__all__ = [
+    "MLP",
+    "Conv2dNormActivation",
+    "Conv3dNormActivation",
+    "FrozenBatchNorm2d",
+    "Permute",
+    "SqueezeExcitation",
+]
 
 
 class Conv2dNormActivation(nn.Sequential):
     """``Conv2d`` (padded to keep the size before the stride when ``padding`` is None; with a
     bias only when there is no norm layer, unless ``bias`` says), then ``norm_layer`` and
     ``activation_layer`` where they are not None."""
+
+    _conv = nn.Conv2d  # the convolution class (Conv3dNormActivation: nn.Conv3d)
 
     def __init__(
         self,
@@ -35,15 +45,16 @@ class Conv2dNormActivation(nn.Sequential):
         bias: bool | None = None,
     ) -> None:
         if padding is None:
-            ks = (kernel_size,) * 2 if isinstance(kernel_size, int) else tuple(kernel_size)
-            dil = (dilation,) * 2 if isinstance(dilation, int) else tuple(dilation)
+            n = self._conv.dims
+            ks = (kernel_size,) * n if isinstance(kernel_size, int) else tuple(kernel_size)
+            dil = (dilation,) * n if isinstance(dilation, int) else tuple(dilation)
             padding = tuple((k - 1) // 2 * d for k, d in zip(ks, dil, strict=True))
             if isinstance(kernel_size, int) and isinstance(dilation, int):
                 padding = padding[0]
         if bias is None:
             bias = norm_layer is None
         layers: list[nn.Module] = [
-            nn.Conv2d(
+            self._conv(
                 in_channels,
                 out_channels,
                 kernel_size,
@@ -60,6 +71,41 @@ class Conv2dNormActivation(nn.Sequential):
             layers.append(activation_layer(**({} if inplace is None else {"inplace": inplace})))
         super().__init__(*layers)
         self.out_channels = out_channels
+
+
+class Conv3dNormActivation(Conv2dNormActivation):
+    """:class:`Conv2dNormActivation` for clips: ``Conv3d``, then (by default) ``BatchNorm3d``
+    and ``ReLU`` (torchvision's S3D and video models)."""
+
+    _conv = nn.Conv3d
+
+    def __init__(
+        self,
+        in_channels: int,
+        out_channels: int,
+        kernel_size=3,
+        stride=1,
+        padding=None,
+        groups: int = 1,
+        norm_layer: Callable[..., nn.Module] | None = nn.BatchNorm3d,
+        activation_layer: Callable[..., nn.Module] | None = nn.ReLU,
+        dilation=1,
+        inplace: bool | None = True,
+        bias: bool | None = None,
+    ) -> None:
+        super().__init__(
+            in_channels,
+            out_channels,
+            kernel_size,
+            stride,
+            padding,
+            groups,
+            norm_layer,
+            activation_layer,
+            dilation,
+            inplace,
+            bias,
+        )
 
 
 class FrozenBatchNorm2d(nn.Module):

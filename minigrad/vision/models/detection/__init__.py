@@ -1,9 +1,8 @@
 """``torchvision.models.detection`` on minigrad: Faster R-CNN, Mask R-CNN, Keypoint R-CNN, RetinaNet, FCOS, SSD and SSDlite
-(ResNet-50-FPN builders, or any backbone with ``out_channels``) and their parts (anchor
-generator, RPN, RoI heads, one-stage heads, transform), as torchvision 0.28 builds them, in the
-v1 and v2 recipes. Models not implemented yet raise ``NotImplementedError`` when named."""
+(ResNet-50-FPN and MobileNetV3-FPN builders, or any backbone with ``out_channels``) and their
+parts (anchor generator, RPN, RoI heads, one-stage heads, transform), as torchvision 0.28
+builds them, in the v1 and v2 recipes."""
 
-from ..._missing import missing_names
 from .faster_rcnn import *  # noqa: F403
 from .faster_rcnn import __all__ as _faster_all
 from .fcos import *  # noqa: F403
@@ -28,8 +27,3 @@ __all__ = [
     *_ssd_all,
     *_ssdlite_all,
 ]
-
-__getattr__ = missing_names(
-    __name__,
-    "fasterrcnn_mobilenet_v3_large_fpn fasterrcnn_mobilenet_v3_large_320_fpn",
-)

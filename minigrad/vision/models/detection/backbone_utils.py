@@ -1,6 +1,6 @@
 """Detection backbones: a classifier's stages taken by ``IntermediateLayerGetter`` and fed to a
-``FeaturePyramidNetwork`` (``BackboneWithFPN``), and ``resnet_fpn_backbone``, with
-torchvision's freezing of the early layers (``trainable_layers``)."""
+``FeaturePyramidNetwork`` (``BackboneWithFPN``), ``resnet_fpn_backbone`` and
+``mobilenet_backbone``, with torchvision's freezing of the early layers (``trainable_layers``)."""
 
 from __future__ import annotations
 
@@ -15,10 +15,10 @@ from ...ops.feature_pyramid_network import (
     FeaturePyramidNetwork,
     LastLevelMaxPool,
 )
-from .. import resnet
+from .. import mobilenetv2, mobilenetv3, resnet
 from .._utils import IntermediateLayerGetter
 
-__all__ = ["BackboneWithFPN", "resnet_fpn_backbone"]
+__all__ = ["BackboneWithFPN", "mobilenet_backbone", "resnet_fpn_backbone"]
 
 
 class BackboneWithFPN(nn.Module):
@@ -108,3 +108,83 @@ def _validate_trainable_layers(is_trained: bool, trainable, max_value: int, defa
             f"Trainable backbone layers should be in the range [0,{max_value}], got {trainable} "
         )
     return trainable
+
+
+def freeze_mobilenet_stages(features: nn.Sequential, trainable_layers: int) -> list[int]:
+    """The indices of a MobileNet's stage blocks in ``features`` (the first block, each block
+    that halves the size — ``_is_cn`` — and the last); freezes the blocks before the last
+    ``trainable_layers`` stages and returns the indices (SSDlite's and the FPN's extractors)."""
+    stage_indices = (
+        [0]
+        + [i for i, b in enumerate(features) if getattr(b, "_is_cn", False)]
+        + [len(features) - 1]
+    )
+    num_stages = len(stage_indices)
+    if not 0 <= trainable_layers <= num_stages:
+        raise ValueError(
+            f"Trainable layers should be in the range [0,{num_stages}], got {trainable_layers} "
+        )
+    freeze_before = (
+        len(features) if trainable_layers == 0 else stage_indices[num_stages - trainable_layers]
+    )
+    for layer in features[:freeze_before]:
+        for parameter in layer.parameters():
+            parameter.requires_grad_(False)
+    return stage_indices
+
+
+def _mobilenet_extractor(
+    backbone,
+    fpn: bool,
+    trainable_layers: int,
+    returned_layers: list[int] | None = None,
+    extra_blocks: ExtraFPNBlock | None = None,
+    norm_layer: Callable[..., nn.Module] | None = None,
+) -> nn.Module:
+    """A MobileNetV2/V3's ``features`` as a detection backbone of 256 channels: with ``fpn``,
+    an FPN over the stages ``returned_layers`` (default the last two); without, the last
+    block then a 1×1 convolution."""
+    features = backbone.features
+    stage_indices = freeze_mobilenet_stages(features, trainable_layers)
+    num_stages = len(stage_indices)
+    out_channels = 256
+    if not fpn:
+        model = nn.Sequential(features, nn.Conv2d(features[-1].out_channels, out_channels, 1))
+        model.out_channels = out_channels
+        return model
+    if returned_layers is None:
+        returned_layers = [num_stages - 2, num_stages - 1]
+    if min(returned_layers) < 0 or max(returned_layers) >= num_stages:
+        raise ValueError(
+            f"Each returned layer should be in the range [0,{num_stages - 1}], "
+            f"got {returned_layers} "
+        )
+    return_layers = {f"{stage_indices[k]}": str(v) for v, k in enumerate(returned_layers)}
+    in_channels_list = [features[stage_indices[i]].out_channels for i in returned_layers]
+    return BackboneWithFPN(
+        features, return_layers, in_channels_list, out_channels,
+        extra_blocks=extra_blocks if extra_blocks is not None else LastLevelMaxPool(),
+        norm_layer=norm_layer,
+    )  # fmt: skip
+
+
+def mobilenet_backbone(
+    *,
+    backbone_name: str,
+    weights=None,
+    fpn: bool,
+    norm_layer: Callable[..., nn.Module] = misc_nn_ops.FrozenBatchNorm2d,
+    trainable_layers: int = 2,
+    returned_layers: list[int] | None = None,
+    extra_blocks: ExtraFPNBlock | None = None,
+) -> nn.Module:
+    """A MobileNet (``backbone_name``: ``'mobilenet_v2'``, ``'mobilenet_v3_large'``,
+    ``'mobilenet_v3_small'``) as a detection backbone (see :func:`_mobilenet_extractor`)."""
+    modules = {"mobilenet_v2": mobilenetv2, "mobilenet_v3_large": mobilenetv3}
+    modules["mobilenet_v3_small"] = mobilenetv3
+    if backbone_name not in modules:
+        raise ValueError(f"mobilenet_backbone: unknown backbone_name {backbone_name!r}")
+    backbone = getattr(modules[backbone_name], backbone_name)(
+        weights=weights, norm_layer=norm_layer
+    )
+    return _mobilenet_extractor(backbone, fpn, trainable_layers, returned_layers, extra_blocks)

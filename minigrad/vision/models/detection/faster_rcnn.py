@@ -1,6 +1,7 @@
 """Faster R-CNN (Ren et al., 2015) as torchvision builds it: ``FasterRCNN`` (any backbone with
 an ``out_channels`` attribute), its box head ``TwoMLPHead`` and ``FastRCNNPredictor`` (the
-layer the fine-tuning tutorial replaces), and ``fasterrcnn_resnet50_fpn``. No pretrained
+layer the fine-tuning tutorial replaces), ``fasterrcnn_resnet50_fpn`` (and ``_v2``) and the
+MobileNetV3-Large FPN builders (``fasterrcnn_mobilenet_v3_large_fpn``, ``..._320_fpn``). No pretrained
 weights: ``weights`` and ``weights_backbone`` other than None raise."""
 
 from __future__ import annotations
@@ -12,9 +13,14 @@ from ...ops import MultiScaleRoIAlign
 from ...ops import misc as misc_nn_ops
 from .._api import register_model
 from .._weights import check_no_backbone_weights, check_no_weights, weights_enum
+from ..mobilenetv3 import MobileNet_V3_Large_Weights, mobilenet_v3_large
 from ..resnet import ResNet50_Weights, resnet50
 from .anchor_utils import AnchorGenerator
-from .backbone_utils import _resnet_fpn_extractor, _validate_trainable_layers
+from .backbone_utils import (
+    _mobilenet_extractor,
+    _resnet_fpn_extractor,
+    _validate_trainable_layers,
+)
 from .generalized_rcnn import GeneralizedRCNN
 from .roi_heads import RoIHeads
 from .rpn import RegionProposalNetwork, RPNHead
@@ -25,8 +31,12 @@ __all__ = [
     "FasterRCNN",
     "FasterRCNN_ResNet50_FPN_Weights",
     "FasterRCNN_ResNet50_FPN_V2_Weights",
+    "FasterRCNN_MobileNet_V3_Large_FPN_Weights",
+    "FasterRCNN_MobileNet_V3_Large_320_FPN_Weights",
     "fasterrcnn_resnet50_fpn",
     "fasterrcnn_resnet50_fpn_v2",
+    "fasterrcnn_mobilenet_v3_large_fpn",
+    "fasterrcnn_mobilenet_v3_large_320_fpn",
 ]
 
 
@@ -206,6 +216,12 @@ FasterRCNN_ResNet50_FPN_Weights = weights_enum("FasterRCNN_ResNet50_FPN_Weights"
 FasterRCNN_ResNet50_FPN_V2_Weights = weights_enum(
     "FasterRCNN_ResNet50_FPN_V2_Weights", ("COCO_V1",)
 )
+FasterRCNN_MobileNet_V3_Large_FPN_Weights = weights_enum(
+    "FasterRCNN_MobileNet_V3_Large_FPN_Weights", ("COCO_V1",)
+)
+FasterRCNN_MobileNet_V3_Large_320_FPN_Weights = weights_enum(
+    "FasterRCNN_MobileNet_V3_Large_320_FPN_Weights", ("COCO_V1",)
+)
 
 
 def check_detection_weights(builder: str, weights, weights_backbone, kwargs: dict) -> None:
@@ -270,3 +286,65 @@ def fasterrcnn_resnet50_fpn_v2(
     backbone, parts = _v2_parts(trainable_backbone_layers)
     num_classes = 91 if num_classes is None else num_classes
     return FasterRCNN(backbone, num_classes=num_classes, **parts, **kwargs)
+
+
+def _fasterrcnn_mobilenet_v3_large_fpn(
+    name, weights, num_classes, weights_backbone, trainable_backbone_layers, kwargs
+) -> FasterRCNN:
+    """MobileNetV3-Large (``BatchNorm2d``, all six stages trainable without pretrained
+    weights) with an FPN on its last two stages and a max-pooled level; five anchor sizes
+    (32 … 512) on each of the three maps."""
+    check_detection_weights(name, weights, weights_backbone, kwargs)
+    kwargs.pop("progress", None)
+    trainable = _validate_trainable_layers(False, trainable_backbone_layers, 6, 3)
+    backbone = mobilenet_v3_large(weights=None, norm_layer=nn.BatchNorm2d)
+    backbone = _mobilenet_extractor(backbone, True, trainable)
+    anchor_sizes = ((32, 64, 128, 256, 512),) * 3
+    anchors = AnchorGenerator(anchor_sizes, ((0.5, 1.0, 2.0),) * len(anchor_sizes))
+    num_classes = 91 if num_classes is None else num_classes
+    return FasterRCNN(backbone, num_classes, rpn_anchor_generator=anchors, **kwargs)
+
+
+@register_model(FasterRCNN_MobileNet_V3_Large_320_FPN_Weights)
+def fasterrcnn_mobilenet_v3_large_320_fpn(
+    *,
+    weights=None,
+    progress: bool = True,
+    num_classes: int | None = None,
+    weights_backbone=MobileNet_V3_Large_Weights.IMAGENET1K_V1,
+    trainable_backbone_layers: int | None = None,
+    **kwargs,
+) -> FasterRCNN:
+    """The low-resolution MobileNetV3-Large FPN Faster R-CNN: images resized to 320 (at most
+    640), 150 proposals kept before and after NMS at test time, proposals scoring under 0.05
+    dropped."""
+    defaults = {
+        "min_size": 320,
+        "max_size": 640,
+        "rpn_pre_nms_top_n_test": 150,
+        "rpn_post_nms_top_n_test": 150,
+        "rpn_score_thresh": 0.05,
+    }
+    return _fasterrcnn_mobilenet_v3_large_fpn(
+        "fasterrcnn_mobilenet_v3_large_320_fpn", weights, num_classes, weights_backbone,
+        trainable_backbone_layers, {**defaults, **kwargs},
+    )  # fmt: skip
+
+
+@register_model(FasterRCNN_MobileNet_V3_Large_FPN_Weights)
+def fasterrcnn_mobilenet_v3_large_fpn(
+    *,
+    weights=None,
+    progress: bool = True,
+    num_classes: int | None = None,
+    weights_backbone=MobileNet_V3_Large_Weights.IMAGENET1K_V1,
+    trainable_backbone_layers: int | None = None,
+    **kwargs,
+) -> FasterRCNN:
+    """The high-resolution MobileNetV3-Large FPN Faster R-CNN (``min_size=800``; 19.4 M
+    parameters; the backbone's ImageNet default must be passed as ``weights_backbone=None``)."""
+    defaults = {"rpn_score_thresh": 0.05}
+    return _fasterrcnn_mobilenet_v3_large_fpn(
+        "fasterrcnn_mobilenet_v3_large_fpn", weights, num_classes, weights_backbone,
+        trainable_backbone_layers, {**defaults, **kwargs},
+    )  # fmt: skip

@@ -18,7 +18,7 @@ from .._weights import weights_enum
 from ..mobilenetv3 import MobileNet_V3_Large_Weights, mobilenet_v3_large
 from . import _utils as det_utils
 from .anchor_utils import DefaultBoxGenerator
-from .backbone_utils import _validate_trainable_layers
+from .backbone_utils import _validate_trainable_layers, freeze_mobilenet_stages
 from .faster_rcnn import check_detection_weights
 from .ssd import SSD, SSDScoringHead
 
@@ -131,25 +131,8 @@ class SSDLiteFeatureExtractorMobileNet(nn.Module):
 
 def _mobilenet_extractor(backbone, trainable_layers: int, norm_layer):
     """MobileNet's ``features`` with the stages before the last ``trainable_layers`` frozen."""
-    backbone = backbone.features
-    stage_indices = (
-        [0]
-        + [i for i, b in enumerate(backbone) if getattr(b, "_is_cn", False)]
-        + [len(backbone) - 1]
-    )
-    num_stages = len(stage_indices)
-    if not 0 <= trainable_layers <= num_stages:
-        raise ValueError(
-            f"trainable_layers should be in the range [0, {num_stages}], "
-            f"instead got {trainable_layers}"
-        )
-    freeze_before = (
-        len(backbone) if trainable_layers == 0 else stage_indices[num_stages - trainable_layers]
-    )
-    for layer in backbone[:freeze_before]:
-        for parameter in layer.parameters():
-            parameter.requires_grad_(False)
-    return SSDLiteFeatureExtractorMobileNet(backbone, stage_indices[-2], norm_layer)
+    stage_indices = freeze_mobilenet_stages(backbone.features, trainable_layers)
+    return SSDLiteFeatureExtractorMobileNet(backbone.features, stage_indices[-2], norm_layer)
 
 
 SSDLite320_MobileNet_V3_Large_Weights = weights_enum(

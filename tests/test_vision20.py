@@ -1,0 +1,368 @@
+"""minigrad.vision's video classifiers (``models.video``), MaxViT, RAFT and the MobileNetV3
+Faster R-CNNs against torchvision 0.28's own model files, run under PyTorch with stand-ins for
+the torchvision modules they import (``test_vision_models18``'s loader): builders give
+torchvision's state-dict keys, shapes and parameter counts (on the meta device), small
+variants the same initial values, eval outputs and gradients (float64)."""
+
+import contextlib
+
+import numpy as np
+import pytest
+from test_vision_models18 import (
+    _load_into,
+    _load_torchvision_files,
+    _same_init_outputs_and_grads,
+    _shapes,
+)
+
+import minigrad
+from minigrad.vision import models
+from minigrad.vision.models import video
+
+_TV_FILES = [
+    "video.resnet",
+    "video.s3d",
+    "swin_transformer",
+    "video.swin_transformer",
+    "video.mvit",
+    "optical_flow._utils",
+    "optical_flow.raft",
+    "maxvit",
+]
+
+
+@pytest.fixture(scope="module")
+def tv():
+    torch = pytest.importorskip("torch")
+    files = _load_torchvision_files(torch, _TV_FILES)
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield files
+    torch.set_num_threads(threads)
+
+
+# builder -> (its torchvision file, the count of torchvision's docs / weights metadata);
+# swin3d_s/_b (depths and widths of swin3d_t's code) are left to the check script (time budget)
+_COUNTS = {
+    "r3d_18": ("video_resnet", 33_371_472),
+    "mc3_18": ("video_resnet", 11_695_440),
+    "r2plus1d_18": ("video_resnet", 31_505_325),
+    "s3d": ("video_s3d", 8_320_048),
+    "swin3d_t": ("video_swin_transformer", 28_158_070),
+    "mvit_v1_b": ("video_mvit", 36_610_672),
+    "mvit_v2_s": ("video_mvit", 34_537_744),
+    "raft_small": ("optical_flow_raft", 990_162),
+    "raft_large": ("optical_flow_raft", 5_257_536),
+    "maxvit_t": ("maxvit", 30_919_624),
+}
+
+
+def _meta(builder, **kwargs):
+    with minigrad.device("meta"):
+        return builder(**kwargs)
+
+
+@contextlib.contextmanager
+def _torch_without_init(torch):
+    """torch.nn.init's functions as no-ops: torchvision's full-size models built on the CPU
+    for their shapes only (PyTorch's meta device costs seconds on first use)."""
+    init = torch.nn.init
+    names = [n for n in dir(init) if n.endswith("_") and not n.startswith("_")]
+    saved = {n: getattr(init, n) for n in names}
+    try:
+        for n in names:
+            setattr(init, n, lambda tensor, *args, **kwargs: tensor)
+        with torch.no_grad():
+            yield
+    finally:
+        for n, f in saved.items():
+            setattr(init, n, f)
+
+
+@pytest.mark.parametrize("name", sorted(_COUNTS))
+def test_builders_match_torchvision_keys_counts_and_enums(tv, name):
+    import torch
+
+    file, count = _COUNTS[name]
+    module = getattr(tv, file)
+    ours = _meta(models.get_model_builder(name))
+    assert sum(p.numel() for p in ours.parameters()) == count
+    with _torch_without_init(torch):
+        theirs = getattr(module, name)()
+    assert _shapes(ours.state_dict()) == _shapes(theirs.state_dict())
+    ours_enum = models.get_model_weights(name)
+    their_enum = vars(module)[ours_enum.__name__]
+    assert [w.name for w in ours_enum] == [w.name for w in their_enum]
+    assert their_enum.DEFAULT.meta["num_params"] == count
+    assert ours_enum.DEFAULT.name == their_enum.DEFAULT.name
+    with pytest.raises(
+        RuntimeError, match=rf"{name}\(weights=.*_Weights.{their_enum.DEFAULT.name}"
+    ):
+        models.get_model(name, weights=ours_enum.DEFAULT)
+
+
+def test_registry_and_as_torch():
+    import importlib
+
+    import minigrad.as_torch
+
+    assert models.list_models(module=video) == [
+        "mc3_18", "mvit_v1_b", "mvit_v2_s", "r2plus1d_18", "r3d_18", "s3d", "swin3d_b",
+        "swin3d_s", "swin3d_t",
+    ]  # fmt: skip
+    assert models.list_models(module=models.optical_flow) == ["raft_large", "raft_small"]
+    with minigrad.as_torch.imports():
+        tv_video = importlib.import_module("torchvision.models.video")
+        tv_flow = importlib.import_module("torchvision.models.optical_flow")
+        tv_models = importlib.import_module("torchvision.models")
+        tv_ops = importlib.import_module("torchvision.ops")
+    assert tv_video.r2plus1d_18 is video.r2plus1d_18
+    assert tv_flow.raft_small is models.optical_flow.raft_small
+    assert tv_models.maxvit_t is models.maxvit_t
+    assert tv_ops.Conv3dNormActivation.__module__ == "minigrad.vision.ops.misc"
+
+
+def _video_block(module, maker, block="BasicBlock"):
+    """torchvision's stem for ``maker``, then one strided block of it with its shortcut (the
+    widths of the 18-layer models are fixed; small blocks keep this fast)."""
+    nn, conv = module.nn, getattr(module, maker)
+    stem = module.R2Plus1dStem() if maker == "Conv2Plus1D" else module.BasicStem()
+    expansion = getattr(module, block).expansion
+    shortcut = nn.Sequential(
+        nn.Conv3d(64, 4 * expansion, 1, stride=conv.get_downsample_stride(2), bias=False),
+        nn.BatchNorm3d(4 * expansion),
+    )
+    return nn.Sequential(stem, getattr(module, block)(64, 4, conv, 2, shortcut))
+
+
+def _tiny_s3d_block(module):
+    norm = module.partial(module.nn.BatchNorm3d, eps=0.001, momentum=0.001)
+    return module.nn.Sequential(
+        module.TemporalSeparableConv(3, 4, 3, 2, 1, norm),
+        module.SepInceptionBlock3D(4, 2, 3, 4, 2, 3, 2, norm),
+    )
+
+
+def _tiny_maxvit(module):
+    """Two stages on 16×16 images (maps 4×4 and 2×2), 2×2 windows and grids, stochastic depth
+    (identity in eval mode)."""
+    return module.MaxVit(
+        (16, 16), 8, 2, [8, 16], [1, 1], head_dim=4, stochastic_depth_prob=0.2, num_classes=3
+    )
+
+
+def _tiny_swin3d(module):
+    """Two stages on a 4×12×14 clip: windows clamped to the clip, padded, and shifted (with
+    the mask) in the second block of the first stage and in the second stage."""
+    return module.SwinTransformer3d(
+        [2, 2, 2], 8, [2, 1], [2, 2], [2, 3, 3], stochastic_depth_prob=0.2, num_classes=3
+    )
+
+
+def _tiny_mvit(module, v2=False):
+    """Two blocks on a 4×16×16 clip (tokens 2×4×4): pooled keys/values, then pooled queries
+    with the max-pooled shortcut and a width change; ``v2``: relative positions, residual
+    pooling and the projection after attention."""
+    config = module.MSBlockConfig
+    blocks = [
+        config(1, 8, 8 if v2 else 16, [3, 3, 3] if v2 else [], [3, 3, 3], [1, 1, 1] if v2 else [], [1, 2, 2]),
+        config(2, 8 if v2 else 16, 16, [3, 3, 3], [3, 3, 3], [1, 2, 2], [1, 1, 1]),
+    ]  # fmt: skip
+    return module.MViT(
+        (16, 16), 4, blocks, residual_pool=v2, residual_with_cls_embed=False,
+        rel_pos_embed=v2, proj_after_attn=v2, stochastic_depth_prob=0.2, num_classes=3,
+    )  # fmt: skip
+
+
+def _tiny_raft(module):
+    """A narrow RAFT with a 2-level pyramid (images from 32 pixels), run for two updates on the
+    frame pair ``x[0]``, ``x[1]``; the output stacks the two flow estimates. Residual blocks
+    with instance norms in the feature encoder (raft_large's), bottleneck blocks without norms
+    in the context encoder (raft_small's), two separable GRUs and convex upsampling."""
+    nn = module.nn
+    lib = getattr(module, "torch", None) or getattr(module, "minigrad", None)
+    raft = module._raft(
+        feature_encoder_layers=(8, 8, 8, 12, 16),
+        feature_encoder_block=module.ResidualBlock,
+        feature_encoder_norm_layer=nn.InstanceNorm2d,
+        context_encoder_layers=(8, 8, 8, 12, 20),
+        context_encoder_block=module.BottleneckBlock,
+        context_encoder_norm_layer=None,
+        corr_block_num_levels=2,
+        corr_block_radius=1,
+        motion_encoder_corr_layers=(12, 8),
+        motion_encoder_flow_layers=(8, 6),
+        motion_encoder_out_channels=10,
+        recurrent_block_hidden_state_size=12,
+        recurrent_block_kernel_size=((1, 5), (5, 1)),
+        recurrent_block_padding=((0, 2), (2, 0)),
+        flow_head_hidden_size=8,
+        use_mask_predictor=True,
+    )
+
+    class Pair(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.raft = raft
+
+        def forward(self, x):
+            return lib.stack(self.raft(x[0], x[1], num_flow_updates=2))
+
+    return Pair()
+
+
+_SMALL = {
+    "r3d": ("video.resnet", lambda m: _video_block(m, "Conv3DSimple"), (1, 3, 4, 16, 16)),
+    "mc3": ("video.resnet", lambda m: _video_block(m, "Conv3DNoTemporal"), (1, 3, 4, 16, 16)),
+    "r2plus1d": ("video.resnet", lambda m: _video_block(m, "Conv2Plus1D"), (1, 3, 4, 16, 16)),
+    "bottleneck": (
+        "video.resnet",
+        lambda m: _video_block(m, "Conv2Plus1D", "Bottleneck"),
+        (1, 3, 4, 16, 16),
+    ),
+    "s3d": ("video.s3d", _tiny_s3d_block, (1, 3, 4, 8, 8)),
+    "maxvit": ("maxvit", _tiny_maxvit, (1, 3, 16, 16)),
+    "swin3d": ("video.swin_transformer", _tiny_swin3d, (1, 3, 4, 12, 14)),
+    "mvit_v1": ("video.mvit", _tiny_mvit, (1, 3, 4, 16, 16)),
+    "mvit_v2": ("video.mvit", lambda m: _tiny_mvit(m, v2=True), (1, 3, 4, 16, 16)),
+}
+
+
+@pytest.mark.parametrize("case", sorted(_SMALL))
+def test_small_parts_match_torchvision(tv, case):
+    import importlib
+    from functools import partial
+
+    import torch
+
+    file, make, shape = _SMALL[case]
+    ours = importlib.import_module(f"minigrad.vision.models.{file}")
+    theirs = getattr(tv, file.replace(".", "_"))
+    _same_init_outputs_and_grads(torch, partial(make, theirs), partial(make, ours), shape)
+
+
+# ---- MobileNetV3-Large FPN Faster R-CNN ----------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name", ["fasterrcnn_mobilenet_v3_large_fpn", "fasterrcnn_mobilenet_v3_large_320_fpn"]
+)
+def test_fasterrcnn_mobilenet_builders(name):
+    """330 state dict entries and 19,410,754 parameters (torchvision's builders, weights=None,
+    weights_backbone=None, read by scripts/check_video_against_torchvision.py); less the
+    backbone's batch-norm parameters, torchvision's ``num_params`` (its pretrained backbone's
+    norms are frozen buffers)."""
+    from minigrad import nn
+    from minigrad.vision.models import detection
+
+    model = _meta(getattr(detection, name), weights_backbone=None, num_classes=None)
+    count = sum(p.numel() for p in model.parameters())
+    assert (len(model.state_dict()), count) == (330, 19_410_754)
+    norms = [m for m in model.backbone.body.modules() if isinstance(m, nn.BatchNorm2d)]
+    assert count - sum(p.numel() for m in norms for p in m.parameters()) == 19_386_354
+    assert list(model.backbone.body) == [str(i) for i in range(17)]
+    assert model.backbone.body.return_layers == {"13": "0", "16": "1"}
+    assert model.rpn.score_thresh == 0.05
+    assert model.transform.min_size == ((320,) if "320" in name else (800,))
+    assert model.rpn._pre_nms_top_n["testing"] == (150 if "320" in name else 1000)
+    with pytest.raises(RuntimeError, match="weights_backbone=None"):
+        getattr(detection, name)()
+
+
+def test_mobilenet_backbone_freezes_early_stages():
+    from minigrad import nn
+    from minigrad.vision.models.detection.backbone_utils import mobilenet_backbone
+
+    with minigrad.device("meta"):
+        plain = mobilenet_backbone(
+            backbone_name="mobilenet_v3_small", fpn=False, norm_layer=nn.BatchNorm2d
+        )
+        fpn = mobilenet_backbone(backbone_name="mobilenet_v2", fpn=True, trainable_layers=0)
+    assert plain.out_channels == 256 and plain[1].in_channels == 576
+    trainable = [i for i, b in enumerate(plain[0]) if all(p.requires_grad for p in b.parameters())]
+    assert trainable == [9, 10, 11, 12]  # the last two stages (from the last stride-2 block)
+    assert not any(p.requires_grad for p in fpn.body.parameters())
+    assert fpn.body.return_layers == {"14": "0", "18": "1"}
+    with pytest.raises(ValueError, match=r"range \[0,6\], got 7"), minigrad.device("meta"):
+        mobilenet_backbone(backbone_name="mobilenet_v3_small", fpn=True, trainable_layers=7)
+
+
+@pytest.mark.parametrize("case", ["maxvit", "swin3d", "mvit_v2"])
+def test_training_mode_draws_the_same_stochastic_depth(tv, case):
+    """Training mode (batch statistics, stochastic depth): the same masks under the same
+    seed, so the same outputs."""
+    import importlib
+
+    import torch
+
+    file, make, shape = _SMALL[case]
+    torch.manual_seed(0)
+    theirs = make(getattr(tv, file.replace(".", "_"))).double()
+    ours = make(importlib.import_module(f"minigrad.vision.models.{file}")).double()
+    _load_into(ours, theirs)
+    x = np.random.default_rng(1).standard_normal((4, *shape[1:]))
+    torch.manual_seed(5)
+    yt = theirs(torch.tensor(x))
+    minigrad.manual_seed(5)
+    ym = ours(minigrad.tensor(x))
+    np.testing.assert_allclose(ym.detach().numpy(), yt.detach().numpy(), rtol=1e-7, atol=1e-10)
+
+
+def test_tiny_raft_matches_torchvision(tv):
+    """torchvision's RAFT runs in float32 only (its coordinate grids are float32, and
+    PyTorch's grid_sample refuses mixed dtypes): same init, then the two flow estimates and
+    the gradients of their squared sum, in eval mode, to float32 rounding."""
+    import torch
+
+    torch.manual_seed(0)
+    theirs = _tiny_raft(tv.optical_flow_raft)
+    minigrad.manual_seed(0)
+    ours = _tiny_raft(models.optical_flow.raft)
+    for (k, a), (j, b) in zip(theirs.state_dict().items(), ours.state_dict().items()):
+        assert k == j and tuple(a.shape) == tuple(b.shape)
+        np.testing.assert_allclose(b.numpy(), a.numpy(), rtol=1e-6, atol=1e-7, err_msg=k)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():
+        for p in theirs.parameters():
+            p.add_(torch.randn(p.shape, generator=gen) * 0.1)
+    ours.load_state_dict({k: minigrad.tensor(v.numpy()) for k, v in theirs.state_dict().items()})
+    theirs.eval()
+    ours.eval()
+    x = np.random.default_rng(0).random((2, 1, 3, 32, 40), np.float32)
+    xt, xm = torch.tensor(x, requires_grad=True), minigrad.tensor(x, requires_grad=True)
+    yt, ym = theirs(xt), ours(xm)
+    np.testing.assert_allclose(ym.detach().numpy(), yt.detach().numpy(), rtol=1e-4, atol=1e-4)
+    (yt**2).sum().backward()
+    (ym**2).sum().backward()
+    scale = np.abs(xt.grad.numpy()).max()
+    np.testing.assert_allclose(xm.grad.numpy(), xt.grad.numpy(), atol=1e-4 * scale)
+    # one scale for all: a bias before an instance norm has a gradient of rounding noise only
+    scale = max(np.abs(p.grad.numpy()).max() for p in theirs.parameters())
+    for (name, pt), (_, pm) in zip(theirs.named_parameters(), ours.named_parameters()):
+        np.testing.assert_allclose(
+            pm.grad.numpy(), pt.grad.numpy(), atol=1e-5 * scale, err_msg=name
+        )
+
+
+def test_raft_bilinear_upsampling_and_single_gru(tv):
+    """raft_small's parts the tiny RAFT above leaves out: bilinear ``upsample_flow`` (no mask)
+    and a one-cell ``RecurrentBlock``, against torchvision's."""
+    import torch
+
+    from minigrad.vision.models.optical_flow import _utils, raft
+
+    flow = np.random.default_rng(0).standard_normal((1, 2, 3, 5)).astype(np.float32)
+    a = _utils.upsample_flow(minigrad.tensor(flow)).numpy()
+    b = tv.optical_flow__utils.upsample_flow(torch.tensor(flow)).numpy()
+    np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-5)
+    torch.manual_seed(0)
+    theirs = tv.optical_flow_raft.RecurrentBlock(
+        input_size=3, hidden_size=4, kernel_size=(3,), padding=(1,)
+    )
+    minigrad.manual_seed(0)
+    ours = raft.RecurrentBlock(input_size=3, hidden_size=4, kernel_size=(3,), padding=(1,))
+    rng = np.random.default_rng(1)
+    h, x = (rng.standard_normal((1, c, 5, 5)).astype(np.float32) for c in (4, 3))
+    expected = theirs(torch.tensor(h), torch.tensor(x)).detach().numpy()
+    got = ours(minigrad.tensor(h), minigrad.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
