@@ -138,6 +138,17 @@ def _product_error(a, b, product):
     return ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
 
 
+def _at(values, shape: tuple, flat_index: np.ndarray):
+    """``values`` broadcast to ``shape`` at the flat positions ``flat_index`` (a 0-d value
+    as it is, which broadcasts against them)."""
+    values = np.asarray(values)
+    if values.ndim == 0:
+        return values
+    if values.shape != shape:
+        values = np.broadcast_to(values, shape)
+    return values.reshape(-1)[flat_index]
+
+
 def _fused_sum(c, product, product_err):
     """``c + product + product_err`` rounded once, for doubles with ``product_err`` the exact
     error of ``product``: Knuth's exact sum of ``c`` and ``product`` (``total`` and its error),
@@ -151,10 +162,10 @@ def _fused_sum(c, product, product_err):
     fused = np.asarray(total + tail)
     near = np.flatnonzero((tail != 0) & ((np.asarray(tail).view(np.int64) & _LOW_50) == 0))
     if near.size:
-        flat = fused.reshape(-1)
-        parts = [np.broadcast_to(v, fused.shape).reshape(-1)[near] for v in (total, sum_err)]
-        tails = np.broadcast_to(product_err, fused.shape).reshape(-1)[near]
-        flat[near] = parts[0] + _round_to_odd_sum(parts[1], tails)
+        total, sum_err, product_err = (
+            _at(v, fused.shape, near) for v in (total, sum_err, product_err)
+        )
+        fused.reshape(-1)[near] = total + _round_to_odd_sum(sum_err, product_err)
     if not np.isfinite(fused).all():
         fused = np.where(np.isfinite(fused), fused, c + product)
     return fused
@@ -210,10 +221,8 @@ def fma32_exact(a, b, c) -> np.ndarray:
         near |= np.abs(total) < _FLOAT32_TINY
     near = np.flatnonzero(near)
     if near.size:
-        flat = total.reshape(-1)
-        p, s = (np.broadcast_to(v, total.shape).reshape(-1)[near] for v in (product, c))
-        s = s.astype(np.float64)
+        p, s = (_at(v, total.shape, near).astype(np.float64) for v in (product, c))
         with np.errstate(invalid="ignore"):
-            odd = _round_to_odd_sum(p, s)
-        flat[near] = np.where(np.isfinite(p) & np.isfinite(s), odd, p + s)
+            odd = _round_to_odd_sum(*np.broadcast_arrays(p, s))
+        total.reshape(-1)[near] = np.where(np.isfinite(p) & np.isfinite(s), odd, p + s)
     return total.astype(np.float32)
