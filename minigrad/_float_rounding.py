@@ -193,19 +193,19 @@ def fma64_counts(step: float, counts: np.ndarray, c: float) -> np.ndarray:
         return _fused_sum(np.float64(c), product, product_err)
 
 
-def fma64_lanes(c: np.ndarray, lanes: np.ndarray, step: float) -> np.ndarray:
-    """:func:`fma64_exact` of ``lanes * step + c`` for a column ``c`` and a short row of
-    ``lanes``: the exact products are worked out once for the row, and only the columns
-    whose product is inexact need :func:`_fused_sum`."""
+def fma64_lanes(c: np.ndarray, lanes: np.ndarray, step: float, out: np.ndarray) -> None:
+    """``out[:, j] = fma64_exact(lanes[j], step, c)`` for a vector ``c`` and a short row of
+    ``lanes``, column by column: the exact products are worked out once for the row, and only
+    the columns whose product is inexact need :func:`_fused_sum`."""
     step = np.float64(step)
     product = lanes * step
-    out = c + product
-    if np.isfinite(step):
-        product_err = _product_error(lanes, step, product)
-        with np.errstate(invalid="ignore", over="ignore"):
-            for col in np.flatnonzero(product_err != 0):
-                out[:, col] = _fused_sum(c[:, 0], product[col], product_err[col])
-    return out
+    product_err = _product_error(lanes, step, product) if np.isfinite(step) else 0 * lanes
+    with np.errstate(invalid="ignore", over="ignore"):
+        for col in range(len(lanes)):
+            if product_err[col] == 0:
+                out[:, col] = c + product[col]
+            else:
+                out[:, col] = _fused_sum(c, product[col], product_err[col])
 
 
 def fma32_exact(a, b, c) -> np.ndarray:
@@ -215,14 +215,13 @@ def fma32_exact(a, b, c) -> np.ndarray:
     only those elements take the sum rounded to odd in double first."""
     a, b, c = (np.asarray(v, dtype=np.float32) for v in (a, b, c))
     product = np.multiply(a, b, dtype=np.float64)
-    total = np.asarray(product + c.astype(np.float64))
-    with np.errstate(invalid="ignore"):
-        near = (total.view(np.int64) & _LOW_29) == _TIE_29
-        near |= np.abs(total) < _FLOAT32_TINY
+    total = np.asarray(product + c)  # float64: exact but for its one rounding
+    near = (total.view(np.int64) & _LOW_29) == _TIE_29
+    near |= np.abs(total) < _FLOAT32_TINY  # (NaN compares False without a warning)
     near = np.flatnonzero(near)
     if near.size:
         p, s = (_at(v, total.shape, near).astype(np.float64) for v in (product, c))
         with np.errstate(invalid="ignore"):
-            odd = _round_to_odd_sum(*np.broadcast_arrays(p, s))
+            odd = _round_to_odd_sum(p, s)
         total.reshape(-1)[near] = np.where(np.isfinite(p) & np.isfinite(s), odd, p + s)
     return total.astype(np.float32)

@@ -42,7 +42,7 @@ from ._float_rounding import (
 
 GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE
 _VECTOR_BYTES = 32  # AVX2
-_ROWS = 4096  # vectors per NumPy pass
+_ROWS = 1 << 15  # vectors per NumPy pass
 _COUNTS_SPLIT = 2**26  # indices below: fma64_counts
 
 
@@ -82,7 +82,7 @@ def arange_float(start: float, step: float, count: int, dtype, threads: int | No
         block = out[begin : begin + whole].reshape(-1, lanes)
         for row in range(0, len(block), _ROWS):  # passes whose temporaries stay in the cache
             rows = slice(row, row + _ROWS)
-            block[rows] = _lane_values(bases[rows], step, lanes, dtype)
+            _fill_lanes(block[rows], bases[rows], step, dtype)
         out[begin + whole : end] = _scalar_values(
             start, step, np.arange(begin + whole, end, dtype=np.int64), dtype
         )
@@ -110,23 +110,30 @@ def _scalar_values(start: float, step: float, idx: np.ndarray, dtype: np.dtype):
     return fma32_exact(np.float32(step), idx.astype(np.float32), np.float32(start)).astype(dtype)
 
 
-def _lane_values(bases: np.ndarray, step: float, lanes: int, dtype: np.dtype):
-    """A vector's lanes ``base + lane * step`` (fused, in the accumulate type) for each base
-    (a column), rounded to ``dtype``: the exact products ``lane * step`` are worked out once."""
-    lane = np.arange(lanes, dtype=np.float64)
+def _fill_lanes(block: np.ndarray, bases: np.ndarray, step: float, dtype: np.dtype) -> None:
+    """Each row of ``block`` a vector's lanes ``base + lane * step`` (fused, in the accumulate
+    type) for its base, rounded to ``dtype``: column by column (a few whole-column NumPy
+    calls per lane), the exact products ``lane * step`` worked out once."""
+    lanes = block.shape[1]
     if dtype.itemsize < 4:  # float: the product of a float step and a small lane is exact
-        return fma32_exact(lane.astype(np.float32), np.float32(step), bases[:, None]).astype(dtype)
-    bases = bases.astype(np.float64)[:, None]
+        step32 = np.float32(step)
+        for lane in range(lanes):
+            block[:, lane] = fma32_exact(np.float32(lane), step32, bases)
+        return
+    bases = bases.astype(np.float64, copy=False)
+    lane = np.arange(lanes, dtype=np.float64)
     if dtype == np.float64:
-        return fma64_lanes(bases, lane, step)
+        fma64_lanes(bases, lane, step, out=block)
+        return
     # float32: the plain double sum rounds to the same float but near a float tie
-    values = bases + lane * step
-    close = np.abs((values.view(np.int64) & _LOW_29) - _TIE_29) <= 4
-    close |= np.abs(values) < _FLOAT32_TINY
-    rows, cols = np.nonzero(close)
-    if rows.size:
-        values[rows, cols] = fma64_exact(lane[cols], step, bases[rows, 0])
-    return values.astype(np.float32)
+    for col, product in enumerate(lane * step):
+        values = bases + product
+        close = ((values.view(np.int64) - (_TIE_29 - 4)) & _LOW_29) <= 8  # within 4 of a tie
+        close |= np.abs(values) < _FLOAT32_TINY
+        close = np.flatnonzero(close)
+        if close.size:
+            values[close] = fma64_exact(lane[col], step, bases[close])
+        block[:, col] = values
 
 
 def _integral(value) -> int:

@@ -104,3 +104,17 @@ def test_long_linspace_and_numpy_bounds_match_torch(dtype):
         ours = minigrad.linspace(start, end, steps, dtype=getattr(minigrad, dtype))
         theirs = torch.linspace(float(start), float(end), steps, dtype=getattr(torch, dtype))
         assert ours.float().numpy().tobytes() == theirs.float().numpy().tobytes()
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "float16", "bfloat16"])
+def test_arange_lanes_column_by_column_match_torch(dtype):
+    # thousands of blocks (lanes filled a column at a time) with steps whose lane products
+    # are inexact, exact (a power of two) and negative
+    rng = np.random.default_rng(22)
+    big = dtype in ("float64", "float32")
+    for step in [float(rng.uniform(1e-4, 1e-2)), 2.0**-9, -float(rng.uniform(1e-3, 1e-1))]:
+        start = float(rng.normal() * (100 if big else 1))
+        count = 6000 if big else 500
+        ours = minigrad.arange(start, start + step * count, step, dtype=getattr(minigrad, dtype))
+        theirs = torch.arange(start, start + step * count, step, dtype=getattr(torch, dtype))
+        assert ours.float().numpy().tobytes() == theirs.float().numpy().tobytes(), step
