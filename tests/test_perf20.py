@@ -118,3 +118,19 @@ def test_arange_lanes_column_by_column_match_torch(dtype):
         ours = minigrad.arange(start, start + step * count, step, dtype=getattr(minigrad, dtype))
         theirs = torch.arange(start, start + step * count, step, dtype=getattr(torch, dtype))
         assert ours.float().numpy().tobytes() == theirs.float().numpy().tobytes(), step
+
+
+@pytest.mark.slow
+def test_range_factories_benchmark_runs(capsys):
+    from benchmarks import range_factories
+
+    saved = minigrad.get_num_threads(), torch.get_num_threads()
+    try:
+        report = range_factories.main(["--quick", "--repeats", "1"])
+    finally:
+        minigrad.set_num_threads(saved[0])
+        torch.set_num_threads(saved[1])
+    assert len(report["rows"]) == 9
+    for row in report["rows"].values():
+        assert {"minigrad", "torch", "numpy", "minigrad/torch", "minigrad/numpy"} <= set(row)
+    assert "| affine_grid, cold |" in capsys.readouterr().out
