@@ -202,12 +202,17 @@ def linspace_values(start, end, steps: int, dtype) -> np.ndarray:
     cost tens of microseconds of NumPy calls, the copy well under one)."""
     dtype = np.dtype(dtype)
     if steps <= _CACHED_STEPS and type(start) in _KEYED and type(end) in _KEYED:
-        signs = math.copysign(1.0, start), math.copysign(1.0, end)  # -0.0 == 0.0 as a key
+        signs = _sign(start), _sign(end)  # -0.0 == 0.0 as a key
         return _cached_linspace(start, end, steps, dtype, *signs).copy()
     return _linspace(start, end, steps, dtype)
 
 
 _KEYED = (int, float, bool)
+
+
+def _sign(value) -> float:
+    """A float's sign (-0.0 apart from 0.0), 0.0 for an int (which may exceed any float)."""
+    return math.copysign(1.0, value) if type(value) is float else 0.0
 
 
 @functools.lru_cache(maxsize=256, typed=True)  # typed: 1, 1.0 and True are kept apart

@@ -134,3 +134,17 @@ def test_range_factories_benchmark_runs(capsys):
     for row in report["rows"].values():
         assert {"minigrad", "torch", "numpy", "minigrad/torch", "minigrad/numpy"} <= set(row)
     assert "| affine_grid, cold |" in capsys.readouterr().out
+
+
+def test_linspace_bounds_out_of_range_raise_as_pytorch():
+    # the cache's key takes any Python int (its sign is read only from floats)
+    for make, kind in [
+        (lambda lib: lib.linspace(0, 2**63, 5, dtype=lib.int64), RuntimeError),
+        (lambda lib: lib.linspace(10**400, 1, 5), OverflowError),
+    ]:
+        with pytest.raises(kind) as theirs:
+            make(torch)
+        with pytest.raises(kind) as ours:
+            make(minigrad)
+        if kind is RuntimeError:
+            assert str(ours.value) == str(theirs.value)
