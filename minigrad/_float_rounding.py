@@ -13,6 +13,8 @@ import math
 import numpy as np
 
 _MASK_24 = (1 << 24) - 1
+_LOW_29, _TIE_29 = (1 << 29) - 1, 1 << 28  # a double's mantissa bits below a float's; its tie
+_FLOAT32_TINY = 2.0**-126  # below: float32 subnormals, whose ties lie elsewhere
 
 _SPLIT = 134217729.0  # 2**27 + 1, Veltkamp's constant for doubles
 
@@ -126,48 +128,100 @@ def _round_to_odd_sum(a, b):
     return np.where(nudge, np.nextafter(total, np.copysign(np.inf, err)), total)
 
 
+_LOW_50 = (1 << 50) - 1  # a double's fraction bits below its top two
+
+
+def _product_error(a, b, product):
+    """``a * b - product`` exactly, for the rounded ``product`` (Dekker's exact product)."""
+    a_hi, a_lo = _split(a)
+    b_hi, b_lo = _split(b)
+    return ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
+
+
+def _at(values, shape: tuple, flat_index: np.ndarray):
+    """``values`` broadcast to ``shape`` at the flat positions ``flat_index`` (a 0-d value
+    as it is, which broadcasts against them)."""
+    values = np.asarray(values)
+    if values.ndim == 0:
+        return values
+    if values.shape != shape:
+        values = np.broadcast_to(values, shape)
+    return values.reshape(-1)[flat_index]
+
+
+def _fused_sum(c, product, product_err):
+    """``c + product + product_err`` rounded once, for doubles with ``product_err`` the exact
+    error of ``product``: Knuth's exact sum of ``c`` and ``product`` (``total`` and its error),
+    then ``total + tail`` for the tail ``err + product_err`` rounded once. That plain sum is
+    already the fused value unless it lands exactly on a tie between two doubles (the
+    tie's offset from ``total`` is a double, so rounding the tail never crosses it): such
+    tails are 1, 1.25, 1.5 or 1.75 times a power of two, and only those elements take the
+    exact tail (rounded to odd). Non-finite results are the plain ``c + product``."""
+    total, sum_err = _two_sum(c, product)
+    tail = sum_err + product_err
+    fused = np.asarray(total + tail)
+    near = np.flatnonzero((tail != 0) & ((np.asarray(tail).view(np.int64) & _LOW_50) == 0))
+    if near.size:
+        total, sum_err, product_err = (
+            _at(v, fused.shape, near) for v in (total, sum_err, product_err)
+        )
+        fused.reshape(-1)[near] = total + _round_to_odd_sum(sum_err, product_err)
+    if not np.isfinite(fused).all():
+        fused = np.where(np.isfinite(fused), fused, c + product)
+    return fused
+
+
 def fma64_exact(a, b, c) -> np.ndarray:
     """``a * b + c`` rounded once in float64, correct to the last bit (ties included) for
     broadcastable float64 arrays whose product neither overflows nor underflows: Dekker's exact
-    product, Knuth's exact sum, and the low parts added rounded to odd."""
-    a, b, c = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, c)))
+    product and :func:`_fused_sum`."""
+    a, b, c = (np.asarray(v, dtype=np.float64) for v in (a, b, c))
     with np.errstate(invalid="ignore", over="ignore"):
         product = a * b
-        a_hi, a_lo = _split(a)
-        b_hi, b_lo = _split(b)
-        product_err = ((a_hi * b_hi - product) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-        total, sum_err = _two_sum(c, product)
-        fused = total + _round_to_odd_sum(sum_err, product_err)
-    finite = np.isfinite(product) & np.isfinite(c)
-    return np.where(finite, fused, product + c)  # inf/nan: as the plain expression
+        return _fused_sum(c, product, _product_error(a, b, product))
 
 
-def fma64_lanes(c: np.ndarray, lanes: np.ndarray, step: float) -> np.ndarray:
-    """:func:`fma64_exact` of ``lanes * step + c`` for a column ``c`` and a short row of
-    ``lanes``: the exact products are split once for the row, and only the columns whose
-    product is inexact need the exact sum and the rounding to odd."""
+def fma64_counts(step: float, counts: np.ndarray, c: float) -> np.ndarray:
+    """:func:`fma64_exact` of ``step * counts + c`` for whole-number float64 ``counts`` below
+    2**26 in magnitude (arange's indices): such a count is its own high half in Dekker's
+    split, so the exact product needs only ``step``'s halves."""
+    counts = np.asarray(counts, dtype=np.float64)
+    step_hi, step_lo = _split(np.float64(step))
+    with np.errstate(invalid="ignore", over="ignore"):
+        product = counts * step
+        product_err = (counts * step_hi - product) + counts * step_lo
+        return _fused_sum(np.float64(c), product, product_err)
+
+
+def fma64_lanes(c: np.ndarray, lanes: np.ndarray, step: float, out: np.ndarray) -> None:
+    """``out[:, j] = fma64_exact(lanes[j], step, c)`` for a vector ``c`` and a short row of
+    ``lanes``, column by column: the exact products are worked out once for the row, and only
+    the columns whose product is inexact need :func:`_fused_sum`."""
     step = np.float64(step)
     product = lanes * step
-    l_hi, l_lo = _split(lanes)
-    s_hi, s_lo = _split(step)
-    product_err = ((l_hi * s_hi - product) + l_hi * s_lo + l_lo * s_hi) + l_lo * s_lo
-    out = c + product
-    inexact = np.flatnonzero(product_err != 0)
-    if inexact.size and np.isfinite(step) and np.isfinite(c).all():
-        with np.errstate(invalid="ignore", over="ignore"):
-            total, sum_err = _two_sum(c, product[inexact])
-            err = np.broadcast_to(product_err[inexact], sum_err.shape)
-            fused = total + _round_to_odd_sum(sum_err, err)
-        out[:, inexact] = np.where(np.isfinite(fused), fused, out[:, inexact])
-    return out
+    product_err = _product_error(lanes, step, product) if np.isfinite(step) else 0 * lanes
+    with np.errstate(invalid="ignore", over="ignore"):
+        for col in range(len(lanes)):
+            if product_err[col] == 0:
+                out[:, col] = c + product[col]
+            else:
+                out[:, col] = _fused_sum(c, product[col], product_err[col])
 
 
 def fma32_exact(a, b, c) -> np.ndarray:
     """``a * b + c`` rounded once to float32 for float32 values (broadcastable arrays): the
-    product is exact in double, the sum rounded to odd in double, then rounded to float32."""
-    a, b, c = (np.asarray(v, dtype=np.float32).astype(np.float64) for v in (a, b, c))
-    product = a * b
-    with np.errstate(invalid="ignore"):
-        odd = _round_to_odd_sum(*np.broadcast_arrays(product, c))
-    finite = np.isfinite(product) & np.isfinite(c)
-    return np.where(finite, odd, product + c).astype(np.float32)
+    product is exact in double, and so is the double sum rounded to float32 unless that sum
+    lies exactly on a float32 tie (or among float32's subnormals, whose ties lie elsewhere);
+    only those elements take the sum rounded to odd in double first."""
+    a, b, c = (np.asarray(v, dtype=np.float32) for v in (a, b, c))
+    product = np.multiply(a, b, dtype=np.float64)
+    total = np.asarray(product + c)  # float64: exact but for its one rounding
+    near = (total.view(np.int64) & _LOW_29) == _TIE_29
+    near |= np.abs(total) < _FLOAT32_TINY  # (NaN compares False without a warning)
+    near = np.flatnonzero(near)
+    if near.size:
+        p, s = (_at(v, total.shape, near).astype(np.float64) for v in (product, c))
+        with np.errstate(invalid="ignore"):
+            odd = _round_to_odd_sum(p, s)
+        total.reshape(-1)[near] = np.where(np.isfinite(p) & np.isfinite(s), odd, p + s)
+    return total.astype(np.float32)

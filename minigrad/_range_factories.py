@@ -30,13 +30,20 @@ import os
 
 import numpy as np
 
-from ._float_rounding import fma32_exact, fma64_exact, fma64_lanes
+from ._float_rounding import (
+    _FLOAT32_TINY,
+    _LOW_29,
+    _TIE_29,
+    fma32_exact,
+    fma64_counts,
+    fma64_exact,
+    fma64_lanes,
+)
 
 GRAIN_SIZE = 32768  # at::internal::GRAIN_SIZE
 _VECTOR_BYTES = 32  # AVX2
-_ROWS = 4096  # vectors per NumPy pass
-_LOW_29, _TIE_29 = (1 << 29) - 1, 1 << 28  # a double's mantissa bits below a float's; its tie
-_FLOAT32_TINY = 2.0**-126  # below: float32 subnormals, whose ties lie elsewhere
+_ROWS = 1 << 15  # vectors per NumPy pass
+_COUNTS_SPLIT = 2**26  # indices below: fma64_counts
 
 
 @functools.lru_cache(None)
@@ -75,7 +82,7 @@ def arange_float(start: float, step: float, count: int, dtype, threads: int | No
         block = out[begin : begin + whole].reshape(-1, lanes)
         for row in range(0, len(block), _ROWS):  # passes whose temporaries stay in the cache
             rows = slice(row, row + _ROWS)
-            block[rows] = _lane_values(bases[rows], step, lanes, dtype)
+            _fill_lanes(block[rows], bases[rows], step, dtype)
         out[begin + whole : end] = _scalar_values(
             start, step, np.arange(begin + whole, end, dtype=np.int64), dtype
         )
@@ -97,27 +104,36 @@ def _all_exact(start: float, step: float, count: int, dtype: np.dtype) -> bool:
 def _scalar_values(start: float, step: float, idx: np.ndarray, dtype: np.dtype):
     """``start + step * idx`` fused in the accumulate type, rounded to ``dtype``."""
     if dtype.itemsize >= 4:  # double
+        if idx.size and max(abs(int(idx[0])), abs(int(idx[-1]))) < _COUNTS_SPLIT:
+            return fma64_counts(step, idx, start).astype(dtype)
         return fma64_exact(step, idx.astype(np.float64), start).astype(dtype)
     return fma32_exact(np.float32(step), idx.astype(np.float32), np.float32(start)).astype(dtype)
 
 
-def _lane_values(bases: np.ndarray, step: float, lanes: int, dtype: np.dtype):
-    """A vector's lanes ``base + lane * step`` (fused, in the accumulate type) for each base
-    (a column), rounded to ``dtype``: the exact products ``lane * step`` are worked out once."""
-    lane = np.arange(lanes, dtype=np.float64)
+def _fill_lanes(block: np.ndarray, bases: np.ndarray, step: float, dtype: np.dtype) -> None:
+    """Each row of ``block`` a vector's lanes ``base + lane * step`` (fused, in the accumulate
+    type) for its base, rounded to ``dtype``: column by column (a few whole-column NumPy
+    calls per lane), the exact products ``lane * step`` worked out once."""
+    lanes = block.shape[1]
     if dtype.itemsize < 4:  # float: the product of a float step and a small lane is exact
-        return fma32_exact(lane.astype(np.float32), np.float32(step), bases[:, None]).astype(dtype)
-    bases = bases.astype(np.float64)[:, None]
+        step32 = np.float32(step)
+        for lane in range(lanes):
+            block[:, lane] = fma32_exact(np.float32(lane), step32, bases)
+        return
+    bases = bases.astype(np.float64, copy=False)
+    lane = np.arange(lanes, dtype=np.float64)
     if dtype == np.float64:
-        return fma64_lanes(bases, lane, step)
+        fma64_lanes(bases, lane, step, out=block)
+        return
     # float32: the plain double sum rounds to the same float but near a float tie
-    values = bases + lane * step
-    close = np.abs((values.view(np.int64) & _LOW_29) - _TIE_29) <= 4
-    close |= np.abs(values) < _FLOAT32_TINY
-    rows, cols = np.nonzero(close)
-    if rows.size:
-        values[rows, cols] = fma64_exact(lane[cols], step, bases[rows, 0])
-    return values.astype(np.float32)
+    for col, product in enumerate(lane * step):
+        values = bases + product
+        close = ((values.view(np.int64) - (_TIE_29 - 4)) & _LOW_29) <= 8  # within 4 of a tie
+        close |= np.abs(values) < _FLOAT32_TINY
+        close = np.flatnonzero(close)
+        if close.size:
+            values[close] = fma64_exact(lane[col], step, bases[close])
+        block[:, col] = values
 
 
 def _integral(value) -> int:
@@ -177,39 +193,74 @@ def arange_integer_count(start, end, step, dtype) -> tuple[int, int, int]:
     return istart, istep, max(0, count)
 
 
+_CACHED_STEPS = 1024  # linspaces up to this long are kept (affine_grid's axes, histc's edges)
+
+
 def linspace_values(start, end, steps: int, dtype) -> np.ndarray:
-    """``torch.linspace``'s values for a real ``dtype`` (a NumPy type)."""
+    """``torch.linspace``'s values for a real ``dtype`` (a NumPy type): a fresh array, worked
+    out once per bounds for short ranges of Python numbers (the exact fused multiply-adds
+    cost tens of microseconds of NumPy calls, the copy well under one)."""
     dtype = np.dtype(dtype)
+    if steps <= _CACHED_STEPS and type(start) in _KEYED and type(end) in _KEYED:
+        signs = _sign(start), _sign(end)  # -0.0 == 0.0 as a key
+        return _cached_linspace(start, end, steps, dtype, *signs).copy()
+    return _linspace(start, end, steps, dtype)
+
+
+_KEYED = (int, float, bool)
+
+
+def _sign(value) -> float:
+    """A float's sign (-0.0 apart from 0.0), 0.0 for an int (which may exceed any float)."""
+    return math.copysign(1.0, value) if type(value) is float else 0.0
+
+
+@functools.lru_cache(maxsize=256, typed=True)  # typed: 1, 1.0 and True are kept apart
+def _cached_linspace(start, end, steps, dtype, *signs) -> np.ndarray:
+    """:func:`_linspace`, read-only, per bounds (``signs`` keep -0.0 apart from 0.0)."""
+    values = _linspace(start, end, steps, dtype)
+    values.flags.writeable = False
+    return values
+
+
+def _linspace(start, end, steps: int, dtype: np.dtype) -> np.ndarray:
+    """The first half counted up from ``start`` (``start + step * i``) and the rest down from
+    ``end`` (``end - step * (steps - 1 - i)``), one fused multiply-add per element."""
     if steps <= 1:  # PyTorch fills with start
         return _double_to(np.full(steps, float(checked_bound(start, dtype))), dtype)
-    idx = np.arange(steps, dtype=np.int64)
-    up, down = idx < steps // 2, steps - idx - 1
     if dtype.kind in "iub":  # step and arithmetic in double, then truncated
         first, last = (_integral(checked_bound(v, dtype)) for v in (start, end))
         step = (float(last) - float(first)) / (steps - 1)
-        values = np.where(
-            up,
-            fma64_exact(step, idx.astype(np.float64), float(first)),
-            fma64_exact(-step, down.astype(np.float64), float(last)),
+        return _double_to(
+            _halves(fma64_exact, step, float(first), float(last), steps, np.float64), dtype
         )
-        return _double_to(values, dtype)
     first, last = (dtype.type(checked_bound(v, dtype)) for v in (start, end))
     if dtype.itemsize == 8:
         step = (last - first) / np.float64(steps - 1)
-        fma = fma64_exact
-    elif dtype.itemsize == 4:
+        return _halves(fma64_exact, step, first, last, steps, dtype)
+    if dtype.itemsize == 4:
         step = (last - first) / np.float32(steps - 1)
-        fma = fma32_exact
-    else:  # c10::Half/BFloat16: every operation rounded to the dtype
-        step = dtype.type(np.float32(last - first) / np.float32(dtype.type(steps - 1)))
-        wide = np.float32
+        return _halves(fma32_exact, step, first, last, steps, dtype)
+    # c10::Half/BFloat16: every operation rounded to the dtype
+    step = dtype.type(np.float32(last - first) / np.float32(dtype.type(steps - 1)))
+    wide = np.float32
 
-        def fma(a, b, c):
-            product = (np.asarray(a, wide) * np.asarray(b).astype(dtype).astype(wide)).astype(dtype)
-            return (product.astype(wide) + wide(c)).astype(dtype)
+    def fma(a, b, c):
+        product = (wide(a) * b.astype(wide)).astype(dtype)
+        return (product.astype(wide) + wide(c)).astype(dtype)
 
-    values = np.where(up, fma(step, idx.astype(dtype), first), fma(-step, down.astype(dtype), last))
-    return values.astype(dtype)
+    return _halves(fma, step, first, last, steps, dtype)
+
+
+def _halves(fma, step, first, last, steps: int, kind) -> np.ndarray:
+    """``fma(step, i, first)`` for i below ``steps // 2`` and ``fma(-step, steps - 1 - i,
+    last)`` for the rest, the counts ``i`` in ``kind``: each half on its own slice."""
+    half = steps // 2
+    lower = fma(step, np.arange(half).astype(kind), first)
+    out = np.empty(steps, lower.dtype)
+    out[:half] = lower
+    out[half:] = fma(-step, np.arange(steps - half - 1, -1, -1).astype(kind), last)
+    return out
 
 
 def logspace_values(start, end, steps: int, base: float, dtype) -> np.ndarray:

@@ -99,13 +99,13 @@ def affine_grid(theta, size, align_corners=None):
     axes = [_base_coords(n, align_corners, theta.dtype) for n in spatial]
     mesh = np.meshgrid(*axes, indexing="ij")
     ones = np.ones(spatial, mesh[0].dtype)
-    base = np.stack([*reversed(mesh), ones], axis=-1).reshape(1, -1, nd + 1)
-    base_t = shape_constant(base, theta.dtype, theta.device)
+    base = [m.reshape(1, -1, 1) for m in (*reversed(mesh), ones)]
     # (N, L, nd): the products summed left to right in theta's dtype, no fused multiply-add,
     # as PyTorch's CPU batched product rounds these short dot products (a BLAS matmul would not)
+    columns = theta.unsqueeze(1).unbind(-1)  # theta[:, :, k] as (N, 1, nd), in one op
     grid = None
-    for k in range(nd + 1):
-        term = base_t[:, :, k : k + 1] * theta[:, :, k].unsqueeze(1)
+    for column, coords in zip(columns, base):
+        term = shape_constant(coords, theta.dtype, theta.device) * column
         grid = term if grid is None else grid + term
     return grid.reshape(size[0], *spatial, nd)
 
