@@ -403,7 +403,8 @@ _POINTWISE = (
         "__ge__ logical_not logical_and logical_or where masked_fill zero_ fill_ copy_ "
         "mul_ relu_ exp_ sqrt_ pow_ lerp lerp_ addcmul addcdiv addcmul_ addcdiv_ abs_ "
         "leaky_relu elu softplus hardtanh relu6 mish hardswish hardsigmoid sigmoid_ tanh_ "
-        "nan_to_num isnan isinf isfinite bitwise_not".split()
+        "nan_to_num isnan isinf isfinite bitwise_not zeros_like ones_like empty_like "
+        "full_like".split()  # (the *_like factories: each rank's part of the same placement)
     )
 )
 
