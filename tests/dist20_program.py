@@ -1,8 +1,9 @@
 """A PyTorch program on 2 ranks for ``ZeroRedundancyOptimizer``, the FQN-keyed optimizer state
-dicts of ``torch.distributed.checkpoint.state_dict`` and ``dcp.save``/``dcp.load`` of an FSDP2
-model with its optimizer (tests/test_dist20.py runs it with minigrad's launcher under
-``minigrad.as_torch``; tests/data/make_dist20_reference.py ran it with PyTorch's torchrun on
-gloo and keeps PyTorch's results in tests/data/dist20_reference.json).
+dicts of ``torch.distributed.checkpoint.state_dict``, ``dcp.save``/``dcp.load`` of an FSDP2
+model with its optimizer and FSDP2 on 2-d meshes (HSDP). tests/test_dist20.py runs it with
+minigrad's launcher under ``minigrad.as_torch``; tests/data/make_dist20_reference.py ran it
+with PyTorch's torchrun on gloo and keeps PyTorch's results in
+tests/data/dist20_reference.json.
 
 ``python dist20_program.py OUT.json FOLDER``: rank 0 writes the results to OUT.json; the
 checkpoints go under FOLDER. ``one_process_before``/``one_process_after`` are the single-process
@@ -47,12 +48,13 @@ def net(seed):
     return model
 
 
-def sharded(seed):
-    """``net(seed)`` with each linear layer, then the root, ``fully_shard``-ed."""
+def sharded(seed, mesh=None):
+    """``net(seed)`` with each linear layer, then the root, ``fully_shard``-ed (over ``mesh``:
+    the world's 1-d mesh by default)."""
     model = net(seed)
     for i in (0, 2, 4):
-        fully_shard(model[i])
-    fully_shard(model)
+        fully_shard(model[i], mesh=mesh)
+    fully_shard(model, mesh=mesh)
     return model
 
 
@@ -62,9 +64,10 @@ def batch(step, rank):
     return torch.tensor(x, dtype=torch.float32), torch.tensor(y, dtype=torch.float32)
 
 
-def train(model, opt, steps, ranks, start=0):
+def train(model, opt, steps, ranks, start=0, norms=None):
     """``steps`` steps on the batches of ``ranks`` (a rank's own, or all of them at once in one
-    process); the losses."""
+    process); the losses. With a list ``norms``, gradients are clipped to norm 0.5 and their
+    norms appended."""
     losses = []
     for step in range(start, start + steps):
         parts = [batch(step, r) for r in ranks]
@@ -72,6 +75,8 @@ def train(model, opt, steps, ranks, start=0):
         opt.zero_grad()
         loss = ((model(x) - y) ** 2).mean()
         loss.backward()
+        if norms is not None:
+            norms.append(float(nn.utils.clip_grad_norm_(model.parameters(), 0.5).full_tensor()))
         opt.step()
         losses.append(loss.item())
     return losses
@@ -214,6 +219,33 @@ def checkpoints(rank, out, folder):
     out["from_one_step_weights"] = full_weights(one)
 
 
+def hsdp(rank, out):
+    """FSDP2 on 2-d meshes (HSDP: (replicate, shard)) of (1, 2) and (2, 1), against FSDP2 on
+    the 1-d mesh: placements, local shapes, losses, clipped gradient norms and weights."""
+    from torch.distributed.device_mesh import init_device_mesh
+
+    model = sharded(7)
+    opt = torch.optim.AdamW(model.parameters(), lr=LR)
+    out["fsdp_norms"] = []
+    out["fsdp_losses"] = train(model, opt, 2, [rank], norms=out["fsdp_norms"])
+    out["fsdp_weights"] = full_weights(model)
+    for shape in ((1, 2), (2, 1)):
+        mesh = init_device_mesh("cpu", shape, mesh_dim_names=("replicate", "shard"))
+        model = sharded(7, mesh)
+        opt = torch.optim.AdamW(model.parameters(), lr=LR)
+        w = model[2].weight
+        case = f"hsdp_{shape[0]}x{shape[1]}"
+        norms = []
+        out[case] = {
+            "placements": [str(p) for p in w.placements],
+            "local_rows": w.to_local().shape[0],
+            "losses": train(model, opt, 2, [rank], norms=norms),
+            "norms": norms,
+            "weights": full_weights(model),
+            "grad_placements": [str(p) for p in w.grad.placements],
+        }
+
+
 def one_process_before(folder):
     """A plain model trained 2 steps on both ranks' batches in one process, saved with its
     AdamW by dcp.save (no process group); its next step, for the job's 1 → 2 load."""
@@ -252,6 +284,7 @@ def main():
     zero(rank, out)
     state_dicts(rank, out)
     checkpoints(rank, out, sys.argv[2])
+    hsdp(rank, out)
     everyone = [None] * dist.get_world_size()
     dist.all_gather_object(everyone, out)
     if rank == 0:

@@ -72,15 +72,17 @@ def _same(ours, theirs, path="", tol=1e-6):
 def test_the_program_matches_pytorch_on_gloo(results):
     """Every result of PyTorch's run: ZeRO's partitions (also after add_param_group), losses,
     weights and consolidated state dict; the FQN-keyed state dicts of DDP and FSDP2 models
-    (full, offloaded to rank 0, sharded); the checkpoint's keys; loads across world sizes."""
+    (full, offloaded to rank 0, sharded); the checkpoint's keys; loads across world sizes;
+    HSDP's placements, local shapes, clipped norms and weights."""
     reference = json.loads(REFERENCE.read_text())
     for key in ("ranks", "before", "after"):
         _same(results[key], reference[key], key)
 
 
 def test_loads_are_exact(results):
-    """ZeRO equals DDP with Adam; a loaded model and optimizer continue as the original, and
-    checkpoints move exactly between 1 and 2 ranks."""
+    """ZeRO equals DDP with Adam; a loaded model and optimizer continue as the original,
+    checkpoints move exactly between 1 and 2 ranks, and HSDP on (1, 2) and (2, 1) meshes
+    steps as FSDP on the 1-d mesh."""
     for r in results["ranks"]:
         assert r["zero_weights"] == r["ddp_adam_weights"]
         assert r["zero_local_states"] == [3, 3]  # each rank keeps half of Adam's state
@@ -89,6 +91,10 @@ def test_loads_are_exact(results):
             assert r[key][0] == r[key][1], key
         assert r["dcp_loaded_weights"] == r["dcp_saved_weights"]
         assert r["from_one_weights"] == results["before"]["weights"]  # 1 -> 2 ranks
+        for case in ("hsdp_1x2", "hsdp_2x1"):  # HSDP: FSDP's steps, whatever the mesh
+            assert r[case]["placements"] == r[case]["grad_placements"] == ["R", "S(0)"]
+            assert r[case]["losses"] == r["fsdp_losses"] and r[case]["norms"] == r["fsdp_norms"]
+            assert r[case]["weights"] == r["fsdp_weights"], case
     rank0 = results["ranks"][0]
     assert results["after"]["weights"] == rank0["dcp_saved_weights"]  # 2 -> 1
     assert results["after"]["exp_avg"] == rank0["dcp_saved_exp_avg"]
