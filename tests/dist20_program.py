@@ -22,6 +22,7 @@ import torch
 import torch.distributed as dist
 import torch.distributed.checkpoint as dcp
 from torch import nn
+from torch.distributed.algorithms.join import Join
 from torch.distributed.checkpoint.state_dict import (
     StateDictOptions,
     get_model_state_dict,
@@ -91,8 +92,8 @@ def full_weights(model):
 
 
 def zero(rank, out):
-    """ZeRO with DDP against DDP with Adam; its partition, consolidated state dict, loading
-    and add_param_group."""
+    """ZeRO with DDP against DDP with Adam; its partition, consolidated state dict, loading,
+    add_param_group, and uneven inputs under Join (a joined rank still steps its part)."""
     plain = DDP(net(0))
     plain_opt = torch.optim.Adam(plain.parameters(), lr=LR)
     model = DDP(net(0))
@@ -140,6 +141,11 @@ def zero(rank, out):
     opt.add_param_group({"params": [extra], "lr": 0.01})
     out["zero_partition_added"] = partition()
     out["zero_local_groups"] = len(opt.optim.param_groups)
+    joined = DDP(net(0))
+    joined_opt = ZeroRedundancyOptimizer(joined.parameters(), torch.optim.Adam, lr=LR)
+    with Join([joined, joined_opt]):  # rank 0 runs out of batches first
+        out["zero_join_losses"] = train(joined, joined_opt, 1 + 2 * rank, [rank])
+    out["zero_join_weights"] = flat(joined.parameters())
 
 
 def state_dicts(rank, out):

@@ -85,6 +85,7 @@ def test_loads_are_exact(results):
     steps as FSDP on the 1-d mesh."""
     for r in results["ranks"]:
         assert r["zero_weights"] == r["ddp_adam_weights"]
+        assert r["zero_join_weights"] == results["ranks"][0]["zero_join_weights"]
         assert r["zero_local_states"] == [3, 3]  # each rank keeps half of Adam's state
         for key in ("zero_after_load", "zero_after_load_weights", "fsdp_set_full",
                     "fsdp_set_full_weights", "dcp_after_load", "dcp_after_load_weights"):  # fmt: skip

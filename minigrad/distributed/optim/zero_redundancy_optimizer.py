@@ -31,13 +31,14 @@ __all__ = ["ZeroRedundancyOptimizer"]
 
 
 class _ZeROJoinHook(JoinHook):
-    """A joined rank still sends its parameters in each step's broadcasts (PyTorch's hook)."""
+    """A joined rank still steps its part of the parameters (with the gradients DDP's join
+    hook gave it) and takes part in the broadcasts (PyTorch's hook)."""
 
     def __init__(self, zero):
         self.zero = zero
 
     def main_hook(self) -> None:
-        self.zero._sync_params()
+        self.zero.step()
 
 
 class ZeroRedundancyOptimizer(Optimizer, Joinable):
