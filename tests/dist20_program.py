@@ -28,6 +28,8 @@ from torch.distributed.checkpoint.state_dict import (
     get_model_state_dict,
     get_optimizer_state_dict,
     get_state_dict,
+    set_model_state_dict,
+    set_optimizer_state_dict,
     set_state_dict,
 )
 from torch.distributed.fsdp import fully_shard
@@ -150,7 +152,7 @@ def zero(rank, out):
 
 def state_dicts(rank, out):
     """FQN-keyed optimizer state dicts of a DDP model and of an FSDP2 model (full ones too),
-    and a full state dict loaded into another FSDP2 model."""
+    and full state dicts loaded into other FSDP2 models (also broadcast from rank 0)."""
     ddp = DDP(net(1))
     groups = [{"params": ddp.module[0].parameters()}, {"params": ddp.module[2].parameters(),
               "lr": 0.1}, {"params": ddp.module[4].parameters()}]  # fmt: skip
@@ -184,11 +186,19 @@ def state_dicts(rank, out):
     full_msd = get_model_state_dict(model, options=FULL)
     other = sharded(3)
     other_opt = torch.optim.AdamW(other.parameters(), lr=LR)
-    full_osd = copy.deepcopy(full_osd)  # (PyTorch's keeps opt's step tensors: shared)
-    set_state_dict(other, other_opt, model_state_dict=full_msd, optim_state_dict=full_osd,
-                   options=FULL)  # fmt: skip
-    out["fsdp_set_full"] = [train(model, opt, 1, [rank], 2), train(other, other_opt, 1, [rank], 2)]
-    out["fsdp_set_full_weights"] = [full_weights(model), full_weights(other)]
+    # (copies: PyTorch's set_state_dict puts shards into the dicts it is given, and its loaded
+    # optimizer keeps the given step tensors, here opt's own)
+    mine = [copy.deepcopy(full_msd), copy.deepcopy(full_osd)] if rank == 0 else [{}, {}]
+    set_state_dict(other, other_opt, model_state_dict=full_msd,
+                   optim_state_dict=copy.deepcopy(full_osd), options=FULL)  # fmt: skip
+    bcast = sharded(8)  # rank 0's full state dicts broadcast (the others pass empty ones)
+    bcast_opt = torch.optim.AdamW(bcast.parameters(), lr=LR)
+    from_rank0 = StateDictOptions(full_state_dict=True, broadcast_from_rank0=True)
+    set_model_state_dict(bcast, mine[0], options=from_rank0)  # (set_state_dict: PyTorch's hangs)
+    set_optimizer_state_dict(bcast, bcast_opt, mine[1], options=from_rank0)
+    out["fsdp_set_full"] = [train(model, opt, 1, [rank], 2), train(other, other_opt, 1, [rank], 2),
+                            train(bcast, bcast_opt, 1, [rank], 2)]  # fmt: skip
+    out["fsdp_set_full_weights"] = [full_weights(model), full_weights(other), full_weights(bcast)]
 
 
 def checkpoints(rank, out, folder):

@@ -33,7 +33,9 @@ class StateDictOptions:
     of them). ``cpu_offload``: tensors on the CPU; with ``full_state_dict`` only rank 0
     keeps the state dict (the others get an empty one), as in PyTorch.
     ``ignore_frozen_params``: leave out parameters that do not require grad. ``strict``: as
-    ``load_state_dict``'s. ``broadcast_from_rank0`` is not in minigrad (it raises)."""
+    ``load_state_dict``'s. ``broadcast_from_rank0`` (with ``full_state_dict``): loading takes
+    rank 0's full state dict (the others may pass an empty one), broadcast to every rank.
+    ``flatten_optimizer_state_dict`` is not in minigrad (it raises)."""
 
     full_state_dict: bool = False
     cpu_offload: bool = False
@@ -47,8 +49,8 @@ class StateDictOptions:
 
 def _options(options, where: str) -> StateDictOptions:
     options = StateDictOptions() if options is None else options
-    if options.broadcast_from_rank0:
-        raise NotImplementedError(f"{where}: broadcast_from_rank0 is not in minigrad")
+    if options.broadcast_from_rank0 and not options.full_state_dict:
+        raise ValueError("full_state_dict must be True when broadcast_from_rank0 is True.")
     if options.flatten_optimizer_state_dict:
         raise NotImplementedError(f"{where}: flatten_optimizer_state_dict is not in minigrad")
     return options
@@ -105,6 +107,8 @@ def set_model_state_dict(model, model_state_dict: dict, *, options=None):
     or buffer is sharded as it is (each rank keeps its part). Returns ``load_state_dict``'s
     missing and unexpected keys."""
     options = _options(options, "set_model_state_dict")
+    if options.broadcast_from_rank0:
+        model_state_dict = _from_rank0(model_state_dict)
     current = model.state_dict()
     own_key = {_fqn(model, k): k for k in current}
     converted = {}
@@ -118,6 +122,56 @@ def set_model_state_dict(model, model_state_dict: dict, *, options=None):
     canonical = [_fqn(model, k) for k in result.missing_keys]
     result.missing_keys[:] = canonical  # (a model's own key is kept if not one of its keys)
     return result
+
+
+class _Slot:
+    """Where a tensor of rank 0's state dict goes in the skeleton sent to the other ranks."""
+
+    def __init__(self, shape: tuple, dtype):
+        self.shape, self.dtype = shape, dtype
+
+
+def _from_rank0(state_dict):
+    """Rank 0's (nested) state dict on every rank: its layout, objects and tensor shapes in
+    one ``broadcast_object_list``, then each tensor broadcast (``broadcast_from_rank0``)."""
+    from ... import empty
+    from ...tensor import Tensor
+    from .. import distributed_c10d as c10d
+    from ..collectives import broadcast, broadcast_object_list
+
+    if not c10d.is_initialized() or c10d.get_world_size() == 1:
+        return state_dict
+    tensors = []
+
+    def strip(value):
+        if isinstance(value, DTensor):
+            raise ValueError("broadcast_from_rank0: rank 0's state dict must hold full tensors")
+        if isinstance(value, Tensor):
+            tensors.append(value.detach().contiguous())
+            return _Slot(tuple(value.shape), value.dtype)
+        if isinstance(value, dict):
+            return {k: strip(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(strip(v) for v in value)
+        return value
+
+    rank0 = c10d.get_rank() == 0
+    box = [strip(state_dict) if rank0 else None]
+    broadcast_object_list(box, src=0)
+    sent = iter(tensors)
+
+    def fill(value):
+        if isinstance(value, _Slot):
+            t = next(sent) if rank0 else empty(value.shape, dtype=value.dtype)
+            broadcast(t, src=0)
+            return t
+        if isinstance(value, dict):
+            return {k: fill(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(fill(v) for v in value)
+        return value
+
+    return fill(box[0])
 
 
 def _shard_like(full, target: DTensor, where: str = "set_model_state_dict") -> DTensor:
@@ -257,6 +311,8 @@ def set_optimizer_state_dict(model, optimizers, optim_state_dict: dict, *, optio
     full) into ``optimizers``: each takes its groups and its parameters' state (full tensors
     of sharded parameters are sharded as the parameters are)."""
     options = _options(options, "set_optimizer_state_dict")
+    if options.broadcast_from_rank0:
+        optim_state_dict = _from_rank0(optim_state_dict)
     fqns = _param_fqns(model, "set_optimizer_state_dict")
     for optim in _optimizers(optimizers):
         _init_optim_state(optim)
