@@ -202,13 +202,17 @@ def state_dicts(rank, out):
 
 
 def checkpoints(rank, out, folder):
-    """dcp.save of an FSDP2 model and its AdamW from 2 ranks; loaded into another FSDP2 model
-    (2 → 2), and the one-process checkpoint of ``one_process_before`` loaded here (1 → 2)."""
+    """dcp.save of an FSDP2 model and its AdamW from 2 ranks (also with a flattened optimizer
+    state dict); loaded into other FSDP2 models (2 → 2), and the one-process checkpoint of
+    ``one_process_before`` loaded here (1 → 2)."""
     model = sharded(2)
     opt = torch.optim.AdamW(model.parameters(), lr=LR)
     train(model, opt, 2, [rank])
     msd, osd = get_state_dict(model, opt)
     dcp.save({"model": msd, "optim": osd}, checkpoint_id=f"{folder}/two")
+    flat_options = StateDictOptions(flatten_optimizer_state_dict=True)
+    flat_osd = get_optimizer_state_dict(model, opt, options=flat_options)
+    dcp.save({"model": msd, "optim": flat_osd}, checkpoint_id=f"{folder}/flat")
     out["dcp_keys"] = sorted(
         dcp.FileSystemReader(f"{folder}/two").read_metadata().state_dict_metadata
     )
@@ -222,8 +226,17 @@ def checkpoints(rank, out, folder):
     dcp.load(sd, checkpoint_id=f"{folder}/two")
     set_state_dict(other, other_opt, model_state_dict=sd["model"], optim_state_dict=sd["optim"])
     out["dcp_loaded_weights"] = full_weights(other)
-    out["dcp_after_load"] = [train(model, opt, 1, [rank], 2), train(other, other_opt, 1, [rank], 2)]
-    out["dcp_after_load_weights"] = [full_weights(model), full_weights(other)]
+    flat_model = sharded(9)  # the flattened optimizer state dict's checkpoint
+    flat_opt = torch.optim.AdamW(flat_model.parameters(), lr=LR)
+    sd = {"model": get_model_state_dict(flat_model),
+          "optim": get_optimizer_state_dict(flat_model, flat_opt, options=flat_options)}  # fmt: skip
+    out["flat_keys"] = sorted(sd["optim"])
+    dcp.load(sd, checkpoint_id=f"{folder}/flat")
+    set_state_dict(flat_model, flat_opt, model_state_dict=sd["model"], optim_state_dict=sd["optim"],
+                   options=flat_options)  # fmt: skip
+    out["dcp_after_load"] = [train(model, opt, 1, [rank], 2), train(other, other_opt, 1, [rank], 2),
+                             train(flat_model, flat_opt, 1, [rank], 2)]  # fmt: skip
+    out["dcp_after_load_weights"] = [full_weights(m) for m in (model, other, flat_model)]
     one = sharded(4)
     one_opt = torch.optim.AdamW(one.parameters(), lr=LR)
     msd, osd = get_state_dict(one, one_opt)

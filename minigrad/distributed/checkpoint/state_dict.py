@@ -27,7 +27,7 @@ _WRAPPER_CHILDREN = ("_orig_mod", "_checkpoint_wrapped_module")
 
 @dataclass
 class StateDictOptions:
-    """How :func:`get_model_state_dict` and :func:`set_model_state_dict` treat tensors.
+    """How the ``get_*``/``set_*`` functions treat model and optimizer state dicts.
 
     ``full_state_dict``: full tensors (DTensors all-gathered; loading takes each rank's shard
     of them). ``cpu_offload``: tensors on the CPU; with ``full_state_dict`` only rank 0
@@ -35,7 +35,8 @@ class StateDictOptions:
     ``ignore_frozen_params``: leave out parameters that do not require grad. ``strict``: as
     ``load_state_dict``'s. ``broadcast_from_rank0`` (with ``full_state_dict``): loading takes
     rank 0's full state dict (the others may pass an empty one), broadcast to every rank.
-    ``flatten_optimizer_state_dict`` is not in minigrad (it raises)."""
+    ``flatten_optimizer_state_dict``: optimizer state dicts as one level of dotted keys
+    (``"state.<fqn>.exp_avg"``, ``"param_groups.<fqn>.lr"``), as PyTorch's."""
 
     full_state_dict: bool = False
     cpu_offload: bool = False
@@ -51,8 +52,6 @@ def _options(options, where: str) -> StateDictOptions:
     options = StateDictOptions() if options is None else options
     if options.broadcast_from_rank0 and not options.full_state_dict:
         raise ValueError("full_state_dict must be True when broadcast_from_rank0 is True.")
-    if options.flatten_optimizer_state_dict:
-        raise NotImplementedError(f"{where}: flatten_optimizer_state_dict is not in minigrad")
     return options
 
 
@@ -270,6 +269,70 @@ def get_optimizer_state_dict(model, optimizers, *, submodules=None, options=None
             out["param_groups"].append(dict(group, params=[names[i] for i in group["params"]]))
     if options.full_state_dict and options.cpu_offload and _rank() != 0:
         return {}
+    return _flatten(out) if options.flatten_optimizer_state_dict else out
+
+
+def _flatten(osd: dict) -> dict:
+    """PyTorch's flattened layout: ``"state.<fqn>.<name>"`` (nested states by dotted path)
+    and each group's hyperparameters under each of its parameters,
+    ``"param_groups.<fqn>.<key>"``."""
+    out = {}
+
+    def put(prefix: str, value) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                put(f"{prefix}.{k}", v)
+        else:
+            out[prefix] = value
+
+    for fqn, state in osd["state"].items():
+        put(f"state.{fqn}", state)
+    for group in osd["param_groups"]:
+        for fqn in group["params"]:
+            for k, v in group.items():
+                if k != "params":
+                    out[f"param_groups.{fqn}.{k}"] = v
+    return out
+
+
+def _unflatten_for(optim, flat: dict, fqns: dict) -> dict:
+    """``optim``'s part of a flattened state dict, in the nested layout: each parameter's
+    state (the names its optimizer keeps; nested ones rebuilt from their dotted keys) and
+    each group's hyperparameters, which every parameter of the group must agree on."""
+    state, groups = {}, []
+    for group in optim.param_groups:
+        names = [fqns[id(p)] for p in group["params"]]
+        loaded = {"params": names}
+        for name, p in zip(names, group["params"]):
+            if p.requires_grad:
+                state[name] = {k: _nested(flat, f"state.{name}.{k}") for k in optim.state[p]}
+            for k in group:
+                if k == "params":
+                    continue
+                value = flat[f"param_groups.{name}.{k}"]
+                if k in loaded and loaded[k] != value:
+                    raise RuntimeError(
+                        "All the parameters in the same parameter group should have the same "
+                        f"saved param_group value. But {name}.{k} is {value} while other(s) "
+                        f"is {loaded[k]}."
+                    )
+                loaded[k] = value
+        groups.append(loaded)
+    return {"state": state, "param_groups": groups}
+
+
+def _nested(flat: dict, key: str):
+    """``flat[key]``, or the dict rebuilt from the keys under ``key.``."""
+    if key in flat:
+        return flat[key]
+    out = {}
+    for k, v in flat.items():
+        if k.startswith(key + "."):
+            *path, last = k[len(key) + 1 :].split(".")
+            node = out
+            for part in path:
+                node = node.setdefault(part, {})
+            node[last] = v
     return out
 
 
@@ -317,7 +380,10 @@ def set_optimizer_state_dict(model, optimizers, optim_state_dict: dict, *, optio
     for optim in _optimizers(optimizers):
         _init_optim_state(optim)
         if optim_state_dict:
-            optim.load_state_dict(_split_for(optim, optim_state_dict, fqns, options))
+            nested = optim_state_dict
+            if "state" not in optim_state_dict:  # flattened (flatten_optimizer_state_dict)
+                nested = _unflatten_for(optim, optim_state_dict, fqns)
+            optim.load_state_dict(_split_for(optim, nested, fqns, options))
 
 
 def get_state_dict(model, optimizers, *, submodules=None, options=None) -> tuple[dict, dict]:
