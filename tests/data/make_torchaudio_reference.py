@@ -203,6 +203,37 @@ def cases(x, noise, kernel, tone):
     return out
 
 
+EFFECTS20 = [  # (functional name, arguments after the (2, 64) float64 waveform), audio20's
+    ("flanger", (8000, 1.0, 2.0, 30.0, 71.0, 200.0, 25.0, "sinusoidal", "linear")),
+    ("flanger", (8000, 0.0, 3.0, -50.0, 40.0, 150.0, 60.0, "triangular", "quadratic")),
+    ("phaser", (8000, 0.6, 0.9, 3.0, 0.5, 250.0, True)), ("phaser", (8000, 0.4, 0.74, 2.0, 0.7, 300.0, False)),
+    ("overdrive", (20.0, 20.0)), ("overdrive", (10.0, 60.0)), ("riaa_biquad", (44100,)),
+    ("pitch_shift", (100, 3, 12, 16)), ("pitch_shift", (100, -2.5, 10, 16, 12, 3)),
+]  # fmt: skip
+MERGE_TOKENS = ([0, 3, 3, 0, 0, 2, 2, 2, 3, 0, 3], 0)  # (an alignment, blank)
+
+
+def audio20_cases(x):
+    """name -> output, for audio20's additions: the effects (on float32 for ``pitch_shift``,
+    whose default window is float32), ``PitchShift`` and ``merge_tokens``' spans as rows
+    ``[token, start, end, score]`` (its C++ ``forced_align`` does not load here: the tests
+    check that one against a brute-force Viterbi)."""
+    import torch
+    import torchaudio.functional as F
+    import torchaudio.transforms as T
+
+    out = {}
+    for name, args in EFFECTS20:
+        wave = torch.tensor(x, dtype=torch.float32 if name == "pitch_shift" else torch.float64)
+        out[f"{name}{args}"] = getattr(F, name)(wave, *args)
+    out["PitchShift"] = T.PitchShift(100, 4, n_fft=16)(torch.tensor(x, dtype=torch.float32))
+    tokens, blank = MERGE_TOKENS
+    scores = torch.linspace(-2.0, -0.1, len(tokens), dtype=torch.float64)
+    spans = F.merge_tokens(torch.tensor(tokens), scores, blank)
+    out["merge_tokens"] = torch.tensor([[s.token, s.start, s.end, s.score] for s in spans])
+    return out
+
+
 def keys_and_counts():
     """state_dict keys/shapes of transforms and parameter counts of models."""
     import torchaudio.models as M
@@ -246,7 +277,9 @@ def main():
     import torchaudio
 
     outputs = {k: _rounded(v.tolist()) for k, v in cases(*inputs()).items()}
-    ref = {"torchaudio": torchaudio.__version__, "outputs": outputs, "modules": keys_and_counts()}
+    audio20 = {k: _rounded(v.tolist()) for k, v in audio20_cases(inputs()[0]).items()}
+    ref = {"torchaudio": torchaudio.__version__, "outputs": outputs, "modules": keys_and_counts(),
+           "audio20": audio20}  # fmt: skip
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torchaudio_reference.json")
     with open(path, "w") as f:
         json.dump(ref, f, separators=(",", ":"))

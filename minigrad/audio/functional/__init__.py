@@ -1,9 +1,12 @@
 """``torchaudio.functional`` on minigrad: spectrograms, filter banks, resampling, filtering,
-masking, companding, convolution (see :mod:`.functional` and :mod:`.filtering`) and the RNN-T
-loss (:mod:`._rnnt`). torchaudio's other names (the effects such as ``flanger``, beamforming,
-alignment) raise ``NotImplementedError`` naming them."""
+masking, companding, convolution, pitch shifting (see :mod:`.functional` and :mod:`.filtering`),
+the delay-line effects (:mod:`._effects`), CTC forced alignment (:mod:`._alignment`) and the
+RNN-T loss (:mod:`._rnnt`). torchaudio's other names (``vad``, ``dither``, beamforming, ...)
+raise ``NotImplementedError`` naming them."""
 
 from ...vision._missing import missing_names
+from ._alignment import TokenSpan, forced_align, merge_tokens
+from ._effects import flanger, overdrive, phaser, riaa_biquad
 from ._rnnt import rnnt_loss
 from .filtering import (
     allpass_biquad,
@@ -42,6 +45,7 @@ from .functional import (
     mu_law_decoding,
     mu_law_encoding,
     phase_vocoder,
+    pitch_shift,
     preemphasis,
     resample,
     spectral_centroid,
@@ -58,14 +62,14 @@ __all__ = [
     "mask_along_axis", "mask_along_axis_iid", "melscale_fbanks", "mu_law_decoding",
     "mu_law_encoding", "phase_vocoder", "preemphasis", "resample", "rnnt_loss",
     "spectral_centroid", "spectrogram", "speed",
+    "TokenSpan", "flanger", "forced_align", "merge_tokens", "overdrive", "phaser", "pitch_shift",
+    "riaa_biquad",
 ]  # fmt: skip
 
 __getattr__ = missing_names(
     __name__,
-    "forced_align merge_tokens TokenSpan "
-    "dither "
-    "flanger overdrive phaser riaa_biquad vad apply_beamforming "
-    "edit_distance frechet_distance loudness mvdr_weights_rtf mvdr_weights_souden pitch_shift "
+    "dither vad apply_beamforming "
+    "edit_distance frechet_distance loudness mvdr_weights_rtf mvdr_weights_souden "
     "psd rtf_evd rtf_power sliding_window_cmn",
     package=("minigrad.audio", "torchaudio"),
 )

@@ -1,6 +1,6 @@
 """``torchaudio.transforms`` on minigrad: the feature extractors and augmentations as
 ``nn.Module``s (see :mod:`._transforms`). torchaudio's other transforms (multi-channel
-beamforming, ``PitchShift``, ``Vad``, ``RNNTLoss``, ...) raise ``NotImplementedError``."""
+beamforming, ``Vad``, ``Loudness``, ...) raise ``NotImplementedError``."""
 
 from ...vision._missing import missing_names
 from ._transforms import (
@@ -20,6 +20,7 @@ from ._transforms import (
     MelSpectrogram,
     MuLawDecoding,
     MuLawEncoding,
+    PitchShift,
     Preemphasis,
     Resample,
     RNNTLoss,
@@ -34,14 +35,15 @@ from ._transforms import (
 __all__ = [
     "AddNoise", "AmplitudeToDB", "ComputeDeltas", "Convolve", "Deemphasis", "Fade",
     "FFTConvolve", "FrequencyMasking", "GriffinLim", "InverseSpectrogram", "LFCC", "MFCC",
-    "MelScale", "MelSpectrogram", "MuLawDecoding", "MuLawEncoding", "Preemphasis", "RNNTLoss",
+    "MelScale", "MelSpectrogram", "MuLawDecoding", "MuLawEncoding", "PitchShift", "Preemphasis",
+    "RNNTLoss",
     "Resample",
     "SpecAugment", "SpectralCentroid", "Spectrogram", "TimeMasking", "TimeStretch", "Vol",
 ]  # fmt: skip
 
 __getattr__ = missing_names(
     __name__,
-    "InverseMelScale Loudness MVDR PSD PitchShift RTFMVDR SlidingWindowCmn "
+    "InverseMelScale Loudness MVDR PSD RTFMVDR SlidingWindowCmn "
     "SoudenMVDR Speed SpeedPerturbation Vad",
     package=("minigrad.audio", "torchaudio"),
 )

@@ -273,6 +273,51 @@ class Resample(nn.Module):
                                            self.kernel, self.width)  # fmt: skip
 
 
+class PitchShift(nn.modules.LazyModuleMixin, nn.Module):
+    """Shift the pitch by ``n_steps`` (:func:`~minigrad.audio.functional.pitch_shift`) with
+    buffer ``window`` and, as torchaudio, the resampling ``kernel`` a lazy parameter made in
+    the input's dtype on the first call."""
+
+    def __init__(self, sample_rate: int, n_steps, bins_per_octave: int = 12, n_fft: int = 512,
+                 win_length=None, hop_length=None, window_fn: Callable = torch.hann_window,
+                 wkwargs=None):  # fmt: skip
+        super().__init__()
+        self.n_steps, self.bins_per_octave, self.sample_rate = n_steps, bins_per_octave, sample_rate
+        self.n_fft = n_fft
+        self.win_length = win_length if win_length is not None else n_fft
+        self.hop_length = hop_length if hop_length is not None else self.win_length // 4
+        window = window_fn(self.win_length, **(wkwargs or {}))
+        self.register_buffer("window", window)
+        rate = 2.0 ** (-float(n_steps) / bins_per_octave)
+        self.orig_freq = int(sample_rate / rate)
+        self.gcd = math.gcd(int(self.orig_freq), int(sample_rate))
+        if self.orig_freq != sample_rate:
+            self.width = -1
+            self.kernel = nn.UninitializedParameter(device=None, dtype=None)
+
+    def initialize_parameters(self, waveform):
+        """Make the resampling kernel in ``waveform``'s dtype (on the first call)."""
+        if self.has_uninitialized_params() and self.orig_freq != self.sample_rate:
+            with torch.no_grad():
+                kernel, self.width = _sinc_resample_kernel(
+                    self.orig_freq, self.sample_rate, self.gcd, dtype=waveform.dtype,
+                    device=waveform.device,
+                )  # fmt: skip
+                self.kernel.materialize(kernel.shape)
+                self.kernel.copy_(kernel)
+
+    def forward(self, waveform):
+        from ..functional.functional import _fix_waveform_shape, _stretch_waveform
+
+        stretched = _stretch_waveform(waveform, self.n_steps, self.bins_per_octave, self.n_fft,
+                                      self.win_length, self.hop_length, self.window)  # fmt: skip
+        if self.orig_freq == self.sample_rate:
+            return _fix_waveform_shape(stretched, waveform.shape)
+        shifted = _apply_sinc_resample_kernel(stretched, self.orig_freq, self.sample_rate,
+                                              self.gcd, self.kernel, self.width)  # fmt: skip
+        return _fix_waveform_shape(shifted, waveform.shape)
+
+
 class ComputeDeltas(nn.Module):
     """Delta coefficients along time (:func:`~minigrad.audio.functional.compute_deltas`)."""
 
