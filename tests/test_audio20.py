@@ -15,14 +15,22 @@ import pytest
 
 import minigrad as torch
 from minigrad.audio import functional as F
+from minigrad.audio import models as M
 from minigrad.audio import transforms as T
 from minigrad.autograd import gradcheck, gradgradcheck
 
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "data"))
-from make_torchaudio_reference import EFFECTS20, MERGE_TOKENS, inputs
+from make_torchaudio_reference import (
+    EFFECTS20,
+    MERGE_TOKENS,
+    TACOTRON2,
+    audio20_model_cases,
+    inputs,
+)  # fmt: skip
 
 with open(os.path.join(os.path.dirname(__file__), "data", "torchaudio_reference.json")) as _f:
-    REF = json.load(_f)["audio20"]
+    _REF = json.load(_f)
+REF, MODULES = _REF["audio20"], _REF["audio20_modules"]
 
 X = inputs()[0]
 
@@ -44,6 +52,7 @@ def _cases():
         return torch.tensor([[s.token, s.start, s.end, s.score] for s in spans])
 
     out["merge_tokens"] = merged
+    out.update(audio20_model_cases(M, torch, torch.tensor(X, dtype=torch.float32)))
     return out
 
 
@@ -54,6 +63,7 @@ def test_reference_covers_every_case():
     assert sorted(CASES) == sorted(REF)
 
 
+@pytest.mark.filterwarnings("ignore:Reached max decoder steps")
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_torchaudio(name):
     got = CASES[name]().detach().numpy()
@@ -122,6 +132,27 @@ def test_forced_align_tutorial_emission():
         F.forced_align(emission, targets, torch.tensor([5]))
     with pytest.raises(ValueError, match="must be 1D Tensor"):
         F.merge_tokens(aligned, scores)
+
+
+@pytest.mark.parametrize("name", sorted(MODULES))
+def test_state_dict_keys_and_parameter_counts(name):
+    with torch.device("meta" if name == "Tacotron2" else "cpu"):  # 28M parameters: shapes only
+        module = M.Tacotron2(**(TACOTRON2 if name.endswith("tiny") else {}))
+    want = MODULES[name]
+    assert {k: list(v.shape) for k, v in module.state_dict().items()} == want["state_dict"]
+    assert sum(p.numel() for p in module.parameters()) == want["parameters"]
+
+
+def test_tacotron2_gradients_and_early_stop():
+    torch.manual_seed(0)
+    model = M.Tacotron2(**{**TACOTRON2, "gate_threshold": 0.0, "decoder_max_step": 4})
+    tokens = torch.tensor([[1, 4, 2], [5, 6, 0]])
+    mel, lengths, alignments = model.infer(tokens, torch.tensor([3, 2]))  # the gate fires at once
+    assert mel.shape == (2, 4, 1) and lengths.tolist() == [1, 1] and alignments.shape == (2, 1, 3)
+    target = torch.randn(2, 4, 3)
+    out = model(tokens, torch.tensor([3, 2]), target, torch.tensor([3, 2]))
+    ((out[1] - target).pow(2).mean() + out[2].sum()).backward()
+    assert all(p.grad is not None for p in model.parameters())
 
 
 def test_effects_gradients_and_errors():

@@ -210,6 +210,11 @@ EFFECTS20 = [  # (functional name, arguments after the (2, 64) float64 waveform)
     ("overdrive", (20.0, 20.0)), ("overdrive", (10.0, 60.0)), ("riaa_biquad", (44100,)),
     ("pitch_shift", (100, 3, 12, 16)), ("pitch_shift", (100, -2.5, 10, 16, 12, 3)),
 ]  # fmt: skip
+TACOTRON2 = dict(n_mels=4, n_symbol=10, symbol_embedding_dim=6, encoder_embedding_dim=6,
+                 encoder_n_convolution=2, encoder_kernel_size=3, decoder_rnn_dim=8,
+                 decoder_max_step=5, attention_rnn_dim=8, attention_hidden_dim=5,
+                 attention_location_n_filter=3, attention_location_kernel_size=3, prenet_dim=4,
+                 postnet_n_convolution=2, postnet_kernel_size=3, postnet_embedding_dim=5)  # fmt: skip
 MERGE_TOKENS = ([0, 3, 3, 0, 0, 2, 2, 2, 3, 0, 3], 0)  # (an alignment, blank)
 
 
@@ -231,7 +236,58 @@ def audio20_cases(x):
     scores = torch.linspace(-2.0, -0.1, len(tokens), dtype=torch.float64)
     spans = F.merge_tokens(torch.tensor(tokens), scores, blank)
     out["merge_tokens"] = torch.tensor([[s.token, s.start, s.end, s.score] for s in spans])
+    import torchaudio.models as M
+
+    x32 = torch.tensor(x, dtype=torch.float32)
+    out.update({k: call() for k, call in audio20_model_cases(M, torch, x32).items()})
     return out
+
+
+def audio20_model_cases(M, torch, x32):
+    """name -> call, of a tiny Tacotron2 (weights filled): teacher-forced ``forward`` in eval
+    mode (the prenet's dropout stays on) and in training mode with ``mask_padding``, and
+    ``infer`` (up to ``decoder_max_step`` frames), each under a seed."""
+
+    def tacotron(train, mask_padding=False, seed=0):
+        torch.manual_seed(seed)
+        m = M.Tacotron2(mask_padding=mask_padding, **TACOTRON2)
+        return fill_from_numpy(m, torch).train(train)
+
+    tokens = torch.tensor([[1, 4, 2, 9, 3], [5, 6, 7, 0, 0]])
+    mel = x32.reshape(2, 4, 16)[:, :, :6]
+
+    def forward(train, mask_padding):
+        m = tacotron(train, mask_padding)
+        torch.manual_seed(1)
+        return torch.cat(
+            [t.flatten() for t in m(tokens, torch.tensor([5, 3]), mel, torch.tensor([6, 4]))]
+        )
+
+    def infer():
+        m = tacotron(False)
+        torch.manual_seed(2)
+        out, lengths, alignments = m.infer(tokens, torch.tensor([5, 3]))
+        return torch.cat([out.flatten(), lengths.to(out.dtype), alignments.flatten()])
+
+    return {
+        "Tacotron2_eval": lambda: forward(False, False),
+        "Tacotron2_train_mask_padding": lambda: forward(True, True),
+        "Tacotron2_infer": infer,
+    }
+
+
+def audio20_modules():
+    """state_dict keys/shapes and parameter counts of audio20's models."""
+    import torchaudio.models as M
+
+    mods = {"Tacotron2": M.Tacotron2(), "Tacotron2_tiny": M.Tacotron2(**TACOTRON2)}
+    return {
+        name: {
+            "state_dict": {k: list(v.shape) for k, v in m.state_dict().items()},
+            "parameters": sum(p.numel() for p in m.parameters()),
+        }
+        for name, m in mods.items()
+    }
 
 
 def keys_and_counts():
@@ -279,7 +335,7 @@ def main():
     outputs = {k: _rounded(v.tolist()) for k, v in cases(*inputs()).items()}
     audio20 = {k: _rounded(v.tolist()) for k, v in audio20_cases(inputs()[0]).items()}
     ref = {"torchaudio": torchaudio.__version__, "outputs": outputs, "modules": keys_and_counts(),
-           "audio20": audio20}  # fmt: skip
+           "audio20": audio20, "audio20_modules": audio20_modules()}  # fmt: skip
     path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "torchaudio_reference.json")
     with open(path, "w") as f:
         json.dump(ref, f, separators=(",", ":"))
