@@ -22,6 +22,7 @@ from minigrad.autograd import gradcheck, gradgradcheck
 sys.path.insert(0, os.path.join(os.path.dirname(__file__), "data"))
 from make_torchaudio_reference import (
     EFFECTS20,
+    EMFORMER,
     MERGE_TOKENS,
     TACOTRON2,
     audio20_model_cases,
@@ -136,8 +137,13 @@ def test_forced_align_tutorial_emission():
 
 @pytest.mark.parametrize("name", sorted(MODULES))
 def test_state_dict_keys_and_parameter_counts(name):
+    make = {
+        "Tacotron2": M.Tacotron2,
+        "Tacotron2_tiny": lambda: M.Tacotron2(**TACOTRON2),
+        "Emformer_memory": lambda: M.Emformer(**EMFORMER, max_memory_size=2),
+    }
     with torch.device("meta" if name == "Tacotron2" else "cpu"):  # 28M parameters: shapes only
-        module = M.Tacotron2(**(TACOTRON2 if name.endswith("tiny") else {}))
+        module = make[name]()
     want = MODULES[name]
     assert {k: list(v.shape) for k, v in module.state_dict().items()} == want["state_dict"]
     assert sum(p.numel() for p in module.parameters()) == want["parameters"]

@@ -215,6 +215,8 @@ TACOTRON2 = dict(n_mels=4, n_symbol=10, symbol_embedding_dim=6, encoder_embeddin
                  decoder_max_step=5, attention_rnn_dim=8, attention_hidden_dim=5,
                  attention_location_n_filter=3, attention_location_kernel_size=3, prenet_dim=4,
                  postnet_n_convolution=2, postnet_kernel_size=3, postnet_embedding_dim=5)  # fmt: skip
+EMFORMER = dict(input_dim=8, num_heads=2, ffn_dim=12, num_layers=2, segment_length=4,
+                left_context_length=3, right_context_length=2)  # fmt: skip
 MERGE_TOKENS = ([0, 3, 3, 0, 0, 2, 2, 2, 3, 0, 3], 0)  # (an alignment, blank)
 
 
@@ -269,7 +271,27 @@ def audio20_model_cases(M, torch, x32):
         out, lengths, alignments = m.infer(tokens, torch.tensor([5, 3]))
         return torch.cat([out.flatten(), lengths.to(out.dtype), alignments.flatten()])
 
+    frames = x32.repeat(1, 3).reshape(2, 24, 8)[:, :14]  # 3 segments of 4 and 2 look-ahead
+
+    def emformer(**kwargs):
+        torch.manual_seed(3)
+        return fill_from_numpy(M.Emformer(**EMFORMER, **kwargs), torch).eval()
+
+    def emformer_infer():
+        m, states, out = emformer(max_memory_size=2), None, []
+        for seg in range(3):
+            y, lengths, states = m.infer(
+                frames[:, 4 * seg : 4 * seg + 6], torch.tensor([6, 5]), states
+            )
+            out += [y.flatten(), lengths.to(y.dtype)]
+        return torch.cat(out + [s.flatten().to(y.dtype) for state in states for s in state])
+
     return {
+        "Emformer_memory": lambda: emformer(max_memory_size=2)(frames, torch.tensor([12, 9]))[0],
+        "Emformer_gelu_tanh_batch1": lambda: emformer(
+            activation="gelu", weight_init_scale_strategy=None, tanh_on_mem=True
+        )(frames[:1], torch.tensor([12]))[0],
+        "Emformer_infer_memory": emformer_infer,
         "Tacotron2_eval": lambda: forward(False, False),
         "Tacotron2_train_mask_padding": lambda: forward(True, True),
         "Tacotron2_infer": infer,
@@ -280,7 +302,8 @@ def audio20_modules():
     """state_dict keys/shapes and parameter counts of audio20's models."""
     import torchaudio.models as M
 
-    mods = {"Tacotron2": M.Tacotron2(), "Tacotron2_tiny": M.Tacotron2(**TACOTRON2)}
+    mods = {"Tacotron2": M.Tacotron2(), "Tacotron2_tiny": M.Tacotron2(**TACOTRON2),
+            "Emformer_memory": M.Emformer(**EMFORMER, max_memory_size=2)}  # fmt: skip
     return {
         name: {
             "state_dict": {k: list(v.shape) for k, v in m.state_dict().items()},
