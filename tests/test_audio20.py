@@ -24,6 +24,7 @@ from make_torchaudio_reference import (
     EFFECTS20,
     EMFORMER,
     MERGE_TOKENS,
+    RNNT,
     TACOTRON2,
     audio20_model_cases,
     inputs,
@@ -65,6 +66,7 @@ def test_reference_covers_every_case():
 
 
 @pytest.mark.filterwarnings("ignore:Reached max decoder steps")
+@pytest.mark.filterwarnings("ignore:Converting a tensor with requires_grad")  # as torchaudio
 @pytest.mark.parametrize("name", sorted(CASES))
 def test_matches_torchaudio(name):
     got = CASES[name]().detach().numpy()
@@ -141,8 +143,11 @@ def test_state_dict_keys_and_parameter_counts(name):
         "Tacotron2": M.Tacotron2,
         "Tacotron2_tiny": lambda: M.Tacotron2(**TACOTRON2),
         "Emformer_memory": lambda: M.Emformer(**EMFORMER, max_memory_size=2),
+        "emformer_rnnt_base": lambda: M.emformer_rnnt_base(4097),
+        "emformer_rnnt_model_tiny": lambda: M.emformer_rnnt_model(**RNNT),
     }
-    with torch.device("meta" if name == "Tacotron2" else "cpu"):  # 28M parameters: shapes only
+    big = name in ("Tacotron2", "emformer_rnnt_base")
+    with torch.device("meta" if big else "cpu"):  # 28-77M parameters: shapes only
         module = make[name]()
     want = MODULES[name]
     assert {k: list(v.shape) for k, v in module.state_dict().items()} == want["state_dict"]
@@ -159,6 +164,24 @@ def test_tacotron2_gradients_and_early_stop():
     out = model(tokens, torch.tensor([3, 2]), target, torch.tensor([3, 2]))
     ((out[1] - target).pow(2).mean() + out[2].sum()).backward()
     assert all(p.grad is not None for p in model.parameters())
+
+
+def test_rnnt_training_step_and_beam_search_errors():
+    torch.manual_seed(0)
+    model = M.emformer_rnnt_model(**RNNT)
+    sources, targets = torch.randn(2, 10, 6), torch.tensor([[1, 3], [2, 0]], dtype=torch.int32)
+    inputs = torch.cat([torch.full((2, 1), 4, dtype=torch.int32), targets], 1)  # blank first
+    logits, src_len, _, _ = model(sources, torch.tensor([8, 6]), inputs, torch.tensor([3, 2]))
+    assert logits.shape == (2, 4, 3, 5) and src_len.tolist() == [4, 3]
+    tgt_len = torch.tensor([2, 1], dtype=torch.int32)
+    loss = F.rnnt_loss(logits, targets, src_len.int(), tgt_len, blank=4)
+    loss.backward()
+    assert all(p.grad is not None for p in model.parameters())
+    search = M.RNNTBeamSearch(model, blank=4)
+    with pytest.raises(ValueError, match=r"input must be of shape \(T, D\) or \(1, T, D\)"):
+        search(sources, torch.tensor(8), 2)
+    with pytest.raises(ValueError, match="expected size of 3 for dimension 1 of input"):
+        search.infer(sources[0, :5], torch.tensor(5), 2)
 
 
 def test_effects_gradients_and_errors():

@@ -217,6 +217,13 @@ TACOTRON2 = dict(n_mels=4, n_symbol=10, symbol_embedding_dim=6, encoder_embeddin
                  postnet_n_convolution=2, postnet_kernel_size=3, postnet_embedding_dim=5)  # fmt: skip
 EMFORMER = dict(input_dim=8, num_heads=2, ffn_dim=12, num_layers=2, segment_length=4,
                 left_context_length=3, right_context_length=2)  # fmt: skip
+RNNT = dict(input_dim=6, encoding_dim=8, num_symbols=5, segment_length=4, right_context_length=2,
+            time_reduction_input_dim=4, time_reduction_stride=2, transformer_num_heads=2,
+            transformer_ffn_dim=10, transformer_num_layers=2, transformer_dropout=0.0,
+            transformer_activation="gelu", transformer_left_context_length=2,
+            transformer_max_memory_size=0, transformer_weight_init_scale_strategy="depthwise",
+            transformer_tanh_on_mem=True, symbol_embedding_dim=6, num_lstm_layers=2,
+            lstm_layer_norm=True, lstm_layer_norm_epsilon=1e-3, lstm_dropout=0.0)  # fmt: skip
 MERGE_TOKENS = ([0, 3, 3, 0, 0, 2, 2, 2, 3, 0, 3], 0)  # (an alignment, blank)
 
 
@@ -286,7 +293,39 @@ def audio20_model_cases(M, torch, x32):
             out += [y.flatten(), lengths.to(y.dtype)]
         return torch.cat(out + [s.flatten().to(y.dtype) for state in states for s in state])
 
+    sources = x32.repeat(1, 2).reshape(2, 128)[:, :60].reshape(2, 10, 6)  # 8 frames + 2 ahead
+
+    def rnnt():
+        torch.manual_seed(4)
+        return fill_from_numpy(M.emformer_rnnt_model(**RNNT), torch).eval()
+
+    def rnnt_forward():
+        out, src_len, tgt_len, state = rnnt()(
+            sources,
+            torch.tensor([8, 6]),
+            torch.tensor([[1, 3, 2], [0, 2, 0]]),
+            torch.tensor([3, 2]),
+        )
+        rest = [src_len, tgt_len] + [s for layer in state for s in layer]
+        return torch.cat([out.flatten()] + [t.flatten().to(out.dtype) for t in rest])
+
+    def hypotheses(hypos):  # [n tokens, tokens..., score] per hypothesis, best first
+        return torch.tensor([v for h in hypos for v in [len(h[0])] + h[0] + [h[3]]])
+
+    def beam_search():
+        return hypotheses(M.RNNTBeamSearch(rnnt(), blank=4)(sources[0], torch.tensor(8), 3))
+
+    def beam_search_streaming():
+        search, state, hypos = M.RNNTBeamSearch(rnnt(), blank=4, step_max_tokens=2), None, None
+        for seg in range(2):
+            chunk = sources[1, 4 * seg : 4 * seg + 6]
+            hypos, state = search.infer(chunk, torch.tensor(6), 2, state, hypos)
+        return hypotheses(hypos)
+
     return {
+        "RNNT_forward": rnnt_forward,
+        "RNNTBeamSearch": beam_search,
+        "RNNTBeamSearch_infer_streaming": beam_search_streaming,
         "Emformer_memory": lambda: emformer(max_memory_size=2)(frames, torch.tensor([12, 9]))[0],
         "Emformer_gelu_tanh_batch1": lambda: emformer(
             activation="gelu", weight_init_scale_strategy=None, tanh_on_mem=True
@@ -303,7 +342,9 @@ def audio20_modules():
     import torchaudio.models as M
 
     mods = {"Tacotron2": M.Tacotron2(), "Tacotron2_tiny": M.Tacotron2(**TACOTRON2),
-            "Emformer_memory": M.Emformer(**EMFORMER, max_memory_size=2)}  # fmt: skip
+            "Emformer_memory": M.Emformer(**EMFORMER, max_memory_size=2),
+            "emformer_rnnt_base": M.emformer_rnnt_base(4097),
+            "emformer_rnnt_model_tiny": M.emformer_rnnt_model(**RNNT)}  # fmt: skip
     return {
         name: {
             "state_dict": {k: list(v.shape) for k, v in m.state_dict().items()},
