@@ -5,6 +5,7 @@ tests/data/torchaudio_reference.json, written by tests/data/make_torchaudio_refe
 ``forced_align`` (torchaudio's C++ op) against a brute-force Viterbi over every path and on a
 synthetic emission as in torchaudio's forced-alignment tutorial; gradients of the effects."""
 
+import functools
 import itertools
 import json
 import os
@@ -28,6 +29,7 @@ from make_torchaudio_reference import (
     TACOTRON2,
     audio20_model_cases,
     inputs,
+    measure_cases,
 )  # fmt: skip
 
 with open(os.path.join(os.path.dirname(__file__), "data", "torchaudio_reference.json")) as _f:
@@ -35,6 +37,8 @@ with open(os.path.join(os.path.dirname(__file__), "data", "torchaudio_reference.
 REF, MODULES = _REF["audio20"], _REF["audio20_modules"]
 
 X = inputs()[0]
+MEASURES = [k for k in REF if k.startswith(("sliding", "loud", "Loud", "edit", "frechet",
+                                            "Inverse", "Speed"))]  # fmt: skip
 
 
 def _cases():
@@ -54,6 +58,8 @@ def _cases():
         return torch.tensor([[s.token, s.start, s.end, s.score] for s in spans])
 
     out["merge_tokens"] = merged
+    measures = functools.cache(lambda: measure_cases(F, T, torch, X))
+    out.update({name: lambda n=name: measures()[n] for name in MEASURES})
     out.update(audio20_model_cases(M, torch, torch.tensor(X, dtype=torch.float32)))
     return out
 
@@ -195,6 +201,8 @@ def test_effects_gradients_and_errors():
 
     assert gradcheck(flanger, (x,)) and gradgradcheck(flanger, (x,))  # feedback: both passes
     assert gradcheck(phaser, (x,)) and gradcheck(lambda w: F.overdrive(w, 5.0, 10.0), (x,))
+    spec = torch.tensor(X[0, :18].reshape(6, 3), requires_grad=True)
+    assert gradcheck(lambda s: F.sliding_window_cmn(s, 3, 2, False, True), (spec,))
     with pytest.raises(ValueError, match="Max 4 channels allowed"):
         F.flanger(torch.zeros(5, 8), 8000)
     with pytest.raises(ValueError, match='"sinusoidal" or "triangular"'):

@@ -227,6 +227,38 @@ RNNT = dict(input_dim=6, encoding_dim=8, num_symbols=5, segment_length=4, right_
 MERGE_TOKENS = ([0, 3, 3, 0, 0, 2, 2, 2, 3, 0, 3], 0)  # (an alignment, blank)
 
 
+def measure_cases(F, T, torch, x):
+    """name -> output, of the measures and the transforms that wrap them (shared with the
+    tests: ``F``/``T``/``torch`` are torchaudio's or minigrad's)."""
+    t = lambda a: torch.tensor(a, dtype=torch.float64)  # noqa: E731
+    spec, x32 = t(x).reshape(2, 16, 4), torch.tensor(x, dtype=torch.float32)
+    loud = t(np.tile(x, 10)[:, :610].reshape(1, 2, 610) * np.array([[[1.0], [0.5]]]))
+    cov = t(x[0, :16].reshape(4, 4))
+    cov_x, cov_y = cov @ cov.T + t(np.eye(4)), cov.T @ cov + 0.5 * t(np.eye(4))
+    out = {
+        f"sliding_window_cmn_{w}_{m}_{c}_{v}": F.sliding_window_cmn(spec, w, m, c, v)
+        for w, m, c, v in [(600, 100, False, False), (5, 3, False, True), (4, 6, True, True),
+                           (3, 1, True, False), (20, 2, False, True)]
+    }  # fmt: skip
+    out["loudness_1000"] = F.loudness(loud, 1000)
+    out["Loudness_500"] = T.Loudness(500)(loud[0])
+    out["edit_distance"] = torch.tensor([F.edit_distance("kitten", "sitting"),
+                                         F.edit_distance([1, 2, 3], [3, 2]),
+                                         F.edit_distance("", "abc")])  # fmt: skip
+    out["frechet_distance"] = F.frechet_distance(t(x[0, :4]), cov_x, t(x[1, :4]), cov_y)
+    out["InverseMelScale"] = T.InverseMelScale(9, 5, 8000)(
+        torch.tensor(np.abs(x[:, :60]), dtype=torch.float32).reshape(2, 2, 5, 6)
+    )
+    out["Speed_1.25_lengths"] = torch.cat(
+        [v.flatten().to(torch.float32) for v in T.Speed(100, 1.25)(x32, torch.tensor([64, 50]))]
+    )
+    torch.manual_seed(5)
+    out["SpeedPerturbation_seed5"] = torch.cat(
+        [T.SpeedPerturbation(100, [0.9, 1.1, 1.0])(x32)[0].flatten() for _ in range(3)]
+    )
+    return out
+
+
 def audio20_cases(x):
     """name -> output, for audio20's additions: the effects (on float32 for ``pitch_shift``,
     whose default window is float32), ``PitchShift`` and ``merge_tokens``' spans as rows
@@ -245,6 +277,7 @@ def audio20_cases(x):
     scores = torch.linspace(-2.0, -0.1, len(tokens), dtype=torch.float64)
     spans = F.merge_tokens(torch.tensor(tokens), scores, blank)
     out["merge_tokens"] = torch.tensor([[s.token, s.start, s.end, s.score] for s in spans])
+    out.update(measure_cases(F, T, torch, x))
     import torchaudio.models as M
 
     x32 = torch.tensor(x, dtype=torch.float32)

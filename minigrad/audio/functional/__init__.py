@@ -7,6 +7,7 @@ raise ``NotImplementedError`` naming them."""
 from ...vision._missing import missing_names
 from ._alignment import TokenSpan, forced_align, merge_tokens
 from ._effects import flanger, overdrive, phaser, riaa_biquad
+from ._measures import edit_distance, frechet_distance, loudness, sliding_window_cmn
 from ._rnnt import rnnt_loss
 from .filtering import (
     allpass_biquad,
@@ -63,13 +64,11 @@ __all__ = [
     "mu_law_encoding", "phase_vocoder", "preemphasis", "resample", "rnnt_loss",
     "spectral_centroid", "spectrogram", "speed",
     "TokenSpan", "flanger", "forced_align", "merge_tokens", "overdrive", "phaser", "pitch_shift",
-    "riaa_biquad",
+    "riaa_biquad", "edit_distance", "frechet_distance", "loudness", "sliding_window_cmn",
 ]  # fmt: skip
 
 __getattr__ = missing_names(
     __name__,
-    "dither vad apply_beamforming "
-    "edit_distance frechet_distance loudness mvdr_weights_rtf mvdr_weights_souden "
-    "psd rtf_evd rtf_power sliding_window_cmn",
+    "dither vad apply_beamforming mvdr_weights_rtf mvdr_weights_souden psd rtf_evd rtf_power",
     package=("minigrad.audio", "torchaudio"),
 )

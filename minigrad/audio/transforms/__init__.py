@@ -1,6 +1,6 @@
 """``torchaudio.transforms`` on minigrad: the feature extractors and augmentations as
 ``nn.Module``s (see :mod:`._transforms`). torchaudio's other transforms (multi-channel
-beamforming, ``Vad``, ``Loudness``, ...) raise ``NotImplementedError``."""
+beamforming, ``Vad``) raise ``NotImplementedError``."""
 
 from ...vision._missing import missing_names
 from ._transforms import (
@@ -15,7 +15,9 @@ from ._transforms import (
     FFTConvolve,
     FrequencyMasking,
     GriffinLim,
+    InverseMelScale,
     InverseSpectrogram,
+    Loudness,
     MelScale,
     MelSpectrogram,
     MuLawDecoding,
@@ -24,9 +26,12 @@ from ._transforms import (
     Preemphasis,
     Resample,
     RNNTLoss,
+    SlidingWindowCmn,
     SpecAugment,
     SpectralCentroid,
     Spectrogram,
+    Speed,
+    SpeedPerturbation,
     TimeMasking,
     TimeStretch,
     Vol,
@@ -39,11 +44,11 @@ __all__ = [
     "RNNTLoss",
     "Resample",
     "SpecAugment", "SpectralCentroid", "Spectrogram", "TimeMasking", "TimeStretch", "Vol",
+    "InverseMelScale", "Loudness", "SlidingWindowCmn", "Speed", "SpeedPerturbation",
 ]  # fmt: skip
 
 __getattr__ = missing_names(
     __name__,
-    "InverseMelScale Loudness MVDR PSD RTFMVDR SlidingWindowCmn "
-    "SoudenMVDR Speed SpeedPerturbation Vad",
+    "MVDR PSD RTFMVDR SoudenMVDR Vad",
     package=("minigrad.audio", "torchaudio"),
 )

@@ -13,7 +13,11 @@ from minigrad import nn
 from ..._warnings import warn_user
 from .. import functional as F
 from ..functional._convolve import _check_convolve_mode
-from ..functional._resample import _apply_sinc_resample_kernel, _sinc_resample_kernel
+from ..functional._resample import (
+    _apply_sinc_resample_kernel,
+    _sinc_resample_kernel,
+    _source_target_sample_rate,
+)
 
 
 def _window(window_fn, win_length, wkwargs):
@@ -316,6 +320,94 @@ class PitchShift(nn.modules.LazyModuleMixin, nn.Module):
         shifted = _apply_sinc_resample_kernel(stretched, self.orig_freq, self.sample_rate,
                                               self.gcd, self.kernel, self.width)  # fmt: skip
         return _fix_waveform_shape(shifted, waveform.shape)
+
+
+class Speed(nn.Module):
+    """Play ``factor`` times faster (:func:`~minigrad.audio.functional.speed`) with the
+    resampler built once (submodule ``resampler``); returns ``(waveform, lengths)``."""
+
+    def __init__(self, orig_freq, factor):
+        super().__init__()
+        self.orig_freq, self.factor = orig_freq, factor
+        self.source_sample_rate, self.target_sample_rate = _source_target_sample_rate(
+            orig_freq, factor
+        )
+        self.resampler = Resample(orig_freq=self.source_sample_rate,
+                                  new_freq=self.target_sample_rate)  # fmt: skip
+
+    def forward(self, waveform, lengths=None):
+        out_lengths = None
+        if lengths is not None:
+            ratio = self.target_sample_rate / self.source_sample_rate
+            out_lengths = torch.ceil(lengths * ratio).to(lengths.dtype)
+        return self.resampler(waveform), out_lengths
+
+
+class SpeedPerturbation(nn.Module):
+    """:class:`Speed` by one of ``factors``, drawn per call from the global generator
+    (``torch.randint``, as torchaudio, so the same draws under one seed)."""
+
+    def __init__(self, orig_freq, factors):
+        super().__init__()
+        self.speeders = nn.ModuleList([Speed(orig_freq=orig_freq, factor=f) for f in factors])
+
+    def forward(self, waveform, lengths=None):
+        idx = int(torch.randint(len(self.speeders), ()))
+        return self.speeders[idx](waveform, lengths)
+
+
+class InverseMelScale(nn.Module):
+    """Linear-frequency spectrogram from a mel one: the least-squares solution of
+    ``fb^T X = melspec`` (``torch.linalg.lstsq``), clipped at 0; buffer ``fb``."""
+
+    def __init__(self, n_stft, n_mels=128, sample_rate=16000, f_min=0.0, f_max=None, norm=None,
+                 mel_scale="htk", driver="gels"):  # fmt: skip
+        super().__init__()
+        self.n_stft, self.n_mels, self.sample_rate = n_stft, n_mels, sample_rate
+        self.f_max = f_max or float(sample_rate // 2)
+        self.f_min, self.norm, self.mel_scale, self.driver = f_min, norm, mel_scale, driver
+        if f_min > self.f_max:
+            raise ValueError(f"Require f_min: {f_min} <= f_max: {self.f_max}")
+        if driver not in ["gels", "gelsy", "gelsd", "gelss"]:
+            raise ValueError(
+                f'driver must be one of ["gels", "gelsy", "gelsd", "gelss"]. Found {driver}.'
+            )
+        fb = F.melscale_fbanks(n_stft, f_min, self.f_max, n_mels, sample_rate, norm, mel_scale)
+        self.register_buffer("fb", fb)
+
+    def forward(self, melspec):
+        shape = melspec.shape
+        melspec = melspec.reshape(-1, shape[-2], shape[-1])
+        if self.n_mels != shape[-2]:
+            raise ValueError(f"Expected an input with {self.n_mels} mel bins. Found: {shape[-2]}")
+        fb_t = self.fb.transpose(-1, -2)[None].expand(melspec.shape[0], -1, -1)
+        specgram = torch.relu(torch.linalg.lstsq(fb_t, melspec, driver=self.driver).solution)
+        return specgram.reshape(tuple(shape[:-2]) + (self.fb.shape[0], shape[-1]))
+
+
+class SlidingWindowCmn(nn.Module):
+    """Sliding-window cepstral mean (and variance) normalization
+    (:func:`~minigrad.audio.functional.sliding_window_cmn`)."""
+
+    def __init__(self, cmn_window=600, min_cmn_window=100, center=False, norm_vars=False):
+        super().__init__()
+        self.cmn_window, self.min_cmn_window = cmn_window, min_cmn_window
+        self.center, self.norm_vars = center, norm_vars
+
+    def forward(self, specgram):
+        return F.sliding_window_cmn(specgram, self.cmn_window, self.min_cmn_window, self.center,
+                                    self.norm_vars)  # fmt: skip
+
+
+class Loudness(nn.Module):
+    """Loudness in LKFS (:func:`~minigrad.audio.functional.loudness`)."""
+
+    def __init__(self, sample_rate):
+        super().__init__()
+        self.sample_rate = sample_rate
+
+    def forward(self, wavefrom):  # (torchaudio's spelling)
+        return F.loudness(wavefrom, self.sample_rate)
 
 
 class ComputeDeltas(nn.Module):
