@@ -24,8 +24,10 @@ sys.path.insert(0, os.path.join(os.path.dirname(__file__), "data"))
 from make_torchaudio_reference import (
     EFFECTS20,
     EMFORMER,
+    HDEMUCS,
     MERGE_TOKENS,
     RNNT,
+    SOURCES,
     TACOTRON2,
     audio20_model_cases,
     inputs,
@@ -151,8 +153,11 @@ def test_state_dict_keys_and_parameter_counts(name):
         "Emformer_memory": lambda: M.Emformer(**EMFORMER, max_memory_size=2),
         "emformer_rnnt_base": lambda: M.emformer_rnnt_base(4097),
         "emformer_rnnt_model_tiny": lambda: M.emformer_rnnt_model(**RNNT),
+        "hdemucs_low": lambda: M.hdemucs_low(SOURCES),
+        "hdemucs_high": lambda: M.hdemucs_high(SOURCES),
+        "HDemucs_tiny": lambda: M.HDemucs(**HDEMUCS),
     }
-    big = name in ("Tacotron2", "emformer_rnnt_base")
+    big = name in ("Tacotron2", "emformer_rnnt_base", "hdemucs_low", "hdemucs_high")
     with torch.device("meta" if big else "cpu"):  # 28-77M parameters: shapes only
         module = make[name]()
     want = MODULES[name]

@@ -224,6 +224,9 @@ RNNT = dict(input_dim=6, encoding_dim=8, num_symbols=5, segment_length=4, right_
             transformer_max_memory_size=0, transformer_weight_init_scale_strategy="depthwise",
             transformer_tanh_on_mem=True, symbol_embedding_dim=6, num_lstm_layers=2,
             lstm_layer_norm=True, lstm_layer_norm_epsilon=1e-3, lstm_dropout=0.0)  # fmt: skip
+HDEMUCS = dict(sources=["drums", "bass"], audio_channels=2, channels=4, nfft=64, depth=3,
+               norm_starts=2, norm_groups=2, dconv_attn=2, dconv_lstm=2)  # fmt: skip
+SOURCES = ["drums", "bass", "other", "vocals"]
 MERGE_TOKENS = ([0, 3, 3, 0, 0, 2, 2, 2, 3, 0, 3], 0)  # (an alignment, blank)
 
 
@@ -355,7 +358,20 @@ def audio20_model_cases(M, torch, x32):
             hypos, state = search.infer(chunk, torch.tensor(6), 2, state, hypos)
         return hypotheses(hypos)
 
+    def hdemucs():
+        torch.manual_seed(6)
+        m = fill_from_numpy(M.HDemucs(**HDEMUCS), torch).eval()
+        return m(x32.reshape(2, 2, 32).repeat(1, 1, 3)[..., :90])  # 90: padded to whole hops
+
+    def blstm_framed():  # > 200 steps: half-overlapping windows of 200
+        hd = getattr(M, "_hdemucs", None) or M.hdemucs  # torchaudio's module, minigrad's
+        torch.manual_seed(7)
+        m = fill_from_numpy(hd._BLSTM(3, layers=1, skip=True), torch)
+        return m(x32.flatten().repeat(11)[:1380].reshape(2, 3, 230))
+
     return {
+        "HDemucs": hdemucs,
+        "HDemucs_BLSTM_framed": blstm_framed,
         "RNNT_forward": rnnt_forward,
         "RNNTBeamSearch": beam_search,
         "RNNTBeamSearch_infer_streaming": beam_search_streaming,
@@ -377,7 +393,9 @@ def audio20_modules():
     mods = {"Tacotron2": M.Tacotron2(), "Tacotron2_tiny": M.Tacotron2(**TACOTRON2),
             "Emformer_memory": M.Emformer(**EMFORMER, max_memory_size=2),
             "emformer_rnnt_base": M.emformer_rnnt_base(4097),
-            "emformer_rnnt_model_tiny": M.emformer_rnnt_model(**RNNT)}  # fmt: skip
+            "emformer_rnnt_model_tiny": M.emformer_rnnt_model(**RNNT),
+            "hdemucs_low": M.hdemucs_low(SOURCES), "hdemucs_high": M.hdemucs_high(SOURCES),
+            "HDemucs_tiny": M.HDemucs(**HDEMUCS)}  # fmt: skip
     return {
         name: {
             "state_dict": {k: list(v.shape) for k, v in m.state_dict().items()},

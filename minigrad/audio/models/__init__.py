@@ -1,15 +1,17 @@
 """``torchaudio.models`` on minigrad: :class:`Wav2Letter`, :class:`DeepSpeech`,
 :class:`ConvTasNet` (``conv_tasnet_base``), :class:`Conformer`, :class:`WaveRNN`,
 :class:`Tacotron2`, :class:`Emformer`, :class:`RNNT` (``emformer_rnnt_model``/``_base``)
-with :class:`RNNTBeamSearch`, and :class:`Wav2Vec2Model` (``wav2vec2_model`` and the
+with :class:`RNNTBeamSearch`, :class:`HDemucs` (``hdemucs_low``/``_medium``/``_high``)
+and :class:`Wav2Vec2Model` (``wav2vec2_model`` and the
 wav2vec 2.0 / HuBERT builders) with torchaudio's layers and state_dict keys (no pretrained
-weights). The other models (WavLM, HDemucs, Squim, ...) raise ``NotImplementedError``."""
+weights). The other models (WavLM, Squim, ...) raise ``NotImplementedError``."""
 
 from ...vision._missing import missing_names
 from .conformer import Conformer
 from .conv_tasnet import ConvTasNet, conv_tasnet_base
 from .deepspeech import DeepSpeech
 from .emformer import Emformer
+from .hdemucs import HDemucs, hdemucs_high, hdemucs_low, hdemucs_medium
 from .rnnt import RNNT, emformer_rnnt_base, emformer_rnnt_model
 from .rnnt_decoder import Hypothesis, RNNTBeamSearch
 from .tacotron2 import Tacotron2
@@ -27,8 +29,9 @@ from .wav2vec2 import (
 from .wavernn import WaveRNN
 
 __all__ = [
-    "Conformer", "ConvTasNet", "DeepSpeech", "Emformer", "Hypothesis", "RNNT", "RNNTBeamSearch",
-    "Tacotron2", "emformer_rnnt_base", "emformer_rnnt_model", "Wav2Letter", "Wav2Vec2Model", "WaveRNN",
+    "Conformer", "ConvTasNet", "DeepSpeech", "Emformer", "HDemucs", "Hypothesis", "RNNT", "RNNTBeamSearch",
+    "Tacotron2", "emformer_rnnt_base", "emformer_rnnt_model", "hdemucs_high", "hdemucs_low",
+    "hdemucs_medium", "Wav2Letter", "Wav2Vec2Model", "WaveRNN",
     "conv_tasnet_base",
     "hubert_base", "hubert_large", "hubert_xlarge", "wav2vec2_base", "wav2vec2_large",
     "wav2vec2_large_lv60k", "wav2vec2_model",
@@ -36,9 +39,9 @@ __all__ = [
 
 __getattr__ = missing_names(
     __name__,
-    "HDemucs SquimObjective SquimSubjective "
+    "SquimObjective SquimSubjective "
     "conformer_rnnt_model "
-    "hdemucs_high hdemucs_low hdemucs_medium hubert_pretrain_model wav2vec2_xlsr_300m "
+    "hubert_pretrain_model wav2vec2_xlsr_300m "
     "wavlm_base wavlm_model",
     package=("minigrad.audio", "torchaudio"),
 )
