@@ -28,6 +28,7 @@ from make_torchaudio_reference import (
     MERGE_TOKENS,
     RNNT,
     SOURCES,
+    SQUIM,
     TACOTRON2,
     audio20_model_cases,
     inputs,
@@ -156,8 +157,18 @@ def test_state_dict_keys_and_parameter_counts(name):
         "hdemucs_low": lambda: M.hdemucs_low(SOURCES),
         "hdemucs_high": lambda: M.hdemucs_high(SOURCES),
         "HDemucs_tiny": lambda: M.HDemucs(**HDEMUCS),
+        "squim_objective_base": M.squim_objective_base,
+        "squim_subjective_base": M.squim_subjective_base,
+        "squim_objective_model_tiny": lambda: M.squim_objective_model(**SQUIM),
     }
-    big = name in ("Tacotron2", "emformer_rnnt_base", "hdemucs_low", "hdemucs_high")
+    big = (
+        "Tacotron2",
+        "emformer_rnnt_base",
+        "hdemucs_low",
+        "hdemucs_high",
+        "squim_subjective_base",
+    )
+    big = name in big
     with torch.device("meta" if big else "cpu"):  # 28-77M parameters: shapes only
         module = make[name]()
     want = MODULES[name]

@@ -227,6 +227,8 @@ RNNT = dict(input_dim=6, encoding_dim=8, num_symbols=5, segment_length=4, right_
 HDEMUCS = dict(sources=["drums", "bass"], audio_channels=2, channels=4, nfft=64, depth=3,
                norm_starts=2, norm_groups=2, dconv_attn=2, dconv_lstm=2)  # fmt: skip
 SOURCES = ["drums", "bass", "other", "vocals"]
+SQUIM = dict(feat_dim=6, win_len=8, d_model=8, nhead=2, hidden_dim=5, num_blocks=2,
+             rnn_type="LSTM", chunk_size=5)  # fmt: skip
 MERGE_TOKENS = ([0, 3, 3, 0, 0, 2, 2, 2, 3, 0, 3], 0)  # (an alignment, blank)
 
 
@@ -369,7 +371,20 @@ def audio20_model_cases(M, torch, x32):
         m = fill_from_numpy(hd._BLSTM(3, layers=1, skip=True), torch)
         return m(x32.flatten().repeat(11)[:1380].reshape(2, 3, 230))
 
+    def squim_objective():
+        torch.manual_seed(8)
+        return torch.stack(fill_from_numpy(M.squim_objective_model(**SQUIM), torch).eval()(x32))
+
+    def squim_subjective():
+        torch.manual_seed(9)
+        ssl = M.wav2vec2_model("layer_norm", encoder_layer_norm_first=True, aux_num_out=None, **W2V)
+        predictor = getattr(M.squim, "subjective", M.squim).Predictor  # torchaudio's, minigrad's
+        model = M.SquimSubjective(ssl, torch.nn.Linear(12, 4), predictor(8, 5))
+        return fill_from_numpy(model, torch).eval()(x32, x32[:, :40])
+
     return {
+        "SquimObjective": squim_objective,
+        "SquimSubjective": squim_subjective,
         "HDemucs": hdemucs,
         "HDemucs_BLSTM_framed": blstm_framed,
         "RNNT_forward": rnnt_forward,
@@ -395,7 +410,9 @@ def audio20_modules():
             "emformer_rnnt_base": M.emformer_rnnt_base(4097),
             "emformer_rnnt_model_tiny": M.emformer_rnnt_model(**RNNT),
             "hdemucs_low": M.hdemucs_low(SOURCES), "hdemucs_high": M.hdemucs_high(SOURCES),
-            "HDemucs_tiny": M.HDemucs(**HDEMUCS)}  # fmt: skip
+            "HDemucs_tiny": M.HDemucs(**HDEMUCS), "squim_objective_base": M.squim_objective_base(),
+            "squim_subjective_base": M.squim_subjective_base(),
+            "squim_objective_model_tiny": M.squim_objective_model(**SQUIM)}  # fmt: skip
     return {
         name: {
             "state_dict": {k: list(v.shape) for k, v in m.state_dict().items()},
