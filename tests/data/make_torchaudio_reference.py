@@ -412,7 +412,8 @@ def audio20_modules():
             "hdemucs_low": M.hdemucs_low(SOURCES), "hdemucs_high": M.hdemucs_high(SOURCES),
             "HDemucs_tiny": M.HDemucs(**HDEMUCS), "squim_objective_base": M.squim_objective_base(),
             "squim_subjective_base": M.squim_subjective_base(),
-            "squim_objective_model_tiny": M.squim_objective_model(**SQUIM)}  # fmt: skip
+            "squim_objective_model_tiny": M.squim_objective_model(**SQUIM),
+            "wav2vec2_xlsr_300m": M.wav2vec2_xlsr_300m()}  # fmt: skip
     return {
         name: {
             "state_dict": {k: list(v.shape) for k, v in m.state_dict().items()},

@@ -33,6 +33,9 @@ from .wav2vec2 import (
     wav2vec2_large,
     wav2vec2_large_lv60k,
     wav2vec2_model,
+    wav2vec2_xlsr_1b,
+    wav2vec2_xlsr_2b,
+    wav2vec2_xlsr_300m,
 )
 from .wavernn import WaveRNN
 
@@ -40,7 +43,8 @@ __all__ = [
     "Conformer", "ConvTasNet", "DeepSpeech", "Emformer", "HDemucs", "Hypothesis", "RNNT", "RNNTBeamSearch",
     "Tacotron2", "emformer_rnnt_base", "emformer_rnnt_model", "hdemucs_high", "hdemucs_low",
     "hdemucs_medium", "SquimObjective", "SquimSubjective", "squim_objective_base",
-    "squim_objective_model", "squim_subjective_base", "squim_subjective_model", "Wav2Letter", "Wav2Vec2Model", "WaveRNN",
+    "squim_objective_model", "squim_subjective_base", "squim_subjective_model",
+    "wav2vec2_xlsr_1b", "wav2vec2_xlsr_2b", "wav2vec2_xlsr_300m", "Wav2Letter", "Wav2Vec2Model", "WaveRNN",
     "conv_tasnet_base",
     "hubert_base", "hubert_large", "hubert_xlarge", "wav2vec2_base", "wav2vec2_large",
     "wav2vec2_large_lv60k", "wav2vec2_model",
@@ -48,6 +52,7 @@ __all__ = [
 
 __getattr__ = missing_names(
     __name__,
-    "conformer_rnnt_model hubert_pretrain_model wav2vec2_xlsr_300m wavlm_base wavlm_model",
+    "HuBERTPretrainModel hubert_pretrain_model hubert_pretrain_base hubert_pretrain_large "
+    "hubert_pretrain_xlarge wavlm_base wavlm_large wavlm_model",
     package=("minigrad.audio", "torchaudio"),
 )

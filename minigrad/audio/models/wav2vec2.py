@@ -360,6 +360,9 @@ _CONFIGS = {
     "hubert_base": ("group_norm", False, 768, 12, 12, 3072, False, (0.1, 0.1, 0.0, 0.1, 0.05)),
     "hubert_large": ("layer_norm", False, 1024, 24, 16, 4096, True, (0.0,) * 5),
     "hubert_xlarge": ("layer_norm", False, 1280, 48, 16, 5120, True, (0.0,) * 5),
+    "wav2vec2_xlsr_300m": ("layer_norm", True, 1024, 24, 16, 4096, True, (0.0,) * 5),
+    "wav2vec2_xlsr_1b": ("layer_norm", True, 1280, 48, 16, 5120, True, (0.1, 0, 0, 0, 0)),
+    "wav2vec2_xlsr_2b": ("layer_norm", True, 1920, 48, 16, 7680, True, (0.1, 0, 0, 0, 0)),
 }
 
 
@@ -394,3 +397,6 @@ wav2vec2_large_lv60k = _builder("wav2vec2_large_lv60k")
 hubert_base = _builder("hubert_base")
 hubert_large = _builder("hubert_large")
 hubert_xlarge = _builder("hubert_xlarge")
+wav2vec2_xlsr_300m = _builder("wav2vec2_xlsr_300m")  # XLS-R (Babu et al., 2021)
+wav2vec2_xlsr_1b = _builder("wav2vec2_xlsr_1b")
+wav2vec2_xlsr_2b = _builder("wav2vec2_xlsr_2b")
