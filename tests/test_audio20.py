@@ -31,6 +31,7 @@ from make_torchaudio_reference import (
     SQUIM,
     TACOTRON2,
     audio20_model_cases,
+    beamforming_cases,
     inputs,
     measure_cases,
 )  # fmt: skip
@@ -40,6 +41,8 @@ with open(os.path.join(os.path.dirname(__file__), "data", "torchaudio_reference.
 REF, MODULES = _REF["audio20"], _REF["audio20_modules"]
 
 X = inputs()[0]
+BEAMS = [k for k in REF if k.startswith(("psd", "mvdr", "rtf", "apply", "PSD", "RTFMVDR",
+                                         "SoudenMVDR", "MVDR"))]  # fmt: skip
 MEASURES = [k for k in REF if k.startswith(("sliding", "loud", "Loud", "edit", "frechet",
                                             "Inverse", "Speed"))]  # fmt: skip
 
@@ -63,6 +66,8 @@ def _cases():
     out["merge_tokens"] = merged
     measures = functools.cache(lambda: measure_cases(F, T, torch, X))
     out.update({name: lambda n=name: measures()[n] for name in MEASURES})
+    beams = functools.cache(lambda: beamforming_cases(F, T, torch, X, inputs()[1]))
+    out.update({name: lambda n=name: beams()[n] for name in BEAMS})
     out.update(audio20_model_cases(M, torch, torch.tensor(X, dtype=torch.float32)))
     return out
 

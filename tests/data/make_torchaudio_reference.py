@@ -264,6 +264,38 @@ def measure_cases(F, T, torch, x):
     return out
 
 
+def beamforming_cases(F, T, torch, x, noise):
+    """name -> output (complex ones as (..., 2) real), of the beamforming functions and
+    transforms on a (3 channel, 5 freq, 6 frame) complex128 spectrogram with soft masks."""
+    spec = torch.complex(torch.tensor(x.flatten()[:90]), torch.tensor(noise.flatten()[:90]))
+    spec = spec.reshape(3, 5, 6)
+    mask_s = torch.tensor(1 / (1 + np.exp(-4 * x.flatten()[:30].reshape(5, 6))))
+    mask_n = torch.tensor(1 / (1 + np.exp(-4 * noise.flatten()[30:60].reshape(5, 6))))
+    psd_s, psd_n = F.psd(spec, mask_s), F.psd(spec, mask_n, False)
+    ref = torch.tensor([0.2, 0.5, 0.3], dtype=torch.float64)
+    rtf = F.rtf_power(psd_s, psd_n, 0)
+    evd = F.rtf_evd(psd_s)
+    evd = evd * (evd[..., :1].abs() / evd[..., :1])  # the eigenvectors' arbitrary phases removed
+    out = {
+        "psd_mask": psd_s, "psd_unnormalized": psd_n, "psd_no_mask": F.psd(spec),
+        "mvdr_weights_souden_0": F.mvdr_weights_souden(psd_s, psd_n, 0),
+        "mvdr_weights_souden_ref": F.mvdr_weights_souden(psd_s, psd_n, ref, False),
+        "rtf_power_3": rtf, "rtf_power_1_ref": F.rtf_power(psd_s, psd_n, ref, 1),
+        "rtf_evd_phase_fixed": evd,
+        "mvdr_weights_rtf_1": F.mvdr_weights_rtf(rtf, psd_n, 1),
+        "mvdr_weights_rtf_none": F.mvdr_weights_rtf(rtf, psd_n, None, False),
+        "apply_beamforming": F.apply_beamforming(F.mvdr_weights_souden(psd_s, psd_n, 0), spec),
+        "PSD_multi_mask": T.PSD(True)(spec, torch.stack([mask_s, mask_n, mask_s])),
+        "RTFMVDR": T.RTFMVDR()(spec, rtf, psd_n, 2),
+        "SoudenMVDR": T.SoudenMVDR()(spec, psd_s, psd_n, ref),
+    }  # fmt: skip
+    for solution in ("ref_channel", "stv_evd", "stv_power"):
+        out[f"MVDR_{solution}"] = T.MVDR(1, solution)(spec, mask_s, mask_n)
+    online = T.MVDR(online=True)
+    out["MVDR_online"] = torch.stack([online(spec, mask_s, mask_n), online(spec, mask_n, mask_s)])
+    return {k: torch.view_as_real(v) if v.is_complex() else v for k, v in out.items()}
+
+
 def audio20_cases(x):
     """name -> output, for audio20's additions: the effects (on float32 for ``pitch_shift``,
     whose default window is float32), ``PitchShift`` and ``merge_tokens``' spans as rows
@@ -283,6 +315,7 @@ def audio20_cases(x):
     spans = F.merge_tokens(torch.tensor(tokens), scores, blank)
     out["merge_tokens"] = torch.tensor([[s.token, s.start, s.end, s.score] for s in spans])
     out.update(measure_cases(F, T, torch, x))
+    out.update(beamforming_cases(F, T, torch, x, inputs()[1]))
     import torchaudio.models as M
 
     x32 = torch.tensor(x, dtype=torch.float32)

@@ -1,11 +1,20 @@
 """``torchaudio.functional`` on minigrad: spectrograms, filter banks, resampling, filtering,
 masking, companding, convolution, pitch shifting (see :mod:`.functional` and :mod:`.filtering`),
-the delay-line effects (:mod:`._effects`), CTC forced alignment (:mod:`._alignment`) and the
-RNN-T loss (:mod:`._rnnt`). torchaudio's other names (``vad``, ``dither``, beamforming, ...)
-raise ``NotImplementedError`` naming them."""
+the delay-line effects (:mod:`._effects`), measures (:mod:`._measures`), beamforming
+(:mod:`._beamforming`), CTC forced alignment (:mod:`._alignment`) and the RNN-T loss
+(:mod:`._rnnt`). torchaudio's other names (``vad``, ``dither``) raise ``NotImplementedError``
+naming them."""
 
 from ...vision._missing import missing_names
 from ._alignment import TokenSpan, forced_align, merge_tokens
+from ._beamforming import (
+    apply_beamforming,
+    mvdr_weights_rtf,
+    mvdr_weights_souden,
+    psd,
+    rtf_evd,
+    rtf_power,
+)
 from ._effects import flanger, overdrive, phaser, riaa_biquad
 from ._measures import edit_distance, frechet_distance, loudness, sliding_window_cmn
 from ._rnnt import rnnt_loss
@@ -65,6 +74,7 @@ __all__ = [
     "spectral_centroid", "spectrogram", "speed",
     "TokenSpan", "flanger", "forced_align", "merge_tokens", "overdrive", "phaser", "pitch_shift",
     "riaa_biquad", "edit_distance", "frechet_distance", "loudness", "sliding_window_cmn",
+    "apply_beamforming", "mvdr_weights_rtf", "mvdr_weights_souden", "psd", "rtf_evd", "rtf_power",
 ]  # fmt: skip
 
 __getattr__ = missing_names(

@@ -1,8 +1,9 @@
 """``torchaudio.transforms`` on minigrad: the feature extractors and augmentations as
-``nn.Module``s (see :mod:`._transforms`). torchaudio's other transforms (multi-channel
-beamforming, ``Vad``) raise ``NotImplementedError``."""
+``nn.Module``s (see :mod:`._transforms`) and the multi-channel beamformers
+(:mod:`._multi_channel`). torchaudio's other transform (``Vad``) raises ``NotImplementedError``."""
 
 from ...vision._missing import missing_names
+from ._multi_channel import MVDR, PSD, RTFMVDR, SoudenMVDR
 from ._transforms import (
     LFCC,
     MFCC,
@@ -44,11 +45,12 @@ __all__ = [
     "RNNTLoss",
     "Resample",
     "SpecAugment", "SpectralCentroid", "Spectrogram", "TimeMasking", "TimeStretch", "Vol",
-    "InverseMelScale", "Loudness", "SlidingWindowCmn", "Speed", "SpeedPerturbation",
+    "InverseMelScale", "Loudness", "SlidingWindowCmn", "Speed", "SpeedPerturbation", "MVDR", "PSD",
+    "RTFMVDR", "SoudenMVDR",
 ]  # fmt: skip
 
 __getattr__ = missing_names(
     __name__,
-    "MVDR PSD RTFMVDR SoudenMVDR Vad",
+    "Vad",
     package=("minigrad.audio", "torchaudio"),
 )
