@@ -206,6 +206,18 @@ def test_rnnt_training_step_and_beam_search_errors():
         search.infer(sources[0, :5], torch.tensor(5), 2)
 
 
+def test_pipelines_raise_saying_they_download():
+    import minigrad.audio as ta
+
+    with pytest.raises(
+        NotImplementedError, match="download pretrained weights.*models.wav2vec2_base"
+    ):
+        _ = ta.pipelines.WAV2VEC2_ASR_BASE_960H
+    with pytest.raises(NotImplementedError, match="HDEMUCS_HIGH_MUSDB_PLUS.*hdemucs_high"):
+        from minigrad.audio.pipelines import HDEMUCS_HIGH_MUSDB_PLUS  # noqa: F401
+    assert not hasattr(ta.pipelines, "NOT_A_BUNDLE")
+
+
 def test_effects_gradients_and_errors():
     x = torch.tensor(X[:, :10] * 0.5, requires_grad=True)  # within [-1, 1]: clamps inactive
 
