@@ -32,6 +32,7 @@ from make_torchaudio_reference import (
     TACOTRON2,
     audio20_model_cases,
     beamforming_cases,
+    dither_cases,
     inputs,
     measure_cases,
 )  # fmt: skip
@@ -68,6 +69,8 @@ def _cases():
     out.update({name: lambda n=name: measures()[n] for name in MEASURES})
     beams = functools.cache(lambda: beamforming_cases(F, T, torch, X, inputs()[1]))
     out.update({name: lambda n=name: beams()[n] for name in BEAMS})
+    dithers = functools.cache(lambda: dither_cases(F, torch, X))
+    out.update({name: lambda n=name: dithers()[n] for name in REF if name.startswith("dither")})
     out.update(audio20_model_cases(M, torch, torch.tensor(X, dtype=torch.float32)))
     return out
 

@@ -296,6 +296,23 @@ def beamforming_cases(F, T, torch, x, noise):
     return {k: torch.view_as_real(v) if v.is_complex() else v for k, v in out.items()}
 
 
+DITHER = [("TPDF", False), ("RPDF", True), ("GPDF", False), ("GPDF", True)]
+
+
+def dither_cases(F, torch, x):
+    """name -> output of ``dither`` under a seed per case, on (3, 2, 8) waveforms and, for
+    GPDF, a (2, 2) one (its seven draws then often meet the first sample, whose in-place sum
+    torchaudio reads back)."""
+    out = {}
+    for i, (density, shaping) in enumerate(DITHER):
+        wave = torch.tensor(x.flatten()[:48].reshape(3, 2, 8))
+        torch.manual_seed(10 + i)
+        out[f"dither_{density}_{shaping}"] = F.dither(wave, density, shaping)
+        torch.manual_seed(20 + i)
+        out[f"dither_{density}_{shaping}_tiny"] = F.dither(wave[0, :, :2].clone(), density, shaping)
+    return out
+
+
 def audio20_cases(x):
     """name -> output, for audio20's additions: the effects (on float32 for ``pitch_shift``,
     whose default window is float32), ``PitchShift`` and ``merge_tokens``' spans as rows
@@ -316,6 +333,7 @@ def audio20_cases(x):
     out["merge_tokens"] = torch.tensor([[s.token, s.start, s.end, s.score] for s in spans])
     out.update(measure_cases(F, T, torch, x))
     out.update(beamforming_cases(F, T, torch, x, inputs()[1]))
+    out.update(dither_cases(F, torch, x))
     import torchaudio.models as M
 
     x32 = torch.tensor(x, dtype=torch.float32)

@@ -2,8 +2,8 @@
 masking, companding, convolution, pitch shifting (see :mod:`.functional` and :mod:`.filtering`),
 the delay-line effects (:mod:`._effects`), measures (:mod:`._measures`), beamforming
 (:mod:`._beamforming`), CTC forced alignment (:mod:`._alignment`) and the RNN-T loss
-(:mod:`._rnnt`). torchaudio's other names (``vad``, ``dither``) raise ``NotImplementedError``
-naming them."""
+(:mod:`._rnnt`). torchaudio's other name (``vad``) raises ``NotImplementedError``
+naming it."""
 
 from ...vision._missing import missing_names
 from ._alignment import TokenSpan, forced_align, merge_tokens
@@ -15,7 +15,7 @@ from ._beamforming import (
     rtf_evd,
     rtf_power,
 )
-from ._effects import flanger, overdrive, phaser, riaa_biquad
+from ._effects import dither, flanger, overdrive, phaser, riaa_biquad
 from ._measures import edit_distance, frechet_distance, loudness, sliding_window_cmn
 from ._rnnt import rnnt_loss
 from .filtering import (
@@ -74,7 +74,7 @@ __all__ = [
     "spectral_centroid", "spectrogram", "speed",
     "TokenSpan", "flanger", "forced_align", "merge_tokens", "overdrive", "phaser", "pitch_shift",
     "riaa_biquad", "edit_distance", "frechet_distance", "loudness", "sliding_window_cmn",
-    "apply_beamforming", "mvdr_weights_rtf", "mvdr_weights_souden", "psd", "rtf_evd", "rtf_power",
+    "dither", "apply_beamforming", "mvdr_weights_rtf", "mvdr_weights_souden", "psd", "rtf_evd", "rtf_power",
 ]  # fmt: skip
 
 __getattr__ = missing_names(

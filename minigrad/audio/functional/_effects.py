@@ -1,5 +1,5 @@
 """torchaudio.functional's SoX-style effects with a modulated delay line (``flanger``,
-``phaser``), ``overdrive`` and ``riaa_biquad``.
+``phaser``), ``overdrive``, ``riaa_biquad`` and ``dither``.
 
 torchaudio steps its delay lines one sample at a time with tensor ops. Both effects are
 linear in the signal before the final clamp: the delay line's content at a sample is the
@@ -191,3 +191,43 @@ def riaa_biquad(waveform, sample_rate):
     (b_re, b_im), (a_re, a_im) = response(b), response(a)
     g = 1 / math.sqrt((b_re**2 + b_im**2) / (a_re**2 + a_im**2))
     return biquad(waveform, b[0] * g, b[1] * g, b[2] * g, *a)
+
+
+def _draw(high):
+    """``int(torch.randint(high, [1]))``: torchaudio's draw, the same under one seed."""
+    return int(torch.randint(high, [1]).item())
+
+
+def dither(waveform, density_function="TPDF", noise_shaping=False):
+    """SoX-style dither of ``waveform (..., time)`` to 16 bits: scaled by ``2**15 - 2``, a
+    dither added (``"TPDF"``: a Bartlett window over time; ``"RPDF"``: one random sample
+    minus 0.5; ``"GPDF"``: the sum of seven random samples, drawn as torchaudio draws them),
+    rounded and scaled by ``2**-15``; ``noise_shaping`` adds the quantization error delayed
+    by one sample. (torchaudio's GPDF writes its running sum into the input sample it started
+    from, which its noise shaping then reads; minigrad gives the same output but leaves the
+    input unchanged.)"""
+    shape = waveform.shape
+    x = waveform.reshape(-1, shape[-1])
+    channel_size, time_size = x.shape[0] - 1, x.shape[-1] - 1
+    channel = _draw(channel_size) if channel_size > 0 else 0
+    time = _draw(time_size) if time_size > 0 else 0
+    scaled, reference = x * (2**15 - 2), x
+    if density_function == "RPDF":
+        dithered = scaled + (x[channel][time] - 0.5)
+    elif density_function == "GPDF":
+        gaussian = x[channel][time]
+        for _ in range(6):  # torchaudio's in-place sum: a draw of its first sample reads the sum
+            c, t = _draw(channel_size), _draw(time_size)
+            gaussian = gaussian + (gaussian if (c, t) == (channel, time) else x[c][t])
+        dithered = scaled + gaussian
+        where = torch.zeros(x.shape, dtype=torch.bool, device=x.device)
+        where[channel, time] = True
+        reference = torch.where(where, gaussian, x)  # the sample torchaudio overwrote
+    else:
+        window = torch.bartlett_window(time_size + 1, dtype=scaled.dtype, device=scaled.device)
+        dithered = scaled + window.repeat(channel_size + 1, 1)
+    quantized = torch.round(dithered) / 2**15
+    if noise_shaping:
+        error = quantized - reference
+        quantized = quantized + torch.nn.functional.pad(error, (1, 0))[:, : x.shape[-1]]
+    return quantized.reshape(tuple(shape[:-1]) + tuple(quantized.shape[-1:]))
