@@ -35,6 +35,7 @@ from make_torchaudio_reference import (
     dither_cases,
     inputs,
     measure_cases,
+    vad_cases,
 )  # fmt: skip
 
 with open(os.path.join(os.path.dirname(__file__), "data", "torchaudio_reference.json")) as _f:
@@ -71,6 +72,8 @@ def _cases():
     out.update({name: lambda n=name: beams()[n] for name in BEAMS})
     dithers = functools.cache(lambda: dither_cases(F, torch, X))
     out.update({name: lambda n=name: dithers()[n] for name in REF if name.startswith("dither")})
+    vads = functools.cache(lambda: vad_cases(F, T, torch))
+    out.update({name: lambda n=name: vads()[n] for name in REF if name.lower().startswith("vad")})
     out.update(audio20_model_cases(M, torch, torch.tensor(X, dtype=torch.float32)))
     return out
 

@@ -313,6 +313,27 @@ def dither_cases(F, torch, x):
     return out
 
 
+def vad_cases(F, T, torch):
+    """name -> ``vad`` output on 1 s at 4 kHz: quiet noise, then a voiced buzz (a 150 Hz
+    pulse train on a 700 Hz carrier) from 0.55 s on; one channel, two channels with a gap
+    and a pre-trigger, a silent one (empty output), and the transform."""
+    rng = np.random.default_rng(3)
+    sr = 4000
+    t = np.arange(sr) / sr
+    buzz = np.sin(2 * np.pi * 150 * t) ** 7 * np.sin(2 * np.pi * 700 * t)
+    wave = 0.002 * rng.standard_normal(sr) + np.where(t > 0.55, 0.5 * buzz, 0.0)
+    two = torch.tensor(np.stack([wave, np.roll(wave, 200) * 0.8]), dtype=torch.float32)
+    wave = torch.tensor(wave, dtype=torch.float32)
+    return {
+        "vad_mono": F.vad(wave, sr),
+        "vad_stereo_gap_pre_trigger": F.vad(
+            two, sr, trigger_level=5.0, allowed_gap=0.1, pre_trigger_time=0.05
+        ),  # fmt: skip
+        "vad_silence": F.vad(0.001 * wave[:2000], sr),
+        "Vad_transform": T.Vad(sr, trigger_time=0.2, noise_reduction_amount=1.0)(wave),
+    }
+
+
 def audio20_cases(x):
     """name -> output, for audio20's additions: the effects (on float32 for ``pitch_shift``,
     whose default window is float32), ``PitchShift`` and ``merge_tokens``' spans as rows
@@ -334,6 +355,7 @@ def audio20_cases(x):
     out.update(measure_cases(F, T, torch, x))
     out.update(beamforming_cases(F, T, torch, x, inputs()[1]))
     out.update(dither_cases(F, torch, x))
+    out.update(vad_cases(F, T, torch))
     import torchaudio.models as M
 
     x32 = torch.tensor(x, dtype=torch.float32)

@@ -2,8 +2,8 @@
 masking, companding, convolution, pitch shifting (see :mod:`.functional` and :mod:`.filtering`),
 the delay-line effects (:mod:`._effects`), measures (:mod:`._measures`), beamforming
 (:mod:`._beamforming`), CTC forced alignment (:mod:`._alignment`) and the RNN-T loss
-(:mod:`._rnnt`). torchaudio's other name (``vad``) raises ``NotImplementedError``
-naming it."""
+(:mod:`._rnnt`) and SoX's voice-activity trimming (:mod:`._vad`): all of torchaudio 2.11's
+names."""
 
 from ...vision._missing import missing_names
 from ._alignment import TokenSpan, forced_align, merge_tokens
@@ -18,6 +18,7 @@ from ._beamforming import (
 from ._effects import dither, flanger, overdrive, phaser, riaa_biquad
 from ._measures import edit_distance, frechet_distance, loudness, sliding_window_cmn
 from ._rnnt import rnnt_loss
+from ._vad import vad
 from .filtering import (
     allpass_biquad,
     band_biquad,
@@ -74,11 +75,11 @@ __all__ = [
     "spectral_centroid", "spectrogram", "speed",
     "TokenSpan", "flanger", "forced_align", "merge_tokens", "overdrive", "phaser", "pitch_shift",
     "riaa_biquad", "edit_distance", "frechet_distance", "loudness", "sliding_window_cmn",
-    "dither", "apply_beamforming", "mvdr_weights_rtf", "mvdr_weights_souden", "psd", "rtf_evd", "rtf_power",
+    "dither", "vad", "apply_beamforming", "mvdr_weights_rtf", "mvdr_weights_souden", "psd", "rtf_evd", "rtf_power",
 ]  # fmt: skip
 
 __getattr__ = missing_names(
     __name__,
-    "dither vad apply_beamforming mvdr_weights_rtf mvdr_weights_souden psd rtf_evd rtf_power",
+    "",  # every torchaudio.functional name is here
     package=("minigrad.audio", "torchaudio"),
 )

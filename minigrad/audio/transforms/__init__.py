@@ -1,6 +1,6 @@
 """``torchaudio.transforms`` on minigrad: the feature extractors and augmentations as
 ``nn.Module``s (see :mod:`._transforms`) and the multi-channel beamformers
-(:mod:`._multi_channel`). torchaudio's other transform (``Vad``) raises ``NotImplementedError``."""
+(:mod:`._multi_channel`): all of torchaudio 2.11's transforms."""
 
 from ...vision._missing import missing_names
 from ._multi_channel import MVDR, PSD, RTFMVDR, SoudenMVDR
@@ -35,6 +35,7 @@ from ._transforms import (
     SpeedPerturbation,
     TimeMasking,
     TimeStretch,
+    Vad,
     Vol,
 )  # fmt: skip
 
@@ -46,11 +47,11 @@ __all__ = [
     "Resample",
     "SpecAugment", "SpectralCentroid", "Spectrogram", "TimeMasking", "TimeStretch", "Vol",
     "InverseMelScale", "Loudness", "SlidingWindowCmn", "Speed", "SpeedPerturbation", "MVDR", "PSD",
-    "RTFMVDR", "SoudenMVDR",
+    "RTFMVDR", "SoudenMVDR", "Vad",
 ]  # fmt: skip
 
 __getattr__ = missing_names(
     __name__,
-    "Vad",
+    "",  # every torchaudio.transforms name is here
     package=("minigrad.audio", "torchaudio"),
 )
