@@ -14,13 +14,13 @@ raise ``NotImplementedError`` naming them.
 """
 
 from ..vision._missing import missing_names
-from . import datasets, functional, models, pipelines, transforms
+from . import compliance, datasets, functional, models, pipelines, transforms
 from ._wav import AudioMetaData, info, load, save
 
 __version__ = "2.11.1"  # the torchaudio release whose API this follows
 
-__all__ = ["AudioMetaData", "datasets", "functional", "info", "load", "models", "pipelines",
-           "save", "transforms"]  # fmt: skip
+__all__ = ["AudioMetaData", "compliance", "datasets", "functional", "info", "load", "models",
+           "pipelines", "save", "transforms"]  # fmt: skip
 
 
 def list_audio_backends() -> list:
@@ -30,7 +30,7 @@ def list_audio_backends() -> list:
 
 __getattr__ = missing_names(
     __name__,
-    "compliance utils io sox_effects kaldi_io load_with_torchcodec "
+    "utils io sox_effects kaldi_io load_with_torchcodec "
     "save_with_torchcodec StreamReader StreamWriter",
     package=("minigrad.audio", "torchaudio"),
 )

@@ -334,6 +334,37 @@ def vad_cases(F, T, torch):
     }
 
 
+def kaldi_cases(kaldi, torch, x, tone):
+    """name -> compliance.kaldi features of 0.2 s at 4 kHz (a tone plus noise, 2 channels):
+    spectrogram, fbank and mfcc under their defaults and under other windows, energies,
+    ``htk_compat``, ``snip_edges=False``, VTLN warping, mean subtraction."""
+    wave = tone[:, :800] + 0.1 * np.tile(x, (1, 13))[:, :800]
+    wave = torch.tensor(wave, dtype=torch.float32)
+    common = dict(sample_frequency=4000.0, frame_length=25.0, frame_shift=10.0)
+    return {
+        "kaldi_spectrogram": kaldi.spectrogram(wave, **common),
+        "kaldi_spectrogram_hamming_no_snip": kaldi.spectrogram(
+            wave, **common, window_type="hamming", snip_edges=False, raw_energy=False,
+            subtract_mean=True, channel=1,
+        ),
+        "kaldi_fbank": kaldi.fbank(wave, **common, num_mel_bins=10),
+        "kaldi_fbank_energy_htk_vtln": kaldi.fbank(
+            wave, **common, num_mel_bins=8, use_energy=True, htk_compat=True, vtln_warp=0.9,
+            vtln_low=200.0, vtln_high=-300.0, window_type="blackman", energy_floor=0.0,
+        ),
+        "kaldi_fbank_magnitude_no_log": kaldi.fbank(
+            wave, **common, num_mel_bins=6, use_power=False, use_log_fbank=False,
+            window_type="rectangular", round_to_power_of_two=False, preemphasis_coefficient=0.0,
+        ),
+        "kaldi_mfcc": kaldi.mfcc(wave, **common, num_mel_bins=10, num_ceps=6),
+        "kaldi_mfcc_energy_htk": kaldi.mfcc(
+            wave, **common, num_mel_bins=10, num_ceps=5, use_energy=True, htk_compat=True,
+            window_type="hanning", cepstral_lifter=0.0, snip_edges=False,
+        ),
+        "kaldi_mfcc_htk_no_energy": kaldi.mfcc(wave, **common, num_mel_bins=8, num_ceps=7, htk_compat=True),
+    }  # fmt: skip
+
+
 def audio20_cases(x):
     """name -> output, for audio20's additions: the effects (on float32 for ``pitch_shift``,
     whose default window is float32), ``PitchShift`` and ``merge_tokens``' spans as rows
@@ -356,6 +387,9 @@ def audio20_cases(x):
     out.update(beamforming_cases(F, T, torch, x, inputs()[1]))
     out.update(dither_cases(F, torch, x))
     out.update(vad_cases(F, T, torch))
+    import torchaudio.compliance.kaldi as kaldi
+
+    out.update(kaldi_cases(kaldi, torch, x, inputs()[3]))
     import torchaudio.models as M
 
     x32 = torch.tensor(x, dtype=torch.float32)
