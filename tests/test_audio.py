@@ -451,8 +451,8 @@ def test_missing_names_raise_not_implemented():
     assert callable(F.equalizer_biquad) and callable(F.filtfilt)
     with pytest.raises(NotImplementedError, match="torchaudio.sox_effects"):
         _ = ta.sox_effects
-    with pytest.raises(NotImplementedError, match="torchaudio.models.wavlm_base"):
-        _ = M.wavlm_base
+    with pytest.raises(NotImplementedError, match="torchaudio.models.hubert_pretrain_base"):
+        _ = M.hubert_pretrain_base
     assert not hasattr(ta, "sox_effects") and not hasattr(T, "NotATransform")
 
 

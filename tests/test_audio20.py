@@ -31,6 +31,8 @@ from make_torchaudio_reference import (
     SOURCES,
     SQUIM,
     TACOTRON2,
+    W2V,
+    WAVLM,
     audio20_model_cases,
     beamforming_cases,
     dither_cases,
@@ -178,9 +180,13 @@ def test_state_dict_keys_and_parameter_counts(name):
         "squim_subjective_base": M.squim_subjective_base,
         "squim_objective_model_tiny": lambda: M.squim_objective_model(**SQUIM),
         "wav2vec2_xlsr_300m": M.wav2vec2_xlsr_300m,
+        "wavlm_base": M.wavlm_base,
+        "wavlm_model_tiny": lambda: M.wavlm_model(
+            "group_norm", encoder_layer_norm_first=False, aux_num_out=5, **WAVLM, **W2V
+        ),
     }
     big = {"Tacotron2", "emformer_rnnt_base", "hdemucs_low", "hdemucs_high"}
-    big = name in big | {"squim_subjective_base", "wav2vec2_xlsr_300m"}
+    big = name in big | {"squim_subjective_base", "wav2vec2_xlsr_300m", "wavlm_base"}
     with torch.device("meta" if big else "cpu"):  # 28-315M parameters: shapes only
         module = make[name]()
     want = MODULES[name]

@@ -229,6 +229,7 @@ HDEMUCS = dict(sources=["drums", "bass"], audio_channels=2, channels=4, nfft=64,
 SOURCES = ["drums", "bass", "other", "vocals"]
 SQUIM = dict(feat_dim=6, win_len=8, d_model=8, nhead=2, hidden_dim=5, num_blocks=2,
              rnn_type="LSTM", chunk_size=5)  # fmt: skip
+WAVLM = dict(encoder_num_buckets=8, encoder_max_distance=20)
 MERGE_TOKENS = ([0, 3, 3, 0, 0, 2, 2, 2, 3, 0, 3], 0)  # (an alignment, blank)
 
 
@@ -489,7 +490,18 @@ def audio20_model_cases(M, torch, x32):
         model = M.SquimSubjective(ssl, torch.nn.Linear(12, 4), predictor(8, 5))
         return fill_from_numpy(model, torch).eval()(x32, x32[:, :40])
 
+    def wavlm(mode, first, aux):
+        torch.manual_seed(11)
+        m = M.wavlm_model(mode, encoder_layer_norm_first=first, aux_num_out=aux, **WAVLM, **W2V)
+        return fill_from_numpy(m, torch).eval()
+
+    wave = x32.repeat(1, 3)  # 9 frames: relative offsets up to 8, past the exact buckets
+
     return {
+        "WavLM_group_norm_aux": lambda: wavlm("group_norm", False, 5)(wave)[0],
+        "WavLM_layer_norm_first_extract_features": lambda: torch.stack(
+            wavlm("layer_norm", True, None).extract_features(wave, None, 2)[0]
+        ),
         "SquimObjective": squim_objective,
         "SquimSubjective": squim_subjective,
         "HDemucs": hdemucs,
@@ -520,7 +532,9 @@ def audio20_modules():
             "HDemucs_tiny": M.HDemucs(**HDEMUCS), "squim_objective_base": M.squim_objective_base(),
             "squim_subjective_base": M.squim_subjective_base(),
             "squim_objective_model_tiny": M.squim_objective_model(**SQUIM),
-            "wav2vec2_xlsr_300m": M.wav2vec2_xlsr_300m()}  # fmt: skip
+            "wav2vec2_xlsr_300m": M.wav2vec2_xlsr_300m(), "wavlm_base": M.wavlm_base(),
+            "wavlm_model_tiny": M.wavlm_model("group_norm", encoder_layer_norm_first=False,
+                                              aux_num_out=5, **WAVLM, **W2V)}  # fmt: skip
     return {
         name: {
             "state_dict": {k: list(v.shape) for k, v in m.state_dict().items()},

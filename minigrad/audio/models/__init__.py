@@ -36,6 +36,9 @@ from .wav2vec2 import (
     wav2vec2_xlsr_1b,
     wav2vec2_xlsr_2b,
     wav2vec2_xlsr_300m,
+    wavlm_base,
+    wavlm_large,
+    wavlm_model,
 )
 from .wavernn import WaveRNN
 
@@ -44,7 +47,8 @@ __all__ = [
     "Tacotron2", "emformer_rnnt_base", "emformer_rnnt_model", "hdemucs_high", "hdemucs_low",
     "hdemucs_medium", "SquimObjective", "SquimSubjective", "squim_objective_base",
     "squim_objective_model", "squim_subjective_base", "squim_subjective_model",
-    "wav2vec2_xlsr_1b", "wav2vec2_xlsr_2b", "wav2vec2_xlsr_300m", "Wav2Letter", "Wav2Vec2Model", "WaveRNN",
+    "wav2vec2_xlsr_1b", "wav2vec2_xlsr_2b", "wav2vec2_xlsr_300m", "wavlm_base", "wavlm_large",
+    "wavlm_model", "Wav2Letter", "Wav2Vec2Model", "WaveRNN",
     "conv_tasnet_base",
     "hubert_base", "hubert_large", "hubert_xlarge", "wav2vec2_base", "wav2vec2_large",
     "wav2vec2_large_lv60k", "wav2vec2_model",
@@ -53,6 +57,6 @@ __all__ = [
 __getattr__ = missing_names(
     __name__,
     "HuBERTPretrainModel hubert_pretrain_model hubert_pretrain_base hubert_pretrain_large "
-    "hubert_pretrain_xlarge wavlm_base wavlm_large wavlm_model",
+    "hubert_pretrain_xlarge",
     package=("minigrad.audio", "torchaudio"),
 )
