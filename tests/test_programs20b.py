@@ -1,0 +1,30 @@
+"""A twentieth round of PyTorch programs (b), on scientific and applied machine-learning code
+(physics-informed networks through torch.func, neural operators, equivariant and periodic
+molecular graphs, tabular and recommender models, time-series decomposition, ordinal and
+survival losses, spline flows, Bayesian layers), run with ``torch`` bound to minigrad and with
+PyTorch itself and compared value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_burgers_func_pinn(programs):
+    ours, theirs = _both(programs, "burgers_func_pinn")  # vmap(jacrev/hessian), LBFGS wolfe
+    assert ours.residual_gap < 1e-5 and ours.residual_shape == theirs.residual_shape == (48,)
+    assert close(ours.adam_losses, theirs.adam_losses, 1e-5, 1e-6)
+    assert ours.adam_losses[-1] < 0.5 * ours.adam_losses[0]
+    assert close(ours.lbfgs_losses, theirs.lbfgs_losses, 1e-4, 1e-6)
+    assert ours.func_evals == theirs.func_evals and ours.final_loss < ours.lbfgs_losses[0]
+    assert close(ours.first_layer_grad, theirs.first_layer_grad, 1e-3, 1e-6)
+    assert close(ours.u_grid, theirs.u_grid, 1e-4, 1e-6)  # the hard constraints hold at t = 0
