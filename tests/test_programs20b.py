@@ -28,3 +28,13 @@ def test_burgers_func_pinn(programs):
     assert ours.func_evals == theirs.func_evals and ours.final_loss < ours.lbfgs_losses[0]
     assert close(ours.first_layer_grad, theirs.first_layer_grad, 1e-3, 1e-6)
     assert close(ours.u_grid, theirs.u_grid, 1e-4, 1e-6)  # the hard constraints hold at t = 0
+
+
+def test_fno2d_poisson(programs):
+    ours, theirs = _both(programs, "fno2d_poisson")  # rfft2/irfft2(s=), cfloat weights, einsum
+    assert ours.weight_dtype == theirs.weight_dtype == "torch.complex64"
+    assert ours.n_params == theirs.n_params
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.1 * ours.losses[0]
+    assert close(ours.spectral_grad_sample, theirs.spectral_grad_sample, 1e-3, 1e-8)
+    assert ours.test_error == pytest.approx(theirs.test_error, rel=1e-4) and ours.test_error < 0.3
+    assert ours.fine_shape == theirs.fine_shape == (4, 32, 32, 1)
