@@ -38,3 +38,12 @@ def test_fno2d_poisson(programs):
     assert close(ours.spectral_grad_sample, theirs.spectral_grad_sample, 1e-3, 1e-8)
     assert ours.test_error == pytest.approx(theirs.test_error, rel=1e-4) and ours.test_error < 0.3
     assert ours.fine_shape == theirs.fine_shape == (4, 32, 32, 1)
+
+
+def test_painn_equivariant(programs):
+    ours, theirs = _both(programs, "painn_equivariant")  # vector features, index_add_, forces
+    assert ours.n_edges == theirs.n_edges == 72
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert close(ours.update_grad_sample, theirs.update_grad_sample, 1e-3, 1e-7)
+    assert close(ours.energies, theirs.energies, 1e-4, 1e-6)
+    assert max(ours.energy_gap, ours.force_gap, ours.vector_gap) < 1e-5  # rotation equivariant
