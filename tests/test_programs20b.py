@@ -47,3 +47,13 @@ def test_painn_equivariant(programs):
     assert close(ours.update_grad_sample, theirs.update_grad_sample, 1e-3, 1e-7)
     assert close(ours.energies, theirs.energies, 1e-4, 1e-6)
     assert max(ours.energy_gap, ours.force_gap, ours.vector_gap) < 1e-5  # rotation equivariant
+
+
+def test_cgcnn_periodic(programs):
+    ours, theirs = _both(programs, "cgcnn_periodic")  # minimum image, scatter_reduce mean/amax
+    assert ours.n_edges == theirs.n_edges and ours.min_image_max < 2.2
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.05 * ours.losses[0]
+    assert close(ours.embedding_grad, theirs.embedding_grad, 1e-3, 1e-7)
+    assert close(ours.running_mean, theirs.running_mean, 1e-4)
+    assert close(ours.eval_pred, theirs.eval_pred, 1e-4) and ours.mae == pytest.approx(theirs.mae)
+    assert ours.probe == theirs.probe == [3.5, 5.0]  # include_self=True counts the 5 in the mean
