@@ -57,3 +57,15 @@ def test_cgcnn_periodic(programs):
     assert close(ours.running_mean, theirs.running_mean, 1e-4)
     assert close(ours.eval_pred, theirs.eval_pred, 1e-4) and ours.mae == pytest.approx(theirs.mae)
     assert ours.probe == theirs.probe == [3.5, 5.0]  # include_self=True counts the 5 in the mean
+
+
+def test_node_entmax(programs):
+    ours, theirs = _both(programs, "node_entmax")  # entmax15 Function: sort, cumsum, gather
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert close(ours.grad_norms, theirs.grad_norms, 1e-3, 1e-7)
+    assert (
+        close(ours.selector_sums, [1.0] * 12, 1e-5) and ours.selector_zeros == theirs.selector_zeros
+    )
+    assert ours.n_trainable == theirs.n_trainable == 120 and not ours.frozen_codes
+    assert close(ours.entmax_probe, theirs.entmax_probe, 1e-6) and ours.entmax_probe[0][2] == 0.0
+    assert close(ours.softmax_probe, theirs.softmax_probe, 1e-6) and ours.gradcheck_ok
