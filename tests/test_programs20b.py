@@ -69,3 +69,13 @@ def test_node_entmax(programs):
     assert ours.n_trainable == theirs.n_trainable == 120 and not ours.frozen_codes
     assert close(ours.entmax_probe, theirs.entmax_probe, 1e-6) and ours.entmax_probe[0][2] == 0.0
     assert close(ours.softmax_probe, theirs.softmax_probe, 1e-6) and ours.gradcheck_ok
+
+
+def test_din_attention(programs):
+    ours, theirs = _both(programs, "din_attention")  # Dice, masked softmax, pad_sequence
+    assert ours.history_shape == theirs.history_shape == (64, 6)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.8 * ours.losses[0]
+    assert ours.pad_grad == theirs.pad_grad == 0.0  # padding_idx rows get no gradient
+    assert close(ours.dice_alpha, theirs.dice_alpha, 1e-3, 1e-6)
+    assert ours.test_auc == pytest.approx(theirs.test_auc) and ours.train_auc > 0.8
+    assert ours.masked_weight == 0.0 and close(ours.row_sums, [1.0] * 4, 1e-6)
