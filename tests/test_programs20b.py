@@ -79,3 +79,17 @@ def test_din_attention(programs):
     assert close(ours.dice_alpha, theirs.dice_alpha, 1e-3, 1e-6)
     assert ours.test_auc == pytest.approx(theirs.test_auc) and ours.train_auc > 0.8
     assert ours.masked_weight == 0.0 and close(ours.row_sums, [1.0] * 4, 1e-6)
+
+
+def test_ordinal_deephit(programs):
+    ours, theirs = _both(programs, "ordinal_deephit")  # CORAL, CORN (cumprod), DeepHit ranking
+    assert close(ours.coral_losses, theirs.coral_losses, 1e-4, 1e-6)
+    assert close(ours.corn_losses, theirs.corn_losses, 1e-4, 1e-6)
+    assert ours.corn_losses[-1] < 0.5 * ours.corn_losses[0] and ours.corn_monotone
+    assert ours.coral_mae == theirs.coral_mae and ours.corn_mae == theirs.corn_mae < 0.5
+    assert close(ours.coral_bias, theirs.coral_bias, 1e-4, 1e-6)
+    assert close(ours.deephit_losses, theirs.deephit_losses, 1e-4, 1e-6)
+    assert close(ours.nll_parts, theirs.nll_parts, 1e-4) and close(
+        ours.rank_parts, theirs.rank_parts, 1e-4
+    )
+    assert ours.n_comparable == theirs.n_comparable and ours.c_index == theirs.c_index > 0.8
