@@ -93,3 +93,14 @@ def test_ordinal_deephit(programs):
         ours.rank_parts, theirs.rank_parts, 1e-4
     )
     assert ours.n_comparable == theirs.n_comparable and ours.c_index == theirs.c_index > 0.8
+
+
+def test_neural_spline_flow(programs):
+    ours, theirs = _both(programs, "neural_spline_flow")  # searchsorted, masked assignment, gather
+    assert close(ours.nlls, theirs.nlls, 1e-4, 1e-6) and ours.nlls[-1] < ours.nlls[0] - 0.4
+    assert close(ours.conditioner_grad, theirs.conditioner_grad, 1e-3, 1e-7)
+    assert ours.inverse_gap < 1e-5 and ours.logdet_gap < 1e-5
+    assert ours.tail_identity and theirs.tail_identity  # identity outside [-B, B]
+    assert close(ours.z_probe, theirs.z_probe, 1e-4, 1e-5)
+    assert close(ours.logdet_probe, theirs.logdet_probe, 1e-3, 1e-4)  # float32 cancellation
+    assert ours.test_nll == pytest.approx(theirs.test_nll, rel=1e-4)
