@@ -104,3 +104,13 @@ def test_neural_spline_flow(programs):
     assert close(ours.z_probe, theirs.z_probe, 1e-4, 1e-5)
     assert close(ours.logdet_probe, theirs.logdet_probe, 1e-3, 1e-4)  # float32 cancellation
     assert ours.test_nll == pytest.approx(theirs.test_nll, rel=1e-4)
+
+
+def test_dcrnn_sparse(programs):
+    ours, theirs = _both(programs, "dcrnn_sparse")  # sparse COO, torch.sparse.mm/sum, DCGRU
+    assert ours.nnz == theirs.nnz == 16 and ours.layout == theirs.layout == "torch.sparse_coo"
+    assert close(ours.support_sums, [1.0] * 6, 1e-6)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.8 * ours.losses[0]
+    assert close(ours.grad_norms, theirs.grad_norms, 1e-4, 1e-6)
+    assert close(ours.weight_grad_sample, theirs.weight_grad_sample, 1e-3, 1e-7)
+    assert ours.eval_mae == pytest.approx(theirs.eval_mae, rel=1e-4)
