@@ -114,3 +114,16 @@ def test_dcrnn_sparse(programs):
     assert close(ours.grad_norms, theirs.grad_norms, 1e-4, 1e-6)
     assert close(ours.weight_grad_sample, theirs.weight_grad_sample, 1e-3, 1e-7)
     assert ours.eval_mae == pytest.approx(theirs.eval_mae, rel=1e-4)
+
+
+def test_timesnet_dlinear(programs):
+    ours, theirs = _both(programs, "timesnet_dlinear")  # rfft periods, NumPy-int reshape, AvgPool1d
+    assert ours.periods == theirs.periods == [6, 8] and ours.period_type == "ndarray"
+    assert ours.amplitude_shape == theirs.amplitude_shape == (16, 2)
+    assert close(ours.dlinear_losses, theirs.dlinear_losses, 1e-4, 1e-6)
+    assert ours.dlinear_losses[-1] < 0.15 * ours.dlinear_losses[0]
+    assert close(ours.trend_weight_sample, theirs.trend_weight_sample, 1e-4, 1e-6)
+    assert close(ours.timesnet_losses, theirs.timesnet_losses, 1e-4, 1e-6)
+    assert ours.timesnet_losses[-1] < 0.5 * ours.timesnet_losses[0]
+    assert close(ours.token_grad, theirs.token_grad, 1e-3, 1e-6)
+    assert ours.forecast_shape == theirs.forecast_shape == (16, 8, 2)
