@@ -127,3 +127,15 @@ def test_timesnet_dlinear(programs):
     assert ours.timesnet_losses[-1] < 0.5 * ours.timesnet_losses[0]
     assert close(ours.token_grad, theirs.token_grad, 1e-3, 1e-6)
     assert ours.forecast_shape == theirs.forecast_shape == (16, 8, 2)
+
+
+def test_bayes_flipout(programs):
+    ours, theirs = _both(programs, "bayes_flipout")  # normal_/uniform_ noise, flipout signs, KL
+    assert list(ours.results) == list(theirs.results) == ["reparam", "flipout", "local"]
+    for name, (losses, kls, rho_grad, entropy) in theirs.results.items():
+        assert close(ours.results[name][0], losses, 1e-4, 1e-6), name
+        assert close(ours.results[name][1], kls, 1e-4) and kls[-1] < 0.75 * kls[0], name
+        assert close(ours.results[name][2], rho_grad, 1e-3, 1e-8), name
+        assert close(ours.results[name][3], entropy, 1e-3, 1e-6), name
+    assert ours.closed_form == pytest.approx(theirs.closed_form, rel=1e-5) and ours.kl_gap < 1e-4
+    assert ours.flip_signs == theirs.flip_signs and ours.eps_sample == theirs.eps_sample
