@@ -66,8 +66,9 @@ class ScatterExtreme(Op):
     save_inputs = True
     save_output = True
 
-    def __init__(self, dim: int, index, largest: bool, include_self: bool):
+    def __init__(self, dim: int, index, largest: bool, include_self: bool, spelled=None):
         self.dim, self.index, self.largest, self.include_self = dim, index, largest, include_self
+        self.spelled = spelled  # "max"/"min": PyTorch's forward takes them, its backward refuses
 
     def forward(self, base, src):
         xp = self.xp
@@ -80,6 +81,11 @@ class ScatterExtreme(Op):
         return out
 
     def backward(self, gy):
+        if self.spelled is not None:
+            raise RuntimeError(
+                "Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', 'amin' but got "
+                f"{self.spelled}."
+            )
         base, src, y = self.saved
         need_base, need_src = self.needs_input_grad
         dim, index = self.dim, self.index
@@ -256,7 +262,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Combine ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce`` in
     ``'sum'``, ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``; ``include_self=False`` leaves
-    the places written to out of the reduction.
+    the places written to out of the reduction. ``'max'`` and ``'min'`` compute as ``'amax'``
+    and ``'amin'`` (PyTorch's forward takes them) but refuse a backward, as PyTorch's does.
 
     Example:
         >>> x = minigrad.zeros(3)
@@ -283,8 +290,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         if input.dtype.is_floating_point:
             return where(counts == 0, input, total / where(counts == 0, 1, counts))
         return where(counts == 0, input, total // where(counts == 0, 1, counts))
-    if reduce in ("amax", "amin"):
-        return ScatterExtreme(d, idx, reduce == "amax", include_self)(input, src)
+    if reduce in ("amax", "amin", "max", "min"):  # PyTorch's forward also takes max and min
+        spelled = None if reduce in ("amax", "amin") else reduce
+        return ScatterExtreme(d, idx, "max" in reduce, include_self, spelled)(input, src)
     if reduce == "prod":
         return ScatterProd(d, idx, include_self)(input, src)
     raise RuntimeError(
