@@ -2,6 +2,7 @@
 different from PyTorch, each compared with PyTorch itself."""
 
 import pytest
+from test_programs5 import close
 
 import minigrad
 
@@ -32,3 +33,53 @@ def test_scatter_reduce_takes_max_and_min_forward_only(reduce, include_self):
     assert _error(minigrad, backward) == _error(torch, backward)
     unknown = lambda t: t.zeros(2).scatter_reduce(0, t.tensor([0]), t.ones(1), reduce="add")  # noqa: E731
     assert _error(minigrad, unknown)[0] == _error(torch, unknown)[0] == "RuntimeError"
+
+
+_JACOBIAN_OPTIONS = [
+    dict(strategy="forward-mode"),  # PyTorch's forward mode needs vectorize=True
+    dict(strategy="forward-mode", vectorize=True, create_graph=True),
+    dict(strategy="forward-mode", vectorize=True, strict=True),
+    dict(strategy="reverse-mode", vectorize=True, strict=True),
+    dict(strategy="sideways"),
+]
+
+
+@pytest.mark.parametrize("options", _JACOBIAN_OPTIONS)
+def test_autograd_functional_jacobian_refuses_what_pytorch_refuses(options):
+    torch = pytest.importorskip("torch")
+
+    def call(t):
+        return t.autograd.functional.jacobian(lambda x: x.sin(), t.tensor([1.0, 2.0]), **options)
+
+    assert _error(minigrad, call) == _error(torch, call)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [dict(outer_jacobian_strategy="forward-mode"), dict(outer_jacobian_strategy="sideways")],
+)
+def test_autograd_functional_hessian_passes_its_outer_strategy_on(options):
+    torch = pytest.importorskip("torch")
+
+    def call(t):
+        return t.autograd.functional.hessian(
+            lambda x: (x**3).sum(), t.tensor([1.0, 2.0]), **options
+        )
+
+    assert _error(minigrad, call) == _error(torch, call)
+
+
+def test_forward_mode_vectorized_jacobian_and_hessian_compute():
+    torch = pytest.importorskip("torch")
+
+    def both(t):
+        x = t.tensor([1.0, 2.0])
+        jac = t.autograd.functional.jacobian(
+            lambda v: v.sin() * v[0], x, strategy="forward-mode", vectorize=True
+        )
+        hess = t.autograd.functional.hessian(
+            lambda v: (v**3).sum() * v[0], x, vectorize=True, outer_jacobian_strategy="forward-mode"
+        )
+        return jac.tolist(), hess.tolist()
+
+    assert close(both(minigrad), both(torch), 1e-6, 1e-6)
