@@ -83,3 +83,29 @@ def test_forward_mode_vectorized_jacobian_and_hessian_compute():
         return jac.tolist(), hess.tolist()
 
     assert close(both(minigrad), both(torch), 1e-6, 1e-6)
+
+
+def _lbfgs_run(t, max_iter):
+    x = t.tensor([-1.2, 1.0, 0.5], dtype=t.float64, requires_grad=True)
+    opt = t.optim.LBFGS([x], max_iter=max_iter, history_size=5, line_search_fn="strong_wolfe")
+    losses = []
+
+    def closure():
+        opt.zero_grad()
+        loss = (1 - x[0]) ** 2 + 100 * (x[1] - x[0] ** 2) ** 2 + 50 * (x[2] - x[1] ** 2) ** 2
+        loss.backward()
+        losses.append(loss.item())
+        return loss
+
+    opt.step(closure)
+    return losses, opt.state[x]["func_evals"], opt.state[x]["n_iter"], x.tolist()
+
+
+@pytest.mark.parametrize("max_iter", [3, 8])
+def test_lbfgs_line_search_stops_at_the_steps_evaluation_budget(max_iter):
+    """PyTorch 2.13's strong-Wolfe search gets ``max_ls = max_eval - current_evals``: with
+    max_iter=8 (max_eval 10) its last search stops after 11 evaluations (it took 13 here)."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = _lbfgs_run(minigrad, max_iter), _lbfgs_run(torch, max_iter)
+    assert ours[1:3] == theirs[1:3] and len(ours[0]) == len(theirs[0])
+    assert close(ours[0], theirs[0], 1e-10, 1e-12) and close(ours[3], theirs[3], 1e-10, 1e-12)

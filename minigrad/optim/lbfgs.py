@@ -35,9 +35,10 @@ class LBFGS(Optimizer):
     :math:`\theta \leftarrow \theta + t d`, with :math:`t` = ``lr`` (the first iteration:
     :math:`\min(1, 1/\lVert g\rVert_1)\,\mathrm{lr}`) or, with ``line_search_fn="strong_wolfe"``,
     a step satisfying the strong Wolfe conditions (:math:`c_1 = 10^{-4}`, :math:`c_2 = 0.9`,
-    cubic interpolation, at most 25 evaluations). It stops early when the largest gradient
-    entry is at most ``tolerance_grad``, or the step or the change of loss is below
-    ``tolerance_change``, or after ``max_eval`` evaluations of the closure.
+    cubic interpolation, within the ``max_eval`` evaluations the step has left, as PyTorch
+    2.13's). It stops early when the largest gradient entry is at most ``tolerance_grad``, or
+    the step or the change of loss is below ``tolerance_change``, or after ``max_eval``
+    evaluations of the closure.
 
     Args:
         params: the tensors to optimize (one param group only, as in PyTorch).
@@ -207,8 +208,8 @@ class LBFGS(Optimizer):
                 def objective(t_, d_=d, start_=start):
                     return self._directional_evaluate(closure, start_, t_, d_)
 
-                loss, flat_grad, t, ls_evals = _strong_wolfe(
-                    objective, xp, t, d, loss, flat_grad, gtd, tol_change
+                loss, flat_grad, t, ls_evals = _strong_wolfe(  # (the evaluations left: max_ls)
+                    objective, xp, t, d, loss, flat_grad, gtd, tol_change, max_ls=max_eval - evals
                 )
                 self._add_to_params(t, d)
                 optimal = float(xp.abs(flat_grad).max()) <= tol_grad
