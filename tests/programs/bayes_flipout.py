@@ -115,8 +115,8 @@ for name, layer in [
     model = BayesMLP(layer)
     opt = torch.optim.Adam(model.parameters(), lr=0.03)
     losses, kls = [], []
-    for step in range(25):
-        beta = min(1.0, (step + 1) / 10)  # KL annealing
+    for step in range(15):
+        beta = min(1.0, (step + 1) / 6)  # KL annealing
         logits = model(x)
         kl = model.kl_loss()
         loss = F.cross_entropy(logits, y) + beta * kl / len(x)

@@ -52,7 +52,7 @@ def collocation(n):
     return torch.stack([2 * xt[:, 0] - 1, xt[:, 1]], dim=1)
 
 
-pts = collocation(48)
+pts = collocation(32)
 r_func = residual(params, pts)
 r_auto = residual_autograd(pts)
 residual_gap = (r_func - r_auto).abs().max().item()
@@ -60,7 +60,7 @@ residual_shape = tuple(r_func.shape)
 
 opt = torch.optim.Adam(model.parameters(), lr=1e-2)
 adam_losses = []
-for _ in range(15):
+for _ in range(10):
     opt.zero_grad()
     loss = residual(params, pts).pow(2).mean()
     loss.backward()
@@ -68,7 +68,7 @@ for _ in range(15):
     adam_losses.append(loss.item())
 
 lbfgs = torch.optim.LBFGS(
-    model.parameters(), lr=1.0, max_iter=6, history_size=5, line_search_fn="strong_wolfe"
+    model.parameters(), lr=1.0, max_iter=5, history_size=5, line_search_fn="strong_wolfe"
 )
 lbfgs_losses = []
 

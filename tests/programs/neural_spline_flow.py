@@ -154,7 +154,7 @@ data = ring(128)
 flow = init_from_numpy(Flow(), seed=6)
 opt = torch.optim.Adam(flow.parameters(), lr=1e-2)
 nlls = []
-for _ in range(20):
+for _ in range(12):
     loss = -flow.log_prob(data).mean()
     opt.zero_grad()
     loss.backward()

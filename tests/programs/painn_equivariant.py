@@ -114,7 +114,7 @@ e_ref = e_ref.detach()
 model = init_from_numpy(PaiNN(), seed=1)
 opt = torch.optim.Adam(model.parameters(), lr=3e-3)
 losses = []
-for _ in range(15):
+for _ in range(10):
     pos = pos0.clone().requires_grad_(True)
     energy, _ = model(z, pos, batch, N_MOL)
     (forces,) = torch.autograd.grad(-energy.sum(), pos, create_graph=True)
