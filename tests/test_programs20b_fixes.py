@@ -109,3 +109,43 @@ def test_lbfgs_line_search_stops_at_the_steps_evaluation_budget(max_iter):
     ours, theirs = _lbfgs_run(minigrad, max_iter), _lbfgs_run(torch, max_iter)
     assert ours[1:3] == theirs[1:3] and len(ours[0]) == len(theirs[0])
     assert close(ours[0], theirs[0], 1e-10, 1e-12) and close(ours[3], theirs[3], 1e-10, 1e-12)
+
+
+def _complex_fit(t, clip):
+    """A complex weight (an FNO's spectral weight) fitted by LBFGS or Adam with clipping."""
+    w = t.nn.Parameter(t.complex(t.tensor([1.0, -2.0]), t.tensor([0.5, 1.5])))
+    target = t.complex(t.tensor([0.0, 1.0]), t.tensor([1.0, 0.0]))
+
+    def loss_fn():
+        return (t.abs(w - target) ** 2).sum() + (w.real**4).sum()
+
+    norms = []
+    if clip:
+        opt = t.optim.Adam([w], lr=0.1)
+        for _ in range(3):
+            opt.zero_grad()
+            loss_fn().backward()
+            norms.append(t.nn.utils.clip_grad_norm_([w], 0.5).item())
+            opt.step()
+    else:
+        opt = t.optim.LBFGS([w], max_iter=4, history_size=3, line_search_fn="strong_wolfe")
+
+        def closure():
+            opt.zero_grad()
+            loss = loss_fn()
+            loss.backward()
+            return loss
+
+        for _ in range(2):  # the second step starts from the saved history
+            norms.append(opt.step(closure).item())
+    return norms, w.real.tolist(), w.imag.tolist(), w.dtype == t.complex64
+
+
+@pytest.mark.parametrize("clip", [False, True])
+def test_complex_parameters_in_lbfgs_and_clip_grad_norm(clip):
+    """LBFGS moves a complex parameter as (real, imag) pairs and clip_grad_norm_ takes the norm
+    of the magnitudes (a real number), as PyTorch: minigrad's LBFGS lost the imaginary parts
+    and its clip_grad_norm_ returned a complex norm that scaled the gradients wrongly."""
+    torch = pytest.importorskip("torch")
+    ours, theirs = _complex_fit(minigrad, clip), _complex_fit(torch, clip)
+    assert close(ours, theirs, 1e-5, 1e-6)
