@@ -35,6 +35,7 @@ def test_fno2d_poisson(programs):
     assert ours.weight_dtype == theirs.weight_dtype == "torch.complex64"
     assert ours.n_params == theirs.n_params
     assert close(ours.losses, theirs.losses, 1e-4, 1e-6) and ours.losses[-1] < 0.1 * ours.losses[0]
+    assert close(ours.grad_norms, theirs.grad_norms, 1e-4)  # real norms of complex grads too
     assert close(ours.spectral_grad_sample, theirs.spectral_grad_sample, 1e-3, 1e-8)
     assert ours.test_error == pytest.approx(theirs.test_error, rel=1e-4) and ours.test_error < 0.3
     assert ours.fine_shape == theirs.fine_shape == (4, 32, 32, 1)

@@ -96,11 +96,12 @@ weight_dtype = str(model.convs[0].weights1.dtype)
 n_params = sum(p.numel() for p in model.parameters())  # complex weights count once each
 opt = torch.optim.Adam(model.parameters(), lr=5e-3, weight_decay=1e-4)
 sched = torch.optim.lr_scheduler.StepLR(opt, step_size=10, gamma=0.5)
-losses = []
+losses, grad_norms = [], []
 for _ in range(20):
     opt.zero_grad()
     loss = rel_l2(model(f_train), u_train)
     loss.backward()
+    grad_norms.append(torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0).item())
     opt.step()
     sched.step()
     losses.append(loss.item())
