@@ -149,3 +149,22 @@ def test_complex_parameters_in_lbfgs_and_clip_grad_norm(clip):
     torch = pytest.importorskip("torch")
     ours, theirs = _complex_fit(minigrad, clip), _complex_fit(torch, clip)
     assert close(ours, theirs, 1e-5, 1e-6)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda t: t.zeros(3).index_add_(0, t.tensor([0.0, 2.0]), t.ones(2)),  # a float index
+        lambda t: t.zeros(3).index_add(0, t.tensor([0], dtype=t.int16), t.ones(1)),
+        lambda t: t.zeros(3).index_add_(0, t.tensor([[0]]), t.ones(1)),  # not a vector
+        lambda t: t.zeros(3).index_fill_(0, t.tensor([0], dtype=t.int32), 1.0),  # int64 only
+        lambda t: t.zeros(3).index_fill_(0, t.tensor([[0]]), 1.0),
+        lambda t: t.zeros(3).index_copy_(0, t.tensor([[0]]), t.ones(1)),
+    ],
+)
+def test_index_add_fill_copy_refuse_an_index_with_pytorchs_words(call):
+    """Message-passing code (SchNet's ``index_add_`` of edge messages) that builds its index
+    by float arithmetic gets PyTorch's error: minigrad raised IndexError with other words,
+    and ``index_fill_`` took an int32 index that PyTorch refuses."""
+    torch = pytest.importorskip("torch")
+    assert _error(minigrad, call) == _error(torch, call)

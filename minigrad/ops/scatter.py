@@ -302,10 +302,20 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
 
 def _index_key(input, dim, index, op, negative=False):
-    if not isinstance(index, graph.Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
-        raise IndexError(f"{op}(): Expected dtype int32/int64 for index")
+    if not isinstance(index, graph.Tensor):
+        raise TypeError(
+            f"{op}(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}"
+        )
+    _check_index_kind(index, op)
     if index.ndim > 1:
-        raise IndexError(f"{op}(): Index is supposed to be a vector, got {index.ndim} dims")
+        kind = dtypes.scalar_type_name(index.dtype)
+        raise {  # PyTorch's words, which differ from op to op
+            "index_add": IndexError(
+                f"index_add_(): Index is supposed to be a vector, but got dim: {index.ndim} "
+                f"with type: {kind} and size: {list(index.shape)}"
+            ),
+            "index_fill": RuntimeError("Index has to be a vector/scalar"),
+        }.get(op, IndexError(f"{op}_(): Index should have dimension 1 or 0 (got {index.ndim})"))
     if index.device is not input.device:
         raise RuntimeError(
             f"{op}(): expected all tensors to be on the same device, but found at least two "
@@ -315,6 +325,17 @@ def _index_key(input, dim, index, op, negative=False):
     data = index.reshape(-1)._data  # (a reshape op: a per-sample index batches under vmap)
     _check_range(data, input.shape[d] if input.ndim else 1, d, IndexError, negative)
     return (slice(None),) * d + (data,)
+
+
+def _check_index_kind(index, op):
+    """PyTorch's dtype refusals: index_fill_ takes int64 only, index_add_ int32 or int64."""
+    if op == "index_fill" and index.dtype is not dtypes.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if index.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(
+            f"{op}_(): Expected dtype int32/int64 for index but got: "
+            + dtypes.scalar_type_name(index.dtype)
+        )
 
 
 def _check_source(input, dim, index, source, op):
