@@ -168,3 +168,20 @@ def test_index_add_fill_copy_refuse_an_index_with_pytorchs_words(call):
     and ``index_fill_`` took an int32 index that PyTorch refuses."""
     torch = pytest.importorskip("torch")
     assert _error(minigrad, call) == _error(torch, call)
+
+
+@pytest.mark.parametrize(
+    "probs, target",
+    [([0.3, 0.6], [1.5, 0.0]), ([0.3, 0.6], [-0.1, 1.0]), ([0.3, 0.6], [float("nan"), 1.0]),
+     ([float("nan"), 0.6], [0.5, 1.0]), ([1.3, 0.6], [1.5, 0.0])],
+)  # fmt: skip
+def test_binary_cross_entropy_checks_target_and_nan_as_pytorch(probs, target):
+    """A target outside [0, 1] (a label of 2 by mistake) or NaN, or a NaN probability, raises
+    PyTorch's RuntimeError (minigrad computed a loss); the input is checked first."""
+    torch = pytest.importorskip("torch")
+
+    def call(t):
+        return t.nn.functional.binary_cross_entropy(t.tensor(probs), t.tensor(target))
+
+    ours, theirs = _error(minigrad, call), _error(torch, call)
+    assert ours[0] == theirs[0] == "RuntimeError" and theirs[1] in ours[1]
