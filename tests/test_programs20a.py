@@ -1,0 +1,54 @@
+"""A twentieth round of PyTorch programs, from popular repositories' training scripts and course
+notebooks (micrograd, LLMs-from-scratch, CS231n, Dive into Deep Learning, Deep Learning with
+PyTorch, MIT 6.S191, fast.ai), run with ``torch`` bound to minigrad and with PyTorch itself
+and compared value by value."""
+
+import pytest
+import test_programs5
+from test_programs5 import close
+
+programs = test_programs5.programs  # the fixture: run a program with minigrad or PyTorch
+
+pytestmark = pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning", "ignore::UserWarning", "ignore::DeprecationWarning"
+)
+
+
+def _both(programs, name):
+    return programs(name), programs(name, torch=True)
+
+
+def test_micrograd_engine(programs):
+    ours, theirs = _both(programs, "micrograd_engine")  # float64 leaves, reversed operators
+    assert ours.sanity == theirs.sanity == [-20.0, -20.0, 46.0, 46.0, "torch.float64"]
+    assert close(ours.more, theirs.more, 1e-12) and close(ours.more[::2], ours.more[1::2], 1e-12)
+    assert close(ours.pt_losses, theirs.pt_losses, 1e-5, 1e-6)
+    assert close(ours.pt_losses, ours.mg_losses, 1e-5, 1e-6)  # torch agrees with the engine
+    assert ours.pt_losses[-1] < 0.5 * ours.pt_losses[0]
+    assert ours.pt_acc == theirs.pt_acc == ours.mg_acc
+    assert close(ours.first_weight_grad, theirs.first_weight_grad, 1e-5, 1e-7)
+
+
+def test_llms_from_scratch_lora(programs):
+    ours, theirs = _both(programs, "llms_from_scratch_lora")  # triu mask buffer, LoRA wrappers
+    assert ours.total_params == theirs.total_params == 8288
+    assert ours.generated == theirs.generated  # greedy decoding from the same weights
+    assert close(ours.pretrain_losses, theirs.pretrain_losses, 1e-5, 1e-6)
+    assert ours.trainable_ft == theirs.trainable_ft and ours.lora_modules == theirs.lora_modules
+    assert ours.trainable_lora == theirs.trainable_lora == 2376
+    assert ours.lora_start_gap == theirs.lora_start_gap == 0.0  # B starts at zero
+    assert close(ours.cls_losses, theirs.cls_losses, 1e-5, 1e-6)  # dropout masks agree too
+    assert ours.cls_losses[-1] < 0.7 * ours.cls_losses[0] and ours.accuracy == theirs.accuracy
+    assert ours.b_grad_norm == pytest.approx(theirs.b_grad_norm, rel=1e-5)
+
+
+def test_cs231n_pytorch_notebook(programs):
+    ours, theirs = _both(programs, "cs231n_pytorch_notebook")  # np.sqrt scaling, SubsetRandom
+    assert ours.flatten_shape == (2, 6) and ours.test_scores_shape == (64, 4)
+    assert ours.weight_dtype == theirs.weight_dtype == "torch.float32"
+    for part in ("part2_losses", "part3_losses", "part4_losses"):
+        assert close(getattr(ours, part), getattr(theirs, part), 1e-5, 1e-6), part
+    assert ours.part2_losses[-1] < 0.5 * ours.part2_losses[0]
+    accuracies = [ours.part2_acc, ours.part3_acc, ours.part4_acc]
+    assert accuracies == [theirs.part2_acc, theirs.part3_acc, theirs.part4_acc]
+    assert close(ours.momentum_buffer, theirs.momentum_buffer, 1e-5, 1e-7)
