@@ -52,3 +52,37 @@ def test_cs231n_pytorch_notebook(programs):
     accuracies = [ours.part2_acc, ours.part3_acc, ours.part4_acc]
     assert accuracies == [theirs.part2_acc, theirs.part3_acc, theirs.part4_acc]
     assert close(ours.momentum_buffer, theirs.momentum_buffer, 1e-5, 1e-7)
+
+
+def test_dlwpt_real_world_data(programs):
+    ours, theirs = _both(programs, "dlwpt_real_world_data")  # loadtxt, scatter_ one-hots, views
+    assert ours.wine_shape == (40, 12) and ours.wine_dtype == theirs.wine_dtype == "torch.float32"
+    assert ours.shared_memory == theirs.shared_memory == 7.0  # from_numpy shares memory
+    assert ours.onehot_rows == theirs.onehot_rows and ours.bad_info == theirs.bad_info
+    assert close(ours.normalized_std, [1.0] * 4, 1e-6)
+    assert close(ours.group_means, theirs.group_means, 1e-5)
+    assert ours.sulfur_scores == theirs.sulfur_scores
+    assert ours.bikes_layout == theirs.bikes_layout == ((72, 17), (17, 1))
+    assert ours.daily_layout == theirs.daily_layout == ((3, 24, 17), (408, 17, 1))
+    assert ours.transposed_layout == theirs.transposed_layout == ((3, 17, 24), (408, 1, 17), False)
+    assert close(ours.first_row, theirs.first_row, 1e-6)
+    assert ours.temp_range == theirs.temp_range == (0.0, 1.0)  # the view saw the rescaling
+    assert close(ours.daily_final, theirs.daily_final, 1e-5, 1e-6)
+    assert ours.weather_counts == theirs.weather_counts
+    assert ours.letter_summary == theirs.letter_summary == ((106, 128), 106.0, 2.0)
+    assert ours.word_indices == theirs.word_indices and ours.word_shape == theirs.word_shape
+
+
+def test_d2l_nlp_applications(programs):
+    ours, theirs = _both(programs, "d2l_nlp_applications")  # _flat_weights_names, bmm attention
+    assert ours.flat_names == theirs.flat_names and len(ours.flat_names) == 16
+    assert close(ours.sentiment_losses, theirs.sentiment_losses, 1e-5, 1e-6)
+    assert ours.sentiment_losses[-1] < 0.5 * ours.sentiment_losses[0]
+    assert ours.embedding_frozen and theirs.embedding_frozen
+    assert ours.trainable == theirs.trainable == 2882
+    assert ours.predictions == theirs.predictions == ["positive", "negative"]
+    assert ours.attention_shapes == theirs.attention_shapes == [(2, 6, 8), (2, 4, 8)]
+    assert close(ours.nli_losses, theirs.nli_losses, 1e-5, 1e-6)
+    assert ours.nli_losses[-1] < 0.8 * ours.nli_losses[0]
+    assert ours.nli_predictions == theirs.nli_predictions
+    assert close(ours.attend_grad, theirs.attend_grad, 1e-4, 1e-7)
