@@ -86,3 +86,16 @@ def test_d2l_nlp_applications(programs):
     assert ours.nli_losses[-1] < 0.8 * ours.nli_losses[0]
     assert ours.nli_predictions == theirs.nli_predictions
     assert close(ours.attend_grad, theirs.attend_grad, 1e-4, 1e-7)
+
+
+def test_build_nanogpt(programs):
+    ours, theirs = _both(programs, "build_nanogpt")  # NANOGPT_SCALE_INIT, accumulation, top-k
+    assert ours.tied and theirs.tied and ours.proj_std == pytest.approx(theirs.proj_std, rel=1e-6)
+    assert ours.model.group_sizes == theirs.model.group_sizes == (10, 7424, 18, 448)
+    assert ours.model.fused == theirs.model.fused == (True, False)  # AdamW has fused=, not on CPU
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < ours.losses[0]
+    assert close(ours.norms, theirs.norms, 1e-5, 1e-6) and ours.lrs == theirs.lrs
+    assert ours.accum_type == theirs.accum_type == "Tensor"  # 0.0 += a tensor is a tensor
+    assert ours.hellaswag[0] == theirs.hellaswag[0]
+    assert close(ours.hellaswag[1], theirs.hellaswag[1], 1e-5)
+    assert ours.samples == theirs.samples  # topk, multinomial(generator=), gather
