@@ -99,3 +99,16 @@ def test_build_nanogpt(programs):
     assert ours.hellaswag[0] == theirs.hellaswag[0]
     assert close(ours.hellaswag[1], theirs.hellaswag[1], 1e-5)
     assert ours.samples == theirs.samples  # topk, multinomial(generator=), gather
+
+
+def test_d2l_fcn_segmentation(programs):
+    ours, theirs = _both(programs, "d2l_fcn_segmentation")  # numpy-array index, range-range fill
+    assert ours.batch_info == theirs.batch_info == ((5, 3, 16, 16), (5, 16, 16), "torch.int64", 5)
+    assert ours.label_counts == theirs.label_counts  # the same crops and labels
+    assert ours.trans_conv_results[0] == ours.trans_conv_results[1] == theirs.trans_conv_results[0]
+    assert ours.up_shape == theirs.up_shape == (40, 40, 3) and ours.kernel_offdiag == 0.0
+    assert ours.upsample_gap < 1e-6 and theirs.upsample_gap < 1e-6  # bilinear kernel = interpolate
+    assert ours.out_shape == theirs.out_shape == (1, 4, 16, 16)
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.8 * ours.losses[0]
+    assert ours.colored_info == theirs.colored_info == ((16, 16, 3), "torch.int64")
+    assert ours.pixel_accuracy == theirs.pixel_accuracy
