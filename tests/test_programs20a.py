@@ -112,3 +112,16 @@ def test_d2l_fcn_segmentation(programs):
     assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.8 * ours.losses[0]
     assert ours.colored_info == theirs.colored_info == ((16, 16, 3), "torch.int64")
     assert ours.pixel_accuracy == theirs.pixel_accuracy
+
+
+def test_mit6s191_dbvae(programs):
+    ours, theirs = _both(programs, "mit6s191_dbvae")  # inference_mode().numpy(), np.histogram
+    assert close(ours.classifier_losses, theirs.classifier_losses, 1e-5, 1e-6)
+    assert ours.classifier_losses[-1] < 0.5 * ours.classifier_losses[0]
+    assert close(ours.dbvae_losses, theirs.dbvae_losses, 1e-5, 1e-6)
+    assert close(ours.sample_probs, theirs.sample_probs, 1e-4)
+    assert close(ours.dark_weight, theirs.dark_weight, 1e-4)
+    assert ours.dark_weight[1] > 6 / 32  # the rare darker faces are drawn more than their share
+    assert ours.recon_shape == theirs.recon_shape == (16, 3, 16, 16)
+    assert ours.class_loss_faces == pytest.approx(theirs.class_loss_faces, rel=1e-4)
+    assert ours.accuracy == theirs.accuracy and ours.inference_flags == (True, False)
