@@ -125,3 +125,17 @@ def test_mit6s191_dbvae(programs):
     assert ours.recon_shape == theirs.recon_shape == (16, 3, 16, 16)
     assert ours.class_loss_faces == pytest.approx(theirs.class_loss_faces, rel=1e-4)
     assert ours.accuracy == theirs.accuracy and ours.inference_flags == (True, False)
+
+
+def test_cs231n_rnn_captioning(programs):
+    ours, theirs = _both(programs, "cs231n_rnn_captioning")  # linspace checks, argmax(axis=)
+    assert ours.step_error < 1e-6 and theirs.step_error < 1e-6
+    assert close(ours.next_h_sample, theirs.next_h_sample, 1e-6)
+    assert max(ours.backward_errors) < 1e-5 and max(ours.lstm_errors) < 1e-5
+    assert close(ours.rnn_forward_sample, theirs.rnn_forward_sample, 1e-6)
+    assert ours.embedding_shape == theirs.embedding_shape == (2, 4, 3)
+    assert ours.masked_loss == pytest.approx(theirs.masked_loss, rel=1e-6)
+    for cell in ("rnn", "lstm"):
+        assert close(ours.histories[cell], theirs.histories[cell], 1e-5, 1e-5), cell
+        assert ours.histories[cell][-1] < 0.3 * ours.histories[cell][0], cell
+    assert ours.samples == theirs.samples and ours.samples["rnn"][2] == "a red dog <END>"
