@@ -139,3 +139,15 @@ def test_cs231n_rnn_captioning(programs):
         assert close(ours.histories[cell], theirs.histories[cell], 1e-5, 1e-5), cell
         assert ours.histories[cell][-1] < 0.3 * ours.histories[cell][0], cell
     assert ours.samples == theirs.samples and ours.samples["rnn"][2] == "a red dog <END>"
+
+
+def test_dlwpt_luna_classifier(programs):
+    ours, theirs = _both(programs, "dlwpt_luna_classifier")  # 3-D affine_grid, [None, i, mask]
+    assert close(ours.augmented_stats, theirs.augmented_stats, 1e-5)
+    assert ours.identity_gap < 1e-3 and theirs.identity_gap < 1e-3  # eye(4): the chunk itself
+    assert ours.fans == theirs.fans == (27, 108)
+    assert close(ours.losses, theirs.losses, 1e-4, 1e-5)
+    assert close(ours.epoch_metrics, theirs.epoch_metrics, 1e-4, 1e-5)
+    assert ours.epoch_metrics[-1]["loss/all"] < 0.5 * ours.epoch_metrics[0]["loss/all"]
+    assert ours.epoch_metrics[-1]["auc"] == 1.0
+    assert ours.running_var == pytest.approx(theirs.running_var, rel=1e-5)
