@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from . import _public_name
+from . import _public_name, _warnings
 
 
 class dtype:  # noqa: N801 - PyTorch spells it in lower case
@@ -598,6 +598,8 @@ def host_array(data, d: dtype | None) -> tuple:
         host = np.asarray(data, dtype=object)
     except ValueError as error:  # NumPy's "inhomogeneous shape": say where, as PyTorch
         raise _ragged_sequence_error(data) from error
+    if host.size and isinstance(data, (list, tuple)) and _holds_ndarray(data):
+        _warnings.warn_user_once("list of ndarrays", _NDARRAYS_IN_SEQUENCE)
     if host.dtype == np.uint64 or host.dtype == object:
         host = _big_integers(data, host, d)
     if d is uint64 and host.dtype.kind == "f" and isinstance(data, (list, tuple)):
@@ -614,6 +616,22 @@ def host_array(data, d: dtype | None) -> tuple:
     elif d._category == _INT and (host.dtype.kind in "iu" or is_floating(host.dtype)) and host.size:
         _check_integer_range(host, d)
     return host, d
+
+
+_NDARRAYS_IN_SEQUENCE = (
+    "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
+    "converting the list to a single numpy.ndarray with numpy.array() before converting to a "
+    "tensor."
+)
+
+
+def _holds_ndarray(seq) -> bool:
+    """Whether nested lists/tuples hold a NumPy array anywhere: PyTorch then warns, once per
+    process, that reading them element by element is slow (``torch.tensor([a1, a2])``)."""
+    return any(
+        isinstance(x, np.ndarray) or (isinstance(x, (list, tuple)) and _holds_ndarray(x))
+        for x in seq
+    )
 
 
 def _ragged_sequence_error(data) -> Exception:

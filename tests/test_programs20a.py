@@ -151,3 +151,19 @@ def test_dlwpt_luna_classifier(programs):
     assert ours.epoch_metrics[-1]["loss/all"] < 0.5 * ours.epoch_metrics[0]["loss/all"]
     assert ours.epoch_metrics[-1]["auc"] == 1.0
     assert ours.running_var == pytest.approx(theirs.running_var, rel=1e-5)
+
+
+def test_mit6s191_lab1(programs):
+    ours, theirs = _both(programs, "mit6s191_lab1")  # tensor([x]) of a 1-element tensor
+    assert ours.ranks == theirs.ranks == [0, 0, 1, 1, 2, 4] and ours.dtypes == theirs.dtypes
+    assert ours.indexing == theirs.indexing and ours.e_out == theirs.e_out == 6.0
+    assert (
+        close(ours.dense_out, theirs.dense_out, 1e-6) and ours.identity_out == theirs.identity_out
+    )
+    assert close(ours.sequential_out, theirs.sequential_out, 1e-6)
+    assert ours.dy_dx == theirs.dy_dx and ours.dy_dx[0] == ours.dy_dx[1]
+    assert close(ours.minimisation, theirs.minimisation, 1e-6) and ours.minimisation[-1] == (1,)
+    assert ours.untrained_loss == pytest.approx(theirs.untrained_loss, rel=1e-6)
+    assert close(ours.music_losses, theirs.music_losses, 1e-5, 1e-6)
+    assert ours.music_losses[-1] < 0.7 * ours.music_losses[0]
+    assert ours.generated_text == theirs.generated_text  # idx2char[one-element tensor]
