@@ -637,15 +637,20 @@ def _holds_ndarray(seq) -> bool:
 def _ragged_sequence_error(data) -> Exception:
     """PyTorch's error for nested sequences that are not rectangular: the shape is read along
     the first elements, and the first sequence of another length, or number where a sequence
-    belongs (or the reverse), is named with its dimension."""
+    belongs (or the reverse), is named with its dimension. A NumPy array in the nesting is
+    a sequence too, as PyTorch reads it."""
+
+    def nested_type(x) -> bool:
+        return isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.ndim > 0)
+
     shape, first = [], data
-    while isinstance(first, (list, tuple)) and first:
+    while nested_type(first) and len(first):
         shape.append(len(first))
         first = first[0]
     stack = [(data, 0)]
     while stack:
         item, dim = stack.pop()
-        nested = isinstance(item, (list, tuple))
+        nested = nested_type(item)
         if dim == len(shape):
             if nested:
                 return TypeError(

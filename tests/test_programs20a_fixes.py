@@ -64,3 +64,23 @@ def test_no_warning_without_arrays_or_values(monkeypatch):
         lambda: minigrad.tensor([np.zeros(0)]),  # nothing is read element by element
     ):
         assert _messages(make)[1] == []
+
+
+@pytest.mark.parametrize(
+    "rows, error",
+    [
+        ([np.zeros(2), np.ones(3)], ValueError),  # "expected sequence of length 2 at dim 1 (got 3)"
+        ([np.zeros((2, 2)), np.ones((2, 3))], ValueError),
+        ([1.0, np.zeros(2)], TypeError),  # an array where a number belongs
+    ],
+)
+def test_ragged_arrays_in_a_list_are_named_as_pytorch_names_them(monkeypatch, rows, error):
+    monkeypatch.setattr(minigrad._warnings, "_said_once", {"list of ndarrays"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(error) as theirs:
+            torch.tensor(rows)
+    with pytest.raises(error) as ours:
+        minigrad.tensor(rows)
+    if error is ValueError:  # the words too: the first length and the dim that differs
+        assert str(ours.value) == str(theirs.value)
