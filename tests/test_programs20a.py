@@ -167,3 +167,15 @@ def test_mit6s191_lab1(programs):
     assert close(ours.music_losses, theirs.music_losses, 1e-5, 1e-6)
     assert ours.music_losses[-1] < 0.7 * ours.music_losses[0]
     assert ours.generated_text == theirs.generated_text  # idx2char[one-element tensor]
+
+
+def test_dlwpt_luna_segmentation(programs):
+    ours, theirs = _both(programs, "dlwpt_luna_segmentation")  # bool-label dice, save/load
+    assert ours.label_dtype_sum == theirs.label_dtype_sum == "torch.int64"
+    assert close(ours.losses, theirs.losses, 1e-5, 1e-6) and ours.losses[-1] < 0.2 * ours.losses[0]
+    assert close(ours.recalls, theirs.recalls, 1e-5) and ours.recalls[-1] > 0.9
+    assert ours.sha1_length == 40 and ours.loaded == theirs.loaded
+    assert ours.loaded == ["UNetWrapper", "Adam", 4, 30, (0.9, 0.999)]
+    assert ours.reload_gap == theirs.reload_gap == 0.0
+    assert close(ours.val_dice, theirs.val_dice, 1e-5) and min(ours.val_dice) > 0.7
+    assert ours.num_batches_tracked == theirs.num_batches_tracked == 8
