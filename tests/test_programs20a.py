@@ -179,3 +179,15 @@ def test_dlwpt_luna_segmentation(programs):
     assert ours.reload_gap == theirs.reload_gap == 0.0
     assert close(ours.val_dice, theirs.val_dice, 1e-5) and min(ours.val_dice) > 0.7
     assert ours.num_batches_tracked == theirs.num_batches_tracked == 8
+
+
+def test_nanogpt_resume(programs):
+    ours, theirs = _both(programs, "nanogpt_resume")  # memmap batches, checkpoint resume, crop
+    assert close(ours.first_log, theirs.first_log, 1e-5, 1e-6)
+    assert close(ours.straight_log, theirs.straight_log, 1e-5, 1e-6)
+    assert ours.resumed_log == ours.straight_log  # the resumed run is the uninterrupted one
+    assert ours.resume == theirs.resume and ours.resume[:2] == [8, "Tensor"]
+    assert ours.num_params == theirs.num_params == 3824 and ours.mfu == theirs.mfu
+    assert ours.cropped == theirs.cropped == [(8, 16), "Parameter", 3824]
+    assert ours.too_long == theirs.too_long
+    assert ours.samples == theirs.samples  # temperature, top-k masking, multinomial
