@@ -191,3 +191,17 @@ def test_nanogpt_resume(programs):
     assert ours.cropped == theirs.cropped == [(8, 16), "Parameter", 3824]
     assert ours.too_long == theirs.too_long
     assert ours.samples == theirs.samples  # temperature, top-k masking, multinomial
+
+
+def test_d2l_framework(programs):
+    ours, theirs = _both(programs, "d2l_framework")  # backward() under no_grad, grad[:] *=
+    assert ours.hparams == theirs.hparams and ours.w_type == theirs.w_type == ["Tensor", True, True]
+    assert close(ours.errors, theirs.errors, 1e-4, 1e-6) and abs(ours.errors[1]) < 0.05
+    assert close(ours.regression_board, theirs.regression_board, 1e-5, 1e-6)
+    assert ours.regression_board["val_loss"][-1][1] < 0.01
+    assert close(ours.lm_board, theirs.lm_board, 1e-5, 1e-5)
+    assert ours.lm_board["val_ppl"][-1][1] < 0.9 * ours.lm_board["val_ppl"][0][1]
+    assert close(ours.clip_norms, theirs.clip_norms, 1e-5, 1e-6)
+    assert 0 < sum(n > 0.15 for n in ours.clip_norms) < len(ours.clip_norms)  # clipped sometimes
+    assert ours.lm_modules == theirs.lm_modules == ["rnn", "linear"]  # set by save_hyperparameters
+    assert ours.lm_accuracy == theirs.lm_accuracy and ours.prediction == theirs.prediction
