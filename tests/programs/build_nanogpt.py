@@ -156,6 +156,7 @@ class DataLoaderLite:
 
 npt = (np.arange(600) * 5 % 61).astype(np.uint16)  # a "shard" of GPT-2 tokens
 torch.manual_seed(1337)
+precision_before = torch.get_float32_matmul_precision()
 torch.set_float32_matmul_precision("high")
 device, device_type = "cpu", "cpu"
 total_batch_size, B, T = 128, 4, 16
@@ -246,3 +247,4 @@ while xgen.size(1) < max_length:
         xcol = torch.gather(topk_indices, -1, ix)  # (B, 1)
         xgen = torch.cat((xgen, xcol), dim=1)
 samples = xgen.tolist()
+torch.set_float32_matmul_precision(precision_before)  # the programs run after this one
