@@ -592,6 +592,7 @@ def host_array(data, d: dtype | None) -> tuple:
     Python int beyond int64 raises ``ValueError`` unless the target is floating.
     NumPy arrays are not read here: they keep their dtype and convert without checks.
     """
+    _refuse_leading_0d_array(data)
     try:
         host = np.asarray(data)
     except OverflowError:
@@ -623,6 +624,20 @@ _NDARRAYS_IN_SEQUENCE = (
     "converting the list to a single numpy.ndarray with numpy.array() before converting to a "
     "tensor."
 )
+
+
+def _refuse_leading_0d_array(data) -> None:
+    """PyTorch reads the shape of nested sequences along their first elements, taking the
+    ``len`` of each: a 0-d NumPy array there (``[np.array(1.5), 2]``) has none and raises
+    Python's ``TypeError``, though one later in the sequence is read as a number."""
+    first = data
+    while isinstance(first, (list, tuple)) and len(first):
+        first = first[0]
+    if first is not data and isinstance(first, np.ndarray) and first.ndim == 0:
+        raise TypeError(
+            "len() of unsized object (tensor(): a 0-d NumPy array opens a sequence; give "
+            "array.item() or a NumPy scalar instead)"
+        )
 
 
 def _holds_ndarray(seq) -> bool:

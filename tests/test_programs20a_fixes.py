@@ -1,7 +1,7 @@
 """Fixes found by the twentieth round's programs (tests/test_programs20a.py), each checked
 against PyTorch: the warning PyTorch gives once a process when nested sequences hold NumPy
 arrays (MIT 6.S191's ``get_batch`` builds ``torch.tensor(input_batch)`` from a list of index
-arrays)."""
+arrays), and the errors of ragged arrays and of a 0-d array opening a sequence."""
 
 import warnings
 
@@ -84,3 +84,24 @@ def test_ragged_arrays_in_a_list_are_named_as_pytorch_names_them(monkeypatch, ro
         minigrad.tensor(rows)
     if error is ValueError:  # the words too: the first length and the dim that differs
         assert str(ours.value) == str(theirs.value)
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [[np.array(1.5), 2.0], [[np.array(1.5)]], [np.array(1, dtype=np.int32), np.array(2)]],
+)
+def test_a_0d_array_opening_a_sequence_raises_as_in_pytorch(rows):
+    for lib in (torch, minigrad):  # the shape is read by len() along the first elements
+        for make in (lib.tensor, lib.as_tensor, lib.Tensor):
+            with pytest.raises(TypeError, match=r"^len\(\) of unsized object"):
+                make(rows)
+
+
+def test_a_0d_array_later_in_a_sequence_is_a_number(monkeypatch):
+    monkeypatch.setattr(minigrad._warnings, "_said_once", {"list of ndarrays"})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        theirs = torch.tensor([1.0, np.array(2.0)])
+    ours = minigrad.tensor([1.0, np.array(2.0)])
+    assert ours.tolist() == theirs.tolist() == [1.0, 2.0] and ours.dtype == minigrad.float64
+    assert minigrad.tensor(np.array(1.5)).shape == ()  # a 0-d array alone is a 0-d tensor
