@@ -163,6 +163,13 @@ def test_save_and_load_in_one_process(tmp_path):
 
 def test_refusals():
     from minigrad.distributed import pipelining
+    from minigrad.distributed.fsdp import FSDPModule
+
+    class FSDPLinear(FSDPModule, minigrad.nn.Linear):  # (what fully_shard makes; no group)
+        pass
+
+    wrapped = minigrad.nn.Linear(2, 2)
+    wrapped.__class__ = FSDPLinear
 
     with pytest.raises(NotImplementedError, match="pipelining.pipeline: the tracer front end"):
         pipelining.pipeline(minigrad.nn.Linear(2, 2), (minigrad.ones(2, 2),),
@@ -171,6 +178,8 @@ def test_refusals():
         pipelining.ScheduleInterleaved1F1B([], 4)
     with pytest.raises(ValueError, match="Stage index 2 is out of range of 2"):
         pipelining.PipelineStage(minigrad.nn.Linear(2, 2), 2, 2, "cpu")
+    with pytest.raises(NotImplementedError, match="wrapped by fully_shard or Distribu"):
+        pipelining.PipelineStage(wrapped, 0, 2, "cpu")
     with pytest.raises(ValueError, match="Default process group has not been initialized"):
         pipelining.PipelineStage(minigrad.nn.Linear(2, 2), 0, 2, "cpu")
     with pytest.raises(ValueError, match="Default process group has not been initialized"):

@@ -30,6 +30,21 @@ def _header(tensors) -> minigrad.Tensor:
     return minigrad.tensor(words, dtype=minigrad.int64)
 
 
+def _refuse_wrapped(submodule) -> None:
+    """PyTorch's stages skip DDP's all-reduce (and FSDP's reduce-scatter) until the last
+    microbatch and then run it; minigrad's do not, so a wrapped submodule would all-reduce over
+    the whole pipeline group: refused."""
+    from ...nn.parallel.distributed import DistributedDataParallel
+    from ..fsdp._fully_shard import FSDPModule
+
+    if isinstance(submodule, (FSDPModule, DistributedDataParallel)):
+        raise NotImplementedError(
+            "PipelineStage: a submodule wrapped by fully_shard or DistributedDataParallel "
+            f"({type(submodule).__name__}; pipeline with data parallelism) is not implemented "
+            "in minigrad"
+        )
+
+
 class PipelineStage:
     """``PipelineStage(submodule, stage_index, num_stages, device, input_args=None, ...)``:
     stage ``stage_index`` of ``num_stages``, on the group's rank ``stage_index`` (one stage per
@@ -45,6 +60,7 @@ class PipelineStage:
                 "PipelineStage: dw_builder and get_mesh (zero-bubble weight runners, DTensor "
                 "stages) are not implemented in minigrad"
             )
+        _refuse_wrapped(submodule)
         self.submod, self.stage_index, self.num_stages = submodule, stage_index, num_stages
         self.device, self.group = device, group
         self.group_rank, self.group_size = dist.get_rank(group), dist.get_world_size(group)
