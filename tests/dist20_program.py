@@ -2,9 +2,9 @@
 dicts of ``torch.distributed.checkpoint.state_dict``, ``dcp.save``/``dcp.load`` of an FSDP2
 model with its optimizer, FSDP2 on 2-d meshes (HSDP) and pipeline parallelism
 (``torch.distributed.pipelining``: a 2-stage MLP under ScheduleGPipe and Schedule1F1B).
-tests/test_dist20.py runs it with minigrad's launcher under ``minigrad.as_torch``; tests/data/make_dist20_reference.py ran it
-with PyTorch's torchrun on gloo and keeps PyTorch's results in
-tests/data/dist20_reference.json.
+tests/test_dist20.py runs it with minigrad's launcher under ``minigrad.as_torch``;
+tests/data/make_dist20_reference.py ran it with PyTorch's torchrun on gloo and keeps PyTorch's
+results in tests/data/dist20_reference.json.
 
 ``python dist20_program.py OUT.json FOLDER``: rank 0 writes the results to OUT.json; the
 checkpoints go under FOLDER. ``one_process_before``/``one_process_after`` are the single-process
@@ -279,7 +279,8 @@ def hsdp(rank, out):
 def pipelined(rank, out):
     """A float64 MLP cut in two stages (rank 0: its first linear layer and tanh, rank 1: the
     rest), 2 SGD steps of 4 microbatches with ScheduleGPipe and Schedule1F1B; beside them, the
-    whole model on the whole batch in this process (the weights must agree)."""
+    whole model on the whole batch in this process (the weights must agree). Then a summed
+    loss with ``scale_grads=False`` and ``eval``."""
     from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
 
     def loss_fn(output, target):
@@ -316,6 +317,18 @@ def pipelined(rank, out):
             opt.step()
         out[f"pp_{name}"] = {"weights": flat(part.parameters()), "losses": losses,
                              "outputs": shapes}  # fmt: skip
+    # a summed loss with scale_grads=False (gradients not divided), then eval (forwards only)
+    schedule = ScheduleGPipe(stage, 2, loss_fn=lambda o, t: ((o - t) ** 2).sum(), scale_grads=False)
+    part.zero_grad()
+    eval_losses = []
+    if rank == 0:
+        schedule.step(xs[0])
+        outputs = schedule.eval(xs[1])
+    else:
+        schedule.step(target=ys[0])
+        outputs = flat([schedule.eval(target=ys[1], losses=eval_losses)])
+    out["pp_sum"] = {"grads": flat([p.grad for p in part.parameters()]), "eval": outputs,
+                     "eval_losses": [v.item() for v in eval_losses]}  # fmt: skip
 
 
 def one_process_before(folder):

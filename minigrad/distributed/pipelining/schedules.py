@@ -70,7 +70,7 @@ class PipelineScheduleSingle:
                                                          for v in kwargs.values()])] or [{}] * n  # fmt: skip
         targets = _split(target, n, "target_mbs") if target is not None else None
         self._step_microbatches(arg_mbs, kwarg_mbs, targets, return_outputs, loss_kwargs)
-        if stage.is_last and self._has_backward and losses is not None:
+        if stage.is_last and self._loss_fn is not None and losses is not None:
             losses.clear()
             losses.extend(self._internal_losses)
         self._internal_losses = []
