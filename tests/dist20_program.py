@@ -279,9 +279,16 @@ def hsdp(rank, out):
 def pipelined(rank, out):
     """A float64 MLP cut in two stages (rank 0: its first linear layer and tanh, rank 1: the
     rest), 2 SGD steps of 4 microbatches with ScheduleGPipe and Schedule1F1B; beside them, the
-    whole model on the whole batch in this process (the weights must agree). Then a summed
+    whole model on the whole batch in this process (the weights must agree); GPipe again on
+    the stages of the tracer front end (``pipeline`` with a ``split_spec``). Then a summed
     loss with ``scale_grads=False`` and ``eval``."""
-    from torch.distributed.pipelining import PipelineStage, Schedule1F1B, ScheduleGPipe
+    from torch.distributed.pipelining import (
+        PipelineStage,
+        Schedule1F1B,
+        ScheduleGPipe,
+        SplitPoint,
+        pipeline,
+    )
 
     def loss_fn(output, target):
         return ((output - target) ** 2).mean()
@@ -299,10 +306,15 @@ def pipelined(rank, out):
         opt.step()
         out["pp_single_losses"].append(loss.item())
     out["pp_single_weights"] = flat(whole.parameters())
-    for name, kind in (("gpipe", ScheduleGPipe), ("1f1b", Schedule1F1B)):
+    for name, kind in (("gpipe", ScheduleGPipe), ("traced", ScheduleGPipe), ("1f1b", Schedule1F1B)):
         model = net(10).double()
         part = model[:2] if rank == 0 else model[2:]
         stage = PipelineStage(part, rank, 2, torch.device("cpu"))
+        if name == "traced":  # the tracer front end cuts the model before its second linear
+            pipe = pipeline(model, (xs[0][:2],), split_spec={"2": SplitPoint.BEGINNING})
+            stage = pipe.build_stage(rank, torch.device("cpu"))
+            part = pipe.get_stage_module(rank)
+            out["pp_traced_names"] = [k for k, _ in part.named_parameters()]
         schedule = kind(stage, 4, loss_fn=loss_fn)
         opt = torch.optim.SGD(part.parameters(), lr=0.1)
         losses, shapes = [], []

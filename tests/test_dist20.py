@@ -100,7 +100,13 @@ def test_loads_are_exact(results):
             assert r[case]["losses"] == r["fsdp_losses"] and r[case]["norms"] == r["fsdp_norms"]
             assert r[case]["weights"] == r["fsdp_weights"], case
     rank0, rank1 = results["ranks"]
-    for case in ("pp_gpipe", "pp_1f1b"):  # pipelined: the whole model's steps on the whole batch
+    assert rank0["pp_traced_names"] == ["0.weight", "0.bias"]
+    assert rank1["pp_traced_names"] == ["2.weight", "2.bias", "4.weight", "4.bias"]
+    for case in (
+        "pp_gpipe",
+        "pp_1f1b",
+        "pp_traced",
+    ):  # pipelined: the whole model's steps on the whole batch
         weights = rank0[case]["weights"] + rank1[case]["weights"]
         np.testing.assert_allclose(weights, rank0["pp_single_weights"], rtol=0, atol=1e-14)
         means = [np.mean(step) for step in rank1[case]["losses"]]  # 4 microbatches' losses
@@ -171,9 +177,10 @@ def test_refusals():
     wrapped = minigrad.nn.Linear(2, 2)
     wrapped.__class__ = FSDPLinear
 
-    with pytest.raises(NotImplementedError, match="pipelining.pipeline: the tracer front end"):
-        pipelining.pipeline(minigrad.nn.Linear(2, 2), (minigrad.ones(2, 2),),
-                            split_spec={"0": pipelining.SplitPoint.END})  # fmt: skip
+    with pytest.raises(NotImplementedError, match="pipeline: split_policy and pipe_split"):
+        pipelining.pipeline(minigrad.nn.Linear(2, 2), (minigrad.ones(2, 2),), split_policy=print)
+    with pytest.raises(NotImplementedError, match="pipe_split: split markers inside forward"):
+        pipelining.pipe_split()
     with pytest.raises(NotImplementedError, match="ScheduleInterleaved1F1B: schedules of several"):
         pipelining.ScheduleInterleaved1F1B([], 4)
     with pytest.raises(ValueError, match="Stage index 2 is out of range of 2"):

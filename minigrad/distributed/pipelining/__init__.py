@@ -9,51 +9,14 @@ Example (2 ranks; ``model`` an ``nn.Sequential``)::
     schedule = ScheduleGPipe(stage, n_microbatches=4, loss_fn=nn.MSELoss())
     schedule.step(x) if rank == 0 else schedule.step(target=y, losses=losses)
 
-The tracer front end (``pipeline``, ``pipe_split``, ``SplitPoint``) and the schedules of
-several stages per rank raise ``NotImplementedError``.
+The tracer front end ``pipeline(module, mb_args, split_spec={"2": SplitPoint.BEGINNING})``
+cuts a module with :mod:`minigrad.fx` (:mod:`._ir`); ``pipe_split`` markers, ``split_policy``
+and the schedules of several stages per rank raise ``NotImplementedError``.
 """
 
-from enum import Enum
-
+from ._ir import Pipe, PipeInfo, SplitPoint, build_stage, pipe_split, pipeline
 from .schedules import PipelineScheduleSingle, Schedule1F1B, ScheduleGPipe
 from .stage import PipelineStage
-
-
-class SplitPoint(Enum):
-    """Where ``pipeline``'s ``split_spec`` cuts: before or after the named submodule."""
-
-    BEGINNING = 1
-    END = 2
-
-
-def _tracer(name: str):
-    raise NotImplementedError(
-        f"torch.distributed.pipelining.{name}: the tracer front end (splitting one module into "
-        "stages by tracing) is not implemented in minigrad; build each rank's submodule "
-        "yourself and wrap it in PipelineStage"
-    )
-
-
-def pipeline(module, mb_args, mb_kwargs=None, split_spec=None, split_policy=None):
-    """The tracer front end; not implemented (see the module docstring)."""
-    _tracer("pipeline")
-
-
-def pipe_split():
-    """The tracer front end's split marker; not implemented."""
-    _tracer("pipe_split")
-
-
-def build_stage(*args, **kwargs):
-    """A stage from a traced ``Pipe``; not implemented."""
-    _tracer("build_stage")
-
-
-class Pipe:
-    """A traced pipeline; not implemented."""
-
-    def __init__(self, *args, **kwargs):
-        _tracer("Pipe")
 
 
 def _multi(name: str):
