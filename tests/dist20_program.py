@@ -1,9 +1,10 @@
 """A PyTorch program on 2 ranks for ``ZeroRedundancyOptimizer``, the FQN-keyed optimizer state
 dicts of ``torch.distributed.checkpoint.state_dict``, ``dcp.save``/``dcp.load`` of an FSDP2
-model with its optimizer and FSDP2 on 2-d meshes (HSDP). tests/test_dist20.py runs it with
-minigrad's launcher under ``minigrad.as_torch``; tests/data/make_dist20_reference.py ran it
-with PyTorch's torchrun on gloo and keeps PyTorch's results in
-tests/data/dist20_reference.json.
+model with its optimizer, FSDP2 on 2-d meshes (HSDP) and pipeline parallelism
+(``torch.distributed.pipelining``: a 2-stage MLP under ScheduleGPipe and Schedule1F1B).
+tests/test_dist20.py runs it with minigrad's launcher under ``minigrad.as_torch``;
+tests/data/make_dist20_reference.py ran it with PyTorch's torchrun on gloo and keeps PyTorch's
+results in tests/data/dist20_reference.json.
 
 ``python dist20_program.py OUT.json FOLDER``: rank 0 writes the results to OUT.json; the
 checkpoints go under FOLDER. ``one_process_before``/``one_process_after`` are the single-process
@@ -275,6 +276,73 @@ def hsdp(rank, out):
         }
 
 
+def pipelined(rank, out):
+    """A float64 MLP cut in two stages (rank 0: its first linear layer and tanh, rank 1: the
+    rest), 2 SGD steps of 4 microbatches with ScheduleGPipe and Schedule1F1B; beside them, the
+    whole model on the whole batch in this process (the weights must agree); GPipe again on
+    the stages of the tracer front end (``pipeline`` with a ``split_spec``). Then a summed
+    loss with ``scale_grads=False`` and ``eval``."""
+    from torch.distributed.pipelining import (
+        PipelineStage,
+        Schedule1F1B,
+        ScheduleGPipe,
+        SplitPoint,
+        pipeline,
+    )
+
+    def loss_fn(output, target):
+        return ((output - target) ** 2).mean()
+
+    g = np.random.default_rng(11)
+    xs = [torch.tensor(g.normal(size=(8, 3))) for _ in range(2)]
+    ys = [torch.tensor(g.normal(size=(8, 1))) for _ in range(2)]
+    whole = net(10).double()
+    opt = torch.optim.SGD(whole.parameters(), lr=0.1)
+    out["pp_single_losses"] = []
+    for x, y in zip(xs, ys):
+        opt.zero_grad()
+        loss = loss_fn(whole(x), y)
+        loss.backward()
+        opt.step()
+        out["pp_single_losses"].append(loss.item())
+    out["pp_single_weights"] = flat(whole.parameters())
+    for name, kind in (("gpipe", ScheduleGPipe), ("traced", ScheduleGPipe), ("1f1b", Schedule1F1B)):
+        model = net(10).double()
+        part = model[:2] if rank == 0 else model[2:]
+        stage = PipelineStage(part, rank, 2, torch.device("cpu"))
+        if name == "traced":  # the tracer front end cuts the model before its second linear
+            pipe = pipeline(model, (xs[0][:2],), split_spec={"2": SplitPoint.BEGINNING})
+            stage = pipe.build_stage(rank, torch.device("cpu"))
+            part = pipe.get_stage_module(rank)
+            out["pp_traced_names"] = [k for k, _ in part.named_parameters()]
+        schedule = kind(stage, 4, loss_fn=loss_fn)
+        opt = torch.optim.SGD(part.parameters(), lr=0.1)
+        losses, shapes = [], []
+        for x, y in zip(xs, ys):
+            opt.zero_grad()
+            if rank == 0:
+                shapes.append(schedule.step(x))
+            else:
+                step_losses = []
+                shapes.append(list(schedule.step(target=y, losses=step_losses).shape))
+                losses.append([v.item() for v in step_losses])
+            opt.step()
+        out[f"pp_{name}"] = {"weights": flat(part.parameters()), "losses": losses,
+                             "outputs": shapes}  # fmt: skip
+    # a summed loss with scale_grads=False (gradients not divided), then eval (forwards only)
+    schedule = ScheduleGPipe(stage, 2, loss_fn=lambda o, t: ((o - t) ** 2).sum(), scale_grads=False)
+    part.zero_grad()
+    eval_losses = []
+    if rank == 0:
+        schedule.step(xs[0])
+        outputs = schedule.eval(xs[1])
+    else:
+        schedule.step(target=ys[0])
+        outputs = flat([schedule.eval(target=ys[1], losses=eval_losses)])
+    out["pp_sum"] = {"grads": flat([p.grad for p in part.parameters()]), "eval": outputs,
+                     "eval_losses": [v.item() for v in eval_losses]}  # fmt: skip
+
+
 def one_process_before(folder):
     """A plain model trained 2 steps on both ranks' batches in one process, saved with its
     AdamW by dcp.save (no process group); its next step, for the job's 1 → 2 load."""
@@ -314,6 +382,7 @@ def main():
     state_dicts(rank, out)
     checkpoints(rank, out, sys.argv[2])
     hsdp(rank, out)
+    pipelined(rank, out)
     everyone = [None] * dist.get_world_size()
     dist.all_gather_object(everyone, out)
     if rank == 0:

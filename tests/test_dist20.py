@@ -1,5 +1,6 @@
-"""``ZeroRedundancyOptimizer``, ``torch.distributed.checkpoint`` (``dcp.save``/``dcp.load``) and
-the FQN-keyed optimizer state dicts of ``distributed.checkpoint.state_dict``.
+"""``ZeroRedundancyOptimizer``, ``torch.distributed.checkpoint`` (``dcp.save``/``dcp.load``),
+the FQN-keyed optimizer state dicts of ``distributed.checkpoint.state_dict`` and
+``torch.distributed.pipelining`` (``PipelineStage`` under ``ScheduleGPipe``/``Schedule1F1B``).
 
 One MPI job (tests/dist20_program.py, a PyTorch program, on 2 ranks under ``minigrad.as_torch``)
 with its single-process halves run here beside it (a checkpoint saved in this process and
@@ -73,7 +74,8 @@ def test_the_program_matches_pytorch_on_gloo(results):
     """Every result of PyTorch's run: ZeRO's partitions (also after add_param_group), losses,
     weights and consolidated state dict; the FQN-keyed state dicts of DDP and FSDP2 models
     (full, offloaded to rank 0, sharded); the checkpoint's keys; loads across world sizes;
-    HSDP's placements, local shapes, clipped norms and weights."""
+    HSDP's placements, local shapes, clipped norms and weights; the pipelined MLP's weights,
+    microbatch losses and merged outputs under GPipe and 1F1B."""
     reference = json.loads(REFERENCE.read_text())
     for key in ("ranks", "before", "after"):
         _same(results[key], reference[key], key)
@@ -82,7 +84,8 @@ def test_the_program_matches_pytorch_on_gloo(results):
 def test_loads_are_exact(results):
     """ZeRO equals DDP with Adam; a loaded model and optimizer continue as the original,
     checkpoints move exactly between 1 and 2 ranks, and HSDP on (1, 2) and (2, 1) meshes
-    steps as FSDP on the 1-d mesh."""
+    steps as FSDP on the 1-d mesh; a 2-stage pipeline (GPipe, 1F1B) steps as the whole model
+    on the whole batch in float64."""
     for r in results["ranks"]:
         assert r["zero_weights"] == r["ddp_adam_weights"]
         assert r["zero_join_weights"] == results["ranks"][0]["zero_join_weights"]
@@ -96,7 +99,19 @@ def test_loads_are_exact(results):
             assert r[case]["placements"] == r[case]["grad_placements"] == ["R", "S(0)"]
             assert r[case]["losses"] == r["fsdp_losses"] and r[case]["norms"] == r["fsdp_norms"]
             assert r[case]["weights"] == r["fsdp_weights"], case
-    rank0 = results["ranks"][0]
+    rank0, rank1 = results["ranks"]
+    assert rank0["pp_traced_names"] == ["0.weight", "0.bias"]
+    assert rank1["pp_traced_names"] == ["2.weight", "2.bias", "4.weight", "4.bias"]
+    for case in (
+        "pp_gpipe",
+        "pp_1f1b",
+        "pp_traced",
+    ):  # pipelined: the whole model's steps on the whole batch
+        weights = rank0[case]["weights"] + rank1[case]["weights"]
+        np.testing.assert_allclose(weights, rank0["pp_single_weights"], rtol=0, atol=1e-14)
+        means = [np.mean(step) for step in rank1[case]["losses"]]  # 4 microbatches' losses
+        np.testing.assert_allclose(means, rank0["pp_single_losses"], rtol=1e-14)
+        assert rank1[case]["outputs"] == [[8, 1], [8, 1]] and rank0[case]["outputs"] == [None] * 2
     assert results["after"]["weights"] == rank0["dcp_saved_weights"]  # 2 -> 1
     assert results["after"]["exp_avg"] == rank0["dcp_saved_exp_avg"]
     _same(rank0["from_one_step_weights"], results["before"]["next_weights"])
@@ -153,6 +168,27 @@ def test_save_and_load_in_one_process(tmp_path):
 
 
 def test_refusals():
+    from minigrad.distributed import pipelining
+    from minigrad.distributed.fsdp import FSDPModule
+
+    class FSDPLinear(FSDPModule, minigrad.nn.Linear):  # (what fully_shard makes; no group)
+        pass
+
+    wrapped = minigrad.nn.Linear(2, 2)
+    wrapped.__class__ = FSDPLinear
+
+    with pytest.raises(NotImplementedError, match="pipeline: split_policy and pipe_split"):
+        pipelining.pipeline(minigrad.nn.Linear(2, 2), (minigrad.ones(2, 2),), split_policy=print)
+    with pytest.raises(NotImplementedError, match="pipe_split: split markers inside forward"):
+        pipelining.pipe_split()
+    with pytest.raises(NotImplementedError, match="ScheduleInterleaved1F1B: schedules of several"):
+        pipelining.ScheduleInterleaved1F1B([], 4)
+    with pytest.raises(ValueError, match="Stage index 2 is out of range of 2"):
+        pipelining.PipelineStage(minigrad.nn.Linear(2, 2), 2, 2, "cpu")
+    with pytest.raises(NotImplementedError, match="wrapped by fully_shard or Distribu"):
+        pipelining.PipelineStage(wrapped, 0, 2, "cpu")
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        pipelining.PipelineStage(minigrad.nn.Linear(2, 2), 0, 2, "cpu")
     with pytest.raises(ValueError, match="Default process group has not been initialized"):
         ZeroRedundancyOptimizer([minigrad.ones(1)], minigrad.optim.Adam, lr=0.1)
     with pytest.raises(NotImplementedError, match="overlap_with_ddp=True"):
