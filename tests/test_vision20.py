@@ -5,6 +5,7 @@ torchvision's state-dict keys, shapes and parameter counts (on the meta device),
 variants the same initial values, eval outputs and gradients (float64)."""
 
 import contextlib
+import importlib
 import types
 import warnings
 
@@ -31,7 +32,8 @@ _TV_FILES = [
     "optical_flow.raft",
     "maxvit",
     *["resnet", "mobilenetv2", "shufflenetv2", "quantization.utils", "quantization.resnet"],
-    *["quantization.mobilenetv2", "quantization.shufflenetv2"],
+    *["quantization.mobilenetv2", "quantization.shufflenetv2", "googlenet", "inception"],
+    *["quantization.googlenet", "quantization.inception"],
 ]
 
 
@@ -390,10 +392,47 @@ def _small_quantizable(ns, case):
         "shufflenet": lambda: ns.shufflenetv2.QuantizableShuffleNetV2(
             [1, 2, 1], [8, 16, 32, 64, 64], num_classes=10
         ),
+        "googlenet_block": lambda: _stubbed(
+            ns.nn,
+            ns.tq,
+            ns.googlenet.QuantizableInception(8, 4, 4, 8, 2, 4, 4),
+            ns.googlenet.QuantizableBasicConv2d,
+        ),  # fmt: skip
+        "inception_e": lambda: _stubbed(
+            ns.nn,
+            ns.tq,
+            ns.inception.QuantizableInceptionE(8),
+            ns.googlenet.QuantizableBasicConv2d
+            if ns.nn is minigrad.nn
+            else (ns.inception.QuantizableBasicConv2d),
+        ),  # fmt: skip
     }[case]
     model = small()
     ns.utils._replace_relu(model)
     return model
+
+
+_LAST_CAT = {"googlenet_block": "cat", "inception_e": "myop3"}
+
+
+def _stubbed(nn, tq, block, conv_type):
+    """``block`` (one quantizable Inception block) between a QuantStub and a DeQuantStub, with
+    the ``fuse_model`` of the GoogLeNet and Inception v3 models (each conv-bn-relu)."""
+
+    class Stubbed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant, self.block, self.dequant = tq.QuantStub(), block, tq.DeQuantStub()
+
+        def forward(self, x):
+            return self.dequant(self.block(self.quant(x)))
+
+        def fuse_model(self, is_qat=None):
+            for m in self.modules():
+                if type(m) is conv_type:
+                    m.fuse_model(is_qat)
+
+    return Stubbed()
 
 
 def _quantization_keys(model) -> list[str]:
@@ -411,7 +450,9 @@ def _quantization_keys(model) -> list[str]:
     return keys
 
 
-@pytest.mark.parametrize("case", ["resnet18", "mobilenet_v2", "shufflenet"])
+@pytest.mark.parametrize(
+    "case", ["resnet18", "mobilenet_v2", "shufflenet", "googlenet_block", "inception_e"]
+)
 def test_quantizable_models_quantize_as_torchvisions(tv, case, monkeypatch):
     """Copied float weights (batch norms with real statistics): the same float outputs; after
     ``fuse_model``, ``prepare`` (fbgemm's qconfig), calibration and ``convert``: the same
@@ -420,14 +461,26 @@ def test_quantizable_models_quantize_as_torchvisions(tv, case, monkeypatch):
     import torch
 
     import minigrad.ao.quantization as mq
-    from minigrad.vision.models.quantization import mobilenetv2, resnet, shufflenetv2, utils
+    from minigrad.vision.models.quantization import (
+        inception,
+        mobilenetv2,
+        resnet,
+        shufflenetv2,
+        utils,
+    )
+
+    # (the package's ``googlenet`` is the builder, as torchvision's)
+    googlenet = importlib.import_module("minigrad.vision.models.quantization.googlenet")
 
     ours_ns = types.SimpleNamespace(
-        resnet=resnet, mobilenetv2=mobilenetv2, shufflenetv2=shufflenetv2, utils=utils
-    )
+        resnet=resnet, mobilenetv2=mobilenetv2, shufflenetv2=shufflenetv2, utils=utils,
+        googlenet=googlenet, inception=inception, nn=minigrad.nn, tq=mq,
+    )  # fmt: skip
     theirs_ns = types.SimpleNamespace(
         resnet=tv.quantization_resnet, mobilenetv2=tv.quantization_mobilenetv2,
         shufflenetv2=tv.quantization_shufflenetv2, utils=tv.quantization_utils,
+        googlenet=tv.quantization_googlenet, inception=tv.quantization_inception, nn=torch.nn,
+        tq=torch.ao.quantization,
     )  # fmt: skip
     torch.manual_seed(0)
     theirs = _small_quantizable(theirs_ns, case)
@@ -437,8 +490,9 @@ def test_quantizable_models_quantize_as_torchvisions(tv, case, monkeypatch):
             patch.setattr(init, name, lambda tensor, *args, **kwargs: tensor)
         ours = _small_quantizable(ours_ns, case)
     # (PyTorch's quantized mean of the 1×1 map a 32×32 input leaves in ShuffleNet raises)
-    size = 64 if case == "shufflenet" else 32
-    x = np.random.default_rng(0).random((1, 3, size, size), dtype=np.float32)
+    size = {"shufflenet": 64, "googlenet_block": 8, "inception_e": 4}.get(case, 32)
+    channels = 8 if case in ("googlenet_block", "inception_e") else 3
+    x = np.random.default_rng(0).random((1, channels, size, size), dtype=np.float32)
     xt, xm = torch.from_numpy(x), minigrad.tensor(x)
     gen = torch.Generator().manual_seed(0)
     with torch.no_grad():  # batch norms off their initial values, with the batch's statistics
@@ -469,7 +523,8 @@ def test_quantizable_models_quantize_as_torchvisions(tv, case, monkeypatch):
     names = [(n, type(m).__name__) for n, m in theirs.named_modules() if type(m).__name__ != packed]
     assert [(n, type(m).__name__) for n, m in ours.named_modules()] == names
     expected = theirs(xt).numpy()
-    head = theirs.fc if hasattr(theirs, "fc") else theirs.classifier[1]
+    head = {"resnet18": "fc", "shufflenet": "fc", "mobilenet_v2": "classifier.1"}.get(case)
+    head = theirs.get_submodule(head) if head else theirs.block.get_submodule(_LAST_CAT[case])
     np.testing.assert_allclose(ours(xm).numpy(), expected, rtol=0, atol=head.scale * 1.001)
 
 
