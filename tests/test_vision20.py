@@ -551,6 +551,13 @@ def test_quantize_true_builds_torchvisions_int8_model(tv):
     assert ours.stage2[0].branch2[0].weight().qscheme() is minigrad.per_channel_affine
     out = ours(minigrad.rand(1, 3, 64, 64))
     assert out.shape == (1, 10) and not out.is_quantized
+    state = ours.state_dict()  # the concatenations' qparams saved and loaded, as PyTorch's
+    their_state = theirs.state_dict()
+    for key in ["stage2.0.cat.scale", "stage2.0.cat.zero_point"]:
+        assert str(state[key].dtype)[9:] == str(their_state[key].dtype)[6:] and state[key].ndim == 0
+    state["stage2.0.cat.scale"] = minigrad.tensor(0.5, dtype=minigrad.float64)
+    ours.load_state_dict(state)
+    assert ours.stage2[0].cat.scale == 0.5
 
 
 def test_quantizable_builders_refuse_weights_and_register():
@@ -568,3 +575,16 @@ def test_quantizable_builders_refuse_weights_and_register():
     names = models.list_models(quantization)
     assert "quantized_resnet50" in names and "quantized_shufflenet_v2_x2_0" in names
     assert models.get_model_builder("quantized_mobilenet_v2") is quantization.mobilenet_v2
+
+
+def test_quantized_mean_as_pytorchs():
+    """``mean`` of a quantized tensor (ShuffleNetV2's global pool): PyTorch's integers and
+    qparams, over the inner dims and one middle dim, with and without ``keepdim``."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).random((2, 5, 2, 2), dtype=np.float32) * 3 - 0.5
+    theirs = torch.quantize_per_tensor(torch.from_numpy(x), 0.05, 7, torch.quint8)
+    ours = minigrad.quantize_per_tensor(minigrad.tensor(x), 0.05, 7, minigrad.quint8)
+    for dims, keepdim in [([2, 3], False), ([2, 3], True), ([1], False)]:
+        expected, got = theirs.mean(dims, keepdim=keepdim), ours.mean(dims, keepdim=keepdim)
+        np.testing.assert_array_equal(got.int_repr().numpy(), expected.int_repr().numpy())
+        assert (got.q_scale(), got.q_zero_point()) == (expected.q_scale(), 7)

@@ -4,7 +4,7 @@ outputs and swap them for quantized ones."""
 
 from __future__ import annotations
 
-from .... import _quantized, dtypes
+from .... import _quantized
 from ....nn.modules.module import Module
 from . import functional as qF
 
@@ -73,7 +73,7 @@ class QFunctional(Module):
         from ....creation import tensor
 
         super()._save_to_state_dict(destination, prefix, keep_vars)
-        destination[prefix + "scale"] = tensor(float(self.scale), dtype=dtypes.float64)
+        destination[prefix + "scale"] = tensor(float(self.scale))  # float32, as PyTorch's
         destination[prefix + "zero_point"] = tensor(int(self.zero_point))
 
     def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign):
