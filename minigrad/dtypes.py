@@ -9,7 +9,7 @@ import math
 
 import numpy as np
 
-from . import _public_name
+from . import _public_name, _warnings
 
 
 class dtype:  # noqa: N801 - PyTorch spells it in lower case
@@ -592,12 +592,15 @@ def host_array(data, d: dtype | None) -> tuple:
     Python int beyond int64 raises ``ValueError`` unless the target is floating.
     NumPy arrays are not read here: they keep their dtype and convert without checks.
     """
+    _refuse_leading_0d_array(data)
     try:
         host = np.asarray(data)
     except OverflowError:
         host = np.asarray(data, dtype=object)
     except ValueError as error:  # NumPy's "inhomogeneous shape": say where, as PyTorch
         raise _ragged_sequence_error(data) from error
+    if host.size and isinstance(data, (list, tuple)) and _holds_ndarray(data):
+        _warnings.warn_user_once("list of ndarrays", _NDARRAYS_IN_SEQUENCE)
     if host.dtype == np.uint64 or host.dtype == object:
         host = _big_integers(data, host, d)
     if d is uint64 and host.dtype.kind == "f" and isinstance(data, (list, tuple)):
@@ -616,18 +619,53 @@ def host_array(data, d: dtype | None) -> tuple:
     return host, d
 
 
+_NDARRAYS_IN_SEQUENCE = (
+    "Creating a tensor from a list of numpy.ndarrays is extremely slow. Please consider "
+    "converting the list to a single numpy.ndarray with numpy.array() before converting to a "
+    "tensor."
+)
+
+
+def _refuse_leading_0d_array(data) -> None:
+    """PyTorch reads the shape of nested sequences along their first elements, taking the
+    ``len`` of each: a 0-d NumPy array there (``[np.array(1.5), 2]``) has none and raises
+    Python's ``TypeError``, though one later in the sequence is read as a number."""
+    first = data
+    while isinstance(first, (list, tuple)) and len(first):
+        first = first[0]
+    if first is not data and isinstance(first, np.ndarray) and first.ndim == 0:
+        raise TypeError(
+            "len() of unsized object (tensor(): a 0-d NumPy array opens a sequence; give "
+            "array.item() or a NumPy scalar instead)"
+        )
+
+
+def _holds_ndarray(seq) -> bool:
+    """Whether nested lists/tuples hold a NumPy array anywhere: PyTorch then warns, once per
+    process, that reading them element by element is slow (``torch.tensor([a1, a2])``)."""
+    return any(
+        isinstance(x, np.ndarray) or (isinstance(x, (list, tuple)) and _holds_ndarray(x))
+        for x in seq
+    )
+
+
 def _ragged_sequence_error(data) -> Exception:
     """PyTorch's error for nested sequences that are not rectangular: the shape is read along
     the first elements, and the first sequence of another length, or number where a sequence
-    belongs (or the reverse), is named with its dimension."""
+    belongs (or the reverse), is named with its dimension. A NumPy array in the nesting is
+    a sequence too, as PyTorch reads it."""
+
+    def nested_type(x) -> bool:
+        return isinstance(x, (list, tuple)) or (isinstance(x, np.ndarray) and x.ndim > 0)
+
     shape, first = [], data
-    while isinstance(first, (list, tuple)) and first:
+    while nested_type(first) and len(first):
         shape.append(len(first))
         first = first[0]
     stack = [(data, 0)]
     while stack:
         item, dim = stack.pop()
-        nested = isinstance(item, (list, tuple))
+        nested = nested_type(item)
         if dim == len(shape):
             if nested:
                 return TypeError(

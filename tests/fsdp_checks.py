@@ -263,10 +263,10 @@ def fsdp1_flat_parameters_match_full_batch(mesh, rank, world):
 
 @check
 def refusals(mesh, rank, world):
-    mesh2 = init_device_mesh("cpu", (1, world))
+    mesh3 = init_device_mesh("cpu", (1, 1, world))  # (2-d: HSDP, tests/dist20_program.py)
     assert fully_shard(nn.Linear(2, 2), mesh=mesh).weight.device_mesh is mesh
     for call, match in (
-        (lambda: fully_shard(nn.Linear(2, 2), mesh=mesh2), "2-d mesh"),
+        (lambda: fully_shard(nn.Linear(2, 2), mesh=mesh3), "3-d mesh"),
         (lambda: fully_shard(nn.Linear(2, 2), reshard_after_forward=2), "as an int"),
         (lambda: fully_shard(fully_shard(nn.Linear(2, 2))), "already sharded"),
         (lambda: FullyShardedDataParallel(nn.Linear(2, 2)), "non-CPU accelerator"),

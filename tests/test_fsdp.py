@@ -32,7 +32,7 @@ def test_refusals_before_any_process_group():
         )
     with pytest.raises(NotImplementedError, match="CPU only"):
         fsdp.FullyShardedDataParallel(nn.Linear(2, 2), device_id="cuda")
-    with pytest.raises(NotImplementedError, match="broadcast_from_rank0"):
+    with pytest.raises(ValueError, match="full_state_dict must be True when broadcast_from"):
         get_model_state_dict(nn.Linear(2, 2), options=StateDictOptions(broadcast_from_rank0=True))
 
 

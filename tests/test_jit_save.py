@@ -65,6 +65,23 @@ def test_code_is_the_traced_python_code():
     assert "self.fc(x)" in jit.script(Net()).code
 
 
+def test_code_of_a_forward_looping_over_an_argument_is_refused_clearly():
+    class Repeat(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc = nn.Linear(2, 2)
+
+        def forward(self, x, n: int = 2):
+            for _ in range(n):  # TorchScript compiles a loop; fx cannot record one
+                x = self.fc(x)
+            return x
+
+    scripted = jit.script(Repeat())
+    assert scripted(minigrad.ones(1, 2), 3).shape == (1, 2)
+    with pytest.raises(NotImplementedError, match="Repeat.code: minigrad has no TorchScript"):
+        _ = scripted.code
+
+
 def test_what_it_refuses(tmp_path):
     with pytest.raises(NotImplementedError, match="modules"):
         jit.save(jit.script(lambda x: x), tmp_path / "f.pt")

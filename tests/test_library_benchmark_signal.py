@@ -279,6 +279,12 @@ def test_define_impl_library():
         assert lib.ops.mgt_lib.bar(lib.ones(1)).tolist() == [3.0]
         with pytest.raises(ValueError):
             lib.library.Library("mgt_lib2", "XYZ")
+        legacy = lib.library.Library("mgt_lib3", "DEF")  # the decorators' Library overloads
+        legacy.define("scale(Tensor x, float s) -> Tensor")
+        lib.library.impl(legacy, "scale", "CPU")(lambda x, s: x * s)
+        lib.library.define(legacy, "twice(Tensor x) -> Tensor")(lambda x: x * 2)
+        assert lib.ops.mgt_lib3.scale(lib.ones(2), 3.0).tolist() == [3.0, 3.0]
+        assert lib.ops.mgt_lib3.twice(lib.ones(1)).tolist() == [2.0]
 
 
 # -- minigrad.utils.benchmark -----------------------------------------------------------------

@@ -385,7 +385,7 @@ def test_jit_isinstance_as_pytorch():
 def test_small_names_the_libraries_import_as_pytorch():
     """``_tensor_str.printoptions``, ``serialization.DEFAULT_PROTOCOL``, ``backends``' flag
     mutation context, ``distributed.device_mesh`` with the package, ``to(None)``, meta
-    tensors' ``__setitem__``, ``distributed.optim.ZeroRedundancyOptimizer`` (refused) and
+    tensors' ``__setitem__``, ``distributed.optim.ZeroRedundancyOptimizer`` (needs a process group) and
     ``ReduceOp``'s bitwise members."""
     torch = pytest.importorskip("torch")
     for lib in (minigrad, torch):
@@ -406,8 +406,8 @@ def test_small_names_the_libraries_import_as_pytorch():
             meta[5] = 0.0
         assert all(hasattr(lib.distributed.ReduceOp, name) for name in ("BAND", "BOR", "BXOR"))
     zero = importlib.import_module("minigrad.distributed.optim").ZeroRedundancyOptimizer
-    with pytest.raises(NotImplementedError, match="ZeroRedundancyOptimizer"):
-        zero([minigrad.ones(1)], minigrad.optim.SGD)
+    with pytest.raises(ValueError, match="Default process group has not been initialized"):
+        zero([minigrad.ones(1)], minigrad.optim.SGD)  # (tests/dist20_checks.py: on 2 ranks)
     assert issubclass(zero, minigrad.optim.Optimizer)
 
 

@@ -151,6 +151,40 @@ def _directions(ins, v, fn: str):
     return vs
 
 
+def _check_jacobian_options(strategy, create_graph, strict, vectorize):
+    """PyTorch's refusals, in its order: its forward mode needs ``vectorize=True`` and takes
+    neither ``create_graph`` nor ``strict``; ``strict`` does not go with ``vectorize``. (The
+    Jacobian computed here is the same whichever strategy PyTorch would have used.)"""
+    if strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError(
+            'Expected strategy to be either "forward-mode" or "reverse-mode". Hint: If your '
+            'function has more outputs than inputs, "forward-mode" tends to be more performant. '
+            'Otherwise, prefer to use "reverse-mode".'
+        )
+    if strategy == "forward-mode" and create_graph:
+        raise NotImplementedError(
+            "torch.autograd.functional.jacobian: `create_graph=True` and "
+            '`strategy="forward-mode"` are not supported together (yet). Please either set '
+            '`create_graph=False` or `strategy="reverse-mode"`.'
+        )
+    if strategy == "forward-mode" and strict:
+        raise RuntimeError(
+            'torch.autograd.functional.jacobian: `strict=True` and `strategy="forward-mode"` '
+            "are not supported together (yet). Please either set `strict=False` or "
+            '`strategy="reverse-mode"`.'
+        )
+    if strategy == "forward-mode" and not vectorize:
+        raise NotImplementedError(
+            "Computing Jacobian using forward-AD or forward-over-reverse Hessian is"
+            "only implemented for `vectorize=True`."
+        )
+    if vectorize and strict:
+        raise RuntimeError(
+            "torch.autograd.functional.jacobian: `strict=True` and `vectorized=True` are not "
+            "supported together. Please either set `strict=False` or `vectorize=False`."
+        )
+
+
 def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
              vectorize: bool = False, strategy: str = "reverse-mode"):  # fmt: skip
     """The Jacobian of ``func`` at ``inputs``: shape ``output.shape + input.shape``; a tuple per
@@ -159,8 +193,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False,
     Example:
         >>> jacobian(lambda x: x.sin(), minigrad.zeros(2))    # diag(cos 0)
     """
-    if strategy not in ("reverse-mode", "forward-mode"):
-        raise ValueError('Expected strategy to be either "forward-mode" or "reverse-mode".')
+    _check_jacobian_options(strategy, create_graph, strict, vectorize)
     single_in, ins = _as_tuple(inputs, "inputs", "jacobian")
     with grad_mode.enable_grad():
         ins = _prepare(ins, create_graph)
@@ -206,6 +239,8 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
         >>> hessian(lambda x: (x ** 3).sum(), minigrad.tensor([1.0, 2.0]))   # diag(6x)
     """
     single_in, ins = _as_tuple(inputs, "inputs", "hessian")
+    if outer_jacobian_strategy not in ("forward-mode", "reverse-mode"):
+        raise AssertionError('Expected strategy to be either "forward-mode" or "reverse-mode".')
 
     def gradient(*xs):
         out = func(*xs)
@@ -217,7 +252,8 @@ def hessian(func, inputs, create_graph: bool = False, strict: bool = False,
         gs = _grad(out.reshape(()), xs, create_graph=True, allow_unused=True)
         return tuple(x.new_zeros(x.shape) if g is None else g for x, g in zip(xs, gs))
 
-    result = jacobian(gradient, ins, create_graph=create_graph, strict=strict)
+    result = jacobian(gradient, ins, create_graph=create_graph, strict=strict,
+                      vectorize=vectorize, strategy=outer_jacobian_strategy)  # fmt: skip
     return result[0][0] if single_in else result
 
 

@@ -102,14 +102,16 @@ class ScriptModule:
         return self._symbolic("graph").graph
 
     def _symbolic(self, what: str):
-        """``forward`` traced by fx; a forward that branches on tensor values (which TorchScript
-        compiles to an ``if``) has no such trace: NotImplementedError saying so."""
+        """``forward`` traced by fx; a forward that branches on tensor values or loops over an
+        argument (which TorchScript compiles to an ``if`` or a ``for``) has no such trace (fx
+        raises a TraceError, or Python a TypeError for ``range(proxy)``): NotImplementedError
+        saying so."""
         from ..fx import symbolic_trace
         from ..fx.proxy import TraceError
 
         try:
             return symbolic_trace(self._plain())
-        except TraceError as error:
+        except (TraceError, TypeError) as error:
             raise NotImplementedError(
                 f"{self.original_name}.{what}: minigrad has no TorchScript compiler; its {what} "
                 f"comes from fx.symbolic_trace, which cannot record this forward ({error})"

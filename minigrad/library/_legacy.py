@@ -38,6 +38,8 @@ def define(qualname, schema, *, lib=None, tags=()):
         >>> minigrad.library.define("mylib::scale", "(Tensor x, float a) -> Tensor")
         >>> minigrad.library.impl("mylib::scale", "cpu", lambda x, a: x * a)
     """
+    if isinstance(qualname, Library):  # PyTorch's older overload: define(lib, schema)
+        return _define_in(qualname, schema)
     from . import _split_name
 
     namespace, name = _split_name(qualname)
@@ -56,6 +58,8 @@ def impl(qualname, types, func=None, *, lib=None):
     """Register ``func`` as the kernel of ``qualname`` for the dispatch key(s) ``types``
     (``"cpu"``, ``"cuda"``, ``"CompositeExplicitAutograd"`` / ``"default"`` for every device,
     ``"Meta"`` for the fake impl); a decorator without ``func``."""
+    if isinstance(qualname, Library):  # PyTorch's older overload: impl(lib, name, key="")
+        return _impl_in(qualname, types, func or "")
     if func is None:
         return lambda f: impl(qualname, types, f, lib=lib)
     from . import _lookup
@@ -72,6 +76,28 @@ def impl(qualname, types, func=None, *, lib=None):
                 f"{sorted(k for k in _KEYS if k)} or 'Meta' (autograd: register_autograd)"
             )
     return func
+
+
+def _define_in(lib, schema: str):
+    """``@define(lib, "name(Tensor x) -> Tensor")``: a decorator that defines the operator in
+    ``lib``'s namespace with the decorated function as its kernel (under ``lib``'s key)."""
+
+    def wrap(f):
+        lib.impl(lib.define(schema), f)
+        return f
+
+    return wrap
+
+
+def _impl_in(lib, name: str, dispatch_key: str):
+    """``@impl(lib, "name", "CPU")``: a decorator registering the function as ``lib``'s kernel
+    of ``name`` under ``dispatch_key``."""
+
+    def wrap(f):
+        lib.impl(name, f, dispatch_key)
+        return f
+
+    return wrap
 
 
 class Library:

@@ -66,8 +66,9 @@ class ScatterExtreme(Op):
     save_inputs = True
     save_output = True
 
-    def __init__(self, dim: int, index, largest: bool, include_self: bool):
+    def __init__(self, dim: int, index, largest: bool, include_self: bool, spelled=None):
         self.dim, self.index, self.largest, self.include_self = dim, index, largest, include_self
+        self.spelled = spelled  # "max"/"min": PyTorch's forward takes them, its backward refuses
 
     def forward(self, base, src):
         xp = self.xp
@@ -80,6 +81,11 @@ class ScatterExtreme(Op):
         return out
 
     def backward(self, gy):
+        if self.spelled is not None:
+            raise RuntimeError(
+                "Expected 'reduce' to be one of 'sum', 'prod', 'mean', 'amax', 'amin' but got "
+                f"{self.spelled}."
+            )
         base, src, y = self.saved
         need_base, need_src = self.needs_input_grad
         dim, index = self.dim, self.index
@@ -257,7 +263,8 @@ def scatter(input, dim, index, src=None, value=None, *, reduce=None):
 def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     """Combine ``src`` into ``input`` at ``index`` along ``dim`` with ``reduce`` in
     ``'sum'``, ``'prod'``, ``'mean'``, ``'amax'``, ``'amin'``; ``include_self=False`` leaves
-    the places written to out of the reduction.
+    the places written to out of the reduction. ``'max'`` and ``'min'`` compute as ``'amax'``
+    and ``'amin'`` (PyTorch's forward takes them) but refuse a backward, as PyTorch's does.
 
     Example:
         >>> x = minigrad.zeros(3)
@@ -284,8 +291,9 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
         if input.dtype.is_floating_point:
             return where(counts == 0, input, total / where(counts == 0, 1, counts))
         return where(counts == 0, input, total // where(counts == 0, 1, counts))
-    if reduce in ("amax", "amin"):
-        return ScatterExtreme(d, idx, reduce == "amax", include_self)(input, src)
+    if reduce in ("amax", "amin", "max", "min"):  # PyTorch's forward also takes max and min
+        spelled = None if reduce in ("amax", "amin") else reduce
+        return ScatterExtreme(d, idx, "max" in reduce, include_self, spelled)(input, src)
     if reduce == "prod":
         return ScatterProd(d, idx, include_self)(input, src)
     raise RuntimeError(
@@ -295,10 +303,20 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
 
 
 def _index_key(input, dim, index, op, negative=False, source=None):
-    if not isinstance(index, graph.Tensor) or index.dtype not in (dtypes.int64, dtypes.int32):
-        raise IndexError(f"{op}(): Expected dtype int32/int64 for index")
+    if not isinstance(index, graph.Tensor):
+        raise TypeError(
+            f"{op}(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}"
+        )
+    _check_index_kind(index, op)
     if index.ndim > 1:
-        raise IndexError(f"{op}(): Index is supposed to be a vector, got {index.ndim} dims")
+        kind = dtypes.scalar_type_name(index.dtype)
+        raise {  # PyTorch's words, which differ from op to op
+            "index_add": IndexError(
+                f"index_add_(): Index is supposed to be a vector, but got dim: {index.ndim} "
+                f"with type: {kind} and size: {list(index.shape)}"
+            ),
+            "index_fill": RuntimeError("Index has to be a vector/scalar"),
+        }.get(op, IndexError(f"{op}_(): Index should have dimension 1 or 0 (got {index.ndim})"))
     if index.device is not input.device:
         raise RuntimeError(
             f"{op}(): expected all tensors to be on the same device, but found at least two "
@@ -309,6 +327,17 @@ def _index_key(input, dim, index, op, negative=False, source=None):
     data = index.reshape(-1)._data  # (a reshape op: a per-sample index batches under vmap)
     _check_range(data, input.shape[d] if input.ndim else 1, d, IndexError, negative)
     return (slice(None),) * d + (data,)
+
+
+def _check_index_kind(index, op):
+    """PyTorch's dtype refusals: index_fill_ takes int64 only, index_add_ int32 or int64."""
+    if op == "index_fill" and index.dtype is not dtypes.int64:
+        raise IndexError("index_fill_(): Expected dtype int64 for index.")
+    if index.dtype not in (dtypes.int64, dtypes.int32):
+        raise RuntimeError(
+            f"{op}_(): Expected dtype int32/int64 for index but got: "
+            + dtypes.scalar_type_name(index.dtype)
+        )
 
 
 def _check_source(input, dim, index, source, op):

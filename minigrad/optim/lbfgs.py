@@ -35,9 +35,10 @@ class LBFGS(Optimizer):
     :math:`\theta \leftarrow \theta + t d`, with :math:`t` = ``lr`` (the first iteration:
     :math:`\min(1, 1/\lVert g\rVert_1)\,\mathrm{lr}`) or, with ``line_search_fn="strong_wolfe"``,
     a step satisfying the strong Wolfe conditions (:math:`c_1 = 10^{-4}`, :math:`c_2 = 0.9`,
-    cubic interpolation, at most 25 evaluations). It stops early when the largest gradient
-    entry is at most ``tolerance_grad``, or the step or the change of loss is below
-    ``tolerance_change``, or after ``max_eval`` evaluations of the closure.
+    cubic interpolation, within the ``max_eval`` evaluations the step has left, as PyTorch
+    2.13's). It stops early when the largest gradient entry is at most ``tolerance_grad``, or
+    the step or the change of loss is below ``tolerance_change``, or after ``max_eval``
+    evaluations of the closure.
 
     Args:
         params: the tensors to optimize (one param group only, as in PyTorch).
@@ -119,7 +120,9 @@ class LBFGS(Optimizer):
     def _flat_grad(self):
         xp = self._xp()
         parts = [
-            xp.zeros(p._data.size, p._data.dtype) if p.grad is None else p.grad._data.reshape(-1)
+            xp.zeros(_as_real(p._data).size, _as_real(p._data).dtype)
+            if p.grad is None
+            else _as_real(p.grad._data).reshape(-1)
             for p in self._params
         ]
         return xp.concatenate(parts)
@@ -127,8 +130,9 @@ class LBFGS(Optimizer):
     def _add_to_params(self, step: float, direction) -> None:
         offset = 0
         for p in self._params:
-            n = p._data.size
-            p._data += step * direction[offset : offset + n].reshape(p._data.shape)
+            data = _as_real(p._data)  # a view: a complex parameter moves as (real, imag) pairs
+            n = data.size
+            data += step * direction[offset : offset + n].reshape(data.shape)
             version_counter(p).value += 1
             offset += n
 
@@ -207,8 +211,8 @@ class LBFGS(Optimizer):
                 def objective(t_, d_=d, start_=start):
                     return self._directional_evaluate(closure, start_, t_, d_)
 
-                loss, flat_grad, t, ls_evals = _strong_wolfe(
-                    objective, xp, t, d, loss, flat_grad, gtd, tol_change
+                loss, flat_grad, t, ls_evals = _strong_wolfe(  # (the evaluations left: max_ls)
+                    objective, xp, t, d, loss, flat_grad, gtd, tol_change, max_ls=max_eval - evals
                 )
                 self._add_to_params(t, d)
                 optimal = float(xp.abs(flat_grad).max()) <= tol_grad
@@ -312,6 +316,14 @@ def _cubic_minimum(x1, f1, g1, x2, f2, g2, bounds=None) -> float:
     else:
         at = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
     return min(max(at, low), high)
+
+
+def _as_real(a):
+    """A complex array as its interleaved (real, imag) floats (a view, as PyTorch's LBFGS
+    ``view_as_real``); a real array as it is."""
+    if a.dtype.kind != "c":
+        return a
+    return a.reshape(a.shape + (1,)).view(a.real.dtype).reshape(a.shape + (2,))
 
 
 def _strong_wolfe(objective, xp, t, d, f, g, gtd, tolerance_change, c1=1e-4, c2=0.9, max_ls=25):

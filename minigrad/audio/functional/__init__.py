@@ -1,10 +1,24 @@
 """``torchaudio.functional`` on minigrad: spectrograms, filter banks, resampling, filtering,
-masking, companding, convolution (see :mod:`.functional` and :mod:`.filtering`) and the RNN-T
-loss (:mod:`._rnnt`). torchaudio's other names (the effects such as ``flanger``, beamforming,
-alignment) raise ``NotImplementedError`` naming them."""
+masking, companding, convolution, pitch shifting (see :mod:`.functional` and :mod:`.filtering`),
+the delay-line effects (:mod:`._effects`), measures (:mod:`._measures`), beamforming
+(:mod:`._beamforming`), CTC forced alignment (:mod:`._alignment`) and the RNN-T loss
+(:mod:`._rnnt`) and SoX's voice-activity trimming (:mod:`._vad`): all of torchaudio 2.11's
+names."""
 
 from ...vision._missing import missing_names
+from ._alignment import TokenSpan, forced_align, merge_tokens
+from ._beamforming import (
+    apply_beamforming,
+    mvdr_weights_rtf,
+    mvdr_weights_souden,
+    psd,
+    rtf_evd,
+    rtf_power,
+)
+from ._effects import dither, flanger, overdrive, phaser, riaa_biquad
+from ._measures import edit_distance, frechet_distance, loudness, sliding_window_cmn
 from ._rnnt import rnnt_loss
+from ._vad import vad
 from .filtering import (
     allpass_biquad,
     band_biquad,
@@ -42,6 +56,7 @@ from .functional import (
     mu_law_decoding,
     mu_law_encoding,
     phase_vocoder,
+    pitch_shift,
     preemphasis,
     resample,
     spectral_centroid,
@@ -58,14 +73,13 @@ __all__ = [
     "mask_along_axis", "mask_along_axis_iid", "melscale_fbanks", "mu_law_decoding",
     "mu_law_encoding", "phase_vocoder", "preemphasis", "resample", "rnnt_loss",
     "spectral_centroid", "spectrogram", "speed",
+    "TokenSpan", "flanger", "forced_align", "merge_tokens", "overdrive", "phaser", "pitch_shift",
+    "riaa_biquad", "edit_distance", "frechet_distance", "loudness", "sliding_window_cmn",
+    "dither", "vad", "apply_beamforming", "mvdr_weights_rtf", "mvdr_weights_souden", "psd", "rtf_evd", "rtf_power",
 ]  # fmt: skip
 
 __getattr__ = missing_names(
     __name__,
-    "forced_align merge_tokens TokenSpan "
-    "dither "
-    "flanger overdrive phaser riaa_biquad vad apply_beamforming "
-    "edit_distance frechet_distance loudness mvdr_weights_rtf mvdr_weights_souden pitch_shift "
-    "psd rtf_evd rtf_power sliding_window_cmn",
+    "",  # every torchaudio.functional name is here
     package=("minigrad.audio", "torchaudio"),
 )

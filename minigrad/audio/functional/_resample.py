@@ -98,12 +98,17 @@ def resample(waveform, orig_freq, new_freq, lowpass_filter_width=6, rolloff=0.99
     return _apply_sinc_resample_kernel(waveform, orig_freq, new_freq, gcd, kernel, width)
 
 
+def _source_target_sample_rate(orig_freq, factor):
+    """The reduced (``factor * orig_freq``, ``orig_freq``) pair :func:`speed` resamples between."""
+    source, target = int(factor * orig_freq), int(orig_freq)
+    gcd = math.gcd(source, target)
+    return source // gcd, target // gcd
+
+
 def speed(waveform, orig_freq, factor, lengths=None):
     """``waveform`` played ``factor`` times faster (resampled from ``factor * orig_freq`` to
     ``orig_freq``), and the new ``lengths`` (None when none are given)."""
-    source, target = int(factor * orig_freq), int(orig_freq)
-    gcd = math.gcd(source, target)
-    source, target = source // gcd, target // gcd
+    source, target = _source_target_sample_rate(orig_freq, factor)
     out_lengths = None
     if lengths is not None:
         out_lengths = torch.ceil(lengths * target / source).to(lengths.dtype)

@@ -373,3 +373,46 @@ def spectral_centroid(waveform, sample_rate, pad, window, n_fft, hop_length, win
     freqs = torch.linspace(0, sample_rate // 2, steps=1 + n_fft // 2, device=specgram.device)
     freqs = freqs.reshape((-1, 1))
     return (freqs * specgram).sum(dim=-2) / specgram.sum(dim=-2)
+
+
+def _stretch_waveform(waveform, n_steps, bins_per_octave=12, n_fft=512, win_length=None,
+                      hop_length=None, window=None):  # fmt: skip
+    """``waveform (..., time)`` flattened to rows and stretched in time by
+    ``2 ** (n_steps / bins_per_octave)`` with the phase vocoder (STFT, :func:`phase_vocoder`,
+    inverse STFT), as torchaudio's ``pitch_shift`` does before resampling."""
+    hop_length = n_fft // 4 if hop_length is None else hop_length
+    win_length = n_fft if win_length is None else win_length
+    if window is None:
+        window = torch.hann_window(win_length, device=waveform.device)
+    length = waveform.shape[-1]
+    rows = waveform.reshape(-1, length)
+    rate = 2.0 ** (-float(n_steps) / bins_per_octave)
+    spec = torch.stft(rows, n_fft, hop_length, win_length, window, center=True,
+                      pad_mode="reflect", normalized=False, onesided=True, return_complex=True)  # fmt: skip
+    advance = torch.linspace(0, math.pi * hop_length, spec.shape[-2], device=spec.device)[..., None]
+    stretched = phase_vocoder(spec, rate, advance)
+    return torch.istft(stretched, n_fft, hop_length, win_length, window,
+                       length=int(round(length / rate)))  # fmt: skip
+
+
+def _fix_waveform_shape(shifted, shape):
+    """``shifted`` cut or zero-padded to ``shape[-1]`` samples, then unflattened to ``shape``."""
+    length = shifted.shape[-1]
+    shifted = (
+        shifted[..., : shape[-1]]
+        if length > shape[-1]
+        else nnf.pad(shifted, [0, shape[-1] - length])
+    )
+    return shifted.view(tuple(shape[:-1]) + tuple(shifted.shape[-1:]))
+
+
+def pitch_shift(waveform, sample_rate, n_steps, bins_per_octave=12, n_fft=512, win_length=None,
+                hop_length=None, window=None):  # fmt: skip
+    """``waveform (..., time)`` shifted by ``n_steps`` (of ``bins_per_octave`` per octave)
+    keeping its length: stretched in time by the phase vocoder, then resampled back
+    (torchaudio's method; ``window`` defaults to a float32 Hann window of ``win_length``)."""
+    stretched = _stretch_waveform(waveform, n_steps, bins_per_octave, n_fft, win_length,
+                                  hop_length, window)  # fmt: skip
+    rate = 2.0 ** (-float(n_steps) / bins_per_octave)
+    shifted = resample(stretched, int(sample_rate / rate), sample_rate)
+    return _fix_waveform_shape(shifted, waveform.shape)

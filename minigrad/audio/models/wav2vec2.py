@@ -292,6 +292,30 @@ def _get_encoder(
     return Encoder(feature_projection, transformer)
 
 
+def _get_wavlm_encoder(
+    in_features, embed_dim, dropout_input, pos_conv_kernel, pos_conv_groups, num_layers,
+    num_heads, num_buckets, max_distance, attention_dropout, ff_interm_features,
+    ff_interm_dropout, dropout, layer_norm_first, layer_drop,
+) -> Encoder:  # fmt: skip
+    """:func:`_get_encoder` with WavLM's attention (the relative bias learned in layer 0)."""
+    from .wavlm_attention import WavLMSelfAttention
+
+    feature_projection = FeatureProjection(in_features, embed_dim, dropout_input)
+    pos_conv = ConvolutionalPositionalEmbedding(embed_dim, pos_conv_kernel, pos_conv_groups)
+    layers = nn.ModuleList(
+        EncoderLayer(
+            WavLMSelfAttention(embed_dim, num_heads, attention_dropout, num_buckets=num_buckets,
+                               max_distance=max_distance, has_relative_attention_bias=i == 0),
+            dropout,
+            layer_norm_first,
+            FeedForward(embed_dim, ff_interm_features, ff_interm_dropout, dropout),
+        )
+        for i in range(num_layers)
+    )  # fmt: skip
+    transformer = Transformer(pos_conv, dropout, layers, not layer_norm_first, layer_drop)
+    return Encoder(feature_projection, transformer)
+
+
 class Wav2Vec2Model(nn.Module):
     """Acoustic model of wav2vec 2.0 / HuBERT: ``forward(waveforms, lengths=None)`` gives
     ``(batch, frame, feature)`` (logits when ``aux`` is set) and the valid frame counts.
@@ -360,6 +384,9 @@ _CONFIGS = {
     "hubert_base": ("group_norm", False, 768, 12, 12, 3072, False, (0.1, 0.1, 0.0, 0.1, 0.05)),
     "hubert_large": ("layer_norm", False, 1024, 24, 16, 4096, True, (0.0,) * 5),
     "hubert_xlarge": ("layer_norm", False, 1280, 48, 16, 5120, True, (0.0,) * 5),
+    "wav2vec2_xlsr_300m": ("layer_norm", True, 1024, 24, 16, 4096, True, (0.0,) * 5),
+    "wav2vec2_xlsr_1b": ("layer_norm", True, 1280, 48, 16, 5120, True, (0.1, 0, 0, 0, 0)),
+    "wav2vec2_xlsr_2b": ("layer_norm", True, 1920, 48, 16, 7680, True, (0.1, 0, 0, 0, 0)),
 }
 
 
@@ -394,3 +421,51 @@ wav2vec2_large_lv60k = _builder("wav2vec2_large_lv60k")
 hubert_base = _builder("hubert_base")
 hubert_large = _builder("hubert_large")
 hubert_xlarge = _builder("hubert_xlarge")
+wav2vec2_xlsr_300m = _builder("wav2vec2_xlsr_300m")  # XLS-R (Babu et al., 2021)
+wav2vec2_xlsr_1b = _builder("wav2vec2_xlsr_1b")
+wav2vec2_xlsr_2b = _builder("wav2vec2_xlsr_2b")
+
+
+def wavlm_model(
+    extractor_mode: str, extractor_conv_layer_config, extractor_conv_bias: bool,
+    encoder_embed_dim: int, encoder_projection_dropout: float, encoder_pos_conv_kernel: int,
+    encoder_pos_conv_groups: int, encoder_num_layers: int, encoder_num_heads: int,
+    encoder_num_buckets: int, encoder_max_distance: int, encoder_attention_dropout: float,
+    encoder_ff_interm_features: int, encoder_ff_interm_dropout: float, encoder_dropout: float,
+    encoder_layer_norm_first: bool, encoder_layer_drop: float, aux_num_out,
+) -> Wav2Vec2Model:  # fmt: skip
+    """A custom WavLM :class:`Wav2Vec2Model` (torchaudio's arguments: ``wav2vec2_model``'s
+    plus the relative position buckets and their maximum distance). Like torchaudio's, its
+    attention takes no ``lengths`` mask."""
+    if extractor_conv_layer_config is None:
+        extractor_conv_layer_config = [(512, 10, 5)] + [(512, 3, 2)] * 4 + [(512, 2, 2)] * 2
+    feature_extractor = _get_feature_extractor(
+        extractor_mode, extractor_conv_layer_config, extractor_conv_bias
+    )
+    encoder = _get_wavlm_encoder(
+        extractor_conv_layer_config[-1][0], encoder_embed_dim, encoder_projection_dropout,
+        encoder_pos_conv_kernel, encoder_pos_conv_groups, encoder_num_layers, encoder_num_heads,
+        encoder_num_buckets, encoder_max_distance, encoder_attention_dropout,
+        encoder_ff_interm_features, encoder_ff_interm_dropout, encoder_dropout,
+        encoder_layer_norm_first, encoder_layer_drop,
+    )  # fmt: skip
+    aux = None if aux_num_out is None else nn.Linear(encoder_embed_dim, aux_num_out)
+    return Wav2Vec2Model(feature_extractor, encoder, aux)
+
+
+def wavlm_base(encoder_projection_dropout=0.1, encoder_attention_dropout=0.1,
+               encoder_ff_interm_dropout=0.1, encoder_dropout=0.1, encoder_layer_drop=0.1,
+               aux_num_out=None) -> Wav2Vec2Model:  # fmt: skip
+    """Builds torchaudio's ``wavlm_base`` (no pretrained weights)."""
+    return wavlm_model("group_norm", None, False, 768, encoder_projection_dropout, 128, 16, 12, 12,
+                       320, 800, encoder_attention_dropout, 3072, encoder_ff_interm_dropout,
+                       encoder_dropout, False, encoder_layer_drop, aux_num_out)  # fmt: skip
+
+
+def wavlm_large(encoder_projection_dropout=0.1, encoder_attention_dropout=0.1,
+                encoder_ff_interm_dropout=0.0, encoder_dropout=0.1, encoder_layer_drop=0.1,
+                aux_num_out=None) -> Wav2Vec2Model:  # fmt: skip
+    """Builds torchaudio's ``wavlm_large`` (no pretrained weights)."""
+    return wavlm_model("layer_norm", None, False, 1024, encoder_projection_dropout, 128, 16, 24,
+                       16, 320, 800, encoder_attention_dropout, 4096, encoder_ff_interm_dropout,
+                       encoder_dropout, True, encoder_layer_drop, aux_num_out)  # fmt: skip

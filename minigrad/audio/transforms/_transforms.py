@@ -13,7 +13,11 @@ from minigrad import nn
 from ..._warnings import warn_user
 from .. import functional as F
 from ..functional._convolve import _check_convolve_mode
-from ..functional._resample import _apply_sinc_resample_kernel, _sinc_resample_kernel
+from ..functional._resample import (
+    _apply_sinc_resample_kernel,
+    _sinc_resample_kernel,
+    _source_target_sample_rate,
+)
 
 
 def _window(window_fn, win_length, wkwargs):
@@ -271,6 +275,166 @@ class Resample(nn.Module):
             return waveform
         return _apply_sinc_resample_kernel(waveform, self.orig_freq, self.new_freq, self.gcd,
                                            self.kernel, self.width)  # fmt: skip
+
+
+class PitchShift(nn.modules.LazyModuleMixin, nn.Module):
+    """Shift the pitch by ``n_steps`` (:func:`~minigrad.audio.functional.pitch_shift`) with
+    buffer ``window`` and, as torchaudio, the resampling ``kernel`` a lazy parameter made in
+    the input's dtype on the first call."""
+
+    def __init__(self, sample_rate: int, n_steps, bins_per_octave: int = 12, n_fft: int = 512,
+                 win_length=None, hop_length=None, window_fn: Callable = torch.hann_window,
+                 wkwargs=None):  # fmt: skip
+        super().__init__()
+        self.n_steps, self.bins_per_octave, self.sample_rate = n_steps, bins_per_octave, sample_rate
+        self.n_fft = n_fft
+        self.win_length = win_length if win_length is not None else n_fft
+        self.hop_length = hop_length if hop_length is not None else self.win_length // 4
+        window = window_fn(self.win_length, **(wkwargs or {}))
+        self.register_buffer("window", window)
+        rate = 2.0 ** (-float(n_steps) / bins_per_octave)
+        self.orig_freq = int(sample_rate / rate)
+        self.gcd = math.gcd(int(self.orig_freq), int(sample_rate))
+        if self.orig_freq != sample_rate:
+            self.width = -1
+            self.kernel = nn.UninitializedParameter(device=None, dtype=None)
+
+    def initialize_parameters(self, waveform):
+        """Make the resampling kernel in ``waveform``'s dtype (on the first call)."""
+        if self.has_uninitialized_params() and self.orig_freq != self.sample_rate:
+            with torch.no_grad():
+                kernel, self.width = _sinc_resample_kernel(
+                    self.orig_freq, self.sample_rate, self.gcd, dtype=waveform.dtype,
+                    device=waveform.device,
+                )  # fmt: skip
+                self.kernel.materialize(kernel.shape)
+                self.kernel.copy_(kernel)
+
+    def forward(self, waveform):
+        from ..functional.functional import _fix_waveform_shape, _stretch_waveform
+
+        stretched = _stretch_waveform(waveform, self.n_steps, self.bins_per_octave, self.n_fft,
+                                      self.win_length, self.hop_length, self.window)  # fmt: skip
+        if self.orig_freq == self.sample_rate:
+            return _fix_waveform_shape(stretched, waveform.shape)
+        shifted = _apply_sinc_resample_kernel(stretched, self.orig_freq, self.sample_rate,
+                                              self.gcd, self.kernel, self.width)  # fmt: skip
+        return _fix_waveform_shape(shifted, waveform.shape)
+
+
+class Speed(nn.Module):
+    """Play ``factor`` times faster (:func:`~minigrad.audio.functional.speed`) with the
+    resampler built once (submodule ``resampler``); returns ``(waveform, lengths)``."""
+
+    def __init__(self, orig_freq, factor):
+        super().__init__()
+        self.orig_freq, self.factor = orig_freq, factor
+        self.source_sample_rate, self.target_sample_rate = _source_target_sample_rate(
+            orig_freq, factor
+        )
+        self.resampler = Resample(orig_freq=self.source_sample_rate,
+                                  new_freq=self.target_sample_rate)  # fmt: skip
+
+    def forward(self, waveform, lengths=None):
+        out_lengths = None
+        if lengths is not None:
+            ratio = self.target_sample_rate / self.source_sample_rate
+            out_lengths = torch.ceil(lengths * ratio).to(lengths.dtype)
+        return self.resampler(waveform), out_lengths
+
+
+class SpeedPerturbation(nn.Module):
+    """:class:`Speed` by one of ``factors``, drawn per call from the global generator
+    (``torch.randint``, as torchaudio, so the same draws under one seed)."""
+
+    def __init__(self, orig_freq, factors):
+        super().__init__()
+        self.speeders = nn.ModuleList([Speed(orig_freq=orig_freq, factor=f) for f in factors])
+
+    def forward(self, waveform, lengths=None):
+        idx = int(torch.randint(len(self.speeders), ()))
+        return self.speeders[idx](waveform, lengths)
+
+
+class InverseMelScale(nn.Module):
+    """Linear-frequency spectrogram from a mel one: the least-squares solution of
+    ``fb^T X = melspec`` (``torch.linalg.lstsq``), clipped at 0; buffer ``fb``."""
+
+    def __init__(self, n_stft, n_mels=128, sample_rate=16000, f_min=0.0, f_max=None, norm=None,
+                 mel_scale="htk", driver="gels"):  # fmt: skip
+        super().__init__()
+        self.n_stft, self.n_mels, self.sample_rate = n_stft, n_mels, sample_rate
+        self.f_max = f_max or float(sample_rate // 2)
+        self.f_min, self.norm, self.mel_scale, self.driver = f_min, norm, mel_scale, driver
+        if f_min > self.f_max:
+            raise ValueError(f"Require f_min: {f_min} <= f_max: {self.f_max}")
+        if driver not in ["gels", "gelsy", "gelsd", "gelss"]:
+            raise ValueError(
+                f'driver must be one of ["gels", "gelsy", "gelsd", "gelss"]. Found {driver}.'
+            )
+        fb = F.melscale_fbanks(n_stft, f_min, self.f_max, n_mels, sample_rate, norm, mel_scale)
+        self.register_buffer("fb", fb)
+
+    def forward(self, melspec):
+        shape = melspec.shape
+        melspec = melspec.reshape(-1, shape[-2], shape[-1])
+        if self.n_mels != shape[-2]:
+            raise ValueError(f"Expected an input with {self.n_mels} mel bins. Found: {shape[-2]}")
+        fb_t = self.fb.transpose(-1, -2)[None].expand(melspec.shape[0], -1, -1)
+        specgram = torch.relu(torch.linalg.lstsq(fb_t, melspec, driver=self.driver).solution)
+        return specgram.reshape(tuple(shape[:-2]) + (self.fb.shape[0], shape[-1]))
+
+
+class SlidingWindowCmn(nn.Module):
+    """Sliding-window cepstral mean (and variance) normalization
+    (:func:`~minigrad.audio.functional.sliding_window_cmn`)."""
+
+    def __init__(self, cmn_window=600, min_cmn_window=100, center=False, norm_vars=False):
+        super().__init__()
+        self.cmn_window, self.min_cmn_window = cmn_window, min_cmn_window
+        self.center, self.norm_vars = center, norm_vars
+
+    def forward(self, specgram):
+        return F.sliding_window_cmn(specgram, self.cmn_window, self.min_cmn_window, self.center,
+                                    self.norm_vars)  # fmt: skip
+
+
+class Loudness(nn.Module):
+    """Loudness in LKFS (:func:`~minigrad.audio.functional.loudness`)."""
+
+    def __init__(self, sample_rate):
+        super().__init__()
+        self.sample_rate = sample_rate
+
+    def forward(self, wavefrom):  # (torchaudio's spelling)
+        return F.loudness(wavefrom, self.sample_rate)
+
+
+class Vad(nn.Module):
+    """Trim the silence before the first voice activity
+    (:func:`~minigrad.audio.functional.vad`, SoX's ``vad``), with its arguments kept as
+    attributes."""
+
+    def __init__(self, sample_rate, trigger_level=7.0, trigger_time=0.25, search_time=1.0,
+                 allowed_gap=0.25, pre_trigger_time=0.0, boot_time=0.35, noise_up_time=0.1,
+                 noise_down_time=0.01, noise_reduction_amount=1.35, measure_freq=20.0,
+                 measure_duration=None, measure_smooth_time=0.4, hp_filter_freq=50.0,
+                 lp_filter_freq=6000.0, hp_lifter_freq=150.0, lp_lifter_freq=2000.0):  # fmt: skip
+        super().__init__()
+        self._options = dict(
+            sample_rate=sample_rate, trigger_level=trigger_level, trigger_time=trigger_time,
+            search_time=search_time, allowed_gap=allowed_gap, pre_trigger_time=pre_trigger_time,
+            boot_time=boot_time, noise_up_time=noise_up_time, noise_down_time=noise_down_time,
+            noise_reduction_amount=noise_reduction_amount, measure_freq=measure_freq,
+            measure_duration=measure_duration, measure_smooth_time=measure_smooth_time,
+            hp_filter_freq=hp_filter_freq, lp_filter_freq=lp_filter_freq,
+            hp_lifter_freq=hp_lifter_freq, lp_lifter_freq=lp_lifter_freq,
+        )  # fmt: skip
+        for name, value in self._options.items():
+            setattr(self, name, value)
+
+    def forward(self, waveform):
+        return F.vad(waveform, **{name: getattr(self, name) for name in self._options})
 
 
 class ComputeDeltas(nn.Module):

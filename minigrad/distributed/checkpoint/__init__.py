@@ -1,8 +1,38 @@
-"""``torch.distributed.checkpoint``: minigrad has its ``state_dict`` helpers
-(:mod:`minigrad.distributed.checkpoint.state_dict`: sharded or full model state dicts of
-``fully_shard`` models); PyTorch's distributed save/load (``dcp.save``, ``FileSystemWriter``)
-is not in minigrad."""
+"""``torch.distributed.checkpoint`` (``dcp``): ``save``/``load`` of sharded state dicts from
+every rank at once (:mod:`.state_dict_saver`, :mod:`.state_dict_loader`, the folder written by
+:class:`FileSystemWriter`), and :mod:`.state_dict`'s model and optimizer state dicts by
+parameter name (sharded or full)."""
 
-from . import state_dict
+from . import metadata, state_dict, state_dict_loader, state_dict_saver, stateful
+from .api import CheckpointException
+from .filesystem import FileSystemReader, FileSystemWriter
+from .metadata import (
+    BytesStorageMetadata,
+    ChunkStorageMetadata,
+    Metadata,
+    TensorStorageMetadata,
+)
+from .state_dict_loader import load, load_state_dict
+from .state_dict_saver import async_save, save, save_state_dict
+from .stateful import Stateful
 
-__all__ = ["state_dict"]
+__all__ = [
+    "BytesStorageMetadata",
+    "CheckpointException",
+    "ChunkStorageMetadata",
+    "Metadata",
+    "TensorStorageMetadata",
+    "FileSystemReader",
+    "FileSystemWriter",
+    "Stateful",
+    "async_save",
+    "load",
+    "load_state_dict",
+    "metadata",
+    "save",
+    "save_state_dict",
+    "state_dict",
+    "state_dict_loader",
+    "state_dict_saver",
+    "stateful",
+]

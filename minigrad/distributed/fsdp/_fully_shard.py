@@ -17,6 +17,10 @@ parameters after forward and gather them again in backward: NumPy storage cannot
 to nothing under the views the autograd graph saved, so the graph keeps them (the memory a
 resharded group saves is the registered parameters', not the graph's).
 
+On a 2-d mesh (HSDP: dimensions (replicate, shard)) the parameters are ``(Replicate(),
+Shard(0))`` DTensors: gathered over the shard dimension, gradients reduce-scattered over it and
+all-reduced over the replicate dimension, averaged over every rank.
+
 ``set_requires_gradient_sync(False)`` keeps the unsharded gradients on each rank (no
 communication); the next backward with sync on reduce-scatters their sum with its own.
 ``MixedPrecisionPolicy``: the gathered parameters and the module's floating inputs are cast
@@ -32,7 +36,7 @@ from ...autograd.function import Function
 from ...tensor import Tensor
 from .. import collectives
 from ..tensor._api import DTensor, _chunk, _take_chunk
-from ..tensor.placement_types import Shard
+from ..tensor.placement_types import Replicate, Shard
 
 _FSDP_CLASSES: dict = {}
 
@@ -215,13 +219,21 @@ def _buckets(tensors) -> dict:
     return out
 
 
+def _shard_dim(mesh) -> int:
+    """The mesh dimension FSDP shards over: the last (on a 2-d mesh, HSDP's (replicate,
+    shard), the first replicates)."""
+    return mesh.ndim - 1
+
+
 def _all_gather(mesh, shards, shapes) -> list:
     """Each parameter's whole tensor from every rank's shard: the shards padded to
-    ``ceil(rows / n)`` rows, flattened into one buffer per dtype, all-gathered, split."""
+    ``ceil(rows / n)`` rows, flattened into one buffer per dtype, all-gathered over the
+    shard dimension of the mesh, split."""
     from ... import cat, empty, zeros
 
-    n = mesh.size(0)
-    group = mesh._group(0, "fully_shard (all_gather)")
+    dim = _shard_dim(mesh)
+    n = mesh.size(dim)
+    group = mesh._group(dim, "fully_shard (all_gather)") if n > 1 else None
     out = [None] * len(shards)
     for dtype, idx in _buckets(shards).items():
         flat = []
@@ -231,8 +243,11 @@ def _all_gather(mesh, shards, shapes) -> list:
             pad = zeros((rows - s.shape[0], *shape[1:]), dtype=dtype)
             flat.append(cat([s, pad]).reshape(-1))
         buf = cat(flat)
-        gathered = empty((n, buf.shape[0]), dtype=dtype)
-        collectives.all_gather_into_tensor(gathered, buf.contiguous(), group=group)
+        if n == 1:
+            gathered = buf.reshape(1, -1)
+        else:
+            gathered = empty((n, buf.shape[0]), dtype=dtype)
+            collectives.all_gather_into_tensor(gathered, buf.contiguous(), group=group)
         offset = 0
         for i in idx:
             shape = shapes[i]
@@ -246,12 +261,16 @@ def _all_gather(mesh, shards, shapes) -> list:
 
 def _reduce_scatter(mesh, grads, shapes) -> list:
     """Each rank's rows of the sum of every rank's ``grads``, divided by the world size
-    (PyTorch's average): one reduce-scatter per dtype of buffers laid out rank by rank."""
+    (PyTorch's average): one reduce-scatter per dtype of buffers laid out rank by rank over
+    the shard dimension of the mesh; on a 2-d mesh (HSDP) then an all-reduce of the shards
+    over the replicate dimension, averaged too."""
     from ... import cat, empty, zeros
+    from ..distributed_c10d import ReduceOp
 
-    n = mesh.size(0)
-    group = mesh._group(0, "fully_shard (reduce_scatter)")
-    rank = mesh.get_coordinate()[0]
+    dim = _shard_dim(mesh)
+    n, replicas = mesh.size(dim), mesh.size(0) if mesh.ndim == 2 else 1
+    group = mesh._group(dim, "fully_shard (reduce_scatter)") if n > 1 else None
+    rank = mesh.get_coordinate()[dim]
     out = [None] * len(grads)
     for dtype, idx in _buckets(grads).items():
         per_rank = [[] for _ in range(n)]
@@ -263,9 +282,16 @@ def _reduce_scatter(mesh, grads, shapes) -> list:
             for r in range(n):
                 per_rank[r].append(padded[r])
         buf = cat([cat(parts) for parts in per_rank])
-        mine = empty((buf.shape[0] // n,), dtype=dtype)
-        collectives.reduce_scatter_tensor(mine, buf.contiguous(), group=group)
-        mine = mine / n
+        if n == 1:
+            mine = buf
+        else:
+            mine = empty((buf.shape[0] // n,), dtype=dtype)
+            collectives.reduce_scatter_tensor(mine, buf.contiguous(), group=group)
+        if replicas > 1:
+            mine = mine.contiguous()
+            replicate = mesh._group(0, "fully_shard (HSDP all_reduce)")
+            collectives.all_reduce(mine, ReduceOp.SUM, group=replicate)
+        mine = mine / (n * replicas)
         offset = 0
         for i in idx:
             shape = shapes[i]
@@ -320,9 +346,10 @@ def _check_module(module) -> None:
 def _check_args(mesh, reshard_after_forward, shard_placement_fn, offload_policy) -> None:
     from . import OffloadPolicy
 
-    if mesh.ndim != 1:
+    if mesh.ndim > 2:
         raise NotImplementedError(
-            f"fully_shard: a {mesh.ndim}-d mesh (HSDP) is not in minigrad; a 1-d mesh is"
+            f"fully_shard: a {mesh.ndim}-d mesh is not in minigrad; a 1-d mesh (FSDP) or a "
+            "2-d one (HSDP: (replicate, shard)) is"
         )
     if reshard_after_forward is not None and not isinstance(reshard_after_forward, bool):
         raise NotImplementedError(
@@ -355,7 +382,9 @@ def fully_shard(
 
     Args:
         module: the module (in place; also returned).
-        mesh: a 1-d :class:`DeviceMesh` (default: the world on the CPU).
+        mesh: a 1-d :class:`DeviceMesh` (default: the world on the CPU), or a 2-d one for
+            HSDP (dimensions (replicate, shard): parameters ``(Replicate(), Shard(0))``,
+            gradients reduce-scattered over the second, all-reduced over the first).
         reshard_after_forward: reshard after forward (None: every module but the root).
         mp_policy: a :class:`MixedPrecisionPolicy`.
         offload_policy: ``OffloadPolicy()``; ``CPUOffloadPolicy()`` on a CPU mesh (where the
@@ -392,8 +421,9 @@ def fully_shard(
             raise NotImplementedError(f"fully_shard: 0-d parameter {owners[0][1]}")
         if not param.is_floating_point():
             raise NotImplementedError(f"fully_shard: {param.dtype} parameter {owners[0][1]}")
-        local = _take_chunk(param.detach(), mesh, 0, 0)
-        sharded = DTensor._wrap(local, mesh, (Shard(0),), param.shape)
+        local = _take_chunk(param.detach(), mesh, _shard_dim(mesh), 0)
+        placements = (Replicate(),) * (mesh.ndim - 1) + (Shard(0),)
+        sharded = DTensor._wrap(local, mesh, placements, param.shape)
         sharded = Parameter(sharded, requires_grad=param.requires_grad)
         state.params.append((sharded, owners))
     state.reshard()

@@ -403,7 +403,8 @@ _POINTWISE = (
         "__ge__ logical_not logical_and logical_or where masked_fill zero_ fill_ copy_ "
         "mul_ relu_ exp_ sqrt_ pow_ lerp lerp_ addcmul addcdiv addcmul_ addcdiv_ abs_ "
         "leaky_relu elu softplus hardtanh relu6 mish hardswish hardsigmoid sigmoid_ tanh_ "
-        "nan_to_num isnan isinf isfinite bitwise_not".split()
+        "nan_to_num isnan isinf isfinite bitwise_not zeros_like ones_like empty_like "
+        "full_like".split()  # (the *_like factories: each rank's part of the same placement)
     )
 )
 
@@ -789,8 +790,14 @@ def total_norm(grads, norm_type: float, norm_of):
     else:
         if any(p.is_partial() for g in sharded for p in g._placements):
             raise NotImplementedError("clip_grad_norm_: Partial gradients (shard them first)")
-        if mesh.ndim != 1 or any(g._mesh != mesh for g in sharded):
-            raise NotImplementedError("clip_grad_norm_: DTensor gradients on several meshes")
+        dims = {tuple(i for i, p in enumerate(g._placements) if p.is_shard()) for g in sharded}
+        if len(dims) != 1 or len(next(iter(dims))) != 1 or any(g._mesh != mesh for g in sharded):
+            raise NotImplementedError(
+                "clip_grad_norm_: DTensor gradients on several meshes or sharded over "
+                "several mesh dimensions"
+            )
+        ((dim,),) = dims  # (HSDP's (Replicate, Shard): the shards differ along one)
+        group = mesh._group(dim, "clip_grad_norm_") if mesh.size(dim) > 1 else None
         # only the sharded part is split over the ranks: a replicated part counts once
         replicated = [g._local_tensor if isinstance(g, DTensor) else g for g in grads
                       if not (isinstance(g, DTensor) and not _replicated(g))]  # fmt: skip
@@ -798,12 +805,14 @@ def total_norm(grads, norm_type: float, norm_of):
         part = norm_of([g._local_tensor for g in sharded])
         if math.isinf(norm_type):
             op = ReduceOp.MAX if norm_type > 0 else ReduceOp.MIN
-            collectives.all_reduce(part, op, group=mesh._group(0, "clip_grad_norm_"))
+            if group is not None:
+                collectives.all_reduce(part, op, group=group)
             local = part if rep is None else (part.maximum(rep) if norm_type > 0 else
                                               part.minimum(rep))  # fmt: skip
         else:
             power = part if norm_type == 0 else part**norm_type
-            collectives.all_reduce(power, ReduceOp.SUM, group=mesh._group(0, "clip_grad_norm_"))
+            if group is not None:
+                collectives.all_reduce(power, ReduceOp.SUM, group=group)
             if rep is not None:
                 power = power + (rep if norm_type == 0 else rep**norm_type)
             local = power if norm_type == 0 else power ** (1.0 / norm_type)

@@ -250,6 +250,8 @@ def binary_cross_entropy(
             "binary_cross_entropy: all elements of input should be between 0 and 1 "
             "(use binary_cross_entropy_with_logits for logits)"
         )
+    if target.device.type == "cpu" and target.numel() and _outside_unit(target._all_elements()):
+        raise RuntimeError("binary_cross_entropy: all elements of target should be between 0 and 1")
     weight = None if weight is None else weight.detach()  # not differentiated, as PyTorch
     return named_as(
         reduce_(BinaryCrossEntropy()(input, target.to(input.dtype), weight), reduction),
@@ -392,5 +394,6 @@ def poisson_nll_loss(
 
 
 def _outside_unit(data) -> bool:
-    """True if any probability lies outside [0, 1] (a host check, CPU arrays only)."""
-    return bool(((data < 0) | (data > 1)).any())
+    """True if any probability lies outside [0, 1] or is NaN, as PyTorch's check ``0 <= x <= 1``
+    (a host check, CPU arrays only)."""
+    return not bool(((data >= 0) & (data <= 1)).all())

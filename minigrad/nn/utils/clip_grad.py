@@ -24,8 +24,9 @@ def _grads(parameters) -> list:
 
 
 def _vector_norm(xp, x, p: float):
-    """The ``p``-norm of all elements of array ``x``, as a 0-d array on its device."""
-    x = x.ravel()
+    """The ``p``-norm of all elements of array ``x``, as a 0-d array on its device (real for a
+    complex ``x``: the norm of the magnitudes, as PyTorch's)."""
+    x = xp.abs(x).ravel() if xp.iscomplexobj(x) else x.ravel()
     if p == 2.0:
         return xp.sqrt(xp.dot(x, x))
     if x.size == 0:
