@@ -5,6 +5,9 @@ torchvision's state-dict keys, shapes and parameter counts (on the meta device),
 variants the same initial values, eval outputs and gradients (float64)."""
 
 import contextlib
+import importlib
+import types
+import warnings
 
 import numpy as np
 import pytest
@@ -28,6 +31,9 @@ _TV_FILES = [
     "optical_flow._utils",
     "optical_flow.raft",
     "maxvit",
+    *["resnet", "mobilenetv2", "shufflenetv2", "quantization.utils", "quantization.resnet"],
+    *["quantization.mobilenetv2", "quantization.shufflenetv2", "googlenet", "inception"],
+    *["quantization.googlenet", "quantization.inception"],
 ]
 
 
@@ -366,3 +372,219 @@ def test_raft_bilinear_upsampling_and_single_gru(tv):
     expected = theirs(torch.tensor(h), torch.tensor(x)).detach().numpy()
     got = ours(minigrad.tensor(h), minigrad.tensor(x)).detach().numpy()
     np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)
+
+
+# ---- models.quantization: torchvision's quantizable classifiers through eager quantization --
+
+
+def _small_quantizable(ns, case):
+    """A shallow variant of each quantizable family, built from ``ns`` (torchvision's modules
+    or minigrad's), ReLUs swapped as the builders do."""
+    small = {
+        "resnet18": lambda: ns.resnet.QuantizableResNet(
+            ns.resnet.QuantizableBasicBlock, [1, 1, 1, 1], num_classes=10
+        ),
+        "mobilenet_v2": lambda: ns.mobilenetv2.QuantizableMobileNetV2(
+            num_classes=10,
+            inverted_residual_setting=[[1, 16, 1, 1], [6, 24, 2, 2]],
+            block=ns.mobilenetv2.QuantizableInvertedResidual,
+        ),  # fmt: skip
+        "shufflenet": lambda: ns.shufflenetv2.QuantizableShuffleNetV2(
+            [1, 2, 1], [8, 16, 32, 64, 64], num_classes=10
+        ),
+        "googlenet_block": lambda: _stubbed(
+            ns.nn,
+            ns.tq,
+            ns.googlenet.QuantizableInception(8, 4, 4, 8, 2, 4, 4),
+            ns.googlenet.QuantizableBasicConv2d,
+        ),  # fmt: skip
+        "inception_e": lambda: _stubbed(
+            ns.nn,
+            ns.tq,
+            ns.inception.QuantizableInceptionE(8),
+            ns.googlenet.QuantizableBasicConv2d
+            if ns.nn is minigrad.nn
+            else (ns.inception.QuantizableBasicConv2d),
+        ),  # fmt: skip
+    }[case]
+    model = small()
+    ns.utils._replace_relu(model)
+    return model
+
+
+_LAST_CAT = {"googlenet_block": "cat", "inception_e": "myop3"}
+
+
+def _stubbed(nn, tq, block, conv_type):
+    """``block`` (one quantizable Inception block) between a QuantStub and a DeQuantStub, with
+    the ``fuse_model`` of the GoogLeNet and Inception v3 models (each conv-bn-relu)."""
+
+    class Stubbed(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.quant, self.block, self.dequant = tq.QuantStub(), block, tq.DeQuantStub()
+
+        def forward(self, x):
+            return self.dequant(self.block(self.quant(x)))
+
+        def fuse_model(self, is_qat=None):
+            for m in self.modules():
+                if type(m) is conv_type:
+                    m.fuse_model(is_qat)
+
+    return Stubbed()
+
+
+def _quantization_keys(model) -> list[str]:
+    """State-dict keys with each quantized layer's entries named by the layer only: PyTorch
+    packs a quantized weight in one entry (a Linear's in ``_packed_params``), minigrad keeps
+    plain tensors (``weight.int_repr``, ``weight.scale``, ...; see ``_QuantizedState``)."""
+    keys = []
+    for key in model.state_dict():
+        for part in (".weight.", "._packed_params.", ".weight", ".bias", ".scale", ".zero_point"):
+            if part in key and not key.endswith(("running_mean", "running_var")):
+                key = key[: key.index(part)] + ".<quantized>"
+                break
+        if key not in keys:
+            keys.append(key)
+    return keys
+
+
+@pytest.mark.parametrize(
+    "case", ["resnet18", "mobilenet_v2", "shufflenet", "googlenet_block", "inception_e"]
+)
+def test_quantizable_models_quantize_as_torchvisions(tv, case, monkeypatch):
+    """Copied float weights (batch norms with real statistics): the same float outputs; after
+    ``fuse_model``, ``prepare`` (fbgemm's qconfig), calibration and ``convert``: the same
+    state-dict keys, module types and quantized outputs (within one output quantization step:
+    one flipped rounding in a hidden layer may move the logits by a step)."""
+    import torch
+
+    import minigrad.ao.quantization as mq
+    from minigrad.vision.models.quantization import (
+        inception,
+        mobilenetv2,
+        resnet,
+        shufflenetv2,
+        utils,
+    )
+
+    # (the package's ``googlenet`` is the builder, as torchvision's)
+    googlenet = importlib.import_module("minigrad.vision.models.quantization.googlenet")
+
+    ours_ns = types.SimpleNamespace(
+        resnet=resnet, mobilenetv2=mobilenetv2, shufflenetv2=shufflenetv2, utils=utils,
+        googlenet=googlenet, inception=inception, nn=minigrad.nn, tq=mq,
+    )  # fmt: skip
+    theirs_ns = types.SimpleNamespace(
+        resnet=tv.quantization_resnet, mobilenetv2=tv.quantization_mobilenetv2,
+        shufflenetv2=tv.quantization_shufflenetv2, utils=tv.quantization_utils,
+        googlenet=tv.quantization_googlenet, inception=tv.quantization_inception, nn=torch.nn,
+        tq=torch.ao.quantization,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    theirs = _small_quantizable(theirs_ns, case)
+    init = minigrad.nn.init
+    with monkeypatch.context() as patch:  # ours gets theirs' values: its own init is skipped
+        for name in [n for n in dir(init) if n.endswith("_") and not n.startswith("_")]:
+            patch.setattr(init, name, lambda tensor, *args, **kwargs: tensor)
+        ours = _small_quantizable(ours_ns, case)
+    # (PyTorch's quantized mean of the 1×1 map a 32×32 input leaves in ShuffleNet raises)
+    size = {"shufflenet": 64, "googlenet_block": 8, "inception_e": 4}.get(case, 32)
+    channels = 8 if case in ("googlenet_block", "inception_e") else 3
+    x = np.random.default_rng(0).random((1, channels, size, size), dtype=np.float32)
+    xt, xm = torch.from_numpy(x), minigrad.tensor(x)
+    gen = torch.Generator().manual_seed(0)
+    with torch.no_grad():  # batch norms off their initial values, with the batch's statistics
+        for mod in theirs.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.momentum = 1.0
+                mod.weight.add_(0.2 * torch.rand(mod.weight.shape, generator=gen))
+                mod.bias.add_(0.1 * torch.randn(mod.bias.shape, generator=gen))
+        theirs.train()(torch.cat([xt, xt.flip(2)]))
+    theirs.eval(), ours.eval()
+    _load_into(ours, theirs)
+    expected = theirs(xt).detach().numpy()
+    atol = 1e-4 * np.abs(expected).max()
+    np.testing.assert_allclose(ours(xm).detach().numpy(), expected, rtol=0, atol=atol)
+    tq = torch.ao.quantization
+    theirs.qconfig = tq.QConfig(tq.default_observer, tq.default_per_channel_weight_observer)
+    ours.qconfig = mq.QConfig(mq.default_observer, mq.default_per_channel_weight_observer)
+    theirs.fuse_model(), ours.fuse_model()
+    assert list(ours.state_dict()) == list(theirs.state_dict())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # the eager entry points warn it
+        tq.prepare(theirs, inplace=True), mq.prepare(ours, inplace=True)
+        assert list(ours.state_dict()) == list(theirs.state_dict())
+        theirs(xt), ours(xm)
+        tq.convert(theirs, inplace=True), mq.convert(ours, inplace=True)
+    assert _quantization_keys(ours) == _quantization_keys(theirs)
+    packed = "LinearPackedParams"  # (PyTorch's holder of a Linear's packed weight)
+    names = [(n, type(m).__name__) for n, m in theirs.named_modules() if type(m).__name__ != packed]
+    assert [(n, type(m).__name__) for n, m in ours.named_modules()] == names
+    expected = theirs(xt).numpy()
+    head = {"resnet18": "fc", "shufflenet": "fc", "mobilenet_v2": "classifier.1"}.get(case)
+    head = theirs.get_submodule(head) if head else theirs.block.get_submodule(_LAST_CAT[case])
+    np.testing.assert_allclose(ours(xm).numpy(), expected, rtol=0, atol=head.scale * 1.001)
+
+
+def test_quantize_true_builds_torchvisions_int8_model(tv):
+    """``quantize=True`` (torchvision's ``quantize_model``: fbgemm's qconfig, fuse, prepare,
+    one random 299×299 calibration image, convert): the same quantized module types as
+    torchvision's builder, a quantized forward pass, the engine set as torchvision sets it."""
+    import torch
+
+    from minigrad.vision.models import quantization
+
+    engines = minigrad.backends.quantized.engine, torch.backends.quantized.engine
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            ours = quantization.shufflenet_v2_x0_5(quantize=True, num_classes=10)
+            theirs = tv.quantization_shufflenetv2.shufflenet_v2_x0_5(quantize=True, num_classes=10)
+        assert minigrad.backends.quantized.engine == "fbgemm"
+    finally:
+        minigrad.backends.quantized.engine, torch.backends.quantized.engine = engines
+    packed = "LinearPackedParams"
+    names = [(n, type(m).__name__) for n, m in theirs.named_modules() if type(m).__name__ != packed]
+    assert [(n, type(m).__name__) for n, m in ours.named_modules()] == names
+    assert ours.stage2[0].branch2[0].weight().qscheme() is minigrad.per_channel_affine
+    out = ours(minigrad.rand(1, 3, 64, 64))
+    assert out.shape == (1, 10) and not out.is_quantized
+    state = ours.state_dict()  # the concatenations' qparams saved and loaded, as PyTorch's
+    their_state = theirs.state_dict()
+    for key in ["stage2.0.cat.scale", "stage2.0.cat.zero_point"]:
+        assert str(state[key].dtype)[9:] == str(their_state[key].dtype)[6:] and state[key].ndim == 0
+    state["stage2.0.cat.scale"] = minigrad.tensor(0.5, dtype=minigrad.float64)
+    ours.load_state_dict(state)
+    assert ours.stage2[0].cat.scale == 0.5
+
+
+def test_quantizable_builders_refuse_weights_and_register():
+    """Weights raise as every builder's; the enums carry torchvision's members; the builders
+    are registered under torchvision's ``quantized_*`` names."""
+    from minigrad.vision.models import quantization
+
+    enum = quantization.ResNet50_QuantizedWeights
+    assert [m.name for m in enum] == ["IMAGENET1K_FBGEMM_V1", "IMAGENET1K_FBGEMM_V2"]
+    assert enum.DEFAULT is enum.IMAGENET1K_FBGEMM_V2
+    with pytest.raises(RuntimeError, match="no pretrained weights"):
+        quantization.resnet18(weights=quantization.ResNet18_QuantizedWeights.DEFAULT)
+    with pytest.raises(RuntimeError, match="no pretrained weights"):
+        quantization.mobilenet_v2(pretrained=True, quantize=True)
+    names = models.list_models(quantization)
+    assert "quantized_resnet50" in names and "quantized_shufflenet_v2_x2_0" in names
+    assert models.get_model_builder("quantized_mobilenet_v2") is quantization.mobilenet_v2
+
+
+def test_quantized_mean_as_pytorchs():
+    """``mean`` of a quantized tensor (ShuffleNetV2's global pool): PyTorch's integers and
+    qparams, over the inner dims and one middle dim, with and without ``keepdim``."""
+    torch = pytest.importorskip("torch")
+    x = np.random.default_rng(0).random((2, 5, 2, 2), dtype=np.float32) * 3 - 0.5
+    theirs = torch.quantize_per_tensor(torch.from_numpy(x), 0.05, 7, torch.quint8)
+    ours = minigrad.quantize_per_tensor(minigrad.tensor(x), 0.05, 7, minigrad.quint8)
+    for dims, keepdim in [([2, 3], False), ([2, 3], True), ([1], False)]:
+        expected, got = theirs.mean(dims, keepdim=keepdim), ours.mean(dims, keepdim=keepdim)
+        np.testing.assert_array_equal(got.int_repr().numpy(), expected.int_repr().numpy())
+        assert (got.q_scale(), got.q_zero_point()) == (expected.q_scale(), 7)

@@ -70,7 +70,14 @@ def _load_torchvision_files(torch, names):
 
     loaded = {}
     try:
-        packages = ["", ".ops", ".models", ".transforms", ".models.segmentation"]
+        packages = [
+            "",
+            ".ops",
+            ".models",
+            ".transforms",
+            ".models.segmentation",
+            ".models.quantization",
+        ]
         for package in packages + [".models.video", ".models.optical_flow"]:
             stub("torchvision" + package, package=True)
         ntuple = lambda x, n: tuple(x) if isinstance(x, (list, tuple)) else (x,) * n  # noqa: E731

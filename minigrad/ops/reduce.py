@@ -317,7 +317,12 @@ def sum_to_size(input, *size):
 
 @accepts_axis
 def mean(input, dim=None, keepdim=False, *, dtype=None):
-    """Arithmetic mean over ``dim``; needs a floating or complex input (as PyTorch)."""
+    """Arithmetic mean over ``dim``; needs a floating or complex input (as PyTorch); a
+    quantized input is averaged on its integer grid and keeps its qparams (as PyTorch's)."""
+    if input.is_quantized and dtype is None:
+        from .. import _quantized
+
+        return _quantized.on_dequantized(mean, input, dim, keepdim)
     if dtype is not None:
         input = input.to(dtype)
     if not (input.dtype.is_floating_point or input.dtype.is_complex):

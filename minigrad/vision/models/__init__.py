@@ -8,7 +8,7 @@ them. No pretrained weights are shipped or downloaded: ``weights=`` other than `
 pick them by name, as torchvision's registry does. :mod:`.detection` holds the detectors,
 :mod:`.video` the video classifiers and :mod:`.optical_flow` RAFT."""
 
-from . import detection, optical_flow, segmentation, video
+from . import detection, optical_flow, quantization, segmentation, video
 from ._api import get_model, get_model_builder, get_model_weights, list_models
 from .alexnet import *  # noqa: F403
 from .alexnet import __all__ as _alexnet_all

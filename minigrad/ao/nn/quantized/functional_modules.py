@@ -68,6 +68,25 @@ class QFunctional(Module):
     def extra_repr(self) -> str:
         return f"scale={self.scale}, zero_point={self.zero_point}"
 
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        """``scale`` and ``zero_point`` as tensors, as PyTorch's QFunctional saves them."""
+        from ....creation import tensor
+
+        super()._save_to_state_dict(destination, prefix, keep_vars)
+        destination[prefix + "scale"] = tensor(float(self.scale))  # float32, as PyTorch's
+        destination[prefix + "zero_point"] = tensor(int(self.zero_point))
+
+    def _load_from_state_dict(self, state_dict, prefix, missing, used, errors, assign):
+        keys = [prefix + "scale", prefix + "zero_point"]
+        absent = [k for k in keys if k not in state_dict]
+        if absent:
+            missing.extend(absent)
+        else:
+            self.scale = float(state_dict[keys[0]].item())
+            self.zero_point = int(state_dict[keys[1]].item())
+            used.update(keys)
+        super()._load_from_state_dict(state_dict, prefix, missing, used, errors, assign)
+
     def forward(self, x):
         raise RuntimeError(
             "Functional is not intended to use the 'forward'. Please use the underlying operation"
@@ -120,8 +139,14 @@ class QFunctional(Module):
 
 
 def _values(t):
-    """The float32 values of a per-tensor quantized tensor, ``(q - z)·s``."""
+    """The float32 values of a per-tensor quantized tensor as PyTorch's vectorized quantized
+    add/mul/cat dequantize them: ``fma(s, q, -z·s)``, rounded once (the float64 product of two
+    float32s is exact); ``(q - z)·s`` can differ in the last bit and flip a requantized tie."""
+    import numpy as np
+
     record = qF._record(t, "QFunctional")
     if record.per_channel:
         raise NotImplementedError("QFunctional takes per-tensor quantized tensors only")
-    return record.dequantized()
+    scale = np.float32(record.scale)
+    premul = np.float64(scale * -np.float32(record.zero_point))
+    return (record.int_repr.astype(np.float64) * np.float64(scale) + premul).astype(np.float32)

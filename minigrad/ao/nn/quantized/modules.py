@@ -35,6 +35,14 @@ def _quantize_weight(weight, observer):
     raise NotImplementedError(f"quantizing weights with {observer.qscheme} is not supported")
 
 
+def _zero_weight(shape):
+    """The placeholder qint8 weight of a new layer: zeros (scale 1), made from integers
+    directly (quantizing a float zeros tensor costs a pass over it; from_float replaces it)."""
+    from ....creation import zeros
+
+    return _quantized._make_per_tensor_quantized_tensor(zeros(*shape, dtype=dtypes.int8), 1.0, 0)
+
+
 def _weight_and_activation(mod, cls_name, float_types, fused_type=None, precomputed=False):
     """The float layer inside ``mod``, its weight observer (run on the weight) and its output
     observer, for ``from_float``."""
@@ -185,9 +193,7 @@ class Linear(_QuantizedState, Module):
         from ....creation import zeros
 
         self.in_features, self.out_features = in_features, out_features
-        weight = _quantized.quantize_per_tensor(
-            zeros(out_features, in_features), 1.0, 0, dtypes.qint8
-        )
+        weight = _zero_weight((out_features, in_features))
         self.set_weight_bias(weight, zeros(out_features) if bias_ else None)
         self.scale, self.zero_point = 1.0, 0
 
@@ -253,7 +259,7 @@ class Conv2d(_QuantizedState, Module):
         self.padding, self.dilation = _ntuple(padding, n), _ntuple(dilation, n)
         self.groups, self.padding_mode = groups, padding_mode
         shape = (out_channels, in_channels // groups, *self.kernel_size)
-        weight = _quantized.quantize_per_tensor(zeros(*shape), 1.0, 0, dtypes.qint8)
+        weight = _zero_weight(shape)
         self.set_weight_bias(weight, zeros(out_channels) if bias else None)
         self.scale, self.zero_point = 1.0, 0
 
