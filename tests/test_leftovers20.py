@@ -2,6 +2,7 @@
 (``bincount``, ``index_add_``, ``Tensor.unfold``)."""
 
 import re
+import warnings
 
 import pytest
 
@@ -38,3 +39,73 @@ def test_error_words_as_pytorch(call):
     """PyTorch's CPU ``index_add_`` words an index out of range two ways: its scatter_add path
     (first or last dim of a 2-D-or-more input, int64 index, alpha 1) names the index."""
     _raises_as_torch(pytest.importorskip("torch"), call)
+
+
+def _sdpa_outcome(lib, backends, shapes, **kwargs):
+    """(error words or None, warnings' first lines) of SDPA under ``sdpa_kernel(backends)``."""
+    attention = lib.nn.attention
+    gen = lib.Generator().manual_seed(0)
+    q, k, v = (lib.randn(*s, generator=gen) for s in shapes)
+    if kwargs.pop("transpose", False):
+        q = q.transpose(-1, -2)
+    with warnings.catch_warnings(record=True) as seen:
+        warnings.simplefilter("always")
+        try:
+            with attention.sdpa_kernel([getattr(attention.SDPBackend, b) for b in backends]):
+                lib.nn.functional.scaled_dot_product_attention(q, k, v, **kwargs)
+            error = None
+        except (RuntimeError, IndexError) as e:
+            error = (type(e).__name__, str(e))
+    said = [str(w.message).split(" (Triggered internally")[0] for w in seen]
+    return error, [w for w in said if "kernel" in w or "fused" in w or "Flash" in w or "mask" in w]
+
+
+QKV4, QKV3 = [(2, 2, 3, 4)] * 3, [(2, 3, 4)] * 3
+
+
+@pytest.mark.parametrize(
+    "backends,shapes,kwargs",
+    [
+        (["FLASH_ATTENTION"], QKV4, {}),
+        (["FLASH_ATTENTION"], QKV3, {}),
+        (["FLASH_ATTENTION", "EFFICIENT_ATTENTION"], QKV3, {}),
+        (["FLASH_ATTENTION"], QKV4, dict(dropout_p=0.3)),
+        (["FLASH_ATTENTION"], [(2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 2)], {}),
+        (["FLASH_ATTENTION"], [(2, 2, 3, 4), (1, 2, 5, 4), (1, 2, 5, 4)], {}),
+        (["FLASH_ATTENTION"], [(2, 2, 3, 4), (2, 1, 5, 4), (2, 1, 5, 4)], {}),
+        (["FLASH_ATTENTION"], [(2, 4, 3, 4), (2, 2, 5, 4), (2, 2, 5, 4)], dict(enable_gqa=True)),
+        (["FLASH_ATTENTION"], [(2, 2, 4, 3), (2, 2, 3, 4), (2, 2, 3, 4)], dict(transpose=True)),
+        (["FLASH_ATTENTION"], QKV4, dict(is_causal=True)),
+        (["FLASH_ATTENTION", "MATH"], QKV3, dict(dropout_p=0.3)),
+        (["EFFICIENT_ATTENTION"], QKV4, {}),
+        (["CUDNN_ATTENTION", "EFFICIENT_ATTENTION"], QKV3, {}),
+        (["EFFICIENT_ATTENTION"], [(2, 2, 0, 4)] * 3, {}),
+        (["FLASH_ATTENTION"], [(2, 3, 0)] * 3, {}),
+    ],
+)
+def test_sdpa_backend_refusals_as_pytorch_cpu(backends, shapes, kwargs):
+    """PyTorch's CPU build has a flash kernel and the math one: FLASH alone refuses what its
+    flash kernel does not take (after two UserWarnings), EFFICIENT or CUDNN alone nothing runs."""
+    torch = pytest.importorskip("torch")
+    want = _sdpa_outcome(torch, backends, shapes, **dict(kwargs))
+    assert _sdpa_outcome(minigrad, backends, shapes, **kwargs) == want
+
+
+@pytest.mark.parametrize("mask_shape", [(3, 5), (2, 1, 3, 5), (1, 3, 5), (2, 2, 2, 3, 5), (5,)])
+def test_sdpa_flash_mask_shapes_as_pytorch_cpu(mask_shape):
+    """PyTorch's CPU flash kernel takes 2-D and 4-D masks; a 1-D one on 4-D inputs is its
+    IndexError (it reads the mask's ``size(-2)``), with the math kernel enabled too."""
+    torch = pytest.importorskip("torch")
+    choices = [["FLASH_ATTENTION"]]
+    if len(mask_shape) < 5:  # (a 5-D mask on the math kernel: its broadcast check's words differ)
+        choices.append(["FLASH_ATTENTION", "MATH"])
+    for backends in choices:
+        outcomes = []
+        for lib in (torch, minigrad):
+            mask = lib.ones(*mask_shape, dtype=lib.bool)
+            outcomes.append(
+                _sdpa_outcome(
+                    lib, backends, [(2, 2, 3, 4), (2, 2, 5, 4), (2, 2, 5, 4)], attn_mask=mask
+                )
+            )
+        assert outcomes[1] == outcomes[0]
