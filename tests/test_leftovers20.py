@@ -1,6 +1,8 @@
 """Leftovers of the seventeenth session, each checked against PyTorch 2.13: error wording
 (``bincount``, ``index_add_``, ``Tensor.unfold``)."""
 
+import collections
+import pickle
 import re
 import warnings
 
@@ -109,3 +111,68 @@ def test_sdpa_flash_mask_shapes_as_pytorch_cpu(mask_shape):
                 )
             )
         assert outcomes[1] == outcomes[0]
+
+
+def _rebuild_from_type(func, cls, args, state):
+    """fastai's ``_rebuild_from_type``: the tensor rebuilt by ``func``, as ``cls``."""
+    out = func(*args).as_subclass(cls)
+    out.__dict__ = state
+    return out
+
+
+class TensorBase(minigrad.Tensor):
+    """fastai's ``TensorBase`` (fastai/torch_core.py), as far as pickling goes: a ``__new__``
+    taking keywords (set as attributes) and a ``__reduce_ex__`` through ``torch._utils``."""
+
+    def __new__(cls, x, **kwargs):
+        res = x if isinstance(x, minigrad.Tensor) else minigrad.as_tensor(x)
+        res = res.as_subclass(cls)
+        for k, v in kwargs.items():
+            setattr(res, k, v)
+        return res
+
+    def __reduce_ex__(self, proto):
+        minigrad.utils.hooks.warn_if_has_hooks(self)
+        args = (self.storage(), self.storage_offset(), tuple(self.size()), self.stride())
+        args += (self.requires_grad, collections.OrderedDict())
+        return (
+            _rebuild_from_type,
+            (minigrad._utils._rebuild_tensor_v2, type(self), args, self.__dict__),
+        )
+
+
+def test_fastai_tensorbase_pickles():
+    """fastai's TensorBase round-trips through pickle: its storage, offset, size and stride (a
+    transposed view stays one), requires_grad and attributes; a hook is warned about."""
+    t = TensorBase(minigrad.arange(6.0).reshape(2, 3).t(), img_size=(2, 3))
+    out = pickle.loads(pickle.dumps(t))
+    assert type(out) is TensorBase and out.img_size == (2, 3)
+    assert out.tolist() == t.tolist() and out.stride() == (1, 3)
+    leaf = TensorBase(minigrad.ones(2, requires_grad=True))
+    leaf.register_hook(lambda g: g)
+    with pytest.warns(UserWarning, match="backward hook .* will not be serialized"):
+        back = pickle.loads(pickle.dumps(leaf))
+    assert back.requires_grad and type(back.grad_fn).__name__ == "AliasBackward0"  # as_subclass
+    with pytest.raises(TypeError, match="unexpected keyword argument 'img_size'"):
+        minigrad.Tensor([1.0], img_size=1)
+
+
+def test_pytorch_pickle_loads_under_as_torch():
+    """A ``pickle.dumps`` of PyTorch tensors (a view, a Parameter, a transposed int tensor)
+    loads under ``minigrad.as_torch``: ``torch._utils._rebuild_tensor_v2`` over
+    ``torch.storage._load_from_bytes``."""
+    torch = pytest.importorskip("torch")
+    made = {
+        "view": torch.arange(6.0)[2:4],
+        "param": torch.nn.Parameter(torch.ones(2, 2)),
+        "ints": torch.arange(4).reshape(2, 2).t(),
+    }
+    data = pickle.dumps(made)
+    from minigrad import as_torch
+
+    with as_torch.imports():
+        got = pickle.loads(data)
+    for key, want in made.items():
+        assert got[key].tolist() == want.tolist() and got[key].stride() == want.stride()
+        assert got[key].requires_grad == want.requires_grad
+    assert type(got["param"]) is minigrad.nn.Parameter and got["ints"].dtype is minigrad.int64
