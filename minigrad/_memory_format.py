@@ -96,14 +96,49 @@ def is_in_format(array, fmt) -> bool:
 
 
 def suggest(array):
-    """The format a ``preserve_format`` copy keeps: channels-last if ``array`` is laid out so
-    (and not also row-major), else row-major."""
+    """The format a ``preserve_format`` copy keeps, PyTorch's ``suggest_memory_format``:
+    channels-last where the strides read so (:func:`_strides_like`), else row-major."""
     if not hasattr(array, "flags"):  # a sparse or nested record: no strided layout to keep
         return contiguous_format
     for fmt, order in _ORDER.items():
-        if array.ndim == len(order) and not array.flags.c_contiguous and is_in_format(array, fmt):
+        if array.ndim == len(order) and _strides_like(array, order):
             return fmt
     return contiguous_format
+
+
+def _strides_like(array, order) -> bool:
+    """PyTorch's ``is_channels_last_strides_2d``/``_3d``: strides non-decreasing along
+    ``order`` (fastest dim first; a dim of size 1 does not multiply), ambiguous cases (a zero
+    channel stride, N111-like tensors whose batch stride equals the channel stride) row-major."""
+    shape, item = array.shape, array.itemsize
+    strides = [s // item for s in array.strides]
+    if strides[1] == 0:
+        return False
+    low = 0
+    for d in order:
+        if shape[d] == 0 or strides[d] < low:
+            return False
+        if d == 0 and low == strides[1]:
+            return False
+        low = strides[d] * (shape[d] if shape[d] > 1 else 1)
+    return True
+
+
+def format_strides(shape, fmt) -> tuple:
+    """The strides, in elements, PyTorch gives a fresh tensor of ``shape`` in ``fmt`` (each dim
+    the product of the sizes of the dims faster than it, size-1 dims included)."""
+    order = _ORDER.get(fmt, tuple(range(len(shape) - 1, -1, -1)))
+    strides, step = [0] * len(shape), 1
+    for d in order:
+        strides[d] = step
+        step *= max(shape[d], 1)
+    return tuple(strides)
+
+
+def has_format_strides(array, fmt) -> bool:
+    """Whether ``array`` has exactly the strides of a fresh tensor in ``fmt``."""
+    got = tuple(s // array.itemsize for s in array.strides)
+    return got == format_strides(array.shape, fmt)
 
 
 def lay_out(xp, array, perm):
@@ -168,7 +203,7 @@ def like_factory(make):
         if fmt is None or fmt is preserve_format:
             fmt = suggest(input._data)
         perm = permutation(fmt, out.ndim, make.__name__)
-        if not is_in_format(out._data, fmt):  # a fresh tensor: its array may be replaced
+        if not has_format_strides(out._data, fmt):  # a fresh tensor: its array may be replaced
             out._data = lay_out(out.device.xp, out._data, perm)
         return out
 

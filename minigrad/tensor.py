@@ -470,8 +470,9 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
             out = _ops.elementwise.Cast(dtype.numpy)(out)
         if device is not None and device is not out.device:
             out = ToDevice(device)(out)
-        if memory_format not in (None, _memory_format.preserve_format):
-            out = out.contiguous(memory_format)
+        if memory_format not in (None, _memory_format.preserve_format):  # as PyTorch: self
+            if out is not self or _memory_format.suggest(self._data) is not memory_format:
+                out = _ops.movement.clone(out, memory_format=memory_format)  # only if suggested
         return ToDevice(out.device)(out) if copy and out is self else out
 
     def cpu(self) -> Tensor:

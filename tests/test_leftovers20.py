@@ -176,3 +176,41 @@ def test_pytorch_pickle_loads_under_as_torch():
         assert got[key].tolist() == want.tolist() and got[key].stride() == want.stride()
         assert got[key].requires_grad == want.requires_grad
     assert type(got["param"]) is minigrad.nn.Parameter and got["ints"].dtype is minigrad.int64
+
+
+def _layouts(lib, shape):
+    """``(stride, is_contiguous, is_contiguous(channels_last))`` of each way of laying a tensor
+    of ``shape`` out channels-last (or of a result made from one)."""
+    cl = lib.channels_last
+    x = lib.zeros(shape)
+    made = [
+        x.to(memory_format=cl),
+        x.contiguous(memory_format=cl),
+        lib.empty_like(x, memory_format=cl),
+        x.clone(memory_format=cl),
+        x.to(lib.float64, memory_format=cl),
+        x.to(memory_format=cl).exp(),
+        x.to(memory_format=cl)[:, :1].clone(),
+        x.to(memory_format=cl)[:, :, ::2].contiguous(),
+        x[:, :1, :1].expand(shape[0], 3, 1, shape[3]),
+        x.permute(0, 2, 3, 1),
+        x.unsqueeze(2),
+        x[:, :1].expand(*shape),
+    ]
+    aliased = [x.to(memory_format=cl) is x, made[0].to(memory_format=cl) is made[0]]
+    return aliased, [
+        (t.stride(), t.is_contiguous(), t.is_contiguous(memory_format=cl))
+        for t in made
+        if t.ndim == 4
+    ]
+
+
+@pytest.mark.parametrize(
+    "shape", [(2, 3, 4, 5), (2, 1, 4, 5), (2, 3, 1, 1), (1, 3, 4, 5), (1, 1, 1, 1), (2, 1, 1, 5)]
+)
+def test_size_one_dim_strides_as_pytorch(shape):
+    """Channels-last tensors with dims of size 1 get PyTorch's strides (each dim the product of
+    the faster dims' sizes); ``to(memory_format=...)`` copies unless PyTorch's
+    ``suggest_memory_format`` already reads the tensor so; ``preserve_format`` follows it."""
+    torch = pytest.importorskip("torch")
+    assert _layouts(minigrad, shape) == _layouts(torch, shape)
