@@ -214,3 +214,22 @@ def test_size_one_dim_strides_as_pytorch(shape):
     ``suggest_memory_format`` already reads the tensor so; ``preserve_format`` follows it."""
     torch = pytest.importorskip("torch")
     assert _layouts(minigrad, shape) == _layouts(torch, shape)
+
+
+def _pointwise_layouts(lib):
+    """Strides of pointwise results whose inputs of one shape are laid out differently."""
+    cl = lib.channels_last
+    x = lib.zeros(2, 3, 4, 5)
+    y = x.to(memory_format=cl)
+    t = lib.zeros(3, 4).t()
+    made = [y + x, x + y, y * x, y - x, x / y, y + y, y + 1.0, y + lib.zeros(3, 1, 1)]
+    made += [lib.where(y > 0, y, x), lib.where(x > 0, y, x), t + lib.zeros(4, 3), t.exp()]
+    made += [lib.zeros(1, 3, 4, 5).to(memory_format=cl) + lib.zeros(1, 3, 4, 5)]
+    return [(r.stride(), r.is_contiguous()) for r in made]
+
+
+def test_pointwise_result_layout_as_tensor_iterator():
+    """A channels-last plus a row-major tensor (or a transposed plus a row-major one) gives the
+    first input's layout, as PyTorch's TensorIterator does (NumPy alone writes row-major)."""
+    torch = pytest.importorskip("torch")
+    assert _pointwise_layouts(minigrad) == _pointwise_layouts(torch)
