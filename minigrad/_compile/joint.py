@@ -19,6 +19,7 @@ them back: the common loop (forward, backward, forward, ...) copies nothing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import weakref
 
@@ -189,12 +190,17 @@ def saved_roots(rec, joint: JointTrace, input_bufs) -> set:
     for ins in rec.instrs[: joint.start]:
         if ins[0] != "guard":
             written |= ins[5]
-    read, wrote = set(), set()
+    read, wrote, seeded = set(), set(), set()
     for ins in rec.instrs[joint.start : joint.end]:
         if ins[0] == "guard":
             raise NotJointError("its backward reads a value on the host")
-        _, func, args, kwargs, _, dests = ins
-        if args and isinstance(args[0], backend.Generator):
+        kind, func, args, kwargs, _, dests = ins
+        gen = _generator_set(kind, func, args)
+        if gen is not None:
+            seeded.add(id(gen))
+        if args and isinstance(args[0], backend.Generator) and id(args[0]) not in seeded:
+            # (draws after the backward set the generator's state from the trace, as
+            # checkpoint's recompute does, replay the same numbers: those are fine)
             raise NotJointError("its backward draws random numbers")
         if contains(args) or contains(kwargs):
             raise NotJointError("its backward reads an optimizer's step counter")
@@ -204,6 +210,15 @@ def saved_roots(rec, joint: JointTrace, input_bufs) -> set:
     if saved & wrote:
         raise NotJointError("its backward writes into arrays its forward saved")
     return saved
+
+
+def _generator_set(kind, func, args):
+    """The generator whose state the instruction sets from a traced array (the recorder's
+    ``set_generator_state``: a ``partial(write, gen)`` call), else None."""
+    if kind != "call" or not args or not isinstance(func, functools.partial) or not func.args:
+        return None
+    gen = func.args[0]
+    return gen if isinstance(gen, backend.Generator) else None
 
 
 class Joint:
