@@ -190,7 +190,7 @@ def saved_roots(rec, joint: JointTrace, input_bufs) -> set:
     for ins in rec.instrs[: joint.start]:
         if ins[0] != "guard":
             written |= ins[5]
-    read, wrote, seeded = set(), set(), set()
+    read, wrote, seeded, drawn = set(), set(), set(), set()
     for ins in rec.instrs[joint.start : joint.end]:
         if ins[0] == "guard":
             raise NotJointError("its backward reads a value on the host")
@@ -198,14 +198,20 @@ def saved_roots(rec, joint: JointTrace, input_bufs) -> set:
         gen = _generator_set(kind, func, args)
         if gen is not None:
             seeded.add(id(gen))
-        if args and isinstance(args[0], backend.Generator) and id(args[0]) not in seeded:
-            # (draws after the backward set the generator's state from the trace, as
-            # checkpoint's recompute does, replay the same numbers: those are fine)
-            raise NotJointError("its backward draws random numbers")
+            drawn.discard(id(gen))
+        if args and isinstance(args[0], backend.Generator):
+            # draws between a set of the generator's state from the trace and a set back (as
+            # checkpoint's recompute under fork_rng) replay the same numbers and leave the
+            # generator as they found it (the capture's own backward ran at forward time)
+            if id(args[0]) not in seeded:
+                raise NotJointError("its backward draws random numbers")
+            drawn.add(id(args[0]))
         if contains(args) or contains(kwargs):
             raise NotJointError("its backward reads an optimizer's step counter")
         read |= {id(root(a)) for a in _arrays_in((args, kwargs), [])}
         wrote |= dests
+    if drawn:
+        raise NotJointError("its backward draws random numbers")
     saved = written & read
     if saved & wrote:
         raise NotJointError("its backward writes into arrays its forward saved")
