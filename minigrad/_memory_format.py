@@ -300,6 +300,21 @@ def iterator_layout(xp, out, *inputs):
     return lay_out(xp, out, order)
 
 
+def reduction_layout(xp, out, input):
+    """``out``, a reduction's (or scan's) fresh result over ``input``, row-major with PyTorch's
+    strides (a kept size-1 dim's stride included), as its reductions allocate them; NumPy's
+    follow a channels-last or transposed input. Row-major inputs return ``out`` at once."""
+    flags = getattr(input, "flags", None)
+    if flags is None or flags.c_contiguous or not _is_strided(out) or out.ndim < 2:
+        return out
+    if not out.flags.c_contiguous:
+        out = xp.ascontiguousarray(out)
+    want = tuple(s * out.itemsize for s in format_strides(out.shape, None))
+    if out.strides != want and out.dtype.type.__module__ == "numpy":  # (size-1 dims' strides;
+        out = xp.lib.stride_tricks.as_strided(out, out.shape, want)  # ml_dtypes' types: kept)
+    return out
+
+
 def _is_strided(a) -> bool:
     return isinstance(a, np.ndarray) or type(a).__name__ == "ndarray"  # NumPy's or CuPy's
 

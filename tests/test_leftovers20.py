@@ -273,3 +273,20 @@ def test_compiled_checkpointed_dropout_replays_eager_masks():
     assert compiled.eager_reason is None and compiled._compiled._replayed
     for a, b in zip(eager, replayed):
         assert a.tolist() == b.tolist()
+
+
+def _reduction_layouts(lib):
+    y, t = lib.zeros(2, 3, 4, 5).to(memory_format=lib.channels_last), lib.zeros(3, 4).t()
+    made = [y.sum(2, keepdim=True), y.sum(2), y.amax(1, keepdim=True), y.var(2, keepdim=True)]
+    made += [y.prod(2, keepdim=True), y.norm(dim=2, keepdim=True), y.logsumexp(2), y.cumsum(1)]
+    made += [t.sum(0, keepdim=True), y.mean((2, 3), keepdim=True)]
+    return [(r.stride(), r.is_contiguous()) for r in made]
+
+
+def test_reduction_results_row_major_as_pytorch():
+    """Reductions and scans of a channels-last or transposed tensor are row-major with
+    PyTorch's strides (NumPy's follow the input: ``y.sum(2).view(-1)`` would fail)."""
+    torch = pytest.importorskip("torch")
+    assert _reduction_layouts(minigrad) == _reduction_layouts(torch)
+    y = minigrad.zeros(2, 3, 4, 5).to(memory_format=minigrad.channels_last)
+    assert y.sum(2).view(-1).shape == (30,)
