@@ -135,6 +135,17 @@ def format_strides(shape, fmt) -> tuple:
     return tuple(strides)
 
 
+def relayout_needed(source, out, fmt) -> bool:
+    """Whether ``source.to(..., memory_format=fmt)``, whose dtype/device conversion gave
+    ``out``, copies into ``fmt``: PyTorch returns ``source`` itself where its
+    ``suggest_memory_format`` reads ``fmt`` (even a transposed tensor for row-major), and a
+    conversion's fresh result already in ``fmt``'s strides needs no second copy."""
+    if out is source:
+        return suggest(source._data) is not fmt
+    array = _strided_array(out)
+    return array is None or not has_format_strides(array, fmt)
+
+
 def has_format_strides(array, fmt) -> bool:
     """Whether ``array`` has exactly the strides of a fresh tensor in ``fmt``."""
     got = tuple(s // array.itemsize for s in array.strides)

@@ -471,8 +471,8 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
         if device is not None and device is not out.device:
             out = ToDevice(device)(out)
         if memory_format not in (None, _memory_format.preserve_format):  # as PyTorch: self
-            if out is not self or _memory_format.suggest(self._data) is not memory_format:
-                out = _ops.movement.clone(out, memory_format=memory_format)  # only if suggested
+            if _memory_format.relayout_needed(self, out, memory_format):  # only if suggested
+                out = _ops.movement.clone(out, memory_format=memory_format)
         return ToDevice(out.device)(out) if copy and out is self else out
 
     def cpu(self) -> Tensor:
