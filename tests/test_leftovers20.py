@@ -1,5 +1,7 @@
 """Leftovers of the seventeenth session, each checked against PyTorch 2.13: error wording
-(``bincount``, ``index_add_``, ``Tensor.unfold``)."""
+(``bincount``, ``index_add_``, ``Tensor.unfold``), SDPA's CPU backend refusals, fastai's
+``TensorBase`` pickling and PyTorch-made pickles under ``as_torch``, strides of size-1 dims and
+of mixed-layout pointwise ops and reductions, compiled checkpointed dropout."""
 
 import collections
 import pickle
