@@ -573,6 +573,7 @@ _LAZY_SUBMODULES = ("onnx", "multiprocessing", "version", "as_torch", "quasirand
 _LAZY_SUBMODULES += ("export",)  # minigrad.export, as torch.export
 _LAZY_SUBMODULES += ("_dynamo",)  # torch._dynamo.eval_frame.OptimizedModule, as PyTorch's
 _LAZY_SUBMODULES += ("__config__",)  # torch.__config__.show()
+_LAZY_SUBMODULES += ("_utils",)  # torch._utils._rebuild_tensor_v2 in subclasses' __reduce_ex__
 
 
 def __getattr__(name: str):

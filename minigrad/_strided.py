@@ -295,7 +295,8 @@ def as_subclass(self, cls):
     if not (isinstance(cls, type) and issubclass(cls, Tensor)):
         raise TypeError(f"as_subclass: cls must be a subclass of Tensor, got {cls!r}")
     _tf.refuse_dispatching(cls)
-    alias = self[...] if self.requires_grad else self.detach()  # AliasBackward0, as PyTorch
+    # AliasBackward0, as PyTorch; a view's alias stays a view of its base (storage_offset)
+    alias = self[...] if self.requires_grad or self._base is not None else self.detach()
     out = _new(cls)
     for slot in Tensor.__slots__:
         if slot != "__weakref__":

@@ -169,6 +169,11 @@ class TypedStorage(_StorageBase):
     def untyped(self) -> UntypedStorage:
         return UntypedStorage._wrap(self._array, self.device)
 
+    @property
+    def _untyped_storage(self) -> UntypedStorage:
+        """PyTorch's attribute for :meth:`untyped` (its ``_utils._rebuild_tensor`` reads it)."""
+        return self.untyped()
+
     def type(self, dtype=None):
         """``'minigrad.FloatStorage'`` and so on, the legacy name of this storage's dtype."""
         if dtype is not None:
@@ -194,6 +199,18 @@ class TypedStorage(_StorageBase):
             f"{head}[{_public_name.shown()}.storage.TypedStorage(dtype={self.dtype}, device={self.device}) "
             f"of size {len(self)}]"
         )
+
+
+def _load_from_bytes(b: bytes) -> TypedStorage:
+    """The storage in ``b``, a legacy ``torch.save`` of one: what PyTorch pickles a storage as
+    (``pickle.dumps`` of a tensor names ``torch.storage._load_from_bytes``), so that such a pickle
+    loads under ``minigrad.as_torch``. Read with :func:`minigrad.load` (nothing in it runs)."""
+    import io
+
+    from .io.api import load
+
+    t = load(io.BytesIO(b))
+    return TypedStorage._wrap(t._data.reshape(-1), t.device)
 
 
 class _LegacyStorageMeta(type):

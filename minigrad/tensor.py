@@ -120,9 +120,13 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
                 Tensor.__init__(self, *args, **kwargs)
         return self
 
-    def __init__(self, *args, dtype=None, device=None, requires_grad=False):
-        if _initialized(self):  # made by __new__ for a subclass (see there)
+    def __init__(self, *args, dtype=None, device=None, requires_grad=False, **kwargs):
+        if _initialized(self):  # made by a subclass's __new__, which may take other keywords
             return
+        if kwargs:
+            raise TypeError(
+                f"Tensor.__init__() got an unexpected keyword argument {next(iter(kwargs))!r}"
+            )
         dev = backend.device(device or "cpu")
         dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
         self._init(_legacy.legacy_array(args, dtype, dev, "Tensor"), dev, False, None)
@@ -466,8 +470,9 @@ class Tensor(InPlaceMethods, metaclass=_TensorType):
             out = _ops.elementwise.Cast(dtype.numpy)(out)
         if device is not None and device is not out.device:
             out = ToDevice(device)(out)
-        if memory_format not in (None, _memory_format.preserve_format):
-            out = out.contiguous(memory_format)
+        if memory_format not in (None, _memory_format.preserve_format):  # as PyTorch: self
+            if _memory_format.relayout_needed(self, out, memory_format):  # only if suggested
+                out = _ops.movement.clone(out, memory_format=memory_format)
         return ToDevice(out.device)(out) if copy and out is self else out
 
     def cpu(self) -> Tensor:

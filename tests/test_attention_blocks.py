@@ -186,12 +186,14 @@ def test_kernel_selection():
 def test_kernel_selection_errors():
     q = minigrad.randn(2, 3, 4)
     with sdpa_kernel(SDPBackend.CUDNN_ATTENTION):
-        with pytest.raises(RuntimeError, match="no available kernel.*CUDNN_ATTENTION"):
+        with pytest.raises(RuntimeError, match="No viable backend"):  # PyTorch's CPU words
             F.scaled_dot_product_attention(q, q, q)
+        with pytest.raises(RuntimeError, match="no available kernel.*CUDNN_ATTENTION"):
+            choose_blocks(4, 4, 2)  # (the words on a device with no PyTorch CPU rule)
     with pytest.raises(TypeError, match="SDPBackend"):
         with sdpa_kernel(["MATH"]):
             pass
-    with sdpa_kernel(BLOCKS), pytest.raises(RuntimeError, match="not broadcastable"):
+    with sdpa_kernel(BLOCKS), block_sizes(2, 2), pytest.raises(RuntimeError, match="not broadcas"):
         F.scaled_dot_product_attention(q, q, q, minigrad.ones(2, 5))
 
 

@@ -626,8 +626,8 @@ class _Checkpointed(nn.Module):
 
 def test_checkpoint_replays_its_saved_random_state():
     """``checkpoint`` keeps the generator's state for its recompute: recorded as a read and a
-    set of that state, so a compiled model replays (a backward that draws, its dropout, runs
-    eagerly) and a whole compiled step returning its loss redraws the same mask in backward."""
+    set of that state, so a compiled model replays (its backward sets the state before it
+    redraws) and a whole compiled step returning its loss redraws the same mask in backward."""
 
     def loop(m, model, rng, log):
         for _ in range(3):

@@ -247,7 +247,7 @@ def test_shape_errors_name_op_and_shapes():
         minigrad.ones(2, 3) @ minigrad.ones(2, 3)
     with pytest.raises(RuntimeError, match="shape '\\[5\\]' is invalid for input of size 6"):
         minigrad.ones(2, 3).reshape(5)
-    with pytest.raises(IndexError, match="dimension out of range"):
+    with pytest.raises(IndexError, match="Dimension out of range"):
         minigrad.ones(2, 3).sum(2)
 
 

@@ -19,6 +19,7 @@ them back: the common loop (forward, backward, forward, ...) copies nothing.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import types
 import weakref
 
@@ -189,21 +190,41 @@ def saved_roots(rec, joint: JointTrace, input_bufs) -> set:
     for ins in rec.instrs[: joint.start]:
         if ins[0] != "guard":
             written |= ins[5]
-    read, wrote = set(), set()
+    read, wrote, seeded, drawn = set(), set(), set(), set()
     for ins in rec.instrs[joint.start : joint.end]:
         if ins[0] == "guard":
             raise NotJointError("its backward reads a value on the host")
-        _, func, args, kwargs, _, dests = ins
+        kind, func, args, kwargs, _, dests = ins
+        gen = _generator_set(kind, func, args)
+        if gen is not None:
+            seeded.add(id(gen))
+            drawn.discard(id(gen))
         if args and isinstance(args[0], backend.Generator):
-            raise NotJointError("its backward draws random numbers")
+            # draws between a set of the generator's state from the trace and a set back (as
+            # checkpoint's recompute under fork_rng) replay the same numbers and leave the
+            # generator as they found it (the capture's own backward ran at forward time)
+            if id(args[0]) not in seeded:
+                raise NotJointError("its backward draws random numbers")
+            drawn.add(id(args[0]))
         if contains(args) or contains(kwargs):
             raise NotJointError("its backward reads an optimizer's step counter")
         read |= {id(root(a)) for a in _arrays_in((args, kwargs), [])}
         wrote |= dests
+    if drawn:
+        raise NotJointError("its backward draws random numbers")
     saved = written & read
     if saved & wrote:
         raise NotJointError("its backward writes into arrays its forward saved")
     return saved
+
+
+def _generator_set(kind, func, args):
+    """The generator whose state the instruction sets from a traced array (the recorder's
+    ``set_generator_state``: a ``partial(write, gen)`` call), else None."""
+    if kind != "call" or not args or not isinstance(func, functools.partial) or not func.args:
+        return None
+    gen = func.args[0]
+    return gen if isinstance(gen, backend.Generator) else None
 
 
 class Joint:

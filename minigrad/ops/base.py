@@ -658,7 +658,7 @@ def normalize_dim(dim: int, ndim: int, op: str) -> int:
         raise TypeError(f"{op}: dim must be an int, got {type(dim).__name__}")
     if not -size <= dim < size:
         raise IndexError(
-            f"{op}: dimension out of range (expected to be in range of [{-size}, {size - 1}], "
+            f"{op}: Dimension out of range (expected to be in range of [{-size}, {size - 1}], "
             f"but got {dim})"
         )
     return dim % size if ndim else 0

@@ -17,6 +17,7 @@ import numpy as np
 
 from .. import _dtype_limits, backend, dtypes
 from .. import _torch_function as _tf
+from .._memory_format import iterator_layout
 from .._warnings import number_first_signatures, warn_deprecated_overload, warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
@@ -156,7 +157,7 @@ class Add(Op):
     supports_complex = True
 
     def forward(self, a, b):
-        return a + b
+        return iterator_layout(self.xp, a + b, a, b)
 
     def backward(self, gz):
         return gz, gz
@@ -168,7 +169,7 @@ class Sub(Op):
     supports_complex = True
 
     def forward(self, a, b):
-        return a - b
+        return iterator_layout(self.xp, a - b, a, b)
 
     def backward(self, gz):
         return gz, (self.formula(_neg_vjp, gz) if self.edges[1] is not None else None)
@@ -225,7 +226,7 @@ class Mul(Op):
     def forward(self, a, b):
         if type(b) in _NUMBERS or type(a) in _NUMBERS:
             return _opmath(operator.mul, a, b)
-        return a * b
+        return iterator_layout(self.xp, a * b, a, b)
 
     def backward(self, gz):
         a, b = self.saved
@@ -248,7 +249,7 @@ class Div(Op):
     def forward(self, a, b):
         if type(b) in _NUMBERS or type(a) in _NUMBERS:
             return _opmath(operator.truediv, a, b)
-        return a / b
+        return iterator_layout(self.xp, a / b, a, b)
 
     def backward(self, gz):
         a, b = self.saved
@@ -440,7 +441,7 @@ class Where(Op):
         out = self.xp.where(cond, a, b)
         if type(a) is float and out.dtype != b.dtype:  # NumPy: float before bfloat16 is float32
             out = out.astype(b.dtype)
-        return out
+        return iterator_layout(self.xp, out, cond, a, b)
 
     def backward(self, gz):
         if self.save_inputs is True:  # linked_where's: each gradient keeps its input in the graph

@@ -184,6 +184,23 @@ class UnfoldWindows(Op):
         return index_add(zeros, d, index, flat)
 
 
+def _expand_strides(x, shape: tuple) -> tuple:
+    """The byte strides of ``x`` expanded to ``shape`` as PyTorch's ``inferExpandGeometry``
+    gives them: 0 where a dim repeats, ``x``'s own where it does not (a size-1 dim kept), a new
+    leading dim of size 1 the next dim's size times its stride."""
+    strides, lead = [0] * len(shape), len(shape) - x.ndim
+    for i in range(len(shape) - 1, -1, -1):
+        d = i - lead
+        size = x.shape[d] if d >= 0 else 1
+        if size != shape[i]:
+            strides[i] = 0
+        elif d >= 0:
+            strides[i] = x.strides[d]
+        else:
+            strides[i] = shape[i + 1] * strides[i + 1] if i + 1 < len(shape) else x.itemsize
+    return tuple(strides)
+
+
 class Expand(Op):
     """y = x broadcast to a larger shape (a view; in-place writes are refused where elements
     repeat, as PyTorch refuses them, but a part without repeats writes through); dx = dy
@@ -207,7 +224,8 @@ class Expand(Op):
             # part of it without repeats (``expanded[0]``) is written through, as in PyTorch
             plain = x if x.dtype.type.__module__ == "numpy" else x.view(f"u{x.dtype.itemsize}")
             # (ml_dtypes' float8/bfloat16 do not survive as_strided's array interface: as uints)
-            out = np.lib.stride_tricks.as_strided(plain, out.shape, out.strides).view(x.dtype)
+            strides = _expand_strides(x, self.shape)
+            out = np.lib.stride_tricks.as_strided(plain, out.shape, strides).view(x.dtype)
         return out
 
     def backward(self, gy):

@@ -9,6 +9,7 @@ import math
 import numpy as np
 
 from .. import dtypes, return_types
+from .._memory_format import reduction_layout
 from .._warnings import warn_user
 from ..autograd import graph
 from ..autograd.graph import named_as
@@ -56,7 +57,7 @@ class Sum(Op):
     def forward(self, x):
         out = result_dtype(x.dtype, self.out)
         y = x.sum(axis=self.dims, keepdims=self.keepdim, dtype=accumulator(out))
-        return y.astype(out, copy=False)
+        return reduction_layout(self.xp, y.astype(out, copy=False), x)
 
     def backward(self, gy):
         return self.formula(_sum_vjp, gy, self.input_meta[0][0], self.dims, self.keepdim)
@@ -127,7 +128,7 @@ class Prod(Op):
     def forward(self, x):
         out = result_dtype(x.dtype, self.out)
         y = x.prod(axis=self.dim, keepdims=self.keepdim, dtype=accumulator(out))
-        return y.astype(out, copy=False)
+        return reduction_layout(self.xp, y.astype(out, copy=False), x)
 
     def backward(self, gy):
         x, y = self.saved
@@ -180,7 +181,8 @@ class Amax(Op):
             if not self.keepdim:
                 shape = tuple(n for i, n in enumerate(x.shape) if i not in self.dims)
             return self.xp.zeros(shape, dtype=x.dtype)
-        return getattr(x, self.reduce_name)(axis=self.dims, keepdims=self.keepdim)
+        y = getattr(x, self.reduce_name)(axis=self.dims, keepdims=self.keepdim)
+        return reduction_layout(self.xp, y, x)
 
     def backward(self, gy):
         x, y = self.saved
@@ -217,11 +219,9 @@ class LogSumExp(Op):
         )
         m = xp.where(xp.isfinite(m), m, 0)  # all -inf (or an inf): avoid inf - inf
         y = (xp.log(xp.exp(x - m).sum(axis=self.dims, keepdims=True)) + m).astype(dtype)
-        return (
-            y
-            if self.keepdim
-            else y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
-        )
+        if not self.keepdim:
+            y = y.reshape([s for i, s in enumerate(y.shape) if i not in self.dims])
+        return reduction_layout(xp, y, x)
 
     def backward(self, gy):
         x, y = self.saved
@@ -244,7 +244,8 @@ class Norm2(Op):
     def forward(self, x):
         acc = accumulator(x.dtype)
         xa = x.astype(acc, copy=False)  # float16: squares overflow above 256
-        return self.xp.sqrt((xa * xa).sum(axis=self.dims, keepdims=self.keepdim)).astype(x.dtype)
+        y = self.xp.sqrt((xa * xa).sum(axis=self.dims, keepdims=self.keepdim)).astype(x.dtype)
+        return reduction_layout(self.xp, y, x)
 
     def backward(self, gy):
         x, y = self.saved
@@ -273,7 +274,9 @@ class Cumsum(Op):
         acc = accumulator(out)
         if isinstance(x, np.ndarray):  # PyTorch's CPU acc_type of float is double
             acc = _CPU_SCAN.get(np.dtype(acc).char, acc)
-        return x.cumsum(axis=self.dim, dtype=acc).astype(out, copy=False)
+        return reduction_layout(
+            self.xp, x.cumsum(axis=self.dim, dtype=acc).astype(out, copy=False), x
+        )
 
     def backward(self, gy):
         return gy.flip(self.dim).cumsum(self.dim).flip(self.dim)

@@ -197,8 +197,9 @@ def _check_no_larger(input, index, dim: int, src, op: str) -> None:
         )
 
 
-def _check_range(data, size: int, dim: int, error, negative: bool) -> None:
-    """``data`` in ``[0, size)`` (``[-size, size)`` with ``negative``), else ``error`` as PyTorch.
+def _check_range(data, size: int, dim: int, error, negative: bool, words=None) -> None:
+    """``data`` in ``[0, size)`` (``[-size, size)`` with ``negative``), else ``error`` as PyTorch
+    (with ``words`` instead of naming the index, where given).
     (One reduction read on the host: on a GPU that is a synchronisation.)"""
     if hasattr(type(data), "all_elements"):  # a batched index under vmap: every sample's
         data = data.all_elements()
@@ -207,7 +208,7 @@ def _check_range(data, size: int, dim: int, error, negative: bool) -> None:
     bad = (data >= size) | ((data < -size) if negative else (data < 0))
     if bool(bad.any()):
         value = int(data.reshape(-1)[bad.reshape(-1).argmax()])
-        raise error(f"index {value} is out of bounds for dimension {dim} with size {size}")
+        raise error(words or f"index {value} is out of bounds for dimension {dim} with size {size}")
 
 
 def _as_src(input, index, src, op):
@@ -302,7 +303,7 @@ def scatter_reduce(input, dim, index, src, reduce, *, include_self=True):
     )
 
 
-def _index_key(input, dim, index, op, negative=False, source=None):
+def _index_key(input, dim, index, op, negative=False, source=None, error=IndexError, words=None):
     if not isinstance(index, graph.Tensor):
         raise TypeError(
             f"{op}(): argument 'index' (position 2) must be Tensor, not {type(index).__name__}"
@@ -325,7 +326,7 @@ def _index_key(input, dim, index, op, negative=False, source=None):
     graph.refuse_inference_index(index, input, source)
     d = normalize_dim(dim, input.ndim, op)
     data = index.reshape(-1)._data  # (a reshape op: a per-sample index batches under vmap)
-    _check_range(data, input.shape[d] if input.ndim else 1, d, IndexError, negative)
+    _check_range(data, input.shape[d] if input.ndim else 1, d, error, negative, words)
     return (slice(None),) * d + (data,)
 
 
@@ -358,7 +359,12 @@ def index_add(input, dim, index, source, *, alpha=1):
     Example:
         >>> minigrad.zeros(3, 2).index_add(0, minigrad.tensor([0, 0]), minigrad.ones(2, 2))
     """
-    key = _index_key(input, dim, index, "index_add", source=source)
+    if _index_add_scatters(input, dim, index, alpha):  # PyTorch's two CPU paths, two messages
+        key = _index_key(input, dim, index, "index_add", error=RuntimeError, source=source)
+    else:
+        key = _index_key(
+            input, dim, index, "index_add", words="index out of range in self", source=source
+        )
     _check_source(input, dim, index, source, "index_add")
     same_dtype(
         input,
@@ -369,6 +375,16 @@ def index_add(input, dim, index, source, *, alpha=1):
     if alpha != 1:
         source = source * alpha
     return input + IndexAdd(tuple(input.shape), key, False)(source)
+
+
+def _index_add_scatters(input, dim, index, alpha) -> bool:
+    """Whether PyTorch's CPU ``index_add_`` takes its ``scatter_add_`` path (an index out of
+    range then reads as scatter's RuntimeError naming it; else the IndexError 'index out of range
+    in self'): a 2-D-or-more input added along its first or last dim, an int64 index, alpha 1."""
+    if input.ndim < 2 or not isinstance(dim, int) or not -input.ndim <= dim < input.ndim:
+        return False
+    first_or_last = dim % input.ndim in (0, input.ndim - 1)
+    return first_or_last and getattr(index, "dtype", None) is dtypes.int64 and bool(alpha == 1)
 
 
 def _index_mask(input, key):

@@ -53,14 +53,14 @@ def bincount(input, weights=None, minlength=0):
             f"\"bincount_cpu\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' "
             "(bincount counts integer values; convert with .long())"
         )
+    if minlength < 0:  # (PyTorch's check and words, before the shape's)
+        raise RuntimeError("minlength should be >= 0")
     if input.ndim != 1:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
     xp = input.device.xp
     data = input._data
     if data.size and int(data.min()) < 0:
         raise RuntimeError("bincount only supports 1-d non-negative integral inputs.")
-    if minlength < 0:
-        raise RuntimeError(f"bincount: minlength should be >= 0, got {minlength}")
     if weights is None:
         return constant(xp.bincount(data, minlength=minlength).astype("int64"), input.device)
     if tuple(weights.shape) != tuple(input.shape):

@@ -122,12 +122,12 @@ def unfold(input, dimension, size, step):
     length = input.shape[d] if input.ndim else 1
     if size > length:
         raise RuntimeError(
-            f"unfold: maximum size for tensor at dimension {d} is {length} but size is {size}"
+            f"maximum size for tensor at dimension {d} is {length} but size is {size}"
         )
     if step <= 0:
-        raise RuntimeError(f"unfold: step is {step} but must be > 0")
+        raise RuntimeError(f"step is {step} but must be > 0")
     if size < 0:
-        raise RuntimeError(f"unfold: size is {size} but must be >= 0")
+        raise RuntimeError(f"size is {size} but must be >= 0")
     return UnfoldWindows(d, int(size), int(step), (length - size) // step + 1)(input)
 
 

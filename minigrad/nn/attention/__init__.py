@@ -6,9 +6,11 @@ minigrad has two: ``SDPBackend.MATH`` (dense: the (L, S) weights of every head k
 to backward) and a block-wise, FlashAttention-style kernel named by both
 ``SDPBackend.FLASH_ATTENTION`` and ``SDPBackend.EFFICIENT_ATTENTION`` (an online softmax over
 tiles; memory O(L + S) without dropout). With both enabled (the default) the block-wise one runs from
-``BLOCKWISE_FROM`` keys on. Unlike PyTorch's CPU kernels, the block-wise one supports dropout,
-masks of every kind and float64; its double backward (``create_graph``) recomputes the weights
-densely.
+``BLOCKWISE_FROM`` keys on; it supports dropout, masks of every kind and float64, and its
+double backward (``create_graph``) recomputes the weights densely. On CPU tensors ``sdpa_kernel``
+refuses what PyTorch's CPU build refuses: FLASH_ATTENTION alone with inputs PyTorch's flash
+kernel does not take ("No available kernel.  Aborting execution." after its warnings), and
+EFFICIENT_ATTENTION or CUDNN_ATTENTION alone ("No viable backend ...").
 
 Example:
     >>> from minigrad.nn.attention import SDPBackend, sdpa_kernel

@@ -17,6 +17,8 @@ from __future__ import annotations
 import contextlib
 import enum
 
+from ..._warnings import warn_user
+
 __all__ = ["BLOCKWISE_FROM", "SDPBackend", "block_sizes", "sdpa_kernel"]
 
 #: The key length from which the block-wise kernel runs when both kernels are enabled. Measured
@@ -39,7 +41,8 @@ class SDPBackend(enum.IntEnum):
     """The attention kernels, as ``torch.nn.attention.SDPBackend`` names them.
 
     ``MATH`` is minigrad's dense kernel; ``FLASH_ATTENTION`` and ``EFFICIENT_ATTENTION`` both
-    name its block-wise (online-softmax) kernel; ``CUDNN_ATTENTION`` and ``OVERRIDEABLE`` have no
+    name its block-wise (online-softmax) kernel (on CPU tensors only as far as PyTorch's CPU
+    build runs them: :func:`check_cpu_backends`); ``CUDNN_ATTENTION`` and ``OVERRIDEABLE`` have no
     kernel here (enabling only those makes attention raise, as PyTorch does without a viable
     kernel); ``ERROR`` is PyTorch's "no kernel" value.
     """
@@ -120,16 +123,102 @@ def block_sizes(queries: int, keys: int):
         _forced_blocks = previous
 
 
-def pytorch_flash_layout(query, value, dropout_p: float) -> bool:
-    """Whether PyTorch's CPU dispatcher would pick its flash kernel (4-D inputs, no dropout,
-    equal head dims, the query's last dim of stride 1, FLASH_ATTENTION enabled): that kernel lays its output out as the query is, so a query made by
-    ``view(B, L, H, D).transpose(1, 2)`` gives an output that
+def flash_refusal(q, k, v, mask, dropout_p: float, enable_gqa: bool) -> str | None:
+    """None where PyTorch's CPU flash kernel takes these inputs, else why not: its warning's
+    words ("" where it gives none), its checks in its order (``use_flash_attention_cpp``);
+    "empty" for an empty input (PyTorch returns before choosing a kernel).
+
+    A mask of fewer than 2 dims on 4-D inputs is PyTorch's IndexError (it reads ``size(-2)``).
+    """
+    if 0 in (q.numel(), k.numel(), v.numel()):  # PyTorch selects no kernel for empty inputs
+        return "empty"
+    if dropout_p > 0.0:
+        return "Both fused kernels do not support non-zero dropout."
+    if not q.ndim == k.ndim == v.ndim == 4:
+        return (
+            "All fused kernels requires query, key and value to be 4 dimensional, but got Query "
+            f"dim: {q.ndim}, Key dim: {k.ndim}, Value dim: {v.ndim} instead."
+        )
+    sizes = f"Query.sizes(): {list(q.shape)}, Key.sizes(): {list(k.shape)}, Value.sizes(): "
+    broadcast = "To broadcast dense inputs, try using unsqueeze and expand_to before passing them"
+    if not q.shape[0] == k.shape[0] == v.shape[0]:
+        return (
+            "For dense inputs, both fused kernels require query, key and value to have the same "
+            f"batch_size. {sizes}{list(v.shape)} instead. {broadcast} into the kernel."
+        )
+    heads = (q.shape[1], k.shape[1], v.shape[1])
+    if enable_gqa and heads[1] != heads[2]:
+        return (
+            "Both fused kernels require key and value to have the same num_heads and batch_size "
+            f"but got: Key sizes: {list(k.shape)}, Value sizes: {list(v.shape)}, Query sizes: "
+            f"{list(q.shape)} instead."
+        )
+    if enable_gqa and heads[0] % heads[1]:
+        return (
+            "The number of heads in key/value must divide number of heads in query.Got input Key "
+            f"sizes(): {heads[1]}, Value sizes(): {heads[2]}, Query sizes(): {heads[0]} instead."
+        )
+    if not enable_gqa and len(set(heads)) > 1:
+        return (
+            "For dense input, both fused kernels require query, key and value to have the same "
+            f"num_heads. Query.sizes(): {list(q.shape)}, Key sizes(): {list(k.shape)}, Value "
+            f"sizes(): {list(v.shape)} instead. {broadcast} into the kernel."
+        )
+    if mask is not None:
+        if mask.ndim < 2:
+            raise IndexError(
+                "Dimension out of range (expected to be in range of [-1, 0], but got -2)"
+            )
+        m, (batch, n_heads, length), source = mask.shape, q.shape[:3], k.shape[2]
+        if mask.requires_grad or m[-2] not in (1, length) or m[-1] not in (1, source):
+            return ""
+        if not (mask.ndim == 2 or (mask.ndim == 4 and m[0] in (1, batch) and m[1] in (1, n_heads))):
+            return (
+                "Please use the following attn mask shapes: 2d - ({Q_seq_len, 1}  x {KV_seq_len, "
+                "1}); 4d - ({Batch, 1} x {Num_heads, 1} x {Q_seq_len, 1}  x {KV_seq_len, 1})"
+            )
+    if not q.shape[-1] == k.shape[-1] == v.shape[-1]:
+        return (
+            "Flash attention requires q,k,v to have the same last dimension. Got Query.size(-1): "
+            f"{q.shape[-1]}, Key.size(-1): {k.shape[-1]}, Value.size(-1): {v.shape[-1]} instead."
+        )
+    strides = (q.stride(-1), k.stride(-1), v.stride(-1))
+    if strides != (1, 1, 1):
+        return (
+            "All fused kernels require the last dimension of the input to have stride 1. Got "
+            f"Query.stride(-1): {strides[0]}, Key.stride(-1): {strides[1]}, Value.stride(-1): "
+            f"{strides[2]}"
+        )
+    return None
+
+
+def check_cpu_backends(refusal: str | None) -> None:
+    """Refuse as PyTorch's CPU build does (``select_sdp_backend_cpp``): it has a flash kernel and
+    the math one only, so with neither enabled (EFFICIENT_ATTENTION or CUDNN_ATTENTION alone)
+    nothing runs, and with flash alone, inputs its flash kernel refuses (``refusal``, from
+    :func:`flash_refusal`) raise after its two warnings. (minigrad's block-wise kernel has none of
+    these limits; the private :func:`block_sizes` switch, for tests, runs it regardless.)"""
+    if _forced_blocks is not None or refusal == "empty":
+        return
+    flash, dense = SDPBackend.FLASH_ATTENTION in _enabled, SDPBackend.MATH in _enabled
+    if not (flash or dense):
+        raise RuntimeError(
+            "No viable backend for scaled_dot_product_attention was found. This is likely due to "
+            "turning off both the math kernel and the fused kernels."
+        )
+    if refusal is not None and not dense:
+        warn_user("Flash attention kernel not used because:")
+        if refusal:
+            warn_user(refusal)
+        raise RuntimeError("No available kernel.  Aborting execution.")
+
+
+def pytorch_flash_layout(refusal: str | None) -> bool:
+    """Whether PyTorch's CPU dispatcher would pick its flash kernel (FLASH_ATTENTION enabled and
+    :func:`flash_refusal` None): that kernel lays its output out as the query is, so a query made
+    by ``view(B, L, H, D).transpose(1, 2)`` gives an output that
     ``transpose(1, 2).view(B, L, H * D)`` accepts. Values do not depend on it."""
-    if query.ndim != 4 or dropout_p or query.shape[-1] != value.shape[-1]:
-        return False
-    if query.shape[-1] > 1 and query.stride(-1) != 1:
-        return False
-    return SDPBackend.FLASH_ATTENTION in _enabled  # (its CPU dispatcher ignores set_priority)
+    return refusal is None and SDPBackend.FLASH_ATTENTION in _enabled  # (no set_priority on CPU)
 
 
 def choose_blocks(length: int, source: int, batch: int, causal: bool = False) -> tuple | None:

@@ -30,7 +30,12 @@ from ._attention_dense import (
     weights_backward,
 )
 from ._attention_dropout import AttentionDropout
-from ._attention_select import choose_blocks, pytorch_flash_layout
+from ._attention_select import (
+    check_cpu_backends,
+    choose_blocks,
+    flash_refusal,
+    pytorch_flash_layout,
+)
 
 __all__ = ["AttentionWeights", "scaled_dot_product_attention"]
 
@@ -169,6 +174,9 @@ def scaled_dot_product_attention(
         return nested_sdpa(query, key, value, attn_mask, dropout_p, is_causal, scale, enable_gqa)
     query, key, value = autocast_inputs("scaled_dot_product_attention", query, key, value)
     _check_qkv(query, key, value)
+    refusal = flash_refusal(query, key, value, attn_mask, dropout_p, enable_gqa)
+    if query.device.type == "cpu":
+        check_cpu_backends(refusal)
     if enable_gqa:
         key, value = _repeat_heads(query, key), _repeat_heads(query, value)
     if scale is None:  # (an empty head dim: PyTorch divides by sqrt(0) too)
@@ -191,7 +199,7 @@ def scaled_dot_product_attention(
     blocks = choose_blocks(shape[-2], shape[-1], math.prod(shape[:-2]), is_causal)
     op = ScaledDotProductAttention(scale, mask_is_bool, is_causal, blocks)
     out = op(query, key, value, attn_mask, dropout)
-    if pytorch_flash_layout(query, value, dropout_p):
+    if pytorch_flash_layout(refusal):
         follow_layout(out, query)
     return out
 
