@@ -260,6 +260,11 @@ def _long():
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """``input`` with runs of equal consecutive values (or slices along ``dim``) collapsed to
     one; optionally the run each element belongs to and the run lengths (no gradient)."""
+    if input.dtype.is_complex:
+        raise NotImplementedError(
+            f"\"unique\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' "
+            "(unique_consecutive takes real tensors, as in PyTorch)"
+        )
     xp = input.device.xp
     data = input._data
     if dim is None:
