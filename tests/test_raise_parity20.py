@@ -52,6 +52,10 @@ RAISES = [
     ("sum-keepdim-tensor", lambda m: _f(m, 2, 3).sum(0, m.tensor([7]))),
     ("nansum-keepdim-int", lambda m: m.nansum(_f(m, 2, 3), 0, 1)),
     ("mean-keepdim-int", lambda m: _f(m, 2, 3).mean(0, keepdim=1)),
+    ("dropout-train-tensor", lambda m: m.nn.functional.dropout(_f(m, 2, 3), 0.5, m.tensor([1]))),
+    ("alpha_dropout-train-int", lambda m: m.nn.functional.alpha_dropout(_f(m, 2, 3), 0.5, 1)),
+    ("unique-sorted-int", lambda m: m.unique(_i(m), sorted=1)),
+    ("unique_consecutive-inverse-int", lambda m: _i(m).unique_consecutive(1)),
 ]
 
 
@@ -76,6 +80,9 @@ RETURNS = [
     ("left-shift-int", lambda m: m.bitwise_left_shift(_i(m), 2)),
     ("all-out-bool", lambda m: m.all(_f(m, 2, 3), 0, out=m.empty(3, dtype=m.bool))),
     ("hardtanh-equal-limits", lambda m: m.nn.functional.hardtanh(_f(m, 2, 3), 0.5, 0.5)),
+    ("hardtanh_-min-above-max", lambda m: m.nn.functional.hardtanh_(_f(m, 2, 3), 0.5, 0.2)),
+    ("dropout-eval", lambda m: m.nn.functional.dropout(_f(m, 2, 3), 0.5, False)),
+    ("unique-counts", lambda m: m.unique(_i(m) % 2, return_counts=True)[1]),
     ("sum-keepdim-positional", lambda m: _f(m, 2, 3).sum(1, True)),
     ("amax-keepdims-alias", lambda m: _f(m, 2, 3).amax(dim=0, keepdims=True)),
 ]
