@@ -258,6 +258,13 @@ def cholesky_inverse(self, upper=False):
     from . import linalg
 
     refuse_dtype(self.dtype, "cholesky_inverse_out_cpu", "cholesky_inverse")
+    if self.ndim < 2:
+        raise RuntimeError("cholesky_inverse: The input tensor A must have at least 2 dimensions.")
+    if self.shape[-1] != self.shape[-2]:
+        raise RuntimeError(
+            "cholesky_inverse: A must be batches of square matrices, but they are "
+            f"{self.shape[-2]} by {self.shape[-1]} matrices"
+        )
     factor = _triangle_read(self, upper)
     if factor.is_complex() and bool((factor.imag.diagonal(dim1=-2, dim2=-1) != 0).any()):
         raise NotImplementedError(

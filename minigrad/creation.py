@@ -387,6 +387,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _dtype_limits.check_factory("linspace", dtype)
+    _check_bounds(start, end, "linspace")
     steps = _steps(steps, "linspace")
     if steps > 1:  # one step is a fill, which takes bool
         _no_bool_kernel("linspace", dtype, dev)
@@ -421,6 +422,7 @@ def logspace(
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _dtype_limits.check_factory("logspace", dtype)
+    _check_bounds(start, end, "logspace")
     steps = _steps(steps, "logspace")
     if steps > 1:
         _no_bool_kernel("logspace", dtype, dev)
@@ -432,6 +434,18 @@ def logspace(
     with backend.on(dev), backend.allocating("logspace", dev):
         array = dev.xp.logspace(start, end, steps, base=base).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
+
+
+def _check_bounds(start, end, op: str) -> None:
+    """PyTorch's refusal of tensor bounds that are not 0-d (NumPy would make a grid of ranges)."""
+    shapes = [("start", start), ("end", end)]
+    if any(isinstance(v, Tensor) and v.ndim for _, v in shapes):
+        got = " and ".join(
+            f"{name} with {v.ndim} dimension(s)" for name, v in shapes if isinstance(v, Tensor)
+        )
+        raise RuntimeError(
+            f"{op} only supports 0-dimensional start and end tensors, but got {got}."
+        )
 
 
 def _steps(steps, op) -> int:

@@ -56,6 +56,10 @@ RAISES = [
     ("alpha_dropout-train-int", lambda m: m.nn.functional.alpha_dropout(_f(m, 2, 3), 0.5, 1)),
     ("unique-sorted-int", lambda m: m.unique(_i(m), sorted=1)),
     ("unique_consecutive-inverse-int", lambda m: _i(m).unique_consecutive(1)),
+    ("linspace-1d-start", lambda m: m.linspace(m.ones(1), 2, 3)),
+    ("logspace-2d-end", lambda m: m.logspace(m.tensor(1.0), m.ones(2, 2), 3)),
+    ("cholesky_inverse-complex-not-square", lambda m: m.cholesky_inverse(_c(m))),
+    ("cholesky_inverse-1d", lambda m: m.cholesky_inverse(_f(m, 3))),
 ]
 
 
@@ -81,6 +85,7 @@ RETURNS = [
     ("all-out-bool", lambda m: m.all(_f(m, 2, 3), 0, out=m.empty(3, dtype=m.bool))),
     ("hardtanh-equal-limits", lambda m: m.nn.functional.hardtanh(_f(m, 2, 3), 0.5, 0.5)),
     ("hardtanh_-min-above-max", lambda m: m.nn.functional.hardtanh_(_f(m, 2, 3), 0.5, 0.2)),
+    ("linspace-0d-start", lambda m: m.linspace(m.tensor(1.0), 2, 3)),
     ("dropout-eval", lambda m: m.nn.functional.dropout(_f(m, 2, 3), 0.5, False)),
     ("unique-counts", lambda m: m.unique(_i(m) % 2, return_counts=True)[1]),
     ("sum-keepdim-positional", lambda m: _f(m, 2, 3).sum(1, True)),
