@@ -94,7 +94,7 @@ def _refuse_negative_strides(data) -> None:
         )
 
 
-def _tensors_as_scalars(data):
+def _tensors_as_scalars(data, op: str = "tensor"):
     """Nested lists with every tensor replaced by its one value, as a NumPy scalar of the
     tensor's dtype: PyTorch reads a tensor inside a sequence as a scalar (``[t1, t2]`` of
     shape-(1,) tensors gives shape (2,)), its dtype taking part in the inference as a NumPy
@@ -103,12 +103,12 @@ def _tensors_as_scalars(data):
         if data.numel() != 1:
             raise ValueError(
                 "only one element tensors can be converted to Python scalars (a tensor of "
-                f"shape {list(data.shape)} inside the sequence given to tensor(); use "
+                f"shape {list(data.shape)} inside the sequence given to {op}(); use "
                 "torch.stack or torch.cat to join tensors)"
             )
         return backend.to_device(data._data, data.device, backend.CPU).reshape(-1)[0]
     if isinstance(data, (list, tuple)):
-        return [_tensors_as_scalars(x) for x in data]
+        return [_tensors_as_scalars(x, op) for x in data]
     return data
 
 
@@ -124,6 +124,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like :func:`tensor`, but shares memory with a NumPy array or tensor when it can."""
     if isinstance(data, Tensor):
         return data.to(device or data.device, dtype or data.dtype)
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        data = _tensors_as_scalars(data, "as_tensor")  # (one-element tensors only, as PyTorch)
     _refuse_negative_strides(data)
     dev = _device(device)
     out = Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype) if dtype else None, dev), dev)

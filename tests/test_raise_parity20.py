@@ -60,6 +60,8 @@ RAISES = [
     ("logspace-2d-end", lambda m: m.logspace(m.tensor(1.0), m.ones(2, 2), 3)),
     ("cholesky_inverse-complex-not-square", lambda m: m.cholesky_inverse(_c(m))),
     ("cholesky_inverse-1d", lambda m: m.cholesky_inverse(_f(m, 3))),
+    ("as_tensor-list-of-matrices", lambda m: m.as_tensor([_f(m, 2, 3), _f(m, 2, 3)])),
+    ("asarray-list-of-matrices", lambda m: m.asarray([_f(m, 2, 3), _i(m)])),
 ]
 
 
@@ -85,6 +87,7 @@ RETURNS = [
     ("all-out-bool", lambda m: m.all(_f(m, 2, 3), 0, out=m.empty(3, dtype=m.bool))),
     ("hardtanh-equal-limits", lambda m: m.nn.functional.hardtanh(_f(m, 2, 3), 0.5, 0.5)),
     ("hardtanh_-min-above-max", lambda m: m.nn.functional.hardtanh_(_f(m, 2, 3), 0.5, 0.2)),
+    ("as_tensor-list-of-scalars", lambda m: m.as_tensor([_f(m, 1), m.tensor(2.0)])),
     ("linspace-0d-start", lambda m: m.linspace(m.tensor(1.0), 2, 3)),
     ("dropout-eval", lambda m: m.nn.functional.dropout(_f(m, 2, 3), 0.5, False)),
     ("unique-counts", lambda m: m.unique(_i(m) % 2, return_counts=True)[1]),
