@@ -60,6 +60,8 @@ RAISES = [
     ("logspace-2d-end", lambda m: m.logspace(m.tensor(1.0), m.ones(2, 2), 3)),
     ("cholesky_inverse-complex-not-square", lambda m: m.cholesky_inverse(_c(m))),
     ("cholesky_inverse-1d", lambda m: m.cholesky_inverse(_f(m, 3))),
+    ("qr-some-int", lambda m: m.qr(_f(m, 3, 2), 0)),
+    ("svd-some-int", lambda m: _f(m, 3, 2).svd(1)),
     ("as_tensor-list-of-matrices", lambda m: m.as_tensor([_f(m, 2, 3), _f(m, 2, 3)])),
     ("asarray-list-of-matrices", lambda m: m.asarray([_f(m, 2, 3), _i(m)])),
 ]
