@@ -385,6 +385,7 @@ class InPlaceMethods:
     def bernoulli_(self, p=0.5, *, generator=None):
         """1 with probability ``p`` (a number or a tensor of probabilities), else 0; drawn as
         PyTorch's CPU kernel on non-Intel CPUs (see :mod:`minigrad._torch_samplers`)."""
+        _refuse_complex_kernel(self, "bernoulli_scalar_cpu_")
         gen = generator or backend.default_generator(self.device)
         if isinstance(p, graph.Tensor):  # integer or bool probabilities: no kernel (PyTorch)
             _ops.base.refuse_dtype(p.dtype, "bernoulli_tensor_cpu_p_", "bernoulli")
@@ -421,6 +422,7 @@ class InPlaceMethods:
     def log_normal_(self, mean=1.0, std=2.0, *, generator=None):
         """exp of N(mean, std²) draws."""
         _check_float(self, "log_normal_")
+        _refuse_complex_kernel(self, "log_normal_cpu")
         _require(std > 0, f"log_normal_ expects std > 0.0, but found std={std}")
         gen = generator or backend.default_generator(self.device)
         return self._fill_random(gen.log_normal(self.shape, self._data.dtype, mean, std))
@@ -647,7 +649,7 @@ class InPlaceMethods:
         _twin("div"),
         _twin("div"),
     )
-    negative_, absolute_ = _twin("neg"), _twin("abs")
+    negative_, absolute_ = _twin("neg"), abs_  # (absolute_ refuses complex as abs_ does)
     clamp_min_, clamp_max_ = _twin("clamp_min"), _twin("clamp_max")
     tril_, triu_, renorm_ = _twin("tril"), _twin("triu"), _twin("renorm")
     bitwise_and_, bitwise_or_, bitwise_xor_ = (
@@ -987,11 +989,20 @@ def _check_float(tensor, op: str) -> None:
         )
 
 
+def _refuse_complex_kernel(tensor, kernel: str) -> None:
+    """PyTorch's ``NotImplementedError`` for a complex tensor its CPU ``kernel`` cannot fill."""
+    if tensor._data.dtype.kind == "c":
+        raise NotImplementedError(
+            f"\"{kernel}\" not implemented for '{dtypes.scalar_type_name(tensor.dtype)}' (it "
+            "fills real tensors, as in PyTorch)"
+        )
+
+
 def _check_continuous(tensor, distribution: str, name=dtypes.scalar_type_name) -> None:
-    """exponential_ and cauchy_ draw floats only: PyTorch's words for an integer tensor (also
-    what gumbel_softmax of integer logits raises), its dtype spelt by ``name``."""
+    """exponential_ and cauchy_ draw real floats only: PyTorch's words for an integer or complex
+    tensor (also what gumbel_softmax of integer logits raises), its dtype spelt by ``name``."""
     dtype = tensor._data.dtype
-    if not (dtypes.is_floating(dtype) or dtype.kind == "c"):
+    if not dtypes.is_floating(dtype):
         raise RuntimeError(
             f"{distribution} distribution is a continuous probability distribution. dtype must "
             f"be a floating point but you specified {name(tensor.dtype)}"

@@ -46,6 +46,9 @@ LINALG_NAMES = (
 # (``cumsum(x, 0, out=long_tensor)`` casts x first, as ``dtype=`` would)
 IN_OUT_DTYPE = ("cumsum", "cumprod")
 
+# functions whose bool result PyTorch writes only into a bool ``out``
+BOOL_OUT = ("all", "any", "isneginf", "isposinf", "signbit")
+
 
 def with_out(fn):
     """``fn`` taking PyTorch's ``out=`` keyword (see the module docstring); a function's own
@@ -81,6 +84,11 @@ def _write(out, result, name: str):
         raise RuntimeError(
             f"{name}(): functions with out=... arguments don't support automatic "
             f"differentiation, but one of the arguments requires grad."
+        )
+    if name in BOOL_OUT and result.dtype is dtypes.bool and out.dtype is not dtypes.bool:
+        raise RuntimeError(
+            f"{name} only supports bool tensor for result, got: "
+            f"{dtypes.scalar_type_name(out.dtype)} (it does not support non-boolean outputs)"
         )
     if dtypes.category(result.dtype) > dtypes.category(out.dtype):
         raise RuntimeError(

@@ -12,7 +12,7 @@ from . import _legacy, dtypes, return_types
 from ._warnings import warn_user
 from .autograd import graph
 from .autograd.graph import names_node, version_counter
-from .ops.base import refuse_dtype
+from .ops.base import check_bool_arg, refuse_dtype
 
 
 def is_cpu(self) -> bool:
@@ -159,6 +159,7 @@ def qr(self, some=True):
     """``(Q, R)``: :func:`minigrad.linalg.qr` (``some=False`` is mode ``'complete'``)."""
     from . import linalg
 
+    check_bool_arg(some, "qr", "some", 1)
     return return_types.qr(*linalg.qr(self, "reduced" if some else "complete"))
 
 
@@ -170,6 +171,8 @@ def svd(self, some=True, compute_uv=True):
     ``torch.svd`` convention); ``compute_uv=False`` gives zero ``U`` and ``V``, as PyTorch."""
     from . import linalg
 
+    check_bool_arg(some, "svd", "some", 1)
+    check_bool_arg(compute_uv, "svd", "compute_uv", 2)
     if not compute_uv:
         m, n = self.shape[-2:]
         batch = tuple(self.shape[:-2])
@@ -258,6 +261,13 @@ def cholesky_inverse(self, upper=False):
     from . import linalg
 
     refuse_dtype(self.dtype, "cholesky_inverse_out_cpu", "cholesky_inverse")
+    if self.ndim < 2:
+        raise RuntimeError("cholesky_inverse: The input tensor A must have at least 2 dimensions.")
+    if self.shape[-1] != self.shape[-2]:
+        raise RuntimeError(
+            "cholesky_inverse: A must be batches of square matrices, but they are "
+            f"{self.shape[-2]} by {self.shape[-1]} matrices"
+        )
     factor = _triangle_read(self, upper)
     if factor.is_complex() and bool((factor.imag.diagonal(dim1=-2, dim2=-1) != 0).any()):
         raise NotImplementedError(

@@ -94,7 +94,7 @@ def _refuse_negative_strides(data) -> None:
         )
 
 
-def _tensors_as_scalars(data):
+def _tensors_as_scalars(data, op: str = "tensor"):
     """Nested lists with every tensor replaced by its one value, as a NumPy scalar of the
     tensor's dtype: PyTorch reads a tensor inside a sequence as a scalar (``[t1, t2]`` of
     shape-(1,) tensors gives shape (2,)), its dtype taking part in the inference as a NumPy
@@ -103,12 +103,12 @@ def _tensors_as_scalars(data):
         if data.numel() != 1:
             raise ValueError(
                 "only one element tensors can be converted to Python scalars (a tensor of "
-                f"shape {list(data.shape)} inside the sequence given to tensor(); use "
+                f"shape {list(data.shape)} inside the sequence given to {op}(); use "
                 "torch.stack or torch.cat to join tensors)"
             )
         return backend.to_device(data._data, data.device, backend.CPU).reshape(-1)[0]
     if isinstance(data, (list, tuple)):
-        return [_tensors_as_scalars(x) for x in data]
+        return [_tensors_as_scalars(x, op) for x in data]
     return data
 
 
@@ -124,6 +124,8 @@ def as_tensor(data, dtype=None, device=None) -> Tensor:
     """Like :func:`tensor`, but shares memory with a NumPy array or tensor when it can."""
     if isinstance(data, Tensor):
         return data.to(device or data.device, dtype or data.dtype)
+    if isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat(data)):
+        data = _tensors_as_scalars(data, "as_tensor")  # (one-element tensors only, as PyTorch)
     _refuse_negative_strides(data)
     dev = _device(device)
     out = Tensor._make(backend.as_array(data, dtypes.to_dtype(dtype) if dtype else None, dev), dev)
@@ -387,6 +389,7 @@ def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False)
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _dtype_limits.check_factory("linspace", dtype)
+    _check_bounds(start, end, "linspace")
     steps = _steps(steps, "linspace")
     if steps > 1:  # one step is a fill, which takes bool
         _no_bool_kernel("linspace", dtype, dev)
@@ -421,6 +424,7 @@ def logspace(
     dev = _device(device)
     dtype = dtypes.to_dtype(dtype) if dtype is not None else dtypes.get_default_dtype()
     _dtype_limits.check_factory("logspace", dtype)
+    _check_bounds(start, end, "logspace")
     steps = _steps(steps, "logspace")
     if steps > 1:
         _no_bool_kernel("logspace", dtype, dev)
@@ -432,6 +436,18 @@ def logspace(
     with backend.on(dev), backend.allocating("logspace", dev):
         array = dev.xp.logspace(start, end, steps, base=base).astype(dtype.numpy)
     return _finish(array, dev, requires_grad)
+
+
+def _check_bounds(start, end, op: str) -> None:
+    """PyTorch's refusal of tensor bounds that are not 0-d (NumPy would make a grid of ranges)."""
+    shapes = [("start", start), ("end", end)]
+    if any(isinstance(v, Tensor) and v.ndim for _, v in shapes):
+        got = " and ".join(
+            f"{name} with {v.ndim} dimension(s)" for name, v in shapes if isinstance(v, Tensor)
+        )
+        raise RuntimeError(
+            f"{op} only supports 0-dimensional start and end tensors, but got {got}."
+        )
 
 
 def _steps(steps, op) -> int:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import functools
 import inspect
 
+import numpy as np
+
 from .. import _dtype_limits, backend, dtypes
 from .._nested_record import NestedRecord
 from .._sparse_compressed import SparseCompressed
@@ -104,7 +106,10 @@ _NUMPY_ALIASES = {"axis": "dim", "keepdims": "keepdim"}
 def accepts_axis(fn):
     """Let ``fn`` take NumPy's ``axis=`` for its ``dim=`` and ``keepdims=`` for its
     ``keepdim=``, as PyTorch's reductions and joins do (``x.sum(axis=1)``,
-    ``torch.cat(ts, axis=0)``, d2l's ``X.sum(1, keepdims=True)``, makemore's ``P.sum(1, keepdims=True)``)."""
+    ``torch.cat(ts, axis=0)``, d2l's ``X.sum(1, keepdims=True)``, makemore's ``P.sum(1, keepdims=True)``).
+    A ``keepdim`` that is not a bool raises PyTorch's ``TypeError`` (a tensor or an int there is
+    usually a misplaced argument, and would otherwise count as True or False)."""
+    keep_at = _keepdim_position(fn)
 
     @functools.wraps(fn)
     def run(*args, **kwargs):
@@ -116,9 +121,33 @@ def accepts_axis(fn):
                             f"{fn.__name__}() got both '{name}' and its alias '{alias}'"
                         )
                     kwargs[name] = kwargs.pop(alias)
+        if keep_at is not None:
+            keep = args[keep_at] if len(args) > keep_at else kwargs.get("keepdim", False)
+            if type(keep) is not bool:
+                check_bool_arg(keep, fn.__name__, "keepdim", keep_at)
         return fn(*args, **kwargs)
 
     return run
+
+
+def _keepdim_position(fn) -> int | None:
+    """The index of ``fn``'s positional ``keepdim`` parameter (None when it has none)."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    for i, p in enumerate(params):
+        if p.name == "keepdim" and p.kind is p.POSITIONAL_OR_KEYWORD:
+            return i
+    return None
+
+
+def check_bool_arg(value, op: str, name: str, position: int | None = None) -> None:
+    """PyTorch's ``TypeError`` for a flag argument that is not a bool (NumPy's bool passes)."""
+    if isinstance(value, (bool, np.bool_)):
+        return
+    where = "" if position is None else f" (position {position + 1})"
+    raise TypeError(f"{op}(): argument '{name}'{where} must be bool, not {type(value).__name__}")
 
 
 def kernel_dtypes(kernel: str, bools_only: bool = False, pair: bool = False, min_ndim: int = 0):

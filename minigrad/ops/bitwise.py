@@ -8,7 +8,7 @@ from .. import _torch_function as _tf
 from .. import return_types
 from ..autograd import graph
 from ..autograd.graph import named_as, names_node
-from .base import constant, method_on_batched, on_input_device
+from .base import constant, method_on_batched, on_input_device, refuse_dtype
 from .complex import complex_not_implemented
 from .elementwise import Compare, compare, isinf, promote, where
 
@@ -94,6 +94,8 @@ def _shift(name, ufunc, input, other):
         a = b.new_full((), a)
     if not isinstance(b, graph.Tensor):
         b = a.new_full((), b)
+    kernel = "lshift_cpu" if ufunc == "left_shift" else "rshift_cpu"
+    refuse_dtype(a.dtype, kernel, name, bools_only=True)
     bits = a._data.dtype.itemsize * 8
     out_of_range = (b < 0) | (b >= bits)
     shifted = Compare(ufunc)(a, where(out_of_range, 0, b))

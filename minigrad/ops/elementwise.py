@@ -41,6 +41,8 @@ def promote(*operands, floating: bool = False):
     if not any(isinstance(x, tensor_cls) for x in operands):  # add(1, 2): a 0-d tensor, as PyTorch
         operands = (_scalar_operand(operands[0]),) + operands[1:]
     operands = tuple(x.item() if isinstance(x, np.generic) else x for x in operands)
+    for x in operands:
+        check_int_scalar(x)
     tensors = [x for x in operands if isinstance(x, tensor_cls)]
     first = tensors[0]._data.dtype
     if all(t._data.dtype == first for t in tensors) and all(
@@ -106,10 +108,26 @@ def _already_promoted(a, b, floating: bool) -> bool:
         is_float = dtypes.is_floating(a._data.dtype)
         if isinstance(b, tensor_cls):
             return a._data.dtype == b._data.dtype and (is_float or not floating)
-        return is_float and type(b) in (float, int)
+        return is_float and (type(b) is float or (type(b) is int and _INT_MIN <= b < _INT_END))
     return (
-        isinstance(b, tensor_cls) and dtypes.is_floating(b._data.dtype) and type(a) in (float, int)
+        isinstance(b, tensor_cls)
+        and dtypes.is_floating(b._data.dtype)
+        and (type(a) is float or (type(a) is int and _INT_MIN <= a < _INT_END))
     )
+
+
+# PyTorch's Python-int scalars: int64 or uint64 (``t + 2**63`` wraps; ``t + 2**64`` raises)
+_INT_MIN, _INT_END = -(2**63), 2**64
+
+
+def check_int_scalar(value) -> None:
+    """PyTorch's ``OverflowError`` for a Python int operand beyond 64 bits: NumPy would wrap it
+    silently (``int64 + 2**70`` as ``+ 0``) or make a float of it."""
+    if type(value) is int and not _INT_MIN <= value < _INT_END:
+        raise OverflowError(
+            f"int too big to convert: the scalar operand {value} is outside the 64-bit range "
+            "PyTorch's tensor ops take (-2**63 to 2**64 - 1)"
+        )
 
 
 def _scalar_fits(x, np_dtype) -> bool:

@@ -14,6 +14,7 @@ from ..autograd.graph import named_as, names_node
 from .base import (
     accepts_axis,
     check_alpha,
+    check_bool_arg,
     coefficient,
     constant,
     method_on_batched,
@@ -260,6 +261,13 @@ def _long():
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """``input`` with runs of equal consecutive values (or slices along ``dim``) collapsed to
     one; optionally the run each element belongs to and the run lengths (no gradient)."""
+    check_bool_arg(return_inverse, "unique_consecutive", "return_inverse")
+    check_bool_arg(return_counts, "unique_consecutive", "return_counts")
+    if input.dtype.is_complex:
+        raise NotImplementedError(
+            f"\"unique\" not implemented for '{dtypes.scalar_type_name(input.dtype)}' "
+            "(unique_consecutive takes real tensors, as in PyTorch)"
+        )
     xp = input.device.xp
     data = input._data
     if dim is None:

@@ -167,6 +167,11 @@ def _trapezoid_areas(y, x, dx, dim: int, op: str):
     if y.ndim == 0:
         raise IndexError(f"{op}: y must have at least one dimension")
     d = normalize_dim(dim, y.ndim, op)
+    if y.dtype is dtypes.bool or getattr(x, "dtype", None) is dtypes.bool:
+        raise RuntimeError(
+            f"{op}: received a bool input for `x` or `y`, but bool is not supported (convert "
+            "with .float())"
+        )
     if not y.dtype.is_floating_point:
         y = y.to(dtypes.get_default_dtype())
     lead = (slice(None),) * d

@@ -6,8 +6,17 @@ from __future__ import annotations
 from .. import dtypes
 from .._warnings import warn_user_once
 from ..autograd import graph
-from .base import constant, no_derivative, normalize_dim, on_input_device, refuse_dtype
+from .base import (
+    check_bool_arg,
+    constant,
+    no_derivative,
+    normalize_dim,
+    on_input_device,
+    refuse_dtype,
+)
 from .complex import refuse_complex
+
+_UNIQUE_FLAGS = ("sorted", "return_inverse", "return_counts")
 
 
 @on_input_device
@@ -20,6 +29,8 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
     Example:
         >>> minigrad.unique(minigrad.tensor([3, 1, 3]), return_counts=True)  # ([1, 3], [1, 2])
     """
+    for flag, value in zip(_UNIQUE_FLAGS, (sorted, return_inverse, return_counts)):
+        check_bool_arg(value, "unique", flag)
     refuse_complex(input, "unique")
     xp = input.device.xp
     data = input._data

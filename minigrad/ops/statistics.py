@@ -103,6 +103,10 @@ def median(input, dim=None, keepdim=False):
 @names_node(lambda input, dim=None, keepdim=False: f"NanmedianBackward{int(dim is not None)}")
 def nanmedian(input, dim=None, keepdim=False):
     """:func:`median` of the non-NaN entries (NaN only where a slice is all NaN)."""
+    if input.dtype is dtypes.bool:  # (after the dim's range check, as PyTorch)
+        if dim is not None:
+            normalize_dim(dim, input.ndim, "nanmedian")
+        refuse_dtype(dtypes.bool, "median_cpu" if dim is None else "median_out", "nanmedian")
     return _median(input, dim, keepdim, True, "nanmedian")
 
 
@@ -221,6 +225,8 @@ def nanquantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
 @names_node("NansumBackward0")
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
     """The sum with NaN counted as zero."""
+    if input.dtype.is_complex:
+        raise RuntimeError("nansum on CPU does not support complex inputs")
     if input.dtype.is_floating_point:
         input = where(input.isnan(), 0.0, input)
     return sum(input, dim, keepdim, dtype=dtype)

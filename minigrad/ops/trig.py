@@ -13,6 +13,7 @@ from .complex import holomorphic
 from .elementwise import (
     binary,
     by_divisor,
+    check_integer_divisor,
     operand_dtype,
     refuse_two_bools,
     unary_function,
@@ -274,6 +275,7 @@ class Fmod(Op):
     save_inputs = True
 
     def forward(self, x, y):
+        check_integer_divisor(self.xp, x, y, "fmod")
         return self.xp.fmod(x, y)
 
     def backward(self, gz):

@@ -12,7 +12,7 @@ from ...ops.activation import hardsigmoid as _hardsigmoid
 from ...ops.base import coefficient, constant, kernel_dtypes
 from ...ops.elementwise import linked_where
 from ._utils import maybe_inplace
-from .activation import elu, hardtanh, leaky_relu, relu
+from .activation import _hardtanh, elu, leaky_relu, relu
 
 # SELU's constants (Klambauer et al., 2017), as PyTorch writes them
 SELU_ALPHA = 1.6732632423543772848170429916717
@@ -192,8 +192,8 @@ def leaky_relu_(input, negative_slope: float = 0.01):
 
 
 def hardtanh_(input, min_val: float = -1.0, max_val: float = 1.0):
-    """``hardtanh`` written into ``input``."""
-    return hardtanh(input, min_val, max_val, inplace=True)
+    """``hardtanh`` written into ``input`` (with no ``min_val <= max_val`` check, as PyTorch's)."""
+    return _hardtanh(input, min_val, max_val, inplace=True)
 
 
 def selu_(input):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import math
 
 from ... import backend
-from ...ops.base import constant
+from ...ops.base import check_bool_arg, constant
 from ._utils import maybe_inplace
 from .basic import _check_p
 
@@ -18,6 +18,7 @@ def _alpha_dropout(input, p: float, training: bool, inplace: bool, mask_shape: t
     """y = x·keep·a + (keep - 1)·_ALPHA·a + _ALPHA·a·p with a = 1/√((_ALPHA²·p + 1)(1 - p)):
     kept values a·x + _ALPHA·a·p, dropped ones -_ALPHA·a·(1 - p) (PyTorch's formula)."""
     _check_p(p)
+    check_bool_arg(training, name, "train", 2)
     if not training or p == 0.0 or input.numel() == 0:
         return input
     if not input.dtype.is_floating_point:

@@ -38,6 +38,17 @@ def relu6(input, inplace: bool = False):
 def hardtanh(input, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
     """x clamped to [min_val, max_val]; the gradient is 1 strictly inside and 0 at the bounds
     and beyond, as PyTorch's (``clamp``'s is 1 at the bounds)."""
+    if min_val > max_val:
+        raise ValueError(
+            f"hardtanh: min_val cannot be greater than max_val (got min_val={min_val}, "
+            f"max_val={max_val})"
+        )
+    return _hardtanh(input, min_val, max_val, inplace)
+
+
+def _hardtanh(input, min_val: float, max_val: float, inplace: bool):
+    """:func:`hardtanh` without its ``min_val <= max_val`` check, as PyTorch's ``hardtanh_``
+    (its kernel clamps to ``max_val`` then)."""
     names = ("HardtanhBackward0", "HardtanhBackward0")
     if not (input.dtype.is_floating_point or input.dtype.is_complex):  # PyTorch's integer rules
         if input.dtype.name == "bool":

@@ -12,7 +12,7 @@ from ..._warnings import warn_user
 from ...autograd import grad_mode, graph
 from ...autograd.graph import named_as
 from ...ops import Op
-from ...ops.base import autocast_inputs, constant, refuse_dtype
+from ...ops.base import autocast_inputs, check_bool_arg, constant, refuse_dtype
 from ...ops.complex import conjugates
 from ...ops.indexing import GetItem, IndexAdd, check_range
 from ...ops.linalg import times_transposed
@@ -179,6 +179,7 @@ def _check_p(p: float) -> None:
 
 def _dropout(input, p: float, training: bool, inplace: bool, mask_shape: tuple):
     _check_p(p)
+    check_bool_arg(training, "dropout", "train", 2)
     if not training or p == 0.0:
         return input
     if input.dtype.is_complex:

@@ -1,0 +1,106 @@
+"""Calls where PyTorch raises and minigrad returned a value (found by
+``scripts/raise_parity_sweep.py``): each must now raise PyTorch's exception type, and a nearby
+valid call must still agree with PyTorch."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import minigrad
+
+torch = pytest.importorskip("torch")
+
+
+def _f(m, *shape):
+    return m.arange(1, 1 + int(np.prod(shape)), dtype=m.float32).reshape(shape) / 7
+
+
+def _i(m):
+    return m.arange(6).reshape(2, 3)
+
+
+def _c(m):
+    return _f(m, 2, 3).to(m.complex64)
+
+
+# (id, call on module m): PyTorch raises for each; minigrad must raise the same type
+RAISES = [
+    ("int-add-2**70", lambda m: _i(m) + 2**70),
+    ("int-eq-2**70", lambda m: _i(m).eq(2**70)),
+    ("float-mul-2**64", lambda m: _f(m, 2, 3) * 2**64),
+    ("rsub-2**70", lambda m: 2**70 - _i(m)),
+    ("int-bitwise-and-2**70", lambda m: _i(m).bitwise_and(2**70)),
+    ("fmod-int-by-zero", lambda m: m.fmod(_i(m), _i(m))),
+    ("fmod_-int-by-zero", lambda m: _i(m).fmod_(_i(m))),
+    ("trapezoid-bool", lambda m: m.trapezoid(_f(m, 2, 3) > 0.5)),
+    ("cumulative_trapezoid-bool-x", lambda m: m.cumulative_trapezoid(_f(m, 3), _f(m, 3) > 0.2)),
+    ("nanmedian-bool", lambda m: m.nanmedian(_f(m, 2, 3) > 0.5)),
+    ("nansum-complex", lambda m: m.nansum(_c(m))),
+    ("unique_consecutive-complex", lambda m: m.unique_consecutive(_c(m))),
+    ("left-shift-bool", lambda m: m.bitwise_left_shift(_f(m, 3) > 0.2, _f(m, 3) > 0.3)),
+    ("right-shift-bool", lambda m: (_f(m, 3) > 0.2).bitwise_right_shift(_f(m, 3) > 0.3)),
+    ("all-out-int64", lambda m: m.all(_f(m, 2, 3), out=m.empty(2, 3, dtype=m.int64))),
+    ("isposinf-out-int64", lambda m: m.isposinf(_f(m, 2, 3), out=m.empty(2, 3, dtype=m.int64))),
+    ("signbit-out-float", lambda m: m.signbit(_f(m, 2, 3), out=m.empty(2, 3))),
+    ("absolute_-complex", lambda m: _c(m).absolute_()),
+    ("exponential_-complex", lambda m: _c(m).exponential_()),
+    ("cauchy_-complex", lambda m: _c(m).cauchy_()),
+    ("log_normal_-complex", lambda m: _c(m).log_normal_()),
+    ("bernoulli_-complex", lambda m: _c(m).bernoulli_()),
+    ("hardtanh-min-above-max", lambda m: m.nn.functional.hardtanh(_f(m, 2, 3), 5.0, 1.0)),
+    ("sum-keepdim-tensor", lambda m: _f(m, 2, 3).sum(0, m.tensor([7]))),
+    ("nansum-keepdim-int", lambda m: m.nansum(_f(m, 2, 3), 0, 1)),
+    ("mean-keepdim-int", lambda m: _f(m, 2, 3).mean(0, keepdim=1)),
+    ("dropout-train-tensor", lambda m: m.nn.functional.dropout(_f(m, 2, 3), 0.5, m.tensor([1]))),
+    ("alpha_dropout-train-int", lambda m: m.nn.functional.alpha_dropout(_f(m, 2, 3), 0.5, 1)),
+    ("unique-sorted-int", lambda m: m.unique(_i(m), sorted=1)),
+    ("unique_consecutive-inverse-int", lambda m: _i(m).unique_consecutive(1)),
+    ("linspace-1d-start", lambda m: m.linspace(m.ones(1), 2, 3)),
+    ("logspace-2d-end", lambda m: m.logspace(m.tensor(1.0), m.ones(2, 2), 3)),
+    ("cholesky_inverse-complex-not-square", lambda m: m.cholesky_inverse(_c(m))),
+    ("cholesky_inverse-1d", lambda m: m.cholesky_inverse(_f(m, 3))),
+    ("qr-some-int", lambda m: m.qr(_f(m, 3, 2), 0)),
+    ("svd-some-int", lambda m: _f(m, 3, 2).svd(1)),
+    ("as_tensor-list-of-matrices", lambda m: m.as_tensor([_f(m, 2, 3), _f(m, 2, 3)])),
+    ("asarray-list-of-matrices", lambda m: m.asarray([_f(m, 2, 3), _i(m)])),
+]
+
+
+@pytest.mark.parametrize("call", [c for _, c in RAISES], ids=[i for i, _ in RAISES])
+def test_raises_as_pytorch(call):
+    with pytest.raises(Exception) as theirs:
+        call(torch)
+    expected = type(theirs.value)
+    if issubclass(expected, RuntimeError) and expected is not NotImplementedError:
+        expected = RuntimeError  # (PyTorch's own subclasses, such as LinAlgError)
+    with pytest.raises(expected) as mine:
+        call(minigrad)
+    assert str(mine.value)
+
+
+# valid neighbours of the refused calls: same values as PyTorch
+RETURNS = [
+    ("int-add-2**63-wraps", lambda m: _i(m) + 2**63),
+    ("float-mul-neg-2**63", lambda m: _f(m, 2, 3) * (-(2**63))),
+    ("fmod-int", lambda m: m.fmod(_i(m), _i(m) + 1)),
+    ("trapezoid-int", lambda m: m.trapezoid(_i(m))),
+    ("left-shift-int", lambda m: m.bitwise_left_shift(_i(m), 2)),
+    ("all-out-bool", lambda m: m.all(_f(m, 2, 3), 0, out=m.empty(3, dtype=m.bool))),
+    ("hardtanh-equal-limits", lambda m: m.nn.functional.hardtanh(_f(m, 2, 3), 0.5, 0.5)),
+    ("hardtanh_-min-above-max", lambda m: m.nn.functional.hardtanh_(_f(m, 2, 3), 0.5, 0.2)),
+    ("as_tensor-list-of-scalars", lambda m: m.as_tensor([_f(m, 1), m.tensor(2.0)])),
+    ("linspace-0d-start", lambda m: m.linspace(m.tensor(1.0), 2, 3)),
+    ("dropout-eval", lambda m: m.nn.functional.dropout(_f(m, 2, 3), 0.5, False)),
+    ("unique-counts", lambda m: m.unique(_i(m) % 2, return_counts=True)[1]),
+    ("sum-keepdim-positional", lambda m: _f(m, 2, 3).sum(1, True)),
+    ("amax-keepdims-alias", lambda m: _f(m, 2, 3).amax(dim=0, keepdims=True)),
+]
+
+
+@pytest.mark.parametrize("call", [c for _, c in RETURNS], ids=[i for i, _ in RETURNS])
+def test_valid_neighbours_agree(call):
+    theirs, mine = call(torch), call(minigrad)
+    assert tuple(mine.shape) == tuple(theirs.shape)
+    assert str(mine.dtype).split(".")[-1] == str(theirs.dtype).split(".")[-1]
+    np.testing.assert_allclose(mine.numpy(), theirs.numpy(), rtol=1e-6)
