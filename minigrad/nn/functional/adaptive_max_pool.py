@@ -1,77 +1,69 @@
 """Adaptive max pooling (``adaptive_max_pool1d/2d/3d``): the max over PyTorch's variable windows,
-``floor(i·n/out) .. ceil((i+1)·n/out)``, one spatial dim at a time (a max over a rectangle is
-the max over rows of the max over columns)."""
+``floor(i·n/out) .. ceil((i+1)·n/out)`` per dim, by one gather over a table of every joint
+window's flat input indices (cached per geometry), so a call costs a few ops whatever the
+number of output cells."""
 
 from __future__ import annotations
 
 import functools
 import math
 
+import numpy as np
+
 from ... import dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import named_as
 from ...creation import shape_constant
 from ...ops.base import kernel_dtypes, linked_to
+from ...ops.indexing import Gather, GetItem
 from ._windows import adaptive_rank, pair
 
 
 def _window_rows(n: int, n_out: int):
     """The input positions of every window along one dim, each padded to the widest by
-    repeating its last element (a max ignores repeats), flat: window i is
-    ``rows[i·width : (i+1)·width]``."""
+    repeating its last element (a max ignores repeats, and a repeat comes after its first
+    occurrence, so the first maximum is a real one), as an (n_out, width) array."""
     starts = [math.floor(i * n / n_out) for i in range(n_out)]
     ends = [math.ceil((i + 1) * n / n_out) for i in range(n_out)]
     width = max(e - s for s, e in zip(starts, ends))
-    return [min(s + k, e - 1) for s, e in zip(starts, ends) for k in range(width)], width
+    rows = [[min(s + k, e - 1) for k in range(width)] for s, e in zip(starts, ends)]
+    return np.array(rows, dtype=np.int64)
 
 
-def _windows_along(x, dim: int, n_out: int):
-    """The max over each output position's window along ``dim``."""
-    n = x.shape[dim]
-    shape = tuple(x.shape)
-    if n % n_out == 0:  # equal windows: a reshape
-        return x.reshape(shape[:dim] + (n_out, n // n_out) + shape[dim + 1 :]).amax(dim + 1)
-    rows, width = _window_rows(n, n_out)
-    index = shape_constant(rows, dtypes.int64, x.device)
-    gathered = x.index_select(dim, index)
-    return gathered.reshape(shape[:dim] + (n_out, width) + shape[dim + 1 :]).amax(dim + 1)
+@functools.lru_cache(maxsize=256)
+def _window_table(in_sizes: tuple, sizes: tuple):
+    """The flat input index (row-major over ``in_sizes``) of every element of every joint
+    window, as a read-only (prod(sizes), prod(widths)) array: row p is output cell p's
+    window in row-major window order. Computed once per geometry, so a call is one gather
+    (gradcheck calls a pool thousands of times on one shape)."""
+    spatial = len(sizes)
+    flat = np.zeros((1,) * (2 * spatial), dtype=np.int64)
+    for i, (n, size) in enumerate(zip(in_sizes, sizes)):
+        rows = _window_rows(n, size)
+        shape = [1] * (2 * spatial)
+        shape[i], shape[spatial + i] = rows.shape
+        flat = flat * n + rows.reshape(shape)
+    table = flat.reshape(math.prod(sizes), -1)
+    table.flags.writeable = False
+    return table
 
 
 def _with_indices(x, sizes, first: int):
     """The max over each joint window and the flat input index of its first maximum (in
     row-major window order, as PyTorch), the value gathered there so that the gradient goes
-    to that element alone."""
-    spatial, in_sizes = len(sizes), tuple(x.shape[first:])
-    lead = tuple(x.shape[:first])
-    tables, widths = [], []
-    for i, size in enumerate(sizes):
-        rows, width = _window_rows(in_sizes[i], size)
-        x = x.index_select(first + 2 * i, shape_constant(rows, dtypes.int64, x.device))
-        x = x.reshape(*x.shape[: first + 2 * i], size, width, *x.shape[first + 2 * i + 1 :])
-        tables.append(rows)
-        widths.append(width)
-    # (*lead, o1, w1, o2, w2, ...) -> (*lead, o1, o2, ..., w1·w2·...)
-    order = [first + 2 * i for i in range(spatial)] + [first + 2 * i + 1 for i in range(spatial)]
-    x = x.permute(*range(first), *order).reshape(*lead, *sizes, -1)
-    local = x.detach().argmax(-1, keepdim=True)
-    values = x.gather(-1, local).squeeze(-1)
-    local = local.squeeze(-1)
-    flat = None
-    for i in range(spatial):  # offset inside the window, per dim, back to an input position
-        offset = (local // math.prod(widths[i + 1 :])) % widths[i]
-        shape = [1] * (len(lead) + spatial)
-        shape[len(lead) + i] = sizes[i]
-        starts = shape_constant(
-            [tables[i][o * widths[i]] for o in range(sizes[i])], dtypes.int64, x.device
-        ).reshape(shape)
-        ends = shape_constant(
-            [tables[i][o * widths[i] + widths[i] - 1] for o in range(sizes[i])],
-            dtypes.int64,
-            x.device,
-        ).reshape(shape)
-        position = (starts + offset).minimum(ends)
-        flat = position if flat is None else flat * in_sizes[i] + position
-    return values, flat
+    to that element alone (as PyTorch's)."""
+    lead, in_sizes = tuple(x.shape[:first]), tuple(x.shape[first:])
+    table = _window_table(in_sizes, tuple(sizes))
+    flat_x = x.reshape(*lead, math.prod(in_sizes))
+    index = shape_constant(table, dtypes.int64, x.device)
+    cells = shape_constant(np.arange(table.shape[0]), dtypes.int64, x.device)
+    # Ops themselves (one each): these indices are in range by construction, which
+    # index_select and gather would check again at every call.
+    windows = GetItem((slice(None),) * len(lead) + (index._data,))(flat_x.detach())
+    local = windows.argmax(-1)  # (*lead, cells): the first maximum of each window
+    flat = GetItem((cells._data, local._data))(index)
+    values = Gather(len(lead), flat._data)(flat_x)
+    return values.reshape(*lead, *sizes), flat.reshape(*lead, *sizes)
 
 
 def _adaptive_max(x, sizes, return_indices: bool, op: str, spatial: int):
@@ -89,13 +81,10 @@ def _adaptive_max(x, sizes, return_indices: bool, op: str, spatial: int):
     sizes = tuple(n if s is None else s for s, n in zip(sizes, x.shape[first:]))
     if any(s <= 0 for s in sizes):
         raise RuntimeError(f"{op}: output_size must be positive, got {list(sizes)}")
-    if return_indices:  # (linked_to: the input stays in a recorded backward's graph, as PyTorch)
-        values, indices = _with_indices(x, sizes, first)
-        return named_as(linked_to(values, x), _NODES[spatial]), indices
-    out = x
-    for i, size in enumerate(sizes):
-        out = _windows_along(out, first + i, size)
-    return named_as(linked_to(out, x), _NODES[spatial])
+    # (linked_to: the input stays in a recorded backward's graph, as PyTorch)
+    values, indices = _with_indices(x, sizes, first)
+    values = named_as(linked_to(values, x), _NODES[spatial])
+    return (values, indices) if return_indices else values
 
 
 def adaptive_rank_first(fn):
@@ -119,9 +108,9 @@ _NODES = {1: "SqueezeBackward1", 2: "AdaptiveMaxPool2DBackward0", 3: "AdaptiveMa
 @kernel_dtypes("adaptive_max_pool2d")
 def adaptive_max_pool2d(input, output_size, return_indices: bool = False):
     """Max pooling of (N, C, H, W) or (C, H, W) to ``output_size`` (an int or a pair; None
-    keeps that size). Where a window holds equal maxima the gradient is shared among them
-    (PyTorch gives it to the first); with ``return_indices`` it goes to the first, and the
-    flat input indices (h·W + w) of the maxima come back too.
+    keeps that size). Where a window holds equal maxima the gradient goes to the first, as
+    PyTorch's; with ``return_indices`` the flat input indices (h·W + w) of the maxima come
+    back too.
 
     Example:
         >>> F.adaptive_max_pool2d(minigrad.randn(2, 3, 7, 9), (2, 3)).shape

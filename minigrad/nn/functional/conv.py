@@ -20,7 +20,7 @@ import math
 from ... import backend, dtypes
 from ..._memory_format import output_layout
 from ...autograd.graph import named_as, names_node
-from ...ops import Op, cat, split, stack
+from ...ops import Op, cat, split
 from ...ops import base as op_base
 from ...ops import pad as pad_op
 from ...ops.base import autocast_inputs
@@ -518,7 +518,6 @@ def conv_node(dims: int):
 
 
 @output_layout(weighted=True, volumes=False)
-@output_layout(weighted=True, volumes=False)
 @names_node(conv_node(3))
 def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
     """3-D convolution over an (N, C, D, H, W) input, as ``torch.nn.functional.conv3d``.
@@ -563,8 +562,11 @@ def conv3d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
 
     def run(part):
         n, c = part.shape[:2]
-        slices = [part[:, :, i * dd : i * dd + sd * (d_out - 1) + 1 : sd] for i in range(kd)]
-        stacked = stack(slices, 3).permute(0, 2, 1, 3, 4, 5)  # (N, D_out, C, kD, H, W)
+        # the depth windows as one strided view (N, C, D_out, H, W, kD): two ops, whatever kD
+        windows = part.unfold(2, dd * (kd - 1) + 1, sd)
+        if dd > 1:
+            windows = windows[..., ::dd]
+        stacked = windows.permute(0, 2, 1, 5, 3, 4)  # (N, D_out, C, kD, H, W)
         stacked = stacked.reshape(n * d_out, c * kd, *part.shape[3:])
         y = conv2d(stacked, w2, bias, stride[1:], hw_padding, dilation[1:], groups)
         return y.reshape(n, d_out, *y.shape[1:]).permute(0, 2, 1, 3, 4)

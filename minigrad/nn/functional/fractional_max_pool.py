@@ -5,8 +5,9 @@ number ``u`` per spatial dim: with ``alpha = (in - k) / (out - 1)``, window ``i`
 ``floor((i + u)·alpha) - floor(u·alpha)`` and the last one at ``in - k``. The numbers come
 from ``_random_samples`` (shape ``(N, C, dims)``, PyTorch's order: width first for 2-D, time
 first for 3-D) when given, so results can be compared with PyTorch's exactly, else from the
-default generator. The pooling itself is a gather of each window's elements and a ``max``
-over them, so gradients (and their gradients) flow to the maxima.
+default generator. The pooling finds each window's maximum on a detached gather of its
+elements and gathers that element alone, so gradients (and their gradients) flow to the
+maxima.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np  # window starts are computed on the host (from a few numbers
 from ... import creation
 from ...autograd.graph import names_node
 from ...ops.base import linked_to, on_input_device
+from ...ops.indexing import Gather
 from ...tensor import Tensor
 from ._windows import refuse_dtype
 
@@ -111,13 +113,19 @@ def _fractional_max_pool(op, n, input, kernel_size, output_size, output_ratio, s
     # NotImplementedError here: positions per sample have no batching rule)
     host = samples.device.backend.to_host(samples.detach()._data).reshape(batch * channels, n)
     positions = _positions(host, spatial, kernel, out)  # (N*C, *out, K)
-    with_index = positions.reshape(batch, channels, -1)
-    index = Tensor._make(x.device.xp.asarray(with_index), x.device)
-    windows = x.reshape(batch, channels, -1).gather(2, index)
-    windows = windows.reshape((batch, channels) + tuple(out) + (positions.shape[-1],))
-    values, which = windows.max(-1)
+    shape = (batch, channels) + tuple(out)
+    index = x.device.xp.asarray(positions.reshape(batch, channels, -1))
+    flat_x = x.reshape(batch, channels, -1)
+    # the maxima found on detached windows, then gathered alone (so backward scatters one
+    # value per output, not every window); Gather itself: positions are in range by
+    # construction, which gather() would check again at every call
+    windows = Gather(2, index)(flat_x.detach()).reshape(shape + (positions.shape[-1],))
+    which = windows.argmax(-1, keepdim=True)
+    index = Tensor._make(index.reshape(windows.shape), x.device)
+    index = Gather(len(shape), which._data)(index).reshape(batch, channels, -1)
+    values = Gather(2, index._data)(flat_x).reshape(shape)
     values = linked_to(values, x)  # the input stays in a recorded backward's graph, as PyTorch
-    index = index.reshape(windows.shape).gather(-1, which.unsqueeze(-1)).squeeze(-1)
+    index = index.reshape(shape)
     if unbatched:
         values, index = values.squeeze(0), index.squeeze(0)
     return values, index

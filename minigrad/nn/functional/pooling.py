@@ -8,6 +8,7 @@ second derivatives work.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -467,13 +468,21 @@ def pool_divisor(x, geom: Geometry, count_include_pad: bool):
 
 def adaptive_matrix(x, n: int, out: int, mean: bool = True):
     """The (out, n) matrix whose row i averages (``mean``) or sums input positions
-    floor(i·n/out)..ceil((i+1)·n/out)."""
-    rows = []
+    floor(i·n/out)..ceil((i+1)·n/out), in ``x``'s dtype and device."""
+    return shape_constant(_adaptive_rows(n, out, mean), x.dtype, x.device)
+
+
+@functools.lru_cache(maxsize=256)
+def _adaptive_rows(n: int, out: int, mean: bool):
+    """:func:`adaptive_matrix` as a read-only float64 array, built once per geometry (the
+    Python loops cost more than the small pool that uses it, called thousands of times by
+    gradcheck)."""
+    rows = np.zeros((out, n))
     for i in range(out):
         start, end = (i * n) // out, -(-(i + 1) * n // out)
-        weight = 1.0 / (end - start) if mean else 1.0
-        rows.append([weight if start <= j < end else 0.0 for j in range(n)])
-    return shape_constant(rows, x.dtype, x.device)
+        rows[i, start:end] = 1.0 / (end - start) if mean else 1.0
+    rows.flags.writeable = False
+    return rows
 
 
 @on_input_device
