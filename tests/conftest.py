@@ -20,6 +20,19 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs CuPy and a CUDA device")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``-n N`` schedules by work stealing: with xdist's default (``load``) the last few hundred
+    tests sit in one worker's queue, and a whole-suite run ended with one worker idle for a
+    minute or more while the other worked through its queue. An explicit ``--dist`` other than
+    ``load`` is kept."""
+    if config.getvalue("dist") == "load":
+        from xdist.scheduler import WorkStealingScheduling
+
+        return WorkStealingScheduling(config, log)
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:  # device-fixture tests on cuda count as gpu tests (``-m gpu``)
         if getattr(item, "callspec", None) and item.callspec.params.get("device") == "cuda":
