@@ -43,6 +43,24 @@ def _seed():
     minigrad.manual_seed(0)
 
 
+@pytest.fixture(autouse=True)
+def _process_wide_settings_restored():
+    """Process-wide settings a program sets as PyTorch programs do (float32 matmul precision,
+    minigrad's and PyTorch's; distributions' default validation) are put back after each test: a later test in the same
+    worker must not see them (seen with another test order: 7 failures)."""
+    from minigrad.backends import cuda
+    from minigrad.distributions.distribution import Distribution
+
+    precision, validate = cuda.get_float32_matmul_precision(), Distribution._validate_args
+    torch = sys.modules.get("torch")  # PyTorch itself, where a test imported it
+    theirs = torch.get_float32_matmul_precision() if torch is not None else None
+    yield
+    cuda.set_float32_matmul_precision(precision)
+    Distribution._validate_args = validate
+    if theirs is not None and sys.modules.get("torch") is torch:
+        torch.set_float32_matmul_precision(theirs)
+
+
 PROGRAMS = Path(__file__).parent / "programs"
 
 

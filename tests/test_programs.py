@@ -529,7 +529,7 @@ def test_ctc_sequence_recognition(as_torch, capsys):
     out = capsys.readouterr().out
     assert out.count("ctc loss") == 5 and "CER" in out
     losses = program.losses
-    assert len(losses) == 120 and sum(losses[-20:]) < 0.1 * sum(losses[:20])
+    assert len(losses) == 80 and sum(losses[-20:]) < 0.1 * sum(losses[:20])  # seeds 0-2: 0.02-0.04
     assert max(program.gaps) < 1e-4  # both target layouts give the same loss
     assert program.cer < 0.2 and program.exact > 32
     lengths = program.out_lengths.tolist()

@@ -77,9 +77,9 @@ def edit_distance(a, b):
 model = Recognizer().to(device)
 ctc_loss = nn.CTCLoss(blank=0, zero_infinity=True)
 optimizer = torch.optim.Adam(model.parameters(), lr=5e-3)
-scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=60, gamma=0.5)
+scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=40, gamma=0.5)
 losses, gaps = [], []
-for step in range(120):
+for step in range(80):
     x, input_lengths, ys, target_lengths = batch(16)
     log_probs, out_lengths = model(x.to(device), input_lengths)
     padded_targets = pad_sequence(list(ys), batch_first=True)  # (N, S), padding ignored
@@ -90,7 +90,7 @@ for step in range(120):
     optimizer.step()
     scheduler.step()
     losses.append(loss.item())
-    if step % 24 == 0:
+    if step % 16 == 0:
         with torch.no_grad():  # the same loss from concatenated 1-D targets
             flat = ctc_loss(log_probs, torch.cat(ys), out_lengths, target_lengths)
         gaps.append(abs(flat.item() - loss.item()))
