@@ -20,6 +20,21 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "gpu: needs CuPy and a CUDA device")
 
 
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config, log):
+    """``-n N`` schedules by work stealing (an idle worker takes half of the other's queue):
+    with xdist's default (``load``) the last tests sit in one worker's queue, and a whole-suite
+    ``-n 2`` run ended with one worker idle while the other ran ~155 s of CPU work alone (the
+    programs). An explicit ``--dist`` other than ``load`` is kept."""
+    try:
+        from xdist.scheduler import WorkStealingScheduling  # pytest-xdist >= 3.2
+    except ImportError:
+        return None
+    if config.getvalue("dist") == "load":
+        return WorkStealingScheduling(config, log)
+    return None
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:  # device-fixture tests on cuda count as gpu tests (``-m gpu``)
         if getattr(item, "callspec", None) and item.callspec.params.get("device") == "cuda":
